@@ -1,0 +1,134 @@
+"""Couple the SDK's waits to a fake's virtual clock, in the SDK's own modules only.
+
+While a fake is active, the ``time``, ``asyncio`` and ``random`` names inside the
+``pictograph`` package's modules are replaced by stand-ins: ``sleep`` advances the
+virtual clock instead of blocking, ``monotonic`` and ``time`` read it, and the retry
+jitter comes from the fake's seeded generator. Everything else is forwarded to the real
+module. The global ``time`` module is never touched, so the test runner, the event loop
+and the user's own code keep real time.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import random
+import sys
+import time
+from types import ModuleType
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from collections.abc import Callable
+
+    from pictograph_testing.clock import VirtualClock
+
+__all__ = ["SdkClockCoupling"]
+
+_SDK_PACKAGE = "pictograph"
+
+
+class _TimeStandIn(ModuleType):
+    """``time`` as SDK modules see it while coupled."""
+
+    def __init__(self, clock: Callable[[], VirtualClock | None]) -> None:
+        super().__init__("time")
+        self._clock = clock
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(time, name)
+
+    def sleep(self, seconds: float) -> None:
+        clock = self._clock()
+        if clock is None:
+            time.sleep(seconds)
+        else:
+            clock.sleep(seconds)
+
+    def monotonic(self) -> float:
+        clock = self._clock()
+        return time.monotonic() if clock is None else clock.monotonic()
+
+    def time(self) -> float:
+        clock = self._clock()
+        return time.time() if clock is None else clock.timestamp()
+
+
+class _AsyncioStandIn(ModuleType):
+    """``asyncio`` as SDK modules see it while coupled: only ``sleep`` differs."""
+
+    def __init__(self, clock: Callable[[], VirtualClock | None]) -> None:
+        super().__init__("asyncio")
+        self._clock = clock
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(asyncio, name)
+
+    async def sleep(self, delay: float, result: Any = None) -> Any:
+        clock = self._clock()
+        if clock is None:
+            return await asyncio.sleep(delay, result)
+        clock.sleep(delay)
+        # Still yield to the loop, as a real sleep would, so other tasks get their turn.
+        return await asyncio.sleep(0, result)
+
+
+class _RandomStandIn(ModuleType):
+    """``random`` as SDK modules see it while coupled: seeded, so backoff jitter repeats."""
+
+    def __init__(self, generator: Callable[[], random.Random | None]) -> None:
+        super().__init__("random")
+        self._generator = generator
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(random, name)
+
+    def uniform(self, a: float, b: float) -> float:
+        generator = self._generator()
+        return random.uniform(a, b) if generator is None else generator.uniform(a, b)
+
+
+def _load_sdk() -> None:
+    """Import the SDK's clients, so that every module that waits is there to couple."""
+    import pictograph  # noqa: F401
+    import pictograph.aio  # noqa: F401
+
+
+class SdkClockCoupling:
+    """Install and remove the stand-ins in every loaded ``pictograph`` module."""
+
+    def __init__(
+        self,
+        clock: Callable[[], VirtualClock | None],
+        generator: Callable[[], random.Random | None],
+    ) -> None:
+        self._stand_ins: dict[ModuleType, ModuleType] = {
+            time: _TimeStandIn(clock),
+            asyncio: _AsyncioStandIn(clock),
+            random: _RandomStandIn(generator),
+        }
+        self._saved: list[tuple[ModuleType, str, ModuleType]] = []
+
+    @property
+    def installed(self) -> bool:
+        return bool(self._saved)
+
+    def install(self) -> None:
+        if self._saved:
+            return
+        _load_sdk()
+        for module_name, module in list(sys.modules.items()):
+            if module is None or not (
+                module_name == _SDK_PACKAGE or module_name.startswith(_SDK_PACKAGE + ".")
+            ):
+                continue
+            namespace = vars(module)
+            for attribute, value in list(namespace.items()):
+                stand_in = self._stand_ins.get(value) if isinstance(value, ModuleType) else None
+                if stand_in is not None:
+                    self._saved.append((module, attribute, value))
+                    namespace[attribute] = stand_in
+
+    def uninstall(self) -> None:
+        for module, attribute, original in reversed(self._saved):
+            vars(module)[attribute] = original
+        self._saved.clear()

@@ -1,0 +1,162 @@
+"""The API as one function: method, raw path, headers and body in; status, headers, body out.
+
+Adapters (the httpx transport, the server) stay thin because everything that makes the
+fake speak like the API happens here: raw-path routing with per-segment decoding,
+authentication, Idempotency-Key replay, the error envelope and ``X-Request-Id``.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+from urllib.parse import unquote
+
+from pictograph_testing.api import credits, datasets, models, training
+from pictograph_testing.api.errors import error_body, refusal_body
+from pictograph_testing.api.wire import Call, Reply
+from pictograph_testing.catalog import IDEMPOTENCY_TTL_SECONDS
+from pictograph_testing.world.errors import ApiRefusal, Conflict, NotFound
+from pictograph_testing.world.state import StoredResponse
+from pictograph_testing.world.storage import STORAGE_PREFIX
+
+if TYPE_CHECKING:
+    from collections.abc import Callable, Mapping
+
+    from pictograph_testing.world.state import ApiKey, World
+
+__all__ = ["API_PREFIX", "Api", "Response"]
+
+API_PREFIX = "/api/v1/developer/"
+_RESOURCES: dict[str, Callable[[Call], Reply]] = {
+    "training": training.route,
+    "credits": credits.route,
+    "models": models.route,
+    "datasets": datasets.route,
+}
+_WRITES = frozenset({"POST", "PUT", "PATCH"})
+
+Response = tuple[int, list[tuple[str, str]], bytes]
+
+
+class Api:
+    """Answer requests against one world, as the Pictograph API would."""
+
+    def __init__(self, world: World, base_url: str) -> None:
+        self.world = world
+        self.base_url = base_url.rstrip("/")
+        path_start = self.base_url.find("/", self.base_url.find("//") + 2)
+        self._mount = self.base_url[path_start:] if path_start != -1 else ""
+        self._requests = 0
+        self.server_errors: list[BaseException] = []
+        """Exceptions the fake raised while answering (each answered as a 500)."""
+
+    def handle(
+        self, method: str, raw_target: str, headers: Mapping[str, str], body: bytes
+    ) -> Response:
+        """Answer one request; ``raw_target`` is the path and query exactly as sent."""
+        path, _, query = raw_target.partition("?")
+        with self.world.lock:
+            self._requests += 1
+            request_id = f"req_{self.world.seed & 0xFFFF:04x}{self._requests:012x}"
+            try:
+                answer = self._dispatch(method.upper(), path, query, headers, body)
+            except ApiRefusal as refusal:
+                answer = Reply(refusal.status, refusal_body(refusal))
+            except Exception as exc:  # the fake must never send a traceback
+                self.server_errors.append(exc)
+                answer = Reply(
+                    500,
+                    error_body(
+                        "internal_error",
+                        f"pictograph-testing failed to answer {method} {path} "
+                        f"({type(exc).__name__}); see FakePictograph.server_errors.",
+                    ),
+                )
+        response_headers = [
+            ("content-type", answer.content_type),
+            ("x-request-id", request_id),
+            *answer.headers,
+        ]
+        return answer.status, response_headers, answer.body
+
+    def _dispatch(
+        self, method: str, path: str, query: str, headers: Mapping[str, str], body: bytes
+    ) -> Reply:
+        if self._mount and path.startswith(self._mount):
+            path = path[len(self._mount) :]
+        if path.startswith(STORAGE_PREFIX):
+            return self._storage(method, path)
+        if not path.startswith(API_PREFIX):
+            raise _no_route(method, path)
+        # Split the raw path before decoding, so an encoded '/' stays inside its segment.
+        resource, slash, rest = path[len(API_PREFIX) :].partition("/")
+        handler = _RESOURCES.get(resource)
+        if handler is None or (not slash and resource in ("training", "models", "datasets")):
+            raise _no_route(method, path)
+        segments = tuple(unquote(s) for s in rest.split("/")) if slash else ()
+        key = self.world.authenticate(headers.get("x-api-key"))
+        call = Call(
+            method, segments, query, body, key, self.world, self.world.catch_up(), self.base_url
+        )
+        idempotency_key = headers.get("idempotency-key") if method in _WRITES else None
+        if idempotency_key is None:
+            return handler(call)
+        return self._idempotent(call, key, idempotency_key, path, handler)
+
+    def _idempotent(
+        self,
+        call: Call,
+        key: ApiKey,
+        idempotency_key: str,
+        path: str,
+        handler: Callable[[Call], Reply],
+    ) -> Reply:
+        """Replay the stored answer to a repeated Idempotency-Key instead of acting twice."""
+        slot = (key.organization_id, idempotency_key)
+        stored = self.world.idempotency.get(slot)
+        if stored is not None and stored.expires_at > call.now:
+            if (stored.method, stored.path, stored.body_fingerprint) != (
+                call.method, path, call.body,
+            ):
+                raise Conflict(
+                    f"Idempotency-Key '{idempotency_key}' was already used for a different "
+                    f"request ({stored.method} {stored.path}); use a new key for a new request.",
+                )
+            return Reply(
+                stored.status, stored.body, (*stored.headers, ("idempotent-replayed", "true"))
+            )
+        try:
+            answer = handler(call)
+        except ApiRefusal as refusal:
+            answer = Reply(refusal.status, refusal_body(refusal))
+        # Server errors and throttling mean nothing was done: a retry must act afresh.
+        if answer.status < 500 and answer.status != 429:
+            self.world.idempotency[slot] = StoredResponse(
+                call.method, path, call.body, answer.status, answer.headers, answer.body,
+                call.now + IDEMPOTENCY_TTL_SECONDS,
+            )
+        return answer
+
+    def _storage(self, method: str, path: str) -> Reply:
+        if method not in ("GET", "HEAD"):
+            return _storage_error(405, "MethodNotAllowed", "Signed download URLs take GET.")
+        token = path[len(STORAGE_PREFIX) :].split("/", 1)[0]
+        blob = self.world.storage.resolve(token)
+        if blob is None:
+            return _storage_error(404, "NoSuchKey", "The specified key does not exist.")
+        if self.world.now() >= blob.expires_at:
+            return _storage_error(403, "AccessDenied", "Request has expired.")
+        return Reply(200, blob.produce(), content_type=blob.content_type)
+
+
+def _no_route(method: str, path: str) -> NotFound:
+    hint = ""
+    if path.endswith(("/training", "/models", "/datasets")):
+        hint = " (collection routes end with '/')"
+    return NotFound(f"No route {method} {path}{hint}.")
+
+
+def _storage_error(status: int, code: str, message: str) -> Reply:
+    # Storage speaks XML, as object stores do; the SDK never parses it.
+    body = f"<?xml version='1.0' encoding='UTF-8'?><Error><Code>{code}</Code>"
+    body += f"<Message>{message}</Message></Error>"
+    return Reply(status, body.encode(), content_type="application/xml")

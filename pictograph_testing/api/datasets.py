@@ -1,0 +1,54 @@
+"""``/api/v1/developer/datasets/``: the dataset reads a training flow makes."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+from pictograph_testing.api.wire import Call, Reply, page, reply
+from pictograph_testing.world.errors import NotFound
+
+if TYPE_CHECKING:
+    from pictograph_testing.world.state import Dataset
+
+__all__ = ["dataset_payload", "route"]
+
+
+def route(call: Call) -> Reply:
+    match call.method, call.segments:
+        case "GET", ("",):
+            limit, offset = call.page_window(cap=1000, default=100)
+            datasets = sorted(
+                (d for d in call.world.datasets.values()
+                 if d.organization_id == call.key.organization_id),
+                key=lambda d: (d.created_at, d.name),
+                reverse=True,
+            )
+            chunk, pagination = page(datasets, offset, limit)
+            return reply(
+                {"data": [dataset_payload(call, d) for d in chunk], "pagination": pagination}
+            )
+        case "GET", (ref,) if ref:
+            dataset = call.world.dataset(call.key.organization_id, ref)
+            return reply({"data": dataset_payload(call, dataset)})
+    raise NotFound(f"No datasets route {call.method} /datasets/{'/'.join(call.segments)}")
+
+
+def dataset_payload(call: Call, dataset: Dataset) -> dict[str, Any]:
+    return {
+        "id": dataset.id,
+        "organization_id": dataset.organization_id,
+        "name": dataset.name,
+        "description": dataset.description,
+        "annotation_types": dataset.annotation_types,
+        "classes": dataset.classes,
+        "image_count": dataset.image_count,
+        "completed_image_count": dataset.completed_image_count,
+        "archived_image_count": 0,
+        "total_size": 0,
+        "is_public": False,
+        "is_archived": False,
+        "archived_at": None,
+        "storage_class": "standard",
+        "created_at": call.iso(dataset.created_at),
+        "updated_at": call.iso(dataset.updated_at),
+    }

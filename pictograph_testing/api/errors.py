@@ -1,0 +1,46 @@
+"""Every error body the fake sends is built here: the envelope plus the legacy ``detail``."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from pictograph_testing.world.errors import (
+    ApiRefusal,
+    InsufficientCredits,
+    InvalidRequest,
+)
+
+__all__ = ["error_body", "refusal_body"]
+
+
+def error_body(
+    code: str, message: str, *, details: dict[str, Any] | None = None, detail: Any = None
+) -> bytes:
+    """Encode ``{"error": {code, message, details}, "detail": <legacy>}``.
+
+    SDKs before 1.62 read only ``detail``; today's read ``error``: both are always sent.
+    """
+    body = {
+        "error": {"code": code, "message": message, "details": details or {}},
+        "detail": message if detail is None else detail,
+    }
+    return json.dumps(body, separators=(",", ":"), ensure_ascii=False).encode()
+
+
+def refusal_body(refusal: ApiRefusal) -> bytes:
+    """Encode a world refusal with the legacy ``detail`` shape its status calls for."""
+    detail: Any = None
+    if isinstance(refusal, InvalidRequest) and refusal.errors:
+        detail = refusal.errors
+    elif isinstance(refusal, InsufficientCredits):
+        detail = {
+            "message": refusal.message,
+            "error": refusal.code,
+            "required": refusal.required,
+            "remaining": refusal.remaining,
+            "unit": "micro_usd",
+            "block_reason": "insufficient_credits",
+            "upgrade_url": "/settings?tab=billing",
+        }
+    return error_body(refusal.code, refusal.message, details=refusal.details, detail=detail)

@@ -1,0 +1,282 @@
+"""``/api/v1/developer/training/``: runs, quotes and cancels, in the shapes the SDK parses."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+from pictograph_testing.api.wire import (
+    Call,
+    Reply,
+    check_fields,
+    encode,
+    name_field,
+    page,
+    reply,
+)
+from pictograph_testing.catalog import GPU_TIERS, PIPELINES
+from pictograph_testing.world.billing import billable_minutes, usd
+from pictograph_testing.world.errors import InvalidRequest, NotFound, field_error
+from pictograph_testing.world.training import (
+    RunRequest,
+    eta_seconds,
+    live_status,
+    peak_mib,
+    running_snapshot,
+)
+
+if TYPE_CHECKING:
+    from pictograph_testing.world.state import TrainingRun
+    from pictograph_testing.world.training import Admission
+
+__all__ = ["route", "run_payload", "run_reply"]
+
+STATUSES = ("pending", "queued", "running", "completed", "failed", "cancelled")
+_PLAN_FIELDS: dict[str, type | tuple[type, ...]] = {
+    "dataset_name": str,
+    "export_name": str,
+    "pipeline_type": str,
+}
+_PLAN_OPTIONAL: dict[str, type | tuple[type, ...]] = {
+    "gpu_type": str,
+    "config": dict,
+    "version_of_model_id": str,
+}
+
+
+def route(call: Call) -> Reply:
+    match call.method, call.segments:
+        case "GET", ("",):
+            return _list(call)
+        case "POST", ("",):
+            return _create(call)
+        case "POST", ("quote",):
+            return _quote(call)
+        case "POST", ("bulk-cancel",):
+            return _bulk_cancel(call)
+        case "GET", (ref,) if ref:
+            return run_reply(call, call.world.training.find(call.key, ref))
+        case "POST", (ref, "cancel") if ref:
+            world = call.world
+            return run_reply(call, world.training.cancel(call.key, world.training.find(call.key, ref)))
+    raise NotFound(f"No training route {call.method} /training/{'/'.join(call.segments)}")
+
+
+def _plan_request(call: Call, *, with_name: bool) -> RunRequest:
+    body = call.json_object()
+    optional = dict(_PLAN_OPTIONAL)
+    required = dict(_PLAN_FIELDS)
+    if with_name:
+        required["name"] = str
+    check_fields(body, required=required, optional=optional)
+    if with_name:
+        name_field(body, "name")
+    return RunRequest(
+        dataset_name=body["dataset_name"],
+        export_name=body["export_name"],
+        pipeline_type=body["pipeline_type"],
+        gpu_type=body.get("gpu_type") or "a10g",
+        config=body.get("config") or {},
+        name=body.get("name"),
+        version_of_model_id=body.get("version_of_model_id"),
+    )
+
+
+def _create(call: Call) -> Reply:
+    return run_reply(call, call.world.training.create(call.key, _plan_request(call, with_name=True)))
+
+
+def _list(call: Call) -> Reply:
+    limit, offset = call.page_window(cap=1000)
+    status = call.choice("status", STATUSES)
+    runs = call.world.training.listing(
+        call.key, dataset_name=call.text("dataset_name"), status=status
+    )
+    chunk, pagination = page(runs, offset, limit)
+    return reply({"data": [run_payload(call, r) for r in chunk], "pagination": pagination})
+
+
+def _bulk_cancel(call: Call) -> Reply:
+    body = call.json_object()
+    check_fields(body, required={"run_ids": list}, optional={})
+    run_ids = body["run_ids"]
+    if not all(isinstance(r, str) for r in run_ids):
+        raise InvalidRequest(
+            "run_ids must be a list of run id strings.",
+            errors=[field_error(("body", "run_ids"), "Input should be a list of strings", "list_type")],
+        )
+    if not run_ids:
+        raise InvalidRequest(
+            "run_ids must name at least one run.",
+            errors=[field_error(("body", "run_ids"), "List should have at least 1 item", "too_short")],
+        )
+    succeeded, not_found = call.world.training.bulk_cancel(call.key, run_ids)
+    return reply(
+        {"data": {"succeeded": succeeded, "not_found": not_found, "count": len(succeeded)}}
+    )
+
+
+def run_payload(call: Call, run: TrainingRun) -> dict[str, Any]:
+    """The ``TrainingRun`` object at the call's virtual instant."""
+    return {**_fixed_fields(call, run), **_live_fields(call, run)}
+
+
+def run_reply(call: Call, run: TrainingRun) -> Reply:
+    """``{"data": TrainingRun}``, with the fields that never change encoded only once.
+
+    Polling is the hot path of every test that waits for a run, and most of a run never
+    changes after create; only the live part is encoded per request.
+    """
+    head = run.wire_head
+    if head is None:
+        head = run.wire_head = encode(_fixed_fields(call, run))[:-1]
+    return Reply(200, b'{"data":' + head + b"," + encode(_live_fields(call, run))[1:] + b"}")
+
+
+def _fixed_fields(call: Call, run: TrainingRun) -> dict[str, Any]:
+    return {
+        "id": run.id,
+        "organization_id": run.organization_id,
+        "name": run.name,
+        "dataset_id": run.dataset_id,
+        "export_id": run.export_id,
+        "export_name": run.export_name,
+        "pipeline_type": run.pipeline_type,
+        "gpu_type": run.gpu_type,
+        "total_epochs": run.plan.epochs,
+        "config": run.config,
+        "created_at": call.iso(run.created_at),
+        "created_by": run.created_by,
+    }
+
+
+def _live_fields(call: Call, run: TrainingRun) -> dict[str, Any]:
+    now = call.now
+    status = live_status(run, now)
+    started = run.started_at
+    if run.terminal:
+        progress, epoch, metrics, seconds = run.final
+        training_time: int | None = seconds
+        if started is not None and run.completed_at is not None and started > run.completed_at:
+            started = None
+    elif status == "running":
+        progress, epoch, metrics = running_snapshot(run, now)
+        training_time = None
+    else:
+        progress, epoch, metrics, training_time, started = 0, 0, {}, None, None
+    return {
+        "status": status,
+        "progress": progress,
+        "current_epoch": epoch,
+        "metrics": metrics,
+        "eta_seconds": eta_seconds(run, now),
+        "training_time_seconds": training_time,
+        "model_id": run.model_id,
+        "error_message": run.error_message,
+        "warnings": None,
+        "started_at": call.iso(started),
+        "completed_at": call.iso(run.completed_at),
+    }
+
+
+def _quote(call: Call) -> Reply:
+    world = call.world
+    request = _plan_request(call, with_name=False)
+    admission = world.training.admit(call.key, request)
+    org = world.organizations[call.key.organization_id]
+    plan = admission.plan
+    profile = world.profile
+    rate = world.billing.rate(plan.tier.name)
+    minutes = max(1, billable_minutes(plan.planned_seconds))
+    total = rate * minutes
+    spendable = world.billing.spendable(org)
+    if profile.billing == "charge_on_success":
+        required = profile.start_gate_micro_usd
+    else:
+        required = profile.precharge_minutes(plan.planned_seconds) * rate
+    blocking = []
+    if not call.key.has("member"):
+        blocking.append(
+            {"code": "forbidden", "message": f"the API key's role '{call.key.role}' cannot start runs"}
+        )
+    if spendable < required:
+        blocking.append({"code": "insufficient_credits", "message": f"needs {usd(required)}"})
+    # YOLOX has no memory estimate on the real service, so it reports `fits` as unknown.
+    estimated = admission.pipeline.name != "yolox"
+    peak = peak_mib(plan.variant, plan.batch_size, plan.image_width, plan.image_height)
+    tiers = [
+        {
+            "gpu_type": tier.name,
+            "total_mib": tier.total_mib,
+            "fits": (peak <= tier.total_mib) if estimated else None,
+            "micro_usd_per_minute": profile.rate(tier.name),
+        }
+        for tier in GPU_TIERS.values()
+    ]
+    quote = {
+        "dataset_id": admission.dataset.id,
+        "dataset_name": admission.dataset.name,
+        "export_id": admission.export.id,
+        "export_name": admission.export.name,
+        "image_count": admission.export.image_count,
+        "annotation_count": admission.export.annotation_count,
+        "pipeline_type": admission.pipeline.name,
+        "requested_gpu_type": admission.requested_gpu,
+        "gpu_type": plan.tier.name,
+        "fits": plan.fits if estimated else None,
+        "recommended_gpu_type": admission.recommended_gpu,
+        "gpu_autoselect": admission.autoselect,
+        "tiers": tiers,
+        "epochs": plan.epochs,
+        "classes": admission.classes,
+        "class_support": _class_support(admission),
+        "deleted_images": 0,
+        "estimate": {
+            "minutes": minutes,
+            "micro_usd_per_minute": rate,
+            "total_micro_usd": total,
+            "note": "An estimate only: "
+            + (
+                "the run is pre-charged and refunded what it does not use."
+                if profile.billing == "prepaid"
+                else "a run is billed once, when it succeeds, for the GPU time it used."
+            ),
+        },
+        "balance": {
+            "budget_remaining_micro_usd": spendable,
+            "required_to_start_micro_usd": required,
+            "covers_estimate": spendable >= total,
+        },
+        "can_start": not blocking,
+        "blocking": blocking,
+        "config": admission.config,
+    }
+    return reply({"data": quote})
+
+
+def _class_support(admission: Admission) -> dict[str, Any]:
+    pipeline = admission.pipeline
+    export = admission.export
+    classes = admission.classes
+    share, extra = divmod(export.annotation_count, max(1, len(classes)))
+    return {
+        "pipeline_type": pipeline.name,
+        "unit": pipeline.annotation_unit if pipeline.annotation_unit != "pixels" else "annotations",
+        "trains_on": PIPELINES[pipeline.name].trains_on,
+        "split": "random",
+        "images": export.image_count,
+        "export_images": export.image_count,
+        "classes": [
+            {
+                "name": name,
+                "support": share + (1 if i < extra else 0),
+                "train": None,
+                "val": None,
+                "test": None,
+                "trainable": True,
+                "reason": None,
+            }
+            for i, name in enumerate(classes)
+        ],
+        "untrainable": [],
+        "multi_tag_images": 0,
+    }

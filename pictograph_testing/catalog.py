@@ -1,0 +1,287 @@
+"""Every fact about pipelines, GPU tiers, prices and profiles, in one place.
+
+The numbers for the ``classic`` profile follow the training guide (its GPU table gives
+~$0.30/h, ~$2/h and ~$4/h); the ``current`` profile uses the rates the API serves to
+SDK 1.61 and newer. Durations and memory peaks are a model, not a measurement: they are
+chosen so the guide's advice holds (YOLOX fits an A10G, large RF-DETR and Detectron2
+R101 want an A100, the H100 only when the A100 runs out of memory).
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+from types import MappingProxyType
+from typing import Literal
+
+__all__ = [
+    "GPU_TIERS",
+    "OPERATIONS",
+    "PIPELINES",
+    "PROFILES",
+    "GpuTier",
+    "Operation",
+    "Pipeline",
+    "Profile",
+    "ProfileName",
+    "Variant",
+    "profile_named",
+]
+
+ProfileName = Literal["classic", "current"]
+
+MICRO_USD = 1_000_000
+SERVICE_CAP_SECONDS = 7200
+"""The training service's own hard limit on a run's running time (two hours)."""
+EPOCH_OVERHEAD_SECONDS = 4.0
+"""Validation and checkpointing that every epoch pays whatever the data size."""
+OOM_AFTER_SECONDS = 20.0
+"""How long a run that cannot fit its first batch lives before CUDA gives up."""
+IDEMPOTENCY_TTL_SECONDS = 24 * 3600
+
+
+@dataclass(frozen=True)
+class GpuTier:
+    """One GPU tier: its memory, speed, how many workers exist, and its prices."""
+
+    name: str
+    total_mib: int
+    speed: float
+    """Throughput relative to the A10G."""
+    workers: int
+    """Runs this tier trains at once in one world; the rest wait ``queued``."""
+    cold_start_seconds: float
+    """Provisioning time between a worker being assigned and training starting."""
+    classic_micro_usd_per_minute: int
+    current_micro_usd_per_minute: int
+
+
+GPU_TIERS: MappingProxyType[str, GpuTier] = MappingProxyType(
+    {
+        "a10g": GpuTier("a10g", 23028, 1.0, 4, 45.0, 5_000, 36_667),
+        "a100": GpuTier("a100", 40960, 2.0, 2, 60.0, 33_333, 70_000),
+        "h100": GpuTier("h100", 81559, 3.2, 1, 75.0, 66_667, 131_667),
+    }
+)
+"""Tiers, cheapest first (``auto`` picks the first whose memory holds the run)."""
+
+
+@dataclass(frozen=True)
+class Variant:
+    """A model size of a pipeline: its speed and memory footprint at the default input."""
+
+    name: str
+    architecture: str
+    seconds_per_image: float
+    """Seconds per training image per epoch on an A10G at the pipeline's default input."""
+    base_mib: int
+    """Weights, optimizer state and workspace."""
+    mib_per_sample: int
+    """Activations per image of the batch at the default input size."""
+    input_size: int
+    metric_ceiling: float
+    """The best headline metric this variant reaches on plenty of data."""
+
+
+@dataclass(frozen=True)
+class Pipeline:
+    """A training pipeline: what it trains on, what it makes, and its variants."""
+
+    name: str
+    model_type: str
+    trains_on: str
+    annotation_unit: str
+    headline_metric: str
+    default_variant: str
+    default_batch_size: int
+    variants: MappingProxyType[str, Variant]
+    learning_rate: float
+
+    def variant(self, name: str | None) -> Variant:
+        """Return the named variant, or the default one for ``None``."""
+        return self.variants[name or self.default_variant]
+
+
+def _variants(*items: Variant) -> MappingProxyType[str, Variant]:
+    return MappingProxyType({v.name: v for v in items})
+
+
+PIPELINES: MappingProxyType[str, Pipeline] = MappingProxyType(
+    {
+        "yolox": Pipeline(
+            "yolox", "object_detection", "bounding boxes", "annotations", "mAP", "m", 16,
+            _variants(
+                Variant("nano", "yolox-nano", 0.03, 600, 180, 640, 0.52),
+                Variant("tiny", "yolox-tiny", 0.04, 800, 250, 640, 0.58),
+                Variant("s", "yolox-s", 0.06, 1200, 400, 640, 0.66),
+                Variant("m", "yolox-m", 0.10, 1800, 700, 640, 0.72),
+                Variant("l", "yolox-l", 0.16, 2500, 1000, 640, 0.76),
+                Variant("x", "yolox-x", 0.25, 3000, 1300, 640, 0.79),
+            ),
+            0.01,
+        ),
+        "rfdetr_detection": Pipeline(
+            "rfdetr_detection", "object_detection", "bounding boxes or polygons",
+            "annotations", "mAP", "medium", 8,
+            _variants(
+                Variant("nano", "rfdetr-nano", 0.08, 1500, 900, 384, 0.68),
+                Variant("small", "rfdetr-small", 0.12, 2000, 1300, 512, 0.73),
+                Variant("medium", "rfdetr-medium", 0.18, 2500, 1800, 576, 0.77),
+                Variant("base", "rfdetr-base", 0.22, 3000, 2200, 560, 0.78),
+                Variant("large", "rfdetr-large", 0.35, 4000, 3200, 704, 0.81),
+            ),
+            0.0001,
+        ),
+        "rfdetr_segmentation": Pipeline(
+            "rfdetr_segmentation", "instance_segmentation", "polygons", "annotations",
+            "mask_mAP", "medium", 8,
+            _variants(
+                Variant("nano", "rfdetr-seg-nano", 0.11, 1800, 1200, 312, 0.60),
+                Variant("small", "rfdetr-seg-small", 0.17, 2400, 1700, 384, 0.65),
+                Variant("medium", "rfdetr-seg-medium", 0.25, 3000, 2400, 432, 0.69),
+                Variant("large", "rfdetr-seg-large", 0.40, 4500, 3800, 504, 0.73),
+            ),
+            0.0001,
+        ),
+        "detectron2": Pipeline(
+            "detectron2", "instance_segmentation", "polygons", "annotations", "mask_mAP",
+            "R50", 4,
+            _variants(
+                Variant("R50", "mask-rcnn-R50-FPN", 0.30, 3000, 4500, 800, 0.66),
+                Variant("R101", "mask-rcnn-R101-FPN", 0.45, 4000, 5800, 800, 0.69),
+                Variant("X101", "mask-rcnn-X101-FPN", 0.80, 6000, 10000, 800, 0.72),
+            ),
+            0.02,
+        ),
+        "sm_pytorch": Pipeline(
+            "sm_pytorch", "semantic_segmentation", "polygons", "pixels", "mIoU", "resnet34",
+            8,
+            _variants(
+                Variant("resnet18", "unet-resnet18", 0.05, 800, 600, 512, 0.70),
+                Variant("resnet34", "unet-resnet34", 0.08, 1200, 900, 512, 0.74),
+                Variant("resnet50", "unet-resnet50", 0.12, 1800, 1400, 512, 0.77),
+            ),
+            0.0001,
+        ),
+        "classification": Pipeline(
+            "classification", "classification", "image tags", "images", "accuracy",
+            "resnet50", 32,
+            _variants(
+                Variant("resnet18", "resnet18", 0.01, 400, 60, 224, 0.86),
+                Variant("resnet50", "resnet50", 0.02, 700, 120, 224, 0.90),
+                Variant("efficientnet_b0", "efficientnet-b0", 0.015, 500, 90, 224, 0.89),
+                Variant("efficientnet_b1", "efficientnet-b1", 0.02, 600, 110, 240, 0.90),
+                Variant("efficientnet_b2", "efficientnet-b2", 0.025, 700, 130, 260, 0.91),
+                Variant("efficientnet_b3", "efficientnet-b3", 0.035, 900, 170, 300, 0.92),
+                Variant("efficientnet_b4", "efficientnet-b4", 0.05, 1200, 260, 380, 0.93),
+            ),
+            0.001,
+        ),
+        "rfdetr_keypoint": Pipeline(
+            "rfdetr_keypoint", "keypoint_detection", "keypoints", "annotations", "kpt_mAP",
+            "preview", 8,
+            _variants(Variant("preview", "rfdetr-keypoint-preview", 0.20, 3000, 2000, 640, 0.70)),
+            0.0001,
+        ),
+    }
+)
+
+
+@dataclass(frozen=True)
+class Profile:
+    """How the fake behaves: billing, the pipelines and GPUs it takes, dataset rules."""
+
+    name: ProfileName
+    billing: Literal["prepaid", "charge_on_success"]
+    pipelines: frozenset[str]
+    gpu_types: frozenset[str]
+    min_images: int
+    """Images matching the export's status_filter a run needs (0: no minimum)."""
+    start_gate_micro_usd: int
+    """Spendable balance needed to start a run (charge-on-success only)."""
+    precharge_margin: float = 1.2
+    min_precharge_minutes: int = 5
+    default_epochs: int = 50
+    rate_field: str = field(default="classic_micro_usd_per_minute")
+
+    def rate(self, gpu: str) -> int:
+        """Return the µUSD per GPU-minute this profile bills on ``gpu``."""
+        return int(getattr(GPU_TIERS[gpu], self.rate_field))
+
+    def allows_pipeline(self, pipeline: str) -> bool:
+        return pipeline in self.pipelines
+
+    def precharge_minutes(self, planned_seconds: float) -> int:
+        """Minutes pre-charged at create under prepaid billing (never above the cap)."""
+        minutes = math.ceil(planned_seconds * self.precharge_margin / 60.0)
+        cap = SERVICE_CAP_SECONDS // 60
+        return min(cap, max(self.min_precharge_minutes, minutes))
+
+
+_COMMON_PIPELINES = frozenset(
+    {"yolox", "sm_pytorch", "classification", "rfdetr_detection", "rfdetr_segmentation"}
+)
+
+PROFILES: MappingProxyType[str, Profile] = MappingProxyType(
+    {
+        "classic": Profile(
+            name="classic",
+            billing="prepaid",
+            pipelines=_COMMON_PIPELINES | {"detectron2"},
+            gpu_types=frozenset({"a10g", "a100", "h100"}),
+            min_images=5,
+            start_gate_micro_usd=0,
+        ),
+        "current": Profile(
+            name="current",
+            billing="charge_on_success",
+            pipelines=_COMMON_PIPELINES | {"rfdetr_keypoint"},
+            gpu_types=frozenset({"a10g", "a100", "h100", "auto"}),
+            min_images=0,
+            start_gate_micro_usd=2 * MICRO_USD,
+            rate_field="current_micro_usd_per_minute",
+        ),
+    }
+)
+
+
+def profile_named(name: str) -> Profile:
+    """Return the profile called ``name``; a clear ``ValueError`` for any other."""
+    try:
+        return PROFILES[name]
+    except KeyError:
+        known = ", ".join(sorted(PROFILES))
+        raise ValueError(f"unknown profile {name!r}; choose one of: {known}") from None
+
+
+@dataclass(frozen=True)
+class Operation:
+    """A priced operation that ``credits.estimate`` knows."""
+
+    slug: str
+    unit: Literal["minute", "call"]
+    micro_usd_per_unit: int | None
+    """``None``: a training tier, priced by the world's profile."""
+    gpu: str | None = None
+
+
+def _operations() -> dict[str, Operation]:
+    ops: dict[str, Operation] = {}
+    for gpu in GPU_TIERS:
+        ops[f"training_{gpu}"] = Operation(f"training_{gpu}", "minute", None, gpu)
+        # The guide's spelling, still accepted as an alias of the tier's slug.
+        ops[f"training_{gpu}_per_minute"] = Operation(
+            f"training_{gpu}_per_minute", "minute", None, gpu
+        )
+    for slug, unit, price in (
+        ("sam3_auto_annotation", "minute", 2_500),
+        ("inference_t4", "minute", 10_000),
+        ("image_edit_gemini_flash", "call", 39_000),
+        ("image_generate_gemini_3_1_flash", "call", 25_000),
+        ("image_edit_gemini_3_1_flash", "call", 39_000),
+    ):
+        ops[slug] = Operation(slug, unit, price)  # type: ignore[arg-type]
+    return ops
+
+
+OPERATIONS: MappingProxyType[str, Operation] = MappingProxyType(_operations())

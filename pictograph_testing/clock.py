@@ -1,0 +1,84 @@
+"""The virtual clock every timestamp and every simulated duration in a fake comes from."""
+
+from __future__ import annotations
+
+import threading
+from datetime import datetime, timedelta, timezone
+
+__all__ = ["DEFAULT_START", "VirtualClock", "format_timestamp"]
+
+DEFAULT_START = datetime(2026, 5, 12, 12, 0, 0, tzinfo=timezone.utc)
+
+
+class VirtualClock:
+    """Keep virtual time: it moves only when advanced, or when a coupled SDK sleeps.
+
+    Time is held as seconds since the clock's start, so ``monotonic()`` is exact and
+    cheap; ``now()`` adds that offset to the start. The clock never goes backwards.
+    It is safe to share between threads (the SDK uploads with a thread pool).
+    """
+
+    __slots__ = ("_elapsed", "_lock", "_start", "_start_ts")
+
+    def __init__(self, start: datetime = DEFAULT_START) -> None:
+        if start.tzinfo is None:
+            raise ValueError("start must be timezone-aware (e.g. tzinfo=timezone.utc)")
+        self._start = start.astimezone(timezone.utc)
+        self._start_ts = self._start.timestamp()
+        self._elapsed = 0.0
+        self._lock = threading.Lock()
+
+    @property
+    def start(self) -> datetime:
+        """The instant the clock started at."""
+        return self._start
+
+    def monotonic(self) -> float:
+        """Return virtual seconds since the clock started."""
+        return self._elapsed
+
+    def timestamp(self) -> float:
+        """Return the virtual time as a Unix timestamp."""
+        return self._start_ts + self._elapsed
+
+    def now(self) -> datetime:
+        """Return the virtual time as an aware UTC datetime."""
+        return self._start + timedelta(seconds=self._elapsed)
+
+    def advance(
+        self,
+        delta: timedelta | float | None = None,
+        *,
+        seconds: float = 0.0,
+        minutes: float = 0.0,
+        hours: float = 0.0,
+    ) -> datetime:
+        """Move time forward and return the new virtual time.
+
+        Takes a ``timedelta``, a number of seconds, or the ``seconds=`` / ``minutes=`` /
+        ``hours=`` keywords (added together). Moving backwards raises ``ValueError``.
+        """
+        total = seconds + 60.0 * minutes + 3600.0 * hours
+        if isinstance(delta, timedelta):
+            total += delta.total_seconds()
+        elif delta is not None:
+            total += float(delta)
+        if total < 0:
+            raise ValueError(f"the virtual clock never goes backwards (asked to move {total}s)")
+        with self._lock:
+            self._elapsed += total
+        return self.now()
+
+    def sleep(self, seconds: float) -> None:
+        """Advance by ``seconds`` at once: what a coupled ``time.sleep`` does."""
+        if seconds > 0:
+            self.advance(seconds)
+
+    def __repr__(self) -> str:
+        return f"VirtualClock(now={format_timestamp(self.now())})"
+
+
+def format_timestamp(moment: datetime) -> str:
+    """Render an aware datetime as the ISO-8601 UTC text the API sends (``...Z``)."""
+    text = moment.astimezone(timezone.utc).strftime("%Y-%m-%dT%H:%M:%S.%f")
+    return text[:-7] + "Z" if text.endswith(".000000") else text + "Z"

@@ -1,0 +1,375 @@
+"""``FakePictograph``: one world, its clock, and the ways to reach it."""
+
+from __future__ import annotations
+
+import random
+from contextvars import ContextVar
+from datetime import datetime
+from typing import TYPE_CHECKING, Any
+
+import httpx
+
+from pictograph_testing import activation
+from pictograph_testing.api.app import Api
+from pictograph_testing.catalog import MICRO_USD, profile_named
+from pictograph_testing.clock import DEFAULT_START, VirtualClock
+from pictograph_testing.transport import FakeTransport
+from pictograph_testing.world.state import World
+
+if TYPE_CHECKING:
+    from collections.abc import Sequence
+    from types import TracebackType
+
+    import pictograph
+
+    from pictograph_testing.world.state import Dataset, Export, LedgerEntry, Role, TrainingRun
+
+__all__ = ["FakePictograph"]
+
+DEFAULT_BASE_URL = "https://api.pictograph.io"
+_COLORS = (
+    "#e6194b", "#3cb44b", "#4363d8", "#f58231", "#911eb4", "#42d4f4", "#f032e6", "#bfef45",
+    "#469990", "#9a6324", "#800000", "#808000", "#000075", "#a9a9a9", "#e6beff",
+)
+
+# The httpx client a pictograph Transport should adopt instead of building its own; see
+# _install_client_hook. A context variable, so only the thread building a fake's client
+# is affected.
+_adopt: ContextVar[httpx.Client | httpx.AsyncClient | None] = ContextVar(
+    "pictograph_testing_adopt", default=None
+)
+
+
+class FakePictograph:
+    """A stateful, in-memory Pictograph API that the real SDK runs against.
+
+    Use it as a context manager (or call :meth:`start` / :meth:`stop`): while active, the
+    SDK's sleeps and polling deadlines run on :attr:`clock`, and its signed-URL downloads
+    reach the fake. Clients from :meth:`client` and :meth:`async_client` are real
+    ``pictograph`` clients wired to the fake with no network.
+    """
+
+    def __init__(
+        self,
+        *,
+        seed: int = 0,
+        profile: str = "classic",
+        balance_usd: float = 100.0,
+        base_url: str = DEFAULT_BASE_URL,
+        start: datetime = DEFAULT_START,
+        gpu_workers: dict[str, int] | None = None,
+    ) -> None:
+        self.clock = VirtualClock(start)
+        self.world = World(
+            seed=seed,
+            profile=profile_named(profile),
+            clock=self.clock,
+            balance_usd=balance_usd,
+            gpu_workers=gpu_workers,
+        )
+        self.base_url = base_url.rstrip("/")
+        self.api = Api(self.world, self.base_url)
+        self._transport = FakeTransport(self.api)
+        self._url = httpx.URL(self.base_url)
+        self.jitter = random.Random(seed)
+        """The generator the SDK's retry jitter draws from while coupled."""
+
+    # ── identity ──
+
+    @property
+    def seed(self) -> int:
+        return self.world.seed
+
+    @property
+    def profile(self) -> str:
+        return self.world.profile.name
+
+    @property
+    def api_key(self) -> str:
+        """The owner key of the default organization."""
+        return self.world.default_key.key
+
+    @property
+    def organization_id(self) -> str:
+        return self.world.default_org.id
+
+    # ── activation ──
+
+    def start(self) -> FakePictograph:
+        """Activate: couple the SDK's clock and signed-URL transfers to this fake."""
+        activation.activate(self)
+        return self
+
+    def stop(self) -> None:
+        activation.deactivate(self)
+
+    @property
+    def active(self) -> bool:
+        return activation.active_fake() is self
+
+    def __enter__(self) -> FakePictograph:
+        return self.start()
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        traceback: TracebackType | None,
+    ) -> None:
+        self.stop()
+
+    def owns(self, url: httpx.URL) -> bool:
+        """Whether ``url`` is on this fake's host (its API or its signed storage URLs)."""
+        own = self._url
+        return url.host == own.host and url.port == own.port and url.scheme == own.scheme
+
+    # ── ways in ──
+
+    def transport(self) -> FakeTransport:
+        """The httpx transport (sync and async) that answers from this fake."""
+        return self._transport
+
+    def client(
+        self,
+        *,
+        api_key: str | None = None,
+        timeout: float | None = None,
+        max_retries: int | None = None,
+    ) -> pictograph.Client:
+        """A real ``pictograph.Client`` bound to this fake: no network, no TLS set-up."""
+        import pictograph
+        from pictograph._http.transport import _build_user_agent
+
+        key = api_key if api_key is not None else self.api_key
+        http = httpx.Client(
+            base_url=self.base_url,
+            transport=self._transport,
+            timeout=timeout if timeout is not None else 30.0,
+            headers={"X-API-Key": key, "User-Agent": _build_user_agent(), "Accept": "application/json"},
+        )
+        client = _adopting(http, lambda: pictograph.Client(
+            api_key=key, base_url=self.base_url, timeout=timeout, max_retries=max_retries
+        ))
+        self._couple_retries(client._transport._retry)
+        return client
+
+    def async_client(
+        self,
+        *,
+        api_key: str | None = None,
+        timeout: float | None = None,
+        max_retries: int | None = None,
+    ) -> pictograph.AsyncClient:
+        """A real ``pictograph.AsyncClient`` bound to this fake."""
+        import pictograph
+        from pictograph._http.async_transport import _build_user_agent
+
+        key = api_key if api_key is not None else self.api_key
+        http = httpx.AsyncClient(
+            base_url=self.base_url,
+            transport=self._transport,
+            timeout=timeout if timeout is not None else 30.0,
+            headers={"X-API-Key": key, "User-Agent": _build_user_agent(), "Accept": "application/json"},
+        )
+        client = _adopting(http, lambda: pictograph.AsyncClient(
+            api_key=key, base_url=self.base_url, timeout=timeout, max_retries=max_retries
+        ))
+        self._couple_retries(client._transport._retry)
+        return client
+
+    def _couple_retries(self, policy: Any) -> None:
+        # The SDK binds its retry sleeps when a client is built; a fake's own clients
+        # always back off on the fake's clock, with the fake's seeded jitter.
+        policy._sleep = self.clock.sleep
+        policy._async_sleep = self._async_sleep
+        policy._rng = self.jitter.uniform
+
+    async def _async_sleep(self, seconds: float) -> None:
+        import asyncio
+
+        self.clock.sleep(seconds)
+        await asyncio.sleep(0)
+
+    # ── building the world ──
+
+    def add_dataset(
+        self,
+        name: str,
+        *,
+        images: int = 0,
+        completed_images: int = 0,
+        classes: Sequence[str] | None = None,
+        annotation_types: Sequence[str] = ("bbox",),
+        description: str | None = None,
+    ) -> Dataset:
+        """Add a dataset of the default organization with ``images`` images.
+
+        ``completed_images`` of them have status ``complete``. Without ``classes`` the
+        dataset has one class, ``object``.
+        """
+        from pictograph_testing.world.state import Dataset
+
+        world = self.world
+        with world.lock:
+            if not 0 <= completed_images <= images:
+                raise ValueError(
+                    f"completed_images must be between 0 and images ({images}), "
+                    f"got {completed_images}"
+                )
+            org_id = world.default_org.id
+            if any(d.organization_id == org_id and d.name == name for d in world.datasets.values()):
+                raise ValueError(f"the organization already has a dataset named {name!r}")
+            names = list(classes) if classes is not None else ["object"]
+            now = world.now()
+            dataset = Dataset(
+                id=world.ids.uuid(),
+                organization_id=org_id,
+                name=name,
+                description=description,
+                annotation_types=list(annotation_types),
+                classes=[
+                    {"name": n, "type": annotation_types[0] if annotation_types else "bbox",
+                     "color": _COLORS[i % len(_COLORS)]}
+                    for i, n in enumerate(names)
+                ],
+                image_count=images,
+                completed_image_count=completed_images,
+                created_at=now,
+                updated_at=now,
+            )
+            world.datasets[dataset.id] = dataset
+            return dataset
+
+    def add_export(
+        self,
+        dataset: str,
+        name: str,
+        *,
+        status: str = "completed",
+        status_filter: str | None = None,
+        export_format: str = "pictograph",
+        annotations_per_image: int = 3,
+    ) -> Export:
+        """Add an export of ``dataset`` (a name or id) freezing the images it matches.
+
+        With ``status_filter="complete"`` it names the completed images, with ``None``
+        every image.
+        """
+        from pictograph_testing.world.state import Export
+
+        world = self.world
+        with world.lock:
+            found = world.dataset(world.default_org.id, dataset)
+            if any(e.dataset_id == found.id and e.name == name for e in world.exports.values()):
+                raise ValueError(f"dataset {found.name!r} already has an export named {name!r}")
+            if status not in ("pending", "processing", "completed", "failed"):
+                raise ValueError(f"unknown export status {status!r}")
+            if status_filter in (None, "all"):
+                count = found.image_count
+            elif status_filter == "complete":
+                count = found.completed_image_count
+            else:
+                count = found.image_count - found.completed_image_count
+            export = Export(
+                id=world.ids.uuid(),
+                organization_id=found.organization_id,
+                dataset_id=found.id,
+                dataset_name=found.name,
+                name=name,
+                format=export_format,
+                include_images=False,
+                status=status,
+                status_filter=None if status_filter == "all" else status_filter,
+                class_filter=None,
+                image_count=count,
+                annotation_count=count * annotations_per_image,
+                created_at=world.now(),
+                error_message="Export failed." if status == "failed" else None,
+            )
+            world.exports[export.id] = export
+            return export
+
+    def add_api_key(self, role: Role = "member") -> str:
+        """Mint another key for the default organization with ``role``; return it."""
+        with self.world.lock:
+            return self.world.add_api_key(self.world.default_org.id, role=role).key
+
+    # ── credits ──
+
+    @property
+    def ledger(self) -> tuple[LedgerEntry, ...]:
+        """The default organization's ledger, oldest entry first."""
+        with self.world.lock:
+            self.world.catch_up()
+            return tuple(self.world.ledgers[self.world.default_org.id])
+
+    @property
+    def balance_micro_usd(self) -> int:
+        """What the default organization can spend: allowance + budget + ledger."""
+        with self.world.lock:
+            self.world.catch_up()
+            return self.world.billing.spendable(self.world.default_org)
+
+    @property
+    def balance_usd(self) -> float:
+        return self.balance_micro_usd / MICRO_USD
+
+    def top_up(self, usd: float) -> LedgerEntry:
+        """Credit the default organization (a positive ``top_up`` ledger entry)."""
+        with self.world.lock:
+            return self.world.billing.top_up(self.world.default_org, round(usd * MICRO_USD))
+
+    # ── inspection ──
+
+    def run(self, ref: str) -> TrainingRun:
+        """The training run with this id or name (newest of that name), caught up to now."""
+        with self.world.lock:
+            self.world.catch_up()
+            return self.world.training.find(self.world.default_key, ref)
+
+    @property
+    def server_errors(self) -> list[BaseException]:
+        """Exceptions the fake raised while answering (each was answered as a 500)."""
+        return self.api.server_errors
+
+    def __repr__(self) -> str:
+        state = "active" if self.active else "inactive"
+        return (
+            f"FakePictograph(seed={self.seed}, profile={self.profile!r}, "
+            f"base_url={self.base_url!r}, {state}, now={self.clock.now().isoformat()})"
+        )
+
+
+_HOOKED = "__pictograph_testing_adopts__"
+
+
+def _install_client_hook() -> None:
+    """Let a pictograph Transport adopt a prepared httpx client instead of building one.
+
+    ``pictograph.Client`` always builds its own ``httpx.Client``, which sets up TLS (about
+    23 ms). The fake's clients need no TLS: while ``_adopt`` holds a client, the
+    transports take it. Every other construction is untouched.
+    """
+    from pictograph._http.async_transport import AsyncTransport
+    from pictograph._http.transport import Transport
+
+    for cls in (Transport, AsyncTransport):
+        original = cls._build_client
+        if getattr(original, _HOOKED, False):
+            continue
+
+        def _build_client(self: Any, _original: Any = original) -> Any:
+            adopted = _adopt.get()
+            return adopted if adopted is not None else _original(self)
+
+        setattr(_build_client, _HOOKED, True)
+        cls._build_client = _build_client  # type: ignore[method-assign]
+
+
+def _adopting(http: Any, build: Any) -> Any:
+    _install_client_hook()
+    token = _adopt.set(http)
+    try:
+        return build()
+    finally:
+        _adopt.reset(token)

@@ -1,0 +1,183 @@
+"""The credits ledger, the single source of truth for every balance, and its policies.
+
+Two policies, chosen by the profile:
+
+- ``prepaid`` (the training guide): the estimate is debited at create as
+  ``training_<gpu>_per_minute``; whatever the run did not use comes back as one positive
+  ``training_refund_<gpu>`` entry when it completes, fails or is cancelled.
+- ``charge_on_success`` (the API today): create needs $2.00 spendable; one
+  ``training_<gpu>`` debit when the run completes; failed and cancelled runs are free.
+
+The spendable balance is always ``allowance + budget + sum(ledger amounts)``.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+from pictograph_testing.catalog import MICRO_USD, OPERATIONS, Operation
+from pictograph_testing.world.errors import InsufficientCredits, InvalidRequest
+from pictograph_testing.world.state import LedgerEntry, Organization, TrainingRun
+
+if TYPE_CHECKING:
+    from pictograph_testing.world.state import World
+
+__all__ = ["Billing", "Estimate", "billable_minutes", "usd"]
+
+
+def usd(micro: int) -> str:
+    """Format µUSD as dollars for messages: ``$2.00``."""
+    return f"${micro / MICRO_USD:,.2f}"
+
+
+def billable_minutes(seconds: float) -> int:
+    """GPU minutes billed for ``seconds`` of running time (started minutes count)."""
+    return math.ceil(seconds / 60.0 - 1e-9) if seconds > 0 else 0
+
+
+@dataclass(frozen=True)
+class Estimate:
+    operation: Operation
+    quantity: int
+    micro_usd_per_unit: int
+    total_micro_usd: int
+
+
+class Billing:
+    """Post ledger entries and answer balance questions for every organization."""
+
+    def __init__(self, world: World) -> None:
+        self._world = world
+
+    # ── balances ──
+
+    def spendable(self, org: Organization) -> int:
+        """What the organization can still spend (µUSD): allowance + budget + ledger."""
+        ledger = self._world.ledgers[org.id]
+        net = ledger[-1].balance_after if ledger else self._opening(org)
+        return net
+
+    def _opening(self, org: Organization) -> int:
+        return org.allowance_micro_usd + org.budget_micro_usd
+
+    def period_spend(self, org: Organization) -> int:
+        return max(0, self._opening(org) - self.spendable(org))
+
+    def post(
+        self,
+        org: Organization,
+        operation: str,
+        amount: int,
+        *,
+        description: str,
+        metadata: dict[str, Any] | None = None,
+    ) -> LedgerEntry:
+        """Append one signed entry (negative debits, positive credits) to the ledger."""
+        world = self._world
+        entry = LedgerEntry(
+            id=world.ids.uuid(),
+            organization_id=org.id,
+            operation=operation,
+            amount=amount,
+            balance_after=self.spendable(org) + amount,
+            description=description,
+            metadata=metadata,
+            created_at=world.now(),
+        )
+        world.ledgers[org.id].append(entry)
+        return entry
+
+    def top_up(self, org: Organization, micro_usd: int) -> LedgerEntry:
+        if micro_usd <= 0:
+            raise ValueError("a top-up must be a positive amount")
+        return self.post(org, "top_up", micro_usd, description="Credit top-up")
+
+    # ── estimates ──
+
+    def rate(self, gpu: str) -> int:
+        return self._world.profile.rate(gpu)
+
+    def estimate(self, slug: str, quantity: int) -> Estimate:
+        """Price ``quantity`` units of an operation, or refuse an unknown slug with 400."""
+        operation = OPERATIONS.get(slug)
+        if operation is None:
+            raise InvalidRequest(f"Unknown operation: {slug}", status=400, code="unknown_operation")
+        if operation.gpu is not None:
+            exact = self.rate(operation.gpu)
+            # Per-unit and total are rounded separately from the exact rate, as the API does.
+            per_unit, total = exact, exact * quantity
+        else:
+            per_unit = operation.micro_usd_per_unit or 0
+            total = per_unit * quantity
+        return Estimate(operation, quantity, per_unit, total)
+
+    # ── training ──
+
+    def admit_run(self, org: Organization, gpu: str, planned_seconds: float) -> int:
+        """Check the organization may start a run; return the pre-charge it will pay.
+
+        Raises 402 when the balance does not cover the profile's requirement.
+        """
+        profile = self._world.profile
+        spendable = self.spendable(org)
+        if profile.billing == "charge_on_success":
+            gate = profile.start_gate_micro_usd
+            if spendable < gate:
+                raise InsufficientCredits(
+                    f"Not enough compute credit to start training "
+                    f"(needs {usd(gate)}, has {usd(spendable)}).",
+                    required=gate,
+                    remaining=spendable,
+                )
+            return 0
+        precharge = profile.precharge_minutes(planned_seconds) * self.rate(gpu)
+        if spendable < precharge:
+            raise InsufficientCredits(
+                f"Not enough compute credit for this run's pre-charge "
+                f"(needs {usd(precharge)}, has {usd(spendable)}).",
+                required=precharge,
+                remaining=spendable,
+            )
+        return precharge
+
+    def precharge(self, org: Organization, run: TrainingRun, amount: int) -> None:
+        if amount <= 0:
+            return
+        run.precharge_micro_usd = amount
+        self.post(
+            org,
+            f"training_{run.gpu_type}_per_minute",
+            -amount,
+            description="Training pre-charge",
+            metadata={"run_id": run.id},
+        )
+
+    def settle(self, run: TrainingRun, used_seconds: float) -> None:
+        """Close a run's account once it has ended, whatever the way it ended."""
+        org = self._world.organizations[run.organization_id]
+        cost = billable_minutes(used_seconds) * self.rate(run.gpu_type)
+        if run.billing == "prepaid":
+            spent = min(cost, run.precharge_micro_usd)
+            run.charged_micro_usd = spent
+            refund = run.precharge_micro_usd - spent
+            if refund > 0:
+                run.refunded_micro_usd = refund
+                self.post(
+                    org,
+                    f"training_refund_{run.gpu_type}",
+                    refund,
+                    description=f"Refund of unused training minutes ({run.status})",
+                    metadata={"run_id": run.id},
+                )
+            return
+        if run.status == "completed" and cost > 0:
+            run.charged_micro_usd = cost
+            self.post(
+                org,
+                f"training_{run.gpu_type}",
+                -cost,
+                description=f"Training on {run.gpu_type} ({billable_minutes(used_seconds)} min)",
+                metadata={"run_id": run.id},
+            )

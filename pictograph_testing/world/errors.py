@@ -1,0 +1,105 @@
+"""The refusals the world can give, as exceptions that carry the API's error code.
+
+The world raises these; the api layer turns them into the wire envelope (one place:
+``pictograph_testing.api.errors``). Each keeps what the envelope needs and nothing about
+HTTP beyond the status it maps to.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+__all__ = [
+    "ApiRefusal",
+    "Conflict",
+    "FieldError",
+    "Forbidden",
+    "InsufficientCredits",
+    "InvalidRequest",
+    "NotFound",
+    "Unauthorized",
+    "field_error",
+]
+
+FieldError = dict[str, Any]
+
+
+def field_error(loc: tuple[str | int, ...], msg: str, kind: str) -> FieldError:
+    """Build one FastAPI-shaped field error: ``{"loc": [...], "msg": ..., "type": ...}``."""
+    return {"loc": list(loc), "msg": msg, "type": kind}
+
+
+class ApiRefusal(Exception):
+    """A request the API answers with a 4xx; ``status`` and ``code`` pick the envelope."""
+
+    status = 400
+    code = "bad_request"
+
+    def __init__(self, message: str, *, details: dict[str, Any] | None = None) -> None:
+        super().__init__(message)
+        self.message = message
+        self.details: dict[str, Any] = details or {}
+
+
+class InvalidRequest(ApiRefusal):
+    """400 or 422: the request cannot be carried out as given."""
+
+    code = "validation_error"
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        status: int = 422,
+        code: str = "validation_error",
+        errors: list[FieldError] | None = None,
+    ) -> None:
+        super().__init__(message, details={"errors": errors} if errors else None)
+        self.status = status
+        self.code = code
+        self.errors: list[FieldError] = errors or []
+
+
+class Unauthorized(ApiRefusal):
+    status = 401
+    code = "unauthorized"
+
+
+class InsufficientCredits(ApiRefusal):
+    """402 with both the µUSD keys and the legacy ones, as every SDK generation reads."""
+
+    status = 402
+    code = "insufficient_credits"
+
+    def __init__(self, message: str, *, required: int, remaining: int) -> None:
+        super().__init__(
+            message,
+            details={
+                "required_micro_usd": required,
+                "remaining_micro_usd": remaining,
+                "required": required,
+                "remaining": remaining,
+                "credit_cost": required,
+                "credits_remaining": remaining,
+                "unit": "micro_usd",
+                "upgrade_url": "/settings?tab=billing",
+                "block_reason": "insufficient_credits",
+            },
+        )
+        self.required = required
+        self.remaining = remaining
+
+
+class Forbidden(ApiRefusal):
+    status = 403
+    code = "forbidden"
+
+
+class NotFound(ApiRefusal):
+    status = 404
+    code = "not_found"
+
+
+class Conflict(ApiRefusal):
+    status = 409
+    code = "conflict"

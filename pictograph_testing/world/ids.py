@@ -1,0 +1,68 @@
+"""Seeded identifiers and generated names: the same seed and calls give the same ids."""
+
+from __future__ import annotations
+
+import random
+import uuid
+from functools import lru_cache
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from collections.abc import Callable
+
+    from faker import Faker
+
+__all__ = ["IdFactory", "splitmix64"]
+
+_MASK64 = (1 << 64) - 1
+
+
+def splitmix64(value: int) -> int:
+    """Mix an integer into a well-spread 64-bit one (stable across processes)."""
+    z = (value + 0x9E3779B97F4A7C15) & _MASK64
+    z = ((z ^ (z >> 30)) * 0xBF58476D1CE4E5B9) & _MASK64
+    z = ((z ^ (z >> 27)) * 0x94D049BB133111EB) & _MASK64
+    return z ^ (z >> 31)
+
+
+@lru_cache(maxsize=1)
+def _faker() -> Faker:
+    # Building a Faker costs ~10 ms, so one per process, re-seeded per use.
+    from faker import Faker
+
+    return Faker("en_US")
+
+
+class IdFactory:
+    """Mint canonical UUIDs, secrets and names from one seed, in call order."""
+
+    def __init__(self, seed: int) -> None:
+        self._seed = seed
+        self._rng = random.Random(seed)
+        self._names = 0
+
+    def uuid(self) -> str:
+        """Return a canonical, lowercase, dashed version-4 UUID."""
+        return str(uuid.UUID(int=self._rng.getrandbits(128), version=4))
+
+    def hex(self, length: int = 32) -> str:
+        """Return ``length`` lowercase hex characters."""
+        return f"{self._rng.getrandbits(4 * length):0{length}x}"
+
+    def noise_seed(self) -> int:
+        return self._rng.getrandbits(64)
+
+    def company(self) -> str:
+        """Return a realistic organization name (faker, seeded per call)."""
+        return self._named(lambda fake: fake.company())
+
+    def person_email(self) -> str:
+        return self._named(lambda fake: fake.company_email())
+
+    def _named(self, make: Callable[[Faker], str]) -> str:
+        # Seeded per call from the seed and a counter, so one world's names do not
+        # depend on what other worlds in the process generated before it.
+        self._names += 1
+        fake = _faker()
+        fake.seed_instance(splitmix64(self._seed * 1_000_003 + self._names))
+        return str(make(fake))

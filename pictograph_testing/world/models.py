@@ -1,0 +1,207 @@
+"""Trained models: created when a run completes, versioned, renamed, pinned and deleted."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+from pictograph_testing.catalog import PIPELINES
+from pictograph_testing.world.errors import Conflict, InvalidRequest, NotFound, field_error
+from pictograph_testing.world.state import ApiKey, Model, ModelVersion, TrainingRun
+
+if TYPE_CHECKING:
+    from pictograph_testing.world.state import World
+
+__all__ = ["WEIGHT_FORMATS", "ModelFile", "ModelRegistry"]
+
+WEIGHT_FORMATS = {
+    "onnx": ("model.onnx", "onnxruntime"),
+    "pytorch": ("model.pth", "pytorch"),
+    "safetensors": ("model.safetensors", "pytorch"),
+}
+"""Formats every trained version has, with their file name and runtime."""
+UNBUILT_FORMATS = frozenset({"pte", "engine"})
+MODEL_NAME_LIMIT = 100
+
+
+class ModelFile:
+    """One artifact of a model version as the files manifest lists it."""
+
+    __slots__ = ("content_type", "format", "kind", "name", "runtime")
+
+    def __init__(self, name: str, kind: str, fmt: str, content_type: str, runtime: str | None):
+        self.name = name
+        self.kind = kind
+        self.format = fmt
+        self.content_type = content_type
+        self.runtime = runtime
+
+
+def version_files() -> list[ModelFile]:
+    files = [
+        ModelFile(name, "weights", fmt, "application/octet-stream", runtime)
+        for fmt, (name, runtime) in WEIGHT_FORMATS.items()
+    ]
+    files.append(ModelFile("config.json", "config", "json", "application/json", None))
+    return files
+
+
+class ModelRegistry:
+    """The organization-scoped catalogue of trained models."""
+
+    def __init__(self, world: World) -> None:
+        self._world = world
+
+    def record_training(self, run: TrainingRun, at: float) -> str:
+        """Turn a completed run into a model, or into a new version of its target model."""
+        world = self._world
+        pipeline = PIPELINES[run.pipeline_type]
+        final_metrics = dict(run.final[2])
+        final_metrics.pop("epoch", None)
+        target = world.models.get(run.version_of_model_id) if run.version_of_model_id else None
+        number = len(target.versions) + 1 if target is not None else 1
+        version = ModelVersion(
+            id=world.ids.uuid(),
+            number=number,
+            training_run_id=run.id,
+            architecture=run.plan.variant.architecture,
+            metrics=final_metrics,
+            export_name=run.export_name,
+            training_config=dict(run.config),
+            classes=list(run.classes),
+            created_at=at,
+        )
+        if target is not None:
+            target.versions.append(version)
+            target.updated_at = at
+            return target.id
+        dataset = world.datasets.get(run.dataset_id)
+        model = Model(
+            id=world.ids.uuid(),
+            organization_id=run.organization_id,
+            name=self._free_name(run.organization_id, run.name),
+            model_type=pipeline.model_type,
+            pipeline_type=pipeline.name,
+            dataset_id=run.dataset_id,
+            dataset_name=dataset.name if dataset else None,
+            created_at=at,
+            updated_at=at,
+            versions=[version],
+        )
+        world.models[model.id] = model
+        return model.id
+
+    def _free_name(self, organization_id: str, wanted: str, *, ignore: str | None = None) -> str:
+        """``wanted``, or ``wanted (2)``, ``(3)``… when the organization already has it."""
+        taken = {
+            m.name
+            for m in self._world.models.values()
+            if m.organization_id == organization_id and m.id != ignore
+        }
+        if wanted not in taken:
+            return wanted
+        n = 2
+        while f"{wanted} ({n})" in taken:
+            n += 1
+        return f"{wanted} ({n})"
+
+    # ── reads ──
+
+    def find(self, key: ApiKey, ref: str) -> Model:
+        """Resolve a model segment: a UUID of the organization, else its unique name."""
+        model = self._world.models.get(ref)
+        if model is not None and model.organization_id == key.organization_id:
+            return model
+        for candidate in self._world.models.values():
+            if candidate.organization_id == key.organization_id and candidate.name == ref:
+                return candidate
+        raise NotFound(f"Model '{ref}' not found")
+
+    def listing(
+        self,
+        key: ApiKey,
+        *,
+        name: str | None,
+        dataset_name: str | None,
+        status: str | None,
+        model_type: str | None,
+    ) -> list[Model]:
+        models = [
+            m
+            for m in self._world.models.values()
+            if m.organization_id == key.organization_id
+            and (name is None or m.name == name)
+            and (dataset_name is None or m.dataset_name == dataset_name)
+            and (status is None or m.status == status)
+            and (model_type is None or m.model_type == model_type)
+        ]
+        models.sort(key=lambda m: (m.created_at, m.id), reverse=True)
+        return models
+
+    # ── writes ──
+
+    def update(self, key: ApiKey, model: Model, changes: dict[str, Any]) -> Model:
+        """Apply a PATCH: rename (unique), description, readme, visibility, license."""
+        key.require("member", "update models")
+        if "visibility" in changes and changes["visibility"] != model.visibility:
+            key.require("admin", "change a model's visibility")
+        new_name = changes.get("name")
+        if new_name is not None and new_name != model.name:
+            if self._free_name(model.organization_id, new_name, ignore=model.id) != new_name:
+                raise Conflict(f"A model named '{new_name}' already exists")
+            model.name = new_name
+        for field_name in ("description", "readme", "license_id", "license_custom_text"):
+            if field_name in changes:
+                setattr(model, field_name, changes[field_name])
+        if "visibility" in changes:
+            model.visibility = changes["visibility"]
+        model.updated_at = self._world.now()
+        return model
+
+    def delete(self, key: ApiKey, model: Model) -> None:
+        key.require("admin", "delete models")
+        del self._world.models[model.id]
+
+    def bulk_delete(self, key: ApiKey, model_ids: list[str]) -> tuple[list[str], list[str]]:
+        key.require("admin", "delete models")
+        if not model_ids:
+            raise InvalidRequest(
+                "model_ids must name at least one model.",
+                errors=[field_error(("body", "model_ids"), "must not be empty", "too_short")],
+            )
+        succeeded: list[str] = []
+        not_found: list[str] = []
+        for model_id in dict.fromkeys(model_ids):
+            model = self._world.models.get(model_id)
+            if model is None or model.organization_id != key.organization_id:
+                not_found.append(model_id)
+                continue
+            del self._world.models[model_id]
+            succeeded.append(model_id)
+        return succeeded, not_found
+
+    def set_current_version(self, key: ApiKey, model: Model, version_id: str | None) -> Model:
+        key.require("admin", "pin a model version")
+        if version_id is None:
+            model.pinned_version_id = None
+        else:
+            version = model.version(version_id)
+            if version is None:
+                raise NotFound(f"Version '{version_id}' not found for model '{model.name}'")
+            if version.status != "ready":
+                raise InvalidRequest(
+                    f"Version '{version_id}' is {version.status}; only a ready version can be "
+                    f"made current.",
+                    status=400,
+                )
+            model.pinned_version_id = version.id
+        model.updated_at = self._world.now()
+        return model
+
+    def file(self, model: Model, version: ModelVersion, name: str) -> ModelFile:
+        for candidate in version_files():
+            if candidate.name == name:
+                return candidate
+        raise NotFound(
+            f"Model '{model.name}' version {version.label} has no file '{name}'; it has "
+            + ", ".join(f.name for f in version_files())
+        )

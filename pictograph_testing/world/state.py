@@ -1,0 +1,351 @@
+"""The entities of a fake world and the container that owns them (no HTTP here)."""
+
+from __future__ import annotations
+
+import threading
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any, Literal
+
+from pictograph_testing.catalog import MICRO_USD, Profile
+from pictograph_testing.world.errors import Forbidden, NotFound, Unauthorized
+from pictograph_testing.world.ids import IdFactory
+
+if TYPE_CHECKING:
+    from pictograph_testing.clock import VirtualClock
+    from pictograph_testing.world.training import RunPlan
+
+__all__ = [
+    "ROLES",
+    "ApiKey",
+    "Dataset",
+    "Export",
+    "LedgerEntry",
+    "Model",
+    "ModelVersion",
+    "Organization",
+    "Role",
+    "StoredResponse",
+    "TrainingRun",
+    "World",
+]
+
+Role = Literal["viewer", "member", "admin", "owner"]
+ROLES: tuple[Role, ...] = ("viewer", "member", "admin", "owner")
+_ROLE_RANK = {role: rank for rank, role in enumerate(ROLES)}
+RunStatus = Literal["pending", "queued", "running", "completed", "failed", "cancelled"]
+TERMINAL: frozenset[str] = frozenset({"completed", "failed", "cancelled"})
+
+
+@dataclass
+class Organization:
+    id: str
+    slug: str
+    name: str
+    allowance_micro_usd: int
+    budget_micro_usd: int
+    created_at: float
+
+
+@dataclass
+class ApiKey:
+    key: str
+    key_id: str
+    organization_id: str
+    role: Role
+    created_by: str
+    name: str
+    revoked: bool = False
+
+    def require(self, role: Role, action: str) -> None:
+        """Refuse with 403 unless this key holds ``role`` or a higher one."""
+        if _ROLE_RANK[self.role] < _ROLE_RANK[role]:
+            raise Forbidden(
+                f"This API key's role '{self.role}' cannot {action}; "
+                f"it needs '{role}' or higher."
+            )
+
+    def has(self, role: Role) -> bool:
+        return _ROLE_RANK[self.role] >= _ROLE_RANK[role]
+
+
+@dataclass
+class Dataset:
+    id: str
+    organization_id: str
+    name: str
+    description: str | None
+    annotation_types: list[str]
+    classes: list[dict[str, Any]]
+    image_count: int
+    completed_image_count: int
+    created_at: float
+    updated_at: float
+
+    @property
+    def class_names(self) -> list[str]:
+        return [str(c["name"]) for c in self.classes]
+
+
+@dataclass
+class Export:
+    id: str
+    organization_id: str
+    dataset_id: str
+    dataset_name: str
+    name: str
+    format: str
+    include_images: bool
+    status: str
+    status_filter: str | None
+    class_filter: list[str] | None
+    image_count: int
+    annotation_count: int
+    created_at: float
+    error_message: str | None = None
+
+
+@dataclass
+class LedgerEntry:
+    id: str
+    organization_id: str
+    operation: str
+    amount: int
+    balance_after: int
+    description: str
+    metadata: dict[str, Any] | None
+    created_at: float
+
+
+@dataclass
+class TrainingRun:
+    id: str
+    seq: int
+    organization_id: str
+    name: str
+    dataset_id: str
+    export_id: str
+    export_name: str
+    pipeline_type: str
+    gpu_type: str
+    requested_gpu_type: str
+    config: dict[str, Any]
+    classes: list[str]
+    plan: RunPlan
+    created_at: float
+    created_by: str
+    billing: Literal["prepaid", "charge_on_success"]
+    noise_seed: int
+    version_of_model_id: str | None = None
+    status: RunStatus = "pending"
+    assigned_at: float | None = None
+    started_at: float | None = None
+    ends_at: float | None = None
+    """When the plan finishes the run (completed or failed) if nothing intervenes."""
+    completed_at: float | None = None
+    error_message: str | None = None
+    model_id: str | None = None
+    precharge_micro_usd: int = 0
+    charged_micro_usd: int = 0
+    refunded_micro_usd: int = 0
+    history: list[tuple[str, float]] = field(default_factory=list)
+    """Every status the run took, with the virtual second it took it."""
+    final: tuple[int, int, dict[str, Any], int] = field(default_factory=lambda: (0, 0, {}, 0))
+    """Progress, epoch, metrics and running seconds, frozen when the run ended."""
+    metrics_memo: dict[int, dict[str, Any]] = field(default_factory=dict)
+    wire_head: bytes | None = None
+    """The encoded fields of the run that never change (the api layer's cache)."""
+
+    @property
+    def terminal(self) -> bool:
+        return self.status in TERMINAL
+
+
+@dataclass
+class ModelVersion:
+    id: str
+    number: int
+    training_run_id: str | None
+    architecture: str
+    metrics: dict[str, Any]
+    export_name: str | None
+    training_config: dict[str, Any]
+    classes: list[str]
+    created_at: float
+    status: str = "ready"
+    precision: str = "fp32"
+
+    @property
+    def label(self) -> str:
+        return f"{self.number}.0.0"
+
+
+@dataclass
+class Model:
+    id: str
+    organization_id: str
+    name: str
+    model_type: str
+    pipeline_type: str
+    dataset_id: str | None
+    dataset_name: str | None
+    created_at: float
+    updated_at: float
+    versions: list[ModelVersion]
+    description: str | None = None
+    readme: str | None = None
+    license_id: str | None = None
+    license_custom_text: str | None = None
+    visibility: Literal["private", "public"] = "private"
+    status: Literal["training", "ready", "failed", "archived"] = "ready"
+    pinned_version_id: str | None = None
+
+    @property
+    def latest(self) -> ModelVersion:
+        """The newest ready version."""
+        ready = [v for v in self.versions if v.status == "ready"]
+        return ready[-1] if ready else self.versions[-1]
+
+    @property
+    def current(self) -> ModelVersion:
+        """The version in effect: the pin if there is one, otherwise the newest ready."""
+        if self.pinned_version_id is not None:
+            for version in self.versions:
+                if version.id == self.pinned_version_id:
+                    return version
+        return self.latest
+
+    def version(self, version_id: str) -> ModelVersion | None:
+        for version in self.versions:
+            if version.id == version_id:
+                return version
+        return None
+
+
+@dataclass
+class StoredResponse:
+    """A response kept under its Idempotency-Key so that a retry replays it."""
+
+    method: str
+    path: str
+    body_fingerprint: bytes
+    status: int
+    headers: tuple[tuple[str, str], ...]
+    body: bytes
+    expires_at: float
+
+
+class World:
+    """Own every entity of one fake: organizations, keys, data, runs, models, ledgers.
+
+    One re-entrant lock guards it all; the api layer holds it for a whole request, so a
+    request sees and leaves a consistent world. Times are virtual seconds since the
+    clock's start.
+    """
+
+    def __init__(
+        self,
+        *,
+        seed: int,
+        profile: Profile,
+        clock: VirtualClock,
+        balance_usd: float,
+        gpu_workers: dict[str, int] | None = None,
+    ) -> None:
+        # Imported here: the services import this module for the entity types.
+        from pictograph_testing.world.billing import Billing
+        from pictograph_testing.world.models import ModelRegistry
+        from pictograph_testing.world.storage import BlobStore
+        from pictograph_testing.world.training import TrainingService
+
+        self.seed = seed
+        self.profile = profile
+        self.clock = clock
+        self.lock = threading.RLock()
+        self.ids = IdFactory(seed)
+        self.organizations: dict[str, Organization] = {}
+        self.api_keys: dict[str, ApiKey] = {}
+        self.datasets: dict[str, Dataset] = {}
+        self.exports: dict[str, Export] = {}
+        self.runs: dict[str, TrainingRun] = {}
+        self.models: dict[str, Model] = {}
+        self.ledgers: dict[str, list[LedgerEntry]] = {}
+        self.idempotency: dict[tuple[str, str], StoredResponse] = {}
+        self.iso_memo: dict[float, str] = {}
+        self.billing = Billing(self)
+        self.training = TrainingService(self, gpu_workers or {})
+        self.registry = ModelRegistry(self)
+        self.storage = BlobStore(self)
+        self.default_org = self.add_organization(balance_usd=balance_usd)
+        self.default_key = self.add_api_key(self.default_org.id, role="owner")
+
+    # ── time ──
+
+    def now(self) -> float:
+        return self.clock.monotonic()
+
+    def catch_up(self) -> float:
+        """Bring every simulated process up to the clock; return the virtual now."""
+        now = self.clock.monotonic()
+        self.training.advance_to(now)
+        return now
+
+    # ── organizations and keys ──
+
+    def add_organization(self, *, balance_usd: float, name: str | None = None) -> Organization:
+        org_id = self.ids.uuid()
+        org_name = name or self.ids.company()
+        slug = "-".join("".join(c if c.isalnum() else " " for c in org_name).lower().split())
+        org = Organization(
+            id=org_id,
+            slug=slug,
+            name=org_name,
+            allowance_micro_usd=round(balance_usd * MICRO_USD),
+            budget_micro_usd=0,
+            created_at=self.now(),
+        )
+        self.organizations[org_id] = org
+        self.ledgers[org_id] = []
+        return org
+
+    def add_api_key(self, organization_id: str, *, role: Role, name: str | None = None) -> ApiKey:
+        if role not in _ROLE_RANK:
+            raise ValueError(f"unknown role {role!r}; choose one of: {', '.join(ROLES)}")
+        key = ApiKey(
+            key=f"pk_live_{self.ids.hex(32)}",
+            key_id=self.ids.uuid(),
+            organization_id=organization_id,
+            role=role,
+            created_by=self.ids.uuid(),
+            name=name or f"{role} key",
+        )
+        self.api_keys[key.key] = key
+        return key
+
+    def authenticate(self, presented: str | None) -> ApiKey:
+        """Return the key behind an ``X-API-Key`` header, or refuse with 401."""
+        if not presented:
+            raise Unauthorized("Missing API key: send it in the X-API-Key header.")
+        key = self.api_keys.get(presented.strip())
+        if key is None:
+            raise Unauthorized("Invalid API key.")
+        if key.revoked:
+            raise Unauthorized("This API key has been revoked.")
+        return key
+
+    # ── datasets and exports ──
+
+    def dataset(self, organization_id: str, ref: str) -> Dataset:
+        """Find a dataset of the organization by id or name, or refuse with 404."""
+        found = self.datasets.get(ref)
+        if found is not None and found.organization_id == organization_id:
+            return found
+        for dataset in self.datasets.values():
+            if dataset.organization_id == organization_id and dataset.name == ref:
+                return dataset
+        raise NotFound(f"Dataset '{ref}' not found")
+
+    def export(self, dataset: Dataset, name: str) -> Export:
+        for export in self.exports.values():
+            if export.dataset_id == dataset.id and export.name == name:
+                return export
+        raise NotFound(f"Export '{name}' not found in dataset '{dataset.name}'")

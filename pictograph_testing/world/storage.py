@@ -1,0 +1,51 @@
+"""Signed storage URLs: tokens that name a blob for an hour, fetched without an API key."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from collections.abc import Callable
+
+    from pictograph_testing.world.state import World
+
+__all__ = ["SIGNED_URL_TTL_SECONDS", "STORAGE_PREFIX", "BlobStore", "SignedBlob"]
+
+SIGNED_URL_TTL_SECONDS = 3600.0
+STORAGE_PREFIX = "/_storage/"
+
+
+@dataclass(frozen=True)
+class SignedBlob:
+    filename: str
+    content_type: str
+    produce: Callable[[], bytes]
+    expires_at: float
+
+
+class BlobStore:
+    """Mint and resolve signed-URL tokens; the bytes are produced when fetched."""
+
+    def __init__(self, world: World) -> None:
+        self._world = world
+        self._blobs: dict[str, SignedBlob] = {}
+        self._made: dict[tuple[str, str], bytes] = {}
+
+    def sign(self, filename: str, content_type: str, produce: Callable[[], bytes]) -> str:
+        """Return the path (under :data:`STORAGE_PREFIX`) of a new signed URL."""
+        token = self._world.ids.hex(40)
+        self._blobs[token] = SignedBlob(
+            filename, content_type, produce, self._world.now() + SIGNED_URL_TTL_SECONDS
+        )
+        return f"{STORAGE_PREFIX}{token}/{filename}"
+
+    def resolve(self, token: str) -> SignedBlob | None:
+        return self._blobs.get(token)
+
+    def cached(self, key: tuple[str, str], produce: Callable[[], bytes]) -> bytes:
+        """Make an artifact once: like stored files, it never changes after it is written."""
+        blob = self._made.get(key)
+        if blob is None:
+            blob = self._made[key] = produce()
+        return blob

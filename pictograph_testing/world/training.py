@@ -1,0 +1,663 @@
+"""Training runs on simulated GPUs: admission, planning, queueing, and the lifecycle.
+
+Nothing here runs in the background. A run's whole future is planned when a worker is
+assigned to it (cold start, epoch length, whether it runs out of memory or into the
+two-hour cap), and :meth:`TrainingService.advance_to` replays the finished parts of that
+future in time order whenever the world catches up with its clock: the same calls at
+the same virtual times always give the same runs.
+"""
+
+from __future__ import annotations
+
+import math
+from collections import deque
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+from pictograph_testing.catalog import (
+    EPOCH_OVERHEAD_SECONDS,
+    GPU_TIERS,
+    OOM_AFTER_SECONDS,
+    PIPELINES,
+    SERVICE_CAP_SECONDS,
+    GpuTier,
+    Pipeline,
+    Variant,
+)
+from pictograph_testing.world.billing import billable_minutes
+from pictograph_testing.world.errors import (
+    FieldError,
+    InvalidRequest,
+    NotFound,
+    field_error,
+)
+from pictograph_testing.world.ids import splitmix64
+from pictograph_testing.world.state import (
+    TERMINAL,
+    ApiKey,
+    Dataset,
+    Export,
+    Model,
+    TrainingRun,
+)
+
+if TYPE_CHECKING:
+    from pictograph_testing.world.state import World
+
+__all__ = ["Admission", "RunPlan", "RunRequest", "TrainingService", "plan_run"]
+
+_INT_LIMITS = {
+    "epochs": (1, 1000),
+    "batch_size": (1, 512),
+    "image_size": (32, 4096),
+    "image_width": (32, 4096),
+    "image_height": (32, 4096),
+}
+
+
+@dataclass(frozen=True)
+class RunRequest:
+    """What ``create`` and ``quote`` send (``name`` is ``None`` for a quote)."""
+
+    dataset_name: str
+    export_name: str
+    pipeline_type: str
+    gpu_type: str
+    config: dict[str, Any]
+    name: str | None = None
+    version_of_model_id: str | None = None
+
+
+@dataclass(frozen=True)
+class RunPlan:
+    """The deterministic future of a run on its tier, from the moment it starts."""
+
+    variant: Variant
+    tier: GpuTier
+    epochs: int
+    batch_size: int
+    image_width: int
+    image_height: int
+    images: int
+    epoch_seconds: float
+    peak_mib: int
+    outcome: str
+    """``completed``, ``oom`` or ``service_cap``."""
+    running_seconds: float
+    """Time from ``started_at`` to the run's end if nothing intervenes."""
+
+    @property
+    def planned_seconds(self) -> float:
+        """Training time of all the epochs (what an estimate is based on)."""
+        return self.epochs * self.epoch_seconds
+
+    @property
+    def fits(self) -> bool:
+        return self.peak_mib <= self.tier.total_mib
+
+
+def peak_mib(variant: Variant, batch_size: int, width: int, height: int) -> int:
+    """Predict a run's peak GPU memory: weights plus activations for one batch."""
+    scale = (width * height) / float(variant.input_size * variant.input_size)
+    return round(variant.base_mib + variant.mib_per_sample * batch_size * scale)
+
+
+def plan_run(
+    variant: Variant, tier: GpuTier, epochs: int, batch_size: int, width: int, height: int,
+    images: int,
+) -> RunPlan:
+    """Plan a run: epoch length from data and speed; OOM and the service cap decide its end."""
+    scale = (width * height) / float(variant.input_size * variant.input_size)
+    epoch_seconds = variant.seconds_per_image * scale * images / tier.speed
+    epoch_seconds = round(epoch_seconds + EPOCH_OVERHEAD_SECONDS, 3)
+    peak = peak_mib(variant, batch_size, width, height)
+    planned = epochs * epoch_seconds
+    if peak > tier.total_mib:
+        outcome, running = "oom", min(OOM_AFTER_SECONDS, epoch_seconds)
+    elif planned > SERVICE_CAP_SECONDS:
+        outcome, running = "service_cap", float(SERVICE_CAP_SECONDS)
+    else:
+        outcome, running = "completed", planned
+    return RunPlan(
+        variant, tier, epochs, batch_size, width, height, images, epoch_seconds, peak,
+        outcome, running,
+    )
+
+
+@dataclass(frozen=True)
+class Admission:
+    """Everything create and quote establish about a request before any write."""
+
+    dataset: Dataset
+    export: Export
+    pipeline: Pipeline
+    requested_gpu: str
+    plan: RunPlan
+    config: dict[str, Any]
+    classes: list[str]
+    recommended_gpu: str
+    autoselect: dict[str, Any] | None
+    version_of: Model | None
+
+
+class _Tier:
+    """The workers of one GPU tier: the runs on them and the runs waiting, FIFO."""
+
+    def __init__(self, spec: GpuTier, workers: int) -> None:
+        if workers < 1:
+            raise ValueError(f"a tier needs at least one worker (got {workers} for {spec.name})")
+        self.spec = spec
+        self.workers = workers
+        self.busy: list[TrainingRun] = []
+        self.waiting: deque[TrainingRun] = deque()
+
+
+class TrainingService:
+    """Admit, queue, run, finish and cancel training runs on the world's GPU tiers."""
+
+    def __init__(self, world: World, gpu_workers: dict[str, int]) -> None:
+        unknown = set(gpu_workers) - set(GPU_TIERS)
+        if unknown:
+            raise ValueError(f"unknown GPU tier(s) {sorted(unknown)}; known: {list(GPU_TIERS)}")
+        self._world = world
+        self._tiers = {
+            name: _Tier(spec, gpu_workers.get(name, spec.workers))
+            for name, spec in GPU_TIERS.items()
+        }
+        self._next_event = math.inf
+        self._seq = 0
+
+    # ── admission (shared by create and quote) ──
+
+    def admit(self, key: ApiKey, request: RunRequest) -> Admission:
+        """Run every check create and quote share, in the API's order; write nothing."""
+        world = self._world
+        profile = world.profile
+        dataset = world.dataset(key.organization_id, request.dataset_name)
+        export = world.export(dataset, request.export_name)
+        if export.status != "completed":
+            raise InvalidRequest(
+                f"Export '{export.name}' must be completed before training "
+                f"(current status: {export.status})",
+                status=400,
+            )
+        if export.image_count == 0:
+            raise InvalidRequest(f"Export '{export.name}' is empty: it names no images.", status=400)
+        if not profile.allows_pipeline(request.pipeline_type):
+            choices = ", ".join(f"'{p}'" for p in sorted(profile.pipelines))
+            raise InvalidRequest(
+                f"Unknown pipeline_type '{request.pipeline_type}'.",
+                errors=[
+                    field_error(
+                        ("body", "pipeline_type"), f"Input should be {choices}", "literal_error"
+                    )
+                ],
+            )
+        if request.gpu_type not in profile.gpu_types:
+            choices = ", ".join(f"'{g}'" for g in sorted(profile.gpu_types))
+            raise InvalidRequest(
+                f"Unknown gpu_type '{request.gpu_type}'.",
+                errors=[field_error(("body", "gpu_type"), f"Input should be {choices}", "literal_error")],
+            )
+        pipeline = PIPELINES[request.pipeline_type]
+        config = _unwrap_config(request.config, pipeline)
+        variant, epochs, batch, width, height = _read_config(config, pipeline, profile.default_epochs)
+        classes = _trained_classes(dataset, config)
+        version_of = self._version_target(key, request, pipeline)
+        if profile.min_images and export.image_count < profile.min_images:
+            which = f"'{export.status_filter}'" if export.status_filter else "any status"
+            raise InvalidRequest(
+                f"Training needs at least {profile.min_images} images matching the export's "
+                f"status_filter ({which}) to split into train / val / test; export "
+                f"'{export.name}' has {export.image_count}.",
+                errors=[
+                    field_error(
+                        ("body", "export_name"),
+                        f"needs at least {profile.min_images} images, has {export.image_count}",
+                        "dataset_too_small",
+                    )
+                ],
+            )
+        recommended = _cheapest_fitting(variant, batch, width, height)
+        autoselect: dict[str, Any] | None = None
+        if request.gpu_type == "auto":
+            gpu = recommended
+            autoselect = {
+                "version": 2,
+                "requested": "auto",
+                "resolved_gpu_type": gpu,
+                "predicted_peak_mib": peak_mib(variant, batch, width, height),
+            }
+        else:
+            gpu = request.gpu_type
+        plan = plan_run(
+            variant, GPU_TIERS[gpu], epochs, batch, width, height, export.image_count
+        )
+        stored = {
+            **{k: v for k, v in config.items() if k != "image_size"},
+            "epochs": epochs,
+            "batch_size": batch,
+            "learning_rate": config.get("learning_rate", pipeline.learning_rate),
+            "model_size": variant.name,
+            "image_width": width,
+            "image_height": height,
+        }
+        if autoselect is not None:
+            stored["gpu_autoselect"] = autoselect
+        return Admission(
+            dataset, export, pipeline, request.gpu_type, plan, stored, classes, recommended,
+            autoselect, version_of,
+        )
+
+    def _version_target(self, key: ApiKey, request: RunRequest, pipeline: Pipeline) -> Model | None:
+        if request.version_of_model_id is None:
+            return None
+        model = self._world.models.get(request.version_of_model_id)
+        if model is None or model.organization_id != key.organization_id:
+            raise NotFound(f"Model '{request.version_of_model_id}' not found")
+        if model.model_type != pipeline.model_type:
+            raise InvalidRequest(
+                f"Model '{model.name}' is a {model.model_type} model; pipeline "
+                f"'{pipeline.name}' trains {pipeline.model_type} models.",
+                status=400,
+            )
+        return model
+
+    # ── writes ──
+
+    def create(self, key: ApiKey, request: RunRequest) -> TrainingRun:
+        """Admit, charge (per the profile) and queue a new run."""
+        key.require("member", "start training runs")
+        world = self._world
+        admission = self.admit(key, request)
+        org = world.organizations[key.organization_id]
+        precharge = world.billing.admit_run(
+            org, admission.plan.tier.name, admission.plan.planned_seconds
+        )
+        now = world.now()
+        self._seq += 1
+        run = TrainingRun(
+            id=world.ids.uuid(),
+            seq=self._seq,
+            organization_id=org.id,
+            name=request.name or f"{request.pipeline_type}-run-{world.clock.now():%Y%m%d-%H%M%S}",
+            dataset_id=admission.dataset.id,
+            export_id=admission.export.id,
+            export_name=admission.export.name,
+            pipeline_type=admission.pipeline.name,
+            gpu_type=admission.plan.tier.name,
+            requested_gpu_type=request.gpu_type,
+            config=admission.config,
+            classes=admission.classes,
+            plan=admission.plan,
+            created_at=now,
+            created_by=key.created_by,
+            billing=world.profile.billing,
+            noise_seed=world.ids.noise_seed(),
+            version_of_model_id=request.version_of_model_id,
+            history=[("pending", now)],
+        )
+        world.runs[run.id] = run
+        world.billing.precharge(org, run, precharge)
+        # Handing the run to the training service is immediate: create answers `queued`.
+        run.status = "queued"
+        run.history.append(("queued", now))
+        self._submit(run, now)
+        return run
+
+    def cancel(self, key: ApiKey, run: TrainingRun) -> TrainingRun:
+        key.require("member", "cancel training runs")
+        if run.terminal:
+            raise InvalidRequest(
+                f"Cannot cancel training run with status '{run.status}'", status=400
+            )
+        self._finish(run, self._world.now(), "cancelled", None)
+        return run
+
+    def bulk_cancel(self, key: ApiKey, run_ids: list[str]) -> tuple[list[str], list[str]]:
+        key.require("member", "cancel training runs")
+        succeeded: list[str] = []
+        not_found: list[str] = []
+        for run_id in dict.fromkeys(run_ids):
+            run = self._world.runs.get(run_id)
+            if run is None or run.organization_id != key.organization_id or run.terminal:
+                not_found.append(run_id)
+                continue
+            self._finish(run, self._world.now(), "cancelled", None)
+            succeeded.append(run_id)
+        return succeeded, not_found
+
+    # ── reads ──
+
+    def find(self, key: ApiKey, ref: str) -> TrainingRun:
+        """Resolve a run segment: a UUID of the organization, else the newest of that name."""
+        run = self._world.runs.get(ref)
+        if run is not None and run.organization_id == key.organization_id:
+            return run
+        newest: TrainingRun | None = None
+        for candidate in self._world.runs.values():
+            if candidate.organization_id == key.organization_id and candidate.name == ref and (
+                newest is None or candidate.seq > newest.seq
+            ):
+                newest = candidate
+        if newest is None:
+            raise NotFound("Training run not found")
+        return newest
+
+    def listing(
+        self, key: ApiKey, *, dataset_name: str | None, status: str | None
+    ) -> list[TrainingRun]:
+        """The organization's runs, newest first, filtered."""
+        world = self._world
+        now = world.now()
+        dataset_id: str | None = None
+        if dataset_name is not None:
+            try:
+                dataset_id = world.dataset(key.organization_id, dataset_name).id
+            except NotFound:
+                return []
+        runs = [
+            run
+            for run in world.runs.values()
+            if run.organization_id == key.organization_id
+            and (dataset_id is None or run.dataset_id == dataset_id)
+            and (status is None or live_status(run, now) == status)
+        ]
+        runs.sort(key=lambda r: r.seq, reverse=True)
+        return runs
+
+    # ── the simulation ──
+
+    def advance_to(self, now: float) -> None:
+        """Finish, in time order, every run whose planned end is at or before ``now``."""
+        if now < self._next_event:
+            return
+        while True:
+            due: TrainingRun | None = None
+            for tier in self._tiers.values():
+                for run in tier.busy:
+                    assert run.ends_at is not None
+                    if run.ends_at <= now and (
+                        due is None or (run.ends_at, run.seq) < (due.ends_at or 0.0, due.seq)
+                    ):
+                        due = run
+            if due is None:
+                break
+            assert due.ends_at is not None
+            outcome = due.plan.outcome
+            if outcome == "completed":
+                self._finish(due, due.ends_at, "completed", None)
+            else:
+                self._finish(due, due.ends_at, "failed", _failure_message(due))
+        self._refresh_next_event()
+
+    def _refresh_next_event(self) -> None:
+        ends = [r.ends_at for t in self._tiers.values() for r in t.busy if r.ends_at is not None]
+        self._next_event = min(ends, default=math.inf)
+
+    def _submit(self, run: TrainingRun, at: float) -> None:
+        tier = self._tiers[run.gpu_type]
+        if len(tier.busy) < tier.workers:
+            self._assign(tier, run, at)
+        else:
+            tier.waiting.append(run)
+
+    def _assign(self, tier: _Tier, run: TrainingRun, at: float) -> None:
+        run.assigned_at = at
+        run.started_at = at + tier.spec.cold_start_seconds
+        run.ends_at = run.started_at + run.plan.running_seconds
+        tier.busy.append(run)
+        self._next_event = min(self._next_event, run.ends_at)
+
+    def _finish(self, run: TrainingRun, at: float, status: str, error: str | None) -> None:
+        """End a run at virtual second ``at``: record it, bill it, free its worker."""
+        world = self._world
+        tier = self._tiers[run.gpu_type]
+        started = run.started_at is not None and at >= run.started_at
+        elapsed = at - run.started_at if started and run.started_at is not None else 0.0
+        if started and run.started_at is not None:
+            run.history.append(("running", run.started_at))
+        run.status = status  # type: ignore[assignment]
+        run.completed_at = at
+        run.error_message = error
+        run.ends_at = at
+        run.history.append((status, at))
+        snapshot = running_snapshot(run, at) if started else (0, 0, {})
+        run_progress, run_epoch, run_metrics = snapshot
+        if status == "completed":
+            run_progress, run_epoch = 100, run.plan.epochs
+            run_metrics = epoch_metrics(run, run.plan.epochs)
+        run.final = (run_progress, run_epoch, run_metrics, round(elapsed))
+        world.billing.settle(run, elapsed)
+        if status == "completed":
+            run.model_id = world.registry.record_training(run, at)
+        if run in tier.busy:
+            tier.busy.remove(run)
+            if tier.waiting:
+                self._assign(tier, tier.waiting.popleft(), at)
+        elif run in tier.waiting:
+            tier.waiting.remove(run)
+        self._refresh_next_event()
+
+    @staticmethod
+    def gpu_minutes(run: TrainingRun) -> int:
+        return billable_minutes(run.final[3]) if run.terminal else 0
+
+
+# ── what a run looks like at a given instant ──
+
+
+def live_status(run: TrainingRun, now: float) -> str:
+    """The status a run shows at ``now`` (queued runs turn running when training starts)."""
+    if run.status in TERMINAL:
+        return run.status
+    if run.started_at is not None and now >= run.started_at:
+        return "running"
+    return run.status
+
+
+def running_snapshot(run: TrainingRun, now: float) -> tuple[int, int, dict[str, Any]]:
+    """Progress (0-99), the epoch in progress, and the last finished epoch's metrics."""
+    assert run.started_at is not None
+    plan = run.plan
+    elapsed = max(0.0, now - run.started_at)
+    done = min(plan.epochs, int(elapsed // plan.epoch_seconds))
+    progress = min(99, int(100.0 * elapsed / plan.planned_seconds))
+    return progress, min(plan.epochs, done + 1), epoch_metrics(run, done)
+
+
+def eta_seconds(run: TrainingRun, now: float) -> int | None:
+    """Seconds the service expects the run still needs (it cannot foresee failures)."""
+    if run.status in TERMINAL or run.started_at is None:
+        return None
+    remaining = run.started_at + run.plan.planned_seconds - now
+    return max(0, math.ceil(remaining))
+
+
+def _noise(run: TrainingRun, epoch: int, salt: int) -> float:
+    """A deterministic value in [-0.5, 0.5) for this run, epoch and metric."""
+    mixed = splitmix64(run.noise_seed ^ (epoch * 0x9E3779B1) ^ (salt << 40))
+    return (mixed % 10_000) / 10_000.0 - 0.5
+
+
+def epoch_metrics(run: TrainingRun, epoch: int) -> dict[str, Any]:
+    """The validation metrics a run reports after ``epoch`` epochs (none before the first)."""
+    if epoch <= 0:
+        return {}
+    memo = run.metrics_memo.get(epoch)
+    if memo is not None:
+        return memo
+    memo = run.metrics_memo[epoch] = _compute_metrics(run, epoch)
+    return memo
+
+
+def _compute_metrics(run: TrainingRun, epoch: int) -> dict[str, Any]:
+    plan = run.plan
+    pipeline = PIPELINES[run.pipeline_type]
+    fraction = epoch / plan.epochs
+    data_factor = 1.0 - 0.5 * math.exp(-plan.images / 150.0)
+    learned = 1.0 - math.exp(-4.0 * fraction)
+    headline = plan.variant.metric_ceiling * data_factor * learned + 0.01 * _noise(run, epoch, 1)
+    headline = min(0.999, max(0.0, headline))
+    loss = 2.5 * math.exp(-3.0 * fraction) + 0.15 + 0.02 * _noise(run, epoch, 2)
+    metrics: dict[str, Any] = {"epoch": epoch, "loss": round(loss, 4)}
+    metrics[pipeline.headline_metric] = round(headline, 4)
+    if pipeline.model_type == "object_detection":
+        metrics["mAP50"] = round(min(0.999, headline * 1.32), 4)
+        metrics["precision"] = round(min(0.999, headline * 1.18 + 0.02), 4)
+        metrics["recall"] = round(min(0.999, headline * 1.12 + 0.01), 4)
+    elif pipeline.model_type == "instance_segmentation":
+        metrics["box_mAP"] = round(min(0.999, headline * 1.06), 4)
+    elif pipeline.model_type == "semantic_segmentation":
+        metrics["pixel_accuracy"] = round(min(0.999, 0.5 + headline * 0.6), 4)
+    elif pipeline.model_type == "classification":
+        metrics["top5_accuracy"] = round(min(0.999, headline * 1.08 + 0.02), 4)
+    return metrics
+
+
+def _failure_message(run: TrainingRun) -> str:
+    plan = run.plan
+    if plan.outcome == "oom":
+        return (
+            f"CUDA out of memory at epoch 1: the run needs about {plan.peak_mib} MiB and the "
+            f"{plan.tier.name} has {plan.tier.total_mib} MiB. Lower batch_size or model_size, "
+            f"or train on a larger GPU."
+        )
+    epoch = min(plan.epochs, int(SERVICE_CAP_SECONDS // plan.epoch_seconds) + 1)
+    return (
+        f"Training exceeded the training service's 2-hour limit at epoch {epoch} of "
+        f"{plan.epochs}. Use fewer epochs, a smaller model_size or a faster GPU."
+    )
+
+
+# ── config ──
+
+
+def _unwrap_config(config: dict[str, Any], pipeline: Pipeline) -> dict[str, Any]:
+    """Unwrap a downloaded ``config.json`` (its ``_pictograph`` envelope), as the API does."""
+    envelope = config.get("_pictograph")
+    if envelope is None:
+        return config
+    if not isinstance(envelope, dict):
+        raise InvalidRequest(
+            "config._pictograph must be an object.",
+            status=400,
+            errors=[field_error(("body", "config", "_pictograph"), "must be an object", "dict_type")],
+        )
+    declared = envelope.get("pipeline")
+    if declared is not None and declared != pipeline.name:
+        raise InvalidRequest(
+            f"This config.json was written for pipeline '{declared}', not '{pipeline.name}'.",
+            status=400,
+            errors=[
+                field_error(
+                    ("body", "config", "_pictograph", "pipeline"),
+                    f"config is for '{declared}', the run is '{pipeline.name}'",
+                    "pipeline_mismatch",
+                )
+            ],
+        )
+    inner = config.get("config", {})
+    if not isinstance(inner, dict):
+        raise InvalidRequest(
+            "config.config must be an object.",
+            status=400,
+            errors=[field_error(("body", "config", "config"), "must be an object", "dict_type")],
+        )
+    return inner
+
+
+def _read_config(
+    config: dict[str, Any], pipeline: Pipeline, default_epochs: int
+) -> tuple[Variant, int, int, int, int]:
+    errors: list[FieldError] = []
+
+    def integer(name: str, default: int) -> int:
+        value = config.get(name, default)
+        low, high = _INT_LIMITS[name]
+        if isinstance(value, bool) or not isinstance(value, int):
+            errors.append(field_error(("body", "config", name), "must be a whole number", "int_type"))
+            return default
+        if not low <= value <= high:
+            errors.append(
+                field_error(
+                    ("body", "config", name), f"must be between {low} and {high}", "range_error"
+                )
+            )
+            return default
+        return value
+
+    epochs = integer("epochs", default_epochs)
+    batch = integer("batch_size", pipeline.default_batch_size)
+    rate = config.get("learning_rate", pipeline.learning_rate)
+    if isinstance(rate, bool) or not isinstance(rate, (int, float)) or not 0 < rate <= 1:
+        errors.append(
+            field_error(
+                ("body", "config", "learning_rate"), "must be a number in (0, 1]", "range_error"
+            )
+        )
+    size_name = config.get("model_size")
+    if size_name is not None and size_name not in pipeline.variants:
+        choices = ", ".join(f"'{v}'" for v in pipeline.variants)
+        errors.append(
+            field_error(
+                ("body", "config", "model_size"),
+                f"pipeline '{pipeline.name}' has no model_size {size_name!r}; choose {choices}",
+                "literal_error",
+            )
+        )
+        size_name = None
+    variant = pipeline.variant(size_name)
+    side = integer("image_size", variant.input_size)
+    width = integer("image_width", side)
+    height = integer("image_height", side)
+    if errors:
+        raise InvalidRequest(
+            f"The config does not suit pipeline '{pipeline.name}': "
+            + "; ".join(f"{e['loc'][-1]} {e['msg']}" for e in errors),
+            status=400,
+            errors=errors,
+        )
+    return variant, epochs, batch, width, height
+
+
+def _trained_classes(dataset: Dataset, config: dict[str, Any]) -> list[str]:
+    """The model's classes once ``class_overrides`` has collapsed the dataset's."""
+    names = dataset.class_names
+    overrides = config.get("class_overrides") or {}
+    if not isinstance(overrides, dict):
+        raise InvalidRequest(
+            "config.class_overrides must map class names to class names.",
+            status=400,
+            errors=[
+                field_error(("body", "config", "class_overrides"), "must be an object", "dict_type")
+            ],
+        )
+    bad = [t for t in overrides.values() if t not in names]
+    if bad:
+        raise InvalidRequest(
+            f"class_overrides targets must be classes of dataset '{dataset.name}': "
+            + ", ".join(repr(t) for t in bad),
+            status=400,
+            errors=[
+                field_error(
+                    ("body", "config", "class_overrides"), f"{t!r} is not a class", "unknown_class"
+                )
+                for t in bad
+            ],
+        )
+    trained = list(dict.fromkeys(overrides.get(n, n) for n in names))
+    if not trained:
+        raise InvalidRequest(
+            f"Dataset '{dataset.name}' has no class this run could train.",
+            code="no_trainable_classes",
+        )
+    return trained
+
+
+def _cheapest_fitting(variant: Variant, batch: int, width: int, height: int) -> str:
+    peak = peak_mib(variant, batch, width, height)
+    for name, tier in GPU_TIERS.items():
+        if peak <= tier.total_mib:
+            return name
+    return list(GPU_TIERS)[-1]

@@ -85,12 +85,12 @@ class _HttpxStandIn(ModuleType):
     def __getattr__(self, name: str) -> Any:
         return getattr(httpx, name)
 
-    def Client(self, *args: Any, **kwargs: Any) -> httpx.Client:  # noqa: N802 - httpx's name
+    def Client(self, *args: Any, **kwargs: Any) -> httpx.Client:
         if "transport" not in kwargs:
             kwargs["transport"] = self._router(kwargs)
         return httpx.Client(*args, **kwargs)
 
-    def AsyncClient(self, *args: Any, **kwargs: Any) -> httpx.AsyncClient:  # noqa: N802
+    def AsyncClient(self, *args: Any, **kwargs: Any) -> httpx.AsyncClient:
         if "transport" not in kwargs:
             kwargs["transport"] = self._router(kwargs)
         return httpx.AsyncClient(*args, **kwargs)

@@ -89,7 +89,7 @@ class _RandomStandIn(ModuleType):
 
 def _load_sdk() -> None:
     """Import the SDK's clients, so that every module that waits is there to couple."""
-    import pictograph  # noqa: F401
+    import pictograph
     import pictograph.aio  # noqa: F401
 
 

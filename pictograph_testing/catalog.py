@@ -52,15 +52,24 @@ class GpuTier:
     """Runs this tier trains at once in one world; the rest wait ``queued``."""
     cold_start_seconds: float
     """Provisioning time between a worker being assigned and training starting."""
-    classic_micro_usd_per_minute: int
-    current_micro_usd_per_minute: int
+    classic_micro_usd_per_hour: int
+    current_micro_usd_per_hour: int
+    """Exact hourly prices: per-minute figures are rounded from these, never summed."""
+
+    @property
+    def classic_micro_usd_per_minute(self) -> int:
+        return (self.classic_micro_usd_per_hour * 2 + 60) // 120
+
+    @property
+    def current_micro_usd_per_minute(self) -> int:
+        return (self.current_micro_usd_per_hour * 2 + 60) // 120
 
 
 GPU_TIERS: MappingProxyType[str, GpuTier] = MappingProxyType(
     {
-        "a10g": GpuTier("a10g", 23028, 1.0, 4, 45.0, 5_000, 36_667),
-        "a100": GpuTier("a100", 40960, 2.0, 2, 60.0, 33_333, 70_000),
-        "h100": GpuTier("h100", 81559, 3.2, 1, 75.0, 66_667, 131_667),
+        "a10g": GpuTier("a10g", 23028, 1.0, 4, 45.0, 300_000, 2_200_000),
+        "a100": GpuTier("a100", 40960, 2.0, 2, 60.0, 2_000_000, 4_200_000),
+        "h100": GpuTier("h100", 81559, 3.2, 1, 75.0, 4_000_000, 7_900_000),
     }
 )
 """Tiers, cheapest first (``auto`` picks the first whose memory holds the run)."""
@@ -106,11 +115,19 @@ def _variants(*items: Variant) -> MappingProxyType[str, Variant]:
     return MappingProxyType({v.name: v for v in items})
 
 
+# Variant columns: name, architecture, seconds per image per epoch on an A10G, base MiB,
+# MiB per sample of the batch, default input size (px), headline-metric ceiling.
 PIPELINES: MappingProxyType[str, Pipeline] = MappingProxyType(
     {
         "yolox": Pipeline(
-            "yolox", "object_detection", "bounding boxes", "annotations", "mAP", "m", 16,
-            _variants(
+            name="yolox",
+            model_type="object_detection",
+            trains_on="bounding boxes",
+            annotation_unit="annotations",
+            headline_metric="mAP",
+            default_variant="m",
+            default_batch_size=16,
+            variants=_variants(
                 Variant("nano", "yolox-nano", 0.03, 600, 180, 640, 0.52),
                 Variant("tiny", "yolox-tiny", 0.04, 800, 250, 640, 0.58),
                 Variant("s", "yolox-s", 0.06, 1200, 400, 640, 0.66),
@@ -118,55 +135,80 @@ PIPELINES: MappingProxyType[str, Pipeline] = MappingProxyType(
                 Variant("l", "yolox-l", 0.16, 2500, 1000, 640, 0.76),
                 Variant("x", "yolox-x", 0.25, 3000, 1300, 640, 0.79),
             ),
-            0.01,
+            learning_rate=0.01,
         ),
         "rfdetr_detection": Pipeline(
-            "rfdetr_detection", "object_detection", "bounding boxes or polygons",
-            "annotations", "mAP", "medium", 8,
-            _variants(
+            name="rfdetr_detection",
+            model_type="object_detection",
+            trains_on="bounding boxes or polygons",
+            annotation_unit="annotations",
+            headline_metric="mAP",
+            default_variant="medium",
+            default_batch_size=8,
+            variants=_variants(
                 Variant("nano", "rfdetr-nano", 0.08, 1500, 900, 384, 0.68),
                 Variant("small", "rfdetr-small", 0.12, 2000, 1300, 512, 0.73),
                 Variant("medium", "rfdetr-medium", 0.18, 2500, 1800, 576, 0.77),
                 Variant("base", "rfdetr-base", 0.22, 3000, 2200, 560, 0.78),
                 Variant("large", "rfdetr-large", 0.35, 4000, 3200, 704, 0.81),
             ),
-            0.0001,
+            learning_rate=0.0001,
         ),
         "rfdetr_segmentation": Pipeline(
-            "rfdetr_segmentation", "instance_segmentation", "polygons", "annotations",
-            "mask_mAP", "medium", 8,
-            _variants(
+            name="rfdetr_segmentation",
+            model_type="instance_segmentation",
+            trains_on="polygons",
+            annotation_unit="annotations",
+            headline_metric="mask_mAP",
+            default_variant="medium",
+            default_batch_size=8,
+            variants=_variants(
                 Variant("nano", "rfdetr-seg-nano", 0.11, 1800, 1200, 312, 0.60),
                 Variant("small", "rfdetr-seg-small", 0.17, 2400, 1700, 384, 0.65),
                 Variant("medium", "rfdetr-seg-medium", 0.25, 3000, 2400, 432, 0.69),
                 Variant("large", "rfdetr-seg-large", 0.40, 4500, 3800, 504, 0.73),
             ),
-            0.0001,
+            learning_rate=0.0001,
         ),
         "detectron2": Pipeline(
-            "detectron2", "instance_segmentation", "polygons", "annotations", "mask_mAP",
-            "R50", 4,
-            _variants(
+            name="detectron2",
+            model_type="instance_segmentation",
+            trains_on="polygons",
+            annotation_unit="annotations",
+            headline_metric="mask_mAP",
+            default_variant="R50",
+            default_batch_size=4,
+            variants=_variants(
                 Variant("R50", "mask-rcnn-R50-FPN", 0.30, 3000, 4500, 800, 0.66),
                 Variant("R101", "mask-rcnn-R101-FPN", 0.45, 4000, 5800, 800, 0.69),
                 Variant("X101", "mask-rcnn-X101-FPN", 0.80, 6000, 10000, 800, 0.72),
             ),
-            0.02,
+            learning_rate=0.02,
         ),
         "sm_pytorch": Pipeline(
-            "sm_pytorch", "semantic_segmentation", "polygons", "pixels", "mIoU", "resnet34",
-            8,
-            _variants(
+            name="sm_pytorch",
+            model_type="semantic_segmentation",
+            trains_on="polygons",
+            annotation_unit="pixels",
+            headline_metric="mIoU",
+            default_variant="resnet34",
+            default_batch_size=8,
+            variants=_variants(
                 Variant("resnet18", "unet-resnet18", 0.05, 800, 600, 512, 0.70),
                 Variant("resnet34", "unet-resnet34", 0.08, 1200, 900, 512, 0.74),
                 Variant("resnet50", "unet-resnet50", 0.12, 1800, 1400, 512, 0.77),
             ),
-            0.0001,
+            learning_rate=0.0001,
         ),
         "classification": Pipeline(
-            "classification", "classification", "image tags", "images", "accuracy",
-            "resnet50", 32,
-            _variants(
+            name="classification",
+            model_type="classification",
+            trains_on="image tags",
+            annotation_unit="images",
+            headline_metric="accuracy",
+            default_variant="resnet50",
+            default_batch_size=32,
+            variants=_variants(
                 Variant("resnet18", "resnet18", 0.01, 400, 60, 224, 0.86),
                 Variant("resnet50", "resnet50", 0.02, 700, 120, 224, 0.90),
                 Variant("efficientnet_b0", "efficientnet-b0", 0.015, 500, 90, 224, 0.89),
@@ -175,11 +217,16 @@ PIPELINES: MappingProxyType[str, Pipeline] = MappingProxyType(
                 Variant("efficientnet_b3", "efficientnet-b3", 0.035, 900, 170, 300, 0.92),
                 Variant("efficientnet_b4", "efficientnet-b4", 0.05, 1200, 260, 380, 0.93),
             ),
-            0.001,
+            learning_rate=0.001,
         ),
         "rfdetr_keypoint": Pipeline(
-            "rfdetr_keypoint", "keypoint_detection", "keypoints", "annotations", "kpt_mAP",
-            "preview", 8,
+            "rfdetr_keypoint",
+            "keypoint_detection",
+            "keypoints",
+            "annotations",
+            "kpt_mAP",
+            "preview",
+            8,
             _variants(Variant("preview", "rfdetr-keypoint-preview", 0.20, 3000, 2000, 640, 0.70)),
             0.0001,
         ),
@@ -202,11 +249,20 @@ class Profile:
     precharge_margin: float = 1.2
     min_precharge_minutes: int = 5
     default_epochs: int = 50
-    rate_field: str = field(default="classic_micro_usd_per_minute")
+    rate_field: str = field(default="classic_micro_usd_per_hour")
 
     def rate(self, gpu: str) -> int:
-        """Return the µUSD per GPU-minute this profile bills on ``gpu``."""
-        return int(getattr(GPU_TIERS[gpu], self.rate_field))
+        """Return the µUSD per GPU-minute this profile shows for ``gpu`` (rounded)."""
+        return self.cost(gpu, 1)
+
+    def cost(self, gpu: str, minutes: int) -> int:
+        """Price ``minutes`` GPU-minutes on ``gpu``: the exact rate times minutes, rounded.
+
+        Rounded once, half up, so a total is not the rounded per-minute price times the
+        minutes (10 a10g minutes under ``current`` cost 366,667 µUSD, not 366,670).
+        """
+        per_hour = int(getattr(GPU_TIERS[gpu], self.rate_field))
+        return (per_hour * minutes * 2 + 60) // 120
 
     def allows_pipeline(self, pipeline: str) -> bool:
         return pipeline in self.pipelines
@@ -239,7 +295,7 @@ PROFILES: MappingProxyType[str, Profile] = MappingProxyType(
             gpu_types=frozenset({"a10g", "a100", "h100", "auto"}),
             min_images=0,
             start_gate_micro_usd=2 * MICRO_USD,
-            rate_field="current_micro_usd_per_minute",
+            rate_field="current_micro_usd_per_hour",
         ),
     }
 )

@@ -4,12 +4,12 @@ from __future__ import annotations
 
 import random
 from contextvars import ContextVar
-from datetime import datetime
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TypeVar
 
 import httpx
 
 from pictograph_testing import activation
+from pictograph_testing._http_client import FakeAsyncHttpClient, FakeHttpClient
 from pictograph_testing.api.app import Api
 from pictograph_testing.catalog import MICRO_USD, profile_named
 from pictograph_testing.clock import DEFAULT_START, VirtualClock
@@ -17,7 +17,8 @@ from pictograph_testing.transport import FakeTransport
 from pictograph_testing.world.state import World
 
 if TYPE_CHECKING:
-    from collections.abc import Sequence
+    from collections.abc import Callable, Sequence
+    from datetime import datetime
     from types import TracebackType
 
     import pictograph
@@ -28,8 +29,21 @@ __all__ = ["FakePictograph"]
 
 DEFAULT_BASE_URL = "https://api.pictograph.io"
 _COLORS = (
-    "#e6194b", "#3cb44b", "#4363d8", "#f58231", "#911eb4", "#42d4f4", "#f032e6", "#bfef45",
-    "#469990", "#9a6324", "#800000", "#808000", "#000075", "#a9a9a9", "#e6beff",
+    "#e6194b",
+    "#3cb44b",
+    "#4363d8",
+    "#f58231",
+    "#911eb4",
+    "#42d4f4",
+    "#f032e6",
+    "#bfef45",
+    "#469990",
+    "#9a6324",
+    "#800000",
+    "#808000",
+    "#000075",
+    "#a9a9a9",
+    "#e6beff",
 )
 
 # The httpx client a pictograph Transport should adopt instead of building its own; see
@@ -141,15 +155,22 @@ class FakePictograph:
         from pictograph._http.transport import _build_user_agent
 
         key = api_key if api_key is not None else self.api_key
-        http = httpx.Client(
+        http = FakeHttpClient(
             base_url=self.base_url,
             transport=self._transport,
             timeout=timeout if timeout is not None else 30.0,
-            headers={"X-API-Key": key, "User-Agent": _build_user_agent(), "Accept": "application/json"},
+            headers={
+                "X-API-Key": key,
+                "User-Agent": _build_user_agent(),
+                "Accept": "application/json",
+            },
         )
-        client = _adopting(http, lambda: pictograph.Client(
-            api_key=key, base_url=self.base_url, timeout=timeout, max_retries=max_retries
-        ))
+        client = _adopting(
+            http,
+            lambda: pictograph.Client(
+                api_key=key, base_url=self.base_url, timeout=timeout, max_retries=max_retries
+            ),
+        )
         self._couple_retries(client._transport._retry)
         return client
 
@@ -165,15 +186,22 @@ class FakePictograph:
         from pictograph._http.async_transport import _build_user_agent
 
         key = api_key if api_key is not None else self.api_key
-        http = httpx.AsyncClient(
+        http = FakeAsyncHttpClient(
             base_url=self.base_url,
             transport=self._transport,
             timeout=timeout if timeout is not None else 30.0,
-            headers={"X-API-Key": key, "User-Agent": _build_user_agent(), "Accept": "application/json"},
+            headers={
+                "X-API-Key": key,
+                "User-Agent": _build_user_agent(),
+                "Accept": "application/json",
+            },
         )
-        client = _adopting(http, lambda: pictograph.AsyncClient(
-            api_key=key, base_url=self.base_url, timeout=timeout, max_retries=max_retries
-        ))
+        client = _adopting(
+            http,
+            lambda: pictograph.AsyncClient(
+                api_key=key, base_url=self.base_url, timeout=timeout, max_retries=max_retries
+            ),
+        )
         self._couple_retries(client._transport._retry)
         return client
 
@@ -228,8 +256,11 @@ class FakePictograph:
                 description=description,
                 annotation_types=list(annotation_types),
                 classes=[
-                    {"name": n, "type": annotation_types[0] if annotation_types else "bbox",
-                     "color": _COLORS[i % len(_COLORS)]}
+                    {
+                        "name": n,
+                        "type": annotation_types[0] if annotation_types else "bbox",
+                        "color": _COLORS[i % len(_COLORS)],
+                    }
                     for i, n in enumerate(names)
                 ],
                 image_count=images,
@@ -366,7 +397,10 @@ def _install_client_hook() -> None:
         cls._build_client = _build_client  # type: ignore[method-assign]
 
 
-def _adopting(http: Any, build: Any) -> Any:
+_Built = TypeVar("_Built")
+
+
+def _adopting(http: httpx.Client | httpx.AsyncClient, build: Callable[[], _Built]) -> _Built:
     _install_client_hook()
     token = _adopt.set(http)
     try:

@@ -46,6 +46,7 @@ class Api:
         path_start = self.base_url.find("/", self.base_url.find("//") + 2)
         self._mount = self.base_url[path_start:] if path_start != -1 else ""
         self._requests = 0
+        self._request_prefix = f"req_{world.seed & 0xFFFF:04x}"
         self.server_errors: list[BaseException] = []
         """Exceptions the fake raised while answering (each answered as a 500)."""
 
@@ -56,7 +57,7 @@ class Api:
         path, _, query = raw_target.partition("?")
         with self.world.lock:
             self._requests += 1
-            request_id = f"req_{self.world.seed & 0xFFFF:04x}{self._requests:012x}"
+            request_id = f"{self._request_prefix}{self._requests:012x}"
             try:
                 answer = self._dispatch(method.upper(), path, query, headers, body)
             except ApiRefusal as refusal:
@@ -92,7 +93,12 @@ class Api:
         handler = _RESOURCES.get(resource)
         if handler is None or (not slash and resource in ("training", "models", "datasets")):
             raise _no_route(method, path)
-        segments = tuple(unquote(s) for s in rest.split("/")) if slash else ()
+        if not slash:
+            segments: tuple[str, ...] = ()
+        elif "%" in rest:
+            segments = tuple(unquote(s) for s in rest.split("/"))
+        else:
+            segments = tuple(rest.split("/"))
         key = self.world.authenticate(headers.get("x-api-key"))
         call = Call(
             method, segments, query, body, key, self.world, self.world.catch_up(), self.base_url
@@ -115,7 +121,9 @@ class Api:
         stored = self.world.idempotency.get(slot)
         if stored is not None and stored.expires_at > call.now:
             if (stored.method, stored.path, stored.body_fingerprint) != (
-                call.method, path, call.body,
+                call.method,
+                path,
+                call.body,
             ):
                 raise Conflict(
                     f"Idempotency-Key '{idempotency_key}' was already used for a different "
@@ -131,7 +139,12 @@ class Api:
         # Server errors and throttling mean nothing was done: a retry must act afresh.
         if answer.status < 500 and answer.status != 429:
             self.world.idempotency[slot] = StoredResponse(
-                call.method, path, call.body, answer.status, answer.headers, answer.body,
+                call.method,
+                path,
+                call.body,
+                answer.status,
+                answer.headers,
+                answer.body,
                 call.now + IDEMPOTENCY_TTL_SECONDS,
             )
         return answer

@@ -105,7 +105,7 @@ def _usage(call: Call) -> dict[str, Any]:
     operations = sorted(totals.items(), key=lambda item: (-item[1][0], item[0]))
     return {
         "range": window,
-        "since": call.iso(max(since, 0.0)) if since is not None else None,
+        "since": call.iso(since) if since is not None else None,
         "operations": [
             {"operation": op, "total_micro_usd": spent, "event_count": count}
             for op, (spent, count) in operations

@@ -18,8 +18,11 @@ def route(call: Call) -> Reply:
         case "GET", ("",):
             limit, offset = call.page_window(cap=1000, default=100)
             datasets = sorted(
-                (d for d in call.world.datasets.values()
-                 if d.organization_id == call.key.organization_id),
+                (
+                    d
+                    for d in call.world.datasets.values()
+                    if d.organization_id == call.key.organization_id
+                ),
                 key=lambda d: (d.created_at, d.name),
                 reverse=True,
             )

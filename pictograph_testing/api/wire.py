@@ -88,7 +88,9 @@ class Call:
             allowed = ", ".join(f"'{c}'" for c in choices)
             raise InvalidRequest(
                 f"Invalid {name} '{value}': choose one of {allowed}.",
-                errors=[field_error(("query", name), f"Input should be {allowed}", "literal_error")],
+                errors=[
+                    field_error(("query", name), f"Input should be {allowed}", "literal_error")
+                ],
             )
         return value
 
@@ -101,7 +103,9 @@ class Call:
         except ValueError:
             raise InvalidRequest(
                 f"Query parameter '{name}' must be a whole number, got '{value}'.",
-                errors=[field_error(("query", name), "Input should be a valid integer", "int_parsing")],
+                errors=[
+                    field_error(("query", name), "Input should be a valid integer", "int_parsing")
+                ],
             ) from None
         if number < low or (high is not None and number > high):
             bound = f"between {low} and {high}" if high is not None else f"at least {low}"
@@ -161,7 +165,9 @@ def check_fields(
             errors.append(field_error(("body", name), _type_message(kind), "type_error"))
     for name in body:
         if name not in required and name not in optional:
-            errors.append(field_error(("body", name), "Extra inputs are not permitted", "extra_forbidden"))
+            errors.append(
+                field_error(("body", name), "Extra inputs are not permitted", "extra_forbidden")
+            )
     if errors:
         raise InvalidRequest(
             "The request failed validation: "
@@ -177,8 +183,13 @@ def _is(value: Any, kind: type | tuple[type, ...]) -> bool:
 
 
 def _type_message(kind: type | tuple[type, ...]) -> str:
-    names = {str: "a valid string", int: "a valid integer", dict: "a valid dictionary",
-             list: "a valid list", bool: "a valid boolean"}
+    names = {
+        str: "a valid string",
+        int: "a valid integer",
+        dict: "a valid dictionary",
+        list: "a valid list",
+        bool: "a valid boolean",
+    }
     if isinstance(kind, tuple):
         return "Input should be " + " or ".join(names.get(k, k.__name__) for k in kind)
     return "Input should be " + names.get(kind, kind.__name__)
@@ -192,7 +203,8 @@ def name_field(body: dict[str, Any], field_name: str, *, limit: int = 100) -> No
             f"'{field_name}' must be 1 to {limit} characters and not blank.",
             errors=[
                 field_error(
-                    ("body", field_name), f"String should have 1 to {limit} characters",
+                    ("body", field_name),
+                    f"String should have 1 to {limit} characters",
                     "string_length",
                 )
             ],

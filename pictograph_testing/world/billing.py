@@ -105,9 +105,10 @@ class Billing:
         if operation is None:
             raise InvalidRequest(f"Unknown operation: {slug}", status=400, code="unknown_operation")
         if operation.gpu is not None:
-            exact = self.rate(operation.gpu)
             # Per-unit and total are rounded separately from the exact rate, as the API does.
-            per_unit, total = exact, exact * quantity
+            profile = self._world.profile
+            per_unit = profile.cost(operation.gpu, 1)
+            total = profile.cost(operation.gpu, quantity)
         else:
             per_unit = operation.micro_usd_per_unit or 0
             total = per_unit * quantity
@@ -132,7 +133,7 @@ class Billing:
                     remaining=spendable,
                 )
             return 0
-        precharge = profile.precharge_minutes(planned_seconds) * self.rate(gpu)
+        precharge = profile.cost(gpu, profile.precharge_minutes(planned_seconds))
         if spendable < precharge:
             raise InsufficientCredits(
                 f"Not enough compute credit for this run's pre-charge "
@@ -157,7 +158,7 @@ class Billing:
     def settle(self, run: TrainingRun, used_seconds: float) -> None:
         """Close a run's account once it has ended, whatever the way it ended."""
         org = self._world.organizations[run.organization_id]
-        cost = billable_minutes(used_seconds) * self.rate(run.gpu_type)
+        cost = self._world.profile.cost(run.gpu_type, billable_minutes(used_seconds))
         if run.billing == "prepaid":
             spent = min(cost, run.precharge_micro_usd)
             run.charged_micro_usd = spent

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import uuid
 from typing import TYPE_CHECKING, Any
 
 from pictograph_testing.catalog import PIPELINES
@@ -108,7 +109,7 @@ class ModelRegistry:
 
     def find(self, key: ApiKey, ref: str) -> Model:
         """Resolve a model segment: a UUID of the organization, else its unique name."""
-        model = self._world.models.get(ref)
+        model = self._world.models.get(_canonical_id(ref))
         if model is not None and model.organization_id == key.organization_id:
             return model
         for candidate in self._world.models.values():
@@ -205,3 +206,14 @@ class ModelRegistry:
             f"Model '{model.name}' version {version.label} has no file '{name}'; it has "
             + ", ".join(f.name for f in version_files())
         )
+
+
+def _canonical_id(ref: str) -> str:
+    # The SDK sends any-case 8-4-4-4-12 strings as ids, and a UUID names the same row
+    # whatever its case; ids are stored lowercase.
+    if len(ref) != 36:
+        return ref
+    try:
+        return str(uuid.UUID(ref))
+    except ValueError:
+        return ref

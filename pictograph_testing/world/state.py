@@ -154,6 +154,8 @@ class TrainingRun:
     metrics_memo: dict[int, dict[str, Any]] = field(default_factory=dict)
     wire_head: bytes | None = None
     """The encoded fields of the run that never change (the api layer's cache)."""
+    wire_metrics: dict[int, bytes] = field(default_factory=dict)
+    """Encoded metrics per finished-epoch count (the api layer's cache)."""
 
     @property
     def terminal(self) -> bool:

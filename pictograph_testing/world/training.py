@@ -113,7 +113,8 @@ def plan_run(
     peak = peak_mib(variant, batch_size, width, height)
     planned = epochs * epoch_seconds
     if peak > tier.total_mib:
-        outcome, running = "oom", min(OOM_AFTER_SECONDS, epoch_seconds)
+        # CUDA gives up inside the first epoch: no epoch finishes, so none reports metrics.
+        outcome, running = "oom", min(OOM_AFTER_SECONDS, epoch_seconds / 2)
     elif planned > SERVICE_CAP_SECONDS:
         outcome, running = "service_cap", float(SERVICE_CAP_SECONDS)
     else:

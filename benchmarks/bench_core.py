@@ -1,0 +1,142 @@
+"""Core benchmark: the fake's per-call cost against a static-mock floor, and virtual waits.
+
+Run with ``python benchmarks/bench_core.py`` (``--quick`` for fewer rounds). It prints:
+
+- the per-call cost of ``client.training.get`` against the fake, as a ratio to the same
+  call against a static ``httpx.MockTransport`` that returns a canned body (the floor:
+  what the SDK itself costs); both are measured in the same run, interleaved;
+- the wall time of ``create(wait=True)`` for a ~30-minute simulated run polled at the
+  default 5 s interval;
+- the wall time until ``PollTimeoutError`` after a 7,200 s virtual wait.
+
+Targets (issue "Core fake"): ratio <= 1.25x, create-and-wait < 50 ms, poll timeout < 250 ms.
+"""
+
+from __future__ import annotations
+
+import argparse
+import statistics
+import time
+from collections.abc import Callable
+
+import httpx
+import pictograph
+
+from pictograph_testing import FakePictograph
+
+DATASET, EXPORT = "road-signs", "v1"
+
+
+def _world(**kwargs: object) -> FakePictograph:
+    fake = FakePictograph(seed=1, **kwargs)  # type: ignore[arg-type]
+    fake.add_dataset(DATASET, images=100, completed_images=100, classes=["stop", "yield"])
+    fake.add_export(DATASET, EXPORT)
+    return fake
+
+
+def _per_call(fn: Callable[[], object], calls: int) -> float:
+    start = time.perf_counter()
+    for _ in range(calls):
+        fn()
+    return (time.perf_counter() - start) / calls
+
+
+def bench_get_ratio(rounds: int, calls: int) -> tuple[float, float, float]:
+    """Median per-call seconds against the fake and the floor, and the median ratio."""
+    with _world() as fake:
+        client = fake.client(max_retries=0)
+        run = client.training.create(DATASET, EXPORT, pipeline_type="yolox", name="r", wait=False)
+        fake.clock.advance(minutes=3)  # a running run: the live fields are computed
+        # The floor answers the very bytes the fake answers, from a static mock.
+        status, headers, body = fake.api.handle(
+            "GET", f"/api/v1/developer/training/{run.id}", {"x-api-key": fake.api_key}, b""
+        )
+        # Same client construction, only the transport differs: the ratio is the fake's.
+        floor_client = fake.client(max_retries=0)
+        floor_client._transport._client._transport = httpx.MockTransport(
+            lambda _: httpx.Response(status, headers=headers, content=body)
+        )
+
+        def on_fake() -> object:
+            return client.training.get(run_id=run.id)
+
+        def on_floor() -> object:
+            return floor_client.training.get(run_id=run.id)
+
+        for fn in (on_fake, on_floor):
+            _per_call(fn, calls // 4)  # warm up
+        fakes, floors, ratios = [], [], []
+        for _ in range(rounds):
+            f = _per_call(on_fake, calls)
+            s = _per_call(on_floor, calls)
+            fakes.append(f)
+            floors.append(s)
+            ratios.append(f / s)
+    return statistics.median(fakes), statistics.median(floors), statistics.median(ratios)
+
+
+def bench_create_wait(rounds: int) -> tuple[float, float, int]:
+    """Best wall ms of create(wait=True) of a ~30-minute run; its virtual minutes; polls."""
+    walls = []
+    virtual = 0.0
+    polls = 0
+    for _ in range(rounds):
+        with _world() as fake:
+            client = fake.client(max_retries=0)
+            requests_before = fake.api._requests
+            start = time.perf_counter()
+            run = client.training.create(
+                DATASET, EXPORT, pipeline_type="yolox", name="r", config={"epochs": 128}
+            )
+            walls.append(time.perf_counter() - start)
+            assert run.status == "completed"
+            virtual = fake.clock.monotonic() / 60
+            polls = fake.api._requests - requests_before - 1
+    return min(walls) * 1000, virtual, polls
+
+
+def bench_poll_timeout(rounds: int) -> tuple[float, int]:
+    """Best wall ms until PollTimeoutError after a 7,200 s virtual wait; polls made."""
+    walls = []
+    polls = 0
+    for _ in range(rounds):
+        with _world() as fake:
+            client = fake.client(max_retries=0)
+            run = client.training.create(
+                DATASET, EXPORT, pipeline_type="yolox", name="r", config={"epochs": 900},
+                wait=False,
+            )
+            requests_before = fake.api._requests
+            start = time.perf_counter()
+            try:
+                client.training.wait_for_completion(run.id, timeout=7200.0)
+            except pictograph.exceptions.PollTimeoutError:
+                walls.append(time.perf_counter() - start)
+            else:
+                raise AssertionError("expected PollTimeoutError")
+            assert fake.clock.monotonic() == 7200.0
+            polls = fake.api._requests - requests_before
+    return min(walls) * 1000, polls
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--quick", action="store_true", help="fewer rounds (for CI)")
+    args = parser.parse_args()
+    rounds, calls = (3, 1000) if args.quick else (7, 3000)
+
+    fake_s, floor_s, ratio = bench_get_ratio(rounds, calls)
+    wait_ms, virtual_min, polls = bench_create_wait(rounds)
+    timeout_ms, timeout_polls = bench_poll_timeout(rounds)
+
+    print("pictograph-testing core benchmark")
+    print(f"  training.get per call: fake {fake_s * 1e6:.1f} us, static-mock floor "
+          f"{floor_s * 1e6:.1f} us, ratio {ratio:.3f}x (target <= 1.25x)")
+    print(f"  create(wait=True) of a {virtual_min:.1f}-virtual-minute run ({polls} polls at 5 s): "
+          f"{wait_ms:.1f} ms wall (target < 50 ms)")
+    print(f"  PollTimeoutError after 7200 s virtual ({timeout_polls} polls): "
+          f"{timeout_ms:.1f} ms wall (target < 250 ms)")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,553 @@
+"""Credits through the real SDK: balance, ledger history and paging, usage, estimates."""
+
+from __future__ import annotations
+
+import math
+from datetime import datetime, timedelta
+from fractions import Fraction
+from typing import TYPE_CHECKING
+
+import pytest
+from pictograph.exceptions import ValidationError
+
+from pictograph_testing import FakePictograph
+from tests.conftest import DATASET, EXPORT
+
+if TYPE_CHECKING:
+    import httpx
+    import pictograph
+    from pictograph.models.credit import CreditEstimate, CreditLedgerEntry
+
+MICRO_USD = 1_000_000
+ALLOWANCE = 100 * MICRO_USD
+"""What the fixtures' organization starts with (``balance_usd=100.0``)."""
+
+
+def _train(client: pictograph.Client, name: str, gpu_type: str = "a10g") -> None:
+    run = client.training.create(
+        DATASET, EXPORT, pipeline_type="yolox", name=name, gpu_type=gpu_type
+    )
+    assert run.status == "completed"
+
+
+def _top_ups(fake: FakePictograph, count: int) -> None:
+    """Post ``count`` top-ups of $1, $2, … one virtual minute apart."""
+    for dollars in range(1, count + 1):
+        fake.clock.advance(minutes=1)
+        fake.top_up(dollars)
+
+
+def _ids(entries: list[CreditLedgerEntry]) -> list[str]:
+    return [e.id for e in entries]
+
+
+def _since(text: str | None) -> datetime:
+    assert text is not None
+    return datetime.fromisoformat(text.replace("Z", "+00:00"))
+
+
+# ── balance ──
+
+
+def test_balance_of_a_fresh_organization(fake: FakePictograph, client: pictograph.Client) -> None:
+    balance = client.credits.balance()
+
+    assert balance.included_allowance_micro_usd == ALLOWANCE > 0
+    assert balance.included_remaining_micro_usd == ALLOWANCE
+    assert balance.period_spend_micro_usd == 0
+    assert balance.period_overage_micro_usd == 0
+    assert balance.budget_micro_usd == 0
+    assert balance.budget_remaining_micro_usd == 0
+    assert balance.credits_remaining == 100
+    assert balance.credits_monthly_allowance == 100
+    assert balance.remaining_usd == balance.allowance_usd == 100.0
+    assert balance.recent_history == []
+    assert balance.period_start is not None
+    assert balance.credits_reset_at is not None
+    assert balance.period_start <= fake.clock.now() < balance.credits_reset_at
+
+
+def test_balance_after_a_run_shows_the_period_spend(
+    fake: FakePictograph, client: pictograph.Client
+) -> None:
+    _train(client, "m1")
+
+    balance = client.credits.balance()
+
+    spent = -sum(e.amount for e in fake.ledger)
+    assert spent > 0
+    assert balance.period_spend_micro_usd == spent
+    assert balance.included_remaining_micro_usd == ALLOWANCE - spent
+    assert balance.period_overage_micro_usd == 0
+    assert balance.spend_usd == pytest.approx(spent / MICRO_USD)
+    # Deprecated whole dollars round down: they never claim more than is left.
+    assert balance.credits_remaining == (ALLOWANCE - spent) // MICRO_USD == 99
+    assert balance.credits_monthly_allowance == 100
+    # The guide's prepaid billing: a pre-charge, then the unused minutes come back.
+    assert [e.operation for e in balance.recent_history] == [
+        "training_refund_a10g",
+        "training_a10g_per_minute",
+    ]
+    refund, precharge = balance.recent_history
+    assert precharge.amount < 0 < refund.amount
+    assert refund.created_at >= precharge.created_at
+    assert precharge.metadata == refund.metadata
+    assert precharge.metadata is not None
+    assert "run_id" in precharge.metadata
+
+
+def test_recent_history_is_the_newest_twenty_entries(
+    fake: FakePictograph, client: pictograph.Client
+) -> None:
+    _top_ups(fake, 25)
+
+    recent = client.credits.balance().recent_history
+
+    assert [e.amount for e in recent] == [d * MICRO_USD for d in range(25, 5, -1)]
+    created = [e.created_at for e in recent]
+    assert created == sorted(set(created), reverse=True)
+    assert _ids(recent) == _ids(client.credits.history(limit=20))
+
+
+@pytest.mark.parametrize("world", ["fake", "current_fake"])
+def test_ledger_invariant_holds_under_both_profiles(
+    world: str, request: pytest.FixtureRequest
+) -> None:
+    fake: FakePictograph = request.getfixturevalue(world)
+    with fake.client(max_retries=0) as client:
+        _train(client, "m1")
+        fake.top_up(5)
+        _train(client, "m2", gpu_type="a100")
+
+        balance = client.credits.balance()
+        ledger = client.credits.history(limit=100)
+
+    spendable = balance.included_remaining_micro_usd + balance.budget_remaining_micro_usd
+    allowance = balance.included_allowance_micro_usd + balance.budget_micro_usd
+    assert spendable == allowance + sum(e.amount for e in ledger) == fake.balance_micro_usd
+    assert ledger[0].balance_after == spendable
+    # Walking the ledger oldest first, each entry moves the balance by its amount.
+    running = allowance
+    for entry in reversed(ledger):
+        running += entry.amount
+        assert entry.balance_after == running
+
+
+def test_charge_on_success_posts_one_debit_per_completed_run(
+    current_fake: FakePictograph,
+) -> None:
+    with current_fake.client(max_retries=0) as client:
+        run = client.training.create(DATASET, EXPORT, pipeline_type="yolox", name="m1")
+        ledger = client.credits.history()
+
+    assert [e.operation for e in ledger] == ["training_a10g"]
+    assert ledger[0].amount < 0
+    assert ledger[0].metadata == {"run_id": run.id}
+    assert ledger[0].created_at == run.completed_at
+
+
+# ── history / iter ──
+
+
+def test_history_is_newest_first_and_pages_with_limit_and_offset(
+    fake: FakePictograph, client: pictograph.Client
+) -> None:
+    _top_ups(fake, 12)
+
+    everything = client.credits.history()
+    pages = [client.credits.history(limit=5, offset=o) for o in (0, 5, 10)]
+
+    assert [e.amount for e in everything] == [d * MICRO_USD for d in range(12, 0, -1)]
+    assert [len(p) for p in pages] == [5, 5, 2]
+    assert _ids([e for p in pages for e in p]) == _ids(everything)
+    assert client.credits.history(offset=12) == []
+    assert everything[-1].operation == "top_up"
+    assert everything[-1].balance_after == ALLOWANCE + MICRO_USD
+
+
+def test_history_caps_a_page_at_100(fake: FakePictograph, client: pictograph.Client) -> None:
+    _top_ups(fake, 120)
+
+    page = client.credits.history(limit=500)
+
+    assert len(page) == 100
+    assert page[0].amount == 120 * MICRO_USD
+    assert page[-1].amount == 21 * MICRO_USD
+
+
+def test_history_refuses_a_limit_below_one(client: pictograph.Client) -> None:
+    with pytest.raises(ValidationError) as refused:
+        client.credits.history(limit=0)
+    assert refused.value.status_code == 422
+
+
+def test_iter_walks_the_whole_ledger_in_order(
+    fake: FakePictograph, client: pictograph.Client
+) -> None:
+    _top_ups(fake, 30)
+    newest_first = _ids(client.credits.history(limit=100))
+
+    assert _ids(client.credits.iter(page_size=7).all()) == newest_first
+    assert _ids(list(client.credits.iter(page_size=4, max_total=10))) == newest_first[:10]
+    assert client.credits.iter(max_total=0).all() == []
+    first = client.credits.iter().first()
+    assert first is not None
+    assert first.id == newest_first[0]
+
+
+def test_iter_follows_has_more_past_the_server_cap(
+    fake: FakePictograph, client: pictograph.Client
+) -> None:
+    _top_ups(fake, 120)
+
+    # The server answers at most 100 of the 150 asked for; has_more keeps the pager going.
+    entries = client.credits.iter(page_size=150).all()
+
+    assert len(entries) == 120
+    assert len(set(_ids(entries))) == 120
+    assert [e.amount for e in entries] == [d * MICRO_USD for d in range(120, 0, -1)]
+
+
+def test_iter_stops_on_has_more_false_after_a_full_page(
+    fake: FakePictograph, client: pictograph.Client
+) -> None:
+    _top_ups(fake, 20)
+    pages: list[str] = []
+
+    def count(request: httpx.Request) -> None:
+        if request.url.path.endswith("/credits/history"):
+            pages.append(request.url.params["offset"])
+
+    # Observe the SDK's own API client: no third, empty page is asked for.
+    client._transport._client.event_hooks["request"].append(count)
+    entries = client.credits.iter(page_size=10).all()
+
+    assert len(entries) == 20
+    assert pages == ["0", "10"]
+
+
+async def test_async_history_and_iter(
+    fake: FakePictograph, aclient: pictograph.AsyncClient
+) -> None:
+    _top_ups(fake, 15)
+
+    page = await aclient.credits.history(limit=5, offset=5)
+    walked = [e async for e in aclient.credits.iter(page_size=4)]
+    capped = await aclient.credits.iter(page_size=4, max_total=6).all()
+
+    assert [e.amount for e in page] == [d * MICRO_USD for d in range(10, 5, -1)]
+    assert [e.amount for e in walked] == [d * MICRO_USD for d in range(15, 0, -1)]
+    assert _ids(capped) == _ids(walked[:6])
+
+
+async def test_async_balance(fake: FakePictograph, aclient: pictograph.AsyncClient) -> None:
+    await aclient.training.create(DATASET, EXPORT, pipeline_type="yolox", name="m1")
+
+    balance = await aclient.credits.balance()
+
+    assert balance.included_allowance_micro_usd == ALLOWANCE
+    assert balance.included_remaining_micro_usd == fake.balance_micro_usd < ALLOWANCE
+    assert balance.period_spend_micro_usd == ALLOWANCE - fake.balance_micro_usd
+    assert balance.credits_reset_at is not None
+    assert _ids(balance.recent_history) == [e.id for e in reversed(fake.ledger)]
+
+
+# ── usage by operation ──
+
+
+@pytest.fixture
+def spread_ledger(fake: FakePictograph, client: pictograph.Client) -> FakePictograph:
+    """Debits at about 38 days, 13 days, 3 days and 1 hour ago, plus top-ups and refunds."""
+    _train(client, "h", gpu_type="h100")
+    fake.clock.advance(timedelta(days=25))
+    _train(client, "a", gpu_type="a100")
+    fake.top_up(3)
+    fake.clock.advance(timedelta(days=10))
+    _train(client, "w")
+    fake.clock.advance(timedelta(days=3))
+    _train(client, "d")
+    fake.top_up(1)
+    fake.clock.advance(hours=1)
+    return fake
+
+
+@pytest.mark.parametrize(
+    ("window", "length", "counts"),
+    [
+        ("day", timedelta(days=1), {"training_a10g_per_minute": 1}),
+        ("week", timedelta(days=7), {"training_a10g_per_minute": 2}),
+        (
+            "month",
+            timedelta(days=30),
+            {"training_a10g_per_minute": 2, "training_a100_per_minute": 1},
+        ),
+        (
+            "all",
+            None,
+            {
+                "training_a10g_per_minute": 2,
+                "training_a100_per_minute": 1,
+                "training_h100_per_minute": 1,
+            },
+        ),
+    ],
+)
+def test_usage_by_operation_sums_the_debits_in_each_window(
+    spread_ledger: FakePictograph,
+    client: pictograph.Client,
+    window: str,
+    length: timedelta | None,
+    counts: dict[str, int],
+) -> None:
+    now = spread_ledger.clock.now()
+    since = None if length is None else now - length
+
+    usage = client.credits.usage_by_operation(range=window)
+
+    debits = [
+        e
+        for e in client.credits.history(limit=100)
+        if e.amount < 0 and (since is None or e.created_at >= since)
+    ]
+    assert usage.range == window
+    if since is None:
+        assert usage.since is None
+    else:
+        assert _since(usage.since) == since
+    assert {o.operation: o.event_count for o in usage.operations} == counts
+    for op in usage.operations:
+        assert op.total_micro_usd == -sum(e.amount for e in debits if e.operation == op.operation)
+        assert op.total_micro_usd > 0
+    spends = [o.total_micro_usd for o in usage.operations]
+    assert spends == sorted(spends, reverse=True)
+    assert usage.total_micro_usd == sum(spends) == -sum(e.amount for e in debits)
+    assert usage.total_events == sum(counts.values()) == len(debits)
+
+
+@pytest.mark.parametrize(
+    ("window", "length"),
+    [("day", timedelta(days=1)), ("week", timedelta(days=7)), ("month", timedelta(days=30))],
+)
+def test_usage_window_is_rolling_even_in_a_young_world(
+    fake: FakePictograph, client: pictograph.Client, window: str, length: timedelta
+) -> None:
+    fake.clock.advance(hours=5)
+
+    usage = client.credits.usage_by_operation(range=window)
+
+    assert _since(usage.since) == fake.clock.now() - length
+
+
+def test_usage_defaults_to_the_month(
+    spread_ledger: FakePictograph, client: pictograph.Client
+) -> None:
+    usage = client.credits.usage_by_operation()
+
+    assert usage.range == "month"
+    assert usage == client.credits.usage_by_operation(range="month")
+
+
+def test_usage_never_counts_refunds_or_top_ups(
+    fake: FakePictograph, client: pictograph.Client
+) -> None:
+    fake.top_up(10)
+    assert client.credits.usage_by_operation(range="all").operations == []
+
+    _train(client, "m1")
+    usage = client.credits.usage_by_operation(range="all")
+
+    assert [o.operation for o in usage.operations] == ["training_a10g_per_minute"]
+    assert usage.total_micro_usd == -min(e.amount for e in fake.ledger)
+
+
+def test_usage_refuses_an_unknown_range(client: pictograph.Client) -> None:
+    with pytest.raises(ValidationError) as refused:
+        client.credits.usage_by_operation(range="year")
+
+    assert refused.value.status_code == 422
+    assert refused.value.field_errors is not None
+    assert refused.value.field_errors[0]["loc"] == ["query", "range"]
+
+
+async def test_async_usage_by_operation(
+    spread_ledger: FakePictograph, aclient: pictograph.AsyncClient
+) -> None:
+    usage = await aclient.credits.usage_by_operation(range="week")
+
+    assert usage.range == "week"
+    assert [(o.operation, o.event_count) for o in usage.operations] == [
+        ("training_a10g_per_minute", 2)
+    ]
+    with pytest.raises(ValidationError):
+        await aclient.credits.usage_by_operation(range="fortnight")
+
+
+# ── estimate ──
+
+
+@pytest.mark.parametrize(
+    ("operation", "unit", "per_unit"),
+    [
+        ("training_a10g", "minute", 5_000),
+        ("training_a10g_per_minute", "minute", 5_000),  # the guide's spelling
+        ("training_h100", "minute", 66_667),
+        ("image_edit_gemini_flash", "call", 39_000),
+    ],
+)
+def test_estimate_prices_an_operation(
+    client: pictograph.Client, operation: str, unit: str, per_unit: int
+) -> None:
+    estimate = client.credits.estimate(operation, quantity=30)
+
+    assert estimate.operation == operation
+    assert estimate.unit == unit
+    assert estimate.quantity == 30
+    assert estimate.micro_usd_per_unit == per_unit
+    assert estimate.remaining_micro_usd == ALLOWANCE
+    assert estimate.sufficient is True
+    assert estimate.per_unit_usd == per_unit / MICRO_USD
+    # Deprecated whole dollars: costs round up, what remains rounds down.
+    assert estimate.credits_per_unit == math.ceil(per_unit / MICRO_USD)
+    assert estimate.total_credits == math.ceil(estimate.total_micro_usd / MICRO_USD)
+    assert estimate.credits_remaining == 100
+    assert estimate.minimum == 0
+
+
+def test_estimate_quantity_defaults_to_one(client: pictograph.Client) -> None:
+    estimate = client.credits.estimate("training_a10g")
+
+    assert estimate.quantity == 1
+    assert estimate.total_micro_usd == estimate.micro_usd_per_unit
+
+
+@pytest.mark.parametrize("world", ["fake", "current_fake"])
+@pytest.mark.parametrize("operation", ["training_a10g", "training_a100", "training_h100"])
+def test_estimate_rounds_each_total_from_the_rate(
+    world: str, operation: str, request: pytest.FixtureRequest
+) -> None:
+    fake: FakePictograph = request.getfixturevalue(world)
+    with fake.client(max_retries=0) as client:
+        per_unit = client.credits.estimate(operation, quantity=1)
+        for quantity in (2, 7, 10, 30, 600):
+            total = client.credits.estimate(operation, quantity=quantity).total_micro_usd
+            # The live-tested bound: rounded once, never drifting by more than a µUSD a unit.
+            assert abs(total - per_unit.micro_usd_per_unit * quantity) <= quantity
+
+    assert per_unit.total_micro_usd == per_unit.micro_usd_per_unit
+
+
+def test_estimate_total_is_the_exact_rate_times_quantity_rounded(
+    current_fake: FakePictograph,
+) -> None:
+    exact_a10g_per_minute = Fraction(2_200_000, 60)  # $2.20 an hour
+    with current_fake.client(max_retries=0) as client:
+        estimate = client.credits.estimate("training_a10g", quantity=10)
+
+    assert estimate.total_micro_usd == round(exact_a10g_per_minute * 10) == 366_667
+
+
+def test_per_call_operations_multiply_exactly(client: pictograph.Client) -> None:
+    estimate = client.credits.estimate("image_generate_gemini_3_1_flash", quantity=7)
+
+    assert estimate.unit == "call"
+    assert estimate.total_micro_usd == estimate.micro_usd_per_unit * 7 == 175_000
+
+
+@pytest.mark.parametrize(
+    ("world", "a10g", "h100"),
+    [("fake", 5_000, 66_667), ("current_fake", 36_667, 131_667)],
+)
+def test_training_prices_follow_the_profile(
+    world: str, a10g: int, h100: int, request: pytest.FixtureRequest
+) -> None:
+    fake: FakePictograph = request.getfixturevalue(world)
+    with fake.client(max_retries=0) as client:
+        assert client.credits.estimate("training_a10g").micro_usd_per_unit == a10g
+        assert client.credits.estimate("training_h100").micro_usd_per_unit == h100
+        alias = client.credits.estimate("training_a10g_per_minute", quantity=30)
+        slug = client.credits.estimate("training_a10g", quantity=30)
+
+    assert alias.total_micro_usd == slug.total_micro_usd
+    assert alias.operation == "training_a10g_per_minute"
+
+
+def _guide_cost_check(client: pictograph.Client) -> CreditEstimate:
+    """The training guide's "Cost estimation" example, verbatim."""
+    estimate = client.credits.estimate("training_a10g_per_minute", quantity=30)
+    if not estimate.sufficient:
+        raise RuntimeError(f"Need {estimate.total_credits}, have {estimate.credits_remaining}")
+    return estimate
+
+
+def test_the_guides_cost_check_passes_with_credit(client: pictograph.Client) -> None:
+    estimate = _guide_cost_check(client)
+
+    assert estimate.sufficient is True
+    assert estimate.total_micro_usd == 150_000
+    assert estimate.total_credits == 1
+    assert estimate.credits_remaining == 100
+
+
+def test_the_guides_cost_check_stops_a_poor_organization() -> None:
+    with FakePictograph(seed=1, balance_usd=0.01) as fake, fake.client(max_retries=0) as client:
+        with pytest.raises(RuntimeError, match=r"^Need 1, have 0$"):
+            _guide_cost_check(client)
+        estimate = client.credits.estimate("training_a10g_per_minute", quantity=30)
+
+    assert estimate.sufficient is False
+    assert estimate.remaining_micro_usd == 10_000
+    assert estimate.total_micro_usd == 150_000
+    assert estimate.remaining_usd == 0.01
+
+
+def test_exactly_enough_credit_is_sufficient() -> None:
+    with FakePictograph(seed=1, balance_usd=0.15) as fake, fake.client(max_retries=0) as client:
+        just = client.credits.estimate("training_a10g", quantity=30)
+        over = client.credits.estimate("training_a10g", quantity=31)
+
+    assert just.remaining_micro_usd == just.total_micro_usd == 150_000
+    assert just.sufficient is True
+    assert over.sufficient is False
+
+
+def test_estimate_sees_the_balance_after_spending(
+    fake: FakePictograph, client: pictograph.Client
+) -> None:
+    _train(client, "m1")
+
+    estimate = client.credits.estimate("training_a10g")
+
+    assert estimate.remaining_micro_usd == fake.balance_micro_usd < ALLOWANCE
+    assert estimate.credits_remaining == fake.balance_micro_usd // MICRO_USD
+
+
+def test_estimate_refuses_an_unknown_operation(client: pictograph.Client) -> None:
+    with pytest.raises(ValidationError) as refused:
+        client.credits.estimate("bogus")
+
+    error = refused.value
+    assert error.status_code == 400
+    assert error.message == "Unknown operation: bogus"
+    assert isinstance(error.response, dict)
+    assert error.response["detail"] == "Unknown operation: bogus"
+
+
+def test_estimate_refuses_a_quantity_below_one(client: pictograph.Client) -> None:
+    with pytest.raises(ValidationError) as refused:
+        client.credits.estimate("training_a10g", quantity=0)
+    assert refused.value.status_code == 422
+
+
+async def test_async_estimate(aclient: pictograph.AsyncClient) -> None:
+    estimate = await aclient.credits.estimate("training_a10g_per_minute", quantity=30)
+
+    assert (estimate.operation, estimate.unit, estimate.quantity) == (
+        "training_a10g_per_minute",
+        "minute",
+        30,
+    )
+    assert estimate.total_micro_usd == 150_000
+    assert estimate.sufficient is True
+    with pytest.raises(ValidationError, match="Unknown operation: bogus") as refused:
+        await aclient.credits.estimate("bogus")
+    assert refused.value.status_code == 400

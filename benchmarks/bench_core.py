@@ -17,12 +17,15 @@ from __future__ import annotations
 import argparse
 import statistics
 import time
-from collections.abc import Callable
+from typing import TYPE_CHECKING
 
 import httpx
 import pictograph
 
 from pictograph_testing import FakePictograph
+
+if TYPE_CHECKING:
+    from collections.abc import Callable
 
 DATASET, EXPORT = "road-signs", "v1"
 
@@ -103,7 +106,11 @@ def bench_poll_timeout(rounds: int) -> tuple[float, int]:
         with _world() as fake:
             client = fake.client(max_retries=0)
             run = client.training.create(
-                DATASET, EXPORT, pipeline_type="yolox", name="r", config={"epochs": 900},
+                DATASET,
+                EXPORT,
+                pipeline_type="yolox",
+                name="r",
+                config={"epochs": 900},
                 wait=False,
             )
             requests_before = fake.api._requests
@@ -130,12 +137,18 @@ def main() -> None:
     timeout_ms, timeout_polls = bench_poll_timeout(rounds)
 
     print("pictograph-testing core benchmark")
-    print(f"  training.get per call: fake {fake_s * 1e6:.1f} us, static-mock floor "
-          f"{floor_s * 1e6:.1f} us, ratio {ratio:.3f}x (target <= 1.25x)")
-    print(f"  create(wait=True) of a {virtual_min:.1f}-virtual-minute run ({polls} polls at 5 s): "
-          f"{wait_ms:.1f} ms wall (target < 50 ms)")
-    print(f"  PollTimeoutError after 7200 s virtual ({timeout_polls} polls): "
-          f"{timeout_ms:.1f} ms wall (target < 250 ms)")
+    print(
+        f"  training.get per call: fake {fake_s * 1e6:.1f} us, static-mock floor "
+        f"{floor_s * 1e6:.1f} us, ratio {ratio:.3f}x (target <= 1.25x)"
+    )
+    print(
+        f"  create(wait=True) of a {virtual_min:.1f}-virtual-minute run ({polls} polls at 5 s): "
+        f"{wait_ms:.1f} ms wall (target < 50 ms)"
+    )
+    print(
+        f"  PollTimeoutError after 7200 s virtual ({timeout_polls} polls): "
+        f"{timeout_ms:.1f} ms wall (target < 250 ms)"
+    )
 
 
 if __name__ == "__main__":

@@ -21,8 +21,10 @@ def main() -> None:
         dataset = client.datasets.get("road-signs")
         print(f"dataset {dataset.name}: {dataset.completed_image_count} completed images")
         estimate = client.credits.estimate("training_a10g_per_minute", quantity=30)
-        print(f"30 a10g minutes cost ${estimate.total_micro_usd / 1e6:.2f}; "
-              f"sufficient: {estimate.sufficient}")
+        print(
+            f"30 a10g minutes cost ${estimate.total_micro_usd / 1e6:.2f}; "
+            f"sufficient: {estimate.sufficient}"
+        )
 
         run = client.training.create(
             dataset_name="road-signs",
@@ -38,21 +40,29 @@ def main() -> None:
             run = client.training.get(run.id)
             epoch = f"{run.current_epoch}/{run.total_epochs}"
             headline = ", ".join(f"{k}={v}" for k, v in run.metrics.items() if k != "epoch")
-            print(f"{fake.clock.now():%H:%M:%S} (+{fake.clock.monotonic():>5.0f} s) "
-                  f"{run.status:<11}{epoch:>7}{run.progress:>9}%  {headline}")
+            print(
+                f"{fake.clock.now():%H:%M:%S} (+{fake.clock.monotonic():>5.0f} s) "
+                f"{run.status:<11}{epoch:>7}{run.progress:>9}%  {headline}"
+            )
             if run.status in ("completed", "failed", "cancelled"):
                 break
             fake.clock.advance(minutes=2)
 
         print("\nledger (newest first):")
         for entry in client.credits.history():
-            print(f"  {entry.operation:<28}{entry.amount / 1e6:>+10.4f} USD  "
-                  f"balance {entry.balance_after / 1e6:.4f} USD")
+            print(
+                f"  {entry.operation:<28}{entry.amount / 1e6:>+10.4f} USD  "
+                f"balance {entry.balance_after / 1e6:.4f} USD"
+            )
         model = client.models.get(run.model_id)
-        print(f"\nmodel {model.name!r} ({model.architecture}, {model.model_type}), "
-              f"classes {model.class_mapping}")
-        print(f"\n{fake.clock.monotonic() / 60:.1f} virtual minutes in "
-              f"{(time.perf_counter() - wall_start) * 1000:.0f} ms of wall time")
+        print(
+            f"\nmodel {model.name!r} ({model.architecture}, {model.model_type}), "
+            f"classes {model.class_mapping}"
+        )
+        print(
+            f"\n{fake.clock.monotonic() / 60:.1f} virtual minutes in "
+            f"{(time.perf_counter() - wall_start) * 1000:.0f} ms of wall time"
+        )
 
 
 if __name__ == "__main__":

@@ -42,7 +42,7 @@ def test_clock_never_goes_backwards() -> None:
 
 def test_naive_start_is_refused() -> None:
     with pytest.raises(ValueError, match="timezone-aware"):
-        VirtualClock(datetime(2026, 1, 1))  # noqa: DTZ001
+        VirtualClock(datetime(2026, 1, 1))
 
 
 def test_sdk_modules_are_coupled_only_while_active() -> None:

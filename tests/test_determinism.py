@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import contextlib
+
 import httpx
 import pictograph
 
@@ -30,10 +32,8 @@ def _scenario(seed: int, profile: str = "classic") -> list[tuple[int, str, bytes
         client.training.get(second.id)
         client.training.list(limit=10)
         client.training.cancel(second.id)
-        try:
+        with contextlib.suppress(pictograph.exceptions.NotFoundError):
             client.training.create("road-signs", "missing", pipeline_type="yolox", name="c")
-        except pictograph.exceptions.NotFoundError:
-            pass
         client.credits.balance()
         client.credits.history(limit=5)
         client.credits.usage_by_operation(range="all")

@@ -1,0 +1,110 @@
+"""The ways into a fake: its SDK clients, its httpx transport, and a base URL with a path."""
+
+from __future__ import annotations
+
+import httpx
+import pictograph
+import pytest
+
+from pictograph_testing import FakePictograph
+from tests.conftest import DATASET, EXPORT
+
+
+def test_fake_clients_are_the_real_sdk_classes(fake: FakePictograph) -> None:
+    with fake.client() as client:
+        assert type(client) is pictograph.Client
+        assert client.credits.balance().included_allowance_micro_usd == 100_000_000
+
+
+async def test_fake_async_clients_are_the_real_sdk_classes(fake: FakePictograph) -> None:
+    async with fake.async_client() as client:
+        assert type(client) is pictograph.AsyncClient
+        balance = await client.credits.balance()
+        assert balance.included_allowance_micro_usd == 100_000_000
+
+
+def test_the_sdk_sends_its_own_headers(fake: FakePictograph) -> None:
+    seen: list[httpx.Request] = []
+    with fake.client() as client:
+        client._transport._client.event_hooks["request"].append(seen.append)
+        client.training.create(DATASET, EXPORT, pipeline_type="yolox", name="r", wait=False)
+    request = seen[0]
+    assert request.headers["x-api-key"] == fake.api_key
+    assert request.headers["user-agent"] == f"pictograph-python/{pictograph.__version__}"
+    assert len(request.headers["idempotency-key"]) == 32
+
+
+def test_the_transport_serves_plain_httpx_sync(fake: FakePictograph) -> None:
+    with httpx.Client(
+        base_url=fake.base_url,
+        transport=fake.transport(),
+        headers={"X-API-Key": fake.api_key},
+    ) as http:
+        response = http.get("/api/v1/developer/credits/balance")
+    assert response.status_code == 200
+    assert response.headers["x-request-id"].startswith("req_")
+    assert response.json()["included_allowance_micro_usd"] == 100_000_000
+
+
+async def test_the_transport_serves_plain_httpx_async(fake: FakePictograph) -> None:
+    async with httpx.AsyncClient(
+        base_url=fake.base_url,
+        transport=fake.transport(),
+        headers={"X-API-Key": fake.api_key},
+    ) as http:
+        response = await http.get("/api/v1/developer/training/")
+    assert response.status_code == 200
+    assert response.json()["data"] == []
+
+
+def test_missing_and_unknown_keys_are_refused(fake: FakePictograph) -> None:
+    with httpx.Client(base_url=fake.base_url, transport=fake.transport()) as http:
+        missing = http.get("/api/v1/developer/credits/balance")
+        unknown = http.get(
+            "/api/v1/developer/credits/balance", headers={"X-API-Key": "pk_live_nope"}
+        )
+    assert missing.status_code == 401
+    assert missing.json()["error"]["code"] == "unauthorized"
+    assert "X-API-Key" in missing.json()["detail"]
+    assert unknown.status_code == 401
+    with (
+        fake.client(api_key="pk_live_nope") as client,
+        pytest.raises(pictograph.exceptions.AuthError),
+    ):
+        client.credits.balance()
+
+
+def test_unknown_routes_are_404_never_a_redirect(fake: FakePictograph) -> None:
+    with httpx.Client(
+        base_url=fake.base_url, transport=fake.transport(), headers={"X-API-Key": fake.api_key}
+    ) as http:
+        for path in (
+            "/api/v1/developer/training",
+            "/api/v1/developer/nothing-here",
+            "/elsewhere",
+            "/api/v1/developer/credits/nope",
+        ):
+            response = http.get(path)
+            assert response.status_code == 404, path
+            body = response.json()
+            assert body["error"]["code"] == "not_found"
+            assert body["detail"] == body["error"]["message"]
+    assert fake.server_errors == []
+
+
+def test_a_base_url_with_a_path_prefix_is_honoured() -> None:
+    with FakePictograph(base_url="http://127.0.0.1:8123/prefix") as fake:
+        fake.add_dataset(DATASET, images=10, completed_images=10)
+        fake.add_export(DATASET, EXPORT)
+        with fake.client(max_retries=0) as client:
+            run = client.training.create(DATASET, EXPORT, pipeline_type="yolox", name="r")
+            assert run.status == "completed"
+            assert run.model_id is not None
+            assert client.models.get(model_id=run.model_id).name == "r"
+
+
+def test_an_inactive_fake_still_answers_its_clients() -> None:
+    fake = FakePictograph()
+    assert not fake.active
+    with fake.client() as client:
+        assert client.credits.estimate("training_a100", quantity=60).total_micro_usd == 2_000_000

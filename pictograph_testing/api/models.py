@@ -146,7 +146,9 @@ def _bulk_delete(call: Call) -> Reply:
     if not all(isinstance(m, str) for m in body["model_ids"]):
         raise InvalidRequest(
             "model_ids must be a list of model id strings.",
-            errors=[field_error(("body", "model_ids"), "Input should be a list of strings", "list_type")],
+            errors=[
+                field_error(("body", "model_ids"), "Input should be a list of strings", "list_type")
+            ],
         )
     succeeded, not_found = call.world.registry.bulk_delete(call.key, body["model_ids"])
     return reply(
@@ -229,9 +231,7 @@ def _manifest(call: Call, model: Model) -> dict[str, Any]:
 
 
 def _blob(call: Call, model: Model, version: ModelVersion, name: str) -> bytes:
-    return call.world.storage.cached(
-        (version.id, name), lambda: file_bytes(model, version, name)
-    )
+    return call.world.storage.cached((version.id, name), lambda: file_bytes(model, version, name))
 
 
 def _signed(call: Call, model: Model, version: ModelVersion, name: str, content_type: str) -> str:

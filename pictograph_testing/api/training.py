@@ -57,7 +57,9 @@ def route(call: Call) -> Reply:
             return _bulk_cancel(call)
         case "POST", (ref, "cancel") if ref:
             world = call.world
-            return run_reply(call, world.training.cancel(call.key, world.training.find(call.key, ref)))
+            return run_reply(
+                call, world.training.cancel(call.key, world.training.find(call.key, ref))
+            )
     raise NotFound(f"No training route {call.method} /training/{'/'.join(call.segments)}")
 
 
@@ -82,7 +84,9 @@ def _plan_request(call: Call, *, with_name: bool) -> RunRequest:
 
 
 def _create(call: Call) -> Reply:
-    return run_reply(call, call.world.training.create(call.key, _plan_request(call, with_name=True)))
+    return run_reply(
+        call, call.world.training.create(call.key, _plan_request(call, with_name=True))
+    )
 
 
 def _list(call: Call) -> Reply:
@@ -102,12 +106,16 @@ def _bulk_cancel(call: Call) -> Reply:
     if not all(isinstance(r, str) for r in run_ids):
         raise InvalidRequest(
             "run_ids must be a list of run id strings.",
-            errors=[field_error(("body", "run_ids"), "Input should be a list of strings", "list_type")],
+            errors=[
+                field_error(("body", "run_ids"), "Input should be a list of strings", "list_type")
+            ],
         )
     if not run_ids:
         raise InvalidRequest(
             "run_ids must name at least one run.",
-            errors=[field_error(("body", "run_ids"), "List should have at least 1 item", "too_short")],
+            errors=[
+                field_error(("body", "run_ids"), "List should have at least 1 item", "too_short")
+            ],
         )
     succeeded, not_found = call.world.training.bulk_cancel(call.key, run_ids)
     return reply(
@@ -141,11 +149,12 @@ def run_reply(call: Call, run: TrainingRun) -> Reply:
         f',"status":"{live["status"]}","progress":{live["progress"]},'
         f'"current_epoch":{live["current_epoch"]},"metrics":'
     ).encode()
+    error = "null" if run.error_message is None else encode(run.error_message).decode()
     tail = (
         f',"eta_seconds":{_number(live["eta_seconds"])},'
         f'"training_time_seconds":{_number(live["training_time_seconds"])},'
         f'"model_id":{_plain(live["model_id"])},'
-        f'"error_message":{"null" if run.error_message is None else encode(run.error_message).decode()},'
+        f'"error_message":{error},'
         f'"warnings":null,'
         f'"started_at":{_plain(live["started_at"])},'
         f'"completed_at":{_plain(live["completed_at"])}}}}}'
@@ -226,7 +235,10 @@ def _quote(call: Call) -> Reply:
     blocking = []
     if not call.key.has("member"):
         blocking.append(
-            {"code": "forbidden", "message": f"the API key's role '{call.key.role}' cannot start runs"}
+            {
+                "code": "forbidden",
+                "message": f"the API key's role '{call.key.role}' cannot start runs",
+            }
         )
     if spendable < required:
         blocking.append({"code": "insufficient_credits", "message": f"needs {usd(required)}"})

@@ -56,8 +56,7 @@ class Billing:
     def spendable(self, org: Organization) -> int:
         """What the organization can still spend (µUSD): allowance + budget + ledger."""
         ledger = self._world.ledgers[org.id]
-        net = ledger[-1].balance_after if ledger else self._opening(org)
-        return net
+        return ledger[-1].balance_after if ledger else self._opening(org)
 
     def _opening(self, org: Organization) -> int:
         return org.allowance_micro_usd + org.budget_micro_usd

@@ -60,8 +60,7 @@ class ApiKey:
         """Refuse with 403 unless this key holds ``role`` or a higher one."""
         if _ROLE_RANK[self.role] < _ROLE_RANK[role]:
             raise Forbidden(
-                f"This API key's role '{self.role}' cannot {action}; "
-                f"it needs '{role}' or higher."
+                f"This API key's role '{self.role}' cannot {action}; it needs '{role}' or higher."
             )
 
     def has(self, role: Role) -> bool:

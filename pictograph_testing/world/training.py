@@ -103,7 +103,12 @@ def peak_mib(variant: Variant, batch_size: int, width: int, height: int) -> int:
 
 
 def plan_run(
-    variant: Variant, tier: GpuTier, epochs: int, batch_size: int, width: int, height: int,
+    variant: Variant,
+    tier: GpuTier,
+    epochs: int,
+    batch_size: int,
+    width: int,
+    height: int,
     images: int,
 ) -> RunPlan:
     """Plan a run: epoch length from data and speed; OOM and the service cap decide its end."""
@@ -120,8 +125,17 @@ def plan_run(
     else:
         outcome, running = "completed", planned
     return RunPlan(
-        variant, tier, epochs, batch_size, width, height, images, epoch_seconds, peak,
-        outcome, running,
+        variant,
+        tier,
+        epochs,
+        batch_size,
+        width,
+        height,
+        images,
+        epoch_seconds,
+        peak,
+        outcome,
+        running,
     )
 
 
@@ -183,7 +197,9 @@ class TrainingService:
                 status=400,
             )
         if export.image_count == 0:
-            raise InvalidRequest(f"Export '{export.name}' is empty: it names no images.", status=400)
+            raise InvalidRequest(
+                f"Export '{export.name}' is empty: it names no images.", status=400
+            )
         if not profile.allows_pipeline(request.pipeline_type):
             choices = ", ".join(f"'{p}'" for p in sorted(profile.pipelines))
             raise InvalidRequest(
@@ -198,11 +214,15 @@ class TrainingService:
             choices = ", ".join(f"'{g}'" for g in sorted(profile.gpu_types))
             raise InvalidRequest(
                 f"Unknown gpu_type '{request.gpu_type}'.",
-                errors=[field_error(("body", "gpu_type"), f"Input should be {choices}", "literal_error")],
+                errors=[
+                    field_error(("body", "gpu_type"), f"Input should be {choices}", "literal_error")
+                ],
             )
         pipeline = PIPELINES[request.pipeline_type]
         config = _unwrap_config(request.config, pipeline)
-        variant, epochs, batch, width, height = _read_config(config, pipeline, profile.default_epochs)
+        variant, epochs, batch, width, height = _read_config(
+            config, pipeline, profile.default_epochs
+        )
         classes = _trained_classes(dataset, config)
         version_of = self._version_target(key, request, pipeline)
         if profile.min_images and export.image_count < profile.min_images:
@@ -231,9 +251,7 @@ class TrainingService:
             }
         else:
             gpu = request.gpu_type
-        plan = plan_run(
-            variant, GPU_TIERS[gpu], epochs, batch, width, height, export.image_count
-        )
+        plan = plan_run(variant, GPU_TIERS[gpu], epochs, batch, width, height, export.image_count)
         stored = {
             **{k: v for k, v in config.items() if k != "image_size"},
             "epochs": epochs,
@@ -246,8 +264,16 @@ class TrainingService:
         if autoselect is not None:
             stored["gpu_autoselect"] = autoselect
         return Admission(
-            dataset, export, pipeline, request.gpu_type, plan, stored, classes, recommended,
-            autoselect, version_of,
+            dataset,
+            export,
+            pipeline,
+            request.gpu_type,
+            plan,
+            stored,
+            classes,
+            recommended,
+            autoselect,
+            version_of,
         )
 
     def _version_target(self, key: ApiKey, request: RunRequest, pipeline: Pipeline) -> Model | None:
@@ -337,8 +363,10 @@ class TrainingService:
             return run
         newest: TrainingRun | None = None
         for candidate in self._world.runs.values():
-            if candidate.organization_id == key.organization_id and candidate.name == ref and (
-                newest is None or candidate.seq > newest.seq
+            if (
+                candidate.organization_id == key.organization_id
+                and candidate.name == ref
+                and (newest is None or candidate.seq > newest.seq)
             ):
                 newest = candidate
         if newest is None:
@@ -543,7 +571,9 @@ def _unwrap_config(config: dict[str, Any], pipeline: Pipeline) -> dict[str, Any]
         raise InvalidRequest(
             "config._pictograph must be an object.",
             status=400,
-            errors=[field_error(("body", "config", "_pictograph"), "must be an object", "dict_type")],
+            errors=[
+                field_error(("body", "config", "_pictograph"), "must be an object", "dict_type")
+            ],
         )
     declared = envelope.get("pipeline")
     if declared is not None and declared != pipeline.name:
@@ -577,7 +607,9 @@ def _read_config(
         value = config.get(name, default)
         low, high = _INT_LIMITS[name]
         if isinstance(value, bool) or not isinstance(value, int):
-            errors.append(field_error(("body", "config", name), "must be a whole number", "int_type"))
+            errors.append(
+                field_error(("body", "config", name), "must be a whole number", "int_type")
+            )
             return default
         if not low <= value <= high:
             errors.append(

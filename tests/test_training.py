@@ -1,0 +1,1709 @@
+"""Every training method of the real SDK (sync and async) against the fake.
+
+The default run of these tests is YOLOX ``m`` on the fixture's 20-image export: 50 epochs
+of a few seconds each on an A10G, after the tier's cold start. Time only moves when a test
+advances the virtual clock or the SDK sleeps while waiting.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import re
+from datetime import timedelta
+from typing import TYPE_CHECKING, Any, cast
+
+import httpx
+import pytest
+from pictograph.exceptions import (
+    ApiError,
+    ForbiddenError,
+    NotFoundError,
+    PaymentRequiredError,
+    PollTimeoutError,
+    ValidationError,
+)
+
+from pictograph_testing import FakePictograph
+from pictograph_testing.catalog import GPU_TIERS, SERVICE_CAP_SECONDS, profile_named
+from tests.conftest import DATASET, EXPORT
+
+if TYPE_CHECKING:
+    from collections.abc import Iterator
+    from pathlib import Path
+
+    import pictograph
+    from pictograph.models.training import TrainingRun
+
+A10G_COLD_START = GPU_TIERS["a10g"].cold_start_seconds
+A100_COLD_START = GPU_TIERS["a100"].cold_start_seconds
+CLASSIC = profile_named("classic")
+CURRENT = profile_named("current")
+CLASSIC_A10G_RATE = CLASSIC.rate("a10g")
+CURRENT_A10G_RATE = CURRENT.rate("a10g")
+RANK = {"pending": 0, "queued": 1, "running": 2, "completed": 3, "failed": 3, "cancelled": 3}
+# Values the SDK's type hints rule out, sent anyway to see the API refuse them.
+NO_NAME: Any = None
+T4: Any = "t4"
+UUID = re.compile(r"^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$")
+
+
+def start(client: pictograph.Client, name: str = "run", **kwargs: Any) -> TrainingRun:
+    """Create a YOLOX run on the fixture export without waiting for it."""
+    kwargs.setdefault("pipeline_type", "yolox")
+    return client.training.create(DATASET, EXPORT, name=name, wait=False, **kwargs)
+
+
+def entries(fake: FakePictograph, operation: str) -> list[Any]:
+    return [e for e in fake.ledger if e.operation == operation]
+
+
+def raw_http(fake: FakePictograph, api_key: str | None = None) -> httpx.Client:
+    """An httpx client on the fake, for requests the SDK would never send."""
+    return httpx.Client(
+        transport=fake.transport(),
+        base_url=fake.base_url,
+        headers={"X-API-Key": api_key or fake.api_key},
+    )
+
+
+@pytest.fixture
+def poor_current() -> Iterator[FakePictograph]:
+    """A charge-on-success fake whose balance is below the $2.00 start gate."""
+    with FakePictograph(seed=1, profile="current", balance_usd=1.5) as world:
+        world.add_dataset(DATASET, images=20, completed_images=12, classes=["stop_sign", "yield"])
+        world.add_export(DATASET, EXPORT)
+        yield world
+
+
+# ── create ──
+
+
+def test_create_wait_returns_the_completed_run(
+    fake: FakePictograph, client: pictograph.Client
+) -> None:
+    run = client.training.create(
+        DATASET, EXPORT, pipeline_type="yolox", name="yolox-run-1", config={"epochs": 50}
+    )
+
+    assert run.status == "completed"
+    assert run.name == "yolox-run-1"
+    assert UUID.match(run.id)
+    assert run.model_id is not None
+    assert run.progress == 100
+    assert run.total_epochs == 50
+    assert run.current_epoch == run.total_epochs
+    assert run.training_time_seconds is not None
+    assert run.training_time_seconds > 0
+    assert run.started_at is not None
+    assert run.completed_at is not None
+    assert run.started_at - run.created_at == timedelta(seconds=A10G_COLD_START)
+    assert (run.completed_at - run.started_at).total_seconds() == run.training_time_seconds
+    assert run.metrics["epoch"] == 50
+    assert 0 < run.metrics["mAP"] < 1
+    assert run.error_message is None
+    assert run.gpu_type == "a10g"
+    assert run.pipeline_type == "yolox"
+    # The SDK waited on the virtual clock: the run's whole life passed in no real time.
+    assert fake.clock.monotonic() >= (run.completed_at - run.created_at).total_seconds()
+    # The resulting model exists.
+    model = client.models.get(model_id=run.model_id)
+    assert model.id == run.model_id
+
+
+async def test_async_create_wait_returns_the_completed_run(
+    fake: FakePictograph, aclient: pictograph.AsyncClient
+) -> None:
+    run = await aclient.training.create(DATASET, EXPORT, pipeline_type="yolox", name="async-1")
+
+    assert run.status == "completed"
+    assert run.progress == 100
+    assert run.current_epoch == run.total_epochs == 50
+    assert run.model_id is not None
+    assert run.training_time_seconds is not None
+    assert run.started_at is not None
+    assert run.completed_at is not None
+    assert fake.clock.monotonic() > A10G_COLD_START
+
+
+def test_create_without_wait_returns_a_queued_run(
+    fake: FakePictograph, client: pictograph.Client
+) -> None:
+    run = start(client, "queued-1")
+
+    assert run.status == "queued"
+    assert run.progress == 0
+    assert run.current_epoch == 0
+    assert run.metrics == {}
+    assert run.model_id is None
+    assert run.started_at is None
+    assert run.completed_at is None
+    assert run.training_time_seconds is None
+    assert run.created_at == fake.clock.now()
+    assert fake.clock.monotonic() == 0
+
+
+async def test_async_create_without_wait_returns_a_queued_run(
+    fake: FakePictograph, aclient: pictograph.AsyncClient
+) -> None:
+    run = await aclient.training.create(
+        DATASET, EXPORT, pipeline_type="yolox", name="aq", wait=False
+    )
+    assert run.status == "queued"
+    assert fake.clock.monotonic() == 0
+
+
+def test_create_without_a_name_defaults_to_pipeline_run_timestamp(
+    fake: FakePictograph, client: pictograph.Client
+) -> None:
+    fake.clock.advance(minutes=90, seconds=7)
+    # The guide: `name` may be None and then defaults to `<pipeline>-run-<ts>`.
+    run = client.training.create(
+        DATASET, EXPORT, pipeline_type="classification", name=NO_NAME, wait=False
+    )
+    assert run.name == "classification-run-20260512-133007"
+    assert client.training.get(run.name).id == run.id
+
+
+@pytest.mark.parametrize("name", ["", "   ", "x" * 101])
+def test_create_refuses_an_empty_or_overlong_name(client: pictograph.Client, name: str) -> None:
+    with pytest.raises(ValidationError) as caught:
+        start(client, name)
+    assert caught.value.status_code == 422
+    assert caught.value.field_errors[0]["loc"] == ["body", "name"]
+    assert client.training.list() == []
+
+
+def test_create_stores_the_config_with_defaults_filled_in(client: pictograph.Client) -> None:
+    run = start(client)
+
+    assert run.total_epochs == 50
+    assert run.config == {
+        "epochs": 50,
+        "batch_size": 16,
+        "learning_rate": 0.01,
+        "model_size": "m",
+        "image_width": 640,
+        "image_height": 640,
+    }
+
+
+def test_create_keeps_given_config_values(client: pictograph.Client) -> None:
+    run = start(
+        client,
+        config={
+            "epochs": 7,
+            "batch_size": 4,
+            "model_size": "s",
+            "learning_rate": 0.002,
+            "image_size": 512,
+            "mosaic": True,
+        },
+    )
+
+    assert run.total_epochs == 7
+    assert run.config["epochs"] == 7
+    assert run.config["batch_size"] == 4
+    assert run.config["model_size"] == "s"
+    assert run.config["learning_rate"] == 0.002
+    # The older `image_size` key becomes the recorded width and height.
+    assert (run.config["image_width"], run.config["image_height"]) == (512, 512)
+    assert "image_size" not in run.config
+    # Unknown keys are kept for the pipeline (which ignores them).
+    assert run.config["mosaic"] is True
+
+
+@pytest.mark.parametrize(
+    ("pipeline", "config", "size", "side"),
+    [
+        ("rfdetr_detection", {}, "medium", 576),
+        ("rfdetr_detection", {"model_size": "large"}, "large", 704),
+        ("classification", {}, "resnet50", 224),
+        ("classification", {"model_size": "efficientnet_b3"}, "efficientnet_b3", 300),
+        ("sm_pytorch", {}, "resnet34", 512),
+    ],
+)
+def test_create_records_each_pipelines_default_variant_and_input_size(
+    client: pictograph.Client, pipeline: str, config: dict[str, Any], size: str, side: int
+) -> None:
+    run = start(client, pipeline_type=pipeline, config=config)
+
+    assert run.pipeline_type == pipeline
+    assert run.config["model_size"] == size
+    assert (run.config["image_width"], run.config["image_height"]) == (side, side)
+
+
+# ── lifecycle on the virtual clock ──
+
+
+def test_run_moves_from_queued_to_running_to_completed(
+    fake: FakePictograph, client: pictograph.Client
+) -> None:
+    created = start(client, config={"epochs": 10})
+
+    fake.clock.advance(seconds=A10G_COLD_START - 1)
+    run = client.training.get(run_id=created.id)
+    assert run.status == "queued"
+    assert run.started_at is None
+    assert run.progress == 0
+
+    fake.clock.advance(seconds=2)
+    run = client.training.get(run_id=created.id)
+    assert run.status == "running"
+    assert run.started_at is not None
+    assert (run.started_at - created.created_at).total_seconds() == A10G_COLD_START
+    assert run.completed_at is None
+    assert run.model_id is None
+    assert run.eta_seconds is not None
+    assert run.eta_seconds > 0
+
+    fake.clock.advance(minutes=30)
+    run = client.training.get(run_id=created.id)
+    assert run.status == "completed"
+    assert run.progress == 100
+    assert run.current_epoch == 10
+    assert run.eta_seconds is None
+    assert run.model_id is not None
+    assert run.completed_at is not None
+    assert run.training_time_seconds == (run.completed_at - run.started_at).total_seconds()
+    # Once ended, a run does not change any more.
+    fake.clock.advance(hours=5)
+    assert client.training.get(run_id=created.id) == run
+
+
+def test_progress_epochs_eta_and_metrics_only_move_forward(
+    fake: FakePictograph, client: pictograph.Client
+) -> None:
+    created = start(client)
+    seen: list[TrainingRun] = [created]
+    polled_at = [fake.clock.now()]
+    while seen[-1].status not in ("completed", "failed", "cancelled"):
+        fake.clock.advance(seconds=7)
+        seen.append(client.training.get(run_id=created.id))
+        polled_at.append(fake.clock.now())
+
+    statuses = [r.status for r in seen]
+    assert statuses[0] == "queued"
+    assert "running" in statuses
+    assert statuses[-1] == "completed"
+    assert [RANK[s] for s in statuses] == sorted(RANK[s] for s in statuses)
+
+    running = [r for r in seen if r.status == "running"]
+    assert len(running) > 10
+    progress = [r.progress for r in running]
+    epochs = [r.current_epoch for r in running]
+    etas = [r.eta_seconds for r in running]
+    metric_epochs = [r.metrics.get("epoch", 0) for r in running]
+    assert progress == sorted(progress)
+    assert progress[-1] > progress[0]
+    assert all(0 <= p < 100 for p in progress)
+    assert epochs == sorted(epochs)
+    assert all(1 <= e <= 50 for e in epochs)
+    assert all(e is not None for e in etas)
+    assert etas == sorted((e or 0 for e in etas), reverse=True)
+    assert etas[0] > etas[-1]
+    # Every running snapshot's ETA points at the moment the run really completes.
+    end = seen[-1].completed_at
+    assert end is not None
+    for run, moment in zip(seen, polled_at, strict=True):
+        if run.status == "running":
+            assert moment + timedelta(seconds=run.eta_seconds or 0) == end
+    assert metric_epochs == sorted(metric_epochs)
+    # The metrics describe the last finished epoch, the one before the epoch in progress.
+    assert all(r.metrics.get("epoch", 0) == r.current_epoch - 1 for r in running)
+    # Training learns: the loss falls and the headline metric rises over the run.
+    first = next(r.metrics for r in running if r.metrics)
+    assert seen[-1].metrics["loss"] < first["loss"]
+    assert seen[-1].metrics["mAP"] > first["mAP"]
+
+
+async def test_async_run_moves_through_its_lifecycle(
+    fake: FakePictograph, aclient: pictograph.AsyncClient
+) -> None:
+    created = await aclient.training.create(
+        DATASET, EXPORT, pipeline_type="yolox", name="life", wait=False
+    )
+    statuses = []
+    for _ in range(200):
+        run = await aclient.training.get(run_id=created.id)
+        statuses.append(run.status)
+        if run.status == "completed":
+            break
+        fake.clock.advance(seconds=15)
+    assert statuses[0] == "queued"
+    assert "running" in statuses
+    assert statuses[-1] == "completed"
+    assert [RANK[s] for s in statuses] == sorted(RANK[s] for s in statuses)
+
+
+def test_the_same_calls_give_the_same_runs() -> None:
+    def story() -> list[dict[str, Any]]:
+        with FakePictograph(seed=7) as world:
+            world.add_dataset(DATASET, images=20, completed_images=12)
+            world.add_export(DATASET, EXPORT)
+            with world.client(max_retries=0) as sdk:
+                start(sdk, "a")
+                world.clock.advance(minutes=2)
+                sdk.training.create(DATASET, EXPORT, pipeline_type="yolox", name="b")
+                return [r.model_dump(mode="json") for r in sdk.training.list()]
+
+    assert story() == story()
+
+
+# ── per-tier capacity and queueing ──
+
+
+@pytest.fixture
+def one_a10g() -> Iterator[FakePictograph]:
+    """A classic fake with a single A10G worker."""
+    with FakePictograph(seed=1, gpu_workers={"a10g": 1}) as world:
+        world.add_dataset(DATASET, images=20, completed_images=12, classes=["stop_sign", "yield"])
+        world.add_export(DATASET, EXPORT)
+        yield world
+
+
+def test_a_second_run_waits_for_the_only_worker(one_a10g: FakePictograph) -> None:
+    fake = one_a10g
+    with fake.client(max_retries=0) as client:
+        first = start(client, "first")
+        second = start(client, "second")
+        assert second.status == "queued"
+
+        fake.clock.advance(seconds=A10G_COLD_START + 30)
+        assert client.training.get("first").status == "running"
+        waiting = client.training.get("second")
+        assert waiting.status == "queued"
+        assert waiting.started_at is None
+        assert waiting.eta_seconds is None
+        assert [r.id for r in client.training.list(status="queued")] == [second.id]
+        assert [r.id for r in client.training.list(status="running")] == [first.id]
+
+        fake.clock.advance(hours=1)
+        done = client.training.get("first")
+        after = client.training.get("second")
+        assert done.status == "completed"
+        assert after.status == "completed"
+        assert done.completed_at is not None
+        assert after.started_at is not None
+        # The second run got the worker the moment the first ended, then cold-started.
+        assert (after.started_at - done.completed_at).total_seconds() == A10G_COLD_START
+
+
+def test_cancelling_the_running_run_frees_its_worker(one_a10g: FakePictograph) -> None:
+    fake = one_a10g
+    with fake.client(max_retries=0) as client:
+        start(client, "first")
+        second = start(client, "second")
+        fake.clock.advance(seconds=A10G_COLD_START + 30)
+
+        cancelled = client.training.cancel("first")
+        assert cancelled.status == "cancelled"
+        cancel_time = fake.clock.now()
+
+        fake.clock.advance(seconds=A10G_COLD_START - 1)
+        assert client.training.get(run_id=second.id).status == "queued"
+        fake.clock.advance(seconds=2)
+        now_running = client.training.get(run_id=second.id)
+        assert now_running.status == "running"
+        assert now_running.started_at is not None
+        assert (now_running.started_at - cancel_time).total_seconds() == A10G_COLD_START
+
+
+def test_cancelling_a_waiting_run_keeps_the_queue_in_order(one_a10g: FakePictograph) -> None:
+    fake = one_a10g
+    with fake.client(max_retries=0) as client:
+        start(client, "first")
+        start(client, "second")
+        third = start(client, "third")
+        assert client.training.cancel("second").status == "cancelled"
+
+        fake.clock.advance(hours=1)
+        assert client.training.get("first").status == "completed"
+        assert client.training.get("second").status == "cancelled"
+        assert client.training.get(run_id=third.id).status == "completed"
+
+
+def test_a_full_tier_does_not_hold_up_other_tiers(one_a10g: FakePictograph) -> None:
+    fake = one_a10g
+    with fake.client(max_retries=0) as client:
+        start(client, "a10g-1")
+        start(client, "a10g-2")
+        on_a100 = start(client, "a100-1", gpu_type="a100")
+        assert on_a100.gpu_type == "a100"
+
+        fake.clock.advance(seconds=A100_COLD_START + 1)
+        assert client.training.get("a100-1").status == "running"
+        assert client.training.get("a10g-2").status == "queued"
+
+
+def test_default_capacity_runs_several_a10g_runs_at_once(
+    fake: FakePictograph, client: pictograph.Client
+) -> None:
+    workers = GPU_TIERS["a10g"].workers
+    for i in range(workers + 1):
+        start(client, f"r{i}")
+    fake.clock.advance(seconds=A10G_COLD_START + 1)
+
+    assert len(client.training.list(status="running")) == workers
+    assert len(client.training.list(status="queued")) == 1
+
+
+# ── get ──
+
+
+def test_get_by_name_returns_the_most_recent_run_of_that_name(
+    fake: FakePictograph, client: pictograph.Client
+) -> None:
+    older = start(client, "nightly")
+    fake.clock.advance(minutes=1)
+    newer = start(client, "nightly")
+    assert newer.id != older.id
+
+    assert client.training.get("nightly").id == newer.id
+    assert client.training.get(run_id=older.id).id == older.id
+    assert client.training.get(run_id=newer.id).id == newer.id
+
+
+def test_get_accepts_a_uuid_passed_positionally(client: pictograph.Client) -> None:
+    run = start(client, "by-uuid")
+    fetched = client.training.get(run.id)
+    assert fetched.id == run.id
+    assert fetched.name == "by-uuid"
+
+
+@pytest.mark.parametrize(
+    "name", ["a/b c", "régression ü/模型", "100% done?#x", "quote", "bulk-cancel", "v1.0", "a+b"]
+)
+def test_names_that_need_percent_encoding_round_trip(
+    fake: FakePictograph, client: pictograph.Client, name: str
+) -> None:
+    run = start(client, name)
+
+    assert run.name == name
+    assert client.training.get(name).id == run.id
+    cancelled = client.training.cancel(name)
+    assert cancelled.id == run.id
+    assert cancelled.status == "cancelled"
+
+
+async def test_async_get_by_name_id_and_encoded_name(aclient: pictograph.AsyncClient) -> None:
+    run = await aclient.training.create(
+        DATASET, EXPORT, pipeline_type="yolox", name="a/b c", wait=False
+    )
+    assert (await aclient.training.get("a/b c")).id == run.id
+    assert (await aclient.training.get(run_id=run.id)).id == run.id
+    assert (await aclient.training.get(run.id)).id == run.id
+
+
+def test_get_an_unknown_run_is_not_found(client: pictograph.Client) -> None:
+    with pytest.raises(NotFoundError) as caught:
+        client.training.get("never-created")
+    assert caught.value.status_code == 404
+    assert caught.value.code == "not_found"
+    assert "not found" in caught.value.message.lower()
+
+    with pytest.raises(NotFoundError):
+        client.training.get(run_id="00000000-0000-4000-8000-000000000000")
+
+
+async def test_async_get_an_unknown_run_is_not_found(aclient: pictograph.AsyncClient) -> None:
+    with pytest.raises(NotFoundError):
+        await aclient.training.get("nope")
+
+
+def test_runs_of_another_organization_are_invisible(
+    fake: FakePictograph, client: pictograph.Client
+) -> None:
+    run = start(client, "mine")
+    with fake.world.lock:
+        other_org = fake.world.add_organization(balance_usd=10)
+        other_key = fake.world.add_api_key(other_org.id, role="owner").key
+
+    with fake.client(api_key=other_key, max_retries=0) as other:
+        with pytest.raises(NotFoundError):
+            other.training.get(run_id=run.id)
+        with pytest.raises(NotFoundError):
+            other.training.get("mine")
+        with pytest.raises(NotFoundError):
+            other.training.cancel(run_id=run.id)
+        assert other.training.list() == []
+        result = other.training.bulk_cancel([run.id])
+        assert result.succeeded == []
+        assert result.not_found == [run.id]
+
+    assert client.training.get(run_id=run.id).status == "queued"
+
+
+# ── list and iter ──
+
+
+@pytest.fixture
+def five_runs(fake: FakePictograph, client: pictograph.Client) -> list[TrainingRun]:
+    """Five runs, oldest first: three on road-signs (one completed), two on birds."""
+    fake.add_dataset("birds", images=10, completed_images=10, classes=["gull"])
+    fake.add_export("birds", "birds-v1")
+    runs = [client.training.create(DATASET, EXPORT, pipeline_type="yolox", name="done")]
+    for name in ("r1", "r2"):
+        runs.append(start(client, name))
+    for name in ("b1", "b2"):
+        runs.append(
+            client.training.create(
+                "birds", "birds-v1", pipeline_type="classification", name=name, wait=False
+            )
+        )
+    return runs
+
+
+def test_list_returns_every_run_newest_first(
+    client: pictograph.Client, five_runs: list[TrainingRun]
+) -> None:
+    listed = client.training.list()
+    assert [r.id for r in listed] == [r.id for r in reversed(five_runs)]
+
+
+def test_list_filters_by_dataset_name_and_status(
+    fake: FakePictograph, client: pictograph.Client, five_runs: list[TrainingRun]
+) -> None:
+    birds = client.training.list(dataset_name="birds")
+    assert {r.name for r in birds} == {"b1", "b2"}
+    road = client.training.list(dataset_name=DATASET)
+    assert {r.name for r in road} == {"done", "r1", "r2"}
+
+    assert [r.name for r in client.training.list(status="completed")] == ["done"]
+    assert {r.name for r in client.training.list(status="queued")} == {"r1", "r2", "b1", "b2"}
+    assert client.training.list(status="running") == []
+    assert client.training.list(status="cancelled") == []
+
+    queued_birds = client.training.list(dataset_name="birds", status="queued")
+    assert {r.name for r in queued_birds} == {"b1", "b2"}
+
+    # The status filter follows the virtual clock: queued runs turn running after cold start.
+    fake.clock.advance(seconds=A10G_COLD_START + 1)
+    assert {r.name for r in client.training.list(status="running")} == {"r1", "r2", "b1", "b2"}
+    assert client.training.list(status="queued") == []
+
+
+def test_list_with_an_unknown_dataset_is_empty(
+    client: pictograph.Client, five_runs: list[TrainingRun]
+) -> None:
+    assert client.training.list(dataset_name="no-such-dataset") == []
+    assert list(client.training.iter(dataset_name="no-such-dataset")) == []
+
+
+def test_list_refuses_an_unknown_status(client: pictograph.Client) -> None:
+    with pytest.raises(ValidationError) as caught:
+        client.training.list(status=cast("Any", "finished"))
+    assert caught.value.status_code == 422
+    assert caught.value.field_errors[0]["loc"] == ["query", "status"]
+
+
+def test_list_pages_with_limit_and_offset(
+    client: pictograph.Client, five_runs: list[TrainingRun]
+) -> None:
+    newest_first = [r.id for r in reversed(five_runs)]
+    assert [r.id for r in client.training.list(limit=2)] == newest_first[:2]
+    assert [r.id for r in client.training.list(limit=2, offset=2)] == newest_first[2:4]
+    assert [r.id for r in client.training.list(limit=2, offset=4)] == newest_first[4:]
+    assert client.training.list(limit=2, offset=5) == []
+
+
+def test_iter_follows_has_more_across_small_pages(
+    client: pictograph.Client, five_runs: list[TrainingRun]
+) -> None:
+    pages: list[tuple[int, int]] = []
+
+    def record(request: httpx.Request) -> None:
+        if request.url.path == "/api/v1/developer/training/":
+            params = request.url.params
+            pages.append((int(params["offset"]), int(params["limit"])))
+
+    client._transport._client.event_hooks["request"].append(record)
+    newest_first = [r.id for r in reversed(five_runs)]
+
+    assert [r.id for r in client.training.iter(page_size=2)] == newest_first
+    assert pages == [(0, 2), (2, 2), (4, 2)]
+
+    # A last page that is full: has_more=false ends it without asking for an empty page.
+    pages.clear()
+    assert [r.id for r in client.training.iter(dataset_name=DATASET, page_size=3)] == [
+        r.id for r in reversed(five_runs[:3])
+    ]
+    assert pages == [(0, 3)]
+
+
+def test_iter_stops_at_max_total(client: pictograph.Client, five_runs: list[TrainingRun]) -> None:
+    newest_first = [r.id for r in reversed(five_runs)]
+    assert [r.id for r in client.training.iter(page_size=2, max_total=3)] == newest_first[:3]
+    assert [r.id for r in client.training.iter(status="queued", page_size=1)] == newest_first[:4]
+
+
+async def test_async_list_and_iter(fake: FakePictograph, aclient: pictograph.AsyncClient) -> None:
+    created = []
+    for i in range(5):
+        created.append(
+            await aclient.training.create(
+                DATASET, EXPORT, pipeline_type="yolox", name=f"a{i}", wait=False
+            )
+        )
+    newest_first = [r.id for r in reversed(created)]
+
+    assert [r.id for r in await aclient.training.list(limit=3)] == newest_first[:3]
+    assert [r.id for r in await aclient.training.list(limit=3, offset=3)] == newest_first[3:]
+    assert [r.id async for r in aclient.training.iter(page_size=2)] == newest_first
+    assert [r.id async for r in aclient.training.iter(page_size=2, max_total=3)] == (
+        newest_first[:3]
+    )
+    assert await aclient.training.list(dataset_name="ghost") == []
+    with pytest.raises(ValidationError):
+        await aclient.training.list(status=cast("Any", "done"))
+
+
+# ── cancel ──
+
+
+def test_cancel_a_queued_run(fake: FakePictograph, client: pictograph.Client) -> None:
+    run = start(client, "to-cancel")
+
+    cancelled = client.training.cancel("to-cancel")
+
+    assert cancelled.id == run.id
+    assert cancelled.status == "cancelled"
+    assert cancelled.completed_at == fake.clock.now()
+    assert cancelled.started_at is None
+    assert cancelled.error_message is None
+    assert cancelled.model_id is None
+    fake.clock.advance(hours=2)
+    after = client.training.get(run_id=run.id)
+    assert after.status == "cancelled"
+    assert after.model_id is None
+    assert client.models.list() == []
+
+
+def test_cancel_a_running_run_freezes_its_progress(
+    fake: FakePictograph, client: pictograph.Client
+) -> None:
+    run = start(client)
+    fake.clock.advance(seconds=A10G_COLD_START + 100)
+    running = client.training.get(run_id=run.id)
+    assert running.status == "running"
+
+    cancelled = client.training.cancel(run_id=run.id)
+
+    assert cancelled.status == "cancelled"
+    assert cancelled.progress == running.progress
+    assert cancelled.current_epoch == running.current_epoch
+    assert cancelled.metrics == running.metrics
+    assert cancelled.training_time_seconds == 100
+    assert cancelled.eta_seconds is None
+    fake.clock.advance(hours=1)
+    assert client.training.get(run_id=run.id) == cancelled
+
+
+def test_cancel_by_name_cancels_the_most_recent_run(client: pictograph.Client) -> None:
+    older = start(client, "twin")
+    newer = start(client, "twin")
+
+    assert client.training.cancel("twin").id == newer.id
+    assert client.training.get(run_id=older.id).status == "queued"
+
+
+@pytest.mark.parametrize("ending", ["completed", "cancelled", "failed"])
+def test_cancelling_an_ended_run_is_refused(
+    fake: FakePictograph, client: pictograph.Client, ending: str
+) -> None:
+    config = {"model_size": "x"} if ending == "failed" else {}
+    run = start(client, "ended", config=config)
+    if ending == "cancelled":
+        client.training.cancel(run_id=run.id)
+    fake.clock.advance(hours=1)
+    assert client.training.get(run_id=run.id).status == ending
+
+    with pytest.raises(ValidationError) as caught:
+        client.training.cancel(run_id=run.id)
+
+    assert caught.value.status_code == 400
+    assert caught.value.message == f"Cannot cancel training run with status '{ending}'"
+    assert client.training.get(run_id=run.id).status == ending
+
+
+def test_cancel_an_unknown_run_is_not_found(client: pictograph.Client) -> None:
+    with pytest.raises(NotFoundError):
+        client.training.cancel("ghost")
+
+
+async def test_async_cancel(fake: FakePictograph, aclient: pictograph.AsyncClient) -> None:
+    run = await aclient.training.create(
+        DATASET, EXPORT, pipeline_type="yolox", name="ac", wait=False
+    )
+    fake.clock.advance(seconds=A10G_COLD_START + 10)
+    cancelled = await aclient.training.cancel("ac")
+    assert cancelled.id == run.id
+    assert cancelled.status == "cancelled"
+    with pytest.raises(ValidationError) as caught:
+        await aclient.training.cancel(run_id=run.id)
+    assert caught.value.status_code == 400
+    assert caught.value.message == "Cannot cancel training run with status 'cancelled'"
+
+
+# ── billing: classic (pre-charge and refunds) ──
+
+
+def test_classic_precharges_at_create(fake: FakePictograph, client: pictograph.Client) -> None:
+    before = fake.balance_micro_usd
+    run = start(client)
+
+    [precharge] = entries(fake, "training_a10g_per_minute")
+    assert precharge.amount < 0
+    # Pre-charged in whole minutes, at least five.
+    assert any(-precharge.amount == CLASSIC.cost("a10g", m) for m in range(5, 121))
+    assert precharge.metadata == {"run_id": run.id}
+    assert fake.balance_micro_usd == before + precharge.amount
+
+
+def test_classic_refunds_unused_minutes_after_a_completed_run(
+    fake: FakePictograph, client: pictograph.Client
+) -> None:
+    before = fake.balance_micro_usd
+    run = client.training.create(DATASET, EXPORT, pipeline_type="yolox", name="under-budget")
+    assert run.training_time_seconds is not None
+
+    [precharge] = entries(fake, "training_a10g_per_minute")
+    [refund] = entries(fake, "training_refund_a10g")
+    used = CLASSIC.cost("a10g", math.ceil(run.training_time_seconds / 60))
+    assert refund.amount > 0
+    assert refund.metadata == {"run_id": run.id}
+    assert -precharge.amount - refund.amount == used
+    assert fake.balance_micro_usd == before - used
+
+    history = client.credits.history()
+    assert history[0].operation == "training_refund_a10g"
+    assert history[0].amount == refund.amount
+    assert history[1].operation == "training_a10g_per_minute"
+    assert history[1].amount == precharge.amount
+
+
+def test_classic_cancel_of_a_running_run_refunds_what_it_did_not_use(
+    fake: FakePictograph, client: pictograph.Client
+) -> None:
+    before = fake.balance_micro_usd
+    run = start(client)
+    fake.clock.advance(seconds=A10G_COLD_START + 100)
+    client.training.cancel(run_id=run.id)
+
+    [precharge] = entries(fake, "training_a10g_per_minute")
+    [refund] = entries(fake, "training_refund_a10g")
+    assert refund.amount > 0
+    assert refund.metadata == {"run_id": run.id}
+    # 100 seconds of training are two started minutes.
+    assert -precharge.amount - refund.amount == CLASSIC.cost("a10g", 2)
+    assert fake.balance_micro_usd == before - CLASSIC.cost("a10g", 2)
+    assert [e.operation for e in client.credits.history()][:2] == [
+        "training_refund_a10g",
+        "training_a10g_per_minute",
+    ]
+    # The refund is posted once, whatever happens later.
+    fake.clock.advance(hours=3)
+    assert len(entries(fake, "training_refund_a10g")) == 1
+
+
+def test_classic_cancel_before_training_refunds_everything(
+    fake: FakePictograph, client: pictograph.Client
+) -> None:
+    before = fake.balance_micro_usd
+    start(client, "never-trained")
+    client.training.cancel("never-trained")
+
+    [precharge] = entries(fake, "training_a10g_per_minute")
+    [refund] = entries(fake, "training_refund_a10g")
+    assert refund.amount == -precharge.amount
+    assert fake.balance_micro_usd == before
+
+
+def test_classic_failed_run_is_refunded_what_it_did_not_use(
+    fake: FakePictograph, client: pictograph.Client
+) -> None:
+    before = fake.balance_micro_usd
+    start(client, "oom", config={"model_size": "x"})
+    fake.clock.advance(hours=1)
+
+    [precharge] = entries(fake, "training_a10g_per_minute")
+    [refund] = entries(fake, "training_refund_a10g")
+    assert refund.amount > 0
+    # The run died within its first minute: one minute is kept.
+    assert -precharge.amount - refund.amount == CLASSIC.cost("a10g", 1)
+    assert fake.balance_micro_usd == before - CLASSIC.cost("a10g", 1)
+
+
+# ── billing: current (charge on success) ──
+
+
+def test_current_charges_once_on_success(current_fake: FakePictograph) -> None:
+    fake = current_fake
+    before = fake.balance_micro_usd
+    with fake.client(max_retries=0) as client:
+        queued = start(client, "paid")
+        assert fake.ledger == ()
+        fake.clock.advance(seconds=A10G_COLD_START + 60)
+        assert fake.ledger == ()
+
+        run = client.training.wait_for_completion(run_id=queued.id)
+        assert run.training_time_seconds is not None
+
+        [charge] = fake.ledger
+        minutes = math.ceil(run.training_time_seconds / 60)
+        assert charge.operation == "training_a10g"
+        assert charge.amount == -CURRENT.cost("a10g", minutes)
+        assert charge.metadata == {"run_id": run.id}
+        assert fake.balance_micro_usd == before + charge.amount
+        assert [(e.operation, e.amount) for e in client.credits.history()] == [
+            ("training_a10g", charge.amount)
+        ]
+        fake.clock.advance(hours=2)
+        assert len(fake.ledger) == 1
+
+
+def test_current_never_charges_cancelled_or_failed_runs(current_fake: FakePictograph) -> None:
+    fake = current_fake
+    before = fake.balance_micro_usd
+    with fake.client(max_retries=0) as client:
+        start(client, "cancel-queued")
+        client.training.cancel("cancel-queued")
+        running = start(client, "cancel-running")
+        fake.clock.advance(seconds=A10G_COLD_START + 200)
+        client.training.cancel(run_id=running.id)
+        start(client, "oom", config={"model_size": "x"})
+        fake.clock.advance(hours=1)
+
+        assert client.training.get("oom").status == "failed"
+        assert fake.ledger == ()
+        assert client.credits.history() == []
+        assert fake.balance_micro_usd == before
+
+
+# ── bulk_cancel ──
+
+
+def test_bulk_cancel_reports_succeeded_and_not_found(
+    fake: FakePictograph, client: pictograph.Client
+) -> None:
+    done = client.training.create(DATASET, EXPORT, pipeline_type="yolox", name="done")
+    queued = start(client, "q")
+    running = start(client, "r")
+    fake.clock.advance(seconds=A10G_COLD_START + 5)
+    unknown = "00000000-0000-4000-8000-000000000000"
+
+    result = client.training.bulk_cancel([queued.id, running.id, queued.id, done.id, unknown])
+
+    assert result.succeeded == [queued.id, running.id]
+    assert result.not_found == [done.id, unknown]
+    assert result.count == 2
+    assert client.training.get(run_id=queued.id).status == "cancelled"
+    assert client.training.get(run_id=running.id).status == "cancelled"
+    assert client.training.get(run_id=done.id).status == "completed"
+
+    again = client.training.bulk_cancel([queued.id, running.id])
+    assert again.succeeded == []
+    assert again.not_found == [queued.id, running.id]
+    assert again.count == 0
+
+
+def test_bulk_cancel_refunds_each_classic_run_once(
+    fake: FakePictograph, client: pictograph.Client
+) -> None:
+    before = fake.balance_micro_usd
+    runs = [start(client, f"r{i}") for i in range(3)]
+    ids = [r.id for r in runs]
+    client.training.bulk_cancel(ids + ids)
+    client.training.bulk_cancel(ids)
+
+    refunds = entries(fake, "training_refund_a10g")
+    assert sorted(e.metadata["run_id"] for e in refunds) == sorted(ids)
+    assert fake.balance_micro_usd == before
+
+
+def test_bulk_cancel_of_nothing_is_refused(client: pictograph.Client) -> None:
+    with pytest.raises(ValidationError) as caught:
+        client.training.bulk_cancel([])
+    assert caught.value.status_code in (400, 422)
+    assert caught.value.field_errors[0]["loc"] == ["body", "run_ids"]
+
+
+async def test_async_bulk_cancel(aclient: pictograph.AsyncClient) -> None:
+    run = await aclient.training.create(
+        DATASET, EXPORT, pipeline_type="yolox", name="b", wait=False
+    )
+    result = await aclient.training.bulk_cancel([run.id, run.id, "nope"])
+    assert result.succeeded == [run.id]
+    assert result.not_found == ["nope"]
+    assert result.count == 1
+    again = await aclient.training.bulk_cancel([run.id])
+    assert again.not_found == [run.id]
+    with pytest.raises(ValidationError):
+        await aclient.training.bulk_cancel([])
+
+
+# ── wait_for_completion ──
+
+
+def test_wait_for_completion_returns_the_completed_run(
+    fake: FakePictograph, client: pictograph.Client
+) -> None:
+    run = start(client, "waited")
+
+    done = client.training.wait_for_completion("waited", poll_interval=1)
+
+    assert done.id == run.id
+    assert done.status == "completed"
+    assert done.completed_at is not None
+    # Polling once a second, the SDK returns within a second of the run's end.
+    assert 0 <= (fake.clock.now() - done.completed_at).total_seconds() < 1
+
+
+def test_wait_for_a_cancelled_run_raises_job_cancelled(client: pictograph.Client) -> None:
+    run = start(client, "stopped")
+    client.training.cancel(run_id=run.id)
+
+    with pytest.raises(ApiError) as caught:
+        client.training.wait_for_completion(run_id=run.id)
+
+    assert type(caught.value) is ApiError
+    assert caught.value.code == "job_cancelled"
+    assert caught.value.status_code is None
+    assert "'cancelled'" in caught.value.message
+    assert isinstance(caught.value.response, dict)
+    assert caught.value.response["id"] == run.id
+    assert caught.value.response["status"] == "cancelled"
+
+
+def test_wait_for_a_failed_run_raises_job_failed(client: pictograph.Client) -> None:
+    run = start(client, "oom", config={"model_size": "x"})
+
+    with pytest.raises(ApiError) as caught:
+        client.training.wait_for_completion(run.id)
+
+    assert caught.value.code == "job_failed"
+    assert caught.value.status_code is None
+    assert "out of memory" in caught.value.message
+    assert caught.value.response["status"] == "failed"
+
+
+def test_create_wait_raises_job_failed_for_a_failing_run(client: pictograph.Client) -> None:
+    with pytest.raises(ApiError) as caught:
+        client.training.create(
+            DATASET, EXPORT, pipeline_type="yolox", name="oom", config={"model_size": "x"}
+        )
+    assert caught.value.code == "job_failed"
+    assert client.training.get("oom").status == "failed"
+
+
+def test_wait_times_out_at_the_virtual_deadline_and_the_run_keeps_going(
+    fake: FakePictograph, client: pictograph.Client
+) -> None:
+    run = start(client, "slow")
+    before = fake.clock.monotonic()
+
+    with pytest.raises(PollTimeoutError) as caught:
+        client.training.wait_for_completion(run_id=run.id, poll_interval=5, timeout=60)
+
+    assert fake.clock.monotonic() == before + 60
+    assert "slow" in str(caught.value)
+    still = client.training.get(run_id=run.id)
+    assert still.status == "running"
+    assert still.progress < 100
+    fake.clock.advance(hours=1)
+    assert client.training.get(run_id=run.id).status == "completed"
+
+
+def test_create_wait_times_out_on_a_run_longer_than_the_timeout(
+    fake: FakePictograph, client: pictograph.Client
+) -> None:
+    with pytest.raises(PollTimeoutError):
+        client.training.create(
+            DATASET, EXPORT, pipeline_type="yolox", name="t", poll_interval=10, timeout=120
+        )
+    assert fake.clock.monotonic() == 120
+    assert client.training.get("t").status == "running"
+
+
+async def test_async_wait_for_completion(
+    fake: FakePictograph, aclient: pictograph.AsyncClient
+) -> None:
+    run = await aclient.training.create(
+        DATASET, EXPORT, pipeline_type="yolox", name="aw", wait=False
+    )
+    before = fake.clock.monotonic()
+    with pytest.raises(PollTimeoutError):
+        await aclient.training.wait_for_completion("aw", poll_interval=4, timeout=60)
+    assert fake.clock.monotonic() == before + 60
+    assert (await aclient.training.get(run_id=run.id)).status == "running"
+
+    done = await aclient.training.wait_for_completion(run_id=run.id, poll_interval=2)
+    assert done.status == "completed"
+
+    other = await aclient.training.create(
+        DATASET, EXPORT, pipeline_type="yolox", name="ax", wait=False
+    )
+    await aclient.training.cancel(run_id=other.id)
+    with pytest.raises(ApiError) as caught:
+        await aclient.training.wait_for_completion(run_id=other.id)
+    assert caught.value.code == "job_cancelled"
+
+    with pytest.raises(ApiError) as failed:
+        await aclient.training.create(
+            DATASET, EXPORT, pipeline_type="yolox", name="ay", config={"model_size": "x"}
+        )
+    assert failed.value.code == "job_failed"
+
+
+# ── errors: what create refuses ──
+
+
+def test_a_missing_dataset_or_export_is_not_found(client: pictograph.Client) -> None:
+    with pytest.raises(NotFoundError) as no_dataset:
+        client.training.create("missing", EXPORT, pipeline_type="yolox", name="x")
+    assert no_dataset.value.status_code == 404
+    assert "Dataset 'missing' not found" in no_dataset.value.message
+
+    with pytest.raises(NotFoundError) as no_export:
+        client.training.create(DATASET, "v99", pipeline_type="yolox", name="x")
+    assert "Export 'v99'" in no_export.value.message
+    assert client.training.list() == []
+
+
+@pytest.mark.parametrize(
+    ("pipeline", "gpu", "field"),
+    [
+        ("detectron3", "a10g", "pipeline_type"),
+        ("yolox", "t4", "gpu_type"),
+        ("yolox", "auto", "gpu_type"),
+        ("rfdetr_keypoint", "a10g", "pipeline_type"),
+    ],
+)
+def test_classic_refuses_unknown_pipelines_and_gpus(
+    fake: FakePictograph, client: pictograph.Client, pipeline: Any, gpu: Any, field: str
+) -> None:
+    with pytest.raises(ValidationError) as caught:
+        client.training.create(DATASET, EXPORT, pipeline_type=pipeline, gpu_type=gpu, name="x")
+    assert caught.value.status_code == 422
+    assert caught.value.field_errors[0]["loc"] == ["body", field]
+    assert fake.ledger == ()
+    assert client.training.list() == []
+
+
+@pytest.mark.parametrize(("pipeline", "gpu"), [("detectron2", "a10g"), ("yolox", "t4")])
+def test_current_refuses_unknown_pipelines_and_gpus(
+    current_fake: FakePictograph, pipeline: Any, gpu: Any
+) -> None:
+    with current_fake.client(max_retries=0) as client, pytest.raises(ValidationError) as caught:
+        client.training.create(DATASET, EXPORT, pipeline_type=pipeline, gpu_type=gpu, name="x")
+    assert caught.value.status_code == 422
+
+
+def test_current_resolves_gpu_auto_to_the_cheapest_tier_that_fits(
+    current_fake: FakePictograph,
+) -> None:
+    with current_fake.client(max_retries=0) as client:
+        small = start(client, "small", gpu_type="auto")
+        large = start(client, "large", gpu_type="auto", config={"model_size": "x"})
+
+    assert small.gpu_type == "a10g"
+    assert small.config["gpu_autoselect"]["requested"] == "auto"
+    assert small.config["gpu_autoselect"]["resolved_gpu_type"] == "a10g"
+    # YOLOX-x at batch 16 does not fit the A10G's memory: auto picks the A100.
+    assert large.gpu_type == "a100"
+    assert large.config["gpu_autoselect"]["resolved_gpu_type"] == "a100"
+    peak = large.config["gpu_autoselect"]["predicted_peak_mib"]
+    assert GPU_TIERS["a10g"].total_mib < peak <= GPU_TIERS["a100"].total_mib
+
+
+def test_a_named_gpu_records_no_autoselect(current_fake: FakePictograph) -> None:
+    with current_fake.client(max_retries=0) as client:
+        run = start(client, gpu_type="h100")
+    assert run.gpu_type == "h100"
+    assert "gpu_autoselect" not in run.config
+
+
+def test_current_accepts_rfdetr_keypoint(current_fake: FakePictograph) -> None:
+    with current_fake.client(max_retries=0) as client:
+        run = client.training.create(DATASET, EXPORT, pipeline_type="rfdetr_keypoint", name="kp")
+    assert run.status == "completed"
+    assert run.pipeline_type == "rfdetr_keypoint"
+    assert run.config["model_size"] == "preview"
+
+
+def _add_tiny_dataset(fake: FakePictograph) -> None:
+    fake.add_dataset("tiny", images=4, completed_images=4, classes=["cat"])
+    fake.add_export("tiny", "tiny-v1")
+
+
+def test_classic_refuses_a_dataset_below_five_images(
+    fake: FakePictograph, client: pictograph.Client
+) -> None:
+    _add_tiny_dataset(fake)
+
+    with pytest.raises(ValidationError) as caught:
+        client.training.create("tiny", "tiny-v1", pipeline_type="yolox", name="x")
+
+    assert caught.value.status_code == 422
+    assert "at least 5 images" in caught.value.message
+    assert "has 4" in caught.value.message
+    assert caught.value.field_errors[0]["type"] == "dataset_too_small"
+    assert fake.ledger == ()
+    with pytest.raises(ValidationError):
+        client.training.quote("tiny", "tiny-v1", pipeline_type="yolox")
+
+
+def test_classic_counts_only_images_matching_the_status_filter(
+    fake: FakePictograph, client: pictograph.Client
+) -> None:
+    fake.add_dataset("mostly-todo", images=30, completed_images=3)
+    fake.add_export("mostly-todo", "done-only", status_filter="complete")
+    fake.add_export("mostly-todo", "everything")
+
+    with pytest.raises(ValidationError) as caught:
+        client.training.create("mostly-todo", "done-only", pipeline_type="yolox", name="x")
+    assert "'complete'" in caught.value.message
+    run = client.training.create(
+        "mostly-todo", "everything", pipeline_type="yolox", name="y", wait=False
+    )
+    assert run.status == "queued"
+
+
+def test_current_has_no_minimum_dataset_size(current_fake: FakePictograph) -> None:
+    _add_tiny_dataset(current_fake)
+    with current_fake.client(max_retries=0) as client:
+        run = client.training.create("tiny", "tiny-v1", pipeline_type="yolox", name="x")
+    assert run.status == "completed"
+
+
+@pytest.mark.parametrize("status", ["pending", "processing", "failed"])
+def test_an_export_that_is_not_completed_is_refused(
+    fake: FakePictograph, client: pictograph.Client, status: str
+) -> None:
+    fake.add_export(DATASET, "unfinished", status=status)
+
+    with pytest.raises(ValidationError) as caught:
+        client.training.create(DATASET, "unfinished", pipeline_type="yolox", name="x")
+
+    assert caught.value.status_code == 400
+    assert "must be completed" in caught.value.message
+    assert f"current status: {status}" in caught.value.message
+
+
+def test_an_empty_export_is_refused(fake: FakePictograph, client: pictograph.Client) -> None:
+    fake.add_dataset("blank", images=0)
+    fake.add_export("blank", "blank-v1")
+    with pytest.raises(ValidationError) as caught:
+        client.training.create("blank", "blank-v1", pipeline_type="yolox", name="x")
+    assert caught.value.status_code == 400
+    assert "empty" in caught.value.message
+
+
+@pytest.mark.parametrize(
+    ("config", "fields"),
+    [
+        ({"epochs": 0}, ["epochs"]),
+        ({"epochs": 1001}, ["epochs"]),
+        ({"epochs": "ten"}, ["epochs"]),
+        ({"batch_size": 0}, ["batch_size"]),
+        ({"learning_rate": 0}, ["learning_rate"]),
+        ({"model_size": "huge"}, ["model_size"]),
+        ({"image_width": 8}, ["image_width"]),
+        ({"epochs": 0, "model_size": "huge"}, ["epochs", "model_size"]),
+    ],
+)
+def test_a_config_the_pipeline_cannot_train_is_refused_with_field_errors(
+    fake: FakePictograph, client: pictograph.Client, config: dict[str, Any], fields: list[str]
+) -> None:
+    with pytest.raises(ValidationError) as caught:
+        start(client, config=config)
+
+    assert caught.value.status_code == 400
+    assert [e["loc"] for e in caught.value.field_errors] == [["body", "config", f] for f in fields]
+    for f in fields:
+        assert f in caught.value.message
+    assert fake.ledger == ()
+
+
+def test_class_overrides_must_target_existing_classes(client: pictograph.Client) -> None:
+    run = start(client, config={"class_overrides": {"yield": "stop_sign"}})
+    assert run.config["class_overrides"] == {"yield": "stop_sign"}
+    with pytest.raises(ValidationError) as caught:
+        start(client, config={"class_overrides": {"yield": "giraffe"}})
+    assert caught.value.status_code == 400
+    assert "giraffe" in caught.value.message
+
+
+def test_classic_402_carries_the_precharge() -> None:
+    with FakePictograph(seed=1, balance_usd=0.01) as poor:
+        poor.add_dataset(DATASET, images=20, completed_images=12)
+        poor.add_export(DATASET, EXPORT)
+        with poor.client(max_retries=0) as sdk:
+            quote = sdk.training.quote(DATASET, EXPORT, pipeline_type="yolox")
+            with pytest.raises(PaymentRequiredError) as caught:
+                sdk.training.create(DATASET, EXPORT, pipeline_type="yolox", name="x")
+            assert sdk.training.list() == []
+        error = caught.value
+        assert error.status_code == 402
+        assert error.code == "insufficient_credits"
+        assert error.unit == "micro_usd"
+        assert error.credits_remaining == 10_000
+        assert error.credit_cost == quote.balance.required_to_start_micro_usd
+        assert error.credit_cost > error.credits_remaining
+        assert error.upgrade_url
+        assert poor.ledger == ()
+
+
+def test_current_402_below_the_two_dollar_gate(poor_current: FakePictograph) -> None:
+    with poor_current.client(max_retries=0) as client:
+        with pytest.raises(PaymentRequiredError) as caught:
+            start(client)
+        assert client.training.list() == []
+    error = caught.value
+    assert error.status_code == 402
+    assert error.credit_cost == 2_000_000
+    assert error.credits_remaining == 1_500_000
+    assert error.unit == "micro_usd"
+    assert "$2.00" in error.message
+    assert poor_current.ledger == ()
+
+
+async def test_async_create_errors(poor_current: FakePictograph) -> None:
+    async with poor_current.async_client(max_retries=0) as aclient:
+        with pytest.raises(PaymentRequiredError) as caught:
+            await aclient.training.create(DATASET, EXPORT, pipeline_type="yolox", name="x")
+        assert caught.value.credit_cost == 2_000_000
+        with pytest.raises(NotFoundError):
+            await aclient.training.create("missing", EXPORT, pipeline_type="yolox", name="x")
+        with pytest.raises(ValidationError) as bad:
+            await aclient.training.create(
+                DATASET, EXPORT, pipeline_type="yolox", name="x", gpu_type=T4
+            )
+        assert bad.value.status_code == 422
+
+
+def test_a_viewer_key_cannot_start_or_cancel_runs(
+    fake: FakePictograph, client: pictograph.Client
+) -> None:
+    run = start(client, "owned")
+    viewer_key = fake.add_api_key("viewer")
+
+    with fake.client(api_key=viewer_key, max_retries=0) as viewer:
+        with pytest.raises(ForbiddenError) as create_refused:
+            viewer.training.create(DATASET, EXPORT, pipeline_type="yolox", name="v")
+        with pytest.raises(ForbiddenError):
+            viewer.training.cancel(run_id=run.id)
+        with pytest.raises(ForbiddenError):
+            viewer.training.bulk_cancel([run.id])
+        # Reading is allowed.
+        assert viewer.training.get(run_id=run.id).status == "queued"
+        assert [r.id for r in viewer.training.list()] == [run.id]
+
+        quote = viewer.training.quote(DATASET, EXPORT, pipeline_type="yolox")
+
+    assert create_refused.value.status_code == 403
+    assert create_refused.value.code == "forbidden"
+    assert quote.can_start is False
+    assert [b.code for b in quote.blocking] == ["forbidden"]
+    assert client.training.get(run_id=run.id).status == "queued"
+    assert len(client.training.list()) == 1
+
+
+async def test_async_viewer_is_forbidden(fake: FakePictograph) -> None:
+    viewer_key = fake.add_api_key("viewer")
+    async with fake.async_client(api_key=viewer_key, max_retries=0) as viewer:
+        with pytest.raises(ForbiddenError):
+            await viewer.training.create(DATASET, EXPORT, pipeline_type="yolox", name="v")
+        with pytest.raises(ForbiddenError):
+            await viewer.training.bulk_cancel(["x"])
+        quote = await viewer.training.quote(DATASET, EXPORT, pipeline_type="yolox")
+    assert quote.can_start is False
+    assert quote.blocking[0].code == "forbidden"
+
+
+def test_a_member_key_can_start_and_cancel(fake: FakePictograph) -> None:
+    member_key = fake.add_api_key("member")
+    with fake.client(api_key=member_key, max_retries=0) as member:
+        run = start(member, "by-member")
+        assert member.training.cancel(run_id=run.id).status == "cancelled"
+
+
+# ── quote ──
+
+
+def test_quote_describes_the_run_create_would_start(
+    fake: FakePictograph, client: pictograph.Client
+) -> None:
+    quote = client.training.quote(DATASET, EXPORT, pipeline_type="rfdetr_detection")
+
+    assert quote.dataset_name == DATASET
+    assert quote.export_name == EXPORT
+    assert quote.image_count == 20
+    assert quote.pipeline_type == "rfdetr_detection"
+    assert quote.requested_gpu_type == "a10g"
+    assert quote.gpu_type == "a10g"
+    assert quote.fits is True
+    assert quote.recommended_gpu_type == "a10g"
+    assert quote.gpu_autoselect is None
+    assert [t.gpu_type for t in quote.tiers] == ["a10g", "a100", "h100"]
+    assert all(t.fits is True for t in quote.tiers)
+    assert [t.total_mib for t in quote.tiers] == [t.total_mib for t in GPU_TIERS.values()]
+    assert quote.tiers[0].micro_usd_per_minute == CLASSIC_A10G_RATE
+    assert quote.epochs == 50
+    assert quote.classes == ["stop_sign", "yield"]
+    assert quote.class_support is not None
+    assert [c.name for c in quote.class_support.classes] == ["stop_sign", "yield"]
+    assert quote.estimate.minutes > 0
+    assert quote.estimate.micro_usd_per_minute == CLASSIC_A10G_RATE
+    assert quote.estimate.total_micro_usd == CLASSIC.cost("a10g", quote.estimate.minutes)
+    assert quote.balance.budget_remaining_micro_usd == fake.balance_micro_usd
+    assert quote.balance.covers_estimate is True
+    assert quote.can_start is True
+    assert quote.blocking == []
+
+    # Nothing was written.
+    assert client.training.list() == []
+    assert fake.ledger == ()
+
+    run = client.training.create(
+        DATASET, EXPORT, pipeline_type="rfdetr_detection", name="x", wait=False
+    )
+    assert run.config == quote.config
+    assert run.gpu_type == quote.gpu_type
+    assert run.total_epochs == quote.epochs
+    [precharge] = entries(fake, "training_a10g_per_minute")
+    assert -precharge.amount == quote.balance.required_to_start_micro_usd
+
+
+def test_quote_reports_memory_fit_per_tier(client: pictograph.Client) -> None:
+    quote = client.training.quote(
+        DATASET, EXPORT, pipeline_type="rfdetr_detection", config={"model_size": "large"}
+    )
+    fits = {t.gpu_type: t.fits for t in quote.tiers}
+    assert fits["h100"] is True
+    assert fits["a10g"] is False
+    assert quote.fits is False
+    assert quote.recommended_gpu_type == next(g for g, ok in fits.items() if ok)
+
+
+def test_quote_for_yolox_has_no_memory_estimate(client: pictograph.Client) -> None:
+    quote = client.training.quote(DATASET, EXPORT, pipeline_type="yolox")
+    assert quote.fits is None
+    assert all(t.fits is None for t in quote.tiers)
+
+
+def test_quote_blocks_when_the_balance_is_too_low(poor_current: FakePictograph) -> None:
+    with poor_current.client(max_retries=0) as client:
+        quote = client.training.quote(DATASET, EXPORT, pipeline_type="yolox", gpu_type="auto")
+        assert client.training.list() == []
+    assert quote.can_start is False
+    assert [b.code for b in quote.blocking] == ["insufficient_credits"]
+    assert quote.balance.required_to_start_micro_usd == 2_000_000
+    assert quote.balance.budget_remaining_micro_usd == 1_500_000
+    assert quote.requested_gpu_type == "auto"
+    assert quote.gpu_autoselect is not None
+    assert quote.gpu_autoselect["resolved_gpu_type"] == quote.gpu_type
+    assert quote.tiers[0].micro_usd_per_minute == CURRENT_A10G_RATE
+    assert poor_current.ledger == ()
+
+
+def test_quote_raises_what_create_would_raise(
+    fake: FakePictograph, client: pictograph.Client
+) -> None:
+    fake.add_export(DATASET, "pending", status="pending")
+    with pytest.raises(NotFoundError):
+        client.training.quote("missing", EXPORT, pipeline_type="yolox")
+    with pytest.raises(ValidationError) as not_done:
+        client.training.quote(DATASET, "pending", pipeline_type="yolox")
+    assert not_done.value.status_code == 400
+    with pytest.raises(ValidationError) as bad_gpu:
+        client.training.quote(DATASET, EXPORT, pipeline_type="yolox", gpu_type=T4)
+    assert bad_gpu.value.status_code == 422
+    with pytest.raises(ValidationError) as bad_config:
+        client.training.quote(DATASET, EXPORT, pipeline_type="yolox", config={"epochs": 0})
+    assert bad_config.value.status_code == 400
+
+
+async def test_async_quote(fake: FakePictograph, aclient: pictograph.AsyncClient) -> None:
+    quote = await aclient.training.quote(DATASET, EXPORT, pipeline_type="classification")
+    assert quote.can_start is True
+    assert quote.pipeline_type == "classification"
+    assert quote.config["model_size"] == "resnet50"
+    assert await aclient.training.list() == []
+    assert fake.ledger == ()
+
+
+# ── OOM and the two-hour cap ──
+
+
+def test_a_config_too_big_for_the_a10g_runs_out_of_memory(
+    fake: FakePictograph, client: pictograph.Client
+) -> None:
+    run = start(client, "oom", config={"model_size": "x"})
+    fake.clock.advance(minutes=10)
+    failed = client.training.get(run_id=run.id)
+
+    assert failed.status == "failed"
+    assert failed.error_message is not None
+    assert "out of memory" in failed.error_message
+    assert failed.model_id is None
+    assert failed.completed_at is not None
+    assert failed.eta_seconds is None
+    # It died in its first epoch, so no epoch finished.
+    assert failed.current_epoch == 1
+    assert failed.metrics == {}
+
+
+def test_the_same_config_completes_on_an_a100(client: pictograph.Client) -> None:
+    run = client.training.create(
+        DATASET,
+        EXPORT,
+        pipeline_type="yolox",
+        name="big",
+        config={"model_size": "x"},
+        gpu_type="a100",
+    )
+    assert run.status == "completed"
+    assert run.gpu_type == "a100"
+
+
+def test_a_run_longer_than_two_hours_fails_at_the_service_cap(
+    fake: FakePictograph, client: pictograph.Client
+) -> None:
+    fake.add_dataset("huge", images=2000, completed_images=2000)
+    fake.add_export("huge", "huge-v1")
+    run = client.training.create("huge", "huge-v1", pipeline_type="yolox", name="long", wait=False)
+
+    fake.clock.advance(seconds=A10G_COLD_START + SERVICE_CAP_SECONDS - 1)
+    assert client.training.get(run_id=run.id).status == "running"
+    fake.clock.advance(seconds=2)
+    failed = client.training.get(run_id=run.id)
+
+    assert failed.status == "failed"
+    assert failed.error_message is not None
+    assert "2-hour limit" in failed.error_message
+    assert failed.training_time_seconds == SERVICE_CAP_SECONDS
+    assert failed.current_epoch < (failed.total_epochs or 0)
+    assert failed.model_id is None
+    with pytest.raises(ApiError) as caught:
+        client.training.wait_for_completion(run_id=run.id)
+    assert caught.value.code == "job_failed"
+    assert "2-hour limit" in caught.value.message
+
+
+# ── config.json round-trip ──
+
+ENVELOPE = {
+    "_pictograph": {"schema_version": 1, "pipeline": "yolox"},
+    "config": {"epochs": 3, "batch_size": 2},
+}
+
+
+def test_a_downloaded_config_envelope_is_unwrapped(client: pictograph.Client) -> None:
+    run = start(client, config=ENVELOPE)
+    assert "_pictograph" not in run.config
+    assert "config" not in run.config
+    assert run.config["epochs"] == 3
+    assert run.config["batch_size"] == 2
+    assert run.total_epochs == 3
+
+
+def test_a_config_file_path_is_read_and_unwrapped(
+    client: pictograph.Client, tmp_path: Path
+) -> None:
+    path = tmp_path / "config.json"
+    path.write_text(json.dumps(ENVELOPE), encoding="utf-8")
+
+    run = start(client, config=path)
+    assert run.config["epochs"] == 3
+    quote = client.training.quote(DATASET, EXPORT, pipeline_type="yolox", config=str(path))
+    assert quote.config == run.config
+
+
+def test_a_config_for_another_pipeline_is_refused(client: pictograph.Client) -> None:
+    with pytest.raises(ValidationError) as caught:
+        start(client, pipeline_type="rfdetr_detection", config=ENVELOPE)
+    assert caught.value.status_code == 400
+    assert "yolox" in caught.value.message
+    assert caught.value.field_errors[0]["loc"] == ["body", "config", "_pictograph", "pipeline"]
+
+
+# ── versions of a model ──
+
+
+def test_version_of_model_id_adds_a_version_to_the_same_model(client: pictograph.Client) -> None:
+    first = client.training.create(DATASET, EXPORT, pipeline_type="yolox", name="v1")
+    assert first.model_id is not None
+
+    second = client.training.create(
+        DATASET,
+        EXPORT,
+        pipeline_type="rfdetr_detection",
+        name="v2",
+        version_of_model_id=first.model_id,
+    )
+
+    assert second.model_id == first.model_id
+    versions = client.models.versions(model_id=first.model_id)
+    assert sorted(v.version_number or 0 for v in versions.versions) == [1, 2]
+    by_number = {v.version_number: v for v in versions.versions}
+    assert by_number[1].training_run_id == first.id
+    assert by_number[2].training_run_id == second.id
+    assert versions.current_version_id == by_number[2].version_id
+    assert len(client.models.list()) == 1
+
+
+def test_version_of_an_unknown_model_is_not_found(client: pictograph.Client) -> None:
+    with pytest.raises(NotFoundError):
+        start(client, version_of_model_id="00000000-0000-4000-8000-000000000000")
+    assert client.training.list() == []
+
+
+def test_version_of_a_model_of_another_task_is_refused(client: pictograph.Client) -> None:
+    detector = client.training.create(DATASET, EXPORT, pipeline_type="yolox", name="det")
+    with pytest.raises(ValidationError) as caught:
+        start(client, pipeline_type="classification", version_of_model_id=detector.model_id)
+    assert caught.value.status_code == 400
+
+
+# ── raw HTTP: idempotency, routes, request ids ──
+
+CREATE_BODY = {
+    "dataset_name": DATASET,
+    "export_name": EXPORT,
+    "pipeline_type": "yolox",
+    "gpu_type": "a10g",
+    "config": {},
+    "name": "idem",
+}
+
+
+def test_a_repeated_idempotency_key_replays_the_create(
+    fake: FakePictograph, client: pictograph.Client
+) -> None:
+    headers = {"Idempotency-Key": "5f1c0d6e2a8b4c3d9e7f6a5b4c3d2e1f"}
+    with raw_http(fake) as http:
+        first = http.post("/api/v1/developer/training/", json=CREATE_BODY, headers=headers)
+        fake.clock.advance(seconds=5)
+        second = http.post("/api/v1/developer/training/", json=CREATE_BODY, headers=headers)
+
+    assert first.status_code == 200
+    assert second.status_code == 200
+    assert second.content == first.content
+    assert len(client.training.list()) == 1
+    assert len(entries(fake, "training_a10g_per_minute")) == 1
+
+
+def test_an_idempotency_key_reused_for_another_body_conflicts(
+    fake: FakePictograph, client: pictograph.Client
+) -> None:
+    headers = {"Idempotency-Key": "k-1"}
+    with raw_http(fake) as http:
+        assert (
+            http.post("/api/v1/developer/training/", json=CREATE_BODY, headers=headers).status_code
+            == 200
+        )
+        other = http.post(
+            "/api/v1/developer/training/", json={**CREATE_BODY, "name": "other"}, headers=headers
+        )
+
+    assert other.status_code == 409
+    assert other.json()["error"]["code"] == "conflict"
+    assert [r.name for r in client.training.list()] == ["idem"]
+
+
+def test_distinct_idempotency_keys_create_distinct_runs(
+    fake: FakePictograph, client: pictograph.Client
+) -> None:
+    with raw_http(fake) as http:
+        for key in ("a", "b"):
+            response = http.post(
+                "/api/v1/developer/training/", json=CREATE_BODY, headers={"Idempotency-Key": key}
+            )
+            assert response.status_code == 200
+    assert len(client.training.list()) == 2
+
+
+def test_a_create_body_with_gpu_count_is_refused(fake: FakePictograph) -> None:
+    with raw_http(fake) as http:
+        response = http.post("/api/v1/developer/training/", json={**CREATE_BODY, "gpu_count": 2})
+    assert response.status_code == 422
+    assert response.json()["error"]["details"]["errors"][0]["loc"] == ["body", "gpu_count"]
+
+
+def test_the_collection_route_without_its_slash_is_not_found_never_redirected(
+    fake: FakePictograph,
+) -> None:
+    with raw_http(fake) as http:
+        get = http.get("/api/v1/developer/training")
+        post = http.post("/api/v1/developer/training", json=CREATE_BODY)
+    for response in (get, post):
+        assert response.status_code == 404
+        assert "location" not in response.headers
+        assert response.json()["error"]["code"] == "not_found"
+
+
+def test_by_name_prefix_is_not_a_route(fake: FakePictograph, client: pictograph.Client) -> None:
+    start(client, "named")
+    with raw_http(fake) as http:
+        assert http.get("/api/v1/developer/training/by-name/named").status_code == 404
+
+
+def test_every_response_carries_a_request_id(
+    fake: FakePictograph, client: pictograph.Client
+) -> None:
+    run = start(client, "rid")
+    with raw_http(fake) as http:
+        responses = [
+            http.get(f"/api/v1/developer/training/{run.id}"),
+            http.get("/api/v1/developer/training/", params={"limit": 1}),
+            http.get("/api/v1/developer/training/nope"),
+            http.get("/api/v1/developer/training/", params={"status": "bogus"}),
+            http.post("/api/v1/developer/training/", json={"name": "x"}),
+            http.post("/api/v1/developer/training/bulk-cancel", json={"run_ids": []}),
+            http.get("/api/v1/developer/training"),
+        ]
+    with raw_http(fake, api_key="pk_live_wrong") as anonymous:
+        responses.append(anonymous.get("/api/v1/developer/training/"))
+
+    assert [r.status_code for r in responses] == [200, 200, 404, 422, 422, 422, 404, 401]
+    ids = [r.headers.get("x-request-id") for r in responses]
+    assert all(ids)
+    assert len(set(ids)) == len(ids)
+
+
+def test_the_sdk_reports_the_request_id_of_an_error(client: pictograph.Client) -> None:
+    with pytest.raises(NotFoundError) as caught:
+        client.training.get("nope")
+    assert caught.value.request_id
+
+
+def test_list_pagination_object_reports_has_more(
+    fake: FakePictograph, client: pictograph.Client
+) -> None:
+    for i in range(3):
+        start(client, f"p{i}")
+    with raw_http(fake) as http:
+        first = http.get("/api/v1/developer/training/", params={"limit": 2}).json()
+        last = http.get("/api/v1/developer/training/", params={"limit": 2, "offset": 2}).json()
+    assert first["pagination"]["has_more"] is True
+    assert len(first["data"]) == 2
+    assert last["pagination"]["has_more"] is False
+    assert len(last["data"]) == 1
+    assert first["pagination"]["total"] == 3
+
+
+def test_the_fake_answered_no_request_with_a_server_error(
+    fake: FakePictograph, client: pictograph.Client, tmp_path: Path
+) -> None:
+    # A sweep of odd but valid calls; each must be answered, never with a 500.
+    start(client, "sweep", config={"class_overrides": {}})
+    client.training.list(limit=1000, offset=10_000)
+    client.training.bulk_cancel(["not-a-uuid", ""])
+    with raw_http(fake) as http:
+        http.post("/api/v1/developer/training/", content=b"not json")
+        http.post("/api/v1/developer/training/", json=[1, 2])
+        http.post("/api/v1/developer/training/quote", json={**CREATE_BODY, "config": None})
+        http.post("/api/v1/developer/training/bulk-cancel", json={"run_ids": [1]})
+        http.get("/api/v1/developer/training/", params={"limit": "x"})
+    assert fake.server_errors == []

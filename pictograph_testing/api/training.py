@@ -132,34 +132,34 @@ def run_reply(call: Call, run: TrainingRun) -> Reply:
     """``{"data": TrainingRun}``, encoded without a general-purpose JSON pass.
 
     Polling is the hot path of every test that waits for a run. The fields that never
-    change are encoded once per run, the metrics once per epoch, and the few live
-    scalars are written directly; the bytes equal ``encode({"data": run_payload(...)})``.
+    change are encoded once per run, the metrics once per finished epoch, and the few
+    live scalars are written directly; the bytes parse to ``{"data": run_payload(...)}``.
     """
     head = run.wire_head
     if head is None:
         head = run.wire_head = encode(_fixed_fields(call, run))[:-1]
-    live = _live_fields(call, run)
-    epoch = live["current_epoch"] if run.terminal else max(0, live["current_epoch"] - 1)
-    metrics = run.wire_metrics.get(epoch) if live["status"] != "cancelled" else None
-    if metrics is None:
-        metrics = encode(live["metrics"])
-        if live["status"] == "running":
-            run.wire_metrics[epoch] = metrics
-    body = (
-        f',"status":"{live["status"]}","progress":{live["progress"]},'
-        f'"current_epoch":{live["current_epoch"]},"metrics":'
-    ).encode()
+    status, progress, epoch, metrics, training_time, started = _live_state(run, call.now)
+    if status == "running":
+        cached = run.wire_metrics.get(epoch)
+        if cached is None:
+            cached = run.wire_metrics[epoch] = encode(metrics)
+        metrics_json = cached
+    else:
+        metrics_json = encode(metrics)
     error = "null" if run.error_message is None else encode(run.error_message).decode()
+    live = (
+        f',"status":"{status}","progress":{progress},"current_epoch":{epoch},"metrics":'
+    ).encode()
     tail = (
-        f',"eta_seconds":{_number(live["eta_seconds"])},'
-        f'"training_time_seconds":{_number(live["training_time_seconds"])},'
-        f'"model_id":{_plain(live["model_id"])},'
+        f',"eta_seconds":{_number(eta_seconds(run, call.now))},'
+        f'"training_time_seconds":{_number(training_time)},'
+        f'"model_id":{_plain(run.model_id)},'
         f'"error_message":{error},'
         f'"warnings":null,'
-        f'"started_at":{_plain(live["started_at"])},'
-        f'"completed_at":{_plain(live["completed_at"])}}}}}'
+        f'"started_at":{_plain(call.iso(started))},'
+        f'"completed_at":{_plain(call.iso(run.completed_at))}}}}}'
     ).encode()
-    return Reply(200, b'{"data":' + head + body + metrics + tail)
+    return Reply(200, b'{"data":' + head + live + metrics_json + tail)
 
 
 def _number(value: int | None) -> str:
@@ -188,26 +188,31 @@ def _fixed_fields(call: Call, run: TrainingRun) -> dict[str, Any]:
     }
 
 
-def _live_fields(call: Call, run: TrainingRun) -> dict[str, Any]:
-    now = call.now
+def _live_state(
+    run: TrainingRun, now: float
+) -> tuple[str, int, int, dict[str, Any], int | None, float | None]:
+    """Status, progress, epoch, metrics, training seconds and start, as seen at ``now``."""
     status = live_status(run, now)
-    started = run.started_at
     if run.terminal:
         progress, epoch, metrics, seconds = run.final
-        training_time: int | None = seconds
+        started = run.started_at
         if started is not None and run.completed_at is not None and started > run.completed_at:
-            started = None
-    elif status == "running":
+            started = None  # cancelled during its cold start: it never started
+        return status, progress, epoch, metrics, seconds, started
+    if status == "running":
         progress, epoch, metrics = running_snapshot(run, now)
-        training_time = None
-    else:
-        progress, epoch, metrics, training_time, started = 0, 0, {}, None, None
+        return status, progress, epoch, metrics, None, run.started_at
+    return status, 0, 0, {}, None, None
+
+
+def _live_fields(call: Call, run: TrainingRun) -> dict[str, Any]:
+    status, progress, epoch, metrics, training_time, started = _live_state(run, call.now)
     return {
         "status": status,
         "progress": progress,
         "current_epoch": epoch,
         "metrics": metrics,
-        "eta_seconds": eta_seconds(run, now),
+        "eta_seconds": eta_seconds(run, call.now),
         "training_time_seconds": training_time,
         "model_id": run.model_id,
         "error_message": run.error_message,

@@ -14,6 +14,7 @@ from pictograph_testing.api.app import Api
 from pictograph_testing.catalog import MICRO_USD, profile_named
 from pictograph_testing.clock import DEFAULT_START, VirtualClock
 from pictograph_testing.transport import FakeTransport
+from pictograph_testing.world.errors import ApiRefusal
 from pictograph_testing.world.state import World
 
 if TYPE_CHECKING:
@@ -28,23 +29,6 @@ if TYPE_CHECKING:
 __all__ = ["FakePictograph"]
 
 DEFAULT_BASE_URL = "https://api.pictograph.io"
-_COLORS = (
-    "#e6194b",
-    "#3cb44b",
-    "#4363d8",
-    "#f58231",
-    "#911eb4",
-    "#42d4f4",
-    "#f032e6",
-    "#bfef45",
-    "#469990",
-    "#9a6324",
-    "#800000",
-    "#808000",
-    "#000075",
-    "#a9a9a9",
-    "#e6beff",
-)
 
 # The httpx client a pictograph Transport should adopt instead of building its own; see
 # _install_client_hook. A context variable, so only the thread building a fake's client
@@ -230,45 +214,29 @@ class FakePictograph:
         annotation_types: Sequence[str] = ("bbox",),
         description: str | None = None,
     ) -> Dataset:
-        """Add a dataset of the default organization with ``images`` images.
+        """Add a dataset of the default organization with ``images`` annotated images.
 
-        ``completed_images`` of them have status ``complete``. Without ``classes`` the
-        dataset has one class, ``object``.
+        ``completed_images`` of them have status ``complete``, the rest ``new``. Without
+        ``classes`` the dataset has one class, ``object``.
         """
-        from pictograph_testing.world.state import Dataset
-
-        world = self.world
-        with world.lock:
-            if not 0 <= completed_images <= images:
-                raise ValueError(
-                    f"completed_images must be between 0 and images ({images}), "
-                    f"got {completed_images}"
-                )
-            org_id = world.default_org.id
-            if any(d.organization_id == org_id and d.name == name for d in world.datasets.values()):
-                raise ValueError(f"the organization already has a dataset named {name!r}")
-            names = list(classes) if classes is not None else ["object"]
-            now = world.now()
-            dataset = Dataset(
-                id=world.ids.uuid(),
-                organization_id=org_id,
-                name=name,
-                description=description,
-                annotation_types=list(annotation_types),
-                classes=[
-                    {
-                        "name": n,
-                        "type": annotation_types[0] if annotation_types else "bbox",
-                        "color": _COLORS[i % len(_COLORS)],
-                    }
-                    for i, n in enumerate(names)
-                ],
-                image_count=images,
-                completed_image_count=completed_images,
-                created_at=now,
-                updated_at=now,
+        if not 0 <= completed_images <= images:
+            raise ValueError(
+                f"completed_images must be between 0 and images ({images}), got {completed_images}"
             )
-            world.datasets[dataset.id] = dataset
+        world = self.world
+        kind = annotation_types[0] if annotation_types else "bbox"
+        with world.lock:
+            try:
+                dataset = world.dataset_service.create(
+                    world.default_org.id,
+                    name,
+                    annotation_types=annotation_types,
+                    classes=[{"name": n, "type": kind} for n in (classes or ["object"])],
+                    description=description,
+                )
+            except ApiRefusal as refusal:
+                raise ValueError(refusal.message) from None
+            world.dataset_service.add_synthetic_images(dataset, images, completed=completed_images)
             return dataset
 
     def add_export(
@@ -278,47 +246,30 @@ class FakePictograph:
         *,
         status: str = "completed",
         status_filter: str | None = None,
+        class_filter: Sequence[str] | None = None,
         export_format: str = "pictograph",
-        annotations_per_image: int = 3,
     ) -> Export:
-        """Add an export of ``dataset`` (a name or id) freezing the images it matches.
+        """Add an export of ``dataset`` (a name or id), freezing the images it matches.
 
         With ``status_filter="complete"`` it names the completed images, with ``None``
-        every image.
+        every image; it is ``completed`` at once unless ``status`` says otherwise.
         """
-        from pictograph_testing.world.state import Export
-
+        if status not in ("pending", "processing", "completed", "failed"):
+            raise ValueError(f"unknown export status {status!r}")
         world = self.world
         with world.lock:
-            found = world.dataset(world.default_org.id, dataset)
-            if any(e.dataset_id == found.id and e.name == name for e in world.exports.values()):
-                raise ValueError(f"dataset {found.name!r} already has an export named {name!r}")
-            if status not in ("pending", "processing", "completed", "failed"):
-                raise ValueError(f"unknown export status {status!r}")
-            if status_filter in (None, "all"):
-                count = found.image_count
-            elif status_filter == "complete":
-                count = found.completed_image_count
-            else:
-                count = found.image_count - found.completed_image_count
-            export = Export(
-                id=world.ids.uuid(),
-                organization_id=found.organization_id,
-                dataset_id=found.id,
-                dataset_name=found.name,
-                name=name,
-                format=export_format,
-                include_images=False,
-                status=status,
-                status_filter=None if status_filter == "all" else status_filter,
-                class_filter=None,
-                image_count=count,
-                annotation_count=count * annotations_per_image,
-                created_at=world.now(),
-                error_message="Export failed." if status == "failed" else None,
-            )
-            world.exports[export.id] = export
-            return export
+            try:
+                found = world.dataset(world.default_org.id, dataset)
+                return world.export_service.create(
+                    found,
+                    name,
+                    export_format=export_format,
+                    status_filter=status_filter,
+                    class_filter=class_filter,
+                    status=status,
+                )
+            except ApiRefusal as refusal:
+                raise ValueError(refusal.message) from None
 
     def add_api_key(self, role: Role = "member") -> str:
         """Mint another key for the default organization with ``role``; return it."""

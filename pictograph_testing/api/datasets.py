@@ -37,6 +37,8 @@ def route(call: Call) -> Reply:
 
 
 def dataset_payload(call: Call, dataset: Dataset) -> dict[str, Any]:
+    everything = call.world.dataset_images(dataset, archived=True)
+    live = [image for image in everything if not image.is_archived]
     return {
         "id": dataset.id,
         "organization_id": dataset.organization_id,
@@ -44,10 +46,10 @@ def dataset_payload(call: Call, dataset: Dataset) -> dict[str, Any]:
         "description": dataset.description,
         "annotation_types": dataset.annotation_types,
         "classes": dataset.classes,
-        "image_count": dataset.image_count,
-        "completed_image_count": dataset.completed_image_count,
-        "archived_image_count": 0,
-        "total_size": 0,
+        "image_count": len(live),
+        "completed_image_count": sum(1 for image in live if image.status == "complete"),
+        "archived_image_count": len(everything) - len(live),
+        "total_size": sum(image.file_size for image in live),
         "is_public": False,
         "is_archived": False,
         "archived_at": None,

@@ -15,10 +15,12 @@ if TYPE_CHECKING:
     from pictograph_testing.world.training import RunPlan
 
 __all__ = [
+    "IMAGE_STATUSES",
     "ROLES",
     "ApiKey",
     "Dataset",
     "Export",
+    "Image",
     "LedgerEntry",
     "Model",
     "ModelVersion",
@@ -67,6 +69,39 @@ class ApiKey:
         return _ROLE_RANK[self.role] >= _ROLE_RANK[role]
 
 
+IMAGE_STATUSES = ("new", "annotate", "review", "complete")
+
+
+@dataclass
+class Image:
+    """One image of a dataset: where it sits, its review stage, and its annotations."""
+
+    id: str
+    organization_id: str
+    dataset_id: str
+    filename: str
+    directory_path: str
+    """Canonical: ``/`` or ``/a/b`` (no trailing slash)."""
+    content_type: str
+    file_size: int
+    width: int | None
+    height: int | None
+    created_at: float
+    status: str = "new"
+    split: str | None = None
+    tags: list[str] = field(default_factory=list)
+    annotations: list[dict[str, Any]] = field(default_factory=list)
+    is_archived: bool = False
+    content: bytes | None = None
+    """The uploaded bytes; ``None`` for images a test added by count (made on demand)."""
+
+    @property
+    def path(self) -> str:
+        """``directory/filename`` as the per-image routes address it (no leading ``/``)."""
+        directory = self.directory_path.strip("/")
+        return f"{directory}/{self.filename}" if directory else self.filename
+
+
 @dataclass
 class Dataset:
     id: str
@@ -75,10 +110,11 @@ class Dataset:
     description: str | None
     annotation_types: list[str]
     classes: list[dict[str, Any]]
-    image_count: int
-    completed_image_count: int
     created_at: float
     updated_at: float
+    image_ids: list[str] = field(default_factory=list)
+    """The dataset's images, oldest first; counts are derived from them on every read."""
+    readme: str | None = None
 
     @property
     def class_names(self) -> list[str]:
@@ -97,10 +133,15 @@ class Export:
     status: str
     status_filter: str | None
     class_filter: list[str] | None
-    image_count: int
+    image_ids: list[str]
+    """The images the export named when it was created: frozen from then on."""
     annotation_count: int
     created_at: float
     error_message: str | None = None
+
+    @property
+    def image_count(self) -> int:
+        return len(self.image_ids)
 
 
 @dataclass
@@ -254,6 +295,8 @@ class World:
     ) -> None:
         # Imported here: the services import this module for the entity types.
         from pictograph_testing.world.billing import Billing
+        from pictograph_testing.world.datasets import DatasetService
+        from pictograph_testing.world.exports import ExportService
         from pictograph_testing.world.models import ModelRegistry
         from pictograph_testing.world.storage import BlobStore
         from pictograph_testing.world.training import TrainingService
@@ -266,6 +309,7 @@ class World:
         self.organizations: dict[str, Organization] = {}
         self.api_keys: dict[str, ApiKey] = {}
         self.datasets: dict[str, Dataset] = {}
+        self.images: dict[str, Image] = {}
         self.exports: dict[str, Export] = {}
         self.runs: dict[str, TrainingRun] = {}
         self.models: dict[str, Model] = {}
@@ -273,6 +317,8 @@ class World:
         self.idempotency: dict[tuple[str, str], StoredResponse] = {}
         self.iso_memo: dict[float, str] = {}
         self.billing = Billing(self)
+        self.dataset_service = DatasetService(self)
+        self.export_service = ExportService(self)
         self.training = TrainingService(self, gpu_workers or {})
         self.registry = ModelRegistry(self)
         self.storage = BlobStore(self)
@@ -344,6 +390,11 @@ class World:
             if dataset.organization_id == organization_id and dataset.name == ref:
                 return dataset
         raise NotFound(f"Dataset '{ref}' not found")
+
+    def dataset_images(self, dataset: Dataset, *, archived: bool = False) -> list[Image]:
+        """The dataset's images, oldest first (archived ones only when asked)."""
+        images = [self.images[i] for i in dataset.image_ids]
+        return images if archived else [i for i in images if not i.is_archived]
 
     def export(self, dataset: Dataset, name: str) -> Export:
         for export in self.exports.values():

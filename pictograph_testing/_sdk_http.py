@@ -116,21 +116,49 @@ class _HttpxStandIn(ModuleType):
             return client.get(url, **kwargs)
 
 
+class _TransportModuleStandIn(_HttpxStandIn):
+    """``httpx`` as the SDK's own transports see it: only one-off transfer clients change.
+
+    The transports build their API client with a ``base_url``; that client is left
+    alone. The clients they open without one carry a single signed-URL upload.
+    """
+
+    def Client(self, *args: Any, **kwargs: Any) -> httpx.Client:
+        if "base_url" in kwargs:
+            return httpx.Client(*args, **kwargs)
+        return super().Client(*args, **kwargs)
+
+    def AsyncClient(self, *args: Any, **kwargs: Any) -> httpx.AsyncClient:
+        if "base_url" in kwargs:
+            return httpx.AsyncClient(*args, **kwargs)
+        return super().AsyncClient(*args, **kwargs)
+
+
+# The SDK's transports: their module-level `httpx.put` (sync) and fresh AsyncClient
+# (async) carry image uploads to signed URLs.
+_TRANSPORT_MODULES = ("pictograph._http.transport", "pictograph._http.async_transport")
+
+
 class SdkTransferRouting:
-    """Install and remove the ``httpx`` stand-in in the SDK's transfer modules."""
+    """Install and remove the ``httpx`` stand-ins in the SDK's transfer modules."""
 
     def __init__(self, resolve: Callable[[httpx.URL], Any]) -> None:
         self._stand_in = _HttpxStandIn(resolve)
+        self._transport_stand_in = _TransportModuleStandIn(resolve)
         self._saved: list[tuple[ModuleType, Any]] = []
 
     def install(self) -> None:
         if self._saved:
             return
-        for name in _TRANSFER_MODULES:
-            module = sys.modules.get(name)
-            if module is not None and vars(module).get("httpx") is httpx:
-                self._saved.append((module, httpx))
-                vars(module)["httpx"] = self._stand_in
+        for names, stand_in in (
+            (_TRANSFER_MODULES, self._stand_in),
+            (_TRANSPORT_MODULES, self._transport_stand_in),
+        ):
+            for name in names:
+                module = sys.modules.get(name)
+                if module is not None and vars(module).get("httpx") is httpx:
+                    self._saved.append((module, httpx))
+                    vars(module)["httpx"] = stand_in
 
     def uninstall(self) -> None:
         for module, original in self._saved:

@@ -10,7 +10,18 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 from urllib.parse import unquote
 
-from pictograph_testing.api import credits, datasets, models, training
+from pictograph_testing.api import annotations as annotation_routes
+from pictograph_testing.api import (
+    batch,
+    credits,
+    datasets,
+    exports,
+    images,
+    jobs,
+    models,
+    notifications,
+    training,
+)
 from pictograph_testing.api.errors import error_body, refusal_body
 from pictograph_testing.api.wire import Call, Reply
 from pictograph_testing.catalog import IDEMPOTENCY_TTL_SECONDS
@@ -31,7 +42,15 @@ _RESOURCES: dict[str, Callable[[Call], Reply]] = {
     "credits": credits.route,
     "models": models.route,
     "datasets": datasets.route,
+    "images": images.route,
+    "annotations": annotation_routes.route,
+    "batch": batch.route,
+    "exports": exports.route,
+    "notifications": notifications.route,
+    "jobs": jobs.route,
 }
+# Collections whose route ends with '/' (``/images`` alone is not a route, ``/jobs`` is).
+_SLASHED = frozenset({"training", "models", "datasets", "images", "exports"})
 _WRITES = frozenset({"POST", "PUT", "PATCH"})
 
 Response = tuple[int, list[tuple[str, str]], bytes]
@@ -85,13 +104,13 @@ class Api:
         if self._mount and path.startswith(self._mount):
             path = path[len(self._mount) :]
         if path.startswith(STORAGE_PREFIX):
-            return self._storage(method, path)
+            return self._storage(method, path, headers, body)
         if not path.startswith(API_PREFIX):
             raise _no_route(method, path)
         # Split the raw path before decoding, so an encoded '/' stays inside its segment.
         resource, slash, rest = path[len(API_PREFIX) :].partition("/")
         handler = _RESOURCES.get(resource)
-        if handler is None or (not slash and resource in ("training", "models", "datasets")):
+        if handler is None or (not slash and resource in _SLASHED):
             raise _no_route(method, path)
         if not slash:
             segments: tuple[str, ...] = ()
@@ -149,10 +168,12 @@ class Api:
             )
         return answer
 
-    def _storage(self, method: str, path: str) -> Reply:
-        if method not in ("GET", "HEAD"):
-            return _storage_error(405, "MethodNotAllowed", "Signed download URLs take GET.")
+    def _storage(self, method: str, path: str, headers: Mapping[str, str], body: bytes) -> Reply:
         token = path[len(STORAGE_PREFIX) :].split("/", 1)[0]
+        if method == "PUT":
+            return self._storage_put(token, headers, body)
+        if method not in ("GET", "HEAD"):
+            return _storage_error(405, "MethodNotAllowed", "Signed URLs take GET or PUT.")
         blob = self.world.storage.resolve(token)
         if blob is None:
             return _storage_error(404, "NoSuchKey", "The specified key does not exist.")
@@ -160,10 +181,26 @@ class Api:
             return _storage_error(403, "AccessDenied", "Request has expired.")
         return Reply(200, blob.produce(), content_type=blob.content_type)
 
+    def _storage_put(self, token: str, headers: Mapping[str, str], body: bytes) -> Reply:
+        slot = self.world.storage.upload_slot(token)
+        if slot is None:
+            return _storage_error(404, "NoSuchUpload", "The signed upload URL is unknown.")
+        if self.world.now() >= slot.expires_at:
+            return _storage_error(403, "AccessDenied", "Request has expired.")
+        sent_type = headers.get("content-type", "")
+        if sent_type.split(";")[0].strip() != slot.content_type:
+            return _storage_error(
+                403,
+                "SignatureDoesNotMatch",
+                f"Content-Type {sent_type!r} does not match the signed {slot.content_type!r}.",
+            )
+        self.world.storage.receive(slot, body)
+        return Reply(200, b"", content_type="text/plain")
+
 
 def _no_route(method: str, path: str) -> NotFound:
     hint = ""
-    if path.endswith(("/training", "/models", "/datasets")):
+    if path.endswith(tuple(f"/{name}" for name in _SLASHED)):
         hint = " (collection routes end with '/')"
     return NotFound(f"No route {method} {path}{hint}.")
 

@@ -16,6 +16,17 @@ SIGNED_URL_TTL_SECONDS = 3600.0
 STORAGE_PREFIX = "/_storage/"
 
 
+@dataclass
+class SignedUpload:
+    """A signed PUT URL: where the bytes are bound, and the bytes once they arrive."""
+
+    key: tuple[str, str, str]
+    """(dataset id, directory path, filename) the upload is for."""
+    content_type: str
+    expires_at: float
+    content: bytes | None = None
+
+
 @dataclass(frozen=True)
 class SignedBlob:
     filename: str
@@ -30,6 +41,8 @@ class BlobStore:
     def __init__(self, world: World) -> None:
         self._world = world
         self._blobs: dict[str, SignedBlob] = {}
+        self._uploads: dict[str, SignedUpload] = {}
+        self._received: dict[tuple[str, str, str], SignedUpload] = {}
         self._made: dict[tuple[str, str], bytes] = {}
 
     def sign(self, filename: str, content_type: str, produce: Callable[[], bytes]) -> str:
@@ -42,6 +55,26 @@ class BlobStore:
 
     def resolve(self, token: str) -> SignedBlob | None:
         return self._blobs.get(token)
+
+    def sign_upload(
+        self, key: tuple[str, str, str], content_type: str, *, ttl_seconds: float = 900.0
+    ) -> str:
+        """Return the path of a signed PUT URL for one image's bytes (15 minutes)."""
+        token = self._world.ids.hex(40)
+        self._uploads[token] = SignedUpload(key, content_type, self._world.now() + ttl_seconds)
+        return f"{STORAGE_PREFIX}{token}/{key[2]}"
+
+    def upload_slot(self, token: str) -> SignedUpload | None:
+        return self._uploads.get(token)
+
+    def receive(self, slot: SignedUpload, content: bytes) -> None:
+        """Keep bytes PUT to a signed URL until the image is registered."""
+        slot.content = content
+        self._received[slot.key] = slot
+
+    def take_upload(self, key: tuple[str, str, str]) -> SignedUpload | None:
+        """The bytes received for (dataset id, directory, filename), if any; consumed."""
+        return self._received.pop(key, None)
 
     def cached(self, key: tuple[str, str], produce: Callable[[], bytes]) -> bytes:
         """Make an artifact once: like stored files, it never changes after it is written."""

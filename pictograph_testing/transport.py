@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 import httpx
+from httpx import ByteStream
 
 if TYPE_CHECKING:
     from pictograph_testing.api.app import Api
@@ -34,4 +35,10 @@ class FakeTransport(httpx.BaseTransport, httpx.AsyncBaseTransport):
         status, headers, content = self._api.handle(
             request.method, request.url.raw_path.decode("ascii"), request.headers, body
         )
-        return httpx.Response(status, headers=headers, content=content)
+        headers.append(("content-length", str(len(content))))
+        response = httpx.Response(status, headers=headers, stream=ByteStream(content))
+        # The body is whole already: hand it over as read. `Response(content=...)` would
+        # push it through httpx's chunk decoders first, which costs more than the fake
+        # takes to answer; streaming reads (`iter_bytes`, downloads) still work from it.
+        response._content = content
+        return response

@@ -115,6 +115,23 @@ class Call:
             )
         return number
 
+    def flag(self, name: str, default: bool = False) -> bool:
+        """Read a boolean query parameter (``true``/``false``, ``1``/``0``), else 422."""
+        value = self.text(name)
+        if value is None:
+            return default
+        lowered = value.lower()
+        if lowered in ("true", "1"):
+            return True
+        if lowered in ("false", "0"):
+            return False
+        raise InvalidRequest(
+            f"Query parameter '{name}' must be true or false, got '{value}'.",
+            errors=[
+                field_error(("query", name), "Input should be a valid boolean", "bool_parsing")
+            ],
+        )
+
     def page_window(self, *, cap: int, default: int = 50) -> tuple[int, int]:
         """Read ``limit`` and ``offset``; a limit above ``cap`` is capped, as the API does."""
         limit = self.integer("limit", default, low=1)

@@ -1,32 +1,46 @@
-"""Datasets and their images: creation, synthetic images for tests, derived counts."""
+"""Datasets: their class config, lifecycle (rename, archive, delete) and synthetic images."""
 
 from __future__ import annotations
 
+import re
 from typing import TYPE_CHECKING, Any
 
-from pictograph_testing.world.errors import Conflict
-from pictograph_testing.world.state import Dataset, Image
+from pictograph_testing.world.errors import Conflict, InvalidRequest, field_error
+from pictograph_testing.world.images import min_confidence
+from pictograph_testing.world.state import IMAGE_STATUSES, Dataset, Image
 
 if TYPE_CHECKING:
-    from collections.abc import Sequence
+    from collections.abc import Iterable, Sequence
 
-    from pictograph_testing.world.state import World
+    from pictograph_testing.world.errors import FieldError
+    from pictograph_testing.world.state import ApiKey, World
 
-__all__ = ["CLASS_COLORS", "DatasetService"]
+__all__ = ["ANNOTATION_TYPES", "CLASS_COLORS", "DatasetService", "with_colors"]
 
 CLASS_COLORS = (
     "#e6194b", "#3cb44b", "#4363d8", "#f58231", "#911eb4", "#42d4f4", "#f032e6", "#bfef45",
     "#469990", "#9a6324", "#800000", "#808000", "#000075", "#a9a9a9", "#e6beff",
 )  # fmt: skip
 """The SDK's own palette: a class saved without a colour gets the next one."""
+ANNOTATION_TYPES = ("bbox", "box", "polygon", "polyline", "keypoint")
+"""What a dataset may allow; ``bbox`` and ``box`` are aliases."""
+ATTRIBUTE_TYPES = ("text", "number", "select", "checkbox")
 SYNTHETIC_SIZE = (640, 480)
+_CLASS_KEYS = ("name", "type", "color", "attributes", "skeleton")
+_COLOR = re.compile(r"^#(?:[0-9a-fA-F]{3}|[0-9a-fA-F]{6}|[0-9a-fA-F]{8})$")
 
 
 class DatasetService:
-    """Create datasets and fill them with images."""
+    """Create, change and delete datasets, and fill them with images."""
 
     def __init__(self, world: World) -> None:
         self._world = world
+
+    def _name_taken(self, organization_id: str, name: str, *, other_than: str = "") -> bool:
+        return any(
+            d.organization_id == organization_id and d.name == name and d.id != other_than
+            for d in self._world.datasets.values()
+        )
 
     def create(
         self,
@@ -38,11 +52,11 @@ class DatasetService:
         description: str | None = None,
         readme: str | None = None,
     ) -> Dataset:
-        """Add a dataset; 409 when the organization already has one of that name."""
+        """Add a dataset; 422 for a bad type or class, 409 when the name is taken."""
         world = self._world
-        if any(
-            d.organization_id == organization_id and d.name == name for d in world.datasets.values()
-        ):
+        types = check_annotation_types(annotation_types, ("body", "annotation_types"))
+        definitions = check_classes(classes, ("body", "classes"))
+        if self._name_taken(organization_id, name):
             raise Conflict(f"A dataset named '{name}' already exists")
         now = world.now()
         dataset = Dataset(
@@ -50,14 +64,171 @@ class DatasetService:
             organization_id=organization_id,
             name=name,
             description=description,
-            annotation_types=list(annotation_types),
-            classes=with_colors(classes),
+            annotation_types=types,
+            classes=with_colors(definitions),
             created_at=now,
             updated_at=now,
             readme=readme,
         )
         world.datasets[dataset.id] = dataset
         return dataset
+
+    def update(
+        self,
+        dataset: Dataset,
+        *,
+        new_name: str | None = None,
+        readme: str | None = None,
+        description: str | None = None,
+        annotation_types: Sequence[str] | None = None,
+        classes: Sequence[dict[str, Any]] | None = None,
+        classes_base: Sequence[dict[str, Any]] | None = None,
+    ) -> Dataset:
+        """Change what is given; ``classes`` replaces the list, or with ``classes_base``
+        applies the edit from the base to ``classes`` onto the list stored now."""
+        types = (
+            check_annotation_types(annotation_types, ("body", "annotation_types"))
+            if annotation_types is not None
+            else None
+        )
+        wanted = check_classes(classes, ("body", "classes")) if classes is not None else None
+        if classes_base is not None and wanted is None:
+            raise InvalidRequest(
+                "classes_base is the list that classes edits: send classes too.",
+                errors=[field_error(("body", "classes"), "Field required", "missing")],
+            )
+        base = (
+            check_classes(classes_base, ("body", "classes_base"))
+            if classes_base is not None
+            else None
+        )
+        if new_name is not None and self._name_taken(
+            dataset.organization_id, new_name, other_than=dataset.id
+        ):
+            raise Conflict(f"A dataset named '{new_name}' already exists")
+        # Everything is checked: from here on the update cannot be refused.
+        if new_name is not None and new_name != dataset.name:
+            dataset.name = new_name
+            for export in self._world.exports.values():
+                if export.dataset_id == dataset.id:
+                    export.dataset_name = new_name
+        if readme is not None:
+            dataset.readme = readme
+        if description is not None:
+            dataset.description = description
+        if types is not None:
+            dataset.annotation_types = types
+        if wanted is not None:
+            merged = wanted if base is None else _apply_edit(dataset.classes, base, wanted)
+            dataset.classes = with_colors(merged)
+        dataset.updated_at = self._world.now()
+        return dataset
+
+    def set_archived(self, dataset: Dataset, archived: bool) -> Dataset:
+        """Archive or unarchive; idempotent, and the first archive time is kept."""
+        if archived and dataset.archived_at is None:
+            dataset.archived_at = self._world.now()
+            dataset.updated_at = dataset.archived_at
+        elif not archived and dataset.archived_at is not None:
+            dataset.archived_at = None
+            dataset.updated_at = self._world.now()
+        return dataset
+
+    def delete(self, key: ApiKey, dataset: Dataset) -> dict[str, Any]:
+        """Delete the dataset (``admin`` or higher) with its images and exports.
+
+        Returns the API's deletion summary; a file another dataset's copy still shares is
+        retained, not deleted.
+        """
+        key.require("admin", "delete datasets")
+        world = self._world
+        images = world.dataset_images(dataset, archived=True)
+        service = world.image_service
+        blobs = {service.blob(image) for image in images}
+        shared = {
+            service.blob(image)
+            for image in world.images.values()
+            if image.dataset_id != dataset.id and service.blob(image) in blobs
+        }
+        summary = {
+            "id": dataset.id,
+            "name": dataset.name,
+            "deleted": True,
+            "images_deleted": len(images),
+            "directories_deleted": len(service.directories(dataset)),
+            "gcs_blobs_deleted": len(blobs - shared),
+            "gcs_blobs_retained_for_forks": len(shared),
+        }
+        service.remove(images)
+        for export in [e for e in world.exports.values() if e.dataset_id == dataset.id]:
+            world.export_service.delete(key, export)
+        del world.datasets[dataset.id]
+        return summary
+
+    def insights(self, dataset: Dataset) -> dict[str, Any]:
+        """Totals, stages, class balance, density and dimensions over the live images."""
+        images = self._world.dataset_images(dataset)
+        annotations = [a for image in images for a in image.annotations]
+        class_images: dict[str, int] = {}
+        for image in images:
+            for name in dict.fromkeys(str(a.get("name")) for a in image.annotations):
+                class_images[name] = class_images.get(name, 0) + 1
+        lowest = [m for m in (min_confidence(image) for image in images) if m is not None]
+        flagged = [m for m in lowest if m < 1.0]
+        sized = [(i.width, i.height) for i in images if i.width and i.height]
+        sizes: dict[tuple[int, int], int] = {}
+        for size in sized:
+            sizes[size] = sizes.get(size, 0) + 1
+        return {
+            "total_images": len(images),
+            "total_annotations": len(annotations),
+            "annotated_images": sum(1 for i in images if i.annotations),
+            "unannotated_images": sum(1 for i in images if not i.annotations),
+            "avg_annotations_per_image": (
+                round(len(annotations) / len(images), 2) if images else 0.0
+            ),
+            "total_bytes": sum(i.file_size for i in images),
+            "status_counts": {s: sum(1 for i in images if i.status == s) for s in IMAGE_STATUSES},
+            "class_annotation_counts": _counts(str(a.get("name")) for a in annotations),
+            "class_image_counts": class_images,
+            "type_counts": _counts(str(a.get("type")) for a in annotations),
+            "annotation_density": _counts(_density(len(i.annotations)) for i in images),
+            "dimensions": {
+                "min_width": min((w for w, _ in sized), default=None),
+                "max_width": max((w for w, _ in sized), default=None),
+                "avg_width": round(sum(w for w, _ in sized) / len(sized)) if sized else None,
+                "min_height": min((h for _, h in sized), default=None),
+                "max_height": max((h for _, h in sized), default=None),
+                "avg_height": round(sum(h for _, h in sized) / len(sized)) if sized else None,
+                "orientation": {
+                    "landscape": sum(1 for w, h in sized if w > h),
+                    "portrait": sum(1 for w, h in sized if w < h),
+                    "square": sum(1 for w, h in sized if w == h),
+                },
+                "sizes": [
+                    {"w": w, "h": h, "count": n}
+                    for (w, h), n in sorted(sizes.items(), key=lambda s: (-s[1], s[0]))[:200]
+                ],
+                "distinct_size_count": len(sizes),
+                "images_with_dimensions": len(sized),
+                "images_missing_dimensions": len(images) - len(sized),
+            },
+            "model_confidence": (
+                {
+                    "flagged": len(flagged),
+                    "lowest": min(flagged),
+                    "avg_flagged": round(sum(flagged) / len(flagged), 4),
+                    "buckets": {
+                        "lt50": sum(1 for m in flagged if m < 0.5),
+                        "b50_70": sum(1 for m in flagged if 0.5 <= m < 0.7),
+                        "b70_90": sum(1 for m in flagged if 0.7 <= m < 0.9),
+                        "b90_100": sum(1 for m in flagged if m >= 0.9),
+                    },
+                }
+                if flagged
+                else None
+            ),
+        }
 
     def add_synthetic_images(
         self, dataset: Dataset, count: int, *, completed: int, annotations_per_image: int = 2
@@ -73,11 +244,14 @@ class DatasetService:
         start = len(dataset.image_ids)
         added = []
         for n in range(start, start + count):
+            filename = f"img-{n + 1:05d}.jpg"
+            while world.image_service.find(dataset, "/", filename) is not None:
+                filename = f"img-{n + 1:05d}-{world.ids.hex(4)}.jpg"
             image = Image(
                 id=world.ids.uuid(),
                 organization_id=dataset.organization_id,
                 dataset_id=dataset.id,
-                filename=f"img-{n + 1:05d}.jpg",
+                filename=filename,
                 directory_path="/",
                 content_type="image/jpeg",
                 file_size=0,
@@ -90,21 +264,215 @@ class DatasetService:
                     for a in range(annotations_per_image)
                 ],
             )
-            world.images[image.id] = image
-            dataset.image_ids.append(image.id)
-            added.append(image)
+            added.append(world.image_service.add(dataset, image))
         return added
 
 
 def with_colors(classes: Sequence[dict[str, Any]]) -> list[dict[str, Any]]:
-    """Copy class definitions, giving each one without a colour the next palette colour."""
+    """Copy class definitions, giving each one without a colour the next unused palette colour.
+
+    Once every palette colour is taken, colours repeat by the class's place in the list.
+    """
+    taken = {str(c["color"]).lower() for c in classes if c.get("color")}
+    free = [color for color in CLASS_COLORS if color not in taken]
     colored = []
     for i, definition in enumerate(classes):
         entry = dict(definition)
         if not entry.get("color"):
-            entry["color"] = CLASS_COLORS[i % len(CLASS_COLORS)]
+            entry["color"] = free.pop(0) if free else CLASS_COLORS[i % len(CLASS_COLORS)]
         colored.append(entry)
     return colored
+
+
+def check_annotation_types(types: Sequence[Any], loc: tuple[str | int, ...]) -> list[str]:
+    """Refuse (422) an annotation type a dataset cannot allow."""
+    errors = [
+        field_error(
+            (*loc, i),
+            "Input should be " + ", ".join(f"'{t}'" for t in ANNOTATION_TYPES),
+            "literal_error",
+        )
+        for i, kind in enumerate(types)
+        if kind not in ANNOTATION_TYPES
+    ]
+    if errors:
+        bad = ", ".join(repr(types[int(e["loc"][-1])]) for e in errors)
+        raise InvalidRequest(
+            f"Unknown annotation type(s) {bad}; a dataset allows {', '.join(ANNOTATION_TYPES)}.",
+            errors=errors,
+        )
+    return list(dict.fromkeys(str(t) for t in types))
+
+
+def check_classes(classes: Sequence[Any], loc: tuple[str | int, ...]) -> list[dict[str, Any]]:
+    """Validate class definitions; return them with absent values and unknown keys dropped.
+
+    Keys the API does not model are ignored (as its request models do); a class is keyed
+    by name and type, so the same pair twice is refused.
+    """
+    errors: list[FieldError] = []
+    cleaned: list[dict[str, Any]] = []
+    seen: set[tuple[Any, Any]] = set()
+    for i, definition in enumerate(classes):
+        at = (*loc, i)
+        if not isinstance(definition, dict):
+            errors.append(field_error(at, "Input should be a valid dictionary", "dict_type"))
+            continue
+        entry = {k: definition[k] for k in _CLASS_KEYS if definition.get(k) is not None}
+        errors.extend(_class_errors(entry, at))
+        pair = (entry.get("name"), entry.get("type"))
+        if isinstance(pair[0], str) and pair in seen:
+            errors.append(field_error((*at, "name"), f"Duplicate class {pair[0]!r}", "value_error"))
+        seen.add(pair)
+        cleaned.append(entry)
+    if errors:
+        raise InvalidRequest(
+            "Invalid class definitions: "
+            + "; ".join(f"{'.'.join(map(str, e['loc'][1:]))}: {e['msg']}" for e in errors),
+            errors=errors,
+        )
+    return cleaned
+
+
+def _class_errors(entry: dict[str, Any], at: tuple[str | int, ...]) -> list[FieldError]:
+    errors = []
+    name = entry.get("name")
+    if not isinstance(name, str):
+        errors.append(field_error((*at, "name"), "Field required (a string)", "missing"))
+    elif not 1 <= len(name) <= 120 or not name.strip():
+        errors.append(
+            field_error((*at, "name"), "String should have 1 to 120 characters", "string_length")
+        )
+    if "type" in entry and not isinstance(entry["type"], str):
+        errors.append(field_error((*at, "type"), "Input should be a valid string", "string_type"))
+    color = entry.get("color")
+    if color is not None and not (isinstance(color, str) and _COLOR.match(color)):
+        errors.append(
+            field_error(
+                (*at, "color"), "Input should be a hex colour like '#e6194b'", "value_error"
+            )
+        )
+    attributes = entry.get("attributes")
+    if attributes is not None:
+        errors.extend(_attribute_errors(attributes, (*at, "attributes")))
+    skeleton = entry.get("skeleton")
+    if skeleton is not None:
+        errors.extend(_skeleton_errors(skeleton, (*at, "skeleton")))
+    return errors
+
+
+def _attribute_errors(attributes: Any, at: tuple[str | int, ...]) -> list[FieldError]:
+    if not isinstance(attributes, list):
+        return [field_error(at, "Input should be a valid list", "list_type")]
+    errors = []
+    for j, attribute in enumerate(attributes):
+        where = (*at, j)
+        if not isinstance(attribute, dict):
+            errors.append(field_error(where, "Input should be a valid dictionary", "dict_type"))
+            continue
+        name = attribute.get("name")
+        if not isinstance(name, str) or not 1 <= len(name) <= 120:
+            errors.append(
+                field_error((*where, "name"), "String should have 1 to 120 characters", "missing")
+            )
+        if attribute.get("type", "text") not in ATTRIBUTE_TYPES:
+            errors.append(
+                field_error(
+                    (*where, "type"),
+                    "Input should be " + ", ".join(f"'{t}'" for t in ATTRIBUTE_TYPES),
+                    "literal_error",
+                )
+            )
+        values = attribute.get("values")
+        if values is not None and not (
+            isinstance(values, list) and all(isinstance(v, str) for v in values)
+        ):
+            errors.append(
+                field_error((*where, "values"), "Input should be a list of strings", "list_type")
+            )
+    return errors
+
+
+def _skeleton_errors(skeleton: Any, at: tuple[str | int, ...]) -> list[FieldError]:
+    if not isinstance(skeleton, dict):
+        return [field_error(at, "Input should be a valid dictionary", "dict_type")]
+    nodes = skeleton.get("nodes")
+    if not isinstance(nodes, list) or not nodes:
+        return [field_error((*at, "nodes"), "List should have at least 1 item", "too_short")]
+    errors = []
+    for j, node in enumerate(nodes):
+        where = (*at, "nodes", j)
+        if not isinstance(node, dict) or not isinstance(node.get("name"), str):
+            errors.append(field_error(where, "A joint needs a name", "missing"))
+            continue
+        for axis in ("x", "y"):
+            value = node.get(axis, 0.5)
+            if (
+                isinstance(value, bool)
+                or not isinstance(value, (int, float))
+                or not (0 <= value <= 1)
+            ):
+                errors.append(
+                    field_error((*where, axis), "Input should be between 0 and 1", "range_error")
+                )
+    edges = skeleton.get("edges", [])
+    if not isinstance(edges, list):
+        return [*errors, field_error((*at, "edges"), "Input should be a valid list", "list_type")]
+    for j, edge in enumerate(edges):
+        if not (
+            isinstance(edge, list)
+            and len(edge) == 2
+            and all(
+                isinstance(v, int) and not isinstance(v, bool) and 0 <= v < len(nodes) for v in edge
+            )
+        ):
+            errors.append(
+                field_error(
+                    (*at, "edges", j), "An edge is a pair of 0-based joint indices", "value_error"
+                )
+            )
+    return errors
+
+
+def _class_key(definition: dict[str, Any]) -> tuple[str, Any]:
+    return str(definition["name"]), definition.get("type")
+
+
+def _apply_edit(
+    stored: list[dict[str, Any]], base: list[dict[str, Any]], wanted: list[dict[str, Any]]
+) -> list[dict[str, Any]]:
+    """Apply the edit ``base -> wanted`` (classes added, removed, changed) to ``stored``.
+
+    Classes are keyed by (name, type). A class another writer added since ``base`` was
+    read is not in the edit, so it survives.
+    """
+    before = {_class_key(c): c for c in base}
+    after = {_class_key(c): c for c in wanted}
+    removed = before.keys() - after.keys()
+    changed = {k: c for k, c in after.items() if before.get(k) != c}
+    merged = []
+    for definition in stored:
+        key = _class_key(definition)
+        if key in removed:
+            continue
+        merged.append(changed.pop(key, definition))
+    # What is left was added by the edit, or changed by it after another writer removed it.
+    merged.extend(changed.values())
+    return merged
+
+
+def _counts(keys: Iterable[str]) -> dict[str, int]:
+    counted: dict[str, int] = {}
+    for key in keys:
+        counted[key] = counted.get(key, 0) + 1
+    return counted
+
+
+def _density(count: int) -> str:
+    """The annotations-per-image bucket an image falls in."""
+    if count <= 1:
+        return str(count)
+    return "2-5" if count <= 5 else "6-10" if count <= 10 else "11+"
 
 
 def _box(suffix: str, name: str, index: int) -> dict[str, Any]:

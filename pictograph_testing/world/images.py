@@ -1,0 +1,648 @@
+"""Images of datasets: uploads, bytes, review stages, splits, tags and batch operations."""
+
+from __future__ import annotations
+
+import copy
+import hashlib
+import io
+import uuid
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+
+from pictograph_testing.world.errors import Conflict, InvalidRequest, NotFound, field_error
+from pictograph_testing.world.state import IMAGE_STATUSES, Image
+
+if TYPE_CHECKING:
+    from collections.abc import Iterable, Sequence
+
+    from pictograph_testing.world.state import Dataset, World
+
+__all__ = [
+    "BULK_UPLOAD_CAP",
+    "SPLITS",
+    "STATUS_MESSAGE",
+    "BatchOutcome",
+    "ImageService",
+    "UploadEntry",
+    "check_content_type",
+    "check_filename",
+    "check_status",
+    "directory_path",
+    "min_confidence",
+    "split_path",
+    "synthetic_image",
+]
+
+SPLITS = ("train", "val", "test")
+STATUS_MESSAGE = f"Invalid status. Must be one of: {list(IMAGE_STATUSES)}"
+BULK_UPLOAD_CAP = 500
+SYNTHETIC_FALLBACK_SIZE = (640, 480)
+_MAX_SYNTHETIC_SIDE = 4096
+
+Loc = tuple[str | int, ...]
+
+
+@dataclass(frozen=True)
+class UploadEntry:
+    """One image named by an upload or register request, already validated."""
+
+    filename: str
+    directory_path: str
+    content_type: str
+    width: int | None = None
+    height: int | None = None
+
+
+@dataclass
+class BatchOutcome:
+    """What a batch operation did: the images it processed and the ids it could not."""
+
+    processed: int = 0
+    failed: list[tuple[str, str]] = field(default_factory=list)
+    directories: set[str] = field(default_factory=set)
+    renamed: int = 0
+    classes_added: list[str] = field(default_factory=list)
+
+
+def split_path(image_path: str) -> tuple[str, str]:
+    """Split ``dir/sub/file.jpg`` into the canonical directory ``/dir/sub`` and the filename."""
+    directory, _, filename = image_path.strip("/").rpartition("/")
+    return ("/" + directory if directory else "/"), filename
+
+
+def directory_path(value: str, loc: Loc) -> str:
+    """Normalise a virtual directory to ``/`` or ``/a/b``; refuse ``.`` and ``..`` parts."""
+    parts = [part for part in value.split("/") if part]
+    if any(part in (".", "..") for part in parts):
+        raise InvalidRequest(
+            f"Invalid directory_path '{value}': '.' and '..' are not directory names.",
+            errors=[field_error(loc, "Invalid directory path", "value_error")],
+        )
+    return "/" + "/".join(parts)
+
+
+def check_filename(value: str, loc: Loc) -> str:
+    """Refuse a filename that is blank, too long, or holds a ``/``."""
+    if not value.strip() or "/" in value or value in (".", "..") or len(value) > 255:
+        raise InvalidRequest(
+            f"Invalid filename '{value}': 1 to 255 characters, no '/'.",
+            errors=[field_error(loc, "Invalid filename", "value_error")],
+        )
+    return value
+
+
+def check_content_type(value: str, loc: Loc) -> str:
+    """Refuse anything but an ``image/*`` MIME type (the API stores images only)."""
+    if not value.startswith("image/") or len(value) <= len("image/"):
+        raise InvalidRequest(
+            f"Invalid content_type '{value}': only image/* files can be uploaded.",
+            errors=[field_error(loc, "Content type must be image/*", "value_error")],
+        )
+    return value
+
+
+def check_status(value: str) -> str:
+    """Refuse any image status but the four stages (400, as the API answers)."""
+    if value not in IMAGE_STATUSES:
+        # No field errors on purpose: the API's legacy `detail` is this very string.
+        raise InvalidRequest(STATUS_MESSAGE, status=400)
+    return value
+
+
+def min_confidence(image: Image) -> float | None:
+    """The smallest annotation confidence on the image; ``None`` without annotations."""
+    if not image.annotations:
+        return None
+    return min(float(a.get("confidence", 1.0)) for a in image.annotations)
+
+
+def _hash_int(*parts: object) -> int:
+    text = "\0".join(str(p) for p in parts)
+    return int.from_bytes(hashlib.blake2b(text.encode(), digest_size=8).digest(), "big")
+
+
+class ImageService:
+    """Keep every dataset's images: where they sit, their bytes, and what may change them."""
+
+    def __init__(self, world: World) -> None:
+        self._world = world
+        self._paths: dict[tuple[str, str, str], str] = {}
+        """(dataset id, directory, filename) -> image id: the uniqueness the API enforces."""
+        self._blobs: dict[str, str] = {}
+        """image id -> the blob it shares (copies point at their source's); default: itself."""
+        self._registrations: dict[tuple[str, str, str], int] = {}
+        self._display_names: dict[str, str] = {}
+
+    # ── finding ──
+
+    def get(self, organization_id: str, image_id: str) -> Image:
+        """The organization's image with this id, or 404."""
+        image = self._world.images.get(image_id.strip().lower())
+        if image is None or image.organization_id != organization_id:
+            raise NotFound(f"Image '{image_id}' not found")
+        return image
+
+    def find(self, dataset: Dataset, directory: str, filename: str) -> Image | None:
+        image_id = self._paths.get((dataset.id, directory, filename))
+        return self._world.images.get(image_id) if image_id is not None else None
+
+    def at_path(self, dataset: Dataset, image_path: str) -> Image:
+        """The image at ``dir/filename`` of the dataset (archived ones too), or 404."""
+        directory, filename = split_path(image_path)
+        image = self.find(dataset, directory, filename) if filename else None
+        if image is None:
+            raise NotFound(f"Image '{image_path}' not found in dataset '{dataset.name}'")
+        return image
+
+    def listing(
+        self,
+        dataset: Dataset,
+        *,
+        directory: str | None = None,
+        filename: str | None = None,
+        status: str | None = None,
+        split: str | None = None,
+        include_archived: bool = False,
+        min_confidence_lt: float | None = None,
+    ) -> list[Image]:
+        """The dataset's images matching every filter given, newest first.
+
+        Images registered at one virtual instant count as newer the later their path
+        sorts (see :meth:`add`).
+        """
+        found = []
+        for image_id in reversed(dataset.image_ids):
+            image = self._world.images[image_id]
+            if (
+                (include_archived or not image.is_archived)
+                and (directory is None or image.directory_path == directory)
+                and (filename is None or image.filename == filename)
+                and (status is None or image.status == status)
+                and (split is None or image.split == split)
+            ):
+                if min_confidence_lt is not None:
+                    lowest = min_confidence(image)
+                    if lowest is None or lowest >= min_confidence_lt:
+                        continue
+                found.append(image)
+        return found
+
+    def display_name(self, image: Image) -> str | None:
+        return self._display_names.get(image.id)
+
+    # ── adding ──
+
+    def add(self, dataset: Dataset, image: Image, *, blob_of: Image | None = None) -> Image:
+        """Place a new image in its dataset (the caller checked its path is free).
+
+        Images that arrive at the same virtual instant are kept in path order, so an
+        upload from a thread pool leaves the same dataset whatever the scheduling.
+        """
+        world = self._world
+        world.images[image.id] = image
+        self._paths[(dataset.id, image.directory_path, image.filename)] = image.id
+        if blob_of is not None:
+            self._blobs[image.id] = self.blob(blob_of)
+        ids = dataset.image_ids
+        place = len(ids)
+        rank = (image.directory_path, image.filename)
+        while place > 0:
+            before = world.images[ids[place - 1]]
+            if before.created_at != image.created_at or (
+                (before.directory_path, before.filename) < rank
+            ):
+                break
+            place -= 1
+        ids.insert(place, image.id)
+        return image
+
+    def _conflict(self, dataset: Dataset, existing: Image) -> Conflict:
+        where = existing.directory_path
+        archived = (
+            " (archived: restore it with batch.update(is_archived=False))"
+            if existing.is_archived
+            else ""
+        )
+        return Conflict(
+            f"An image named '{existing.filename}' already exists in '{where}' of dataset "
+            f"'{dataset.name}'{archived}"
+        )
+
+    def sign_upload(self, dataset: Dataset, entry: UploadEntry, *, refuse_existing: bool) -> str:
+        """Return the storage path of a signed PUT URL for one image's bytes."""
+        existing = self.find(dataset, entry.directory_path, entry.filename)
+        if refuse_existing and existing is not None:
+            raise self._conflict(dataset, existing)
+        return self._world.storage.sign_upload(
+            (dataset.id, entry.directory_path, entry.filename), entry.content_type
+        )
+
+    def register(self, dataset: Dataset, entry: UploadEntry) -> Image:
+        """Register bytes PUT to a signed URL as a new ``new`` image; 409 on a taken path."""
+        existing = self.find(dataset, entry.directory_path, entry.filename)
+        if existing is not None:
+            raise self._conflict(dataset, existing)
+        key = (dataset.id, entry.directory_path, entry.filename)
+        slot = self._world.storage.take_upload(key)
+        if slot is None or slot.content is None:
+            path = entry.directory_path.rstrip("/") + "/" + entry.filename
+            raise NotFound(
+                f"No uploaded bytes for '{path}' in dataset '{dataset.name}': PUT the file "
+                "to the upload_url from images/upload-url before registering it."
+            )
+        generation = self._registrations.get(key, 0)
+        self._registrations[key] = generation + 1
+        image = Image(
+            id=self._registered_id(key, generation),
+            organization_id=dataset.organization_id,
+            dataset_id=dataset.id,
+            filename=entry.filename,
+            directory_path=entry.directory_path,
+            content_type=slot.content_type,
+            file_size=len(slot.content),
+            width=entry.width,
+            height=entry.height,
+            created_at=self._world.now(),
+            content=slot.content,
+        )
+        return self.add(dataset, image)
+
+    def bulk_register(
+        self, dataset: Dataset, entries: Sequence[UploadEntry]
+    ) -> tuple[list[Image], list[tuple[UploadEntry, str]]]:
+        """Register each entry on its own: a taken path or missing bytes fail that entry only."""
+        succeeded: list[Image] = []
+        failed: list[tuple[UploadEntry, str]] = []
+        for entry in entries:
+            try:
+                succeeded.append(self.register(dataset, entry))
+            except (Conflict, NotFound) as refusal:
+                failed.append((entry, refusal.message))
+        return succeeded, failed
+
+    def _registered_id(self, key: tuple[str, str, str], generation: int) -> str:
+        # Derived from the seed and the image's place rather than drawn in call order:
+        # `upload_from_directory` registers from a thread pool, and the ids it gets must
+        # not depend on which thread the scheduler ran first.
+        digest = hashlib.blake2b(
+            "\0".join((str(self._world.seed), *key, str(generation))).encode(), digest_size=16
+        ).digest()
+        return str(uuid.UUID(bytes=digest, version=4))
+
+    # ── bytes ──
+
+    def blob(self, image: Image) -> str:
+        """The stored file the image's bytes are (copies share their source's)."""
+        return self._blobs.get(image.id, image.id)
+
+    def served_type(self, image: Image) -> str:
+        """The MIME type :meth:`content` serves the image's bytes as."""
+        if image.content is not None:
+            return image.content_type
+        return "image/png" if image.content_type == "image/png" else "image/jpeg"
+
+    def content(self, image: Image) -> tuple[bytes, str]:
+        """The image's bytes and their MIME type; made once for images added by count."""
+        kind = self.served_type(image)
+        if image.content is not None:
+            return image.content, kind
+        blob = self.blob(image)
+        width, height = image.width or 0, image.height or 0
+        if not 0 < width <= _MAX_SYNTHETIC_SIDE or not 0 < height <= _MAX_SYNTHETIC_SIDE:
+            width, height = SYNTHETIC_FALLBACK_SIZE
+        made = self._world.storage.cached(
+            ("image", blob), lambda: synthetic_image(width, height, kind, blob)
+        )
+        return made, kind
+
+    # ── review, split, tags ──
+
+    def review(self, image: Image, action: str) -> str:
+        """Approve (``complete``) or send back (``annotate``); return the new status."""
+        statuses = {"approve": "complete", "request_changes": "annotate"}
+        if action not in statuses:
+            raise InvalidRequest(
+                f"Invalid action '{action}': choose 'approve' or 'request_changes'.",
+                errors=[
+                    field_error(
+                        ("body", "action"),
+                        "Input should be 'approve' or 'request_changes'",
+                        "literal_error",
+                    )
+                ],
+            )
+        image.status = statuses[action]
+        return image.status
+
+    def set_split(self, image: Image, split: str | None) -> str | None:
+        if split is not None and split not in SPLITS:
+            raise InvalidRequest(
+                f"Invalid split '{split}': choose 'train', 'val', 'test' or null.",
+                errors=[
+                    field_error(
+                        ("body", "split"), "Input should be 'train', 'val' or 'test'", "enum"
+                    )
+                ],
+            )
+        image.split = split
+        return split
+
+    def assign_splits(
+        self, dataset: Dataset, weights: dict[str, int], seed: int, mode: str
+    ) -> dict[str, int]:
+        """Split every live image by integer percentages; val and test floor, train the rest.
+
+        The order is a pure function of ``seed`` and the image ids, so the same seed gives
+        the same assignment.
+        """
+        errors = [
+            field_error(("body", name), "Input should be between 0 and 100", "range_error")
+            for name, weight in weights.items()
+            if not 0 <= weight <= 100
+        ]
+        if not errors and sum(weights.values()) != 100:
+            errors.append(field_error(("body",), "train + val + test must be 100", "value_error"))
+        if errors:
+            raise InvalidRequest(
+                "Split weights are integer percentages from 0 to 100 that sum to 100.",
+                errors=errors,
+            )
+        if mode not in ("random", "embedding"):
+            raise InvalidRequest(
+                f"Invalid split_mode '{mode}': choose 'random' or 'embedding'.",
+                errors=[
+                    field_error(
+                        ("body", "split_mode"),
+                        "Input should be 'random' or 'embedding'",
+                        "literal_error",
+                    )
+                ],
+            )
+        if mode == "embedding":
+            raise Conflict(
+                f"Dataset '{dataset.name}' has no embedding map, so it cannot be split per "
+                "cluster; use split_mode='random'."
+            )
+        images = sorted(
+            self._world.dataset_images(dataset), key=lambda i: (_hash_int(seed, i.id), i.id)
+        )
+        total = len(images)
+        val = total * weights["val"] // 100
+        test = total * weights["test"] // 100
+        train = total - val - test
+        for n, image in enumerate(images):
+            image.split = "train" if n < train else "val" if n < train + val else "test"
+        return {"processed": total, "train": train, "val": val, "test": test}
+
+    def bulk_tag(
+        self, dataset: Dataset, image_ids: Sequence[str], tags: Sequence[str], *, add: bool
+    ) -> int:
+        """Add (union) or remove user tags; return how many of the ids are the dataset's."""
+        touched = 0
+        for image in self._members(dataset, image_ids)[0]:
+            touched += 1
+            if add:
+                image.tags[:] = list(dict.fromkeys([*image.tags, *tags]))
+            else:
+                image.tags[:] = [t for t in image.tags if t not in tags]
+        return touched
+
+    # ── archive and delete ──
+
+    def archive(self, images: Iterable[Image]) -> None:
+        for image in images:
+            image.is_archived = True
+
+    def remove(self, images: Iterable[Image]) -> None:
+        """Delete images permanently: the rows go, and with them their paths."""
+        world = self._world
+        gone: dict[str, set[str]] = {}
+        for image in images:
+            gone.setdefault(image.dataset_id, set()).add(image.id)
+            world.images.pop(image.id, None)
+            self._paths.pop((image.dataset_id, image.directory_path, image.filename), None)
+            self._blobs.pop(image.id, None)
+            self._display_names.pop(image.id, None)
+        for dataset_id, ids in gone.items():
+            dataset = world.datasets.get(dataset_id)
+            if dataset is not None:
+                dataset.image_ids[:] = [i for i in dataset.image_ids if i not in ids]
+
+    # ── batch operations ──
+
+    def _members(
+        self, dataset: Dataset, image_ids: Sequence[str]
+    ) -> tuple[list[Image], list[tuple[str, str]]]:
+        """The dataset's images among ``image_ids`` (each once) and the ids that are not."""
+        found: list[Image] = []
+        failed: list[tuple[str, str]] = []
+        seen: set[str] = set()
+        for image_id in image_ids:
+            if image_id in seen:
+                continue
+            seen.add(image_id)
+            image = self._world.images.get(image_id.strip().lower())
+            if image is None or image.dataset_id != dataset.id:
+                failed.append((image_id, f"Image not found in dataset '{dataset.name}'"))
+            else:
+                found.append(image)
+        return found, failed
+
+    def _matching(
+        self, dataset: Dataset, image_ids: Sequence[str]
+    ) -> tuple[list[Image], BatchOutcome]:
+        found, failed = self._members(dataset, image_ids)
+        if not found:
+            raise NotFound(f"None of the given image ids is an image of dataset '{dataset.name}'")
+        return found, BatchOutcome(failed=failed)
+
+    def batch_update(
+        self,
+        dataset: Dataset,
+        image_ids: Sequence[str],
+        *,
+        status: str | None,
+        display_name: str | None,
+        is_archived: bool | None,
+    ) -> BatchOutcome:
+        """Set the given fields on each of the dataset's images among ``image_ids``."""
+        if status is not None:
+            check_status(status)
+        images, outcome = self._matching(dataset, image_ids)
+        for image in images:
+            if status is not None:
+                image.status = status
+            if display_name is not None:
+                self._display_names[image.id] = display_name
+            if is_archived is not None:
+                image.is_archived = is_archived
+            outcome.processed += 1
+            outcome.directories.add(image.directory_path)
+        return outcome
+
+    def batch_delete(
+        self, dataset: Dataset, image_ids: Sequence[str], *, permanent: bool
+    ) -> BatchOutcome:
+        images, outcome = self._matching(dataset, image_ids)
+        if permanent:
+            self.remove(images)
+        else:
+            self.archive(images)
+        outcome.processed = len(images)
+        outcome.directories.update(i.directory_path for i in images)
+        return outcome
+
+    def move(self, dataset: Dataset, image_ids: Sequence[str], target: str) -> BatchOutcome:
+        """Move images into ``target``; a taken name there gets a ``-{n}`` suffix."""
+        images, outcome = self._matching(dataset, image_ids)
+        outcome.directories.add(target)
+        for image in images:
+            outcome.processed += 1
+            if image.directory_path == target:
+                continue
+            outcome.directories.add(image.directory_path)
+            name = self._free_name(dataset, target, image.filename, first=1)
+            outcome.renamed += name != image.filename
+            del self._paths[(dataset.id, image.directory_path, image.filename)]
+            image.directory_path, image.filename = target, name
+            self._paths[(dataset.id, target, name)] = image.id
+        return outcome
+
+    def copy(
+        self,
+        dataset: Dataset,
+        image_ids: Sequence[str],
+        target: str,
+        *,
+        duplicate_handling: str,
+        copy_annotations: bool,
+    ) -> BatchOutcome:
+        """Copy images into ``target`` of the same dataset; the copies share the files."""
+        images, outcome = self._matching(dataset, image_ids)
+        sources = {image.id for image in images}
+        outcome.directories.add(target)
+        for image in images:
+            name = image.filename
+            existing = self.find(dataset, target, name)
+            if existing is not None:
+                if duplicate_handling == "skip":
+                    outcome.failed.append((image.id, f"'{name}' already exists in '{target}'"))
+                    continue
+                if duplicate_handling == "overwrite":
+                    if existing.id in sources:
+                        outcome.failed.append(
+                            (image.id, f"'{name}' in '{target}' is itself being copied")
+                        )
+                        continue
+                    self.remove([existing])
+                else:
+                    # The documented rename for copies starts at -2 ("photo-2.png").
+                    name = self._free_name(dataset, target, name, first=2)
+            self._copy_into(dataset, image, target, name, labels=copy_annotations)
+            outcome.processed += 1
+        return outcome
+
+    def copy_to_dataset(
+        self, source: Dataset, image_ids: Sequence[str], target: Dataset, directory: str
+    ) -> BatchOutcome:
+        """Copy images with their labels, tags, split and stage into another dataset.
+
+        Classes the copied labels use that the target lacks are added to it as the source
+        defines them.
+        """
+        images, outcome = self._matching(source, image_ids)
+        outcome.directories.add(directory)
+        known = set(target.class_names)
+        definitions = {str(c["name"]): c for c in source.classes}
+        added: list[dict[str, Any]] = []
+        for image in images:
+            name = self._free_name(target, directory, image.filename, first=1)
+            outcome.renamed += name != image.filename
+            copied = self._copy_into(target, image, directory, name, labels=True)
+            copied.tags = list(image.tags)
+            copied.split = image.split
+            outcome.processed += 1
+            for annotation in image.annotations:
+                label = str(annotation.get("name"))
+                if label in known:
+                    continue
+                known.add(label)
+                definition = definitions.get(label) or {
+                    "name": label,
+                    "type": annotation.get("type"),
+                }
+                added.append(copy.deepcopy(definition))
+                outcome.classes_added.append(label)
+        if added:
+            from pictograph_testing.world.datasets import with_colors
+
+            target.classes = with_colors([*target.classes, *added])
+            target.updated_at = self._world.now()
+        return outcome
+
+    def _copy_into(
+        self, dataset: Dataset, source: Image, directory: str, filename: str, *, labels: bool
+    ) -> Image:
+        world = self._world
+        image = Image(
+            id=world.ids.uuid(),
+            organization_id=dataset.organization_id,
+            dataset_id=dataset.id,
+            filename=filename,
+            directory_path=directory,
+            content_type=source.content_type,
+            file_size=source.file_size,
+            width=source.width,
+            height=source.height,
+            created_at=world.now(),
+            status=source.status if labels else "new",
+            annotations=copy.deepcopy(source.annotations) if labels else [],
+            content=source.content,
+        )
+        return self.add(dataset, image, blob_of=source)
+
+    def _free_name(self, dataset: Dataset, directory: str, filename: str, *, first: int) -> str:
+        """``filename`` if it is free in ``directory``, else ``stem-{n}.ext`` for the lowest n."""
+        if self.find(dataset, directory, filename) is None:
+            return filename
+        stem, dot, extension = filename.rpartition(".")
+        if not stem:
+            stem, dot, extension = filename, "", ""
+        n = first
+        while True:
+            candidate = f"{stem}-{n}{dot}{extension}"
+            if self.find(dataset, directory, candidate) is None:
+                return candidate
+            n += 1
+
+    # ── datasets ──
+
+    def directories(self, dataset: Dataset) -> set[str]:
+        """Every virtual directory the dataset's images sit in, with their parents (no root)."""
+        found: set[str] = set()
+        for image in self._world.dataset_images(dataset, archived=True):
+            parts = image.directory_path.strip("/").split("/")
+            for depth in range(1, len(parts) + 1):
+                if parts[depth - 1]:
+                    found.add("/" + "/".join(parts[:depth]))
+        return found
+
+
+def synthetic_image(width: int, height: int, content_type: str, token: str) -> bytes:
+    """A small valid JPEG or PNG of ``width`` x ``height``, its colours drawn from ``token``."""
+    from PIL import Image as PILImage
+    from PIL import ImageDraw
+
+    digest = hashlib.blake2b(token.encode(), digest_size=6).digest()
+    background = (digest[0], digest[1], digest[2])
+    foreground = (255 - digest[0], 255 - digest[1], 255 - digest[2])
+    picture = PILImage.new("RGB", (width, height), background)
+    ImageDraw.Draw(picture).rectangle(
+        (width // 4, height // 4, (3 * width) // 4, (3 * height) // 4), fill=foreground
+    )
+    out = io.BytesIO()
+    if content_type == "image/png":
+        picture.save(out, format="PNG", optimize=False)
+    else:
+        picture.save(out, format="JPEG", quality=85)
+    return out.getvalue()

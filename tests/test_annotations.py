@@ -1,0 +1,398 @@
+"""Annotations through the real SDK (sync and async): bare bodies, full replacement, checks."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+import pytest
+from pictograph import (
+    BBoxAnnotation,
+    BoundingBox,
+    KeypointAnnotation,
+    PolygonAnnotation,
+    PolylineAnnotation,
+)
+from pictograph.exceptions import ForbiddenError, NotFoundError, ValidationError
+from pictograph.models.annotation import OrientedBoxGeometry, PolygonGeometry, PolylineGeometry
+from pictograph.models.common import Point
+
+from pictograph_testing import FakePictograph
+from tests.conftest import DATASET
+from tests.image_files import DEV, raw, world_state, write_image
+
+if TYPE_CHECKING:
+    from pathlib import Path
+
+    import pictograph
+
+IMAGE = "img-00020.jpg"
+BOX = BoundingBox(x=10, y=20, w=30, h=40)
+
+
+def role_client(fake: FakePictograph, role: Any) -> pictograph.Client:
+    return fake.client(api_key=fake.add_api_key(role), max_retries=0)
+
+
+def every_type() -> list[Any]:
+    return [
+        BBoxAnnotation(
+            name="stop_sign",
+            bounding_box=BOX,
+            oriented_box=OrientedBoxGeometry(cx=25, cy=40, w=30, h=40, angle=15),
+            created_by="tester",
+        ),
+        PolygonAnnotation(
+            name="yield",
+            polygon=PolygonGeometry(paths=[[Point(x=1, y=2), Point(x=9, y=2), Point(x=5, y=8)]]),
+            confidence=0.6,
+        ),
+        PolylineAnnotation(
+            name="yield", polyline=PolylineGeometry(path=[Point(x=0, y=5), Point(x=7, y=5)])
+        ),
+        KeypointAnnotation(name="stop_sign", keypoint=Point(x=3, y=4), instance_id=1),
+    ]
+
+
+def test_get_returns_the_stored_annotations_bare(
+    fake: FakePictograph, client: pictograph.Client
+) -> None:
+    annotations = client.annotations.get(DATASET, IMAGE)
+    assert [a.type for a in annotations] == ["bbox", "bbox"]
+    with raw(fake) as http:
+        body = http.get(f"{DEV}/annotations/{DATASET}/{IMAGE}").json()
+    assert set(body) == {"success", "image_id", "filename", "annotations", "annotation_count"}
+    assert (body["filename"], body["annotation_count"]) == (IMAGE, 2)
+
+
+def test_save_replaces_and_never_changes_status(client: pictograph.Client) -> None:
+    before = client.images.get(DATASET, IMAGE)
+    result = client.annotations.save(DATASET, IMAGE, every_type())
+    assert (result.image_id, result.previous_count, result.new_count) == (before.id, 2, 4)
+    assert result.status == before.status == "new"
+    saved = client.annotations.get(DATASET, before.id)
+    assert [type(a).__name__ for a in saved] == [
+        "BBoxAnnotation",
+        "PolygonAnnotation",
+        "PolylineAnnotation",
+        "KeypointAnnotation",
+    ]
+    # The server computes the box of a polygon or polyline sent without one.
+    assert saved[1].bounding_box == BoundingBox(x=1, y=2, w=8, h=6)
+    assert saved[2].bounding_box is not None
+    assert (saved[2].bounding_box.w, saved[2].bounding_box.h) == (7, 1)
+    assert saved[0].oriented_box is not None
+    assert saved[0].oriented_box.angle == 15
+    assert saved[3].instance_id == 1
+    after = client.images.get(DATASET, IMAGE)
+    assert (after.status, after.annotation_count, after.min_confidence) == ("new", 4, 0.6)
+    cleared = client.annotations.save(DATASET, IMAGE, [])
+    assert (cleared.previous_count, cleared.new_count) == (4, 0)
+    assert client.annotations.get(DATASET, IMAGE) == []
+    assert client.images.get(DATASET, IMAGE).min_confidence is None
+
+
+def test_save_keeps_the_ids_the_sdk_sent(client: pictograph.Client) -> None:
+    box = BBoxAnnotation(id="mine-1", name="yield", bounding_box=BOX)
+    client.annotations.save(DATASET, IMAGE, [box])
+    assert client.annotations.get(DATASET, IMAGE) == [box]
+
+
+def test_save_of_a_name_that_is_not_a_class_is_422(
+    fake: FakePictograph, client: pictograph.Client
+) -> None:
+    before = world_state(fake)
+    with pytest.raises(ValidationError) as refused:
+        client.annotations.save(
+            DATASET,
+            IMAGE,
+            [
+                BBoxAnnotation(name="yield", bounding_box=BOX),
+                BBoxAnnotation(name="Yield", bounding_box=BOX),
+            ],
+        )
+    assert refused.value.status_code == 422
+    assert refused.value.field_errors[0]["loc"] == ["body", "annotations", 1, "name"]
+    assert "not a class" in refused.value.message
+    assert world_state(fake) == before
+
+
+def test_save_into_a_directory_and_by_id(client: pictograph.Client, tmp_path: Path) -> None:
+    image = client.images.upload(DATASET, write_image(tmp_path / "a.png"), directory_path="/v/w")
+    box = [BBoxAnnotation(name="yield", bounding_box=BOX)]
+    assert client.annotations.save(DATASET, "a.png", box, directory_path="/v/w").new_count == 1
+    assert client.annotations.save(DATASET, "v/w/a.png", box * 2).new_count == 2
+    assert len(client.annotations.get(DATASET, image.id)) == 2
+    with pytest.raises(NotFoundError):
+        client.annotations.get(DATASET, "a.png")  # a bare filename is the root
+
+
+BAD_ANNOTATIONS: list[tuple[str, dict[str, Any]]] = [
+    ("polygon of two points", {"polygon": {"paths": [[{"x": 0, "y": 0}, {"x": 1, "y": 1}]]}}),
+    ("polygon without rings", {"polygon": {"paths": []}}),
+    ("polyline of one point", {"type": "polyline", "polyline": {"path": [{"x": 0, "y": 0}]}}),
+    ("zero-width box", {"type": "bbox", "bounding_box": {"x": 0, "y": 0, "w": 0, "h": 5}}),
+    ("negative box", {"type": "bbox", "bounding_box": {"x": 0, "y": 0, "w": 5, "h": -1}}),
+    ("box without h", {"type": "bbox", "bounding_box": {"x": 0, "y": 0, "w": 5}}),
+    (
+        "keypoint with a box",
+        {
+            "type": "keypoint",
+            "keypoint": {"x": 1, "y": 1},
+            "bounding_box": {"x": 0, "y": 0, "w": 5, "h": 5},
+        },
+    ),
+    ("unknown type", {"type": "tag"}),
+    ("no type", {"type": None, "bounding_box": {"x": 0, "y": 0, "w": 5, "h": 5}}),
+    ("extra key", {"type": "bbox", "bounding_box": {"x": 0, "y": 0, "w": 5, "h": 5}, "label": 1}),
+    ("confidence above 1", {"confidence": 1.5}),
+    ("blank id", {"id": "  "}),
+    ("blank name", {"name": ""}),
+    ("bad point", {"polygon": {"paths": [[{"x": 0}, {"x": 1, "y": 1}, {"x": 2, "y": 0}]]}}),
+    ("instance 0", {"type": "keypoint", "keypoint": {"x": 1, "y": 1}, "instance_id": 0}),
+    ("string coordinate", {"type": "keypoint", "keypoint": {"x": "1", "y": 1}}),
+    (
+        "oriented angle 360",
+        {
+            "type": "bbox",
+            "bounding_box": {"x": 0, "y": 0, "w": 5, "h": 5},
+            "oriented_box": {"cx": 2, "cy": 2, "w": 5, "h": 5, "angle": 360},
+        },
+    ),
+]
+
+
+@pytest.mark.parametrize(("case", "change"), BAD_ANNOTATIONS, ids=[c for c, _ in BAD_ANNOTATIONS])
+def test_save_refuses_bad_geometry(fake: FakePictograph, case: str, change: dict[str, Any]) -> None:
+    annotation: dict[str, Any] = {
+        "id": "a1",
+        "name": "yield",
+        "type": "polygon",
+        "polygon": {"paths": [[{"x": 0, "y": 0}, {"x": 4, "y": 0}, {"x": 2, "y": 3}]]},
+        "confidence": 1.0,
+        "attributes": [],
+        **change,
+    }
+    if change.get("type") and change["type"] != "polygon":
+        annotation.pop("polygon")
+    before = world_state(fake)
+    with raw(fake) as http:
+        response = http.post(
+            f"{DEV}/annotations/{DATASET}/{IMAGE}", json={"annotations": [annotation]}
+        )
+    assert response.status_code == 422, (case, response.text)
+    assert response.json()["error"]["details"]["errors"]
+    assert world_state(fake) == before
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        {"annotations": [], "image_id": "00000000-0000-4000-8000-000000000000"},
+        {"annotations": {}},
+        {},
+        {"annotations": ["box"]},
+    ],
+)
+def test_save_body_is_annotations_only(fake: FakePictograph, body: dict[str, Any]) -> None:
+    with raw(fake) as http:
+        response = http.post(f"{DEV}/annotations/{DATASET}/{IMAGE}", json=body)
+    assert response.status_code == 422
+
+
+def test_save_without_an_id_gets_one_from_the_server(fake: FakePictograph) -> None:
+    annotation = {"name": "yield", "type": "bbox", "bounding_box": {"x": 0, "y": 0, "w": 5, "h": 5}}
+    with raw(fake) as http:
+        assert (
+            http.post(
+                f"{DEV}/annotations/{DATASET}/{IMAGE}", json={"annotations": [annotation]}
+            ).status_code
+            == 200
+        )
+        stored = http.get(f"{DEV}/annotations/{DATASET}/{IMAGE}").json()["annotations"]
+    assert len(stored[0]["id"]) == 36
+    assert stored[0] == {
+        "id": stored[0]["id"],
+        "name": "yield",
+        "type": "bbox",
+        "bounding_box": {"x": 0.0, "y": 0.0, "w": 5.0, "h": 5.0},
+        "confidence": 1.0,
+        "attributes": [],
+    }
+
+
+def test_missing_image_or_dataset_is_404(client: pictograph.Client) -> None:
+    with pytest.raises(NotFoundError):
+        client.annotations.get(DATASET, "ghost.jpg")
+    with pytest.raises(NotFoundError):
+        client.annotations.save("nope", IMAGE, [])
+
+
+def test_an_image_without_annotations_reads_as_empty(
+    client: pictograph.Client, tmp_path: Path
+) -> None:
+    image = client.images.upload(DATASET, write_image(tmp_path / "bare.png"))
+    assert client.annotations.get(DATASET, image.id) == []
+
+
+def test_delete_needs_admin(fake: FakePictograph) -> None:
+    with role_client(fake, "member") as member:
+        member.annotations.save(DATASET, IMAGE, [BBoxAnnotation(name="yield", bounding_box=BOX)])
+        before = world_state(fake)
+        with pytest.raises(ForbiddenError):
+            member.annotations.delete(DATASET, IMAGE)
+        assert world_state(fake) == before
+    with role_client(fake, "admin") as admin:
+        result = admin.annotations.delete(DATASET, IMAGE)
+        assert result.deleted_count == 1
+        assert admin.annotations.get(DATASET, IMAGE) == []
+    with role_client(fake, "viewer") as viewer:
+        assert viewer.annotations.get(DATASET, IMAGE) == []
+        with pytest.raises(ForbiddenError):
+            viewer.annotations.save(DATASET, IMAGE, [])
+
+
+def test_bulk_save_saves_each_and_fails_unknown_images(client: pictograph.Client) -> None:
+    images = client.images.list(DATASET, limit=2)
+    ghost = "00000000-0000-4000-8000-000000000000"
+    result = client.annotations.bulk_save(
+        {
+            images[0].id: [BBoxAnnotation(name="yield", bounding_box=BOX)],
+            images[1].id: [],
+            ghost: [BBoxAnnotation(name="yield", bounding_box=BOX)],
+        }
+    )
+    assert [(s.image_id, s.previous_count, s.new_count) for s in result.saved] == [
+        (images[0].id, 2, 1),
+        (images[1].id, 2, 0),
+    ]
+    assert [f.image_id for f in result.failed] == [ghost]
+    assert client.images.get(DATASET, images[1].id).annotation_count == 0
+
+
+def test_bulk_save_fails_an_image_whose_labels_are_not_its_classes(
+    client: pictograph.Client,
+) -> None:
+    client.datasets.create("other", classes=[{"name": "cat"}])
+    image = client.images.list(DATASET, limit=1)[0]
+    result = client.annotations.bulk_save(
+        {image.id: [BBoxAnnotation(name="cat", bounding_box=BOX)]}
+    )
+    assert result.saved == []
+    assert "not a class" in result.failed[0].error
+
+
+def test_bulk_save_over_200_or_malformed_is_refused_whole(
+    fake: FakePictograph, client: pictograph.Client
+) -> None:
+    image = client.images.list(DATASET, limit=1)[0]
+    before = world_state(fake)
+    many = {f"00000000-0000-4000-8000-{n:012d}": [] for n in range(201)}
+    with pytest.raises(ValidationError):
+        client.annotations.bulk_save(many)
+    with raw(fake) as http:
+        response = http.post(
+            f"{DEV}/annotations/bulk",
+            json={
+                "saves": [
+                    {"image_id": image.id, "annotations": []},
+                    {"image_id": image.id, "annotations": [{"name": "yield", "type": "bbox"}]},
+                ]
+            },
+        )
+    assert response.status_code == 422
+    assert response.json()["error"]["details"]["errors"][0]["loc"] == [
+        "body",
+        "saves",
+        1,
+        "annotations",
+        0,
+        "bounding_box",
+    ]
+    assert world_state(fake) == before
+
+
+def test_annotation_file_by_image_id(fake: FakePictograph, client: pictograph.Client) -> None:
+    image = client.images.get(DATASET, IMAGE)
+    assert image.annotation_url is not None
+    with raw(fake) as http:
+        body = http.get(image.annotation_url).json()
+    assert body["image"] == IMAGE
+    assert len(body["annotations"]) == 2
+
+
+async def test_async_annotations(fake: FakePictograph, aclient: pictograph.AsyncClient) -> None:
+    image = (await aclient.images.list(DATASET, limit=1))[0]
+    saved = await aclient.annotations.save(DATASET, image.id, every_type())
+    assert (saved.previous_count, saved.new_count, saved.status) == (2, 4, image.status)
+    assert len(await aclient.annotations.get(DATASET, image.filename)) == 4
+    with pytest.raises(ValidationError):
+        await aclient.annotations.save(
+            DATASET, image.id, [BBoxAnnotation(name="dog", bounding_box=BOX)]
+        )
+    bulk = await aclient.annotations.bulk_save({image.id: []})
+    assert bulk.saved[0].previous_count == 4
+    deleted = await aclient.annotations.delete(DATASET, image.filename)
+    assert deleted.image_id == image.id
+
+
+# ── class-wide edits ──
+
+
+def test_rename_class_renames_the_ontology_and_every_label(client: pictograph.Client) -> None:
+    result = client.annotations.rename_class(DATASET, "yield", "give_way")
+    assert (result.images_updated, result.annotations_updated, result.config_updated) == (
+        20,
+        20,
+        True,
+    )
+    assert [c.name for c in client.datasets.get(DATASET).classes] == ["stop_sign", "give_way"]
+    assert {a.name for a in client.annotations.get(DATASET, IMAGE)} == {"stop_sign", "give_way"}
+
+
+def test_rename_onto_an_existing_class_is_a_conflict(
+    fake: FakePictograph, client: pictograph.Client
+) -> None:
+    from pictograph.exceptions import ConflictError
+
+    before = world_state(fake)
+    with pytest.raises(ConflictError, match="merge_class"):
+        client.annotations.rename_class(DATASET, "yield", "stop_sign")
+    with pytest.raises(NotFoundError):
+        client.annotations.rename_class(DATASET, "ghost", "x")
+    assert world_state(fake) == before
+
+
+def test_merge_class_relabels_and_drops_the_source(client: pictograph.Client) -> None:
+    result = client.annotations.merge_class(DATASET, "yield", "stop_sign")
+    assert (result.annotations_updated, result.config_updated) == (20, True)
+    assert [c.name for c in client.datasets.get(DATASET).classes] == ["stop_sign"]
+    assert client.datasets.insights(DATASET).class_annotation_counts == {"stop_sign": 40}
+    with pytest.raises(ValidationError):
+        client.annotations.merge_class(DATASET, "stop_sign", "stop_sign")
+
+
+def test_delete_class_with_and_without_its_annotations(client: pictograph.Client) -> None:
+    kept = client.annotations.delete_class(DATASET, "yield")
+    assert (kept.config_updated, kept.annotations_removed) == (True, 0)
+    assert client.images.get(DATASET, IMAGE).annotation_count == 2
+    gone = client.annotations.delete_class(
+        DATASET, "stop_sign", class_type="bbox", delete_annotations=True
+    )
+    assert (gone.images_updated, gone.annotations_removed) == (20, 20)
+    assert client.datasets.get(DATASET).classes == []
+    with pytest.raises(NotFoundError):
+        client.annotations.delete_class(DATASET, "stop_sign")
+
+
+async def test_async_class_edits(aclient: pictograph.AsyncClient) -> None:
+    renamed = await aclient.annotations.rename_class(DATASET, "yield", "give_way")
+    assert renamed.new_name == "give_way"
+    merged = await aclient.annotations.merge_class(DATASET, "give_way", "stop_sign")
+    assert merged.target_name == "stop_sign"
+    deleted = await aclient.annotations.delete_class(DATASET, "stop_sign", delete_annotations=True)
+    assert deleted.annotations_removed == 40
+
+
+def test_viewer_cannot_edit_classes(fake: FakePictograph) -> None:
+    with role_client(fake, "viewer") as viewer, pytest.raises(ForbiddenError):
+        viewer.annotations.rename_class(DATASET, "yield", "x")

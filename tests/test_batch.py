@@ -1,0 +1,327 @@
+"""Batch image operations through the real SDK (sync and async): bare ``BatchResult`` bodies."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+import pytest
+from pictograph import BBoxAnnotation, BoundingBox
+from pictograph.exceptions import ForbiddenError, NotFoundError, ValidationError
+
+from pictograph_testing import FakePictograph
+from tests.conftest import DATASET
+from tests.image_files import DEV, raw, world_state, write_image
+
+if TYPE_CHECKING:
+    from pathlib import Path
+
+    import pictograph
+
+GHOST = "00000000-0000-4000-8000-000000000000"
+IN_PROGRESS: Any = "in_progress"
+STATUS_MESSAGE = "Invalid status. Must be one of: ['new', 'annotate', 'review', 'complete']"
+
+
+def role_client(fake: FakePictograph, role: Any) -> pictograph.Client:
+    return fake.client(api_key=fake.add_api_key(role), max_retries=0)
+
+
+def ids(client: pictograph.Client, count: int, **filters: Any) -> list[str]:
+    return [i.id for i in client.images.list(DATASET, limit=count, **filters)]
+
+
+# ── update ──
+
+
+def test_update_status_marks_images_complete(client: pictograph.Client) -> None:
+    chosen = ids(client, 3, status="new")
+    result = client.batch.update(DATASET, chosen, status="complete")
+    assert (result.success, result.processed, result.failed) == (True, 3, [])
+    assert result.affected_directories == ["/"]
+    assert result.operation is None
+    assert client.datasets.get(DATASET).completed_image_count == 15
+
+
+def test_update_by_dataset_id_and_with_unknown_ids(client: pictograph.Client) -> None:
+    dataset = client.datasets.get(DATASET)
+    chosen = ids(client, 2)
+    result = client.batch.update(dataset.id, [*chosen, GHOST, "junk"], status="review")
+    assert result.processed == 2
+    assert [(f.id, "not found" in f.reason) for f in result.failed] == [
+        (GHOST, True),
+        ("junk", True),
+    ]
+    assert {client.images.get(DATASET, i).status for i in chosen} == {"review"}
+
+
+def test_update_archives_restores_and_renames_for_display(
+    fake: FakePictograph, client: pictograph.Client
+) -> None:
+    chosen = ids(client, 2)
+    client.batch.update(DATASET, chosen, is_archived=True)
+    assert client.datasets.get(DATASET).archived_image_count == 2
+    client.batch.update(DATASET, chosen, is_archived=False, display_name="shown")
+    assert client.datasets.get(DATASET).archived_image_count == 0
+    with raw(fake) as http:
+        body = http.get(f"{DEV}/images/{chosen[0]}/metadata").json()["data"]
+    assert body["display_name"] == "shown"
+
+
+@pytest.mark.parametrize("status", [IN_PROGRESS, "all", "done"])
+def test_update_refuses_an_invalid_status_with_400(
+    fake: FakePictograph, client: pictograph.Client, status: Any
+) -> None:
+    before = world_state(fake)
+    with pytest.raises(ValidationError) as refused:
+        client.batch.update(DATASET, ids(client, 2), status=status)
+    assert refused.value.status_code == 400
+    assert refused.value.message == STATUS_MESSAGE
+    assert world_state(fake) == before
+
+
+def test_update_refuses_when_nothing_matches(
+    fake: FakePictograph, client: pictograph.Client
+) -> None:
+    before = world_state(fake)
+    with pytest.raises(NotFoundError):
+        client.batch.update(DATASET, [GHOST], status="complete")
+    with pytest.raises(NotFoundError):
+        client.batch.update("nope", ids(client, 1), status="complete")
+    client.datasets.create("other")
+    with pytest.raises(NotFoundError):
+        client.batch.update("other", ids(client, 2), status="complete")
+    assert client.datasets.get(DATASET).completed_image_count == 12
+    assert world_state(fake)[1] == before[1]
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        {"dataset_name": DATASET, "image_ids": [GHOST], "updates": {}},
+        {"dataset_name": DATASET, "image_ids": [GHOST], "updates": {"split": "train"}},
+        {"dataset_name": DATASET, "image_ids": [], "updates": {"status": "new"}},
+        {"dataset_name": DATASET, "image_ids": [GHOST], "updates": {"is_archived": "yes"}},
+        {"dataset": DATASET, "image_ids": [GHOST], "updates": {"status": "new"}},
+        {"dataset_name": DATASET, "image_ids": [1], "updates": {"status": "new"}},
+    ],
+)
+def test_update_refuses_a_malformed_body(fake: FakePictograph, body: dict[str, Any]) -> None:
+    with raw(fake) as http:
+        response = http.patch(f"{DEV}/batch/images/update", json=body)
+    assert response.status_code == 422, response.text
+
+
+def test_update_answers_a_bare_batch_result(fake: FakePictograph) -> None:
+    image_id = next(iter(fake.world.images))
+    with raw(fake) as http:
+        body = http.patch(
+            f"{DEV}/batch/images/update",
+            json={"dataset_name": DATASET, "image_ids": [image_id], "updates": {"status": "new"}},
+        ).json()
+    assert "data" not in body
+    assert body["processed"] == 1
+
+
+# ── move ──
+
+
+def test_move_renames_on_a_clash(client: pictograph.Client, tmp_path: Path) -> None:
+    path = write_image(tmp_path / "photo.png")
+    first = client.images.upload(DATASET, path, directory_path="/a")
+    second = client.images.upload(DATASET, path, directory_path="/b")
+    client.images.upload(DATASET, path, directory_path="/target")
+    result = client.batch.move(DATASET, [first.id, second.id], target_directory_path="target/")
+    assert (result.processed, result.renamed) == (2, 2)
+    assert result.affected_directories == ["/a", "/b", "/target"]
+    moved = sorted(i.filename for i in client.images.list(DATASET, directory_path="/target"))
+    assert moved == ["photo-1.png", "photo-2.png", "photo.png"]
+    assert client.images.get(DATASET, first.id).directory_path == "/target"
+    # The image answers at its new path, and no longer at the old one.
+    assert client.annotations.get(DATASET, "target/photo-1.png") == []
+    with pytest.raises(NotFoundError):
+        client.annotations.get(DATASET, "a/photo.png")
+
+
+def test_move_to_root_by_default(client: pictograph.Client, tmp_path: Path) -> None:
+    image = client.images.upload(DATASET, write_image(tmp_path / "x.png"), directory_path="/d")
+    result = client.batch.move(DATASET, [image.id, GHOST])
+    assert (result.processed, [f.id for f in result.failed]) == (1, [GHOST])
+    assert client.images.get(DATASET, image.id).directory_path == "/"
+
+
+async def test_async_move(aclient: pictograph.AsyncClient) -> None:
+    image = (await aclient.images.list(DATASET, limit=1))[0]
+    result = await aclient.batch.move(DATASET, [image.id], target_directory_path="/moved")
+    assert result.processed == 1
+    assert (await aclient.images.get(DATASET, image.id)).directory_path == "/moved"
+
+
+# ── copy ──
+
+
+def test_copy_shares_the_file_and_starts_clean(
+    fake: FakePictograph, client: pictograph.Client, tmp_path: Path
+) -> None:
+    source = client.images.list(DATASET, status="complete", limit=1)[0]
+    result = client.batch.copy(DATASET, [source.id], target_directory_path="/copies")
+    assert (result.processed, result.affected_directories) == (1, ["/copies"])
+    copy = client.images.list(DATASET, directory_path="/copies")[0]
+    assert copy.id != source.id
+    assert (copy.filename, copy.status, copy.annotation_count) == (source.filename, "new", 0)
+    original = client.images.download(DATASET, source.id, tmp_path / "a.jpg").read_bytes()
+    copied = client.images.download(DATASET, copy.id, tmp_path / "b.jpg").read_bytes()
+    assert copied == original
+
+
+def test_copy_with_annotations_and_duplicate_handling(client: pictograph.Client) -> None:
+    source = client.images.list(DATASET, status="complete", limit=1)[0]
+    client.batch.copy(DATASET, [source.id], target_directory_path="/c", copy_annotations=True)
+    labelled = client.images.list(DATASET, directory_path="/c")[0]
+    assert (labelled.status, labelled.annotation_count) == ("complete", 2)
+    renamed = client.batch.copy(DATASET, [source.id], target_directory_path="/c")
+    assert renamed.processed == 1
+    stem = source.filename.removesuffix(".jpg")
+    names = sorted(i.filename for i in client.images.list(DATASET, directory_path="/c"))
+    assert names == [f"{stem}-2.jpg", source.filename]
+    skipped = client.batch.copy(
+        DATASET, [source.id], target_directory_path="/c", duplicate_handling="skip"
+    )
+    assert (skipped.processed, len(skipped.failed)) == (0, 1)
+    overwritten = client.batch.copy(
+        DATASET, [source.id], target_directory_path="/c", duplicate_handling="overwrite"
+    )
+    assert overwritten.processed == 1
+    fresh = client.images.list(DATASET, directory_path="/c", filename=source.filename)
+    assert (fresh[0].id != labelled.id, fresh[0].annotation_count) == (True, 0)
+
+
+def test_copy_refuses_an_unknown_duplicate_handling(fake: FakePictograph) -> None:
+    image_id = next(iter(fake.world.images))
+    with raw(fake) as http:
+        response = http.post(
+            f"{DEV}/batch/images/copy",
+            json={"dataset_name": DATASET, "image_ids": [image_id], "duplicate_handling": "merge"},
+        )
+    assert response.status_code == 422
+
+
+async def test_async_copy(aclient: pictograph.AsyncClient) -> None:
+    image = (await aclient.images.list(DATASET, limit=1))[0]
+    result = await aclient.batch.copy(DATASET, [image.id], target_directory_path="/c")
+    assert result.processed == 1
+
+
+# ── copy to another dataset ──
+
+
+def test_copy_to_dataset_carries_labels_and_adds_classes(client: pictograph.Client) -> None:
+    client.datasets.create("target", classes=[{"name": "yield", "type": "bbox"}])
+    source = client.images.list(DATASET, status="complete", limit=2)
+    client.images.bulk_tag(DATASET, [source[0].id], ["sunny"])
+    client.images.set_split(DATASET, source[0].id, "val")
+    result = client.batch.copy_to_dataset(
+        DATASET, [s.id for s in source] + [GHOST], "target", target_directory_path="/in"
+    )
+    assert (result.processed, result.target_dataset, result.classes_added) == (
+        2,
+        "target",
+        ["stop_sign"],
+    )
+    assert [f.id for f in result.failed] == [GHOST]
+    target = client.datasets.get("target")
+    assert [(c.name, c.type) for c in target.classes] == [("yield", "bbox"), ("stop_sign", "bbox")]
+    assert (target.image_count, target.completed_image_count) == (2, 2)
+    copied = client.images.get("target", source[0].filename)
+    assert (copied.tags, copied.split, copied.annotation_count) == (["sunny"], "val", 2)
+    again = client.batch.copy_to_dataset(
+        DATASET, [source[0].id], "target", target_directory_path="/in"
+    )
+    assert (again.renamed, again.classes_added) == (1, [])
+
+
+def test_copy_to_an_unknown_dataset_is_404(fake: FakePictograph, client: pictograph.Client) -> None:
+    before = world_state(fake)
+    with pytest.raises(NotFoundError):
+        client.batch.copy_to_dataset(DATASET, ids(client, 1), "nope")
+    assert world_state(fake) == before
+
+
+async def test_async_copy_to_dataset(aclient: pictograph.AsyncClient) -> None:
+    await aclient.datasets.create("target")
+    image = (await aclient.images.list(DATASET, limit=1))[0]
+    result = await aclient.batch.copy_to_dataset(DATASET, [image.id], "target")
+    # In the order the copied labels first use them.
+    assert result.classes_added == ["yield", "stop_sign"]
+    assert result.target_dataset == "target"
+
+
+# ── delete ──
+
+
+def test_delete_archives_by_default(client: pictograph.Client) -> None:
+    chosen = ids(client, 2)
+    result = client.batch.delete(DATASET, [*chosen, GHOST])
+    assert (result.processed, result.operation, len(result.failed)) == (2, "archived", 1)
+    dataset = client.datasets.get(DATASET)
+    assert (dataset.image_count, dataset.archived_image_count) == (18, 2)
+
+
+def test_permanent_delete_needs_admin(fake: FakePictograph) -> None:
+    with role_client(fake, "member") as member:
+        chosen = ids(member, 2)
+        before = world_state(fake)
+        with pytest.raises(ForbiddenError) as refused:
+            member.batch.delete(DATASET, chosen, permanent=True)
+        assert refused.value.message == "Only admin or owner roles can permanently delete images."
+        assert world_state(fake) == before
+        assert member.batch.delete(DATASET, chosen).operation == "archived"
+    with role_client(fake, "admin") as admin:
+        result = admin.batch.delete(DATASET, chosen, permanent=True)
+        assert (result.processed, result.operation) == (2, "deleted")
+        assert all(i not in fake.world.images for i in chosen)
+        assert admin.datasets.get(DATASET).archived_image_count == 0
+
+
+def test_viewer_cannot_run_batch_operations(fake: FakePictograph) -> None:
+    with role_client(fake, "viewer") as viewer:
+        chosen = ids(viewer, 1)
+        before = world_state(fake)
+        with pytest.raises(ForbiddenError):
+            viewer.batch.update(DATASET, chosen, status="complete")
+        with pytest.raises(ForbiddenError):
+            viewer.batch.move(DATASET, chosen, target_directory_path="/x")
+        with pytest.raises(ForbiddenError):
+            viewer.batch.copy(DATASET, chosen)
+        with pytest.raises(ForbiddenError):
+            viewer.batch.delete(DATASET, chosen)
+        assert world_state(fake) == before
+
+
+async def test_async_update_and_delete(aclient: pictograph.AsyncClient) -> None:
+    chosen = [i.id for i in await aclient.images.list(DATASET, status="new", limit=2)]
+    updated = await aclient.batch.update(DATASET, chosen, status="complete")
+    assert updated.processed == 2
+    assert (await aclient.datasets.get(DATASET)).completed_image_count == 14
+    with pytest.raises(ValidationError):
+        await aclient.batch.update(DATASET, chosen, status=IN_PROGRESS)
+    deleted = await aclient.batch.delete(DATASET, chosen, permanent=True)
+    assert deleted.operation == "deleted"
+
+
+def test_full_flow_marks_uploaded_images_complete(
+    client: pictograph.Client, tmp_path: Path
+) -> None:
+    client.datasets.create("ds1", classes=[{"name": "thing", "type": "bbox"}])
+    uploaded = []
+    for n in range(3):
+        image = client.images.upload("ds1", write_image(tmp_path / f"img{n}.png"))
+        client.annotations.save(
+            "ds1",
+            image.id,
+            [BBoxAnnotation(name="thing", bounding_box=BoundingBox(x=1, y=1, w=4, h=4))],
+        )
+        assert client.images.get("ds1", image.id).status == "new"
+        uploaded.append(image.id)
+    client.batch.update("ds1", uploaded, status="complete")
+    dataset = client.datasets.get("ds1")
+    assert (dataset.image_count, dataset.completed_image_count) == (3, 3)

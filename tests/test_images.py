@@ -1,0 +1,631 @@
+"""Images through the real SDK (sync and async): upload, list, read, bytes, review, splits."""
+
+from __future__ import annotations
+
+import io
+import zipfile
+from typing import TYPE_CHECKING, Any
+
+import httpx
+import pytest
+from pictograph.exceptions import ConflictError, ForbiddenError, NotFoundError, ValidationError
+from PIL import Image as PILImage
+
+from pictograph_testing import FakePictograph
+from tests.conftest import DATASET
+from tests.image_files import DEV, raw, world_state, write_image, write_images
+
+if TYPE_CHECKING:
+    from pathlib import Path
+
+    import pictograph
+
+IN_PROGRESS: Any = "in_progress"
+ALL: Any = "all"
+EMBEDDING: Any = "embedding"
+
+
+def role_client(fake: FakePictograph, role: Any) -> pictograph.Client:
+    return fake.client(api_key=fake.add_api_key(role), max_retries=0)
+
+
+def tree(root: Path) -> Path:
+    """A class-per-folder tree with a nested folder, a non-image and an undecodable image."""
+    write_images(root / "cars", ["c0.png", "c1.jpg", "c2.png"])
+    write_images(root / "dogs" / "small", ["d0.png", "d1.png"])
+    write_images(root / "dogs", ["d2.webp"])
+    write_image(root / "top.png")
+    (root / "broken.jpg").write_bytes(b"not really a jpeg")
+    (root / "notes.txt").write_text("not an image")
+    return root
+
+
+# ── single upload ──
+
+
+def test_upload_takes_three_requests_and_registers_a_new_image(
+    fake: FakePictograph, client: pictograph.Client, tmp_path: Path
+) -> None:
+    path = write_image(tmp_path / "photo.png", (64, 48))
+    seen: list[httpx.Request] = []
+    client._transport._client.event_hooks["request"].append(seen.append)
+    image = client.images.upload(DATASET, path, directory_path="/val")
+    assert [(r.method, r.url.path) for r in seen] == [
+        ("POST", f"{DEV}/images/upload-url"),
+        ("POST", f"{DEV}/images/register"),
+    ]
+    assert image.status == "new"
+    assert (image.filename, image.directory_path) == ("photo.png", "/val")
+    assert (image.width, image.height, image.content_type) == (64, 48, "image/png")
+    assert image.file_size == path.stat().st_size
+    assert image.dataset_id == client.datasets.get(DATASET).id
+    assert image.image_url == f"{fake.base_url}{DEV}/images/{image.id}"
+    assert image.annotation_url == f"{fake.base_url}{DEV}/annotations/{image.id}/file"
+    assert fake.world.images[image.id].content == path.read_bytes()
+
+
+def test_upload_url_is_absolute_and_expires_in_15_minutes(fake: FakePictograph) -> None:
+    with raw(fake) as http:
+        body = http.post(
+            f"{DEV}/images/upload-url",
+            json={
+                "dataset": DATASET,
+                "filename": "a.png",
+                "directory_path": "x/y/",
+                "content_type": "image/png",
+            },
+        ).json()["data"]
+    assert body["upload_url"].startswith(f"{fake.base_url}/_storage/")
+    assert (body["filename"], body["directory_path"], body["expires_in_minutes"]) == (
+        "a.png",
+        "/x/y",
+        15,
+    )
+
+
+def test_uploaded_bytes_download_back_unchanged(client: pictograph.Client, tmp_path: Path) -> None:
+    path = write_image(tmp_path / "in" / "photo.jpg", (40, 30))
+    image = client.images.upload(DATASET, path, directory_path="/a/b")
+    by_id = client.images.download(DATASET, image.id, tmp_path / "out" / "by-id.jpg")
+    by_path = client.images.download(DATASET, "a/b/photo.jpg", tmp_path / "out" / "by-path.jpg")
+    assert by_id.read_bytes() == by_path.read_bytes() == path.read_bytes()
+
+
+def test_duplicate_upload_is_a_conflict_and_changes_nothing(
+    fake: FakePictograph, client: pictograph.Client, tmp_path: Path
+) -> None:
+    path = write_image(tmp_path / "dup.png")
+    client.images.upload(DATASET, path)
+    before = world_state(fake)
+    with pytest.raises(ConflictError) as refused:
+        client.images.upload(DATASET, path)
+    assert "already exists" in refused.value.message
+    assert world_state(fake) == before
+    # The same name in another directory is another image.
+    assert client.images.upload(DATASET, path, directory_path="/other").directory_path == "/other"
+
+
+def test_register_refuses_a_taken_path_even_after_bytes_were_put(
+    fake: FakePictograph, client: pictograph.Client, tmp_path: Path
+) -> None:
+    image = client.images.upload(DATASET, write_image(tmp_path / "a.png"))
+    body = {
+        "dataset": DATASET,
+        "filename": "a.png",
+        "directory_path": "/",
+        "content_type": "image/png",
+    }
+    with raw(fake) as http:
+        # bulk-upload-url signs a taken name (the refusal comes at register).
+        signed = http.post(
+            f"{DEV}/images/bulk-upload-url",
+            json={"dataset": DATASET, "images": [{k: body[k] for k in list(body)[1:]}]},
+        )
+        url = signed.json()["data"]["upload_urls"][0]["upload_url"]
+        put = http.put(url, content=b"x", headers={"content-type": "image/png"})
+        assert put.status_code == 200
+        refused = http.post(f"{DEV}/images/register", json=body)
+    assert refused.status_code == 409
+    assert "already exists" in refused.json()["error"]["message"]
+    assert client.images.get(DATASET, image.id).file_size == image.file_size
+
+
+def test_register_without_uploaded_bytes_is_404(fake: FakePictograph) -> None:
+    before = world_state(fake)
+    with raw(fake) as http:
+        response = http.post(
+            f"{DEV}/images/register",
+            json={"dataset": DATASET, "filename": "ghost.png", "content_type": "image/png"},
+        )
+    assert response.status_code == 404
+    assert "upload_url" in response.json()["error"]["message"]
+    assert world_state(fake) == before
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        {"dataset": DATASET, "filename": "a.txt", "content_type": "text/plain"},
+        {"dataset": DATASET, "filename": "a/b.png", "content_type": "image/png"},
+        {"dataset": DATASET, "filename": " ", "content_type": "image/png"},
+        {"dataset": DATASET, "filename": "a.png", "content_type": "image/png", "x": 1},
+        {"dataset": DATASET, "filename": "a.png"},
+        {
+            "dataset": DATASET,
+            "filename": "a.png",
+            "content_type": "image/png",
+            "directory_path": "/a/../b",
+        },
+    ],
+)
+def test_upload_url_refuses_a_bad_body(fake: FakePictograph, body: dict[str, Any]) -> None:
+    with raw(fake) as http:
+        response = http.post(f"{DEV}/images/upload-url", json=body)
+    assert response.status_code == 422, response.text
+
+
+def test_upload_to_a_missing_dataset_is_404(client: pictograph.Client, tmp_path: Path) -> None:
+    with pytest.raises(NotFoundError):
+        client.images.upload("nope", write_image(tmp_path / "a.png"))
+
+
+def test_viewer_cannot_upload(fake: FakePictograph, tmp_path: Path) -> None:
+    with role_client(fake, "viewer") as viewer, pytest.raises(ForbiddenError):
+        viewer.images.upload(DATASET, write_image(tmp_path / "a.png"))
+
+
+async def test_async_upload_and_download(aclient: pictograph.AsyncClient, tmp_path: Path) -> None:
+    path = write_image(tmp_path / "a.png", (20, 10))
+    image = await aclient.images.upload(DATASET, path, directory_path="/async")
+    assert (image.width, image.height, image.directory_path) == (20, 10, "/async")
+    out = await aclient.images.download(DATASET, image.id, tmp_path / "out.png")
+    assert out.read_bytes() == path.read_bytes()
+    with pytest.raises(ConflictError):
+        await aclient.images.upload(DATASET, path, directory_path="/async")
+
+
+# ── upload_from_directory ──
+
+
+def uploaded(client: pictograph.Client, dataset: str) -> list[tuple[str, str, str]]:
+    return [
+        (i.id, i.directory_path or "", i.filename)
+        for i in client.images.iter(dataset, include_archived=True)
+    ]
+
+
+def test_upload_from_directory_in_a_thread_pool(tmp_path: Path) -> None:
+    root = tree(tmp_path / "tree")
+    with FakePictograph(seed=1) as fake, fake.client(max_retries=0) as client:
+        report = client.images.upload_from_directory("fresh", root, parallel=True, max_workers=8)
+        assert report.images_attempted == 8
+        assert report.images_uploaded == 8
+        assert (report.images_skipped, report.failures) == (0, [])
+        dataset = client.datasets.get("fresh")
+        assert (dataset.image_count, dataset.classes) == (8, [])
+        paths = sorted((d, f) for _, d, f in uploaded(client, "fresh"))
+        assert paths == [
+            ("/", "broken.jpg"),
+            ("/", "top.png"),
+            ("/cars", "c0.png"),
+            ("/cars", "c1.jpg"),
+            ("/cars", "c2.png"),
+            ("/dogs", "d0.png"),
+            ("/dogs", "d1.png"),
+            ("/dogs", "d2.webp"),
+        ]
+        broken = client.images.get("fresh", "broken.jpg")
+        assert (broken.width, broken.height) == (None, None)
+        first = uploaded(client, "fresh")
+        # A second run finds every file there already: all skipped, nothing failed.
+        again = client.images.upload_from_directory("fresh", root)
+        assert (again.images_uploaded, again.images_skipped, again.failures) == (0, 8, [])
+        assert uploaded(client, "fresh") == first
+        assert fake.server_errors == []
+    # The same seed and files give the same ids and order, whatever the thread schedule.
+    for _ in range(3):
+        with FakePictograph(seed=1) as fake, fake.client(max_retries=0) as client:
+            client.images.upload_from_directory("fresh", root, max_workers=8)
+            assert uploaded(client, "fresh") == first
+    with FakePictograph(seed=1) as fake, fake.client(max_retries=0) as client:
+        client.images.upload_from_directory("fresh", root, parallel=False)
+        assert uploaded(client, "fresh") == first
+
+
+def test_upload_from_directory_layouts(client: pictograph.Client, tmp_path: Path) -> None:
+    root = tree(tmp_path / "tree")
+    client.images.upload_from_directory("flat", root, organize_by_class=False)
+    assert {d for _, d, _ in uploaded(client, "flat")} == {"/"}
+    client.images.upload_from_directory("deep", root, preserve_structure=True)
+    assert {d for _, d, _ in uploaded(client, "deep")} == {"/", "/cars", "/dogs", "/dogs/small"}
+
+
+def test_upload_from_directory_without_create_if_missing(
+    client: pictograph.Client, tmp_path: Path
+) -> None:
+    with pytest.raises(NotFoundError):
+        client.images.upload_from_directory("absent", tree(tmp_path), create_if_missing=False)
+
+
+def test_upload_from_directory_reports_refusals_as_failures(
+    fake: FakePictograph, tmp_path: Path
+) -> None:
+    root = tree(tmp_path / "tree")
+    with role_client(fake, "viewer") as viewer:
+        report = viewer.images.upload_from_directory(DATASET, root)
+    assert report.images_uploaded == 0
+    assert len(report.failures) == 8
+    assert all("role" in f.reason for f in report.failures)
+
+
+async def test_async_upload_from_directory(tmp_path: Path) -> None:
+    root = tree(tmp_path / "tree")
+    with FakePictograph(seed=1) as fake:
+        async with fake.async_client(max_retries=0) as client:
+            report = await client.images.upload_from_directory("fresh", root, max_workers=4)
+            assert (report.images_uploaded, report.failures) == (8, [])
+            again = await client.images.upload_from_directory("fresh", root)
+            assert again.images_skipped == 8
+            listed = [
+                (i.id, i.directory_path, i.filename) async for i in client.images.iter("fresh")
+            ]
+    with FakePictograph(seed=1) as fake, fake.client(max_retries=0) as sync_client:
+        sync_client.images.upload_from_directory("fresh", root)
+        assert uploaded(sync_client, "fresh") == listed
+
+
+# ── bulk upload ──
+
+
+def test_bulk_upload_registers_each_file_and_fails_taken_names(
+    fake: FakePictograph, client: pictograph.Client, tmp_path: Path
+) -> None:
+    paths = write_images(tmp_path, ["a.png", "b.png", "c.jpg"])
+    client.images.upload(DATASET, paths[1], directory_path="/bulk")
+    result = client.images.bulk_upload(DATASET, paths, directory_path="/bulk")
+    assert [i.filename for i in result.succeeded] == ["a.png", "c.jpg"]
+    assert all(i.status == "new" and i.directory_path == "/bulk" for i in result.succeeded)
+    assert [(f.filename, f.directory_path) for f in result.failed] == [("b.png", "/bulk")]
+    assert "already exists" in result.failed[0].error
+    assert result.count == 2
+    assert client.datasets.get(DATASET).image_count == 23
+
+
+def test_bulk_upload_url_caps_at_500(fake: FakePictograph) -> None:
+    entry = {"filename": "a.png", "content_type": "image/png"}
+    with raw(fake) as http:
+        response = http.post(
+            f"{DEV}/images/bulk-upload-url", json={"dataset": DATASET, "images": [entry] * 501}
+        )
+        empty = http.post(f"{DEV}/images/bulk-upload-url", json={"dataset": DATASET, "images": []})
+        bad = http.post(
+            f"{DEV}/images/bulk-register",
+            json={"dataset": DATASET, "images": [{"filename": "a.png", "width": "wide"}]},
+        )
+    assert (response.status_code, empty.status_code, bad.status_code) == (422, 422, 422)
+    assert bad.json()["error"]["details"]["errors"][0]["loc"] == ["body", "images", 0, "width"]
+
+
+async def test_async_bulk_upload(aclient: pictograph.AsyncClient, tmp_path: Path) -> None:
+    result = await aclient.images.bulk_upload(DATASET, write_images(tmp_path, ["a.png", "b.png"]))
+    assert result.count == 2
+
+
+# ── list / get ──
+
+
+def test_list_filters(fake: FakePictograph, client: pictograph.Client, tmp_path: Path) -> None:
+    a = client.images.upload(DATASET, write_image(tmp_path / "a.png"), directory_path="/x")
+    b = client.images.upload(DATASET, write_image(tmp_path / "b.png"), directory_path="/x/y")
+    client.batch.update(DATASET, [a.id], status="review")
+    client.images.set_split(DATASET, b.id, "test")
+    client.images.delete(DATASET, "x/y/b.png")
+    assert [i.filename for i in client.images.list(DATASET, directory_path="/x")] == ["a.png"]
+    assert [i.filename for i in client.images.list(DATASET, directory_path="x/")] == ["a.png"]
+    assert client.images.list(DATASET, directory_path="/x/y") == []
+    assert [
+        i.filename
+        for i in client.images.list(DATASET, directory_path="/x/y", include_archived=True)
+    ] == ["b.png"]
+    assert [i.id for i in client.images.list(DATASET, status="review")] == [a.id]
+    assert len(client.images.list(DATASET, status="complete")) == 12
+    assert [i.id for i in client.images.list(DATASET, split="test", include_archived=True)] == [
+        b.id
+    ]
+    assert [i.id for i in client.images.list(DATASET, filename="a.png")] == [a.id]
+    assert len(client.images.list(DATASET, limit=5, offset=18)) == 3
+
+
+def test_list_is_newest_first_and_pages(fake: FakePictograph, client: pictograph.Client) -> None:
+    listed = [i.filename for i in client.images.iter(DATASET, page_size=7)]
+    assert listed == [f"img-{n:05d}.jpg" for n in range(20, 0, -1)]
+    with raw(fake) as http:
+        body = http.get(f"{DEV}/images/", params={"dataset": DATASET, "limit": 5}).json()
+    assert body["pagination"] == {"limit": 5, "offset": 0, "total": 20, "has_more": True}
+
+
+def test_list_min_confidence_lt(client: pictograph.Client) -> None:
+    from pictograph import BBoxAnnotation, BoundingBox
+
+    image = client.images.list(DATASET, limit=1)[0]
+    box = BoundingBox(x=1, y=1, w=5, h=5)
+    client.annotations.save(
+        DATASET,
+        image.filename,
+        [
+            BBoxAnnotation(name="yield", bounding_box=box, confidence=0.3),
+            BBoxAnnotation(name="yield", bounding_box=box, confidence=0.8),
+        ],
+    )
+    uncertain = client.images.list(DATASET, min_confidence_lt=0.5)
+    assert [(i.id, i.min_confidence) for i in uncertain] == [(image.id, 0.3)]
+    assert client.images.list(DATASET, min_confidence_lt=0.3) == []
+
+
+@pytest.mark.parametrize("status", [IN_PROGRESS, ALL])
+def test_list_refuses_statuses_that_are_not_stages(client: pictograph.Client, status: Any) -> None:
+    with pytest.raises(ValidationError) as refused:
+        client.images.list(DATASET, status=status)
+    assert refused.value.status_code == 400
+    assert refused.value.message.startswith("Invalid status")
+
+
+@pytest.mark.parametrize(
+    "params",
+    [
+        {"dataset_id": "x"},
+        {"dataset": DATASET, "dataset_name": DATASET},
+        {},
+        {"dataset": DATASET, "split": "holdout"},
+        {"dataset": DATASET, "min_confidence_lt": "low"},
+        {"dataset": DATASET, "include_archived": "maybe"},
+        {"dataset": DATASET, "limit": 0},
+    ],
+)
+def test_list_refuses_bad_query_parameters(fake: FakePictograph, params: dict[str, Any]) -> None:
+    with raw(fake) as http:
+        response = http.get(f"{DEV}/images/", params=params)
+    assert response.status_code == 422, response.text
+
+
+def test_get_by_filename_and_by_id(client: pictograph.Client, tmp_path: Path) -> None:
+    image = client.images.upload(DATASET, write_image(tmp_path / "one.png"), directory_path="/d")
+    assert client.images.get(DATASET, "one.png") == image
+    assert client.images.get(DATASET, image.id) == image
+    assert client.images.get(client.datasets.get(DATASET).id, image.id) == image
+    with pytest.raises(NotFoundError):
+        client.images.get(DATASET, "none.png")
+    with pytest.raises(NotFoundError):
+        client.images.get(DATASET, "00000000-0000-4000-8000-000000000000")
+
+
+def test_get_of_a_name_in_two_directories_is_ambiguous(
+    client: pictograph.Client, tmp_path: Path
+) -> None:
+    path = write_image(tmp_path / "same.png")
+    client.images.upload(DATASET, path, directory_path="/a")
+    client.images.upload(DATASET, path, directory_path="/b")
+    with pytest.raises(ValueError, match="more than one directory"):
+        client.images.get(DATASET, "same.png")
+
+
+def test_get_by_id_of_another_dataset_is_not_found(client: pictograph.Client) -> None:
+    client.datasets.create("other")
+    image = client.images.list(DATASET, limit=1)[0]
+    with pytest.raises(NotFoundError):
+        client.images.get("other", image.id)
+
+
+def test_metadata_by_id_carries_the_path_and_dataset(fake: FakePictograph) -> None:
+    image = next(iter(fake.world.images.values()))
+    with raw(fake) as http:
+        body = http.get(f"{DEV}/images/{image.id}/metadata").json()["data"]
+        missing = http.get(f"{DEV}/images/00000000-0000-4000-8000-000000000000/metadata")
+    assert (body["id"], body["filename"], body["directory_path"]) == (image.id, image.filename, "/")
+    assert body["dataset_id"] == image.dataset_id
+    assert missing.status_code == 404
+
+
+async def test_async_list_get_iter(aclient: pictograph.AsyncClient) -> None:
+    images = await aclient.images.list(DATASET, status="complete", limit=3)
+    assert len(images) == 3
+    assert (await aclient.images.get(DATASET, images[0].filename)).id == images[0].id
+    assert (await aclient.images.get(DATASET, images[0].id)).filename == images[0].filename
+    assert len([i async for i in aclient.images.iter(DATASET, page_size=6)]) == 20
+
+
+# ── bytes of images added by count ──
+
+
+def test_synthetic_images_download_as_valid_deterministic_jpegs(
+    fake: FakePictograph, client: pictograph.Client, tmp_path: Path
+) -> None:
+    image = client.images.list(DATASET, limit=1)[0]
+    first = client.images.download(DATASET, image.id, tmp_path / "1.jpg").read_bytes()
+    second = client.images.download(DATASET, image.filename, tmp_path / "2.jpg").read_bytes()
+    assert first == second
+    assert first[:3] == b"\xff\xd8\xff"
+    decoded = PILImage.open(io.BytesIO(first))
+    assert (decoded.format, decoded.size) == ("JPEG", (640, 480))
+    with raw(fake) as http:
+        response = http.get(f"{DEV}/images/{image.id}")
+    assert response.headers["content-type"] == "image/jpeg"
+    assert response.content == first
+    with FakePictograph(seed=1) as again:
+        again.add_dataset(DATASET, images=20, completed_images=12)
+        with raw(again) as http:
+            assert http.get(f"{DEV}/images/{image.id}").content == first
+
+
+def test_download_of_a_missing_image_is_404(client: pictograph.Client, tmp_path: Path) -> None:
+    with pytest.raises(NotFoundError):
+        client.images.download(DATASET, "ghost.jpg", tmp_path / "ghost.jpg")
+    assert not (tmp_path / "ghost.jpg").exists()
+    assert not (tmp_path / "ghost.jpg.part").exists()
+
+
+def test_download_bundle_is_a_zip_with_image_annotations_and_manifest(
+    client: pictograph.Client, tmp_path: Path
+) -> None:
+    image = client.images.list(DATASET, limit=1)[0]
+    path = client.images.download_bundle(DATASET, image.id, tmp_path / "bundle.zip")
+    with zipfile.ZipFile(path) as bundle:
+        assert bundle.namelist() == [image.filename, "annotations.json", "manifest.json"]
+
+
+# ── paths with spaces, '%' and nesting ──
+
+
+def test_names_with_spaces_and_percent_signs_round_trip(
+    client: pictograph.Client, tmp_path: Path
+) -> None:
+    client.datasets.create("a/b c%")
+    path = write_image(tmp_path / "my photo #1 100%.png")
+    image = client.images.upload("a/b c%", path, directory_path="/x y/z%20")
+    assert image.directory_path == "/x y/z%20"
+    assert client.images.get("a/b c%", image.id).filename == "my photo #1 100%.png"
+    out = client.images.download("a/b c%", image.id, tmp_path / "out.png")
+    assert out.read_bytes() == path.read_bytes()
+    assert client.images.review("a/b c%", image.id, "approve") == "complete"
+
+
+# ── delete ──
+
+
+def test_delete_archives_by_default(
+    fake: FakePictograph, client: pictograph.Client, tmp_path: Path
+) -> None:
+    image = client.images.upload(DATASET, write_image(tmp_path / "a.png"))
+    client.images.delete(DATASET, image.id)
+    assert client.images.get(DATASET, image.id).is_archived
+    assert client.datasets.get(DATASET).archived_image_count == 1
+    # Its name is still taken while it is archived.
+    with pytest.raises(ConflictError, match="archived"):
+        client.images.upload(DATASET, tmp_path / "a.png")
+    client.images.delete(DATASET, "a.png")  # archiving again is no error
+
+
+def test_permanent_delete_needs_admin(fake: FakePictograph, tmp_path: Path) -> None:
+    with role_client(fake, "member") as member:
+        image = member.images.upload(DATASET, write_image(tmp_path / "a.png"))
+        before = world_state(fake)
+        with pytest.raises(ForbiddenError):
+            member.images.delete(DATASET, image.id, permanent=True)
+        assert world_state(fake) == before
+        member.images.delete(DATASET, image.id)
+    with role_client(fake, "admin") as admin:
+        admin.images.delete(DATASET, image.id, permanent=True)
+        with pytest.raises(NotFoundError):
+            admin.images.get(DATASET, image.id)
+        # The name is free again; the new image has a new id.
+        again = admin.images.upload(DATASET, tmp_path / "a.png")
+        assert again.id != image.id
+    with role_client(fake, "viewer") as viewer, pytest.raises(ForbiddenError):
+        viewer.images.delete(DATASET, again.id)
+
+
+async def test_async_delete(aclient: pictograph.AsyncClient) -> None:
+    image = (await aclient.images.list(DATASET, limit=1))[0]
+    await aclient.images.delete(DATASET, image.filename)
+    assert (await aclient.images.get(DATASET, image.id)).is_archived
+    await aclient.images.delete(DATASET, image.id, permanent=True)
+    with pytest.raises(NotFoundError):
+        await aclient.images.get(DATASET, image.id)
+
+
+# ── review, split, assign_splits, tags ──
+
+
+def test_review_moves_an_image_between_stages(client: pictograph.Client) -> None:
+    image = client.images.list(DATASET, status="new", limit=1)[0]
+    assert client.images.review(DATASET, image.id, "approve") == "complete"
+    assert client.datasets.get(DATASET).completed_image_count == 13
+    assert client.images.review(DATASET, image.filename, "request_changes", note="tighter") == (
+        "annotate"
+    )
+    assert client.images.get(DATASET, image.id).status == "annotate"
+
+
+def test_review_refuses_an_unknown_action(fake: FakePictograph) -> None:
+    with raw(fake) as http:
+        response = http.post(f"{DEV}/images/{DATASET}/img-00001.jpg/review", json={"action": "ok"})
+    assert response.status_code == 422
+
+
+def test_set_split_and_clear_it(client: pictograph.Client) -> None:
+    image = client.images.list(DATASET, limit=1)[0]
+    assert client.images.set_split(DATASET, image.id, "train") == "train"
+    assert client.images.get(DATASET, image.id).split == "train"
+    assert client.images.set_split(DATASET, image.filename, None) is None
+    assert client.images.get(DATASET, image.id).split is None
+
+
+def test_set_split_refuses_an_unknown_split(fake: FakePictograph) -> None:
+    with raw(fake) as http:
+        response = http.post(f"{DEV}/images/{DATASET}/img-00001.jpg/split", json={"split": "dev"})
+    assert response.status_code == 422
+
+
+def test_assign_splits_is_deterministic_under_its_seed(
+    fake: FakePictograph, client: pictograph.Client
+) -> None:
+    counts = client.images.assign_splits(DATASET, train=70, val=20, test=10, seed=7)
+    assert counts == {"processed": 20, "train": 14, "val": 4, "test": 2}
+    first = {i.id: i.split for i in client.images.iter(DATASET)}
+    assert client.images.assign_splits(DATASET, seed=7) == counts
+    assert {i.id: i.split for i in client.images.iter(DATASET)} == first
+    client.images.assign_splits(DATASET, seed=8)
+    assert {i.id: i.split for i in client.images.iter(DATASET)} != first
+    assert client.images.assign_splits(DATASET, train=80, val=20, test=0) == {
+        "processed": 20,
+        "train": 16,
+        "val": 4,
+        "test": 0,
+    }
+
+
+def test_assign_splits_refusals(fake: FakePictograph, client: pictograph.Client) -> None:
+    before = world_state(fake)
+    with pytest.raises(ConflictError, match="embedding"):
+        client.images.assign_splits(DATASET, mode=EMBEDDING)
+    with pytest.raises(ValidationError):
+        client.images.assign_splits(DATASET, train=50, val=20, test=10)
+    with pytest.raises(ValidationError):
+        client.images.assign_splits(DATASET, train=120, val=-10, test=-10)
+    assert world_state(fake) == before
+
+
+def test_bulk_tag_adds_and_removes(client: pictograph.Client) -> None:
+    ids = [i.id for i in client.images.list(DATASET, limit=3)]
+    assert client.images.bulk_tag(DATASET, [*ids, "not-an-id"], ["cat", "day"]) == 3
+    assert client.images.bulk_tag(DATASET, ids[:1], ["cat", "night"]) == 1
+    assert client.images.get(DATASET, ids[0]).tags == ["cat", "day", "night"]
+    assert client.images.bulk_tag(DATASET, ids, ["cat"], add=False) == 3
+    assert client.images.get(DATASET, ids[0]).tags == ["day", "night"]
+    assert client.images.get(DATASET, ids[1]).tags == ["day"]
+
+
+def test_member_reviews_and_viewer_cannot(fake: FakePictograph) -> None:
+    with role_client(fake, "member") as member:
+        assert member.images.review(DATASET, "img-00020.jpg", "approve") == "complete"
+        member.images.set_split(DATASET, "img-00020.jpg", "val")
+    with role_client(fake, "viewer") as viewer:
+        before = world_state(fake)
+        with pytest.raises(ForbiddenError):
+            viewer.images.review(DATASET, "img-00019.jpg", "approve")
+        with pytest.raises(ForbiddenError):
+            viewer.images.set_split(DATASET, "img-00019.jpg", "val")
+        with pytest.raises(ForbiddenError):
+            viewer.images.assign_splits(DATASET)
+        with pytest.raises(ForbiddenError):
+            viewer.images.bulk_tag(DATASET, [], ["x"])
+        assert world_state(fake) == before
+
+
+async def test_async_review_split_assign_and_tag(aclient: pictograph.AsyncClient) -> None:
+    image = (await aclient.images.list(DATASET, status="new", limit=1))[0]
+    assert await aclient.images.review(DATASET, image.id, "approve") == "complete"
+    assert await aclient.images.set_split(DATASET, image.id, "test") == "test"
+    counts = await aclient.images.assign_splits(DATASET, seed=1)
+    assert counts["processed"] == 20
+    assert await aclient.images.bulk_tag(DATASET, [image.id], ["x"]) == 1

@@ -1,25 +1,173 @@
-"""Exports: a frozen selection of a dataset's images, ready for training."""
+"""Exports: a frozen selection of a dataset's images, processed on the virtual clock.
+
+An export names its images when it is created and never changes them after. It then
+waits :data:`QUEUE_SECONDS` (``pending``), processes for a time that grows with its
+images (``processing``), and ends ``completed`` (its ZIP ready) or ``failed``. Like
+training runs, nothing runs in the background: :meth:`ExportService.advance_to` replays
+whatever the clock has passed whenever the world catches up.
+"""
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+import io
+import json
+import math
+import re
+import struct
+import zipfile
+import zlib
+from collections import deque
+from dataclasses import dataclass
+from datetime import timedelta
+from typing import TYPE_CHECKING, Any
 
-from pictograph_testing.world.errors import Conflict
+from pictograph_testing.world.errors import Conflict, InvalidRequest, NotFound, field_error
+from pictograph_testing.world.ids import splitmix64
 from pictograph_testing.world.state import Export
 
 if TYPE_CHECKING:
     from collections.abc import Sequence
 
-    from pictograph_testing.world.state import Dataset, World
+    from pictograph_testing.world.state import ApiKey, Dataset, Image, World
 
-__all__ = ["ExportService"]
+__all__ = [
+    "EXPORT_FORMATS",
+    "EXPORT_STATUSES",
+    "FINAL_STATUSES",
+    "QUEUE_SECONDS",
+    "ExportJob",
+    "ExportService",
+    "FrozenImage",
+    "processing_seconds",
+]
+
+EXPORT_FORMATS = (
+    "pictograph",
+    "darwin",
+    "coco",
+    "yolo",
+    "yolo_obb",
+    "yolo_pose",
+    "dota",
+    "pascal_voc",
+    "cvat",
+    "datumaro",
+    "labelme",
+    "csv",
+)
+EXPORT_STATUSES = ("pending", "processing", "completed", "failed")
+FINAL_STATUSES = frozenset({"completed", "failed"})
+"""Where an export ends; an export added by a test may also start there (it never ran)."""
+QUEUE_SECONDS = 2.0
+"""How long a new export waits for an export worker (``pending``)."""
+BASE_SECONDS = 3.0
+SECONDS_PER_IMAGE = 0.05
+SECONDS_PER_IMAGE_BYTES = 0.25
+"""Extra processing per image when the ZIP carries the image files too."""
+DOWNLOAD_TTL_SECONDS = 7 * 24 * 3600.0
+"""How long a completed export's ZIP is kept (the ``expires_at`` soft TTL)."""
+DEFAULT_FAILURE = "Export processing failed: the export worker stopped unexpectedly."
+_SPLIT_DIRECTORIES = {"train": "train", "val": "valid", "test": "test"}
+
+
+def processing_seconds(images: int, include_images: bool) -> float:
+    """How long an export of ``images`` images processes (deterministic)."""
+    per_image = SECONDS_PER_IMAGE + (SECONDS_PER_IMAGE_BYTES if include_images else 0.0)
+    return round(BASE_SECONDS + per_image * images, 3)
+
+
+@dataclass(frozen=True)
+class FrozenImage:
+    """An image as the export saw it at creation: what its ZIP is built from."""
+
+    id: str
+    filename: str
+    directory_path: str
+    content_type: str
+    width: int | None
+    height: int | None
+    status: str
+    split: str | None
+    tags: tuple[str, ...]
+    annotations: tuple[dict[str, Any], ...]
+    content: bytes | None
+
+    @property
+    def path(self) -> str:
+        directory = self.directory_path.strip("/")
+        return f"{directory}/{self.filename}" if directory else self.filename
+
+
+@dataclass
+class ExportJob:
+    """An export's life on the clock, beside the export itself."""
+
+    seq: int
+    runs_before: int
+    """Training runs created before this export (orders jobs created at one instant)."""
+    organize_by_split: bool
+    processing_at: float
+    ends_at: float
+    failure: str | None
+    """The error the export fails with when processing ends; ``None``: it completes."""
+    contents: tuple[FrozenImage, ...]
+    classes: tuple[str, ...] = ()
+    """The dataset's class names when the export was made (the ZIP lists them)."""
+    completed_at: float | None = None
+    user_id: str | None = None
 
 
 class ExportService:
-    """Create exports and keep their lifecycle."""
+    """Create, find, delete exports and keep their lifecycle on the clock."""
 
     def __init__(self, world: World) -> None:
         self._world = world
+        self.jobs: dict[str, ExportJob] = {}
+        self.seq = 0
+        self._active: list[Export] = []
+        self._next_event = math.inf
+        self._failures: deque[str] = deque()
+
+    # ── knobs for tests ──
+
+    def fail_next(self, message: str = DEFAULT_FAILURE, *, count: int = 1) -> None:
+        """Make the next ``count`` exports fail with ``message`` when processing ends."""
+        if count < 1:
+            raise ValueError(f"count must be at least 1, got {count}")
+        self._failures.extend([message] * count)
+
+    @property
+    def pending_failures(self) -> tuple[str, ...]:
+        """The failures :meth:`fail_next` has queued and no export has taken yet."""
+        return tuple(self._failures)
+
+    # ── writes ──
+
+    def request(
+        self,
+        key: ApiKey,
+        dataset_ref: str,
+        name: str,
+        *,
+        export_format: str,
+        include_images: bool,
+        status_filter: str | None,
+        class_filter: Sequence[str] | None,
+        organize_by_split: bool,
+    ) -> Export:
+        """Create an export on behalf of an API key (``member`` or higher)."""
+        key.require("member", "create exports")
+        dataset = self._world.dataset(key.organization_id, dataset_ref)
+        return self.create(
+            dataset,
+            name,
+            export_format=export_format,
+            include_images=include_images,
+            status_filter=status_filter,
+            class_filter=class_filter,
+            organize_by_split=organize_by_split,
+            user_id=key.created_by,
+        )
 
     def create(
         self,
@@ -30,14 +178,22 @@ class ExportService:
         include_images: bool = False,
         status_filter: str | None = None,
         class_filter: Sequence[str] | None = None,
+        organize_by_split: bool = False,
         status: str = "pending",
+        user_id: str | None = None,
     ) -> Export:
         """Freeze the dataset's images that match the filters into a new export.
 
         ``status_filter`` matches the image status exactly (``None`` or ``"all"``: every
         stage); ``class_filter`` keeps images with at least one annotation of those classes.
+        ``status`` is where the export starts: ``pending`` and ``processing`` go on along
+        the clock, ``completed`` and ``failed`` are final at once.
         """
         world = self._world
+        if export_format not in EXPORT_FORMATS:
+            raise InvalidRequest(f"Unknown export format '{export_format}'.")
+        if status not in EXPORT_STATUSES:
+            raise ValueError(f"unknown export status {status!r}; choose one of {EXPORT_STATUSES}")
         if any(e.dataset_id == dataset.id and e.name == name for e in world.exports.values()):
             raise Conflict(f"An export named '{name}' already exists in dataset '{dataset.name}'")
         wanted = None if status_filter in (None, "all") else status_filter
@@ -48,10 +204,8 @@ class ExportService:
             if (wanted is None or image.status == wanted)
             and (classes is None or any(a.get("name") in classes for a in image.annotations))
         ]
-        annotations = sum(
-            sum(1 for a in image.annotations if classes is None or a.get("name") in classes)
-            for image in images
-        )
+        contents = tuple(_freeze(image, classes) for image in images)
+        now = world.now()
         export = Export(
             id=world.ids.uuid(),
             organization_id=dataset.organization_id,
@@ -64,9 +218,391 @@ class ExportService:
             status_filter=wanted,
             class_filter=list(class_filter) if class_filter else None,
             image_ids=[image.id for image in images],
-            annotation_count=annotations,
-            created_at=world.now(),
+            annotation_count=sum(len(frozen.annotations) for frozen in contents),
+            created_at=now,
             error_message="Export failed." if status == "failed" else None,
         )
-        world.exports[export.id] = export
+        if status in FINAL_STATUSES:
+            processing_at = ends_at = now
+            failure = export.error_message
+        else:
+            processing_at = now + (QUEUE_SECONDS if status == "pending" else 0.0)
+            ends_at = processing_at + processing_seconds(len(images), include_images)
+            failure = self._failures.popleft() if self._failures else None
+        self.seq += 1
+        job = ExportJob(
+            seq=self.seq,
+            runs_before=len(world.runs),
+            organize_by_split=organize_by_split,
+            processing_at=processing_at,
+            ends_at=ends_at,
+            failure=failure,
+            contents=contents,
+            classes=tuple(dataset.class_names),
+            completed_at=now if status in FINAL_STATUSES else None,
+            user_id=user_id,
+        )
+        self.restore(export, job)
         return export
+
+    def adopt(self, export: Export, **lifecycle: Any) -> ExportJob:
+        """Restore a saved export: its contents re-frozen from its images, then its job.
+
+        ``lifecycle`` holds the :class:`ExportJob` fields other than ``contents``.
+        """
+        classes = set(export.class_filter) if export.class_filter else None
+        images = self._world.images
+        contents = tuple(_freeze(images[i], classes) for i in export.image_ids if i in images)
+        lifecycle["classes"] = tuple(lifecycle.get("classes", ()))
+        job = ExportJob(contents=contents, **lifecycle)
+        self.restore(export, job)
+        return job
+
+    def restore(self, export: Export, job: ExportJob) -> None:
+        """Put an export and its job into the world (creation, or loading a scenario)."""
+        self._world.exports[export.id] = export
+        self.jobs[export.id] = job
+        self.seq = max(self.seq, job.seq)
+        if export.status not in FINAL_STATUSES:
+            self._active.append(export)
+            self._next_event = min(self._next_event, _next_time(export, job))
+
+    def delete(self, key: ApiKey, export: Export) -> None:
+        """Delete an export (``admin`` or higher); its runs keep their own record."""
+        key.require("admin", "delete exports")
+        self._forget(export)
+
+    def bulk_delete(self, key: ApiKey, export_ids: Sequence[str]) -> tuple[list[str], list[str]]:
+        """Delete the organization's exports among ``export_ids``; report the rest."""
+        key.require("admin", "delete exports")
+        if not export_ids:
+            raise InvalidRequest(
+                "export_ids must name at least one export.",
+                errors=[
+                    field_error(
+                        ("body", "export_ids"), "List should have at least 1 item", "too_short"
+                    )
+                ],
+            )
+        succeeded: list[str] = []
+        not_found: list[str] = []
+        for export_id in dict.fromkeys(export_ids):
+            export = self._world.exports.get(export_id.lower())
+            if export is None or export.organization_id != key.organization_id:
+                not_found.append(export_id)
+                continue
+            self._forget(export)
+            succeeded.append(export_id)
+        return succeeded, not_found
+
+    def _forget(self, export: Export) -> None:
+        del self._world.exports[export.id]
+        self.discard(export)
+
+    def discard(self, export: Export) -> None:
+        """Drop the lifecycle of an export that left the world (deleted with its dataset)."""
+        self.jobs.pop(export.id, None)
+        if export in self._active:
+            self._active.remove(export)
+
+    # ── reads ──
+
+    def job(self, export: Export) -> ExportJob:
+        return self.jobs[export.id]
+
+    def by_id(self, key: ApiKey, ref: str) -> Export:
+        """The organization's export with this UUID, or 404."""
+        export = self._world.exports.get(ref.lower())
+        if export is None or export.organization_id != key.organization_id:
+            raise NotFound(
+                f"Export '{ref}' not found (an export is addressed by its id, or by its "
+                f"name with ?dataset=<dataset name or id>)"
+            )
+        return export
+
+    def by_name(self, key: ApiKey, dataset_ref: str, name: str) -> Export:
+        """The export called ``name`` in the dataset (a name or id); its id works too."""
+        dataset = self._world.dataset(key.organization_id, dataset_ref)
+        for export in self._world.exports.values():
+            if export.dataset_id == dataset.id and export.name == name:
+                return export
+        by_id = self._world.exports.get(name.lower())
+        if by_id is not None and by_id.dataset_id == dataset.id:
+            return by_id
+        raise NotFound(f"Export '{name}' not found in dataset '{dataset.name}'")
+
+    def listing(self, key: ApiKey, *, dataset_ref: str | None, status: str | None) -> list[Export]:
+        """The organization's exports, newest first, filtered."""
+        world = self._world
+        dataset_id: str | None = None
+        if dataset_ref is not None:
+            try:
+                dataset_id = world.dataset(key.organization_id, dataset_ref).id
+            except NotFound:
+                return []
+        exports = [
+            e
+            for e in world.exports.values()
+            if e.organization_id == key.organization_id
+            and (dataset_id is None or e.dataset_id == dataset_id)
+            and (status is None or e.status == status)
+        ]
+        exports.sort(key=lambda e: (e.created_at, self.jobs[e.id].seq), reverse=True)
+        return exports
+
+    # ── the clock ──
+
+    def advance_to(self, now: float) -> None:
+        """Start and end, in time order, every export whose moment is at or before ``now``."""
+        if now < self._next_event:
+            return
+        exports = self._world.exports
+        for gone in [e for e in self._active if exports.get(e.id) is not e]:
+            # Deleted with its dataset: it ends quietly, with no one left to tell.
+            self.discard(gone)
+        for export in sorted(
+            self._active, key=lambda e: (self.jobs[e.id].ends_at, self.jobs[e.id].seq)
+        ):
+            job = self.jobs[export.id]
+            if export.status == "pending" and now >= job.processing_at:
+                export.status = "processing"
+            if export.status == "processing" and now >= job.ends_at:
+                self._end(export, job)
+        self._active = [e for e in self._active if e.status not in FINAL_STATUSES]
+        self._next_event = min(
+            (_next_time(e, self.jobs[e.id]) for e in self._active), default=math.inf
+        )
+
+    def _end(self, export: Export, job: ExportJob) -> None:
+        at = job.ends_at
+        if job.failure is None:
+            export.status = "completed"
+        else:
+            export.status = "failed"
+            export.error_message = job.failure
+        job.completed_at = at
+        self._world.feeds.export_ended(export, at, job.user_id)
+
+    # ── the archive ──
+
+    def archive(self, export: Export) -> bytes:
+        """The export's ZIP (built once, from the images as they were at creation)."""
+        job = self.jobs[export.id]
+        return self._world.storage.cached(
+            (export.id, "export.zip"), lambda: build_archive(self._world, export, job)
+        )
+
+    def download_path(self, export: Export) -> str:
+        """Mint a signed storage path for the export's ZIP (one per request, as the API does)."""
+        filename = re.sub(r"[^A-Za-z0-9._-]+", "_", export.name).strip("_") or "export"
+        return self._world.storage.sign(
+            f"{filename}.zip", "application/zip", lambda: self.archive(export)
+        )
+
+
+def _next_time(export: Export, job: ExportJob) -> float:
+    return job.processing_at if export.status == "pending" else job.ends_at
+
+
+def _freeze(image: Image, classes: set[str] | None) -> FrozenImage:
+    annotations = tuple(
+        dict(a) for a in image.annotations if classes is None or a.get("name") in classes
+    )
+    return FrozenImage(
+        id=image.id,
+        filename=image.filename,
+        directory_path=image.directory_path,
+        content_type=image.content_type,
+        width=image.width,
+        height=image.height,
+        status=image.status,
+        split=image.split,
+        tags=tuple(image.tags),
+        annotations=annotations,
+        content=image.content,
+    )
+
+
+# ── building the ZIP ──
+
+
+def build_archive(world: World, export: Export, job: ExportJob) -> bytes:
+    """Write the export's ZIP: a manifest, the annotations in the export's format, images.
+
+    ``pictograph`` (and every format the fake does not model in detail) holds one JSON
+    file per image; ``coco`` one ``annotations.json`` per split directory; the ``yolo``
+    family one label file per image and a ``data.yaml``. With ``organize_by_split`` each
+    image goes under ``train/``, ``valid/`` or ``test/`` (no split: ``train/``).
+    """
+    classes = list(job.classes)
+    moment = world.clock.start + timedelta(seconds=export.created_at)
+    stamp = (moment.year, moment.month, moment.day, moment.hour, moment.minute, moment.second)
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:
+
+        def write(name: str, content: bytes) -> None:
+            info = zipfile.ZipInfo(name, date_time=stamp)
+            info.compress_type = zipfile.ZIP_DEFLATED
+            info.external_attr = 0o644 << 16
+            # Pinned, or the bytes would depend on the platform that wrote them.
+            info.create_system = 3
+            archive.writestr(info, content)
+
+        groups: dict[str, list[FrozenImage]] = {}
+        for image in job.contents:
+            prefix = _split_prefix(image) if job.organize_by_split else ""
+            groups.setdefault(prefix, []).append(image)
+        entries = []
+        for prefix, images in groups.items():
+            if export.format == "coco":
+                write(f"{prefix}annotations.json", _json(_coco(images, classes)))
+            for image in images:
+                entry: dict[str, Any] = {"id": image.id, "path": image.path, "split": image.split}
+                if export.format in ("yolo", "yolo_obb", "yolo_pose"):
+                    label = f"{prefix}labels/{_stem(image.path)}.txt"
+                    write(label, _yolo_labels(image, classes).encode())
+                    entry["labels"] = label
+                elif export.format != "coco":
+                    name = f"{prefix}annotations/{image.path}.json"
+                    write(name, _json(_pictograph(image)))
+                    entry["annotations"] = name
+                if export.include_images:
+                    name = f"{prefix}images/{image.path}"
+                    write(name, _image_bytes(world, image))
+                    entry["image"] = name
+                entries.append(entry)
+        if export.format in ("yolo", "yolo_obb", "yolo_pose"):
+            names = "".join(f"  {i}: {json.dumps(n)}\n" for i, n in enumerate(classes))
+            write("data.yaml", f"nc: {len(classes)}\nnames:\n{names}".encode())
+        manifest = {
+            "schema_version": 1,
+            "export": {
+                "id": export.id,
+                "name": export.name,
+                "format": export.format,
+                "dataset_id": export.dataset_id,
+                "dataset_name": export.dataset_name,
+                "status_filter": export.status_filter,
+                "class_filter": export.class_filter,
+                "include_images": export.include_images,
+                "organize_by_split": job.organize_by_split,
+            },
+            "classes": classes,
+            "image_count": len(job.contents),
+            "annotation_count": export.annotation_count,
+            "images": entries,
+        }
+        write("manifest.json", _json(manifest))
+    return buffer.getvalue()
+
+
+def _json(document: Any) -> bytes:
+    return json.dumps(document, indent=2, ensure_ascii=False).encode()
+
+
+def _split_prefix(image: FrozenImage) -> str:
+    return _SPLIT_DIRECTORIES.get(image.split or "train", "train") + "/"
+
+
+def _stem(path: str) -> str:
+    head, dot, _ = path.rpartition(".")
+    return head if dot else path
+
+
+def _pictograph(image: FrozenImage) -> dict[str, Any]:
+    return {
+        "image": image.filename,
+        "image_id": image.id,
+        "directory_path": image.directory_path,
+        "width": image.width,
+        "height": image.height,
+        "status": image.status,
+        "split": image.split,
+        "tags": list(image.tags),
+        "annotations": list(image.annotations),
+    }
+
+
+def _box(annotation: dict[str, Any]) -> tuple[float, float, float, float] | None:
+    box = annotation.get("bounding_box")
+    if not isinstance(box, dict):
+        return None
+    try:
+        return float(box["x"]), float(box["y"]), float(box["w"]), float(box["h"])
+    except (KeyError, TypeError, ValueError):
+        return None
+
+
+def _coco(images: list[FrozenImage], classes: list[str]) -> dict[str, Any]:
+    category = {name: i + 1 for i, name in enumerate(classes)}
+    coco_images = []
+    coco_annotations: list[dict[str, Any]] = []
+    for number, image in enumerate(images, start=1):
+        coco_images.append(
+            {"id": number, "file_name": image.path, "width": image.width, "height": image.height}
+        )
+        for annotation in image.annotations:
+            box = _box(annotation)
+            if box is None or annotation.get("name") not in category:
+                continue
+            coco_annotations.append(
+                {
+                    "id": len(coco_annotations) + 1,
+                    "image_id": number,
+                    "category_id": category[annotation["name"]],
+                    "bbox": list(box),
+                    "area": box[2] * box[3],
+                    "iscrowd": 0,
+                }
+            )
+    return {
+        "images": coco_images,
+        "annotations": coco_annotations,
+        "categories": [{"id": i, "name": n} for n, i in category.items()],
+    }
+
+
+def _yolo_labels(image: FrozenImage, classes: list[str]) -> str:
+    width, height = image.width or 1, image.height or 1
+    lines = []
+    for annotation in image.annotations:
+        box = _box(annotation)
+        name = annotation.get("name")
+        if box is None or name not in classes:
+            continue
+        x, y, w, h = box
+        lines.append(
+            f"{classes.index(name)} {(x + w / 2) / width:.6f} {(y + h / 2) / height:.6f} "
+            f"{w / width:.6f} {h / height:.6f}\n"
+        )
+    return "".join(lines)
+
+
+def _image_bytes(world: World, image: FrozenImage) -> bytes:
+    """The image's own bytes; for one added by count, the bytes its image route serves."""
+    if image.content is not None:
+        return image.content
+    current = world.images.get(image.id)
+    if current is not None:
+        return world.image_service.content(current)[0]
+    return _placeholder_png(image)
+
+
+def _placeholder_png(image: FrozenImage) -> bytes:
+    """A solid-colour PNG of the image's size (its image is gone, so are its own bytes)."""
+    width, height = image.width or 64, image.height or 48
+    mixed = splitmix64(zlib.crc32(image.id.encode()))
+    pixel = bytes(((mixed >> shift) & 0xFF) for shift in (0, 8, 16))
+    raw = (b"\x00" + pixel * width) * height
+
+    def chunk(kind: bytes, payload: bytes) -> bytes:
+        body = kind + payload
+        return struct.pack(">I", len(payload)) + body + struct.pack(">I", zlib.crc32(body))
+
+    header = struct.pack(">IIBBBBB", width, height, 8, 2, 0, 0, 0)
+    return (
+        b"\x89PNG\r\n\x1a\n"
+        + chunk(b"IHDR", header)
+        + chunk(b"IDAT", zlib.compress(raw, 9))
+        + chunk(b"IEND", b"")
+    )

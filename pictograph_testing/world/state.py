@@ -115,6 +115,8 @@ class Dataset:
     image_ids: list[str] = field(default_factory=list)
     """The dataset's images, oldest first; counts are derived from them on every read."""
     readme: str | None = None
+    archived_at: float | None = None
+    """When the dataset was archived (hidden from the default list); ``None`` when active."""
 
     @property
     def class_names(self) -> list[str]:
@@ -292,11 +294,14 @@ class World:
         clock: VirtualClock,
         balance_usd: float,
         gpu_workers: dict[str, int] | None = None,
+        api_key: str | None = None,
     ) -> None:
         # Imported here: the services import this module for the entity types.
         from pictograph_testing.world.billing import Billing
         from pictograph_testing.world.datasets import DatasetService
         from pictograph_testing.world.exports import ExportService
+        from pictograph_testing.world.feeds import Feeds
+        from pictograph_testing.world.images import ImageService
         from pictograph_testing.world.models import ModelRegistry
         from pictograph_testing.world.storage import BlobStore
         from pictograph_testing.world.training import TrainingService
@@ -319,11 +324,13 @@ class World:
         self.billing = Billing(self)
         self.dataset_service = DatasetService(self)
         self.export_service = ExportService(self)
+        self.image_service = ImageService(self)
         self.training = TrainingService(self, gpu_workers or {})
         self.registry = ModelRegistry(self)
         self.storage = BlobStore(self)
+        self.feeds = Feeds(self)
         self.default_org = self.add_organization(balance_usd=balance_usd)
-        self.default_key = self.add_api_key(self.default_org.id, role="owner")
+        self.default_key = self.add_api_key(self.default_org.id, role="owner", secret=api_key)
 
     # ── time ──
 
@@ -334,6 +341,7 @@ class World:
         """Bring every simulated process up to the clock; return the virtual now."""
         now = self.clock.monotonic()
         self.training.advance_to(now)
+        self.export_service.advance_to(now)
         return now
 
     # ── organizations and keys ──
@@ -354,11 +362,22 @@ class World:
         self.ledgers[org_id] = []
         return org
 
-    def add_api_key(self, organization_id: str, *, role: Role, name: str | None = None) -> ApiKey:
+    def add_api_key(
+        self,
+        organization_id: str,
+        *,
+        role: Role,
+        name: str | None = None,
+        secret: str | None = None,
+    ) -> ApiKey:
+        """Mint a key; ``secret`` fixes its text (the offline server's ``--api-key``)."""
         if role not in _ROLE_RANK:
             raise ValueError(f"unknown role {role!r}; choose one of: {', '.join(ROLES)}")
+        generated = f"pk_live_{self.ids.hex(32)}"
+        if secret is not None and (not secret.strip() or secret in self.api_keys):
+            raise ValueError("an API key must be non-blank and not already in use")
         key = ApiKey(
-            key=f"pk_live_{self.ids.hex(32)}",
+            key=secret.strip() if secret is not None else generated,
             key_id=self.ids.uuid(),
             organization_id=organization_id,
             role=role,

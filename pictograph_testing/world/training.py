@@ -460,6 +460,7 @@ class TrainingService:
         world.billing.settle(run, elapsed)
         if status == "completed":
             run.model_id = world.registry.record_training(run, at)
+        world.feeds.run_ended(run, at)
         if run in tier.busy:
             tier.busy.remove(run)
             if tier.waiting:

@@ -1,0 +1,516 @@
+"""Named world states: JSON documents a fake loads with one call, and snapshots of worlds.
+
+A scenario names the fake's settings (profile, seed, balance, clock) and what the
+default organization holds: datasets with their images (status, split, tags,
+annotations; never bytes) and exports, API keys, ledger entries and notifications.
+Hand-written scenarios say only what matters and let the fake mint the rest; a
+snapshot (:func:`snapshot`) records every id, timestamp and the id generator's state, so
+the world it loads into answers exactly as the one it was taken from. The format is
+described in ``fixtures/README.md``.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import os
+from dataclasses import dataclass
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from pictograph_testing.clock import DEFAULT_START, format_timestamp
+from pictograph_testing.world.errors import ApiRefusal
+from pictograph_testing.world.exports import ExportJob
+from pictograph_testing.world.feeds import Notification
+from pictograph_testing.world.state import (
+    IMAGE_STATUSES,
+    ApiKey,
+    Dataset,
+    Export,
+    Image,
+    LedgerEntry,
+    Organization,
+)
+
+if TYPE_CHECKING:
+    from collections.abc import Mapping
+
+    from pictograph_testing.world.state import World
+
+__all__ = [
+    "SCHEMA_VERSION",
+    "Scenario",
+    "available_scenarios",
+    "fake_settings",
+    "load_scenario",
+    "save_scenario",
+    "snapshot",
+]
+
+SCHEMA_VERSION = 1
+_PACKAGE = Path(__file__).resolve().parent
+# Scenarios ship inside the package when it is built, and sit in the repository's
+# `fixtures/` in a checkout: look in both, the package first.
+SCENARIO_DIRECTORIES = (_PACKAGE / "fixtures", _PACKAGE.parent / "fixtures")
+
+_TOP_LEVEL = frozenset(
+    {
+        "schema_version",
+        "name",
+        "description",
+        "profile",
+        "seed",
+        "balance_usd",
+        "clock",
+        "organization",
+        "api_keys",
+        "ledger",
+        "datasets",
+        "notifications",
+        "pending_export_failures",
+        "ids",
+    }
+)
+_DATASET_EXTRAS = frozenset({"images", "synthetic_images", "exports"})
+_EXPORT_EXTRAS = frozenset({"organize_by_split", "job"})
+_IMAGE_TYPES = {".png": "image/png", ".webp": "image/webp", ".gif": "image/gif"}
+_DEFAULT_SIZE = (640, 480)
+_SPLITS = ("train", "val", "test", None)
+
+
+@dataclass(frozen=True)
+class Scenario:
+    """A parsed scenario document: the settings it gives a fake, and what it builds."""
+
+    name: str
+    document: dict[str, Any]
+
+    @property
+    def seed(self) -> int:
+        return int(self.document.get("seed", 0))
+
+    @property
+    def profile(self) -> str:
+        return str(self.document.get("profile", "classic"))
+
+    @property
+    def balance_usd(self) -> float:
+        return float(self.document.get("balance_usd", 100.0))
+
+    @property
+    def start(self) -> datetime:
+        text = (self.document.get("clock") or {}).get("start")
+        if text is None:
+            return DEFAULT_START
+        moment = datetime.fromisoformat(str(text).replace("Z", "+00:00"))
+        if moment.tzinfo is None:
+            moment = moment.replace(tzinfo=timezone.utc)
+        return moment
+
+    def apply(self, world: World) -> None:
+        """Build the scenario into a world freshly made with this scenario's settings."""
+        with world.lock:
+            try:
+                _Builder(world, self.name).build(self.document)
+            except ApiRefusal as refusal:
+                raise ValueError(f"scenario {self.name!r}: {refusal.message}") from None
+            except (KeyError, TypeError, AttributeError) as exc:
+                raise ValueError(
+                    f"scenario {self.name!r}: a required key is missing or a value has the "
+                    f"wrong shape ({type(exc).__name__}: {exc})"
+                ) from None
+
+
+def available_scenarios() -> list[str]:
+    """List the scenario names :func:`load_scenario` knows, sorted."""
+    names: set[str] = set()
+    for directory in SCENARIO_DIRECTORIES:
+        if directory.is_dir():
+            names.update(p.stem for p in directory.glob("*.json"))
+    return sorted(names)
+
+
+def load_scenario(ref: str | os.PathLike[str] | Mapping[str, Any]) -> Scenario:
+    """Read a scenario: a name from ``fixtures/``, a path to a JSON file, or a document."""
+    if not isinstance(ref, (str, os.PathLike)):
+        return _parsed(dict(ref), "<document>")
+    text = os.fspath(ref)
+    looks_like_path = isinstance(ref, os.PathLike) or text.endswith(".json") or os.sep in text
+    if looks_like_path:
+        path = Path(text).expanduser()
+        if not path.is_file():
+            raise ValueError(f"no scenario file at {path}")
+        return _parsed(_read(path), path.stem)
+    for directory in SCENARIO_DIRECTORIES:
+        path = directory / f"{text}.json"
+        if path.is_file():
+            return _parsed(_read(path), text)
+    known = ", ".join(available_scenarios()) or "none"
+    raise ValueError(f"unknown scenario {text!r}; known scenarios: {known}")
+
+
+def _read(path: Path) -> dict[str, Any]:
+    try:
+        document = json.loads(path.read_text(encoding="utf-8"))
+    except ValueError as exc:
+        raise ValueError(f"scenario file {path} is not valid JSON: {exc}") from None
+    if not isinstance(document, dict):
+        raise ValueError(f"scenario file {path} must hold a JSON object")
+    return document
+
+
+def _parsed(document: dict[str, Any], name: str) -> Scenario:
+    version = document.get("schema_version")
+    if version != SCHEMA_VERSION:
+        raise ValueError(
+            f"scenario {name!r} has schema_version {version!r}; this version of "
+            f"pictograph-testing reads schema_version {SCHEMA_VERSION}"
+        )
+    _only(document, _TOP_LEVEL, f"scenario {name!r}")
+    return Scenario(str(document.get("name", name)), document)
+
+
+def _only(document: Mapping[str, Any], allowed: frozenset[str], where: str) -> None:
+    unknown = sorted(set(document) - allowed)
+    if unknown:
+        raise ValueError(
+            f"{where}: unknown key(s) {', '.join(map(repr, unknown))}; "
+            f"allowed: {', '.join(sorted(allowed))}"
+        )
+
+
+def _field_names(cls: type) -> frozenset[str]:
+    return frozenset(f.name for f in dataclasses.fields(cls))
+
+
+def _values(entity: Any, *, skip: frozenset[str] = frozenset()) -> dict[str, Any]:
+    """An entity's dataclass fields as JSON values (tuples become lists)."""
+    out: dict[str, Any] = {}
+    for f in dataclasses.fields(entity):
+        if f.name in skip:
+            continue
+        value = getattr(entity, f.name)
+        out[f.name] = list(value) if isinstance(value, tuple) else value
+    return out
+
+
+# ── building a world from a document ──
+
+
+class _Builder:
+    """Apply one scenario document to one world, in the document's order."""
+
+    def __init__(self, world: World, name: str) -> None:
+        self.world = world
+        self.name = name
+
+    def build(self, document: Mapping[str, Any]) -> None:
+        world = self.world
+        elapsed = float((document.get("clock") or {}).get("elapsed_seconds", 0.0))
+        if elapsed:
+            world.clock.advance(elapsed)
+        if "organization" in document:
+            self._organization(document["organization"])
+        if "api_keys" in document:
+            self._api_keys(document["api_keys"])
+        for entry in document.get("ledger", []):
+            self._ledger_entry(entry)
+        for dataset in document.get("datasets", []):
+            self._dataset(dataset)
+        for entry in document.get("notifications", []):
+            self._notification(entry)
+        failures = document.get("pending_export_failures", [])
+        for message in failures:
+            world.export_service.fail_next(str(message))
+        if "ids" in document:
+            self._ids(document["ids"])
+
+    def _where(self, what: str) -> str:
+        return f"scenario {self.name!r}, {what}"
+
+    def _organization(self, record: Mapping[str, Any]) -> None:
+        world = self.world
+        _only(record, _field_names(Organization), self._where("organization"))
+        old = world.default_org
+        org = Organization(**{**_values(old), **record})
+        del world.organizations[old.id]
+        world.organizations[org.id] = org
+        world.ledgers[org.id] = world.ledgers.pop(old.id)
+        for key in world.api_keys.values():
+            if key.organization_id == old.id:
+                key.organization_id = org.id
+        world.default_org = org
+
+    def _api_keys(self, records: list[Mapping[str, Any]]) -> None:
+        world = self.world
+        org = world.default_org
+        allowed = _field_names(ApiKey) - {"organization_id"} | {"default"}
+        for old in [k for k in world.api_keys.values() if k.organization_id == org.id]:
+            del world.api_keys[old.key]
+        marked: ApiKey | None = None
+        owners: list[ApiKey] = []
+        for record in records:
+            _only(record, allowed, self._where("api_keys"))
+            fields = {k: v for k, v in record.items() if k != "default"}
+            if "key" in fields:
+                key = ApiKey(organization_id=org.id, **fields)
+                world.api_keys[key.key] = key
+            else:
+                key = world.add_api_key(
+                    org.id, role=fields.get("role", "member"), name=fields.get("name")
+                )
+            if record.get("default"):
+                marked = key
+            if key.role == "owner":
+                owners.append(key)
+        # The fake's own clients use the key marked default, else the first owner key.
+        default = marked or (owners[0] if owners else None)
+        if default is None:
+            raise ValueError(self._where("api_keys needs an owner key (or one marked default)"))
+        world.default_key = default
+
+    def _ledger_entry(self, record: Mapping[str, Any]) -> None:
+        world = self.world
+        org = world.default_org
+        _only(record, _field_names(LedgerEntry) - {"organization_id"}, self._where("ledger"))
+        if "id" in record:
+            world.ledgers[org.id].append(LedgerEntry(organization_id=org.id, **record))
+            return
+        world.billing.post(
+            org,
+            str(record["operation"]),
+            int(record["amount"]),
+            description=str(record.get("description", record["operation"])),
+            metadata=record.get("metadata"),
+        )
+
+    def _dataset(self, record: Mapping[str, Any]) -> None:
+        world = self.world
+        org = world.default_org
+        fields = _field_names(Dataset) - {"organization_id", "image_ids"}
+        _only(record, fields | _DATASET_EXTRAS, self._where(f"dataset {record.get('name')!r}"))
+        own = {k: v for k, v in record.items() if k in fields}
+        if "id" in own:
+            dataset = Dataset(organization_id=org.id, **own)
+            world.datasets[dataset.id] = dataset
+        else:
+            dataset = world.dataset_service.create(
+                org.id,
+                str(own["name"]),
+                annotation_types=own.get("annotation_types", ["bbox"]),
+                classes=own.get("classes", [{"name": "object", "type": "bbox"}]),
+                description=own.get("description"),
+                readme=own.get("readme"),
+            )
+        for image in record.get("images", []):
+            self._image(dataset, image)
+        if "images" in record and all("id" in i for i in record["images"]):
+            # Saved order is the dataset's order, whatever order adding them gives.
+            dataset.image_ids = [str(i["id"]) for i in record["images"]]
+        synthetic = record.get("synthetic_images")
+        if synthetic is not None:
+            _only(
+                synthetic,
+                frozenset({"count", "complete", "annotations_per_image"}),
+                self._where(f"dataset {dataset.name!r} synthetic_images"),
+            )
+            count = int(synthetic.get("count", 0))
+            complete = int(synthetic.get("complete", 0))
+            if not 0 <= complete <= count:
+                raise ValueError(
+                    self._where(f"dataset {dataset.name!r}: complete must be 0..count")
+                )
+            world.dataset_service.add_synthetic_images(
+                dataset,
+                count,
+                completed=complete,
+                annotations_per_image=int(synthetic.get("annotations_per_image", 2)),
+            )
+        for export in record.get("exports", []):
+            self._export(dataset, export)
+
+    def _image(self, dataset: Dataset, record: Mapping[str, Any]) -> None:
+        world = self.world
+        fields = _field_names(Image) - {"organization_id", "dataset_id", "content"}
+        _only(record, fields, self._where(f"an image of dataset {dataset.name!r}"))
+        filename = str(record["filename"])
+        width, height = _DEFAULT_SIZE
+        values: dict[str, Any] = {
+            "id": None,
+            "directory_path": "/",
+            "content_type": _IMAGE_TYPES.get(Path(filename).suffix.lower(), "image/jpeg"),
+            "file_size": 0,
+            "width": width,
+            "height": height,
+            "created_at": world.now(),
+            **record,
+        }
+        if values["id"] is None:
+            values["id"] = world.ids.uuid()
+        # The SDK parses both as strict literals: a typo here would surface as a 500 later.
+        if values.get("status", "new") not in IMAGE_STATUSES:
+            raise ValueError(
+                self._where(f"image {filename!r}: status must be one of {IMAGE_STATUSES}")
+            )
+        if values.get("split") not in _SPLITS:
+            raise ValueError(self._where(f"image {filename!r}: split must be one of {_SPLITS}"))
+        image = Image(organization_id=dataset.organization_id, dataset_id=dataset.id, **values)
+        world.image_service.add(dataset, image)
+
+    def _export(self, dataset: Dataset, record: Mapping[str, Any]) -> None:
+        world = self.world
+        fields = _field_names(Export) - {"organization_id", "dataset_id", "dataset_name"}
+        _only(
+            record,
+            fields | _EXPORT_EXTRAS,
+            self._where(f"export {record.get('name')!r} of dataset {dataset.name!r}"),
+        )
+        if "id" not in record:
+            world.export_service.create(
+                dataset,
+                str(record["name"]),
+                export_format=str(record.get("format", "pictograph")),
+                include_images=bool(record.get("include_images", False)),
+                status_filter=record.get("status_filter"),
+                class_filter=record.get("class_filter"),
+                organize_by_split=bool(record.get("organize_by_split", False)),
+                status=str(record.get("status", "completed")),
+            )
+            return
+        own = {k: v for k, v in record.items() if k in fields}
+        export = Export(
+            organization_id=dataset.organization_id,
+            dataset_id=dataset.id,
+            dataset_name=dataset.name,
+            **own,
+        )
+        lifecycle = dict(record.get("job") or {})
+        _only(
+            lifecycle,
+            _field_names(ExportJob) - {"contents"},
+            self._where(f"export {export.name!r} job"),
+        )
+        world.export_service.adopt(export, **lifecycle)
+
+    def _notification(self, record: Mapping[str, Any]) -> None:
+        feeds = self.world.feeds
+        _only(
+            record,
+            _field_names(Notification) - {"organization_id"},
+            self._where("notifications"),
+        )
+        entry = Notification(organization_id=self.world.default_org.id, **record)
+        feeds.notifications[entry.id] = entry
+        feeds.seq = max(feeds.seq, entry.seq)
+
+    def _ids(self, record: Mapping[str, Any]) -> None:
+        ids = self.world.ids
+        state = record["state"]
+        ids._rng.setstate((int(state[0]), tuple(int(v) for v in state[1]), state[2]))
+        ids._names = int(record.get("names", 0))
+
+
+# ── snapshots ──
+
+
+def snapshot(world: World) -> dict[str, Any]:
+    """Capture the world's default organization as an exact scenario document.
+
+    Loading it gives a world that answers the same calls with the same bytes (bar
+    ``X-Request-Id``). Training runs and trained models are not part of schema version 1:
+    a world holding any is refused with ``ValueError``, as are worlds with more than one
+    organization. Image bytes are not kept (images come back as if added by count).
+    """
+    with world.lock:
+        now = world.catch_up()
+        if world.runs or world.models:
+            raise ValueError(
+                "snapshot() cannot capture training runs or trained models yet (scenario "
+                f"schema_version {SCHEMA_VERSION} holds datasets, images, exports, API keys, "
+                "the ledger and notifications): take the snapshot before training"
+            )
+        if len(world.organizations) != 1:
+            raise ValueError("snapshot() captures a world with exactly one organization")
+        org = world.default_org
+        keys = []
+        for key in world.api_keys.values():
+            if key.organization_id == org.id:
+                entry = _values(key, skip=frozenset({"organization_id"}))
+                if key is world.default_key:
+                    entry["default"] = True
+                keys.append(entry)
+        datasets = [
+            _dataset_document(world, d)
+            for d in world.datasets.values()
+            if d.organization_id == org.id
+        ]
+        rng_state = world.ids._rng.getstate()
+        return {
+            "schema_version": SCHEMA_VERSION,
+            "description": "A snapshot of a pictograph-testing world.",
+            "profile": world.profile.name,
+            "seed": world.seed,
+            "balance_usd": org.allowance_micro_usd / 1_000_000,
+            "clock": {"start": format_timestamp(world.clock.start), "elapsed_seconds": now},
+            "organization": _values(org),
+            "api_keys": keys,
+            "ledger": [
+                _values(e, skip=frozenset({"organization_id"})) for e in world.ledgers[org.id]
+            ],
+            "datasets": datasets,
+            "notifications": [
+                _values(n, skip=frozenset({"organization_id"}))
+                for n in world.feeds.notifications.values()
+                if n.organization_id == org.id
+            ],
+            "pending_export_failures": list(world.export_service.pending_failures),
+            "ids": {
+                "state": [rng_state[0], list(rng_state[1]), rng_state[2]],
+                "names": world.ids._names,
+            },
+        }
+
+
+def _dataset_document(world: World, dataset: Dataset) -> dict[str, Any]:
+    document = _values(dataset, skip=frozenset({"organization_id", "image_ids"}))
+    document["images"] = [
+        _values(world.images[i], skip=frozenset({"organization_id", "dataset_id", "content"}))
+        for i in dataset.image_ids
+    ]
+    exports = sorted(
+        (e for e in world.exports.values() if e.dataset_id == dataset.id),
+        key=lambda e: world.export_service.job(e).seq,
+    )
+    document["exports"] = []
+    for export in exports:
+        entry = _values(export, skip=frozenset({"organization_id", "dataset_id", "dataset_name"}))
+        entry["job"] = _values(world.export_service.job(export), skip=frozenset({"contents"}))
+        document["exports"].append(entry)
+    return document
+
+
+def save_scenario(world: World, path: str | os.PathLike[str]) -> Path:
+    """Write :func:`snapshot` of the world to ``path`` as indented JSON; return the path."""
+    target = Path(path).expanduser()
+    target.parent.mkdir(parents=True, exist_ok=True)
+    text = json.dumps(snapshot(world), indent=2, ensure_ascii=False, sort_keys=False)
+    target.write_text(text + "\n", encoding="utf-8")
+    return target
+
+
+def fake_settings(
+    scenario: Scenario | None,
+    *,
+    seed: int | None,
+    profile: str | None,
+    balance_usd: float | None,
+    start: datetime | None,
+) -> tuple[int, str, float, datetime]:
+    """Pick a fake's seed, profile, balance and start: each argument given, else the scenario's."""
+    return (
+        seed if seed is not None else scenario.seed if scenario else 0,
+        profile if profile is not None else scenario.profile if scenario else "classic",
+        balance_usd if balance_usd is not None else scenario.balance_usd if scenario else 100.0,
+        start if start is not None else scenario.start if scenario else DEFAULT_START,
+    )

@@ -1,0 +1,344 @@
+"""What an organization can watch: its notifications, and its jobs (runs and exports).
+
+Notifications are written when something ends on the virtual clock (a run, an export);
+jobs are not stored at all but read from the runs and exports they describe, so the feed
+can never disagree with the resource it stands for.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+
+from pictograph_testing.world.errors import NotFound
+from pictograph_testing.world.training import live_status, running_snapshot
+
+if TYPE_CHECKING:
+    from pictograph_testing.world.exports import ExportJob
+    from pictograph_testing.world.state import ApiKey, Export, TrainingRun, World
+
+__all__ = [
+    "JOB_STATUSES",
+    "JOB_STATUS_FILTERS",
+    "Feeds",
+    "JobView",
+    "Notification",
+]
+
+JOB_STATUSES = ("queued", "running", "completed", "failed", "cancelled")
+JOB_STATUS_FILTERS = ("active", "finished", "all", *JOB_STATUSES)
+_ACTIVE = frozenset({"queued", "running"})
+JOB_LIST_LIMIT = 1000
+"""The API reads at most the newest thousand jobs of a filter."""
+_RUN_JOB_STATUS = {"pending": "queued", "queued": "queued"}
+_EXPORT_JOB_STATUS = {"pending": "queued", "processing": "running"}
+
+
+@dataclass
+class Notification:
+    """One event in an organization's feed."""
+
+    id: str
+    seq: int
+    organization_id: str
+    type: str
+    title: str
+    created_at: float
+    user_id: str | None = None
+    message: str | None = None
+    metadata: dict[str, Any] | None = None
+    read: bool = False
+
+
+@dataclass(frozen=True)
+class JobView:
+    """A run or an export as the jobs feed shows it, at one instant."""
+
+    id: str
+    type: str
+    status: str
+    progress: float | None
+    name: str
+    dataset_id: str
+    error: str | None
+    created_at: float
+    updated_at: float
+    completed_at: float | None
+    cancellable: bool
+    detail: dict[str, Any] = field(default_factory=dict)
+    order: tuple[float, int, int, int] = (0.0, 0, 0, 0)
+    """Creation order across kinds: the later-created job sorts higher."""
+
+    @property
+    def active(self) -> bool:
+        return self.status in _ACTIVE
+
+
+class Feeds:
+    """Write notifications as things end; read notifications and jobs per organization."""
+
+    def __init__(self, world: World) -> None:
+        self._world = world
+        self.notifications: dict[str, Notification] = {}
+        self.seq = 0
+
+    # ── events ──
+
+    def notify(
+        self,
+        organization_id: str,
+        kind: str,
+        title: str,
+        *,
+        at: float,
+        message: str | None = None,
+        metadata: dict[str, Any] | None = None,
+        user_id: str | None = None,
+    ) -> Notification:
+        """Append one notification to the organization's feed."""
+        self.seq += 1
+        entry = Notification(
+            id=self._world.ids.uuid(),
+            seq=self.seq,
+            organization_id=organization_id,
+            type=kind,
+            title=title,
+            created_at=at,
+            user_id=user_id,
+            message=message,
+            metadata=metadata,
+        )
+        self.notifications[entry.id] = entry
+        return entry
+
+    def run_ended(self, run: TrainingRun, at: float) -> None:
+        """Tell the run's organization that it completed or failed (a cancel is not news)."""
+        if run.status == "completed" and run.model_id is not None:
+            model = self._world.models.get(run.model_id)
+            name = model.name if model is not None else run.name
+            self.notify(
+                run.organization_id,
+                "training_complete",
+                "Training complete",
+                at=at,
+                message=f"Your model '{name}' is ready.",
+                metadata={
+                    "run_id": run.id,
+                    "model_id": run.model_id,
+                    "dataset_id": run.dataset_id,
+                },
+                user_id=run.created_by,
+            )
+        elif run.status == "failed":
+            self.notify(
+                run.organization_id,
+                "training_failed",
+                "Training failed",
+                at=at,
+                message=f"Training run '{run.name}' failed: {run.error_message}",
+                metadata={"run_id": run.id, "dataset_id": run.dataset_id},
+                user_id=run.created_by,
+            )
+
+    def export_ended(self, export: Export, at: float, user_id: str | None) -> None:
+        """Tell the export's organization that it is ready, or that it failed."""
+        metadata = {
+            "export_id": export.id,
+            "dataset_id": export.dataset_id,
+            "export_name": export.name,
+        }
+        if export.status == "completed":
+            self.notify(
+                export.organization_id,
+                "export_ready",
+                "Export ready",
+                at=at,
+                message=f"Export '{export.name}' of dataset '{export.dataset_name}' is ready "
+                "to download.",
+                metadata=metadata,
+                user_id=user_id,
+            )
+        elif export.status == "failed":
+            self.notify(
+                export.organization_id,
+                "export_failed",
+                "Export failed",
+                at=at,
+                message=f"Export '{export.name}' failed: {export.error_message}",
+                metadata=metadata,
+                user_id=user_id,
+            )
+
+    # ── notifications ──
+
+    def listing(self, key: ApiKey, *, unread_only: bool) -> list[Notification]:
+        """The organization's notifications, newest first."""
+        found = [
+            n
+            for n in self.notifications.values()
+            if n.organization_id == key.organization_id and not (unread_only and n.read)
+        ]
+        found.sort(key=lambda n: (n.created_at, n.seq), reverse=True)
+        return found
+
+    def unread_count(self, key: ApiKey) -> int:
+        return sum(
+            1
+            for n in self.notifications.values()
+            if n.organization_id == key.organization_id and not n.read
+        )
+
+    def find(self, key: ApiKey, notification_id: str) -> Notification:
+        found = self.notifications.get(notification_id.lower())
+        if found is None or found.organization_id != key.organization_id:
+            raise NotFound(f"Notification '{notification_id}' not found")
+        return found
+
+    def mark_read(self, key: ApiKey, notification_id: str) -> Notification:
+        """Mark one notification read; marking it again changes nothing."""
+        found = self.find(key, notification_id)
+        found.read = True
+        return found
+
+    def mark_all_read(self, key: ApiKey) -> int:
+        """Mark every unread notification of the organization read; return how many."""
+        marked = 0
+        for entry in self.notifications.values():
+            if entry.organization_id == key.organization_id and not entry.read:
+                entry.read = True
+                marked += 1
+        return marked
+
+    def delete(self, key: ApiKey, notification_id: str) -> None:
+        del self.notifications[self.find(key, notification_id).id]
+
+    # ── jobs ──
+
+    def jobs(self, key: ApiKey, *, status: str, kind: str | None) -> list[JobView]:
+        """The organization's runs and exports as jobs, newest first, filtered.
+
+        ``status`` is ``active``, ``finished``, ``all`` or one job status; ``kind`` a job
+        type (kinds the fake does not simulate simply have no jobs). At most the newest
+        :data:`JOB_LIST_LIMIT` are returned, as the API reads no further.
+        """
+        world = self._world
+        now = world.now()
+        views: list[JobView] = []
+        if kind in (None, "training"):
+            views.extend(
+                run_job(run, now)
+                for run in world.runs.values()
+                if run.organization_id == key.organization_id
+            )
+        if kind in (None, "export"):
+            views.extend(
+                export_job(export, world.export_service.job(export), now)
+                for export in world.exports.values()
+                if export.organization_id == key.organization_id
+            )
+        views = [v for v in views if _matches(v, status)]
+        views.sort(key=lambda v: v.order, reverse=True)
+        return views[:JOB_LIST_LIMIT]
+
+    def job(self, key: ApiKey, job_id: str) -> JobView:
+        """One job by its id (a run's or an export's); 404 for any other."""
+        world = self._world
+        ref = job_id.lower()
+        run = world.runs.get(ref)
+        if run is not None and run.organization_id == key.organization_id:
+            return run_job(run, world.now())
+        export = world.exports.get(ref)
+        if export is not None and export.organization_id == key.organization_id:
+            return export_job(export, world.export_service.job(export), world.now())
+        raise NotFound(f"Job '{job_id}' not found")
+
+
+def _matches(view: JobView, status: str) -> bool:
+    if status == "all":
+        return True
+    if status == "active":
+        return view.active
+    if status == "finished":
+        return not view.active
+    return view.status == status
+
+
+def run_job(run: TrainingRun, now: float) -> JobView:
+    """A training run as a job: its id, the jobs vocabulary, progress, and epochs."""
+    status = live_status(run, now)
+    status = _RUN_JOB_STATUS.get(status, status)
+    updated = run.history[-1][1] if run.history else run.created_at
+    epoch = 0
+    if run.terminal:
+        progress: float = float(run.final[0])
+        epoch = run.final[1]
+    elif status == "running":
+        snapshot = running_snapshot(run, now)
+        progress, epoch = float(snapshot[0]), snapshot[1]
+        assert run.started_at is not None
+        updated = max(updated, run.started_at)
+    else:
+        progress = 0.0
+    return JobView(
+        id=run.id,
+        type="training",
+        status=status,
+        progress=progress,
+        name=run.name,
+        dataset_id=run.dataset_id,
+        error=run.error_message,
+        created_at=run.created_at,
+        updated_at=updated,
+        completed_at=run.completed_at,
+        cancellable=not run.terminal,
+        detail={
+            "pipeline_type": run.pipeline_type,
+            "current_epoch": epoch,
+            "total_epochs": run.plan.epochs,
+            "gpu_type": run.gpu_type,
+        },
+        order=(run.created_at, run.seq, 0, 0),
+    )
+
+
+def export_job(export: Export, job: ExportJob, now: float) -> JobView:
+    """An export as a job: its id, ``pending`` read as ``queued``, progress while processing."""
+    status = _EXPORT_JOB_STATUS.get(export.status, export.status)
+    progress: float | None
+    if export.status == "completed":
+        progress = 100.0
+    elif export.status == "processing":
+        span = max(job.ends_at - job.processing_at, 1e-9)
+        progress = min(99.0, round(100.0 * (now - job.processing_at) / span, 1))
+    elif export.status == "pending":
+        progress = 0.0
+    else:
+        progress = None
+    if export.status in ("completed", "failed"):
+        updated = job.completed_at if job.completed_at is not None else export.created_at
+    elif export.status == "processing":
+        updated = max(export.created_at, job.processing_at)
+    else:
+        updated = export.created_at
+    return JobView(
+        id=export.id,
+        type="export",
+        status=status,
+        progress=progress,
+        name=export.name,
+        dataset_id=export.dataset_id,
+        error=export.error_message,
+        created_at=export.created_at,
+        updated_at=updated,
+        completed_at=job.completed_at,
+        # Exports have no cancel route.
+        cancellable=False,
+        detail={
+            "dataset_name": export.dataset_name,
+            "format": export.format,
+            "image_count": export.image_count,
+            "include_images": export.include_images,
+        },
+        # Runs created before the export (at the same instant) sort below it.
+        order=(export.created_at, job.runs_before, 1, job.seq),
+    )

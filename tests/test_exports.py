@@ -1,0 +1,603 @@
+"""Exports through the real SDK: create, the lifecycle on the clock, reads, ZIPs, deletes."""
+
+from __future__ import annotations
+
+import io
+import json
+import zipfile
+from typing import TYPE_CHECKING, Any
+
+import httpx
+import pytest
+from pictograph.exceptions import (
+    ApiError,
+    ConflictError,
+    ForbiddenError,
+    NotFoundError,
+    PollTimeoutError,
+    ValidationError,
+)
+
+from pictograph_testing.world.exports import QUEUE_SECONDS, processing_seconds
+from tests.conftest import DATASET, EXPORT
+
+if TYPE_CHECKING:
+    from collections.abc import Iterator
+    from pathlib import Path
+
+    import pictograph
+
+    from pictograph_testing import FakePictograph
+
+UNKNOWN_ID = "00000000-0000-4000-8000-000000000000"
+# The conftest dataset: 20 images, the first 12 complete, two boxes each.
+ALL, COMPLETE = 20, 12
+
+
+@pytest.fixture
+def viewer(fake: FakePictograph) -> Iterator[pictograph.Client]:
+    with fake.client(api_key=fake.add_api_key("viewer"), max_retries=0) as sdk:
+        yield sdk
+
+
+@pytest.fixture
+def member(fake: FakePictograph) -> Iterator[pictograph.Client]:
+    with fake.client(api_key=fake.add_api_key("member"), max_retries=0) as sdk:
+        yield sdk
+
+
+def _http(fake: FakePictograph) -> httpx.Client:
+    return httpx.Client(
+        base_url=fake.base_url, transport=fake.transport(), headers={"X-API-Key": fake.api_key}
+    )
+
+
+def _zip(path: Path) -> zipfile.ZipFile:
+    archive = zipfile.ZipFile(path)
+    assert archive.testzip() is None
+    return archive
+
+
+# ── create and the lifecycle ──
+
+
+def test_create_waits_on_the_virtual_clock_until_completed(
+    fake: FakePictograph, client: pictograph.Client
+) -> None:
+    export = client.exports.create(DATASET, "v2", status_filter="complete")
+
+    assert export.status == "completed"
+    assert (export.image_count, export.annotation_count) == (COMPLETE, 2 * COMPLETE)
+    assert export.status_filter == "complete"
+    assert export.format == "pictograph"
+    assert export.file_size is not None
+    assert export.file_size > 0
+    assert export.error_message is None
+    ends = QUEUE_SECONDS + processing_seconds(COMPLETE, include_images=False)
+    # Polled every 2 s: the first poll at or after the end sees it completed.
+    assert fake.clock.monotonic() == 2.0 * -(-ends // 2.0)
+
+
+def test_the_lifecycle_follows_the_clock(fake: FakePictograph, client: pictograph.Client) -> None:
+    created = client.exports.create(DATASET, "v2", include_images=True, wait=False)
+    assert created.status == "pending"
+    assert created.download_url is None
+    assert created.file_size is None
+    assert created.created_at.isoformat() == "2026-05-12T12:00:00+00:00"
+    assert created.dataset_id == fake.world.dataset(fake.organization_id, DATASET).id
+    assert created.organization_id == fake.organization_id
+
+    fake.clock.advance(seconds=QUEUE_SECONDS - 0.5)
+    assert client.exports.get(DATASET, "v2").status == "pending"
+    fake.clock.advance(seconds=0.5)
+    assert client.exports.get(DATASET, "v2").status == "processing"
+    duration = processing_seconds(ALL, include_images=True)
+    fake.clock.advance(seconds=duration - 0.001)
+    assert client.exports.get(DATASET, "v2").status == "processing"
+    fake.clock.advance(seconds=0.001)
+    done = client.exports.get(DATASET, "v2")
+    assert done.status == "completed"
+    assert done.expires_at is not None
+    assert done.expires_at > done.created_at
+
+
+def test_more_images_and_image_files_take_longer() -> None:
+    assert processing_seconds(10, include_images=False) < processing_seconds(100, False)
+    assert processing_seconds(10, include_images=False) < processing_seconds(10, True)
+    assert processing_seconds(7, True) == processing_seconds(7, True)
+
+
+def test_create_sends_every_option_and_the_export_echoes_them(client: pictograph.Client) -> None:
+    export = client.exports.create(
+        DATASET,
+        "signs-only",
+        format="coco",
+        include_images=True,
+        class_filter=["stop_sign"],
+        status_filter="all",
+        organize_by_split=True,
+    )
+
+    assert export.format == "coco"
+    assert export.include_images is True
+    assert export.class_filter == ["stop_sign"]
+    # "all" is no filter: every stage.
+    assert export.status_filter is None
+    assert export.image_count == ALL
+    # Each synthetic image has one box of each class; only stop signs are kept.
+    assert export.annotation_count == ALL
+
+
+def test_an_export_freezes_its_images_at_creation(
+    fake: FakePictograph, client: pictograph.Client
+) -> None:
+    client.exports.create(DATASET, "frozen", status_filter="complete")
+    dataset = fake.world.dataset(fake.organization_id, DATASET)
+    fake.world.dataset_service.add_synthetic_images(dataset, 5, completed=5)
+
+    assert client.exports.get(DATASET, "frozen").image_count == COMPLETE
+    assert client.exports.create(DATASET, "later", status_filter="complete").image_count == 17
+
+
+def test_an_unknown_status_filter_builds_an_empty_export_that_training_refuses(
+    client: pictograph.Client,
+) -> None:
+    # The pitfall the guide warns of: a literal "in_progress" matches no image status.
+    export = client.exports.create(DATASET, "empty", status_filter="in_progress")
+    assert export.image_count == 0
+
+    with pytest.raises(ValidationError) as refused:
+        client.training.create(DATASET, "empty", pipeline_type="yolox", name="r")
+    assert "empty" in refused.value.message
+
+
+def test_training_waits_for_the_export_to_complete(
+    fake: FakePictograph, client: pictograph.Client
+) -> None:
+    client.exports.create(DATASET, "v2", wait=False)
+    with pytest.raises(ValidationError) as refused:
+        client.training.create(DATASET, "v2", pipeline_type="yolox", name="early")
+    assert "current status: pending" in refused.value.message
+
+    client.exports.wait_for_completion(DATASET, "v2")
+    run = client.training.create(DATASET, "v2", pipeline_type="yolox", name="on-time")
+    assert run.status == "completed"
+    assert run.export_id == client.exports.get(DATASET, "v2").id
+
+
+def test_a_forced_failure_makes_create_raise_job_failed(
+    fake: FakePictograph, client: pictograph.Client
+) -> None:
+    fake.world.export_service.fail_next("disk full")
+
+    with pytest.raises(ApiError) as failed:
+        client.exports.create(DATASET, "doomed")
+
+    assert failed.value.code == "job_failed"
+    assert failed.value.message == "Export 'doomed' failed: disk full"
+    export = client.exports.get(DATASET, "doomed")
+    assert (export.status, export.error_message) == ("failed", "disk full")
+    # Only the next export fails.
+    assert client.exports.create(DATASET, "fine").status == "completed"
+    with pytest.raises(ValidationError):
+        client.training.create(DATASET, "doomed", pipeline_type="yolox", name="r")
+
+
+def test_an_export_added_as_failed_fails_a_wait(
+    fake: FakePictograph, client: pictograph.Client
+) -> None:
+    fake.add_export(DATASET, "broken", status="failed")
+
+    with pytest.raises(ApiError) as failed:
+        client.exports.wait_for_completion(DATASET, "broken")
+
+    assert failed.value.code == "job_failed"
+    assert "Export failed." in failed.value.message
+
+
+def test_fail_next_needs_a_positive_count(fake: FakePictograph) -> None:
+    with pytest.raises(ValueError, match="count"):
+        fake.world.export_service.fail_next(count=0)
+
+
+def test_a_wait_shorter_than_the_export_times_out(
+    fake: FakePictograph, client: pictograph.Client
+) -> None:
+    fake.add_dataset("big", images=2000, completed_images=2000)
+
+    with pytest.raises(PollTimeoutError) as slow:
+        client.exports.create("big", "all", include_images=True, timeout=60.0)
+
+    assert "last status: processing" in str(slow.value)
+    assert fake.clock.monotonic() == 60.0
+    # The export goes on: it completes later, on the server's own time.
+    fake.clock.advance(seconds=QUEUE_SECONDS + processing_seconds(2000, include_images=True))
+    assert client.exports.get("big", "all").status == "completed"
+
+
+async def test_async_create_waits_and_reads(
+    fake: FakePictograph, aclient: pictograph.AsyncClient
+) -> None:
+    export = await aclient.exports.create(DATASET, "v2", status_filter="complete")
+    assert export.status == "completed"
+    assert fake.clock.monotonic() > 0
+
+    assert (await aclient.exports.get(DATASET, "v2")).id == export.id
+    assert (await aclient.exports.get_by_id(export.id)).name == "v2"
+    listed = await aclient.exports.list(dataset_name=DATASET)
+    assert [e.name for e in listed] == ["v2", EXPORT]
+    assert [e.name async for e in aclient.exports.iter(page_size=1)] == ["v2", EXPORT]
+
+
+async def test_async_failure_raises_job_failed(
+    fake: FakePictograph, aclient: pictograph.AsyncClient
+) -> None:
+    fake.world.export_service.fail_next("out of disk")
+    with pytest.raises(ApiError) as failed:
+        await aclient.exports.create(DATASET, "doomed")
+    assert failed.value.code == "job_failed"
+
+
+# ── create: refusals ──
+
+
+def test_create_in_a_missing_dataset_is_404(client: pictograph.Client) -> None:
+    with pytest.raises(NotFoundError) as missing:
+        client.exports.create("nope", "v1")
+    assert "Dataset 'nope' not found" in missing.value.message
+
+
+def test_a_duplicate_name_in_the_dataset_is_409(
+    fake: FakePictograph, client: pictograph.Client
+) -> None:
+    with pytest.raises(ConflictError) as taken:
+        client.exports.create(DATASET, EXPORT)
+    assert "already exists" in taken.value.message
+
+    # Names are unique per dataset, not per organization.
+    fake.add_dataset("other", images=3, completed_images=3)
+    assert client.exports.create("other", EXPORT).status == "completed"
+
+
+@pytest.mark.parametrize(
+    ("name", "options", "field"),
+    [
+        ("v2", {"format": "tfrecord"}, "format"),
+        ("", {}, "name"),
+        ("x" * 101, {}, "name"),
+        ("   ", {}, "name"),
+    ],
+)
+def test_bad_input_is_422(
+    client: pictograph.Client, name: str, options: dict[str, Any], field: str
+) -> None:
+    with pytest.raises(ValidationError) as refused:
+        client.exports.create(DATASET, name, **options)
+    assert refused.value.status_code == 422
+    assert refused.value.field_errors is not None
+    assert refused.value.field_errors[0]["loc"] == ["body", field]
+
+
+def test_a_name_of_100_characters_is_fine(client: pictograph.Client) -> None:
+    assert client.exports.create(DATASET, "x" * 100).name == "x" * 100
+
+
+@pytest.mark.parametrize(
+    ("body", "field"),
+    [
+        ({"dataset_name": DATASET, "name": "v2", "colour": "red"}, "colour"),
+        ({"dataset_name": DATASET}, "name"),
+        ({"dataset_name": DATASET, "name": "v2", "include_images": "yes"}, "include_images"),
+        ({"dataset_name": DATASET, "name": "v2", "class_filter": [1]}, "class_filter"),
+    ],
+)
+def test_requests_the_sdk_never_sends_are_422(
+    fake: FakePictograph, body: dict[str, Any], field: str
+) -> None:
+    with _http(fake) as http:
+        answer = http.post("/api/v1/developer/exports/", json=body)
+    assert answer.status_code == 422
+    envelope = answer.json()
+    assert envelope["error"]["code"] == "validation_error"
+    assert envelope["error"]["details"]["errors"][0]["loc"] == ["body", field]
+
+
+def test_a_viewer_cannot_create(viewer: pictograph.Client, member: pictograph.Client) -> None:
+    with pytest.raises(ForbiddenError):
+        viewer.exports.create(DATASET, "v2")
+    assert member.exports.create(DATASET, "v2").status == "completed"
+
+
+# ── get / list ──
+
+
+def test_get_by_name_by_dataset_id_and_by_id(
+    fake: FakePictograph, client: pictograph.Client, viewer: pictograph.Client
+) -> None:
+    by_name = client.exports.get(DATASET, EXPORT)
+    dataset_id = fake.world.dataset(fake.organization_id, DATASET).id
+
+    assert by_name.name == EXPORT
+    assert by_name.dataset_name == DATASET
+    assert by_name.status == "completed"
+    assert client.exports.get(dataset_id, EXPORT) == by_name
+    assert client.exports.get_by_id(by_name.id) == by_name
+    assert client.exports.get_by_id(by_name.id.upper()) == by_name
+    assert viewer.exports.get(DATASET, EXPORT) == by_name
+
+
+def test_names_with_slashes_and_spaces_travel_as_one_segment(client: pictograph.Client) -> None:
+    name = "v2 / with spaces?"
+    client.exports.create(DATASET, name)
+    assert client.exports.get(DATASET, name).name == name
+
+
+def test_get_refusals(fake: FakePictograph, client: pictograph.Client) -> None:
+    with pytest.raises(NotFoundError):
+        client.exports.get(DATASET, "nope")
+    with pytest.raises(NotFoundError):
+        client.exports.get("nope", EXPORT)
+    with pytest.raises(NotFoundError):
+        client.exports.get_by_id(UNKNOWN_ID)
+    with pytest.raises(NotFoundError) as by_name_without_dataset:
+        client.exports.get_by_id(EXPORT)
+    assert "?dataset=" in by_name_without_dataset.value.message
+
+
+def test_another_organizations_export_is_404(
+    fake: FakePictograph, client: pictograph.Client
+) -> None:
+    export_id = client.exports.get(DATASET, EXPORT).id
+    other = fake.world.add_organization(balance_usd=10)
+    outsider_key = fake.world.add_api_key(other.id, role="owner").key
+    with fake.client(api_key=outsider_key, max_retries=0) as outsider:
+        with pytest.raises(NotFoundError):
+            outsider.exports.get_by_id(export_id)
+        with pytest.raises(NotFoundError):
+            outsider.exports.download_by_id(export_id, "unused.zip")
+        assert outsider.exports.list() == []
+
+
+def test_list_is_newest_first_filtered_and_paged(
+    fake: FakePictograph, client: pictograph.Client
+) -> None:
+    fake.add_dataset("other", images=3, completed_images=3)
+    client.exports.create(DATASET, "v2")
+    client.exports.create("other", "o1", wait=False)
+    fake.add_export(DATASET, "broken", status="failed")
+
+    assert [e.name for e in client.exports.list()] == ["broken", "o1", "v2", EXPORT]
+    assert [e.name for e in client.exports.list(dataset_name=DATASET)] == [
+        "broken",
+        "v2",
+        EXPORT,
+    ]
+    assert [e.name for e in client.exports.list(dataset_name="missing")] == []
+    assert [e.name for e in client.exports.list(status="pending")] == ["o1"]
+    assert [e.name for e in client.exports.list(status="failed")] == ["broken"]
+    assert [e.name for e in client.exports.list(limit=2, offset=1)] == ["o1", "v2"]
+    assert [e.name for e in client.exports.iter(page_size=3)] == ["broken", "o1", "v2", EXPORT]
+    assert [e.name for e in client.exports.iter(page_size=1, max_total=2)] == ["broken", "o1"]
+    assert [e.name for e in client.exports.iter(status="completed")] == ["v2", EXPORT]
+
+
+def test_list_refuses_an_unknown_status(client: pictograph.Client) -> None:
+    with pytest.raises(ValidationError) as refused:
+        client.exports.list(status="done")
+    assert refused.value.field_errors is not None
+    assert refused.value.field_errors[0]["loc"] == ["query", "status"]
+
+
+def test_the_wire_object_carries_every_field(fake: FakePictograph) -> None:
+    with _http(fake) as http:
+        listed = http.get("/api/v1/developer/exports/").json()
+    export = listed["data"][0]
+    assert listed["pagination"] == {"limit": 100, "offset": 0, "total": 1, "has_more": False}
+    assert export["project_id"] == export["dataset_id"]
+    assert set(export) >= {
+        "id",
+        "organization_id",
+        "dataset_id",
+        "dataset_name",
+        "name",
+        "format",
+        "include_images",
+        "class_filter",
+        "status_filter",
+        "organize_by_split",
+        "status",
+        "error_message",
+        "file_size",
+        "image_count",
+        "annotation_count",
+        "created_at",
+        "expires_at",
+        "download_url",
+    }
+
+
+# ── download ──
+
+
+def test_download_is_a_valid_zip_with_one_json_per_image_and_a_manifest(
+    client: pictograph.Client, tmp_path: Path
+) -> None:
+    client.exports.create(DATASET, "v2", status_filter="complete")
+    seen: list[tuple[int, int]] = []
+
+    out = client.exports.download(
+        DATASET, "v2", tmp_path / "out" / "v2.zip", progress=lambda n, t: seen.append((n, t))
+    )
+
+    assert out == tmp_path / "out" / "v2.zip"
+    assert not out.with_name("v2.zip.part").exists()
+    archive = _zip(out)
+    names = archive.namelist()
+    assert any(n.endswith(".json") for n in names)
+    annotations = [n for n in names if n.startswith("annotations/")]
+    assert len(annotations) == COMPLETE
+    manifest = json.loads(archive.read("manifest.json"))
+    assert manifest["export"]["name"] == "v2"
+    assert manifest["image_count"] == COMPLETE
+    assert manifest["classes"] == ["stop_sign", "yield"]
+    first = json.loads(archive.read(annotations[0]))
+    assert first["status"] == "complete"
+    assert len(first["annotations"]) == 2
+    assert {a["type"] for a in first["annotations"]} == {"bbox"}
+    assert not any(n.startswith("images/") for n in names)
+    assert seen[-1][0] == out.stat().st_size
+    assert client.exports.get(DATASET, "v2").file_size == out.stat().st_size
+
+
+def test_download_by_id_gives_the_same_bytes(client: pictograph.Client, tmp_path: Path) -> None:
+    export = client.exports.get(DATASET, EXPORT)
+    by_name = client.exports.download(DATASET, EXPORT, tmp_path / "a.zip")
+    by_id = client.exports.download_by_id(export.id, tmp_path / "b.zip")
+    assert by_name.read_bytes() == by_id.read_bytes()
+
+
+def test_include_images_puts_the_image_files_in_the_zip(
+    client: pictograph.Client, tmp_path: Path
+) -> None:
+    client.exports.create(DATASET, "with-images", include_images=True, status_filter="complete")
+    archive = _zip(client.exports.download(DATASET, "with-images", tmp_path / "x.zip"))
+
+    images = [n for n in archive.namelist() if n.startswith("images/")]
+    assert len(images) == COMPLETE
+    first = archive.read(images[0])
+    assert first[:2] == b"\xff\xd8"  # the JPEG the image route serves
+    manifest = json.loads(archive.read("manifest.json"))
+    assert manifest["images"][0]["image"] == images[0]
+
+
+def test_organize_by_split_puts_images_under_their_split(
+    fake: FakePictograph, client: pictograph.Client, tmp_path: Path
+) -> None:
+    dataset = fake.world.dataset(fake.organization_id, DATASET)
+    images = fake.world.dataset_images(dataset)
+    images[0].split, images[1].split, images[2].split = "val", "test", "train"
+    client.exports.create(DATASET, "split", organize_by_split=True)
+    names = _zip(client.exports.download(DATASET, "split", tmp_path / "s.zip")).namelist()
+
+    tops = {n.split("/")[0] for n in names if "/" in n}
+    assert tops == {"train", "valid", "test"}
+    assert sum(n.startswith("valid/annotations/") for n in names) == 1
+    assert sum(n.startswith("train/annotations/") for n in names) == ALL - 2
+
+
+@pytest.mark.parametrize("export_format", ["coco", "yolo"])
+def test_coco_and_yolo_zips(client: pictograph.Client, tmp_path: Path, export_format: str) -> None:
+    client.exports.create(DATASET, export_format, format=export_format)  # type: ignore[arg-type]
+    archive = _zip(client.exports.download(DATASET, export_format, tmp_path / "f.zip"))
+    names = archive.namelist()
+    if export_format == "coco":
+        coco = json.loads(archive.read("annotations.json"))
+        assert len(coco["images"]) == ALL
+        assert len(coco["annotations"]) == 2 * ALL
+        assert [c["name"] for c in coco["categories"]] == ["stop_sign", "yield"]
+    else:
+        labels = [n for n in names if n.startswith("labels/")]
+        assert len(labels) == ALL
+        assert archive.read(labels[0]).decode().count("\n") == 2
+        assert b"nc: 2" in archive.read("data.yaml")
+
+
+def test_a_download_url_needs_no_key_and_expires(
+    fake: FakePictograph, client: pictograph.Client
+) -> None:
+    with _http(fake) as http:
+        answer = http.get(f"/api/v1/developer/exports/{EXPORT}/download?dataset={DATASET}")
+        url = answer.json()["data"]["download_url"]
+        assert url.startswith(fake.base_url + "/_storage/")
+        with httpx.Client(transport=fake.transport()) as anonymous:
+            fetched = anonymous.get(url)
+            assert fetched.status_code == 200
+            assert fetched.headers["content-type"] == "application/zip"
+            assert zipfile.ZipFile(io.BytesIO(fetched.content)).testzip() is None
+            fake.clock.advance(hours=1)
+            assert anonymous.get(url).status_code == 403
+
+
+def test_an_unfinished_export_cannot_be_downloaded(
+    client: pictograph.Client, tmp_path: Path
+) -> None:
+    client.exports.create(DATASET, "v2", wait=False)
+    with pytest.raises(ValidationError) as refused:
+        client.exports.download(DATASET, "v2", tmp_path / "x.zip")
+    assert "not ready" in refused.value.message
+    assert not (tmp_path / "x.zip").exists()
+
+
+def test_a_viewer_may_download(viewer: pictograph.Client, tmp_path: Path) -> None:
+    assert _zip(viewer.exports.download(DATASET, EXPORT, tmp_path / "v.zip")).namelist()
+
+
+async def test_async_downloads(aclient: pictograph.AsyncClient, tmp_path: Path) -> None:
+    export = await aclient.exports.get(DATASET, EXPORT)
+    by_name = await aclient.exports.download(DATASET, EXPORT, tmp_path / "a.zip")
+    by_id = await aclient.exports.download_by_id(export.id, tmp_path / "b.zip")
+    assert by_name.read_bytes() == by_id.read_bytes()
+    assert any(n.endswith(".json") for n in _zip(by_name).namelist())
+
+
+# ── delete ──
+
+
+def test_delete_needs_admin_and_removes_the_export(
+    fake: FakePictograph, client: pictograph.Client, member: pictograph.Client
+) -> None:
+    with pytest.raises(ForbiddenError):
+        member.exports.delete(DATASET, EXPORT)
+
+    client.exports.delete(DATASET, EXPORT)
+
+    with pytest.raises(NotFoundError):
+        client.exports.get(DATASET, EXPORT)
+    with pytest.raises(NotFoundError):
+        client.exports.delete(DATASET, EXPORT)
+    assert client.exports.list() == []
+    # The name is free again.
+    assert client.exports.create(DATASET, EXPORT).status == "completed"
+
+
+def test_deleting_a_pending_export_stops_its_lifecycle(
+    fake: FakePictograph, client: pictograph.Client
+) -> None:
+    client.exports.create(DATASET, "v2", wait=False)
+    client.exports.delete(DATASET, "v2")
+    fake.clock.advance(minutes=5)
+    assert [e.name for e in client.exports.list()] == [EXPORT]
+    assert client.notifications.list() == []
+
+
+def test_bulk_delete(
+    fake: FakePictograph, client: pictograph.Client, member: pictograph.Client
+) -> None:
+    first = client.exports.get(DATASET, EXPORT).id
+    second = client.exports.create(DATASET, "v2").id
+    with pytest.raises(ForbiddenError):
+        member.exports.bulk_delete([first])
+
+    result = client.exports.bulk_delete([first, second, first, UNKNOWN_ID])
+
+    assert result.succeeded == [first, second]
+    assert result.deleted == [first, second]
+    assert result.not_found == [UNKNOWN_ID]
+    assert result.count == 2
+    assert client.exports.list() == []
+    again = client.exports.bulk_delete([first])
+    assert (again.succeeded, again.not_found, again.count) == ([], [first], 0)
+
+
+def test_bulk_delete_refuses_an_empty_list(client: pictograph.Client) -> None:
+    with pytest.raises(ValidationError) as refused:
+        client.exports.bulk_delete([])
+    assert refused.value.status_code == 422
+
+
+async def test_async_delete_and_bulk_delete(aclient: pictograph.AsyncClient) -> None:
+    created = await aclient.exports.create(DATASET, "v2")
+    await aclient.exports.delete(DATASET, EXPORT)
+    result = await aclient.exports.bulk_delete([created.id])
+    assert result.succeeded == [created.id]
+    assert await aclient.exports.list() == []

@@ -1,0 +1,340 @@
+"""Scenarios: named worlds loaded with one call, and snapshots that load back exactly."""
+
+from __future__ import annotations
+
+import json
+import re
+import zipfile
+from typing import TYPE_CHECKING, Any
+
+import httpx
+import pytest
+from pictograph.exceptions import ApiError, PaymentRequiredError, ValidationError
+
+from pictograph_testing import FakePictograph
+from pictograph_testing.scenarios import SCHEMA_VERSION, available_scenarios, load_scenario
+
+if TYPE_CHECKING:
+    from pathlib import Path
+
+NAMED = ("ready-to-train", "nearly-out-of-credit", "one-image-short")
+
+
+# ── the named scenarios ──
+
+
+def test_the_named_scenarios_are_available() -> None:
+    assert set(NAMED) <= set(available_scenarios())
+
+
+@pytest.mark.parametrize("name", NAMED)
+def test_every_named_scenario_loads(name: str) -> None:
+    scenario = load_scenario(name)
+    assert scenario.name == name
+    with FakePictograph(scenario=name) as fake:
+        client = fake.client(max_retries=0)
+        [dataset] = client.datasets.list()
+        assert dataset.name == "road-signs"
+        [export] = client.exports.list()
+        assert (export.name, export.status) == ("road-signs-v1", "completed")
+
+
+def test_ready_to_train_trains_at_once() -> None:
+    with FakePictograph(scenario="ready-to-train") as fake:
+        client = fake.client(max_retries=0)
+        export = client.exports.get("road-signs", "road-signs-v1")
+        assert (export.image_count, export.status_filter) == (12, "complete")
+        run = client.training.create(
+            "road-signs", "road-signs-v1", pipeline_type="yolox", name="first"
+        )
+        assert run.status == "completed"
+        assert client.models.get(model_id=run.model_id).name == "first"
+
+
+@pytest.mark.parametrize("profile", ["classic", "current"])
+def test_nearly_out_of_credit_refuses_a_run(profile: str) -> None:
+    with FakePictograph(scenario="nearly-out-of-credit", profile=profile) as fake:
+        assert fake.balance_micro_usd == 20_000
+        client = fake.client(max_retries=0)
+        assert client.credits.history()[0].operation == "training_a100_per_minute"
+        with pytest.raises(PaymentRequiredError) as refused:
+            client.training.create("road-signs", "road-signs-v1", pipeline_type="yolox", name="r")
+        assert refused.value.status_code == 402
+
+
+def test_one_image_short_is_refused_by_classic_and_trains_under_current() -> None:
+    with FakePictograph(scenario="one-image-short") as classic:
+        client = classic.client(max_retries=0)
+        assert client.exports.get("road-signs", "road-signs-v1").image_count == 4
+        with pytest.raises(ValidationError) as refused:
+            client.training.create("road-signs", "road-signs-v1", pipeline_type="yolox", name="r")
+        assert refused.value.status_code == 422
+        assert "at least 5 images" in refused.value.message
+    with FakePictograph(scenario="one-image-short", profile="current") as current:
+        client = current.client(max_retries=0)
+        run = client.training.create("road-signs", "road-signs-v1", pipeline_type="yolox", name="r")
+        assert run.status == "completed"
+
+
+def test_arguments_override_the_scenarios_settings() -> None:
+    with FakePictograph(scenario="ready-to-train", seed=9, balance_usd=3.0) as fake:
+        assert (fake.seed, fake.profile, fake.balance_usd) == (9, "classic", 3.0)
+    with FakePictograph(scenario="ready-to-train") as fake:
+        assert (fake.seed, fake.profile, fake.balance_usd) == (0, "classic", 100.0)
+
+
+def test_a_scenario_loads_the_same_world_every_time() -> None:
+    def ids() -> list[str]:
+        with FakePictograph(scenario="ready-to-train") as fake:
+            client = fake.client(max_retries=0)
+            return [d.id for d in client.datasets.list()] + [e.id for e in client.exports.list()]
+
+    assert ids() == ids()
+
+
+# ── reading scenarios ──
+
+
+def _write(path: Path, document: dict[str, Any]) -> Path:
+    path.write_text(json.dumps(document))
+    return path
+
+
+def test_a_scenario_is_a_name_a_path_or_a_document(tmp_path: Path) -> None:
+    document = {"schema_version": SCHEMA_VERSION, "datasets": [{"name": "d"}]}
+    path = _write(tmp_path / "mine.json", document)
+    for ref in (path, str(path), document):
+        with FakePictograph(scenario=ref) as fake:
+            assert [d.name for d in fake.client().datasets.list()] == ["d"]
+    assert load_scenario(path).name == "mine"
+
+
+@pytest.mark.parametrize(
+    ("document", "message"),
+    [
+        ({"schema_version": 99}, "schema_version 99"),
+        ({}, "schema_version None"),
+        ({"schema_version": 1, "dataset": []}, "unknown key(s) 'dataset'"),
+        ({"schema_version": 1, "datasets": [{"name": "d", "imgs": []}]}, "'imgs'"),
+        (
+            {"schema_version": 1, "datasets": [{"name": "d", "exports": [{"name": "e", "x": 1}]}]},
+            "'x'",
+        ),
+        (
+            {
+                "schema_version": 1,
+                "datasets": [{"name": "d", "synthetic_images": {"count": 1, "complete": 2}}],
+            },
+            "complete must be 0..count",
+        ),
+        (
+            {"schema_version": 1, "datasets": [{"name": "d"}, {"name": "d"}]},
+            "already exists",
+        ),
+        ({"schema_version": 1, "datasets": [{"images": []}]}, "a required key is missing"),
+        ({"schema_version": 1, "datasets": [{"name": "d", "images": [{}]}]}, "'filename'"),
+        (
+            {
+                "schema_version": 1,
+                "datasets": [{"name": "d", "images": [{"filename": "a.jpg", "status": "done"}]}],
+            },
+            "status must be one of",
+        ),
+        (
+            {
+                "schema_version": 1,
+                "datasets": [{"name": "d", "images": [{"filename": "a.jpg", "split": "valid"}]}],
+            },
+            "split must be one of",
+        ),
+    ],
+)
+def test_a_bad_scenario_is_a_clear_value_error(document: dict[str, Any], message: str) -> None:
+    with pytest.raises(ValueError, match=re.escape(message)):
+        FakePictograph(scenario=document)
+
+
+def test_unknown_names_and_missing_files(tmp_path: Path) -> None:
+    with pytest.raises(ValueError, match="ready-to-train"):
+        FakePictograph(scenario="no-such-scenario")
+    with pytest.raises(ValueError, match="no scenario file"):
+        FakePictograph(scenario=str(tmp_path / "missing.json"))
+    broken = tmp_path / "broken.json"
+    broken.write_text("{nope")
+    with pytest.raises(ValueError, match="not valid JSON"):
+        FakePictograph(scenario=broken)
+
+
+def test_explicit_images_with_splits_tags_and_annotations(tmp_path: Path) -> None:
+    box = {"name": "cat", "type": "bbox", "bounding_box": {"x": 1, "y": 2, "w": 3, "h": 4}}
+    document = {
+        "schema_version": 1,
+        "clock": {"start": "2030-01-01T00:00:00Z", "elapsed_seconds": 60},
+        "datasets": [
+            {
+                "name": "pets",
+                "classes": [{"name": "cat", "type": "bbox"}, {"name": "dog", "type": "bbox"}],
+                "images": [
+                    {
+                        "filename": "a.png",
+                        "directory_path": "/indoor",
+                        "status": "complete",
+                        "split": "val",
+                        "tags": ["sofa"],
+                        "annotations": [{**box, "id": "a1"}],
+                    },
+                    {
+                        "filename": "b.jpg",
+                        "status": "complete",
+                        "annotations": [{**box, "id": "b1", "name": "dog"}],
+                    },
+                    {"filename": "c.jpg", "status": "new"},
+                ],
+                "exports": [
+                    {"name": "cats", "class_filter": ["cat"], "organize_by_split": True},
+                    {"name": "todo", "status": "pending"},
+                ],
+            }
+        ],
+    }
+    with FakePictograph(scenario=document) as fake:
+        assert fake.clock.now().isoformat() == "2030-01-01T00:01:00+00:00"
+        client = fake.client(max_retries=0)
+        cats = client.exports.get("pets", "cats")
+        assert (cats.status, cats.image_count, cats.annotation_count) == ("completed", 1, 1)
+        assert client.exports.get("pets", "todo").status == "pending"
+        assert client.exports.wait_for_completion("pets", "todo").image_count == 3
+        archive = zipfile.ZipFile(client.exports.download("pets", "cats", tmp_path / "c.zip"))
+        [annotation_file] = [n for n in archive.namelist() if "/annotations/" in n]
+        assert annotation_file == "valid/annotations/indoor/a.png.json"
+        saved = json.loads(archive.read(annotation_file))
+        assert saved["tags"] == ["sofa"]
+        assert saved["annotations"][0]["id"] == "a1"
+
+
+def test_keys_and_ledger_entries_can_be_written_by_hand() -> None:
+    document = {
+        "schema_version": 1,
+        "balance_usd": 10,
+        "api_keys": [{"role": "viewer", "name": "ci"}, {"role": "owner", "name": "me"}],
+        "ledger": [{"operation": "top_up", "amount": 5_000_000, "description": "Gift"}],
+    }
+    with FakePictograph(scenario=document) as fake:
+        assert fake.world.default_key.name == "me"
+        assert fake.balance_usd == 15.0
+        assert [e.description for e in fake.ledger] == ["Gift"]
+    with pytest.raises(ValueError, match="owner"):
+        FakePictograph(scenario={"schema_version": 1, "api_keys": [{"role": "viewer"}]})
+
+
+# ── snapshots ──
+
+
+def _build(fake: FakePictograph) -> None:
+    """A world with a bit of everything a snapshot holds, some of it still in motion."""
+    fake.add_dataset("signs", images=12, completed_images=9, classes=["stop", "yield"])
+    fake.add_dataset("empty")
+    dataset = fake.world.dataset(fake.organization_id, "signs")
+    first = fake.world.dataset_images(dataset)[0]
+    first.split, first.tags = "test", ["night"]
+    fake.add_api_key("viewer")
+    fake.top_up(2.5)
+    client = fake.client(max_retries=0)
+    client.exports.create("signs", "done", status_filter="complete", organize_by_split=True)
+    client.exports.create("signs", "coco", format="coco", include_images=True)
+    client.notifications.mark_read(client.notifications.list()[0].id)
+    fake.world.export_service.fail_next("disk full")
+    client.exports.create("signs", "doomed", wait=False)
+    fake.clock.advance(seconds=3)
+    client.exports.create("signs", "later", wait=False)
+    fake.world.export_service.fail_next("again")
+
+
+def _session(fake: FakePictograph, tmp_path: Path) -> list[tuple[int, bytes]]:
+    """Drive the same calls against a world; record every response body."""
+    seen: list[tuple[int, bytes]] = []
+
+    def record(response: httpx.Response) -> None:
+        response.read()
+        seen.append((response.status_code, response.content))
+
+    client = fake.client(max_retries=0)
+    client._transport._client.event_hooks["response"].append(record)
+    client.datasets.list()
+    client.exports.list()
+    client.notifications.list()
+    list(client.jobs.list(status="all"))
+    zip_bytes = client.exports.download("signs", "coco", tmp_path / "coco.zip").read_bytes()
+    seen.append((0, zip_bytes))
+    with pytest.raises(ApiError):
+        client.exports.wait_for_completion("signs", "doomed")
+    client.exports.wait_for_completion("signs", "later")
+    # The failure queued before the snapshot is waiting for this one.
+    with pytest.raises(ApiError, match="again"):
+        client.exports.create("signs", "after", status_filter="complete")
+    client.exports.create("signs", "after-2", status_filter="complete")
+    run = client.training.create("signs", "done", pipeline_type="yolox", name="r1")
+    client.jobs.get(run.id)
+    client.credits.balance()
+    client.credits.history()
+    client.notifications.list()
+    client.notifications.mark_all_read()
+    list(client.jobs.list(status="all"))
+    client.models.list()
+    client.close()
+    return seen
+
+
+def test_a_snapshot_loads_into_a_world_that_answers_the_same(tmp_path: Path) -> None:
+    with FakePictograph(seed=5) as original:
+        _build(original)
+        document = original.snapshot()
+        expected = _session(original, tmp_path / "original")
+    with FakePictograph(scenario=document) as restored:
+        assert restored.api_key == original.api_key
+        assert restored.clock.monotonic() == document["clock"]["elapsed_seconds"] > 0
+        got = _session(restored, tmp_path / "restored")
+    assert len(got) == len(expected) > 20
+    assert got == expected
+
+
+def test_save_scenario_writes_a_file_that_loads_back_to_the_same_snapshot(
+    tmp_path: Path,
+) -> None:
+    with FakePictograph(seed=2, profile="current") as original:
+        _build(original)
+        path = original.save_scenario(tmp_path / "nested" / "saved.json")
+        document = original.snapshot()
+    assert path == tmp_path / "nested" / "saved.json"
+    assert json.loads(path.read_text()) == document
+    assert document["schema_version"] == SCHEMA_VERSION
+    assert document["profile"] == "current"
+    assert "content" not in document["datasets"][0]["images"][0]
+    with FakePictograph(scenario=path) as restored:
+        assert restored.profile == "current"
+        assert restored.snapshot() == document
+    with FakePictograph(scenario=str(path)) as again:
+        assert again.snapshot() == document
+
+
+def test_a_snapshot_of_a_hand_written_scenario_loads_back_to_itself() -> None:
+    with FakePictograph(scenario="ready-to-train") as fake:
+        document = fake.snapshot()
+    with FakePictograph(scenario=document) as copy:
+        assert copy.snapshot() == document
+
+
+def test_a_world_with_training_runs_cannot_be_snapshot_yet() -> None:
+    with FakePictograph(scenario="ready-to-train") as fake:
+        fake.client(max_retries=0).training.create(
+            "road-signs", "road-signs-v1", pipeline_type="yolox", name="r", wait=False
+        )
+        with pytest.raises(ValueError, match="training runs"):
+            fake.snapshot()
+
+
+def test_a_world_with_two_organizations_cannot_be_snapshot() -> None:
+    with FakePictograph() as fake:
+        fake.world.add_organization(balance_usd=1)
+        with pytest.raises(ValueError, match="one organization"):
+            fake.snapshot()

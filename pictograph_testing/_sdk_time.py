@@ -94,7 +94,12 @@ def _load_sdk() -> None:
 
 
 class SdkClockCoupling:
-    """Install and remove the stand-ins in every loaded ``pictograph`` module."""
+    """Install and remove the stand-ins in every loaded ``pictograph`` module.
+
+    Finding the names to replace means reading every attribute of every SDK module
+    (a few hundred microseconds); the places found are kept and reused while the set
+    of loaded modules is unchanged, so activating a fake per test stays cheap.
+    """
 
     def __init__(
         self,
@@ -107,6 +112,8 @@ class SdkClockCoupling:
             random: _RandomStandIn(generator),
         }
         self._saved: list[tuple[ModuleType, str, ModuleType]] = []
+        self._targets: list[tuple[ModuleType, str, ModuleType]] = []
+        self._scanned_modules = -1
 
     @property
     def installed(self) -> bool:
@@ -116,17 +123,39 @@ class SdkClockCoupling:
         if self._saved:
             return
         _load_sdk()
+        if not self._targets_current():
+            self._targets = self._scan()
+            self._scanned_modules = len(sys.modules)
+        for module, attribute, original in self._targets:
+            namespace = vars(module)
+            # Only replace what is still the real module: never stack stand-ins.
+            if namespace.get(attribute) is original:
+                self._saved.append((module, attribute, original))
+                namespace[attribute] = self._stand_ins[original]
+
+    def _targets_current(self) -> bool:
+        """Whether the places found last time are still every place to replace.
+
+        A module imported since (the count changed) or one re-imported as a new object
+        (pytester, importlib.reload) means a new scan.
+        """
+        if len(sys.modules) != self._scanned_modules:
+            return False
+        modules = sys.modules
+        return all(modules.get(module.__name__) is module for module, _, _ in self._targets)
+
+    def _scan(self) -> list[tuple[ModuleType, str, ModuleType]]:
+        """Every (SDK module, attribute, real module) that a stand-in replaces."""
+        targets = []
         for module_name, module in list(sys.modules.items()):
             if module is None or not (
                 module_name == _SDK_PACKAGE or module_name.startswith(_SDK_PACKAGE + ".")
             ):
                 continue
-            namespace = vars(module)
-            for attribute, value in list(namespace.items()):
-                stand_in = self._stand_ins.get(value) if isinstance(value, ModuleType) else None
-                if stand_in is not None:
-                    self._saved.append((module, attribute, value))
-                    namespace[attribute] = stand_in
+            for attribute, value in list(vars(module).items()):
+                if isinstance(value, ModuleType) and value in self._stand_ins:
+                    targets.append((module, attribute, value))
+        return targets
 
     def uninstall(self) -> None:
         for module, attribute, original in reversed(self._saved):

@@ -1,12 +1,21 @@
-"""Which fakes are active, and the SDK couplings that follow the innermost one."""
+"""Which fakes are active, and the SDK couplings that follow the innermost one.
+
+While any fake is active: the SDK's clock and signed-URL transfers are coupled to the
+innermost one, respx routes every active fake's host to it (see :mod:`.mock`), and
+``PICTOGRAPH_API_KEY`` (and ``PICTOGRAPH_BASE_URL`` for a non-default base URL) name the
+innermost fake, so a ``pictograph.Client()`` built by the code under test reaches it.
+The environment is restored when the last fake stops.
+"""
 
 from __future__ import annotations
 
+import os
 import threading
 from typing import TYPE_CHECKING
 
 from pictograph_testing._sdk_http import SdkTransferRouting
 from pictograph_testing._sdk_time import SdkClockCoupling
+from pictograph_testing.mock import RespxInterception
 
 if TYPE_CHECKING:
     import random
@@ -15,8 +24,9 @@ if TYPE_CHECKING:
 
     from pictograph_testing.clock import VirtualClock
     from pictograph_testing.fake import FakePictograph
+    from pictograph_testing.transport import FakeTransport
 
-__all__ = ["activate", "active_fake", "deactivate"]
+__all__ = ["activate", "active_fake", "deactivate", "serves"]
 
 # A plain list, not a context variable: the SDK's upload thread pool must see the fake
 # that the test's thread activated.
@@ -39,15 +49,48 @@ def _jitter() -> random.Random | None:
     return fake.jitter if fake is not None else None
 
 
-def _owner(url: httpx.URL) -> httpx.BaseTransport | None:
+def _owner(url: httpx.URL) -> FakeTransport | None:
     for fake in reversed(_stack):
         if fake.owns(url):
             return fake.transport()
     return None
 
 
+def serves(url: httpx.URL) -> bool:
+    """Whether an active fake answers requests to ``url``'s host."""
+    return any(fake.owns(url) for fake in _stack)
+
+
 _clock_coupling = SdkClockCoupling(_clock, _jitter)
 _transfer_routing = SdkTransferRouting(_owner)
+_interception = RespxInterception(_owner)
+
+_KEY_VARIABLE = "PICTOGRAPH_API_KEY"
+_URL_VARIABLE = "PICTOGRAPH_BASE_URL"
+_DEFAULT_BASE_URL = "https://api.pictograph.io"
+# The values the environment had before the first fake started.
+_saved_environment: dict[str, str | None] = {}
+
+
+def _point_environment() -> None:
+    """Make ``PICTOGRAPH_*`` name the innermost fake, or restore them when none is left."""
+    fake = active_fake()
+    if fake is None:
+        for name, value in _saved_environment.items():
+            if value is None:
+                os.environ.pop(name, None)
+            else:
+                os.environ[name] = value
+        _saved_environment.clear()
+        return
+    if not _saved_environment:
+        _saved_environment.update({n: os.environ.get(n) for n in (_KEY_VARIABLE, _URL_VARIABLE)})
+    os.environ[_KEY_VARIABLE] = fake.api_key
+    if fake.base_url == _DEFAULT_BASE_URL:
+        # A base URL left in the environment (a staging one, say) must not lead away.
+        os.environ.pop(_URL_VARIABLE, None)
+    else:
+        os.environ[_URL_VARIABLE] = fake.base_url
 
 
 def activate(fake: FakePictograph) -> None:
@@ -59,6 +102,8 @@ def activate(fake: FakePictograph) -> None:
         if len(_stack) == 1:
             _clock_coupling.install()
             _transfer_routing.install()
+        _interception.add(fake._url)
+        _point_environment()
 
 
 def deactivate(fake: FakePictograph) -> None:
@@ -67,6 +112,8 @@ def deactivate(fake: FakePictograph) -> None:
         if fake not in _stack:
             raise RuntimeError("this FakePictograph is not active")
         _stack.remove(fake)
+        _interception.remove(fake._url)
+        _point_environment()
         if not _stack:
             _transfer_routing.uninstall()
             _clock_coupling.uninstall()

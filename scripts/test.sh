@@ -4,4 +4,6 @@ source "$(dirname "$0")/_env.sh"
 ruff check .
 ruff format --check .
 mypy
-python -m pytest -q "$@"
+# Two workers (pytest-xdist): every test has a world of its own, so the suite runs in
+# parallel, and running it so keeps that true.
+python -m pytest -q -n 2 "$@"

@@ -32,6 +32,7 @@ from pictograph_testing.world.storage import STORAGE_PREFIX
 if TYPE_CHECKING:
     from collections.abc import Callable, Mapping
 
+    from pictograph_testing.journal import JournalEntry
     from pictograph_testing.world.state import ApiKey, World
 
 __all__ = ["API_PREFIX", "Api", "Response"]
@@ -68,6 +69,8 @@ class Api:
         self._request_prefix = f"req_{world.seed & 0xFFFF:04x}"
         self.server_errors: list[BaseException] = []
         """Exceptions the fake raised while answering (each answered as a 500)."""
+        self.journal: list[JournalEntry] = []
+        """Every request answered, as plain tuples; ``FakePictograph.calls`` reads them."""
 
     def handle(
         self, method: str, raw_target: str, headers: Mapping[str, str], body: bytes
@@ -91,6 +94,20 @@ class Api:
                         f"({type(exc).__name__}); see FakePictograph.server_errors.",
                     ),
                 )
+            # One tuple of immutable values per call, decoded only when a test reads the
+            # journal: it must cost next to nothing on the hot path. No headers: holding
+            # each request's Headers object alive makes every garbage collection slower.
+            self.journal.append(
+                (
+                    method,
+                    raw_target,
+                    body,
+                    answer.status,
+                    answer.body,
+                    self.world.clock.monotonic(),
+                    request_id,
+                )
+            )
         response_headers = [
             ("content-type", answer.content_type),
             ("x-request-id", request_id),

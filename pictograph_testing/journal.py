@@ -1,0 +1,392 @@
+"""The request journal: every call a fake answered, and short, readable assertions on it.
+
+The fake's API appends one plain tuple per request (see :data:`JournalEntry`); nothing is
+decoded until a test asks. ``fake.calls`` is a live view of that list::
+
+    assert fake.calls.filter(method="POST", path="/api/v1/developer/training/")
+    run_id = fake.calls.filter(method="POST").last.response_json()["data"]["id"]
+    fake.calls.assert_called(method="GET", path="/api/v1/developer/training/*", times=3)
+
+A failed assertion lists the calls the fake saw, so the test report shows what happened.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Sequence
+from datetime import datetime, timedelta
+from typing import TYPE_CHECKING, Any, overload
+from urllib.parse import parse_qsl, unquote
+
+if TYPE_CHECKING:
+    from collections.abc import Callable, Iterator, Mapping
+
+__all__ = ["Call", "CallList", "Journal", "JournalEntry"]
+
+JournalEntry = tuple[str, str, bytes, int, bytes, float, str]
+"""What the API records per request: method, raw target (path and query as sent),
+request body, status, response body, virtual seconds since the clock's start, and the
+``X-Request-Id`` it answered with."""
+
+_LISTED = 40
+"""Calls a failure message lists (the most recent); the rest are counted."""
+
+
+class Call:
+    """One request the fake answered, decoded on demand."""
+
+    __slots__ = ("_entry", "_start", "index")
+
+    def __init__(self, entry: JournalEntry, index: int, start: datetime) -> None:
+        self._entry = entry
+        self._start = start
+        self.index = index
+        """Position in the fake's journal (0 for the first call the fake answered)."""
+
+    @property
+    def method(self) -> str:
+        return self._entry[0].upper()
+
+    @property
+    def target(self) -> str:
+        """The path and query exactly as sent (percent-encoding kept)."""
+        return self._entry[1]
+
+    @property
+    def path(self) -> str:
+        """The path, percent-decoded, without the query."""
+        return _path(self._entry[1])
+
+    @property
+    def query(self) -> str:
+        """The raw query string, without the ``?``."""
+        return self._entry[1].partition("?")[2]
+
+    @property
+    def params(self) -> dict[str, str]:
+        """The query parameters (the last value of a repeated one)."""
+        return dict(parse_qsl(self.query, keep_blank_values=True))
+
+    @property
+    def body(self) -> bytes:
+        return self._entry[2]
+
+    def json(self) -> Any:
+        """The request body parsed as JSON; ``None`` for an empty body."""
+        return json.loads(self._entry[2]) if self._entry[2] else None
+
+    @property
+    def status(self) -> int:
+        return self._entry[3]
+
+    @property
+    def response_body(self) -> bytes:
+        return self._entry[4]
+
+    def response_json(self) -> Any:
+        """The response body parsed as JSON; ``None`` for an empty body."""
+        return json.loads(self._entry[4]) if self._entry[4] else None
+
+    @property
+    def elapsed(self) -> float:
+        """Virtual seconds since the fake's clock started, when the call was answered."""
+        return self._entry[5]
+
+    @property
+    def at(self) -> datetime:
+        """The virtual instant the call was answered."""
+        return self._start + timedelta(seconds=self._entry[5])
+
+    @property
+    def request_id(self) -> str:
+        return self._entry[6]
+
+    def __repr__(self) -> str:
+        return f"<Call #{self.index} {_describe(self._entry)}>"
+
+
+class CallList(Sequence[Call]):
+    """Calls in the order the fake answered them, with filters and assertions."""
+
+    def __init__(self, entries: Sequence[tuple[int, JournalEntry]], start: datetime) -> None:
+        self._indexed = entries
+        self._start = start
+
+    # ── the sequence ──
+
+    def _pairs(self) -> Sequence[tuple[int, JournalEntry]]:
+        return self._indexed
+
+    def __len__(self) -> int:
+        return len(self._pairs())
+
+    def __bool__(self) -> bool:
+        return len(self._pairs()) > 0
+
+    @overload
+    def __getitem__(self, index: int) -> Call: ...
+    @overload
+    def __getitem__(self, index: slice) -> CallList: ...
+    def __getitem__(self, index: int | slice) -> Call | CallList:
+        pairs = self._pairs()
+        if isinstance(index, slice):
+            return CallList(list(pairs[index]), self._start)
+        position, entry = pairs[index]
+        return Call(entry, position, self._start)
+
+    def __iter__(self) -> Iterator[Call]:
+        start = self._start
+        for position, entry in self._pairs():
+            yield Call(entry, position, start)
+
+    @property
+    def first(self) -> Call:
+        """The earliest call; ``AssertionError`` (listing the journal) when there is none."""
+        if not self:
+            raise AssertionError(f"expected at least one call, {self._seen()}")
+        return self[0]
+
+    @property
+    def last(self) -> Call:
+        """The latest call; ``AssertionError`` (listing the journal) when there is none."""
+        if not self:
+            raise AssertionError(f"expected at least one call, {self._seen()}")
+        return self[-1]
+
+    # ── filters ──
+
+    def filter(
+        self,
+        method: str | None = None,
+        path: str | re.Pattern[str] | None = None,
+        *,
+        status: int | None = None,
+        params: Mapping[str, object] | None = None,
+        json: Mapping[str, object] | None = None,
+        where: Callable[[Call], bool] | None = None,
+    ) -> CallList:
+        """Return the calls that match every criterion given.
+
+        ``path`` is compared with the percent-decoded path (no query). A string is an
+        exact match unless it holds ``*``, which matches within one path segment (``**``
+        matches across segments); a compiled pattern must match the whole path.
+        ``params`` and ``json`` match when each key given has that value in the query or
+        the top level of the JSON body (other keys may be there too). ``where`` is any
+        further predicate.
+        """
+        match = _Criteria(method, path, status, params, json, where)
+        start = self._start
+        narrowed = CallList([(i, e) for i, e in self._pairs() if match(i, e, start)], start)
+        narrowed._criteria = match.describe()
+        narrowed._origin = self
+        return narrowed
+
+    # ── assertions ──
+
+    def assert_called(
+        self,
+        method: str | None = None,
+        path: str | re.Pattern[str] | None = None,
+        *,
+        times: int | None = None,
+        status: int | None = None,
+        params: Mapping[str, object] | None = None,
+        json: Mapping[str, object] | None = None,
+        where: Callable[[Call], bool] | None = None,
+    ) -> CallList:
+        """Assert some call matches (exactly ``times`` calls, if given); return the matches."""
+        found = self.filter(method, path, status=status, params=params, json=json, where=where)
+        if (times is None and found) or (times is not None and len(found) == times):
+            return found
+        wanted = "a call" if times is None else f"exactly {times} call{'s' * (times != 1)}"
+        raise AssertionError(
+            f"expected {wanted} matching {found._criteria}; {len(found)} matched.\n"
+            + self._listing(found)
+        )
+
+    def assert_not_called(
+        self,
+        method: str | None = None,
+        path: str | re.Pattern[str] | None = None,
+        *,
+        status: int | None = None,
+        params: Mapping[str, object] | None = None,
+        json: Mapping[str, object] | None = None,
+        where: Callable[[Call], bool] | None = None,
+    ) -> None:
+        """Assert no call matches."""
+        found = self.filter(method, path, status=status, params=params, json=json, where=where)
+        if found:
+            raise AssertionError(
+                f"expected no call matching {found._criteria}; {len(found)} matched.\n"
+                + self._listing(found)
+            )
+
+    # ── reporting ──
+
+    _criteria = ""
+    _origin: CallList | None = None
+
+    def _seen(self) -> str:
+        if self._origin is not None:
+            return f"none matched {self._criteria}.\n" + self._origin._listing(self)
+        return "the fake answered none." if not self else self._listing(self)
+
+    def _listing(self, marked: CallList) -> str:
+        """List the calls seen, marking those in ``marked``.
+
+        Runs of the same request (a poll loop) fold into one line, and only the most
+        recent ``_LISTED`` lines are shown, so a long wait still reads at a glance.
+        """
+        pairs = self._pairs()
+        if not pairs:
+            return "The fake answered no calls."
+        chosen = {i for i, _ in marked._pairs()}
+        runs: list[list[Any]] = []  # [first index, last index, first entry, last entry, flag]
+        for position, entry in pairs:
+            flag = "*" if position in chosen else " "
+            last = runs[-1] if runs else None
+            if last is not None and last[4] == flag and _describe(last[3]) == _describe(entry):
+                last[1], last[3] = position, entry
+            else:
+                runs.append([position, position, entry, entry, flag])
+        lines = [f"Calls the fake answered ({len(pairs)}; * = matched):"]
+        if len(runs) > _LISTED:
+            hidden = sum(r[1] - r[0] + 1 for r in runs[:-_LISTED])
+            lines.append(f"   ... {hidden} earlier calls")
+        for first, last, head, tail, flag in runs[-_LISTED:]:
+            if first == last:
+                lines.append(f" {flag} #{first:<4} +{head[5]:.1f}s  {_describe(head)}")
+            else:
+                span = f"#{first}-{last}"
+                lines.append(
+                    f" {flag} {span:<5} +{head[5]:.1f}s..+{tail[5]:.1f}s  {_describe(head)}"
+                    f"  (x{last - first + 1})"
+                )
+        return "\n".join(lines)
+
+    def __repr__(self) -> str:
+        return f"<CallList of {len(self)}: {', '.join(_describe(e) for _, e in self._pairs())}>"
+
+
+class Journal(CallList):
+    """Every call one fake answered, live: a new request shows up at once."""
+
+    def __init__(self, entries: list[JournalEntry], start: datetime) -> None:
+        super().__init__((), start)
+        self._entries = entries
+
+    def _pairs(self) -> Sequence[tuple[int, JournalEntry]]:
+        return list(enumerate(self._entries))
+
+    def __len__(self) -> int:
+        return len(self._entries)
+
+    def __bool__(self) -> bool:
+        return bool(self._entries)
+
+    @overload
+    def __getitem__(self, index: int) -> Call: ...
+    @overload
+    def __getitem__(self, index: slice) -> CallList: ...
+    def __getitem__(self, index: int | slice) -> Call | CallList:
+        if isinstance(index, slice):
+            return super().__getitem__(index)
+        # Straight to the entry: `calls[-1]` must not copy a long journal.
+        position = index if index >= 0 else len(self._entries) + index
+        if not 0 <= position < len(self._entries):
+            raise IndexError("journal index out of range")
+        return Call(self._entries[position], position, self._start)
+
+    def clear(self) -> None:
+        """Forget the calls so far (set-up traffic, say); later calls count from 0 again."""
+        self._entries.clear()
+
+
+class _Criteria:
+    """One filter: a predicate over raw entries, and its description for messages."""
+
+    __slots__ = ("_json", "_method", "_params", "_path", "_status", "_text", "_where")
+
+    def __init__(
+        self,
+        method: str | None,
+        path: str | re.Pattern[str] | None,
+        status: int | None,
+        params: Mapping[str, object] | None,
+        json_body: Mapping[str, object] | None,
+        where: Callable[[Call], bool] | None,
+    ) -> None:
+        self._method = method.upper() if method is not None else None
+        self._path = _path_matcher(path)
+        self._status = status
+        self._params = {k: str(v) for k, v in params.items()} if params is not None else None
+        self._json = json_body
+        self._where = where
+        parts = []
+        for label, value in (
+            ("method", self._method),
+            ("path", path.pattern if isinstance(path, re.Pattern) else path),
+            ("status", status),
+            ("params", dict(params) if params is not None else None),
+            ("json", dict(json_body) if json_body is not None else None),
+            ("where", getattr(where, "__name__", "<predicate>") if where is not None else None),
+        ):
+            if value is not None:
+                parts.append(f"{label}={value!r}")
+        self._text = ", ".join(parts) or "anything"
+
+    def describe(self) -> str:
+        return self._text
+
+    def __call__(self, index: int, entry: JournalEntry, start: datetime) -> bool:
+        if self._method is not None and entry[0].upper() != self._method:
+            return False
+        if self._status is not None and entry[3] != self._status:
+            return False
+        if self._path is not None and not self._path(_path(entry[1])):
+            return False
+        if self._params is not None:
+            sent = dict(parse_qsl(entry[1].partition("?")[2], keep_blank_values=True))
+            if any(sent.get(k) != v for k, v in self._params.items()):
+                return False
+        if self._json is not None:
+            body = _json_object(entry[2])
+            if body is None or any(k not in body or body[k] != v for k, v in self._json.items()):
+                return False
+        return self._where is None or self._where(Call(entry, index, start))
+
+
+def _path(target: str) -> str:
+    path = target.partition("?")[0]
+    return unquote(path) if "%" in path else path
+
+
+def _path_matcher(path: str | re.Pattern[str] | None) -> Callable[[str], bool] | None:
+    if path is None:
+        return None
+    if isinstance(path, re.Pattern):
+        return lambda candidate: path.fullmatch(candidate) is not None
+    if "*" not in path:
+        return path.__eq__
+    pieces = re.split(r"(\*\*|\*)", path)
+    regex = "".join(
+        ".*" if piece == "**" else "[^/]*" if piece == "*" else re.escape(piece) for piece in pieces
+    )
+    compiled = re.compile(regex)
+    return lambda candidate: compiled.fullmatch(candidate) is not None
+
+
+def _json_object(body: bytes) -> dict[str, Any] | None:
+    if not body:
+        return None
+    try:
+        parsed = json.loads(body)
+    except ValueError:
+        return None
+    return parsed if isinstance(parsed, dict) else None
+
+
+def _describe(entry: JournalEntry) -> str:
+    return f"{entry[0].upper()} {entry[1]} -> {entry[3]}"

@@ -1,0 +1,282 @@
+"""Intercept httpx traffic to active fakes with respx, so code that builds its own client works.
+
+While at least one fake is active, a respx router has one catch-all route per host that
+an active fake serves (the base URL's host, which also serves the signed storage URLs the
+fake hands out); the route answers from the innermost active fake on that host. So a
+``pictograph.Client()`` or ``pictograph.AsyncClient()`` built by the code under test
+(with the key from ``PICTOGRAPH_API_KEY``) reaches the fake with no change, and so does
+any other httpx client aimed at the fake's host.
+
+The router runs on a respx mocker of its own, :class:`NetworkTransportMocker`, which
+patches httpx's network transports (``HTTPTransport`` / ``AsyncHTTPTransport``) rather
+than respx's default ``httpcore`` level or the client level:
+
+- only requests that would go to the network are seen: a client built with its own
+  transport (an ``httpx.MockTransport``, a fake's tuned client) is never taken over;
+- a request is already an ``httpx.Request`` there, so none is rebuilt from httpcore's
+  form and back (that round trip costs more than the fake takes to answer);
+- everything not for a fake is passed on to the real transport unchanged, so a test's
+  own ``respx.mock`` (which works at the ``httpcore`` level below, or at the client level
+  above) applies to it exactly as it would without the fake.
+"""
+
+from __future__ import annotations
+
+import threading
+from typing import TYPE_CHECKING, Any, ClassVar
+
+import httpx
+import respx
+from respx.mocks import Mocker
+from respx.models import PassThrough
+
+if TYPE_CHECKING:
+    from collections.abc import Awaitable, Callable
+
+    from pictograph_testing.transport import FakeTransport
+
+__all__ = [
+    "DeferredAsyncHTTPTransport",
+    "DeferredHTTPTransport",
+    "FakeHostRoute",
+    "FakeRouter",
+    "NetworkTransportMocker",
+    "RespxInterception",
+]
+
+HostKey = tuple[str, str, "int | None"]
+
+
+def host_key(url: httpx.URL) -> HostKey:
+    """What identifies a fake's host: scheme, host and explicit port (as ``owns`` compares)."""
+    return (url.scheme, url.host, url.port)
+
+
+class NetworkTransportMocker(Mocker):
+    """A respx mocker that patches httpx's network transports, one level above httpcore."""
+
+    name: ClassVar[str] = "pictograph_testing"
+    targets: ClassVar[list[str]] = [
+        "httpx._transports.default.HTTPTransport",
+        "httpx._transports.default.AsyncHTTPTransport",
+    ]
+    target_methods: ClassVar[list[str]] = ["handle_request", "handle_async_request"]
+
+    # A fixture activates a fake per test: patch with plain attribute swaps, as respx's
+    # ``mock.patch`` with autospec costs more than the rest of the activation together.
+    _swapped: ClassVar[list[tuple[type, str, Any]]] = []
+
+    @classmethod
+    def start(cls) -> None:
+        if cls._swapped:
+            return
+        for owner, name in (
+            (httpx.HTTPTransport, "handle_request"),
+            (httpx.AsyncHTTPTransport, "handle_async_request"),
+        ):
+            original = vars(owner)[name]
+            cls._swapped.append((owner, name, original))
+            setattr(owner, name, cls.mock(original))
+
+    @classmethod
+    def stop(cls, force: bool = False) -> None:
+        if cls.routers and not force:
+            return
+        while cls._swapped:
+            owner, name, original = cls._swapped.pop()
+            setattr(owner, name, original)
+
+    @classmethod
+    def mock(cls, spec: Callable[..., Any]) -> Callable[..., Any]:
+        """Wrap a transport method: ask the routers first, fall back to the real one."""
+        if spec.__name__ == "handle_async_request":
+
+            async def handle_async_request(self: Any, request: httpx.Request) -> httpx.Response:
+                try:
+                    response: httpx.Response = await cls.async_handler(request)  # type: ignore[no-untyped-call]
+                except PassThrough:
+                    return await spec(self, request)  # type: ignore[no-any-return]
+                return response
+
+            return handle_async_request
+
+        def handle_request(self: Any, request: httpx.Request) -> httpx.Response:
+            try:
+                response: httpx.Response = cls.handler(request)  # type: ignore[no-untyped-call]
+            except PassThrough:
+                return spec(self, request)  # type: ignore[no-any-return]
+            return response
+
+        return handle_request
+
+
+class FakeHostRoute(respx.Route):
+    """A catch-all route for one host, answered by the active fake that owns the URL."""
+
+    def __init__(self, key: HostKey, resolve: Callable[[httpx.URL], FakeTransport | None]) -> None:
+        scheme, host, port = key
+        lookups: dict[str, Any] = {"scheme": scheme, "host": host}
+        if port is not None:
+            lookups["port"] = port
+        # The pattern describes the route; matching is the tuple compare below, which
+        # costs far less than respx's general lookups on every request.
+        super().__init__(**lookups)
+        self._key = key
+        self._resolve = resolve
+
+    def transport_for(self, request: httpx.Request) -> FakeTransport | None:
+        """The fake transport that answers ``request``, or ``None`` if not this route's."""
+        url = request.url
+        if (url.scheme, url.host, url.port) != self._key:
+            return None
+        return self._resolve(url)
+
+    def match(self, request: httpx.Request) -> httpx.Response | None:
+        transport = self.transport_for(request)
+        return transport.handle_request(request) if transport is not None else None
+
+
+class FakeRouter(respx.MockRouter):
+    """The respx router of the active fakes: their hosts' routes, everything else passed on."""
+
+    def __init__(self) -> None:
+        super().__init__(
+            assert_all_called=False, assert_all_mocked=False, using=NetworkTransportMocker.name
+        )
+
+    def start(self) -> None:
+        # respx's start also snapshots routes and calls (for its rollback on stop), and
+        # each snapshot builds mock objects; the routes here are managed one by one.
+        self.Mocker = NetworkTransportMocker
+        NetworkTransportMocker.register(self)
+        NetworkTransportMocker.start()
+
+    def stop(self, clear: bool = True, reset: bool = True, quiet: bool = False) -> None:
+        NetworkTransportMocker.unregister(self)
+        NetworkTransportMocker.stop()
+
+    def handler(self, request: httpx.Request) -> httpx.Response:
+        # respx's own resolve would record every call (the fake's journal already does)
+        # and answer an unmatched request with an empty 200; neither is wanted here.
+        return self._transport(request).handle_request(request)
+
+    async def async_handler(self, request: httpx.Request) -> httpx.Response:
+        response: Awaitable[httpx.Response] = self._transport(request).handle_async_request(request)
+        return await response
+
+    def _transport(self, request: httpx.Request) -> FakeTransport:
+        for route in self.routes:
+            transport = route.transport_for(request) if isinstance(route, FakeHostRoute) else None
+            if transport is not None:
+                return transport
+        raise PassThrough(
+            f"{request!r} is not for a fake: sent on as usual",
+            request=request,
+            origin=_PASSED_ON,
+        )
+
+
+_PASSED_ON = respx.Route().pass_through()
+
+
+class RespxInterception:
+    """Keep one route per active fake host, and the router started while there are any."""
+
+    def __init__(self, resolve: Callable[[httpx.URL], FakeTransport | None]) -> None:
+        self._resolve = resolve
+        self._router = FakeRouter()
+        self._hosts: dict[HostKey, int] = {}
+        # Routes are kept once made: a respx Route builds mock objects as it is made.
+        self._routes: dict[HostKey, FakeHostRoute] = {}
+
+    @property
+    def router(self) -> FakeRouter:
+        """The respx router (its ``routes`` show the hosts being intercepted)."""
+        return self._router
+
+    def add(self, url: httpx.URL) -> None:
+        """Route ``url``'s host to the fakes (counted: several fakes may share a host)."""
+        key = host_key(url)
+        count = self._hosts.get(key, 0)
+        self._hosts[key] = count + 1
+        if count:
+            return
+        if len(self._hosts) == 1:
+            self._router.start()
+        route = self._routes.get(key)
+        if route is None:
+            route = self._routes[key] = FakeHostRoute(key, self._resolve)
+        self._router.routes.add(route, name=_route_name(key))
+
+    def remove(self, url: httpx.URL) -> None:
+        """Undo one :meth:`add`; stop the router when no fake host is left."""
+        key = host_key(url)
+        count = self._hosts.get(key, 0)
+        if count > 1:
+            self._hosts[key] = count - 1
+            return
+        if count == 0:
+            return
+        del self._hosts[key]
+        self._router.routes.pop(_route_name(key))  # type: ignore[no-untyped-call]
+        if not self._hosts:
+            self._router.stop()
+
+
+class _DeferredSetup:
+    """Postpone a network transport's ``__init__`` until an attribute it sets is read."""
+
+    _setup: ClassVar[Callable[..., None]]
+
+    def __init__(self, **options: Any) -> None:
+        # Deliberately not the base __init__ yet: that is the cost deferred.
+        self._deferred: dict[str, Any] | None = options
+        self._setup_lock = threading.RLock()
+
+    def __getattr__(self, name: str) -> Any:
+        # Only reached for attributes the base __init__ sets (its connection pool).
+        lock = vars(self).get("_setup_lock")
+        if lock is None or name.startswith("__"):
+            raise AttributeError(name)
+        with lock:
+            options = self._deferred
+            if options is not None:
+                self._deferred = None
+                type(self)._setup(self, **options)
+        return object.__getattribute__(self, name)
+
+    @property
+    def set_up(self) -> bool:
+        """Whether the real transport was needed (a request left for the network)."""
+        return self._deferred is None
+
+
+class DeferredHTTPTransport(_DeferredSetup, httpx.HTTPTransport):
+    """``httpx.HTTPTransport`` that sets up TLS and its pool only when first used.
+
+    The SDK clients built while a fake is active get one: building a network transport
+    costs ~20 ms (loading the CA bundle), and a client whose every request the fake
+    answers never needs it. It is still a real ``HTTPTransport``, so the fake's respx
+    route sees its requests, and one that outlives the fake reaches the network.
+    """
+
+    _setup = httpx.HTTPTransport.__init__
+
+    def close(self) -> None:
+        if self.set_up:
+            super().close()
+
+
+class DeferredAsyncHTTPTransport(_DeferredSetup, httpx.AsyncHTTPTransport):
+    """``httpx.AsyncHTTPTransport`` that sets up TLS and its pool only when first used."""
+
+    _setup = httpx.AsyncHTTPTransport.__init__
+
+    async def aclose(self) -> None:
+        if self.set_up:
+            await super().aclose()
+
+
+def _route_name(key: HostKey) -> str:
+    scheme, host, port = key
+    return f"pictograph-fake {scheme}://{host}" + (f":{port}" if port is not None else "")

@@ -1,0 +1,324 @@
+"""The pytest plugin: a fresh, active fake per test, and the same tests against the real API.
+
+Installed with the package (a ``pytest11`` entry point named ``pictograph_testing``;
+``-p no:pictograph_testing`` turns it off). Fixtures:
+
+``pictograph_fake``
+    A new, active :class:`~pictograph_testing.FakePictograph` for the test. While it is
+    active, httpx traffic to its host goes to it and ``PICTOGRAPH_API_KEY`` holds its
+    key, so code that builds its own ``pictograph.Client()`` reaches it unchanged.
+``pictograph_client`` / ``pictograph_async_client``
+    A ``pictograph.Client`` / ``AsyncClient`` for the test's fake, or, with
+    ``--pictograph-live``, for the real API. The async one is built and closed by a
+    plain fixture, so it works under any async test plugin (or ``asyncio.run``).
+``pictograph_clock``
+    The fake's :class:`~pictograph_testing.VirtualClock`.
+``pictograph_live``
+    ``True`` when the run is against the real API.
+
+Settings, nearest first: the ``@pytest.mark.pictograph(...)`` marker (``profile``,
+``balance_usd``, ``seed``, ``scenario``, ``base_url``, ``gpu_workers``; a marker on a
+test overrides one on its class or module), then the ini options ``pictograph_profile``,
+``pictograph_balance_usd``, ``pictograph_seed``, ``pictograph_scenario`` and
+``pictograph_base_url``, then the fake's own defaults.
+
+Contract mode: ``--pictograph-live`` (with the key in the environment variable named by
+``--pictograph-live-key-env``, ``PICTOGRAPH_API_KEY`` by default) makes the client
+fixtures talk to the real API. Tests that need what only the fake has are skipped with
+the reason: those using ``pictograph_fake`` or ``pictograph_clock``, those marked
+``@pytest.mark.pictograph_fake_only``, and those whose ``pictograph`` marker seeds the
+world (anything but ``profile`` and ``base_url``). Without a key, every test that uses a
+client fixture is skipped, not failed.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import os
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+import pytest
+
+from pictograph_testing.fake import FakePictograph
+
+if TYPE_CHECKING:
+    from collections.abc import Iterator
+
+    import pictograph
+
+    from pictograph_testing.clock import VirtualClock
+
+__all__ = [
+    "pictograph_async_client",
+    "pictograph_client",
+    "pictograph_clock",
+    "pictograph_fake",
+    "pictograph_live",
+]
+
+MARKER = "pictograph"
+FAKE_ONLY_MARKER = "pictograph_fake_only"
+FAKE_ONLY_FIXTURES = frozenset({"pictograph_fake", "pictograph_clock"})
+CLIENT_FIXTURES = frozenset({"pictograph_client", "pictograph_async_client"})
+SETTINGS = ("profile", "balance_usd", "seed", "scenario", "base_url", "gpu_workers")
+# Settings a live run can honour (they describe the API rather than seed a world).
+LIVE_SETTINGS = frozenset({"profile", "base_url"})
+_INI_SETTINGS: dict[str, Any] = {
+    "profile": str,
+    "balance_usd": float,
+    "seed": int,
+    "scenario": str,
+    "base_url": str,
+}
+_DEFAULT_KEY_ENV = "PICTOGRAPH_API_KEY"
+
+
+@dataclass(frozen=True)
+class LiveTarget:
+    """Where a ``--pictograph-live`` run goes; ``api_key`` is ``None`` when none is set."""
+
+    key_env: str
+    api_key: str | None
+    base_url: str | None
+
+
+_defaults_key = pytest.StashKey[dict[str, Any]]()
+_live_key = pytest.StashKey["LiveTarget | None"]()
+
+
+# ── hooks ──
+
+
+def pytest_addoption(parser: pytest.Parser) -> None:
+    group = parser.getgroup("pictograph", "pictograph-testing (fake Pictograph API)")
+    group.addoption(
+        "--pictograph-live",
+        action="store_true",
+        default=False,
+        help="run the pictograph client fixtures against the real API (contract mode)",
+    )
+    group.addoption(
+        "--pictograph-live-key-env",
+        default=_DEFAULT_KEY_ENV,
+        metavar="NAME",
+        help="environment variable holding the API key for --pictograph-live "
+        f"(default {_DEFAULT_KEY_ENV})",
+    )
+    group.addoption(
+        "--pictograph-live-base-url",
+        default=None,
+        metavar="URL",
+        help="API root for --pictograph-live (default: the SDK's, or PICTOGRAPH_BASE_URL)",
+    )
+    for name, kind in _INI_SETTINGS.items():
+        parser.addini(
+            f"pictograph_{name}",
+            f"default {name} of the pictograph_fake fixture ({kind.__name__})",
+            default=None,
+        )
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    config.addinivalue_line(
+        "markers",
+        f"{MARKER}(profile=, balance_usd=, seed=, scenario=, base_url=, gpu_workers=): "
+        "settings of the test's pictograph_fake",
+    )
+    config.addinivalue_line(
+        "markers",
+        f"{FAKE_ONLY_MARKER}: needs the fake's powers; skipped with --pictograph-live",
+    )
+    config.stash[_defaults_key] = _ini_defaults(config)
+    live: LiveTarget | None = None
+    if config.getoption("pictograph_live", default=False):
+        key_env = config.getoption("pictograph_live_key_env") or _DEFAULT_KEY_ENV
+        # Read once, before any fake sets PICTOGRAPH_API_KEY for a test.
+        live = LiveTarget(
+            key_env=key_env,
+            api_key=os.environ.get(key_env) or None,
+            base_url=config.getoption("pictograph_live_base_url"),
+        )
+    config.stash[_live_key] = live
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    live = config.stash.get(_live_key, None)
+    if live is None:
+        return
+    for item in items:
+        reason = _live_skip_reason(item, live)
+        if reason is not None:
+            item.add_marker(pytest.mark.skip(reason=reason))
+
+
+def pytest_report_header(config: pytest.Config) -> str | None:
+    live = config.stash.get(_live_key, None)
+    if live is None:
+        return None
+    where = live.base_url or "the SDK's default API"
+    key = "a key" if live.api_key else "NO key (client tests will be skipped)"
+    return f"pictograph: live against {where} with {key} from ${live.key_env}"
+
+
+# ── fixtures ──
+
+
+@pytest.fixture
+def pictograph_live(request: pytest.FixtureRequest) -> bool:
+    """Whether the client fixtures talk to the real API (``--pictograph-live``)."""
+    return request.config.stash.get(_live_key, None) is not None
+
+
+@pytest.fixture
+def pictograph_fake(request: pytest.FixtureRequest) -> Iterator[FakePictograph]:
+    """A fresh, active fake for this test, set up by the marker and ini options."""
+    if request.config.stash.get(_live_key, None) is not None:
+        pytest.skip("uses pictograph_fake, which a --pictograph-live run does not have")
+    with FakePictograph(**fake_settings(request.node)) as fake:
+        yield fake
+
+
+@pytest.fixture
+def pictograph_clock(pictograph_fake: FakePictograph) -> VirtualClock:
+    """The virtual clock of the test's fake."""
+    return pictograph_fake.clock
+
+
+@pytest.fixture
+def pictograph_client(request: pytest.FixtureRequest) -> Iterator[pictograph.Client]:
+    """A ``pictograph.Client`` for the test's fake (or the real API with --pictograph-live)."""
+    live = request.config.stash.get(_live_key, None)
+    if live is not None:
+        import pictograph
+
+        with pictograph.Client(api_key=_live_key_or_skip(live), base_url=live.base_url) as sdk:
+            yield sdk
+        return
+    fake: FakePictograph = request.getfixturevalue("pictograph_fake")
+    with fake.client() as sdk:
+        yield sdk
+
+
+@pytest.fixture
+def pictograph_async_client(
+    request: pytest.FixtureRequest,
+) -> Iterator[pictograph.AsyncClient]:
+    """A ``pictograph.AsyncClient`` for the test's fake (or the real API when live)."""
+    live = request.config.stash.get(_live_key, None)
+    if live is not None:
+        import pictograph
+
+        sdk = pictograph.AsyncClient(api_key=_live_key_or_skip(live), base_url=live.base_url)
+    else:
+        fake: FakePictograph = request.getfixturevalue("pictograph_fake")
+        sdk = fake.async_client()
+    yield sdk
+    if live is None:
+        _close_in_process(sdk)
+    else:
+        _close_live(sdk)
+
+
+# ── settings ──
+
+
+def fake_settings(node: pytest.Item | pytest.Collector) -> dict[str, Any]:
+    """The ``FakePictograph`` arguments for ``node``: its markers over the ini defaults."""
+    defaults = node.config.stash[_defaults_key]
+    settings = dict(defaults)
+    # iter_markers yields the nearest first: apply the farthest first so the nearest wins.
+    for marker in reversed(list(node.iter_markers(MARKER))):
+        settings.update(_marker_settings(marker))
+    return settings
+
+
+def _ini_defaults(config: pytest.Config) -> dict[str, Any]:
+    defaults: dict[str, Any] = {}
+    for name, kind in _INI_SETTINGS.items():
+        raw = config.getini(f"pictograph_{name}")
+        if raw is None or raw == "":
+            continue
+        try:
+            defaults[name] = kind(str(raw).strip())
+        except ValueError:
+            raise pytest.UsageError(
+                f"ini option pictograph_{name} must be a {kind.__name__}, got {raw!r}"
+            ) from None
+    scenario = defaults.get("scenario")
+    if scenario is not None and _looks_like_path(scenario):
+        # A path in the ini file means one beside it, wherever pytest is run from.
+        defaults["scenario"] = str(config.rootpath / os.path.expanduser(scenario))
+    return defaults
+
+
+def _looks_like_path(ref: str) -> bool:
+    return ref.endswith(".json") or "/" in ref or os.sep in ref
+
+
+def _marker_settings(marker: pytest.Mark) -> dict[str, Any]:
+    if marker.args:
+        raise pytest.UsageError(
+            f"@pytest.mark.{MARKER} takes keywords only ({', '.join(SETTINGS)}), "
+            f"got positional {marker.args!r}"
+        )
+    unknown = sorted(set(marker.kwargs) - set(SETTINGS))
+    if unknown:
+        raise pytest.UsageError(
+            f"@pytest.mark.{MARKER} got unknown setting(s) {', '.join(unknown)}; "
+            f"it takes {', '.join(SETTINGS)}"
+        )
+    return dict(marker.kwargs)
+
+
+# ── live runs ──
+
+
+def _live_skip_reason(item: pytest.Item, live: LiveTarget) -> str | None:
+    names = set(getattr(item, "fixturenames", ()))
+    if item.get_closest_marker(FAKE_ONLY_MARKER) is not None:
+        return f"marked {FAKE_ONLY_MARKER}: needs the fake, and this is a --pictograph-live run"
+    fake_only = sorted(names & FAKE_ONLY_FIXTURES)
+    if fake_only:
+        return f"uses {', '.join(fake_only)}: needs the fake, and this is a --pictograph-live run"
+    seeded = sorted({k for m in item.iter_markers(MARKER) for k in m.kwargs} - LIVE_SETTINGS)
+    if seeded:
+        return (
+            f"its {MARKER} marker sets {', '.join(seeded)}: the real API cannot be seeded "
+            "(--pictograph-live run)"
+        )
+    if live.api_key is None and names & CLIENT_FIXTURES:
+        return f"--pictograph-live needs an API key in ${live.key_env}, and none is set"
+    return None
+
+
+def _live_key_or_skip(live: LiveTarget) -> str:
+    if live.api_key is None:
+        pytest.skip(f"--pictograph-live needs an API key in ${live.key_env}, and none is set")
+    return live.api_key
+
+
+def _close_in_process(sdk: pictograph.AsyncClient) -> None:
+    """Close a fake's async client from a sync teardown, with no event loop.
+
+    Its transport answers in process, so closing never waits on anything: one step of
+    the coroutine finishes it (a loop per test would cost more than the test).
+    """
+    closing = sdk.aclose()
+    try:
+        closing.send(None)
+    except StopIteration:
+        return
+    closing.close()
+    raise RuntimeError("closing a fake's AsyncClient waited on I/O; this is a bug")
+
+
+def _close_live(sdk: pictograph.AsyncClient) -> None:
+    """Close a live async client from a sync teardown.
+
+    Its connections belong to the test's event loop, usually gone by now, so closing
+    them may fail; that is of no consequence at teardown.
+    """
+    with contextlib.suppress(Exception):
+        asyncio.run(sdk.aclose())

@@ -1,0 +1,416 @@
+"""Hypothesis strategies for Pictograph training requests, valid and invalid, and run payloads.
+
+Needs the ``hypothesis`` extra (``pip install pictograph-testing[hypothesis]``). Every
+choice comes from :mod:`pictograph_testing.catalog`, per profile, so a strategy never
+offers what the fake (and the API it models) would refuse, unless it is one of the
+``invalid_*`` strategies, whose every example is refused for a reason it names::
+
+    from hypothesis import given
+    from pictograph_testing import FakePictograph, strategies as pst
+
+    @given(request=pst.create_requests(dataset="signs", export="v1"))
+    def test_any_valid_request_is_accepted(request):
+        with FakePictograph() as fake:
+            fake.add_dataset("signs", images=10, completed_images=10)
+            fake.add_export("signs", "v1")
+            run = fake.client().training.create(**request, wait=False)
+            assert run.status in ("pending", "queued")
+
+A fake per example, as above (or ``@FakePictograph()`` under ``@given``), keeps the
+examples independent; the function-scoped ``pictograph_fake`` fixture would be shared by
+every example of a test.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta, timezone
+from typing import TYPE_CHECKING, Any, NamedTuple
+
+try:
+    from hypothesis import strategies as st
+except ImportError as missing:  # pragma: no cover - depends on the installation
+    raise ImportError(
+        "pictograph_testing.strategies needs hypothesis: "
+        "pip install 'pictograph-testing[hypothesis]'"
+    ) from missing
+
+from pictograph_testing.catalog import GPU_TIERS, PIPELINES, PROFILES, Pipeline, profile_named
+from pictograph_testing.clock import DEFAULT_START, format_timestamp
+
+if TYPE_CHECKING:
+    from hypothesis.strategies import DrawFn, SearchStrategy
+
+__all__ = [
+    "CONFIG_LIMITS",
+    "Invalid",
+    "create_requests",
+    "gpu_types",
+    "invalid_create_requests",
+    "invalid_training_configs",
+    "model_sizes",
+    "pipelines",
+    "profiles",
+    "run_names",
+    "run_payloads",
+    "training_configs",
+]
+
+CONFIG_LIMITS: dict[str, tuple[int, int]] = {
+    "epochs": (1, 1000),
+    "batch_size": (1, 512),
+    "image_size": (32, 4096),
+    "image_width": (32, 4096),
+    "image_height": (32, 4096),
+}
+"""The whole-number config fields the API takes, and their inclusive limits."""
+
+NAME_LIMIT = 100
+STATUSES = ("pending", "queued", "running", "completed", "failed", "cancelled")
+
+
+class Invalid(NamedTuple):
+    """A request the API refuses, and the field it names in the refusal."""
+
+    value: dict[str, Any]
+    field: str
+    """The field at fault: a top-level body field, or ``config.<name>`` for the config."""
+
+
+# ── catalog choices ──
+
+
+def profiles() -> SearchStrategy[str]:
+    """A profile name (``classic`` or ``current``)."""
+    return st.sampled_from(sorted(PROFILES))
+
+
+def pipelines(profile: str = "classic") -> SearchStrategy[str]:
+    """A pipeline the profile trains."""
+    return st.sampled_from(sorted(profile_named(profile).pipelines))
+
+
+def gpu_types(profile: str = "classic", *, auto: bool = True) -> SearchStrategy[str]:
+    """A GPU type the profile takes (``auto`` too where it exists, unless ``auto=False``)."""
+    choices = profile_named(profile).gpu_types
+    return st.sampled_from(sorted(g for g in choices if auto or g in GPU_TIERS))
+
+
+def model_sizes(pipeline: str) -> SearchStrategy[str]:
+    """A model size (variant) of ``pipeline``."""
+    return st.sampled_from(list(_pipeline(pipeline).variants))
+
+
+def run_names() -> SearchStrategy[str]:
+    """A run name the API takes: 1 to 100 characters, not blank, any script."""
+    return st.text(
+        st.characters(exclude_categories=("Cs", "Cc")), min_size=1, max_size=NAME_LIMIT
+    ).filter(str.strip)
+
+
+# ── configs ──
+
+
+def training_configs(
+    pipeline: str, *, max_epochs: int = 100, max_image_side: int = 1024
+) -> SearchStrategy[dict[str, Any]]:
+    """A config the API accepts for ``pipeline``: any subset of the fields it knows.
+
+    ``max_epochs`` and ``max_image_side`` bound the draws below the API's own limits
+    (1000 epochs, 4096 px), which are valid too but simulate long runs; pass the limits
+    to cover them.
+    """
+    known = _pipeline(pipeline)
+    high = CONFIG_LIMITS["epochs"][1]
+    side = st.integers(CONFIG_LIMITS["image_size"][0], min(max_image_side, 4096))
+    fields: dict[str, SearchStrategy[Any]] = {
+        "epochs": st.integers(1, max(1, min(max_epochs, high))),
+        "batch_size": st.integers(1, 64),
+        "learning_rate": st.floats(1e-6, 1.0, allow_nan=False, allow_infinity=False),
+        "model_size": st.sampled_from(list(known.variants)),
+        "image_size": side,
+        "image_width": side,
+        "image_height": side,
+    }
+    return st.fixed_dictionaries({}, optional=fields)
+
+
+@st.composite
+def invalid_training_configs(draw: DrawFn, pipeline: str) -> Invalid:
+    """A config refused for ``pipeline``: one field out of range or of the wrong type.
+
+    ``field`` is ``config.<name>``; the refusal (400) names it.
+    """
+    known = _pipeline(pipeline)
+    base = draw(training_configs(pipeline))
+    name = draw(st.sampled_from([*CONFIG_LIMITS, "learning_rate", "model_size"]))
+    if name in CONFIG_LIMITS:
+        low, high = CONFIG_LIMITS[name]
+        bad = draw(
+            st.one_of(
+                st.integers(max_value=low - 1),
+                st.integers(min_value=high + 1),
+                st.booleans(),
+                # A float is refused even when whole: the API takes integers only.
+                st.floats(allow_nan=False, allow_infinity=False),
+                st.text(max_size=5),
+            )
+        )
+    elif name == "learning_rate":
+        bad = draw(
+            st.one_of(
+                st.floats(max_value=0.0, allow_nan=False, allow_infinity=False),
+                st.floats(min_value=1.0, exclude_min=True, allow_nan=False, allow_infinity=False),
+                st.booleans(),
+                st.text(max_size=5),
+            )
+        )
+    else:
+        bad = draw(st.text(min_size=1, max_size=12).filter(lambda s: s not in known.variants))
+    return Invalid({**base, name: bad}, f"config.{name}")
+
+
+# ── create requests ──
+
+
+def create_requests(
+    profile: str = "classic",
+    *,
+    dataset: str | SearchStrategy[str] = "dataset",
+    export: str | SearchStrategy[str] = "export",
+    pipeline: str | None = None,
+    max_epochs: int = 100,
+) -> SearchStrategy[dict[str, Any]]:
+    """Keyword arguments for ``client.training.create`` that the profile accepts.
+
+    ``dataset`` and ``export`` name ones the test made (or are strategies for names);
+    each request has ``pipeline_type``, ``name``, ``gpu_type`` and a ``config``. Pass
+    ``wait=...`` yourself.
+    """
+    return _requests(profile, dataset, export, pipeline, max_epochs)
+
+
+@st.composite
+def _requests(
+    draw: DrawFn,
+    profile: str,
+    dataset: str | SearchStrategy[str],
+    export: str | SearchStrategy[str],
+    pipeline: str | None,
+    max_epochs: int,
+) -> dict[str, Any]:
+    chosen = pipeline if pipeline is not None else draw(pipelines(profile))
+    return {
+        "dataset_name": dataset if isinstance(dataset, str) else draw(dataset),
+        "export_name": export if isinstance(export, str) else draw(export),
+        "pipeline_type": chosen,
+        "name": draw(run_names()),
+        "gpu_type": draw(gpu_types(profile)),
+        "config": draw(training_configs(chosen, max_epochs=max_epochs)),
+    }
+
+
+@st.composite
+def invalid_create_requests(
+    draw: DrawFn,
+    profile: str = "classic",
+    *,
+    dataset: str = "dataset",
+    export: str = "export",
+) -> Invalid:
+    """A JSON body for ``POST /training/`` that the API refuses, and the field at fault.
+
+    Bodies, not SDK calls: some faults (a missing field, a wrong type, an extra field)
+    the SDK's signature would never send. Post them with ``httpx`` to the fake (its
+    transport or the intercepted host); a 4xx names ``field``.
+    """
+    valid = draw(create_requests(profile, dataset=dataset, export=export))
+    known_pipelines = profile_named(profile).pipelines
+    known_gpus = profile_named(profile).gpu_types
+    fault = draw(
+        st.sampled_from(
+            [
+                "missing",
+                "wrong_type",
+                "extra",
+                "pipeline",
+                "gpu",
+                "name",
+                "config_type",
+                "config_value",
+            ]
+        )
+    )
+    body = dict(valid)
+    if fault == "missing":
+        field = draw(st.sampled_from(["dataset_name", "export_name", "pipeline_type"]))
+        del body[field]
+    elif fault == "wrong_type":
+        field = draw(st.sampled_from(["dataset_name", "export_name", "pipeline_type", "name"]))
+        body[field] = draw(st.one_of(st.integers(), st.booleans(), st.lists(st.integers())))
+    elif fault == "extra":
+        field = draw(
+            st.text("abcdefghijklmnopqrstuvwxyz_", min_size=3, max_size=12).filter(
+                lambda s: s not in valid and s != "version_of_model_id"
+            )
+        )
+        body[field] = "unexpected"
+    elif fault == "pipeline":
+        field = "pipeline_type"
+        body[field] = draw(
+            st.text(min_size=1, max_size=20).filter(lambda s: s not in known_pipelines)
+        )
+    elif fault == "gpu":
+        field = "gpu_type"
+        # An empty string means "the default" to the API, so it is not a fault.
+        body[field] = draw(st.text(min_size=1, max_size=10).filter(lambda s: s not in known_gpus))
+    elif fault == "name":
+        field = "name"
+        body[field] = draw(
+            st.one_of(
+                st.text(min_size=NAME_LIMIT + 1, max_size=NAME_LIMIT + 20),
+                st.text(" \t", min_size=1, max_size=5),
+            )
+        )
+    elif fault == "config_type":
+        field = "config"
+        body[field] = draw(st.one_of(st.lists(st.integers(), min_size=1), st.text(min_size=1)))
+    else:
+        bad = draw(invalid_training_configs(body["pipeline_type"]))
+        body["config"], field = bad.value, bad.field
+    return Invalid(body, field)
+
+
+# ── run payloads ──
+
+
+def run_payloads(
+    profile: str = "current", *, status: str | None = None
+) -> SearchStrategy[dict[str, Any]]:
+    """A ``TrainingRun`` object as the API sends it (the ``data`` of a run response).
+
+    Self-consistent: a completed run has its model and 100 % progress, a failed one its
+    error message, a queued one no start; for code that handles runs without running
+    any. ``status`` fixes the status. Under ``classic`` a ``detectron2`` run may come
+    up, which SDK 1.69's ``TrainingRun`` does not parse (the API sends it all the same).
+    """
+    if status is not None and status not in STATUSES:
+        raise ValueError(f"unknown run status {status!r}; choose one of {', '.join(STATUSES)}")
+    profile_named(profile)  # refuse an unknown profile now, not at the first draw
+    return _run_payloads(profile, status)
+
+
+@st.composite
+def _run_payloads(draw: DrawFn, profile: str, status: str | None) -> dict[str, Any]:
+    pipeline_name = draw(pipelines(profile))
+    pipeline = PIPELINES[pipeline_name]
+    state = status if status is not None else draw(st.sampled_from(STATUSES))
+    epochs = draw(st.integers(1, 300))
+    created = draw(
+        st.datetimes(
+            min_value=DEFAULT_START.replace(tzinfo=None),
+            max_value=(DEFAULT_START + timedelta(days=365)).replace(tzinfo=None),
+            timezones=st.just(timezone.utc),
+        )
+    )
+    started: datetime | None = None
+    completed: datetime | None = None
+    epoch, progress = 0, 0
+    if state in ("running", "completed", "failed", "cancelled"):
+        started = created + timedelta(seconds=draw(st.integers(30, 3600)))
+    if state == "running":
+        epoch = draw(st.integers(0, epochs - 1))
+        progress = epoch * 100 // epochs
+    elif state == "completed":
+        epoch, progress = epochs, 100
+    elif state in ("failed", "cancelled"):
+        epoch = draw(st.integers(0, epochs - 1))
+        progress = epoch * 100 // epochs
+        if state == "cancelled" and draw(st.booleans()):
+            started, epoch, progress = None, 0, 0  # cancelled before it started
+    if state in ("completed", "failed", "cancelled"):
+        base = started if started is not None else created
+        completed = base + timedelta(seconds=draw(st.integers(1, 7200)))
+    training_seconds = (
+        int((completed - started).total_seconds())
+        if completed is not None and started is not None
+        else None
+    )
+    variant = draw(st.sampled_from(list(pipeline.variants.values())))
+    gpu = draw(gpu_types(profile, auto=False))
+    config = {
+        "epochs": epochs,
+        "batch_size": pipeline.default_batch_size,
+        "learning_rate": pipeline.learning_rate,
+        "model_size": variant.name,
+        "image_width": variant.input_size,
+        "image_height": variant.input_size,
+    }
+    return {
+        "id": _uuid(draw),
+        "organization_id": _uuid(draw),
+        "name": draw(run_names()),
+        "dataset_id": _uuid(draw),
+        "export_id": _uuid(draw),
+        "export_name": draw(
+            st.text("abcdefghijklmnopqrstuvwxyz0123456789-", min_size=1, max_size=30)
+        ),
+        "pipeline_type": pipeline_name,
+        "gpu_type": gpu,
+        "total_epochs": epochs,
+        "config": config,
+        "created_at": format_timestamp(created),
+        "created_by": _uuid(draw),
+        "status": state,
+        "progress": progress,
+        "current_epoch": epoch,
+        "metrics": _metrics(pipeline_name, epoch, draw) if epoch else {},
+        "eta_seconds": draw(st.integers(0, 7200)) if state in ("queued", "running") else None,
+        "training_time_seconds": training_seconds if state == "completed" else None,
+        "model_id": _uuid(draw) if state == "completed" else None,
+        "error_message": draw(_failure_messages()) if state == "failed" else None,
+        "warnings": None,
+        "started_at": format_timestamp(started) if started is not None else None,
+        "completed_at": format_timestamp(completed) if completed is not None else None,
+    }
+
+
+def _metrics(pipeline: str, epoch: int, draw: DrawFn) -> dict[str, Any]:
+    """Per-epoch metrics with the keys the fake reports for the pipeline's task."""
+    spec = PIPELINES[pipeline]
+    score = st.floats(0.0, 0.999, allow_nan=False).map(lambda x: round(x, 4))
+    metrics: dict[str, Any] = {
+        "epoch": epoch,
+        "loss": draw(st.floats(0.0, 5.0, allow_nan=False).map(lambda x: round(x, 4))),
+        spec.headline_metric: draw(score),
+    }
+    extra = {
+        "object_detection": ("mAP50", "precision", "recall"),
+        "instance_segmentation": ("box_mAP",),
+        "semantic_segmentation": ("pixel_accuracy",),
+        "classification": ("top5_accuracy",),
+    }.get(spec.model_type, ())
+    for key in extra:
+        metrics[key] = draw(score)
+    return metrics
+
+
+def _failure_messages() -> SearchStrategy[str]:
+    return st.sampled_from(
+        [
+            "CUDA out of memory. Tried to allocate 2.00 GiB; use a larger gpu_type.",
+            "Training exceeded the 2-hour service limit.",
+            "Training failed: the export has no usable annotations.",
+        ]
+    )
+
+
+def _uuid(draw: DrawFn) -> str:
+    return str(draw(st.uuids(version=4)))
+
+
+def _pipeline(name: str) -> Pipeline:
+    try:
+        return PIPELINES[name]
+    except KeyError:
+        known = ", ".join(sorted(PIPELINES))
+        raise ValueError(f"unknown pipeline {name!r}; choose one of: {known}") from None

@@ -1,0 +1,210 @@
+"""The request journal: every call recorded, filters, and failures that show what happened."""
+
+from __future__ import annotations
+
+import re
+from datetime import timedelta
+
+import pictograph
+import pytest
+
+from pictograph_testing import FakePictograph
+from tests.conftest import DATASET, EXPORT
+
+TRAINING = "/api/v1/developer/training/"
+
+
+def _train(client: pictograph.Client, name: str = "r1") -> pictograph.TrainingRun:
+    return client.training.create(DATASET, EXPORT, pipeline_type="yolox", name=name, wait=False)
+
+
+def test_every_call_is_recorded_with_its_request_and_answer(
+    fake: FakePictograph, client: pictograph.Client
+) -> None:
+    client.credits.balance()
+    run = _train(client)
+    fake.clock.advance(minutes=2)
+    client.training.get(run.id)
+
+    assert len(fake.calls) == 3
+    balance, create, get = fake.calls
+    assert (balance.method, balance.path, balance.status) == (
+        "GET",
+        "/api/v1/developer/credits/balance",
+        200,
+    )
+    assert create.method == "POST"
+    assert create.path == TRAINING
+    assert create.json()["pipeline_type"] == "yolox"
+    assert create.response_json()["data"]["id"] == run.id
+    assert get.elapsed == 120.0
+    assert get.at == fake.clock.start + timedelta(minutes=2)
+    assert get.request_id.startswith("req_")
+    assert [c.index for c in fake.calls] == [0, 1, 2]
+
+
+def test_query_and_params_are_kept(fake: FakePictograph, client: pictograph.Client) -> None:
+    client.training.list(status="completed", limit=5)
+
+    call = fake.calls.last
+    assert call.path == TRAINING
+    assert call.params["status"] == "completed"
+    assert "limit=5" in call.query
+    assert call.target.startswith(TRAINING + "?")
+
+
+def test_refusals_are_recorded_with_their_status(
+    fake: FakePictograph, client: pictograph.Client
+) -> None:
+    with pytest.raises(pictograph.exceptions.NotFoundError):
+        client.training.get("no-such-run")
+
+    fake.calls.assert_called(method="GET", status=404, times=1)
+    assert fake.calls.last.response_json()["error"]
+
+
+def test_filter_is_truthy_and_sized(fake: FakePictograph, client: pictograph.Client) -> None:
+    _train(client)
+    client.training.get("r1")
+    client.training.get("r1")
+
+    assert fake.calls.filter(method="POST", path=TRAINING)
+    assert not fake.calls.filter(method="DELETE")
+    assert len(fake.calls.filter(method="get")) == 2  # methods match in any case
+    assert len(fake.calls.filter(path=TRAINING + "*")) == 3  # '*' is one segment
+    assert len(fake.calls.filter(path="/api/**")) == 3  # '**' crosses segments
+    assert len(fake.calls.filter(path=re.compile(r".*/training/r1"))) == 2
+    assert fake.calls.filter(json={"pipeline_type": "yolox", "name": "r1"})
+    assert not fake.calls.filter(json={"pipeline_type": "detectron2"})
+    assert (
+        len(fake.calls.filter(where=lambda call: call.status == 200 and call.method == "GET")) == 2
+    )
+    assert fake.calls.filter(method="GET").filter(path=TRAINING + "r1").last.index == 2
+
+
+def test_params_match_on_the_values_given(fake: FakePictograph, client: pictograph.Client) -> None:
+    client.training.list(status="completed")
+    client.training.list(status="failed")
+
+    assert len(fake.calls.filter(params={"status": "failed"})) == 1
+    assert not fake.calls.filter(params={"status": "running"})
+
+
+def test_first_last_and_slices(fake: FakePictograph, client: pictograph.Client) -> None:
+    client.credits.balance()
+    _train(client)
+
+    assert fake.calls.first.path.endswith("/credits/balance")
+    assert fake.calls.last.method == "POST"
+    assert fake.calls[-1].index == 1
+    assert [c.index for c in fake.calls[:1]] == [0]
+    with pytest.raises(IndexError):
+        fake.calls[5]
+
+
+def test_the_journal_is_live_and_can_be_cleared(
+    fake: FakePictograph, client: pictograph.Client
+) -> None:
+    calls = fake.calls
+    client.credits.balance()
+    assert len(calls) == 1
+
+    calls.clear()
+    client.credits.balance()
+
+    assert len(fake.calls) == 1
+    assert fake.calls.last.index == 0
+
+
+def test_assert_called_returns_the_matches(fake: FakePictograph, client: pictograph.Client) -> None:
+    _train(client)
+
+    found = fake.calls.assert_called(method="POST", path=TRAINING, times=1)
+
+    assert found.last.json()["name"] == "r1"
+
+
+def test_a_failed_assertion_lists_the_calls_seen(
+    fake: FakePictograph, client: pictograph.Client
+) -> None:
+    client.credits.balance()
+    _train(client)
+
+    with pytest.raises(AssertionError) as failure:
+        fake.calls.assert_called(method="POST", path="/api/v1/developer/models/")
+
+    message = str(failure.value)
+    assert "expected a call matching method='POST', path='/api/v1/developer/models/'" in message
+    assert "0 matched" in message
+    assert "GET /api/v1/developer/credits/balance -> 200" in message
+    assert f"POST {TRAINING} -> 200" in message
+
+
+def test_a_wrong_count_marks_the_matching_calls(
+    fake: FakePictograph, client: pictograph.Client
+) -> None:
+    client.credits.balance()
+    _train(client)
+
+    with pytest.raises(AssertionError) as failure:
+        fake.calls.assert_called(method="POST", times=2)
+
+    lines = str(failure.value).splitlines()
+    assert lines[0] == "expected exactly 2 calls matching method='POST'; 1 matched."
+    assert [line for line in lines if line.startswith(" *")] == [
+        f" * #1    +0.0s  POST {TRAINING} -> 200"
+    ]
+
+
+def test_assert_not_called_lists_the_offenders(
+    fake: FakePictograph, client: pictograph.Client
+) -> None:
+    _train(client)
+
+    fake.calls.assert_not_called(method="DELETE")
+    with pytest.raises(AssertionError, match=r"expected no call matching method='POST'; 1 matched"):
+        fake.calls.assert_not_called(method="POST")
+
+
+def test_a_poll_loop_folds_into_one_line(fake: FakePictograph, client: pictograph.Client) -> None:
+    run = client.training.create(DATASET, EXPORT, pipeline_type="yolox", name="r1", wait=True)
+
+    with pytest.raises(AssertionError) as failure:
+        fake.calls.assert_called(method="DELETE")
+
+    message = str(failure.value)
+    polls = len(fake.calls) - 1
+    assert f"GET {TRAINING}{run.id} -> 200  (x{polls})" in message
+    assert len(message.splitlines()) == 4  # the summary, a header, the create, the polls
+
+
+def test_last_of_nothing_says_what_was_seen(
+    fake: FakePictograph, client: pictograph.Client
+) -> None:
+    client.credits.balance()
+
+    with pytest.raises(AssertionError, match="none matched method='POST'") as failure:
+        _ = fake.calls.filter(method="POST").last
+    assert "GET /api/v1/developer/credits/balance" in str(failure.value)
+
+    with pytest.raises(AssertionError, match="the fake answered none"):
+        _ = FakePictograph().calls.last
+
+
+def test_reprs_read_as_requests(fake: FakePictograph, client: pictograph.Client) -> None:
+    client.credits.balance()
+
+    assert repr(fake.calls.last) == "<Call #0 GET /api/v1/developer/credits/balance -> 200>"
+    assert "GET /api/v1/developer/credits/balance -> 200" in repr(fake.calls)
+
+
+def test_percent_encoded_paths_match_decoded(
+    fake: FakePictograph, client: pictograph.Client
+) -> None:
+    with pytest.raises(pictograph.exceptions.NotFoundError):
+        client.training.get("a run")
+
+    call = fake.calls.last
+    assert call.path == TRAINING + "a run"
+    assert "%20" in call.target
+    assert fake.calls.filter(path=TRAINING + "a run")

@@ -1,0 +1,351 @@
+"""respx interception: code that builds its own client reaches the active fake, nothing else."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import time
+from collections.abc import Iterator
+
+import httpcore
+import httpx
+import pictograph
+import pytest
+import respx
+
+from pictograph_testing import FakePictograph, activation
+from pictograph_testing.fake import _deferred_sdk_client
+from pictograph_testing.mock import DeferredHTTPTransport, NetworkTransportMocker
+
+DATASET, EXPORT = "road-signs", "v1"
+
+
+def train_detector(dataset: str, export: str) -> pictograph.TrainingRun:
+    """Application code: builds its own client from the environment, as users' code does."""
+    with pictograph.Client() as client:
+        return client.training.create(dataset, export, pipeline_type="yolox", name="detector")
+
+
+async def train_detector_async(dataset: str, export: str) -> pictograph.TrainingRun:
+    async with pictograph.AsyncClient() as client:
+        return await client.training.create(
+            dataset, export, pipeline_type="yolox", name="detector", wait=True
+        )
+
+
+@pytest.fixture
+def ready() -> Iterator[FakePictograph]:
+    with FakePictograph(seed=2) as fake:
+        fake.add_dataset(DATASET, images=10, completed_images=10)
+        fake.add_export(DATASET, EXPORT)
+        yield fake
+
+
+class _CannedPool(httpcore.ConnectionPool):
+    """A connection pool that answers 418 itself: the network, without the network."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.seen: list[str] = []
+
+    def handle_request(self, request: httpcore.Request) -> httpcore.Response:
+        self.seen.append(request.url.host.decode())
+        return httpcore.Response(418, content=b"from the network transport")
+
+
+# ── code that builds its own client ──
+
+
+def test_code_that_builds_its_own_client_is_intercepted(ready: FakePictograph) -> None:
+    run = train_detector(DATASET, EXPORT)
+
+    assert run.status == "completed"
+    ready.calls.assert_called(method="POST", path="/api/v1/developer/training/", times=1)
+    assert ready.run("detector").status == "completed"
+
+
+def test_the_async_client_code_builds_completes_a_wait_instantly(ready: FakePictograph) -> None:
+    started = time.perf_counter()
+
+    run = asyncio.run(train_detector_async(DATASET, EXPORT))
+
+    assert run.status == "completed"
+    assert time.perf_counter() - started < 1.0  # minutes of virtual training
+    assert ready.clock.monotonic() > 60
+    assert ready.calls.filter(method="GET", path="/api/v1/developer/training/*")
+
+
+def test_a_plain_httpx_client_reaches_the_fake_and_its_signed_urls(ready: FakePictograph) -> None:
+    train_detector(DATASET, EXPORT)
+    with httpx.Client(base_url=ready.base_url, headers={"X-API-Key": ready.api_key}) as http:
+        link = http.get("/api/v1/developer/models/detector/download", params={"format": "onnx"})
+        weights = httpx.get(link.json()["data"]["download_url"])
+
+    assert link.status_code == 200
+    assert weights.status_code == 200
+    assert weights.content.startswith(b"\x08")  # an ONNX protobuf
+    assert ready.calls.last.path.startswith("/_storage/")
+
+
+async def test_a_plain_async_httpx_client_reaches_the_fake(ready: FakePictograph) -> None:
+    async with httpx.AsyncClient() as http:
+        response = await http.get(
+            f"{ready.base_url}/api/v1/developer/credits/balance",
+            headers={"X-API-Key": ready.api_key},
+        )
+
+    assert response.status_code == 200
+    assert ready.calls.last.path == "/api/v1/developer/credits/balance"
+
+
+def test_a_client_built_before_the_fake_started_is_intercepted_while_it_runs() -> None:
+    with FakePictograph(seed=1) as early:
+        key = early.api_key
+    http = httpx.Client(base_url=early.base_url, headers={"X-API-Key": key})
+    http._transport._pool = _CannedPool()  # type: ignore[attr-defined]
+
+    with FakePictograph(seed=1) as fake:
+        during = http.get("/api/v1/developer/credits/balance")
+    after = http.get("/api/v1/developer/credits/balance")
+
+    assert during.status_code == 200
+    assert fake.calls.last.path == "/api/v1/developer/credits/balance"
+    assert after.status_code == 418  # the fake stopped: back to the network transport
+
+
+# ── what is left alone ──
+
+
+def test_another_host_goes_to_the_network_transport_untouched(ready: FakePictograph) -> None:
+    pool = _CannedPool()
+    with httpx.Client() as http:
+        http._transport._pool = pool  # type: ignore[attr-defined]
+        response = http.get("https://example.com/elsewhere")
+
+    assert response.status_code == 418
+    assert response.content == b"from the network transport"
+    assert pool.seen == ["example.com"]
+    ready.calls.assert_not_called(path="/elsewhere")
+
+
+def test_another_host_is_left_to_the_tests_own_respx_router(ready: FakePictograph) -> None:
+    with respx.mock(assert_all_called=True) as router:
+        elsewhere = router.get("https://example.com/thing").respond(201, text="mine")
+        with pictograph.Client() as client:
+            balance = client.credits.balance()
+        response = httpx.get("https://example.com/thing")
+        # The fake's traffic never reached the test's router.
+        assert [c.request.url.host for c in router.calls] == ["example.com"]
+
+    assert elsewhere.call_count == 1
+    assert response.status_code == 201
+    assert balance.included_remaining_micro_usd == 100_000_000
+
+
+def test_a_strict_respx_router_of_the_test_still_refuses_unmocked_hosts(
+    ready: FakePictograph,
+) -> None:
+    with respx.mock(assert_all_called=False) as router:
+        router.get("https://example.com/known").respond(200)
+        with pytest.raises(AssertionError, match="not mocked"):
+            httpx.get("https://example.org/unknown")
+
+
+def test_a_client_with_a_transport_of_its_own_is_not_taken_over(ready: FakePictograph) -> None:
+    mine = httpx.MockTransport(lambda request: httpx.Response(299, text="injected"))
+    with httpx.Client(transport=mine, base_url=ready.base_url) as http:
+        response = http.get("/api/v1/developer/credits/balance")
+
+    assert response.status_code == 299
+    assert not ready.calls
+
+
+def test_nothing_is_intercepted_without_an_active_fake() -> None:
+    assert NetworkTransportMocker._swapped == []
+    assert httpx.HTTPTransport.handle_request.__module__ == "httpx._transports.default"
+    pool = _CannedPool()
+    with httpx.Client() as http:
+        http._transport._pool = pool  # type: ignore[attr-defined]
+        response = http.get("https://api.pictograph.io/api/v1/developer/credits/balance")
+    assert response.status_code == 418
+
+
+# ── several fakes ──
+
+
+def test_the_innermost_fake_on_a_host_answers() -> None:
+    # The same seed mints the same key, so one client is valid in both worlds.
+    with FakePictograph(seed=1) as outer, pictograph.Client(api_key=outer.api_key) as client:
+        with FakePictograph(seed=1) as inner:
+            client.credits.balance()
+        client.credits.balance()
+
+    assert len(inner.calls) == 1
+    assert len(outer.calls) == 1
+
+
+def test_fakes_on_different_hosts_each_get_their_traffic() -> None:
+    with (
+        FakePictograph(seed=1) as one,
+        FakePictograph(seed=2, base_url="https://staging.example.test") as two,
+    ):
+        httpx.get(f"{one.base_url}/api/v1/developer/credits/balance")
+        httpx.get(f"{two.base_url}/api/v1/developer/credits/balance")
+        routes = list(activation._interception.router.routes)
+
+    assert len(routes) == 2
+    assert [c.path for c in one.calls] == ["/api/v1/developer/credits/balance"]
+    assert [c.path for c in two.calls] == ["/api/v1/developer/credits/balance"]
+    assert not activation._interception.router.routes
+
+
+# ── the environment ──
+
+
+def test_the_key_is_in_the_environment_while_active(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("PICTOGRAPH_API_KEY", "pk_live_mine")
+    monkeypatch.setenv("PICTOGRAPH_BASE_URL", "https://staging.pictograph.io")
+
+    with FakePictograph(seed=1) as fake:
+        assert os.environ["PICTOGRAPH_API_KEY"] == fake.api_key
+        assert "PICTOGRAPH_BASE_URL" not in os.environ  # the default: nothing may lead away
+        with FakePictograph(seed=2, base_url="http://fake.local:8080") as inner:
+            assert os.environ["PICTOGRAPH_API_KEY"] == inner.api_key
+            assert os.environ["PICTOGRAPH_BASE_URL"] == "http://fake.local:8080"
+            with pictograph.Client() as client:
+                client.credits.balance()
+        assert os.environ["PICTOGRAPH_API_KEY"] == fake.api_key
+        assert "PICTOGRAPH_BASE_URL" not in os.environ
+
+    assert os.environ["PICTOGRAPH_API_KEY"] == "pk_live_mine"
+    assert os.environ["PICTOGRAPH_BASE_URL"] == "https://staging.pictograph.io"
+    assert inner.calls.last.target == "/api/v1/developer/credits/balance"
+
+
+# ── the SDK's client, minus TLS ──
+
+
+def test_an_sdk_client_built_under_a_fake_is_the_one_the_sdk_builds() -> None:
+    with pictograph.Client(api_key="pk_live_x", timeout=12.5) as reference:
+        real = reference._transport._client
+    with FakePictograph(seed=1):
+        built = _deferred_sdk_client(
+            pictograph.Client(api_key="pk_live_x", timeout=12.5)._transport, is_async=False
+        )
+    assert isinstance(built, httpx.Client)
+    assert built.base_url == real.base_url
+    assert built.timeout == real.timeout
+    assert dict(built.headers) == dict(real.headers)
+    assert isinstance(built._transport, DeferredHTTPTransport)
+    assert not built._transport.set_up
+    # Setting up the deferred transport gives the pool the SDK's own would have.
+    pool, reference_pool = built._transport._pool, real._transport._pool  # type: ignore[attr-defined]
+    assert built._transport.set_up
+    assert pool._max_connections == reference_pool._max_connections
+    assert pool._max_keepalive_connections == reference_pool._max_keepalive_connections
+    assert pool._http2 == reference_pool._http2
+    built.close()
+
+
+def test_an_async_sdk_client_built_under_a_fake_is_the_one_the_sdk_builds() -> None:
+    reference = pictograph.AsyncClient(api_key="pk_live_x")
+    real = reference._transport._client
+    with FakePictograph(seed=1):
+        built = pictograph.AsyncClient(api_key="pk_live_x")._transport._client
+    assert isinstance(built, httpx.AsyncClient)
+    assert (built.base_url, built.timeout) == (real.base_url, real.timeout)
+    assert dict(built.headers) == dict(real.headers)
+    pool, reference_pool = built._transport._pool, real._transport._pool  # type: ignore[attr-defined]
+    assert (pool._max_connections, pool._http2) == (
+        reference_pool._max_connections,
+        reference_pool._http2,
+    )
+
+
+def test_an_sdk_client_for_another_host_is_built_as_usual(ready: FakePictograph) -> None:
+    with pictograph.Client(api_key="k", base_url="https://other.example.test") as client:
+        assert not isinstance(client._transport._client._transport, DeferredHTTPTransport)
+
+
+def test_the_fakes_traffic_never_sets_up_a_network_transport(ready: FakePictograph) -> None:
+    with pictograph.Client() as client:
+        client.credits.balance()
+        transport = client._transport._client._transport
+        assert isinstance(transport, DeferredHTTPTransport)
+        assert not transport.set_up
+
+
+# ── as a decorator (for unittest and plain functions) ──
+
+
+def test_a_decorated_function_gets_a_fresh_active_fake_per_call() -> None:
+    seen: list[FakePictograph] = []
+
+    @FakePictograph(seed=7, balance_usd=5.0)
+    def job(label: str, pictograph_fake: FakePictograph) -> str:
+        assert pictograph_fake.active
+        with pictograph.Client() as client:
+            client.credits.balance()
+        seen.append(pictograph_fake)
+        return label
+
+    assert job("a") == "a"
+    assert job("b") == "b"
+
+    first, second = seen
+    assert first is not second
+    assert (first.seed, first.balance_usd) == (7, 5.0)
+    assert len(first.calls) == len(second.calls) == 1  # nothing carried over
+    assert not first.active
+    assert activation.active_fake() is None
+
+
+def test_the_fake_parameter_is_hidden_from_pytest() -> None:
+    import inspect
+
+    @FakePictograph()
+    def test_thing(tmp_path: object, pictograph_fake: FakePictograph) -> None:
+        """Docstring kept."""
+
+    assert list(inspect.signature(test_thing).parameters) == ["tmp_path"]
+    assert test_thing.__name__ == "test_thing"
+    assert test_thing.__doc__ == "Docstring kept."
+
+
+def test_a_decorated_function_without_the_parameter_still_runs_inside_a_fake() -> None:
+    @FakePictograph(seed=3)
+    def job() -> str | None:
+        return os.environ.get("PICTOGRAPH_API_KEY")
+
+    assert job() is not None
+    assert activation.active_fake() is None
+
+
+def test_a_decorated_coroutine_function_runs_inside_a_fake() -> None:
+    @FakePictograph(seed=4)
+    async def job(pictograph_fake: FakePictograph) -> str:
+        async with pictograph.AsyncClient() as client:
+            await client.credits.balance()
+        return pictograph_fake.calls.last.path
+
+    assert asyncio.run(job()) == "/api/v1/developer/credits/balance"
+
+
+def test_a_decorated_unittest_method_receives_the_fake() -> None:
+    import unittest
+
+    class Case(unittest.TestCase):
+        @FakePictograph(seed=5)
+        def test_balance(self, pictograph_fake: FakePictograph) -> None:
+            with pictograph.Client() as client:
+                client.credits.balance()
+            pictograph_fake.calls.assert_called(method="GET", times=1)
+
+    result = unittest.TestResult()
+    Case("test_balance").run(result)
+    assert result.wasSuccessful(), result.failures + result.errors
+
+
+def test_decorating_a_class_is_refused_with_a_reason() -> None:
+    with pytest.raises(TypeError, match="decorate each test method"):
+        FakePictograph()(type("Case", (), {}))

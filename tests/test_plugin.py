@@ -1,0 +1,456 @@
+"""The pytest plugin, run in pytester's inner sessions: fixtures, marker, ini options, live mode."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+pytest_plugins = ["pytester"]
+
+# Inner sessions start from a clean slate: no asyncio mode or warnings policy of ours.
+INI = """
+[pytest]
+asyncio_mode = auto
+asyncio_default_fixture_loop_scope = function
+"""
+
+
+# Plugins the inner sessions do not need: hypothesis's alone re-imports itself per run.
+UNUSED_PLUGINS = "-p no:hypothesispytest -p no:faker -p no:xdist -p no:anyio -p no:cacheprovider"
+
+
+@pytest.fixture
+def inner(pytester: pytest.Pytester, monkeypatch: pytest.MonkeyPatch) -> pytest.Pytester:
+    pytester.makeini(INI)
+    monkeypatch.setenv("PYTEST_ADDOPTS", UNUSED_PLUGINS)
+    return pytester
+
+
+def test_fixtures_give_each_test_a_fresh_active_fake(inner: pytest.Pytester) -> None:
+    inner.makepyfile(
+        """
+        import os
+        import pictograph
+        from pictograph_testing import activation
+
+        def test_first(pictograph_fake, pictograph_client):
+            assert pictograph_fake.active
+            assert isinstance(pictograph_client, pictograph.Client)
+            pictograph_client.credits.balance()
+            assert len(pictograph_fake.calls) == 1
+            assert os.environ["PICTOGRAPH_API_KEY"] == pictograph_fake.api_key
+
+        def test_second(pictograph_fake):
+            assert not pictograph_fake.calls  # nothing from the first test
+
+        def test_after():
+            assert activation.active_fake() is None
+            assert os.environ.get("PICTOGRAPH_API_KEY") != "unset by the plugin"
+        """
+    )
+    inner.runpytest_inprocess("-p", "no:randomly").assert_outcomes(passed=3)
+
+
+def test_the_client_fixture_alone_brings_its_fake(inner: pytest.Pytester) -> None:
+    inner.makepyfile(
+        """
+        def test_client_only(pictograph_client, request):
+            pictograph_client.credits.balance()
+            fake = request.getfixturevalue("pictograph_fake")
+            fake.calls.assert_called(path="/api/v1/developer/credits/balance", times=1)
+        """
+    )
+    inner.runpytest_inprocess().assert_outcomes(passed=1)
+
+
+def test_code_building_its_own_client_is_intercepted(inner: pytest.Pytester) -> None:
+    inner.makepyfile(
+        """
+        import pictograph
+
+        def train_detector(dataset, export):
+            with pictograph.Client() as client:
+                return client.training.create(dataset, export, pipeline_type="yolox", name="d")
+
+        def test_my_training_job(pictograph_fake):
+            pictograph_fake.add_dataset("road-signs", images=10, completed_images=10)
+            pictograph_fake.add_export("road-signs", "v1")
+            result = train_detector("road-signs", "v1")
+            assert result.status == "completed"
+            assert pictograph_fake.calls.filter(method="POST", path="/api/v1/developer/training/")
+        """
+    )
+    inner.runpytest_inprocess().assert_outcomes(passed=1)
+
+
+def test_the_async_client_completes_a_wait_instantly(inner: pytest.Pytester) -> None:
+    inner.makepyfile(
+        """
+        import time
+        import pictograph
+
+        async def test_async_wait(pictograph_fake, pictograph_async_client):
+            assert isinstance(pictograph_async_client, pictograph.AsyncClient)
+            pictograph_fake.add_dataset("d", images=10, completed_images=10)
+            pictograph_fake.add_export("d", "v1")
+            started = time.perf_counter()
+            run = await pictograph_async_client.training.create(
+                "d", "v1", pipeline_type="yolox", name="r", config={"epochs": 100}, wait=True
+            )
+            assert run.status == "completed"
+            assert time.perf_counter() - started < 1.0
+            assert pictograph_fake.clock.monotonic() > 300  # virtual minutes went by
+
+        def test_in_a_sync_test(pictograph_async_client):
+            import asyncio
+            balance = asyncio.run(pictograph_async_client.credits.balance())
+            assert balance.included_remaining_micro_usd > 0
+        """
+    )
+    inner.runpytest_inprocess().assert_outcomes(passed=2)
+
+
+def test_the_clock_fixture_is_the_fakes(inner: pytest.Pytester) -> None:
+    inner.makepyfile(
+        """
+        def test_clock(pictograph_fake, pictograph_clock):
+            assert pictograph_clock is pictograph_fake.clock
+            pictograph_clock.advance(minutes=5)
+            assert pictograph_fake.clock.monotonic() == 300
+        """
+    )
+    inner.runpytest_inprocess().assert_outcomes(passed=1)
+
+
+# ── marker and ini options ──
+
+
+def test_the_marker_sets_up_the_fake(inner: pytest.Pytester) -> None:
+    scenario = inner.path / "two-datasets.json"
+    scenario.write_text(
+        json.dumps(
+            {
+                "schema_version": 1,
+                "datasets": [
+                    {"name": "cats", "synthetic_images": {"count": 6, "complete": 6}},
+                    {"name": "dogs", "synthetic_images": {"count": 2, "complete": 1}},
+                ],
+            }
+        )
+    )
+    inner.makepyfile(
+        f"""
+        import pytest
+
+        @pytest.mark.pictograph(profile="current", balance_usd=7.5, seed=42)
+        def test_settings(pictograph_fake):
+            assert pictograph_fake.profile == "current"
+            assert pictograph_fake.balance_usd == 7.5
+            assert pictograph_fake.seed == 42
+
+        @pytest.mark.pictograph(scenario={str(scenario)!r})
+        def test_scenario(pictograph_client):
+            names = sorted(d.name for d in pictograph_client.datasets.list())
+            assert names == ["cats", "dogs"]
+
+        @pytest.mark.pictograph(base_url="http://fake.local:8080")
+        def test_base_url(pictograph_fake):
+            import os, pictograph
+            assert os.environ["PICTOGRAPH_BASE_URL"] == "http://fake.local:8080"
+            with pictograph.Client() as client:
+                client.credits.balance()
+            assert pictograph_fake.calls.last.target == "/api/v1/developer/credits/balance"
+        """
+    )
+    inner.runpytest_inprocess().assert_outcomes(passed=3)
+
+
+def test_ini_options_are_suite_defaults_and_markers_override_them(
+    inner: pytest.Pytester,
+) -> None:
+    inner.makeini(
+        INI
+        + """
+pictograph_profile = current
+pictograph_seed = 9
+pictograph_balance_usd = 3.25
+"""
+    )
+    inner.makepyfile(
+        """
+        import pytest
+
+        def test_defaults(pictograph_fake):
+            assert (pictograph_fake.profile, pictograph_fake.seed) == ("current", 9)
+            assert pictograph_fake.balance_usd == 3.25
+
+        @pytest.mark.pictograph(seed=1)
+        class TestNested:
+            def test_class_marker(self, pictograph_fake):
+                assert (pictograph_fake.profile, pictograph_fake.seed) == ("current", 1)
+
+            @pytest.mark.pictograph(profile="classic")
+            def test_nearest_marker_wins(self, pictograph_fake):
+                assert (pictograph_fake.profile, pictograph_fake.seed) == ("classic", 1)
+                assert pictograph_fake.balance_usd == 3.25
+        """
+    )
+    inner.runpytest_inprocess().assert_outcomes(passed=3)
+
+
+def test_a_module_marker_applies_to_every_test(inner: pytest.Pytester) -> None:
+    inner.makepyfile(
+        """
+        import pytest
+
+        pytestmark = pytest.mark.pictograph(profile="current")
+
+        def test_one(pictograph_fake):
+            assert pictograph_fake.profile == "current"
+        """
+    )
+    inner.runpytest_inprocess().assert_outcomes(passed=1)
+
+
+def test_a_bad_ini_value_is_a_usage_error(inner: pytest.Pytester) -> None:
+    inner.makeini(INI + "pictograph_seed = many\n")
+    inner.makepyfile("def test_x(): pass")
+    result = inner.runpytest_inprocess()
+    result.stderr.fnmatch_lines(["*ini option pictograph_seed must be a int, got 'many'*"])
+    assert result.ret == pytest.ExitCode.USAGE_ERROR
+
+
+def test_an_unknown_marker_setting_fails_the_test_with_the_choices(
+    inner: pytest.Pytester,
+) -> None:
+    inner.makepyfile(
+        """
+        import pytest
+
+        @pytest.mark.pictograph(profle="current")
+        def test_typo(pictograph_fake):
+            pass
+        """
+    )
+    result = inner.runpytest_inprocess()
+    result.assert_outcomes(errors=1)
+    result.stdout.fnmatch_lines(["*unknown setting(s) profle; it takes profile, balance_usd*"])
+
+
+def test_the_marker_is_registered_for_strict_markers(inner: pytest.Pytester) -> None:
+    inner.makepyfile(
+        """
+        import pytest
+
+        @pytest.mark.pictograph(seed=1)
+        @pytest.mark.pictograph_fake_only
+        def test_marked(pictograph_fake):
+            pass
+        """
+    )
+    inner.runpytest_inprocess("--strict-markers").assert_outcomes(passed=1)
+
+
+def test_the_plugin_can_be_turned_off(inner: pytest.Pytester) -> None:
+    inner.makepyfile("def test_x(pictograph_fake): pass")
+    result = inner.runpytest_inprocess("-p", "no:pictograph_testing")
+    result.assert_outcomes(errors=1)
+    result.stdout.fnmatch_lines(["*fixture 'pictograph_fake' not found*"])
+
+
+# ── live mode ──
+
+LIVE_TESTS = """
+import pytest
+
+def test_contract(pictograph_client, pictograph_live):
+    assert pictograph_live
+    pictograph_client.credits.balance()
+
+async def test_async_contract(pictograph_async_client):
+    await pictograph_async_client.credits.balance()
+
+def test_needs_the_fake(pictograph_fake):
+    pass
+
+def test_needs_the_clock(pictograph_clock):
+    pass
+
+@pytest.mark.pictograph_fake_only
+def test_marked_fake_only(pictograph_client):
+    pass
+
+@pytest.mark.pictograph(seed=3)
+def test_seeded(pictograph_client):
+    pass
+
+@pytest.mark.pictograph(profile="current")
+def test_profile_only(pictograph_client):
+    pictograph_client.credits.balance()
+
+def test_without_fixtures():
+    pass
+"""
+
+
+def test_live_without_a_key_skips_instead_of_failing(
+    inner: pytest.Pytester, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.delenv("MY_PICTOGRAPH_KEY", raising=False)
+    inner.makepyfile(LIVE_TESTS)
+
+    result = inner.runpytest_inprocess(
+        "--pictograph-live", "--pictograph-live-key-env=MY_PICTOGRAPH_KEY", "-rs"
+    )
+
+    result.assert_outcomes(passed=1, skipped=7)
+    result.stdout.fnmatch_lines(
+        [
+            "pictograph: live against the SDK's default API with NO key*$MY_PICTOGRAPH_KEY",
+            "*needs an API key in $MY_PICTOGRAPH_KEY, and none is set*",
+            "*uses pictograph_fake: needs the fake*--pictograph-live run*",
+            "*uses pictograph_clock, pictograph_fake: needs the fake*",
+            "*marked pictograph_fake_only*",
+            "*its pictograph marker sets seed: the real API cannot be seeded*",
+        ]
+    )
+
+
+def test_live_with_a_key_yields_real_clients(
+    inner: pytest.Pytester, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # No network here: the "real API" is a fake on its own host, started for the session
+    # in the inner conftest; the client fixtures know nothing of it.
+    inner.makeconftest(
+        """
+        import pytest
+        from pictograph_testing import FakePictograph
+
+        LIVE = FakePictograph(seed=5, base_url="https://live.example.test")
+
+        @pytest.fixture(autouse=True, scope="session")
+        def live_api():
+            with LIVE:
+                yield LIVE
+
+        @pytest.fixture(autouse=True)
+        def key_is_the_live_one(pictograph_live):
+            yield
+            assert LIVE.calls, "the client fixtures talked to something else"
+        """
+    )
+    inner.makepyfile(LIVE_TESTS.replace("def test_without_fixtures", "def _unused"))
+    monkeypatch.setenv("LIVE_KEY", "to be replaced")
+    # The key must be readable when the run configures: use the live fake's own key.
+    from pictograph_testing import FakePictograph
+
+    monkeypatch.setenv("LIVE_KEY", FakePictograph(seed=5).api_key)
+
+    result = inner.runpytest_inprocess(
+        "--pictograph-live",
+        "--pictograph-live-key-env=LIVE_KEY",
+        "--pictograph-live-base-url=https://live.example.test",
+        "-rs",
+    )
+
+    result.assert_outcomes(passed=3, skipped=4)
+    result.stdout.fnmatch_lines(
+        ["pictograph: live against https://live.example.test with a key from $LIVE_KEY"]
+    )
+
+
+def test_without_live_the_same_tests_run_on_the_fake(inner: pytest.Pytester) -> None:
+    inner.makepyfile(LIVE_TESTS.replace("assert pictograph_live", "assert not pictograph_live"))
+    inner.runpytest_inprocess().assert_outcomes(passed=8)
+
+
+# ── the shipped contract suite ──
+
+CONTRACT_SUITE = Path(__file__).parent / "contract"
+
+# A stand-in for the real API, for the live run below: a fake on a host of its own,
+# started by a plugin the inner session loads. The client fixtures know nothing of it.
+STAND_IN_API = """
+import pytest
+from pictograph_testing import FakePictograph
+
+API = FakePictograph(seed=11, profile="current", base_url="https://live.example.test")
+API.add_dataset("acct-signs", images=8, completed_images=8)
+API.add_export("acct-signs", "acct-v1")
+
+def pytest_configure(config):
+    API.start()
+
+def pytest_unconfigure(config):
+    API.stop()
+
+def pytest_terminal_summary(terminalreporter):
+    terminalreporter.write_line(f"stand-in API answered {len(API.calls)} calls")
+"""
+
+
+def test_the_contract_suite_is_skipped_not_failed_without_a_live_key(
+    inner: pytest.Pytester, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.delenv("NO_KEY_HERE", raising=False)
+
+    result = inner.runpytest_inprocess(
+        str(CONTRACT_SUITE), "--pictograph-live", "--pictograph-live-key-env=NO_KEY_HERE"
+    )
+
+    outcomes = result.parseoutcomes()
+    assert outcomes.get("skipped", 0) > 10
+    assert set(outcomes) <= {"skipped"}
+    assert result.ret == pytest.ExitCode.OK
+
+
+def test_the_contract_suite_runs_live_with_a_key(
+    inner: pytest.Pytester, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    inner.makepyfile(stand_in_api=STAND_IN_API)
+    inner.syspathinsert()
+    from pictograph_testing import FakePictograph
+
+    monkeypatch.setenv("ACCOUNT_KEY", FakePictograph(seed=11).api_key)
+    monkeypatch.setenv("PICTOGRAPH_CONTRACT_DATASET", "acct-signs")
+    monkeypatch.setenv("PICTOGRAPH_CONTRACT_EXPORT", "acct-v1")
+
+    result = inner.runpytest_inprocess(
+        str(CONTRACT_SUITE),
+        "-p",
+        "stand_in_api",
+        "--pictograph-live",
+        "--pictograph-live-key-env=ACCOUNT_KEY",
+        "--pictograph-live-base-url=https://live.example.test",
+    )
+
+    outcomes = result.parseoutcomes()
+    assert outcomes["skipped"] == 2  # the two fake-only tests
+    assert "failed" not in outcomes
+    assert outcomes["passed"] >= 15
+    result.stdout.fnmatch_lines(["stand-in API answered * calls"])
+
+
+def test_an_ini_scenario_path_is_found_beside_the_ini_file(
+    inner: pytest.Pytester, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    (inner.path / "worlds").mkdir()
+    (inner.path / "worlds" / "one.json").write_text(
+        json.dumps(
+            {
+                "schema_version": 1,
+                "datasets": [{"name": "cats", "synthetic_images": {"count": 3, "complete": 3}}],
+            }
+        )
+    )
+    inner.makeini(INI + "pictograph_scenario = worlds/one.json\n")
+    (inner.path / "sub").mkdir()
+    (inner.path / "sub" / "test_x.py").write_text(
+        "def test_x(pictograph_client):\n"
+        "    assert [d.name for d in pictograph_client.datasets.list()] == ['cats']\n"
+    )
+    monkeypatch.chdir(inner.path / "sub")  # run from elsewhere than the ini file's folder
+
+    inner.runpytest_inprocess(str(inner.path)).assert_outcomes(passed=1)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import threading
+import time
 from datetime import datetime, timedelta, timezone
 
 __all__ = ["DEFAULT_START", "VirtualClock", "format_timestamp"]
@@ -16,17 +17,30 @@ class VirtualClock:
     Time is held as seconds since the clock's start, so ``monotonic()`` is exact and
     cheap; ``now()`` adds that offset to the start. The clock never goes backwards.
     It is safe to share between threads (the SDK uploads with a thread pool).
+
+    With ``speed`` above zero the clock also runs by itself at ``speed`` times real
+    time (the offline server's mode); tests keep the default, a clock that only moves
+    when told to, which is what makes them deterministic.
     """
 
-    __slots__ = ("_elapsed", "_lock", "_start", "_start_ts")
+    __slots__ = ("_elapsed", "_lock", "_real_start", "_speed", "_start", "_start_ts")
 
-    def __init__(self, start: datetime = DEFAULT_START) -> None:
+    def __init__(self, start: datetime = DEFAULT_START, *, speed: float = 0.0) -> None:
         if start.tzinfo is None:
             raise ValueError("start must be timezone-aware (e.g. tzinfo=timezone.utc)")
+        if speed < 0:
+            raise ValueError(f"speed must be zero (manual) or positive, got {speed}")
         self._start = start.astimezone(timezone.utc)
         self._start_ts = self._start.timestamp()
         self._elapsed = 0.0
         self._lock = threading.Lock()
+        self._speed = speed
+        self._real_start = time.monotonic()
+
+    @property
+    def speed(self) -> float:
+        """How many virtual seconds pass per real second on their own (0: none)."""
+        return self._speed
 
     @property
     def start(self) -> datetime:
@@ -35,15 +49,17 @@ class VirtualClock:
 
     def monotonic(self) -> float:
         """Return virtual seconds since the clock started."""
+        if self._speed:
+            return self._elapsed + self._speed * (time.monotonic() - self._real_start)
         return self._elapsed
 
     def timestamp(self) -> float:
         """Return the virtual time as a Unix timestamp."""
-        return self._start_ts + self._elapsed
+        return self._start_ts + self.monotonic()
 
     def now(self) -> datetime:
         """Return the virtual time as an aware UTC datetime."""
-        return self._start + timedelta(seconds=self._elapsed)
+        return self._start + timedelta(seconds=self.monotonic())
 
     def advance(
         self,

@@ -2,27 +2,33 @@
 
 from __future__ import annotations
 
+import functools
+import inspect
 import random
 from contextvars import ContextVar
 from typing import TYPE_CHECKING, Any, TypeVar
 
 import httpx
 
-from pictograph_testing import activation
+from pictograph_testing import activation, scenarios
 from pictograph_testing._http_client import FakeAsyncHttpClient, FakeHttpClient
 from pictograph_testing.api.app import Api
 from pictograph_testing.catalog import MICRO_USD, profile_named
-from pictograph_testing.clock import DEFAULT_START, VirtualClock
+from pictograph_testing.clock import VirtualClock
+from pictograph_testing.journal import Journal
 from pictograph_testing.transport import FakeTransport
 from pictograph_testing.world.errors import ApiRefusal
 from pictograph_testing.world.state import World
 
 if TYPE_CHECKING:
-    from collections.abc import Callable, Sequence
+    import os
+    from collections.abc import Callable, Mapping, Sequence
     from datetime import datetime
+    from pathlib import Path
     from types import TracebackType
 
     import pictograph
+    from typing_extensions import Self
 
     from pictograph_testing.world.state import Dataset, Export, LedgerEntry, Role, TrainingRun
 
@@ -50,20 +56,31 @@ class FakePictograph:
     def __init__(
         self,
         *,
-        seed: int = 0,
-        profile: str = "classic",
-        balance_usd: float = 100.0,
+        seed: int | None = None,
+        profile: str | None = None,
+        balance_usd: float | None = None,
         base_url: str = DEFAULT_BASE_URL,
-        start: datetime = DEFAULT_START,
+        start: datetime | None = None,
         gpu_workers: dict[str, int] | None = None,
+        scenario: str | os.PathLike[str] | Mapping[str, Any] | None = None,
+        api_key: str | None = None,
+        speed: float = 0.0,
     ) -> None:
-        self.clock = VirtualClock(start)
+        # A scenario (a name in fixtures/, a JSON path, or a snapshot) supplies the settings
+        # it names; an argument given here overrides it. Without one: seed 0, classic, $100.
+        loaded = scenarios.load_scenario(scenario) if scenario is not None else None
+        seed, profile, balance_usd, start = scenarios.fake_settings(
+            loaded, seed=seed, profile=profile, balance_usd=balance_usd, start=start
+        )
+        # speed > 0 lets time run by itself (the offline server); tests keep it manual.
+        self.clock = VirtualClock(start, speed=speed)
         self.world = World(
             seed=seed,
             profile=profile_named(profile),
             clock=self.clock,
             balance_usd=balance_usd,
             gpu_workers=gpu_workers,
+            api_key=api_key,
         )
         self.base_url = base_url.rstrip("/")
         self.api = Api(self.world, self.base_url)
@@ -71,6 +88,8 @@ class FakePictograph:
         self._url = httpx.URL(self.base_url)
         self.jitter = random.Random(seed)
         """The generator the SDK's retry jitter draws from while coupled."""
+        if loaded is not None:
+            loaded.apply(self.world)
 
     # ── identity ──
 
@@ -94,7 +113,13 @@ class FakePictograph:
     # ── activation ──
 
     def start(self) -> FakePictograph:
-        """Activate: couple the SDK's clock and signed-URL transfers to this fake."""
+        """Activate: couple the SDK's clock and signed-URL transfers to this fake.
+
+        While active, httpx requests to this fake's host from any client reach it
+        (through respx), and ``PICTOGRAPH_API_KEY`` holds its key, so code that builds
+        its own ``pictograph.Client()`` talks to the fake unchanged.
+        """
+        _install_client_hook()
         activation.activate(self)
         return self
 
@@ -115,6 +140,27 @@ class FakePictograph:
         traceback: TracebackType | None,
     ) -> None:
         self.stop()
+
+    # ── as a decorator ──
+
+    _arguments: tuple[tuple[Any, ...], dict[str, Any]]
+
+    def __new__(cls, *args: Any, **kwargs: Any) -> Self:
+        fake = super().__new__(cls)
+        # Kept for use as a decorator: each call of the decorated function gets a fresh
+        # fake made with the same arguments, never the state of the last call.
+        fake._arguments = (args, kwargs)
+        return fake
+
+    def __call__(self, func: _Function) -> _Function:
+        """Decorate a test function (sync or async) to run inside a fresh, active fake.
+
+        Every call gets a new fake made with this one's arguments (this instance is
+        only the template). A function with a parameter named ``pictograph_fake``
+        receives the fake there; the parameter is hidden from the wrapper's signature,
+        so pytest does not look for a fixture of that name.
+        """
+        return _decorated(self, func)
 
     def owns(self, url: httpx.URL) -> bool:
         """Whether ``url`` is on this fake's host (its API or its signed storage URLs)."""
@@ -301,6 +347,16 @@ class FakePictograph:
         with self.world.lock:
             return self.world.billing.top_up(self.world.default_org, round(usd * MICRO_USD))
 
+    # ── scenarios ──
+
+    def snapshot(self) -> dict[str, Any]:
+        """The world as an exact scenario document (the format: ``fixtures/README.md``)."""
+        return scenarios.snapshot(self.world)
+
+    def save_scenario(self, path: str | os.PathLike[str]) -> Path:
+        """Write :meth:`snapshot` to ``path``; ``FakePictograph(scenario=path)`` loads it."""
+        return scenarios.save_scenario(self.world, path)
+
     # ── inspection ──
 
     def run(self, ref: str) -> TrainingRun:
@@ -308,6 +364,16 @@ class FakePictograph:
         with self.world.lock:
             self.world.catch_up()
             return self.world.training.find(self.world.default_key, ref)
+
+    @property
+    def calls(self) -> Journal:
+        """Every call this fake answered, oldest first: filter it and assert on it.
+
+        ``calls.filter(method="POST", path="/api/v1/developer/training/")`` is truthy
+        when such a call was made; ``.last``, ``.assert_called(...)`` and
+        ``.assert_not_called(...)`` fail with a list of the calls seen.
+        """
+        return Journal(self.api.journal, self.clock.start)
 
     @property
     def server_errors(self) -> list[BaseException]:
@@ -330,7 +396,10 @@ def _install_client_hook() -> None:
 
     ``pictograph.Client`` always builds its own ``httpx.Client``, which sets up TLS (about
     23 ms). The fake's clients need no TLS: while ``_adopt`` holds a client, the
-    transports take it. Every other construction is untouched.
+    transports take it. A client the code under test builds for an active fake's base
+    URL gets the same client the SDK would build, but with its network transport set up
+    only if a request ever leaves for the network (see ``mock.py``): the fake's respx
+    route answers it either way. Every other construction is untouched.
     """
     from pictograph._http.async_transport import AsyncTransport
     from pictograph._http.transport import Transport
@@ -340,15 +409,103 @@ def _install_client_hook() -> None:
         if getattr(original, _HOOKED, False):
             continue
 
-        def _build_client(self: Any, _original: Any = original) -> Any:
+        def _build_client(
+            self: Any, _original: Any = original, _is_async: bool = cls is AsyncTransport
+        ) -> Any:
             adopted = _adopt.get()
-            return adopted if adopted is not None else _original(self)
+            if adopted is not None:
+                return adopted
+            if activation.active_fake() is not None:
+                deferred = _deferred_sdk_client(self, is_async=_is_async)
+                if deferred is not None:
+                    return deferred
+            return _original(self)
 
         setattr(_build_client, _HOOKED, True)
         cls._build_client = _build_client  # type: ignore[method-assign]
 
 
+def _deferred_sdk_client(
+    transport: Any, *, is_async: bool
+) -> httpx.Client | httpx.AsyncClient | None:
+    """The httpx client the SDK builds, minus the TLS set-up, if a fake serves its URL.
+
+    The arguments are the SDK's own (``Transport._build_client`` in 1.69); the test
+    suite checks them against a client the SDK builds itself.
+    """
+    from pictograph._http import async_transport
+    from pictograph._http import transport as sync_transport
+
+    from pictograph_testing.mock import DeferredAsyncHTTPTransport, DeferredHTTPTransport
+
+    module = async_transport if is_async else sync_transport
+    try:
+        base_url = transport._config.base_url.rstrip("/")
+        limits = httpx.Limits(
+            max_connections=module.DEFAULT_MAX_CONNECTIONS,
+            max_keepalive_connections=module.DEFAULT_MAX_KEEPALIVE,
+        )
+        options: dict[str, Any] = {
+            "base_url": base_url,
+            "timeout": transport._config.timeout,
+            "headers": {
+                "X-API-Key": transport._api_key,
+                "User-Agent": module._build_user_agent(),
+                "Accept": "application/json",
+            },
+        }
+    except AttributeError:
+        return None  # an SDK built differently: let it build its own client, TLS and all
+    if not activation.serves(httpx.URL(base_url)):
+        return None
+    if is_async:
+        return FakeAsyncHttpClient(
+            **options, transport=DeferredAsyncHTTPTransport(http2=True, limits=limits)
+        )
+    return FakeHttpClient(**options, transport=DeferredHTTPTransport(http2=False, limits=limits))
+
+
 _Built = TypeVar("_Built")
+_Function = TypeVar("_Function", bound="Callable[..., Any]")
+FAKE_PARAMETER = "pictograph_fake"
+"""The parameter through which a decorated function receives its fake."""
+
+
+def _decorated(template: FakePictograph, func: _Function) -> _Function:
+    if isinstance(func, type):
+        raise TypeError(
+            "FakePictograph decorates functions, not classes: decorate each test method, "
+            "so that every test gets a world of its own"
+        )
+    args, kwargs = template._arguments
+    factory = type(template)
+    signature = inspect.signature(func)
+    wants_fake = FAKE_PARAMETER in signature.parameters
+
+    if inspect.iscoroutinefunction(func):
+
+        @functools.wraps(func)
+        async def run_async(*call_args: Any, **call_kwargs: Any) -> Any:
+            with factory(*args, **kwargs) as fake:
+                if wants_fake:
+                    call_kwargs[FAKE_PARAMETER] = fake
+                return await func(*call_args, **call_kwargs)
+
+        wrapper: Callable[..., Any] = run_async
+    else:
+
+        @functools.wraps(func)
+        def run(*call_args: Any, **call_kwargs: Any) -> Any:
+            with factory(*args, **kwargs) as fake:
+                if wants_fake:
+                    call_kwargs[FAKE_PARAMETER] = fake
+                return func(*call_args, **call_kwargs)
+
+        wrapper = run
+    if wants_fake:
+        parameters = [p for p in signature.parameters.values() if p.name != FAKE_PARAMETER]
+        wrapper.__signature__ = signature.replace(parameters=parameters)  # type: ignore[attr-defined]
+    return wrapper  # type: ignore[return-value]
 
 
 def _adopting(http: httpx.Client | httpx.AsyncClient, build: Callable[[], _Built]) -> _Built:

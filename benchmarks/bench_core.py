@@ -16,7 +16,9 @@ from __future__ import annotations
 
 import argparse
 import statistics
+import tempfile
 import time
+from pathlib import Path
 from typing import TYPE_CHECKING
 
 import httpx
@@ -126,6 +128,55 @@ def bench_poll_timeout(rounds: int) -> tuple[float, int]:
     return min(walls) * 1000, polls
 
 
+def bench_full_path(rounds: int) -> tuple[float, int]:
+    """Best wall ms of the documented path from image files to ONNX weights; its requests."""
+    from pictograph import BBoxAnnotation, BoundingBox
+    from PIL import Image
+
+    walls = []
+    requests = 0
+    with tempfile.TemporaryDirectory() as scratch:
+        folder = Path(scratch)
+        files = []
+        for n in range(5):
+            path = folder / f"img{n}.png"
+            Image.new("RGB", (64, 48), (40 * n, 90, 160)).save(path)
+            files.append(path)
+        for round_number in range(rounds):
+            with FakePictograph(seed=1) as fake:
+                start = time.perf_counter()
+                client = fake.client(max_retries=0)
+                dataset = client.datasets.create(
+                    "ds1", annotation_types=["bbox"], classes=[{"name": "thing", "type": "bbox"}]
+                )
+                ids = []
+                for path in files:
+                    image = client.images.upload(dataset.id, path)
+                    client.annotations.save(
+                        "ds1",
+                        image.filename,
+                        [
+                            BBoxAnnotation(
+                                name="thing", bounding_box=BoundingBox(x=4, y=4, w=20, h=16)
+                            )
+                        ],
+                    )
+                    ids.append(image.id)
+                client.batch.update("ds1", ids, status="complete")
+                assert client.datasets.get("ds1").completed_image_count == 5
+                client.exports.create("ds1", "exp1", status_filter="complete", wait=True)
+                run = client.training.create(
+                    "ds1", "exp1", pipeline_type="yolox", name="run1", config={"epochs": 1}
+                )
+                client.models.get(model_id=run.model_id)
+                client.models.download(
+                    model_id=run.model_id, output_path=folder / f"m{round_number}.onnx"
+                )
+                walls.append(time.perf_counter() - start)
+                requests = len(fake.calls)
+    return min(walls) * 1000, requests
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="fewer rounds (for CI)")
@@ -135,6 +186,7 @@ def main() -> None:
     fake_s, floor_s, ratio = bench_get_ratio(rounds, calls)
     wait_ms, virtual_min, polls = bench_create_wait(rounds)
     timeout_ms, timeout_polls = bench_poll_timeout(rounds)
+    path_ms, path_requests = bench_full_path(rounds)
 
     print("pictograph-testing core benchmark")
     print(
@@ -148,6 +200,10 @@ def main() -> None:
     print(
         f"  PollTimeoutError after 7200 s virtual ({timeout_polls} polls): "
         f"{timeout_ms:.1f} ms wall (target < 250 ms)"
+    )
+    print(
+        f"  full path, 5 image files to downloaded ONNX weights: {path_ms:.1f} ms wall, "
+        f"{path_requests} requests"
     )
 
 

@@ -1,0 +1,535 @@
+"""Faults on demand: failed and slow requests, dropped connections, failing runs, rate limits.
+
+Every fault is armed on one fake, fires deterministically (in request order, on the
+virtual clock) and shows in the request journal (``Call.fault``)::
+
+    fake.faults.fail_next("POST", "training/", status=503)            # before the handler
+    fake.faults.fail_next("POST", "training/", status=503, after=True)  # work done, answer lost
+    fake.faults.fail_next("GET", "training/*", error="read_timeout")  # httpx.ReadTimeout
+    fake.faults.fail_next(status=429, retry_after=2, times=3)
+    fake.faults.delay_next(12.5, "GET", "credits/balance")
+    fake.faults.fail_run(epoch=7, reason="oom")      # the next run created dies in epoch 7
+    fake.faults.preempt_run("nightly", epoch=3)      # preempted, requeued, starts over
+    fake.faults.fail_export("disk full")             # the next export ends `failed`
+    fake.faults.rate_limit(10, per_seconds=60)       # per API key, 429 with Retry-After
+
+A path pattern starting with ``/`` is matched against the whole path (percent-decoded,
+no query, without a base URL's own path prefix); any other is relative to
+``/api/v1/developer/``. ``*`` matches within one segment and ``**`` across segments; a
+compiled regular expression must match the whole path. No method or path matches all.
+
+A fault *before* the handler means the API did nothing: a retry acts afresh. A fault
+*after* it (``after=True``) means the work was done and only the answer was lost: a
+retry that carries the same ``Idempotency-Key`` gets the stored answer replayed, and one
+without it acts twice. Transport errors surface from the fake's httpx transport as the
+httpx exceptions a network would raise, which the SDK maps to ``NetworkError`` and
+``RequestTimeoutError``.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any, Literal, NamedTuple
+
+from pictograph_testing.journal import path_matcher
+from pictograph_testing.world.training import FAILURE_REASONS, RunFailure
+
+if TYPE_CHECKING:
+    from collections.abc import Callable, Mapping, Sequence
+
+    from pictograph_testing.world.state import World
+
+__all__ = [
+    "TRANSPORT_ERRORS",
+    "Faults",
+    "Intercept",
+    "RateLimit",
+    "Refusal",
+    "RequestFault",
+    "RunFailure",
+    "TransportFault",
+]
+
+TransportError = Literal["connect", "connect_timeout", "read_timeout", "read_error"]
+TRANSPORT_ERRORS: dict[str, str] = {
+    "connect": "ConnectError",
+    "connect_timeout": "ConnectTimeout",
+    "read_timeout": "ReadTimeout",
+    "read_error": "ReadError",
+}
+"""The transport errors a fault can raise, and the httpx exception each one is."""
+# A connection that never opened cannot have carried a request to the handler.
+_BEFORE_ONLY = frozenset({"connect", "connect_timeout"})
+_API_PREFIX = "/api/v1/developer/"
+_STATUS_CODES = {
+    408: ("request_timeout", "The request timed out before the server could answer it."),
+    429: ("rate_limited", "Rate limit exceeded."),
+    500: ("internal_error", "Internal server error."),
+    502: ("bad_gateway", "Bad gateway: the upstream service did not answer."),
+    503: ("service_unavailable", "Service temporarily unavailable; retry shortly."),
+    504: ("gateway_timeout", "Gateway timeout: the upstream service took too long."),
+}
+_SPEC_KINDS = (
+    "status",
+    "error",
+    "delay",
+    "run_failure",
+    "preemption",
+    "export_failure",
+    "rate_limit",
+)
+
+
+class TransportFault(Exception):
+    """An injected transport error; the adapter raises its own kind (httpx's, in process)."""
+
+    def __init__(self, kind: str, message: str) -> None:
+        super().__init__(message)
+        self.kind = kind
+        self.message = message
+
+
+@dataclass
+class RequestFault:
+    """One armed request fault; ``remaining`` counts the matching requests it still hits."""
+
+    method: str | None
+    path: str | re.Pattern[str] | None
+    remaining: int
+    status: int | None = None
+    error: str | None = None
+    delay: float = 0.0
+    after: bool = False
+    retry_after: float | str | None = None
+    message: str | None = None
+    fired: int = 0
+    """How many requests it has hit so far."""
+    _match: Callable[[str], bool] | None = field(default=None, repr=False)
+
+    def matches(self, method: str, path: str) -> bool:
+        """Whether a request (upper-case method, decoded path) is one this fault hits."""
+        if self.method is not None and self.method != method:
+            return False
+        return self._match is None or self._match(path)
+
+    def describe(self) -> str:
+        """Say what the fault does, for the journal: ``injected 503 after the handler``."""
+        if self.error is not None:
+            what = f"injected {TRANSPORT_ERRORS[self.error]}"
+        elif self.status is not None:
+            what = f"injected {self.status}"
+        else:
+            return f"delayed {self.delay:g}s"
+        return what + (" after the handler" if self.after else " before the handler")
+
+
+@dataclass
+class RateLimit:
+    """At most ``requests`` per API key in each window of ``per_seconds`` virtual seconds.
+
+    Windows are fixed and aligned with the clock's start, so the same calls at the same
+    virtual instants are always limited the same way.
+    """
+
+    requests: int
+    per_seconds: float
+    _windows: dict[str, tuple[int, int]] = field(default_factory=dict, repr=False)
+
+    def admit(self, key: str, now: float) -> int | None:
+        """Count one request of ``key``; return the seconds to wait if it is over budget."""
+        window = int(now // self.per_seconds)
+        start, used = self._windows.get(key, (window, 0))
+        if start != window:
+            used = 0
+        if used >= self.requests:
+            self._windows[key] = (window, used)
+            return max(1, math.ceil((window + 1) * self.per_seconds - now))
+        self._windows[key] = (window, used + 1)
+        return None
+
+
+class Refusal(NamedTuple):
+    """An error answer a fault sends: status, envelope code, message, details, headers."""
+
+    status: int
+    code: str
+    message: str
+    details: dict[str, Any]
+    headers: tuple[tuple[str, str], ...]
+
+
+class Intercept(NamedTuple):
+    """What the armed faults make of one request (see :meth:`Faults.intercept`)."""
+
+    fault: RequestFault | None
+    """The request fault that hit it, if one did."""
+    refusal: Refusal | None
+    """An answer to send instead of handling the request (a fault before the handler)."""
+    label: str | None
+    """What happened, for the journal."""
+
+
+_PASS = Intercept(None, None, None)
+
+
+class Faults:
+    """The faults armed on one fake: ``fake.faults``.
+
+    All state lives here and in the world (run failures); every method is safe to call
+    while other threads make requests.
+    """
+
+    def __init__(self, world: World, mount: str = "") -> None:
+        self._world = world
+        self._mount = mount
+        self._requests: list[RequestFault] = []
+        self._rate_limit: RateLimit | None = None
+        self.armed = False
+        """True while any request fault or a rate limit is armed: the API's one check."""
+
+    # ── request faults ──
+
+    def fail_next(
+        self,
+        method: str | None = None,
+        path: str | re.Pattern[str] | None = None,
+        *,
+        status: int | None = None,
+        error: TransportError | None = None,
+        times: int = 1,
+        after: bool = False,
+        retry_after: float | str | None = None,
+        message: str | None = None,
+    ) -> RequestFault:
+        """Make the next ``times`` matching requests fail with ``status`` or ``error``.
+
+        ``status`` is any 4xx or 5xx (503 when neither is given), answered with the API's
+        error envelope; a 429 carries ``Retry-After`` (``retry_after`` seconds, 1 unless
+        given; any status sends it when given). ``error`` is one of ``connect``,
+        ``connect_timeout``, ``read_timeout`` or ``read_error``, raised as the httpx
+        exception of that name. ``after=True`` lets the handler run first (not for
+        connect errors: a connection that never opened carried no request).
+        """
+        if status is not None and error is not None:
+            raise ValueError("give status or error, not both")
+        _check(after, bool, "after", "true or false")
+        _check(message, (str, type(None)), "message", "a string")
+        if error is not None and error not in TRANSPORT_ERRORS:
+            raise ValueError(
+                f"unknown transport error {error!r}; choose one of {', '.join(TRANSPORT_ERRORS)}"
+            )
+        if error in _BEFORE_ONLY and after:
+            raise ValueError(f"a {error} error happens before any request reaches the handler")
+        if error is None:
+            status = 503 if status is None else status
+            if isinstance(status, bool) or not isinstance(status, int) or not 400 <= status <= 599:
+                raise ValueError(f"status must be a 4xx or 5xx code, got {status!r}")
+            if status == 429 and retry_after is None:
+                retry_after = 1
+        if retry_after is not None and not isinstance(retry_after, str):
+            _seconds(retry_after, "retry_after", allow_zero=True)
+        return self._arm(
+            RequestFault(
+                *self._target(method, path, times),
+                status=status,
+                error=error,
+                after=after,
+                retry_after=retry_after,
+                message=message,
+            )
+        )
+
+    def delay_next(
+        self,
+        seconds: float,
+        method: str | None = None,
+        path: str | re.Pattern[str] | None = None,
+        *,
+        times: int = 1,
+    ) -> RequestFault:
+        """Answer the next ``times`` matching requests ``seconds`` later on the virtual clock.
+
+        The request is handled when it arrives and answered after the delay. A delay at
+        or past the client's read timeout ends in ``httpx.ReadTimeout`` once the timeout
+        has passed, with the work done (so a retry meets ``Idempotency-Key`` replay).
+        """
+        delay = _seconds(seconds, "seconds")
+        return self._arm(RequestFault(*self._target(method, path, times), delay=delay))
+
+    @property
+    def pending(self) -> tuple[RequestFault, ...]:
+        """The request faults still armed, oldest first."""
+        with self._world.lock:
+            return tuple(self._requests)
+
+    # ── run failures ──
+
+    def fail_run(
+        self,
+        run: str | None = None,
+        *,
+        epoch: int = 1,
+        reason: str = "oom",
+        message: str | None = None,
+    ) -> RunFailure:
+        """Make a run fail during ``epoch``.
+
+        ``reason`` is ``oom``, ``preemption`` or ``data_error``; ``message`` the run's
+        ``error_message`` (a realistic one per reason unless given). ``run`` is a live
+        run's id or name, or the name of a run still to be created; ``None`` means the
+        next run created. An epoch past the run's last strikes in its last; one the run
+        has already passed strikes at once. The run is billed as any failed run
+        (prepaid: refunded what it did not use; charge-on-success: free).
+        """
+        if reason not in FAILURE_REASONS:
+            raise ValueError(
+                f"unknown failure reason {reason!r}; choose one of {', '.join(FAILURE_REASONS)}"
+            )
+        _check(message, (str, type(None)), "message", "a string")
+        _check(run, (str, type(None)), "run", "a run id or name")
+        return self._arm_run(RunFailure(reason, _epoch(epoch), message, target=run))
+
+    def preempt_run(self, run: str | None = None, *, epoch: int = 1) -> RunFailure:
+        """Preempt a run during ``epoch``: it goes back to ``queued`` and starts over.
+
+        The preempted attempt is not billed. ``run`` is as for :meth:`fail_run`.
+        """
+        _check(run, (str, type(None)), "run", "a run id or name")
+        return self._arm_run(RunFailure("preemption", _epoch(epoch), requeue=True, target=run))
+
+    def fail_export(self, message: str | None = None, *, times: int = 1) -> None:
+        """Make the next ``times`` exports created end ``failed`` with ``message``."""
+        _check(message, (str, type(None)), "message", "a string")
+        _count(times, "times")
+        with self._world.lock:
+            service = self._world.export_service
+            if message is None:
+                service.fail_next(count=times)
+            else:
+                service.fail_next(message, count=times)
+
+    @property
+    def pending_run_failures(self) -> tuple[RunFailure, ...]:
+        """Run failures armed for runs not created yet."""
+        with self._world.lock:
+            return tuple(self._world.training.armed_failures)
+
+    # ── rate limiting ──
+
+    def rate_limit(self, requests: int | None, *, per_seconds: float = 60.0) -> None:
+        """Allow each API key ``requests`` requests per ``per_seconds`` virtual seconds.
+
+        Over budget, a request is refused with 429 ``rate_limited`` and ``Retry-After``
+        (the seconds until the window turns), as the real API does; the SDK waits that
+        long on the virtual clock and retries. ``None`` lifts the limit.
+        """
+        limit = None
+        if requests is not None:
+            limit = RateLimit(_count(requests, "requests"), _seconds(per_seconds, "per_seconds"))
+        with self._world.lock:
+            self._rate_limit = limit
+            self._refresh()
+
+    # ── arming from data (pytest marker, control route) ──
+
+    def arm(self, spec: Mapping[str, Any]) -> str:
+        """Arm one fault described as JSON; return what was armed, in words.
+
+        ``spec["kind"]`` picks the method: ``status`` / ``error`` (:meth:`fail_next`),
+        ``delay`` (:meth:`delay_next`), ``run_failure`` (:meth:`fail_run`),
+        ``preemption`` (:meth:`preempt_run`), ``export_failure`` (:meth:`fail_export`) or
+        ``rate_limit`` (:meth:`rate_limit`); the other keys are that method's arguments.
+        Raise ``ValueError`` on anything else.
+        """
+        if not isinstance(spec, dict):
+            raise ValueError(f"a fault is a JSON object, got {type(spec).__name__}")
+        options = dict(spec)
+        kind = options.pop("kind", None)
+        if kind not in _SPEC_KINDS:
+            raise ValueError(f"fault kind must be one of {', '.join(_SPEC_KINDS)}; got {kind!r}")
+        allowed = {
+            "status": {"method", "path", "status", "times", "after", "retry_after", "message"},
+            "error": {"method", "path", "error", "times", "after"},
+            "delay": {"method", "path", "seconds", "times"},
+            "run_failure": {"run", "epoch", "reason", "message"},
+            "preemption": {"run", "epoch"},
+            "export_failure": {"message", "times"},
+            "rate_limit": {"requests", "per_seconds"},
+        }[kind]
+        unknown = sorted(set(options) - allowed)
+        if unknown:
+            raise ValueError(
+                f"a {kind} fault takes {', '.join(sorted(allowed))}; unknown: {', '.join(unknown)}"
+            )
+        try:
+            if kind == "status":
+                return self.fail_next(**options).describe()
+            if kind == "error":
+                if "error" not in options:
+                    raise ValueError("an error fault needs 'error'")
+                return self.fail_next(**options).describe()
+            if kind == "delay":
+                return self.delay_next(**options).describe()
+            if kind == "run_failure":
+                return self.fail_run(**options).describe()
+            if kind == "preemption":
+                return self.preempt_run(**options).describe()
+            if kind == "export_failure":
+                self.fail_export(**options)
+                return f"fail the next {options.get('times', 1)} export(s)"
+            self.rate_limit(**options)
+        except TypeError as wrong:
+            raise ValueError(f"a {kind} fault's arguments do not fit: {wrong}") from None
+        return f"rate limit {options.get('requests')} per {options.get('per_seconds', 60)}s"
+
+    def arm_all(self, specs: Sequence[Mapping[str, Any]]) -> list[str]:
+        """Arm every fault of ``specs`` (see :meth:`arm`), or none if one is refused."""
+        world = self._world
+        with world.lock:
+            saved = (
+                list(self._requests),
+                list(world.training.armed_failures),
+                world.export_service.pending_failures,
+                self._rate_limit,
+            )
+            try:
+                return [self.arm(spec) for spec in specs]
+            except ValueError:
+                requests, failures, exports, limit = saved
+                self._requests[:] = requests
+                world.training.armed_failures[:] = failures
+                world.export_service.clear_failures()
+                for message in exports:
+                    world.export_service.fail_next(message)
+                self._rate_limit = limit
+                self._refresh()
+                raise
+
+    def clear(self) -> None:
+        """Disarm every request fault, pending run and export failure, and the rate limit."""
+        with self._world.lock:
+            self._requests.clear()
+            self._world.training.armed_failures.clear()
+            self._world.export_service.clear_failures()
+            self._rate_limit = None
+            self._refresh()
+
+    # ── the API's side ──
+
+    def intercept(self, method: str, path: str, api_key: str | None) -> Intercept:
+        """Decide what happens to one request; the API calls this under the world lock."""
+        relative = (
+            path[len(self._mount) :] if self._mount and path.startswith(self._mount) else path
+        )
+        for fault in self._requests:
+            if fault.matches(method, relative):
+                fault.remaining -= 1
+                fault.fired += 1
+                if fault.remaining <= 0:
+                    self._requests.remove(fault)
+                    self._refresh()
+                before = fault.status is not None and not fault.after
+                return Intercept(fault, status_refusal(fault) if before else None, fault.describe())
+        limit = self._rate_limit
+        if limit is not None and api_key and relative.startswith(_API_PREFIX):
+            key = self._world.api_keys.get(api_key.strip())
+            if key is not None and not key.revoked:
+                wait = limit.admit(key.key, self._world.now())
+                if wait is not None:
+                    return Intercept(None, _rate_limited(limit, wait), "rate limited")
+        return _PASS
+
+    # ── internals ──
+
+    def _target(
+        self, method: str | None, path: str | re.Pattern[str] | None, times: int
+    ) -> tuple[str | None, str | re.Pattern[str] | None, int]:
+        _count(times, "times")
+        _check(method, (str, type(None)), "method", "a string")
+        if isinstance(path, str) and not path.startswith("/"):
+            path = _API_PREFIX + path
+        elif path is not None and not isinstance(path, (str, re.Pattern)):
+            raise ValueError(f"path must be a string or a compiled pattern, got {path!r}")
+        return (method.upper() if method is not None else None), path, times
+
+    def _arm(self, fault: RequestFault) -> RequestFault:
+        fault._match = path_matcher(fault.path)
+        with self._world.lock:
+            self._requests.append(fault)
+            self._refresh()
+        return fault
+
+    def _arm_run(self, failure: RunFailure) -> RunFailure:
+        world = self._world
+        with world.lock:
+            world.catch_up()
+            world.training.arm_failure(failure)
+        return failure
+
+    def _refresh(self) -> None:
+        self.armed = bool(self._requests) or self._rate_limit is not None
+
+
+def status_refusal(fault: RequestFault) -> Refusal:
+    """The error answer of a status fault (before the handler, or in place of its answer)."""
+    status = fault.status or 503
+    code, text = _STATUS_CODES.get(status, ("injected_fault", f"Injected HTTP {status}."))
+    details: dict[str, Any] = {"injected": True}
+    headers: tuple[tuple[str, str], ...] = ()
+    if fault.retry_after is not None:
+        details["retry_after"] = fault.retry_after
+        headers = (("retry-after", _header_seconds(fault.retry_after)),)
+    return Refusal(status, code, fault.message or text, details, headers)
+
+
+def _epoch(epoch: int) -> int:
+    return _count(epoch, "epoch")
+
+
+def _count(value: object, name: str) -> int:
+    if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+        raise ValueError(f"{name} must be a whole number >= 1, got {value!r}")
+    return value
+
+
+def _seconds(value: object, name: str, *, allow_zero: bool = False) -> float:
+    number = value if isinstance(value, (int, float)) and not isinstance(value, bool) else None
+    if (
+        number is None
+        or not math.isfinite(number)
+        or number < 0
+        or (number == 0 and not allow_zero)
+    ):
+        bound = ">= 0" if allow_zero else "> 0"
+        raise ValueError(f"{name} must be a number of seconds {bound}, got {value!r}")
+    return float(number)
+
+
+def _check(value: object, kinds: type | tuple[type, ...], name: str, wanted: str) -> None:
+    # Specs arrive as JSON (the marker, the control route): say which value is wrong.
+    if not isinstance(value, kinds):
+        raise ValueError(f"{name} must be {wanted}, got {value!r}")
+
+
+def _header_seconds(value: float | str) -> str:
+    if isinstance(value, str):
+        return value  # an HTTP-date, or whatever the test wants the SDK to parse
+    return str(int(value)) if float(value).is_integer() else f"{value:g}"
+
+
+def _rate_limited(limit: RateLimit, wait: int) -> Refusal:
+    return Refusal(
+        429,
+        "rate_limited",
+        f"Rate limit exceeded: at most {limit.requests} requests per "
+        f"{limit.per_seconds:g} seconds for this API key; retry in {wait} s.",
+        {"retry_after": wait, "limit": limit.requests, "window_seconds": limit.per_seconds},
+        (
+            ("retry-after", str(wait)),
+            ("x-ratelimit-limit", str(limit.requests)),
+            ("x-ratelimit-remaining", "0"),
+            ("x-ratelimit-reset", str(wait)),
+        ),
+    )

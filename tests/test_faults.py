@@ -1,0 +1,723 @@
+"""Faults on demand, through the real SDK (sync and async): failed, slow and dropped
+requests, retries and Idempotency-Key replay, failing and preempted runs, rate limits."""
+
+from __future__ import annotations
+
+import json
+import re
+from typing import TYPE_CHECKING, Any
+
+import httpx
+import pytest
+from pictograph.exceptions import (
+    ApiError,
+    ConflictError,
+    NetworkError,
+    RateLimitError,
+    RequestTimeoutError,
+    ServerError,
+)
+
+from pictograph_testing import FakePictograph
+from pictograph_testing.catalog import GPU_TIERS
+from tests.conftest import DATASET, EXPORT
+
+if TYPE_CHECKING:
+    from pathlib import Path
+
+    import pictograph
+
+CREATE = ("POST", "training/")
+A10G_COLD_START = GPU_TIERS["a10g"].cold_start_seconds
+
+
+def start(client: pictograph.Client, name: str = "run", **kwargs: Any) -> Any:
+    return client.training.create(
+        DATASET, EXPORT, pipeline_type="yolox", name=name, wait=False, **kwargs
+    )
+
+
+async def astart(client: pictograph.AsyncClient, name: str = "run", **kwargs: Any) -> Any:
+    return await client.training.create(
+        DATASET, EXPORT, pipeline_type="yolox", name=name, wait=False, **kwargs
+    )
+
+
+async def balance(fake: FakePictograph, use_async: bool, **options: Any) -> None:
+    """Read the balance with a fresh client of the fake, sync or async."""
+    if use_async:
+        async with fake.async_client(**options) as asdk:
+            await asdk.credits.balance()
+    else:
+        with fake.client(**options) as sdk:
+            sdk.credits.balance()
+
+
+async def create(fake: FakePictograph, use_async: bool, **options: Any) -> Any:
+    """Start a run with a fresh client of the fake, sync or async, without waiting."""
+    if use_async:
+        async with fake.async_client(**options) as asdk:
+            return await astart(asdk)
+    with fake.client(**options) as sdk:
+        return start(sdk)
+
+
+def precharges(fake: FakePictograph) -> list[Any]:
+    return [e for e in fake.ledger if e.operation.endswith("_per_minute")]
+
+
+# ── a status before or after the handler ──
+
+
+@pytest.mark.parametrize("after", [False, True], ids=["before", "after"])
+def test_a_create_retried_after_a_503_makes_one_run_and_one_charge(
+    fake: FakePictograph, after: bool
+) -> None:
+    fake.faults.fail_next(*CREATE, status=503, after=after)
+
+    with fake.client() as sdk:
+        run = start(sdk)
+
+    assert len(fake.world.runs) == 1
+    assert [e.metadata for e in precharges(fake)] == [{"run_id": run.id}]
+    first, second = fake.calls
+    assert first.status == 503
+    assert first.fault == f"injected 503 {'after' if after else 'before'} the handler"
+    assert first.response_json()["error"]["code"] == "service_unavailable"
+    assert second.status == 200
+    assert second.fault is None
+    assert second.response_json()["data"]["id"] == run.id
+
+
+@pytest.mark.parametrize("after", [False, True], ids=["before", "after"])
+async def test_an_async_create_retried_after_a_503_makes_one_run_and_one_charge(
+    fake: FakePictograph, after: bool
+) -> None:
+    fake.faults.fail_next(*CREATE, status=503, after=after)
+
+    async with fake.async_client() as sdk:
+        run = await astart(sdk)
+
+    assert list(fake.world.runs) == [run.id]
+    assert len(precharges(fake)) == 1
+    assert [c.status for c in fake.calls] == [503, 200]
+
+
+def test_without_an_idempotency_key_a_lost_answer_means_the_work_is_done_twice(
+    fake: FakePictograph,
+) -> None:
+    # Why the SDK sends Idempotency-Key: a raw retry of a POST whose answer was lost.
+    fake.faults.fail_next(*CREATE, status=503, after=True)
+    body = {"dataset_name": DATASET, "export_name": EXPORT, "pipeline_type": "yolox"}
+    with httpx.Client(transport=fake.transport(), base_url=fake.base_url) as http:
+        headers = {"X-API-Key": fake.api_key}
+        assert http.post("/api/v1/developer/training/", json=body, headers=headers).is_error
+        assert http.post("/api/v1/developer/training/", json=body, headers=headers).is_success
+
+    assert len(fake.world.runs) == 2
+    assert len(precharges(fake)) == 2
+
+
+def test_the_replayed_answer_is_the_stored_one(fake: FakePictograph) -> None:
+    fake.faults.fail_next(*CREATE, status=502, after=True)
+    body = {"dataset_name": DATASET, "export_name": EXPORT, "pipeline_type": "yolox"}
+    headers = {"X-API-Key": fake.api_key, "Idempotency-Key": "0" * 32}
+    with httpx.Client(transport=fake.transport(), base_url=fake.base_url) as http:
+        lost = http.post("/api/v1/developer/training/", json=body, headers=headers)
+        replayed = http.post("/api/v1/developer/training/", json=body, headers=headers)
+
+    assert lost.status_code == 502
+    assert lost.json()["error"]["details"] == {"injected": True}
+    assert replayed.status_code == 200
+    assert replayed.headers["idempotent-replayed"] == "true"
+    assert len(fake.world.runs) == 1
+
+
+@pytest.mark.parametrize("status", [408, 500, 502, 503, 504])
+def test_every_retryable_status_is_retried_until_the_fault_is_spent(
+    fake: FakePictograph, status: int
+) -> None:
+    fake.faults.fail_next("GET", "credits/balance", status=status, times=2)
+
+    with fake.client() as sdk:
+        sdk.credits.balance()
+
+    assert [c.status for c in fake.calls] == [status, status, 200]
+    assert fake.calls.filter(fault=True).assert_called(times=2)
+    assert not fake.faults.pending
+
+
+def test_a_fault_that_outlasts_the_retries_reaches_the_caller(fake: FakePictograph) -> None:
+    fault = fake.faults.fail_next("GET", "credits/balance", status=500, times=4)
+
+    with fake.client() as sdk, pytest.raises(ServerError) as raised:
+        sdk.credits.balance()
+
+    assert raised.value.status_code == 500
+    assert raised.value.code == "internal_error"
+    assert fault.fired == 4
+    assert fault.remaining == 0
+    fake.calls.assert_called("GET", "/api/v1/developer/credits/balance", status=500, times=4)
+
+
+def test_a_4xx_fault_is_not_retried(fake: FakePictograph) -> None:
+    fake.faults.fail_next("POST", "training/*", status=409, message="Busy: try later.")
+
+    with fake.client() as sdk, pytest.raises(ConflictError, match=r"Busy: try later\."):
+        start(sdk)
+
+    assert len(fake.calls) == 1
+    assert not fake.world.runs
+
+
+# ── 429 and Retry-After ──
+
+
+def test_a_429_is_waited_out_on_the_virtual_clock(fake: FakePictograph) -> None:
+    fake.faults.fail_next("GET", "credits/balance", status=429, retry_after=7)
+
+    with fake.client() as sdk:
+        sdk.credits.balance()
+
+    first, second = fake.calls
+    assert first.status == 429
+    assert first.response_json()["error"]["details"]["retry_after"] == 7
+    # The SDK waits max(Retry-After, its backoff): 7 s of virtual time, no real time.
+    assert second.elapsed - first.elapsed == pytest.approx(7.0)
+
+
+@pytest.mark.parametrize("use_async", [False, True], ids=["sync", "async"])
+async def test_a_429_without_retries_is_a_rate_limit_error(
+    fake: FakePictograph, use_async: bool
+) -> None:
+    fake.faults.fail_next(status=429, retry_after=30)
+
+    with pytest.raises(RateLimitError) as raised:
+        await balance(fake, use_async, max_retries=0)
+
+    assert raised.value.retry_after == 30
+    assert raised.value.code == "rate_limited"
+
+
+def test_a_retry_after_beyond_the_sdks_patience_is_raised_at_once(fake: FakePictograph) -> None:
+    fake.faults.fail_next(status=429, retry_after=600, times=5)
+
+    with fake.client() as sdk, pytest.raises(RateLimitError) as raised:
+        sdk.credits.balance()
+
+    assert raised.value.retry_after == 600
+    assert len(fake.calls) == 1  # over 120 s: the SDK does not wait, it raises
+
+
+# ── transport errors ──
+
+
+@pytest.mark.parametrize(
+    ("error", "raised"),
+    [
+        ("connect", NetworkError),
+        ("connect_timeout", RequestTimeoutError),
+        ("read_timeout", RequestTimeoutError),
+        ("read_error", NetworkError),
+    ],
+)
+@pytest.mark.parametrize("use_async", [False, True], ids=["sync", "async"])
+async def test_transport_errors_reach_the_sdk_as_network_errors(
+    fake: FakePictograph, error: Any, raised: type[Exception], use_async: bool
+) -> None:
+    fake.faults.fail_next("GET", "credits/balance", error=error)
+
+    with pytest.raises(raised) as caught:
+        await balance(fake, use_async, max_retries=0)
+
+    assert "injected by pictograph-testing" in str(caught.value)
+    call = fake.calls.last
+    assert call.status == 0
+    assert call.response_body == b""
+    assert call.fault is not None
+    assert call.fault.startswith("injected ")
+
+
+@pytest.mark.parametrize("error", ["connect", "read_timeout", "read_error"])
+def test_transport_errors_are_retried(fake: FakePictograph, error: Any) -> None:
+    fake.faults.fail_next("GET", "credits/balance", error=error, times=3)
+
+    with fake.client() as sdk:
+        sdk.credits.balance()
+
+    assert [c.status for c in fake.calls] == [0, 0, 0, 200]
+
+
+@pytest.mark.parametrize("use_async", [False, True], ids=["sync", "async"])
+async def test_a_timeout_after_the_work_is_replayed_not_repeated(
+    fake: FakePictograph, use_async: bool
+) -> None:
+    fake.faults.fail_next(*CREATE, error="read_timeout", after=True)
+
+    run = await create(fake, use_async)
+
+    assert list(fake.world.runs) == [run.id]
+    assert len(precharges(fake)) == 1
+    assert [c.status for c in fake.calls] == [0, 200]
+
+
+def test_a_connection_that_never_opened_cannot_fail_after_the_handler(
+    fake: FakePictograph,
+) -> None:
+    with pytest.raises(ValueError, match="before any request reaches the handler"):
+        fake.faults.fail_next(error="connect", after=True)
+
+
+# ── delays ──
+
+
+def test_a_delay_answers_later_on_the_virtual_clock(fake: FakePictograph) -> None:
+    fake.faults.delay_next(12.5, "GET", "credits/balance")
+
+    with fake.client() as sdk:
+        sdk.credits.balance()
+        sdk.credits.balance()
+
+    slow, quick = fake.calls
+    assert slow.fault == "delayed 12.5s"
+    assert slow.elapsed == pytest.approx(12.5)
+    assert quick.elapsed == pytest.approx(12.5)
+    assert quick.fault is None
+
+
+@pytest.mark.parametrize("use_async", [False, True], ids=["sync", "async"])
+async def test_a_delay_past_the_client_timeout_is_a_timeout_with_the_work_done(
+    fake: FakePictograph, use_async: bool
+) -> None:
+    fake.faults.delay_next(45, *CREATE)
+
+    with pytest.raises(RequestTimeoutError):
+        await create(fake, use_async, max_retries=0, timeout=10)
+
+    # The client gave up at its 10 s timeout; the run was created all the same.
+    assert fake.clock.monotonic() == pytest.approx(10.0)
+    assert len(fake.world.runs) == 1
+    assert fake.calls.last.fault == "delayed 45s: timed out"
+
+
+# ── matching ──
+
+
+def test_faults_match_method_and_path_patterns(fake: FakePictograph) -> None:
+    with fake.client() as sdk:
+        run = start(sdk)
+        fake.faults.fail_next("GET", "training/*", status=503)  # one segment
+        fake.faults.fail_next("POST", "/api/v1/developer/**", status=503)  # any depth
+        fake.faults.fail_next(path=re.compile(r".*/credits/(balance|history)"), status=503)
+        sdk.training.get(run_id=run.id)
+        sdk.training.cancel(run_id=run.id)
+        sdk.credits.history()
+
+    assert not fake.faults.pending
+    assert [c.status for c in fake.calls.filter(fault=True)] == [503, 503, 503]
+    assert [c.path.split("/")[4] for c in fake.calls.filter(fault=True)] == [
+        "training",
+        "training",
+        "credits",
+    ]
+
+
+def test_a_fault_waits_for_a_matching_request(fake: FakePictograph) -> None:
+    fault = fake.faults.fail_next("DELETE", "models/*", status=500)
+
+    with fake.client() as sdk:
+        sdk.credits.balance()
+        start(sdk)
+
+    assert fault.fired == 0
+    assert fake.faults.pending == (fault,)
+    assert not fake.calls.filter(fault=True)
+    fake.faults.clear()
+    assert not fake.faults.pending
+    assert not fake.faults.armed
+
+
+def test_faults_fire_in_the_order_they_were_armed(fake: FakePictograph) -> None:
+    fake.faults.fail_next(status=502)
+    fake.faults.fail_next(status=504)
+
+    with fake.client() as sdk:
+        sdk.credits.balance()
+
+    assert [c.status for c in fake.calls] == [502, 504, 200]
+
+
+def test_faults_touch_signed_url_transfers_too(
+    fake: FakePictograph, client: pictograph.Client, tmp_path: Path
+) -> None:
+    run = client.training.create(DATASET, EXPORT, pipeline_type="yolox", name="m")
+    assert run.model_id is not None
+    fake.faults.fail_next("GET", "/_storage/**", status=503)
+
+    with pytest.raises(ApiError, match="HTTP 503"):
+        client.models.download(model_id=run.model_id, output_path=tmp_path / "m.onnx")
+
+    assert not (tmp_path / "m.onnx").exists()
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "message"),
+    [
+        ({"status": 200}, "status must be a 4xx or 5xx"),
+        ({"status": 503, "error": "connect"}, "not both"),
+        ({"error": "dns"}, "unknown transport error"),
+        ({"times": 0}, "times must be a whole number >= 1"),
+        ({"retry_after": -1}, "retry_after must be a number of seconds >= 0"),
+        ({"after": "yes"}, "after must be true or false"),
+        ({"method": 7}, "method must be a string"),
+    ],
+)
+def test_impossible_faults_are_refused(
+    fake: FakePictograph, kwargs: dict[str, Any], message: str
+) -> None:
+    with pytest.raises(ValueError, match=message):
+        fake.faults.fail_next(**kwargs)
+    assert not fake.faults.armed
+
+
+# ── runs that fail or are preempted ──
+
+
+@pytest.mark.parametrize(
+    ("reason", "message"),
+    [
+        ("oom", "CUDA out of memory at epoch 3 of 5: tried to allocate 2.00 GiB on the a10g"),
+        ("preemption", "The a10g worker was preempted at epoch 3 of 5 and the run was stopped"),
+        ("data_error", "Training failed at epoch 3 of 5: a batch from export"),
+    ],
+)
+def test_a_run_fails_at_the_chosen_epoch(
+    fake: FakePictograph, client: pictograph.Client, reason: str, message: str
+) -> None:
+    fake.faults.fail_run(epoch=3, reason=reason)
+
+    with pytest.raises(ApiError, match="ended with status 'failed'") as raised:
+        client.training.create(
+            DATASET, EXPORT, pipeline_type="yolox", name="doomed", config={"epochs": 5}
+        )
+
+    assert raised.value.code == "job_failed"
+    run = client.training.get("doomed")
+    assert run.status == "failed"
+    assert run.error_message is not None
+    assert run.error_message.startswith(message)
+    assert run.current_epoch == 3
+    assert run.metrics["epoch"] == 2  # the last epoch that finished
+    assert run.model_id is None
+    # Prepaid: what the run did not use comes back.
+    refunds = [e for e in fake.ledger if e.operation.startswith("training_refund_")]
+    assert [e.metadata for e in refunds] == [{"run_id": run.id}]
+    notifications = client.notifications.list()
+    assert notifications[0].type == "training_failed"
+
+
+async def test_an_async_wait_sees_the_injected_failure(
+    fake: FakePictograph, aclient: pictograph.AsyncClient
+) -> None:
+    fake.faults.fail_run(epoch=1, reason="oom", message="CUDA out of memory (injected).")
+
+    with pytest.raises(ApiError, match=re.escape("CUDA out of memory (injected).")):
+        await aclient.training.create(DATASET, EXPORT, pipeline_type="yolox", name="a")
+
+
+def test_a_failed_run_costs_nothing_under_charge_on_success(
+    current_fake: FakePictograph,
+) -> None:
+    current_fake.faults.fail_run(epoch=2, reason="data_error")
+    with current_fake.client() as sdk, pytest.raises(ApiError):
+        sdk.training.create(DATASET, EXPORT, pipeline_type="yolox", config={"epochs": 3}, name="f")
+
+    assert current_fake.ledger == ()
+
+
+def test_a_failure_can_name_a_run_yet_to_come(
+    fake: FakePictograph, client: pictograph.Client
+) -> None:
+    fake.faults.fail_run("second", epoch=1)
+    assert len(fake.faults.pending_run_failures) == 1
+
+    first = start(client, "first")
+    second = start(client, "second")
+    fake.clock.advance(hours=1)
+
+    assert client.training.get(run_id=first.id).status == "completed"
+    assert client.training.get(run_id=second.id).status == "failed"
+    assert not fake.faults.pending_run_failures
+
+
+def test_a_failure_armed_for_a_running_run_strikes_at_its_epoch(
+    fake: FakePictograph, client: pictograph.Client
+) -> None:
+    run = start(client, config={"epochs": 10})
+    fake.clock.advance(A10G_COLD_START + 1)
+    assert client.training.get(run_id=run.id).status == "running"
+
+    fake.faults.fail_run(run.id, epoch=4)
+    fake.clock.advance(hours=1)
+
+    failed = client.training.get(run_id=run.id)
+    assert failed.status == "failed"
+    assert failed.current_epoch == 4
+
+
+def test_an_epoch_already_past_strikes_at_once(
+    fake: FakePictograph, client: pictograph.Client
+) -> None:
+    run = start(client, config={"epochs": 10})
+    fake.clock.advance(A10G_COLD_START + 30)
+    seen = client.training.get(run_id=run.id)
+    assert seen.current_epoch > 1
+
+    fake.faults.fail_run(run.id, epoch=1)
+
+    failed = client.training.get(run_id=run.id)
+    assert failed.status == "failed"
+    assert failed.current_epoch == seen.current_epoch  # what was seen is not rewritten
+    assert failed.completed_at is not None
+    assert failed.completed_at >= seen.started_at  # type: ignore[operator]
+
+
+def test_an_epoch_past_the_last_strikes_in_the_last(
+    fake: FakePictograph, client: pictograph.Client
+) -> None:
+    fake.faults.fail_run(epoch=99)
+    with pytest.raises(ApiError):
+        client.training.create(
+            DATASET, EXPORT, pipeline_type="yolox", name="r", config={"epochs": 2}
+        )
+    assert client.training.get("r").current_epoch == 2
+
+
+def test_a_preempted_run_is_requeued_and_completes(
+    fake: FakePictograph, client: pictograph.Client
+) -> None:
+    fake.faults.preempt_run(epoch=2)
+
+    run = client.training.create(
+        DATASET, EXPORT, pipeline_type="yolox", name="spot", config={"epochs": 3}
+    )
+
+    assert run.status == "completed"
+    statuses = [status for status, _ in fake.run(run.id).history]
+    assert statuses == ["pending", "queued", "running", "queued", "running", "completed"]
+    # Only the attempt that finished is billed: one cold start, three epochs.
+    assert run.started_at is not None
+    assert run.completed_at is not None
+    assert run.training_time_seconds == round((run.completed_at - run.started_at).total_seconds())
+
+
+def test_a_preempted_run_shows_queued_again_while_it_waits(
+    fake: FakePictograph, client: pictograph.Client
+) -> None:
+    run = start(client, config={"epochs": 5})
+    fake.faults.preempt_run(run.id, epoch=2)
+    fake.clock.advance(A10G_COLD_START + 15)  # into epoch 2: preempted, cold start again
+
+    assert client.training.get(run_id=run.id).status == "queued"
+    assert client.training.wait_for_completion(run_id=run.id).status == "completed"
+
+
+def test_run_faults_are_checked(fake: FakePictograph) -> None:
+    with pytest.raises(ValueError, match="unknown failure reason"):
+        fake.faults.fail_run(reason="cosmic rays")
+    with pytest.raises(ValueError, match="epoch must be a whole number >= 1"):
+        fake.faults.preempt_run(epoch=0)
+
+
+def test_an_export_can_be_made_to_fail(fake: FakePictograph, client: pictograph.Client) -> None:
+    fake.faults.fail_export("disk full")
+    with pytest.raises(ApiError, match="disk full"):
+        client.exports.create(DATASET, "broken", wait=True)
+
+
+# ── rate limiting ──
+
+
+def test_a_rate_limit_refuses_with_retry_after_until_the_window_turns(
+    fake: FakePictograph,
+) -> None:
+    fake.faults.rate_limit(2, per_seconds=60)
+
+    with fake.client(max_retries=0) as sdk:
+        sdk.credits.balance()
+        sdk.credits.balance()
+        with pytest.raises(RateLimitError) as raised:
+            sdk.credits.balance()
+
+    assert raised.value.retry_after == 60
+    body = fake.calls.last.response_json()
+    assert body["error"]["code"] == "rate_limited"
+    assert body["error"]["details"] == {"retry_after": 60, "limit": 2, "window_seconds": 60.0}
+    assert fake.calls.last.fault == "rate limited"
+
+
+def test_the_sdk_waits_out_the_rate_limit(fake: FakePictograph) -> None:
+    fake.faults.rate_limit(3, per_seconds=10)
+
+    with fake.client() as sdk:
+        for _ in range(7):
+            sdk.credits.balance()
+
+    statuses = [c.status for c in fake.calls]
+    assert statuses.count(200) == 7
+    assert statuses.count(429) == 2
+    assert fake.clock.monotonic() >= 20
+
+
+def test_the_budget_is_per_key(fake: FakePictograph) -> None:
+    fake.faults.rate_limit(1)
+    with (
+        fake.client(max_retries=0) as first,
+        fake.client(api_key=fake.add_api_key("viewer"), max_retries=0) as second,
+    ):
+        first.credits.balance()
+        second.credits.balance()
+        with pytest.raises(RateLimitError):
+            first.credits.balance()
+        fake.faults.rate_limit(None)
+        first.credits.balance()
+
+
+def test_a_rate_limit_can_be_set_when_the_fake_is_made() -> None:
+    with FakePictograph(rate_limit=1) as fake, fake.client(max_retries=0) as sdk:
+        sdk.credits.balance()
+        with pytest.raises(RateLimitError) as raised:
+            sdk.credits.balance()
+    assert raised.value.retry_after == 60
+
+
+# ── faults as data: the marker and the control route ──
+
+
+@pytest.mark.pictograph(
+    faults=[
+        {"kind": "status", "method": "GET", "path": "credits/balance", "status": 503},
+        {"kind": "run_failure", "epoch": 1, "reason": "oom"},
+    ]
+)
+def test_the_marker_arms_faults(pictograph_fake: FakePictograph) -> None:
+    assert len(pictograph_fake.faults.pending) == 1
+    assert len(pictograph_fake.faults.pending_run_failures) == 1
+    with pictograph_fake.client() as sdk:
+        sdk.credits.balance()
+    assert [c.status for c in pictograph_fake.calls] == [503, 200]
+
+
+@pytest.mark.pictograph(rate_limit=2)
+def test_the_marker_sets_a_rate_limit(pictograph_fake: FakePictograph) -> None:
+    with pictograph_fake.client(max_retries=0) as sdk:
+        sdk.credits.balance()
+        sdk.credits.balance()
+        with pytest.raises(RateLimitError):
+            sdk.credits.balance()
+
+
+@pytest.mark.parametrize(
+    ("spec", "described"),
+    [
+        ({"kind": "status", "status": 503, "after": True}, "injected 503 after the handler"),
+        ({"kind": "error", "error": "read_timeout"}, "injected ReadTimeout before the handler"),
+        ({"kind": "delay", "seconds": 3, "path": "credits/*"}, "delayed 3s"),
+        ({"kind": "run_failure", "run": "r", "epoch": 2}, "fail (oom) run 'r' at epoch 2"),
+        ({"kind": "preemption", "epoch": 1}, "preempt and requeue the next run at epoch 1"),
+        ({"kind": "export_failure", "times": 2}, "fail the next 2 export(s)"),
+        ({"kind": "rate_limit", "requests": 5, "per_seconds": 1}, "rate limit 5 per 1s"),
+    ],
+)
+def test_faults_arm_from_json(fake: FakePictograph, spec: dict[str, Any], described: str) -> None:
+    assert fake.faults.arm(spec) == described
+
+
+@pytest.mark.parametrize(
+    ("spec", "message"),
+    [
+        ({"status": 503}, "fault kind must be one of"),
+        ({"kind": "status", "colour": "red"}, "unknown: colour"),
+        ({"kind": "error"}, "an error fault needs 'error'"),
+        ({"kind": "delay"}, "arguments do not fit"),
+        ({"kind": "status", "status": "503"}, "status must be a 4xx or 5xx"),
+    ],
+)
+def test_bad_fault_specs_are_refused(
+    fake: FakePictograph, spec: dict[str, Any], message: str
+) -> None:
+    with pytest.raises(ValueError, match=message):
+        fake.faults.arm(spec)
+
+
+def test_a_list_of_faults_is_armed_whole_or_not_at_all(fake: FakePictograph) -> None:
+    good = {"kind": "status", "status": 503}
+    run = {"kind": "run_failure", "epoch": 2}
+    with pytest.raises(ValueError, match="fault kind must be one of"):
+        fake.faults.arm_all([good, run, {"kind": "rate_limit", "requests": 2}, {"kind": "?"}])
+
+    assert not fake.faults.armed
+    assert not fake.faults.pending_run_failures
+    assert fake.faults.arm_all([good, run]) == [
+        "injected 503 before the handler",
+        "fail (oom) the next run at epoch 2",
+    ]
+
+
+# ── the server's control route ──
+
+
+def test_the_control_route_arms_lists_and_clears_faults() -> None:
+    from pictograph_testing.server import FakeAsgiApp
+
+    app = FakeAsgiApp(lambda _: FakePictograph(seed=2))
+
+    def control(method: str, body: bytes = b"") -> tuple[int, Any]:
+        status, _, content = app.control(method, "/_fake/faults", body)
+        return status, json.loads(content)
+
+    status, armed = control("POST", b'{"kind": "status", "path": "credits/*", "times": 2}')
+    assert status == 200
+    assert armed["armed"] == ["injected 503 before the handler"]
+    assert armed["pending"] == [
+        {
+            "fault": "injected 503 before the handler",
+            "method": None,
+            "path": "/api/v1/developer/credits/*",
+            "remaining": 2,
+        }
+    ]
+    status, both = control(
+        "POST",
+        b'{"faults": [{"kind": "preemption", "epoch": 2}, {"kind": "rate_limit", "requests": 9}]}',
+    )
+    assert both["armed"] == [
+        "preempt and requeue the next run at epoch 2",
+        "rate limit 9 per 60s",
+    ]
+    assert control("GET")[1]["run_failures"] == ["preempt and requeue the next run at epoch 2"]
+    status, refused = control("POST", b'{"faults": [{"kind": "delay"}]}')
+    assert status == 422
+    assert "arguments do not fit" in refused["error"]
+    status, refused = control("POST", b'{"faults": []}')
+    assert status == 422
+    assert control("DELETE") == (200, {"pending": [], "run_failures": []})
+    assert not app.fake.faults.armed
+
+
+def test_faults_armed_over_http_reach_the_sdk() -> None:
+    from pictograph_testing.server import FakeServer
+
+    with FakeServer(seed=3) as server, httpx.Client(base_url=server.base_url) as control:
+        faults = [
+            {"kind": "status", "method": "GET", "path": "credits/balance", "status": 503},
+            {"kind": "error", "method": "GET", "path": "credits/history", "error": "connect"},
+        ]
+        assert control.post("/_fake/faults", json={"faults": faults}).status_code == 200
+        with server.client(max_retries=0) as sdk:
+            with pytest.raises(ServerError):
+                sdk.credits.balance()
+            with pytest.raises(NetworkError):
+                sdk.credits.history()
+            sdk.credits.balance()
+    assert [c.status for c in server.fake.calls] == [503, 0, 200]

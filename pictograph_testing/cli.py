@@ -9,10 +9,11 @@ from typing import TYPE_CHECKING
 if TYPE_CHECKING:
     from collections.abc import Sequence
 
-__all__ = ["main"]
+__all__ = ["DEFAULT_SPEED", "main"]
 
 DEFAULT_SPEED = 10.0
-"""Virtual seconds per real second when serving: a typical run ends in about a minute."""
+"""Virtual seconds per real second when serving: a typical run (about 12 virtual minutes
+for YOLOX on a hundred images) ends in about a minute."""
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -22,23 +23,35 @@ def _parser() -> argparse.ArgumentParser:
     )
     commands = parser.add_subparsers(dest="command", required=True)
 
-    serve = commands.add_parser("serve", help="serve the fake over HTTP for offline work")
+    serve = commands.add_parser(
+        "serve",
+        help="serve the fake over HTTP for offline work",
+        description="Serve a fake over HTTP. Point the SDK (or its CLI) at it with "
+        "PICTOGRAPH_BASE_URL and PICTOGRAPH_API_KEY, as printed at start.",
+    )
     serve.add_argument("--host", default="127.0.0.1", help="interface (default: loopback)")
-    serve.add_argument("--port", type=int, default=8765, help="port (0: any free one)")
-    serve.add_argument("--profile", default="classic", choices=("classic", "current"))
-    serve.add_argument("--seed", type=int, default=0)
+    serve.add_argument("--port", type=int, default=8765, help="port (default 8765; 0: any free)")
+    serve.add_argument("--profile", default=None, choices=("classic", "current"))
+    serve.add_argument("--seed", type=int, default=None, help="the world's seed (default 0)")
     serve.add_argument(
         "--speed",
         type=float,
         default=DEFAULT_SPEED,
-        help="virtual seconds per real second; 0 moves time only by hand",
+        help=f"virtual seconds per real second (default {DEFAULT_SPEED:g}); 0 moves time "
+        "only through POST /_fake/clock/advance",
     )
-    serve.add_argument("--balance-usd", type=float, default=100.0)
+    serve.add_argument("--balance-usd", type=float, default=None, help="allowance (default 100)")
     serve.add_argument("--api-key", default=None, help="the key to accept (default: generated)")
-    serve.add_argument("--scenario", default=None, help="a scenario name or JSON file to load")
+    serve.add_argument(
+        "--scenario", default=None, help="a scenario name (see `scenarios`) or a JSON file"
+    )
 
-    demo = commands.add_parser("demo", help="train a model on an in-memory fake and show it")
+    demo = commands.add_parser(
+        "demo", help="train a model on an in-memory fake through the real SDK and show it"
+    )
     demo.add_argument("--seed", type=int, default=1)
+
+    commands.add_parser("scenarios", help="list the scenario names --scenario takes")
     return parser
 
 
@@ -48,14 +61,22 @@ def main(argv: Sequence[str] | None = None) -> int:
     if args.command == "demo":
         from pictograph_testing.demo import run_demo
 
+        # Progress bars and arrows are not ASCII: never fail on a terminal that cannot
+        # show them, show a stand-in instead.
+        if hasattr(sys.stdout, "reconfigure"):
+            sys.stdout.reconfigure(errors="replace")
         run_demo(seed=args.seed, out=sys.stdout)
+        return 0
+    if args.command == "scenarios":
+        from pictograph_testing.scenarios import available_scenarios
+
+        for name in available_scenarios():
+            print(name)
         return 0
     return _serve(args)
 
 
 def _serve(args: argparse.Namespace) -> int:
-    import socket
-
     try:
         import uvicorn
     except ImportError:
@@ -65,38 +86,54 @@ def _serve(args: argparse.Namespace) -> int:
         )
         return 2
 
-    from pictograph_testing.fake import FakePictograph
-    from pictograph_testing.server import FakeAsgiApp
+    from pictograph_testing.server import (
+        FakeAsgiApp,
+        base_url_of,
+        bind,
+        fake_factory,
+        uvicorn_config,
+    )
 
-    # Bind first, so the printed base URL carries the real port even for --port 0.
-    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-    sock.bind((args.host, args.port))
-    host, port = sock.getsockname()[:2]
-    base_url = f"http://{host}:{port}"
-
-    def make_fake() -> FakePictograph:
-        return FakePictograph(
-            seed=args.seed,
-            profile=args.profile,
-            balance_usd=args.balance_usd,
-            base_url=base_url,
-            speed=args.speed,
-            api_key=args.api_key,
-            scenario=args.scenario,
-        )
-
-    app = FakeAsgiApp(make_fake)
+    if args.speed < 0:
+        print("--speed must be 0 (time moves by hand) or positive", file=sys.stderr)
+        return 2
+    try:
+        sock = bind(args.host, args.port)
+    except OSError as exc:
+        print(f"cannot listen on {args.host}:{args.port}: {exc.strerror}", file=sys.stderr)
+        return 1
+    base_url = base_url_of(sock)
+    make_fake = fake_factory(
+        base_url,
+        seed=args.seed,
+        profile=args.profile,
+        balance_usd=args.balance_usd,
+        scenario=args.scenario,
+        speed=args.speed,
+        api_key=args.api_key,
+    )
+    try:
+        app = FakeAsgiApp(make_fake)
+    except ValueError as exc:  # an unknown scenario or profile, a bad key
+        sock.close()
+        print(f"pictograph-fake: {exc}", file=sys.stderr)
+        return 2
+    fake = app.fake
+    pace = "time moves only by hand" if args.speed == 0 else f"{args.speed:g}x real time"
     print(f"pictograph-fake serving {base_url}", flush=True)
-    print(f"  PICTOGRAPH_BASE_URL={base_url}", flush=True)
-    print(f"  PICTOGRAPH_API_KEY={app.fake.api_key}", flush=True)
+    print(f"  export PICTOGRAPH_BASE_URL={base_url}", flush=True)
+    print(f"  export PICTOGRAPH_API_KEY={fake.api_key}", flush=True)
     print(
-        f"  profile {args.profile}, seed {args.seed}, {args.speed:g}x real time; "
-        f"control routes under {base_url}/_fake/",
+        f"  profile {fake.profile}, seed {fake.seed}, {pace}; "
+        f"control routes under {base_url}/_fake/ (Ctrl-C stops)",
         flush=True,
     )
-    config = uvicorn.Config(app, log_level="warning", lifespan="on")
-    uvicorn.Server(config).run(sockets=[sock])
+    if args.host not in ("127.0.0.1", "localhost", "::1"):
+        print(
+            "  warning: not loopback; anyone who can reach this port can reset the world",
+            file=sys.stderr,
+        )
+    uvicorn.Server(uvicorn_config(app)).run(sockets=[sock])
     return 0
 
 

@@ -1,0 +1,247 @@
+"""``pictograph-fake`` as a user runs it, and the SDK's own ``pictograph`` CLI against it.
+
+Each server here is a ``pictograph-fake serve --port 0`` subprocess on loopback, stopped
+(SIGTERM, then SIGKILL after a bounded wait) when its test ends. The SDK's CLI runs as a
+subprocess too, configured only through ``PICTOGRAPH_BASE_URL`` and
+``PICTOGRAPH_API_KEY``, with ``HOME`` in a temporary directory so no config file of the
+machine's is read.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import functools
+import json
+import os
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import httpx
+import pytest
+
+from pictograph_testing.cli import main
+
+if TYPE_CHECKING:
+    from collections.abc import Iterator
+
+BIN = Path(sys.executable).parent
+DEADLINE = 60.0
+"""Seconds any one subprocess may take before the test fails instead of hanging."""
+
+
+def _script(name: str) -> str:
+    path = BIN / name
+    if not path.exists():
+        pytest.skip(f"the {name} console script is not installed next to {sys.executable}")
+    return str(path)
+
+
+@functools.cache
+def _sdk_cli_works() -> bool:
+    try:
+        done = subprocess.run(
+            [str(BIN / "pictograph"), "train", "--help"],
+            capture_output=True,
+            timeout=DEADLINE,
+            check=False,
+        )
+    except (OSError, subprocess.TimeoutExpired):
+        return False
+    return done.returncode == 0
+
+
+@contextlib.contextmanager
+def _serving(*options: str) -> Iterator[dict[str, str]]:
+    """Run ``pictograph-fake serve --port 0 ...``; yield the environment it printed."""
+    process = subprocess.Popen(
+        [_script("pictograph-fake"), "serve", "--port", "0", *options],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        assert process.stdout is not None
+        printed: dict[str, str] = {}
+        # The first lines come at once (before uvicorn starts); readline returns "" if
+        # the process dies, so this loop is bounded by the four lines it prints.
+        for _ in range(4):
+            line = process.stdout.readline()
+            if "=" in line and "export " in line:
+                name, _, value = line.strip().removeprefix("export ").partition("=")
+                printed[name] = value
+        assert set(printed) == {"PICTOGRAPH_BASE_URL", "PICTOGRAPH_API_KEY"}, printed
+        _wait_until_listening(printed["PICTOGRAPH_BASE_URL"])
+        yield printed
+    finally:
+        process.terminate()
+        try:
+            process.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait(timeout=10)
+        for stream in (process.stdout, process.stderr):
+            if stream is not None:
+                stream.close()
+
+
+def _wait_until_listening(base_url: str) -> None:
+    deadline = time.monotonic() + DEADLINE
+    while time.monotonic() < deadline:
+        with contextlib.suppress(httpx.TransportError):
+            if httpx.get(f"{base_url}/_fake/clock", timeout=2).status_code == 200:
+                return
+        time.sleep(0.05)
+    raise AssertionError(f"nothing answered at {base_url}")
+
+
+def _sdk_cli(env: dict[str, str], home: Path, *arguments: str) -> Any:
+    """Run the SDK's ``pictograph`` command; return its JSON output."""
+    if not _sdk_cli_works():
+        pytest.skip("the SDK's `pictograph` CLI is not usable here (pip install pictograph[cli])")
+    done = subprocess.run(
+        [str(BIN / "pictograph"), *arguments],
+        env={**os.environ, **env, "HOME": str(home), "NO_COLOR": "1", "COLUMNS": "200"},
+        capture_output=True,
+        text=True,
+        timeout=DEADLINE,
+        check=False,
+    )
+    assert done.returncode == 0, (done.stdout, done.stderr)
+    return json.loads(done.stdout)
+
+
+# ── the SDK's own CLI against `pictograph-fake serve` ──
+
+
+def test_the_sdk_cli_starts_a_run_and_waits_for_it(tmp_path: Path) -> None:
+    with _serving("--scenario", "ready-to-train", "--speed", "0") as env:
+        started = _sdk_cli(
+            env,
+            tmp_path,
+            "train",
+            "start",
+            "road-signs",
+            "road-signs-v1",
+            "--pipeline",
+            "yolox",
+            "--name",
+            "cli-run",
+            "--no-wait",
+        )
+        assert started["status"] == "queued"
+        # Time stands still (--speed 0) until the control route moves it.
+        moved = httpx.post(f"{env['PICTOGRAPH_BASE_URL']}/_fake/clock/advance", json={"hours": 1})
+        assert moved.status_code == 200
+        finished = _sdk_cli(
+            env, tmp_path, "train", "wait", started["run_id"], "--poll-interval", "0.1"
+        )
+        assert finished["status"] == "completed"
+        assert finished["name"] == "cli-run"
+        assert finished["model_id"]
+
+
+def test_with_a_fast_clock_the_sdk_cli_waits_in_real_time(tmp_path: Path) -> None:
+    with _serving("--scenario", "ready-to-train", "--speed", "3000") as env:
+        started = _sdk_cli(
+            env,
+            tmp_path,
+            "train",
+            "start",
+            "road-signs",
+            "road-signs-v1",
+            "--pipeline",
+            "yolox",
+            "--no-wait",
+        )
+        finished = _sdk_cli(
+            env,
+            tmp_path,
+            "train",
+            "wait",
+            started["run_id"],
+            "--poll-interval",
+            "0.05",
+            "--timeout",
+            "30",
+        )
+        assert finished["status"] == "completed"
+        assert finished["progress"] == 100
+
+
+# ── pictograph-fake itself ──
+
+
+def test_the_demo_runs_in_seconds_as_the_readme_says() -> None:
+    began = time.perf_counter()
+    done = subprocess.run(
+        [_script("pictograph-fake"), "demo"],
+        capture_output=True,
+        text=True,
+        timeout=DEADLINE,
+        check=False,
+        env={**os.environ, "PYTHONIOENCODING": "utf-8"},
+    )
+    elapsed = time.perf_counter() - began
+    assert done.returncode == 0, done.stderr
+    assert done.stderr == ""
+    out = done.stdout
+    for expected in (
+        "export 'road-signs-v1' completed",
+        "yolox-run-1",
+        "running",
+        "CUDA out of memory",
+        "cancelled",
+        "training_a10g_per_minute",
+        "training_refund_a10g",
+        "downloaded model.onnx",
+        "ms of wall time",
+    ):
+        assert expected in out, expected
+    assert elapsed < 20, f"the demo took {elapsed:.1f} s"
+
+
+def test_the_demo_is_deterministic(capsys: pytest.CaptureFixture[str]) -> None:
+    def without_wall_time(text: str) -> str:
+        return text.rsplit(" in ", 1)[0]
+
+    assert main(["demo", "--seed", "2"]) == 0
+    first = capsys.readouterr().out
+    assert main(["demo", "--seed", "2"]) == 0
+    assert without_wall_time(capsys.readouterr().out) == without_wall_time(first)
+
+
+def test_scenarios_lists_the_names_serve_takes(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["scenarios"]) == 0
+    assert "ready-to-train" in capsys.readouterr().out.split()
+
+
+def test_serve_refuses_an_unknown_scenario(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["serve", "--port", "0", "--scenario", "no-such-world"]) == 2
+    assert "unknown scenario 'no-such-world'" in capsys.readouterr().err
+
+
+def test_serve_refuses_a_port_in_use(capsys: pytest.CaptureFixture[str]) -> None:
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        assert main(["serve", "--port", str(port)]) == 1
+    assert f"cannot listen on 127.0.0.1:{port}" in capsys.readouterr().err
+
+
+def test_serve_refuses_a_negative_speed(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["serve", "--port", "0", "--speed", "-1"]) == 2
+    assert "--speed" in capsys.readouterr().err
+
+
+def test_serve_prints_what_a_client_needs(tmp_path: Path) -> None:
+    with _serving("--api-key", "pk_live_cli", "--seed", "4", "--speed", "0") as env:
+        assert env["PICTOGRAPH_API_KEY"] == "pk_live_cli"
+        base_url = env["PICTOGRAPH_BASE_URL"]
+        assert base_url.startswith("http://127.0.0.1:")
+        info = httpx.get(f"{base_url}/_fake/").json()
+        assert (info["seed"], info["speed"], info["api_key"]) == (4, 0.0, "pk_live_cli")

@@ -1,0 +1,296 @@
+"""The offline server: the real SDK by ``base_url``, plain HTTP, and the control routes.
+
+Every server here listens on a free loopback port in a background thread and stops when
+its ``with`` block ends. Nothing couples the SDK's clock to a served fake: time moves
+through the control route (``speed=0``) or by itself (``speed`` > 0).
+"""
+
+from __future__ import annotations
+
+import socket
+from typing import TYPE_CHECKING, Any
+
+import httpx
+import pictograph
+import pytest
+from pictograph import BBoxAnnotation, BoundingBox
+from pictograph.exceptions import AuthError, NetworkError, NotFoundError
+
+from pictograph_testing.openapi import openapi_document
+from pictograph_testing.server import FakeServer
+from tests.image_files import write_images
+
+if TYPE_CHECKING:
+    from collections.abc import Iterator
+    from pathlib import Path
+
+DEV = "/api/v1/developer"
+DATASET, EXPORT = "road-signs", "road-signs-v1"
+
+
+@pytest.fixture
+def server() -> Iterator[FakeServer]:
+    """A server with the `ready-to-train` world; its clock moves only by hand."""
+    with FakeServer(scenario="ready-to-train", seed=3) as served:
+        yield served
+
+
+@pytest.fixture
+def http(server: FakeServer) -> Iterator[httpx.Client]:
+    with httpx.Client(base_url=server.base_url, headers={"X-API-Key": server.api_key}) as client:
+        yield client
+
+
+def _advance(http: httpx.Client, **amount: float) -> dict[str, Any]:
+    answer = http.post("/_fake/clock/advance", json=amount)
+    assert answer.status_code == 200, answer.text
+    body: dict[str, Any] = answer.json()
+    return body
+
+
+# ── the real SDK, by base_url ──
+
+
+def test_the_sdk_trains_and_downloads_over_http(
+    server: FakeServer, http: httpx.Client, tmp_path: Path
+) -> None:
+    with server.client(max_retries=0) as client:
+        assert client.datasets.get(DATASET).completed_image_count == 12
+        run = client.training.create(
+            DATASET, EXPORT, pipeline_type="yolox", name="over-http", wait=False
+        )
+        assert run.status == "queued"
+        _advance(http, hours=1)
+        done = client.training.get(run_id=run.id)
+        assert done.status == "completed"
+        assert done.model_id is not None
+        weights = client.models.download(model_id=done.model_id, output_path=tmp_path / "m.onnx")
+        # The signed URL pointed back at this server, and the SDK fetched it unauthenticated.
+        assert weights.stat().st_size > 0
+        assert client.credits.history()[0].operation == "training_refund_a10g"
+    assert server.fake.server_errors == []
+
+
+def test_the_sdk_uploads_annotates_and_exports_over_http(
+    server: FakeServer, http: httpx.Client, tmp_path: Path
+) -> None:
+    paths = write_images(tmp_path, ["a.png", "b.png"])
+    with server.client(max_retries=0) as client:
+        client.datasets.create("signs", classes=[{"name": "stop", "type": "bbox"}])
+        ids = []
+        for path in paths:
+            image = client.images.upload("signs", path)
+            client.annotations.save(
+                "signs",
+                image.filename,
+                [BBoxAnnotation(name="stop", bounding_box=BoundingBox(x=1, y=1, w=8, h=8))],
+            )
+            ids.append(image.id)
+        client.batch.update("signs", ids, status="complete")
+        export = client.exports.create("signs", "v1", status_filter="complete", wait=False)
+        assert export.status == "pending"
+        _advance(http, seconds=30)
+        assert client.exports.get("signs", "v1").status == "completed"
+        archive = client.exports.download("signs", "v1", tmp_path / "x.zip")
+        assert archive.stat().st_size > 0
+        assert client.images.download("signs", "a.png", tmp_path / "back.png").read_bytes() == (
+            paths[0].read_bytes()
+        )
+
+
+def test_a_fast_clock_finishes_runs_by_itself() -> None:
+    # 2000 virtual seconds per real second: a 12-minute run ends in well under a second.
+    with (
+        FakeServer(scenario="ready-to-train", speed=2000) as server,
+        server.client(max_retries=0) as client,
+    ):
+        run = client.training.create(
+            DATASET, EXPORT, pipeline_type="yolox", name="fast", poll_interval=0.05, timeout=30
+        )
+        assert run.status == "completed"
+        assert server.fake.clock.speed == 2000
+
+
+def test_the_sdk_sees_the_apis_errors(server: FakeServer) -> None:
+    with server.client(max_retries=0) as client, pytest.raises(NotFoundError):
+        client.training.get("no-such-run")
+    stranger = pictograph.Client(api_key="pk_live_wrong", base_url=server.base_url, max_retries=0)
+    with stranger, pytest.raises(AuthError):
+        stranger.credits.balance()
+
+
+# ── plain HTTP ──
+
+
+def test_plain_http_gets_the_same_envelopes(server: FakeServer, http: httpx.Client) -> None:
+    balance = http.get(f"{DEV}/credits/balance")
+    assert balance.status_code == 200
+    assert balance.json()["included_allowance_micro_usd"] == 100_000_000
+    assert balance.headers["x-request-id"].startswith("req_")
+    unauthenticated = httpx.get(f"{server.base_url}{DEV}/credits/balance")
+    assert unauthenticated.status_code == 401
+    assert unauthenticated.json()["error"]["code"] == "unauthorized"
+    # A name holding '/' travels percent-encoded and stays one segment.
+    http.post(f"{DEV}/datasets/", json={"name": "a/b c"})
+    assert http.get(f"{DEV}/datasets/a%2Fb%20c").json()["data"]["name"] == "a/b c"
+
+
+def test_control_routes_are_unreachable_through_the_api(
+    server: FakeServer, http: httpx.Client
+) -> None:
+    for path in (f"{DEV}/_fake/reset", f"{DEV}/training/%2F_fake%2Freset", "/api/_fake/reset"):
+        answer = http.post(path)
+        assert answer.status_code == 404, path
+        assert answer.json()["error"]["code"] == "not_found"
+    assert http.get(f"{DEV}/datasets/{DATASET}").status_code == 200  # nothing was reset
+    assert http.get("/_fake/nothing-here").status_code == 404
+    assert http.get("/_fake/nothing-here").json() == {
+        "error": "no control route GET /_fake/nothing-here"
+    }
+
+
+# ── control routes ──
+
+
+def test_info_and_the_clock(server: FakeServer, http: httpx.Client) -> None:
+    info = http.get("/_fake/").json()
+    assert info["base_url"] == server.base_url
+    assert info["api_key"] == server.api_key
+    assert (info["profile"], info["seed"], info["speed"]) == ("classic", 3, 0.0)
+    assert info["now"] == "2026-05-12T12:00:00Z"
+    assert http.get("/_fake").json()["api_key"] == server.api_key
+    moved = _advance(http, minutes=2, seconds=5)
+    assert moved["monotonic"] == 125.0
+    assert moved["now"] == "2026-05-12T12:02:05Z"
+    assert http.get("/_fake/clock").json()["monotonic"] == 125.0
+    for bad in ({}, {"seconds": -1}, {"seconds": "5"}, {"days": 1}, {"seconds": True}):
+        refused = http.post("/_fake/clock/advance", json=bad)
+        assert refused.status_code == 422, bad
+    assert http.post("/_fake/clock/advance", content=b"[").status_code == 422
+    assert http.get("/_fake/clock").json()["monotonic"] == 125.0
+
+
+def test_reset_gives_a_fresh_world_with_the_same_settings(
+    server: FakeServer, http: httpx.Client
+) -> None:
+    assert http.post(f"{DEV}/datasets/", json={"name": "scratch"}).status_code == 201
+    _advance(http, hours=1)
+    info = http.post("/_fake/reset").json()
+    assert info["monotonic"] == 0.0
+    assert info["api_key"] == server.api_key
+    assert http.get(f"{DEV}/datasets/scratch").status_code == 404
+    assert http.get(f"{DEV}/datasets/{DATASET}").status_code == 200  # the scenario is back
+
+
+def test_dump_and_load_the_world(server: FakeServer, http: httpx.Client) -> None:
+    http.post(f"{DEV}/datasets/", json={"name": "kept"})
+    snapshot = http.get("/_fake/snapshot").json()
+    assert snapshot["schema_version"] == 1
+    expected = http.get(f"{DEV}/datasets/kept").json()
+    http.post("/_fake/reset")
+    assert http.get(f"{DEV}/datasets/kept").status_code == 404
+    loaded = http.post("/_fake/snapshot", json=snapshot)
+    assert loaded.status_code == 200
+    assert loaded.json()["api_key"] == server.api_key
+    assert http.get(f"{DEV}/datasets/kept").json() == expected
+    named = http.post("/_fake/snapshot", json={"scenario": "one-image-short"})
+    assert named.status_code == 200
+    assert http.get(f"{DEV}/datasets/{DATASET}").json()["data"]["completed_image_count"] == 4
+    assert http.post("/_fake/snapshot", json={"scenario": "no-such"}).status_code == 422
+    assert http.post("/_fake/snapshot", json={"datasets": []}).status_code == 422
+
+
+def test_a_world_with_runs_cannot_be_dumped_yet(http: httpx.Client) -> None:
+    body = {
+        "dataset_name": DATASET,
+        "export_name": EXPORT,
+        "pipeline_type": "yolox",
+        "name": "r",
+    }
+    assert http.post(f"{DEV}/training/", json=body).status_code == 200
+    refused = http.get("/_fake/snapshot")
+    assert refused.status_code == 409
+    assert "training runs" in refused.json()["error"]
+
+
+def test_the_journal_lists_the_apis_calls(http: httpx.Client) -> None:
+    http.get(f"{DEV}/credits/balance")
+    http.post(f"{DEV}/datasets/", json={"name": "j"})
+    http.get("/_fake/clock")  # control routes are not journaled
+    journal = http.get("/_fake/journal").json()
+    assert journal["total"] == 2
+    first, second = journal["calls"]
+    assert (first["method"], first["path"], first["status"]) == (
+        "GET",
+        f"{DEV}/credits/balance",
+        200,
+    )
+    assert first["request"] is None
+    assert second["request"] == {"json": {"name": "j"}}
+    assert second["response"]["json"]["data"]["name"] == "j"
+    assert second["at"] == "2026-05-12T12:00:00Z"
+    page = http.get("/_fake/journal", params={"since": 1, "limit": 5}).json()
+    assert [c["index"] for c in page["calls"]] == [1]
+    assert http.get("/_fake/journal", params={"since": "x"}).status_code == 422
+
+
+def test_the_journal_keeps_binary_bodies_as_base64(server: FakeServer, http: httpx.Client) -> None:
+    image_id = http.get(f"{DEV}/images/", params={"dataset": DATASET}).json()["data"][0]["id"]
+    picture = http.get(f"{DEV}/images/{image_id}")
+    assert picture.status_code == 200
+    record = http.get("/_fake/journal", params={"since": 1}).json()["calls"][0]["response"]
+    assert record["size"] == len(picture.content)
+    assert "base64" in record
+
+
+def test_the_openapi_document_is_served(server: FakeServer, http: httpx.Client) -> None:
+    document = http.get("/_fake/openapi.json").json()
+    assert document == openapi_document(server.base_url)
+    assert f"{DEV}/training/{{run}}" in document["paths"]
+
+
+# ── the server's own life ──
+
+
+def test_the_server_stops_and_frees_its_port() -> None:
+    server = FakeServer().start()
+    port = int(server.base_url.rsplit(":", 1)[1])
+    with pytest.raises(RuntimeError, match="already running"):
+        server.start()
+    server.stop()
+    server.stop()  # stopping twice is harmless
+    with socket.socket() as probe:
+        assert probe.connect_ex(("127.0.0.1", port)) != 0
+
+
+def test_a_stopped_server_says_so() -> None:
+    server = FakeServer()
+    assert "stopped" in repr(server)
+    with pytest.raises(RuntimeError, match="not started"):
+        _ = server.fake
+
+
+def test_settings_reach_the_fake() -> None:
+    with FakeServer(profile="current", seed=9, balance_usd=5.0, api_key="pk_live_mine") as server:
+        fake = server.fake
+        assert (fake.profile, fake.seed, fake.balance_usd) == ("current", 9, 5.0)
+        assert server.api_key == "pk_live_mine"
+        assert server.base_url.startswith("http://127.0.0.1:")
+        assert "serving" in repr(server)
+
+
+def test_an_injected_transport_fault_drops_the_connection(server: FakeServer) -> None:
+    server.fake.faults.fail_next("GET", "credits/balance", error="read_error")
+    with server.client(max_retries=0) as client:
+        with pytest.raises(NetworkError):
+            client.credits.balance()
+        assert client.credits.balance().included_allowance_micro_usd == 100_000_000
+    dropped, answered = httpx.get(f"{server.base_url}/_fake/journal").json()["calls"]
+    assert (dropped["status"], answered["status"]) == (0, 200)
+    assert dropped["fault"] is not None
+    assert answered["fault"] is None
+
+
+def test_a_server_that_cannot_build_its_world_says_why() -> None:
+    with pytest.raises(ValueError, match="unknown scenario"):
+        FakeServer(scenario="no-such-world").start()

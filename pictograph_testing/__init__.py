@@ -17,13 +17,14 @@ from __future__ import annotations
 
 from pictograph_testing.catalog import GPU_TIERS, PIPELINES, PROFILES
 from pictograph_testing.clock import VirtualClock
-from pictograph_testing.fake import FakePictograph
+from pictograph_testing.fake import FakeOrganization, FakePictograph
 from pictograph_testing.transport import FakeTransport
 
 __all__ = [
     "GPU_TIERS",
     "PIPELINES",
     "PROFILES",
+    "FakeOrganization",
     "FakePictograph",
     "FakeTransport",
     "VirtualClock",

@@ -30,9 +30,10 @@ if TYPE_CHECKING:
     import pictograph
     from typing_extensions import Self
 
+    from pictograph_testing.faults import Faults
     from pictograph_testing.world.state import Dataset, Export, LedgerEntry, Role, TrainingRun
 
-__all__ = ["FakePictograph"]
+__all__ = ["FakeOrganization", "FakePictograph"]
 
 DEFAULT_BASE_URL = "https://api.pictograph.io"
 
@@ -65,6 +66,8 @@ class FakePictograph:
         scenario: str | os.PathLike[str] | Mapping[str, Any] | None = None,
         api_key: str | None = None,
         speed: float = 0.0,
+        faults: Sequence[Mapping[str, Any]] | None = None,
+        rate_limit: int | None = None,
     ) -> None:
         # A scenario (a name in fixtures/, a JSON path, or a snapshot) supplies the settings
         # it names; an argument given here overrides it. Without one: seed 0, classic, $100.
@@ -72,6 +75,8 @@ class FakePictograph:
         seed, profile, balance_usd, start = scenarios.fake_settings(
             loaded, seed=seed, profile=profile, balance_usd=balance_usd, start=start
         )
+        # `faults` (fault specs, see Faults.arm) are armed once the world is built;
+        # `rate_limit` allows each key that many requests per virtual minute.
         # speed > 0 lets time run by itself (the offline server); tests keep it manual.
         self.clock = VirtualClock(start, speed=speed)
         self.world = World(
@@ -90,6 +95,10 @@ class FakePictograph:
         """The generator the SDK's retry jitter draws from while coupled."""
         if loaded is not None:
             loaded.apply(self.world)
+        if rate_limit is not None:
+            self.faults.rate_limit(rate_limit)
+        if faults:
+            self.faults.arm_all(faults)
 
     # ── identity ──
 
@@ -109,6 +118,18 @@ class FakePictograph:
     @property
     def organization_id(self) -> str:
         return self.world.default_org.id
+
+    @property
+    def organization(self) -> FakeOrganization:
+        """The default organization: the one :attr:`api_key` and the ``add_*`` use."""
+        return FakeOrganization(self, self.world.default_org.id, self.world.default_key.key)
+
+    # ── faults ──
+
+    @property
+    def faults(self) -> Faults:
+        """The faults armed on this fake: see :mod:`pictograph_testing.faults`."""
+        return self.api.faults
 
     # ── activation ──
 
@@ -259,11 +280,13 @@ class FakePictograph:
         classes: Sequence[str] | None = None,
         annotation_types: Sequence[str] = ("bbox",),
         description: str | None = None,
+        organization: str | FakeOrganization | None = None,
     ) -> Dataset:
-        """Add a dataset of the default organization with ``images`` annotated images.
+        """Add a dataset with ``images`` annotated images.
 
         ``completed_images`` of them have status ``complete``, the rest ``new``. Without
-        ``classes`` the dataset has one class, ``object``.
+        ``classes`` the dataset has one class, ``object``. It belongs to the default
+        organization unless ``organization`` (an id or a handle) names another.
         """
         if not 0 <= completed_images <= images:
             raise ValueError(
@@ -271,10 +294,11 @@ class FakePictograph:
             )
         world = self.world
         kind = annotation_types[0] if annotation_types else "bbox"
+        org_id = self._org_id(organization)
         with world.lock:
             try:
                 dataset = world.dataset_service.create(
-                    world.default_org.id,
+                    org_id,
                     name,
                     annotation_types=annotation_types,
                     classes=[{"name": n, "type": kind} for n in (classes or ["object"])],
@@ -294,6 +318,7 @@ class FakePictograph:
         status_filter: str | None = None,
         class_filter: Sequence[str] | None = None,
         export_format: str = "pictograph",
+        organization: str | FakeOrganization | None = None,
     ) -> Export:
         """Add an export of ``dataset`` (a name or id), freezing the images it matches.
 
@@ -303,9 +328,10 @@ class FakePictograph:
         if status not in ("pending", "processing", "completed", "failed"):
             raise ValueError(f"unknown export status {status!r}")
         world = self.world
+        org_id = self._org_id(organization)
         with world.lock:
             try:
-                found = world.dataset(world.default_org.id, dataset)
+                found = world.dataset(org_id, dataset)
                 return world.export_service.create(
                     found,
                     name,
@@ -317,35 +343,84 @@ class FakePictograph:
             except ApiRefusal as refusal:
                 raise ValueError(refusal.message) from None
 
-    def add_api_key(self, role: Role = "member") -> str:
-        """Mint another key for the default organization with ``role``; return it."""
+    def add_api_key(
+        self, role: Role = "member", *, organization: str | FakeOrganization | None = None
+    ) -> str:
+        """Mint another key with ``role`` and return it.
+
+        The key is the default organization's unless ``organization`` names another.
+        """
+        org_id = self._org_id(organization)
         with self.world.lock:
-            return self.world.add_api_key(self.world.default_org.id, role=role).key
+            return self.world.add_api_key(org_id, role=role).key
+
+    def revoke_api_key(self, key: str) -> None:
+        """Revoke ``key``: every request that presents it from now on gets a 401."""
+        with self.world.lock:
+            found = self.world.api_keys.get(key)
+            if found is None:
+                raise ValueError("no such API key in this fake")
+            found.revoked = True
+
+    def add_organization(
+        self, *, balance_usd: float = 100.0, name: str | None = None
+    ) -> FakeOrganization:
+        """Add another organization, with an owner key; it sees only what is its own.
+
+        Use the handle's ``client()``, ``api_key`` and ``add_*`` methods, or pass it as
+        ``organization=`` to the fake's. Another organization's resources are a 404 to
+        it, never a 403.
+        """
+        with self.world.lock:
+            org = self.world.add_organization(balance_usd=balance_usd, name=name)
+            key = self.world.add_api_key(org.id, role="owner")
+        return FakeOrganization(self, org.id, key.key)
+
+    def _org_id(self, organization: str | FakeOrganization | None) -> str:
+        if organization is None:
+            return self.world.default_org.id
+        org_id = organization.id if isinstance(organization, FakeOrganization) else organization
+        if org_id not in self.world.organizations:
+            raise ValueError(f"no organization {org_id!r} in this fake")
+        return org_id
 
     # ── credits ──
 
     @property
     def ledger(self) -> tuple[LedgerEntry, ...]:
         """The default organization's ledger, oldest entry first."""
-        with self.world.lock:
-            self.world.catch_up()
-            return tuple(self.world.ledgers[self.world.default_org.id])
+        return self._ledger(self.world.default_org.id)
 
     @property
     def balance_micro_usd(self) -> int:
         """What the default organization can spend: allowance + budget + ledger."""
-        with self.world.lock:
-            self.world.catch_up()
-            return self.world.billing.spendable(self.world.default_org)
+        return self._balance(self.world.default_org.id)
 
     @property
     def balance_usd(self) -> float:
         return self.balance_micro_usd / MICRO_USD
 
-    def top_up(self, usd: float) -> LedgerEntry:
-        """Credit the default organization (a positive ``top_up`` ledger entry)."""
+    def top_up(
+        self, usd: float, *, organization: str | FakeOrganization | None = None
+    ) -> LedgerEntry:
+        """Credit an organization with a positive ``top_up`` ledger entry.
+
+        The default organization unless ``organization`` names another.
+        """
+        org_id = self._org_id(organization)
         with self.world.lock:
-            return self.world.billing.top_up(self.world.default_org, round(usd * MICRO_USD))
+            org = self.world.organizations[org_id]
+            return self.world.billing.top_up(org, round(usd * MICRO_USD))
+
+    def _ledger(self, org_id: str) -> tuple[LedgerEntry, ...]:
+        with self.world.lock:
+            self.world.catch_up()
+            return tuple(self.world.ledgers[org_id])
+
+    def _balance(self, org_id: str) -> int:
+        with self.world.lock:
+            self.world.catch_up()
+            return self.world.billing.spendable(self.world.organizations[org_id])
 
     # ── scenarios ──
 
@@ -359,11 +434,13 @@ class FakePictograph:
 
     # ── inspection ──
 
-    def run(self, ref: str) -> TrainingRun:
+    def run(self, ref: str, *, organization: str | FakeOrganization | None = None) -> TrainingRun:
         """The training run with this id or name (newest of that name), caught up to now."""
+        org_id = self._org_id(organization)
         with self.world.lock:
             self.world.catch_up()
-            return self.world.training.find(self.world.default_key, ref)
+            key = next(k for k in self.world.api_keys.values() if k.organization_id == org_id)
+            return self.world.training.find(key, ref)
 
     @property
     def calls(self) -> Journal:
@@ -386,6 +463,69 @@ class FakePictograph:
             f"FakePictograph(seed={self.seed}, profile={self.profile!r}, "
             f"base_url={self.base_url!r}, {state}, now={self.clock.now().isoformat()})"
         )
+
+
+class FakeOrganization:
+    """One organization of a fake's world, with its owner key: what it sees is its own.
+
+    From :meth:`FakePictograph.add_organization` (or :attr:`FakePictograph.organization`
+    for the default one). Its clients, datasets, exports and ledger are scoped to it.
+    """
+
+    __slots__ = ("_fake", "api_key", "id")
+
+    def __init__(self, fake: FakePictograph, organization_id: str, api_key: str) -> None:
+        self._fake = fake
+        self.id = organization_id
+        self.api_key = api_key
+        """The organization's owner key."""
+
+    @property
+    def name(self) -> str:
+        return self._fake.world.organizations[self.id].name
+
+    def client(self, *, role: Role | None = None, **options: Any) -> pictograph.Client:
+        """A ``pictograph.Client`` with the owner key (or a new key of ``role``)."""
+        key = self.add_api_key(role) if role is not None else self.api_key
+        return self._fake.client(api_key=key, **options)
+
+    def async_client(self, *, role: Role | None = None, **options: Any) -> pictograph.AsyncClient:
+        """A ``pictograph.AsyncClient`` with the owner key (or a new key of ``role``)."""
+        key = self.add_api_key(role) if role is not None else self.api_key
+        return self._fake.async_client(api_key=key, **options)
+
+    def add_api_key(self, role: Role = "member") -> str:
+        return self._fake.add_api_key(role, organization=self.id)
+
+    def add_dataset(self, name: str, **options: Any) -> Dataset:
+        """As :meth:`FakePictograph.add_dataset`, in this organization."""
+        return self._fake.add_dataset(name, organization=self.id, **options)
+
+    def add_export(self, dataset: str, name: str, **options: Any) -> Export:
+        """As :meth:`FakePictograph.add_export`, in this organization."""
+        return self._fake.add_export(dataset, name, organization=self.id, **options)
+
+    def top_up(self, usd: float) -> LedgerEntry:
+        return self._fake.top_up(usd, organization=self.id)
+
+    def run(self, ref: str) -> TrainingRun:
+        return self._fake.run(ref, organization=self.id)
+
+    @property
+    def ledger(self) -> tuple[LedgerEntry, ...]:
+        """This organization's ledger, oldest entry first."""
+        return self._fake._ledger(self.id)
+
+    @property
+    def balance_micro_usd(self) -> int:
+        return self._fake._balance(self.id)
+
+    @property
+    def balance_usd(self) -> float:
+        return self.balance_micro_usd / MICRO_USD
+
+    def __repr__(self) -> str:
+        return f"FakeOrganization(id={self.id!r}, name={self.name!r})"
 
 
 _HOOKED = "__pictograph_testing_adopts__"

@@ -22,12 +22,13 @@ from urllib.parse import parse_qsl, unquote
 if TYPE_CHECKING:
     from collections.abc import Callable, Iterator, Mapping
 
-__all__ = ["Call", "CallList", "Journal", "JournalEntry"]
+__all__ = ["Call", "CallList", "Journal", "JournalEntry", "path_matcher"]
 
-JournalEntry = tuple[str, str, bytes, int, bytes, float, str]
+JournalEntry = tuple[str, str, bytes, int, bytes, float, str, "str | None"]
 """What the API records per request: method, raw target (path and query as sent),
-request body, status, response body, virtual seconds since the clock's start, and the
-``X-Request-Id`` it answered with."""
+request body, status, response body, virtual seconds since the clock's start, the
+``X-Request-Id`` it answered with, and the injected fault that touched it (or ``None``).
+A request dropped by an injected transport error has status 0 and an empty body."""
 
 _LISTED = 40
 """Calls a failure message lists (the most recent); the rest are counted."""
@@ -102,6 +103,15 @@ class Call:
     def request_id(self) -> str:
         return self._entry[6]
 
+    @property
+    def fault(self) -> str | None:
+        """What an injected fault did to this call, or ``None``.
+
+        For example ``injected 503 before the handler``, ``delayed 5s`` or ``rate
+        limited``. A call a transport error dropped has ``status`` 0 and no body.
+        """
+        return self._entry[7]
+
     def __repr__(self) -> str:
         return f"<Call #{self.index} {_describe(self._entry)}>"
 
@@ -165,6 +175,7 @@ class CallList(Sequence[Call]):
         params: Mapping[str, object] | None = None,
         json: Mapping[str, object] | None = None,
         where: Callable[[Call], bool] | None = None,
+        fault: bool | None = None,
     ) -> CallList:
         """Return the calls that match every criterion given.
 
@@ -172,10 +183,11 @@ class CallList(Sequence[Call]):
         exact match unless it holds ``*``, which matches within one path segment (``**``
         matches across segments); a compiled pattern must match the whole path.
         ``params`` and ``json`` match when each key given has that value in the query or
-        the top level of the JSON body (other keys may be there too). ``where`` is any
-        further predicate.
+        the top level of the JSON body (other keys may be there too). ``fault=True``
+        keeps the calls an injected fault touched, ``fault=False`` the others. ``where``
+        is any further predicate.
         """
-        match = _Criteria(method, path, status, params, json, where)
+        match = _Criteria(method, path, status, params, json, where, fault)
         start = self._start
         narrowed = CallList([(i, e) for i, e in self._pairs() if match(i, e, start)], start)
         narrowed._criteria = match.describe()
@@ -194,9 +206,12 @@ class CallList(Sequence[Call]):
         params: Mapping[str, object] | None = None,
         json: Mapping[str, object] | None = None,
         where: Callable[[Call], bool] | None = None,
+        fault: bool | None = None,
     ) -> CallList:
         """Assert some call matches (exactly ``times`` calls, if given); return the matches."""
-        found = self.filter(method, path, status=status, params=params, json=json, where=where)
+        found = self.filter(
+            method, path, status=status, params=params, json=json, where=where, fault=fault
+        )
         if (times is None and found) or (times is not None and len(found) == times):
             return found
         wanted = "a call" if times is None else f"exactly {times} call{'s' * (times != 1)}"
@@ -214,9 +229,12 @@ class CallList(Sequence[Call]):
         params: Mapping[str, object] | None = None,
         json: Mapping[str, object] | None = None,
         where: Callable[[Call], bool] | None = None,
+        fault: bool | None = None,
     ) -> None:
         """Assert no call matches."""
-        found = self.filter(method, path, status=status, params=params, json=json, where=where)
+        found = self.filter(
+            method, path, status=status, params=params, json=json, where=where, fault=fault
+        )
         if found:
             raise AssertionError(
                 f"expected no call matching {found._criteria}; {len(found)} matched.\n"
@@ -307,7 +325,7 @@ class Journal(CallList):
 class _Criteria:
     """One filter: a predicate over raw entries, and its description for messages."""
 
-    __slots__ = ("_json", "_method", "_params", "_path", "_status", "_text", "_where")
+    __slots__ = ("_fault", "_json", "_method", "_params", "_path", "_status", "_text", "_where")
 
     def __init__(
         self,
@@ -317,13 +335,15 @@ class _Criteria:
         params: Mapping[str, object] | None,
         json_body: Mapping[str, object] | None,
         where: Callable[[Call], bool] | None,
+        fault: bool | None = None,
     ) -> None:
         self._method = method.upper() if method is not None else None
-        self._path = _path_matcher(path)
+        self._path = path_matcher(path)
         self._status = status
         self._params = {k: str(v) for k, v in params.items()} if params is not None else None
         self._json = json_body
         self._where = where
+        self._fault = fault
         parts = []
         for label, value in (
             ("method", self._method),
@@ -332,6 +352,7 @@ class _Criteria:
             ("params", dict(params) if params is not None else None),
             ("json", dict(json_body) if json_body is not None else None),
             ("where", getattr(where, "__name__", "<predicate>") if where is not None else None),
+            ("fault", fault),
         ):
             if value is not None:
                 parts.append(f"{label}={value!r}")
@@ -344,6 +365,8 @@ class _Criteria:
         if self._method is not None and entry[0].upper() != self._method:
             return False
         if self._status is not None and entry[3] != self._status:
+            return False
+        if self._fault is not None and (entry[7] is not None) != self._fault:
             return False
         if self._path is not None and not self._path(_path(entry[1])):
             return False
@@ -363,7 +386,8 @@ def _path(target: str) -> str:
     return unquote(path) if "%" in path else path
 
 
-def _path_matcher(path: str | re.Pattern[str] | None) -> Callable[[str], bool] | None:
+def path_matcher(path: str | re.Pattern[str] | None) -> Callable[[str], bool] | None:
+    """Compile a path criterion (exact, ``*``/``**`` glob, or regex) to a predicate."""
     if path is None:
         return None
     if isinstance(path, re.Pattern):
@@ -389,4 +413,6 @@ def _json_object(body: bytes) -> dict[str, Any] | None:
 
 
 def _describe(entry: JournalEntry) -> str:
-    return f"{entry[0].upper()} {entry[1]} -> {entry[3]}"
+    answer = "no answer" if entry[3] == 0 else str(entry[3])
+    text = f"{entry[0].upper()} {entry[1]} -> {answer}"
+    return text if entry[7] is None else f"{text} [{entry[7]}]"

@@ -17,8 +17,10 @@ Installed with the package (a ``pytest11`` entry point named ``pictograph_testin
     ``True`` when the run is against the real API.
 
 Settings, nearest first: the ``@pytest.mark.pictograph(...)`` marker (``profile``,
-``balance_usd``, ``seed``, ``scenario``, ``base_url``, ``gpu_workers``; a marker on a
-test overrides one on its class or module), then the ini options ``pictograph_profile``,
+``balance_usd``, ``seed``, ``scenario``, ``base_url``, ``gpu_workers``, ``faults`` (a
+list of fault specs, armed before the test: see ``Faults.arm``) and ``rate_limit``
+(requests per minute per key); a marker on a test overrides one on its class or
+module), then the ini options ``pictograph_profile``,
 ``pictograph_balance_usd``, ``pictograph_seed``, ``pictograph_scenario`` and
 ``pictograph_base_url``, then the fake's own defaults.
 
@@ -62,8 +64,18 @@ MARKER = "pictograph"
 FAKE_ONLY_MARKER = "pictograph_fake_only"
 FAKE_ONLY_FIXTURES = frozenset({"pictograph_fake", "pictograph_clock"})
 CLIENT_FIXTURES = frozenset({"pictograph_client", "pictograph_async_client"})
-SETTINGS = ("profile", "balance_usd", "seed", "scenario", "base_url", "gpu_workers")
+SETTINGS = (
+    "profile",
+    "balance_usd",
+    "seed",
+    "scenario",
+    "base_url",
+    "gpu_workers",
+    "faults",
+    "rate_limit",
+)
 # Settings a live run can honour (they describe the API rather than seed a world).
+# `faults` and `rate_limit` are the fake's powers: a test that sets them is skipped live.
 LIVE_SETTINGS = frozenset({"profile", "base_url"})
 _INI_SETTINGS: dict[str, Any] = {
     "profile": str,
@@ -123,8 +135,8 @@ def pytest_addoption(parser: pytest.Parser) -> None:
 def pytest_configure(config: pytest.Config) -> None:
     config.addinivalue_line(
         "markers",
-        f"{MARKER}(profile=, balance_usd=, seed=, scenario=, base_url=, gpu_workers=): "
-        "settings of the test's pictograph_fake",
+        f"{MARKER}(profile=, balance_usd=, seed=, scenario=, base_url=, gpu_workers=, "
+        "faults=, rate_limit=): settings of the test's pictograph_fake",
     )
     config.addinivalue_line(
         "markers",
@@ -284,9 +296,10 @@ def _live_skip_reason(item: pytest.Item, live: LiveTarget) -> str | None:
         return f"uses {', '.join(fake_only)}: needs the fake, and this is a --pictograph-live run"
     seeded = sorted({k for m in item.iter_markers(MARKER) for k in m.kwargs} - LIVE_SETTINGS)
     if seeded:
+        # Seeds, balances and faults are the fake's to set; the real API takes none of them.
         return (
             f"its {MARKER} marker sets {', '.join(seeded)}: the real API cannot be seeded "
-            "(--pictograph-live run)"
+            "or made to fail on cue (--pictograph-live run)"
         )
     if live.api_key is None and names & CLIENT_FIXTURES:
         return f"--pictograph-live needs an API key in ${live.key_env}, and none is set"

@@ -7,10 +7,20 @@ from typing import TYPE_CHECKING
 import httpx
 from httpx import ByteStream
 
+from pictograph_testing.faults import TransportFault
+
 if TYPE_CHECKING:
     from pictograph_testing.api.app import Api
 
 __all__ = ["FakeTransport"]
+
+# The httpx exception each injected transport error is (see faults.TRANSPORT_ERRORS).
+_ERRORS: dict[str, type[httpx.TransportError]] = {
+    "connect": httpx.ConnectError,
+    "connect_timeout": httpx.ConnectTimeout,
+    "read_timeout": httpx.ReadTimeout,
+    "read_error": httpx.ReadError,
+}
 
 
 class FakeTransport(httpx.BaseTransport, httpx.AsyncBaseTransport):
@@ -32,9 +42,15 @@ class FakeTransport(httpx.BaseTransport, httpx.AsyncBaseTransport):
         return self._answer(request, body)
 
     def _answer(self, request: httpx.Request, body: bytes) -> httpx.Response:
-        status, headers, content = self._api.handle(
-            request.method, request.url.raw_path.decode("ascii"), request.headers, body
-        )
+        api = self._api
+        # Only an armed fault needs the client's timeout (a delay may outlast it).
+        timeout = _read_timeout(request) if api.faults.armed else None
+        try:
+            status, headers, content = api.handle(
+                request.method, request.url.raw_path.decode("ascii"), request.headers, body, timeout
+            )
+        except TransportFault as fault:
+            raise _ERRORS[fault.kind](fault.message, request=request) from None
         headers.append(("content-length", str(len(content))))
         response = httpx.Response(status, headers=headers, stream=ByteStream(content))
         # The body is whole already: hand it over as read. `Response(content=...)` would
@@ -42,3 +58,9 @@ class FakeTransport(httpx.BaseTransport, httpx.AsyncBaseTransport):
         # takes to answer; streaming reads (`iter_bytes`, downloads) still work from it.
         response._content = content
         return response
+
+
+def _read_timeout(request: httpx.Request) -> float | None:
+    timeouts = request.extensions.get("timeout")
+    read = timeouts.get("read") if isinstance(timeouts, dict) else None
+    return float(read) if isinstance(read, (int, float)) else None

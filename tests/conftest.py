@@ -1,13 +1,36 @@
-"""Shared fixtures: an active fake with a dataset and an export ready to train."""
+"""Shared fixtures: an active fake with a dataset and an export ready to train.
+
+Also the hypothesis profiles: ``ci`` (the default: a fixed, derandomized example budget,
+so every run of the suite tries the same examples) and ``long`` (the documented long
+property run), picked with ``HYPOTHESIS_PROFILE``.
+"""
 
 from __future__ import annotations
 
+import os
 from collections.abc import AsyncIterator, Iterator
 
 import pictograph
 import pytest
+from hypothesis import HealthCheck, settings
 
 from pictograph_testing import FakePictograph
+
+# Examples build worlds and drive the real SDK: wall time per example varies with the
+# machine, so no deadline, and slow data generation is expected, not a defect.
+_QUIET = [HealthCheck.too_slow, HealthCheck.data_too_large]
+settings.register_profile(
+    "ci",
+    max_examples=100,
+    stateful_step_count=25,
+    deadline=None,
+    derandomize=True,
+    suppress_health_check=_QUIET,
+)
+settings.register_profile(
+    "long", max_examples=2000, stateful_step_count=60, deadline=None, suppress_health_check=_QUIET
+)
+settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "ci"))
 
 DATASET = "road-signs"
 EXPORT = "road-signs-20260512-120000"

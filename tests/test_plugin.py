@@ -454,3 +454,56 @@ def test_an_ini_scenario_path_is_found_beside_the_ini_file(
     monkeypatch.chdir(inner.path / "sub")  # run from elsewhere than the ini file's folder
 
     inner.runpytest_inprocess(str(inner.path)).assert_outcomes(passed=1)
+
+
+def test_live_runs_skip_tests_whose_marker_arms_faults(
+    inner: pytest.Pytester, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("MY_PICTOGRAPH_KEY", "pk_live_x")
+    inner.makepyfile(
+        """
+        import pytest
+
+        @pytest.mark.pictograph(faults=[{"kind": "status", "status": 503}])
+        def test_retries(pictograph_client):
+            pictograph_client.credits.balance()
+
+        @pytest.mark.pictograph(rate_limit=5)
+        def test_throttled(pictograph_client):
+            pictograph_client.credits.balance()
+        """
+    )
+
+    result = inner.runpytest_inprocess(
+        "--pictograph-live", "--pictograph-live-key-env=MY_PICTOGRAPH_KEY", "-rs"
+    )
+
+    result.assert_outcomes(skipped=2)
+    result.stdout.fnmatch_lines(
+        [
+            "*its pictograph marker sets faults: the real API cannot be seeded or made to fail*",
+            "*its pictograph marker sets rate_limit: *",
+        ]
+    )
+
+
+def test_the_marker_arms_faults_in_the_inner_session(inner: pytest.Pytester) -> None:
+    inner.makepyfile(
+        """
+        import pytest
+
+        @pytest.mark.pictograph(faults=[{"kind": "status", "path": "credits/*", "status": 503}])
+        def test_retried(pictograph_fake, pictograph_client):
+            pictograph_client.credits.balance()
+            assert [c.status for c in pictograph_fake.calls] == [503, 200]
+
+        @pytest.mark.pictograph(faults=[{"kind": "nonsense"}])
+        def test_bad_spec(pictograph_fake):
+            pass
+        """
+    )
+
+    result = inner.runpytest_inprocess()
+
+    result.assert_outcomes(passed=1, errors=1)
+    result.stdout.fnmatch_lines(["*fault kind must be one of*"])

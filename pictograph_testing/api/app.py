@@ -25,17 +25,25 @@ from pictograph_testing.api import (
 from pictograph_testing.api.errors import error_body, refusal_body
 from pictograph_testing.api.wire import Call, Reply
 from pictograph_testing.catalog import IDEMPOTENCY_TTL_SECONDS
-from pictograph_testing.world.errors import ApiRefusal, Conflict, NotFound
+from pictograph_testing.faults import Faults, TransportFault, status_refusal
+from pictograph_testing.world.errors import (
+    ApiRefusal,
+    Conflict,
+    InvalidRequest,
+    NotFound,
+    field_error,
+)
 from pictograph_testing.world.state import StoredResponse
 from pictograph_testing.world.storage import STORAGE_PREFIX
 
 if TYPE_CHECKING:
     from collections.abc import Callable, Mapping
 
+    from pictograph_testing.faults import Refusal
     from pictograph_testing.journal import JournalEntry
     from pictograph_testing.world.state import ApiKey, World
 
-__all__ = ["API_PREFIX", "Api", "Response"]
+__all__ = ["API_PREFIX", "MAX_BODY_BYTES", "Api", "Response"]
 
 API_PREFIX = "/api/v1/developer/"
 _RESOURCES: dict[str, Callable[[Call], Reply]] = {
@@ -53,8 +61,17 @@ _RESOURCES: dict[str, Callable[[Call], Reply]] = {
 # Collections whose route ends with '/' (``/images`` alone is not a route, ``/jobs`` is).
 _SLASHED = frozenset({"training", "models", "datasets", "images", "exports"})
 _WRITES = frozenset({"POST", "PUT", "PATCH"})
+MAX_BODY_BYTES = 32 * 1024 * 1024
+"""The largest API request body taken (JSON); larger ones get 413 ``payload_too_large``.
+Signed-URL uploads go to storage, which has no such limit."""
 
 Response = tuple[int, list[tuple[str, str]], bytes]
+_DROPPED = {
+    "connect": "[Errno 111] Connection refused",
+    "connect_timeout": "timed out while connecting",
+    "read_timeout": "The read operation timed out",
+    "read_error": "[Errno 104] Connection reset by peer",
+}
 
 
 class Api:
@@ -71,29 +88,33 @@ class Api:
         """Exceptions the fake raised while answering (each answered as a 500)."""
         self.journal: list[JournalEntry] = []
         """Every request answered, as plain tuples; ``FakePictograph.calls`` reads them."""
+        self.faults = Faults(world, self._mount)
+        """The faults armed on this API (``FakePictograph.faults``)."""
 
     def handle(
-        self, method: str, raw_target: str, headers: Mapping[str, str], body: bytes
+        self,
+        method: str,
+        raw_target: str,
+        headers: Mapping[str, str],
+        body: bytes,
+        timeout: float | None = None,
     ) -> Response:
-        """Answer one request; ``raw_target`` is the path and query exactly as sent."""
+        """Answer one request; ``raw_target`` is the path and query exactly as sent.
+
+        ``timeout`` is the client's read timeout, if it has one: an injected delay that
+        long or longer ends in a read timeout. An injected transport error is raised as
+        :class:`~pictograph_testing.faults.TransportFault`, for the adapter to translate.
+        """
         path, _, query = raw_target.partition("?")
         with self.world.lock:
             self._requests += 1
             request_id = f"{self._request_prefix}{self._requests:012x}"
-            try:
-                answer = self._dispatch(method.upper(), path, query, headers, body)
-            except ApiRefusal as refusal:
-                answer = Reply(refusal.status, refusal_body(refusal))
-            except Exception as exc:  # the fake must never send a traceback
-                self.server_errors.append(exc)
-                answer = Reply(
-                    500,
-                    error_body(
-                        "internal_error",
-                        f"pictograph-testing failed to answer {method} {path} "
-                        f"({type(exc).__name__}); see FakePictograph.server_errors.",
-                    ),
+            if self.faults.armed:
+                answer, fault = self._faulted(
+                    method, raw_target, path, query, headers, body, timeout, request_id
                 )
+            else:
+                answer, fault = self._answer(method, path, query, headers, body), None
             # One tuple of immutable values per call, decoded only when a test reads the
             # journal: it must cost next to nothing on the hot path. No headers: holding
             # each request's Headers object alive makes every garbage collection slower.
@@ -106,6 +127,7 @@ class Api:
                     answer.body,
                     self.world.clock.monotonic(),
                     request_id,
+                    fault,
                 )
             )
         response_headers = [
@@ -114,6 +136,75 @@ class Api:
             *answer.headers,
         ]
         return answer.status, response_headers, answer.body
+
+    def _answer(
+        self, method: str, path: str, query: str, headers: Mapping[str, str], body: bytes
+    ) -> Reply:
+        try:
+            return self._dispatch(method.upper(), path, query, headers, body)
+        except ApiRefusal as refusal:
+            return Reply(refusal.status, refusal_body(refusal))
+        except Exception as exc:  # the fake must never send a traceback
+            self.server_errors.append(exc)
+            return Reply(
+                500,
+                error_body(
+                    "internal_error",
+                    f"pictograph-testing failed to answer {method} {path} "
+                    f"({type(exc).__name__}); see FakePictograph.server_errors.",
+                ),
+            )
+
+    def _faulted(
+        self,
+        method: str,
+        raw_target: str,
+        path: str,
+        query: str,
+        headers: Mapping[str, str],
+        body: bytes,
+        timeout: float | None,
+        request_id: str,
+    ) -> tuple[Reply, str | None]:
+        """Answer a request while faults are armed: the slow path, taken only then."""
+        decoded = unquote(path) if "%" in path else path
+        fault, refusal, label = self.faults.intercept(
+            method.upper(), decoded, headers.get("x-api-key")
+        )
+        if refusal is not None:
+            return _refused(refusal), label
+        if fault is not None and fault.error is not None and not fault.after:
+            raise self._dropped(method, raw_target, body, request_id, fault.error, label)
+        answer = self._answer(method, path, query, headers, body)
+        if fault is None:
+            return answer, label
+        if fault.error is not None:
+            raise self._dropped(method, raw_target, body, request_id, fault.error, label)
+        if fault.delay:
+            if timeout is not None and fault.delay >= timeout:
+                # The client gives up at its timeout; the work is done all the same.
+                self.world.clock.advance(timeout)
+                raise self._dropped(
+                    method, raw_target, body, request_id, "read_timeout", f"{label}: timed out"
+                )
+            self.world.clock.advance(fault.delay)
+            return answer, label
+        return _refused(status_refusal(fault)), label
+
+    def _dropped(
+        self,
+        method: str,
+        raw_target: str,
+        body: bytes,
+        request_id: str,
+        kind: str,
+        label: str | None,
+    ) -> TransportFault:
+        """Journal a request that gets no answer (status 0) and return the error to raise."""
+        self.journal.append(
+            (method, raw_target, body, 0, b"", self.world.clock.monotonic(), request_id, label)
+        )
+        return TransportFault(kind, f"{_DROPPED[kind]} (injected by pictograph-testing)")
 
     def _dispatch(
         self, method: str, path: str, query: str, headers: Mapping[str, str], body: bytes
@@ -124,6 +215,14 @@ class Api:
             return self._storage(method, path, headers, body)
         if not path.startswith(API_PREFIX):
             raise _no_route(method, path)
+        if len(body) > MAX_BODY_BYTES:
+            raise InvalidRequest(
+                f"The request body is {len(body):,} bytes; the API takes at most "
+                f"{MAX_BODY_BYTES // (1024 * 1024)} MiB.",
+                status=413,
+                code="payload_too_large",
+                errors=[field_error(("body",), "Request body too large", "too_large")],
+            )
         # Split the raw path before decoding, so an encoded '/' stays inside its segment.
         resource, slash, rest = path[len(API_PREFIX) :].partition("/")
         handler = _RESOURCES.get(resource)
@@ -220,6 +319,11 @@ def _no_route(method: str, path: str) -> NotFound:
     if path.endswith(tuple(f"/{name}" for name in _SLASHED)):
         hint = " (collection routes end with '/')"
     return NotFound(f"No route {method} {path}{hint}.")
+
+
+def _refused(refusal: Refusal) -> Reply:
+    body = error_body(refusal.code, refusal.message, details=refusal.details)
+    return Reply(refusal.status, body, refusal.headers)
 
 
 def _storage_error(status: int, code: str, message: str) -> Reply:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 from dataclasses import dataclass, field
 from datetime import timedelta
 from typing import TYPE_CHECKING, Any
@@ -19,6 +20,7 @@ if TYPE_CHECKING:
 __all__ = ["Call", "Reply", "encode", "page", "reply"]
 
 _encode = json.JSONEncoder(separators=(",", ":"), ensure_ascii=False).encode
+_INTEGER = re.compile(r"[+-]?[0-9]+")
 
 
 def encode(payload: Any) -> bytes:
@@ -99,6 +101,9 @@ class Call:
         if value is None:
             return default
         try:
+            # ASCII digits only: int() would also take '1_000', ' 7' and other scripts' digits.
+            if not _INTEGER.fullmatch(value):
+                raise ValueError(value)
             number = int(value)
         except ValueError:
             raise InvalidRequest(
@@ -151,17 +156,32 @@ class Call:
             )
         try:
             parsed = json.loads(self.body)
-        except (ValueError, UnicodeDecodeError):
+        except (ValueError, RecursionError):  # UnicodeDecodeError is a ValueError
             raise InvalidRequest(
                 "The request body is not valid JSON.",
                 errors=[field_error(("body",), "JSON decode error", "json_invalid")],
             ) from None
+        # `\ud800` escapes (and raw UTF-8 surrogates, which json.loads lets pass) parse to
+        # text no response can encode: refuse them here, before anything stores them.
+        if (b"\\u" in self.body or b"\xed" in self.body) and not _encodable(parsed):
+            raise InvalidRequest(
+                "The request body holds text that is not valid Unicode (a lone surrogate).",
+                errors=[field_error(("body",), "Invalid Unicode in string", "string_unicode")],
+            )
         if not isinstance(parsed, dict):
             raise InvalidRequest(
                 "The request body must be a JSON object.",
                 errors=[field_error(("body",), "Input should be a valid dictionary", "dict_type")],
             )
         return parsed
+
+
+def _encodable(parsed: Any) -> bool:
+    try:
+        _encode(parsed).encode()
+    except UnicodeEncodeError:
+        return False
+    return True
 
 
 def check_fields(

@@ -100,7 +100,7 @@ def _annotation(item: Any, at: Loc, errors: list[FieldError]) -> dict[str, Any]:
         errors.append(field_error(at, "Input should be a valid dictionary", "dict_type"))
         return {}
     kind = item.get("type")
-    if kind not in _GEOMETRY:
+    if not isinstance(kind, str) or kind not in _GEOMETRY:  # a dict or list is unhashable
         allowed = ", ".join(f"'{t}'" for t in ANNOTATION_TYPES)
         errors.append(
             field_error(

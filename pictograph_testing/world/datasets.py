@@ -321,9 +321,13 @@ def check_classes(classes: Sequence[Any], loc: tuple[str | int, ...]) -> list[di
         entry = {k: definition[k] for k in _CLASS_KEYS if definition.get(k) is not None}
         errors.extend(_class_errors(entry, at))
         pair = (entry.get("name"), entry.get("type"))
-        if isinstance(pair[0], str) and pair in seen:
-            errors.append(field_error((*at, "name"), f"Duplicate class {pair[0]!r}", "value_error"))
-        seen.add(pair)
+        # A non-string name or type is already an error above, and may be unhashable.
+        if isinstance(pair[0], str) and isinstance(pair[1], (str, type(None))):
+            if pair in seen:
+                errors.append(
+                    field_error((*at, "name"), f"Duplicate class {pair[0]!r}", "value_error")
+                )
+            seen.add(pair)
         cleaned.append(entry)
     if errors:
         raise InvalidRequest(

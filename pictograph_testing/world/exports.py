@@ -136,6 +136,10 @@ class ExportService:
             raise ValueError(f"count must be at least 1, got {count}")
         self._failures.extend([message] * count)
 
+    def clear_failures(self) -> None:
+        """Forget the failures :meth:`fail_next` queued."""
+        self._failures.clear()
+
     @property
     def pending_failures(self) -> tuple[str, ...]:
         """The failures :meth:`fail_next` has queued and no export has taken yet."""

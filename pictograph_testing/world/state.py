@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import threading
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Literal
@@ -12,7 +13,7 @@ from pictograph_testing.world.ids import IdFactory
 
 if TYPE_CHECKING:
     from pictograph_testing.clock import VirtualClock
-    from pictograph_testing.world.training import RunPlan
+    from pictograph_testing.world.training import RunFailure, RunPlan
 
 __all__ = [
     "IMAGE_STATUSES",
@@ -34,6 +35,7 @@ __all__ = [
 Role = Literal["viewer", "member", "admin", "owner"]
 ROLES: tuple[Role, ...] = ("viewer", "member", "admin", "owner")
 _ROLE_RANK = {role: rank for rank, role in enumerate(ROLES)}
+_KEY_SHAPE = re.compile(r"pk_(?:live|test)_[A-Za-z0-9]{16,128}")
 RunStatus = Literal["pending", "queued", "running", "completed", "failed", "cancelled"]
 TERMINAL: frozenset[str] = frozenset({"completed", "failed", "cancelled"})
 
@@ -198,6 +200,8 @@ class TrainingRun:
     """The encoded fields of the run that never change (the api layer's cache)."""
     wire_metrics: dict[int, bytes] = field(default_factory=dict)
     """Encoded metrics per finished-epoch count (the api layer's cache)."""
+    failure: RunFailure | None = None
+    """A failure a test injected, still to strike (see ``TrainingService.arm_failure``)."""
 
     @property
     def terminal(self) -> bool:
@@ -388,14 +392,26 @@ class World:
         return key
 
     def authenticate(self, presented: str | None) -> ApiKey:
-        """Return the key behind an ``X-API-Key`` header, or refuse with 401."""
-        if not presented:
-            raise Unauthorized("Missing API key: send it in the X-API-Key header.")
+        """Return the key behind an ``X-API-Key`` header, or refuse with 401.
+
+        The refusal's ``details.reason`` says why: ``missing``, ``malformed`` (not a
+        ``pk_live_…`` / ``pk_test_…`` key made of letters and digits), ``unknown`` or
+        ``revoked``. A key the world was given verbatim (``api_key=``) is never malformed.
+        """
+        if not presented or not presented.strip():
+            raise Unauthorized(
+                "Missing API key: send it in the X-API-Key header.", details={"reason": "missing"}
+            )
         key = self.api_keys.get(presented.strip())
         if key is None:
-            raise Unauthorized("Invalid API key.")
+            if not _KEY_SHAPE.fullmatch(presented.strip()):
+                raise Unauthorized(
+                    "Malformed API key: keys look like 'pk_live_' followed by letters and digits.",
+                    details={"reason": "malformed"},
+                )
+            raise Unauthorized("Invalid API key.", details={"reason": "unknown"})
         if key.revoked:
-            raise Unauthorized("This API key has been revoked.")
+            raise Unauthorized("This API key has been revoked.", details={"reason": "revoked"})
         return key
 
     # ── datasets and exports ──

@@ -44,7 +44,15 @@ from pictograph_testing.world.state import (
 if TYPE_CHECKING:
     from pictograph_testing.world.state import World
 
-__all__ = ["Admission", "RunPlan", "RunRequest", "TrainingService", "plan_run"]
+__all__ = [
+    "FAILURE_REASONS",
+    "Admission",
+    "RunFailure",
+    "RunPlan",
+    "RunRequest",
+    "TrainingService",
+    "plan_run",
+]
 
 _INT_LIMITS = {
     "epochs": (1, 1000),
@@ -139,6 +147,29 @@ def plan_run(
     )
 
 
+FAILURE_REASONS = ("oom", "preemption", "data_error")
+"""Why an injected failure stops a run (see :class:`RunFailure`)."""
+
+
+@dataclass(frozen=True)
+class RunFailure:
+    """A failure a test arranged: the run stops during ``epoch`` (preempted runs requeue).
+
+    ``target`` names the run (an id or a name); ``None`` means the next run created.
+    """
+
+    reason: str
+    epoch: int
+    message: str | None = None
+    requeue: bool = False
+    target: str | None = None
+
+    def describe(self) -> str:
+        what = "preempt and requeue" if self.requeue else f"fail ({self.reason})"
+        run = f"run {self.target!r}" if self.target is not None else "the next run"
+        return f"{what} {run} at epoch {self.epoch}"
+
+
 @dataclass(frozen=True)
 class Admission:
     """Everything create and quote establish about a request before any write."""
@@ -181,6 +212,8 @@ class TrainingService:
         }
         self._next_event = math.inf
         self._seq = 0
+        self.armed_failures: list[RunFailure] = []
+        """Failures waiting for the run they name (or the next run) to be created."""
 
     # ── admission (shared by create and quote) ──
 
@@ -325,6 +358,8 @@ class TrainingService:
             history=[("pending", now)],
         )
         world.runs[run.id] = run
+        if self.armed_failures:
+            run.failure = self._claim_failure(run)
         world.billing.precharge(org, run, precharge)
         # Handing the run to the training service is immediate: create answers `queued`.
         run.status = "queued"
@@ -353,6 +388,80 @@ class TrainingService:
             self._finish(run, self._world.now(), "cancelled", None)
             succeeded.append(run_id)
         return succeeded, not_found
+
+    # ── injected failures ──
+
+    def arm_failure(self, failure: RunFailure) -> TrainingRun | None:
+        """Attach ``failure`` to the live run it names, or keep it for a run yet to come.
+
+        Return the run it was attached to, if any. An epoch the run has already passed
+        stops it in the epoch in progress, at the current instant: what a poll has
+        already seen is never rewritten.
+        """
+        run = self._live_target(failure.target) if failure.target is not None else None
+        if run is None:
+            self.armed_failures.append(failure)
+            return None
+        run.failure = failure
+        if run.started_at is not None and run.ends_at is not None:
+            tier = self._tiers[run.gpu_type]
+            offset = self._failure_offset(run, failure)
+            now = self._world.now()
+            if offset is not None:
+                run.ends_at = max(run.started_at + offset, now, run.started_at)
+            else:
+                run.failure = None
+            if run in tier.busy:
+                self._refresh_next_event()
+        return run
+
+    def _live_target(self, ref: str) -> TrainingRun | None:
+        run = self._world.runs.get(ref)
+        if run is None:
+            named = [r for r in self._world.runs.values() if r.name == ref]
+            run = max(named, key=lambda r: r.seq) if named else None
+        return run if run is not None and not run.terminal else None
+
+    def _claim_failure(self, run: TrainingRun) -> RunFailure | None:
+        for index, failure in enumerate(self.armed_failures):
+            if failure.target is None or failure.target in (run.id, run.name):
+                del self.armed_failures[index]
+                return failure
+        return None
+
+    @staticmethod
+    def _failure_offset(run: TrainingRun, failure: RunFailure) -> float | None:
+        """Return when ``failure`` strikes, in seconds after the start, if before the plan's end.
+
+        It strikes halfway through its epoch (the run's last, at the latest).
+        """
+        plan = run.plan
+        epoch = min(failure.epoch, plan.epochs)
+        offset = (epoch - 0.5) * plan.epoch_seconds
+        return offset if offset < plan.running_seconds else None
+
+    def _strike(self, run: TrainingRun, failure: RunFailure, at: float) -> None:
+        run.failure = None
+        if failure.requeue:
+            self._requeue(run, at)
+        else:
+            self._finish(run, at, "failed", failure_message(run, failure, at))
+
+    def _requeue(self, run: TrainingRun, at: float) -> None:
+        """Put a preempted run back at the head of its tier's queue; it starts over.
+
+        The time lost to the preemption is not billed: only the attempt that ends the
+        run counts (see :meth:`_finish`).
+        """
+        tier = self._tiers[run.gpu_type]
+        if run.started_at is not None:
+            run.history.append(("running", run.started_at))
+        run.history.append(("queued", at))
+        run.status = "queued"
+        run.assigned_at = run.started_at = run.ends_at = None
+        tier.busy.remove(run)
+        tier.waiting.appendleft(run)
+        self._assign(tier, tier.waiting.popleft(), at)
 
     # ── reads ──
 
@@ -414,7 +523,9 @@ class TrainingService:
                 break
             assert due.ends_at is not None
             outcome = due.plan.outcome
-            if outcome == "completed":
+            if due.failure is not None:
+                self._strike(due, due.failure, due.ends_at)
+            elif outcome == "completed":
                 self._finish(due, due.ends_at, "completed", None)
             else:
                 self._finish(due, due.ends_at, "failed", _failure_message(due))
@@ -435,6 +546,12 @@ class TrainingService:
         run.assigned_at = at
         run.started_at = at + tier.spec.cold_start_seconds
         run.ends_at = run.started_at + run.plan.running_seconds
+        if run.failure is not None:
+            offset = self._failure_offset(run, run.failure)
+            if offset is None:
+                run.failure = None  # the plan ends the run before the failure would
+            else:
+                run.ends_at = run.started_at + offset
         tier.busy.append(run)
         self._next_event = min(self._next_event, run.ends_at)
 
@@ -442,6 +559,7 @@ class TrainingService:
         """End a run at virtual second ``at``: record it, bill it, free its worker."""
         world = self._world
         tier = self._tiers[run.gpu_type]
+        run.failure = None  # whatever was armed for it, the run is over
         started = run.started_at is not None and at >= run.started_at
         elapsed = at - run.started_at if started and run.started_at is not None else 0.0
         if started and run.started_at is not None:
@@ -545,6 +663,30 @@ def _compute_metrics(run: TrainingRun, epoch: int) -> dict[str, Any]:
     return metrics
 
 
+def failure_message(run: TrainingRun, failure: RunFailure, at: float) -> str:
+    """The ``error_message`` of a run an injected failure stopped at ``at``."""
+    if failure.message is not None:
+        return failure.message
+    plan = run.plan
+    epoch = running_snapshot(run, at)[1] if run.started_at is not None else 1
+    where = f"epoch {epoch} of {plan.epochs}"
+    if failure.reason == "oom":
+        return (
+            f"CUDA out of memory at {where}: tried to allocate 2.00 GiB on the "
+            f"{plan.tier.name} ({plan.tier.total_mib} MiB). Lower batch_size or model_size, "
+            f"or train on a larger GPU."
+        )
+    if failure.reason == "preemption":
+        return (
+            f"The {plan.tier.name} worker was preempted at {where} and the run was stopped; "
+            f"start it again to retry."
+        )
+    return (
+        f"Training failed at {where}: a batch from export '{run.export_name}' could not be "
+        f"loaded (a corrupt image or an annotation outside its image)."
+    )
+
+
 def _failure_message(run: TrainingRun) -> str:
     plan = run.plan
     if plan.outcome == "oom":
@@ -631,7 +773,10 @@ def _read_config(
             )
         )
     size_name = config.get("model_size")
-    if size_name is not None and size_name not in pipeline.variants:
+    # A list or an object would not even hash: any non-string is simply not a variant.
+    if size_name is not None and (
+        not isinstance(size_name, str) or size_name not in pipeline.variants
+    ):
         choices = ", ".join(f"'{v}'" for v in pipeline.variants)
         errors.append(
             field_error(

@@ -205,25 +205,9 @@ class FakePictograph:
         import pictograph
         from pictograph._http.transport import _build_user_agent
 
-        key = api_key if api_key is not None else self.api_key
-        http = FakeHttpClient(
-            base_url=self.base_url,
-            transport=self._transport,
-            timeout=timeout if timeout is not None else 30.0,
-            headers={
-                "X-API-Key": key,
-                "User-Agent": _build_user_agent(),
-                "Accept": "application/json",
-            },
+        return self._bound_client(
+            pictograph.Client, FakeHttpClient, _build_user_agent(), api_key, timeout, max_retries
         )
-        client = _adopting(
-            http,
-            lambda: pictograph.Client(
-                api_key=key, base_url=self.base_url, timeout=timeout, max_retries=max_retries
-            ),
-        )
-        self._couple_retries(client._transport._retry)
-        return client
 
     def async_client(
         self,
@@ -236,24 +220,40 @@ class FakePictograph:
         import pictograph
         from pictograph._http.async_transport import _build_user_agent
 
+        return self._bound_client(
+            pictograph.AsyncClient,
+            FakeAsyncHttpClient,
+            _build_user_agent(),
+            api_key,
+            timeout,
+            max_retries,
+        )
+
+    def _bound_client(
+        self,
+        sdk_class: Callable[..., _Built],
+        http_class: type[FakeHttpClient] | type[FakeAsyncHttpClient],
+        user_agent: str,
+        api_key: str | None,
+        timeout: float | None,
+        max_retries: int | None,
+    ) -> _Built:
+        # The SDK's own headers on a client whose transport is this fake; the SDK's
+        # transport adopts it instead of building one (see _install_client_hook).
         key = api_key if api_key is not None else self.api_key
-        http = FakeAsyncHttpClient(
+        http = http_class(
             base_url=self.base_url,
             transport=self._transport,
             timeout=timeout if timeout is not None else 30.0,
-            headers={
-                "X-API-Key": key,
-                "User-Agent": _build_user_agent(),
-                "Accept": "application/json",
-            },
+            headers={"X-API-Key": key, "User-Agent": user_agent, "Accept": "application/json"},
         )
         client = _adopting(
             http,
-            lambda: pictograph.AsyncClient(
+            lambda: sdk_class(
                 api_key=key, base_url=self.base_url, timeout=timeout, max_retries=max_retries
             ),
         )
-        self._couple_retries(client._transport._retry)
+        self._couple_retries(client._transport._retry)  # type: ignore[attr-defined]
         return client
 
     def _couple_retries(self, policy: Any) -> None:

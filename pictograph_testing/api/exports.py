@@ -9,7 +9,15 @@ from __future__ import annotations
 from datetime import timedelta
 from typing import TYPE_CHECKING, Any
 
-from pictograph_testing.api.wire import Call, Reply, check_fields, name_field, page, reply
+from pictograph_testing.api.wire import (
+    Call,
+    Reply,
+    bulk_reply,
+    check_fields,
+    name_field,
+    page,
+    reply,
+)
 from pictograph_testing.clock import format_timestamp
 from pictograph_testing.world.errors import InvalidRequest, NotFound, field_error
 from pictograph_testing.world.exports import (
@@ -179,13 +187,4 @@ def _bulk_delete(call: Call) -> Reply:
             ],
         )
     succeeded, not_found = call.world.export_service.bulk_delete(call.key, export_ids)
-    return reply(
-        {
-            "data": {
-                "succeeded": succeeded,
-                "deleted": succeeded,
-                "not_found": not_found,
-                "count": len(succeeded),
-            }
-        }
-    )
+    return bulk_reply(succeeded, not_found, legacy_deleted=True)

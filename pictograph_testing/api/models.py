@@ -5,7 +5,15 @@ from __future__ import annotations
 import uuid
 from typing import TYPE_CHECKING, Any
 
-from pictograph_testing.api.wire import Call, Reply, check_fields, name_field, page, reply
+from pictograph_testing.api.wire import (
+    Call,
+    Reply,
+    bulk_reply,
+    check_fields,
+    name_field,
+    page,
+    reply,
+)
 from pictograph_testing.world.artifacts import file_bytes
 from pictograph_testing.world.errors import Conflict, InvalidRequest, NotFound, field_error
 from pictograph_testing.world.models import UNBUILT_FORMATS, WEIGHT_FORMATS, version_files
@@ -151,16 +159,7 @@ def _bulk_delete(call: Call) -> Reply:
             ],
         )
     succeeded, not_found = call.world.registry.bulk_delete(call.key, body["model_ids"])
-    return reply(
-        {
-            "data": {
-                "succeeded": succeeded,
-                "deleted": succeeded,
-                "not_found": not_found,
-                "count": len(succeeded),
-            }
-        }
-    )
+    return bulk_reply(succeeded, not_found, legacy_deleted=True)
 
 
 def _version_entry(call: Call, model: Model, version: ModelVersion) -> dict[str, Any]:

@@ -7,6 +7,7 @@ from typing import TYPE_CHECKING, Any
 from pictograph_testing.api.wire import (
     Call,
     Reply,
+    bulk_reply,
     check_fields,
     encode,
     name_field,
@@ -118,9 +119,7 @@ def _bulk_cancel(call: Call) -> Reply:
             ],
         )
     succeeded, not_found = call.world.training.bulk_cancel(call.key, run_ids)
-    return reply(
-        {"data": {"succeeded": succeeded, "not_found": not_found, "count": len(succeeded)}}
-    )
+    return bulk_reply(succeeded, not_found, legacy_deleted=False)
 
 
 def run_payload(call: Call, run: TrainingRun) -> dict[str, Any]:

@@ -40,6 +40,19 @@ def reply(payload: Any, status: int = 200) -> Reply:
     return Reply(status, encode(payload))
 
 
+def bulk_reply(succeeded: list[str], not_found: list[str], *, legacy_deleted: bool) -> Reply:
+    """``{"data": {succeeded, not_found, count}}``, the reply of every bulk route.
+
+    Bulk deletes also send ``deleted`` (the same list): SDKs before the rename read it.
+    """
+    result: dict[str, Any] = {"succeeded": succeeded}
+    if legacy_deleted:
+        result["deleted"] = succeeded
+    result["not_found"] = not_found
+    result["count"] = len(succeeded)
+    return reply({"data": result})
+
+
 @dataclass(slots=True)
 class Call:
     """One authenticated API request, as a resource module sees it."""

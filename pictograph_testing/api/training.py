@@ -20,9 +20,8 @@ from pictograph_testing.world.errors import InvalidRequest, NotFound, field_erro
 from pictograph_testing.world.training import (
     RunRequest,
     eta_seconds,
-    live_status,
     peak_mib,
-    running_snapshot,
+    run_state,
 )
 
 if TYPE_CHECKING:
@@ -137,7 +136,7 @@ def run_reply(call: Call, run: TrainingRun) -> Reply:
     head = run.wire_head
     if head is None:
         head = run.wire_head = encode(_fixed_fields(call, run))[:-1]
-    status, progress, epoch, metrics, training_time, started = _live_state(run, call.now)
+    status, progress, epoch, metrics, training_time, started = run_state(run, call.now)
     if status == "running":
         cached = run.wire_metrics.get(epoch)
         if cached is None:
@@ -187,25 +186,8 @@ def _fixed_fields(call: Call, run: TrainingRun) -> dict[str, Any]:
     }
 
 
-def _live_state(
-    run: TrainingRun, now: float
-) -> tuple[str, int, int, dict[str, Any], int | None, float | None]:
-    """Status, progress, epoch, metrics, training seconds and start, as seen at ``now``."""
-    status = live_status(run, now)
-    if run.terminal:
-        progress, epoch, metrics, seconds = run.final
-        started = run.started_at
-        if started is not None and run.completed_at is not None and started > run.completed_at:
-            started = None  # cancelled during its cold start: it never started
-        return status, progress, epoch, metrics, seconds, started
-    if status == "running":
-        progress, epoch, metrics = running_snapshot(run, now)
-        return status, progress, epoch, metrics, None, run.started_at
-    return status, 0, 0, {}, None, None
-
-
 def _live_fields(call: Call, run: TrainingRun) -> dict[str, Any]:
-    status, progress, epoch, metrics, training_time, started = _live_state(run, call.now)
+    status, progress, epoch, metrics, training_time, started = run_state(run, call.now)
     return {
         "status": status,
         "progress": progress,

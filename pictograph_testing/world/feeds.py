@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from pictograph_testing.world.errors import NotFound
-from pictograph_testing.world.training import live_status, running_snapshot
+from pictograph_testing.world.training import run_state
 
 if TYPE_CHECKING:
     from pictograph_testing.world.exports import ExportJob
@@ -265,20 +265,12 @@ def _matches(view: JobView, status: str) -> bool:
 
 def run_job(run: TrainingRun, now: float) -> JobView:
     """A training run as a job: its id, the jobs vocabulary, progress, and epochs."""
-    status = live_status(run, now)
-    status = _RUN_JOB_STATUS.get(status, status)
+    state, run_progress, epoch, _, _, started = run_state(run, now)
+    status = _RUN_JOB_STATUS.get(state, state)
+    progress = float(run_progress)
     updated = run.history[-1][1] if run.history else run.created_at
-    epoch = 0
-    if run.terminal:
-        progress: float = float(run.final[0])
-        epoch = run.final[1]
-    elif status == "running":
-        snapshot = running_snapshot(run, now)
-        progress, epoch = float(snapshot[0]), snapshot[1]
-        assert run.started_at is not None
-        updated = max(updated, run.started_at)
-    else:
-        progress = 0.0
+    if state == "running" and started is not None:
+        updated = max(updated, started)
     return JobView(
         id=run.id,
         type="training",

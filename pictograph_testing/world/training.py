@@ -52,6 +52,7 @@ __all__ = [
     "RunRequest",
     "TrainingService",
     "plan_run",
+    "run_state",
 ]
 
 _INT_LIMITS = {
@@ -612,6 +613,26 @@ def running_snapshot(run: TrainingRun, now: float) -> tuple[int, int, dict[str, 
     done = min(plan.epochs, int(elapsed // plan.epoch_seconds))
     progress = min(99, int(100.0 * elapsed / plan.planned_seconds))
     return progress, min(plan.epochs, done + 1), epoch_metrics(run, done)
+
+
+def run_state(
+    run: TrainingRun, now: float
+) -> tuple[str, int, int, dict[str, Any], int | None, float | None]:
+    """Status, progress, epoch, metrics, training seconds and start, as seen at ``now``.
+
+    The one view of a run at an instant: the wire and the jobs feed both read it.
+    """
+    status = live_status(run, now)
+    if run.terminal:
+        progress, epoch, metrics, seconds = run.final
+        started = run.started_at
+        if started is not None and run.completed_at is not None and started > run.completed_at:
+            started = None  # cancelled during its cold start: it never started
+        return status, progress, epoch, metrics, seconds, started
+    if status == "running":
+        progress, epoch, metrics = running_snapshot(run, now)
+        return status, progress, epoch, metrics, None, run.started_at
+    return status, 0, 0, {}, None, None
 
 
 def eta_seconds(run: TrainingRun, now: float) -> int | None:

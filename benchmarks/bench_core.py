@@ -46,21 +46,36 @@ def _per_call(fn: Callable[[], object], calls: int) -> float:
     return (time.perf_counter() - start) / calls
 
 
+def canned_get(fake: FakePictograph, run_id: str) -> tuple[int, list[tuple[str, str]], bytes]:
+    """The status, headers and body the fake answers to ``GET`` of that run, right now."""
+    return fake.api.handle(
+        "GET", f"/api/v1/developer/training/{run_id}", {"x-api-key": fake.api_key}, b""
+    )
+
+
+def static_floor(
+    fake: FakePictograph, canned: tuple[int, list[tuple[str, str]], bytes]
+) -> pictograph.Client:
+    """A client like the fake's own whose transport is a static mock answering ``canned``.
+
+    Only the transport differs from the fake's client, so a ratio against it is the
+    fake's own cost.
+    """
+    status, headers, body = canned
+    floor_client = fake.client(max_retries=0)
+    floor_client._transport._client._transport = httpx.MockTransport(
+        lambda _: httpx.Response(status, headers=headers, content=body)
+    )
+    return floor_client
+
+
 def bench_get_ratio(rounds: int, calls: int) -> tuple[float, float, float]:
     """Median per-call seconds against the fake and the floor, and the median ratio."""
     with _world() as fake:
         client = fake.client(max_retries=0)
         run = client.training.create(DATASET, EXPORT, pipeline_type="yolox", name="r", wait=False)
         fake.clock.advance(minutes=3)  # a running run: the live fields are computed
-        # The floor answers the very bytes the fake answers, from a static mock.
-        status, headers, body = fake.api.handle(
-            "GET", f"/api/v1/developer/training/{run.id}", {"x-api-key": fake.api_key}, b""
-        )
-        # Same client construction, only the transport differs: the ratio is the fake's.
-        floor_client = fake.client(max_retries=0)
-        floor_client._transport._client._transport = httpx.MockTransport(
-            lambda _: httpx.Response(status, headers=headers, content=body)
-        )
+        floor_client = static_floor(fake, canned_get(fake, run.id))
 
         def on_fake() -> object:
             return client.training.get(run_id=run.id)

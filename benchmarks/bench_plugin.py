@@ -25,11 +25,10 @@ import time
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-import httpx
 import pictograph
 import pytest
 import respx
-from bench_core import DATASET, EXPORT, _per_call, _world
+from bench_core import DATASET, EXPORT, _per_call, _world, canned_get, static_floor
 
 from pictograph_testing import FakePictograph
 
@@ -54,13 +53,8 @@ def bench_respx_calls(rounds: int, calls: int) -> dict[str, float]:
         client = fake.client(max_retries=0)
         run = client.training.create(DATASET, EXPORT, pipeline_type="yolox", name="r", wait=False)
         fake.clock.advance(minutes=3)  # a running run: the live fields are computed
-        status, headers, body = fake.api.handle(
-            "GET", f"/api/v1/developer/training/{run.id}", {"x-api-key": fake.api_key}, b""
-        )
-        floor_client = fake.client(max_retries=0)
-        floor_client._transport._client._transport = httpx.MockTransport(
-            lambda _: httpx.Response(status, headers=headers, content=body)
-        )
+        canned = status, headers, body = canned_get(fake, run.id)
+        floor_client = static_floor(fake, canned)
         # What the code under test does: build its own client from the environment.
         own = pictograph.Client(max_retries=0)
 

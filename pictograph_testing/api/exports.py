@@ -14,6 +14,7 @@ from pictograph_testing.api.wire import (
     Reply,
     bulk_reply,
     check_fields,
+    id_list,
     name_field,
     page,
     reply,
@@ -174,17 +175,6 @@ def _download(call: Call, export: Export) -> Reply:
 
 
 def _bulk_delete(call: Call) -> Reply:
-    body = call.json_object()
-    check_fields(body, required={"export_ids": list}, optional={})
-    export_ids = body["export_ids"]
-    if not all(isinstance(e, str) for e in export_ids):
-        raise InvalidRequest(
-            "export_ids must be a list of export id strings.",
-            errors=[
-                field_error(
-                    ("body", "export_ids"), "Input should be a list of strings", "list_type"
-                )
-            ],
-        )
+    export_ids = id_list(call, "export_ids", "export")
     succeeded, not_found = call.world.export_service.bulk_delete(call.key, export_ids)
     return bulk_reply(succeeded, not_found, legacy_deleted=True)

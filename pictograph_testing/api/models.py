@@ -10,6 +10,7 @@ from pictograph_testing.api.wire import (
     Reply,
     bulk_reply,
     check_fields,
+    id_list,
     name_field,
     page,
     reply,
@@ -149,16 +150,8 @@ def _update(call: Call, model: Model) -> Reply:
 
 
 def _bulk_delete(call: Call) -> Reply:
-    body = call.json_object()
-    check_fields(body, required={"model_ids": list}, optional={})
-    if not all(isinstance(m, str) for m in body["model_ids"]):
-        raise InvalidRequest(
-            "model_ids must be a list of model id strings.",
-            errors=[
-                field_error(("body", "model_ids"), "Input should be a list of strings", "list_type")
-            ],
-        )
-    succeeded, not_found = call.world.registry.bulk_delete(call.key, body["model_ids"])
+    model_ids = id_list(call, "model_ids", "model")
+    succeeded, not_found = call.world.registry.bulk_delete(call.key, model_ids)
     return bulk_reply(succeeded, not_found, legacy_deleted=True)
 
 

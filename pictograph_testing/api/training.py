@@ -10,6 +10,7 @@ from pictograph_testing.api.wire import (
     bulk_reply,
     check_fields,
     encode,
+    id_list,
     name_field,
     page,
     reply,
@@ -100,16 +101,7 @@ def _list(call: Call) -> Reply:
 
 
 def _bulk_cancel(call: Call) -> Reply:
-    body = call.json_object()
-    check_fields(body, required={"run_ids": list}, optional={})
-    run_ids = body["run_ids"]
-    if not all(isinstance(r, str) for r in run_ids):
-        raise InvalidRequest(
-            "run_ids must be a list of run id strings.",
-            errors=[
-                field_error(("body", "run_ids"), "Input should be a list of strings", "list_type")
-            ],
-        )
+    run_ids = id_list(call, "run_ids", "run")
     if not run_ids:
         raise InvalidRequest(
             "run_ids must name at least one run.",

@@ -40,6 +40,21 @@ def reply(payload: Any, status: int = 200) -> Reply:
     return Reply(status, encode(payload))
 
 
+def id_list(call: Call, field_name: str, noun: str) -> list[str]:
+    """Read a bulk body ``{field_name: [ids]}``: a JSON object with only a list of strings."""
+    body = call.json_object()
+    check_fields(body, required={field_name: list}, optional={})
+    ids = body[field_name]
+    if not all(isinstance(i, str) for i in ids):
+        raise InvalidRequest(
+            f"{field_name} must be a list of {noun} id strings.",
+            errors=[
+                field_error(("body", field_name), "Input should be a list of strings", "list_type")
+            ],
+        )
+    return ids  # type: ignore[no-any-return]
+
+
 def bulk_reply(succeeded: list[str], not_found: list[str], *, legacy_deleted: bool) -> Reply:
     """``{"data": {succeeded, not_found, count}}``, the reply of every bulk route.
 

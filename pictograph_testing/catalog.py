@@ -15,7 +15,10 @@ from types import MappingProxyType
 from typing import Literal
 
 __all__ = [
+    "AUTO_GPU",
+    "GPU_CHOICES",
     "GPU_TIERS",
+    "MODEL_TYPES",
     "OPERATIONS",
     "PIPELINES",
     "PROFILES",
@@ -73,6 +76,17 @@ GPU_TIERS: MappingProxyType[str, GpuTier] = MappingProxyType(
     }
 )
 """Tiers, cheapest first (``auto`` picks the first whose memory holds the run)."""
+AUTO_GPU = "auto"
+GPU_CHOICES = (*GPU_TIERS, AUTO_GPU)
+"""What ``gpu_type`` may say, in some profile (``auto`` is the ``current`` profile's)."""
+MODEL_TYPES = (
+    "object_detection",
+    "semantic_segmentation",
+    "instance_segmentation",
+    "classification",
+    "keypoint_detection",
+)
+"""What a trained model is for; each pipeline trains one of these."""
 
 
 @dataclass(frozen=True)

@@ -10,7 +10,6 @@ Generation is derandomized (CI must not be flaky); run ``st run`` against
 from __future__ import annotations
 
 import os
-from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import httpx
@@ -27,7 +26,7 @@ from schemathesis.specs.openapi.checks import (  # noqa: E402
 )
 
 from pictograph_testing.api.app import API_PREFIX  # noqa: E402
-from pictograph_testing.openapi import ROUTES, openapi_document  # noqa: E402
+from pictograph_testing.openapi import openapi_document  # noqa: E402
 from pictograph_testing.server import FakeServer  # noqa: E402
 
 if TYPE_CHECKING:
@@ -77,84 +76,6 @@ def test_the_document_is_served_with_the_servers_url(served: FakeServer) -> None
     document = httpx.get(f"{served.base_url}/_fake/openapi.json").json()
     assert document["servers"] == [{"url": served.base_url}]
     assert document == openapi_document(served.base_url)
-
-
-def test_every_route_names_sdk_methods_that_exist() -> None:
-    import pictograph
-
-    client = pictograph.Client(api_key="unused", base_url="http://127.0.0.1:9")
-    for route in ROUTES:
-        for method in route.sdk:
-            resource, name = method.split(".")
-            assert callable(getattr(getattr(client, resource), name)), method
-
-
-def test_every_documented_route_is_served(served: FakeServer) -> None:
-    # A documented route must reach its handler: a 404 from routing says "No route".
-    document = openapi_document(served.base_url)
-    with httpx.Client(base_url=served.base_url, headers={"X-API-Key": served.api_key}) as http:
-        for path, operations in document["paths"].items():
-            if not path.startswith(API_PREFIX):
-                continue
-            concrete = path.replace("{", "x").replace("}", "")
-            for method in operations:
-                answer = http.request(method.upper(), concrete)
-                assert answer.status_code < 500, (method, path, answer.text)
-                assert "No route" not in answer.text, (method, path, answer.text)
-
-
-RESOURCES = (
-    "training",
-    "credits",
-    "models",
-    "datasets",
-    "images",
-    "annotations",
-    "batch",
-    "exports",
-    "notifications",
-    "jobs",
-)
-
-
-def _fidelity() -> dict[str, str]:
-    """Each SDK method the fidelity page lists, with its verdict (served, ...)."""
-    import re
-
-    page = Path(__file__).resolve().parent.parent / "docs" / "fidelity.md"
-    verdicts: dict[str, str] = {}
-    for line in page.read_text(encoding="utf-8").splitlines():
-        cells = [c.strip() for c in line.strip().strip("|").split("|")]
-        if len(cells) == 3 and cells[0].startswith("`"):
-            for method in re.findall(r"`([a-z_]+\.[a-z_]+)`", cells[0]):
-                verdicts[method] = cells[2]
-    return verdicts
-
-
-def test_the_fidelity_page_lists_every_method_of_the_served_resources() -> None:
-    import inspect
-
-    import pictograph
-
-    client = pictograph.Client(api_key="unused", base_url="http://127.0.0.1:9")
-    listed = _fidelity()
-    for resource in RESOURCES:
-        public = {
-            f"{resource}.{name}"
-            for name, _ in inspect.getmembers(type(getattr(client, resource)), inspect.isfunction)
-            if not name.startswith("_")
-        }
-        assert public <= set(listed), sorted(public - set(listed))
-    assert set(listed.values()) <= {"served", "client-side", "not served"}
-
-
-def test_methods_the_route_table_names_are_served_on_the_fidelity_page() -> None:
-    listed = _fidelity()
-    for route in ROUTES:
-        for method in route.sdk:
-            if method.startswith("annotations.import_"):
-                continue  # they compose served routes; the page says client-side
-            assert listed.get(method) == "served", (method, route.path)
 
 
 _UNHASHABLE_TYPE = [

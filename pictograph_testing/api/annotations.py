@@ -8,9 +8,11 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from pictograph_testing.api.images import is_uuid
-from pictograph_testing.api.wire import Call, Reply, check_fields, reply
+from pictograph_testing.api.spec import EXAMPLE_DATASET, Bool, Field, Json, List, Obj, Str
+from pictograph_testing.api.table import Bare, Data, Fallthrough, endpoint
+from pictograph_testing.api.wire import Call, Reply, reply
 from pictograph_testing.world.annotations import (
+    ANNOTATION_TYPES,
     BULK_SAVE_CAP,
     canonical_annotations,
     delete_class,
@@ -18,64 +20,219 @@ from pictograph_testing.world.annotations import (
     rename_class,
     replace_annotations,
 )
-from pictograph_testing.world.errors import InvalidRequest, NotFound, field_error
+from pictograph_testing.world.errors import InvalidRequest
 
 if TYPE_CHECKING:
     from pictograph_testing.world.errors import FieldError
     from pictograph_testing.world.state import Dataset, Image
 
-__all__ = ["route"]
+__all__ = ["ANNOTATIONS"]
 
 
-def route(call: Call) -> Reply:
-    match call.method, call.segments:
-        case "POST", ("bulk",):
-            return _bulk_save(call)
-        case "POST", ("rename-class" | "merge-class" | "delete-class" as operation,):
-            return _class_edit(call, operation)
-        case "GET", (ref, "file") if is_uuid(ref):
-            image = call.world.images.get(ref.lower())
-            if image is not None and image.organization_id == call.key.organization_id:
-                # The annotation file `datasets.download` fetches for each image.
-                return reply({"image": image.filename, "annotations": image.annotations})
-    segments = call.segments
-    if len(segments) >= 2 and all(segments):
-        world = call.world
-        dataset = world.dataset(call.key.organization_id, segments[0])
-        image = world.image_service.at_path(dataset, "/".join(segments[1:]))
-        match call.method:
-            case "GET":
-                return reply(
-                    {
-                        "success": True,
-                        "image_id": image.id,
-                        "filename": image.filename,
-                        "annotations": image.annotations,
-                        "annotation_count": len(image.annotations),
-                    }
-                )
-            case "POST":
-                return _save(call, dataset, image)
-            case "DELETE":
-                call.key.require("admin", "delete annotations")
-                deleted = replace_annotations(image, [])
-                return reply({"success": True, "image_id": image.id, "deleted_count": deleted})
-    raise NotFound(f"No annotations route {call.method} /annotations/{'/'.join(segments)}")
+ANNOTATION_DOC = {
+    "type": "object",
+    "description": "One annotation; its geometry keys depend on its type.",
+    "properties": {
+        "id": {"type": "string"},
+        "name": {"type": "string"},
+        "type": {"type": "string", "enum": list(ANNOTATION_TYPES)},
+        "confidence": {"type": "number", "minimum": 0, "maximum": 1},
+    },
+    "required": ["name", "type"],
+}
+# Shapes are the world's to check (they depend on the type and the dataset's classes).
+ANNOTATIONS = List(Json(doc=ANNOTATION_DOC, accepts=()), noun="annotation objects")
 
 
-def _save(call: Call, dataset: Dataset, image: Image) -> Reply:
-    body = call.json_object()
+@endpoint(
+    "POST",
+    "annotations/bulk",
+    summary="Save many images' annotations (an unknown image or class fails its entry)",
+    sdk=("annotations.bulk_save",),
+    reply=Bare("BulkSaveResult"),
+    body=Obj(
+        {
+            "saves": Field(
+                List(
+                    Obj(
+                        {
+                            "image_id": Field(Str(), required=True),
+                            "annotations": Field(ANNOTATIONS, required=True),
+                        }
+                    ),
+                    max_items=BULK_SAVE_CAP,
+                ),
+                required=True,
+            )
+        }
+    ),
+    role="member",
+    action="save annotations",
+    errors=(403,),
+)
+def bulk_save(call: Call) -> Reply:
+    return _bulk_save(call)
+
+
+@endpoint(
+    "POST",
+    "annotations/rename-class",
+    summary="Rename a class across a dataset",
+    sdk=("annotations.rename_class",),
+    reply=Data("ClassEdit"),
+    body=Obj(
+        {
+            "dataset": Field(Str(example=EXAMPLE_DATASET), required=True),
+            "old_name": Field(Str(), required=True),
+            "new_name": Field(Str(), required=True),
+        }
+    ),
+    role="member",
+    action="edit classes",
+    errors=(403, 409),
+)
+def rename(call: Call) -> Reply:
+    body = call.fields()
+    dataset = _dataset(call, body["dataset"])
+    return reply({"data": rename_class(call.world, dataset, body["old_name"], body["new_name"])})
+
+
+@endpoint(
+    "POST",
+    "annotations/merge-class",
+    summary="Merge one class into another across a dataset",
+    sdk=("annotations.merge_class",),
+    reply=Data("ClassEdit"),
+    body=Obj(
+        {
+            "dataset": Field(Str(example=EXAMPLE_DATASET), required=True),
+            "source_name": Field(Str(), required=True),
+            "target_name": Field(Str(), required=True),
+        }
+    ),
+    role="member",
+    action="edit classes",
+    errors=(403,),
+)
+def merge(call: Call) -> Reply:
+    body = call.fields()
+    dataset = _dataset(call, body["dataset"])
+    outcome = merge_class(call.world, dataset, body["source_name"], body["target_name"])
+    return reply({"data": outcome})
+
+
+@endpoint(
+    "POST",
+    "annotations/delete-class",
+    summary="Remove a class from a dataset (and its annotations, if asked)",
+    sdk=("annotations.delete_class",),
+    reply=Data("ClassEdit"),
+    body=Obj(
+        {
+            "dataset": Field(Str(example=EXAMPLE_DATASET), required=True),
+            "name": Field(Str(), required=True),
+            "class_type": Field(Str()),
+            "delete_annotations": Field(Bool()),
+        }
+    ),
+    role="member",
+    action="edit classes",
+    errors=(403,),
+)
+def remove_class(call: Call) -> Reply:
+    body = call.fields()
+    outcome = delete_class(
+        call.world,
+        _dataset(call, body["dataset"]),
+        body["name"],
+        class_type=body.get("class_type"),
+        delete_annotations=body.get("delete_annotations") is True,
+    )
+    return reply({"data": outcome})
+
+
+@endpoint(
+    "GET",
+    "annotations/{image:uuid}/file",
+    summary="An image's annotation file (what datasets.download fetches)",
+    sdk=("datasets.download",),
+    reply=Bare("AnnotationFile"),
+)
+def annotation_file(call: Call) -> Reply:
+    image = call.world.images.get(call.path_args["image"].lower())
+    if image is None or image.organization_id != call.key.organization_id:
+        # A dataset id, then, with an image called `file`: the path route serves it.
+        raise Fallthrough
+    return reply({"image": image.filename, "annotations": image.annotations})
+
+
+@endpoint(
+    "GET",
+    "annotations/{dataset}/{path...}",
+    summary="An image's annotations",
+    sdk=("annotations.get",),
+    reply=Bare("ImageAnnotations"),
+)
+def get_annotations(call: Call) -> Reply:
+    image = _image(call)[1]
+    return reply(
+        {
+            "success": True,
+            "image_id": image.id,
+            "filename": image.filename,
+            "annotations": image.annotations,
+            "annotation_count": len(image.annotations),
+        }
+    )
+
+
+@endpoint(
+    "POST",
+    "annotations/{dataset}/{path...}",
+    summary="Replace an image's annotations",
+    sdk=("annotations.save",),
+    reply=Bare("SaveResult"),
     # The image is named by the path alone: an `image_id` key is refused, not ignored.
-    check_fields(body, required={"annotations": list}, optional={})
-    call.key.require("member", "save annotations")
+    body=Obj({"annotations": Field(ANNOTATIONS, required=True)}),
+    role="member",
+    action="save annotations",
+    errors=(403,),
+)
+def save(call: Call) -> Reply:
+    dataset, image = _image(call)
     annotations = canonical_annotations(
-        body["annotations"],
+        call.fields()["annotations"],
         dataset.class_names,
         loc=("body", "annotations"),
         new_id=call.world.ids.uuid,
         dataset_name=dataset.name,
     )
     return reply(_saved(image, replace_annotations(image, annotations)))
+
+
+@endpoint(
+    "DELETE",
+    "annotations/{dataset}/{path...}",
+    summary="Remove every annotation of an image",
+    sdk=("annotations.delete",),
+    reply=Bare("AnnotationsDeleted"),
+    role="admin",
+    action="delete annotations",
+    errors=(403,),
+)
+def delete(call: Call) -> Reply:
+    image = _image(call)[1]
+    deleted = replace_annotations(image, [])
+    return reply({"success": True, "image_id": image.id, "deleted_count": deleted})
+
+
+def _dataset(call: Call, ref: str) -> Dataset:
+    return call.world.dataset(call.key.organization_id, ref)
+
+
+def _image(call: Call) -> tuple[Dataset, Image]:
+    dataset = _dataset(call, call.path_args["dataset"])
+    return dataset, call.world.image_service.at_path(dataset, call.path_args["path"])
 
 
 def _saved(image: Image, previous: int) -> dict[str, Any]:
@@ -94,18 +251,7 @@ def _bulk_save(call: Call) -> Reply:
     A malformed body or annotation shape refuses the whole call (422) before anything
     is saved.
     """
-    body = call.json_object()
-    check_fields(body, required={"saves": list}, optional={})
-    saves = body["saves"]
-    if len(saves) > BULK_SAVE_CAP:
-        raise InvalidRequest(
-            f"A bulk save takes at most {BULK_SAVE_CAP} images, got {len(saves)}.",
-            errors=[
-                field_error(
-                    ("body", "saves"), f"List should have at most {BULK_SAVE_CAP} items", "too_long"
-                )
-            ],
-        )
+    saves = call.fields()["saves"]
     errors: list[FieldError] = []
     for i, entry in enumerate(saves):
         errors.extend(_entry_errors(entry, ("body", "saves", i)))
@@ -115,7 +261,6 @@ def _bulk_save(call: Call) -> Reply:
             + "; ".join(f"{'.'.join(map(str, e['loc'][1:]))}: {e['msg']}" for e in errors[:5]),
             errors=errors,
         )
-    call.key.require("member", "save annotations")
     world = call.world
     saved: list[dict[str, Any]] = []
     failed: list[dict[str, Any]] = []
@@ -141,15 +286,8 @@ def _bulk_save(call: Call) -> Reply:
     return reply({"success": True, "saved": saved, "failed": failed})
 
 
-def _entry_errors(entry: Any, loc: tuple[str | int, ...]) -> list[FieldError]:
-    """What is wrong with one bulk entry's shape (classes are checked per image later)."""
-    if not isinstance(entry, dict):
-        return [field_error(loc, "Input should be a valid dictionary", "dict_type")]
-    try:
-        check_fields(entry, required={"image_id": str, "annotations": list}, optional={})
-    except InvalidRequest as refusal:
-        # check_fields places its errors under "body": put them under this entry.
-        return [{**e, "loc": [*loc, *e["loc"][1:]]} for e in refusal.errors]
+def _entry_errors(entry: dict[str, Any], loc: tuple[str | int, ...]) -> list[FieldError]:
+    """What is wrong with one bulk entry's annotation shapes (classes are per image)."""
     try:
         canonical_annotations(
             entry["annotations"], None, loc=(*loc, "annotations"), new_id=str, dataset_name=""
@@ -157,36 +295,3 @@ def _entry_errors(entry: Any, loc: tuple[str | int, ...]) -> list[FieldError]:
     except InvalidRequest as refusal:
         return refusal.errors
     return []
-
-
-def _class_edit(call: Call, operation: str) -> Reply:
-    """``rename-class``, ``merge-class`` and ``delete-class``: one dataset-wide edit each."""
-    body = call.json_object()
-    world = call.world
-    if operation == "rename-class":
-        check_fields(body, required={"dataset": str, "old_name": str, "new_name": str}, optional={})
-    elif operation == "merge-class":
-        check_fields(
-            body, required={"dataset": str, "source_name": str, "target_name": str}, optional={}
-        )
-    else:
-        check_fields(
-            body,
-            required={"dataset": str, "name": str},
-            optional={"class_type": str, "delete_annotations": bool},
-        )
-    call.key.require("member", "edit classes")
-    dataset = world.dataset(call.key.organization_id, body["dataset"])
-    if operation == "rename-class":
-        outcome = rename_class(world, dataset, body["old_name"], body["new_name"])
-    elif operation == "merge-class":
-        outcome = merge_class(world, dataset, body["source_name"], body["target_name"])
-    else:
-        outcome = delete_class(
-            world,
-            dataset,
-            body["name"],
-            class_type=body.get("class_type"),
-            delete_annotations=body.get("delete_annotations") is True,
-        )
-    return reply({"data": outcome})

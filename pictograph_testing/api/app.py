@@ -7,38 +7,27 @@ authentication, Idempotency-Key replay, the error envelope and ``X-Request-Id``.
 
 from __future__ import annotations
 
+import functools
+import itertools
 from typing import TYPE_CHECKING
 from urllib.parse import unquote
 
-from pictograph_testing.api import annotations as annotation_routes
-from pictograph_testing.api import (
-    batch,
-    credits,
-    datasets,
-    exports,
-    images,
-    jobs,
-    models,
-    notifications,
-    training,
-)
+from pictograph_testing.api import messages
 from pictograph_testing.api.errors import error_body, refusal_body
+from pictograph_testing.api.resources import ROUTER
+from pictograph_testing.api.spec import check_body, check_query
+from pictograph_testing.api.table import Fallthrough, no_route
 from pictograph_testing.api.wire import Call, Reply
 from pictograph_testing.catalog import IDEMPOTENCY_TTL_SECONDS
 from pictograph_testing.faults import Faults, TransportFault, status_refusal
-from pictograph_testing.world.errors import (
-    ApiRefusal,
-    Conflict,
-    InvalidRequest,
-    NotFound,
-    field_error,
-)
+from pictograph_testing.world.errors import ApiRefusal, Conflict, InvalidRequest, field_error
 from pictograph_testing.world.state import StoredResponse
 from pictograph_testing.world.storage import STORAGE_PREFIX
 
 if TYPE_CHECKING:
     from collections.abc import Callable, Mapping
 
+    from pictograph_testing.api.table import Endpoint
     from pictograph_testing.faults import Refusal
     from pictograph_testing.journal import JournalEntry
     from pictograph_testing.world.state import ApiKey, World
@@ -46,20 +35,6 @@ if TYPE_CHECKING:
 __all__ = ["API_PREFIX", "MAX_BODY_BYTES", "Api", "Response"]
 
 API_PREFIX = "/api/v1/developer/"
-_RESOURCES: dict[str, Callable[[Call], Reply]] = {
-    "training": training.route,
-    "credits": credits.route,
-    "models": models.route,
-    "datasets": datasets.route,
-    "images": images.route,
-    "annotations": annotation_routes.route,
-    "batch": batch.route,
-    "exports": exports.route,
-    "notifications": notifications.route,
-    "jobs": jobs.route,
-}
-# Collections whose route ends with '/' (``/images`` alone is not a route, ``/jobs`` is).
-_SLASHED = frozenset({"training", "models", "datasets", "images", "exports"})
 _WRITES = frozenset({"POST", "PUT", "PATCH"})
 MAX_BODY_BYTES = 32 * 1024 * 1024
 """The largest API request body taken (JSON); larger ones get 413 ``payload_too_large``.
@@ -214,34 +189,34 @@ class Api:
         if path.startswith(STORAGE_PREFIX):
             return self._storage(method, path, headers, body)
         if not path.startswith(API_PREFIX):
-            raise _no_route(method, path)
+            raise no_route(method, path, ROUTER.resources)
         if len(body) > MAX_BODY_BYTES:
             raise InvalidRequest(
-                f"The request body is {len(body):,} bytes; the API takes at most "
-                f"{MAX_BODY_BYTES // (1024 * 1024)} MiB.",
+                messages.BODY_TOO_LARGE.format(
+                    size=len(body), limit=MAX_BODY_BYTES // (1024 * 1024)
+                ),
                 status=413,
                 code="payload_too_large",
                 errors=[field_error(("body",), "Request body too large", "too_large")],
             )
-        # Split the raw path before decoding, so an encoded '/' stays inside its segment.
-        resource, slash, rest = path[len(API_PREFIX) :].partition("/")
-        handler = _RESOURCES.get(resource)
-        if handler is None or (not slash and resource in _SLASHED):
-            raise _no_route(method, path)
-        if not slash:
-            segments: tuple[str, ...] = ()
-        elif "%" in rest:
-            segments = tuple(unquote(s) for s in rest.split("/"))
-        else:
-            segments = tuple(rest.split("/"))
+        matches = ROUTER.candidates(method, path[len(API_PREFIX) :])
+        first = next(matches, None)
+        if first is None:
+            raise no_route(method, path, ROUTER.resources)
         key = self.world.authenticate(headers.get("x-api-key"))
-        call = Call(
-            method, segments, query, body, key, self.world, self.world.catch_up(), self.base_url
-        )
+        now = self.world.catch_up()
         idempotency_key = headers.get("idempotency-key") if method in _WRITES else None
-        if idempotency_key is None:
-            return handler(call)
-        return self._idempotent(call, key, idempotency_key, path, handler)
+        for found, path_args in itertools.chain((first,), matches):
+            call = Call(method, path_args, query, body, key, self.world, now, self.base_url)
+            try:
+                if idempotency_key is None:
+                    return _serve(found, call)
+                return self._idempotent(
+                    call, key, idempotency_key, path, functools.partial(_serve, found)
+                )
+            except Fallthrough:
+                continue
+        raise no_route(method, path, ROUTER.resources)
 
     def _idempotent(
         self,
@@ -314,11 +289,15 @@ class Api:
         return Reply(200, b"", content_type="text/plain")
 
 
-def _no_route(method: str, path: str) -> NotFound:
-    hint = ""
-    if path.endswith(tuple(f"/{name}" for name in _SLASHED)):
-        hint = " (collection routes end with '/')"
-    return NotFound(f"No route {method} {path}{hint}.")
+def _serve(found: Endpoint, call: Call) -> Reply:
+    """Check the call against its endpoint's declaration, then run the handler."""
+    if found.query:
+        call.args = check_query(found.query, call.query(), closed=found.closed_query)
+    if found.body is not None:
+        check_body(found.body, call.json_object(allow_empty=found.body_optional))
+    if found.role is not None:
+        call.key.require(found.role, found.action)
+    return found.handler(call)
 
 
 def _refused(refusal: Refusal) -> Reply:

@@ -6,41 +6,80 @@ import math
 from datetime import datetime, timezone
 from typing import TYPE_CHECKING, Any
 
-from pictograph_testing.api.wire import Call, Reply, page, reply
-from pictograph_testing.catalog import MICRO_USD
+from pictograph_testing.api.spec import Int, Param, Str
+from pictograph_testing.api.table import Bare, endpoint
+from pictograph_testing.api.wire import Call, Reply, page, page_params, reply
+from pictograph_testing.catalog import MICRO_USD, OPERATIONS
 from pictograph_testing.clock import format_timestamp
-from pictograph_testing.world.errors import InvalidRequest, NotFound, field_error
 
 if TYPE_CHECKING:
     from pictograph_testing.world.state import LedgerEntry
 
-__all__ = ["route"]
+__all__ = ["USAGE_WINDOWS"]
 
 RECENT_HISTORY = 20
 USAGE_WINDOWS = {"day": 86_400.0, "week": 7 * 86_400.0, "month": 30 * 86_400.0, "all": None}
 
 
-def route(call: Call) -> Reply:
-    match call.method, call.segments:
-        case "GET", ("balance",):
-            return reply(_balance(call))
-        case "GET", ("history",):
-            limit, offset = call.page_window(cap=100)
-            entries = _newest_first(call)
-            chunk, pagination = page(entries, offset, limit)
-            return reply(
-                {
-                    "entries": [_entry(call, e) for e in chunk],
-                    "limit": limit,
-                    "offset": offset,
-                    "pagination": pagination,
-                }
-            )
-        case "GET", ("usage-by-operation",):
-            return reply(_usage(call))
-        case "GET", ("estimate",):
-            return reply(_estimate(call))
-    raise NotFound(f"No credits route {call.method} /credits/{'/'.join(call.segments)}")
+@endpoint(
+    "GET",
+    "credits/balance",
+    summary="The spendable balance and recent ledger entries",
+    sdk=("credits.balance",),
+    reply=Bare("CreditBalance"),
+)
+def balance(call: Call) -> Reply:
+    return reply(_balance(call))
+
+
+@endpoint(
+    "GET",
+    "credits/history",
+    summary="The ledger, newest first",
+    sdk=("credits.history", "credits.iter"),
+    reply=Bare("CreditHistory"),
+    query=page_params(100),
+)
+def history(call: Call) -> Reply:
+    limit, offset = call.args["limit"], call.args["offset"]
+    chunk, pagination = page(_newest_first(call), offset, limit)
+    return reply(
+        {
+            "entries": [_entry(call, e) for e in chunk],
+            "limit": limit,
+            "offset": offset,
+            "pagination": pagination,
+        }
+    )
+
+
+@endpoint(
+    "GET",
+    "credits/usage-by-operation",
+    summary="Spend per operation over a window",
+    sdk=("credits.usage_by_operation",),
+    reply=Bare("UsageByOperation"),
+    query=(Param("range", Str(enum=tuple(USAGE_WINDOWS)), default="month"),),
+)
+def usage(call: Call) -> Reply:
+    return reply(_usage(call))
+
+
+@endpoint(
+    "GET",
+    "credits/estimate",
+    summary="Price an operation",
+    sdk=("credits.estimate",),
+    reply=Bare("CreditEstimate"),
+    query=(
+        # An unknown operation is the world's 400 `unknown_operation`, as the API answers.
+        Param("operation", Str(enum=tuple(OPERATIONS), enforced=False), required=True),
+        Param("quantity", Int(minimum=1, maximum=1_000_000), default=1),
+    ),
+    errors=(400,),
+)
+def estimate(call: Call) -> Reply:
+    return reply(_estimate(call))
 
 
 def _newest_first(call: Call) -> list[LedgerEntry]:
@@ -91,8 +130,7 @@ def _balance(call: Call) -> dict[str, Any]:
 
 
 def _usage(call: Call) -> dict[str, Any]:
-    window = call.choice("range", tuple(USAGE_WINDOWS), default="month")
-    assert window is not None
+    window = call.args["range"]
     length = USAGE_WINDOWS[window]
     since = None if length is None else call.now - length
     totals: dict[str, list[int]] = {}
@@ -116,13 +154,7 @@ def _usage(call: Call) -> dict[str, Any]:
 
 
 def _estimate(call: Call) -> dict[str, Any]:
-    operation = call.text("operation")
-    if not operation:
-        raise InvalidRequest(
-            "Query parameter 'operation' is required.",
-            errors=[field_error(("query", "operation"), "Field required", "missing")],
-        )
-    quantity = call.integer("quantity", 1, low=1, high=1_000_000)
+    operation, quantity = call.args["operation"], call.args["quantity"]
     world = call.world
     estimate = world.billing.estimate(operation, quantity)
     spendable = world.billing.spendable(world.organizations[call.key.organization_id])

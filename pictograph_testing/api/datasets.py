@@ -5,9 +5,22 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 from pictograph_testing.api.images import DEVELOPER_PATH, image_payload
-from pictograph_testing.api.wire import Call, Reply, check_fields, name_field, page, reply
-from pictograph_testing.world.errors import InvalidRequest, NotFound, field_error
+from pictograph_testing.api.spec import (
+    EXAMPLE_DATASET,
+    Bool,
+    Field,
+    Int,
+    Json,
+    List,
+    Obj,
+    Param,
+    Str,
+)
+from pictograph_testing.api.table import Data, Page, endpoint
+from pictograph_testing.api.wire import Call, Reply, page, page_params, reply
+from pictograph_testing.world.datasets import ANNOTATION_TYPES
 from pictograph_testing.world.images import check_status
+from pictograph_testing.world.state import IMAGE_STATUSES
 
 if TYPE_CHECKING:
     from collections.abc import Callable
@@ -15,52 +28,46 @@ if TYPE_CHECKING:
     from pictograph_testing.world.images import ImageService
     from pictograph_testing.world.state import Dataset, Image
 
-__all__ = ["dataset_payload", "route"]
+__all__ = ["CREATE", "UPDATE", "dataset_payload"]
 
 EMBEDDED_IMAGES_CAP = 10_000
 DOWNLOAD_CAP = 10_000
 DOWNLOAD_MODES = ("full", "images_only", "annotations_only")
-NAME_LIMIT = 100
-_WRITABLE: dict[str, type | tuple[type, ...]] = {
-    "readme": str,
-    "description": str,
-    "annotation_types": list,
-    "classes": list,
+NAME = Str(min_length=1, max_length=100, not_blank=True, example=EXAMPLE_DATASET)
+CLASS = Obj(
+    {
+        "name": Field(Str(min_length=1, max_length=120, not_blank=True), required=True),
+        "type": Field(Str()),
+        "color": Field(Str()),
+        "attributes": Field(List()),
+        "skeleton": Field(Json()),
+    },
+    extra=True,
+)
+"""A class as the API takes it (documented here; the world checks each one, since its
+rules read the dataset: unique names, known attribute types, colours)."""
+_CLASSES = Field(List(Json(doc=CLASS.schema()), noun="class objects"))
+_WRITABLE = {
+    "readme": Field(Str()),
+    "description": Field(Str()),
+    # Checked by the world, which also takes the alias `box`.
+    "annotation_types": Field(List(Str(enum=ANNOTATION_TYPES, enforced=False))),
+    "classes": _CLASSES,
 }
+CREATE = Obj({"name": Field(NAME, required=True), **_WRITABLE})
+UPDATE = Obj({"new_name": Field(NAME), **_WRITABLE, "classes_base": _CLASSES}, at_least_one="value")
 
 
-def route(call: Call) -> Reply:
-    match call.method, call.segments:
-        case "GET", ("",):
-            return _list(call)
-        case "POST", ("",):
-            return _create(call)
-        case "GET", (ref,) if ref:
-            return _get(call, ref)
-        case "PATCH", (ref,) if ref:
-            return _update(call, ref)
-        case "DELETE", (ref,) if ref:
-            call.key.require("admin", "delete datasets")
-            world = call.world
-            dataset = world.dataset(call.key.organization_id, ref)
-            return reply({"data": world.dataset_service.delete(call.key, dataset)})
-        case "GET", (ref, "insights") if ref:
-            dataset = call.world.dataset(call.key.organization_id, ref)
-            return reply({"data": call.world.dataset_service.insights(dataset)})
-        case "GET", (ref, "download") if ref:
-            return _download(call, ref)
-        case "POST", (ref, "archive" | "unarchive" as verb) if ref:
-            call.key.require("admin", f"{verb} datasets")
-            world = call.world
-            dataset = world.dataset(call.key.organization_id, ref)
-            world.dataset_service.set_archived(dataset, verb == "archive")
-            return reply({"data": dataset_payload(call, dataset)})
-    raise NotFound(f"No datasets route {call.method} /datasets/{'/'.join(call.segments)}")
-
-
-def _list(call: Call) -> Reply:
-    limit, offset = call.page_window(cap=1000, default=100)
-    archived = call.flag("archived")
+@endpoint(
+    "GET",
+    "datasets/",
+    summary="List datasets, newest first",
+    sdk=("datasets.list", "datasets.iter"),
+    reply=Page("Dataset"),
+    query=(*page_params(1000, default=100), Param("archived", Bool(), default=False)),
+)
+def list_datasets(call: Call) -> Reply:
+    archived = call.args["archived"]
     mine = [
         (n, d)
         for n, d in enumerate(call.world.datasets.values())
@@ -68,27 +75,24 @@ def _list(call: Call) -> Reply:
     ]
     # Newest first; datasets made at one virtual instant, newest created first.
     datasets = [d for _, d in sorted(mine, key=lambda nd: (nd[1].created_at, nd[0]), reverse=True)]
-    chunk, pagination = page(datasets, offset, limit)
+    chunk, pagination = page(datasets, call.args["offset"], call.args["limit"])
     return reply({"data": [dataset_payload(call, d) for d in chunk], "pagination": pagination})
 
 
-def _get(call: Call, ref: str) -> Reply:
-    dataset = call.world.dataset(call.key.organization_id, ref)
-    if not call.flag("include_images"):
-        return reply({"data": dataset_payload(call, dataset)})
-    limit = call.integer("images_limit", 1000, low=1)
-    offset = call.integer("images_offset", 0, low=0)
-    images = call.world.dataset_images(dataset)[offset : offset + min(limit, EMBEDDED_IMAGES_CAP)]
-    payload = dataset_payload(call, dataset)
-    payload["images"] = [image_payload(call, image) for image in images]
-    return reply({"data": payload})
-
-
-def _create(call: Call) -> Reply:
-    body = call.json_object()
-    check_fields(body, required={"name": str}, optional=_WRITABLE)
-    name_field(body, "name", limit=NAME_LIMIT)
-    call.key.require("member", "create datasets")
+@endpoint(
+    "POST",
+    "datasets/",
+    summary="Create a dataset",
+    sdk=("datasets.create", "images.upload_from_directory"),
+    reply=Data("Dataset"),
+    status=201,
+    body=CREATE,
+    role="member",
+    action="create datasets",
+    errors=(403, 409),
+)
+def create_dataset(call: Call) -> Reply:
+    body = call.fields()
     annotation_types = body.get("annotation_types")
     dataset = call.world.dataset_service.create(
         call.key.organization_id,
@@ -101,20 +105,43 @@ def _create(call: Call) -> Reply:
     return reply({"data": dataset_payload(call, dataset)}, status=201)
 
 
-def _update(call: Call, ref: str) -> Reply:
-    body = call.json_object()
-    check_fields(body, required={}, optional={"new_name": str, **_WRITABLE, "classes_base": list})
-    name_field(body, "new_name", limit=NAME_LIMIT)
-    if all(value is None for value in body.values()):
-        raise InvalidRequest(
-            "Nothing to update: send at least one of new_name, readme, description, "
-            "annotation_types, classes.",
-            errors=[field_error(("body",), "At least one field is required", "missing")],
-        )
-    call.key.require("member", "update datasets")
-    world = call.world
-    dataset = world.dataset(call.key.organization_id, ref)
-    world.dataset_service.update(
+@endpoint(
+    "GET",
+    "datasets/{dataset}",
+    summary="A dataset by name or id, optionally with a page of its images",
+    sdk=("datasets.get", "images.upload_from_directory"),
+    reply=Data("Dataset"),
+    query=(
+        Param("include_images", Bool(), default=False),
+        Param("images_limit", Int(minimum=1, cap=EMBEDDED_IMAGES_CAP), default=1000),
+        Param("images_offset", Int(minimum=0), default=0),
+    ),
+)
+def get_dataset(call: Call) -> Reply:
+    dataset = _dataset(call)
+    payload = dataset_payload(call, dataset)
+    if call.args["include_images"]:
+        offset, limit = call.args["images_offset"], call.args["images_limit"]
+        images = call.world.dataset_images(dataset)[offset : offset + limit]
+        payload["images"] = [image_payload(call, image) for image in images]
+    return reply({"data": payload})
+
+
+@endpoint(
+    "PATCH",
+    "datasets/{dataset}",
+    summary="Rename, describe or edit the classes of a dataset",
+    sdk=("datasets.update",),
+    reply=Data("Dataset"),
+    body=UPDATE,
+    role="member",
+    action="update datasets",
+    errors=(403, 409),
+)
+def update_dataset(call: Call) -> Reply:
+    body = call.fields()
+    dataset = _dataset(call)
+    call.world.dataset_service.update(
         dataset,
         new_name=body.get("new_name"),
         readme=body.get("readme"),
@@ -126,14 +153,91 @@ def _update(call: Call, ref: str) -> Reply:
     return reply({"data": dataset_payload(call, dataset)})
 
 
+@endpoint(
+    "DELETE",
+    "datasets/{dataset}",
+    summary="Delete a dataset with its images",
+    sdk=("datasets.delete",),
+    reply=Data("DatasetDeleted"),
+    role="admin",
+    action="delete datasets",
+    errors=(403,),
+)
+def delete_dataset(call: Call) -> Reply:
+    return reply({"data": call.world.dataset_service.delete(call.key, _dataset(call))})
+
+
+@endpoint(
+    "GET",
+    "datasets/{dataset}/insights",
+    summary="Counts by status and class",
+    sdk=("datasets.insights",),
+    reply=Data("DatasetInsights"),
+)
+def insights(call: Call) -> Reply:
+    return reply({"data": call.world.dataset_service.insights(_dataset(call))})
+
+
+@endpoint(
+    "GET",
+    "datasets/{dataset}/download",
+    summary="Signed URLs for a dataset's images and its annotation files",
+    sdk=("datasets.download",),
+    reply=Data("DatasetDownload"),
+    query=(
+        Param("mode", Str(enum=DOWNLOAD_MODES), default="full"),
+        Param("limit", Int(minimum=1, maximum=DOWNLOAD_CAP), default=DOWNLOAD_CAP),
+        # The world's 400 for an unknown stage, as the API answers.
+        Param("status_filter", Str(enum=("all", *IMAGE_STATUSES), enforced=False)),
+    ),
+    errors=(400,),
+)
+def download(call: Call) -> Reply:
+    return _download(call, call.path_args["dataset"])
+
+
+@endpoint(
+    "POST",
+    "datasets/{dataset}/archive",
+    summary="Archive a dataset",
+    sdk=("datasets.archive",),
+    reply=Data("Dataset"),
+    role="admin",
+    action="archive datasets",
+    errors=(403,),
+)
+def archive(call: Call) -> Reply:
+    dataset = _dataset(call)
+    call.world.dataset_service.set_archived(dataset, True)
+    return reply({"data": dataset_payload(call, dataset)})
+
+
+@endpoint(
+    "POST",
+    "datasets/{dataset}/unarchive",
+    summary="Bring an archived dataset back",
+    sdk=("datasets.unarchive",),
+    reply=Data("Dataset"),
+    role="admin",
+    action="unarchive datasets",
+    errors=(403,),
+)
+def unarchive(call: Call) -> Reply:
+    dataset = _dataset(call)
+    call.world.dataset_service.set_archived(dataset, False)
+    return reply({"data": dataset_payload(call, dataset)})
+
+
+def _dataset(call: Call) -> Dataset:
+    return call.world.dataset(call.key.organization_id, call.path_args["dataset"])
+
+
 def _download(call: Call, ref: str) -> Reply:
     """The listing ``datasets.download`` fetches: a signed image URL per image, and the
     authenticated annotation-file URL."""
-    mode = call.choice("mode", DOWNLOAD_MODES, default="full")
-    limit = call.integer("limit", DOWNLOAD_CAP, low=1, high=DOWNLOAD_CAP)
-    wanted = call.text("status_filter")
-    # "all" is every stage, as for exports; anything else must be a stage.
-    status = None if wanted in (None, "all") else check_status(str(wanted))
+    mode, limit, wanted = call.args["mode"], call.args["limit"], call.args["status_filter"]
+    # "all" is every stage, as for exports.
+    status = None if wanted in (None, "all") else check_status(wanted)
     world = call.world
     dataset = world.dataset(call.key.organization_id, ref)
     images = [i for i in world.dataset_images(dataset) if status is None or i.status == status]

@@ -9,18 +9,20 @@ from __future__ import annotations
 from datetime import timedelta
 from typing import TYPE_CHECKING, Any
 
-from pictograph_testing.api.wire import (
-    Call,
-    Reply,
-    bulk_reply,
-    check_fields,
-    id_list,
-    name_field,
-    page,
-    reply,
+from pictograph_testing.api.spec import (
+    EXAMPLE_DATASET,
+    ID_LIST,
+    Bool,
+    Field,
+    List,
+    Obj,
+    Param,
+    Str,
 )
+from pictograph_testing.api.table import Data, Page, endpoint
+from pictograph_testing.api.wire import Call, Reply, bulk_reply, page, page_params, reply
 from pictograph_testing.clock import format_timestamp
-from pictograph_testing.world.errors import InvalidRequest, NotFound, field_error
+from pictograph_testing.world.errors import InvalidRequest
 from pictograph_testing.world.exports import (
     DOWNLOAD_TTL_SECONDS,
     EXPORT_FORMATS,
@@ -30,41 +32,131 @@ from pictograph_testing.world.exports import (
 if TYPE_CHECKING:
     from pictograph_testing.world.state import Export
 
-__all__ = ["export_payload", "route"]
+__all__ = ["CREATE", "export_payload"]
 
-_CREATE_REQUIRED: dict[str, type | tuple[type, ...]] = {"dataset_name": str, "name": str}
-_CREATE_OPTIONAL: dict[str, type | tuple[type, ...]] = {
-    "format": str,
-    "include_images": bool,
-    "class_filter": list,
-    "status_filter": str,
-    "organize_by_split": bool,
-}
-
-
-def route(call: Call) -> Reply:
-    match call.method, call.segments:
-        case "GET", ("",):
-            return _list(call)
-        case "POST", ("",):
-            return _create(call)
-        case "POST", ("bulk-delete",):
-            return _bulk_delete(call)
-        case "GET", (ref,) if ref:
-            return reply({"data": export_payload(call, _addressed(call, ref))})
-        case "GET", (ref, "download") if ref:
-            return _download(call, _addressed(call, ref))
-        case "DELETE", (ref,) if ref:
-            export = _addressed(call, ref)
-            call.world.export_service.delete(call.key, export)
-            return reply({"data": {"id": export.id, "name": export.name, "deleted": True}})
-    raise NotFound(f"No exports route {call.method} /exports/{'/'.join(call.segments)}")
+CREATE = Obj(
+    {
+        "dataset_name": Field(Str(example=EXAMPLE_DATASET), required=True),
+        "name": Field(Str(min_length=1, max_length=100, not_blank=True), required=True),
+        "format": Field(Str(enum=EXPORT_FORMATS)),
+        "include_images": Field(Bool()),
+        "class_filter": Field(List(Str(), noun="class names")),
+        # Any text: a value that names no stage exports nothing (as the API does).
+        "status_filter": Field(Str()),
+        "organize_by_split": Field(Bool()),
+    }
+)
+_BY_DATASET = Param(
+    "dataset",
+    Str(min_length=1, example=EXAMPLE_DATASET),
+    description="Name the export by its name within this dataset (else by its UUID).",
+)
 
 
-def _addressed(call: Call, ref: str) -> Export:
+@endpoint(
+    "GET",
+    "exports/",
+    summary="List exports, newest first",
+    sdk=("exports.list", "exports.iter"),
+    reply=Page("Export"),
+    query=(
+        *page_params(1000, default=100),
+        Param("dataset_name", Str()),
+        Param("status", Str(enum=EXPORT_STATUSES)),
+    ),
+)
+def list_exports(call: Call) -> Reply:
+    exports = call.world.export_service.listing(
+        call.key, dataset_ref=call.args["dataset_name"], status=call.args["status"]
+    )
+    chunk, pagination = page(exports, call.args["offset"], call.args["limit"])
+    return reply({"data": [export_payload(call, e) for e in chunk], "pagination": pagination})
+
+
+@endpoint(
+    "POST",
+    "exports/",
+    summary="Start an export of a dataset",
+    sdk=("exports.create",),
+    reply=Data("Export"),
+    body=CREATE,
+    errors=(403, 409),
+)
+def create_export(call: Call) -> Reply:
+    body = call.fields()
+    export = call.world.export_service.request(
+        call.key,
+        body["dataset_name"],
+        body["name"],
+        export_format=body.get("format") or "pictograph",
+        include_images=bool(body.get("include_images")),
+        status_filter=body.get("status_filter"),
+        class_filter=body.get("class_filter"),
+        organize_by_split=bool(body.get("organize_by_split")),
+    )
+    return reply({"data": export_payload(call, export)})
+
+
+@endpoint(
+    "POST",
+    "exports/bulk-delete",
+    summary="Delete many exports",
+    sdk=("exports.bulk_delete",),
+    reply=Data("BulkDeleteResult"),
+    body=Obj({"export_ids": Field(ID_LIST("export id strings"), required=True)}),
+    errors=(403,),
+)
+def bulk_delete(call: Call) -> Reply:
+    service = call.world.export_service
+    succeeded, not_found = service.bulk_delete(call.key, call.fields()["export_ids"])
+    return bulk_reply(succeeded, not_found, legacy_deleted=True)
+
+
+@endpoint(
+    "GET",
+    "exports/{export}",
+    summary="An export by UUID, or by name with ?dataset=",
+    sdk=("exports.get", "exports.get_by_id", "exports.wait_for_completion", "exports.create"),
+    reply=Data("Export"),
+    query=(_BY_DATASET,),
+)
+def get_export(call: Call) -> Reply:
+    return reply({"data": export_payload(call, _addressed(call))})
+
+
+@endpoint(
+    "GET",
+    "exports/{export}/download",
+    summary="A signed URL for a completed export's zip",
+    sdk=("exports.download", "exports.download_by_id"),
+    reply=Data("ExportDownload"),
+    query=(_BY_DATASET,),
+    errors=(400,),
+)
+def download(call: Call) -> Reply:
+    return _download(call, _addressed(call))
+
+
+@endpoint(
+    "DELETE",
+    "exports/{export}",
+    summary="Delete an export",
+    sdk=("exports.delete",),
+    reply=Data("Deleted"),
+    query=(_BY_DATASET,),
+    errors=(403, 409),
+)
+def delete_export(call: Call) -> Reply:
+    export = _addressed(call)
+    call.world.export_service.delete(call.key, export)
+    return reply({"data": {"id": export.id, "name": export.name, "deleted": True}})
+
+
+def _addressed(call: Call) -> Export:
     """The export a path segment names: by name with ``?dataset=``, else by UUID."""
     service = call.world.export_service
-    dataset = call.text("dataset")
+    ref = call.path_args["export"]
+    dataset = call.args["dataset"]
     if dataset:
         return service.by_name(call.key, dataset, ref)
     return service.by_id(call.key, ref)
@@ -108,51 +200,6 @@ def _iso_after(call: Call, seconds: float) -> str:
     return format_timestamp(call.world.clock.start + timedelta(seconds=seconds))
 
 
-def _create(call: Call) -> Reply:
-    body = call.json_object()
-    check_fields(body, required=_CREATE_REQUIRED, optional=_CREATE_OPTIONAL)
-    name_field(body, "name")
-    export_format = body.get("format") or "pictograph"
-    if export_format not in EXPORT_FORMATS:
-        allowed = ", ".join(f"'{f}'" for f in EXPORT_FORMATS)
-        raise InvalidRequest(
-            f"Unknown export format '{export_format}': choose one of {allowed}.",
-            errors=[field_error(("body", "format"), f"Input should be {allowed}", "literal_error")],
-        )
-    class_filter = body.get("class_filter")
-    if class_filter is not None and not all(isinstance(c, str) for c in class_filter):
-        raise InvalidRequest(
-            "class_filter must be a list of class names.",
-            errors=[
-                field_error(
-                    ("body", "class_filter"), "Input should be a list of strings", "list_type"
-                )
-            ],
-        )
-    export = call.world.export_service.request(
-        call.key,
-        body["dataset_name"],
-        body["name"],
-        export_format=export_format,
-        include_images=bool(body.get("include_images")),
-        status_filter=body.get("status_filter"),
-        class_filter=class_filter,
-        organize_by_split=bool(body.get("organize_by_split")),
-    )
-    return reply({"data": export_payload(call, export)})
-
-
-def _list(call: Call) -> Reply:
-    limit, offset = call.page_window(cap=1000, default=100)
-    exports = call.world.export_service.listing(
-        call.key,
-        dataset_ref=call.text("dataset_name"),
-        status=call.choice("status", EXPORT_STATUSES),
-    )
-    chunk, pagination = page(exports, offset, limit)
-    return reply({"data": [export_payload(call, e) for e in chunk], "pagination": pagination})
-
-
 def _download(call: Call, export: Export) -> Reply:
     if export.status != "completed":
         raise InvalidRequest(
@@ -172,9 +219,3 @@ def _download(call: Call, export: Export) -> Reply:
             }
         }
     )
-
-
-def _bulk_delete(call: Call) -> Reply:
-    export_ids = id_list(call, "export_ids", "export")
-    succeeded, not_found = call.world.export_service.bulk_delete(call.key, export_ids)
-    return bulk_reply(succeeded, not_found, legacy_deleted=True)

@@ -1,9 +1,9 @@
 """``/api/v1/developer/images``: uploads, listing, bytes, review, splits and tags.
 
-Routes are matched in the API's order: the fixed ones (``upload-url``, ``register``,
-``bulk-*``, ``assign-splits``, ``bulk-tag``) first, then ``{uuid}`` and
-``{uuid}/metadata`` when the first segment is an image id of the organization, then the
-per-image catch-all ``{dataset}/{directory/filename}`` whose path keeps its ``/``.
+The router tries the fixed routes (``upload-url``, ``register``, ``bulk-*``,
+``assign-splits``, ``bulk-tag``) first, then ``{uuid}`` and ``{uuid}/metadata``, then
+the per-image routes ``{dataset}/{directory/filename}[/suffix]`` whose path keeps its
+``/``. An image may itself be called ``metadata`` or ``data-bundle``: the image wins.
 """
 
 from __future__ import annotations
@@ -14,8 +14,20 @@ import re
 import zipfile
 from typing import TYPE_CHECKING, Any
 
-from pictograph_testing.api.wire import Call, Reply, check_fields, page, reply
-from pictograph_testing.world.errors import Forbidden, InvalidRequest, NotFound, field_error
+from pictograph_testing.api.spec import (
+    EXAMPLE_DATASET,
+    Bool,
+    Field,
+    Int,
+    List,
+    Num,
+    Obj,
+    Param,
+    Str,
+)
+from pictograph_testing.api.table import Bare, Bytes, Data, Fallthrough, Page, endpoint
+from pictograph_testing.api.wire import Call, Reply, page, page_params, reply
+from pictograph_testing.world.errors import Forbidden, NotFound
 from pictograph_testing.world.images import (
     BULK_UPLOAD_CAP,
     SPLITS,
@@ -26,29 +38,16 @@ from pictograph_testing.world.images import (
     directory_path,
     min_confidence,
 )
+from pictograph_testing.world.state import IMAGE_STATUSES
 
 if TYPE_CHECKING:
-    from pictograph_testing.world.errors import FieldError
     from pictograph_testing.world.state import Dataset, Image
 
-__all__ = ["DEVELOPER_PATH", "image_payload", "is_uuid", "route", "string_list"]
+__all__ = ["DEVELOPER_PATH", "image_payload", "is_uuid"]
 
 DEVELOPER_PATH = "/api/v1/developer"
 UPLOAD_URL_MINUTES = 15
 _UUID = re.compile(r"^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$", re.I)
-_LIST_PARAMETERS = frozenset(
-    {
-        "dataset",
-        "limit",
-        "offset",
-        "directory_path",
-        "filename",
-        "status",
-        "split",
-        "include_archived",
-        "min_confidence_lt",
-    }
-)
 _BUNDLE_TIME = (1980, 1, 1, 0, 0, 0)
 """Every bundle entry's timestamp: the same image gives the same zip bytes."""
 
@@ -56,37 +55,6 @@ _BUNDLE_TIME = (1980, 1, 1, 0, 0, 0)
 def is_uuid(value: str) -> bool:
     """Whether ``value`` is a canonical UUID (how the SDK tells ids from names)."""
     return bool(_UUID.match(value))
-
-
-def route(call: Call) -> Reply:
-    match call.method, call.segments:
-        case "GET", ("",):
-            return _list(call)
-        case "POST", ("upload-url",):
-            return _upload_url(call)
-        case "POST", ("register",):
-            return _register(call)
-        case "POST", ("bulk-upload-url",):
-            return _bulk_upload_url(call)
-        case "POST", ("bulk-register",):
-            return _bulk_register(call)
-        case "POST", ("assign-splits",):
-            return _assign_splits(call)
-        case "POST", ("bulk-tag",):
-            return _bulk_tag(call)
-        case "GET", (ref,) if is_uuid(ref):
-            return _bytes(call, call.world.image_service.get(call.key.organization_id, ref))
-        case "GET", (ref, "metadata") if is_uuid(ref):
-            image = _org_image(call, ref)
-            if image is not None:
-                return reply({"data": image_payload(call, image)})
-            if ref.lower() not in call.world.datasets:
-                raise NotFound(f"Image '{ref}' not found")
-            # A dataset id, then, with an image called `metadata`: the catch-all serves it.
-    segments = call.segments
-    if len(segments) >= 2 and all(segments):
-        return _per_image(call, segments[0], segments[1:])
-    raise NotFound(f"No images route {call.method} /images/{'/'.join(segments)}")
 
 
 def image_payload(call: Call, image: Image) -> dict[str, Any]:
@@ -125,80 +93,98 @@ def _org_image(call: Call, ref: str) -> Image | None:
 # ── listing ──
 
 
-def _list(call: Call) -> Reply:
-    unknown = sorted(set(call.query()) - _LIST_PARAMETERS)
-    if unknown:
-        raise InvalidRequest(
-            f"Unknown query parameter(s): {', '.join(unknown)}. Name the dataset with "
-            "'dataset' (a name or an id).",
-            errors=[
-                field_error(("query", name), "Extra inputs are not permitted", "extra_forbidden")
-                for name in unknown
-            ],
-        )
-    ref = call.text("dataset")
-    if not ref:
-        raise InvalidRequest(
-            "Query parameter 'dataset' (a dataset name or id) is required.",
-            errors=[field_error(("query", "dataset"), "Field required", "missing")],
-        )
-    limit, offset = call.page_window(cap=1000, default=100)
-    status = call.text("status")
-    directory = call.text("directory_path")
-    threshold = call.text("min_confidence_lt")
-    filters: dict[str, Any] = {
-        "directory": (
-            directory_path(directory, ("query", "directory_path")) if directory else None
+@endpoint(
+    "GET",
+    "images/",
+    summary="A dataset's images, filtered and paged",
+    sdk=("images.list", "images.iter", "images.get"),
+    reply=Page("Image"),
+    query=(
+        Param(
+            "dataset",
+            Str(min_length=1, example=EXAMPLE_DATASET),
+            required=True,
+            description="A dataset name or id.",
         ),
-        "filename": call.text("filename"),
-        "status": check_status(status) if status is not None else None,
-        "split": call.choice("split", SPLITS),
-        "include_archived": call.flag("include_archived"),
-        "min_confidence_lt": _fraction(threshold) if threshold is not None else None,
-    }
-    dataset = call.world.dataset(call.key.organization_id, ref)
-    images = call.world.image_service.listing(dataset, **filters)
-    chunk, pagination = page(images, offset, limit)
+        *page_params(1000, default=100),
+        Param("directory_path", Str()),
+        Param("filename", Str()),
+        # The world's 400 for an unknown stage, as the API answers.
+        Param("status", Str(enum=IMAGE_STATUSES, enforced=False)),
+        Param("split", Str(enum=SPLITS)),
+        Param("include_archived", Bool(), default=False),
+        Param("min_confidence_lt", Num(minimum=0, maximum=1)),
+    ),
+    closed_query=True,
+    errors=(400,),
+)
+def list_images(call: Call) -> Reply:
+    args = call.args
+    directory, status = args["directory_path"], args["status"]
+    dataset = call.world.dataset(call.key.organization_id, args["dataset"])
+    images = call.world.image_service.listing(
+        dataset,
+        directory=directory_path(directory, ("query", "directory_path")) if directory else None,
+        filename=args["filename"],
+        status=check_status(status) if status is not None else None,
+        split=args["split"],
+        include_archived=args["include_archived"],
+        min_confidence_lt=args["min_confidence_lt"],
+    )
+    chunk, pagination = page(images, args["offset"], args["limit"])
     return reply({"data": [image_payload(call, i) for i in chunk], "pagination": pagination})
 
 
-def _fraction(value: str) -> float:
-    try:
-        number = float(value)
-    except ValueError:
-        number = float("nan")
-    if not 0 <= number <= 1:
-        raise InvalidRequest(
-            f"Query parameter 'min_confidence_lt' must be a number from 0 to 1, got '{value}'.",
-            errors=[
-                field_error(
-                    ("query", "min_confidence_lt"), "Input should be between 0 and 1", "float"
-                )
-            ],
-        )
-    return number
+@endpoint(
+    "GET",
+    "images/{image:uuid}",
+    summary="An image's bytes by its id",
+    sdk=("images.download",),
+    reply=Bytes("image/*"),
+)
+def image_bytes(call: Call) -> Reply:
+    image = call.world.image_service.get(call.key.organization_id, call.path_args["image"])
+    return _bytes(call, image)
+
+
+@endpoint(
+    "GET",
+    "images/{image:uuid}/metadata",
+    summary="An image by its id",
+    sdk=("images.get",),
+    reply=Data("Image"),
+)
+def image_by_id(call: Call) -> Reply:
+    ref = call.path_args["image"]
+    image = _org_image(call, ref)
+    if image is not None:
+        return reply({"data": image_payload(call, image)})
+    if ref.lower() not in call.world.datasets:
+        raise NotFound(f"Image '{ref}' not found")
+    # A dataset id, then, with an image called `metadata`: the path route serves it.
+    raise Fallthrough
 
 
 # ── uploads ──
 
+_UPLOAD = {
+    "filename": Field(Str(), required=True),
+    "content_type": Field(Str(), required=True),
+    "directory_path": Field(Str()),
+}
+_REGISTER = {
+    "filename": Field(Str(), required=True),
+    "directory_path": Field(Str()),
+    "file_size": Field(Int(minimum=0)),
+    "content_type": Field(Str()),
+    "width": Field(Int(minimum=1)),
+    "height": Field(Int(minimum=1)),
+}
+_DATASET = Field(Str(example=EXAMPLE_DATASET), required=True)
+
 
 def _entry(item: dict[str, Any], loc: tuple[str | int, ...]) -> UploadEntry:
     """An upload or register entry, normalised (``directory_path`` to ``/`` or ``/a/b``)."""
-    width, height = item.get("width"), item.get("height")
-    for side, value in (("width", width), ("height", height)):
-        if value is not None and value < 1:
-            raise InvalidRequest(
-                f"'{side}' must be a positive number of pixels, got {value}.",
-                errors=[
-                    field_error((*loc, side), "Input should be greater than 0", "greater_than")
-                ],
-            )
-    size = item.get("file_size")
-    if size is not None and size < 0:
-        raise InvalidRequest(
-            f"'file_size' cannot be negative, got {size}.",
-            errors=[field_error((*loc, "file_size"), "Input should be >= 0", "greater_than_equal")],
-        )
     content_type = item.get("content_type")
     return UploadEntry(
         filename=check_filename(item["filename"], (*loc, "filename")),
@@ -208,29 +194,24 @@ def _entry(item: dict[str, Any], loc: tuple[str | int, ...]) -> UploadEntry:
             if content_type is not None
             else ""
         ),
-        width=width,
-        height=height,
+        width=item.get("width"),
+        height=item.get("height"),
     )
 
 
-_UPLOAD_FIELDS: dict[str, type | tuple[type, ...]] = {
-    "filename": str,
-    "content_type": str,
-}
-_UPLOAD_OPTIONAL: dict[str, type | tuple[type, ...]] = {"directory_path": str}
-_REGISTER_OPTIONAL: dict[str, type | tuple[type, ...]] = {
-    "directory_path": str,
-    "file_size": int,
-    "content_type": str,
-    "width": int,
-    "height": int,
-}
-
-
-def _upload_url(call: Call) -> Reply:
-    body = call.json_object()
-    check_fields(body, required={"dataset": str, **_UPLOAD_FIELDS}, optional=_UPLOAD_OPTIONAL)
-    call.key.require("member", "upload images")
+@endpoint(
+    "POST",
+    "images/upload-url",
+    summary="A signed URL to PUT one image's bytes to",
+    sdk=("images.upload",),
+    reply=Data("UploadUrl"),
+    body=Obj({"dataset": _DATASET, **_UPLOAD}),
+    role="member",
+    action="upload images",
+    errors=(403, 409),
+)
+def upload_url(call: Call) -> Reply:
+    body = call.fields()
     entry = _entry(body, ("body",))
     world = call.world
     dataset = world.dataset(call.key.organization_id, body["dataset"])
@@ -247,10 +228,20 @@ def _upload_url(call: Call) -> Reply:
     )
 
 
-def _register(call: Call) -> Reply:
-    body = call.json_object()
-    check_fields(body, required={"dataset": str, "filename": str}, optional=_REGISTER_OPTIONAL)
-    call.key.require("member", "upload images")
+@endpoint(
+    "POST",
+    "images/register",
+    summary="Record an uploaded image in its dataset",
+    sdk=("images.upload",),
+    reply=Data("Image"),
+    status=201,
+    body=Obj({"dataset": _DATASET, **_REGISTER}),
+    role="member",
+    action="upload images",
+    errors=(403, 409),
+)
+def register(call: Call) -> Reply:
+    body = call.fields()
     entry = _entry(body, ("body",))
     world = call.world
     dataset = world.dataset(call.key.organization_id, body["dataset"])
@@ -258,56 +249,30 @@ def _register(call: Call) -> Reply:
     return reply({"data": image_payload(call, image)}, status=201)
 
 
-def _entries(
-    body: dict[str, Any],
-    required: dict[str, type | tuple[type, ...]],
-    optional: dict[str, type | tuple[type, ...]],
-) -> list[UploadEntry]:
-    """Check every item of ``body["images"]`` before any is acted on (422 on the first bad)."""
-    items = body["images"]
-    if not 1 <= len(items) <= BULK_UPLOAD_CAP:
-        raise InvalidRequest(
-            f"'images' must hold 1 to {BULK_UPLOAD_CAP} entries, got {len(items)}.",
-            errors=[
-                field_error(
-                    ("body", "images"), f"List should have 1 to {BULK_UPLOAD_CAP} items", "too_long"
-                )
-            ],
-        )
-    errors: list[FieldError] = []
-    for i, item in enumerate(items):
-        errors.extend(_item_errors(item, ("body", "images", i), required, optional))
-    if errors:
-        raise InvalidRequest(
-            "The request failed validation: "
-            + "; ".join(f"{'.'.join(map(str, e['loc'][1:]))}: {e['msg']}" for e in errors[:5]),
-            errors=errors,
-        )
-    return [_entry(item, ("body", "images", i)) for i, item in enumerate(items)]
+def _entries(call: Call) -> list[UploadEntry]:
+    return [_entry(item, ("body", "images", i)) for i, item in enumerate(call.fields()["images"])]
 
 
-def _item_errors(
-    item: Any,
-    loc: tuple[str | int, ...],
-    required: dict[str, type | tuple[type, ...]],
-    optional: dict[str, type | tuple[type, ...]],
-) -> list[FieldError]:
-    if not isinstance(item, dict):
-        return [field_error(loc, "Input should be a valid dictionary", "dict_type")]
-    try:
-        check_fields(item, required=required, optional=optional)
-    except InvalidRequest as refusal:
-        return [{**e, "loc": [*loc, *e["loc"][1:]]} for e in refusal.errors]
-    return []
-
-
-def _bulk_upload_url(call: Call) -> Reply:
-    body = call.json_object()
-    check_fields(body, required={"dataset": str, "images": list}, optional={})
-    call.key.require("member", "upload images")
-    entries = _entries(body, _UPLOAD_FIELDS, _UPLOAD_OPTIONAL)
+@endpoint(
+    "POST",
+    "images/bulk-upload-url",
+    summary="Signed URLs for many images",
+    sdk=("images.bulk_upload", "images.upload_from_directory"),
+    reply=Data("BulkUploadUrls"),
+    body=Obj(
+        {
+            "dataset": _DATASET,
+            "images": Field(List(Obj(_UPLOAD), min_items=1, max_items=BULK_UPLOAD_CAP), True),
+        }
+    ),
+    role="member",
+    action="upload images",
+    errors=(403,),
+)
+def bulk_upload_url(call: Call) -> Reply:
+    entries = _entries(call)
     world = call.world
-    dataset = world.dataset(call.key.organization_id, body["dataset"])
+    dataset = world.dataset(call.key.organization_id, call.fields()["dataset"])
     # A taken name is refused at bulk-register, per file, not here (as the API does).
     urls = [
         {
@@ -321,13 +286,26 @@ def _bulk_upload_url(call: Call) -> Reply:
     return reply({"data": {"upload_urls": urls, "expires_in_minutes": UPLOAD_URL_MINUTES}})
 
 
-def _bulk_register(call: Call) -> Reply:
-    body = call.json_object()
-    check_fields(body, required={"dataset": str, "images": list}, optional={})
-    call.key.require("member", "upload images")
-    entries = _entries(body, {"filename": str}, _REGISTER_OPTIONAL)
+@endpoint(
+    "POST",
+    "images/bulk-register",
+    summary="Record many uploaded images (each one succeeds or fails alone)",
+    sdk=("images.bulk_upload", "images.upload_from_directory"),
+    reply=Data("BulkRegisterResult"),
+    body=Obj(
+        {
+            "dataset": _DATASET,
+            "images": Field(List(Obj(_REGISTER), min_items=1, max_items=BULK_UPLOAD_CAP), True),
+        }
+    ),
+    role="member",
+    action="upload images",
+    errors=(403,),
+)
+def bulk_register(call: Call) -> Reply:
+    entries = _entries(call)
     world = call.world
-    dataset = world.dataset(call.key.organization_id, body["dataset"])
+    dataset = world.dataset(call.key.organization_id, call.fields()["dataset"])
     succeeded, failed = world.image_service.bulk_register(dataset, entries)
     return reply(
         {
@@ -350,26 +328,28 @@ def _bulk_register(call: Call) -> Reply:
 # ── dataset-wide writes ──
 
 
-def string_list(body: dict[str, Any], name: str, *, at_least: int = 0) -> list[str]:
-    """Refuse (422) a body field that is not a list of non-blank strings."""
-    values = body[name]
-    if not all(isinstance(v, str) and v.strip() for v in values) or len(values) < at_least:
-        wanted = f"at least {at_least} " if at_least else ""
-        raise InvalidRequest(
-            f"'{name}' must be a list of {wanted}non-blank strings.",
-            errors=[field_error(("body", name), "Input should be a list of strings", "list_type")],
-        )
-    return [str(v) for v in values]
-
-
-def _assign_splits(call: Call) -> Reply:
-    body = call.json_object()
-    check_fields(
-        body,
-        required={"dataset": str},
-        optional={"train": int, "val": int, "test": int, "seed": int, "split_mode": str},
-    )
-    call.key.require("member", "assign splits")
+@endpoint(
+    "POST",
+    "images/assign-splits",
+    summary="Split a dataset's images into train / val / test",
+    sdk=("images.assign_splits",),
+    reply=Data("SplitCounts"),
+    body=Obj(
+        {
+            "dataset": _DATASET,
+            "train": Field(Int(minimum=0)),
+            "val": Field(Int(minimum=0)),
+            "test": Field(Int(minimum=0)),
+            "seed": Field(Int()),
+            "split_mode": Field(Str()),
+        }
+    ),
+    role="member",
+    action="assign splits",
+    errors=(403,),
+)
+def assign_splits(call: Call) -> Reply:
+    body = call.fields()
     world = call.world
     dataset = world.dataset(call.key.organization_id, body["dataset"])
     weights = {
@@ -383,83 +363,154 @@ def _assign_splits(call: Call) -> Reply:
     return reply({"data": counts})
 
 
-def _bulk_tag(call: Call) -> Reply:
-    body = call.json_object()
-    check_fields(
-        body, required={"dataset": str, "image_ids": list, "tags": list}, optional={"add": bool}
-    )
-    call.key.require("member", "tag images")
-    image_ids = string_list(body, "image_ids")
-    tags = string_list(body, "tags", at_least=1)
+@endpoint(
+    "POST",
+    "images/bulk-tag",
+    summary="Add or remove tags on many images",
+    sdk=("images.bulk_tag",),
+    reply=Data("BulkTagResult"),
+    body=Obj(
+        {
+            "dataset": _DATASET,
+            "image_ids": Field(List(Str(not_blank=True), noun="non-blank strings"), True),
+            "tags": Field(List(Str(not_blank=True), min_items=1, noun="non-blank strings"), True),
+            "add": Field(Bool()),
+        }
+    ),
+    role="member",
+    action="tag images",
+    errors=(403,),
+)
+def bulk_tag(call: Call) -> Reply:
+    body = call.fields()
     world = call.world
     dataset = world.dataset(call.key.organization_id, body["dataset"])
     add = body.get("add")
-    processed = world.image_service.bulk_tag(dataset, image_ids, tags, add=add is not False)
+    processed = world.image_service.bulk_tag(
+        dataset, body["image_ids"], body["tags"], add=add is not False
+    )
     return reply({"data": {"processed": processed}})
 
 
-# ── one image ──
+# ── one image, by dataset and path ──
 
 
-def _per_image(call: Call, dataset_ref: str, rest: tuple[str, ...]) -> Reply:
+def _at(call: Call, path: str) -> tuple[Dataset, Image]:
     world = call.world
-    dataset = world.dataset(call.key.organization_id, dataset_ref)
-    service = world.image_service
-    path = "/".join(rest)
-    suffix, under = rest[-1], "/".join(rest[:-1])
-    match call.method:
-        case "GET":
-            # An image may itself be called `metadata` or `data-bundle`: the image wins.
-            if len(rest) >= 2 and suffix in ("metadata", "data-bundle"):
-                directory, filename = path.rpartition("/")[0], suffix
-                if service.find(dataset, "/" + directory if directory else "/", filename) is None:
-                    image = service.at_path(dataset, under)
-                    if suffix == "metadata":
-                        return reply({"data": image_payload(call, image)})
-                    return _bundle(call, dataset, image)
-            return _bytes(call, service.at_path(dataset, path))
-        case "DELETE":
-            return _delete(call, service.at_path(dataset, path))
-        case "POST" if len(rest) >= 2 and suffix == "review":
-            return _review(call, service.at_path(dataset, under))
-        case "POST" if len(rest) >= 2 and suffix == "split":
-            return _split(call, service.at_path(dataset, under))
-    raise NotFound(f"No images route {call.method} /images/{'/'.join(call.segments)}")
+    dataset = world.dataset(call.key.organization_id, call.path_args["dataset"])
+    return dataset, world.image_service.at_path(dataset, path)
+
+
+def _named_like_suffix(call: Call, suffix: str) -> None:
+    """Fall through to the bytes route when an image is itself called ``suffix``."""
+    world = call.world
+    dataset = world.dataset(call.key.organization_id, call.path_args["dataset"])
+    under = call.path_args["path"]
+    if world.image_service.find(dataset, "/" + under, suffix) is not None:
+        raise Fallthrough
+
+
+@endpoint(
+    "GET",
+    "images/{dataset}/{path...}/metadata",
+    summary="An image by its dataset and path",
+    sdk=("images.get",),
+    reply=Data("Image"),
+)
+def image_metadata(call: Call) -> Reply:
+    _named_like_suffix(call, "metadata")
+    _, image = _at(call, call.path_args["path"])
+    return reply({"data": image_payload(call, image)})
+
+
+@endpoint(
+    "GET",
+    "images/{dataset}/{path...}/data-bundle",
+    summary="An image with its annotations and a manifest, as one zip",
+    sdk=("images.download_bundle",),
+    reply=Bytes("application/zip"),
+)
+def image_bundle(call: Call) -> Reply:
+    _named_like_suffix(call, "data-bundle")
+    dataset, image = _at(call, call.path_args["path"])
+    return _bundle(call, dataset, image)
+
+
+@endpoint(
+    "GET",
+    "images/{dataset}/{path...}",
+    summary="An image's bytes by its dataset and path",
+    sdk=("images.download",),
+    reply=Bytes("image/*"),
+)
+def image_bytes_at(call: Call) -> Reply:
+    return _bytes(call, _at(call, call.path_args["path"])[1])
+
+
+@endpoint(
+    "DELETE",
+    "images/{dataset}/{path...}",
+    summary="Archive an image, or delete it for good (permanent=true, admin+)",
+    sdk=("images.delete",),
+    reply=Bare("ImageDeleted"),
+    query=(Param("permanent", Bool(), default=False),),
+    role="member",
+    action="archive images",
+    errors=(403,),
+)
+def delete_image(call: Call) -> Reply:
+    image = _at(call, call.path_args["path"])[1]
+    service = call.world.image_service
+    if call.args["permanent"]:
+        if not call.key.has("admin"):
+            raise Forbidden("Only admin or owner roles can permanently delete images.")
+        service.remove([image])
+        return reply({"success": True, "message": "Image permanently deleted"})
+    service.archive([image])
+    return reply({"success": True, "message": "Image archived"})
+
+
+@endpoint(
+    "POST",
+    "images/{dataset}/{path...}/review",
+    summary="Approve or reject an image in review",
+    sdk=("images.review",),
+    reply=Data("ReviewResult"),
+    body=Obj({"action": Field(Str(), required=True), "note": Field(Str())}),
+    role="member",
+    action="review images",
+    errors=(400, 403),
+)
+def review(call: Call) -> Reply:
+    body = call.fields()
+    image = _at(call, call.path_args["path"])[1]
+    status = call.world.image_service.review(image, body["action"])
+    note = body.get("note") if status == "annotate" else None
+    return reply({"data": {"id": image.id, "status": status, "review_note": note}})
+
+
+@endpoint(
+    "POST",
+    "images/{dataset}/{path...}/split",
+    summary="Put one image in a split (null: none)",
+    sdk=("images.set_split",),
+    reply=Data("SplitResult"),
+    # The world checks the split's name.
+    body=Obj({"split": Field(Str(enum=SPLITS, enforced=False), required=True, nullable=True)}),
+    role="member",
+    action="set image splits",
+    errors=(403,),
+)
+def set_split(call: Call) -> Reply:
+    image = _at(call, call.path_args["path"])[1]
+    split = call.world.image_service.set_split(image, call.fields()["split"])
+    return reply({"data": {"id": image.id, "split": split}})
 
 
 def _bytes(call: Call, image: Image) -> Reply:
     # Bytes, never JSON: `image_url` and `images.download` both stream this.
     content, kind = call.world.image_service.content(image)
     return Reply(200, content, content_type=kind)
-
-
-def _delete(call: Call, image: Image) -> Reply:
-    service = call.world.image_service
-    if call.flag("permanent"):
-        if not call.key.has("admin"):
-            raise Forbidden("Only admin or owner roles can permanently delete images.")
-        service.remove([image])
-        return reply({"success": True, "message": "Image permanently deleted"})
-    call.key.require("member", "archive images")
-    service.archive([image])
-    return reply({"success": True, "message": "Image archived"})
-
-
-def _review(call: Call, image: Image) -> Reply:
-    body = call.json_object()
-    check_fields(body, required={"action": str}, optional={"note": str})
-    call.key.require("member", "review images")
-    status = call.world.image_service.review(image, body["action"])
-    note = body.get("note") if status == "annotate" else None
-    return reply({"data": {"id": image.id, "status": status, "review_note": note}})
-
-
-def _split(call: Call, image: Image) -> Reply:
-    body = call.json_object()
-    check_fields(body, required={"split": (str, type(None))}, optional={})
-    call.key.require("member", "set image splits")
-    split = call.world.image_service.set_split(image, body["split"])
-    return reply({"data": {"id": image.id, "split": split}})
 
 
 def _bundle(call: Call, dataset: Dataset, image: Image) -> Reply:

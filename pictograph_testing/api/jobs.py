@@ -4,36 +4,49 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from pictograph_testing.api.wire import Call, Reply, page, reply
-from pictograph_testing.world.errors import NotFound
+from pictograph_testing.api.spec import Param, Str
+from pictograph_testing.api.table import Data, Page, endpoint
+from pictograph_testing.api.wire import Call, Reply, page, page_params, reply
 from pictograph_testing.world.feeds import JOB_STATUS_FILTERS
 
 if TYPE_CHECKING:
     from pictograph_testing.world.feeds import JobView
 
-__all__ = ["job_payload", "route"]
+__all__ = ["job_payload"]
 
 # Each kind of job is cancelled through its own resource's route.
 _CANCEL_PATHS = {"training": "/api/v1/developer/training/{id}/cancel"}
 
 
-def route(call: Call) -> Reply:
-    match call.method, call.segments:
-        case "GET", () | ("",):
-            return _list(call)
-        case "GET", (ref,) if ref:
-            return reply({"data": job_payload(call, call.world.feeds.job(call.key, ref))})
-    raise NotFound(f"No jobs route {call.method} /jobs/{'/'.join(call.segments)}")
-
-
-def _list(call: Call) -> Reply:
-    limit, offset = call.page_window(cap=100, default=50)
-    status = call.choice("status", JOB_STATUS_FILTERS, default="active")
-    assert status is not None
-    kind = call.text("type") or None
-    jobs = call.world.feeds.jobs(call.key, status=status, kind=kind)
-    chunk, pagination = page(jobs, offset, limit)
+@endpoint(
+    "GET",
+    "jobs",
+    summary="The organization's runs and exports as one feed of jobs",
+    sdk=("jobs.list",),
+    reply=Page("Job"),
+    query=(
+        *page_params(100),
+        Param("status", Str(enum=JOB_STATUS_FILTERS), default="active"),
+        Param("type", Str()),
+    ),
+)
+def list_jobs(call: Call) -> Reply:
+    jobs = call.world.feeds.jobs(
+        call.key, status=call.args["status"], kind=call.args["type"] or None
+    )
+    chunk, pagination = page(jobs, call.args["offset"], call.args["limit"])
     return reply({"data": [job_payload(call, j) for j in chunk], "pagination": pagination})
+
+
+@endpoint(
+    "GET",
+    "jobs/{job}",
+    summary="One job by id",
+    sdk=("jobs.get", "jobs.wait"),
+    reply=Data("Job"),
+)
+def get_job(call: Call) -> Reply:
+    return reply({"data": job_payload(call, call.world.feeds.job(call.key, call.path_args["job"]))})
 
 
 def job_payload(call: Call, job: JobView) -> dict[str, Any]:

@@ -5,42 +5,34 @@ from __future__ import annotations
 import uuid
 from typing import TYPE_CHECKING, Any
 
-from pictograph_testing.api.wire import (
-    Call,
-    Reply,
-    bulk_reply,
-    check_fields,
-    id_list,
-    name_field,
-    page,
-    reply,
-)
+from pictograph_testing.api.spec import ID_LIST, Field, Obj, Param, Str
+from pictograph_testing.api.table import Data, Page, endpoint
+from pictograph_testing.api.wire import Call, Reply, bulk_reply, page, page_params, reply
+from pictograph_testing.catalog import MODEL_TYPES
 from pictograph_testing.world.artifacts import file_bytes
-from pictograph_testing.world.errors import Conflict, InvalidRequest, NotFound, field_error
+from pictograph_testing.world.errors import Conflict, InvalidRequest, NotFound
 from pictograph_testing.world.models import UNBUILT_FORMATS, WEIGHT_FORMATS, version_files
+from pictograph_testing.world.state import MODEL_STATUSES, VISIBILITIES
 
 if TYPE_CHECKING:
     from pictograph_testing.world.state import Model, ModelVersion
 
-__all__ = ["model_payload", "route"]
+__all__ = ["FORMATS", "UPDATE", "model_payload"]
 
-MODEL_TYPES = (
-    "object_detection",
-    "semantic_segmentation",
-    "instance_segmentation",
-    "classification",
-    "keypoint_detection",
-)
-MODEL_STATUSES = ("training", "ready", "failed", "archived")
 FORMATS = (*WEIGHT_FORMATS, *sorted(UNBUILT_FORMATS))
-_UPDATE_FIELDS: dict[str, type | tuple[type, ...]] = {
-    "name": str,
-    "description": str,
-    "readme": str,
-    "visibility": str,
-    "license_id": str,
-    "license_custom_text": str,
-}
+PRECISIONS = ("fp32", "fp16")
+NAME = Str(min_length=1, max_length=100, not_blank=True)
+UPDATE = Obj(
+    {
+        "name": Field(NAME, nullable=False),
+        "description": Field(Str()),
+        "readme": Field(Str()),
+        "visibility": Field(Str(enum=VISIBILITIES)),
+        "license_id": Field(Str()),
+        "license_custom_text": Field(Str()),
+    },
+    at_least_one="key",
+)
 _PROVENANCE = {
     "schema_version": 1,
     "build_id": "pictograph-testing",
@@ -49,32 +41,161 @@ _PROVENANCE = {
 }
 
 
-def route(call: Call) -> Reply:
+@endpoint(
+    "GET",
+    "models/",
+    summary="List trained models",
+    sdk=("models.list", "models.iter", "models.get_by_name"),
+    reply=Page("Model"),
+    query=(
+        *page_params(100),
+        Param("name", Str()),
+        Param("dataset_name", Str()),
+        Param("status", Str(enum=MODEL_STATUSES)),
+        Param("model_type", Str(enum=MODEL_TYPES)),
+    ),
+)
+def list_models(call: Call) -> Reply:
+    args = call.args
+    models = call.world.registry.listing(
+        call.key,
+        name=args["name"],
+        dataset_name=args["dataset_name"],
+        status=args["status"],
+        model_type=args["model_type"],
+    )
+    chunk, pagination = page(models, args["offset"], args["limit"])
+    return reply({"data": [model_payload(call, m) for m in chunk], "pagination": pagination})
+
+
+@endpoint(
+    "POST",
+    "models/bulk-delete",
+    summary="Delete many models",
+    sdk=("models.bulk_delete",),
+    reply=Data("BulkDeleteResult"),
+    body=Obj({"model_ids": Field(ID_LIST("model id strings"), required=True)}),
+    errors=(403,),
+)
+def bulk_delete(call: Call) -> Reply:
     registry = call.world.registry
-    match call.method, call.segments:
-        case "GET", ("",):
-            return _list(call)
-        case "POST", ("bulk-delete",):
-            return _bulk_delete(call)
-        case "GET", (ref,) if ref:
-            return reply({"data": model_payload(call, registry.find(call.key, ref))})
-        case "PATCH", (ref,) if ref:
-            return _update(call, registry.find(call.key, ref))
-        case "DELETE", (ref,) if ref:
-            model = registry.find(call.key, ref)
-            registry.delete(call.key, model)
-            return reply({"data": {"id": model.id, "name": model.name, "deleted": True}})
-        case "GET", (ref, "versions") if ref:
-            return reply({"data": _versions(call, registry.find(call.key, ref))})
-        case "PATCH", (ref, "current-version") if ref:
-            return _set_current(call, registry.find(call.key, ref))
-        case "GET", (ref, "files") if ref:
-            return reply({"data": _manifest(call, registry.find(call.key, ref))})
-        case "GET", (ref, "download") if ref:
-            return _download(call, registry.find(call.key, ref))
-        case "GET", (ref, "files", "download") if ref:
-            return _download_file(call, registry.find(call.key, ref))
-    raise NotFound(f"No models route {call.method} /models/{'/'.join(call.segments)}")
+    succeeded, not_found = registry.bulk_delete(call.key, call.fields()["model_ids"])
+    return bulk_reply(succeeded, not_found, legacy_deleted=True)
+
+
+@endpoint(
+    "GET",
+    "models/{model}",
+    summary="A model by id or name",
+    sdk=("models.get",),
+    reply=Data("Model"),
+)
+def get_model(call: Call) -> Reply:
+    return reply({"data": model_payload(call, _model(call))})
+
+
+@endpoint(
+    "PATCH",
+    "models/{model}",
+    summary="Rename or describe a model, or change its visibility",
+    sdk=("models.update",),
+    reply=Data("Model"),
+    body=UPDATE,
+    errors=(403, 409),
+)
+def update_model(call: Call) -> Reply:
+    changes = {k: v for k, v in call.fields().items() if not (k == "visibility" and v is None)}
+    updated = call.world.registry.update(call.key, _model(call), changes)
+    return reply({"data": model_payload(call, updated)})
+
+
+@endpoint(
+    "DELETE",
+    "models/{model}",
+    summary="Delete a model and its files",
+    sdk=("models.delete",),
+    reply=Data("Deleted"),
+    errors=(403,),
+)
+def delete_model(call: Call) -> Reply:
+    model = _model(call)
+    call.world.registry.delete(call.key, model)
+    return reply({"data": {"id": model.id, "name": model.name, "deleted": True}})
+
+
+@endpoint(
+    "GET",
+    "models/{model}/versions",
+    summary="A model's versions, newest first",
+    sdk=("models.versions",),
+    reply=Data("ModelVersionsPayload"),
+)
+def versions(call: Call) -> Reply:
+    return reply({"data": _versions(call, _model(call))})
+
+
+@endpoint(
+    "PATCH",
+    "models/{model}/current-version",
+    summary="Pin a version as current (null: follow the latest)",
+    sdk=("models.set_current_version",),
+    reply=Data("ModelVersionsPayload"),
+    body=Obj({"version_id": Field(Str(format="uuid"), required=True, nullable=True)}),
+    errors=(403,),
+)
+def set_current_version(call: Call) -> Reply:
+    model = _model(call)
+    version_id = call.fields()["version_id"]
+    if version_id is not None:
+        version_id = str(uuid.UUID(version_id))
+    call.world.registry.set_current_version(call.key, model, version_id)
+    return reply({"data": _versions(call, model)})
+
+
+@endpoint(
+    "GET",
+    "models/{model}/files",
+    summary="Every file of every version",
+    sdk=("models.files",),
+    reply=Data("ModelFileManifest"),
+)
+def files(call: Call) -> Reply:
+    return reply({"data": _manifest(call, _model(call))})
+
+
+@endpoint(
+    "GET",
+    "models/{model}/download",
+    summary="A signed URL for the current version's weights",
+    sdk=("models.download",),
+    reply=Data("ModelDownload"),
+    query=(
+        Param("format", Str(enum=FORMATS), default="onnx"),
+        Param("precision", Str(enum=PRECISIONS)),
+    ),
+    errors=(400, 409),
+)
+def download(call: Call) -> Reply:
+    return _download(call, _model(call))
+
+
+@endpoint(
+    "GET",
+    "models/{model}/files/download",
+    summary="A signed URL for one file of one version",
+    sdk=("models.download_file",),
+    reply=Data("ModelFileDownload"),
+    query=(
+        Param("version_id", Str(format="uuid"), required=True),
+        Param("name", Str(min_length=1), required=True),
+    ),
+)
+def download_file(call: Call) -> Reply:
+    return _download_file(call, _model(call))
+
+
+def _model(call: Call) -> Model:
+    return call.world.registry.find(call.key, call.path_args["model"])
 
 
 def model_payload(call: Call, model: Model) -> dict[str, Any]:
@@ -107,54 +228,6 @@ def model_payload(call: Call, model: Model) -> dict[str, Any]:
     }
 
 
-def _list(call: Call) -> Reply:
-    limit, offset = call.page_window(cap=100)
-    models = call.world.registry.listing(
-        call.key,
-        name=call.text("name"),
-        dataset_name=call.text("dataset_name"),
-        status=call.choice("status", MODEL_STATUSES),
-        model_type=call.choice("model_type", MODEL_TYPES),
-    )
-    chunk, pagination = page(models, offset, limit)
-    return reply({"data": [model_payload(call, m) for m in chunk], "pagination": pagination})
-
-
-def _update(call: Call, model: Model) -> Reply:
-    body = call.json_object()
-    check_fields(body, required={}, optional=_UPDATE_FIELDS)
-    if not body:
-        raise InvalidRequest(
-            "Send at least one field to change.",
-            errors=[field_error(("body",), "At least one field is required", "missing")],
-        )
-    name_field(body, "name")
-    if "name" in body and body["name"] is None:
-        raise InvalidRequest(
-            "A model's name cannot be null.",
-            errors=[field_error(("body", "name"), "Input should be a valid string", "string_type")],
-        )
-    if body.get("visibility") not in (None, "private", "public"):
-        raise InvalidRequest(
-            f"Invalid visibility '{body['visibility']}': choose 'private' or 'public'.",
-            errors=[
-                field_error(
-                    ("body", "visibility"), "Input should be 'private' or 'public'", "literal_error"
-                )
-            ],
-        )
-    if "visibility" in body and body["visibility"] is None:
-        del body["visibility"]
-    updated = call.world.registry.update(call.key, model, body)
-    return reply({"data": model_payload(call, updated)})
-
-
-def _bulk_delete(call: Call) -> Reply:
-    model_ids = id_list(call, "model_ids", "model")
-    succeeded, not_found = call.world.registry.bulk_delete(call.key, model_ids)
-    return bulk_reply(succeeded, not_found, legacy_deleted=True)
-
-
 def _version_entry(call: Call, model: Model, version: ModelVersion) -> dict[str, Any]:
     current = version.id == model.current.id
     return {
@@ -182,16 +255,6 @@ def _versions(call: Call, model: Model) -> dict[str, Any]:
         "pinned_version_id": model.pinned_version_id,
         "latest_version_id": model.latest.id,
     }
-
-
-def _set_current(call: Call, model: Model) -> Reply:
-    body = call.json_object()
-    check_fields(body, required={"version_id": (str, type(None))}, optional={})
-    version_id = body["version_id"]
-    if version_id is not None:
-        version_id = _canonical_uuid(version_id, ("body", "version_id"))
-    call.world.registry.set_current_version(call.key, model, version_id)
-    return reply({"data": _versions(call, model)})
 
 
 def _manifest(call: Call, model: Model) -> dict[str, Any]:
@@ -240,9 +303,7 @@ def _ready(model: Model) -> None:
 
 
 def _download(call: Call, model: Model) -> Reply:
-    fmt = call.choice("format", FORMATS, default="onnx")
-    precision = call.choice("precision", ("fp32", "fp16"))
-    assert fmt is not None
+    fmt, precision = call.args["format"], call.args["precision"]
     _ready(model)
     if fmt in UNBUILT_FORMATS:
         raise Conflict(
@@ -271,15 +332,8 @@ def _download(call: Call, model: Model) -> Reply:
 
 
 def _download_file(call: Call, model: Model) -> Reply:
-    raw_version = call.text("version_id")
-    name = call.text("name")
-    if not raw_version or not name:
-        missing = [p for p, v in (("version_id", raw_version), ("name", name)) if not v]
-        raise InvalidRequest(
-            "Query parameters version_id and name are required.",
-            errors=[field_error(("query", p), "Field required", "missing") for p in missing],
-        )
-    version = model.version(_canonical_uuid(raw_version, ("query", "version_id")))
+    raw_version, name = call.args["version_id"], call.args["name"]
+    version = model.version(str(uuid.UUID(raw_version)))
     if version is None:
         raise NotFound(f"Version '{raw_version}' not found for model '{model.name}'")
     entry = call.world.registry.file(model, version, name)
@@ -287,13 +341,3 @@ def _download_file(call: Call, model: Model) -> Reply:
     return reply(
         {"data": {"download_url": url, "filename": entry.name, "content_type": entry.content_type}}
     )
-
-
-def _canonical_uuid(value: str, loc: tuple[str, ...]) -> str:
-    try:
-        return str(uuid.UUID(value))
-    except ValueError:
-        raise InvalidRequest(
-            f"'{value}' is not a valid version id (a UUID).",
-            errors=[field_error(loc, "Input should be a valid UUID", "uuid_parsing")],
-        ) from None

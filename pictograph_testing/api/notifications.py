@@ -4,51 +4,31 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from pictograph_testing.api.wire import Call, Reply, page, reply
-from pictograph_testing.world.errors import InvalidRequest, NotFound, field_error
+from pictograph_testing.api.spec import Bool, Param
+from pictograph_testing.api.table import Bare, Page, endpoint
+from pictograph_testing.api.wire import Call, Reply, page, page_params, reply
 
 if TYPE_CHECKING:
     from pictograph_testing.world.feeds import Notification
 
-__all__ = ["notification_payload", "route"]
-
-_BOOLEANS = {"true": True, "1": True, "false": False, "0": False}
+__all__ = ["notification_payload"]
 
 
-def route(call: Call) -> Reply:
+@endpoint(
+    "GET",
+    "notifications",
+    summary="The event feed, newest first",
+    sdk=("notifications.list",),
+    reply=Page("Notification", key="notifications"),
+    query=(*page_params(100), Param("unread_only", Bool(), default=False)),
+)
+def list_notifications(call: Call) -> Reply:
     feeds = call.world.feeds
-    match call.method, call.segments:
-        case "GET", () | ("",):
-            return _list(call)
-        case "GET", ("unread-count",):
-            return reply({"unread_count": feeds.unread_count(call.key)})
-        case "POST", ("read-all",):
-            return reply({"success": True, "marked_count": feeds.mark_all_read(call.key)})
-        case "POST", (ref, "read") if ref:
-            entry = feeds.mark_read(call.key, ref)
-            return reply({"success": True, "id": entry.id, "read": True})
-        case "DELETE", (ref,) if ref:
-            feeds.delete(call.key, ref)
-            return reply({"success": True, "id": ref.lower(), "deleted": True})
-    path = "/".join(call.segments)
-    raise NotFound(f"No notifications route {call.method} /notifications/{path}")
-
-
-def _list(call: Call) -> Reply:
-    raw = call.text("unread_only")
-    unread_only = _BOOLEANS.get(raw.lower()) if raw is not None else False
-    if unread_only is None:
-        raise InvalidRequest(
-            f"Query parameter 'unread_only' must be true or false, got '{raw}'.",
-            errors=[
-                field_error(
-                    ("query", "unread_only"), "Input should be a valid boolean", "bool_parsing"
-                )
-            ],
-        )
-    limit, offset = call.page_window(cap=100, default=50)
-    feeds = call.world.feeds
-    chunk, pagination = page(feeds.listing(call.key, unread_only=unread_only), offset, limit)
+    chunk, pagination = page(
+        feeds.listing(call.key, unread_only=call.args["unread_only"]),
+        call.args["offset"],
+        call.args["limit"],
+    )
     return reply(
         {
             "notifications": [notification_payload(call, n) for n in chunk],
@@ -56,6 +36,53 @@ def _list(call: Call) -> Reply:
             "pagination": pagination,
         }
     )
+
+
+@endpoint(
+    "GET",
+    "notifications/unread-count",
+    summary="How many are unread",
+    sdk=("notifications.unread_count",),
+    reply=Bare("UnreadCount"),
+)
+def unread_count(call: Call) -> Reply:
+    return reply({"unread_count": call.world.feeds.unread_count(call.key)})
+
+
+@endpoint(
+    "POST",
+    "notifications/read-all",
+    summary="Mark every notification read",
+    sdk=("notifications.mark_all_read",),
+    reply=Bare("MarkedRead"),
+)
+def mark_all_read(call: Call) -> Reply:
+    return reply({"success": True, "marked_count": call.world.feeds.mark_all_read(call.key)})
+
+
+@endpoint(
+    "POST",
+    "notifications/{notification_id}/read",
+    summary="Mark one notification read",
+    sdk=("notifications.mark_read",),
+    reply=Bare("NotificationRead"),
+)
+def mark_read(call: Call) -> Reply:
+    entry = call.world.feeds.mark_read(call.key, call.path_args["notification_id"])
+    return reply({"success": True, "id": entry.id, "read": True})
+
+
+@endpoint(
+    "DELETE",
+    "notifications/{notification_id}",
+    summary="Delete one notification",
+    sdk=("notifications.delete",),
+    reply=Bare("NotificationDeleted"),
+)
+def delete(call: Call) -> Reply:
+    ref = call.path_args["notification_id"]
+    call.world.feeds.delete(call.key, ref)
+    return reply({"success": True, "id": ref.lower(), "deleted": True})
 
 
 def notification_payload(call: Call, entry: Notification) -> dict[str, Any]:

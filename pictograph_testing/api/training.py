@@ -4,21 +4,31 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
+from pictograph_testing.api.spec import (
+    EXAMPLE_DATASET,
+    EXAMPLE_EXPORT,
+    ID_LIST,
+    Field,
+    Json,
+    Obj,
+    Param,
+    Str,
+)
+from pictograph_testing.api.table import Data, Page, endpoint
 from pictograph_testing.api.wire import (
     Call,
     Reply,
     bulk_reply,
-    check_fields,
     encode,
-    id_list,
-    name_field,
     page,
+    page_params,
     reply,
 )
-from pictograph_testing.catalog import GPU_TIERS, PIPELINES
+from pictograph_testing.catalog import GPU_CHOICES, GPU_TIERS, PIPELINES
 from pictograph_testing.world.billing import billable_minutes, usd
-from pictograph_testing.world.errors import InvalidRequest, NotFound, field_error
+from pictograph_testing.world.state import RUN_STATUSES
 from pictograph_testing.world.training import (
+    CONFIG_LIMITS,
     RunRequest,
     eta_seconds,
     peak_mib,
@@ -29,88 +39,134 @@ if TYPE_CHECKING:
     from pictograph_testing.world.state import TrainingRun
     from pictograph_testing.world.training import Admission
 
-__all__ = ["route", "run_payload", "run_reply"]
+__all__ = ["CREATE", "QUOTE", "RUN_PLAN", "run_payload", "run_reply"]
 
-STATUSES = ("pending", "queued", "running", "completed", "failed", "cancelled")
-_PLAN_FIELDS: dict[str, type | tuple[type, ...]] = {
-    "dataset_name": str,
-    "export_name": str,
-    "pipeline_type": str,
+CONFIG_DOC = {
+    "type": "object",
+    "description": "Pipeline settings; unknown keys are kept with the run.",
+    "properties": {
+        name: {"type": "integer", "minimum": low, "maximum": high}
+        for name, (low, high) in CONFIG_LIMITS.items()
+    },
 }
-_PLAN_OPTIONAL: dict[str, type | tuple[type, ...]] = {
-    "gpu_type": str,
-    "config": dict,
-    "version_of_model_id": str,
+RUN_PLAN: dict[str, Field] = {
+    "dataset_name": Field(Str(example=EXAMPLE_DATASET), required=True),
+    "export_name": Field(Str(example=EXAMPLE_EXPORT), required=True),
+    # Which pipelines and tiers a world takes depends on its profile: the world checks.
+    "pipeline_type": Field(Str(enum=tuple(PIPELINES), enforced=False), required=True),
+    "gpu_type": Field(Str(enum=GPU_CHOICES, enforced=False)),
+    "config": Field(Json(doc=CONFIG_DOC)),
+    "version_of_model_id": Field(Str(format="uuid")),
 }
+CREATE = Obj(
+    {
+        **RUN_PLAN,
+        # The guide: a run without a name is called `<pipeline>-run-<timestamp>`.
+        "name": Field(Str(min_length=1, max_length=100, not_blank=True)),
+    }
+)
+QUOTE = Obj(RUN_PLAN)
 
 
-def route(call: Call) -> Reply:
-    match call.method, call.segments:
-        case "GET", (ref,) if ref:  # first: polling a run is the hot path
-            return run_reply(call, call.world.training.find(call.key, ref))
-        case "GET", ("",):
-            return _list(call)
-        case "POST", ("",):
-            return _create(call)
-        case "POST", ("quote",):
-            return _quote(call)
-        case "POST", ("bulk-cancel",):
-            return _bulk_cancel(call)
-        case "POST", (ref, "cancel") if ref:
-            world = call.world
-            return run_reply(
-                call, world.training.cancel(call.key, world.training.find(call.key, ref))
-            )
-    raise NotFound(f"No training route {call.method} /training/{'/'.join(call.segments)}")
+@endpoint(
+    "GET",
+    "training/{run}",
+    summary="A run by id or name (the newest of that name)",
+    sdk=("training.get", "training.wait_for_completion", "jobs.get"),
+    reply=Data("TrainingRun"),
+)
+def get_run(call: Call) -> Reply:
+    return run_reply(call, call.world.training.find(call.key, call.path_args["run"]))
+
+
+@endpoint(
+    "GET",
+    "training/",
+    summary="List training runs, newest first",
+    sdk=("training.list", "training.iter"),
+    reply=Page("TrainingRun"),
+    query=(
+        *page_params(1000),
+        Param("dataset_name", Str()),
+        Param("status", Str(enum=RUN_STATUSES)),
+    ),
+)
+def list_runs(call: Call) -> Reply:
+    runs = call.world.training.listing(
+        call.key, dataset_name=call.args["dataset_name"], status=call.args["status"]
+    )
+    chunk, pagination = page(runs, call.args["offset"], call.args["limit"])
+    return reply({"data": [run_payload(call, r) for r in chunk], "pagination": pagination})
+
+
+@endpoint(
+    "POST",
+    "training/",
+    summary="Start a training run",
+    sdk=("training.create",),
+    reply=Data("TrainingRun"),
+    body=CREATE,
+    errors=(400, 402, 403),
+)
+def create_run(call: Call) -> Reply:
+    return run_reply(
+        call, call.world.training.create(call.key, _plan_request(call, with_name=True))
+    )
+
+
+@endpoint(
+    "POST",
+    "training/quote",
+    summary="Check and price a run without starting it",
+    sdk=("training.quote",),
+    reply=Data("TrainingQuote"),
+    body=QUOTE,
+    errors=(400,),
+)
+def quote_run(call: Call) -> Reply:
+    return _quote(call)
+
+
+@endpoint(
+    "POST",
+    "training/bulk-cancel",
+    summary="Cancel many runs",
+    sdk=("training.bulk_cancel",),
+    reply=Data("BulkActionResult"),
+    body=Obj({"run_ids": Field(ID_LIST("run id strings", at_least=1), required=True)}),
+    errors=(403,),
+)
+def bulk_cancel(call: Call) -> Reply:
+    succeeded, not_found = call.world.training.bulk_cancel(call.key, call.fields()["run_ids"])
+    return bulk_reply(succeeded, not_found, legacy_deleted=False)
+
+
+@endpoint(
+    "POST",
+    "training/{run}/cancel",
+    summary="Cancel a run",
+    sdk=("training.cancel", "jobs.cancel"),
+    reply=Data("TrainingRun"),
+    errors=(400, 403),
+)
+def cancel_run(call: Call) -> Reply:
+    training = call.world.training
+    return run_reply(
+        call, training.cancel(call.key, training.find(call.key, call.path_args["run"]))
+    )
 
 
 def _plan_request(call: Call, *, with_name: bool) -> RunRequest:
-    body = call.json_object()
-    optional = dict(_PLAN_OPTIONAL)
-    if with_name:
-        # The guide: a run without a name is called `<pipeline>-run-<timestamp>`.
-        optional["name"] = str
-    check_fields(body, required=_PLAN_FIELDS, optional=optional)
-    if with_name:
-        name_field(body, "name")
+    body = call.fields()
     return RunRequest(
         dataset_name=body["dataset_name"],
         export_name=body["export_name"],
         pipeline_type=body["pipeline_type"],
         gpu_type=body.get("gpu_type") or "a10g",
         config=body.get("config") or {},
-        name=body.get("name"),
+        name=body.get("name") if with_name else None,
         version_of_model_id=body.get("version_of_model_id"),
     )
-
-
-def _create(call: Call) -> Reply:
-    return run_reply(
-        call, call.world.training.create(call.key, _plan_request(call, with_name=True))
-    )
-
-
-def _list(call: Call) -> Reply:
-    limit, offset = call.page_window(cap=1000)
-    status = call.choice("status", STATUSES)
-    runs = call.world.training.listing(
-        call.key, dataset_name=call.text("dataset_name"), status=status
-    )
-    chunk, pagination = page(runs, offset, limit)
-    return reply({"data": [run_payload(call, r) for r in chunk], "pagination": pagination})
-
-
-def _bulk_cancel(call: Call) -> Reply:
-    run_ids = id_list(call, "run_ids", "run")
-    if not run_ids:
-        raise InvalidRequest(
-            "run_ids must name at least one run.",
-            errors=[
-                field_error(("body", "run_ids"), "List should have at least 1 item", "too_short")
-            ],
-        )
-    succeeded, not_found = call.world.training.bulk_cancel(call.key, run_ids)
-    return bulk_reply(succeeded, not_found, legacy_deleted=False)
 
 
 def run_payload(call: Call, run: TrainingRun) -> dict[str, Any]:

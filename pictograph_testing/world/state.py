@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 import threading
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any, Literal
+from typing import TYPE_CHECKING, Any, Literal, get_args
 
 from pictograph_testing.catalog import MICRO_USD, Profile
 from pictograph_testing.world.errors import Forbidden, NotFound, Unauthorized
@@ -17,18 +17,23 @@ if TYPE_CHECKING:
 
 __all__ = [
     "IMAGE_STATUSES",
+    "MODEL_STATUSES",
     "ROLES",
+    "RUN_STATUSES",
+    "VISIBILITIES",
     "ApiKey",
     "Dataset",
     "Export",
     "Image",
     "LedgerEntry",
     "Model",
+    "ModelStatus",
     "ModelVersion",
     "Organization",
     "Role",
     "StoredResponse",
     "TrainingRun",
+    "Visibility",
     "World",
 ]
 
@@ -37,6 +42,11 @@ ROLES: tuple[Role, ...] = ("viewer", "member", "admin", "owner")
 _ROLE_RANK = {role: rank for rank, role in enumerate(ROLES)}
 _KEY_SHAPE = re.compile(r"pk_(?:live|test)_[A-Za-z0-9]{16,128}")
 RunStatus = Literal["pending", "queued", "running", "completed", "failed", "cancelled"]
+RUN_STATUSES: tuple[RunStatus, ...] = get_args(RunStatus)
+ModelStatus = Literal["training", "ready", "failed", "archived"]
+MODEL_STATUSES: tuple[ModelStatus, ...] = get_args(ModelStatus)
+Visibility = Literal["private", "public"]
+VISIBILITIES: tuple[Visibility, ...] = get_args(Visibility)
 TERMINAL: frozenset[str] = frozenset({"completed", "failed", "cancelled"})
 
 
@@ -243,8 +253,8 @@ class Model:
     readme: str | None = None
     license_id: str | None = None
     license_custom_text: str | None = None
-    visibility: Literal["private", "public"] = "private"
-    status: Literal["training", "ready", "failed", "archived"] = "ready"
+    visibility: Visibility = "private"
+    status: ModelStatus = "ready"
     pinned_version_id: str | None = None
 
     @property

@@ -45,6 +45,7 @@ if TYPE_CHECKING:
     from pictograph_testing.world.state import World
 
 __all__ = [
+    "CONFIG_LIMITS",
     "FAILURE_REASONS",
     "Admission",
     "RunFailure",
@@ -55,7 +56,7 @@ __all__ = [
     "run_state",
 ]
 
-_INT_LIMITS = {
+CONFIG_LIMITS: dict[str, tuple[int, int]] = {
     "epochs": (1, 1000),
     "batch_size": (1, 512),
     "image_size": (32, 4096),
@@ -769,7 +770,7 @@ def _read_config(
 
     def integer(name: str, default: int) -> int:
         value = config.get(name, default)
-        low, high = _INT_LIMITS[name]
+        low, high = CONFIG_LIMITS[name]
         if isinstance(value, bool) or not isinstance(value, int):
             errors.append(
                 field_error(("body", "config", name), "must be a whole number", "int_type")

@@ -1,0 +1,65 @@
+"""Every message the wire layer writes into a 4xx body, in one place.
+
+The route table's validators, the router and the body parser read their wording from
+here, so one rule reads the same on every route and a wording change is one edit.
+Messages about the domain (an export not ready, a run that cannot be cancelled) stay
+with the rule that refuses, in ``pictograph_testing.world``.
+"""
+
+from __future__ import annotations
+
+__all__ = [
+    "BAD_JSON",
+    "BODY_NOT_OBJECT",
+    "BODY_REQUIRED",
+    "BODY_TOO_LARGE",
+    "BOOL_QUERY",
+    "CHOICE",
+    "FAILED_VALIDATION",
+    "INT_QUERY",
+    "LIST_ITEMS",
+    "LIST_OF",
+    "LONE_SURROGATE",
+    "NOTHING_TO_UPDATE",
+    "NOT_A_UUID",
+    "NO_ROUTE",
+    "NUMBER_RANGE",
+    "QUERY_RANGE",
+    "QUERY_REQUIRED",
+    "STRING_LENGTH",
+    "UNKNOWN_QUERY",
+    "choices",
+]
+
+# ── the body as a whole ──
+BODY_REQUIRED = "The request body is empty; send a JSON object."
+BAD_JSON = "The request body is not valid JSON."
+LONE_SURROGATE = "The request body holds text that is not valid Unicode (a lone surrogate)."
+BODY_NOT_OBJECT = "The request body must be a JSON object."
+BODY_TOO_LARGE = "The request body is {size:,} bytes; the API takes at most {limit} MiB."
+FAILED_VALIDATION = "The request failed validation: {errors}"
+"""Missing, mistyped and unknown fields, all at once: ``loc: msg; loc: msg``."""
+NOTHING_TO_UPDATE = "Nothing to update: send at least one of {fields}."
+
+# ── one field ──
+STRING_LENGTH = "'{name}' must be {low} to {high} characters and not blank."
+CHOICE = "Invalid {name} '{value}': choose one of {allowed}."
+LIST_OF = "{name} must be a list of {noun}."
+LIST_ITEMS = "'{name}' must hold {bound}, got {count}."
+NUMBER_RANGE = "'{name}' must be {bound}, got {value}."
+NOT_A_UUID = "'{value}' is not a valid {noun} id (a UUID)."
+
+# ── the query ──
+QUERY_REQUIRED = "Query parameter '{name}' is required."
+INT_QUERY = "Query parameter '{name}' must be a whole number, got '{value}'."
+QUERY_RANGE = "Query parameter '{name}' must be {bound}, got {value}."
+BOOL_QUERY = "Query parameter '{name}' must be true or false, got '{value}'."
+UNKNOWN_QUERY = "Unknown query parameter(s): {names}.{hint}"
+
+# ── routing ──
+NO_ROUTE = "No route {method} {path}{hint}."
+
+
+def choices(values: tuple[str, ...]) -> str:
+    """``'a', 'b', 'c'``: how a message lists the allowed values."""
+    return ", ".join(f"'{v}'" for v in values)

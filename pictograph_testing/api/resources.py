@@ -1,0 +1,24 @@
+"""Every resource module of the API, imported so that its endpoints are declared."""
+
+from __future__ import annotations
+
+from pictograph_testing.api import annotations as annotation_routes  # noqa: F401
+
+# Training first: the order of declaration is the order of the document and the docs.
+from pictograph_testing.api import (  # noqa: F401  # noqa: F401
+    batch,
+    credits,
+    datasets,
+    exports,
+    images,
+    jobs,
+    models,
+    notifications,
+    training,
+)
+from pictograph_testing.api.table import ENDPOINTS, Router
+
+__all__ = ["ENDPOINTS", "ROUTER"]
+
+ROUTER = Router(ENDPOINTS)
+"""Dispatches every request under ``/api/v1/developer/`` (see ``api/app.py``)."""

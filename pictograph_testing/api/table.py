@@ -1,0 +1,284 @@
+"""The route table: every endpoint of the fake, declared once, beside its handler.
+
+Each resource module declares its endpoints with :func:`endpoint` on the handler::
+
+    @endpoint(
+        "POST", "training/{run}/cancel",
+        summary="Cancel a run", sdk=("training.cancel", "jobs.cancel"),
+        reply=Data("TrainingRun"), errors=(400, 403),
+    )
+    def cancel(call: Call) -> Reply: ...
+
+and everything else is derived from the declaration: :class:`Router` dispatches on it
+(``api/app.py``), the body and query are checked against it before the handler runs, the
+role it names is required, and the OpenAPI document and the fidelity page are generated
+from it (``pictograph_testing.openapi``).
+
+Path templates are relative to ``/api/v1/developer/``. A segment is a literal, ``{name}``
+(one non-empty segment), ``{name:uuid}`` (one segment that is a UUID) or ``{name...}``
+(one or more segments, joined with ``/``: directory paths inside image names). Segments
+are split on the raw path and decoded one by one, so an encoded ``/`` stays inside its
+segment. A handler that finds its arguments name something else raises
+:class:`Fallthrough`, and the next matching endpoint is tried.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+from urllib.parse import unquote
+
+from pictograph_testing.api import messages
+from pictograph_testing.world.errors import NotFound
+
+if TYPE_CHECKING:
+    from collections.abc import Callable, Iterator
+
+    from pictograph_testing.api.spec import Obj, Param
+    from pictograph_testing.api.wire import Call, Reply
+    from pictograph_testing.world.state import Role
+
+    Handler = Callable[[Call], Reply]
+
+__all__ = [
+    "ENDPOINTS",
+    "Bare",
+    "Bytes",
+    "Data",
+    "Endpoint",
+    "Fallthrough",
+    "Page",
+    "ReplyShape",
+    "Router",
+    "endpoint",
+]
+
+
+@dataclass(frozen=True)
+class Data:
+    """``{"data": <schema>}``: the envelope of most routes."""
+
+    schema: str
+
+
+@dataclass(frozen=True)
+class Page:
+    """``{<key>: [<schema>], "pagination": {...}}``: a page of a listing."""
+
+    schema: str
+    key: str = "data"
+
+
+@dataclass(frozen=True)
+class Bare:
+    """The object itself, with no envelope (credits, annotations, batch, notifications)."""
+
+    schema: str
+
+
+@dataclass(frozen=True)
+class Bytes:
+    """A file, not JSON (image bytes, zip bundles, signed downloads)."""
+
+    media: str
+
+
+ReplyShape = Data | Page | Bare | Bytes
+
+
+class Fallthrough(Exception):
+    """Raised by a handler whose arguments belong to the next matching endpoint."""
+
+
+_SEGMENT = re.compile(r"\{(?P<name>[a-z_]+)(?P<kind>:uuid|\.\.\.)?\}")
+_UUID = re.compile(r"^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$", re.I)
+
+
+@dataclass(frozen=True, eq=False)
+class Endpoint:
+    """One route: what it takes, who may call it, what it answers, which SDK calls use it."""
+
+    method: str
+    path: str
+    """Relative to ``/api/v1/developer/``, e.g. ``training/{run}/cancel``."""
+    handler: Handler
+    summary: str
+    sdk: tuple[str, ...]
+    reply: ReplyShape
+    status: int = 200
+    role: Role | None = None
+    """The least role the key needs (checked after the body), with ``action`` for the
+    message; ``None``: any valid key (or a rule inside the world decides)."""
+    action: str = ""
+    body: Obj | None = None
+    body_optional: bool = False
+    query: tuple[Param, ...] = ()
+    closed_query: bool = False
+    """Refuse query parameters the route does not declare."""
+    errors: tuple[int, ...] = ()
+    """Statuses besides success, 401, 404 and 422 (which any route may answer)."""
+
+    @property
+    def resource(self) -> str:
+        return self.path.split("/", 1)[0]
+
+    @property
+    def params(self) -> tuple[str, ...]:
+        """The path parameters' names, in order."""
+        return tuple(m.group("name") for m in _SEGMENT.finditer(self.path))
+
+
+ENDPOINTS: list[Endpoint] = []
+"""Every endpoint, in declaration order (resource modules register on import)."""
+
+
+def endpoint(
+    method: str,
+    path: str,
+    *,
+    summary: str,
+    sdk: tuple[str, ...],
+    reply: ReplyShape,
+    status: int = 200,
+    role: Role | None = None,
+    action: str = "",
+    body: Obj | None = None,
+    body_optional: bool = False,
+    query: tuple[Param, ...] = (),
+    closed_query: bool = False,
+    errors: tuple[int, ...] = (),
+) -> Callable[[Handler], Handler]:
+    """Declare the decorated handler as the endpoint ``method path``."""
+
+    def register(handler: Handler) -> Handler:
+        ENDPOINTS.append(
+            Endpoint(
+                method,
+                path,
+                handler,
+                summary,
+                sdk,
+                reply,
+                status,
+                role,
+                action,
+                body,
+                body_optional,
+                query,
+                closed_query,
+                errors,
+            )
+        )
+        return handler
+
+    return register
+
+
+# ── matching ──
+
+# A compiled template: literal segments as str, parameters as (name, kind).
+_Part = str | tuple[str, str]
+
+
+def _compile(path: str) -> tuple[_Part, ...]:
+    parts: list[_Part] = []
+    for segment in path.split("/"):
+        match = _SEGMENT.fullmatch(segment)
+        if match is None:
+            parts.append(segment)
+        else:
+            parts.append((match.group("name"), match.group("kind") or ""))
+    return tuple(parts)
+
+
+def _match(parts: tuple[_Part, ...], segments: list[str]) -> dict[str, str] | None:
+    rest = next((i for i, p in enumerate(parts) if isinstance(p, tuple) and p[1] == "..."), None)
+    if rest is None:
+        if len(parts) != len(segments):
+            return None
+        return _match_fixed(parts, segments)
+    head, tail = parts[:rest], parts[rest + 1 :]
+    if len(segments) < len(head) + len(tail) + 1:
+        return None
+    found = _match_fixed(head, segments[: len(head)])
+    if found is None:
+        return None
+    ending = _match_fixed(tail, segments[len(segments) - len(tail) :]) if tail else {}
+    if ending is None:
+        return None
+    middle = segments[len(head) : len(segments) - len(tail)]
+    if not all(middle):
+        return None
+    found.update(ending)
+    found[parts[rest][0]] = "/".join(middle)
+    return found
+
+
+def _match_fixed(parts: tuple[_Part, ...], segments: list[str]) -> dict[str, str] | None:
+    found: dict[str, str] = {}
+    for part, segment in zip(parts, segments, strict=True):
+        if isinstance(part, str):
+            if part != segment:
+                return None
+        elif not segment or (part[1] == ":uuid" and not _UUID.match(segment)):
+            return None
+        else:
+            found[part[0]] = segment
+    return found
+
+
+def _specificity(entry: tuple[int, Endpoint, tuple[_Part, ...]]) -> tuple[int, int, int]:
+    index, _, parts = entry
+    has_rest = any(isinstance(p, tuple) and p[1] == "..." for p in parts)
+    literals = sum(1 for p in parts if isinstance(p, str))
+    return (has_rest, -literals, index)
+
+
+class Router:
+    """Find the endpoint for a method and a raw path (below the API prefix)."""
+
+    def __init__(self, endpoints: list[Endpoint]) -> None:
+        table: dict[tuple[str, str], list[tuple[int, Endpoint, tuple[_Part, ...]]]] = {}
+        for index, e in enumerate(endpoints):
+            table.setdefault((e.method, e.resource), []).append((index, e, _compile(e.path)))
+        self._table = {
+            slot: [(e, parts) for _, e, parts in sorted(entries, key=_specificity)]
+            for slot, entries in table.items()
+        }
+        self.resources = frozenset(e.resource for e in endpoints)
+
+    def candidates(self, method: str, raw: str) -> Iterator[tuple[Endpoint, dict[str, str]]]:
+        """Every endpoint matching ``method`` and ``raw``, most specific first, with its
+        path parameters decoded."""
+        segments = raw.split("/")
+        if "%" in raw:
+            segments = [unquote(s) for s in segments]
+        matched = False
+        for e, parts in self._table.get((method, segments[0]), ()):
+            found = _match(parts, segments)
+            if found is not None:
+                matched = True
+                yield e, found
+        if not matched and len(segments) == 2 and not segments[1]:
+            # `/jobs/` reaches `/jobs`: a bare collection takes a trailing slash.
+            for e, parts in self._table.get((method, segments[0]), ()):
+                if parts == (segments[0],):
+                    yield e, {}
+
+    def allows(self, raw: str) -> list[str]:
+        """The methods some endpoint serves at ``raw`` (for HEAD and 405-style hints)."""
+        return sorted({m for (m, _) in self._table if any(True for _ in self.candidates(m, raw))})
+
+
+def no_route(method: str, path: str, resources: frozenset[str]) -> NotFound:
+    """The 404 for a path no endpoint serves."""
+    hint = ""
+    if path.endswith(tuple(f"/{name}" for name in resources)):
+        hint = " (collection routes end with '/')"
+    return NotFound(messages.NO_ROUTE.format(method=method, path=path, hint=hint))
+
+
+def arguments(call: Call) -> dict[str, Any]:
+    """The call's path parameters and checked query values, by name."""
+    return {**call.path_args, **call.args}

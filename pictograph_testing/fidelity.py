@@ -1,0 +1,153 @@
+"""What the fake serves of the SDK, method by method: the source of ``docs/fidelity.md``.
+
+Every public method of every resource of the installed SDK (sync and async clients) gets
+one verdict: **served** (an endpoint of the route table names it), **client-side** (it
+sends nothing of its own: :data:`~pictograph_testing.api.sdk_surface.CLIENT_SIDE`) or
+**not served** (its routes are listed in
+:data:`~pictograph_testing.api.sdk_surface.NOT_SERVED`). A method in none of them, or in
+two, is an error: the test suite fails, and so does ``python -m pictograph_testing.fidelity``,
+which prints the page (``> docs/fidelity.md`` to regenerate it).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import inspect
+import sys
+from dataclasses import dataclass
+
+from pictograph_testing.api.resources import ENDPOINTS
+from pictograph_testing.api.sdk_surface import CLIENT_SIDE, NOT_SERVED
+from pictograph_testing.openapi import RESOURCE_ORDER, openapi_path
+
+__all__ = ["Verdict", "fidelity_page", "sdk_methods", "verdicts"]
+
+_DEVELOPER = "/api/v1/developer"
+
+
+@dataclass(frozen=True)
+class Verdict:
+    """How the fake answers one SDK method."""
+
+    method: str
+    status: str
+    """``served``, ``client-side`` or ``not served``."""
+    routes: str
+    """The routes it calls (served, not served) or what it does instead (client-side)."""
+
+
+def sdk_methods() -> dict[str, tuple[str, ...]]:
+    """Every public method of every resource of the SDK's clients, by resource."""
+    import pictograph
+
+    found: dict[str, set[str]] = {}
+    key, url = "pk_test_" + "0" * 32, "http://127.0.0.1:9"
+    sync = pictograph.Client(api_key=key, base_url=url)
+    asynchronous = pictograph.AsyncClient(api_key=key, base_url=url)
+    for client in (sync, asynchronous):
+        for resource, value in vars(client).items():
+            if resource.startswith("_") or not type(value).__module__.startswith(
+                "pictograph.resources"
+            ):
+                continue
+            names = found.setdefault(resource, set())
+            for name, member in inspect.getmembers(type(value)):
+                if not name.startswith("_") and callable(member):
+                    names.add(name)
+    sync.close()
+    asyncio.run(asynchronous.aclose())
+    return {resource: tuple(sorted(names)) for resource, names in sorted(found.items())}
+
+
+def _served() -> dict[str, list[str]]:
+    served: dict[str, list[str]] = {}
+    for endpoint in ENDPOINTS:
+        route = f"`{endpoint.method} {openapi_path(endpoint).removeprefix(_DEVELOPER)}`"
+        for method in endpoint.sdk:
+            routes = served.setdefault(method, [])
+            if route not in routes:
+                routes.append(route)
+    return served
+
+
+def verdicts() -> list[Verdict]:
+    """One verdict per SDK method; ``ValueError`` names any method with none or two."""
+    served = _served()
+    problems: list[str] = []
+    out: list[Verdict] = []
+    methods = {f"{r}.{m}" for r, names in sdk_methods().items() for m in names}
+    for method in sorted(methods | set(CLIENT_SIDE) | set(NOT_SERVED)):
+        places = [
+            name
+            for name, table in (
+                ("served", served),
+                ("client-side", CLIENT_SIDE),
+                ("not served", NOT_SERVED),
+            )
+            if method in table
+        ]
+        if method not in methods:
+            problems.append(f"{method}: listed, but the SDK has no such method")
+        elif len(places) != 1:
+            problems.append(f"{method}: {' and '.join(places) or 'neither served nor listed'}")
+            continue
+        else:
+            status = places[0]
+            if status == "served":
+                routes = ", ".join(served[method])
+            elif status == "client-side":
+                routes = CLIENT_SIDE[method]
+            else:
+                routes = NOT_SERVED[method]
+            out.append(Verdict(method, status, routes))
+    if problems:
+        raise ValueError(
+            "SDK methods the route table does not account for:\n" + "\n".join(problems)
+        )
+    return out
+
+
+def fidelity_page() -> str:
+    """The Markdown of ``docs/fidelity.md``."""
+    import pictograph
+
+    by_resource: dict[str, list[Verdict]] = {}
+    for verdict in verdicts():
+        by_resource.setdefault(verdict.method.split(".")[0], []).append(verdict)
+    order = [r for r in RESOURCE_ORDER if r in by_resource]
+    order += sorted(set(by_resource) - set(order))
+    counts = dict.fromkeys(("served", "client-side", "not served"), 0)
+    for verdict in (v for vs in by_resource.values() for v in vs):
+        counts[verdict.status] += 1
+    total = sum(counts.values())
+    lines = [
+        "# Fidelity",
+        "",
+        "<!-- Generated from the route table: python -m pictograph_testing.fidelity "
+        "> docs/fidelity.md -->",
+        "",
+        f"What the fake serves, per SDK resource, for `pictograph` {pictograph.__version__}: "
+        f"{counts['served']} of the {total} public methods of the sync and async clients are "
+        f"**served**, {counts['client-side']} are **client-side** and "
+        f"{counts['not served']} are **not served**.",
+        "",
+        "- **served**: the fake answers the method's routes with the API's shapes and rules, "
+        "and this repository's tests drive the method through the real SDK.",
+        "- **client-side**: the method sends no request of its own; it composes served "
+        "methods or works on local files.",
+        "- **not served**: the fake answers its routes with `404`.",
+        "",
+        "Routes are relative to `/api/v1/developer`. The [OpenAPI document]"
+        "(server.md#the-openapi-document) has every served route with its parameters and "
+        "shapes, and names the SDK methods that call it.",
+    ]
+    for resource in order:
+        lines += ["", f"## {resource}", "", "| Method | Routes | |", "|---|---|---|"]
+        for verdict in by_resource[resource]:
+            text = verdict.routes.replace("|", "\\|")
+            lines.append(f"| `{verdict.method}` | {text} | {verdict.status} |")
+    return "\n".join(lines) + "\n"
+
+
+if __name__ == "__main__":  # pragma: no cover - a documentation tool
+    sys.stdout.write(fidelity_page())

@@ -88,6 +88,10 @@ class Billing:
         world.ledgers[org.id].append(entry)
         return entry
 
+    def adopt(self, entry: LedgerEntry) -> None:
+        """Append an entry made elsewhere (a scenario's), its id and balance as they are."""
+        self._world.ledgers[entry.organization_id].append(entry)
+
     def top_up(self, org: Organization, micro_usd: int) -> LedgerEntry:
         if micro_usd <= 0:
             raise ValueError("a top-up must be a positive amount")

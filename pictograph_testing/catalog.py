@@ -15,10 +15,15 @@ from types import MappingProxyType
 from typing import Literal
 
 __all__ = [
+    "EPOCH_OVERHEAD_SECONDS",
     "GPU_TIERS",
+    "IDEMPOTENCY_TTL_SECONDS",
+    "MICRO_USD",
+    "OOM_AFTER_SECONDS",
     "OPERATIONS",
     "PIPELINES",
     "PROFILES",
+    "SERVICE_CAP_SECONDS",
     "GpuTier",
     "Operation",
     "Pipeline",

@@ -50,6 +50,7 @@ __all__ = [
     "RequestFault",
     "RunFailure",
     "TransportFault",
+    "status_refusal",
 ]
 
 TransportError = Literal["connect", "connect_timeout", "read_timeout", "read_error"]

@@ -17,7 +17,17 @@ if TYPE_CHECKING:
 
     from pictograph_testing.world.state import ApiKey, World
 
-__all__ = ["Call", "Reply", "encode", "page", "reply"]
+__all__ = [
+    "Call",
+    "Reply",
+    "bulk_reply",
+    "check_fields",
+    "encode",
+    "id_list",
+    "name_field",
+    "page",
+    "reply",
+]
 
 _encode = json.JSONEncoder(separators=(",", ":"), ensure_ascii=False).encode
 _INTEGER = re.compile(r"[+-]?[0-9]+")

@@ -31,6 +31,7 @@ if TYPE_CHECKING:
     from pictograph_testing.world.state import ApiKey, Dataset, Image, World
 
 __all__ = [
+    "DOWNLOAD_TTL_SECONDS",
     "EXPORT_FORMATS",
     "EXPORT_STATUSES",
     "FINAL_STATUSES",

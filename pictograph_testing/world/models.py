@@ -12,7 +12,13 @@ from pictograph_testing.world.state import ApiKey, Model, ModelVersion, Training
 if TYPE_CHECKING:
     from pictograph_testing.world.state import World
 
-__all__ = ["WEIGHT_FORMATS", "ModelFile", "ModelRegistry"]
+__all__ = [
+    "UNBUILT_FORMATS",
+    "WEIGHT_FORMATS",
+    "ModelFile",
+    "ModelRegistry",
+    "version_files",
+]
 
 WEIGHT_FORMATS = {
     "onnx": ("model.onnx", "onnxruntime"),

@@ -18,6 +18,7 @@ if TYPE_CHECKING:
 __all__ = [
     "IMAGE_STATUSES",
     "ROLES",
+    "TERMINAL",
     "ApiKey",
     "Dataset",
     "Export",

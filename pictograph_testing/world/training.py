@@ -53,6 +53,9 @@ __all__ = [
     "RunPlan",
     "RunRequest",
     "TrainingService",
+    "eta_seconds",
+    "live_status",
+    "peak_mib",
     "plan_run",
     "run_state",
 ]

@@ -61,14 +61,6 @@ class GpuTier:
     current_micro_usd_per_hour: int
     """Exact hourly prices: per-minute figures are rounded from these, never summed."""
 
-    @property
-    def classic_micro_usd_per_minute(self) -> int:
-        return (self.classic_micro_usd_per_hour * 2 + 60) // 120
-
-    @property
-    def current_micro_usd_per_minute(self) -> int:
-        return (self.current_micro_usd_per_hour * 2 + 60) // 120
-
 
 GPU_TIERS: MappingProxyType[str, GpuTier] = MappingProxyType(
     {

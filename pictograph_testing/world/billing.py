@@ -61,9 +61,6 @@ class Billing:
     def _opening(self, org: Organization) -> int:
         return org.allowance_micro_usd + org.budget_micro_usd
 
-    def period_spend(self, org: Organization) -> int:
-        return max(0, self._opening(org) - self.spendable(org))
-
     def post(
         self,
         org: Organization,

@@ -74,9 +74,6 @@ class IdFactory:
         """Return a realistic organization name (faker, seeded per call)."""
         return self._named(lambda fake: fake.company())
 
-    def person_email(self) -> str:
-        return self._named(lambda fake: fake.company_email())
-
     def _named(self, make: Callable[[Faker], str]) -> str:
         # Seeded per call from the seed and a counter, so one world's names do not
         # depend on what other worlds in the process generated before it.

@@ -27,7 +27,6 @@ WEIGHT_FORMATS = {
 }
 """Formats every trained version has, with their file name and runtime."""
 UNBUILT_FORMATS = frozenset({"pte", "engine"})
-MODEL_NAME_LIMIT = 100
 
 
 class ModelFile:

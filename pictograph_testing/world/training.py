@@ -24,7 +24,6 @@ from pictograph_testing.catalog import (
     Pipeline,
     Variant,
 )
-from pictograph_testing.world.billing import billable_minutes
 from pictograph_testing.world.errors import (
     FieldError,
     InvalidRequest,
@@ -609,10 +608,6 @@ class TrainingService:
         elif run in tier.waiting:
             tier.waiting.remove(run)
         self._refresh_next_event()
-
-    @staticmethod
-    def gpu_minutes(run: TrainingRun) -> int:
-        return billable_minutes(run.final[3]) if run.terminal else 0
 
 
 # ── what a run looks like at a given instant ──

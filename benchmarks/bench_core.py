@@ -103,7 +103,7 @@ def bench_create_wait(rounds: int) -> tuple[float, float, int]:
     for _ in range(rounds):
         with _world() as fake:
             client = fake.client(max_retries=0)
-            requests_before = fake.api._requests
+            requests_before = len(fake.calls)
             start = time.perf_counter()
             run = client.training.create(
                 DATASET, EXPORT, pipeline_type="yolox", name="r", config={"epochs": 128}
@@ -111,7 +111,7 @@ def bench_create_wait(rounds: int) -> tuple[float, float, int]:
             walls.append(time.perf_counter() - start)
             assert run.status == "completed"
             virtual = fake.clock.monotonic() / 60
-            polls = fake.api._requests - requests_before - 1
+            polls = len(fake.calls) - requests_before - 1
     return min(walls) * 1000, virtual, polls
 
 
@@ -130,7 +130,7 @@ def bench_poll_timeout(rounds: int) -> tuple[float, int]:
                 config={"epochs": 900},
                 wait=False,
             )
-            requests_before = fake.api._requests
+            requests_before = len(fake.calls)
             start = time.perf_counter()
             try:
                 client.training.wait_for_completion(run.id, timeout=7200.0)
@@ -139,7 +139,7 @@ def bench_poll_timeout(rounds: int) -> tuple[float, int]:
             else:
                 raise AssertionError("expected PollTimeoutError")
             assert fake.clock.monotonic() == 7200.0
-            polls = fake.api._requests - requests_before
+            polls = len(fake.calls) - requests_before
     return min(walls) * 1000, polls
 
 

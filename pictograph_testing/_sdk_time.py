@@ -115,10 +115,6 @@ class SdkClockCoupling:
         self._targets: list[tuple[ModuleType, str, ModuleType]] = []
         self._scanned_modules = -1
 
-    @property
-    def installed(self) -> bool:
-        return bool(self._saved)
-
     def install(self) -> None:
         if self._saved:
             return

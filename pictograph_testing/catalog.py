@@ -16,12 +16,17 @@ from typing import Literal
 
 __all__ = [
     "AUTO_GPU",
+    "EPOCH_OVERHEAD_SECONDS",
     "GPU_CHOICES",
     "GPU_TIERS",
+    "IDEMPOTENCY_TTL_SECONDS",
+    "MICRO_USD",
     "MODEL_TYPES",
+    "OOM_AFTER_SECONDS",
     "OPERATIONS",
     "PIPELINES",
     "PROFILES",
+    "SERVICE_CAP_SECONDS",
     "GpuTier",
     "Operation",
     "Pipeline",
@@ -58,14 +63,6 @@ class GpuTier:
     classic_micro_usd_per_hour: int
     current_micro_usd_per_hour: int
     """Exact hourly prices: per-minute figures are rounded from these, never summed."""
-
-    @property
-    def classic_micro_usd_per_minute(self) -> int:
-        return (self.classic_micro_usd_per_hour * 2 + 60) // 120
-
-    @property
-    def current_micro_usd_per_minute(self) -> int:
-        return (self.current_micro_usd_per_hour * 2 + 60) // 120
 
 
 GPU_TIERS: MappingProxyType[str, GpuTier] = MappingProxyType(

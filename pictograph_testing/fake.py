@@ -357,10 +357,7 @@ class FakePictograph:
     def revoke_api_key(self, key: str) -> None:
         """Revoke ``key``: every request that presents it from now on gets a 401."""
         with self.world.lock:
-            found = self.world.api_keys.get(key)
-            if found is None:
-                raise ValueError("no such API key in this fake")
-            found.revoked = True
+            self.world.revoke_api_key(key)
 
     def add_organization(
         self, *, balance_usd: float = 100.0, name: str | None = None
@@ -439,8 +436,7 @@ class FakePictograph:
         org_id = self._org_id(organization)
         with self.world.lock:
             self.world.catch_up()
-            key = next(k for k in self.world.api_keys.values() if k.organization_id == org_id)
-            return self.world.training.find(key, ref)
+            return self.world.training.resolve(org_id, ref)
 
     @property
     def calls(self) -> Journal:

@@ -50,6 +50,7 @@ __all__ = [
     "RequestFault",
     "RunFailure",
     "TransportFault",
+    "status_refusal",
 ]
 
 TransportError = Literal["connect", "connect_timeout", "read_timeout", "read_error"]
@@ -106,7 +107,10 @@ class RequestFault:
     message: str | None = None
     fired: int = 0
     """How many requests it has hit so far."""
-    _match: Callable[[str], bool] | None = field(default=None, repr=False)
+    _match: Callable[[str], bool] | None = field(init=False, repr=False, compare=False)
+
+    def __post_init__(self) -> None:
+        self._match = path_matcher(self.path)
 
     def matches(self, method: str, path: str) -> bool:
         """Whether a request (upper-case method, decoded path) is one this fault hits."""
@@ -314,7 +318,7 @@ class Faults:
     def pending_run_failures(self) -> tuple[RunFailure, ...]:
         """Run failures armed for runs not created yet."""
         with self._world.lock:
-            return tuple(self._world.training.armed_failures)
+            return self._world.training.armed_failures
 
     # ── rate limiting ──
 
@@ -390,7 +394,7 @@ class Faults:
         with world.lock:
             saved = (
                 list(self._requests),
-                list(world.training.armed_failures),
+                world.training.armed_failures,
                 world.export_service.pending_failures,
                 self._rate_limit,
             )
@@ -399,10 +403,8 @@ class Faults:
             except ValueError:
                 requests, failures, exports, limit = saved
                 self._requests[:] = requests
-                world.training.armed_failures[:] = failures
-                world.export_service.clear_failures()
-                for message in exports:
-                    world.export_service.fail_next(message)
+                world.training.restore_failures(failures)
+                world.export_service.restore_failures(exports)
                 self._rate_limit = limit
                 self._refresh()
                 raise
@@ -411,7 +413,7 @@ class Faults:
         """Disarm every request fault, pending run and export failure, and the rate limit."""
         with self._world.lock:
             self._requests.clear()
-            self._world.training.armed_failures.clear()
+            self._world.training.clear_failures()
             self._world.export_service.clear_failures()
             self._rate_limit = None
             self._refresh()
@@ -455,7 +457,6 @@ class Faults:
         return (method.upper() if method is not None else None), path, times
 
     def _arm(self, fault: RequestFault) -> RequestFault:
-        fault._match = path_matcher(fault.path)
         with self._world.lock:
             self._requests.append(fault)
             self._refresh()

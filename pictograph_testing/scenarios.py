@@ -23,6 +23,7 @@ from pictograph_testing.clock import DEFAULT_START, format_timestamp
 from pictograph_testing.world.errors import ApiRefusal
 from pictograph_testing.world.exports import ExportJob
 from pictograph_testing.world.feeds import Notification
+from pictograph_testing.world.ids import IdState
 from pictograph_testing.world.state import (
     IMAGE_STATUSES,
     ApiKey,
@@ -233,21 +234,13 @@ class _Builder:
         world = self.world
         _only(record, _field_names(Organization), self._where("organization"))
         old = world.default_org
-        org = Organization(**{**_values(old), **record})
-        del world.organizations[old.id]
-        world.organizations[org.id] = org
-        world.ledgers[org.id] = world.ledgers.pop(old.id)
-        for key in world.api_keys.values():
-            if key.organization_id == old.id:
-                key.organization_id = org.id
-        world.default_org = org
+        world.replace_organization(old, Organization(**{**_values(old), **record}))
 
     def _api_keys(self, records: list[Mapping[str, Any]]) -> None:
         world = self.world
         org = world.default_org
         allowed = _field_names(ApiKey) - {"organization_id"} | {"default"}
-        for old in [k for k in world.api_keys.values() if k.organization_id == org.id]:
-            del world.api_keys[old.key]
+        world.remove_api_keys(org.id)
         marked: ApiKey | None = None
         owners: list[ApiKey] = []
         for record in records:
@@ -255,7 +248,7 @@ class _Builder:
             fields = {k: v for k, v in record.items() if k != "default"}
             if "key" in fields:
                 key = ApiKey(organization_id=org.id, **fields)
-                world.api_keys[key.key] = key
+                world.adopt_api_key(key)
             else:
                 key = world.add_api_key(
                     org.id, role=fields.get("role", "member"), name=fields.get("name")
@@ -268,14 +261,14 @@ class _Builder:
         default = marked or (owners[0] if owners else None)
         if default is None:
             raise ValueError(self._where("api_keys needs an owner key (or one marked default)"))
-        world.default_key = default
+        world.use_default_key(default)
 
     def _ledger_entry(self, record: Mapping[str, Any]) -> None:
         world = self.world
         org = world.default_org
         _only(record, _field_names(LedgerEntry) - {"organization_id"}, self._where("ledger"))
         if "id" in record:
-            world.ledgers[org.id].append(LedgerEntry(organization_id=org.id, **record))
+            world.billing.adopt(LedgerEntry(organization_id=org.id, **record))
             return
         world.billing.post(
             org,
@@ -293,7 +286,7 @@ class _Builder:
         own = {k: v for k, v in record.items() if k in fields}
         if "id" in own:
             dataset = Dataset(organization_id=org.id, **own)
-            world.datasets[dataset.id] = dataset
+            world.dataset_service.adopt(dataset)
         else:
             dataset = world.dataset_service.create(
                 org.id,
@@ -307,7 +300,7 @@ class _Builder:
             self._image(dataset, image)
         if "images" in record and all("id" in i for i in record["images"]):
             # Saved order is the dataset's order, whatever order adding them gives.
-            dataset.image_ids = [str(i["id"]) for i in record["images"]]
+            world.image_service.restore_order(dataset, [str(i["id"]) for i in record["images"]])
         synthetic = record.get("synthetic_images")
         if synthetic is not None:
             _only(
@@ -394,21 +387,17 @@ class _Builder:
         world.export_service.adopt(export, **lifecycle)
 
     def _notification(self, record: Mapping[str, Any]) -> None:
-        feeds = self.world.feeds
         _only(
             record,
             _field_names(Notification) - {"organization_id"},
             self._where("notifications"),
         )
-        entry = Notification(organization_id=self.world.default_org.id, **record)
-        feeds.notifications[entry.id] = entry
-        feeds.seq = max(feeds.seq, entry.seq)
+        self.world.feeds.adopt(Notification(organization_id=self.world.default_org.id, **record))
 
     def _ids(self, record: Mapping[str, Any]) -> None:
-        ids = self.world.ids
         state = record["state"]
-        ids._rng.setstate((int(state[0]), tuple(int(v) for v in state[1]), state[2]))
-        ids._names = int(record.get("names", 0))
+        rng = (int(state[0]), tuple(int(v) for v in state[1]), state[2])
+        self.world.ids.restore(IdState(rng, int(record.get("names", 0))))
 
 
 # ── snapshots ──
@@ -445,7 +434,7 @@ def snapshot(world: World) -> dict[str, Any]:
             for d in world.datasets.values()
             if d.organization_id == org.id
         ]
-        rng_state = world.ids._rng.getstate()
+        ids = world.ids.state()
         return {
             "schema_version": SCHEMA_VERSION,
             "description": "A snapshot of a pictograph-testing world.",
@@ -466,8 +455,8 @@ def snapshot(world: World) -> dict[str, Any]:
             ],
             "pending_export_failures": list(world.export_service.pending_failures),
             "ids": {
-                "state": [rng_state[0], list(rng_state[1]), rng_state[2]],
-                "names": world.ids._names,
+                "state": [ids.rng[0], list(ids.rng[1]), ids.rng[2]],
+                "names": ids.names,
             },
         }
 

@@ -44,5 +44,5 @@ def world_state(fake: FakePictograph) -> Any:
             {k: dataclasses.asdict(v) for k, v in world.datasets.items()},
             {k: dataclasses.asdict(v) for k, v in world.images.items()},
             sorted(world.exports),
-            world.ids._rng.getstate(),
+            world.ids.state(),
         )

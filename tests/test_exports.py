@@ -168,7 +168,7 @@ def test_training_waits_for_the_export_to_complete(
 def test_a_forced_failure_makes_create_raise_job_failed(
     fake: FakePictograph, client: pictograph.Client
 ) -> None:
-    fake.world.export_service.fail_next("disk full")
+    fake.faults.fail_export("disk full")
 
     with pytest.raises(ApiError) as failed:
         client.exports.create(DATASET, "doomed")
@@ -195,9 +195,9 @@ def test_an_export_added_as_failed_fails_a_wait(
     assert "Export failed." in failed.value.message
 
 
-def test_fail_next_needs_a_positive_count(fake: FakePictograph) -> None:
-    with pytest.raises(ValueError, match="count"):
-        fake.world.export_service.fail_next(count=0)
+def test_fail_export_needs_a_positive_count(fake: FakePictograph) -> None:
+    with pytest.raises(ValueError, match="times"):
+        fake.faults.fail_export(times=0)
 
 
 def test_a_wait_shorter_than_the_export_times_out(
@@ -232,7 +232,7 @@ async def test_async_create_waits_and_reads(
 async def test_async_failure_raises_job_failed(
     fake: FakePictograph, aclient: pictograph.AsyncClient
 ) -> None:
-    fake.world.export_service.fail_next("out of disk")
+    fake.faults.fail_export("out of disk")
     with pytest.raises(ApiError) as failed:
         await aclient.exports.create(DATASET, "doomed")
     assert failed.value.code == "job_failed"

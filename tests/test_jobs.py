@@ -106,7 +106,7 @@ def test_an_export_reads_as_a_job(fake: FakePictograph, client: pictograph.Clien
 
 
 def test_a_failed_job_carries_its_error(fake: FakePictograph, client: pictograph.Client) -> None:
-    fake.world.export_service.fail_next("disk full")
+    fake.faults.fail_export("disk full")
     export = client.exports.create(DATASET, "doomed", wait=False)
     oom = _start(client, "oom", model_size="x")
     fake.clock.advance(minutes=5)

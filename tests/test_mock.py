@@ -14,7 +14,6 @@ import pytest
 import respx
 
 from pictograph_testing import FakePictograph, activation
-from pictograph_testing.fake import _deferred_sdk_client
 from pictograph_testing.mock import DeferredHTTPTransport, NetworkTransportMocker
 
 DATASET, EXPORT = "road-signs", "v1"
@@ -229,9 +228,7 @@ def test_an_sdk_client_built_under_a_fake_is_the_one_the_sdk_builds() -> None:
     with pictograph.Client(api_key="pk_live_x", timeout=12.5) as reference:
         real = reference._transport._client
     with FakePictograph(seed=1):
-        built = _deferred_sdk_client(
-            pictograph.Client(api_key="pk_live_x", timeout=12.5)._transport, is_async=False
-        )
+        built = pictograph.Client(api_key="pk_live_x", timeout=12.5)._transport._client
     assert isinstance(built, httpx.Client)
     assert built.base_url == real.base_url
     assert built.timeout == real.timeout

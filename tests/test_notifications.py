@@ -62,7 +62,7 @@ def test_an_export_that_completes_notifies_export_ready(
 def test_a_failed_export_notifies_export_failed(
     fake: FakePictograph, client: pictograph.Client
 ) -> None:
-    fake.world.export_service.fail_next("disk full")
+    fake.faults.fail_export("disk full")
     client.exports.create(DATASET, "doomed", wait=False)
     fake.clock.advance(minutes=1)
 

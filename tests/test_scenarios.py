@@ -243,11 +243,11 @@ def _build(fake: FakePictograph) -> None:
     client.exports.create("signs", "done", status_filter="complete", organize_by_split=True)
     client.exports.create("signs", "coco", format="coco", include_images=True)
     client.notifications.mark_read(client.notifications.list()[0].id)
-    fake.world.export_service.fail_next("disk full")
+    fake.faults.fail_export("disk full")
     client.exports.create("signs", "doomed", wait=False)
     fake.clock.advance(seconds=3)
     client.exports.create("signs", "later", wait=False)
-    fake.world.export_service.fail_next("again")
+    fake.faults.fail_export("again")
 
 
 def _session(fake: FakePictograph, tmp_path: Path) -> list[tuple[int, bytes]]:

@@ -125,7 +125,7 @@ def test_every_invalid_create_body_is_refused_naming_its_field(
     profile: str, data: st.DataObject
 ) -> None:
     bad = data.draw(pst.invalid_create_requests(profile, dataset=DATASET, export=EXPORT))
-    runs_before = len(_world(profile).world.runs)
+    runs_before = len(_client(profile).training.list())
 
     response = _post(profile, bad.value)
 
@@ -133,7 +133,7 @@ def test_every_invalid_create_body_is_refused_naming_its_field(
     body = response.json()
     located = {".".join(map(str, e["loc"][1:])) for e in body.get("detail") or []}
     assert bad.field in located, json.dumps(body)
-    assert len(_world(profile).world.runs) == runs_before
+    assert len(_client(profile).training.list()) == runs_before
 
 
 # ── run payloads ──

@@ -86,7 +86,8 @@ def test_every_error_has_the_envelope_and_the_legacy_detail(
 
 
 def test_a_refused_request_changes_nothing(fake: FakePictograph) -> None:
-    before = (dict(fake.world.runs), fake.ledger)
+    client = fake.client(max_retries=0)
+    before = (client.training.list(), fake.ledger)
     with _http(fake) as http:
         response = http.post(
             "/api/v1/developer/training/",
@@ -102,5 +103,5 @@ def test_a_refused_request_changes_nothing(fake: FakePictograph) -> None:
         )
     assert response.status_code == 400
     assert response.json()["error"]["details"]["errors"][0]["loc"] == ["body", "config", "epochs"]
-    assert dict(fake.world.runs) == before[0]
+    assert client.training.list() == before[0]
     assert fake.ledger == before[1]

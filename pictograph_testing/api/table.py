@@ -26,7 +26,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 from urllib.parse import unquote
 
 from pictograph_testing.api import messages
@@ -52,6 +52,7 @@ __all__ = [
     "ReplyShape",
     "Router",
     "endpoint",
+    "no_route",
 ]
 
 
@@ -277,8 +278,3 @@ def no_route(method: str, path: str, resources: frozenset[str]) -> NotFound:
     if path.endswith(tuple(f"/{name}" for name in resources)):
         hint = " (collection routes end with '/')"
     return NotFound(messages.NO_ROUTE.format(method=method, path=path, hint=hint))
-
-
-def arguments(call: Call) -> dict[str, Any]:
-    """The call's path parameters and checked query values, by name."""
-    return {**call.path_args, **call.args}

@@ -1,0 +1,3 @@
+"""The domain, with no HTTP: entities, rules and invariants."""
+
+__all__: list[str] = []

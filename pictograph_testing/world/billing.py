@@ -61,9 +61,6 @@ class Billing:
     def _opening(self, org: Organization) -> int:
         return org.allowance_micro_usd + org.budget_micro_usd
 
-    def period_spend(self, org: Organization) -> int:
-        return max(0, self._opening(org) - self.spendable(org))
-
     def post(
         self,
         org: Organization,
@@ -87,6 +84,10 @@ class Billing:
         )
         world.ledgers[org.id].append(entry)
         return entry
+
+    def adopt(self, entry: LedgerEntry) -> None:
+        """Append an entry made elsewhere (a scenario's), its id and balance as they are."""
+        self._world.ledgers[entry.organization_id].append(entry)
 
     def top_up(self, org: Organization, micro_usd: int) -> LedgerEntry:
         if micro_usd <= 0:

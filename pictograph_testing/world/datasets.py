@@ -73,6 +73,10 @@ class DatasetService:
         world.datasets[dataset.id] = dataset
         return dataset
 
+    def adopt(self, dataset: Dataset) -> None:
+        """Add a dataset made elsewhere (a scenario's), its id and fields as they are."""
+        self._world.datasets[dataset.id] = dataset
+
     def update(
         self,
         dataset: Dataset,

@@ -26,11 +26,12 @@ from pictograph_testing.world.ids import splitmix64
 from pictograph_testing.world.state import Export
 
 if TYPE_CHECKING:
-    from collections.abc import Sequence
+    from collections.abc import Iterable, Sequence
 
     from pictograph_testing.world.state import ApiKey, Dataset, Image, World
 
 __all__ = [
+    "DOWNLOAD_TTL_SECONDS",
     "EXPORT_FORMATS",
     "EXPORT_STATUSES",
     "FINAL_STATUSES",
@@ -139,6 +140,10 @@ class ExportService:
     def clear_failures(self) -> None:
         """Forget the failures :meth:`fail_next` queued."""
         self._failures.clear()
+
+    def restore_failures(self, messages: Iterable[str]) -> None:
+        """Make ``messages`` (as :attr:`pending_failures` gave them) the ones queued."""
+        self._failures = deque(messages)
 
     @property
     def pending_failures(self) -> tuple[str, ...]:

@@ -111,6 +111,11 @@ class Feeds:
         self.notifications[entry.id] = entry
         return entry
 
+    def adopt(self, entry: Notification) -> None:
+        """Add a notification made elsewhere (a scenario's); later ones number after it."""
+        self.notifications[entry.id] = entry
+        self.seq = max(self.seq, entry.seq)
+
     def run_ended(self, run: TrainingRun, at: float) -> None:
         """Tell the run's organization that it completed or failed (a cancel is not news)."""
         if run.status == "completed" and run.model_id is not None:

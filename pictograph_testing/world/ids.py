@@ -5,14 +5,14 @@ from __future__ import annotations
 import random
 import uuid
 from functools import lru_cache
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any, NamedTuple
 
 if TYPE_CHECKING:
     from collections.abc import Callable
 
     from faker import Faker
 
-__all__ = ["IdFactory", "splitmix64"]
+__all__ = ["IdFactory", "IdState", "splitmix64"]
 
 _MASK64 = (1 << 64) - 1
 
@@ -33,6 +33,15 @@ def _faker() -> Faker:
     return Faker("en_US")
 
 
+class IdState(NamedTuple):
+    """Where an :class:`IdFactory` is in its sequence: enough to carry on exactly there."""
+
+    rng: tuple[Any, ...]
+    """The generator's ``random.Random.getstate()``."""
+    names: int
+    """How many names it has generated."""
+
+
 class IdFactory:
     """Mint canonical UUIDs, secrets and names from one seed, in call order."""
 
@@ -40,6 +49,15 @@ class IdFactory:
         self._seed = seed
         self._rng = random.Random(seed)
         self._names = 0
+
+    def state(self) -> IdState:
+        """Return where the sequence is, for :meth:`restore` (a snapshot keeps it)."""
+        return IdState(self._rng.getstate(), self._names)
+
+    def restore(self, state: IdState) -> None:
+        """Continue the sequence from ``state``, as taken by :meth:`state`."""
+        self._rng.setstate(state.rng)
+        self._names = state.names
 
     def uuid(self) -> str:
         """Return a canonical, lowercase, dashed version-4 UUID."""
@@ -55,9 +73,6 @@ class IdFactory:
     def company(self) -> str:
         """Return a realistic organization name (faker, seeded per call)."""
         return self._named(lambda fake: fake.company())
-
-    def person_email(self) -> str:
-        return self._named(lambda fake: fake.company_email())
 
     def _named(self, make: Callable[[Faker], str]) -> str:
         # Seeded per call from the seed and a counter, so one world's names do not

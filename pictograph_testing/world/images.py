@@ -216,6 +216,15 @@ class ImageService:
         ids.insert(place, image.id)
         return image
 
+    def restore_order(self, dataset: Dataset, image_ids: Sequence[str]) -> None:
+        """Put the dataset's images in a saved order (a snapshot's), whatever adding gave.
+
+        Raise ``ValueError`` unless ``image_ids`` are exactly the dataset's images.
+        """
+        if sorted(image_ids) != sorted(dataset.image_ids):
+            raise ValueError("a saved image order must name each of the dataset's images once")
+        dataset.image_ids = list(image_ids)
+
     def _conflict(self, dataset: Dataset, existing: Image) -> Conflict:
         where = existing.directory_path
         archived = (

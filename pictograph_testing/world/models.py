@@ -12,7 +12,13 @@ from pictograph_testing.world.state import ApiKey, Model, ModelVersion, Training
 if TYPE_CHECKING:
     from pictograph_testing.world.state import World
 
-__all__ = ["WEIGHT_FORMATS", "ModelFile", "ModelRegistry"]
+__all__ = [
+    "UNBUILT_FORMATS",
+    "WEIGHT_FORMATS",
+    "ModelFile",
+    "ModelRegistry",
+    "version_files",
+]
 
 WEIGHT_FORMATS = {
     "onnx": ("model.onnx", "onnxruntime"),
@@ -21,7 +27,6 @@ WEIGHT_FORMATS = {
 }
 """Formats every trained version has, with their file name and runtime."""
 UNBUILT_FORMATS = frozenset({"pte", "engine"})
-MODEL_NAME_LIMIT = 100
 
 
 class ModelFile:

@@ -20,6 +20,7 @@ __all__ = [
     "MODEL_STATUSES",
     "ROLES",
     "RUN_STATUSES",
+    "TERMINAL",
     "VISIBILITIES",
     "ApiKey",
     "Dataset",
@@ -400,6 +401,40 @@ class World:
         )
         self.api_keys[key.key] = key
         return key
+
+    def replace_organization(self, old: Organization, new: Organization) -> None:
+        """Put ``new`` in ``old``'s place (a scenario's own id): its keys and ledger follow."""
+        del self.organizations[old.id]
+        self.organizations[new.id] = new
+        self.ledgers[new.id] = self.ledgers.pop(old.id)
+        for key in self.api_keys.values():
+            if key.organization_id == old.id:
+                key.organization_id = new.id
+        if self.default_org is old:
+            self.default_org = new
+
+    def adopt_api_key(self, key: ApiKey) -> None:
+        """Add a key made elsewhere (a scenario's), its text and id as they are."""
+        self.api_keys[key.key] = key
+
+    def remove_api_keys(self, organization_id: str) -> None:
+        """Forget every key of the organization (a scenario brings its own)."""
+        for key in [k for k in self.api_keys.values() if k.organization_id == organization_id]:
+            del self.api_keys[key.key]
+
+    def use_default_key(self, key: ApiKey) -> None:
+        """Make ``key`` the one the fake's own clients present."""
+        self.default_key = key
+
+    def revoke_api_key(self, presented: str) -> None:
+        """Revoke a key: every request that presents it from now on gets a 401.
+
+        Raise ``ValueError`` if the world holds no such key.
+        """
+        key = self.api_keys.get(presented)
+        if key is None:
+            raise ValueError("no such API key in this fake")
+        key.revoked = True
 
     def authenticate(self, presented: str | None) -> ApiKey:
         """Return the key behind an ``X-API-Key`` header, or refuse with 401.

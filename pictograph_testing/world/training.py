@@ -24,7 +24,6 @@ from pictograph_testing.catalog import (
     Pipeline,
     Variant,
 )
-from pictograph_testing.world.billing import billable_minutes
 from pictograph_testing.world.errors import (
     FieldError,
     InvalidRequest,
@@ -42,6 +41,8 @@ from pictograph_testing.world.state import (
 )
 
 if TYPE_CHECKING:
+    from collections.abc import Iterable
+
     from pictograph_testing.world.state import World
 
 __all__ = [
@@ -52,6 +53,9 @@ __all__ = [
     "RunPlan",
     "RunRequest",
     "TrainingService",
+    "eta_seconds",
+    "live_status",
+    "peak_mib",
     "plan_run",
     "run_state",
 ]
@@ -214,8 +218,8 @@ class TrainingService:
         }
         self._next_event = math.inf
         self._seq = 0
-        self.armed_failures: list[RunFailure] = []
-        """Failures waiting for the run they name (or the next run) to be created."""
+        # Failures waiting for the run they name (or the next run) to be created.
+        self._armed: list[RunFailure] = []
 
     # ── admission (shared by create and quote) ──
 
@@ -360,7 +364,7 @@ class TrainingService:
             history=[("pending", now)],
         )
         world.runs[run.id] = run
-        if self.armed_failures:
+        if self._armed:
             run.failure = self._claim_failure(run)
         world.billing.precharge(org, run, precharge)
         # Handing the run to the training service is immediate: create answers `queued`.
@@ -402,7 +406,7 @@ class TrainingService:
         """
         run = self._live_target(failure.target) if failure.target is not None else None
         if run is None:
-            self.armed_failures.append(failure)
+            self._armed.append(failure)
             return None
         run.failure = failure
         if run.started_at is not None and run.ends_at is not None:
@@ -417,6 +421,19 @@ class TrainingService:
                 self._refresh_next_event()
         return run
 
+    @property
+    def armed_failures(self) -> tuple[RunFailure, ...]:
+        """The failures waiting for the run they name (or the next run) to be created."""
+        return tuple(self._armed)
+
+    def clear_failures(self) -> None:
+        """Forget the failures waiting for runs not created yet."""
+        self._armed.clear()
+
+    def restore_failures(self, failures: Iterable[RunFailure]) -> None:
+        """Make ``failures`` (as :attr:`armed_failures` gave them) the ones waiting."""
+        self._armed[:] = failures
+
     def _live_target(self, ref: str) -> TrainingRun | None:
         run = self._world.runs.get(ref)
         if run is None:
@@ -425,9 +442,9 @@ class TrainingService:
         return run if run is not None and not run.terminal else None
 
     def _claim_failure(self, run: TrainingRun) -> RunFailure | None:
-        for index, failure in enumerate(self.armed_failures):
+        for index, failure in enumerate(self._armed):
             if failure.target is None or failure.target in (run.id, run.name):
-                del self.armed_failures[index]
+                del self._armed[index]
                 return failure
         return None
 
@@ -468,14 +485,18 @@ class TrainingService:
     # ── reads ──
 
     def find(self, key: ApiKey, ref: str) -> TrainingRun:
-        """Resolve a run segment: a UUID of the organization, else the newest of that name."""
+        """Resolve a run segment for the key's organization (see :meth:`resolve`)."""
+        return self.resolve(key.organization_id, ref)
+
+    def resolve(self, organization_id: str, ref: str) -> TrainingRun:
+        """Find a run of the organization by id, else the newest of that name, or 404."""
         run = self._world.runs.get(ref)
-        if run is not None and run.organization_id == key.organization_id:
+        if run is not None and run.organization_id == organization_id:
             return run
         newest: TrainingRun | None = None
         for candidate in self._world.runs.values():
             if (
-                candidate.organization_id == key.organization_id
+                candidate.organization_id == organization_id
                 and candidate.name == ref
                 and (newest is None or candidate.seq > newest.seq)
             ):
@@ -588,10 +609,6 @@ class TrainingService:
         elif run in tier.waiting:
             tier.waiting.remove(run)
         self._refresh_next_event()
-
-    @staticmethod
-    def gpu_minutes(run: TrainingRun) -> int:
-        return billable_minutes(run.final[3]) if run.terminal else 0
 
 
 # ── what a run looks like at a given instant ──

@@ -1,0 +1,328 @@
+"""The SDK's public methods that the fake does not serve, each with what it does instead.
+
+Every public method of a resource reached from a ``pictograph.Client`` or a
+``pictograph.AsyncClient`` (``client.models.fork`` is ``"models.fork"``) is in exactly one
+of three places:
+
+* **served**: the methods that the served endpoints of
+  :data:`pictograph_testing.openapi.ROUTES` declare (``Route.sdk``), except those in
+  :data:`CLIENT_SIDE`. A route may also name the client-side methods that reach it
+  (``annotations.import_*`` on ``POST /annotations/bulk``). No served method is
+  repeated here.
+* :data:`CLIENT_SIDE`: methods that send no request of their own. They only compose
+  other, served methods or work on local files, so they work against the fake. The value
+  says what the method does instead.
+* :data:`NOT_SERVED`: methods that send requests the fake answers with ``404`` (the
+  "No route ..." envelope, "No datasets route ..." inside a served resource). The value
+  gives those routes as the SDK sends them, relative to ``/api/v1/developer`` and without
+  query strings. Several routes are joined with ``", "``, and a short note in parentheses
+  says when a route is conditional, polled or paged. A route outside ``/api/v1/developer``
+  is written in full (``/api/v1/...``), and signed URLs or other hosts are named as such.
+  Only routes that the fake does not answer are listed. A lookup through a served route,
+  such as a dataset, model, image or export name resolved to its id, is left out. A lookup
+  through an unserved route is listed.
+
+A method that only composes unserved methods (a ``wait_for_*`` poll, ``reply``,
+``resolve``) is in :data:`NOT_SERVED` with the routes it ends up sending, because it does
+not work against the fake either.
+
+The route table's fidelity page and the SDK-surface test read these two mappings together
+with the served endpoints' declared SDK methods. The test fails when a public SDK method is
+in none of the three, or in more than one.
+
+Written against ``pictograph`` 1.69.146. The async client has the same resources and
+methods, except for five sync-only methods with no async twin: ``auto_annotate.dataset``,
+``datasets.as_pytorch``, ``images.augment``, ``images.tile`` and ``models.load``. The
+mappings are keyed by the union of the two.
+"""
+
+from __future__ import annotations
+
+__all__ = ["CLIENT_SIDE", "NOT_SERVED"]
+
+CLIENT_SIDE: dict[str, str] = {
+    # annotations: parse local files, then save through served routes
+    "annotations.import_coco": (
+        "parses a COCO JSON file locally, then matches images with datasets.get and "
+        "images.iter, adds missing classes with datasets.update and saves with "
+        "annotations.bulk_save"
+    ),
+    "annotations.import_pascal_voc": (
+        "parses Pascal VOC XML files locally, then matches images with datasets.get and "
+        "images.iter, adds missing classes with datasets.update and saves with "
+        "annotations.bulk_save"
+    ),
+    "annotations.import_yolo": (
+        "parses YOLO label files locally, then matches images with datasets.get and "
+        "images.iter, adds missing classes with datasets.update and saves with "
+        "annotations.bulk_save"
+    ),
+    # datasets
+    "datasets.as_pytorch": (
+        "reads datasets.get(include_images=True), then returns a torch Dataset that fetches "
+        "each item with images.download and annotations.get (needs torch; sync only)"
+    ),
+    # deployments: a static constructor, no request
+    "deployments.connect": (
+        "builds a DeploymentClient for the deployment's endpoint_url; it sends nothing "
+        "itself, and its infer and streams go to the deployment's own host"
+    ),
+    # images: local Pillow work between served downloads and uploads
+    "images.augment": (
+        "downloads each image and its annotations (datasets.get, images.iter, "
+        "images.download, annotations.get), augments them locally, then uploads with "
+        "images.upload and saves with annotations.save (sync only)"
+    ),
+    "images.tile": (
+        "downloads each image and its annotations (datasets.get, images.iter, "
+        "images.download, annotations.get), cuts tiles locally, then uploads with "
+        "images.upload and saves with annotations.save (sync only)"
+    ),
+    # models
+    "models.load": (
+        "looks the model up with models.get_by_name, downloads its weights with "
+        "models.download (and models.files / models.download_file), then builds an "
+        "inference engine locally (sync only)"
+    ),
+    # workflows: a static constructor, no request
+    "workflows.connect": (
+        "builds a DeploymentClient for the workflow endpoint's endpoint_url and token; it "
+        "sends nothing itself, and its streams go to the endpoint's own host"
+    ),
+}
+
+NOT_SERVED: dict[str, str] = {
+    # annotation_comments (the image is resolved through served images routes)
+    "annotation_comments.create": "POST /annotation-comments",
+    "annotation_comments.delete": "DELETE /annotation-comments/{comment_id}",
+    "annotation_comments.list": "GET /annotation-comments",
+    "annotation_comments.react": "PUT /annotation-comments/{comment_id}/reactions/{reaction}",
+    "annotation_comments.reply": "POST /annotation-comments (through annotation_comments.create)",
+    "annotation_comments.resolve": (
+        "PATCH /annotation-comments/{comment_id} (through annotation_comments.update)"
+    ),
+    "annotation_comments.unreact": "DELETE /annotation-comments/{comment_id}/reactions/{reaction}",
+    "annotation_comments.update": "PATCH /annotation-comments/{comment_id}",
+    # api_keys: outside /api/v1/developer
+    "api_keys.create": (
+        "GET /organizations/me (unless organization is an id), POST /api/v1/api-keys/"
+    ),
+    "api_keys.delete": "DELETE /api/v1/api-keys/{key_id}",
+    "api_keys.get": "GET /api/v1/api-keys/{key_id}",
+    "api_keys.list": (
+        "GET /organizations/me (only when organization is a name or slug), GET /api/v1/api-keys/"
+    ),
+    "api_keys.update": "PATCH /api/v1/api-keys/{key_id}",
+    # auto_annotate (a model name is resolved through served models routes)
+    "auto_annotate.batch": (
+        "POST /auto-annotate/batch, GET /auto-annotate/batch/{job_id} (polled when wait=True)"
+    ),
+    "auto_annotate.box": "POST /auto-annotate/sam3/box",
+    "auto_annotate.cancel_batch": "POST /auto-annotate/batch/{job_id}/cancel",
+    "auto_annotate.dataset": (
+        "POST /auto-annotate/batch, GET /auto-annotate/batch/{job_id} (mode='batch', polled "
+        "when wait=True), POST /auto-annotate/sam3/text (mode='text', per image and class; "
+        "images are listed and drafts saved through served routes; sync only)"
+    ),
+    "auto_annotate.get_batch": "GET /auto-annotate/batch/{job_id}",
+    "auto_annotate.point": "POST /auto-annotate/sam3/point",
+    "auto_annotate.quote": "POST /auto-annotate/batch/quote",
+    "auto_annotate.quote_similar": "POST /auto-annotate/similar/quote",
+    "auto_annotate.similar": (
+        "POST /auto-annotate/similar, GET /auto-annotate/batch/{job_id} (polled when wait=True)"
+    ),
+    "auto_annotate.text": "POST /auto-annotate/sam3/text",
+    "auto_annotate.wait_for_batch": "GET /auto-annotate/batch/{job_id} (polled)",
+    # connectors
+    "connectors.cancel_import": (
+        "POST /connectors/import/cancel/{import_id}, "
+        "GET /connectors/import/status/{import_id} (re-reads the import after the cancel)"
+    ),
+    "connectors.check_limits": "POST /connectors/check-limits",
+    "connectors.get_import": "GET /connectors/import/status/{import_id}",
+    "connectors.import_": (
+        "POST /connectors/import/start, GET /connectors/import/status/{import_id} "
+        "(polled when wait=True)"
+    ),
+    "connectors.validate": "POST /connectors/validate",
+    "connectors.wait_for_import": "GET /connectors/import/status/{import_id} (polled)",
+    # datasets: cold storage, near duplicates, public imports
+    "datasets.freeze": "POST /datasets/{dataset}/storage/freeze",
+    "datasets.get_public_import": "GET /public/imports/{import_id}",
+    "datasets.import_public": (
+        "POST /public/datasets/{organization}/{dataset}/import, "
+        "GET /public/imports/{import_id} (polled when wait=True)"
+    ),
+    "datasets.near_duplicates": "GET /datasets/{dataset}/duplicates",
+    "datasets.restore": "POST /datasets/{dataset}/storage/restore",
+    "datasets.storage_status": "GET /datasets/{dataset}/storage",
+    "datasets.wait_for_public_import": "GET /public/imports/{import_id} (polled)",
+    "datasets.wait_for_storage": "GET /datasets/{dataset}/storage (polled)",
+    # deployments (a model name is resolved through served models routes)
+    "deployments.bulk_delete": (
+        "GET /deployments/ (paged, only when a name is given), POST /deployments/bulk-delete"
+    ),
+    "deployments.bulk_pause": (
+        "GET /deployments/ (paged, only when a name is given), POST /deployments/bulk-pause"
+    ),
+    "deployments.bulk_resume": (
+        "GET /deployments/ (paged, only when a name is given), POST /deployments/bulk-resume"
+    ),
+    "deployments.compute_options": "GET /deployments/compute-options",
+    "deployments.create": "POST /deployments/",
+    "deployments.delete": (
+        "GET /deployments/ (resolves a name), DELETE /deployments/{deployment_id}"
+    ),
+    "deployments.get": "GET /deployments/ (resolves a name), GET /deployments/{deployment_id}",
+    "deployments.iter": "GET /deployments/ (paged)",
+    "deployments.list": "GET /deployments/",
+    "deployments.pause": (
+        "GET /deployments/ (resolves a name), POST /deployments/{deployment_id}/pause"
+    ),
+    "deployments.quote": "GET /deployments/quote",
+    "deployments.resume": (
+        "GET /deployments/ (resolves a name), POST /deployments/{deployment_id}/resume"
+    ),
+    "deployments.update": (
+        "GET /deployments/ (resolves a name), PATCH /deployments/{deployment_id}"
+    ),
+    "deployments.wait_until_active": (
+        "GET /deployments/ (resolves a name), GET /deployments/{deployment_id} (polled)"
+    ),
+    # directories (a dataset name or id in one segment; the directory path keeps its slashes)
+    "directories.create": "POST /directories/",
+    "directories.delete": "DELETE /directories/{dataset}/{directory_path}",
+    "directories.list": "GET /directories/{dataset}",
+    "directories.rename": "PATCH /directories/{dataset}/{directory_path}/rename",
+    "directories.stats": "GET /directories/{dataset}/{directory_path}/stats",
+    "directories.tree": "GET /directories/{dataset}/tree",
+    # explore: the public catalog
+    "explore.dataset": "GET /public/datasets/{organization}/{dataset}",
+    "explore.datasets": "GET /public/datasets",
+    "explore.iter_datasets": "GET /public/datasets (paged)",
+    "explore.iter_models": "GET /public/models (paged)",
+    "explore.models": "GET /public/models",
+    # model_evaluations (model, dataset and export names are resolved through served routes)
+    "model_evaluations.cancel": "POST /model-evaluations/{evaluation_id}/cancel",
+    "model_evaluations.create": "POST /model-evaluations",
+    "model_evaluations.evaluate": (
+        "POST /model-evaluations, GET /model-evaluations/{evaluation_id} (polled)"
+    ),
+    "model_evaluations.get": "GET /model-evaluations/{evaluation_id}",
+    "model_evaluations.iter": "GET /model-evaluations (paged)",
+    "model_evaluations.list": "GET /model-evaluations",
+    "model_evaluations.report": "GET /model-evaluations/{evaluation_id}/export",
+    "model_evaluations.wait_for_completion": "GET /model-evaluations/{evaluation_id} (polled)",
+    # models
+    "models.fork": "POST /models/{organization}/{model}/fork",
+    "models.predict": (
+        "POST /models/{model_id}/predict (after models.get_by_name; an http(s) image is "
+        "first fetched from its own host)"
+    ),
+    # organizations
+    "organizations.invite": "POST /organizations/invites",
+    "organizations.list_invites": "GET /organizations/invites",
+    "organizations.list_members": "GET /organizations/members",
+    "organizations.me": "GET /organizations/me",
+    "organizations.remove_member": "DELETE /organizations/members/{member_id}",
+    "organizations.revoke_invite": "DELETE /organizations/invites/{invite_id}",
+    "organizations.update": "PATCH /organizations/me",
+    "organizations.update_member_role": "PATCH /organizations/members/{member_id}",
+    # sam3
+    "sam3.predict": (
+        "POST /sam3/predict (multipart; an http(s) image is first fetched from its own host)"
+    ),
+    # search (the image is resolved through served images routes)
+    "search.by_similarity": "GET /search/similar",
+    "search.by_tag": "GET /search/by-tags",
+    # tasks
+    "tasks.contributions": "GET /tasks/{task_id}/contributions",
+    "tasks.iter": "GET /tasks (paged)",
+    "tasks.list": "GET /tasks",
+    # tools
+    "tools.describe": "GET /tools/vision/{kind}/{name} (GET /tools/vision/sam3 for 'sam3')",
+    "tools.list": "GET /tools/vision/ (paged)",
+    # video
+    "video.extract_frames": (
+        "POST /video/extract-frames, GET /video/extract-frames/{job_id} (polled when wait=True)"
+    ),
+    "video.get_extraction": "GET /video/extract-frames/{job_id}",
+    "video.probe": "POST /video/probe",
+    "video.upload": "POST /video/upload-url, then a PUT of the file to the signed upload URL",
+    "video.wait_for_extraction": "GET /video/extract-frames/{job_id} (polled)",
+    # webhooks (an endpoint URL is resolved to its id by listing the endpoints)
+    "webhooks.create": "POST /webhooks/endpoints",
+    "webhooks.delete": (
+        "GET /webhooks/endpoints (resolves a URL), DELETE /webhooks/endpoints/{endpoint_id}"
+    ),
+    "webhooks.deliveries": (
+        "GET /webhooks/endpoints (resolves an endpoint URL), GET /webhooks/deliveries"
+    ),
+    "webhooks.event_types": "GET /webhooks/event-types",
+    "webhooks.get": (
+        "GET /webhooks/endpoints (resolves a URL), GET /webhooks/endpoints/{endpoint_id}"
+    ),
+    "webhooks.list": "GET /webhooks/endpoints",
+    "webhooks.replay": "POST /webhooks/deliveries/{delivery_id}/replay",
+    "webhooks.rotate_secret": (
+        "GET /webhooks/endpoints (resolves a URL), "
+        "POST /webhooks/endpoints/{endpoint_id}/rotate-secret"
+    ),
+    "webhooks.test": (
+        "GET /webhooks/endpoints (resolves a URL), POST /webhooks/endpoints/{endpoint_id}/test"
+    ),
+    "webhooks.update": (
+        "GET /webhooks/endpoints (resolves a URL), PATCH /webhooks/endpoints/{endpoint_id}"
+    ),
+    # workflows (a workflow name is resolved to its id by listing the workflows)
+    "workflows.bulk_cancel_runs": "POST /workflows/runs/bulk-cancel",
+    "workflows.bulk_delete": (
+        "GET /workflows/ (only when a name is given), POST /workflows/bulk-delete"
+    ),
+    "workflows.cancel_run": "POST /workflows/runs/{run_id}/cancel",
+    "workflows.compute_options": "GET /workflows/compute-options",
+    "workflows.create": "POST /workflows/",
+    "workflows.delete": "GET /workflows/ (resolves a name), DELETE /workflows/{workflow_id}",
+    "workflows.deploy": "GET /workflows/ (resolves a name), POST /workflows/{workflow_id}/deploy",
+    "workflows.get": "GET /workflows/ (resolves a name), GET /workflows/{workflow_id}",
+    "workflows.get_run": "GET /workflows/runs/{run_id}",
+    "workflows.invoke": (
+        "GET /workflows/ (resolves a name), POST /workflows/upload-url (a local file or "
+        "bytes, then a PUT to the signed upload URL), POST /workflows/{workflow_id}/invoke, "
+        "GET /workflows/runs/{run_id} (polled when wait=True)"
+    ),
+    "workflows.iter_live_log": (
+        "GET /workflows/ (resolves a name), GET /workflows/{workflow_id}/endpoint/log (paged)"
+    ),
+    "workflows.iter_run_log": "GET /workflows/runs/{run_id}/log (paged)",
+    "workflows.iter_runs": (
+        "GET /workflows/ (resolves a name), GET /workflows/{workflow_id}/runs (paged)"
+    ),
+    "workflows.list": "GET /workflows/",
+    "workflows.list_runs": "GET /workflows/ (resolves a name), GET /workflows/{workflow_id}/runs",
+    "workflows.live_log": (
+        "GET /workflows/ (resolves a name), GET /workflows/{workflow_id}/endpoint/log"
+    ),
+    "workflows.live_log_summary": (
+        "GET /workflows/ (resolves a name), GET /workflows/{workflow_id}/endpoint/log/summary"
+    ),
+    "workflows.nodes": "GET /workflows/nodes",
+    "workflows.pause": "GET /workflows/ (resolves a name), POST /workflows/{workflow_id}/pause",
+    "workflows.resume": "GET /workflows/ (resolves a name), POST /workflows/{workflow_id}/resume",
+    "workflows.run": "GET /workflows/ (resolves a name), POST /workflows/{workflow_id}/run",
+    "workflows.run_log": "GET /workflows/runs/{run_id}/log",
+    "workflows.run_log_summary": "GET /workflows/runs/{run_id}/log/summary",
+    "workflows.templates": "GET /workflows/templates",
+    "workflows.update": "GET /workflows/ (resolves a name), PATCH /workflows/{workflow_id}",
+    "workflows.update_endpoint": (
+        "GET /workflows/ (resolves a name), PATCH /workflows/{workflow_id}/endpoint"
+    ),
+    "workflows.upload_source": (
+        "POST /workflows/upload-url, then a PUT of the file to the signed upload URL"
+    ),
+    "workflows.validate": "POST /workflows/validate",
+    "workflows.wait_for_run": "GET /workflows/runs/{run_id} (polled)",
+    "workflows.wait_until_live": (
+        "GET /workflows/ (resolves a name), GET /workflows/{workflow_id} (polled)"
+    ),
+}

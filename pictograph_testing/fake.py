@@ -431,6 +431,17 @@ class FakePictograph:
 
     # ── inspection ──
 
+    def openapi(self) -> dict[str, Any]:
+        """The OpenAPI 3.1 document of the routes this fake serves, with its URL as server.
+
+        Generated from the route table, like ``GET /_fake/openapi.json`` on the server:
+        every route, parameter, bound and enumeration the fake enforces, and the SDK
+        methods that call each route.
+        """
+        from pictograph_testing.openapi import openapi_document
+
+        return openapi_document(self.base_url)
+
     def run(self, ref: str, *, organization: str | FakeOrganization | None = None) -> TrainingRun:
         """The training run with this id or name (newest of that name), caught up to now."""
         org_id = self._org_id(organization)

@@ -335,3 +335,15 @@ def test_ids_in_uuid_routes_must_be_uuids() -> None:
     raw = f"images/{uuid.uuid4()}"
     assert next(e for e, _ in ROUTER.candidates("GET", raw)) is image
     assert image not in [e for e, _ in ROUTER.candidates("GET", "images/not-a-uuid")]
+
+
+def test_the_document_is_public_in_python_and_on_the_server() -> None:
+    from pictograph_testing.server import FakeServer
+
+    fake = FakePictograph()
+    assert fake.openapi() == openapi_document(fake.base_url)
+    with FakeServer() as server:
+        # No key: the document describes the API, not the world.
+        served = httpx.get(f"{server.base_url}/_fake/openapi.json")
+        assert served.status_code == 200
+        assert served.json() == openapi_document(server.base_url)

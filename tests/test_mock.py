@@ -14,8 +14,9 @@ import pytest
 import respx
 
 from pictograph_testing import FakePictograph, activation
-from pictograph_testing.fake import _deferred_sdk_client
-from pictograph_testing.mock import DeferredHTTPTransport, NetworkTransportMocker
+from pictograph_testing._http_client import DeferredHTTPTransport
+from pictograph_testing._sdk.client_build import deferred_sdk_client
+from pictograph_testing._sdk.interception import NetworkTransportMocker
 
 DATASET, EXPORT = "road-signs", "v1"
 
@@ -191,12 +192,12 @@ def test_fakes_on_different_hosts_each_get_their_traffic() -> None:
     ):
         httpx.get(f"{one.base_url}/api/v1/developer/credits/balance")
         httpx.get(f"{two.base_url}/api/v1/developer/credits/balance")
-        routes = list(activation._interception.router.routes)
+        routes = list(activation.coupling.router.routes)
 
     assert len(routes) == 2
     assert [c.path for c in one.calls] == ["/api/v1/developer/credits/balance"]
     assert [c.path for c in two.calls] == ["/api/v1/developer/credits/balance"]
-    assert not activation._interception.router.routes
+    assert not activation.coupling.router.routes
 
 
 # ── the environment ──
@@ -229,8 +230,10 @@ def test_an_sdk_client_built_under_a_fake_is_the_one_the_sdk_builds() -> None:
     with pictograph.Client(api_key="pk_live_x", timeout=12.5) as reference:
         real = reference._transport._client
     with FakePictograph(seed=1):
-        built = _deferred_sdk_client(
-            pictograph.Client(api_key="pk_live_x", timeout=12.5)._transport, is_async=False
+        built = deferred_sdk_client(
+            pictograph.Client(api_key="pk_live_x", timeout=12.5)._transport,
+            is_async=False,
+            serves=activation.serves,
         )
     assert isinstance(built, httpx.Client)
     assert built.base_url == real.base_url

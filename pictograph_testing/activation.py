@@ -60,7 +60,7 @@ def serves(url: httpx.URL) -> bool:
     return any(fake.owns(url) for fake in _stack)
 
 
-coupling = SdkCoupling(clock=_clock, jitter=_jitter, owner=_owner)
+coupling = SdkCoupling(clock=_clock, jitter=_jitter, owner=_owner, serves=serves)
 """The one coupling of the SDK to the active fakes, installed while the stack is not empty."""
 
 _KEY_VARIABLE = "PICTOGRAPH_API_KEY"

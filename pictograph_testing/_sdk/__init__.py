@@ -53,12 +53,13 @@ class SdkCoupling:
         clock: Callable[[], VirtualClock | None],
         jitter: Callable[[], random.Random | None],
         owner: Callable[[httpx.URL], FakeTransport | None],
+        serves: Callable[[httpx.URL], bool],
     ) -> None:
-        """Take the lookups: the innermost fake's clock and jitter, the fake owning a URL."""
+        """Take the lookups: the innermost fake's clock and jitter, the fakes' hosts."""
         self._clock = ClockCoupling(clock, jitter)
         self._transfers = TransferRouting(owner)
         self._interception = RespxInterception(owner)
-        self._client_build = ClientBuildHook(lambda url: owner(url) is not None)
+        self._client_build = ClientBuildHook(serves)
         self._installed = False
 
     @property

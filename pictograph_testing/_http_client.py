@@ -4,16 +4,27 @@ Two things httpx repeats on every request cost more than the fake takes to answe
 re-parsing the same relative URL against the base URL, and building urllib request
 objects to look for cookies in responses that set none. Both are skipped here when the
 result cannot differ (the fake never sets cookies; a given path always merges to the
-same URL). Everything else is stock httpx.
+same URL). The network transports under SDK clients that the code under test builds
+for an active fake put off their TLS set-up until a request leaves for the network.
+Everything else is stock httpx.
 """
 
 from __future__ import annotations
 
-from typing import Any
+import threading
+from typing import TYPE_CHECKING, Any, ClassVar
 
 import httpx
 
-__all__ = ["FakeAsyncHttpClient", "FakeHttpClient"]
+if TYPE_CHECKING:
+    from collections.abc import Callable
+
+__all__ = [
+    "DeferredAsyncHTTPTransport",
+    "DeferredHTTPTransport",
+    "FakeAsyncHttpClient",
+    "FakeHttpClient",
+]
 
 _MERGED_URLS_KEPT = 512
 
@@ -59,3 +70,57 @@ class FakeAsyncHttpClient(_MergedUrls, httpx.AsyncClient):
         super().__init__(**kwargs)
         self._merged = {}
         self._cookies = _QuietCookies()
+
+
+class _DeferredSetup:
+    """Postpone a network transport's ``__init__`` until an attribute it sets is read."""
+
+    _setup: ClassVar[Callable[..., None]]
+
+    def __init__(self, **options: Any) -> None:
+        # Deliberately not the base __init__ yet: that is the cost deferred.
+        self._deferred: dict[str, Any] | None = options
+        self._setup_lock = threading.RLock()
+
+    def __getattr__(self, name: str) -> Any:
+        # Only reached for attributes the base __init__ sets (its connection pool).
+        lock = vars(self).get("_setup_lock")
+        if lock is None or name.startswith("__"):
+            raise AttributeError(name)
+        with lock:
+            options = self._deferred
+            if options is not None:
+                self._deferred = None
+                type(self)._setup(self, **options)
+        return object.__getattribute__(self, name)
+
+    @property
+    def set_up(self) -> bool:
+        """Whether the real transport was needed (a request left for the network)."""
+        return self._deferred is None
+
+
+class DeferredHTTPTransport(_DeferredSetup, httpx.HTTPTransport):
+    """``httpx.HTTPTransport`` that sets up TLS and its pool only when first used.
+
+    The SDK clients built while a fake is active get one: building a network transport
+    costs ~20 ms (loading the CA bundle), and a client whose every request the fake
+    answers never needs it. It is still a real ``HTTPTransport``, so the fake's respx
+    route sees its requests, and one that outlives the fake reaches the network.
+    """
+
+    _setup = httpx.HTTPTransport.__init__
+
+    def close(self) -> None:
+        if self.set_up:
+            super().close()
+
+
+class DeferredAsyncHTTPTransport(_DeferredSetup, httpx.AsyncHTTPTransport):
+    """``httpx.AsyncHTTPTransport`` that sets up TLS and its pool only when first used."""
+
+    _setup = httpx.AsyncHTTPTransport.__init__
+
+    async def aclose(self) -> None:
+        if self.set_up:
+            await super().aclose()

@@ -1,10 +1,11 @@
-"""Which fakes are active, and the SDK couplings that follow the innermost one.
+"""Which fakes are active, and the SDK coupling that follows the innermost one.
 
-While any fake is active: the SDK's clock and signed-URL transfers are coupled to the
-innermost one, respx routes every active fake's host to it (see :mod:`.mock`), and
+While any fake is active: the SDK is coupled to the active fakes (its clock and jitter
+to the innermost one, its signed-URL transfers and respx's routes to the fake owning a
+host, its client construction to skip TLS for them: see :mod:`._sdk`), and
 ``PICTOGRAPH_API_KEY`` (and ``PICTOGRAPH_BASE_URL`` for a non-default base URL) name the
 innermost fake, so a ``pictograph.Client()`` built by the code under test reaches it.
-The environment is restored when the last fake stops.
+The coupling is removed and the environment restored when the last fake stops.
 """
 
 from __future__ import annotations
@@ -13,9 +14,7 @@ import os
 import threading
 from typing import TYPE_CHECKING
 
-from pictograph_testing._sdk_http import SdkTransferRouting
-from pictograph_testing._sdk_time import SdkClockCoupling
-from pictograph_testing.mock import RespxInterception
+from pictograph_testing._sdk import SdkCoupling
 
 if TYPE_CHECKING:
     import random
@@ -26,7 +25,7 @@ if TYPE_CHECKING:
     from pictograph_testing.fake import FakePictograph
     from pictograph_testing.transport import FakeTransport
 
-__all__ = ["activate", "active_fake", "deactivate", "serves"]
+__all__ = ["activate", "active_fake", "coupling", "deactivate", "serves"]
 
 # A plain list, not a context variable: the SDK's upload thread pool must see the fake
 # that the test's thread activated.
@@ -61,9 +60,8 @@ def serves(url: httpx.URL) -> bool:
     return any(fake.owns(url) for fake in _stack)
 
 
-_clock_coupling = SdkClockCoupling(_clock, _jitter)
-_transfer_routing = SdkTransferRouting(_owner)
-_interception = RespxInterception(_owner)
+coupling = SdkCoupling(clock=_clock, jitter=_jitter, owner=_owner, serves=serves)
+"""The one coupling of the SDK to the active fakes, installed while the stack is not empty."""
 
 _KEY_VARIABLE = "PICTOGRAPH_API_KEY"
 _URL_VARIABLE = "PICTOGRAPH_BASE_URL"
@@ -100,9 +98,8 @@ def activate(fake: FakePictograph) -> None:
             raise RuntimeError("this FakePictograph is already active")
         _stack.append(fake)
         if len(_stack) == 1:
-            _clock_coupling.install()
-            _transfer_routing.install()
-        _interception.add(fake._url)
+            coupling.install()
+        coupling.route(fake.url)
         _point_environment()
 
 
@@ -112,8 +109,7 @@ def deactivate(fake: FakePictograph) -> None:
         if fake not in _stack:
             raise RuntimeError("this FakePictograph is not active")
         _stack.remove(fake)
-        _interception.remove(fake._url)
+        coupling.unroute(fake.url)
         _point_environment()
         if not _stack:
-            _transfer_routing.uninstall()
-            _clock_coupling.uninstall()
+            coupling.uninstall()

@@ -5,7 +5,6 @@ from __future__ import annotations
 import functools
 import inspect
 import random
-from contextvars import ContextVar
 from typing import TYPE_CHECKING, Any, TypeVar
 
 import httpx
@@ -36,13 +35,6 @@ if TYPE_CHECKING:
 __all__ = ["FakeOrganization", "FakePictograph"]
 
 DEFAULT_BASE_URL = "https://api.pictograph.io"
-
-# The httpx client a pictograph Transport should adopt instead of building its own; see
-# _install_client_hook. A context variable, so only the thread building a fake's client
-# is affected.
-_adopt: ContextVar[httpx.Client | httpx.AsyncClient | None] = ContextVar(
-    "pictograph_testing_adopt", default=None
-)
 
 
 class FakePictograph:
@@ -140,7 +132,6 @@ class FakePictograph:
         (through respx), and ``PICTOGRAPH_API_KEY`` holds its key, so code that builds
         its own ``pictograph.Client()`` talks to the fake unchanged.
         """
-        _install_client_hook()
         activation.activate(self)
         return self
 
@@ -182,6 +173,11 @@ class FakePictograph:
         so pytest does not look for a fixture of that name.
         """
         return _decorated(self, func)
+
+    @property
+    def url(self) -> httpx.URL:
+        """The base URL, parsed: its host serves the API and the signed storage URLs."""
+        return self._url
 
     def owns(self, url: httpx.URL) -> bool:
         """Whether ``url`` is on this fake's host (its API or its signed storage URLs)."""
@@ -239,7 +235,7 @@ class FakePictograph:
         max_retries: int | None,
     ) -> _Built:
         # The SDK's own headers on a client whose transport is this fake; the SDK's
-        # transport adopts it instead of building one (see _install_client_hook).
+        # transport adopts it instead of building one, and backs off on this fake's clock.
         key = api_key if api_key is not None else self.api_key
         http = http_class(
             base_url=self.base_url,
@@ -247,27 +243,14 @@ class FakePictograph:
             timeout=timeout if timeout is not None else 30.0,
             headers={"X-API-Key": key, "User-Agent": user_agent, "Accept": "application/json"},
         )
-        client = _adopting(
-            http,
+        return activation.coupling.build_client(
             lambda: sdk_class(
                 api_key=key, base_url=self.base_url, timeout=timeout, max_retries=max_retries
             ),
+            http,
+            clock=self.clock,
+            jitter=self.jitter,
         )
-        self._couple_retries(client._transport._retry)  # type: ignore[attr-defined]
-        return client
-
-    def _couple_retries(self, policy: Any) -> None:
-        # The SDK binds its retry sleeps when a client is built; a fake's own clients
-        # always back off on the fake's clock, with the fake's seeded jitter.
-        policy._sleep = self.clock.sleep
-        policy._async_sleep = self._async_sleep
-        policy._rng = self.jitter.uniform
-
-    async def _async_sleep(self, seconds: float) -> None:
-        import asyncio
-
-        self.clock.sleep(seconds)
-        await asyncio.sleep(0)
 
     # ── building the world ──
 
@@ -535,83 +518,6 @@ class FakeOrganization:
         return f"FakeOrganization(id={self.id!r}, name={self.name!r})"
 
 
-_HOOKED = "__pictograph_testing_adopts__"
-
-
-def _install_client_hook() -> None:
-    """Let a pictograph Transport adopt a prepared httpx client instead of building one.
-
-    ``pictograph.Client`` always builds its own ``httpx.Client``, which sets up TLS (about
-    23 ms). The fake's clients need no TLS: while ``_adopt`` holds a client, the
-    transports take it. A client the code under test builds for an active fake's base
-    URL gets the same client the SDK would build, but with its network transport set up
-    only if a request ever leaves for the network (see ``mock.py``): the fake's respx
-    route answers it either way. Every other construction is untouched.
-    """
-    from pictograph._http.async_transport import AsyncTransport
-    from pictograph._http.transport import Transport
-
-    for cls in (Transport, AsyncTransport):
-        original = cls._build_client
-        if getattr(original, _HOOKED, False):
-            continue
-
-        def _build_client(
-            self: Any, _original: Any = original, _is_async: bool = cls is AsyncTransport
-        ) -> Any:
-            adopted = _adopt.get()
-            if adopted is not None:
-                return adopted
-            if activation.active_fake() is not None:
-                deferred = _deferred_sdk_client(self, is_async=_is_async)
-                if deferred is not None:
-                    return deferred
-            return _original(self)
-
-        setattr(_build_client, _HOOKED, True)
-        cls._build_client = _build_client  # type: ignore[method-assign]
-
-
-def _deferred_sdk_client(
-    transport: Any, *, is_async: bool
-) -> httpx.Client | httpx.AsyncClient | None:
-    """The httpx client the SDK builds, minus the TLS set-up, if a fake serves its URL.
-
-    The arguments are the SDK's own (``Transport._build_client`` in 1.69); the test
-    suite checks them against a client the SDK builds itself.
-    """
-    from pictograph._http import async_transport
-    from pictograph._http import transport as sync_transport
-
-    from pictograph_testing.mock import DeferredAsyncHTTPTransport, DeferredHTTPTransport
-
-    module = async_transport if is_async else sync_transport
-    try:
-        base_url = transport._config.base_url.rstrip("/")
-        limits = httpx.Limits(
-            max_connections=module.DEFAULT_MAX_CONNECTIONS,
-            max_keepalive_connections=module.DEFAULT_MAX_KEEPALIVE,
-        )
-        options: dict[str, Any] = {
-            "base_url": base_url,
-            "timeout": transport._config.timeout,
-            "headers": {
-                "X-API-Key": transport._api_key,
-                "User-Agent": module._build_user_agent(),
-                "Accept": "application/json",
-            },
-        }
-    except AttributeError:
-        return None  # an SDK built differently: let it build its own client, TLS and all
-    if not activation.serves(httpx.URL(base_url)):
-        return None
-    if is_async:
-        return FakeAsyncHttpClient(
-            **options, transport=DeferredAsyncHTTPTransport(http2=True, limits=limits)
-        )
-    return FakeHttpClient(**options, transport=DeferredHTTPTransport(http2=False, limits=limits))
-
-
 _Built = TypeVar("_Built")
 _Function = TypeVar("_Function", bound="Callable[..., Any]")
 FAKE_PARAMETER = "pictograph_fake"
@@ -653,12 +559,3 @@ def _decorated(template: FakePictograph, func: _Function) -> _Function:
         parameters = [p for p in signature.parameters.values() if p.name != FAKE_PARAMETER]
         wrapper.__signature__ = signature.replace(parameters=parameters)  # type: ignore[attr-defined]
     return wrapper  # type: ignore[return-value]
-
-
-def _adopting(http: httpx.Client | httpx.AsyncClient, build: Callable[[], _Built]) -> _Built:
-    _install_client_hook()
-    token = _adopt.set(http)
-    try:
-        return build()
-    finally:
-        _adopt.reset(token)

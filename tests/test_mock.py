@@ -14,7 +14,8 @@ import pytest
 import respx
 
 from pictograph_testing import FakePictograph, activation
-from pictograph_testing.mock import DeferredHTTPTransport, NetworkTransportMocker
+from pictograph_testing._http_client import DeferredHTTPTransport
+from pictograph_testing._sdk.interception import NetworkTransportMocker
 
 DATASET, EXPORT = "road-signs", "v1"
 
@@ -190,12 +191,12 @@ def test_fakes_on_different_hosts_each_get_their_traffic() -> None:
     ):
         httpx.get(f"{one.base_url}/api/v1/developer/credits/balance")
         httpx.get(f"{two.base_url}/api/v1/developer/credits/balance")
-        routes = list(activation._interception.router.routes)
+        routes = list(activation.coupling.router.routes)
 
     assert len(routes) == 2
     assert [c.path for c in one.calls] == ["/api/v1/developer/credits/balance"]
     assert [c.path for c in two.calls] == ["/api/v1/developer/credits/balance"]
-    assert not activation._interception.router.routes
+    assert not activation.coupling.router.routes
 
 
 # ── the environment ──

@@ -22,7 +22,7 @@ if TYPE_CHECKING:
 
     from pictograph_testing.clock import VirtualClock
 
-__all__ = ["SdkClockCoupling"]
+__all__ = ["ClockCoupling"]
 
 _SDK_PACKAGE = "pictograph"
 
@@ -93,7 +93,7 @@ def _load_sdk() -> None:
     import pictograph.aio  # noqa: F401
 
 
-class SdkClockCoupling:
+class ClockCoupling:
     """Install and remove the stand-ins in every loaded ``pictograph`` module.
 
     Finding the names to replace means reading every attribute of every SDK module
@@ -116,6 +116,7 @@ class SdkClockCoupling:
         self._scanned_modules = -1
 
     def install(self) -> None:
+        """Put the stand-ins in place of the real modules in every loaded SDK module."""
         if self._saved:
             return
         _load_sdk()
@@ -154,6 +155,7 @@ class SdkClockCoupling:
         return targets
 
     def uninstall(self) -> None:
+        """Put the real modules back wherever :meth:`install` replaced them."""
         for module, attribute, original in reversed(self._saved):
             vars(module)[attribute] = original
         self._saved.clear()

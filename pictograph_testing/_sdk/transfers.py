@@ -18,7 +18,7 @@ import httpx
 if TYPE_CHECKING:
     from collections.abc import Callable
 
-__all__ = ["SdkTransferRouting"]
+__all__ = ["TransferRouting"]
 
 # Modules that move bytes to or from signed URLs with their own httpx clients.
 _TRANSFER_MODULES = (
@@ -139,7 +139,7 @@ class _TransportModuleStandIn(_HttpxStandIn):
 _TRANSPORT_MODULES = ("pictograph._http.transport", "pictograph._http.async_transport")
 
 
-class SdkTransferRouting:
+class TransferRouting:
     """Install and remove the ``httpx`` stand-ins in the SDK's transfer modules."""
 
     def __init__(self, resolve: Callable[[httpx.URL], Any]) -> None:
@@ -148,6 +148,7 @@ class SdkTransferRouting:
         self._saved: list[tuple[ModuleType, Any]] = []
 
     def install(self) -> None:
+        """Put the stand-ins in place of ``httpx`` in the loaded transfer modules."""
         if self._saved:
             return
         for names, stand_in in (
@@ -161,6 +162,7 @@ class SdkTransferRouting:
                     vars(module)["httpx"] = stand_in
 
     def uninstall(self) -> None:
+        """Put the real ``httpx`` back wherever :meth:`install` replaced it."""
         for module, original in self._saved:
             vars(module)["httpx"] = original
         self._saved.clear()

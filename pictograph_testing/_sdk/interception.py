@@ -22,7 +22,6 @@ than respx's default ``httpcore`` level or the client level:
 
 from __future__ import annotations
 
-import threading
 from typing import TYPE_CHECKING, Any, ClassVar
 
 import httpx
@@ -36,8 +35,6 @@ if TYPE_CHECKING:
     from pictograph_testing.transport import FakeTransport
 
 __all__ = [
-    "DeferredAsyncHTTPTransport",
-    "DeferredHTTPTransport",
     "FakeHostRoute",
     "FakeRouter",
     "NetworkTransportMocker",
@@ -180,7 +177,7 @@ _PASSED_ON = respx.Route().pass_through()
 
 
 class RespxInterception:
-    """Keep one route per active fake host, and the router started while there are any."""
+    """Keep one route per active fake host, on a router started while the SDK is coupled."""
 
     def __init__(self, resolve: Callable[[httpx.URL], FakeTransport | None]) -> None:
         self._resolve = resolve
@@ -194,6 +191,17 @@ class RespxInterception:
         """The respx router (its ``routes`` show the hosts being intercepted)."""
         return self._router
 
+    def install(self) -> None:
+        """Start the router: httpx's network transports ask it first from now on."""
+        self._router.start()
+
+    def uninstall(self) -> None:
+        """Stop the router, restoring httpx's network transports, and forget every host."""
+        for key in list(self._hosts):
+            self._router.routes.pop(_route_name(key))  # type: ignore[no-untyped-call]
+        self._hosts.clear()
+        self._router.stop()
+
     def add(self, url: httpx.URL) -> None:
         """Route ``url``'s host to the fakes (counted: several fakes may share a host)."""
         key = host_key(url)
@@ -201,15 +209,13 @@ class RespxInterception:
         self._hosts[key] = count + 1
         if count:
             return
-        if len(self._hosts) == 1:
-            self._router.start()
         route = self._routes.get(key)
         if route is None:
             route = self._routes[key] = FakeHostRoute(key, self._resolve)
         self._router.routes.add(route, name=_route_name(key))
 
     def remove(self, url: httpx.URL) -> None:
-        """Undo one :meth:`add`; stop the router when no fake host is left."""
+        """Undo one :meth:`add`."""
         key = host_key(url)
         count = self._hosts.get(key, 0)
         if count > 1:
@@ -219,62 +225,6 @@ class RespxInterception:
             return
         del self._hosts[key]
         self._router.routes.pop(_route_name(key))  # type: ignore[no-untyped-call]
-        if not self._hosts:
-            self._router.stop()
-
-
-class _DeferredSetup:
-    """Postpone a network transport's ``__init__`` until an attribute it sets is read."""
-
-    _setup: ClassVar[Callable[..., None]]
-
-    def __init__(self, **options: Any) -> None:
-        # Deliberately not the base __init__ yet: that is the cost deferred.
-        self._deferred: dict[str, Any] | None = options
-        self._setup_lock = threading.RLock()
-
-    def __getattr__(self, name: str) -> Any:
-        # Only reached for attributes the base __init__ sets (its connection pool).
-        lock = vars(self).get("_setup_lock")
-        if lock is None or name.startswith("__"):
-            raise AttributeError(name)
-        with lock:
-            options = self._deferred
-            if options is not None:
-                self._deferred = None
-                type(self)._setup(self, **options)
-        return object.__getattribute__(self, name)
-
-    @property
-    def set_up(self) -> bool:
-        """Whether the real transport was needed (a request left for the network)."""
-        return self._deferred is None
-
-
-class DeferredHTTPTransport(_DeferredSetup, httpx.HTTPTransport):
-    """``httpx.HTTPTransport`` that sets up TLS and its pool only when first used.
-
-    The SDK clients built while a fake is active get one: building a network transport
-    costs ~20 ms (loading the CA bundle), and a client whose every request the fake
-    answers never needs it. It is still a real ``HTTPTransport``, so the fake's respx
-    route sees its requests, and one that outlives the fake reaches the network.
-    """
-
-    _setup = httpx.HTTPTransport.__init__
-
-    def close(self) -> None:
-        if self.set_up:
-            super().close()
-
-
-class DeferredAsyncHTTPTransport(_DeferredSetup, httpx.AsyncHTTPTransport):
-    """``httpx.AsyncHTTPTransport`` that sets up TLS and its pool only when first used."""
-
-    _setup = httpx.AsyncHTTPTransport.__init__
-
-    async def aclose(self) -> None:
-        if self.set_up:
-            await super().aclose()
 
 
 def _route_name(key: HostKey) -> str:

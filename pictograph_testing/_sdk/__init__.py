@@ -1,0 +1,118 @@
+"""Everything that reaches into the SDK's internals, put in place and taken out as one.
+
+While any fake is active, :class:`SdkCoupling` keeps these in place:
+
+- :mod:`.clock`: the ``time``, ``asyncio`` and ``random`` names in the SDK's modules
+  (the retry policy's among them) follow the innermost fake's clock and jitter;
+- :mod:`.transfers`: the ``httpx`` name in the modules that move bytes to signed URLs
+  sends the fakes' URLs to the fakes;
+- :mod:`.interception`: httpx's network transports ask a respx router, which has a
+  route per active fake host, before going to the network;
+- :mod:`.client_build`: the SDK transports' ``_build_client`` adopts a prepared client,
+  or skips the TLS set-up for a host a fake serves.
+
+:meth:`SdkCoupling.install` is called when the first fake starts and
+:meth:`SdkCoupling.uninstall` when the last one stops, the way time-machine patches when
+its stack goes from empty and restores when it empties: afterwards every name it
+replaced is the original object again. The couplings never hold a fake; they ask for
+the innermost one (or the one owning a URL) through the lookups they are given.
+:mod:`.retry` binds a fake's own clients to that fake, which changes only those clients.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, TypeVar
+
+from pictograph_testing._sdk.client_build import ClientBuildHook
+from pictograph_testing._sdk.clock import ClockCoupling
+from pictograph_testing._sdk.interception import RespxInterception
+from pictograph_testing._sdk.retry import bind_retries
+from pictograph_testing._sdk.transfers import TransferRouting
+
+if TYPE_CHECKING:
+    import random
+    from collections.abc import Callable
+
+    import httpx
+
+    from pictograph_testing._sdk.interception import FakeRouter
+    from pictograph_testing.clock import VirtualClock
+    from pictograph_testing.transport import FakeTransport
+
+__all__ = ["SdkCoupling"]
+
+_Built = TypeVar("_Built")
+
+
+class SdkCoupling:
+    """Couple the SDK to the active fakes: installed with the first, removed with the last."""
+
+    def __init__(
+        self,
+        *,
+        clock: Callable[[], VirtualClock | None],
+        jitter: Callable[[], random.Random | None],
+        owner: Callable[[httpx.URL], FakeTransport | None],
+        serves: Callable[[httpx.URL], bool],
+    ) -> None:
+        """Take the lookups: the innermost fake's clock and jitter, the fakes' hosts."""
+        self._clock = ClockCoupling(clock, jitter)
+        self._transfers = TransferRouting(owner)
+        self._interception = RespxInterception(owner)
+        self._client_build = ClientBuildHook(serves)
+        self._installed = False
+
+    @property
+    def installed(self) -> bool:
+        """Whether the SDK is coupled (some fake is active)."""
+        return self._installed
+
+    @property
+    def router(self) -> FakeRouter:
+        """The respx router (its ``routes`` show the hosts being intercepted)."""
+        return self._interception.router
+
+    def install(self) -> None:
+        """Couple the SDK: call when the first fake starts."""
+        if self._installed:
+            return
+        self._client_build.install()
+        self._clock.install()
+        self._transfers.install()
+        self._interception.install()
+        self._installed = True
+
+    def uninstall(self) -> None:
+        """Uncouple the SDK: call when the last fake stops; every name is the original again."""
+        if not self._installed:
+            return
+        self._installed = False
+        self._interception.uninstall()
+        self._transfers.uninstall()
+        self._clock.uninstall()
+        self._client_build.uninstall()
+
+    def route(self, url: httpx.URL) -> None:
+        """Intercept requests to ``url``'s host: a fake serving it has started."""
+        self._interception.add(url)
+
+    def unroute(self, url: httpx.URL) -> None:
+        """Undo one :meth:`route`: a fake serving ``url``'s host has stopped."""
+        self._interception.remove(url)
+
+    def build_client(
+        self,
+        build: Callable[[], _Built],
+        http: httpx.Client | httpx.AsyncClient,
+        *,
+        clock: VirtualClock,
+        jitter: random.Random,
+    ) -> _Built:
+        """Call ``build`` to make an SDK client on ``http`` that backs off on ``clock``.
+
+        ``http`` is adopted as the client's httpx client (no TLS set-up), and its retries
+        draw their jitter from ``jitter``. Works whether or not a fake is active.
+        """
+        client = self._client_build.adopting(http, build)
+        bind_retries(client, clock, jitter)
+        return client

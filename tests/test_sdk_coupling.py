@@ -1,0 +1,180 @@
+"""The SDK coupling: in place while any fake is active, every original back after the last."""
+
+from __future__ import annotations
+
+import sys
+import time
+from types import ModuleType
+
+import httpx
+import pictograph
+import pictograph.aio
+import pytest
+from pictograph._http.async_transport import AsyncTransport
+from pictograph._http.retry import RetryPolicy
+from pictograph._http.transport import Transport
+
+from pictograph_testing import FakePictograph, activation
+from pictograph_testing._http_client import FakeAsyncHttpClient, FakeHttpClient
+
+DATASET, EXPORT = "road-signs", "v1"
+
+# The classes whose attributes the coupling may replace: the SDK's transports (their
+# client construction), its retry policy, and httpx's network transports (respx).
+_CLASSES = (Transport, AsyncTransport, RetryPolicy, httpx.HTTPTransport, httpx.AsyncHTTPTransport)
+
+Names = dict[tuple[str, str], object]
+
+
+def sdk_names() -> Names:
+    """Every name the coupling could replace, by (owner, attribute), with its object."""
+    names: Names = {}
+    for module_name, module in list(sys.modules.items()):
+        if module is None or not (
+            module_name == "pictograph" or module_name.startswith("pictograph.")
+        ):
+            continue
+        for attribute, value in vars(module).items():
+            if isinstance(value, ModuleType):
+                names[module_name, attribute] = value
+    for cls in _CLASSES:
+        for attribute, value in vars(cls).items():
+            names[cls.__qualname__, attribute] = value
+    return names
+
+
+def changed(before: Names) -> list[tuple[str, str]]:
+    """The names that are no longer the object they were in ``before``."""
+    now = sdk_names()
+    return [key for key, value in before.items() if now.get(key) is not value]
+
+
+@pytest.fixture
+def before() -> Names:
+    """The names as they are with no fake active, checked to be the SDK's own objects."""
+    assert activation.active_fake() is None
+    names = sdk_names()
+    # Nothing left over from an earlier test: each module name is the real module ...
+    for (owner, attribute), value in names.items():
+        if isinstance(value, ModuleType):
+            assert value is sys.modules[value.__name__], (owner, attribute)
+    # ... and each transport builds its client with the SDK's own method.
+    for cls in (Transport, AsyncTransport):
+        assert vars(cls)["_build_client"].__module__ == cls.__module__
+    return names
+
+
+def ready(fake: FakePictograph) -> FakePictograph:
+    fake.add_dataset(DATASET, images=10, completed_images=10)
+    fake.add_export(DATASET, EXPORT)
+    return fake
+
+
+def train(client: pictograph.Client, name: str) -> pictograph.TrainingRun:
+    return client.training.create(DATASET, EXPORT, pipeline_type="yolox", name=name, wait=True)
+
+
+def coupled(before: Names) -> set[str]:
+    """Which couplings are in place, by the attribute that shows each."""
+    return {attribute for _, attribute in changed(before)}
+
+
+# What shows each coupling: the clock (time, asyncio, random), signed-URL transfers
+# (httpx), respx interception (httpx's transport methods), client construction.
+_EVERY_COUPLING = {
+    "time",
+    "asyncio",
+    "random",
+    "httpx",
+    "handle_request",
+    "handle_async_request",
+    "_build_client",
+}
+
+
+def test_every_replaced_name_is_the_original_again_after_the_last_fake_stops(
+    before: Names,
+) -> None:
+    with FakePictograph(seed=1) as fake:
+        ready(fake)
+        assert coupled(before) == _EVERY_COUPLING
+        assert vars(pictograph._http.retry)["time"] is not time
+        train(fake.client(), "own")
+        with pictograph.Client() as client:  # the code under test's own client
+            train(client, "built")
+        assert activation.coupling.installed
+
+    assert changed(before) == []
+    assert not activation.coupling.installed
+    assert not activation.coupling.router.routes
+
+
+def test_nested_fakes_keep_the_sdk_coupled_until_the_outermost_stops(before: Names) -> None:
+    outer = ready(FakePictograph(seed=1)).start()
+    inner = FakePictograph(seed=2, base_url="https://staging.example.test").start()
+    inner.stop()
+
+    assert coupled(before) == _EVERY_COUPLING
+    with pictograph.Client() as client:
+        assert train(client, "after-inner").status == "completed"
+    assert outer.calls
+
+    outer.stop()
+    assert changed(before) == []
+
+
+def test_the_outermost_fake_may_stop_first(before: Names) -> None:
+    outer = FakePictograph(seed=1).start()
+    inner = FakePictograph(seed=2).start()
+    outer.stop()
+    assert coupled(before) == _EVERY_COUPLING
+    inner.stop()
+    assert changed(before) == []
+
+
+def test_the_sdk_still_works_after_stop_start_cycles(before: Names) -> None:
+    for cycle in range(3):
+        started = time.monotonic()
+        with ready(FakePictograph(seed=cycle)) as fake, pictograph.Client() as client:
+            run = train(client, f"cycle-{cycle}")
+            assert run.status == "completed"
+            assert fake.clock.monotonic() > 60  # the wait ran on the virtual clock
+            assert isinstance(client._transport._client, FakeHttpClient)
+        assert time.monotonic() - started < 5
+        assert changed(before) == []
+    # With no fake active, the SDK builds its clients exactly as it does without us.
+    with pictograph.Client(api_key="pk_live_x") as client:
+        assert not isinstance(client._transport._client, FakeHttpClient)
+
+
+async def test_the_async_sdk_still_works_after_stop_start_cycles(before: Names) -> None:
+    for cycle in range(2):
+        with ready(FakePictograph(seed=cycle)):
+            async with pictograph.AsyncClient() as client:
+                run = await client.training.create(
+                    DATASET, EXPORT, pipeline_type="yolox", name="async", wait=True
+                )
+                assert run.status == "completed"
+        assert changed(before) == []
+
+
+def test_a_fake_hands_out_clients_without_leaving_the_sdk_patched(before: Names) -> None:
+    fake = FakePictograph(seed=3)
+
+    client = fake.client()
+    async_client = fake.async_client()
+
+    assert changed(before) == []
+    assert type(client._transport._client) is FakeHttpClient
+    assert type(async_client._transport._client) is FakeAsyncHttpClient
+    # Its retries still back off on its own clock, with its seeded jitter.
+    policy = client._transport._retry
+    assert policy._sleep == fake.clock.sleep
+    assert policy._rng == fake.jitter.uniform
+    assert client.credits.balance() is not None
+
+
+def test_the_fake_exposes_its_parsed_base_url() -> None:
+    fake = FakePictograph(base_url="http://fake.local:8080/")
+    assert fake.url == httpx.URL("http://fake.local:8080")
+    assert fake.owns(fake.url.join("/storage/x"))

@@ -15,6 +15,7 @@ from types import MappingProxyType
 from typing import Literal
 
 __all__ = [
+    "DEFAULT_GPU_TIER",
     "GPU_TIERS",
     "OPERATIONS",
     "PIPELINES",
@@ -73,6 +74,8 @@ GPU_TIERS: MappingProxyType[str, GpuTier] = MappingProxyType(
     }
 )
 """Tiers, cheapest first (``auto`` picks the first whose memory holds the run)."""
+DEFAULT_GPU_TIER = "a10g"
+"""The tier a run or quote trains on when its request names no ``gpu_type``."""
 
 
 @dataclass(frozen=True)
@@ -105,6 +108,9 @@ class Pipeline:
     default_batch_size: int
     variants: MappingProxyType[str, Variant]
     learning_rate: float
+    publishes_memory_estimate: bool = True
+    """Whether the service predicts this pipeline's peak memory: without it, a quote's
+    ``fits`` is unknown (``None``) rather than a guess."""
 
     def variant(self, name: str | None) -> Variant:
         """Return the named variant, or the default one for ``None``."""
@@ -136,6 +142,8 @@ PIPELINES: MappingProxyType[str, Pipeline] = MappingProxyType(
                 Variant("x", "yolox-x", 0.25, 3000, 1300, 640, 0.79),
             ),
             learning_rate=0.01,
+            # The real service has no memory model for YOLOX.
+            publishes_memory_estimate=False,
         ),
         "rfdetr_detection": Pipeline(
             name="rfdetr_detection",

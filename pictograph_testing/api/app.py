@@ -22,10 +22,13 @@ from pictograph_testing.api import (
     notifications,
     training,
 )
+from pictograph_testing.api.caches import WireCache
 from pictograph_testing.api.errors import error_body, refusal_body
+from pictograph_testing.api.idempotency import IdempotencySlot, StoredResponse
 from pictograph_testing.api.wire import Call, Reply
 from pictograph_testing.catalog import IDEMPOTENCY_TTL_SECONDS
 from pictograph_testing.faults import Faults, TransportFault, status_refusal
+from pictograph_testing.journal import JournalEntry
 from pictograph_testing.world.errors import (
     ApiRefusal,
     Conflict,
@@ -33,14 +36,12 @@ from pictograph_testing.world.errors import (
     NotFound,
     field_error,
 )
-from pictograph_testing.world.state import StoredResponse
 from pictograph_testing.world.storage import STORAGE_PREFIX
 
 if TYPE_CHECKING:
     from collections.abc import Callable, Mapping
 
     from pictograph_testing.faults import Refusal
-    from pictograph_testing.journal import JournalEntry
     from pictograph_testing.world.state import ApiKey, World
 
 __all__ = ["API_PREFIX", "MAX_BODY_BYTES", "Api", "Response"]
@@ -87,7 +88,11 @@ class Api:
         self.server_errors: list[BaseException] = []
         """Exceptions the fake raised while answering (each answered as a 500)."""
         self.journal: list[JournalEntry] = []
-        """Every request answered, as plain tuples; ``FakePictograph.calls`` reads them."""
+        """Every request answered, undecoded; ``FakePictograph.calls`` reads them."""
+        self.idempotency: dict[IdempotencySlot, StoredResponse] = {}
+        """Answers kept under their Idempotency-Key: a retry within the TTL replays them."""
+        self.wire_cache = WireCache()
+        """Encodings kept between requests (timestamps, runs): derived, never world state."""
         self.faults = Faults(world, self._mount)
         """The faults armed on this API (``FakePictograph.faults``)."""
 
@@ -115,11 +120,11 @@ class Api:
                 )
             else:
                 answer, fault = self._answer(method, path, query, headers, body), None
-            # One tuple of immutable values per call, decoded only when a test reads the
+            # One entry of immutable values per call, decoded only when a test reads the
             # journal: it must cost next to nothing on the hot path. No headers: holding
             # each request's Headers object alive makes every garbage collection slower.
             self.journal.append(
-                (
+                JournalEntry(
                     method,
                     raw_target,
                     body,
@@ -202,7 +207,9 @@ class Api:
     ) -> TransportFault:
         """Journal a request that gets no answer (status 0) and return the error to raise."""
         self.journal.append(
-            (method, raw_target, body, 0, b"", self.world.clock.monotonic(), request_id, label)
+            JournalEntry(
+                method, raw_target, body, 0, b"", self.world.clock.monotonic(), request_id, label
+            )
         )
         return TransportFault(kind, f"{_DROPPED[kind]} (injected by pictograph-testing)")
 
@@ -236,7 +243,15 @@ class Api:
             segments = tuple(rest.split("/"))
         key = self.world.authenticate(headers.get("x-api-key"))
         call = Call(
-            method, segments, query, body, key, self.world, self.world.catch_up(), self.base_url
+            method,
+            segments,
+            query,
+            body,
+            key,
+            self.world,
+            self.world.catch_up(),
+            self.base_url,
+            self.wire_cache,
         )
         idempotency_key = headers.get("idempotency-key") if method in _WRITES else None
         if idempotency_key is None:
@@ -253,7 +268,7 @@ class Api:
     ) -> Reply:
         """Replay the stored answer to a repeated Idempotency-Key instead of acting twice."""
         slot = (key.organization_id, idempotency_key)
-        stored = self.world.idempotency.get(slot)
+        stored = self.idempotency.get(slot)
         if stored is not None and stored.expires_at > call.now:
             if (stored.method, stored.path, stored.body_fingerprint) != (
                 call.method,
@@ -273,7 +288,7 @@ class Api:
             answer = Reply(refusal.status, refusal_body(refusal))
         # Server errors and throttling mean nothing was done: a retry must act afresh.
         if answer.status < 500 and answer.status != 429:
-            self.world.idempotency[slot] = StoredResponse(
+            self.idempotency[slot] = StoredResponse(
                 call.method,
                 path,
                 call.body,

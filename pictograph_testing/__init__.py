@@ -19,6 +19,7 @@ from pictograph_testing.catalog import GPU_TIERS, PIPELINES, PROFILES
 from pictograph_testing.clock import VirtualClock
 from pictograph_testing.fake import FakeOrganization, FakePictograph
 from pictograph_testing.transport import FakeTransport
+from pictograph_testing.world.training import RunView
 
 __all__ = [
     "GPU_TIERS",
@@ -27,6 +28,7 @@ __all__ = [
     "FakeOrganization",
     "FakePictograph",
     "FakeTransport",
+    "RunView",
     "VirtualClock",
 ]
 __version__ = "0.1.0"

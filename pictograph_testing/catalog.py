@@ -16,6 +16,7 @@ from typing import Literal
 
 __all__ = [
     "AUTO_GPU",
+    "DEFAULT_GPU_TIER",
     "EPOCH_OVERHEAD_SECONDS",
     "GPU_CHOICES",
     "GPU_TIERS",
@@ -84,6 +85,8 @@ MODEL_TYPES = (
     "keypoint_detection",
 )
 """What a trained model is for; each pipeline trains one of these."""
+DEFAULT_GPU_TIER = "a10g"
+"""The tier a run or quote trains on when its request names no ``gpu_type``."""
 
 
 @dataclass(frozen=True)
@@ -116,6 +119,9 @@ class Pipeline:
     default_batch_size: int
     variants: MappingProxyType[str, Variant]
     learning_rate: float
+    publishes_memory_estimate: bool = True
+    """Whether the service predicts this pipeline's peak memory: without it, a quote's
+    ``fits`` is unknown (``None``) rather than a guess."""
 
     def variant(self, name: str | None) -> Variant:
         """Return the named variant, or the default one for ``None``."""
@@ -147,6 +153,8 @@ PIPELINES: MappingProxyType[str, Pipeline] = MappingProxyType(
                 Variant("x", "yolox-x", 0.25, 3000, 1300, 640, 0.79),
             ),
             learning_rate=0.01,
+            # The real service has no memory model for YOLOX.
+            publishes_memory_estimate=False,
         ),
         "rfdetr_detection": Pipeline(
             name="rfdetr_detection",

@@ -18,6 +18,7 @@ from pictograph_testing.journal import Journal
 from pictograph_testing.transport import FakeTransport
 from pictograph_testing.world.errors import ApiRefusal
 from pictograph_testing.world.state import World
+from pictograph_testing.world.training import run_state
 
 if TYPE_CHECKING:
     import os
@@ -30,7 +31,8 @@ if TYPE_CHECKING:
     from typing_extensions import Self
 
     from pictograph_testing.faults import Faults
-    from pictograph_testing.world.state import Dataset, Export, LedgerEntry, Role, TrainingRun
+    from pictograph_testing.world.state import Dataset, Export, LedgerEntry, Role
+    from pictograph_testing.world.training import RunView
 
 __all__ = ["FakeOrganization", "FakePictograph"]
 
@@ -425,12 +427,17 @@ class FakePictograph:
 
         return openapi_document(self.base_url)
 
-    def run(self, ref: str, *, organization: str | FakeOrganization | None = None) -> TrainingRun:
-        """The training run with this id or name (newest of that name), caught up to now."""
+    def run(self, ref: str, *, organization: str | FakeOrganization | None = None) -> RunView:
+        """The run with this id or name (newest of that name) as a poll would see it now.
+
+        Its ``status``, ``progress``, ``epoch`` and ``metrics`` are what
+        ``client.training.get(ref)`` answers at this virtual instant; the run itself (its
+        plan, history, ledger figures) is ``fake.world.runs[run_id]``.
+        """
         org_id = self._org_id(organization)
         with self.world.lock:
-            self.world.catch_up()
-            return self.world.training.resolve(org_id, ref)
+            now = self.world.catch_up()
+            return run_state(self.world.training.resolve(org_id, ref), now)
 
     @property
     def calls(self) -> Journal:
@@ -498,7 +505,8 @@ class FakeOrganization:
     def top_up(self, usd: float) -> LedgerEntry:
         return self._fake.top_up(usd, organization=self.id)
 
-    def run(self, ref: str) -> TrainingRun:
+    def run(self, ref: str) -> RunView:
+        """As :meth:`FakePictograph.run`, in this organization."""
         return self._fake.run(ref, organization=self.id)
 
     @property

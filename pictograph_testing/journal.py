@@ -1,7 +1,7 @@
 """The request journal: every call a fake answered, and short, readable assertions on it.
 
-The fake's API appends one plain tuple per request (see :data:`JournalEntry`); nothing is
-decoded until a test asks. ``fake.calls`` is a live view of that list::
+The fake's API appends one small :class:`JournalEntry` per request; nothing is decoded
+until a test asks. ``fake.calls`` is a live view of that list::
 
     assert fake.calls.filter(method="POST", path="/api/v1/developer/training/")
     run_id = fake.calls.filter(method="POST").last.response_json()["data"]["id"]
@@ -15,6 +15,7 @@ from __future__ import annotations
 import json
 import re
 from collections.abc import Sequence
+from dataclasses import dataclass, fields
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any, overload
 from urllib.parse import parse_qsl, unquote
@@ -24,11 +25,62 @@ if TYPE_CHECKING:
 
 __all__ = ["Call", "CallList", "Journal", "JournalEntry", "path_matcher"]
 
-JournalEntry = tuple[str, str, bytes, int, bytes, float, str, "str | None"]
-"""What the API records per request: method, raw target (path and query as sent),
-request body, status, response body, virtual seconds since the clock's start, the
-``X-Request-Id`` it answered with, and the injected fault that touched it (or ``None``).
-A request dropped by an injected transport error has status 0 and an empty body."""
+
+@dataclass(frozen=True, slots=True, init=False)
+class JournalEntry:
+    """What the API records per request, undecoded: built on every call, so kept plain.
+
+    A request dropped by an injected transport error has status 0 and an empty body.
+    """
+
+    method: str
+    """As sent (any case)."""
+    target: str
+    """The raw target: path and query exactly as sent."""
+    body: bytes
+    status: int
+    response_body: bytes
+    elapsed: float
+    """Virtual seconds since the clock's start when the call was answered."""
+    request_id: str
+    """The ``X-Request-Id`` the API answered with."""
+    fault: str | None
+    """What an injected fault did to the call, or ``None``."""
+
+    def __init__(
+        self,
+        method: str,
+        target: str,
+        body: bytes,
+        status: int,
+        response_body: bytes,
+        elapsed: float,
+        request_id: str,
+        fault: str | None,
+    ) -> None:
+        # Built on every request: the slots' own setters cost half of the generic
+        # object.__setattr__ that a frozen dataclass's generated __init__ goes through.
+        _set_method(self, method)
+        _set_target(self, target)
+        _set_body(self, body)
+        _set_status(self, status)
+        _set_response_body(self, response_body)
+        _set_elapsed(self, elapsed)
+        _set_request_id(self, request_id)
+        _set_fault(self, fault)
+
+
+(
+    _set_method,
+    _set_target,
+    _set_body,
+    _set_status,
+    _set_response_body,
+    _set_elapsed,
+    _set_request_id,
+    _set_fault,
+) = (JournalEntry.__dict__[f.name].__set__ for f in fields(JournalEntry))
+
 
 _LISTED = 40
 """Calls a failure message lists (the most recent); the rest are counted."""
@@ -47,22 +99,22 @@ class Call:
 
     @property
     def method(self) -> str:
-        return self._entry[0].upper()
+        return self._entry.method.upper()
 
     @property
     def target(self) -> str:
         """The path and query exactly as sent (percent-encoding kept)."""
-        return self._entry[1]
+        return self._entry.target
 
     @property
     def path(self) -> str:
         """The path, percent-decoded, without the query."""
-        return _path(self._entry[1])
+        return _path(self._entry.target)
 
     @property
     def query(self) -> str:
         """The raw query string, without the ``?``."""
-        return self._entry[1].partition("?")[2]
+        return self._entry.target.partition("?")[2]
 
     @property
     def params(self) -> dict[str, str]:
@@ -71,37 +123,37 @@ class Call:
 
     @property
     def body(self) -> bytes:
-        return self._entry[2]
+        return self._entry.body
 
     def json(self) -> Any:
         """The request body parsed as JSON; ``None`` for an empty body."""
-        return json.loads(self._entry[2]) if self._entry[2] else None
+        return json.loads(self._entry.body) if self._entry.body else None
 
     @property
     def status(self) -> int:
-        return self._entry[3]
+        return self._entry.status
 
     @property
     def response_body(self) -> bytes:
-        return self._entry[4]
+        return self._entry.response_body
 
     def response_json(self) -> Any:
         """The response body parsed as JSON; ``None`` for an empty body."""
-        return json.loads(self._entry[4]) if self._entry[4] else None
+        return json.loads(self._entry.response_body) if self._entry.response_body else None
 
     @property
     def elapsed(self) -> float:
         """Virtual seconds since the fake's clock started, when the call was answered."""
-        return self._entry[5]
+        return self._entry.elapsed
 
     @property
     def at(self) -> datetime:
         """The virtual instant the call was answered."""
-        return self._start + timedelta(seconds=self._entry[5])
+        return self._start + timedelta(seconds=self._entry.elapsed)
 
     @property
     def request_id(self) -> str:
-        return self._entry[6]
+        return self._entry.request_id
 
     @property
     def fault(self) -> str | None:
@@ -110,7 +162,7 @@ class Call:
         For example ``injected 503 before the handler``, ``delayed 5s`` or ``rate
         limited``. A call a transport error dropped has ``status`` 0 and no body.
         """
-        return self._entry[7]
+        return self._entry.fault
 
     def __repr__(self) -> str:
         return f"<Call #{self.index} {_describe(self._entry)}>"
@@ -275,13 +327,11 @@ class CallList(Sequence[Call]):
             lines.append(f"   ... {hidden} earlier calls")
         for first, last, head, tail, flag in runs[-_LISTED:]:
             if first == last:
-                lines.append(f" {flag} #{first:<4} +{head[5]:.1f}s  {_describe(head)}")
+                lines.append(f" {flag} #{first:<4} +{head.elapsed:.1f}s  {_describe(head)}")
             else:
                 span = f"#{first}-{last}"
-                lines.append(
-                    f" {flag} {span:<5} +{head[5]:.1f}s..+{tail[5]:.1f}s  {_describe(head)}"
-                    f"  (x{last - first + 1})"
-                )
+                times = f"+{head.elapsed:.1f}s..+{tail.elapsed:.1f}s"
+                lines.append(f" {flag} {span:<5} {times}  {_describe(head)}  (x{last - first + 1})")
         return "\n".join(lines)
 
     def __repr__(self) -> str:
@@ -362,20 +412,20 @@ class _Criteria:
         return self._text
 
     def __call__(self, index: int, entry: JournalEntry, start: datetime) -> bool:
-        if self._method is not None and entry[0].upper() != self._method:
+        if self._method is not None and entry.method.upper() != self._method:
             return False
-        if self._status is not None and entry[3] != self._status:
+        if self._status is not None and entry.status != self._status:
             return False
-        if self._fault is not None and (entry[7] is not None) != self._fault:
+        if self._fault is not None and (entry.fault is not None) != self._fault:
             return False
-        if self._path is not None and not self._path(_path(entry[1])):
+        if self._path is not None and not self._path(_path(entry.target)):
             return False
         if self._params is not None:
-            sent = dict(parse_qsl(entry[1].partition("?")[2], keep_blank_values=True))
+            sent = dict(parse_qsl(entry.target.partition("?")[2], keep_blank_values=True))
             if any(sent.get(k) != v for k, v in self._params.items()):
                 return False
         if self._json is not None:
-            body = _json_object(entry[2])
+            body = _json_object(entry.body)
             if body is None or any(k not in body or body[k] != v for k, v in self._json.items()):
                 return False
         return self._where is None or self._where(Call(entry, index, start))
@@ -413,6 +463,6 @@ def _json_object(body: bytes) -> dict[str, Any] | None:
 
 
 def _describe(entry: JournalEntry) -> str:
-    answer = "no answer" if entry[3] == 0 else str(entry[3])
-    text = f"{entry[0].upper()} {entry[1]} -> {answer}"
-    return text if entry[7] is None else f"{text} [{entry[7]}]"
+    answer = "no answer" if entry.status == 0 else str(entry.status)
+    text = f"{entry.method.upper()} {entry.target} -> {answer}"
+    return text if entry.fault is None else f"{text} [{entry.fault}]"

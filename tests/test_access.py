@@ -360,8 +360,9 @@ def test_each_organization_lists_only_its_own(
         assert rival.credits.balance().included_allowance_micro_usd == 25_000_000
         # The same names, resolved in its own organization: a run of its own dataset.
         run = rival.training.create(DATASET, EXPORT, pipeline_type="yolox", name="r", wait=False)
-    assert fake.run(run.id, organization=other).dataset_id != refs.done.dataset_id
-    assert fake.run(run.id, organization=other).organization_id == other.id
+    assert fake.run(run.id, organization=other).status == "queued"
+    assert fake.world.runs[run.id].dataset_id != refs.done.dataset_id
+    assert fake.world.runs[run.id].organization_id == other.id
     assert len(other.ledger) == 1
     assert all(e.organization_id == fake.organization_id for e in fake.ledger)
 

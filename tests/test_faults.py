@@ -509,7 +509,7 @@ def test_a_preempted_run_is_requeued_and_completes(
     )
 
     assert run.status == "completed"
-    statuses = [status for status, _ in fake.run(run.id).history]
+    statuses = [status for status, _ in fake.world.runs[run.id].history]
     assert statuses == ["pending", "queued", "running", "queued", "running", "completed"]
     # Only the attempt that finished is billed: one cold start, three epochs.
     assert run.started_at is not None

@@ -87,7 +87,8 @@ def test_detectron2_trains_but_sdk_1_69_cannot_parse_it(fake: FakePictograph) ->
         pytest.raises(pictograph.exceptions.ServerError, match="TrainingRun"),
     ):
         client.training.create(DATASET, EXPORT, pipeline_type="detectron2", name="d2", wait=False)
-    assert fake.run("d2").pipeline_type == "detectron2"
+    assert fake.run("d2").status == "queued"
+    assert [r.pipeline_type for r in fake.world.runs.values()] == ["detectron2"]
 
 
 def test_gpu_tiers_of_the_guide(client: pictograph.Client) -> None:

@@ -545,6 +545,58 @@ def test_no_request_breaks_the_fake(
                 assert fingerprint(fake.world) == before, "a refused request changed the world"
 
 
+# ── the live view: what the fake shows of a run is what a poll answers ──
+
+# Small steps land inside cold starts and epochs; large ones skip whole runs and queues.
+CLOCK_STEP = st.one_of(st.integers(0, 60), st.floats(0.0, 90.0), st.integers(300, 4000)).map(float)
+LIVE_STEP = st.one_of(
+    st.tuples(st.just("advance"), CLOCK_STEP),
+    st.tuples(st.just("cancel"), st.integers(0, 3).map(float)),
+)
+
+
+@given(
+    epochs=st.lists(st.integers(1, 6), min_size=2, max_size=4),
+    steps=st.lists(LIVE_STEP, min_size=1, max_size=15),
+)
+def test_the_fakes_view_of_a_run_is_what_a_poll_answers(
+    epochs: list[int], steps: list[tuple[str, float]]
+) -> None:
+    # One a10g worker: the later runs wait queued behind the first.
+    with FakePictograph(seed=5, gpu_workers={"a10g": 1}) as fake:
+        fake.add_dataset(DATASET, images=20, completed_images=12, classes=["stop_sign", "yield"])
+        fake.add_export(DATASET, EXPORT)
+        with fake.client(max_retries=0) as client:
+            run_ids = [
+                client.training.create(
+                    DATASET,
+                    EXPORT,
+                    pipeline_type="yolox",
+                    name=f"r{i}",
+                    config={"epochs": n, "model_size": "nano"},
+                    wait=False,
+                ).id
+                for i, n in enumerate(epochs)
+            ]
+            for kind, value in steps:
+                if kind == "advance":
+                    fake.clock.advance(seconds=value)
+                else:
+                    target = run_ids[int(value) % len(run_ids)]
+                    if fake.run(target).status not in ("completed", "failed", "cancelled"):
+                        client.training.cancel(target)
+                for run_id in run_ids:
+                    seen = fake.run(run_id)
+                    polled = client.training.get(run_id)
+                    assert (seen.status, seen.progress, seen.epoch, seen.metrics) == (
+                        polled.status,
+                        polled.progress,
+                        polled.current_epoch,
+                        polled.metrics,
+                    )
+                    assert seen.training_seconds == polled.training_time_seconds
+
+
 # ── the stateful machine: interleaved operations, faults and retries ──
 
 ROLES = ("owner", "member", "viewer")

@@ -13,15 +13,17 @@ from typing import TYPE_CHECKING
 from urllib.parse import unquote
 
 from pictograph_testing.api import messages
+from pictograph_testing.api.caches import WireCache
 from pictograph_testing.api.errors import error_body, refusal_body
+from pictograph_testing.api.idempotency import IdempotencySlot, StoredResponse
 from pictograph_testing.api.resources import ROUTER
 from pictograph_testing.api.spec import check_body, check_query
 from pictograph_testing.api.table import Fallthrough, no_route
 from pictograph_testing.api.wire import Call, Reply
 from pictograph_testing.catalog import IDEMPOTENCY_TTL_SECONDS
 from pictograph_testing.faults import Faults, TransportFault, status_refusal
+from pictograph_testing.journal import JournalEntry
 from pictograph_testing.world.errors import ApiRefusal, Conflict, InvalidRequest, field_error
-from pictograph_testing.world.state import StoredResponse
 from pictograph_testing.world.storage import STORAGE_PREFIX
 
 if TYPE_CHECKING:
@@ -29,7 +31,6 @@ if TYPE_CHECKING:
 
     from pictograph_testing.api.table import Endpoint
     from pictograph_testing.faults import Refusal
-    from pictograph_testing.journal import JournalEntry
     from pictograph_testing.world.state import ApiKey, World
 
 __all__ = ["API_PREFIX", "MAX_BODY_BYTES", "Api", "Response"]
@@ -62,7 +63,11 @@ class Api:
         self.server_errors: list[BaseException] = []
         """Exceptions the fake raised while answering (each answered as a 500)."""
         self.journal: list[JournalEntry] = []
-        """Every request answered, as plain tuples; ``FakePictograph.calls`` reads them."""
+        """Every request answered, undecoded; ``FakePictograph.calls`` reads them."""
+        self.idempotency: dict[IdempotencySlot, StoredResponse] = {}
+        """Answers kept under their Idempotency-Key: a retry within the TTL replays them."""
+        self.wire_cache = WireCache()
+        """Encodings kept between requests (timestamps, runs): derived, never world state."""
         self.faults = Faults(world, self._mount)
         """The faults armed on this API (``FakePictograph.faults``)."""
 
@@ -90,11 +95,11 @@ class Api:
                 )
             else:
                 answer, fault = self._answer(method, path, query, headers, body), None
-            # One tuple of immutable values per call, decoded only when a test reads the
+            # One entry of immutable values per call, decoded only when a test reads the
             # journal: it must cost next to nothing on the hot path. No headers: holding
             # each request's Headers object alive makes every garbage collection slower.
             self.journal.append(
-                (
+                JournalEntry(
                     method,
                     raw_target,
                     body,
@@ -177,7 +182,9 @@ class Api:
     ) -> TransportFault:
         """Journal a request that gets no answer (status 0) and return the error to raise."""
         self.journal.append(
-            (method, raw_target, body, 0, b"", self.world.clock.monotonic(), request_id, label)
+            JournalEntry(
+                method, raw_target, body, 0, b"", self.world.clock.monotonic(), request_id, label
+            )
         )
         return TransportFault(kind, f"{_DROPPED[kind]} (injected by pictograph-testing)")
 
@@ -207,7 +214,9 @@ class Api:
         now = self.world.catch_up()
         idempotency_key = headers.get("idempotency-key") if method in _WRITES else None
         for found, path_args in itertools.chain((first,), matches):
-            call = Call(method, path_args, query, body, key, self.world, now, self.base_url)
+            call = Call(
+                method, path_args, query, body, key, self.world, now, self.base_url, self.wire_cache
+            )
             try:
                 if idempotency_key is None:
                     return _serve(found, call)
@@ -228,7 +237,7 @@ class Api:
     ) -> Reply:
         """Replay the stored answer to a repeated Idempotency-Key instead of acting twice."""
         slot = (key.organization_id, idempotency_key)
-        stored = self.world.idempotency.get(slot)
+        stored = self.idempotency.get(slot)
         if stored is not None and stored.expires_at > call.now:
             if (stored.method, stored.path, stored.body_fingerprint) != (
                 call.method,
@@ -248,7 +257,7 @@ class Api:
             answer = Reply(refusal.status, refusal_body(refusal))
         # Server errors and throttling mean nothing was done: a retry must act afresh.
         if answer.status < 500 and answer.status != 429:
-            self.world.idempotency[slot] = StoredResponse(
+            self.idempotency[slot] = StoredResponse(
                 call.method,
                 path,
                 call.body,

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
+from pictograph_testing.api.caches import RunWire
 from pictograph_testing.api.spec import (
     EXAMPLE_DATASET,
     EXAMPLE_EXPORT,
@@ -24,20 +25,13 @@ from pictograph_testing.api.wire import (
     page_params,
     reply,
 )
-from pictograph_testing.catalog import GPU_CHOICES, GPU_TIERS, PIPELINES
-from pictograph_testing.world.billing import billable_minutes, usd
+from pictograph_testing.catalog import GPU_CHOICES, PIPELINES
 from pictograph_testing.world.state import RUN_STATUSES
-from pictograph_testing.world.training import (
-    CONFIG_LIMITS,
-    RunRequest,
-    eta_seconds,
-    peak_mib,
-    run_state,
-)
+from pictograph_testing.world.training import CONFIG_LIMITS, RunRequest, eta_seconds, run_state
 
 if TYPE_CHECKING:
     from pictograph_testing.world.state import TrainingRun
-    from pictograph_testing.world.training import Admission
+    from pictograph_testing.world.training import Quote
 
 __all__ = ["CREATE", "QUOTE", "RUN_PLAN", "run_payload", "run_reply"]
 
@@ -162,7 +156,7 @@ def _plan_request(call: Call, *, with_name: bool) -> RunRequest:
         dataset_name=body["dataset_name"],
         export_name=body["export_name"],
         pipeline_type=body["pipeline_type"],
-        gpu_type=body.get("gpu_type") or "a10g",
+        gpu_type=body.get("gpu_type"),
         config=body.get("config") or {},
         name=body.get("name") if with_name else None,
         version_of_model_id=body.get("version_of_model_id"),
@@ -181,31 +175,31 @@ def run_reply(call: Call, run: TrainingRun) -> Reply:
     change are encoded once per run, the metrics once per finished epoch, and the few
     live scalars are written directly; the bytes parse to ``{"data": run_payload(...)}``.
     """
-    head = run.wire_head
-    if head is None:
-        head = run.wire_head = encode(_fixed_fields(call, run))[:-1]
-    status, progress, epoch, metrics, training_time, started = run_state(run, call.now)
-    if status == "running":
-        cached = run.wire_metrics.get(epoch)
-        if cached is None:
-            cached = run.wire_metrics[epoch] = encode(metrics)
-        metrics_json = cached
+    wire = call.cache.runs.get(run.id)
+    if wire is None:
+        wire = call.cache.runs[run.id] = RunWire(encode(_fixed_fields(call, run))[:-1])
+    view = run_state(run, call.now)
+    if view.status == "running":
+        metrics_json = wire.metrics.get(view.epoch)
+        if metrics_json is None:
+            metrics_json = wire.metrics[view.epoch] = encode(view.metrics)
     else:
-        metrics_json = encode(metrics)
-    error = "null" if run.error_message is None else encode(run.error_message).decode()
+        metrics_json = encode(view.metrics)
+    error = "null" if view.error_message is None else encode(view.error_message).decode()
     live = (
-        f',"status":"{status}","progress":{progress},"current_epoch":{epoch},"metrics":'
+        f',"status":"{view.status}","progress":{view.progress},'
+        f'"current_epoch":{view.epoch},"metrics":'
     ).encode()
     tail = (
         f',"eta_seconds":{_number(eta_seconds(run, call.now))},'
-        f'"training_time_seconds":{_number(training_time)},'
-        f'"model_id":{_plain(run.model_id)},'
+        f'"training_time_seconds":{_number(view.training_seconds)},'
+        f'"model_id":{_plain(view.model_id)},'
         f'"error_message":{error},'
         f'"warnings":null,'
-        f'"started_at":{_plain(call.iso(started))},'
-        f'"completed_at":{_plain(call.iso(run.completed_at))}}}}}'
+        f'"started_at":{_plain(call.iso(view.started_at))},'
+        f'"completed_at":{_plain(call.iso(view.completed_at))}}}}}'
     ).encode()
-    return Reply(200, b'{"data":' + head + live + metrics_json + tail)
+    return Reply(200, b'{"data":' + wire.head + live + metrics_json + tail)
 
 
 def _number(value: int | None) -> str:
@@ -235,60 +229,32 @@ def _fixed_fields(call: Call, run: TrainingRun) -> dict[str, Any]:
 
 
 def _live_fields(call: Call, run: TrainingRun) -> dict[str, Any]:
-    status, progress, epoch, metrics, training_time, started = run_state(run, call.now)
+    view = run_state(run, call.now)
     return {
-        "status": status,
-        "progress": progress,
-        "current_epoch": epoch,
-        "metrics": metrics,
+        "status": view.status,
+        "progress": view.progress,
+        "current_epoch": view.epoch,
+        "metrics": view.metrics,
         "eta_seconds": eta_seconds(run, call.now),
-        "training_time_seconds": training_time,
-        "model_id": run.model_id,
-        "error_message": run.error_message,
+        "training_time_seconds": view.training_seconds,
+        "model_id": view.model_id,
+        "error_message": view.error_message,
         "warnings": None,
-        "started_at": call.iso(started),
-        "completed_at": call.iso(run.completed_at),
+        "started_at": call.iso(view.started_at),
+        "completed_at": call.iso(view.completed_at),
     }
 
 
 def _quote(call: Call) -> Reply:
-    world = call.world
-    request = _plan_request(call, with_name=False)
-    admission = world.training.admit(call.key, request)
-    org = world.organizations[call.key.organization_id]
+    quote = call.world.training.quote(call.key, _plan_request(call, with_name=False))
+    admission = quote.admission
     plan = admission.plan
-    profile = world.profile
-    rate = world.billing.rate(plan.tier.name)
-    minutes = max(1, billable_minutes(plan.planned_seconds))
-    total = profile.cost(plan.tier.name, minutes)
-    spendable = world.billing.spendable(org)
-    if profile.billing == "charge_on_success":
-        required = profile.start_gate_micro_usd
-    else:
-        required = profile.cost(plan.tier.name, profile.precharge_minutes(plan.planned_seconds))
-    blocking = []
-    if not call.key.has("member"):
-        blocking.append(
-            {
-                "code": "forbidden",
-                "message": f"the API key's role '{call.key.role}' cannot start runs",
-            }
-        )
-    if spendable < required:
-        blocking.append({"code": "insufficient_credits", "message": f"needs {usd(required)}"})
-    # YOLOX has no memory estimate on the real service, so it reports `fits` as unknown.
-    estimated = admission.pipeline.name != "yolox"
-    peak = peak_mib(plan.variant, plan.batch_size, plan.image_width, plan.image_height)
-    tiers = [
-        {
-            "gpu_type": tier.name,
-            "total_mib": tier.total_mib,
-            "fits": (peak <= tier.total_mib) if estimated else None,
-            "micro_usd_per_minute": profile.rate(tier.name),
-        }
-        for tier in GPU_TIERS.values()
-    ]
-    quote = {
+    note = (
+        "the run is pre-charged and refunded what it does not use."
+        if quote.billing == "prepaid"
+        else "a run is billed once, when it succeeds, for the GPU time it used."
+    )
+    payload = {
         "dataset_id": admission.dataset.id,
         "dataset_name": admission.dataset.name,
         "export_id": admission.export.id,
@@ -298,60 +264,61 @@ def _quote(call: Call) -> Reply:
         "pipeline_type": admission.pipeline.name,
         "requested_gpu_type": admission.requested_gpu,
         "gpu_type": plan.tier.name,
-        "fits": plan.fits if estimated else None,
+        "fits": quote.fits,
         "recommended_gpu_type": admission.recommended_gpu,
         "gpu_autoselect": admission.autoselect,
-        "tiers": tiers,
+        "tiers": [
+            {
+                "gpu_type": fit.tier.name,
+                "total_mib": fit.tier.total_mib,
+                "fits": fit.fits,
+                "micro_usd_per_minute": fit.micro_usd_per_minute,
+            }
+            for fit in quote.tiers
+        ],
         "epochs": plan.epochs,
         "classes": admission.classes,
-        "class_support": _class_support(admission),
+        "class_support": _class_support(quote),
         "deleted_images": 0,
         "estimate": {
-            "minutes": minutes,
-            "micro_usd_per_minute": rate,
-            "total_micro_usd": total,
-            "note": "An estimate only: "
-            + (
-                "the run is pre-charged and refunded what it does not use."
-                if profile.billing == "prepaid"
-                else "a run is billed once, when it succeeds, for the GPU time it used."
-            ),
+            "minutes": quote.minutes,
+            "micro_usd_per_minute": quote.micro_usd_per_minute,
+            "total_micro_usd": quote.total_micro_usd,
+            "note": f"An estimate only: {note}",
         },
         "balance": {
-            "budget_remaining_micro_usd": spendable,
-            "required_to_start_micro_usd": required,
-            "covers_estimate": spendable >= total,
+            "budget_remaining_micro_usd": quote.spendable_micro_usd,
+            "required_to_start_micro_usd": quote.required_to_start_micro_usd,
+            "covers_estimate": quote.covers_estimate,
         },
-        "can_start": not blocking,
-        "blocking": blocking,
+        "can_start": quote.can_start,
+        "blocking": [{"code": b.code, "message": b.message} for b in quote.blocking],
         "config": admission.config,
     }
-    return reply({"data": quote})
+    return reply({"data": payload})
 
 
-def _class_support(admission: Admission) -> dict[str, Any]:
-    pipeline = admission.pipeline
-    export = admission.export
-    classes = admission.classes
-    share, extra = divmod(export.annotation_count, max(1, len(classes)))
+def _class_support(quote: Quote) -> dict[str, Any]:
+    pipeline = quote.admission.pipeline
+    export = quote.admission.export
     return {
         "pipeline_type": pipeline.name,
         "unit": pipeline.annotation_unit if pipeline.annotation_unit != "pixels" else "annotations",
-        "trains_on": PIPELINES[pipeline.name].trains_on,
+        "trains_on": pipeline.trains_on,
         "split": "random",
         "images": export.image_count,
         "export_images": export.image_count,
         "classes": [
             {
                 "name": name,
-                "support": share + (1 if i < extra else 0),
+                "support": support,
                 "train": None,
                 "val": None,
                 "test": None,
                 "trainable": True,
                 "reason": None,
             }
-            for i, name in enumerate(classes)
+            for name, support in quote.class_support
         ],
         "untrainable": [],
         "multi_tag_images": 0,

@@ -14,6 +14,7 @@ from pictograph_testing.clock import format_timestamp
 from pictograph_testing.world.errors import InvalidRequest, field_error
 
 if TYPE_CHECKING:
+    from pictograph_testing.api.caches import WireCache
     from pictograph_testing.world.state import ApiKey, World
 
 __all__ = ["Call", "Reply", "bulk_reply", "encode", "page", "page_params", "reply"]
@@ -68,6 +69,8 @@ class Call:
     world: World
     now: float
     base_url: str
+    cache: WireCache
+    """The answering ``Api``'s encodings memo: never state of the world."""
     args: dict[str, Any] = field(default_factory=dict)
     _query: dict[str, list[str]] | None = field(default=None)
     _fields: dict[str, Any] | None = field(default=None)
@@ -79,13 +82,10 @@ class Call:
         if seconds is None:
             return None
         # Runs are polled thousands of times with the same few instants: format each once.
-        memo = self.world.iso_memo
-        text = memo.get(seconds)
+        text = self.cache.iso.get(seconds)
         if text is None:
-            if len(memo) > 4096:
-                memo.clear()
-            text = memo[seconds] = format_timestamp(
-                self.world.clock.start + timedelta(seconds=seconds)
+            text = self.cache.remember_iso(
+                seconds, format_timestamp(self.world.clock.start + timedelta(seconds=seconds))
             )
         return text
 

@@ -270,12 +270,13 @@ def _matches(view: JobView, status: str) -> bool:
 
 def run_job(run: TrainingRun, now: float) -> JobView:
     """A training run as a job: its id, the jobs vocabulary, progress, and epochs."""
-    state, run_progress, epoch, _, _, started = run_state(run, now)
+    view = run_state(run, now)
+    state = view.status
     status = _RUN_JOB_STATUS.get(state, state)
-    progress = float(run_progress)
+    progress = float(view.progress)
     updated = run.history[-1][1] if run.history else run.created_at
-    if state == "running" and started is not None:
-        updated = max(updated, started)
+    if state == "running" and view.started_at is not None:
+        updated = max(updated, view.started_at)
     return JobView(
         id=run.id,
         type="training",
@@ -290,7 +291,7 @@ def run_job(run: TrainingRun, now: float) -> JobView:
         cancellable=not run.terminal,
         detail={
             "pipeline_type": run.pipeline_type,
-            "current_epoch": epoch,
+            "current_epoch": view.epoch,
             "total_epochs": run.plan.epochs,
             "gpu_type": run.gpu_type,
         },

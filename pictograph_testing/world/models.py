@@ -61,7 +61,8 @@ class ModelRegistry:
         """Turn a completed run into a model, or into a new version of its target model."""
         world = self._world
         pipeline = PIPELINES[run.pipeline_type]
-        final_metrics = dict(run.final[2])
+        assert run.final is not None, "only a run that has ended becomes a model"
+        final_metrics = dict(run.final.metrics)
         final_metrics.pop("epoch", None)
         target = world.models.get(run.version_of_model_id) if run.version_of_model_id else None
         number = len(target.versions) + 1 if target is not None else 1

@@ -13,7 +13,7 @@ from pictograph_testing.world.ids import IdFactory
 
 if TYPE_CHECKING:
     from pictograph_testing.clock import VirtualClock
-    from pictograph_testing.world.training import RunFailure, RunPlan
+    from pictograph_testing.world.training import RunFailure, RunPlan, RunView
 
 __all__ = [
     "IMAGE_STATUSES",
@@ -32,7 +32,6 @@ __all__ = [
     "ModelVersion",
     "Organization",
     "Role",
-    "StoredResponse",
     "TrainingRun",
     "Visibility",
     "World",
@@ -204,13 +203,9 @@ class TrainingRun:
     refunded_micro_usd: int = 0
     history: list[tuple[str, float]] = field(default_factory=list)
     """Every status the run took, with the virtual second it took it."""
-    final: tuple[int, int, dict[str, Any], int] = field(default_factory=lambda: (0, 0, {}, 0))
-    """Progress, epoch, metrics and running seconds, frozen when the run ended."""
+    final: RunView | None = None
+    """What the run shows from the moment it ended on; ``None`` while it is live."""
     metrics_memo: dict[int, dict[str, Any]] = field(default_factory=dict)
-    wire_head: bytes | None = None
-    """The encoded fields of the run that never change (the api layer's cache)."""
-    wire_metrics: dict[int, bytes] = field(default_factory=dict)
-    """Encoded metrics per finished-epoch count (the api layer's cache)."""
     failure: RunFailure | None = None
     """A failure a test injected, still to strike (see ``TrainingService.arm_failure``)."""
 
@@ -280,19 +275,6 @@ class Model:
         return None
 
 
-@dataclass
-class StoredResponse:
-    """A response kept under its Idempotency-Key so that a retry replays it."""
-
-    method: str
-    path: str
-    body_fingerprint: bytes
-    status: int
-    headers: tuple[tuple[str, str], ...]
-    body: bytes
-    expires_at: float
-
-
 class World:
     """Own every entity of one fake: organizations, keys, data, runs, models, ledgers.
 
@@ -334,8 +316,6 @@ class World:
         self.runs: dict[str, TrainingRun] = {}
         self.models: dict[str, Model] = {}
         self.ledgers: dict[str, list[LedgerEntry]] = {}
-        self.idempotency: dict[tuple[str, str], StoredResponse] = {}
-        self.iso_memo: dict[float, str] = {}
         self.billing = Billing(self)
         self.dataset_service = DatasetService(self)
         self.export_service = ExportService(self)

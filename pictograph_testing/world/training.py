@@ -11,10 +11,11 @@ from __future__ import annotations
 
 import math
 from collections import deque
-from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from dataclasses import dataclass, fields, replace
+from typing import TYPE_CHECKING, Any, Literal
 
 from pictograph_testing.catalog import (
+    DEFAULT_GPU_TIER,
     EPOCH_OVERHEAD_SECONDS,
     GPU_TIERS,
     OOM_AFTER_SECONDS,
@@ -24,6 +25,7 @@ from pictograph_testing.catalog import (
     Pipeline,
     Variant,
 )
+from pictograph_testing.world.billing import billable_minutes, usd
 from pictograph_testing.world.errors import (
     FieldError,
     InvalidRequest,
@@ -49,9 +51,13 @@ __all__ = [
     "CONFIG_LIMITS",
     "FAILURE_REASONS",
     "Admission",
+    "Blocker",
+    "Quote",
     "RunFailure",
     "RunPlan",
     "RunRequest",
+    "RunView",
+    "TierFit",
     "TrainingService",
     "eta_seconds",
     "live_status",
@@ -71,12 +77,15 @@ CONFIG_LIMITS: dict[str, tuple[int, int]] = {
 
 @dataclass(frozen=True)
 class RunRequest:
-    """What ``create`` and ``quote`` send (``name`` is ``None`` for a quote)."""
+    """What ``create`` and ``quote`` send (``name`` is ``None`` for a quote).
+
+    ``gpu_type`` ``None`` (or empty) asks for the catalog's default tier.
+    """
 
     dataset_name: str
     export_name: str
     pipeline_type: str
-    gpu_type: str
+    gpu_type: str | None
     config: dict[str, Any]
     name: str | None = None
     version_of_model_id: str | None = None
@@ -184,12 +193,128 @@ class Admission:
     export: Export
     pipeline: Pipeline
     requested_gpu: str
+    """The tier asked for (the catalog's default when none was): a tier name or ``auto``."""
     plan: RunPlan
     config: dict[str, Any]
     classes: list[str]
     recommended_gpu: str
     autoselect: dict[str, Any] | None
     version_of: Model | None
+
+
+@dataclass(frozen=True)
+class TierFit:
+    """Whether a quoted run would fit one GPU tier's memory, and that tier's price."""
+
+    tier: GpuTier
+    fits: bool | None
+    """``None`` when the pipeline publishes no memory estimate."""
+    micro_usd_per_minute: int
+
+
+@dataclass(frozen=True)
+class Blocker:
+    """Why a quoted run could not start now: a machine-readable code and a sentence."""
+
+    code: str
+    message: str
+
+
+@dataclass(frozen=True)
+class Quote:
+    """What a run would cost and whether it could start now, established without a write."""
+
+    admission: Admission
+    fits: bool | None
+    """Whether the run fits its tier; ``None`` when the pipeline publishes no estimate."""
+    tiers: tuple[TierFit, ...]
+    """Every tier, cheapest first."""
+    class_support: tuple[tuple[str, int], ...]
+    """Each trained class with the export's annotations attributed to it."""
+    billing: Literal["prepaid", "charge_on_success"]
+    minutes: int
+    """Billable minutes of the planned training time (at least one)."""
+    micro_usd_per_minute: int
+    total_micro_usd: int
+    spendable_micro_usd: int
+    required_to_start_micro_usd: int
+    """What the balance must hold for create to accept the run: the pre-charge under
+    prepaid billing, the start gate under charge-on-success."""
+    blocking: tuple[Blocker, ...]
+
+    @property
+    def covers_estimate(self) -> bool:
+        return self.spendable_micro_usd >= self.total_micro_usd
+
+    @property
+    def can_start(self) -> bool:
+        return not self.blocking
+
+
+@dataclass(frozen=True, slots=True, init=False)
+class RunView:
+    """A run as a poll sees it at one virtual instant: what ``training.get`` shows.
+
+    Built by :func:`run_state`; a run that has ended keeps its last view as ``run.final``.
+    """
+
+    status: str
+    """``pending``, ``queued``, ``running`` (from the end of the cold start) or terminal."""
+    progress: int
+    """Percent of the planned training done: 0 before training, at most 99 until completed."""
+    epoch: int
+    """The epoch in progress (the last one reached once ended); 0 before training starts."""
+    metrics: dict[str, Any]
+    """The last finished epoch's validation metrics (empty before the first); shared, do
+    not mutate."""
+    training_seconds: int | None
+    """Whole seconds the run trained, once it has ended; ``None`` until then."""
+    started_at: float | None
+    """Virtual second training started; ``None`` before then, and for a run that ended
+    during its cold start."""
+    completed_at: float | None
+    """Virtual second the run ended; ``None`` while it is live."""
+    model_id: str | None = None
+    """The trained model, once the run has completed."""
+    error_message: str | None = None
+    """Why the run failed, once it has."""
+
+    def __init__(
+        self,
+        status: str,
+        progress: int,
+        epoch: int,
+        metrics: dict[str, Any],
+        training_seconds: int | None,
+        started_at: float | None,
+        completed_at: float | None,
+        model_id: str | None = None,
+        error_message: str | None = None,
+    ) -> None:
+        # Built on every poll of a live run: the slots' own setters cost half of the
+        # generic object.__setattr__ that a frozen dataclass's generated __init__ uses.
+        _set_status(self, status)
+        _set_progress(self, progress)
+        _set_epoch(self, epoch)
+        _set_metrics(self, metrics)
+        _set_training_seconds(self, training_seconds)
+        _set_started_at(self, started_at)
+        _set_completed_at(self, completed_at)
+        _set_model_id(self, model_id)
+        _set_error_message(self, error_message)
+
+
+(
+    _set_status,
+    _set_progress,
+    _set_epoch,
+    _set_metrics,
+    _set_training_seconds,
+    _set_started_at,
+    _set_completed_at,
+    _set_model_id,
+    _set_error_message,
+) = (RunView.__dict__[f.name].__set__ for f in fields(RunView))
 
 
 class _Tier:
@@ -249,10 +374,11 @@ class TrainingService:
                     )
                 ],
             )
-        if request.gpu_type not in profile.gpu_types:
+        requested = request.gpu_type or DEFAULT_GPU_TIER
+        if requested not in profile.gpu_types:
             choices = ", ".join(f"'{g}'" for g in sorted(profile.gpu_types))
             raise InvalidRequest(
-                f"Unknown gpu_type '{request.gpu_type}'.",
+                f"Unknown gpu_type '{requested}'.",
                 errors=[
                     field_error(("body", "gpu_type"), f"Input should be {choices}", "literal_error")
                 ],
@@ -280,7 +406,7 @@ class TrainingService:
             )
         recommended = _cheapest_fitting(variant, batch, width, height)
         autoselect: dict[str, Any] | None = None
-        if request.gpu_type == "auto":
+        if requested == "auto":
             gpu = recommended
             autoselect = {
                 "version": 2,
@@ -289,7 +415,7 @@ class TrainingService:
                 "predicted_peak_mib": peak_mib(variant, batch, width, height),
             }
         else:
-            gpu = request.gpu_type
+            gpu = requested
         plan = plan_run(variant, GPU_TIERS[gpu], epochs, batch, width, height, export.image_count)
         stored = {
             **{k: v for k, v in config.items() if k != "image_size"},
@@ -306,7 +432,7 @@ class TrainingService:
             dataset,
             export,
             pipeline,
-            request.gpu_type,
+            requested,
             plan,
             stored,
             classes,
@@ -328,6 +454,57 @@ class TrainingService:
                 status=400,
             )
         return model
+
+    def quote(self, key: ApiKey, request: RunRequest) -> Quote:
+        """Price a request and say what would stop it starting now; write nothing.
+
+        Any key may ask: a role that cannot start runs is a blocker, not a refusal.
+        """
+        world = self._world
+        admission = self.admit(key, request)
+        profile = world.profile
+        plan = admission.plan
+        gpu = plan.tier.name
+        minutes = max(1, billable_minutes(plan.planned_seconds))
+        total = profile.cost(gpu, minutes)
+        spendable = world.billing.spendable(world.organizations[key.organization_id])
+        if profile.billing == "charge_on_success":
+            required = profile.start_gate_micro_usd
+        else:
+            required = profile.cost(gpu, profile.precharge_minutes(plan.planned_seconds))
+        blocking: list[Blocker] = []
+        if not key.has("member"):
+            blocking.append(
+                Blocker("forbidden", f"the API key's role '{key.role}' cannot start runs")
+            )
+        if spendable < required:
+            blocking.append(Blocker("insufficient_credits", f"needs {usd(required)}"))
+        estimated = admission.pipeline.publishes_memory_estimate
+        tiers = tuple(
+            TierFit(
+                tier,
+                (plan.peak_mib <= tier.total_mib) if estimated else None,
+                profile.rate(tier.name),
+            )
+            for tier in GPU_TIERS.values()
+        )
+        # The export's annotations, spread evenly over the trained classes.
+        classes = admission.classes
+        share, extra = divmod(admission.export.annotation_count, max(1, len(classes)))
+        support = tuple((name, share + (1 if i < extra else 0)) for i, name in enumerate(classes))
+        return Quote(
+            admission=admission,
+            fits=plan.fits if estimated else None,
+            tiers=tiers,
+            class_support=support,
+            billing=profile.billing,
+            minutes=minutes,
+            micro_usd_per_minute=world.billing.rate(gpu),
+            total_micro_usd=total,
+            spendable_micro_usd=spendable,
+            required_to_start_micro_usd=required,
+            blocking=tuple(blocking),
+        )
 
     # ── writes ──
 
@@ -352,7 +529,7 @@ class TrainingService:
             export_name=admission.export.name,
             pipeline_type=admission.pipeline.name,
             gpu_type=admission.plan.tier.name,
-            requested_gpu_type=request.gpu_type,
+            requested_gpu_type=admission.requested_gpu,
             config=admission.config,
             classes=admission.classes,
             plan=admission.plan,
@@ -597,10 +774,23 @@ class TrainingService:
         if status == "completed":
             run_progress, run_epoch = 100, run.plan.epochs
             run_metrics = epoch_metrics(run, run.plan.epochs)
-        run.final = (run_progress, run_epoch, run_metrics, round(elapsed))
+        run.final = RunView(
+            status,
+            run_progress,
+            run_epoch,
+            run_metrics,
+            round(elapsed),
+            # A run cancelled during its cold start never started.
+            run.started_at if started else None,
+            at,
+            None,
+            error,
+        )
         world.billing.settle(run, elapsed)
         if status == "completed":
+            # The registry reads the final metrics, so the model id joins the view after.
             run.model_id = world.registry.record_training(run, at)
+            run.final = replace(run.final, model_id=run.model_id)
         world.feeds.run_ended(run, at)
         if run in tier.busy:
             tier.busy.remove(run)
@@ -633,24 +823,16 @@ def running_snapshot(run: TrainingRun, now: float) -> tuple[int, int, dict[str, 
     return progress, min(plan.epochs, done + 1), epoch_metrics(run, done)
 
 
-def run_state(
-    run: TrainingRun, now: float
-) -> tuple[str, int, int, dict[str, Any], int | None, float | None]:
-    """Status, progress, epoch, metrics, training seconds and start, as seen at ``now``.
-
-    The one view of a run at an instant: the wire and the jobs feed both read it.
-    """
-    status = live_status(run, now)
-    if run.terminal:
-        progress, epoch, metrics, seconds = run.final
-        started = run.started_at
-        if started is not None and run.completed_at is not None and started > run.completed_at:
-            started = None  # cancelled during its cold start: it never started
-        return status, progress, epoch, metrics, seconds, started
-    if status == "running":
+def run_state(run: TrainingRun, now: float) -> RunView:
+    """The run as seen at ``now``: the one view the wire, the jobs feed and tests share."""
+    final = run.final
+    if final is not None:
+        return final
+    started = run.started_at
+    if started is not None and now >= started:
         progress, epoch, metrics = running_snapshot(run, now)
-        return status, progress, epoch, metrics, None, run.started_at
-    return status, 0, 0, {}, None, None
+        return RunView("running", progress, epoch, metrics, None, started, None)
+    return RunView(run.status, 0, 0, {}, None, None, None)
 
 
 def eta_seconds(run: TrainingRun, now: float) -> int | None:

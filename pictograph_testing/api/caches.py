@@ -1,0 +1,43 @@
+"""Encodings the api layer keeps between requests, so that hot replies skip JSON work.
+
+None of this is state of the world: it is derived from it, owned by one :class:`Api
+<pictograph_testing.api.app.Api>`, and dropping it would change no byte of any reply.
+"""
+
+from __future__ import annotations
+
+__all__ = ["RunWire", "WireCache"]
+
+_ISO_LIMIT = 4096
+"""Formatted instants kept before the memo starts over (polls reuse a few instants)."""
+
+
+class RunWire:
+    """One run's encoded pieces: the fields that never change, and metrics per epoch."""
+
+    __slots__ = ("head", "metrics")
+
+    def __init__(self, head: bytes) -> None:
+        self.head = head
+        """The fixed fields of the ``TrainingRun`` object, without the closing brace."""
+        self.metrics: dict[int, bytes] = {}
+        """Encoded metrics, keyed by the epoch in progress while the run runs."""
+
+
+class WireCache:
+    """The api layer's memo of one world's encodings: timestamps and runs."""
+
+    __slots__ = ("iso", "runs")
+
+    def __init__(self) -> None:
+        self.iso: dict[float, str] = {}
+        """Virtual seconds to the API's ISO-8601 text (see ``Call.iso``)."""
+        self.runs: dict[str, RunWire] = {}
+        """Run id to its encoded pieces (see ``api.training.run_reply``)."""
+
+    def remember_iso(self, seconds: float, text: str) -> str:
+        """Keep ``text`` as the rendering of ``seconds``; bounded, so it cannot grow forever."""
+        if len(self.iso) >= _ISO_LIMIT:
+            self.iso.clear()
+        self.iso[seconds] = text
+        return text

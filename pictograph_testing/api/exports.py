@@ -81,6 +81,8 @@ def list_exports(call: Call) -> Reply:
     reply=Data("Export"),
     body=CREATE,
     errors=(403, 409),
+    role="member",
+    action="create exports",
 )
 def create_export(call: Call) -> Reply:
     body = call.fields()
@@ -105,6 +107,8 @@ def create_export(call: Call) -> Reply:
     reply=Data("BulkDeleteResult"),
     body=Obj({"export_ids": Field(ID_LIST("export id strings"), required=True)}),
     errors=(403,),
+    role="admin",
+    action="delete exports",
 )
 def bulk_delete(call: Call) -> Reply:
     service = call.world.export_service
@@ -145,6 +149,8 @@ def download(call: Call) -> Reply:
     reply=Data("Deleted"),
     query=(_BY_DATASET,),
     errors=(403, 409),
+    role="admin",
+    action="delete exports",
 )
 def delete_export(call: Call) -> Reply:
     export = _addressed(call)

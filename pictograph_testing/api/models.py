@@ -76,6 +76,8 @@ def list_models(call: Call) -> Reply:
     reply=Data("BulkDeleteResult"),
     body=Obj({"model_ids": Field(ID_LIST("model id strings"), required=True)}),
     errors=(403,),
+    role="admin",
+    action="delete models",
 )
 def bulk_delete(call: Call) -> Reply:
     registry = call.world.registry
@@ -102,6 +104,8 @@ def get_model(call: Call) -> Reply:
     reply=Data("Model"),
     body=UPDATE,
     errors=(403, 409),
+    role="member",
+    action="update models",
 )
 def update_model(call: Call) -> Reply:
     changes = {k: v for k, v in call.fields().items() if not (k == "visibility" and v is None)}
@@ -116,6 +120,8 @@ def update_model(call: Call) -> Reply:
     sdk=("models.delete",),
     reply=Data("Deleted"),
     errors=(403,),
+    role="admin",
+    action="delete models",
 )
 def delete_model(call: Call) -> Reply:
     model = _model(call)
@@ -142,6 +148,8 @@ def versions(call: Call) -> Reply:
     reply=Data("ModelVersionsPayload"),
     body=Obj({"version_id": Field(Str(format="uuid"), required=True, nullable=True)}),
     errors=(403,),
+    role="admin",
+    action="pin a model version",
 )
 def set_current_version(call: Call) -> Reply:
     model = _model(call)

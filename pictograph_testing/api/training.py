@@ -101,6 +101,8 @@ def list_runs(call: Call) -> Reply:
     reply=Data("TrainingRun"),
     body=CREATE,
     errors=(400, 402, 403),
+    role="member",
+    action="start training runs",
 )
 def create_run(call: Call) -> Reply:
     return run_reply(
@@ -129,6 +131,8 @@ def quote_run(call: Call) -> Reply:
     reply=Data("BulkActionResult"),
     body=Obj({"run_ids": Field(ID_LIST("run id strings", at_least=1), required=True)}),
     errors=(403,),
+    role="member",
+    action="cancel training runs",
 )
 def bulk_cancel(call: Call) -> Reply:
     succeeded, not_found = call.world.training.bulk_cancel(call.key, call.fields()["run_ids"])
@@ -142,6 +146,8 @@ def bulk_cancel(call: Call) -> Reply:
     sdk=("training.cancel", "jobs.cancel"),
     reply=Data("TrainingRun"),
     errors=(400, 403),
+    role="member",
+    action="cancel training runs",
 )
 def cancel_run(call: Call) -> Reply:
     training = call.world.training

@@ -8,7 +8,6 @@ authentication, Idempotency-Key replay, the error envelope and ``X-Request-Id``.
 from __future__ import annotations
 
 import functools
-import itertools
 from typing import TYPE_CHECKING
 from urllib.parse import unquote
 
@@ -207,13 +206,12 @@ class Api:
                 errors=[field_error(("body",), "Request body too large", "too_large")],
             )
         matches = ROUTER.candidates(method, path[len(API_PREFIX) :])
-        first = next(matches, None)
-        if first is None:
+        if not matches:
             raise no_route(method, path, ROUTER.resources)
         key = self.world.authenticate(headers.get("x-api-key"))
         now = self.world.catch_up()
         idempotency_key = headers.get("idempotency-key") if method in _WRITES else None
-        for found, path_args in itertools.chain((first,), matches):
+        for found, path_args in matches:
             call = Call(
                 method, path_args, query, body, key, self.world, now, self.base_url, self.wire_cache
             )

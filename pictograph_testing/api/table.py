@@ -33,7 +33,7 @@ from pictograph_testing.api import messages
 from pictograph_testing.world.errors import NotFound
 
 if TYPE_CHECKING:
-    from collections.abc import Callable, Iterator
+    from collections.abc import Callable
 
     from pictograph_testing.api.spec import Obj, Param
     from pictograph_testing.api.wire import Call, Reply
@@ -236,6 +236,21 @@ def _specificity(entry: tuple[int, Endpoint, tuple[_Part, ...]]) -> tuple[int, i
     return (has_rest, -literals, index)
 
 
+_KIND_PATTERNS = {
+    "": "[^/]+",
+    ":uuid": "[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}",
+    "...": "[^/]+(?:/[^/]+)*",
+}
+
+
+def _pattern(parts: tuple[_Part, ...]) -> re.Pattern[str]:
+    """The template as one regular expression over an undecoded path (the fast path)."""
+    pieces = [
+        re.escape(p) if isinstance(p, str) else f"(?P<{p[0]}>{_KIND_PATTERNS[p[1]]})" for p in parts
+    ]
+    return re.compile("/".join(pieces))
+
+
 class Router:
     """Find the endpoint for a method and a raw path (below the API prefix)."""
 
@@ -244,32 +259,52 @@ class Router:
         for index, e in enumerate(endpoints):
             table.setdefault((e.method, e.resource), []).append((index, e, _compile(e.path)))
         self._table = {
-            slot: [(e, parts) for _, e, parts in sorted(entries, key=_specificity)]
+            slot: [(e, parts, _pattern(parts)) for _, e, parts in sorted(entries, key=_specificity)]
             for slot, entries in table.items()
         }
         self.resources = frozenset(e.resource for e in endpoints)
+        # Polling asks for the same few paths thousands of times: remember recent answers.
+        # Shared by every fake in the process; a race only recomputes an entry.
+        self._recent: dict[tuple[str, str], list[tuple[Endpoint, dict[str, str]]]] = {}
 
-    def candidates(self, method: str, raw: str) -> Iterator[tuple[Endpoint, dict[str, str]]]:
+    def candidates(self, method: str, raw: str) -> list[tuple[Endpoint, dict[str, str]]]:
         """Every endpoint matching ``method`` and ``raw``, most specific first, with its
-        path parameters decoded."""
-        segments = raw.split("/")
-        if "%" in raw:
-            segments = [unquote(s) for s in segments]
-        matched = False
-        for e, parts in self._table.get((method, segments[0]), ()):
-            found = _match(parts, segments)
-            if found is not None:
-                matched = True
-                yield e, found
-        if not matched and len(segments) == 2 and not segments[1]:
+        path parameters decoded (callers must not change the returned values)."""
+        recent = self._recent.get((method, raw))
+        if recent is not None:
+            return recent
+        found = self._match(method, raw)
+        if len(self._recent) >= 1024:
+            self._recent.clear()
+        self._recent[method, raw] = found
+        return found
+
+    def _match(self, method: str, raw: str) -> list[tuple[Endpoint, dict[str, str]]]:
+        slash = raw.find("/")
+        entries = self._table.get((method, raw if slash == -1 else raw[:slash]), ())
+        found: list[tuple[Endpoint, dict[str, str]]] = []
+        if "%" not in raw:
+            # Nothing to decode: each template's expression matches the path as sent.
+            for e, _, pattern in entries:
+                match = pattern.fullmatch(raw)
+                if match is not None:
+                    found.append((e, match.groupdict()))
+        else:
+            # Decode segment by segment, so an encoded '/' stays inside its segment.
+            segments = [unquote(s) for s in raw.split("/")]
+            entries = self._table.get((method, segments[0]), ())
+            for e, parts, _ in entries:
+                args = _match(parts, segments)
+                if args is not None:
+                    found.append((e, args))
+        if not found and raw.endswith("/") and raw.count("/") == 1:
             # `/jobs/` reaches `/jobs`: a bare collection takes a trailing slash.
-            for e, parts in self._table.get((method, segments[0]), ()):
-                if parts == (segments[0],):
-                    yield e, {}
+            found = [(e, {}) for e, parts, _ in entries if parts == (raw[:-1],)]
+        return found
 
     def allows(self, raw: str) -> list[str]:
-        """The methods some endpoint serves at ``raw`` (for HEAD and 405-style hints)."""
-        return sorted({m for (m, _) in self._table if any(True for _ in self.candidates(m, raw))})
+        """The methods some endpoint serves at ``raw``."""
+        return sorted({m for (m, _) in self._table if self.candidates(m, raw)})
 
 
 def no_route(method: str, path: str, resources: frozenset[str]) -> NotFound:

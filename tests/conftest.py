@@ -64,3 +64,28 @@ def client(fake: FakePictograph) -> Iterator[pictograph.Client]:
 async def aclient(fake: FakePictograph) -> AsyncIterator[pictograph.AsyncClient]:
     async with fake.async_client(max_retries=0) as sdk:
         yield sdk
+
+
+@pytest.fixture
+def no_real_waiting(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Fail the test if anything sleeps for real for more than a tick.
+
+    The fake's promise is that waits run on its virtual clock: with the SDK coupled, a
+    two-hour poll never reaches the real ``time.sleep`` or ``asyncio.sleep``. Asserting
+    that, rather than a wall-clock bound, keeps the test exact on a loaded machine.
+    """
+    import asyncio
+    import time
+
+    real_sleep, real_async_sleep = time.sleep, asyncio.sleep
+
+    def sleep(seconds: float) -> None:
+        assert seconds <= 0.05, f"a real time.sleep({seconds}) during a virtual wait"
+        real_sleep(seconds)
+
+    async def async_sleep(seconds: float, result: object = None) -> object:
+        assert seconds <= 0.05, f"a real asyncio.sleep({seconds}) during a virtual wait"
+        return await real_async_sleep(seconds, result)
+
+    monkeypatch.setattr(time, "sleep", sleep)
+    monkeypatch.setattr(asyncio, "sleep", async_sleep)

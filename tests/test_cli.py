@@ -13,6 +13,7 @@ import contextlib
 import functools
 import json
 import os
+import re
 import socket
 import subprocess
 import sys
@@ -175,8 +176,7 @@ def test_with_a_fast_clock_the_sdk_cli_waits_in_real_time(tmp_path: Path) -> Non
 # ── pictograph-fake itself ──
 
 
-def test_the_demo_runs_in_seconds_as_the_readme_says() -> None:
-    began = time.perf_counter()
+def test_the_demo_runs_the_guides_path_on_the_virtual_clock() -> None:
     done = subprocess.run(
         [_script("pictograph-fake"), "demo"],
         capture_output=True,
@@ -185,7 +185,6 @@ def test_the_demo_runs_in_seconds_as_the_readme_says() -> None:
         check=False,
         env={**os.environ, "PYTHONIOENCODING": "utf-8"},
     )
-    elapsed = time.perf_counter() - began
     assert done.returncode == 0, done.stderr
     assert done.stderr == ""
     out = done.stdout
@@ -201,7 +200,10 @@ def test_the_demo_runs_in_seconds_as_the_readme_says() -> None:
         "ms of wall time",
     ):
         assert expected in out, expected
-    assert elapsed < 20, f"the demo took {elapsed:.1f} s"
+    # How long it took is the benchmarks' business; that minutes passed is the demo's.
+    minutes = re.search(r"(\d+) virtual minutes and (\d+) requests", out)
+    assert minutes is not None
+    assert int(minutes.group(1)) >= 10
 
 
 def test_the_demo_is_deterministic(capsys: pytest.CaptureFixture[str]) -> None:

@@ -80,13 +80,12 @@ def test_activating_twice_is_refused() -> None:
         fake.stop()
 
 
+@pytest.mark.usefixtures("no_real_waiting")
 def test_a_two_hour_wait_returns_at_once(fake: FakePictograph, client: pictograph.Client) -> None:
-    before = time.monotonic()
     run = client.training.create(
         DATASET, EXPORT, pipeline_type="yolox", name="r", config={"epochs": 200}, timeout=7200
     )
     assert run.status == "completed"
-    assert time.monotonic() - before < 5  # virtual minutes, not real ones
     assert fake.clock.monotonic() >= run.training_time_seconds  # type: ignore[operator]
 
 

@@ -43,6 +43,13 @@ def _parser() -> argparse.ArgumentParser:
     serve.add_argument("--balance-usd", type=float, default=None, help="allowance (default 100)")
     serve.add_argument("--api-key", default=None, help="the key to accept (default: generated)")
     serve.add_argument(
+        "--sdk-version",
+        default=None,
+        metavar="X.Y.Z",
+        help="answer in this SDK release's wire dialect whatever the User-Agent says "
+        "(default: the caller's release from its User-Agent, else the newest)",
+    )
+    serve.add_argument(
         "--scenario", default=None, help="a scenario name (see `scenarios`) or a JSON file"
     )
 
@@ -111,6 +118,7 @@ def _serve(args: argparse.Namespace) -> int:
         scenario=args.scenario,
         speed=args.speed,
         api_key=args.api_key,
+        sdk_version=args.sdk_version,
     )
     try:
         app = FakeAsgiApp(make_fake)

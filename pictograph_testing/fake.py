@@ -12,6 +12,7 @@ import httpx
 from pictograph_testing import activation, scenarios
 from pictograph_testing._http_client import FakeAsyncHttpClient, FakeHttpClient
 from pictograph_testing.api.app import Api
+from pictograph_testing.api.dialects import format_version, parse_version
 from pictograph_testing.catalog import MICRO_USD, profile_named
 from pictograph_testing.clock import VirtualClock
 from pictograph_testing.journal import Journal
@@ -62,6 +63,7 @@ class FakePictograph:
         speed: float = 0.0,
         faults: Sequence[Mapping[str, Any]] | None = None,
         rate_limit: int | None = None,
+        sdk_version: str | None = None,
     ) -> None:
         # A scenario (a name in fixtures/, a JSON path, or a snapshot) supplies the settings
         # it names; an argument given here overrides it. Without one: seed 0, classic, $100.
@@ -82,7 +84,11 @@ class FakePictograph:
             api_key=api_key,
         )
         self.base_url = base_url.rstrip("/")
-        self.api = Api(self.world, self.base_url)
+        # `sdk_version` answers every request in that SDK release's wire dialect, whatever
+        # its User-Agent says (for clients that replace the header, and for curl).
+        self.api = Api(
+            self.world, self.base_url, parse_version(sdk_version) if sdk_version else None
+        )
         self._transport = FakeTransport(self.api)
         self._url = httpx.URL(self.base_url)
         self.jitter = random.Random(seed)
@@ -103,6 +109,13 @@ class FakePictograph:
     @property
     def profile(self) -> str:
         return self.world.profile.name
+
+    @property
+    def sdk_version(self) -> str | None:
+        """The SDK release whose dialect every answer speaks; ``None``: the caller's own
+        (from its User-Agent), or the newest."""
+        version = self.api.sdk_version
+        return None if version is None else format_version(version)
 
     @property
     def api_key(self) -> str:

@@ -73,16 +73,18 @@ SETTINGS = (
     "gpu_workers",
     "faults",
     "rate_limit",
+    "sdk_version",
 )
 # Settings a live run can honour (they describe the API rather than seed a world).
 # `faults` and `rate_limit` are the fake's powers: a test that sets them is skipped live.
-LIVE_SETTINGS = frozenset({"profile", "base_url"})
+LIVE_SETTINGS = frozenset({"profile", "base_url", "sdk_version"})
 _INI_SETTINGS: dict[str, Any] = {
     "profile": str,
     "balance_usd": float,
     "seed": int,
     "scenario": str,
     "base_url": str,
+    "sdk_version": str,
 }
 _DEFAULT_KEY_ENV = "PICTOGRAPH_API_KEY"
 

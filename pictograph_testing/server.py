@@ -412,6 +412,7 @@ def fake_factory(
     speed: float = 0.0,
     api_key: str | None = None,
     gpu_workers: dict[str, int] | None = None,
+    sdk_version: str | None = None,
 ) -> FakeFactory:
     """The factory a :class:`FakeAsgiApp` (re)builds its fake with.
 
@@ -436,6 +437,7 @@ def fake_factory(
                 api_key=api_key,
                 scenario=scenario,
                 gpu_workers=gpu_workers,
+                sdk_version=sdk_version,
             )
             if not first_key:
                 first_key.append(fake.api_key)
@@ -446,6 +448,7 @@ def fake_factory(
             api_key=api_key if api_key is not None else next(iter(first_key), None),
             scenario=loaded,
             gpu_workers=gpu_workers,
+            sdk_version=sdk_version,
         )
 
     return make
@@ -492,6 +495,7 @@ class FakeServer:
         speed: float = 0.0,
         api_key: str | None = None,
         gpu_workers: dict[str, int] | None = None,
+        sdk_version: str | None = None,
     ) -> None:
         self._host = host
         self._port = port
@@ -503,6 +507,7 @@ class FakeServer:
             "speed": speed,
             "api_key": api_key,
             "gpu_workers": gpu_workers,
+            "sdk_version": sdk_version,
         }
         self._server: uvicorn.Server | None = None
         self._thread: threading.Thread | None = None

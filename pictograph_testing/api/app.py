@@ -13,6 +13,7 @@ from urllib.parse import unquote
 
 from pictograph_testing.api import messages
 from pictograph_testing.api.caches import WireCache
+from pictograph_testing.api.dialects import NEWEST, sdk_version_of
 from pictograph_testing.api.errors import error_body, refusal_body
 from pictograph_testing.api.idempotency import IdempotencySlot, StoredResponse
 from pictograph_testing.api.resources import ROUTER
@@ -28,6 +29,7 @@ from pictograph_testing.world.storage import STORAGE_PREFIX
 if TYPE_CHECKING:
     from collections.abc import Callable, Mapping
 
+    from pictograph_testing.api.dialects import Version
     from pictograph_testing.api.table import Endpoint
     from pictograph_testing.faults import Refusal
     from pictograph_testing.world.state import ApiKey, World
@@ -52,8 +54,11 @@ _DROPPED = {
 class Api:
     """Answer requests against one world, as the Pictograph API would."""
 
-    def __init__(self, world: World, base_url: str) -> None:
+    def __init__(self, world: World, base_url: str, sdk_version: Version | None = None) -> None:
         self.world = world
+        self.sdk_version = sdk_version
+        """The SDK release to answer as, whatever the User-Agent says; ``None``: read it
+        from the User-Agent (the newest release when it names none)."""
         self.base_url = base_url.rstrip("/")
         path_start = self.base_url.find("/", self.base_url.find("//") + 2)
         self._mount = self.base_url[path_start:] if path_start != -1 else ""
@@ -208,12 +213,25 @@ class Api:
         matches = ROUTER.candidates(method, path[len(API_PREFIX) :])
         if not matches:
             raise no_route(method, path, ROUTER.resources)
+        sdk = self.sdk_version or sdk_version_of(headers.get("user-agent")) or NEWEST
+        matches = [m for m in matches if m[0].span.holds(sdk)]
+        if not matches:
+            raise no_route(method, path, ROUTER.resources)
         key = self.world.authenticate(headers.get("x-api-key"))
         now = self.world.catch_up()
         idempotency_key = headers.get("idempotency-key") if method in _WRITES else None
         for found, path_args in matches:
             call = Call(
-                method, path_args, query, body, key, self.world, now, self.base_url, self.wire_cache
+                method,
+                path_args,
+                query,
+                body,
+                key,
+                self.world,
+                now,
+                self.base_url,
+                self.wire_cache,
+                sdk,
             )
             try:
                 if idempotency_key is None:
@@ -297,14 +315,18 @@ class Api:
 
 
 def _serve(found: Endpoint, call: Call) -> Reply:
-    """Check the call against its endpoint's declaration, then run the handler."""
+    """Check the call against its endpoint's declaration, run the handler, and answer in
+    the caller's dialect."""
+    wire = found.wire_for(call.sdk) if found.wires else None
     if found.query:
         call.args = check_query(found.query, call.query(), closed=found.closed_query)
     if found.body is not None:
-        check_body(found.body, call.json_object(allow_empty=found.body_optional))
+        spec = found.body if wire is None else wire.body(found.body)
+        check_body(spec, call.json_object(allow_empty=found.body_optional))
     if found.role is not None:
         call.key.require(found.role, found.action)
-    return found.handler(call)
+    answer = found.handler(call)
+    return answer if wire is None else wire.adapt(answer)
 
 
 def _refused(refusal: Refusal) -> Reply:

@@ -30,11 +30,13 @@ from typing import TYPE_CHECKING
 from urllib.parse import unquote
 
 from pictograph_testing.api import messages
+from pictograph_testing.api.dialects import Span
 from pictograph_testing.world.errors import NotFound
 
 if TYPE_CHECKING:
     from collections.abc import Callable
 
+    from pictograph_testing.api.dialects import Version, Wire
     from pictograph_testing.api.spec import Obj, Param
     from pictograph_testing.api.wire import Call, Reply
     from pictograph_testing.world.state import Role
@@ -86,6 +88,7 @@ class Bytes:
 
 
 ReplyShape = Data | Page | Bare | Bytes
+ALL_RELEASES = Span()
 
 
 class Fallthrough(Exception):
@@ -119,6 +122,17 @@ class Endpoint:
     """Refuse query parameters the route does not declare."""
     errors: tuple[int, ...] = ()
     """Statuses besides success, 401, 404 and 422 (which any route may answer)."""
+    span: Span = ALL_RELEASES
+    """The SDK releases that call this route at all."""
+    wires: tuple[Wire, ...] = ()
+    """How the route differs for older releases (see :mod:`.dialects`)."""
+
+    def wire_for(self, version: Version) -> Wire | None:
+        """The dialect of this route that ``version`` speaks; ``None``: today's."""
+        for wire in self.wires:
+            if wire.span.holds(version):
+                return wire
+        return None
 
     @property
     def resource(self) -> str:
@@ -149,6 +163,8 @@ def endpoint(
     query: tuple[Param, ...] = (),
     closed_query: bool = False,
     errors: tuple[int, ...] = (),
+    span: Span = ALL_RELEASES,
+    wires: tuple[Wire, ...] = (),
 ) -> Callable[[Handler], Handler]:
     """Declare the decorated handler as the endpoint ``method path``."""
 
@@ -169,6 +185,8 @@ def endpoint(
                 query,
                 closed_query,
                 errors,
+                span,
+                wires,
             )
         )
         return handler

@@ -21,6 +21,7 @@ __all__ = [
     "GPU_CHOICES",
     "GPU_TIERS",
     "IDEMPOTENCY_TTL_SECONDS",
+    "LEGACY_CREDIT_MICRO_USD",
     "MICRO_USD",
     "MODEL_TYPES",
     "OOM_AFTER_SECONDS",
@@ -40,6 +41,9 @@ __all__ = [
 ProfileName = Literal["classic", "current"]
 
 MICRO_USD = 1_000_000
+LEGACY_CREDIT_MICRO_USD = 10_000
+"""One credit of SDK 1.0.x, which counted money in whole credits: a cent. (The sources
+of that era disagree on prices; any consistent rate is faithful to the wire.)"""
 SERVICE_CAP_SECONDS = 7200
 """The training service's own hard limit on a run's running time (two hours)."""
 EPOCH_OVERHEAD_SECONDS = 4.0

@@ -12,7 +12,7 @@ import httpx
 from pictograph_testing import activation, scenarios
 from pictograph_testing._http_client import FakeAsyncHttpClient, FakeHttpClient
 from pictograph_testing.api.app import Api
-from pictograph_testing.api.dialects import format_version, parse_version
+from pictograph_testing.api.dialects import check_installed_sdk, format_version, parse_version
 from pictograph_testing.catalog import MICRO_USD, profile_named
 from pictograph_testing.clock import VirtualClock
 from pictograph_testing.journal import Journal
@@ -86,6 +86,7 @@ class FakePictograph:
         self.base_url = base_url.rstrip("/")
         # `sdk_version` answers every request in that SDK release's wire dialect, whatever
         # its User-Agent says (for clients that replace the header, and for curl).
+        check_installed_sdk()
         self.api = Api(
             self.world, self.base_url, parse_version(sdk_version) if sdk_version else None
         )

@@ -210,11 +210,8 @@ class Api:
                 code="payload_too_large",
                 errors=[field_error(("body",), "Request body too large", "too_large")],
             )
-        matches = ROUTER.candidates(method, path[len(API_PREFIX) :])
-        if not matches:
-            raise no_route(method, path, ROUTER.resources)
         sdk = self.sdk_version or sdk_version_of(headers.get("user-agent")) or NEWEST
-        matches = [m for m in matches if m[0].span.holds(sdk)]
+        matches = ROUTER.candidates(method, path[len(API_PREFIX) :], sdk)
         if not matches:
             raise no_route(method, path, ROUTER.resources)
         key = self.world.authenticate(headers.get("x-api-key"))
@@ -325,8 +322,15 @@ def _serve(found: Endpoint, call: Call) -> Reply:
         check_body(spec, call.json_object(allow_empty=found.body_optional))
     if found.role is not None:
         call.key.require(found.role, found.action)
-    answer = found.handler(call)
-    return answer if wire is None else wire.adapt(answer)
+    if wire is None:
+        return found.handler(call)
+    try:
+        answer = found.handler(call)
+    except ApiRefusal as refusal:
+        if wire.refuse is None:
+            raise
+        raise wire.refuse(refusal) from None
+    return wire.adapt(answer)
 
 
 def _refused(refusal: Refusal) -> Reply:

@@ -6,16 +6,27 @@ import math
 from datetime import datetime, timezone
 from typing import TYPE_CHECKING, Any
 
+from pictograph_testing.api.dialects import INTEGER_CREDITS, Wire
 from pictograph_testing.api.spec import Int, Param, Str
 from pictograph_testing.api.table import Bare, endpoint
 from pictograph_testing.api.wire import Call, Reply, page, page_params, reply
-from pictograph_testing.catalog import MICRO_USD, OPERATIONS
+from pictograph_testing.catalog import LEGACY_CREDIT_MICRO_USD, MICRO_USD, OPERATIONS
 from pictograph_testing.clock import format_timestamp
+from pictograph_testing.world.errors import InsufficientCredits
 
 if TYPE_CHECKING:
+    from pictograph_testing.world.errors import ApiRefusal
     from pictograph_testing.world.state import LedgerEntry
 
-__all__ = ["USAGE_WINDOWS"]
+__all__ = [
+    "USAGE_WINDOWS",
+    "credits_left",
+    "legacy_balance",
+    "legacy_estimate",
+    "legacy_history",
+    "legacy_refusal",
+    "to_credits",
+]
 
 RECENT_HISTORY = 20
 USAGE_WINDOWS = {"day": 86_400.0, "week": 7 * 86_400.0, "month": 30 * 86_400.0, "all": None}
@@ -27,6 +38,7 @@ USAGE_WINDOWS = {"day": 86_400.0, "week": 7 * 86_400.0, "month": 30 * 86_400.0, 
     summary="The spendable balance and recent ledger entries",
     sdk=("credits.balance",),
     reply=Bare("CreditBalance"),
+    wires=(Wire(INTEGER_CREDITS, rewrite=lambda b: legacy_balance(b), note="whole credits"),),
 )
 def balance(call: Call) -> Reply:
     return reply(_balance(call))
@@ -39,6 +51,7 @@ def balance(call: Call) -> Reply:
     sdk=("credits.history", "credits.iter"),
     reply=Bare("CreditHistory"),
     query=page_params(100),
+    wires=(Wire(INTEGER_CREDITS, rewrite=lambda b: legacy_history(b), note="whole credits"),),
 )
 def history(call: Call) -> Reply:
     limit, offset = call.args["limit"], call.args["offset"]
@@ -77,6 +90,7 @@ def usage(call: Call) -> Reply:
         Param("quantity", Int(minimum=1, maximum=1_000_000), default=1),
     ),
     errors=(400,),
+    wires=(Wire(INTEGER_CREDITS, rewrite=lambda b: legacy_estimate(b), note="whole credits"),),
 )
 def estimate(call: Call) -> Reply:
     return reply(_estimate(call))
@@ -173,3 +187,66 @@ def _estimate(call: Call) -> dict[str, Any]:
         "minimum": 0,
         "credits_remaining": max(0, spendable // MICRO_USD),
     }
+
+
+# ── SDK 1.0.x: money in whole legacy credits ──
+
+
+def to_credits(micro_usd: int) -> int:
+    """An amount in legacy credits, rounded away from zero: no charge or refund vanishes."""
+    whole = -(-abs(micro_usd) // LEGACY_CREDIT_MICRO_USD)
+    return whole if micro_usd >= 0 else -whole
+
+
+def credits_left(micro_usd: int) -> int:
+    """What remains, in legacy credits, rounded down: never more headroom than there is."""
+    return max(0, micro_usd) // LEGACY_CREDIT_MICRO_USD
+
+
+def _legacy_entry(entry: dict[str, Any]) -> dict[str, Any]:
+    return {
+        **entry,
+        "amount": to_credits(entry["amount"]),
+        "balance_after": credits_left(entry["balance_after"]),
+    }
+
+
+def legacy_balance(body: dict[str, Any]) -> dict[str, Any]:
+    """Today's balance as SDK 1.0.x reads it: credits, and the recent entries in credits."""
+    spendable = body["included_remaining_micro_usd"] + body["budget_remaining_micro_usd"]
+    allowance = body["included_allowance_micro_usd"]
+    return {
+        "credits_remaining": credits_left(spendable),
+        "credits_monthly_allowance": credits_left(allowance),
+        "credits_reset_at": body["credits_reset_at"],
+        "recent_history": [_legacy_entry(e) for e in body["recent_history"]],
+    }
+
+
+def legacy_history(body: dict[str, Any]) -> dict[str, Any]:
+    return {**body, "entries": [_legacy_entry(e) for e in body["entries"]]}
+
+
+def legacy_estimate(body: dict[str, Any]) -> dict[str, Any]:
+    return {
+        "operation": body["operation"],
+        "unit": body["unit"],
+        "quantity": body["quantity"],
+        "credits_per_unit": to_credits(body["micro_usd_per_unit"]),
+        "total_credits": to_credits(body["total_micro_usd"]),
+        "minimum": 0,
+        "sufficient": body["sufficient"],
+        "credits_remaining": credits_left(body["remaining_micro_usd"]),
+    }
+
+
+def legacy_refusal(refusal: ApiRefusal) -> ApiRefusal:
+    """A 402 in legacy credits, with no unit (SDK 1.0.x); other refusals as they are."""
+    if not isinstance(refusal, InsufficientCredits):
+        return refusal
+    return InsufficientCredits(
+        refusal.message,
+        required=to_credits(refusal.required),
+        remaining=credits_left(refusal.remaining),
+        unit=None,
+    )

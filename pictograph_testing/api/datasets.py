@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
+from pictograph_testing.api.dialects import DATASETS_BY_NAME, LEGACY_ENVELOPES, Wire
 from pictograph_testing.api.images import DEVELOPER_PATH, image_payload
 from pictograph_testing.api.spec import (
     EXAMPLE_DATASET,
@@ -30,6 +31,22 @@ if TYPE_CHECKING:
 
 __all__ = ["CREATE", "UPDATE", "dataset_payload"]
 
+
+def _legacy_dataset(dataset: dict[str, Any]) -> dict[str, Any]:
+    # Before 1.61 the archived count was read as `archived_images`.
+    return {**dataset, "archived_images": dataset["archived_image_count"]}
+
+
+def _legacy_datasets(body: dict[str, Any]) -> dict[str, Any]:
+    return {**body, "datasets": [_legacy_dataset(d) for d in body["datasets"]]}
+
+
+_DATASET_WIRE = Wire(
+    LEGACY_ENVELOPES,
+    envelope="dataset",
+    rewrite=lambda body: {**body, "dataset": _legacy_dataset(body["dataset"])},
+    note="`dataset`, with `archived_images`",
+)
 EMBEDDED_IMAGES_CAP = 10_000
 DOWNLOAD_CAP = 10_000
 DOWNLOAD_MODES = ("full", "images_only", "annotations_only")
@@ -65,6 +82,7 @@ UPDATE = Obj({"new_name": Field(NAME), **_WRITABLE, "classes_base": _CLASSES}, a
     sdk=("datasets.list", "datasets.iter"),
     reply=Page("Dataset"),
     query=(*page_params(1000, default=100), Param("archived", Bool(), default=False)),
+    wires=(Wire(LEGACY_ENVELOPES, envelope="datasets", rewrite=_legacy_datasets),),
 )
 def list_datasets(call: Call) -> Reply:
     archived = call.args["archived"]
@@ -90,6 +108,7 @@ def list_datasets(call: Call) -> Reply:
     role="member",
     action="create datasets",
     errors=(403, 409),
+    wires=(_DATASET_WIRE,),
 )
 def create_dataset(call: Call) -> Reply:
     body = call.fields()
@@ -116,6 +135,8 @@ def create_dataset(call: Call) -> Reply:
         Param("images_limit", Int(minimum=1, cap=EMBEDDED_IMAGES_CAP), default=1000),
         Param("images_offset", Int(minimum=0), default=0),
     ),
+    wires=(_DATASET_WIRE,),
+    aliases=(("datasets/by-name/{dataset}", DATASETS_BY_NAME),),
 )
 def get_dataset(call: Call) -> Reply:
     dataset = _dataset(call)
@@ -137,6 +158,8 @@ def get_dataset(call: Call) -> Reply:
     role="member",
     action="update datasets",
     errors=(403, 409),
+    wires=(_DATASET_WIRE,),
+    aliases=(("datasets/by-name/{dataset}", DATASETS_BY_NAME),),
 )
 def update_dataset(call: Call) -> Reply:
     body = call.fields()
@@ -162,6 +185,7 @@ def update_dataset(call: Call) -> Reply:
     role="admin",
     action="delete datasets",
     errors=(403,),
+    aliases=(("datasets/by-name/{dataset}", DATASETS_BY_NAME),),
 )
 def delete_dataset(call: Call) -> Reply:
     return reply({"data": call.world.dataset_service.delete(call.key, _dataset(call))})
@@ -173,6 +197,7 @@ def delete_dataset(call: Call) -> Reply:
     summary="Counts by status and class",
     sdk=("datasets.insights",),
     reply=Data("DatasetInsights"),
+    aliases=(("datasets/by-name/{dataset}/insights", DATASETS_BY_NAME),),
 )
 def insights(call: Call) -> Reply:
     return reply({"data": call.world.dataset_service.insights(_dataset(call))})
@@ -191,6 +216,7 @@ def insights(call: Call) -> Reply:
         Param("status_filter", Str(enum=("all", *IMAGE_STATUSES), enforced=False)),
     ),
     errors=(400,),
+    aliases=(("datasets/by-name/{dataset}/download", DATASETS_BY_NAME),),
 )
 def download(call: Call) -> Reply:
     return _download(call, call.path_args["dataset"])
@@ -205,6 +231,7 @@ def download(call: Call) -> Reply:
     role="admin",
     action="archive datasets",
     errors=(403,),
+    aliases=(("datasets/by-name/{dataset}/archive", DATASETS_BY_NAME),),
 )
 def archive(call: Call) -> Reply:
     dataset = _dataset(call)
@@ -221,6 +248,7 @@ def archive(call: Call) -> Reply:
     role="admin",
     action="unarchive datasets",
     errors=(403,),
+    aliases=(("datasets/by-name/{dataset}/unarchive", DATASETS_BY_NAME),),
 )
 def unarchive(call: Call) -> Reply:
     dataset = _dataset(call)

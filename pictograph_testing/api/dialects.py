@@ -20,8 +20,10 @@ the caller's release rewrites it. The newest release pays nothing for this.
 
 from __future__ import annotations
 
+import functools
 import json
 import re
+import warnings
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
@@ -32,14 +34,22 @@ if TYPE_CHECKING:
 
     from pictograph_testing.api.spec import Field
     from pictograph_testing.api.wire import Reply
+    from pictograph_testing.world.errors import ApiRefusal
 
 __all__ = [
+    "BY_NAME_PATHS",
+    "DATASETS_BY_NAME",
+    "GPU_COUNT",
+    "INTEGER_CREDITS",
+    "LEGACY_ENVELOPES",
     "NEWEST",
     "OLDEST",
+    "NewerSdkWarning",
     "Span",
     "Version",
     "Wire",
     "before",
+    "check_installed_sdk",
     "format_version",
     "parse_version",
     "sdk_version_of",
@@ -83,6 +93,35 @@ def sdk_version_of(user_agent: str | None) -> Version | None:
     return found
 
 
+class NewerSdkWarning(UserWarning):
+    """The installed SDK is newer than every release whose wire the fake knows."""
+
+
+@functools.cache
+def check_installed_sdk() -> Version | None:
+    """The installed SDK's release; warn (once) when it is newer than :data:`NEWEST`.
+
+    A newer SDK gets the newest dialect the fake knows, which is right until the API
+    changes; the warning says so instead of letting a test fail in a puzzling way.
+    """
+    from importlib.metadata import PackageNotFoundError, version
+
+    try:
+        installed = parse_version(version("pictograph"))
+    except (PackageNotFoundError, ValueError):
+        return None
+    if installed > NEWEST:
+        warnings.warn(
+            f"pictograph {format_version(installed)} is newer than the newest SDK release "
+            f"pictograph-testing knows ({format_version(NEWEST)}); the fake answers it in "
+            f"{format_version(NEWEST)}'s wire. Upgrade pictograph-testing, or pin "
+            f"pictograph<={format_version(NEWEST)}.",
+            NewerSdkWarning,
+            stacklevel=3,
+        )
+    return installed
+
+
 @dataclass(frozen=True)
 class Span:
     """The releases from ``since`` up to, not including, ``until``."""
@@ -117,10 +156,14 @@ class Wire:
     envelope: str | None = None
     """The key the release reads the reply under, instead of ``data`` (a page's items,
     for a listing)."""
+    hoist: bool = False
+    """The release reads the ``data`` object's fields at the root of the reply."""
     extra_fields: dict[str, Field] = field(default_factory=dict)
     """Body fields the release sends that today's API refuses: accepted, then ignored."""
     rewrite: Callable[[Any], Any] | None = None
     """A change to the decoded reply (after the envelope), declared by the resource."""
+    refuse: Callable[[ApiRefusal], ApiRefusal] | None = None
+    """A change to the route's refusals (the 402's units, for one)."""
     note: str = ""
     """What changed, for the docs' table of dialects."""
 
@@ -134,12 +177,28 @@ class Wire:
         """Rewrite today's successful JSON reply into this span's shape."""
         if answer.status >= 400 or answer.content_type != "application/json":
             return answer
-        if self.envelope is None and self.rewrite is None:
+        if self.envelope is None and self.rewrite is None and not self.hoist:
             return answer
         payload = json.loads(answer.body)
         if self.envelope is not None and isinstance(payload, dict) and "data" in payload:
             payload = {self.envelope: payload.pop("data"), **payload}
+        elif self.hoist and isinstance(payload, dict) and isinstance(payload.get("data"), dict):
+            payload = {**payload.pop("data"), **payload}
         if self.rewrite is not None:
             payload = self.rewrite(payload)
         body = json.dumps(payload, separators=(",", ":"), ensure_ascii=False).encode()
         return type(answer)(answer.status, body, answer.headers, answer.content_type)
+
+
+# ── the releases where the wire changed (each route declares which it follows) ──
+
+LEGACY_ENVELOPES = before("1.61.0")
+"""Replies under resource-named keys (``training_run``, ``models``...), not ``data``."""
+INTEGER_CREDITS = before("1.1.0")
+"""Money in whole legacy credits, not micro-USD."""
+BY_NAME_PATHS = before("1.69.44", since="1.61.0")
+"""Names addressed as ``/{resource}/by-name/{name}`` (runs, models, datasets, exports)."""
+DATASETS_BY_NAME = before("1.69.44")
+"""``datasets.get(name)`` as ``/datasets/by-name/{name}``, from the first release."""
+GPU_COUNT = before("1.69.106", since="1.67.3")
+"""``training.create`` sends ``gpu_count``."""

@@ -19,7 +19,7 @@ def error_body(
 ) -> bytes:
     """Encode ``{"error": {code, message, details}, "detail": <legacy>}``.
 
-    SDKs before 1.62 read only ``detail``; today's read ``error``: both are always sent.
+    SDKs before 1.61.3 read only ``detail``; later ones read ``error``: both are always sent.
     """
     body = {
         "error": {"code": code, "message": message, "details": details or {}},
@@ -39,8 +39,10 @@ def refusal_body(refusal: ApiRefusal) -> bytes:
             "error": refusal.code,
             "required": refusal.required,
             "remaining": refusal.remaining,
-            "unit": "micro_usd",
+            "unit": refusal.unit,
             "block_reason": "insufficient_credits",
             "upgrade_url": "/settings?tab=billing",
         }
+        if refusal.unit is None:
+            del detail["unit"]
     return error_body(refusal.code, refusal.message, details=refusal.details, detail=detail)

@@ -9,6 +9,7 @@ from __future__ import annotations
 from datetime import timedelta
 from typing import TYPE_CHECKING, Any
 
+from pictograph_testing.api.dialects import BY_NAME_PATHS
 from pictograph_testing.api.spec import (
     EXAMPLE_DATASET,
     ID_LIST,
@@ -123,6 +124,7 @@ def bulk_delete(call: Call) -> Reply:
     sdk=("exports.get", "exports.get_by_id", "exports.wait_for_completion", "exports.create"),
     reply=Data("Export"),
     query=(_BY_DATASET,),
+    aliases=(("exports/by-name/{dataset}/{export}", BY_NAME_PATHS),),
 )
 def get_export(call: Call) -> Reply:
     return reply({"data": export_payload(call, _addressed(call))})
@@ -136,6 +138,7 @@ def get_export(call: Call) -> Reply:
     reply=Data("ExportDownload"),
     query=(_BY_DATASET,),
     errors=(400,),
+    aliases=(("exports/by-name/{dataset}/{export}/download", BY_NAME_PATHS),),
 )
 def download(call: Call) -> Reply:
     return _download(call, _addressed(call))
@@ -151,6 +154,7 @@ def download(call: Call) -> Reply:
     errors=(403, 409),
     role="admin",
     action="delete exports",
+    aliases=(("exports/by-name/{dataset}/{export}", BY_NAME_PATHS),),
 )
 def delete_export(call: Call) -> Reply:
     export = _addressed(call)
@@ -162,7 +166,8 @@ def _addressed(call: Call) -> Export:
     """The export a path segment names: by name with ``?dataset=``, else by UUID."""
     service = call.world.export_service
     ref = call.path_args["export"]
-    dataset = call.args["dataset"]
+    # By name within a dataset: `?dataset=`, or the dataset in the path (1.61 to 1.69.43).
+    dataset = call.path_args.get("dataset") or call.args["dataset"]
     if dataset:
         return service.by_name(call.key, dataset, ref)
     return service.by_id(call.key, ref)

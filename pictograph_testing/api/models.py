@@ -5,6 +5,7 @@ from __future__ import annotations
 import uuid
 from typing import TYPE_CHECKING, Any
 
+from pictograph_testing.api.dialects import BY_NAME_PATHS, LEGACY_ENVELOPES, Wire
 from pictograph_testing.api.spec import ID_LIST, Field, Obj, Param, Str
 from pictograph_testing.api.table import Data, Page, endpoint
 from pictograph_testing.api.wire import Call, Reply, bulk_reply, page, page_params, reply
@@ -19,6 +20,7 @@ if TYPE_CHECKING:
 
 __all__ = ["FORMATS", "UPDATE", "model_payload"]
 
+_MODEL_WIRE = Wire(LEGACY_ENVELOPES, envelope="model", note="`model`")
 FORMATS = (*WEIGHT_FORMATS, *sorted(UNBUILT_FORMATS))
 PRECISIONS = ("fp32", "fp16")
 NAME = Str(min_length=1, max_length=100, not_blank=True)
@@ -54,6 +56,7 @@ _PROVENANCE = {
         Param("status", Str(enum=MODEL_STATUSES)),
         Param("model_type", Str(enum=MODEL_TYPES)),
     ),
+    wires=(Wire(LEGACY_ENVELOPES, envelope="models", note="`models`"),),
 )
 def list_models(call: Call) -> Reply:
     args = call.args
@@ -78,6 +81,7 @@ def list_models(call: Call) -> Reply:
     errors=(403,),
     role="admin",
     action="delete models",
+    wires=(Wire(LEGACY_ENVELOPES, hoist=True, note="the result at the root"),),
 )
 def bulk_delete(call: Call) -> Reply:
     registry = call.world.registry
@@ -91,6 +95,8 @@ def bulk_delete(call: Call) -> Reply:
     summary="A model by id or name",
     sdk=("models.get",),
     reply=Data("Model"),
+    wires=(_MODEL_WIRE,),
+    aliases=(("models/by-name/{model}", BY_NAME_PATHS),),
 )
 def get_model(call: Call) -> Reply:
     return reply({"data": model_payload(call, _model(call))})
@@ -106,6 +112,8 @@ def get_model(call: Call) -> Reply:
     errors=(403, 409),
     role="member",
     action="update models",
+    wires=(_MODEL_WIRE,),
+    aliases=(("models/by-name/{model}", BY_NAME_PATHS),),
 )
 def update_model(call: Call) -> Reply:
     changes = {k: v for k, v in call.fields().items() if not (k == "visibility" and v is None)}
@@ -122,6 +130,7 @@ def update_model(call: Call) -> Reply:
     errors=(403,),
     role="admin",
     action="delete models",
+    aliases=(("models/by-name/{model}", BY_NAME_PATHS),),
 )
 def delete_model(call: Call) -> Reply:
     model = _model(call)
@@ -135,6 +144,7 @@ def delete_model(call: Call) -> Reply:
     summary="A model's versions, newest first",
     sdk=("models.versions",),
     reply=Data("ModelVersionsPayload"),
+    aliases=(("models/by-name/{model}/versions", BY_NAME_PATHS),),
 )
 def versions(call: Call) -> Reply:
     return reply({"data": _versions(call, _model(call))})
@@ -150,6 +160,7 @@ def versions(call: Call) -> Reply:
     errors=(403,),
     role="admin",
     action="pin a model version",
+    aliases=(("models/by-name/{model}/current-version", BY_NAME_PATHS),),
 )
 def set_current_version(call: Call) -> Reply:
     model = _model(call)
@@ -166,6 +177,7 @@ def set_current_version(call: Call) -> Reply:
     summary="Every file of every version",
     sdk=("models.files",),
     reply=Data("ModelFileManifest"),
+    aliases=(("models/by-name/{model}/files", BY_NAME_PATHS),),
 )
 def files(call: Call) -> Reply:
     return reply({"data": _manifest(call, _model(call))})
@@ -177,11 +189,13 @@ def files(call: Call) -> Reply:
     summary="A signed URL for the current version's weights",
     sdk=("models.download",),
     reply=Data("ModelDownload"),
+    wires=(Wire(LEGACY_ENVELOPES, hoist=True, note="`download_url` at the root"),),
     query=(
         Param("format", Str(enum=FORMATS), default="onnx"),
         Param("precision", Str(enum=PRECISIONS)),
     ),
     errors=(400, 409),
+    aliases=(("models/by-name/{model}/download", BY_NAME_PATHS),),
 )
 def download(call: Call) -> Reply:
     return _download(call, _model(call))
@@ -197,6 +211,7 @@ def download(call: Call) -> Reply:
         Param("version_id", Str(format="uuid"), required=True),
         Param("name", Str(min_length=1), required=True),
     ),
+    aliases=(("models/by-name/{model}/files/download", BY_NAME_PATHS),),
 )
 def download_file(call: Call) -> Reply:
     return _download_file(call, _model(call))

@@ -30,7 +30,7 @@ from typing import TYPE_CHECKING
 from urllib.parse import unquote
 
 from pictograph_testing.api import messages
-from pictograph_testing.api.dialects import Span
+from pictograph_testing.api.dialects import NEWEST, Span
 from pictograph_testing.world.errors import NotFound
 
 if TYPE_CHECKING:
@@ -126,6 +126,9 @@ class Endpoint:
     """The SDK releases that call this route at all."""
     wires: tuple[Wire, ...] = ()
     """How the route differs for older releases (see :mod:`.dialects`)."""
+    aliases: tuple[tuple[str, Span], ...] = ()
+    """Other paths older releases call this route by (``training/by-name/{run}``), each
+    with the releases that send it."""
 
     def wire_for(self, version: Version) -> Wire | None:
         """The dialect of this route that ``version`` speaks; ``None``: today's."""
@@ -165,6 +168,7 @@ def endpoint(
     errors: tuple[int, ...] = (),
     span: Span = ALL_RELEASES,
     wires: tuple[Wire, ...] = (),
+    aliases: tuple[tuple[str, Span], ...] = (),
 ) -> Callable[[Handler], Handler]:
     """Declare the decorated handler as the endpoint ``method path``."""
 
@@ -187,6 +191,7 @@ def endpoint(
                 errors,
                 span,
                 wires,
+                aliases,
             )
         )
         return handler
@@ -247,8 +252,11 @@ def _match_fixed(parts: tuple[_Part, ...], segments: list[str]) -> dict[str, str
     return found
 
 
-def _specificity(entry: tuple[int, Endpoint, tuple[_Part, ...]]) -> tuple[int, int, int]:
-    index, _, parts = entry
+_Entry = tuple[int, "Endpoint", tuple[_Part, ...], Span]
+
+
+def _specificity(entry: _Entry) -> tuple[int, int, int]:
+    index, _, parts, _ = entry
     has_rest = any(isinstance(p, tuple) and p[1] == "..." for p in parts)
     literals = sum(1 for p in parts if isinstance(p, str))
     return (has_rest, -literals, index)
@@ -269,60 +277,69 @@ def _pattern(parts: tuple[_Part, ...]) -> re.Pattern[str]:
     return re.compile("/".join(pieces))
 
 
+Match = tuple["Endpoint", dict[str, str]]
+
+
 class Router:
-    """Find the endpoint for a method and a raw path (below the API prefix)."""
+    """Find the endpoint for a method, a raw path (below the API prefix) and a release."""
 
     def __init__(self, endpoints: list[Endpoint]) -> None:
-        table: dict[tuple[str, str], list[tuple[int, Endpoint, tuple[_Part, ...]]]] = {}
-        for index, e in enumerate(endpoints):
-            table.setdefault((e.method, e.resource), []).append((index, e, _compile(e.path)))
+        table: dict[tuple[str, str], list[_Entry]] = {}
+        index = 0
+        for e in endpoints:
+            for path, span in ((e.path, e.span), *e.aliases):
+                parts = _compile(path)
+                if not isinstance(parts[0], str):
+                    raise ValueError(f"{path!r}: a route's first segment names its resource")
+                table.setdefault((e.method, parts[0]), []).append((index, e, parts, span))
+                index += 1
         self._table = {
-            slot: [(e, parts, _pattern(parts)) for _, e, parts in sorted(entries, key=_specificity)]
+            slot: [
+                (e, parts, _pattern(parts), span)
+                for _, e, parts, span in sorted(entries, key=_specificity)
+            ]
             for slot, entries in table.items()
         }
         self.resources = frozenset(e.resource for e in endpoints)
         # Polling asks for the same few paths thousands of times: remember recent answers.
         # Shared by every fake in the process; a race only recomputes an entry.
-        self._recent: dict[tuple[str, str], list[tuple[Endpoint, dict[str, str]]]] = {}
+        self._recent: dict[tuple[str, str, Version], list[Match]] = {}
 
-    def candidates(self, method: str, raw: str) -> list[tuple[Endpoint, dict[str, str]]]:
-        """Every endpoint matching ``method`` and ``raw``, most specific first, with its
-        path parameters decoded (callers must not change the returned values)."""
-        recent = self._recent.get((method, raw))
+    def candidates(self, method: str, raw: str, sdk: Version = NEWEST) -> list[Match]:
+        """Every endpoint that release ``sdk`` reaches with ``method`` and ``raw``, most
+        specific first, with its path parameters decoded (callers must not change them)."""
+        slot = (method, raw, sdk)
+        recent = self._recent.get(slot)
         if recent is not None:
             return recent
-        found = self._match(method, raw)
+        found = self._match(method, raw, sdk)
         if len(self._recent) >= 1024:
             self._recent.clear()
-        self._recent[method, raw] = found
+        self._recent[slot] = found
         return found
 
-    def _match(self, method: str, raw: str) -> list[tuple[Endpoint, dict[str, str]]]:
+    def _match(self, method: str, raw: str, sdk: Version) -> list[Match]:
         slash = raw.find("/")
         entries = self._table.get((method, raw if slash == -1 else raw[:slash]), ())
-        found: list[tuple[Endpoint, dict[str, str]]] = []
+        found: list[Match] = []
         if "%" not in raw:
             # Nothing to decode: each template's expression matches the path as sent.
-            for e, _, pattern in entries:
+            for e, _, pattern, span in entries:
                 match = pattern.fullmatch(raw)
-                if match is not None:
+                if match is not None and span.holds(sdk):
                     found.append((e, match.groupdict()))
         else:
             # Decode segment by segment, so an encoded '/' stays inside its segment.
             segments = [unquote(s) for s in raw.split("/")]
             entries = self._table.get((method, segments[0]), ())
-            for e, parts, _ in entries:
+            for e, parts, _, span in entries:
                 args = _match(parts, segments)
-                if args is not None:
+                if args is not None and span.holds(sdk):
                     found.append((e, args))
         if not found and raw.endswith("/") and raw.count("/") == 1:
             # `/jobs/` reaches `/jobs`: a bare collection takes a trailing slash.
-            found = [(e, {}) for e, parts, _ in entries if parts == (raw[:-1],)]
+            found = [(e, {}) for e, parts, _, span in entries if parts == (raw[:-1],)]
         return found
-
-    def allows(self, raw: str) -> list[str]:
-        """The methods some endpoint serves at ``raw``."""
-        return sorted({m for (m, _) in self._table if self.candidates(m, raw)})
 
 
 def no_route(method: str, path: str, resources: frozenset[str]) -> NotFound:

@@ -5,11 +5,20 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 from pictograph_testing.api.caches import RunWire
+from pictograph_testing.api.credits import legacy_refusal
+from pictograph_testing.api.dialects import (
+    BY_NAME_PATHS,
+    GPU_COUNT,
+    INTEGER_CREDITS,
+    LEGACY_ENVELOPES,
+    Wire,
+)
 from pictograph_testing.api.spec import (
     EXAMPLE_DATASET,
     EXAMPLE_EXPORT,
     ID_LIST,
     Field,
+    Int,
     Json,
     Obj,
     Param,
@@ -52,6 +61,7 @@ RUN_PLAN: dict[str, Field] = {
     "config": Field(Json(doc=CONFIG_DOC)),
     "version_of_model_id": Field(Str(format="uuid")),
 }
+_RUN_WIRE = Wire(LEGACY_ENVELOPES, envelope="training_run", note="`training_run`")
 CREATE = Obj(
     {
         **RUN_PLAN,
@@ -68,6 +78,8 @@ QUOTE = Obj(RUN_PLAN)
     summary="A run by id or name (the newest of that name)",
     sdk=("training.get", "training.wait_for_completion", "jobs.get"),
     reply=Data("TrainingRun"),
+    wires=(_RUN_WIRE,),
+    aliases=(("training/by-name/{run}", BY_NAME_PATHS),),
 )
 def get_run(call: Call) -> Reply:
     return run_reply(call, call.world.training.find(call.key, call.path_args["run"]))
@@ -79,6 +91,7 @@ def get_run(call: Call) -> Reply:
     summary="List training runs, newest first",
     sdk=("training.list", "training.iter"),
     reply=Page("TrainingRun"),
+    wires=(Wire(LEGACY_ENVELOPES, envelope="training_runs", note="`training_runs`"),),
     query=(
         *page_params(1000),
         Param("dataset_name", Str()),
@@ -101,6 +114,17 @@ def list_runs(call: Call) -> Reply:
     reply=Data("TrainingRun"),
     body=CREATE,
     errors=(400, 402, 403),
+    wires=(
+        Wire(
+            INTEGER_CREDITS, envelope="training_run", refuse=legacy_refusal, note="402 in credits"
+        ),
+        _RUN_WIRE,
+        Wire(
+            GPU_COUNT,
+            extra_fields={"gpu_count": Field(Int(minimum=1, maximum=4))},
+            note="sends `gpu_count`",
+        ),
+    ),
     role="member",
     action="start training runs",
 )
@@ -131,6 +155,7 @@ def quote_run(call: Call) -> Reply:
     reply=Data("BulkActionResult"),
     body=Obj({"run_ids": Field(ID_LIST("run id strings", at_least=1), required=True)}),
     errors=(403,),
+    wires=(Wire(LEGACY_ENVELOPES, hoist=True, note="the result at the root"),),
     role="member",
     action="cancel training runs",
 )
@@ -146,6 +171,8 @@ def bulk_cancel(call: Call) -> Reply:
     sdk=("training.cancel", "jobs.cancel"),
     reply=Data("TrainingRun"),
     errors=(400, 403),
+    wires=(_RUN_WIRE,),
+    aliases=(("training/by-name/{run}/cancel", BY_NAME_PATHS),),
     role="member",
     action="cancel training runs",
 )

@@ -71,23 +71,29 @@ class InsufficientCredits(ApiRefusal):
     status = 402
     code = "insufficient_credits"
 
-    def __init__(self, message: str, *, required: int, remaining: int) -> None:
-        super().__init__(
-            message,
-            details={
-                "required_micro_usd": required,
-                "remaining_micro_usd": remaining,
-                "required": required,
-                "remaining": remaining,
-                "credit_cost": required,
-                "credits_remaining": remaining,
-                "unit": "micro_usd",
-                "upgrade_url": "/settings?tab=billing",
-                "block_reason": "insufficient_credits",
-            },
-        )
+    def __init__(
+        self, message: str, *, required: int, remaining: int, unit: str | None = "micro_usd"
+    ) -> None:
+        details: dict[str, Any] = {
+            "required_micro_usd": required,
+            "remaining_micro_usd": remaining,
+            "required": required,
+            "remaining": remaining,
+            "credit_cost": required,
+            "credits_remaining": remaining,
+            "unit": unit,
+            "upgrade_url": "/settings?tab=billing",
+            "block_reason": "insufficient_credits",
+        }
+        if unit != "micro_usd":
+            # Amounts in another unit (SDK 1.0.x's whole credits) carry no µUSD keys.
+            del details["required_micro_usd"], details["remaining_micro_usd"]
+            if unit is None:
+                del details["unit"]
+        super().__init__(message, details=details)
         self.required = required
         self.remaining = remaining
+        self.unit = unit
 
 
 class Forbidden(ApiRefusal):

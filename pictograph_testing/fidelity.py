@@ -16,11 +16,13 @@ import inspect
 import sys
 from dataclasses import dataclass
 
+from pictograph_testing.api.app import API_PREFIX
+from pictograph_testing.api.dialects import NEWEST, OLDEST, Version, format_version
 from pictograph_testing.api.resources import ENDPOINTS
 from pictograph_testing.api.sdk_surface import CLIENT_SIDE, NOT_SERVED
 from pictograph_testing.openapi import RESOURCE_ORDER, openapi_path
 
-__all__ = ["Verdict", "fidelity_page", "sdk_methods", "verdicts"]
+__all__ = ["Verdict", "fidelity_page", "sdk_methods", "sdk_versions_page", "verdicts"]
 
 _DEVELOPER = "/api/v1/developer"
 
@@ -149,5 +151,65 @@ def fidelity_page() -> str:
     return "\n".join(lines) + "\n"
 
 
+def _dialect_rows() -> list[tuple[Version, str, str, str]]:
+    rows: list[tuple[Version, str, str, str]] = []
+    for endpoint in ENDPOINTS:
+        route = f"`{endpoint.method} {openapi_path(endpoint).removeprefix(_DEVELOPER)}`"
+        for path, span in endpoint.aliases:
+            alias = API_PREFIX + path.replace(":uuid}", "}").replace("...}", "}")
+            rows.append(
+                (span.since, str(span), route, f"also called as `{alias.removeprefix(_DEVELOPER)}`")
+            )
+        for wire in endpoint.wires:
+            what = wire.note or (f"`{wire.envelope}`" if wire.envelope else "rewritten")
+            rows.append((wire.span.since, str(wire.span), route, what))
+    return sorted(rows, key=lambda row: (row[0], row[2]))
+
+
+def sdk_versions_page() -> str:
+    """The Markdown of ``docs/sdk-versions.md``: releases served and what differs."""
+    lines = [
+        "# SDK versions",
+        "",
+        "<!-- Generated from the route table: python -m pictograph_testing.fidelity versions "
+        "> docs/sdk-versions.md -->",
+        "",
+        f"The fake answers every `pictograph` release from {format_version(OLDEST)} to "
+        f"{format_version(NEWEST)} in the wire that release expects (its *dialect*): the "
+        "envelope it reads, the paths it sends, the body fields it adds, the units of its "
+        "money. Newer releases get the newest dialect, with a warning.",
+        "",
+        "## How the dialect is chosen",
+        "",
+        "- From the request's `User-Agent`: every SDK sends `pictograph-python/<version>` "
+        "(sync) or `pictograph-python-async/<version>` (async, from 1.16.0).",
+        "- Or explicitly, for clients that replace the header and for curl: "
+        '`FakePictograph(sdk_version="1.40.0")`, the marker '
+        '`@pytest.mark.pictograph(sdk_version="1.40.0")`, the ini option '
+        "`pictograph_sdk_version`, or `pictograph-fake serve --sdk-version 1.40.0`.",
+        "- Otherwise the newest.",
+        "",
+        "Handlers answer in today's shape; each route declares in the route table the "
+        "releases it serves and how older ones differ, and the reply is rewritten for the "
+        "caller's release (see [the route table](routes.md)).",
+        "",
+        "## Billing profile and dialect",
+        "",
+        "They are independent. The real API pre-charged runs and refunded the rest (the "
+        "`classic` profile, the training guide's) for the SDKs up to 1.60.0, and has charged "
+        "on success (`current`) since 1.61.0. Both other combinations are possible here, "
+        "for tests that want them.",
+        "",
+        "## What changed when",
+        "",
+        "| Releases | Route | How the route differs for them |",
+        "|---|---|---|",
+    ]
+    for _, span, route, what in _dialect_rows():
+        lines.append(f"| {span} | {route} | {what} |")
+    return "\n".join(lines) + "\n"
+
+
 if __name__ == "__main__":  # pragma: no cover - a documentation tool
-    sys.stdout.write(fidelity_page())
+    page = sdk_versions_page() if sys.argv[1:] == ["versions"] else fidelity_page()
+    sys.stdout.write(page)

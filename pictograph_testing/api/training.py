@@ -116,13 +116,16 @@ def list_runs(call: Call) -> Reply:
     errors=(400, 402, 403),
     wires=(
         Wire(
-            INTEGER_CREDITS, envelope="training_run", refuse=legacy_refusal, note="402 in credits"
+            INTEGER_CREDITS,
+            envelope="training_run",
+            refuse=legacy_refusal,
+            note="`training_run`; a 402 in whole credits",
         ),
         _RUN_WIRE,
         Wire(
             GPU_COUNT,
             extra_fields={"gpu_count": Field(Int(minimum=1, maximum=4))},
-            note="sends `gpu_count`",
+            note="takes `gpu_count` (and ignores it)",
         ),
     ),
     role="member",

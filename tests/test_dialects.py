@@ -1,0 +1,246 @@
+"""Wire dialects: each SDK release gets the wire it expects, chosen per request.
+
+The installed SDK here is the newest; older releases are driven through the real SDK of
+each release by the version matrix (``scripts/sdk_matrix.sh``, ``tests/matrix/``). These
+tests pin the dialects themselves: how a release is recognised, and what each span of
+releases is answered.
+"""
+
+from __future__ import annotations
+
+import math
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import httpx
+import pytest
+import tomllib
+
+from pictograph_testing import FakePictograph
+from pictograph_testing.api.dialects import NEWEST, format_version, parse_version, sdk_version_of
+from pictograph_testing.fidelity import sdk_versions_page
+from tests.conftest import DATASET, EXPORT
+
+if TYPE_CHECKING:
+    from collections.abc import Iterator
+
+ROOT = Path(__file__).resolve().parent.parent
+DEV = "/api/v1/developer"
+RUN_BODY = {
+    "dataset_name": "road-signs",
+    "export_name": "road-signs-v1",
+    "pipeline_type": "yolox",
+    "name": "r1",
+    "gpu_type": "a10g",
+    "config": {"epochs": 5},
+}
+
+
+def _http(fake: FakePictograph, agent: str | None = None) -> httpx.Client:
+    headers = {"X-API-Key": fake.api_key}
+    if agent is not None:
+        headers["User-Agent"] = agent
+    return httpx.Client(transport=fake.transport(), base_url=fake.base_url, headers=headers)
+
+
+@pytest.fixture
+def seed_era() -> Iterator[httpx.Client]:
+    fake = FakePictograph(scenario="ready-to-train", sdk_version="1.40.0")
+    with _http(fake) as http:
+        yield http
+
+
+# ── recognising the release ──
+
+
+@pytest.mark.parametrize(
+    ("agent", "version"),
+    [
+        ("pictograph-python/1.40.0", (1, 40, 0)),
+        ("pictograph-python-async/1.69.44", (1, 69, 44)),
+        ("pictograph-python/1.0.0 extra", (1, 0, 0)),
+        ("curl/8.5.0", None),
+        ("python-httpx/0.28.1", None),
+    ],
+)
+def test_the_release_is_read_from_the_user_agent(agent: str, version: Any) -> None:
+    assert sdk_version_of(agent) == version
+
+
+def test_a_version_that_is_not_a_release_is_refused_clearly() -> None:
+    with pytest.raises(ValueError, match="not an SDK release"):
+        FakePictograph(sdk_version="latest")
+    assert FakePictograph(sdk_version="1.40").sdk_version == "1.40.0"
+
+
+def test_the_user_agent_picks_the_dialect_per_request() -> None:
+    fake = FakePictograph(scenario="ready-to-train")
+    with _http(fake, "pictograph-python/1.40.0") as old, _http(fake) as curl:
+        run = old.post(f"{DEV}/training/", json=RUN_BODY).json()["training_run"]
+        assert curl.get(f"{DEV}/training/{run['id']}").json()["data"]["id"] == run["id"]
+        assert old.get(f"{DEV}/training/").json()["training_runs"][0]["id"] == run["id"]
+
+
+def test_an_explicit_version_wins_over_the_user_agent() -> None:
+    fake = FakePictograph(scenario="ready-to-train", sdk_version="1.40.0")
+    with _http(fake, f"pictograph-python/{format_version(NEWEST)}") as http:
+        assert "training_run" in http.post(f"{DEV}/training/", json=RUN_BODY).json()
+
+
+def test_the_newest_sdk_is_answered_in_the_newest_dialect(
+    fake: FakePictograph, client: Any
+) -> None:
+    client.training.create(DATASET, EXPORT, pipeline_type="yolox", name="r", wait=False)
+    assert "data" in fake.calls.last.response_json()
+
+
+# ── before 1.61: resource-named envelopes ──
+
+
+def test_seed_era_runs_come_under_their_resource_names(seed_era: httpx.Client) -> None:
+    created = seed_era.post(f"{DEV}/training/", json=RUN_BODY).json()
+    run = created["training_run"]
+    assert "data" not in created
+    assert seed_era.get(f"{DEV}/training/{run['id']}").json()["training_run"]["name"] == "r1"
+    assert seed_era.get(f"{DEV}/training/").json()["training_runs"][0]["id"] == run["id"]
+    cancelled = seed_era.post(f"{DEV}/training/{run['id']}/cancel").json()["training_run"]
+    assert cancelled["status"] == "cancelled"
+
+
+def test_seed_era_bulk_results_are_at_the_root(seed_era: httpx.Client) -> None:
+    run = seed_era.post(f"{DEV}/training/", json=RUN_BODY).json()["training_run"]
+    result = seed_era.post(f"{DEV}/training/bulk-cancel", json={"run_ids": [run["id"], "x"]})
+    assert result.json() == {"succeeded": [run["id"]], "not_found": ["x"], "count": 1}
+
+
+def test_seed_era_datasets_by_name_with_the_old_archived_count(seed_era: httpx.Client) -> None:
+    dataset = seed_era.get(f"{DEV}/datasets/by-name/road-signs").json()["dataset"]
+    assert dataset["name"] == "road-signs"
+    assert dataset["archived_images"] == dataset["archived_image_count"] == 0
+    assert seed_era.get(f"{DEV}/datasets/").json()["datasets"][0]["name"] == "road-signs"
+
+
+def test_seed_era_models_and_their_downloads() -> None:
+    fake = FakePictograph(scenario="ready-to-train", sdk_version="1.40.0")
+    with fake, _http(fake) as http:
+        run = http.post(f"{DEV}/training/", json=RUN_BODY).json()["training_run"]
+        fake.clock.advance(hours=2)
+        model_id = http.get(f"{DEV}/training/{run['id']}").json()["training_run"]["model_id"]
+        assert http.get(f"{DEV}/models/{model_id}").json()["model"]["id"] == model_id
+        assert http.get(f"{DEV}/models/").json()["models"][0]["id"] == model_id
+        download = http.get(f"{DEV}/models/{model_id}/download").json()
+        assert download["download_url"].startswith(fake.base_url)
+
+
+# ── 1.61.0 to 1.69.43: by-name paths ──
+
+
+@pytest.mark.parametrize(
+    ("version", "served"), [("1.61.0", True), ("1.69.43", True), ("1.69.44", False)]
+)
+def test_by_name_paths_are_served_to_the_releases_that_sent_them(
+    version: str, served: bool
+) -> None:
+    fake = FakePictograph(scenario="ready-to-train")
+    with _http(fake, f"pictograph-python/{version}") as http:
+        http.post(f"{DEV}/training/", json=RUN_BODY)
+        for path in ("training/by-name/r1", "datasets/by-name/road-signs"):
+            answer = http.get(f"{DEV}/{path}")
+            if served:
+                assert answer.status_code == 200, (path, answer.text)
+                assert "data" in answer.json()
+            else:
+                assert answer.status_code == 404
+                assert "No route" in answer.json()["error"]["message"]
+        export = http.get(f"{DEV}/exports/by-name/road-signs/road-signs-v1")
+        assert export.status_code == (200 if served else 404)
+
+
+# ── 1.67.3 to 1.69.105: gpu_count ──
+
+
+@pytest.mark.parametrize(
+    ("version", "taken"), [("1.67.3", True), ("1.69.105", True), ("1.69.106", False)]
+)
+def test_gpu_count_is_taken_from_the_releases_that_send_it(version: str, taken: bool) -> None:
+    fake = FakePictograph(scenario="ready-to-train")
+    with _http(fake, f"pictograph-python/{version}") as http:
+        answer = http.post(f"{DEV}/training/", json={**RUN_BODY, "gpu_count": 1})
+    if taken:
+        assert answer.status_code == 200, answer.text
+    else:
+        assert answer.status_code == 422
+        assert answer.json()["detail"][0]["type"] == "extra_forbidden"
+
+
+# ── 1.0.x: whole credits ──
+
+
+def test_sdk_1_0_counts_money_in_whole_credits() -> None:
+    fake = FakePictograph(scenario="ready-to-train", sdk_version="1.0.0")
+    with fake, _http(fake) as http:
+        run = http.post(f"{DEV}/training/", json=RUN_BODY).json()["training_run"]
+        http.post(f"{DEV}/training/{run['id']}/cancel")
+        entries = http.get(f"{DEV}/credits/history").json()["entries"]
+        estimate = http.get(
+            f"{DEV}/credits/estimate", params={"operation": "training_a10g", "quantity": 30}
+        ).json()
+        balance = http.get(f"{DEV}/credits/balance").json()
+    refund = next(e for e in entries if e["operation"].startswith("training_refund_"))
+    charge = next(e for e in entries if e["amount"] < 0)
+    assert refund["amount"] > 0
+    assert isinstance(refund["amount"], int)
+    # A cent a credit, rounded away from zero: the µUSD ledger, converted.
+    micro = {e.id: e.amount for e in fake.ledger}
+    assert charge["amount"] == -math.ceil(-micro[charge["id"]] / 10_000)
+    assert refund["amount"] == math.ceil(micro[refund["id"]] / 10_000)
+    assert set(estimate) >= {"credits_per_unit", "total_credits", "credits_remaining", "sufficient"}
+    assert "micro_usd_per_unit" not in estimate
+    assert balance["credits_remaining"] == int(fake.balance_usd * 100)
+
+
+def test_sdk_1_0_reads_a_402_in_credits_without_a_unit() -> None:
+    fake = FakePictograph(scenario="ready-to-train", sdk_version="1.0.0", balance_usd=0.001)
+    with _http(fake) as http:
+        answer = http.post(f"{DEV}/training/", json=RUN_BODY)
+    assert answer.status_code == 402
+    detail = answer.json()["detail"]
+    assert "unit" not in detail
+    assert detail["required"] >= 1
+    assert detail["remaining"] == 0
+
+
+# ── profile and dialect are independent ──
+
+
+@pytest.mark.parametrize("profile", ["classic", "current"])
+@pytest.mark.parametrize("version", ["1.40.0", "1.69.146"])
+def test_either_profile_on_either_wire(profile: str, version: str) -> None:
+    fake = FakePictograph(scenario="ready-to-train", profile=profile, sdk_version=version)
+    with _http(fake) as http:
+        body = http.post(f"{DEV}/training/", json=RUN_BODY).json()
+    run = body["training_run" if version == "1.40.0" else "data"]
+    assert run["status"] == "queued"
+    precharged = [e for e in fake.ledger if e.amount < 0]
+    assert bool(precharged) == (profile == "classic")
+
+
+# ── one declaration per fact ──
+
+
+def test_the_newest_dialect_is_the_sdk_the_suite_pins() -> None:
+    project = tomllib.loads((ROOT / "pyproject.toml").read_text(encoding="utf-8"))["project"]
+    newest = format_version(NEWEST)
+    assert f"pictograph=={newest}" in project["optional-dependencies"]["dev"]
+    assert f"pictograph>=1.0,<={newest}" in project["dependencies"]
+    import pictograph
+
+    assert parse_version(pictograph.__version__) == NEWEST
+
+
+def test_the_sdk_versions_page_is_the_generated_one() -> None:
+    page = ROOT / "docs" / "sdk-versions.md"
+    assert page.read_text(encoding="utf-8") == sdk_versions_page(), (
+        "docs/sdk-versions.md is stale: "
+        "python -m pictograph_testing.fidelity versions > docs/sdk-versions.md"
+    )

@@ -15,6 +15,7 @@ The real ``pictograph`` SDK runs against it unmodified::
 
 from __future__ import annotations
 
+from pictograph_testing._sdk.layout import AsyncClientUnavailable
 from pictograph_testing.catalog import GPU_TIERS, PIPELINES, PROFILES
 from pictograph_testing.clock import VirtualClock
 from pictograph_testing.fake import FakeOrganization, FakePictograph
@@ -25,6 +26,7 @@ __all__ = [
     "GPU_TIERS",
     "PIPELINES",
     "PROFILES",
+    "AsyncClientUnavailable",
     "FakeOrganization",
     "FakePictograph",
     "FakeTransport",

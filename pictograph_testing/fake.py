@@ -11,6 +11,7 @@ import httpx
 
 from pictograph_testing import activation, scenarios
 from pictograph_testing._http_client import FakeAsyncHttpClient, FakeHttpClient
+from pictograph_testing._sdk.layout import require_async_client
 from pictograph_testing.api.app import Api
 from pictograph_testing.api.dialects import check_installed_sdk, format_version, parse_version
 from pictograph_testing.catalog import MICRO_USD, profile_named
@@ -228,7 +229,12 @@ class FakePictograph:
         timeout: float | None = None,
         max_retries: int | None = None,
     ) -> pictograph.AsyncClient:
-        """A real ``pictograph.AsyncClient`` bound to this fake."""
+        """A real ``pictograph.AsyncClient`` bound to this fake.
+
+        Raises :class:`~pictograph_testing.AsyncClientUnavailable` on an SDK older than
+        1.16.0, which has no async client.
+        """
+        require_async_client()
         import pictograph
         from pictograph._http.async_transport import _build_user_agent
 

@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import threading
 from contextvars import ContextVar
+from types import FunctionType, ModuleType
 from typing import TYPE_CHECKING, Any, TypeVar
 
 import httpx
@@ -28,11 +29,12 @@ from pictograph_testing._http_client import (
     FakeAsyncHttpClient,
     FakeHttpClient,
 )
+from pictograph_testing._sdk.layout import optional_module
 
 if TYPE_CHECKING:
     from collections.abc import Callable
 
-__all__ = ["ClientBuildHook", "deferred_sdk_client"]
+__all__ = ["ClientBuildHook"]
 
 _Built = TypeVar("_Built")
 
@@ -86,59 +88,90 @@ class ClientBuildHook:
             self.uninstall()
 
     def _patch(self) -> None:
-        from pictograph._http.async_transport import AsyncTransport
-        from pictograph._http.transport import Transport
-
         serves = self._serves
-        for owner, is_async in ((Transport, False), (AsyncTransport, True)):
+        for module_name, class_name, is_async in _TRANSPORTS:
+            module = optional_module(module_name)
+            owner = getattr(module, class_name, None) if module is not None else None
+            if not isinstance(owner, type) or _METHOD not in vars(owner):
+                continue  # an SDK without this transport (async before 1.16.0)
             original = vars(owner)[_METHOD]
+            deferring = _deferring(original, is_async=is_async)
 
             def _build_client(
-                transport: Any, _original: Any = original, _is_async: bool = is_async
+                transport: Any, _original: Any = original, _deferring: Any = deferring
             ) -> Any:
                 adopted = _adopt.get()
                 if adopted is not None:
                     return adopted
-                deferred = deferred_sdk_client(transport, is_async=_is_async, serves=serves)
-                return deferred if deferred is not None else _original(transport)
+                if _deferring is not None and _serves_base_url(transport, serves):
+                    return _deferring(transport)
+                return _original(transport)
 
             self._saved.append((owner, original))
             setattr(owner, _METHOD, _build_client)
 
 
-def deferred_sdk_client(
-    transport: Any, *, is_async: bool, serves: Callable[[httpx.URL], bool]
-) -> httpx.Client | httpx.AsyncClient | None:
-    """The httpx client the SDK builds, minus the TLS set-up, if a fake ``serves`` its URL.
+# The SDK's transports, by module and class: the async one exists since 1.16.0.
+_TRANSPORTS = (
+    ("pictograph._http.transport", "Transport", False),
+    ("pictograph._http.async_transport", "AsyncTransport", True),
+)
 
-    The arguments are the SDK's own (``Transport._build_client`` in 1.69); the test
-    suite checks them against a client the SDK builds itself.
-    """
-    from pictograph._http import async_transport
-    from pictograph._http import transport as sync_transport
 
-    module = async_transport if is_async else sync_transport
+def _serves_base_url(transport: Any, serves: Callable[[httpx.URL], bool]) -> bool:
+    """Whether an active fake serves the base URL the SDK's ``transport`` is built for."""
     try:
-        base_url = transport._config.base_url.rstrip("/")
-        limits = httpx.Limits(
-            max_connections=module.DEFAULT_MAX_CONNECTIONS,
-            max_keepalive_connections=module.DEFAULT_MAX_KEEPALIVE,
-        )
-        options: dict[str, Any] = {
-            "base_url": base_url,
-            "timeout": transport._config.timeout,
-            "headers": {
-                "X-API-Key": transport._api_key,
-                "User-Agent": module._build_user_agent(),
-                "Accept": "application/json",
-            },
-        }
+        base_url = str(transport._config.base_url)
     except AttributeError:
-        return None  # an SDK built differently: let it build its own client, TLS and all
-    if not serves(httpx.URL(base_url)):
+        return False  # an SDK built differently: let it build its own client, TLS and all
+    return serves(httpx.URL(base_url.rstrip("/")))
+
+
+def _deferring(original: Any, *, is_async: bool) -> Callable[[Any], Any] | None:
+    """The SDK's own ``_build_client``, building a client whose TLS set-up is put off.
+
+    It runs the SDK's code (so base URL, timeout, headers, pool limits and HTTP/2 are
+    whatever the installed release chose: 1.0.x asked for HTTP/2 on the sync client,
+    later releases for HTTP/1.1) over its own globals, in which ``httpx`` builds a
+    :class:`~pictograph_testing._http_client.FakeHttpClient` on a deferred transport.
+    The SDK's module is not touched, so no other thread sees the change. ``None`` if
+    ``original`` is not a plain function (something else wraps it): then it is called
+    as is.
+    """
+    if not isinstance(original, FunctionType):
         return None
-    if is_async:
-        return FakeAsyncHttpClient(
-            **options, transport=DeferredAsyncHTTPTransport(http2=True, limits=limits)
-        )
-    return FakeHttpClient(**options, transport=DeferredHTTPTransport(http2=False, limits=limits))
+    namespace = dict(original.__globals__)
+    namespace["httpx"] = _DeferringHttpx(is_async=is_async)
+    copy = FunctionType(
+        original.__code__,
+        namespace,
+        original.__name__,
+        original.__defaults__,
+        original.__closure__,
+    )
+    copy.__kwdefaults__ = original.__kwdefaults__
+    return copy
+
+
+# What httpx hands on from a client's arguments to the network transport it builds.
+_TRANSPORT_OPTIONS = ("verify", "cert", "trust_env", "http1", "http2", "limits")
+
+
+class _DeferringHttpx(ModuleType):
+    """``httpx`` as the SDK's ``_build_client`` sees it when a fake serves its base URL."""
+
+    def __init__(self, *, is_async: bool) -> None:
+        super().__init__("httpx")
+        self._is_async = is_async
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(httpx, name)
+
+    # The SDK passes everything by keyword; the transport gets what httpx would give it.
+    def Client(self, **kwargs: Any) -> httpx.Client:
+        options = {k: kwargs[k] for k in _TRANSPORT_OPTIONS if k in kwargs}
+        return FakeHttpClient(**kwargs, transport=DeferredHTTPTransport(**options))
+
+    def AsyncClient(self, **kwargs: Any) -> httpx.AsyncClient:
+        options = {k: kwargs[k] for k in _TRANSPORT_OPTIONS if k in kwargs}
+        return FakeAsyncHttpClient(**kwargs, transport=DeferredAsyncHTTPTransport(**options))

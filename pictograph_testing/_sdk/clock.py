@@ -17,6 +17,8 @@ import time
 from types import ModuleType
 from typing import TYPE_CHECKING, Any
 
+from pictograph_testing._sdk.layout import optional_module
+
 if TYPE_CHECKING:
     from collections.abc import Callable
 
@@ -88,9 +90,13 @@ class _RandomStandIn(ModuleType):
 
 
 def _load_sdk() -> None:
-    """Import the SDK's clients, so that every module that waits is there to couple."""
-    import pictograph
-    import pictograph.aio  # noqa: F401
+    """Import the SDK's clients, so that every module that waits is there to couple.
+
+    Before 1.16.0 there is no async client: the sync one is all there is to load.
+    """
+    import pictograph  # noqa: F401
+
+    optional_module("pictograph.aio")
 
 
 class ClockCoupling:

@@ -28,6 +28,8 @@ _TRANSFER_MODULES = (
     "pictograph.aio.resources.exports",
     "pictograph.resources.datasets",
     "pictograph.aio.resources.datasets",
+    # Video uploads went to signed URLs through a fresh client up to 1.0.x.
+    "pictograph.resources.video",
 )
 
 _TRANSPORT_OPTIONS = ("verify", "cert", "http1", "http2", "limits", "trust_env")
@@ -135,7 +137,8 @@ class _TransportModuleStandIn(_HttpxStandIn):
 
 
 # The SDK's transports: their module-level `httpx.put` (sync) and fresh AsyncClient
-# (async) carry image uploads to signed URLs.
+# (async) carry image uploads to signed URLs. The async one exists since 1.16.0; a
+# module the installed SDK lacks is simply not in ``sys.modules``.
 _TRANSPORT_MODULES = ("pictograph._http.transport", "pictograph._http.async_transport")
 
 

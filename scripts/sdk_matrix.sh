@@ -4,20 +4,25 @@
 #   scripts/sdk_matrix.sh                  # the default releases (see DEFAULT_VERSIONS)
 #   scripts/sdk_matrix.sh 1.0.0 1.69.146   # just these
 #
-# Each release gets a virtualenv of its own in .venv-sdk/<version>/, reused while
-# pyproject.toml is unchanged (the stamp file is keyed by a hash of it and the version).
-# A venv holds `pictograph==<version>`, this package's other runtime dependencies and
-# the test tools, installed in one resolve (so a release whose own pins clash with
-# ours fails to install, and says so in its log), then this package itself with
-# --no-deps: its own `pictograph>=...` requirement would replace the release under
-# test. Releases run two at a time (the machine has two cores), each with its log in
-# .venv-sdk/logs/<version>.log and PICTOGRAPH_SDK_MATRIX=<version> set, which
+# Each release gets a virtualenv of its own in .venv-sdk/<version>/ holding only
+# `pictograph==<version>`; a .pth file layers the project's venv (.venv, made by
+# scripts/_env.sh: this package, its dependencies and the test tools) under it, so the
+# release under test shadows the pinned SDK and nothing else is installed twice. Every
+# release since 1.0.0 pins the same httpx, pydantic and Pillow ranges as this package,
+# so the shared dependencies fit all of them. Venvs are reused while pyproject.toml is
+# unchanged. Releases run two at a time (the machine has two cores), each with its log
+# in .venv-sdk/logs/<version>.log and PICTOGRAPH_SDK_MATRIX=<version> set, which
 # tests/matrix checks against the SDK it imports. Prints one summary line per release
-# and exits non-zero if any release failed to install or failed a test. Downloads come
-# from pip's own cache after the first run. PYTHON picks the interpreter (python3).
+# and exits non-zero if any release failed to install or failed a test.
 set -euo pipefail
 
-DEFAULT_VERSIONS=(1.0.0 1.7.34 1.35.0 1.60.0 1.61.0 1.69.44 1.69.146)
+# The first and last release of each span the route table tells apart (docs/sdk-versions.md):
+# 1.0.x whole credits, detectron2 up to 1.8.0, async from 1.16.0, resource-named envelopes
+# up to 1.60.0, by-name paths 1.61.0-1.69.43, gpu_count 1.67.3-1.69.105.
+DEFAULT_VERSIONS=(
+  1.0.0 1.0.3 1.1.0 1.7.34 1.8.0 1.8.1 1.15.0 1.16.0 1.35.0 1.60.0
+  1.61.0 1.61.3 1.67.1 1.67.3 1.69.43 1.69.44 1.69.105 1.69.106 1.69.146
+)
 JOBS=2
 
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
@@ -35,24 +40,12 @@ fi
 
 say() { printf '%s [%s] %s\n' "$(date +%H:%M:%S)" "$1" "$2"; }
 
-# Our runtime dependencies minus the SDK, and the test tools as the dev extra pins them.
-requirements() {
-  "$python" - <<'PY'
-import re
-import tomllib
-
-with open("pyproject.toml", "rb") as f:
-    project = tomllib.load(f)["project"]
-name = re.compile(r"[A-Za-z0-9_.-]+")
-wanted = {"pytest", "pytest-asyncio", "hypothesis"}
-for spec in project["dependencies"]:
-    if name.match(spec).group() != "pictograph":
-        print(spec)
-for spec in project["optional-dependencies"]["dev"]:
-    if name.match(spec).group() in wanted:
-        print(spec)
-PY
-}
+base="$root/.venv"
+if [ ! -x "$base/bin/python" ]; then
+  echo "no project venv at $base: run scripts/test.sh (or source scripts/_env.sh) first" >&2
+  exit 2
+fi
+base_site="$("$base/bin/python" -c 'import sysconfig; print(sysconfig.get_paths()["purelib"])')"
 
 # Make (or reuse) the venv for one release; each step's failure ends it.
 install() {
@@ -66,22 +59,13 @@ install() {
   say "$version" "creating $venv"
   local started=$SECONDS
   rm -rf "$venv"
-  "$python" -m venv "$venv" >>"$log" 2>&1 || return 1
-  local -a deps
-  mapfile -t deps < <(requirements)
-  "$venv/bin/python" -m pip install --quiet --disable-pip-version-check \
-    "pictograph==$version" "${deps[@]}" >>"$log" 2>&1 || return 1
-  "$venv/bin/python" -m pip install --quiet --disable-pip-version-check --no-deps -e . \
-    >>"$log" 2>&1 || return 1
-  # What the release and this package disagree on, beyond our own pin of the SDK
-  # (which the release under test breaks on purpose).
-  local conflicts
-  conflicts="$("$venv/bin/python" -m pip check 2>&1 | grep -v '^pictograph-testing ' \
-    | grep -v '^No broken requirements' || true)"
-  if [ -n "$conflicts" ]; then
-    printf 'pip check:\n%s\n' "$conflicts" >>"$log"
-    say "$version" "dependency conflicts: $(tr '\n' ';' <<<"$conflicts")"
-  fi
+  "$base/bin/python" -m venv --without-pip "$venv" >>"$log" 2>&1 || return 1
+  local site
+  site="$("$venv/bin/python" -c 'import sysconfig; print(sysconfig.get_paths()["purelib"])')"
+  # After this venv's own site-packages: its pictograph wins, the rest comes from .venv.
+  echo "import site; site.addsitedir('$base_site')" >"$site/_project_venv.pth"
+  "$base/bin/python" -m pip --python "$venv/bin/python" install --quiet \
+    --disable-pip-version-check --no-deps "pictograph==$version" >>"$log" 2>&1 || return 1
   touch "$stamp"
   say "$version" "installed in $((SECONDS - started))s"
 }

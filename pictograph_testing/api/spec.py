@@ -179,6 +179,22 @@ def _bound(low: float | None, high: float | None) -> str:
     return f"at most {high}"
 
 
+def _out_of_range(
+    name: str, value: float, loc: Loc, minimum: float | None, maximum: float | None
+) -> InvalidRequest | None:
+    """The refusal for a number outside its bounds (or not finite), else ``None``."""
+    # Only floats can be infinite; a huge JSON integer must not be turned into one.
+    finite = not isinstance(value, float) or math.isfinite(value)
+    if finite and (minimum is None or value >= minimum) and (maximum is None or value <= maximum):
+        return None
+    bound = _bound(minimum, maximum)
+    template = messages.QUERY_RANGE if loc[0] == "query" else messages.NUMBER_RANGE
+    return InvalidRequest(
+        template.format(name=name, bound=bound, value=value),
+        errors=[field_error(loc, f"Input should be {bound}", "range_error")],
+    )
+
+
 @dataclass(frozen=True)
 class Int(Spec):
     """An integer (never a boolean) with optional bounds; ``cap`` is a silent ceiling."""
@@ -203,16 +219,7 @@ class Int(Spec):
         return schema
 
     def constraint(self, name: str, value: Any, loc: Loc) -> InvalidRequest | None:
-        if (self.minimum is not None and value < self.minimum) or (
-            self.maximum is not None and value > self.maximum
-        ):
-            bound = _bound(self.minimum, self.maximum)
-            template = messages.QUERY_RANGE if loc[0] == "query" else messages.NUMBER_RANGE
-            return InvalidRequest(
-                template.format(name=name, bound=bound, value=value),
-                errors=[field_error(loc, f"Input should be {bound}", "range_error")],
-            )
-        return None
+        return _out_of_range(name, value, loc, self.minimum, self.maximum)
 
     def parse(self, name: str, text: str) -> Any:
         # ASCII digits only: int() would also take '1_000', ' 7' and other scripts' digits.
@@ -247,18 +254,7 @@ class Num(Spec):
         return schema
 
     def constraint(self, name: str, value: Any, loc: Loc) -> InvalidRequest | None:
-        if (
-            not math.isfinite(value)
-            or (self.minimum is not None and value < self.minimum)
-            or (self.maximum is not None and value > self.maximum)
-        ):
-            bound = _bound(self.minimum, self.maximum)
-            template = messages.QUERY_RANGE if loc[0] == "query" else messages.NUMBER_RANGE
-            return InvalidRequest(
-                template.format(name=name, bound=bound, value=value),
-                errors=[field_error(loc, f"Input should be {bound}", "range_error")],
-            )
-        return None
+        return _out_of_range(name, value, loc, self.minimum, self.maximum)
 
     def parse(self, name: str, text: str) -> Any:
         try:

@@ -225,6 +225,127 @@ def test_either_profile_on_either_wire(profile: str, version: str) -> None:
     assert bool(precharged) == (profile == "classic")
 
 
+# ── the setup before training: datasets (projects), images, exports ──
+
+PNG = (
+    b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR\x00\x00\x00\x01\x00\x00\x00\x01\x08\x02"
+    b"\x00\x00\x00\x90wS\xde\x00\x00\x00\x0cIDATx\x9cc\xf8\xcf\xc0\x00\x00\x03\x01"
+    b"\x01\x00\xc9\xfe\x92\xef\x00\x00\x00\x00IEND\xaeB`\x82"
+)
+
+
+def _release(version: str) -> httpx.Client:
+    return _http(FakePictograph(scenario="ready-to-train", sdk_version=version))
+
+
+def test_before_1_61_datasets_are_created_renamed_and_deleted_as_projects() -> None:
+    with _release("1.0.0") as http:
+        made = http.post(f"{DEV}/projects/", json={"name": "signs", "annotation_types": ["bbox"]})
+        assert made.status_code == 201
+        project = made.json()["project"]
+        assert (project["name"], project["archived_images"]) == ("signs", 0)
+        # Renamed with `name`, not today's `new_name`.
+        renamed = http.patch(f"{DEV}/projects/signs", json={"name": "signs-2"}).json()["project"]
+        assert renamed["id"] == project["id"]
+        assert renamed["name"] == "signs-2"
+        got = http.get(f"{DEV}/projects/signs-2").json()
+        assert got["project"]["id"] == got["dataset"]["id"] == project["id"]
+        names = {p["name"] for p in http.get(f"{DEV}/projects/").json()["projects"]}
+        assert "signs-2" in names
+        deleted = http.delete(f"{DEV}/projects/signs-2").json()
+        assert "deleted" in deleted
+        assert "data" not in deleted
+        assert http.get(f"{DEV}/projects/signs-2").status_code == 404
+
+
+def test_projects_are_no_route_from_1_61() -> None:
+    with _release("1.61.0") as http:
+        answer = http.post(f"{DEV}/projects/", json={"name": "signs"})
+        assert answer.status_code == 404
+        assert "No route" in answer.json()["error"]["message"]
+
+
+def test_before_1_61_exports_go_by_dataset_and_name_in_the_path() -> None:
+    with _release("1.8.0") as http:
+        made = http.post(f"{DEV}/exports/", json={"dataset_name": DATASET, "name": "v2"})
+        export = made.json()["export"]
+        assert export["project_id"] == export["dataset_id"]
+        got = http.get(f"{DEV}/exports/{DATASET}/v2").json()["export"]
+        assert got["id"] == export["id"]
+        assert next(e["name"] for e in http.get(f"{DEV}/exports/").json()["exports"]) == "v2"
+        by_id = http.get(f"{DEV}/exports/{export['id']}").json()["export"]
+        assert by_id["name"] == "v2"
+        download = http.get(f"{DEV}/exports/{DATASET}/road-signs-v1/download").json()
+        assert download["download_url"].startswith("http")
+        assert http.get(download["download_url"]).content[:2] == b"PK"
+        assert http.delete(f"{DEV}/exports/{DATASET}/v2").status_code == 200
+        assert http.get(f"{DEV}/exports/{DATASET}/v2").status_code == 404
+
+
+def test_the_compound_export_path_is_no_route_from_1_61() -> None:
+    with _release("1.61.0") as http:
+        answer = http.get(f"{DEV}/exports/{DATASET}/road-signs-v1")
+        assert answer.status_code == 404
+
+
+def test_before_1_61_an_upload_is_registered_with_a_form_and_read_back_by_id() -> None:
+    with _release("1.0.0") as http:
+        dataset_id = http.get(f"{DEV}/datasets/by-name/{DATASET}").json()["dataset"]["id"]
+        slot = http.post(
+            f"{DEV}/images/upload-url",
+            json={
+                "dataset_id": dataset_id,
+                "filename": "one.png",
+                "folder_path": "/",
+                "content_type": "image/png",
+            },
+        ).json()
+        assert {"upload_url", "gcs_bucket", "gcs_path", "gcs_uri"} <= set(slot)
+        # The SDK PUTs without its key; storage ignores one, so the same client will do.
+        put = http.put(slot["upload_url"], content=PNG, headers={"Content-Type": "image/png"})
+        assert put.status_code == 200
+        registered = http.post(
+            f"{DEV}/images/register",
+            data={
+                "dataset_id": dataset_id,
+                "filename": "one.png",
+                **{name: slot[name] for name in ("gcs_bucket", "gcs_path", "gcs_uri")},
+                "folder_path": "/",
+                "file_size": str(len(PNG)),
+                "mime_type": "image/png",
+                "image_width": "1",
+                "image_height": "",  # None, as httpx sends it in a form
+            },
+        )
+        assert registered.status_code == 201, registered.text
+        image_id = registered.json()["image_id"]
+        image = http.get(f"{DEV}/images/{image_id}/metadata").json()["image"]
+        assert (image["filename"], image["width"], image["file_size"]) == ("one.png", 1, len(PNG))
+        assert image["image_url"]
+        listed = http.get(f"{DEV}/images/", params={"dataset_id": dataset_id, "folder_path": "/"})
+        assert image_id in {i["id"] for i in listed.json()["images"]}
+
+
+def test_1_61_to_1_69_43_upload_with_dataset_id_under_data() -> None:
+    with _release("1.69.42") as http:
+        dataset_id = http.get(f"{DEV}/datasets/{DATASET}").json()["data"]["id"]
+        slot = http.post(
+            f"{DEV}/images/upload-url",
+            json={
+                "dataset_id": dataset_id,
+                "filename": "two.png",
+                "folder_path": "/",
+                "content_type": "image/png",
+            },
+        )
+        assert slot.json()["data"]["upload_url"]
+        listed = http.get(f"{DEV}/images/", params={"dataset_id": dataset_id, "limit": 1})
+        assert len(listed.json()["data"]) == 1
+    with _release("1.69.44") as http:
+        refused = http.get(f"{DEV}/images/", params={"dataset_id": DATASET})
+        assert refused.status_code == 422
+
+
 # ── one declaration per fact ──
 
 

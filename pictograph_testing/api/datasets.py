@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from pictograph_testing.api.dialects import DATASETS_BY_NAME, LEGACY_ENVELOPES, Wire
+from pictograph_testing.api.dialects import DATASETS_BY_NAME, LEGACY_ENVELOPES, PROJECTS, Wire
 from pictograph_testing.api.images import DEVELOPER_PATH, image_payload
 from pictograph_testing.api.spec import (
     EXAMPLE_DATASET,
@@ -38,14 +38,35 @@ def _legacy_dataset(dataset: dict[str, Any]) -> dict[str, Any]:
 
 
 def _legacy_datasets(body: dict[str, Any]) -> dict[str, Any]:
-    return {**body, "datasets": [_legacy_dataset(d) for d in body["datasets"]]}
+    rows = [_legacy_dataset(d) for d in body["datasets"]]
+    # `projects.list` reads the same rows under `projects`.
+    return {**body, "datasets": rows, "projects": rows}
 
 
+def _legacy_under(key: str, *also: str) -> Callable[[Any], Any]:
+    """The rewrite of a dataset reply read under ``key`` (and ``also``) before 1.61."""
+
+    def rewrite(body: dict[str, Any]) -> dict[str, Any]:
+        dataset = _legacy_dataset(body.pop(key))
+        return {key: dataset, **dict.fromkeys(also, dataset), **body}
+
+    return rewrite
+
+
+# Before 1.61 the same row was two resources: `datasets` (read) and `projects` (create,
+# rename, delete), each reading its own key. Only `projects.*` creates and renames.
+_PROJECT_WIRE = Wire(
+    LEGACY_ENVELOPES,
+    envelope="project",
+    rewrite=_legacy_under("project"),
+    note="`project`, with `archived_images`",
+)
 _DATASET_WIRE = Wire(
     LEGACY_ENVELOPES,
     envelope="dataset",
-    rewrite=lambda body: {**body, "dataset": _legacy_dataset(body["dataset"])},
-    note="`dataset`, with `archived_images`",
+    # `datasets.get` reads `dataset`, `projects.get` (the same row) `project`.
+    rewrite=_legacy_under("dataset", "project"),
+    note="`dataset` and `project`, with `archived_images`",
 )
 EMBEDDED_IMAGES_CAP = 10_000
 DOWNLOAD_CAP = 10_000
@@ -82,7 +103,15 @@ UPDATE = Obj({"new_name": Field(NAME), **_WRITABLE, "classes_base": _CLASSES}, a
     sdk=("datasets.list", "datasets.iter"),
     reply=Page("Dataset"),
     query=(*page_params(1000, default=100), Param("archived", Bool(), default=False)),
-    wires=(Wire(LEGACY_ENVELOPES, envelope="datasets", rewrite=_legacy_datasets),),
+    wires=(
+        Wire(
+            LEGACY_ENVELOPES,
+            envelope="datasets",
+            rewrite=_legacy_datasets,
+            note="`datasets` and `projects`, with `archived_images`",
+        ),
+    ),
+    aliases=(("projects/", PROJECTS),),
 )
 def list_datasets(call: Call) -> Reply:
     archived = call.args["archived"]
@@ -108,7 +137,8 @@ def list_datasets(call: Call) -> Reply:
     role="member",
     action="create datasets",
     errors=(403, 409),
-    wires=(_DATASET_WIRE,),
+    wires=(_PROJECT_WIRE,),
+    aliases=(("projects/", PROJECTS),),
 )
 def create_dataset(call: Call) -> Reply:
     body = call.fields()
@@ -136,7 +166,10 @@ def create_dataset(call: Call) -> Reply:
         Param("images_offset", Int(minimum=0), default=0),
     ),
     wires=(_DATASET_WIRE,),
-    aliases=(("datasets/by-name/{dataset}", DATASETS_BY_NAME),),
+    aliases=(
+        ("datasets/by-name/{dataset}", DATASETS_BY_NAME),
+        ("projects/{dataset}", PROJECTS),
+    ),
 )
 def get_dataset(call: Call) -> Reply:
     dataset = _dataset(call)
@@ -158,8 +191,19 @@ def get_dataset(call: Call) -> Reply:
     role="member",
     action="update datasets",
     errors=(403, 409),
-    wires=(_DATASET_WIRE,),
-    aliases=(("datasets/by-name/{dataset}", DATASETS_BY_NAME),),
+    wires=(
+        Wire(
+            LEGACY_ENVELOPES,
+            envelope="project",
+            rewrite=_legacy_under("project"),
+            renames={"name": "new_name"},
+            note="`project`, with `archived_images`; renames with `name`",
+        ),
+    ),
+    aliases=(
+        ("datasets/by-name/{dataset}", DATASETS_BY_NAME),
+        ("projects/{dataset}", PROJECTS),
+    ),
 )
 def update_dataset(call: Call) -> Reply:
     body = call.fields()
@@ -185,7 +229,11 @@ def update_dataset(call: Call) -> Reply:
     role="admin",
     action="delete datasets",
     errors=(403,),
-    aliases=(("datasets/by-name/{dataset}", DATASETS_BY_NAME),),
+    wires=(Wire(LEGACY_ENVELOPES, envelope="deleted", note="`deleted`"),),
+    aliases=(
+        ("datasets/by-name/{dataset}", DATASETS_BY_NAME),
+        ("projects/{dataset}", PROJECTS),
+    ),
 )
 def delete_dataset(call: Call) -> Reply:
     return reply({"data": call.world.dataset_service.delete(call.key, _dataset(call))})

@@ -11,8 +11,10 @@ A route declares its dialects in the route table (``@endpoint(..., span=..., wir
   sent by 1.61.0 to 1.69.43);
 - ``wires``: for a span of releases, how the route's request and reply differ from
   today's: the envelope key the release reads (``training_run`` instead of ``data``),
-  body fields it sends that today's API refuses (``gpu_count``), the units of money
-  (whole credits), or a rewrite of the reply declared in the resource module.
+  body fields it sends that today's API refuses (``gpu_count``), its older names for
+  today's fields (``folder_path`` for ``directory_path``), a form-encoded body, the
+  units of money (whole credits), or a rewrite of the reply declared in the resource
+  module.
 
 Handlers never branch on a version: they answer today's shape, and the route's wire for
 the caller's release rewrites it. The newest release pays nothing for this.
@@ -26,8 +28,9 @@ import re
 import warnings
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
+from urllib.parse import parse_qsl
 
-from pictograph_testing.api.spec import Obj
+from pictograph_testing.api.spec import Int, Obj
 
 if TYPE_CHECKING:
     from collections.abc import Callable
@@ -38,12 +41,16 @@ if TYPE_CHECKING:
 
 __all__ = [
     "BY_NAME_PATHS",
+    "COMPOUND_EXPORT_PATHS",
     "DATASETS_BY_NAME",
+    "DATASET_ID_UPLOADS",
+    "FOLDER_UPLOADS",
     "GPU_COUNT",
     "INTEGER_CREDITS",
     "LEGACY_ENVELOPES",
     "NEWEST",
     "OLDEST",
+    "PROJECTS",
     "NewerSdkWarning",
     "Span",
     "Version",
@@ -160,6 +167,11 @@ class Wire:
     """The release reads the ``data`` object's fields at the root of the reply."""
     extra_fields: dict[str, Field] = field(default_factory=dict)
     """Body fields the release sends that today's API refuses: accepted, then ignored."""
+    renames: dict[str, str] = field(default_factory=dict)
+    """The release's names for today's body fields and query parameters (old → new),
+    read as today's before they are checked."""
+    form: bool = False
+    """The release sends the body form-encoded (``null`` as an empty value), not JSON."""
     rewrite: Callable[[Any], Any] | None = None
     """A change to the decoded reply (after the envelope), declared by the resource."""
     refuse: Callable[[ApiRefusal], ApiRefusal] | None = None
@@ -172,6 +184,32 @@ class Wire:
         if not self.extra_fields:
             return spec
         return Obj({**spec.fields, **self.extra_fields}, extra=spec.extra)
+
+    def query(self, query: dict[str, list[str]]) -> dict[str, list[str]]:
+        """The query as today's route reads it."""
+        if not self.renames:
+            return query
+        return {self.renames.get(name, name): values for name, values in query.items()}
+
+    def fields(self, body: dict[str, Any]) -> dict[str, Any]:
+        """The body's fields under today's names."""
+        if not self.renames:
+            return body
+        return {self.renames.get(name, name): value for name, value in body.items()}
+
+    def form_fields(self, raw: bytes, spec: Obj) -> dict[str, Any]:
+        """A form-encoded body as the JSON one it stands for: an empty value is a field
+        not sent, and a field the spec (by today's name) reads as an integer is one."""
+        fields: dict[str, Any] = {}
+        for name, value in parse_qsl(raw.decode("utf-8", "replace"), keep_blank_values=True):
+            if value == "":
+                continue
+            declared = spec.fields.get(self.renames.get(name, name))
+            if declared is not None and isinstance(declared.spec, Int) and _integer(value):
+                fields[name] = int(value)
+            else:
+                fields[name] = value
+        return fields
 
     def adapt(self, answer: Reply) -> Reply:
         """Rewrite today's successful JSON reply into this span's shape."""
@@ -190,6 +228,10 @@ class Wire:
         return type(answer)(answer.status, body, answer.headers, answer.content_type)
 
 
+def _integer(text: str) -> bool:
+    return text.lstrip("-").isdigit()
+
+
 # ── the releases where the wire changed (each route declares which it follows) ──
 
 LEGACY_ENVELOPES = before("1.61.0")
@@ -202,3 +244,14 @@ DATASETS_BY_NAME = before("1.69.44")
 """``datasets.get(name)`` as ``/datasets/by-name/{name}``, from the first release."""
 GPU_COUNT = before("1.69.106", since="1.67.3")
 """``training.create`` sends ``gpu_count``."""
+PROJECTS = before("1.61.0")
+"""Datasets created, read, renamed and deleted as ``/projects/`` (``projects.*``)."""
+COMPOUND_EXPORT_PATHS = before("1.61.0")
+"""Exports addressed by name as ``/exports/{dataset}/{export}`` (not URL-encoded before
+1.7.27, which the router does not mind)."""
+FOLDER_UPLOADS = before("1.61.0")
+"""Images uploaded with ``dataset_id`` and ``folder_path``, registered with a
+form-encoded body that answers a bare ``image_id``, then read back by id."""
+DATASET_ID_UPLOADS = before("1.69.44", since="1.61.0")
+"""Image uploads and listings name their dataset ``dataset_id`` (and their directory
+``folder_path`` up to 1.69.42), in today's JSON and envelope."""

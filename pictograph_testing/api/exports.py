@@ -9,7 +9,12 @@ from __future__ import annotations
 from datetime import timedelta
 from typing import TYPE_CHECKING, Any
 
-from pictograph_testing.api.dialects import BY_NAME_PATHS
+from pictograph_testing.api.dialects import (
+    BY_NAME_PATHS,
+    COMPOUND_EXPORT_PATHS,
+    LEGACY_ENVELOPES,
+    Wire,
+)
 from pictograph_testing.api.spec import (
     EXAMPLE_DATASET,
     ID_LIST,
@@ -47,6 +52,7 @@ CREATE = Obj(
         "organize_by_split": Field(Bool()),
     }
 )
+_EXPORT_WIRE = Wire(LEGACY_ENVELOPES, envelope="export", note="`export`")
 _BY_DATASET = Param(
     "dataset",
     Str(min_length=1, example=EXAMPLE_DATASET),
@@ -65,6 +71,7 @@ _BY_DATASET = Param(
         Param("dataset_name", Str()),
         Param("status", Str(enum=EXPORT_STATUSES)),
     ),
+    wires=(Wire(LEGACY_ENVELOPES, envelope="exports", note="`exports`"),),
 )
 def list_exports(call: Call) -> Reply:
     exports = call.world.export_service.listing(
@@ -84,6 +91,7 @@ def list_exports(call: Call) -> Reply:
     errors=(403, 409),
     role="member",
     action="create exports",
+    wires=(_EXPORT_WIRE,),
 )
 def create_export(call: Call) -> Reply:
     body = call.fields()
@@ -110,6 +118,7 @@ def create_export(call: Call) -> Reply:
     errors=(403,),
     role="admin",
     action="delete exports",
+    wires=(Wire(LEGACY_ENVELOPES, hoist=True, note="the result at the root"),),
 )
 def bulk_delete(call: Call) -> Reply:
     service = call.world.export_service
@@ -124,7 +133,11 @@ def bulk_delete(call: Call) -> Reply:
     sdk=("exports.get", "exports.get_by_id", "exports.wait_for_completion", "exports.create"),
     reply=Data("Export"),
     query=(_BY_DATASET,),
-    aliases=(("exports/by-name/{dataset}/{export}", BY_NAME_PATHS),),
+    wires=(_EXPORT_WIRE,),
+    aliases=(
+        ("exports/{dataset}/{export}", COMPOUND_EXPORT_PATHS),
+        ("exports/by-name/{dataset}/{export}", BY_NAME_PATHS),
+    ),
 )
 def get_export(call: Call) -> Reply:
     return reply({"data": export_payload(call, _addressed(call))})
@@ -138,7 +151,11 @@ def get_export(call: Call) -> Reply:
     reply=Data("ExportDownload"),
     query=(_BY_DATASET,),
     errors=(400,),
-    aliases=(("exports/by-name/{dataset}/{export}/download", BY_NAME_PATHS),),
+    wires=(Wire(LEGACY_ENVELOPES, hoist=True, note="`download_url` at the root"),),
+    aliases=(
+        ("exports/{dataset}/{export}/download", COMPOUND_EXPORT_PATHS),
+        ("exports/by-name/{dataset}/{export}/download", BY_NAME_PATHS),
+    ),
 )
 def download(call: Call) -> Reply:
     return _download(call, _addressed(call))
@@ -154,7 +171,10 @@ def download(call: Call) -> Reply:
     errors=(403, 409),
     role="admin",
     action="delete exports",
-    aliases=(("exports/by-name/{dataset}/{export}", BY_NAME_PATHS),),
+    aliases=(
+        ("exports/{dataset}/{export}", COMPOUND_EXPORT_PATHS),
+        ("exports/by-name/{dataset}/{export}", BY_NAME_PATHS),
+    ),
 )
 def delete_export(call: Call) -> Reply:
     export = _addressed(call)
@@ -166,7 +186,8 @@ def _addressed(call: Call) -> Export:
     """The export a path segment names: by name with ``?dataset=``, else by UUID."""
     service = call.world.export_service
     ref = call.path_args["export"]
-    # By name within a dataset: `?dataset=`, or the dataset in the path (1.61 to 1.69.43).
+    # By name within a dataset: `?dataset=`, or the dataset in the path (`by-name/` from
+    # 1.61 to 1.69.43, `exports/{dataset}/{export}` before).
     dataset = call.path_args.get("dataset") or call.args["dataset"]
     if dataset:
         return service.by_name(call.key, dataset, ref)

@@ -14,6 +14,12 @@ import re
 import zipfile
 from typing import TYPE_CHECKING, Any
 
+from pictograph_testing.api.dialects import (
+    DATASET_ID_UPLOADS,
+    FOLDER_UPLOADS,
+    LEGACY_ENVELOPES,
+    Wire,
+)
 from pictograph_testing.api.spec import (
     EXAMPLE_DATASET,
     Bool,
@@ -55,6 +61,29 @@ _BUNDLE_TIME = (1980, 1, 1, 0, 0, 0)
 def is_uuid(value: str) -> bool:
     """Whether ``value`` is a canonical UUID (how the SDK tells ids from names)."""
     return bool(_UUID.match(value))
+
+
+_FOLDER_NAMES = {"dataset_id": "dataset", "folder_path": "directory_path"}
+"""Before 1.61, an upload's dataset and directory under their old names."""
+_DATASET_ID_WIRE = Wire(
+    DATASET_ID_UPLOADS,
+    renames=_FOLDER_NAMES,
+    note="takes `dataset_id` (and `folder_path`, up to 1.69.42)",
+)
+_BUCKET_FIELDS = ("gcs_bucket", "gcs_path", "gcs_uri")
+_BUCKET = "pictograph-testing"
+
+
+def _with_bucket(body: dict[str, Any]) -> dict[str, Any]:
+    """``upload-url``'s answer as releases before 1.61 read it: where the object lands
+    too, which they send back to ``register``."""
+    path = f"uploads/{body['directory_path'].strip('/')}/{body['filename']}".replace("//", "/")
+    return {
+        **body,
+        "gcs_bucket": _BUCKET,
+        "gcs_path": path,
+        "gcs_uri": f"gs://{_BUCKET}/{path}",
+    }
 
 
 def image_payload(call: Call, image: Image) -> dict[str, Any]:
@@ -117,6 +146,15 @@ def _org_image(call: Call, ref: str) -> Image | None:
     ),
     closed_query=True,
     errors=(400,),
+    wires=(
+        Wire(
+            LEGACY_ENVELOPES,
+            envelope="images",
+            renames=_FOLDER_NAMES,
+            note="`images`; filtered by `dataset_id` and `folder_path`",
+        ),
+        _DATASET_ID_WIRE,
+    ),
 )
 def list_images(call: Call) -> Reply:
     args = call.args
@@ -153,6 +191,7 @@ def image_bytes(call: Call) -> Reply:
     summary="An image by its id",
     sdk=("images.get",),
     reply=Data("Image"),
+    wires=(Wire(LEGACY_ENVELOPES, envelope="image", note="`image`"),),
 )
 def image_by_id(call: Call) -> Reply:
     ref = call.path_args["image"]
@@ -209,6 +248,16 @@ def _entry(item: dict[str, Any], loc: tuple[str | int, ...]) -> UploadEntry:
     role="member",
     action="upload images",
     errors=(403, 409),
+    wires=(
+        Wire(
+            FOLDER_UPLOADS,
+            hoist=True,
+            renames=_FOLDER_NAMES,
+            rewrite=_with_bucket,
+            note="takes `dataset_id` and `folder_path`; the URL and its bucket at the root",
+        ),
+        _DATASET_ID_WIRE,
+    ),
 )
 def upload_url(call: Call) -> Reply:
     body = call.fields()
@@ -239,6 +288,25 @@ def upload_url(call: Call) -> Reply:
     role="member",
     action="upload images",
     errors=(403, 409),
+    wires=(
+        Wire(
+            FOLDER_UPLOADS,
+            form=True,
+            renames={
+                **_FOLDER_NAMES,
+                "mime_type": "content_type",
+                "image_width": "width",
+                "image_height": "height",
+            },
+            # Sent back from `upload-url`'s answer; the fake's slot knows where it is.
+            extra_fields={name: Field(Str()) for name in _BUCKET_FIELDS},
+            rewrite=lambda body: {"image_id": body["image"]["id"], **body},
+            envelope="image",
+            note="form-encoded, with `dataset_id`, `folder_path`, `mime_type`, "
+            "`image_width` / `image_height`; `image_id` at the root",
+        ),
+        _DATASET_ID_WIRE,
+    ),
 )
 def register(call: Call) -> Reply:
     body = call.fields()

@@ -1,0 +1,112 @@
+"""The setup a user's code does before training, on every SDK release since 1.0.0.
+
+Create a dataset (a *project* before 1.61), upload images, export it, wait for the
+export, read it, download it, then train on it as the guide does. Only calls every
+release has are made; where a release names a step differently (``projects.create``
+before 1.61, ``datasets.create`` after) the release's own name is used.
+"""
+
+from __future__ import annotations
+
+import zipfile
+from typing import TYPE_CHECKING, Any
+
+import pytest
+from PIL import Image
+
+from pictograph_testing import FakePictograph
+from pictograph_testing._sdk.layout import sdk_version
+from pictograph_testing.api.dialects import parse_version
+
+if TYPE_CHECKING:
+    from collections.abc import Iterator
+    from pathlib import Path
+
+    import pictograph
+
+RELEASE = parse_version(sdk_version())
+PROJECTS_ERA = RELEASE < (1, 61, 0)
+"""Before 1.61, datasets were created, renamed and deleted as ``projects``."""
+LISTS_IMAGES = RELEASE >= (1, 14, 0)
+"""``images.list`` arrived in 1.14.0."""
+NAME = "street-signs"
+IMAGES = 5  # the classic profile trains on no fewer
+
+
+@pytest.fixture
+def fake(profile: str, no_real_waiting: None) -> Iterator[FakePictograph]:
+    with FakePictograph(seed=2, profile=profile) as fake:
+        yield fake
+
+
+@pytest.fixture
+def sdk(fake: FakePictograph) -> Iterator[pictograph.Client]:
+    with fake.client(max_retries=0) as client:
+        yield client
+
+
+def _pngs(folder: Path, count: int) -> list[Path]:
+    paths = []
+    for n in range(count):
+        path = folder / f"sign-{n}.png"
+        Image.new("RGB", (32 + n, 24), (40 * n, 90, 160)).save(path)
+        paths.append(path)
+    return paths
+
+
+def _create_dataset(sdk: pictograph.Client, name: str) -> Any:
+    classes = [{"name": "stop_sign", "type": "bbox"}]
+    if PROJECTS_ERA:
+        return sdk.projects.create(name, annotation_types=["bbox"], classes=classes)  # type: ignore[attr-defined]
+    return sdk.datasets.create(name, annotation_types=["bbox"], classes=classes)
+
+
+def test_create_upload_export_download_then_train(
+    fake: FakePictograph, sdk: pictograph.Client, tmp_path: Path
+) -> None:
+    dataset = _create_dataset(sdk, NAME)
+    assert dataset.name == NAME
+    uploaded = [sdk.images.upload(dataset.id, path) for path in _pngs(tmp_path, IMAGES)]
+    assert sorted(image.filename for image in uploaded) == [f"sign-{n}.png" for n in range(5)]
+    assert uploaded[0].width == 32
+    assert sdk.datasets.get(NAME).image_count == IMAGES
+    if LISTS_IMAGES:
+        listed = sdk.images.list(dataset.id)
+        assert {image.id for image in listed} == {image.id for image in uploaded}
+
+    created = sdk.exports.create(NAME, "v1", wait=False)
+    assert created.name == "v1"
+    done = sdk.exports.wait_for_completion(NAME, "v1", timeout=600.0)
+    assert done.status == "completed"
+    assert sdk.exports.get(NAME, "v1").image_count == IMAGES
+    assert [e.name for e in sdk.exports.list(dataset_name=NAME)] == ["v1"]
+    archive = sdk.exports.download(NAME, "v1", tmp_path / "v1.zip")
+    with zipfile.ZipFile(archive) as bundle:
+        assert bundle.namelist()
+
+    run = sdk.training.create(
+        dataset_name=NAME,
+        export_name="v1",
+        pipeline_type="yolox",
+        name="signs-run",
+        config={"epochs": 5},
+        wait=True,
+        timeout=7200.0,
+    )
+    assert run.status == "completed"
+    assert run.model_id is not None
+
+
+def test_rename_and_delete_a_dataset(sdk: pictograph.Client) -> None:
+    _create_dataset(sdk, "scratch")
+    if PROJECTS_ERA:
+        renamed = sdk.projects.update("scratch", new_name="scratch-2")  # type: ignore[attr-defined]
+        assert renamed.name == "scratch-2"
+        assert sdk.projects.get("scratch-2").id == renamed.id  # type: ignore[attr-defined]
+        summary = sdk.projects.delete("scratch-2")  # type: ignore[attr-defined]
+        assert summary
+    else:
+        renamed = sdk.datasets.update("scratch", new_name="scratch-2")
+        assert renamed.name == "scratch-2"
+        sdk.datasets.delete("scratch-2")
+    assert [d.name for d in sdk.datasets.list()] == []

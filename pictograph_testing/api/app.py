@@ -316,10 +316,17 @@ def _serve(found: Endpoint, call: Call) -> Reply:
     the caller's dialect."""
     wire = found.wire_for(call.sdk) if found.wires else None
     if found.query:
-        call.args = check_query(found.query, call.query(), closed=found.closed_query)
+        query = call.query()
+        if wire is not None and wire.renames:
+            wire.rename_query(query)
+        call.args = check_query(found.query, query, closed=found.closed_query)
     if found.body is not None:
         spec = found.body if wire is None else wire.body(found.body)
-        check_body(spec, call.json_object(allow_empty=found.body_optional))
+        fields = call.json_object(allow_empty=found.body_optional)
+        if wire is not None and wire.renames:
+            # Renamed in place: the handler's ``call.fields()`` is this same dict.
+            wire.rename_body(fields)
+        check_body(spec, fields)
     if found.role is not None:
         call.key.require(found.role, found.action)
     if wire is None:

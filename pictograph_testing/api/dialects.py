@@ -12,7 +12,14 @@ A route declares its dialects in the route table (``@endpoint(..., span=..., wir
 - ``wires``: for a span of releases, how the route's request and reply differ from
   today's: the envelope key the release reads (``training_run`` instead of ``data``),
   body fields it sends that today's API refuses (``gpu_count``), the units of money
-  (whole credits), or a rewrite of the reply declared in the resource module.
+  (whole credits), request fields the release names differently (``renames``:
+  ``dataset_id`` for ``dataset``, ``folder_path`` for ``directory_path``), or a rewrite
+  of the reply declared in the resource module.
+
+``renames`` are applied to the request before any check: to the query's parameter
+names, to the body's keys and to the keys of objects in the body's lists (the
+``images`` of a bulk upload). The route's spec and handler then see today's names, so
+a misspelt field is refused in the release's own terms only by what it renamed to.
 
 Handlers never branch on a version: they answer today's shape, and the route's wire for
 the caller's release rewrites it. The newest release pays nothing for this.
@@ -39,7 +46,9 @@ if TYPE_CHECKING:
 __all__ = [
     "BY_NAME_PATHS",
     "DATASETS_BY_NAME",
+    "FOLDER_PATHS",
     "GPU_COUNT",
+    "IMAGES_BY_ID",
     "INTEGER_CREDITS",
     "LEGACY_ENVELOPES",
     "NEWEST",
@@ -164,8 +173,35 @@ class Wire:
     """A change to the decoded reply (after the envelope), declared by the resource."""
     refuse: Callable[[ApiRefusal], ApiRefusal] | None = None
     """A change to the route's refusals (the 402's units, for one)."""
+    renames: dict[str, str] = field(default_factory=dict)
+    """Request names the release sends for today's (``{"folder_path": "directory_path"}``):
+    query parameters, body keys and keys of objects in body lists, renamed before the
+    checks."""
     note: str = ""
     """What changed, for the docs' table of dialects."""
+
+    def rename_query(self, query: dict[str, list[str]]) -> None:
+        """Give the release's query parameters today's names (in place)."""
+        for old, new in self.renames.items():
+            if old in query:
+                query.setdefault(new, []).extend(query.pop(old))
+
+    def rename_body(self, fields: object) -> None:
+        """Give the release's body keys today's names (in place), one level into lists.
+
+        A key already sent under today's name is left alone: the spec then refuses the
+        old one as unknown rather than the fake picking one of the two.
+        """
+        if not self.renames or not isinstance(fields, dict):
+            return
+        objects = [fields]
+        for value in fields.values():
+            if isinstance(value, list):
+                objects.extend(item for item in value if isinstance(item, dict))
+        for obj in objects:
+            for old, new in self.renames.items():
+                if old in obj and new not in obj:
+                    obj[new] = obj.pop(old)
 
     def body(self, spec: Obj) -> Obj:
         """The route's body spec as this span of releases sends it."""
@@ -202,3 +238,8 @@ DATASETS_BY_NAME = before("1.69.44")
 """``datasets.get(name)`` as ``/datasets/by-name/{name}``, from the first release."""
 GPU_COUNT = before("1.69.106", since="1.67.3")
 """``training.create`` sends ``gpu_count``."""
+IMAGES_BY_ID = before("1.69.44", since="1.61.0")
+"""Images and annotations addressed by id (``/images/{id}``, ``/annotations/{id}``), and
+datasets by ``dataset_id`` in bodies and the images list (``dataset_name`` from 1.69.30)."""
+FOLDER_PATHS = before("1.69.43", since="1.61.0")
+"""``folder_path`` (and batch ``target_folder_path``) where today says ``directory_path``."""

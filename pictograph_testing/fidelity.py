@@ -20,6 +20,7 @@ from pictograph_testing.api.app import API_PREFIX
 from pictograph_testing.api.dialects import NEWEST, OLDEST, Version, format_version
 from pictograph_testing.api.resources import ENDPOINTS
 from pictograph_testing.api.sdk_surface import CLIENT_SIDE, NOT_SERVED
+from pictograph_testing.api.table import ALL_RELEASES
 from pictograph_testing.openapi import RESOURCE_ORDER, openapi_path
 
 __all__ = ["Verdict", "fidelity_page", "sdk_methods", "sdk_versions_page", "verdicts"]
@@ -155,6 +156,9 @@ def _dialect_rows() -> list[tuple[Version, str, str, str]]:
     rows: list[tuple[Version, str, str, str]] = []
     for endpoint in ENDPOINTS:
         route = f"`{endpoint.method} {openapi_path(endpoint).removeprefix(_DEVELOPER)}`"
+        if endpoint.span != ALL_RELEASES:
+            span = endpoint.span
+            rows.append((span.since, str(span), route, "only these releases call it"))
         for path, span in endpoint.aliases:
             alias = API_PREFIX + path.replace(":uuid}", "}").replace("...}", "}")
             rows.append(

@@ -2,12 +2,17 @@
 
 Bodies are bare here (no ``data`` envelope): the SDK reads ``annotations``,
 ``image_id``, ``previous_count``, ``new_count`` and ``status`` at the top level.
+
+SDK 1.61.0 to 1.69.43 name the image by its id alone (``/annotations/{image_id}``,
+routes of their own for those releases) and the dataset of a class edit by
+``dataset_id``, which their wire renames to today's ``dataset``.
 """
 
 from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
+from pictograph_testing.api.dialects import IMAGES_BY_ID, Wire
 from pictograph_testing.api.spec import EXAMPLE_DATASET, Bool, Field, Json, List, Obj, Str
 from pictograph_testing.api.table import Bare, Data, Fallthrough, endpoint
 from pictograph_testing.api.wire import Call, Reply, reply
@@ -42,6 +47,7 @@ ANNOTATION_DOC = {
 }
 # Shapes are the world's to check (they depend on the type and the dataset's classes).
 ANNOTATIONS = List(Json(doc=ANNOTATION_DOC, accepts=()), noun="annotation objects")
+_DATASET_ID = (Wire(IMAGES_BY_ID, renames={"dataset_id": "dataset"}, note="`dataset_id`"),)
 
 
 @endpoint(
@@ -87,6 +93,7 @@ def bulk_save(call: Call) -> Reply:
             "new_name": Field(Str(), required=True),
         }
     ),
+    wires=_DATASET_ID,
     role="member",
     action="edit classes",
     errors=(403, 409),
@@ -110,6 +117,7 @@ def rename(call: Call) -> Reply:
             "target_name": Field(Str(), required=True),
         }
     ),
+    wires=_DATASET_ID,
     role="member",
     action="edit classes",
     errors=(403,),
@@ -135,6 +143,7 @@ def merge(call: Call) -> Reply:
             "delete_annotations": Field(Bool()),
         }
     ),
+    wires=_DATASET_ID,
     role="member",
     action="edit classes",
     errors=(403,),
@@ -174,7 +183,10 @@ def annotation_file(call: Call) -> Reply:
     reply=Bare("ImageAnnotations"),
 )
 def get_annotations(call: Call) -> Reply:
-    image = _image(call)[1]
+    return _annotations_of(_image(call)[1])
+
+
+def _annotations_of(image: Image) -> Reply:
     return reply(
         {
             "success": True,
@@ -199,7 +211,10 @@ def get_annotations(call: Call) -> Reply:
     errors=(403,),
 )
 def save(call: Call) -> Reply:
-    dataset, image = _image(call)
+    return _save(call, *_image(call))
+
+
+def _save(call: Call, dataset: Dataset, image: Image) -> Reply:
     annotations = canonical_annotations(
         call.fields()["annotations"],
         dataset.class_names,
@@ -221,9 +236,65 @@ def save(call: Call) -> Reply:
     errors=(403,),
 )
 def delete(call: Call) -> Reply:
-    image = _image(call)[1]
+    return _delete(_image(call)[1])
+
+
+def _delete(image: Image) -> Reply:
     deleted = replace_annotations(image, [])
     return reply({"success": True, "image_id": image.id, "deleted_count": deleted})
+
+
+# ── one image's annotations, by the image's id alone (SDK 1.61.0 to 1.69.43) ──
+
+
+def _by_id(call: Call) -> tuple[Dataset, Image]:
+    world = call.world
+    image = world.image_service.get(call.key.organization_id, call.path_args["image"])
+    return world.datasets[image.dataset_id], image
+
+
+@endpoint(
+    "GET",
+    "annotations/{image:uuid}",
+    summary="An image's annotations, by its id",
+    sdk=("annotations.get",),
+    reply=Bare("ImageAnnotations"),
+    span=IMAGES_BY_ID,
+)
+def get_annotations_by_id(call: Call) -> Reply:
+    return _annotations_of(_by_id(call)[1])
+
+
+@endpoint(
+    "POST",
+    "annotations/{image:uuid}",
+    summary="Replace an image's annotations, by its id",
+    sdk=("annotations.save",),
+    reply=Bare("SaveResult"),
+    # These releases repeat the path's id in the body; it names nothing more.
+    body=Obj({"image_id": Field(Str()), "annotations": Field(ANNOTATIONS, required=True)}),
+    span=IMAGES_BY_ID,
+    role="member",
+    action="save annotations",
+    errors=(403,),
+)
+def save_by_id(call: Call) -> Reply:
+    return _save(call, *_by_id(call))
+
+
+@endpoint(
+    "DELETE",
+    "annotations/{image:uuid}",
+    summary="Remove every annotation of an image, by its id",
+    sdk=("annotations.delete",),
+    reply=Bare("AnnotationsDeleted"),
+    span=IMAGES_BY_ID,
+    role="admin",
+    action="delete annotations",
+    errors=(403,),
+)
+def delete_by_id(call: Call) -> Reply:
+    return _delete(_by_id(call)[1])
 
 
 def _dataset(call: Call, ref: str) -> Dataset:

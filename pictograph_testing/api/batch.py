@@ -3,12 +3,15 @@
 Bodies are bare ``BatchResult`` objects (a ``data`` envelope breaks the SDK). Ids that
 are not images of the dataset land in ``failed``; the call is refused (404) only when
 the dataset is unknown or none of the ids is one of its images.
+
+SDK releases before 1.69.43 say ``target_folder_path``; their wire renames it.
 """
 
 from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
+from pictograph_testing.api.dialects import FOLDER_PATHS, Wire
 from pictograph_testing.api.spec import EXAMPLE_DATASET, Bool, Field, List, Obj, Str
 from pictograph_testing.api.table import Bare, endpoint
 from pictograph_testing.api.wire import Call, Reply, reply
@@ -30,6 +33,13 @@ _TARGETS = {
     ),
 }
 _INTO = {"target_directory_path": Field(Str())}
+_FOLDER_PATH = (
+    Wire(
+        FOLDER_PATHS,
+        renames={"target_folder_path": "target_directory_path"},
+        note="`target_folder_path`",
+    ),
+)
 UPDATES = Obj(
     {"status": Field(Str()), "display_name": Field(Str()), "is_archived": Field(Bool())},
     at_least_one="key",
@@ -72,6 +82,7 @@ def update(call: Call) -> Reply:
     sdk=("batch.move",),
     reply=Bare("BatchResult"),
     body=Obj({**_TARGETS, **_INTO}),
+    wires=_FOLDER_PATH,
     role="member",
     action="move images",
     errors=(403,),
@@ -98,6 +109,7 @@ def move(call: Call) -> Reply:
             "copy_annotations": Field(Bool()),
         }
     ),
+    wires=_FOLDER_PATH,
     role="member",
     action="copy images",
     errors=(403,),

@@ -12,9 +12,13 @@ A route declares its dialects in the route table (``@endpoint(..., span=..., wir
 - ``wires``: for a span of releases, how the route's request and reply differ from
   today's: the envelope key the release reads (``training_run`` instead of ``data``),
   body fields it sends that today's API refuses (``gpu_count``), its older names for
-  today's fields (``folder_path`` for ``directory_path``), a form-encoded body, the
-  units of money (whole credits), or a rewrite of the reply declared in the resource
-  module.
+  today's fields (``renames``: ``dataset_id`` for ``dataset``, ``folder_path`` for
+  ``directory_path``), a form-encoded body, the units of money (whole credits), or a
+  rewrite of the reply declared in the resource module.
+
+``renames`` are applied to the request before any check: to the query's parameter
+names, to the body's keys and to the keys of objects in the body's lists (the
+``images`` of a bulk upload). The route's spec and handler then see today's names.
 
 Handlers never branch on a version: they answer today's shape, and the route's wire for
 the caller's release rewrites it. The newest release pays nothing for this.
@@ -43,9 +47,10 @@ __all__ = [
     "BY_NAME_PATHS",
     "COMPOUND_EXPORT_PATHS",
     "DATASETS_BY_NAME",
-    "DATASET_ID_UPLOADS",
+    "FOLDER_PATHS",
     "FOLDER_UPLOADS",
     "GPU_COUNT",
+    "IMAGES_BY_ID",
     "INTEGER_CREDITS",
     "LEGACY_ENVELOPES",
     "NEWEST",
@@ -189,13 +194,31 @@ class Wire:
         """The query as today's route reads it."""
         if not self.renames:
             return query
-        return {self.renames.get(name, name): values for name, values in query.items()}
+        renamed: dict[str, list[str]] = {}
+        for name, values in query.items():
+            renamed.setdefault(self.renames.get(name, name), []).extend(values)
+        return renamed
 
     def fields(self, body: dict[str, Any]) -> dict[str, Any]:
-        """The body's fields under today's names."""
+        """The body's fields under today's names, one level into lists of objects.
+
+        A key already sent under today's name is left alone: the spec then refuses the
+        old one as unknown rather than the fake picking one of the two.
+        """
         if not self.renames:
             return body
-        return {self.renames.get(name, name): value for name, value in body.items()}
+        renamed = self._renamed(body)
+        for name, value in renamed.items():
+            if isinstance(value, list):
+                renamed[name] = [self._renamed(v) if isinstance(v, dict) else v for v in value]
+        return renamed
+
+    def _renamed(self, obj: dict[str, Any]) -> dict[str, Any]:
+        out: dict[str, Any] = {}
+        for name, value in obj.items():
+            new = self.renames.get(name, name)
+            out[new if new not in obj else name] = value
+        return out
 
     def form_fields(self, raw: bytes, spec: Obj) -> dict[str, Any]:
         """A form-encoded body as the JSON one it stands for: an empty value is a field
@@ -252,6 +275,8 @@ COMPOUND_EXPORT_PATHS = before("1.61.0")
 FOLDER_UPLOADS = before("1.61.0")
 """Images uploaded with ``dataset_id`` and ``folder_path``, registered with a
 form-encoded body that answers a bare ``image_id``, then read back by id."""
-DATASET_ID_UPLOADS = before("1.69.44", since="1.61.0")
-"""Image uploads and listings name their dataset ``dataset_id`` (and their directory
-``folder_path`` up to 1.69.42), in today's JSON and envelope."""
+IMAGES_BY_ID = before("1.69.44", since="1.61.0")
+"""Images and annotations addressed by id (``/images/{id}``, ``/annotations/{id}``), and
+datasets by ``dataset_id`` in bodies and the images list (``dataset_name`` from 1.69.30)."""
+FOLDER_PATHS = before("1.69.43", since="1.61.0")
+"""``folder_path`` (and batch ``target_folder_path``) where today says ``directory_path``."""

@@ -4,6 +4,12 @@ The router tries the fixed routes (``upload-url``, ``register``, ``bulk-*``,
 ``assign-splits``, ``bulk-tag``) first, then ``{uuid}`` and ``{uuid}/metadata``, then
 the per-image routes ``{dataset}/{directory/filename}[/suffix]`` whose path keeps its
 ``/``. An image may itself be called ``metadata`` or ``data-bundle``: the image wins.
+
+SDK 1.61.0 to 1.69.43 address one image by its id alone (``DELETE /images/{id}``,
+``/images/{id}/review``, ``/images/{id}/split``: routes of their own, for those releases
+only) and a dataset by ``dataset_id`` (``dataset_name`` in the list from 1.69.30); until
+1.69.42 they say ``folder_path`` for ``directory_path``. Their wires rename those fields
+to today's before the checks, and add ``folder_path`` to the images they read.
 """
 
 from __future__ import annotations
@@ -15,8 +21,9 @@ import zipfile
 from typing import TYPE_CHECKING, Any
 
 from pictograph_testing.api.dialects import (
-    DATASET_ID_UPLOADS,
+    FOLDER_PATHS,
     FOLDER_UPLOADS,
+    IMAGES_BY_ID,
     LEGACY_ENVELOPES,
     Wire,
 )
@@ -65,11 +72,6 @@ def is_uuid(value: str) -> bool:
 
 _FOLDER_NAMES = {"dataset_id": "dataset", "folder_path": "directory_path"}
 """Before 1.61, an upload's dataset and directory under their old names."""
-_DATASET_ID_WIRE = Wire(
-    DATASET_ID_UPLOADS,
-    renames=_FOLDER_NAMES,
-    note="takes `dataset_id` (and `folder_path`, up to 1.69.42)",
-)
 _BUCKET_FIELDS = ("gcs_bucket", "gcs_path", "gcs_uri")
 _BUCKET = "pictograph-testing"
 
@@ -110,6 +112,38 @@ def image_payload(call: Call, image: Image) -> dict[str, Any]:
         "annotation_url": f"{base}/annotations/{image.id}/file",
         "created_at": call.iso(image.created_at),
     }
+
+
+def with_folder_paths(payload: Any) -> Any:
+    """``payload`` with ``folder_path`` beside every ``directory_path`` (the name SDKs
+    before 1.69.43 read), in every object however deep."""
+    if isinstance(payload, list):
+        return [with_folder_paths(item) for item in payload]
+    if not isinstance(payload, dict):
+        return payload
+    out = {key: with_folder_paths(value) for key, value in payload.items()}
+    if "directory_path" in out and "folder_path" not in out:
+        out["folder_path"] = out["directory_path"]
+    return out
+
+
+_DATASET_ID = {"dataset_id": "dataset"}
+_FOLDER_PATH = {"folder_path": "directory_path"}
+_READ_FOLDER_PATHS = Wire(FOLDER_PATHS, rewrite=with_folder_paths, note="adds `folder_path`")
+
+
+def _by_id_wires(renames: dict[str, str], what: str) -> tuple[Wire, ...]:
+    """The wires of a route the id-era SDKs call with ``renames`` in their requests:
+    with ``folder_path`` too (and read back) until 1.69.43, without it from there."""
+    return (
+        Wire(
+            FOLDER_PATHS,
+            renames={**renames, **_FOLDER_PATH},
+            rewrite=with_folder_paths,
+            note=f"{what} with `folder_path`; reads `folder_path`",
+        ),
+        Wire(IMAGES_BY_ID, renames=renames, note=what),
+    )
 
 
 def _org_image(call: Call, ref: str) -> Image | None:
@@ -153,7 +187,8 @@ def _org_image(call: Call, ref: str) -> Image | None:
             renames=_FOLDER_NAMES,
             note="`images`; filtered by `dataset_id` and `folder_path`",
         ),
-        _DATASET_ID_WIRE,
+        # `dataset_name` for a name from 1.69.30; an id before that (and after, for a UUID).
+        *_by_id_wires({**_DATASET_ID, "dataset_name": "dataset"}, "`dataset_id` or `dataset_name`"),
     ),
 )
 def list_images(call: Call) -> Reply:
@@ -191,7 +226,7 @@ def image_bytes(call: Call) -> Reply:
     summary="An image by its id",
     sdk=("images.get",),
     reply=Data("Image"),
-    wires=(Wire(LEGACY_ENVELOPES, envelope="image", note="`image`"),),
+    wires=(Wire(LEGACY_ENVELOPES, envelope="image", note="`image`"), _READ_FOLDER_PATHS),
 )
 def image_by_id(call: Call) -> Reply:
     ref = call.path_args["image"]
@@ -256,7 +291,7 @@ def _entry(item: dict[str, Any], loc: tuple[str | int, ...]) -> UploadEntry:
             rewrite=_with_bucket,
             note="takes `dataset_id` and `folder_path`; the URL and its bucket at the root",
         ),
-        _DATASET_ID_WIRE,
+        *_by_id_wires(_DATASET_ID, "`dataset_id`"),
     ),
 )
 def upload_url(call: Call) -> Reply:
@@ -305,7 +340,7 @@ def upload_url(call: Call) -> Reply:
             note="form-encoded, with `dataset_id`, `folder_path`, `mime_type`, "
             "`image_width` / `image_height`; `image_id` at the root",
         ),
-        _DATASET_ID_WIRE,
+        *_by_id_wires(_DATASET_ID, "`dataset_id`"),
     ),
 )
 def register(call: Call) -> Reply:
@@ -333,6 +368,7 @@ def _entries(call: Call) -> list[UploadEntry]:
             "images": Field(List(Obj(_UPLOAD), min_items=1, max_items=BULK_UPLOAD_CAP), True),
         }
     ),
+    wires=_by_id_wires(_DATASET_ID, "`dataset_id`"),
     role="member",
     action="upload images",
     errors=(403,),
@@ -366,6 +402,7 @@ def bulk_upload_url(call: Call) -> Reply:
             "images": Field(List(Obj(_REGISTER), min_items=1, max_items=BULK_UPLOAD_CAP), True),
         }
     ),
+    wires=_by_id_wires(_DATASET_ID, "`dataset_id`"),
     role="member",
     action="upload images",
     errors=(403,),
@@ -412,6 +449,7 @@ def bulk_register(call: Call) -> Reply:
             "split_mode": Field(Str()),
         }
     ),
+    wires=(Wire(IMAGES_BY_ID, renames=_DATASET_ID, note="`dataset_id`"),),
     role="member",
     action="assign splits",
     errors=(403,),
@@ -445,6 +483,7 @@ def assign_splits(call: Call) -> Reply:
             "add": Field(Bool()),
         }
     ),
+    wires=(Wire(IMAGES_BY_ID, renames=_DATASET_ID, note="`dataset_id`"),),
     role="member",
     action="tag images",
     errors=(403,),
@@ -515,19 +554,28 @@ def image_bytes_at(call: Call) -> Reply:
     return _bytes(call, _at(call, call.path_args["path"])[1])
 
 
+_PERMANENT = (Param("permanent", Bool(), default=False),)
+_REVIEW = Obj({"action": Field(Str(), required=True), "note": Field(Str())})
+# The world checks the split's name.
+_SPLIT = Obj({"split": Field(Str(enum=SPLITS, enforced=False), required=True, nullable=True)})
+
+
 @endpoint(
     "DELETE",
     "images/{dataset}/{path...}",
     summary="Archive an image, or delete it for good (permanent=true, admin+)",
     sdk=("images.delete",),
     reply=Bare("ImageDeleted"),
-    query=(Param("permanent", Bool(), default=False),),
+    query=_PERMANENT,
     role="member",
     action="archive images",
     errors=(403,),
 )
 def delete_image(call: Call) -> Reply:
-    image = _at(call, call.path_args["path"])[1]
+    return _delete(call, _at(call, call.path_args["path"])[1])
+
+
+def _delete(call: Call, image: Image) -> Reply:
     service = call.world.image_service
     if call.args["permanent"]:
         if not call.key.has("admin"):
@@ -544,14 +592,17 @@ def delete_image(call: Call) -> Reply:
     summary="Approve or reject an image in review",
     sdk=("images.review",),
     reply=Data("ReviewResult"),
-    body=Obj({"action": Field(Str(), required=True), "note": Field(Str())}),
+    body=_REVIEW,
     role="member",
     action="review images",
     errors=(400, 403),
 )
 def review(call: Call) -> Reply:
+    return _review(call, _at(call, call.path_args["path"])[1])
+
+
+def _review(call: Call, image: Image) -> Reply:
     body = call.fields()
-    image = _at(call, call.path_args["path"])[1]
     status = call.world.image_service.review(image, body["action"])
     note = body.get("note") if status == "annotate" else None
     return reply({"data": {"id": image.id, "status": status, "review_note": note}})
@@ -563,16 +614,73 @@ def review(call: Call) -> Reply:
     summary="Put one image in a split (null: none)",
     sdk=("images.set_split",),
     reply=Data("SplitResult"),
-    # The world checks the split's name.
-    body=Obj({"split": Field(Str(enum=SPLITS, enforced=False), required=True, nullable=True)}),
+    body=_SPLIT,
     role="member",
     action="set image splits",
     errors=(403,),
 )
 def set_split(call: Call) -> Reply:
-    image = _at(call, call.path_args["path"])[1]
+    return _set_split(call, _at(call, call.path_args["path"])[1])
+
+
+def _set_split(call: Call, image: Image) -> Reply:
     split = call.world.image_service.set_split(image, call.fields()["split"])
     return reply({"data": {"id": image.id, "split": split}})
+
+
+# ── one image, by its id alone (SDK 1.61.0 to 1.69.43) ──
+
+
+def _by_id(call: Call) -> Image:
+    return call.world.image_service.get(call.key.organization_id, call.path_args["image"])
+
+
+@endpoint(
+    "DELETE",
+    "images/{image:uuid}",
+    summary="Archive an image by its id, or delete it for good (permanent=true, admin+)",
+    sdk=("images.delete",),
+    reply=Bare("ImageDeleted"),
+    query=_PERMANENT,
+    span=IMAGES_BY_ID,
+    role="member",
+    action="archive images",
+    errors=(403,),
+)
+def delete_image_by_id(call: Call) -> Reply:
+    return _delete(call, _by_id(call))
+
+
+@endpoint(
+    "POST",
+    "images/{image:uuid}/review",
+    summary="Approve or reject an image in review, by its id",
+    sdk=("images.review",),
+    reply=Data("ReviewResult"),
+    body=_REVIEW,
+    span=IMAGES_BY_ID,
+    role="member",
+    action="review images",
+    errors=(400, 403),
+)
+def review_by_id(call: Call) -> Reply:
+    return _review(call, _by_id(call))
+
+
+@endpoint(
+    "POST",
+    "images/{image:uuid}/split",
+    summary="Put one image in a split (null: none), by its id",
+    sdk=("images.set_split",),
+    reply=Data("SplitResult"),
+    body=_SPLIT,
+    span=IMAGES_BY_ID,
+    role="member",
+    action="set image splits",
+    errors=(403,),
+)
+def set_split_by_id(call: Call) -> Reply:
+    return _set_split(call, _by_id(call))
 
 
 def _bytes(call: Call, image: Image) -> Reply:

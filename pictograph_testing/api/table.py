@@ -44,6 +44,7 @@ if TYPE_CHECKING:
     Handler = Callable[[Call], Reply]
 
 __all__ = [
+    "ALL_RELEASES",
     "ENDPOINTS",
     "Bare",
     "Bytes",

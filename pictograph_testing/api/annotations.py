@@ -13,6 +13,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 from pictograph_testing.api.dialects import IMAGES_BY_ID, Wire
+from pictograph_testing.api.images import org_image
 from pictograph_testing.api.spec import EXAMPLE_DATASET, Bool, Field, Json, List, Obj, Str
 from pictograph_testing.api.table import Bare, Data, Fallthrough, endpoint
 from pictograph_testing.api.wire import Call, Reply, reply
@@ -25,7 +26,7 @@ from pictograph_testing.world.annotations import (
     rename_class,
     replace_annotations,
 )
-from pictograph_testing.world.errors import InvalidRequest
+from pictograph_testing.world.errors import InvalidRequest, describe
 
 if TYPE_CHECKING:
     from pictograph_testing.world.errors import FieldError
@@ -77,7 +78,43 @@ _DATASET_ID = (Wire(IMAGES_BY_ID, renames={"dataset_id": "dataset"}, note="`data
     errors=(403,),
 )
 def bulk_save(call: Call) -> Reply:
-    return _bulk_save(call)
+    """Save many images' annotations; an unknown image or class fails its entry only.
+
+    A malformed body or annotation shape refuses the whole call (422) before anything
+    is saved.
+    """
+    saves = call.fields()["saves"]
+    errors: list[FieldError] = []
+    for i, entry in enumerate(saves):
+        errors.extend(_entry_errors(entry, ("body", "saves", i)))
+    if errors:
+        raise InvalidRequest(
+            "Invalid bulk save: " + describe(errors),
+            errors=errors,
+        )
+    world = call.world
+    saved: list[dict[str, Any]] = []
+    failed: list[dict[str, Any]] = []
+    for i, entry in enumerate(saves):
+        image_id = entry["image_id"]
+        image = world.images.get(image_id.strip().lower())
+        if image is None or image.organization_id != call.key.organization_id:
+            failed.append({"image_id": image_id, "error": f"Image '{image_id}' not found"})
+            continue
+        dataset = world.datasets[image.dataset_id]
+        try:
+            annotations = canonical_annotations(
+                entry["annotations"],
+                dataset.class_names,
+                loc=("body", "saves", i, "annotations"),
+                new_id=world.ids.uuid,
+                dataset_name=dataset.name,
+            )
+        except InvalidRequest as refusal:
+            failed.append({"image_id": image_id, "error": refusal.message})
+            continue
+        saved.append(_saved(image, replace_annotations(image, annotations)))
+    return reply({"success": True, "saved": saved, "failed": failed})
 
 
 @endpoint(
@@ -168,8 +205,8 @@ def remove_class(call: Call) -> Reply:
     reply=Bare("AnnotationFile"),
 )
 def annotation_file(call: Call) -> Reply:
-    image = call.world.images.get(call.path_args["image"].lower())
-    if image is None or image.organization_id != call.key.organization_id:
+    image = org_image(call, call.path_args["image"])
+    if image is None:
         # A dataset id, then, with an image called `file`: the path route serves it.
         raise Fallthrough
     return reply({"image": image.filename, "annotations": image.annotations})
@@ -314,47 +351,6 @@ def _saved(image: Image, previous: int) -> dict[str, Any]:
         "new_count": len(image.annotations),
         "status": image.status,
     }
-
-
-def _bulk_save(call: Call) -> Reply:
-    """Save many images' annotations; an unknown image or class fails its entry only.
-
-    A malformed body or annotation shape refuses the whole call (422) before anything
-    is saved.
-    """
-    saves = call.fields()["saves"]
-    errors: list[FieldError] = []
-    for i, entry in enumerate(saves):
-        errors.extend(_entry_errors(entry, ("body", "saves", i)))
-    if errors:
-        raise InvalidRequest(
-            "Invalid bulk save: "
-            + "; ".join(f"{'.'.join(map(str, e['loc'][1:]))}: {e['msg']}" for e in errors[:5]),
-            errors=errors,
-        )
-    world = call.world
-    saved: list[dict[str, Any]] = []
-    failed: list[dict[str, Any]] = []
-    for i, entry in enumerate(saves):
-        image_id = entry["image_id"]
-        image = world.images.get(image_id.strip().lower())
-        if image is None or image.organization_id != call.key.organization_id:
-            failed.append({"image_id": image_id, "error": f"Image '{image_id}' not found"})
-            continue
-        dataset = world.datasets[image.dataset_id]
-        try:
-            annotations = canonical_annotations(
-                entry["annotations"],
-                dataset.class_names,
-                loc=("body", "saves", i, "annotations"),
-                new_id=world.ids.uuid,
-                dataset_name=dataset.name,
-            )
-        except InvalidRequest as refusal:
-            failed.append({"image_id": image_id, "error": refusal.message})
-            continue
-        saved.append(_saved(image, replace_annotations(image, annotations)))
-    return reply({"success": True, "saved": saved, "failed": failed})
 
 
 def _entry_errors(entry: dict[str, Any], loc: tuple[str | int, ...]) -> list[FieldError]:

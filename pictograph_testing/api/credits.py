@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import math
 from datetime import datetime, timezone
 from typing import TYPE_CHECKING, Any
 
@@ -137,8 +136,8 @@ def _balance(call: Call) -> dict[str, Any]:
         "budget_remaining_micro_usd": budget_remaining,
         "period_start": format_timestamp(period_start),
         "credits_reset_at": format_timestamp(reset_at),
-        "credits_remaining": max(0, spendable // MICRO_USD),
-        "credits_monthly_allowance": allowance // MICRO_USD,
+        "credits_remaining": credits_left(spendable, MICRO_USD),
+        "credits_monthly_allowance": credits_left(allowance, MICRO_USD),
         "recent_history": [_entry(call, e) for e in _newest_first(call)[:RECENT_HISTORY]],
     }
 
@@ -182,25 +181,26 @@ def _estimate(call: Call) -> dict[str, Any]:
         "sufficient": spendable >= estimate.total_micro_usd,
         # Deprecated whole-dollar fields, still required by SDK 1.0.x: costs round up,
         # what remains rounds down, so they never claim more headroom than there is.
-        "credits_per_unit": math.ceil(estimate.micro_usd_per_unit / MICRO_USD),
-        "total_credits": math.ceil(estimate.total_micro_usd / MICRO_USD),
+        "credits_per_unit": to_credits(estimate.micro_usd_per_unit, MICRO_USD),
+        "total_credits": to_credits(estimate.total_micro_usd, MICRO_USD),
         "minimum": 0,
-        "credits_remaining": max(0, spendable // MICRO_USD),
+        "credits_remaining": credits_left(spendable, MICRO_USD),
     }
 
 
 # ── SDK 1.0.x: money in whole legacy credits ──
 
 
-def to_credits(micro_usd: int) -> int:
-    """An amount in legacy credits, rounded away from zero: no charge or refund vanishes."""
-    whole = -(-abs(micro_usd) // LEGACY_CREDIT_MICRO_USD)
+def to_credits(micro_usd: int, unit: int = LEGACY_CREDIT_MICRO_USD) -> int:
+    """An amount in whole ``unit`` s (legacy credits by default), rounded away from zero:
+    no charge or refund vanishes, and a cost never reads cheaper than it is."""
+    whole = -(-abs(micro_usd) // unit)
     return whole if micro_usd >= 0 else -whole
 
 
-def credits_left(micro_usd: int) -> int:
-    """What remains, in legacy credits, rounded down: never more headroom than there is."""
-    return max(0, micro_usd) // LEGACY_CREDIT_MICRO_USD
+def credits_left(micro_usd: int, unit: int = LEGACY_CREDIT_MICRO_USD) -> int:
+    """What remains, in whole ``unit`` s, rounded down: never more headroom than there is."""
+    return max(0, micro_usd) // unit
 
 
 def _legacy_entry(entry: dict[str, Any]) -> dict[str, Any]:

@@ -65,7 +65,6 @@ __all__ = [
     "format_version",
     "parse_version",
     "sdk_version_of",
-    "since",
 ]
 
 Version = tuple[int, int, int]
@@ -147,11 +146,6 @@ class Span:
     def __str__(self) -> str:
         low = format_version(self.since)
         return f"{low}+" if self.until is None else f"{low} to before {format_version(self.until)}"
-
-
-def since(version: str) -> Span:
-    """The releases from ``version`` on."""
-    return Span(parse_version(version))
 
 
 def before(version: str, *, since: str | None = None) -> Span:

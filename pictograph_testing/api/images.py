@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import io
 import json
-import re
 import zipfile
 from typing import TYPE_CHECKING, Any
 
@@ -56,18 +55,12 @@ from pictograph_testing.world.state import IMAGE_STATUSES
 if TYPE_CHECKING:
     from pictograph_testing.world.state import Dataset, Image
 
-__all__ = ["DEVELOPER_PATH", "image_payload", "is_uuid"]
+__all__ = ["DEVELOPER_PATH", "image_payload", "org_image"]
 
 DEVELOPER_PATH = "/api/v1/developer"
 UPLOAD_URL_MINUTES = 15
-_UUID = re.compile(r"^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$", re.I)
 _BUNDLE_TIME = (1980, 1, 1, 0, 0, 0)
 """Every bundle entry's timestamp: the same image gives the same zip bytes."""
-
-
-def is_uuid(value: str) -> bool:
-    """Whether ``value`` is a canonical UUID (how the SDK tells ids from names)."""
-    return bool(_UUID.match(value))
 
 
 _FOLDER_NAMES = {"dataset_id": "dataset", "folder_path": "directory_path"}
@@ -146,7 +139,8 @@ def _by_id_wires(renames: dict[str, str], what: str) -> tuple[Wire, ...]:
     )
 
 
-def _org_image(call: Call, ref: str) -> Image | None:
+def org_image(call: Call, ref: str) -> Image | None:
+    """The caller's organization's image with id ``ref``, or ``None``."""
     image = call.world.images.get(ref.lower())
     return (
         image if image is not None and image.organization_id == call.key.organization_id else None
@@ -230,7 +224,7 @@ def image_bytes(call: Call) -> Reply:
 )
 def image_by_id(call: Call) -> Reply:
     ref = call.path_args["image"]
-    image = _org_image(call, ref)
+    image = org_image(call, ref)
     if image is not None:
         return reply({"data": image_payload(call, image)})
     if ref.lower() not in call.world.datasets:

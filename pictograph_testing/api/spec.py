@@ -18,7 +18,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, ClassVar, Literal
 
 from pictograph_testing.api import messages
-from pictograph_testing.world.errors import InvalidRequest, field_error
+from pictograph_testing.world.errors import InvalidRequest, describe, field_error
 
 if TYPE_CHECKING:
     from pictograph_testing.world.errors import FieldError
@@ -456,9 +456,7 @@ class Obj(Spec):
 
 def _failed(errors: list[FieldError]) -> InvalidRequest:
     return InvalidRequest(
-        messages.FAILED_VALIDATION.format(
-            errors="; ".join(f"{'.'.join(map(str, e['loc'][1:]))}: {e['msg']}" for e in errors[:5])
-        ),
+        messages.FAILED_VALIDATION.format(errors=describe(errors)),
         errors=errors,
     )
 

@@ -97,7 +97,6 @@ class Fallthrough(Exception):
 
 
 _SEGMENT = re.compile(r"\{(?P<name>[a-z_]+)(?P<kind>:uuid|\.\.\.)?\}")
-_UUID = re.compile(r"^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$", re.I)
 
 
 @dataclass(frozen=True, eq=False)
@@ -246,7 +245,7 @@ def _match_fixed(parts: tuple[_Part, ...], segments: list[str]) -> dict[str, str
         if isinstance(part, str):
             if part != segment:
                 return None
-        elif not segment or (part[1] == ":uuid" and not _UUID.match(segment)):
+        elif not segment or (part[1] == ":uuid" and not _UUID.fullmatch(segment)):
             return None
         else:
             found[part[0]] = segment
@@ -268,6 +267,9 @@ _KIND_PATTERNS = {
     ":uuid": "[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}",
     "...": "[^/]+(?:/[^/]+)*",
 }
+
+
+_UUID = re.compile(_KIND_PATTERNS[":uuid"])
 
 
 def _pattern(parts: tuple[_Part, ...]) -> re.Pattern[str]:

@@ -99,11 +99,6 @@ class Call:
             self._query = parse_qs(self.raw_query, keep_blank_values=True)
         return self._query
 
-    def text(self, name: str) -> str | None:
-        """The last value of an undeclared query parameter, as sent."""
-        values = self.query().get(name)
-        return values[-1] if values else None
-
     # ── body ──
 
     def fields(self) -> dict[str, Any]:

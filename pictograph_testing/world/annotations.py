@@ -5,7 +5,13 @@ from __future__ import annotations
 import math
 from typing import TYPE_CHECKING, Any
 
-from pictograph_testing.world.errors import Conflict, InvalidRequest, NotFound, field_error
+from pictograph_testing.world.errors import (
+    Conflict,
+    InvalidRequest,
+    NotFound,
+    describe,
+    field_error,
+)
 
 if TYPE_CHECKING:
     from collections.abc import Callable, Collection
@@ -89,7 +95,7 @@ def replace_annotations(image: Image, annotations: list[dict[str, Any]]) -> int:
 
 
 def _refusal(errors: list[FieldError]) -> InvalidRequest:
-    shown = "; ".join(f"{'.'.join(map(str, e['loc'][1:]))}: {e['msg']}" for e in errors[:5])
+    shown = describe(errors)
     more = f" (and {len(errors) - 5} more)" if len(errors) > 5 else ""
     return InvalidRequest(f"Invalid annotations: {shown}{more}", errors=errors)
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 from typing import TYPE_CHECKING, Any
 
-from pictograph_testing.world.errors import Conflict, InvalidRequest, field_error
+from pictograph_testing.world.errors import Conflict, InvalidRequest, describe, field_error
 from pictograph_testing.world.images import min_confidence
 from pictograph_testing.world.state import IMAGE_STATUSES, Dataset, Image
 
@@ -334,8 +334,7 @@ def check_classes(classes: Sequence[Any], loc: tuple[str | int, ...]) -> list[di
         cleaned.append(entry)
     if errors:
         raise InvalidRequest(
-            "Invalid class definitions: "
-            + "; ".join(f"{'.'.join(map(str, e['loc'][1:]))}: {e['msg']}" for e in errors),
+            "Invalid class definitions: " + describe(errors, limit=None),
             errors=errors,
         )
     return cleaned

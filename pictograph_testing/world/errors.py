@@ -18,6 +18,7 @@ __all__ = [
     "InvalidRequest",
     "NotFound",
     "Unauthorized",
+    "describe",
     "field_error",
 ]
 
@@ -27,6 +28,12 @@ FieldError = dict[str, Any]
 def field_error(loc: tuple[str | int, ...], msg: str, kind: str) -> FieldError:
     """Build one FastAPI-shaped field error: ``{"loc": [...], "msg": ..., "type": ...}``."""
     return {"loc": list(loc), "msg": msg, "type": kind}
+
+
+def describe(errors: list[FieldError], limit: int | None = 5) -> str:
+    """``field.path: msg; other.field: msg`` for a message (``loc`` without its first part)."""
+    shown = errors if limit is None else errors[:limit]
+    return "; ".join(f"{'.'.join(map(str, e['loc'][1:]))}: {e['msg']}" for e in shown)
 
 
 class ApiRefusal(Exception):

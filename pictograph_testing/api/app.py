@@ -25,6 +25,7 @@ from pictograph_testing.faults import Faults, TransportFault, status_refusal
 from pictograph_testing.journal import JournalEntry
 from pictograph_testing.world.errors import ApiRefusal, Conflict, InvalidRequest, field_error
 from pictograph_testing.world.storage import STORAGE_PREFIX
+from pictograph_testing.world.webhooks import Outcome
 
 if TYPE_CHECKING:
     from collections.abc import Callable, Mapping
@@ -33,6 +34,7 @@ if TYPE_CHECKING:
     from pictograph_testing.api.table import Endpoint
     from pictograph_testing.faults import Refusal
     from pictograph_testing.world.state import ApiKey, World
+    from pictograph_testing.world.webhooks import Courier
 
 __all__ = ["API_PREFIX", "MAX_BODY_BYTES", "Api", "Response"]
 
@@ -49,6 +51,7 @@ _DROPPED = {
     "read_timeout": "The read operation timed out",
     "read_error": "[Errno 104] Connection reset by peer",
 }
+_UNSENT = Outcome(None, "This API has no courier: webhooks are not sent.")
 
 
 class Api:
@@ -74,6 +77,8 @@ class Api:
         """Encodings kept between requests (timestamps, runs): derived, never world state."""
         self.faults = Faults(world, self._mount)
         """The faults armed on this API (``FakePictograph.faults``)."""
+        self.courier: Courier | None = None
+        """Sends the world's webhooks (set by the fake); ``None``: nothing is sent."""
 
     def handle(
         self,
@@ -88,7 +93,59 @@ class Api:
         ``timeout`` is the client's read timeout, if it has one: an injected delay that
         long or longer ends in a read timeout. An injected transport error is raised as
         :class:`~pictograph_testing.faults.TransportFault`, for the adapter to translate.
+        Webhooks that came due are sent after the answer is made, outside the world lock
+        (see :attr:`courier`), before this returns.
         """
+        answer, fault, request_id = self._locked(method, raw_target, headers, body, timeout)
+        if answer.after_send is not None:
+            outbound = answer.after_send.outbound
+            outcome = _UNSENT if self.courier is None else self.courier.send(outbound)
+            answer = answer.after_send.finish(outcome)
+        response = self._journaled(method, raw_target, body, answer, fault, request_id)
+        if self.courier is not None:
+            self.courier.deliver()
+        return response
+
+    async def handle_async(
+        self,
+        method: str,
+        raw_target: str,
+        headers: Mapping[str, str],
+        body: bytes,
+        timeout: float | None = None,
+        *,
+        deliver: bool = True,
+    ) -> Response:
+        """:meth:`handle` for an event loop: webhooks go to async receivers on this loop.
+
+        ``deliver=False`` leaves due webhooks for the caller to send after answering
+        (:meth:`deliver_async`: the server does, so a slow receiver never delays a reply).
+        """
+        answer, fault, request_id = self._locked(method, raw_target, headers, body, timeout)
+        if answer.after_send is not None:
+            outbound = answer.after_send.outbound
+            if self.courier is None:
+                outcome = _UNSENT
+            else:
+                outcome = await self.courier.send_async(outbound)
+            answer = answer.after_send.finish(outcome)
+        response = self._journaled(method, raw_target, body, answer, fault, request_id)
+        if deliver and self.courier is not None:
+            await self.courier.deliver_async()
+        return response
+
+    async def deliver_async(self) -> int:
+        """Send every webhook attempt due by now; return how many were sent."""
+        return 0 if self.courier is None else await self.courier.deliver_async()
+
+    def _locked(
+        self,
+        method: str,
+        raw_target: str,
+        headers: Mapping[str, str],
+        body: bytes,
+        timeout: float | None,
+    ) -> tuple[Reply, str | None, str]:
         path, _, query = raw_target.partition("?")
         with self.world.lock:
             self._requests += 1
@@ -99,6 +156,18 @@ class Api:
                 )
             else:
                 answer, fault = self._answer(method, path, query, headers, body), None
+        return answer, fault, request_id
+
+    def _journaled(
+        self,
+        method: str,
+        raw_target: str,
+        body: bytes,
+        answer: Reply,
+        fault: str | None,
+        request_id: str,
+    ) -> Response:
+        with self.world.lock:
             # One entry of immutable values per call, decoded only when a test reads the
             # journal: it must cost next to nothing on the hot path. No headers: holding
             # each request's Headers object alive makes every garbage collection slower.
@@ -268,8 +337,9 @@ class Api:
             answer = handler(call)
         except ApiRefusal as refusal:
             answer = Reply(refusal.status, refusal_body(refusal))
-        # Server errors and throttling mean nothing was done: a retry must act afresh.
-        if answer.status < 500 and answer.status != 429:
+        # Server errors and throttling mean nothing was done: a retry must act afresh. An
+        # answer still waiting on a webhook is not kept: a retry sends a new test event.
+        if answer.status < 500 and answer.status != 429 and answer.after_send is None:
             self.idempotency[slot] = StoredResponse(
                 call.method,
                 path,

@@ -119,7 +119,7 @@ class FakeAsgiApp:
         if target.startswith(CONTROL_PREFIX) or target.split("?", 1)[0] == CONTROL_PREFIX[:-1]:
             if (method, target.rstrip("/")) == ("POST", f"{CONTROL_PREFIX}webhooks/deliver"):
                 # Sent on this loop: a receiver may call this server back meanwhile.
-                sent = await api.deliver_async()
+                sent = await self.fake.webhooks.deliver_async()
                 status, response_headers, content = _json(200, {"sent": sent})
             else:
                 status, response_headers, content = self.control(method, target, body)

@@ -112,9 +112,22 @@ class WebhookCourier:
     def deliver(self) -> int:
         """Catch the world up and send every attempt due by now; return how many.
 
-        Retries that come due within the same virtual instant are sent too. Safe to call
-        from a receiver (it returns 0: the round in progress sends what is due).
+        Requests do this themselves; call it after moving the clock when no request
+        follows. Safe to call from a receiver (it returns 0: the round in progress
+        sends what is due).
         """
+        with self._world.lock:
+            self._world.catch_up()
+        return self.deliver_due()
+
+    async def deliver_async(self) -> int:
+        """:meth:`deliver` on an event loop: async receivers are awaited on it."""
+        with self._world.lock:
+            self._world.catch_up()
+        return await self.deliver_due_async()
+
+    def deliver_due(self) -> int:
+        """Send every queued attempt due by now (a request's catch-up queued them)."""
         if not self._world.webhooks.queued:
             return 0
         sent = 0
@@ -131,8 +144,8 @@ class WebhookCourier:
                 break
         return sent
 
-    async def deliver_async(self) -> int:
-        """:meth:`deliver` on an event loop: async receivers are awaited on it."""
+    async def deliver_due_async(self) -> int:
+        """:meth:`deliver_due` on an event loop."""
         if not self._world.webhooks.queued:
             return 0
         sent = 0

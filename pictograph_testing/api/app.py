@@ -93,9 +93,11 @@ class Api:
         ``timeout`` is the client's read timeout, if it has one: an injected delay that
         long or longer ends in a read timeout. An injected transport error is raised as
         :class:`~pictograph_testing.faults.TransportFault`, for the adapter to translate.
-        Webhooks that came due are sent after the answer is made, outside the world lock
-        (see :attr:`courier`), before this returns.
+        Webhooks are sent outside the world lock (see :attr:`courier`): those already
+        queued and due before the request is answered, those it made due after.
         """
+        if self.courier is not None:
+            self.courier.deliver_due()
         answer, fault, request_id = self._locked(method, raw_target, headers, body, timeout)
         if answer.after_send is not None:
             outbound = answer.after_send.outbound
@@ -103,7 +105,7 @@ class Api:
             answer = answer.after_send.finish(outcome)
         response = self._journaled(method, raw_target, body, answer, fault, request_id)
         if self.courier is not None:
-            self.courier.deliver()
+            self.courier.deliver_due()
         return response
 
     async def handle_async(
@@ -121,6 +123,8 @@ class Api:
         ``deliver=False`` leaves due webhooks for the caller to send after answering
         (:meth:`deliver_async`: the server does, so a slow receiver never delays a reply).
         """
+        if deliver and self.courier is not None:
+            await self.courier.deliver_due_async()
         answer, fault, request_id = self._locked(method, raw_target, headers, body, timeout)
         if answer.after_send is not None:
             outbound = answer.after_send.outbound
@@ -131,12 +135,12 @@ class Api:
             answer = answer.after_send.finish(outcome)
         response = self._journaled(method, raw_target, body, answer, fault, request_id)
         if deliver and self.courier is not None:
-            await self.courier.deliver_async()
+            await self.courier.deliver_due_async()
         return response
 
     async def deliver_async(self) -> int:
         """Send every webhook attempt due by now; return how many were sent."""
-        return 0 if self.courier is None else await self.courier.deliver_async()
+        return 0 if self.courier is None else await self.courier.deliver_due_async()
 
     def _locked(
         self,

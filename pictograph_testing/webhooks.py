@@ -128,7 +128,7 @@ class WebhookCourier:
 
     def deliver_due(self) -> int:
         """Send every queued attempt due by now (a request's catch-up queued them)."""
-        if not self._world.webhooks.queued:
+        if not self._world.webhooks.due_by(self._world.clock.monotonic()):
             return 0
         sent = 0
         while self._sending.acquire(blocking=False):
@@ -146,7 +146,7 @@ class WebhookCourier:
 
     async def deliver_due_async(self) -> int:
         """:meth:`deliver_due` on an event loop."""
-        if not self._world.webhooks.queued:
+        if not self._world.webhooks.due_by(self._world.clock.monotonic()):
             return 0
         sent = 0
         while self._sending.acquire(blocking=False):

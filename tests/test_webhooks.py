@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
 import hmac
 import json
@@ -274,6 +275,14 @@ async def test_async_update_delete_and_rotate(aclient: pictograph.AsyncClient) -
     assert await aclient.webhooks.list() == []
     with pytest.raises(NotFoundError):
         await aclient.webhooks.delete(created.endpoint.id)
+    with pytest.raises(NotFoundError):
+        await aclient.webhooks.get(URL)
+    with pytest.raises(ValueError, match="at least one field"):
+        await aclient.webhooks.update(OTHER)
+    with pytest.raises(ValidationError, match="https"):
+        await aclient.webhooks.create("http://hooks.example.com/")
+    with pytest.raises(NotFoundError):
+        await aclient.webhooks.rotate_secret(UNKNOWN_ID)
 
 
 def test_delete_removes_the_endpoint_and_its_delivery_history(
@@ -606,7 +615,16 @@ async def test_async_deliveries_and_replay(
     fake: FakePictograph, aclient: pictograph.AsyncClient
 ) -> None:
     await aclient.webhooks.create(URL)
-    fake.webhooks.route(URL, Inbox(503))
+    answers = [503]
+    received: list[str | None] = []
+
+    async def handler(request: WebhookRequest) -> int:
+        # A coroutine receiver is awaited on the client's own loop.
+        received.append(request.event_type)
+        await asyncio.sleep(0)
+        return answers.pop() if answers else 200
+
+    fake.webhooks.route(URL, handler)
     await aclient.exports.create(DATASET, "v2")
 
     [failed] = await aclient.webhooks.deliveries(endpoint=URL, status="failed")

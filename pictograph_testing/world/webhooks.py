@@ -34,10 +34,13 @@ __all__ = [
     "DELIVERY_STATUSES",
     "EVENT_OF_KIND",
     "EVENT_TYPES",
+    "MAX_ATTEMPTS",
     "RETRY_DELAYS",
     "ROTATION_GRACE_SECONDS",
     "SIGNATURE_HEADER",
     "TEST_EVENT",
+    "TIMEOUT_SECONDS",
+    "USER_AGENT",
     "Courier",
     "DeliveryStatus",
     "Outbound",
@@ -223,10 +226,16 @@ class Webhooks:
         """Whether anything was registered or sent (what a snapshot cannot keep)."""
         return bool(self.endpoints or self.deliveries)
 
-    @property
-    def queued(self) -> bool:
-        """Whether any attempt waits to be sent (now or later): a cheap test, lock-free."""
-        return bool(self._due)
+    def due_by(self, now: float) -> bool:
+        """Whether an attempt may be due by ``now``: a lock-free hint for every request.
+
+        It may say yes for an attempt a replay or a delete made stale (the caller then
+        looks under the lock); it never says no while one is due.
+        """
+        try:
+            return self._due[0][0] <= now
+        except IndexError:
+            return False
 
     # ── endpoints ──
 

@@ -8,6 +8,7 @@ authentication, Idempotency-Key replay, the error envelope and ``X-Request-Id``.
 from __future__ import annotations
 
 import functools
+from dataclasses import replace
 from typing import TYPE_CHECKING
 from urllib.parse import unquote
 
@@ -98,12 +99,12 @@ class Api:
         """
         if self.courier is not None:
             self.courier.deliver_due()
-        answer, fault, request_id = self._locked(method, raw_target, headers, body, timeout)
+        answer, request_id = self._locked(method, raw_target, headers, body, timeout)
         if answer.after_send is not None:
             outbound = answer.after_send.outbound
             outcome = _UNSENT if self.courier is None else self.courier.send(outbound)
-            answer = answer.after_send.finish(outcome)
-        response = self._journaled(method, raw_target, body, answer, fault, request_id)
+            answer = self._sent(method, raw_target, body, request_id, answer, outcome)
+        response = _response(answer, request_id)
         if self.courier is not None:
             self.courier.deliver_due()
         return response
@@ -125,15 +126,15 @@ class Api:
         """
         if deliver and self.courier is not None:
             await self.courier.deliver_due_async()
-        answer, fault, request_id = self._locked(method, raw_target, headers, body, timeout)
+        answer, request_id = self._locked(method, raw_target, headers, body, timeout)
         if answer.after_send is not None:
             outbound = answer.after_send.outbound
             if self.courier is None:
                 outcome = _UNSENT
             else:
                 outcome = await self.courier.send_async(outbound)
-            answer = answer.after_send.finish(outcome)
-        response = self._journaled(method, raw_target, body, answer, fault, request_id)
+            answer = self._sent(method, raw_target, body, request_id, answer, outcome)
+        response = _response(answer, request_id)
         if deliver and self.courier is not None:
             await self.courier.deliver_due_async()
         return response
@@ -149,7 +150,8 @@ class Api:
         headers: Mapping[str, str],
         body: bytes,
         timeout: float | None,
-    ) -> tuple[Reply, str | None, str]:
+    ) -> tuple[Reply, str]:
+        """Answer under the world lock, and journal the answer unless a webhook is awaited."""
         path, _, query = raw_target.partition("?")
         with self.world.lock:
             self._requests += 1
@@ -160,9 +162,29 @@ class Api:
                 )
             else:
                 answer, fault = self._answer(method, path, query, headers, body), None
-        return answer, fault, request_id
+            if answer.after_send is None:
+                self._journal(method, raw_target, body, answer, fault, request_id)
+            elif fault is not None:
+                answer.after_send = replace(answer.after_send, fault=fault)
+        return answer, request_id
 
-    def _journaled(
+    def _sent(
+        self,
+        method: str,
+        raw_target: str,
+        body: bytes,
+        request_id: str,
+        waiting: Reply,
+        outcome: Outcome,
+    ) -> Reply:
+        """The answer of a request that awaited a webhook, journaled now it is known."""
+        assert waiting.after_send is not None
+        answer = waiting.after_send.finish(outcome)
+        with self.world.lock:
+            self._journal(method, raw_target, body, answer, waiting.after_send.fault, request_id)
+        return answer
+
+    def _journal(
         self,
         method: str,
         raw_target: str,
@@ -170,29 +192,22 @@ class Api:
         answer: Reply,
         fault: str | None,
         request_id: str,
-    ) -> Response:
-        with self.world.lock:
-            # One entry of immutable values per call, decoded only when a test reads the
-            # journal: it must cost next to nothing on the hot path. No headers: holding
-            # each request's Headers object alive makes every garbage collection slower.
-            self.journal.append(
-                JournalEntry(
-                    method,
-                    raw_target,
-                    body,
-                    answer.status,
-                    answer.body,
-                    self.world.clock.monotonic(),
-                    request_id,
-                    fault,
-                )
+    ) -> None:
+        # One entry of immutable values per call, decoded only when a test reads the
+        # journal: it must cost next to nothing on the hot path. No headers: holding
+        # each request's Headers object alive makes every garbage collection slower.
+        self.journal.append(
+            JournalEntry(
+                method,
+                raw_target,
+                body,
+                answer.status,
+                answer.body,
+                self.world.clock.monotonic(),
+                request_id,
+                fault,
             )
-        response_headers = [
-            ("content-type", answer.content_type),
-            ("x-request-id", request_id),
-            *answer.headers,
-        ]
-        return answer.status, response_headers, answer.body
+        )
 
     def _answer(
         self, method: str, path: str, query: str, headers: Mapping[str, str], body: bytes
@@ -414,6 +429,12 @@ def _serve(found: Endpoint, call: Call) -> Reply:
             raise
         raise wire.refuse(refusal) from None
     return wire.adapt(answer)
+
+
+def _response(answer: Reply, request_id: str) -> Response:
+    headers = [("content-type", answer.content_type), ("x-request-id", request_id)]
+    headers.extend(answer.headers)
+    return answer.status, headers, answer.body
 
 
 def _refused(refusal: Refusal) -> Reply:

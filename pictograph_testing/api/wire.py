@@ -41,6 +41,8 @@ class AfterSend:
 
     outbound: Outbound
     finish: Callable[[Outcome], Reply]
+    fault: str | None = None
+    """What an armed fault did to the request (for the journal)."""
 
 
 @dataclass(slots=True)

@@ -167,6 +167,8 @@ def test_event_types_are_the_sdks_workflow_events_and_what_the_fake_simulates(
         ("https://localhost:8443/hook", "not publicly routable"),
         ("https://169.254.169.254/latest/meta-data", "not publicly routable"),
         ("https://10.1.2.3/hook", "not publicly routable"),
+        ("https://[::1]:8443/hook", "not publicly routable"),
+        ("https://intranet/hook", "not publicly routable"),
         ("https://metadata.google.internal/x", "not publicly routable"),
         ("https://user:pw@hooks.example.com/x", "credentials"),
         ("not a url", "must be https"),

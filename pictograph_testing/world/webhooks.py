@@ -606,12 +606,11 @@ def _check_url(url: str) -> str:
 
 
 def _private_host(host: str) -> bool:
-    if host in _PRIVATE_HOSTS or host.endswith(_PRIVATE_SUFFIXES) or "." not in host.strip("[]"):
-        return True
     try:
         address = ipaddress.ip_address(host.strip("[]"))
     except ValueError:
-        return False
+        # A name: local ones, and single labels (resolved inside a network), are private.
+        return host in _PRIVATE_HOSTS or host.endswith(_PRIVATE_SUFFIXES) or "." not in host
     return not address.is_global
 
 

@@ -131,3 +131,6 @@ def test_an_unreachable_receiver_fails_the_delivery_with_the_error(
         assert result["error"].startswith("ConnectError")
         bad = control.post("/_fake/webhooks/routes", json={"url": URL})
         assert bad.status_code == 422
+        removed = control.post("/_fake/webhooks/routes", json={"url": URL, "target": None})
+        assert removed.json() == {"routes": {}} == control.get("/_fake/webhooks/routes").json()
+        assert control.get("/_fake/snapshot").status_code == 409

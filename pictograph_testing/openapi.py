@@ -52,6 +52,7 @@ RESOURCE_ORDER = (
     "exports",
     "notifications",
     "jobs",
+    "webhooks",
 )
 _STATUS_TEXT = {
     400: "The request cannot be carried out as sent",
@@ -178,6 +179,15 @@ WIRE_SCHEMAS: dict[str, Schema] = {
     ),
     "AnnotationsDeleted": _obj({"image_id": _S, "deleted_count": _INT}, {"success": _BOOL}),
     "ClassEdit": _OBJECT,
+    "WebhookEventTypes": _obj({"event_types": _list(_S)}),
+    "WebhookEndpointList": _obj({"endpoints": _list(_ref("WebhookEndpoint"))}),
+    "WebhookEndpointReply": _obj({"endpoint": _ref("WebhookEndpoint")}, {"success": _BOOL}),
+    "WebhookEndpointDeleted": _obj({"success": _BOOL, "id": _S, "deleted": _BOOL}),
+    "WebhookTestResult": _obj(
+        {"success": _BOOL, "delivered": _BOOL, "status_code": _null(_INT), "error": _null(_S)},
+        {"event_type": _S, "delivery_id": _S},
+    ),
+    "WebhookReplayed": _obj({"success": _BOOL, "id": _S, "status": _S}),
 }
 """Replies the SDK reads as plain dicts (it has no model for them)."""
 
@@ -196,6 +206,7 @@ def sdk_models() -> dict[str, type[Any]]:
         model,
         notification,
         training,
+        webhook,
     )
 
     classes: list[type[Any]] = [
@@ -218,6 +229,9 @@ def sdk_models() -> dict[str, type[Any]]:
         job.Job,
         common.BulkDeleteResult,
         common.BulkActionResult,
+        webhook.WebhookEndpoint,
+        webhook.CreatedWebhookEndpoint,
+        webhook.WebhookDelivery,
     ]
     return {cls.__name__: cls for cls in classes}
 

@@ -302,6 +302,7 @@ class World:
         from pictograph_testing.world.models import ModelRegistry
         from pictograph_testing.world.storage import BlobStore
         from pictograph_testing.world.training import TrainingService
+        from pictograph_testing.world.webhooks import Webhooks
 
         self.seed = seed
         self.profile = profile
@@ -324,6 +325,7 @@ class World:
         self.registry = ModelRegistry(self)
         self.storage = BlobStore(self)
         self.feeds = Feeds(self)
+        self.webhooks = Webhooks(self)
         self.default_org = self.add_organization(balance_usd=balance_usd)
         self.default_key = self.add_api_key(self.default_org.id, role="owner", secret=api_key)
 
@@ -337,6 +339,8 @@ class World:
         now = self.clock.monotonic()
         self.training.advance_to(now)
         self.export_service.advance_to(now)
+        # Last: what ended above queued its webhook events.
+        self.webhooks.advance_to(now)
         return now
 
     # ── organizations and keys ──

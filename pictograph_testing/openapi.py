@@ -45,6 +45,7 @@ RESOURCE_ORDER = (
     "training",
     "credits",
     "models",
+    "model-evaluations",
     "datasets",
     "images",
     "annotations",
@@ -60,7 +61,9 @@ _STATUS_TEXT = {
     403: "The key's role may not do this",
     404: "No such route, or no such thing",
     409: "Conflicts with the world's state",
+    413: "The upload is too large",
     422: "The request failed validation",
+    429: "Capacity or rate limit reached; see Retry-After",
 }
 
 
@@ -178,6 +181,8 @@ WIRE_SCHEMAS: dict[str, Schema] = {
     ),
     "AnnotationsDeleted": _obj({"image_id": _S, "deleted_count": _INT}, {"success": _BOOL}),
     "ClassEdit": _OBJECT,
+    "EvaluationEnvelope": _obj({"evaluation": _ref("ModelEvaluation")}),
+    "EvaluationReport": _obj({"report": _OBJECT}),
 }
 """Replies the SDK reads as plain dicts (it has no model for them)."""
 
@@ -189,6 +194,7 @@ def sdk_models() -> dict[str, type[Any]]:
         common,
         credit,
         dataset,
+        evaluation,
         export,
         image,
         insights,
@@ -208,6 +214,8 @@ def sdk_models() -> dict[str, type[Any]]:
         model.Model,
         model.ModelVersionsPayload,
         model.ModelFileManifest,
+        model.ModelPredictResult,
+        evaluation.ModelEvaluation,
         dataset.Dataset,
         insights.DatasetInsights,
         image.Image,

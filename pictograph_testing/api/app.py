@@ -127,7 +127,7 @@ class Api:
         try:
             return self._dispatch(method.upper(), path, query, headers, body)
         except ApiRefusal as refusal:
-            return Reply(refusal.status, refusal_body(refusal))
+            return Reply(refusal.status, refusal_body(refusal), refusal.headers)
         except Exception as exc:  # the fake must never send a traceback
             self.server_errors.append(exc)
             return Reply(
@@ -267,7 +267,7 @@ class Api:
         try:
             answer = handler(call)
         except ApiRefusal as refusal:
-            answer = Reply(refusal.status, refusal_body(refusal))
+            answer = Reply(refusal.status, refusal_body(refusal), refusal.headers)
         # Server errors and throttling mean nothing was done: a retry must act afresh.
         if answer.status < 500 and answer.status != 429:
             self.idempotency[slot] = StoredResponse(

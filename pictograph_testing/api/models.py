@@ -238,7 +238,7 @@ def model_payload(call: Call, model: Model) -> dict[str, Any]:
         "training_config": config,
         "version": current.label,
         "parent_model_id": None,
-        "forked_from_model_id": None,
+        "forked_from_model_id": model.forked_from_model_id,
         "precision": current.precision,
         "created_at": call.iso(model.created_at),
         "updated_at": call.iso(model.updated_at),

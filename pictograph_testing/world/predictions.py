@@ -51,6 +51,7 @@ __all__ = [
     "predict",
     "predict_for",
     "render_result",
+    "true_tag",
 ]
 
 Kind = Literal["bbox", "polygon", "keypoint", "tag"]
@@ -375,7 +376,7 @@ def _tags(
     top_k: int | None,
 ) -> list[Prediction]:
     """Scores over every class (summing to 1), the true class on top as often as ``quality``."""
-    truth = _true_tag(known, classes)
+    truth = true_tag(known, classes)
     draws = [rng.random() for _ in classes]
     right = rng.random() < quality
     top = 0.45 + 0.5 * rng.random() if len(classes) > 1 else 1.0
@@ -399,7 +400,9 @@ def _tags(
     return found[:top_k] if top_k is not None else found
 
 
-def _true_tag(known: Image | None, classes: Sequence[str]) -> str | None:
+def true_tag(known: Image | None, classes: Sequence[str]) -> str | None:
+    """The image's class for a classifier: its first tag of ``classes``, else its first
+    annotation's class of them; ``None`` when it has neither."""
     if known is None:
         return None
     for tag in known.tags:

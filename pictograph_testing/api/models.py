@@ -18,7 +18,7 @@ from pictograph_testing.world.state import MODEL_STATUSES, VISIBILITIES
 if TYPE_CHECKING:
     from pictograph_testing.world.state import Model, ModelVersion
 
-__all__ = ["FORMATS", "UPDATE", "model_payload"]
+__all__ = ["FORMATS", "NAME", "UPDATE", "model_payload"]
 
 _MODEL_WIRE = Wire(LEGACY_ENVELOPES, envelope="model", note="`model`")
 FORMATS = (*WEIGHT_FORMATS, *sorted(UNBUILT_FORMATS))

@@ -542,3 +542,33 @@ def test_same_seed_same_calls_same_bytes() -> None:
     first = bodies()
     assert any(b'"completed"' in body for body in first)
     assert first == bodies()
+
+
+# ── the jobs feed ──
+
+
+def test_evaluations_are_jobs(fake: FakePictograph, client: pictograph.Client, model: str) -> None:
+    created = client.model_evaluations.create("m1", DATASET, EXPORT)
+
+    job = client.jobs.get(created.id)
+    assert (job.type, job.status, job.progress) == ("evaluation", "queued", 0.0)
+    assert job.cancel_path == f"/api/v1/developer/model-evaluations/{created.id}/cancel"
+    assert [j.id for j in client.jobs.list(type="evaluation")] == [created.id]
+    fake.clock.advance(EVALUATION_TIER.cold_start_seconds + 1)
+    assert client.jobs.get(created.id).status == "running"
+
+    cancelled = client.jobs.cancel(created.id)
+
+    assert cancelled.status == "cancelled"
+    assert cancelled.cancel_path is None
+    assert client.model_evaluations.get(created.id).status == "cancelled"
+    assert list(client.jobs.list(type="evaluation")) == []
+    assert [j.id for j in client.jobs.list(status="finished", type="evaluation")] == [created.id]
+
+
+async def test_an_evaluation_job_is_waited_on_async(
+    fake: FakePictograph, aclient: pictograph.AsyncClient, model: str
+) -> None:
+    created = await aclient.model_evaluations.create("m1", DATASET, EXPORT)
+    done = await aclient.jobs.wait(created.id, poll_interval=5)
+    assert (done.type, done.status, done.progress) == ("evaluation", "completed", 100.0)

@@ -34,6 +34,7 @@ from pictograph_testing.world.predictions import content_hash, image_size, predi
 from pictograph_testing.world.scoring import ImageTally, Scores, score_detections, score_tags
 
 if TYPE_CHECKING:
+    from pictograph_testing.world.feeds import JobView
     from pictograph_testing.world.state import ApiKey, Export, Model, ModelVersion, World
 
 __all__ = [
@@ -42,6 +43,7 @@ __all__ = [
     "EvaluationService",
     "EvaluationStatus",
     "ImageOutcome",
+    "evaluation_job",
 ]
 
 EvaluationStatus = Literal["pending", "running", "completed", "failed", "cancelled"]
@@ -100,6 +102,8 @@ class Evaluation:
     best: list[ImageOutcome] = field(default_factory=list)
     worst: list[ImageOutcome] = field(default_factory=list)
     charged_micro_usd: int = 0
+    runs_before: int = 0
+    """Training runs created before it: orders it among jobs created at the same instant."""
 
     @property
     def terminal(self) -> bool:
@@ -202,6 +206,7 @@ class EvaluationService:
             created_by=key.created_by,
             updated_at=now,
             failure=self._failures.popleft() if self._failures else None,
+            runs_before=len(world.runs),
         )
         self.evaluations[evaluation.id] = evaluation
         self._by_org.setdefault(key.organization_id, []).append(evaluation)
@@ -429,6 +434,37 @@ class EvaluationService:
         best = sorted(ranked, key=lambda t: t.fp + t.fn)
         evaluation.worst = [outcome(t) for t in worst[:_RANKED_IMAGES] if t.fp + t.fn > 0]
         evaluation.best = [outcome(t) for t in best[:_RANKED_IMAGES]]
+
+
+def evaluation_job(evaluation: Evaluation, now: float) -> JobView:
+    """An evaluation as a job of the jobs feed (``pending`` read as ``queued``)."""
+    from pictograph_testing.world.feeds import JobView
+
+    status = evaluation.status_at(now)
+    progress, _ = evaluation.progress_at(now)
+    updated = evaluation.updated_at
+    if status == "running" and evaluation.started_at is not None:
+        updated = max(updated, evaluation.started_at)
+    return JobView(
+        id=evaluation.id,
+        type="evaluation",
+        status="queued" if status == "pending" else status,
+        progress=float(progress) if status != "failed" else None,
+        name=f"{evaluation.model_name} on {evaluation.export_name}",
+        dataset_id=evaluation.dataset_id,
+        error=evaluation.error_message,
+        created_at=evaluation.created_at,
+        updated_at=updated,
+        completed_at=evaluation.completed_at,
+        cancellable=not evaluation.terminal,
+        detail={
+            "model_id": evaluation.model_id,
+            "export_id": evaluation.export_id,
+            "total_images": evaluation.total_images,
+            "gpu_type": EVALUATION_TIER.name,
+        },
+        order=(evaluation.created_at, evaluation.runs_before, 2, evaluation.seq),
+    )
 
 
 def _running_seconds(model: Model, version: ModelVersion, images: int) -> float:

@@ -171,7 +171,7 @@ class ModelRegistry:
         """Copy a public, ready model of any organization into the key's, as version 1.
 
         ``organization`` is the owner's slug; ``ref`` the model's slug or display name.
-        One 404 for a model that does not exist, is private or is not ready; 422 when it
+        One 404 for a model that does not exist, is private or is not ready; 400 when it
         has no ready version (no weights to import). A taken name gets ``" (2)"``...
         """
         world = self._world
@@ -181,8 +181,7 @@ class ModelRegistry:
         ready = [v for v in source.versions if v.status == "ready"]
         if not ready:
             raise InvalidRequest(
-                f"Model '{organization}/{ref}' has no weights to import.",
-                errors=[field_error(("path", "model"), "the model has no weights", "value_error")],
+                f"Model '{organization}/{ref}' has no weights to import.", status=400
             )
         origin = source.current if source.current.status == "ready" else ready[-1]
         now = world.now()

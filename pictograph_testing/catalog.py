@@ -19,8 +19,10 @@ __all__ = [
     "CREDITS_LOW_MICRO_USD",
     "DEFAULT_GPU_TIER",
     "EPOCH_OVERHEAD_SECONDS",
+    "EVALUATION_TIER",
     "GPU_CHOICES",
     "GPU_TIERS",
+    "HOSTED_INFERENCE",
     "IDEMPOTENCY_TTL_SECONDS",
     "LEGACY_CREDIT_MICRO_USD",
     "MICRO_USD",
@@ -31,6 +33,8 @@ __all__ = [
     "PROFILES",
     "SERVICE_CAP_SECONDS",
     "GpuTier",
+    "HostedInference",
+    "InferenceTier",
     "Operation",
     "Pipeline",
     "Profile",
@@ -368,3 +372,54 @@ def _operations() -> dict[str, Operation]:
 
 
 OPERATIONS: MappingProxyType[str, Operation] = MappingProxyType(_operations())
+
+
+@dataclass(frozen=True)
+class InferenceTier:
+    """The GPU tier batch inference runs on (model evaluations): workers, speed, price."""
+
+    name: str
+    operation: str
+    """The priced operation (:data:`OPERATIONS`) its minutes are billed as."""
+    workers: int
+    """Evaluations running at once in one world; the rest wait ``pending``."""
+    cold_start_seconds: float
+    speed: float
+    """Throughput relative to the A10G (the unit of ``Variant.seconds_per_image``)."""
+    inference_share: float
+    """An inference pass's cost as a share of a training pass over the same image."""
+    overhead_seconds: float
+    """Loading the export and scoring, whatever its size."""
+
+
+EVALUATION_TIER = InferenceTier(
+    name="t4",
+    operation="inference_t4",
+    workers=2,
+    cold_start_seconds=30.0,
+    speed=0.6,
+    inference_share=0.35,
+    overhead_seconds=10.0,
+)
+"""Model evaluations are trained-model batch inference jobs, billed per started minute."""
+
+
+@dataclass(frozen=True)
+class HostedInference:
+    """Hosted test inference (``models.predict``): free, on a shared daily CPU pool."""
+
+    max_image_bytes: int
+    min_confidence: float
+    max_confidence: float
+    max_top_k: int
+    daily_images: int
+    """Images the shared CPU pool runs per UTC day, for every user of one world."""
+
+
+HOSTED_INFERENCE = HostedInference(
+    max_image_bytes=25 * 1024 * 1024,
+    min_confidence=0.05,
+    max_confidence=0.95,
+    max_top_k=100,
+    daily_images=1000,
+)

@@ -12,6 +12,8 @@ virtual clock) and shows in the request journal (``Call.fault``)::
     fake.faults.preempt_run("nightly", epoch=3)      # preempted, requeued, starts over
     fake.faults.fail_export("disk full")             # the next export ends `failed`
     fake.faults.rate_limit(10, per_seconds=60)       # per API key, 429 with Retry-After
+    fake.faults.fail_evaluation("worker lost")      # the next model evaluation ends `failed`
+    fake.faults.exhaust_inference_pool()             # models.predict: 429 until 00:00 UTC
 
 A path pattern starting with ``/`` is matched against the whole path (percent-decoded,
 no query, without a base URL's own path prefix); any other is relative to
@@ -80,6 +82,8 @@ _SPEC_KINDS = (
     "preemption",
     "export_failure",
     "rate_limit",
+    "evaluation_failure",
+    "inference_pool",
 )
 
 
@@ -314,6 +318,31 @@ class Faults:
             else:
                 service.fail_next(message, count=times)
 
+    def fail_evaluation(self, message: str | None = None, *, times: int = 1) -> None:
+        """Make the next ``times`` model evaluations created end ``failed`` with ``message``.
+
+        The failure strikes when the evaluation would have completed: it runs (and is
+        not billed), then fails, and its ``evaluation_failed`` notification is written.
+        """
+        _check(message, (str, type(None)), "message", "a string")
+        _count(times, "times")
+        with self._world.lock:
+            service = self._world.evaluations
+            if message is None:
+                service.fail_next(count=times)
+            else:
+                service.fail_next(message, count=times)
+
+    def exhaust_inference_pool(self) -> None:
+        """Spend today's shared hosted-inference capacity (the virtual UTC day's).
+
+        ``models.predict`` then answers 429 ``inference_capacity_exhausted`` with a
+        ``Retry-After`` of the seconds to the next 00:00 UTC, as the real service does
+        when the day's CPU pool is used up, until the virtual clock passes midnight.
+        """
+        with self._world.lock:
+            self._world.inference_pool.exhaust()
+
     @property
     def pending_run_failures(self) -> tuple[RunFailure, ...]:
         """Run failures armed for runs not created yet."""
@@ -343,8 +372,10 @@ class Faults:
 
         ``spec["kind"]`` picks the method: ``status`` / ``error`` (:meth:`fail_next`),
         ``delay`` (:meth:`delay_next`), ``run_failure`` (:meth:`fail_run`),
-        ``preemption`` (:meth:`preempt_run`), ``export_failure`` (:meth:`fail_export`) or
-        ``rate_limit`` (:meth:`rate_limit`); the other keys are that method's arguments.
+        ``preemption`` (:meth:`preempt_run`), ``export_failure`` (:meth:`fail_export`),
+        ``rate_limit`` (:meth:`rate_limit`), ``evaluation_failure``
+        (:meth:`fail_evaluation`) or ``inference_pool`` (:meth:`exhaust_inference_pool`);
+        the other keys are that method's arguments.
         Raise ``ValueError`` on anything else.
         """
         if not isinstance(spec, dict):
@@ -361,6 +392,8 @@ class Faults:
             "preemption": {"run", "epoch"},
             "export_failure": {"message", "times"},
             "rate_limit": {"requests", "per_seconds"},
+            "evaluation_failure": {"message", "times"},
+            "inference_pool": set(),
         }[kind]
         unknown = sorted(set(options) - allowed)
         if unknown:
@@ -383,6 +416,12 @@ class Faults:
             if kind == "export_failure":
                 self.fail_export(**options)
                 return f"fail the next {options.get('times', 1)} export(s)"
+            if kind == "evaluation_failure":
+                self.fail_evaluation(**options)
+                return f"fail the next {options.get('times', 1)} evaluation(s)"
+            if kind == "inference_pool":
+                self.exhaust_inference_pool()
+                return "hosted inference capacity spent for the day"
             self.rate_limit(**options)
         except TypeError as wrong:
             raise ValueError(f"a {kind} fault's arguments do not fit: {wrong}") from None
@@ -397,24 +436,31 @@ class Faults:
                 world.training.armed_failures,
                 world.export_service.pending_failures,
                 self._rate_limit,
+                world.evaluations.armed_failures,
+                world.inference_pool.spent_day,
             )
             try:
                 return [self.arm(spec) for spec in specs]
             except ValueError:
-                requests, failures, exports, limit = saved
+                requests, failures, exports, limit, evaluations, spent = saved
                 self._requests[:] = requests
                 world.training.restore_failures(failures)
                 world.export_service.restore_failures(exports)
+                world.evaluations.restore_failures(evaluations)
+                world.inference_pool.spent_day = spent
                 self._rate_limit = limit
                 self._refresh()
                 raise
 
     def clear(self) -> None:
-        """Disarm every request fault, pending run and export failure, and the rate limit."""
+        """Disarm every request fault, pending run, export and evaluation failure, the rate
+        limit, and a spent inference pool."""
         with self._world.lock:
             self._requests.clear()
             self._world.training.clear_failures()
             self._world.export_service.clear_failures()
+            self._world.evaluations.clear_failures()
+            self._world.inference_pool.refill()
             self._rate_limit = None
             self._refresh()
 

@@ -45,6 +45,7 @@ RESOURCE_ORDER = (
     "training",
     "credits",
     "models",
+    "model-evaluations",
     "datasets",
     "images",
     "annotations",
@@ -61,7 +62,9 @@ _STATUS_TEXT = {
     403: "The key's role may not do this",
     404: "No such route, or no such thing",
     409: "Conflicts with the world's state",
+    413: "The upload is too large",
     422: "The request failed validation",
+    429: "Capacity or rate limit reached; see Retry-After",
 }
 
 
@@ -188,6 +191,8 @@ WIRE_SCHEMAS: dict[str, Schema] = {
         {"event_type": _S, "delivery_id": _S},
     ),
     "WebhookReplayed": _obj({"success": _BOOL, "id": _S, "status": _S}),
+    "EvaluationEnvelope": _obj({"evaluation": _ref("ModelEvaluation")}),
+    "EvaluationReport": _obj({"report": _OBJECT}),
 }
 """Replies the SDK reads as plain dicts (it has no model for them)."""
 
@@ -199,6 +204,7 @@ def sdk_models() -> dict[str, type[Any]]:
         common,
         credit,
         dataset,
+        evaluation,
         export,
         image,
         insights,
@@ -219,6 +225,8 @@ def sdk_models() -> dict[str, type[Any]]:
         model.Model,
         model.ModelVersionsPayload,
         model.ModelFileManifest,
+        model.ModelPredictResult,
+        evaluation.ModelEvaluation,
         dataset.Dataset,
         insights.DatasetInsights,
         image.Image,

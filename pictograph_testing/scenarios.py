@@ -413,9 +413,12 @@ def snapshot(world: World) -> dict[str, Any]:
     """
     with world.lock:
         now = world.catch_up()
-        if world.runs or world.models:
+        pool = world.inference_pool
+        ran_models = world.evaluations.evaluations or pool.used_today or pool.spent_day
+        if world.runs or world.models or ran_models:
             raise ValueError(
-                "snapshot() cannot capture training runs or trained models yet (scenario "
+                "snapshot() cannot capture training runs, trained models, evaluations or "
+                "hosted inference yet (scenario "
                 f"schema_version {SCHEMA_VERSION} holds datasets, images, exports, API keys, "
                 "the ledger and notifications): take the snapshot before training"
             )

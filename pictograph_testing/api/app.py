@@ -215,7 +215,7 @@ class Api:
         try:
             return self._dispatch(method.upper(), path, query, headers, body)
         except ApiRefusal as refusal:
-            return Reply(refusal.status, refusal_body(refusal))
+            return Reply(refusal.status, refusal_body(refusal), refusal.headers)
         except Exception as exc:  # the fake must never send a traceback
             self.server_errors.append(exc)
             return Reply(
@@ -355,7 +355,7 @@ class Api:
         try:
             answer = handler(call)
         except ApiRefusal as refusal:
-            answer = Reply(refusal.status, refusal_body(refusal))
+            answer = Reply(refusal.status, refusal_body(refusal), refusal.headers)
         # Server errors and throttling mean nothing was done: a retry must act afresh. An
         # answer still waiting on a webhook is not kept: a retry sends a new test event.
         if answer.status < 500 and answer.status != 429 and answer.after_send is None:

@@ -15,7 +15,10 @@ if TYPE_CHECKING:
 __all__ = ["job_payload"]
 
 # Each kind of job is cancelled through its own resource's route.
-_CANCEL_PATHS = {"training": "/api/v1/developer/training/{id}/cancel"}
+_CANCEL_PATHS = {
+    "training": "/api/v1/developer/training/{id}/cancel",
+    "evaluation": "/api/v1/developer/model-evaluations/{id}/cancel",
+}
 
 
 @endpoint(

@@ -16,10 +16,13 @@ __all__ = [
     "BOOL_QUERY",
     "CHOICE",
     "FAILED_VALIDATION",
+    "IMAGE_EMPTY",
+    "IMAGE_TOO_LARGE",
     "INT_QUERY",
     "LIST_ITEMS",
     "LIST_OF",
     "LONE_SURROGATE",
+    "MULTIPART_FILE_REQUIRED",
     "NOTHING_TO_UPDATE",
     "NOT_A_UUID",
     "NO_ROUTE",
@@ -48,6 +51,13 @@ LIST_OF = "{name} must be a list of {noun}."
 LIST_ITEMS = "'{name}' must hold {bound}, got {count}."
 NUMBER_RANGE = "'{name}' must be {bound}, got {value}."
 NOT_A_UUID = "'{value}' is not a valid {noun} id (a UUID)."
+
+# ── uploaded files (multipart) ──
+MULTIPART_FILE_REQUIRED = "Send the image as a multipart/form-data upload in the '{field}' field."
+IMAGE_TOO_LARGE = (
+    "The image is {size:,} bytes; hosted inference takes one image of up to {limit} MB."
+)
+IMAGE_EMPTY = "The uploaded image is empty."
 
 # ── the query ──
 QUERY_REQUIRED = "Query parameter '{name}' is required."

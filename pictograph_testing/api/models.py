@@ -18,7 +18,7 @@ from pictograph_testing.world.state import MODEL_STATUSES, VISIBILITIES
 if TYPE_CHECKING:
     from pictograph_testing.world.state import Model, ModelVersion
 
-__all__ = ["FORMATS", "UPDATE", "model_payload"]
+__all__ = ["FORMATS", "NAME", "UPDATE", "model_payload"]
 
 _MODEL_WIRE = Wire(LEGACY_ENVELOPES, envelope="model", note="`model`")
 FORMATS = (*WEIGHT_FORMATS, *sorted(UNBUILT_FORMATS))
@@ -238,7 +238,7 @@ def model_payload(call: Call, model: Model) -> dict[str, Any]:
         "training_config": config,
         "version": current.label,
         "parent_model_id": None,
-        "forked_from_model_id": None,
+        "forked_from_model_id": model.forked_from_model_id,
         "precision": current.precision,
         "created_at": call.iso(model.created_at),
         "updated_at": call.iso(model.updated_at),

@@ -9,11 +9,13 @@ from pictograph_testing.api import (  # noqa: F401  # noqa: F401
     batch,
     credits,
     datasets,
+    evaluations,
     exports,
     images,
     jobs,
     models,
     notifications,
+    predictions,
     training,
     webhooks,
 )

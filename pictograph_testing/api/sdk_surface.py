@@ -202,23 +202,6 @@ NOT_SERVED: dict[str, str] = {
     "explore.iter_datasets": "GET /public/datasets (paged)",
     "explore.iter_models": "GET /public/models (paged)",
     "explore.models": "GET /public/models",
-    # model_evaluations (model, dataset and export names are resolved through served routes)
-    "model_evaluations.cancel": "POST /model-evaluations/{evaluation_id}/cancel",
-    "model_evaluations.create": "POST /model-evaluations",
-    "model_evaluations.evaluate": (
-        "POST /model-evaluations, GET /model-evaluations/{evaluation_id} (polled)"
-    ),
-    "model_evaluations.get": "GET /model-evaluations/{evaluation_id}",
-    "model_evaluations.iter": "GET /model-evaluations (paged)",
-    "model_evaluations.list": "GET /model-evaluations",
-    "model_evaluations.report": "GET /model-evaluations/{evaluation_id}/export",
-    "model_evaluations.wait_for_completion": "GET /model-evaluations/{evaluation_id} (polled)",
-    # models
-    "models.fork": "POST /models/{organization}/{model}/fork",
-    "models.predict": (
-        "POST /models/{model_id}/predict (after models.get_by_name; an http(s) image is "
-        "first fetched from its own host)"
-    ),
     # organizations
     "organizations.invite": "POST /organizations/invites",
     "organizations.list_invites": "GET /organizations/invites",

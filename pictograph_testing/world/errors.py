@@ -41,6 +41,8 @@ class ApiRefusal(Exception):
 
     status = 400
     code = "bad_request"
+    headers: tuple[tuple[str, str], ...] = ()
+    """Response headers the refusal carries (``Retry-After`` on a 429)."""
 
     def __init__(self, message: str, *, details: dict[str, Any] | None = None) -> None:
         super().__init__(message)

@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from pictograph_testing.world.errors import NotFound
+from pictograph_testing.world.evaluations import evaluation_job
 from pictograph_testing.world.training import run_state
 
 if TYPE_CHECKING:
@@ -249,7 +250,7 @@ class Feeds:
     # ── jobs ──
 
     def jobs(self, key: ApiKey, *, status: str, kind: str | None) -> list[JobView]:
-        """The organization's runs and exports as jobs, newest first, filtered.
+        """The organization's runs, exports and evaluations as jobs, newest first, filtered.
 
         ``status`` is ``active``, ``finished``, ``all`` or one job status; ``kind`` a job
         type (kinds the fake does not simulate simply have no jobs). At most the newest
@@ -270,12 +271,17 @@ class Feeds:
                 for export in world.exports.values()
                 if export.organization_id == key.organization_id
             )
+        if kind in (None, "evaluation"):
+            views.extend(
+                evaluation_job(e, now)
+                for e in world.evaluations.listing(key, model_id=None, dataset_id=None)
+            )
         views = [v for v in views if _matches(v, status)]
         views.sort(key=lambda v: v.order, reverse=True)
         return views[:JOB_LIST_LIMIT]
 
     def job(self, key: ApiKey, job_id: str) -> JobView:
-        """One job by its id (a run's or an export's); 404 for any other."""
+        """One job by its id (a run's, an export's or an evaluation's); 404 for any other."""
         world = self._world
         ref = job_id.lower()
         run = world.runs.get(ref)
@@ -284,6 +290,9 @@ class Feeds:
         export = world.exports.get(ref)
         if export is not None and export.organization_id == key.organization_id:
             return export_job(export, world.export_service.job(export), world.now())
+        evaluation = world.evaluations.evaluations.get(ref)
+        if evaluation is not None and evaluation.organization_id == key.organization_id:
+            return evaluation_job(evaluation, world.now())
         raise NotFound(f"Job '{job_id}' not found")
 
 

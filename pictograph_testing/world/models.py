@@ -17,6 +17,7 @@ __all__ = [
     "WEIGHT_FORMATS",
     "ModelFile",
     "ModelRegistry",
+    "slugify",
     "version_files",
 ]
 
@@ -166,6 +167,72 @@ class ModelRegistry:
     def delete(self, key: ApiKey, model: Model) -> None:
         del self._world.models[model.id]
 
+    def fork(self, key: ApiKey, organization: str, ref: str, name: str | None) -> Model:
+        """Copy a public, ready model of any organization into the key's, as version 1.
+
+        ``organization`` is the owner's slug; ``ref`` the model's slug or display name.
+        One 404 for a model that does not exist, is private or is not ready; 400 when it
+        has no ready version (no weights to import). A taken name gets ``" (2)"``...
+        """
+        world = self._world
+        source = self._public_model(organization, ref)
+        if source is None:
+            raise NotFound(f"Public model '{organization}/{ref}' not found")
+        ready = [v for v in source.versions if v.status == "ready"]
+        if not ready:
+            raise InvalidRequest(
+                f"Model '{organization}/{ref}' has no weights to import.", status=400
+            )
+        origin = source.current if source.current.status == "ready" else ready[-1]
+        now = world.now()
+        version = ModelVersion(
+            id=world.ids.uuid(),
+            number=1,
+            training_run_id=None,
+            architecture=origin.architecture,
+            metrics=dict(origin.metrics),
+            export_name=origin.export_name,
+            training_config=dict(origin.training_config),
+            classes=list(origin.classes),
+            created_at=now,
+            precision=origin.precision,
+        )
+        copy = Model(
+            id=world.ids.uuid(),
+            organization_id=key.organization_id,
+            name=self._free_name(key.organization_id, name if name is not None else source.name),
+            model_type=source.model_type,
+            pipeline_type=source.pipeline_type,
+            dataset_id=None,
+            dataset_name=None,
+            created_at=now,
+            updated_at=now,
+            versions=[version],
+            description=source.description,
+            readme=source.readme,
+            license_id=source.license_id,
+            license_custom_text=source.license_custom_text,
+            forked_from_model_id=source.id,
+        )
+        world.models[copy.id] = copy
+        return copy
+
+    def _public_model(self, organization: str, ref: str) -> Model | None:
+        owner = next(
+            (o for o in self._world.organizations.values() if o.slug == organization), None
+        )
+        if owner is None:
+            return None
+        for model in self._world.models.values():
+            if (
+                model.organization_id == owner.id
+                and model.visibility == "public"
+                and model.status == "ready"
+                and (model.name == ref or slugify(model.name) == ref)
+            ):
+                return model
+        return None
+
     def bulk_delete(self, key: ApiKey, model_ids: list[str]) -> tuple[list[str], list[str]]:
         if not model_ids:
             raise InvalidRequest(
@@ -208,6 +275,11 @@ class ModelRegistry:
             f"Model '{model.name}' version {version.label} has no file '{name}'; it has "
             + ", ".join(f.name for f in version_files())
         )
+
+
+def slugify(name: str) -> str:
+    """A name as its URL slug: lower-case words of letters and digits joined by ``-``."""
+    return "-".join("".join(c if c.isalnum() else " " for c in name).lower().split())
 
 
 def _canonical_id(ref: str) -> str:

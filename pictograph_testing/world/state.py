@@ -252,6 +252,8 @@ class Model:
     visibility: Visibility = "private"
     status: ModelStatus = "ready"
     pinned_version_id: str | None = None
+    forked_from_model_id: str | None = None
+    """The public model this one was copied from (``models.fork``)."""
 
     @property
     def latest(self) -> ModelVersion:
@@ -296,10 +298,13 @@ class World:
         # Imported here: the services import this module for the entity types.
         from pictograph_testing.world.billing import Billing
         from pictograph_testing.world.datasets import DatasetService
+        from pictograph_testing.world.evaluations import EvaluationService
         from pictograph_testing.world.exports import ExportService
         from pictograph_testing.world.feeds import Feeds
         from pictograph_testing.world.images import ImageService
+        from pictograph_testing.world.inference import InferencePool
         from pictograph_testing.world.models import ModelRegistry
+        from pictograph_testing.world.predictions import ContentIndex
         from pictograph_testing.world.storage import BlobStore
         from pictograph_testing.world.training import TrainingService
         from pictograph_testing.world.webhooks import Webhooks
@@ -326,6 +331,9 @@ class World:
         self.storage = BlobStore(self)
         self.feeds = Feeds(self)
         self.webhooks = Webhooks(self)
+        self.predictions = ContentIndex(self)
+        self.evaluations = EvaluationService(self)
+        self.inference_pool = InferencePool(self)
         self.default_org = self.add_organization(balance_usd=balance_usd)
         self.default_key = self.add_api_key(self.default_org.id, role="owner", secret=api_key)
 
@@ -339,6 +347,7 @@ class World:
         now = self.clock.monotonic()
         self.training.advance_to(now)
         self.export_service.advance_to(now)
+        self.evaluations.advance_to(now)
         # Last: what ended above queued its webhook events.
         self.webhooks.advance_to(now)
         return now

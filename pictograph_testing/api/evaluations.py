@@ -1,0 +1,303 @@
+"""``/api/v1/developer/model-evaluations``: score a model against an export's ground truth."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+from pictograph_testing.api.spec import Field, Num, Obj, Param, Str
+from pictograph_testing.api.table import Bare, Page, endpoint
+from pictograph_testing.api.wire import Call, Reply, page, page_params, reply
+from pictograph_testing.catalog import EVALUATION_TIER
+from pictograph_testing.world.errors import Conflict, NotFound
+
+if TYPE_CHECKING:
+    from pictograph_testing.world.evaluations import Evaluation, ImageOutcome
+    from pictograph_testing.world.scoring import Scores
+    from pictograph_testing.world.state import Export
+
+__all__ = ["REPORT_SCHEMA_VERSION", "evaluation_payload"]
+
+REPORT_SCHEMA_VERSION = 1
+_UUID = Str(format="uuid")
+
+
+@endpoint(
+    "POST",
+    "model-evaluations",
+    summary="Start evaluating a model on an export (a billed GPU job)",
+    sdk=("model_evaluations.create", "model_evaluations.evaluate"),
+    reply=Bare("EvaluationEnvelope"),
+    status=201,
+    body=Obj(
+        {
+            "model_id": Field(_UUID, required=True),
+            "export_id": Field(_UUID, required=True),
+            "iou_threshold": Field(Num(minimum=0.05, maximum=1.0)),
+            "confidence_threshold": Field(Num(minimum=0.0, maximum=0.95)),
+        }
+    ),
+    errors=(402, 403, 409),
+    role="member",
+    action="evaluate models",
+)
+def create_evaluation(call: Call) -> Reply:
+    fields = call.fields()
+    world = call.world
+    model = world.registry.find(call.key, fields["model_id"])
+    export = _export(call, fields["export_id"])
+    evaluation = world.evaluations.create(
+        call.key,
+        model,
+        export,
+        iou_threshold=_or(fields.get("iou_threshold"), 0.5),
+        confidence_threshold=_or(fields.get("confidence_threshold"), 0.5),
+    )
+    return reply({"evaluation": evaluation_payload(call, evaluation)}, status=201)
+
+
+@endpoint(
+    "GET",
+    "model-evaluations",
+    summary="The organization's evaluations, newest first",
+    sdk=("model_evaluations.list", "model_evaluations.iter"),
+    reply=Page("ModelEvaluation", key="evaluations"),
+    query=(*page_params(100), Param("model_id", _UUID), Param("project_id", _UUID)),
+)
+def list_evaluations(call: Call) -> Reply:
+    args = call.args
+    found = call.world.evaluations.listing(
+        call.key, model_id=_lower(args["model_id"]), dataset_id=_lower(args["project_id"])
+    )
+    chunk, pagination = page(found, args["offset"], args["limit"])
+    return reply(
+        {"evaluations": [evaluation_payload(call, e) for e in chunk], "pagination": pagination}
+    )
+
+
+@endpoint(
+    "GET",
+    "model-evaluations/{evaluation}",
+    summary="One evaluation, with its metrics once completed",
+    sdk=(
+        "model_evaluations.get",
+        "model_evaluations.wait_for_completion",
+        "model_evaluations.evaluate",
+    ),
+    reply=Bare("EvaluationEnvelope"),
+)
+def get_evaluation(call: Call) -> Reply:
+    evaluation = call.world.evaluations.find(call.key, call.path_args["evaluation"])
+    return reply({"evaluation": evaluation_payload(call, evaluation)})
+
+
+@endpoint(
+    "POST",
+    "model-evaluations/{evaluation}/cancel",
+    summary="Cancel a pending or running evaluation",
+    sdk=("model_evaluations.cancel",),
+    reply=Bare("EvaluationEnvelope"),
+    errors=(403, 409),
+    role="member",
+    action="cancel evaluations",
+)
+def cancel_evaluation(call: Call) -> Reply:
+    service = call.world.evaluations
+    evaluation = service.cancel(service.find(call.key, call.path_args["evaluation"]))
+    return reply({"evaluation": evaluation_payload(call, evaluation)})
+
+
+@endpoint(
+    "GET",
+    "model-evaluations/{evaluation}/export",
+    summary="A completed evaluation's full report",
+    sdk=("model_evaluations.report",),
+    reply=Bare("EvaluationReport"),
+    errors=(409,),
+)
+def evaluation_report(call: Call) -> Reply:
+    evaluation = call.world.evaluations.find(call.key, call.path_args["evaluation"])
+    if evaluation.status != "completed" or evaluation.scores is None:
+        raise Conflict(
+            f"Model evaluation '{evaluation.id}' is {evaluation.status_at(call.now)}; only a "
+            "completed evaluation has a report."
+        )
+    return reply({"report": _report(call, evaluation, evaluation.scores)})
+
+
+# ── payloads ──
+
+
+def evaluation_payload(call: Call, evaluation: Evaluation) -> dict[str, Any]:
+    """An evaluation as the SDK's ``ModelEvaluation`` reads it (``project_id`` too)."""
+    now = call.now
+    status = evaluation.status_at(now)
+    progress, evaluated = evaluation.progress_at(now)
+    started = evaluation.started_at
+    shown_start = started if started is not None and started <= now else None
+    if (
+        evaluation.status == "cancelled"
+        and started is not None
+        and started >= (evaluation.completed_at or 0.0)
+    ):
+        shown_start = None
+    updated = max(evaluation.updated_at, shown_start or 0.0)
+    scores = evaluation.scores if evaluation.status == "completed" else None
+    return {
+        "id": evaluation.id,
+        "organization_id": evaluation.organization_id,
+        "model_id": evaluation.model_id,
+        "dataset_id": evaluation.dataset_id,
+        "project_id": evaluation.dataset_id,
+        "export_id": evaluation.export_id,
+        "status": status,
+        "progress": progress,
+        "iou_threshold": evaluation.iou_threshold,
+        "confidence_threshold": evaluation.confidence_threshold,
+        "total_images": evaluation.total_images,
+        "evaluated_images": evaluated,
+        "failed_images": evaluation.failed_images if evaluation.terminal else 0,
+        "overall_metrics": None if scores is None else _overall(scores),
+        "per_class_metrics": None if scores is None else _per_class(scores),
+        "confusion_matrix": None if scores is None else _confusion(evaluation, scores),
+        "worst_images": None if scores is None else _images(evaluation.worst),
+        "best_images": None if scores is None else _images(evaluation.best),
+        "seg_metrics": None,
+        "config": {
+            "model_name": evaluation.model_name,
+            "model_version_id": evaluation.version_id,
+            "dataset_name": evaluation.dataset_name,
+            "export_name": evaluation.export_name,
+            "gpu_type": EVALUATION_TIER.name,
+        },
+        "error_message": evaluation.error_message,
+        "created_at": call.iso(evaluation.created_at),
+        "updated_at": call.iso(updated),
+        "started_at": call.iso(shown_start),
+        "completed_at": call.iso(evaluation.completed_at),
+    }
+
+
+def _overall(scores: Scores) -> dict[str, Any]:
+    if scores.accuracy is not None:
+        # Classification: macro-averaged rates, accuracy the headline, no mAP.
+        return {
+            "tp": scores.tp,
+            "fp": scores.fp,
+            "fn": scores.fn,
+            "precision": scores.macro("precision"),
+            "recall": scores.macro("recall"),
+            "f1": scores.macro("f1"),
+            "macro_f1": scores.macro_f1,
+            "map": None,
+            "accuracy": scores.accuracy,
+        }
+    return {
+        "tp": scores.tp,
+        "fp": scores.fp,
+        "fn": scores.fn,
+        "precision": scores.precision,
+        "recall": scores.recall,
+        "f1": scores.f1,
+        "macro_f1": scores.macro_f1,
+        "map": scores.map,
+        "accuracy": None,
+    }
+
+
+def _per_class(scores: Scores) -> list[dict[str, Any]]:
+    return [
+        {
+            "class_name": c.class_name,
+            "tp": c.tp,
+            "fp": c.fp,
+            "fn": c.fn,
+            "support": c.support,
+            "precision": c.precision,
+            "recall": c.recall,
+            "f1": c.f1,
+            "ap": c.ap,
+        }
+        for c in scores.per_class
+    ]
+
+
+def _confusion(evaluation: Evaluation, scores: Scores) -> dict[str, Any]:
+    return {
+        "iou_threshold": None if scores.accuracy is not None else evaluation.iou_threshold,
+        "labels": scores.labels,
+        "grid": scores.grid,
+    }
+
+
+def _images(outcomes: list[ImageOutcome]) -> list[dict[str, Any]]:
+    return [
+        {
+            "image_id": o.tally.image_id,
+            "filename": o.filename,
+            "virtual_directory_path": o.directory_path,
+            "tp": o.tally.tp,
+            "fp": o.tally.fp,
+            "fn": o.tally.fn,
+            "gt_count": o.tally.gt_count,
+            "pred_count": o.tally.pred_count,
+            "predictions": o.predictions,
+            "ground_truth": o.ground_truth,
+        }
+        for o in outcomes
+    ]
+
+
+def _report(call: Call, evaluation: Evaluation, scores: Scores) -> dict[str, Any]:
+    warnings = []
+    if evaluation.failed_images:
+        warnings.append(
+            f"{evaluation.failed_images} image(s) of the export were deleted since it was "
+            "made and were not scored."
+        )
+    return {
+        "schema_version": REPORT_SCHEMA_VERSION,
+        "evaluation_id": evaluation.id,
+        "generated_at": call.iso(call.now),
+        "model": {
+            "id": evaluation.model_id,
+            "name": evaluation.model_name,
+            "version_id": evaluation.version_id,
+        },
+        "dataset": {"id": evaluation.dataset_id, "name": evaluation.dataset_name},
+        "export": {"id": evaluation.export_id, "name": evaluation.export_name},
+        "config": {
+            "iou_threshold": evaluation.iou_threshold,
+            "confidence_threshold": evaluation.confidence_threshold,
+        },
+        "images": {
+            "total": evaluation.total_images,
+            "evaluated": evaluation.evaluated_images,
+            "failed": evaluation.failed_images,
+        },
+        "overall_metrics": _overall(scores),
+        "per_class_metrics": _per_class(scores),
+        "confusion_matrix": _confusion(evaluation, scores),
+        "best_images": _images(evaluation.best),
+        "worst_images": _images(evaluation.worst),
+        "warnings": warnings,
+        "created_at": call.iso(evaluation.created_at),
+        "completed_at": call.iso(evaluation.completed_at),
+    }
+
+
+# ── lookups ──
+
+
+def _export(call: Call, export_id: str) -> Export:
+    export = call.world.exports.get(export_id.strip().lower())
+    if export is None or export.organization_id != call.key.organization_id:
+        raise NotFound(f"Export '{export_id}' not found")
+    return export
+
+
+def _lower(value: str | None) -> str | None:
+    return value.strip().lower() if value is not None else None
+
+
+def _or(value: float | None, default: float) -> float:
+    return float(value) if value is not None else default

@@ -1,0 +1,132 @@
+"""``models/{id}/predict`` (hosted test inference) and ``models/{org}/{model}/fork``."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from pictograph_testing.api import messages
+from pictograph_testing.api.models import NAME, model_payload
+from pictograph_testing.api.spec import Field, Int, Num, Obj, Param
+from pictograph_testing.api.table import Data, endpoint
+from pictograph_testing.api.wire import Call, Reply, reply
+from pictograph_testing.catalog import HOSTED_INFERENCE
+from pictograph_testing.world.errors import Conflict, InvalidRequest, field_error
+from pictograph_testing.world.predictions import UnreadableImage, image_size, predict, render_result
+
+if TYPE_CHECKING:
+    from pictograph_testing.world.state import Model
+
+__all__ = ["multipart_file"]
+
+
+@endpoint(
+    "POST",
+    "models/{model}/predict",
+    summary="Run one image through the model (hosted test inference, free)",
+    sdk=("models.predict",),
+    reply=Data("ModelPredictResult"),
+    query=(
+        Param(
+            "confidence_threshold",
+            Num(minimum=HOSTED_INFERENCE.min_confidence, maximum=HOSTED_INFERENCE.max_confidence),
+            default=0.5,
+        ),
+        Param("top_k", Int(minimum=1, maximum=HOSTED_INFERENCE.max_top_k), default=3),
+    ),
+    errors=(403, 409, 413, 429),
+    role="member",
+    action="run hosted inference",
+)
+def predict_image(call: Call) -> Reply:
+    model = call.world.registry.find(call.key, call.path_args["model"])
+    content = multipart_file(call.body, "file")
+    limit = HOSTED_INFERENCE.max_image_bytes
+    if len(content) > limit:
+        raise InvalidRequest(
+            messages.IMAGE_TOO_LARGE.format(size=len(content), limit=limit // (1024 * 1024)),
+            status=413,
+            code="payload_too_large",
+            errors=[field_error(("body", "file"), "File too large", "too_large")],
+        )
+    if not content:
+        raise InvalidRequest(
+            messages.IMAGE_EMPTY,
+            errors=[field_error(("body", "file"), "File is empty", "value_error")],
+        )
+    if model.status != "ready":
+        raise Conflict(
+            f"Model '{model.name}' is {model.status}; only a ready model runs inference."
+        )
+    try:
+        width, height = image_size(content)
+    except UnreadableImage as exc:
+        raise InvalidRequest(
+            str(exc), errors=[field_error(("body", "file"), str(exc), "value_error")]
+        ) from None
+    # Validated in full: only now does the call take from the shared pool.
+    call.world.inference_pool.admit(call.now)
+    found = predict(
+        call.world,
+        model,
+        model.current,
+        content,
+        confidence=call.args["confidence_threshold"],
+        top_k=call.args["top_k"],
+        organization_id=call.key.organization_id,
+    )
+    return reply({"data": render_result(model, found, width=width, height=height)})
+
+
+@endpoint(
+    "POST",
+    "models/{organization}/{model}/fork",
+    summary="Copy a public model of any organization into yours",
+    sdk=("models.fork",),
+    reply=Data("Model"),
+    status=201,
+    body=Obj({"name": Field(NAME)}),
+    body_optional=True,
+    errors=(403,),
+    role="member",
+    action="create models",
+)
+def fork_model(call: Call) -> Reply:
+    fields = call.fields()
+    copy: Model = call.world.registry.fork(
+        call.key, call.path_args["organization"], call.path_args["model"], fields.get("name")
+    )
+    return reply({"data": model_payload(call, copy)}, status=201)
+
+
+def multipart_file(body: bytes, field_name: str) -> bytes:
+    """The bytes of the part named ``field_name`` of a ``multipart/form-data`` body.
+
+    The boundary is read from the body's first line, which is where clients put it (no
+    preamble); 422 when the body is not multipart or has no such part.
+    """
+    first, _, _ = body.partition(b"\r\n")
+    if not first.startswith(b"--") or len(first) < 3:
+        raise _no_file(field_name)
+    delimiter = b"\r\n" + first
+    for part in (b"\r\n" + body).split(delimiter)[1:]:
+        if part.startswith(b"--"):
+            break
+        head, _, payload = part.partition(b"\r\n\r\n")
+        disposition = next(
+            (
+                line
+                for line in head.split(b"\r\n")
+                if line.lower().startswith(b"content-disposition:")
+            ),
+            b"",
+        )
+        if f'name="{field_name}"'.encode() in disposition:
+            return payload
+    raise _no_file(field_name)
+
+
+def _no_file(field_name: str) -> InvalidRequest:
+    return InvalidRequest(
+        messages.MULTIPART_FILE_REQUIRED.format(field=field_name),
+        errors=[field_error(("body", field_name), "Field required", "missing")],
+    )

@@ -1,0 +1,574 @@
+"""Model evaluations through the real SDK: lifecycle, metrics, billing, errors, async."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+import pytest
+from pictograph.exceptions import (
+    ApiError,
+    ConflictError,
+    ForbiddenError,
+    NotFoundError,
+    PaymentRequiredError,
+    PollTimeoutError,
+    ValidationError,
+)
+from pictograph.metrics import confusion_matrix, evaluate_detections
+from pictograph.models.annotation import Annotation
+from pydantic import TypeAdapter
+
+from pictograph_testing import FakePictograph
+from pictograph_testing.catalog import EVALUATION_TIER, OPERATIONS
+from tests.conftest import DATASET, EXPORT
+
+if TYPE_CHECKING:
+    from collections.abc import Iterator
+    from pathlib import Path
+
+    import pictograph
+    from pictograph.models.evaluation import ModelEvaluation
+
+_ANNOTATION: TypeAdapter[Annotation] = TypeAdapter(Annotation)
+PRICE = OPERATIONS[EVALUATION_TIER.operation].micro_usd_per_unit or 0
+
+
+def _train(client: pictograph.Client, name: str = "m1", pipeline: str = "yolox") -> str:
+    run = client.training.create(DATASET, EXPORT, pipeline_type=pipeline, name=name)
+    assert run.model_id is not None
+    return run.model_id
+
+
+@pytest.fixture
+def model(client: pictograph.Client) -> str:
+    """A trained YOLOX model ``m1``; its id."""
+    return _train(client)
+
+
+@pytest.fixture
+def viewer(fake: FakePictograph) -> Iterator[pictograph.Client]:
+    with fake.client(api_key=fake.add_api_key("viewer"), max_retries=0) as sdk:
+        yield sdk
+
+
+def _sdk_reference(
+    client: pictograph.Client, tmp_path: Path, confidence: float
+) -> tuple[dict[str, list[Annotation]], dict[str, list[Annotation]]]:
+    """Predictions (hosted inference on each image's downloaded bytes) and ground truth."""
+    predictions: dict[str, list[Annotation]] = {}
+    truth: dict[str, list[Annotation]] = {}
+    for image in client.images.list(DATASET, limit=100):
+        saved = client.images.download(DATASET, image.id, tmp_path / f"{image.id}.jpg")
+        found = client.models.predict("m1", image=saved, confidence=confidence)
+        predictions[image.id] = [_ANNOTATION.validate_python(a) for a in found.annotations]
+        truth[image.id] = client.annotations.get(DATASET, image.id)
+    return predictions, truth
+
+
+# ── metrics ──
+
+
+@pytest.mark.parametrize(("iou", "confidence"), [(0.5, 0.5), (0.75, 0.3)])
+def test_metrics_equal_the_sdks_own_on_the_same_predictions(
+    client: pictograph.Client, model: str, tmp_path: Path, iou: float, confidence: float
+) -> None:
+    ev = client.model_evaluations.evaluate(
+        "m1", DATASET, EXPORT, iou_threshold=iou, confidence_threshold=confidence
+    )
+    predictions, truth = _sdk_reference(client, tmp_path, confidence)
+
+    reference = evaluate_detections(predictions, truth, iou_threshold=iou)
+    matrix = confusion_matrix(predictions, truth, iou_threshold=iou)
+
+    assert ev.status == "completed"
+    assert ev.per_class_metrics is not None
+    assert ev.overall_metrics is not None
+    assert ev.confusion_matrix is not None
+    assert {
+        c.class_name: (c.tp, c.fp, c.fn, c.support, c.precision, c.recall, c.f1, c.ap)
+        for c in ev.per_class_metrics
+    } == {
+        name: (
+            m.true_positives,
+            m.false_positives,
+            m.false_negatives,
+            m.support,
+            m.precision,
+            m.recall,
+            m.f1,
+            m.average_precision,
+        )
+        for name, m in reference.per_class.items()
+    }
+    overall = ev.overall_metrics
+    assert (overall.tp, overall.fp, overall.fn) == (
+        reference.true_positives,
+        reference.false_positives,
+        reference.false_negatives,
+    )
+    assert (overall.precision, overall.recall, overall.f1, overall.macro_f1, overall.map) == (
+        reference.precision,
+        reference.recall,
+        reference.f1,
+        reference.macro_f1,
+        reference.mean_average_precision,
+    )
+    assert ev.confusion_matrix.labels == matrix.labels
+    assert ev.confusion_matrix.grid == matrix.grid()
+    assert ev.confusion_matrix.iou_threshold == iou
+    # Not a degenerate case: the model found some and missed or confused some.
+    assert overall.tp > 0
+    assert overall.fp + overall.fn > 0
+
+
+def test_worst_and_best_images(client: pictograph.Client, model: str) -> None:
+    ev = client.model_evaluations.evaluate("m1", DATASET, EXPORT)
+
+    assert ev.worst_images
+    assert ev.best_images
+    worst = [i.fp + i.fn for i in ev.worst_images]
+    assert worst == sorted(worst, reverse=True)
+    assert all(i.fp + i.fn > 0 for i in ev.worst_images)
+    best = [i.fp + i.fn for i in ev.best_images]
+    assert best == sorted(best)
+    for image in [*ev.worst_images, *ev.best_images]:
+        assert image.gt_count == len(image.ground_truth or [])
+        assert image.pred_count == len(image.predictions or [])
+        assert image.tp + image.fn == image.gt_count
+        assert image.filename is not None
+        assert image.filename.startswith("img-")
+
+
+def test_a_better_model_scores_better(fake: FakePictograph, client: pictograph.Client) -> None:
+    _train(client, "weak")
+    _train(client, "strong")
+    # Models differ by what their training reached: stand in a near-perfect one.
+    fake.world.registry.find(fake.world.default_key, "strong").current.metrics["mAP"] = 0.98
+    fake.world.registry.find(fake.world.default_key, "weak").current.metrics["mAP"] = 0.2
+
+    weak = client.model_evaluations.evaluate("weak", DATASET, EXPORT)
+    strong = client.model_evaluations.evaluate("strong", DATASET, EXPORT)
+
+    assert weak.overall_metrics is not None
+    assert strong.overall_metrics is not None
+    assert strong.overall_metrics.f1 > weak.overall_metrics.f1
+    assert strong.overall_metrics.recall > weak.overall_metrics.recall
+
+
+def test_classification_reports_accuracy(client: pictograph.Client) -> None:
+    _train(client, "clf", "classification")
+
+    ev = client.model_evaluations.evaluate("clf", DATASET, EXPORT, confidence_threshold=0.0)
+
+    overall = ev.overall_metrics
+    assert overall is not None
+    assert overall.map is None
+    assert overall.accuracy is not None
+    assert 0 < overall.accuracy <= 1
+    assert overall.tp == round(overall.accuracy * ev.evaluated_images)
+    assert ev.confusion_matrix is not None
+    assert ev.confusion_matrix.iou_threshold is None
+    assert ev.confusion_matrix.labels == ["stop_sign", "yield", "__background__"]
+    assert sum(map(sum, ev.confusion_matrix.grid)) == ev.evaluated_images
+    diagonal = sum(ev.confusion_matrix.grid[i][i] for i in range(2))
+    assert diagonal == overall.tp
+
+
+def test_instance_segmentation_is_scored(fake: FakePictograph, client: pictograph.Client) -> None:
+    fake.add_dataset("fields", images=8, completed_images=8, annotation_types=("polygon",))
+    fake.add_export("fields", "fields-v1")
+    client.training.create("fields", "fields-v1", pipeline_type="rfdetr_segmentation", name="seg")
+
+    ev = client.model_evaluations.evaluate("seg", "fields", "fields-v1")
+
+    assert ev.status == "completed"
+    assert ev.overall_metrics is not None
+    assert ev.overall_metrics.map is not None
+    assert ev.total_images == ev.evaluated_images == 8
+
+
+# ── lifecycle on the virtual clock ──
+
+
+def test_lifecycle_pending_running_completed(
+    fake: FakePictograph, client: pictograph.Client, model: str
+) -> None:
+    created = client.model_evaluations.create("m1", DATASET, EXPORT)
+    assert (created.status, created.progress, created.started_at) == ("pending", 0, None)
+    assert created.overall_metrics is None
+    assert created.total_images == 20
+
+    fake.clock.advance(EVALUATION_TIER.cold_start_seconds + 1)
+    running = client.model_evaluations.get(created.id)
+    assert running.status == "running"
+    assert running.started_at is not None
+    assert 0 <= running.progress < 100
+    assert running.overall_metrics is None
+
+    done = client.model_evaluations.wait_for_completion(created.id, poll_interval=5)
+    assert done.status == "completed"
+    assert (done.progress, done.evaluated_images, done.failed_images) == (100, 20, 0)
+    assert done.completed_at is not None
+    assert done.started_at is not None
+    assert done.completed_at > done.started_at > created.created_at  # type: ignore[operator]
+
+
+def test_evaluations_queue_for_the_tiers_workers(
+    fake: FakePictograph, client: pictograph.Client, model: str
+) -> None:
+    made = [client.model_evaluations.create("m1", DATASET, EXPORT) for _ in range(3)]
+    fake.clock.advance(EVALUATION_TIER.cold_start_seconds + 1)
+
+    statuses = [client.model_evaluations.get(e.id).status for e in made]
+
+    assert statuses == ["running"] * EVALUATION_TIER.workers + ["pending"]
+    last = client.model_evaluations.wait_for_completion(made[-1].id)
+    first = client.model_evaluations.get(made[0].id)
+    assert last.started_at is not None
+    assert first.completed_at is not None
+    assert last.started_at > first.completed_at
+
+
+def test_wait_times_out_on_the_virtual_clock(client: pictograph.Client, model: str) -> None:
+    created = client.model_evaluations.create("m1", DATASET, EXPORT)
+    with pytest.raises(PollTimeoutError, match="did not complete"):
+        client.model_evaluations.wait_for_completion(created.id, poll_interval=1, timeout=5)
+
+
+# ── billing and notifications ──
+
+
+def test_a_completed_evaluation_is_billed_per_started_minute(
+    fake: FakePictograph, client: pictograph.Client, model: str
+) -> None:
+    before = fake.balance_micro_usd
+    ev = client.model_evaluations.evaluate("m1", DATASET, EXPORT)
+
+    entry = fake.ledger[-1]
+    assert entry.operation == "inference_t4"
+    assert entry.metadata == {"evaluation_id": ev.id, "model_id": model}
+    assert ev.started_at is not None
+    assert ev.completed_at is not None
+    minutes = -(-(ev.completed_at - ev.started_at).total_seconds() // 60)
+    assert entry.amount == -PRICE * int(minutes)
+    assert fake.balance_micro_usd == before + entry.amount
+
+
+def test_the_end_is_notified(client: pictograph.Client, model: str) -> None:
+    ev = client.model_evaluations.evaluate("m1", DATASET, EXPORT)
+
+    note = client.notifications.list()[0]
+    assert note.type == "evaluation_complete"
+    assert note.metadata == {"evaluation_id": ev.id, "model_id": model}
+    assert note.created_at == ev.completed_at
+
+
+def test_an_injected_failure_fails_unbilled_and_notifies(
+    fake: FakePictograph, client: pictograph.Client, model: str
+) -> None:
+    fake.faults.fail_evaluation("GPU lost")
+    before = len(fake.ledger)
+
+    with pytest.raises(ApiError, match="GPU lost") as ended:
+        client.model_evaluations.evaluate("m1", DATASET, EXPORT)
+
+    assert ended.value.code == "job_failed"
+    failed = client.model_evaluations.list()[0]
+    assert (failed.status, failed.error_message) == ("failed", "GPU lost")
+    assert failed.overall_metrics is None
+    assert len(fake.ledger) == before
+    note = client.notifications.list()[0]
+    assert note.type == "evaluation_failed"
+    assert note.metadata == {"evaluation_id": failed.id, "model_id": model}
+
+
+def test_an_export_without_ground_truth_fails(
+    fake: FakePictograph, client: pictograph.Client, model: str, tmp_path: Path
+) -> None:
+    client.datasets.create("blank", annotation_types=["bbox"])
+    picture = tmp_path / "a.png"
+    from pictograph_testing.world.images import synthetic_image
+
+    picture.write_bytes(synthetic_image(64, 64, "image/png", "blank"))
+    client.images.upload("blank", picture)
+    fake.add_export("blank", "blank-v1")
+
+    with pytest.raises(ApiError, match="nothing to score"):
+        client.model_evaluations.evaluate("m1", "blank", "blank-v1")
+
+
+# ── cancel ──
+
+
+def test_cancel_a_pending_evaluation_is_free(
+    fake: FakePictograph, client: pictograph.Client, model: str
+) -> None:
+    before = len(fake.ledger)
+    created = client.model_evaluations.create("m1", DATASET, EXPORT)
+
+    cancelled = client.model_evaluations.cancel(created.id)
+
+    assert cancelled.status == "cancelled"
+    assert cancelled.started_at is None
+    assert len(fake.ledger) == before
+    with pytest.raises(ApiError, match="cancelled") as ended:
+        client.model_evaluations.wait_for_completion(created.id)
+    assert ended.value.code == "job_cancelled"
+
+
+def test_cancel_a_running_evaluation_bills_its_minutes(
+    fake: FakePictograph, client: pictograph.Client, model: str
+) -> None:
+    created = client.model_evaluations.create("m1", DATASET, EXPORT)
+    fake.clock.advance(EVALUATION_TIER.cold_start_seconds + 2)
+
+    cancelled = client.model_evaluations.cancel(created.id)
+
+    assert cancelled.status == "cancelled"
+    assert fake.ledger[-1].operation == "inference_t4"
+    assert fake.ledger[-1].amount == -PRICE
+    # Nothing more happens to it as time passes.
+    fake.clock.advance(3600)
+    assert client.model_evaluations.get(created.id).status == "cancelled"
+
+
+def test_cancel_an_ended_evaluation_conflicts(client: pictograph.Client, model: str) -> None:
+    ev = client.model_evaluations.evaluate("m1", DATASET, EXPORT)
+    with pytest.raises(ConflictError, match="already completed"):
+        client.model_evaluations.cancel(ev.id)
+
+
+def test_cancel_frees_a_worker_for_the_queue(
+    fake: FakePictograph, client: pictograph.Client, model: str
+) -> None:
+    made = [client.model_evaluations.create("m1", DATASET, EXPORT) for _ in range(3)]
+    client.model_evaluations.cancel(made[0].id)
+    fake.clock.advance(EVALUATION_TIER.cold_start_seconds + 1)
+    assert client.model_evaluations.get(made[2].id).status == "running"
+
+
+# ── list / iter / get / report ──
+
+
+def test_list_is_newest_first_and_filters(
+    fake: FakePictograph, client: pictograph.Client, model: str
+) -> None:
+    _train(client, "m2")
+    fake.add_dataset("other", images=4, completed_images=4, classes=["stop_sign", "yield"])
+    fake.add_export("other", "other-v1")
+    a = client.model_evaluations.create("m1", DATASET, EXPORT)
+    b = client.model_evaluations.create("m2", DATASET, EXPORT)
+    c = client.model_evaluations.create("m1", "other", "other-v1")
+
+    assert [e.id for e in client.model_evaluations.list()] == [c.id, b.id, a.id]
+    assert [e.id for e in client.model_evaluations.list(model="m1")] == [c.id, a.id]
+    assert [e.id for e in client.model_evaluations.list(dataset_name="other")] == [c.id]
+    assert [e.id for e in client.model_evaluations.list(limit=1)] == [c.id]
+    assert [e.id for e in client.model_evaluations.iter(page_size=1)] == [c.id, b.id, a.id]
+    assert [e.id for e in client.model_evaluations.iter(model="m2")] == [b.id]
+    assert c.dataset_id != a.dataset_id
+
+
+def test_get_and_report(client: pictograph.Client, model: str) -> None:
+    ev = client.model_evaluations.evaluate("m1", DATASET, EXPORT)
+
+    assert client.model_evaluations.get(ev.id) == ev
+    report = client.model_evaluations.report(ev.id)
+
+    assert report["schema_version"] == 1
+    assert report["evaluation_id"] == ev.id
+    assert report["model"]["name"] == "m1"
+    assert report["export"]["name"] == EXPORT
+    assert report["dataset"]["name"] == DATASET
+    assert ev.overall_metrics is not None
+    assert report["overall_metrics"]["f1"] == ev.overall_metrics.f1
+    assert [c["class_name"] for c in report["per_class_metrics"]] == ["stop_sign", "yield"]
+    assert ev.confusion_matrix is not None
+    assert report["confusion_matrix"]["grid"] == ev.confusion_matrix.grid
+    assert report["warnings"] == []
+
+
+def test_report_of_an_unfinished_evaluation_conflicts(
+    client: pictograph.Client, model: str
+) -> None:
+    created = client.model_evaluations.create("m1", DATASET, EXPORT)
+    with pytest.raises(ConflictError, match="only a completed evaluation"):
+        client.model_evaluations.report(created.id)
+
+
+def test_unknown_or_foreign_evaluations_are_not_found(
+    fake: FakePictograph, client: pictograph.Client, model: str
+) -> None:
+    ev = client.model_evaluations.create("m1", DATASET, EXPORT)
+    other = fake.add_organization()
+    with other.client(max_retries=0) as theirs:
+        for call in (
+            theirs.model_evaluations.get,
+            theirs.model_evaluations.cancel,
+            theirs.model_evaluations.report,
+        ):
+            with pytest.raises(NotFoundError):
+                call(ev.id)
+        assert theirs.model_evaluations.list() == []
+    with pytest.raises(NotFoundError):
+        client.model_evaluations.get("00000000-0000-4000-8000-000000000000")
+
+
+# ── create's refusals ──
+
+
+def test_create_needs_member(viewer: pictograph.Client, model: str) -> None:
+    with pytest.raises(ForbiddenError, match="member"):
+        viewer.model_evaluations.create("m1", DATASET, EXPORT)
+
+
+def test_cancel_needs_member(
+    client: pictograph.Client, viewer: pictograph.Client, model: str
+) -> None:
+    created = client.model_evaluations.create("m1", DATASET, EXPORT)
+    with pytest.raises(ForbiddenError, match="member"):
+        viewer.model_evaluations.cancel(created.id)
+    assert viewer.model_evaluations.get(created.id).status == "pending"
+
+
+def test_create_refuses_unknown_model_or_export(client: pictograph.Client, model: str) -> None:
+    with pytest.raises(NotFoundError):
+        client.model_evaluations.create("nope", DATASET, EXPORT)
+    with pytest.raises(NotFoundError):
+        client.model_evaluations.create("m1", DATASET, "nope")
+    with pytest.raises(NotFoundError):
+        client.model_evaluations.create("m1", DATASET, "00000000-0000-4000-8000-000000000000")
+
+
+def test_create_refuses_an_unfinished_export(
+    fake: FakePictograph, client: pictograph.Client, model: str
+) -> None:
+    fake.add_export(DATASET, "later", status="pending")
+    with pytest.raises(ConflictError, match="completed export"):
+        client.model_evaluations.create("m1", DATASET, "later")
+    assert client.model_evaluations.list() == []
+
+
+@pytest.mark.parametrize(
+    ("options", "field"),
+    [
+        ({"iou_threshold": 0.0}, "iou_threshold"),
+        ({"iou_threshold": 1.5}, "iou_threshold"),
+        ({"confidence_threshold": 0.99}, "confidence_threshold"),
+    ],
+)
+def test_create_refuses_thresholds_out_of_range(
+    client: pictograph.Client, model: str, options: dict[str, Any], field: str
+) -> None:
+    with pytest.raises(ValidationError, match=field):
+        client.model_evaluations.create("m1", DATASET, EXPORT, **options)
+
+
+def test_create_refuses_a_model_type_it_does_not_score(
+    fake: FakePictograph, client: pictograph.Client
+) -> None:
+    fake.add_dataset("fields", images=6, completed_images=6, annotation_types=("polygon",))
+    fake.add_export("fields", "fields-v1")
+    client.training.create("fields", "fields-v1", pipeline_type="sm_pytorch", name="semseg")
+    with pytest.raises(ValidationError, match="semantic_segmentation"):
+        client.model_evaluations.create("semseg", "fields", "fields-v1")
+
+
+def test_create_needs_the_estimated_cost(fake: FakePictograph, client: pictograph.Client) -> None:
+    _train(client, "Shared")
+    client.models.update("Shared", visibility="public")
+    slug = fake.world.organizations[fake.organization_id].slug
+    broke = fake.add_organization(balance_usd=0)
+    broke.add_dataset(DATASET, images=4, completed_images=4, classes=["stop_sign", "yield"])
+    broke.add_export(DATASET, EXPORT)
+    with broke.client(max_retries=0) as theirs:
+        theirs.models.fork(slug, "Shared")
+        with pytest.raises(PaymentRequiredError, match="evaluation"):
+            theirs.model_evaluations.create("Shared", DATASET, EXPORT)
+        assert theirs.model_evaluations.list() == []
+
+
+# ── async ──
+
+
+async def test_every_method_async(
+    fake: FakePictograph, aclient: pictograph.AsyncClient, model: str
+) -> None:
+    evaluations = aclient.model_evaluations
+    done = await evaluations.evaluate("m1", DATASET, EXPORT)
+    assert done.status == "completed"
+
+    created = await evaluations.create("m1", DATASET, EXPORT, iou_threshold=0.6)
+    assert created.iou_threshold == 0.6
+    assert (await evaluations.get(created.id)).status == "pending"
+    with pytest.raises(ConflictError):
+        await evaluations.report(created.id)
+    cancelled = await evaluations.cancel(created.id)
+    assert cancelled.status == "cancelled"
+    with pytest.raises(ApiError) as ended:
+        await evaluations.wait_for_completion(created.id)
+    assert ended.value.code == "job_cancelled"
+
+    third = await evaluations.create("m1", DATASET, EXPORT)
+    waited: ModelEvaluation = await evaluations.wait_for_completion(third.id, poll_interval=10)
+    assert waited.status == "completed"
+
+    assert [e.id for e in await evaluations.list()] == [third.id, created.id, done.id]
+    assert [e.id async for e in evaluations.iter(model="m1", page_size=2)] == [
+        third.id,
+        created.id,
+        done.id,
+    ]
+    report = await evaluations.report(done.id)
+    assert report["evaluation_id"] == done.id
+    with pytest.raises(NotFoundError):
+        await evaluations.get("00000000-0000-4000-8000-000000000000")
+
+
+# ── determinism ──
+
+
+def test_same_seed_same_calls_same_bytes() -> None:
+    def bodies() -> list[bytes]:
+        with FakePictograph(seed=11) as fake:
+            fake.add_dataset(DATASET, images=10, completed_images=10, classes=["a", "b", "c"])
+            fake.add_export(DATASET, EXPORT)
+            with fake.client(max_retries=0) as sdk:
+                _train(sdk)
+                ev = sdk.model_evaluations.evaluate("m1", DATASET, EXPORT)
+                sdk.model_evaluations.report(ev.id)
+            return [c.response_body for c in fake.calls if "model-evaluations" in c.path]
+
+    first = bodies()
+    assert any(b'"completed"' in body for body in first)
+    assert first == bodies()
+
+
+# ── the jobs feed ──
+
+
+def test_evaluations_are_jobs(fake: FakePictograph, client: pictograph.Client, model: str) -> None:
+    created = client.model_evaluations.create("m1", DATASET, EXPORT)
+
+    job = client.jobs.get(created.id)
+    assert (job.type, job.status, job.progress) == ("evaluation", "queued", 0.0)
+    assert job.cancel_path == f"/api/v1/developer/model-evaluations/{created.id}/cancel"
+    assert [j.id for j in client.jobs.list(type="evaluation")] == [created.id]
+    fake.clock.advance(EVALUATION_TIER.cold_start_seconds + 1)
+    assert client.jobs.get(created.id).status == "running"
+
+    cancelled = client.jobs.cancel(created.id)
+
+    assert cancelled.status == "cancelled"
+    assert cancelled.cancel_path is None
+    assert client.model_evaluations.get(created.id).status == "cancelled"
+    assert list(client.jobs.list(type="evaluation")) == []
+    assert [j.id for j in client.jobs.list(status="finished", type="evaluation")] == [created.id]
+
+
+async def test_an_evaluation_job_is_waited_on_async(
+    fake: FakePictograph, aclient: pictograph.AsyncClient, model: str
+) -> None:
+    created = await aclient.model_evaluations.create("m1", DATASET, EXPORT)
+    done = await aclient.jobs.wait(created.id, poll_interval=5)
+    assert (done.type, done.status, done.progress) == ("evaluation", "completed", 100.0)

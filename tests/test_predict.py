@@ -1,0 +1,369 @@
+"""Hosted test inference (``models.predict``) and ``models.fork`` through the real SDK."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+import pytest
+from pictograph.exceptions import (
+    ApiError,
+    ForbiddenError,
+    NotFoundError,
+    RateLimitError,
+    ValidationError,
+)
+
+from pictograph_testing import FakePictograph
+from pictograph_testing.catalog import HOSTED_INFERENCE
+from pictograph_testing.world.images import synthetic_image
+from tests.conftest import DATASET, EXPORT
+
+if TYPE_CHECKING:
+    from collections.abc import Iterator
+    from pathlib import Path
+
+    import pictograph
+
+    from pictograph_testing.world.state import Image
+
+CLASSES = {"stop_sign", "yield"}
+
+
+def _train(client: pictograph.Client, name: str = "m1", pipeline: str = "yolox") -> str:
+    run = client.training.create(DATASET, EXPORT, pipeline_type=pipeline, name=name)
+    assert run.model_id is not None
+    return run.model_id
+
+
+def _first_image(fake: FakePictograph) -> tuple[Image, bytes]:
+    """The dataset's first image and the bytes the fake serves for it."""
+    world = fake.world
+    image = world.dataset_images(world.dataset(fake.organization_id, DATASET))[0]
+    content, _ = world.image_service.content(image)
+    return image, content
+
+
+@pytest.fixture
+def viewer(fake: FakePictograph) -> Iterator[pictograph.Client]:
+    with fake.client(api_key=fake.add_api_key("viewer"), max_retries=0) as sdk:
+        yield sdk
+
+
+# ── predict ──
+
+
+def test_predict_follows_a_known_images_ground_truth(
+    fake: FakePictograph, client: pictograph.Client
+) -> None:
+    _train(client)
+    image, content = _first_image(fake)
+
+    result = client.models.predict("m1", image=content, confidence=0.3)
+
+    assert result.success
+    assert result.model_type == "object_detection"
+    assert result.tags == []
+    assert result.inference_seconds > 0
+    assert result.annotations
+    truth = [a["bounding_box"] for a in image.annotations]
+    for annotation in result.annotations:
+        assert annotation["name"] in CLASSES
+        assert annotation["confidence"] >= 0.3
+        box = annotation["bounding_box"]
+        assert min(box["x"], box["y"]) >= 0
+        assert box["x"] + box["w"] <= 320
+        assert box["y"] + box["h"] <= 240
+        # Each found object lies over one of the truth's.
+        assert any(abs(box["x"] - t["x"]) < t["w"] / 2 for t in truth)
+
+
+def test_predict_on_a_downloaded_image_uses_its_annotations(
+    fake: FakePictograph, client: pictograph.Client, tmp_path: Path
+) -> None:
+    _train(client)
+    image = client.images.list(DATASET)[-1]
+    saved = client.images.download(DATASET, image.id, tmp_path / "first.jpg")
+    truth = client.annotations.get(DATASET, image.id)
+
+    result = client.models.predict("m1", image=saved, confidence=0.05)
+
+    names = {a.name for a in truth}
+    assert {a["name"] for a in result.annotations} & names
+
+
+def test_predict_reads_a_file_path(
+    fake: FakePictograph, client: pictograph.Client, tmp_path: Path
+) -> None:
+    _train(client)
+    picture = tmp_path / "street.png"
+    picture.write_bytes(synthetic_image(640, 480, "image/png", "street"))
+
+    result = client.models.predict("m1", image=picture, confidence=0.05)
+
+    for annotation in result.annotations:
+        box = annotation["bounding_box"]
+        assert box["x"] + box["w"] <= 640
+        assert box["y"] + box["h"] <= 480
+    assert (
+        result.annotations
+        == client.models.predict("m1", image=picture.read_bytes(), confidence=0.05).annotations
+    )
+
+
+def test_a_higher_confidence_returns_fewer(fake: FakePictograph, client: pictograph.Client) -> None:
+    _train(client)
+    _, content = _first_image(fake)
+
+    low = client.models.predict("m1", image=content, confidence=0.05).annotations
+    high = client.models.predict("m1", image=content, confidence=0.95).annotations
+
+    assert high == [a for a in low if a["confidence"] >= 0.95]
+
+
+def test_classification_answers_tags_and_scores(
+    fake: FakePictograph, client: pictograph.Client
+) -> None:
+    _train(client, "clf", "classification")
+    _, content = _first_image(fake)
+
+    one = client.models.predict("clf", image=content, confidence=0.05, top_k=1)
+    every = client.models.predict("clf", image=content, confidence=0.05, top_k=5)
+
+    assert one.model_type == "classification"
+    assert one.annotations == []
+    assert len(one.tags) == 1
+    assert one.tags == every.tags[:1]
+    assert set(every.tags) <= CLASSES
+    assert len(every.tag_scores) == len(every.tags)
+    assert every.tag_scores == sorted(every.tag_scores, reverse=True)
+
+
+def test_segmentation_answers_polygons(fake: FakePictograph, client: pictograph.Client) -> None:
+    fake.add_dataset("fields", images=6, completed_images=6, annotation_types=("polygon",))
+    fake.add_export("fields", "fields-v1")
+    run = client.training.create(
+        "fields", "fields-v1", pipeline_type="rfdetr_segmentation", name="seg"
+    )
+    assert run.status == "completed"
+
+    result = client.models.predict(
+        "seg", image=synthetic_image(300, 200, "image/jpeg", "x"), confidence=0.05
+    )
+
+    assert result.model_type == "instance_segmentation"
+    assert {a["type"] for a in result.annotations} == {"polygon"}
+    for annotation in result.annotations:
+        ring = annotation["polygon"]["paths"][0]
+        assert len(ring) >= 3
+        assert all(0 <= p["x"] <= 300 and 0 <= p["y"] <= 200 for p in ring)
+
+
+async def test_predict_async(fake: FakePictograph, aclient: pictograph.AsyncClient) -> None:
+    with fake.client(max_retries=0) as sdk:
+        _train(sdk)
+    _, content = _first_image(fake)
+
+    result = await aclient.models.predict("m1", image=content, confidence=0.3)
+
+    with fake.client(max_retries=0) as sdk:
+        assert result == sdk.models.predict("m1", image=content, confidence=0.3)
+    assert result.annotations
+
+
+def test_predict_is_free(fake: FakePictograph, client: pictograph.Client) -> None:
+    _train(client)
+    before = fake.balance_micro_usd
+    client.models.predict("m1", image=synthetic_image(50, 50, "image/png", "a"))
+    assert fake.balance_micro_usd == before
+
+
+def test_predict_needs_member(client: pictograph.Client, viewer: pictograph.Client) -> None:
+    _train(client)
+    with pytest.raises(ForbiddenError, match="member"):
+        viewer.models.predict("m1", image=synthetic_image(50, 50, "image/png", "a"))
+
+
+def test_predict_unknown_model(client: pictograph.Client) -> None:
+    with pytest.raises(NotFoundError):
+        client.models.predict("nope", image=synthetic_image(50, 50, "image/png", "a"))
+
+
+def test_predict_refuses_an_image_over_25_mb(client: pictograph.Client) -> None:
+    _train(client)
+    too_big = b"\xff\xd8" + b"\0" * HOSTED_INFERENCE.max_image_bytes
+
+    with pytest.raises(ApiError) as refused:
+        client.models.predict("m1", image=too_big)
+
+    assert refused.value.status_code == 413
+    assert refused.value.code == "payload_too_large"
+    assert "25 MB" in str(refused.value)
+
+
+def test_predict_refuses_bytes_that_are_not_an_image(client: pictograph.Client) -> None:
+    _train(client)
+    with pytest.raises(ValidationError, match="not an image"):
+        client.models.predict("m1", image=b"%PDF-1.7 not a picture")
+
+
+@pytest.mark.parametrize("confidence", [0.01, 0.99])
+def test_predict_refuses_a_confidence_out_of_range(
+    client: pictograph.Client, confidence: float
+) -> None:
+    _train(client)
+    with pytest.raises(ValidationError, match="confidence_threshold"):
+        client.models.predict(
+            "m1", image=synthetic_image(50, 50, "image/png", "a"), confidence=confidence
+        )
+
+
+def test_a_spent_pool_answers_429_until_midnight(
+    fake: FakePictograph, client: pictograph.Client
+) -> None:
+    _train(client)
+    picture = synthetic_image(50, 50, "image/png", "a")
+    fake.faults.exhaust_inference_pool()
+
+    with pytest.raises(RateLimitError) as refused:
+        client.models.predict("m1", image=picture)
+
+    wait = refused.value.retry_after
+    assert wait is not None
+    # The clock starts at 12:00 UTC; training moved it on a little.
+    assert 0 < wait <= 12 * 3600
+    assert refused.value.code == "inference_capacity_exhausted"
+    fake.clock.advance(wait)
+    assert client.models.predict("m1", image=picture).success
+
+
+def test_the_pool_holds_a_days_images(fake: FakePictograph, client: pictograph.Client) -> None:
+    _train(client)
+    pool = fake.world.inference_pool
+    for _ in range(HOSTED_INFERENCE.daily_images - 1):
+        pool.admit(fake.clock.monotonic())
+    picture = synthetic_image(50, 50, "image/png", "a")
+
+    assert client.models.predict("m1", image=picture).success
+    with pytest.raises(RateLimitError):
+        client.models.predict("m1", image=picture)
+    assert pool.used_today == HOSTED_INFERENCE.daily_images
+
+
+def test_a_refused_call_takes_nothing_from_the_pool(
+    fake: FakePictograph, client: pictograph.Client
+) -> None:
+    _train(client)
+    with pytest.raises(ValidationError):
+        client.models.predict("m1", image=b"not an image")
+    assert fake.world.inference_pool.used_today == 0
+
+
+async def test_a_spent_pool_async(fake: FakePictograph, aclient: pictograph.AsyncClient) -> None:
+    with fake.client(max_retries=0) as sdk:
+        _train(sdk)
+    fake.faults.arm({"kind": "inference_pool"})
+    with pytest.raises(RateLimitError):
+        await aclient.models.predict("m1", image=synthetic_image(50, 50, "image/png", "a"))
+    fake.faults.clear()
+    assert (
+        await aclient.models.predict("m1", image=synthetic_image(9, 9, "image/png", "a"))
+    ).success
+
+
+def test_predictions_are_byte_identical_for_the_same_seed() -> None:
+    def bodies() -> list[bytes]:
+        with FakePictograph(seed=3) as fake:
+            fake.add_dataset(DATASET, images=8, completed_images=8, classes=sorted(CLASSES))
+            fake.add_export(DATASET, EXPORT)
+            with fake.client(max_retries=0) as sdk:
+                _train(sdk)
+                _, content = _first_image(fake)
+                sdk.models.predict("m1", image=content, confidence=0.05)
+                sdk.models.predict("m1", image=synthetic_image(77, 55, "image/png", "q"))
+            return [c.response_body for c in fake.calls if c.path.endswith("/predict")]
+
+    first = bodies()
+    assert len(first) == 2
+    assert first == bodies()
+
+
+# ── fork ──
+
+
+@pytest.fixture
+def published(fake: FakePictograph, client: pictograph.Client) -> str:
+    """The default organization publishes model ``Road Signs``; returns its slug."""
+    _train(client, "Road Signs")
+    client.models.update("Road Signs", visibility="public")
+    return fake.world.organizations[fake.organization_id].slug
+
+
+def test_fork_copies_a_public_model(
+    fake: FakePictograph, client: pictograph.Client, published: str
+) -> None:
+    other = fake.add_organization()
+    source = client.models.get("Road Signs")
+    with other.client(max_retries=0) as theirs:
+        copy = theirs.models.fork(published, "road-signs")
+
+        assert copy.name == "Road Signs"
+        assert copy.organization_id == other.id
+        assert copy.id != source.id
+        assert copy.forked_from_model_id == source.id
+        assert (copy.visibility, copy.status) == ("private", "ready")
+        assert copy.class_mapping == source.class_mapping
+        assert copy.metrics == source.metrics
+        assert copy.version == "1.0.0"
+        assert [m.id for m in theirs.models.list()] == [copy.id]
+        # The copy is usable at once: it predicts like its source.
+        picture = synthetic_image(120, 90, "image/png", "p")
+        assert theirs.models.predict("Road Signs", image=picture).model_type == "object_detection"
+
+
+def test_fork_suffixes_a_taken_name(client: pictograph.Client, published: str) -> None:
+    names = [client.models.fork(published, "Road Signs").name for _ in range(2)]
+    assert names == ["Road Signs (2)", "Road Signs (3)"]
+    assert client.models.fork(published, "Road Signs", name="Mine").name == "Mine"
+
+
+def test_fork_refuses_a_private_or_unknown_model(
+    fake: FakePictograph, client: pictograph.Client, published: str
+) -> None:
+    _train(client, "Secret")
+    for organization, model in (
+        (published, "Secret"),
+        (published, "missing"),
+        ("no-such-org", "Road Signs"),
+    ):
+        with pytest.raises(NotFoundError, match="not found"):
+            client.models.fork(organization, model)
+
+
+def test_fork_refuses_a_model_with_no_weights(
+    fake: FakePictograph, client: pictograph.Client, published: str
+) -> None:
+    source = fake.world.registry.find(fake.world.default_key, "Road Signs")
+    for version in source.versions:
+        version.status = "failed"
+    with pytest.raises(ValidationError, match="no weights"):
+        client.models.fork(published, "Road Signs")
+
+
+def test_fork_refuses_a_long_name(client: pictograph.Client, published: str) -> None:
+    with pytest.raises(ValidationError, match="name"):
+        client.models.fork(published, "Road Signs", name="x" * 101)
+
+
+def test_fork_needs_member(viewer: pictograph.Client, published: str) -> None:
+    with pytest.raises(ForbiddenError, match="member"):
+        viewer.models.fork(published, "Road Signs")
+
+
+async def test_fork_async(
+    fake: FakePictograph, aclient: pictograph.AsyncClient, published: str
+) -> None:
+    copy = await aclient.models.fork(published, "road-signs", name="Async copy")
+    assert copy.name == "Async copy"
+    assert copy.forked_from_model_id is not None
+    with pytest.raises(NotFoundError):
+        await aclient.models.fork(published, "nothing-here")

@@ -69,8 +69,13 @@ class Billing:
         *,
         description: str,
         metadata: dict[str, Any] | None = None,
+        at: float | None = None,
     ) -> LedgerEntry:
-        """Append one signed entry (negative debits, positive credits) to the ledger."""
+        """Append one signed entry (negative debits, positive credits) to the ledger.
+
+        ``at`` dates it at a virtual second already passed (a meter caught up lazily);
+        by default it is dated now.
+        """
         world = self._world
         entry = LedgerEntry(
             id=world.ids.uuid(),
@@ -80,7 +85,7 @@ class Billing:
             balance_after=self.spendable(org) + amount,
             description=description,
             metadata=metadata,
-            created_at=world.now(),
+            created_at=world.now() if at is None else at,
         )
         world.ledgers[org.id].append(entry)
         return entry

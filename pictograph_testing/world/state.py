@@ -296,6 +296,7 @@ class World:
         # Imported here: the services import this module for the entity types.
         from pictograph_testing.world.billing import Billing
         from pictograph_testing.world.datasets import DatasetService
+        from pictograph_testing.world.deployments import DeploymentService
         from pictograph_testing.world.exports import ExportService
         from pictograph_testing.world.feeds import Feeds
         from pictograph_testing.world.images import ImageService
@@ -324,6 +325,7 @@ class World:
         self.registry = ModelRegistry(self)
         self.storage = BlobStore(self)
         self.feeds = Feeds(self)
+        self.deployments = DeploymentService(self)
         self.default_org = self.add_organization(balance_usd=balance_usd)
         self.default_key = self.add_api_key(self.default_org.id, role="owner", secret=api_key)
 
@@ -337,6 +339,7 @@ class World:
         now = self.clock.monotonic()
         self.training.advance_to(now)
         self.export_service.advance_to(now)
+        self.deployments.advance_to(now)
         return now
 
     # ── organizations and keys ──

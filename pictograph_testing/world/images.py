@@ -200,6 +200,8 @@ class ImageService:
         """
         world = self._world
         world.images[image.id] = image
+        if image.content is not None:
+            world.predictions.add(image, image.content)
         self._paths[(dataset.id, image.directory_path, image.filename)] = image.id
         if blob_of is not None:
             self._blobs[image.id] = self.blob(blob_of)
@@ -322,6 +324,8 @@ class ImageService:
         made = self._world.storage.cached(
             ("image", blob), lambda: synthetic_image(width, height, kind, blob)
         )
+        # Bytes made on demand become known once served: a model run on them finds them.
+        self._world.predictions.add(image, made)
         return made, kind
 
     # ── review, split, tags ──

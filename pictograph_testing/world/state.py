@@ -301,6 +301,7 @@ class World:
         from pictograph_testing.world.feeds import Feeds
         from pictograph_testing.world.images import ImageService
         from pictograph_testing.world.models import ModelRegistry
+        from pictograph_testing.world.predictions import ContentIndex
         from pictograph_testing.world.storage import BlobStore
         from pictograph_testing.world.training import TrainingService
 
@@ -325,6 +326,7 @@ class World:
         self.registry = ModelRegistry(self)
         self.storage = BlobStore(self)
         self.feeds = Feeds(self)
+        self.predictions = ContentIndex(self)
         self.deployments = DeploymentService(self)
         self.default_org = self.add_organization(balance_usd=balance_usd)
         self.default_key = self.add_api_key(self.default_org.id, role="owner", secret=api_key)

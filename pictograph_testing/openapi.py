@@ -52,6 +52,7 @@ RESOURCE_ORDER = (
     "exports",
     "notifications",
     "jobs",
+    "deployments",
 )
 _STATUS_TEXT = {
     400: "The request cannot be carried out as sent",
@@ -178,6 +179,9 @@ WIRE_SCHEMAS: dict[str, Schema] = {
     ),
     "AnnotationsDeleted": _obj({"image_id": _S, "deleted_count": _INT}, {"success": _BOOL}),
     "ClassEdit": _OBJECT,
+    "DeploymentReply": _obj({"deployment": _ref("Deployment")}, {"success": _BOOL}),
+    "DeploymentQuoteReply": _obj({"quote": _ref("DeploymentQuote")}, {"success": _BOOL}),
+    "Success": _obj({"success": _BOOL}),
 }
 """Replies the SDK reads as plain dicts (it has no model for them)."""
 
@@ -189,6 +193,7 @@ def sdk_models() -> dict[str, type[Any]]:
         common,
         credit,
         dataset,
+        deployment,
         export,
         image,
         insights,
@@ -218,6 +223,10 @@ def sdk_models() -> dict[str, type[Any]]:
         job.Job,
         common.BulkDeleteResult,
         common.BulkActionResult,
+        deployment.Deployment,
+        deployment.CreatedDeployment,
+        deployment.DeploymentQuote,
+        deployment.DeploymentComputeOptions,
     ]
     return {cls.__name__: cls for cls in classes}
 

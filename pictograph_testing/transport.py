@@ -30,8 +30,10 @@ class FakeTransport(httpx.BaseTransport, httpx.AsyncBaseTransport):
     ``httpx.AsyncClient(transport=...)``.
     """
 
-    def __init__(self, api: Api) -> None:
+    def __init__(self, api: Api, *, prefix: str = "") -> None:
         self._api = api
+        # A host of its own (the deployments' gateway) is answered below this path.
+        self._prefix = prefix
 
     def handle_request(self, request: httpx.Request) -> httpx.Response:
         body = request.read()
@@ -47,7 +49,11 @@ class FakeTransport(httpx.BaseTransport, httpx.AsyncBaseTransport):
         timeout = _read_timeout(request) if api.faults.armed else None
         try:
             status, headers, content = api.handle(
-                request.method, request.url.raw_path.decode("ascii"), request.headers, body, timeout
+                request.method,
+                self._prefix + request.url.raw_path.decode("ascii"),
+                request.headers,
+                body,
+                timeout,
             )
         except TransportFault as fault:
             raise _ERRORS[fault.kind](fault.message, request=request) from None

@@ -54,6 +54,7 @@ __all__ = [
     "DeploymentService",
     "DeploymentStatus",
     "EngineBuild",
+    "check_scaling",
     "resolve_region",
     "transfer_cost",
 ]
@@ -235,7 +236,7 @@ class DeploymentService:
             raise Conflict(
                 f"Model '{model.name}' is {model.status}; only a 'ready' model can be deployed."
             )
-        _check_scaling(min_containers, max_containers)
+        check_scaling(min_containers, max_containers)
         _check_inference_config(inference_config)
         chosen = name if name is not None else model.name
         self._check_name_free(key.organization_id, chosen, None)
@@ -335,7 +336,7 @@ class DeploymentService:
             )
         low = changes.get("min_containers", deployment.min_containers)
         high = changes.get("max_containers", deployment.max_containers)
-        _check_scaling(low, high)
+        check_scaling(low, high)
         name = changes.get("name")
         if name is not None and name != deployment.name:
             self._check_name_free(deployment.organization_id, name, deployment)
@@ -603,7 +604,8 @@ def resolve_region(region: str) -> str:
     return DEPLOYMENT_REGIONS[0][0] if region == AUTO_REGION else region
 
 
-def _check_scaling(low: int, high: int) -> None:
+def check_scaling(low: int, high: int) -> None:
+    """Refuse (422) a ceiling below the floor."""
     if high < low:
         raise InvalidRequest(
             f"max_containers ({high}) must not be below min_containers ({low}).",

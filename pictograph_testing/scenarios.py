@@ -413,17 +413,17 @@ def snapshot(world: World) -> dict[str, Any]:
     """
     with world.lock:
         now = world.catch_up()
-        if world.runs or world.models:
-            raise ValueError(
-                "snapshot() cannot capture training runs or trained models yet (scenario "
-                f"schema_version {SCHEMA_VERSION} holds datasets, images, exports, API keys, "
-                "the ledger and notifications): take the snapshot before training"
-            )
         if world.deployments.deployments:
             raise ValueError(
                 "snapshot() cannot capture deployments yet (their engines, meters and "
                 f"tokens are not part of scenario schema_version {SCHEMA_VERSION}): take the "
                 "snapshot before deploying"
+            )
+        if world.runs or world.models:
+            raise ValueError(
+                "snapshot() cannot capture training runs or trained models yet (scenario "
+                f"schema_version {SCHEMA_VERSION} holds datasets, images, exports, API keys, "
+                "the ledger and notifications): take the snapshot before training"
             )
         if len(world.organizations) != 1:
             raise ValueError("snapshot() captures a world with exactly one organization")

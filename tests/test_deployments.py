@@ -592,6 +592,31 @@ def test_the_endpoint_refusals(
         assert missing.value.code == "deployment_not_found"
 
 
+async def test_async_connect_answers_the_same(
+    aclient: pictograph.AsyncClient, client: pictograph.Client, model_id: str
+) -> None:
+    created = await aclient.deployments.create("m1")
+    deployment = await aclient.deployments.wait_until_active(created.deployment)
+    with aclient.deployments.connect(deployment, created.auth_token) as ep:
+        from_async = ep.infer_raw(_png())
+    with client.deployments.connect(deployment, created.auth_token) as ep:
+        assert ep.infer_raw(_png()) == from_async
+
+
+def test_scaling_to_zero_keeps_the_last_container_for_the_idle_window(
+    fake: FakePictograph, client: pictograph.Client, model_id: str
+) -> None:
+    _active(client, min_containers=1)
+    client.deployments.update("m1", min_containers=0, scaledown_window=30)
+    live = client.deployments.get("m1").runtime
+    assert live is not None
+    assert live.state == "live"
+    fake.clock.advance(seconds=30)
+    asleep = client.deployments.get("m1").runtime
+    assert asleep is not None
+    assert asleep.state == "asleep"
+
+
 def test_the_request_ceiling_answers_429_until_the_minute_turns(
     fake: FakePictograph, client: pictograph.Client, model_id: str
 ) -> None:

@@ -346,6 +346,12 @@ class DeploymentService:
             )
         now = self._world.now()
         self._accrue(deployment, now)
+        if deployment.status == "active" and low == 0 < deployment.min_containers:
+            # Its last warm container scales down after the idle window, like any other.
+            deployment.awake_since = now
+            deployment.awake_until = now + changes.get(
+                "scaledown_window", deployment.scaledown_window
+            )
         for field_name, value in changes.items():
             if field_name == "readme":
                 deployment.readme = value or None

@@ -20,6 +20,7 @@ from pictograph_testing.catalog import GPU_TIERS, PIPELINES, PROFILES
 from pictograph_testing.clock import VirtualClock
 from pictograph_testing.fake import FakeOrganization, FakePictograph
 from pictograph_testing.transport import FakeTransport
+from pictograph_testing.webhooks import WebhookRequest
 from pictograph_testing.world.training import RunView
 
 __all__ = [
@@ -32,5 +33,6 @@ __all__ = [
     "FakeTransport",
     "RunView",
     "VirtualClock",
+    "WebhookRequest",
 ]
 __version__ = "0.1.0"

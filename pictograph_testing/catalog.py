@@ -16,6 +16,7 @@ from typing import Literal
 
 __all__ = [
     "AUTO_GPU",
+    "CREDITS_LOW_MICRO_USD",
     "DEFAULT_GPU_TIER",
     "EPOCH_OVERHEAD_SECONDS",
     "GPU_CHOICES",
@@ -51,6 +52,9 @@ EPOCH_OVERHEAD_SECONDS = 4.0
 OOM_AFTER_SECONDS = 20.0
 """How long a run that cannot fit its first batch lives before CUDA gives up."""
 IDEMPOTENCY_TTL_SECONDS = 24 * 3600
+CREDITS_LOW_MICRO_USD = 2 * MICRO_USD
+"""The spendable balance below which the ``credits.low`` webhook event fires: $2.00, the
+least the API needs to start a training run (the ``current`` profile's start gate)."""
 
 
 @dataclass(frozen=True)

@@ -19,6 +19,7 @@ from pictograph_testing.catalog import MICRO_USD, profile_named
 from pictograph_testing.clock import VirtualClock
 from pictograph_testing.journal import Journal
 from pictograph_testing.transport import FakeTransport
+from pictograph_testing.webhooks import WebhookCourier
 from pictograph_testing.world.errors import ApiRefusal
 from pictograph_testing.world.state import World
 from pictograph_testing.world.training import run_state
@@ -92,6 +93,8 @@ class FakePictograph:
         self.api = Api(
             self.world, self.base_url, parse_version(sdk_version) if sdk_version else None
         )
+        self._webhooks = WebhookCourier(self.world)
+        self.api.courier = self._webhooks
         self._transport = FakeTransport(self.api)
         self._url = httpx.URL(self.base_url)
         self._gateway = httpx.URL(gateway_url(self.base_url))
@@ -135,6 +138,18 @@ class FakePictograph:
     def organization(self) -> FakeOrganization:
         """The default organization: the one :attr:`api_key` and the ``add_*`` use."""
         return FakeOrganization(self, self.world.default_org.id, self.world.default_key.key)
+
+    # ── webhooks ──
+
+    @property
+    def webhooks(self) -> WebhookCourier:
+        """Where this fake's webhooks go: ``route(url, receiver)``, ``deliver()``, ``sent``.
+
+        Deliveries are sent after each request (outside the world lock) once they are
+        due on the clock; ``deliver()`` sends what is due without a request. See
+        ``docs/webhooks.md``.
+        """
+        return self._webhooks
 
     # ── faults ──
 

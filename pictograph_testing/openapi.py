@@ -52,6 +52,7 @@ RESOURCE_ORDER = (
     "exports",
     "notifications",
     "jobs",
+    "webhooks",
     "deployments",
 )
 _STATUS_TEXT = {
@@ -179,6 +180,15 @@ WIRE_SCHEMAS: dict[str, Schema] = {
     ),
     "AnnotationsDeleted": _obj({"image_id": _S, "deleted_count": _INT}, {"success": _BOOL}),
     "ClassEdit": _OBJECT,
+    "WebhookEventTypes": _obj({"event_types": _list(_S)}),
+    "WebhookEndpointList": _obj({"endpoints": _list(_ref("WebhookEndpoint"))}),
+    "WebhookEndpointReply": _obj({"endpoint": _ref("WebhookEndpoint")}, {"success": _BOOL}),
+    "WebhookEndpointDeleted": _obj({"success": _BOOL, "id": _S, "deleted": _BOOL}),
+    "WebhookTestResult": _obj(
+        {"success": _BOOL, "delivered": _BOOL, "status_code": _null(_INT), "error": _null(_S)},
+        {"event_type": _S, "delivery_id": _S},
+    ),
+    "WebhookReplayed": _obj({"success": _BOOL, "id": _S, "status": _S}),
     "DeploymentReply": _obj({"deployment": _ref("Deployment")}, {"success": _BOOL}),
     "DeploymentQuoteReply": _obj({"quote": _ref("DeploymentQuote")}, {"success": _BOOL}),
     "Success": _obj({"success": _BOOL}),
@@ -201,6 +211,7 @@ def sdk_models() -> dict[str, type[Any]]:
         model,
         notification,
         training,
+        webhook,
     )
 
     classes: list[type[Any]] = [
@@ -223,6 +234,9 @@ def sdk_models() -> dict[str, type[Any]]:
         job.Job,
         common.BulkDeleteResult,
         common.BulkActionResult,
+        webhook.WebhookEndpoint,
+        webhook.CreatedWebhookEndpoint,
+        webhook.WebhookDelivery,
         deployment.Deployment,
         deployment.CreatedDeployment,
         deployment.DeploymentQuote,

@@ -13,6 +13,9 @@ API's router has no route outside its prefix, so no public path reaches them):
   loads one (a document, or ``{"scenario": "<name>"}``);
 - ``GET /_fake/journal?since=N&limit=M``: the calls the API answered, oldest first;
 - ``GET /_fake/openapi.json``: the OpenAPI document of the public routes;
+- ``GET`` / ``POST /_fake/webhooks/routes`` ``{"url": ..., "target": ...}``: send an
+  endpoint's deliveries to another URL (a local receiver; ``null`` removes the route);
+  ``POST /_fake/webhooks/deliver`` sends every delivery due now;
 - ``POST /_fake/faults``: arm faults from JSON (one spec, or ``{"faults": [...]}``; see
   ``Faults.arm``), all or none; ``GET /_fake/faults`` lists what is armed, ``DELETE``
   disarms everything.
@@ -23,6 +26,7 @@ examples, benchmarks); ``pictograph-fake serve`` runs it in the foreground.
 
 from __future__ import annotations
 
+import asyncio
 import base64
 import json
 import logging
@@ -87,6 +91,7 @@ class FakeAsgiApp:
     def __init__(self, make_fake: FakeFactory) -> None:
         self._make_fake = make_fake
         self.fake = make_fake(None)
+        self._deliveries: set[asyncio.Task[int]] = set()
 
     async def __call__(
         self,
@@ -110,12 +115,18 @@ class FakeAsgiApp:
         }
         body = await _read_body(receive)
         method = scope["method"]
+        api = self.fake.api
         if target.startswith(CONTROL_PREFIX) or target.split("?", 1)[0] == CONTROL_PREFIX[:-1]:
-            status, response_headers, content = self.control(method, target, body)
+            if (method, target.rstrip("/")) == ("POST", f"{CONTROL_PREFIX}webhooks/deliver"):
+                # Sent on this loop: a receiver may call this server back meanwhile.
+                sent = await self.fake.webhooks.deliver_async()
+                status, response_headers, content = _json(200, {"sent": sent})
+            else:
+                status, response_headers, content = self.control(method, target, body)
         else:
             try:
-                status, response_headers, content = self.fake.api.handle(
-                    method, target, headers, body
+                status, response_headers, content = await api.handle_async(
+                    method, target, headers, body, deliver=False
                 )
             except TransportFault:
                 await _drop(send)
@@ -129,6 +140,11 @@ class FakeAsgiApp:
             }
         )
         await send({"type": "http.response.body", "body": b"" if method == "HEAD" else content})
+        # Webhooks that came due go out after the answer, on their own task: a slow
+        # receiver, or one that calls this server back, never holds up a client.
+        task = asyncio.ensure_future(api.deliver_async())
+        self._deliveries.add(task)
+        task.add_done_callback(self._deliveries.discard)
 
     # ── control routes ──
 
@@ -178,7 +194,25 @@ class FakeAsgiApp:
             case "DELETE", "/faults":
                 self.fake.faults.clear()
                 return self._faults()
+            case "GET", "/webhooks/routes":
+                return {"routes": self.fake.webhooks.routes()}
+            case "POST", "/webhooks/routes":
+                return self._route_webhook(_payload(body))
+
         raise ControlError(404, f"no control route {method} {CONTROL_PREFIX[:-1]}{route}")
+
+    def _route_webhook(self, payload: dict[str, Any]) -> dict[str, Any]:
+        url, target = payload.get("url"), payload.get("target")
+        if set(payload) != {"url", "target"} or not isinstance(url, str):
+            raise ControlError(422, 'send {"url": "<registered URL>", "target": "<URL or null>"}')
+        if target is None:
+            self.fake.webhooks.unroute(url)
+        else:
+            try:
+                self.fake.webhooks.route(url, target)
+            except (TypeError, ValueError) as exc:
+                raise ControlError(422, str(exc)) from None
+        return {"routes": self.fake.webhooks.routes()}
 
     def _arm_faults(self, payload: dict[str, Any]) -> dict[str, Any]:
         specs = payload.get("faults") if set(payload) == {"faults"} else [payload]
@@ -441,15 +475,18 @@ def fake_factory(
             )
             if not first_key:
                 first_key.append(fake.api_key)
-            return fake
-        return FakePictograph(
-            base_url=base_url,
-            speed=speed,
-            api_key=api_key if api_key is not None else next(iter(first_key), None),
-            scenario=loaded,
-            gpu_workers=gpu_workers,
-            sdk_version=sdk_version,
-        )
+        else:
+            fake = FakePictograph(
+                base_url=base_url,
+                speed=speed,
+                api_key=api_key if api_key is not None else next(iter(first_key), None),
+                scenario=loaded,
+                gpu_workers=gpu_workers,
+                sdk_version=sdk_version,
+            )
+        # A served fake posts webhooks to the URLs they were registered with.
+        fake.webhooks.network = True
+        return fake
 
     return make
 

@@ -10,7 +10,7 @@ from httpx import ByteStream
 from pictograph_testing.faults import TransportFault
 
 if TYPE_CHECKING:
-    from pictograph_testing.api.app import Api
+    from pictograph_testing.api.app import Api, Response
 
 __all__ = ["FakeTransport"]
 
@@ -35,35 +35,45 @@ class FakeTransport(httpx.BaseTransport, httpx.AsyncBaseTransport):
         # A host of its own (the deployments' gateway) is answered below this path.
         self._prefix = prefix
 
+    def _target(self, request: httpx.Request) -> str:
+        return self._prefix + request.url.raw_path.decode("ascii")
+
     def handle_request(self, request: httpx.Request) -> httpx.Response:
         body = request.read()
-        return self._answer(request, body)
-
-    async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
-        body = await request.aread()
-        return self._answer(request, body)
-
-    def _answer(self, request: httpx.Request, body: bytes) -> httpx.Response:
         api = self._api
         # Only an armed fault needs the client's timeout (a delay may outlast it).
         timeout = _read_timeout(request) if api.faults.armed else None
         try:
-            status, headers, content = api.handle(
-                request.method,
-                self._prefix + request.url.raw_path.decode("ascii"),
-                request.headers,
-                body,
-                timeout,
+            answer = api.handle(
+                request.method, self._target(request), request.headers, body, timeout
             )
         except TransportFault as fault:
             raise _ERRORS[fault.kind](fault.message, request=request) from None
-        headers.append(("content-length", str(len(content))))
-        response = httpx.Response(status, headers=headers, stream=ByteStream(content))
-        # The body is whole already: hand it over as read. `Response(content=...)` would
-        # push it through httpx's chunk decoders first, which costs more than the fake
-        # takes to answer; streaming reads (`iter_bytes`, downloads) still work from it.
-        response._content = content
-        return response
+        return _response(answer)
+
+    async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
+        body = await request.aread()
+        api = self._api
+        timeout = _read_timeout(request) if api.faults.armed else None
+        try:
+            # Async: webhooks due go to their receivers on this event loop.
+            answer = await api.handle_async(
+                request.method, self._target(request), request.headers, body, timeout
+            )
+        except TransportFault as fault:
+            raise _ERRORS[fault.kind](fault.message, request=request) from None
+        return _response(answer)
+
+
+def _response(answer: Response) -> httpx.Response:
+    status, headers, content = answer
+    headers.append(("content-length", str(len(content))))
+    response = httpx.Response(status, headers=headers, stream=ByteStream(content))
+    # The body is whole already: hand it over as read. `Response(content=...)` would
+    # push it through httpx's chunk decoders first, which costs more than the fake
+    # takes to answer; streaming reads (`iter_bytes`, downloads) still work from it.
+    response._content = content
+    return response
 
 
 def _read_timeout(request: httpx.Request) -> float | None:

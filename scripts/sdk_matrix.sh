@@ -14,6 +14,11 @@
 # in .venv-sdk/logs/<version>.log and PICTOGRAPH_SDK_MATRIX=<version> set, which
 # tests/matrix checks against the SDK it imports. Prints one summary line per release
 # and exits non-zero if any release failed to install or failed a test.
+#
+# From a git worktree (which has no venvs of its own), point it at the main checkout's:
+#   PROJECT_VENV=/path/to/main/.venv SDK_VENVS=/path/to/main/.venv-sdk \
+#   SDK_MATRIX_LOGS=/tmp/matrix-logs scripts/sdk_matrix.sh 1.0.0
+# The tests (and the package under test) are always this checkout's.
 set -euo pipefail
 
 # The first and last release of each span the route table tells apart (docs/sdk-versions.md):
@@ -29,8 +34,8 @@ JOBS=2
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 cd "$root"
 python="${PYTHON:-python3}"
-venvs="$root/.venv-sdk"
-logs="$venvs/logs"
+venvs="${SDK_VENVS:-$root/.venv-sdk}"
+logs="${SDK_MATRIX_LOGS:-$venvs/logs}"
 mkdir -p "$logs"
 
 if [ "$#" -gt 0 ]; then
@@ -41,7 +46,7 @@ fi
 
 say() { printf '%s [%s] %s\n' "$(date +%H:%M:%S)" "$1" "$2"; }
 
-base="$root/.venv"
+base="${PROJECT_VENV:-$root/.venv}"
 if [ ! -x "$base/bin/python" ]; then
   echo "no project venv at $base: run scripts/test.sh (or source scripts/_env.sh) first" >&2
   exit 2

@@ -26,6 +26,7 @@ from pictograph_testing.catalog import (
     DEPLOYMENT_METER_SECONDS,
     DEPLOYMENT_SERVER_START_SECONDS,
 )
+from pictograph_testing.webhooks import WebhookRequest
 from tests.conftest import DATASET, EXPORT
 
 if TYPE_CHECKING:
@@ -725,3 +726,24 @@ def test_snapshot_refuses_a_world_with_deployments(
     client.models.delete("m1")
     with pytest.raises(ValueError, match="deployments"):
         fake.snapshot()
+
+
+def test_active_and_failed_deployments_send_webhook_events(
+    fake: FakePictograph, client: pictograph.Client, model_id: str
+) -> None:
+    url = "https://hooks.example.com/pictograph"
+    client.webhooks.create(url)
+    received: list[WebhookRequest] = []
+
+    def inbox(request: WebhookRequest) -> int:
+        received.append(request)
+        return 200
+
+    fake.webhooks.route(url, inbox)
+    _active(client, name="up")
+    fake.faults.fail_deployment()
+    doomed = client.deployments.create("m1", name="down")
+    with pytest.raises(ApiError):
+        client.deployments.wait_until_active(doomed.deployment)
+
+    assert [r.event_type for r in received] == ["deployment.active", "deployment.failed"]

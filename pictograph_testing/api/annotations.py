@@ -3,16 +3,18 @@
 Bodies are bare here (no ``data`` envelope): the SDK reads ``annotations``,
 ``image_id``, ``previous_count``, ``new_count`` and ``status`` at the top level.
 
-SDK 1.61.0 to 1.69.43 name the image by its id alone (``/annotations/{image_id}``,
-routes of their own for those releases) and the dataset of a class edit by
-``dataset_id``, which their wire renames to today's ``dataset``.
+SDK releases up to 1.69.43 name the image by its id alone (``/annotations/{image_id}``,
+routes of their own for those releases, with the id repeated in a save's body; the
+seed era's and the id era's wire are the same here), and 1.61.0 to 1.69.43 name the
+dataset of a class edit by ``dataset_id``, which their wire renames to today's
+``dataset``.
 """
 
 from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from pictograph_testing.api.dialects import IMAGES_BY_ID, Wire
+from pictograph_testing.api.dialects import IMAGE_ID_PATHS, IMAGES_BY_ID, Wire
 from pictograph_testing.api.images import org_image
 from pictograph_testing.api.spec import EXAMPLE_DATASET, Bool, Field, Json, List, Obj, Str
 from pictograph_testing.api.table import Bare, Data, Fallthrough, endpoint
@@ -281,7 +283,7 @@ def _delete(image: Image) -> Reply:
     return reply({"success": True, "image_id": image.id, "deleted_count": deleted})
 
 
-# ── one image's annotations, by the image's id alone (SDK 1.61.0 to 1.69.43) ──
+# ── one image's annotations, by the image's id alone (SDK 1.0.0 to 1.69.43) ──
 
 
 def _by_id(call: Call) -> tuple[Dataset, Image]:
@@ -296,7 +298,7 @@ def _by_id(call: Call) -> tuple[Dataset, Image]:
     summary="An image's annotations, by its id",
     sdk=("annotations.get",),
     reply=Bare("ImageAnnotations"),
-    span=IMAGES_BY_ID,
+    span=IMAGE_ID_PATHS,
 )
 def get_annotations_by_id(call: Call) -> Reply:
     return _annotations_of(_by_id(call)[1])
@@ -310,7 +312,7 @@ def get_annotations_by_id(call: Call) -> Reply:
     reply=Bare("SaveResult"),
     # These releases repeat the path's id in the body; it names nothing more.
     body=Obj({"image_id": Field(Str()), "annotations": Field(ANNOTATIONS, required=True)}),
-    span=IMAGES_BY_ID,
+    span=IMAGE_ID_PATHS,
     role="member",
     action="save annotations",
     errors=(403,),
@@ -325,7 +327,7 @@ def save_by_id(call: Call) -> Reply:
     summary="Remove every annotation of an image, by its id",
     sdk=("annotations.delete",),
     reply=Bare("AnnotationsDeleted"),
-    span=IMAGES_BY_ID,
+    span=IMAGE_ID_PATHS,
     role="admin",
     action="delete annotations",
     errors=(403,),

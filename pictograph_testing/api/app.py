@@ -8,6 +8,7 @@ authentication, Idempotency-Key replay, the error envelope and ``X-Request-Id``.
 from __future__ import annotations
 
 import functools
+from dataclasses import replace
 from typing import TYPE_CHECKING
 from urllib.parse import unquote
 
@@ -25,6 +26,7 @@ from pictograph_testing.faults import Faults, TransportFault, status_refusal
 from pictograph_testing.journal import JournalEntry
 from pictograph_testing.world.errors import ApiRefusal, Conflict, InvalidRequest, field_error
 from pictograph_testing.world.storage import STORAGE_PREFIX
+from pictograph_testing.world.webhooks import Outcome
 
 if TYPE_CHECKING:
     from collections.abc import Callable, Mapping
@@ -33,6 +35,7 @@ if TYPE_CHECKING:
     from pictograph_testing.api.table import Endpoint
     from pictograph_testing.faults import Refusal
     from pictograph_testing.world.state import ApiKey, World
+    from pictograph_testing.world.webhooks import Courier
 
 __all__ = ["API_PREFIX", "MAX_BODY_BYTES", "Api", "Response"]
 
@@ -49,6 +52,7 @@ _DROPPED = {
     "read_timeout": "The read operation timed out",
     "read_error": "[Errno 104] Connection reset by peer",
 }
+_UNSENT = Outcome(None, "This API has no courier: webhooks are not sent.")
 
 
 class Api:
@@ -74,6 +78,8 @@ class Api:
         """Encodings kept between requests (timestamps, runs): derived, never world state."""
         self.faults = Faults(world, self._mount)
         """The faults armed on this API (``FakePictograph.faults``)."""
+        self.courier: Courier | None = None
+        """Sends the world's webhooks (set by the fake); ``None``: nothing is sent."""
 
     def handle(
         self,
@@ -88,7 +94,64 @@ class Api:
         ``timeout`` is the client's read timeout, if it has one: an injected delay that
         long or longer ends in a read timeout. An injected transport error is raised as
         :class:`~pictograph_testing.faults.TransportFault`, for the adapter to translate.
+        Webhooks are sent outside the world lock (see :attr:`courier`): those already
+        queued and due before the request is answered, those it made due after.
         """
+        if self.courier is not None:
+            self.courier.deliver_due()
+        answer, request_id = self._locked(method, raw_target, headers, body, timeout)
+        if answer.after_send is not None:
+            outbound = answer.after_send.outbound
+            outcome = _UNSENT if self.courier is None else self.courier.send(outbound)
+            answer = self._sent(method, raw_target, body, request_id, answer, outcome)
+        response = _response(answer, request_id)
+        if self.courier is not None:
+            self.courier.deliver_due()
+        return response
+
+    async def handle_async(
+        self,
+        method: str,
+        raw_target: str,
+        headers: Mapping[str, str],
+        body: bytes,
+        timeout: float | None = None,
+        *,
+        deliver: bool = True,
+    ) -> Response:
+        """:meth:`handle` for an event loop: webhooks go to async receivers on this loop.
+
+        ``deliver=False`` leaves due webhooks for the caller to send after answering
+        (:meth:`deliver_async`: the server does, so a slow receiver never delays a reply).
+        """
+        if deliver and self.courier is not None:
+            await self.courier.deliver_due_async()
+        answer, request_id = self._locked(method, raw_target, headers, body, timeout)
+        if answer.after_send is not None:
+            outbound = answer.after_send.outbound
+            if self.courier is None:
+                outcome = _UNSENT
+            else:
+                outcome = await self.courier.send_async(outbound)
+            answer = self._sent(method, raw_target, body, request_id, answer, outcome)
+        response = _response(answer, request_id)
+        if deliver and self.courier is not None:
+            await self.courier.deliver_due_async()
+        return response
+
+    async def deliver_async(self) -> int:
+        """Send every webhook attempt due by now; return how many were sent."""
+        return 0 if self.courier is None else await self.courier.deliver_due_async()
+
+    def _locked(
+        self,
+        method: str,
+        raw_target: str,
+        headers: Mapping[str, str],
+        body: bytes,
+        timeout: float | None,
+    ) -> tuple[Reply, str]:
+        """Answer under the world lock, and journal the answer unless a webhook is awaited."""
         path, _, query = raw_target.partition("?")
         with self.world.lock:
             self._requests += 1
@@ -99,27 +162,52 @@ class Api:
                 )
             else:
                 answer, fault = self._answer(method, path, query, headers, body), None
-            # One entry of immutable values per call, decoded only when a test reads the
-            # journal: it must cost next to nothing on the hot path. No headers: holding
-            # each request's Headers object alive makes every garbage collection slower.
-            self.journal.append(
-                JournalEntry(
-                    method,
-                    raw_target,
-                    body,
-                    answer.status,
-                    answer.body,
-                    self.world.clock.monotonic(),
-                    request_id,
-                    fault,
-                )
+            if answer.after_send is None:
+                self._journal(method, raw_target, body, answer, fault, request_id)
+            elif fault is not None:
+                answer.after_send = replace(answer.after_send, fault=fault)
+        return answer, request_id
+
+    def _sent(
+        self,
+        method: str,
+        raw_target: str,
+        body: bytes,
+        request_id: str,
+        waiting: Reply,
+        outcome: Outcome,
+    ) -> Reply:
+        """The answer of a request that awaited a webhook, journaled now it is known."""
+        assert waiting.after_send is not None
+        answer = waiting.after_send.finish(outcome)
+        with self.world.lock:
+            self._journal(method, raw_target, body, answer, waiting.after_send.fault, request_id)
+        return answer
+
+    def _journal(
+        self,
+        method: str,
+        raw_target: str,
+        body: bytes,
+        answer: Reply,
+        fault: str | None,
+        request_id: str,
+    ) -> None:
+        # One entry of immutable values per call, decoded only when a test reads the
+        # journal: it must cost next to nothing on the hot path. No headers: holding
+        # each request's Headers object alive makes every garbage collection slower.
+        self.journal.append(
+            JournalEntry(
+                method,
+                raw_target,
+                body,
+                answer.status,
+                answer.body,
+                self.world.clock.monotonic(),
+                request_id,
+                fault,
             )
-        response_headers = [
-            ("content-type", answer.content_type),
-            ("x-request-id", request_id),
-            *answer.headers,
-        ]
-        return answer.status, response_headers, answer.body
+        )
 
     def _answer(
         self, method: str, path: str, query: str, headers: Mapping[str, str], body: bytes
@@ -272,8 +360,9 @@ class Api:
             answer = handler(call)
         except ApiRefusal as refusal:
             answer = Reply(refusal.status, refusal_body(refusal))
-        # Server errors and throttling mean nothing was done: a retry must act afresh.
-        if answer.status < 500 and answer.status != 429:
+        # Server errors and throttling mean nothing was done: a retry must act afresh. An
+        # answer still waiting on a webhook is not kept: a retry sends a new test event.
+        if answer.status < 500 and answer.status != 429 and answer.after_send is None:
             self.idempotency[slot] = StoredResponse(
                 call.method,
                 path,
@@ -344,6 +433,12 @@ def _serve(found: Endpoint, call: Call) -> Reply:
             raise
         raise wire.refuse(refusal) from None
     return wire.adapt(answer)
+
+
+def _response(answer: Reply, request_id: str) -> Response:
+    headers = [("content-type", answer.content_type), ("x-request-id", request_id)]
+    headers.extend(answer.headers)
+    return answer.status, headers, answer.body
 
 
 def _refused(refusal: Refusal) -> Reply:

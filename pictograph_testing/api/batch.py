@@ -4,14 +4,16 @@ Bodies are bare ``BatchResult`` objects (a ``data`` envelope breaks the SDK). Id
 are not images of the dataset land in ``failed``; the call is refused (404) only when
 the dataset is unknown or none of the ids is one of its images.
 
-SDK releases before 1.69.43 say ``target_folder_path``; their wire renames it.
+SDK releases before 1.69.43 (from 1.0.0: the batch wire did not change at 1.61) say
+``target_folder_path`` and read ``affected_folders``; their wire renames the one and adds
+the other.
 """
 
 from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from pictograph_testing.api.dialects import FOLDER_PATHS, Wire
+from pictograph_testing.api.dialects import TARGET_FOLDER_PATHS, Wire
 from pictograph_testing.api.spec import EXAMPLE_DATASET, Bool, Field, List, Obj, Str
 from pictograph_testing.api.table import Bare, endpoint
 from pictograph_testing.api.wire import Call, Reply, reply
@@ -33,11 +35,21 @@ _TARGETS = {
     ),
 }
 _INTO = {"target_directory_path": Field(Str())}
+
+
+def _with_affected_folders(result: dict[str, Any]) -> dict[str, Any]:
+    return {**result, "affected_folders": result["affected_directories"]}
+
+
+_READ_FOLDERS = (
+    Wire(TARGET_FOLDER_PATHS, rewrite=_with_affected_folders, note="reads `affected_folders`"),
+)
 _FOLDER_PATH = (
     Wire(
-        FOLDER_PATHS,
+        TARGET_FOLDER_PATHS,
         renames={"target_folder_path": "target_directory_path"},
-        note="`target_folder_path`",
+        rewrite=_with_affected_folders,
+        note="`target_folder_path`; reads `affected_folders`",
     ),
 )
 UPDATES = Obj(
@@ -53,6 +65,7 @@ UPDATES = Obj(
     sdk=("batch.update",),
     reply=Bare("BatchResult"),
     body=Obj({**_TARGETS, "updates": Field(UPDATES, required=True)}),
+    wires=_READ_FOLDERS,
     role="member",
     action="update images",
     errors=(400, 403),
@@ -159,6 +172,7 @@ def copy_to_dataset(call: Call) -> Reply:
     sdk=("batch.delete",),
     reply=Bare("BatchResult"),
     body=Obj({**_TARGETS, "permanent": Field(Bool())}),
+    wires=_READ_FOLDERS,
     role="member",
     action="archive images",
     errors=(403,),

@@ -264,6 +264,14 @@ def insights(call: Call) -> Reply:
         Param("status_filter", Str(enum=("all", *IMAGE_STATUSES), enforced=False)),
     ),
     errors=(400,),
+    wires=(
+        Wire(
+            LEGACY_ENVELOPES,
+            hoist=True,
+            rewrite=lambda listing: {"dataset_id": listing.pop("id"), **listing},
+            note="`items` and `dataset_id` at the root",
+        ),
+    ),
     aliases=(("datasets/by-name/{dataset}/download", DATASETS_BY_NAME),),
 )
 def download(call: Call) -> Reply:

@@ -51,11 +51,13 @@ __all__ = [
     "FOLDER_UPLOADS",
     "GPU_COUNT",
     "IMAGES_BY_ID",
+    "IMAGE_ID_PATHS",
     "INTEGER_CREDITS",
     "LEGACY_ENVELOPES",
     "NEWEST",
     "OLDEST",
     "PROJECTS",
+    "TARGET_FOLDER_PATHS",
     "NewerSdkWarning",
     "Span",
     "Version",
@@ -273,4 +275,12 @@ IMAGES_BY_ID = before("1.69.44", since="1.61.0")
 """Images and annotations addressed by id (``/images/{id}``, ``/annotations/{id}``), and
 datasets by ``dataset_id`` in bodies and the images list (``dataset_name`` from 1.69.30)."""
 FOLDER_PATHS = before("1.69.43", since="1.61.0")
-"""``folder_path`` (and batch ``target_folder_path``) where today says ``directory_path``."""
+"""``folder_path`` where today says ``directory_path`` (for batch's
+``target_folder_path``, see :data:`TARGET_FOLDER_PATHS`)."""
+IMAGE_ID_PATHS = before("1.69.44")
+"""One image and its annotations addressed by the image's id alone (``DELETE
+/images/{id}``, ``/images/{id}/review``, ``/annotations/{id}``): the seed era's wire
+and the id era's alike, up to 1.69.43."""
+TARGET_FOLDER_PATHS = before("1.69.43")
+"""Batch moves and copies send ``target_folder_path`` and every batch reply is read for
+``affected_folders``: the batch wire did not change at 1.61, only at 1.69.43."""

@@ -5,11 +5,15 @@ The router tries the fixed routes (``upload-url``, ``register``, ``bulk-*``,
 the per-image routes ``{dataset}/{directory/filename}[/suffix]`` whose path keeps its
 ``/``. An image may itself be called ``metadata`` or ``data-bundle``: the image wins.
 
-SDK 1.61.0 to 1.69.43 address one image by its id alone (``DELETE /images/{id}``,
+SDK releases up to 1.69.43 address one image by its id alone (``DELETE /images/{id}``,
 ``/images/{id}/review``, ``/images/{id}/split``: routes of their own, for those releases
 only) and a dataset by ``dataset_id`` (``dataset_name`` in the list from 1.69.30); until
 1.69.42 they say ``folder_path`` for ``directory_path``. Their wires rename those fields
 to today's before the checks, and add ``folder_path`` to the images they read.
+
+Before 1.61 (the seed era) the results come at the root, not under ``data``; images are
+read with ``virtual_folder_path`` and ``mime_type``; uploads say ``mime_type`` and
+``image_width`` / ``image_height``, and a bulk upload is read back as ``registered``.
 """
 
 from __future__ import annotations
@@ -22,6 +26,7 @@ from typing import TYPE_CHECKING, Any
 from pictograph_testing.api.dialects import (
     FOLDER_PATHS,
     FOLDER_UPLOADS,
+    IMAGE_ID_PATHS,
     IMAGES_BY_ID,
     LEGACY_ENVELOPES,
     Wire,
@@ -139,6 +144,55 @@ def _by_id_wires(renames: dict[str, str], what: str) -> tuple[Wire, ...]:
     )
 
 
+# ── the seed era's names (SDK before 1.61) ──
+
+_SEED_IMAGE_NAMES = {"directory_path": "virtual_folder_path", "content_type": "mime_type"}
+"""Today's ``Image`` fields under the names releases before 1.61 read them by."""
+_SEED_REGISTER_NAMES = {
+    **_FOLDER_NAMES,
+    "mime_type": "content_type",
+    "image_width": "width",
+    "image_height": "height",
+}
+"""A registered image's fields as releases before 1.61 send them (form or JSON)."""
+
+
+def _with_seed_image_names(payload: Any) -> Any:
+    """``payload`` with ``virtual_folder_path`` and ``mime_type`` beside today's names in
+    every image object however deep (the names the ``Image`` of 1.0.3 to 1.60 reads)."""
+    if isinstance(payload, list):
+        return [_with_seed_image_names(item) for item in payload]
+    if not isinstance(payload, dict):
+        return payload
+    out = {key: _with_seed_image_names(value) for key, value in payload.items()}
+    for today, old in _SEED_IMAGE_NAMES.items():
+        if today in out and old not in out:
+            out[old] = out[today]
+    return out
+
+
+def _seed_registered(result: dict[str, Any]) -> dict[str, Any]:
+    """``bulk-register``'s result as releases before 1.61 read it: ``registered`` (an
+    image id and where it landed, per file) and ``failed``, at the root."""
+    return {
+        "registered": [
+            {
+                "filename": image["filename"],
+                "image_id": image["id"],
+                "folder_path": image["directory_path"],
+                "status": image["status"],
+                "image_url": image["image_url"],
+            }
+            for image in result["succeeded"]
+        ],
+        "failed": with_folder_paths(result["failed"]),
+        "count": result["count"],
+    }
+
+
+_SEED_RESULT = Wire(LEGACY_ENVELOPES, hoist=True, note="the result at the root")
+
+
 def org_image(call: Call, ref: str) -> Image | None:
     """The caller's organization's image with id ``ref``, or ``None``."""
     image = call.world.images.get(ref.lower())
@@ -179,7 +233,9 @@ def org_image(call: Call, ref: str) -> Image | None:
             LEGACY_ENVELOPES,
             envelope="images",
             renames=_FOLDER_NAMES,
-            note="`images`; filtered by `dataset_id` and `folder_path`",
+            rewrite=_with_seed_image_names,
+            note="`images`, with `virtual_folder_path` and `mime_type`; filtered by "
+            "`dataset_id` and `folder_path`",
         ),
         # `dataset_name` for a name from 1.69.30; an id before that (and after, for a UUID).
         *_by_id_wires({**_DATASET_ID, "dataset_name": "dataset"}, "`dataset_id` or `dataset_name`"),
@@ -220,7 +276,15 @@ def image_bytes(call: Call) -> Reply:
     summary="An image by its id",
     sdk=("images.get",),
     reply=Data("Image"),
-    wires=(Wire(LEGACY_ENVELOPES, envelope="image", note="`image`"), _READ_FOLDER_PATHS),
+    wires=(
+        Wire(
+            LEGACY_ENVELOPES,
+            envelope="image",
+            rewrite=_with_seed_image_names,
+            note="`image`, with `virtual_folder_path` and `mime_type`",
+        ),
+        _READ_FOLDER_PATHS,
+    ),
 )
 def image_by_id(call: Call) -> Reply:
     ref = call.path_args["image"]
@@ -321,12 +385,7 @@ def upload_url(call: Call) -> Reply:
         Wire(
             FOLDER_UPLOADS,
             form=True,
-            renames={
-                **_FOLDER_NAMES,
-                "mime_type": "content_type",
-                "image_width": "width",
-                "image_height": "height",
-            },
+            renames=_SEED_REGISTER_NAMES,
             # Sent back from `upload-url`'s answer; the fake's slot knows where it is.
             extra_fields={name: Field(Str()) for name in _BUCKET_FIELDS},
             rewrite=lambda body: {"image_id": body["image"]["id"], **body},
@@ -362,7 +421,15 @@ def _entries(call: Call) -> list[UploadEntry]:
             "images": Field(List(Obj(_UPLOAD), min_items=1, max_items=BULK_UPLOAD_CAP), True),
         }
     ),
-    wires=_by_id_wires(_DATASET_ID, "`dataset_id`"),
+    wires=(
+        Wire(
+            FOLDER_UPLOADS,
+            hoist=True,
+            renames=_FOLDER_NAMES,
+            note="`dataset_id`, `folder_path` in each entry; `upload_urls` at the root",
+        ),
+        *_by_id_wires(_DATASET_ID, "`dataset_id`"),
+    ),
     role="member",
     action="upload images",
     errors=(403,),
@@ -396,7 +463,18 @@ def bulk_upload_url(call: Call) -> Reply:
             "images": Field(List(Obj(_REGISTER), min_items=1, max_items=BULK_UPLOAD_CAP), True),
         }
     ),
-    wires=_by_id_wires(_DATASET_ID, "`dataset_id`"),
+    wires=(
+        Wire(
+            FOLDER_UPLOADS,
+            hoist=True,
+            renames=_SEED_REGISTER_NAMES,
+            rewrite=_seed_registered,
+            note="`dataset_id`, and `folder_path`, `mime_type`, `image_width` / "
+            "`image_height` in each entry; `registered` (with `image_id`) and `failed` "
+            "at the root",
+        ),
+        *_by_id_wires(_DATASET_ID, "`dataset_id`"),
+    ),
     role="member",
     action="upload images",
     errors=(403,),
@@ -443,7 +521,15 @@ def bulk_register(call: Call) -> Reply:
             "split_mode": Field(Str()),
         }
     ),
-    wires=(Wire(IMAGES_BY_ID, renames=_DATASET_ID, note="`dataset_id`"),),
+    wires=(
+        Wire(
+            LEGACY_ENVELOPES,
+            hoist=True,
+            renames=_DATASET_ID,
+            note="`dataset_id`; the result at the root",
+        ),
+        Wire(IMAGES_BY_ID, renames=_DATASET_ID, note="`dataset_id`"),
+    ),
     role="member",
     action="assign splits",
     errors=(403,),
@@ -477,7 +563,15 @@ def assign_splits(call: Call) -> Reply:
             "add": Field(Bool()),
         }
     ),
-    wires=(Wire(IMAGES_BY_ID, renames=_DATASET_ID, note="`dataset_id`"),),
+    wires=(
+        Wire(
+            LEGACY_ENVELOPES,
+            hoist=True,
+            renames=_DATASET_ID,
+            note="`dataset_id`; the result at the root",
+        ),
+        Wire(IMAGES_BY_ID, renames=_DATASET_ID, note="`dataset_id`"),
+    ),
     role="member",
     action="tag images",
     errors=(403,),
@@ -622,7 +716,7 @@ def _set_split(call: Call, image: Image) -> Reply:
     return reply({"data": {"id": image.id, "split": split}})
 
 
-# ── one image, by its id alone (SDK 1.61.0 to 1.69.43) ──
+# ── one image, by its id alone (SDK 1.0.0 to 1.69.43) ──
 
 
 def _by_id(call: Call) -> Image:
@@ -636,7 +730,7 @@ def _by_id(call: Call) -> Image:
     sdk=("images.delete",),
     reply=Bare("ImageDeleted"),
     query=_PERMANENT,
-    span=IMAGES_BY_ID,
+    span=IMAGE_ID_PATHS,
     role="member",
     action="archive images",
     errors=(403,),
@@ -652,7 +746,8 @@ def delete_image_by_id(call: Call) -> Reply:
     sdk=("images.review",),
     reply=Data("ReviewResult"),
     body=_REVIEW,
-    span=IMAGES_BY_ID,
+    span=IMAGE_ID_PATHS,
+    wires=(_SEED_RESULT,),
     role="member",
     action="review images",
     errors=(400, 403),
@@ -668,7 +763,8 @@ def review_by_id(call: Call) -> Reply:
     sdk=("images.set_split",),
     reply=Data("SplitResult"),
     body=_SPLIT,
-    span=IMAGES_BY_ID,
+    span=IMAGE_ID_PATHS,
+    wires=(_SEED_RESULT,),
     role="member",
     action="set image splits",
     errors=(403,),

@@ -16,6 +16,7 @@ from pictograph_testing.api import (  # noqa: F401  # noqa: F401
     models,
     notifications,
     training,
+    webhooks,
 )
 from pictograph_testing.api.table import ENDPOINTS, Router
 

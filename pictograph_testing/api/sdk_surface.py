@@ -220,30 +220,6 @@ NOT_SERVED: dict[str, str] = {
     "video.probe": "POST /video/probe",
     "video.upload": "POST /video/upload-url, then a PUT of the file to the signed upload URL",
     "video.wait_for_extraction": "GET /video/extract-frames/{job_id} (polled)",
-    # webhooks (an endpoint URL is resolved to its id by listing the endpoints)
-    "webhooks.create": "POST /webhooks/endpoints",
-    "webhooks.delete": (
-        "GET /webhooks/endpoints (resolves a URL), DELETE /webhooks/endpoints/{endpoint_id}"
-    ),
-    "webhooks.deliveries": (
-        "GET /webhooks/endpoints (resolves an endpoint URL), GET /webhooks/deliveries"
-    ),
-    "webhooks.event_types": "GET /webhooks/event-types",
-    "webhooks.get": (
-        "GET /webhooks/endpoints (resolves a URL), GET /webhooks/endpoints/{endpoint_id}"
-    ),
-    "webhooks.list": "GET /webhooks/endpoints",
-    "webhooks.replay": "POST /webhooks/deliveries/{delivery_id}/replay",
-    "webhooks.rotate_secret": (
-        "GET /webhooks/endpoints (resolves a URL), "
-        "POST /webhooks/endpoints/{endpoint_id}/rotate-secret"
-    ),
-    "webhooks.test": (
-        "GET /webhooks/endpoints (resolves a URL), POST /webhooks/endpoints/{endpoint_id}/test"
-    ),
-    "webhooks.update": (
-        "GET /webhooks/endpoints (resolves a URL), PATCH /webhooks/endpoints/{endpoint_id}"
-    ),
     # workflows (a workflow name is resolved to its id by listing the workflows)
     "workflows.bulk_cancel_runs": "POST /workflows/runs/bulk-cancel",
     "workflows.bulk_delete": (

@@ -14,11 +14,14 @@ from pictograph_testing.clock import format_timestamp
 from pictograph_testing.world.errors import InvalidRequest, field_error
 
 if TYPE_CHECKING:
+    from collections.abc import Callable
+
     from pictograph_testing.api.caches import WireCache
     from pictograph_testing.api.dialects import Version
     from pictograph_testing.world.state import ApiKey, World
+    from pictograph_testing.world.webhooks import Outbound, Outcome
 
-__all__ = ["Call", "Reply", "bulk_reply", "encode", "page", "page_params", "reply"]
+__all__ = ["AfterSend", "Call", "Reply", "bulk_reply", "encode", "page", "page_params", "reply"]
 
 _encode = json.JSONEncoder(separators=(",", ":"), ensure_ascii=False).encode
 
@@ -28,12 +31,28 @@ def encode(payload: Any) -> bytes:
     return _encode(payload).encode()
 
 
+@dataclass(frozen=True, slots=True)
+class AfterSend:
+    """A webhook to send before answering, once the world lock is released.
+
+    The receiver may call the fake back, so it must never run while a request holds
+    the lock; ``finish`` builds the answer from what the receiver said.
+    """
+
+    outbound: Outbound
+    finish: Callable[[Outcome], Reply]
+    fault: str | None = None
+    """What an armed fault did to the request (for the journal)."""
+
+
 @dataclass(slots=True)
 class Reply:
     status: int
     body: bytes
     headers: tuple[tuple[str, str], ...] = ()
     content_type: str = "application/json"
+    after_send: AfterSend | None = None
+    """Set by a route that answers only once a webhook was sent (``webhooks.test``)."""
 
 
 def reply(payload: Any, status: int = 200) -> Reply:

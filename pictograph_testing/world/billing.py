@@ -17,7 +17,7 @@ import math
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from pictograph_testing.catalog import MICRO_USD, OPERATIONS, Operation
+from pictograph_testing.catalog import CREDITS_LOW_MICRO_USD, MICRO_USD, OPERATIONS, Operation
 from pictograph_testing.world.errors import InsufficientCredits, InvalidRequest
 from pictograph_testing.world.state import LedgerEntry, Organization, TrainingRun
 
@@ -73,21 +73,40 @@ class Billing:
     ) -> LedgerEntry:
         """Append one signed entry (negative debits, positive credits) to the ledger.
 
+        A debit that takes the balance below :data:`CREDITS_LOW_MICRO_USD` sends the
+        ``credits_low`` event (once per crossing: a top-up above it arms it again).
+
         ``at`` dates it at a virtual second already passed (a meter caught up lazily);
         by default it is dated now.
         """
         world = self._world
+        before = self.spendable(org)
         entry = LedgerEntry(
             id=world.ids.uuid(),
             organization_id=org.id,
             operation=operation,
             amount=amount,
-            balance_after=self.spendable(org) + amount,
+            balance_after=before + amount,
             description=description,
             metadata=metadata,
             created_at=world.now() if at is None else at,
         )
         world.ledgers[org.id].append(entry)
+        if before >= CREDITS_LOW_MICRO_USD > entry.balance_after:
+            world.feeds.announce(
+                org.id,
+                "credits_low",
+                "Credits low",
+                at=entry.created_at,
+                message=f"Your balance is {usd(entry.balance_after)}, below "
+                f"{usd(CREDITS_LOW_MICRO_USD)}.",
+                metadata={
+                    "balance_micro_usd": entry.balance_after,
+                    "threshold_micro_usd": CREDITS_LOW_MICRO_USD,
+                    "ledger_entry_id": entry.id,
+                    "operation": operation,
+                },
+            )
         return entry
 
     def adopt(self, entry: LedgerEntry) -> None:

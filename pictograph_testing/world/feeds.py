@@ -95,7 +95,7 @@ class Feeds:
         metadata: dict[str, Any] | None = None,
         user_id: str | None = None,
     ) -> Notification:
-        """Append one notification to the organization's feed."""
+        """Append one notification to the organization's feed (and send its webhook event)."""
         self.seq += 1
         entry = Notification(
             id=self._world.ids.uuid(),
@@ -109,7 +109,23 @@ class Feeds:
             metadata=metadata,
         )
         self.notifications[entry.id] = entry
+        self.announce(organization_id, kind, title, at=at, message=message, metadata=metadata)
         return entry
+
+    def announce(
+        self,
+        organization_id: str,
+        kind: str,
+        title: str,
+        *,
+        at: float,
+        message: str | None = None,
+        metadata: dict[str, Any] | None = None,
+    ) -> None:
+        """Send the webhook event of ``kind`` without a notification (what is not news)."""
+        self._world.webhooks.publish(
+            organization_id, kind, at=at, title=title, message=message, metadata=metadata
+        )
 
     def adopt(self, entry: Notification) -> None:
         """Add a notification made elsewhere (a scenario's); later ones number after it."""
@@ -117,7 +133,11 @@ class Feeds:
         self.seq = max(self.seq, entry.seq)
 
     def run_ended(self, run: TrainingRun, at: float) -> None:
-        """Tell the run's organization that it completed or failed (a cancel is not news)."""
+        """Tell the run's organization that it completed or failed.
+
+        A cancel is not news in the feed (the caller cancelled it), but it is a webhook
+        event: another service may be waiting on the run.
+        """
         if run.status == "completed" and run.model_id is not None:
             model = self._world.models.get(run.model_id)
             name = model.name if model is not None else run.name
@@ -143,6 +163,15 @@ class Feeds:
                 message=f"Training run '{run.name}' failed: {run.error_message}",
                 metadata={"run_id": run.id, "dataset_id": run.dataset_id},
                 user_id=run.created_by,
+            )
+        elif run.status == "cancelled":
+            self.announce(
+                run.organization_id,
+                "training_cancelled",
+                "Training cancelled",
+                at=at,
+                message=f"Training run '{run.name}' was cancelled.",
+                metadata={"run_id": run.id, "dataset_id": run.dataset_id},
             )
 
     def export_ended(self, export: Export, at: float, user_id: str | None) -> None:

@@ -304,6 +304,7 @@ class World:
         from pictograph_testing.world.predictions import ContentIndex
         from pictograph_testing.world.storage import BlobStore
         from pictograph_testing.world.training import TrainingService
+        from pictograph_testing.world.webhooks import Webhooks
 
         self.seed = seed
         self.profile = profile
@@ -328,6 +329,7 @@ class World:
         self.feeds = Feeds(self)
         self.predictions = ContentIndex(self)
         self.deployments = DeploymentService(self)
+        self.webhooks = Webhooks(self)
         self.default_org = self.add_organization(balance_usd=balance_usd)
         self.default_key = self.add_api_key(self.default_org.id, role="owner", secret=api_key)
 
@@ -342,6 +344,8 @@ class World:
         self.training.advance_to(now)
         self.export_service.advance_to(now)
         self.deployments.advance_to(now)
+        # Last: what ended above queued its webhook events.
+        self.webhooks.advance_to(now)
         return now
 
     # ── organizations and keys ──

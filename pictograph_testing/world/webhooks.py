@@ -1,0 +1,652 @@
+"""Outbound webhooks: endpoints, their signing secrets, events and the delivery log.
+
+The world decides *what* is sent and *when* (on the virtual clock); it never sends
+anything. Every event starts as a notification kind (``Feeds.notify`` / ``Feeds.announce``)
+mapped to an event type by :data:`EVENT_OF_KIND`; each enabled, subscribed endpoint of the
+organization gets one :class:`WebhookDelivery`, whose attempts sit on a heap by due time.
+A courier outside the world lock takes the earliest due attempt (:meth:`Webhooks.take_due`)
+as a signed :class:`Outbound`, sends it, and reports the :class:`Outcome` back
+(:meth:`Webhooks.record`), which settles the delivery or schedules its retry. Sending
+outside the lock is what lets a receiver call the fake back.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import heapq
+import hmac
+import ipaddress
+import json
+import re
+from dataclasses import dataclass
+from datetime import timedelta
+from typing import TYPE_CHECKING, Any, Literal, Protocol, get_args
+from urllib.parse import urlsplit
+
+from pictograph_testing.clock import format_timestamp
+from pictograph_testing.world.errors import Conflict, InvalidRequest, NotFound, field_error
+
+if TYPE_CHECKING:
+    from pictograph_testing.world.state import ApiKey, World
+
+__all__ = [
+    "AUTO_DISABLE_AFTER",
+    "DELIVERY_STATUSES",
+    "EVENT_OF_KIND",
+    "EVENT_TYPES",
+    "MAX_ATTEMPTS",
+    "RETRY_DELAYS",
+    "ROTATION_GRACE_SECONDS",
+    "SIGNATURE_HEADER",
+    "TEST_EVENT",
+    "TIMEOUT_SECONDS",
+    "USER_AGENT",
+    "Courier",
+    "DeliveryStatus",
+    "Outbound",
+    "Outcome",
+    "WebhookDelivery",
+    "WebhookEndpoint",
+    "Webhooks",
+    "sign",
+]
+
+DeliveryStatus = Literal["pending", "delivered", "failed", "dead_letter"]
+DELIVERY_STATUSES: tuple[DeliveryStatus, ...] = get_args(DeliveryStatus)
+
+EVENT_OF_KIND: dict[str, str] = {
+    "training_complete": "training_run.completed",
+    "training_failed": "training_run.failed",
+    "training_cancelled": "training_run.cancelled",
+    "export_ready": "export.ready",
+    "export_failed": "export.failed",
+    "deployment_active": "deployment.active",
+    "deployment_failed": "deployment.failed",
+    "evaluation_complete": "evaluation.completed",
+    "evaluation_failed": "evaluation.failed",
+    "credits_low": "credits.low",
+}
+"""The one table from a notification kind (what ended) to the webhook event it sends."""
+
+_SDK_EVENT_TYPES = (
+    "workflow_run.completed",
+    "workflow_run.failed",
+    "workflow_stream.events",
+    "workflow_stream.ended",
+)
+# The SDK (1.69.146) documents only workflow events; the fake simulates no workflows, so
+# those are subscribable but never sent, and the events of what it does simulate are
+# listed after them under their own names.
+EVENT_TYPES: tuple[str, ...] = (*_SDK_EVENT_TYPES, *dict.fromkeys(EVENT_OF_KIND.values()))
+"""What ``GET /webhooks/event-types`` lists: every type an endpoint may subscribe to."""
+TEST_EVENT = "webhook.test"
+"""The synthetic event ``POST .../test`` sends (not subscribable, never logged)."""
+
+RETRY_DELAYS: tuple[int, ...] = (60, 300, 1800, 7200, 28800)
+"""Virtual seconds before each retry of a failed attempt: 1 min, 5 min, 30 min, 2 h, 8 h.
+A delivery whose first attempt and every retry failed is ``dead_letter``."""
+MAX_ATTEMPTS = 1 + len(RETRY_DELAYS)
+AUTO_DISABLE_AFTER = 15
+"""Consecutive failed attempts after which an endpoint is disabled (re-enable to reset)."""
+ROTATION_GRACE_SECONDS = 24 * 3600
+"""How long the previous secret still signs deliveries after ``rotate-secret``."""
+SIGNATURE_HEADER = "X-Pictograph-Signature"
+USER_AGENT = "Pictograph-Webhooks/1.0"
+TIMEOUT_SECONDS = 10.0
+"""How long a real-HTTP delivery waits for the receiver's answer."""
+
+_MAX_URL = 2048
+_MAX_DESCRIPTION = 500
+_MAX_AUTH_HEADERS = 10
+_MAX_HEADER_VALUE = 4096
+_TOKEN = re.compile(r"[!#$%&'*+.^_`|~0-9A-Za-z-]+")
+_PRIVATE_HOSTS = ("localhost", "metadata.google.internal", "metadata")
+_PRIVATE_SUFFIXES = (".localhost", ".local", ".internal", ".localdomain")
+_encode = json.JSONEncoder(separators=(",", ":"), ensure_ascii=False).encode
+
+
+class Courier(Protocol):
+    """What sends the world's deliveries (the fake's in-process or HTTP courier)."""
+
+    def deliver_due(self) -> int: ...
+
+    async def deliver_due_async(self) -> int: ...
+
+    def send(self, outbound: Outbound) -> Outcome: ...
+
+    async def send_async(self, outbound: Outbound) -> Outcome: ...
+
+
+@dataclass
+class WebhookEndpoint:
+    id: str
+    organization_id: str
+    url: str
+    description: str | None
+    event_types: list[str]
+    secret: str
+    auth_headers: dict[str, str]
+    created_at: float
+    enabled: bool = True
+    secret_version: int = 1
+    previous_secret: str | None = None
+    previous_until: float = 0.0
+    """Until when (virtual second) :attr:`previous_secret` still signs deliveries."""
+    consecutive_failures: int = 0
+    disabled_reason: str | None = None
+    last_delivery_at: float | None = None
+
+    def subscribes(self, event_type: str) -> bool:
+        # An empty subscription receives every type, including ones added later.
+        return not self.event_types or event_type in self.event_types
+
+
+@dataclass
+class WebhookEvent:
+    """One thing that happened, frozen as the bytes every delivery of it carries."""
+
+    id: str
+    type: str
+    created_at: float
+    body: bytes
+
+
+@dataclass
+class WebhookDelivery:
+    id: str
+    seq: int
+    endpoint_id: str
+    organization_id: str
+    event: WebhookEvent
+    created_at: float
+    status: DeliveryStatus = "pending"
+    attempts: int = 0
+    last_status_code: int | None = None
+    last_error: str | None = None
+    due: float | None = None
+    """When the next attempt is due (``next_retry_at`` once one failed); None: settled."""
+    delivered_at: float | None = None
+    generation: int = 0
+    """Bumped by a replay, so the heap's entries for the old schedule are skipped."""
+
+    @property
+    def next_retry_at(self) -> float | None:
+        return self.due if self.status == "failed" else None
+
+
+@dataclass(frozen=True)
+class Outbound:
+    """One signed attempt, ready to send: what a receiver gets, and when (virtual)."""
+
+    url: str
+    headers: tuple[tuple[str, str], ...]
+    body: bytes
+    at: float
+    endpoint_id: str
+    delivery_id: str | None = None
+    """The logged delivery it is an attempt of; None for a test event."""
+    generation: int = 0
+
+
+@dataclass(frozen=True)
+class Outcome:
+    """What a receiver answered: a status code, or the error that stood for one."""
+
+    status_code: int | None
+    error: str | None = None
+
+    @property
+    def ok(self) -> bool:
+        return self.status_code is not None and 200 <= self.status_code < 300
+
+
+def sign(secret: str, timestamp: int, body: bytes) -> str:
+    """HMAC-SHA256 of ``"{t}.{body}"`` under ``secret``, hex: the ``v1`` of a signature."""
+    message = f"{timestamp}.".encode() + body
+    return hmac.new(secret.encode(), message, hashlib.sha256).hexdigest()
+
+
+class Webhooks:
+    """Keep every organization's endpoints and deliveries; schedule attempts on the clock."""
+
+    def __init__(self, world: World) -> None:
+        self._world = world
+        self.endpoints: dict[str, WebhookEndpoint] = {}
+        self._by_org: dict[str, dict[str, WebhookEndpoint]] = {}
+        self.deliveries: dict[str, WebhookDelivery] = {}
+        self._deliveries_by_org: dict[str, dict[str, WebhookDelivery]] = {}
+        self._due: list[tuple[float, int, str, int]] = []
+        """(due, seq, delivery id, generation): the next attempt of every live delivery."""
+        self._grace: list[tuple[float, str]] = []
+        """(until, endpoint id): when each rotated-out secret stops signing."""
+        self._seq = 0
+
+    @property
+    def holds_state(self) -> bool:
+        """Whether anything was registered or sent (what a snapshot cannot keep)."""
+        return bool(self.endpoints or self.deliveries)
+
+    def due_by(self, now: float) -> bool:
+        """Whether an attempt may be due by ``now``: a lock-free hint for every request.
+
+        It may say yes for an attempt a replay or a delete made stale (the caller then
+        looks under the lock); it never says no while one is due.
+        """
+        try:
+            return self._due[0][0] <= now
+        except IndexError:
+            return False
+
+    # ── endpoints ──
+
+    def create(
+        self,
+        key: ApiKey,
+        url: str,
+        *,
+        description: str | None,
+        event_types: list[str] | None,
+        auth_headers: dict[str, Any] | None,
+    ) -> tuple[WebhookEndpoint, str]:
+        """Register an endpoint; return it and its signing secret (shown only now)."""
+        org = key.organization_id
+        checked_url = _check_url(url)
+        self._unique(org, checked_url, None)
+        types = _check_event_types(event_types or [])
+        headers = _check_auth_headers(auth_headers or {})
+        _check_description(description)
+        world = self._world
+        endpoint = WebhookEndpoint(
+            id=world.ids.uuid(),
+            organization_id=org,
+            url=checked_url,
+            description=description,
+            event_types=types,
+            secret=self._mint_secret(),
+            auth_headers=headers,
+            created_at=world.now(),
+        )
+        self.endpoints[endpoint.id] = endpoint
+        self._by_org.setdefault(org, {})[endpoint.id] = endpoint
+        return endpoint, endpoint.secret
+
+    def listing(self, key: ApiKey) -> list[WebhookEndpoint]:
+        """The organization's endpoints, oldest first."""
+        return list(self._by_org.get(key.organization_id, {}).values())
+
+    def find(self, key: ApiKey, endpoint_id: str) -> WebhookEndpoint:
+        found = self.endpoints.get(endpoint_id.lower())
+        if found is None or found.organization_id != key.organization_id:
+            raise NotFound(f"Webhook endpoint '{endpoint_id}' not found")
+        return found
+
+    def update(self, key: ApiKey, endpoint_id: str, changes: dict[str, Any]) -> WebhookEndpoint:
+        """Change the fields sent (all checked first); re-enabling clears the failures."""
+        endpoint = self.find(key, endpoint_id)
+        url = changes.get("url")
+        checked_url = _check_url(url) if url is not None else None
+        if checked_url is not None:
+            self._unique(endpoint.organization_id, checked_url, endpoint.id)
+        types = changes.get("event_types")
+        checked_types = _check_event_types(types) if types is not None else None
+        headers = changes.get("auth_headers")
+        checked_headers = _check_auth_headers(headers) if headers is not None else None
+        _check_description(changes.get("description"))
+        if checked_url is not None:
+            endpoint.url = checked_url
+        if changes.get("description") is not None:
+            endpoint.description = changes["description"]
+        if checked_types is not None:
+            endpoint.event_types = checked_types
+        if checked_headers is not None:
+            endpoint.auth_headers = checked_headers
+        enabled = changes.get("enabled")
+        if enabled is True and not endpoint.enabled:
+            endpoint.enabled = True
+            endpoint.consecutive_failures = 0
+            endpoint.disabled_reason = None
+        elif enabled is False:
+            endpoint.enabled = False
+        return endpoint
+
+    def delete(self, key: ApiKey, endpoint_id: str) -> WebhookEndpoint:
+        """Delete an endpoint and its delivery history (queued attempts are dropped)."""
+        endpoint = self.find(key, endpoint_id)
+        del self.endpoints[endpoint.id]
+        del self._by_org[endpoint.organization_id][endpoint.id]
+        org_deliveries = self._deliveries_by_org.get(endpoint.organization_id, {})
+        for delivery_id in [d.id for d in org_deliveries.values() if d.endpoint_id == endpoint.id]:
+            del org_deliveries[delivery_id]
+            del self.deliveries[delivery_id]
+        return endpoint
+
+    def rotate(self, key: ApiKey, endpoint_id: str) -> tuple[WebhookEndpoint, str]:
+        """Mint a new secret; the previous one keeps signing for the grace window."""
+        endpoint = self.find(key, endpoint_id)
+        endpoint.previous_secret = endpoint.secret
+        endpoint.previous_until = self._world.now() + ROTATION_GRACE_SECONDS
+        endpoint.secret = self._mint_secret()
+        endpoint.secret_version += 1
+        heapq.heappush(self._grace, (endpoint.previous_until, endpoint.id))
+        return endpoint, endpoint.secret
+
+    def _mint_secret(self) -> str:
+        return f"whsec_{self._world.ids.hex(40)}"
+
+    def _unique(self, org: str, url: str, own_id: str | None) -> None:
+        # Matched exactly, as the SDK resolves URLs: a trailing slash is another URL.
+        for other in self._by_org.get(org, {}).values():
+            if other.url == url and other.id != own_id:
+                raise Conflict(f"A webhook endpoint is already registered at '{url}'.")
+
+    # ── events ──
+
+    def publish(
+        self,
+        organization_id: str,
+        kind: str,
+        *,
+        at: float,
+        title: str,
+        message: str | None,
+        metadata: dict[str, Any] | None,
+    ) -> WebhookEvent | None:
+        """Queue the event ``kind`` stands for to every endpoint subscribed to it.
+
+        A kind with no event type (a notification only) sends nothing; so does an
+        organization with no enabled, subscribed endpoint (no event is even minted, so
+        ids stay as they were for worlds without webhooks).
+        """
+        event_type = EVENT_OF_KIND.get(kind)
+        if event_type is None:
+            return None
+        targets = [
+            e
+            for e in self._by_org.get(organization_id, {}).values()
+            if e.enabled and e.subscribes(event_type)
+        ]
+        if not targets:
+            return None
+        world = self._world
+        event_id = f"evt_{world.ids.hex(24)}"
+        body = _encode(
+            {
+                "id": event_id,
+                "type": event_type,
+                "created_at": self._iso(at),
+                "organization_id": organization_id,
+                "title": title,
+                "message": message,
+                "data": metadata or {},
+            }
+        ).encode()
+        event = WebhookEvent(event_id, event_type, at, body)
+        for endpoint in targets:
+            self._seq += 1
+            delivery = WebhookDelivery(
+                id=world.ids.uuid(),
+                seq=self._seq,
+                endpoint_id=endpoint.id,
+                organization_id=organization_id,
+                event=event,
+                created_at=at,
+                due=at,
+            )
+            self.deliveries[delivery.id] = delivery
+            self._deliveries_by_org.setdefault(organization_id, {})[delivery.id] = delivery
+            heapq.heappush(self._due, (at, delivery.seq, delivery.id, 0))
+        return event
+
+    def _iso(self, seconds: float) -> str:
+        return format_timestamp(self._world.clock.start + timedelta(seconds=seconds))
+
+    # ── deliveries ──
+
+    def advance_to(self, now: float) -> None:
+        """Retire previous secrets whose grace window has passed by ``now``.
+
+        Attempts are not sent here (the world lock is held): the courier takes them
+        with :meth:`take_due` once the request that caught the world up is answered.
+        """
+        grace = self._grace
+        while grace and grace[0][0] <= now:
+            until, endpoint_id = heapq.heappop(grace)
+            endpoint = self.endpoints.get(endpoint_id)
+            if endpoint is not None and endpoint.previous_until == until:
+                endpoint.previous_secret = None
+
+    def next_due(self) -> float | None:
+        """When the earliest queued attempt is due (None: nothing queued)."""
+        self._drop_stale()
+        return self._due[0][0] if self._due else None
+
+    def take_due(self, now: float) -> Outbound | None:
+        """Pop the earliest attempt due at or before ``now``, signed, or None.
+
+        An attempt for an endpoint disabled since it was queued is not sent: its delivery
+        becomes ``dead_letter`` (replay it once the endpoint is enabled again).
+        """
+        while True:
+            self._drop_stale()
+            if not self._due or self._due[0][0] > now:
+                return None
+            at, _, delivery_id, generation = heapq.heappop(self._due)
+            delivery = self.deliveries[delivery_id]
+            endpoint = self.endpoints[delivery.endpoint_id]
+            if not endpoint.enabled:
+                delivery.status = "dead_letter"
+                delivery.due = None
+                delivery.last_error = "The endpoint is disabled."
+                continue
+            delivery.due = None
+            return self._outbound(endpoint, delivery.event, at, delivery, generation)
+
+    def _drop_stale(self) -> None:
+        due = self._due
+        while due:
+            _, _, delivery_id, generation = due[0]
+            delivery = self.deliveries.get(delivery_id)
+            if delivery is not None and delivery.generation == generation:
+                return
+            heapq.heappop(due)
+
+    def _outbound(
+        self,
+        endpoint: WebhookEndpoint,
+        event: WebhookEvent,
+        at: float,
+        delivery: WebhookDelivery | None,
+        generation: int = 0,
+    ) -> Outbound:
+        timestamp = int((self._world.clock.start + timedelta(seconds=at)).timestamp())
+        signatures = [f"v1={sign(endpoint.secret, timestamp, event.body)}"]
+        if endpoint.previous_secret is not None and at < endpoint.previous_until:
+            signatures.append(f"v1={sign(endpoint.previous_secret, timestamp, event.body)}")
+        # The endpoint's own headers first: Pictograph's are layered on top, so a custom
+        # header can never replace the signature.
+        own = {name.lower(): (name, value) for name, value in endpoint.auth_headers.items()}
+        for name, value in (
+            ("Content-Type", "application/json"),
+            ("User-Agent", USER_AGENT),
+            ("X-Pictograph-Event", event.type),
+            ("X-Pictograph-Delivery", event.id),
+            (SIGNATURE_HEADER, ",".join([f"t={timestamp}", *signatures])),
+        ):
+            own[name.lower()] = (name, value)
+        return Outbound(
+            url=endpoint.url,
+            headers=tuple(own.values()),
+            body=event.body,
+            at=at,
+            endpoint_id=endpoint.id,
+            delivery_id=delivery.id if delivery is not None else None,
+            generation=generation,
+        )
+
+    def record(self, outbound: Outbound, outcome: Outcome) -> None:
+        """Settle an attempt: delivered, or failed with its retry scheduled, or dead."""
+        delivery = self.deliveries.get(outbound.delivery_id or "")
+        if delivery is None or delivery.generation != outbound.generation:
+            return  # deleted, or replayed while it was in flight
+        endpoint = self.endpoints[delivery.endpoint_id]
+        delivery.attempts += 1
+        delivery.last_status_code = outcome.status_code
+        endpoint.last_delivery_at = outbound.at
+        if outcome.ok:
+            delivery.status = "delivered"
+            delivery.delivered_at = outbound.at
+            delivery.last_error = None
+            delivery.due = None
+            endpoint.consecutive_failures = 0
+            return
+        delivery.last_error = outcome.error or f"The endpoint answered {outcome.status_code}."
+        endpoint.consecutive_failures += 1
+        if endpoint.enabled and endpoint.consecutive_failures >= AUTO_DISABLE_AFTER:
+            endpoint.enabled = False
+            endpoint.disabled_reason = (
+                f"Disabled after {endpoint.consecutive_failures} consecutive failed deliveries."
+            )
+        if delivery.attempts >= MAX_ATTEMPTS:
+            delivery.status = "dead_letter"
+            delivery.due = None
+            return
+        delivery.status = "failed"
+        delivery.due = outbound.at + RETRY_DELAYS[delivery.attempts - 1]
+        heapq.heappush(self._due, (delivery.due, delivery.seq, delivery.id, delivery.generation))
+
+    def delivery_listing(
+        self, key: ApiKey, *, endpoint_id: str | None, status: str | None
+    ) -> list[WebhookDelivery]:
+        """The organization's deliveries, newest first, filtered."""
+        if endpoint_id is not None:
+            self.find(key, endpoint_id)
+        found = [
+            d
+            for d in self._deliveries_by_org.get(key.organization_id, {}).values()
+            if (endpoint_id is None or d.endpoint_id == endpoint_id.lower())
+            and (status is None or d.status == status)
+        ]
+        found.reverse()
+        return found
+
+    def replay(self, key: ApiKey, delivery_id: str) -> WebhookDelivery:
+        """Re-queue a failed or dead-letter delivery now, with a fresh retry budget."""
+        delivery = self.deliveries.get(delivery_id.lower())
+        if delivery is None or delivery.organization_id != key.organization_id:
+            raise NotFound(f"Webhook delivery '{delivery_id}' not found")
+        if delivery.status not in ("failed", "dead_letter"):
+            raise Conflict(
+                f"Only a failed or dead_letter delivery can be replayed; this one is "
+                f"'{delivery.status}'."
+            )
+        endpoint = self.endpoints[delivery.endpoint_id]
+        if not endpoint.enabled:
+            raise Conflict(
+                f"The webhook endpoint '{endpoint.url}' is disabled: enable it "
+                "(update(enabled=True)) before replaying its deliveries."
+            )
+        now = self._world.now()
+        delivery.generation += 1
+        delivery.status = "pending"
+        delivery.attempts = 0
+        delivery.due = now
+        heapq.heappush(self._due, (now, delivery.seq, delivery.id, delivery.generation))
+        return delivery
+
+    def test_event(self, key: ApiKey, endpoint_id: str) -> Outbound:
+        """A signed synthetic event for the endpoint, to send at once (never logged)."""
+        endpoint = self.find(key, endpoint_id)
+        world = self._world
+        now = world.now()
+        event_id = f"evt_{world.ids.hex(24)}"
+        body = _encode(
+            {
+                "id": event_id,
+                "type": TEST_EVENT,
+                "created_at": self._iso(now),
+                "organization_id": endpoint.organization_id,
+                "title": "Test event",
+                "message": "A test event sent by webhooks.test().",
+                "data": {"endpoint_id": endpoint.id},
+            }
+        ).encode()
+        return self._outbound(endpoint, WebhookEvent(event_id, TEST_EVENT, now, body), now, None)
+
+
+# ── checks (all before any change) ──
+
+
+def _invalid(name: str, message: str, kind: str = "value_error") -> InvalidRequest:
+    return InvalidRequest(message, errors=[field_error(("body", name), message, kind)])
+
+
+def _check_url(url: str) -> str:
+    """Refuse a URL that is not https or not publicly routable; return it unchanged."""
+    if len(url) > _MAX_URL:
+        raise _invalid("url", f"'url' must be at most {_MAX_URL} characters.")
+    try:
+        parts = urlsplit(url)
+        host = (parts.hostname or "").lower()
+        parts.port  # noqa: B018 - raises on a port that is not a number
+    except ValueError:
+        raise _invalid("url", f"'{url}' is not a valid URL.") from None
+    if parts.scheme != "https":
+        raise _invalid("url", f"A webhook URL must be https, got '{url}'.")
+    if not host:
+        raise _invalid("url", f"'{url}' has no host.")
+    if parts.username is not None or parts.password is not None:
+        raise _invalid("url", "A webhook URL must not carry credentials; use auth_headers.")
+    if _private_host(host):
+        raise _invalid(
+            "url",
+            f"'{host}' is not publicly routable: private, loopback, link-local and "
+            "cloud-metadata targets are refused.",
+        )
+    return url
+
+
+def _private_host(host: str) -> bool:
+    try:
+        address = ipaddress.ip_address(host.strip("[]"))
+    except ValueError:
+        # A name: local ones, and single labels (resolved inside a network), are private.
+        return host in _PRIVATE_HOSTS or host.endswith(_PRIVATE_SUFFIXES) or "." not in host
+    return not address.is_global
+
+
+def _check_event_types(types: list[str]) -> list[str]:
+    unknown = [t for t in types if t not in EVENT_TYPES]
+    if unknown:
+        raise _invalid(
+            "event_types",
+            f"Unknown event type(s): {', '.join(repr(t) for t in unknown)}. "
+            f"Choose from: {', '.join(EVENT_TYPES)} (or send none to receive all).",
+            "literal_error",
+        )
+    return list(dict.fromkeys(types))
+
+
+def _check_auth_headers(headers: dict[str, Any]) -> dict[str, str]:
+    if len(headers) > _MAX_AUTH_HEADERS:
+        raise _invalid(
+            "auth_headers", f"At most {_MAX_AUTH_HEADERS} auth headers, got {len(headers)}."
+        )
+    for name, value in headers.items():
+        if not _TOKEN.fullmatch(name):
+            raise _invalid("auth_headers", f"'{name}' is not a valid HTTP header name.")
+        if not isinstance(value, str):
+            raise _invalid("auth_headers", f"The value of header '{name}' must be a string.")
+        if len(value) > _MAX_HEADER_VALUE or "\r" in value or "\n" in value or not value.strip():
+            raise _invalid(
+                "auth_headers",
+                f"The value of header '{name}' must be 1 to {_MAX_HEADER_VALUE} characters "
+                "on one line.",
+            )
+    return dict(headers)
+
+
+def _check_description(description: Any) -> None:
+    if description is not None and len(description) > _MAX_DESCRIPTION:
+        raise _invalid(
+            "description", f"'description' must be at most {_MAX_DESCRIPTION} characters."
+        )

@@ -1,0 +1,842 @@
+"""Webhooks through the real SDK: endpoints, secrets, events, signed deliveries, retries."""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+import hmac
+import json
+import re
+import threading
+from typing import TYPE_CHECKING, Any
+
+import pytest
+from pictograph.exceptions import (
+    ApiError,
+    ConflictError,
+    ForbiddenError,
+    NotFoundError,
+    ValidationError,
+)
+
+from pictograph_testing import FakePictograph
+from pictograph_testing.webhooks import WebhookRequest
+from pictograph_testing.world.webhooks import (
+    AUTO_DISABLE_AFTER,
+    EVENT_OF_KIND,
+    RETRY_DELAYS,
+    ROTATION_GRACE_SECONDS,
+)
+from tests.conftest import DATASET, EXPORT
+
+if TYPE_CHECKING:
+    from collections.abc import Awaitable, Callable, Iterable
+    from pathlib import Path
+
+    import pictograph
+
+URL = "https://hooks.example.com/pictograph"
+OTHER = "https://hooks.example.com/other"
+UNKNOWN_ID = "00000000-0000-4000-8000-000000000000"
+
+
+def verify(secret: str, header: str, body: bytes) -> bool:
+    """The receiver's check, as the SDK documents it: HMAC-SHA256 over ``"{t}.{body}"``.
+
+    ``header`` is ``t=<ts>,v1=<hmac>`` (a second ``v1`` while a secret is rotated).
+    """
+    pairs = [part.split("=", 1) for part in header.split(",")]
+    timestamp = next(value for name, value in pairs if name == "t")
+    expected = hmac.new(
+        secret.encode(), f"{timestamp}.".encode() + body, hashlib.sha256
+    ).hexdigest()
+    return any(hmac.compare_digest(expected, value) for name, value in pairs if name == "v1")
+
+
+class Inbox:
+    """A plain-callable receiver: keeps every request, answers the statuses given in turn."""
+
+    def __init__(self, *statuses: int) -> None:
+        self.requests: list[WebhookRequest] = []
+        self._statuses = list(statuses)
+
+    def __call__(self, request: WebhookRequest) -> int:
+        self.requests.append(request)
+        return self._statuses.pop(0) if self._statuses else 200
+
+    def types(self) -> list[str | None]:
+        return [r.event_type for r in self.requests]
+
+
+async def _read(receive: Callable[[], Awaitable[dict[str, Any]]]) -> bytes:
+    body = b""
+    while True:
+        message = await receive()
+        body += message.get("body", b"")
+        if not message.get("more_body"):
+            return body
+
+
+def asgi_receiver(secret: list[str], seen: list[dict[str, Any]]) -> Any:
+    """A user's ASGI receiver (what a FastAPI or Starlette route does): 400 when unsigned."""
+
+    async def app(
+        scope: dict[str, Any],
+        receive: Callable[[], Awaitable[dict[str, Any]]],
+        send: Callable[[dict[str, Any]], Awaitable[None]],
+    ) -> None:
+        body = await _read(receive)
+        headers = {k.decode(): v.decode() for k, v in scope["headers"]}
+        valid = verify(secret[0], headers["x-pictograph-signature"], body)
+        seen.append({"path": scope["path"], "valid": valid, "event": json.loads(body)})
+        await send({"type": "http.response.start", "status": 200 if valid else 400, "headers": []})
+        await send({"type": "http.response.body", "body": b"ok"})
+
+    return app
+
+
+def _train(client: pictograph.Client, name: str) -> Any:
+    return client.training.create(DATASET, EXPORT, pipeline_type="yolox", name=name)
+
+
+# ── endpoints: create, list, get, event types ──
+
+
+def test_create_returns_the_secret_once_and_list_and_get_never_do(
+    fake: FakePictograph, client: pictograph.Client
+) -> None:
+    created = client.webhooks.create(
+        URL,
+        description="prod receiver",
+        event_types=["training_run.completed"],
+        auth_headers={"Authorization": "Bearer tok"},
+    )
+
+    endpoint = created.endpoint
+    assert created.secret.startswith("whsec_")
+    assert endpoint.url == URL
+    assert endpoint.description == "prod receiver"
+    assert endpoint.event_types == ["training_run.completed"]
+    assert endpoint.enabled is True
+    assert endpoint.secret_version == 1
+    assert endpoint.secret_prefix == created.secret[:10]
+    assert endpoint.auth_header_names == ["Authorization"]
+    assert endpoint.organization_id == fake.organization_id
+    assert endpoint.created_at is not None
+    assert endpoint.created_at.year == 2026
+    listed = client.webhooks.list()
+    assert [e.id for e in listed] == [endpoint.id]
+    assert client.webhooks.get(URL) == listed[0] == client.webhooks.get(endpoint.id)
+    # Neither the secret nor the header values ever come back.
+    for call in fake.calls.filter(method="GET"):
+        assert created.secret.encode() not in call.response_body
+        assert b"Bearer tok" not in call.response_body
+
+
+async def test_async_create_list_get_and_event_types(aclient: pictograph.AsyncClient) -> None:
+    created = await aclient.webhooks.create(URL, event_types=["export.ready"])
+
+    assert created.secret.startswith("whsec_")
+    assert [e.url for e in await aclient.webhooks.list()] == [URL]
+    assert (await aclient.webhooks.get(URL)).id == created.endpoint.id
+    types = await aclient.webhooks.event_types()
+    assert "export.ready" in types
+    assert "workflow_run.completed" in types
+
+
+def test_event_types_are_the_sdks_workflow_events_and_what_the_fake_simulates(
+    client: pictograph.Client,
+) -> None:
+    types = client.webhooks.event_types()
+
+    assert types[:4] == [
+        "workflow_run.completed",
+        "workflow_run.failed",
+        "workflow_stream.events",
+        "workflow_stream.ended",
+    ]
+    assert set(types[4:]) == set(EVENT_OF_KIND.values())
+    assert len(types) == len(set(types))
+
+
+@pytest.mark.parametrize(
+    ("url", "why"),
+    [
+        ("http://hooks.example.com/x", "must be https"),
+        ("https://127.0.0.1/hook", "not publicly routable"),
+        ("https://localhost:8443/hook", "not publicly routable"),
+        ("https://169.254.169.254/latest/meta-data", "not publicly routable"),
+        ("https://10.1.2.3/hook", "not publicly routable"),
+        ("https://[::1]:8443/hook", "not publicly routable"),
+        ("https://intranet/hook", "not publicly routable"),
+        ("https://metadata.google.internal/x", "not publicly routable"),
+        ("https://user:pw@hooks.example.com/x", "credentials"),
+        ("not a url", "must be https"),
+    ],
+)
+def test_create_refuses_urls_that_are_not_https_and_public(
+    client: pictograph.Client, url: str, why: str
+) -> None:
+    with pytest.raises(ValidationError, match=why):
+        client.webhooks.create(url)
+    assert client.webhooks.list() == []
+
+
+def test_create_refuses_unknown_event_types_and_bad_auth_headers(
+    client: pictograph.Client,
+) -> None:
+    with pytest.raises(ValidationError, match=r"Unknown event type.*'run\.completed'"):
+        client.webhooks.create(URL, event_types=["run.completed"])
+    with pytest.raises(ValidationError, match="not a valid HTTP header name"):
+        client.webhooks.create(URL, auth_headers={"Bad Name": "x"})
+    with pytest.raises(ValidationError, match="on one line"):
+        client.webhooks.create(URL, auth_headers={"X-Token": "a\r\nInjected: 1"})
+    assert client.webhooks.list() == []
+
+
+def test_a_url_is_registered_once_and_matched_exactly(client: pictograph.Client) -> None:
+    client.webhooks.create(URL)
+
+    with pytest.raises(ConflictError, match="already registered"):
+        client.webhooks.create(URL)
+    # A trailing slash is another URL (the SDK resolves URLs exactly, too).
+    client.webhooks.create(URL + "/")
+    with pytest.raises(NotFoundError, match=re.escape("nowhere.example.com")):
+        client.webhooks.get("https://nowhere.example.com/hook")
+    with pytest.raises(NotFoundError, match="not found"):
+        client.webhooks.get(UNKNOWN_ID)
+
+
+def test_managing_endpoints_needs_an_admin_key_reading_them_does_not(
+    fake: FakePictograph, client: pictograph.Client
+) -> None:
+    client.webhooks.create(URL)
+    with fake.client(api_key=fake.add_api_key("member"), max_retries=0) as member:
+        with pytest.raises(ForbiddenError, match="manage webhooks"):
+            member.webhooks.create(OTHER)
+        with pytest.raises(ForbiddenError):
+            member.webhooks.rotate_secret(URL)
+        with pytest.raises(ForbiddenError):
+            member.webhooks.delete(URL)
+        assert [e.url for e in member.webhooks.list()] == [URL]
+
+
+def test_another_organizations_endpoints_are_not_found(
+    fake: FakePictograph, client: pictograph.Client
+) -> None:
+    endpoint = client.webhooks.create(URL).endpoint
+    with fake.add_organization().client(max_retries=0) as other:
+        assert other.webhooks.list() == []
+        with pytest.raises(NotFoundError):
+            other.webhooks.get(endpoint.id)
+
+
+# ── update and delete ──
+
+
+def test_update_changes_only_what_is_sent(client: pictograph.Client) -> None:
+    client.webhooks.create(URL, description="a", event_types=["export.ready"])
+
+    updated = client.webhooks.update(URL, description="b", enabled=False)
+
+    assert updated.description == "b"
+    assert updated.enabled is False
+    assert updated.event_types == ["export.ready"]
+    moved = client.webhooks.update(URL, url=OTHER, event_types=[], auth_headers={"X-K": "v"})
+    assert moved.url == OTHER
+    assert moved.event_types == []
+    assert moved.auth_header_names == ["X-K"]
+    assert client.webhooks.update(OTHER, auth_headers={}).auth_header_names is None
+
+
+def test_update_refuses_bad_fields_and_changes_nothing(client: pictograph.Client) -> None:
+    client.webhooks.create(URL)
+    client.webhooks.create(OTHER)
+
+    with pytest.raises(ValueError, match="at least one field"):
+        client.webhooks.update(URL)
+    with pytest.raises(ConflictError):
+        client.webhooks.update(URL, url=OTHER, description="never")
+    with pytest.raises(ValidationError, match="Unknown event type"):
+        client.webhooks.update(URL, event_types=["nope"], description="never")
+    with pytest.raises(ValidationError, match="https"):
+        client.webhooks.update(URL, url="http://hooks.example.com/")
+    with pytest.raises(NotFoundError):
+        client.webhooks.update(UNKNOWN_ID, enabled=False)
+    assert client.webhooks.get(URL).description is None
+
+
+async def test_async_update_delete_and_rotate(aclient: pictograph.AsyncClient) -> None:
+    created = await aclient.webhooks.create(URL)
+
+    assert (await aclient.webhooks.update(URL, enabled=False)).enabled is False
+    rotated = await aclient.webhooks.rotate_secret(URL)
+    assert rotated.secret != created.secret
+    assert rotated.endpoint.secret_version == 2
+    await aclient.webhooks.delete(URL)
+    assert await aclient.webhooks.list() == []
+    with pytest.raises(NotFoundError):
+        await aclient.webhooks.delete(created.endpoint.id)
+    with pytest.raises(NotFoundError):
+        await aclient.webhooks.get(URL)
+    with pytest.raises(ValueError, match="at least one field"):
+        await aclient.webhooks.update(OTHER)
+    with pytest.raises(ValidationError, match="https"):
+        await aclient.webhooks.create("http://hooks.example.com/")
+    with pytest.raises(NotFoundError):
+        await aclient.webhooks.rotate_secret(UNKNOWN_ID)
+
+
+def test_delete_removes_the_endpoint_and_its_delivery_history(
+    fake: FakePictograph, client: pictograph.Client
+) -> None:
+    endpoint = client.webhooks.create(URL).endpoint
+    client.exports.create(DATASET, "v2")
+    assert len(client.webhooks.deliveries()) == 1
+
+    client.webhooks.delete(URL)
+
+    assert client.webhooks.list() == []
+    assert client.webhooks.deliveries() == []
+    with pytest.raises(NotFoundError):
+        client.webhooks.get(endpoint.id)
+
+
+# ── test events ──
+
+
+def test_test_sends_a_signed_event_and_answers_what_the_receiver_said(
+    fake: FakePictograph, client: pictograph.Client
+) -> None:
+    secret = client.webhooks.create(URL).secret
+    inbox = Inbox(200, 503)
+    fake.webhooks.route(URL, inbox)
+
+    ok = client.webhooks.test(URL)
+    refused = client.webhooks.test(URL)
+
+    assert ok["delivered"] is True
+    assert ok["status_code"] == 200
+    assert ok["error"] is None
+    assert refused["delivered"] is False
+    assert refused["status_code"] == 503
+    assert refused["error"] == "The endpoint answered 503."
+    request = inbox.requests[0]
+    assert request.event_type == "webhook.test"
+    assert request.json()["data"] == {"endpoint_id": client.webhooks.get(URL).id}
+    assert verify(secret, request.headers["X-Pictograph-Signature"], request.body)
+    # A test event is not an event of the world: nothing is logged.
+    assert client.webhooks.deliveries() == []
+    with pytest.raises(NotFoundError):
+        client.webhooks.test(UNKNOWN_ID)
+
+
+def test_test_to_an_unrouted_url_is_kept_in_sent(
+    fake: FakePictograph, client: pictograph.Client
+) -> None:
+    client.webhooks.create(URL)
+
+    assert client.webhooks.test(URL)["delivered"] is True
+
+    [sent] = fake.webhooks.sent
+    assert sent.receiver == "sink"
+    assert sent.status_code == 200
+    assert sent.request.url == URL
+    assert sent.delivery_id is None
+
+
+async def test_async_test_awaits_an_asgi_app_that_calls_the_fake_back(
+    fake: FakePictograph, aclient: pictograph.AsyncClient
+) -> None:
+    secret = [(await aclient.webhooks.create(URL)).secret]
+    seen: list[dict[str, Any]] = []
+    verifying = asgi_receiver(secret, seen)
+    balances: list[float] = []
+
+    async def app(scope: Any, receive: Any, send: Any) -> None:
+        # The receiver reads the fake while the fake waits for its answer.
+        balances.append((await aclient.credits.balance()).remaining_usd)
+        await verifying(scope, receive, send)
+
+    fake.webhooks.route(URL, app)
+
+    result = await aclient.webhooks.test(URL)
+
+    assert result["delivered"] is True
+    assert result["status_code"] == 200
+    assert seen == [{"path": "/pictograph", "valid": True, "event": seen[0]["event"]}]
+    assert balances == [100.0]
+    assert seen[0]["event"]["type"] == "webhook.test"
+
+
+# ── secrets ──
+
+
+def test_rotate_secret_signs_with_both_secrets_during_the_grace_window(
+    fake: FakePictograph, client: pictograph.Client
+) -> None:
+    old = client.webhooks.create(URL).secret
+    inbox = Inbox()
+    fake.webhooks.route(URL, inbox)
+
+    rotated = client.webhooks.rotate_secret(URL)
+    client.webhooks.test(URL)
+    fake.clock.advance(seconds=ROTATION_GRACE_SECONDS)
+    client.webhooks.test(URL)
+
+    new = rotated.secret
+    assert rotated.endpoint.secret_version == 2
+    assert new != old
+    assert rotated.endpoint.secret_prefix == new[:10]
+    during, after = inbox.requests
+    signature = during.headers["X-Pictograph-Signature"]
+    assert signature.count("v1=") == 2
+    assert verify(new, signature, during.body)
+    assert verify(old, signature, during.body)
+    signature = after.headers["X-Pictograph-Signature"]
+    assert signature.count("v1=") == 1
+    assert verify(new, signature, after.body)
+    assert not verify(old, signature, after.body)
+    with pytest.raises(NotFoundError):
+        client.webhooks.rotate_secret(UNKNOWN_ID)
+
+
+def test_auth_headers_are_sent_but_never_replace_pictographs_own(
+    fake: FakePictograph, client: pictograph.Client
+) -> None:
+    secret = client.webhooks.create(
+        URL, auth_headers={"Authorization": "Bearer tok", "X-Pictograph-Signature": "forged"}
+    ).secret
+    inbox = Inbox()
+    fake.webhooks.route(URL, inbox)
+
+    client.webhooks.test(URL)
+
+    [request] = inbox.requests
+    assert request.header("authorization") == "Bearer tok"
+    assert verify(secret, request.header("x-pictograph-signature") or "", request.body)
+
+
+# ── what sends events ──
+
+
+def test_training_runs_send_completed_failed_and_cancelled(
+    fake: FakePictograph, client: pictograph.Client
+) -> None:
+    client.webhooks.create(URL)
+    inbox = Inbox()
+    fake.webhooks.route(URL, inbox)
+
+    done = _train(client, "ok")
+    fake.faults.fail_run("doomed", reason="oom")
+    with pytest.raises(ApiError, match="failed"):
+        _train(client, "doomed")
+    failed = client.training.get("doomed")
+    cancelled = client.training.create(
+        DATASET, EXPORT, pipeline_type="yolox", name="stopped", wait=False
+    )
+    client.training.cancel(cancelled.id)
+
+    assert inbox.types() == [
+        "training_run.completed",
+        "training_run.failed",
+        "training_run.cancelled",
+    ]
+    completed, crashed, stopped = (r.json() for r in inbox.requests)
+    assert completed["data"]["run_id"] == done.id
+    assert completed["data"]["model_id"]
+    assert crashed["data"]["run_id"] == failed.id
+    assert "failed" in crashed["message"]
+    assert stopped["data"] == {"run_id": cancelled.id, "dataset_id": cancelled.dataset_id}
+    # A cancel is a webhook event, not a notification.
+    assert [n.type for n in client.notifications.list()] == [
+        "training_failed",
+        "training_complete",
+    ]
+
+
+def test_exports_send_ready_and_failed(fake: FakePictograph, client: pictograph.Client) -> None:
+    client.webhooks.create(URL, event_types=["export.ready", "export.failed"])
+    inbox = Inbox()
+    fake.webhooks.route(URL, inbox)
+
+    ready = client.exports.create(DATASET, "v2")
+    fake.faults.fail_export("disk full")
+    client.exports.create(DATASET, "v3", wait=False)
+    fake.clock.advance(minutes=1)
+    fake.webhooks.deliver()
+
+    assert inbox.types() == ["export.ready", "export.failed"]
+    event = inbox.requests[0].json()
+    assert event["data"] == {
+        "export_id": ready.id,
+        "dataset_id": ready.dataset_id,
+        "export_name": "v2",
+    }
+    assert event["created_at"] == inbox.requests[0].at.strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def test_credits_low_is_sent_once_when_the_balance_falls_below_two_dollars() -> None:
+    with FakePictograph(seed=3, profile="current", balance_usd=2.1) as fake:
+        fake.add_dataset(DATASET, images=20, completed_images=12)
+        fake.add_export(DATASET, EXPORT)
+        inbox = Inbox()
+        fake.webhooks.route(URL, inbox)
+        with fake.client(max_retries=0) as client:
+            client.webhooks.create(URL, event_types=["credits.low"])
+            _train(client, "first")
+            low = fake.balance_micro_usd
+            fake.top_up(0.1)  # still below: no new crossing when it is spent
+
+            assert low < 2_000_000
+            [request] = inbox.requests
+            event = request.json()
+            assert event["type"] == "credits.low"
+            assert event["data"]["balance_micro_usd"] == low
+            assert event["data"]["threshold_micro_usd"] == 2_000_000
+            assert event["data"]["operation"].startswith("training_")
+
+
+@pytest.mark.parametrize(("kind", "event_type"), sorted(EVENT_OF_KIND.items()))
+def test_every_notification_kind_sends_its_event_type(
+    fake: FakePictograph, client: pictograph.Client, kind: str, event_type: str
+) -> None:
+    # Deployments and evaluations end through the same feed: what they notify is sent.
+    client.webhooks.create(URL)
+    with fake.world.lock:
+        fake.world.feeds.notify(
+            fake.organization_id, kind, "Title", at=fake.world.now(), metadata={"id": "x"}
+        )
+
+    [delivery] = client.webhooks.deliveries()
+    assert delivery.event_type == event_type
+    assert delivery.status == "delivered"
+
+
+def test_subscriptions_choose_what_each_endpoint_receives(
+    fake: FakePictograph, client: pictograph.Client
+) -> None:
+    everything, exports, disabled = Inbox(), Inbox(), Inbox()
+    client.webhooks.create(URL)
+    client.webhooks.create(OTHER, event_types=["export.ready"])
+    client.webhooks.create(URL + "/off")
+    client.webhooks.update(URL + "/off", enabled=False)
+    for url, inbox in ((URL, everything), (OTHER, exports), (URL + "/off", disabled)):
+        fake.webhooks.route(url, inbox)
+
+    _train(client, "run")
+    client.exports.create(DATASET, "v2")
+
+    assert everything.types() == ["training_run.completed", "export.ready"]
+    assert exports.types() == ["export.ready"]
+    assert disabled.requests == []
+
+
+# ── deliveries, retries, replay ──
+
+
+def test_a_failing_receiver_is_retried_with_backoff_on_the_clock_then_dead_lettered(
+    fake: FakePictograph, client: pictograph.Client
+) -> None:
+    client.webhooks.create(URL)
+    inbox = Inbox(*([500] * 10))
+    fake.webhooks.route(URL, inbox)
+    client.exports.create(DATASET, "v2")
+    first = inbox.requests[0].at
+
+    [delivery] = client.webhooks.deliveries(status="failed")
+    assert delivery.attempts == 1
+    assert delivery.last_status_code == 500
+    assert delivery.next_retry_at is not None
+    assert (delivery.next_retry_at - first).total_seconds() == RETRY_DELAYS[0]
+    for delay in RETRY_DELAYS:
+        fake.clock.advance(seconds=delay - 1)
+        fake.webhooks.deliver()
+        before = len(inbox.requests)
+        fake.clock.advance(seconds=1)
+        fake.webhooks.deliver()
+        assert len(inbox.requests) == before + 1
+
+    offsets = [(r.at - first).total_seconds() for r in inbox.requests]
+    assert offsets == [0, 60, 360, 2160, 9360, 38160]
+    [dead] = client.webhooks.deliveries(status="dead_letter")
+    assert dead.attempts == 6
+    assert dead.next_retry_at is None
+    assert dead.last_error == "The endpoint answered 500."
+    assert client.webhooks.get(URL).consecutive_failures == 6
+    # Retries are signed afresh, at the time of each attempt.
+    stamps = {r.headers["X-Pictograph-Signature"].split(",")[0] for r in inbox.requests}
+    assert len(stamps) == 6
+
+
+def test_retries_due_in_one_catch_up_are_all_sent_in_order(
+    fake: FakePictograph, client: pictograph.Client
+) -> None:
+    client.webhooks.create(URL)
+    inbox = Inbox(500, 500)
+    fake.webhooks.route(URL, inbox)
+    client.exports.create(DATASET, "v2")
+
+    fake.clock.advance(hours=1)
+    client.webhooks.list()  # any request sends what came due
+
+    assert [(r.at - inbox.requests[0].at).total_seconds() for r in inbox.requests] == [0, 60, 360]
+    [delivery] = client.webhooks.deliveries()
+    assert delivery.status == "delivered"
+    assert delivery.attempts == 3
+    assert client.webhooks.get(URL).consecutive_failures == 0
+
+
+def test_replay_requeues_a_dead_letter_with_a_fresh_budget(
+    fake: FakePictograph, client: pictograph.Client
+) -> None:
+    client.webhooks.create(URL)
+    inbox = Inbox(*([500] * 6))
+    fake.webhooks.route(URL, inbox)
+    client.exports.create(DATASET, "v2")
+    fake.clock.advance(hours=24)
+    fake.webhooks.deliver()
+    [dead] = client.webhooks.deliveries(status="dead_letter")
+
+    client.webhooks.replay(dead.id)
+
+    [delivered] = client.webhooks.deliveries()
+    assert delivered.id == dead.id
+    assert delivered.status == "delivered"
+    assert delivered.attempts == 1
+    assert delivered.delivery_id == dead.delivery_id
+    # The same event, byte for byte, signed at the replay's time.
+    assert inbox.requests[-1].body == inbox.requests[0].body
+    with pytest.raises(ConflictError, match="'delivered'"):
+        client.webhooks.replay(dead.id)
+    with pytest.raises(NotFoundError):
+        client.webhooks.replay(UNKNOWN_ID)
+
+
+async def test_async_deliveries_and_replay(
+    fake: FakePictograph, aclient: pictograph.AsyncClient
+) -> None:
+    await aclient.webhooks.create(URL)
+    answers = [503]
+    received: list[str | None] = []
+
+    async def handler(request: WebhookRequest) -> int:
+        # A coroutine receiver is awaited on the client's own loop.
+        received.append(request.event_type)
+        await asyncio.sleep(0)
+        return answers.pop() if answers else 200
+
+    fake.webhooks.route(URL, handler)
+    await aclient.exports.create(DATASET, "v2")
+
+    [failed] = await aclient.webhooks.deliveries(endpoint=URL, status="failed")
+    await aclient.webhooks.replay(failed.id)
+
+    [delivered] = await aclient.webhooks.deliveries(endpoint=URL)
+    assert delivered.status == "delivered"
+    assert delivered.attempts == 1
+    with pytest.raises(ConflictError):
+        await aclient.webhooks.replay(failed.id)
+    with pytest.raises(ValidationError):
+        await aclient.webhooks.deliveries(limit=201)
+
+
+def test_an_endpoint_that_keeps_failing_is_disabled_until_re_enabled(
+    fake: FakePictograph, client: pictograph.Client
+) -> None:
+    client.webhooks.create(URL)
+    fake.webhooks.route(URL, Inbox(*([500] * 100)))
+    for n in range(3):
+        client.exports.create(DATASET, f"v{n}")
+        fake.clock.advance(hours=24)
+        fake.webhooks.deliver()
+
+    endpoint = client.webhooks.get(URL)
+    assert endpoint.enabled is False
+    assert endpoint.consecutive_failures == AUTO_DISABLE_AFTER
+    assert endpoint.disabled_reason == "Disabled after 15 consecutive failed deliveries."
+    statuses = sorted(d.status for d in client.webhooks.deliveries())
+    assert statuses == ["dead_letter"] * 3
+    with pytest.raises(ConflictError, match="disabled"):
+        client.webhooks.replay(client.webhooks.deliveries()[0].id)
+
+    enabled = client.webhooks.update(URL, enabled=True)
+
+    assert enabled.enabled is True
+    assert enabled.consecutive_failures == 0
+    assert enabled.disabled_reason is None
+
+
+def test_deliveries_filter_by_endpoint_and_status_and_page(
+    fake: FakePictograph, client: pictograph.Client
+) -> None:
+    client.webhooks.create(URL)
+    client.webhooks.create(OTHER)
+    fake.webhooks.route(OTHER, Inbox(500))
+    for n in range(3):
+        client.exports.create(DATASET, f"v{n}")
+
+    everything = client.webhooks.deliveries()
+    assert len(everything) == 6
+    assert [d.created_at for d in everything] == sorted(
+        (d.created_at for d in everything), reverse=True
+    )
+    [failed] = client.webhooks.deliveries(status="failed")
+    assert failed.endpoint_id == client.webhooks.get(OTHER).id
+    assert len(client.webhooks.deliveries(endpoint=URL)) == 3
+    assert client.webhooks.deliveries(limit=2, offset=1) == everything[1:3]
+    assert client.webhooks.deliveries(status="pending") == []
+    with pytest.raises(ValidationError, match="limit"):
+        client.webhooks.deliveries(limit=201)
+    with pytest.raises(ValidationError, match="status"):
+        client.webhooks.deliveries(status="lost")  # type: ignore[arg-type]
+    with pytest.raises(NotFoundError):
+        client.webhooks.deliveries(endpoint=UNKNOWN_ID)
+
+
+# ── determinism ──
+
+
+def _recorded_run(seed: int) -> list[tuple[bytes, tuple[tuple[str, str], ...]]]:
+    with FakePictograph(seed=seed) as fake:
+        fake.add_dataset(DATASET, images=20, completed_images=12)
+        fake.add_export(DATASET, EXPORT)
+        inbox = Inbox(500)
+        fake.webhooks.route(URL, inbox)
+        with fake.client(max_retries=0) as client:
+            client.webhooks.create(URL)
+            _train(client, "run")
+            client.exports.create(DATASET, "v2")
+            client.webhooks.test(URL)
+            fake.clock.advance(minutes=5)
+            fake.webhooks.deliver()
+            listing = json.dumps([d.model_dump(mode="json") for d in client.webhooks.deliveries()])
+        return [(r.body, tuple(r.headers.items())) for r in inbox.requests] + [
+            (listing.encode(), ())
+        ]
+
+
+def test_deliveries_are_byte_identical_for_the_same_seed_and_calls() -> None:
+    first, again, other = _recorded_run(7), _recorded_run(7), _recorded_run(8)
+
+    assert len(first) == 5
+    assert first == again
+    assert first != other
+
+
+# ── receivers that call the fake back ──
+
+
+def _without_deadlock(action: Callable[[], None], seconds: float = 120.0) -> None:
+    failure: list[BaseException] = []
+
+    def run() -> None:
+        try:
+            action()
+        except BaseException as exc:
+            failure.append(exc)
+
+    worker = threading.Thread(target=run, daemon=True)
+    worker.start()
+    worker.join(seconds)
+    assert not worker.is_alive(), "a receiver calling the fake back deadlocked it"
+    if failure:
+        raise failure[0]
+
+
+def test_receivers_that_call_the_fake_back_do_not_deadlock(
+    fake: FakePictograph, client: pictograph.Client
+) -> None:
+    secret = [client.webhooks.create(URL).secret]
+    client.webhooks.create(OTHER)
+    client.webhooks.create(URL + "/wsgi")
+    seen: list[dict[str, Any]] = []
+    verifying = asgi_receiver(secret, seen)
+    reads: list[str] = []
+
+    async def asgi_app(scope: Any, receive: Any, send: Any) -> None:
+        # A sync client inside an ASGI app: it runs on a loop of its own meanwhile.
+        reads.append(client.webhooks.get(URL).url)
+        await verifying(scope, receive, send)
+
+    def callback(request: WebhookRequest) -> None:
+        reads.append(client.training.get(request.json()["data"]["run_id"]).status)
+
+    def wsgi_app(environ: dict[str, Any], start_response: Any) -> Iterable[bytes]:
+        reads.append(str(len(client.webhooks.deliveries())))
+        start_response("204 No Content", [])
+        return [b""]
+
+    fake.webhooks.route(URL, asgi_app)
+    fake.webhooks.route(OTHER, callback)
+    fake.webhooks.route(URL + "/wsgi", wsgi_app)
+
+    def train_then_test() -> None:
+        _train(client, "run")
+        client.webhooks.test(URL)
+
+    _without_deadlock(train_then_test)
+
+    assert [s["valid"] for s in seen] == [True, True]
+    assert "completed" in reads
+    assert URL in reads
+    assert sorted(d.status for d in client.webhooks.deliveries()) == ["delivered"] * 3
+
+
+# ── the rest of the fake ──
+
+
+def test_snapshot_refuses_a_world_with_webhooks(
+    fake: FakePictograph, client: pictograph.Client
+) -> None:
+    fake.snapshot()
+    client.webhooks.create(URL)
+
+    with pytest.raises(ValueError, match="webhook endpoints"):
+        fake.snapshot()
+
+
+def test_route_refuses_what_is_not_a_receiver(fake: FakePictograph) -> None:
+    with pytest.raises(TypeError, match="one argument"):
+        fake.webhooks.route(URL, lambda a, b, c, d: None)
+    with pytest.raises(TypeError, match="async"):
+        fake.webhooks.route(URL, lambda scope, receive, send: None)
+    with pytest.raises(ValueError, match="http or https"):
+        fake.webhooks.route(URL, "ftp://example.com")
+
+
+# ── the SDK's command line ──
+
+
+def test_the_sdks_webhooks_commands_run_against_the_fake(
+    fake: FakePictograph, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from pictograph.cli.commands.webhooks import app
+    from typer.testing import CliRunner
+
+    monkeypatch.setenv("HOME", str(tmp_path))
+    monkeypatch.setattr("pictograph.cli._config.CONFIG_DIR", tmp_path / ".pictograph")
+    monkeypatch.setattr("pictograph.cli._config.CONFIG_PATH", tmp_path / ".pictograph" / "c.toml")
+    runner = CliRunner()
+    fake.webhooks.route(URL, Inbox(500))
+
+    def run(*args: str) -> Any:
+        result = runner.invoke(app, [*args, "--api-key", fake.api_key])
+        assert result.exit_code == 0, result.output
+        return json.loads(result.stdout)
+
+    created = run("create", URL, "--event", "export.ready", "--auth-header", "X-K: v")
+    fake.add_export(DATASET, "v2", status="processing")
+    fake.clock.advance(minutes=1)
+    fake.webhooks.deliver()
+    [failed] = run("deliveries", "--status", "failed", "--json")
+    replayed = run("replay", failed["id"])
+    listed = run("list", "--json")
+
+    assert created["secret"].startswith("whsec_")
+    assert created["event_types"] == ["export.ready"]
+    assert replayed == {"id": failed["id"], "replayed": True}
+    assert listed[0]["auth_header_names"] == ["X-K"]
+    assert run("test", URL)["delivered"] is True
+    assert run("rotate-secret", URL)["secret_version"] == 2
+    assert "credits.low" in run("event-types")["event_types"]

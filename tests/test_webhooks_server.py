@@ -1,0 +1,136 @@
+"""Webhooks behind the offline server: real HTTP to a receiver on 127.0.0.1."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import threading
+import time
+from typing import TYPE_CHECKING, Any
+
+import httpx
+import pytest
+import uvicorn
+from pictograph.exceptions import ValidationError
+
+from pictograph_testing.server import FakeServer, base_url_of, bind
+from tests.test_webhooks import URL, verify
+
+if TYPE_CHECKING:
+    from collections.abc import Awaitable, Callable, Iterator
+
+DATASET = "road-signs"
+
+
+class LocalReceiver:
+    """A user's receiver served by uvicorn on a loopback port (not the network)."""
+
+    def __init__(self, server: FakeServer) -> None:
+        self.fake_server = server
+        self.secret = ""
+        self.seen: list[dict[str, Any]] = []
+        self.balances: list[float] = []
+        sock = bind()
+        self.url = base_url_of(sock) + "/hook"
+        self._server = uvicorn.Server(
+            uvicorn.Config(
+                self.app, log_level="warning", access_log=False, lifespan="off", interface="asgi3"
+            )
+        )
+        self._thread = threading.Thread(
+            target=self._server.run, kwargs={"sockets": [sock]}, daemon=True
+        )
+        self._thread.start()
+        deadline = time.monotonic() + 10
+        while not self._server.started:
+            assert time.monotonic() < deadline, "the receiver did not start"
+            time.sleep(0.01)
+
+    async def app(
+        self,
+        scope: dict[str, Any],
+        receive: Callable[[], Awaitable[dict[str, Any]]],
+        send: Callable[[dict[str, Any]], Awaitable[None]],
+    ) -> None:
+        body = b""
+        while True:
+            message = await receive()
+            body += message.get("body", b"")
+            if not message.get("more_body"):
+                break
+        headers = {k.decode(): v.decode() for k, v in scope["headers"]}
+        valid = verify(self.secret, headers["x-pictograph-signature"], body)
+        # Call the fake back while it waits for this answer.
+        balance = await asyncio.to_thread(self._balance)
+        self.balances.append(balance)
+        self.seen.append({"path": scope["path"], "valid": valid, "event": json.loads(body)})
+        await send({"type": "http.response.start", "status": 200 if valid else 401, "headers": []})
+        await send({"type": "http.response.body", "body": b""})
+
+    def _balance(self) -> float:
+        with self.fake_server.client(max_retries=0) as client:
+            return client.credits.balance().remaining_usd
+
+    def stop(self) -> None:
+        self._server.should_exit = True
+        self._thread.join(10)
+
+
+@pytest.fixture
+def served() -> Iterator[tuple[FakeServer, LocalReceiver]]:
+    with FakeServer(seed=5) as server:
+        server.fake.add_dataset(DATASET, images=20, completed_images=12)
+        receiver = LocalReceiver(server)
+        try:
+            yield server, receiver
+        finally:
+            receiver.stop()
+
+
+def test_the_server_posts_signed_deliveries_to_a_local_receiver(
+    served: tuple[FakeServer, LocalReceiver],
+) -> None:
+    server, receiver = served
+    with httpx.Client(base_url=server.base_url) as control, server.client(max_retries=0) as client:
+        # Loopback is refused at registration, as the API does: route the public URL.
+        with pytest.raises(ValidationError, match="not publicly routable"):
+            client.webhooks.create(receiver.url.replace("http://", "https://"))
+        receiver.secret = client.webhooks.create(URL).secret
+        routed = control.post("/_fake/webhooks/routes", json={"url": URL, "target": receiver.url})
+        assert routed.json() == {"routes": {URL: receiver.url}}
+
+        result = client.webhooks.test(URL)
+        client.exports.create(DATASET, "v2", wait=False)
+        server.fake.clock.advance(minutes=1)
+        sent = control.post("/_fake/webhooks/deliver").json()
+
+        assert result["delivered"] is True
+        assert result["status_code"] == 200
+        assert sent == {"sent": 1}
+        assert [s["event"]["type"] for s in receiver.seen] == ["webhook.test", "export.ready"]
+        assert all(s["valid"] and s["path"] == "/hook" for s in receiver.seen)
+        assert receiver.balances == [100.0, 100.0]
+        [delivery] = client.webhooks.deliveries()
+        assert delivery.status == "delivered"
+        assert delivery.last_status_code == 200
+
+
+def test_an_unreachable_receiver_fails_the_delivery_with_the_error(
+    served: tuple[FakeServer, LocalReceiver],
+) -> None:
+    server, receiver = served
+    receiver.stop()
+    with httpx.Client(base_url=server.base_url) as control, server.client(max_retries=0) as client:
+        client.webhooks.create(URL)
+        control.post("/_fake/webhooks/routes", json={"url": URL, "target": receiver.url})
+
+        result = client.webhooks.test(URL)
+
+        assert result["delivered"] is False
+        assert result["status_code"] is None
+        assert result["error"].startswith("ConnectError")
+        bad = control.post("/_fake/webhooks/routes", json={"url": URL})
+        assert bad.status_code == 422
+        removed = control.post("/_fake/webhooks/routes", json={"url": URL, "target": None})
+        assert removed.json() == {"routes": {}} == control.get("/_fake/webhooks/routes").json()
+        assert control.get("/_fake/snapshot").status_code == 409

@@ -51,7 +51,7 @@ def _jitter() -> random.Random | None:
 def _owner(url: httpx.URL) -> FakeTransport | None:
     for fake in reversed(_stack):
         if fake.owns(url):
-            return fake.transport()
+            return fake.transport_for(url)
     return None
 
 
@@ -99,7 +99,8 @@ def activate(fake: FakePictograph) -> None:
         _stack.append(fake)
         if len(_stack) == 1:
             coupling.install()
-        coupling.route(fake.url)
+        for host in fake.hosts:
+            coupling.route(host)
         _point_environment()
 
 
@@ -109,7 +110,8 @@ def deactivate(fake: FakePictograph) -> None:
         if fake not in _stack:
             raise RuntimeError("this FakePictograph is not active")
         _stack.remove(fake)
-        coupling.unroute(fake.url)
+        for host in fake.hosts:
+            coupling.unroute(host)
         _point_environment()
         if not _stack:
             coupling.uninstall()

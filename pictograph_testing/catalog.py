@@ -423,3 +423,98 @@ HOSTED_INFERENCE = HostedInference(
     max_top_k=100,
     daily_images=1000,
 )
+
+
+# ── deployments ──
+
+
+@dataclass(frozen=True)
+class DeploymentGpu:
+    """A GPU tier a deployment runs on: its container, its price, its engine's speed."""
+
+    name: str
+    label: str
+    description: str
+    vram_gb: int
+    cpu_cores: float
+    memory_gib: float
+    micro_usd_per_minute: int
+    """One container's price per minute; an hour is sixty of them (never rounded)."""
+    engine_build_seconds: float
+    """How long the first TensorRT build of a model for this GPU takes (any precision)."""
+    infer_ms_fp32: float
+    """The engine's forward pass on one image at fp32; fp16 takes half."""
+
+
+DEPLOYMENT_GPUS: MappingProxyType[str, DeploymentGpu] = MappingProxyType(
+    {
+        "t4": DeploymentGpu(
+            "t4",
+            "T4 GPU",
+            "Entry GPU. Great for detection and classification at low cost.",
+            16,
+            4.0,
+            16.0,
+            79_320,
+            180.0,
+            14.0,
+        ),
+        "l4": DeploymentGpu(
+            "l4",
+            "L4 GPU",
+            "Newer entry GPU: faster than a T4 for a little more.",
+            24,
+            4.0,
+            16.0,
+            97_695,
+            150.0,
+            9.0,
+        ),
+        "a100": DeploymentGpu(
+            "a100",
+            "A100 GPU",
+            "Top-end. For large segmentation models and heavy traffic.",
+            40,
+            8.0,
+            32.0,
+            239_140,
+            120.0,
+            5.0,
+        ),
+    }
+)
+"""The deployment tiers, cheapest first (the SDK's own examples give these prices)."""
+DEPLOYMENT_PRECISIONS: tuple[tuple[str, str, str], ...] = (
+    ("fp32", "FP32", "32-bit, the model as trained"),
+    ("fp16", "FP16", "16-bit, faster, accuracy-equivalent"),
+)
+"""Precision, label, description: the default first."""
+DEPLOYMENT_REGIONS: tuple[tuple[str, str, str], ...] = (
+    ("us-east", "US East", "Virginia"),
+    ("us-west", "US West", "Oregon"),
+)
+"""Region id, label, location. ``auto`` is the first: the fake is always nearest it."""
+DEPLOYMENT_TRANSFER_MICRO_USD_PER_GIB = 240_000
+"""A GiB of a deployment's requests' data (each image and its answer), on every GPU."""
+DEPLOYMENT_SERVER_START_SECONDS = 60.0
+"""From an engine on hand to a deployment's server up: "about a minute"."""
+DEPLOYMENT_METER_SECONDS = 300.0
+"""How often a live deployment's uptime and transfer are metered onto the ledger."""
+DEPLOYMENT_MAX_MIN_CONTAINERS = 5
+DEPLOYMENT_MAX_CONTAINERS = 10
+DEPLOYMENT_SCALEDOWN_SECONDS = (2, 3600)
+DEPLOYMENT_STREAMS_PER_CONTAINER = 4
+
+__all__ += [
+    "DEPLOYMENT_GPUS",
+    "DEPLOYMENT_MAX_CONTAINERS",
+    "DEPLOYMENT_MAX_MIN_CONTAINERS",
+    "DEPLOYMENT_METER_SECONDS",
+    "DEPLOYMENT_PRECISIONS",
+    "DEPLOYMENT_REGIONS",
+    "DEPLOYMENT_SCALEDOWN_SECONDS",
+    "DEPLOYMENT_SERVER_START_SECONDS",
+    "DEPLOYMENT_STREAMS_PER_CONTAINER",
+    "DEPLOYMENT_TRANSFER_MICRO_USD_PER_GIB",
+    "DeploymentGpu",
+]

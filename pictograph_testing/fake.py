@@ -14,6 +14,7 @@ from pictograph_testing._http_client import FakeAsyncHttpClient, FakeHttpClient
 from pictograph_testing._sdk.layout import require_async_client
 from pictograph_testing.api.app import Api
 from pictograph_testing.api.dialects import check_installed_sdk, format_version, parse_version
+from pictograph_testing.api.gateway import GATEWAY_PREFIX, gateway_url
 from pictograph_testing.catalog import MICRO_USD, profile_named
 from pictograph_testing.clock import VirtualClock
 from pictograph_testing.journal import Journal
@@ -96,6 +97,8 @@ class FakePictograph:
         self.api.courier = self._webhooks
         self._transport = FakeTransport(self.api)
         self._url = httpx.URL(self.base_url)
+        self._gateway = httpx.URL(gateway_url(self.base_url))
+        self._gateway_transport = FakeTransport(self.api, prefix=GATEWAY_PREFIX)
         self.jitter = random.Random(seed)
         """The generator the SDK's retry jitter draws from while coupled."""
         if loaded is not None:
@@ -211,10 +214,29 @@ class FakePictograph:
         """The base URL, parsed: its host serves the API and the signed storage URLs."""
         return self._url
 
+    @property
+    def gateway_url(self) -> httpx.URL:
+        """Where its deployments' endpoints answer: ``https://workflows.pictograph.io``
+        beside the default base URL, else the base URL's ``/_gateway`` path."""
+        return self._gateway
+
+    @property
+    def hosts(self) -> tuple[httpx.URL, ...]:
+        """One URL per host this fake answers: the API's, and the gateway's when apart."""
+        if _same_host(self._gateway, self._url):
+            return (self._url,)
+        return (self._url, self._gateway)
+
     def owns(self, url: httpx.URL) -> bool:
-        """Whether ``url`` is on this fake's host (its API or its signed storage URLs)."""
-        own = self._url
-        return url.host == own.host and url.port == own.port and url.scheme == own.scheme
+        """Whether ``url`` is on one of this fake's hosts (its API, its signed storage URLs,
+        its deployments' gateway)."""
+        return _same_host(url, self._url) or _same_host(url, self._gateway)
+
+    def transport_for(self, url: httpx.URL) -> FakeTransport:
+        """The transport that answers ``url`` (a URL this fake :meth:`owns`)."""
+        if not _same_host(url, self._url) and _same_host(url, self._gateway):
+            return self._gateway_transport
+        return self._transport
 
     # ── ways in ──
 
@@ -559,6 +581,10 @@ class FakeOrganization:
 
     def __repr__(self) -> str:
         return f"FakeOrganization(id={self.id!r}, name={self.name!r})"
+
+
+def _same_host(url: httpx.URL, own: httpx.URL) -> bool:
+    return url.host == own.host and url.port == own.port and url.scheme == own.scheme
 
 
 _Built = TypeVar("_Built")

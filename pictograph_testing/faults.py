@@ -333,6 +333,18 @@ class Faults:
             else:
                 service.fail_next(message, count=times)
 
+    def fail_deployment(self, message: str | None = None, *, times: int = 1) -> None:
+        """Make the next ``times`` deployments created end ``failed`` with ``message`` when
+        their server would have come up (a ``deployment_failed`` notification follows)."""
+        _check(message, (str, type(None)), "message", "a string")
+        _count(times, "times")
+        with self._world.lock:
+            service = self._world.deployments
+            if message is None:
+                service.fail_next(count=times)
+            else:
+                service.fail_next(message, count=times)
+
     def exhaust_inference_pool(self) -> None:
         """Spend today's shared hosted-inference capacity (the virtual UTC day's).
 

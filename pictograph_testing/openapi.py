@@ -54,6 +54,7 @@ RESOURCE_ORDER = (
     "notifications",
     "jobs",
     "webhooks",
+    "deployments",
 )
 _STATUS_TEXT = {
     400: "The request cannot be carried out as sent",
@@ -193,6 +194,9 @@ WIRE_SCHEMAS: dict[str, Schema] = {
     "WebhookReplayed": _obj({"success": _BOOL, "id": _S, "status": _S}),
     "EvaluationEnvelope": _obj({"evaluation": _ref("ModelEvaluation")}),
     "EvaluationReport": _obj({"report": _OBJECT}),
+    "DeploymentReply": _obj({"deployment": _ref("Deployment")}, {"success": _BOOL}),
+    "DeploymentQuoteReply": _obj({"quote": _ref("DeploymentQuote")}, {"success": _BOOL}),
+    "Success": _obj({"success": _BOOL}),
 }
 """Replies the SDK reads as plain dicts (it has no model for them)."""
 
@@ -204,6 +208,7 @@ def sdk_models() -> dict[str, type[Any]]:
         common,
         credit,
         dataset,
+        deployment,
         evaluation,
         export,
         image,
@@ -240,6 +245,10 @@ def sdk_models() -> dict[str, type[Any]]:
         webhook.WebhookEndpoint,
         webhook.CreatedWebhookEndpoint,
         webhook.WebhookDelivery,
+        deployment.Deployment,
+        deployment.CreatedDeployment,
+        deployment.DeploymentQuote,
+        deployment.DeploymentComputeOptions,
     ]
     return {cls.__name__: cls for cls in classes}
 

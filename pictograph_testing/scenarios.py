@@ -413,6 +413,12 @@ def snapshot(world: World) -> dict[str, Any]:
     """
     with world.lock:
         now = world.catch_up()
+        if world.deployments.deployments:
+            raise ValueError(
+                "snapshot() cannot capture deployments yet (their engines, meters and "
+                f"tokens are not part of scenario schema_version {SCHEMA_VERSION}): take the "
+                "snapshot before deploying"
+            )
         pool = world.inference_pool
         ran_models = world.evaluations.evaluations or pool.used_today or pool.spent_day
         if world.runs or world.models or ran_models:

@@ -30,8 +30,13 @@ class FakeTransport(httpx.BaseTransport, httpx.AsyncBaseTransport):
     ``httpx.AsyncClient(transport=...)``.
     """
 
-    def __init__(self, api: Api) -> None:
+    def __init__(self, api: Api, *, prefix: str = "") -> None:
         self._api = api
+        # A host of its own (the deployments' gateway) is answered below this path.
+        self._prefix = prefix
+
+    def _target(self, request: httpx.Request) -> str:
+        return self._prefix + request.url.raw_path.decode("ascii")
 
     def handle_request(self, request: httpx.Request) -> httpx.Response:
         body = request.read()
@@ -40,7 +45,7 @@ class FakeTransport(httpx.BaseTransport, httpx.AsyncBaseTransport):
         timeout = _read_timeout(request) if api.faults.armed else None
         try:
             answer = api.handle(
-                request.method, request.url.raw_path.decode("ascii"), request.headers, body, timeout
+                request.method, self._target(request), request.headers, body, timeout
             )
         except TransportFault as fault:
             raise _ERRORS[fault.kind](fault.message, request=request) from None
@@ -53,7 +58,7 @@ class FakeTransport(httpx.BaseTransport, httpx.AsyncBaseTransport):
         try:
             # Async: webhooks due go to their receivers on this event loop.
             answer = await api.handle_async(
-                request.method, request.url.raw_path.decode("ascii"), request.headers, body, timeout
+                request.method, self._target(request), request.headers, body, timeout
             )
         except TransportFault as fault:
             raise _ERRORS[fault.kind](fault.message, request=request) from None

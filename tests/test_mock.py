@@ -190,7 +190,11 @@ def test_fakes_on_different_hosts_each_get_their_traffic() -> None:
         httpx.get(f"{two.base_url}/api/v1/developer/credits/balance")
         routes = list(activation.coupling.router.routes)
 
-    assert len(routes) == 2
+    # The default fake also routes its deployments' gateway host (workflows.pictograph.io).
+    assert [r.name for r in routes] == [
+        f"pictograph-fake {host.scheme}://{host.host}" for fake in (one, two) for host in fake.hosts
+    ]
+    assert len(routes) == 3
     assert [c.path for c in one.calls] == ["/api/v1/developer/credits/balance"]
     assert [c.path for c in two.calls] == ["/api/v1/developer/credits/balance"]
     assert not activation.coupling.router.routes

@@ -12,7 +12,7 @@ from dataclasses import replace
 from typing import TYPE_CHECKING
 from urllib.parse import unquote
 
-from pictograph_testing.api import messages
+from pictograph_testing.api import gateway, messages
 from pictograph_testing.api.caches import WireCache
 from pictograph_testing.api.dialects import NEWEST, sdk_version_of
 from pictograph_testing.api.errors import error_body, refusal_body
@@ -287,6 +287,10 @@ class Api:
             path = path[len(self._mount) :]
         if path.startswith(STORAGE_PREFIX):
             return self._storage(method, path, headers, body)
+        if path.startswith(gateway.GATEWAY_PREFIX + "/"):
+            # A deployment's endpoint: its own token and error shape, not the API's.
+            inner = path[len(gateway.GATEWAY_PREFIX) :]
+            return gateway.answer(self.world, self.base_url, method, inner, headers, body)
         if not path.startswith(API_PREFIX):
             raise no_route(method, path, ROUTER.resources)
         if len(body) > MAX_BODY_BYTES:

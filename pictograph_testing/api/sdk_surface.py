@@ -65,7 +65,8 @@ CLIENT_SIDE: dict[str, str] = {
     # deployments: a static constructor, no request
     "deployments.connect": (
         "builds a DeploymentClient for the deployment's endpoint_url; it sends nothing "
-        "itself, and its infer and streams go to the deployment's own host"
+        "itself. Its infer and infer_raw go to the deployment's gateway, which the fake "
+        "answers too (its streams are not simulated)"
     ),
     # images: local Pillow work between served downloads and uploads
     "images.augment": (
@@ -158,37 +159,6 @@ NOT_SERVED: dict[str, str] = {
     "datasets.storage_status": "GET /datasets/{dataset}/storage",
     "datasets.wait_for_public_import": "GET /public/imports/{import_id} (polled)",
     "datasets.wait_for_storage": "GET /datasets/{dataset}/storage (polled)",
-    # deployments (a model name is resolved through served models routes)
-    "deployments.bulk_delete": (
-        "GET /deployments/ (paged, only when a name is given), POST /deployments/bulk-delete"
-    ),
-    "deployments.bulk_pause": (
-        "GET /deployments/ (paged, only when a name is given), POST /deployments/bulk-pause"
-    ),
-    "deployments.bulk_resume": (
-        "GET /deployments/ (paged, only when a name is given), POST /deployments/bulk-resume"
-    ),
-    "deployments.compute_options": "GET /deployments/compute-options",
-    "deployments.create": "POST /deployments/",
-    "deployments.delete": (
-        "GET /deployments/ (resolves a name), DELETE /deployments/{deployment_id}"
-    ),
-    "deployments.get": "GET /deployments/ (resolves a name), GET /deployments/{deployment_id}",
-    "deployments.iter": "GET /deployments/ (paged)",
-    "deployments.list": "GET /deployments/",
-    "deployments.pause": (
-        "GET /deployments/ (resolves a name), POST /deployments/{deployment_id}/pause"
-    ),
-    "deployments.quote": "GET /deployments/quote",
-    "deployments.resume": (
-        "GET /deployments/ (resolves a name), POST /deployments/{deployment_id}/resume"
-    ),
-    "deployments.update": (
-        "GET /deployments/ (resolves a name), PATCH /deployments/{deployment_id}"
-    ),
-    "deployments.wait_until_active": (
-        "GET /deployments/ (resolves a name), GET /deployments/{deployment_id} (polled)"
-    ),
     # directories (a dataset name or id in one segment; the directory path keeps its slashes)
     "directories.create": "POST /directories/",
     "directories.delete": "DELETE /directories/{dataset}/{directory_path}",

@@ -69,11 +69,15 @@ class Billing:
         *,
         description: str,
         metadata: dict[str, Any] | None = None,
+        at: float | None = None,
     ) -> LedgerEntry:
         """Append one signed entry (negative debits, positive credits) to the ledger.
 
         A debit that takes the balance below :data:`CREDITS_LOW_MICRO_USD` sends the
         ``credits_low`` event (once per crossing: a top-up above it arms it again).
+
+        ``at`` dates it at a virtual second already passed (a meter caught up lazily);
+        by default it is dated now.
         """
         world = self._world
         before = self.spendable(org)
@@ -85,7 +89,7 @@ class Billing:
             balance_after=before + amount,
             description=description,
             metadata=metadata,
-            created_at=world.now(),
+            created_at=world.now() if at is None else at,
         )
         world.ledgers[org.id].append(entry)
         if before >= CREDITS_LOW_MICRO_USD > entry.balance_after:

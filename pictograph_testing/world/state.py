@@ -298,6 +298,7 @@ class World:
         # Imported here: the services import this module for the entity types.
         from pictograph_testing.world.billing import Billing
         from pictograph_testing.world.datasets import DatasetService
+        from pictograph_testing.world.deployments import DeploymentService
         from pictograph_testing.world.evaluations import EvaluationService
         from pictograph_testing.world.exports import ExportService
         from pictograph_testing.world.feeds import Feeds
@@ -330,10 +331,11 @@ class World:
         self.registry = ModelRegistry(self)
         self.storage = BlobStore(self)
         self.feeds = Feeds(self)
-        self.webhooks = Webhooks(self)
         self.predictions = ContentIndex(self)
         self.evaluations = EvaluationService(self)
         self.inference_pool = InferencePool(self)
+        self.deployments = DeploymentService(self)
+        self.webhooks = Webhooks(self)
         self.default_org = self.add_organization(balance_usd=balance_usd)
         self.default_key = self.add_api_key(self.default_org.id, role="owner", secret=api_key)
 
@@ -348,6 +350,7 @@ class World:
         self.training.advance_to(now)
         self.export_service.advance_to(now)
         self.evaluations.advance_to(now)
+        self.deployments.advance_to(now)
         # Last: what ended above queued its webhook events.
         self.webhooks.advance_to(now)
         return now

@@ -1,0 +1,279 @@
+"""The inference gateway: a deployment's own endpoint, ``POST {endpoint_url}``.
+
+The gateway is not the API: it takes the deployment's ``pk_deploy_`` bearer token, not an
+API key, and answers errors as a flat ``{"error": "<slug>", "detail": "..."}``, which the
+SDK's ``DeploymentClient`` turns into its typed errors with the slug as ``code``. Its
+answer is the engine's, passed through: ``{"model_type", "predictions"}`` (and ``tags``
+from a classifier), with the headers PRT sends (``X-Pictograph-Engine: prt``,
+``X-Pictograph-Device: cuda``, ``Server-Timing``).
+
+Where it lives: beside the default API host (``https://api.pictograph.io``) it is
+``https://workflows.pictograph.io``, as in production; beside any other base URL (the
+offline server's, a test's own) it is that URL's ``/_gateway`` path, so one host serves
+both. Either way its paths are ``/{region}/{deployment_id}/predict`` and
+``/{region}/ping``.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import json
+from typing import TYPE_CHECKING, Any
+
+import httpx
+
+from pictograph_testing.api.wire import Reply, encode, reply
+from pictograph_testing.catalog import DEPLOYMENT_GPUS, DEPLOYMENT_REGIONS
+from pictograph_testing.world.predictions import UnreadableImage, image_size, predict
+from pictograph_testing.world.storage import STORAGE_PREFIX
+
+if TYPE_CHECKING:
+    from collections.abc import Mapping
+
+    from pictograph_testing.world.deployments import Deployment
+    from pictograph_testing.world.predictions import Prediction
+    from pictograph_testing.world.state import Model, World
+
+__all__ = [
+    "GATEWAY_PREFIX",
+    "MAX_REQUEST_BYTES",
+    "PUBLIC_GATEWAY",
+    "answer",
+    "endpoint_url",
+    "gateway_url",
+]
+
+GATEWAY_PREFIX = "/_gateway"
+PUBLIC_API = "https://api.pictograph.io"
+PUBLIC_GATEWAY = "https://workflows.pictograph.io"
+MAX_REQUEST_BYTES = 64 * 1024 * 1024
+"""The largest request a deployment takes (64 MiB)."""
+_REGIONS = frozenset(r for r, _, _ in DEPLOYMENT_REGIONS)
+_NO_NETWORK = (
+    "pictograph-testing fetches no image URL from the network: send the bytes, or a signed "
+    "URL this fake handed out."
+)
+
+
+def gateway_url(base_url: str) -> str:
+    """Where the gateway answers, for an API at ``base_url`` (see the module docstring)."""
+    base = base_url.rstrip("/")
+    return PUBLIC_GATEWAY if base == PUBLIC_API else base + GATEWAY_PREFIX
+
+
+def endpoint_url(base_url: str, region: str, deployment_id: str) -> str:
+    """A deployment's ``endpoint_url``: its region's gateway, its id, ``/predict``."""
+    return f"{gateway_url(base_url)}/{region}/{deployment_id}/predict"
+
+
+def answer(
+    world: World, base_url: str, method: str, path: str, headers: Mapping[str, str], body: bytes
+) -> Reply:
+    """Answer one gateway request; ``path`` is below the gateway (``/us-east/<id>/predict``)."""
+    parts = path.strip("/").split("/")
+    if len(parts) == 2 and parts[1] == "ping" and parts[0] in _REGIONS:
+        return reply({"region": parts[0], "ok": True})
+    if len(parts) != 3 or parts[2] not in ("predict", "sessions"):
+        return _error(404, "not_found", "The gateway has no such route.")
+    region, deployment_id, action = parts
+    now = world.catch_up()
+    deployment = world.deployments.deployments.get(deployment_id.lower())
+    if deployment is None or not deployment.live:
+        return _error(404, "deployment_not_found", "No deployment answers at this endpoint.")
+    if region != deployment.region:
+        return _error(
+            421,
+            "wrong_region",
+            f"The deployment runs in {deployment.region}, not {region}.",
+        )
+    token = headers.get("authorization", "")
+    if not token.startswith("Bearer ") or token[7:].strip() != deployment.auth_token:
+        return _error(401, "unauthorized", "The deployment refused the bearer token.")
+    if deployment.status != "active":
+        return Reply(
+            409,
+            encode(
+                {
+                    "error": "deployment_not_active",
+                    "status": deployment.status,
+                    "detail": f"The deployment is not active (status: {deployment.status}).",
+                }
+            ),
+        )
+    if action == "sessions":
+        # Streams (WebRTC and a results socket) are beyond an in-process fake.
+        return _error(
+            404, "not_found", "pictograph-testing does not simulate a deployment's streams."
+        )
+    if method != "POST":
+        return _error(405, "method_not_allowed", "POST an image to the endpoint.")
+    wait = world.deployments.admit_request(deployment, now)
+    if wait is not None:
+        refused = _error(
+            429,
+            "rate_limited",
+            f"The deployment's ceiling of {deployment.rate_limit_rpm} requests a minute was "
+            "reached.",
+        )
+        refused.headers = (("retry-after", str(int(wait))),)
+        return refused
+    try:
+        answered = _predict(world, base_url, deployment, body)
+    except _Refused as refusal:
+        world.deployments.record_request(deployment, now, len(body), 0.0, ok=False)
+        return refusal.reply
+    content, timing = answered
+    world.deployments.record_request(deployment, now, len(body) + len(content), timing[2], ok=True)
+    return Reply(
+        200,
+        content,
+        headers=(
+            ("x-pictograph-engine", "prt"),
+            ("x-pictograph-device", "cuda"),
+            (
+                "server-timing",
+                f"decode;dur={timing[0]:.3f}, infer;dur={timing[1]:.3f}, total;dur={timing[2]:.3f}",
+            ),
+        ),
+    )
+
+
+class _Refused(Exception):
+    def __init__(self, status: int, slug: str, detail: str) -> None:
+        super().__init__(detail)
+        self.reply = _error(status, slug, detail)
+
+
+def _error(status: int, slug: str, detail: str) -> Reply:
+    return Reply(status, encode({"error": slug, "detail": detail}))
+
+
+def _predict(
+    world: World, base_url: str, deployment: Deployment, body: bytes
+) -> tuple[bytes, tuple[float, float, float]]:
+    """The engine's answer to one request, and its timings (decode, infer, total ms)."""
+    if len(body) > MAX_REQUEST_BYTES:
+        raise _Refused(413, "request_too_large", "The request is larger than 64 MiB.")
+    request = _request(body)
+    options = {**deployment.inference_config, **request}
+    confidence, top_k = _options(options)
+    class_filter = options.get("class_filter")
+    image = _image_bytes(world, base_url, request["image"])
+    model = world.models.get(deployment.model_id)
+    version = model.version(deployment.version_id) if model is not None else None
+    if model is None or version is None:
+        raise _Refused(
+            503, "deployment_unavailable", "The deployment's model was deleted; deploy another."
+        )
+    try:
+        width, height = image_size(image)
+        found = predict(
+            world,
+            model,
+            version,
+            image,
+            confidence=confidence,
+            top_k=top_k,
+            organization_id=deployment.organization_id,
+        )
+    except UnreadableImage as exc:
+        raise _Refused(400, "could_not_decode_image", str(exc)) from None
+    if class_filter:
+        found = [p for p in found if p.name in class_filter]
+    content = encode(_engine_payload(model, found))
+    return content, _timings(deployment, width, height)
+
+
+def _request(body: bytes) -> dict[str, Any]:
+    try:
+        parsed = json.loads(body) if body else None
+    except ValueError:
+        parsed = None
+    image = parsed.get("image") if isinstance(parsed, dict) else None
+    if (
+        not isinstance(parsed, dict)
+        or not isinstance(image, dict)
+        or image.get("type") not in ("base64", "url")
+        or not isinstance(image.get("value"), str)
+    ):
+        raise _Refused(
+            400,
+            "invalid_request_body",
+            'Send JSON: {"image": {"type": "base64" | "url", "value": "..."}, "confidence"?, '
+            '"class_filter"?, "top_k"?}.',
+        )
+    return parsed
+
+
+def _options(options: Mapping[str, Any]) -> tuple[float, int | None]:
+    confidence = options.get("confidence", 0.5)
+    if (
+        isinstance(confidence, bool)
+        or not isinstance(confidence, (int, float))
+        or not 0.0 <= confidence <= 1.0
+    ):
+        raise _Refused(400, "invalid_option", "confidence must be a number between 0 and 1.")
+    top_k = options.get("top_k")
+    if top_k is not None and (isinstance(top_k, bool) or not isinstance(top_k, int) or top_k < 1):
+        raise _Refused(400, "invalid_option", "top_k must be a whole number of at least 1.")
+    class_filter = options.get("class_filter")
+    if class_filter is not None and (
+        not isinstance(class_filter, list) or not all(isinstance(c, str) for c in class_filter)
+    ):
+        raise _Refused(400, "invalid_option", "class_filter must be a list of class names.")
+    return float(confidence), top_k
+
+
+def _image_bytes(world: World, base_url: str, image: Mapping[str, Any]) -> bytes:
+    value: str = image["value"]
+    if image["type"] == "base64":
+        try:
+            content = base64.b64decode(value, validate=True)
+        except (binascii.Error, ValueError):
+            raise _Refused(
+                400, "could_not_decode_image", "The image is not valid base64."
+            ) from None
+        if not content:
+            raise _Refused(400, "no_image_provided", "The image is empty.")
+        return content
+    url = httpx.URL(value)
+    own = httpx.URL(base_url)
+    mount = own.path.rstrip("/")
+    if (url.scheme, url.host, url.port) == (own.scheme, own.host, own.port) and url.path.startswith(
+        mount + STORAGE_PREFIX
+    ):
+        token = url.path[len(mount + STORAGE_PREFIX) :].split("/", 1)[0]
+        blob = world.storage.resolve(token)
+        if blob is not None and world.now() < blob.expires_at:
+            return blob.produce()
+    raise _Refused(400, "no_image_provided", _NO_NETWORK)
+
+
+def _engine_payload(model: Model, found: list[Prediction]) -> dict[str, Any]:
+    """What the engine answers: the single-image dispatch's shape, passed through."""
+    if model.model_type == "classification":
+        return {
+            "model_type": model.model_type,
+            "predictions": [{"class": p.name, "confidence": p.score} for p in found],
+            "tags": [p.name for p in found],
+        }
+    predictions: list[dict[str, Any]] = []
+    for index, found_one in enumerate(found, start=1):
+        entry: dict[str, Any] = {"id": f"p{index}", **found_one.annotation()}
+        entry["attributes"] = ["auto-annotate"]
+        if found_one.kind == "keypoint":
+            entry["instance_id"] = index
+        predictions.append(entry)
+    return {"model_type": model.model_type, "predictions": predictions}
+
+
+def _timings(deployment: Deployment, width: int, height: int) -> tuple[float, float, float]:
+    """The engine's own decode, forward-pass and total times: fixed by GPU, precision, size."""
+    megapixels = width * height / 1_000_000
+    decode = round(0.4 + 1.2 * megapixels, 3)
+    infer = DEPLOYMENT_GPUS[deployment.gpu_type].infer_ms_fp32
+    if deployment.precision == "fp16":
+        infer /= 2
+    infer = round(infer * (1 + 0.05 * megapixels), 3)
+    return decode, infer, round(decode + infer + 0.3, 3)

@@ -1,0 +1,653 @@
+"""Model deployments: provisioning, engine builds, pause and resume, metering, the gateway's
+side of a request.
+
+A deployment is ``provisioning`` from create (and resume) until its server is up: one
+:data:`~pictograph_testing.catalog.DEPLOYMENT_SERVER_START_SECONDS` after its engine is on
+hand, and a model version's first deployment on a GPU at a precision builds that engine
+first (:attr:`~pictograph_testing.catalog.DeploymentGpu.engine_build_seconds`; a build
+under way is shared). It is then ``active`` until paused or deleted. Everything happens
+lazily on the virtual clock: :meth:`DeploymentService.advance_to` pops due events from a
+heap (a server coming up, a failure striking, a meter tick).
+
+Billing, by uptime and by data: a live deployment accrues container-seconds (its warm
+containers all the time; with ``min_containers=0`` one container while awake, from a
+request until ``scaledown_window`` idle seconds after the last one) and the bytes its
+requests send through its endpoint. Every :data:`DEPLOYMENT_METER_SECONDS` of its uptime,
+and when it is paused or deleted, the meter posts what is owed: one
+``deployment_<gpu>`` debit for the started container-minutes not yet billed, and one
+``deployment_transfer`` debit for the GiB sent, each priced cumulatively so nothing is
+lost to rounding.
+"""
+
+from __future__ import annotations
+
+import heapq
+import math
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any, Literal, get_args
+
+from pictograph_testing.catalog import (
+    DEPLOYMENT_GPUS,
+    DEPLOYMENT_METER_SECONDS,
+    DEPLOYMENT_REGIONS,
+    DEPLOYMENT_SERVER_START_SECONDS,
+    DEPLOYMENT_TRANSFER_MICRO_USD_PER_GIB,
+)
+from pictograph_testing.world.billing import billable_minutes, usd
+from pictograph_testing.world.errors import (
+    Conflict,
+    InsufficientCredits,
+    InvalidRequest,
+    NotFound,
+    field_error,
+)
+
+if TYPE_CHECKING:
+    from pictograph_testing.world.state import ApiKey, Model, World
+
+__all__ = [
+    "AUTO_REGION",
+    "DEFAULT_FAILURE",
+    "DEPLOYMENT_STATUSES",
+    "GIB",
+    "Deployment",
+    "DeploymentService",
+    "DeploymentStatus",
+    "EngineBuild",
+    "check_scaling",
+    "resolve_region",
+    "transfer_cost",
+]
+
+DeploymentStatus = Literal["provisioning", "active", "paused", "failed", "terminated"]
+DEPLOYMENT_STATUSES: tuple[DeploymentStatus, ...] = get_args(DeploymentStatus)
+AUTO_REGION = "auto"
+GIB = 1 << 30
+DEFAULT_FAILURE = "Provisioning failed: the server did not start (injected by pictograph-testing)"
+_Event = Literal["up", "fail", "meter"]
+
+
+def transfer_cost(sent_bytes: int) -> int:
+    """What ``sent_bytes`` of a deployment's requests' data cost (µUSD, rounded half up)."""
+    return (sent_bytes * DEPLOYMENT_TRANSFER_MICRO_USD_PER_GIB * 2 + GIB) // (2 * GIB)
+
+
+@dataclass
+class EngineBuild:
+    """One TensorRT build of a model version for a GPU at a precision (stored once built)."""
+
+    model_id: str
+    model_name: str
+    gpu: str
+    precision: str
+    started_at: float
+    ends_at: float
+    estimate_s: float | None
+    """How long earlier builds on that GPU took (their mean); ``None`` with no history."""
+
+    def built(self, now: float) -> bool:
+        return now >= self.ends_at
+
+
+@dataclass
+class Deployment:
+    """One deployment of a model: its settings, its state, its meter and its gateway counts."""
+
+    id: str
+    seq: int
+    organization_id: str
+    model_id: str
+    version_id: str
+    model_name: str
+    model_type: str
+    architecture: str
+    name: str
+    region: str
+    gpu_type: str
+    precision: str
+    min_containers: int
+    max_containers: int
+    scaledown_window: int
+    rate_limit_rpm: int | None
+    inference_config: dict[str, Any]
+    auth_token: str
+    created_by: str
+    created_at: float
+    updated_at: float
+    readme: str | None = None
+    status: DeploymentStatus = "provisioning"
+    up_at: float | None = None
+    """When its server comes up (or its failure strikes) while it is provisioning."""
+    started_at: float | None = None
+    paused_at: float | None = None
+    error_message: str | None = None
+    build: EngineBuild | None = None
+    """The build it waited on, or ``None`` when its engine was already stored."""
+    generation: int = 0
+    """Bumped on every pause, resume and delete: events of an older generation are void."""
+    failure: str | None = None
+    """A failure a test armed: it strikes when the server would come up."""
+    # The meter.
+    accrued_to: float | None = None
+    container_seconds: float = 0.0
+    uptime_seconds: float = 0.0
+    awake_since: float | None = None
+    awake_until: float = -math.inf
+    uptime_charged: int = 0
+    transfer_bytes: int = 0
+    transfer_charged: int = 0
+    last_metered_at: float | None = None
+    # The gateway's counts.
+    requests: int = 0
+    errors: int = 0
+    latency_ms_total: float = 0.0
+    last_request_at: float | None = None
+    window: tuple[int, int] = (-1, 0)
+    """The rate-limit window: (its minute, requests admitted in it)."""
+
+    @property
+    def live(self) -> bool:
+        """Not terminated: its name is taken and its endpoint exists."""
+        return self.status != "terminated"
+
+    @property
+    def accrued_cost(self) -> int:
+        return self.uptime_charged + self.transfer_charged
+
+    def awake(self, now: float) -> bool:
+        """Whether a container is up: always with warm ones, else within the idle window."""
+        if self.status != "active":
+            return False
+        return self.min_containers >= 1 or now < self.awake_until
+
+
+class DeploymentService:
+    """Every organization's deployments, their engine builds, and the heap of what is due."""
+
+    def __init__(self, world: World) -> None:
+        self._world = world
+        self.deployments: dict[str, Deployment] = {}
+        self._by_org: dict[str, list[Deployment]] = {}
+        self._by_token: dict[str, Deployment] = {}
+        self.builds: dict[tuple[str, str, str], EngineBuild] = {}
+        self._heap: list[tuple[float, int, str, int, _Event]] = []
+        self._order = 0
+        self._seq = 0
+        self._failures: list[str] = []
+
+    # ── reads ──
+
+    def find(self, key: ApiKey, ref: str) -> Deployment:
+        """The organization's deployment with id ``ref``, or 404."""
+        found = self.deployments.get(ref.strip().lower())
+        if found is None or found.organization_id != key.organization_id:
+            raise NotFound(f"Deployment '{ref}' not found")
+        return found
+
+    def listing(
+        self,
+        key: ApiKey,
+        *,
+        model_id: str | None,
+        name: str | None,
+        status: str | None,
+    ) -> list[Deployment]:
+        """The organization's deployments, newest first, filtered."""
+        model = model_id.strip().lower() if model_id is not None else None
+        found = [
+            d
+            for d in self._by_org.get(key.organization_id, ())
+            if (model is None or d.model_id == model)
+            and (name is None or d.name == name)
+            and (status is None or d.status == status)
+        ]
+        found.reverse()
+        return found
+
+    def by_token(self, token: str) -> Deployment | None:
+        return self._by_token.get(token)
+
+    # ── create ──
+
+    def create(
+        self,
+        key: ApiKey,
+        model: Model,
+        *,
+        name: str | None,
+        region: str,
+        gpu_type: str,
+        precision: str,
+        min_containers: int,
+        max_containers: int,
+        scaledown_window: int,
+        rate_limit_rpm: int | None,
+        inference_config: dict[str, Any],
+    ) -> Deployment:
+        """Deploy ``model`` (it must be ``ready``): ``provisioning`` until its server is up.
+
+        Everything is checked before anything changes: the model's status (409), the
+        autoscaling bounds (422), the name among the organization's live deployments (409)
+        and the organization's credit (402).
+        """
+        world = self._world
+        now = world.now()
+        if model.status != "ready":
+            raise Conflict(
+                f"Model '{model.name}' is {model.status}; only a 'ready' model can be deployed."
+            )
+        check_scaling(min_containers, max_containers)
+        _check_inference_config(inference_config)
+        chosen = name if name is not None else model.name
+        self._check_name_free(key.organization_id, chosen, None)
+        self._check_credit(key.organization_id, gpu_type, "deploy a model")
+        version = model.current
+        self._seq += 1
+        deployment = Deployment(
+            id=world.ids.uuid(),
+            seq=self._seq,
+            organization_id=key.organization_id,
+            model_id=model.id,
+            version_id=version.id,
+            model_name=model.name,
+            model_type=model.model_type,
+            architecture=version.architecture,
+            name=chosen,
+            region=resolve_region(region),
+            gpu_type=gpu_type,
+            precision=precision,
+            min_containers=min_containers,
+            max_containers=max_containers,
+            scaledown_window=scaledown_window,
+            rate_limit_rpm=rate_limit_rpm or None,
+            inference_config=dict(inference_config),
+            auth_token=f"pk_deploy_{world.ids.hex(40)}",
+            created_by=key.created_by,
+            created_at=now,
+            updated_at=now,
+        )
+        if self._failures:
+            deployment.failure = self._failures.pop(0)
+        self.deployments[deployment.id] = deployment
+        self._by_org.setdefault(key.organization_id, []).append(deployment)
+        self._by_token[deployment.auth_token] = deployment
+        self._provision(deployment, now)
+        return deployment
+
+    # ── lifecycle ──
+
+    def pause(self, deployment: Deployment) -> Deployment:
+        """Stop its server and its meter (its last minutes are billed now); 409 unless it is
+        provisioning or active."""
+        if deployment.status not in ("provisioning", "active"):
+            raise Conflict(
+                f"Deployment '{deployment.name}' is {deployment.status}; only a provisioning "
+                "or active deployment can be paused."
+            )
+        now = self._world.now()
+        self._settle(deployment, now)
+        deployment.status = "paused"
+        deployment.paused_at = now
+        deployment.updated_at = now
+        deployment.up_at = None
+        return deployment
+
+    def resume(self, deployment: Deployment) -> Deployment:
+        """Provision a paused deployment again, on its model's current version."""
+        if deployment.status != "paused":
+            raise Conflict(
+                f"Deployment '{deployment.name}' is {deployment.status}; only a paused "
+                "deployment can be resumed."
+            )
+        model = self._world.models.get(deployment.model_id)
+        if model is None or model.status != "ready":
+            raise Conflict(
+                f"Deployment '{deployment.name}' cannot be resumed: its model "
+                f"'{deployment.model_name}' is no longer ready. Deploy another model."
+            )
+        self._check_credit(deployment.organization_id, deployment.gpu_type, "resume a deployment")
+        now = self._world.now()
+        deployment.version_id = model.current.id
+        deployment.architecture = model.current.architecture
+        deployment.status = "provisioning"
+        deployment.paused_at = None
+        deployment.updated_at = now
+        self._provision(deployment, now)
+        return deployment
+
+    def delete(self, deployment: Deployment) -> None:
+        """Terminate it: its server stops (its last minutes are billed), its endpoint goes."""
+        if deployment.status == "terminated":
+            raise Conflict(f"Deployment '{deployment.name}' is already terminated.")
+        now = self._world.now()
+        self._settle(deployment, now)
+        deployment.status = "terminated"
+        deployment.updated_at = now
+        deployment.up_at = None
+
+    def update(self, key: ApiKey, deployment: Deployment, changes: dict[str, Any]) -> Deployment:
+        """Change its name, README, autoscaling or request ceiling: only what ``changes``
+        holds (all checked before any is applied)."""
+        scaling = {"min_containers", "max_containers", "scaledown_window"} & set(changes)
+        if deployment.status == "terminated" or (scaling and deployment.status == "failed"):
+            raise Conflict(
+                f"Deployment '{deployment.name}' is {deployment.status}: its settings cannot "
+                "change. Deploy the model again."
+            )
+        low = changes.get("min_containers", deployment.min_containers)
+        high = changes.get("max_containers", deployment.max_containers)
+        check_scaling(low, high)
+        name = changes.get("name")
+        if name is not None and name != deployment.name:
+            self._check_name_free(deployment.organization_id, name, deployment)
+        if low > deployment.min_containers:
+            self._check_credit(
+                deployment.organization_id, deployment.gpu_type, "keep more containers warm"
+            )
+        now = self._world.now()
+        self._accrue(deployment, now)
+        if deployment.status == "active" and low == 0 < deployment.min_containers:
+            # Its last warm container scales down after the idle window, like any other.
+            deployment.awake_since = now
+            deployment.awake_until = now + changes.get(
+                "scaledown_window", deployment.scaledown_window
+            )
+        for field_name, value in changes.items():
+            if field_name == "readme":
+                deployment.readme = value or None
+            elif field_name == "rate_limit_rpm":
+                deployment.rate_limit_rpm = value or None
+            else:
+                setattr(deployment, field_name, value)
+        deployment.updated_at = now
+        return deployment
+
+    def bulk(
+        self, key: ApiKey, action: Literal["pause", "resume", "delete"], ids: list[str]
+    ) -> tuple[list[str], list[str]]:
+        """Apply ``action`` to each id (duplicates collapsed); an id that does not resolve in
+        the organization, or cannot take the action, is reported as not found."""
+        if not ids:
+            raise InvalidRequest(
+                "deployment_ids must name at least one deployment.",
+                errors=[field_error(("body", "deployment_ids"), "must not be empty", "too_short")],
+            )
+        succeeded: list[str] = []
+        not_found: list[str] = []
+        for ref in dict.fromkeys(ids):
+            found = self.deployments.get(ref.strip().lower())
+            if found is None or found.organization_id != key.organization_id:
+                not_found.append(ref)
+                continue
+            try:
+                if action == "pause":
+                    self.pause(found)
+                elif action == "resume":
+                    self.resume(found)
+                else:
+                    self.delete(found)
+            except (Conflict, InsufficientCredits):
+                not_found.append(ref)
+                continue
+            succeeded.append(ref)
+        return succeeded, not_found
+
+    def fail_next(self, message: str = DEFAULT_FAILURE, *, count: int = 1) -> None:
+        """Make the next ``count`` deployments created fail where their server would come up."""
+        self._failures.extend([message] * count)
+
+    # ── the gateway ──
+
+    def admit_request(self, deployment: Deployment, now: float) -> float | None:
+        """Count one request against its ceiling; the seconds to wait when it is over."""
+        ceiling = deployment.rate_limit_rpm
+        minute = math.floor(now / 60.0)
+        start, count = deployment.window
+        if start != minute:
+            start, count = minute, 0
+        if ceiling is not None and count >= ceiling:
+            deployment.window = (start, count)
+            return max(1.0, math.ceil((minute + 1) * 60.0 - now))
+        deployment.window = (start, count + 1)
+        return None
+
+    def record_request(
+        self, deployment: Deployment, now: float, sent_bytes: int, latency_ms: float, ok: bool
+    ) -> None:
+        """An answered request: it wakes a scaled-to-zero deployment, its bytes are metered,
+        and the gateway counts it."""
+        if deployment.status == "active":
+            self._accrue(deployment, now)
+            if deployment.min_containers == 0:
+                if now >= deployment.awake_until:
+                    deployment.awake_since = now
+                deployment.awake_until = now + deployment.scaledown_window
+            deployment.transfer_bytes += sent_bytes
+        deployment.requests += 1
+        if not ok:
+            deployment.errors += 1
+        deployment.latency_ms_total += latency_ms
+        deployment.last_request_at = now
+
+    # ── the simulation ──
+
+    def advance_to(self, now: float) -> None:
+        """Carry out, in time order, every event due at or before ``now``."""
+        heap = self._heap
+        while heap and heap[0][0] <= now:
+            at, _, deployment_id, generation, kind = heapq.heappop(heap)
+            deployment = self.deployments[deployment_id]
+            if deployment.generation != generation:
+                continue
+            if kind == "up":
+                self._come_up(deployment, at)
+            elif kind == "fail":
+                self._fail(deployment, at)
+            else:
+                self._accrue(deployment, at)
+                self._charge(deployment, at)
+                self._schedule(deployment, at + DEPLOYMENT_METER_SECONDS, "meter")
+
+    def _schedule(self, deployment: Deployment, at: float, kind: _Event) -> None:
+        self._order += 1
+        heapq.heappush(self._heap, (at, self._order, deployment.id, deployment.generation, kind))
+
+    def _provision(self, deployment: Deployment, now: float) -> None:
+        deployment.generation += 1
+        deployment.error_message = None
+        engine = (deployment.version_id, deployment.gpu_type, deployment.precision)
+        build = self.builds.get(engine)
+        if build is None:
+            build = self._start_build(deployment, now)
+            self.builds[engine] = build
+        deployment.build = None if build.built(now) else build
+        ready = max(now, build.ends_at)
+        deployment.up_at = ready + DEPLOYMENT_SERVER_START_SECONDS
+        self._schedule(deployment, deployment.up_at, "up" if deployment.failure is None else "fail")
+
+    def _start_build(self, deployment: Deployment, now: float) -> EngineBuild:
+        gpu = deployment.gpu_type
+        history = [
+            b.ends_at - b.started_at for b in self.builds.values() if b.gpu == gpu and b.built(now)
+        ]
+        return EngineBuild(
+            model_id=deployment.model_id,
+            model_name=deployment.model_name,
+            gpu=gpu,
+            precision=deployment.precision,
+            started_at=now,
+            ends_at=now + DEPLOYMENT_GPUS[gpu].engine_build_seconds,
+            estimate_s=round(sum(history) / len(history), 1) if history else None,
+        )
+
+    def _come_up(self, deployment: Deployment, at: float) -> None:
+        deployment.status = "active"
+        deployment.started_at = at
+        deployment.updated_at = at
+        deployment.up_at = None
+        deployment.accrued_to = at
+        deployment.awake_since = None
+        deployment.awake_until = -math.inf
+        self._schedule(deployment, at + DEPLOYMENT_METER_SECONDS, "meter")
+        self._world.feeds.notify(
+            deployment.organization_id,
+            "deployment_active",
+            "Deployment active",
+            at=at,
+            message=f"Deployment '{deployment.name}' is active and answering at its endpoint.",
+            metadata={"deployment_id": deployment.id, "model_id": deployment.model_id},
+            user_id=deployment.created_by,
+        )
+
+    def _fail(self, deployment: Deployment, at: float) -> None:
+        deployment.status = "failed"
+        deployment.error_message = deployment.failure or DEFAULT_FAILURE
+        deployment.failure = None
+        deployment.updated_at = at
+        deployment.up_at = None
+        self._world.feeds.notify(
+            deployment.organization_id,
+            "deployment_failed",
+            "Deployment failed",
+            at=at,
+            message=f"Deployment '{deployment.name}' failed: {deployment.error_message}",
+            metadata={"deployment_id": deployment.id, "model_id": deployment.model_id},
+            user_id=deployment.created_by,
+        )
+
+    # ── the meter ──
+
+    def _accrue(self, deployment: Deployment, now: float) -> None:
+        """Add the container-seconds from the last accrual to ``now``."""
+        start = deployment.accrued_to
+        if deployment.status != "active" or start is None or now <= start:
+            return
+        if deployment.min_containers >= 1:
+            span = now - start
+            deployment.container_seconds += span * deployment.min_containers
+            deployment.uptime_seconds += span
+        else:
+            since = deployment.awake_since
+            low = start if since is None else max(start, since)
+            high = min(now, deployment.awake_until)
+            if high > low:
+                deployment.container_seconds += high - low
+                deployment.uptime_seconds += high - low
+        deployment.accrued_to = now
+
+    def _charge(self, deployment: Deployment, at: float) -> None:
+        """Post what the deployment owes beyond what it was billed (nothing: no entry)."""
+        world = self._world
+        org = world.organizations[deployment.organization_id]
+        gpu = DEPLOYMENT_GPUS[deployment.gpu_type]
+        minutes = billable_minutes(deployment.container_seconds)
+        owed = minutes * gpu.micro_usd_per_minute - deployment.uptime_charged
+        metadata = {"deployment_id": deployment.id, "model_id": deployment.model_id}
+        if owed > 0:
+            deployment.uptime_charged += owed
+            world.billing.post(
+                org,
+                f"deployment_{gpu.name}",
+                -owed,
+                description=f"Deployment '{deployment.name}' on {gpu.name} "
+                f"({owed // gpu.micro_usd_per_minute} container-min)",
+                metadata={**metadata, "container_minutes": minutes},
+                at=at,
+            )
+        sent = transfer_cost(deployment.transfer_bytes) - deployment.transfer_charged
+        if sent > 0:
+            deployment.transfer_charged += sent
+            world.billing.post(
+                org,
+                "deployment_transfer",
+                -sent,
+                description=f"Deployment '{deployment.name}' data transfer",
+                metadata={**metadata, "transfer_bytes": deployment.transfer_bytes},
+                at=at,
+            )
+        deployment.last_metered_at = at
+
+    def _settle(self, deployment: Deployment, now: float) -> None:
+        """Stop the meter and its events, billing what is owed up to ``now``."""
+        deployment.generation += 1
+        if deployment.status == "active":
+            self._accrue(deployment, now)
+            self._charge(deployment, now)
+        deployment.accrued_to = None
+        deployment.awake_since = None
+        deployment.awake_until = -math.inf
+
+    # ── rules ──
+
+    def _check_name_free(self, org_id: str, name: str, ignore: Deployment | None) -> None:
+        if "/" in name:
+            raise InvalidRequest(
+                f"Deployment name '{name}' must not contain '/'.",
+                errors=[field_error(("body", "name"), "must not contain '/'", "value_error")],
+            )
+        for other in self._by_org.get(org_id, ()):
+            if other is not ignore and other.live and other.name == name:
+                raise Conflict(
+                    f"A live deployment named '{name}' already exists in this organization; "
+                    "choose another name (or delete that one)."
+                )
+
+    def _check_credit(self, org_id: str, gpu_type: str, action: str) -> None:
+        world = self._world
+        spendable = world.billing.spendable(world.organizations[org_id])
+        needed = DEPLOYMENT_GPUS[gpu_type].micro_usd_per_minute
+        if spendable < needed:
+            raise InsufficientCredits(
+                f"Not enough compute credit to {action} (one container-minute on {gpu_type} "
+                f"costs {usd(needed)}, has {usd(spendable)}).",
+                required=needed,
+                remaining=spendable,
+            )
+
+
+def resolve_region(region: str) -> str:
+    """The region a deployment runs in: ``auto`` is the nearest, always the first here."""
+    return DEPLOYMENT_REGIONS[0][0] if region == AUTO_REGION else region
+
+
+def check_scaling(low: int, high: int) -> None:
+    """Refuse (422) a ceiling below the floor."""
+    if high < low:
+        raise InvalidRequest(
+            f"max_containers ({high}) must not be below min_containers ({low}).",
+            errors=[
+                field_error(
+                    ("body", "max_containers"), "must be at least min_containers", "value_error"
+                )
+            ],
+        )
+
+
+def _check_inference_config(config: dict[str, Any]) -> None:
+    if "rate_limit_rpm" in config:
+        raise InvalidRequest(
+            "A request ceiling is not an inference_config key: send rate_limit_rpm beside it.",
+            errors=[
+                field_error(
+                    ("body", "inference_config", "rate_limit_rpm"),
+                    "Extra inputs are not permitted",
+                    "extra_forbidden",
+                )
+            ],
+        )
+    confidence = config.get("confidence")
+    if confidence is not None and (
+        isinstance(confidence, bool)
+        or not isinstance(confidence, (int, float))
+        or not 0.0 <= confidence <= 1.0
+    ):
+        raise InvalidRequest(
+            f"inference_config.confidence must be a number between 0 and 1, got {confidence!r}.",
+            errors=[
+                field_error(
+                    ("body", "inference_config", "confidence"),
+                    "Input should be between 0 and 1",
+                    "range_error",
+                )
+            ],
+        )

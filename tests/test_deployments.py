@@ -1,0 +1,749 @@
+"""Deployments through the real SDK: lifecycle on the virtual clock, billing, the endpoint."""
+
+from __future__ import annotations
+
+import io
+from typing import TYPE_CHECKING, Any
+
+import pytest
+from pictograph import DeploymentClient
+from pictograph.exceptions import (
+    ApiError,
+    AuthError,
+    ConflictError,
+    ForbiddenError,
+    NotFoundError,
+    PaymentRequiredError,
+    PollTimeoutError,
+    RateLimitError,
+    ValidationError,
+)
+from PIL import Image
+
+from pictograph_testing import FakePictograph
+from pictograph_testing.catalog import (
+    DEPLOYMENT_GPUS,
+    DEPLOYMENT_METER_SECONDS,
+    DEPLOYMENT_SERVER_START_SECONDS,
+)
+from pictograph_testing.webhooks import WebhookRequest
+from tests.conftest import DATASET, EXPORT
+
+if TYPE_CHECKING:
+    from collections.abc import Iterator
+
+    import pictograph
+    from pictograph.models.deployment import CreatedDeployment
+
+T4 = DEPLOYMENT_GPUS["t4"]
+BUILD = T4.engine_build_seconds
+START = DEPLOYMENT_SERVER_START_SECONDS
+
+
+def _png(width: int = 64, height: int = 48, shade: int = 30) -> bytes:
+    buffer = io.BytesIO()
+    Image.new("RGB", (width, height), (shade, 120, 200)).save(buffer, format="PNG")
+    return buffer.getvalue()
+
+
+def _train(client: pictograph.Client, name: str = "m1") -> str:
+    run = client.training.create(DATASET, EXPORT, pipeline_type="yolox", name=name)
+    assert run.model_id is not None
+    return run.model_id
+
+
+@pytest.fixture
+def model_id(client: pictograph.Client) -> str:
+    return _train(client)
+
+
+@pytest.fixture
+def member(fake: FakePictograph) -> Iterator[pictograph.Client]:
+    with fake.client(api_key=fake.add_api_key("member"), max_retries=0) as sdk:
+        yield sdk
+
+
+@pytest.fixture
+def viewer(fake: FakePictograph) -> Iterator[pictograph.Client]:
+    with fake.client(api_key=fake.add_api_key("viewer"), max_retries=0) as sdk:
+        yield sdk
+
+
+def _active(client: pictograph.Client, **options: Any) -> CreatedDeployment:
+    created = client.deployments.create("m1", **options)
+    client.deployments.wait_until_active(created.deployment)
+    return created
+
+
+def _deployment_entries(fake: FakePictograph) -> list[tuple[str, int, float]]:
+    return [
+        (e.operation, e.amount, e.created_at)
+        for e in fake.ledger
+        if e.operation.startswith("deployment_")
+    ]
+
+
+# ── create, provisioning, wait ──
+
+
+def test_create_answers_provisioning_then_builds_then_turns_active(
+    fake: FakePictograph, client: pictograph.Client, model_id: str
+) -> None:
+    created = client.deployments.create("m1", gpu_type="t4", precision="fp16")
+    deployment = created.deployment
+
+    assert created.auth_token.startswith("pk_deploy_")
+    assert deployment.status == "provisioning"
+    assert (deployment.model_id, deployment.gpu_type, deployment.precision) == (
+        model_id,
+        "t4",
+        "fp16",
+    )
+    assert deployment.name == "m1"
+    assert deployment.region == "us-east"
+    assert deployment.endpoint_url == (
+        f"https://workflows.pictograph.io/us-east/{deployment.id}/predict"
+    )
+    assert deployment.auth_token_prefix is not None
+    assert created.auth_token.startswith(deployment.auth_token_prefix.rstrip("…"))
+    assert deployment.engine_build is not None
+    assert deployment.engine_build.state == "building"
+    assert deployment.engine_build.models[0].estimate_s is None  # no history yet
+    assert deployment.runtime is None
+
+    fake.clock.advance(seconds=BUILD)
+    built = client.deployments.get(deployment.id)
+    assert built.status == "provisioning"
+    assert built.engine_build is not None
+    assert built.engine_build.state == "built"
+    assert built.engine_build.models[0].build_s == BUILD
+
+    fake.clock.advance(seconds=START - 1)
+    assert client.deployments.get(deployment.id).status == "provisioning"
+    fake.clock.advance(seconds=1)
+    active = client.deployments.get(deployment.id)
+    assert active.status == "active"
+    assert active.started_at is not None
+    assert active.runtime is not None
+    assert active.runtime.state == "asleep"
+
+
+def test_a_stored_engine_comes_up_in_about_a_minute(
+    fake: FakePictograph, client: pictograph.Client, model_id: str
+) -> None:
+    first = _active(client, name="first")
+    second = client.deployments.create("m1", name="second")
+
+    assert second.deployment.engine_build is None  # the engine was stored by the first
+    start = fake.clock.now()
+    active = client.deployments.wait_until_active("second")
+    assert active.status == "active"
+    assert (fake.clock.now() - start).total_seconds() == pytest.approx(START, abs=3.0)
+    assert first.deployment.id != second.deployment.id
+
+
+def test_another_precision_builds_again_with_an_estimate(
+    client: pictograph.Client, model_id: str
+) -> None:
+    _active(client, name="fp32")
+    again = client.deployments.create("m1", name="fp16", precision="fp16")
+    assert again.deployment.engine_build is not None
+    assert again.deployment.engine_build.models[0].estimate_s == BUILD
+
+
+async def test_async_create_and_wait(
+    fake: FakePictograph, aclient: pictograph.AsyncClient, model_id: str
+) -> None:
+    created = await aclient.deployments.create("m1", gpu_type="a100", min_containers=1)
+    assert created.deployment.status == "provisioning"
+    active = await aclient.deployments.wait_until_active(created.deployment)
+    assert active.status == "active"
+    assert active.gpu_type == "a100"
+    assert active.runtime is not None
+    assert active.runtime.state == "live"
+    assert (await aclient.deployments.get("m1")).id == created.deployment.id
+
+
+def test_wait_until_active_times_out_while_building(
+    client: pictograph.Client, model_id: str
+) -> None:
+    created = client.deployments.create("m1")
+    with pytest.raises(PollTimeoutError, match="building its TensorRT engine"):
+        client.deployments.wait_until_active(created.deployment, timeout=30)
+
+
+def test_a_failed_deployment_says_why_and_is_notified(
+    fake: FakePictograph, client: pictograph.Client, model_id: str
+) -> None:
+    fake.faults.fail_deployment("Provisioning failed: quota")
+    created = client.deployments.create("m1")
+    with pytest.raises(ApiError, match="quota") as caught:
+        client.deployments.wait_until_active(created.deployment)
+    assert caught.value.code == "job_failed"
+    failed = client.deployments.get(created.deployment.id)
+    assert failed.status == "failed"
+    assert failed.error_message == "Provisioning failed: quota"
+    kinds = [n.type for n in client.notifications.list()]
+    assert "deployment_failed" in kinds
+    assert "deployment_active" not in kinds
+    with pytest.raises(ConflictError):
+        client.deployments.resume(created.deployment.id)
+    with pytest.raises(ConflictError):
+        client.deployments.update(created.deployment.id, min_containers=1)
+
+
+def test_active_is_notified_with_the_deployment_and_model(
+    fake: FakePictograph, client: pictograph.Client, model_id: str
+) -> None:
+    created = _active(client)
+    (note,) = [n for n in client.notifications.list() if n.type == "deployment_active"]
+    assert note.metadata == {"deployment_id": created.deployment.id, "model_id": model_id}
+
+
+def test_create_refusals(fake: FakePictograph, client: pictograph.Client, model_id: str) -> None:
+    with pytest.raises(NotFoundError):
+        client.deployments.create("00000000-0000-4000-8000-000000000000")
+    with pytest.raises(ValidationError, match="max_containers"):
+        client.deployments.create("m1", min_containers=3, max_containers=2)
+    with pytest.raises(ValidationError):
+        client.deployments.create("m1", max_containers=11)
+    with pytest.raises(ValidationError):
+        client.deployments.create("m1", gpu_type="h100")  # type: ignore[arg-type]
+    with pytest.raises(ValidationError, match="rate_limit_rpm"):
+        client.deployments.create("m1", inference_config={"rate_limit_rpm": 5})
+    with pytest.raises(ValidationError):
+        client.deployments.create("m1", name="a/b")
+    client.deployments.create("m1")
+    with pytest.raises(ConflictError, match="already exists"):
+        client.deployments.create("m1")
+    assert len(client.deployments.list()) == 1
+
+
+def _drain(fake: FakePictograph) -> None:
+    """Spend the organization's whole balance (one ledger debit)."""
+    world = fake.world
+    with world.lock:
+        org = world.organizations[fake.organization_id]
+        world.billing.post(org, "adjustment", -fake.balance_micro_usd, description="spent")
+    assert fake.balance_micro_usd == 0
+
+
+def test_create_needs_credit(
+    fake: FakePictograph, client: pictograph.Client, model_id: str
+) -> None:
+    _drain(fake)
+    with pytest.raises(PaymentRequiredError) as caught:
+        client.deployments.create("m1")
+    assert caught.value.status_code == 402
+    assert client.deployments.list() == []
+
+
+def test_roles(
+    viewer: pictograph.Client, member: pictograph.Client, client: pictograph.Client, model_id: str
+) -> None:
+    with pytest.raises(ForbiddenError):
+        viewer.deployments.create("m1")
+    created = member.deployments.create("m1")
+    assert viewer.deployments.get(created.deployment.id).id == created.deployment.id
+    for act in (viewer.deployments.pause, viewer.deployments.delete):
+        with pytest.raises(ForbiddenError):
+            act(created.deployment.id)
+    with pytest.raises(ForbiddenError):
+        viewer.deployments.update(created.deployment.id, name="x")
+    with pytest.raises(ForbiddenError):
+        viewer.deployments.bulk_pause([created.deployment.id])
+
+
+def test_another_organizations_deployment_is_not_found(
+    fake: FakePictograph, client: pictograph.Client, model_id: str
+) -> None:
+    created = client.deployments.create("m1")
+    other = fake.add_organization()
+    with other.client(max_retries=0) as sdk:
+        with pytest.raises(NotFoundError):
+            sdk.deployments.get(created.deployment.id)
+        assert sdk.deployments.list() == []
+
+
+# ── list, iter, get ──
+
+
+def test_list_iter_get_filters(client: pictograph.Client, model_id: str) -> None:
+    names = [f"d{i}" for i in range(5)]
+    for name in names:
+        client.deployments.create("m1", name=name)
+    client.deployments.pause("d1")
+
+    assert [d.name for d in client.deployments.list()] == names[::-1]
+    assert [d.name for d in client.deployments.list(limit=2, offset=1)] == ["d3", "d2"]
+    assert [d.name for d in client.deployments.iter(page_size=2)] == names[::-1]
+    assert [d.name for d in client.deployments.list(status="paused")] == ["d1"]
+    assert [d.name for d in client.deployments.list(name="d2")] == ["d2"]
+    assert len(client.deployments.list(model="m1")) == 5
+    assert client.deployments.get("d4").name == "d4"
+    with pytest.raises(NotFoundError):
+        client.deployments.get("nope")
+
+
+async def test_async_list_iter(aclient: pictograph.AsyncClient, model_id: str) -> None:
+    for name in ("a", "b", "c"):
+        await aclient.deployments.create("m1", name=name)
+    assert [d.name for d in await aclient.deployments.list(limit=2)] == ["c", "b"]
+    assert [d.name async for d in aclient.deployments.iter(page_size=1)] == ["c", "b", "a"]
+
+
+# ── quote and compute options ──
+
+
+def test_quote_prices_warm_and_scale_to_zero(client: pictograph.Client) -> None:
+    l4 = DEPLOYMENT_GPUS["l4"].micro_usd_per_minute
+    quote = client.deployments.quote(gpu_type="l4", min_containers=2, max_containers=3)
+    assert quote.rate_per_min_micro_usd == l4
+    assert quote.container_cost_per_hour_micro_usd == l4 * 60
+    assert quote.cost_per_hour_micro_usd == quote.warm_cost_per_hour_micro_usd == 2 * l4 * 60
+    assert quote.max_cost_per_hour_micro_usd == 3 * l4 * 60
+    assert quote.cost_per_day_micro_usd == quote.cost_per_hour_micro_usd * 24
+    assert quote.scale_to_zero is False
+    zero = client.deployments.quote()
+    assert zero.scale_to_zero
+    assert zero.warm_cost_per_hour_micro_usd == 0
+    assert zero.cost_per_hour_micro_usd == T4.micro_usd_per_minute * 60
+    with pytest.raises(ValidationError):
+        client.deployments.quote(min_containers=2, max_containers=1)
+    with pytest.raises(ValidationError):
+        client.deployments.quote(region="mars")
+
+
+async def test_async_quote_and_compute_options(aclient: pictograph.AsyncClient) -> None:
+    quote = await aclient.deployments.quote(gpu_type="a100", min_containers=1, max_containers=2)
+    assert (
+        quote.max_cost_per_hour_micro_usd == 2 * DEPLOYMENT_GPUS["a100"].micro_usd_per_minute * 60
+    )
+    offer = await aclient.deployments.compute_options(region="us-west")
+    assert offer.region == "us-west"
+    assert [o.key for o in offer.options] == ["t4", "l4", "a100"]
+
+
+def test_compute_options(client: pictograph.Client) -> None:
+    offer = client.deployments.compute_options()
+    assert offer.region == "us-east"
+    assert [r.id for r in offer.regions] == ["us-east", "us-west"]
+    assert offer.regions[0].ping_url == "https://workflows.pictograph.io/us-east/ping"
+    assert [(o.key, o.vram_gb) for o in offer.options] == [("t4", 16), ("l4", 24), ("a100", 40)]
+    assert [p.precision for p in offer.precisions] == ["fp32", "fp16"]
+    assert offer.transfer_per_gib_micro_usd == 240_000
+
+
+# ── pause, resume, update, delete ──
+
+
+def test_pause_resume_delete(
+    fake: FakePictograph, client: pictograph.Client, model_id: str
+) -> None:
+    created = _active(client)
+    paused = client.deployments.pause("m1")
+    assert paused.status == "paused"
+    assert paused.paused_at is not None
+    with pytest.raises(ConflictError):
+        client.deployments.pause("m1")
+    with pytest.raises(ApiError) as caught:
+        client.deployments.wait_until_active("m1")
+    assert caught.value.code == "job_cancelled"
+
+    resumed = client.deployments.resume("m1")
+    assert resumed.status == "provisioning"
+    with pytest.raises(ConflictError):
+        client.deployments.resume("m1")
+    assert client.deployments.wait_until_active("m1").status == "active"
+
+    client.deployments.delete("m1")
+    gone = client.deployments.get(created.deployment.id)
+    assert gone.status == "terminated"
+    with pytest.raises(ConflictError):
+        client.deployments.delete(created.deployment.id)
+    # Its name is free again.
+    assert client.deployments.create("m1").deployment.name == "m1"
+
+
+async def test_async_pause_resume_update_delete(
+    aclient: pictograph.AsyncClient, model_id: str
+) -> None:
+    created = await aclient.deployments.create("m1")
+    assert (await aclient.deployments.pause("m1")).status == "paused"
+    assert (await aclient.deployments.resume("m1")).status == "provisioning"
+    updated = await aclient.deployments.update("m1", max_containers=3, readme="# hi")
+    assert (updated.max_containers, updated.readme) == (3, "# hi")
+    await aclient.deployments.delete(created.deployment.id)
+    assert (await aclient.deployments.get(created.deployment.id)).status == "terminated"
+
+
+def test_update_changes_only_what_is_given(client: pictograph.Client, model_id: str) -> None:
+    created = _active(client, rate_limit_rpm=100)
+    assert created.deployment.rate_limit_rpm == 100
+    updated = client.deployments.update(
+        "m1", min_containers=1, max_containers=4, scaledown_window=120, name="gate"
+    )
+    assert (updated.min_containers, updated.max_containers, updated.scaledown_window) == (1, 4, 120)
+    assert updated.name == "gate"
+    assert updated.rate_limit_rpm == 100
+    assert updated.endpoint_url == created.deployment.endpoint_url
+    assert client.deployments.update("gate", readme="# Gate").readme == "# Gate"
+    assert client.deployments.update("gate", readme="").readme is None
+    assert client.deployments.update("gate", rate_limit_rpm=0).rate_limit_rpm is None
+    with pytest.raises(ValueError, match="Nothing to change"):
+        client.deployments.update("gate")
+    with pytest.raises(ValidationError, match="max_containers"):
+        client.deployments.update("gate", max_containers=0)
+    with pytest.raises(ValidationError, match="max_containers"):
+        client.deployments.update("gate", min_containers=5)
+    with pytest.raises(ValidationError):
+        client.deployments.update("gate", scaledown_window=1)
+    client.deployments.create("m1", name="other")
+    with pytest.raises(ConflictError):
+        client.deployments.update("gate", name="other")
+    client.deployments.delete("gate")
+    with pytest.raises(ConflictError):
+        client.deployments.update(created.deployment.id, readme="x")
+
+
+def test_raising_the_floor_needs_credit(
+    fake: FakePictograph, client: pictograph.Client, model_id: str
+) -> None:
+    _active(client)
+    _drain(fake)
+    with pytest.raises(PaymentRequiredError):
+        client.deployments.update("m1", min_containers=1)
+    assert client.deployments.update("m1", max_containers=2).max_containers == 2
+    client.deployments.pause("m1")
+    with pytest.raises(PaymentRequiredError):
+        client.deployments.resume("m1")
+    result = client.deployments.bulk_resume(["m1"])
+    assert result.succeeded == []
+    assert len(result.not_found) == 1
+
+
+# ── bulk ──
+
+
+def test_bulk_pause_resume_delete(client: pictograph.Client, model_id: str) -> None:
+    ids = [client.deployments.create("m1", name=n).deployment.id for n in ("a", "b")]
+    unknown = "00000000-0000-4000-8000-000000000000"
+
+    paused = client.deployments.bulk_pause(["a", ids[1], ids[1]])
+    assert paused.succeeded == ids
+    assert paused.count == 2
+    again = client.deployments.bulk_pause([*ids, unknown])
+    assert again.succeeded == []
+    assert again.not_found == [*ids, unknown]
+
+    resumed = client.deployments.bulk_resume(ids)
+    assert resumed.succeeded == ids
+    assert {d.status for d in client.deployments.list()} == {"provisioning"}
+
+    deleted = client.deployments.bulk_delete([*ids, unknown])
+    assert deleted.succeeded == ids
+    assert deleted.not_found == [unknown]
+    assert client.deployments.bulk_delete(ids).not_found == ids
+    with pytest.raises(NotFoundError):
+        client.deployments.bulk_pause(["no-such-name"])
+
+
+async def test_async_bulk(aclient: pictograph.AsyncClient, model_id: str) -> None:
+    ids = [(await aclient.deployments.create("m1", name=n)).deployment.id for n in ("a", "b")]
+    assert (await aclient.deployments.bulk_pause(ids)).count == 2
+    assert (await aclient.deployments.bulk_resume(ids)).count == 2
+    assert (await aclient.deployments.bulk_delete(ids)).succeeded == ids
+
+
+# ── billing ──
+
+
+def test_a_warm_deployment_is_billed_per_started_minute_as_the_clock_moves(
+    fake: FakePictograph, client: pictograph.Client, model_id: str
+) -> None:
+    created = _active(client, min_containers=2, max_containers=2)
+    started = client.deployments.get("m1").started_at
+    assert started is not None
+    assert _deployment_entries(fake) == []
+
+    fake.clock.advance(seconds=DEPLOYMENT_METER_SECONDS)
+    per_meter = int(DEPLOYMENT_METER_SECONDS // 60) * 2 * T4.micro_usd_per_minute
+    entries = _deployment_entries(fake)
+    assert [(op, amount) for op, amount, _ in entries] == [("deployment_t4", -per_meter)]
+
+    fake.clock.advance(seconds=DEPLOYMENT_METER_SECONDS * 2 + 30)
+    entries = _deployment_entries(fake)
+    assert [amount for _, amount, _ in entries] == [-per_meter] * 3
+    times = [at for _, _, at in entries]
+    assert times[1] - times[0] == times[2] - times[1] == DEPLOYMENT_METER_SECONDS
+
+    paused = client.deployments.pause("m1")  # 30 s more on two containers: one container-minute
+    final = _deployment_entries(fake)[-1]
+    assert final[1] == -T4.micro_usd_per_minute
+    assert paused.accrued_cost_micro_usd == -sum(a for _, a, _ in _deployment_entries(fake))
+    assert paused.uptime_seconds == int(DEPLOYMENT_METER_SECONDS * 3 + 30)
+
+    fake.clock.advance(seconds=3600)  # paused: nothing more
+    assert len(_deployment_entries(fake)) == 4
+    assert created.deployment.id == paused.id
+
+
+def test_scale_to_zero_bills_only_while_awake_and_transfer_per_gib(
+    fake: FakePictograph, client: pictograph.Client, model_id: str
+) -> None:
+    created = _active(client, scaledown_window=90)
+    fake.clock.advance(seconds=3600)
+    assert _deployment_entries(fake) == []  # asleep all hour
+
+    deployment = client.deployments.get("m1")
+    with client.deployments.connect(deployment, created.auth_token) as endpoint:
+        endpoint.infer(_png())
+        awake = client.deployments.get("m1")
+        assert awake.runtime is not None
+        assert awake.runtime.state == "live"
+        fake.clock.advance(seconds=DEPLOYMENT_METER_SECONDS)
+    entries = _deployment_entries(fake)
+    # 90 idle seconds after the request: two started container-minutes.
+    assert [(op, amount) for op, amount, _ in entries] == [
+        ("deployment_t4", -2 * T4.micro_usd_per_minute)
+    ]
+    asleep = client.deployments.get("m1")
+    assert asleep.runtime is not None
+    assert asleep.runtime.state == "asleep"
+    assert asleep.transfer_bytes > 0
+    assert asleep.metrics is not None
+    assert asleep.metrics.requests == 1
+
+    # A big enough transfer is billed per GiB (bytes are metered, not each request).
+    fake.world.deployments.deployments[deployment.id].transfer_bytes += 1 << 30
+    fake.clock.advance(seconds=DEPLOYMENT_METER_SECONDS)
+    transfer = [e for e in fake.ledger if e.operation == "deployment_transfer"]
+    assert len(transfer) == 1
+    assert transfer[0].amount == -240_000
+
+
+def test_delete_bills_the_last_minutes(
+    fake: FakePictograph, client: pictograph.Client, model_id: str
+) -> None:
+    _active(client, min_containers=1)
+    fake.clock.advance(seconds=61)
+    client.deployments.delete("m1")
+    assert [a for _, a, _ in _deployment_entries(fake)] == [-2 * T4.micro_usd_per_minute]
+    fake.clock.advance(seconds=3600)
+    assert len(_deployment_entries(fake)) == 1
+
+
+# ── the endpoint ──
+
+
+def test_the_endpoint_answers_typed_deterministic_predictions(
+    fake: FakePictograph, client: pictograph.Client, model_id: str
+) -> None:
+    created = _active(client, inference_config={"confidence": 0.2})
+    deployment = client.deployments.get("m1")
+    image = _png()
+    with client.deployments.connect(deployment, created.auth_token, task="object_detection") as ep:
+        result = ep.infer(image)
+        again = ep.infer(image)
+        raw = ep.infer_raw(image)
+        strict = ep.infer(image, confidence=0.99)
+    assert result.model_type == "object_detection"
+    assert (result.backend, result.device) == ("tensorrt", "cuda")
+    assert result.inference_ms is not None
+    assert result.inference_ms > 0
+    assert result.predictions == again.predictions
+    assert raw["model_type"] == "object_detection"
+    assert len(raw["predictions"]) == len(result.predictions)
+    for p in result.predictions:
+        box = p.bounding_box
+        assert box.x >= 0
+        assert box.x + box.w <= 64 + 1e-6
+        assert p.confidence >= 0.2
+    assert len(strict.predictions) <= len(result.predictions)
+    assert client.deployments.get("m1").metrics.requests == 4  # type: ignore[union-attr]
+
+
+def test_the_endpoint_refusals(
+    fake: FakePictograph, client: pictograph.Client, model_id: str
+) -> None:
+    created = client.deployments.create("m1")
+    deployment = created.deployment
+    with client.deployments.connect(deployment, created.auth_token) as ep:
+        with pytest.raises(ConflictError) as caught:
+            ep.infer(_png())
+        assert caught.value.code == "deployment_not_active"
+        client.deployments.wait_until_active(deployment)
+        with pytest.raises(ValidationError) as bad:
+            ep.infer(b"not an image")
+        assert bad.value.code == "could_not_decode_image"
+        with pytest.raises(ValidationError) as option:
+            ep.infer(_png(), confidence=2.0)
+        assert option.value.code == "invalid_option"
+        with pytest.raises(ValidationError) as url:
+            ep.infer("https://example.com/cat.jpg")
+        assert url.value.code == "no_image_provided"
+    with client.deployments.connect(deployment, "pk_deploy_wrong") as wrong:
+        with pytest.raises(AuthError) as refused:
+            wrong.infer(_png())
+        assert refused.value.code == "unauthorized"
+    client.deployments.delete("m1")
+    with client.deployments.connect(deployment, created.auth_token) as ep:
+        with pytest.raises(NotFoundError) as missing:
+            ep.infer(_png())
+        assert missing.value.code == "deployment_not_found"
+
+
+async def test_async_connect_answers_the_same(
+    aclient: pictograph.AsyncClient, client: pictograph.Client, model_id: str
+) -> None:
+    created = await aclient.deployments.create("m1")
+    deployment = await aclient.deployments.wait_until_active(created.deployment)
+    with aclient.deployments.connect(deployment, created.auth_token) as ep:
+        from_async = ep.infer_raw(_png())
+    with client.deployments.connect(deployment, created.auth_token) as ep:
+        assert ep.infer_raw(_png()) == from_async
+
+
+def test_scaling_to_zero_keeps_the_last_container_for_the_idle_window(
+    fake: FakePictograph, client: pictograph.Client, model_id: str
+) -> None:
+    _active(client, min_containers=1)
+    client.deployments.update("m1", min_containers=0, scaledown_window=30)
+    live = client.deployments.get("m1").runtime
+    assert live is not None
+    assert live.state == "live"
+    fake.clock.advance(seconds=30)
+    asleep = client.deployments.get("m1").runtime
+    assert asleep is not None
+    assert asleep.state == "asleep"
+
+
+def test_the_request_ceiling_answers_429_until_the_minute_turns(
+    fake: FakePictograph, client: pictograph.Client, model_id: str
+) -> None:
+    created = _active(client, rate_limit_rpm=2)
+    deployment = client.deployments.get("m1")
+    url, token = deployment.endpoint_url, created.auth_token
+    assert url is not None
+    with DeploymentClient(url, token, max_retries=0) as single_shot:
+        single_shot.infer(_png())
+        single_shot.infer(_png())
+        with pytest.raises(RateLimitError) as caught:
+            single_shot.infer(_png())
+    assert caught.value.code == "rate_limited"
+    assert caught.value.retry_after is not None
+    assert caught.value.retry_after >= 1
+    before = fake.clock.now()
+    with client.deployments.connect(deployment, token) as ep:
+        ep.infer(_png())  # the SDK waits out the Retry-After on the virtual clock
+    assert fake.clock.now() > before
+
+
+def test_classification_and_segmentation_endpoints(
+    fake: FakePictograph, client: pictograph.Client
+) -> None:
+    fake.add_dataset("tags", images=10, completed_images=10, classes=["cat", "dog"])
+    fake.add_export("tags", "tags-v1")
+    run = client.training.create("tags", "tags-v1", pipeline_type="classification", name="cls")
+    assert run.status == "completed"
+    created = client.deployments.create("cls")
+    deployment = client.deployments.wait_until_active(created.deployment)
+    with client.deployments.connect(deployment, created.auth_token) as ep:
+        raw = ep.infer_raw(_png(), confidence=0.0, top_k=1)
+        typed = ep.infer(_png(), confidence=0.0)
+        with (
+            client.deployments.connect(
+                deployment, created.auth_token, task="object_detection"
+            ) as wrong,
+            pytest.raises(ValidationError),
+        ):
+            wrong.infer(_png())
+    assert raw["model_type"] == "classification"
+    assert len(raw["predictions"]) == 1
+    assert set(raw["predictions"][0]) == {"class", "confidence"}
+    assert typed.model_type == "classification"
+
+
+def test_the_gateway_in_server_mode() -> None:
+    import httpx
+
+    from pictograph_testing.server import FakeServer
+
+    with FakeServer(seed=3) as server:
+        fake = server.fake
+        fake.add_dataset(DATASET, images=20, completed_images=12)
+        fake.add_export(DATASET, EXPORT)
+        with server.client(max_retries=0) as sdk:
+            sdk.training.create(DATASET, EXPORT, pipeline_type="yolox", name="m1", wait=False)
+            fake.clock.advance(seconds=3600)
+            created = sdk.deployments.create("m1")
+            fake.clock.advance(seconds=BUILD + START)
+            deployment = sdk.deployments.get("m1")
+            assert deployment.status == "active"
+            assert deployment.endpoint_url == (
+                f"{server.base_url}/_gateway/us-east/{deployment.id}/predict"
+            )
+            with DeploymentClient(
+                deployment.endpoint_url, created.auth_token, task="object_detection"
+            ) as ep:
+                assert ep.infer(_png()).model_type == "object_detection"
+            ping = httpx.get(f"{server.base_url}/_gateway/us-east/ping")
+            assert ping.status_code == 200
+
+
+# ── determinism and snapshots ──
+
+
+def _scripted(seed: int) -> list[Any]:
+    seen: list[Any] = []
+    with FakePictograph(seed=seed) as fake:
+        fake.add_dataset(DATASET, images=20, completed_images=12)
+        fake.add_export(DATASET, EXPORT)
+        with fake.client(max_retries=0) as sdk:
+            _train(sdk)
+            created = sdk.deployments.create("m1", min_containers=1)
+            deployment = sdk.deployments.wait_until_active(created.deployment)
+            with sdk.deployments.connect(deployment, created.auth_token) as ep:
+                seen.append(ep.infer_raw(_png(shade=seed % 200)))
+            fake.clock.advance(seconds=900)
+            sdk.deployments.pause("m1")
+            seen.append(sdk.deployments.get("m1").model_dump(mode="json"))
+        seen.append([(e.operation, e.amount, e.created_at) for e in fake.ledger])
+        seen.append(
+            fake.calls[-1].response_body if hasattr(fake.calls[-1], "response_body") else None
+        )
+    return seen
+
+
+def test_same_seed_same_calls_same_answers() -> None:
+    assert _scripted(5) == _scripted(5)
+
+
+def test_snapshot_refuses_a_world_with_deployments(
+    fake: FakePictograph, client: pictograph.Client, model_id: str
+) -> None:
+    client.deployments.create("m1")
+    client.models.delete("m1")
+    with pytest.raises(ValueError, match="deployments"):
+        fake.snapshot()
+
+
+def test_active_and_failed_deployments_send_webhook_events(
+    fake: FakePictograph, client: pictograph.Client, model_id: str
+) -> None:
+    url = "https://hooks.example.com/pictograph"
+    client.webhooks.create(url)
+    received: list[WebhookRequest] = []
+
+    def inbox(request: WebhookRequest) -> int:
+        received.append(request)
+        return 200
+
+    fake.webhooks.route(url, inbox)
+    _active(client, name="up")
+    fake.faults.fail_deployment()
+    doomed = client.deployments.create("m1", name="down")
+    with pytest.raises(ApiError):
+        client.deployments.wait_until_active(doomed.deployment)
+
+    assert [r.event_type for r in received] == ["deployment.active", "deployment.failed"]

@@ -17,21 +17,25 @@ from typing import Literal
 __all__ = [
     "AUTO_GPU",
     "DEFAULT_GPU_TIER",
+    "DEFAULT_PLAN",
     "EPOCH_OVERHEAD_SECONDS",
     "GPU_CHOICES",
     "GPU_TIERS",
     "IDEMPOTENCY_TTL_SECONDS",
+    "INVITE_TTL_SECONDS",
     "LEGACY_CREDIT_MICRO_USD",
     "MICRO_USD",
     "MODEL_TYPES",
     "OOM_AFTER_SECONDS",
     "OPERATIONS",
     "PIPELINES",
+    "PLANS",
     "PROFILES",
     "SERVICE_CAP_SECONDS",
     "GpuTier",
     "Operation",
     "Pipeline",
+    "Plan",
     "Profile",
     "ProfileName",
     "Variant",
@@ -364,3 +368,41 @@ def _operations() -> dict[str, Operation]:
 
 
 OPERATIONS: MappingProxyType[str, Operation] = MappingProxyType(_operations())
+
+
+# ── subscription plans: an organization's caps ──
+
+
+@dataclass(frozen=True)
+class Plan:
+    """A subscription tier's caps, as ``organizations.me`` reports them.
+
+    The API does not publish these numbers; they are the fake's, chosen so that each
+    tier allows more than the one below it and ``pro`` matches the SDK's own examples.
+    """
+
+    name: str
+    max_users: int
+    """Members plus pending invites: inviting past it is a 402 ``limit_exceeded``."""
+    max_images: int
+    max_storage_bytes: int
+    rate_limit_per_hour: int
+    """What an API key of the plan may send per hour unless a lower per-key cap is set."""
+
+
+_GIB = 1024**3
+PLANS: MappingProxyType[str, Plan] = MappingProxyType(
+    {
+        plan.name: plan
+        for plan in (
+            Plan("free", 2, 1_000, 1 * _GIB, 1_000),
+            Plan("core", 5, 10_000, 10 * _GIB, 2_000),
+            Plan("pro", 25, 50_000, 50 * _GIB, 5_000),
+            Plan("team", 100, 250_000, 250 * _GIB, 20_000),
+            Plan("enterprise", 1_000, 10_000_000, 10_240 * _GIB, 100_000),
+        )
+    }
+)
+DEFAULT_PLAN = "pro"
+INVITE_TTL_SECONDS = 7 * 86_400
+"""An invite not accepted within a week expires (the SDK's examples: created + 7 days)."""

@@ -60,9 +60,7 @@ def _no_route(answer: httpx.Response) -> bool:
     if answer.status_code != 404:
         return False
     error = answer.json()["error"]
-    return (
-        error["code"] == "not_implemented_by_fake" or "No route" in error["message"]
-    )
+    return error["code"] == "not_implemented_by_fake" or "No route" in error["message"]
 
 
 def _route_key(path: str) -> str:

@@ -180,7 +180,12 @@ def _instant(call: Call, text: str) -> float:
     """An ISO 8601 date or date-time as a virtual second (no zone: UTC), or a 422."""
     try:
         moment = datetime.fromisoformat(text.strip().replace("Z", "+00:00").replace("z", "+00:00"))
-    except ValueError:
+        if moment.tzinfo is None:
+            moment = moment.replace(tzinfo=timezone.utc)
+        # Years 1 and 9999 with a zone can fall outside what a datetime holds in UTC.
+        moment = moment.astimezone(timezone.utc)
+        return (moment - call.world.clock.start).total_seconds()
+    except (ValueError, OverflowError):
         raise InvalidRequest(
             f"'expires_at' must be an ISO 8601 date or date-time "
             f"(2026-12-31 or 2026-12-31T23:59:59Z), got '{text}'.",
@@ -190,6 +195,3 @@ def _instant(call: Call, text: str) -> float:
                 )
             ],
         ) from None
-    if moment.tzinfo is None:
-        moment = moment.replace(tzinfo=timezone.utc)
-    return (moment - call.world.clock.start).total_seconds()

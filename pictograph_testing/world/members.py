@@ -39,6 +39,7 @@ __all__ = [
     "Member",
     "MemberRole",
     "MemberService",
+    "outranks",
 ]
 
 MemberRole = Literal["viewer", "annotator", "member", "admin", "owner"]

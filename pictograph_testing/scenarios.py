@@ -20,6 +20,7 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from pictograph_testing.catalog import PLANS
 from pictograph_testing.clock import DEFAULT_START, format_timestamp
 from pictograph_testing.world.errors import ApiRefusal
 from pictograph_testing.world.exports import ExportJob
@@ -242,6 +243,13 @@ class _Builder:
     def _organization(self, record: Mapping[str, Any]) -> None:
         world = self.world
         _only(record, _field_names(Organization), self._where("organization"))
+        tier = record.get("subscription_tier", world.default_org.subscription_tier)
+        if tier not in PLANS:
+            raise ValueError(
+                self._where(
+                    f"organization: unknown subscription_tier {tier!r}; one of {list(PLANS)}"
+                )
+            )
         old = world.default_org
         world.replace_organization(old, Organization(**{**_values(old), **record}))
 

@@ -147,6 +147,15 @@ def test_a_scenario_is_a_name_a_path_or_a_document(tmp_path: Path) -> None:
             },
             "split must be one of",
         ),
+        (
+            {"schema_version": 1, "organization": {"subscription_tier": "gold"}},
+            "unknown subscription_tier 'gold'",
+        ),
+        (
+            {"schema_version": 1, "members": [{"email": "x", "role": "owner"}]},
+            "not a valid email",
+        ),
+        ({"schema_version": 1, "invites": [{"email": "a@b.co", "role": "owner"}]}, "Owners"),
     ],
 )
 def test_a_bad_scenario_is_a_clear_value_error(document: dict[str, Any], message: str) -> None:

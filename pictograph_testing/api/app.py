@@ -214,7 +214,7 @@ class Api:
             return self._storage(method, path, headers, body)
         raw = _route_key(path)
         if raw is None:
-            raise NotImplementedByFake(method, path, collection_hint(path, ROUTER.resources))
+            raise NotImplementedByFake(method, path)
         if len(body) > MAX_BODY_BYTES:
             raise InvalidRequest(
                 messages.BODY_TOO_LARGE.format(
@@ -227,9 +227,13 @@ class Api:
         sdk = self.sdk_version or sdk_version_of(headers.get("user-agent")) or NEWEST
         matches = ROUTER.candidates(method, raw, sdk)
         if not matches:
-            if ROUTER.serves_another_release(method, raw):
+            # A collection without its '/', or a path retired in the caller's release: the
+            # API's own 404. Anything else is a route the fake does not serve.
+            if collection_hint(path, ROUTER.resources) or ROUTER.serves_another_release(
+                method, raw
+            ):
                 raise no_route(method, path, ROUTER.resources)
-            raise NotImplementedByFake(method, path, collection_hint(path, ROUTER.resources))
+            raise NotImplementedByFake(method, path)
         key = self.world.authenticate(headers.get("x-api-key"))
         now = self.world.catch_up()
         idempotency_key = headers.get("idempotency-key") if method in _WRITES else None

@@ -357,7 +357,8 @@ class Router:
 
 
 def no_route(method: str, path: str, resources: frozenset[str]) -> NotFound:
-    """The API's own 404 for a path that is not a route for the caller's release."""
+    """The API's own 404 for a path that is not a route for the caller's release, or a
+    collection without its trailing ``/`` (the API never redirects)."""
     return NotFound(
         messages.NO_ROUTE.format(method=method, path=path, hint=collection_hint(path, resources))
     )

@@ -7,8 +7,9 @@ endpoint of the route table serves, for any SDK release, gets a 404 with the cod
 ``not_implemented_by_fake`` and a message naming the route, the SDK methods known to send
 it, and ``docs/fidelity.md``; the call is kept in ``FakePictograph.unserved_calls``.
 
-A path that the table serves to *other* releases (one retired in the caller's release)
-is not a gap of the fake: it keeps the API's own "No route" 404 (``api/table.py``).
+A path that the table serves to *other* releases (one retired in the caller's release),
+and a collection asked for without its trailing ``/``, are not gaps of the fake: they
+keep the API's own "No route" 404 (``api/table.py``).
 """
 
 from __future__ import annotations
@@ -53,14 +54,14 @@ class NotImplementedByFake(NotFound):
 
     code = CODE
 
-    def __init__(self, method: str, path: str, hint: str = "") -> None:
+    def __init__(self, method: str, path: str) -> None:
         self.method = method
         self.path = path
         self.sdk_methods = sdk_methods_sending(method, path)
         sent_by = f" (sent by {', '.join(self.sdk_methods)})" if self.sdk_methods else ""
         super().__init__(
             f"pictograph-testing does not implement {method} {path} yet{sent_by}; this is a "
-            f"gap of the fake, not a missing id{hint}. {FIDELITY_PAGE} lists what the fake "
+            f"gap of the fake, not a missing id. {FIDELITY_PAGE} lists what the fake "
             "serves; FakePictograph.unserved_calls lists every such call.",
             details={
                 "method": method,

@@ -16,6 +16,7 @@ The real ``pictograph`` SDK runs against it unmodified::
 from __future__ import annotations
 
 from pictograph_testing._sdk.layout import AsyncClientUnavailable
+from pictograph_testing.api.unserved import UnservedCall
 from pictograph_testing.catalog import GPU_TIERS, PIPELINES, PROFILES
 from pictograph_testing.clock import VirtualClock
 from pictograph_testing.fake import FakeOrganization, FakePictograph
@@ -32,6 +33,7 @@ __all__ = [
     "FakePictograph",
     "FakeTransport",
     "RunView",
+    "UnservedCall",
     "VirtualClock",
     "WebhookRequest",
 ]

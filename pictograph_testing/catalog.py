@@ -18,18 +18,21 @@ __all__ = [
     "AUTO_GPU",
     "CREDITS_LOW_MICRO_USD",
     "DEFAULT_GPU_TIER",
+    "DEFAULT_PLAN",
     "EPOCH_OVERHEAD_SECONDS",
     "EVALUATION_TIER",
     "GPU_CHOICES",
     "GPU_TIERS",
     "HOSTED_INFERENCE",
     "IDEMPOTENCY_TTL_SECONDS",
+    "INVITE_TTL_SECONDS",
     "LEGACY_CREDIT_MICRO_USD",
     "MICRO_USD",
     "MODEL_TYPES",
     "OOM_AFTER_SECONDS",
     "OPERATIONS",
     "PIPELINES",
+    "PLANS",
     "PROFILES",
     "SERVICE_CAP_SECONDS",
     "GpuTier",
@@ -37,6 +40,7 @@ __all__ = [
     "InferenceTier",
     "Operation",
     "Pipeline",
+    "Plan",
     "Profile",
     "ProfileName",
     "Variant",
@@ -518,3 +522,41 @@ __all__ += [
     "DEPLOYMENT_TRANSFER_MICRO_USD_PER_GIB",
     "DeploymentGpu",
 ]
+
+
+# ── subscription plans: an organization's caps ──
+
+
+@dataclass(frozen=True)
+class Plan:
+    """A subscription tier's caps, as ``organizations.me`` reports them.
+
+    The API does not publish these numbers; they are the fake's, chosen so that each
+    tier allows more than the one below it and ``pro`` matches the SDK's own examples.
+    """
+
+    name: str
+    max_users: int
+    """Members plus pending invites: inviting past it is a 402 ``limit_exceeded``."""
+    max_images: int
+    max_storage_bytes: int
+    rate_limit_per_hour: int
+    """What an API key of the plan may send per hour unless a lower per-key cap is set."""
+
+
+_GIB = 1024**3
+PLANS: MappingProxyType[str, Plan] = MappingProxyType(
+    {
+        plan.name: plan
+        for plan in (
+            Plan("free", 2, 1_000, 1 * _GIB, 1_000),
+            Plan("core", 5, 10_000, 10 * _GIB, 2_000),
+            Plan("pro", 25, 50_000, 50 * _GIB, 5_000),
+            Plan("team", 100, 250_000, 250 * _GIB, 20_000),
+            Plan("enterprise", 1_000, 10_000_000, 10_240 * _GIB, 100_000),
+        )
+    }
+)
+DEFAULT_PLAN = "pro"
+INVITE_TTL_SECONDS = 7 * 86_400
+"""An invite not accepted within a week expires (the SDK's examples: created + 7 days)."""

@@ -15,7 +15,7 @@ from pictograph_testing._sdk.layout import require_async_client
 from pictograph_testing.api.app import Api
 from pictograph_testing.api.dialects import check_installed_sdk, format_version, parse_version
 from pictograph_testing.api.gateway import GATEWAY_PREFIX, gateway_url
-from pictograph_testing.catalog import MICRO_USD, profile_named
+from pictograph_testing.catalog import MICRO_USD, PLANS, profile_named
 from pictograph_testing.clock import VirtualClock
 from pictograph_testing.journal import Journal
 from pictograph_testing.transport import FakeTransport
@@ -34,7 +34,9 @@ if TYPE_CHECKING:
     import pictograph
     from typing_extensions import Self
 
+    from pictograph_testing.api.unserved import UnservedCall
     from pictograph_testing.faults import Faults
+    from pictograph_testing.world.members import Invite, Member, MemberRole
     from pictograph_testing.world.state import Dataset, Export, LedgerEntry, Role
     from pictograph_testing.world.training import RunView
 
@@ -415,6 +417,61 @@ class FakePictograph:
             key = self.world.add_api_key(org.id, role="owner")
         return FakeOrganization(self, org.id, key.key)
 
+    # ── people ──
+
+    def add_member(
+        self,
+        email: str,
+        role: MemberRole = "member",
+        *,
+        full_name: str | None = None,
+        organization: str | FakeOrganization | None = None,
+    ) -> Member:
+        """Make someone a member at once, as if they had accepted an invite.
+
+        ``organizations.list_members`` lists them; their ``id`` is what
+        ``update_member_role`` and ``remove_member`` take. A pending invite of the same
+        address counts as accepted. ``ValueError`` for an address already a member.
+        """
+        org_id = self._org_id(organization)
+        with self.world.lock:
+            try:
+                return self.world.people.add(org_id, email, role, full_name)
+            except ApiRefusal as refusal:
+                raise ValueError(refusal.message) from None
+
+    def accept_invite(
+        self,
+        invite: str,
+        *,
+        full_name: str | None = None,
+        organization: str | FakeOrganization | None = None,
+    ) -> Member:
+        """Accept a pending invite (by id or email) as the invitee would in the web app.
+
+        The invitee joins with the invite's role; ``ValueError`` when no pending invite
+        matches.
+        """
+        org_id = self._org_id(organization)
+        with self.world.lock:
+            self.world.catch_up()
+            try:
+                return self.world.people.accept(org_id, invite, full_name)
+            except ApiRefusal as refusal:
+                raise ValueError(refusal.message) from None
+
+    def decline_invite(
+        self, invite: str, *, organization: str | FakeOrganization | None = None
+    ) -> Invite:
+        """Decline a pending invite (by id or email) as the invitee would."""
+        org_id = self._org_id(organization)
+        with self.world.lock:
+            self.world.catch_up()
+            try:
+                return self.world.people.decline(org_id, invite)
+            except ApiRefusal as refusal:
+                raise ValueError(refusal.message) from None
+
     def _org_id(self, organization: str | FakeOrganization | None) -> str:
         if organization is None:
             return self.world.default_org.id
@@ -507,6 +564,17 @@ class FakePictograph:
         return Journal(self.api.journal, self.clock.start)
 
     @property
+    def unserved_calls(self) -> tuple[UnservedCall, ...]:
+        """Every call to a route the fake does not serve (yet), oldest first.
+
+        Each was answered 404 ``not_implemented_by_fake`` (not the API's own 404 for an
+        unknown id) and names the SDK methods known to send it; ``docs/fidelity.md``
+        lists what the fake serves. The journal (:attr:`calls`) marks them too.
+        """
+        with self.world.lock:
+            return tuple(self.api.unserved)
+
+    @property
     def server_errors(self) -> list[BaseException]:
         """Exceptions the fake raised while answering (each was answered as a 500)."""
         return self.api.server_errors
@@ -537,6 +605,30 @@ class FakeOrganization:
     @property
     def name(self) -> str:
         return self._fake.world.organizations[self.id].name
+
+    @property
+    def subscription_tier(self) -> str:
+        """The organization's plan (``catalog.PLANS``): its member cap, its keys' rate."""
+        return self._fake.world.organizations[self.id].subscription_tier
+
+    @subscription_tier.setter
+    def subscription_tier(self, tier: str) -> None:
+        if tier not in PLANS:
+            raise ValueError(f"unknown plan {tier!r}; choose one of: {', '.join(PLANS)}")
+        with self._fake.world.lock:
+            self._fake.world.organizations[self.id].subscription_tier = tier
+
+    def add_member(self, email: str, role: MemberRole = "member", **options: Any) -> Member:
+        """As :meth:`FakePictograph.add_member`, in this organization."""
+        return self._fake.add_member(email, role, organization=self.id, **options)
+
+    def accept_invite(self, invite: str, **options: Any) -> Member:
+        """As :meth:`FakePictograph.accept_invite`, in this organization."""
+        return self._fake.accept_invite(invite, organization=self.id, **options)
+
+    def decline_invite(self, invite: str) -> Invite:
+        """As :meth:`FakePictograph.decline_invite`, in this organization."""
+        return self._fake.decline_invite(invite, organization=self.id)
 
     def client(self, *, role: Role | None = None, **options: Any) -> pictograph.Client:
         """A ``pictograph.Client`` with the owner key (or a new key of ``role``)."""

@@ -138,9 +138,13 @@ def fidelity_page() -> str:
         "and this repository's tests drive the method through the real SDK.",
         "- **client-side**: the method sends no request of its own; it composes served "
         "methods or works on local files.",
-        "- **not served**: the fake answers its routes with `404`.",
+        "- **not served**: the fake answers its routes with `404` and the code "
+        "`not_implemented_by_fake`, whose message names the route and the SDK methods "
+        "that send it (never the API's own 404 for an unknown id), and records each call "
+        "in `FakePictograph.unserved_calls` (and marks it in `fake.calls`).",
         "",
-        "Routes are relative to `/api/v1/developer`. The [OpenAPI document]"
+        "Routes are relative to `/api/v1/developer`; those outside it are written in full. "
+        "The [OpenAPI document]"
         "(server.md#the-openapi-document) has every served route with its parameters and "
         "shapes, and names the SDK methods that call it.",
     ]

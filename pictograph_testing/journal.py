@@ -156,6 +156,12 @@ class Call:
         return self._entry.request_id
 
     @property
+    def unserved(self) -> bool:
+        """Whether the fake answered 404 ``not_implemented_by_fake``: a route it does not
+        serve yet (see ``FakePictograph.unserved_calls``)."""
+        return _unserved(self._entry)
+
+    @property
     def fault(self) -> str | None:
         """What an injected fault did to this call, or ``None``.
 
@@ -462,7 +468,14 @@ def _json_object(body: bytes) -> dict[str, Any] | None:
     return parsed if isinstance(parsed, dict) else None
 
 
+def _unserved(entry: JournalEntry) -> bool:
+    # Read from the answer, so recording a call costs nothing extra.
+    return entry.status == 404 and b'"code":"not_implemented_by_fake"' in entry.response_body
+
+
 def _describe(entry: JournalEntry) -> str:
     answer = "no answer" if entry.status == 0 else str(entry.status)
     text = f"{entry.method.upper()} {entry.target} -> {answer}"
+    if _unserved(entry):
+        text += " [not served by the fake]"
     return text if entry.fault is None else f"{text} [{entry.fault}]"

@@ -19,7 +19,7 @@ from pydantic.json_schema import models_json_schema
 
 from pictograph_testing.api.app import API_PREFIX
 from pictograph_testing.api.resources import ENDPOINTS
-from pictograph_testing.api.table import Bare, Bytes, Data, Page
+from pictograph_testing.api.table import API_ROOT, Bare, Bytes, Data, Page
 from pictograph_testing.world.storage import STORAGE_PREFIX
 
 if TYPE_CHECKING:
@@ -55,6 +55,8 @@ RESOURCE_ORDER = (
     "jobs",
     "webhooks",
     "deployments",
+    "organizations",
+    "api_keys",
 )
 _STATUS_TEXT = {
     400: "The request cannot be carried out as sent",
@@ -165,6 +167,16 @@ WIRE_SCHEMAS: dict[str, Schema] = {
     "ExportDownload": _obj(
         {"download_url": _S, "filename": _S}, {"content_type": _S, "file_size": _INT}
     ),
+    "OrganizationReply": _obj({"organization": _ref("Organization")}),
+    "MemberList": _obj({"members": _list(_ref("OrganizationMember"))}),
+    "MemberRoleChanged": _obj({"member": _obj({"id": _S, "role": _S})}),
+    "MemberRemoved": _obj({"success": _BOOL, "member_id": _S}),
+    "InviteList": _obj({"invites": _list(_ref("OrganizationInvite"))}),
+    "InviteReply": _obj({"invite": _ref("OrganizationInvite")}),
+    "InviteRevoked": _obj({"success": _BOOL, "invite_id": _S}),
+    "ApiKeyList": _obj({"api_keys": _list(_ref("ApiKey"))}, {"success": _BOOL}),
+    "ApiKeyReply": _obj({"api_key": _ref("ApiKey")}, {"success": _BOOL}),
+    "ApiKeyDeleted": _obj({"success": _BOOL}, {"message": _S}),
     "UnreadCount": _obj({"unread_count": {"type": "integer", "minimum": 0}}),
     "MarkedRead": _obj({"success": _BOOL, "marked_count": {"type": "integer", "minimum": 0}}),
     "NotificationRead": _obj({"success": _BOOL, "id": _S, "read": _BOOL}),
@@ -204,6 +216,7 @@ WIRE_SCHEMAS: dict[str, Schema] = {
 def sdk_models() -> dict[str, type[Any]]:
     """The SDK's pydantic models that describe the fake's replies, by component name."""
     from pictograph.models import (
+        api_key,
         batch,
         common,
         credit,
@@ -216,6 +229,7 @@ def sdk_models() -> dict[str, type[Any]]:
         job,
         model,
         notification,
+        organization,
         training,
         webhook,
     )
@@ -249,6 +263,11 @@ def sdk_models() -> dict[str, type[Any]]:
         deployment.CreatedDeployment,
         deployment.DeploymentQuote,
         deployment.DeploymentComputeOptions,
+        organization.Organization,
+        organization.OrganizationMember,
+        organization.OrganizationInvite,
+        api_key.ApiKey,
+        api_key.CreatedApiKey,
     ]
     return {cls.__name__: cls for cls in classes}
 
@@ -284,14 +303,15 @@ STORAGE_ROUTES: tuple[tuple[str, str, tuple[str, ...]], ...] = (
 def openapi_path(endpoint: Endpoint) -> str:
     """The endpoint's path as the document writes it (``{path...}`` becomes ``{path}``)."""
     path = endpoint.path.replace(":uuid}", "}").replace("...}", "}")
-    return API_PREFIX + path
+    # A route outside the developer API is written in full.
+    return path if path.startswith("/") else API_PREFIX + path
 
 
 def openapi_document(base_url: str | None = None) -> dict[str, Any]:
     """Build the OpenAPI 3.1 document; ``base_url`` becomes its one server."""
     order = {name: i for i, name in enumerate(RESOURCE_ORDER)}
     paths: dict[str, dict[str, Any]] = {}
-    endpoints = sorted(ENDPOINTS, key=lambda e: order.get(e.resource, len(order)))
+    endpoints = sorted(ENDPOINTS, key=lambda e: order.get(e.resource.replace("-", "_"), len(order)))
     for endpoint in endpoints:
         paths.setdefault(openapi_path(endpoint), {})[endpoint.method.lower()] = _operation(endpoint)
     token = {"name": "token", "in": "path", "required": True, "schema": {"type": "string"}}
@@ -322,7 +342,7 @@ def openapi_document(base_url: str | None = None) -> dict[str, Any]:
 
 
 def _operation(endpoint: Endpoint) -> dict[str, Any]:
-    name = endpoint.path.strip("/").replace("/", "_")
+    name = endpoint.path.removeprefix(API_ROOT).strip("/").replace("/", "_")
     for token in ("{", "}", ":uuid", "..."):
         name = name.replace(token, "")
     operation: dict[str, Any] = {

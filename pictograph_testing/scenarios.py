@@ -1,8 +1,9 @@
 """Named world states: JSON documents a fake loads with one call, and snapshots of worlds.
 
 A scenario names the fake's settings (profile, seed, balance, clock) and what the
-default organization holds: datasets with their images (status, split, tags,
-annotations; never bytes) and exports, API keys, ledger entries and notifications.
+default organization holds: its members and invites, datasets with their images (status,
+split, tags, annotations; never bytes) and exports, API keys, ledger entries and
+notifications.
 Hand-written scenarios say only what matters and let the fake mint the rest; a
 snapshot (:func:`snapshot`) records every id, timestamp and the id generator's state, so
 the world it loads into answers exactly as the one it was taken from. The format is
@@ -19,11 +20,13 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from pictograph_testing.catalog import PLANS
 from pictograph_testing.clock import DEFAULT_START, format_timestamp
 from pictograph_testing.world.errors import ApiRefusal
 from pictograph_testing.world.exports import ExportJob
 from pictograph_testing.world.feeds import Notification
 from pictograph_testing.world.ids import IdState
+from pictograph_testing.world.members import Invite, Member
 from pictograph_testing.world.state import (
     IMAGE_STATUSES,
     ApiKey,
@@ -71,6 +74,8 @@ _TOP_LEVEL = frozenset(
         "notifications",
         "pending_export_failures",
         "ids",
+        "members",
+        "invites",
     }
 )
 _DATASET_EXTRAS = frozenset({"images", "synthetic_images", "exports"})
@@ -213,6 +218,11 @@ class _Builder:
             world.clock.advance(elapsed)
         if "organization" in document:
             self._organization(document["organization"])
+        # Before the keys: keys the scenario mints are its founding owner's.
+        if "members" in document:
+            self._members(document["members"])
+        for invite in document.get("invites", []):
+            self._invite(invite)
         if "api_keys" in document:
             self._api_keys(document["api_keys"])
         for entry in document.get("ledger", []):
@@ -233,8 +243,41 @@ class _Builder:
     def _organization(self, record: Mapping[str, Any]) -> None:
         world = self.world
         _only(record, _field_names(Organization), self._where("organization"))
+        tier = record.get("subscription_tier", world.default_org.subscription_tier)
+        if tier not in PLANS:
+            raise ValueError(
+                self._where(
+                    f"organization: unknown subscription_tier {tier!r}; one of {list(PLANS)}"
+                )
+            )
         old = world.default_org
         world.replace_organization(old, Organization(**{**_values(old), **record}))
+
+    def _members(self, records: list[Mapping[str, Any]]) -> None:
+        """The organization's members: exact (with ``id``) or minted (email and role)."""
+        people = self.world.people
+        org = self.world.default_org
+        people.clear(org.id)
+        for record in records:
+            _only(record, _field_names(Member) - {"organization_id"}, self._where("members"))
+            if "id" in record:
+                people.adopt_member(Member(organization_id=org.id, **record))
+            else:
+                people.add(
+                    org.id, record["email"], record.get("role", "member"), record.get("full_name")
+                )
+        if people.founder(org.id) is None:
+            raise ValueError(self._where("members needs at least one member (an owner)"))
+
+    def _invite(self, record: Mapping[str, Any]) -> None:
+        """One invite: exact (with ``id``) or a pending one sent now by the founder."""
+        world = self.world
+        org = world.default_org
+        _only(record, _field_names(Invite) - {"organization_id"}, self._where("invites"))
+        if "id" in record:
+            world.people.adopt_invite(Invite(organization_id=org.id, **record))
+            return
+        world.people.invite(org.id, record["email"], record.get("role", "member"), by=None)
 
     def _api_keys(self, records: list[Mapping[str, Any]]) -> None:
         world = self.world
@@ -469,6 +512,13 @@ def snapshot(world: World) -> dict[str, Any]:
                 if n.organization_id == org.id
             ],
             "pending_export_failures": list(world.export_service.pending_failures),
+            "members": [
+                _values(m, skip=frozenset({"organization_id"})) for m in world.people.roster(org.id)
+            ],
+            "invites": [
+                _values(i, skip=frozenset({"organization_id"}))
+                for i in reversed(world.people.sent(org.id))
+            ],
             "ids": {
                 "state": [ids.rng[0], list(ids.rng[1]), ids.rng[2]],
                 "names": ids.names,

@@ -12,6 +12,7 @@ API's router has no route outside its prefix, so no public path reaches them):
 - ``GET /_fake/snapshot``: the world as a scenario document; ``POST /_fake/snapshot``
   loads one (a document, or ``{"scenario": "<name>"}``);
 - ``GET /_fake/journal?since=N&limit=M``: the calls the API answered, oldest first;
+- ``GET /_fake/unserved``: the calls to routes the fake does not serve (yet);
 - ``GET /_fake/openapi.json``: the OpenAPI document of the public routes;
 - ``GET`` / ``POST /_fake/webhooks/routes`` ``{"url": ..., "target": ...}``: send an
   endpoint's deliveries to another URL (a local receiver; ``null`` removes the route);
@@ -183,6 +184,19 @@ class FakeAsgiApp:
                 return self._info()
             case "GET", "/journal":
                 return self._journal(query)
+            case "GET", "/unserved":
+                return {
+                    "unserved_calls": [
+                        {
+                            "method": c.method,
+                            "path": c.path,
+                            "sdk_methods": list(c.sdk_methods),
+                            "request_id": c.request_id,
+                            "at": format_timestamp(c.at),
+                        }
+                        for c in self.fake.unserved_calls
+                    ]
+                }
             case "GET", "/openapi.json":
                 from pictograph_testing.openapi import openapi_document
 
@@ -263,6 +277,7 @@ class FakeAsgiApp:
             "seed": fake.seed,
             **self._clock(),
             "calls": len(fake.api.journal),
+            "unserved_calls": len(fake.api.unserved),
             "server_errors": [f"{type(e).__name__}: {e}" for e in fake.server_errors],
         }
 
@@ -301,6 +316,7 @@ def _call_record(call: Call) -> dict[str, Any]:
         "response": _body_record(call.response_body),
         # What an injected fault did to the call (status 0: the connection was dropped).
         "fault": call.fault,
+        "unserved": call.unserved,
     }
 
 

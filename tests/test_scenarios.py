@@ -147,6 +147,15 @@ def test_a_scenario_is_a_name_a_path_or_a_document(tmp_path: Path) -> None:
             },
             "split must be one of",
         ),
+        (
+            {"schema_version": 1, "organization": {"subscription_tier": "gold"}},
+            "unknown subscription_tier 'gold'",
+        ),
+        (
+            {"schema_version": 1, "members": [{"email": "x", "role": "owner"}]},
+            "not a valid email",
+        ),
+        ({"schema_version": 1, "invites": [{"email": "a@b.co", "role": "owner"}]}, "Owners"),
     ],
 )
 def test_a_bad_scenario_is_a_clear_value_error(document: dict[str, Any], message: str) -> None:
@@ -212,6 +221,32 @@ def test_explicit_images_with_splits_tags_and_annotations(tmp_path: Path) -> Non
         assert saved["annotations"][0]["id"] == "a1"
 
 
+def test_members_and_invites_can_be_written_by_hand() -> None:
+    document = {
+        "schema_version": 1,
+        "organization": {"subscription_tier": "core"},
+        "members": [
+            {"email": "owner@example.com", "role": "owner", "full_name": "Olive Owner"},
+            {"email": "ann@example.com", "role": "annotator"},
+        ],
+        "invites": [{"email": "new@example.com", "role": "viewer"}],
+        "api_keys": [{"role": "owner", "name": "me"}],
+    }
+    with FakePictograph(scenario=document) as fake, fake.client(max_retries=0) as client:
+        owner, annotator = client.organizations.list_members()
+        assert (owner.full_name, annotator.role) == ("Olive Owner", "annotator")
+        assert fake.world.default_key.created_by == owner.user_id
+        [invite] = client.organizations.list_invites()
+        assert (invite.email, invite.status, invite.invited_by) == (
+            "new@example.com",
+            "pending",
+            owner.user_id,
+        )
+        assert client.organizations.me().subscription_tier == "core"
+    with pytest.raises(ValueError, match="members needs at least one"):
+        FakePictograph(scenario={"schema_version": 1, "members": []})
+
+
 def test_keys_and_ledger_entries_can_be_written_by_hand() -> None:
     document = {
         "schema_version": 1,
@@ -248,6 +283,13 @@ def _build(fake: FakePictograph) -> None:
     fake.clock.advance(seconds=3)
     client.exports.create("signs", "later", wait=False)
     fake.faults.fail_export("again")
+    # People and keys: members, invites in every state, a key made through the API.
+    fake.add_member("ada@example.com", "admin", full_name="Ada")
+    client.organizations.invite("bob@example.com", role="viewer")
+    client.organizations.revoke_invite(client.organizations.invite("eve@example.com").id)
+    client.organizations.update(description="snapshots", is_public=True)
+    created = client.api_keys.create("ci", role="member", rate_limit=50, expires_at="2027-01-01")
+    client.api_keys.update(created.key_id, is_active=False)
 
 
 def _session(fake: FakePictograph, tmp_path: Path) -> list[tuple[int, bytes]]:
@@ -281,6 +323,12 @@ def _session(fake: FakePictograph, tmp_path: Path) -> list[tuple[int, bytes]]:
     client.notifications.mark_all_read()
     list(client.jobs.list(status="all"))
     client.models.list()
+    client.organizations.me()
+    client.organizations.list_members()
+    client.organizations.list_invites()
+    client.organizations.invite("carol@example.com")
+    client.api_keys.list()
+    client.api_keys.create("later")
     client.close()
     return seen
 

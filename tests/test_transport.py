@@ -78,16 +78,16 @@ def test_unknown_routes_are_404_never_a_redirect(fake: FakePictograph) -> None:
     with httpx.Client(
         base_url=fake.base_url, transport=fake.transport(), headers={"X-API-Key": fake.api_key}
     ) as http:
-        for path in (
-            "/api/v1/developer/training",
-            "/api/v1/developer/nothing-here",
-            "/elsewhere",
-            "/api/v1/developer/credits/nope",
+        for path, code in (
+            ("/api/v1/developer/training", "not_found"),  # the collection is `training/`
+            ("/api/v1/developer/nothing-here", "not_implemented_by_fake"),
+            ("/elsewhere", "not_implemented_by_fake"),
+            ("/api/v1/developer/credits/nope", "not_implemented_by_fake"),
         ):
             response = http.get(path)
             assert response.status_code == 404, path
             body = response.json()
-            assert body["error"]["code"] == "not_found"
+            assert body["error"]["code"] == code, path
             assert body["detail"] == body["error"]["message"]
     assert fake.server_errors == []
 

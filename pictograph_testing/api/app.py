@@ -19,7 +19,8 @@ from pictograph_testing.api.errors import error_body, refusal_body
 from pictograph_testing.api.idempotency import IdempotencySlot, StoredResponse
 from pictograph_testing.api.resources import ROUTER
 from pictograph_testing.api.spec import check_body, check_query
-from pictograph_testing.api.table import Fallthrough, no_route
+from pictograph_testing.api.table import API_ROOT, Fallthrough, collection_hint, no_route
+from pictograph_testing.api.unserved import NotImplementedByFake, UnservedCall
 from pictograph_testing.api.wire import Call, Reply
 from pictograph_testing.catalog import IDEMPOTENCY_TTL_SECONDS
 from pictograph_testing.faults import Faults, TransportFault, status_refusal
@@ -80,6 +81,8 @@ class Api:
         """The faults armed on this API (``FakePictograph.faults``)."""
         self.courier: Courier | None = None
         """Sends the world's webhooks (set by the fake); ``None``: nothing is sent."""
+        self.unserved: list[UnservedCall] = []
+        """Calls to routes the fake does not serve (``FakePictograph.unserved_calls``)."""
 
     def handle(
         self,
@@ -155,7 +158,7 @@ class Api:
         path, _, query = raw_target.partition("?")
         with self.world.lock:
             self._requests += 1
-            request_id = f"{self._request_prefix}{self._requests:012x}"
+            request_id = self._request_id()
             if self.faults.armed:
                 answer, fault = self._faulted(
                     method, raw_target, path, query, headers, body, timeout, request_id
@@ -215,6 +218,16 @@ class Api:
         try:
             return self._dispatch(method.upper(), path, query, headers, body)
         except ApiRefusal as refusal:
+            if isinstance(refusal, NotImplementedByFake):
+                self.unserved.append(
+                    UnservedCall(
+                        refusal.method,
+                        refusal.path,
+                        refusal.sdk_methods,
+                        self._request_id(),
+                        self.world.clock.now(),
+                    )
+                )
             return Reply(refusal.status, refusal_body(refusal), refusal.headers)
         except Exception as exc:  # the fake must never send a traceback
             self.server_errors.append(exc)
@@ -291,8 +304,9 @@ class Api:
             # A deployment's endpoint: its own token and error shape, not the API's.
             inner = path[len(gateway.GATEWAY_PREFIX) :]
             return gateway.answer(self.world, self.base_url, method, inner, headers, body)
-        if not path.startswith(API_PREFIX):
-            raise no_route(method, path, ROUTER.resources)
+        raw = _route_key(path)
+        if raw is None:
+            raise NotImplementedByFake(method, path)
         if len(body) > MAX_BODY_BYTES:
             raise InvalidRequest(
                 messages.BODY_TOO_LARGE.format(
@@ -303,9 +317,15 @@ class Api:
                 errors=[field_error(("body",), "Request body too large", "too_large")],
             )
         sdk = self.sdk_version or sdk_version_of(headers.get("user-agent")) or NEWEST
-        matches = ROUTER.candidates(method, path[len(API_PREFIX) :], sdk)
+        matches = ROUTER.candidates(method, raw, sdk)
         if not matches:
-            raise no_route(method, path, ROUTER.resources)
+            # A collection without its '/', or a path retired in the caller's release: the
+            # API's own 404. Anything else is a route the fake does not serve.
+            if collection_hint(path, ROUTER.resources) or ROUTER.serves_another_release(
+                method, raw
+            ):
+                raise no_route(method, path, ROUTER.resources)
+            raise NotImplementedByFake(method, path)
         key = self.world.authenticate(headers.get("x-api-key"))
         now = self.world.catch_up()
         idempotency_key = headers.get("idempotency-key") if method in _WRITES else None
@@ -331,6 +351,10 @@ class Api:
             except Fallthrough:
                 continue
         raise no_route(method, path, ROUTER.resources)
+
+    def _request_id(self) -> str:
+        """The ``X-Request-Id`` of the request being answered."""
+        return f"{self._request_prefix}{self._requests:012x}"
 
     def _idempotent(
         self,
@@ -402,6 +426,16 @@ class Api:
             )
         self.world.storage.receive(slot, body)
         return Reply(200, b"", content_type="text/plain")
+
+
+def _route_key(path: str) -> str | None:
+    """What the router matches: the path below the developer prefix, or a path outside it
+    as a whole (routes written in full); ``None`` for a path under neither."""
+    if path.startswith(API_PREFIX):
+        below = path[len(API_PREFIX) :]
+        # `/developer//x` would otherwise reach the routes written in full.
+        return None if below.startswith("/") else below
+    return path if path.startswith(API_ROOT) else None
 
 
 def _serve(found: Endpoint, call: Call) -> Reply:

@@ -19,6 +19,7 @@ if TYPE_CHECKING:
 
 __all__ = [
     "USAGE_WINDOWS",
+    "billing_period",
     "credits_left",
     "legacy_balance",
     "legacy_estimate",
@@ -111,7 +112,8 @@ def _entry(call: Call, entry: LedgerEntry) -> dict[str, Any]:
     }
 
 
-def _period(call: Call) -> tuple[datetime, datetime]:
+def billing_period(call: Call) -> tuple[datetime, datetime]:
+    """The current monthly period: its start and when the allowance resets."""
     start = call.world.clock.start
     period_start = datetime(start.year, start.month, 1, tzinfo=timezone.utc)
     year, month = (start.year + 1, 1) if start.month == 12 else (start.year, start.month + 1)
@@ -126,7 +128,7 @@ def _balance(call: Call) -> dict[str, Any]:
     spend = max(0, allowance + budget - spendable)
     overage = max(0, spend - allowance)
     budget_remaining = max(0, budget - overage)
-    period_start, reset_at = _period(call)
+    period_start, reset_at = billing_period(call)
     return {
         "included_allowance_micro_usd": allowance,
         "included_remaining_micro_usd": max(0, spendable - budget_remaining),

@@ -6,6 +6,7 @@ from pictograph_testing.api import annotations as annotation_routes  # noqa: F40
 
 # Training first: the order of declaration is the order of the document and the docs.
 from pictograph_testing.api import (  # noqa: F401  # noqa: F401
+    api_keys,
     batch,
     credits,
     datasets,
@@ -16,6 +17,7 @@ from pictograph_testing.api import (  # noqa: F401  # noqa: F401
     jobs,
     models,
     notifications,
+    organizations,
     predictions,
     training,
     webhooks,
@@ -25,4 +27,5 @@ from pictograph_testing.api.table import ENDPOINTS, Router
 __all__ = ["ENDPOINTS", "ROUTER"]
 
 ROUTER = Router(ENDPOINTS)
-"""Dispatches every request under ``/api/v1/developer/`` (see ``api/app.py``)."""
+"""Dispatches every request under ``/api/v1/developer/``, and the few routes written in
+full outside it (see ``api/app.py``)."""

@@ -12,8 +12,9 @@ of three places:
 * :data:`CLIENT_SIDE`: methods that send no request of their own. They only compose
   other, served methods or work on local files, so they work against the fake. The value
   says what the method does instead.
-* :data:`NOT_SERVED`: methods that send requests the fake answers with ``404`` (the
-  "No route ..." envelope, "No datasets route ..." inside a served resource). The value
+* :data:`NOT_SERVED`: methods that send requests the fake answers with ``404``
+  ``not_implemented_by_fake`` (see ``api/unserved.py``: the message names the route and
+  these methods, and ``FakePictograph.unserved_calls`` records the call). The value
   gives those routes as the SDK sends them, relative to ``/api/v1/developer`` and without
   query strings. Several routes are joined with ``", "``, and a short note in parentheses
   says when a route is conditional, polled or paged. A route outside ``/api/v1/developer``
@@ -104,16 +105,6 @@ NOT_SERVED: dict[str, str] = {
     ),
     "annotation_comments.unreact": "DELETE /annotation-comments/{comment_id}/reactions/{reaction}",
     "annotation_comments.update": "PATCH /annotation-comments/{comment_id}",
-    # api_keys: outside /api/v1/developer
-    "api_keys.create": (
-        "GET /organizations/me (unless organization is an id), POST /api/v1/api-keys/"
-    ),
-    "api_keys.delete": "DELETE /api/v1/api-keys/{key_id}",
-    "api_keys.get": "GET /api/v1/api-keys/{key_id}",
-    "api_keys.list": (
-        "GET /organizations/me (only when organization is a name or slug), GET /api/v1/api-keys/"
-    ),
-    "api_keys.update": "PATCH /api/v1/api-keys/{key_id}",
     # auto_annotate (a model name is resolved through served models routes)
     "auto_annotate.batch": (
         "POST /auto-annotate/batch, GET /auto-annotate/batch/{job_id} (polled when wait=True)"
@@ -172,15 +163,6 @@ NOT_SERVED: dict[str, str] = {
     "explore.iter_datasets": "GET /public/datasets (paged)",
     "explore.iter_models": "GET /public/models (paged)",
     "explore.models": "GET /public/models",
-    # organizations
-    "organizations.invite": "POST /organizations/invites",
-    "organizations.list_invites": "GET /organizations/invites",
-    "organizations.list_members": "GET /organizations/members",
-    "organizations.me": "GET /organizations/me",
-    "organizations.remove_member": "DELETE /organizations/members/{member_id}",
-    "organizations.revoke_invite": "DELETE /organizations/invites/{invite_id}",
-    "organizations.update": "PATCH /organizations/me",
-    "organizations.update_member_role": "PATCH /organizations/members/{member_id}",
     # sam3
     "sam3.predict": (
         "POST /sam3/predict (multipart; an http(s) image is first fetched from its own host)"

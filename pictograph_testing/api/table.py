@@ -14,7 +14,9 @@ and everything else is derived from the declaration: :class:`Router` dispatches 
 role it names is required, and the OpenAPI document and the fidelity page are generated
 from it (``pictograph_testing.openapi``).
 
-Path templates are relative to ``/api/v1/developer/``. A segment is a literal, ``{name}``
+Path templates are relative to ``/api/v1/developer/``, except the few routes the API keeps
+outside it, which are written in full from :data:`API_ROOT` (``/api/v1/api-keys/{key_id}``);
+the resource of such a route is the segment after ``/api/v1/``. A segment is a literal, ``{name}``
 (one non-empty segment), ``{name:uuid}`` (one segment that is a UUID) or ``{name...}``
 (one or more segments, joined with ``/``: directory paths inside image names). Segments
 are split on the raw path and decoded one by one, so an encoded ``/`` stays inside its
@@ -45,6 +47,7 @@ if TYPE_CHECKING:
 
 __all__ = [
     "ALL_RELEASES",
+    "API_ROOT",
     "ENDPOINTS",
     "Bare",
     "Bytes",
@@ -54,6 +57,7 @@ __all__ = [
     "Page",
     "ReplyShape",
     "Router",
+    "collection_hint",
     "endpoint",
     "no_route",
 ]
@@ -90,6 +94,8 @@ class Bytes:
 
 ReplyShape = Data | Page | Bare | Bytes
 ALL_RELEASES = Span()
+API_ROOT = "/api/v1/"
+"""Where a route written in full (starting with ``/``) starts: outside the developer API."""
 
 
 class Fallthrough(Exception):
@@ -139,7 +145,7 @@ class Endpoint:
 
     @property
     def resource(self) -> str:
-        return self.path.split("/", 1)[0]
+        return self.path.removeprefix(API_ROOT).split("/", 1)[0]
 
     @property
     def params(self) -> tuple[str, ...]:
@@ -321,7 +327,12 @@ class Router:
         self._recent[slot] = found
         return found
 
-    def _match(self, method: str, raw: str, sdk: Version) -> list[Match]:
+    def serves_another_release(self, method: str, raw: str) -> bool:
+        """Whether some SDK release reaches an endpoint with ``method`` and ``raw``: a
+        path retired (or not yet called) in the caller's release, not one never served."""
+        return bool(self._match(method, raw, None))
+
+    def _match(self, method: str, raw: str, sdk: Version | None) -> list[Match]:
         slash = raw.find("/")
         entries = self._table.get((method, raw if slash == -1 else raw[:slash]), ())
         found: list[Match] = []
@@ -329,7 +340,7 @@ class Router:
             # Nothing to decode: each template's expression matches the path as sent.
             for e, _, pattern, span in entries:
                 match = pattern.fullmatch(raw)
-                if match is not None and span.holds(sdk):
+                if match is not None and (sdk is None or span.holds(sdk)):
                     found.append((e, match.groupdict()))
         else:
             # Decode segment by segment, so an encoded '/' stays inside its segment.
@@ -337,7 +348,7 @@ class Router:
             entries = self._table.get((method, segments[0]), ())
             for e, parts, _, span in entries:
                 args = _match(parts, segments)
-                if args is not None and span.holds(sdk):
+                if args is not None and (sdk is None or span.holds(sdk)):
                     found.append((e, args))
         if not found and raw.endswith("/") and raw.count("/") == 1:
             # `/jobs/` reaches `/jobs`: a bare collection takes a trailing slash.
@@ -346,8 +357,15 @@ class Router:
 
 
 def no_route(method: str, path: str, resources: frozenset[str]) -> NotFound:
-    """The 404 for a path no endpoint serves."""
-    hint = ""
+    """The API's own 404 for a path that is not a route for the caller's release, or a
+    collection without its trailing ``/`` (the API never redirects)."""
+    return NotFound(
+        messages.NO_ROUTE.format(method=method, path=path, hint=collection_hint(path, resources))
+    )
+
+
+def collection_hint(path: str, resources: frozenset[str]) -> str:
+    """`` (collection routes end with '/')`` when the path names a resource without it."""
     if path.endswith(tuple(f"/{name}" for name in resources)):
-        hint = " (collection routes end with '/')"
-    return NotFound(messages.NO_ROUTE.format(method=method, path=path, hint=hint))
+        return " (collection routes end with '/')"
+    return ""

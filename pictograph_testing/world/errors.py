@@ -16,6 +16,7 @@ __all__ = [
     "Forbidden",
     "InsufficientCredits",
     "InvalidRequest",
+    "LimitExceeded",
     "NotFound",
     "Unauthorized",
     "describe",
@@ -103,6 +104,13 @@ class InsufficientCredits(ApiRefusal):
         self.required = required
         self.remaining = remaining
         self.unit = unit
+
+
+class LimitExceeded(ApiRefusal):
+    """402 ``limit_exceeded``: a plan's cap (members, say) is reached; ``details`` says which."""
+
+    status = 402
+    code = "limit_exceeded"
 
 
 class Forbidden(ApiRefusal):

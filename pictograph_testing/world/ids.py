@@ -74,6 +74,10 @@ class IdFactory:
         """Return a realistic organization name (faker, seeded per call)."""
         return self._named(lambda fake: fake.company())
 
+    def person(self) -> str:
+        """Return a realistic person's full name (faker, seeded per call)."""
+        return self._named(lambda fake: f"{fake.first_name()} {fake.last_name()}")
+
     def _named(self, make: Callable[[Faker], str]) -> str:
         # Seeded per call from the seed and a counter, so one world's names do not
         # depend on what other worlds in the process generated before it.

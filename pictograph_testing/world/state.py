@@ -7,7 +7,7 @@ import threading
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Literal, get_args
 
-from pictograph_testing.catalog import MICRO_USD, Profile
+from pictograph_testing.catalog import DEFAULT_PLAN, MICRO_USD, Profile
 from pictograph_testing.world.errors import Forbidden, NotFound, Unauthorized
 from pictograph_testing.world.ids import IdFactory
 
@@ -58,6 +58,12 @@ class Organization:
     allowance_micro_usd: int
     budget_micro_usd: int
     created_at: float
+    description: str | None = None
+    is_public: bool = False
+    subscription_tier: str = DEFAULT_PLAN
+    """A name in ``catalog.PLANS``: the organization's caps."""
+    updated_at: float | None = None
+    """When its profile last changed; ``None``: never since it was created."""
 
 
 @dataclass
@@ -69,6 +75,14 @@ class ApiKey:
     created_by: str
     name: str
     revoked: bool = False
+    """Deleted (through the API) or revoked by a test: a 401 from then on."""
+    created_at: float = 0.0
+    rate_limit: int | None = None
+    """A per-key cap in requests per hour; ``None``: the plan's limit."""
+    expires_at: float | None = None
+    is_active: bool = True
+    """False: disabled through the API (a 401 until it is turned on again)."""
+    last_used_at: float | None = None
 
     def require(self, role: Role, action: str) -> None:
         """Refuse with 403 unless this key holds ``role`` or a higher one."""
@@ -304,6 +318,8 @@ class World:
         from pictograph_testing.world.feeds import Feeds
         from pictograph_testing.world.images import ImageService
         from pictograph_testing.world.inference import InferencePool
+        from pictograph_testing.world.keys import KeyRing
+        from pictograph_testing.world.members import MemberService
         from pictograph_testing.world.models import ModelRegistry
         from pictograph_testing.world.predictions import ContentIndex
         from pictograph_testing.world.storage import BlobStore
@@ -336,6 +352,8 @@ class World:
         self.inference_pool = InferencePool(self)
         self.deployments = DeploymentService(self)
         self.webhooks = Webhooks(self)
+        self.people = MemberService(self)
+        self.keyring = KeyRing(self)
         self.default_org = self.add_organization(balance_usd=balance_usd)
         self.default_key = self.add_api_key(self.default_org.id, role="owner", secret=api_key)
 
@@ -353,6 +371,7 @@ class World:
         self.deployments.advance_to(now)
         # Last: what ended above queued its webhook events.
         self.webhooks.advance_to(now)
+        self.people.advance_to(now)
         return now
 
     # ── organizations and keys ──
@@ -371,6 +390,7 @@ class World:
         )
         self.organizations[org_id] = org
         self.ledgers[org_id] = []
+        self.people.found(org)
         return org
 
     def add_api_key(
@@ -380,22 +400,35 @@ class World:
         role: Role,
         name: str | None = None,
         secret: str | None = None,
+        created_by: str | None = None,
+        rate_limit: int | None = None,
+        expires_at: float | None = None,
     ) -> ApiKey:
-        """Mint a key; ``secret`` fixes its text (the offline server's ``--api-key``)."""
+        """Mint a key; ``secret`` fixes its text (the offline server's ``--api-key``).
+
+        The key is ``created_by`` that user, by default the organization's founder.
+        """
         if role not in _ROLE_RANK:
             raise ValueError(f"unknown role {role!r}; choose one of: {', '.join(ROLES)}")
         generated = f"pk_live_{self.ids.hex(32)}"
         if secret is not None and (not secret.strip() or secret in self.api_keys):
             raise ValueError("an API key must be non-blank and not already in use")
+        if created_by is None:
+            founder = self.people.founder(organization_id)
+            created_by = founder.user_id if founder is not None else self.ids.uuid()
         key = ApiKey(
             key=secret.strip() if secret is not None else generated,
             key_id=self.ids.uuid(),
             organization_id=organization_id,
             role=role,
-            created_by=self.ids.uuid(),
+            created_by=created_by,
             name=name or f"{role} key",
+            created_at=self.now(),
+            rate_limit=rate_limit,
+            expires_at=expires_at,
         )
         self.api_keys[key.key] = key
+        self.keyring.file(key)
         return key
 
     def replace_organization(self, old: Organization, new: Organization) -> None:
@@ -403,6 +436,8 @@ class World:
         del self.organizations[old.id]
         self.organizations[new.id] = new
         self.ledgers[new.id] = self.ledgers.pop(old.id)
+        self.people.move(old.id, new.id)
+        self.keyring.move(old.id, new.id)
         for key in self.api_keys.values():
             if key.organization_id == old.id:
                 key.organization_id = new.id
@@ -412,11 +447,13 @@ class World:
     def adopt_api_key(self, key: ApiKey) -> None:
         """Add a key made elsewhere (a scenario's), its text and id as they are."""
         self.api_keys[key.key] = key
+        self.keyring.file(key)
 
     def remove_api_keys(self, organization_id: str) -> None:
         """Forget every key of the organization (a scenario brings its own)."""
         for key in [k for k in self.api_keys.values() if k.organization_id == organization_id]:
             del self.api_keys[key.key]
+            self.keyring.drop(key)
 
     def use_default_key(self, key: ApiKey) -> None:
         """Make ``key`` the one the fake's own clients present."""
@@ -436,8 +473,10 @@ class World:
         """Return the key behind an ``X-API-Key`` header, or refuse with 401.
 
         The refusal's ``details.reason`` says why: ``missing``, ``malformed`` (not a
-        ``pk_live_…`` / ``pk_test_…`` key made of letters and digits), ``unknown`` or
-        ``revoked``. A key the world was given verbatim (``api_key=``) is never malformed.
+        ``pk_live_…`` / ``pk_test_…`` key made of letters and digits), ``unknown``,
+        ``revoked`` (or deleted), ``inactive`` (disabled) or ``expired``. A key the world
+        was given verbatim (``api_key=``) is never malformed. A key let in is stamped
+        ``last_used_at``.
         """
         if not presented or not presented.strip():
             raise Unauthorized(
@@ -453,6 +492,16 @@ class World:
             raise Unauthorized("Invalid API key.", details={"reason": "unknown"})
         if key.revoked:
             raise Unauthorized("This API key has been revoked.", details={"reason": "revoked"})
+        if not key.is_active:
+            raise Unauthorized(
+                "This API key is disabled: another admin key can turn it on again "
+                "(api_keys.update(key_id, is_active=True)).",
+                details={"reason": "inactive"},
+            )
+        now = self.clock.monotonic()
+        if key.expires_at is not None and now >= key.expires_at:
+            raise Unauthorized("This API key has expired.", details={"reason": "expired"})
+        key.last_used_at = now
         return key
 
     # ── datasets and exports ──

@@ -1,0 +1,202 @@
+"""API keys through the real SDK: issued by other keys, shown once, and gone when deleted."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta, timezone
+from typing import TYPE_CHECKING
+
+import pytest
+from pictograph.exceptions import AuthError, ForbiddenError, NotFoundError, ValidationError
+
+from pictograph_testing import FakePictograph
+from pictograph_testing.catalog import PLANS
+
+if TYPE_CHECKING:
+    import pictograph
+
+UNKNOWN_ID = "00000000-0000-4000-8000-000000000000"
+PRO_RATE = PLANS["pro"].rate_limit_per_hour
+
+
+def test_create_shows_the_secret_once_and_the_key_works(
+    fake: FakePictograph, client: pictograph.Client
+) -> None:
+    created = client.api_keys.create("ci", role="viewer")
+    assert created.api_key.startswith("pk_live_")
+    assert created.key_prefix == created.api_key[:12]
+    assert (created.name, created.role, created.rate_limit) == ("ci", "viewer", PRO_RATE)
+    assert created.expires_at is None
+    assert created.created_at == fake.clock.now()
+    # The organization was looked up with organizations.me (no id was given).
+    fake.calls.assert_called("GET", "/api/v1/developer/organizations/me")
+    fake.calls.assert_called("POST", "/api/v1/api-keys/", status=201)
+    # Nothing after create shows the secret.
+    listed = fake.calls.filter("GET", "/api/v1/api-keys/")
+    assert created.api_key.encode() not in b"".join(c.response_body for c in listed)
+    with fake.client(api_key=created.api_key, max_retries=0) as ci:
+        assert ci.organizations.me().id == fake.organization_id
+        with pytest.raises(ForbiddenError):
+            ci.api_keys.create("escalate", role="member")
+    fetched = client.api_keys.get(created.key_id)
+    assert fetched.last_used_at == fake.clock.now()
+    assert not hasattr(fetched, "api_key")
+
+
+def test_list_get_update_delete(fake: FakePictograph, client: pictograph.Client) -> None:
+    created = client.api_keys.create("ci", organization=fake.organization_id, role="member")
+    keys = client.api_keys.list()
+    assert [k.id for k in keys] == [created.key_id, fake.world.default_key.key_id]
+    assert keys[1].role == "owner"
+    assert all(k.organization_id == fake.organization_id and k.is_active for k in keys)
+    got = client.api_keys.get(created.key_id)
+    assert (got.name, got.key_prefix, got.rate_limit) == ("ci", created.key_prefix, PRO_RATE)
+
+    renamed = client.api_keys.update(created.key_id, name="ci-2", rate_limit=100)
+    assert (renamed.name, renamed.rate_limit) == ("ci-2", 100)
+    cleared = client.api_keys.update(created.key_id, clear_rate_limit=True)
+    assert cleared.rate_limit == PRO_RATE  # follows the plan again
+    assert client.api_keys.get(created.key_id) == cleared
+
+    client.api_keys.delete(created.key_id)
+    assert [k.id for k in client.api_keys.list()] == [fake.world.default_key.key_id]
+    with pytest.raises(NotFoundError, match="API key not found"):
+        client.api_keys.get(created.key_id)
+    with pytest.raises(NotFoundError):
+        client.api_keys.delete(created.key_id)
+    with fake.client(api_key=created.api_key, max_retries=0) as gone, pytest.raises(AuthError):
+        gone.organizations.me()
+
+
+def test_a_disabled_key_is_refused_until_turned_on(
+    fake: FakePictograph, client: pictograph.Client
+) -> None:
+    created = client.api_keys.create("batch")
+    off = client.api_keys.update(created.key_id, is_active=False)
+    assert off.is_active is False
+    with fake.client(api_key=created.api_key, max_retries=0) as batch:
+        with pytest.raises(AuthError, match="disabled") as refused:
+            batch.credits.balance()
+        assert refused.value.response["error"]["details"]["reason"] == "inactive"  # type: ignore[index]
+        client.api_keys.update(created.key_id, is_active=True)
+        assert batch.credits.balance().credits_remaining == 100
+
+
+def test_a_key_expires_on_the_virtual_clock(
+    fake: FakePictograph, client: pictograph.Client
+) -> None:
+    expiry = fake.clock.now() + timedelta(hours=1)
+    created = client.api_keys.create("temp", expires_at=expiry)
+    assert created.expires_at == expiry
+    with fake.client(api_key=created.api_key, max_retries=0) as temp:
+        assert temp.organizations.me()
+        fake.clock.advance(hours=1)
+        with pytest.raises(AuthError, match="expired"):
+            temp.organizations.me()
+    # A date alone is midnight UTC; a time with no zone is UTC.
+    dated = client.api_keys.create("dated", expires_at="2026-12-31")
+    assert dated.expires_at == datetime(2026, 12, 31, tzinfo=timezone.utc)
+    naive = client.api_keys.create("naive", expires_at="2026-12-31T10:00:00")
+    assert naive.expires_at == datetime(2026, 12, 31, 10, tzinfo=timezone.utc)
+
+
+def test_create_refusals(fake: FakePictograph, client: pictograph.Client) -> None:
+    before = [k.id for k in client.api_keys.list()]
+    with pytest.raises(ValidationError, match="in the future"):
+        client.api_keys.create("old", expires_at=fake.clock.now() - timedelta(seconds=1))
+    for text in ("next tuesday", "9999-12-31T23:59:59-14:00"):  # the second: past year 9999
+        with pytest.raises(ValidationError, match="ISO 8601"):
+            client.api_keys.create("bad", expires_at=text)
+    with pytest.raises(ValidationError, match=f"plan's limit \\({PRO_RATE} requests"):
+        client.api_keys.create("fast", rate_limit=PRO_RATE + 1)
+    with pytest.raises(ValidationError, match="'name' must be 1 to 100"):
+        client.api_keys.create("x" * 101)
+    with pytest.raises(ValidationError, match="Invalid role 'root'"):
+        client.api_keys.create("root", role="root")  # type: ignore[arg-type]
+    other = fake.add_organization()
+    with pytest.raises(ForbiddenError, match="its own organization"):
+        client.api_keys.create("theirs", organization=other.id)
+    with pytest.raises(NotFoundError, match="is not your organization"):
+        client.api_keys.create("theirs", organization=other.name)  # the SDK checks names
+    assert [k.id for k in client.api_keys.list()] == before
+
+
+def test_no_key_reaches_above_its_own_role(fake: FakePictograph) -> None:
+    owner_key = fake.world.default_key.key_id
+    with fake.organization.client(role="admin", max_retries=0) as admin:
+        assert admin.api_keys.create("helper", role="admin").role == "admin"
+        with pytest.raises(ForbiddenError, match="above its own role"):
+            admin.api_keys.create("boss", role="owner")
+        with pytest.raises(ForbiddenError, match="cannot change a key with role 'owner'"):
+            admin.api_keys.update(owner_key, is_active=False)
+        with pytest.raises(ForbiddenError, match="cannot delete a key with role 'owner'"):
+            admin.api_keys.delete(owner_key)
+    with fake.organization.client(role="member", max_retries=0) as member:
+        # Reading takes any role; managing needs admin.
+        assert len(member.api_keys.list()) == 4
+        with pytest.raises(ForbiddenError, match="create API keys"):
+            member.api_keys.create("mine")
+        with pytest.raises(ForbiddenError, match="change API keys"):
+            member.api_keys.update(owner_key, name="x")
+        with pytest.raises(ForbiddenError, match="delete API keys"):
+            member.api_keys.delete(owner_key)
+
+
+def test_another_organizations_keys_are_not_reachable(
+    fake: FakePictograph, client: pictograph.Client
+) -> None:
+    other = fake.add_organization()
+    theirs = fake.world.api_keys[other.api_key].key_id
+    with pytest.raises(NotFoundError):
+        client.api_keys.get(theirs)
+    with pytest.raises(NotFoundError):
+        client.api_keys.delete(theirs)
+    with pytest.raises(ForbiddenError, match="its own organization"):
+        client.api_keys.list(organization=other.id)
+    assert [k.id for k in client.api_keys.list(organization=fake.organization_id)] == [
+        fake.world.default_key.key_id
+    ]
+    # By name or slug, the SDK resolves it through organizations.me.
+    slug = client.organizations.me().slug
+    assert len(client.api_keys.list(organization=slug)) == 1
+
+
+def test_a_keys_role_never_changes(fake: FakePictograph, client: pictograph.Client) -> None:
+    import httpx
+
+    created = client.api_keys.create("ci")
+    with httpx.Client(
+        transport=fake.transport(), base_url=fake.base_url, headers={"X-API-Key": fake.api_key}
+    ) as http:
+        answer = http.patch(f"/api/v1/api-keys/{created.key_id}", json={"role": "admin"})
+    assert answer.status_code == 422
+    assert "role cannot change" in answer.json()["error"]["message"]
+    assert client.api_keys.get(created.key_id).role == "member"
+    with pytest.raises(ValueError, match="At least one"):
+        client.api_keys.update(created.key_id)
+
+
+def test_a_key_revoked_by_the_test_is_listed_no_more(
+    fake: FakePictograph, client: pictograph.Client
+) -> None:
+    spare = fake.add_api_key("viewer")
+    spare_id = fake.world.api_keys[spare].key_id
+    assert spare_id in [k.id for k in client.api_keys.list()]
+    fake.revoke_api_key(spare)
+    assert spare_id not in [k.id for k in client.api_keys.list()]
+
+
+async def test_api_keys_async(fake: FakePictograph, aclient: pictograph.AsyncClient) -> None:
+    created = await aclient.api_keys.create("async", role="viewer", rate_limit=10)
+    assert created.rate_limit == 10
+    assert next(k.id for k in await aclient.api_keys.list()) == created.key_id
+    assert (await aclient.api_keys.get(created.key_id)).name == "async"
+    updated = await aclient.api_keys.update(created.key_id, name="renamed", is_active=False)
+    assert (updated.name, updated.is_active) == ("renamed", False)
+    with pytest.raises(ForbiddenError):
+        await aclient.api_keys.create("x", organization=fake.add_organization().id)
+    await aclient.api_keys.delete(created.key_id)
+    with pytest.raises(NotFoundError):
+        await aclient.api_keys.get(created.key_id)
+    async with fake.async_client(api_key=created.api_key, max_retries=0) as gone:
+        with pytest.raises(AuthError):
+            await gone.organizations.me()

@@ -1,0 +1,103 @@
+"""Routes the fake does not serve say so: 404 ``not_implemented_by_fake``, and a record.
+
+A real 404 (an unknown id on a served route) and a route retired in the caller's release
+keep the API's own answers.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+import httpx
+import pytest
+from pictograph.exceptions import NotFoundError
+
+from pictograph_testing.server import FakeServer
+
+if TYPE_CHECKING:
+    import pictograph
+
+    from pictograph_testing import FakePictograph
+
+UNKNOWN_ID = "00000000-0000-4000-8000-000000000000"
+
+
+def test_an_unserved_sdk_method_says_the_fake_does_not_implement_it(
+    fake: FakePictograph, client: pictograph.Client
+) -> None:
+    with pytest.raises(NotFoundError) as refused:
+        client.tasks.list()
+    error = refused.value
+    assert error.code == "not_implemented_by_fake"
+    assert "pictograph-testing does not implement GET /api/v1/developer/tasks" in str(error)
+    assert "(sent by tasks.iter, tasks.list)" in str(error)
+    assert "docs/fidelity.md" in str(error)
+    details = error.response["error"]["details"]  # type: ignore[index]
+    assert details["sdk_methods"] == ["tasks.iter", "tasks.list"]
+
+    [call] = fake.unserved_calls
+    assert (call.method, call.path) == ("GET", "/api/v1/developer/tasks")
+    assert call.sdk_methods == ("tasks.iter", "tasks.list")
+    assert call.at == fake.clock.now()
+    # The journal holds it too, marked, under the same request id.
+    [journaled] = fake.calls.filter(where=lambda c: c.unserved)
+    assert journaled.request_id == call.request_id == error.request_id
+    assert "[not served by the fake]" in repr(journaled)
+
+
+async def test_unserved_calls_from_the_async_client(
+    fake: FakePictograph, aclient: pictograph.AsyncClient
+) -> None:
+    with pytest.raises(NotFoundError, match="does not implement POST /api/v1/developer/video"):
+        await aclient.video.probe("https://example.com/clip.mp4")
+    assert [c.sdk_methods for c in fake.unserved_calls] == [("video.probe",)]
+
+
+def test_real_404s_keep_the_apis_answer(fake: FakePictograph, client: pictograph.Client) -> None:
+    with pytest.raises(NotFoundError) as missing:
+        client.training.get(run_id=UNKNOWN_ID)
+    assert missing.value.code == "not_found"
+    with pytest.raises(NotFoundError) as no_key:
+        client.api_keys.get(UNKNOWN_ID)
+    assert no_key.value.code == "not_found"
+    assert fake.unserved_calls == ()
+    assert not fake.calls.filter(where=lambda c: c.unserved)
+
+
+def test_a_retired_route_and_a_collection_without_its_slash_are_the_apis_no_route(
+    fake: FakePictograph,
+) -> None:
+    # `datasets/by-name/...` is served to SDK 1.61.0 to 1.69.43 only.
+    with httpx.Client(
+        transport=fake.transport(),
+        base_url=fake.base_url,
+        headers={"X-API-Key": fake.api_key, "User-Agent": "pictograph-python/1.69.146"},
+    ) as http:
+        answer = http.get("/api/v1/developer/datasets/by-name/road-signs")
+        unknown = http.get("/api/v1/developer/no-such-thing")
+        bare = http.get("/api/v1/api-keys")
+    assert answer.status_code == 404
+    assert answer.json()["error"]["code"] == "not_found"
+    assert "No route" in answer.json()["error"]["message"]
+    assert unknown.json()["error"]["code"] == "not_implemented_by_fake"
+    assert unknown.json()["error"]["details"]["sdk_methods"] == []
+    # A collection without its '/' is the API's own answer too (it never redirects).
+    assert bare.json()["error"]["code"] == "not_found"
+    assert "collection routes end with '/'" in bare.json()["error"]["message"]
+    assert [c.path for c in fake.unserved_calls] == ["/api/v1/developer/no-such-thing"]
+
+
+def test_the_server_lists_unserved_calls() -> None:
+    with (
+        FakeServer(seed=3) as server,
+        httpx.Client(base_url=server.base_url, headers={"X-API-Key": server.api_key}) as http,
+    ):
+        assert http.get("/api/v1/developer/tasks").status_code == 404
+        listed = http.get("/_fake/unserved").json()["unserved_calls"]
+        journal = http.get("/_fake/journal").json()["calls"]
+        info = http.get("/_fake/").json()
+    assert [(c["method"], c["path"], c["sdk_methods"]) for c in listed] == [
+        ("GET", "/api/v1/developer/tasks", ["tasks.iter", "tasks.list"])
+    ]
+    assert journal[0]["unserved"] is True
+    assert info["unserved_calls"] == 1

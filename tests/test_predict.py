@@ -16,6 +16,7 @@ from pictograph.exceptions import (
 from pictograph_testing import FakePictograph
 from pictograph_testing.catalog import HOSTED_INFERENCE
 from pictograph_testing.world.images import synthetic_image
+from pictograph_testing.world.predictions import image_size
 from tests.conftest import DATASET, EXPORT
 
 if TYPE_CHECKING:
@@ -56,25 +57,32 @@ def test_predict_follows_a_known_images_ground_truth(
     fake: FakePictograph, client: pictograph.Client
 ) -> None:
     _train(client)
-    image, content = _first_image(fake)
+    world = fake.world
+    known = world.dataset_images(world.dataset(fake.organization_id, DATASET))[:6]
 
-    result = client.models.predict("m1", image=content, confidence=0.3)
-
-    assert result.success
-    assert result.model_type == "object_detection"
-    assert result.tags == []
-    assert result.inference_seconds > 0
-    assert result.annotations
-    truth = [a["bounding_box"] for a in image.annotations]
-    for annotation in result.annotations:
-        assert annotation["name"] in CLASSES
-        assert annotation["confidence"] >= 0.3
-        box = annotation["bounding_box"]
-        assert min(box["x"], box["y"]) >= 0
-        assert box["x"] + box["w"] <= 320
-        assert box["y"] + box["h"] <= 240
-        # Each found object lies over one of the truth's.
-        assert any(abs(box["x"] - t["x"]) < t["w"] / 2 for t in truth)
+    found = over_truth = 0
+    for image in known:
+        content, _ = world.image_service.content(image)
+        result = client.models.predict("m1", image=content, confidence=0.3)
+        assert result.success
+        assert result.model_type == "object_detection"
+        assert result.tags == []
+        assert result.inference_seconds > 0
+        truth = [a["bounding_box"] for a in image.annotations]
+        width, height = image_size(content)
+        for annotation in result.annotations:
+            found += 1
+            assert annotation["name"] in CLASSES
+            assert annotation["confidence"] >= 0.3
+            box = annotation["bounding_box"]
+            assert min(box["x"], box["y"]) >= 0
+            assert box["x"] + box["w"] <= width
+            assert box["y"] + box["h"] <= height
+            over_truth += any(abs(box["x"] - t["x"]) < t["w"] / 2 for t in truth)
+    # A model of mAP 0.4 misses some objects, not all of six images' worth, and most of
+    # what it finds lies over a true object (a few low-score false positives do not).
+    assert found >= 3
+    assert over_truth >= 0.75 * found
 
 
 def test_predict_on_a_downloaded_image_uses_its_annotations(
@@ -163,10 +171,10 @@ async def test_predict_async(fake: FakePictograph, aclient: pictograph.AsyncClie
         _train(sdk)
     _, content = _first_image(fake)
 
-    result = await aclient.models.predict("m1", image=content, confidence=0.3)
+    result = await aclient.models.predict("m1", image=content, confidence=0.05)
 
     with fake.client(max_retries=0) as sdk:
-        assert result == sdk.models.predict("m1", image=content, confidence=0.3)
+        assert result == sdk.models.predict("m1", image=content, confidence=0.05)
     assert result.annotations
 
 

@@ -167,6 +167,10 @@ def _dialect_rows() -> list[tuple[Version, str, str, str]]:
         for wire in endpoint.wires:
             what = wire.note or (f"`{wire.envelope}`" if wire.envelope else "rewritten")
             rows.append((wire.span.since, str(wire.span), route, what))
+        for vocabulary in endpoint.values:
+            for value, span in vocabulary.spans.items():
+                what = f"takes `{vocabulary.name}` `{value}`"
+                rows.append((span.since, str(span), route, what))
     return sorted(rows, key=lambda row: (row[0], row[2]))
 
 

@@ -13,11 +13,11 @@ from urllib.parse import unquote
 
 from pictograph_testing.api import messages
 from pictograph_testing.api.caches import WireCache
-from pictograph_testing.api.dialects import NEWEST, sdk_version_of
+from pictograph_testing.api.dialects import NEWEST, sdk_client_of, sdk_version_of
 from pictograph_testing.api.errors import error_body, refusal_body
 from pictograph_testing.api.idempotency import IdempotencySlot, StoredResponse
 from pictograph_testing.api.resources import ROUTER
-from pictograph_testing.api.spec import check_body, check_query
+from pictograph_testing.api.spec import Str, check_body, check_query
 from pictograph_testing.api.table import Fallthrough, no_route
 from pictograph_testing.api.wire import Call, Reply
 from pictograph_testing.catalog import IDEMPOTENCY_TTL_SECONDS
@@ -210,8 +210,10 @@ class Api:
                 code="payload_too_large",
                 errors=[field_error(("body",), "Request body too large", "too_large")],
             )
-        sdk = self.sdk_version or sdk_version_of(headers.get("user-agent")) or NEWEST
-        matches = ROUTER.candidates(method, path[len(API_PREFIX) :], sdk)
+        agent = headers.get("user-agent")
+        sdk = self.sdk_version or sdk_version_of(agent) or NEWEST
+        client = sdk_client_of(agent)
+        matches = ROUTER.candidates(method, path[len(API_PREFIX) :], sdk, client)
         if not matches:
             raise no_route(method, path, ROUTER.resources)
         key = self.world.authenticate(headers.get("x-api-key"))
@@ -229,6 +231,7 @@ class Api:
                 self.base_url,
                 self.wire_cache,
                 sdk,
+                client,
             )
             try:
                 if idempotency_key is None:
@@ -314,7 +317,7 @@ class Api:
 def _serve(found: Endpoint, call: Call) -> Reply:
     """Check the call against its endpoint's declaration, run the handler, and answer in
     the caller's dialect."""
-    wire = found.wire_for(call.sdk) if found.wires else None
+    wire = found.wire_for(call.sdk, call.client) if found.wires else None
     if found.query:
         query = call.query() if wire is None else wire.query(call.query())
         call.args = check_query(found.query, query, closed=found.closed_query)
@@ -329,6 +332,8 @@ def _serve(found: Endpoint, call: Call) -> Reply:
                 sent = call.json_object(allow_empty=found.body_optional)
             # The handler reads the body as today's route takes it.
             check_body(spec, call.use_fields(wire.fields(sent)))
+    if found.values:
+        _check_values(found, call)
     if found.role is not None:
         call.key.require(found.role, found.action)
     if wire is None:
@@ -340,6 +345,22 @@ def _serve(found: Endpoint, call: Call) -> Reply:
             raise
         raise wire.refuse(refusal) from None
     return wire.adapt(answer)
+
+
+def _check_values(found: Endpoint, call: Call) -> None:
+    """Refuse a value of the body or query (by today's names) that the caller's release's
+    API did not take (see ``dialects.Vocabulary``)."""
+    for vocabulary in found.values:
+        name = vocabulary.name
+        if found.body is not None and name in found.body.fields:
+            value, spec, loc = call.fields().get(name), found.body.fields[name].spec, "body"
+        else:
+            param = next(p for p in found.query if p.name == name)
+            value, spec, loc = call.args.get(name), param.spec, "query"
+        allowed = (spec.enum or ()) if isinstance(spec, Str) else ()
+        refusal = vocabulary.refusal(value, call.sdk, call.client, allowed, (loc,))
+        if refusal is not None:
+            raise refusal
 
 
 def _refused(refusal: Refusal) -> Reply:

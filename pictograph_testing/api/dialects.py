@@ -65,7 +65,9 @@ __all__ = [
     "OPERATIONS_BY_RELEASE",
     "PIPELINES_BY_RELEASE",
     "PROJECTS",
+    "SDK_DEFECTS",
     "Client",
+    "Defect",
     "NewerSdkWarning",
     "Span",
     "Version",
@@ -398,3 +400,75 @@ OPERATIONS_BY_RELEASE = Vocabulary(
 """Operations ``credits.estimate`` priced for some releases only: Imagen 4 Fast was
 retired on 2026-09-08 (SDK 1.69.93 stopped naming it), and the API has answered its
 slug with ``400 Unknown operation`` since."""
+
+
+# ── calls that failed against the API in their day too ──
+
+
+@dataclass(frozen=True)
+class Defect:
+    """Calls of some releases that the API of their day could not answer as they expected.
+
+    The fake answers them as that API did (it serves no wire the API did not), so code
+    that works here works there. The SDK versions page lists them, and ``tests/matrix``
+    pins each failure through the releases themselves.
+    """
+
+    span: Span
+    calls: tuple[str, ...]
+    failure: str
+    """What the caller sees."""
+    cause: str
+    """Why, and the release that fixed it."""
+
+
+SDK_DEFECTS = (
+    Defect(
+        before("1.69.92", since="1.69.44", client="sync"),
+        ("images.get(dataset, <image id>)",),
+        "`UnicodeDecodeError`",
+        "reads `GET /images/{id}`, which serves the image's bytes, as JSON; 1.69.92 reads "
+        "`/images/{id}/metadata` (its changelog)",
+    ),
+    Defect(
+        before("1.69.79", since="1.69.44", client="sync"),
+        (
+            "images.download / download_bundle / delete / review / set_split",
+            "annotations.get / save / delete",
+        ),
+        "`UnicodeDecodeError`, given an image's id (its filename works)",
+        "resolve the id to the image's path through `GET /images/{id}` (the bytes); "
+        "1.69.79 asks `/images/{id}/metadata`",
+    ),
+    Defect(
+        before("1.69.49", since="1.69.44", client="async"),
+        ("images.upload / bulk_upload / upload_from_directory",),
+        "`ValidationError` (422)",
+        "send `dataset_id`, which the upload routes stopped taking when the sync client "
+        "moved to `dataset` (1.69.44); fixed in 1.69.49",
+    ),
+    Defect(
+        before("1.69.48", since="1.69.44", client="async"),
+        (
+            "images.bulk_tag / assign_splits",
+            "annotations.rename_class / merge_class / delete_class",
+        ),
+        "`ValidationError` (422)",
+        "send `dataset_id` (as above); fixed in 1.69.48",
+    ),
+    Defect(
+        before("1.69.48", since="1.69.44", client="async"),
+        ("images.delete / review / set_split", "annotations.get / save / delete"),
+        "`NotFoundError` (404)",
+        "resolve the image to its id and call `/images/{id}` and `/annotations/{id}`, "
+        "routes the API no longer served (the SDK's B290); 1.69.48 calls the path routes",
+    ),
+    Defect(
+        before("1.69.79", since="1.69.48", client="async"),
+        ("images.delete / review / set_split", "annotations.get / save / delete"),
+        "`UnicodeDecodeError`, given an image's id (its filename works)",
+        "resolve the id through `GET /images/{id}` (the bytes), as the sync client did; "
+        "fixed in 1.69.79",
+    ),
+)
+"""Why the fake does not serve these releases the wire they send: the API never did."""

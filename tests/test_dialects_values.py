@@ -222,3 +222,21 @@ def test_the_versions_page_lists_the_values_and_their_releases() -> None:
     page = sdk_versions_page()
     assert "| 1.67.3+ | `POST /training/` | takes `gpu_type` `auto` |" in page
     assert "| 1.0.0 to before 1.69.93 | `GET /credits/estimate` |" in page
+
+
+def test_every_vocabulary_names_a_field_its_route_declares() -> None:
+    from pictograph_testing.api.resources import ENDPOINTS
+    from pictograph_testing.api.spec import Str
+
+    declared = 0
+    for endpoint in ENDPOINTS:
+        for vocabulary in endpoint.values:
+            body = endpoint.body.fields if endpoint.body is not None else {}
+            query = {p.name: p for p in endpoint.query}
+            spec = body[vocabulary.name].spec if vocabulary.name in body else None
+            spec = spec or query[vocabulary.name].spec
+            # Every value a release may be refused is one the route's enum lists.
+            assert isinstance(spec, Str)
+            assert set(vocabulary.spans) <= set(spec.enum or ()), endpoint.path
+            declared += 1
+    assert declared == 7  # create and quote (2 each), exports, model downloads, estimate

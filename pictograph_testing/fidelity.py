@@ -17,7 +17,7 @@ import sys
 from dataclasses import dataclass
 
 from pictograph_testing.api.app import API_PREFIX
-from pictograph_testing.api.dialects import NEWEST, OLDEST, Version, format_version
+from pictograph_testing.api.dialects import NEWEST, OLDEST, SDK_DEFECTS, Version, format_version
 from pictograph_testing.api.resources import ENDPOINTS
 from pictograph_testing.api.sdk_surface import CLIENT_SIDE, NOT_SERVED
 from pictograph_testing.api.table import ALL_RELEASES
@@ -171,6 +171,10 @@ def _dialect_rows() -> list[tuple[Version, str, str, str]]:
         for wire in endpoint.wires:
             what = wire.note or (f"`{wire.envelope}`" if wire.envelope else "rewritten")
             rows.append((wire.span.since, str(wire.span), route, what))
+        for vocabulary in endpoint.values:
+            for value, span in vocabulary.spans.items():
+                what = f"takes `{vocabulary.name}` `{value}`"
+                rows.append((span.since, str(span), route, what))
     return sorted(rows, key=lambda row: (row[0], row[2]))
 
 
@@ -215,6 +219,23 @@ def sdk_versions_page() -> str:
     ]
     for _, span, route, what in _dialect_rows():
         lines.append(f"| {span} | {route} | {what} |")
+    lines += [
+        "",
+        "A value marked *takes* is refused to older releases (a 422 naming the values "
+        "they could send, or the API's own refusal), so no release is ever answered with "
+        "a value its models cannot parse.",
+        "",
+        "## Calls that failed against the API too",
+        "",
+        "Some releases send, for some calls, a wire the API of their day did not serve. "
+        "The fake answers them as the API did, so code that works here works there:",
+        "",
+        "| Releases | Calls | What the caller sees | Why |",
+        "|---|---|---|---|",
+    ]
+    for defect in SDK_DEFECTS:
+        calls = "<br>".join(f"`{call}`" for call in defect.calls)
+        lines.append(f"| {defect.span} | {calls} | {defect.failure} | {defect.cause} |")
     return "\n".join(lines) + "\n"
 
 

@@ -7,6 +7,10 @@ own pydantic models where the SDK has one (``TypeAdapter``-style JSON schemas, v
 mode: what the SDK accepts), so a change to a model in the SDK shows up here; the few
 replies the SDK reads as plain dicts are described in :data:`WIRE_SCHEMAS`.
 
+Routes only some SDK releases call carry ``x-sdk-releases`` (``since``, ``until``); the
+older paths of a route (its aliases: ``/training/by-name/{run}``, ``/projects/``...) are
+deprecated operations of their own that name the route they stand for (``x-alias-of``).
+
 The offline server serves the document at ``GET /_fake/openapi.json`` and
 ``FakePictograph.openapi()`` returns it; CI runs schemathesis against the server with it.
 """
@@ -18,11 +22,13 @@ from typing import TYPE_CHECKING, Any
 from pydantic.json_schema import models_json_schema
 
 from pictograph_testing.api.app import API_PREFIX
+from pictograph_testing.api.dialects import format_version
 from pictograph_testing.api.resources import ENDPOINTS
-from pictograph_testing.api.table import API_ROOT, Bare, Bytes, Data, Page
+from pictograph_testing.api.table import ALL_RELEASES, API_ROOT, Bare, Bytes, Data, Page
 from pictograph_testing.world.storage import STORAGE_PREFIX
 
 if TYPE_CHECKING:
+    from pictograph_testing.api.dialects import Span
     from pictograph_testing.api.spec import Param
     from pictograph_testing.api.table import Endpoint
 
@@ -32,6 +38,7 @@ __all__ = [
     "RESOURCE_ORDER",
     "STORAGE_ROUTES",
     "WIRE_SCHEMAS",
+    "document_path",
     "openapi_document",
     "openapi_path",
     "sdk_models",
@@ -302,7 +309,13 @@ STORAGE_ROUTES: tuple[tuple[str, str, tuple[str, ...]], ...] = (
 
 def openapi_path(endpoint: Endpoint) -> str:
     """The endpoint's path as the document writes it (``{path...}`` becomes ``{path}``)."""
-    path = endpoint.path.replace(":uuid}", "}").replace("...}", "}")
+    return document_path(endpoint.path)
+
+
+def document_path(template: str) -> str:
+    """A route template as the document writes it: under the API prefix, ``{name}`` for
+    ``{name:uuid}`` and ``{name...}``."""
+    path = template.replace(":uuid}", "}").replace("...}", "}")
     # A route outside the developer API is written in full.
     return path if path.startswith("/") else API_PREFIX + path
 
@@ -314,6 +327,12 @@ def openapi_document(base_url: str | None = None) -> dict[str, Any]:
     endpoints = sorted(ENDPOINTS, key=lambda e: order.get(e.resource.replace("-", "_"), len(order)))
     for endpoint in endpoints:
         paths.setdefault(openapi_path(endpoint), {})[endpoint.method.lower()] = _operation(endpoint)
+    for endpoint in endpoints:
+        for alias, span in endpoint.aliases:
+            item = paths.setdefault(document_path(alias), {})
+            if endpoint.method.lower() in item:
+                raise ValueError(f"{endpoint.method} {alias}: an alias names a documented route")
+            item[endpoint.method.lower()] = _alias_operation(endpoint, alias, span)
     token = {"name": "token", "in": "path", "required": True, "schema": {"type": "string"}}
     storage = paths.setdefault(STORAGE_PREFIX + "{token}", {})
     for method, summary, sdk in STORAGE_ROUTES:
@@ -341,23 +360,83 @@ def openapi_document(base_url: str | None = None) -> dict[str, Any]:
     return document
 
 
-def _operation(endpoint: Endpoint) -> dict[str, Any]:
-    name = endpoint.path.removeprefix(API_ROOT).strip("/").replace("/", "_")
+def _operation_id(method: str, template: str) -> str:
+    name = template.removeprefix(API_ROOT).strip("/").replace("/", "_")
     for token in ("{", "}", ":uuid", "..."):
         name = name.replace(token, "")
+    return f"{method.lower()}_{name}".replace("-", "_")
+
+
+def _alias_operation(endpoint: Endpoint, alias: str, span: Span) -> dict[str, Any]:
+    """An older path of ``endpoint``: deprecated, served to the releases that send it.
+
+    It names the route it stands for (``x-alias-of``) rather than repeating its body,
+    query and reply: those are that route's, in the calling release's dialect.
+    """
+    today = f"{endpoint.method} {openapi_path(endpoint)}"
+    return {
+        "operationId": _operation_id(endpoint.method, alias),
+        "summary": f"{endpoint.summary} [SDK {span}]",
+        "description": (
+            f"`{today}` as SDK releases {span} call it. The fake serves this path to those "
+            "releases only (read from the User-Agent, or the fake's `sdk_version`); any "
+            "other caller gets a 404. The query, body and reply are those of "
+            f"`{today}`, in the calling release's dialect (see the SDK versions page)."
+        ),
+        "deprecated": True,
+        "tags": [endpoint.resource],
+        "x-sdk-methods": list(endpoint.sdk),
+        "x-alias-of": today,
+        "x-sdk-releases": _releases(span),
+        "parameters": [_path_parameter(alias, p) for p in _params(alias)],
+        "responses": {
+            str(endpoint.status): {"description": f"As `{today}` answers the calling release"},
+            **{
+                str(status): {
+                    "description": _STATUS_TEXT[status],
+                    "content": {"application/json": {"schema": _ref("Error")}},
+                }
+                for status in sorted({*ALWAYS, *endpoint.errors})
+            },
+        },
+    }
+
+
+def _releases(span: Span) -> dict[str, str]:
+    """``x-sdk-releases``: the first release that calls a route, and the first that no
+    longer does (absent while every newer release still does)."""
+    releases = {"since": format_version(span.since)}
+    if span.until is not None:
+        releases["until"] = format_version(span.until)
+    if span.client is not None:
+        releases["client"] = span.client
+    return releases
+
+
+def _params(template: str) -> list[str]:
+    return [
+        segment.strip("{}").split(":")[0].removesuffix("...")
+        for segment in template.split("/")
+        if segment.startswith("{")
+    ]
+
+
+def _operation(endpoint: Endpoint) -> dict[str, Any]:
     operation: dict[str, Any] = {
-        "operationId": f"{endpoint.method.lower()}_{name}".replace("-", "_"),
+        "operationId": _operation_id(endpoint.method, endpoint.path),
         "summary": endpoint.summary,
         "tags": [endpoint.resource],
         "x-sdk-methods": list(endpoint.sdk),
         "parameters": [
-            *(_path_parameter(endpoint, p) for p in endpoint.params),
+            *(_path_parameter(endpoint.path, p) for p in endpoint.params),
             *(_query_parameter(p) for p in endpoint.query),
         ],
         "responses": _responses(endpoint),
     }
     if endpoint.role is not None:
         operation["x-role"] = endpoint.role
+    if endpoint.span != ALL_RELEASES:
+        operation["x-sdk-releases"] = _releases(endpoint.span)
     if endpoint.body is not None:
         operation["requestBody"] = {
             "required": not endpoint.body_optional,
@@ -366,13 +445,13 @@ def _operation(endpoint: Endpoint) -> dict[str, Any]:
     return operation
 
 
-def _path_parameter(endpoint: Endpoint, name: str) -> dict[str, Any]:
+def _path_parameter(template: str, name: str) -> dict[str, Any]:
     # Not starting with '.': clients remove dot segments before a request leaves them.
     schema: Schema = {"type": "string", "minLength": 1, "pattern": "^[^/.][^/]*$"}
     description = None
-    if f"{{{name}:uuid}}" in endpoint.path:
+    if f"{{{name}:uuid}}" in template:
         schema = {"type": "string", "format": "uuid"}
-    elif f"{{{name}...}}" in endpoint.path:
+    elif f"{{{name}...}}" in template:
         description = "One or more path segments: a directory path and a file name."
     entry: dict[str, Any] = {"name": name, "in": "path", "required": True, "schema": schema}
     if description is not None:

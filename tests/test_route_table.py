@@ -22,10 +22,13 @@ from pictograph_testing.api.dialects import format_version
 from pictograph_testing.api.resources import ENDPOINTS, ROUTER
 from pictograph_testing.api.table import ALL_RELEASES, API_ROOT
 from pictograph_testing.fidelity import fidelity_page, sdk_methods, verdicts
-from pictograph_testing.openapi import openapi_document, openapi_path
+from pictograph_testing.openapi import document_path, openapi_document, openapi_path
 
 if TYPE_CHECKING:
     from collections.abc import Iterator
+
+    from pictograph_testing.api.dialects import Span
+    from pictograph_testing.api.table import Endpoint
 
 DOCUMENT = openapi_document()
 OPERATIONS = [
@@ -75,7 +78,50 @@ def test_every_endpoint_is_in_the_document() -> None:
     for endpoint in ENDPOINTS:
         item = DOCUMENT["paths"].get(openapi_path(endpoint), {})
         assert endpoint.method.lower() in item, (endpoint.method, endpoint.path)
-    assert len(OPERATIONS) == len(ENDPOINTS)
+    aliases = sum(len(endpoint.aliases) for endpoint in ENDPOINTS)
+    assert len(OPERATIONS) == len(ENDPOINTS) + aliases
+
+
+def _endpoint_of(method: str, path: str) -> tuple[Endpoint, Span]:
+    """The endpoint a documented operation reaches, and the releases that call it there."""
+    for endpoint in ENDPOINTS:
+        if endpoint.method != method:
+            continue
+        if openapi_path(endpoint) == path:
+            return endpoint, endpoint.span
+        for alias, span in endpoint.aliases:
+            if document_path(alias) == path:
+                return endpoint, span
+    raise LookupError(f"{method} {path}")
+
+
+def test_every_alias_is_a_deprecated_operation_naming_its_route() -> None:
+    for endpoint in ENDPOINTS:
+        for alias, span in endpoint.aliases:
+            operation = DOCUMENT["paths"][document_path(alias)][endpoint.method.lower()]
+            assert operation["deprecated"] is True
+            assert operation["x-alias-of"] == f"{endpoint.method} {openapi_path(endpoint)}"
+            assert operation["x-sdk-releases"]["since"] == format_version(span.since)
+            assert str(span) in operation["summary"]
+    today = DOCUMENT["paths"][f"{API_PREFIX}training/{{run}}"]["get"]
+    assert "deprecated" not in today
+    assert "x-sdk-releases" not in today  # every release calls it
+    by_name = DOCUMENT["paths"][f"{API_PREFIX}training/by-name/{{run}}"]["get"]
+    assert by_name["x-sdk-releases"] == {"since": "1.61.0", "until": "1.69.44"}
+    by_id = DOCUMENT["paths"][f"{API_PREFIX}annotations/{{image}}"]["get"]
+    assert by_id["x-sdk-releases"] == {"since": "1.61.0", "until": "1.69.44"}
+    operation_ids = [op["operationId"] for _, _, op in OPERATIONS]
+    assert len(operation_ids) == len(set(operation_ids))
+
+
+def test_an_alias_is_not_served_to_the_releases_after_it(http: httpx.Client) -> None:
+    answer = http.get(f"{API_PREFIX}training/by-name/r1")
+    assert _no_route(answer)
+    old = http.get(
+        f"{API_PREFIX}training/by-name/r1", headers={"User-Agent": "pictograph-python/1.69.43"}
+    )
+    assert old.status_code == 404
+    assert not _no_route(old)  # the route's own 404: no run called r1
 
 
 @pytest.mark.parametrize(
@@ -84,10 +130,10 @@ def test_every_endpoint_is_in_the_document() -> None:
 def test_every_documented_route_reaches_its_handler(
     http: httpx.Client, method: str, path: str, operation: dict[str, Any]
 ) -> None:
-    found = next(e for e in ENDPOINTS if (e.method, openapi_path(e)) == (method, path))
+    _, span = _endpoint_of(method, path)
     headers = {}
-    if found.span != ALL_RELEASES:  # a route only some releases call: ask as the first
-        headers["User-Agent"] = f"pictograph-python/{format_version(found.span.since)}"
+    if span != ALL_RELEASES:  # a route only some releases call: ask as the first
+        headers["User-Agent"] = f"pictograph-python/{format_version(span.since)}"
     answer = http.request(method, _concrete(path, operation), headers=headers)
     assert answer.status_code < 500, answer.text
     assert not _no_route(answer), (method, path)

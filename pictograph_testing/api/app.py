@@ -14,11 +14,11 @@ from urllib.parse import unquote
 
 from pictograph_testing.api import gateway, messages
 from pictograph_testing.api.caches import WireCache
-from pictograph_testing.api.dialects import NEWEST, sdk_version_of
+from pictograph_testing.api.dialects import NEWEST, sdk_client_of, sdk_version_of
 from pictograph_testing.api.errors import error_body, refusal_body
 from pictograph_testing.api.idempotency import IdempotencySlot, StoredResponse
 from pictograph_testing.api.resources import ROUTER
-from pictograph_testing.api.spec import check_body, check_query
+from pictograph_testing.api.spec import Str, check_body, check_query
 from pictograph_testing.api.table import API_ROOT, Fallthrough, collection_hint, no_route
 from pictograph_testing.api.unserved import NotImplementedByFake, UnservedCall
 from pictograph_testing.api.wire import Call, Reply
@@ -316,8 +316,10 @@ class Api:
                 code="payload_too_large",
                 errors=[field_error(("body",), "Request body too large", "too_large")],
             )
-        sdk = self.sdk_version or sdk_version_of(headers.get("user-agent")) or NEWEST
-        matches = ROUTER.candidates(method, raw, sdk)
+        agent = headers.get("user-agent")
+        sdk = self.sdk_version or sdk_version_of(agent) or NEWEST
+        client = sdk_client_of(agent)
+        matches = ROUTER.candidates(method, raw, sdk, client)
         if not matches:
             # A collection without its '/', or a path retired in the caller's release: the
             # API's own 404. Anything else is a route the fake does not serve.
@@ -341,6 +343,7 @@ class Api:
                 self.base_url,
                 self.wire_cache,
                 sdk,
+                client,
             )
             try:
                 if idempotency_key is None:
@@ -441,7 +444,7 @@ def _route_key(path: str) -> str | None:
 def _serve(found: Endpoint, call: Call) -> Reply:
     """Check the call against its endpoint's declaration, run the handler, and answer in
     the caller's dialect."""
-    wire = found.wire_for(call.sdk) if found.wires else None
+    wire = found.wire_for(call.sdk, call.client) if found.wires else None
     if found.query:
         query = call.query() if wire is None else wire.query(call.query())
         call.args = check_query(found.query, query, closed=found.closed_query)
@@ -456,6 +459,8 @@ def _serve(found: Endpoint, call: Call) -> Reply:
                 sent = call.json_object(allow_empty=found.body_optional)
             # The handler reads the body as today's route takes it.
             check_body(spec, call.use_fields(wire.fields(sent)))
+    if found.values:
+        _check_values(found, call)
     if found.role is not None:
         call.key.require(found.role, found.action)
     if wire is None:
@@ -473,6 +478,22 @@ def _response(answer: Reply, request_id: str) -> Response:
     headers = [("content-type", answer.content_type), ("x-request-id", request_id)]
     headers.extend(answer.headers)
     return answer.status, headers, answer.body
+
+
+def _check_values(found: Endpoint, call: Call) -> None:
+    """Refuse a value of the body or query (by today's names) that the caller's release's
+    API did not take (see ``dialects.Vocabulary``)."""
+    for vocabulary in found.values:
+        name = vocabulary.name
+        if found.body is not None and name in found.body.fields:
+            value, spec, loc = call.fields().get(name), found.body.fields[name].spec, "body"
+        else:
+            param = next(p for p in found.query if p.name == name)
+            value, spec, loc = call.args.get(name), param.spec, "query"
+        allowed = (spec.enum or ()) if isinstance(spec, Str) else ()
+        refusal = vocabulary.refusal(value, call.sdk, call.client, allowed, (loc,))
+        if refusal is not None:
+            raise refusal
 
 
 def _refused(refusal: Refusal) -> Reply:

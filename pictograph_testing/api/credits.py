@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime, timezone
 from typing import TYPE_CHECKING, Any
 
-from pictograph_testing.api.dialects import INTEGER_CREDITS, Wire
+from pictograph_testing.api.dialects import INTEGER_CREDITS, OPERATIONS_BY_RELEASE, Wire
 from pictograph_testing.api.spec import Int, Param, Str
 from pictograph_testing.api.table import Bare, endpoint
 from pictograph_testing.api.wire import Call, Reply, page, page_params, reply
@@ -90,6 +90,7 @@ def usage(call: Call) -> Reply:
         Param("quantity", Int(minimum=1, maximum=1_000_000), default=1),
     ),
     errors=(400,),
+    values=(OPERATIONS_BY_RELEASE,),
     wires=(Wire(INTEGER_CREDITS, rewrite=lambda b: legacy_estimate(b), note="whole credits"),),
 )
 def estimate(call: Call) -> Reply:

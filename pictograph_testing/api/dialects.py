@@ -31,13 +31,16 @@ import json
 import re
 import warnings
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Literal
 from urllib.parse import parse_qsl
 
+from pictograph_testing.api import messages
 from pictograph_testing.api.spec import Int, Obj
+from pictograph_testing.world.billing import unknown_operation
+from pictograph_testing.world.errors import InvalidRequest, field_error
 
 if TYPE_CHECKING:
-    from collections.abc import Callable
+    from collections.abc import Callable, Mapping
 
     from pictograph_testing.api.spec import Field
     from pictograph_testing.api.wire import Reply
@@ -45,28 +48,40 @@ if TYPE_CHECKING:
 
 __all__ = [
     "BY_NAME_PATHS",
+    "CLIENTS",
     "COMPOUND_EXPORT_PATHS",
     "DATASETS_BY_NAME",
+    "EXPORT_FORMATS_BY_RELEASE",
     "FOLDER_PATHS",
     "FOLDER_UPLOADS",
     "GPU_COUNT",
+    "GPU_TYPES_BY_RELEASE",
     "IMAGES_BY_ID",
     "IMAGE_ID_PATHS",
     "INTEGER_CREDITS",
     "LEGACY_ENVELOPES",
+    "MODEL_FORMATS_BY_RELEASE",
     "NEWEST",
     "OLDEST",
+    "OPERATIONS_BY_RELEASE",
+    "PIPELINES_BY_RELEASE",
     "PROJECTS",
+    "SDK_DEFECTS",
     "TARGET_FOLDER_PATHS",
+    "Client",
+    "Defect",
     "NewerSdkWarning",
     "Span",
     "Version",
+    "Vocabulary",
     "Wire",
     "before",
     "check_installed_sdk",
     "format_version",
     "parse_version",
+    "sdk_client_of",
     "sdk_version_of",
+    "since",
 ]
 
 Version = tuple[int, int, int]
@@ -75,6 +90,9 @@ NEWEST: Version = (1, 69, 146)
 """The newest SDK release whose wire the fake knows (and the suite has run against)."""
 
 _AGENT = re.compile(r"pictograph-python(?:-async)?/([0-9]+(?:\.[0-9]+){0,2})")
+_ASYNC_AGENT = "pictograph-python-async/"
+Client = Literal["sync", "async"]
+CLIENTS: tuple[Client, ...] = ("sync", "async")
 _VERSION = re.compile(r"([0-9]+)(?:\.([0-9]+))?(?:\.([0-9]+))?")
 _seen: dict[str, Version | None] = {}
 
@@ -135,25 +153,44 @@ def check_installed_sdk() -> Version | None:
     return installed
 
 
+def sdk_client_of(user_agent: str | None) -> Client:
+    """Which client sent a request: ``async`` for ``pictograph-python-async/...``, else
+    ``sync`` (the sync client, and every caller that is not the SDK)."""
+    return "async" if user_agent is not None and _ASYNC_AGENT in user_agent else "sync"
+
+
 @dataclass(frozen=True)
 class Span:
-    """The releases from ``since`` up to, not including, ``until``."""
+    """The releases from ``since`` up to, not including, ``until``; of one client only
+    when ``client`` says which (a release's async twin has at times sent another wire
+    than its sync client)."""
 
     since: Version = OLDEST
     until: Version | None = None
+    client: Client | None = None
 
-    def holds(self, version: Version) -> bool:
-        return self.since <= version and (self.until is None or version < self.until)
+    def holds(self, version: Version, client: Client = "sync") -> bool:
+        return (
+            self.since <= version
+            and (self.until is None or version < self.until)
+            and (self.client is None or self.client == client)
+        )
 
     def __str__(self) -> str:
         low = format_version(self.since)
-        return f"{low}+" if self.until is None else f"{low} to before {format_version(self.until)}"
+        text = f"{low}+" if self.until is None else f"{low} to before {format_version(self.until)}"
+        return text if self.client is None else f"{text} ({self.client} client)"
 
 
-def before(version: str, *, since: str | None = None) -> Span:
+def before(version: str, *, since: str | None = None, client: Client | None = None) -> Span:
     """The releases before ``version`` (and from ``since``, if given)."""
     low = parse_version(since) if since is not None else OLDEST
-    return Span(low, parse_version(version))
+    return Span(low, parse_version(version), client)
+
+
+def since(version: str, *, client: Client | None = None) -> Span:
+    """The releases from ``version`` on."""
+    return Span(parse_version(version), None, client)
 
 
 @dataclass(frozen=True)
@@ -284,3 +321,164 @@ and the id era's alike, up to 1.69.43."""
 TARGET_FOLDER_PATHS = before("1.69.43")
 """Batch moves and copies send ``target_folder_path`` and every batch reply is read for
 ``affected_folders``: the batch wire did not change at 1.61, only at 1.69.43."""
+
+
+# ── values of a field that only some releases' API took ──
+
+
+@dataclass(frozen=True)
+class Vocabulary:
+    """The values of one request field (today's name) that only some releases' API took.
+
+    ``spans`` maps each such value to the releases whose API took it; a value not named
+    there is taken by every release. A route names its vocabularies
+    (``@endpoint(values=...)``); a caller whose release is outside a value's span is
+    refused before the handler runs, as that release's API refused a value it did not
+    know, so the fake never answers a release with a value its models cannot parse
+    (a run on ``auto``, a ``rfdetr_keypoint`` run, an export in ``yolo_pose``...).
+    """
+
+    name: str
+    spans: Mapping[str, Span]
+    refuse: Callable[[str], ApiRefusal] | None = None
+    """The refusal, when the API's is not the 422 of an unknown literal."""
+
+    def refusal(
+        self,
+        value: object,
+        version: Version,
+        client: Client,
+        allowed: tuple[str, ...],
+        loc: tuple[str, ...],
+    ) -> ApiRefusal | None:
+        """The refusal of ``value`` from ``version``, or ``None`` when its API took it.
+
+        ``allowed`` is the route's declared enum; the field error lists those of them
+        the release's API took.
+        """
+        span = self.spans.get(value) if isinstance(value, str) else None
+        if span is None or span.holds(version, client):
+            return None
+        assert isinstance(value, str)
+        if self.refuse is not None:
+            return self.refuse(value)
+        took = tuple(
+            v for v in allowed if v not in self.spans or self.spans[v].holds(version, client)
+        )
+        return InvalidRequest(
+            messages.RELEASE_VALUE.format(
+                name=self.name, value=value, span=span, version=format_version(version)
+            ),
+            errors=[
+                field_error(
+                    (*loc, self.name),
+                    f"Input should be {messages.choices(took)}",
+                    "literal_error",
+                )
+            ],
+        )
+
+
+PIPELINES_BY_RELEASE = Vocabulary("pipeline_type", {"rfdetr_keypoint": since("1.67.16")})
+"""Training pipelines that arrived after 1.0.0 (``TrainingRun.pipeline_type``). The
+classic profile's ``detectron2`` (dropped from the SDK's literal at 1.8.1) is still
+taken from every release, as the training guide's API did."""
+GPU_TYPES_BY_RELEASE = Vocabulary("gpu_type", {"auto": since("1.67.3")})
+"""``gpu_type="auto"`` (resolved to a tier at create), from 1.67.3."""
+EXPORT_FORMATS_BY_RELEASE = Vocabulary(
+    "format",
+    {
+        "darwin": since("1.4.0"),
+        "datumaro": since("1.45.0"),
+        "yolo_obb": since("1.63.0"),
+        "dota": since("1.63.0"),
+        "yolo_pose": since("1.64.0"),
+    },
+)
+"""Dataset export formats after the first seven (``Export.format``)."""
+MODEL_FORMATS_BY_RELEASE = Vocabulary(
+    "format", {"safetensors": since("1.67.9"), "pte": since("1.69.1"), "engine": since("1.69.1")}
+)
+"""Model download formats after ``onnx`` and ``pytorch``."""
+
+
+OPERATIONS_BY_RELEASE = Vocabulary(
+    "operation",
+    {"image_generate_imagen_fast": before("1.69.93")},
+    refuse=unknown_operation,
+)
+"""Operations ``credits.estimate`` priced for some releases only: Imagen 4 Fast was
+retired on 2026-09-08 (SDK 1.69.93 stopped naming it), and the API has answered its
+slug with ``400 Unknown operation`` since."""
+
+
+# ── calls that failed against the API in their day too ──
+
+
+@dataclass(frozen=True)
+class Defect:
+    """Calls of some releases that the API of their day could not answer as they expected.
+
+    The fake answers them as that API did (it serves no wire the API did not), so code
+    that works here works there. The SDK versions page lists them, and ``tests/matrix``
+    pins each failure through the releases themselves.
+    """
+
+    span: Span
+    calls: tuple[str, ...]
+    failure: str
+    """What the caller sees."""
+    cause: str
+    """Why, and the release that fixed it."""
+
+
+SDK_DEFECTS = (
+    Defect(
+        before("1.69.92", since="1.69.44", client="sync"),
+        ("images.get(dataset, <image id>)",),
+        "`UnicodeDecodeError`",
+        "reads `GET /images/{id}`, which serves the image's bytes, as JSON; 1.69.92 reads "
+        "`/images/{id}/metadata` (its changelog)",
+    ),
+    Defect(
+        before("1.69.79", since="1.69.44", client="sync"),
+        (
+            "images.download / download_bundle / delete / review / set_split",
+            "annotations.get / save / delete",
+        ),
+        "`UnicodeDecodeError`, given an image's id (its filename works)",
+        "resolve the id to the image's path through `GET /images/{id}` (the bytes); "
+        "1.69.79 asks `/images/{id}/metadata`",
+    ),
+    Defect(
+        before("1.69.49", since="1.69.44", client="async"),
+        ("images.upload / bulk_upload / upload_from_directory",),
+        "`ValidationError` (422)",
+        "send `dataset_id`, which the upload routes stopped taking when the sync client "
+        "moved to `dataset` (1.69.44); fixed in 1.69.49",
+    ),
+    Defect(
+        before("1.69.48", since="1.69.44", client="async"),
+        (
+            "images.bulk_tag / assign_splits",
+            "annotations.rename_class / merge_class / delete_class",
+        ),
+        "`ValidationError` (422)",
+        "send `dataset_id` (as above); fixed in 1.69.48",
+    ),
+    Defect(
+        before("1.69.48", since="1.69.44", client="async"),
+        ("images.delete / review / set_split", "annotations.get / save / delete"),
+        "`NotFoundError` (404)",
+        "resolve the image to its id and call `/images/{id}` and `/annotations/{id}`, "
+        "routes the API no longer served (the SDK's B290); 1.69.48 calls the path routes",
+    ),
+    Defect(
+        before("1.69.79", since="1.69.48", client="async"),
+        ("images.delete / review / set_split", "annotations.get / save / delete"),
+        "`UnicodeDecodeError`, given an image's id (its filename works)",
+        "resolve the id through `GET /images/{id}` (the bytes), as the sync client did; "
+        "fixed in 1.69.79",
+    ),
+)
+"""Why the fake does not serve these releases the wire they send: the API never did."""

@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING, Any
 from pictograph_testing.api.dialects import (
     BY_NAME_PATHS,
     COMPOUND_EXPORT_PATHS,
+    EXPORT_FORMATS_BY_RELEASE,
     LEGACY_ENVELOPES,
     Wire,
 )
@@ -92,6 +93,7 @@ def list_exports(call: Call) -> Reply:
     role="member",
     action="create exports",
     wires=(_EXPORT_WIRE,),
+    values=(EXPORT_FORMATS_BY_RELEASE,),
 )
 def create_export(call: Call) -> Reply:
     body = call.fields()

@@ -29,6 +29,7 @@ __all__ = [
     "NUMBER_RANGE",
     "QUERY_RANGE",
     "QUERY_REQUIRED",
+    "RELEASE_VALUE",
     "STRING_LENGTH",
     "UNKNOWN_QUERY",
     "choices",
@@ -51,6 +52,11 @@ LIST_OF = "{name} must be a list of {noun}."
 LIST_ITEMS = "'{name}' must hold {bound}, got {count}."
 NUMBER_RANGE = "'{name}' must be {bound}, got {value}."
 NOT_A_UUID = "'{value}' is not a valid {noun} id (a UUID)."
+RELEASE_VALUE = (
+    "Unknown {name} '{value}' for pictograph {version}: the API takes it from SDK "
+    "releases {span} only."
+)
+"""A value the caller's release never knew (see ``dialects.Vocabulary``)."""
 
 # ── uploaded files (multipart) ──
 MULTIPART_FILE_REQUIRED = "Send the image as a multipart/form-data upload in the '{field}' field."

@@ -5,7 +5,12 @@ from __future__ import annotations
 import uuid
 from typing import TYPE_CHECKING, Any
 
-from pictograph_testing.api.dialects import BY_NAME_PATHS, LEGACY_ENVELOPES, Wire
+from pictograph_testing.api.dialects import (
+    BY_NAME_PATHS,
+    LEGACY_ENVELOPES,
+    MODEL_FORMATS_BY_RELEASE,
+    Wire,
+)
 from pictograph_testing.api.spec import ID_LIST, Field, Obj, Param, Str
 from pictograph_testing.api.table import Data, Page, endpoint
 from pictograph_testing.api.wire import Call, Reply, bulk_reply, page, page_params, reply
@@ -194,6 +199,7 @@ def files(call: Call) -> Reply:
         Param("format", Str(enum=FORMATS), default="onnx"),
         Param("precision", Str(enum=PRECISIONS)),
     ),
+    values=(MODEL_FORMATS_BY_RELEASE,),
     errors=(400, 409),
     aliases=(("models/by-name/{model}/download", BY_NAME_PATHS),),
 )

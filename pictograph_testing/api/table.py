@@ -38,7 +38,7 @@ from pictograph_testing.world.errors import NotFound
 if TYPE_CHECKING:
     from collections.abc import Callable
 
-    from pictograph_testing.api.dialects import Version, Wire
+    from pictograph_testing.api.dialects import Client, Version, Vocabulary, Wire
     from pictograph_testing.api.spec import Obj, Param
     from pictograph_testing.api.wire import Call, Reply
     from pictograph_testing.world.state import Role
@@ -135,11 +135,13 @@ class Endpoint:
     aliases: tuple[tuple[str, Span], ...] = ()
     """Other paths older releases call this route by (``training/by-name/{run}``), each
     with the releases that send it."""
+    values: tuple[Vocabulary, ...] = ()
+    """Body fields or query parameters whose values only some releases' API took."""
 
-    def wire_for(self, version: Version) -> Wire | None:
+    def wire_for(self, version: Version, client: Client = "sync") -> Wire | None:
         """The dialect of this route that ``version`` speaks; ``None``: today's."""
         for wire in self.wires:
-            if wire.span.holds(version):
+            if wire.span.holds(version, client):
                 return wire
         return None
 
@@ -175,6 +177,7 @@ def endpoint(
     span: Span = ALL_RELEASES,
     wires: tuple[Wire, ...] = (),
     aliases: tuple[tuple[str, Span], ...] = (),
+    values: tuple[Vocabulary, ...] = (),
 ) -> Callable[[Handler], Handler]:
     """Declare the decorated handler as the endpoint ``method path``."""
 
@@ -198,6 +201,7 @@ def endpoint(
                 span,
                 wires,
                 aliases,
+                values,
             )
         )
         return handler
@@ -312,16 +316,19 @@ class Router:
         self.resources = frozenset(e.resource for e in endpoints)
         # Polling asks for the same few paths thousands of times: remember recent answers.
         # Shared by every fake in the process; a race only recomputes an entry.
-        self._recent: dict[tuple[str, str, Version], list[Match]] = {}
+        self._recent: dict[tuple[str, str, Version, Client], list[Match]] = {}
 
-    def candidates(self, method: str, raw: str, sdk: Version = NEWEST) -> list[Match]:
-        """Every endpoint that release ``sdk`` reaches with ``method`` and ``raw``, most
-        specific first, with its path parameters decoded (callers must not change them)."""
-        slot = (method, raw, sdk)
+    def candidates(
+        self, method: str, raw: str, sdk: Version = NEWEST, client: Client = "sync"
+    ) -> list[Match]:
+        """Every endpoint that release ``sdk``'s ``client`` reaches with ``method`` and
+        ``raw``, most specific first, with its path parameters decoded (callers must not
+        change them)."""
+        slot = (method, raw, sdk, client)
         recent = self._recent.get(slot)
         if recent is not None:
             return recent
-        found = self._match(method, raw, sdk)
+        found = self._match(method, raw, sdk, client)
         if len(self._recent) >= 1024:
             self._recent.clear()
         self._recent[slot] = found
@@ -330,9 +337,9 @@ class Router:
     def serves_another_release(self, method: str, raw: str) -> bool:
         """Whether some SDK release reaches an endpoint with ``method`` and ``raw``: a
         path retired (or not yet called) in the caller's release, not one never served."""
-        return bool(self._match(method, raw, None))
+        return bool(self._match(method, raw, None, "sync"))
 
-    def _match(self, method: str, raw: str, sdk: Version | None) -> list[Match]:
+    def _match(self, method: str, raw: str, sdk: Version | None, client: Client) -> list[Match]:
         slash = raw.find("/")
         entries = self._table.get((method, raw if slash == -1 else raw[:slash]), ())
         found: list[Match] = []
@@ -340,7 +347,7 @@ class Router:
             # Nothing to decode: each template's expression matches the path as sent.
             for e, _, pattern, span in entries:
                 match = pattern.fullmatch(raw)
-                if match is not None and (sdk is None or span.holds(sdk)):
+                if match is not None and (sdk is None or span.holds(sdk, client)):
                     found.append((e, match.groupdict()))
         else:
             # Decode segment by segment, so an encoded '/' stays inside its segment.
@@ -348,7 +355,7 @@ class Router:
             entries = self._table.get((method, segments[0]), ())
             for e, parts, _, span in entries:
                 args = _match(parts, segments)
-                if args is not None and (sdk is None or span.holds(sdk)):
+                if args is not None and (sdk is None or span.holds(sdk, client)):
                     found.append((e, args))
         if not found and raw.endswith("/") and raw.count("/") == 1:
             # `/jobs/` reaches `/jobs`: a bare collection takes a trailing slash.

@@ -9,8 +9,10 @@ from pictograph_testing.api.credits import legacy_refusal
 from pictograph_testing.api.dialects import (
     BY_NAME_PATHS,
     GPU_COUNT,
+    GPU_TYPES_BY_RELEASE,
     INTEGER_CREDITS,
     LEGACY_ENVELOPES,
+    PIPELINES_BY_RELEASE,
     Wire,
 )
 from pictograph_testing.api.spec import (
@@ -114,6 +116,7 @@ def list_runs(call: Call) -> Reply:
     reply=Data("TrainingRun"),
     body=CREATE,
     errors=(400, 402, 403),
+    values=(PIPELINES_BY_RELEASE, GPU_TYPES_BY_RELEASE),
     wires=(
         Wire(
             INTEGER_CREDITS,
@@ -145,6 +148,7 @@ def create_run(call: Call) -> Reply:
     reply=Data("TrainingQuote"),
     body=QUOTE,
     errors=(400,),
+    values=(PIPELINES_BY_RELEASE, GPU_TYPES_BY_RELEASE),
 )
 def quote_run(call: Call) -> Reply:
     return _quote(call)

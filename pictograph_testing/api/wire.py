@@ -17,7 +17,7 @@ if TYPE_CHECKING:
     from collections.abc import Callable
 
     from pictograph_testing.api.caches import WireCache
-    from pictograph_testing.api.dialects import Version
+    from pictograph_testing.api.dialects import Client, Version
     from pictograph_testing.world.state import ApiKey, World
     from pictograph_testing.world.webhooks import Outbound, Outcome
 
@@ -93,6 +93,9 @@ class Call:
     """The answering ``Api``'s encodings memo: never state of the world."""
     sdk: Version
     """The SDK release whose dialect the answer speaks (see :mod:`.dialects`)."""
+    client: Client = "sync"
+    """Which of that release's clients asks (its async twin has at times sent another
+    wire)."""
     args: dict[str, Any] = field(default_factory=dict)
     _query: dict[str, list[str]] | None = field(default=None)
     _fields: dict[str, Any] | None = field(default=None)

@@ -24,7 +24,7 @@ from pictograph_testing.world.state import LedgerEntry, Organization, TrainingRu
 if TYPE_CHECKING:
     from pictograph_testing.world.state import World
 
-__all__ = ["Billing", "Estimate", "billable_minutes", "usd"]
+__all__ = ["Billing", "Estimate", "billable_minutes", "unknown_operation", "usd"]
 
 
 def usd(micro: int) -> str:
@@ -35,6 +35,11 @@ def usd(micro: int) -> str:
 def billable_minutes(seconds: float) -> int:
     """GPU minutes billed for ``seconds`` of running time (started minutes count)."""
     return math.ceil(seconds / 60.0 - 1e-9) if seconds > 0 else 0
+
+
+def unknown_operation(slug: str) -> InvalidRequest:
+    """The API's 400 for an operation ``credits.estimate`` does not price."""
+    return InvalidRequest(f"Unknown operation: {slug}", status=400, code="unknown_operation")
 
 
 @dataclass(frozen=True)
@@ -127,7 +132,7 @@ class Billing:
         """Price ``quantity`` units of an operation, or refuse an unknown slug with 400."""
         operation = OPERATIONS.get(slug)
         if operation is None:
-            raise InvalidRequest(f"Unknown operation: {slug}", status=400, code="unknown_operation")
+            raise unknown_operation(slug)
         if operation.gpu is not None:
             # Per-unit and total are rounded separately from the exact rate, as the API does.
             profile = self._world.profile

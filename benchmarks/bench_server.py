@@ -37,12 +37,22 @@ START_TIMEOUT = 30.0
 
 
 @contextlib.contextmanager
-def serving() -> Iterator[tuple[str, str]]:
-    """Run the server in a subprocess; yield its base URL and API key."""
+def serving(*options: str) -> Iterator[tuple[str, str, str]]:
+    """Run the server in a subprocess; yield its base URL, API key and control key."""
     script = Path(sys.executable).parent / "pictograph-fake"
     command = [str(script)] if script.exists() else [sys.executable, "-m", "pictograph_testing.cli"]
     process = subprocess.Popen(
-        [*command, "serve", "--port", "0", "--speed", "0", "--scenario", "ready-to-train"],
+        [
+            *command,
+            "serve",
+            "--port",
+            "0",
+            "--speed",
+            "0",
+            "--scenario",
+            "ready-to-train",
+            *options,
+        ],
         stdout=subprocess.PIPE,
         stderr=subprocess.DEVNULL,
         text=True,
@@ -50,12 +60,13 @@ def serving() -> Iterator[tuple[str, str]]:
     try:
         assert process.stdout is not None
         printed = {}
-        for _ in range(4):  # the four lines it prints at start; "" if it died
+        for _ in range(5):  # the five lines it prints at start; "" if it died
             name, _, value = (
                 process.stdout.readline().strip().removeprefix("export ").partition("=")
             )
             printed[name] = value
         base_url, key = printed["PICTOGRAPH_BASE_URL"], printed["PICTOGRAPH_API_KEY"]
+        control_key = printed["PICTOGRAPH_FAKE_CONTROL_KEY"]
         deadline = time.monotonic() + START_TIMEOUT
         while True:
             with contextlib.suppress(httpx.TransportError):
@@ -64,7 +75,7 @@ def serving() -> Iterator[tuple[str, str]]:
             if time.monotonic() > deadline:
                 raise RuntimeError(f"the server did not answer at {base_url}")
             time.sleep(0.05)
-        yield base_url, key
+        yield base_url, key, control_key
     finally:
         process.terminate()
         try:
@@ -84,7 +95,7 @@ def _rate(fn: Callable[[], object], calls: int) -> float:
 def bench(rounds: int, calls: int) -> dict[str, float]:
     """Median requests per second with the real SDK and with a plain keep-alive client."""
     with contextlib.ExitStack() as stack:
-        base_url, key = stack.enter_context(serving())
+        base_url, key, control_key = stack.enter_context(serving())
         client = stack.enter_context(
             pictograph.Client(api_key=key, base_url=base_url, max_retries=0)
         )
@@ -92,7 +103,11 @@ def bench(rounds: int, calls: int) -> dict[str, float]:
         run = client.training.create(
             "road-signs", "road-signs-v1", pipeline_type="yolox", name="bench", wait=False
         )
-        plain.post("/_fake/clock/advance", json={"minutes": 3})
+        plain.post(
+            "/_fake/clock/advance",
+            json={"minutes": 3},
+            headers={"X-Fake-Control-Key": control_key},
+        )
         assert client.training.get(run_id=run.id).status == "running"
         path = f"{DEV}/training/{run.id}"
 

@@ -22,6 +22,7 @@ __all__ = [
     "GPU_TIERS",
     "IDEMPOTENCY_TTL_SECONDS",
     "LEGACY_CREDIT_MICRO_USD",
+    "MAX_IMAGE_BYTES",
     "MICRO_USD",
     "MODEL_TYPES",
     "OOM_AFTER_SECONDS",
@@ -51,6 +52,9 @@ EPOCH_OVERHEAD_SECONDS = 4.0
 OOM_AFTER_SECONDS = 20.0
 """How long a run that cannot fit its first batch lives before CUDA gives up."""
 IDEMPOTENCY_TTL_SECONDS = 24 * 3600
+"""How long an answer stays stored under its Idempotency-Key for a retry to replay."""
+MAX_IMAGE_BYTES = 25 * 1024 * 1024
+"""The most one image may hold, uploaded to a signed URL or sent for prediction (25 MB)."""
 
 
 @dataclass(frozen=True)

@@ -24,7 +24,7 @@ import subprocess
 import sys
 import time
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, NamedTuple
 
 import httpx
 import pictograph
@@ -37,8 +37,17 @@ START_TIMEOUT = 30.0
 
 
 @contextlib.contextmanager
-def serving(*options: str) -> Iterator[tuple[str, str, str]]:
-    """Run the server in a subprocess; yield its base URL, API key and control key."""
+class Served(NamedTuple):
+    """A server running in a subprocess, as it printed itself at start."""
+
+    base_url: str
+    api_key: str
+    control_key: str
+    pid: int
+
+
+def serving(*options: str) -> Iterator[Served]:
+    """Run the server in a subprocess (``options`` added to its command line)."""
     script = Path(sys.executable).parent / "pictograph-fake"
     command = [str(script)] if script.exists() else [sys.executable, "-m", "pictograph_testing.cli"]
     process = subprocess.Popen(
@@ -75,7 +84,7 @@ def serving(*options: str) -> Iterator[tuple[str, str, str]]:
             if time.monotonic() > deadline:
                 raise RuntimeError(f"the server did not answer at {base_url}")
             time.sleep(0.05)
-        yield base_url, key, control_key
+        yield Served(base_url, key, control_key, process.pid)
     finally:
         process.terminate()
         try:
@@ -95,7 +104,7 @@ def _rate(fn: Callable[[], object], calls: int) -> float:
 def bench(rounds: int, calls: int) -> dict[str, float]:
     """Median requests per second with the real SDK and with a plain keep-alive client."""
     with contextlib.ExitStack() as stack:
-        base_url, key, control_key = stack.enter_context(serving())
+        base_url, key, control_key, _ = stack.enter_context(serving())
         client = stack.enter_context(
             pictograph.Client(api_key=key, base_url=base_url, max_retries=0)
         )

@@ -36,7 +36,6 @@ DEV = "/api/v1/developer"
 START_TIMEOUT = 30.0
 
 
-@contextlib.contextmanager
 class Served(NamedTuple):
     """A server running in a subprocess, as it printed itself at start."""
 
@@ -46,6 +45,7 @@ class Served(NamedTuple):
     pid: int
 
 
+@contextlib.contextmanager
 def serving(*options: str) -> Iterator[Served]:
     """Run the server in a subprocess (``options`` added to its command line)."""
     script = Path(sys.executable).parent / "pictograph-fake"

@@ -167,6 +167,10 @@ class FakeAsgiApp:
             target.startswith(CONTROL_PREFIX) or target.split("?", 1)[0] == CONTROL_PREFIX[:-1]
         )
         refused = self._gate(method, target, headers, raw_headers, control)
+        trusted = True
+        if refused is None and control:
+            # Before the body is read: a caller without the key gets nothing buffered.
+            refused, trusted = self._control_gate(method, target, headers)
         if refused is not None:
             await _drain(receive)
             await _answer(send, method, refused)
@@ -178,7 +182,7 @@ class FakeAsgiApp:
             await _answer(send, method, self._oversized(method, target, size, control))
             return
         if control:
-            await _answer(send, method, self._control(method, target, headers, body))
+            await _answer(send, method, self.control(method, target, body, trusted=trusted))
             return
         try:
             status, response_headers, content, hold = api.respond(method, target, headers, body)
@@ -229,10 +233,10 @@ class FakeAsgiApp:
 
     # ── control routes ──
 
-    def _control(
-        self, method: str, target: str, headers: Mapping[str, str], body: bytes
-    ) -> Response:
-        """Check the control key and the content type, then answer the control route."""
+    def _control_gate(
+        self, method: str, target: str, headers: Mapping[str, str]
+    ) -> tuple[Response | None, bool]:
+        """Check the control key and the content type: a refusal, and whether it is trusted."""
         route = _route_of(target)
         trusted = self._control_key is None or hmac.compare_digest(
             headers.get(CONTROL_KEY_HEADER.lower(), "").encode("latin-1"), self._control_key
@@ -240,18 +244,16 @@ class FakeAsgiApp:
         if not trusted and (method, route) not in _OPEN_ROUTES:
             given = CONTROL_KEY_HEADER.lower() in headers
             problem = "is not the server's control key" if given else "is missing"
-            return _json(
-                401,
-                {
-                    "error": f"{CONTROL_KEY_HEADER} {problem}: control routes need the key "
-                    "printed at start (or given with --control-key)"
-                },
+            message = (
+                f"{CONTROL_KEY_HEADER} {problem}: control routes need the key printed at "
+                "start (or given with --control-key)"
             )
+            return _json(401, {"error": message}), False
         if method == "POST" and not _is_json(headers.get("content-type", "")):
             # Browsers send forms and text/plain across origins without asking first;
             # application/json needs a preflight this server never grants.
-            return _json(415, {"error": "control POSTs take Content-Type: application/json"})
-        return self.control(method, target, body, trusted=trusted)
+            return _json(415, {"error": "control POSTs take Content-Type: application/json"}), False
+        return None, trusted
 
     def control(self, method: str, target: str, body: bytes, *, trusted: bool = True) -> Response:
         """Answer one request under ``/_fake/``; never raises.

@@ -24,7 +24,7 @@ import subprocess
 import sys
 import time
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, NamedTuple
 
 import httpx
 import pictograph
@@ -36,13 +36,32 @@ DEV = "/api/v1/developer"
 START_TIMEOUT = 30.0
 
 
+class Served(NamedTuple):
+    """A server running in a subprocess, as it printed itself at start."""
+
+    base_url: str
+    api_key: str
+    control_key: str
+    pid: int
+
+
 @contextlib.contextmanager
-def serving() -> Iterator[tuple[str, str]]:
-    """Run the server in a subprocess; yield its base URL and API key."""
+def serving(*options: str) -> Iterator[Served]:
+    """Run the server in a subprocess (``options`` added to its command line)."""
     script = Path(sys.executable).parent / "pictograph-fake"
     command = [str(script)] if script.exists() else [sys.executable, "-m", "pictograph_testing.cli"]
     process = subprocess.Popen(
-        [*command, "serve", "--port", "0", "--speed", "0", "--scenario", "ready-to-train"],
+        [
+            *command,
+            "serve",
+            "--port",
+            "0",
+            "--speed",
+            "0",
+            "--scenario",
+            "ready-to-train",
+            *options,
+        ],
         stdout=subprocess.PIPE,
         stderr=subprocess.DEVNULL,
         text=True,
@@ -50,12 +69,13 @@ def serving() -> Iterator[tuple[str, str]]:
     try:
         assert process.stdout is not None
         printed = {}
-        for _ in range(4):  # the four lines it prints at start; "" if it died
+        for _ in range(5):  # the five lines it prints at start; "" if it died
             name, _, value = (
                 process.stdout.readline().strip().removeprefix("export ").partition("=")
             )
             printed[name] = value
         base_url, key = printed["PICTOGRAPH_BASE_URL"], printed["PICTOGRAPH_API_KEY"]
+        control_key = printed["PICTOGRAPH_FAKE_CONTROL_KEY"]
         deadline = time.monotonic() + START_TIMEOUT
         while True:
             with contextlib.suppress(httpx.TransportError):
@@ -64,7 +84,7 @@ def serving() -> Iterator[tuple[str, str]]:
             if time.monotonic() > deadline:
                 raise RuntimeError(f"the server did not answer at {base_url}")
             time.sleep(0.05)
-        yield base_url, key
+        yield Served(base_url, key, control_key, process.pid)
     finally:
         process.terminate()
         try:
@@ -84,7 +104,7 @@ def _rate(fn: Callable[[], object], calls: int) -> float:
 def bench(rounds: int, calls: int) -> dict[str, float]:
     """Median requests per second with the real SDK and with a plain keep-alive client."""
     with contextlib.ExitStack() as stack:
-        base_url, key = stack.enter_context(serving())
+        base_url, key, control_key, _ = stack.enter_context(serving())
         client = stack.enter_context(
             pictograph.Client(api_key=key, base_url=base_url, max_retries=0)
         )
@@ -92,7 +112,11 @@ def bench(rounds: int, calls: int) -> dict[str, float]:
         run = client.training.create(
             "road-signs", "road-signs-v1", pipeline_type="yolox", name="bench", wait=False
         )
-        plain.post("/_fake/clock/advance", json={"minutes": 3})
+        plain.post(
+            "/_fake/clock/advance",
+            json={"minutes": 3},
+            headers={"X-Fake-Control-Key": control_key},
+        )
         assert client.training.get(run_id=run.id).status == "running"
         path = f"{DEV}/training/{run.id}"
 

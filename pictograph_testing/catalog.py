@@ -27,6 +27,7 @@ __all__ = [
     "IDEMPOTENCY_TTL_SECONDS",
     "INVITE_TTL_SECONDS",
     "LEGACY_CREDIT_MICRO_USD",
+    "MAX_IMAGE_BYTES",
     "MICRO_USD",
     "MODEL_TYPES",
     "OOM_AFTER_SECONDS",
@@ -60,9 +61,12 @@ EPOCH_OVERHEAD_SECONDS = 4.0
 OOM_AFTER_SECONDS = 20.0
 """How long a run that cannot fit its first batch lives before CUDA gives up."""
 IDEMPOTENCY_TTL_SECONDS = 24 * 3600
+"""How long an answer stays stored under its Idempotency-Key for a retry to replay."""
 CREDITS_LOW_MICRO_USD = 2 * MICRO_USD
 """The spendable balance below which the ``credits.low`` webhook event fires: $2.00, the
 least the API needs to start a training run (the ``current`` profile's start gate)."""
+MAX_IMAGE_BYTES = 25 * 1024 * 1024
+"""The most one image may hold, uploaded to a signed URL or sent for prediction (25 MB)."""
 
 
 @dataclass(frozen=True)
@@ -424,7 +428,7 @@ class HostedInference:
 
 
 HOSTED_INFERENCE = HostedInference(
-    max_image_bytes=25 * 1024 * 1024,
+    max_image_bytes=MAX_IMAGE_BYTES,
     min_confidence=0.05,
     max_confidence=0.95,
     max_top_k=100,

@@ -3,13 +3,20 @@
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 from typing import TYPE_CHECKING
+
+from pictograph_testing.journal import JOURNAL_LIMIT
+from pictograph_testing.server import CONTROL_KEY_HEADER
 
 if TYPE_CHECKING:
     from collections.abc import Sequence
 
-__all__ = ["DEFAULT_SPEED", "main"]
+__all__ = ["CONTROL_KEY_ENV", "DEFAULT_SPEED", "main"]
+
+CONTROL_KEY_ENV = "PICTOGRAPH_FAKE_CONTROL_KEY"
+"""The environment variable ``serve`` reads its control key from, and prints it as."""
 
 DEFAULT_SPEED = 10.0
 """Virtual seconds per real second when serving: a typical run (about 12 virtual minutes
@@ -52,14 +59,55 @@ def _parser() -> argparse.ArgumentParser:
     serve.add_argument(
         "--scenario", default=None, help="a scenario name (see `scenarios`) or a JSON file"
     )
+    _scenario_dir_option(serve)
+    serve.add_argument(
+        "--control-key",
+        default=None,
+        metavar="KEY",
+        help=f"the key control routes need in {CONTROL_KEY_HEADER} (default: "
+        f"${CONTROL_KEY_ENV}, else a new random one, printed at start)",
+    )
+    serve.add_argument(
+        "--no-control-auth",
+        action="store_true",
+        help="let control routes answer without a key (anyone who can reach the port "
+        "can reset the world and read its API keys)",
+    )
+    serve.add_argument(
+        "--allow-host",
+        action="append",
+        default=[],
+        metavar="NAME",
+        help="answer to this Host name too (repeatable); by default only the bound "
+        "address and localhost, against DNS rebinding",
+    )
+    serve.add_argument(
+        "--journal-limit",
+        type=int,
+        default=JOURNAL_LIMIT,
+        metavar="N",
+        help=f"calls the journal keeps, the newest (default {JOURNAL_LIMIT:,})",
+    )
 
     demo = commands.add_parser(
         "demo", help="train a model on an in-memory fake through the real SDK and show it"
     )
     demo.add_argument("--seed", type=int, default=1)
 
-    commands.add_parser("scenarios", help="list the scenario names --scenario takes")
+    listing = commands.add_parser("scenarios", help="list the scenario names --scenario takes")
+    _scenario_dir_option(listing)
     return parser
+
+
+def _scenario_dir_option(command: argparse.ArgumentParser) -> None:
+    command.add_argument(
+        "--scenario-dir",
+        action="append",
+        default=[],
+        metavar="DIR",
+        help="a folder of scenario files (NAME.json), loaded by name, also over HTTP "
+        "(repeatable; searched before the package's own)",
+    )
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -77,7 +125,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     if args.command == "scenarios":
         from pictograph_testing.scenarios import available_scenarios
 
-        for name in available_scenarios():
+        for name in available_scenarios(args.scenario_dir):
             print(name)
         return 0
     return _serve(args)
@@ -98,12 +146,23 @@ def _serve(args: argparse.Namespace) -> int:
         base_url_of,
         bind,
         fake_factory,
+        new_control_key,
+        served_hosts,
         uvicorn_config,
     )
 
     if args.speed < 0:
         print("--speed must be 0 (time moves by hand) or positive", file=sys.stderr)
         return 2
+    if args.journal_limit < 1:
+        print("--journal-limit must be 1 or more", file=sys.stderr)
+        return 2
+    control_key = args.control_key or os.environ.get(CONTROL_KEY_ENV) or None
+    if args.no_control_auth and control_key is not None:
+        print("give --control-key or --no-control-auth, not both", file=sys.stderr)
+        return 2
+    if not args.no_control_auth and control_key is None:
+        control_key = new_control_key()
     try:
         sock = bind(args.host, args.port)
     except OSError as exc:
@@ -119,9 +178,16 @@ def _serve(args: argparse.Namespace) -> int:
         speed=args.speed,
         api_key=args.api_key,
         sdk_version=args.sdk_version,
+        journal_limit=args.journal_limit,
+        scenario_dirs=args.scenario_dir,
     )
     try:
-        app = FakeAsgiApp(make_fake)
+        app = FakeAsgiApp(
+            make_fake,
+            control_key=control_key,
+            hosts=served_hosts(base_url, args.allow_host),
+            scenario_dirs=args.scenario_dir,
+        )
     except ValueError as exc:  # an unknown scenario or profile, a bad key
         sock.close()
         print(f"pictograph-fake: {exc}", file=sys.stderr)
@@ -131,14 +197,21 @@ def _serve(args: argparse.Namespace) -> int:
     print(f"pictograph-fake serving {base_url}", flush=True)
     print(f"  export PICTOGRAPH_BASE_URL={base_url}", flush=True)
     print(f"  export PICTOGRAPH_API_KEY={fake.api_key}", flush=True)
+    if control_key is not None:
+        print(f"  export {CONTROL_KEY_ENV}={control_key}", flush=True)
+        lock = f"send it as {CONTROL_KEY_HEADER}"
+    else:
+        print("  # control routes open to anyone who can reach the port", flush=True)
+        lock = "no key needed (--no-control-auth)"
     print(
         f"  profile {fake.profile}, seed {fake.seed}, {pace}; "
-        f"control routes under {base_url}/_fake/ (Ctrl-C stops)",
+        f"control routes under {base_url}/_fake/, {lock} (Ctrl-C stops)",
         flush=True,
     )
     if args.host not in ("127.0.0.1", "localhost", "::1"):
         print(
-            "  warning: not loopback; anyone who can reach this port can reset the world",
+            "  warning: not loopback; anyone who can reach this port can use the API key "
+            "printed above",
             file=sys.stderr,
         )
     uvicorn.Server(uvicorn_config(app)).run(sockets=[sock])

@@ -17,7 +17,7 @@ from pictograph_testing.api.dialects import check_installed_sdk, format_version,
 from pictograph_testing.api.gateway import GATEWAY_PREFIX, gateway_url
 from pictograph_testing.catalog import MICRO_USD, PLANS, profile_named
 from pictograph_testing.clock import VirtualClock
-from pictograph_testing.journal import Journal
+from pictograph_testing.journal import JOURNAL_LIMIT, Journal
 from pictograph_testing.transport import FakeTransport
 from pictograph_testing.webhooks import WebhookCourier
 from pictograph_testing.world.errors import ApiRefusal
@@ -69,10 +69,17 @@ class FakePictograph:
         faults: Sequence[Mapping[str, Any]] | None = None,
         rate_limit: int | None = None,
         sdk_version: str | None = None,
+        journal_limit: int = JOURNAL_LIMIT,
+        scenario_dirs: Sequence[str | os.PathLike[str]] = (),
     ) -> None:
-        # A scenario (a name in fixtures/, a JSON path, or a snapshot) supplies the settings
-        # it names; an argument given here overrides it. Without one: seed 0, classic, $100.
-        loaded = scenarios.load_scenario(scenario) if scenario is not None else None
+        # A scenario (a name in fixtures/ or in `scenario_dirs`, a JSON path, or a
+        # snapshot) supplies the settings it names; an argument given here overrides it.
+        # Without one: seed 0, classic, $100.
+        loaded = (
+            scenarios.load_scenario(scenario, directories=scenario_dirs)
+            if scenario is not None
+            else None
+        )
         seed, profile, balance_usd, start = scenarios.fake_settings(
             loaded, seed=seed, profile=profile, balance_usd=balance_usd, start=start
         )
@@ -92,8 +99,12 @@ class FakePictograph:
         # `sdk_version` answers every request in that SDK release's wire dialect, whatever
         # its User-Agent says (for clients that replace the header, and for curl).
         check_installed_sdk()
+        # `journal_limit`: the newest calls `calls` keeps (older ones are counted, not kept).
         self.api = Api(
-            self.world, self.base_url, parse_version(sdk_version) if sdk_version else None
+            self.world,
+            self.base_url,
+            parse_version(sdk_version) if sdk_version else None,
+            journal_limit=journal_limit,
         )
         self._webhooks = WebhookCourier(self.world)
         self.api.courier = self._webhooks
@@ -559,7 +570,9 @@ class FakePictograph:
 
         ``calls.filter(method="POST", path="/api/v1/developer/training/")`` is truthy
         when such a call was made; ``.last``, ``.assert_called(...)`` and
-        ``.assert_not_called(...)`` fail with a list of the calls seen.
+        ``.assert_not_called(...)`` fail with a list of the calls seen. It keeps the
+        newest ``journal_limit`` calls (10,000 by default; ``calls.dropped`` counts the
+        rest) and the first MiB of each body (``call.truncated`` says when it cut one).
         """
         return Journal(self.api.journal, self.clock.start)
 

@@ -12,8 +12,10 @@ A failed assertion lists the calls the fake saw, so the test report shows what h
 
 from __future__ import annotations
 
+import itertools
 import json
 import re
+from collections import deque
 from collections.abc import Sequence
 from dataclasses import dataclass, fields
 from datetime import datetime, timedelta
@@ -23,7 +25,21 @@ from urllib.parse import parse_qsl, unquote
 if TYPE_CHECKING:
     from collections.abc import Callable, Iterator, Mapping
 
-__all__ = ["Call", "CallList", "Journal", "JournalEntry", "path_matcher"]
+__all__ = [
+    "JOURNAL_BODY_LIMIT",
+    "JOURNAL_LIMIT",
+    "Call",
+    "CallList",
+    "CallLog",
+    "Journal",
+    "JournalEntry",
+    "path_matcher",
+]
+
+JOURNAL_LIMIT = 10_000
+"""Calls a fake's journal keeps by default: the newest; older ones are dropped and counted."""
+JOURNAL_BODY_LIMIT = 1024 * 1024
+"""Bytes of each request and response body the journal keeps; the rest is cut off."""
 
 
 @dataclass(frozen=True, slots=True, init=False)
@@ -46,6 +62,8 @@ class JournalEntry:
     """The ``X-Request-Id`` the API answered with."""
     fault: str | None
     """What an injected fault did to the call, or ``None``."""
+    sizes: tuple[int, int] | None
+    """The request's and the response's sizes when a body was cut to fit the journal."""
 
     def __init__(
         self,
@@ -57,6 +75,7 @@ class JournalEntry:
         elapsed: float,
         request_id: str,
         fault: str | None,
+        sizes: tuple[int, int] | None = None,
     ) -> None:
         # Built on every request: the slots' own setters cost half of the generic
         # object.__setattr__ that a frozen dataclass's generated __init__ goes through.
@@ -68,6 +87,7 @@ class JournalEntry:
         _set_elapsed(self, elapsed)
         _set_request_id(self, request_id)
         _set_fault(self, fault)
+        _set_sizes(self, sizes)
 
 
 (
@@ -79,7 +99,80 @@ class JournalEntry:
     _set_elapsed,
     _set_request_id,
     _set_fault,
+    _set_sizes,
 ) = (JournalEntry.__dict__[f.name].__set__ for f in fields(JournalEntry))
+
+
+class CallLog:
+    """The calls an API answered: the newest ``limit``, each body cut at ``body_limit``.
+
+    Appending is the hot path (one per request), so it costs a length check per body and
+    a bounded deque's append; an entry pushed out is counted in :attr:`dropped`.
+    """
+
+    __slots__ = ("_entries", "body_limit", "dropped")
+
+    def __init__(self, limit: int = JOURNAL_LIMIT, body_limit: int = JOURNAL_BODY_LIMIT) -> None:
+        if isinstance(limit, bool) or not isinstance(limit, int) or limit < 1:
+            raise ValueError(f"journal_limit must be a whole number >= 1, got {limit!r}")
+        self._entries: deque[JournalEntry] = deque(maxlen=limit)
+        self.body_limit = body_limit
+        self.dropped = 0
+        """How many of the oldest calls were dropped to keep the newest ``limit``."""
+
+    @property
+    def limit(self) -> int:
+        return self._entries.maxlen or 0
+
+    def record(
+        self,
+        method: str,
+        target: str,
+        body: bytes,
+        status: int,
+        response_body: bytes,
+        elapsed: float,
+        request_id: str,
+        fault: str | None,
+    ) -> None:
+        """Append one call, cutting a body longer than the limit and dropping the oldest."""
+        cap = self.body_limit
+        sizes = None
+        if len(body) > cap or len(response_body) > cap:
+            sizes = (len(body), len(response_body))
+            body, response_body = body[:cap], response_body[:cap]
+        entries = self._entries
+        if len(entries) == entries.maxlen:
+            self.dropped += 1
+        entries.append(
+            JournalEntry(
+                method, target, body, status, response_body, elapsed, request_id, fault, sizes
+            )
+        )
+
+    @property
+    def total(self) -> int:
+        """Every call recorded since the start (or the last clear), dropped ones included."""
+        return self.dropped + len(self._entries)
+
+    def page(self, since: int, limit: int) -> list[tuple[int, JournalEntry]]:
+        """Up to ``limit`` calls from absolute index ``since``, with their indexes."""
+        start = max(since - self.dropped, 0)
+        chunk = itertools.islice(self._entries, start, start + limit)
+        return list(enumerate(chunk, self.dropped + start))
+
+    def clear(self) -> None:
+        self._entries.clear()
+        self.dropped = 0
+
+    def __len__(self) -> int:
+        return len(self._entries)
+
+    def __iter__(self) -> Iterator[JournalEntry]:
+        return iter(self._entries)
+
+    def __getitem__(self, position: int) -> JournalEntry:
+        return self._entries[position]
 
 
 _LISTED = 40
@@ -123,7 +216,25 @@ class Call:
 
     @property
     def body(self) -> bytes:
+        """The request body (its first ``JOURNAL_BODY_LIMIT`` bytes: see :attr:`truncated`)."""
         return self._entry.body
+
+    @property
+    def truncated(self) -> bool:
+        """Whether the journal kept only the start of the request or the response body."""
+        return self._entry.sizes is not None
+
+    @property
+    def body_size(self) -> int:
+        """The request body's size as sent, even when the journal kept only its start."""
+        sizes = self._entry.sizes
+        return len(self._entry.body) if sizes is None else sizes[0]
+
+    @property
+    def response_size(self) -> int:
+        """The response body's size as answered, even when the journal kept only its start."""
+        sizes = self._entry.sizes
+        return len(self._entry.response_body) if sizes is None else sizes[1]
 
     def json(self) -> Any:
         """The request body parsed as JSON; ``None`` for an empty body."""
@@ -345,20 +456,30 @@ class CallList(Sequence[Call]):
 
 
 class Journal(CallList):
-    """Every call one fake answered, live: a new request shows up at once."""
+    """The calls one fake answered, live: a new request shows up at once.
 
-    def __init__(self, entries: list[JournalEntry], start: datetime) -> None:
+    It keeps the newest ``journal_limit`` calls (10,000 unless the fake was made with
+    another): :attr:`dropped` counts the older ones, and a call's ``index`` counts from
+    the first call ever answered, so indexes stay stable as old calls go.
+    """
+
+    def __init__(self, entries: CallLog, start: datetime) -> None:
         super().__init__((), start)
         self._entries = entries
 
     def _pairs(self) -> Sequence[tuple[int, JournalEntry]]:
-        return list(enumerate(self._entries))
+        return list(enumerate(self._entries, self._entries.dropped))
+
+    @property
+    def dropped(self) -> int:
+        """How many of the oldest calls were dropped to keep the journal within its limit."""
+        return self._entries.dropped
 
     def __len__(self) -> int:
         return len(self._entries)
 
     def __bool__(self) -> bool:
-        return bool(self._entries)
+        return bool(len(self._entries))
 
     @overload
     def __getitem__(self, index: int) -> Call: ...
@@ -371,7 +492,7 @@ class Journal(CallList):
         position = index if index >= 0 else len(self._entries) + index
         if not 0 <= position < len(self._entries):
             raise IndexError("journal index out of range")
-        return Call(self._entries[position], position, self._start)
+        return Call(self._entries[position], self._entries.dropped + position, self._start)
 
     def clear(self) -> None:
         """Forget the calls so far (set-up traffic, say); later calls count from 0 again."""

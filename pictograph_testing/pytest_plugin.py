@@ -22,7 +22,9 @@ list of fault specs, armed before the test: see ``Faults.arm``) and ``rate_limit
 (requests per minute per key); a marker on a test overrides one on its class or
 module), then the ini options ``pictograph_profile``,
 ``pictograph_balance_usd``, ``pictograph_seed``, ``pictograph_scenario`` and
-``pictograph_base_url``, then the fake's own defaults.
+``pictograph_base_url``, then the fake's own defaults. ``pictograph_scenario_dirs`` (one
+folder a line, relative to the ini file) are where a ``scenario`` name is looked up,
+before the package's own scenarios.
 
 Contract mode: ``--pictograph-live`` (with the key in the environment variable named by
 ``--pictograph-live-key-env``, ``PICTOGRAPH_API_KEY`` by default) makes the client
@@ -132,6 +134,13 @@ def pytest_addoption(parser: pytest.Parser) -> None:
             f"default {name} of the pictograph_fake fixture ({kind.__name__})",
             default=None,
         )
+    parser.addini(
+        "pictograph_scenario_dirs",
+        "folders of scenario files (NAME.json) that scenario= names are looked up in, "
+        "before the package's own; relative to the ini file",
+        type="paths",
+        default=[],
+    )
 
 
 def pytest_configure(config: pytest.Config) -> None:
@@ -260,6 +269,9 @@ def _ini_defaults(config: pytest.Config) -> dict[str, Any]:
             raise pytest.UsageError(
                 f"ini option pictograph_{name} must be a {kind.__name__}, got {raw!r}"
             ) from None
+    folders = config.getini("pictograph_scenario_dirs")
+    if folders:
+        defaults["scenario_dirs"] = [str(folder) for folder in folders]
     scenario = defaults.get("scenario")
     if scenario is not None and _looks_like_path(scenario):
         # A path in the ini file means one beside it, wherever pytest is run from.

@@ -15,6 +15,7 @@ from __future__ import annotations
 import dataclasses
 import json
 import os
+import re
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from pathlib import Path
@@ -38,7 +39,7 @@ from pictograph_testing.world.state import (
 )
 
 if TYPE_CHECKING:
-    from collections.abc import Mapping
+    from collections.abc import Mapping, Sequence
 
     from pictograph_testing.world.state import World
 
@@ -48,6 +49,7 @@ __all__ = [
     "available_scenarios",
     "fake_settings",
     "load_scenario",
+    "named_scenario",
     "save_scenario",
     "snapshot",
 ]
@@ -82,6 +84,8 @@ _DATASET_EXTRAS = frozenset({"images", "synthetic_images", "exports"})
 _EXPORT_EXTRAS = frozenset({"organize_by_split", "job"})
 _IMAGE_TYPES = {".png": "image/png", ".webp": "image/webp", ".gif": "image/gif"}
 _DEFAULT_SIZE = (640, 480)
+_NAME = re.compile(r"[A-Za-z0-9_][A-Za-z0-9_.-]{0,99}")
+"""A scenario name: one file name in a scenario folder, without ``.json``."""
 _SPLITS = ("train", "val", "test", None)
 
 
@@ -128,32 +132,64 @@ class Scenario:
                 ) from None
 
 
-def available_scenarios() -> list[str]:
-    """List the scenario names :func:`load_scenario` knows, sorted."""
+def available_scenarios(directories: Sequence[str | os.PathLike[str]] = ()) -> list[str]:
+    """List the scenario names :func:`load_scenario` knows, sorted.
+
+    ``directories`` are the user's own scenario folders, searched before the package's.
+    """
     names: set[str] = set()
-    for directory in SCENARIO_DIRECTORIES:
+    for directory in _search_path(directories):
         if directory.is_dir():
-            names.update(p.stem for p in directory.glob("*.json"))
+            names.update(p.stem for p in directory.glob("*.json") if _NAME.fullmatch(p.stem))
     return sorted(names)
 
 
-def load_scenario(ref: str | os.PathLike[str] | Mapping[str, Any]) -> Scenario:
-    """Read a scenario: a name from ``fixtures/``, a path to a JSON file, or a document."""
+def load_scenario(
+    ref: str | os.PathLike[str] | Mapping[str, Any],
+    *,
+    directories: Sequence[str | os.PathLike[str]] = (),
+) -> Scenario:
+    """Read a scenario: a name, a path to a JSON file, or a document.
+
+    A name is looked up in ``directories`` (the user's scenario folders), then in the
+    package's ``fixtures/``; a string ending in ``.json`` or holding a path separator,
+    or any ``os.PathLike``, is read as a file. Paths come from the caller's own code or
+    command line: the server loads by name only (:func:`named_scenario`).
+    """
     if not isinstance(ref, (str, os.PathLike)):
         return _parsed(dict(ref), "<document>")
     text = os.fspath(ref)
     looks_like_path = isinstance(ref, os.PathLike) or text.endswith(".json") or os.sep in text
-    if looks_like_path:
+    if looks_like_path or "/" in text:
         path = Path(text).expanduser()
         if not path.is_file():
             raise ValueError(f"no scenario file at {path}")
         return _parsed(_read(path), path.stem)
-    for directory in SCENARIO_DIRECTORIES:
-        path = directory / f"{text}.json"
+    return named_scenario(text, directories=directories)
+
+
+def named_scenario(name: str, *, directories: Sequence[str | os.PathLike[str]] = ()) -> Scenario:
+    """Read the scenario called ``name`` from the registered folders, never from a path.
+
+    A name is letters, digits, ``-``, ``_`` and ``.`` (not first), so it cannot leave
+    its folder; an unknown one is refused with the list of known names, and nothing
+    about any file outside the folders is revealed.
+    """
+    if not _NAME.fullmatch(name):
+        raise ValueError(
+            f"{name!r} is not a scenario name: a name is letters, digits, '-', '_' and '.' "
+            "(not first), at most 100 characters"
+        )
+    for directory in _search_path(directories):
+        path = directory / f"{name}.json"
         if path.is_file():
-            return _parsed(_read(path), text)
-    known = ", ".join(available_scenarios()) or "none"
-    raise ValueError(f"unknown scenario {text!r}; known scenarios: {known}")
+            return _parsed(_read(path), name)
+    known = ", ".join(available_scenarios(directories)) or "none"
+    raise ValueError(f"unknown scenario {name!r}; known scenarios: {known}")
+
+
+def _search_path(directories: Sequence[str | os.PathLike[str]]) -> list[Path]:
+    return [*(Path(d).expanduser() for d in directories), *SCENARIO_DIRECTORIES]
 
 
 def _read(path: Path) -> dict[str, Any]:

@@ -10,7 +10,7 @@ API's router has no route outside its prefix, so no public path reaches them):
   ``minutes`` / ``hours``);
 - ``POST /_fake/reset``: a fresh world with the server's settings;
 - ``GET /_fake/snapshot``: the world as a scenario document; ``POST /_fake/snapshot``
-  loads one (a document, or ``{"scenario": "<name>"}``);
+  loads one (a document, or ``{"scenario": "<name>"}``: by name only, never a path);
 - ``GET /_fake/journal?since=N&limit=M``: the calls the API answered, oldest first;
 - ``GET /_fake/unserved``: the calls to routes the fake does not serve (yet);
 - ``GET /_fake/openapi.json``: the OpenAPI document of the public routes;
@@ -21,6 +21,13 @@ API's router has no route outside its prefix, so no public path reaches them):
   ``Faults.arm``), all or none; ``GET /_fake/faults`` lists what is armed, ``DELETE``
   disarms everything.
 
+Over HTTP the control plane is locked (``docs/server.md``, "Security"): every request
+must name a Host the server answers to (no DNS rebinding); control routes other than
+the info, the clock, the snapshot and the OpenAPI document need the control key in
+``X-Fake-Control-Key``, and without it the info and the snapshot carry no API key;
+control POSTs must be ``application/json`` (no form or ``text/plain`` post from a web
+page). :meth:`FakeAsgiApp.control`, called in process, is trusted.
+
 :class:`FakeServer` runs the app with uvicorn in a background thread (tests, the docs'
 examples, benchmarks); ``pictograph-fake serve`` runs it in the foreground.
 """
@@ -29,28 +36,34 @@ from __future__ import annotations
 
 import asyncio
 import base64
+import hmac
+import ipaddress
 import json
 import logging
+import secrets
 import socket
 import threading
 import time
 from typing import TYPE_CHECKING, Any
-from urllib.parse import parse_qsl
+from urllib.parse import parse_qsl, urlsplit
 
+from pictograph_testing import scenarios
+from pictograph_testing.api import messages
 from pictograph_testing.clock import format_timestamp
 from pictograph_testing.fake import FakePictograph
 from pictograph_testing.faults import TransportFault
+from pictograph_testing.journal import JOURNAL_LIMIT, Call
+from pictograph_testing.world.errors import InvalidRequest
 
 if TYPE_CHECKING:
     import os
-    from collections.abc import Awaitable, Callable, Mapping, MutableMapping
+    from collections.abc import Awaitable, Callable, Iterable, Mapping, MutableMapping, Sequence
     from types import TracebackType
     from typing import TypeAlias
 
+    import httpx
     import pictograph
     import uvicorn
-
-    from pictograph_testing.journal import Call
 
     ScenarioRef: TypeAlias = "str | os.PathLike[str] | Mapping[str, Any]"
     FakeFactory: TypeAlias = "Callable[[ScenarioRef | None], FakePictograph]"
@@ -58,18 +71,44 @@ if TYPE_CHECKING:
     scenario, that scenario's world, reached at the server's base URL, key and speed."""
 
 __all__ = [
+    "CONTROL_KEY_HEADER",
     "CONTROL_PREFIX",
+    "MAX_HEADER_BYTES",
+    "MAX_TARGET_BYTES",
+    "REDACTED",
     "FakeAsgiApp",
     "FakeServer",
+    "HostCheck",
     "base_url_of",
     "bind",
     "fake_factory",
+    "new_control_key",
+    "served_hosts",
     "uvicorn_config",
 ]
 
 CONTROL_PREFIX = "/_fake/"
+CONTROL_KEY_HEADER = "X-Fake-Control-Key"
+REDACTED = "[redacted: send X-Fake-Control-Key]"
+"""What stands for an API key in what the server shows without the control key."""
 JOURNAL_PAGE = 1000
 """The most calls one ``GET /_fake/journal`` returns; page on with ``since``."""
+JOURNAL_PAGE_BYTES = 8 * 1024 * 1024
+"""Body bytes after which a journal page stops (it holds at least one call): a page of
+large bodies must not keep the server from answering everyone else."""
+MAX_TARGET_BYTES = 16 * 1024
+"""The longest path and query served; a longer one gets 414 in the API's envelope."""
+MAX_HEADER_BYTES = 64 * 1024
+"""The most header bytes (names and values) served; more gets 431 in the API's envelope."""
+H11_MAX_INCOMPLETE_EVENT = 4 * 1024 * 1024
+"""What uvicorn's h11 parser buffers for a request line and headers. Above the limits
+above, so that the fake answers those in its envelope; a request beyond this one gets
+uvicorn's own plain-text 400 before the app sees it."""
+_WILDCARDS = frozenset({"0.0.0.0", "::", ""})
+_OPEN_ROUTES = frozenset(
+    {("GET", ""), ("GET", "/clock"), ("GET", "/openapi.json"), ("GET", "/snapshot")}
+)
+"""Control routes answered without the control key (API keys redacted)."""
 START_TIMEOUT = 10.0
 """Seconds a :class:`FakeServer` waits for uvicorn to listen before giving up."""
 
@@ -87,10 +126,26 @@ class ControlError(Exception):
 
 
 class FakeAsgiApp:
-    """Serve one fake over ASGI; ``make_fake`` builds it (again, on reset and load)."""
+    """Serve one fake over ASGI; ``make_fake`` builds it (again, on reset and load).
 
-    def __init__(self, make_fake: FakeFactory) -> None:
+    ``control_key``: the key control routes need in ``X-Fake-Control-Key`` (``None``:
+    no key, the control plane is open). ``hosts``: the Host names answered (see
+    :func:`served_hosts`; ``None``: any). ``scenario_dirs``: the folders a scenario is
+    loaded from by name over HTTP, besides the package's.
+    """
+
+    def __init__(
+        self,
+        make_fake: FakeFactory,
+        *,
+        control_key: str | None = None,
+        hosts: HostCheck | None = None,
+        scenario_dirs: Sequence[str | os.PathLike[str]] = (),
+    ) -> None:
         self._make_fake = make_fake
+        self._control_key = control_key.encode() if control_key is not None else None
+        self._hosts = hosts
+        self._scenario_dirs = tuple(scenario_dirs)
         self.fake = make_fake(None)
         self._deliveries: set[asyncio.Task[int]] = set()
 
@@ -110,62 +165,141 @@ class FakeAsgiApp:
         target = raw_path.decode("latin-1")
         if scope.get("query_string"):
             target += "?" + scope["query_string"].decode("latin-1")
-        headers = {
-            key.decode("latin-1").lower(): value.decode("latin-1")
-            for key, value in scope.get("headers", [])
-        }
-        body = await _read_body(receive)
         method = scope["method"]
+        raw_headers = scope.get("headers", [])
+        headers = {
+            key.decode("latin-1").lower(): value.decode("latin-1") for key, value in raw_headers
+        }
+        control = (
+            target.startswith(CONTROL_PREFIX) or target.split("?", 1)[0] == CONTROL_PREFIX[:-1]
+        )
+        refused = self._gate(method, target, headers, raw_headers, control)
+        trusted = True
+        if refused is None and control:
+            # Before the body is read: a caller without the key gets nothing buffered.
+            refused, trusted = self._control_gate(method, target, headers)
+        if refused is not None:
+            await _drain(receive)
+            await _answer(send, method, refused)
+            return
         api = self.fake.api
-        if target.startswith(CONTROL_PREFIX) or target.split("?", 1)[0] == CONTROL_PREFIX[:-1]:
-            if (method, target.rstrip("/")) == ("POST", f"{CONTROL_PREFIX}webhooks/deliver"):
+        limit = api.body_limit(target) if not control else api.body_limit(CONTROL_PREFIX)
+        body, size = await _read_body(receive, headers.get("content-length"), limit)
+        if body is None:
+            await _answer(send, method, self._oversized(method, target, size, control))
+            return
+        if control:
+            if (method, target.split("?", 1)[0].rstrip("/")) == (
+                "POST",
+                f"{CONTROL_PREFIX}webhooks/deliver",
+            ):
                 # Sent on this loop: a receiver may call this server back meanwhile.
                 sent = await self.fake.webhooks.deliver_async()
-                status, response_headers, content = _json(200, {"sent": sent})
+                await _answer(send, method, _json(200, {"sent": sent}))
             else:
-                status, response_headers, content = self.control(method, target, body)
-        else:
-            try:
-                status, response_headers, content = await api.handle_async(
-                    method, target, headers, body, deliver=False
-                )
-            except TransportFault:
-                await _drop(send)
-                return
-        await send(
-            {
-                "type": "http.response.start",
-                "status": status,
-                "headers": [(k.encode("latin-1"), v.encode("latin-1")) for k, v in response_headers]
-                + [(b"content-length", str(len(content)).encode())],
-            }
-        )
-        await send({"type": "http.response.body", "body": b"" if method == "HEAD" else content})
+                await _answer(send, method, self.control(method, target, body, trusted=trusted))
+            return
+        try:
+            status, response_headers, content, hold = await api.handle_async(
+                method, target, headers, body, deliver=False
+            )
+        except TransportFault:
+            await _drop(send)
+            return
+        if hold > 0:
+            # An injected delay, in real time: an HTTP client's own timeout must fire.
+            await asyncio.sleep(hold)
+        await _answer(send, method, (status, response_headers, content))
         # Webhooks that came due go out after the answer, on their own task: a slow
         # receiver, or one that calls this server back, never holds up a client.
         task = asyncio.ensure_future(api.deliver_async())
         self._deliveries.add(task)
         task.add_done_callback(self._deliveries.discard)
 
+    def _gate(
+        self,
+        method: str,
+        target: str,
+        headers: Mapping[str, str],
+        raw_headers: Iterable[tuple[bytes, bytes]],
+        control: bool,
+    ) -> Response | None:
+        """Refuse what the server does not serve: a foreign Host, a huge target or headers."""
+        host = headers.get("host")
+        if self._hosts is not None and host is not None and not self._hosts(host):
+            message = messages.HOST_NOT_SERVED.format(host=host[:200], hosts=self._hosts.names)
+            if control:
+                return _json(421, {"error": message})
+            refusal = InvalidRequest(message, status=421, code="misdirected_request")
+            return self.fake.api.refuse(method, target, refusal)
+        if len(target) > MAX_TARGET_BYTES:
+            message = messages.TARGET_TOO_LONG.format(size=len(target), limit=MAX_TARGET_BYTES)
+            if control:
+                return _json(414, {"error": message})
+            refusal = InvalidRequest(message, status=414, code="uri_too_long")
+            return self.fake.api.refuse(method, target, refusal)
+        size = sum(len(k) + len(v) for k, v in raw_headers)
+        if size > MAX_HEADER_BYTES:
+            message = messages.HEADERS_TOO_LARGE.format(size=size, limit=MAX_HEADER_BYTES)
+            if control:
+                return _json(431, {"error": message})
+            refusal = InvalidRequest(message, status=431, code="headers_too_large")
+            return self.fake.api.refuse(method, target, refusal)
+        return None
+
+    def _oversized(self, method: str, target: str, size: int, control: bool) -> Response:
+        if control:
+            limit = self.fake.api.body_limit(CONTROL_PREFIX)
+            return _json(413, {"error": f"the body is over {limit // (1024 * 1024)} MiB"})
+        return self.fake.api.refuse_oversized(method, target, size)
+
     # ── control routes ──
 
-    def control(self, method: str, target: str, body: bytes) -> Response:
-        """Answer one request under ``/_fake/``; never raises."""
+    def _control_gate(
+        self, method: str, target: str, headers: Mapping[str, str]
+    ) -> tuple[Response | None, bool]:
+        """Check the control key and the content type: a refusal, and whether it is trusted."""
+        route = _route_of(target)
+        trusted = self._control_key is None or hmac.compare_digest(
+            headers.get(CONTROL_KEY_HEADER.lower(), "").encode("latin-1"), self._control_key
+        )
+        if not trusted and (method, route) not in _OPEN_ROUTES:
+            given = CONTROL_KEY_HEADER.lower() in headers
+            problem = "is not the server's control key" if given else "is missing"
+            message = (
+                f"{CONTROL_KEY_HEADER} {problem}: control routes need the key printed at "
+                "start (or given with --control-key)"
+            )
+            return _json(401, {"error": message}), False
+        if method == "POST" and not _is_json(headers.get("content-type", "")):
+            # Browsers send forms and text/plain across origins without asking first;
+            # application/json needs a preflight this server never grants.
+            return _json(415, {"error": "control POSTs take Content-Type: application/json"}), False
+        return None, trusted
+
+    def control(self, method: str, target: str, body: bytes, *, trusted: bool = True) -> Response:
+        """Answer one request under ``/_fake/``; never raises.
+
+        Called in process it is trusted; the HTTP adapter checks the control key first
+        and passes ``trusted=False`` when it was not presented (API keys are redacted).
+        """
         path, _, query = target.partition("?")
-        route = path[len(CONTROL_PREFIX) - 1 :].rstrip("/")
+        route = _route_of(path)
         try:
-            return _json(200, self._route(method, route, _query(query), body))
+            return _json(200, self._route(method, route, _query(query), body, trusted))
         except ControlError as error:
             return _json(error.status, {"error": error.message})
         except Exception as exc:  # a control route must answer, whatever went wrong
             self.fake.server_errors.append(exc)
             return _json(500, {"error": f"{type(exc).__name__}: {exc}"})
 
-    def _route(self, method: str, route: str, query: dict[str, str], body: bytes) -> Any:
+    def _route(
+        self, method: str, route: str, query: dict[str, str], body: bytes, trusted: bool
+    ) -> Any:
         # One case per control route: another route (faults, say) is one more case.
         match method, route:
             case "GET", "":
-                return self._info()
+                return self._info(trusted)
             case "GET", "/clock":
                 return self._clock()
             case "POST", "/clock/advance":
@@ -173,15 +307,16 @@ class FakeAsgiApp:
                 return self._clock()
             case "POST", "/reset":
                 self.fake = self._make_fake(None)
-                return self._info()
+                return self._info(trusted)
             case "GET", "/snapshot":
                 try:
-                    return self.fake.snapshot()
+                    document = self.fake.snapshot()
                 except ValueError as exc:
                     raise ControlError(409, str(exc)) from None
+                return document if trusted else _redacted(document)
             case "POST", "/snapshot":
                 self.fake = self._load(_payload(body))
-                return self._info()
+                return self._info(trusted)
             case "GET", "/journal":
                 return self._journal(query)
             case "GET", "/unserved":
@@ -255,28 +390,38 @@ class FakeAsgiApp:
 
     def _load(self, payload: dict[str, Any]) -> FakePictograph:
         named = payload.get("scenario")
-        if set(payload) == {"scenario"} and isinstance(named, str):
-            scenario: str | dict[str, Any] = named
-        elif "schema_version" in payload:
-            scenario = payload
-        else:
-            raise ControlError(
-                422, 'send a scenario document (with "schema_version") or {"scenario": "<name>"}'
-            )
         try:
-            return self._make_fake(scenario)
+            if set(payload) == {"scenario"} and isinstance(named, str):
+                # By name only: a path sent over HTTP would let any caller read files.
+                scenario = scenarios.named_scenario(named, directories=self._scenario_dirs)
+            elif "schema_version" in payload:
+                if any(
+                    isinstance(k, dict) and k.get("key") == REDACTED
+                    for k in payload.get("api_keys") or ()
+                ):
+                    raise ValueError(
+                        "this snapshot's API keys were redacted: fetch GET /_fake/snapshot "
+                        f"with {CONTROL_KEY_HEADER} to load it back"
+                    )
+                scenario = scenarios.load_scenario(payload)
+            else:
+                raise ControlError(
+                    422,
+                    'send a scenario document (with "schema_version") or {"scenario": "<name>"}',
+                )
+            return self._make_fake(scenario.document)
         except ValueError as exc:
             raise ControlError(422, str(exc)) from None
 
-    def _info(self) -> dict[str, Any]:
+    def _info(self, trusted: bool = True) -> dict[str, Any]:
         fake = self.fake
         return {
             "base_url": fake.base_url,
-            "api_key": fake.api_key,
+            "api_key": fake.api_key if trusted else REDACTED,
             "profile": fake.profile,
             "seed": fake.seed,
             **self._clock(),
-            "calls": len(fake.api.journal),
+            "calls": fake.api.journal.total,
             "unserved_calls": len(fake.api.unserved),
             "server_errors": [f"{type(e).__name__}: {e}" for e in fake.server_errors],
         }
@@ -292,12 +437,22 @@ class FakeAsgiApp:
     def _journal(self, query: dict[str, str]) -> dict[str, Any]:
         since = _whole(query, "since", 0)
         limit = min(_whole(query, "limit", JOURNAL_PAGE), JOURNAL_PAGE)
-        calls = self.fake.calls
-        chunk = calls[since : since + limit]
+        log = self.fake.api.journal
+        start = self.fake.clock.start
+        records: list[dict[str, Any]] = []
+        budget = JOURNAL_PAGE_BYTES
+        for index, entry in log.page(since, limit):
+            if records and budget <= 0:
+                break
+            budget -= len(entry.body) + len(entry.response_body)
+            records.append(_call_record(Call(entry, index, start)))
+        after = records[-1]["index"] + 1 if records else max(since, log.dropped)
         return {
-            "total": len(calls),
+            "total": log.total,
+            "dropped": log.dropped,
             "since": since,
-            "calls": [_call_record(call) for call in chunk],
+            "next": after if after < log.total else None,
+            "calls": records,
         }
 
 
@@ -312,25 +467,28 @@ def _call_record(call: Call) -> dict[str, Any]:
         "at": format_timestamp(call.at),
         "elapsed": call.elapsed,
         "request_id": call.request_id,
-        "request": _body_record(call.body),
-        "response": _body_record(call.response_body),
+        "request": _body_record(call.body, call.body_size),
+        "response": _body_record(call.response_body, call.response_size),
         # What an injected fault did to the call (status 0: the connection was dropped).
         "fault": call.fault,
         "unserved": call.unserved,
     }
 
 
-def _body_record(body: bytes) -> dict[str, Any] | None:
+def _body_record(body: bytes, size: int) -> dict[str, Any] | None:
     if not body:
         return None
+    if size > len(body):
+        # Cut to fit the journal: neither JSON nor, perhaps, whole UTF-8 any more.
+        return {"base64": base64.b64encode(body).decode("ascii"), "size": size, "truncated": True}
     try:
         return {"json": json.loads(body)}
-    except (ValueError, UnicodeDecodeError):
+    except (ValueError, UnicodeDecodeError, RecursionError):
         pass
     try:
         return {"text": body.decode("utf-8")}
     except UnicodeDecodeError:
-        # Image and model bytes: kept whole, as the journal keeps them.
+        # Image and model bytes: as the journal keeps them (the first MiB).
         return {"base64": base64.b64encode(body).decode("ascii"), "size": len(body)}
 
 
@@ -404,16 +562,136 @@ class _QuietDrops(logging.Filter):
         return not isinstance(exc, ConnectionDropped)
 
 
-async def _read_body(receive: Callable[[], Awaitable[Message]]) -> bytes:
-    chunks = []
+async def _read_body(
+    receive: Callable[[], Awaitable[Message]], announced: str | None, limit: int
+) -> tuple[bytes | None, int]:
+    """Read a body of at most ``limit`` bytes; ``(None, size)`` for a larger one.
+
+    A larger body is refused as soon as it is known to be: by its ``Content-Length``,
+    or once the chunks read pass the limit. Its bytes are then read and thrown away
+    (never kept), so that the client, still sending, reads the refusal rather than a
+    reset connection.
+    """
+    if announced is not None and announced.isdigit() and int(announced) > limit:
+        await _drain(receive)
+        return None, int(announced)
+    chunks: list[bytes] = []
+    size = 0
     while True:
         message = await receive()
         if message["type"] == "http.disconnect":
             break
-        chunks.append(message.get("body", b""))
+        chunk = message.get("body", b"")
+        size += len(chunk)
+        if size > limit:
+            chunks.clear()
+            if message.get("more_body", False):
+                size += await _drain(receive)
+            return None, size
+        chunks.append(chunk)
         if not message.get("more_body", False):
             break
-    return b"".join(chunks)
+    return b"".join(chunks), size
+
+
+async def _drain(receive: Callable[[], Awaitable[Message]]) -> int:
+    """Read what is left of a request body, keeping none of it; return its size."""
+    size = 0
+    while True:
+        message = await receive()
+        if message["type"] == "http.disconnect":
+            return size
+        size += len(message.get("body", b""))
+        if not message.get("more_body", False):
+            return size
+
+
+async def _answer(
+    send: Callable[[Message], Awaitable[None]], method: str, response: Response
+) -> None:
+    status, headers, content = response
+    await send(
+        {
+            "type": "http.response.start",
+            "status": status,
+            "headers": [(k.encode("latin-1"), v.encode("latin-1")) for k, v in headers]
+            + [(b"content-length", str(len(content)).encode())],
+        }
+    )
+    await send({"type": "http.response.body", "body": b"" if method == "HEAD" else content})
+
+
+def _route_of(target: str) -> str:
+    path = target.partition("?")[0]
+    return path[len(CONTROL_PREFIX) - 1 :].rstrip("/")
+
+
+def _is_json(content_type: str) -> bool:
+    kind = content_type.partition(";")[0].strip().lower()
+    return kind == "application/json" or (
+        kind.startswith("application/") and kind.endswith("+json")
+    )
+
+
+def _redacted(document: dict[str, Any]) -> dict[str, Any]:
+    """A snapshot with every API key's text replaced: for callers without the control key."""
+    keys = document.get("api_keys")
+    if not keys:
+        return document
+    return {**document, "api_keys": [{**key, "key": REDACTED} for key in keys]}
+
+
+class HostCheck:
+    """Which ``Host`` headers a server answers to: a guard against DNS rebinding.
+
+    A web page can point a name it controls at 127.0.0.1; its requests then carry that
+    name as their Host. Answering only to the bound address, ``localhost`` and names
+    given on purpose keeps such pages out. A server bound to every interface answers to
+    any IP address, which no page can rebind.
+    """
+
+    def __init__(self, bound: str, extra: Iterable[str] = ()) -> None:
+        self._any_address = bound.strip("[]") in _WILDCARDS
+        self._names = frozenset(
+            {"localhost", bound.strip("[]").lower(), *(h.strip("[]").lower() for h in extra)}
+        )
+
+    @property
+    def names(self) -> str:
+        """The names answered, for a refusal's message."""
+        listed = ", ".join(sorted(self._names - {""}))
+        return f"{listed} or any IP address" if self._any_address else listed
+
+    def __call__(self, host: str) -> bool:
+        name = _host_name(host)
+        if name in self._names:
+            return True
+        if not self._any_address:
+            return False
+        try:
+            ipaddress.ip_address(name)
+        except ValueError:
+            return False
+        return True
+
+
+def _host_name(host: str) -> str:
+    """The name in a Host header, without port or IPv6 brackets, lower case."""
+    try:
+        name = urlsplit(f"//{host}").hostname
+    except ValueError:
+        return ""
+    return (name or "").lower()
+
+
+def served_hosts(base_url: str, extra: Iterable[str] = ()) -> HostCheck:
+    """The Host check for a server at ``base_url``, also answering to ``extra`` names."""
+    return HostCheck(urlsplit(base_url).hostname or "", extra)
+
+
+def new_control_key() -> str:
+    """A fresh control key: random, not from the seed (anyone can compute a seed's ids)."""
+    return f"fk_{secrets.token_urlsafe(24)}"
 
 
 async def _lifespan(
@@ -463,6 +741,8 @@ def fake_factory(
     api_key: str | None = None,
     gpu_workers: dict[str, int] | None = None,
     sdk_version: str | None = None,
+    journal_limit: int = JOURNAL_LIMIT,
+    scenario_dirs: Sequence[str | os.PathLike[str]] = (),
 ) -> FakeFactory:
     """The factory a :class:`FakeAsgiApp` (re)builds its fake with.
 
@@ -488,6 +768,8 @@ def fake_factory(
                 scenario=scenario,
                 gpu_workers=gpu_workers,
                 sdk_version=sdk_version,
+                journal_limit=journal_limit,
+                scenario_dirs=scenario_dirs,
             )
             if not first_key:
                 first_key.append(fake.api_key)
@@ -499,6 +781,8 @@ def fake_factory(
                 scenario=loaded,
                 gpu_workers=gpu_workers,
                 sdk_version=sdk_version,
+                journal_limit=journal_limit,
+                scenario_dirs=scenario_dirs,
             )
         # A served fake posts webhooks to the URLs they were registered with.
         fake.webhooks.network = True
@@ -512,7 +796,12 @@ def uvicorn_config(app: FakeAsgiApp) -> uvicorn.Config:
     import uvicorn
 
     config = uvicorn.Config(
-        app, log_level="warning", access_log=False, lifespan="on", timeout_graceful_shutdown=1
+        app,
+        log_level="warning",
+        access_log=False,
+        lifespan="on",
+        timeout_graceful_shutdown=1,
+        h11_max_incomplete_event_size=H11_MAX_INCOMPLETE_EVENT,
     )
     error_log = logging.getLogger("uvicorn.error")
     if not any(isinstance(f, _QuietDrops) for f in error_log.filters):
@@ -527,6 +816,7 @@ class FakeServer:
 
         with FakeServer(scenario="ready-to-train", speed=0) as server:
             client = server.client()  # a pictograph.Client for server.base_url
+            control = server.control()  # an httpx.Client for /_fake/, with the key
             ...
 
     ``port=0`` (the default) takes any free port; :attr:`base_url` says which.
@@ -534,6 +824,12 @@ class FakeServer:
     ``server.fake.clock.advance(...)`` or ``POST /_fake/clock/advance``). The fake
     itself is :attr:`fake` (it changes on reset and load); nothing here couples the
     SDK's clock, so clients wait in real time.
+
+    The control routes need :attr:`control_key` in ``X-Fake-Control-Key`` (a new random
+    key unless ``control_key`` gives one; ``control_auth=False`` opens them to anyone
+    who can reach the port). ``allowed_hosts`` are Host names answered besides the
+    bound address and ``localhost``; ``scenario_dirs`` are folders of scenarios loaded
+    by name; ``journal_limit`` is how many calls the journal keeps.
     """
 
     def __init__(
@@ -549,6 +845,11 @@ class FakeServer:
         api_key: str | None = None,
         gpu_workers: dict[str, int] | None = None,
         sdk_version: str | None = None,
+        journal_limit: int = JOURNAL_LIMIT,
+        scenario_dirs: Sequence[str | os.PathLike[str]] = (),
+        control_key: str | None = None,
+        control_auth: bool = True,
+        allowed_hosts: Sequence[str] = (),
     ) -> None:
         self._host = host
         self._port = port
@@ -561,7 +862,14 @@ class FakeServer:
             "api_key": api_key,
             "gpu_workers": gpu_workers,
             "sdk_version": sdk_version,
+            "journal_limit": journal_limit,
+            "scenario_dirs": scenario_dirs,
         }
+        if control_key is not None and not control_auth:
+            raise ValueError("give a control_key or control_auth=False, not both")
+        self.control_key: str | None = (control_key or new_control_key()) if control_auth else None
+        """The key control routes need in ``X-Fake-Control-Key``; ``None``: none needed."""
+        self._allowed_hosts = tuple(allowed_hosts)
         self._server: uvicorn.Server | None = None
         self._thread: threading.Thread | None = None
         self._app: FakeAsgiApp | None = None
@@ -582,6 +890,14 @@ class FakeServer:
     def api_key(self) -> str:
         return self.fake.api_key
 
+    @property
+    def control_headers(self) -> dict[str, str]:
+        """The headers a control request needs: the key (if any) and the JSON type."""
+        headers = {"Content-Type": "application/json"}
+        if self.control_key is not None:
+            headers[CONTROL_KEY_HEADER] = self.control_key
+        return headers
+
     def start(self) -> FakeServer:
         """Bind, start uvicorn in a daemon thread and wait until it listens."""
         import uvicorn
@@ -591,7 +907,12 @@ class FakeServer:
         sock = bind(self._host, self._port)
         self.base_url = base_url_of(sock)
         try:
-            self._app = FakeAsgiApp(fake_factory(self.base_url, **self._settings))
+            self._app = FakeAsgiApp(
+                fake_factory(self.base_url, **self._settings),
+                control_key=self.control_key,
+                hosts=served_hosts(self.base_url, self._allowed_hosts),
+                scenario_dirs=self._settings["scenario_dirs"],
+            )
         except BaseException:  # an unknown scenario or profile: nothing may keep the port
             sock.close()
             raise
@@ -623,6 +944,17 @@ class FakeServer:
         import pictograph
 
         return pictograph.Client(api_key=self.api_key, base_url=self.base_url, **kwargs)
+
+    def control(self, **kwargs: Any) -> httpx.Client:
+        """An ``httpx.Client`` for the control routes: based at ``/_fake``, with the key.
+
+        ``control.post("/clock/advance", json={"hours": 1})``; close it (or use it in a
+        ``with``) when done.
+        """
+        import httpx
+
+        headers = {**self.control_headers, **kwargs.pop("headers", {})}
+        return httpx.Client(base_url=f"{self.base_url}/_fake", headers=headers, **kwargs)
 
     def __enter__(self) -> FakeServer:
         return self.start()

@@ -57,12 +57,12 @@ class FakeTransport(httpx.BaseTransport, httpx.AsyncBaseTransport):
         timeout = _read_timeout(request) if api.faults.armed else None
         try:
             # Async: webhooks due go to their receivers on this event loop.
-            answer = await api.handle_async(
+            status, headers, content, _ = await api.handle_async(
                 request.method, self._target(request), request.headers, body, timeout
             )
         except TransportFault as fault:
             raise _ERRORS[fault.kind](fault.message, request=request) from None
-        return _response(answer)
+        return _response((status, headers, content))
 
 
 def _response(answer: Response) -> httpx.Response:

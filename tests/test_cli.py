@@ -24,7 +24,8 @@ from typing import TYPE_CHECKING, Any
 import httpx
 import pytest
 
-from pictograph_testing.cli import main
+from pictograph_testing.cli import CONTROL_KEY_ENV, main
+from pictograph_testing.server import CONTROL_KEY_HEADER
 
 if TYPE_CHECKING:
     from collections.abc import Iterator
@@ -68,13 +69,13 @@ def _serving(*options: str) -> Iterator[dict[str, str]]:
         assert process.stdout is not None
         printed: dict[str, str] = {}
         # The first lines come at once (before uvicorn starts); readline returns "" if
-        # the process dies, so this loop is bounded by the four lines it prints.
-        for _ in range(4):
+        # the process dies, so this loop is bounded by the five lines it prints.
+        for _ in range(5):
             line = process.stdout.readline()
             if "=" in line and "export " in line:
                 name, _, value = line.strip().removeprefix("export ").partition("=")
                 printed[name] = value
-        assert set(printed) == {"PICTOGRAPH_BASE_URL", "PICTOGRAPH_API_KEY"}, printed
+        assert {"PICTOGRAPH_BASE_URL", "PICTOGRAPH_API_KEY"} <= set(printed), printed
         _wait_until_listening(printed["PICTOGRAPH_BASE_URL"])
         yield printed
     finally:
@@ -135,7 +136,11 @@ def test_the_sdk_cli_starts_a_run_and_waits_for_it(tmp_path: Path) -> None:
         )
         assert started["status"] == "queued"
         # Time stands still (--speed 0) until the control route moves it.
-        moved = httpx.post(f"{env['PICTOGRAPH_BASE_URL']}/_fake/clock/advance", json={"hours": 1})
+        moved = httpx.post(
+            f"{env['PICTOGRAPH_BASE_URL']}/_fake/clock/advance",
+            json={"hours": 1},
+            headers={CONTROL_KEY_HEADER: env[CONTROL_KEY_ENV]},
+        )
         assert moved.status_code == 200
         finished = _sdk_cli(
             env, tmp_path, "train", "wait", started["run_id"], "--poll-interval", "0.1"
@@ -245,5 +250,7 @@ def test_serve_prints_what_a_client_needs(tmp_path: Path) -> None:
         assert env["PICTOGRAPH_API_KEY"] == "pk_live_cli"
         base_url = env["PICTOGRAPH_BASE_URL"]
         assert base_url.startswith("http://127.0.0.1:")
-        info = httpx.get(f"{base_url}/_fake/").json()
+        info = httpx.get(
+            f"{base_url}/_fake/", headers={CONTROL_KEY_HEADER: env[CONTROL_KEY_ENV]}
+        ).json()
         assert (info["seed"], info["speed"], info["api_key"]) == (4, 0.0, "pk_live_cli")

@@ -714,12 +714,12 @@ def test_the_control_route_arms_lists_and_clears_faults() -> None:
 def test_faults_armed_over_http_reach_the_sdk() -> None:
     from pictograph_testing.server import FakeServer
 
-    with FakeServer(seed=3) as server, httpx.Client(base_url=server.base_url) as control:
+    with FakeServer(seed=3) as server, server.control() as control:
         faults = [
             {"kind": "status", "method": "GET", "path": "credits/balance", "status": 503},
             {"kind": "error", "method": "GET", "path": "credits/history", "error": "connect"},
         ]
-        assert control.post("/_fake/faults", json={"faults": faults}).status_code == 200
+        assert control.post("/faults", json={"faults": faults}).status_code == 200
         with server.client(max_retries=0) as sdk:
             with pytest.raises(ServerError):
                 sdk.credits.balance()

@@ -37,7 +37,9 @@ def server() -> Iterator[FakeServer]:
 
 @pytest.fixture
 def http(server: FakeServer) -> Iterator[httpx.Client]:
-    with httpx.Client(base_url=server.base_url, headers={"X-API-Key": server.api_key}) as client:
+    """Plain HTTP with the API key and the control key: it may call any route."""
+    headers = {"X-API-Key": server.api_key, **server.control_headers}
+    with httpx.Client(base_url=server.base_url, headers=headers) as client:
         yield client
 
 
@@ -286,7 +288,8 @@ def test_an_injected_transport_fault_drops_the_connection(server: FakeServer) ->
         with pytest.raises(NetworkError):
             client.credits.balance()
         assert client.credits.balance().included_allowance_micro_usd == 100_000_000
-    dropped, answered = httpx.get(f"{server.base_url}/_fake/journal").json()["calls"]
+    with server.control() as control:
+        dropped, answered = control.get("/journal").json()["calls"]
     assert (dropped["status"], answered["status"]) == (0, 200)
     assert dropped["fault"] is not None
     assert answered["fault"] is None

@@ -9,22 +9,22 @@ from __future__ import annotations
 
 import functools
 from dataclasses import replace
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, NamedTuple
 from urllib.parse import unquote
 
 from pictograph_testing.api import gateway, messages
 from pictograph_testing.api.caches import WireCache
 from pictograph_testing.api.dialects import NEWEST, sdk_client_of, sdk_version_of
 from pictograph_testing.api.errors import error_body, refusal_body
-from pictograph_testing.api.idempotency import IdempotencySlot, StoredResponse
+from pictograph_testing.api.idempotency import IdempotencyStore, StoredResponse
 from pictograph_testing.api.resources import ROUTER
 from pictograph_testing.api.spec import Str, check_body, check_query
 from pictograph_testing.api.table import API_ROOT, Fallthrough, collection_hint, no_route
 from pictograph_testing.api.unserved import NotImplementedByFake, UnservedCall
 from pictograph_testing.api.wire import Call, Reply
-from pictograph_testing.catalog import IDEMPOTENCY_TTL_SECONDS
+from pictograph_testing.catalog import IDEMPOTENCY_TTL_SECONDS, MAX_IMAGE_BYTES
 from pictograph_testing.faults import Faults, TransportFault, status_refusal
-from pictograph_testing.journal import JournalEntry
+from pictograph_testing.journal import JOURNAL_LIMIT, CallLog
 from pictograph_testing.world.errors import ApiRefusal, Conflict, InvalidRequest, field_error
 from pictograph_testing.world.storage import STORAGE_PREFIX
 from pictograph_testing.world.webhooks import Outcome
@@ -38,15 +38,26 @@ if TYPE_CHECKING:
     from pictograph_testing.world.state import ApiKey, World
     from pictograph_testing.world.webhooks import Courier
 
-__all__ = ["API_PREFIX", "MAX_BODY_BYTES", "Api", "Response"]
+__all__ = ["API_PREFIX", "MAX_BODY_BYTES", "Answered", "Api", "Response", "body_too_large"]
 
 API_PREFIX = "/api/v1/developer/"
 _WRITES = frozenset({"POST", "PUT", "PATCH"})
 MAX_BODY_BYTES = 32 * 1024 * 1024
 """The largest API request body taken (JSON); larger ones get 413 ``payload_too_large``.
-Signed-URL uploads go to storage, which has no such limit."""
+Signed-URL uploads go to storage, which takes one image: at most ``MAX_IMAGE_BYTES``."""
 
 Response = tuple[int, list[tuple[str, str]], bytes]
+
+
+class Answered(NamedTuple):
+    """An answer, and the real seconds an injected delay holds it back (0 mostly)."""
+
+    status: int
+    headers: list[tuple[str, str]]
+    body: bytes
+    hold: float
+
+
 _DROPPED = {
     "connect": "[Errno 111] Connection refused",
     "connect_timeout": "timed out while connecting",
@@ -59,7 +70,14 @@ _UNSENT = Outcome(None, "This API has no courier: webhooks are not sent.")
 class Api:
     """Answer requests against one world, as the Pictograph API would."""
 
-    def __init__(self, world: World, base_url: str, sdk_version: Version | None = None) -> None:
+    def __init__(
+        self,
+        world: World,
+        base_url: str,
+        sdk_version: Version | None = None,
+        *,
+        journal_limit: int = JOURNAL_LIMIT,
+    ) -> None:
         self.world = world
         self.sdk_version = sdk_version
         """The SDK release to answer as, whatever the User-Agent says; ``None``: read it
@@ -71,9 +89,9 @@ class Api:
         self._request_prefix = f"req_{world.seed & 0xFFFF:04x}"
         self.server_errors: list[BaseException] = []
         """Exceptions the fake raised while answering (each answered as a 500)."""
-        self.journal: list[JournalEntry] = []
-        """Every request answered, undecoded; ``FakePictograph.calls`` reads them."""
-        self.idempotency: dict[IdempotencySlot, StoredResponse] = {}
+        self.journal = CallLog(journal_limit)
+        """The newest requests answered, undecoded; ``FakePictograph.calls`` reads them."""
+        self.idempotency = IdempotencyStore()
         """Answers kept under their Idempotency-Key: a retry within the TTL replays them."""
         self.wire_cache = WireCache()
         """Encodings kept between requests (timestamps, runs): derived, never world state."""
@@ -100,17 +118,34 @@ class Api:
         Webhooks are sent outside the world lock (see :attr:`courier`): those already
         queued and due before the request is answered, those it made due after.
         """
+        status, response_headers, content, _ = self.respond(
+            method, raw_target, headers, body, timeout
+        )
+        return status, response_headers, content
+
+    def respond(
+        self,
+        method: str,
+        raw_target: str,
+        headers: Mapping[str, str],
+        body: bytes,
+        timeout: float | None = None,
+    ) -> Answered:
+        """As :meth:`handle`, plus the seconds an injected delay holds the answer back.
+
+        An adapter with real time (the server) waits that long before it answers, so a
+        client's own timeout fires; in process the delay is settled against ``timeout``.
+        """
         if self.courier is not None:
             self.courier.deliver_due()
-        answer, request_id = self._locked(method, raw_target, headers, body, timeout)
+        answer, request_id, hold = self._locked(method, raw_target, headers, body, timeout)
         if answer.after_send is not None:
             outbound = answer.after_send.outbound
             outcome = _UNSENT if self.courier is None else self.courier.send(outbound)
             answer = self._sent(method, raw_target, body, request_id, answer, outcome)
-        response = _response(answer, request_id)
         if self.courier is not None:
             self.courier.deliver_due()
-        return response
+        return _answered(answer, request_id, hold)
 
     async def handle_async(
         self,
@@ -121,15 +156,15 @@ class Api:
         timeout: float | None = None,
         *,
         deliver: bool = True,
-    ) -> Response:
-        """:meth:`handle` for an event loop: webhooks go to async receivers on this loop.
+    ) -> Answered:
+        """:meth:`respond` for an event loop: webhooks go to async receivers on this loop.
 
         ``deliver=False`` leaves due webhooks for the caller to send after answering
         (:meth:`deliver_async`: the server does, so a slow receiver never delays a reply).
         """
         if deliver and self.courier is not None:
             await self.courier.deliver_due_async()
-        answer, request_id = self._locked(method, raw_target, headers, body, timeout)
+        answer, request_id, hold = self._locked(method, raw_target, headers, body, timeout)
         if answer.after_send is not None:
             outbound = answer.after_send.outbound
             if self.courier is None:
@@ -137,10 +172,9 @@ class Api:
             else:
                 outcome = await self.courier.send_async(outbound)
             answer = self._sent(method, raw_target, body, request_id, answer, outcome)
-        response = _response(answer, request_id)
         if deliver and self.courier is not None:
             await self.courier.deliver_due_async()
-        return response
+        return _answered(answer, request_id, hold)
 
     async def deliver_async(self) -> int:
         """Send every webhook attempt due by now; return how many were sent."""
@@ -153,14 +187,15 @@ class Api:
         headers: Mapping[str, str],
         body: bytes,
         timeout: float | None,
-    ) -> tuple[Reply, str]:
+    ) -> tuple[Reply, str, float]:
         """Answer under the world lock, and journal the answer unless a webhook is awaited."""
         path, _, query = raw_target.partition("?")
+        hold = 0.0
         with self.world.lock:
             self._requests += 1
             request_id = self._request_id()
             if self.faults.armed:
-                answer, fault = self._faulted(
+                answer, fault, hold = self._faulted(
                     method, raw_target, path, query, headers, body, timeout, request_id
                 )
             else:
@@ -169,7 +204,7 @@ class Api:
                 self._journal(method, raw_target, body, answer, fault, request_id)
             elif fault is not None:
                 answer.after_send = replace(answer.after_send, fault=fault)
-        return answer, request_id
+        return answer, request_id, hold
 
     def _sent(
         self,
@@ -199,18 +234,51 @@ class Api:
         # One entry of immutable values per call, decoded only when a test reads the
         # journal: it must cost next to nothing on the hot path. No headers: holding
         # each request's Headers object alive makes every garbage collection slower.
-        self.journal.append(
-            JournalEntry(
+        self.journal.record(
+            method,
+            raw_target,
+            body,
+            answer.status,
+            answer.body,
+            self.world.clock.monotonic(),
+            request_id,
+            fault,
+        )
+
+    def refuse(self, method: str, raw_target: str, refusal: ApiRefusal) -> Response:
+        """Answer, and journal, a request an adapter refused before handling it.
+
+        The server refuses targets and headers too long to serve, and Hosts it does not
+        answer to; the refusal is journaled like any call, with no body and the target
+        cut to the journal's body limit.
+        """
+        return self._refused(method, raw_target, Reply(refusal.status, refusal_body(refusal)))
+
+    def refuse_oversized(self, method: str, raw_target: str, size: int) -> Response:
+        """Answer, and journal, a body over :meth:`body_limit` that the adapter did not keep.
+
+        ``size`` is what was received (or announced) before the adapter stopped keeping it.
+        """
+        if _is_storage(raw_target.partition("?")[0], self._mount):
+            return self._refused(method, raw_target, _storage_too_large(size))
+        refusal = body_too_large(size)
+        return self._refused(method, raw_target, Reply(refusal.status, refusal_body(refusal)))
+
+    def _refused(self, method: str, raw_target: str, answer: Reply) -> Response:
+        with self.world.lock:
+            self._requests += 1
+            request_id = self._request_id()
+            self.journal.record(
                 method,
-                raw_target,
-                body,
+                raw_target[: self.journal.body_limit],
+                b"",
                 answer.status,
                 answer.body,
                 self.world.clock.monotonic(),
                 request_id,
-                fault,
+                None,
             )
-        )
+        return _response(answer, request_id)
 
     def _answer(
         self, method: str, path: str, query: str, headers: Mapping[str, str], body: bytes
@@ -250,19 +318,19 @@ class Api:
         body: bytes,
         timeout: float | None,
         request_id: str,
-    ) -> tuple[Reply, str | None]:
+    ) -> tuple[Reply, str | None, float]:
         """Answer a request while faults are armed: the slow path, taken only then."""
         decoded = unquote(path) if "%" in path else path
         fault, refusal, label = self.faults.intercept(
             method.upper(), decoded, headers.get("x-api-key")
         )
         if refusal is not None:
-            return _refused(refusal), label
+            return _refused(refusal), label, 0.0
         if fault is not None and fault.error is not None and not fault.after:
             raise self._dropped(method, raw_target, body, request_id, fault.error, label)
         answer = self._answer(method, path, query, headers, body)
         if fault is None:
-            return answer, label
+            return answer, label, 0.0
         if fault.error is not None:
             raise self._dropped(method, raw_target, body, request_id, fault.error, label)
         if fault.delay:
@@ -273,8 +341,8 @@ class Api:
                     method, raw_target, body, request_id, "read_timeout", f"{label}: timed out"
                 )
             self.world.clock.advance(fault.delay)
-            return answer, label
-        return _refused(status_refusal(fault)), label
+            return answer, label, fault.delay
+        return _refused(status_refusal(fault)), label, 0.0
 
     def _dropped(
         self,
@@ -286,10 +354,8 @@ class Api:
         label: str | None,
     ) -> TransportFault:
         """Journal a request that gets no answer (status 0) and return the error to raise."""
-        self.journal.append(
-            JournalEntry(
-                method, raw_target, body, 0, b"", self.world.clock.monotonic(), request_id, label
-            )
+        self.journal.record(
+            method, raw_target, body, 0, b"", self.world.clock.monotonic(), request_id, label
         )
         return TransportFault(kind, f"{_DROPPED[kind]} (injected by pictograph-testing)")
 
@@ -308,14 +374,7 @@ class Api:
         if raw is None:
             raise NotImplementedByFake(method, path)
         if len(body) > MAX_BODY_BYTES:
-            raise InvalidRequest(
-                messages.BODY_TOO_LARGE.format(
-                    size=len(body), limit=MAX_BODY_BYTES // (1024 * 1024)
-                ),
-                status=413,
-                code="payload_too_large",
-                errors=[field_error(("body",), "Request body too large", "too_large")],
-            )
+            raise body_too_large(len(body))
         agent = headers.get("user-agent")
         sdk = self.sdk_version or sdk_version_of(agent) or NEWEST
         client = sdk_client_of(agent)
@@ -390,7 +449,7 @@ class Api:
         # Server errors and throttling mean nothing was done: a retry must act afresh. An
         # answer still waiting on a webhook is not kept: a retry sends a new test event.
         if answer.status < 500 and answer.status != 429 and answer.after_send is None:
-            self.idempotency[slot] = StoredResponse(
+            stored = StoredResponse(
                 call.method,
                 path,
                 call.body,
@@ -399,6 +458,7 @@ class Api:
                 answer.body,
                 call.now + IDEMPOTENCY_TTL_SECONDS,
             )
+            self.idempotency.keep(slot, stored, call.now)
         return answer
 
     def _storage(self, method: str, path: str, headers: Mapping[str, str], body: bytes) -> Reply:
@@ -414,7 +474,13 @@ class Api:
             return _storage_error(403, "AccessDenied", "Request has expired.")
         return Reply(200, blob.produce(), content_type=blob.content_type)
 
+    def body_limit(self, raw_target: str) -> int:
+        """The most bytes a body sent to this target may hold (storage takes one image)."""
+        return MAX_IMAGE_BYTES if _is_storage(raw_target, self._mount) else MAX_BODY_BYTES
+
     def _storage_put(self, token: str, headers: Mapping[str, str], body: bytes) -> Reply:
+        if len(body) > MAX_IMAGE_BYTES:
+            return _storage_too_large(len(body))
         slot = self.world.storage.upload_slot(token)
         if slot is None:
             return _storage_error(404, "NoSuchUpload", "The signed upload URL is unknown.")
@@ -480,6 +546,11 @@ def _response(answer: Reply, request_id: str) -> Response:
     return answer.status, headers, answer.body
 
 
+def _answered(answer: Reply, request_id: str, hold: float) -> Answered:
+    status, headers, content = _response(answer, request_id)
+    return Answered(status, headers, content, hold)
+
+
 def _check_values(found: Endpoint, call: Call) -> None:
     """Refuse a value of the body or query (by today's names) that the caller's release's
     API did not take (see ``dialects.Vocabulary``)."""
@@ -499,6 +570,30 @@ def _check_values(found: Endpoint, call: Call) -> None:
 def _refused(refusal: Refusal) -> Reply:
     body = error_body(refusal.code, refusal.message, details=refusal.details)
     return Reply(refusal.status, body, refusal.headers)
+
+
+def body_too_large(size: int) -> InvalidRequest:
+    """The 413 a request body over :data:`MAX_BODY_BYTES` gets, in the API's envelope."""
+    return InvalidRequest(
+        messages.BODY_TOO_LARGE.format(size=size, limit=MAX_BODY_BYTES // (1024 * 1024)),
+        status=413,
+        code="payload_too_large",
+        errors=[field_error(("body",), "Request body too large", "too_large")],
+    )
+
+
+def _is_storage(target: str, mount: str) -> bool:
+    path = target[len(mount) :] if mount and target.startswith(mount) else target
+    return path.startswith(STORAGE_PREFIX)
+
+
+def _storage_too_large(size: int) -> Reply:
+    return _storage_error(
+        413,
+        "EntityTooLarge",
+        f"Your proposed upload is {size:,} bytes; an image may be at most "
+        f"{MAX_IMAGE_BYTES // (1024 * 1024)} MiB.",
+    )
 
 
 def _storage_error(status: int, code: str, message: str) -> Reply:

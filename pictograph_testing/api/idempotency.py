@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+from collections import deque
 from dataclasses import dataclass
 
-__all__ = ["IdempotencySlot", "StoredResponse"]
+__all__ = ["IdempotencySlot", "IdempotencyStore", "StoredResponse"]
 
 IdempotencySlot = tuple[str, str]
 """Where an answer is kept: the organization's id and the key the client sent."""
@@ -23,3 +24,40 @@ class StoredResponse:
     body: bytes
     expires_at: float
     """Virtual second after which the key may be used afresh."""
+
+
+class IdempotencyStore:
+    """Stored answers by slot, forgotten once their TTL has passed on the virtual clock.
+
+    Every answer lives the same TTL and the clock never goes back, so the order answers
+    are stored in is the order they expire in: a queue, trimmed from its head on each
+    store, keeps memory to what the last TTL stored, with no scan per request.
+    """
+
+    __slots__ = ("_answers", "_expiry")
+
+    def __init__(self) -> None:
+        self._answers: dict[IdempotencySlot, StoredResponse] = {}
+        self._expiry: deque[tuple[float, IdempotencySlot]] = deque()
+
+    def get(self, slot: IdempotencySlot) -> StoredResponse | None:
+        return self._answers.get(slot)
+
+    def keep(self, slot: IdempotencySlot, answer: StoredResponse, now: float) -> None:
+        """Store ``answer`` under ``slot`` (replacing an expired one) and forget the stale."""
+        self.expire(now)
+        self._answers[slot] = answer
+        self._expiry.append((answer.expires_at, slot))
+
+    def expire(self, now: float) -> None:
+        """Forget every answer whose TTL ended at or before ``now``."""
+        expiry, answers = self._expiry, self._answers
+        while expiry and expiry[0][0] <= now:
+            expires_at, slot = expiry.popleft()
+            stored = answers.get(slot)
+            # A slot stored again since has a later expiry of its own, further back.
+            if stored is not None and stored.expires_at == expires_at:
+                del answers[slot]
+
+    def __len__(self) -> int:
+        return len(self._answers)

@@ -16,6 +16,8 @@ __all__ = [
     "BOOL_QUERY",
     "CHOICE",
     "FAILED_VALIDATION",
+    "HEADERS_TOO_LARGE",
+    "HOST_NOT_SERVED",
     "IMAGE_EMPTY",
     "IMAGE_TOO_LARGE",
     "INT_QUERY",
@@ -31,6 +33,7 @@ __all__ = [
     "QUERY_REQUIRED",
     "RELEASE_VALUE",
     "STRING_LENGTH",
+    "TARGET_TOO_LONG",
     "UNKNOWN_QUERY",
     "choices",
 ]
@@ -71,6 +74,16 @@ INT_QUERY = "Query parameter '{name}' must be a whole number, got '{value}'."
 QUERY_RANGE = "Query parameter '{name}' must be {bound}, got {value}."
 BOOL_QUERY = "Query parameter '{name}' must be true or false, got '{value}'."
 UNKNOWN_QUERY = "Unknown query parameter(s): {names}.{hint}"
+
+# ── the request as a whole (the offline server refuses these before routing) ──
+TARGET_TOO_LONG = (
+    "The request's path and query are {size:,} bytes; the API takes at most {limit:,}."
+)
+HEADERS_TOO_LARGE = "The request's headers are {size:,} bytes; the API takes at most {limit:,}."
+HOST_NOT_SERVED = (
+    "This server does not answer to Host '{host}': it answers to {hosts} "
+    "(pictograph-fake serve --allow-host NAME adds a name)."
+)
 
 # ── routing ──
 NO_ROUTE = "No route {method} {path}{hint}."

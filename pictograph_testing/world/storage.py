@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import heapq
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
@@ -10,10 +11,22 @@ if TYPE_CHECKING:
 
     from pictograph_testing.world.state import World
 
-__all__ = ["SIGNED_URL_TTL_SECONDS", "STORAGE_PREFIX", "BlobStore", "SignedBlob"]
+__all__ = [
+    "EXPIRED_URL_MEMORY_SECONDS",
+    "SIGNED_URL_TTL_SECONDS",
+    "STORAGE_PREFIX",
+    "UNREGISTERED_UPLOAD_TTL_SECONDS",
+    "BlobStore",
+    "SignedBlob",
+]
 
 SIGNED_URL_TTL_SECONDS = 3600.0
 STORAGE_PREFIX = "/_storage/"
+EXPIRED_URL_MEMORY_SECONDS = 24 * 3600.0
+"""How long an expired signed URL still answers 403 ``Request has expired``; after that
+it is forgotten (404), so that the URLs a long session signs do not pile up."""
+UNREGISTERED_UPLOAD_TTL_SECONDS = 24 * 3600.0
+"""How long bytes PUT to a signed URL wait to be registered before they are dropped."""
 
 
 @dataclass
@@ -25,6 +38,8 @@ class SignedUpload:
     content_type: str
     expires_at: float
     content: bytes | None = None
+    kept_until: float = 0.0
+    """Once its bytes arrive: when they are dropped if no image registers them."""
 
 
 @dataclass(frozen=True)
@@ -44,14 +59,42 @@ class BlobStore:
         self._uploads: dict[str, SignedUpload] = {}
         self._received: dict[tuple[str, str, str], SignedUpload] = {}
         self._made: dict[tuple[str, str], bytes] = {}
+        # When to forget each token, and each upload nobody registered: heaps, trimmed
+        # whenever something is added, so memory follows the virtual clock with no scan.
+        self._forget_tokens: list[tuple[float, str]] = []
+        self._forget_received: list[tuple[float, tuple[str, str, str]]] = []
 
     def sign(self, filename: str, content_type: str, produce: Callable[[], bytes]) -> str:
         """Return the path (under :data:`STORAGE_PREFIX`) of a new signed URL."""
         token = self._world.ids.hex(40)
-        self._blobs[token] = SignedBlob(
-            filename, content_type, produce, self._world.now() + SIGNED_URL_TTL_SECONDS
-        )
+        expires_at = self._world.now() + SIGNED_URL_TTL_SECONDS
+        self._blobs[token] = SignedBlob(filename, content_type, produce, expires_at)
+        self._remember(token, expires_at)
         return f"{STORAGE_PREFIX}{token}/{filename}"
+
+    def _remember(self, token: str, expires_at: float) -> None:
+        self.forget_expired()
+        heapq.heappush(self._forget_tokens, (expires_at + EXPIRED_URL_MEMORY_SECONDS, token))
+
+    def forget_expired(self) -> None:
+        """Drop the URLs expired long enough ago, and bytes left unregistered too long."""
+        now = self._world.now()
+        tokens = self._forget_tokens
+        while tokens and tokens[0][0] <= now:
+            _, token = heapq.heappop(tokens)
+            self._blobs.pop(token, None)
+            self._uploads.pop(token, None)
+        received = self._forget_received
+        while received and received[0][0] <= now:
+            forget_at, key = heapq.heappop(received)
+            slot = self._received.get(key)
+            # Bytes PUT again since have a later deadline of their own.
+            if slot is not None and slot.kept_until == forget_at:
+                del self._received[key]
+
+    def held(self) -> int:
+        """Signed URLs and unregistered uploads held (what expiry keeps bounded)."""
+        return len(self._blobs) + len(self._uploads) + len(self._received)
 
     def resolve(self, token: str) -> SignedBlob | None:
         return self._blobs.get(token)
@@ -61,16 +104,21 @@ class BlobStore:
     ) -> str:
         """Return the path of a signed PUT URL for one image's bytes (15 minutes)."""
         token = self._world.ids.hex(40)
-        self._uploads[token] = SignedUpload(key, content_type, self._world.now() + ttl_seconds)
+        expires_at = self._world.now() + ttl_seconds
+        self._uploads[token] = SignedUpload(key, content_type, expires_at)
+        self._remember(token, expires_at)
         return f"{STORAGE_PREFIX}{token}/{key[2]}"
 
     def upload_slot(self, token: str) -> SignedUpload | None:
         return self._uploads.get(token)
 
     def receive(self, slot: SignedUpload, content: bytes) -> None:
-        """Keep bytes PUT to a signed URL until the image is registered."""
+        """Keep bytes PUT to a signed URL until the image is registered (or for a day)."""
+        self.forget_expired()
         slot.content = content
+        slot.kept_until = self._world.now() + UNREGISTERED_UPLOAD_TTL_SECONDS
         self._received[slot.key] = slot
+        heapq.heappush(self._forget_received, (slot.kept_until, slot.key))
 
     def take_upload(self, key: tuple[str, str, str]) -> SignedUpload | None:
         """The bytes received for (dataset id, directory, filename), if any; consumed."""

@@ -1,0 +1,303 @@
+"""Memory stays bounded: bodies, uploads, the journal, idempotency answers, signed URLs.
+
+Plus what the server answers itself: an injected delay held in real time, and targets
+and headers too long to serve, in the API's envelope. Each repro is a test, in process
+and over the server where it applies.
+"""
+
+from __future__ import annotations
+
+import json
+import socket
+import time
+from typing import TYPE_CHECKING, Any
+
+import httpx
+import pytest
+from pictograph.exceptions import ApiError, RequestTimeoutError
+from PIL import Image as PILImage
+
+from pictograph_testing import FakePictograph
+from pictograph_testing.api.app import MAX_BODY_BYTES
+from pictograph_testing.catalog import IDEMPOTENCY_TTL_SECONDS, MAX_IMAGE_BYTES
+from pictograph_testing.journal import JOURNAL_BODY_LIMIT
+from pictograph_testing.server import MAX_HEADER_BYTES, MAX_TARGET_BYTES, FakeServer
+from pictograph_testing.world.storage import EXPIRED_URL_MEMORY_SECONDS, SIGNED_URL_TTL_SECONDS
+
+if TYPE_CHECKING:
+    from collections.abc import Iterator
+    from pathlib import Path
+
+DEV = "/api/v1/developer"
+DATASET = "road-signs"
+MiB = 1024 * 1024
+
+
+@pytest.fixture
+def server() -> Iterator[FakeServer]:
+    with FakeServer(scenario="ready-to-train", seed=3) as served:
+        yield served
+
+
+def _raw(fake: FakePictograph) -> httpx.Client:
+    return httpx.Client(
+        transport=fake.transport(), base_url=fake.base_url, headers={"X-API-Key": fake.api_key}
+    )
+
+
+def _oversized_image(tmp_path: Path) -> Path:
+    """A real PNG, padded past the upload limit (decoders ignore bytes after IEND)."""
+    path = tmp_path / "huge.png"
+    PILImage.new("RGB", (8, 8)).save(path)
+    with path.open("ab") as padded:
+        padded.write(b"\0" * (MAX_IMAGE_BYTES + 1))
+    return path
+
+
+# ── bodies over the limit: refused while streaming, never kept ──
+
+
+def test_an_oversized_body_is_refused_before_it_is_kept(server: FakeServer) -> None:
+    sent = 0
+
+    def chunks() -> Iterator[bytes]:  # no Content-Length: the server counts as it reads
+        nonlocal sent
+        yield b'{"name": "'
+        for _ in range(40):
+            sent += MiB
+            yield b"x" * MiB
+        yield b'"}'
+
+    headers = {"X-API-Key": server.api_key}
+    with httpx.Client(base_url=server.base_url, headers=headers, timeout=30) as http:
+        streamed = http.post(f"{DEV}/datasets/", content=chunks())
+        announced = http.post(f"{DEV}/datasets/", content=b"y" * (MAX_BODY_BYTES + 1))
+    for answer in (streamed, announced):
+        assert answer.status_code == 413
+        assert answer.json()["error"]["code"] == "payload_too_large"
+        assert "at most 32 MiB" in answer.json()["error"]["message"]
+    assert sent == 40 * MiB  # the client sent it all and still read the answer
+    # Journaled without the body; nothing was created.
+    calls = server.fake.calls
+    assert [(c.status, c.body) for c in calls] == [(413, b""), (413, b"")]
+    with server.client(max_retries=0) as client:
+        assert [d.name for d in client.datasets.list()] == [DATASET]
+
+
+def test_an_oversized_control_body_is_refused(server: FakeServer) -> None:
+    with server.control(timeout=30) as control:
+        answer = control.post("/faults", content=b" " * (MAX_BODY_BYTES + 1))
+    assert answer.status_code == 413
+    assert not server.fake.faults.armed
+
+
+def test_a_signed_upload_over_25_mib_is_refused_in_process(tmp_path: Path) -> None:
+    with FakePictograph(seed=1) as fake, fake.client(max_retries=0) as client:
+        client.datasets.create("big", classes=[{"name": "x", "type": "bbox"}])
+        with pytest.raises(ApiError) as refused:
+            client.images.upload("big", _oversized_image(tmp_path))
+        assert refused.value.status_code == 413
+        assert "EntityTooLarge" in str(refused.value.response)
+        assert client.images.list("big") == []
+        put = fake.calls.filter(method="PUT").last
+        assert put.status == 413
+        assert put.truncated
+        assert len(put.body) == JOURNAL_BODY_LIMIT
+        assert put.body_size == (tmp_path / "huge.png").stat().st_size
+    assert fake.world.storage.held() == 1  # the signed upload URL; no bytes were kept
+
+
+def test_a_signed_upload_over_25_mib_is_refused_over_the_server(
+    server: FakeServer, tmp_path: Path
+) -> None:
+    with server.client(max_retries=0) as client:
+        client.datasets.create("big", classes=[{"name": "x", "type": "bbox"}])
+        with pytest.raises(ApiError) as refused:
+            client.images.upload("big", _oversized_image(tmp_path))
+        assert refused.value.status_code == 413
+        assert client.images.list("big") == []
+    put = server.fake.calls.filter(method="PUT").last
+    assert (put.status, put.body) == (413, b"")
+
+
+# ── idempotency answers expire on the virtual clock ──
+
+
+def test_idempotency_answers_expire_after_the_ttl() -> None:
+    fake = FakePictograph(seed=1)
+    store = fake.api.idempotency
+    with _raw(fake) as http:
+        for n in range(5):
+            answer = http.post(
+                f"{DEV}/datasets/", json={"name": f"d{n}"}, headers={"Idempotency-Key": f"k{n}"}
+            )
+            assert answer.status_code == 201
+        first = {"json": {"name": "d0"}, "headers": {"Idempotency-Key": "k0"}}
+        replay = http.post(f"{DEV}/datasets/", **first)
+        assert replay.headers["idempotent-replayed"] == "true"
+        assert len(store) == 5
+        fake.clock.advance(seconds=IDEMPOTENCY_TTL_SECONDS - 1)
+        assert len(store) == 5  # nothing leaves before its time
+        fake.clock.advance(seconds=1)
+        # The next stored answer trims the expired ones: memory follows the clock.
+        http.post(f"{DEV}/datasets/", json={"name": "late"}, headers={"Idempotency-Key": "k9"})
+        assert len(store) == 1
+        # An expired key acts afresh (here: the name is taken now, so a 409).
+        again = http.post(f"{DEV}/datasets/", **first)
+        assert again.status_code == 409
+        assert "idempotent-replayed" not in again.headers
+
+
+# ── signed URLs are forgotten a day after they expire ──
+
+
+def test_signed_urls_are_forgotten_after_a_day() -> None:
+    with FakePictograph(scenario="ready-to-train", seed=1) as fake, _raw(fake) as http:
+
+        def sign() -> str:
+            answer = http.get(f"{DEV}/datasets/{DATASET}/download", params={"limit": 1})
+            return str(answer.json()["data"]["items"][0]["image_url"])
+
+        urls = [sign() for _ in range(20)]
+        held = fake.world.storage.held()
+        assert held >= 20
+        fake.clock.advance(seconds=SIGNED_URL_TTL_SECONDS)
+        assert http.get(urls[0]).status_code == 403  # expired, still known
+        fake.clock.advance(seconds=EXPIRED_URL_MEMORY_SECONDS)
+        fresh = sign()  # signing trims what expired a day ago
+        assert fake.world.storage.held() == held - 20 + 1
+        assert http.get(urls[0]).status_code == 404
+        assert http.get(fresh).status_code == 200
+
+
+# ── the journal: capped, bodies cut, pages bounded ──
+
+
+def test_the_journal_keeps_the_newest_calls_and_counts_the_rest() -> None:
+    fake = FakePictograph(seed=1, journal_limit=5)
+    with fake.client(max_retries=0) as client:
+        for _ in range(8):
+            client.credits.balance()
+    calls = fake.calls
+    assert (len(calls), calls.dropped) == (5, 3)
+    assert [c.index for c in calls] == [3, 4, 5, 6, 7]
+    assert calls[0].index == 3
+    assert calls[-1].index == 7
+    calls.clear()
+    assert (len(calls), calls.dropped) == (0, 0)
+    with pytest.raises(ValueError, match="journal_limit"):
+        FakePictograph(journal_limit=0)
+
+
+def test_the_journal_cuts_long_bodies() -> None:
+    fake = FakePictograph(seed=1)
+    description = "d" * (JOURNAL_BODY_LIMIT + 10)
+    with _raw(fake) as http:
+        http.post(f"{DEV}/datasets/", json={"name": "long", "description": description})
+    call = fake.calls.last
+    assert call.truncated
+    assert len(call.body) == JOURNAL_BODY_LIMIT
+    assert call.body_size > JOURNAL_BODY_LIMIT
+    # The answer echoes the description: it is cut too, its size kept.
+    assert call.response_size > len(call.response_body) == JOURNAL_BODY_LIMIT
+
+
+def test_the_journal_over_http_pages_and_says_what_it_dropped() -> None:
+    with FakeServer(journal_limit=4) as server, server.control() as control:
+        headers = {"X-API-Key": server.api_key}
+        with httpx.Client(base_url=server.base_url, headers=headers) as http:
+            for _ in range(6):
+                http.get(f"{DEV}/credits/balance")
+            big = "b" * (JOURNAL_BODY_LIMIT + 1)
+            http.post(f"{DEV}/datasets/", json={"name": "big", "description": big})
+        page = control.get("/journal", params={"limit": 2}).json()
+        assert (page["total"], page["dropped"], page["since"], page["next"]) == (7, 3, 0, 5)
+        assert [c["index"] for c in page["calls"]] == [3, 4]
+        rest = control.get("/journal", params={"since": page["next"]}).json()
+        assert [c["index"] for c in rest["calls"]] == [5, 6]
+        assert rest["next"] is None
+        cut = rest["calls"][1]["request"]
+        assert cut["truncated"] is True
+        assert cut["size"] > JOURNAL_BODY_LIMIT
+
+
+def test_a_journal_page_stops_after_its_byte_budget() -> None:
+    with FakeServer() as server, server.control() as control:
+        headers = {"X-API-Key": server.api_key}
+        with httpx.Client(base_url=server.base_url, headers=headers) as http:
+            for n in range(12):  # 12 bodies of a MiB each: more than one page holds
+                http.post(f"{DEV}/datasets/", json={"name": f"d{n}", "description": "x" * MiB})
+        page = control.get("/journal").json()
+        assert 1 <= len(page["calls"]) < 12
+        assert page["next"] == len(page["calls"])
+        seen = len(page["calls"])
+        while page["next"] is not None:
+            page = control.get("/journal", params={"since": page["next"]}).json()
+            seen += len(page["calls"])
+        assert seen == 12
+
+
+# ── an injected delay over the server is real time ──
+
+
+def test_a_delay_over_the_server_makes_a_client_time_out(server: FakeServer) -> None:
+    server.fake.faults.delay_next(1.0, "GET", "credits/balance")
+    with server.client(max_retries=0, timeout=0.3) as client:
+        started = time.monotonic()
+        with pytest.raises(RequestTimeoutError):
+            client.credits.balance()
+        assert time.monotonic() - started < 0.9
+    server.fake.faults.delay_next(0.2, "GET", "credits/balance")
+    with server.client(max_retries=0, timeout=5) as client:
+        started = time.monotonic()
+        assert client.credits.balance().included_allowance_micro_usd == 100_000_000
+        assert time.monotonic() - started >= 0.2
+    # The virtual clock moved as it does in process: each delay, once.
+    assert server.fake.clock.monotonic() == pytest.approx(1.2)
+
+
+def test_a_delay_in_process_times_out_on_the_virtual_clock() -> None:
+    with FakePictograph(seed=1) as fake, fake.client(max_retries=0, timeout=30) as client:
+        fake.faults.delay_next(45, "GET", "credits/balance")
+        started = time.monotonic()
+        with pytest.raises(RequestTimeoutError):
+            client.credits.balance()
+        assert time.monotonic() - started < 1.0
+    assert fake.calls.last.status == 0
+
+
+# ── what the server refuses before routing, in the API's envelope ──
+
+
+def _raw_http(server: FakeServer, request_line: str, *headers: str) -> tuple[int, Any]:
+    """Send one request by hand (httpx refuses URLs this long); return status and JSON."""
+    host, port = server.base_url.removeprefix("http://").rsplit(":", 1)
+    lines = [request_line, f"Host: {host}:{port}", f"X-API-Key: {server.api_key}", *headers]
+    with socket.create_connection((host, int(port)), timeout=30) as sock:
+        sock.sendall(("\r\n".join([*lines, "Connection: close", "", ""])).encode())
+        received = b""
+        while chunk := sock.recv(65536):
+            received += chunk
+    head, _, body = received.partition(b"\r\n\r\n")
+    return int(head.split()[1]), json.loads(body)
+
+
+def test_a_megabyte_path_gets_the_apis_envelope(server: FakeServer) -> None:
+    status, answer = _raw_http(server, f"GET {DEV}/datasets/{'a' * MiB} HTTP/1.1")
+    assert status == 414
+    error = answer["error"]
+    assert error["code"] == "uri_too_long"
+    assert f"at most {MAX_TARGET_BYTES:,}" in error["message"]
+    call = server.fake.calls.last
+    assert call.status == 414
+    assert len(call.target) <= JOURNAL_BODY_LIMIT
+
+
+def test_a_megabyte_header_gets_the_apis_envelope(server: FakeServer) -> None:
+    headers = {"X-API-Key": server.api_key, "X-Padding": "p" * MiB}
+    with httpx.Client(base_url=server.base_url, headers=headers) as http:
+        answer = http.get(f"{DEV}/credits/balance")
+    assert answer.status_code == 431
+    error = answer.json()["error"]
+    assert error["code"] == "headers_too_large"
+    assert f"at most {MAX_HEADER_BYTES:,}" in error["message"]

@@ -91,11 +91,12 @@ def test_the_server_lists_unserved_calls() -> None:
     with (
         FakeServer(seed=3) as server,
         httpx.Client(base_url=server.base_url, headers={"X-API-Key": server.api_key}) as http,
+        server.control() as control,
     ):
         assert http.get("/api/v1/developer/tasks").status_code == 404
-        listed = http.get("/_fake/unserved").json()["unserved_calls"]
-        journal = http.get("/_fake/journal").json()["calls"]
-        info = http.get("/_fake/").json()
+        listed = control.get("/unserved").json()["unserved_calls"]
+        journal = control.get("/journal").json()["calls"]
+        info = control.get("/").json()
     assert [(c["method"], c["path"], c["sdk_methods"]) for c in listed] == [
         ("GET", "/api/v1/developer/tasks", ["tasks.iter", "tasks.list"])
     ]

@@ -91,18 +91,18 @@ def test_the_server_posts_signed_deliveries_to_a_local_receiver(
     served: tuple[FakeServer, LocalReceiver],
 ) -> None:
     server, receiver = served
-    with httpx.Client(base_url=server.base_url) as control, server.client(max_retries=0) as client:
+    with server.control() as control, server.client(max_retries=0) as client:
         # Loopback is refused at registration, as the API does: route the public URL.
         with pytest.raises(ValidationError, match="not publicly routable"):
             client.webhooks.create(receiver.url.replace("http://", "https://"))
         receiver.secret = client.webhooks.create(URL).secret
-        routed = control.post("/_fake/webhooks/routes", json={"url": URL, "target": receiver.url})
+        routed = control.post("/webhooks/routes", json={"url": URL, "target": receiver.url})
         assert routed.json() == {"routes": {URL: receiver.url}}
 
         result = client.webhooks.test(URL)
         client.exports.create(DATASET, "v2", wait=False)
         server.fake.clock.advance(minutes=1)
-        sent = control.post("/_fake/webhooks/deliver").json()
+        sent = control.post("/webhooks/deliver").json()
 
         assert result["delivered"] is True
         assert result["status_code"] == 200
@@ -120,17 +120,17 @@ def test_an_unreachable_receiver_fails_the_delivery_with_the_error(
 ) -> None:
     server, receiver = served
     receiver.stop()
-    with httpx.Client(base_url=server.base_url) as control, server.client(max_retries=0) as client:
+    with server.control() as control, server.client(max_retries=0) as client:
         client.webhooks.create(URL)
-        control.post("/_fake/webhooks/routes", json={"url": URL, "target": receiver.url})
+        control.post("/webhooks/routes", json={"url": URL, "target": receiver.url})
 
         result = client.webhooks.test(URL)
 
         assert result["delivered"] is False
         assert result["status_code"] is None
         assert result["error"].startswith("ConnectError")
-        bad = control.post("/_fake/webhooks/routes", json={"url": URL})
+        bad = control.post("/webhooks/routes", json={"url": URL})
         assert bad.status_code == 422
-        removed = control.post("/_fake/webhooks/routes", json={"url": URL, "target": None})
-        assert removed.json() == {"routes": {}} == control.get("/_fake/webhooks/routes").json()
-        assert control.get("/_fake/snapshot").status_code == 409
+        removed = control.post("/webhooks/routes", json={"url": URL, "target": None})
+        assert removed.json() == {"routes": {}} == control.get("/webhooks/routes").json()
+        assert control.get("/snapshot").status_code == 409

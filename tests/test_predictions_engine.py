@@ -70,18 +70,21 @@ def test_a_higher_threshold_returns_a_subset(fake: FakePictograph) -> None:
 
 def test_a_known_image_is_predicted_from_its_ground_truth(fake: FakePictograph) -> None:
     model = _trained(fake)
-    image, content = _known(fake)
-
-    found = predict(fake.world, model, model.current, content, confidence=0.05)
-
-    truth = {(a["name"], a["bounding_box"]["x"]) for a in image.annotations}
-    # A found object lies near its truth (jitter shrinks as the model's mAP grows).
-    near = [
-        p
-        for p in found
-        if p.box is not None and any(p.name == name and abs(p.box[0] - x) < 40 for name, x in truth)
-    ]
-    assert near
+    world = fake.world
+    near = 0
+    # Several images: a model of modest mAP may miss every object of any one of them.
+    for image in world.dataset_images(world.dataset(fake.organization_id, DATASET))[:6]:
+        content, _ = world.image_service.content(image)
+        found = predict(world, model, model.current, content, confidence=0.05)
+        truth = {(a["name"], a["bounding_box"]["x"]) for a in image.annotations}
+        # A found object lies near its truth (jitter shrinks as the model's mAP grows).
+        near += sum(
+            1
+            for p in found
+            if p.box is not None
+            and any(p.name == name and abs(p.box[0] - x) < 40 for name, x in truth)
+        )
+    assert near >= 3
 
 
 def test_a_better_model_finds_more_of_the_truth(fake: FakePictograph) -> None:

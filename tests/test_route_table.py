@@ -109,7 +109,8 @@ def test_every_alias_is_a_deprecated_operation_naming_its_route() -> None:
     by_name = DOCUMENT["paths"][f"{API_PREFIX}training/by-name/{{run}}"]["get"]
     assert by_name["x-sdk-releases"] == {"since": "1.61.0", "until": "1.69.44"}
     by_id = DOCUMENT["paths"][f"{API_PREFIX}annotations/{{image}}"]["get"]
-    assert by_id["x-sdk-releases"] == {"since": "1.61.0", "until": "1.69.44"}
+    # Every release before 1.69.44 reads one image's annotations by the image's id.
+    assert by_id["x-sdk-releases"] == {"since": "1.0.0", "until": "1.69.44"}
     operation_ids = [op["operationId"] for _, _, op in OPERATIONS]
     assert len(operation_ids) == len(set(operation_ids))
 

@@ -8,7 +8,6 @@ import threading
 import time
 from typing import TYPE_CHECKING, Any
 
-import httpx
 import pytest
 import uvicorn
 from pictograph.exceptions import ValidationError

@@ -32,6 +32,7 @@ import time
 from typing import TYPE_CHECKING, Any
 from urllib.parse import parse_qsl
 
+from pictograph_testing.api import strict_json
 from pictograph_testing.clock import format_timestamp
 from pictograph_testing.fake import FakePictograph
 from pictograph_testing.faults import TransportFault
@@ -152,7 +153,10 @@ class FakeAsgiApp:
             case "GET", "/clock":
                 return self._clock()
             case "POST", "/clock/advance":
-                self.fake.clock.advance(seconds=_advance_seconds(_payload(body)))
+                try:
+                    self.fake.clock.advance(seconds=_advance_seconds(_payload(body)))
+                except ValueError as exc:  # past the clock's horizon: it has not moved
+                    raise ControlError(422, str(exc)) from None
                 return self._clock()
             case "POST", "/reset":
                 self.fake = self._make_fake(None)
@@ -274,8 +278,8 @@ def _body_record(body: bytes) -> dict[str, Any] | None:
     if not body:
         return None
     try:
-        return {"json": json.loads(body)}
-    except (ValueError, UnicodeDecodeError):
+        return {"json": strict_json.parse(body)}
+    except strict_json.UnfitJson:  # NaN or a lone surrogate: kept as sent, below
         pass
     try:
         return {"text": body.decode("utf-8")}
@@ -290,9 +294,9 @@ def _pattern(path: object) -> str | None:
 
 def _payload(body: bytes) -> dict[str, Any]:
     try:
-        payload = json.loads(body) if body else {}
-    except (ValueError, UnicodeDecodeError):
-        raise ControlError(422, "the body must be JSON") from None
+        payload = strict_json.parse(body) if body else {}
+    except strict_json.UnfitJson as unfit:
+        raise ControlError(422, unfit.message) from None
     if not isinstance(payload, dict):
         raise ControlError(422, "the body must be a JSON object")
     return payload
@@ -325,7 +329,12 @@ def _whole(query: dict[str, str], name: str, default: int) -> int:
 
 
 def _json(status: int, payload: Any) -> Response:
-    return status, [("content-type", "application/json")], json.dumps(payload).encode()
+    # allow_nan=False: strict JSON out, whatever a control route was asked.
+    return (
+        status,
+        [("content-type", "application/json")],
+        json.dumps(payload, allow_nan=False).encode(),
+    )
 
 
 class ConnectionDropped(Exception):

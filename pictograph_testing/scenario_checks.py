@@ -30,6 +30,7 @@ from pictograph_testing.world.datasets import check_annotation_types, check_clas
 from pictograph_testing.world.errors import ApiRefusal
 from pictograph_testing.world.exports import EXPORT_FORMATS, EXPORT_STATUSES, ExportJob
 from pictograph_testing.world.feeds import Notification
+from pictograph_testing.world.images import check_filename, directory_path
 from pictograph_testing.world.state import (
     IMAGE_STATUSES,
     ApiKey,
@@ -265,6 +266,8 @@ class _Checker:
         directory = record.get("directory_path", "/")
         if not directory.startswith("/"):
             raise _Problem(f"{where}.directory_path must start with '/'")
+        self.refusal(where, check_filename, record["filename"])
+        self.refusal(where, directory_path, directory)
         if "annotations" in record:
             self.refusal(
                 where,

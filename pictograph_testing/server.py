@@ -121,12 +121,15 @@ class FakeAsgiApp:
             except TransportFault:
                 await _drop(send)
                 return
+        if not any(name == "content-length" for name, _ in response_headers):  # HEAD has it
+            response_headers = [*response_headers, ("content-length", str(len(content)))]
         await send(
             {
                 "type": "http.response.start",
                 "status": status,
-                "headers": [(k.encode("latin-1"), v.encode("latin-1")) for k, v in response_headers]
-                + [(b"content-length", str(len(content)).encode())],
+                "headers": [
+                    (k.encode("latin-1"), v.encode("latin-1")) for k, v in response_headers
+                ],
             }
         )
         await send({"type": "http.response.body", "body": b"" if method == "HEAD" else content})

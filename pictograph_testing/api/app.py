@@ -119,13 +119,19 @@ class Api:
             ("x-request-id", request_id),
             *answer.headers,
         ]
+        if method.upper() == "HEAD":
+            # GET's status and headers, its length, and no body (RFC 9110).
+            response_headers.append(("content-length", str(len(answer.body))))
+            return answer.status, response_headers, b""
         return answer.status, response_headers, answer.body
 
     def _answer(
         self, method: str, path: str, query: str, headers: Mapping[str, str], body: bytes
     ) -> Reply:
+        method = method.upper()
         try:
-            return self._dispatch(method.upper(), path, query, headers, body)
+            # HEAD is served wherever GET is: the same answer, sent without its body.
+            return self._dispatch("GET" if method == "HEAD" else method, path, query, headers, body)
         except ApiRefusal as refusal:
             return Reply(refusal.status, refusal_body(refusal))
         except Exception as exc:  # the fake must never send a traceback
@@ -249,7 +255,9 @@ class Api:
         handler: Callable[[Call], Reply],
     ) -> Reply:
         """Replay the stored answer to a repeated Idempotency-Key instead of acting twice."""
-        slot = (key.organization_id, idempotency_key)
+        # Scoped to the key that sent it: another key (a viewer's, say) reusing the
+        # Idempotency-Key is a new request of its own, never a replay of this one.
+        slot = (key.organization_id, key.key_id, idempotency_key)
         stored = self.idempotency.get(slot)
         if stored is not None and stored.expires_at > call.now:
             if (stored.method, stored.path, stored.body_fingerprint) != (

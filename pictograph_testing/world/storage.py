@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
+from urllib.parse import quote
 
 if TYPE_CHECKING:
     from collections.abc import Callable
@@ -51,7 +52,7 @@ class BlobStore:
         self._blobs[token] = SignedBlob(
             filename, content_type, produce, self._world.now() + SIGNED_URL_TTL_SECONDS
         )
-        return f"{STORAGE_PREFIX}{token}/{filename}"
+        return f"{STORAGE_PREFIX}{token}/{quote(filename, safe='')}"
 
     def resolve(self, token: str) -> SignedBlob | None:
         return self._blobs.get(token)
@@ -62,7 +63,8 @@ class BlobStore:
         """Return the path of a signed PUT URL for one image's bytes (15 minutes)."""
         token = self._world.ids.hex(40)
         self._uploads[token] = SignedUpload(key, content_type, self._world.now() + ttl_seconds)
-        return f"{STORAGE_PREFIX}{token}/{key[2]}"
+        # Percent-encoded, as signed URLs are: a name may hold '?', '#', spaces or NUL.
+        return f"{STORAGE_PREFIX}{token}/{quote(key[2], safe='')}"
 
     def upload_slot(self, token: str) -> SignedUpload | None:
         return self._uploads.get(token)
@@ -71,6 +73,10 @@ class BlobStore:
         """Keep bytes PUT to a signed URL until the image is registered."""
         slot.content = content
         self._received[slot.key] = slot
+
+    def received(self, key: tuple[str, str, str]) -> SignedUpload | None:
+        """The bytes received for (dataset id, directory, filename), if any; kept."""
+        return self._received.get(key)
 
     def take_upload(self, key: tuple[str, str, str]) -> SignedUpload | None:
         """The bytes received for (dataset id, directory, filename), if any; consumed."""

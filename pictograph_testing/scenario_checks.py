@@ -404,7 +404,10 @@ class _Checker:
     def refusal(self, where: str, rule: Any, *args: Any, **kwargs: Any) -> None:
         """Run one of the API's own checks on a value; its refusal becomes the problem."""
         try:
-            rule(*args, **kwargs) if kwargs else rule(*args, ("scenario",))
+            if kwargs:
+                rule(*args, **kwargs)
+            else:  # the field checks take the field's location last
+                rule(*args, ("scenario",))
         except ApiRefusal as refusal:
             raise _Problem(f"{where}: {refusal.message}") from None
 

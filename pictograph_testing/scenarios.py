@@ -18,6 +18,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from pictograph_testing.api import strict_json
 from pictograph_testing.clock import DEFAULT_START, format_timestamp
 from pictograph_testing.scenario_checks import check_document, start_of
 from pictograph_testing.world.annotations import canonical_annotations
@@ -149,8 +150,8 @@ def load_scenario(ref: str | os.PathLike[str] | Mapping[str, Any]) -> Scenario:
 
 def _read(path: Path) -> dict[str, Any]:
     try:
-        document = json.loads(path.read_text(encoding="utf-8"))
-    except ValueError as exc:
+        document = strict_json.parse(path.read_bytes())
+    except ValueError as exc:  # UnfitJson included: too deep, NaN, lone surrogates
         raise ValueError(f"scenario file {path} is not valid JSON: {exc}") from None
     if not isinstance(document, dict):
         raise ValueError(f"scenario file {path} must hold a JSON object")

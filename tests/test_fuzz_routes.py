@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import json
 import math
+import re
 from typing import Any
 from urllib.parse import quote
 
@@ -20,12 +21,13 @@ from hypothesis import strategies as st
 
 from pictograph_testing import FakePictograph
 from pictograph_testing.api.resources import ENDPOINTS
-from pictograph_testing.api.table import _SEGMENT
 from pictograph_testing.world.training import RunRequest
 from tests.invariants import state_digest
 
 DATASET = "road-signs"
 EXPORT = "road-signs-v1"
+# A path parameter of a route template: `{name}`, `{name:uuid}` or `{name...}`.
+PARAMETER = re.compile(r"\{(?P<name>[a-z_]+)(?::uuid|\.\.\.)?\}")
 ENCODINGS = ("utf-8", "utf-8-sig", "utf-16", "utf-16-le", "utf-16-be", "utf-32", "utf-32-be")
 
 
@@ -118,7 +120,7 @@ def requests(draw: st.DrawFn) -> tuple[str, str, dict[str, str], bytes]:
             return quote(REFS[name], safe="")
         return quote(draw(odd_text), safe="", errors="surrogatepass")
 
-    path = _SEGMENT.sub(segment, template)
+    path = PARAMETER.sub(segment, template)
     query = "&".join(
         f"{p.name}={quote(draw(odd_text), safe='', errors='surrogatepass')}"
         for p in params

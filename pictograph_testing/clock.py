@@ -2,13 +2,17 @@
 
 from __future__ import annotations
 
+import math
 import threading
 import time
 from datetime import datetime, timedelta, timezone
 
+from pictograph_testing.bounds import EARLIEST_START, LATEST_INSTANT
+
 __all__ = ["DEFAULT_START", "VirtualClock", "format_timestamp"]
 
 DEFAULT_START = datetime(2026, 5, 12, 12, 0, 0, tzinfo=timezone.utc)
+_HORIZON_TS = LATEST_INSTANT.timestamp()
 
 
 class VirtualClock:
@@ -28,8 +32,13 @@ class VirtualClock:
     def __init__(self, start: datetime = DEFAULT_START, *, speed: float = 0.0) -> None:
         if start.tzinfo is None:
             raise ValueError("start must be timezone-aware (e.g. tzinfo=timezone.utc)")
-        if speed < 0:
+        if not math.isfinite(speed) or speed < 0:
             raise ValueError(f"speed must be zero (manual) or positive, got {speed}")
+        if not EARLIEST_START <= start < LATEST_INSTANT:
+            raise ValueError(
+                f"start must be from {format_timestamp(EARLIEST_START)} and before "
+                f"{format_timestamp(LATEST_INSTANT)}, got {start.isoformat()}"
+            )
         self._start = start.astimezone(timezone.utc)
         self._start_ts = self._start.timestamp()
         self._elapsed = 0.0
@@ -72,16 +81,26 @@ class VirtualClock:
         """Move time forward and return the new virtual time.
 
         Takes a ``timedelta``, a number of seconds, or the ``seconds=`` / ``minutes=`` /
-        ``hours=`` keywords (added together). Moving backwards raises ``ValueError``.
+        ``hours=`` keywords (added together). Moving backwards, or to or past
+        :data:`~pictograph_testing.bounds.LATEST_INSTANT`, raises ``ValueError`` and
+        leaves the clock where it was.
         """
-        total = seconds + 60.0 * minutes + 3600.0 * hours
-        if isinstance(delta, timedelta):
-            total += delta.total_seconds()
-        elif delta is not None:
-            total += float(delta)
-        if total < 0:
+        try:
+            total = seconds + 60.0 * minutes + 3600.0 * hours
+            if isinstance(delta, timedelta):
+                total += delta.total_seconds()
+            elif delta is not None:
+                total += float(delta)
+        except OverflowError:
+            total = math.inf
+        if not total >= 0:  # also NaN
             raise ValueError(f"the virtual clock never goes backwards (asked to move {total}s)")
         with self._lock:
+            if self._start_ts + self.monotonic() + total >= _HORIZON_TS:
+                raise ValueError(
+                    f"moving the virtual clock {total:g}s would take it to or past "
+                    f"{format_timestamp(LATEST_INSTANT)}, where it stops"
+                )
             self._elapsed += total
         return self.now()
 

@@ -17,12 +17,14 @@ import json
 import os
 import re
 from dataclasses import dataclass
-from datetime import datetime, timezone
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from pictograph_testing.api import strict_json
 from pictograph_testing.catalog import PLANS
 from pictograph_testing.clock import DEFAULT_START, format_timestamp
+from pictograph_testing.scenario_checks import check_document, start_of
+from pictograph_testing.world.annotations import canonical_annotations
 from pictograph_testing.world.errors import ApiRefusal
 from pictograph_testing.world.exports import ExportJob
 from pictograph_testing.world.feeds import Notification
@@ -40,6 +42,7 @@ from pictograph_testing.world.state import (
 
 if TYPE_CHECKING:
     from collections.abc import Mapping, Sequence
+    from datetime import datetime
 
     from pictograph_testing.world.state import World
 
@@ -110,13 +113,7 @@ class Scenario:
 
     @property
     def start(self) -> datetime:
-        text = (self.document.get("clock") or {}).get("start")
-        if text is None:
-            return DEFAULT_START
-        moment = datetime.fromisoformat(str(text).replace("Z", "+00:00"))
-        if moment.tzinfo is None:
-            moment = moment.replace(tzinfo=timezone.utc)
-        return moment
+        return start_of(self.document)
 
     def apply(self, world: World) -> None:
         """Build the scenario into a world freshly made with this scenario's settings."""
@@ -194,8 +191,8 @@ def _search_path(directories: Sequence[str | os.PathLike[str]]) -> list[Path]:
 
 def _read(path: Path) -> dict[str, Any]:
     try:
-        document = json.loads(path.read_text(encoding="utf-8"))
-    except ValueError as exc:
+        document = strict_json.parse(path.read_bytes())
+    except ValueError as exc:  # UnfitJson included: too deep, NaN, lone surrogates
         raise ValueError(f"scenario file {path} is not valid JSON: {exc}") from None
     if not isinstance(document, dict):
         raise ValueError(f"scenario file {path} must hold a JSON object")
@@ -210,6 +207,8 @@ def _parsed(document: dict[str, Any], name: str) -> Scenario:
             f"pictograph-testing reads schema_version {SCHEMA_VERSION}"
         )
     _only(document, _TOP_LEVEL, f"scenario {name!r}")
+    # Whole or not at all: every record is checked before the first is built.
+    check_document(document, name)
     return Scenario(str(document.get("name", name)), document)
 
 
@@ -427,6 +426,14 @@ class _Builder:
             )
         if values.get("split") not in _SPLITS:
             raise ValueError(self._where(f"image {filename!r}: split must be one of {_SPLITS}"))
+        # Stored as the API stores them: canonical (defaults filled in, boxes computed).
+        values["annotations"] = canonical_annotations(
+            values.get("annotations", []),
+            dataset.class_names,
+            loc=("annotations",),
+            new_id=world.ids.uuid,
+            dataset_name=dataset.name,
+        )
         image = Image(organization_id=dataset.organization_id, dataset_id=dataset.id, **values)
         world.image_service.add(dataset, image)
 

@@ -48,7 +48,7 @@ from typing import TYPE_CHECKING, Any
 from urllib.parse import parse_qsl, urlsplit
 
 from pictograph_testing import scenarios
-from pictograph_testing.api import messages
+from pictograph_testing.api import messages, strict_json
 from pictograph_testing.clock import format_timestamp
 from pictograph_testing.fake import FakePictograph
 from pictograph_testing.faults import TransportFault
@@ -303,7 +303,10 @@ class FakeAsgiApp:
             case "GET", "/clock":
                 return self._clock()
             case "POST", "/clock/advance":
-                self.fake.clock.advance(seconds=_advance_seconds(_payload(body)))
+                try:
+                    self.fake.clock.advance(seconds=_advance_seconds(_payload(body)))
+                except ValueError as exc:  # past the clock's horizon: it has not moved
+                    raise ControlError(422, str(exc)) from None
                 return self._clock()
             case "POST", "/reset":
                 self.fake = self._make_fake(None)
@@ -482,8 +485,8 @@ def _body_record(body: bytes, size: int) -> dict[str, Any] | None:
         # Cut to fit the journal: neither JSON nor, perhaps, whole UTF-8 any more.
         return {"base64": base64.b64encode(body).decode("ascii"), "size": size, "truncated": True}
     try:
-        return {"json": json.loads(body)}
-    except (ValueError, UnicodeDecodeError, RecursionError):
+        return {"json": strict_json.parse(body)}
+    except strict_json.UnfitJson:  # NaN or a lone surrogate: kept as sent, below
         pass
     try:
         return {"text": body.decode("utf-8")}
@@ -498,9 +501,9 @@ def _pattern(path: object) -> str | None:
 
 def _payload(body: bytes) -> dict[str, Any]:
     try:
-        payload = json.loads(body) if body else {}
-    except (ValueError, UnicodeDecodeError):
-        raise ControlError(422, "the body must be JSON") from None
+        payload = strict_json.parse(body) if body else {}
+    except strict_json.UnfitJson as unfit:
+        raise ControlError(422, unfit.message) from None
     if not isinstance(payload, dict):
         raise ControlError(422, "the body must be a JSON object")
     return payload
@@ -533,7 +536,12 @@ def _whole(query: dict[str, str], name: str, default: int) -> int:
 
 
 def _json(status: int, payload: Any) -> Response:
-    return status, [("content-type", "application/json")], json.dumps(payload).encode()
+    # allow_nan=False: strict JSON out, whatever a control route was asked.
+    return (
+        status,
+        [("content-type", "application/json")],
+        json.dumps(payload, allow_nan=False).encode(),
+    )
 
 
 class ConnectionDropped(Exception):
@@ -610,12 +618,13 @@ async def _answer(
     send: Callable[[Message], Awaitable[None]], method: str, response: Response
 ) -> None:
     status, headers, content = response
+    if not any(name == "content-length" for name, _ in headers):  # HEAD has it
+        headers = [*headers, ("content-length", str(len(content)))]
     await send(
         {
             "type": "http.response.start",
             "status": status,
-            "headers": [(k.encode("latin-1"), v.encode("latin-1")) for k, v in headers]
-            + [(b"content-length", str(len(content)).encode())],
+            "headers": [(k.encode("latin-1"), v.encode("latin-1")) for k, v in headers],
         }
     )
     await send({"type": "http.response.body", "body": b"" if method == "HEAD" else content})

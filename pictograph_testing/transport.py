@@ -67,7 +67,8 @@ class FakeTransport(httpx.BaseTransport, httpx.AsyncBaseTransport):
 
 def _response(answer: Response) -> httpx.Response:
     status, headers, content = answer
-    headers.append(("content-length", str(len(content))))
+    if not any(name == "content-length" for name, _ in headers):  # HEAD sets its own
+        headers.append(("content-length", str(len(content))))
     response = httpx.Response(status, headers=headers, stream=ByteStream(content))
     # The body is whole already: hand it over as read. `Response(content=...)` would
     # push it through httpx's chunk decoders first, which costs more than the fake

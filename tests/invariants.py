@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     from pictograph_testing.world.state import World
@@ -98,3 +98,61 @@ def check_models(world: World) -> None:
             else:
                 assert run.model_id is None
                 assert run_id not in versions
+
+
+# Parts of the object graph that are not state of the world: its lock and clock (time is
+# moved by tests, not by requests), back-references, and the signed-URL tables (signing
+# and receiving bytes is storage, not a change of the world).
+_NOT_STATE = frozenset({"lock", "clock", "_world", "world", "storage"})
+
+
+def state_digest(world: World) -> str:
+    """A digest of every value the world holds, reached by walking its object graph.
+
+    Unlike :func:`fingerprint`, nothing is picked by hand: every attribute of the world
+    and its services, and every entity they hold, down to the id generator's state, goes
+    in (but for ``_NOT_STATE``). Two worlds with the same digest answer alike.
+    """
+    import dataclasses
+    import hashlib
+    from collections import deque
+
+    digest = hashlib.blake2b(digest_size=16)
+    seen: set[int] = set()
+    with world.lock:
+        world.catch_up()
+        stack: list[Any] = [world]
+        while stack:
+            node = stack.pop()
+            if node is None or isinstance(node, (str, bytes, int, float, bool)):
+                digest.update(repr(node).encode("utf-8", "backslashreplace"))
+                continue
+            if id(node) in seen:
+                digest.update(b"<seen>")
+                continue
+            seen.add(id(node))
+            digest.update(type(node).__name__.encode())
+            if isinstance(node, dict):
+                for key in node:
+                    digest.update(repr(key).encode("utf-8", "backslashreplace"))
+                stack.extend(node.values())
+            elif isinstance(node, (list, tuple, deque)):
+                stack.extend(node)
+            elif isinstance(node, (set, frozenset)):
+                digest.update(repr(sorted(map(repr, node))).encode("utf-8", "backslashreplace"))
+            elif dataclasses.is_dataclass(node):
+                stack.extend(getattr(node, f.name) for f in dataclasses.fields(node))
+            elif hasattr(node, "getstate"):  # random.Random
+                digest.update(repr(node.getstate()).encode())
+            elif hasattr(node, "__dict__"):
+                for name, value in vars(node).items():
+                    if name not in _NOT_STATE:
+                        digest.update(name.encode())
+                        stack.append(value)
+            elif hasattr(node, "__slots__"):
+                for name in node.__slots__:
+                    if name not in _NOT_STATE and hasattr(node, name):
+                        stack.append(getattr(node, name))
+            else:
+                digest.update(repr(node).encode("utf-8", "backslashreplace"))
+    return digest.hexdigest()

@@ -145,7 +145,7 @@ class Api:
             answer = self._sent(method, raw_target, body, request_id, answer, outcome)
         if self.courier is not None:
             self.courier.deliver_due()
-        return _answered(answer, request_id, hold)
+        return _answered(answer, request_id, hold, method)
 
     async def handle_async(
         self,
@@ -174,7 +174,7 @@ class Api:
             answer = self._sent(method, raw_target, body, request_id, answer, outcome)
         if deliver and self.courier is not None:
             await self.courier.deliver_due_async()
-        return _answered(answer, request_id, hold)
+        return _answered(answer, request_id, hold, method)
 
     async def deliver_async(self) -> int:
         """Send every webhook attempt due by now; return how many were sent."""
@@ -278,13 +278,15 @@ class Api:
                 request_id,
                 None,
             )
-        return _response(answer, request_id)
+        return _response(answer, request_id, method)
 
     def _answer(
         self, method: str, path: str, query: str, headers: Mapping[str, str], body: bytes
     ) -> Reply:
+        method = method.upper()
         try:
-            return self._dispatch(method.upper(), path, query, headers, body)
+            # HEAD is served wherever GET is: the same answer, sent without its body.
+            return self._dispatch("GET" if method == "HEAD" else method, path, query, headers, body)
         except ApiRefusal as refusal:
             if isinstance(refusal, NotImplementedByFake):
                 self.unserved.append(
@@ -427,7 +429,9 @@ class Api:
         handler: Callable[[Call], Reply],
     ) -> Reply:
         """Replay the stored answer to a repeated Idempotency-Key instead of acting twice."""
-        slot = (key.organization_id, idempotency_key)
+        # Scoped to the key that sent it: another key (a viewer's, say) reusing the
+        # Idempotency-Key is a new request of its own, never a replay of this one.
+        slot = (key.organization_id, key.key_id, idempotency_key)
         stored = self.idempotency.get(slot)
         if stored is not None and stored.expires_at > call.now:
             if (stored.method, stored.path, stored.body_fingerprint) != (
@@ -540,14 +544,18 @@ def _serve(found: Endpoint, call: Call) -> Reply:
     return wire.adapt(answer)
 
 
-def _response(answer: Reply, request_id: str) -> Response:
+def _response(answer: Reply, request_id: str, method: str) -> Response:
     headers = [("content-type", answer.content_type), ("x-request-id", request_id)]
     headers.extend(answer.headers)
+    if method.upper() == "HEAD":
+        # GET's status and headers, its length, and no body (RFC 9110).
+        headers.append(("content-length", str(len(answer.body))))
+        return answer.status, headers, b""
     return answer.status, headers, answer.body
 
 
-def _answered(answer: Reply, request_id: str, hold: float) -> Answered:
-    status, headers, content = _response(answer, request_id)
+def _answered(answer: Reply, request_id: str, hold: float, method: str) -> Answered:
+    status, headers, content = _response(answer, request_id, method)
     return Answered(status, headers, content, hold)
 
 

@@ -284,8 +284,12 @@ class Wire:
         return type(answer)(answer.status, body, answer.headers, answer.content_type)
 
 
+_INTEGER_TEXT = re.compile(r"-?[0-9]{1,300}")
+
+
 def _integer(text: str) -> bool:
-    return text.lstrip("-").isdigit()
+    # ASCII digits only (str.isdigit takes '²' and '١'), and few enough for a float.
+    return _INTEGER_TEXT.fullmatch(text) is not None
 
 
 # ── the releases where the wire changed (each route declares which it follows) ──

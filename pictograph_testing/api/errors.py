@@ -25,7 +25,10 @@ def error_body(
         "error": {"code": code, "message": message, "details": details or {}},
         "detail": message if detail is None else detail,
     }
-    return json.dumps(body, separators=(",", ":"), ensure_ascii=False).encode()
+    # An error may quote what the client sent: a lone surrogate in it becomes '?', so an
+    # error body can always be encoded (an exception here would escape the API).
+    text = json.dumps(body, separators=(",", ":"), ensure_ascii=False)
+    return text.encode("utf-8", "replace")
 
 
 def refusal_body(refusal: ApiRefusal) -> bytes:

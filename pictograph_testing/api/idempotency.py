@@ -7,8 +7,9 @@ from dataclasses import dataclass
 
 __all__ = ["IdempotencySlot", "IdempotencyStore", "StoredResponse"]
 
-IdempotencySlot = tuple[str, str]
-"""Where an answer is kept: the organization's id and the key the client sent."""
+IdempotencySlot = tuple[str, str, str]
+"""Where an answer is kept: the organization's id, the API key's id, and the
+Idempotency-Key the client sent."""
 
 
 @dataclass(frozen=True, slots=True)

@@ -25,6 +25,7 @@ __all__ = [
     "LIST_OF",
     "LONE_SURROGATE",
     "MULTIPART_FILE_REQUIRED",
+    "NON_FINITE",
     "NOTHING_TO_UPDATE",
     "NOT_A_UUID",
     "NO_ROUTE",
@@ -34,6 +35,7 @@ __all__ = [
     "RELEASE_VALUE",
     "STRING_LENGTH",
     "TARGET_TOO_LONG",
+    "TOO_DEEP",
     "UNKNOWN_QUERY",
     "choices",
 ]
@@ -41,7 +43,15 @@ __all__ = [
 # ── the body as a whole ──
 BODY_REQUIRED = "The request body is empty; send a JSON object."
 BAD_JSON = "The request body is not valid JSON."
-LONE_SURROGATE = "The request body holds text that is not valid Unicode (a lone surrogate)."
+LONE_SURROGATE = (
+    "The request body holds text that is not valid Unicode (a lone surrogate); "
+    "send text without unpaired surrogates (U+D800 to U+DFFF), in any encoding."
+)
+NON_FINITE = (
+    "The request body holds the number {value}; send finite numbers "
+    "(no NaN or Infinity, and none beyond what a 64-bit float holds)."
+)
+TOO_DEEP = "The request body nests arrays and objects deeper than {limit} levels."
 BODY_NOT_OBJECT = "The request body must be a JSON object."
 BODY_TOO_LARGE = "The request body is {size:,} bytes; the API takes at most {limit} MiB."
 FAILED_VALIDATION = "The request failed validation: {errors}"

@@ -78,6 +78,10 @@ def mark_read(call: Call) -> Reply:
     summary="Delete one notification",
     sdk=("notifications.delete",),
     reply=Bare("NotificationDeleted"),
+    # The feed is the organization's: removing an entry is a write (viewers read only).
+    role="member",
+    action="delete notifications",
+    errors=(403,),
 )
 def delete(call: Call) -> Reply:
     ref = call.path_args["notification_id"]

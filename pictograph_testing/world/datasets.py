@@ -15,7 +15,14 @@ if TYPE_CHECKING:
     from pictograph_testing.world.errors import FieldError
     from pictograph_testing.world.state import ApiKey, World
 
-__all__ = ["ANNOTATION_TYPES", "CLASS_COLORS", "DatasetService", "with_colors"]
+__all__ = [
+    "ANNOTATION_TYPES",
+    "CLASS_COLORS",
+    "DatasetService",
+    "check_annotation_types",
+    "check_classes",
+    "with_colors",
+]
 
 CLASS_COLORS = (
     "#e6194b", "#3cb44b", "#4363d8", "#f58231", "#911eb4", "#42d4f4", "#f032e6", "#bfef45",

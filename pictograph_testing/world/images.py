@@ -5,11 +5,13 @@ from __future__ import annotations
 import copy
 import hashlib
 import io
+import re
 import uuid
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from pictograph_testing.world.errors import Conflict, InvalidRequest, NotFound, field_error
+from pictograph_testing.world.image_files import check_image_bytes
 from pictograph_testing.world.state import IMAGE_STATUSES, Image
 
 if TYPE_CHECKING:
@@ -71,21 +73,37 @@ def split_path(image_path: str) -> tuple[str, str]:
 
 
 def directory_path(value: str, loc: Loc) -> str:
-    """Normalise a virtual directory to ``/`` or ``/a/b``; refuse ``.`` and ``..`` parts."""
+    """Normalise a virtual directory to ``/`` or ``/a/b``; refuse ``.`` and ``..`` parts,
+    backslashes and control characters."""
     parts = [part for part in value.split("/") if part]
-    if any(part in (".", "..") for part in parts):
+    if any(part in (".", "..") for part in parts) or _UNSAFE.search(value):
         raise InvalidRequest(
-            f"Invalid directory_path '{value}': '.' and '..' are not directory names.",
+            f"Invalid directory_path {value!r}: '.' and '..' are not directory names, and "
+            "backslashes and control characters are not allowed.",
             errors=[field_error(loc, "Invalid directory path", "value_error")],
         )
     return "/" + "/".join(parts)
 
 
+# A backslash is a separator where archives are unpacked on Windows: `..\..\evil.png`
+# would climb out of the folder an export unpacks into. Control characters (NUL above
+# all) break URLs and file systems.
+_UNSAFE = re.compile(r"[\\\x00-\x1f\x7f]")
+
+
 def check_filename(value: str, loc: Loc) -> str:
-    """Refuse a filename that is blank, too long, or holds a ``/``."""
-    if not value.strip() or "/" in value or value in (".", "..") or len(value) > 255:
+    """Refuse a filename that is blank, too long, ``.`` or ``..``, or holds a ``/``, a
+    backslash or a control character."""
+    if (
+        not value.strip()
+        or "/" in value
+        or value in (".", "..")
+        or len(value) > 255
+        or _UNSAFE.search(value)
+    ):
         raise InvalidRequest(
-            f"Invalid filename '{value}': 1 to 255 characters, no '/'.",
+            f"Invalid filename {value!r}: 1 to 255 characters, no '/', no backslash and "
+            "no control characters.",
             errors=[field_error(loc, "Invalid filename", "value_error")],
         )
     return value
@@ -254,13 +272,16 @@ class ImageService:
         if existing is not None:
             raise self._conflict(dataset, existing)
         key = (dataset.id, entry.directory_path, entry.filename)
-        slot = self._world.storage.take_upload(key)
+        slot = self._world.storage.received(key)
         if slot is None or slot.content is None:
             path = entry.directory_path.rstrip("/") + "/" + entry.filename
             raise NotFound(
                 f"No uploaded bytes for '{path}' in dataset '{dataset.name}': PUT the file "
                 "to the upload_url from images/upload-url before registering it."
             )
+        # Decoded before anything changes: bytes that are no image stay where they were.
+        check_image_bytes(slot.content, entry.filename)
+        self._world.storage.take_upload(key)
         generation = self._registrations.get(key, 0)
         self._registrations[key] = generation + 1
         image = Image(
@@ -287,7 +308,7 @@ class ImageService:
         for entry in entries:
             try:
                 succeeded.append(self.register(dataset, entry))
-            except (Conflict, NotFound) as refusal:
+            except (Conflict, NotFound, InvalidRequest) as refusal:
                 failed.append((entry, refusal.message))
         return succeeded, failed
 

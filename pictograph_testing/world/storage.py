@@ -5,6 +5,7 @@ from __future__ import annotations
 import heapq
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
+from urllib.parse import quote
 
 if TYPE_CHECKING:
     from collections.abc import Callable
@@ -70,7 +71,7 @@ class BlobStore:
         expires_at = self._world.now() + SIGNED_URL_TTL_SECONDS
         self._blobs[token] = SignedBlob(filename, content_type, produce, expires_at)
         self._remember(token, expires_at)
-        return f"{STORAGE_PREFIX}{token}/{filename}"
+        return f"{STORAGE_PREFIX}{token}/{quote(filename, safe='')}"
 
     def _remember(self, token: str, expires_at: float) -> None:
         self.forget_expired()
@@ -107,7 +108,8 @@ class BlobStore:
         expires_at = self._world.now() + ttl_seconds
         self._uploads[token] = SignedUpload(key, content_type, expires_at)
         self._remember(token, expires_at)
-        return f"{STORAGE_PREFIX}{token}/{key[2]}"
+        # Percent-encoded, as signed URLs are: a name may hold '?', '#', spaces or NUL.
+        return f"{STORAGE_PREFIX}{token}/{quote(key[2], safe='')}"
 
     def upload_slot(self, token: str) -> SignedUpload | None:
         return self._uploads.get(token)
@@ -119,6 +121,10 @@ class BlobStore:
         slot.kept_until = self._world.now() + UNREGISTERED_UPLOAD_TTL_SECONDS
         self._received[slot.key] = slot
         heapq.heappush(self._forget_received, (slot.kept_until, slot.key))
+
+    def received(self, key: tuple[str, str, str]) -> SignedUpload | None:
+        """The bytes received for (dataset id, directory, filename), if any; kept."""
+        return self._received.get(key)
 
     def take_upload(self, key: tuple[str, str, str]) -> SignedUpload | None:
         """The bytes received for (dataset id, directory, filename), if any; consumed."""

@@ -1,0 +1,45 @@
+"""Bounds on what the fake takes in: JSON nesting and numbers, the clock, image files.
+
+Each bound is declared here once; the parsers, the clock, the scenario loader and the
+image checks read them, and ``docs/reliability.md`` lists them. A request beyond one
+gets the API's 4xx before anything in the world changes.
+"""
+
+from __future__ import annotations
+
+import sys
+from datetime import datetime, timezone
+
+__all__ = [
+    "EARLIEST_START",
+    "LATEST_INSTANT",
+    "MAX_IMAGE_PIXELS",
+    "MAX_IMAGE_SIDE",
+    "MAX_JSON_DEPTH",
+    "MAX_JSON_NUMBER",
+    "MAX_SCENARIO_COUNT",
+]
+
+MAX_JSON_DEPTH = 32
+"""Arrays and objects nested deeper than this are refused (a scenario needs 8)."""
+
+MAX_JSON_NUMBER = sys.float_info.max
+"""The largest magnitude a JSON number may have: what a float holds. NaN, Infinity and
+numbers that overflow a float are refused, so every answer is strict JSON."""
+
+EARLIEST_START = datetime(1970, 1, 1, tzinfo=timezone.utc)
+"""The earliest instant a virtual clock may start at."""
+
+LATEST_INSTANT = datetime(2200, 1, 1, tzinfo=timezone.utc)
+"""The virtual clock never reaches this instant: starts and advances past it are
+refused. It leaves centuries of room below ``datetime.max`` for every deadline and
+expiry the world computes from the clock (TTLs, service caps, signed URLs)."""
+
+MAX_IMAGE_SIDE = 16_384
+"""The widest and tallest image taken, in pixels."""
+
+MAX_IMAGE_PIXELS = 178_956_970
+"""The most pixels an image may hold (Pillow's decompression-bomb limit)."""
+
+MAX_SCENARIO_COUNT = 100_000
+"""The most synthetic images a scenario may ask a dataset for."""

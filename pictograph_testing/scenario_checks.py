@@ -1,0 +1,432 @@
+"""Check a scenario document whole, before anything of it is built.
+
+A scenario either loads whole or not at all: :func:`check_document` walks every record
+against the entity it becomes (the dataclass field types of ``world.state`` and the
+export and notification records), the bounds of :mod:`pictograph_testing.bounds`, and
+the rules the API applies to the same values (class definitions, annotations, image
+statuses and splits), and raises ``ValueError`` naming the first problem. Only then does
+:class:`~pictograph_testing.scenarios.Scenario` build anything.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import functools
+import random
+import types
+import typing
+from datetime import datetime, timezone
+from typing import TYPE_CHECKING, Any, Literal, get_args, get_origin
+
+from pictograph_testing.api import strict_json
+from pictograph_testing.bounds import (
+    EARLIEST_START,
+    LATEST_INSTANT,
+    MAX_SCENARIO_COUNT,
+)
+from pictograph_testing.catalog import PROFILES
+from pictograph_testing.world.annotations import canonical_annotations
+from pictograph_testing.world.datasets import check_annotation_types, check_classes
+from pictograph_testing.world.errors import ApiRefusal
+from pictograph_testing.world.exports import EXPORT_FORMATS, EXPORT_STATUSES, ExportJob
+from pictograph_testing.world.feeds import Notification
+from pictograph_testing.world.images import check_filename, directory_path
+from pictograph_testing.world.state import (
+    IMAGE_STATUSES,
+    ApiKey,
+    Dataset,
+    Export,
+    Image,
+    LedgerEntry,
+    Organization,
+)
+
+if TYPE_CHECKING:
+    from collections.abc import Mapping
+
+__all__ = ["MAX_SAFE_INTEGER", "check_document", "start_of"]
+
+MAX_SAFE_INTEGER = 2**53
+"""The largest whole number a scenario may hold (what every JSON parser reads exactly)."""
+
+_SPLITS = ("train", "val", "test", None)
+_NOT_TIMES = frozenset({"confidence"})
+
+
+class _Problem(ValueError):
+    pass
+
+
+def start_of(document: Mapping[str, Any]) -> datetime:
+    """The instant a document's clock starts at (``clock.start``), checked."""
+    clock = document.get("clock") or {}
+    text = clock.get("start") if isinstance(clock, dict) else None
+    if text is None:
+        from pictograph_testing.clock import DEFAULT_START
+
+        return DEFAULT_START
+    if not isinstance(text, str):
+        raise _Problem(f"clock.start must be an ISO-8601 timestamp, got {text!r}")
+    try:
+        moment = datetime.fromisoformat(text.replace("Z", "+00:00"))
+    except ValueError:
+        raise _Problem(f"clock.start must be an ISO-8601 timestamp, got {text!r}") from None
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=timezone.utc)
+    if not EARLIEST_START <= moment < LATEST_INSTANT:
+        raise _Problem(
+            f"clock.start must be from {EARLIEST_START.date()} and before "
+            f"{LATEST_INSTANT.date()}, got {text!r}"
+        )
+    return moment
+
+
+def check_document(document: Mapping[str, Any], name: str) -> None:
+    """Raise ``ValueError`` (``scenario 'name': where: what``) unless the whole document
+    can be built into a world that answers every route."""
+    try:
+        strict_json.check(dict(document))
+        _Checker(start_of(document)).document(document)
+    except (_Problem, strict_json.UnfitJson) as problem:
+        raise ValueError(f"scenario {name!r}: {problem}") from None
+
+
+@functools.cache
+def _hints(cls: type) -> dict[str, Any]:
+    return typing.get_type_hints(cls)
+
+
+def _required(cls: type) -> frozenset[str]:
+    return frozenset(
+        f.name
+        for f in dataclasses.fields(cls)
+        if f.default is dataclasses.MISSING and f.default_factory is dataclasses.MISSING
+    )
+
+
+def _fits(value: Any, hint: Any) -> bool:
+    """Whether a JSON value has the shape a field of type ``hint`` holds."""
+    if hint is Any:
+        return True
+    origin = get_origin(hint)
+    if origin in (typing.Union, types.UnionType):
+        return any(_fits(value, arm) for arm in get_args(hint))
+    if origin is Literal:
+        return any(value == arm and type(value) is type(arm) for arm in get_args(hint))
+    if hint is type(None):
+        return value is None
+    if hint is bool:
+        return isinstance(value, bool)
+    if hint is int:
+        return isinstance(value, int) and not isinstance(value, bool)
+    if hint is float:
+        return isinstance(value, (int, float)) and not isinstance(value, bool)
+    if hint is str:
+        return isinstance(value, str)
+    if origin in (list, tuple):
+        args = [a for a in get_args(hint) if a is not Ellipsis]
+        return isinstance(value, list) and all(_fits(v, args[0]) for v in value)
+    if origin is dict:
+        return isinstance(value, dict) and all(isinstance(k, str) for k in value)
+    return False
+
+
+class _Checker:
+    """Walk one document; ``start`` bounds its times."""
+
+    def __init__(self, start: datetime) -> None:
+        self.start = start
+        # Virtual seconds a time may take: none before the earliest start, none at or
+        # after the latest instant.
+        self.earliest = (EARLIEST_START - start).total_seconds()
+        self.latest = (LATEST_INSTANT - start).total_seconds()
+
+    # ── the parts ──
+
+    def document(self, document: Mapping[str, Any]) -> None:
+        for key in ("name", "description"):
+            if key in document and not isinstance(document[key], str):
+                raise _Problem(f"{key} must be a string")
+        profile = document.get("profile", "classic")
+        if not isinstance(profile, str) or profile not in PROFILES:
+            raise _Problem(f"profile must be one of {', '.join(sorted(PROFILES))}")
+        self.whole(document.get("seed", 0), "seed", low=0)
+        self.number(document.get("balance_usd", 100.0), "balance_usd", low=0, high=10**9)
+        clock = self.mapping(document.get("clock", {}), "clock", {"start", "elapsed_seconds"})
+        elapsed = clock.get("elapsed_seconds", 0.0)
+        self.number(elapsed, "clock.elapsed_seconds", low=0, high=self.latest)
+        if elapsed >= self.latest:
+            raise _Problem("clock.elapsed_seconds takes the clock past its latest instant")
+        if "organization" in document:
+            self.record(document["organization"], Organization, "organization", full=False)
+        keys = self.items(document.get("api_keys", []), "api_keys")
+        for i, entry in enumerate(keys):
+            self.api_key(entry, f"api_keys[{i}]")
+        texts = [k.get("key") for k in keys if "key" in k]
+        if len(set(texts)) != len(texts):
+            raise _Problem("api_keys: two keys have the same text")
+        for i, entry in enumerate(self.items(document.get("ledger", []), "ledger")):
+            self.ledger_entry(entry, f"ledger[{i}]")
+        names: set[str] = set()
+        for i, dataset in enumerate(self.items(document.get("datasets", []), "datasets")):
+            self.dataset(dataset, f"datasets[{i}]")
+            if dataset["name"] in names:
+                raise _Problem(f"datasets[{i}]: a dataset named {dataset['name']!r} already exists")
+            names.add(dataset["name"])
+        for i, note in enumerate(self.items(document.get("notifications", []), "notifications")):
+            self.record(note, Notification, f"notifications[{i}]", skip={"organization_id"})
+        failures = document.get("pending_export_failures", [])
+        if not isinstance(failures, list) or not all(isinstance(f, str) for f in failures):
+            raise _Problem("pending_export_failures must be a list of strings")
+        if "ids" in document:
+            self.ids(document["ids"])
+
+    def api_key(self, record: Any, where: str) -> None:
+        self.record(
+            record,
+            ApiKey,
+            where,
+            skip={"organization_id"},
+            extra={"default": bool},
+            full="key" in record if isinstance(record, dict) else False,
+        )
+        if "key" in record and not record["key"].strip():
+            raise _Problem(f"{where}.key must not be blank")
+
+    def ledger_entry(self, record: Any, where: str) -> None:
+        full = isinstance(record, dict) and "id" in record
+        self.record(record, LedgerEntry, where, skip={"organization_id"}, full=full)
+        if not full:
+            for key in ("operation", "amount"):
+                if key not in record:
+                    raise _Problem(f"{where}: a required key is missing: {key!r}")
+
+    def dataset(self, record: Any, where: str) -> None:
+        full = isinstance(record, dict) and "id" in record
+        self.record(
+            record,
+            Dataset,
+            where,
+            skip={"organization_id", "image_ids"},
+            extra={"images": list, "synthetic_images": dict, "exports": list},
+            full=full,
+        )
+        if "name" not in record or not record["name"].strip():
+            raise _Problem(f"{where}: a required key is missing or blank: 'name'")
+        self.refusal(where, check_annotation_types, record.get("annotation_types", ["bbox"]))
+        self.refusal(where, check_classes, record.get("classes", []))
+        classes = [c["name"] for c in record.get("classes", [])]
+        ids: set[str] = set()
+        for i, image in enumerate(record.get("images", [])):
+            self.image(image, f"{where}.images[{i}]", classes, record["name"])
+            if "id" in image:
+                if image["id"] in ids:
+                    raise _Problem(f"{where}.images[{i}]: the id {image['id']!r} comes twice")
+                ids.add(image["id"])
+        synthetic = record.get("synthetic_images")
+        if synthetic is not None:
+            allowed = {"count", "complete", "annotations_per_image"}
+            self.mapping(synthetic, f"{where}.synthetic_images", allowed)
+            count = synthetic.get("count", 0)
+            self.whole(count, f"{where}.synthetic_images.count", low=0, high=MAX_SCENARIO_COUNT)
+            complete = synthetic.get("complete", 0)
+            self.whole(complete, f"{where}.synthetic_images.complete", low=0)
+            if complete > count:
+                raise _Problem(f"{where}.synthetic_images: complete must be 0..count")
+            self.whole(
+                synthetic.get("annotations_per_image", 2),
+                f"{where}.synthetic_images.annotations_per_image",
+                low=0,
+                high=100,
+            )
+        exports: set[str] = set()
+        for i, export in enumerate(self.items(record.get("exports", []), f"{where}.exports")):
+            self.export(export, f"{where}.exports[{i}]", ids)
+            if export["name"] in exports:
+                raise _Problem(
+                    f"{where}.exports[{i}]: an export named {export['name']!r} comes twice"
+                )
+            exports.add(export["name"])
+
+    def image(self, record: Any, where: str, classes: list[str], dataset: str) -> None:
+        self.record(
+            record, Image, where, skip={"organization_id", "dataset_id", "content"}, full=False
+        )
+        if "filename" not in record or not record["filename"].strip():
+            raise _Problem(f"{where}: a required key is missing or blank: 'filename'")
+        if record.get("status", "new") not in IMAGE_STATUSES:
+            raise _Problem(f"{where}.status must be one of {', '.join(IMAGE_STATUSES)}")
+        if record.get("split") not in _SPLITS:
+            raise _Problem(f"{where}.split must be one of train, val, test or null")
+        for side in ("width", "height"):
+            value = record.get(side)
+            if value is not None:
+                self.whole(value, f"{where}.{side}", low=1, high=1_000_000)
+        self.whole(record.get("file_size", 0), f"{where}.file_size", low=0)
+        directory = record.get("directory_path", "/")
+        if not directory.startswith("/"):
+            raise _Problem(f"{where}.directory_path must start with '/'")
+        self.refusal(where, check_filename, record["filename"])
+        self.refusal(where, directory_path, directory)
+        if "annotations" in record:
+            self.refusal(
+                where,
+                canonical_annotations,
+                record["annotations"],
+                classes,
+                loc=("annotations",),
+                new_id=lambda: "",
+                dataset_name=dataset,
+            )
+
+    def export(self, record: Any, where: str, images: set[str]) -> None:
+        full = isinstance(record, dict) and "id" in record
+        self.record(
+            record,
+            Export,
+            where,
+            skip={"organization_id", "dataset_id", "dataset_name"},
+            extra={"organize_by_split": bool, "job": dict},
+            full=full,
+        )
+        if "name" not in record or not record["name"].strip():
+            raise _Problem(f"{where}: a required key is missing or blank: 'name'")
+        if record.get("status", "completed") not in EXPORT_STATUSES:
+            raise _Problem(f"{where}.status must be one of {', '.join(EXPORT_STATUSES)}")
+        if record.get("format", "pictograph") not in EXPORT_FORMATS:
+            raise _Problem(f"{where}.format must be one of {', '.join(EXPORT_FORMATS)}")
+        self.whole(record.get("annotation_count", 0), f"{where}.annotation_count", low=0)
+        if full:
+            missing = [i for i in record["image_ids"] if i not in images]
+            if missing:
+                raise _Problem(f"{where}.image_ids names images the dataset lacks: {missing[:3]}")
+            if "job" not in record:
+                raise _Problem(f"{where}.job is required with an export's id")
+            self.record(record["job"], ExportJob, f"{where}.job", skip={"contents"})
+            job = record["job"]
+            self.whole(job["seq"], f"{where}.job.seq", low=0)
+            self.whole(job["runs_before"], f"{where}.job.runs_before", low=0)
+
+    def ids(self, record: Any) -> None:
+        self.mapping(record, "ids", {"state", "names"})
+        self.whole(record.get("names", 0), "ids.names", low=0)
+        state = record.get("state")
+        try:
+            if not isinstance(state, list) or len(state) != 3 or not isinstance(state[1], list):
+                raise TypeError
+            random.Random().setstate((state[0], tuple(state[1]), state[2]))
+        except (TypeError, ValueError, OverflowError):
+            raise _Problem(
+                "ids.state must be a random generator's state, as snapshot() saves"
+            ) from None
+
+    # ── the values ──
+
+    def record(
+        self,
+        record: Any,
+        cls: type,
+        where: str,
+        *,
+        skip: set[str] | frozenset[str] = frozenset(),
+        extra: dict[str, type] | None = None,
+        full: bool = True,
+    ) -> None:
+        """Check a record against the dataclass it becomes: known keys, each of its
+        field's type, times on the clock and whole numbers within bounds; with ``full``,
+        every field without a default present."""
+        hints = {k: v for k, v in _hints(cls).items() if k not in skip}
+        extra = extra or {}
+        self.mapping(record, where, set(hints) | set(extra))
+        if full:
+            missing = sorted((_required(cls) - skip) - set(record))
+            if missing:
+                raise _Problem(
+                    f"{where}: a required key is missing: {', '.join(map(repr, missing))}"
+                )
+        for key, value in record.items():
+            at = f"{where}.{key}"
+            if key in extra:
+                if not isinstance(value, extra[key]) or (
+                    extra[key] is not bool and isinstance(value, bool)
+                ):
+                    raise _Problem(f"{at} must be a {extra[key].__name__}")
+                continue
+            hint = hints[key]
+            if not _fits(value, hint):
+                raise _Problem(f"{at} must be {_describe(hint)}, got {value!r:.60}")
+            self.bounded(value, at, key)
+
+    def bounded(self, value: Any, where: str, key: str) -> None:
+        """Whole numbers within the safe range; fractional fields are times on the clock."""
+        if isinstance(value, bool) or value is None:
+            return
+        if isinstance(value, float) or (key.endswith("_at") and isinstance(value, int)):
+            self.number(value, where, low=self.earliest, high=self.latest)
+        elif isinstance(value, int):
+            self.whole(value, where, low=-MAX_SAFE_INTEGER)
+        elif isinstance(value, list):
+            for i, item in enumerate(value):
+                self.bounded(item, f"{where}[{i}]", key)
+
+    def whole(
+        self, value: Any, where: str, *, low: float = 0, high: float = MAX_SAFE_INTEGER
+    ) -> None:
+        if isinstance(value, bool) or not isinstance(value, int) or not low <= value <= high:
+            raise _Problem(
+                f"{where} must be a whole number from {low:g} to {high:g}, got {value!r:.60}"
+            )
+
+    def number(self, value: Any, where: str, *, low: float, high: float) -> None:
+        if (
+            isinstance(value, bool)
+            or not isinstance(value, (int, float))
+            or not (low <= value <= high)
+        ):
+            raise _Problem(f"{where} must be a number from {low:g} to {high:g}, got {value!r:.60}")
+
+    def mapping(self, value: Any, where: str, allowed: set[str]) -> dict[str, Any]:
+        if not isinstance(value, dict):
+            raise _Problem(f"{where} must be an object")
+        unknown = sorted(set(value) - allowed)
+        if unknown:
+            raise _Problem(
+                f"{where}: unknown key(s) {', '.join(map(repr, unknown))}; "
+                f"allowed: {', '.join(sorted(allowed))}"
+            )
+        return value
+
+    def items(self, value: Any, where: str) -> list[dict[str, Any]]:
+        if not isinstance(value, list) or not all(isinstance(v, dict) for v in value):
+            raise _Problem(f"{where} must be a list of objects")
+        return value
+
+    def refusal(self, where: str, rule: Any, *args: Any, **kwargs: Any) -> None:
+        """Run one of the API's own checks on a value; its refusal becomes the problem."""
+        try:
+            if kwargs:
+                rule(*args, **kwargs)
+            else:  # the field checks take the field's location last
+                rule(*args, ("scenario",))
+        except ApiRefusal as refusal:
+            raise _Problem(f"{where}: {refusal.message}") from None
+
+
+def _describe(hint: Any) -> str:
+    origin = get_origin(hint)
+    if origin in (typing.Union, types.UnionType):
+        return " or ".join(_describe(a) for a in get_args(hint))
+    if origin is Literal:
+        return "one of " + ", ".join(map(repr, get_args(hint)))
+    if origin in (list, tuple):
+        return f"a list of {_describe(get_args(hint)[0])}"
+    if origin is dict:
+        return "an object"
+    names = {
+        str: "a string",
+        int: "a whole number",
+        float: "a number",
+        bool: "true or false",
+        type(None): "null",
+    }
+    return names.get(hint, str(hint))

@@ -1,0 +1,67 @@
+"""Decode uploaded bytes as the service does before it keeps them as an image.
+
+The SDK uploads jpg/jpeg/png/webp/bmp/tif/tiff/gif/heic files (its own list of supported
+extensions); the service decodes each one and refuses what is not an image of those
+formats, a truncated file, or one too large to decode. HEIC is recognised by its header
+only (Pillow has no decoder for it); every other format is decoded in full.
+"""
+
+from __future__ import annotations
+
+import io
+import warnings
+
+from pictograph_testing.bounds import MAX_IMAGE_PIXELS, MAX_IMAGE_SIDE
+from pictograph_testing.world.errors import InvalidRequest, field_error
+
+__all__ = ["ACCEPTED_FORMATS", "check_image_bytes"]
+
+ACCEPTED_FORMATS = ("JPEG", "MPO", "PNG", "WEBP", "BMP", "TIFF", "GIF")
+"""The Pillow formats taken (MPO: a JPEG with extra frames, as phones write them)."""
+_HEIC_BRANDS = (b"heic", b"heix", b"heim", b"heis", b"hevc", b"mif1", b"msf1", b"heif")
+_NAMES = "JPEG, PNG, WebP, BMP, TIFF, GIF or HEIC"
+
+
+def check_image_bytes(content: bytes, filename: str) -> tuple[int, int] | None:
+    """Return the image's (width, height), or refuse with 422 saying why it is not one.
+
+    ``None``: a HEIC image, whose size is not read.
+    """
+    if not content:
+        raise _refused(filename, "the file is empty")
+    if content[4:8] == b"ftyp" and content[8:12] in _HEIC_BRANDS:
+        return None
+    from PIL import Image as PILImage
+
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("error", PILImage.DecompressionBombWarning)
+            with PILImage.open(io.BytesIO(content)) as picture:
+                kind = picture.format
+                width, height = picture.size
+                if kind not in ACCEPTED_FORMATS:
+                    raise _refused(filename, f"{kind} files are not taken")
+                if width > MAX_IMAGE_SIDE or height > MAX_IMAGE_SIDE:
+                    raise _refused(
+                        filename,
+                        f"it is {width}x{height} pixels; each side may be at most "
+                        f"{MAX_IMAGE_SIDE:,}",
+                    )
+                if width * height > MAX_IMAGE_PIXELS:
+                    raise _refused(filename, f"it holds more than {MAX_IMAGE_PIXELS:,} pixels")
+                picture.load()  # a truncated or corrupt file fails here
+    except InvalidRequest:
+        raise
+    except (PILImage.DecompressionBombWarning, PILImage.DecompressionBombError):
+        raise _refused(filename, f"it holds more than {MAX_IMAGE_PIXELS:,} pixels") from None
+    except Exception:  # Pillow raises many kinds for bytes that are not an image it reads
+        raise _refused(filename, "it cannot be decoded (not an image, or truncated)") from None
+    return width, height
+
+
+def _refused(filename: str, reason: str) -> InvalidRequest:
+    return InvalidRequest(
+        f"The uploaded file '{filename}' is not an image the API takes: {reason}. "
+        f"Upload a {_NAMES} image.",
+        errors=[field_error(("body", "filename"), "Invalid image file", "image_invalid")],
+    )

@@ -48,12 +48,20 @@ def server() -> Iterator[FakeServer]:
         yield served
 
 
+def _http(server: FakeServer) -> httpx.Client:
+    """A client of the served fake that may use its control routes (JSON bodies, the key)."""
+    headers = {**server.control_headers, "content-type": "application/json"}
+    return httpx.Client(base_url=server.base_url, headers=headers)
+
+
 def _send(
     fake: FakePictograph, method: str, path: str, body: bytes = b"", **headers: str
 ) -> httpx.Response:
+    # A route outside the developer API (`/api/v1/api-keys/`) is written in full.
+    target = path if path.startswith("/") else DEV + path
     with httpx.Client(transport=fake.transport(), base_url=fake.base_url) as http:
         return http.request(
-            method, DEV + path, content=body, headers={"x-api-key": fake.api_key, **headers}
+            method, target, content=body, headers={"x-api-key": fake.api_key, **headers}
         )
 
 
@@ -103,7 +111,7 @@ def test_a_retried_create_with_a_surrogate_acts_never(fake: FakePictograph) -> N
 def test_a_lone_surrogate_over_http(server: FakeServer) -> None:
     body = '{"name":"x\ud800"}'.encode("utf-16-le", "surrogatepass")
     calls = len(server.fake.calls)
-    with httpx.Client(base_url=server.base_url) as http:
+    with _http(server) as http:
         answer = http.post(DEV + "datasets/", content=body, headers={"x-api-key": server.api_key})
         assert answer.status_code == 422
         assert answer.json()["error"]["message"] == messages.LONE_SURROGATE
@@ -130,7 +138,7 @@ def days_to(moment: Any, fake: FakePictograph) -> float:
 
 
 def test_the_clock_advance_route_refuses_before_moving(server: FakeServer) -> None:
-    with httpx.Client(base_url=server.base_url) as http:
+    with _http(server) as http:
         before = http.get("/_fake/clock").json()
         for body in (b'{"seconds": 1e14}', b'{"seconds": 1e400}', b'{"hours": NaN}'):
             refused = http.post("/_fake/clock/advance", content=body)
@@ -160,7 +168,7 @@ def test_the_clock_advance_route_refuses_before_moving(server: FakeServer) -> No
     ],
 )
 def test_a_bad_snapshot_is_refused_and_the_world_stays(server: FakeServer, body: bytes) -> None:
-    with httpx.Client(base_url=server.base_url) as http:
+    with _http(server) as http:
         http.post("/_fake/reset")
         served = server.fake
         before = state_digest(served.world)
@@ -181,14 +189,14 @@ def test_a_bad_snapshot_is_refused_and_the_world_stays(server: FakeServer, body:
     ],
 )
 def test_every_control_route_limits_its_json(server: FakeServer, route: str, body: bytes) -> None:
-    with httpx.Client(base_url=server.base_url) as http:
+    with _http(server) as http:
         refused = http.post(route, content=body)
         assert refused.status_code == 422, refused.text
         assert http.get("/_fake/").json()["server_errors"] == []
 
 
 def test_a_snapshot_loads_back_over_http(server: FakeServer) -> None:
-    with httpx.Client(base_url=server.base_url) as http:
+    with _http(server) as http:
         http.post("/_fake/reset")
         document = http.get("/_fake/snapshot").json()
         assert http.post("/_fake/snapshot", json=document).is_success
@@ -216,7 +224,7 @@ def test_non_finite_config_values_are_422(
 
 def test_non_finite_numbers_are_422_over_http(server: FakeServer) -> None:
     body = b'{"name":"d","description":"x","classes":[{"name":"a","type":"bbox","w":NaN}]}'
-    with httpx.Client(base_url=server.base_url) as http:
+    with _http(server) as http:
         answer = http.post(DEV + "datasets/", content=body, headers={"x-api-key": server.api_key})
         assert answer.status_code == 422
         assert "send finite numbers" in answer.json()["error"]["message"]
@@ -237,7 +245,7 @@ def test_a_failure_inside_the_fake_is_an_enveloped_500(fake: FakePictograph) -> 
 
 
 def test_a_failure_inside_the_fake_over_http(server: FakeServer) -> None:
-    with httpx.Client(base_url=server.base_url) as http:
+    with _http(server) as http:
         http.post("/_fake/reset")
         broken = next(iter(server.fake.world.datasets.values()))
         broken.created_at = "not a time"  # type: ignore[assignment]
@@ -383,7 +391,7 @@ def test_head_is_served_where_get_is(fake: FakePictograph, server: FakeServer) -
     assert (head.status_code, head.content) == (200, b"")
     assert head.headers["content-length"] == str(len(got.content))
     assert _send(fake, "HEAD", "datasets/nope").status_code == 404
-    with httpx.Client(base_url=server.base_url) as http:
+    with _http(server) as http:
         key = {"x-api-key": server.api_key}
         remote = http.head(DEV + "credits/balance", headers=key)
         assert (remote.status_code, remote.content) == (200, b"")

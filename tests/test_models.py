@@ -231,6 +231,16 @@ def test_a_clashing_model_name_gets_a_suffix(client: pictograph.Client) -> None:
     assert client.models.get("same (2)").id == ids[1]
 
 
+def test_a_suffix_freed_by_a_delete_or_rename_is_given_again(client: pictograph.Client) -> None:
+    ids = [_train(client, "same") for _ in range(4)]
+    client.models.delete(ids[1])  # frees "same (2)"
+    client.models.update("same (3)", new_name="other")  # frees "same (3)"
+
+    again = [client.models.get(model_id=_train(client, "same")).name for _ in range(3)]
+
+    assert again == ["same (2)", "same (3)", "same (5)"]
+
+
 def test_names_with_reserved_characters_round_trip(client: pictograph.Client, model: Model) -> None:
     awkward = "signs/v2 100% #1?"
 

@@ -42,12 +42,27 @@ class DatasetService:
 
     def __init__(self, world: World) -> None:
         self._world = world
+        # Each organization's datasets by name, kept in step with `world.datasets` by
+        # `_file`, `_unfile` and renames (the only places that change either).
+        self._named: dict[str, dict[str, Dataset]] = {}
+
+    def named(self, organization_id: str, name: str) -> Dataset | None:
+        """The organization's dataset called ``name``, if it has one."""
+        return self._named.get(organization_id, {}).get(name)
+
+    def _file(self, dataset: Dataset) -> None:
+        self._world.datasets[dataset.id] = dataset
+        self._named.setdefault(dataset.organization_id, {}).setdefault(dataset.name, dataset)
+
+    def _unfile(self, dataset: Dataset) -> None:
+        del self._world.datasets[dataset.id]
+        named = self._named.get(dataset.organization_id, {})
+        if named.get(dataset.name) is dataset:
+            del named[dataset.name]
 
     def _name_taken(self, organization_id: str, name: str, *, other_than: str = "") -> bool:
-        return any(
-            d.organization_id == organization_id and d.name == name and d.id != other_than
-            for d in self._world.datasets.values()
-        )
+        holder = self.named(organization_id, name)
+        return holder is not None and holder.id != other_than
 
     def create(
         self,
@@ -77,12 +92,12 @@ class DatasetService:
             updated_at=now,
             readme=readme,
         )
-        world.datasets[dataset.id] = dataset
+        self._file(dataset)
         return dataset
 
     def adopt(self, dataset: Dataset) -> None:
         """Add a dataset made elsewhere (a scenario's), its id and fields as they are."""
-        self._world.datasets[dataset.id] = dataset
+        self._file(dataset)
 
     def update(
         self,
@@ -119,10 +134,13 @@ class DatasetService:
             raise Conflict(f"A dataset named '{new_name}' already exists")
         # Everything is checked: from here on the update cannot be refused.
         if new_name is not None and new_name != dataset.name:
+            named = self._named.setdefault(dataset.organization_id, {})
+            if named.get(dataset.name) is dataset:
+                del named[dataset.name]
             dataset.name = new_name
-            for export in self._world.exports.values():
-                if export.dataset_id == dataset.id:
-                    export.dataset_name = new_name
+            named[new_name] = dataset
+            for export in self._world.export_service.of_dataset(dataset.id).values():
+                export.dataset_name = new_name
         if readme is not None:
             dataset.readme = readme
         if description is not None:
@@ -170,9 +188,9 @@ class DatasetService:
             "gcs_blobs_retained_for_forks": len(shared),
         }
         service.remove(images)
-        for export in [e for e in world.exports.values() if e.dataset_id == dataset.id]:
+        for export in list(world.export_service.of_dataset(dataset.id).values()):
             world.export_service.delete(key, export)
-        del world.datasets[dataset.id]
+        self._unfile(dataset)
         return summary
 
     def insights(self, dataset: Dataset) -> dict[str, Any]:

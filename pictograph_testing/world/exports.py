@@ -128,6 +128,9 @@ class ExportService:
         self._active: list[Export] = []
         self._next_event = math.inf
         self._failures: deque[str] = deque()
+        # Each dataset's exports by name, kept by `restore` and `_forget` (the only two
+        # places that add to or take from `world.exports`).
+        self._named: dict[str, dict[str, Export]] = {}
 
     # ── knobs for tests ──
 
@@ -177,6 +180,10 @@ class ExportService:
             user_id=key.created_by,
         )
 
+    def of_dataset(self, dataset_id: str) -> dict[str, Export]:
+        """The dataset's exports by name, oldest first (read only: kept by this service)."""
+        return self._named.get(dataset_id, {})
+
     def create(
         self,
         dataset: Dataset,
@@ -202,7 +209,7 @@ class ExportService:
             raise InvalidRequest(f"Unknown export format '{export_format}'.")
         if status not in EXPORT_STATUSES:
             raise ValueError(f"unknown export status {status!r}; choose one of {EXPORT_STATUSES}")
-        if any(e.dataset_id == dataset.id and e.name == name for e in world.exports.values()):
+        if name in self.of_dataset(dataset.id):
             raise Conflict(f"An export named '{name}' already exists in dataset '{dataset.name}'")
         wanted = None if status_filter in (None, "all") else status_filter
         classes = set(class_filter) if class_filter else None
@@ -269,6 +276,7 @@ class ExportService:
     def restore(self, export: Export, job: ExportJob) -> None:
         """Put an export and its job into the world (creation, or loading a scenario)."""
         self._world.exports[export.id] = export
+        self._named.setdefault(export.dataset_id, {}).setdefault(export.name, export)
         self.jobs[export.id] = job
         self.seq = max(self.seq, job.seq)
         if export.status not in FINAL_STATUSES:
@@ -303,6 +311,11 @@ class ExportService:
 
     def _forget(self, export: Export) -> None:
         del self._world.exports[export.id]
+        named = self._named.get(export.dataset_id, {})
+        if named.get(export.name) is export:
+            del named[export.name]
+            if not named:
+                del self._named[export.dataset_id]
         self.discard(export)
 
     def discard(self, export: Export) -> None:

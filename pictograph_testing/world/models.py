@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import uuid
 from typing import TYPE_CHECKING, Any
 
@@ -28,6 +29,8 @@ WEIGHT_FORMATS = {
 }
 """Formats every trained version has, with their file name and runtime."""
 UNBUILT_FORMATS = frozenset({"pte", "engine"})
+_NUMBERED = re.compile(r"(.*) \((\d+)\)", re.DOTALL)
+"""A name ``_free_name`` numbers: ``wanted (n)``."""
 
 
 class ModelFile:
@@ -57,6 +60,38 @@ class ModelRegistry:
 
     def __init__(self, world: World) -> None:
         self._world = world
+        # Each organization's models by name (names are unique within one): kept in step
+        # with `world.models` by `_file` and `_unfile`, the only places that change it.
+        self._named: dict[str, dict[str, Model]] = {}
+        # Per (organization, wanted name): every ``wanted (n)`` below this n is taken, so
+        # the search for a free one starts there (a name freed below it lowers it).
+        self._suffix_floor: dict[tuple[str, str], int] = {}
+
+    def _file(self, model: Model) -> None:
+        self._world.models[model.id] = model
+        self._named.setdefault(model.organization_id, {})[model.name] = model
+
+    def _unfile(self, model: Model) -> None:
+        del self._world.models[model.id]
+        named = self._named.get(model.organization_id, {})
+        if named.get(model.name) is model:
+            del named[model.name]
+            self._freed(model.organization_id, model.name)
+
+    def _freed(self, organization_id: str, name: str) -> None:
+        numbered = _NUMBERED.fullmatch(name)
+        if numbered is not None:
+            floor = (organization_id, numbered[1])
+            if floor in self._suffix_floor:
+                self._suffix_floor[floor] = min(self._suffix_floor[floor], int(numbered[2]))
+
+    def _rename(self, model: Model, name: str) -> None:
+        named = self._named.setdefault(model.organization_id, {})
+        if named.get(model.name) is model:
+            del named[model.name]
+            self._freed(model.organization_id, model.name)
+        model.name = name
+        named[name] = model
 
     def record_training(self, run: TrainingRun, at: float) -> str:
         """Turn a completed run into a model, or into a new version of its target model."""
@@ -95,21 +130,25 @@ class ModelRegistry:
             updated_at=at,
             versions=[version],
         )
-        world.models[model.id] = model
+        self._file(model)
         return model.id
 
     def _free_name(self, organization_id: str, wanted: str, *, ignore: str | None = None) -> str:
         """``wanted``, or ``wanted (2)``, ``(3)``… when the organization already has it."""
-        taken = {
-            m.name
-            for m in self._world.models.values()
-            if m.organization_id == organization_id and m.id != ignore
-        }
-        if wanted not in taken:
+        named = self._named.get(organization_id, {})
+
+        def taken(name: str) -> bool:
+            holder = named.get(name)
+            return holder is not None and holder.id != ignore
+
+        if not taken(wanted):
             return wanted
-        n = 2
-        while f"{wanted} ({n})" in taken:
+        # A rename ignores its own model, which may hold a name below the floor.
+        n = self._suffix_floor.get((organization_id, wanted), 2) if ignore is None else 2
+        while taken(f"{wanted} ({n})"):
             n += 1
+        if ignore is None:
+            self._suffix_floor[organization_id, wanted] = n
         return f"{wanted} ({n})"
 
     # ── reads ──
@@ -119,9 +158,9 @@ class ModelRegistry:
         model = self._world.models.get(_canonical_id(ref))
         if model is not None and model.organization_id == key.organization_id:
             return model
-        for candidate in self._world.models.values():
-            if candidate.organization_id == key.organization_id and candidate.name == ref:
-                return candidate
+        named = self._named.get(key.organization_id, {}).get(ref)
+        if named is not None:
+            return named
         raise NotFound(f"Model '{ref}' not found")
 
     def listing(
@@ -155,7 +194,7 @@ class ModelRegistry:
         if new_name is not None and new_name != model.name:
             if self._free_name(model.organization_id, new_name, ignore=model.id) != new_name:
                 raise Conflict(f"A model named '{new_name}' already exists")
-            model.name = new_name
+            self._rename(model, new_name)
         for field_name in ("description", "readme", "license_id", "license_custom_text"):
             if field_name in changes:
                 setattr(model, field_name, changes[field_name])
@@ -165,7 +204,7 @@ class ModelRegistry:
         return model
 
     def delete(self, key: ApiKey, model: Model) -> None:
-        del self._world.models[model.id]
+        self._unfile(model)
 
     def fork(self, key: ApiKey, organization: str, ref: str, name: str | None) -> Model:
         """Copy a public, ready model of any organization into the key's, as version 1.
@@ -214,7 +253,7 @@ class ModelRegistry:
             license_custom_text=source.license_custom_text,
             forked_from_model_id=source.id,
         )
-        world.models[copy.id] = copy
+        self._file(copy)
         return copy
 
     def _public_model(self, organization: str, ref: str) -> Model | None:
@@ -246,7 +285,7 @@ class ModelRegistry:
             if model is None or model.organization_id != key.organization_id:
                 not_found.append(model_id)
                 continue
-            del self._world.models[model_id]
+            self._unfile(model)
             succeeded.append(model_id)
         return succeeded, not_found
 

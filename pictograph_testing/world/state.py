@@ -511,9 +511,9 @@ class World:
         found = self.datasets.get(ref)
         if found is not None and found.organization_id == organization_id:
             return found
-        for dataset in self.datasets.values():
-            if dataset.organization_id == organization_id and dataset.name == ref:
-                return dataset
+        named = self.dataset_service.named(organization_id, ref)
+        if named is not None:
+            return named
         raise NotFound(f"Dataset '{ref}' not found")
 
     def dataset_images(self, dataset: Dataset, *, archived: bool = False) -> list[Image]:
@@ -522,7 +522,7 @@ class World:
         return images if archived else [i for i in images if not i.is_archived]
 
     def export(self, dataset: Dataset, name: str) -> Export:
-        for export in self.exports.values():
-            if export.dataset_id == dataset.id and export.name == name:
-                return export
+        found = self.export_service.of_dataset(dataset.id).get(name)
+        if found is not None:
+            return found
         raise NotFound(f"Export '{name}' not found in dataset '{dataset.name}'")

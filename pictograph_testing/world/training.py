@@ -9,8 +9,9 @@ the same virtual times always give the same runs.
 
 from __future__ import annotations
 
+import heapq
 import math
-from collections import deque
+from collections import OrderedDict
 from dataclasses import dataclass, fields, replace
 from typing import TYPE_CHECKING, Any, Literal
 
@@ -318,15 +319,19 @@ class RunView:
 
 
 class _Tier:
-    """The workers of one GPU tier: the runs on them and the runs waiting, FIFO."""
+    """The workers of one GPU tier: the runs on them and the runs waiting, FIFO.
+
+    Both are keyed by run id: membership and removal cost O(1) whatever the number of
+    workers (a list would compare dataclasses field by field).
+    """
 
     def __init__(self, spec: GpuTier, workers: int) -> None:
         if workers < 1:
             raise ValueError(f"a tier needs at least one worker (got {workers} for {spec.name})")
         self.spec = spec
         self.workers = workers
-        self.busy: list[TrainingRun] = []
-        self.waiting: deque[TrainingRun] = deque()
+        self.busy: dict[str, TrainingRun] = {}
+        self.waiting: OrderedDict[str, TrainingRun] = OrderedDict()
 
 
 class TrainingService:
@@ -342,6 +347,12 @@ class TrainingService:
             for name, spec in GPU_TIERS.items()
         }
         self._next_event = math.inf
+        # The planned end of every busy run, soonest first: (ends_at, seq, token, run).
+        # An entry is stale once the run's end moved or it left its worker; `_token`
+        # holds each busy run's live entry, so stale ones are skipped when they surface.
+        self._ends: list[tuple[float, int, int, TrainingRun]] = []
+        self._token: dict[str, int] = {}
+        self._tokens = 0
         self._seq = 0
         # Failures waiting for the run they name (or the next run) to be created.
         self._armed: list[RunFailure] = []
@@ -591,7 +602,8 @@ class TrainingService:
                 run.ends_at = max(run.started_at + offset, now, run.started_at)
             else:
                 run.failure = None
-            if run in tier.busy:
+            if run.id in tier.busy:
+                self._schedule(run)
                 self._refresh_next_event()
         return run
 
@@ -652,9 +664,10 @@ class TrainingService:
         run.history.append(("queued", at))
         run.status = "queued"
         run.assigned_at = run.started_at = run.ends_at = None
-        tier.busy.remove(run)
-        tier.waiting.appendleft(run)
-        self._assign(tier, tier.waiting.popleft(), at)
+        del tier.busy[run.id]
+        self._token.pop(run.id, None)
+        # Back at the head of the queue, and at once on the worker it just freed.
+        self._assign(tier, run, at)
 
     # ── reads ──
 
@@ -707,18 +720,17 @@ class TrainingService:
         """Finish, in time order, every run whose planned end is at or before ``now``."""
         if now < self._next_event:
             return
-        while True:
-            due: TrainingRun | None = None
-            for tier in self._tiers.values():
-                for run in tier.busy:
-                    assert run.ends_at is not None
-                    if run.ends_at <= now and (
-                        due is None or (run.ends_at, run.seq) < (due.ends_at or 0.0, due.seq)
-                    ):
-                        due = run
-            if due is None:
+        ends = self._ends
+        while ends:
+            ends_at, _, token, due = ends[0]
+            if self._token.get(due.id) != token:
+                heapq.heappop(ends)  # stale: the run moved its end, or left its worker
+                continue
+            if ends_at > now:
                 break
-            assert due.ends_at is not None
+            heapq.heappop(ends)
+            del self._token[due.id]
+            assert due.ends_at == ends_at
             outcome = due.plan.outcome
             if due.failure is not None:
                 self._strike(due, due.failure, due.ends_at)
@@ -729,15 +741,24 @@ class TrainingService:
         self._refresh_next_event()
 
     def _refresh_next_event(self) -> None:
-        ends = [r.ends_at for t in self._tiers.values() for r in t.busy if r.ends_at is not None]
-        self._next_event = min(ends, default=math.inf)
+        ends = self._ends
+        while ends and self._token.get(ends[0][3].id) != ends[0][2]:
+            heapq.heappop(ends)
+        self._next_event = ends[0][0] if ends else math.inf
+
+    def _schedule(self, run: TrainingRun) -> None:
+        """File the busy run's planned end (replacing the one filed before, if any)."""
+        assert run.ends_at is not None
+        self._tokens += 1
+        self._token[run.id] = self._tokens
+        heapq.heappush(self._ends, (run.ends_at, run.seq, self._tokens, run))
 
     def _submit(self, run: TrainingRun, at: float) -> None:
         tier = self._tiers[run.gpu_type]
         if len(tier.busy) < tier.workers:
             self._assign(tier, run, at)
         else:
-            tier.waiting.append(run)
+            tier.waiting[run.id] = run
 
     def _assign(self, tier: _Tier, run: TrainingRun, at: float) -> None:
         run.assigned_at = at
@@ -749,7 +770,8 @@ class TrainingService:
                 run.failure = None  # the plan ends the run before the failure would
             else:
                 run.ends_at = run.started_at + offset
-        tier.busy.append(run)
+        tier.busy[run.id] = run
+        self._schedule(run)
         self._next_event = min(self._next_event, run.ends_at)
 
     def _finish(self, run: TrainingRun, at: float, status: str, error: str | None) -> None:
@@ -789,12 +811,12 @@ class TrainingService:
             run.model_id = world.registry.record_training(run, at)
             run.final = replace(run.final, model_id=run.model_id)
         world.feeds.run_ended(run, at)
-        if run in tier.busy:
-            tier.busy.remove(run)
+        if tier.busy.pop(run.id, None) is not None:
+            self._token.pop(run.id, None)
             if tier.waiting:
-                self._assign(tier, tier.waiting.popleft(), at)
-        elif run in tier.waiting:
-            tier.waiting.remove(run)
+                self._assign(tier, tier.waiting.popitem(last=False)[1], at)
+        else:
+            tier.waiting.pop(run.id, None)
         self._refresh_next_event()
 
 

@@ -12,6 +12,7 @@ from pictograph_testing.api.wire import Call, Reply, page, page_params, reply
 from pictograph_testing.catalog import LEGACY_CREDIT_MICRO_USD, MICRO_USD, OPERATIONS
 from pictograph_testing.clock import format_timestamp
 from pictograph_testing.world.errors import InsufficientCredits
+from pictograph_testing.world.ordered import NewestFirst
 
 if TYPE_CHECKING:
     from pictograph_testing.world.errors import ApiRefusal
@@ -97,8 +98,9 @@ def estimate(call: Call) -> Reply:
     return reply(_estimate(call))
 
 
-def _newest_first(call: Call) -> list[LedgerEntry]:
-    return call.world.ledgers[call.key.organization_id][::-1]
+def _newest_first(call: Call) -> NewestFirst[LedgerEntry]:
+    # A view, not a copy: a page of a ledger of any length costs the page.
+    return NewestFirst(call.world.ledgers[call.key.organization_id])
 
 
 def _entry(call: Call, entry: LedgerEntry) -> dict[str, Any]:

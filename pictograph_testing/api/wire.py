@@ -14,7 +14,7 @@ from pictograph_testing.clock import format_timestamp
 from pictograph_testing.world.errors import InvalidRequest, field_error
 
 if TYPE_CHECKING:
-    from collections.abc import Callable
+    from collections.abc import Callable, Sequence
 
     from pictograph_testing.api.caches import WireCache
     from pictograph_testing.api.dialects import Client, Version
@@ -171,7 +171,7 @@ def page_params(cap: int, default: int = 50) -> tuple[Param, Param]:
     )
 
 
-def page(items: list[Any], offset: int, limit: int) -> tuple[list[Any], dict[str, Any]]:
+def page(items: Sequence[Any], offset: int, limit: int) -> tuple[Sequence[Any], dict[str, Any]]:
     """Slice one page and describe it with ``has_more`` (the field the SDK's pager trusts)."""
     chunk = items[offset : offset + limit]
     total = len(items)

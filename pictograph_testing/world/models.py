@@ -8,9 +8,12 @@ from typing import TYPE_CHECKING, Any
 
 from pictograph_testing.catalog import PIPELINES
 from pictograph_testing.world.errors import Conflict, InvalidRequest, NotFound, field_error
+from pictograph_testing.world.ordered import SortedIndex
 from pictograph_testing.world.state import ApiKey, Model, ModelVersion, TrainingRun
 
 if TYPE_CHECKING:
+    from collections.abc import Iterable, Sequence
+
     from pictograph_testing.world.state import World
 
 __all__ = [
@@ -66,13 +69,17 @@ class ModelRegistry:
         # Per (organization, wanted name): every ``wanted (n)`` below this n is taken, so
         # the search for a free one starts there (a name freed below it lowers it).
         self._suffix_floor: dict[tuple[str, str], int] = {}
+        # Each organization's models in listing order (created_at, then id).
+        self._ordered: dict[str, SortedIndex[Model]] = {}
 
     def _file(self, model: Model) -> None:
         self._world.models[model.id] = model
+        self._ordered.setdefault(model.organization_id, SortedIndex(_listing_key)).add(model)
         self._named.setdefault(model.organization_id, {})[model.name] = model
 
     def _unfile(self, model: Model) -> None:
         del self._world.models[model.id]
+        self._ordered[model.organization_id].remove(model)
         named = self._named.get(model.organization_id, {})
         if named.get(model.name) is model:
             del named[model.name]
@@ -171,18 +178,28 @@ class ModelRegistry:
         dataset_name: str | None,
         status: str | None,
         model_type: str | None,
-    ) -> list[Model]:
-        models = [
+    ) -> Sequence[Model]:
+        """The organization's models, newest first (then by id, descending), filtered.
+
+        Unfiltered, a view (a page of it costs the page); filtered, a list.
+        """
+        ordered = self._ordered.get(key.organization_id)
+        if ordered is None:
+            return []
+        if name is not None:
+            named = self._named.get(key.organization_id, {}).get(name)
+            candidates: Iterable[Model] = [named] if named is not None else []
+        elif dataset_name is None and status is None and model_type is None:
+            return ordered.newest
+        else:
+            candidates = ordered.newest
+        return [
             m
-            for m in self._world.models.values()
-            if m.organization_id == key.organization_id
-            and (name is None or m.name == name)
-            and (dataset_name is None or m.dataset_name == dataset_name)
+            for m in candidates
+            if (dataset_name is None or m.dataset_name == dataset_name)
             and (status is None or m.status == status)
             and (model_type is None or m.model_type == model_type)
         ]
-        models.sort(key=lambda m: (m.created_at, m.id), reverse=True)
-        return models
 
     # ── writes ──
 
@@ -314,6 +331,10 @@ class ModelRegistry:
             f"Model '{model.name}' version {version.label} has no file '{name}'; it has "
             + ", ".join(f.name for f in version_files())
         )
+
+
+def _listing_key(model: Model) -> tuple[float, str]:
+    return (model.created_at, model.id)
 
 
 def slugify(name: str) -> str:

@@ -34,6 +34,7 @@ from pictograph_testing.world.errors import (
     field_error,
 )
 from pictograph_testing.world.ids import splitmix64
+from pictograph_testing.world.ordered import NewestFirst
 from pictograph_testing.world.state import (
     TERMINAL,
     ApiKey,
@@ -44,7 +45,7 @@ from pictograph_testing.world.state import (
 )
 
 if TYPE_CHECKING:
-    from collections.abc import Iterable
+    from collections.abc import Iterable, Sequence
 
     from pictograph_testing.world.state import World
 
@@ -354,6 +355,8 @@ class TrainingService:
         self._token: dict[str, int] = {}
         self._tokens = 0
         self._seq = 0
+        # Each organization's runs in creation order (runs are never removed).
+        self._by_org: dict[str, list[TrainingRun]] = {}
         # Failures waiting for the run they name (or the next run) to be created.
         self._armed: list[RunFailure] = []
 
@@ -551,6 +554,7 @@ class TrainingService:
             history=[("pending", now)],
         )
         world.runs[run.id] = run
+        self._by_org.setdefault(org.id, []).append(run)
         if self._armed:
             run.failure = self._claim_failure(run)
         world.billing.precharge(org, run, precharge)
@@ -694,25 +698,28 @@ class TrainingService:
 
     def listing(
         self, key: ApiKey, *, dataset_name: str | None, status: str | None
-    ) -> list[TrainingRun]:
-        """The organization's runs, newest first, filtered."""
+    ) -> Sequence[TrainingRun]:
+        """The organization's runs, newest first, filtered.
+
+        Unfiltered, a view of the runs (a page of it costs the page); filtered, a list.
+        """
         world = self._world
         now = world.now()
+        own = self._by_org.get(key.organization_id, [])
+        if dataset_name is None and status is None:
+            return NewestFirst(own)
         dataset_id: str | None = None
         if dataset_name is not None:
             try:
                 dataset_id = world.dataset(key.organization_id, dataset_name).id
             except NotFound:
                 return []
-        runs = [
+        return [
             run
-            for run in world.runs.values()
-            if run.organization_id == key.organization_id
-            and (dataset_id is None or run.dataset_id == dataset_id)
+            for run in reversed(own)
+            if (dataset_id is None or run.dataset_id == dataset_id)
             and (status is None or live_status(run, now) == status)
         ]
-        runs.sort(key=lambda r: r.seq, reverse=True)
-        return runs
 
     # ── the simulation ──
 

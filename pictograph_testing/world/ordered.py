@@ -1,0 +1,89 @@
+"""Newest-first views of append-ordered lists: a page costs O(page), not O(world)."""
+
+from __future__ import annotations
+
+from bisect import bisect_left, insort
+from collections.abc import Callable, Sequence
+from typing import Any, Generic, TypeVar, overload
+
+__all__ = ["NewestFirst", "SortedIndex"]
+
+T = TypeVar("T")
+
+
+class NewestFirst(Sequence[T], Generic[T]):
+    """A list read backwards, without copying it: ``view[0]`` is its last item.
+
+    The view follows the list as it grows; slicing copies only the slice.
+    """
+
+    __slots__ = ("_items",)
+
+    def __init__(self, items: list[T]) -> None:
+        self._items = items
+
+    def __len__(self) -> int:
+        return len(self._items)
+
+    @overload
+    def __getitem__(self, index: int) -> T: ...
+
+    @overload
+    def __getitem__(self, index: slice) -> list[T]: ...
+
+    def __getitem__(self, index: int | slice) -> T | list[T]:
+        size = len(self._items)
+        if isinstance(index, slice):
+            start, stop, step = index.indices(size)
+            if step != 1:
+                return [self[i] for i in range(start, stop, step)]
+            if stop <= start:
+                return []
+            # Items start..stop-1 of the reversed list are size-stop..size-start-1 of the list.
+            chunk = self._items[size - stop : size - start]
+            chunk.reverse()
+            return chunk
+        if index < 0:
+            index += size
+        if not 0 <= index < size:
+            raise IndexError("index out of range")
+        return self._items[size - 1 - index]
+
+
+class SortedIndex(Generic[T]):
+    """Items kept sorted by a key that never changes once filed (oldest first).
+
+    Filing and removing cost O(log n) to find the place (plus a memmove); ``newest``
+    is a :class:`NewestFirst` view of the items.
+    """
+
+    __slots__ = ("_items", "_key")
+
+    def __init__(self, key: Callable[[T], Any]) -> None:
+        self._key = key
+        self._items: list[T] = []
+
+    def add(self, item: T) -> None:
+        insort(self._items, item, key=self._key)
+
+    def remove(self, item: T) -> None:
+        """Remove ``item`` (the very object); nothing happens if it is not filed."""
+        key = self._key(item)
+        place = bisect_left(self._items, key, key=self._key)
+        while place < len(self._items) and self._key(self._items[place]) == key:
+            if self._items[place] is item:
+                del self._items[place]
+                return
+            place += 1
+
+    def __len__(self) -> int:
+        return len(self._items)
+
+    @property
+    def oldest(self) -> list[T]:
+        """The items oldest first (read only)."""
+        return self._items
+
+    @property
+    def newest(self) -> NewestFirst[T]:
+        return NewestFirst(self._items)

@@ -179,6 +179,20 @@ def test_list_pages_newest_first(fake: FakePictograph, client: pictograph.Client
     assert [j["id"] for j in body["data"]] == newest_first[1:]
 
 
+def test_every_status_pages_as_it_lists(fake: FakePictograph, client: pictograph.Client) -> None:
+    client.training.create(DATASET, EXPORT, pipeline_type="yolox", name="done")
+    for n in range(3):
+        _start(client, f"r{n}", epochs=400)
+        client.exports.create(DATASET, f"v{n + 2}", wait=False)
+        fake.clock.advance(seconds=1)
+
+    for status in ("all", "active", "finished", "queued", "running", "completed"):
+        whole = _ids(client.jobs.list(status=status, page_size=100))
+        assert _ids(client.jobs.list(status=status, page_size=2)) == whole
+        assert _ids(client.jobs.list(status=status, page_size=3, max_total=4)) == whole[:4]
+    assert len(_ids(client.jobs.list(status="all"))) == 8
+
+
 def test_list_refuses_an_unknown_status(client: pictograph.Client) -> None:
     with pytest.raises(ValidationError) as refused:
         list(client.jobs.list(status="done"))  # type: ignore[arg-type]

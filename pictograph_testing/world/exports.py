@@ -23,6 +23,7 @@ from typing import TYPE_CHECKING, Any
 
 from pictograph_testing.world.errors import Conflict, InvalidRequest, NotFound, field_error
 from pictograph_testing.world.ids import splitmix64
+from pictograph_testing.world.ordered import SortedIndex
 from pictograph_testing.world.state import Export
 
 if TYPE_CHECKING:
@@ -131,6 +132,8 @@ class ExportService:
         # Each dataset's exports by name, kept by `restore` and `_forget` (the only two
         # places that add to or take from `world.exports`).
         self._named: dict[str, dict[str, Export]] = {}
+        # Each organization's exports in jobs-feed order (see `feeds.export_job`).
+        self._ordered: dict[str, SortedIndex[Export]] = {}
 
     # ── knobs for tests ──
 
@@ -179,6 +182,24 @@ class ExportService:
             organize_by_split=organize_by_split,
             user_id=key.created_by,
         )
+
+    def job_order(self, export: Export) -> tuple[float, int, int, int]:
+        """Where the export sorts among the jobs: after the runs created before it."""
+        job = self.jobs[export.id]
+        return (export.created_at, job.runs_before, 1, job.seq)
+
+    def of_organization(self, organization_id: str) -> list[Export]:
+        """The organization's exports in jobs-feed order, oldest first (read only)."""
+        ordered = self._ordered.get(organization_id)
+        return ordered.oldest if ordered is not None else []
+
+    def active(self, organization_id: str) -> list[Export]:
+        """The organization's exports still pending or processing."""
+        return [
+            e
+            for e in self._active
+            if e.organization_id == organization_id and e.status not in FINAL_STATUSES
+        ]
 
     def of_dataset(self, dataset_id: str) -> dict[str, Export]:
         """The dataset's exports by name, oldest first (read only: kept by this service)."""
@@ -278,6 +299,7 @@ class ExportService:
         self._world.exports[export.id] = export
         self._named.setdefault(export.dataset_id, {}).setdefault(export.name, export)
         self.jobs[export.id] = job
+        self._ordered.setdefault(export.organization_id, SortedIndex(self.job_order)).add(export)
         self.seq = max(self.seq, job.seq)
         if export.status not in FINAL_STATUSES:
             self._active.append(export)
@@ -311,6 +333,7 @@ class ExportService:
 
     def _forget(self, export: Export) -> None:
         del self._world.exports[export.id]
+        self._ordered[export.organization_id].remove(export)
         named = self._named.get(export.dataset_id, {})
         if named.get(export.name) is export:
             del named[export.name]

@@ -7,15 +7,20 @@ can never disagree with the resource it stands for.
 
 from __future__ import annotations
 
+import heapq
+from collections.abc import Sequence
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any
+from functools import partial
+from typing import TYPE_CHECKING, Any, overload
 
 from pictograph_testing.world.errors import NotFound
 from pictograph_testing.world.evaluations import evaluation_job
 from pictograph_testing.world.training import run_state
 
 if TYPE_CHECKING:
-    from pictograph_testing.world.exports import ExportJob
+    from collections.abc import Callable, Iterable, Iterator
+
+    from pictograph_testing.world.exports import ExportJob, ExportService
     from pictograph_testing.world.state import ApiKey, Export, TrainingRun, World
 
 __all__ = [
@@ -249,36 +254,78 @@ class Feeds:
 
     # ── jobs ──
 
-    def jobs(self, key: ApiKey, *, status: str, kind: str | None) -> list[JobView]:
+    def jobs(self, key: ApiKey, *, status: str, kind: str | None) -> Sequence[JobView]:
         """The organization's runs, exports and evaluations as jobs, newest first, filtered.
 
         ``status`` is ``active``, ``finished``, ``all`` or one job status; ``kind`` a job
         type (kinds the fake does not simulate simply have no jobs). At most the newest
-        :data:`JOB_LIST_LIMIT` are returned, as the API reads no further.
+        :data:`JOB_LIST_LIMIT` are returned, as the API reads no further. With ``all``
+        the jobs are a lazy sequence: a page of it builds only the views on that page.
         """
         world = self._world
         now = world.now()
-        views: list[JobView] = []
+        org_id = key.organization_id
+        exports = world.export_service
+        if status == "active":
+            # Only live work can be active: read those, not the organization's history.
+            views = (
+                [run_job(r, now) for r in world.training.live(org_id)]
+                if kind
+                in (
+                    None,
+                    "training",
+                )
+                else []
+            )
+            if kind in (None, "export"):
+                views.extend(export_job(e, exports.job(e), now) for e in exports.active(org_id))
+            if kind in (None, "evaluation"):
+                views.extend(
+                    evaluation_job(e, now)
+                    for e in world.evaluations.listing(key, model_id=None, dataset_id=None)
+                )
+            views = [v for v in views if v.active]
+            views.sort(key=lambda v: v.order, reverse=True)
+            return views[:JOB_LIST_LIMIT]
+        sources: list[Iterable[tuple[tuple[float, int, int, int], Callable[[], JobView]]]] = []
         if kind in (None, "training"):
-            views.extend(
-                run_job(run, now)
-                for run in world.runs.values()
-                if run.organization_id == key.organization_id
+            runs = world.training.of_organization(org_id)
+            sources.append(
+                ((r.created_at, r.seq, 0, 0), partial(run_job, r, now)) for r in reversed(runs)
             )
         if kind in (None, "export"):
-            views.extend(
-                export_job(export, world.export_service.job(export), now)
-                for export in world.exports.values()
-                if export.organization_id == key.organization_id
+            sources.append(
+                (exports.job_order(e), partial(_export_view, exports, e, now))
+                for e in reversed(exports.of_organization(org_id))
             )
         if kind in (None, "evaluation"):
-            views.extend(
-                evaluation_job(e, now)
-                for e in world.evaluations.listing(key, model_id=None, dataset_id=None)
+            evaluations = world.evaluations.listing(key, model_id=None, dataset_id=None)
+            sources.append(
+                (e_view.order, partial(_same, e_view))
+                for e_view in sorted(
+                    (evaluation_job(e, now) for e in evaluations),
+                    key=lambda v: v.order,
+                    reverse=True,
+                )
             )
-        views = [v for v in views if _matches(v, status)]
-        views.sort(key=lambda v: v.order, reverse=True)
-        return views[:JOB_LIST_LIMIT]
+        merged = (make for _, make in heapq.merge(*sources, key=lambda pair: pair[0], reverse=True))
+        if status == "all":
+            total = 0
+            if kind in (None, "training"):
+                total += len(world.training.of_organization(org_id))
+            if kind in (None, "export"):
+                total += len(exports.of_organization(org_id))
+            if kind in (None, "evaluation"):
+                total += len(world.evaluations.listing(key, model_id=None, dataset_id=None))
+            return LazyJobs(merged, min(total, JOB_LIST_LIMIT))
+        found: list[JobView] = []
+        for make in merged:
+            view = make()
+            if _matches(view, status):
+                found.append(view)
+                if len(found) == JOB_LIST_LIMIT:
+                    break
+        return found
 
     def job(self, key: ApiKey, job_id: str) -> JobView:
         """One job by its id (a run's, an export's or an evaluation's); 404 for any other."""
@@ -294,6 +341,50 @@ class Feeds:
         if evaluation is not None and evaluation.organization_id == key.organization_id:
             return evaluation_job(evaluation, world.now())
         raise NotFound(f"Job '{job_id}' not found")
+
+
+class LazyJobs(Sequence[JobView]):
+    """The jobs feed unfiltered: ``len`` known up front, views built per slice read."""
+
+    def __init__(self, makers: Iterator[Callable[[], JobView]], length: int) -> None:
+        self._pending = makers
+        self._makers: list[Callable[[], JobView]] = []
+        self._length = length
+
+    def __len__(self) -> int:
+        return self._length
+
+    def _fill(self, stop: int) -> None:
+        while len(self._makers) < min(stop, self._length):
+            self._makers.append(next(self._pending))
+
+    @overload
+    def __getitem__(self, index: int) -> JobView: ...
+
+    @overload
+    def __getitem__(self, index: slice) -> list[JobView]: ...
+
+    def __getitem__(self, index: int | slice) -> JobView | list[JobView]:
+        if isinstance(index, slice):
+            picked = range(*index.indices(self._length))
+            if not picked:
+                return []
+            self._fill(max(picked) + 1)
+            return [self._makers[i]() for i in picked]
+        if index < 0:
+            index += self._length
+        if not 0 <= index < self._length:
+            raise IndexError("job index out of range")
+        self._fill(index + 1)
+        return self._makers[index]()
+
+
+def _export_view(exports: ExportService, export: Export, now: float) -> JobView:
+    return export_job(export, exports.job(export), now)
+
+
+def _same(view: JobView) -> JobView:
+    return view
 
 
 def _matches(view: JobView, status: str) -> bool:

@@ -721,6 +721,19 @@ class TrainingService:
             and (status is None or live_status(run, now) == status)
         ]
 
+    def of_organization(self, organization_id: str) -> list[TrainingRun]:
+        """The organization's runs in creation order (read only)."""
+        return self._by_org.get(organization_id, [])
+
+    def live(self, organization_id: str) -> list[TrainingRun]:
+        """The organization's runs not yet ended: on a worker or waiting for one."""
+        return [
+            run
+            for tier in self._tiers.values()
+            for run in (*tier.busy.values(), *tier.waiting.values())
+            if run.organization_id == organization_id
+        ]
+
     # ── the simulation ──
 
     def advance_to(self, now: float) -> None:

@@ -191,6 +191,40 @@ def test_counts_and_size_are_derived_from_the_images(
     assert (dataset.archived_image_count, dataset.total_size) == (1, first.file_size)
 
 
+def test_kept_counts_follow_every_change_of_the_images(
+    fake: FakePictograph, client: pictograph.Client, tmp_path: Path
+) -> None:
+    client.datasets.create("kept")
+    ids = [
+        client.images.upload("kept", write_image(tmp_path / f"{n}.png", (30 + n, 20))).id
+        for n in range(5)
+    ]
+    client.batch.update("kept", ids[:3], status="complete")
+    client.images.review("kept", ids[0], "request_changes")
+    client.batch.delete("kept", [ids[1]])  # archived
+    client.batch.update("kept", [ids[1]], is_archived=False)
+    client.batch.delete("kept", [ids[2]])
+    client.images.delete("kept", ids[3], permanent=True)
+
+    dataset = client.datasets.get("kept")
+    everything = fake.world.dataset_images(
+        fake.world.dataset(fake.world.default_org.id, "kept"), archived=True
+    )
+    live = [i for i in everything if not i.is_archived]
+    assert (
+        dataset.image_count,
+        dataset.completed_image_count,
+        dataset.archived_image_count,
+        dataset.total_size,
+    ) == (
+        len(live),
+        sum(1 for i in live if i.status == "complete"),
+        len(everything) - len(live),
+        sum(i.file_size for i in live),
+    )
+    assert (dataset.image_count, dataset.completed_image_count) == (3, 1)
+
+
 def test_include_images_embeds_a_window_of_the_images(client: pictograph.Client) -> None:
     dataset = client.datasets.get(DATASET, include_images=True, images_limit=5, images_offset=3)
     assert dataset.images is not None

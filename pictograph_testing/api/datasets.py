@@ -357,9 +357,8 @@ def _bytes_of(service: ImageService, image: Image) -> Callable[[], bytes]:
 
 
 def dataset_payload(call: Call, dataset: Dataset) -> dict[str, Any]:
-    """The ``Dataset`` object; its counts are derived from its images on every read."""
-    everything = call.world.dataset_images(dataset, archived=True)
-    live = [image for image in everything if not image.is_archived]
+    """The ``Dataset`` object; its counts are kept by the image service as images change."""
+    counts = call.world.image_service.counts(dataset)
     return {
         "id": dataset.id,
         "organization_id": dataset.organization_id,
@@ -368,10 +367,10 @@ def dataset_payload(call: Call, dataset: Dataset) -> dict[str, Any]:
         "readme": dataset.readme,
         "annotation_types": dataset.annotation_types,
         "classes": dataset.classes,
-        "image_count": len(live),
-        "completed_image_count": sum(1 for image in live if image.status == "complete"),
-        "archived_image_count": len(everything) - len(live),
-        "total_size": sum(image.file_size for image in live),
+        "image_count": counts.live,
+        "completed_image_count": counts.completed,
+        "archived_image_count": counts.archived,
+        "total_size": counts.live_bytes,
         "is_public": False,
         "is_archived": dataset.archived_at is not None,
         "archived_at": call.iso(dataset.archived_at),

@@ -24,6 +24,7 @@ __all__ = [
     "SPLITS",
     "STATUS_MESSAGE",
     "BatchOutcome",
+    "ImageCounts",
     "ImageService",
     "UploadEntry",
     "check_content_type",
@@ -139,6 +140,17 @@ def _hash_int(*parts: object) -> int:
     return int.from_bytes(hashlib.blake2b(text.encode(), digest_size=8).digest(), "big")
 
 
+@dataclass
+class ImageCounts:
+    """A dataset's image counts, as its ``Dataset`` object reports them."""
+
+    live: int = 0
+    completed: int = 0
+    """Live images in the ``complete`` stage."""
+    archived: int = 0
+    live_bytes: int = 0
+
+
 class ImageService:
     """Keep every dataset's images: where they sit, their bytes, and what may change them."""
 
@@ -150,6 +162,22 @@ class ImageService:
         """image id -> the blob it shares (copies point at their source's); default: itself."""
         self._registrations: dict[tuple[str, str, str], int] = {}
         self._display_names: dict[str, str] = {}
+        self._counts: dict[str, ImageCounts] = {}
+        """dataset id -> its counts, kept as images come, go, change stage or archive."""
+
+    def counts(self, dataset: Dataset) -> ImageCounts:
+        """The dataset's image counts (read only), kept rather than recounted per read."""
+        return self._counts.get(dataset.id) or ImageCounts()
+
+    def _tally(self, image: Image, sign: int) -> None:
+        counts = self._counts.setdefault(image.dataset_id, ImageCounts())
+        if image.is_archived:
+            counts.archived += sign
+            return
+        counts.live += sign
+        counts.live_bytes += sign * image.file_size
+        if image.status == "complete":
+            counts.completed += sign
 
     # ── finding ──
 
@@ -218,6 +246,7 @@ class ImageService:
         """
         world = self._world
         world.images[image.id] = image
+        self._tally(image, +1)
         if image.content is not None:
             world.predictions.add(image, image.content)
         self._paths[(dataset.id, image.directory_path, image.filename)] = image.id
@@ -365,7 +394,9 @@ class ImageService:
                     )
                 ],
             )
+        self._tally(image, -1)
         image.status = statuses[action]
+        self._tally(image, +1)
         return image.status
 
     def set_split(self, image: Image, split: str | None) -> str | None:
@@ -445,7 +476,9 @@ class ImageService:
 
     def archive(self, images: Iterable[Image]) -> None:
         for image in images:
+            self._tally(image, -1)
             image.is_archived = True
+            self._tally(image, +1)
 
     def remove(self, images: Iterable[Image]) -> None:
         """Delete images permanently: the rows go, and with them their paths."""
@@ -453,7 +486,8 @@ class ImageService:
         gone: dict[str, set[str]] = {}
         for image in images:
             gone.setdefault(image.dataset_id, set()).add(image.id)
-            world.images.pop(image.id, None)
+            if world.images.pop(image.id, None) is not None:
+                self._tally(image, -1)
             self._paths.pop((image.dataset_id, image.directory_path, image.filename), None)
             self._blobs.pop(image.id, None)
             self._display_names.pop(image.id, None)
@@ -504,12 +538,14 @@ class ImageService:
             check_status(status)
         images, outcome = self._matching(dataset, image_ids)
         for image in images:
+            self._tally(image, -1)
             if status is not None:
                 image.status = status
             if display_name is not None:
                 self._display_names[image.id] = display_name
             if is_archived is not None:
                 image.is_archived = is_archived
+            self._tally(image, +1)
             outcome.processed += 1
             outcome.directories.add(image.directory_path)
         return outcome

@@ -7,15 +7,17 @@ import hashlib
 import io
 import re
 import uuid
+from collections.abc import Sequence
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, overload
 
 from pictograph_testing.world.errors import Conflict, InvalidRequest, NotFound, field_error
 from pictograph_testing.world.image_files import check_image_bytes
+from pictograph_testing.world.ordered import NewestFirst
 from pictograph_testing.world.state import IMAGE_STATUSES, Image
 
 if TYPE_CHECKING:
-    from collections.abc import Iterable, Sequence
+    from collections.abc import Iterable
 
     from pictograph_testing.world.state import Dataset, World
 
@@ -151,6 +153,28 @@ class ImageCounts:
     live_bytes: int = 0
 
 
+class _NewestImages(Sequence[Image]):
+    """A dataset's images newest first, read from its ids without copying them."""
+
+    def __init__(self, ids: list[str], images: dict[str, Image]) -> None:
+        self._ids = NewestFirst(ids)
+        self._images = images
+
+    def __len__(self) -> int:
+        return len(self._ids)
+
+    @overload
+    def __getitem__(self, index: int) -> Image: ...
+
+    @overload
+    def __getitem__(self, index: slice) -> list[Image]: ...
+
+    def __getitem__(self, index: int | slice) -> Image | list[Image]:
+        if isinstance(index, slice):
+            return [self._images[i] for i in self._ids[index]]
+        return self._images[self._ids[index]]
+
+
 class ImageService:
     """Keep every dataset's images: where they sit, their bytes, and what may change them."""
 
@@ -210,12 +234,16 @@ class ImageService:
         split: str | None = None,
         include_archived: bool = False,
         min_confidence_lt: float | None = None,
-    ) -> list[Image]:
+    ) -> Sequence[Image]:
         """The dataset's images matching every filter given, newest first.
 
         Images registered at one virtual instant count as newer the later their path
-        sorts (see :meth:`add`).
+        sorts (see :meth:`add`). Without filters (and no archived image to leave out) a
+        view, a page of which costs the page; otherwise a list.
         """
+        unfiltered = (directory, filename, status, split, min_confidence_lt) == (None,) * 5
+        if unfiltered and (include_archived or not self.counts(dataset).archived):
+            return _NewestImages(dataset.image_ids, self._world.images)
         found = []
         for image_id in reversed(dataset.image_ids):
             image = self._world.images[image_id]

@@ -182,6 +182,21 @@ def test_delete(fake: FakePictograph, client: pictograph.Client) -> None:
         client.notifications.mark_read(UNKNOWN_ID)
 
 
+def test_the_kept_unread_count_follows_deletes(
+    fake: FakePictograph, client: pictograph.Client
+) -> None:
+    _events(fake, client, 4)
+    newest, second, third, oldest = client.notifications.list()
+    client.notifications.mark_read(second.id)
+
+    client.notifications.delete(newest.id)  # unread
+    client.notifications.delete(second.id)  # read
+
+    assert client.notifications.unread_count() == 2
+    assert [n.id for n in client.notifications.list(unread_only=True)] == [third.id, oldest.id]
+    assert client.notifications.mark_all_read() == 2
+
+
 def test_the_feed_is_the_organizations_own(fake: FakePictograph, client: pictograph.Client) -> None:
     _events(fake, client, 1)
     [mine] = client.notifications.list()

@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING, Any, overload
 
 from pictograph_testing.world.errors import NotFound
 from pictograph_testing.world.evaluations import evaluation_job
+from pictograph_testing.world.ordered import SortedIndex
 from pictograph_testing.world.training import run_state
 
 if TYPE_CHECKING:
@@ -87,6 +88,16 @@ class Feeds:
         self._world = world
         self.notifications: dict[str, Notification] = {}
         self.seq = 0
+        # Each organization's notifications in feed order, and how many are unread: kept
+        # by `_file`, `mark_read`, `mark_all_read` and `delete` (all that change them).
+        self._ordered: dict[str, SortedIndex[Notification]] = {}
+        self._unread: dict[str, int] = {}
+
+    def _file(self, entry: Notification) -> None:
+        self.notifications[entry.id] = entry
+        self._ordered.setdefault(entry.organization_id, SortedIndex(_feed_order)).add(entry)
+        if not entry.read:
+            self._unread[entry.organization_id] = self._unread.get(entry.organization_id, 0) + 1
 
     # ── events ──
 
@@ -114,7 +125,7 @@ class Feeds:
             message=message,
             metadata=metadata,
         )
-        self.notifications[entry.id] = entry
+        self._file(entry)
         self.announce(organization_id, kind, title, at=at, message=message, metadata=metadata)
         return entry
 
@@ -135,7 +146,7 @@ class Feeds:
 
     def adopt(self, entry: Notification) -> None:
         """Add a notification made elsewhere (a scenario's); later ones number after it."""
-        self.notifications[entry.id] = entry
+        self._file(entry)
         self.seq = max(self.seq, entry.seq)
 
     def run_ended(self, run: TrainingRun, at: float) -> None:
@@ -211,22 +222,17 @@ class Feeds:
 
     # ── notifications ──
 
-    def listing(self, key: ApiKey, *, unread_only: bool) -> list[Notification]:
-        """The organization's notifications, newest first."""
-        found = [
-            n
-            for n in self.notifications.values()
-            if n.organization_id == key.organization_id and not (unread_only and n.read)
-        ]
-        found.sort(key=lambda n: (n.created_at, n.seq), reverse=True)
-        return found
+    def listing(self, key: ApiKey, *, unread_only: bool) -> Sequence[Notification]:
+        """The organization's notifications, newest first (all of them: a view)."""
+        ordered = self._ordered.get(key.organization_id)
+        if ordered is None:
+            return []
+        if unread_only:
+            return [n for n in ordered.newest if not n.read]
+        return ordered.newest
 
     def unread_count(self, key: ApiKey) -> int:
-        return sum(
-            1
-            for n in self.notifications.values()
-            if n.organization_id == key.organization_id and not n.read
-        )
+        return self._unread.get(key.organization_id, 0)
 
     def find(self, key: ApiKey, notification_id: str) -> Notification:
         found = self.notifications.get(notification_id.lower())
@@ -237,20 +243,28 @@ class Feeds:
     def mark_read(self, key: ApiKey, notification_id: str) -> Notification:
         """Mark one notification read; marking it again changes nothing."""
         found = self.find(key, notification_id)
-        found.read = True
+        if not found.read:
+            found.read = True
+            self._unread[found.organization_id] -= 1
         return found
 
     def mark_all_read(self, key: ApiKey) -> int:
         """Mark every unread notification of the organization read; return how many."""
+        ordered = self._ordered.get(key.organization_id)
         marked = 0
-        for entry in self.notifications.values():
-            if entry.organization_id == key.organization_id and not entry.read:
+        for entry in ordered.oldest if ordered is not None else []:
+            if not entry.read:
                 entry.read = True
                 marked += 1
+        self._unread[key.organization_id] = 0
         return marked
 
     def delete(self, key: ApiKey, notification_id: str) -> None:
-        del self.notifications[self.find(key, notification_id).id]
+        found = self.find(key, notification_id)
+        del self.notifications[found.id]
+        self._ordered[found.organization_id].remove(found)
+        if not found.read:
+            self._unread[found.organization_id] -= 1
 
     # ── jobs ──
 
@@ -385,6 +399,10 @@ def _export_view(exports: ExportService, export: Export, now: float) -> JobView:
 
 def _same(view: JobView) -> JobView:
     return view
+
+
+def _feed_order(entry: Notification) -> tuple[float, int]:
+    return (entry.created_at, entry.seq)
 
 
 def _matches(view: JobView, status: str) -> bool:

@@ -64,7 +64,12 @@ class SortedIndex(Generic[T]):
         self._items: list[T] = []
 
     def add(self, item: T) -> None:
-        insort(self._items, item, key=self._key)
+        items = self._items
+        # Most items are the newest yet: append without a search.
+        if not items or self._key(items[-1]) <= self._key(item):
+            items.append(item)
+        else:
+            insort(items, item, key=self._key)
 
     def remove(self, item: T) -> None:
         """Remove ``item`` (the very object); nothing happens if it is not filed."""

@@ -1,0 +1,46 @@
+"""The newest-first views and sorted indexes that let a page cost the page."""
+
+from __future__ import annotations
+
+import pytest
+
+from pictograph_testing.world.ordered import NewestFirst, SortedIndex
+
+
+@pytest.mark.parametrize("size", [0, 1, 2, 7])
+def test_a_view_reads_like_the_reversed_list(size: int) -> None:
+    items = list(range(size))
+    view = NewestFirst(items)
+    backwards = items[::-1]
+
+    assert len(view) == size
+    assert list(view) == backwards
+    for start in range(-size - 2, size + 3):
+        for stop in range(-size - 2, size + 3):
+            assert view[start:stop] == backwards[start:stop]
+            assert view[start:stop:2] == backwards[start:stop:2]
+    for index in range(-size, size):
+        assert view[index] == backwards[index]
+    with pytest.raises(IndexError):
+        view[size]
+
+
+def test_a_view_follows_its_list_as_it_grows() -> None:
+    items = [1, 2]
+    view = NewestFirst(items)
+    items.append(3)
+
+    assert view[:2] == [3, 2]
+
+
+def test_a_sorted_index_keeps_order_through_adds_and_removes() -> None:
+    index: SortedIndex[tuple[int, str]] = SortedIndex(lambda pair: pair[0])
+    pairs = [(3, "a"), (1, "b"), (3, "c"), (2, "d"), (5, "e"), (1, "f")]
+    for pair in pairs:
+        index.add(pair)
+
+    assert index.oldest == sorted(pairs, key=lambda pair: pair[0])  # stable: ties in order
+    index.remove(pairs[2])
+    index.remove((9, "never filed"))
+    assert [p[1] for p in index.newest] == ["e", "a", "d", "f", "b"]
+    assert len(index) == 5

@@ -115,13 +115,11 @@ UPDATE = Obj({"new_name": Field(NAME), **_WRITABLE, "classes_base": _CLASSES}, a
 )
 def list_datasets(call: Call) -> Reply:
     archived = call.args["archived"]
-    mine = [
-        (n, d)
-        for n, d in enumerate(call.world.datasets.values())
-        if d.organization_id == call.key.organization_id and (d.archived_at is not None) == archived
-    ]
     # Newest first; datasets made at one virtual instant, newest created first.
-    datasets = [d for _, d in sorted(mine, key=lambda nd: (nd[1].created_at, nd[0]), reverse=True)]
+    ordered = call.world.dataset_service.of_organization(call.key.organization_id)
+    datasets = [
+        d for d in (ordered.newest if ordered else ()) if (d.archived_at is not None) == archived
+    ]
     chunk, pagination = page(datasets, call.args["offset"], call.args["limit"])
     return reply({"data": [dataset_payload(call, d) for d in chunk], "pagination": pagination})
 

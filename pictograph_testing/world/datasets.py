@@ -7,6 +7,7 @@ from typing import TYPE_CHECKING, Any
 
 from pictograph_testing.world.errors import Conflict, InvalidRequest, describe, field_error
 from pictograph_testing.world.images import min_confidence
+from pictograph_testing.world.ordered import SortedIndex
 from pictograph_testing.world.state import IMAGE_STATUSES, Dataset, Image
 
 if TYPE_CHECKING:
@@ -45,17 +46,33 @@ class DatasetService:
         # Each organization's datasets by name, kept in step with `world.datasets` by
         # `_file`, `_unfile` and renames (the only places that change either).
         self._named: dict[str, dict[str, Dataset]] = {}
+        # Each organization's datasets in listing order: created_at, then filing order
+        # (the order of `world.datasets`, which a dataset keeps while it exists).
+        self._ordered: dict[str, SortedIndex[Dataset]] = {}
+        self._filed: dict[str, int] = {}
 
     def named(self, organization_id: str, name: str) -> Dataset | None:
         """The organization's dataset called ``name``, if it has one."""
         return self._named.get(organization_id, {}).get(name)
 
+    def of_organization(self, organization_id: str) -> SortedIndex[Dataset] | None:
+        """The organization's datasets, oldest first (read only)."""
+        return self._ordered.get(organization_id)
+
     def _file(self, dataset: Dataset) -> None:
         self._world.datasets[dataset.id] = dataset
+        self._filed[dataset.id] = len(self._filed)
+        self._ordered.setdefault(dataset.organization_id, SortedIndex(self._listing_key)).add(
+            dataset
+        )
         self._named.setdefault(dataset.organization_id, {}).setdefault(dataset.name, dataset)
+
+    def _listing_key(self, dataset: Dataset) -> tuple[float, int]:
+        return (dataset.created_at, self._filed[dataset.id])
 
     def _unfile(self, dataset: Dataset) -> None:
         del self._world.datasets[dataset.id]
+        self._ordered[dataset.organization_id].remove(dataset)
         named = self._named.get(dataset.organization_id, {})
         if named.get(dataset.name) is dataset:
             del named[dataset.name]

@@ -284,7 +284,13 @@ def pictograph_live(request: pytest.FixtureRequest) -> bool:
 
 @pytest.fixture
 def pictograph_fake(request: pytest.FixtureRequest) -> Iterator[FakePictograph]:
-    """A fresh, active fake for this test, set up by the marker and ini options."""
+    """A fresh, active fake for this test, set up by the marker and ini options.
+
+    At teardown a test that passed fails if a fault it armed never fired (arm it with
+    ``optional=True``, or mark ``assert_all_fired=False``), if it called a route the fake
+    does not serve (``assert_all_served=False``), or, with ``strict=True``, if it sent a
+    request to a host neither the fake nor in ``allow_hosts``. See docs/faults.md.
+    """
     if request.config.stash.get(_live_key, None) is not None:
         pytest.skip("uses pictograph_fake, which a --pictograph-live run does not have")
     fake = FakePictograph(**fake_settings(request.node)).start()
@@ -298,7 +304,12 @@ def pictograph_fake(request: pytest.FixtureRequest) -> Iterator[FakePictograph]:
 
 @pytest.fixture
 def pictograph_clock(pictograph_fake: FakePictograph) -> VirtualClock:
-    """The virtual clock of the test's fake."""
+    """The virtual clock of the test's fake.
+
+    Inject its drop-ins into code that takes its clock as arguments: ``.sleep`` for
+    ``time.sleep``, ``.monotonic``, ``.time``, ``.async_sleep`` for ``asyncio.sleep``;
+    or put whole modules on it with ``@pytest.mark.pictograph(clock_modules=[...])``.
+    """
     return pictograph_fake.clock
 
 

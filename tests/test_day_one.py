@@ -416,3 +416,10 @@ def test_the_marker_help_lists_every_option(project: pytest.Pytester) -> None:
         "faults: list[FaultSpec | dict]",
     ):
         assert option in text
+
+
+def test_the_fixture_help_says_what_teardown_checks(project: pytest.Pytester) -> None:
+    text = project.runpytest_inprocess("--fixtures", "-v").stdout.str()
+    assert "arm it with" in text
+    assert "``optional=True``" in text
+    assert "``.async_sleep`` for" in text

@@ -20,6 +20,8 @@ from pictograph_testing.api.unserved import UnservedCall
 from pictograph_testing.catalog import GPU_TIERS, PIPELINES, PROFILES
 from pictograph_testing.clock import VirtualClock
 from pictograph_testing.fake import FakeOrganization, FakePictograph
+from pictograph_testing.faults import FaultSpec
+from pictograph_testing.strictness import StrayRequest, TeardownCheckFailed
 from pictograph_testing.transport import FakeTransport
 from pictograph_testing.webhooks import WebhookRequest
 from pictograph_testing.world.training import RunView
@@ -32,7 +34,10 @@ __all__ = [
     "FakeOrganization",
     "FakePictograph",
     "FakeTransport",
+    "FaultSpec",
     "RunView",
+    "StrayRequest",
+    "TeardownCheckFailed",
     "UnservedCall",
     "VirtualClock",
     "WebhookRequest",

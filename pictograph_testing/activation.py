@@ -18,6 +18,7 @@ from pictograph_testing._sdk import SdkCoupling
 
 if TYPE_CHECKING:
     import random
+    from types import ModuleType
 
     import httpx
 
@@ -31,6 +32,8 @@ __all__ = ["activate", "active_fake", "coupling", "deactivate", "serves"]
 # that the test's thread activated.
 _stack: list[FakePictograph] = []
 _lock = threading.Lock()
+# What each active fake's `clock_modules` replaced, to put back when it stops.
+_coupled: dict[int, list[tuple[ModuleType, str, object]]] = {}
 
 
 def active_fake() -> FakePictograph | None:
@@ -60,7 +63,13 @@ def serves(url: httpx.URL) -> bool:
     return any(fake.owns(url) for fake in _stack)
 
 
-coupling = SdkCoupling(clock=_clock, jitter=_jitter, owner=_owner, serves=serves)
+def _refuse(request: httpx.Request) -> str | None:
+    # The innermost fake decides: a strict test keeps its requests off the network.
+    fake = active_fake()
+    return fake.refuse_stray(request) if fake is not None else None
+
+
+coupling = SdkCoupling(clock=_clock, jitter=_jitter, owner=_owner, serves=serves, refuse=_refuse)
 """The one coupling of the SDK to the active fakes, installed while the stack is not empty."""
 
 _KEY_VARIABLE = "PICTOGRAPH_API_KEY"
@@ -101,6 +110,16 @@ def activate(fake: FakePictograph) -> None:
             coupling.install()
         for host in fake.hosts:
             coupling.route(host)
+        if fake.clock_modules:
+            try:
+                _coupled[id(fake)] = coupling.couple_modules(fake.clock_modules)
+            except ValueError:
+                _stack.remove(fake)
+                for host in fake.hosts:
+                    coupling.unroute(host)
+                if not _stack:
+                    coupling.uninstall()
+                raise
         _point_environment()
 
 
@@ -110,6 +129,7 @@ def deactivate(fake: FakePictograph) -> None:
         if fake not in _stack:
             raise RuntimeError("this FakePictograph is not active")
         _stack.remove(fake)
+        coupling.uncouple_modules(_coupled.pop(id(fake), []))
         for host in fake.hosts:
             coupling.unroute(host)
         _point_environment()

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import math
 import threading
 import time
@@ -66,6 +67,10 @@ class VirtualClock:
         """Return the virtual time as a Unix timestamp."""
         return self._start_ts + self.monotonic()
 
+    def time(self) -> float:
+        """Return the virtual time as a Unix timestamp: a drop-in for ``time.time``."""
+        return self._start_ts + self.monotonic()
+
     def now(self) -> datetime:
         """Return the virtual time as an aware UTC datetime."""
         return self._start + timedelta(seconds=self.monotonic())
@@ -105,9 +110,19 @@ class VirtualClock:
         return self.now()
 
     def sleep(self, seconds: float) -> None:
-        """Advance by ``seconds`` at once: what a coupled ``time.sleep`` does."""
+        """Advance by ``seconds`` at once: a drop-in for ``time.sleep``.
+
+        With :meth:`monotonic` and :meth:`time`, what to inject into code that takes its
+        clock as arguments (``poll(sleep=clock.sleep, monotonic=clock.monotonic)``).
+        """
         if seconds > 0:
             self.advance(seconds)
+
+    async def async_sleep(self, seconds: float) -> None:
+        """Advance by ``seconds`` at once and yield to the event loop once: a drop-in
+        for ``asyncio.sleep``."""
+        self.sleep(seconds)
+        await asyncio.sleep(0)
 
     def __repr__(self) -> str:
         return f"VirtualClock(now={format_timestamp(self.now())})"

@@ -18,6 +18,13 @@ from pictograph_testing.api.gateway import GATEWAY_PREFIX, gateway_url
 from pictograph_testing.catalog import MICRO_USD, PLANS, profile_named
 from pictograph_testing.clock import VirtualClock
 from pictograph_testing.journal import JOURNAL_LIMIT, Journal
+from pictograph_testing.strictness import (
+    StrayCall,
+    TeardownCheckFailed,
+    host_allowed,
+    stray_message,
+    teardown_problems,
+)
 from pictograph_testing.transport import FakeTransport
 from pictograph_testing.webhooks import WebhookCourier
 from pictograph_testing.world.errors import ApiRefusal
@@ -71,6 +78,11 @@ class FakePictograph:
         sdk_version: str | None = None,
         journal_limit: int = JOURNAL_LIMIT,
         scenario_dirs: Sequence[str | os.PathLike[str]] = (),
+        strict: bool = False,
+        allow_hosts: Sequence[str] = (),
+        assert_all_fired: bool = True,
+        assert_all_served: bool = True,
+        clock_modules: Sequence[str] = (),
     ) -> None:
         # A scenario (a name in fixtures/ or in `scenario_dirs`, a JSON path, or a
         # snapshot) supplies the settings it names; an argument given here overrides it.
@@ -114,6 +126,29 @@ class FakePictograph:
         self._gateway_transport = FakeTransport(self.api, prefix=GATEWAY_PREFIX)
         self.jitter = random.Random(seed)
         """The generator the SDK's retry jitter draws from while coupled."""
+        # What teardown checks (see `strictness`): faults fired, routes served, and with
+        # `strict`, no request to a host that is neither a fake's nor in `allow_hosts`.
+        for name, flag in (
+            ("strict", strict),
+            ("assert_all_fired", assert_all_fired),
+            ("assert_all_served", assert_all_served),
+        ):
+            if not isinstance(flag, bool):
+                raise TypeError(f"{name} must be True or False, got {flag!r}")
+        if isinstance(allow_hosts, str) or not all(isinstance(h, str) for h in allow_hosts):
+            raise TypeError(f"allow_hosts must be a list of host names, got {allow_hosts!r}")
+        self.strict = strict
+        self.allow_hosts = tuple(allow_hosts)
+        self.assert_all_fired = assert_all_fired
+        self.assert_all_served = assert_all_served
+        if isinstance(clock_modules, str) or not all(isinstance(m, str) for m in clock_modules):
+            raise TypeError(f"clock_modules must be a list of module names, got {clock_modules!r}")
+        self.clock_modules = tuple(clock_modules)
+        """Modules of the code under test whose ``time.sleep``, ``time.monotonic``,
+        ``time.time`` and ``asyncio.sleep`` follow this fake's clock while it is active
+        (as the SDK's do); see ``docs/clock.md``."""
+        self.stray_calls: list[StrayCall] = []
+        """Requests a strict fake refused (hosts neither a fake's nor allowed), oldest first."""
         if loaded is not None:
             loaded.apply(self.world)
         if rate_limit is not None:
@@ -200,6 +235,33 @@ class FakePictograph:
         traceback: TracebackType | None,
     ) -> None:
         self.stop()
+        if exc_type is None:
+            # A body that raised has already failed: its error says more than these would.
+            self.verify()
+
+    def verify(self) -> None:
+        """Fail if the test left a fault unfired, called an unserved route or a stray host.
+
+        Raise :class:`~pictograph_testing.strictness.TeardownCheckFailed` (an
+        ``AssertionError``) listing each problem and what to do about it. Leaving the
+        ``with`` block (or the decorated function) calls it when the body raised nothing;
+        the plugin's fixtures call it at teardown when the test passed. See
+        ``assert_all_fired``, ``assert_all_served``, ``strict`` and ``allow_hosts``.
+        """
+        problems = teardown_problems(self)
+        if problems:
+            raise TeardownCheckFailed("\n".join(problems))
+
+    def refuse_stray(self, request: httpx.Request) -> str | None:
+        """Record and say why, when this strict fake keeps ``request`` off the network.
+
+        ``None`` when the fake is not strict or the host is allowed.
+        """
+        if not self.strict or host_allowed(request.url, self.allow_hosts):
+            return None
+        with self.world.lock:
+            self.stray_calls.append(StrayCall(request.method, str(request.url), self.clock.now()))
+        return stray_message(request.method, request.url, self.base_url)
 
     # ── as a decorator ──
 

@@ -15,10 +15,17 @@ virtual clock) and shows in the request journal (``Call.fault``)::
     fake.faults.fail_evaluation("worker lost")      # the next model evaluation ends `failed`
     fake.faults.exhaust_inference_pool()             # models.predict: 429 until 00:00 UTC
 
-A path pattern starting with ``/`` is matched against the whole path (percent-decoded,
-no query, without a base URL's own path prefix); any other is relative to
-``/api/v1/developer/``. ``*`` matches within one segment and ``**`` across segments; a
-compiled regular expression must match the whole path. No method or path matches all.
+A path is relative to ``/api/v1/developer/`` (``"credits/balance"``) or written in full
+(``"/api/v1/developer/credits/balance"``), as in ``fake.calls.filter``; it is matched
+against the whole path (percent-decoded, no query, without a base URL's own path
+prefix). One the API has no route for is a ``ValueError`` at arming, not a fault that
+never fires. ``*`` matches within one segment and ``**`` across segments, a route
+template's ``{placeholder}`` like ``*``; a compiled regular expression must match the
+whole path. No method or path matches all.
+
+A fault armed and never fired fails the test at teardown (the plugin's fixtures, and
+``FakePictograph`` as a context manager or decorator): pass ``optional=True`` for one the
+test may not reach.
 
 A fault *before* the handler means the API did nothing: a retry acts afresh. A fault
 *after* it (``after=True``) means the work was done and only the answer was lost: a
@@ -35,6 +42,7 @@ import re
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Literal, NamedTuple
 
+from pictograph_testing.api.route_paths import API_PREFIX, api_path
 from pictograph_testing.journal import path_matcher
 from pictograph_testing.world.training import FAILURE_REASONS, RunFailure
 
@@ -45,6 +53,7 @@ if TYPE_CHECKING:
 
 __all__ = [
     "TRANSPORT_ERRORS",
+    "FaultSpec",
     "Faults",
     "Intercept",
     "RateLimit",
@@ -65,7 +74,6 @@ TRANSPORT_ERRORS: dict[str, str] = {
 """The transport errors a fault can raise, and the httpx exception each one is."""
 # A connection that never opened cannot have carried a request to the handler.
 _BEFORE_ONLY = frozenset({"connect", "connect_timeout"})
-_API_PREFIX = "/api/v1/developer/"
 _STATUS_CODES = {
     408: ("request_timeout", "The request timed out before the server could answer it."),
     429: ("rate_limited", "Rate limit exceeded."),
@@ -109,6 +117,8 @@ class RequestFault:
     after: bool = False
     retry_after: float | str | None = None
     message: str | None = None
+    optional: bool = False
+    """Whether a test may end without it firing (strict teardown does not ask for it)."""
     fired: int = 0
     """How many requests it has hit so far."""
     _match: Callable[[str], bool] | None = field(init=False, repr=False, compare=False)
@@ -131,6 +141,14 @@ class RequestFault:
         else:
             return f"delayed {self.delay:g}s"
         return what + (" after the handler" if self.after else " before the handler")
+
+    def target(self) -> str:
+        """Say which requests it hits: ``POST /api/v1/developer/training/``."""
+        method = self.method or "any method"
+        if self.path is None:
+            return f"{method} on any path"
+        path = self.path.pattern if isinstance(self.path, re.Pattern) else self.path
+        return f"{method} {path}"
 
 
 @dataclass
@@ -193,6 +211,9 @@ class Faults:
         self._world = world
         self._mount = mount
         self._requests: list[RequestFault] = []
+        # Every request fault armed since the last clear, fired or not: what teardown asks.
+        self._armed_requests: list[RequestFault] = []
+        self._optional_runs: list[RunFailure] = []
         self._rate_limit: RateLimit | None = None
         self.armed = False
         """True while any request fault or a rate limit is armed: the API's one check."""
@@ -210,6 +231,7 @@ class Faults:
         after: bool = False,
         retry_after: float | str | None = None,
         message: str | None = None,
+        optional: bool = False,
     ) -> RequestFault:
         """Make the next ``times`` matching requests fail with ``status`` or ``error``.
 
@@ -219,10 +241,13 @@ class Faults:
         ``connect_timeout``, ``read_timeout`` or ``read_error``, raised as the httpx
         exception of that name. ``after=True`` lets the handler run first (not for
         connect errors: a connection that never opened carried no request).
+        ``optional=True``: the test may end without the fault firing (otherwise the
+        plugin and ``FakePictograph`` as a context manager fail the test at teardown).
         """
         if status is not None and error is not None:
             raise ValueError("give status or error, not both")
         _check(after, bool, "after", "true or false")
+        _check(optional, bool, "optional", "true or false")
         _check(message, (str, type(None)), "message", "a string")
         if error is not None and error not in TRANSPORT_ERRORS:
             raise ValueError(
@@ -246,6 +271,7 @@ class Faults:
                 after=after,
                 retry_after=retry_after,
                 message=message,
+                optional=optional,
             )
         )
 
@@ -256,6 +282,7 @@ class Faults:
         path: str | re.Pattern[str] | None = None,
         *,
         times: int = 1,
+        optional: bool = False,
     ) -> RequestFault:
         """Answer the next ``times`` matching requests ``seconds`` later on the virtual clock.
 
@@ -264,13 +291,33 @@ class Faults:
         has passed, with the work done (so a retry meets ``Idempotency-Key`` replay).
         """
         delay = _seconds(seconds, "seconds")
-        return self._arm(RequestFault(*self._target(method, path, times), delay=delay))
+        _check(optional, bool, "optional", "true or false")
+        return self._arm(
+            RequestFault(*self._target(method, path, times), delay=delay, optional=optional)
+        )
 
     @property
     def pending(self) -> tuple[RequestFault, ...]:
         """The request faults still armed, oldest first."""
         with self._world.lock:
             return tuple(self._requests)
+
+    @property
+    def unfired(self) -> tuple[RequestFault | RunFailure, ...]:
+        """The faults armed and not optional that have not fired yet, oldest first.
+
+        Request faults that hit no request, and run failures still waiting for the run
+        they name (or the next run) to be created. Strict teardown fails a test that
+        leaves any: arm with ``optional=True`` for a fault the test may not reach.
+        """
+        with self._world.lock:
+            requests = [f for f in self._armed_requests if f.fired == 0 and not f.optional]
+            runs = [
+                f
+                for f in self._world.training.armed_failures
+                if not any(f is o for o in self._optional_runs)
+            ]
+            return (*requests, *runs)
 
     # ── run failures ──
 
@@ -281,6 +328,7 @@ class Faults:
         epoch: int = 1,
         reason: str = "oom",
         message: str | None = None,
+        optional: bool = False,
     ) -> RunFailure:
         """Make a run fail during ``epoch``.
 
@@ -290,6 +338,7 @@ class Faults:
         next run created. An epoch past the run's last strikes in its last; one the run
         has already passed strikes at once. The run is billed as any failed run
         (prepaid: refunded what it did not use; charge-on-success: free).
+        ``optional=True``: the test may end before the run is created.
         """
         if reason not in FAILURE_REASONS:
             raise ValueError(
@@ -297,15 +346,20 @@ class Faults:
             )
         _check(message, (str, type(None)), "message", "a string")
         _check(run, (str, type(None)), "run", "a run id or name")
-        return self._arm_run(RunFailure(reason, _epoch(epoch), message, target=run))
+        return self._arm_run(RunFailure(reason, _epoch(epoch), message, target=run), optional)
 
-    def preempt_run(self, run: str | None = None, *, epoch: int = 1) -> RunFailure:
+    def preempt_run(
+        self, run: str | None = None, *, epoch: int = 1, optional: bool = False
+    ) -> RunFailure:
         """Preempt a run during ``epoch``: it goes back to ``queued`` and starts over.
 
-        The preempted attempt is not billed. ``run`` is as for :meth:`fail_run`.
+        The preempted attempt is not billed. ``run`` and ``optional`` are as for
+        :meth:`fail_run`.
         """
         _check(run, (str, type(None)), "run", "a run id or name")
-        return self._arm_run(RunFailure("preemption", _epoch(epoch), requeue=True, target=run))
+        return self._arm_run(
+            RunFailure("preemption", _epoch(epoch), requeue=True, target=run), optional
+        )
 
     def fail_export(self, message: str | None = None, *, times: int = 1) -> None:
         """Make the next ``times`` exports created end ``failed`` with ``message``."""
@@ -391,17 +445,30 @@ class Faults:
         Raise ``ValueError`` on anything else.
         """
         if not isinstance(spec, dict):
-            raise ValueError(f"a fault is a JSON object, got {type(spec).__name__}")
+            raise ValueError(
+                f"a fault is a FaultSpec (FaultSpec.fail_next('POST', 'training/', "
+                "status=503)) or a dict like {'kind': 'status', 'method': 'POST', 'path': "
+                f"'training/', 'status': 503}}; got {type(spec).__name__} {spec!r}"
+            )
         options = dict(spec)
         kind = options.pop("kind", None)
         if kind not in _SPEC_KINDS:
             raise ValueError(f"fault kind must be one of {', '.join(_SPEC_KINDS)}; got {kind!r}")
         allowed = {
-            "status": {"method", "path", "status", "times", "after", "retry_after", "message"},
-            "error": {"method", "path", "error", "times", "after"},
-            "delay": {"method", "path", "seconds", "times"},
-            "run_failure": {"run", "epoch", "reason", "message"},
-            "preemption": {"run", "epoch"},
+            "status": {
+                "method",
+                "path",
+                "status",
+                "times",
+                "after",
+                "retry_after",
+                "message",
+                "optional",
+            },
+            "error": {"method", "path", "error", "times", "after", "optional"},
+            "delay": {"method", "path", "seconds", "times", "optional"},
+            "run_failure": {"run", "epoch", "reason", "message", "optional"},
+            "preemption": {"run", "epoch", "optional"},
             "export_failure": {"message", "times"},
             "rate_limit": {"requests", "per_seconds"},
             "evaluation_failure": {"message", "times"},
@@ -445,6 +512,8 @@ class Faults:
         with world.lock:
             saved = (
                 list(self._requests),
+                list(self._armed_requests),
+                list(self._optional_runs),
                 world.training.armed_failures,
                 world.export_service.pending_failures,
                 self._rate_limit,
@@ -454,8 +523,10 @@ class Faults:
             try:
                 return [self.arm(spec) for spec in specs]
             except ValueError:
-                requests, failures, exports, limit, evaluations, spent = saved
+                requests, armed, optional, failures, exports, limit, evaluations, spent = saved
                 self._requests[:] = requests
+                self._armed_requests[:] = armed
+                self._optional_runs[:] = optional
                 world.training.restore_failures(failures)
                 world.export_service.restore_failures(exports)
                 world.evaluations.restore_failures(evaluations)
@@ -469,6 +540,8 @@ class Faults:
         limit, and a spent inference pool."""
         with self._world.lock:
             self._requests.clear()
+            self._armed_requests.clear()
+            self._optional_runs.clear()
             self._world.training.clear_failures()
             self._world.export_service.clear_failures()
             self._world.evaluations.clear_failures()
@@ -493,7 +566,7 @@ class Faults:
                 before = fault.status is not None and not fault.after
                 return Intercept(fault, status_refusal(fault) if before else None, fault.describe())
         limit = self._rate_limit
-        if limit is not None and api_key and relative.startswith(_API_PREFIX):
+        if limit is not None and api_key and relative.startswith(API_PREFIX):
             key = self._world.api_keys.get(api_key.strip())
             if key is not None and not key.revoked:
                 wait = limit.admit(key.key, self._world.now())
@@ -508,8 +581,8 @@ class Faults:
     ) -> tuple[str | None, str | re.Pattern[str] | None, int]:
         _count(times, "times")
         _check(method, (str, type(None)), "method", "a string")
-        if isinstance(path, str) and not path.startswith("/"):
-            path = _API_PREFIX + path
+        if isinstance(path, str):
+            path = api_path(path, method)
         elif path is not None and not isinstance(path, (str, re.Pattern)):
             raise ValueError(f"path must be a string or a compiled pattern, got {path!r}")
         return (method.upper() if method is not None else None), path, times
@@ -517,18 +590,132 @@ class Faults:
     def _arm(self, fault: RequestFault) -> RequestFault:
         with self._world.lock:
             self._requests.append(fault)
+            self._armed_requests.append(fault)
             self._refresh()
         return fault
 
-    def _arm_run(self, failure: RunFailure) -> RunFailure:
+    def _arm_run(self, failure: RunFailure, optional: bool) -> RunFailure:
+        _check(optional, bool, "optional", "true or false")
         world = self._world
         with world.lock:
             world.catch_up()
             world.training.arm_failure(failure)
+            if optional:
+                self._optional_runs.append(failure)
         return failure
 
     def _refresh(self) -> None:
         self.armed = bool(self._requests) or self._rate_limit is not None
+
+
+class FaultSpec(dict[str, Any]):
+    """A fault as data, for ``@pytest.mark.pictograph(faults=[...])`` and ``FakePictograph(
+    faults=[...])``: made with the names and arguments of ``fake.faults``' methods.
+
+    ::
+
+        @pytest.mark.pictograph(faults=[
+            FaultSpec.fail_next("POST", "training/", status=503),
+            FaultSpec.fail_run(epoch=3, reason="oom"),
+        ])
+
+    It is a ``dict`` (``{"kind": "status", "method": "POST", ...}``, the JSON that
+    ``POST /_fake/faults`` takes), so a plain dict of that shape works as well; it is
+    checked when armed (see :meth:`Faults.arm`).
+    """
+
+    @classmethod
+    def fail_next(
+        cls,
+        method: str | None = None,
+        path: str | None = None,
+        *,
+        status: int | None = None,
+        error: TransportError | None = None,
+        times: int = 1,
+        after: bool = False,
+        retry_after: float | str | None = None,
+        message: str | None = None,
+        optional: bool = False,
+    ) -> FaultSpec:
+        """As :meth:`Faults.fail_next`."""
+        return cls._made(
+            "error" if error is not None else "status",
+            method=method,
+            path=path,
+            status=status,
+            error=error,
+            times=times,
+            after=after,
+            retry_after=retry_after,
+            message=message,
+            optional=optional,
+        )
+
+    @classmethod
+    def delay_next(
+        cls,
+        seconds: float,
+        method: str | None = None,
+        path: str | None = None,
+        *,
+        times: int = 1,
+        optional: bool = False,
+    ) -> FaultSpec:
+        """As :meth:`Faults.delay_next`."""
+        return cls._made(
+            "delay", seconds=seconds, method=method, path=path, times=times, optional=optional
+        )
+
+    @classmethod
+    def fail_run(
+        cls,
+        run: str | None = None,
+        *,
+        epoch: int = 1,
+        reason: str = "oom",
+        message: str | None = None,
+        optional: bool = False,
+    ) -> FaultSpec:
+        """As :meth:`Faults.fail_run`."""
+        return cls._made(
+            "run_failure", run=run, epoch=epoch, reason=reason, message=message, optional=optional
+        )
+
+    @classmethod
+    def preempt_run(
+        cls, run: str | None = None, *, epoch: int = 1, optional: bool = False
+    ) -> FaultSpec:
+        """As :meth:`Faults.preempt_run`."""
+        return cls._made("preemption", run=run, epoch=epoch, optional=optional)
+
+    @classmethod
+    def fail_export(cls, message: str | None = None, *, times: int = 1) -> FaultSpec:
+        """As :meth:`Faults.fail_export`."""
+        return cls._made("export_failure", message=message, times=times)
+
+    @classmethod
+    def fail_evaluation(cls, message: str | None = None, *, times: int = 1) -> FaultSpec:
+        """As :meth:`Faults.fail_evaluation`."""
+        return cls._made("evaluation_failure", message=message, times=times)
+
+    @classmethod
+    def rate_limit(cls, requests: int, *, per_seconds: float = 60.0) -> FaultSpec:
+        """As :meth:`Faults.rate_limit`."""
+        return cls._made("rate_limit", requests=requests, per_seconds=per_seconds)
+
+    @classmethod
+    def exhaust_inference_pool(cls) -> FaultSpec:
+        """As :meth:`Faults.exhaust_inference_pool`."""
+        return cls._made("inference_pool")
+
+    @classmethod
+    def _made(cls, kind: str, **options: Any) -> FaultSpec:
+        # Leave out what is unset, so the spec reads as it was written (and as JSON).
+        return cls(kind=kind, **{k: v for k, v in options.items() if v is not None})
+
+    def __repr__(self) -> str:
+        return f"FaultSpec({dict.__repr__(self)})"
 
 
 def status_refusal(fault: RequestFault) -> Refusal:

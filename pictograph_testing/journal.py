@@ -22,6 +22,8 @@ from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any, overload
 from urllib.parse import parse_qsl, unquote
 
+from pictograph_testing.api.route_paths import PLACEHOLDER, api_path
+
 if TYPE_CHECKING:
     from collections.abc import Callable, Iterator, Mapping
 
@@ -348,9 +350,12 @@ class CallList(Sequence[Call]):
     ) -> CallList:
         """Return the calls that match every criterion given.
 
-        ``path`` is compared with the percent-decoded path (no query). A string is an
-        exact match unless it holds ``*``, which matches within one path segment (``**``
-        matches across segments); a compiled pattern must match the whole path.
+        ``path`` is compared with the percent-decoded path (no query). A string is
+        relative to ``/api/v1/developer/`` (``"credits/balance"``) or written in full,
+        as for faults; one the API has no route for is a ``ValueError``, not an empty
+        match. It is an exact match unless it holds ``*``, which matches within one path
+        segment (``**`` matches across segments) or a route template's ``{placeholder}``
+        (one segment); a compiled pattern must match the whole path.
         ``params`` and ``json`` match when each key given has that value in the query or
         the top level of the JSON body (other keys may be there too). ``fault=True``
         keeps the calls an injected fault touched, ``fault=False`` the others. ``where``
@@ -515,7 +520,7 @@ class _Criteria:
         fault: bool | None = None,
     ) -> None:
         self._method = method.upper() if method is not None else None
-        self._path = path_matcher(path)
+        self._path = path_matcher(api_path(path, method) if isinstance(path, str) else path)
         self._status = status
         self._params = {k: str(v) for k, v in params.items()} if params is not None else None
         self._json = json_body
@@ -568,12 +573,21 @@ def path_matcher(path: str | re.Pattern[str] | None) -> Callable[[str], bool] | 
     if path is None:
         return None
     if isinstance(path, re.Pattern):
-        return lambda candidate: path.fullmatch(candidate) is not None
-    if "*" not in path:
+        pattern = path
+        return lambda candidate: pattern.fullmatch(candidate) is not None
+    if "*" not in path and "{" not in path:
         return path.__eq__
-    pieces = re.split(r"(\*\*|\*)", path)
+    # A route template's placeholder is one segment, never an empty one.
+    pieces = re.split(r"(\*\*|\*|" + PLACEHOLDER.pattern + ")", path)
     regex = "".join(
-        ".*" if piece == "**" else "[^/]*" if piece == "*" else re.escape(piece) for piece in pieces
+        ".*"
+        if piece == "**"
+        else "[^/]*"
+        if piece == "*"
+        else "[^/]+"
+        if PLACEHOLDER.fullmatch(piece)
+        else re.escape(piece)
+        for piece in pieces
     )
     compiled = re.compile(regex)
     return lambda candidate: compiled.fullmatch(candidate) is not None

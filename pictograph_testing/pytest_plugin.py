@@ -16,13 +16,19 @@ Installed with the package (a ``pytest11`` entry point named ``pictograph_testin
 ``pictograph_live``
     ``True`` when the run is against the real API.
 
-Settings, nearest first: the ``@pytest.mark.pictograph(...)`` marker (``profile``,
-``balance_usd``, ``seed``, ``scenario``, ``base_url``, ``gpu_workers``, ``faults`` (a
-list of fault specs, armed before the test: see ``Faults.arm``) and ``rate_limit``
-(requests per minute per key); a marker on a test overrides one on its class or
-module), then the ini options ``pictograph_profile``,
-``pictograph_balance_usd``, ``pictograph_seed``, ``pictograph_scenario`` and
-``pictograph_base_url``, then the fake's own defaults. ``pictograph_scenario_dirs`` (one
+Settings, nearest first: the ``@pytest.mark.pictograph(...)`` marker, which takes every
+``FakePictograph`` keyword (:data:`SETTINGS`, type-checked; ``faults`` is a list of
+``FaultSpec`` or dicts, armed before the test; a marker on a test overrides one on its
+class or module; on a test that requests no pictograph fixture it is an error), then the
+ini options ``pictograph_profile``, ``pictograph_balance_usd``, ``pictograph_seed``,
+``pictograph_scenario``, ``pictograph_base_url``, ``pictograph_sdk_version``,
+``pictograph_strict``, ``pictograph_allow_hosts`` and ``pictograph_clock_modules``, then
+the fake's own defaults.
+
+Teardown: when the test passed, ``pictograph_fake`` calls ``FakePictograph.verify``,
+which fails the test for a fault armed and never fired, a call to a route the fake does
+not serve, or (``strict``) a request to a host neither the fake nor allowed; see
+:mod:`pictograph_testing.strictness`. ``pictograph_scenario_dirs`` (one
 folder a line, relative to the ini file) are where a ``scenario`` name is looked up,
 before the package's own scenarios.
 
@@ -41,6 +47,7 @@ import asyncio
 import contextlib
 import os
 from dataclasses import dataclass
+from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
 import pytest
@@ -48,7 +55,7 @@ import pytest
 from pictograph_testing.fake import FakePictograph
 
 if TYPE_CHECKING:
-    from collections.abc import Iterator
+    from collections.abc import Generator, Iterator
 
     import pictograph
 
@@ -66,20 +73,43 @@ MARKER = "pictograph"
 FAKE_ONLY_MARKER = "pictograph_fake_only"
 FAKE_ONLY_FIXTURES = frozenset({"pictograph_fake", "pictograph_clock"})
 CLIENT_FIXTURES = frozenset({"pictograph_client", "pictograph_async_client"})
-SETTINGS = (
-    "profile",
-    "balance_usd",
-    "seed",
-    "scenario",
-    "base_url",
-    "gpu_workers",
-    "faults",
-    "rate_limit",
-    "sdk_version",
+SETTINGS: dict[str, tuple[type, ...]] = {
+    "profile": (str,),
+    "balance_usd": (int, float),
+    "seed": (int,),
+    "scenario": (str, os.PathLike, dict),
+    "base_url": (str,),
+    "gpu_workers": (dict,),
+    "faults": (list, tuple),
+    "rate_limit": (int,),
+    "sdk_version": (str,),
+    "api_key": (str,),
+    "speed": (int, float),
+    "start": (datetime,),
+    "journal_limit": (int,),
+    "strict": (bool,),
+    "allow_hosts": (list, tuple),
+    "assert_all_fired": (bool,),
+    "assert_all_served": (bool,),
+    "clock_modules": (list, tuple),
+}
+"""Every keyword of the marker, and the types its value may have."""
+# Settings a live run can honour (they describe the API, or what teardown checks, rather
+# than seed a world). `faults` and `rate_limit` are the fake's powers: a test that sets
+# them is skipped live.
+LIVE_SETTINGS = frozenset(
+    {
+        "profile",
+        "base_url",
+        "sdk_version",
+        "strict",
+        "allow_hosts",
+        "assert_all_fired",
+        "assert_all_served",
+        "journal_limit",
+        "clock_modules",
+    }
 )
-# Settings a live run can honour (they describe the API rather than seed a world).
-# `faults` and `rate_limit` are the fake's powers: a test that sets them is skipped live.
-LIVE_SETTINGS = frozenset({"profile", "base_url", "sdk_version"})
 _INI_SETTINGS: dict[str, Any] = {
     "profile": str,
     "balance_usd": float,
@@ -87,7 +117,10 @@ _INI_SETTINGS: dict[str, Any] = {
     "scenario": str,
     "base_url": str,
     "sdk_version": str,
+    "strict": bool,
 }
+_INI_LISTS = ("allow_hosts", "clock_modules")
+_BOOLEANS = {"true": True, "yes": True, "1": True, "false": False, "no": False, "0": False}
 _DEFAULT_KEY_ENV = "PICTOGRAPH_API_KEY"
 
 
@@ -98,6 +131,23 @@ class LiveTarget:
     key_env: str
     api_key: str | None
     base_url: str | None
+
+
+MARKER_HELP = (
+    f"{MARKER}(*, profile: str, balance_usd: float, seed: int, scenario: str | path | "
+    "dict, base_url: str, api_key: str, speed: float, start: datetime, sdk_version: str, "
+    "gpu_workers: dict[str, int], rate_limit: int, journal_limit: int, faults: "
+    "list[FaultSpec | dict], strict: bool, allow_hosts: list[str], assert_all_fired: "
+    "bool, assert_all_served: bool, clock_modules: list[str]): the FakePictograph(...) "
+    "arguments of the test's pictograph_fake (nearest marker wins; ini pictograph_* "
+    "options are the defaults). "
+    "faults=[FaultSpec.fail_next('POST', 'training/', status=503)] arms faults before the "
+    "test; at teardown a passing test fails if a fault it armed never fired (optional=True "
+    "on the fault, or assert_all_fired=False), if it called a route the fake does not serve "
+    "(assert_all_served=False), or, with strict=True, if it sent a request to a host "
+    "neither the fake nor in allow_hosts. The test must request a pictograph fixture. "
+    "See docs/faults.md"
+)
 
 
 _defaults_key = pytest.StashKey[dict[str, Any]]()
@@ -135,6 +185,20 @@ def pytest_addoption(parser: pytest.Parser) -> None:
             default=None,
         )
     parser.addini(
+        "pictograph_allow_hosts",
+        "hosts a strict pictograph_fake lets through to the network, one a line "
+        "(host, host:port or a pattern like *.internal)",
+        type="linelist",
+        default=[],
+    )
+    parser.addini(
+        "pictograph_clock_modules",
+        "modules of the code under test whose time.sleep / time.monotonic / time.time / "
+        "asyncio.sleep follow the pictograph_fake's clock, one a line (myapp.jobs)",
+        type="linelist",
+        default=[],
+    )
+    parser.addini(
         "pictograph_scenario_dirs",
         "folders of scenario files (NAME.json) that scenario= names are looked up in, "
         "before the package's own; relative to the ini file",
@@ -144,11 +208,7 @@ def pytest_addoption(parser: pytest.Parser) -> None:
 
 
 def pytest_configure(config: pytest.Config) -> None:
-    config.addinivalue_line(
-        "markers",
-        f"{MARKER}(profile=, balance_usd=, seed=, scenario=, base_url=, gpu_workers=, "
-        "faults=, rate_limit=): settings of the test's pictograph_fake",
-    )
+    config.addinivalue_line("markers", MARKER_HELP)
     config.addinivalue_line(
         "markers",
         f"{FAKE_ONLY_MARKER}: needs the fake's powers; skipped with --pictograph-live",
@@ -185,6 +245,34 @@ def pytest_report_header(config: pytest.Config) -> str | None:
     return f"pictograph: live against {where} with {key} from ${live.key_env}"
 
 
+_passed_key = pytest.StashKey[bool]()
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_makereport(
+    item: pytest.Item, call: pytest.CallInfo[None]
+) -> Generator[None, pytest.TestReport, pytest.TestReport]:
+    report = yield
+    if report.when == "call":
+        # Teardown checks only a test that passed: a failure already says what went wrong.
+        item.stash[_passed_key] = report.passed
+    return report
+
+
+def pytest_runtest_setup(item: pytest.Item) -> None:
+    if any(mark.name == MARKER for mark in getattr(item, "own_markers", ())):
+        names = set(getattr(item, "fixturenames", ()))
+        if not names & (FAKE_ONLY_FIXTURES | CLIENT_FIXTURES):
+            pytest.fail(
+                f"@pytest.mark.{MARKER}(...) on {item.name} sets up the pictograph_fake "
+                "fixture, but the test requests no pictograph fixture, so it would do "
+                "nothing: add a pictograph_fake, pictograph_client, "
+                "pictograph_async_client or pictograph_clock parameter (or use "
+                "FakePictograph(...) directly)",
+                pytrace=False,
+            )
+
+
 # ── fixtures ──
 
 
@@ -196,16 +284,32 @@ def pictograph_live(request: pytest.FixtureRequest) -> bool:
 
 @pytest.fixture
 def pictograph_fake(request: pytest.FixtureRequest) -> Iterator[FakePictograph]:
-    """A fresh, active fake for this test, set up by the marker and ini options."""
+    """A fresh, active fake for this test, set up by the marker and ini options.
+
+    At teardown a test that passed fails if a fault it armed never fired (arm it with
+    ``optional=True``, or mark ``assert_all_fired=False``), if it called a route the fake
+    does not serve (``assert_all_served=False``), or, with ``strict=True``, if it sent a
+    request to a host neither the fake nor in ``allow_hosts``. See docs/faults.md.
+    """
     if request.config.stash.get(_live_key, None) is not None:
         pytest.skip("uses pictograph_fake, which a --pictograph-live run does not have")
-    with FakePictograph(**fake_settings(request.node)) as fake:
+    fake = FakePictograph(**fake_settings(request.node)).start()
+    try:
         yield fake
+    finally:
+        fake.stop()
+    if request.node.stash.get(_passed_key, False):
+        fake.verify()
 
 
 @pytest.fixture
 def pictograph_clock(pictograph_fake: FakePictograph) -> VirtualClock:
-    """The virtual clock of the test's fake."""
+    """The virtual clock of the test's fake.
+
+    Inject its drop-ins into code that takes its clock as arguments: ``.sleep`` for
+    ``time.sleep``, ``.monotonic``, ``.time``, ``.async_sleep`` for ``asyncio.sleep``;
+    or put whole modules on it with ``@pytest.mark.pictograph(clock_modules=[...])``.
+    """
     return pictograph_fake.clock
 
 
@@ -264,11 +368,21 @@ def _ini_defaults(config: pytest.Config) -> dict[str, Any]:
         if raw is None or raw == "":
             continue
         try:
-            defaults[name] = kind(str(raw).strip())
+            text = str(raw).strip()
+            if kind is bool:
+                if text.lower() not in _BOOLEANS:
+                    raise ValueError(text)
+                defaults[name] = _BOOLEANS[text.lower()]
+            else:
+                defaults[name] = kind(text)
         except ValueError:
             raise pytest.UsageError(
                 f"ini option pictograph_{name} must be a {kind.__name__}, got {raw!r}"
             ) from None
+    for name in _INI_LISTS:
+        lines = [line.strip() for line in config.getini(f"pictograph_{name}") if line.strip()]
+        if lines:
+            defaults[name] = lines
     folders = config.getini("pictograph_scenario_dirs")
     if folders:
         defaults["scenario_dirs"] = [str(folder) for folder in folders]
@@ -295,6 +409,14 @@ def _marker_settings(marker: pytest.Mark) -> dict[str, Any]:
             f"@pytest.mark.{MARKER} got unknown setting(s) {', '.join(unknown)}; "
             f"it takes {', '.join(SETTINGS)}"
         )
+    for name, value in marker.kwargs.items():
+        kinds = SETTINGS[name]
+        wrong_bool = isinstance(value, bool) and bool not in kinds
+        if value is not None and (wrong_bool or not isinstance(value, kinds)):
+            wanted = " or ".join(k.__name__ for k in kinds)
+            raise pytest.UsageError(
+                f"@pytest.mark.{MARKER}({name}=...) must be {wanted}, got {value!r}"
+            )
     return dict(marker.kwargs)
 
 

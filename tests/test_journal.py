@@ -131,10 +131,10 @@ def test_a_failed_assertion_lists_the_calls_seen(
     _train(client)
 
     with pytest.raises(AssertionError) as failure:
-        fake.calls.assert_called(method="POST", path="/api/v1/developer/models/")
+        fake.calls.assert_called(method="POST", path="/api/v1/developer/datasets/")
 
     message = str(failure.value)
-    assert "expected a call matching method='POST', path='/api/v1/developer/models/'" in message
+    assert "expected a call matching method='POST', path='/api/v1/developer/datasets/'" in message
     assert "0 matched" in message
     assert "GET /api/v1/developer/credits/balance -> 200" in message
     assert f"POST {TRAINING} -> 200" in message

@@ -75,6 +75,7 @@ def test_missing_and_unknown_keys_are_refused(fake: FakePictograph) -> None:
 
 
 def test_unknown_routes_are_404_never_a_redirect(fake: FakePictograph) -> None:
+    fake.assert_all_served = False  # unserved routes are what this test calls
     with httpx.Client(
         base_url=fake.base_url, transport=fake.transport(), headers={"X-API-Key": fake.api_key}
     ) as http:

@@ -33,7 +33,8 @@ from pictograph_testing._sdk.transfers import TransferRouting
 
 if TYPE_CHECKING:
     import random
-    from collections.abc import Callable
+    from collections.abc import Callable, Sequence
+    from types import ModuleType
 
     import httpx
 
@@ -56,11 +57,13 @@ class SdkCoupling:
         jitter: Callable[[], random.Random | None],
         owner: Callable[[httpx.URL], FakeTransport | None],
         serves: Callable[[httpx.URL], bool],
+        refuse: Callable[[httpx.Request], str | None] | None = None,
     ) -> None:
-        """Take the lookups: the innermost fake's clock and jitter, the fakes' hosts."""
+        """Take the lookups: the innermost fake's clock and jitter, the fakes' hosts, and
+        whether a request for no fake's host is refused (why, or ``None``)."""
         self._clock = ClockCoupling(clock, jitter)
         self._transfers = TransferRouting(owner)
-        self._interception = RespxInterception(owner)
+        self._interception = RespxInterception(owner, refuse)
         self._client_build = ClientBuildHook(serves)
         self._installed = False
 
@@ -93,6 +96,15 @@ class SdkCoupling:
         self._transfers.uninstall()
         self._clock.uninstall()
         self._client_build.uninstall()
+
+    def couple_modules(self, names: Sequence[str]) -> list[tuple[ModuleType, str, object]]:
+        """Put the named modules (the user's) on the innermost fake's clock; see
+        :meth:`.clock.ClockCoupling.couple_modules`."""
+        return self._clock.couple_modules(names)
+
+    def uncouple_modules(self, replaced: list[tuple[ModuleType, str, object]]) -> None:
+        """Undo one :meth:`couple_modules`."""
+        self._clock.uncouple_modules(replaced)
 
     def route(self, url: httpx.URL) -> None:
         """Intercept requests to ``url``'s host: a fake serving it has started."""

@@ -1,16 +1,18 @@
-"""Couple the SDK's waits to a fake's virtual clock, in the SDK's own modules only.
+"""Couple the SDK's waits to a fake's virtual clock, in the SDK's modules and those named.
 
 While a fake is active, the ``time``, ``asyncio`` and ``random`` names inside the
 ``pictograph`` package's modules are replaced by stand-ins: ``sleep`` advances the
 virtual clock instead of blocking, ``monotonic`` and ``time`` read it, and the retry
 jitter comes from the fake's seeded generator. Everything else is forwarded to the real
 module. The global ``time`` module is never touched, so the test runner, the event loop
-and the user's own code keep real time.
+and the user's own code keep real time, except in the modules a fake names in
+``clock_modules`` (:meth:`ClockCoupling.couple_modules`), which get the same stand-ins.
 """
 
 from __future__ import annotations
 
 import asyncio
+import importlib
 import random
 import sys
 import time
@@ -20,7 +22,7 @@ from typing import TYPE_CHECKING, Any
 from pictograph_testing._sdk.layout import optional_module
 
 if TYPE_CHECKING:
-    from collections.abc import Callable
+    from collections.abc import Callable, Sequence
 
     from pictograph_testing.clock import VirtualClock
 
@@ -87,6 +89,15 @@ class _RandomStandIn(ModuleType):
     def uniform(self, a: float, b: float) -> float:
         generator = self._generator()
         return random.uniform(a, b) if generator is None else generator.uniform(a, b)
+
+
+def _hashable(value: object) -> object:
+    # Module namespaces hold unhashable values too (lists, dicts): those are never clocks.
+    try:
+        hash(value)
+    except TypeError:
+        return None
+    return value
 
 
 def _load_sdk() -> None:
@@ -159,6 +170,46 @@ class ClockCoupling:
                 if isinstance(value, ModuleType) and value in self._stand_ins:
                     targets.append((module, attribute, value))
         return targets
+
+    def couple_modules(self, names: Sequence[str]) -> list[tuple[ModuleType, str, object]]:
+        """Put the stand-ins in the named modules (the user's own); return what to restore.
+
+        Each module is imported if it is not yet. In it, the names bound to the ``time``
+        or ``asyncio`` module, and those bound to ``time.sleep``, ``time.monotonic``,
+        ``time.time`` or ``asyncio.sleep`` themselves (``from time import sleep``), are
+        replaced; submodules are not, name them too. Give the result to
+        :meth:`uncouple_modules`.
+        """
+        functions: dict[object, object] = {
+            time.sleep: self._stand_ins[time].sleep,
+            time.monotonic: self._stand_ins[time].monotonic,
+            time.time: self._stand_ins[time].time,
+            asyncio.sleep: self._stand_ins[asyncio].sleep,
+        }
+        replaced: list[tuple[ModuleType, str, object]] = []
+        for name in names:
+            try:
+                module = importlib.import_module(name)
+            except ModuleNotFoundError as missing:
+                self.uncouple_modules(replaced)
+                raise ValueError(f"clock_modules: cannot import {name!r} ({missing})") from None
+            namespace = vars(module)
+            for attribute, value in list(namespace.items()):
+                if isinstance(value, ModuleType) and value in (time, asyncio):
+                    stand_in: object = self._stand_ins[value]
+                elif not isinstance(value, ModuleType) and _hashable(value) in functions:
+                    stand_in = functions[value]
+                else:
+                    continue
+                replaced.append((module, attribute, value))
+                namespace[attribute] = stand_in
+        return replaced
+
+    def uncouple_modules(self, replaced: list[tuple[ModuleType, str, object]]) -> None:
+        """Undo one :meth:`couple_modules`."""
+        for module, attribute, original in reversed(replaced):
+            vars(module)[attribute] = original
+        replaced.clear()
 
     def uninstall(self) -> None:
         """Put the real modules back wherever :meth:`install` replaced them."""

@@ -15,7 +15,8 @@ than respx's default ``httpcore`` level or the client level:
   transport (an ``httpx.MockTransport``, a fake's tuned client) is never taken over;
 - a request is already an ``httpx.Request`` there, so none is rebuilt from httpcore's
   form and back (that round trip costs more than the fake takes to answer);
-- everything not for a fake is passed on to the real transport unchanged, so a test's
+- everything not for a fake is passed on to the real transport unchanged (unless the
+  innermost fake is strict and the host not allowed: then it is refused), so a test's
   own ``respx.mock`` (which works at the ``httpcore`` level below, or at the client level
   above) applies to it exactly as it would without the fake.
 """
@@ -28,6 +29,8 @@ import httpx
 import respx
 from respx.mocks import Mocker
 from respx.models import PassThrough
+
+from pictograph_testing.strictness import StrayRequest
 
 if TYPE_CHECKING:
     from collections.abc import Awaitable, Callable
@@ -136,10 +139,11 @@ class FakeHostRoute(respx.Route):
 class FakeRouter(respx.MockRouter):
     """The respx router of the active fakes: their hosts' routes, everything else passed on."""
 
-    def __init__(self) -> None:
+    def __init__(self, refuse: Callable[[httpx.Request], str | None] | None = None) -> None:
         super().__init__(
             assert_all_called=False, assert_all_mocked=False, using=NetworkTransportMocker.name
         )
+        self._refuse = refuse
 
     def start(self) -> None:
         # respx's start also snapshots routes and calls (for its rollback on stop), and
@@ -166,6 +170,10 @@ class FakeRouter(respx.MockRouter):
             transport = route.transport_for(request) if isinstance(route, FakeHostRoute) else None
             if transport is not None:
                 return transport
+        refusal = self._refuse(request) if self._refuse is not None else None
+        if refusal is not None:
+            # A strict fake keeps the test off the network, as respx's assert_all_mocked.
+            raise StrayRequest(refusal)
         raise PassThrough(
             f"{request!r} is not for a fake: sent on as usual",
             request=request,
@@ -179,9 +187,13 @@ _PASSED_ON = respx.Route().pass_through()
 class RespxInterception:
     """Keep one route per active fake host, on a router started while the SDK is coupled."""
 
-    def __init__(self, resolve: Callable[[httpx.URL], FakeTransport | None]) -> None:
+    def __init__(
+        self,
+        resolve: Callable[[httpx.URL], FakeTransport | None],
+        refuse: Callable[[httpx.Request], str | None] | None = None,
+    ) -> None:
         self._resolve = resolve
-        self._router = FakeRouter()
+        self._router = FakeRouter(refuse)
         self._hosts: dict[HostKey, int] = {}
         # Routes are kept once made: a respx Route builds mock objects as it is made.
         self._routes: dict[HostKey, FakeHostRoute] = {}

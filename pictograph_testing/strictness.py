@@ -1,0 +1,130 @@
+"""What a test must leave behind: every fault fired, every call served, no stray request.
+
+At teardown (the plugin's fixtures; ``FakePictograph`` as a context manager or a
+decorator when the body raised nothing), :func:`teardown_problems` lists:
+
+- faults armed and never fired (``fake.faults.unfired``), unless armed ``optional=True``
+  or the fake was made with ``assert_all_fired=False``: a fault with a typo in its
+  target, or one the code under test never reaches, is a test that proves nothing;
+- calls to routes the fake does not serve (``fake.unserved_calls``), unless
+  ``assert_all_served=False``: the code under test got a 404 the real API would not send;
+- with ``strict=True``, requests to a host that is neither an active fake's nor in
+  ``allow_hosts`` (``fake.stray_calls``): each was refused with :class:`StrayRequest`
+  instead of going to the network, as respx's ``assert_all_mocked`` does.
+"""
+
+from __future__ import annotations
+
+import fnmatch
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from collections.abc import Sequence
+    from datetime import datetime
+
+    import httpx
+
+    from pictograph_testing.fake import FakePictograph
+
+__all__ = [
+    "StrayCall",
+    "StrayRequest",
+    "TeardownCheckFailed",
+    "host_allowed",
+    "stray_message",
+    "teardown_problems",
+]
+
+
+class TeardownCheckFailed(AssertionError):
+    """A test left a fault unfired, called an unserved route, or sent a stray request."""
+
+
+class StrayRequest(AssertionError):
+    """Raised in place of a request a strict fake keeps off the network."""
+
+
+@dataclass(frozen=True)
+class StrayCall:
+    """One request a strict fake refused: it was for a host neither a fake nor allowed."""
+
+    method: str
+    url: str
+    at: datetime
+    """The virtual instant it was refused."""
+
+
+def host_allowed(url: httpx.URL, allow_hosts: Sequence[str]) -> bool:
+    """Whether ``url``'s host is in ``allow_hosts``.
+
+    Each entry is a host (``"example.com"``), a host and port (``"localhost:8000"``) or a
+    shell-style pattern of either (``"*.internal"``).
+    """
+    host = url.host
+    with_port = f"{host}:{url.port}" if url.port is not None else host
+    return any(
+        fnmatch.fnmatchcase(host, pattern) or fnmatch.fnmatchcase(with_port, pattern)
+        for pattern in allow_hosts
+    )
+
+
+def stray_message(method: str, url: httpx.URL, fake_url: str) -> str:
+    """Say why a strict fake refused a request, and what to do about it."""
+    return (
+        f"{method} {url} was refused: this test's FakePictograph is strict and "
+        f"{url.host!r} is neither the fake ({fake_url}) nor an allowed host. Point the "
+        f"code at the fake, or allow the host: FakePictograph(allow_hosts=[{url.host!r}]), "
+        f"@pytest.mark.pictograph(allow_hosts=[{url.host!r}]) or the ini option "
+        "pictograph_allow_hosts"
+    )
+
+
+def teardown_problems(fake: FakePictograph) -> list[str]:
+    """Each thing the test left wrong, said with what to do about it."""
+    problems: list[str] = []
+    if fake.assert_all_fired:
+        unfired = fake.faults.unfired
+        if unfired:
+            lines = [f"  - {_fault_line(fault)}" for fault in unfired]
+            problems.append(
+                f"{len(unfired)} fault(s) armed and never fired:\n"
+                + "\n".join(lines)
+                + "\n  Check the method and path (fake.calls lists the calls made), arm it "
+                "with optional=True if the test may not reach it, or turn the check off "
+                "for the test with @pytest.mark.pictograph(assert_all_fired=False)."
+            )
+    if fake.assert_all_served:
+        unserved = fake.unserved_calls
+        if unserved:
+            lines = [
+                f"  - {call.method} {call.path}"
+                + (f" (sent by {', '.join(call.sdk_methods)})" if call.sdk_methods else "")
+                for call in unserved
+            ]
+            problems.append(
+                f"{len(unserved)} call(s) to routes the fake does not serve (each was "
+                "answered 404 not_implemented_by_fake, which the real API would not send):\n"
+                + "\n".join(lines)
+                + "\n  docs/fidelity.md lists what the fake serves; if the test means to "
+                "call them, use @pytest.mark.pictograph(assert_all_served=False) or "
+                "FakePictograph(assert_all_served=False)."
+            )
+    if fake.stray_calls:
+        lines = [f"  - {call.method} {call.url}" for call in fake.stray_calls]
+        problems.append(
+            f"{len(fake.stray_calls)} request(s) to hosts that are neither the fake nor "
+            "allowed (strict=True refused them):\n"
+            + "\n".join(lines)
+            + "\n  Point the code at the fake, or add the hosts to allow_hosts=[...]."
+        )
+    return problems
+
+
+def _fault_line(fault: object) -> str:
+    from pictograph_testing.faults import RequestFault
+
+    if isinstance(fault, RequestFault):
+        return f"{fault.describe()} for {fault.target()}"
+    describe = getattr(fault, "describe", None)
+    return describe() if callable(describe) else repr(fault)

@@ -40,7 +40,7 @@ from __future__ import annotations
 import math
 import re
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any, Literal, NamedTuple
+from typing import TYPE_CHECKING, Any, Literal, NamedTuple, Protocol
 
 from pictograph_testing.api.route_paths import API_PREFIX, api_path
 from pictograph_testing.journal import path_matcher
@@ -93,6 +93,12 @@ _SPEC_KINDS = (
     "evaluation_failure",
     "inference_pool",
 )
+
+
+class _FailingService(Protocol):
+    """A world service whose next jobs a test may make fail (exports, evaluations, ...)."""
+
+    def fail_next(self, message: str = ..., *, count: int = ...) -> None: ...
 
 
 class TransportFault(Exception):
@@ -363,14 +369,7 @@ class Faults:
 
     def fail_export(self, message: str | None = None, *, times: int = 1) -> None:
         """Make the next ``times`` exports created end ``failed`` with ``message``."""
-        _check(message, (str, type(None)), "message", "a string")
-        _count(times, "times")
-        with self._world.lock:
-            service = self._world.export_service
-            if message is None:
-                service.fail_next(count=times)
-            else:
-                service.fail_next(message, count=times)
+        self._fail_next(lambda world: world.export_service, message, times)
 
     def fail_evaluation(self, message: str | None = None, *, times: int = 1) -> None:
         """Make the next ``times`` model evaluations created end ``failed`` with ``message``.
@@ -378,26 +377,25 @@ class Faults:
         The failure strikes when the evaluation would have completed: it runs (and is
         not billed), then fails, and its ``evaluation_failed`` notification is written.
         """
-        _check(message, (str, type(None)), "message", "a string")
-        _count(times, "times")
-        with self._world.lock:
-            service = self._world.evaluations
-            if message is None:
-                service.fail_next(count=times)
-            else:
-                service.fail_next(message, count=times)
+        self._fail_next(lambda world: world.evaluations, message, times)
 
     def fail_deployment(self, message: str | None = None, *, times: int = 1) -> None:
         """Make the next ``times`` deployments created end ``failed`` with ``message`` when
         their server would have come up (a ``deployment_failed`` notification follows)."""
+        self._fail_next(lambda world: world.deployments, message, times)
+
+    def _fail_next(
+        self, service: Callable[[World], _FailingService], message: str | None, times: int
+    ) -> None:
+        """Arm the next ``times`` jobs of one service to fail (its own message if ``None``)."""
         _check(message, (str, type(None)), "message", "a string")
         _count(times, "times")
         with self._world.lock:
-            service = self._world.deployments
+            failing = service(self._world)
             if message is None:
-                service.fail_next(count=times)
+                failing.fail_next(count=times)
             else:
-                service.fail_next(message, count=times)
+                failing.fail_next(message, count=times)
 
     def exhaust_inference_pool(self) -> None:
         """Spend today's shared hosted-inference capacity (the virtual UTC day's).

@@ -28,9 +28,13 @@ the fake's own defaults.
 Teardown: when the test passed, ``pictograph_fake`` calls ``FakePictograph.verify``,
 which fails the test for a fault armed and never fired, a call to a route the fake does
 not serve, or (``strict``) a request to a host neither the fake nor allowed; see
-:mod:`pictograph_testing.strictness`. ``pictograph_scenario_dirs`` (one
-folder a line, relative to the ini file) are where a ``scenario`` name is looked up,
-before the package's own scenarios.
+:mod:`pictograph_testing.strictness`.
+
+Scenarios: ``pictograph_scenario_dirs`` (one folder a line, relative to the ini file)
+are registered for the session (:func:`pictograph_testing.scenarios.register_dir`), so
+their names work in the marker, the ini option, ``FakePictograph(scenario=...)`` and
+``FakeServer`` alike. A relative scenario path in the marker or the ini option is read
+from the rootdir, wherever pytest is run from.
 
 Contract mode: ``--pictograph-live`` (with the key in the environment variable named by
 ``--pictograph-live-key-env``, ``PICTOGRAPH_API_KEY`` by default) makes the client
@@ -46,12 +50,15 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import os
+import sys
 from dataclasses import dataclass
 from datetime import datetime
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import pytest
 
+from pictograph_testing import scenarios
 from pictograph_testing.fake import FakePictograph
 
 if TYPE_CHECKING:
@@ -151,6 +158,7 @@ MARKER_HELP = (
 
 
 _defaults_key = pytest.StashKey[dict[str, Any]]()
+_folders_key = pytest.StashKey["list[Path]"]()
 _live_key = pytest.StashKey["LiveTarget | None"]()
 
 
@@ -201,7 +209,8 @@ def pytest_addoption(parser: pytest.Parser) -> None:
     parser.addini(
         "pictograph_scenario_dirs",
         "folders of scenario files (NAME.json) that scenario= names are looked up in, "
-        "before the package's own; relative to the ini file",
+        "registered for the session (names work in the marker, FakePictograph and "
+        "FakeServer); relative to the ini file",
         type="paths",
         default=[],
     )
@@ -213,6 +222,7 @@ def pytest_configure(config: pytest.Config) -> None:
         "markers",
         f"{FAKE_ONLY_MARKER}: needs the fake's powers; skipped with --pictograph-live",
     )
+    config.stash[_folders_key] = _register_scenario_folders(config)
     config.stash[_defaults_key] = _ini_defaults(config)
     live: LiveTarget | None = None
     if config.getoption("pictograph_live", default=False):
@@ -224,6 +234,11 @@ def pytest_configure(config: pytest.Config) -> None:
             base_url=config.getoption("pictograph_live_base_url"),
         )
     config.stash[_live_key] = live
+
+
+def pytest_unconfigure(config: pytest.Config) -> None:
+    for folder in config.stash.get(_folders_key, ()):
+        scenarios.unregister_dir(folder)
 
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
@@ -256,7 +271,38 @@ def pytest_runtest_makereport(
     if report.when == "call":
         # Teardown checks only a test that passed: a failure already says what went wrong.
         item.stash[_passed_key] = report.passed
+        if report.failed and _fixture_under_given(item, call):
+            report.sections.append(("pictograph_testing: a fake per example", GIVEN_HINT))
     return report
+
+
+GIVEN_HINT = (
+    "Hypothesis runs every example of a @given test in the same function-scoped "
+    "fixture, so pictograph_fake (and the client and clock fixtures) would carry one "
+    "example's world into the next. Make a fake per example inside the test instead:\n\n"
+    "    @given(request=pst.create_requests(dataset='signs', export='v1'))\n"
+    "    def test_runs(request):\n"
+    "        with FakePictograph(profile='current') as fake:\n"
+    "            fake.add_dataset('signs', images=6, completed_images=6)\n"
+    "            fake.add_export('signs', 'v1')\n"
+    "            fake.client().training.create(**request, wait=False)\n\n"
+    "See the strategies page of the docs (docs/strategies.md)."
+)
+"""What a failing ``@given`` test that asks for a pictograph fixture is told."""
+
+
+def _fixture_under_given(item: pytest.Item, call: pytest.CallInfo[None]) -> bool:
+    """Whether ``call`` failed on hypothesis's health check against a function-scoped
+    fixture, in a test that asks for one of ours."""
+    errors = sys.modules.get("hypothesis.errors")
+    if call.excinfo is None or errors is None:
+        return False  # hypothesis not imported: no @given test ran
+    names = set(getattr(item, "fixturenames", ()))
+    return (
+        isinstance(call.excinfo.value, errors.FailedHealthCheck)
+        and "function-scoped fixture" in str(call.excinfo.value)
+        and bool(names & (FAKE_ONLY_FIXTURES | CLIENT_FIXTURES))
+    )
 
 
 def pytest_runtest_setup(item: pytest.Item) -> None:
@@ -290,10 +336,18 @@ def pictograph_fake(request: pytest.FixtureRequest) -> Iterator[FakePictograph]:
     ``optional=True``, or mark ``assert_all_fired=False``), if it called a route the fake
     does not serve (``assert_all_served=False``), or, with ``strict=True``, if it sent a
     request to a host neither the fake nor in ``allow_hosts``. See docs/faults.md.
+    Under hypothesis's ``@given`` make a fake per example instead
+    (``with FakePictograph(...) as fake:``): this one would be shared by every example.
     """
     if request.config.stash.get(_live_key, None) is not None:
         pytest.skip("uses pictograph_fake, which a --pictograph-live run does not have")
-    fake = FakePictograph(**fake_settings(request.node)).start()
+    settings = fake_settings(request.node)
+    try:
+        fake = FakePictograph(**settings).start()
+    except ValueError as exc:
+        # A setting the test (or the ini file) got wrong: say which, without a
+        # traceback through the plugin.
+        pytest.fail(f"pictograph_fake could not be set up: {exc}", pytrace=False)
     try:
         yield fake
     finally:
@@ -358,6 +412,8 @@ def fake_settings(node: pytest.Item | pytest.Collector) -> dict[str, Any]:
     # iter_markers yields the nearest first: apply the farthest first so the nearest wins.
     for marker in reversed(list(node.iter_markers(MARKER))):
         settings.update(_marker_settings(marker))
+    if "scenario" in settings:
+        settings["scenario"] = _rooted(node.config, settings["scenario"])
     return settings
 
 
@@ -383,18 +439,41 @@ def _ini_defaults(config: pytest.Config) -> dict[str, Any]:
         lines = [line.strip() for line in config.getini(f"pictograph_{name}") if line.strip()]
         if lines:
             defaults[name] = lines
-    folders = config.getini("pictograph_scenario_dirs")
-    if folders:
-        defaults["scenario_dirs"] = [str(folder) for folder in folders]
-    scenario = defaults.get("scenario")
-    if scenario is not None and _looks_like_path(scenario):
-        # A path in the ini file means one beside it, wherever pytest is run from.
-        defaults["scenario"] = str(config.rootpath / os.path.expanduser(scenario))
     return defaults
 
 
-def _looks_like_path(ref: str) -> bool:
-    return ref.endswith(".json") or "/" in ref or os.sep in ref
+def _register_scenario_folders(config: pytest.Config) -> list[Path]:
+    """Register the ini's scenario folders for the session; return them, to unregister."""
+    registered: list[Path] = []
+    for folder in config.getini("pictograph_scenario_dirs"):
+        try:
+            registered.append(scenarios.register_dir(folder))
+        except ValueError:
+            for done in registered:
+                scenarios.unregister_dir(done)
+            raise pytest.UsageError(
+                f"ini option pictograph_scenario_dirs names {folder}, which is not a folder "
+                "(each line is a folder of NAME.json files, relative to the ini file)"
+            ) from None
+    return registered
+
+
+def _rooted(config: pytest.Config, scenario: Any) -> Any:
+    """A relative scenario path read from the rootdir, as every path pytest is given."""
+    if not isinstance(scenario, (str, os.PathLike)) or not scenarios.looks_like_path(scenario):
+        return scenario
+    path = Path(os.path.expanduser(os.fspath(scenario)))
+    if path.is_absolute():
+        return scenario
+    rooted = config.rootpath / path
+    if not rooted.is_file():
+        pytest.fail(
+            f"pictograph_fake could not be set up: no scenario file at {rooted}: a relative "
+            f"scenario path in the pictograph marker or ini option is read from the rootdir "
+            f"({config.rootpath}), wherever pytest is run from",
+            pytrace=False,
+        )
+    return rooted
 
 
 def _marker_settings(marker: pytest.Mark) -> dict[str, Any]:

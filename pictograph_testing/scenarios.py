@@ -8,6 +8,10 @@ Hand-written scenarios say only what matters and let the fake mint the rest; a
 snapshot (:func:`snapshot`) records every id, timestamp and the id generator's state, so
 the world it loads into answers exactly as the one it was taken from. The format is
 described in ``fixtures/README.md``.
+
+A name is looked up in the folders given to the call (``scenario_dirs=``), then in those
+registered for the process (:func:`register_dir`; the pytest plugin registers its ini
+option ``pictograph_scenario_dirs``), then in the package's own.
 """
 
 from __future__ import annotations
@@ -49,12 +53,17 @@ if TYPE_CHECKING:
 __all__ = [
     "SCHEMA_VERSION",
     "Scenario",
+    "UnknownScenario",
     "available_scenarios",
     "fake_settings",
     "load_scenario",
+    "looks_like_path",
     "named_scenario",
+    "register_dir",
     "save_scenario",
+    "scenario_folders",
     "snapshot",
+    "unregister_dir",
 ]
 
 SCHEMA_VERSION = 1
@@ -62,6 +71,8 @@ _PACKAGE = Path(__file__).resolve().parent
 # Scenarios ship inside the package when it is built, and sit in the repository's
 # `fixtures/` in a checkout: look in both, the package first.
 SCENARIO_DIRECTORIES = (_PACKAGE / "fixtures", _PACKAGE.parent / "fixtures")
+_registered: list[Path] = []
+"""The user's folders, registered for the process: searched after a call's own."""
 
 _TOP_LEVEL = frozenset(
     {
@@ -129,15 +140,75 @@ class Scenario:
                 ) from None
 
 
+class UnknownScenario(ValueError):
+    """No registered folder holds a scenario of that name.
+
+    The message names the folders searched and how to register one; :attr:`public` says
+    only what the known names are (the server answers that over HTTP, where the folders
+    of its machine are none of the caller's business).
+    """
+
+    def __init__(self, name: str, known: Sequence[str], searched: Sequence[Path]) -> None:
+        self.name = name
+        self.known = tuple(known)
+        self.searched = tuple(searched)
+        self.public = f"unknown scenario {name!r}; known scenarios: {', '.join(known) or 'none'}"
+        folders = ", ".join(str(folder) for folder in searched) or "none"
+        super().__init__(
+            f"{self.public}. Looked for {name}.json in: {folders}. Register a folder of your "
+            "own with the ini option pictograph_scenario_dirs, "
+            "pictograph_testing.scenarios.register_dir(path) or scenario_dirs=[...]; "
+            "or pass a path to the file (one ending in .json)"
+        )
+
+
+def register_dir(path: str | os.PathLike[str]) -> Path:
+    """Make the scenarios in folder ``path`` loadable by name, for the rest of the process.
+
+    Names then work everywhere in the process: ``FakePictograph(scenario="my-world")``,
+    the plugin's marker and ini option, ``FakeServer`` and its ``POST /_fake/snapshot``.
+    A relative ``path`` is read from the current directory, now; the folder must exist.
+    Folders are searched in the order registered, after a call's own ``scenario_dirs``
+    and before the package's. Registering a folder twice keeps one entry. Returns the
+    folder, absolute, for :func:`unregister_dir`.
+    """
+    folder = Path(path).expanduser().resolve()
+    if not folder.is_dir():
+        raise ValueError(f"no scenario folder at {folder}")
+    if folder not in _registered:
+        _registered.append(folder)
+    return folder
+
+
+def unregister_dir(path: str | os.PathLike[str]) -> None:
+    """Forget a folder :func:`register_dir` registered; one never registered is ignored."""
+    folder = Path(path).expanduser().resolve()
+    if folder in _registered:
+        _registered.remove(folder)
+
+
+def scenario_folders(directories: Sequence[str | os.PathLike[str]] = ()) -> list[Path]:
+    """The folders a scenario name is looked up in, in order, those that exist.
+
+    ``directories`` (a call's own ``scenario_dirs``) first, then the registered folders,
+    then the package's own.
+    """
+    found: list[Path] = []
+    for folder in _search_path(directories):
+        if folder not in found and folder.is_dir():
+            found.append(folder)
+    return found
+
+
 def available_scenarios(directories: Sequence[str | os.PathLike[str]] = ()) -> list[str]:
     """List the scenario names :func:`load_scenario` knows, sorted.
 
-    ``directories`` are the user's own scenario folders, searched before the package's.
+    ``directories`` are the user's own scenario folders, searched before the registered
+    ones (:func:`register_dir`) and the package's.
     """
     names: set[str] = set()
-    for directory in _search_path(directories):
-        if directory.is_dir():
-            names.update(p.stem for p in directory.glob("*.json") if _NAME.fullmatch(p.stem))
+    for directory in scenario_folders(directories):
+        names.update(p.stem for p in directory.glob("*.json") if _NAME.fullmatch(p.stem))
     return sorted(names)
 
 
@@ -149,44 +220,60 @@ def load_scenario(
     """Read a scenario: a name, a path to a JSON file, or a document.
 
     A name is looked up in ``directories`` (the user's scenario folders), then in the
-    package's ``fixtures/``; a string ending in ``.json`` or holding a path separator,
-    or any ``os.PathLike``, is read as a file. Paths come from the caller's own code or
-    command line: the server loads by name only (:func:`named_scenario`).
+    registered folders (:func:`register_dir`), then in the package's ``fixtures/``; a
+    string ending in ``.json`` or holding a path separator, or any ``os.PathLike``, is
+    read as a file, a relative one from the current directory (the pytest plugin reads
+    the marker's and the ini's from the rootdir). Paths come from the caller's own code
+    or command line: the server loads by name only (:func:`named_scenario`).
     """
     if not isinstance(ref, (str, os.PathLike)):
         return _parsed(dict(ref), "<document>")
     text = os.fspath(ref)
-    looks_like_path = isinstance(ref, os.PathLike) or text.endswith(".json") or os.sep in text
-    if looks_like_path or "/" in text:
+    if looks_like_path(ref):
         path = Path(text).expanduser()
         if not path.is_file():
-            raise ValueError(f"no scenario file at {path}")
+            where = (
+                "" if path.is_absolute() else f" (read from the current directory, {Path.cwd()})"
+            )
+            raise ValueError(f"no scenario file at {path.absolute()}{where}")
         return _parsed(_read(path), path.stem)
     return named_scenario(text, directories=directories)
+
+
+def looks_like_path(ref: str | os.PathLike[str]) -> bool:
+    """Whether ``ref`` names a file rather than a scenario: an ``os.PathLike``, or a
+    string ending in ``.json`` or holding a path separator."""
+    if isinstance(ref, os.PathLike):
+        return True
+    return ref.endswith(".json") or "/" in ref or os.sep in ref
 
 
 def named_scenario(name: str, *, directories: Sequence[str | os.PathLike[str]] = ()) -> Scenario:
     """Read the scenario called ``name`` from the registered folders, never from a path.
 
     A name is letters, digits, ``-``, ``_`` and ``.`` (not first), so it cannot leave
-    its folder; an unknown one is refused with the list of known names, and nothing
-    about any file outside the folders is revealed.
+    its folder; an unknown one is refused with :class:`UnknownScenario` (a
+    ``ValueError``), which lists the known names and the folders searched.
     """
     if not _NAME.fullmatch(name):
         raise ValueError(
             f"{name!r} is not a scenario name: a name is letters, digits, '-', '_' and '.' "
             "(not first), at most 100 characters"
         )
-    for directory in _search_path(directories):
+    searched = scenario_folders(directories)
+    for directory in searched:
         path = directory / f"{name}.json"
         if path.is_file():
             return _parsed(_read(path), name)
-    known = ", ".join(available_scenarios(directories)) or "none"
-    raise ValueError(f"unknown scenario {name!r}; known scenarios: {known}")
+    raise UnknownScenario(name, available_scenarios(directories), searched)
 
 
 def _search_path(directories: Sequence[str | os.PathLike[str]]) -> list[Path]:
-    return [*(Path(d).expanduser() for d in directories), *SCENARIO_DIRECTORIES]
+    return [
+        *(Path(d).expanduser() for d in directories),
+        *_registered,
+        *SCENARIO_DIRECTORIES,
+    ]
 
 
 def _read(path: Path) -> dict[str, Any]:

@@ -413,6 +413,9 @@ class FakeAsgiApp:
                     'send a scenario document (with "schema_version") or {"scenario": "<name>"}',
                 )
             return self._make_fake(scenario.document)
+        except scenarios.UnknownScenario as unknown:
+            # The names, not the folders searched: those are the server machine's.
+            raise ControlError(422, unknown.public) from None
         except ValueError as exc:
             raise ControlError(422, str(exc)) from None
 

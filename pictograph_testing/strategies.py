@@ -1,13 +1,17 @@
 """Hypothesis strategies for Pictograph training requests, valid and invalid, and run payloads.
 
 Needs the ``hypothesis`` extra (``pip install pictograph-testing[hypothesis]``). Every
-choice comes from :mod:`pictograph_testing.catalog`, per profile, so a strategy never
-offers what the fake (and the API it models) would refuse, unless it is one of the
-``invalid_*`` strategies, whose every example is refused for a reason it names::
+choice comes from :mod:`pictograph_testing.catalog`, per profile, and from the route
+table's vocabularies, per SDK release: by default a strategy draws only what the
+installed SDK sends and parses (``sdk_version=`` picks another release, ``None`` every
+value the API takes), so it never offers what the fake, the API it models or the SDK
+would refuse, unless it is one of the ``invalid_*`` strategies, whose every example is
+refused for a reason it names::
 
-    from hypothesis import given
+    from hypothesis import given, settings
     from pictograph_testing import FakePictograph, strategies as pst
 
+    @settings(max_examples=20, deadline=None)
     @given(request=pst.create_requests(dataset="signs", export="v1"))
     def test_any_valid_request_is_accepted(request):
         with FakePictograph() as fake:
@@ -16,9 +20,9 @@ offers what the fake (and the API it models) would refuse, unless it is one of t
             run = fake.client().training.create(**request, wait=False)
             assert run.status in ("pending", "queued")
 
-A fake per example, as above (or ``@FakePictograph()`` under ``@given``), keeps the
-examples independent; the function-scoped ``pictograph_fake`` fixture would be shared by
-every example of a test.
+A fake per example, as above, keeps the examples independent. The function-scoped
+``pictograph_fake`` fixture would be shared by every example of a test, and hypothesis
+refuses it with ``FailedHealthCheck``. See ``docs/strategies.md``.
 """
 
 from __future__ import annotations
@@ -34,14 +38,27 @@ except ImportError as missing:  # pragma: no cover - depends on the installation
         "pip install 'pictograph-testing[hypothesis]'"
     ) from missing
 
+from pictograph_testing.api.dialects import (
+    GPU_TYPES_BY_RELEASE,
+    NEWEST,
+    PIPELINES_BY_RELEASE,
+    Version,
+    check_installed_sdk,
+    parse_version,
+)
 from pictograph_testing.catalog import GPU_TIERS, PIPELINES, PROFILES, Pipeline, profile_named
 from pictograph_testing.clock import DEFAULT_START, format_timestamp
 
 if TYPE_CHECKING:
+    from collections.abc import Iterable
+
     from hypothesis.strategies import DrawFn, SearchStrategy
+
+    from pictograph_testing.api.dialects import Vocabulary
 
 __all__ = [
     "CONFIG_LIMITS",
+    "INSTALLED",
     "Invalid",
     "create_requests",
     "gpu_types",
@@ -65,6 +82,9 @@ CONFIG_LIMITS: dict[str, tuple[int, int]] = {
 """The whole-number config fields the API takes, and their inclusive limits."""
 
 NAME_LIMIT = 100
+INSTALLED = "installed"
+"""``sdk_version=INSTALLED`` (the default): draw for the installed ``pictograph``
+release (the newest the fake knows when none is installed)."""
 STATUSES = ("pending", "queued", "running", "completed", "failed", "cancelled")
 
 
@@ -84,15 +104,28 @@ def profiles() -> SearchStrategy[str]:
     return st.sampled_from(sorted(PROFILES))
 
 
-def pipelines(profile: str = "classic") -> SearchStrategy[str]:
-    """A pipeline the profile trains."""
-    return st.sampled_from(sorted(profile_named(profile).pipelines))
+def pipelines(
+    profile: str = "classic", *, sdk_version: str | None = INSTALLED
+) -> SearchStrategy[str]:
+    """A pipeline the profile trains and the SDK release sends and parses.
+
+    ``sdk_version``: the release (``"1.8.0"``), the installed one by default, or
+    ``None`` for every pipeline the profile's API takes, parsed or not (for bodies
+    posted without the SDK): the classic profile's ``detectron2`` comes up only for
+    releases before 1.8.1, whose ``TrainingRun`` still parses it.
+    """
+    return st.sampled_from(
+        _readable(PIPELINES_BY_RELEASE, profile_named(profile).pipelines, _release(sdk_version))
+    )
 
 
-def gpu_types(profile: str = "classic", *, auto: bool = True) -> SearchStrategy[str]:
-    """A GPU type the profile takes (``auto`` too where it exists, unless ``auto=False``)."""
-    choices = profile_named(profile).gpu_types
-    return st.sampled_from(sorted(g for g in choices if auto or g in GPU_TIERS))
+def gpu_types(
+    profile: str = "classic", *, auto: bool = True, sdk_version: str | None = INSTALLED
+) -> SearchStrategy[str]:
+    """A GPU type the profile takes (``auto`` too where the profile and the SDK release
+    have it, unless ``auto=False``); ``sdk_version`` as for :func:`pipelines`."""
+    choices = (g for g in profile_named(profile).gpu_types if auto or g in GPU_TIERS)
+    return st.sampled_from(_readable(GPU_TYPES_BY_RELEASE, choices, _release(sdk_version)))
 
 
 def model_sizes(pipeline: str) -> SearchStrategy[str]:
@@ -179,14 +212,18 @@ def create_requests(
     export: str | SearchStrategy[str] = "export",
     pipeline: str | None = None,
     max_epochs: int = 100,
+    sdk_version: str | None = INSTALLED,
 ) -> SearchStrategy[dict[str, Any]]:
     """Keyword arguments for ``client.training.create`` that the profile accepts.
 
     ``dataset`` and ``export`` name ones the test made (or are strategies for names);
     each request has ``pipeline_type``, ``name``, ``gpu_type`` and a ``config``. Pass
-    ``wait=...`` yourself.
+    ``wait=...`` yourself. ``sdk_version`` as for :func:`pipelines`: by default the
+    installed SDK can send each request and parse the run it gets back.
     """
-    return _requests(profile, dataset, export, pipeline, max_epochs)
+    return _requests(
+        profile, dataset, export, pipeline, max_epochs, _checked_release(profile, sdk_version)
+    )
 
 
 @st.composite
@@ -197,14 +234,15 @@ def _requests(
     export: str | SearchStrategy[str],
     pipeline: str | None,
     max_epochs: int,
+    sdk_version: str | None,
 ) -> dict[str, Any]:
-    chosen = pipeline if pipeline is not None else draw(pipelines(profile))
+    chosen = pipeline if pipeline is not None else draw(pipelines(profile, sdk_version=sdk_version))
     return {
         "dataset_name": dataset if isinstance(dataset, str) else draw(dataset),
         "export_name": export if isinstance(export, str) else draw(export),
         "pipeline_type": chosen,
         "name": draw(run_names()),
-        "gpu_type": draw(gpu_types(profile)),
+        "gpu_type": draw(gpu_types(profile, sdk_version=sdk_version)),
         "config": draw(training_configs(chosen, max_epochs=max_epochs)),
     }
 
@@ -221,9 +259,10 @@ def invalid_create_requests(
 
     Bodies, not SDK calls: some faults (a missing field, a wrong type, an extra field)
     the SDK's signature would never send. Post them with ``httpx`` to the fake (its
-    transport or the intercepted host); a 4xx names ``field``.
+    transport or the intercepted host); a 4xx names ``field``. The valid part draws
+    from every value the profile's API takes (``sdk_version=None``).
     """
-    valid = draw(create_requests(profile, dataset=dataset, export=export))
+    valid = draw(create_requests(profile, dataset=dataset, export=export, sdk_version=None))
     known_pipelines = profile_named(profile).pipelines
     known_gpus = profile_named(profile).gpu_types
     fault = draw(
@@ -284,24 +323,26 @@ def invalid_create_requests(
 
 
 def run_payloads(
-    profile: str = "current", *, status: str | None = None
+    profile: str = "current", *, status: str | None = None, sdk_version: str | None = INSTALLED
 ) -> SearchStrategy[dict[str, Any]]:
-    """A ``TrainingRun`` object as the API sends it (the ``data`` of a run response).
+    """A ``TrainingRun`` object as today's API sends it (the ``data`` of a run response).
 
     Self-consistent: a completed run has its model and 100 % progress, a failed one its
     error message, a queued one no start; for code that handles runs without running
-    any. ``status`` fixes the status. Under ``classic`` a ``detectron2`` run may come
-    up, which SDK 1.69's ``TrainingRun`` does not parse (the API sends it all the same).
+    any. ``status`` fixes the status. ``sdk_version`` as for :func:`pipelines`: by
+    default the installed SDK's ``TrainingRun`` parses every payload; with ``None`` a
+    classic ``detectron2`` run may come up, which the API sends all the same.
     """
     if status is not None and status not in STATUSES:
         raise ValueError(f"unknown run status {status!r}; choose one of {', '.join(STATUSES)}")
-    profile_named(profile)  # refuse an unknown profile now, not at the first draw
-    return _run_payloads(profile, status)
+    return _run_payloads(profile, status, _checked_release(profile, sdk_version))
 
 
 @st.composite
-def _run_payloads(draw: DrawFn, profile: str, status: str | None) -> dict[str, Any]:
-    pipeline_name = draw(pipelines(profile))
+def _run_payloads(
+    draw: DrawFn, profile: str, status: str | None, sdk_version: str | None
+) -> dict[str, Any]:
+    pipeline_name = draw(pipelines(profile, sdk_version=sdk_version))
     pipeline = PIPELINES[pipeline_name]
     state = status if status is not None else draw(st.sampled_from(STATUSES))
     epochs = draw(st.integers(1, 300))
@@ -336,7 +377,7 @@ def _run_payloads(draw: DrawFn, profile: str, status: str | None) -> dict[str, A
         else None
     )
     variant = draw(st.sampled_from(list(pipeline.variants.values())))
-    gpu = draw(gpu_types(profile, auto=False))
+    gpu = draw(gpu_types(profile, auto=False, sdk_version=sdk_version))
     config = {
         "epochs": epochs,
         "batch_size": pipeline.default_batch_size,
@@ -414,3 +455,30 @@ def _pipeline(name: str) -> Pipeline:
     except KeyError:
         known = ", ".join(sorted(PIPELINES))
         raise ValueError(f"unknown pipeline {name!r}; choose one of: {known}") from None
+
+
+def _release(sdk_version: str | None) -> Version | None:
+    """The release ``sdk_version`` names; ``None`` for none (every value the API takes)."""
+    if sdk_version is None:
+        return None
+    if sdk_version == INSTALLED:
+        return check_installed_sdk() or NEWEST
+    try:
+        return parse_version(sdk_version)
+    except ValueError:
+        raise ValueError(
+            f"sdk_version={sdk_version!r} is not an SDK release: pass one like '1.69.146', "
+            f"{INSTALLED!r} (the default) or None"
+        ) from None
+
+
+def _checked_release(profile: str, sdk_version: str | None) -> str | None:
+    """Check ``profile`` and ``sdk_version`` now, not at the first draw."""
+    profile_named(profile)
+    _release(sdk_version)
+    return sdk_version
+
+
+def _readable(vocabulary: Vocabulary, values: Iterable[str], release: Version | None) -> list[str]:
+    """``values`` that ``release`` sends and parses, sorted (all of them for no release)."""
+    return sorted(v for v in values if release is None or vocabulary.readable(v, release))

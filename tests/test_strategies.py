@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import functools
 import json
 from typing import Any
@@ -9,13 +10,16 @@ from typing import Any
 import httpx
 import pictograph
 import pytest
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, find, given, settings
 from hypothesis import strategies as st
+from hypothesis.errors import NoSuchExample
 from pictograph.exceptions import ValidationError
 
 from pictograph_testing import FakePictograph
 from pictograph_testing import strategies as pst
 from pictograph_testing.catalog import PIPELINES, PROFILES
+
+pytest_plugins = ["pytester"]
 
 DATASET, EXPORT = "signs", "v1"
 CHECKS = settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
@@ -74,11 +78,13 @@ def test_unknown_names_are_refused_clearly() -> None:
 @CHECKS
 @given(data=st.data())
 def test_every_valid_request_is_quoted(profile: str, data: st.DataObject) -> None:
-    request = data.draw(pst.create_requests(profile, dataset=DATASET, export=EXPORT))
+    # Every value the API takes (sdk_version=None), detectron2 included: posted as JSON,
+    # not through the SDK, which cannot parse a classic detectron2 quote since 1.8.1.
+    request = data.draw(
+        pst.create_requests(profile, dataset=DATASET, export=EXPORT, sdk_version=None)
+    )
     del request["name"]  # a quote takes create's arguments but the name
 
-    # Posted as JSON, not through the SDK: SDK 1.69 cannot parse a classic-profile
-    # detectron2 quote (its pipeline Literal lacks it), though the API sends one.
     response = _post(profile, request, path="quote")
 
     assert response.status_code == 200, response.text
@@ -97,6 +103,95 @@ def test_a_valid_request_creates_a_run(request: dict[str, Any]) -> None:
 
     assert run.name == request["name"]
     assert run.status in ("pending", "queued")
+
+
+@pytest.mark.parametrize("profile", sorted(PROFILES))
+@CHECKS
+@given(data=st.data())
+def test_default_draws_are_what_the_installed_sdk_sends_and_parses(
+    profile: str, data: st.DataObject
+) -> None:
+    request = data.draw(pst.create_requests(profile, dataset=DATASET, export=EXPORT, max_epochs=3))
+
+    with FakePictograph(seed=2, profile=profile, balance_usd=1000.0) as fake:
+        fake.add_dataset(DATASET, images=6, completed_images=6)
+        fake.add_export(DATASET, EXPORT)
+        client = fake.client(max_retries=0)
+        quoted = client.training.quote(**{k: v for k, v in request.items() if k != "name"})
+        run = client.training.create(**request, wait=False)
+        listed = client.training.list()
+
+    assert quoted.pipeline_type == run.pipeline_type == request["pipeline_type"]
+    assert [r.id for r in listed] == [run.id]
+
+
+@settings(max_examples=10, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(request=pst.create_requests(dataset=DATASET, export=EXPORT, max_epochs=3))
+def test_default_draws_parse_in_the_async_client(request: dict[str, Any]) -> None:
+    async def create(fake: FakePictograph) -> pictograph.TrainingRun:
+        async with fake.async_client(max_retries=0) as client:
+            run = await client.training.create(**request, wait=False)
+            return await client.training.get(run.id)
+
+    with FakePictograph(seed=2, balance_usd=1000.0) as fake:
+        fake.add_dataset(DATASET, images=6, completed_images=6)
+        fake.add_export(DATASET, EXPORT)
+        fetched = asyncio.run(create(fake))
+
+    assert fetched.pipeline_type == request["pipeline_type"]
+
+
+def test_a_release_draws_what_its_models_parse() -> None:
+    # detectron2: taken from every release under classic, parsed by releases before 1.8.1.
+    assert find(pst.pipelines("classic", sdk_version="1.8.0"), lambda p: p == "detectron2")
+    with pytest.raises(NoSuchExample):  # the installed SDK's (1.69) never
+        find(pst.pipelines("classic"), lambda p: p == "detectron2")
+    assert find(
+        pst.run_payloads("classic", sdk_version=None),
+        lambda r: r["pipeline_type"] == "detectron2",
+        settings=settings(max_examples=500, database=None),
+    )
+
+
+RELEASES = [("classic", "1.8.0"), ("classic", "1.60.0"), ("current", "1.60.0")]
+RELEASES += [("current", "1.67.3"), ("current", "1.67.16")]
+
+
+@functools.cache
+def _release_world(profile: str, release: str) -> FakePictograph:
+    fake = FakePictograph(seed=3, profile=profile, balance_usd=1000.0, sdk_version=release)
+    fake.add_dataset(DATASET, images=20, completed_images=20, classes=["a", "b"])
+    fake.add_export(DATASET, EXPORT)
+    return fake
+
+
+@pytest.mark.parametrize(("profile", "release"), RELEASES)
+@CHECKS
+@given(data=st.data())
+def test_a_release_draws_only_what_its_api_takes(
+    profile: str, release: str, data: st.DataObject
+) -> None:
+    # The fake answers in the release's dialect and refuses values its API did not take
+    # (rfdetr_keypoint before 1.67.16, gpu auto before 1.67.3).
+    request = data.draw(
+        pst.create_requests(profile, dataset=DATASET, export=EXPORT, sdk_version=release)
+    )
+    del request["name"]
+    fake = _release_world(profile, release)
+
+    with httpx.Client(transport=fake.transport(), base_url=fake.base_url) as http:
+        response = http.post(
+            "/api/v1/developer/training/quote", json=request, headers={"X-API-Key": fake.api_key}
+        )
+
+    assert response.status_code == 200, response.text
+
+
+def test_an_sdk_version_that_is_not_a_release_is_refused_clearly() -> None:
+    with pytest.raises(ValueError, match="sdk_version='latest' is not an SDK release"):
+        pst.create_requests(sdk_version="latest")
+    with pytest.raises(ValueError, match="unknown profile 'nope'"):
+        pst.run_payloads("nope")
 
 
 # ── invalid requests are refused, naming the field ──
@@ -165,10 +260,52 @@ def test_run_payloads_can_fix_the_status(payload: dict[str, Any]) -> None:
 
 
 @given(payload=pst.run_payloads(profile="classic"))
-def test_classic_payloads_use_the_classic_pipelines(payload: dict[str, Any]) -> None:
+def test_classic_payloads_use_the_classic_pipelines_the_sdk_parses(
+    payload: dict[str, Any],
+) -> None:
     assert payload["pipeline_type"] in PROFILES["classic"].pipelines
+    assert pictograph.TrainingRun.model_validate(payload).pipeline_type == payload["pipeline_type"]
 
 
 def test_an_unknown_status_is_refused() -> None:
     with pytest.raises(ValueError, match="unknown run status"):
         pst.run_payloads(status="paused")
+
+
+# ── a fake per example ──
+
+
+def test_given_with_the_fixture_fails_with_a_hint_to_make_a_fake_per_example(
+    pytester: pytest.Pytester, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    pytester.makeini("[pytest]\nasyncio_default_fixture_loop_scope = function\n")
+    monkeypatch.setenv("PYTEST_ADDOPTS", "-p no:faker -p no:xdist -p no:cacheprovider")
+    pytester.makepyfile(
+        """
+        from hypothesis import given, strategies as st
+        from pictograph_testing import strategies as pst
+
+        @given(request=pst.create_requests(dataset="signs", export="v1"))
+        def test_shared(pictograph_fake, request):
+            pass
+
+        @given(n=st.integers())
+        def test_other_fixture(tmp_path, n):
+            pass
+        """
+    )
+
+    result = pytester.runpytest_inprocess()
+
+    result.assert_outcomes(failed=2)
+    result.stdout.fnmatch_lines(
+        [
+            "*FailedHealthCheck*",
+            "*- pictograph_testing: a fake per example -*",
+            "*with FakePictograph(profile='current') as fake:*",
+            "*docs/strategies.md*",
+        ]
+    )
+    assert (
+        result.stdout.str().count("pictograph_testing: a fake per example") == 1
+    )  # not for tmp_path's test

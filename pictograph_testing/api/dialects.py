@@ -346,6 +346,17 @@ class Vocabulary:
     spans: Mapping[str, Span]
     refuse: Callable[[str], ApiRefusal] | None = None
     """The refusal, when the API's is not the 422 of an unknown literal."""
+    parsed: Mapping[str, Span] = field(default_factory=dict)
+    """Values every release's API took but only some releases' models parse: the API
+    answers them all the same, and a newer SDK fails to read the reply."""
+
+    def readable(self, value: str, version: Version, client: Client = "sync") -> bool:
+        """Whether ``version``'s API takes ``value`` and its models parse a reply holding it."""
+        return all(
+            span.holds(version, client)
+            for span in (self.spans.get(value), self.parsed.get(value))
+            if span is not None
+        )
 
     def refusal(
         self,
@@ -383,10 +394,15 @@ class Vocabulary:
         )
 
 
-PIPELINES_BY_RELEASE = Vocabulary("pipeline_type", {"rfdetr_keypoint": since("1.67.16")})
+PIPELINES_BY_RELEASE = Vocabulary(
+    "pipeline_type",
+    {"rfdetr_keypoint": since("1.67.16")},
+    parsed={"detectron2": before("1.8.1")},
+)
 """Training pipelines that arrived after 1.0.0 (``TrainingRun.pipeline_type``). The
-classic profile's ``detectron2`` (dropped from the SDK's literal at 1.8.1) is still
-taken from every release, as the training guide's API did."""
+classic profile's ``detectron2`` is still taken from every release, as the training
+guide's API did, but left the SDK's ``PipelineType`` literal at 1.8.1: later releases
+cannot parse a run (or quote) that holds it."""
 GPU_TYPES_BY_RELEASE = Vocabulary("gpu_type", {"auto": since("1.67.3")})
 """``gpu_type="auto"`` (resolved to a tier at create), from 1.67.3."""
 EXPORT_FORMATS_BY_RELEASE = Vocabulary(

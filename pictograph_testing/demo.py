@@ -15,7 +15,6 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from pictograph_testing.fake import FakePictograph
-from pictograph_testing.world.onnx_graphs import onnx_available
 
 if TYPE_CHECKING:
     from collections.abc import Callable
@@ -112,12 +111,7 @@ def run_demo(*, seed: int = 1, out: TextIO) -> None:
             f"\nmodel {model.name!r}: {model.architecture}, {model.model_type}, "
             f"metrics {model.metrics}"
         )
-        kind = (
-            "a real ONNX graph"
-            if onnx_available()
-            else "a text placeholder; `pip install onnx` for a real ONNX graph"
-        )
-        say(f"  downloaded {weights.name}: {weights.stat().st_size:,} bytes, {kind}")
+        say(f"  downloaded {weights.name}: {weights.stat().st_size:,} bytes, a real ONNX graph")
         say(
             f"\n{fake.clock.monotonic() / 60:.0f} virtual minutes and {len(fake.calls)} "
             f"requests in {(time.perf_counter() - wall_start) * 1000:.0f} ms of wall time"

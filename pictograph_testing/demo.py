@@ -14,8 +14,8 @@ import time
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from pictograph_testing.catalog import MICRO_USD
 from pictograph_testing.fake import FakePictograph
-from pictograph_testing.world.onnx_graphs import onnx_available
 
 if TYPE_CHECKING:
     from collections.abc import Callable
@@ -80,8 +80,8 @@ def run_demo(*, seed: int = 1, out: TextIO) -> None:
         _prepare(client, workdir, say)
         estimate = client.credits.estimate("training_a10g_per_minute", quantity=30)
         say(
-            f"5. estimate: 30 a10g minutes cost ${estimate.total_micro_usd / 1e6:.2f} "
-            f"(sufficient: {estimate.sufficient}); balance ${fake.balance_usd:.2f}"
+            f"5. estimate: 30 a10g minutes cost {_dollars(estimate.total_micro_usd)} "
+            f"(sufficient: {estimate.sufficient}); balance {_dollars(fake.balance_micro_usd)}"
         )
         runs = [
             _start(client, "yolox-run-1", "yolox", {"epochs": 50}),
@@ -96,15 +96,15 @@ def run_demo(*, seed: int = 1, out: TextIO) -> None:
             if run.error_message:
                 say(f"  {'':<16} {run.error_message}")
 
-        say("\nledger, oldest first (µUSD):")
-        for entry in reversed(client.credits.history()):
+        say("\nledger, oldest first:")
+        entries = list(reversed(client.credits.history()))
+        amounts = _aligned([_dollars(e.amount, signed=True) for e in entries])
+        balances = _aligned([_dollars(e.balance_after) for e in entries])
+        for entry, amount, balance in zip(entries, amounts, balances, strict=True):
             run_name = next(
                 (r.name for r in runs if r.id == (entry.metadata or {}).get("run_id")), ""
             )
-            say(
-                f"  {entry.operation:<26}{entry.amount:>+10}  balance {entry.balance_after:>11}"
-                f"  {run_name}"
-            )
+            say(f"  {entry.operation:<26}{amount}  balance {balance}  {run_name}")
 
         model = client.models.get(model_id=runs[0].model_id)
         weights = client.models.download(model_id=model.id, output_path=workdir / "model.onnx")
@@ -112,16 +112,33 @@ def run_demo(*, seed: int = 1, out: TextIO) -> None:
             f"\nmodel {model.name!r}: {model.architecture}, {model.model_type}, "
             f"metrics {model.metrics}"
         )
-        kind = (
-            "a real ONNX graph"
-            if onnx_available()
-            else "a text placeholder; `pip install onnx` for a real ONNX graph"
-        )
-        say(f"  downloaded {weights.name}: {weights.stat().st_size:,} bytes, {kind}")
+        say(f"  downloaded {weights.name}: {weights.stat().st_size:,} bytes, a real ONNX graph")
         say(
             f"\n{fake.clock.monotonic() / 60:.0f} virtual minutes and {len(fake.calls)} "
             f"requests in {(time.perf_counter() - wall_start) * 1000:.0f} ms of wall time"
         )
+
+
+def _dollars(micro_usd: int | None, *, signed: bool = False) -> str:
+    """Write µUSD as dollars: to the cent, or to the µUSD where a charge is finer.
+
+    Rounding to cents would hide half-cent GPU minutes and make the ledger's balances
+    not add up on the page. ``None`` (a field the reply left out) is ``n/a``.
+    """
+    if micro_usd is None:
+        return "n/a"
+    sign = "-" if micro_usd < 0 else "+" if signed else ""
+    whole, fraction = divmod(abs(micro_usd), MICRO_USD)
+    cents = f"{fraction:06d}".rstrip("0").ljust(2, "0")
+    return f"{sign}${whole:,}.{cents}"
+
+
+def _aligned(amounts: list[str]) -> list[str]:
+    """Pad dollar amounts so their decimal points line up in a column."""
+    split = [amount.partition(".") for amount in amounts]
+    wholes = max((len(w) for w, _, _ in split), default=0)
+    fractions = max((len(f) for _, _, f in split), default=0)
+    return [f"{w:>{wholes}}{dot or ' '}{f:<{fractions}}" for w, dot, f in split]
 
 
 def _prepare(client: pictograph.Client, workdir: Path, say: Callable[[str], None]) -> None:

@@ -18,6 +18,7 @@ import socket
 import subprocess
 import sys
 import time
+from decimal import Decimal
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -209,6 +210,16 @@ def test_the_demo_runs_the_guides_path_on_the_virtual_clock() -> None:
     minutes = re.search(r"(\d+) virtual minutes and (\d+) requests", out)
     assert minutes is not None
     assert int(minutes.group(1)) >= 10
+    # Money in dollars, exact: every balance is the one before it plus the entry's amount.
+    estimate = re.search(r"cost \$[\d.]+ \(sufficient: True\); balance \$([\d,.]+)\n", out)
+    assert estimate is not None
+    ledger = re.findall(r"\n  (training_\S+) +([-+])\$([\d.]+) +balance +\$([\d,.]+) ", out)
+    assert len(ledger) == 6
+    balance = Decimal(estimate.group(1).replace(",", ""))
+    for _, sign, amount, after in ledger:
+        balance += Decimal(sign + amount)
+        assert Decimal(after.replace(",", "")) == balance
+    assert "µUSD" not in out
 
 
 def test_the_demo_is_deterministic(capsys: pytest.CaptureFixture[str]) -> None:

@@ -7,10 +7,15 @@ back from :mod:`pictograph_testing.world.onnx_graphs`, so a drift in either show
 from __future__ import annotations
 
 import json
+import os
 import struct
+import subprocess
+import sys
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import onnx
+import onnx.helper
 import onnx.numpy_helper
 import pictograph
 import pytest
@@ -20,7 +25,6 @@ from pictograph_testing.world import onnx_graphs
 
 if TYPE_CHECKING:
     from collections.abc import Iterator
-    from pathlib import Path
 
 CLASSES = ["circle", "square", "triangle"]
 DATASET = "shapes"
@@ -397,19 +401,145 @@ async def test_async_download_is_the_same_valid_graph(
     assert path.read_bytes() == sync_path.read_bytes()
 
 
-# ── without the optional onnx package ──
+# ── a plain install: no onnx package at run time ──
+
+# Run in a process of its own where ``onnx`` (and the protobuf runtime it brings)
+# cannot be imported, as after a plain ``pip install pictograph-testing``: train one
+# model per pipeline through the real SDK and download its graph and config.
+_WITHOUT_ONNX = """
+import importlib.abc, json, sys
+from pathlib import Path
+
+class PlainInstall(importlib.abc.MetaPathFinder):
+    def find_spec(self, name, path=None, target=None):
+        if name.split(".")[0] == "onnx" or name.startswith("google.protobuf"):
+            raise ImportError(f"{name} is not installed (a plain install)")
+        return None
+
+sys.meta_path.insert(0, PlainInstall())
+import pictograph
+from pictograph_testing import FakePictograph
+
+(cases, size), out = json.loads(sys.argv[1]), Path(sys.argv[2])
+for name, profile, pipeline, classes in cases:
+    with FakePictograph(seed=3, profile=profile) as fake, fake.client(max_retries=0) as client:
+        fake.add_dataset("shapes", images=10, completed_images=10, classes=classes)
+        fake.add_export("shapes", "shapes-v1")
+        try:
+            client.training.create(
+                "shapes", "shapes-v1", pipeline_type=pipeline, name=name, config=size, wait=False
+            )
+        except pictograph.exceptions.ServerError:
+            assert pipeline == "detectron2"  # SDK 1.69.146 cannot parse its run; the model is fine
+        fake.clock.advance(hours=3)
+        model_id = fake.run(name).model_id
+        client.models.download(model_id=model_id, output_path=out / f"{name}.onnx")
+        client.models.download_file(
+            model_id=model_id, file_name="config.json", output_path=out / f"{name}.json"
+        )
+assert not any(m.split(".")[0] == "onnx" for m in sys.modules), "onnx was imported"
+"""
+
+PLAIN_INSTALL_CASES = [
+    ("yolox", "classic", "yolox", CLASSES),
+    ("rfdetr_detection", "classic", "rfdetr_detection", CLASSES),
+    ("rfdetr_segmentation", "classic", "rfdetr_segmentation", CLASSES),
+    ("detectron2", "classic", "detectron2", CLASSES),
+    ("sm_pytorch", "classic", "sm_pytorch", CLASSES),
+    ("sm_pytorch-1-class", "classic", "sm_pytorch", ["crop"]),
+    ("classification", "classic", "classification", CLASSES),
+    ("rfdetr_keypoint", "current", "rfdetr_keypoint", CLASSES),
+]
 
 
-def test_without_onnx_the_graph_is_a_placeholder(
-    monkeypatch: pytest.MonkeyPatch,
-    shapes: FakePictograph,
-    client: pictograph.Client,
-    tmp_path: Path,
-) -> None:
-    monkeypatch.setattr(onnx_graphs, "onnx_available", lambda: False)
-    model_id = _train(client, "yolox", "plain")
+def test_a_plain_install_serves_real_graphs_for_every_pipeline(tmp_path: Path) -> None:
+    repo = Path(__file__).resolve().parents[1]
+    env = {
+        **os.environ,
+        "PYTHONPATH": os.pathsep.join(filter(None, [str(repo), os.environ.get("PYTHONPATH")])),
+        # Not this process's hash seed: the bytes must not depend on it.
+        "PYTHONHASHSEED": "4242",
+    }
+    done = subprocess.run(
+        [
+            sys.executable,
+            "-c",
+            _WITHOUT_ONNX,
+            json.dumps([PLAIN_INSTALL_CASES, SIZE]),
+            str(tmp_path),
+        ],
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=120,
+        check=False,
+    )
+    assert done.returncode == 0, done.stderr
 
-    weights, tensors = _weights(client, model_id, tmp_path)
+    for name, _, pipeline, _ in PLAIN_INSTALL_CASES:
+        path = tmp_path / f"{name}.onnx"
+        config = json.loads((tmp_path / f"{name}.json").read_text())["_pictograph"]
+        _, expected = _check_graph(path, pipeline, config)
+        _run(path, expected)
 
-    assert weights.startswith(b"pictograph-testing placeholder weights\nfile: model.onnx\n")
-    assert b"trunk.weight" in tensors  # safetensors needs no extra package
+    # The same seed and calls here, where onnx is importable, give the same bytes.
+    with FakePictograph(seed=3) as fake, fake.client(max_retries=0) as client:
+        fake.add_dataset("shapes", images=10, completed_images=10, classes=CLASSES)
+        fake.add_export("shapes", "shapes-v1")
+        client.training.create(
+            "shapes",
+            "shapes-v1",
+            pipeline_type="rfdetr_segmentation",
+            name="rfdetr_segmentation",
+            config=dict(SIZE),
+            wait=False,
+        )
+        fake.clock.advance(hours=3)
+        model_id = fake.run("rfdetr_segmentation").model_id
+        assert model_id is not None
+        here = client.models.download(model_id=model_id, output_path=tmp_path / "here.onnx")
+    assert here.read_bytes() == (tmp_path / "rfdetr_segmentation.onnx").read_bytes()
+
+
+# ── the encoder beyond today's graphs ──
+
+
+def test_negative_and_float_attributes_encode_as_onnx_reads_them(tmp_path: Path) -> None:
+    # Today's graphs use only small positive ints; a negative axis (a ten-byte varint)
+    # and a float attribute must still come out as onnx and ONNX Runtime read them.
+    spec = onnx_graphs.GraphSpec("classification", "probe", ("a", "b", "c"), 32, 32, "probe")
+    graph = onnx_graphs.Graph(
+        spec=spec,
+        input=onnx_graphs.Port("images", (1, 3, 32, 32)),
+        outputs=(onnx_graphs.Port("logits", (1, 3)),),
+        nodes=(
+            onnx_graphs.Node("GlobalAveragePool", ("images",), ("pooled",)),
+            onnx_graphs.Node("Flatten", ("pooled",), ("flat",), (("axis", -3),)),
+            onnx_graphs.Node("LeakyRelu", ("flat",), ("leaky",), (("alpha", 0.25),)),
+            onnx_graphs.Node("Softmax", ("leaky",), ("logits",), (("axis", -1),)),
+        ),
+        initializers=(),
+        weight_names=(),
+    )
+    path = tmp_path / "probe.onnx"
+    path.write_bytes(onnx_graphs.onnx_bytes(graph, [("k", "välue")]))
+
+    model, _ = _check_graph(
+        path,
+        "classification",
+        {"input_shape": [32, 32], "class_mapping": {"classes": list(spec.classes)}},
+    )
+    attributes = {
+        (n.op_type, a.name): onnx.helper.get_attribute_value(a)
+        for n in model.graph.node
+        for a in n.attribute
+    }
+    assert attributes == {
+        ("Flatten", "axis"): -3,
+        ("LeakyRelu", "alpha"): 0.25,
+        ("Softmax", "axis"): -1,
+    }
+    assert [(p.key, p.value) for p in model.metadata_props] == [("k", "välue")]
+    assert onnx.load_from_string(path.read_bytes()).SerializeToString() == path.read_bytes()
+    (probabilities,) = _run(path, [("logits", (1, 3))])
+    assert abs(float(probabilities.sum()) - 1.0) < 1e-5

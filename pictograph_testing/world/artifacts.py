@@ -2,8 +2,8 @@
 
 - ``model.onnx``: a tiny, valid ONNX graph whose input and outputs are the ones the
   SDK's local inference reads for the model's type (see
-  :mod:`pictograph_testing.world.onnx_graphs`), seeded by the version id. Without the
-  optional ``onnx`` package it is the text placeholder below instead.
+  :mod:`pictograph_testing.world.onnx_graphs`), seeded by the version id, written
+  without the ``onnx`` package (:mod:`pictograph_testing.world.onnx_proto`).
 - ``model.safetensors``: a valid safetensors file holding the graph's learned tensors,
   by the same names and shapes as the ONNX initializers (needs no extra package).
 - ``model.pth``: a text placeholder, deliberately. A real checkpoint is a pickle that
@@ -121,8 +121,7 @@ def _onnx(model: Model, version: ModelVersion, graph: Graph) -> bytes:
         ("pictograph.classes", json.dumps(list(version.classes))),
         ("pictograph.version_id", version.id),
     )
-    made = onnx_bytes(graph, metadata)
-    return made if made is not None else _placeholder(model, version, "model.onnx")
+    return onnx_bytes(graph, metadata)
 
 
 def _placeholder(model: Model, version: ModelVersion, name: str) -> bytes:

@@ -52,11 +52,11 @@ byte-identical files in every process, whatever its hash seed. Confident queries
 sit at rows chosen with integer arithmetic, so which rows they are cannot drift with
 a runtime's float rounding.
 
-``onnx`` is optional (``pip install "pictograph-testing[onnx]"``): the graph is
-described here in plain Python (:func:`build_graph`, also the source of the
-safetensors tensors, which mirror the graph's learned initializers by name and shape)
-and only :func:`onnx_bytes` needs the package. Without it, :func:`onnx_bytes` returns
-``None`` and the caller serves its text placeholder instead.
+No ``onnx`` package is needed, at run time or to install: the graph is described
+here in plain Python (:func:`build_graph`, also the source of the safetensors tensors,
+which mirror the graph's learned initializers by name and shape) and
+:mod:`pictograph_testing.world.onnx_proto` writes its protobuf bytes directly, the
+same bytes ``onnx`` would write for it.
 """
 
 from __future__ import annotations
@@ -68,10 +68,13 @@ import struct
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Literal
 
+from pictograph_testing.world.onnx_proto import model_bytes
+
 if TYPE_CHECKING:
     from collections.abc import Sequence
 
 __all__ = [
+    "DOC_STRING",
     "INPUT_NAME",
     "IR_VERSION",
     "KEYPOINTS_PER_CLASS",
@@ -86,7 +89,6 @@ __all__ = [
     "Tensor",
     "build_graph",
     "layout_for",
-    "onnx_available",
     "onnx_bytes",
 ]
 
@@ -101,6 +103,7 @@ PRODUCER_NAME = "pictograph-testing"
 PRODUCER_VERSION = "onnx_graphs/1"
 """Bumped when the graphs change, never with the package version, so bytes stay stable."""
 INPUT_NAME = "images"
+DOC_STRING = "Synthetic stand-in made by pictograph-testing: valid, not trained."
 KEYPOINTS_PER_CLASS = 5
 """Joints per keypoint class: the arity the SDK measured on a real 1-class RF-DETR model."""
 
@@ -160,7 +163,7 @@ class Node:
 
 @dataclass(frozen=True)
 class Graph:
-    """A whole graph in plain data: enough to serialise it with or without ``onnx``."""
+    """A whole graph in plain data: what :func:`onnx_bytes` and safetensors are written from."""
 
     spec: GraphSpec
     input: Port
@@ -516,58 +519,17 @@ def build_graph(spec: GraphSpec) -> Graph:
 # ── serialisation ──
 
 
-@functools.cache
-def onnx_available() -> bool:
-    """Whether the optional ``onnx`` package can be imported (checked once)."""
-    try:
-        import onnx  # noqa: F401
-    except ImportError:
-        return False
-    return True
-
-
-def onnx_bytes(graph: Graph, metadata: Sequence[tuple[str, str]] = ()) -> bytes | None:
-    """Serialise ``graph`` as an ONNX model, or return ``None`` without the ``onnx`` package.
+def onnx_bytes(graph: Graph, metadata: Sequence[tuple[str, str]] = ()) -> bytes:
+    """Serialise ``graph`` as an ONNX model at :data:`IR_VERSION` / :data:`OPSET`.
 
     ``metadata`` lands in the model's ``metadata_props`` in the given order.
     """
-    if not onnx_available():
-        return None
-    from onnx import TensorProto, helper
-
-    dtypes = {"F32": TensorProto.FLOAT, "I64": TensorProto.INT64}
-    initializers = [
-        helper.make_tensor(name, dtypes[t.dtype], list(t.shape), vals=t.raw, raw=True)
-        for name, t in graph.initializers
-    ]
-    nodes = []
-    for i, node in enumerate(graph.nodes):
-        made = helper.make_node(
-            node.op_type, list(node.inputs), list(node.outputs), name=f"{node.op_type}_{i}"
-        )
-        made.attribute.extend(
-            helper.make_attribute(k, list(v) if isinstance(v, tuple) else v)
-            for k, v in node.attributes
-        )
-        nodes.append(made)
-    spec = graph.spec
-    onnx_graph = helper.make_graph(
-        nodes,
-        spec.architecture or spec.layout,
-        [helper.make_tensor_value_info(graph.input.name, TensorProto.FLOAT, graph.input.shape)],
-        [helper.make_tensor_value_info(p.name, TensorProto.FLOAT, p.shape) for p in graph.outputs],
-        initializer=initializers,
-    )
-    model = helper.make_model(
-        onnx_graph,
+    return model_bytes(
+        graph,
         ir_version=IR_VERSION,
-        opset_imports=[helper.make_opsetid("", OPSET)],
+        opset=OPSET,
         producer_name=PRODUCER_NAME,
         producer_version=PRODUCER_VERSION,
-        doc_string="Synthetic stand-in made by pictograph-testing: valid, not trained.",
+        doc_string=DOC_STRING,
+        metadata=metadata,
     )
-    for key, value in metadata:
-        entry = model.metadata_props.add()
-        entry.key = key
-        entry.value = value
-    return bytes(model.SerializeToString())

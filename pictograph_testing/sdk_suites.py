@@ -37,7 +37,7 @@ if TYPE_CHECKING:
 
     import pytest
 
-__all__ = ["STALE", "Selection", "main", "sdk_calls", "select_files", "served_methods"]
+__all__ = ["STALE", "Selection", "Stale", "main", "sdk_calls", "select_files", "served_methods"]
 
 SUITES = ("tests/live", "tests/e2e")
 """The sdist's folders of tests against a running API."""
@@ -60,14 +60,32 @@ _CLASS = (
     "a name that is not a class of the dataset (catalog.ANNOTATION_NAMES_ARE_CLASSES)"
 )
 
-STALE: dict[str, str] = {
+
+@dataclass(frozen=True)
+class Stale:
+    """An SDK test that fails against the API too: why, and the exception it fails with."""
+
+    reason: str
+    raises: str
+    """``AssertionError`` or the name of an exception in ``pictograph.exceptions``."""
+
+
+STALE: dict[str, Stale] = {
     # Each fails against the API too, so it must fail against the fake: they run as strict
-    # expected failures (a pass fails the run, and the entry goes).
-    "tests/e2e/test_smoke.py::test_estimate_credit_cost_returns_estimate": _UNIT,
-    "tests/live/test_augment_live.py::test_augment_into_new_dataset": _CLASS,
-    "tests/live/test_augment_live.py::test_augment_in_place_appends_to_directory": _CLASS,
-    "tests/live/test_tile_live.py::test_tile_into_new_dataset": _CLASS,
-    "tests/live/test_tile_live.py::test_tile_in_place_appends_to_directory": _CLASS,
+    # expected failures (a pass, or another exception, fails the run).
+    "tests/e2e/test_smoke.py::test_estimate_credit_cost_returns_estimate": Stale(
+        _UNIT, "AssertionError"
+    ),
+    "tests/live/test_augment_live.py::test_augment_into_new_dataset": Stale(
+        _CLASS, "ValidationError"
+    ),
+    "tests/live/test_augment_live.py::test_augment_in_place_appends_to_directory": Stale(
+        _CLASS, "ValidationError"
+    ),
+    "tests/live/test_tile_live.py::test_tile_into_new_dataset": Stale(_CLASS, "ValidationError"),
+    "tests/live/test_tile_live.py::test_tile_in_place_appends_to_directory": Stale(
+        _CLASS, "ValidationError"
+    ),
 }
 """The SDK's tests that fail against the real API too, by node id, with the evidence."""
 
@@ -134,6 +152,7 @@ def pytest_configure(config: pytest.Config) -> None:
 
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    import pictograph.exceptions
     import pytest
 
     served = served_methods()
@@ -144,9 +163,14 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
         if label is not None and label.split(".", 1)[1] not in served:
             dropped.append(item)
             continue
-        reason = STALE.get(item.nodeid.split("[", 1)[0])
-        if reason is not None:
-            item.add_marker(pytest.mark.xfail(strict=True, reason=reason))
+        stale = STALE.get(item.nodeid.split("[", 1)[0])
+        if stale is not None:
+            raises = (
+                AssertionError
+                if stale.raises == "AssertionError"
+                else getattr(pictograph.exceptions, stale.raises)
+            )
+            item.add_marker(pytest.mark.xfail(strict=True, reason=stale.reason, raises=raises))
         kept.append(item)
     if dropped:
         config.hook.pytest_deselected(items=dropped)

@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import Any
 
 import pictograph
+import pictograph.exceptions
 import pytest
 from pictograph.exceptions import ValidationError
 from pictograph.models.annotation import BBoxAnnotation
@@ -125,6 +126,11 @@ def test_the_stale_tests_are_the_ones_the_rules_fail() -> None:
         "tests/live/test_tile_live.py::test_tile_in_place_appends_to_directory",
         "tests/live/test_tile_live.py::test_tile_into_new_dataset",
     ]
+    # Each names the exception it fails with, so a failure of another kind is not hidden.
+    for stale in STALE.values():
+        assert stale.raises == "AssertionError" or issubclass(
+            getattr(pictograph.exceptions, stale.raises), pictograph.exceptions.PictographError
+        )
 
 
 # ── choosing the files ──

@@ -15,6 +15,7 @@ from types import MappingProxyType
 from typing import Literal
 
 __all__ = [
+    "ANNOTATION_NAMES_ARE_CLASSES",
     "AUTO_GPU",
     "CREDITS_LOW_MICRO_USD",
     "DEFAULT_GPU_TIER",
@@ -355,6 +356,15 @@ class Operation:
 
     slug: str
     unit: Literal["minute", "call"]
+    """What ``quantity`` counts, as the API words it: ``minute`` or ``call``, never
+    ``per_minute``. Source: the SDK's ``tests/live/test_credits_live.py``, which expected
+    ``per_minute`` / ``per_call`` up to at least 1.69.30 and, from 1.69.105 to 1.69.146,
+    expects ``minute`` / ``call`` because "utils/pricing.py emits exactly those strings"
+    and the old rows "had been red" against the API; ``models/credit.py``
+    (``CreditEstimate.unit``: "'minute', 'image', 'run', etc.") and
+    ``tests/unit/resources/test_credits.py``'s replies, 1.69.146. The 1.69.146
+    ``tests/e2e/test_smoke.py`` still expects ``per_minute``: it fails against the API too
+    (``sdk_suites.STALE``)."""
     micro_usd_per_unit: int | None
     """``None``: a training tier, priced by the world's profile."""
     gpu: str | None = None
@@ -383,6 +393,21 @@ def _operations() -> dict[str, Operation]:
 
 
 OPERATIONS: MappingProxyType[str, Operation] = MappingProxyType(_operations())
+
+ANNOTATION_NAMES_ARE_CLASSES = True
+"""A saved annotation's ``name`` must be a class of its dataset: otherwise the save is a
+422 (``annotations.bulk_save`` reports that image in ``failed``). Source: the SDK's
+``resources/annotations.py``, ``Annotations.save`` ("ValidationError: Backend rejected
+the payload (e.g., a class name not in the dataset's class set)"), 1.0.0 to 1.69.146, and
+its async twin ("e.g. an unknown class"); ``skills/pictograph-cv/references/annotations.md``
+("Mistakes that get rejected: ... A ``name`` that is not a class on the dataset") since the
+skill was "rewritten against the shipped SDK" in 1.69.5 (present 1.69.30 to 1.69.146); and
+the annotation imports, which add a file's missing classes to the dataset before saving
+(1.69.122 changelog; ``_ensure_classes``: "annotations whose class already exists still
+save"). Against it, only ``tests/live/test_augment_live.py`` and ``test_tile_live.py``
+(1.60.0 to 1.69.146) save class ``obj`` into a ``thing`` / ``shape`` dataset and expect
+success; they fail against the API too (``sdk_suites.STALE``), as the unit rows of
+``test_credits_live.py`` did until 1.69.105."""
 
 
 @dataclass(frozen=True)

@@ -13,8 +13,10 @@ from __future__ import annotations
 
 import asyncio
 import inspect
+import json
 import sys
 from dataclasses import dataclass
+from typing import Any
 
 from pictograph_testing.api.app import API_PREFIX
 from pictograph_testing.api.dialects import NEWEST, OLDEST, SDK_DEFECTS, Version, format_version
@@ -23,7 +25,14 @@ from pictograph_testing.api.sdk_surface import CLIENT_SIDE, NOT_SERVED
 from pictograph_testing.api.table import ALL_RELEASES
 from pictograph_testing.openapi import RESOURCE_ORDER, openapi_path
 
-__all__ = ["Verdict", "fidelity_page", "sdk_methods", "sdk_versions_page", "verdicts"]
+__all__ = [
+    "Verdict",
+    "fidelity_page",
+    "routes_snapshot",
+    "sdk_methods",
+    "sdk_versions_page",
+    "verdicts",
+]
 
 _DEVELOPER = "/api/v1/developer"
 
@@ -239,6 +248,44 @@ def sdk_versions_page() -> str:
     return "\n".join(lines) + "\n"
 
 
+def routes_snapshot() -> dict[str, Any]:
+    """The route snapshot the SDK's ``tests/contract`` binds every request against.
+
+    The format of the API's own generated ``rest-routes.json`` (what the SDK's
+    ``PICTOGRAPH_REST_ROUTES_SNAPSHOT`` names): ``{"routes": [{"path", "methods",
+    "params", "body"}]}``, with ``{name:path}`` for a parameter that spans segments. One
+    entry per endpoint the newest release calls, in today's wire: its declared query
+    parameters and body fields. A body that takes any key (``Obj(extra=True)``) lists
+    none, which the contract reads as unchecked. Entries with more literal segments come
+    first, because the contract binds a request to the first route that matches it.
+    """
+    routes: list[dict[str, Any]] = []
+    for endpoint in ENDPOINTS:
+        if not (endpoint.span.holds(NEWEST, "sync") or endpoint.span.holds(NEWEST, "async")):
+            continue
+        path = endpoint.path.replace(":uuid}", "}").replace("...}", ":path}")
+        body = endpoint.body
+        routes.append(
+            {
+                "path": path if path.startswith("/") else API_PREFIX + path,
+                "methods": [endpoint.method],
+                "params": [param.name for param in endpoint.query],
+                "body": [] if body is None or body.extra else list(body.fields),
+            }
+        )
+
+    def specificity(route: dict[str, Any]) -> tuple[int, int]:
+        segments = route["path"].strip("/").split("/")
+        literal = sum(not segment.startswith("{") for segment in segments)
+        spanning = sum(segment.endswith(":path}") for segment in segments)
+        return (spanning, -literal)
+
+    return {"routes": sorted(routes, key=specificity)}
+
+
 if __name__ == "__main__":  # pragma: no cover - a documentation tool
-    page = sdk_versions_page() if sys.argv[1:] == ["versions"] else fidelity_page()
-    sys.stdout.write(page)
+    if sys.argv[1:] == ["routes-snapshot"]:
+        sys.stdout.write(json.dumps(routes_snapshot(), indent=1) + "\n")
+    else:
+        page = sdk_versions_page() if sys.argv[1:] == ["versions"] else fidelity_page()
+        sys.stdout.write(page)

@@ -32,10 +32,6 @@ settings.register_profile(
 )
 settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "ci"))
 
-# Copies of the SDK's own live tests: they run only in a pytest of their own, against a
-# served fake (tests/test_sdk_live.py).
-collect_ignore = ["sdk_live"]
-
 DATASET = "road-signs"
 EXPORT = "road-signs-20260512-120000"
 

@@ -58,7 +58,8 @@ def test_predict_follows_a_known_images_ground_truth(
 ) -> None:
     _train(client)
     world = fake.world
-    known = world.dataset_images(world.dataset(fake.organization_id, DATASET))[:6]
+    # Twenty images: over fewer, the share of finds over a true object is one draw.
+    known = world.dataset_images(world.dataset(fake.organization_id, DATASET))[:20]
 
     found = over_truth = 0
     for image in known:
@@ -79,10 +80,10 @@ def test_predict_follows_a_known_images_ground_truth(
             assert box["x"] + box["w"] <= width
             assert box["y"] + box["h"] <= height
             over_truth += any(abs(box["x"] - t["x"]) < t["w"] / 2 for t in truth)
-    # A model of mAP 0.4 misses some objects, not all of six images' worth, and most of
+    # A model of mAP 0.4 misses some objects, not all of twenty images' worth, and most of
     # what it finds lies over a true object (a few low-score false positives do not).
-    assert found >= 3
-    assert over_truth >= 0.75 * found
+    assert found >= 10
+    assert over_truth > found / 2
 
 
 def test_predict_on_a_downloaded_image_uses_its_annotations(

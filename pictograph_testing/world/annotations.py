@@ -5,6 +5,7 @@ from __future__ import annotations
 import math
 from typing import TYPE_CHECKING, Any
 
+from pictograph_testing.catalog import ANNOTATION_NAMES_ARE_CLASSES
 from pictograph_testing.world.errors import (
     Conflict,
     InvalidRequest,
@@ -68,7 +69,7 @@ def canonical_annotations(
     checked = [_annotation(item, (*loc, i), errors) for i, item in enumerate(raw)]
     for i, annotation in enumerate(checked):
         name = annotation.get("name")
-        if class_names is None:
+        if class_names is None or not ANNOTATION_NAMES_ARE_CLASSES:
             break
         if isinstance(name, str) and name.strip() and name not in class_names:
             known = ", ".join(class_names) or "none yet"

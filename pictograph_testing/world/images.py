@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import copy
+import functools
 import hashlib
 import io
 import re
 import uuid
+import zlib
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, overload
@@ -36,6 +38,7 @@ __all__ = [
     "min_confidence",
     "split_path",
     "synthetic_image",
+    "synthetic_length",
 ]
 
 SPLITS = ("train", "val", "test")
@@ -274,12 +277,15 @@ class ImageService:
         """
         world = self._world
         world.images[image.id] = image
+        if blob_of is not None:
+            self._blobs[image.id] = self.blob(blob_of)
+        if image.content is None:
+            # Bytes made on demand: the image reports the length they download as.
+            image.file_size = self.generated_size(image)
         self._tally(image, +1)
         if image.content is not None:
             world.predictions.add(image, image.content)
         self._paths[(dataset.id, image.directory_path, image.filename)] = image.id
-        if blob_of is not None:
-            self._blobs[image.id] = self.blob(blob_of)
         ids = dataset.image_ids
         place = len(ids)
         rank = (image.directory_path, image.filename)
@@ -390,15 +396,18 @@ class ImageService:
             return image.content_type
         return "image/png" if image.content_type == "image/png" else "image/jpeg"
 
+    def generated_size(self, image: Image) -> int:
+        """The length of the bytes :meth:`content` makes for an image without uploaded ones."""
+        width, height = _drawn_size(image)
+        return synthetic_length(width, height, self.served_type(image), self.blob(image))
+
     def content(self, image: Image) -> tuple[bytes, str]:
         """The image's bytes and their MIME type; made once for images added by count."""
         kind = self.served_type(image)
         if image.content is not None:
             return image.content, kind
         blob = self.blob(image)
-        width, height = image.width or 0, image.height or 0
-        if not 0 < width <= _MAX_SYNTHETIC_SIDE or not 0 < height <= _MAX_SYNTHETIC_SIDE:
-            width, height = SYNTHETIC_FALLBACK_SIZE
+        width, height = _drawn_size(image)
         made = self._world.storage.cached(
             ("image", blob), lambda: synthetic_image(width, height, kind, blob)
         )
@@ -726,20 +735,70 @@ class ImageService:
         return found
 
 
+_SHADES = 16
+"""Colour pairs a generated image is drawn in. Each is drawn once per size and type, so
+an image's length is known without drawing it (a listing reports ``file_size``)."""
+
+_JPEG_COMMENT = b"\xff\xfe"
+_PNG_TEXT_KEY = b"Comment\x00"
+_DIGEST_HEX = 32
+"""Every generated image carries its token's digest (hex) in a comment of fixed length,
+so no two images share bytes (a prediction finds its image by them) and the length
+depends only on the drawing."""
+_MARK_LENGTH = {
+    "image/jpeg": len(_JPEG_COMMENT) + 2 + _DIGEST_HEX,
+    "image/png": 4 + 4 + len(_PNG_TEXT_KEY) + _DIGEST_HEX + 4,
+}
+
+
+def _drawn_size(image: Image) -> tuple[int, int]:
+    """The pixel size a generated image is drawn at: its own, if it is a plausible one."""
+    width, height = image.width or 0, image.height or 0
+    if not 0 < width <= _MAX_SYNTHETIC_SIDE or not 0 < height <= _MAX_SYNTHETIC_SIDE:
+        return SYNTHETIC_FALLBACK_SIZE
+    return width, height
+
+
 def synthetic_image(width: int, height: int, content_type: str, token: str) -> bytes:
-    """A small valid JPEG or PNG of ``width`` x ``height``, its colours drawn from ``token``."""
+    """A small valid JPEG or PNG of ``width`` x ``height``, unique to ``token``.
+
+    Its length is :func:`synthetic_length`. Any ``content_type`` but ``image/png`` is a JPEG.
+    """
+    kind = "image/png" if content_type == "image/png" else "image/jpeg"
+    digest = hashlib.blake2b(token.encode(), digest_size=16)
+    drawn = _drawn(width, height, kind, digest.digest()[0] % _SHADES)
+    mark = digest.hexdigest().encode("ascii")
+    if kind == "image/png":
+        # A tEXt chunk right after the signature and IHDR (8 + 25 bytes).
+        text = b"tEXt" + _PNG_TEXT_KEY + mark
+        chunk = (len(text) - 4).to_bytes(4, "big") + text + zlib.crc32(text).to_bytes(4, "big")
+        return drawn[:33] + chunk + drawn[33:]
+    # A COM segment right after SOI.
+    return drawn[:2] + _JPEG_COMMENT + (2 + len(mark)).to_bytes(2, "big") + mark + drawn[2:]
+
+
+def synthetic_length(width: int, height: int, content_type: str, token: str) -> int:
+    """``len(synthetic_image(...))``, from the drawing alone (drawn once per shade)."""
+    kind = "image/png" if content_type == "image/png" else "image/jpeg"
+    shade = hashlib.blake2b(token.encode(), digest_size=16).digest()[0] % _SHADES
+    return len(_drawn(width, height, kind, shade)) + _MARK_LENGTH[kind]
+
+
+@functools.lru_cache(maxsize=256)
+def _drawn(width: int, height: int, kind: str, shade: int) -> bytes:
+    """The picture of a generated image: a rectangle on a background, in shade ``shade``."""
     from PIL import Image as PILImage
     from PIL import ImageDraw
 
-    digest = hashlib.blake2b(token.encode(), digest_size=6).digest()
-    background = (digest[0], digest[1], digest[2])
-    foreground = (255 - digest[0], 255 - digest[1], 255 - digest[2])
+    colour = hashlib.blake2b(bytes([shade]), digest_size=3).digest()
+    background = (colour[0], colour[1], colour[2])
+    foreground = (255 - colour[0], 255 - colour[1], 255 - colour[2])
     picture = PILImage.new("RGB", (width, height), background)
     ImageDraw.Draw(picture).rectangle(
         (width // 4, height // 4, (3 * width) // 4, (3 * height) // 4), fill=foreground
     )
     out = io.BytesIO()
-    if content_type == "image/png":
+    if kind == "image/png":
         picture.save(out, format="PNG", optimize=False)
     else:
         picture.save(out, format="JPEG", quality=85)

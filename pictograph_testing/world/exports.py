@@ -78,7 +78,7 @@ def processing_seconds(images: int, include_images: bool) -> float:
     return round(BASE_SECONDS + per_image * images, 3)
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class FrozenImage:
     """An image as the export saw it at creation: what its ZIP is built from."""
 

@@ -41,7 +41,7 @@ _RUN_JOB_STATUS = {"pending": "queued", "queued": "queued"}
 _EXPORT_JOB_STATUS = {"pending": "queued", "processing": "running"}
 
 
-@dataclass
+@dataclass(slots=True)
 class Notification:
     """One event in an organization's feed."""
 

@@ -12,7 +12,7 @@ from __future__ import annotations
 import heapq
 import math
 from collections import OrderedDict
-from dataclasses import dataclass, fields, replace
+from dataclasses import dataclass, fields
 from typing import TYPE_CHECKING, Any, Literal
 
 from pictograph_testing.catalog import (
@@ -93,7 +93,7 @@ class RunRequest:
     version_of_model_id: str | None = None
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class RunPlan:
     """The deterministic future of a run on its tier, from the moment it starts."""
 
@@ -808,11 +808,16 @@ class TrainingService:
         run.error_message = error
         run.ends_at = at
         run.history.append((status, at))
-        snapshot = running_snapshot(run, at) if started else (0, 0, {})
-        run_progress, run_epoch, run_metrics = snapshot
         if status == "completed":
             run_progress, run_epoch = 100, run.plan.epochs
             run_metrics = epoch_metrics(run, run.plan.epochs)
+        elif started:
+            run_progress, run_epoch, run_metrics = running_snapshot(run, at)
+        else:
+            run_progress, run_epoch, run_metrics = 0, 0, {}
+        world.billing.settle(run, elapsed)
+        if status == "completed":
+            run.model_id = world.registry.record_training(run, at, run_metrics)
         run.final = RunView(
             status,
             run_progress,
@@ -822,14 +827,9 @@ class TrainingService:
             # A run cancelled during its cold start never started.
             run.started_at if started else None,
             at,
-            None,
+            run.model_id if status == "completed" else None,
             error,
         )
-        world.billing.settle(run, elapsed)
-        if status == "completed":
-            # The registry reads the final metrics, so the model id joins the view after.
-            run.model_id = world.registry.record_training(run, at)
-            run.final = replace(run.final, model_id=run.model_id)
         world.feeds.run_ended(run, at)
         if tier.busy.pop(run.id, None) is not None:
             self._token.pop(run.id, None)

@@ -23,7 +23,7 @@ from typing import TYPE_CHECKING, Any
 
 from pictograph_testing.world.errors import Conflict, InvalidRequest, NotFound, field_error
 from pictograph_testing.world.ids import splitmix64
-from pictograph_testing.world.ordered import SortedIndex
+from pictograph_testing.world.ordered import SortedIndex, index_in
 from pictograph_testing.world.state import Export
 
 if TYPE_CHECKING:
@@ -308,7 +308,7 @@ class ExportService:
         self._world.exports[export.id] = export
         self._named.setdefault(export.dataset_id, {}).setdefault(export.name, export)
         self.jobs[export.id] = job
-        self._ordered.setdefault(export.organization_id, SortedIndex(self.job_order)).add(export)
+        index_in(self._ordered, export.organization_id, self.job_order).add(export)
         self.seq = max(self.seq, job.seq)
         if export.status not in FINAL_STATUSES:
             self._active.append(export)

@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING, Any, overload
 
 from pictograph_testing.world.errors import NotFound
 from pictograph_testing.world.evaluations import evaluation_job
-from pictograph_testing.world.ordered import SortedIndex
+from pictograph_testing.world.ordered import SortedIndex, index_in
 from pictograph_testing.world.training import run_state
 
 if TYPE_CHECKING:
@@ -100,7 +100,7 @@ class Feeds:
 
     def _file(self, entry: Notification) -> None:
         self.notifications[entry.id] = entry
-        self._ordered.setdefault(entry.organization_id, SortedIndex(_feed_order)).add(entry)
+        index_in(self._ordered, entry.organization_id, _feed_order).add(entry)
         if not entry.read:
             self._unread[entry.organization_id] = self._unread.get(entry.organization_id, 0) + 1
 

@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING, Any
 
 from pictograph_testing.catalog import PIPELINES
 from pictograph_testing.world.errors import Conflict, InvalidRequest, NotFound, field_error
-from pictograph_testing.world.ordered import SortedIndex
+from pictograph_testing.world.ordered import SortedIndex, index_in
 from pictograph_testing.world.state import ApiKey, Model, ModelVersion, TrainingRun
 
 if TYPE_CHECKING:
@@ -80,7 +80,7 @@ class ModelRegistry:
         self._world.models[model.id] = model
         self._filings += 1
         self._filed[model.id] = self._filings
-        self._ordered.setdefault(model.organization_id, SortedIndex(self._listing_key)).add(model)
+        index_in(self._ordered, model.organization_id, self._listing_key).add(model)
         self._named.setdefault(model.organization_id, {})[model.name] = model
 
     def _unfile(self, model: Model) -> None:

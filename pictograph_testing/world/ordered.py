@@ -6,9 +6,10 @@ from bisect import bisect_left, bisect_right
 from collections.abc import Callable, Sequence
 from typing import Any, Generic, TypeVar, overload
 
-__all__ = ["NewestFirst", "SortedIndex"]
+__all__ = ["NewestFirst", "SortedIndex", "index_in"]
 
 T = TypeVar("T")
+K = TypeVar("K")
 
 
 class NewestFirst(Sequence[T], Generic[T]):
@@ -100,3 +101,14 @@ class SortedIndex(Generic[T]):
     @property
     def newest(self) -> NewestFirst[T]:
         return NewestFirst(self._items)
+
+
+def index_in(indexes: dict[K, SortedIndex[T]], name: K, key: Callable[[T], Any]) -> SortedIndex[T]:
+    """The index ``indexes`` holds under ``name``, made (sorted by ``key``) the first time.
+
+    Unlike ``setdefault``, it builds no index when one is already there (filing is hot).
+    """
+    index = indexes.get(name)
+    if index is None:
+        index = indexes[name] = SortedIndex(key)
+    return index

@@ -34,7 +34,7 @@ from pictograph_testing.world.errors import (
     field_error,
 )
 from pictograph_testing.world.ids import splitmix64
-from pictograph_testing.world.ordered import NewestFirst, SortedIndex
+from pictograph_testing.world.ordered import NewestFirst, SortedIndex, index_in
 from pictograph_testing.world.state import (
     TERMINAL,
     ApiKey,
@@ -806,7 +806,7 @@ class TrainingService:
         del self._live[org_id][run.id]
         for dataset_id in (None, run.dataset_id):
             key = (org_id, dataset_id, run.status)
-            self._ended.setdefault(key, SortedIndex(_creation_order)).add(run)
+            index_in(self._ended, key, _creation_order).add(run)
 
     def _finish(self, run: TrainingRun, at: float, status: str, error: str | None) -> None:
         """End a run at virtual second ``at``: record it, bill it, free its worker."""

@@ -39,14 +39,13 @@ import math
 import statistics
 import time
 import tracemalloc
-from typing import TYPE_CHECKING
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any, NamedTuple, TypeAlias
 
 from pictograph_testing import FakePictograph
 from pictograph_testing.world.training import RunRequest
 
 if TYPE_CHECKING:
-    from collections.abc import Callable
-
     import pictograph
 
 DATASET, EXPORT, TIER = "road-signs", "road-signs-v1", "a10g"
@@ -117,6 +116,16 @@ def memory_per_thousand_runs(size: int = 1000) -> float:
     return held * 1000 / size
 
 
+class Prepared(NamedTuple):
+    """An operation whose set-up is not timed: ``timed(prepare())``."""
+
+    prepare: Callable[[], Any]
+    timed: Callable[[Any], object]
+
+
+Operation: TypeAlias = Callable[[], object] | Prepared
+
+
 def calls(
     client: pictograph.Client,
     fake: FakePictograph,
@@ -124,7 +133,7 @@ def calls(
     busy_client: pictograph.Client,
     ledger_client: pictograph.Client,
     size: int,
-) -> dict[str, Callable[[], object]]:
+) -> dict[str, Operation]:
     """The per-request operations, each one SDK call (or one page)."""
     run_id = next(iter(fake.world.runs))
     busy_id = next(iter(busy_fake.world.runs))
@@ -134,10 +143,10 @@ def calls(
         busy_fake.clock.advance(seconds=1)
         return busy_client.training.get(busy_id)
 
-    def fresh_export() -> object:
+    def fresh_export() -> str:
         name = f"sized-{next(exports)}"
         fake.add_export(DATASET, name)
-        return client.exports.get(DATASET, name)
+        return name
 
     return {
         "training.get after clock.advance (N busy runs)": after_advance,
@@ -151,7 +160,9 @@ def calls(
         "models.list(50)": lambda: client.models.list(limit=50),
         "datasets.list": lambda: client.datasets.list(),
         "images.list(100)": lambda: client.images.list(DATASET, limit=100),
-        "exports.get (N images, first get)": fresh_export,
+        "exports.get (N images, first get)": Prepared(
+            fresh_export, lambda name: client.exports.get(DATASET, name)
+        ),
         "credits.balance (ledger 10 x N)": lambda: ledger_client.credits.balance(),
         "credits.history(50) (ledger 10 x N)": lambda: ledger_client.credits.history(limit=50),
     }
@@ -160,7 +171,7 @@ def calls(
 def measure(sizes: list[int], rounds: int) -> dict[str, dict[int, float]]:
     """Median seconds per operation per size (rounds interleaved across sizes)."""
     results: dict[str, dict[int, float]] = {CATCH_UP: {}}
-    ops: dict[int, dict[str, Callable[[], object]]] = {}
+    ops: dict[int, dict[str, Operation]] = {}
     clients: list[pictograph.Client] = []
     for size in sizes:
         fake, seconds = build(size)
@@ -173,8 +184,13 @@ def measure(sizes: list[int], rounds: int) -> dict[str, dict[int, float]]:
     for _ in range(rounds):
         for size in sizes:
             for name, op in ops[size].items():
-                started = time.perf_counter()
-                op()
+                if isinstance(op, Prepared):
+                    prepared = op.prepare()
+                    started = time.perf_counter()
+                    op.timed(prepared)
+                else:
+                    started = time.perf_counter()
+                    op()
                 samples.setdefault(name, {}).setdefault(size, []).append(
                     time.perf_counter() - started
                 )

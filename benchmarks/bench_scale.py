@@ -1,123 +1,268 @@
 """Scale benchmark: what a request costs as the world grows.
 
 Run with ``python benchmarks/bench_scale.py`` (worlds of 100, 1,000 and 10,000 runs;
-``--quick``: 100 and 1,000, for CI). Each size is one world: one dataset holding as many
-images as the world has runs, that many runs created (queued on ``2 x size`` workers of
-one tier, so every run trains at once) and then completed by one clock move (the
-*catch-up*, timed once per size: whole-world work, it grows about ``N``). Then, on the
-finished world, interleaved rounds of the per-request calls through the real SDK:
+``--quick``: 100 and 1,000, for CI; ``--markdown``: only the table, in Markdown, for
+``docs/benchmarks.md``). Each size ``N`` is three worlds:
 
-- ``training.iter``: one page of 50 runs (the cost per page of iterating them all);
+- a *finished* one: one dataset holding ``N`` images, ``N`` runs created (queued on
+  ``2 x N`` workers of one tier, so every run trains at once) and then completed by one
+  clock move (the *catch-up*, timed once per size: whole-world work, it grows about
+  ``N``; reported per size and per run);
+- a *busy* one: ``N`` runs training at once on ``N`` workers, none near its end;
+- a *ledger* of ``10 x N`` entries (100,000 at the largest size).
+
+Then, interleaved across sizes, rounds of the per-request calls through the real SDK:
+
+- ``training.get`` on the busy world just after ``clock.advance`` (the next request
+  pays the catch-up of a clock move that ends nothing);
+- ``training.iter``: one page of 50 runs (the cost per page of iterating them all), and
+  a page of the runs filtered by status;
 - ``jobs.list``: the first page of the jobs feed;
 - ``training.get``: one run by id;
-- ``models.list``: the newest 50 models;
-- ``datasets.list`` and ``images.list(100)``;
-- ``credits.history``: the newest 50 ledger entries.
+- ``models.list(50)``, ``datasets.list`` and ``images.list(100)``;
+- ``exports.get`` of an export of ``N`` images, each round a fresh one (its
+  ``file_size`` is sized, never built);
+- ``credits.balance`` and ``credits.history(50)`` against the ledger world.
 
-Printed: the median in microseconds per call per size, and the growth between the
-smallest and the largest size (``x1`` is flat: the cost does not grow with the world).
-The ratio is what to read; absolute times depend on the machine.
+Printed: the median in microseconds per call per size, the growth from the smallest
+to the largest size (``x1`` is flat) and the fitted growth exponent ``k`` of
+``time ~ N^k`` (0: flat; 1: linear), and the memory a run holds once completed (per
+1,000 runs, from ``tracemalloc``). The ratios are what to read; absolute times depend
+on the machine.
 """
 
 from __future__ import annotations
 
 import argparse
 import gc
+import math
 import statistics
 import time
-from typing import TYPE_CHECKING
+import tracemalloc
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any, NamedTuple, TypeAlias
 
 from pictograph_testing import FakePictograph
 from pictograph_testing.world.training import RunRequest
 
 if TYPE_CHECKING:
-    from collections.abc import Callable
-
     import pictograph
 
 DATASET, EXPORT, TIER = "road-signs", "road-signs-v1", "a10g"
+CATCH_UP = "catch-up: complete N runs (per run)"
+LEDGER_PER_RUN = 10
+"""Ledger entries per run of the size: 100,000 at 10,000."""
 
 
 def build(size: int) -> tuple[FakePictograph, float]:
     """A world of ``size`` completed runs; return it and the catch-up's seconds."""
-    fake = FakePictograph(seed=7, balance_usd=1e9, gpu_workers={TIER: 2 * size})
-    fake.add_dataset(DATASET, images=size, completed_images=size)
-    fake.add_export(DATASET, EXPORT, status_filter="complete")
-    world = fake.world
-    request = RunRequest(DATASET, EXPORT, "yolox", TIER, {"epochs": 1}, name="scale")
-    with world.lock:
-        for _ in range(size):
-            world.training.create(world.default_key, request)
+    fake = _world_with_runs(size, workers=2 * size, epochs=1)
     fake.clock.advance(hours=48)
     gc.collect()
+    world = fake.world
     started = time.perf_counter()
     with world.lock:
         world.catch_up()
     return fake, time.perf_counter() - started
 
 
-def calls(client: pictograph.Client, run_id: str, size: int) -> dict[str, Callable[[], object]]:
+def _world_with_runs(size: int, *, workers: int, epochs: int) -> FakePictograph:
+    fake = FakePictograph(seed=7, balance_usd=1e9, gpu_workers={TIER: workers})
+    fake.add_dataset(DATASET, images=size, completed_images=size)
+    fake.add_export(DATASET, EXPORT, status_filter="complete")
+    world = fake.world
+    request = RunRequest(DATASET, EXPORT, "yolox", TIER, {"epochs": epochs}, name="scale")
+    with world.lock:
+        for _ in range(size):
+            world.training.create(world.default_key, request)
+    return fake
+
+
+def busy(size: int) -> FakePictograph:
+    """A world of ``size`` runs all training on ``size`` workers, far from their ends."""
+    fake = _world_with_runs(size, workers=size, epochs=300)
+    fake.clock.advance(minutes=10)  # past the cold start: every run is training
+    return fake
+
+
+def ledger(size: int) -> FakePictograph:
+    """A world whose ledger holds ``LEDGER_PER_RUN x size`` entries."""
+    fake = FakePictograph(seed=7, balance_usd=10)
+    world = fake.world
+    with world.lock:
+        for _ in range(LEDGER_PER_RUN * size):
+            world.billing.top_up(world.default_org, 1)
+    return fake
+
+
+def memory_per_thousand_runs(size: int = 1000) -> float:
+    """Bytes a world holds per 1,000 completed runs (runs, models, ledger, feed...)."""
+    fake = FakePictograph(seed=7, balance_usd=1e9, gpu_workers={TIER: 2 * size})
+    fake.add_dataset(DATASET, images=10, completed_images=10)
+    fake.add_export(DATASET, EXPORT, status_filter="complete")
+    world = fake.world
+    request = RunRequest(DATASET, EXPORT, "yolox", TIER, {"epochs": 1}, name="scale")
+    gc.collect()
+    tracemalloc.start()
+    before = tracemalloc.get_traced_memory()[0]
+    with world.lock:
+        for _ in range(size):
+            world.training.create(world.default_key, request)
+        fake.clock.advance(hours=48)
+        world.catch_up()
+    gc.collect()
+    held = tracemalloc.get_traced_memory()[0] - before
+    tracemalloc.stop()
+    return held * 1000 / size
+
+
+class Prepared(NamedTuple):
+    """An operation whose set-up is not timed: ``timed(prepare())``."""
+
+    prepare: Callable[[], Any]
+    timed: Callable[[Any], object]
+
+
+Operation: TypeAlias = Callable[[], object] | Prepared
+
+
+def calls(
+    client: pictograph.Client,
+    fake: FakePictograph,
+    busy_fake: FakePictograph,
+    busy_client: pictograph.Client,
+    ledger_client: pictograph.Client,
+    size: int,
+) -> dict[str, Operation]:
     """The per-request operations, each one SDK call (or one page)."""
+    run_id = next(iter(fake.world.runs))
+    busy_id = next(iter(busy_fake.world.runs))
+    exports = iter(range(1_000_000))
+
+    def after_advance() -> object:
+        busy_fake.clock.advance(seconds=1)
+        return busy_client.training.get(busy_id)
+
+    def fresh_export() -> str:
+        name = f"sized-{next(exports)}"
+        fake.add_export(DATASET, name)
+        return name
+
     return {
+        "training.get after clock.advance (N busy runs)": after_advance,
         # A page from the middle: iterating every run costs N/50 of these.
         "training.iter (a page of 50)": lambda: client.training.list(limit=50, offset=size // 2),
+        "training.list(status=completed, 50)": lambda: client.training.list(
+            status="completed", limit=50, offset=size // 2
+        ),
         "jobs.list (first page)": lambda: next(iter(client.jobs.list(status="all"))),
         "training.get": lambda: client.training.get(run_id),
         "models.list(50)": lambda: client.models.list(limit=50),
         "datasets.list": lambda: client.datasets.list(),
         "images.list(100)": lambda: client.images.list(DATASET, limit=100),
-        "credits.history(50)": lambda: client.credits.history(limit=50),
+        "exports.get (N images, first get)": Prepared(
+            fresh_export, lambda name: client.exports.get(DATASET, name)
+        ),
+        "credits.balance (ledger 10 x N)": lambda: ledger_client.credits.balance(),
+        "credits.history(50) (ledger 10 x N)": lambda: ledger_client.credits.history(limit=50),
     }
 
 
 def measure(sizes: list[int], rounds: int) -> dict[str, dict[int, float]]:
     """Median seconds per operation per size (rounds interleaved across sizes)."""
-    worlds: dict[int, FakePictograph] = {}
-    results: dict[str, dict[int, float]] = {"catch-up (complete N runs)": {}}
+    results: dict[str, dict[int, float]] = {CATCH_UP: {}}
+    ops: dict[int, dict[str, Operation]] = {}
+    clients: list[pictograph.Client] = []
     for size in sizes:
         fake, seconds = build(size)
-        worlds[size] = fake
-        results["catch-up (complete N runs)"][size] = seconds
-    clients = {size: fake.client() for size, fake in worlds.items()}
-    ops = {
-        size: calls(clients[size], next(iter(fake.world.runs)), size)
-        for size, fake in worlds.items()
-    }
+        results[CATCH_UP][size] = seconds / size
+        busy_fake, ledger_fake = busy(size), ledger(size)
+        made = [fake.client(), busy_fake.client(), ledger_fake.client()]
+        clients += made
+        ops[size] = calls(made[0], fake, busy_fake, made[1], made[2], size)
     samples: dict[str, dict[int, list[float]]] = {}
     for _ in range(rounds):
         for size in sizes:
             for name, op in ops[size].items():
-                started = time.perf_counter()
-                op()
+                if isinstance(op, Prepared):
+                    prepared = op.prepare()
+                    started = time.perf_counter()
+                    op.timed(prepared)
+                else:
+                    started = time.perf_counter()
+                    op()
                 samples.setdefault(name, {}).setdefault(size, []).append(
                     time.perf_counter() - started
                 )
     for name, per_size in samples.items():
         results[name] = {size: statistics.median(times) for size, times in per_size.items()}
-    for client in clients.values():
+    for client in clients:
         client.close()
     return results
 
 
-def report(results: dict[str, dict[int, float]], sizes: list[int]) -> None:
-    """Print µs per call per size and the growth from the smallest to the largest size."""
-    width = max(len(name) for name in results)
-    header = "".join(f"{size:>12,}" for size in sizes)
-    print(f"{'operation (median µs)':<{width}}{header}{'growth':>10}")
+def exponent(per_size: dict[int, float]) -> float:
+    """The least-squares slope of log(time) over log(size): ``k`` in ``time ~ N^k``."""
+    points = [(math.log(size), math.log(seconds)) for size, seconds in per_size.items()]
+    mean_x = statistics.fmean(x for x, _ in points)
+    mean_y = statistics.fmean(y for _, y in points)
+    spread = sum((x - mean_x) ** 2 for x, _ in points)
+    return sum((x - mean_x) * (y - mean_y) for x, y in points) / spread
+
+
+def _rows(results: dict[str, dict[int, float]], sizes: list[int]) -> list[list[str]]:
+    rows = []
     for name, per_size in results.items():
-        row = "".join(f"{per_size[size] * 1e6:>12,.0f}" for size in sizes)
         growth = per_size[sizes[-1]] / per_size[sizes[0]]
-        print(f"{name:<{width}}{row}{'x' + format(growth, '.1f'):>10}")
-    print(f"(sizes: runs = images = models; growth: {sizes[-1]:,} over {sizes[0]:,})")
+        rows.append(
+            [
+                name,
+                *(f"{per_size[size] * 1e6:,.1f}" for size in sizes),
+                f"x{growth:.1f}",
+                f"{exponent(per_size):+.2f}",
+            ]
+        )
+    return rows
+
+
+def report(results: dict[str, dict[int, float]], sizes: list[int], memory: float) -> None:
+    """Print µs per call per size, the growth and the fitted exponent; then the memory."""
+    rows = _rows(results, sizes)
+    width = max(len(row[0]) for row in rows)
+    header = "".join(f"{size:>12,}" for size in sizes)
+    print(f"{'operation (median µs)':<{width}}{header}{'growth':>9}{'k':>7}")
+    for name, *cells, growth, k in rows:
+        print(f"{name:<{width}}{''.join(f'{c:>12}' for c in cells)}{growth:>9}{k:>7}")
+    print(f"(sizes: N runs = images = models; growth: {sizes[-1]:,} over {sizes[0]:,};")
+    print(" k: fitted exponent of time ~ N^k, 0 flat, 1 linear)")
+    print(f"memory per 1,000 completed runs: {memory / 2**20:.2f} MiB")
+
+
+def markdown(results: dict[str, dict[int, float]], sizes: list[int], memory: float) -> None:
+    """Print the same figures as one Markdown table (for ``docs/benchmarks.md``)."""
+    sized = " | ".join(f"N = {size:,}" for size in sizes)
+    print(f"| operation (median µs per call) | {sized} | growth | k |")
+    print("|---" * (len(sizes) + 3) + "|")
+    for name, *cells, growth, k in _rows(results, sizes):
+        print(f"| {name} | {' | '.join(cells)} | {growth} | {k} |")
+    print()
+    print(
+        f"Growth: N = {sizes[-1]:,} over N = {sizes[0]:,}; k: the fitted exponent of "
+        f"time ~ N^k (0: flat, 1: linear). Memory a completed run holds: "
+        f"{memory / 2**20:.2f} MiB per 1,000 runs (tracemalloc)."
+    )
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="sizes 100 and 1,000 (CI)")
+    parser.add_argument("--markdown", action="store_true", help="print only the table, in Markdown")
     args = parser.parse_args()
     sizes = [100, 1000] if args.quick else [100, 1000, 10000]
     rounds = 15 if args.quick else 31
-    report(measure(sizes, rounds), sizes)
+    results = measure(sizes, rounds)
+    memory = memory_per_thousand_runs()
+    (markdown if args.markdown else report)(results, sizes, memory)
 
 
 if __name__ == "__main__":

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from pictograph_testing.world.ordered import NewestFirst, SortedIndex
+from pictograph_testing.world.ordered import NewestFirst, SortedIndex, index_in
 
 
 @pytest.mark.parametrize("size", [0, 1, 2, 7])
@@ -44,3 +44,16 @@ def test_a_sorted_index_keeps_order_through_adds_and_removes() -> None:
     index.remove((9, "never filed"))
     assert [p[1] for p in index.newest] == ["e", "a", "d", "f", "b"]
     assert len(index) == 5
+
+
+def test_index_in_makes_an_index_once_and_hands_back_the_same_one() -> None:
+    indexes: dict[str, SortedIndex[int]] = {}
+
+    first = index_in(indexes, "org", lambda n: n)
+    first.add(2)
+    again = index_in(indexes, "org", lambda n: -n)  # the key of the index already made
+    again.add(1)
+
+    assert again is first
+    assert first.oldest == [1, 2]
+    assert list(indexes) == ["org"]

@@ -10,6 +10,8 @@ __all__ = ["RunWire", "WireCache"]
 
 _ISO_LIMIT = 4096
 """Formatted instants kept before the memo starts over (polls reuse a few instants)."""
+_ENDED_JOBS_LIMIT = 4096
+"""Encoded jobs kept before that memo starts over (a page holds at most 1,000)."""
 
 
 class RunWire:
@@ -27,13 +29,22 @@ class RunWire:
 class WireCache:
     """The api layer's memo of one world's encodings: timestamps and runs."""
 
-    __slots__ = ("iso", "runs")
+    __slots__ = ("ended_jobs", "iso", "runs")
 
     def __init__(self) -> None:
         self.iso: dict[float, str] = {}
         """Virtual seconds to the API's ISO-8601 text (see ``Call.iso``)."""
         self.runs: dict[str, RunWire] = {}
         """Run id to its encoded pieces (see ``api.training.run_reply``)."""
+        self.ended_jobs: dict[str, bytes] = {}
+        """An ended run's ``Job`` object, encoded (it never changes again; bounded)."""
+
+    def remember_ended_job(self, job_id: str, encoded: bytes) -> bytes:
+        """Keep an ended run's encoded ``Job``; bounded like the instants' memo."""
+        if len(self.ended_jobs) >= _ENDED_JOBS_LIMIT:
+            self.ended_jobs.clear()
+        self.ended_jobs[job_id] = encoded
+        return encoded
 
     def remember_iso(self, seconds: float, text: str) -> str:
         """Keep ``text`` as the rendering of ``seconds``; bounded, so it cannot grow forever."""

@@ -218,7 +218,7 @@ def export_payload(call: Call, export: Export) -> dict[str, Any]:
         "organize_by_split": job.organize_by_split,
         "status": export.status,
         "error_message": export.error_message,
-        "file_size": len(call.world.export_service.archive(export)) if completed else None,
+        "file_size": call.world.export_service.archive_size(export) if completed else None,
         "image_count": export.image_count,
         "annotation_count": export.annotation_count,
         "created_at": call.iso(export.created_at),
@@ -249,7 +249,7 @@ def _download(call: Call, export: Export) -> Reply:
                 "download_url": call.base_url + path,
                 "filename": filename,
                 "content_type": "application/zip",
-                "file_size": len(call.world.export_service.archive(export)),
+                "file_size": call.world.export_service.archive_size(export),
             }
         }
     )

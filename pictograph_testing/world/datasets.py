@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING, Any
 
 from pictograph_testing.world.errors import Conflict, InvalidRequest, describe, field_error
 from pictograph_testing.world.images import min_confidence
-from pictograph_testing.world.ordered import SortedIndex
+from pictograph_testing.world.ordered import SortedIndex, index_in
 from pictograph_testing.world.state import IMAGE_STATUSES, Dataset, Image
 
 if TYPE_CHECKING:
@@ -62,9 +62,7 @@ class DatasetService:
     def _file(self, dataset: Dataset) -> None:
         self._world.datasets[dataset.id] = dataset
         self._filed[dataset.id] = len(self._filed)
-        self._ordered.setdefault(dataset.organization_id, SortedIndex(self._listing_key)).add(
-            dataset
-        )
+        index_in(self._ordered, dataset.organization_id, self._listing_key).add(dataset)
         self._named.setdefault(dataset.organization_id, {}).setdefault(dataset.name, dataset)
 
     def _listing_key(self, dataset: Dataset) -> tuple[float, int]:

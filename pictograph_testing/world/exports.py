@@ -23,11 +23,11 @@ from typing import TYPE_CHECKING, Any
 
 from pictograph_testing.world.errors import Conflict, InvalidRequest, NotFound, field_error
 from pictograph_testing.world.ids import splitmix64
-from pictograph_testing.world.ordered import SortedIndex
+from pictograph_testing.world.ordered import SortedIndex, index_in
 from pictograph_testing.world.state import Export
 
 if TYPE_CHECKING:
-    from collections.abc import Iterable, Sequence
+    from collections.abc import Callable, Iterable, Iterator, Sequence
 
     from pictograph_testing.world.state import ApiKey, Dataset, Image, World
 
@@ -70,6 +70,11 @@ DOWNLOAD_TTL_SECONDS = 7 * 24 * 3600.0
 """How long a completed export's ZIP is kept (the ``expires_at`` soft TTL)."""
 DEFAULT_FAILURE = "Export processing failed: the export worker stopped unexpectedly."
 _SPLIT_DIRECTORIES = {"train": "train", "val": "valid", "test": "test"}
+_ENTRY_OVERHEAD = 30 + 46
+"""A stored entry's local header and central directory record, without its name."""
+_END_RECORD = 22
+_ZIP_MAX_ENTRIES = 0xFFFF
+_ZIP_MAX_OFFSET = 0xFFFFFFFF
 
 
 def processing_seconds(images: int, include_images: bool) -> float:
@@ -78,7 +83,7 @@ def processing_seconds(images: int, include_images: bool) -> float:
     return round(BASE_SECONDS + per_image * images, 3)
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class FrozenImage:
     """An image as the export saw it at creation: what its ZIP is built from."""
 
@@ -134,6 +139,10 @@ class ExportService:
         self._named: dict[str, dict[str, Export]] = {}
         # Each organization's exports in jobs-feed order (see `feeds.export_job`).
         self._ordered: dict[str, SortedIndex[Export]] = {}
+        # Each completed export's archive length (an export never changes once made), and
+        # the image files of those that carry them, as first read for the size or the ZIP.
+        self._sizes: dict[str, int] = {}
+        self._files: dict[str, tuple[bytes, ...]] = {}
 
     # ── knobs for tests ──
 
@@ -299,11 +308,12 @@ class ExportService:
         self._world.exports[export.id] = export
         self._named.setdefault(export.dataset_id, {}).setdefault(export.name, export)
         self.jobs[export.id] = job
-        self._ordered.setdefault(export.organization_id, SortedIndex(self.job_order)).add(export)
+        index_in(self._ordered, export.organization_id, self.job_order).add(export)
         self.seq = max(self.seq, job.seq)
         if export.status not in FINAL_STATUSES:
             self._active.append(export)
             self._next_event = min(self._next_event, _next_time(export, job))
+        self._size_when_done(export)
 
     def delete(self, key: ApiKey, export: Export) -> None:
         """Delete an export (``admin`` or higher); its runs keep their own record."""
@@ -344,6 +354,8 @@ class ExportService:
     def discard(self, export: Export) -> None:
         """Drop the lifecycle of an export that left the world (deleted with its dataset)."""
         self.jobs.pop(export.id, None)
+        self._sizes.pop(export.id, None)
+        self._files.pop(export.id, None)
         if export in self._active:
             self._active.remove(export)
 
@@ -423,6 +435,7 @@ class ExportService:
             export.status = "failed"
             export.error_message = job.failure
         job.completed_at = at
+        self._size_when_done(export)
         self._world.feeds.export_ended(export, at, job.user_id)
 
     # ── the archive ──
@@ -431,8 +444,43 @@ class ExportService:
         """The export's ZIP (built once, from the images as they were at creation)."""
         job = self.jobs[export.id]
         return self._world.storage.cached(
-            (export.id, "export.zip"), lambda: build_archive(self._world, export, job)
+            (export.id, "export.zip"),
+            lambda: build_archive(self._world, export, job, self._image_files(export, job)),
         )
+
+    def archive_size(self, export: Export) -> int:
+        """The length of the export's ZIP in bytes, without building it.
+
+        Summed from the archive's layout (its entries are stored, so each one's length is
+        known before it is written). An export without image files is sized once, when it
+        completes; one with image files on its first read, from the images' bytes.
+        """
+        size = self._sizes.get(export.id)
+        if size is None:
+            job = self.jobs[export.id]
+            size = self._sizes[export.id] = sized_archive(
+                self._world, export, job, self._image_files(export, job)
+            )
+        return size
+
+    def _size_when_done(self, export: Export) -> None:
+        # Sized as it completes, so no read pays for it; with image files, the first
+        # read does (gathering them here would make the clock's catch-up pay instead).
+        if export.status == "completed" and not export.include_images:
+            self.archive_size(export)
+
+    def _image_files(self, export: Export, job: ExportJob) -> Callable[[], tuple[bytes, ...]]:
+        """The image files the ZIP holds, gathered once (the size and the bytes agree)."""
+
+        def gather() -> tuple[bytes, ...]:
+            files = self._files.get(export.id)
+            if files is None:
+                files = self._files[export.id] = tuple(
+                    _image_bytes(self._world, image) for image in job.contents
+                )
+            return files
+
+        return gather
 
     def download_path(self, export: Export) -> str:
         """Mint a signed storage path for the export's ZIP (one per request, as the API does)."""
@@ -468,74 +516,108 @@ def _freeze(image: Image, classes: set[str] | None) -> FrozenImage:
 # ── building the ZIP ──
 
 
-def build_archive(world: World, export: Export, job: ExportJob) -> bytes:
-    """Write the export's ZIP: a manifest, the annotations in the export's format, images.
+def archive_entries(
+    export: Export, job: ExportJob, image_files: Callable[[], tuple[bytes, ...]]
+) -> Iterator[tuple[str, bytes]]:
+    """Yield the export's ZIP entries in order: names and contents.
 
     ``pictograph`` (and every format the fake does not model in detail) holds one JSON
     file per image; ``coco`` one ``annotations.json`` per split directory; the ``yolo``
     family one label file per image and a ``data.yaml``. With ``organize_by_split`` each
     image goes under ``train/``, ``valid/`` or ``test/`` (no split: ``train/``).
+    ``image_files`` is called only when the export carries its images.
     """
     classes = list(job.classes)
+    files: dict[str, bytes] = {}
+    if export.include_images:
+        files = dict(zip((image.id for image in job.contents), image_files(), strict=True))
+    groups: dict[str, list[FrozenImage]] = {}
+    for image in job.contents:
+        prefix = _split_prefix(image) if job.organize_by_split else ""
+        groups.setdefault(prefix, []).append(image)
+    entries = []
+    for prefix, images in groups.items():
+        if export.format == "coco":
+            yield f"{prefix}annotations.json", _json(_coco(images, classes))
+        for image in images:
+            entry: dict[str, Any] = {"id": image.id, "path": image.path, "split": image.split}
+            if export.format in ("yolo", "yolo_obb", "yolo_pose"):
+                label = f"{prefix}labels/{_stem(image.path)}.txt"
+                yield label, _yolo_labels(image, classes).encode()
+                entry["labels"] = label
+            elif export.format != "coco":
+                name = f"{prefix}annotations/{image.path}.json"
+                yield name, _json(_pictograph(image))
+                entry["annotations"] = name
+            if export.include_images:
+                name = f"{prefix}images/{image.path}"
+                yield name, files[image.id]
+                entry["image"] = name
+            entries.append(entry)
+    if export.format in ("yolo", "yolo_obb", "yolo_pose"):
+        names = "".join(f"  {i}: {json.dumps(n)}\n" for i, n in enumerate(classes))
+        yield "data.yaml", f"nc: {len(classes)}\nnames:\n{names}".encode()
+    manifest = {
+        "schema_version": 1,
+        "export": {
+            "id": export.id,
+            "name": export.name,
+            "format": export.format,
+            "dataset_id": export.dataset_id,
+            "dataset_name": export.dataset_name,
+            "status_filter": export.status_filter,
+            "class_filter": export.class_filter,
+            "include_images": export.include_images,
+            "organize_by_split": job.organize_by_split,
+        },
+        "classes": classes,
+        "image_count": len(job.contents),
+        "annotation_count": export.annotation_count,
+        "images": entries,
+    }
+    yield "manifest.json", _json(manifest)
+
+
+def build_archive(
+    world: World, export: Export, job: ExportJob, image_files: Callable[[], tuple[bytes, ...]]
+) -> bytes:
+    """Write the export's ZIP: a manifest, the annotations in the export's format, images.
+
+    Every entry is stored, not deflated: image files are compressed already, and a
+    stored entry's length is known before it is written, so :func:`sized_archive` gives
+    the archive's length without building it.
+    """
     moment = world.clock.start + timedelta(seconds=export.created_at)
     stamp = (moment.year, moment.month, moment.day, moment.hour, moment.minute, moment.second)
     buffer = io.BytesIO()
-    with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:
-
-        def write(name: str, content: bytes) -> None:
+    with zipfile.ZipFile(buffer, "w", zipfile.ZIP_STORED) as archive:
+        for name, content in archive_entries(export, job, image_files):
             info = zipfile.ZipInfo(name, date_time=stamp)
-            info.compress_type = zipfile.ZIP_DEFLATED
+            info.compress_type = zipfile.ZIP_STORED
             info.external_attr = 0o644 << 16
             # Pinned, or the bytes would depend on the platform that wrote them.
             info.create_system = 3
             archive.writestr(info, content)
-
-        groups: dict[str, list[FrozenImage]] = {}
-        for image in job.contents:
-            prefix = _split_prefix(image) if job.organize_by_split else ""
-            groups.setdefault(prefix, []).append(image)
-        entries = []
-        for prefix, images in groups.items():
-            if export.format == "coco":
-                write(f"{prefix}annotations.json", _json(_coco(images, classes)))
-            for image in images:
-                entry: dict[str, Any] = {"id": image.id, "path": image.path, "split": image.split}
-                if export.format in ("yolo", "yolo_obb", "yolo_pose"):
-                    label = f"{prefix}labels/{_stem(image.path)}.txt"
-                    write(label, _yolo_labels(image, classes).encode())
-                    entry["labels"] = label
-                elif export.format != "coco":
-                    name = f"{prefix}annotations/{image.path}.json"
-                    write(name, _json(_pictograph(image)))
-                    entry["annotations"] = name
-                if export.include_images:
-                    name = f"{prefix}images/{image.path}"
-                    write(name, _image_bytes(world, image))
-                    entry["image"] = name
-                entries.append(entry)
-        if export.format in ("yolo", "yolo_obb", "yolo_pose"):
-            names = "".join(f"  {i}: {json.dumps(n)}\n" for i, n in enumerate(classes))
-            write("data.yaml", f"nc: {len(classes)}\nnames:\n{names}".encode())
-        manifest = {
-            "schema_version": 1,
-            "export": {
-                "id": export.id,
-                "name": export.name,
-                "format": export.format,
-                "dataset_id": export.dataset_id,
-                "dataset_name": export.dataset_name,
-                "status_filter": export.status_filter,
-                "class_filter": export.class_filter,
-                "include_images": export.include_images,
-                "organize_by_split": job.organize_by_split,
-            },
-            "classes": classes,
-            "image_count": len(job.contents),
-            "annotation_count": export.annotation_count,
-            "images": entries,
-        }
-        write("manifest.json", _json(manifest))
     return buffer.getvalue()
+
+
+def sized_archive(
+    world: World, export: Export, job: ExportJob, image_files: Callable[[], tuple[bytes, ...]]
+) -> int:
+    """The length :func:`build_archive` gives, summed from the ZIP layout.
+
+    Per stored entry: a local header (30 bytes + the name) and the content, then a
+    central directory record (46 bytes + the name); then the 22-byte end record. An
+    archive past the classic ZIP's limits (65,535 entries, 4 GiB) needs ZIP64 records:
+    that one is built and measured instead.
+    """
+    total = entries = 0
+    for name, content in archive_entries(export, job, image_files):
+        total += _ENTRY_OVERHEAD + 2 * len(name.encode()) + len(content)
+        entries += 1
+    if entries > _ZIP_MAX_ENTRIES or total > _ZIP_MAX_OFFSET:
+        return len(build_archive(world, export, job, image_files))
+    return total + _END_RECORD
 
 
 def _json(document: Any) -> bytes:

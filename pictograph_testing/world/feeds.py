@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING, Any, overload
 
 from pictograph_testing.world.errors import NotFound
 from pictograph_testing.world.evaluations import evaluation_job
-from pictograph_testing.world.ordered import SortedIndex
+from pictograph_testing.world.ordered import SortedIndex, index_in
 from pictograph_testing.world.training import run_state
 
 if TYPE_CHECKING:
@@ -37,11 +37,13 @@ JOB_STATUS_FILTERS = ("active", "finished", "all", *JOB_STATUSES)
 _ACTIVE = frozenset({"queued", "running"})
 JOB_LIST_LIMIT = 1000
 """The API reads at most the newest thousand jobs of a filter."""
+_ENDED_JOBS_KEPT = 4096
+"""Ended runs' job views kept before the memo starts over (a page reads at most 1,000)."""
 _RUN_JOB_STATUS = {"pending": "queued", "queued": "queued"}
 _EXPORT_JOB_STATUS = {"pending": "queued", "processing": "running"}
 
 
-@dataclass
+@dataclass(slots=True)
 class Notification:
     """One event in an organization's feed."""
 
@@ -92,10 +94,13 @@ class Feeds:
         # by `_file`, `mark_read`, `mark_all_read` and `delete` (all that change them).
         self._ordered: dict[str, SortedIndex[Notification]] = {}
         self._unread: dict[str, int] = {}
+        # The job views of ended runs, which never change again: the jobs feed's pages
+        # are mostly those. Derived, not state; bounded, so it cannot grow forever.
+        self._ended_jobs: dict[str, JobView] = {}
 
     def _file(self, entry: Notification) -> None:
         self.notifications[entry.id] = entry
-        self._ordered.setdefault(entry.organization_id, SortedIndex(_feed_order)).add(entry)
+        index_in(self._ordered, entry.organization_id, _feed_order).add(entry)
         if not entry.read:
             self._unread[entry.organization_id] = self._unread.get(entry.organization_id, 0) + 1
 
@@ -301,28 +306,35 @@ class Feeds:
             views = [v for v in views if v.active]
             views.sort(key=lambda v: v.order, reverse=True)
             return views[:JOB_LIST_LIMIT]
-        sources: list[Iterable[tuple[tuple[float, int, int, int], Callable[[], JobView]]]] = []
+        # Each source yields (order, source, maker), newest first; orders are unique
+        # within a source, so tuples never compare two makers.
+        sources: list[Iterable[tuple[tuple[float, int, int, int], int, Callable[[], JobView]]]]
+        sources = []
         if kind in (None, "training"):
             runs = world.training.of_organization(org_id)
             sources.append(
-                ((r.created_at, r.seq, 0, 0), partial(run_job, r, now)) for r in reversed(runs)
+                ((r.created_at, r.seq, 0, 0), 0, partial(self._run_job, r, now))
+                for r in reversed(runs)
             )
         if kind in (None, "export"):
             sources.append(
-                (exports.job_order(e), partial(_export_view, exports, e, now))
+                (exports.job_order(e), 1, partial(_export_view, exports, e, now))
                 for e in reversed(exports.of_organization(org_id))
             )
         if kind in (None, "evaluation"):
             evaluations = world.evaluations.listing(key, model_id=None, dataset_id=None)
             sources.append(
-                (e_view.order, partial(_same, e_view))
+                (e_view.order, 2, partial(_same, e_view))
                 for e_view in sorted(
                     (evaluation_job(e, now) for e in evaluations),
                     key=lambda v: v.order,
                     reverse=True,
                 )
             )
-        merged = (make for _, make in heapq.merge(*sources, key=lambda pair: pair[0], reverse=True))
+        merged = (
+            entry[2]
+            for entry in (sources[0] if len(sources) == 1 else heapq.merge(*sources, reverse=True))
+        )
         if status == "all":
             total = 0
             if kind in (None, "training"):
@@ -340,6 +352,16 @@ class Feeds:
                 if len(found) == JOB_LIST_LIMIT:
                     break
         return found
+
+    def _run_job(self, run: TrainingRun, now: float) -> JobView:
+        if run.final is None:
+            return run_job(run, now)
+        view = self._ended_jobs.get(run.id)
+        if view is None:
+            if len(self._ended_jobs) >= _ENDED_JOBS_KEPT:
+                self._ended_jobs.clear()
+            view = self._ended_jobs[run.id] = run_job(run, now)
+        return view
 
     def job(self, key: ApiKey, job_id: str) -> JobView:
         """One job by its id (a run's, an export's or an evaluation's); 404 for any other."""

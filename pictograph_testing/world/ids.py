@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import random
-import uuid
 from functools import lru_cache
 from typing import TYPE_CHECKING, Any, NamedTuple
 
@@ -15,6 +14,9 @@ if TYPE_CHECKING:
 __all__ = ["IdFactory", "IdState", "splitmix64"]
 
 _MASK64 = (1 << 64) - 1
+# RFC 4122 version 4: the version nibble is 4, the variant's two top bits are 10.
+_UUID_KEEP = ~((0xF000 << 64) | (0xC000 << 48)) & ((1 << 128) - 1)
+_UUID_SET = (4 << 76) | (0x8000 << 48)
 
 
 def splitmix64(value: int) -> int:
@@ -61,7 +63,11 @@ class IdFactory:
 
     def uuid(self) -> str:
         """Return a canonical, lowercase, dashed version-4 UUID."""
-        return str(uuid.UUID(int=self._rng.getrandbits(128), version=4))
+        # What str(uuid.UUID(int=..., version=4)) gives, without building the object
+        # (a quarter of the cost; a completed run mints four).
+        bits = (self._rng.getrandbits(128) & _UUID_KEEP) | _UUID_SET
+        text = f"{bits:032x}"
+        return f"{text[:8]}-{text[8:12]}-{text[12:16]}-{text[16:20]}-{text[20:]}"
 
     def hex(self, length: int = 32) -> str:
         """Return ``length`` lowercase hex characters."""

@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING, Any
 
 from pictograph_testing.catalog import PIPELINES
 from pictograph_testing.world.errors import Conflict, InvalidRequest, NotFound, field_error
-from pictograph_testing.world.ordered import SortedIndex
+from pictograph_testing.world.ordered import SortedIndex, index_in
 from pictograph_testing.world.state import ApiKey, Model, ModelVersion, TrainingRun
 
 if TYPE_CHECKING:
@@ -69,21 +69,31 @@ class ModelRegistry:
         # Per (organization, wanted name): every ``wanted (n)`` below this n is taken, so
         # the search for a free one starts there (a name freed below it lowers it).
         self._suffix_floor: dict[tuple[str, str], int] = {}
-        # Each organization's models in listing order (created_at, then id).
+        # Each organization's models in listing order: created_at, then the order they
+        # were filed in (models made at one instant, as runs ending together make them,
+        # then append without a search; an order by id would insert each one mid-list).
         self._ordered: dict[str, SortedIndex[Model]] = {}
+        self._filed: dict[str, int] = {}
+        self._filings = 0
 
     def _file(self, model: Model) -> None:
         self._world.models[model.id] = model
-        self._ordered.setdefault(model.organization_id, SortedIndex(_listing_key)).add(model)
+        self._filings += 1
+        self._filed[model.id] = self._filings
+        index_in(self._ordered, model.organization_id, self._listing_key).add(model)
         self._named.setdefault(model.organization_id, {})[model.name] = model
 
     def _unfile(self, model: Model) -> None:
         del self._world.models[model.id]
         self._ordered[model.organization_id].remove(model)
+        del self._filed[model.id]
         named = self._named.get(model.organization_id, {})
         if named.get(model.name) is model:
             del named[model.name]
             self._freed(model.organization_id, model.name)
+
+    def _listing_key(self, model: Model) -> tuple[float, int]:
+        return (model.created_at, self._filed[model.id])
 
     def _freed(self, organization_id: str, name: str) -> None:
         numbered = _NUMBERED.fullmatch(name)
@@ -100,12 +110,14 @@ class ModelRegistry:
         model.name = name
         named[name] = model
 
-    def record_training(self, run: TrainingRun, at: float) -> str:
-        """Turn a completed run into a model, or into a new version of its target model."""
+    def record_training(self, run: TrainingRun, at: float, metrics: dict[str, Any]) -> str:
+        """Turn a completed run into a model, or into a new version of its target model.
+
+        ``metrics`` are the run's final ones (copied: the version keeps its own).
+        """
         world = self._world
         pipeline = PIPELINES[run.pipeline_type]
-        assert run.final is not None, "only a run that has ended becomes a model"
-        final_metrics = dict(run.final.metrics)
+        final_metrics = dict(metrics)
         final_metrics.pop("epoch", None)
         target = world.models.get(run.version_of_model_id) if run.version_of_model_id else None
         number = len(target.versions) + 1 if target is not None else 1
@@ -331,10 +343,6 @@ class ModelRegistry:
             f"Model '{model.name}' version {version.label} has no file '{name}'; it has "
             + ", ".join(f.name for f in version_files())
         )
-
-
-def _listing_key(model: Model) -> tuple[float, str]:
-    return (model.created_at, model.id)
 
 
 def slugify(name: str) -> str:

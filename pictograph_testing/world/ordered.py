@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
-from bisect import bisect_left, insort
+from bisect import bisect_left, bisect_right
 from collections.abc import Callable, Sequence
 from typing import Any, Generic, TypeVar, overload
 
-__all__ = ["NewestFirst", "SortedIndex"]
+__all__ = ["NewestFirst", "SortedIndex", "index_in"]
 
 T = TypeVar("T")
+K = TypeVar("K")
 
 
 class NewestFirst(Sequence[T], Generic[T]):
@@ -54,30 +55,38 @@ class SortedIndex(Generic[T]):
     """Items kept sorted by a key that never changes once filed (oldest first).
 
     Filing and removing cost O(log n) to find the place (plus a memmove); ``newest``
-    is a :class:`NewestFirst` view of the items.
+    is a :class:`NewestFirst` view of the items. Each item's key is computed once and
+    kept beside it, so a search compares keys without calling ``key`` again.
     """
 
-    __slots__ = ("_items", "_key")
+    __slots__ = ("_items", "_key", "_keys")
 
     def __init__(self, key: Callable[[T], Any]) -> None:
         self._key = key
         self._items: list[T] = []
+        self._keys: list[Any] = []
 
     def add(self, item: T) -> None:
-        items = self._items
+        items, keys = self._items, self._keys
+        key = self._key(item)
         # Most items are the newest yet: append without a search.
-        if not items or self._key(items[-1]) <= self._key(item):
+        if not keys or keys[-1] <= key:
             items.append(item)
+            keys.append(key)
         else:
-            insort(items, item, key=self._key)
+            place = bisect_right(keys, key)
+            items.insert(place, item)
+            keys.insert(place, key)
 
     def remove(self, item: T) -> None:
         """Remove ``item`` (the very object); nothing happens if it is not filed."""
+        items, keys = self._items, self._keys
         key = self._key(item)
-        place = bisect_left(self._items, key, key=self._key)
-        while place < len(self._items) and self._key(self._items[place]) == key:
-            if self._items[place] is item:
-                del self._items[place]
+        place = bisect_left(keys, key)
+        while place < len(keys) and keys[place] == key:
+            if items[place] is item:
+                del items[place]
+                del keys[place]
                 return
             place += 1
 
@@ -92,3 +101,14 @@ class SortedIndex(Generic[T]):
     @property
     def newest(self) -> NewestFirst[T]:
         return NewestFirst(self._items)
+
+
+def index_in(indexes: dict[K, SortedIndex[T]], name: K, key: Callable[[T], Any]) -> SortedIndex[T]:
+    """The index ``indexes`` holds under ``name``, made (sorted by ``key``) the first time.
+
+    Unlike ``setdefault``, it builds no index when one is already there (filing is hot).
+    """
+    index = indexes.get(name)
+    if index is None:
+        index = indexes[name] = SortedIndex(key)
+    return index

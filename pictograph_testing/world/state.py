@@ -98,7 +98,7 @@ class ApiKey:
 IMAGE_STATUSES = ("new", "annotate", "review", "complete")
 
 
-@dataclass
+@dataclass(slots=True)
 class Image:
     """One image of a dataset: where it sits, its review stage, and its annotations."""
 
@@ -128,7 +128,7 @@ class Image:
         return f"{directory}/{self.filename}" if directory else self.filename
 
 
-@dataclass
+@dataclass(slots=True)
 class Dataset:
     id: str
     organization_id: str
@@ -149,7 +149,7 @@ class Dataset:
         return [str(c["name"]) for c in self.classes]
 
 
-@dataclass
+@dataclass(slots=True)
 class Export:
     id: str
     organization_id: str
@@ -172,7 +172,7 @@ class Export:
         return len(self.image_ids)
 
 
-@dataclass
+@dataclass(slots=True)
 class LedgerEntry:
     id: str
     organization_id: str
@@ -184,7 +184,7 @@ class LedgerEntry:
     created_at: float
 
 
-@dataclass
+@dataclass(slots=True)
 class TrainingRun:
     id: str
     seq: int
@@ -228,7 +228,7 @@ class TrainingRun:
         return self.status in TERMINAL
 
 
-@dataclass
+@dataclass(slots=True)
 class ModelVersion:
     id: str
     number: int
@@ -247,7 +247,7 @@ class ModelVersion:
         return f"{self.number}.0.0"
 
 
-@dataclass
+@dataclass(slots=True)
 class Model:
     id: str
     organization_id: str

@@ -130,6 +130,10 @@ class BlobStore:
         """The bytes received for (dataset id, directory, filename), if any; consumed."""
         return self._received.pop(key, None)
 
+    def made(self, key: tuple[str, str]) -> bool:
+        """Whether the artifact ``key`` names has been made (a read that sized it has not)."""
+        return key in self._made
+
     def cached(self, key: tuple[str, str], produce: Callable[[], bytes]) -> bytes:
         """Make an artifact once: like stored files, it never changes after it is written."""
         blob = self._made.get(key)

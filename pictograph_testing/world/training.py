@@ -12,7 +12,7 @@ from __future__ import annotations
 import heapq
 import math
 from collections import OrderedDict
-from dataclasses import dataclass, fields, replace
+from dataclasses import dataclass, fields
 from typing import TYPE_CHECKING, Any, Literal
 
 from pictograph_testing.catalog import (
@@ -34,7 +34,7 @@ from pictograph_testing.world.errors import (
     field_error,
 )
 from pictograph_testing.world.ids import splitmix64
-from pictograph_testing.world.ordered import NewestFirst
+from pictograph_testing.world.ordered import NewestFirst, SortedIndex, index_in
 from pictograph_testing.world.state import (
     TERMINAL,
     ApiKey,
@@ -93,7 +93,7 @@ class RunRequest:
     version_of_model_id: str | None = None
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class RunPlan:
     """The deterministic future of a run on its tier, from the moment it starts."""
 
@@ -355,8 +355,15 @@ class TrainingService:
         self._token: dict[str, int] = {}
         self._tokens = 0
         self._seq = 0
-        # Each organization's runs in creation order (runs are never removed).
+        # Each organization's runs in creation order (runs are never removed), and the
+        # same per dataset; the newest run of each name; the runs not yet ended; and the
+        # ended ones per status (all the organization's, and per dataset), in creation
+        # order: a filtered page reads its own rows, not the organization's.
         self._by_org: dict[str, list[TrainingRun]] = {}
+        self._by_dataset: dict[tuple[str, str], list[TrainingRun]] = {}
+        self._named: dict[tuple[str, str], TrainingRun] = {}
+        self._live: dict[str, dict[str, TrainingRun]] = {}
+        self._ended: dict[tuple[str, str | None, str], SortedIndex[TrainingRun]] = {}
         # Failures waiting for the run they name (or the next run) to be created.
         self._armed: list[RunFailure] = []
 
@@ -555,6 +562,9 @@ class TrainingService:
         )
         world.runs[run.id] = run
         self._by_org.setdefault(org.id, []).append(run)
+        self._by_dataset.setdefault((org.id, run.dataset_id), []).append(run)
+        self._named[org.id, run.name] = run
+        self._live.setdefault(org.id, {})[run.id] = run
         if self._armed:
             run.failure = self._claim_failure(run)
         world.billing.precharge(org, run, precharge)
@@ -684,14 +694,7 @@ class TrainingService:
         run = self._world.runs.get(ref)
         if run is not None and run.organization_id == organization_id:
             return run
-        newest: TrainingRun | None = None
-        for candidate in self._world.runs.values():
-            if (
-                candidate.organization_id == organization_id
-                and candidate.name == ref
-                and (newest is None or candidate.seq > newest.seq)
-            ):
-                newest = candidate
+        newest = self._named.get((organization_id, ref))
         if newest is None:
             raise NotFound("Training run not found")
         return newest
@@ -704,22 +707,31 @@ class TrainingService:
         Unfiltered, a view of the runs (a page of it costs the page); filtered, a list.
         """
         world = self._world
-        now = world.now()
-        own = self._by_org.get(key.organization_id, [])
-        if dataset_name is None and status is None:
-            return NewestFirst(own)
+        org_id = key.organization_id
         dataset_id: str | None = None
         if dataset_name is not None:
             try:
-                dataset_id = world.dataset(key.organization_id, dataset_name).id
+                dataset_id = world.dataset(org_id, dataset_name).id
             except NotFound:
                 return []
-        return [
-            run
-            for run in reversed(own)
-            if (dataset_id is None or run.dataset_id == dataset_id)
-            and (status is None or live_status(run, now) == status)
-        ]
+        if status is None:
+            if dataset_id is None:
+                return NewestFirst(self._by_org.get(org_id, []))
+            return NewestFirst(self._by_dataset.get((org_id, dataset_id), []))
+        if status in TERMINAL:
+            ended = self._ended.get((org_id, dataset_id, status))
+            return ended.newest if ended is not None else []
+        # Live statuses move with the clock (queued turns running): read the live runs.
+        now = world.now()
+        return sorted(
+            (
+                run
+                for run in self._live.get(org_id, {}).values()
+                if (dataset_id is None or run.dataset_id == dataset_id)
+                and live_status(run, now) == status
+            ),
+            key=_newest_first,
+        )
 
     def of_organization(self, organization_id: str) -> list[TrainingRun]:
         """The organization's runs in creation order (read only)."""
@@ -727,12 +739,7 @@ class TrainingService:
 
     def live(self, organization_id: str) -> list[TrainingRun]:
         """The organization's runs not yet ended: on a worker or waiting for one."""
-        return [
-            run
-            for tier in self._tiers.values()
-            for run in (*tier.busy.values(), *tier.waiting.values())
-            if run.organization_id == organization_id
-        ]
+        return list(self._live.get(organization_id, {}).values())
 
     # ── the simulation ──
 
@@ -794,6 +801,13 @@ class TrainingService:
         self._schedule(run)
         self._next_event = min(self._next_event, run.ends_at)
 
+    def _file_ended(self, run: TrainingRun) -> None:
+        org_id = run.organization_id
+        del self._live[org_id][run.id]
+        for dataset_id in (None, run.dataset_id):
+            key = (org_id, dataset_id, run.status)
+            index_in(self._ended, key, _creation_order).add(run)
+
     def _finish(self, run: TrainingRun, at: float, status: str, error: str | None) -> None:
         """End a run at virtual second ``at``: record it, bill it, free its worker."""
         world = self._world
@@ -808,11 +822,16 @@ class TrainingService:
         run.error_message = error
         run.ends_at = at
         run.history.append((status, at))
-        snapshot = running_snapshot(run, at) if started else (0, 0, {})
-        run_progress, run_epoch, run_metrics = snapshot
         if status == "completed":
             run_progress, run_epoch = 100, run.plan.epochs
             run_metrics = epoch_metrics(run, run.plan.epochs)
+        elif started:
+            run_progress, run_epoch, run_metrics = running_snapshot(run, at)
+        else:
+            run_progress, run_epoch, run_metrics = 0, 0, {}
+        world.billing.settle(run, elapsed)
+        if status == "completed":
+            run.model_id = world.registry.record_training(run, at, run_metrics)
         run.final = RunView(
             status,
             run_progress,
@@ -822,14 +841,10 @@ class TrainingService:
             # A run cancelled during its cold start never started.
             run.started_at if started else None,
             at,
-            None,
+            run.model_id if status == "completed" else None,
             error,
         )
-        world.billing.settle(run, elapsed)
-        if status == "completed":
-            # The registry reads the final metrics, so the model id joins the view after.
-            run.model_id = world.registry.record_training(run, at)
-            run.final = replace(run.final, model_id=run.model_id)
+        self._file_ended(run)
         world.feeds.run_ended(run, at)
         if tier.busy.pop(run.id, None) is not None:
             self._token.pop(run.id, None)
@@ -838,6 +853,14 @@ class TrainingService:
         else:
             tier.waiting.pop(run.id, None)
         self._refresh_next_event()
+
+
+def _creation_order(run: TrainingRun) -> int:
+    return run.seq
+
+
+def _newest_first(run: TrainingRun) -> int:
+    return -run.seq
 
 
 # ── what a run looks like at a given instant ──

@@ -93,6 +93,12 @@ def _parser() -> argparse.ArgumentParser:
         "demo", help="train a model on an in-memory fake through the real SDK and show it"
     )
     demo.add_argument("--seed", type=int, default=1)
+    demo.add_argument(
+        "--report",
+        default=None,
+        metavar="FILE",
+        help="end by writing the world as a self-contained HTML report to FILE",
+    )
 
     listing = commands.add_parser("scenarios", help="list the scenario names --scenario takes")
     _scenario_dir_option(listing)
@@ -120,7 +126,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         # show them, show a stand-in instead.
         if hasattr(sys.stdout, "reconfigure"):
             sys.stdout.reconfigure(errors="replace")
-        run_demo(seed=args.seed, out=sys.stdout)
+        run_demo(seed=args.seed, out=sys.stdout, report=args.report)
         return 0
     if args.command == "scenarios":
         from pictograph_testing.scenarios import available_scenarios

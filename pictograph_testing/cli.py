@@ -214,6 +214,9 @@ def _serve(args: argparse.Namespace) -> int:
         f"control routes under {base_url}/_fake/, {lock} (Ctrl-C stops)",
         flush=True,
     )
+    # The key rides in the fragment, which a browser never sends to the server.
+    fragment = f"#key={control_key}" if control_key is not None else ""
+    print(f"  dashboard: {base_url}/_fake/ui{fragment}", flush=True)
     if args.host not in ("127.0.0.1", "localhost", "::1"):
         print(
             "  warning: not loopback; anyone who can reach this port can use the API key "

@@ -25,7 +25,7 @@ class DrawnPage(HTMLParser):
     def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
         found = {name: value or "" for name, value in attrs}
         for name in ("src", "href"):
-            if name in found and not found[name].startswith("#"):
+            if name in found and not found[name].startswith(("#", "data:")):
                 self.external.append(found[name])
         if tag == "script":
             self.scripts += 1

@@ -81,6 +81,7 @@ svg text{font:11px system-ui,sans-serif;fill:#374151}.legend span{margin-right:1
 .controls button{margin:2px}.controls fieldset{display:inline-block;border:1px solid #d1d5db;
 margin:2px 6px 2px 0;padding:2px 8px}#status{display:block;min-height:1.2em;color:#374151}
 #status.error{color:#b91c1c}
+.controls input[type=number]{width:5em}
 """
 
 FILTER_SCRIPT = """
@@ -130,7 +131,8 @@ def report_document(picture: Picture, title: str) -> str:
     """A self-contained HTML file of the picture: no network, no script from elsewhere."""
     return (
         "<!DOCTYPE html>\n"
-        f'<html lang="en"><head><meta charset="utf-8"><title>{escape(title)}</title>'
+        '<html lang="en"><head><meta charset="utf-8"><link rel="icon" href="data:,">'
+        f"<title>{escape(title)}</title>"
         f"<style>{STYLE}</style></head>\n<body>\n"
         f"<h1>{escape(title)}</h1>\n"
         '<p><label>Filter the journal <input id="journal-filter" type="search" '

@@ -8,6 +8,9 @@ API's router has no route outside its prefix, so no public path reaches them):
 - ``GET /_fake/``: the base URL, API key, profile, seed, virtual time, server errors;
 - ``GET /_fake/clock`` and ``POST /_fake/clock/advance`` ``{"seconds": N}`` (or
   ``minutes`` / ``hours``);
+- ``POST /_fake/clock/speed`` ``{"speed": N}``: let time run at that pace (0 pauses);
+- ``GET /_fake/ui``: the dashboard (HTML, ``docs/dashboard.md``), and ``GET
+  /_fake/ui/world`` the part of it that refreshes;
 - ``POST /_fake/reset``: a fresh world with the server's settings;
 - ``GET /_fake/snapshot``: the world as a scenario document; ``POST /_fake/snapshot``
   loads one (a document, or ``{"scenario": "<name>"}``: by name only, never a path);
@@ -23,7 +26,7 @@ API's router has no route outside its prefix, so no public path reaches them):
 
 Over HTTP the control plane is locked (``docs/server.md``, "Security"): every request
 must name a Host the server answers to (no DNS rebinding); control routes other than
-the info, the clock, the snapshot and the OpenAPI document need the control key in
+the info, the clock, the snapshot, the dashboard and the OpenAPI document need the control key in
 ``X-Fake-Control-Key``, and without it the info and the snapshot carry no API key;
 control POSTs must be ``application/json`` (no form or ``text/plain`` post from a web
 page). :meth:`FakeAsgiApp.control`, called in process, is trusted.

@@ -33,8 +33,9 @@ settings.register_profile(
 settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "ci"))
 
 # Copies of the SDK's own live tests: they run only in a pytest of their own, against a
-# served fake (tests/test_sdk_live.py).
-collect_ignore = ["sdk_live"]
+# served fake (tests/test_sdk_live.py); the browser tests need chromium, and run in a
+# pytest of their own too (scripts/browser.sh).
+collect_ignore = ["sdk_live", "browser"]
 
 DATASET = "road-signs"
 EXPORT = "road-signs-20260512-120000"

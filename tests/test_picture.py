@@ -246,3 +246,46 @@ def test_without_the_option_no_report_is_written(inner: pytest.Pytester) -> None
     inner.makepyfile(test_downstream=DOWNSTREAM)
     inner.runpytest_inprocess().assert_outcomes(passed=1, failed=2)
     assert not (inner.path / "reports").exists()
+
+
+PARALLEL = """
+import pytest
+
+@pytest.mark.parametrize("n", range(4))
+def test_each_fails_with_its_own_world(pictograph_client, pictograph_fake, n):
+    pictograph_fake.add_dataset(f"set-{n}", images=1)
+    assert pictograph_client.datasets.list() == []
+"""
+
+
+def test_parallel_workers_write_one_report_per_test(
+    pytester: pytest.Pytester, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    pytester.makeini("[pytest]\nasyncio_default_fixture_loop_scope = function\n")
+    # Only the two plugins this needs: loading every installed one costs seconds per worker.
+    monkeypatch.setenv("PYTEST_DISABLE_PLUGIN_AUTOLOAD", "1")
+    monkeypatch.setenv("PYTEST_ADDOPTS", "-p no:cacheprovider")
+    pytester.makepyfile(test_parallel=PARALLEL)
+    result = pytester.runpytest_subprocess(
+        "-p",
+        "xdist.plugin",
+        "-p",
+        "pictograph_testing.pytest_plugin",
+        "-n",
+        "2",
+        "--pictograph-report=reports",
+    )
+    result.assert_outcomes(failed=4)
+    reports = sorted((pytester.path / "reports").iterdir())
+    assert [path.name for path in reports] == sorted(
+        report_name(f"test_parallel.py::test_each_fails_with_its_own_world[{n}]") for n in range(4)
+    )
+    for n in range(4):
+        path = (
+            pytester.path
+            / "reports"
+            / report_name(f"test_parallel.py::test_each_fails_with_its_own_world[{n}]")
+        )
+        page = DrawnPage(path.read_text(encoding="utf-8"))
+        assert [row["name"] for row in page.rows("datasets")] == [f"set-{n}"]
+    assert result.stdout.str().count("the world when it failed:") == 4

@@ -30,7 +30,7 @@ if TYPE_CHECKING:
 
     from pictograph_testing.picture.view import Attempt, Picture, Row, RunBar
 
-__all__ = ["STYLE", "report_document", "world_sections"]
+__all__ = ["FILTER_SCRIPT", "STYLE", "report_document", "world_sections"]
 
 WIDTH = 960
 LABEL = 96

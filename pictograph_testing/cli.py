@@ -93,6 +93,12 @@ def _parser() -> argparse.ArgumentParser:
         "demo", help="train a model on an in-memory fake through the real SDK and show it"
     )
     demo.add_argument("--seed", type=int, default=1)
+    demo.add_argument(
+        "--report",
+        default=None,
+        metavar="FILE",
+        help="end by writing the world as a self-contained HTML report to FILE",
+    )
 
     listing = commands.add_parser("scenarios", help="list the scenario names --scenario takes")
     _scenario_dir_option(listing)
@@ -120,7 +126,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         # show them, show a stand-in instead.
         if hasattr(sys.stdout, "reconfigure"):
             sys.stdout.reconfigure(errors="replace")
-        run_demo(seed=args.seed, out=sys.stdout)
+        run_demo(seed=args.seed, out=sys.stdout, report=args.report)
         return 0
     if args.command == "scenarios":
         from pictograph_testing.scenarios import available_scenarios
@@ -208,6 +214,9 @@ def _serve(args: argparse.Namespace) -> int:
         f"control routes under {base_url}/_fake/, {lock} (Ctrl-C stops)",
         flush=True,
     )
+    # The key rides in the fragment, which a browser never sends to the server.
+    fragment = f"#key={control_key}" if control_key is not None else ""
+    print(f"  dashboard: {base_url}/_fake/ui{fragment}", flush=True)
     if args.host not in ("127.0.0.1", "localhost", "::1"):
         print(
             "  warning: not loopback; anyone who can reach this port can use the API key "

@@ -52,6 +52,18 @@ class VirtualClock:
         """How many virtual seconds pass per real second on their own (0: none)."""
         return self._speed
 
+    def set_speed(self, speed: float) -> None:
+        """Let time run by itself at ``speed`` from now on (0: pause; it moves by hand only).
+
+        The virtual time reached so far is kept: changing pace never moves the clock.
+        """
+        if not math.isfinite(speed) or speed < 0:
+            raise ValueError(f"speed must be zero (manual) or positive, got {speed}")
+        with self._lock:
+            self._elapsed = self.monotonic()
+            self._real_start = time.monotonic()
+            self._speed = speed
+
     @property
     def start(self) -> datetime:
         """The instant the clock started at."""

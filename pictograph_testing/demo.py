@@ -18,6 +18,7 @@ from pictograph_testing.catalog import MICRO_USD
 from pictograph_testing.fake import FakePictograph
 
 if TYPE_CHECKING:
+    import os
     from collections.abc import Callable
     from typing import TextIO
 
@@ -65,8 +66,11 @@ def _sign(path: Path, shade: int, kind: str) -> tuple[float, float, float, float
     return float(x), float(y), float(size), float(size)
 
 
-def run_demo(*, seed: int = 1, out: TextIO) -> None:
-    """Run the guide's path on a fresh fake through the real SDK; write what happened."""
+def run_demo(*, seed: int = 1, out: TextIO, report: str | os.PathLike[str] | None = None) -> None:
+    """Run the guide's path on a fresh fake through the real SDK; write what happened.
+
+    With ``report``, end by writing the world as an HTML report there (``fake.report``).
+    """
     wall_start = time.perf_counter()
 
     def say(text: str = "") -> None:
@@ -117,6 +121,8 @@ def run_demo(*, seed: int = 1, out: TextIO) -> None:
             f"\n{fake.clock.monotonic() / 60:.0f} virtual minutes and {len(fake.calls)} "
             f"requests in {(time.perf_counter() - wall_start) * 1000:.0f} ms of wall time"
         )
+        if report is not None:
+            say(f"\nreport: {fake.report(report, title='pictograph-fake demo')}")
 
 
 def _dollars(micro_usd: int | None, *, signed: bool = False) -> str:

@@ -603,6 +603,18 @@ class FakePictograph:
 
     # ── inspection ──
 
+    def report(self, path: str | os.PathLike[str], *, title: str | None = None) -> Path:
+        """Write the world at this virtual instant to ``path`` as a self-contained HTML file.
+
+        The timeline of runs on the GPU workers, the balance and its ledger, the
+        resources and the journal's newest calls, as the server's dashboard shows them
+        (``docs/dashboard.md``); no script or style from the network. The same world
+        gives the same bytes. Return the path written.
+        """
+        from pictograph_testing.picture import write_report
+
+        return write_report(self, path, title=title)
+
     def openapi(self) -> dict[str, Any]:
         """The OpenAPI 3.1 document of the routes this fake serves, with its URL as server.
 

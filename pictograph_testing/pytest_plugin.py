@@ -186,6 +186,13 @@ def pytest_addoption(parser: pytest.Parser) -> None:
         metavar="URL",
         help="API root for --pictograph-live (default: the SDK's, or PICTOGRAPH_BASE_URL)",
     )
+    group.addoption(
+        "--pictograph-report",
+        default=None,
+        metavar="DIR",
+        help="write an HTML picture of the fake's world to DIR for each failing test "
+        "that used pictograph_fake (named after the test id)",
+    )
     for name, kind in _INI_SETTINGS.items():
         parser.addini(
             f"pictograph_{name}",
@@ -234,6 +241,14 @@ def pytest_configure(config: pytest.Config) -> None:
             base_url=config.getoption("pictograph_live_base_url"),
         )
     config.stash[_live_key] = live
+    report_dir = config.getoption("pictograph_report", default=None)
+    if report_dir:
+        from pathlib import Path
+
+        from pictograph_testing.picture.pytest_report import ReportOnFailure
+
+        where = Path(config.invocation_params.dir, report_dir)
+        config.pluginmanager.register(ReportOnFailure(where), "pictograph-report")
 
 
 def pytest_unconfigure(config: pytest.Config) -> None:

@@ -8,6 +8,9 @@ API's router has no route outside its prefix, so no public path reaches them):
 - ``GET /_fake/``: the base URL, API key, profile, seed, virtual time, server errors;
 - ``GET /_fake/clock`` and ``POST /_fake/clock/advance`` ``{"seconds": N}`` (or
   ``minutes`` / ``hours``);
+- ``POST /_fake/clock/speed`` ``{"speed": N}``: let time run at that pace (0 pauses);
+- ``GET /_fake/ui``: the dashboard (HTML, ``docs/dashboard.md``), and ``GET
+  /_fake/ui/world`` the part of it that refreshes;
 - ``POST /_fake/reset``: a fresh world with the server's settings;
 - ``GET /_fake/snapshot``: the world as a scenario document; ``POST /_fake/snapshot``
   loads one (a document, or ``{"scenario": "<name>"}``: by name only, never a path);
@@ -23,7 +26,7 @@ API's router has no route outside its prefix, so no public path reaches them):
 
 Over HTTP the control plane is locked (``docs/server.md``, "Security"): every request
 must name a Host the server answers to (no DNS rebinding); control routes other than
-the info, the clock, the snapshot and the OpenAPI document need the control key in
+the info, the clock, the snapshot, the dashboard and the OpenAPI document need the control key in
 ``X-Fake-Control-Key``, and without it the info and the snapshot carry no API key;
 control POSTs must be ``application/json`` (no form or ``text/plain`` post from a web
 page). :meth:`FakeAsgiApp.control`, called in process, is trusted.
@@ -105,10 +108,25 @@ H11_MAX_INCOMPLETE_EVENT = 4 * 1024 * 1024
 above, so that the fake answers those in its envelope; a request beyond this one gets
 uvicorn's own plain-text 400 before the app sees it."""
 _WILDCARDS = frozenset({"0.0.0.0", "::", ""})
+_PAGES = frozenset({"/ui", "/ui/world"})
+"""The dashboard and the part of it that refreshes: HTML, and open (they show no key)."""
 _OPEN_ROUTES = frozenset(
-    {("GET", ""), ("GET", "/clock"), ("GET", "/openapi.json"), ("GET", "/snapshot")}
+    {
+        ("GET", ""),
+        ("GET", "/clock"),
+        ("GET", "/openapi.json"),
+        ("GET", "/snapshot"),
+        *(("GET", page) for page in _PAGES),
+    }
 )
 """Control routes answered without the control key (API keys redacted)."""
+PAGE_POLICY = (
+    "default-src 'none'; script-src 'unsafe-inline'; style-src 'unsafe-inline'; "
+    "connect-src 'self'; img-src 'self' data:; base-uri 'none'; form-action 'none'; "
+    "frame-ancestors 'none'"
+)
+"""The dashboard's Content-Security-Policy: its own inline script and style, requests to
+this server only, never framed by another page (no clickjacking of its buttons)."""
 START_TIMEOUT = 10.0
 """Seconds a :class:`FakeServer` waits for uvicorn to listen before giving up."""
 
@@ -286,6 +304,8 @@ class FakeAsgiApp:
         path, _, query = target.partition("?")
         route = _route_of(path)
         try:
+            if method == "GET" and route in _PAGES:
+                return self._page(route)
             return _json(200, self._route(method, route, _query(query), body, trusted))
         except ControlError as error:
             return _json(error.status, {"error": error.message})
@@ -307,6 +327,9 @@ class FakeAsgiApp:
                     self.fake.clock.advance(seconds=_advance_seconds(_payload(body)))
                 except ValueError as exc:  # past the clock's horizon: it has not moved
                     raise ControlError(422, str(exc)) from None
+                return self._clock()
+            case "POST", "/clock/speed":
+                self._set_speed(_payload(body))
                 return self._clock()
             case "POST", "/reset":
                 self.fake = self._make_fake(None)
@@ -352,6 +375,40 @@ class FakeAsgiApp:
                 return self._route_webhook(_payload(body))
 
         raise ControlError(404, f"no control route {method} {CONTROL_PREFIX[:-1]}{route}")
+
+    def _set_speed(self, payload: dict[str, Any]) -> None:
+        speed = payload.get("speed")
+        if (
+            set(payload) != {"speed"}
+            or not isinstance(speed, (int, float))
+            or isinstance(speed, bool)
+            or not 0 <= speed < float("inf")
+        ):
+            raise ControlError(422, 'send {"speed": N}: virtual seconds per real second, >= 0')
+        self.fake.clock.set_speed(float(speed))
+
+    def _page(self, route: str) -> Response:
+        """The dashboard (``/ui``) or its live part (``/ui/world``), as HTML."""
+        from pictograph_testing.picture.dashboard import dashboard_page
+        from pictograph_testing.picture.render import world_sections
+        from pictograph_testing.picture.view import picture_of
+
+        picture = picture_of(self.fake)
+        if route == "/ui/world":
+            markup = world_sections(picture)
+        else:
+            names = scenarios.available_scenarios(self._scenario_dirs)
+            markup = dashboard_page(picture, names, self.fake.clock.speed)
+        return (
+            200,
+            [
+                ("content-type", "text/html; charset=utf-8"),
+                ("cache-control", "no-store"),
+                ("content-security-policy", PAGE_POLICY),
+                ("x-content-type-options", "nosniff"),
+            ],
+            markup.encode(),
+        )
 
     def _route_webhook(self, payload: dict[str, Any]) -> dict[str, Any]:
         url, target = payload.get("url"), payload.get("target")

@@ -32,6 +32,9 @@ settings.register_profile(
 )
 settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "ci"))
 
+# The browser tests need chromium, and run in a pytest of their own (scripts/browser.sh).
+collect_ignore = ["browser"]
+
 DATASET = "road-signs"
 EXPORT = "road-signs-20260512-120000"
 

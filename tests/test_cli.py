@@ -70,9 +70,11 @@ def _serving(*options: str) -> Iterator[dict[str, str]]:
         assert process.stdout is not None
         printed: dict[str, str] = {}
         # The first lines come at once (before uvicorn starts); readline returns "" if
-        # the process dies, so this loop is bounded by the five lines it prints.
-        for _ in range(5):
+        # the process dies, so this loop is bounded by the six lines it prints.
+        for _ in range(6):
             line = process.stdout.readline()
+            if line.strip().startswith("dashboard: "):
+                printed["dashboard"] = line.strip().removeprefix("dashboard: ")
             if "=" in line and "export " in line:
                 name, _, value = line.strip().removeprefix("export ").partition("=")
                 printed[name] = value
@@ -265,3 +267,8 @@ def test_serve_prints_what_a_client_needs(tmp_path: Path) -> None:
             f"{base_url}/_fake/", headers={CONTROL_KEY_HEADER: env[CONTROL_KEY_ENV]}
         ).json()
         assert (info["seed"], info["speed"], info["api_key"]) == (4, 0.0, "pk_live_cli")
+        # The dashboard's address carries the key in its fragment, which no request sends.
+        assert env["dashboard"] == f"{base_url}/_fake/ui#key={env[CONTROL_KEY_ENV]}"
+        page = httpx.get(env["dashboard"])
+        assert page.status_code == 200
+        assert 'id="timeline"' in page.text

@@ -737,6 +737,10 @@ class TrainingService:
         """The organization's runs in creation order (read only)."""
         return self._by_org.get(organization_id, [])
 
+    def worker_counts(self) -> dict[str, int]:
+        """How many workers each GPU tier has (this world's setting, else the catalog's)."""
+        return {name: tier.workers for name, tier in self._tiers.items()}
+
     def live(self, organization_id: str) -> list[TrainingRun]:
         """The organization's runs not yet ended: on a worker or waiting for one."""
         return list(self._live.get(organization_id, {}).values())

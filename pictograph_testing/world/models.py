@@ -129,7 +129,9 @@ class ModelRegistry:
             metrics=final_metrics,
             export_name=run.export_name,
             training_config=dict(run.config),
-            classes=list(run.classes),
+            # Shared with the run: neither ever changes its classes in place, and a list
+            # fewer per completed run is less for the garbage collector to walk.
+            classes=run.classes,
             created_at=at,
         )
         if target is not None:
@@ -155,16 +157,12 @@ class ModelRegistry:
     def _free_name(self, organization_id: str, wanted: str, *, ignore: str | None = None) -> str:
         """``wanted``, or ``wanted (2)``, ``(3)``… when the organization already has it."""
         named = self._named.get(organization_id, {})
-
-        def taken(name: str) -> bool:
-            holder = named.get(name)
-            return holder is not None and holder.id != ignore
-
-        if not taken(wanted):
+        holder = named.get(wanted)
+        if holder is None or holder.id == ignore:
             return wanted
         # A rename ignores its own model, which may hold a name below the floor.
         n = self._suffix_floor.get((organization_id, wanted), 2) if ignore is None else 2
-        while taken(f"{wanted} ({n})"):
+        while (holder := named.get(f"{wanted} ({n})")) is not None and holder.id != ignore:
             n += 1
         if ignore is None:
             self._suffix_floor[organization_id, wanted] = n

@@ -62,6 +62,7 @@ __all__ = [
     "TierFit",
     "TrainingService",
     "eta_seconds",
+    "final_view",
     "live_status",
     "peak_mib",
     "plan_run",
@@ -822,28 +823,13 @@ class TrainingService:
         run.error_message = error
         run.ends_at = at
         run.history.append((status, at))
-        if status == "completed":
-            run_progress, run_epoch = 100, run.plan.epochs
-            run_metrics = epoch_metrics(run, run.plan.epochs)
-        elif started:
-            run_progress, run_epoch, run_metrics = running_snapshot(run, at)
-        else:
-            run_progress, run_epoch, run_metrics = 0, 0, {}
         world.billing.settle(run, elapsed)
         if status == "completed":
-            run.model_id = world.registry.record_training(run, at, run_metrics)
-        run.final = RunView(
-            status,
-            run_progress,
-            run_epoch,
-            run_metrics,
-            round(elapsed),
-            # A run cancelled during its cold start never started.
-            run.started_at if started else None,
-            at,
-            run.model_id if status == "completed" else None,
-            error,
-        )
+            # Not memoised: a memo entry would make the run's memo a container the garbage
+            # collector walks ever after; the final view reads them again when first shown.
+            metrics = _compute_metrics(run, run.plan.epochs)
+            run.model_id = world.registry.record_training(run, at, metrics)
+        # The final view (`run.final`) is built when first read, from the fields set above.
         self._file_ended(run)
         world.feeds.run_ended(run, at)
         if tier.busy.pop(run.id, None) is not None:
@@ -853,6 +839,39 @@ class TrainingService:
         else:
             tier.waiting.pop(run.id, None)
         self._refresh_next_event()
+
+
+def final_view(run: TrainingRun) -> RunView:
+    """Build what an ended run shows from then on (``run.final`` memoises it).
+
+    Read from fields that never change once the run has ended, so building it on first
+    read gives what building it at the end would have.
+    """
+    at = run.completed_at
+    assert at is not None
+    started_at = run.started_at
+    started = started_at is not None and at >= started_at
+    elapsed = at - started_at if started_at is not None and started else 0.0
+    completed = run.status == "completed"
+    if completed:
+        progress, epoch = 100, run.plan.epochs
+        metrics = epoch_metrics(run, epoch)
+    elif started:
+        progress, epoch, metrics = running_snapshot(run, at)
+    else:
+        progress, epoch, metrics = 0, 0, {}
+    return RunView(
+        run.status,
+        progress,
+        epoch,
+        metrics,
+        round(elapsed),
+        # A run cancelled during its cold start never started.
+        started_at if started else None,
+        at,
+        run.model_id if completed else None,
+        run.error_message,
+    )
 
 
 def _creation_order(run: TrainingRun) -> int:

@@ -113,11 +113,12 @@ class ModelRegistry:
     def record_training(self, run: TrainingRun, at: float, metrics: dict[str, Any]) -> str:
         """Turn a completed run into a model, or into a new version of its target model.
 
-        ``metrics`` are the run's final ones (copied: the version keeps its own).
+        ``metrics`` are the run's final ones, freshly computed: the version takes them
+        (without their ``epoch``), so no one else may hold them.
         """
         world = self._world
         pipeline = PIPELINES[run.pipeline_type]
-        final_metrics = dict(metrics)
+        final_metrics = metrics
         final_metrics.pop("epoch", None)
         target = world.models.get(run.version_of_model_id) if run.version_of_model_id else None
         number = len(target.versions) + 1 if target is not None else 1

@@ -13,6 +13,7 @@ import heapq
 import math
 from collections import OrderedDict
 from dataclasses import dataclass, fields
+from functools import lru_cache
 from typing import TYPE_CHECKING, Any, Literal
 
 from pictograph_testing.catalog import (
@@ -763,9 +764,9 @@ class TrainingService:
             if due.failure is not None:
                 self._strike(due, due.failure, due.ends_at)
             elif outcome == "completed":
-                self._finish(due, due.ends_at, "completed", None)
+                self._finish(due, due.ends_at, "completed", None, refresh=False)
             else:
-                self._finish(due, due.ends_at, "failed", _failure_message(due))
+                self._finish(due, due.ends_at, "failed", _failure_message(due), refresh=False)
         self._refresh_next_event()
 
     def _refresh_next_event(self) -> None:
@@ -809,8 +810,14 @@ class TrainingService:
             key = (org_id, dataset_id, run.status)
             index_in(self._ended, key, _creation_order).add(run)
 
-    def _finish(self, run: TrainingRun, at: float, status: str, error: str | None) -> None:
-        """End a run at virtual second ``at``: record it, bill it, free its worker."""
+    def _finish(
+        self, run: TrainingRun, at: float, status: str, error: str | None, *, refresh: bool = True
+    ) -> None:
+        """End a run at virtual second ``at``: record it, bill it, free its worker.
+
+        ``refresh=False`` leaves the next event for the caller to find (a catch-up ending
+        many runs finds it once, at the end).
+        """
         world = self._world
         tier = self._tiers[run.gpu_type]
         run.failure = None  # whatever was armed for it, the run is over
@@ -838,7 +845,8 @@ class TrainingService:
                 self._assign(tier, tier.waiting.popitem(last=False)[1], at)
         else:
             tier.waiting.pop(run.id, None)
-        self._refresh_next_event()
+        if refresh:
+            self._refresh_next_event()
 
 
 def final_view(run: TrainingRun) -> RunView:
@@ -941,15 +949,25 @@ def epoch_metrics(run: TrainingRun, epoch: int) -> dict[str, Any]:
     return memo
 
 
+@lru_cache(maxsize=4096)
+def _curve(ceiling: float, images: int, epochs: int, epoch: int) -> tuple[float, float]:
+    """The noiseless headline metric and loss after ``epoch`` of ``epochs`` epochs.
+
+    Shared by every run of the same shape (a catch-up ending many alike runs computes
+    it once); the noise each run adds is its own.
+    """
+    fraction = epoch / epochs
+    data_factor = 1.0 - 0.5 * math.exp(-images / 150.0)
+    learned = 1.0 - math.exp(-4.0 * fraction)
+    return ceiling * data_factor * learned, 2.5 * math.exp(-3.0 * fraction) + 0.15
+
+
 def _compute_metrics(run: TrainingRun, epoch: int) -> dict[str, Any]:
     plan = run.plan
     pipeline = PIPELINES[run.pipeline_type]
-    fraction = epoch / plan.epochs
-    data_factor = 1.0 - 0.5 * math.exp(-plan.images / 150.0)
-    learned = 1.0 - math.exp(-4.0 * fraction)
-    headline = plan.variant.metric_ceiling * data_factor * learned + 0.01 * _noise(run, epoch, 1)
-    headline = min(0.999, max(0.0, headline))
-    loss = 2.5 * math.exp(-3.0 * fraction) + 0.15 + 0.02 * _noise(run, epoch, 2)
+    headline, loss = _curve(plan.variant.metric_ceiling, plan.images, plan.epochs, epoch)
+    headline = min(0.999, max(0.0, headline + 0.01 * _noise(run, epoch, 1)))
+    loss = loss + 0.02 * _noise(run, epoch, 2)
     metrics: dict[str, Any] = {"epoch": epoch, "loss": round(loss, 4)}
     metrics[pipeline.headline_metric] = round(headline, 4)
     if pipeline.model_type == "object_detection":

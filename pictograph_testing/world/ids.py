@@ -64,10 +64,11 @@ class IdFactory:
     def uuid(self) -> str:
         """Return a canonical, lowercase, dashed version-4 UUID."""
         # What str(uuid.UUID(int=..., version=4)) gives, without building the object
-        # (a quarter of the cost; a completed run mints four).
+        # (a quarter of the cost; a completed run mints four). `bytes.hex` formats in
+        # half the time of a 128-bit `format`.
         bits = (self._rng.getrandbits(128) & _UUID_KEEP) | _UUID_SET
-        text = f"{bits:032x}"
-        return f"{text[:8]}-{text[8:12]}-{text[12:16]}-{text[16:20]}-{text[20:]}"
+        text = bits.to_bytes(16, "big").hex()
+        return "-".join((text[:8], text[8:12], text[12:16], text[16:20], text[20:]))
 
     def hex(self, length: int = 32) -> str:
         """Return ``length`` lowercase hex characters."""

@@ -113,11 +113,12 @@ class ModelRegistry:
     def record_training(self, run: TrainingRun, at: float, metrics: dict[str, Any]) -> str:
         """Turn a completed run into a model, or into a new version of its target model.
 
-        ``metrics`` are the run's final ones (copied: the version keeps its own).
+        ``metrics`` are the run's final ones, freshly computed: the version takes them
+        (without their ``epoch``), so no one else may hold them.
         """
         world = self._world
         pipeline = PIPELINES[run.pipeline_type]
-        final_metrics = dict(metrics)
+        final_metrics = metrics
         final_metrics.pop("epoch", None)
         target = world.models.get(run.version_of_model_id) if run.version_of_model_id else None
         number = len(target.versions) + 1 if target is not None else 1
@@ -129,7 +130,9 @@ class ModelRegistry:
             metrics=final_metrics,
             export_name=run.export_name,
             training_config=dict(run.config),
-            classes=list(run.classes),
+            # Shared with the run: neither ever changes its classes in place, and a list
+            # fewer per completed run is less for the garbage collector to walk.
+            classes=run.classes,
             created_at=at,
         )
         if target is not None:
@@ -155,16 +158,12 @@ class ModelRegistry:
     def _free_name(self, organization_id: str, wanted: str, *, ignore: str | None = None) -> str:
         """``wanted``, or ``wanted (2)``, ``(3)``… when the organization already has it."""
         named = self._named.get(organization_id, {})
-
-        def taken(name: str) -> bool:
-            holder = named.get(name)
-            return holder is not None and holder.id != ignore
-
-        if not taken(wanted):
+        holder = named.get(wanted)
+        if holder is None or holder.id == ignore:
             return wanted
         # A rename ignores its own model, which may hold a name below the floor.
         n = self._suffix_floor.get((organization_id, wanted), 2) if ignore is None else 2
-        while taken(f"{wanted} ({n})"):
+        while (holder := named.get(f"{wanted} ({n})")) is not None and holder.id != ignore:
             n += 1
         if ignore is None:
             self._suffix_floor[organization_id, wanted] = n

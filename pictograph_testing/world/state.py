@@ -217,8 +217,8 @@ class TrainingRun:
     refunded_micro_usd: int = 0
     history: list[tuple[str, float]] = field(default_factory=list)
     """Every status the run took, with the virtual second it took it."""
-    final: RunView | None = None
-    """What the run shows from the moment it ended on; ``None`` while it is live."""
+    final_memo: RunView | None = None
+    """``final`` once built (see there); ``None`` until first read."""
     metrics_memo: dict[int, dict[str, Any]] = field(default_factory=dict)
     failure: RunFailure | None = None
     """A failure a test injected, still to strike (see ``TrainingService.arm_failure``)."""
@@ -226,6 +226,23 @@ class TrainingRun:
     @property
     def terminal(self) -> bool:
         return self.status in TERMINAL
+
+    @property
+    def final(self) -> RunView | None:
+        """What the run shows from the moment it ended on; ``None`` while it is live.
+
+        Built on first read, not when the run ends: a catch-up that ends thousands of
+        runs builds none of their views (nor keeps them for the garbage collector).
+        """
+        if self.status not in TERMINAL:
+            return None
+        view = self.final_memo
+        if view is None:
+            # Imported here: the training module imports this one for the entity types.
+            from pictograph_testing.world.training import final_view
+
+            view = self.final_memo = final_view(self)
+        return view
 
 
 @dataclass(slots=True)

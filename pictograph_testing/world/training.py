@@ -13,6 +13,7 @@ import heapq
 import math
 from collections import OrderedDict
 from dataclasses import dataclass, fields
+from functools import lru_cache
 from typing import TYPE_CHECKING, Any, Literal
 
 from pictograph_testing.catalog import (
@@ -62,6 +63,7 @@ __all__ = [
     "TierFit",
     "TrainingService",
     "eta_seconds",
+    "final_view",
     "live_status",
     "peak_mib",
     "plan_run",
@@ -766,9 +768,9 @@ class TrainingService:
             if due.failure is not None:
                 self._strike(due, due.failure, due.ends_at)
             elif outcome == "completed":
-                self._finish(due, due.ends_at, "completed", None)
+                self._finish(due, due.ends_at, "completed", None, refresh=False)
             else:
-                self._finish(due, due.ends_at, "failed", _failure_message(due))
+                self._finish(due, due.ends_at, "failed", _failure_message(due), refresh=False)
         self._refresh_next_event()
 
     def _refresh_next_event(self) -> None:
@@ -812,8 +814,14 @@ class TrainingService:
             key = (org_id, dataset_id, run.status)
             index_in(self._ended, key, _creation_order).add(run)
 
-    def _finish(self, run: TrainingRun, at: float, status: str, error: str | None) -> None:
-        """End a run at virtual second ``at``: record it, bill it, free its worker."""
+    def _finish(
+        self, run: TrainingRun, at: float, status: str, error: str | None, *, refresh: bool = True
+    ) -> None:
+        """End a run at virtual second ``at``: record it, bill it, free its worker.
+
+        ``refresh=False`` leaves the next event for the caller to find (a catch-up ending
+        many runs finds it once, at the end).
+        """
         world = self._world
         tier = self._tiers[run.gpu_type]
         run.failure = None  # whatever was armed for it, the run is over
@@ -826,28 +834,13 @@ class TrainingService:
         run.error_message = error
         run.ends_at = at
         run.history.append((status, at))
-        if status == "completed":
-            run_progress, run_epoch = 100, run.plan.epochs
-            run_metrics = epoch_metrics(run, run.plan.epochs)
-        elif started:
-            run_progress, run_epoch, run_metrics = running_snapshot(run, at)
-        else:
-            run_progress, run_epoch, run_metrics = 0, 0, {}
         world.billing.settle(run, elapsed)
         if status == "completed":
-            run.model_id = world.registry.record_training(run, at, run_metrics)
-        run.final = RunView(
-            status,
-            run_progress,
-            run_epoch,
-            run_metrics,
-            round(elapsed),
-            # A run cancelled during its cold start never started.
-            run.started_at if started else None,
-            at,
-            run.model_id if status == "completed" else None,
-            error,
-        )
+            # Not memoised: a memo entry would make the run's memo a container the garbage
+            # collector walks ever after; the final view reads them again when first shown.
+            metrics = _compute_metrics(run, run.plan.epochs)
+            run.model_id = world.registry.record_training(run, at, metrics)
+        # The final view (`run.final`) is built when first read, from the fields set above.
         self._file_ended(run)
         world.feeds.run_ended(run, at)
         if tier.busy.pop(run.id, None) is not None:
@@ -856,7 +849,41 @@ class TrainingService:
                 self._assign(tier, tier.waiting.popitem(last=False)[1], at)
         else:
             tier.waiting.pop(run.id, None)
-        self._refresh_next_event()
+        if refresh:
+            self._refresh_next_event()
+
+
+def final_view(run: TrainingRun) -> RunView:
+    """Build what an ended run shows from then on (``run.final`` memoises it).
+
+    Read from fields that never change once the run has ended, so building it on first
+    read gives what building it at the end would have.
+    """
+    at = run.completed_at
+    assert at is not None
+    started_at = run.started_at
+    started = started_at is not None and at >= started_at
+    elapsed = at - started_at if started_at is not None and started else 0.0
+    completed = run.status == "completed"
+    if completed:
+        progress, epoch = 100, run.plan.epochs
+        metrics = epoch_metrics(run, epoch)
+    elif started:
+        progress, epoch, metrics = running_snapshot(run, at)
+    else:
+        progress, epoch, metrics = 0, 0, {}
+    return RunView(
+        run.status,
+        progress,
+        epoch,
+        metrics,
+        round(elapsed),
+        # A run cancelled during its cold start never started.
+        started_at if started else None,
+        at,
+        run.model_id if completed else None,
+        run.error_message,
+    )
 
 
 def _creation_order(run: TrainingRun) -> int:
@@ -926,15 +953,25 @@ def epoch_metrics(run: TrainingRun, epoch: int) -> dict[str, Any]:
     return memo
 
 
+@lru_cache(maxsize=4096)
+def _curve(ceiling: float, images: int, epochs: int, epoch: int) -> tuple[float, float]:
+    """The noiseless headline metric and loss after ``epoch`` of ``epochs`` epochs.
+
+    Shared by every run of the same shape (a catch-up ending many alike runs computes
+    it once); the noise each run adds is its own.
+    """
+    fraction = epoch / epochs
+    data_factor = 1.0 - 0.5 * math.exp(-images / 150.0)
+    learned = 1.0 - math.exp(-4.0 * fraction)
+    return ceiling * data_factor * learned, 2.5 * math.exp(-3.0 * fraction) + 0.15
+
+
 def _compute_metrics(run: TrainingRun, epoch: int) -> dict[str, Any]:
     plan = run.plan
     pipeline = PIPELINES[run.pipeline_type]
-    fraction = epoch / plan.epochs
-    data_factor = 1.0 - 0.5 * math.exp(-plan.images / 150.0)
-    learned = 1.0 - math.exp(-4.0 * fraction)
-    headline = plan.variant.metric_ceiling * data_factor * learned + 0.01 * _noise(run, epoch, 1)
-    headline = min(0.999, max(0.0, headline))
-    loss = 2.5 * math.exp(-3.0 * fraction) + 0.15 + 0.02 * _noise(run, epoch, 2)
+    headline, loss = _curve(plan.variant.metric_ceiling, plan.images, plan.epochs, epoch)
+    headline = min(0.999, max(0.0, headline + 0.01 * _noise(run, epoch, 1)))
+    loss = loss + 0.02 * _noise(run, epoch, 2)
     metrics: dict[str, Any] = {"epoch": epoch, "loss": round(loss, 4)}
     metrics[pipeline.headline_metric] = round(headline, 4)
     if pipeline.model_type == "object_detection":

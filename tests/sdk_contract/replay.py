@@ -171,6 +171,11 @@ def build_world(pair: Pair, args: dict[str, str]) -> FakePictograph:
         for n, image_id in enumerate(body["image_ids"]):
             if isinstance(image_id, str):
                 _add_image(fake, datasets[0], f"replayed-{n}.jpg", image_id)
+    if "image" in args:
+        # An image addressed by its id alone: put it in a dataset of its own.
+        if not datasets:
+            fake.add_dataset("replayed", images=1, completed_images=1)
+        _add_image(fake, datasets[0] if datasets else "replayed", "addressed.jpg", args["image"])
     if datasets and "export" in args:
         fake.add_export(datasets[0], args["export"])
     return fake

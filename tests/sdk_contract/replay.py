@@ -428,11 +428,11 @@ def allowances(path: Path = ALLOWED) -> list[Allowance]:
 
 def allowed(difference: Difference, entries: list[Allowance]) -> Allowance | None:
     for entry in entries:
-        if (entry.route, entry.key, entry.kind) == (
-            difference.route,
-            difference.key,
-            difference.kind,
-        ):
+        # `a.*`: every key under `a` (a map keyed by data, not a schema).
+        key_matches = entry.key == difference.key or (
+            entry.key.endswith(".*") and difference.key.startswith(entry.key[:-1])
+        )
+        if key_matches and (entry.route, entry.kind) == (difference.route, difference.kind):
             return entry
     return None
 

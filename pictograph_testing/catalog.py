@@ -94,7 +94,16 @@ GPU_TIERS: MappingProxyType[str, GpuTier] = MappingProxyType(
         "h100": GpuTier("h100", 81559, 3.2, 1, 75.0, 4_000_000, 7_900_000),
     }
 )
-"""Tiers, cheapest first (``auto`` picks the first whose memory holds the run)."""
+"""Tiers, cheapest first (``auto`` picks the first whose memory holds the run).
+
+Prices, by source. ``classic``: the training guide's hourly rates (a10g ~$0.30/h, a100
+~$2/h, h100 ~$4/h). ``current``: SDK 1.69.146's ``tests/unit/resources/test_training.py``
+training quote (36,667 / 70,000 / 131,667 µUSD a minute), the one canned reply the SDK says
+its backend's contract replay holds to the real route. The same suite's hand-written
+``credits.estimate`` replies price ``training_a10g`` at 22,917 and ``training_h100`` at
+82,292 µUSD a minute; SDK 1.60.0's copy of them says why ("A10G $1.10/hr x 1.25", "H100
+$3.95/hr x 1.25"): an older list price, which no profile models (the replay compares shapes,
+not amounts)."""
 AUTO_GPU = "auto"
 GPU_CHOICES = (*GPU_TIERS, AUTO_GPU)
 """What ``gpu_type`` may say, in some profile (``auto`` is the ``current`` profile's)."""

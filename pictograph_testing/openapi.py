@@ -125,6 +125,7 @@ WIRE_SCHEMAS: dict[str, Schema] = {
         }
     ),
     "Deleted": _obj({"id": _S, "name": _S, "deleted": _BOOL}),
+    "ExportDeleted": _obj({"success": _BOOL, "message": _S}),
     "DatasetDeleted": _obj(
         {"id": _S, "name": _S, "deleted": _BOOL, "images_deleted": _INT},
         {"directories_deleted": _INT},
@@ -162,10 +163,10 @@ WIRE_SCHEMAS: dict[str, Schema] = {
         }
     ),
     "SplitCounts": _OBJECT,
-    "BulkTagResult": _obj({"processed": _INT}),
+    "BulkTagResult": _obj({"processed": _INT, "tags": _list(_S), "added": _BOOL}),
     "ImageDeleted": _obj({"success": _BOOL, "message": _S}),
-    "ReviewResult": _obj({"id": _S, "status": _S, "review_note": _null(_S)}),
-    "SplitResult": _obj({"id": _S, "split": _null(_S)}),
+    "ReviewResult": _obj({"id": _S, "status": _S, "review_note": _null(_S), "processed": _INT}),
+    "SplitResult": _obj({"id": _S, "split": _null(_S), "processed": _INT}),
     "ModelDownload": _obj(
         {"download_url": _S, "filename": _S},
         {"model_name": _S, "content_type": _S, "version_id": _S},
@@ -187,7 +188,7 @@ WIRE_SCHEMAS: dict[str, Schema] = {
     "UnreadCount": _obj({"unread_count": {"type": "integer", "minimum": 0}}),
     "MarkedRead": _obj({"success": _BOOL, "marked_count": {"type": "integer", "minimum": 0}}),
     "NotificationRead": _obj({"success": _BOOL, "id": _S, "read": _BOOL}),
-    "NotificationDeleted": _obj({"success": _BOOL, "id": _S, "deleted": _BOOL}),
+    "NotificationDeleted": _obj({"success": _BOOL, "notification_id": _S, "message": _S}),
     "AnnotationFile": _obj({"image": _S, "annotations": _list(_OBJECT)}),
     "ImageAnnotations": _obj(
         {"image_id": _S, "annotations": _list(_OBJECT)},
@@ -200,7 +201,9 @@ WIRE_SCHEMAS: dict[str, Schema] = {
     "BulkSaveResult": _obj(
         {"saved": _list(_ref("SaveResult")), "failed": _list(_OBJECT)}, {"success": _BOOL}
     ),
-    "AnnotationsDeleted": _obj({"image_id": _S, "deleted_count": _INT}, {"success": _BOOL}),
+    "AnnotationsDeleted": _obj(
+        {"image_id": _S, "deleted_count": _INT}, {"success": _BOOL, "message": _S}
+    ),
     "ClassEdit": _OBJECT,
     "WebhookEventTypes": _obj({"event_types": _list(_S)}),
     "WebhookEndpointList": _obj({"endpoints": _list(_ref("WebhookEndpoint"))}),

@@ -145,7 +145,7 @@ def test_review_and_split_by_id_answer_at_the_root(era: Era) -> None:
     assert split.json()["split"] == "val"
     assert era.fake.world.images[image_id].split == "val"
     cleared = era.http.post(f"/images/{image_id}/split", json={"split": None})
-    assert cleared.json() == {"id": image_id, "split": None}
+    assert cleared.json() == {"id": image_id, "split": None, "processed": 1}
 
 
 def test_delete_by_id_archives_then_deletes_for_an_admin(era: Era) -> None:
@@ -170,12 +170,19 @@ def test_tags_and_splits_take_dataset_id_and_answer_at_the_root(era: Era) -> Non
         "/images/bulk-tag",
         json={"dataset_id": era.dataset_id, "image_ids": ids, "tags": ["x"], "add": True},
     )
-    assert tagged.json() == {"processed": 2}
+    # SDK 1.60.0's canned replies: the tags echoed, the dataset as `dataset_id`.
+    assert tagged.json() == {"processed": 2, "tags": ["x"], "added": True}
     splits = era.http.post(
         "/images/assign-splits",
         json={"dataset_id": era.dataset_id, "train": 50, "val": 50, "test": 0, "seed": 1},
     )
-    assert splits.json() == {"processed": 2, "train": 1, "val": 1, "test": 0}
+    assert splits.json() == {
+        "dataset_id": era.dataset_id,
+        "processed": 2,
+        "train": 1,
+        "val": 1,
+        "test": 0,
+    }
     # Today's name for the dataset is not what these releases send: refused, not guessed.
     refused = era.http.post("/images/bulk-tag", json={"dataset": DATASET, "image_ids": ids})
     assert refused.status_code == 422

@@ -280,7 +280,10 @@ def delete(call: Call) -> Reply:
 
 def _delete(image: Image) -> Reply:
     deleted = replace_annotations(image, [])
-    return reply({"success": True, "image_id": image.id, "deleted_count": deleted})
+    message = "Annotations deleted" if deleted else "No annotations to delete"
+    return reply(
+        {"success": True, "image_id": image.id, "deleted_count": deleted, "message": message}
+    )
 
 
 # ── one image's annotations, by the image's id alone (SDK 1.0.0 to 1.69.43) ──

@@ -26,7 +26,7 @@ from pictograph_testing.api.spec import (
     Param,
     Str,
 )
-from pictograph_testing.api.table import Data, Page, endpoint
+from pictograph_testing.api.table import Bare, Data, Page, endpoint
 from pictograph_testing.api.wire import Call, Reply, bulk_reply, page, page_params, reply
 from pictograph_testing.clock import format_timestamp
 from pictograph_testing.world.errors import InvalidRequest
@@ -168,7 +168,7 @@ def download(call: Call) -> Reply:
     "exports/{export}",
     summary="Delete an export",
     sdk=("exports.delete",),
-    reply=Data("Deleted"),
+    reply=Bare("ExportDeleted"),
     query=(_BY_DATASET,),
     errors=(403, 409),
     role="admin",
@@ -181,7 +181,8 @@ def download(call: Call) -> Reply:
 def delete_export(call: Call) -> Reply:
     export = _addressed(call)
     call.world.export_service.delete(call.key, export)
-    return reply({"data": {"id": export.id, "name": export.name, "deleted": True}})
+    # No release reads the body (`exports.delete` returns None).
+    return reply({"success": True, "message": "Export deleted"})
 
 
 def _addressed(call: Call) -> Export:

@@ -91,7 +91,10 @@ def image_payload(call: Call, image: Image) -> dict[str, Any]:
     base = f"{call.base_url}{DEVELOPER_PATH}"
     return {
         "id": image.id,
+        "organization_id": image.organization_id,
         "dataset_id": image.dataset_id,
+        # The dataset id under its old name, as the API still sends it.
+        "project_id": image.dataset_id,
         "filename": image.filename,
         "display_name": call.world.image_service.display_name(image),
         "status": image.status,
@@ -505,6 +508,13 @@ def bulk_register(call: Call) -> Reply:
 # ── dataset-wide writes ──
 
 
+def _renamed(result: Any, old: str, new: str) -> Any:
+    """``result`` with its ``old`` key called ``new`` (in place of it, in order)."""
+    if not isinstance(result, dict):
+        return result
+    return {new if key == old else key: value for key, value in result.items()}
+
+
 @endpoint(
     "POST",
     "images/assign-splits",
@@ -526,7 +536,8 @@ def bulk_register(call: Call) -> Reply:
             LEGACY_ENVELOPES,
             hoist=True,
             renames=_DATASET_ID,
-            note="`dataset_id`; the result at the root",
+            rewrite=lambda result: _renamed(result, "dataset", "dataset_id"),
+            note="`dataset_id`; the result at the root, naming the dataset `dataset_id`",
         ),
         Wire(IMAGES_BY_ID, renames=_DATASET_ID, note="`dataset_id`"),
     ),
@@ -546,7 +557,8 @@ def assign_splits(call: Call) -> Reply:
     counts = world.image_service.assign_splits(
         dataset, weights, 42 if seed is None else seed, body.get("split_mode") or "random"
     )
-    return reply({"data": counts})
+    # The dataset is named by its id, whatever the request named it by.
+    return reply({"data": {"dataset": dataset.id, **counts}})
 
 
 @endpoint(
@@ -580,11 +592,9 @@ def bulk_tag(call: Call) -> Reply:
     body = call.fields()
     world = call.world
     dataset = world.dataset(call.key.organization_id, body["dataset"])
-    add = body.get("add")
-    processed = world.image_service.bulk_tag(
-        dataset, body["image_ids"], body["tags"], add=add is not False
-    )
-    return reply({"data": {"processed": processed}})
+    added = body.get("add") is not False
+    processed = world.image_service.bulk_tag(dataset, body["image_ids"], body["tags"], add=added)
+    return reply({"data": {"processed": processed, "tags": list(body["tags"]), "added": added}})
 
 
 # ── one image, by dataset and path ──
@@ -686,14 +696,16 @@ def _delete(call: Call, image: Image) -> Reply:
     errors=(400, 403),
 )
 def review(call: Call) -> Reply:
-    return _review(call, _at(call, call.path_args["path"])[1])
+    path = call.path_args["path"]
+    return _review(call, _at(call, path)[1], path)
 
 
-def _review(call: Call, image: Image) -> Reply:
+def _review(call: Call, image: Image, named: str) -> Reply:
+    """``named``: the image as the request addressed it (its path, or its id)."""
     body = call.fields()
     status = call.world.image_service.review(image, body["action"])
     note = body.get("note") if status == "annotate" else None
-    return reply({"data": {"id": image.id, "status": status, "review_note": note}})
+    return reply({"data": {"id": named, "status": status, "review_note": note, "processed": 1}})
 
 
 @endpoint(
@@ -708,12 +720,13 @@ def _review(call: Call, image: Image) -> Reply:
     errors=(403,),
 )
 def set_split(call: Call) -> Reply:
-    return _set_split(call, _at(call, call.path_args["path"])[1])
+    path = call.path_args["path"]
+    return _set_split(call, _at(call, path)[1], path)
 
 
-def _set_split(call: Call, image: Image) -> Reply:
+def _set_split(call: Call, image: Image, named: str) -> Reply:
     split = call.world.image_service.set_split(image, call.fields()["split"])
-    return reply({"data": {"id": image.id, "split": split}})
+    return reply({"data": {"id": named, "split": split, "processed": 1}})
 
 
 # ── one image, by its id alone (SDK 1.0.0 to 1.69.43) ──
@@ -753,7 +766,8 @@ def delete_image_by_id(call: Call) -> Reply:
     errors=(400, 403),
 )
 def review_by_id(call: Call) -> Reply:
-    return _review(call, _by_id(call))
+    image = _by_id(call)
+    return _review(call, image, image.id)
 
 
 @endpoint(
@@ -770,7 +784,8 @@ def review_by_id(call: Call) -> Reply:
     errors=(403,),
 )
 def set_split_by_id(call: Call) -> Reply:
-    return _set_split(call, _by_id(call))
+    image = _by_id(call)
+    return _set_split(call, image, image.id)
 
 
 def _bytes(call: Call, image: Image) -> Reply:

@@ -86,7 +86,9 @@ def mark_read(call: Call) -> Reply:
 def delete(call: Call) -> Reply:
     ref = call.path_args["notification_id"]
     call.world.feeds.delete(call.key, ref)
-    return reply({"success": True, "id": ref.lower(), "deleted": True})
+    return reply(
+        {"success": True, "notification_id": ref.lower(), "message": "Notification deleted"}
+    )
 
 
 def notification_payload(call: Call, entry: Notification) -> dict[str, Any]:

@@ -1,0 +1,53 @@
+"""The SDK's own unit-test recordings, replayed against the fake: reply shapes by route.
+
+The pinned SDK's sdist (``scripts/sdk_sdist.sh``) ships ``tests/unit``, whose canned
+replies mirror the API. Its requests and canned replies are recorded once per release
+(``.cache/sdk-replay/``), then replayed here in process: every difference in envelope,
+keys (top level and one level down), JSON types or status class fails, unless
+``allowed.toml`` says why the fake is right. Without the sdist this module skips, except in
+CI (``CI`` set), where it fails: ``scripts/sdk_replay.sh`` fetches the sdist first.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import sys
+from pathlib import Path
+
+import pytest
+
+from tests.sdk_contract import replay
+
+pytestmark = pytest.mark.skipif(sys.version_info < (3, 11), reason="reads TOML with tomllib")
+
+_PINNED = re.search(r'"pictograph==([0-9.]+)"', (replay.ROOT / "pyproject.toml").read_text())
+VERSION = _PINNED.group(1) if _PINNED else ""
+
+
+def _sdist() -> Path:
+    base = Path(os.environ.get("SDK_SDIST_CACHE", replay.ROOT / ".cache" / "sdk-sdist"))
+    folder = base / VERSION
+    if not (folder / ".unpacked").exists():
+        if os.environ.get("CI"):
+            pytest.fail(f"no sdist of pictograph {VERSION}: run scripts/sdk_sdist.sh first")
+        pytest.skip(f"no sdist of pictograph {VERSION} (scripts/sdk_sdist.sh fetches it)")
+    return folder
+
+
+def test_every_reply_shape_matches_or_is_explained() -> None:
+    # One test, so that pytest-xdist records and replays once. The SDK's unit suite
+    # sends about 1,265 requests: a recorder that lost its hook would replay nothing
+    # and find nothing different.
+    outcome = replay.replay(replay.load(replay.record(_sdist(), VERSION)))
+    entries = replay.allowances()
+    assert outcome.pairs > 1000
+    assert sum(outcome.compared.values()) > 300
+    assert not replay.unexplained(outcome, entries), "\n" + replay.report(outcome, entries)
+    assert not replay.unused(outcome, entries), "stale allow-list entries"
+
+
+def test_every_allowance_says_why() -> None:
+    entries = replay.allowances()
+    assert entries
+    assert all(len(entry.reason.split()) >= 8 for entry in entries)

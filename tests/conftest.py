@@ -32,8 +32,9 @@ settings.register_profile(
 )
 settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "ci"))
 
-# The browser tests need chromium, and run in a pytest of their own (scripts/browser.sh).
-collect_ignore = ["browser"]
+# The browser tests need chromium, and the replay of the SDK's unit suite needs its sdist:
+# each runs in a pytest of its own (scripts/browser.sh, scripts/sdk_replay.sh).
+collect_ignore = ["browser", "sdk_contract"]
 
 DATASET = "road-signs"
 EXPORT = "road-signs-20260512-120000"

@@ -7,8 +7,12 @@ import math
 import threading
 import time
 from datetime import datetime, timedelta, timezone
+from typing import TYPE_CHECKING
 
 from pictograph_testing.bounds import EARLIEST_START, LATEST_INSTANT
+
+if TYPE_CHECKING:
+    from collections.abc import Callable
 
 __all__ = ["DEFAULT_START", "VirtualClock", "format_timestamp"]
 
@@ -30,7 +34,7 @@ def _real_elapsed() -> float:
 
 # freezegun leaves clock_gettime alone and time-machine moves only its CLOCK_REALTIME;
 # there is none on Windows, where the clock reads time.monotonic (frozen by freezegun).
-_CLOCK_GETTIME = getattr(time, "clock_gettime", None)
+_CLOCK_GETTIME: Callable[[int], float] | None = getattr(time, "clock_gettime", None)
 
 
 class VirtualClock:

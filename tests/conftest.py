@@ -11,6 +11,8 @@ import os
 from collections.abc import AsyncIterator, Iterator
 
 import pictograph
+import pictograph.agents  # loaded up front: see the note below the hypothesis profiles
+import pictograph.aio
 import pytest
 from hypothesis import HealthCheck, settings
 
@@ -31,6 +33,11 @@ settings.register_profile(
     "long", max_examples=2000, stateful_step_count=60, deadline=None, suppress_health_check=_QUIET
 )
 settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "ci"))
+
+# The SDK's lazily imported submodules (PEP 562 ``__getattr__``) are loaded up front:
+# freezegun's module scan (tests/test_time_libraries.py, docs/clock.md) reads every
+# attribute of every module, which imports them, and a pytester test's teardown would
+# then drop them from sys.modules again while the ``pictograph`` package still holds them.
 
 # Copies of the SDK's own live tests: they run only in a pytest of their own, against a
 # served fake (tests/test_sdk_live.py).

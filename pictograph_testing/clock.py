@@ -7,13 +7,34 @@ import math
 import threading
 import time
 from datetime import datetime, timedelta, timezone
+from typing import TYPE_CHECKING
 
 from pictograph_testing.bounds import EARLIEST_START, LATEST_INSTANT
+
+if TYPE_CHECKING:
+    from collections.abc import Callable
 
 __all__ = ["DEFAULT_START", "VirtualClock", "format_timestamp"]
 
 DEFAULT_START = datetime(2026, 5, 12, 12, 0, 0, tzinfo=timezone.utc)
 _HORIZON_TS = LATEST_INSTANT.timestamp()
+
+
+def _real_elapsed() -> float:
+    """Return real seconds from an arbitrary origin, for a clock that runs by itself.
+
+    Read through ``clock_gettime`` where there is one, not ``time.monotonic``:
+    freezegun freezes ``time.monotonic`` for the whole process, and a served fake's
+    clock (``speed`` above zero) must keep running under a test's ``freeze_time``.
+    """
+    if _CLOCK_GETTIME is None:
+        return time.monotonic()
+    return _CLOCK_GETTIME(time.CLOCK_MONOTONIC)
+
+
+# freezegun leaves clock_gettime alone and time-machine moves only its CLOCK_REALTIME;
+# there is none on Windows, where the clock reads time.monotonic (frozen by freezegun).
+_CLOCK_GETTIME: Callable[[int], float] | None = getattr(time, "clock_gettime", None)
 
 
 class VirtualClock:
@@ -45,7 +66,7 @@ class VirtualClock:
         self._elapsed = 0.0
         self._lock = threading.Lock()
         self._speed = speed
-        self._real_start = time.monotonic()
+        self._real_start = _real_elapsed()
 
     @property
     def speed(self) -> float:
@@ -72,7 +93,7 @@ class VirtualClock:
     def monotonic(self) -> float:
         """Return virtual seconds since the clock started."""
         if self._speed:
-            return self._elapsed + self._speed * (time.monotonic() - self._real_start)
+            return self._elapsed + self._speed * (_real_elapsed() - self._real_start)
         return self._elapsed
 
     def timestamp(self) -> float:

@@ -1,15 +1,39 @@
 # Sourced by the scripts: make (or reuse) the project's virtual environment, installed.
+#
+# The first run installs the package with its dev extra (the SDK, pytest, ruff, mypy,
+# onnxruntime, ...): a few minutes on a fresh machine, so each step says what it is doing
+# and pip prints one line per package it collects. Later runs reuse .venv until
+# pyproject.toml changes, and say so in one line.
 set -euo pipefail
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 cd "$root"
+_env_say() { printf '[set-up %s] %s\n' "$(date +%H:%M:%S)" "$*" >&2; }
+# pip's output cut to one line per package collected or downloaded, and the summary (its
+# errors go to stderr, untouched); the pipeline's status stays pip's (pipefail).
+_env_progress() { grep --line-buffered -E '^ *(Collecting|Downloading|Installing collected|Successfully)' >&2 || true; }
 if [ ! -x .venv/bin/python ]; then
+  _env_say "creating the virtual environment in .venv ($(python3 --version))"
   python3 -m venv .venv
 fi
 # shellcheck disable=SC1091
 . .venv/bin/activate
-stamp=".venv/.installed-$(cat pyproject.toml | sha256sum | cut -c1-16)"
-if [ ! -f "$stamp" ]; then
-  python -m pip install --quiet --upgrade pip
-  python -m pip install --quiet -e ".[dev]"
+stamp=".venv/.installed-$(sha256sum <pyproject.toml | cut -c1-16)"
+if [ -f "$stamp" ]; then
+  _env_say "reusing .venv (installed for this pyproject.toml)"
+else
+  _env_started=$SECONDS
+  _env_say "step 1/2: upgrading pip"
+  if ! python -m pip install --disable-pip-version-check --progress-bar off --upgrade pip \
+    | _env_progress; then
+    _env_say "upgrading pip failed (see pip's messages above)"
+    exit 1
+  fi
+  _env_say "step 2/2: installing pictograph-testing with its dev extra (a few minutes the first time)"
+  if ! python -m pip install --disable-pip-version-check --progress-bar off -e ".[dev]" \
+    | _env_progress; then
+    _env_say "the install failed (see pip's messages above)"
+    exit 1
+  fi
   touch "$stamp"
+  _env_say "installed in $((SECONDS - _env_started))s"
 fi

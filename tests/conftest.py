@@ -11,6 +11,8 @@ import os
 from collections.abc import AsyncIterator, Iterator
 
 import pictograph
+import pictograph.agents  # loaded up front: see the note below the hypothesis profiles
+import pictograph.aio
 import pytest
 from hypothesis import HealthCheck, settings
 
@@ -31,6 +33,11 @@ settings.register_profile(
     "long", max_examples=2000, stateful_step_count=60, deadline=None, suppress_health_check=_QUIET
 )
 settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "ci"))
+
+# The SDK's lazily imported submodules (PEP 562 ``__getattr__``) are loaded up front:
+# freezegun's module scan (tests/test_time_libraries.py, docs/clock.md) reads every
+# attribute of every module, which imports them, and a pytester test's teardown would
+# then drop them from sys.modules again while the ``pictograph`` package still holds them.
 
 # The browser tests need chromium, and the replay of the SDK's unit suite needs its sdist:
 # each runs in a pytest of its own (scripts/browser.sh, scripts/sdk_replay.sh).

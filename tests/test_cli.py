@@ -122,6 +122,7 @@ def _sdk_cli(env: dict[str, str], home: Path, *arguments: str) -> Any:
 # ── the SDK's own CLI against `pictograph-fake serve` ──
 
 
+@pytest.mark.slow  # subprocesses: scripts/test_slow.sh
 def test_the_sdk_cli_starts_a_run_and_waits_for_it(tmp_path: Path) -> None:
     with _serving("--scenario", "ready-to-train", "--speed", "0") as env:
         started = _sdk_cli(
@@ -153,6 +154,7 @@ def test_the_sdk_cli_starts_a_run_and_waits_for_it(tmp_path: Path) -> None:
         assert finished["model_id"]
 
 
+@pytest.mark.slow  # subprocesses: scripts/test_slow.sh
 def test_with_a_fast_clock_the_sdk_cli_waits_in_real_time(tmp_path: Path) -> None:
     with _serving("--scenario", "ready-to-train", "--speed", "3000") as env:
         started = _sdk_cli(
@@ -184,6 +186,7 @@ def test_with_a_fast_clock_the_sdk_cli_waits_in_real_time(tmp_path: Path) -> Non
 # ── pictograph-fake itself ──
 
 
+@pytest.mark.slow  # subprocesses: scripts/test_slow.sh
 def test_the_demo_runs_the_guides_path_on_the_virtual_clock() -> None:
     done = subprocess.run(
         [_script("pictograph-fake"), "demo"],
@@ -258,6 +261,7 @@ def test_serve_refuses_a_negative_speed(capsys: pytest.CaptureFixture[str]) -> N
     assert "--speed" in capsys.readouterr().err
 
 
+@pytest.mark.slow  # subprocesses: scripts/test_slow.sh
 def test_serve_prints_what_a_client_needs(tmp_path: Path) -> None:
     with _serving("--api-key", "pk_live_cli", "--seed", "4", "--speed", "0") as env:
         assert env["PICTOGRAPH_API_KEY"] == "pk_live_cli"

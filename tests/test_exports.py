@@ -203,7 +203,8 @@ def test_fail_export_needs_a_positive_count(fake: FakePictograph) -> None:
 def test_a_wait_shorter_than_the_export_times_out(
     fake: FakePictograph, client: pictograph.Client
 ) -> None:
-    fake.add_dataset("big", images=2000, completed_images=2000)
+    # 400 images with their files process for 123 virtual seconds: past the 60 s wait.
+    fake.add_dataset("big", images=400, completed_images=400)
 
     with pytest.raises(PollTimeoutError) as slow:
         client.exports.create("big", "all", include_images=True, timeout=60.0)
@@ -211,7 +212,7 @@ def test_a_wait_shorter_than_the_export_times_out(
     assert "last status: processing" in str(slow.value)
     assert fake.clock.monotonic() == 60.0
     # The export goes on: it completes later, on the server's own time.
-    fake.clock.advance(seconds=QUEUE_SECONDS + processing_seconds(2000, include_images=True))
+    fake.clock.advance(seconds=QUEUE_SECONDS + processing_seconds(400, include_images=True))
     assert client.exports.get("big", "all").status == "completed"
 
 

@@ -16,6 +16,7 @@ import re
 from typing import Any
 from urllib.parse import quote
 
+import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -23,6 +24,9 @@ from pictograph_testing import FakePictograph
 from pictograph_testing.api.resources import ENDPOINTS
 from pictograph_testing.world.training import RunRequest
 from tests.invariants import state_digest
+
+# A hypothesis budget over every route: run by scripts/test_slow.sh, not scripts/test.sh.
+pytestmark = pytest.mark.slow
 
 DATASET = "road-signs"
 EXPORT = "road-signs-v1"

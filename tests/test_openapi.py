@@ -55,6 +55,8 @@ def served() -> Iterator[FakeServer]:
 schema = schemathesis.openapi.from_dict(openapi_document())
 
 
+# Schemathesis examples for every route: run by scripts/test_slow.sh, not scripts/test.sh.
+@pytest.mark.slow
 @schema.parametrize()
 @settings(
     max_examples=EXAMPLES_PER_ROUTE,

@@ -14,6 +14,7 @@ from typing import Any
 from urllib.parse import quote
 
 import httpx
+import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 from hypothesis.stateful import (
@@ -29,6 +30,9 @@ from pictograph_testing import FakePictograph
 from pictograph_testing.world.state import World
 from pictograph_testing.world.training import RunRequest, live_status
 from tests.invariants import check_balances, check_charges, check_models, fingerprint
+
+# Hypothesis budgets over whole worlds: run by scripts/test_slow.sh, not scripts/test.sh.
+pytestmark = pytest.mark.slow
 
 # ── the fuzz: anything through the transport ──
 

@@ -13,8 +13,13 @@ import copy
 from typing import Any
 
 import httpx
+import pytest
 
 from pictograph_testing import FakePictograph
+
+# Hundreds of mutated snapshots, each loaded and used: run by scripts/test_slow.sh, not
+# scripts/test.sh.
+pytestmark = pytest.mark.slow
 
 DATASET = "road-signs"
 EXPORT = "road-signs-v1"

@@ -132,15 +132,14 @@ def test_the_outermost_fake_may_stop_first(before: Names) -> None:
     assert changed(before) == []
 
 
+@pytest.mark.usefixtures("no_real_waiting")
 def test_the_sdk_still_works_after_stop_start_cycles(before: Names) -> None:
     for cycle in range(3):
-        started = time.monotonic()
         with ready(FakePictograph(seed=cycle)) as fake, pictograph.Client() as client:
             run = train(client, f"cycle-{cycle}")
             assert run.status == "completed"
             assert fake.clock.monotonic() > 60  # the wait ran on the virtual clock
             assert isinstance(client._transport._client, FakeHttpClient)
-        assert time.monotonic() - started < 5
         assert changed(before) == []
     # With no fake active, the SDK builds its clients exactly as it does without us.
     with pictograph.Client(api_key="pk_live_x") as client:

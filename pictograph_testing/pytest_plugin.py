@@ -43,7 +43,6 @@ client fixture is skipped, not failed.
 
 from __future__ import annotations
 
-import asyncio
 import contextlib
 import os
 from dataclasses import dataclass
@@ -52,14 +51,16 @@ from typing import TYPE_CHECKING, Any
 
 import pytest
 
-from pictograph_testing.fake import FakePictograph
-
+# Loaded in every pytest run of a project that installs the package, used or not: this
+# module imports nothing heavy (httpx, the SDK, respx, faker, the fake) until a test
+# asks for a pictograph fixture; tests/test_plugin_load.py holds it to that.
 if TYPE_CHECKING:
     from collections.abc import Generator, Iterator
 
     import pictograph
 
     from pictograph_testing.clock import VirtualClock
+    from pictograph_testing.fake import FakePictograph
 
 __all__ = [
     "pictograph_async_client",
@@ -293,6 +294,8 @@ def pictograph_fake(request: pytest.FixtureRequest) -> Iterator[FakePictograph]:
     """
     if request.config.stash.get(_live_key, None) is not None:
         pytest.skip("uses pictograph_fake, which a --pictograph-live run does not have")
+    from pictograph_testing.fake import FakePictograph
+
     fake = FakePictograph(**fake_settings(request.node)).start()
     try:
         yield fake
@@ -469,5 +472,7 @@ def _close_live(sdk: pictograph.AsyncClient) -> None:
     Its connections belong to the test's event loop, usually gone by now, so closing
     them may fail; that is of no consequence at teardown.
     """
+    import asyncio
+
     with contextlib.suppress(Exception):
         asyncio.run(sdk.aclose())

@@ -119,7 +119,9 @@ class ClientBuildHook:
             setattr(owner, _METHOD, _build_client)
         for module_name in _CONFIG_USERS:
             module = optional_module(module_name)
-            config_class = getattr(module, _CONFIG, None) if module is not None else None
+            if module is None:
+                continue  # an SDK without this client (async before 1.16.0)
+            config_class = getattr(module, _CONFIG, None)
             if isinstance(config_class, type):
                 self._saved.append((module, config_class))
                 setattr(module, _CONFIG, _reused_config(config_class))

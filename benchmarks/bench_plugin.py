@@ -383,7 +383,7 @@ def markdown(
             "(its entry module imports no httpx, SDK, respx, faker or pydantic until a test "
             "uses a pictograph fixture; `tests/test_plugin_load.py` holds it to that). "
             f"Fixtures: {tests} generated tests of each kind, interleaved in one pytest run, "
-            "timed by pytest's own set-up and teardown phases (medians; the first tests, "
+            "timed by the CPU time of their set-up and teardown phases (medians; the first tests, "
             "which pay one-time imports, left out). Calls: medians of interleaved rounds, "
             "CPU time, as in the core benchmark.",
             markdown_table(("what", "result", "target"), rows),

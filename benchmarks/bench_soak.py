@@ -114,7 +114,9 @@ def in_process(
             f"  caps at the end: journal {len(fake.calls):,} kept, {fake.calls.dropped:,} "
             f"dropped; idempotency {len(fake.api.idempotency):,} answers; "
             f"storage {fake.world.storage.held():,} URLs and uploads; "
-            f"{len(fake.world.images):,} images"
+            f"{len(fake.world.images):,} images",
+            # Beside the figures, not in them: --markdown's output is the page's section.
+            file=sys.stderr,
         )
     return readings
 

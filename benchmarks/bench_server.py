@@ -28,6 +28,7 @@ from typing import TYPE_CHECKING, NamedTuple
 
 import httpx
 import pictograph
+from tables import markdown_table
 
 if TYPE_CHECKING:
     from collections.abc import Callable, Iterator
@@ -145,12 +146,54 @@ def _parser() -> str:
     return "httptools"
 
 
+HEADING = "The offline server"
+"""The section this script writes in docs/benchmarks.md (``--markdown``)."""
+
+
+def markdown(figures: dict[str, float], *, rounds: int, calls: int) -> str:
+    """The figures as the section of docs/benchmarks.md."""
+    rows = [
+        [
+            "the real SDK (`pictograph.Client(base_url=...)`, each answer parsed into a "
+            "`TrainingRun`)",
+            f"{figures['sdk']:,.0f} req/s",
+            f"{1e6 / figures['sdk']:,.0f} µs",
+        ],
+        [
+            "a plain keep-alive `httpx.Client` (body read, not parsed)",
+            f"{figures['plain']:,.0f} req/s",
+            f"{1e6 / figures['plain']:,.0f} µs",
+        ],
+    ]
+    return "\n\n".join(
+        [
+            f"## {HEADING}",
+            "`python benchmarks/bench_server.py` starts `pictograph-fake serve --port 0 "
+            "--speed 0` as a subprocess on 127.0.0.1 (the server on one core, the client on "
+            "the other), lets a run reach `running`, and polls it sequentially over one "
+            f"keep-alive connection, interleaving the two clients: the median of {rounds} "
+            f"rounds of {calls:,} calls. Server: uvicorn with the {_parser()} HTTP parser. "
+            f"The SDK's share of each call: {1 - figures['sdk'] / figures['plain']:.0%}; "
+            "nearly all the rest is HTTP on both sides. The listening socket is made with "
+            "`IPPROTO_TCP` so that asyncio sets `TCP_NODELAY` on each connection (without "
+            "it every answer waited for a delayed ACK).",
+            markdown_table(("`training.get` over loopback", "sustained rate", "per call"), rows),
+        ]
+    )
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="fewer calls (for CI)")
+    parser.add_argument(
+        "--markdown", action="store_true", help="print the section of docs/benchmarks.md"
+    )
     args = parser.parse_args()
     rounds, calls = (3, 300) if args.quick else (5, 2000)
     figures = bench(rounds, calls)
+    if args.markdown:
+        print(markdown(figures, rounds=rounds, calls=calls))
+        return
     print(f"server: uvicorn, HTTP parser {_parser()}; {rounds} rounds x {calls} calls, loopback")
     for label, key in (
         ("training.get with the real SDK", "sdk"),

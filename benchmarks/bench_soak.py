@@ -35,6 +35,7 @@ from PIL import Image as PILImage
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from bench_server import serving
+from tables import markdown_table
 
 from pictograph_testing import FakePictograph
 from pictograph_testing.journal import JOURNAL_LIMIT
@@ -113,7 +114,9 @@ def in_process(
             f"  caps at the end: journal {len(fake.calls):,} kept, {fake.calls.dropped:,} "
             f"dropped; idempotency {len(fake.api.idempotency):,} answers; "
             f"storage {fake.world.storage.held():,} URLs and uploads; "
-            f"{len(fake.world.images):,} images"
+            f"{len(fake.world.images):,} images",
+            # Beside the figures, not in them: --markdown's output is the page's section.
+            file=sys.stderr,
         )
     return readings
 
@@ -143,6 +146,57 @@ def over_the_server(
         return soak(client, requests, answered, advance, lambda: rss_kib(pid), hours, workdir)
 
 
+HEADING = "Soak"
+"""The section this script writes in docs/benchmarks.md (``--markdown``)."""
+
+
+def _per_thousand(a: tuple[int, int], b: tuple[int, int]) -> float:
+    """RSS growth in KiB per 1,000 requests between two readings."""
+    return (b[1] - a[1]) * CHECKPOINT / max(1, b[0] - a[0])
+
+
+def markdown_row(label: str, readings: list[tuple[int, int]], seconds: float) -> list[str]:
+    """One mode's figures as a row of the table in docs/benchmarks.md."""
+    first, mid, last = readings[0], readings[len(readings) // 2], readings[-1]
+    return [
+        label,
+        f"{first[1] / 1024:.1f} → {last[1] / 1024:.1f} MiB",
+        f"{_per_thousand(first, mid):+,.0f} KiB",
+        f"{_per_thousand(mid, last):+,.0f} KiB",
+        f"{last[0] / seconds:,.0f} req/s",
+    ]
+
+
+def markdown(rows: list[list[str]], *, requests: int, hours: float, journal: int) -> str:
+    """The figures as the section of docs/benchmarks.md."""
+    return "\n\n".join(
+        [
+            f"## {HEADING}",
+            "`python benchmarks/bench_soak.py` drives a `ready-to-train` world with the real "
+            f"SDK for {requests:,} requests in process and {requests:,} against "
+            "`pictograph-fake serve` in a subprocess, in rounds of mixed calls: a balance and "
+            "a dataset read, a training quote (a POST with an `Idempotency-Key`, whose answer "
+            "is stored), an image upload through a signed URL and its permanent delete, and "
+            f"an image download through a signed URL. Every {CHECKPOINT:,} requests it reads "
+            "the resident set size (of the server's process, in server mode) and moves the "
+            f"virtual clock on {hours:g} hour(s), so that idempotency answers (24 h), signed "
+            f"URLs and the journal ({journal:,} calls) reach their caps "
+            "([limits](reliability.md#limits)). The figure to read is RSS growth per 1,000 "
+            "requests once the caps are full (the second half).",
+            markdown_table(
+                (
+                    f"{requests:,} requests a mode",
+                    "RSS",
+                    "growth per 1,000 requests, first half",
+                    "second half",
+                    "rate",
+                ),
+                rows,
+            ),
+        ]
+    )
+
+
 def report(label: str, readings: list[tuple[int, int]], seconds: float) -> None:
     total = readings[-1][0]
     print(f"{label}: {total:,} requests in {seconds:.1f} s ({total / seconds:,.0f} req/s)")
@@ -153,13 +207,9 @@ def report(label: str, readings: list[tuple[int, int]], seconds: float) -> None:
     print("  " + "  ".join(f"{n // 1000:>4}k:{kib / 1024:6.1f}MiB" for n, kib in shown))
     middle = len(readings) // 2
     first, mid, last = readings[0], readings[middle], readings[-1]
-
-    def per_thousand(a: tuple[int, int], b: tuple[int, int]) -> float:
-        return (b[1] - a[1]) * CHECKPOINT / max(1, b[0] - a[0])
-
     print(
-        f"  RSS growth per 1,000 requests: {per_thousand(first, mid):+.1f} KiB while the caps "
-        f"fill (first half), {per_thousand(mid, last):+.1f} KiB after (second half: "
+        f"  RSS growth per 1,000 requests: {_per_thousand(first, mid):+.1f} KiB while the caps "
+        f"fill (first half), {_per_thousand(mid, last):+.1f} KiB after (second half: "
         f"{(last[1] - mid[1]) / 1024:+.1f} MiB over {last[0] - mid[0]:,} requests)"
     )
 
@@ -170,16 +220,21 @@ def main() -> None:
         "--quick", action="store_true", help="10,000 requests a mode, smaller caps (for CI)"
     )
     parser.add_argument("--mode", choices=("both", "in-process", "server"), default="both")
+    parser.add_argument(
+        "--markdown", action="store_true", help="print the section of docs/benchmarks.md"
+    )
     args = parser.parse_args()
     # --quick fills every cap within its first third: a 2,000-call journal, 12 virtual
     # hours per 1,000 requests (idempotency answers expire after two readings).
     requests, hours, journal = (
         (10_000, 12.0, 2_000) if args.quick else (100_000, 1.0, JOURNAL_LIMIT)
     )
-    print(
-        f"soak: {requests:,} mixed SDK requests per mode; the clock moves {hours:g} virtual "
-        f"hours every {CHECKPOINT:,} requests; the journal keeps {journal:,} calls"
-    )
+    if not args.markdown:
+        print(
+            f"soak: {requests:,} mixed SDK requests per mode; the clock moves {hours:g} virtual "
+            f"hours every {CHECKPOINT:,} requests; the journal keeps {journal:,} calls"
+        )
+    rows: list[list[str]] = []
     with tempfile.TemporaryDirectory() as scratch:
         workdir = Path(scratch)
         runs: list[tuple[str, Callable[[int, float, int, Path], list[tuple[int, int]]]]] = []
@@ -190,7 +245,13 @@ def main() -> None:
         for label, run in runs:
             started = time.perf_counter()
             readings = run(requests, hours, journal, workdir)
-            report(label, readings, time.perf_counter() - started)
+            seconds = time.perf_counter() - started
+            if args.markdown:
+                rows.append(markdown_row(label, readings, seconds))
+            else:
+                report(label, readings, seconds)
+    if args.markdown:
+        print(markdown(rows, requests=requests, hours=hours, journal=journal))
 
 
 if __name__ == "__main__":

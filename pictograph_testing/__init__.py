@@ -11,20 +11,28 @@ The real ``pictograph`` SDK runs against it unmodified::
             "road-signs", "v1", pipeline_type="yolox", name="run-1", wait=True
         )
         assert run.status == "completed"
+
+Every public name is imported on first use (PEP 562), so importing the package, as the
+pytest plugin does in every run of a project that installs it, costs next to nothing
+until a test touches the fake.
 """
 
 from __future__ import annotations
 
-from pictograph_testing._sdk.layout import AsyncClientUnavailable
-from pictograph_testing.api.unserved import UnservedCall
-from pictograph_testing.catalog import GPU_TIERS, PIPELINES, PROFILES
-from pictograph_testing.clock import VirtualClock
-from pictograph_testing.fake import FakeOrganization, FakePictograph
-from pictograph_testing.faults import FaultSpec
-from pictograph_testing.strictness import StrayRequest, TeardownCheckFailed
-from pictograph_testing.transport import FakeTransport
-from pictograph_testing.webhooks import WebhookRequest
-from pictograph_testing.world.training import RunView
+import importlib
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from pictograph_testing._sdk.layout import AsyncClientUnavailable
+    from pictograph_testing.api.unserved import UnservedCall
+    from pictograph_testing.catalog import GPU_TIERS, PIPELINES, PROFILES
+    from pictograph_testing.clock import VirtualClock
+    from pictograph_testing.fake import FakeOrganization, FakePictograph
+    from pictograph_testing.faults import FaultSpec
+    from pictograph_testing.strictness import StrayRequest, TeardownCheckFailed
+    from pictograph_testing.transport import FakeTransport
+    from pictograph_testing.webhooks import WebhookRequest
+    from pictograph_testing.world.training import RunView
 
 __all__ = [
     "GPU_TIERS",
@@ -43,3 +51,34 @@ __all__ = [
     "WebhookRequest",
 ]
 __version__ = "0.1.0"
+
+# Where each public name lives: the module is imported when the name is first read.
+_HOMES = {
+    "AsyncClientUnavailable": "pictograph_testing._sdk.layout",
+    "UnservedCall": "pictograph_testing.api.unserved",
+    "GPU_TIERS": "pictograph_testing.catalog",
+    "PIPELINES": "pictograph_testing.catalog",
+    "PROFILES": "pictograph_testing.catalog",
+    "VirtualClock": "pictograph_testing.clock",
+    "FakeOrganization": "pictograph_testing.fake",
+    "FakePictograph": "pictograph_testing.fake",
+    "FaultSpec": "pictograph_testing.faults",
+    "StrayRequest": "pictograph_testing.strictness",
+    "TeardownCheckFailed": "pictograph_testing.strictness",
+    "FakeTransport": "pictograph_testing.transport",
+    "WebhookRequest": "pictograph_testing.webhooks",
+    "RunView": "pictograph_testing.world.training",
+}
+
+
+def __getattr__(name: str) -> Any:
+    home = _HOMES.get(name)
+    if home is None:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    value = getattr(importlib.import_module(home), name)
+    globals()[name] = value  # the next read is a plain global
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted({*globals(), *__all__})

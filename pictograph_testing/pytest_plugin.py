@@ -47,7 +47,6 @@ client fixture is skipped, not failed.
 
 from __future__ import annotations
 
-import asyncio
 import contextlib
 import os
 import sys
@@ -58,15 +57,16 @@ from typing import TYPE_CHECKING, Any
 
 import pytest
 
-from pictograph_testing import scenarios
-from pictograph_testing.fake import FakePictograph
-
+# Loaded in every pytest run of a project that installs the package, used or not: this
+# module imports nothing heavy (httpx, the SDK, respx, faker, the fake) until a test
+# asks for a pictograph fixture; tests/test_plugin_load.py holds it to that.
 if TYPE_CHECKING:
     from collections.abc import Generator, Iterator
 
     import pictograph
 
     from pictograph_testing.clock import VirtualClock
+    from pictograph_testing.fake import FakePictograph
 
 __all__ = [
     "pictograph_async_client",
@@ -252,8 +252,12 @@ def pytest_configure(config: pytest.Config) -> None:
 
 
 def pytest_unconfigure(config: pytest.Config) -> None:
-    for folder in config.stash.get(_folders_key, ()):
-        scenarios.unregister_dir(folder)
+    folders = config.stash.get(_folders_key, ())
+    if folders:
+        from pictograph_testing import scenarios
+
+        for folder in folders:
+            scenarios.unregister_dir(folder)
 
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
@@ -356,6 +360,8 @@ def pictograph_fake(request: pytest.FixtureRequest) -> Iterator[FakePictograph]:
     """
     if request.config.stash.get(_live_key, None) is not None:
         pytest.skip("uses pictograph_fake, which a --pictograph-live run does not have")
+    from pictograph_testing.fake import FakePictograph
+
     settings = fake_settings(request.node)
     try:
         fake = FakePictograph(**settings).start()
@@ -460,7 +466,12 @@ def _ini_defaults(config: pytest.Config) -> dict[str, Any]:
 def _register_scenario_folders(config: pytest.Config) -> list[Path]:
     """Register the ini's scenario folders for the session; return them, to unregister."""
     registered: list[Path] = []
-    for folder in config.getini("pictograph_scenario_dirs"):
+    folders = config.getini("pictograph_scenario_dirs")
+    if not folders:
+        return registered
+    from pictograph_testing import scenarios
+
+    for folder in folders:
         try:
             registered.append(scenarios.register_dir(folder))
         except ValueError:
@@ -475,6 +486,8 @@ def _register_scenario_folders(config: pytest.Config) -> list[Path]:
 
 def _rooted(config: pytest.Config, scenario: Any) -> Any:
     """A relative scenario path read from the rootdir, as every path pytest is given."""
+    from pictograph_testing import scenarios
+
     if not isinstance(scenario, (str, os.PathLike)) or not scenarios.looks_like_path(scenario):
         return scenario
     path = Path(os.path.expanduser(os.fspath(scenario)))
@@ -563,5 +576,7 @@ def _close_live(sdk: pictograph.AsyncClient) -> None:
     Its connections belong to the test's event loop, usually gone by now, so closing
     them may fail; that is of no consequence at teardown.
     """
+    import asyncio
+
     with contextlib.suppress(Exception):
         asyncio.run(sdk.aclose())

@@ -238,8 +238,21 @@ def report(results: dict[str, dict[int, float]], sizes: list[int], memory: float
     print(f"memory per 1,000 completed runs: {memory / 2**20:.2f} MiB")
 
 
+HEADING = "Scale: cost as the world grows"
+"""The section this script writes in docs/benchmarks.md (``--markdown``)."""
+
+
 def markdown(results: dict[str, dict[int, float]], sizes: list[int], memory: float) -> None:
-    """Print the same figures as one Markdown table (for ``docs/benchmarks.md``)."""
+    """Print the same figures as this script's section of ``docs/benchmarks.md``."""
+    print(f"## {HEADING}")
+    print()
+    print(
+        "`python benchmarks/bench_scale.py`: for each size N, a world of N runs completed by "
+        "one clock move (the catch-up), a world of N runs training at once, and a ledger of "
+        "10 x N entries; then, interleaved across sizes, the per-request calls through the "
+        "real SDK. Figures are medians in µs per call (the catch-up per run completed)."
+    )
+    print()
     sized = " | ".join(f"N = {size:,}" for size in sizes)
     print(f"| operation (median µs per call) | {sized} | growth | k |")
     print("|---" * (len(sizes) + 3) + "|")
@@ -256,7 +269,9 @@ def markdown(results: dict[str, dict[int, float]], sizes: list[int], memory: flo
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="sizes 100 and 1,000 (CI)")
-    parser.add_argument("--markdown", action="store_true", help="print only the table, in Markdown")
+    parser.add_argument(
+        "--markdown", action="store_true", help="print the section of docs/benchmarks.md"
+    )
     args = parser.parse_args()
     sizes = [100, 1000] if args.quick else [100, 1000, 10000]
     rounds = 15 if args.quick else 31

@@ -133,6 +133,7 @@ def _balance(call: Call) -> dict[str, Any]:
     budget_remaining = max(0, budget - overage)
     period_start, reset_at = billing_period(call)
     return {
+        "organization_id": org.id,
         "included_allowance_micro_usd": allowance,
         "included_remaining_micro_usd": max(0, spendable - budget_remaining),
         "budget_micro_usd": budget,

@@ -70,7 +70,11 @@ def list_evaluations(call: Call) -> Reply:
     )
     chunk, pagination = page(found, args["offset"], args["limit"])
     return reply(
-        {"evaluations": [evaluation_payload(call, e) for e in chunk], "pagination": pagination}
+        {
+            "success": True,
+            "evaluations": [evaluation_payload(call, e) for e in chunk],
+            "pagination": pagination,
+        }
     )
 
 

@@ -15,6 +15,7 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import re
 import subprocess
 import sys
 from collections import Counter, defaultdict
@@ -35,6 +36,16 @@ from pictograph_testing.world.state import Image
 ROOT = Path(__file__).resolve().parents[2]
 RECORDER = Path(__file__).with_name("recorder.py")
 ALLOWED = Path(__file__).with_name("allowed.toml")
+
+_PINNED = re.search(r'"pictograph==([0-9.]+)"', (ROOT / "pyproject.toml").read_text())
+VERSION = _PINNED.group(1) if _PINNED else ""
+"""The SDK release the dev extra pins: the one whose sdist is replayed."""
+
+
+def sdist_folder(version: str = VERSION) -> Path:
+    """Where ``scripts/sdk_sdist.sh`` unpacks ``version`` (``SDK_SDIST_CACHE`` overrides)."""
+    return Path(os.environ.get("SDK_SDIST_CACHE", ROOT / ".cache" / "sdk-sdist")) / version
+
 
 Pair = dict[str, Any]
 
@@ -470,10 +481,7 @@ def report(outcome: Outcome, entries: list[Allowance]) -> str:
 
 def main() -> None:
     """Print the per-route report of the pinned release's replay."""
-    from tests.sdk_contract.test_unit_replay import VERSION
-
-    sdist = ROOT / ".cache" / "sdk-sdist" / VERSION
-    outcome = replay(load(record(sdist, VERSION)))
+    outcome = replay(load(record(sdist_folder(), VERSION)))
     print(report(outcome, allowances()))
 
 

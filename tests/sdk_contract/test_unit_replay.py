@@ -11,7 +11,6 @@ CI (``CI`` set), where it fails: ``scripts/sdk_replay.sh`` fetches the sdist fir
 from __future__ import annotations
 
 import os
-import re
 import sys
 from pathlib import Path
 
@@ -21,13 +20,11 @@ from tests.sdk_contract import replay
 
 pytestmark = pytest.mark.skipif(sys.version_info < (3, 11), reason="reads TOML with tomllib")
 
-_PINNED = re.search(r'"pictograph==([0-9.]+)"', (replay.ROOT / "pyproject.toml").read_text())
-VERSION = _PINNED.group(1) if _PINNED else ""
+VERSION = replay.VERSION
 
 
 def _sdist() -> Path:
-    base = Path(os.environ.get("SDK_SDIST_CACHE", replay.ROOT / ".cache" / "sdk-sdist"))
-    folder = base / VERSION
+    folder = replay.sdist_folder()
     if not (folder / ".unpacked").exists():
         if os.environ.get("CI"):
             pytest.fail(f"no sdist of pictograph {VERSION}: run scripts/sdk_sdist.sh first")

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator, Mapping
+from operator import itemgetter
 from typing import TYPE_CHECKING
 
 import httpx
@@ -45,7 +47,7 @@ class FakeTransport(httpx.BaseTransport, httpx.AsyncBaseTransport):
         timeout = _read_timeout(request) if api.faults.armed else None
         try:
             answer = api.handle(
-                request.method, self._target(request), request.headers, body, timeout
+                request.method, self._target(request), _header_map(request.headers), body, timeout
             )
         except TransportFault as fault:
             raise _ERRORS[fault.kind](fault.message, request=request) from None
@@ -58,11 +60,62 @@ class FakeTransport(httpx.BaseTransport, httpx.AsyncBaseTransport):
         try:
             # Async: webhooks due go to their receivers on this event loop.
             status, headers, content, _ = await api.handle_async(
-                request.method, self._target(request), request.headers, body, timeout
+                request.method,
+                self._target(request),
+                _header_map(request.headers),
+                body,
+                timeout,
             )
         except TransportFault as fault:
             raise _ERRORS[fault.kind](fault.message, request=request) from None
         return _response((status, headers, content))
+
+
+def _header_map(headers: httpx.Headers) -> Mapping[str, str]:
+    """The request's headers, for the API's few lookups by lower-case name.
+
+    Each lookup in ``httpx.Headers`` scans every header and decodes it; a dict of the raw
+    bytes built in one C-level pass costs less than the first lookup. A name sent twice
+    keeps httpx's own rules (its values joined): the ``Headers`` are handed over as they are.
+    """
+    entries = headers._list
+    raw = dict(zip(map(_NAME, entries), map(_VALUE, entries), strict=True))
+    return _RawHeaders(raw, headers) if len(raw) == len(entries) else headers
+
+
+_NAME, _VALUE = itemgetter(1), itemgetter(2)
+
+
+class _RawHeaders(Mapping[str, str]):
+    """Request headers by lower-case name over their raw bytes, decoded when looked up."""
+
+    __slots__ = ("_headers", "_raw")
+
+    def __init__(self, raw: dict[bytes, bytes], headers: httpx.Headers) -> None:
+        self._raw = raw
+        self._headers = headers
+
+    def get(self, name: str, default: str | None = None) -> str | None:  # type: ignore[override]
+        value = self._raw.get(name.encode())
+        if value is None:
+            return default
+        try:
+            return value.decode("ascii")
+        except UnicodeDecodeError:  # httpx's own rules for other bytes
+            decoded: str | None = self._headers.get(name, default)
+            return decoded
+
+    def __getitem__(self, name: str) -> str:
+        value = self.get(name)
+        if value is None:
+            raise KeyError(name)
+        return value
+
+    def __iter__(self) -> Iterator[str]:
+        return (name.decode() for name in self._raw)
+
+    def __len__(self) -> int:
+        return len(self._raw)
 
 
 def _response(answer: Response) -> httpx.Response:

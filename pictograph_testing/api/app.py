@@ -32,7 +32,7 @@ from pictograph_testing.world.webhooks import Outcome
 if TYPE_CHECKING:
     from collections.abc import Callable, Mapping
 
-    from pictograph_testing.api.dialects import Version
+    from pictograph_testing.api.dialects import Client, Version, Wire
     from pictograph_testing.api.table import Endpoint
     from pictograph_testing.faults import Refusal
     from pictograph_testing.world.state import ApiKey, World
@@ -47,6 +47,11 @@ MAX_BODY_BYTES = 32 * 1024 * 1024
 Signed-URL uploads go to storage, which takes one image: at most ``MAX_IMAGE_BYTES``."""
 
 Response = tuple[int, list[tuple[str, str]], bytes]
+_Route = tuple["Endpoint", dict[str, str], "Wire | None"]
+_Routed = tuple[str, "Version", "Client", tuple[_Route, ...]]
+"""A resolved route: the path below the mount, the release and client answered, and every
+endpoint reached with its path arguments and dialect."""
+_ROUTED_LIMIT = 1024
 
 
 class Answered(NamedTuple):
@@ -79,9 +84,7 @@ class Api:
         journal_limit: int = JOURNAL_LIMIT,
     ) -> None:
         self.world = world
-        self.sdk_version = sdk_version
-        """The SDK release to answer as, whatever the User-Agent says; ``None``: read it
-        from the User-Agent (the newest release when it names none)."""
+        self._sdk_version = sdk_version
         self.base_url = base_url.rstrip("/")
         path_start = self.base_url.find("/", self.base_url.find("//") + 2)
         self._mount = self.base_url[path_start:] if path_start != -1 else ""
@@ -101,6 +104,20 @@ class Api:
         """Sends the world's webhooks (set by the fake); ``None``: nothing is sent."""
         self.unserved: list[UnservedCall] = []
         """Calls to routes the fake does not serve (``FakePictograph.unserved_calls``)."""
+        self._routed: dict[tuple[str, str, str | None], _Routed] = {}
+        """Routes resolved, by method, path as sent and User-Agent: polling asks the same
+        few thousands of times. Cleared when the release answered as changes."""
+
+    @property
+    def sdk_version(self) -> Version | None:
+        """The SDK release to answer as, whatever the User-Agent says; ``None``: read it
+        from the User-Agent (the newest release when it names none)."""
+        return self._sdk_version
+
+    @sdk_version.setter
+    def sdk_version(self, version: Version | None) -> None:
+        self._sdk_version = version
+        self._routed = {}
 
     def handle(
         self,
@@ -118,10 +135,17 @@ class Api:
         Webhooks are sent outside the world lock (see :attr:`courier`): those already
         queued and due before the request is answered, those it made due after.
         """
-        status, response_headers, content, _ = self.respond(
-            method, raw_target, headers, body, timeout
-        )
-        return status, response_headers, content
+        courier = self.courier
+        if courier is not None:
+            courier.deliver_due()
+        answer, request_id, _ = self._locked(method, raw_target, headers, body, timeout)
+        if answer.after_send is not None:
+            outbound = answer.after_send.outbound
+            outcome = _UNSENT if courier is None else courier.send(outbound)
+            answer = self._sent(method, raw_target, body, request_id, answer, outcome)
+        if courier is not None:
+            courier.deliver_due()
+        return _response(answer, request_id, method)
 
     def respond(
         self,
@@ -364,35 +388,30 @@ class Api:
     def _dispatch(
         self, method: str, path: str, query: str, headers: Mapping[str, str], body: bytes
     ) -> Reply:
-        if self._mount and path.startswith(self._mount):
-            path = path[len(self._mount) :]
-        if path.startswith(STORAGE_PREFIX):
-            return self._storage(method, path, headers, body)
-        if path.startswith(gateway.GATEWAY_PREFIX + "/"):
-            # A deployment's endpoint: its own token and error shape, not the API's.
-            inner = path[len(gateway.GATEWAY_PREFIX) :]
-            return gateway.answer(self.world, self.base_url, method, inner, headers, body)
-        raw = _route_key(path)
-        if raw is None:
-            raise NotImplementedByFake(method, path)
+        agent = headers.get("user-agent")
+        slot = (method, path, agent)
+        routed = self._routed.get(slot)
+        if routed is None:
+            if self._mount and path.startswith(self._mount):
+                path = path[len(self._mount) :]
+            if path.startswith(STORAGE_PREFIX):
+                return self._storage(method, path, headers, body)
+            if path.startswith(gateway.GATEWAY_PREFIX + "/"):
+                # A deployment's endpoint: its own token and error shape, not the API's.
+                inner = path[len(gateway.GATEWAY_PREFIX) :]
+                return gateway.answer(self.world, self.base_url, method, inner, headers, body)
+            routed = self._route(method, path, agent)
+            if len(self._routed) >= _ROUTED_LIMIT:
+                self._routed.clear()
+            self._routed[slot] = routed
+        path, sdk, client, matches = routed
         if len(body) > MAX_BODY_BYTES:
             raise body_too_large(len(body))
-        agent = headers.get("user-agent")
-        sdk = self.sdk_version or sdk_version_of(agent) or NEWEST
-        client = sdk_client_of(agent)
-        matches = ROUTER.candidates(method, raw, sdk, client)
-        if not matches:
-            # A collection without its '/', or a path retired in the caller's release: the
-            # API's own 404. Anything else is a route the fake does not serve.
-            if collection_hint(path, ROUTER.resources) or ROUTER.serves_another_release(
-                method, raw
-            ):
-                raise no_route(method, path, ROUTER.resources)
-            raise NotImplementedByFake(method, path)
-        key = self.world.authenticate(headers.get("x-api-key"))
-        now = self.world.catch_up()
+        world = self.world
+        key = world.authenticate(headers.get("x-api-key"))
+        now = world.catch_up()
         idempotency_key = headers.get("idempotency-key") if method in _WRITES else None
-        for found, path_args in matches:
+        for found, path_args, wire in matches:
             call = Call(
                 method,
                 path_args,
@@ -408,13 +427,39 @@ class Api:
             )
             try:
                 if idempotency_key is None:
-                    return _serve(found, call)
+                    return _serve(found, wire, call)
                 return self._idempotent(
-                    call, key, idempotency_key, path, functools.partial(_serve, found)
+                    call, key, idempotency_key, path, functools.partial(_serve, found, wire)
                 )
             except Fallthrough:
                 continue
         raise no_route(method, path, ROUTER.resources)
+
+    def _route(self, method: str, path: str, agent: str | None) -> _Routed:
+        """Resolve an API path (the mount removed) for the release and client ``agent``
+        names: the endpoints it reaches, each with its path arguments and dialect.
+
+        Refuse a path outside the API, or one no endpoint of the caller's release serves.
+        """
+        raw = _route_key(path)
+        if raw is None:
+            raise NotImplementedByFake(method, path)
+        sdk = self.sdk_version or sdk_version_of(agent) or NEWEST
+        client = sdk_client_of(agent)
+        matches = ROUTER.candidates(method, raw, sdk, client)
+        if not matches:
+            # A collection without its '/', or a path retired in the caller's release: the
+            # API's own 404. Anything else is a route the fake does not serve.
+            if collection_hint(path, ROUTER.resources) or ROUTER.serves_another_release(
+                method, raw
+            ):
+                raise no_route(method, path, ROUTER.resources)
+            raise NotImplementedByFake(method, path)
+        routes = tuple(
+            (found, args, found.wire_for(sdk, client) if found.wires else None)
+            for found, args in matches
+        )
+        return path, sdk, client, routes
 
     def _request_id(self) -> str:
         """The ``X-Request-Id`` of the request being answered."""
@@ -511,10 +556,9 @@ def _route_key(path: str) -> str | None:
     return path if path.startswith(API_ROOT) else None
 
 
-def _serve(found: Endpoint, call: Call) -> Reply:
+def _serve(found: Endpoint, wire: Wire | None, call: Call) -> Reply:
     """Check the call against its endpoint's declaration, run the handler, and answer in
-    the caller's dialect."""
-    wire = found.wire_for(call.sdk, call.client) if found.wires else None
+    the caller's dialect (``wire``: ``None`` for today's)."""
     if found.query:
         query = call.query() if wire is None else wire.query(call.query())
         call.args = check_query(found.query, query, closed=found.closed_query)

@@ -17,13 +17,17 @@ _ENDED_JOBS_LIMIT = 4096
 class RunWire:
     """One run's encoded pieces: the fields that never change, and metrics per epoch."""
 
-    __slots__ = ("head", "metrics")
+    __slots__ = ("head", "metrics", "running_since", "running_tail")
 
     def __init__(self, head: bytes) -> None:
         self.head = head
         """The fixed fields of the ``TrainingRun`` object, without the closing brace."""
         self.metrics: dict[int, bytes] = {}
         """Encoded metrics, keyed by the epoch in progress while the run runs."""
+        self.running_since: float | None = None
+        """The start ``running_tail`` was written for (a preempted run starts again)."""
+        self.running_tail = b""
+        """The fields after ``eta_seconds`` while the run trains, and the closing braces."""
 
 
 class WireCache:

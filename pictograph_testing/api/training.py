@@ -37,8 +37,14 @@ from pictograph_testing.api.wire import (
     reply,
 )
 from pictograph_testing.catalog import GPU_CHOICES, PIPELINES
-from pictograph_testing.world.state import RUN_STATUSES
-from pictograph_testing.world.training import CONFIG_LIMITS, RunRequest, eta_seconds, run_state
+from pictograph_testing.world.state import RUN_STATUSES, TERMINAL
+from pictograph_testing.world.training import (
+    CONFIG_LIMITS,
+    RunRequest,
+    eta_seconds,
+    run_state,
+    running_snapshot,
+)
 
 if TYPE_CHECKING:
     from pictograph_testing.world.state import TrainingRun
@@ -218,7 +224,11 @@ def run_reply(call: Call, run: TrainingRun) -> Reply:
     wire = call.cache.runs.get(run.id)
     if wire is None:
         wire = call.cache.runs[run.id] = RunWire(encode(_fixed_fields(call, run))[:-1])
-    view = run_state(run, call.now)
+    now = call.now
+    started = run.started_at
+    if started is not None and now >= started and run.status not in TERMINAL:
+        return Reply(200, _running_body(call, run, wire, started))
+    view = run_state(run, now)
     if view.status == "running":
         metrics_json = wire.metrics.get(view.epoch)
         if metrics_json is None:
@@ -240,6 +250,27 @@ def run_reply(call: Call, run: TrainingRun) -> Reply:
         f'"completed_at":{_plain(call.iso(view.completed_at))}}}}}'
     ).encode()
     return Reply(200, b'{"data":' + wire.head + live + metrics_json + tail)
+
+
+def _running_body(call: Call, run: TrainingRun, wire: RunWire, started: float) -> bytes:
+    """The body of a run training at the call's instant: :func:`run_state`'s running
+    view (``running_snapshot``), written without building the view."""
+    progress, epoch, metrics = running_snapshot(run, call.now)
+    metrics_json = wire.metrics.get(epoch)
+    if metrics_json is None:
+        metrics_json = wire.metrics[epoch] = encode(metrics)
+    if wire.running_since != started:
+        # What a running run's last fields say is fixed from its start until it ends.
+        wire.running_since = started
+        wire.running_tail = (
+            ',"training_time_seconds":null,"model_id":null,"error_message":null,'
+            f'"warnings":null,"started_at":"{call.iso(started)}","completed_at":null}}}}'
+        ).encode()
+    live = (
+        f',"status":"running","progress":{progress},"current_epoch":{epoch},"metrics":'
+    ).encode()
+    eta = f',"eta_seconds":{_number(eta_seconds(run, call.now))}'.encode()
+    return b"".join((b'{"data":', wire.head, live, metrics_json, eta, wire.running_tail))
 
 
 def _number(value: int | None) -> str:

@@ -68,6 +68,7 @@ __all__ = [
     "peak_mib",
     "plan_run",
     "run_state",
+    "running_snapshot",
 ]
 
 CONFIG_LIMITS: dict[str, tuple[int, int]] = {

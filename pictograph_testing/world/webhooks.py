@@ -232,10 +232,8 @@ class Webhooks:
         It may say yes for an attempt a replay or a delete made stale (the caller then
         looks under the lock); it never says no while one is due.
         """
-        try:
-            return self._due[0][0] <= now
-        except IndexError:
-            return False
+        due = self._due
+        return bool(due) and due[0][0] <= now
 
     # ── endpoints ──
 

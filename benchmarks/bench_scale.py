@@ -17,7 +17,10 @@ Then, interleaved across sizes, rounds of the per-request calls through the real
   pays the catch-up of a clock move that ends nothing);
 - ``training.iter``: one page of 50 runs (the cost per page of iterating them all), and
   a page of the runs filtered by status;
-- ``jobs.list``: the first page of the jobs feed;
+- ``jobs.list``: the first page of the jobs feed, and the feed filtered by a status
+  none of the ``N`` runs has (``failed``);
+- ``notifications.list(unread_only=True)``: a page of the ``N`` unread notifications
+  the completed runs left;
 - ``training.get``: one run by id;
 - ``models.list(50)``, ``datasets.list`` and ``images.list(100)``;
 - ``exports.get`` of an export of ``N`` images, each round a fresh one (its
@@ -156,6 +159,12 @@ def calls(
             status="completed", limit=50, offset=size // 2
         ),
         "jobs.list (first page)": lambda: next(iter(client.jobs.list(status="all"))),
+        # No run failed: the filter finds nothing, without reading the N that completed.
+        "jobs.list(status=failed) (none of N)": lambda: list(client.jobs.list(status="failed")),
+        # Every completed run left an unread notification.
+        "notifications.list(unread_only, 50) (N unread)": lambda: client.notifications.list(
+            unread_only=True, limit=50
+        ),
         "training.get": lambda: client.training.get(run_id),
         "models.list(50)": lambda: client.models.list(limit=50),
         "datasets.list": lambda: client.datasets.list(),

@@ -114,12 +114,10 @@ UPDATE = Obj({"new_name": Field(NAME), **_WRITABLE, "classes_base": _CLASSES}, a
     aliases=(("projects/", PROJECTS),),
 )
 def list_datasets(call: Call) -> Reply:
-    archived = call.args["archived"]
     # Newest first; datasets made at one virtual instant, newest created first.
-    ordered = call.world.dataset_service.of_organization(call.key.organization_id)
-    datasets = [
-        d for d in (ordered.newest if ordered else ()) if (d.archived_at is not None) == archived
-    ]
+    datasets = call.world.dataset_service.listing(
+        call.key.organization_id, archived=call.args["archived"]
+    )
     chunk, pagination = page(datasets, call.args["offset"], call.args["limit"])
     return reply({"data": [dataset_payload(call, d) for d in chunk], "pagination": pagination})
 

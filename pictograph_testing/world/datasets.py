@@ -50,6 +50,9 @@ class DatasetService:
         # (the order of `world.datasets`, which a dataset keeps while it exists).
         self._ordered: dict[str, SortedIndex[Dataset]] = {}
         self._filed: dict[str, int] = {}
+        # The same split by whether a dataset is archived, for listings of either kind:
+        # kept by `_file`, `_unfile` and `set_archived`.
+        self._shelves: dict[tuple[str, bool], SortedIndex[Dataset]] = {}
 
     def named(self, organization_id: str, name: str) -> Dataset | None:
         """The organization's dataset called ``name``, if it has one."""
@@ -59,10 +62,20 @@ class DatasetService:
         """The organization's datasets, oldest first (read only)."""
         return self._ordered.get(organization_id)
 
+    def listing(self, organization_id: str, *, archived: bool) -> Sequence[Dataset]:
+        """The organization's archived (or not archived) datasets, newest first (a view)."""
+        shelf = self._shelves.get((organization_id, archived))
+        return shelf.newest if shelf is not None else []
+
+    def _shelf(self, dataset: Dataset) -> SortedIndex[Dataset]:
+        slot = (dataset.organization_id, dataset.archived_at is not None)
+        return index_in(self._shelves, slot, self._listing_key)
+
     def _file(self, dataset: Dataset) -> None:
         self._world.datasets[dataset.id] = dataset
         self._filed[dataset.id] = len(self._filed)
         index_in(self._ordered, dataset.organization_id, self._listing_key).add(dataset)
+        self._shelf(dataset).add(dataset)
         self._named.setdefault(dataset.organization_id, {}).setdefault(dataset.name, dataset)
 
     def _listing_key(self, dataset: Dataset) -> tuple[float, int]:
@@ -71,6 +84,7 @@ class DatasetService:
     def _unfile(self, dataset: Dataset) -> None:
         del self._world.datasets[dataset.id]
         self._ordered[dataset.organization_id].remove(dataset)
+        self._shelf(dataset).remove(dataset)
         named = self._named.get(dataset.organization_id, {})
         if named.get(dataset.name) is dataset:
             del named[dataset.name]
@@ -171,11 +185,15 @@ class DatasetService:
     def set_archived(self, dataset: Dataset, archived: bool) -> Dataset:
         """Archive or unarchive; idempotent, and the first archive time is kept."""
         if archived and dataset.archived_at is None:
+            self._shelf(dataset).remove(dataset)
             dataset.archived_at = self._world.now()
             dataset.updated_at = dataset.archived_at
+            self._shelf(dataset).add(dataset)
         elif not archived and dataset.archived_at is not None:
+            self._shelf(dataset).remove(dataset)
             dataset.archived_at = None
             dataset.updated_at = self._world.now()
+            self._shelf(dataset).add(dataset)
         return dataset
 
     def delete(self, key: ApiKey, dataset: Dataset) -> dict[str, Any]:

@@ -137,8 +137,10 @@ class ExportService:
         # Each dataset's exports by name, kept by `restore` and `_forget` (the only two
         # places that add to or take from `world.exports`).
         self._named: dict[str, dict[str, Export]] = {}
-        # Each organization's exports in jobs-feed order (see `feeds.export_job`).
+        # Each organization's exports in jobs-feed order (see `feeds.export_job`), and
+        # the same per status: a listing filtered by status reads one page of its own.
         self._ordered: dict[str, SortedIndex[Export]] = {}
+        self._by_status: dict[tuple[str, str], SortedIndex[Export]] = {}
         # Each completed export's archive length (an export never changes once made), and
         # the image files of those that carry them, as first read for the size or the ZIP.
         self._sizes: dict[str, int] = {}
@@ -309,6 +311,7 @@ class ExportService:
         self._named.setdefault(export.dataset_id, {}).setdefault(export.name, export)
         self.jobs[export.id] = job
         index_in(self._ordered, export.organization_id, self.job_order).add(export)
+        self._filed(export)
         self.seq = max(self.seq, job.seq)
         if export.status not in FINAL_STATUSES:
             self._active.append(export)
@@ -341,9 +344,24 @@ class ExportService:
             succeeded.append(export_id)
         return succeeded, not_found
 
+    def _filed(self, export: Export) -> None:
+        """File the export under its status (it must be out of every other's index)."""
+        slot = (export.organization_id, export.status)
+        index_in(self._by_status, slot, self.job_order).add(export)
+
+    def _unfiled(self, export: Export) -> None:
+        self._by_status[(export.organization_id, export.status)].remove(export)
+
+    def _move(self, export: Export, status: str) -> None:
+        """Change the export's status, and the index it is filed under with it."""
+        self._unfiled(export)
+        export.status = status
+        self._filed(export)
+
     def _forget(self, export: Export) -> None:
         del self._world.exports[export.id]
         self._ordered[export.organization_id].remove(export)
+        self._unfiled(export)
         named = self._named.get(export.dataset_id, {})
         if named.get(export.name) is export:
             del named[export.name]
@@ -377,31 +395,40 @@ class ExportService:
     def by_name(self, key: ApiKey, dataset_ref: str, name: str) -> Export:
         """The export called ``name`` in the dataset (a name or id); its id works too."""
         dataset = self._world.dataset(key.organization_id, dataset_ref)
-        for export in self._world.exports.values():
-            if export.dataset_id == dataset.id and export.name == name:
-                return export
+        named = self._named.get(dataset.id, {}).get(name)
+        if named is not None:
+            return named
         by_id = self._world.exports.get(name.lower())
         if by_id is not None and by_id.dataset_id == dataset.id:
             return by_id
         raise NotFound(f"Export '{name}' not found in dataset '{dataset.name}'")
 
-    def listing(self, key: ApiKey, *, dataset_ref: str | None, status: str | None) -> list[Export]:
-        """The organization's exports, newest first, filtered."""
-        world = self._world
-        dataset_id: str | None = None
-        if dataset_ref is not None:
-            try:
-                dataset_id = world.dataset(key.organization_id, dataset_ref).id
-            except NotFound:
-                return []
+    def listing(
+        self, key: ApiKey, *, dataset_ref: str | None, status: str | None
+    ) -> Sequence[Export]:
+        """The organization's exports, newest first, filtered (a view: do not change it).
+
+        Unfiltered or by status, a page of it costs the page; by dataset, the dataset's
+        exports are sorted (a dataset holds a handful).
+        """
+        org_id = key.organization_id
+        if dataset_ref is None:
+            found = (
+                self._ordered.get(org_id)
+                if status is None
+                else self._by_status.get((org_id, status))
+            )
+            return found.newest if found is not None else []
+        try:
+            dataset = self._world.dataset(org_id, dataset_ref)
+        except NotFound:
+            return []
         exports = [
             e
-            for e in world.exports.values()
-            if e.organization_id == key.organization_id
-            and (dataset_id is None or e.dataset_id == dataset_id)
-            and (status is None or e.status == status)
+            for e in self._named.get(dataset.id, {}).values()
+            if status is None or e.status == status
         ]
-        exports.sort(key=lambda e: (e.created_at, self.jobs[e.id].seq), reverse=True)
+        exports.sort(key=self.job_order, reverse=True)
         return exports
 
     # ── the clock ──
@@ -419,7 +446,7 @@ class ExportService:
         ):
             job = self.jobs[export.id]
             if export.status == "pending" and now >= job.processing_at:
-                export.status = "processing"
+                self._move(export, "processing")
             if export.status == "processing" and now >= job.ends_at:
                 self._end(export, job)
         self._active = [e for e in self._active if e.status not in FINAL_STATUSES]
@@ -430,9 +457,9 @@ class ExportService:
     def _end(self, export: Export, job: ExportJob) -> None:
         at = job.ends_at
         if job.failure is None:
-            export.status = "completed"
+            self._move(export, "completed")
         else:
-            export.status = "failed"
+            self._move(export, "failed")
             export.error_message = job.failure
         job.completed_at = at
         self._size_when_done(export)

@@ -41,6 +41,11 @@ _ENDED_JOBS_KEPT = 4096
 """Ended runs' job views kept before the memo starts over (a page reads at most 1,000)."""
 _RUN_JOB_STATUS = {"pending": "queued", "queued": "queued"}
 _EXPORT_JOB_STATUS = {"pending": "queued", "processing": "running"}
+_LIVE_FILTERS = frozenset({"active", *_ACTIVE})
+"""Job filters only live work can match (the live runs and exports answer them)."""
+_ENDED_JOB_STATUSES = {"completed": "completed", "failed": "failed", "cancelled": "cancelled"}
+"""Each ended job status, and the export status it is (no export is ever cancelled: the
+index of that status is empty)."""
 
 
 @dataclass(slots=True)
@@ -90,10 +95,10 @@ class Feeds:
         self._world = world
         self.notifications: dict[str, Notification] = {}
         self.seq = 0
-        # Each organization's notifications in feed order, and how many are unread: kept
-        # by `_file`, `mark_read`, `mark_all_read` and `delete` (all that change them).
+        # Each organization's notifications in feed order, and its unread ones: kept by
+        # `_file`, `mark_read`, `mark_all_read` and `delete` (all that change them).
         self._ordered: dict[str, SortedIndex[Notification]] = {}
-        self._unread: dict[str, int] = {}
+        self._unread: dict[str, SortedIndex[Notification]] = {}
         # The job views of ended runs, which never change again: the jobs feed's pages
         # are mostly those. Derived, not state; bounded, so it cannot grow forever.
         self._ended_jobs: dict[str, JobView] = {}
@@ -102,7 +107,7 @@ class Feeds:
         self.notifications[entry.id] = entry
         index_in(self._ordered, entry.organization_id, _feed_order).add(entry)
         if not entry.read:
-            self._unread[entry.organization_id] = self._unread.get(entry.organization_id, 0) + 1
+            index_in(self._unread, entry.organization_id, _feed_order).add(entry)
 
     # ── events ──
 
@@ -233,11 +238,13 @@ class Feeds:
         if ordered is None:
             return []
         if unread_only:
-            return [n for n in ordered.newest if not n.read]
+            unread = self._unread.get(key.organization_id)
+            return unread.newest if unread is not None else []
         return ordered.newest
 
     def unread_count(self, key: ApiKey) -> int:
-        return self._unread.get(key.organization_id, 0)
+        unread = self._unread.get(key.organization_id)
+        return len(unread) if unread is not None else 0
 
     def find(self, key: ApiKey, notification_id: str) -> Notification:
         found = self.notifications.get(notification_id.lower())
@@ -250,26 +257,24 @@ class Feeds:
         found = self.find(key, notification_id)
         if not found.read:
             found.read = True
-            self._unread[found.organization_id] -= 1
+            self._unread[found.organization_id].remove(found)
         return found
 
     def mark_all_read(self, key: ApiKey) -> int:
         """Mark every unread notification of the organization read; return how many."""
-        ordered = self._ordered.get(key.organization_id)
-        marked = 0
-        for entry in ordered.oldest if ordered is not None else []:
-            if not entry.read:
-                entry.read = True
-                marked += 1
-        self._unread[key.organization_id] = 0
-        return marked
+        unread = self._unread.pop(key.organization_id, None)
+        if unread is None:
+            return 0
+        for entry in unread.oldest:
+            entry.read = True
+        return len(unread)
 
     def delete(self, key: ApiKey, notification_id: str) -> None:
         found = self.find(key, notification_id)
         del self.notifications[found.id]
         self._ordered[found.organization_id].remove(found)
         if not found.read:
-            self._unread[found.organization_id] -= 1
+            self._unread[found.organization_id].remove(found)
 
     # ── jobs ──
 
@@ -285,15 +290,11 @@ class Feeds:
         now = world.now()
         org_id = key.organization_id
         exports = world.export_service
-        if status == "active":
+        if status in _LIVE_FILTERS:
             # Only live work can be active: read those, not the organization's history.
             views = (
                 [run_job(r, now) for r in world.training.live(org_id)]
-                if kind
-                in (
-                    None,
-                    "training",
-                )
+                if kind in (None, "training")
                 else []
             )
             if kind in (None, "export"):
@@ -303,23 +304,32 @@ class Feeds:
                     evaluation_job(e, now)
                     for e in world.evaluations.listing(key, model_id=None, dataset_id=None)
                 )
-            views = [v for v in views if v.active]
+            views = [v for v in views if _matches(v, status)]
             views.sort(key=lambda v: v.order, reverse=True)
             return views[:JOB_LIST_LIMIT]
+        # One ended status: the runs and exports filed under it, not the whole history.
+        ended = status in _ENDED_JOB_STATUSES
         # Each source yields (order, source, maker), newest first; orders are unique
         # within a source, so tuples never compare two makers.
         sources: list[Iterable[tuple[tuple[float, int, int, int], int, Callable[[], JobView]]]]
         sources = []
         if kind in (None, "training"):
-            runs = world.training.of_organization(org_id)
+            runs: Iterable[TrainingRun] = (
+                world.training.listing(key, dataset_name=None, status=status)
+                if ended
+                else reversed(world.training.of_organization(org_id))
+            )
             sources.append(
-                ((r.created_at, r.seq, 0, 0), 0, partial(self._run_job, r, now))
-                for r in reversed(runs)
+                ((r.created_at, r.seq, 0, 0), 0, partial(self._run_job, r, now)) for r in runs
             )
         if kind in (None, "export"):
+            exported: Iterable[Export] = (
+                exports.listing(key, dataset_ref=None, status=_ENDED_JOB_STATUSES[status])
+                if ended
+                else reversed(exports.of_organization(org_id))
+            )
             sources.append(
-                (exports.job_order(e), 1, partial(_export_view, exports, e, now))
-                for e in reversed(exports.of_organization(org_id))
+                (exports.job_order(e), 1, partial(_export_view, exports, e, now)) for e in exported
             )
         if kind in (None, "evaluation"):
             evaluations = world.evaluations.listing(key, model_id=None, dataset_id=None)

@@ -1,0 +1,305 @@
+"""Indexes the world keeps so a filtered page costs the page: each equals what it is kept
+from, after any sequence of the operations that change it.
+
+Each property drives the real SDK through a random sequence of writes and clock moves,
+and after every step compares each filtered listing with the same filter applied to
+everything the world holds, sorted as the API sorts.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from pictograph_testing import FakePictograph
+from pictograph_testing.world.exports import EXPORT_STATUSES
+
+if TYPE_CHECKING:
+    import pictograph
+
+    from pictograph_testing.world.state import Export
+
+DATASETS = ("signs", "birds")
+
+# create (a dataset, the status it starts in), advance (minutes), delete (which one)
+export_steps = st.lists(
+    st.one_of(
+        st.tuples(st.just("create"), st.sampled_from(DATASETS), st.sampled_from(EXPORT_STATUSES)),
+        st.tuples(st.just("advance"), st.integers(0, 30), st.just("")),
+        st.tuples(st.just("delete"), st.integers(0, 20), st.just("")),
+    ),
+    max_size=12,
+)
+
+
+def _world() -> FakePictograph:
+    fake = FakePictograph(seed=3)
+    for name in DATASETS:
+        fake.add_dataset(name, images=40, completed_images=40)
+    return fake
+
+
+def _expected_exports(fake: FakePictograph, dataset: str | None, status: str | None) -> list[str]:
+    """The organization's exports, filtered and sorted newest first, from the whole world."""
+    service = fake.world.export_service
+    org_id = fake.world.default_org.id
+    dataset_id = fake.world.dataset(org_id, dataset).id if dataset is not None else None
+
+    def kept(export: Export) -> bool:
+        return (
+            export.organization_id == org_id
+            and (dataset_id is None or export.dataset_id == dataset_id)
+            and (status is None or export.status == status)
+        )
+
+    found = [e for e in fake.world.exports.values() if kept(e)]
+    found.sort(key=lambda e: (e.created_at, service.job(e).seq), reverse=True)
+    return [e.id for e in found]
+
+
+def _listed_exports(
+    client: pictograph.Client, dataset: str | None, status: str | None
+) -> list[str]:
+    return [e.id for e in client.exports.iter(dataset_name=dataset, status=status, page_size=3)]
+
+
+@settings(max_examples=30, deadline=None)
+@given(steps=export_steps)
+def test_exports_listed_by_status_and_dataset_are_every_export_filtered(
+    steps: list[tuple[str, str | int, str]],
+) -> None:
+    with _world() as fake:
+        client = fake.client()
+        made: list[tuple[str, str]] = []
+        for number, (action, argument, status) in enumerate(steps):
+            if action == "create":
+                assert isinstance(argument, str)
+                fake.add_export(argument, f"e{number}", status=status)
+                made.append((argument, f"e{number}"))
+            elif action == "advance":
+                assert isinstance(argument, int)
+                fake.clock.advance(minutes=argument)
+            elif made:
+                assert isinstance(argument, int)
+                dataset, name = made.pop(argument % len(made))
+                client.exports.delete(dataset, name)
+            for dataset in (None, *DATASETS):
+                for wanted in (None, *EXPORT_STATUSES):
+                    # The listing catches the world up first: then the world is read as is.
+                    listed = _listed_exports(client, dataset, wanted)
+                    assert listed == _expected_exports(fake, dataset, wanted)
+
+
+async def test_exports_listed_by_status_async_follow_the_clock() -> None:
+    with _world() as fake:
+        fake.add_export("signs", "done", status="completed")
+        fake.add_export("signs", "later", status="pending")
+        client = fake.async_client()
+        listed = await client.exports.list(status="pending")
+        assert [e.name for e in listed] == ["later"]
+        fake.clock.advance(hours=2)
+        assert [e.name for e in await client.exports.list(status="pending")] == []
+        completed = await client.exports.list(status="completed")
+        assert [e.name for e in completed] == ["later", "done"]
+        assert [e.id for e in completed] == _expected_exports(fake, None, "completed")
+
+
+# end (exports ending), read one, read all, delete one
+notification_steps = st.lists(
+    st.one_of(
+        st.tuples(st.just("end"), st.integers(1, 3)),
+        st.tuples(st.just("read"), st.integers(0, 20)),
+        st.tuples(st.just("read_all"), st.just(0)),
+        st.tuples(st.just("delete"), st.integers(0, 20)),
+    ),
+    max_size=10,
+)
+
+
+def _expected_unread(fake: FakePictograph) -> list[str]:
+    """The organization's unread notifications, newest first, from every notification."""
+    org_id = fake.world.default_org.id
+    unread = [n for n in fake.world.feeds.notifications.values() if n.organization_id == org_id]
+    unread.sort(key=lambda n: (n.created_at, n.seq), reverse=True)
+    return [n.id for n in unread if not n.read]
+
+
+@settings(max_examples=30, deadline=None)
+@given(steps=notification_steps)
+def test_unread_notifications_are_every_notification_not_read(
+    steps: list[tuple[str, int]],
+) -> None:
+    with _world() as fake:
+        client = fake.client()
+        ended = 0
+        for action, argument in steps:
+            if action == "end":
+                for _ in range(argument):
+                    ended += 1
+                    fake.add_export("signs", f"e{ended}", status="pending")
+                fake.clock.advance(hours=1)
+            elif action == "read_all":
+                before = client.notifications.unread_count()
+                assert client.notifications.mark_all_read() == before
+            else:
+                every = client.notifications.list(limit=100)
+                if every:
+                    chosen = every[argument % len(every)].id
+                    if action == "read":
+                        client.notifications.mark_read(chosen)
+                    else:
+                        client.notifications.delete(chosen)
+            # The listing catches the world up first: what it holds is then read as is.
+            listed = client.notifications.list(unread_only=True, limit=100)
+            expected = _expected_unread(fake)
+            assert [n.id for n in listed] == expected
+            assert client.notifications.unread_count() == len(expected)
+
+
+async def test_unread_notifications_async_follow_reads() -> None:
+    with _world() as fake:
+        fake.add_export("signs", "first", status="pending")
+        fake.add_export("signs", "second", status="pending")
+        fake.clock.advance(hours=1)
+        client = fake.async_client()
+        unread = await client.notifications.list(unread_only=True)
+        assert len(unread) == 2
+        await client.notifications.mark_read(unread[0].id)
+        left = await client.notifications.list(unread_only=True)
+        assert [n.id for n in left] == [unread[1].id] == _expected_unread(fake)
+        assert await client.notifications.unread_count() == 1
+
+
+# create, archive, unarchive, delete (which of the datasets made), advance (minutes)
+dataset_steps = st.lists(
+    st.one_of(
+        st.tuples(st.sampled_from(("create", "archive", "unarchive", "delete")), st.integers(0, 9)),
+        st.tuples(st.just("advance"), st.integers(0, 3)),
+    ),
+    max_size=12,
+)
+
+
+def _expected_datasets(fake: FakePictograph, *, archived: bool) -> list[str]:
+    """The organization's datasets archived or not, newest first, from every dataset."""
+    org_id = fake.world.default_org.id
+    found = [d for d in fake.world.datasets.values() if d.organization_id == org_id]
+    # Newest first; made at one instant, the later made first (filing order is id order
+    # of `world.datasets`, which keeps insertion order).
+    filed = {d.id: n for n, d in enumerate(fake.world.datasets.values())}
+    found.sort(key=lambda d: (d.created_at, filed[d.id]), reverse=True)
+    return [d.id for d in found if (d.archived_at is not None) == archived]
+
+
+@settings(max_examples=30, deadline=None)
+@given(steps=dataset_steps)
+def test_datasets_listed_archived_or_not_are_every_dataset_filtered(
+    steps: list[tuple[str, int]],
+) -> None:
+    with FakePictograph(seed=5) as fake:
+        client = fake.client()
+        made: list[str] = []
+        for number, (action, argument) in enumerate(steps):
+            if action == "create":
+                made.append(client.datasets.create(f"d{number}").name)
+            elif action == "advance":
+                fake.clock.advance(minutes=argument)
+            elif made:
+                name = made[argument % len(made)]
+                if action == "archive":
+                    client.datasets.archive(name)
+                elif action == "unarchive":
+                    client.datasets.unarchive(name)
+                else:
+                    client.datasets.delete(name)
+                    made.remove(name)
+            for archived in (False, True):
+                listed = [d.id for d in client.datasets.iter(archived=archived, page_size=2)]
+                assert listed == _expected_datasets(fake, archived=archived)
+
+
+async def test_datasets_listed_async_move_when_archived() -> None:
+    with FakePictograph(seed=5) as fake:
+        client = fake.async_client()
+        await client.datasets.create("kept")
+        await client.datasets.create("shelved")
+        await client.datasets.archive("shelved")
+        assert [d.name for d in await client.datasets.list()] == ["kept"]
+        assert [d.name for d in await client.datasets.list(archived=True)] == ["shelved"]
+        await client.datasets.unarchive("shelved")
+        listed = [d.id for d in await client.datasets.list()]
+        assert listed == _expected_datasets(fake, archived=False)
+        assert len(listed) == 2
+
+
+# start a run (optionally armed to fail), cancel one, add an export, advance (minutes)
+job_steps = st.lists(
+    st.one_of(
+        st.tuples(st.just("run"), st.booleans()),
+        st.tuples(st.just("cancel"), st.integers(0, 9)),
+        st.tuples(st.just("export"), st.sampled_from(EXPORT_STATUSES)),
+        st.tuples(st.just("advance"), st.integers(0, 90)),
+    ),
+    max_size=10,
+)
+JOB_FILTERS = ("active", "finished", "queued", "running", "completed", "failed", "cancelled")
+
+
+@settings(max_examples=25, deadline=None)
+@given(steps=job_steps)
+def test_jobs_listed_by_status_are_every_job_filtered(steps: list[tuple[str, object]]) -> None:
+    with FakePictograph(seed=9, gpu_workers={"a10g": 1}) as fake:
+        fake.add_dataset("signs", images=40, completed_images=40)
+        fake.add_export("signs", "v1")
+        client = fake.client()
+        runs: list[str] = []
+        for number, (action, argument) in enumerate(steps):
+            if action == "run":
+                if argument:
+                    fake.faults.fail_run(f"r{number}", epoch=1)
+                run = client.training.create(
+                    "signs",
+                    "v1",
+                    pipeline_type="yolox",
+                    gpu_type="a10g",
+                    name=f"r{number}",
+                    config={"epochs": 3},
+                    wait=False,
+                )
+                runs.append(run.id)
+            elif action == "cancel" and runs:
+                chosen = runs[int(str(argument)) % len(runs)]
+                if client.training.get(run_id=chosen).status in ("queued", "running"):
+                    client.training.cancel(run_id=chosen)
+            elif action == "export":
+                fake.add_export("signs", f"e{number}", status=str(argument))
+            elif action == "advance":
+                fake.clock.advance(minutes=int(str(argument)))
+            every = [(j.id, j.status) for j in client.jobs.list(status="all", page_size=100)]
+            for wanted in JOB_FILTERS:
+                listed = [(j.id, j.status) for j in client.jobs.list(status=wanted, page_size=7)]
+                active = wanted == "active"
+                expected = [
+                    (i, s)
+                    for i, s in every
+                    if s == wanted
+                    or (wanted in ("active", "finished") and (s in ("queued", "running")) == active)
+                ]
+                assert listed == expected, wanted
+
+
+async def test_jobs_listed_by_status_async() -> None:
+    with FakePictograph(seed=9) as fake:
+        fake.add_dataset("signs", images=40, completed_images=40)
+        fake.add_export("signs", "v1")
+        fake.add_export("signs", "broken", status="failed")
+        client = fake.async_client()
+        run = await client.training.create(
+            "signs", "v1", pipeline_type="yolox", name="r", config={"epochs": 2}, wait=False
+        )
+        await client.training.cancel(run_id=run.id)
+        cancelled = [j.id async for j in client.jobs.list(status="cancelled")]
+        failed = [j.name async for j in client.jobs.list(status="failed")]
+        assert (cancelled, failed) == ([run.id], ["broken"])

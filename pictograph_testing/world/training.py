@@ -63,6 +63,7 @@ __all__ = [
     "TierFit",
     "TrainingService",
     "eta_seconds",
+    "final_metrics",
     "final_view",
     "live_status",
     "peak_mib",
@@ -836,10 +837,7 @@ class TrainingService:
         run.history.append((status, at))
         world.billing.settle(run, elapsed)
         if status == "completed":
-            # Not memoised: a memo entry would make the run's memo a container the garbage
-            # collector walks ever after; the final view reads them again when first shown.
-            metrics = _compute_metrics(run, run.plan.epochs)
-            run.model_id = world.registry.record_training(run, at, metrics)
+            run.model_id = world.registry.record_training(run, at)
         # The final view (`run.final`) is built when first read, from the fields set above.
         self._file_ended(run)
         world.feeds.run_ended(run, at)
@@ -951,6 +949,16 @@ def epoch_metrics(run: TrainingRun, epoch: int) -> dict[str, Any]:
         return memo
     memo = run.metrics_memo[epoch] = _compute_metrics(run, epoch)
     return memo
+
+
+def final_metrics(run: TrainingRun) -> dict[str, Any]:
+    """The metrics a completed run's model version reports: its last epoch's, bar ``epoch``.
+
+    Fresh on every call (the version keeps them, and may be changed in place).
+    """
+    metrics = _compute_metrics(run, run.plan.epochs)
+    del metrics["epoch"]
+    return metrics
 
 
 @lru_cache(maxsize=4096)

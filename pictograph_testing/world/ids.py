@@ -110,9 +110,10 @@ class IdFactory:
         """Return a canonical, lowercase, dashed version-4 UUID."""
         # What str(uuid.UUID(int=..., version=4)) gives, without building the object
         # (a quarter of the cost; a completed run mints four). `bytes.hex` formats in
-        # half the time of a 128-bit `format`; an f-string joins without a tuple.
-        text = ((self._bits(128) & _UUID_KEEP) | _UUID_SET).to_bytes(16, "big").hex()
-        return f"{text[:8]}-{text[8:12]}-{text[12:16]}-{text[16:20]}-{text[20:]}"
+        # half the time of a 128-bit `format`, and puts the three dashes of the middle
+        # fields itself: three slices of bytes, where cutting the hex text took five.
+        raw = ((self._bits(128) & _UUID_KEEP) | _UUID_SET).to_bytes(16, "big")
+        return f"{raw[:4].hex()}-{raw[4:10].hex('-', 2)}-{raw[10:].hex()}"
 
     def hex(self, length: int = 32) -> str:
         """Return ``length`` lowercase hex characters."""

@@ -80,8 +80,12 @@ class ModelRegistry:
         self._world.models[model.id] = model
         self._filings += 1
         self._filed[model.id] = self._filings
-        index_in(self._ordered, model.organization_id, self._listing_key).add(model)
-        self._named.setdefault(model.organization_id, {})[model.name] = model
+        organization_id = model.organization_id
+        index_in(self._ordered, organization_id, self._listing_key).add(model)
+        named = self._named.get(organization_id)
+        if named is None:
+            named = self._named[organization_id] = {}
+        named[model.name] = model
 
     def _unfile(self, model: Model) -> None:
         del self._world.models[model.id]

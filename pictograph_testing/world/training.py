@@ -35,7 +35,7 @@ from pictograph_testing.world.errors import (
     field_error,
 )
 from pictograph_testing.world.ids import splitmix64
-from pictograph_testing.world.ordered import NewestFirst, SortedIndex, index_in
+from pictograph_testing.world.ordered import NewestFirst, SortedIndex
 from pictograph_testing.world.state import (
     TERMINAL,
     ApiKey,
@@ -811,9 +811,12 @@ class TrainingService:
     def _file_ended(self, run: TrainingRun) -> None:
         org_id = run.organization_id
         del self._live[org_id][run.id]
-        for dataset_id in (None, run.dataset_id):
-            key = (org_id, dataset_id, run.status)
-            index_in(self._ended, key, _creation_order).add(run)
+        ended, status = self._ended, run.status
+        for key in ((org_id, None, status), (org_id, run.dataset_id, status)):
+            index = ended.get(key)
+            if index is None:
+                index = ended[key] = SortedIndex(_creation_order)
+            index.add(run)
 
     def _finish(
         self, run: TrainingRun, at: float, status: str, error: str | None, *, refresh: bool = True

@@ -1,8 +1,9 @@
 """What a catch-up leaves for later: read late, it answers as it would have read at once.
 
 Completing a run defers what no one has asked for yet (a trained version's metrics are
-read from its run when first read); these tests hold the deferred answers to the ones
-read the moment the runs ended, byte for byte.
+read from its run when first read, its id formatted from the bits drawn for it); these
+tests hold the deferred answers to the ones read the moment the runs ended, byte for
+byte.
 """
 
 from __future__ import annotations

@@ -126,7 +126,8 @@ class ModelRegistry:
         # Positional, as a catch-up makes one or two of these per run it ends (keywords
         # cost a dataclass's __init__ a dict of them, about three times the call).
         version = ModelVersion(
-            world.ids.uuid(),  # id
+            # Drawn now, in its place in the sequence; formatted when first read.
+            world.ids.uuid_bits(),  # id_drawn
             number,
             run,
             run.plan.variant.architecture,
@@ -258,7 +259,7 @@ class ModelRegistry:
         origin = source.current if source.current.status == "ready" else ready[-1]
         now = world.now()
         version = ModelVersion(
-            id=world.ids.uuid(),
+            id_drawn=world.ids.uuid(),
             number=1,
             run=None,
             architecture=origin.architecture,

@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING, Any, Literal, get_args
 
 from pictograph_testing.catalog import DEFAULT_PLAN, MICRO_USD, Profile
 from pictograph_testing.world.errors import Forbidden, NotFound, Unauthorized
-from pictograph_testing.world.ids import IdFactory
+from pictograph_testing.world.ids import IdFactory, uuid_text
 
 if TYPE_CHECKING:
     from pictograph_testing.clock import VirtualClock
@@ -247,7 +247,8 @@ class TrainingRun:
 
 @dataclass(slots=True)
 class ModelVersion:
-    id: str
+    id_drawn: str | int
+    """:attr:`id`, or until it is first read, the bits drawn for it (a trained version's)."""
     number: int
     run: TrainingRun | None
     """The run that trained it; ``None`` for a copy of another model's version (a fork)."""
@@ -260,6 +261,15 @@ class ModelVersion:
     created_at: float
     status: str = "ready"
     precision: str = "fp32"
+
+    @property
+    def id(self) -> str:
+        """The version's UUID: drawn when the version was made, formatted when first read."""
+        drawn = self.id_drawn
+        if isinstance(drawn, str):
+            return drawn
+        text = self.id_drawn = uuid_text(drawn)
+        return text
 
     @property
     def training_run_id(self) -> str | None:

@@ -85,18 +85,21 @@ class Billing:
         by default it is dated now.
         """
         world = self._world
-        before = self.spendable(org)
+        ledger = world.ledgers[org.id]
+        before = ledger[-1].balance_after if ledger else self._opening(org)
+        # Positional: a catch-up posts one entry per run it ends, and keywords cost a
+        # dataclass's __init__ a dict of them (about three times the call).
         entry = LedgerEntry(
-            id=world.ids.uuid(),
-            organization_id=org.id,
-            operation=operation,
-            amount=amount,
-            balance_after=before + amount,
-            description=description,
-            metadata=metadata,
-            created_at=world.now() if at is None else at,
+            world.ids.uuid(),  # id
+            org.id,  # organization_id
+            operation,
+            amount,
+            before + amount,  # balance_after
+            description,
+            metadata,
+            world.now() if at is None else at,  # created_at
         )
-        world.ledgers[org.id].append(entry)
+        ledger.append(entry)
         if before >= CREDITS_LOW_MICRO_USD > entry.balance_after:
             world.feeds.announce(
                 org.id,
@@ -186,8 +189,10 @@ class Billing:
 
     def settle(self, run: TrainingRun, used_seconds: float) -> None:
         """Close a run's account once it has ended, whatever the way it ended."""
-        org = self._world.organizations[run.organization_id]
-        cost = self._world.profile.cost(run.gpu_type, billable_minutes(used_seconds))
+        world = self._world
+        org = world.organizations[run.organization_id]
+        minutes = billable_minutes(used_seconds)
+        cost = world.profile.cost(run.gpu_type, minutes)
         if run.billing == "prepaid":
             spent = min(cost, run.precharge_micro_usd)
             run.charged_micro_usd = spent
@@ -208,6 +213,6 @@ class Billing:
                 org,
                 f"training_{run.gpu_type}",
                 -cost,
-                description=f"Training on {run.gpu_type} ({billable_minutes(used_seconds)} min)",
+                description=f"Training on {run.gpu_type} ({minutes} min)",
                 metadata={"run_id": run.id},
             )

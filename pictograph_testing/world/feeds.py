@@ -124,19 +124,22 @@ class Feeds:
     ) -> Notification:
         """Append one notification to the organization's feed (and send its webhook event)."""
         self.seq += 1
+        # Positional: a catch-up files one per run it ends (keywords cost a dict).
         entry = Notification(
-            id=self._world.ids.uuid(),
-            seq=self.seq,
-            organization_id=organization_id,
-            type=kind,
-            title=title,
-            created_at=at,
-            user_id=user_id,
-            message=message,
-            metadata=metadata,
+            self._world.ids.uuid(),  # id
+            self.seq,
+            organization_id,
+            kind,  # type
+            title,
+            at,  # created_at
+            user_id,
+            message,
+            metadata,
         )
         self._file(entry)
-        self.announce(organization_id, kind, title, at=at, message=message, metadata=metadata)
+        self._world.webhooks.publish(
+            organization_id, kind, at=at, title=title, message=message, metadata=metadata
+        )
         return entry
 
     def announce(

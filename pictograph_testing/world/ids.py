@@ -10,12 +10,22 @@ from typing import TYPE_CHECKING, Any, NamedTuple
 if TYPE_CHECKING:
     from collections.abc import Callable, Mapping
 
-__all__ = ["IdFactory", "IdState", "splitmix64"]
+__all__ = ["IdFactory", "IdState", "splitmix64", "uuid_text"]
 
 _MASK64 = (1 << 64) - 1
 # RFC 4122 version 4: the version nibble is 4, the variant's two top bits are 10.
 _UUID_KEEP = ~((0xF000 << 64) | (0xC000 << 48)) & ((1 << 128) - 1)
 _UUID_SET = (4 << 76) | (0x8000 << 48)
+
+
+def uuid_text(bits: int) -> str:
+    """Format :meth:`IdFactory.uuid_bits` as the canonical, lowercase, dashed UUID."""
+    # What str(uuid.UUID(int=...)) gives, without building the object (a quarter of the
+    # cost). `bytes.hex` formats in half the time of a 128-bit `format`, and puts the
+    # three dashes of the middle fields itself: three slices of bytes, where cutting
+    # the hex text took five.
+    raw = bits.to_bytes(16, "big")
+    return f"{raw[:4].hex()}-{raw[4:10].hex('-', 2)}-{raw[10:].hex()}"
 
 
 def splitmix64(value: int) -> int:
@@ -93,6 +103,8 @@ class IdFactory:
     def __init__(self, seed: int) -> None:
         self._seed = seed
         self._rng = random.Random(seed)
+        # Bound once: a completed run mints four ids (``restore`` reseeds this same rng).
+        self._bits = self._rng.getrandbits
         self._names = 0
 
     def state(self) -> IdState:
@@ -106,19 +118,22 @@ class IdFactory:
 
     def uuid(self) -> str:
         """Return a canonical, lowercase, dashed version-4 UUID."""
-        # What str(uuid.UUID(int=..., version=4)) gives, without building the object
-        # (a quarter of the cost; a completed run mints four). `bytes.hex` formats in
-        # half the time of a 128-bit `format`.
-        bits = (self._rng.getrandbits(128) & _UUID_KEEP) | _UUID_SET
-        text = bits.to_bytes(16, "big").hex()
-        return "-".join((text[:8], text[8:12], text[12:16], text[16:20], text[20:]))
+        return uuid_text((self._bits(128) & _UUID_KEEP) | _UUID_SET)
+
+    def uuid_bits(self) -> int:
+        """Draw the next version-4 UUID as its 128 bits; :func:`uuid_text` formats them.
+
+        The draw is the one :meth:`uuid` makes: what is drawn after it is the same
+        whenever the bits are formatted (a catch-up formats no id no one has read).
+        """
+        return (self._bits(128) & _UUID_KEEP) | _UUID_SET
 
     def hex(self, length: int = 32) -> str:
         """Return ``length`` lowercase hex characters."""
-        return f"{self._rng.getrandbits(4 * length):0{length}x}"
+        return f"{self._bits(4 * length):0{length}x}"
 
     def noise_seed(self) -> int:
-        return self._rng.getrandbits(64)
+        return self._bits(64)
 
     def company(self) -> str:
         """Return a realistic organization name (faker's en_US data, seeded per call)."""

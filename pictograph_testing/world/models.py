@@ -80,8 +80,12 @@ class ModelRegistry:
         self._world.models[model.id] = model
         self._filings += 1
         self._filed[model.id] = self._filings
-        index_in(self._ordered, model.organization_id, self._listing_key).add(model)
-        self._named.setdefault(model.organization_id, {})[model.name] = model
+        organization_id = model.organization_id
+        index_in(self._ordered, organization_id, self._listing_key).add(model)
+        named = self._named.get(organization_id)
+        if named is None:
+            named = self._named[organization_id] = {}
+        named[model.name] = model
 
     def _unfile(self, model: Model) -> None:
         del self._world.models[model.id]
@@ -110,47 +114,49 @@ class ModelRegistry:
         model.name = name
         named[name] = model
 
-    def record_training(self, run: TrainingRun, at: float, metrics: dict[str, Any]) -> str:
+    def record_training(self, run: TrainingRun, at: float) -> str:
         """Turn a completed run into a model, or into a new version of its target model.
 
-        ``metrics`` are the run's final ones, freshly computed: the version takes them
-        (without their ``epoch``), so no one else may hold them.
+        The version reads its metrics from the run when they are first read.
         """
         world = self._world
         pipeline = PIPELINES[run.pipeline_type]
-        final_metrics = metrics
-        final_metrics.pop("epoch", None)
         target = world.models.get(run.version_of_model_id) if run.version_of_model_id else None
         number = len(target.versions) + 1 if target is not None else 1
+        # Positional, as a catch-up makes one or two of these per run it ends (keywords
+        # cost a dataclass's __init__ a dict of them, about three times the call).
         version = ModelVersion(
-            id=world.ids.uuid(),
-            number=number,
-            training_run_id=run.id,
-            architecture=run.plan.variant.architecture,
-            metrics=final_metrics,
-            export_name=run.export_name,
-            training_config=dict(run.config),
-            # Shared with the run: neither ever changes its classes in place, and a list
-            # fewer per completed run is less for the garbage collector to walk.
-            classes=run.classes,
-            created_at=at,
+            # Drawn now, in its place in the sequence; formatted when first read.
+            world.ids.uuid_bits(),  # id_drawn
+            number,
+            run,
+            run.plan.variant.architecture,
+            None,  # metrics_memo: read from the run when first asked for
+            run.export_name,
+            # The config and the classes are shared with the run: neither is ever changed
+            # in place, and two containers fewer per completed run are less memory and
+            # less for the garbage collector to walk.
+            run.config,  # training_config
+            run.classes,
+            at,  # created_at
         )
         if target is not None:
             target.versions.append(version)
             target.updated_at = at
             return target.id
         dataset = world.datasets.get(run.dataset_id)
+        organization_id = run.organization_id
         model = Model(
-            id=world.ids.uuid(),
-            organization_id=run.organization_id,
-            name=self._free_name(run.organization_id, run.name),
-            model_type=pipeline.model_type,
-            pipeline_type=pipeline.name,
-            dataset_id=run.dataset_id,
-            dataset_name=dataset.name if dataset else None,
-            created_at=at,
-            updated_at=at,
-            versions=[version],
+            world.ids.uuid(),  # id
+            organization_id,
+            self._free_name(organization_id, run.name),  # name
+            pipeline.model_type,
+            pipeline.name,  # pipeline_type
+            run.dataset_id,
+            dataset.name if dataset else None,  # dataset_name
+            at,  # created_at
+            at,  # updated_at
+            [version],  # versions
         )
         self._file(model)
         return model.id
@@ -253,11 +259,11 @@ class ModelRegistry:
         origin = source.current if source.current.status == "ready" else ready[-1]
         now = world.now()
         version = ModelVersion(
-            id=world.ids.uuid(),
+            id_drawn=world.ids.uuid(),
             number=1,
-            training_run_id=None,
+            run=None,
             architecture=origin.architecture,
-            metrics=dict(origin.metrics),
+            metrics_memo=dict(origin.metrics),
             export_name=origin.export_name,
             training_config=dict(origin.training_config),
             classes=list(origin.classes),

@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING, Any, Literal, get_args
 
 from pictograph_testing.catalog import DEFAULT_PLAN, MICRO_USD, Profile
 from pictograph_testing.world.errors import Forbidden, NotFound, Unauthorized
-from pictograph_testing.world.ids import IdFactory
+from pictograph_testing.world.ids import IdFactory, uuid_text
 
 if TYPE_CHECKING:
     from pictograph_testing.clock import VirtualClock
@@ -247,17 +247,51 @@ class TrainingRun:
 
 @dataclass(slots=True)
 class ModelVersion:
-    id: str
+    id_drawn: str | int
+    """:attr:`id`, or until it is first read, the bits drawn for it (a trained version's)."""
     number: int
-    training_run_id: str | None
+    run: TrainingRun | None
+    """The run that trained it; ``None`` for a copy of another model's version (a fork)."""
     architecture: str
-    metrics: dict[str, Any]
+    metrics_memo: dict[str, Any] | None
+    """:attr:`metrics` once known: ``None`` for a trained version until first read."""
     export_name: str | None
     training_config: dict[str, Any]
     classes: list[str]
     created_at: float
     status: str = "ready"
     precision: str = "fp32"
+
+    @property
+    def id(self) -> str:
+        """The version's UUID: drawn when the version was made, formatted when first read."""
+        drawn = self.id_drawn
+        if isinstance(drawn, str):
+            return drawn
+        text = self.id_drawn = uuid_text(drawn)
+        return text
+
+    @property
+    def training_run_id(self) -> str | None:
+        return self.run.id if self.run is not None else None
+
+    @property
+    def metrics(self) -> dict[str, Any]:
+        """The final validation metrics (the dict is kept: changes to it stay).
+
+        A trained version reads them from its run on first read, not when the run
+        completes: they follow from the run alone, so computing them later gives what
+        computing them then would have, and a catch-up ending thousands of runs
+        computes none.
+        """
+        memo = self.metrics_memo
+        if memo is None:
+            assert self.run is not None, "a version without a run is made with its metrics"
+            # Imported here: the training module imports this one for the entity types.
+            from pictograph_testing.world.training import final_metrics
+
+            memo = self.metrics_memo = final_metrics(self.run)
+        return memo
 
     @property
     def label(self) -> str:

@@ -35,7 +35,7 @@ from pictograph_testing.world.errors import (
     field_error,
 )
 from pictograph_testing.world.ids import splitmix64
-from pictograph_testing.world.ordered import NewestFirst, SortedIndex, index_in
+from pictograph_testing.world.ordered import NewestFirst, SortedIndex
 from pictograph_testing.world.state import (
     TERMINAL,
     ApiKey,
@@ -63,6 +63,7 @@ __all__ = [
     "TierFit",
     "TrainingService",
     "eta_seconds",
+    "final_metrics",
     "final_view",
     "live_status",
     "peak_mib",
@@ -811,9 +812,12 @@ class TrainingService:
     def _file_ended(self, run: TrainingRun) -> None:
         org_id = run.organization_id
         del self._live[org_id][run.id]
-        for dataset_id in (None, run.dataset_id):
-            key = (org_id, dataset_id, run.status)
-            index_in(self._ended, key, _creation_order).add(run)
+        ended, status = self._ended, run.status
+        for key in ((org_id, None, status), (org_id, run.dataset_id, status)):
+            index = ended.get(key)
+            if index is None:
+                index = ended[key] = SortedIndex(_creation_order)
+            index.add(run)
 
     def _finish(
         self, run: TrainingRun, at: float, status: str, error: str | None, *, refresh: bool = True
@@ -837,10 +841,7 @@ class TrainingService:
         run.history.append((status, at))
         world.billing.settle(run, elapsed)
         if status == "completed":
-            # Not memoised: a memo entry would make the run's memo a container the garbage
-            # collector walks ever after; the final view reads them again when first shown.
-            metrics = _compute_metrics(run, run.plan.epochs)
-            run.model_id = world.registry.record_training(run, at, metrics)
+            run.model_id = world.registry.record_training(run, at)
         # The final view (`run.final`) is built when first read, from the fields set above.
         self._file_ended(run)
         world.feeds.run_ended(run, at)
@@ -952,6 +953,16 @@ def epoch_metrics(run: TrainingRun, epoch: int) -> dict[str, Any]:
         return memo
     memo = run.metrics_memo[epoch] = _compute_metrics(run, epoch)
     return memo
+
+
+def final_metrics(run: TrainingRun) -> dict[str, Any]:
+    """The metrics a completed run's model version reports: its last epoch's, bar ``epoch``.
+
+    Fresh on every call (the version keeps them, and may be changed in place).
+    """
+    metrics = _compute_metrics(run, run.plan.epochs)
+    del metrics["epoch"]
+    return metrics
 
 
 @lru_cache(maxsize=4096)

@@ -356,13 +356,10 @@ class Webhooks:
         ids stay as they were for worlds without webhooks).
         """
         event_type = EVENT_OF_KIND.get(kind)
-        if event_type is None:
+        endpoints = self._by_org.get(organization_id)
+        if event_type is None or not endpoints:
             return None
-        targets = [
-            e
-            for e in self._by_org.get(organization_id, {}).values()
-            if e.enabled and e.subscribes(event_type)
-        ]
+        targets = [e for e in endpoints.values() if e.enabled and e.subscribes(event_type)]
         if not targets:
             return None
         world = self._world

@@ -347,6 +347,19 @@ def pytest_runtest_setup(item: pytest.Item) -> None:
 _PICTOGRAPH_FIXTURES = FAKE_ONLY_FIXTURES | CLIENT_FIXTURES
 
 
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_teardown(item: pytest.Item, nextitem: pytest.Item | None) -> Iterator[None]:
+    try:
+        return (yield)
+    finally:
+        # The coupling held for the next test is let go now, on this test's account,
+        # unless the next one uses a fake of ours too.
+        if nextitem is None or _PICTOGRAPH_FIXTURES.isdisjoint(
+            getattr(nextitem, "fixturenames", ())
+        ):
+            _release_coupling()
+
+
 def _release_coupling() -> None:
     """Uncouple the SDK, which ``pictograph_fake`` holds coupled from one test to the next."""
     # Not imported: no fake was ever made, so there is nothing to release.

@@ -7,6 +7,10 @@ result cannot differ (the fake never sets cookies; a given path always merges to
 same URL). The network transports under SDK clients that the code under test builds
 for an active fake put off their TLS set-up until a request leaves for the network.
 Everything else is stock httpx.
+
+A fake hands out a client per test (the pytest fixture) and httpx's constructor parses
+the base URL twice and builds its headers key by key: :meth:`FakeHttpClient.bound` copies
+a client built once per base URL, timeout and headers instead, with its own mutable parts.
 """
 
 from __future__ import annotations
@@ -19,7 +23,10 @@ import httpx
 if TYPE_CHECKING:
     from collections.abc import Callable
 
+    from typing_extensions import Self
+
 __all__ = [
+    "API_KEY_HEADER",
     "DeferredAsyncHTTPTransport",
     "DeferredHTTPTransport",
     "FakeAsyncHttpClient",
@@ -27,6 +34,8 @@ __all__ = [
 ]
 
 _MERGED_URLS_KEPT = 512
+API_KEY_HEADER = "X-API-Key"
+"""The header that carries a client's key: the one header its template leaves out."""
 
 
 class _QuietCookies(httpx.Cookies):
@@ -54,22 +63,115 @@ class _MergedUrls:
         return merged
 
 
-class FakeHttpClient(_MergedUrls, httpx.Client):
+class _Bound(_MergedUrls):
+    """Make clients by copying one built with the same base URL, timeout and headers."""
+
+    _cookies: httpx.Cookies
+    _headers: httpx.Headers
+
+    def __init__(self, **kwargs: Any) -> None:
+        super().__init__(**kwargs)  # the httpx client's
+        self._merged = {}
+        self._cookies = _QuietCookies()
+
+    @classmethod
+    def bound(
+        cls,
+        base_url: str,
+        transport: httpx.BaseTransport | httpx.AsyncBaseTransport,
+        timeout: float,
+        headers: tuple[tuple[str, str], ...],
+    ) -> Self:
+        """A client as ``cls(base_url=..., transport=..., timeout=..., headers=...)`` makes.
+
+        Copied from a template made once per class, base URL, timeout and headers (all
+        but the API key's value, which is set on the copy where the template has it):
+        what a client may change (its headers, cookies, event hooks, mounts, state) is
+        its own; what it only reads (base URL, timeout, relative paths merged against
+        the base URL) is shared.
+        """
+        key = tuple((n, "" if n == API_KEY_HEADER else v) for n, v in headers)
+        template = _templates.get((cls, base_url, timeout, key), _MISSING)
+        if template is _MISSING:
+            template = _template(cls, base_url, timeout, key)
+        if template is None:  # an httpx that lays its clients out differently
+            return cls(base_url=base_url, transport=transport, timeout=timeout, headers=headers)
+        client = cls.__new__(cls)
+        state = vars(client)
+        state.update(vars(template))
+        own = state["_headers"] = template._headers.copy()
+        for name, value in headers:
+            if name == API_KEY_HEADER:
+                own[name] = value  # in the template's place: the same header order
+        state["_cookies"] = _QuietCookies()
+        state["_event_hooks"] = {"request": [], "response": []}
+        state["_mounts"] = {}
+        state["_transport"] = transport
+        return client
+
+
+class FakeHttpClient(_Bound, httpx.Client):
     """``httpx.Client`` for a fake's ``pictograph.Client``."""
 
-    def __init__(self, **kwargs: Any) -> None:
-        super().__init__(**kwargs)
-        self._merged = {}
-        self._cookies = _QuietCookies()
 
-
-class FakeAsyncHttpClient(_MergedUrls, httpx.AsyncClient):
+class FakeAsyncHttpClient(_Bound, httpx.AsyncClient):
     """``httpx.AsyncClient`` for a fake's ``pictograph.AsyncClient``."""
 
-    def __init__(self, **kwargs: Any) -> None:
-        super().__init__(**kwargs)
-        self._merged = {}
-        self._cookies = _QuietCookies()
+
+# What a client built with a transport and no proxies, mounts or hooks holds, as of
+# httpx 0.27 and 0.28. Copying is only safe when every attribute is known: the mutable
+# ones are replaced, the rest are immutable or only read.
+_CLIENT_STATE = frozenset(
+    {
+        "_auth",
+        "_base_url",
+        "_cookies",
+        "_default_encoding",
+        "_event_hooks",
+        "_headers",
+        "_merged",
+        "_mounts",
+        "_params",
+        "_state",
+        "_timeout",
+        "_transport",
+        "_trust_env",
+        "follow_redirects",
+        "max_redirects",
+    }
+)
+_TEMPLATES_KEPT = 64
+_templates: dict[tuple[type, str, float, tuple[tuple[str, str], ...]], Any] = {}
+_MISSING = object()
+
+
+def _template(
+    cls: type[_Bound], base_url: str, timeout: float, headers: tuple[tuple[str, str], ...]
+) -> _Bound | None:
+    # Built with no transport of its own (a fake's is set on each copy); its `_merged`
+    # is shared by the copies: a path merges to the same URL against the same base.
+    template: _Bound | None = cls(
+        base_url=base_url, transport=_NO_TRANSPORT, timeout=timeout, headers=dict(headers)
+    )
+    if set(vars(template)) != _CLIENT_STATE or vars(template)["_mounts"]:
+        template = None
+    if len(_templates) >= _TEMPLATES_KEPT:
+        _templates.clear()
+    _templates[cls, base_url, timeout, headers] = template
+    return template
+
+
+class _NoTransport(httpx.BaseTransport, httpx.AsyncBaseTransport):
+    """The templates' transport: replaced in every copy, never sent a request."""
+
+    def handle_request(self, request: httpx.Request) -> httpx.Response:
+        raise RuntimeError("a client template sent a request; this is a bug")
+
+    async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
+        raise RuntimeError("a client template sent a request; this is a bug")
+
+
+_NO_TRANSPORT = _NoTransport()
 
 
 class _DeferredSetup:

@@ -5,7 +5,11 @@ to the innermost one, its signed-URL transfers and respx's routes to the fake ow
 host, its client construction to skip TLS for them: see :mod:`._sdk`), and
 ``PICTOGRAPH_API_KEY`` (and ``PICTOGRAPH_BASE_URL`` for a non-default base URL) name the
 innermost fake, so a ``pictograph.Client()`` built by the code under test reaches it.
-The coupling is removed and the environment restored when the last fake stops.
+The environment is restored when the last fake stops, and the coupling removed then,
+unless it is held (:func:`hold`): the pytest plugin holds it from one test's fake to the
+next, as putting it in place costs more than the rest of a fake's set-up, and releases
+it before a test that uses no fake of the plugin's. With no fake active the coupling
+changes nothing: every lookup finds no fake and falls back on the SDK's own behaviour.
 """
 
 from __future__ import annotations
@@ -26,7 +30,7 @@ if TYPE_CHECKING:
     from pictograph_testing.fake import FakePictograph
     from pictograph_testing.transport import FakeTransport
 
-__all__ = ["activate", "active_fake", "coupling", "deactivate", "serves"]
+__all__ = ["activate", "active_fake", "coupling", "deactivate", "hold", "release", "serves"]
 
 # A plain list, not a context variable: the SDK's upload thread pool must see the fake
 # that the test's thread activated.
@@ -34,6 +38,8 @@ _stack: list[FakePictograph] = []
 _lock = threading.Lock()
 # What each active fake's `clock_modules` replaced, to put back when it stops.
 _coupled: dict[int, list[tuple[ModuleType, str, object]]] = {}
+# Whether the coupling stays in place when the last fake stops (see `hold`).
+_held = False
 
 
 def active_fake() -> FakePictograph | None:
@@ -117,7 +123,7 @@ def activate(fake: FakePictograph) -> None:
                 _stack.remove(fake)
                 for host in fake.hosts:
                     coupling.unroute(host)
-                if not _stack:
+                if not _stack and not _held:
                     coupling.uninstall()
                 raise
         _point_environment()
@@ -133,5 +139,25 @@ def deactivate(fake: FakePictograph) -> None:
         for host in fake.hosts:
             coupling.unroute(host)
         _point_environment()
+        if not _stack and not _held:
+            coupling.uninstall()
+
+
+def hold() -> None:
+    """Keep the SDK coupled when the last fake stops, until :func:`release`.
+
+    For a run of fakes in quick succession (a fixture's, one per test): each then
+    activates and deactivates without putting the coupling in place and taking it out.
+    """
+    global _held
+    with _lock:
+        _held = True
+
+
+def release() -> None:
+    """Undo :func:`hold`: uncouple the SDK now if no fake is active, else when the last stops."""
+    global _held
+    with _lock:
+        _held = False
         if not _stack:
             coupling.uninstall()

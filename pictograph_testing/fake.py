@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING, Any, TypeVar
 import httpx
 
 from pictograph_testing import activation, scenarios
-from pictograph_testing._http_client import FakeAsyncHttpClient, FakeHttpClient
+from pictograph_testing._http_client import API_KEY_HEADER, FakeAsyncHttpClient, FakeHttpClient
 from pictograph_testing._sdk.layout import require_async_client
 from pictograph_testing.api.app import Api
 from pictograph_testing.api.dialects import check_installed_sdk, format_version, parse_version
@@ -121,8 +121,7 @@ class FakePictograph:
         self._webhooks = WebhookCourier(self.world)
         self.api.courier = self._webhooks
         self._transport = FakeTransport(self.api)
-        self._url = httpx.URL(self.base_url)
-        self._gateway = httpx.URL(gateway_url(self.base_url))
+        self._url, self._gateway = _parsed_hosts(self.base_url)
         self._gateway_transport = FakeTransport(self.api, prefix=GATEWAY_PREFIX)
         self.jitter = random.Random(seed)
         """The generator the SDK's retry jitter draws from while coupled."""
@@ -371,11 +370,11 @@ class FakePictograph:
         # The SDK's own headers on a client whose transport is this fake; the SDK's
         # transport adopts it instead of building one, and backs off on this fake's clock.
         key = api_key if api_key is not None else self.api_key
-        http = http_class(
-            base_url=self.base_url,
-            transport=self._transport,
-            timeout=timeout if timeout is not None else 30.0,
-            headers={"X-API-Key": key, "User-Agent": user_agent, "Accept": "application/json"},
+        http = http_class.bound(
+            self.base_url,
+            self._transport,
+            timeout if timeout is not None else 30.0,
+            ((API_KEY_HEADER, key), ("User-Agent", user_agent), ("Accept", "application/json")),
         )
         return activation.coupling.build_client(
             lambda: sdk_class(
@@ -760,6 +759,13 @@ class FakeOrganization:
 
     def __repr__(self) -> str:
         return f"FakeOrganization(id={self.id!r}, name={self.name!r})"
+
+
+@functools.lru_cache(maxsize=32)
+def _parsed_hosts(base_url: str) -> tuple[httpx.URL, httpx.URL]:
+    # Parsed once per base URL (a fake per test would parse the same two each time);
+    # an httpx.URL is never changed in place, so fakes can share them.
+    return httpx.URL(base_url), httpx.URL(gateway_url(base_url))
 
 
 def _same_host(url: httpx.URL, own: httpx.URL) -> bool:

@@ -241,6 +241,9 @@ def pytest_configure(config: pytest.Config) -> None:
             base_url=config.getoption("pictograph_live_base_url"),
         )
     config.stash[_live_key] = live
+    if live is not None:
+        # Registered after this module, so its client fixtures replace the fake's ones.
+        config.pluginmanager.register(LiveClients(live), "pictograph-live-clients")
     report_dir = config.getoption("pictograph_report", default=None)
     if report_dir:
         from pathlib import Path
@@ -252,6 +255,7 @@ def pytest_configure(config: pytest.Config) -> None:
 
 
 def pytest_unconfigure(config: pytest.Config) -> None:
+    _release_coupling()
     folders = config.stash.get(_folders_key, ())
     if folders:
         from pictograph_testing import scenarios
@@ -324,10 +328,12 @@ def _fixture_under_given(item: pytest.Item, call: pytest.CallInfo[None]) -> bool
     )
 
 
+@pytest.hookimpl(tryfirst=True)
 def pytest_runtest_setup(item: pytest.Item) -> None:
-    if any(mark.name == MARKER for mark in getattr(item, "own_markers", ())):
-        names = set(getattr(item, "fixturenames", ()))
-        if not names & (FAKE_ONLY_FIXTURES | CLIENT_FIXTURES):
+    if _PICTOGRAPH_FIXTURES.isdisjoint(getattr(item, "fixturenames", ())):
+        # Before its own fixtures: a test with no fake of ours finds the SDK as it is.
+        _release_coupling()
+        if any(mark.name == MARKER for mark in getattr(item, "own_markers", ())):
             pytest.fail(
                 f"@pytest.mark.{MARKER}(...) on {item.name} sets up the pictograph_fake "
                 "fixture, but the test requests no pictograph fixture, so it would do "
@@ -336,6 +342,30 @@ def pytest_runtest_setup(item: pytest.Item) -> None:
                 "FakePictograph(...) directly)",
                 pytrace=False,
             )
+
+
+_PICTOGRAPH_FIXTURES = FAKE_ONLY_FIXTURES | CLIENT_FIXTURES
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_teardown(item: pytest.Item, nextitem: pytest.Item | None) -> Iterator[None]:
+    try:
+        return (yield)
+    finally:
+        # The coupling held for the next test is let go now, on this test's account,
+        # unless the next one uses a fake of ours too.
+        if nextitem is None or _PICTOGRAPH_FIXTURES.isdisjoint(
+            getattr(nextitem, "fixturenames", ())
+        ):
+            _release_coupling()
+
+
+def _release_coupling() -> None:
+    """Uncouple the SDK, which ``pictograph_fake`` holds coupled from one test to the next."""
+    # Not imported: no fake was ever made, so there is nothing to release.
+    activation = sys.modules.get("pictograph_testing.activation")
+    if activation is not None:
+        activation.release()
 
 
 # ── fixtures ──
@@ -358,11 +388,16 @@ def pictograph_fake(request: pytest.FixtureRequest) -> Iterator[FakePictograph]:
     Under hypothesis's ``@given`` make a fake per example instead
     (``with FakePictograph(...) as fake:``): this one would be shared by every example.
     """
-    if request.config.stash.get(_live_key, None) is not None:
+    node = request.node
+    if node.config.stash.get(_live_key, None) is not None:
         pytest.skip("uses pictograph_fake, which a --pictograph-live run does not have")
+    from pictograph_testing import activation
     from pictograph_testing.fake import FakePictograph
 
-    settings = fake_settings(request.node)
+    settings = fake_settings(node)
+    # Each test's fake finds the SDK still coupled from the last one: coupling it is
+    # most of what starting a fake costs. Released before a test that uses no fake.
+    activation.hold()
     try:
         fake = FakePictograph(**settings).start()
     except ValueError as exc:
@@ -373,7 +408,7 @@ def pictograph_fake(request: pytest.FixtureRequest) -> Iterator[FakePictograph]:
         yield fake
     finally:
         fake.stop()
-    if request.node.stash.get(_passed_key, False):
+    if node.stash.get(_passed_key, False):
         fake.verify()
 
 
@@ -389,37 +424,49 @@ def pictograph_clock(pictograph_fake: FakePictograph) -> VirtualClock:
 
 
 @pytest.fixture
-def pictograph_client(request: pytest.FixtureRequest) -> Iterator[pictograph.Client]:
+def pictograph_client(pictograph_fake: FakePictograph) -> Iterator[pictograph.Client]:
     """A ``pictograph.Client`` for the test's fake (or the real API with --pictograph-live)."""
-    live = request.config.stash.get(_live_key, None)
-    if live is not None:
-        import pictograph
-
-        with pictograph.Client(api_key=_live_key_or_skip(live), base_url=live.base_url) as sdk:
-            yield sdk
-        return
-    fake: FakePictograph = request.getfixturevalue("pictograph_fake")
-    with fake.client() as sdk:
+    with pictograph_fake.client() as sdk:
         yield sdk
 
 
 @pytest.fixture
 def pictograph_async_client(
-    request: pytest.FixtureRequest,
+    pictograph_fake: FakePictograph,
 ) -> Iterator[pictograph.AsyncClient]:
     """A ``pictograph.AsyncClient`` for the test's fake (or the real API when live)."""
-    live = request.config.stash.get(_live_key, None)
-    if live is not None:
+    sdk = pictograph_fake.async_client()
+    yield sdk
+    _close_in_process(sdk)
+
+
+class LiveClients:
+    """The client fixtures of a ``--pictograph-live`` run: the real API, no fake.
+
+    Registered only for such a run, after the plugin module, so these replace its
+    ``pictograph_client`` and ``pictograph_async_client`` (which take the fake).
+    """
+
+    def __init__(self, live: LiveTarget) -> None:
+        self.live = live
+
+    @pytest.fixture
+    def pictograph_client(self) -> Iterator[pictograph.Client]:
+        """A ``pictograph.Client`` for the real API (``--pictograph-live``)."""
         import pictograph
 
+        live = self.live
+        with pictograph.Client(api_key=_live_key_or_skip(live), base_url=live.base_url) as sdk:
+            yield sdk
+
+    @pytest.fixture
+    def pictograph_async_client(self) -> Iterator[pictograph.AsyncClient]:
+        """A ``pictograph.AsyncClient`` for the real API (``--pictograph-live``)."""
+        import pictograph
+
+        live = self.live
         sdk = pictograph.AsyncClient(api_key=_live_key_or_skip(live), base_url=live.base_url)
-    else:
-        fake: FakePictograph = request.getfixturevalue("pictograph_fake")
-        sdk = fake.async_client()
-    yield sdk
-    if live is None:
-        _close_in_process(sdk)
-    else:
+        yield sdk
         _close_live(sdk)
 
 

@@ -23,6 +23,7 @@ those the installed release has (an SDK before 1.16.0 has no async client).
 
 from __future__ import annotations
 
+import sys
 from typing import TYPE_CHECKING, TypeVar
 
 from pictograph_testing._sdk.client_build import ClientBuildHook
@@ -66,6 +67,7 @@ class SdkCoupling:
         self._interception = RespxInterception(owner, refuse)
         self._client_build = ClientBuildHook(serves)
         self._installed = False
+        self._modules = 0  # how many modules were loaded when it was put in place
 
     @property
     def installed(self) -> bool:
@@ -78,14 +80,21 @@ class SdkCoupling:
         return self._interception.router
 
     def install(self) -> None:
-        """Couple the SDK: call when the first fake starts."""
+        """Couple the SDK: call when the first fake starts.
+
+        Already in place (held from one fake to the next), it is put in place afresh
+        if modules were imported since: an SDK module loaded in between is coupled too.
+        """
         if self._installed:
-            return
+            if len(sys.modules) == self._modules:
+                return
+            self.uninstall()
         self._client_build.install()
         self._clock.install()
         self._transfers.install()
         self._interception.install()
         self._installed = True
+        self._modules = len(sys.modules)
 
     def uninstall(self) -> None:
         """Uncouple the SDK: call when the last fake stops; every name is the original again."""

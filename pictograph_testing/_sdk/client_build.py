@@ -63,6 +63,7 @@ class ClientBuildHook:
         self._lock = threading.Lock()
         # What was replaced: (transport class, its method) and (client module, its config).
         self._saved: list[tuple[type | ModuleType, Any]] = []
+        self._replacements: dict[Any, Callable[[Any], Any]] = {}
 
     def install(self) -> None:
         """Hold the hook: put it in place if nothing held it yet."""
@@ -83,6 +84,21 @@ class ClientBuildHook:
                     name = _CONFIG if isinstance(owner, ModuleType) else _METHOD
                     setattr(owner, name, original)
 
+    def _replacing(self, original: Any, *, is_async: bool) -> Callable[[Any], Any]:
+        """The ``_build_client`` that stands in for the SDK's ``original`` while held."""
+        serves = self._serves
+        deferring = _deferring(original, is_async=is_async)
+
+        def _build_client(transport: Any) -> Any:
+            adopted = _adopt.get()
+            if adopted is not None:
+                return adopted
+            if deferring is not None and _serves_base_url(transport, serves):
+                return deferring(transport)
+            return original(transport)
+
+        return _build_client
+
     def adopting(
         self, http: httpx.Client | httpx.AsyncClient, build: Callable[[], _Built]
     ) -> _Built:
@@ -96,27 +112,20 @@ class ClientBuildHook:
             self.uninstall()
 
     def _patch(self) -> None:
-        serves = self._serves
         for module_name, class_name, is_async in _TRANSPORTS:
             module = optional_module(module_name)
             owner = getattr(module, class_name, None) if module is not None else None
             if not isinstance(owner, type) or _METHOD not in vars(owner):
                 continue  # an SDK without this transport (async before 1.16.0)
             original = vars(owner)[_METHOD]
-            deferring = _deferring(original, is_async=is_async)
-
-            def _build_client(
-                transport: Any, _original: Any = original, _deferring: Any = deferring
-            ) -> Any:
-                adopted = _adopt.get()
-                if adopted is not None:
-                    return adopted
-                if _deferring is not None and _serves_base_url(transport, serves):
-                    return _deferring(transport)
-                return _original(transport)
-
+            # Made once per original: a fake per test puts the hook in place each time.
+            replacement = self._replacements.get(original)
+            if replacement is None:
+                replacement = self._replacements[original] = self._replacing(
+                    original, is_async=is_async
+                )
             self._saved.append((owner, original))
-            setattr(owner, _METHOD, _build_client)
+            setattr(owner, _METHOD, replacement)
         for module_name in _CONFIG_USERS:
             module = optional_module(module_name)
             if module is None:

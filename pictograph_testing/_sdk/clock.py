@@ -128,8 +128,11 @@ class ClockCoupling:
             asyncio: _AsyncioStandIn(clock),
             random: _RandomStandIn(generator),
         }
-        self._saved: list[tuple[ModuleType, str, ModuleType]] = []
-        self._targets: list[tuple[ModuleType, str, ModuleType]] = []
+        # Each place a stand-in goes: (the module's namespace, attribute, real module,
+        # stand-in). Namespaces, not modules: installing per test pays no `vars()` calls.
+        self._saved: list[tuple[dict[str, Any], str, ModuleType]] = []
+        self._targets: list[tuple[dict[str, Any], str, ModuleType, ModuleType]] = []
+        self._scanned: tuple[tuple[str, ModuleType], ...] = ()
         self._scanned_modules = -1
 
     def install(self) -> None:
@@ -140,12 +143,12 @@ class ClockCoupling:
         if not self._targets_current():
             self._targets = self._scan()
             self._scanned_modules = len(sys.modules)
-        for module, attribute, original in self._targets:
-            namespace = vars(module)
+        saved = self._saved
+        for namespace, attribute, original, stand_in in self._targets:
             # Only replace what is still the real module: never stack stand-ins.
             if namespace.get(attribute) is original:
-                self._saved.append((module, attribute, original))
-                namespace[attribute] = self._stand_ins[original]
+                saved.append((namespace, attribute, original))
+                namespace[attribute] = stand_in
 
     def _targets_current(self) -> bool:
         """Whether the places found last time are still every place to replace.
@@ -156,19 +159,23 @@ class ClockCoupling:
         if len(sys.modules) != self._scanned_modules:
             return False
         modules = sys.modules
-        return all(modules.get(module.__name__) is module for module, _, _ in self._targets)
+        return all(modules.get(name) is module for name, module in self._scanned)
 
-    def _scan(self) -> list[tuple[ModuleType, str, ModuleType]]:
-        """Every (SDK module, attribute, real module) that a stand-in replaces."""
+    def _scan(self) -> list[tuple[dict[str, Any], str, ModuleType, ModuleType]]:
+        """Every (SDK module's namespace, attribute, real module, stand-in) to replace."""
         targets = []
+        scanned: dict[str, ModuleType] = {}
         for module_name, module in list(sys.modules.items()):
             if module is None or not (
                 module_name == _SDK_PACKAGE or module_name.startswith(_SDK_PACKAGE + ".")
             ):
                 continue
-            for attribute, value in list(vars(module).items()):
+            namespace = vars(module)
+            for attribute, value in list(namespace.items()):
                 if isinstance(value, ModuleType) and value in self._stand_ins:
-                    targets.append((module, attribute, value))
+                    targets.append((namespace, attribute, value, self._stand_ins[value]))
+                    scanned[module_name] = module
+        self._scanned = tuple(scanned.items())
         return targets
 
     def couple_modules(self, names: Sequence[str]) -> list[tuple[ModuleType, str, object]]:
@@ -213,6 +220,6 @@ class ClockCoupling:
 
     def uninstall(self) -> None:
         """Put the real modules back wherever :meth:`install` replaced them."""
-        for module, attribute, original in reversed(self._saved):
-            vars(module)[attribute] = original
+        for namespace, attribute, original in reversed(self._saved):
+            namespace[attribute] = original
         self._saved.clear()

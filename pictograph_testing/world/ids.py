@@ -147,5 +147,11 @@ class IdFactory:
         # Seeded per call from the seed and a counter, so one world's names do not
         # depend on what other worlds in the process generated before it.
         self._names += 1
-        rng = random.Random(splitmix64(self._seed * 1_000_003 + self._names))
-        return make(_vocabulary(), rng)
+        return _name(make, self._seed, self._names)
+
+
+@lru_cache(maxsize=1024)
+def _name(make: Callable[[_Vocabulary, random.Random], str], seed: int, count: int) -> str:
+    # Kept: every world of a seed names its first organization and owner alike, and a
+    # fake per test would otherwise seed a generator for each.
+    return make(_vocabulary(), random.Random(splitmix64(seed * 1_000_003 + count)))

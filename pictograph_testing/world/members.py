@@ -14,6 +14,7 @@ from __future__ import annotations
 import heapq
 import re
 from dataclasses import dataclass
+from functools import lru_cache
 from typing import TYPE_CHECKING, Literal, get_args
 
 from pictograph_testing.catalog import INVITE_TTL_SECONDS, PLANS
@@ -389,6 +390,7 @@ def _checked_email(email: str) -> str:
     return address
 
 
+@lru_cache(maxsize=1024)  # every world of a seed founds its first organization alike
 def _email_for(full_name: str, slug: str) -> str:
     local = ".".join("".join(c for c in part if c.isalnum()) for part in full_name.lower().split())
     domain = "".join(c for c in slug if c.isalnum() or c == "-").strip("-") or "example"

@@ -5,7 +5,8 @@ from __future__ import annotations
 import re
 import threading
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any, Literal, get_args
+from functools import cached_property, lru_cache
+from typing import TYPE_CHECKING, Any, Literal, NamedTuple, get_args
 
 from pictograph_testing.catalog import DEFAULT_PLAN, MICRO_USD, Profile
 from pictograph_testing.world.errors import Forbidden, NotFound, Unauthorized
@@ -13,7 +14,21 @@ from pictograph_testing.world.ids import IdFactory, uuid_text
 
 if TYPE_CHECKING:
     from pictograph_testing.clock import VirtualClock
-    from pictograph_testing.world.training import RunFailure, RunPlan, RunView
+    from pictograph_testing.world.billing import Billing
+    from pictograph_testing.world.datasets import DatasetService
+    from pictograph_testing.world.deployments import DeploymentService
+    from pictograph_testing.world.evaluations import EvaluationService
+    from pictograph_testing.world.exports import ExportService
+    from pictograph_testing.world.feeds import Feeds
+    from pictograph_testing.world.images import ImageService
+    from pictograph_testing.world.inference import InferencePool
+    from pictograph_testing.world.keys import KeyRing
+    from pictograph_testing.world.members import MemberService
+    from pictograph_testing.world.models import ModelRegistry
+    from pictograph_testing.world.predictions import ContentIndex
+    from pictograph_testing.world.storage import BlobStore
+    from pictograph_testing.world.training import RunFailure, RunPlan, RunView, TrainingService
+    from pictograph_testing.world.webhooks import Webhooks
 
 __all__ = [
     "IMAGE_STATUSES",
@@ -342,6 +357,70 @@ class Model:
         return None
 
 
+@lru_cache(maxsize=1024)  # every world of a seed names its first organization alike
+def _slug(name: str) -> str:
+    return "-".join("".join(c if c.isalnum() else " " for c in name).lower().split())
+
+
+class _ServiceKinds(NamedTuple):
+    """The classes of a world's services."""
+
+    Billing: type[Billing]
+    DatasetService: type[DatasetService]
+    ExportService: type[ExportService]
+    ImageService: type[ImageService]
+    TrainingService: type[TrainingService]
+    ModelRegistry: type[ModelRegistry]
+    BlobStore: type[BlobStore]
+    Feeds: type[Feeds]
+    ContentIndex: type[ContentIndex]
+    EvaluationService: type[EvaluationService]
+    InferencePool: type[InferencePool]
+    DeploymentService: type[DeploymentService]
+    Webhooks: type[Webhooks]
+    MemberService: type[MemberService]
+    KeyRing: type[KeyRing]
+
+
+@lru_cache(maxsize=1)
+def _service_kinds() -> _ServiceKinds:
+    # Imported on first use: the services import this module for the entity types. Once,
+    # not per world: fifteen import statements cost a tenth of building an empty world.
+    from pictograph_testing.world.billing import Billing
+    from pictograph_testing.world.datasets import DatasetService
+    from pictograph_testing.world.deployments import DeploymentService
+    from pictograph_testing.world.evaluations import EvaluationService
+    from pictograph_testing.world.exports import ExportService
+    from pictograph_testing.world.feeds import Feeds
+    from pictograph_testing.world.images import ImageService
+    from pictograph_testing.world.inference import InferencePool
+    from pictograph_testing.world.keys import KeyRing
+    from pictograph_testing.world.members import MemberService
+    from pictograph_testing.world.models import ModelRegistry
+    from pictograph_testing.world.predictions import ContentIndex
+    from pictograph_testing.world.storage import BlobStore
+    from pictograph_testing.world.training import TrainingService
+    from pictograph_testing.world.webhooks import Webhooks
+
+    return _ServiceKinds(
+        Billing=Billing,
+        DatasetService=DatasetService,
+        ExportService=ExportService,
+        ImageService=ImageService,
+        TrainingService=TrainingService,
+        ModelRegistry=ModelRegistry,
+        BlobStore=BlobStore,
+        Feeds=Feeds,
+        ContentIndex=ContentIndex,
+        EvaluationService=EvaluationService,
+        InferencePool=InferencePool,
+        DeploymentService=DeploymentService,
+        Webhooks=Webhooks,
+        MemberService=MemberService,
+        KeyRing=KeyRing,
+    )
+
+
 class World:
     """Own every entity of one fake: organizations, keys, data, runs, models, ledgers.
 
@@ -360,23 +439,6 @@ class World:
         gpu_workers: dict[str, int] | None = None,
         api_key: str | None = None,
     ) -> None:
-        # Imported here: the services import this module for the entity types.
-        from pictograph_testing.world.billing import Billing
-        from pictograph_testing.world.datasets import DatasetService
-        from pictograph_testing.world.deployments import DeploymentService
-        from pictograph_testing.world.evaluations import EvaluationService
-        from pictograph_testing.world.exports import ExportService
-        from pictograph_testing.world.feeds import Feeds
-        from pictograph_testing.world.images import ImageService
-        from pictograph_testing.world.inference import InferencePool
-        from pictograph_testing.world.keys import KeyRing
-        from pictograph_testing.world.members import MemberService
-        from pictograph_testing.world.models import ModelRegistry
-        from pictograph_testing.world.predictions import ContentIndex
-        from pictograph_testing.world.storage import BlobStore
-        from pictograph_testing.world.training import TrainingService
-        from pictograph_testing.world.webhooks import Webhooks
-
         self.seed = seed
         self.profile = profile
         self.clock = clock
@@ -390,23 +452,75 @@ class World:
         self.runs: dict[str, TrainingRun] = {}
         self.models: dict[str, Model] = {}
         self.ledgers: dict[str, list[LedgerEntry]] = {}
-        self.billing = Billing(self)
-        self.dataset_service = DatasetService(self)
-        self.export_service = ExportService(self)
-        self.image_service = ImageService(self)
-        self.training = TrainingService(self, gpu_workers or {})
-        self.registry = ModelRegistry(self)
-        self.storage = BlobStore(self)
-        self.feeds = Feeds(self)
-        self.predictions = ContentIndex(self)
-        self.evaluations = EvaluationService(self)
-        self.inference_pool = InferencePool(self)
-        self.deployments = DeploymentService(self)
-        self.webhooks = Webhooks(self)
-        self.people = MemberService(self)
-        self.keyring = KeyRing(self)
+        # The services are built when first used (a fake per test may use few of them);
+        # none draws an id or reads the clock when built, so when is of no consequence.
+        self._gpu_workers = gpu_workers or {}
+        if self._gpu_workers:
+            self.training  # noqa: B018 (built now: an unknown GPU tier is raised here)
         self.default_org = self.add_organization(balance_usd=balance_usd)
         self.default_key = self.add_api_key(self.default_org.id, role="owner", secret=api_key)
+
+    # ── services ──
+
+    @cached_property
+    def billing(self) -> Billing:
+        return _service_kinds().Billing(self)
+
+    @cached_property
+    def dataset_service(self) -> DatasetService:
+        return _service_kinds().DatasetService(self)
+
+    @cached_property
+    def export_service(self) -> ExportService:
+        return _service_kinds().ExportService(self)
+
+    @cached_property
+    def image_service(self) -> ImageService:
+        return _service_kinds().ImageService(self)
+
+    @cached_property
+    def training(self) -> TrainingService:
+        return _service_kinds().TrainingService(self, self._gpu_workers)
+
+    @cached_property
+    def registry(self) -> ModelRegistry:
+        return _service_kinds().ModelRegistry(self)
+
+    @cached_property
+    def storage(self) -> BlobStore:
+        return _service_kinds().BlobStore(self)
+
+    @cached_property
+    def feeds(self) -> Feeds:
+        return _service_kinds().Feeds(self)
+
+    @cached_property
+    def predictions(self) -> ContentIndex:
+        return _service_kinds().ContentIndex(self)
+
+    @cached_property
+    def evaluations(self) -> EvaluationService:
+        return _service_kinds().EvaluationService(self)
+
+    @cached_property
+    def inference_pool(self) -> InferencePool:
+        return _service_kinds().InferencePool(self)
+
+    @cached_property
+    def deployments(self) -> DeploymentService:
+        return _service_kinds().DeploymentService(self)
+
+    @cached_property
+    def webhooks(self) -> Webhooks:
+        return _service_kinds().Webhooks(self)
+
+    @cached_property
+    def people(self) -> MemberService:
+        return _service_kinds().MemberService(self)
+
+    @cached_property
+    def keyring(self) -> KeyRing:
+        return _service_kinds().KeyRing(self)
 
     # ── time ──
 
@@ -430,7 +544,7 @@ class World:
     def add_organization(self, *, balance_usd: float, name: str | None = None) -> Organization:
         org_id = self.ids.uuid()
         org_name = name or self.ids.company()
-        slug = "-".join("".join(c if c.isalnum() else " " for c in org_name).lower().split())
+        slug = _slug(org_name)
         org = Organization(
             id=org_id,
             slug=slug,

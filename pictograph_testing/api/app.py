@@ -135,16 +135,7 @@ class Api:
         Webhooks are sent outside the world lock (see :attr:`courier`): those already
         queued and due before the request is answered, those it made due after.
         """
-        courier = self.courier
-        if courier is not None:
-            courier.deliver_due()
-        answer, request_id, _ = self._locked(method, raw_target, headers, body, timeout)
-        if answer.after_send is not None:
-            outbound = answer.after_send.outbound
-            outcome = _UNSENT if courier is None else courier.send(outbound)
-            answer = self._sent(method, raw_target, body, request_id, answer, outcome)
-        if courier is not None:
-            courier.deliver_due()
+        answer, request_id, _ = self._delivered(method, raw_target, headers, body, timeout)
         return _response(answer, request_id, method)
 
     def respond(
@@ -160,16 +151,29 @@ class Api:
         An adapter with real time (the server) waits that long before it answers, so a
         client's own timeout fires; in process the delay is settled against ``timeout``.
         """
-        if self.courier is not None:
-            self.courier.deliver_due()
+        answer, request_id, hold = self._delivered(method, raw_target, headers, body, timeout)
+        return _answered(answer, request_id, hold, method)
+
+    def _delivered(
+        self,
+        method: str,
+        raw_target: str,
+        headers: Mapping[str, str],
+        body: bytes,
+        timeout: float | None,
+    ) -> tuple[Reply, str, float]:
+        """Answer under the lock, with the webhooks due before and after sent outside it."""
+        courier = self.courier
+        if courier is not None:
+            courier.deliver_due()
         answer, request_id, hold = self._locked(method, raw_target, headers, body, timeout)
         if answer.after_send is not None:
             outbound = answer.after_send.outbound
-            outcome = _UNSENT if self.courier is None else self.courier.send(outbound)
+            outcome = _UNSENT if courier is None else courier.send(outbound)
             answer = self._sent(method, raw_target, body, request_id, answer, outcome)
-        if self.courier is not None:
-            self.courier.deliver_due()
-        return _answered(answer, request_id, hold, method)
+        if courier is not None:
+            courier.deliver_due()
+        return answer, request_id, hold
 
     async def handle_async(
         self,

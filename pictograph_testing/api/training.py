@@ -228,13 +228,9 @@ def run_reply(call: Call, run: TrainingRun) -> Reply:
     started = run.started_at
     if started is not None and now >= started and run.status not in TERMINAL:
         return Reply(200, _running_body(call, run, wire, started))
+    # Queued or ended: read far less often than a running run is polled.
     view = run_state(run, now)
-    if view.status == "running":
-        metrics_json = wire.metrics.get(view.epoch)
-        if metrics_json is None:
-            metrics_json = wire.metrics[view.epoch] = encode(view.metrics)
-    else:
-        metrics_json = encode(view.metrics)
+    metrics_json = encode(view.metrics)
     error = "null" if view.error_message is None else encode(view.error_message).decode()
     live = (
         f',"status":"{view.status}","progress":{view.progress},'

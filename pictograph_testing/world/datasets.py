@@ -184,15 +184,11 @@ class DatasetService:
 
     def set_archived(self, dataset: Dataset, archived: bool) -> Dataset:
         """Archive or unarchive; idempotent, and the first archive time is kept."""
-        if archived and dataset.archived_at is None:
+        if archived != (dataset.archived_at is not None):
             self._shelf(dataset).remove(dataset)
-            dataset.archived_at = self._world.now()
-            dataset.updated_at = dataset.archived_at
-            self._shelf(dataset).add(dataset)
-        elif not archived and dataset.archived_at is not None:
-            self._shelf(dataset).remove(dataset)
-            dataset.archived_at = None
-            dataset.updated_at = self._world.now()
+            now = self._world.now()
+            dataset.archived_at = now if archived else None
+            dataset.updated_at = now
             self._shelf(dataset).add(dataset)
         return dataset
 

@@ -43,9 +43,9 @@ _RUN_JOB_STATUS = {"pending": "queued", "queued": "queued"}
 _EXPORT_JOB_STATUS = {"pending": "queued", "processing": "running"}
 _LIVE_FILTERS = frozenset({"active", *_ACTIVE})
 """Job filters only live work can match (the live runs and exports answer them)."""
-_ENDED_JOB_STATUSES = {"completed": "completed", "failed": "failed", "cancelled": "cancelled"}
-"""Each ended job status, and the export status it is (no export is ever cancelled: the
-index of that status is empty)."""
+_ENDED_JOB_STATUSES = frozenset(JOB_STATUSES) - _ACTIVE
+"""Job statuses only ended work shows; each is also the run and the export status it
+reads (no export is ever cancelled: that index is empty)."""
 
 
 @dataclass(slots=True)
@@ -327,7 +327,7 @@ class Feeds:
             )
         if kind in (None, "export"):
             exported: Iterable[Export] = (
-                exports.listing(key, dataset_ref=None, status=_ENDED_JOB_STATUSES[status])
+                exports.listing(key, dataset_ref=None, status=status)
                 if ended
                 else reversed(exports.of_organization(org_id))
             )

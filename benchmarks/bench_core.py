@@ -77,8 +77,9 @@ class HandOverTransport(httpx.BaseTransport):
     """Answer every request with canned bytes, handed over as the fake's transport does.
 
     The same steps as ``FakeTransport`` around the fake's answer: read the request
-    body, add ``content-length``, wrap the body in a ``ByteStream`` and hand it over as
-    already read. Only the fake's own work (routing, the world, encoding) is missing.
+    body, take a fresh list of the headers (``content-length`` among them, as the fake's
+    API sends), wrap the body in a ``ByteStream`` and hand it over as already read. Only
+    the fake's own work (headers read, routing, the world, encoding) is missing.
     """
 
     def __init__(self, canned: Canned) -> None:
@@ -87,8 +88,6 @@ class HandOverTransport(httpx.BaseTransport):
     def handle_request(self, request: httpx.Request) -> httpx.Response:
         request.read()
         headers = list(self._headers)
-        if not any(name == "content-length" for name, _ in headers):
-            headers.append(("content-length", str(len(self._body))))
         response = httpx.Response(self._status, headers=headers, stream=ByteStream(self._body))
         response._content = self._body
         return response

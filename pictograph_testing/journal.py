@@ -80,15 +80,14 @@ class CallLog:
     a bounded deque's append; an entry pushed out is counted in :attr:`dropped`.
     """
 
-    __slots__ = ("_entries", "body_limit", "dropped")
+    __slots__ = ("_entries", "_recorded", "body_limit")
 
     def __init__(self, limit: int = JOURNAL_LIMIT, body_limit: int = JOURNAL_BODY_LIMIT) -> None:
         if isinstance(limit, bool) or not isinstance(limit, int) or limit < 1:
             raise ValueError(f"journal_limit must be a whole number >= 1, got {limit!r}")
         self._entries: deque[_Recorded] = deque(maxlen=limit)
         self.body_limit = body_limit
-        self.dropped = 0
-        """How many of the oldest calls were dropped to keep the newest ``limit``."""
+        self._recorded = 0
 
     @property
     def limit(self) -> int:
@@ -111,17 +110,20 @@ class CallLog:
         if len(body) > cap or len(response_body) > cap:
             sizes = (len(body), len(response_body))
             body, response_body = body[:cap], response_body[:cap]
-        entries = self._entries
-        if len(entries) == entries.maxlen:
-            self.dropped += 1
-        entries.append(
+        self._recorded += 1
+        self._entries.append(
             (method, target, body, status, response_body, elapsed, request_id, fault, sizes)
         )
 
     @property
+    def dropped(self) -> int:
+        """How many of the oldest calls were dropped to keep the newest ``limit``."""
+        return self._recorded - len(self._entries)
+
+    @property
     def total(self) -> int:
         """Every call recorded since the start (or the last clear), dropped ones included."""
-        return self.dropped + len(self._entries)
+        return self._recorded
 
     def page(self, since: int, limit: int) -> list[tuple[int, JournalEntry]]:
         """Up to ``limit`` calls from absolute index ``since``, with their indexes."""
@@ -131,7 +133,7 @@ class CallLog:
 
     def clear(self) -> None:
         self._entries.clear()
-        self.dropped = 0
+        self._recorded = 0
 
     def __len__(self) -> int:
         return len(self._entries)

@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping
+from functools import lru_cache
 from operator import itemgetter
+from types import MappingProxyType
 from typing import TYPE_CHECKING
 
 import httpx
@@ -12,7 +13,9 @@ from httpx import ByteStream
 from pictograph_testing.faults import TransportFault
 
 if TYPE_CHECKING:
-    from pictograph_testing.api.app import Api, Response
+    from collections.abc import Mapping
+
+    from pictograph_testing.api.app import Api
 
 __all__ = ["FakeTransport"]
 
@@ -51,7 +54,7 @@ class FakeTransport(httpx.BaseTransport, httpx.AsyncBaseTransport):
             )
         except TransportFault as fault:
             raise _ERRORS[fault.kind](fault.message, request=request) from None
-        return _response(answer)
+        return _response(*answer)
 
     async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
         body = await request.aread()
@@ -68,60 +71,38 @@ class FakeTransport(httpx.BaseTransport, httpx.AsyncBaseTransport):
             )
         except TransportFault as fault:
             raise _ERRORS[fault.kind](fault.message, request=request) from None
-        return _response((status, headers, content))
+        return _response(status, headers, content)
 
 
 def _header_map(headers: httpx.Headers) -> Mapping[str, str]:
     """The request's headers, for the API's few lookups by lower-case name.
 
-    Each lookup in ``httpx.Headers`` scans every header and decodes it; a dict of the raw
-    bytes built in one C-level pass costs less than the first lookup. A name sent twice
-    keeps httpx's own rules (its values joined): the ``Headers`` are handed over as they are.
+    Each lookup in ``httpx.Headers`` scans every header and decodes it. A client sends
+    the same headers request after request, so their decoded map is kept by their raw
+    bytes, and its lookups run no Python at all.
     """
-    entries = headers._list
-    raw = dict(zip(map(_NAME, entries), map(_VALUE, entries), strict=True))
-    return _RawHeaders(raw, headers) if len(raw) == len(entries) else headers
+    found = _decoded(tuple(headers._list))
+    return headers if found is None else found
+
+
+@lru_cache(maxsize=256)
+def _decoded(entries: tuple[tuple[bytes, bytes, bytes], ...]) -> Mapping[str, str] | None:
+    """Headers by lower-case name, read-only; ``None`` for a name sent twice or a value
+    that is not ASCII, which keep httpx's own rules (values joined, encoding guessed)."""
+    values = list(map(_VALUE, entries))
+    if not all(map(bytes.isascii, values)):
+        return None
+    found = dict(
+        zip(map(bytes.decode, map(_NAME, entries)), map(bytes.decode, values), strict=True)
+    )
+    return MappingProxyType(found) if len(found) == len(entries) else None
 
 
 _NAME, _VALUE = itemgetter(1), itemgetter(2)
 
 
-class _RawHeaders(Mapping[str, str]):
-    """Request headers by lower-case name over their raw bytes, decoded when looked up."""
-
-    __slots__ = ("_headers", "_raw")
-
-    def __init__(self, raw: dict[bytes, bytes], headers: httpx.Headers) -> None:
-        self._raw = raw
-        self._headers = headers
-
-    def get(self, name: str, default: str | None = None) -> str | None:  # type: ignore[override]
-        value = self._raw.get(name.encode())
-        if value is None:
-            return default
-        try:
-            return value.decode("ascii")
-        except UnicodeDecodeError:  # httpx's own rules for other bytes
-            decoded: str | None = self._headers.get(name, default)
-            return decoded
-
-    def __getitem__(self, name: str) -> str:
-        value = self.get(name)
-        if value is None:
-            raise KeyError(name)
-        return value
-
-    def __iter__(self) -> Iterator[str]:
-        return (name.decode() for name in self._raw)
-
-    def __len__(self) -> int:
-        return len(self._raw)
-
-
-def _response(answer: Response) -> httpx.Response:
-    status, headers, content = answer
-    if not any(name == "content-length" for name, _ in headers):  # HEAD sets its own
-        headers.append(("content-length", str(len(content))))
+def _response(status: int, headers: list[tuple[str, str]], content: bytes) -> httpx.Response:
+    # The API's headers carry content-length.
     response = httpx.Response(status, headers=headers, stream=ByteStream(content))
     # The body is whole already: hand it over as read. `Response(content=...)` would
     # push it through httpx's chunk decoders first, which costs more than the fake

@@ -103,9 +103,11 @@ def check_models(world: World) -> None:
 # Parts of the object graph that are not state of the world: its lock and clock (time is
 # moved by tests, not by requests), back-references, and the signed-URL tables (signing
 # and receiving bytes is storage, not a change of the world).
-_NOT_STATE = frozenset({"lock", "clock", "_world", "world", "storage", "last_used_at"})
-"""Not world state: plumbing, and ``ApiKey.last_used_at``, which every authenticated
-request stamps, refused or not (as the API records a key's use)."""
+_NOT_STATE = frozenset({"lock", "clock", "_world", "world", "storage", "last_used_at", "agenda"})
+"""Not world state: plumbing, ``ApiKey.last_used_at``, which every authenticated request
+stamps, refused or not (as the API records a key's use), and the world's agenda, a bound
+worked out from the services' own queues (its webhook attempts are the webhooks
+service's, walked there)."""
 
 
 def state_digest(world: World) -> str:
@@ -116,12 +118,18 @@ def state_digest(world: World) -> str:
     in (but for ``_NOT_STATE``). Two worlds with the same digest answer alike.
     """
     import dataclasses
+    import functools
     import hashlib
+    import types
     from collections import deque
 
     digest = hashlib.blake2b(digest_size=16)
     seen: set[int] = set()
     with world.lock:
+        # A service is built on first use, empty: built or not, the world is the same.
+        for name, member in vars(type(world)).items():
+            if isinstance(member, functools.cached_property):
+                getattr(world, name)
         world.catch_up()
         stack: list[Any] = [world]
         while stack:
@@ -148,6 +156,9 @@ def state_digest(world: World) -> str:
                     for f in dataclasses.fields(node)
                     if f.name not in _NOT_STATE
                 )
+            elif isinstance(node, types.BuiltinMethodType):  # a kept `rng.getrandbits`
+                digest.update(node.__name__.encode())
+                stack.append(node.__self__)
             elif hasattr(node, "getstate"):  # random.Random
                 digest.update(repr(node.getstate()).encode())
             elif hasattr(node, "__dict__"):

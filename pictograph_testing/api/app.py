@@ -102,6 +102,7 @@ class Api:
         """The faults armed on this API (``FakePictograph.faults``)."""
         self.courier: Courier | None = None
         """Sends the world's webhooks (set by the fake); ``None``: nothing is sent."""
+        self._attempts = world.agenda.attempts
         self.unserved: list[UnservedCall] = []
         """Calls to routes the fake does not serve (``FakePictograph.unserved_calls``)."""
         self._routed: dict[tuple[str, str, str | None], _Routed] = {}
@@ -164,14 +165,16 @@ class Api:
     ) -> tuple[Reply, str, float]:
         """Answer under the lock, with the webhooks due before and after sent outside it."""
         courier = self.courier
-        if courier is not None:
+        # Attempts are queued only while a webhook endpoint exists: mostly nothing to send.
+        attempts = self._attempts
+        if attempts and courier is not None:
             courier.deliver_due()
         answer, request_id, hold = self._locked(method, raw_target, headers, body, timeout)
         if answer.after_send is not None:
             outbound = answer.after_send.outbound
             outcome = _UNSENT if courier is None else courier.send(outbound)
             answer = self._sent(method, raw_target, body, request_id, answer, outcome)
-        if courier is not None:
+        if attempts and courier is not None:
             courier.deliver_due()
         return answer, request_id, hold
 
@@ -229,7 +232,17 @@ class Api:
             else:
                 answer, fault = self._answer(method, path, query, headers, body), None
             if answer.after_send is None:
-                self._journal(method, raw_target, body, answer, fault, request_id)
+                # One entry of immutable values per call (see _journal).
+                self.journal.record(
+                    method,
+                    raw_target,
+                    body,
+                    answer.status,
+                    answer.body,
+                    self.world.clock.monotonic(),
+                    request_id,
+                    fault,
+                )
             elif fault is not None:
                 answer.after_send = replace(answer.after_send, fault=fault)
         return answer, request_id, hold
@@ -312,9 +325,47 @@ class Api:
         self, method: str, path: str, query: str, headers: Mapping[str, str], body: bytes
     ) -> Reply:
         method = method.upper()
+        # HEAD is served wherever GET is: GET's answer, sent without its body.
+        verb = "GET" if method == "HEAD" else method
         try:
-            # HEAD is served wherever GET is: the same answer, sent without its body.
-            return self._dispatch("GET" if method == "HEAD" else method, path, query, headers, body)
+            agent = headers.get("user-agent")
+            slot = (verb, path, agent)
+            routed = self._routed.get(slot)
+            if routed is None:
+                first = self._first_look(slot, headers, body)
+                if isinstance(first, Reply):
+                    return first
+                routed = first
+            api_path, sdk, client, matches = routed
+            if len(body) > MAX_BODY_BYTES:
+                raise body_too_large(len(body))
+            world = self.world
+            key = world.authenticate(headers.get("x-api-key"))
+            now = world.catch_up()
+            idempotency_key = headers.get("idempotency-key") if verb in _WRITES else None
+            for found, path_args, wire in matches:
+                call = Call(
+                    verb,
+                    path_args,
+                    query,
+                    body,
+                    key,
+                    world,
+                    now,
+                    self.base_url,
+                    self.wire_cache,
+                    sdk,
+                    client,
+                )
+                try:
+                    if idempotency_key is None:
+                        return _serve(found, wire, call)
+                    return self._idempotent(
+                        call, key, idempotency_key, api_path, functools.partial(_serve, found, wire)
+                    )
+                except Fallthrough:
+                    continue
+            raise no_route(verb, api_path, ROUTER.resources)
         except ApiRefusal as refusal:
             if isinstance(refusal, NotImplementedByFake):
                 self.unserved.append(
@@ -389,55 +440,25 @@ class Api:
         )
         return TransportFault(kind, f"{_DROPPED[kind]} (injected by pictograph-testing)")
 
-    def _dispatch(
-        self, method: str, path: str, query: str, headers: Mapping[str, str], body: bytes
-    ) -> Reply:
-        agent = headers.get("user-agent")
-        slot = (method, path, agent)
-        routed = self._routed.get(slot)
-        if routed is None:
-            if self._mount and path.startswith(self._mount):
-                path = path[len(self._mount) :]
-            if path.startswith(STORAGE_PREFIX):
-                return self._storage(method, path, headers, body)
-            if path.startswith(gateway.GATEWAY_PREFIX + "/"):
-                # A deployment's endpoint: its own token and error shape, not the API's.
-                inner = path[len(gateway.GATEWAY_PREFIX) :]
-                return gateway.answer(self.world, self.base_url, method, inner, headers, body)
-            routed = self._route(method, path, agent)
-            if len(self._routed) >= _ROUTED_LIMIT:
-                self._routed.clear()
-            self._routed[slot] = routed
-        path, sdk, client, matches = routed
-        if len(body) > MAX_BODY_BYTES:
-            raise body_too_large(len(body))
-        world = self.world
-        key = world.authenticate(headers.get("x-api-key"))
-        now = world.catch_up()
-        idempotency_key = headers.get("idempotency-key") if method in _WRITES else None
-        for found, path_args, wire in matches:
-            call = Call(
-                method,
-                path_args,
-                query,
-                body,
-                key,
-                self.world,
-                now,
-                self.base_url,
-                self.wire_cache,
-                sdk,
-                client,
-            )
-            try:
-                if idempotency_key is None:
-                    return _serve(found, wire, call)
-                return self._idempotent(
-                    call, key, idempotency_key, path, functools.partial(_serve, found, wire)
-                )
-            except Fallthrough:
-                continue
-        raise no_route(method, path, ROUTER.resources)
+    def _first_look(
+        self, slot: tuple[str, str, str | None], headers: Mapping[str, str], body: bytes
+    ) -> _Routed | Reply:
+        """Route a request not seen before (and remember the route), or answer one for
+        the storage or a deployment's gateway, which are not routed."""
+        method, path, agent = slot
+        if self._mount and path.startswith(self._mount):
+            path = path[len(self._mount) :]
+        if path.startswith(STORAGE_PREFIX):
+            return self._storage(method, path, headers, body)
+        if path.startswith(gateway.GATEWAY_PREFIX + "/"):
+            # A deployment's endpoint: its own token and error shape, not the API's.
+            inner = path[len(gateway.GATEWAY_PREFIX) :]
+            return gateway.answer(self.world, self.base_url, method, inner, headers, body)
+        routed = self._route(method, path, agent)
+        if len(self._routed) >= _ROUTED_LIMIT:
+            self._routed.clear()
+        self._routed[slot] = routed
+        return routed
 
     def _route(self, method: str, path: str, agent: str | None) -> _Routed:
         """Resolve an API path (the mount removed) for the release and client ``agent``
@@ -593,13 +614,15 @@ def _serve(found: Endpoint, wire: Wire | None, call: Call) -> Reply:
 
 
 def _response(answer: Reply, request_id: str, method: str) -> Response:
-    headers = [("content-type", answer.content_type), ("x-request-id", request_id)]
-    headers.extend(answer.headers)
-    if method.upper() == "HEAD":
-        # GET's status and headers, its length, and no body (RFC 9110).
-        headers.append(("content-length", str(len(answer.body))))
-        return answer.status, headers, b""
-    return answer.status, headers, answer.body
+    body = answer.body
+    headers = [
+        ("content-type", answer.content_type),
+        ("x-request-id", request_id),
+        *answer.headers,
+        ("content-length", str(len(body))),
+    ]
+    # HEAD: GET's status and headers, its length, and no body (RFC 9110).
+    return answer.status, headers, b"" if method.upper() == "HEAD" else body
 
 
 def _answered(answer: Reply, request_id: str, hold: float, method: str) -> Answered:

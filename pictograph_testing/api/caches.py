@@ -21,7 +21,8 @@ class RunWire:
 
     def __init__(self, head: bytes) -> None:
         self.head = head
-        """The fixed fields of the ``TrainingRun`` object, without the closing brace."""
+        """``{"data":`` and the fixed fields of the ``TrainingRun`` object, without the
+        closing brace."""
         self.metrics: dict[int, bytes] = {}
         """Encoded metrics, keyed by the epoch in progress while the run runs."""
         self.running_since: float | None = None

@@ -90,7 +90,9 @@ QUOTE = Obj(RUN_PLAN)
     aliases=(("training/by-name/{run}", BY_NAME_PATHS),),
 )
 def get_run(call: Call) -> Reply:
-    return run_reply(call, call.world.training.find(call.key, call.path_args["run"]))
+    return run_reply(
+        call, call.world.training.resolve(call.key.organization_id, call.path_args["run"])
+    )
 
 
 @endpoint(
@@ -223,11 +225,28 @@ def run_reply(call: Call, run: TrainingRun) -> Reply:
     """
     wire = call.cache.runs.get(run.id)
     if wire is None:
-        wire = call.cache.runs[run.id] = RunWire(encode(_fixed_fields(call, run))[:-1])
+        wire = call.cache.runs[run.id] = RunWire(
+            b'{"data":' + encode(_fixed_fields(call, run))[:-1]
+        )
     now = call.now
     started = run.started_at
     if started is not None and now >= started and run.status not in TERMINAL:
-        return Reply(200, _running_body(call, run, wire, started))
+        # Training: run_state's running view, written without building the view.
+        progress, epoch, metrics, eta = running_snapshot(run, now)
+        metrics_json = wire.metrics.get(epoch)
+        if metrics_json is None:
+            metrics_json = wire.metrics[epoch] = encode(metrics)
+        if wire.running_since != started:
+            # What a running run's last fields say is fixed from its start until it ends.
+            wire.running_since = started
+            wire.running_tail = (
+                ',"training_time_seconds":null,"model_id":null,"error_message":null,'
+                f'"warnings":null,"started_at":"{call.iso(started)}","completed_at":null}}}}'
+            ).encode()
+        return Reply(
+            200,
+            _RUNNING % (wire.head, progress, epoch, metrics_json, eta, wire.running_tail),
+        )
     # Queued or ended: read far less often than a running run is polled.
     view = run_state(run, now)
     metrics_json = encode(view.metrics)
@@ -245,28 +264,10 @@ def run_reply(call: Call, run: TrainingRun) -> Reply:
         f'"started_at":{_plain(call.iso(view.started_at))},'
         f'"completed_at":{_plain(call.iso(view.completed_at))}}}}}'
     ).encode()
-    return Reply(200, b'{"data":' + wire.head + live + metrics_json + tail)
+    return Reply(200, wire.head + live + metrics_json + tail)
 
 
-def _running_body(call: Call, run: TrainingRun, wire: RunWire, started: float) -> bytes:
-    """The body of a run training at the call's instant: :func:`run_state`'s running
-    view (``running_snapshot``), written without building the view."""
-    progress, epoch, metrics = running_snapshot(run, call.now)
-    metrics_json = wire.metrics.get(epoch)
-    if metrics_json is None:
-        metrics_json = wire.metrics[epoch] = encode(metrics)
-    if wire.running_since != started:
-        # What a running run's last fields say is fixed from its start until it ends.
-        wire.running_since = started
-        wire.running_tail = (
-            ',"training_time_seconds":null,"model_id":null,"error_message":null,'
-            f'"warnings":null,"started_at":"{call.iso(started)}","completed_at":null}}}}'
-        ).encode()
-    live = (
-        f',"status":"running","progress":{progress},"current_epoch":{epoch},"metrics":'
-    ).encode()
-    eta = f',"eta_seconds":{_number(eta_seconds(run, call.now))}'.encode()
-    return b"".join((b'{"data":', wire.head, live, metrics_json, eta, wire.running_tail))
+_RUNNING = b'%s,"status":"running","progress":%d,"current_epoch":%d,"metrics":%s,"eta_seconds":%d%s'
 
 
 def _number(value: int | None) -> str:

@@ -431,6 +431,11 @@ class DeploymentService:
 
     # ── the simulation ──
 
+    @property
+    def next_event(self) -> float:
+        """When a deployment acts next, at the earliest (for the world's agenda)."""
+        return self._heap[0][0] if self._heap else math.inf
+
     def advance_to(self, now: float) -> None:
         """Carry out, in time order, every event due at or before ``now``."""
         heap = self._heap
@@ -451,6 +456,7 @@ class DeploymentService:
     def _schedule(self, deployment: Deployment, at: float, kind: _Event) -> None:
         self._order += 1
         heapq.heappush(self._heap, (at, self._order, deployment.id, deployment.generation, kind))
+        self._world.agenda.expect(at)
 
     def _provision(self, deployment: Deployment, now: float) -> None:
         deployment.generation += 1

@@ -17,6 +17,7 @@ running, are debited as the tier's operation (``inference_t4``, started minutes)
 from __future__ import annotations
 
 import heapq
+import math
 from collections import deque
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Literal
@@ -276,6 +277,11 @@ class EvaluationService:
 
     # ── the clock ──
 
+    @property
+    def next_event(self) -> float:
+        """When an evaluation ends next, at the earliest (for the world's agenda)."""
+        return self._ends[0][0] if self._ends else math.inf
+
     def advance_to(self, now: float) -> None:
         """End, in time order, every evaluation whose moment is at or before ``now``."""
         while self._ends and self._ends[0][0] <= now:
@@ -292,6 +298,7 @@ class EvaluationService:
         evaluation.started_at = at + EVALUATION_TIER.cold_start_seconds
         evaluation.ends_at = evaluation.started_at + evaluation.running_seconds
         heapq.heappush(self._ends, (evaluation.ends_at, evaluation.seq, evaluation.id))
+        self._world.agenda.expect(evaluation.ends_at)
 
     def _start_waiting(self, at: float) -> None:
         while self._waiting and len(self._busy) < EVALUATION_TIER.workers:

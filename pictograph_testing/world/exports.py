@@ -316,6 +316,7 @@ class ExportService:
         if export.status not in FINAL_STATUSES:
             self._active.append(export)
             self._next_event = min(self._next_event, _next_time(export, job))
+            self._world.agenda.expect(self._next_event)
         self._size_when_done(export)
 
     def delete(self, key: ApiKey, export: Export) -> None:
@@ -433,6 +434,11 @@ class ExportService:
 
     # ── the clock ──
 
+    @property
+    def next_event(self) -> float:
+        """When an export moves on next, at the earliest (for the world's agenda)."""
+        return self._next_event
+
     def advance_to(self, now: float) -> None:
         """Start and end, in time order, every export whose moment is at or before ``now``."""
         if now < self._next_event:
@@ -453,6 +459,7 @@ class ExportService:
         self._next_event = min(
             (_next_time(e, self.jobs[e.id]) for e in self._active), default=math.inf
         )
+        self._world.agenda.expect(self._next_event)
 
     def _end(self, export: Export, job: ExportJob) -> None:
         at = job.ends_at

@@ -12,6 +12,7 @@ the virtual clock.
 from __future__ import annotations
 
 import heapq
+import math
 import re
 from dataclasses import dataclass
 from functools import lru_cache
@@ -360,12 +361,18 @@ class MemberService:
             self._pending.setdefault(invite.organization_id, {})[invite.email] = invite.id
             self._seq += 1
             heapq.heappush(self._expiries, (invite.expires_at, self._seq, invite.id))
+            self._world.agenda.expect(invite.expires_at)
 
     def _end(self, invite: Invite, status: InviteStatus) -> None:
         invite.status = status
         self._pending.get(invite.organization_id, {}).pop(invite.email, None)
 
     # ── time ──
+
+    @property
+    def next_event(self) -> float:
+        """When an invite expires next, at the earliest (for the world's agenda)."""
+        return self._expiries[0][0] if self._expiries else math.inf
 
     def advance_to(self, now: float) -> None:
         """Expire every pending invite whose week has run out by ``now``."""

@@ -114,11 +114,8 @@ class RunPlan:
     """``completed``, ``oom`` or ``service_cap``."""
     running_seconds: float
     """Time from ``started_at`` to the run's end if nothing intervenes."""
-
-    @property
-    def planned_seconds(self) -> float:
-        """Training time of all the epochs (what an estimate is based on)."""
-        return self.epochs * self.epoch_seconds
+    planned_seconds: float
+    """Training time of all the epochs (what an estimate is based on)."""
 
     @property
     def fits(self) -> bool:
@@ -165,6 +162,7 @@ def plan_run(
         peak,
         outcome,
         running,
+        planned,
     )
 
 
@@ -751,6 +749,11 @@ class TrainingService:
 
     # ── the simulation ──
 
+    @property
+    def next_event(self) -> float:
+        """When a run ends next, at the earliest (for the world's agenda)."""
+        return self._next_event
+
     def advance_to(self, now: float) -> None:
         """Finish, in time order, every run whose planned end is at or before ``now``."""
         if now < self._next_event:
@@ -780,6 +783,7 @@ class TrainingService:
         while ends and self._token.get(ends[0][3].id) != ends[0][2]:
             heapq.heappop(ends)
         self._next_event = ends[0][0] if ends else math.inf
+        self._world.agenda.expect(self._next_event)
 
     def _schedule(self, run: TrainingRun) -> None:
         """File the busy run's planned end (replacing the one filed before, if any)."""
@@ -808,6 +812,7 @@ class TrainingService:
         tier.busy[run.id] = run
         self._schedule(run)
         self._next_event = min(self._next_event, run.ends_at)
+        self._world.agenda.expect(run.ends_at)
 
     def _file_ended(self, run: TrainingRun) -> None:
         org_id = run.organization_id
@@ -871,7 +876,7 @@ def final_view(run: TrainingRun) -> RunView:
         progress, epoch = 100, run.plan.epochs
         metrics = epoch_metrics(run, epoch)
     elif started:
-        progress, epoch, metrics = running_snapshot(run, at)
+        progress, epoch, metrics, _ = running_snapshot(run, at)
     else:
         progress, epoch, metrics = 0, 0, {}
     return RunView(
@@ -908,14 +913,28 @@ def live_status(run: TrainingRun, now: float) -> str:
     return run.status
 
 
-def running_snapshot(run: TrainingRun, now: float) -> tuple[int, int, dict[str, Any]]:
-    """Progress (0-99), the epoch in progress, and the last finished epoch's metrics."""
-    assert run.started_at is not None
+def running_snapshot(run: TrainingRun, now: float) -> tuple[int, int, dict[str, Any], int]:
+    """Progress (0-99), the epoch in progress, the last finished epoch's metrics, and the
+    seconds the service expects the run still needs (it cannot foresee failures).
+
+    Every poll of a training run reads this: it is kept to arithmetic and one lookup.
+    """
+    started = run.started_at
+    assert started is not None
     plan = run.plan
-    elapsed = max(0.0, now - run.started_at)
-    done = min(plan.epochs, int(elapsed // plan.epoch_seconds))
-    progress = min(99, int(100.0 * elapsed / plan.planned_seconds))
-    return progress, min(plan.epochs, done + 1), epoch_metrics(run, done)
+    planned = plan.planned_seconds
+    elapsed = now - started if now > started else 0.0
+    epochs = plan.epochs
+    done = min(epochs, int(elapsed // plan.epoch_seconds))
+    metrics = run.metrics_memo.get(done)
+    if metrics is None:
+        metrics = epoch_metrics(run, done)
+    return (
+        min(99, int(100.0 * elapsed / planned)),
+        done + 1 if done < epochs else epochs,
+        metrics,
+        max(0, math.ceil(started + planned - now)),
+    )
 
 
 def run_state(run: TrainingRun, now: float) -> RunView:
@@ -925,7 +944,7 @@ def run_state(run: TrainingRun, now: float) -> RunView:
         return final
     started = run.started_at
     if started is not None and now >= started:
-        progress, epoch, metrics = running_snapshot(run, now)
+        progress, epoch, metrics, _ = running_snapshot(run, now)
         return RunView("running", progress, epoch, metrics, None, started, None)
     return RunView(run.status, 0, 0, {}, None, None, None)
 
@@ -934,8 +953,7 @@ def eta_seconds(run: TrainingRun, now: float) -> int | None:
     """Seconds the service expects the run still needs (it cannot foresee failures)."""
     if run.status in TERMINAL or run.started_at is None:
         return None
-    remaining = run.started_at + run.plan.planned_seconds - now
-    return max(0, math.ceil(remaining))
+    return running_snapshot(run, now)[3]
 
 
 def _noise(run: TrainingRun, epoch: int, salt: int) -> float:

@@ -17,6 +17,7 @@ import heapq
 import hmac
 import ipaddress
 import json
+import math
 import re
 from dataclasses import dataclass
 from datetime import timedelta
@@ -215,8 +216,7 @@ class Webhooks:
         self._by_org: dict[str, dict[str, WebhookEndpoint]] = {}
         self.deliveries: dict[str, WebhookDelivery] = {}
         self._deliveries_by_org: dict[str, dict[str, WebhookDelivery]] = {}
-        self._due: list[tuple[float, int, str, int]] = []
-        """(due, seq, delivery id, generation): the next attempt of every live delivery."""
+        self._due = world.agenda.attempts
         self._grace: list[tuple[float, str]] = []
         """(until, endpoint id): when each rotated-out secret stops signing."""
         self._seq = 0
@@ -326,6 +326,7 @@ class Webhooks:
         endpoint.secret = self._mint_secret()
         endpoint.secret_version += 1
         heapq.heappush(self._grace, (endpoint.previous_until, endpoint.id))
+        self._world.agenda.expect(endpoint.previous_until)
         return endpoint, endpoint.secret
 
     def _mint_secret(self) -> str:
@@ -396,6 +397,11 @@ class Webhooks:
         return format_timestamp(self._world.clock.start + timedelta(seconds=seconds))
 
     # ── deliveries ──
+
+    @property
+    def next_event(self) -> float:
+        """When a rotated-out secret next stops signing, at the earliest (for the agenda)."""
+        return self._grace[0][0] if self._grace else math.inf
 
     def advance_to(self, now: float) -> None:
         """Retire previous secrets whose grace window has passed by ``now``.

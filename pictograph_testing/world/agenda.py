@@ -1,0 +1,34 @@
+"""The world's agenda: the earliest instant any simulated process may next act at."""
+
+from __future__ import annotations
+
+import math
+
+__all__ = ["Agenda"]
+
+
+class Agenda:
+    """A lower bound on every timed service's next event, so catching up is one comparison.
+
+    Every request catches the world up to the clock. Until the earliest planned event
+    (a run's end, an export's next step, an evaluation's end, a deployment's tick, a
+    secret's grace, an invite's expiry) nothing can change, so the services need not be
+    asked. A service that plans an event tells the agenda (:meth:`expect`); the world's
+    catch-up, once that instant has come, runs them all and then takes their earliest
+    next event as the new bound (:attr:`due` only ever rises there).
+    """
+
+    __slots__ = ("attempts", "due")
+
+    def __init__(self) -> None:
+        self.due = math.inf
+        """No service acts before this virtual second (it may act later: a bound)."""
+        self.attempts: list[tuple[float, int, str, int]] = []
+        """(due, seq, delivery id, generation): every live webhook delivery's next
+        attempt, a heap the webhooks service keeps and a courier takes from. Held here
+        so a request can see in one look whether there is anything to send."""
+
+    def expect(self, at: float) -> None:
+        """Note an event planned at ``at``."""
+        if at < self.due:
+            self.due = at

@@ -41,7 +41,11 @@ class FakeTransport(httpx.BaseTransport, httpx.AsyncBaseTransport):
         self._prefix = prefix
 
     def _target(self, request: httpx.Request) -> str:
-        return self._prefix + request.url.raw_path.decode("ascii")
+        # `url.raw_path`, without encoding the text to bytes only to decode it again.
+        reference = request.url._uri_reference
+        query = reference.query
+        path = reference.path or "/"
+        return self._prefix + (path if query is None else f"{path}?{query}")
 
     def handle_request(self, request: httpx.Request) -> httpx.Response:
         body = request.read()
@@ -54,7 +58,10 @@ class FakeTransport(httpx.BaseTransport, httpx.AsyncBaseTransport):
             )
         except TransportFault as fault:
             raise _ERRORS[fault.kind](fault.message, request=request) from None
-        return _response(*answer)
+        status, headers, content = answer  # the API's headers carry content-length
+        response = httpx.Response(status, headers=headers, stream=ByteStream(content))
+        response._content = content  # see _response
+        return response
 
     async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
         body = await request.aread()

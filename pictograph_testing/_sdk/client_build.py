@@ -145,6 +145,8 @@ _TRANSPORTS = (
 _CONFIG = "ClientConfig"
 _CONFIG_USERS = ("pictograph.client", "pictograph.aio.client")
 _ENV_PREFIX = "PICTOGRAPH_"
+_ENV_MARK = b"\0" + _ENV_PREFIX.encode()
+"""A name with the prefix, in the table's names joined after NUL (never in a name)."""
 _CONFIGS_KEPT = 32
 
 
@@ -178,9 +180,17 @@ class _ReusedConfig:
 def _sdk_environment() -> tuple[tuple[str, str], ...]:
     """The ``PICTOGRAPH_*`` environment variables (any case), sorted by name."""
     # Iterating os.environ decodes every name (about 5 µs a variable); its encoded table,
-    # where CPython keeps one, is scanned as it is and only the matches are decoded.
+    # where CPython keeps one, is searched as one upper-cased string, and mostly holds
+    # no such name (the SDK is configured by its arguments): then nothing is decoded.
     raw = getattr(os.environ, "_data", None)
-    if isinstance(raw, dict) and all(isinstance(name, bytes) for name in raw):
+    try:
+        # Names are bytes where CPython keeps that table (POSIX): joining others fails.
+        table = b"\0".join((b"", *raw)).upper() if isinstance(raw, dict) else None
+    except TypeError:
+        table = None
+    if table is not None and raw is not None:
+        if _ENV_MARK not in table:
+            return ()
         prefix = _ENV_PREFIX.encode()
         names = [os.fsdecode(name) for name in raw if name[: len(prefix)].upper() == prefix]
     else:

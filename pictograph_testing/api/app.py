@@ -47,7 +47,8 @@ MAX_BODY_BYTES = 32 * 1024 * 1024
 Signed-URL uploads go to storage, which takes one image: at most ``MAX_IMAGE_BYTES``."""
 
 Response = tuple[int, list[tuple[str, str]], bytes]
-_Route = tuple["Endpoint", dict[str, str], "Wire | None"]
+_Route = tuple["Callable[[Call], Reply]", dict[str, str]]
+"""What answers a call on one endpoint (see :func:`_server`), and the path's arguments."""
 _Routed = tuple[str, "Version", "Client", tuple[_Route, ...]]
 """A resolved route: the path below the mount, the release and client answered, and every
 endpoint reached with its path arguments and dialect."""
@@ -131,52 +132,25 @@ class Api:
         """Answer one request; ``raw_target`` is the path and query exactly as sent.
 
         ``timeout`` is the client's read timeout, if it has one: an injected delay that
-        long or longer ends in a read timeout. An injected transport error is raised as
+        long or longer ends in a read timeout (in process, a delay is settled against
+        it). An injected transport error is raised as
         :class:`~pictograph_testing.faults.TransportFault`, for the adapter to translate.
         Webhooks are sent outside the world lock (see :attr:`courier`): those already
         queued and due before the request is answered, those it made due after.
         """
-        answer, request_id, _ = self._delivered(method, raw_target, headers, body, timeout)
-        return _response(answer, request_id, method)
-
-    def respond(
-        self,
-        method: str,
-        raw_target: str,
-        headers: Mapping[str, str],
-        body: bytes,
-        timeout: float | None = None,
-    ) -> Answered:
-        """As :meth:`handle`, plus the seconds an injected delay holds the answer back.
-
-        An adapter with real time (the server) waits that long before it answers, so a
-        client's own timeout fires; in process the delay is settled against ``timeout``.
-        """
-        answer, request_id, hold = self._delivered(method, raw_target, headers, body, timeout)
-        return _answered(answer, request_id, hold, method)
-
-    def _delivered(
-        self,
-        method: str,
-        raw_target: str,
-        headers: Mapping[str, str],
-        body: bytes,
-        timeout: float | None,
-    ) -> tuple[Reply, str, float]:
-        """Answer under the lock, with the webhooks due before and after sent outside it."""
         courier = self.courier
         # Attempts are queued only while a webhook endpoint exists: mostly nothing to send.
         attempts = self._attempts
         if attempts and courier is not None:
             courier.deliver_due()
-        answer, request_id, hold = self._locked(method, raw_target, headers, body, timeout)
+        answer, request_id, _ = self._locked(method, raw_target, headers, body, timeout)
         if answer.after_send is not None:
             outbound = answer.after_send.outbound
             outcome = _UNSENT if courier is None else courier.send(outbound)
             answer = self._sent(method, raw_target, body, request_id, answer, outcome)
         if attempts and courier is not None:
             courier.deliver_due()
-        return answer, request_id, hold
+        return _response(answer, request_id, method)
 
     async def handle_async(
         self,
@@ -188,12 +162,16 @@ class Api:
         *,
         deliver: bool = True,
     ) -> Answered:
-        """:meth:`respond` for an event loop: webhooks go to async receivers on this loop.
+        """:meth:`handle` for an event loop, with the seconds an injected delay holds the
+        answer back (an adapter with real time, the server, waits that long before it
+        answers, so a client's own timeout fires). Webhooks go to async receivers on this
+        loop.
 
         ``deliver=False`` leaves due webhooks for the caller to send after answering
         (:meth:`deliver_async`: the server does, so a slow receiver never delays a reply).
         """
-        if deliver and self.courier is not None:
+        attempts = self._attempts  # as in handle
+        if deliver and attempts and self.courier is not None:
             await self.courier.deliver_due_async()
         answer, request_id, hold = self._locked(method, raw_target, headers, body, timeout)
         if answer.after_send is not None:
@@ -203,7 +181,7 @@ class Api:
             else:
                 outcome = await self.courier.send_async(outbound)
             answer = self._sent(method, raw_target, body, request_id, answer, outcome)
-        if deliver and self.courier is not None:
+        if deliver and attempts and self.courier is not None:
             await self.courier.deliver_due_async()
         return _answered(answer, request_id, hold, method)
 
@@ -340,10 +318,11 @@ class Api:
             if len(body) > MAX_BODY_BYTES:
                 raise body_too_large(len(body))
             world = self.world
-            key = world.authenticate(headers.get("x-api-key"))
+            # The world is caught up for a refused key too: its time passes all the same.
             now = world.catch_up()
+            key = world.authenticate(headers.get("x-api-key"), now)
             idempotency_key = headers.get("idempotency-key") if verb in _WRITES else None
-            for found, path_args, wire in matches:
+            for served, path_args in matches:
                 call = Call(
                     verb,
                     path_args,
@@ -359,10 +338,8 @@ class Api:
                 )
                 try:
                     if idempotency_key is None:
-                        return _serve(found, wire, call)
-                    return self._idempotent(
-                        call, key, idempotency_key, api_path, functools.partial(_serve, found, wire)
-                    )
+                        return served(call)
+                    return self._idempotent(call, key, idempotency_key, api_path, served)
                 except Fallthrough:
                     continue
             raise no_route(verb, api_path, ROUTER.resources)
@@ -481,7 +458,7 @@ class Api:
                 raise no_route(method, path, ROUTER.resources)
             raise NotImplementedByFake(method, path)
         routes = tuple(
-            (found, args, found.wire_for(sdk, client) if found.wires else None)
+            (_server(found, found.wire_for(sdk, client) if found.wires else None), args)
             for found, args in matches
         )
         return path, sdk, client, routes
@@ -579,6 +556,19 @@ def _route_key(path: str) -> str | None:
         # `/developer//x` would otherwise reach the routes written in full.
         return None if below.startswith("/") else below
     return path if path.startswith(API_ROOT) else None
+
+
+def _server(found: Endpoint, wire: Wire | None) -> Callable[[Call], Reply]:
+    """What answers a call on ``found`` in the dialect ``wire`` (``None``: today's): the
+    handler itself when there is nothing to check or adapt, else :func:`_serve`."""
+    plain = (
+        not found.query
+        and found.body is None
+        and not found.values
+        and found.role is None
+        and wire is None
+    )
+    return found.handler if plain else functools.partial(_serve, found, wire)
 
 
 def _serve(found: Endpoint, wire: Wire | None, call: Call) -> Reply:

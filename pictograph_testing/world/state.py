@@ -664,24 +664,24 @@ class World:
             raise ValueError("no such API key in this fake")
         key.revoked = True
 
-    def authenticate(self, presented: str | None) -> ApiKey:
+    def authenticate(self, presented: str | None, now: float) -> ApiKey:
         """Return the key behind an ``X-API-Key`` header, or refuse with 401.
 
         The refusal's ``details.reason`` says why: ``missing``, ``malformed`` (not a
         ``pk_live_…`` / ``pk_test_…`` key made of letters and digits), ``unknown``,
         ``revoked`` (or deleted), ``inactive`` (disabled) or ``expired``. A key the world
         was given verbatim (``api_key=``) is never malformed. A key let in is stamped
-        ``last_used_at``.
+        ``last_used_at`` (``now``, the virtual second of the request).
         """
         # Every request comes here: a key sent as stored, live and with no expiry is
         # let in at once; anything else takes the full look below.
         key = self.api_keys.get(presented) if presented else None
         if key is None or key.revoked or not key.is_active or key.expires_at is not None:
-            return self._authenticate_fully(presented)
-        key.last_used_at = self.clock.monotonic()
+            return self._authenticate_fully(presented, now)
+        key.last_used_at = now
         return key
 
-    def _authenticate_fully(self, presented: str | None) -> ApiKey:
+    def _authenticate_fully(self, presented: str | None, now: float) -> ApiKey:
         if not presented or not presented.strip():
             raise Unauthorized(
                 "Missing API key: send it in the X-API-Key header.", details={"reason": "missing"}
@@ -702,7 +702,6 @@ class World:
                 "(api_keys.update(key_id, is_active=True)).",
                 details={"reason": "inactive"},
             )
-        now = self.clock.monotonic()
         if key.expires_at is not None and now >= key.expires_at:
             raise Unauthorized("This API key has expired.", details={"reason": "expired"})
         key.last_used_at = now

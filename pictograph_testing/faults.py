@@ -44,7 +44,7 @@ from typing import TYPE_CHECKING, Any, Literal, NamedTuple, Protocol
 
 from pictograph_testing.api.route_paths import API_PREFIX, api_path
 from pictograph_testing.journal import path_matcher
-from pictograph_testing.world.training import FAILURE_REASONS, RunFailure
+from pictograph_testing.world.training import FAILURE_REASONS, RunFailure, TrainingService
 
 if TYPE_CHECKING:
     from collections.abc import Callable, Mapping, Sequence
@@ -318,11 +318,10 @@ class Faults:
         """
         with self._world.lock:
             requests = [f for f in self._armed_requests if f.fired == 0 and not f.optional]
-            runs = [
-                f
-                for f in self._world.training.armed_failures
-                if not any(f is o for o in self._optional_runs)
-            ]
+            # Run failures are armed on the training service: none if it was never built.
+            training: TrainingService | None = self._world.built("training")
+            armed = training.armed_failures if training is not None else ()
+            runs = [f for f in armed if not any(f is o for o in self._optional_runs)]
             return (*requests, *runs)
 
     # ── run failures ──

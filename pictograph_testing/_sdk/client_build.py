@@ -146,7 +146,8 @@ _CONFIG = "ClientConfig"
 _CONFIG_USERS = ("pictograph.client", "pictograph.aio.client")
 _ENV_PREFIX = "PICTOGRAPH_"
 _ENV_MARK = b"\0" + _ENV_PREFIX.encode()
-"""A name with the prefix, in the table's names joined after NUL (never in a name)."""
+"""Where a name with the prefix starts, in the table's names each put after a NUL (which
+no name holds)."""
 _CONFIGS_KEPT = 32
 
 
@@ -179,23 +180,26 @@ class _ReusedConfig:
 
 def _sdk_environment() -> tuple[tuple[str, str], ...]:
     """The ``PICTOGRAPH_*`` environment variables (any case), sorted by name."""
-    # Iterating os.environ decodes every name (about 5 µs a variable); its encoded table,
-    # where CPython keeps one, is searched as one upper-cased string, and mostly holds
-    # no such name (the SDK is configured by its arguments): then nothing is decoded.
+    # Iterating os.environ decodes every name (about 5 µs a variable). Its encoded table,
+    # where CPython keeps one, is searched as one string instead: only the few names
+    # found (those an active fake points at itself, mostly) are cut out and decoded.
     raw = getattr(os.environ, "_data", None)
     try:
         # Names are bytes where CPython keeps that table (POSIX): joining others fails.
-        table = b"\0".join((b"", *raw)).upper() if isinstance(raw, dict) else None
+        names = b"\0".join((b"", *raw, b"")) if isinstance(raw, dict) else None
     except TypeError:
-        table = None
-    if table is not None and raw is not None:
-        if _ENV_MARK not in table:
-            return ()
-        prefix = _ENV_PREFIX.encode()
-        names = [os.fsdecode(name) for name in raw if name[: len(prefix)].upper() == prefix]
-    else:
-        names = [name for name in os.environ if name.upper().startswith(_ENV_PREFIX)]
-    return tuple(sorted((name, os.environ[name]) for name in names))
+        names = None
+    if names is None or raw is None:
+        found = [name for name in os.environ if name.upper().startswith(_ENV_PREFIX)]
+        return tuple(sorted((name, os.environ[name]) for name in found))
+    table = names.upper()
+    variables = []
+    start = table.find(_ENV_MARK)
+    while start != -1:
+        name = names[start + 1 : names.index(b"\0", start + 1)]
+        variables.append((os.fsdecode(name), os.fsdecode(raw[name])))
+        start = table.find(_ENV_MARK, start + 1)
+    return tuple(sorted(variables))
 
 
 @lru_cache(maxsize=8)

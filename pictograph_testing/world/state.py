@@ -552,6 +552,11 @@ class World:
     def now(self) -> float:
         return self.clock.monotonic()
 
+    def built(self, service: str) -> Any:
+        """The world's service of that attribute name if it was built (a service is built
+        on first use), else ``None``: what was never built holds nothing to look at."""
+        return self.__dict__.get(service)
+
     def catch_up(self) -> float:
         """Bring every simulated process up to the clock; return the virtual now.
 
@@ -562,8 +567,7 @@ class World:
         agenda = self.agenda
         if now < agenda.due:
             return now
-        built = self.__dict__
-        timed: list[_Timed] = [built[name] for name in _TIMED_SERVICES if name in built]
+        timed: list[_Timed] = [s for s in map(self.built, _TIMED_SERVICES) if s is not None]
         for service in timed:
             service.advance_to(now)
         agenda.due = min((service.next_event for service in timed), default=math.inf)

@@ -5,6 +5,8 @@ from __future__ import annotations
 import httpx
 import pictograph
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from pictograph_testing import FakePictograph
 from tests.conftest import DATASET, EXPORT
@@ -109,3 +111,31 @@ def test_an_inactive_fake_still_answers_its_clients() -> None:
     assert not fake.active
     with fake.client() as client:
         assert client.credits.estimate("training_a100", quantity=60).total_micro_usd == 2_000_000
+
+
+_KEY = "pk_live_" + "7" * 32
+# Headers a caller may send beside the key: other names, the key again (httpx then joins
+# the values), values that are not ASCII (httpx guesses their encoding) or hold what
+# looks like a separator.
+_extra_headers = st.lists(
+    st.tuples(
+        st.sampled_from(["X-API-Key", "x-api-key", "Accept", "X-Trace", "User-Agent"]),
+        st.one_of(st.just(_KEY), st.text(st.sampled_from("ab\x00, é"), max_size=4)),
+    ),
+    max_size=3,
+)
+
+
+@settings(max_examples=40, deadline=None)
+@given(extra=_extra_headers)
+def test_headers_are_read_as_httpx_reads_them(extra: list[tuple[str, str]]) -> None:
+    with FakePictograph(api_key=_KEY) as fake:
+        sent = [("X-API-Key", _KEY), *extra]
+        try:
+            headers = httpx.Headers([(n, v.encode("latin-1")) for n, v in sent])
+        except (httpx.LocalProtocolError, ValueError):
+            return  # httpx itself refuses to send these
+        expected = 200 if headers.get("x-api-key") == _KEY else 401
+        with httpx.Client(base_url=fake.base_url, transport=fake.transport()) as http:
+            response = http.get("/api/v1/developer/credits/balance", headers=headers)
+        assert response.status_code == expected

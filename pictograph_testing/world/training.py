@@ -925,15 +925,21 @@ def running_snapshot(run: TrainingRun, now: float) -> tuple[int, int, dict[str, 
     planned = plan.planned_seconds
     elapsed = now - started if now > started else 0.0
     epochs = plan.epochs
-    done = min(epochs, int(elapsed // plan.epoch_seconds))
+    done = int(elapsed // plan.epoch_seconds)
+    if done > epochs:
+        done = epochs
     metrics = run.metrics_memo.get(done)
     if metrics is None:
         metrics = epoch_metrics(run, done)
+    # Comparisons, not min() and max(): each of those builds an iterator over its
+    # arguments, which costs more than the arithmetic here.
+    progress = int(100.0 * elapsed / planned)
+    remaining = math.ceil(started + planned - now)
     return (
-        min(99, int(100.0 * elapsed / planned)),
+        progress if progress < 99 else 99,
         done + 1 if done < epochs else epochs,
         metrics,
-        max(0, math.ceil(started + planned - now)),
+        remaining if remaining > 0 else 0,
     )
 
 

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from functools import lru_cache
-from itertools import chain
 from operator import itemgetter
 from types import MappingProxyType
 from typing import TYPE_CHECKING
@@ -87,29 +86,26 @@ def _header_map(headers: httpx.Headers) -> Mapping[str, str]:
 
     Each lookup in ``httpx.Headers`` scans every header and decodes it. A client sends
     the same headers request after request, so their decoded map is kept by their raw
-    bytes (joined into one string: one hash and one comparison to find it), and its
-    lookups run no Python at all.
+    bytes, and its lookups run no Python at all.
     """
-    entries = headers._list
-    found = _decoded(b"\0".join(chain.from_iterable(map(_NAME_VALUE, entries))), len(entries))
+    found = _decoded(tuple(headers._list))
     return headers if found is None else found
 
 
 @lru_cache(maxsize=256)
-def _decoded(raw: bytes, count: int) -> Mapping[str, str] | None:
-    """The ``count`` headers joined in ``raw`` by lower-case name, read-only; ``None`` for
-    a name sent twice or a value that is not ASCII (or holds a NUL), which keep httpx's
-    own rules (values joined, encoding guessed)."""
-    if not raw.isascii():
+def _decoded(entries: tuple[tuple[bytes, bytes, bytes], ...]) -> Mapping[str, str] | None:
+    """Headers by lower-case name, read-only; ``None`` for a name sent twice or a value
+    that is not ASCII, which keep httpx's own rules (values joined, encoding guessed)."""
+    values = list(map(_VALUE, entries))
+    if not all(map(bytes.isascii, values)):
         return None
-    parts = raw.decode().split("\0")
-    if len(parts) != 2 * count:
-        return None
-    found = dict(zip(parts[0::2], parts[1::2], strict=True))
-    return MappingProxyType(found) if len(found) == count else None
+    found = dict(
+        zip(map(bytes.decode, map(_NAME, entries)), map(bytes.decode, values), strict=True)
+    )
+    return MappingProxyType(found) if len(found) == len(entries) else None
 
 
-_NAME_VALUE = itemgetter(1, 2)
+_NAME, _VALUE = itemgetter(1), itemgetter(2)
 
 
 def _response(status: int, headers: list[tuple[str, str]], content: bytes) -> httpx.Response:

@@ -120,6 +120,20 @@ _WITHOUT = """
 def test_without_{i}():
     pass
 """
+# Three pictograph tests in a row: the middle one ("held") neither couples the SDK (the
+# first does) nor uncouples it (the last does), as in a module of such tests.
+_IN_A_ROW = """
+def test_first_{i}(pictograph_fake, pictograph_client):
+    pass
+
+
+def test_held_{i}(pictograph_fake, pictograph_client):
+    pass
+
+
+def test_last_{i}(pictograph_fake, pictograph_client):
+    pass
+"""
 # Two fixtures that do nothing, shaped like the plugin's (set-up, yield, teardown).
 _EMPTY_FIXTURES = """
 import pytest
@@ -175,6 +189,8 @@ class FixtureCost(NamedTuple):
     with_fixtures: float
     empty: float
     without: float
+    held: float
+    """A pictograph test between two others (the SDK stays coupled across the three)."""
 
     @property
     def ratio(self) -> float:
@@ -187,7 +203,8 @@ def bench_fixtures(tests: int) -> FixtureCost:
     with tempfile.TemporaryDirectory() as tmp:
         root = Path(tmp)
         source = "".join(
-            _WITH.format(i=i) + _EMPTY.format(i=i) + _WITHOUT.format(i=i) for i in range(tests)
+            _WITH.format(i=i) + _EMPTY.format(i=i) + _WITHOUT.format(i=i) + _IN_A_ROW.format(i=i)
+            for i in range(tests)
         )
         (root / "test_fixture_cost.py").write_text(source)
         (root / "conftest.py").write_text(_EMPTY_FIXTURES)
@@ -212,7 +229,10 @@ def bench_fixtures(tests: int) -> FixtureCost:
             raise SystemExit(f"the generated fixture tests failed (exit {code})")
     skip = max(5, tests // 20)  # the first tests pay one-time imports and patching
     return FixtureCost(
-        *(statistics.median(times.per_test(kind, skip)) for kind in ("with", "empty", "without"))
+        *(
+            statistics.median(times.per_test(kind, skip))
+            for kind in ("with", "empty", "without", "held")
+        )
     )
 
 
@@ -351,6 +371,12 @@ def markdown(
             "≤ 2x",
         ],
         [
+            "the same, for a pictograph test between two others (the SDK stays coupled "
+            "from one to the next, as in a module of such tests)",
+            f"{fixtures.held * 1e3:.3f} ms = {fixtures.held / fixtures.empty:.2f}x",
+            "(reference)",
+        ],
+        [
             "the fixtures' steps, driven directly",
             ", ".join(f"{name} {value:.0f} µs" for name, value in parts.items()),
             "",
@@ -420,6 +446,10 @@ def main() -> None:
         f"{fixtures.with_fixtures * 1e3:.3f} ms, two empty fixtures "
         f"{fixtures.empty * 1e3:.3f} ms: {fixtures.ratio:.2f}x (target <= 2x; no fixture "
         f"{fixtures.without * 1e3:.3f} ms)"
+    )
+    print(
+        f"    a pictograph test between two others (the SDK stays coupled): "
+        f"{fixtures.held * 1e3:.3f} ms, {fixtures.held / fixtures.empty:.2f}x (reference)"
     )
     print(
         "    of which, driven directly: "

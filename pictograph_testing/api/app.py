@@ -50,8 +50,8 @@ Response = tuple[int, list[tuple[str, str]], bytes]
 _Route = tuple["Callable[[Call], Reply]", dict[str, str]]
 """What answers a call on one endpoint (see :func:`_server`), and the path's arguments."""
 _Routed = tuple[str, "Version", "Client", tuple[_Route, ...]]
-"""A resolved route: the path below the mount, the release and client answered, and every
-endpoint reached with its path arguments and dialect."""
+"""A resolved route: the path below the mount, the release and client answered, and what
+answers every endpoint reached (in the caller's dialect), with its path arguments."""
 _ROUTED_LIMIT = 1024
 
 
@@ -104,6 +104,8 @@ class Api:
         self.courier: Courier | None = None
         """Sends the world's webhooks (set by the fake); ``None``: nothing is sent."""
         self._attempts = world.agenda.attempts
+        """The world's queue of webhook attempts: a request looks at it before asking the
+        courier to send anything."""
         self.unserved: list[UnservedCall] = []
         """Calls to routes the fake does not serve (``FakePictograph.unserved_calls``)."""
         self._routed: dict[tuple[str, str, str | None], _Routed] = {}

@@ -567,10 +567,13 @@ class World:
         agenda = self.agenda
         if now < agenda.due:
             return now
-        timed: list[_Timed] = [s for s in map(self.built, _TIMED_SERVICES) if s is not None]
-        for service in timed:
-            service.advance_to(now)
-        agenda.due = min((service.next_event for service in timed), default=math.inf)
+        for name in _TIMED_SERVICES:
+            # Looked up in turn: one an earlier one's events built is run in its own turn.
+            service: _Timed | None = self.built(name)
+            if service is not None:
+                service.advance_to(now)
+        timed = (self.built(name) for name in _TIMED_SERVICES)
+        agenda.due = min((s.next_event for s in timed if s is not None), default=math.inf)
         return now
 
     # ── organizations and keys ──

@@ -123,8 +123,7 @@ def activate(fake: FakePictograph) -> None:
                 _stack.remove(fake)
                 for host in fake.hosts:
                     coupling.unroute(host)
-                if not _stack and not _held:
-                    coupling.uninstall()
+                _uncouple_if_idle()
                 raise
         _point_environment()
 
@@ -139,8 +138,7 @@ def deactivate(fake: FakePictograph) -> None:
         for host in fake.hosts:
             coupling.unroute(host)
         _point_environment()
-        if not _stack and not _held:
-            coupling.uninstall()
+        _uncouple_if_idle()
 
 
 def hold() -> None:
@@ -159,5 +157,10 @@ def release() -> None:
     global _held
     with _lock:
         _held = False
-        if not _stack:
-            coupling.uninstall()
+        _uncouple_if_idle()
+
+
+def _uncouple_if_idle() -> None:
+    """Uncouple the SDK if no fake is active and nothing holds it (under ``_lock``)."""
+    if not _stack and not _held:
+        coupling.uninstall()

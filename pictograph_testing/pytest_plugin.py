@@ -330,7 +330,7 @@ def _fixture_under_given(item: pytest.Item, call: pytest.CallInfo[None]) -> bool
 
 @pytest.hookimpl(tryfirst=True)
 def pytest_runtest_setup(item: pytest.Item) -> None:
-    if _PICTOGRAPH_FIXTURES.isdisjoint(getattr(item, "fixturenames", ())):
+    if not _uses_fake(item):
         # Before its own fixtures: a test with no fake of ours finds the SDK as it is.
         _release_coupling()
         if any(mark.name == MARKER for mark in getattr(item, "own_markers", ())):
@@ -347,6 +347,11 @@ def pytest_runtest_setup(item: pytest.Item) -> None:
 _PICTOGRAPH_FIXTURES = FAKE_ONLY_FIXTURES | CLIENT_FIXTURES
 
 
+def _uses_fake(item: pytest.Item) -> bool:
+    """Whether the test asks for a fixture of ours (each of them sets up a fake)."""
+    return not _PICTOGRAPH_FIXTURES.isdisjoint(getattr(item, "fixturenames", ()))
+
+
 @pytest.hookimpl(wrapper=True)
 def pytest_runtest_teardown(item: pytest.Item, nextitem: pytest.Item | None) -> Iterator[None]:
     try:
@@ -354,9 +359,7 @@ def pytest_runtest_teardown(item: pytest.Item, nextitem: pytest.Item | None) -> 
     finally:
         # The coupling held for the next test is let go now, on this test's account,
         # unless the next one uses a fake of ours too.
-        if nextitem is None or _PICTOGRAPH_FIXTURES.isdisjoint(
-            getattr(nextitem, "fixturenames", ())
-        ):
+        if nextitem is None or not _uses_fake(nextitem):
             _release_coupling()
 
 

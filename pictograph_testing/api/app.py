@@ -212,17 +212,7 @@ class Api:
             else:
                 answer, fault = self._answer(method, path, query, headers, body), None
             if answer.after_send is None:
-                # One entry of immutable values per call (see _journal).
-                self.journal.record(
-                    method,
-                    raw_target,
-                    body,
-                    answer.status,
-                    answer.body,
-                    self.world.clock.monotonic(),
-                    request_id,
-                    fault,
-                )
+                self._journal(method, raw_target, body, answer, fault, request_id)
             elif fault is not None:
                 answer.after_send = replace(answer.after_send, fault=fault)
         return answer, request_id, hold

@@ -90,9 +90,7 @@ QUOTE = Obj(RUN_PLAN)
     aliases=(("training/by-name/{run}", BY_NAME_PATHS),),
 )
 def get_run(call: Call) -> Reply:
-    return run_reply(
-        call, call.world.training.resolve(call.key.organization_id, call.path_args["run"])
-    )
+    return run_reply(call, call.world.training.find(call.key, call.path_args["run"]))
 
 
 @endpoint(

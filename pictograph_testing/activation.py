@@ -6,10 +6,11 @@ host, its client construction to skip TLS for them: see :mod:`._sdk`), and
 ``PICTOGRAPH_API_KEY`` (and ``PICTOGRAPH_BASE_URL`` for a non-default base URL) name the
 innermost fake, so a ``pictograph.Client()`` built by the code under test reaches it.
 The environment is restored when the last fake stops, and the coupling removed then,
-unless it is held (:func:`hold`): the pytest plugin holds it from one test's fake to the
-next, as putting it in place costs more than the rest of a fake's set-up, and releases
-it before a test that uses no fake of the plugin's. With no fake active the coupling
-changes nothing: every lookup finds no fake and falls back on the SDK's own behaviour.
+unless they are held (:func:`hold`): the pytest plugin holds them from one test's fake
+to the next, as putting the coupling in place costs more than the rest of a fake's
+set-up, and releases them before a test that uses no fake of the plugin's. With no fake
+active the coupling changes nothing: every lookup finds no fake and falls back on the
+SDK's own behaviour.
 """
 
 from __future__ import annotations
@@ -86,24 +87,36 @@ _saved_environment: dict[str, str | None] = {}
 
 
 def _point_environment() -> None:
-    """Make ``PICTOGRAPH_*`` name the innermost fake, or restore them when none is left."""
+    """Make ``PICTOGRAPH_*`` name the innermost fake.
+
+    With none left they are restored when the coupling is removed (:func:`_uncouple_if_idle`):
+    held, they keep naming the last fake until release, as the next fake (a fixture's, one
+    per test) most often has the same key, and setting a variable calls putenv.
+    """
     fake = active_fake()
     if fake is None:
-        for name, value in _saved_environment.items():
-            if value is None:
-                os.environ.pop(name, None)
-            else:
-                os.environ[name] = value
-        _saved_environment.clear()
         return
     if not _saved_environment:
         _saved_environment.update({n: os.environ.get(n) for n in (_KEY_VARIABLE, _URL_VARIABLE)})
-    os.environ[_KEY_VARIABLE] = fake.api_key
-    if fake.base_url == _DEFAULT_BASE_URL:
-        # A base URL left in the environment (a staging one, say) must not lead away.
-        os.environ.pop(_URL_VARIABLE, None)
-    else:
-        os.environ[_URL_VARIABLE] = fake.base_url
+    _set_variable(_KEY_VARIABLE, fake.api_key)
+    # A base URL left in the environment (a staging one, say) must not lead away.
+    _set_variable(_URL_VARIABLE, None if fake.base_url == _DEFAULT_BASE_URL else fake.base_url)
+
+
+def _restore_environment() -> None:
+    """Put back the values ``PICTOGRAPH_*`` had before the first fake started."""
+    for name, value in _saved_environment.items():
+        _set_variable(name, value)
+    _saved_environment.clear()
+
+
+def _set_variable(name: str, value: str | None) -> None:
+    # Read first: a lookup costs less than the putenv (or unsetenv) a change makes.
+    if os.environ.get(name) != value:
+        if value is None:
+            del os.environ[name]
+        else:
+            os.environ[name] = value
 
 
 def activate(fake: FakePictograph) -> None:
@@ -136,13 +149,16 @@ def deactivate(fake: FakePictograph) -> None:
         _stack.remove(fake)
         coupling.uncouple_modules(_coupled.pop(id(fake), []))
         for host in fake.hosts:
-            coupling.unroute(host)
+            # Held, a host's route stays (answering nothing while no fake serves it):
+            # the next fake most often serves the same hosts.
+            coupling.unroute(host, keep_route=_held)
         _point_environment()
         _uncouple_if_idle()
 
 
 def hold() -> None:
-    """Keep the SDK coupled when the last fake stops, until :func:`release`.
+    """Keep the SDK coupled (and ``PICTOGRAPH_*`` naming the last fake) when the last fake
+    stops, until :func:`release`.
 
     For a run of fakes in quick succession (a fixture's, one per test): each then
     activates and deactivates without putting the coupling in place and taking it out.
@@ -161,6 +177,8 @@ def release() -> None:
 
 
 def _uncouple_if_idle() -> None:
-    """Uncouple the SDK if no fake is active and nothing holds it (under ``_lock``)."""
+    """Uncouple the SDK, and restore the environment, if no fake is active and nothing
+    holds them (under ``_lock``)."""
     if not _stack and not _held:
         coupling.uninstall()
+        _restore_environment()

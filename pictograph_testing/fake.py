@@ -123,8 +123,6 @@ class FakePictograph:
         self._transport = FakeTransport(self.api)
         self._url, self._gateway = _parsed_hosts(self.base_url)
         self._gateway_transport = FakeTransport(self.api, prefix=GATEWAY_PREFIX)
-        self.jitter = random.Random(seed)
-        """The generator the SDK's retry jitter draws from while coupled."""
         # What teardown checks (see `strictness`): faults fired, routes served, and with
         # `strict`, no request to a host that is neither a fake's nor in `allow_hosts`.
         for name, flag in (
@@ -171,6 +169,16 @@ class FakePictograph:
         (from its User-Agent), or the newest."""
         version = self.api.sdk_version
         return None if version is None else format_version(version)
+
+    @functools.cached_property
+    def jitter(self) -> random.Random:
+        """The generator the SDK's retry jitter draws from while coupled, seeded with the
+        fake's seed: made when first drawn from (most tests never retry)."""
+        return random.Random(self.world.seed)
+
+    def _jitter_uniform(self, low: float, high: float) -> float:
+        # What a client's retry policy draws its jitter with: the generator is made then.
+        return self.jitter.uniform(low, high)
 
     @property
     def api_key(self) -> str:
@@ -382,7 +390,7 @@ class FakePictograph:
             ),
             http,
             clock=self.clock,
-            jitter=self.jitter,
+            jitter=self._jitter_uniform,
         )
 
     # ── building the world ──

@@ -15,6 +15,7 @@ import respx
 from pictograph_testing import FakePictograph, activation
 from pictograph_testing._http_client import DeferredHTTPTransport
 from pictograph_testing._sdk.interception import NetworkTransportMocker
+from pictograph_testing.strictness import StrayRequest
 
 DATASET, EXPORT = "road-signs", "v1"
 
@@ -221,6 +222,45 @@ def test_the_key_is_in_the_environment_while_active(monkeypatch: pytest.MonkeyPa
     assert os.environ["PICTOGRAPH_API_KEY"] == "pk_live_mine"
     assert os.environ["PICTOGRAPH_BASE_URL"] == "https://staging.pictograph.io"
     assert inner.calls.last.target == "/api/v1/developer/credits/balance"
+
+
+def test_held_the_environment_and_the_routes_stay_until_released(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # What the plugin does between one test's fake and the next one's.
+    monkeypatch.setenv("PICTOGRAPH_API_KEY", "pk_live_mine")
+    activation.hold()
+    try:
+        with FakePictograph(seed=1) as first:
+            routes = [r.name for r in activation.coupling.router.routes]
+        assert routes == [f"pictograph-fake https://{host.host}" for host in first.hosts]
+        # Stopped but held: the variable still names it and the routes stay...
+        assert os.environ["PICTOGRAPH_API_KEY"] == first.api_key
+        assert [r.name for r in activation.coupling.router.routes] == routes
+        # ...answering nothing: the stopped fake's host is a stray host to a strict fake
+        # on another one, as if it had no route.
+        strict = FakePictograph(seed=2, base_url="https://staging.example.test", strict=True)
+        strict.start()
+        try:
+            with pytest.raises(StrayRequest, match=r"api\.pictograph\.io"):
+                httpx.get(f"{first.base_url}/api/v1/developer/credits/balance")
+        finally:
+            strict.stop()
+        assert [c.url for c in strict.stray_calls] == [
+            f"{first.base_url}/api/v1/developer/credits/balance"
+        ]
+        assert len(first.calls) == 0
+        # The next fake on those hosts finds them routed (no route is added), and answers.
+        routes.append("pictograph-fake https://staging.example.test")
+        with FakePictograph(seed=1) as second, pictograph.Client() as client:
+            client.credits.balance()
+            assert [r.name for r in activation.coupling.router.routes] == routes
+        assert len(second.calls) == 1
+        assert len(first.calls) == 0
+    finally:
+        activation.release()
+    assert not activation.coupling.router.routes
+    assert os.environ["PICTOGRAPH_API_KEY"] == "pk_live_mine"
 
 
 # ── the SDK's client, minus TLS ──

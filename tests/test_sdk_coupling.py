@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import random
 import sys
 import time
 from types import ModuleType
@@ -169,7 +170,14 @@ def test_a_fake_hands_out_clients_without_leaving_the_sdk_patched(before: Names)
     # Its retries still back off on its own clock, with its seeded jitter.
     policy = client._transport._retry
     assert policy._sleep == fake.clock.sleep
-    assert policy._rng == fake.jitter.uniform
+    assert policy._rng == fake._jitter_uniform
+    # The seeded generator is made when first drawn from, and draws as one made up front.
+    assert "jitter" not in vars(fake)
+    reference = random.Random(3)
+    assert [policy._rng(0.0, 1.0) for _ in range(3)] == [
+        reference.uniform(0.0, 1.0) for _ in range(3)
+    ]
+    assert "jitter" in vars(fake)
     assert client.credits.balance() is not None
 
 

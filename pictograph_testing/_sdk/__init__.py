@@ -119,9 +119,14 @@ class SdkCoupling:
         """Intercept requests to ``url``'s host: a fake serving it has started."""
         self._interception.add(url)
 
-    def unroute(self, url: httpx.URL) -> None:
-        """Undo one :meth:`route`: a fake serving ``url``'s host has stopped."""
-        self._interception.remove(url)
+    def unroute(self, url: httpx.URL, *, keep_route: bool = False) -> None:
+        """Undo one :meth:`route`: a fake serving ``url``'s host has stopped.
+
+        ``keep_route``: the host's route stays in place until the coupling is removed
+        (it passes every request on while no fake serves the host), for a fake that
+        will serve it again soon.
+        """
+        self._interception.remove(url, keep_route=keep_route)
 
     def build_client(
         self,
@@ -129,12 +134,13 @@ class SdkCoupling:
         http: httpx.Client | httpx.AsyncClient,
         *,
         clock: VirtualClock,
-        jitter: random.Random,
+        jitter: Callable[[float, float], float],
     ) -> _Built:
         """Call ``build`` to make an SDK client on ``http`` that backs off on ``clock``.
 
         ``http`` is adopted as the client's httpx client (no TLS set-up), and its retries
-        draw their jitter from ``jitter``. Works whether or not a fake is active.
+        draw their jitter with ``jitter`` (as ``random.Random.uniform``). Works whether or
+        not a fake is active.
         """
         client = self._client_build.adopting(http, build)
         bind_retries(client, clock, jitter)

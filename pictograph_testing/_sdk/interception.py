@@ -2,7 +2,9 @@
 
 While at least one fake is active, a respx router has one catch-all route per host that
 an active fake serves (the base URL's host, which also serves the signed storage URLs the
-fake hands out); the route answers from the innermost active fake on that host. So a
+fake hands out); the route answers from the innermost active fake on that host. (Held
+between the plugin's fakes, a host's route stays while no fake serves it: it then passes
+every request on, as if it were not there.) So a
 ``pictograph.Client()`` or ``pictograph.AsyncClient()`` built by the code under test
 (with the key from ``PICTOGRAPH_API_KEY``) reaches the fake with no change, and so does
 any other httpx client aimed at the fake's host.
@@ -197,6 +199,8 @@ class RespxInterception:
         self._hosts: dict[HostKey, int] = {}
         # Routes are kept once made: a respx Route builds mock objects as it is made.
         self._routes: dict[HostKey, FakeHostRoute] = {}
+        # Hosts no fake serves whose route is left in the router (see `remove`).
+        self._parked: set[HostKey] = set()
 
     @property
     def router(self) -> FakeRouter:
@@ -209,9 +213,10 @@ class RespxInterception:
 
     def uninstall(self) -> None:
         """Stop the router, restoring httpx's network transports, and forget every host."""
-        for key in list(self._hosts):
+        for key in (*self._hosts, *self._parked):
             self._router.routes.pop(_route_name(key))  # type: ignore[no-untyped-call]
         self._hosts.clear()
+        self._parked.clear()
         self._router.stop()
 
     def add(self, url: httpx.URL) -> None:
@@ -221,13 +226,23 @@ class RespxInterception:
         self._hosts[key] = count + 1
         if count:
             return
+        if key in self._parked:
+            self._parked.discard(key)
+            return
         route = self._routes.get(key)
         if route is None:
             route = self._routes[key] = FakeHostRoute(key, self._resolve)
         self._router.routes.add(route, name=_route_name(key))
 
-    def remove(self, url: httpx.URL) -> None:
-        """Undo one :meth:`add`."""
+    def remove(self, url: httpx.URL, *, keep_route: bool = False) -> None:
+        """Undo one :meth:`add`.
+
+        ``keep_route``: when no fake is left on the host, its route stays in the router
+        until :meth:`uninstall` (or the host's next :meth:`add`). It answers nothing
+        then (no active fake owns the URL, so the request is passed on as if there were
+        no route), and taking it out and putting it back costs more than a fake's
+        activation otherwise does.
+        """
         key = host_key(url)
         count = self._hosts.get(key, 0)
         if count > 1:
@@ -236,7 +251,10 @@ class RespxInterception:
         if count == 0:
             return
         del self._hosts[key]
-        self._router.routes.pop(_route_name(key))  # type: ignore[no-untyped-call]
+        if keep_route:
+            self._parked.add(key)
+        else:
+            self._router.routes.pop(_route_name(key))  # type: ignore[no-untyped-call]
 
 
 def _route_name(key: HostKey) -> str:

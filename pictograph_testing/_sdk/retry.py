@@ -14,19 +14,20 @@ import asyncio
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
-    import random
+    from collections.abc import Callable
 
     from pictograph_testing.clock import VirtualClock
 
 __all__ = ["bind_retries"]
 
 
-def bind_retries(client: Any, clock: VirtualClock, jitter: random.Random) -> None:
-    """Make ``client``'s retry policy sleep on ``clock`` and draw its jitter from ``jitter``."""
+def bind_retries(client: Any, clock: VirtualClock, jitter: Callable[[float, float], float]) -> None:
+    """Make ``client``'s retry policy sleep on ``clock`` and draw its jitter with ``jitter``
+    (``random.Random.uniform``'s signature)."""
     policy = client._transport._retry
     policy._sleep = clock.sleep
     policy._async_sleep = _VirtualAsyncSleep(clock)
-    policy._rng = jitter.uniform
+    policy._rng = jitter
 
 
 class _VirtualAsyncSleep:

@@ -9,7 +9,8 @@ Run with ``python benchmarks/bench_scale.py`` (worlds of 100, 1,000 and 10,000 r
   clock move (the *catch-up*, timed once per size: whole-world work, it grows about
   ``N``; reported per size and per run);
 - a *busy* one: ``N`` runs training at once on ``N`` workers, none near its end;
-- a *ledger* of ``10 x N`` entries (100,000 at the largest size).
+- a *ledger* of ``10 x N`` entries (100,000 at the largest size), top-ups and debits of
+  two operations in turn.
 
 Then, interleaved across sizes, rounds of the per-request calls through the real SDK:
 
@@ -25,7 +26,8 @@ Then, interleaved across sizes, rounds of the per-request calls through the real
 - ``models.list(50)``, ``datasets.list`` and ``images.list(100)``;
 - ``exports.get`` of an export of ``N`` images, each round a fresh one (its
   ``file_size`` is sized, never built);
-- ``credits.balance`` and ``credits.history(50)`` against the ledger world.
+- ``credits.balance``, ``credits.history(50)`` and ``credits.usage_by_operation`` (this
+  month's, and ever) against the ledger world.
 
 Printed: the median in microseconds per call per size, the growth from the smallest
 to the largest size (``x1`` is flat) and the fitted growth exponent ``k`` of
@@ -55,6 +57,7 @@ DATASET, EXPORT, TIER = "road-signs", "road-signs-v1", "a10g"
 CATCH_UP = "catch-up: complete N runs (per run)"
 LEDGER_PER_RUN = 10
 """Ledger entries per run of the size: 100,000 at 10,000."""
+LEDGER_DEBITS = ("inference_image", "training_a10g")
 
 
 def build(size: int) -> tuple[FakePictograph, float]:
@@ -89,12 +92,18 @@ def busy(size: int) -> FakePictograph:
 
 
 def ledger(size: int) -> FakePictograph:
-    """A world whose ledger holds ``LEDGER_PER_RUN x size`` entries."""
+    """A world whose ledger holds ``LEDGER_PER_RUN x size`` entries: a top-up, then a
+    debit of each of two operations, in turn."""
     fake = FakePictograph(seed=7, balance_usd=10)
     world = fake.world
+    org = world.default_org
     with world.lock:
-        for _ in range(LEDGER_PER_RUN * size):
-            world.billing.top_up(world.default_org, 1)
+        for number in range(LEDGER_PER_RUN * size):
+            if number % 3 == 0:
+                world.billing.top_up(org, 2)
+            else:
+                operation = LEDGER_DEBITS[number % 3 - 1]
+                world.billing.post(org, operation, -1, description="A debit")
     return fake
 
 
@@ -174,6 +183,12 @@ def calls(
         ),
         "credits.balance (ledger 10 x N)": lambda: ledger_client.credits.balance(),
         "credits.history(50) (ledger 10 x N)": lambda: ledger_client.credits.history(limit=50),
+        "credits.usage_by_operation (ledger 10 x N)": lambda: (
+            ledger_client.credits.usage_by_operation()
+        ),
+        "credits.usage_by_operation(all) (ledger 10 x N)": lambda: (
+            ledger_client.credits.usage_by_operation(range="all")
+        ),
     }
 
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from hypothesis import given, settings
+from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
 from pictograph_testing import FakePictograph
@@ -303,3 +303,67 @@ async def test_jobs_listed_by_status_async() -> None:
         cancelled = [j.id async for j in client.jobs.list(status="cancelled")]
         failed = [j.name async for j in client.jobs.list(status="failed")]
         assert (cancelled, failed) == ([run.id], ["broken"])
+
+
+# ── spend by operation: credits.usage_by_operation ──
+
+USAGE_OPERATIONS = ("inference_image", "training_a10g")
+# debit or credit (an operation, µUSD, seconds before now it is dated), or advance (hours)
+ledger_steps = st.lists(
+    st.one_of(
+        st.tuples(
+            st.sampled_from(("debit", "debit", "credit")),
+            st.sampled_from(USAGE_OPERATIONS),
+            st.integers(0, 5_000),
+            st.sampled_from((0.0, 60.0, 3_600.0, 2 * 86_400.0, 40 * 86_400.0)),
+        ),
+        st.tuples(st.just("advance"), st.just(""), st.integers(0, 24 * 10), st.just(0.0)),
+    ),
+    min_size=2,
+    max_size=14,
+)
+
+
+def _usage_from_the_ledger(fake: FakePictograph, since: float | None) -> dict[str, tuple[int, int]]:
+    """Every debit of the organization dated at or after ``since``, summed per operation."""
+    totals: dict[str, tuple[int, int]] = {}
+    for entry in fake.world.ledgers[fake.world.default_org.id]:
+        if entry.amount < 0 and (since is None or entry.created_at >= since):
+            spent, count = totals.get(entry.operation, (0, 0))
+            totals[entry.operation] = (spent - entry.amount, count + 1)
+    return totals
+
+
+@settings(max_examples=40, deadline=None)
+@given(steps=ledger_steps)
+# A debit dated exactly a window's length ago is in the window (the API's `>=`).
+@example(steps=[("debit", "training_a10g", 9, 0.0), ("advance", "", 24, 0.0)])
+def test_usage_by_operation_is_every_debit_in_the_window(
+    steps: list[tuple[str, str, int, float]],
+) -> None:
+    windows = {"day": 86_400.0, "week": 7 * 86_400.0, "month": 30 * 86_400.0, "all": None}
+    with FakePictograph(seed=4, balance_usd=1_000) as fake:
+        client = fake.client()
+        world = fake.world
+        fake.clock.advance(hours=24 * 50)  # room to date entries in the past
+        for action, operation, amount, back in steps:
+            if action == "advance":
+                fake.clock.advance(hours=amount)
+            else:
+                with world.lock:
+                    world.billing.post(
+                        world.default_org,
+                        operation,
+                        -amount if action == "debit" else amount,
+                        description="a step",
+                        at=world.now() - back,  # out of order when dated back
+                    )
+            now = world.now()
+            for window, length in windows.items():
+                usage = client.credits.usage_by_operation(range=window)
+                since = None if length is None else now - length
+                expected = _usage_from_the_ledger(fake, since)
+                got = {o.operation: (o.total_micro_usd, o.event_count) for o in usage.operations}
+                assert got == expected, window
+                assert usage.total_micro_usd == sum(spent for spent, _ in expected.values())
+                assert usage.total_events == sum(count for _, count in expected.values())

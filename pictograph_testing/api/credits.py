@@ -152,13 +152,7 @@ def _usage(call: Call) -> dict[str, Any]:
     window = call.args["range"]
     length = USAGE_WINDOWS[window]
     since = None if length is None else call.now - length
-    totals: dict[str, list[int]] = {}
-    for entry in call.world.ledgers[call.key.organization_id]:
-        if entry.amount >= 0 or (since is not None and entry.created_at < since):
-            continue
-        bucket = totals.setdefault(entry.operation, [0, 0])
-        bucket[0] += -entry.amount
-        bucket[1] += 1
+    totals = call.world.billing.spend_since(call.key.organization_id, since)
     operations = sorted(totals.items(), key=lambda item: (-item[1][0], item[0]))
     return {
         "range": window,

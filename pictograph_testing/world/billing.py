@@ -14,6 +14,7 @@ The spendable balance is always ``allowance + budget + sum(ledger amounts)``.
 from __future__ import annotations
 
 import math
+from bisect import bisect_left, bisect_right
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
@@ -50,11 +51,47 @@ class Estimate:
     total_micro_usd: int
 
 
+class Debits:
+    """One operation's debits of one organization in time order, with running totals, so
+    the spend since any instant is one binary search (``credits.usage_by_operation``)."""
+
+    __slots__ = ("_spent", "_times")
+
+    def __init__(self) -> None:
+        self._times: list[float] = []
+        self._spent: list[int] = []
+        """``_spent[i]``: µUSD of the first ``i + 1`` debits."""
+
+    def add(self, at: float, micro_usd: int) -> None:
+        times, spent = self._times, self._spent
+        if not times or at >= times[-1]:
+            times.append(at)
+            spent.append((spent[-1] if spent else 0) + micro_usd)
+            return
+        # Dated in the past (a meter caught up lazily, a scenario's entry): the totals
+        # after it move, which costs the debits dated later, not the ledger.
+        index = bisect_right(times, at)
+        times.insert(index, at)
+        spent.insert(index, (spent[index - 1] if index else 0) + micro_usd)
+        for later in range(index + 1, len(spent)):
+            spent[later] += micro_usd
+
+    def since(self, instant: float | None) -> tuple[int, int]:
+        """µUSD spent and debits counted at or after ``instant`` (``None``: ever)."""
+        times, spent = self._times, self._spent
+        start = 0 if instant is None else bisect_left(times, instant)
+        if start == len(times):
+            return 0, 0
+        return spent[-1] - (spent[start - 1] if start else 0), len(times) - start
+
+
 class Billing:
     """Post ledger entries and answer balance questions for every organization."""
 
     def __init__(self, world: World) -> None:
         self._world = world
+        # Kept beside the ledger (its source of truth) as entries are appended.
+        self._debits: dict[str, dict[str, Debits]] = {}
 
     # ── balances ──
 
@@ -100,6 +137,7 @@ class Billing:
             world.now() if at is None else at,  # created_at
         )
         ledger.append(entry)
+        self._index(entry)
         if before >= CREDITS_LOW_MICRO_USD > entry.balance_after:
             world.feeds.announce(
                 org.id,
@@ -120,6 +158,35 @@ class Billing:
     def adopt(self, entry: LedgerEntry) -> None:
         """Append an entry made elsewhere (a scenario's), its id and balance as they are."""
         self._world.ledgers[entry.organization_id].append(entry)
+        self._index(entry)
+
+    def _index(self, entry: LedgerEntry) -> None:
+        if entry.amount < 0:
+            by_operation = self._debits.setdefault(entry.organization_id, {})
+            debits = by_operation.get(entry.operation)
+            if debits is None:
+                debits = by_operation[entry.operation] = Debits()
+            debits.add(entry.created_at, -entry.amount)
+
+    def spend_since(
+        self, organization_id: str, instant: float | None
+    ) -> dict[str, tuple[int, int]]:
+        """Per operation, the µUSD an organization's debits at or after ``instant`` (``None``:
+        ever) add up to and how many there are; operations with none are left out.
+
+        Costs the operations (a binary search each), not the ledger.
+        """
+        spend = {}
+        for operation, debits in self._debits.get(organization_id, {}).items():
+            spent, count = debits.since(instant)
+            if count:
+                spend[operation] = (spent, count)
+        return spend
+
+    def moved(self, old_id: str, new_id: str) -> None:
+        """An organization's ledger now goes by ``new_id`` (see ``World.replace_organization``)."""
+        if old_id in self._debits:
+            self._debits[new_id] = self._debits.pop(old_id)
 
     def top_up(self, org: Organization, micro_usd: int) -> LedgerEntry:
         if micro_usd <= 0:

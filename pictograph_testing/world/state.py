@@ -638,6 +638,9 @@ class World:
         del self.organizations[old.id]
         self.organizations[new.id] = new
         self.ledgers[new.id] = self.ledgers.pop(old.id)
+        billing: Billing | None = self.built("billing")
+        if billing is not None:
+            billing.moved(old.id, new.id)
         self.people.move(old.id, new.id)
         self.keyring.move(old.id, new.id)
         for key in self.api_keys.values():

@@ -39,7 +39,7 @@ cd "$root"
 python="${PYTHON:-python3}"
 venvs="${SDK_VENVS:-$root/.venv-sdk}"
 logs="${SDK_MATRIX_LOGS:-$venvs/logs}"
-mkdir -p "$logs"
+mkdir -p "$logs/tmp"
 
 if [ "$#" -gt 0 ]; then
   versions=("$@")
@@ -91,8 +91,11 @@ run_one() {
   fi
   say "$version" "testing"
   local status=0
+  # A temporary folder of its own: releases run side by side, and pytests sharing the
+  # numbered folders under the system's can race cleaning them up (an unclosed directory
+  # scan then fails the run at exit, its tests all passed).
   PICTOGRAPH_SDK_MATRIX="$version" "$venvs/$version/bin/python" -m pytest -q \
-    -p no:cacheprovider tests/matrix >>"$log" 2>&1 || status=$?
+    -p no:cacheprovider --basetemp "$logs/tmp/$version" tests/matrix >>"$log" 2>&1 || status=$?
   # pytest's last line counts the outcomes: "2 failed, 20 passed, 2 skipped in 3.1s".
   local counts passed=0 failed=0 n outcome
   counts="$(tail -n 1 "$log" | sed -E 's/^=+ //; s/ in [0-9.]+s.*$//')"

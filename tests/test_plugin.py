@@ -259,6 +259,18 @@ def test_the_plugin_can_be_turned_off(inner: pytest.Pytester) -> None:
     result.stdout.fnmatch_lines(["*fixture 'pictograph_fake' not found*"])
 
 
+@pytest.mark.slow  # a subprocess: scripts/test_slow.sh
+def test_the_fixture_without_the_plugins_hooks_says_what_to_load(inner: pytest.Pytester) -> None:
+    # The fixture taken into a conftest on its own, the plugin turned off: it has no
+    # test to read its markers from, and says so instead of failing somewhere deeper.
+    inner.makeconftest("from pictograph_testing.pytest_plugin import pictograph_fake  # noqa")
+    inner.makepyfile("def test_x(pictograph_fake): pass")
+    # In a process of its own: in this one, this test is the running one.
+    result = inner.runpytest_subprocess("-p", "no:pictograph_testing")
+    result.assert_outcomes(errors=1)
+    result.stdout.fnmatch_lines(["*RuntimeError: pictograph_fake is set up for a test that*"])
+
+
 # ── live mode ──
 
 LIVE_TESTS = """

@@ -187,9 +187,9 @@ def bench_get_ratio(rounds: int, calls: int) -> GetRatio:
             order = order[round_number % 4 :] + order[: round_number % 4]
             for name in order:
                 samples[name].append(_per_call(calls_of[name], calls))
-    hand_over = [f / h for f, h in zip(samples["fake"], samples["hand_over"], strict=True)]
-    mock = [f / m for f, m in zip(samples["fake"], samples["mock"], strict=True)]
-    bookkeeping = [b / h for b, h in zip(samples["bookkeeping"], samples["hand_over"], strict=True)]
+    hand_over = _ratios(samples["fake"], samples["hand_over"])
+    mock = _ratios(samples["fake"], samples["mock"])
+    bookkeeping = _ratios(samples["bookkeeping"], samples["hand_over"])
     return GetRatio(
         fake=statistics.median(samples["fake"]),
         hand_over=statistics.median(samples["hand_over"]),
@@ -201,6 +201,11 @@ def bench_get_ratio(rounds: int, calls: int) -> GetRatio:
         bookkeeping=statistics.median(samples["bookkeeping"]),
         bookkeeping_ratio=statistics.median(bookkeeping),
     )
+
+
+def _ratios(measured: list[float], floor: list[float]) -> list[float]:
+    """Each round's ratio of one client's per-call time to another's."""
+    return [m / f for m, f in zip(measured, floor, strict=True)]
 
 
 def bench_create_wait(rounds: int) -> tuple[float, float, int]:

@@ -46,8 +46,11 @@ from pictograph_testing.api.dialects import (
     check_installed_sdk,
     parse_version,
 )
+from pictograph_testing.api.spec import NAME_LIMIT
 from pictograph_testing.catalog import GPU_TIERS, PIPELINES, PROFILES, Pipeline, profile_named
 from pictograph_testing.clock import DEFAULT_START, format_timestamp
+from pictograph_testing.world.state import RUN_STATUSES
+from pictograph_testing.world.training import CONFIG_LIMITS
 
 if TYPE_CHECKING:
     from collections.abc import Iterable
@@ -72,20 +75,9 @@ __all__ = [
     "training_configs",
 ]
 
-CONFIG_LIMITS: dict[str, tuple[int, int]] = {
-    "epochs": (1, 1000),
-    "batch_size": (1, 512),
-    "image_size": (32, 4096),
-    "image_width": (32, 4096),
-    "image_height": (32, 4096),
-}
-"""The whole-number config fields the API takes, and their inclusive limits."""
-
-NAME_LIMIT = 100
 INSTALLED = "installed"
 """``sdk_version=INSTALLED`` (the default): draw for the installed ``pictograph``
 release (the newest the fake knows when none is installed)."""
-STATUSES = ("pending", "queued", "running", "completed", "failed", "cancelled")
 
 
 class Invalid(NamedTuple):
@@ -154,7 +146,8 @@ def training_configs(
     """
     known = _pipeline(pipeline)
     high = CONFIG_LIMITS["epochs"][1]
-    side = st.integers(CONFIG_LIMITS["image_size"][0], min(max_image_side, 4096))
+    low_side, high_side = CONFIG_LIMITS["image_size"]
+    side = st.integers(low_side, min(max_image_side, high_side))
     fields: dict[str, SearchStrategy[Any]] = {
         "epochs": st.integers(1, max(1, min(max_epochs, high))),
         "batch_size": st.integers(1, 64),
@@ -333,8 +326,8 @@ def run_payloads(
     default the installed SDK's ``TrainingRun`` parses every payload; with ``None`` a
     classic ``detectron2`` run may come up, which the API sends all the same.
     """
-    if status is not None and status not in STATUSES:
-        raise ValueError(f"unknown run status {status!r}; choose one of {', '.join(STATUSES)}")
+    if status is not None and status not in RUN_STATUSES:
+        raise ValueError(f"unknown run status {status!r}; choose one of {', '.join(RUN_STATUSES)}")
     return _run_payloads(profile, status, _checked_release(profile, sdk_version))
 
 
@@ -344,7 +337,7 @@ def _run_payloads(
 ) -> dict[str, Any]:
     pipeline_name = draw(pipelines(profile, sdk_version=sdk_version))
     pipeline = PIPELINES[pipeline_name]
-    state = status if status is not None else draw(st.sampled_from(STATUSES))
+    state = status if status is not None else draw(st.sampled_from(RUN_STATUSES))
     epochs = draw(st.integers(1, 300))
     created = draw(
         st.datetimes(

@@ -11,7 +11,7 @@ from __future__ import annotations
 from datetime import datetime, timezone
 from typing import TYPE_CHECKING, Any
 
-from pictograph_testing.api.spec import Bool, Field, Int, Obj, Param, Str
+from pictograph_testing.api.spec import NAME, Bool, Field, Int, Obj, Param, Str
 from pictograph_testing.api.table import Bare, endpoint
 from pictograph_testing.api.wire import Call, Reply, reply
 from pictograph_testing.world.errors import InvalidRequest, field_error
@@ -25,11 +25,10 @@ __all__ = ["CREATE", "UPDATE", "api_key_payload"]
 
 _COLLECTION = "/api/v1/api-keys/"
 _ONE = "/api/v1/api-keys/{key_id}"
-_NAME = Str(min_length=1, max_length=100, not_blank=True)
 CREATE = Obj(
     {
         "organization_id": Field(Str(format="uuid"), required=True),
-        "name": Field(_NAME, required=True),
+        "name": Field(NAME, required=True),
         "role": Field(Str(enum=ROLES)),
         "rate_limit": Field(Int(minimum=1)),
         "expires_at": Field(Str(format="date-time")),
@@ -37,7 +36,7 @@ CREATE = Obj(
 )
 UPDATE = Obj(
     {
-        "name": Field(_NAME, nullable=False),
+        "name": Field(NAME, nullable=False),
         # `null` lifts the key's cap: it follows its plan's limit again.
         "rate_limit": Field(Int(minimum=1)),
         "is_active": Field(Bool(), nullable=False),

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from typing import TYPE_CHECKING, Any
 
+from pictograph_testing.api import spec
 from pictograph_testing.api.dialects import DATASETS_BY_NAME, LEGACY_ENVELOPES, PROJECTS, Wire
 from pictograph_testing.api.images import DEVELOPER_PATH, image_payload
 from pictograph_testing.api.spec import (
@@ -19,7 +21,7 @@ from pictograph_testing.api.spec import (
 )
 from pictograph_testing.api.table import Data, Page, endpoint
 from pictograph_testing.api.wire import Call, Reply, page, page_params, reply
-from pictograph_testing.world.datasets import ANNOTATION_TYPES
+from pictograph_testing.world.datasets import ANNOTATION_TYPES, CLASS_NAME_LIMIT
 from pictograph_testing.world.images import check_status
 from pictograph_testing.world.state import IMAGE_STATUSES
 
@@ -71,10 +73,12 @@ _DATASET_WIRE = Wire(
 EMBEDDED_IMAGES_CAP = 10_000
 DOWNLOAD_CAP = 10_000
 DOWNLOAD_MODES = ("full", "images_only", "annotations_only")
-NAME = Str(min_length=1, max_length=100, not_blank=True, example=EXAMPLE_DATASET)
+NAME = replace(spec.NAME, example=EXAMPLE_DATASET)
 CLASS = Obj(
     {
-        "name": Field(Str(min_length=1, max_length=120, not_blank=True), required=True),
+        "name": Field(
+            Str(min_length=1, max_length=CLASS_NAME_LIMIT, not_blank=True), required=True
+        ),
         "type": Field(Str()),
         "color": Field(Str()),
         "attributes": Field(List()),

@@ -9,7 +9,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 from pictograph_testing.api.gateway import endpoint_url, gateway_url
-from pictograph_testing.api.spec import ID_LIST, Field, Int, Json, Obj, Param, Str
+from pictograph_testing.api.spec import ID_LIST, NAME, Field, Int, Json, Obj, Param, Str
 from pictograph_testing.api.table import Bare, Page, endpoint
 from pictograph_testing.api.wire import Call, Reply, page, page_params, reply
 from pictograph_testing.catalog import (
@@ -42,13 +42,12 @@ _STATUS_FILTER = (*DEPLOYMENT_STATUSES, "draft")
 _MIN = Int(minimum=0, maximum=DEPLOYMENT_MAX_MIN_CONTAINERS)
 _MAX = Int(minimum=1, maximum=DEPLOYMENT_MAX_CONTAINERS)
 _SCALEDOWN = Int(minimum=DEPLOYMENT_SCALEDOWN_SECONDS[0], maximum=DEPLOYMENT_SCALEDOWN_SECONDS[1])
-_NAME = Str(min_length=1, max_length=100, not_blank=True)
 _GPU = Str(enum=_GPUS)
 _REGION = Str(enum=_REGIONS)
 CREATE = Obj(
     {
         "model_id": Field(Str(format="uuid"), required=True),
-        "name": Field(_NAME),
+        "name": Field(NAME),
         "region": Field(_REGION),
         "gpu_type": Field(_GPU),
         "precision": Field(Str(enum=_PRECISIONS)),
@@ -61,7 +60,7 @@ CREATE = Obj(
 )
 UPDATE = Obj(
     {
-        "name": Field(_NAME, nullable=False),
+        "name": Field(NAME, nullable=False),
         "readme": Field(Str(max_length=20_000), nullable=False),
         "min_containers": Field(_MIN, nullable=False),
         "max_containers": Field(_MAX, nullable=False),

@@ -19,6 +19,7 @@ from pictograph_testing.api.dialects import (
 from pictograph_testing.api.spec import (
     EXAMPLE_DATASET,
     ID_LIST,
+    NAME,
     Bool,
     Field,
     List,
@@ -44,7 +45,7 @@ __all__ = ["CREATE", "export_payload"]
 CREATE = Obj(
     {
         "dataset_name": Field(Str(example=EXAMPLE_DATASET), required=True),
-        "name": Field(Str(min_length=1, max_length=100, not_blank=True), required=True),
+        "name": Field(NAME, required=True),
         "format": Field(Str(enum=EXPORT_FORMATS)),
         "include_images": Field(Bool()),
         "class_filter": Field(List(Str(), noun="class names")),

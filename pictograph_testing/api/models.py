@@ -11,7 +11,7 @@ from pictograph_testing.api.dialects import (
     MODEL_FORMATS_BY_RELEASE,
     Wire,
 )
-from pictograph_testing.api.spec import ID_LIST, Field, Obj, Param, Str
+from pictograph_testing.api.spec import ID_LIST, NAME, Field, Obj, Param, Str
 from pictograph_testing.api.table import Data, Page, endpoint
 from pictograph_testing.api.wire import Call, Reply, bulk_reply, page, page_params, reply
 from pictograph_testing.catalog import MODEL_TYPES
@@ -23,12 +23,11 @@ from pictograph_testing.world.state import MODEL_STATUSES, VISIBILITIES
 if TYPE_CHECKING:
     from pictograph_testing.world.state import Model, ModelVersion
 
-__all__ = ["FORMATS", "NAME", "UPDATE", "model_payload"]
+__all__ = ["FORMATS", "UPDATE", "model_payload"]
 
 _MODEL_WIRE = Wire(LEGACY_ENVELOPES, envelope="model", note="`model`")
 FORMATS = (*WEIGHT_FORMATS, *sorted(UNBUILT_FORMATS))
 PRECISIONS = ("fp32", "fp16")
-NAME = Str(min_length=1, max_length=100, not_blank=True)
 UPDATE = Obj(
     {
         "name": Field(NAME, nullable=False),

@@ -11,7 +11,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 from pictograph_testing.api.credits import billing_period, credits_left
-from pictograph_testing.api.spec import Bool, Field, Obj, Param, Str
+from pictograph_testing.api.spec import NAME, Bool, Field, Obj, Param, Str
 from pictograph_testing.api.table import Bare, endpoint
 from pictograph_testing.api.wire import Call, Reply, reply
 from pictograph_testing.catalog import MICRO_USD, PLANS
@@ -26,7 +26,7 @@ __all__ = ["UPDATE", "invite_payload", "member_payload", "organization_payload"]
 
 UPDATE = Obj(
     {
-        "name": Field(Str(min_length=1, max_length=100, not_blank=True), nullable=False),
+        "name": Field(NAME, nullable=False),
         "description": Field(Str(max_length=1000)),
         "is_public": Field(Bool(), nullable=False),
     },

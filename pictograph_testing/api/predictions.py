@@ -5,8 +5,8 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from pictograph_testing.api import messages
-from pictograph_testing.api.models import NAME, model_payload
-from pictograph_testing.api.spec import Field, Int, Num, Obj, Param
+from pictograph_testing.api.models import model_payload
+from pictograph_testing.api.spec import NAME, Field, Int, Num, Obj, Param
 from pictograph_testing.api.table import Data, endpoint
 from pictograph_testing.api.wire import Call, Reply, reply
 from pictograph_testing.catalog import HOSTED_INFERENCE

@@ -27,6 +27,8 @@ __all__ = [
     "EXAMPLE_DATASET",
     "EXAMPLE_EXPORT",
     "ID_LIST",
+    "NAME",
+    "NAME_LIMIT",
     "Bool",
     "Field",
     "Int",
@@ -161,6 +163,13 @@ class Str(Spec):
                 )
             raise problem
         return text
+
+
+NAME_LIMIT = 100
+"""The most characters the API takes in a name it keys things by: a run's, a model's, an
+export's, a dataset's, a deployment's, an API key's or an organization's."""
+NAME = Str(min_length=1, max_length=NAME_LIMIT, not_blank=True)
+"""Such a name: 1 to :data:`NAME_LIMIT` characters, not blank."""
 
 
 def _is_uuid(value: str) -> bool:

@@ -19,6 +19,7 @@ from pictograph_testing.api.spec import (
     EXAMPLE_DATASET,
     EXAMPLE_EXPORT,
     ID_LIST,
+    NAME,
     Field,
     Int,
     Json,
@@ -74,7 +75,7 @@ CREATE = Obj(
     {
         **RUN_PLAN,
         # The guide: a run without a name is called `<pipeline>-run-<timestamp>`.
-        "name": Field(Str(min_length=1, max_length=100, not_blank=True)),
+        "name": Field(NAME),
     }
 )
 QUOTE = Obj(RUN_PLAN)

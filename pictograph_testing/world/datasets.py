@@ -19,6 +19,7 @@ if TYPE_CHECKING:
 __all__ = [
     "ANNOTATION_TYPES",
     "CLASS_COLORS",
+    "CLASS_NAME_LIMIT",
     "DatasetService",
     "check_annotation_types",
     "check_classes",
@@ -33,8 +34,11 @@ CLASS_COLORS = (
 ANNOTATION_TYPES = ("bbox", "box", "polygon", "polyline", "keypoint")
 """What a dataset may allow; ``bbox`` and ``box`` are aliases."""
 ATTRIBUTE_TYPES = ("text", "number", "select", "checkbox")
+CLASS_NAME_LIMIT = 120
+"""The most characters the name of a class, or of a class's attribute, may hold."""
 SYNTHETIC_SIZE = (640, 480)
 _CLASS_KEYS = ("name", "type", "color", "attributes", "skeleton")
+_NAME_LENGTH = f"String should have 1 to {CLASS_NAME_LIMIT} characters"
 _COLOR = re.compile(r"^#(?:[0-9a-fA-F]{3}|[0-9a-fA-F]{6}|[0-9a-fA-F]{8})$")
 
 
@@ -399,10 +403,8 @@ def _class_errors(entry: dict[str, Any], at: tuple[str | int, ...]) -> list[Fiel
     name = entry.get("name")
     if not isinstance(name, str):
         errors.append(field_error((*at, "name"), "Field required (a string)", "missing"))
-    elif not 1 <= len(name) <= 120 or not name.strip():
-        errors.append(
-            field_error((*at, "name"), "String should have 1 to 120 characters", "string_length")
-        )
+    elif not 1 <= len(name) <= CLASS_NAME_LIMIT or not name.strip():
+        errors.append(field_error((*at, "name"), _NAME_LENGTH, "string_length"))
     if "type" in entry and not isinstance(entry["type"], str):
         errors.append(field_error((*at, "type"), "Input should be a valid string", "string_type"))
     color = entry.get("color")
@@ -431,10 +433,8 @@ def _attribute_errors(attributes: Any, at: tuple[str | int, ...]) -> list[FieldE
             errors.append(field_error(where, "Input should be a valid dictionary", "dict_type"))
             continue
         name = attribute.get("name")
-        if not isinstance(name, str) or not 1 <= len(name) <= 120:
-            errors.append(
-                field_error((*where, "name"), "String should have 1 to 120 characters", "missing")
-            )
+        if not isinstance(name, str) or not 1 <= len(name) <= CLASS_NAME_LIMIT:
+            errors.append(field_error((*where, "name"), _NAME_LENGTH, "missing"))
         if attribute.get("type", "text") not in ATTRIBUTE_TYPES:
             errors.append(
                 field_error(

@@ -79,6 +79,7 @@ CONFIG_LIMITS: dict[str, tuple[int, int]] = {
     "image_width": (32, 4096),
     "image_height": (32, 4096),
 }
+"""The whole-number config fields the API takes, and their inclusive limits."""
 
 
 @dataclass(frozen=True)

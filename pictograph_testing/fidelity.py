@@ -18,9 +18,9 @@ import sys
 from dataclasses import dataclass
 from typing import Any
 
-from pictograph_testing.api.app import API_PREFIX
 from pictograph_testing.api.dialects import NEWEST, OLDEST, SDK_DEFECTS, Version, format_version
 from pictograph_testing.api.resources import ENDPOINTS
+from pictograph_testing.api.route_paths import API_PREFIX, DEVELOPER_PATH
 from pictograph_testing.api.sdk_surface import CLIENT_SIDE, NOT_SERVED
 from pictograph_testing.api.table import ALL_RELEASES
 from pictograph_testing.openapi import RESOURCE_ORDER, openapi_path
@@ -33,8 +33,6 @@ __all__ = [
     "sdk_versions_page",
     "verdicts",
 ]
-
-_DEVELOPER = "/api/v1/developer"
 
 
 @dataclass(frozen=True)
@@ -74,7 +72,7 @@ def sdk_methods() -> dict[str, tuple[str, ...]]:
 def _served() -> dict[str, list[str]]:
     served: dict[str, list[str]] = {}
     for endpoint in ENDPOINTS:
-        route = f"`{endpoint.method} {openapi_path(endpoint).removeprefix(_DEVELOPER)}`"
+        route = f"`{endpoint.method} {openapi_path(endpoint).removeprefix(DEVELOPER_PATH)}`"
         for method in endpoint.sdk:
             routes = served.setdefault(method, [])
             if route not in routes:
@@ -168,14 +166,19 @@ def fidelity_page() -> str:
 def _dialect_rows() -> list[tuple[Version, str, str, str]]:
     rows: list[tuple[Version, str, str, str]] = []
     for endpoint in ENDPOINTS:
-        route = f"`{endpoint.method} {openapi_path(endpoint).removeprefix(_DEVELOPER)}`"
+        route = f"`{endpoint.method} {openapi_path(endpoint).removeprefix(DEVELOPER_PATH)}`"
         if endpoint.span != ALL_RELEASES:
             span = endpoint.span
             rows.append((span.since, str(span), route, "only these releases call it"))
         for path, span in endpoint.aliases:
             alias = API_PREFIX + path.replace(":uuid}", "}").replace("...}", "}")
             rows.append(
-                (span.since, str(span), route, f"also called as `{alias.removeprefix(_DEVELOPER)}`")
+                (
+                    span.since,
+                    str(span),
+                    route,
+                    f"also called as `{alias.removeprefix(DEVELOPER_PATH)}`",
+                )
             )
         for wire in endpoint.wires:
             what = wire.note or (f"`{wire.envelope}`" if wire.envelope else "rewritten")

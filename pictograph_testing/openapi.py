@@ -21,10 +21,10 @@ from typing import TYPE_CHECKING, Any
 
 from pydantic.json_schema import models_json_schema
 
-from pictograph_testing.api.app import API_PREFIX
 from pictograph_testing.api.dialects import format_version
 from pictograph_testing.api.resources import ENDPOINTS
-from pictograph_testing.api.table import ALL_RELEASES, API_ROOT, Bare, Bytes, Data, Page
+from pictograph_testing.api.route_paths import API_PREFIX, API_ROOT
+from pictograph_testing.api.table import ALL_RELEASES, Bare, Bytes, Data, Page
 from pictograph_testing.world.storage import STORAGE_PREFIX
 
 if TYPE_CHECKING:

@@ -49,7 +49,7 @@ from pictograph_testing.api.dialects import (
 from pictograph_testing.api.spec import NAME_LIMIT
 from pictograph_testing.catalog import GPU_TIERS, PIPELINES, PROFILES, Pipeline, profile_named
 from pictograph_testing.clock import DEFAULT_START, format_timestamp
-from pictograph_testing.world.state import RUN_STATUSES
+from pictograph_testing.world.state import RUN_STATUSES, TERMINAL
 from pictograph_testing.world.training import CONFIG_LIMITS
 
 if TYPE_CHECKING:
@@ -349,7 +349,7 @@ def _run_payloads(
     started: datetime | None = None
     completed: datetime | None = None
     epoch, progress = 0, 0
-    if state in ("running", "completed", "failed", "cancelled"):
+    if state == "running" or state in TERMINAL:
         started = created + timedelta(seconds=draw(st.integers(30, 3600)))
     if state == "running":
         epoch = draw(st.integers(0, epochs - 1))
@@ -361,7 +361,7 @@ def _run_payloads(
         progress = epoch * 100 // epochs
         if state == "cancelled" and draw(st.booleans()):
             started, epoch, progress = None, 0, 0  # cancelled before it started
-    if state in ("completed", "failed", "cancelled"):
+    if state in TERMINAL:
         base = started if started is not None else created
         completed = base + timedelta(seconds=draw(st.integers(1, 7200)))
     training_seconds = (

@@ -25,7 +25,7 @@ from schemathesis.specs.openapi.checks import (  # noqa: E402
     status_code_conformance,
 )
 
-from pictograph_testing.api.app import API_PREFIX  # noqa: E402
+from pictograph_testing.api.route_paths import API_PREFIX  # noqa: E402
 from pictograph_testing.openapi import openapi_document  # noqa: E402
 from pictograph_testing.server import FakeServer  # noqa: E402
 

@@ -17,10 +17,10 @@ import httpx
 import pytest
 
 from pictograph_testing import FakePictograph
-from pictograph_testing.api.app import API_PREFIX
 from pictograph_testing.api.dialects import format_version
 from pictograph_testing.api.resources import ENDPOINTS, ROUTER
-from pictograph_testing.api.table import ALL_RELEASES, API_ROOT
+from pictograph_testing.api.route_paths import API_PREFIX, API_ROOT
+from pictograph_testing.api.table import ALL_RELEASES
 from pictograph_testing.fidelity import fidelity_page, sdk_methods, verdicts
 from pictograph_testing.openapi import document_path, openapi_document, openapi_path
 

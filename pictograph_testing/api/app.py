@@ -18,8 +18,9 @@ from pictograph_testing.api.dialects import NEWEST, sdk_client_of, sdk_version_o
 from pictograph_testing.api.errors import error_body, refusal_body
 from pictograph_testing.api.idempotency import IdempotencyStore, StoredResponse
 from pictograph_testing.api.resources import ROUTER
+from pictograph_testing.api.route_paths import API_PREFIX, API_ROOT
 from pictograph_testing.api.spec import Str, check_body, check_query
-from pictograph_testing.api.table import API_ROOT, Fallthrough, collection_hint, no_route
+from pictograph_testing.api.table import Fallthrough, collection_hint, no_route
 from pictograph_testing.api.unserved import NotImplementedByFake, UnservedCall
 from pictograph_testing.api.wire import Call, Reply
 from pictograph_testing.catalog import IDEMPOTENCY_TTL_SECONDS, MAX_IMAGE_BYTES
@@ -38,9 +39,8 @@ if TYPE_CHECKING:
     from pictograph_testing.world.state import ApiKey, World
     from pictograph_testing.world.webhooks import Courier
 
-__all__ = ["API_PREFIX", "MAX_BODY_BYTES", "Answered", "Api", "Response", "body_too_large"]
+__all__ = ["MAX_BODY_BYTES", "Answered", "Api", "Response", "body_too_large"]
 
-API_PREFIX = "/api/v1/developer/"
 _WRITES = frozenset({"POST", "PUT", "PATCH"})
 MAX_BODY_BYTES = 32 * 1024 * 1024
 """The largest API request body taken (JSON); larger ones get 413 ``payload_too_large``.

@@ -7,7 +7,8 @@ from typing import TYPE_CHECKING, Any
 
 from pictograph_testing.api import spec
 from pictograph_testing.api.dialects import DATASETS_BY_NAME, LEGACY_ENVELOPES, PROJECTS, Wire
-from pictograph_testing.api.images import DEVELOPER_PATH, image_payload
+from pictograph_testing.api.images import image_payload
+from pictograph_testing.api.route_paths import DEVELOPER_PATH
 from pictograph_testing.api.spec import (
     EXAMPLE_DATASET,
     Bool,

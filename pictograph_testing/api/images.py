@@ -31,6 +31,7 @@ from pictograph_testing.api.dialects import (
     LEGACY_ENVELOPES,
     Wire,
 )
+from pictograph_testing.api.route_paths import DEVELOPER_PATH
 from pictograph_testing.api.spec import (
     EXAMPLE_DATASET,
     Bool,
@@ -60,9 +61,8 @@ from pictograph_testing.world.state import IMAGE_STATUSES
 if TYPE_CHECKING:
     from pictograph_testing.world.state import Dataset, Image
 
-__all__ = ["DEVELOPER_PATH", "image_payload", "org_image"]
+__all__ = ["image_payload", "org_image"]
 
-DEVELOPER_PATH = "/api/v1/developer"
 UPLOAD_URL_MINUTES = 15
 _BUNDLE_TIME = (1980, 1, 1, 0, 0, 0)
 """Every bundle entry's timestamp: the same image gives the same zip bytes."""

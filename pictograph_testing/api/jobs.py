@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
+from pictograph_testing.api.route_paths import API_PREFIX
 from pictograph_testing.api.spec import Param, Str
 from pictograph_testing.api.table import Data, Page, endpoint
 from pictograph_testing.api.wire import Call, Reply, encode, page, page_params, reply
@@ -16,8 +17,8 @@ __all__ = ["job_payload"]
 
 # Each kind of job is cancelled through its own resource's route.
 _CANCEL_PATHS = {
-    "training": "/api/v1/developer/training/{id}/cancel",
-    "evaluation": "/api/v1/developer/model-evaluations/{id}/cancel",
+    "training": f"{API_PREFIX}training/{{id}}/cancel",
+    "evaluation": f"{API_PREFIX}model-evaluations/{{id}}/cancel",
 }
 
 

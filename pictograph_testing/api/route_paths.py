@@ -16,9 +16,14 @@ import difflib
 import re
 from functools import cache
 
-__all__ = ["API_PREFIX", "PLACEHOLDER", "UnknownRoute", "api_path"]
+__all__ = ["API_PREFIX", "API_ROOT", "DEVELOPER_PATH", "PLACEHOLDER", "UnknownRoute", "api_path"]
 
-API_PREFIX = "/api/v1/developer/"
+API_ROOT = "/api/v1/"
+"""Where every route of the API lies (those outside the developer API are written in full)."""
+API_PREFIX = f"{API_ROOT}developer/"
+"""The developer API, which route templates are relative to."""
+DEVELOPER_PATH = API_PREFIX.removesuffix("/")
+""":data:`API_PREFIX` without its closing slash, to join with a path that has one."""
 _METHODS = ("GET", "POST", "PUT", "PATCH", "DELETE")
 PLACEHOLDER = re.compile(r"\{[A-Za-z_][A-Za-z0-9_]*(?::uuid|\.\.\.)?\}")
 # What a placeholder stands for when checking a template: a segment any parameter takes.

@@ -33,6 +33,7 @@ from urllib.parse import unquote
 
 from pictograph_testing.api import messages
 from pictograph_testing.api.dialects import NEWEST, Span
+from pictograph_testing.api.route_paths import API_ROOT
 from pictograph_testing.world.errors import NotFound
 
 if TYPE_CHECKING:
@@ -47,7 +48,6 @@ if TYPE_CHECKING:
 
 __all__ = [
     "ALL_RELEASES",
-    "API_ROOT",
     "ENDPOINTS",
     "Bare",
     "Bytes",
@@ -94,7 +94,6 @@ class Bytes:
 
 ReplyShape = Data | Page | Bare | Bytes
 ALL_RELEASES = Span()
-API_ROOT = "/api/v1/"
 """Where a route written in full (starting with ``/``) starts: outside the developer API."""
 
 

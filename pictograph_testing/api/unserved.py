@@ -19,6 +19,7 @@ from dataclasses import dataclass
 from functools import cache
 from typing import TYPE_CHECKING
 
+from pictograph_testing.api.route_paths import DEVELOPER_PATH
 from pictograph_testing.api.sdk_surface import NOT_SERVED
 from pictograph_testing.world.errors import NotFound
 
@@ -29,7 +30,6 @@ __all__ = ["CODE", "FIDELITY_PAGE", "NotImplementedByFake", "UnservedCall", "sdk
 
 CODE = "not_implemented_by_fake"
 FIDELITY_PAGE = "docs/fidelity.md"
-_DEVELOPER = "/api/v1/developer"
 _ROUTE = re.compile(r"\b(GET|POST|PUT|PATCH|DELETE) (/[^\s,()]*)")
 _PARAMETER = re.compile(r"(\{[a-z_]+\})")
 
@@ -91,7 +91,7 @@ def _not_served_routes() -> tuple[tuple[str, re.Pattern[str], int, str], ...]:
     routes: list[tuple[str, re.Pattern[str], int, str]] = []
     for sdk_method, text in NOT_SERVED.items():
         for verb, template in _ROUTE.findall(text):
-            full = template if template.startswith("/api/") else _DEVELOPER + template
+            full = template if template.startswith("/api/") else DEVELOPER_PATH + template
             pieces = _PARAMETER.split(full)
             regex = "".join(
                 (".+" if piece.endswith("path}") else "[^/]+")

@@ -27,9 +27,9 @@ from urllib.parse import urlencode
 import httpx
 
 from pictograph_testing import FakePictograph
-from pictograph_testing.api.app import API_PREFIX
 from pictograph_testing.api.resources import ROUTER
-from pictograph_testing.api.table import API_ROOT, Bare, Data, Endpoint, Page
+from pictograph_testing.api.route_paths import API_PREFIX, API_ROOT
+from pictograph_testing.api.table import Bare, Data, Endpoint, Page
 from pictograph_testing.openapi import openapi_document, sdk_models
 from pictograph_testing.world.state import Image
 

@@ -14,11 +14,16 @@ from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
 from pictograph_testing import FakePictograph
+from pictograph_testing.world.deployments import DEPLOYMENT_STATUSES
 from pictograph_testing.world.exports import EXPORT_STATUSES
+from pictograph_testing.world.webhooks import DELIVERY_STATUSES
 
 if TYPE_CHECKING:
+    from collections.abc import Callable
+
     import pictograph
 
+    from pictograph_testing.webhooks import WebhookRequest
     from pictograph_testing.world.state import Export
 
 DATASETS = ("signs", "birds")
@@ -367,3 +372,251 @@ def test_usage_by_operation_is_every_debit_in_the_window(
                 assert got == expected, window
                 assert usage.total_micro_usd == sum(spent for spent, _ in expected.values())
                 assert usage.total_events == sum(count for _, count in expected.values())
+
+
+# ── deployments: by model, name and status ──
+
+DEPLOYMENT_NAMES = ("a", "b", "m1")
+# create (a model, a name or None for the model's, fail when it would come up), pause,
+# resume, delete (which one), rename (which one, to what), advance (minutes)
+deployment_steps = st.lists(
+    st.one_of(
+        st.tuples(
+            st.just("create"),
+            st.sampled_from(("m1", "m2")),
+            st.sampled_from((None, "a", "b")),
+            st.booleans(),
+        ),
+        st.tuples(
+            st.sampled_from(("pause", "resume", "delete")),
+            st.integers(0, 9),
+            st.just(None),
+            st.just(False),
+        ),
+        st.tuples(
+            st.just("rename"), st.integers(0, 9), st.sampled_from(DEPLOYMENT_NAMES), st.just(False)
+        ),
+        st.tuples(st.just("advance"), st.integers(0, 20), st.just(None), st.just(False)),
+    ),
+    max_size=10,
+)
+
+
+def _trained(fake: FakePictograph, *names: str) -> pictograph.Client:
+    fake.add_dataset("signs", images=40, completed_images=40)
+    fake.add_export("signs", "v1")
+    client = fake.client(max_retries=0)
+    for name in names:
+        client.training.create("signs", "v1", pipeline_type="yolox", name=name)
+    return client
+
+
+def _expected_deployments(
+    fake: FakePictograph, model_id: str | None, name: str | None, status: str | None
+) -> list[str]:
+    """The organization's deployments, filtered and newest first, from the whole world."""
+    org_id = fake.world.default_org.id
+    found = [
+        d
+        for d in fake.world.deployments.deployments.values()
+        if d.organization_id == org_id
+        and (model_id is None or d.model_id == model_id)
+        and (name is None or d.name == name)
+        and (status is None or d.status == status)
+    ]
+    return [d.id for d in sorted(found, key=lambda d: d.seq, reverse=True)]
+
+
+@settings(max_examples=25, deadline=None)
+@given(steps=deployment_steps)
+def test_deployments_listed_by_model_name_and_status_are_every_deployment_filtered(
+    steps: list[tuple[str, str | int, str | None, bool]],
+) -> None:
+    from pictograph.exceptions import ConflictError
+
+    with FakePictograph(seed=5) as fake:
+        client = _trained(fake, "m1", "m2")
+        m1 = client.models.get("m1").id
+        made: list[str] = []
+        for action, argument, name, fail in steps:
+            try:
+                if action == "create":
+                    if fail:
+                        fake.faults.fail_deployment()
+                    made.append(client.deployments.create(str(argument), name=name).deployment.id)
+                elif action == "advance":
+                    fake.clock.advance(minutes=int(argument))
+                elif made:
+                    chosen = made[int(argument) % len(made)]
+                    if action == "pause":
+                        client.deployments.pause(chosen)
+                    elif action == "resume":
+                        client.deployments.resume(chosen)
+                    elif action == "delete":
+                        client.deployments.delete(chosen)
+                    else:
+                        client.deployments.update(chosen, name=name)
+            except ConflictError:
+                pass  # a taken name, or a state the action does not apply to
+            for model in (None, m1):
+                for named in (None, *DEPLOYMENT_NAMES):
+                    for wanted in (None, *DEPLOYMENT_STATUSES):
+                        listed = client.deployments.list(
+                            model=model, name=named, status=wanted, limit=100
+                        )
+                        expected = _expected_deployments(fake, model, named, wanted)
+                        assert [d.id for d in listed] == expected, (model, named, wanted)
+            # A name is free again once no live deployment holds it.
+            live = {d.name for d in fake.world.deployments.deployments.values() if d.live}
+            for free in set(DEPLOYMENT_NAMES) - live:
+                fake.world.deployments._check_name_free(fake.world.default_org.id, free, None)
+
+
+# ── model evaluations: by model and dataset ──
+
+
+def test_evaluations_listed_by_model_and_dataset_are_every_evaluation_filtered() -> None:
+    with FakePictograph(seed=6) as fake:
+        client = _trained(fake, "m1", "m2")
+        fake.add_dataset("birds", images=30, completed_images=30)
+        fake.add_export("birds", "b1")
+        for model, dataset, export in [
+            ("m1", "signs", "v1"),
+            ("m2", "signs", "v1"),
+            ("m1", "birds", "b1"),
+            ("m1", "signs", "v1"),
+            ("m2", "birds", "b1"),
+        ]:
+            client.model_evaluations.create(model, dataset, export)
+            fake.clock.advance(minutes=1)
+        every = sorted(fake.world.evaluations.evaluations.values(), key=lambda e: -e.seq)
+        for model in (None, "m1", "m2"):
+            for dataset in (None, "signs", "birds"):
+                model_id = None if model is None else client.models.get(model).id
+                dataset_id = None if dataset is None else client.datasets.get(dataset).id
+                expected = [
+                    e.id
+                    for e in every
+                    if (model_id is None or e.model_id == model_id)
+                    and (dataset_id is None or e.dataset_id == dataset_id)
+                ]
+                listed = client.model_evaluations.iter(
+                    model=model, dataset_name=dataset, page_size=2
+                )
+                assert [e.id for e in listed] == expected, (model, dataset)
+                assert expected  # every combination above holds one
+
+
+# ── webhook deliveries: by endpoint and status ──
+
+HOOKS = ("https://hooks.example.com/a", "https://hooks.example.com/b")
+# export (its events go to every endpoint), receiver (which one, answering 200 or 503),
+# replay (which delivery), enable / disable (which endpoint), drop (delete the second
+# endpoint, or make it again), advance (minutes: exports end, retries fall due)
+delivery_steps = st.lists(
+    st.one_of(
+        st.tuples(st.just("export"), st.just(0)),
+        st.tuples(st.sampled_from(("fail", "heal", "enable", "disable")), st.integers(0, 1)),
+        st.tuples(st.just("replay"), st.integers(0, 9)),
+        st.tuples(st.just("drop"), st.just(1)),
+        st.tuples(st.just("advance"), st.sampled_from((1, 5, 30, 240, 600))),
+    ),
+    max_size=12,
+)
+
+
+def _expected_deliveries(
+    fake: FakePictograph, endpoint_id: str | None, status: str | None
+) -> list[str]:
+    """The organization's deliveries, filtered and newest first, from the whole world."""
+    org_id = fake.world.default_org.id
+    found = [
+        d
+        for d in fake.world.webhooks.deliveries.values()
+        if d.organization_id == org_id
+        and (endpoint_id is None or d.endpoint_id == endpoint_id)
+        and (status is None or d.status == status)
+    ]
+    return [d.id for d in sorted(found, key=lambda d: d.seq, reverse=True)]
+
+
+def _answering(answers: dict[str, int], url: str) -> Callable[[WebhookRequest], int]:
+    """A receiver at ``url`` that answers what ``answers`` holds for it at the time."""
+
+    def receive(request: WebhookRequest) -> int:
+        return answers[url]
+
+    return receive
+
+
+@settings(max_examples=30, deadline=None)
+@given(steps=delivery_steps)
+# Every status, through both ways to dead_letter (retries spent, an endpoint disabled),
+# replays, and an endpoint deleted with its deliveries and made again.
+@example(
+    steps=[
+        ("fail", 0),
+        ("export", 0),
+        ("advance", 5),
+        ("advance", 600),
+        ("advance", 600),
+        ("fail", 1),
+        ("export", 0),
+        ("advance", 5),
+        ("disable", 1),
+        ("advance", 5),
+        ("enable", 1),
+        ("heal", 1),
+        ("replay", 0),
+        ("replay", 1),
+        ("drop", 1),
+        ("export", 0),
+        ("advance", 5),
+        ("drop", 1),
+        ("export", 0),
+        ("advance", 5),
+    ]
+)
+def test_deliveries_listed_by_endpoint_and_status_are_every_delivery_filtered(
+    steps: list[tuple[str, int]],
+) -> None:
+    from pictograph.exceptions import ConflictError
+
+    answers = dict.fromkeys(HOOKS, 200)
+    with FakePictograph(seed=8) as fake:
+        fake.add_dataset("signs", images=40, completed_images=40)
+        client = fake.client(max_retries=0)
+        for url in HOOKS:
+            client.webhooks.create(url, event_types=["export.ready"])
+            fake.webhooks.route(url, _answering(answers, url))
+        for number, (action, argument) in enumerate(steps):
+            url = HOOKS[argument % len(HOOKS)]
+            registered = {e.url for e in client.webhooks.list()}
+            try:
+                if action == "export":
+                    client.exports.create("signs", f"e{number}", wait=False)
+                elif action in ("fail", "heal"):
+                    answers[url] = 503 if action == "fail" else 200
+                elif action in ("enable", "disable") and url in registered:
+                    client.webhooks.update(url, enabled=action == "enable")
+                elif action == "replay":
+                    every = client.webhooks.deliveries(limit=100)
+                    if every:
+                        client.webhooks.replay(every[argument % len(every)].id)
+                elif action == "drop":
+                    if url in registered:
+                        client.webhooks.delete(url)
+                    else:
+                        client.webhooks.create(url, event_types=["export.ready"])
+                elif action == "advance":
+                    fake.clock.advance(minutes=argument)
+            except ConflictError:
+                pass  # a delivery not failed, or an endpoint disabled, cannot be replayed
+            fake.webhooks.deliver()
+            endpoints = {e.url: e.id for e in client.webhooks.list()}
+            for hook in (None, *endpoints):
+                endpoint_id = None if hook is None else endpoints[hook]
+                for wanted in (None, *DELIVERY_STATUSES):
+                    listed = client.webhooks.deliveries(endpoint=hook, status=wanted, limit=100)
+                    expected = _expected_deliveries(fake, endpoint_id, wanted)
+                    assert [d.id for d in listed] == expected, (hook, wanted)

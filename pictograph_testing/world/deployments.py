@@ -41,8 +41,11 @@ from pictograph_testing.world.errors import (
     NotFound,
     field_error,
 )
+from pictograph_testing.world.ordered import NewestFirst, SortedIndex, index_in
 
 if TYPE_CHECKING:
+    from collections.abc import Sequence
+
     from pictograph_testing.world.state import ApiKey, Model, World
 
 __all__ = [
@@ -65,6 +68,10 @@ AUTO_REGION = "auto"
 GIB = 1 << 30
 DEFAULT_FAILURE = "Provisioning failed: the server did not start (injected by pictograph-testing)"
 _Event = Literal["up", "fail", "meter"]
+
+
+def _by_seq(deployment: Deployment) -> int:
+    return deployment.seq
 
 
 def transfer_cost(sent_bytes: int) -> int:
@@ -167,7 +174,15 @@ class DeploymentService:
     def __init__(self, world: World) -> None:
         self._world = world
         self.deployments: dict[str, Deployment] = {}
+        # Indexes, so that a page or a name check costs what it returns, not the
+        # organization's every deployment: by creation (``seq``), model, name and status.
         self._by_org: dict[str, list[Deployment]] = {}
+        self._by_model: dict[tuple[str, str], list[Deployment]] = {}
+        self._by_name: dict[tuple[str, str], SortedIndex[Deployment]] = {}
+        self._by_status: dict[tuple[str, str], SortedIndex[Deployment]] = {}
+        self._live_named: dict[tuple[str, str], Deployment] = {}
+        """The live deployment holding each name of an organization (names are unique among
+        live deployments; a terminated one frees its name)."""
         self._by_token: dict[str, Deployment] = {}
         self.builds: dict[tuple[str, str, str], EngineBuild] = {}
         self._heap: list[tuple[float, int, str, int, _Event]] = []
@@ -191,18 +206,30 @@ class DeploymentService:
         model_id: str | None,
         name: str | None,
         status: str | None,
-    ) -> list[Deployment]:
-        """The organization's deployments, newest first, filtered."""
+    ) -> Sequence[Deployment]:
+        """The organization's deployments, newest first, filtered (a view: do not change it).
+
+        Unfiltered or by status alone, a page of it costs the page; by name or model, the
+        deployments of that name or model are read (a handful).
+        """
+        org = key.organization_id
         model = model_id.strip().lower() if model_id is not None else None
-        found = [
+        candidates: Sequence[Deployment]
+        if name is not None:
+            named = self._by_name.get((org, name))
+            candidates = named.newest if named is not None else ()
+        elif model is not None:
+            candidates = NewestFirst(self._by_model.get((org, model), []))
+        elif status is not None:
+            index = self._by_status.get((org, status))
+            return index.newest if index is not None else ()
+        else:
+            return NewestFirst(self._by_org.get(org, []))
+        return [
             d
-            for d in self._by_org.get(key.organization_id, ())
-            if (model is None or d.model_id == model)
-            and (name is None or d.name == name)
-            and (status is None or d.status == status)
+            for d in candidates
+            if (model is None or d.model_id == model) and (status is None or d.status == status)
         ]
-        found.reverse()
-        return found
 
     def by_token(self, token: str) -> Deployment | None:
         return self._by_token.get(token)
@@ -269,7 +296,11 @@ class DeploymentService:
         if self._failures:
             deployment.failure = self._failures.pop(0)
         self.deployments[deployment.id] = deployment
-        self._by_org.setdefault(key.organization_id, []).append(deployment)
+        org = key.organization_id
+        self._by_org.setdefault(org, []).append(deployment)
+        self._by_model.setdefault((org, model.id), []).append(deployment)
+        self._file_name(deployment)
+        index_in(self._by_status, (org, deployment.status), _by_seq).add(deployment)
         self._by_token[deployment.auth_token] = deployment
         self._provision(deployment, now)
         return deployment
@@ -286,7 +317,7 @@ class DeploymentService:
             )
         now = self._world.now()
         self._settle(deployment, now)
-        deployment.status = "paused"
+        self._set_status(deployment, "paused")
         deployment.paused_at = now
         deployment.updated_at = now
         deployment.up_at = None
@@ -309,7 +340,7 @@ class DeploymentService:
         now = self._world.now()
         deployment.version_id = model.current.id
         deployment.architecture = model.current.architecture
-        deployment.status = "provisioning"
+        self._set_status(deployment, "provisioning")
         deployment.paused_at = None
         deployment.updated_at = now
         self._provision(deployment, now)
@@ -321,7 +352,8 @@ class DeploymentService:
             raise Conflict(f"Deployment '{deployment.name}' is already terminated.")
         now = self._world.now()
         self._settle(deployment, now)
-        deployment.status = "terminated"
+        self._set_status(deployment, "terminated")
+        self._release_name(deployment)
         deployment.updated_at = now
         deployment.up_at = None
 
@@ -353,7 +385,9 @@ class DeploymentService:
                 "scaledown_window", deployment.scaledown_window
             )
         for field_name, value in changes.items():
-            if field_name == "readme":
+            if field_name == "name":
+                self._rename(deployment, value)
+            elif field_name == "readme":
                 deployment.readme = value or None
             elif field_name == "rate_limit_rpm":
                 deployment.rate_limit_rpm = value or None
@@ -487,7 +521,7 @@ class DeploymentService:
         )
 
     def _come_up(self, deployment: Deployment, at: float) -> None:
-        deployment.status = "active"
+        self._set_status(deployment, "active")
         deployment.started_at = at
         deployment.updated_at = at
         deployment.up_at = None
@@ -506,7 +540,7 @@ class DeploymentService:
         )
 
     def _fail(self, deployment: Deployment, at: float) -> None:
-        deployment.status = "failed"
+        self._set_status(deployment, "failed")
         deployment.error_message = deployment.failure or DEFAULT_FAILURE
         deployment.failure = None
         deployment.updated_at = at
@@ -583,6 +617,32 @@ class DeploymentService:
         deployment.awake_since = None
         deployment.awake_until = -math.inf
 
+    # ── indexes ──
+
+    def _set_status(self, deployment: Deployment, status: DeploymentStatus) -> None:
+        org = deployment.organization_id
+        self._by_status[org, deployment.status].remove(deployment)
+        deployment.status = status
+        index_in(self._by_status, (org, status), _by_seq).add(deployment)
+
+    def _file_name(self, deployment: Deployment) -> None:
+        slot = (deployment.organization_id, deployment.name)
+        index_in(self._by_name, slot, _by_seq).add(deployment)
+        if deployment.live:
+            self._live_named[slot] = deployment
+
+    def _release_name(self, deployment: Deployment) -> None:
+        slot = (deployment.organization_id, deployment.name)
+        if self._live_named.get(slot) is deployment:
+            del self._live_named[slot]
+
+    def _rename(self, deployment: Deployment, name: str) -> None:
+        org = deployment.organization_id
+        self._by_name[org, deployment.name].remove(deployment)
+        self._release_name(deployment)
+        deployment.name = name
+        self._file_name(deployment)
+
     # ── rules ──
 
     def _check_name_free(self, org_id: str, name: str, ignore: Deployment | None) -> None:
@@ -591,12 +651,12 @@ class DeploymentService:
                 f"Deployment name '{name}' must not contain '/'.",
                 errors=[field_error(("body", "name"), "must not contain '/'", "value_error")],
             )
-        for other in self._by_org.get(org_id, ()):
-            if other is not ignore and other.live and other.name == name:
-                raise Conflict(
-                    f"A live deployment named '{name}' already exists in this organization; "
-                    "choose another name (or delete that one)."
-                )
+        other = self._live_named.get((org_id, name))
+        if other is not None and other is not ignore:
+            raise Conflict(
+                f"A live deployment named '{name}' already exists in this organization; "
+                "choose another name (or delete that one)."
+            )
 
     def _check_credit(self, org_id: str, gpu_type: str, action: str) -> None:
         world = self._world

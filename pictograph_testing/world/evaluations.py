@@ -31,10 +31,13 @@ from pictograph_testing.world.errors import (
     NotFound,
     field_error,
 )
+from pictograph_testing.world.ordered import NewestFirst
 from pictograph_testing.world.predictions import content_hash, image_size, predict_for, true_tag
 from pictograph_testing.world.scoring import ImageTally, Scores, score_detections, score_tags
 
 if TYPE_CHECKING:
+    from collections.abc import Sequence
+
     from pictograph_testing.world.feeds import JobView
     from pictograph_testing.world.state import ApiKey, Export, Model, ModelVersion, World
 
@@ -45,6 +48,7 @@ __all__ = [
     "EvaluationStatus",
     "ImageOutcome",
     "evaluation_job",
+    "evaluation_order",
 ]
 
 EvaluationStatus = Literal["pending", "running", "completed", "failed", "cancelled"]
@@ -132,7 +136,11 @@ class EvaluationService:
     def __init__(self, world: World) -> None:
         self._world = world
         self.evaluations: dict[str, Evaluation] = {}
+        # Creation order (``seq``), per organization and per (organization, model or
+        # dataset): a page of any listing costs the page.
         self._by_org: dict[str, list[Evaluation]] = {}
+        self._by_model: dict[tuple[str, str], list[Evaluation]] = {}
+        self._by_dataset: dict[tuple[str, str], list[Evaluation]] = {}
         self._busy: set[str] = set()
         self._waiting: deque[str] = deque()
         self._ends: list[tuple[float, int, str]] = []
@@ -210,7 +218,10 @@ class EvaluationService:
             runs_before=len(world.runs),
         )
         self.evaluations[evaluation.id] = evaluation
-        self._by_org.setdefault(key.organization_id, []).append(evaluation)
+        org_id = key.organization_id
+        self._by_org.setdefault(org_id, []).append(evaluation)
+        self._by_model.setdefault((org_id, model.id), []).append(evaluation)
+        self._by_dataset.setdefault((org_id, evaluation.dataset_id), []).append(evaluation)
         if len(self._busy) < EVALUATION_TIER.workers:
             self._assign(evaluation, now)
         else:
@@ -228,14 +239,18 @@ class EvaluationService:
 
     def listing(
         self, key: ApiKey, *, model_id: str | None, dataset_id: str | None
-    ) -> list[Evaluation]:
-        """The organization's evaluations, newest first, filtered by model and dataset."""
-        return [
-            e
-            for e in reversed(self._by_org.get(key.organization_id, []))
-            if (model_id is None or e.model_id == model_id)
-            and (dataset_id is None or e.dataset_id == dataset_id)
-        ]
+    ) -> Sequence[Evaluation]:
+        """The organization's evaluations, newest first (by creation, which is also their
+        jobs' order), filtered by model and dataset (a view: do not change it)."""
+        org = key.organization_id
+        if model_id is None:
+            if dataset_id is None:
+                return NewestFirst(self._by_org.get(org, []))
+            return NewestFirst(self._by_dataset.get((org, dataset_id), []))
+        of_model = NewestFirst(self._by_model.get((org, model_id), []))
+        if dataset_id is None:
+            return of_model
+        return [e for e in of_model if e.dataset_id == dataset_id]
 
     # ── cancelling ──
 
@@ -470,8 +485,13 @@ def evaluation_job(evaluation: Evaluation, now: float) -> JobView:
             "total_images": evaluation.total_images,
             "gpu_type": EVALUATION_TIER.name,
         },
-        order=(evaluation.created_at, evaluation.runs_before, 2, evaluation.seq),
+        order=evaluation_order(evaluation),
     )
+
+
+def evaluation_order(evaluation: Evaluation) -> tuple[float, int, int, int]:
+    """Where an evaluation stands in the jobs feed (newest last): it rises with ``seq``."""
+    return (evaluation.created_at, evaluation.runs_before, 2, evaluation.seq)
 
 
 def _running_seconds(model: Model, version: ModelVersion, images: int) -> float:

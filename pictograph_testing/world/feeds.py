@@ -14,7 +14,7 @@ from functools import partial
 from typing import TYPE_CHECKING, Any, overload
 
 from pictograph_testing.world.errors import NotFound
-from pictograph_testing.world.evaluations import evaluation_job
+from pictograph_testing.world.evaluations import evaluation_job, evaluation_order
 from pictograph_testing.world.ordered import SortedIndex, index_in
 from pictograph_testing.world.training import run_state
 
@@ -335,14 +335,11 @@ class Feeds:
                 (exports.job_order(e), 1, partial(_export_view, exports, e, now)) for e in exported
             )
         if kind in (None, "evaluation"):
-            evaluations = world.evaluations.listing(key, model_id=None, dataset_id=None)
+            # Newest first by creation, which is their jobs' order: each view is made
+            # only if the page reaches it.
             sources.append(
-                (e_view.order, 2, partial(_same, e_view))
-                for e_view in sorted(
-                    (evaluation_job(e, now) for e in evaluations),
-                    key=lambda v: v.order,
-                    reverse=True,
-                )
+                (evaluation_order(e), 2, partial(evaluation_job, e, now))
+                for e in world.evaluations.listing(key, model_id=None, dataset_id=None)
             )
         merged = (
             entry[2]
@@ -430,10 +427,6 @@ class LazyJobs(Sequence[JobView]):
 
 def _export_view(exports: ExportService, export: Export, now: float) -> JobView:
     return export_job(export, exports.job(export), now)
-
-
-def _same(view: JobView) -> JobView:
-    return view
 
 
 def _feed_order(entry: Notification) -> tuple[float, int]:

@@ -26,8 +26,11 @@ from urllib.parse import urlsplit
 
 from pictograph_testing.clock import format_timestamp
 from pictograph_testing.world.errors import Conflict, InvalidRequest, NotFound, field_error
+from pictograph_testing.world.ordered import NewestFirst, SortedIndex, index_in
 
 if TYPE_CHECKING:
+    from collections.abc import Sequence
+
     from pictograph_testing.world.state import ApiKey, World
 
 __all__ = [
@@ -207,6 +210,10 @@ def sign(secret: str, timestamp: int, body: bytes) -> str:
     return hmac.new(secret.encode(), message, hashlib.sha256).hexdigest()
 
 
+def _by_seq(delivery: WebhookDelivery) -> int:
+    return delivery.seq
+
+
 class Webhooks:
     """Keep every organization's endpoints and deliveries; schedule attempts on the clock."""
 
@@ -215,7 +222,12 @@ class Webhooks:
         self.endpoints: dict[str, WebhookEndpoint] = {}
         self._by_org: dict[str, dict[str, WebhookEndpoint]] = {}
         self.deliveries: dict[str, WebhookDelivery] = {}
-        self._deliveries_by_org: dict[str, dict[str, WebhookDelivery]] = {}
+        # Deliveries by creation (``seq``): per organization, per endpoint, and per
+        # status of each, so that a page of any listing costs the page.
+        self._deliveries_by_org: dict[str, SortedIndex[WebhookDelivery]] = {}
+        self._deliveries_by_endpoint: dict[str, list[WebhookDelivery]] = {}
+        self._deliveries_by_status: dict[tuple[str, str], SortedIndex[WebhookDelivery]] = {}
+        """Keyed by (organization id, status) and by (endpoint id, status)."""
         self._due = world.agenda.attempts
         self._grace: list[tuple[float, str]] = []
         """(until, endpoint id): when each rotated-out secret stops signing."""
@@ -312,10 +324,12 @@ class Webhooks:
         endpoint = self.find(key, endpoint_id)
         del self.endpoints[endpoint.id]
         del self._by_org[endpoint.organization_id][endpoint.id]
-        org_deliveries = self._deliveries_by_org.get(endpoint.organization_id, {})
-        for delivery_id in [d.id for d in org_deliveries.values() if d.endpoint_id == endpoint.id]:
-            del org_deliveries[delivery_id]
-            del self.deliveries[delivery_id]
+        for delivery in self._deliveries_by_endpoint.pop(endpoint.id, ()):
+            self._deliveries_by_org[delivery.organization_id].remove(delivery)
+            self._deliveries_by_status[delivery.organization_id, delivery.status].remove(delivery)
+            del self.deliveries[delivery.id]
+        for status in DELIVERY_STATUSES:
+            self._deliveries_by_status.pop((endpoint.id, status), None)
         return endpoint
 
     def rotate(self, key: ApiKey, endpoint_id: str) -> tuple[WebhookEndpoint, str]:
@@ -389,7 +403,9 @@ class Webhooks:
                 due=at,
             )
             self.deliveries[delivery.id] = delivery
-            self._deliveries_by_org.setdefault(organization_id, {})[delivery.id] = delivery
+            index_in(self._deliveries_by_org, organization_id, _by_seq).add(delivery)
+            self._deliveries_by_endpoint.setdefault(endpoint.id, []).append(delivery)
+            self._file_status(delivery)
             heapq.heappush(self._due, (at, delivery.seq, delivery.id, 0))
         return event
 
@@ -435,7 +451,7 @@ class Webhooks:
             delivery = self.deliveries[delivery_id]
             endpoint = self.endpoints[delivery.endpoint_id]
             if not endpoint.enabled:
-                delivery.status = "dead_letter"
+                self._set_status(delivery, "dead_letter")
                 delivery.due = None
                 delivery.last_error = "The endpoint is disabled."
                 continue
@@ -494,7 +510,7 @@ class Webhooks:
         delivery.last_status_code = outcome.status_code
         endpoint.last_delivery_at = outbound.at
         if outcome.ok:
-            delivery.status = "delivered"
+            self._set_status(delivery, "delivered")
             delivery.delivered_at = outbound.at
             delivery.last_error = None
             delivery.due = None
@@ -508,27 +524,46 @@ class Webhooks:
                 f"Disabled after {endpoint.consecutive_failures} consecutive failed deliveries."
             )
         if delivery.attempts >= MAX_ATTEMPTS:
-            delivery.status = "dead_letter"
+            self._set_status(delivery, "dead_letter")
             delivery.due = None
             return
-        delivery.status = "failed"
+        self._set_status(delivery, "failed")
         delivery.due = outbound.at + RETRY_DELAYS[delivery.attempts - 1]
         heapq.heappush(self._due, (delivery.due, delivery.seq, delivery.id, delivery.generation))
 
     def delivery_listing(
         self, key: ApiKey, *, endpoint_id: str | None, status: str | None
-    ) -> list[WebhookDelivery]:
-        """The organization's deliveries, newest first, filtered."""
+    ) -> Sequence[WebhookDelivery]:
+        """The organization's deliveries, newest first, filtered (a view: do not change it).
+
+        Any filter is an index: a page costs the page.
+        """
         if endpoint_id is not None:
-            self.find(key, endpoint_id)
-        found = [
-            d
-            for d in self._deliveries_by_org.get(key.organization_id, {}).values()
-            if (endpoint_id is None or d.endpoint_id == endpoint_id.lower())
-            and (status is None or d.status == status)
-        ]
-        found.reverse()
-        return found
+            owner = self.find(key, endpoint_id).id
+            if status is None:
+                return NewestFirst(self._deliveries_by_endpoint.get(owner, []))
+        else:
+            owner = key.organization_id
+            if status is None:
+                index = self._deliveries_by_org.get(owner)
+                return index.newest if index is not None else ()
+        found = self._deliveries_by_status.get((owner, status))
+        return found.newest if found is not None else ()
+
+    def _file_status(self, delivery: WebhookDelivery) -> None:
+        status = delivery.status
+        index_in(self._deliveries_by_status, (delivery.organization_id, status), _by_seq).add(
+            delivery
+        )
+        index_in(self._deliveries_by_status, (delivery.endpoint_id, status), _by_seq).add(delivery)
+
+    def _set_status(self, delivery: WebhookDelivery, status: DeliveryStatus) -> None:
+        if delivery.status == status:
+            return
+        for owner in (delivery.organization_id, delivery.endpoint_id):
+            self._deliveries_by_status[owner, delivery.status].remove(delivery)
+        delivery.status = status
+        self._file_status(delivery)
 
     def replay(self, key: ApiKey, delivery_id: str) -> WebhookDelivery:
         """Re-queue a failed or dead-letter delivery now, with a fresh retry budget."""
@@ -548,7 +583,7 @@ class Webhooks:
             )
         now = self._world.now()
         delivery.generation += 1
-        delivery.status = "pending"
+        self._set_status(delivery, "pending")
         delivery.attempts = 0
         delivery.due = now
         heapq.heappush(self._due, (now, delivery.seq, delivery.id, delivery.generation))

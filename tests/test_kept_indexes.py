@@ -239,11 +239,14 @@ async def test_datasets_listed_async_move_when_archived() -> None:
         assert len(listed) == 2
 
 
-# start a run (optionally armed to fail), cancel one, add an export, advance (minutes)
+# start a run (optionally armed to fail), cancel one, evaluate the trained model
+# (optionally armed to fail), cancel an evaluation, add an export, advance (minutes)
 job_steps = st.lists(
     st.one_of(
         st.tuples(st.just("run"), st.booleans()),
         st.tuples(st.just("cancel"), st.integers(0, 9)),
+        st.tuples(st.just("evaluate"), st.booleans()),
+        st.tuples(st.just("cancel_evaluation"), st.integers(0, 9)),
         st.tuples(st.just("export"), st.sampled_from(EXPORT_STATUSES)),
         st.tuples(st.just("advance"), st.integers(0, 90)),
     ),
@@ -254,12 +257,27 @@ JOB_FILTERS = ("active", "finished", "queued", "running", "completed", "failed",
 
 @settings(max_examples=25, deadline=None)
 @given(steps=job_steps)
+# Evaluations ending every way (failed, completed, cancelled) and one still live.
+@example(
+    steps=[
+        ("evaluate", True),
+        ("evaluate", False),
+        ("evaluate", False),
+        ("cancel_evaluation", 2),
+        ("advance", 90),
+        ("evaluate", False),
+        ("run", False),
+    ]
+)
 def test_jobs_listed_by_status_are_every_job_filtered(steps: list[tuple[str, object]]) -> None:
     with FakePictograph(seed=9, gpu_workers={"a10g": 1}) as fake:
         fake.add_dataset("signs", images=40, completed_images=40)
         fake.add_export("signs", "v1")
         client = fake.client()
+        # A model to evaluate (its run is one more completed job).
+        client.training.create("signs", "v1", pipeline_type="yolox", name="base")
         runs: list[str] = []
+        evaluations: list[str] = []
         for number, (action, argument) in enumerate(steps):
             if action == "run":
                 if argument:
@@ -278,6 +296,14 @@ def test_jobs_listed_by_status_are_every_job_filtered(steps: list[tuple[str, obj
                 chosen = runs[int(str(argument)) % len(runs)]
                 if client.training.get(run_id=chosen).status in ("queued", "running"):
                     client.training.cancel(run_id=chosen)
+            elif action == "evaluate":
+                if argument:
+                    fake.faults.fail_evaluation()
+                evaluations.append(client.model_evaluations.create("base", "signs", "v1").id)
+            elif action == "cancel_evaluation" and evaluations:
+                chosen = evaluations[int(str(argument)) % len(evaluations)]
+                if client.model_evaluations.get(chosen).status in ("pending", "running"):
+                    client.model_evaluations.cancel(chosen)
             elif action == "export":
                 fake.add_export("signs", f"e{number}", status=str(argument))
             elif action == "advance":

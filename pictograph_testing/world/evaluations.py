@@ -31,12 +31,12 @@ from pictograph_testing.world.errors import (
     NotFound,
     field_error,
 )
-from pictograph_testing.world.ordered import NewestFirst
+from pictograph_testing.world.ordered import NewestFirst, SortedIndex, index_in
 from pictograph_testing.world.predictions import content_hash, image_size, predict_for, true_tag
 from pictograph_testing.world.scoring import ImageTally, Scores, score_detections, score_tags
 
 if TYPE_CHECKING:
-    from collections.abc import Sequence
+    from collections.abc import Iterable, Sequence
 
     from pictograph_testing.world.feeds import JobView
     from pictograph_testing.world.state import ApiKey, Export, Model, ModelVersion, World
@@ -141,6 +141,10 @@ class EvaluationService:
         self._by_org: dict[str, list[Evaluation]] = {}
         self._by_model: dict[tuple[str, str], list[Evaluation]] = {}
         self._by_dataset: dict[tuple[str, str], list[Evaluation]] = {}
+        # For the jobs feed: the live ones per organization, the ended ones per
+        # (organization, status), so a filtered page reads neither the other nor history.
+        self._live: dict[str, dict[str, Evaluation]] = {}
+        self._ended: dict[tuple[str, str], SortedIndex[Evaluation]] = {}
         self._busy: set[str] = set()
         self._waiting: deque[str] = deque()
         self._ends: list[tuple[float, int, str]] = []
@@ -222,6 +226,7 @@ class EvaluationService:
         self._by_org.setdefault(org_id, []).append(evaluation)
         self._by_model.setdefault((org_id, model.id), []).append(evaluation)
         self._by_dataset.setdefault((org_id, evaluation.dataset_id), []).append(evaluation)
+        self._live.setdefault(org_id, {})[evaluation.id] = evaluation
         if len(self._busy) < EVALUATION_TIER.workers:
             self._assign(evaluation, now)
         else:
@@ -251,6 +256,15 @@ class EvaluationService:
         if dataset_id is None:
             return of_model
         return [e for e in of_model if e.dataset_id == dataset_id]
+
+    def live(self, organization_id: str) -> Iterable[Evaluation]:
+        """The organization's evaluations not ended yet (pending or running)."""
+        return self._live.get(organization_id, {}).values()
+
+    def ended(self, organization_id: str, status: str) -> Sequence[Evaluation]:
+        """The organization's evaluations that ended with ``status``, newest first."""
+        index = self._ended.get((organization_id, status))
+        return index.newest if index is not None else ()
 
     # ── cancelling ──
 
@@ -342,6 +356,9 @@ class EvaluationService:
         self, evaluation: Evaluation, status: EvaluationStatus, at: float, error: str | None = None
     ) -> None:
         evaluation.status = status
+        org_id = evaluation.organization_id
+        del self._live[org_id][evaluation.id]
+        index_in(self._ended, (org_id, status), _by_seq).add(evaluation)
         evaluation.completed_at = at
         evaluation.updated_at = at
         evaluation.error_message = error
@@ -487,6 +504,10 @@ def evaluation_job(evaluation: Evaluation, now: float) -> JobView:
         },
         order=evaluation_order(evaluation),
     )
+
+
+def _by_seq(evaluation: Evaluation) -> int:
+    return evaluation.seq
 
 
 def evaluation_order(evaluation: Evaluation) -> tuple[float, int, int, int]:

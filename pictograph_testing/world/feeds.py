@@ -21,6 +21,7 @@ from pictograph_testing.world.training import run_state
 if TYPE_CHECKING:
     from collections.abc import Callable, Iterable, Iterator
 
+    from pictograph_testing.world.evaluations import Evaluation
     from pictograph_testing.world.exports import ExportJob, ExportService
     from pictograph_testing.world.state import ApiKey, Export, TrainingRun, World
 
@@ -303,10 +304,7 @@ class Feeds:
             if kind in (None, "export"):
                 views.extend(export_job(e, exports.job(e), now) for e in exports.active(org_id))
             if kind in (None, "evaluation"):
-                views.extend(
-                    evaluation_job(e, now)
-                    for e in world.evaluations.listing(key, model_id=None, dataset_id=None)
-                )
+                views.extend(evaluation_job(e, now) for e in world.evaluations.live(org_id))
             views = [v for v in views if _matches(v, status)]
             views.sort(key=lambda v: v.order, reverse=True)
             return views[:JOB_LIST_LIMIT]
@@ -337,9 +335,13 @@ class Feeds:
         if kind in (None, "evaluation"):
             # Newest first by creation, which is their jobs' order: each view is made
             # only if the page reaches it.
+            evaluated: Iterable[Evaluation] = (
+                world.evaluations.ended(org_id, status)
+                if ended
+                else world.evaluations.listing(key, model_id=None, dataset_id=None)
+            )
             sources.append(
-                (evaluation_order(e), 2, partial(evaluation_job, e, now))
-                for e in world.evaluations.listing(key, model_id=None, dataset_id=None)
+                (evaluation_order(e), 2, partial(evaluation_job, e, now)) for e in evaluated
             )
         merged = (
             entry[2]

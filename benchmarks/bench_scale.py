@@ -10,7 +10,10 @@ Run with ``python benchmarks/bench_scale.py`` (worlds of 100, 1,000 and 10,000 r
   ``N``; reported per size and per run);
 - a *busy* one: ``N`` runs training at once on ``N`` workers, none near its end;
 - a *ledger* of ``10 x N`` entries (100,000 at the largest size), top-ups and debits of
-  two operations in turn.
+  two operations in turn;
+- after the catch-up, the finished world also gets a deployment of each of its ``N``
+  models and ``N`` model evaluations (queued or running: none ends while its clock
+  stands), and a fourth world holds ``N`` webhook deliveries of one endpoint.
 
 Then, interleaved across sizes, rounds of the per-request calls through the real SDK:
 
@@ -27,7 +30,10 @@ Then, interleaved across sizes, rounds of the per-request calls through the real
 - ``exports.get`` of an export of ``N`` images, each round a fresh one (its
   ``file_size`` is sized, never built);
 - ``credits.balance``, ``credits.history(50)`` and ``credits.usage_by_operation`` (this
-  month's, and ever) against the ledger world.
+  month's, and ever) against the ledger world;
+- ``deployments.list`` (the first page, and a page of those provisioning),
+  ``model_evaluations.list`` and ``webhooks.deliveries`` (the first page, and a page of
+  those delivered).
 
 Printed: the median in microseconds per call per size, the growth from the smallest
 to the largest size (``x1`` is flat) and the fitted growth exponent ``k`` of
@@ -58,6 +64,8 @@ CATCH_UP = "catch-up: complete N runs (per run)"
 LEDGER_PER_RUN = 10
 """Ledger entries per run of the size: 100,000 at 10,000."""
 LEDGER_DEBITS = ("inference_image", "training_a10g")
+EVALUATED, EVALUATED_EXPORT = "held-out", "held-out-v1"
+HOOK = "https://hooks.example.com/scale"
 
 
 def build(size: int) -> tuple[FakePictograph, float]:
@@ -81,6 +89,52 @@ def _world_with_runs(size: int, *, workers: int, epochs: int) -> FakePictograph:
     with world.lock:
         for _ in range(size):
             world.training.create(world.default_key, request)
+    return fake
+
+
+def after_training(fake: FakePictograph) -> None:
+    """Deploy each of the finished world's models, and evaluate each on a small export.
+
+    The clock stands from here on, so every deployment stays ``provisioning`` and every
+    evaluation queued or running: the listings read them as they are.
+    """
+    fake.add_dataset(EVALUATED, images=10, completed_images=10)
+    export = fake.add_export(EVALUATED, EVALUATED_EXPORT, status_filter="complete")
+    world = fake.world
+    key = world.default_key
+    with world.lock:
+        for number, model in enumerate(list(world.models.values())):
+            world.deployments.create(
+                key,
+                model,
+                name=f"deployed-{number}",
+                region="auto",
+                gpu_type="t4",
+                precision="fp32",
+                min_containers=0,
+                max_containers=1,
+                scaledown_window=60,
+                rate_limit_rpm=None,
+                inference_config={},
+            )
+            world.evaluations.create(
+                key, model, export, iou_threshold=0.5, confidence_threshold=0.5
+            )
+
+
+def hooks(size: int) -> FakePictograph:
+    """A world whose one webhook endpoint has ``size`` deliveries, all delivered."""
+    fake = FakePictograph(seed=7)
+    fake.webhooks.route(HOOK, lambda request: 200)
+    with fake.client() as client:
+        client.webhooks.create(HOOK, event_types=["export.ready"])
+        world = fake.world
+        with world.lock:
+            for _ in range(size):
+                world.feeds.notify(
+                    world.default_org.id, "export_ready", "Export ready", at=world.now()
+                )
+        client.webhooks.deliveries(limit=1)  # a request sends every attempt due
     return fake
 
 
@@ -144,6 +198,7 @@ def calls(
     busy_fake: FakePictograph,
     busy_client: pictograph.Client,
     ledger_client: pictograph.Client,
+    hooks_client: pictograph.Client,
     size: int,
 ) -> dict[str, Operation]:
     """The per-request operations, each one SDK call (or one page)."""
@@ -189,6 +244,15 @@ def calls(
         "credits.usage_by_operation(all) (ledger 10 x N)": lambda: (
             ledger_client.credits.usage_by_operation(range="all")
         ),
+        "deployments.list (first page of N)": lambda: client.deployments.list(limit=50),
+        "deployments.list(status=provisioning, 50)": lambda: client.deployments.list(
+            status="provisioning", limit=50, offset=size // 2
+        ),
+        "model_evaluations.list (first page of N)": lambda: client.model_evaluations.list(limit=50),
+        "webhooks.deliveries (first page of N)": lambda: hooks_client.webhooks.deliveries(limit=50),
+        "webhooks.deliveries(status=delivered, 50)": lambda: hooks_client.webhooks.deliveries(
+            status="delivered", limit=50, offset=size // 2
+        ),
     }
 
 
@@ -200,10 +264,11 @@ def measure(sizes: list[int], rounds: int) -> dict[str, dict[int, float]]:
     for size in sizes:
         fake, seconds = build(size)
         results[CATCH_UP][size] = seconds / size
-        busy_fake, ledger_fake = busy(size), ledger(size)
-        made = [fake.client(), busy_fake.client(), ledger_fake.client()]
+        after_training(fake)
+        busy_fake, ledger_fake, hooks_fake = busy(size), ledger(size), hooks(size)
+        made = [fake.client(), busy_fake.client(), ledger_fake.client(), hooks_fake.client()]
         clients += made
-        ops[size] = calls(made[0], fake, busy_fake, made[1], made[2], size)
+        ops[size] = calls(made[0], fake, busy_fake, made[1], made[2], made[3], size)
     samples: dict[str, dict[int, list[float]]] = {}
     for _ in range(rounds):
         for size in sizes:

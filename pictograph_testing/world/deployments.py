@@ -53,6 +53,7 @@ __all__ = [
     "DEFAULT_FAILURE",
     "DEPLOYMENT_STATUSES",
     "GIB",
+    "BuildHistory",
     "Deployment",
     "DeploymentService",
     "DeploymentStatus",
@@ -94,6 +95,30 @@ class EngineBuild:
 
     def built(self, now: float) -> bool:
         return now >= self.ends_at
+
+
+class BuildHistory:
+    """How long one GPU's engine builds took, for the estimate a new build shows: the mean
+    of those finished by then, kept as a sum (a build is counted once it has ended)."""
+
+    __slots__ = ("_count", "_total", "_unfinished")
+
+    def __init__(self) -> None:
+        self._unfinished: list[tuple[float, float]] = []
+        """(ends at, seconds taken) of the builds not counted yet: a heap, soonest first."""
+        self._total = 0.0
+        self._count = 0
+
+    def add(self, build: EngineBuild) -> None:
+        heapq.heappush(self._unfinished, (build.ends_at, build.ends_at - build.started_at))
+
+    def mean(self, now: float) -> float | None:
+        """The mean seconds of the builds ended by ``now``; ``None`` before the first."""
+        unfinished = self._unfinished
+        while unfinished and unfinished[0][0] <= now:
+            self._total += heapq.heappop(unfinished)[1]
+            self._count += 1
+        return round(self._total / self._count, 1) if self._count else None
 
 
 @dataclass
@@ -185,6 +210,8 @@ class DeploymentService:
         live deployments; a terminated one frees its name)."""
         self._by_token: dict[str, Deployment] = {}
         self.builds: dict[tuple[str, str, str], EngineBuild] = {}
+        self._build_history: dict[str, BuildHistory] = {}
+        """Per GPU, how long its builds took: what a new build's estimate is read from."""
         self._heap: list[tuple[float, int, str, int, _Event]] = []
         self._order = 0
         self._seq = 0
@@ -507,18 +534,20 @@ class DeploymentService:
 
     def _start_build(self, deployment: Deployment, now: float) -> EngineBuild:
         gpu = deployment.gpu_type
-        history = [
-            b.ends_at - b.started_at for b in self.builds.values() if b.gpu == gpu and b.built(now)
-        ]
-        return EngineBuild(
+        history = self._build_history.get(gpu)
+        if history is None:
+            history = self._build_history[gpu] = BuildHistory()
+        build = EngineBuild(
             model_id=deployment.model_id,
             model_name=deployment.model_name,
             gpu=gpu,
             precision=deployment.precision,
             started_at=now,
             ends_at=now + DEPLOYMENT_GPUS[gpu].engine_build_seconds,
-            estimate_s=round(sum(history) / len(history), 1) if history else None,
+            estimate_s=history.mean(now),
         )
+        history.add(build)
+        return build
 
     def _come_up(self, deployment: Deployment, at: float) -> None:
         self._set_status(deployment, "active")

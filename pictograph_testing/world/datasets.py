@@ -205,12 +205,13 @@ class DatasetService:
         world = self._world
         images = world.dataset_images(dataset, archived=True)
         service = world.image_service
-        blobs = {service.blob(image) for image in images}
-        shared = {
-            service.blob(image)
-            for image in world.images.values()
-            if image.dataset_id != dataset.id and service.blob(image) in blobs
-        }
+        # A file is shared when more of the world's images use it than this dataset's do.
+        own: dict[str, int] = {}
+        for image in images:
+            blob = service.blob(image)
+            own[blob] = own.get(blob, 0) + 1
+        blobs = set(own)
+        shared = {blob for blob, count in own.items() if service.blob_users(blob) > count}
         summary = {
             "id": dataset.id,
             "name": dataset.name,

@@ -186,6 +186,8 @@ class ImageService:
         self._paths: dict[tuple[str, str, str], str] = {}
         """(dataset id, directory, filename) -> image id: the uniqueness the API enforces."""
         self._blobs: dict[str, str] = {}
+        self._blob_users: dict[str, int] = {}
+        """How many of the world's images each stored file is the bytes of."""
         """image id -> the blob it shares (copies point at their source's); default: itself."""
         self._registrations: dict[tuple[str, str, str], int] = {}
         self._display_names: dict[str, str] = {}
@@ -279,6 +281,8 @@ class ImageService:
         world.images[image.id] = image
         if blob_of is not None:
             self._blobs[image.id] = self.blob(blob_of)
+        blob = self.blob(image)
+        self._blob_users[blob] = self._blob_users.get(blob, 0) + 1
         if image.content is None:
             # Bytes made on demand: the image reports the length they download as.
             image.file_size = self.generated_size(image)
@@ -389,6 +393,10 @@ class ImageService:
     def blob(self, image: Image) -> str:
         """The stored file the image's bytes are (copies share their source's)."""
         return self._blobs.get(image.id, image.id)
+
+    def blob_users(self, blob: str) -> int:
+        """How many of the world's images :meth:`blob` names ``blob`` for."""
+        return self._blob_users.get(blob, 0)
 
     def served_type(self, image: Image) -> str:
         """The MIME type :meth:`content` serves the image's bytes as."""
@@ -525,6 +533,12 @@ class ImageService:
             gone.setdefault(image.dataset_id, set()).add(image.id)
             if world.images.pop(image.id, None) is not None:
                 self._tally(image, -1)
+                blob = self.blob(image)
+                users = self._blob_users[blob] - 1
+                if users:
+                    self._blob_users[blob] = users
+                else:
+                    del self._blob_users[blob]
             self._paths.pop((image.dataset_id, image.directory_path, image.filename), None)
             self._blobs.pop(image.id, None)
             self._display_names.pop(image.id, None)

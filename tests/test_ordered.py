@@ -46,6 +46,18 @@ def test_a_sorted_index_keeps_order_through_adds_and_removes() -> None:
     assert len(index) == 5
 
 
+def test_a_sorted_index_removes_many_in_one_pass_and_keeps_its_keys() -> None:
+    index: SortedIndex[tuple[int, str]] = SortedIndex(lambda pair: pair[0])
+    for pair in [(4, "a"), (1, "b"), (3, "c"), (2, "d")]:
+        index.add(pair)
+
+    index.remove_where(lambda pair: pair[1] in "ac")
+    assert index.oldest == [(1, "b"), (2, "d")]
+    index.add((0, "e"))  # found by a search over the keys kept: it lands first
+    index.remove((1, "b"))
+    assert [p[1] for p in index.newest] == ["d", "e"]
+
+
 def test_index_in_makes_an_index_once_and_hands_back_the_same_one() -> None:
     indexes: dict[str, SortedIndex[int]] = {}
 

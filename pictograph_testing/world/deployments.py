@@ -53,7 +53,6 @@ __all__ = [
     "DEFAULT_FAILURE",
     "DEPLOYMENT_STATUSES",
     "GIB",
-    "BuildHistory",
     "Deployment",
     "DeploymentService",
     "DeploymentStatus",
@@ -97,7 +96,7 @@ class EngineBuild:
         return now >= self.ends_at
 
 
-class BuildHistory:
+class _BuildHistory:
     """How long one GPU's engine builds took, for the estimate a new build shows: the mean
     of those finished by then, kept as a sum (a build is counted once it has ended)."""
 
@@ -210,7 +209,7 @@ class DeploymentService:
         live deployments; a terminated one frees its name)."""
         self._by_token: dict[str, Deployment] = {}
         self.builds: dict[tuple[str, str, str], EngineBuild] = {}
-        self._build_history: dict[str, BuildHistory] = {}
+        self._build_history: dict[str, _BuildHistory] = {}
         """Per GPU, how long its builds took: what a new build's estimate is read from."""
         self._heap: list[tuple[float, int, str, int, _Event]] = []
         self._order = 0
@@ -536,7 +535,7 @@ class DeploymentService:
         gpu = deployment.gpu_type
         history = self._build_history.get(gpu)
         if history is None:
-            history = self._build_history[gpu] = BuildHistory()
+            history = self._build_history[gpu] = _BuildHistory()
         build = EngineBuild(
             model_id=deployment.model_id,
             model_name=deployment.model_name,

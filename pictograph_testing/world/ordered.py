@@ -90,6 +90,14 @@ class SortedIndex(Generic[T]):
                 return
             place += 1
 
+    def remove_where(self, gone: Callable[[T], bool]) -> None:
+        """Remove every item ``gone`` is true of, in one pass (many at once cost O(n),
+        where :meth:`remove` one by one would cost O(n) each)."""
+        pairs = zip(self._items, self._keys, strict=True)
+        kept = [(item, key) for item, key in pairs if not gone(item)]
+        self._items[:] = [item for item, _ in kept]
+        self._keys[:] = [key for _, key in kept]
+
     def __len__(self) -> int:
         return len(self._items)
 

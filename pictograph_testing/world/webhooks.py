@@ -324,12 +324,22 @@ class Webhooks:
         endpoint = self.find(key, endpoint_id)
         del self.endpoints[endpoint.id]
         del self._by_org[endpoint.organization_id][endpoint.id]
-        for delivery in self._deliveries_by_endpoint.pop(endpoint.id, ()):
-            self._deliveries_by_org[delivery.organization_id].remove(delivery)
-            self._deliveries_by_status[delivery.organization_id, delivery.status].remove(delivery)
+        gone = self._deliveries_by_endpoint.pop(endpoint.id, [])
+        for delivery in gone:
             del self.deliveries[delivery.id]
-        for status in DELIVERY_STATUSES:
-            self._deliveries_by_status.pop((endpoint.id, status), None)
+        if gone:
+            # One pass over each of the organization's indexes, however many went.
+            org_id = endpoint.organization_id
+
+            def of_endpoint(delivery: WebhookDelivery) -> bool:
+                return delivery.endpoint_id == endpoint.id
+
+            self._deliveries_by_org[org_id].remove_where(of_endpoint)
+            for status in DELIVERY_STATUSES:
+                index = self._deliveries_by_status.get((org_id, status))
+                if index is not None:
+                    index.remove_where(of_endpoint)
+                self._deliveries_by_status.pop((endpoint.id, status), None)
         return endpoint
 
     def rotate(self, key: ApiKey, endpoint_id: str) -> tuple[WebhookEndpoint, str]:

@@ -26,7 +26,8 @@ Then, interleaved across sizes, rounds of the per-request calls through the real
 - ``notifications.list(unread_only=True)``: a page of the ``N`` unread notifications
   the completed runs left;
 - ``training.get``: one run by id;
-- ``models.list(50)``, ``datasets.list`` and ``images.list(100)``;
+- ``models.list(50)`` (and a page from the middle of those of one type),
+  ``datasets.list`` and ``images.list(100)``;
 - ``exports.get`` of an export of ``N`` images, each round a fresh one (its
   ``file_size`` is sized, never built);
 - ``credits.balance``, ``credits.history(50)`` and ``credits.usage_by_operation`` (this
@@ -231,6 +232,9 @@ def calls(
         ),
         "training.get": lambda: client.training.get(run_id),
         "models.list(50)": lambda: client.models.list(limit=50),
+        "models.list(model_type=object_detection, 50)": lambda: client.models.list(
+            model_type="object_detection", limit=50, offset=size // 2
+        ),
         "datasets.list": lambda: client.datasets.list(),
         "images.list(100)": lambda: client.images.list(DATASET, limit=100),
         "exports.get (N images, first get)": Prepared(

@@ -646,3 +646,67 @@ def test_deliveries_listed_by_endpoint_and_status_are_every_delivery_filtered(
                     listed = client.webhooks.deliveries(endpoint=hook, status=wanted, limit=100)
                     expected = _expected_deliveries(fake, endpoint_id, wanted)
                     assert [d.id for d in listed] == expected, (hook, wanted)
+
+
+# ── models: by dataset, status and type ──
+
+TRAINED = ("yolox", "classification")
+TRAINED_TYPES = ("object_detection", "classification")
+# train (a dataset, a pipeline), delete (which one), rename (which one)
+model_steps = st.lists(
+    st.one_of(
+        st.tuples(
+            st.just("train"),
+            st.sampled_from(DATASETS),
+            st.sampled_from(TRAINED),
+        ),
+        st.tuples(st.sampled_from(("delete", "rename")), st.integers(0, 9), st.just("")),
+    ),
+    max_size=10,
+)
+
+
+@settings(max_examples=25, deadline=None)
+@given(steps=model_steps)
+def test_models_listed_by_dataset_status_and_type_are_every_model_filtered(
+    steps: list[tuple[str, str | int, str]],
+) -> None:
+    with _world() as fake:
+        for dataset in DATASETS:
+            fake.add_export(dataset, "v1")
+        client = fake.client(max_retries=0)
+        org_id = fake.world.default_org.id
+        for number, (action, argument, pipeline) in enumerate(steps):
+            models = [m.id for m in client.models.list(limit=100)]
+            if action == "train":
+                client.training.create(
+                    str(argument), "v1", pipeline_type=pipeline, name=f"m{number}"
+                )
+            elif models:
+                chosen = models[int(argument) % len(models)]
+                if action == "delete":
+                    client.models.delete(model_id=chosen)
+                else:
+                    client.models.update(model_id=chosen, new_name=f"renamed-{number}")
+            every = sorted(
+                (m for m in fake.world.models.values() if m.organization_id == org_id),
+                key=lambda m: (m.created_at, m.id),
+                reverse=True,
+            )
+            for dataset in (None, *DATASETS):
+                for status in (None, "ready", "failed"):
+                    for model_type in (None, *TRAINED_TYPES):
+                        listed = client.models.iter(
+                            dataset_name=dataset,
+                            status=status,
+                            model_type=model_type,
+                            page_size=4,
+                        )
+                        expected = [
+                            m.id
+                            for m in every
+                            if (dataset is None or m.dataset_name == dataset)
+                            and (status is None or m.status == status)
+                            and (model_type is None or m.model_type == model_type)
+                        ]
+                        assert [m.id for m in listed] == expected, (dataset, status, model_type)

@@ -58,6 +58,10 @@ def version_files() -> list[ModelFile]:
     return files
 
 
+_FILTERED_BY = ("dataset_name", "status", "model_type")
+"""The fields :meth:`ModelRegistry.listing` filters by, each kept as an index."""
+
+
 class ModelRegistry:
     """The organization-scoped catalogue of trained models."""
 
@@ -73,6 +77,9 @@ class ModelRegistry:
         # were filed in (models made at one instant, as runs ending together make them,
         # then append without a search; an order by id would insert each one mid-list).
         self._ordered: dict[str, SortedIndex[Model]] = {}
+        # The same, per (organization, field, value) of each field a listing filters by;
+        # none of them changes once a model is filed.
+        self._filtered: dict[tuple[str, str, str | None], SortedIndex[Model]] = {}
         self._filed: dict[str, int] = {}
         self._filings = 0
 
@@ -82,6 +89,9 @@ class ModelRegistry:
         self._filed[model.id] = self._filings
         organization_id = model.organization_id
         index_in(self._ordered, organization_id, self._listing_key).add(model)
+        for field_name in _FILTERED_BY:
+            slot = (organization_id, field_name, getattr(model, field_name))
+            index_in(self._filtered, slot, self._listing_key).add(model)
         named = self._named.get(organization_id)
         if named is None:
             named = self._named[organization_id] = {}
@@ -90,6 +100,10 @@ class ModelRegistry:
     def _unfile(self, model: Model) -> None:
         del self._world.models[model.id]
         self._ordered[model.organization_id].remove(model)
+        for field_name in _FILTERED_BY:
+            self._filtered[model.organization_id, field_name, getattr(model, field_name)].remove(
+                model
+            )
         del self._filed[model.id]
         named = self._named.get(model.organization_id, {})
         if named.get(model.name) is model:
@@ -198,18 +212,34 @@ class ModelRegistry:
     ) -> Sequence[Model]:
         """The organization's models, newest first (then by id, descending), filtered.
 
-        Unfiltered, a view (a page of it costs the page); filtered, a list.
+        Unfiltered or by one field, a view (a page of it costs the page); by a name or
+        several fields, a list of what the name, or the first field, picks out.
         """
-        ordered = self._ordered.get(key.organization_id)
+        org_id = key.organization_id
+        ordered = self._ordered.get(org_id)
         if ordered is None:
             return []
+        given = [
+            (field_name, value)
+            for field_name, value in zip(
+                _FILTERED_BY, (dataset_name, status, model_type), strict=True
+            )
+            if value is not None
+        ]
+        candidates: Iterable[Model]
         if name is not None:
-            named = self._named.get(key.organization_id, {}).get(name)
-            candidates: Iterable[Model] = [named] if named is not None else []
-        elif dataset_name is None and status is None and model_type is None:
+            named = self._named.get(org_id, {}).get(name)
+            candidates = [named] if named is not None else []
+        elif not given:
             return ordered.newest
         else:
-            candidates = ordered.newest
+            field_name, value = given[0]
+            index = self._filtered.get((org_id, field_name, value))
+            if index is None:
+                return []
+            if len(given) == 1:
+                return index.newest
+            candidates = index.newest
         return [
             m
             for m in candidates

@@ -341,9 +341,11 @@ def markdown(results: dict[str, dict[int, float]], sizes: list[int], memory: flo
     print()
     print(
         "`python benchmarks/bench_scale.py`: for each size N, a world of N runs completed by "
-        "one clock move (the catch-up), a world of N runs training at once, and a ledger of "
-        "10 x N entries; then, interleaved across sizes, the per-request calls through the "
-        "real SDK. Figures are medians in µs per call (the catch-up per run completed)."
+        "one clock move (the catch-up), then given a deployment of each of its N models and "
+        "N model evaluations; a world of N runs training at once; a ledger of 10 x N "
+        "entries; and a world of N webhook deliveries; then, interleaved across sizes, the "
+        "per-request calls through the real SDK. Figures are medians in µs per call (the "
+        "catch-up per run completed)."
     )
     print()
     sized = " | ".join(f"N = {size:,}" for size in sizes)

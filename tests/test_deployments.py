@@ -290,6 +290,18 @@ async def test_async_list_iter(aclient: pictograph.AsyncClient, model_id: str) -
         await aclient.deployments.create("m1", name=name)
     assert [d.name for d in await aclient.deployments.list(limit=2)] == ["c", "b"]
     assert [d.name async for d in aclient.deployments.iter(page_size=1)] == ["c", "b", "a"]
+    # Filters read indexes that follow each change: a pause, a rename, a delete.
+    await aclient.deployments.pause("b")
+    await aclient.deployments.update("c", name="renamed")
+    await aclient.deployments.delete("a")
+    assert [d.name for d in await aclient.deployments.list(status="paused")] == ["b"]
+    assert [d.name for d in await aclient.deployments.list(status="terminated")] == ["a"]
+    assert [d.name for d in await aclient.deployments.list(name="renamed")] == ["renamed"]
+    assert await aclient.deployments.list(name="c") == []
+    again = await aclient.deployments.create("m1", name="a")  # a terminated one's name is free
+    named = await aclient.deployments.list(name="a")
+    assert named[0].id == again.deployment.id
+    assert [d.status for d in named] == ["provisioning", "terminated"]
 
 
 # ── quote and compute options ──

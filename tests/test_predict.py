@@ -329,6 +329,23 @@ def test_fork_copies_a_public_model(
         assert theirs.models.predict("Road Signs", image=picture).model_type == "object_detection"
 
 
+def test_fork_reads_the_named_organization_only(
+    fake: FakePictograph, client: pictograph.Client, published: str
+) -> None:
+    """Another organization's public model of the same name is not the one copied."""
+    other = fake.add_organization()
+    other.add_dataset(DATASET, images=20, completed_images=20)
+    other.add_export(DATASET, EXPORT)
+    with other.client(max_retries=0) as theirs:
+        _train(theirs, "Road Signs")
+        theirs.models.update("Road Signs", visibility="public")
+        their_slug = fake.world.organizations[other.id].slug
+        ours = client.models.get("Road Signs").id
+        assert theirs.models.fork(published, "road-signs").forked_from_model_id == ours
+        copied = client.models.fork(their_slug, "Road Signs").forked_from_model_id
+        assert copied == theirs.models.get("Road Signs").id != ours
+
+
 def test_fork_suffixes_a_taken_name(client: pictograph.Client, published: str) -> None:
     names = [client.models.fork(published, "Road Signs").name for _ in range(2)]
     assert names == ["Road Signs (2)", "Road Signs (3)"]

@@ -324,17 +324,18 @@ class ModelRegistry:
         owner = next(
             (o for o in self._world.organizations.values() if o.slug == organization), None
         )
-        if owner is None:
+        ordered = self._ordered.get(owner.id) if owner is not None else None
+        if ordered is None:
             return None
-        for model in self._world.models.values():
-            if (
-                model.organization_id == owner.id
-                and model.visibility == "public"
-                and model.status == "ready"
-                and (model.name == ref or slugify(model.name) == ref)
-            ):
-                return model
-        return None
+        # The owner's models only; the first filed wins, as when every model was read.
+        found = [
+            model
+            for model in ordered.oldest
+            if model.visibility == "public"
+            and model.status == "ready"
+            and (model.name == ref or slugify(model.name) == ref)
+        ]
+        return min(found, key=lambda model: self._filed[model.id]) if found else None
 
     def bulk_delete(self, key: ApiKey, model_ids: list[str]) -> tuple[list[str], list[str]]:
         if not model_ids:

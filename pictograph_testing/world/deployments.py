@@ -41,7 +41,7 @@ from pictograph_testing.world.errors import (
     NotFound,
     field_error,
 )
-from pictograph_testing.world.ordered import NewestFirst, SortedIndex, index_in
+from pictograph_testing.world.ordered import NewestFirst, SortedIndex, by_seq, index_in
 
 if TYPE_CHECKING:
     from collections.abc import Sequence
@@ -68,10 +68,6 @@ AUTO_REGION = "auto"
 GIB = 1 << 30
 DEFAULT_FAILURE = "Provisioning failed: the server did not start (injected by pictograph-testing)"
 _Event = Literal["up", "fail", "meter"]
-
-
-def _by_seq(deployment: Deployment) -> int:
-    return deployment.seq
 
 
 def transfer_cost(sent_bytes: int) -> int:
@@ -326,7 +322,7 @@ class DeploymentService:
         self._by_org.setdefault(org, []).append(deployment)
         self._by_model.setdefault((org, model.id), []).append(deployment)
         self._file_name(deployment)
-        index_in(self._by_status, (org, deployment.status), _by_seq).add(deployment)
+        index_in(self._by_status, (org, deployment.status), by_seq).add(deployment)
         self._by_token[deployment.auth_token] = deployment
         self._provision(deployment, now)
         return deployment
@@ -651,11 +647,11 @@ class DeploymentService:
         org = deployment.organization_id
         self._by_status[org, deployment.status].remove(deployment)
         deployment.status = status
-        index_in(self._by_status, (org, status), _by_seq).add(deployment)
+        index_in(self._by_status, (org, status), by_seq).add(deployment)
 
     def _file_name(self, deployment: Deployment) -> None:
         slot = (deployment.organization_id, deployment.name)
-        index_in(self._by_name, slot, _by_seq).add(deployment)
+        index_in(self._by_name, slot, by_seq).add(deployment)
         if deployment.live:
             self._live_named[slot] = deployment
 

@@ -31,7 +31,7 @@ from pictograph_testing.world.errors import (
     NotFound,
     field_error,
 )
-from pictograph_testing.world.ordered import NewestFirst, SortedIndex, index_in
+from pictograph_testing.world.ordered import NewestFirst, SortedIndex, by_seq, index_in
 from pictograph_testing.world.predictions import content_hash, image_size, predict_for, true_tag
 from pictograph_testing.world.scoring import ImageTally, Scores, score_detections, score_tags
 
@@ -358,7 +358,7 @@ class EvaluationService:
         evaluation.status = status
         org_id = evaluation.organization_id
         del self._live[org_id][evaluation.id]
-        index_in(self._ended, (org_id, status), _by_seq).add(evaluation)
+        index_in(self._ended, (org_id, status), by_seq).add(evaluation)
         evaluation.completed_at = at
         evaluation.updated_at = at
         evaluation.error_message = error
@@ -504,10 +504,6 @@ def evaluation_job(evaluation: Evaluation, now: float) -> JobView:
         },
         order=evaluation_order(evaluation),
     )
-
-
-def _by_seq(evaluation: Evaluation) -> int:
-    return evaluation.seq
 
 
 def evaluation_order(evaluation: Evaluation) -> tuple[float, int, int, int]:

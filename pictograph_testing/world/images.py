@@ -186,9 +186,9 @@ class ImageService:
         self._paths: dict[tuple[str, str, str], str] = {}
         """(dataset id, directory, filename) -> image id: the uniqueness the API enforces."""
         self._blobs: dict[str, str] = {}
+        """image id -> the blob it shares (copies point at their source's); default: itself."""
         self._blob_users: dict[str, int] = {}
         """How many of the world's images each stored file is the bytes of."""
-        """image id -> the blob it shares (copies point at their source's); default: itself."""
         self._registrations: dict[tuple[str, str, str], int] = {}
         self._display_names: dict[str, str] = {}
         self._counts: dict[str, ImageCounts] = {}

@@ -219,20 +219,15 @@ class ModelRegistry:
         ordered = self._ordered.get(org_id)
         if ordered is None:
             return []
-        given = [
-            (field_name, value)
-            for field_name, value in zip(
-                _FILTERED_BY, (dataset_name, status, model_type), strict=True
-            )
-            if value is not None
-        ]
         candidates: Iterable[Model]
         if name is not None:
             named = self._named.get(org_id, {}).get(name)
             candidates = [named] if named is not None else []
-        elif not given:
-            return ordered.newest
         else:
+            filters = zip(_FILTERED_BY, (dataset_name, status, model_type), strict=True)
+            given = [(field_name, value) for field_name, value in filters if value is not None]
+            if not given:
+                return ordered.newest
             field_name, value = given[0]
             index = self._filtered.get((org_id, field_name, value))
             if index is None:

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from bisect import bisect_left, bisect_right
 from collections.abc import Callable, Sequence
-from typing import Any, Generic, TypeVar, overload
+from typing import Any, Generic, Protocol, TypeVar, overload
 
-__all__ = ["NewestFirst", "SortedIndex", "index_in"]
+__all__ = ["NewestFirst", "SortedIndex", "by_seq", "index_in"]
 
 T = TypeVar("T")
 K = TypeVar("K")
@@ -120,3 +120,13 @@ def index_in(indexes: dict[K, SortedIndex[T]], name: K, key: Callable[[T], Any])
     if index is None:
         index = indexes[name] = SortedIndex(key)
     return index
+
+
+class _Sequenced(Protocol):
+    @property
+    def seq(self) -> int: ...
+
+
+def by_seq(item: _Sequenced) -> int:
+    """The key of an index kept in creation order: the item's ``seq``."""
+    return item.seq

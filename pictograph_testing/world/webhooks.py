@@ -26,7 +26,7 @@ from urllib.parse import urlsplit
 
 from pictograph_testing.clock import format_timestamp
 from pictograph_testing.world.errors import Conflict, InvalidRequest, NotFound, field_error
-from pictograph_testing.world.ordered import NewestFirst, SortedIndex, index_in
+from pictograph_testing.world.ordered import NewestFirst, SortedIndex, by_seq, index_in
 
 if TYPE_CHECKING:
     from collections.abc import Sequence
@@ -208,10 +208,6 @@ def sign(secret: str, timestamp: int, body: bytes) -> str:
     """HMAC-SHA256 of ``"{t}.{body}"`` under ``secret``, hex: the ``v1`` of a signature."""
     message = f"{timestamp}.".encode() + body
     return hmac.new(secret.encode(), message, hashlib.sha256).hexdigest()
-
-
-def _by_seq(delivery: WebhookDelivery) -> int:
-    return delivery.seq
 
 
 class Webhooks:
@@ -413,7 +409,7 @@ class Webhooks:
                 due=at,
             )
             self.deliveries[delivery.id] = delivery
-            index_in(self._deliveries_by_org, organization_id, _by_seq).add(delivery)
+            index_in(self._deliveries_by_org, organization_id, by_seq).add(delivery)
             self._deliveries_by_endpoint.setdefault(endpoint.id, []).append(delivery)
             self._file_status(delivery)
             heapq.heappush(self._due, (at, delivery.seq, delivery.id, 0))
@@ -561,11 +557,8 @@ class Webhooks:
         return found.newest if found is not None else ()
 
     def _file_status(self, delivery: WebhookDelivery) -> None:
-        status = delivery.status
-        index_in(self._deliveries_by_status, (delivery.organization_id, status), _by_seq).add(
-            delivery
-        )
-        index_in(self._deliveries_by_status, (delivery.endpoint_id, status), _by_seq).add(delivery)
+        for owner in (delivery.organization_id, delivery.endpoint_id):
+            index_in(self._deliveries_by_status, (owner, delivery.status), by_seq).add(delivery)
 
     def _set_status(self, delivery: WebhookDelivery, status: DeliveryStatus) -> None:
         if delivery.status == status:

@@ -415,30 +415,33 @@ def test_delete_returns_the_summary_and_removes_images_and_exports(
         client.datasets.delete(DATASET)
 
 
-def test_delete_keeps_files_a_copy_in_another_dataset_shares(
-    fake: FakePictograph, client: pictograph.Client
-) -> None:
+def _copy_three_to_a_fork(client: pictograph.Client) -> None:
     client.datasets.create("fork")
     ids = [i.id for i in client.images.list(DATASET, limit=3)]
     client.batch.copy_to_dataset(DATASET, ids, "fork")
-    summary = client.datasets.delete(DATASET)
-    assert (summary["gcs_blobs_deleted"], summary["gcs_blobs_retained_for_forks"]) == (17, 3)
+
+
+def _files_deleted_and_kept(client: pictograph.Client, dataset: str) -> tuple[int, int]:
+    summary = client.datasets.delete(dataset)
+    return summary["gcs_blobs_deleted"], summary["gcs_blobs_retained_for_forks"]
+
+
+def test_delete_keeps_files_a_copy_in_another_dataset_shares(
+    fake: FakePictograph, client: pictograph.Client
+) -> None:
+    _copy_three_to_a_fork(client)
+    assert _files_deleted_and_kept(client, DATASET) == (17, 3)
     assert client.datasets.get("fork").image_count == 3
     # The copies now hold those files alone.
-    summary = client.datasets.delete("fork")
-    assert (summary["gcs_blobs_deleted"], summary["gcs_blobs_retained_for_forks"]) == (3, 0)
+    assert _files_deleted_and_kept(client, "fork") == (3, 0)
 
 
 def test_delete_of_a_copy_keeps_the_files_its_source_still_uses(
     fake: FakePictograph, client: pictograph.Client
 ) -> None:
-    client.datasets.create("fork")
-    ids = [i.id for i in client.images.list(DATASET, limit=3)]
-    client.batch.copy_to_dataset(DATASET, ids, "fork")
-    summary = client.datasets.delete("fork")
-    assert (summary["gcs_blobs_deleted"], summary["gcs_blobs_retained_for_forks"]) == (0, 3)
-    summary = client.datasets.delete(DATASET)
-    assert (summary["gcs_blobs_deleted"], summary["gcs_blobs_retained_for_forks"]) == (20, 0)
+    _copy_three_to_a_fork(client)
+    assert _files_deleted_and_kept(client, "fork") == (0, 3)
+    assert _files_deleted_and_kept(client, DATASET) == (20, 0)
 
 
 async def test_async_delete(aclient: pictograph.AsyncClient) -> None:

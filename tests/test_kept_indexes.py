@@ -8,7 +8,7 @@ everything the world holds, sorted as the API sorts.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from hypothesis import example, given, settings
 from hypothesis import strategies as st
@@ -19,7 +19,7 @@ from pictograph_testing.world.exports import EXPORT_STATUSES
 from pictograph_testing.world.webhooks import DELIVERY_STATUSES
 
 if TYPE_CHECKING:
-    from collections.abc import Callable
+    from collections.abc import Callable, Iterable
 
     import pictograph
 
@@ -437,20 +437,17 @@ def _trained(fake: FakePictograph, *names: str) -> pictograph.Client:
     return client
 
 
-def _expected_deployments(
-    fake: FakePictograph, model_id: str | None, name: str | None, status: str | None
-) -> list[str]:
-    """The organization's deployments, filtered and newest first, from the whole world."""
+def _newest_matching(fake: FakePictograph, items: Iterable[Any], **wanted: str | None) -> list[str]:
+    """The ids of the default organization's ``items`` whose fields equal every value given
+    (``None``: any), newest (highest ``seq``) first: the scan a kept index must agree with."""
     org_id = fake.world.default_org.id
     found = [
-        d
-        for d in fake.world.deployments.deployments.values()
-        if d.organization_id == org_id
-        and (model_id is None or d.model_id == model_id)
-        and (name is None or d.name == name)
-        and (status is None or d.status == status)
+        item
+        for item in items
+        if item.organization_id == org_id
+        and all(value is None or getattr(item, field) == value for field, value in wanted.items())
     ]
-    return [d.id for d in sorted(found, key=lambda d: d.seq, reverse=True)]
+    return [item.id for item in sorted(found, key=lambda item: item.seq, reverse=True)]
 
 
 @settings(max_examples=25, deadline=None)
@@ -490,7 +487,13 @@ def test_deployments_listed_by_model_name_and_status_are_every_deployment_filter
                         listed = client.deployments.list(
                             model=model, name=named, status=wanted, limit=100
                         )
-                        expected = _expected_deployments(fake, model, named, wanted)
+                        expected = _newest_matching(
+                            fake,
+                            fake.world.deployments.deployments.values(),
+                            model_id=model,
+                            name=named,
+                            status=wanted,
+                        )
                         assert [d.id for d in listed] == expected, (model, named, wanted)
             # A name is free again once no live deployment holds it.
             live = {d.name for d in fake.world.deployments.deployments.values() if d.live}
@@ -549,21 +552,6 @@ delivery_steps = st.lists(
     ),
     max_size=12,
 )
-
-
-def _expected_deliveries(
-    fake: FakePictograph, endpoint_id: str | None, status: str | None
-) -> list[str]:
-    """The organization's deliveries, filtered and newest first, from the whole world."""
-    org_id = fake.world.default_org.id
-    found = [
-        d
-        for d in fake.world.webhooks.deliveries.values()
-        if d.organization_id == org_id
-        and (endpoint_id is None or d.endpoint_id == endpoint_id)
-        and (status is None or d.status == status)
-    ]
-    return [d.id for d in sorted(found, key=lambda d: d.seq, reverse=True)]
 
 
 def _answering(answers: dict[str, int], url: str) -> Callable[[WebhookRequest], int]:
@@ -644,7 +632,12 @@ def test_deliveries_listed_by_endpoint_and_status_are_every_delivery_filtered(
                 endpoint_id = None if hook is None else endpoints[hook]
                 for wanted in (None, *DELIVERY_STATUSES):
                     listed = client.webhooks.deliveries(endpoint=hook, status=wanted, limit=100)
-                    expected = _expected_deliveries(fake, endpoint_id, wanted)
+                    expected = _newest_matching(
+                        fake,
+                        fake.world.webhooks.deliveries.values(),
+                        endpoint_id=endpoint_id,
+                        status=wanted,
+                    )
                     assert [d.id for d in listed] == expected, (hook, wanted)
 
 

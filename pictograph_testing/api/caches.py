@@ -19,15 +19,17 @@ class RunWire:
 
     __slots__ = ("head", "metrics", "running_since", "running_tail")
 
-    def __init__(self, head: bytes) -> None:
+    def __init__(self, head: str) -> None:
+        # Kept as text: a reply is joined as text and encoded once (JSON text, so the
+        # bytes are those the encoder wrote).
         self.head = head
         """``{"data":`` and the fixed fields of the ``TrainingRun`` object, without the
         closing brace."""
-        self.metrics: dict[int, bytes] = {}
+        self.metrics: dict[int, str] = {}
         """Encoded metrics, keyed by the epoch in progress while the run runs."""
         self.running_since: float | None = None
         """The start ``running_tail`` was written for (a preempted run starts again)."""
-        self.running_tail = b""
+        self.running_tail = ""
         """The fields after ``eta_seconds`` while the run trains, and the closing braces."""
 
 

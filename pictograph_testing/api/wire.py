@@ -21,7 +21,17 @@ if TYPE_CHECKING:
     from pictograph_testing.world.state import ApiKey, World
     from pictograph_testing.world.webhooks import Outbound, Outcome
 
-__all__ = ["AfterSend", "Call", "Reply", "bulk_reply", "encode", "page", "page_params", "reply"]
+__all__ = [
+    "AfterSend",
+    "Call",
+    "Reply",
+    "bulk_reply",
+    "encode",
+    "encode_text",
+    "page",
+    "page_params",
+    "reply",
+]
 
 # allow_nan=False: a non-finite number that got into the world is a 500 (a bug to
 # fix), never a bare `NaN` token that strict JSON parsers reject.
@@ -31,6 +41,11 @@ _encode = json.JSONEncoder(separators=(",", ":"), ensure_ascii=False, allow_nan=
 def encode(payload: Any) -> bytes:
     """Compact JSON, keys in insertion order: the same payload gives the same bytes."""
     return _encode(payload).encode()
+
+
+def encode_text(payload: Any) -> str:
+    """:func:`encode` as text, for a reply joined from encoded pieces."""
+    return _encode(payload)
 
 
 @dataclass(frozen=True, slots=True)

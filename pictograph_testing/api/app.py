@@ -205,8 +205,7 @@ class Api:
         # Most targets carry no query: a membership test costs less than a partition.
         path, _, query = raw_target.partition("?") if "?" in raw_target else (raw_target, "", "")
         hold = 0.0
-        world = self.world
-        lock = world.lock
+        lock = self.world.lock
         # acquire/release, not `with`: the same lock for half the cost on every request.
         lock.acquire()
         try:
@@ -219,18 +218,7 @@ class Api:
             else:
                 answer, fault = self._answer(method, path, query, headers, body), None
             if answer.after_send is None:
-                # One entry of immutable values per call, decoded only when a test reads
-                # the journal (see _journal).
-                self.journal.record(
-                    method,
-                    raw_target,
-                    body,
-                    answer.status,
-                    answer.body,
-                    world.clock.monotonic(),
-                    request_id,
-                    fault,
-                )
+                self._journal(method, raw_target, body, answer, fault, request_id)
             elif fault is not None:
                 answer.after_send = replace(answer.after_send, fault=fault)
         finally:

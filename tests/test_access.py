@@ -324,6 +324,31 @@ def test_another_organizations_resources_are_404_never_403(
     assert fingerprint(fake.world) == before
 
 
+def test_a_role_refusal_is_the_same_whichever_run_it_names(
+    two_orgs: tuple[FakePictograph, FakeOrganization, Refs],
+) -> None:
+    # The role is checked before the run is looked up (docs/routes.md), so a viewer's
+    # 403 says nothing of whether the run exists, or in which organization.
+    fake, other, refs = two_orgs
+    with other.client(max_retries=0) as rival:
+        theirs = rival.training.create(
+            DATASET, EXPORT, pipeline_type="yolox", name="theirs", wait=False
+        )
+    viewer_key = other.add_api_key("viewer")
+    before = fingerprint(fake.world)
+    refusals = []
+
+    with other.client(api_key=viewer_key, max_retries=0) as viewer:
+        for run_id in (theirs.id, refs.live.id, "00000000-0000-4000-8000-000000000000"):
+            with pytest.raises(ForbiddenError) as refused:
+                viewer.training.cancel(run_id=run_id)
+            refusals.append((refused.value.status_code, refused.value.message))
+
+    assert len(set(refusals)) == 1, refusals
+    assert refusals[0][0] == 403
+    assert fingerprint(fake.world) == before
+
+
 def test_bulk_writes_treat_another_organizations_ids_as_unknown(
     two_orgs: tuple[FakePictograph, FakeOrganization, Refs],
 ) -> None:

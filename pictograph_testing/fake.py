@@ -724,15 +724,33 @@ class FakeOrganization:
         """As :meth:`FakePictograph.decline_invite`, in this organization."""
         return self._fake.decline_invite(invite, organization=self.id)
 
-    def client(self, *, role: Role | None = None, **options: Any) -> pictograph.Client:
-        """A ``pictograph.Client`` with the owner key (or a new key of ``role``)."""
-        key = self.add_api_key(role) if role is not None else self.api_key
-        return self._fake.client(api_key=key, **options)
+    def client(
+        self, *, role: Role | None = None, api_key: str | None = None, **options: Any
+    ) -> pictograph.Client:
+        """A ``pictograph.Client`` with the owner key, a new key of ``role``, or
+        ``api_key`` (one of this organization's keys)."""
+        return self._fake.client(api_key=self._key_for(role, api_key), **options)
 
-    def async_client(self, *, role: Role | None = None, **options: Any) -> pictograph.AsyncClient:
-        """A ``pictograph.AsyncClient`` with the owner key (or a new key of ``role``)."""
-        key = self.add_api_key(role) if role is not None else self.api_key
-        return self._fake.async_client(api_key=key, **options)
+    def async_client(
+        self, *, role: Role | None = None, api_key: str | None = None, **options: Any
+    ) -> pictograph.AsyncClient:
+        """A ``pictograph.AsyncClient`` with the owner key, a new key of ``role``, or
+        ``api_key`` (one of this organization's keys)."""
+        return self._fake.async_client(api_key=self._key_for(role, api_key), **options)
+
+    def _key_for(self, role: Role | None, api_key: str | None) -> str:
+        if api_key is None:
+            return self.add_api_key(role) if role is not None else self.api_key
+        if role is not None:
+            raise ValueError("give a client role= (a new key) or api_key=, not both")
+        key = self._fake.world.api_keys.get(api_key)
+        if key is None or key.organization_id != self.id:
+            # A key of another organization would act as that organization.
+            raise ValueError(
+                f"api_key is not a key of the organization {self.name!r}: mint one with "
+                "add_api_key(), or take the client from the key's own organization"
+            )
+        return api_key
 
     def add_api_key(self, role: Role = "member") -> str:
         return self._fake.add_api_key(role, organization=self.id)

@@ -94,6 +94,23 @@ async def test_me_and_update_async(fake: FakePictograph, aclient: pictograph.Asy
             await viewer.organizations.update(is_public=True)
 
 
+async def test_an_organizations_client_takes_one_of_its_own_keys(fake: FakePictograph) -> None:
+    other = fake.add_organization(name="Second Org")
+    admin_key = other.add_api_key("admin")
+
+    with other.client(api_key=admin_key, max_retries=0) as admin:
+        assert admin.organizations.update(description="by key").id == other.id
+    async with other.async_client(api_key=admin_key, max_retries=0) as admin_async:
+        assert (await admin_async.organizations.me()).description == "by key"
+    # Another organization's key would act as that organization: refused, with what to do.
+    with pytest.raises(ValueError, match="not a key of the organization 'Second Org'"):
+        other.client(api_key=fake.api_key)
+    with pytest.raises(ValueError, match="not a key of the organization"):
+        other.async_client(api_key="pk_live_unknown")
+    with pytest.raises(ValueError, match=r"role= .* or api_key=, not both"):
+        other.client(role="viewer", api_key=admin_key)
+
+
 # ── members ──
 
 

@@ -5,14 +5,15 @@ Run with ``python benchmarks/bench_instructions.py`` (``--quick`` for fewer call
 package; ``scripts/bench_instructions.sh`` installs it with apt-get when it is missing).
 
 The CPU-time ratio of ``bench_core.py`` is the target's figure, but on a shared virtual
-machine it moves by several hundredths from run to run. Counts do not, and they do not
-depend on what else the machine is doing. One process under cachegrind sets up
-``bench_core``'s world and its three clients (the hand-over floor, the fake's
-bookkeeping alone, the fake), warms each up, then forks a child per client and one that
-makes no call: each child polls a running run ``calls`` times with its client and exits,
-so its counts less the idle child's, divided by ``calls``, are what one
-``client.training.get`` costs, SDK and all: instructions, first-level instruction and
-data cache misses, and mispredicted branches (cachegrind's simulated caches and
+machine it moves by several hundredths from run to run. Counts move by well under a
+percent (memory layout and the hash seed differ between runs; the ratios agree to the
+third decimal), and not at all with what else the machine is doing. One process under
+cachegrind sets up ``bench_core``'s world and its three clients (the hand-over floor,
+the fake's bookkeeping alone, the fake), warms each up, then forks a child per client
+and one that makes no call: each child polls a running run ``calls`` times with its
+client and exits, so its counts less the idle child's, divided by ``calls``, are what
+one ``client.training.get`` costs, SDK and all: instructions, first-level instruction
+and data cache misses, and mispredicted branches (cachegrind's simulated caches and
 predictor, not this machine's).
 """
 
@@ -185,8 +186,9 @@ def markdown(counted: dict[str, PerCall], calls: int) -> str:
             "fake's bookkeeping alone, the fake) and warms each up, then forks a child per "
             f"client, which polls a running run {calls:,} times, and one that makes no "
             "call. A client's counts less the idle child's, per call, are one "
-            "`training.get`, SDK and all. Counts repeat from run to run and do not depend "
-            "on the machine's load, where times do; the caches and branch predictor are "
+            "`training.get`, SDK and all. Counts move by under a percent from run to run "
+            "(the ratios agree to the third decimal) and not with the machine's load, "
+            "where times do; the caches and branch predictor are "
             "cachegrind's simulated ones, not this machine's.",
             markdown_table(
                 ("per call", WAYS["hand_over"], WAYS["bookkeeping"], WAYS["fake"]), rows

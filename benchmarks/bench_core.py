@@ -162,21 +162,28 @@ class GetRatio(NamedTuple):
     """The fake's bookkeeping alone over the hand-over floor: the least the ratio can be."""
 
 
+def polled_clients(fake: FakePictograph) -> tuple[str, dict[str, pictograph.Client]]:
+    """A running run in ``fake``, and the clients that poll it: the fake's own, the two
+    floors answering its bytes, and the bookkeeping alone (``bench_instructions`` counts
+    the same ones)."""
+    client = fake.client(max_retries=0)
+    run = client.training.create(DATASET, EXPORT, pipeline_type="yolox", name="r", wait=False)
+    fake.clock.advance(minutes=3)  # a running run: the live fields are computed
+    canned = canned_get(fake, run.id)
+    return run.id, {
+        "fake": client,
+        "hand_over": static_floor(fake, canned, hand_over=True),
+        "mock": static_floor(fake, canned),
+        "bookkeeping": bookkeeping_only(fake),
+    }
+
+
 def bench_get_ratio(rounds: int, calls: int) -> GetRatio:
     """Per-call cost of ``training.get`` on the fake and on both floors, interleaved."""
     with _world() as fake:
-        client = fake.client(max_retries=0)
-        run = client.training.create(DATASET, EXPORT, pipeline_type="yolox", name="r", wait=False)
-        fake.clock.advance(minutes=3)  # a running run: the live fields are computed
-        canned = canned_get(fake, run.id)
-        ways = {
-            "fake": client,
-            "hand_over": static_floor(fake, canned, hand_over=True),
-            "mock": static_floor(fake, canned),
-            "bookkeeping": bookkeeping_only(fake),
-        }
+        run_id, ways = polled_clients(fake)
         calls_of = {
-            name: (lambda sdk=sdk: sdk.training.get(run_id=run.id)) for name, sdk in ways.items()
+            name: (lambda sdk=sdk: sdk.training.get(run_id=run_id)) for name, sdk in ways.items()
         }
         for fn in calls_of.values():
             _per_call(fn, calls // 4)  # warm up

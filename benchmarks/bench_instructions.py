@@ -62,29 +62,15 @@ _WARM_UP = 300
 def drive(calls: int) -> None:
     """Set up, warm up, and fork a child per client (and an idle one); print which
     process id counted which client, as JSON."""
-    from bench_core import (
-        DATASET,
-        EXPORT,
-        _world,
-        bookkeeping_only,
-        canned_get,
-        static_floor,
-    )
+    from bench_core import _world, polled_clients
 
     children: dict[str, int] = {}
     with _world() as fake:
-        client = fake.client(max_retries=0)
-        run = client.training.create(DATASET, EXPORT, pipeline_type="yolox", name="r", wait=False)
-        fake.clock.advance(minutes=3)  # a running run, as bench_core polls
-        canned = canned_get(fake, run.id)
-        clients = {
-            "hand_over": static_floor(fake, canned, hand_over=True),
-            "bookkeeping": bookkeeping_only(fake),
-            "fake": client,
-        }
+        run_id, polled = polled_clients(fake)
+        clients = {way: polled[way] for way in WAYS}
         for sdk in clients.values():
             for _ in range(_WARM_UP):
-                sdk.training.get(run_id=run.id)
+                sdk.training.get(run_id=run_id)
         for way in (_IDLE, *clients):
             child = os.fork()
             if child == 0:
@@ -92,7 +78,7 @@ def drive(calls: int) -> None:
                 if way != _IDLE:
                     sdk = clients[way]
                     for _ in range(calls):
-                        sdk.training.get(run_id=run.id)
+                        sdk.training.get(run_id=run_id)
                 # No interpreter shutdown: the children differ only in their calls.
                 os._exit(0)
             os.waitpid(child, 0)

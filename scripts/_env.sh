@@ -37,3 +37,14 @@ else
   touch "$stamp"
   _env_say "installed in $((SECONDS - _env_started))s"
 fi
+
+# Install Debian package $2 with apt-get (as root, else through sudo) when command $1 is
+# missing: the system tools a script needs (chromium, valgrind) are never downloaded by
+# the tools themselves.
+apt_install_missing() {
+  if command -v "$1" >/dev/null 2>&1; then return 0; fi
+  local sudo=""
+  if [ "$(id -u)" != 0 ]; then sudo="sudo"; fi
+  $sudo apt-get update -qq
+  $sudo env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "$2" >/dev/null
+}

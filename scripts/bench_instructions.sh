@@ -4,10 +4,5 @@
 # valgrind that cannot be had fails the run, it is never skipped. Counts do not depend on
 # the machine's load, so CI runs this beside the tests, not with the timed benchmarks.
 source "$(dirname "$0")/_env.sh"
-if ! command -v valgrind >/dev/null 2>&1; then
-  sudo=""
-  if [ "$(id -u)" != 0 ]; then sudo="sudo"; fi
-  $sudo apt-get update -qq
-  $sudo env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq valgrind >/dev/null
-fi
+apt_install_missing valgrind valgrind
 python benchmarks/bench_instructions.py "$@"

@@ -10,11 +10,8 @@ if [ "${1:-}" = "--update-docs" ]; then
   update_docs=1
   shift
 fi
-if [ -z "${PICTOGRAPH_CHROMIUM:-}" ] && ! command -v chromium >/dev/null 2>&1; then
-  sudo=""
-  if [ "$(id -u)" != 0 ]; then sudo="sudo"; fi
-  $sudo apt-get update -qq
-  $sudo env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null
+if [ -z "${PICTOGRAPH_CHROMIUM:-}" ]; then
+  apt_install_missing chromium chromium
 fi
 if ! python -c "import playwright" >/dev/null 2>&1; then
   python -m pip install --quiet "playwright>=1.40"

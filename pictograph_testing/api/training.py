@@ -255,7 +255,7 @@ def run_reply(call: Call, run: TrainingRun) -> Reply:
         (
             f'{wire.head},"status":"{view.status}","progress":{view.progress},'
             f'"current_epoch":{view.epoch},"metrics":{encode_text(view.metrics)},'
-            f'"eta_seconds":{_number(eta_seconds(run, call.now))},'
+            f'"eta_seconds":{_number(eta_seconds(run, now))},'
             f'"training_time_seconds":{_number(view.training_seconds)},'
             f'"model_id":{_plain(view.model_id)},'
             f'"error_message":{error},'

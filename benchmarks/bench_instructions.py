@@ -15,11 +15,18 @@ client and exits, so its counts less the idle child's, divided by ``calls``, are
 one ``client.training.get`` costs, SDK and all: instructions, first-level instruction
 and data cache misses, and mispredicted branches (cachegrind's simulated caches and
 predictor, not this machine's).
+
+It also splits the fake's own work (its count less the floor's) into the steps of its
+answer (:data:`PIECES`): a child per step calls that step alone ``calls`` times, on the
+request and the ``Call`` of a real poll, and its counts less those of a child that calls a
+do-nothing function as often are the step's; what the steps leave is the routing, the
+lock and the calls between them.
 """
 
 from __future__ import annotations
 
 import argparse
+import functools
 import gc
 import json
 import os
@@ -27,9 +34,18 @@ import shutil
 import subprocess
 import sys
 import tempfile
+from collections.abc import Callable
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from tables import markdown_table
+
+if TYPE_CHECKING:
+    import httpx
+    import pictograph
+
+    from pictograph_testing import FakePictograph
+    from pictograph_testing.api.wire import Call, Reply
 
 HERE = Path(__file__).resolve().parent
 
@@ -52,38 +68,142 @@ EVENTS = {
 """What is reported per call: cachegrind's events, the data misses summed over reads
 and writes, the mispredicts over conditional and indirect branches."""
 
+PIECES = {
+    "target": "the path and query read off the request (transport)",
+    "headers": "the header map (transport)",
+    "request_id": "the request id",
+    "catch_up": "the world caught up to the clock",
+    "authenticate": "the API key let in",
+    "call": "the `Call` the handler gets",
+    "find": "the run found by its id",
+    "run_reply": "the running run's reply, encoded (its snapshot and `Reply` too)",
+    "journal": "the journal entry",
+    "response": "the status, headers and body handed back",
+}
+"""The steps of the fake's answer to a poll, each counted alone (see :func:`pieces`), in
+the order a request takes them; what they leave of the fake's own work is the routing,
+the lock and the calls between them."""
+
 PerCall = dict[str, float]
-"""One client's events per call, by the names of :data:`EVENTS`."""
+"""One client's (or piece's) events per call, by the names of :data:`EVENTS`."""
 
 _IDLE = "idle"
+_NOTHING = "nothing"
+"""A child that calls a function that does nothing, as often as a piece is called: what
+each piece's counts are less (the loop and the call), where a client's are less the
+idle child's."""
 _WARM_UP = 300
+
+Step = Callable[[], object]
+"""One thing a child does ``calls`` times: a client's poll, or one piece of the fake's."""
+
+
+def pieces(fake: FakePictograph, run_id: str, client: pictograph.Client) -> dict[str, Step]:
+    """Each of :data:`PIECES` as a call that does that step of the fake's answer to
+    ``GET training/{run_id}`` alone, on the request and the ``Call`` the fake's own
+    ``client`` sends and makes."""
+    # Imported here, as bench_core is: the process that runs cachegrind needs neither.
+    from pictograph_testing.api.app import _response
+    from pictograph_testing.api.training import run_reply
+    from pictograph_testing.api.wire import Call
+    from pictograph_testing.transport import FakeTransport, _header_map
+
+    transport = client._transport._client._transport
+    assert isinstance(transport, FakeTransport)
+    api = fake.api
+    requests: list[httpx.Request] = []
+    calls: list[Call] = []
+
+    def kept_request(request: httpx.Request) -> httpx.Response:
+        requests.append(request)
+        return FakeTransport.handle_request(transport, request)
+
+    transport.handle_request = kept_request  # type: ignore[method-assign]
+    client.training.get(run_id=run_id)
+    del transport.handle_request
+    request = requests[0]
+    headers = _header_map(request.headers)
+    target = transport._target(request)
+    slot = ("GET", target, headers.get("user-agent"))
+    routed = api._routed[slot]
+    path, sdk, dialect, ((served, path_args),) = routed
+
+    def kept_call(call: Call) -> Reply:
+        calls.append(call)
+        return served(call)
+
+    api._routed[slot] = (path, sdk, dialect, ((kept_call, path_args),))
+    client.training.get(run_id=run_id)
+    api._routed[slot] = routed
+    call = calls[0]
+    world = call.world
+    run = world.runs[run_id]
+    answer = run_reply(call, run)
+    presented = headers.get("x-api-key")
+    steps: dict[str, Step] = {
+        "target": functools.partial(transport._target, request),
+        "headers": functools.partial(_header_map, request.headers),
+        "request_id": api._request_id,
+        "catch_up": world.catch_up,
+        "authenticate": functools.partial(world.authenticate, presented, call.now),
+        "call": functools.partial(
+            Call,
+            call.method,
+            call.path_args,
+            call.raw_query,
+            call.body,
+            call.key,
+            world,
+            call.now,
+            call.base_url,
+            call.cache,
+            call.sdk,
+            call.client,
+        ),
+        "find": functools.partial(world.training.find, call.key, run_id),
+        "run_reply": functools.partial(run_reply, call, run),
+        "journal": functools.partial(
+            api._journal, "GET", target, b"", answer, None, "req_0000000000000001"
+        ),
+        "response": functools.partial(_response, answer, "req_0000000000000001", "GET"),
+    }
+    assert steps.keys() == PIECES.keys()
+    return steps
 
 
 def drive(calls: int) -> None:
-    """Set up, warm up, and fork a child per client (and an idle one); print which
-    process id counted which client, as JSON."""
+    """Set up, warm up, and fork a child per client, per piece, and an idle one and one
+    that calls nothing; print which process id counted which, as JSON."""
     from bench_core import _world, polled_clients
 
     children: dict[str, int] = {}
     with _world() as fake:
         run_id, polled = polled_clients(fake)
-        clients = {way: polled[way] for way in WAYS}
-        for sdk in clients.values():
+        steps: dict[str, Step] = {
+            way: functools.partial(polled[way].training.get, run_id=run_id) for way in WAYS
+        }
+        steps.update(pieces(fake, run_id, polled["fake"]))
+        steps[_NOTHING] = _nothing
+        for step in steps.values():
             for _ in range(_WARM_UP):
-                sdk.training.get(run_id=run_id)
-        for way in (_IDLE, *clients):
+                step()
+        for name in (_IDLE, *steps):
             child = os.fork()
             if child == 0:
                 gc.collect()
-                if way != _IDLE:
-                    sdk = clients[way]
+                if name != _IDLE:
+                    step = steps[name]
                     for _ in range(calls):
-                        sdk.training.get(run_id=run_id)
+                        step()
                 # No interpreter shutdown: the children differ only in their calls.
                 os._exit(0)
             os.waitpid(child, 0)
-            children[way] = child
+            children[name] = child
     print(json.dumps(children))
+
+
+def _nothing() -> None:
+    return None
 
 
 def _totals(out: Path) -> dict[str, int]:
@@ -105,7 +225,8 @@ def _totals(out: Path) -> dict[str, int]:
 
 
 def count(calls: int) -> dict[str, PerCall]:
-    """Each client's events per call: its child's counts less the idle child's."""
+    """Each client's and piece's events per call: a client's child's counts less the idle
+    child's, a piece's less those of the child that calls nothing."""
     valgrind = shutil.which("valgrind")
     if valgrind is None:
         raise SystemExit(
@@ -137,10 +258,10 @@ def count(calls: int) -> dict[str, PerCall]:
         counted = {
             way: _totals(Path(scratch) / f"cachegrind.{pid}") for way, pid in children.items()
         }
-    idle = counted[_IDLE]
     return {
-        way: {event: (counted[way][event] - idle[event]) / calls for event in EVENTS}
-        for way in WAYS
+        name: {event: (counted[name][event] - counted[base][event]) / calls for event in EVENTS}
+        for names, base in ((WAYS, _IDLE), (PIECES, _NOTHING))
+        for name in names
     }
 
 
@@ -185,8 +306,25 @@ def markdown(counted: dict[str, PerCall], calls: int) -> str:
             f"misses of the instruction cache {_ratio(counted, 'fake', 'I1mr') - 1:.1%}: "
             "code the SDK does not run must be fetched into the cache on every call, and a "
             "time ratio pays for those misses as well as for the instructions.",
+            "Each step of the fake's answer, counted alone: another child per step calls "
+            f"it {calls:,} times on the request and the `Call` of a poll, less a child that "
+            "calls a function that does nothing as often. Alone, a step's code does not "
+            "share the cache with the SDK's, so only its instructions are shown. The rest "
+            "of the fake's own work is what the steps leave: routing (hashing the path, a "
+            "new string each request, among it), the lock, and the calls between them.",
+            markdown_table(("step", "instructions", "of the fake's own work"), _step_rows(counted)),
         ]
     )
+
+
+def _step_rows(counted: dict[str, PerCall]) -> list[list[str]]:
+    """The pieces' rows of the markdown: instructions, and their share of the own work."""
+    own = counted["fake"]["Ir"] - counted["hand_over"]["Ir"]
+    steps = [(label, counted[name]["Ir"]) for name, label in PIECES.items()]
+    steps.append(("the rest: routing, the lock, the calls between", own - sum(n for _, n in steps)))
+    rows = [[label, f"{n:,.0f}", f"{n / own:.0%}"] for label, n in steps]
+    rows.append(["**the fake's own work**", f"**{own:,.0f}**", "100%"])
+    return rows
 
 
 def main() -> None:
@@ -213,6 +351,9 @@ def main() -> None:
             for way in WAYS
         )
         print(f"  {label}: {figures}")
+    print("  the fake's own work, step by step (instructions):")
+    for label, figure, share in _step_rows(counted):
+        print(f"    {label.strip('*')}: {figure.strip('*')} ({share})")
 
 
 if __name__ == "__main__":

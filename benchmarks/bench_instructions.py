@@ -19,8 +19,10 @@ predictor, not this machine's).
 It also splits the fake's own work (its count less the floor's) into the steps of its
 answer (:data:`PIECES`): a child per step calls that step alone ``calls`` times, on the
 request and the ``Call`` of a real poll, and its counts less those of a child that calls a
-do-nothing function as often are the step's; what the steps leave is the routing, the
-lock and the calls between them.
+do-nothing function as often are the step's. Two steps are layers, counted less what they
+call (:data:`LAYERS`): the transport (less the floor's and the API's answer) and the
+handing back of the answer. What the steps leave is the routing, the lock and the calls
+between them.
 """
 
 from __future__ import annotations
@@ -69,8 +71,10 @@ EVENTS = {
 and writes, the mispredicts over conditional and indirect branches."""
 
 PIECES = {
-    "target": "the path and query read off the request (transport)",
-    "headers": "the header map (transport)",
+    "transport": (
+        "the transport: target and header map read, the new target string hashed, "
+        "response built (beyond the floor's)"
+    ),
     "request_id": "the request id",
     "catch_up": "the world caught up to the clock",
     "authenticate": "the API key let in",
@@ -80,9 +84,17 @@ PIECES = {
     "journal": "the journal entry",
     "response": "the status, headers and body handed back",
 }
-"""The steps of the fake's answer to a poll, each counted alone (see :func:`pieces`), in
-the order a request takes them; what they leave of the fake's own work is the routing,
-the lock and the calls between them."""
+"""The steps of the fake's answer to a poll, in the order a request takes them (see
+:func:`pieces`); what they leave of the fake's own work is the routing, the lock and the
+calls between them."""
+
+LAYERS = {
+    "transport": ("fake_transport", ("floor_transport", "handle")),
+    "response": ("handle", ("locked",)),
+}
+"""The steps counted as one layer of the answer less what it calls: the fake's transport
+less the floor's and the API's ``handle``; ``handle`` less the locked answer inside it.
+Every other step is a call of its own."""
 
 PerCall = dict[str, float]
 """One client's (or piece's) events per call, by the names of :data:`EVENTS`."""
@@ -98,18 +110,20 @@ Step = Callable[[], object]
 """One thing a child does ``calls`` times: a client's poll, or one piece of the fake's."""
 
 
-def pieces(fake: FakePictograph, run_id: str, client: pictograph.Client) -> dict[str, Step]:
-    """Each of :data:`PIECES` as a call that does that step of the fake's answer to
-    ``GET training/{run_id}`` alone, on the request and the ``Call`` the fake's own
-    ``client`` sends and makes."""
+def pieces(
+    fake: FakePictograph, run_id: str, polled: dict[str, pictograph.Client]
+) -> dict[str, Step]:
+    """A call per step of :data:`PIECES` (and per layer :data:`LAYERS` reads), each doing
+    that alone for ``GET training/{run_id}``, on the request and the ``Call`` the fake's
+    own client sends and makes (``polled``: :func:`bench_core.polled_clients`'s)."""
     # Imported here, as bench_core is: the process that runs cachegrind needs neither.
-    from pictograph_testing.api.app import _response
     from pictograph_testing.api.training import run_reply
     from pictograph_testing.api.wire import Call
-    from pictograph_testing.transport import FakeTransport, _header_map
+    from pictograph_testing.transport import FakeTransport
 
-    transport = client._transport._client._transport
+    transport = polled["fake"]._transport._client._transport
     assert isinstance(transport, FakeTransport)
+    floor = polled["hand_over"]._transport._client._transport
     api = fake.api
     requests: list[httpx.Request] = []
     calls: list[Call] = []
@@ -119,11 +133,12 @@ def pieces(fake: FakePictograph, run_id: str, client: pictograph.Client) -> dict
         return FakeTransport.handle_request(transport, request)
 
     transport.handle_request = kept_request  # type: ignore[method-assign]
-    client.training.get(run_id=run_id)
+    polled["fake"].training.get(run_id=run_id)
     del transport.handle_request
     request = requests[0]
-    headers = _header_map(request.headers)
     target = transport._target(request)
+    # The API looks headers up by lower-case name, as in the transport's own map.
+    headers = dict(request.headers)
     slot = ("GET", target, headers.get("user-agent"))
     routed = api._routed[slot]
     path, sdk, dialect, ((served, path_args),) = routed
@@ -133,19 +148,20 @@ def pieces(fake: FakePictograph, run_id: str, client: pictograph.Client) -> dict
         return served(call)
 
     api._routed[slot] = (path, sdk, dialect, ((kept_call, path_args),))
-    client.training.get(run_id=run_id)
+    polled["fake"].training.get(run_id=run_id)
     api._routed[slot] = routed
     call = calls[0]
     world = call.world
     run = world.runs[run_id]
     answer = run_reply(call, run)
-    presented = headers.get("x-api-key")
     steps: dict[str, Step] = {
-        "target": functools.partial(transport._target, request),
-        "headers": functools.partial(_header_map, request.headers),
+        "fake_transport": functools.partial(transport.handle_request, request),
+        "floor_transport": functools.partial(floor.handle_request, request),
+        "handle": functools.partial(api.handle, "GET", target, headers, b""),
+        "locked": functools.partial(api._locked, "GET", target, headers, b"", None),
         "request_id": api._request_id,
         "catch_up": world.catch_up,
-        "authenticate": functools.partial(world.authenticate, presented, call.now),
+        "authenticate": functools.partial(world.authenticate, headers["x-api-key"], call.now),
         "call": functools.partial(
             Call,
             call.method,
@@ -165,9 +181,11 @@ def pieces(fake: FakePictograph, run_id: str, client: pictograph.Client) -> dict
         "journal": functools.partial(
             api._journal, "GET", target, b"", answer, None, "req_0000000000000001"
         ),
-        "response": functools.partial(_response, answer, "req_0000000000000001", "GET"),
     }
-    assert steps.keys() == PIECES.keys()
+    counted = set(PIECES) - set(LAYERS) | {
+        n for whole, less in LAYERS.values() for n in (whole, *less)
+    }
+    assert steps.keys() == counted
     return steps
 
 
@@ -182,7 +200,7 @@ def drive(calls: int) -> None:
         steps: dict[str, Step] = {
             way: functools.partial(polled[way].training.get, run_id=run_id) for way in WAYS
         }
-        steps.update(pieces(fake, run_id, polled["fake"]))
+        steps.update(pieces(fake, run_id, polled))
         steps[_NOTHING] = _nothing
         for step in steps.values():
             for _ in range(_WARM_UP):
@@ -225,8 +243,9 @@ def _totals(out: Path) -> dict[str, int]:
 
 
 def count(calls: int) -> dict[str, PerCall]:
-    """Each client's and piece's events per call: a client's child's counts less the idle
-    child's, a piece's less those of the child that calls nothing."""
+    """Each client's and step's events per call: a client's child's counts less the idle
+    child's, a step's less those of the child that calls nothing (a layer's, of
+    :data:`LAYERS`, less those of what it calls as well)."""
     valgrind = shutil.which("valgrind")
     if valgrind is None:
         raise SystemExit(
@@ -258,11 +277,21 @@ def count(calls: int) -> dict[str, PerCall]:
         counted = {
             way: _totals(Path(scratch) / f"cachegrind.{pid}") for way, pid in children.items()
         }
-    return {
-        name: {event: (counted[name][event] - counted[base][event]) / calls for event in EVENTS}
-        for names, base in ((WAYS, _IDLE), (PIECES, _NOTHING))
-        for name in names
+    per_call = {
+        name: {
+            event: (counted[name][event] - counted[_IDLE if name in WAYS else _NOTHING][event])
+            / calls
+            for event in EVENTS
+        }
+        for name in counted
+        if name not in (_IDLE, _NOTHING)
     }
+    for step, (whole, less) in LAYERS.items():
+        per_call[step] = {
+            event: per_call[whole][event] - sum(per_call[name][event] for name in less)
+            for event in EVENTS
+        }
+    return per_call
 
 
 def _ratio(counted: dict[str, PerCall], way: str, event: str) -> float:
@@ -308,10 +337,14 @@ def markdown(counted: dict[str, PerCall], calls: int) -> str:
             "time ratio pays for those misses as well as for the instructions.",
             "Each step of the fake's answer, counted alone: another child per step calls "
             f"it {calls:,} times on the request and the `Call` of a poll, less a child that "
-            "calls a function that does nothing as often. Alone, a step's code does not "
-            "share the cache with the SDK's, so only its instructions are shown. The rest "
-            "of the fake's own work is what the steps leave: routing (hashing the path, a "
-            "new string each request, among it), the lock, and the calls between them.",
+            "calls a function that does nothing as often; the transport is the fake's less "
+            "the floor's and less the API's answer, and the response is the API's answer "
+            "less the part of it under the lock. Alone, a step's code does not share the "
+            "cache with the SDK's, so only its instructions are shown. The rest of the "
+            "fake's own work is what the steps leave: routing, the lock, and the calls "
+            "between them. (The API's answer is counted on one target string, whose hash "
+            "Python then keeps; a request's target is a new string, hashed once to route "
+            "it, which the transport's row holds.)",
             markdown_table(("step", "instructions", "of the fake's own work"), _step_rows(counted)),
         ]
     )

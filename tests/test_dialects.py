@@ -14,7 +14,6 @@ from typing import TYPE_CHECKING, Any
 
 import httpx
 import pytest
-import tomllib
 
 from pictograph_testing import FakePictograph
 from pictograph_testing.api.dialects import NEWEST, format_version, parse_version, sdk_version_of
@@ -350,6 +349,7 @@ def test_1_61_to_1_69_43_upload_with_dataset_id_under_data() -> None:
 
 
 def test_the_newest_dialect_is_the_sdk_the_suite_pins() -> None:
+    tomllib = pytest.importorskip("tomllib", reason="tomllib is in the standard library from 3.11")
     project = tomllib.loads((ROOT / "pyproject.toml").read_text(encoding="utf-8"))["project"]
     newest = format_version(NEWEST)
     assert f"pictograph=={newest}" in project["optional-dependencies"]["dev"]

@@ -140,7 +140,7 @@ def bench(rounds: int, calls: int) -> dict[str, float]:
 
 def _parser() -> str:
     try:
-        import httptools  # noqa: F401
+        import httptools  # type: ignore[import-not-found,unused-ignore]  # noqa: F401
     except ImportError:
         return "h11 (pure Python; `pip install httptools` is faster)"
     return "httptools"

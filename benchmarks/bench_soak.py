@@ -71,7 +71,7 @@ def soak(
     client: pictograph.Client,
     requests: int,
     answered: Callable[[], int],
-    advance_hours: Callable[[float], None],
+    advance_hours: Callable[[float], object],
     rss: Callable[[], int],
     hours_per_checkpoint: float,
     workdir: Path,

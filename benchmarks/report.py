@@ -62,9 +62,11 @@ def heading_of(script: str) -> str:
     """The section heading a script writes: its ``HEADING`` constant, else its name."""
     tree = ast.parse((HERE / script).read_text(encoding="utf-8"))
     for node in tree.body:
-        target = node.targets[0] if isinstance(node, ast.Assign) else None
+        if not isinstance(node, ast.Assign):
+            continue
+        target = node.targets[0]
         if isinstance(target, ast.Name) and target.id == "HEADING":
-            value = ast.literal_eval(node.value)  # type: ignore[union-attr]
+            value = ast.literal_eval(node.value)
             if isinstance(value, str):
                 return value
     return f"`{script}`"

@@ -197,19 +197,24 @@ def drive(calls: int) -> None:
     children: dict[str, int] = {}
     with _world() as fake:
         run_id, polled = polled_clients(fake)
-        steps: dict[str, Step] = {
-            way: functools.partial(polled[way].training.get, run_id=run_id) for way in WAYS
-        }
-        steps.update(pieces(fake, run_id, polled))
+        clients = {way: polled[way] for way in WAYS}
+        steps = pieces(fake, run_id, polled)
         steps[_NOTHING] = _nothing
+        for sdk in clients.values():
+            for _ in range(_WARM_UP):
+                sdk.training.get(run_id=run_id)
         for step in steps.values():
             for _ in range(_WARM_UP):
                 step()
-        for name in (_IDLE, *steps):
+        for name in (_IDLE, *clients, *steps):
             child = os.fork()
             if child == 0:
                 gc.collect()
-                if name != _IDLE:
+                if name in clients:
+                    sdk = clients[name]
+                    for _ in range(calls):
+                        sdk.training.get(run_id=run_id)
+                elif name in steps:
                     step = steps[name]
                     for _ in range(calls):
                         step()

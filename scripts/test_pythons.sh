@@ -50,19 +50,7 @@ for version in "${versions[@]}"; do
     continue
   fi
   venv=".venv-py$version"
-  if [ ! -x "$venv/bin/python" ]; then
-    _env_say "creating $venv ($("$python_bin" --version))"
-    "$python_bin" -m venv "$venv"
-  fi
-  stamp="$venv/.installed-$(sha256sum <pyproject.toml | cut -c1-16)"
-  if [ ! -f "$stamp" ]; then
-    _env_say "installing pictograph-testing with its dev extra into $venv"
-    "$venv/bin/python" -m pip install --disable-pip-version-check --progress-bar off \
-      --upgrade pip | _env_progress
-    "$venv/bin/python" -m pip install --disable-pip-version-check --progress-bar off \
-      -e ".[dev]" | _env_progress
-    touch "$stamp"
-  fi
+  env_ready "$venv" "$python_bin"
   _env_say "the test suite on $("$venv/bin/python" --version)"
   "$venv/bin/python" -m pytest -q -n 2 -m "not slow" -p no:cacheprovider
   ran=$((ran + 1))

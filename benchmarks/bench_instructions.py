@@ -355,13 +355,21 @@ def markdown(counted: dict[str, PerCall], calls: int) -> str:
     )
 
 
-def _step_rows(counted: dict[str, PerCall]) -> list[list[str]]:
-    """The pieces' rows of the markdown: instructions, and their share of the own work."""
+def _steps(counted: dict[str, PerCall]) -> list[tuple[str, float]]:
+    """Each step's label and instructions, then the rest's, then the fake's own work in
+    all (its count less the floor's), which they add up to."""
     own = counted["fake"]["Ir"] - counted["hand_over"]["Ir"]
     steps = [(label, counted[name]["Ir"]) for name, label in PIECES.items()]
     steps.append(("the rest: routing, the lock, the calls between", own - sum(n for _, n in steps)))
+    steps.append(("the fake's own work", own))
+    return steps
+
+
+def _step_rows(counted: dict[str, PerCall]) -> list[list[str]]:
+    """The steps' rows of the markdown: instructions, and their share of the own work."""
+    *steps, (total, own) = _steps(counted)
     rows = [[label, f"{n:,.0f}", f"{n / own:.0%}"] for label, n in steps]
-    rows.append(["**the fake's own work**", f"**{own:,.0f}**", "100%"])
+    rows.append([f"**{total}**", f"**{own:,.0f}**", "100%"])
     return rows
 
 
@@ -390,8 +398,10 @@ def main() -> None:
         )
         print(f"  {label}: {figures}")
     print("  the fake's own work, step by step (instructions):")
-    for label, figure, share in _step_rows(counted):
-        print(f"    {label.strip('*')}: {figure.strip('*')} ({share})")
+    steps = _steps(counted)
+    own = steps[-1][1]
+    for label, n in steps:
+        print(f"    {label}: {n:,.0f} ({n / own:.0%})")
 
 
 if __name__ == "__main__":

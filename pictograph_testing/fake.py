@@ -43,8 +43,8 @@ if TYPE_CHECKING:
 
     from pictograph_testing.api.unserved import UnservedCall
     from pictograph_testing.faults import Faults
+    from pictograph_testing.world.entities import Dataset, Export, LedgerEntry, Role
     from pictograph_testing.world.members import Invite, Member, MemberRole
-    from pictograph_testing.world.state import Dataset, Export, LedgerEntry, Role
     from pictograph_testing.world.training import RunView
 
 __all__ = ["FakeOrganization", "FakePictograph"]

@@ -27,11 +27,7 @@ from pictograph_testing.bounds import (
 from pictograph_testing.catalog import PROFILES
 from pictograph_testing.world.annotations import canonical_annotations
 from pictograph_testing.world.datasets import check_annotation_types, check_classes
-from pictograph_testing.world.errors import ApiRefusal
-from pictograph_testing.world.exports import EXPORT_FORMATS, EXPORT_STATUSES, ExportJob
-from pictograph_testing.world.feeds import Notification
-from pictograph_testing.world.images import check_filename, directory_path
-from pictograph_testing.world.state import (
+from pictograph_testing.world.entities import (
     IMAGE_STATUSES,
     ApiKey,
     Dataset,
@@ -40,6 +36,10 @@ from pictograph_testing.world.state import (
     LedgerEntry,
     Organization,
 )
+from pictograph_testing.world.errors import ApiRefusal
+from pictograph_testing.world.exports import EXPORT_FORMATS, EXPORT_STATUSES, ExportJob
+from pictograph_testing.world.feeds import Notification
+from pictograph_testing.world.images import check_filename, directory_path
 
 if TYPE_CHECKING:
     from collections.abc import Mapping

@@ -29,12 +29,7 @@ from pictograph_testing.catalog import PLANS
 from pictograph_testing.clock import DEFAULT_START, format_timestamp
 from pictograph_testing.scenario_checks import check_document, start_of
 from pictograph_testing.world.annotations import canonical_annotations
-from pictograph_testing.world.errors import ApiRefusal
-from pictograph_testing.world.exports import ExportJob
-from pictograph_testing.world.feeds import Notification
-from pictograph_testing.world.ids import IdState
-from pictograph_testing.world.members import Invite, Member
-from pictograph_testing.world.state import (
+from pictograph_testing.world.entities import (
     IMAGE_STATUSES,
     ApiKey,
     Dataset,
@@ -43,6 +38,11 @@ from pictograph_testing.world.state import (
     LedgerEntry,
     Organization,
 )
+from pictograph_testing.world.errors import ApiRefusal
+from pictograph_testing.world.exports import ExportJob
+from pictograph_testing.world.feeds import Notification
+from pictograph_testing.world.ids import IdState
+from pictograph_testing.world.members import Invite, Member
 
 if TYPE_CHECKING:
     from collections.abc import Mapping, Sequence

@@ -49,7 +49,7 @@ from pictograph_testing.api.dialects import (
 from pictograph_testing.api.spec import NAME_LIMIT
 from pictograph_testing.catalog import GPU_TIERS, PIPELINES, PROFILES, Pipeline, profile_named
 from pictograph_testing.clock import DEFAULT_START, format_timestamp
-from pictograph_testing.world.state import RUN_STATUSES, TERMINAL
+from pictograph_testing.world.entities import RUN_STATUSES, TERMINAL
 from pictograph_testing.world.training import CONFIG_LIMITS
 
 if TYPE_CHECKING:

@@ -24,7 +24,7 @@ if TYPE_CHECKING:
     import pictograph
 
     from pictograph_testing.webhooks import WebhookRequest
-    from pictograph_testing.world.state import Export
+    from pictograph_testing.world.entities import Export
 
 DATASETS = ("signs", "birds")
 

@@ -25,7 +25,7 @@ if TYPE_CHECKING:
 
     import pictograph
 
-    from pictograph_testing.world.state import Image
+    from pictograph_testing.world.entities import Image
 
 CLASSES = {"stop_sign", "yield"}
 

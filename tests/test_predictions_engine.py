@@ -20,7 +20,7 @@ from tests.conftest import DATASET, EXPORT
 if TYPE_CHECKING:
     from pathlib import Path
 
-    from pictograph_testing.world.state import Image, Model
+    from pictograph_testing.world.entities import Image, Model
 
 
 def _trained(fake: FakePictograph, pipeline: str = "yolox", **options: object) -> Model:

@@ -12,7 +12,7 @@ import itertools
 from typing import TYPE_CHECKING
 
 from pictograph_testing import FakePictograph
-from pictograph_testing.world.state import RUN_STATUSES
+from pictograph_testing.world.entities import RUN_STATUSES
 from tests.conftest import DATASET, EXPORT
 
 if TYPE_CHECKING:

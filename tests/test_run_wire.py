@@ -13,7 +13,7 @@ from hypothesis import strategies as st
 
 from pictograph_testing import FakePictograph
 from pictograph_testing.api.wire import encode
-from pictograph_testing.world.state import TERMINAL
+from pictograph_testing.world.entities import TERMINAL
 from tests.conftest import DATASET, EXPORT
 
 # Quotes, backslashes and text outside ASCII: what JSON must escape or may pass through.

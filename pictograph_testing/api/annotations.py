@@ -31,8 +31,8 @@ from pictograph_testing.world.annotations import (
 from pictograph_testing.world.errors import InvalidRequest, describe
 
 if TYPE_CHECKING:
+    from pictograph_testing.world.entities import Dataset, Image
     from pictograph_testing.world.errors import FieldError
-    from pictograph_testing.world.state import Dataset, Image
 
 __all__ = ["ANNOTATIONS"]
 

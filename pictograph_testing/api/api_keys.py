@@ -14,12 +14,12 @@ from typing import TYPE_CHECKING, Any
 from pictograph_testing.api.spec import NAME, Bool, Field, Int, Obj, Param, Str
 from pictograph_testing.api.table import Bare, endpoint
 from pictograph_testing.api.wire import Call, Reply, reply
+from pictograph_testing.world.entities import ROLES
 from pictograph_testing.world.errors import InvalidRequest, field_error
 from pictograph_testing.world.keys import key_prefix
-from pictograph_testing.world.state import ROLES
 
 if TYPE_CHECKING:
-    from pictograph_testing.world.state import ApiKey
+    from pictograph_testing.world.entities import ApiKey
 
 __all__ = ["CREATE", "UPDATE", "api_key_payload"]
 

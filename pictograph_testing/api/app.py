@@ -36,7 +36,8 @@ if TYPE_CHECKING:
     from pictograph_testing.api.dialects import Client, Version, Wire
     from pictograph_testing.api.table import Endpoint
     from pictograph_testing.faults import Refusal
-    from pictograph_testing.world.state import ApiKey, World
+    from pictograph_testing.world.entities import ApiKey
+    from pictograph_testing.world.state import World
     from pictograph_testing.world.webhooks import Courier
 
 __all__ = ["MAX_BODY_BYTES", "Answered", "Api", "Response", "body_too_large"]

@@ -15,8 +15,8 @@ from pictograph_testing.world.errors import InsufficientCredits
 from pictograph_testing.world.ordered import NewestFirst
 
 if TYPE_CHECKING:
+    from pictograph_testing.world.entities import LedgerEntry
     from pictograph_testing.world.errors import ApiRefusal
-    from pictograph_testing.world.state import LedgerEntry
 
 __all__ = [
     "USAGE_WINDOWS",

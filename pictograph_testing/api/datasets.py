@@ -23,14 +23,14 @@ from pictograph_testing.api.spec import (
 from pictograph_testing.api.table import Data, Page, endpoint
 from pictograph_testing.api.wire import Call, Reply, page, page_params, reply
 from pictograph_testing.world.datasets import ANNOTATION_TYPES, CLASS_NAME_LIMIT
+from pictograph_testing.world.entities import IMAGE_STATUSES
 from pictograph_testing.world.images import check_status
-from pictograph_testing.world.state import IMAGE_STATUSES
 
 if TYPE_CHECKING:
     from collections.abc import Callable
 
+    from pictograph_testing.world.entities import Dataset, Image
     from pictograph_testing.world.images import ImageService
-    from pictograph_testing.world.state import Dataset, Image
 
 __all__ = ["CREATE", "UPDATE", "dataset_payload"]
 

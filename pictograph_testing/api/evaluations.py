@@ -11,9 +11,9 @@ from pictograph_testing.catalog import EVALUATION_TIER
 from pictograph_testing.world.errors import Conflict, NotFound
 
 if TYPE_CHECKING:
+    from pictograph_testing.world.entities import Export
     from pictograph_testing.world.evaluations import Evaluation, ImageOutcome
     from pictograph_testing.world.scoring import Scores
-    from pictograph_testing.world.state import Export
 
 __all__ = ["REPORT_SCHEMA_VERSION", "evaluation_payload"]
 

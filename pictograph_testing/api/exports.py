@@ -38,7 +38,7 @@ from pictograph_testing.world.exports import (
 )
 
 if TYPE_CHECKING:
-    from pictograph_testing.world.state import Export
+    from pictograph_testing.world.entities import Export
 
 __all__ = ["CREATE", "export_payload"]
 

@@ -32,8 +32,9 @@ if TYPE_CHECKING:
     from collections.abc import Mapping
 
     from pictograph_testing.world.deployments import Deployment
+    from pictograph_testing.world.entities import Model
     from pictograph_testing.world.predictions import Prediction
-    from pictograph_testing.world.state import Model, World
+    from pictograph_testing.world.state import World
 
 __all__ = [
     "GATEWAY_PREFIX",

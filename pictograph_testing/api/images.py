@@ -45,6 +45,7 @@ from pictograph_testing.api.spec import (
 )
 from pictograph_testing.api.table import Bare, Bytes, Data, Fallthrough, Page, endpoint
 from pictograph_testing.api.wire import Call, Reply, page, page_params, reply
+from pictograph_testing.world.entities import IMAGE_STATUSES
 from pictograph_testing.world.errors import Forbidden, NotFound
 from pictograph_testing.world.images import (
     BULK_UPLOAD_CAP,
@@ -56,10 +57,9 @@ from pictograph_testing.world.images import (
     directory_path,
     min_confidence,
 )
-from pictograph_testing.world.state import IMAGE_STATUSES
 
 if TYPE_CHECKING:
-    from pictograph_testing.world.state import Dataset, Image
+    from pictograph_testing.world.entities import Dataset, Image
 
 __all__ = ["image_payload", "org_image"]
 

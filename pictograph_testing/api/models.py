@@ -16,12 +16,12 @@ from pictograph_testing.api.table import Data, Page, endpoint
 from pictograph_testing.api.wire import Call, Reply, bulk_reply, page, page_params, reply
 from pictograph_testing.catalog import MODEL_TYPES
 from pictograph_testing.world.artifacts import file_bytes
+from pictograph_testing.world.entities import MODEL_STATUSES, VISIBILITIES
 from pictograph_testing.world.errors import Conflict, InvalidRequest, NotFound
 from pictograph_testing.world.models import UNBUILT_FORMATS, WEIGHT_FORMATS, version_files
-from pictograph_testing.world.state import MODEL_STATUSES, VISIBILITIES
 
 if TYPE_CHECKING:
-    from pictograph_testing.world.state import Model, ModelVersion
+    from pictograph_testing.world.entities import Model, ModelVersion
 
 __all__ = ["FORMATS", "UPDATE", "model_payload"]
 

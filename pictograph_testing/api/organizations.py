@@ -19,8 +19,8 @@ from pictograph_testing.clock import format_timestamp
 from pictograph_testing.world.members import INVITE_ROLES, INVITE_STATUSES, MEMBER_ROLES
 
 if TYPE_CHECKING:
+    from pictograph_testing.world.entities import Organization
     from pictograph_testing.world.members import Invite, Member
-    from pictograph_testing.world.state import Organization
 
 __all__ = ["UPDATE", "invite_payload", "member_payload", "organization_payload"]
 

@@ -14,7 +14,7 @@ from pictograph_testing.world.errors import Conflict, InvalidRequest, field_erro
 from pictograph_testing.world.predictions import UnreadableImage, image_size, predict, render_result
 
 if TYPE_CHECKING:
-    from pictograph_testing.world.state import Model
+    from pictograph_testing.world.entities import Model
 
 __all__ = ["multipart_file"]
 

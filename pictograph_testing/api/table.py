@@ -42,7 +42,7 @@ if TYPE_CHECKING:
     from pictograph_testing.api.dialects import Client, Version, Vocabulary, Wire
     from pictograph_testing.api.spec import Obj, Param
     from pictograph_testing.api.wire import Call, Reply
-    from pictograph_testing.world.state import Role
+    from pictograph_testing.world.entities import Role
 
     Handler = Callable[[Call], Reply]
 

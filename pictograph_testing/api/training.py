@@ -38,7 +38,7 @@ from pictograph_testing.api.wire import (
     reply,
 )
 from pictograph_testing.catalog import GPU_CHOICES, PIPELINES
-from pictograph_testing.world.state import RUN_STATUSES, TERMINAL
+from pictograph_testing.world.entities import RUN_STATUSES, TERMINAL
 from pictograph_testing.world.training import (
     CONFIG_LIMITS,
     RunRequest,
@@ -48,7 +48,7 @@ from pictograph_testing.world.training import (
 )
 
 if TYPE_CHECKING:
-    from pictograph_testing.world.state import TrainingRun
+    from pictograph_testing.world.entities import TrainingRun
     from pictograph_testing.world.training import Quote
 
 __all__ = ["CREATE", "QUOTE", "RUN_PLAN", "run_payload", "run_reply"]

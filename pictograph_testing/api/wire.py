@@ -18,7 +18,8 @@ if TYPE_CHECKING:
 
     from pictograph_testing.api.caches import WireCache
     from pictograph_testing.api.dialects import Client, Version
-    from pictograph_testing.world.state import ApiKey, World
+    from pictograph_testing.world.entities import ApiKey
+    from pictograph_testing.world.state import World
     from pictograph_testing.world.webhooks import Outbound, Outcome
 
 __all__ = [

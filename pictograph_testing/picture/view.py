@@ -13,12 +13,13 @@ from typing import TYPE_CHECKING
 
 from pictograph_testing.catalog import GPU_TIERS, MICRO_USD
 from pictograph_testing.clock import format_timestamp
-from pictograph_testing.world.state import TERMINAL
+from pictograph_testing.world.entities import TERMINAL
 from pictograph_testing.world.training import run_state
 
 if TYPE_CHECKING:
     from pictograph_testing.fake import FakePictograph
-    from pictograph_testing.world.state import LedgerEntry, TrainingRun, World
+    from pictograph_testing.world.entities import LedgerEntry, TrainingRun
+    from pictograph_testing.world.state import World
 
 __all__ = [
     "DATASET_COLUMNS",

@@ -17,8 +17,9 @@ from pictograph_testing.world.errors import (
 if TYPE_CHECKING:
     from collections.abc import Callable, Collection
 
+    from pictograph_testing.world.entities import Dataset, Image
     from pictograph_testing.world.errors import FieldError
-    from pictograph_testing.world.state import Dataset, Image, World
+    from pictograph_testing.world.state import World
 
 __all__ = [
     "ANNOTATION_TYPES",

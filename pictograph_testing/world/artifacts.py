@@ -29,7 +29,7 @@ from pictograph_testing.world.onnx_graphs import (
 )
 
 if TYPE_CHECKING:
-    from pictograph_testing.world.state import Model, ModelVersion
+    from pictograph_testing.world.entities import Model, ModelVersion
 
 __all__ = ["config_document", "file_bytes", "graph_spec"]
 

@@ -19,8 +19,8 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from pictograph_testing.catalog import CREDITS_LOW_MICRO_USD, MICRO_USD, OPERATIONS, Operation
+from pictograph_testing.world.entities import LedgerEntry, Organization, TrainingRun
 from pictograph_testing.world.errors import InsufficientCredits, InvalidRequest
-from pictograph_testing.world.state import LedgerEntry, Organization, TrainingRun
 
 if TYPE_CHECKING:
     from pictograph_testing.world.state import World

@@ -5,16 +5,17 @@ from __future__ import annotations
 import re
 from typing import TYPE_CHECKING, Any
 
+from pictograph_testing.world.entities import IMAGE_STATUSES, Dataset, Image
 from pictograph_testing.world.errors import Conflict, InvalidRequest, describe, field_error
 from pictograph_testing.world.images import min_confidence
 from pictograph_testing.world.ordered import SortedIndex, index_in
-from pictograph_testing.world.state import IMAGE_STATUSES, Dataset, Image
 
 if TYPE_CHECKING:
     from collections.abc import Iterable, Sequence
 
+    from pictograph_testing.world.entities import ApiKey
     from pictograph_testing.world.errors import FieldError
-    from pictograph_testing.world.state import ApiKey, World
+    from pictograph_testing.world.state import World
 
 __all__ = [
     "ANNOTATION_TYPES",

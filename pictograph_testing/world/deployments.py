@@ -46,7 +46,8 @@ from pictograph_testing.world.ordered import NewestFirst, SortedIndex, by_seq, i
 if TYPE_CHECKING:
     from collections.abc import Sequence
 
-    from pictograph_testing.world.state import ApiKey, Model, World
+    from pictograph_testing.world.entities import ApiKey, Model
+    from pictograph_testing.world.state import World
 
 __all__ = [
     "AUTO_REGION",

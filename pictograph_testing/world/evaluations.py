@@ -38,8 +38,9 @@ from pictograph_testing.world.scoring import ImageTally, Scores, score_detection
 if TYPE_CHECKING:
     from collections.abc import Iterable, Sequence
 
+    from pictograph_testing.world.entities import ApiKey, Export, Model, ModelVersion
     from pictograph_testing.world.feeds import JobView
-    from pictograph_testing.world.state import ApiKey, Export, Model, ModelVersion, World
+    from pictograph_testing.world.state import World
 
 __all__ = [
     "EVALUATED_MODEL_TYPES",

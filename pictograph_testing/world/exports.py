@@ -21,15 +21,16 @@ from dataclasses import dataclass
 from datetime import timedelta
 from typing import TYPE_CHECKING, Any
 
+from pictograph_testing.world.entities import Export
 from pictograph_testing.world.errors import Conflict, InvalidRequest, NotFound, field_error
 from pictograph_testing.world.ids import splitmix64
 from pictograph_testing.world.ordered import SortedIndex, index_in
-from pictograph_testing.world.state import Export
 
 if TYPE_CHECKING:
     from collections.abc import Callable, Iterable, Iterator, Sequence
 
-    from pictograph_testing.world.state import ApiKey, Dataset, Image, World
+    from pictograph_testing.world.entities import ApiKey, Dataset, Image
+    from pictograph_testing.world.state import World
 
 __all__ = [
     "DOWNLOAD_TTL_SECONDS",

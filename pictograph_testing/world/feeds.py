@@ -21,9 +21,10 @@ from pictograph_testing.world.training import run_state
 if TYPE_CHECKING:
     from collections.abc import Callable, Iterable, Iterator
 
+    from pictograph_testing.world.entities import ApiKey, Export, TrainingRun
     from pictograph_testing.world.evaluations import Evaluation
     from pictograph_testing.world.exports import ExportJob, ExportService
-    from pictograph_testing.world.state import ApiKey, Export, TrainingRun, World
+    from pictograph_testing.world.state import World
 
 __all__ = [
     "JOB_STATUSES",

@@ -13,15 +13,16 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, overload
 
+from pictograph_testing.world.entities import IMAGE_STATUSES, Image
 from pictograph_testing.world.errors import Conflict, InvalidRequest, NotFound, field_error
 from pictograph_testing.world.image_files import check_image_bytes
 from pictograph_testing.world.ordered import NewestFirst
-from pictograph_testing.world.state import IMAGE_STATUSES, Image
 
 if TYPE_CHECKING:
     from collections.abc import Iterable
 
-    from pictograph_testing.world.state import Dataset, World
+    from pictograph_testing.world.entities import Dataset
+    from pictograph_testing.world.state import World
 
 __all__ = [
     "BULK_UPLOAD_CAP",

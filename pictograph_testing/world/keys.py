@@ -16,7 +16,8 @@ from pictograph_testing.world.errors import Forbidden, InvalidRequest, NotFound,
 from pictograph_testing.world.members import outranks
 
 if TYPE_CHECKING:
-    from pictograph_testing.world.state import ApiKey, Role, World
+    from pictograph_testing.world.entities import ApiKey, Role
+    from pictograph_testing.world.state import World
 
 __all__ = ["PREFIX_LENGTH", "KeyRing", "key_prefix"]
 

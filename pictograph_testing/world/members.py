@@ -29,7 +29,8 @@ from pictograph_testing.world.errors import (
 )
 
 if TYPE_CHECKING:
-    from pictograph_testing.world.state import ApiKey, Organization, World
+    from pictograph_testing.world.entities import ApiKey, Organization
+    from pictograph_testing.world.state import World
 
 __all__ = [
     "INVITE_ROLES",

@@ -7,9 +7,9 @@ import uuid
 from typing import TYPE_CHECKING, Any
 
 from pictograph_testing.catalog import PIPELINES
+from pictograph_testing.world.entities import ApiKey, Model, ModelVersion, TrainingRun
 from pictograph_testing.world.errors import Conflict, InvalidRequest, NotFound, field_error
 from pictograph_testing.world.ordered import SortedIndex, index_in
-from pictograph_testing.world.state import ApiKey, Model, ModelVersion, TrainingRun
 
 if TYPE_CHECKING:
     from collections.abc import Iterable, Sequence

@@ -38,7 +38,8 @@ from pictograph_testing.catalog import PIPELINES
 if TYPE_CHECKING:
     from collections.abc import Sequence
 
-    from pictograph_testing.world.state import Image, Model, ModelVersion, World
+    from pictograph_testing.world.entities import Image, Model, ModelVersion
+    from pictograph_testing.world.state import World
 
 __all__ = [
     "ContentIndex",

@@ -28,6 +28,7 @@ from pictograph_testing.catalog import (
     Variant,
 )
 from pictograph_testing.world.billing import billable_minutes, usd
+from pictograph_testing.world.entities import TERMINAL, ApiKey, Dataset, Export, Model, TrainingRun
 from pictograph_testing.world.errors import (
     FieldError,
     InvalidRequest,
@@ -36,14 +37,6 @@ from pictograph_testing.world.errors import (
 )
 from pictograph_testing.world.ids import splitmix64
 from pictograph_testing.world.ordered import NewestFirst, SortedIndex
-from pictograph_testing.world.state import (
-    TERMINAL,
-    ApiKey,
-    Dataset,
-    Export,
-    Model,
-    TrainingRun,
-)
 
 if TYPE_CHECKING:
     from collections.abc import Iterable, Sequence

@@ -31,7 +31,7 @@ from pictograph_testing.api.resources import ROUTER
 from pictograph_testing.api.route_paths import API_PREFIX, API_ROOT
 from pictograph_testing.api.table import Bare, Data, Endpoint, Page
 from pictograph_testing.openapi import openapi_document, sdk_models
-from pictograph_testing.world.state import Image
+from pictograph_testing.world.entities import Image
 
 ROOT = Path(__file__).resolve().parents[2]
 RECORDER = Path(__file__).with_name("recorder.py")

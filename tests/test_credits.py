@@ -146,6 +146,60 @@ def test_charge_on_success_posts_one_debit_per_completed_run(
     assert ledger[0].created_at == run.completed_at
 
 
+def test_a_charge_is_dated_when_the_run_ended_not_when_next_asked(
+    current_fake: FakePictograph,
+) -> None:
+    # Nobody asks for two days after the run ends: its charge is still dated at the end,
+    # so a day's usage leaves it out and a week's counts it.
+    with current_fake.client(max_retries=0) as client:
+        started = client.training.create(
+            DATASET, EXPORT, pipeline_type="yolox", name="m1", wait=False
+        )
+        current_fake.clock.advance(timedelta(days=2))
+        ledger = client.credits.history()
+        run = client.training.get(run_id=started.id)
+        day = client.credits.usage_by_operation(range="day")
+        week = client.credits.usage_by_operation(range="week")
+
+    assert run.status == "completed"
+    assert [(e.operation, e.created_at) for e in ledger] == [("training_a10g", run.completed_at)]
+    assert ledger[0].created_at < current_fake.clock.now() - timedelta(days=1)
+    assert day.operations == []
+    assert [(o.operation, o.event_count) for o in week.operations] == [("training_a10g", 1)]
+
+
+def test_a_refund_is_dated_when_the_run_ended(fake: FakePictograph) -> None:
+    # The classic profile pre-charges at creation and refunds what the run did not use
+    # when it ends: each entry is dated at its own moment, however late it is read.
+    with fake.client(max_retries=0) as client:
+        started = client.training.create(
+            DATASET, EXPORT, pipeline_type="yolox", name="m1", wait=False
+        )
+        fake.clock.advance(timedelta(days=2))
+        ledger = client.credits.history()
+        run = client.training.get(run_id=started.id)
+
+    assert [e.operation for e in ledger] == ["training_refund_a10g", "training_a10g_per_minute"]
+    refund, precharge = ledger
+    assert refund.created_at == run.completed_at
+    assert precharge.created_at == run.created_at
+    assert refund.balance_after == precharge.balance_after + refund.amount
+
+
+async def test_async_sees_the_charge_dated_when_the_run_ended(
+    current_fake: FakePictograph,
+) -> None:
+    async with current_fake.async_client(max_retries=0) as client:
+        started = await client.training.create(
+            DATASET, EXPORT, pipeline_type="yolox", name="m1", wait=False
+        )
+        current_fake.clock.advance(timedelta(days=2))
+        ledger = await client.credits.history()
+        run = await client.training.get(run_id=started.id)
+
+    assert [e.created_at for e in ledger] == [run.completed_at]
+
+
 # ── history / iter ──
 
 

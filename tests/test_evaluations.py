@@ -254,6 +254,21 @@ def test_a_completed_evaluation_is_billed_per_started_minute(
     assert fake.balance_micro_usd == before + entry.amount
 
 
+def test_the_debit_is_dated_when_the_evaluation_ended(
+    fake: FakePictograph, client: pictograph.Client, model: str
+) -> None:
+    # Nobody asks for two days after it ends: the debit is dated at the end all the same.
+    started = client.model_evaluations.create("m1", DATASET, EXPORT)
+    fake.clock.advance(hours=48)
+    ev = client.model_evaluations.get(started.id)
+    newest = client.credits.history(limit=1)[0]
+
+    assert ev.status == "completed"
+    assert newest.operation == "inference_t4"
+    assert newest.metadata == {"evaluation_id": ev.id, "model_id": model}
+    assert newest.created_at == ev.completed_at
+
+
 def test_the_end_is_notified(client: pictograph.Client, model: str) -> None:
     ev = client.model_evaluations.evaluate("m1", DATASET, EXPORT)
 

@@ -254,8 +254,13 @@ class Billing:
             metadata={"run_id": run.id},
         )
 
-    def settle(self, run: TrainingRun, used_seconds: float) -> None:
-        """Close a run's account once it has ended, whatever the way it ended."""
+    def settle(self, run: TrainingRun, used_seconds: float, at: float) -> None:
+        """Close a run's account once it has ended, whatever the way it ended.
+
+        The charge or refund is dated ``at``, when the run ended: a run a catch-up ends
+        long after (nobody asked in between) is billed when it ended, as the API bills it,
+        not when it was next asked about.
+        """
         world = self._world
         org = world.organizations[run.organization_id]
         minutes = billable_minutes(used_seconds)
@@ -272,6 +277,7 @@ class Billing:
                     refund,
                     description=f"Refund of unused training minutes ({run.status})",
                     metadata={"run_id": run.id},
+                    at=at,
                 )
             return
         if run.status == "completed" and cost > 0:
@@ -282,4 +288,5 @@ class Billing:
                 -cost,
                 description=f"Training on {run.gpu_type} ({minutes} min)",
                 metadata={"run_id": run.id},
+                at=at,
             )

@@ -280,7 +280,7 @@ class EvaluationService:
         if evaluation.id in self._busy:
             self._busy.discard(evaluation.id)
             if evaluation.started_at is not None and now > evaluation.started_at:
-                self._charge(evaluation, now - evaluation.started_at)
+                self._charge(evaluation, now - evaluation.started_at, now)
             self._end(evaluation, "cancelled", now)
             self._start_waiting(now)
         else:
@@ -350,7 +350,7 @@ class EvaluationService:
             evaluation.best, evaluation.worst = [], []
             self._end(evaluation, "failed", at, NOTHING_TO_SCORE)
             return
-        self._charge(evaluation, evaluation.running_seconds)
+        self._charge(evaluation, evaluation.running_seconds, at)
         self._end(evaluation, "completed", at)
 
     def _end(
@@ -383,7 +383,9 @@ class EvaluationService:
             user_id=evaluation.created_by,
         )
 
-    def _charge(self, evaluation: Evaluation, seconds: float) -> None:
+    def _charge(self, evaluation: Evaluation, seconds: float, at: float) -> None:
+        """Debit ``seconds`` of running, dated ``at``, when the evaluation ended (however
+        much later a catch-up reaches it)."""
         cost = _cost(seconds)
         if cost <= 0:
             return
@@ -397,6 +399,7 @@ class EvaluationService:
                 f"Model evaluation on {EVALUATION_TIER.name} ({billable_minutes(seconds)} min)"
             ),
             metadata={"evaluation_id": evaluation.id, "model_id": evaluation.model_id},
+            at=at,
         )
 
     # ── scoring ──

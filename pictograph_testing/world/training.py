@@ -838,7 +838,7 @@ class TrainingService:
         run.error_message = error
         run.ends_at = at
         run.history.append((status, at))
-        world.billing.settle(run, elapsed)
+        world.billing.settle(run, elapsed, at)
         if status == "completed":
             run.model_id = world.registry.record_training(run, at)
         # The final view (`run.final`) is built when first read, from the fields set above.

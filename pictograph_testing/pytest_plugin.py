@@ -40,9 +40,9 @@ Contract mode: ``--pictograph-live`` (with the key in the environment variable n
 ``--pictograph-live-key-env``, ``PICTOGRAPH_API_KEY`` by default) makes the client
 fixtures talk to the real API. Tests that need what only the fake has are skipped with
 the reason: those using ``pictograph_fake`` or ``pictograph_clock``, those marked
-``@pytest.mark.pictograph_fake_only``, and those whose ``pictograph`` marker seeds the
-world (anything but ``profile`` and ``base_url``). Without a key, every test that uses a
-client fixture is skipped, not failed.
+``@pytest.mark.pictograph_fake_only``, and those whose ``pictograph`` marker sets up what
+the real API cannot be made to have (any setting outside :data:`LIVE_SETTINGS`). Without
+a key, every test that uses a client fixture is skipped, not failed.
 """
 
 from __future__ import annotations

@@ -1,0 +1,68 @@
+"""Facts the README and the docs state about the package, held to the code they name:
+option lists, settings, extras and printed values that a change would otherwise leave
+stale."""
+
+from __future__ import annotations
+
+import re
+import sys
+from pathlib import Path
+
+import pytest
+
+from pictograph_testing import FakePictograph
+from pictograph_testing.pytest_plugin import LIVE_SETTINGS, SETTINGS
+
+if sys.version_info >= (3, 11):
+    import tomllib
+else:  # pragma: no cover - 3.10 reads no pyproject here
+    tomllib = None
+
+pytest_plugins = ["pytester"]
+
+ROOT = Path(__file__).resolve().parent.parent
+README = (ROOT / "README.md").read_text(encoding="utf-8")
+
+
+def _page(name: str) -> str:
+    return (ROOT / "docs" / name).read_text(encoding="utf-8")
+
+
+def test_the_readme_names_every_ini_option(pytester: pytest.Pytester) -> None:
+    pytester.makeini("[pytest]\nasyncio_default_fixture_loop_scope = function\n")
+    shown = pytester.runpytest_inprocess("--help").stdout.str()
+    registered = set(re.findall(r"^\s+(pictograph_\w+) \(", shown, re.MULTILINE))
+    assert registered  # the plugin is loaded in the help's run
+    paragraph = README[README.index("suite-wide defaults go in ini options") :]
+    paragraph = paragraph[: paragraph.index("\n\n")]
+    assert set(re.findall(r"`(pictograph_\w+)`", paragraph)) == registered
+
+
+def test_the_readme_names_the_extras_pyproject_declares() -> None:
+    if tomllib is None:
+        pytest.skip("tomllib is in the standard library from Python 3.11")
+    project = tomllib.loads((ROOT / "pyproject.toml").read_text(encoding="utf-8"))["project"]
+    declared = set(project["optional-dependencies"]) - {"dev"}
+    line = next(line for line in README.splitlines() if "# extras:" in line)
+    assert set(re.findall(r"\[(\w+)\]", line.partition("# extras:")[2])) == declared
+
+
+def test_contract_mode_names_the_settings_that_skip_a_test() -> None:
+    sentence = _page("contract.md")
+    sentence = sentence[sentence.index("marker sets up what") :]
+    sentence = sentence[: sentence.index(". ")]
+    assert set(re.findall(r"`(\w+)`", sentence)) == set(SETTINGS) - LIVE_SETTINGS
+
+
+def test_the_servers_printed_key_is_seed_zeros() -> None:
+    # The banner in docs/server.md is `pictograph-fake serve` with its defaults: seed 0.
+    printed = re.findall(r"export PICTOGRAPH_API_KEY=(\S+)", _page("server.md"))
+    assert printed == [FakePictograph(seed=0).api_key]
+
+
+def test_the_server_page_lists_every_serve_option(pytester: pytest.Pytester) -> None:
+    shown = pytester.run(sys.executable, "-m", "pictograph_testing.cli", "serve", "--help")
+    options = set(re.findall(r"^\s+(--[a-z-]+)", shown.stdout.str(), re.MULTILINE)) - {"--help"}
+    assert options
+    table = set(re.findall(r"^\| `(--[a-z-]+)", _page("server.md"), re.MULTILINE))
+    assert table == options

@@ -69,6 +69,8 @@ if TYPE_CHECKING:
     from pictograph_testing.fake import FakePictograph
 
 __all__ = [
+    "LIVE_SETTINGS",
+    "SETTINGS",
     "pictograph_async_client",
     "pictograph_client",
     "pictograph_clock",

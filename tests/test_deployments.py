@@ -211,6 +211,9 @@ def test_create_refusals(fake: FakePictograph, client: pictograph.Client, model_
         client.deployments.create("m1", gpu_type="h100")  # type: ignore[arg-type]
     with pytest.raises(ValidationError, match="rate_limit_rpm"):
         client.deployments.create("m1", inference_config={"rate_limit_rpm": 5})
+    # The value sent, quoted as JSON spells it.
+    with pytest.raises(ValidationError, match=r"between 0 and 1, got true\."):
+        client.deployments.create("m1", inference_config={"confidence": True})
     with pytest.raises(ValidationError):
         client.deployments.create("m1", name="a/b")
     client.deployments.create("m1")

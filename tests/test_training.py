@@ -1234,6 +1234,26 @@ def test_class_overrides_must_target_existing_classes(client: pictograph.Client)
     assert "giraffe" in caught.value.message
 
 
+@pytest.mark.parametrize(
+    ("config", "quoted"),
+    [
+        ({"class_overrides": {"yield": None}}, "'road-signs': null"),
+        ({"class_overrides": {"yield": {"a": 1}}}, "'road-signs': {\"a\": 1}"),
+        ({"_pictograph": {"pipeline": ["yolox"]}, "config": {}}, 'pipeline ["yolox"], not'),
+        ({"_pictograph": {"pipeline": False}, "config": {}}, "pipeline false, not"),
+        ({"model_size": ["m"]}, 'no model_size ["m"]'),
+    ],
+)
+def test_a_refused_config_value_is_quoted_as_json(
+    client: pictograph.Client, config: dict[str, Any], quoted: str
+) -> None:
+    # What the caller sent, spelled as they sent it: null, false, ["m"], not None or ['m'].
+    with pytest.raises(ValidationError) as caught:
+        client.training.quote(DATASET, EXPORT, pipeline_type="yolox", config=config)
+    assert caught.value.status_code == 400
+    assert quoted in caught.value.message
+
+
 def test_classic_402_carries_the_precharge() -> None:
     with FakePictograph(seed=1, balance_usd=0.01) as poor:
         poor.add_dataset(DATASET, images=20, completed_images=12)

@@ -168,7 +168,7 @@ def test_names_that_need_percent_encoding_round_trip(
         ),
         (
             {"model_size": ["m"]},
-            "model_size pipeline 'yolox' has no model_size ['m']; "
+            "model_size pipeline 'yolox' has no model_size [\"m\"]; "
             "choose 'nano', 'tiny', 's', 'm', 'l', 'x'",
             "model_size",
         ),

@@ -12,6 +12,7 @@ from pictograph_testing.world.errors import (
     NotFound,
     describe,
     field_error,
+    sent,
 )
 
 if TYPE_CHECKING:
@@ -113,7 +114,7 @@ def _annotation(item: Any, at: Loc, errors: list[FieldError]) -> dict[str, Any]:
         errors.append(
             field_error(
                 (*at, "type"),
-                f"Input tag {kind!r} found using 'type' does not match any of the expected "
+                f"Input tag {sent(kind)} found using 'type' does not match any of the expected "
                 f"tags: {allowed}",
                 "union_tag_invalid",
             )

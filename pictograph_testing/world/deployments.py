@@ -40,6 +40,7 @@ from pictograph_testing.world.errors import (
     InvalidRequest,
     NotFound,
     field_error,
+    sent,
 )
 from pictograph_testing.world.ordered import NewestFirst, SortedIndex, by_seq, index_in
 
@@ -733,7 +734,8 @@ def _check_inference_config(config: dict[str, Any]) -> None:
         or not 0.0 <= confidence <= 1.0
     ):
         raise InvalidRequest(
-            f"inference_config.confidence must be a number between 0 and 1, got {confidence!r}.",
+            "inference_config.confidence must be a number between 0 and 1, "
+            f"got {sent(confidence)}.",
             errors=[
                 field_error(
                     ("body", "inference_config", "confidence"),

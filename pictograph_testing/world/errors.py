@@ -7,6 +7,7 @@ HTTP beyond the status it maps to.
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 __all__ = [
@@ -21,6 +22,7 @@ __all__ = [
     "Unauthorized",
     "describe",
     "field_error",
+    "sent",
 ]
 
 FieldError = dict[str, Any]
@@ -35,6 +37,15 @@ def describe(errors: list[FieldError], limit: int | None = 5) -> str:
     """``field.path: msg; other.field: msg`` for a message (``loc`` without its first part)."""
     shown = errors if limit is None else errors[:limit]
     return "; ".join(f"{'.'.join(map(str, e['loc'][1:]))}: {e['msg']}" for e in shown)
+
+
+def sent(value: Any) -> str:
+    """A value a request sent, quoted for a message as JSON spells it: a string in single
+    quotes, as the messages quote names, anything else as JSON (``null``, ``true``,
+    ``["m"]``), never as Python would print it."""
+    if isinstance(value, str):
+        return f"'{value}'"
+    return json.dumps(value, ensure_ascii=False)
 
 
 class ApiRefusal(Exception):

@@ -34,6 +34,7 @@ from pictograph_testing.world.errors import (
     InvalidRequest,
     NotFound,
     field_error,
+    sent,
 )
 from pictograph_testing.world.ids import splitmix64
 from pictograph_testing.world.ordered import NewestFirst, SortedIndex
@@ -1075,7 +1076,7 @@ def _unwrap_config(config: dict[str, Any], pipeline: Pipeline) -> dict[str, Any]
     declared = envelope.get("pipeline")
     if declared is not None and declared != pipeline.name:
         raise InvalidRequest(
-            f"This config.json was written for pipeline '{declared}', not '{pipeline.name}'.",
+            f"This config.json was written for pipeline {sent(declared)}, not '{pipeline.name}'.",
             status=400,
             errors=[
                 field_error(
@@ -1135,7 +1136,7 @@ def _read_config(
         errors.append(
             field_error(
                 ("body", "config", "model_size"),
-                f"pipeline '{pipeline.name}' has no model_size {size_name!r}; choose {choices}",
+                f"pipeline '{pipeline.name}' has no model_size {sent(size_name)}; choose {choices}",
                 "literal_error",
             )
         )
@@ -1170,11 +1171,13 @@ def _trained_classes(dataset: Dataset, config: dict[str, Any]) -> list[str]:
     if bad:
         raise InvalidRequest(
             f"class_overrides targets must be classes of dataset '{dataset.name}': "
-            + ", ".join(repr(t) for t in bad),
+            + ", ".join(sent(t) for t in bad),
             status=400,
             errors=[
                 field_error(
-                    ("body", "config", "class_overrides"), f"{t!r} is not a class", "unknown_class"
+                    ("body", "config", "class_overrides"),
+                    f"{sent(t)} is not a class",
+                    "unknown_class",
                 )
                 for t in bad
             ],

@@ -13,11 +13,13 @@ from datetime import datetime, timezone
 __all__ = [
     "EARLIEST_START",
     "LATEST_INSTANT",
+    "MAX_COORDINATE",
     "MAX_IMAGE_PIXELS",
     "MAX_IMAGE_SIDE",
     "MAX_JSON_DEPTH",
     "MAX_JSON_NUMBER",
     "MAX_SCENARIO_COUNT",
+    "MAX_SPEED",
 ]
 
 MAX_JSON_DEPTH = 32
@@ -34,6 +36,17 @@ LATEST_INSTANT = datetime(2200, 1, 1, tzinfo=timezone.utc)
 """The virtual clock never reaches this instant: starts and advances past it are
 refused. It leaves centuries of room below ``datetime.max`` for every deadline and
 expiry the world computes from the clock (TTLs, service caps, signed URLs)."""
+
+MAX_COORDINATE = 1e9
+"""The largest magnitude of an annotation's coordinate or size, in pixels: far beyond any
+image, and small enough that what is computed from them (a polygon's enclosing box, a
+box's area in a COCO export) stays a finite number, so every answer and every exported
+file is strict JSON."""
+
+MAX_SPEED = 1_000_000.0
+"""The fastest a clock may run by itself, in virtual seconds per real second: a virtual
+day in under a tenth of a second. A clock that runs stops just short of
+:data:`LATEST_INSTANT` (at this pace, about an hour and a half of real time from now)."""
 
 MAX_IMAGE_SIDE = 16_384
 """The widest and tallest image taken, in pixels."""

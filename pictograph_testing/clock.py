@@ -9,7 +9,7 @@ import time
 from datetime import datetime, timedelta, timezone
 from typing import TYPE_CHECKING
 
-from pictograph_testing.bounds import EARLIEST_START, LATEST_INSTANT
+from pictograph_testing.bounds import EARLIEST_START, LATEST_INSTANT, MAX_SPEED
 
 if TYPE_CHECKING:
     from collections.abc import Callable
@@ -37,6 +37,14 @@ def _real_elapsed() -> float:
 _CLOCK_GETTIME: Callable[[int], float] | None = getattr(time, "clock_gettime", None)
 
 
+def _check_speed(speed: float) -> None:
+    if not math.isfinite(speed) or not 0 <= speed <= MAX_SPEED:
+        raise ValueError(
+            f"speed must be 0 (the clock moves by hand) up to {MAX_SPEED:,.0f} virtual "
+            f"seconds per real second, got {speed}"
+        )
+
+
 class VirtualClock:
     """Keep virtual time: it moves only when advanced, or when a coupled SDK sleeps.
 
@@ -49,13 +57,12 @@ class VirtualClock:
     when told to, which is what makes them deterministic.
     """
 
-    __slots__ = ("_elapsed", "_lock", "_real_start", "_speed", "_start", "_start_ts")
+    __slots__ = ("_elapsed", "_lock", "_real_start", "_speed", "_start", "_start_ts", "_stop")
 
     def __init__(self, start: datetime = DEFAULT_START, *, speed: float = 0.0) -> None:
         if start.tzinfo is None:
             raise ValueError("start must be timezone-aware (e.g. tzinfo=timezone.utc)")
-        if not math.isfinite(speed) or speed < 0:
-            raise ValueError(f"speed must be zero (manual) or positive, got {speed}")
+        _check_speed(speed)
         if not EARLIEST_START <= start < LATEST_INSTANT:
             raise ValueError(
                 f"start must be from {format_timestamp(EARLIEST_START)} and before "
@@ -63,6 +70,8 @@ class VirtualClock:
             )
         self._start = start.astimezone(timezone.utc)
         self._start_ts = self._start.timestamp()
+        # Where a clock running by itself stops: a second short of the latest instant.
+        self._stop = max(0.0, _HORIZON_TS - self._start_ts - 1.0)
         self._elapsed = 0.0
         self._lock = threading.Lock()
         self._speed = speed
@@ -78,8 +87,7 @@ class VirtualClock:
 
         The virtual time reached so far is kept: changing pace never moves the clock.
         """
-        if not math.isfinite(speed) or speed < 0:
-            raise ValueError(f"speed must be zero (manual) or positive, got {speed}")
+        _check_speed(speed)
         with self._lock:
             self._elapsed = self.monotonic()
             self._real_start = time.monotonic()
@@ -93,7 +101,8 @@ class VirtualClock:
     def monotonic(self) -> float:
         """Return virtual seconds since the clock started."""
         if self._speed:
-            return self._elapsed + self._speed * (_real_elapsed() - self._real_start)
+            ran = self._elapsed + self._speed * (_real_elapsed() - self._real_start)
+            return ran if ran < self._stop else self._stop
         return self._elapsed
 
     def timestamp(self) -> float:

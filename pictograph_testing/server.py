@@ -52,6 +52,7 @@ from urllib.parse import parse_qsl, urlsplit
 
 from pictograph_testing import scenarios
 from pictograph_testing.api import messages, strict_json
+from pictograph_testing.bounds import MAX_SPEED
 from pictograph_testing.clock import format_timestamp
 from pictograph_testing.fake import FakePictograph
 from pictograph_testing.faults import TransportFault
@@ -99,6 +100,12 @@ JOURNAL_PAGE = 1000
 JOURNAL_PAGE_BYTES = 8 * 1024 * 1024
 """Body bytes after which a journal page stops (it holds at least one call): a page of
 large bodies must not keep the server from answering everyone else."""
+_WHOLE_DIGITS = 15
+_WHOLE_MAX = 10**_WHOLE_DIGITS - 1
+"""The largest ``since`` or ``limit`` the journal takes: more calls than any journal holds,
+and an index a page can start at."""
+_SHOWN = 40
+"""The most characters of a refused query value an error quotes back."""
 MAX_TARGET_BYTES = 16 * 1024
 """The longest path and query served; a longer one gets 414 in the API's envelope."""
 MAX_HEADER_BYTES = 64 * 1024
@@ -382,9 +389,12 @@ class FakeAsgiApp:
             set(payload) != {"speed"}
             or not isinstance(speed, (int, float))
             or isinstance(speed, bool)
-            or not 0 <= speed < float("inf")
+            or not 0 <= speed <= MAX_SPEED
         ):
-            raise ControlError(422, 'send {"speed": N}: virtual seconds per real second, >= 0')
+            raise ControlError(
+                422,
+                f'send {{"speed": N}}: virtual seconds per real second, from 0 to {MAX_SPEED:,.0f}',
+            )
         self.fake.clock.set_speed(float(speed))
 
     def _page(self, route: str) -> Response:
@@ -455,9 +465,10 @@ class FakeAsgiApp:
                 # By name only: a path sent over HTTP would let any caller read files.
                 scenario = scenarios.named_scenario(named, directories=self._scenario_dirs)
             elif "schema_version" in payload:
-                if any(
-                    isinstance(k, dict) and k.get("key") == REDACTED
-                    for k in payload.get("api_keys") or ()
+                keys = payload.get("api_keys")
+                # Anything but a list is the scenario check's to refuse, below.
+                if isinstance(keys, list) and any(
+                    isinstance(k, dict) and k.get("key") == REDACTED for k in keys
                 ):
                     raise ValueError(
                         "this snapshot's API keys were redacted: fetch GET /_fake/snapshot "
@@ -590,8 +601,14 @@ def _whole(query: dict[str, str], name: str, default: int) -> int:
     value = query.get(name)
     if value is None:
         return default
-    if not value.isdigit():
-        raise ControlError(422, f"{name} must be a whole number >= 0, got {value!r}")
+    # ASCII digits only (str.isdigit takes "²", which int() refuses), and few enough that
+    # the number is an index a page can start at.
+    if not (value.isascii() and value.isdigit()) or len(value) > _WHOLE_DIGITS:
+        shown = value if len(value) <= _SHOWN else value[:_SHOWN] + "..."
+        quoted = json.dumps(shown, ensure_ascii=False)
+        raise ControlError(
+            422, f"{name} must be a whole number from 0 to {_WHOLE_MAX:,}, got {quoted}"
+        )
     return int(value)
 
 

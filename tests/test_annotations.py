@@ -17,6 +17,7 @@ from pictograph.models.annotation import OrientedBoxGeometry, PolygonGeometry, P
 from pictograph.models.common import Point
 
 from pictograph_testing import FakePictograph
+from pictograph_testing.bounds import MAX_COORDINATE
 from tests.conftest import DATASET
 from tests.image_files import DEV, raw, world_state, write_image
 
@@ -150,6 +151,17 @@ BAD_ANNOTATIONS: list[tuple[str, dict[str, Any]]] = [
     ("bad point", {"polygon": {"paths": [[{"x": 0}, {"x": 1, "y": 1}, {"x": 2, "y": 0}]]}}),
     ("instance 0", {"type": "keypoint", "keypoint": {"x": 1, "y": 1}, "instance_id": 0}),
     ("string coordinate", {"type": "keypoint", "keypoint": {"x": "1", "y": 1}}),
+    # Finite, but what is computed from them (an enclosing box, an area) would not be.
+    (
+        "polygon across the float range",
+        {"polygon": {"paths": [[{"x": -1e308, "y": 0}, {"x": 1e308, "y": 0}, {"x": 0, "y": 1}]]}},
+    ),
+    (
+        "polyline across the float range",
+        {"type": "polyline", "polyline": {"path": [{"x": -1e308, "y": 0}, {"x": 1e308, "y": 0}]}},
+    ),
+    ("box of 1e200 a side", {"type": "bbox", "bounding_box": {"x": 1, "y": 1, "w": 1e200, "h": 1}}),
+    ("keypoint beyond the bound", {"type": "keypoint", "keypoint": {"x": 1, "y": 2e9}}),
     (
         "oriented angle 360",
         {
@@ -182,6 +194,43 @@ def test_save_refuses_bad_geometry(fake: FakePictograph, case: str, change: dict
     assert response.status_code == 422, (case, response.text)
     assert response.json()["error"]["details"]["errors"]
     assert world_state(fake) == before
+
+
+def test_a_coordinate_past_the_bound_gets_one_error_that_names_it(fake: FakePictograph) -> None:
+    box = {"x": 1, "y": 1, "w": MAX_COORDINATE * 10, "h": 5}
+    with raw(fake) as http:
+        response = http.post(
+            f"{DEV}/annotations/{DATASET}/{IMAGE}",
+            json={"annotations": [{"name": "yield", "type": "bbox", "bounding_box": box}]},
+        )
+    assert response.status_code == 422
+    errors = response.json()["error"]["details"]["errors"]
+    # The range, not also "greater than 0": the side sent is positive.
+    assert [(e["loc"][-1], e["type"]) for e in errors] == [("w", "range_error")]
+    assert "1,000,000,000" in errors[0]["msg"]
+
+
+def test_coordinates_at_the_bound_are_kept_and_read_back(
+    fake: FakePictograph, client: pictograph.Client
+) -> None:
+    edge = MAX_COORDINATE
+    saved = [
+        {
+            "name": "yield",
+            "type": "polygon",
+            "polygon": {
+                "paths": [[{"x": -edge, "y": 0}, {"x": edge, "y": 0}, {"x": 0, "y": edge}]]
+            },
+        }
+    ]
+    with raw(fake) as http:
+        assert http.post(
+            f"{DEV}/annotations/{DATASET}/{IMAGE}", json={"annotations": saved}
+        ).is_success
+    (polygon,) = client.annotations.get(DATASET, IMAGE)
+    assert polygon.bounding_box is not None
+    assert polygon.bounding_box.w == 2 * edge
+    assert not fake.api.server_errors
 
 
 @pytest.mark.parametrize(

@@ -15,6 +15,7 @@ import pictograph.resources.training
 import pytest
 
 from pictograph_testing import FakePictograph, VirtualClock
+from pictograph_testing.bounds import LATEST_INSTANT, MAX_SPEED
 from tests.conftest import DATASET, EXPORT
 
 
@@ -135,3 +136,28 @@ def test_retry_backoff_runs_on_the_virtual_clock_with_seeded_jitter() -> None:
     # Backoff 1 s then 2 s, each times a jitter in [0.75, 1.25].
     assert 0.75 * 3 <= waited <= 1.25 * 3
     assert _retry_delays(seed=5) == waited
+
+
+# ── a clock that runs by itself ──
+
+
+@pytest.mark.parametrize("speed", [MAX_SPEED * 1.5, 1e18, float("inf"), -1.0])
+def test_a_speed_past_the_bound_is_refused(speed: float) -> None:
+    with pytest.raises(ValueError, match="speed must be 0"):
+        VirtualClock(speed=speed)
+    clock = VirtualClock(speed=5)
+    with pytest.raises(ValueError, match="up to 1,000,000"):
+        clock.set_speed(speed)
+    assert clock.speed == 5
+    with pytest.raises(ValueError, match="speed must be 0"):
+        FakePictograph(speed=speed)
+
+
+def test_a_running_clock_stops_short_of_the_latest_instant() -> None:
+    # Two virtual seconds before the bound, at the fastest pace: two real microseconds.
+    clock = VirtualClock(LATEST_INSTANT - timedelta(seconds=2))
+    clock.set_speed(MAX_SPEED)
+    readings = [clock.now() for _ in range(1000)]
+    assert readings == sorted(readings)
+    assert readings[-1] == LATEST_INSTANT - timedelta(seconds=1)
+    assert clock.monotonic() == 1.0

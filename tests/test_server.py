@@ -16,6 +16,7 @@ import pytest
 from pictograph import BBoxAnnotation, BoundingBox
 from pictograph.exceptions import AuthError, NetworkError, NotFoundError
 
+from pictograph_testing.bounds import MAX_SPEED
 from pictograph_testing.openapi import openapi_document
 from pictograph_testing.server import FakeServer
 from tests.image_files import write_images
@@ -235,6 +236,48 @@ def test_the_journal_lists_the_apis_calls(http: httpx.Client) -> None:
     page = http.get("/_fake/journal", params={"since": 1, "limit": 5}).json()
     assert [c["index"] for c in page["calls"]] == [1]
     assert http.get("/_fake/journal", params={"since": "x"}).status_code == 422
+
+
+@pytest.mark.parametrize(
+    "query",
+    [
+        {"since": "\u00b2"},  # a digit to str.isdigit, not to int()
+        {"limit": "\u0663"},  # an Arabic-Indic three
+        {"since": "9" * 23},  # past any index a page can start at
+        {"limit": "9" * 5000},  # past what int() converts
+    ],
+)
+def test_the_journal_refuses_what_is_not_a_small_whole_number(
+    http: httpx.Client, query: dict[str, str]
+) -> None:
+    refused = http.get("/_fake/journal", params=query)
+    assert refused.status_code == 422
+    message = refused.json()["error"]
+    assert "must be a whole number from 0 to 999,999,999,999,999" in message
+    assert len(message) < 200  # a long value is quoted cut short
+
+
+@pytest.mark.parametrize("keys", [5, True, "k"])
+def test_a_snapshot_whose_api_keys_are_no_list_is_refused(http: httpx.Client, keys: object) -> None:
+    before = http.get("/_fake/snapshot").json()
+    refused = http.post("/_fake/snapshot", json={"schema_version": 1, "api_keys": keys})
+    assert refused.status_code == 422
+    assert "api_keys must be a list" in refused.json()["error"]
+    assert http.get("/_fake/snapshot").json() == before
+
+
+@pytest.mark.parametrize("speed", [1e18, 1e15, MAX_SPEED * 2, -1, "fast"])
+def test_a_speed_beyond_the_bound_is_refused_and_the_clock_keeps_its_pace(
+    http: httpx.Client, speed: object
+) -> None:
+    refused = http.post("/_fake/clock/speed", json={"speed": speed})
+    assert refused.status_code == 422
+    assert "from 0 to 1,000,000" in refused.json()["error"]
+    clock = http.get("/_fake/clock")
+    assert clock.status_code == 200
+    assert clock.json()["speed"] == 0.0
+    assert http.post("/_fake/clock/speed", json={"speed": MAX_SPEED}).json()["speed"] == MAX_SPEED
+    assert http.post("/_fake/clock/speed", json={"speed": 0}).json()["speed"] == 0.0
 
 
 def test_the_journal_keeps_binary_bodies_as_base64(server: FakeServer, http: httpx.Client) -> None:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import math
 from typing import TYPE_CHECKING, Any
 
+from pictograph_testing.bounds import MAX_COORDINATE
 from pictograph_testing.catalog import ANNOTATION_NAMES_ARE_CLASSES
 from pictograph_testing.world.errors import (
     Conflict,
@@ -194,8 +195,18 @@ def _text(
 
 
 def _number(value: Any, at: Loc, errors: list[FieldError]) -> float:
+    """A coordinate, a size or an angle: a finite number within :data:`MAX_COORDINATE`."""
     if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value):
         errors.append(field_error(at, "Input should be a valid number", "float_type"))
+        return 0.0
+    if not -MAX_COORDINATE <= value <= MAX_COORDINATE:
+        errors.append(
+            field_error(
+                at,
+                f"Input should be between {-MAX_COORDINATE:,.0f} and {MAX_COORDINATE:,.0f} pixels",
+                "range_error",
+            )
+        )
         return 0.0
     return float(value)
 
@@ -244,7 +255,8 @@ def _box(
         return None
     box = {k: _number(checked[k], (*at, k), errors) for k in ("x", "y", "w", "h")}
     for side in ("w", "h"):
-        if isinstance(checked[side], (int, float)) and box[side] <= 0:
+        # The value sent, not the checked one: a side refused as too large reads as 0.
+        if isinstance(checked[side], (int, float)) and checked[side] <= 0:
             errors.append(
                 field_error((*at, side), "Input should be greater than 0", "greater_than")
             )
@@ -257,7 +269,7 @@ def _oriented(value: Any, at: Loc, errors: list[FieldError]) -> dict[str, float]
         return {}
     box = {k: _number(checked[k], (*at, k), errors) for k in ("cx", "cy", "w", "h")}
     for side in ("w", "h"):
-        if box[side] <= 0:
+        if isinstance(checked[side], (int, float)) and checked[side] <= 0:
             errors.append(
                 field_error((*at, side), "Input should be greater than 0", "greater_than")
             )

@@ -36,7 +36,10 @@ if TYPE_CHECKING:
 
     from pictograph_testing.world.state import World
 
-__all__ = ["Receiver", "SentWebhook", "WebhookCourier", "WebhookRequest"]
+__all__ = ["CANCELLED", "Receiver", "SentWebhook", "WebhookCourier", "WebhookRequest"]
+
+CANCELLED = "The attempt was cancelled before the receiver answered."
+"""The error an async delivery records when its task is cancelled mid-send."""
 
 Receiver = Any
 """A plain callable, an ASGI app, a WSGI app, or a URL string (see the module)."""
@@ -152,7 +155,14 @@ class WebhookCourier:
         while self._sending.acquire(blocking=False):
             try:
                 while (outbound := self._take()) is not None:
-                    self._record(outbound, await self.send_async(outbound))
+                    try:
+                        outcome = await self.send_async(outbound)
+                    except asyncio.CancelledError:
+                        # Taken off the queue but never answered: record a failed attempt,
+                        # so it is retried on schedule rather than lost.
+                        self._record(outbound, Outcome(None, CANCELLED))
+                        raise
+                    self._record(outbound, outcome)
                     sent += 1
             finally:
                 self._sending.release()
@@ -239,7 +249,10 @@ class WebhookCourier:
 
 def _kind_of(receiver: Receiver) -> _Kind:
     if isinstance(receiver, str):
-        scheme = urlsplit(receiver).scheme
+        try:
+            scheme = httpx.URL(receiver).scheme
+        except httpx.InvalidURL as exc:
+            raise ValueError(f"{receiver!r} is not a URL httpx can send to: {exc}") from None
         if scheme not in ("http", "https"):
             raise ValueError(f"a receiver URL must be http or https, got {receiver!r}")
         return "url"
@@ -421,7 +434,7 @@ def _post(url: str, outbound: Outbound) -> Outcome:
     try:
         with httpx.Client(timeout=TIMEOUT_SECONDS, follow_redirects=False) as http:
             answer = http.post(url, content=outbound.body, headers=list(outbound.headers))
-    except httpx.HTTPError as exc:
+    except Exception as exc:  # whatever the send raised (a bad URL too), the attempt failed
         return Outcome(None, f"{type(exc).__name__}: {exc}")
     return Outcome(answer.status_code)
 
@@ -430,6 +443,6 @@ async def _post_async(url: str, outbound: Outbound) -> Outcome:
     try:
         async with httpx.AsyncClient(timeout=TIMEOUT_SECONDS, follow_redirects=False) as http:
             answer = await http.post(url, content=outbound.body, headers=list(outbound.headers))
-    except httpx.HTTPError as exc:
+    except Exception as exc:  # whatever the send raised (a bad URL too), the attempt failed
         return Outcome(None, f"{type(exc).__name__}: {exc}")
     return Outcome(answer.status_code)

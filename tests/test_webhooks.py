@@ -20,7 +20,7 @@ from pictograph.exceptions import (
 )
 
 from pictograph_testing import FakePictograph
-from pictograph_testing.webhooks import WebhookRequest
+from pictograph_testing.webhooks import CANCELLED, WebhookRequest
 from pictograph_testing.world.webhooks import (
     AUTO_DISABLE_AFTER,
     EVENT_OF_KIND,
@@ -172,6 +172,20 @@ def test_event_types_are_the_sdks_workflow_events_and_what_the_fake_simulates(
         ("https://metadata.google.internal/x", "not publicly routable"),
         ("https://user:pw@hooks.example.com/x", "credentials"),
         ("not a url", "must be https"),
+        # Loopback and private addresses however a resolver reads them.
+        ("https://127.1/hook", "not publicly routable"),
+        ("https://0x7f.0.0.1/hook", "not publicly routable"),
+        ("https://0177.0.0.1/hook", "not publicly routable"),
+        ("https://2130706433/hook", "not publicly routable"),
+        ("https://10.1/hook", "not publicly routable"),
+        ("https://localhost./hook", "not publicly routable"),
+        ("https://metadata.google.internal./x", "not publicly routable"),
+        ("https://[::ffff:127.0.0.1]/hook", "not publicly routable"),
+        ("https://[64:ff9b::a9fe:a9fe]/x", "not publicly routable"),  # NAT64 of metadata
+        ("https://[2002:a00:1::]/hook", "not publicly routable"),  # 6to4 of 10.0.0.1
+        ("https://hooks.example.com:0/x", "port 0"),
+        ("https://hooks.example.com/a b", r"holds \" \" at position 27"),
+        ("https://hooks.example.com/x\n", r"holds \"\\n\" at position 27"),
     ],
 )
 def test_create_refuses_urls_that_are_not_https_and_public(
@@ -191,7 +205,34 @@ def test_create_refuses_unknown_event_types_and_bad_auth_headers(
         client.webhooks.create(URL, auth_headers={"Bad Name": "x"})
     with pytest.raises(ValidationError, match="on one line"):
         client.webhooks.create(URL, auth_headers={"X-Token": "a\r\nInjected: 1"})
+    # A header goes out as ASCII bytes: anything else would fail every delivery.
+    with pytest.raises(ValidationError, match="printable ASCII"):
+        client.webhooks.create(URL, auth_headers={"X-Token": "café"})
+    for framing in ("Content-Length", "transfer-encoding", "Host"):
+        with pytest.raises(ValidationError, match=f"'{framing}' frames the request"):
+            client.webhooks.create(URL, auth_headers={framing: "1"})
     assert client.webhooks.list() == []
+
+
+def test_update_checks_the_url_and_headers_as_create_does(client: pictograph.Client) -> None:
+    client.webhooks.create(URL, auth_headers={"Authorization": "Bearer tok"})
+
+    with pytest.raises(ValidationError, match="not publicly routable"):
+        client.webhooks.update(URL, url="https://127.1/hook")
+    with pytest.raises(ValidationError, match="frames the request"):
+        client.webhooks.update(URL, auth_headers={"Transfer-Encoding": "chunked"})
+
+    [endpoint] = client.webhooks.list()
+    assert endpoint.url == URL
+    assert endpoint.auth_header_names == ["Authorization"]
+
+
+def test_a_route_to_a_url_httpx_cannot_send_to_is_refused(fake: FakePictograph) -> None:
+    with pytest.raises(ValueError, match="not a URL httpx can send to"):
+        fake.webhooks.route(URL, "http://[::1")
+    with pytest.raises(ValueError, match="must be http or https"):
+        fake.webhooks.route(URL, "ftp://hooks.example.com/x")
+    assert fake.webhooks.routes() == {}
 
 
 def test_a_url_is_registered_once_and_matched_exactly(client: pictograph.Client) -> None:
@@ -840,3 +881,68 @@ def test_the_sdks_webhooks_commands_run_against_the_fake(
     assert run("test", URL)["delivered"] is True
     assert run("rotate-secret", URL)["secret_version"] == 2
     assert "credits.low" in run("event-types")["event_types"]
+
+
+# ── cancelled while a receiver is awaited ──
+
+
+class Stalled:
+    """An async receiver that never answers: it says it started, then waits forever."""
+
+    def __init__(self) -> None:
+        self.started = asyncio.Event()
+
+    async def __call__(self, request: WebhookRequest) -> int:
+        self.started.set()
+        await asyncio.Event().wait()
+        raise AssertionError("a stalled receiver never answers")
+
+
+async def _cancel_once_started(stalled: Stalled, task: asyncio.Task[Any]) -> None:
+    # wait_for bounds the wait: if the receiver is never reached, the test fails, not hangs.
+    await asyncio.wait_for(stalled.started.wait(), timeout=10)
+    task.cancel()
+    with pytest.raises(asyncio.CancelledError):
+        await task
+
+
+async def test_a_delivery_cancelled_mid_send_is_recorded_and_retried(
+    fake: FakePictograph, aclient: pictograph.AsyncClient
+) -> None:
+    await aclient.webhooks.create(URL)
+    fake.webhooks.route(URL, Inbox(500))
+    await aclient.exports.create(DATASET, "v2")  # the first attempt fails: a retry is queued
+    stalled = Stalled()
+    fake.webhooks.route(URL, stalled)
+    fake.clock.advance(seconds=RETRY_DELAYS[0])
+
+    await _cancel_once_started(stalled, asyncio.create_task(fake.webhooks.deliver_async()))
+
+    inbox = Inbox()
+    fake.webhooks.route(URL, inbox)
+    [delivery] = await aclient.webhooks.deliveries()
+    assert delivery.status == "failed"
+    assert delivery.attempts == 2
+    assert delivery.last_error == CANCELLED
+    fake.clock.advance(seconds=RETRY_DELAYS[1])
+    assert await fake.webhooks.deliver_async() == 1
+    [delivered] = await aclient.webhooks.deliveries()
+    assert delivered.status == "delivered"
+    assert delivered.attempts == 3
+    assert inbox.types() == ["export.ready"]
+
+
+async def test_a_test_event_cancelled_mid_send_is_journaled_as_dropped(
+    fake: FakePictograph, aclient: pictograph.AsyncClient
+) -> None:
+    await aclient.webhooks.create(URL)
+    stalled = Stalled()
+    fake.webhooks.route(URL, stalled)
+
+    await _cancel_once_started(stalled, asyncio.create_task(aclient.webhooks.test(URL)))
+
+    [call] = fake.calls.filter(method="POST", path="webhooks/endpoints/{endpoint_id}/test")
+    assert call.status == 0
+    assert call.fault == "cancelled while the webhook receiver was awaited"
+    # Nothing is left holding the world: the next call is answered.
+    assert (await aclient.credits.balance()).remaining_usd == 100.0

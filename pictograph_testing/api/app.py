@@ -7,6 +7,7 @@ authentication, Idempotency-Key replay, the error envelope and ``X-Request-Id``.
 
 from __future__ import annotations
 
+import asyncio
 import functools
 from dataclasses import replace
 from typing import TYPE_CHECKING, NamedTuple
@@ -74,6 +75,8 @@ _DROPPED = {
     "read_error": "[Errno 104] Connection reset by peer",
 }
 _UNSENT = Outcome(None, "This API has no courier: webhooks are not sent.")
+_CANCELLED = "cancelled while the webhook receiver was awaited"
+_NO_ANSWER = Reply(0, b"")
 
 
 class Api:
@@ -184,7 +187,16 @@ class Api:
             if self.courier is None:
                 outcome = _UNSENT
             else:
-                outcome = await self.courier.send_async(outbound)
+                try:
+                    outcome = await self.courier.send_async(outbound)
+                except asyncio.CancelledError:
+                    # The caller stopped waiting: no answer left, but the call still
+                    # belongs in the journal, as a dropped one (status 0).
+                    fault = answer.after_send.fault
+                    label = _CANCELLED if fault is None else f"{fault}; {_CANCELLED}"
+                    with self.world.lock:
+                        self._journal(method, raw_target, body, _NO_ANSWER, label, request_id)
+                    raise
             answer = self._sent(method, raw_target, body, request_id, answer, outcome)
         if deliver and attempts and self.courier is not None:
             await self.courier.deliver_due_async()

@@ -19,13 +19,19 @@ import ipaddress
 import json
 import math
 import re
+import socket
 from dataclasses import dataclass
 from datetime import timedelta
 from typing import TYPE_CHECKING, Any, Literal, Protocol, get_args
 from urllib.parse import urlsplit
 
 from pictograph_testing.clock import format_timestamp
-from pictograph_testing.world.errors import Conflict, InvalidRequest, NotFound, field_error
+from pictograph_testing.world.errors import (
+    Conflict,
+    InvalidRequest,
+    NotFound,
+    field_error,
+)
 from pictograph_testing.world.ordered import NewestFirst, SortedIndex, by_seq, index_in
 
 if TYPE_CHECKING:
@@ -106,7 +112,31 @@ _MAX_AUTH_HEADERS = 10
 _MAX_HEADER_VALUE = 4096
 _TOKEN = re.compile(r"[!#$%&'*+.^_`|~0-9A-Za-z-]+")
 _PRIVATE_HOSTS = ("localhost", "metadata.google.internal", "metadata")
+# Spelled only with digits, hex and dots: a resolver reads it as an IPv4 address, however
+# it is written (``127.1``, ``0x7f.0.0.1``, ``0177.0.0.1``, ``2130706433``).
+_NUMERIC_HOST = re.compile(r"[0-9a-fx.]+")
+# What a sender may not say in a URL: HTTP clients refuse it, or send it somewhere else.
+_URL_UNSAFE = re.compile(r"[\x00-\x20\x7f]")
+# A header value is sent as Latin-1 bytes on one line: visible ASCII, spaces and tabs.
+_HEADER_VALUE = re.compile(r"[\x20-\x7e\t]*[\x21-\x7e][\x20-\x7e\t]*")
+# Headers that frame the request itself: set by the sender, never by an endpoint.
+_FRAMING_HEADERS = frozenset(
+    {
+        "connection",
+        "content-length",
+        "expect",
+        "host",
+        "keep-alive",
+        "proxy-connection",
+        "te",
+        "trailer",
+        "transfer-encoding",
+        "upgrade",
+    }
+)
 _PRIVATE_SUFFIXES = (".localhost", ".local", ".internal", ".localdomain")
+_NAT64 = ipaddress.IPv6Network("64:ff9b::/96")
+_COMPATIBLE = ipaddress.IPv6Network("::/96")
 _encode = json.JSONEncoder(separators=(",", ":"), ensure_ascii=False).encode
 
 
@@ -627,13 +657,21 @@ def _check_url(url: str) -> str:
     try:
         parts = urlsplit(url)
         host = (parts.hostname or "").lower()
-        parts.port  # noqa: B018 - raises on a port that is not a number
+        port = parts.port  # raises on a port that is not a number
     except ValueError:
         raise _invalid("url", f"'{url}' is not a valid URL.") from None
     if parts.scheme != "https":
         raise _invalid("url", f"A webhook URL must be https, got '{url}'.")
+    if (unsafe := _URL_UNSAFE.search(url)) is not None:
+        raise _invalid(
+            "url",
+            f"'url' holds {json.dumps(unsafe.group())} at position {unsafe.start()}: "
+            "spaces and control characters must be percent-encoded.",
+        )
     if not host:
         raise _invalid("url", f"'{url}' has no host.")
+    if port == 0:
+        raise _invalid("url", f"'{url}' names port 0, which nothing listens on.")
     if parts.username is not None or parts.password is not None:
         raise _invalid("url", "A webhook URL must not carry credentials; use auth_headers.")
     if _private_host(host):
@@ -646,12 +684,34 @@ def _check_url(url: str) -> str:
 
 
 def _private_host(host: str) -> bool:
+    # A trailing dot names the same host (``localhost.`` is localhost).
+    name = host.removesuffix(".")
     try:
-        address = ipaddress.ip_address(host.strip("[]"))
+        address = ipaddress.ip_address(name.strip("[]"))
     except ValueError:
-        # A name: local ones, and single labels (resolved inside a network), are private.
-        return host in _PRIVATE_HOSTS or host.endswith(_PRIVATE_SUFFIXES) or "." not in host
+        if _NUMERIC_HOST.fullmatch(name):
+            try:
+                address = ipaddress.IPv4Address(socket.inet_aton(name))
+            except OSError:
+                return _private_name(name)
+            return not address.is_global
+        return _private_name(name)
+    if isinstance(address, ipaddress.IPv6Address):
+        return not address.is_global or not all(e.is_global for e in _embedded(address))
     return not address.is_global
+
+
+def _private_name(name: str) -> bool:
+    # Local names, and single labels (resolved inside a network), are private.
+    return name in _PRIVATE_HOSTS or name.endswith(_PRIVATE_SUFFIXES) or "." not in name
+
+
+def _embedded(address: ipaddress.IPv6Address) -> list[ipaddress.IPv4Address]:
+    """The IPv4 addresses an IPv6 one reaches through: mapped, 6to4, NAT64, compatible."""
+    found = [a for a in (address.ipv4_mapped, address.sixtofour) if a is not None]
+    if address in _NAT64 or address in _COMPATIBLE:
+        found.append(ipaddress.IPv4Address(int(address) & 0xFFFFFFFF))
+    return found
 
 
 def _check_event_types(types: list[str]) -> list[str]:
@@ -676,11 +736,17 @@ def _check_auth_headers(headers: dict[str, Any]) -> dict[str, str]:
             raise _invalid("auth_headers", f"'{name}' is not a valid HTTP header name.")
         if not isinstance(value, str):
             raise _invalid("auth_headers", f"The value of header '{name}' must be a string.")
-        if len(value) > _MAX_HEADER_VALUE or "\r" in value or "\n" in value or not value.strip():
+        if name.lower() in _FRAMING_HEADERS:
+            raise _invalid(
+                "auth_headers",
+                f"'{name}' frames the request and is set by Pictograph; it cannot be an "
+                "auth header.",
+            )
+        if len(value) > _MAX_HEADER_VALUE or not _HEADER_VALUE.fullmatch(value):
             raise _invalid(
                 "auth_headers",
                 f"The value of header '{name}' must be 1 to {_MAX_HEADER_VALUE} characters "
-                "on one line.",
+                "on one line, printable ASCII.",
             )
     return dict(headers)
 

@@ -510,7 +510,8 @@ class FakeAsgiApp:
 
     def _journal(self, query: dict[str, str]) -> dict[str, Any]:
         since = _whole(query, "since", 0)
-        limit = min(_whole(query, "limit", JOURNAL_PAGE), JOURNAL_PAGE)
+        # A page of none would answer next == since: a client following next loops forever.
+        limit = min(_whole(query, "limit", JOURNAL_PAGE, lowest=1), JOURNAL_PAGE)
         log = self.fake.api.journal
         start = self.fake.clock.start
         records: list[dict[str, Any]] = []
@@ -597,17 +598,21 @@ def _query(raw: str) -> dict[str, str]:
     return dict(parse_qsl(raw, keep_blank_values=True))
 
 
-def _whole(query: dict[str, str], name: str, default: int) -> int:
+def _whole(query: dict[str, str], name: str, default: int, *, lowest: int = 0) -> int:
     value = query.get(name)
     if value is None:
         return default
     # ASCII digits only (str.isdigit takes "²", which int() refuses), and few enough that
     # the number is an index a page can start at.
-    if not (value.isascii() and value.isdigit()) or len(value) > _WHOLE_DIGITS:
+    if (
+        not (value.isascii() and value.isdigit())
+        or len(value) > _WHOLE_DIGITS
+        or int(value) < lowest
+    ):
         shown = value if len(value) <= _SHOWN else value[:_SHOWN] + "..."
         quoted = json.dumps(shown, ensure_ascii=False)
         raise ControlError(
-            422, f"{name} must be a whole number from 0 to {_WHOLE_MAX:,}, got {quoted}"
+            422, f"{name} must be a whole number from {lowest} to {_WHOLE_MAX:,}, got {quoted}"
         )
     return int(value)
 

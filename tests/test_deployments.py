@@ -597,6 +597,9 @@ def test_the_endpoint_refusals(
         with pytest.raises(ValidationError) as url:
             ep.infer("https://example.com/cat.jpg")
         assert url.value.code == "no_image_provided"
+        with pytest.raises(ValidationError, match="not valid") as unparsable:
+            ep.infer("http://[::1")
+        assert unparsable.value.code == "no_image_provided"
     with client.deployments.connect(deployment, "pk_deploy_wrong") as wrong:
         with pytest.raises(AuthError) as refused:
             wrong.infer(_png())

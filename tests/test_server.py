@@ -253,8 +253,22 @@ def test_the_journal_refuses_what_is_not_a_small_whole_number(
     refused = http.get("/_fake/journal", params=query)
     assert refused.status_code == 422
     message = refused.json()["error"]
-    assert "must be a whole number from 0 to 999,999,999,999,999" in message
+    [(name, _)] = query.items()
+    lowest = {"since": 0, "limit": 1}[name]
+    assert f"{name} must be a whole number from {lowest} to 999,999,999,999,999" in message
     assert len(message) < 200  # a long value is quoted cut short
+
+
+def test_the_journal_refuses_a_page_of_no_calls(http: httpx.Client) -> None:
+    # A page of none would answer next == since, and a client following next loops.
+    http.get("/api/v1/developer/credits/balance")
+
+    refused = http.get("/_fake/journal", params={"limit": "0"})
+    page = http.get("/_fake/journal", params={"limit": "1"}).json()
+
+    assert refused.status_code == 422
+    assert "limit must be a whole number from 1 to" in refused.json()["error"]
+    assert len(page["calls"]) == 1
 
 
 @pytest.mark.parametrize("keys", [5, True, "k"])

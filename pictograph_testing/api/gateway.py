@@ -238,7 +238,10 @@ def _image_bytes(world: World, base_url: str, image: Mapping[str, Any]) -> bytes
         if not content:
             raise _Refused(400, "no_image_provided", "The image is empty.")
         return content
-    url = httpx.URL(value)
+    try:
+        url = httpx.URL(value)
+    except httpx.InvalidURL as exc:
+        raise _Refused(400, "no_image_provided", f"The image URL is not valid: {exc}") from None
     own = httpx.URL(base_url)
     mount = own.path.rstrip("/")
     if (url.scheme, url.host, url.port) == (own.scheme, own.host, own.port) and url.path.startswith(

@@ -708,6 +708,62 @@ def test_an_endpoint_that_keeps_failing_is_disabled_until_re_enabled(
     assert enabled.disabled_reason is None
 
 
+def test_disabling_an_endpoint_dead_letters_its_queued_attempts_at_once(
+    fake: FakePictograph, client: pictograph.Client
+) -> None:
+    client.webhooks.create(URL)
+    inbox = Inbox(*([500] * 100))
+    fake.webhooks.route(URL, inbox)
+    for n in range(3):
+        client.exports.create(DATASET, f"v{n}")
+    # Three deliveries fail together, five times each: the fifteenth failure disables.
+    for delay in RETRY_DELAYS[:4]:
+        fake.clock.advance(seconds=delay)
+        fake.webhooks.deliver()
+
+    assert len(inbox.requests) == AUTO_DISABLE_AFTER
+    assert client.webhooks.get(URL).enabled is False
+    deliveries = client.webhooks.deliveries()
+    assert [d.status for d in deliveries] == ["dead_letter"] * 3
+    assert [d.next_retry_at for d in deliveries] == [None] * 3
+    # The one that failed last keeps its answer; the two waiting to retry say why they end.
+    assert sorted(d.last_error or "" for d in deliveries) == [
+        "The endpoint answered 500.",
+        "The endpoint is disabled.",
+        "The endpoint is disabled.",
+    ]
+    # Re-enabled, nothing of theirs is sent by itself; a replay sends one.
+    client.webhooks.update(URL, enabled=True)
+    fake.clock.advance(seconds=RETRY_DELAYS[4])
+    fake.webhooks.deliver()
+    assert len(inbox.requests) == AUTO_DISABLE_AFTER
+    fake.webhooks.route(URL, Inbox())
+    client.webhooks.replay(deliveries[0].id)
+    assert client.webhooks.deliveries(status="delivered")[0].id == deliveries[0].id
+
+
+async def test_async_disabling_by_hand_dead_letters_a_queued_retry(
+    fake: FakePictograph, aclient: pictograph.AsyncClient
+) -> None:
+    await aclient.webhooks.create(URL)
+    inbox = Inbox(500)
+    fake.webhooks.route(URL, inbox)
+    await aclient.exports.create(DATASET, "v2")
+    [failed] = await aclient.webhooks.deliveries(status="failed")
+    assert failed.next_retry_at is not None
+
+    await aclient.webhooks.update(URL, enabled=False)
+
+    [dead] = await aclient.webhooks.deliveries()
+    assert dead.status == "dead_letter"
+    assert dead.next_retry_at is None
+    assert dead.last_error == "The endpoint is disabled."
+    await aclient.webhooks.update(URL, enabled=True)
+    fake.clock.advance(seconds=RETRY_DELAYS[0])
+    assert await fake.webhooks.deliver_async() == 0
+    assert len(inbox.requests) == 1
+
+
 def test_deliveries_filter_by_endpoint_and_status_and_page(
     fake: FakePictograph, client: pictograph.Client
 ) -> None:

@@ -135,6 +135,7 @@ _FRAMING_HEADERS = frozenset(
     }
 )
 _PRIVATE_SUFFIXES = (".localhost", ".local", ".internal", ".localdomain")
+_DISABLED = "The endpoint is disabled."
 _NAT64 = ipaddress.IPv6Network("64:ff9b::/96")
 _COMPATIBLE = ipaddress.IPv6Network("::/96")
 _encode = json.JSONEncoder(separators=(",", ":"), ensure_ascii=False).encode
@@ -342,9 +343,25 @@ class Webhooks:
             endpoint.enabled = True
             endpoint.consecutive_failures = 0
             endpoint.disabled_reason = None
-        elif enabled is False:
-            endpoint.enabled = False
+        elif enabled is False and endpoint.enabled:
+            self._disable(endpoint)
         return endpoint
+
+    def _disable(self, endpoint: WebhookEndpoint) -> None:
+        """Disable an endpoint: its queued attempts end now, as dead letters (a replay
+        re-queues one once it is enabled again), rather than waiting to come due."""
+        endpoint.enabled = False
+        for status in ("pending", "failed"):
+            index = self._deliveries_by_status.get((endpoint.id, status))
+            if index is None:
+                continue
+            for delivery in list(index.oldest):
+                if delivery.due is None:
+                    continue  # being sent: its outcome settles it
+                delivery.generation += 1  # its place on the heap goes stale
+                delivery.due = None
+                delivery.last_error = _DISABLED
+                self._set_status(delivery, "dead_letter")
 
     def delete(self, key: ApiKey, endpoint_id: str) -> WebhookEndpoint:
         """Delete an endpoint and its delivery history (queued attempts are dropped)."""
@@ -477,23 +494,17 @@ class Webhooks:
     def take_due(self, now: float) -> Outbound | None:
         """Pop the earliest attempt due at or before ``now``, signed, or None.
 
-        An attempt for an endpoint disabled since it was queued is not sent: its delivery
-        becomes ``dead_letter`` (replay it once the endpoint is enabled again).
+        Every attempt queued is to an enabled endpoint: disabling one dead-letters its
+        queued attempts (:meth:`_disable`).
         """
-        while True:
-            self._drop_stale()
-            if not self._due or self._due[0][0] > now:
-                return None
-            at, _, delivery_id, generation = heapq.heappop(self._due)
-            delivery = self.deliveries[delivery_id]
-            endpoint = self.endpoints[delivery.endpoint_id]
-            if not endpoint.enabled:
-                self._set_status(delivery, "dead_letter")
-                delivery.due = None
-                delivery.last_error = "The endpoint is disabled."
-                continue
-            delivery.due = None
-            return self._outbound(endpoint, delivery.event, at, delivery, generation)
+        self._drop_stale()
+        if not self._due or self._due[0][0] > now:
+            return None
+        at, _, delivery_id, generation = heapq.heappop(self._due)
+        delivery = self.deliveries[delivery_id]
+        delivery.due = None
+        endpoint = self.endpoints[delivery.endpoint_id]
+        return self._outbound(endpoint, delivery.event, at, delivery, generation)
 
     def _drop_stale(self) -> None:
         due = self._due
@@ -556,11 +567,11 @@ class Webhooks:
         delivery.last_error = outcome.error or f"The endpoint answered {outcome.status_code}."
         endpoint.consecutive_failures += 1
         if endpoint.enabled and endpoint.consecutive_failures >= AUTO_DISABLE_AFTER:
-            endpoint.enabled = False
             endpoint.disabled_reason = (
                 f"Disabled after {endpoint.consecutive_failures} consecutive failed deliveries."
             )
-        if delivery.attempts >= MAX_ATTEMPTS:
+            self._disable(endpoint)
+        if delivery.attempts >= MAX_ATTEMPTS or not endpoint.enabled:
             self._set_status(delivery, "dead_letter")
             delivery.due = None
             return

@@ -58,6 +58,7 @@ from pictograph_testing.fake import FakePictograph
 from pictograph_testing.faults import TransportFault
 from pictograph_testing.journal import JOURNAL_LIMIT, Call
 from pictograph_testing.world.errors import InvalidRequest
+from pictograph_testing.world.webhooks import TIMEOUT_SECONDS
 
 if TYPE_CHECKING:
     import os
@@ -218,8 +219,7 @@ class FakeAsgiApp:
                 "POST",
                 f"{CONTROL_PREFIX}webhooks/deliver",
             ):
-                # Sent on this loop: a receiver may call this server back meanwhile.
-                sent = await self.fake.webhooks.deliver_async()
+                sent = await self._deliver_now()
                 await _answer(send, method, _json(200, {"sent": sent}))
             else:
                 await _answer(send, method, self.control(method, target, body, trusted=trusted))
@@ -240,6 +240,22 @@ class FakeAsgiApp:
         task = asyncio.ensure_future(api.deliver_async())
         self._deliveries.add(task)
         task.add_done_callback(self._deliveries.discard)
+
+    async def _deliver_now(self) -> int:
+        """Send every attempt due now, counting those a round already under way sends.
+
+        A round started after an earlier answer holds the courier: this one would send
+        nothing, and answer before that round's attempts are made. So wait for it first
+        (at most a receiver's timeout: a receiver that calls this route from inside its
+        handler waits for its own delivery).
+        """
+        sent = 0
+        rounds = [task for task in self._deliveries if not task.done()]
+        if rounds:
+            done, _ = await asyncio.wait(rounds, timeout=TIMEOUT_SECONDS)
+            sent = sum(t.result() for t in done if not t.cancelled() and t.exception() is None)
+        # Sent on this loop: a receiver may call this server back meanwhile.
+        return sent + await self.fake.webhooks.deliver_async()
 
     def _gate(
         self,

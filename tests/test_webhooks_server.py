@@ -29,6 +29,10 @@ class LocalReceiver:
         self.secret = ""
         self.seen: list[dict[str, Any]] = []
         self.balances: list[float] = []
+        self.entered = threading.Event()
+        """Set when a delivery reaches the handler."""
+        self.gate: threading.Event | None = None
+        """When set to an event, the handler waits for it before answering."""
         sock = bind()
         self.url = base_url_of(sock) + "/hook"
         self._server = uvicorn.Server(
@@ -57,6 +61,9 @@ class LocalReceiver:
             body += message.get("body", b"")
             if not message.get("more_body"):
                 break
+        self.entered.set()
+        if self.gate is not None:
+            await asyncio.to_thread(self.gate.wait, 10)
         headers = {k.decode(): v.decode() for k, v in scope["headers"]}
         valid = verify(self.secret, headers["x-pictograph-signature"], body)
         # Call the fake back while it waits for this answer.
@@ -112,6 +119,29 @@ def test_the_server_posts_signed_deliveries_to_a_local_receiver(
         [delivery] = client.webhooks.deliveries()
         assert delivery.status == "delivered"
         assert delivery.last_status_code == 200
+
+
+def test_deliver_waits_for_a_round_already_sending(
+    served: tuple[FakeServer, LocalReceiver],
+) -> None:
+    server, receiver = served
+    receiver.gate = threading.Event()
+    with server.control() as control, server.client(max_retries=0) as client:
+        receiver.secret = client.webhooks.create(URL).secret
+        control.post("/webhooks/routes", json={"url": URL, "target": receiver.url})
+        client.exports.create(DATASET, "v2", wait=False)
+        server.fake.clock.advance(minutes=1)
+        client.credits.balance()  # its answer starts a round that sends export.ready
+        assert receiver.entered.wait(10), "the round never reached the receiver"
+        # Let the receiver answer only once the deliver call is (very likely) waiting.
+        threading.Timer(0.2, receiver.gate.set).start()
+
+        control.post("/webhooks/deliver")
+
+        # Answered only once the attempt under way was made (the count it sends depends
+        # on whether the round was still sending when the call arrived).
+        assert [s["event"]["type"] for s in receiver.seen] == ["export.ready"]
+        assert control.post("/webhooks/deliver").json() == {"sent": 0}
 
 
 def test_an_unreachable_receiver_fails_the_delivery_with_the_error(

@@ -99,6 +99,30 @@ def test_without_the_key_the_info_and_the_snapshot_hide_the_api_keys(
         assert control.post("/snapshot", json=full).status_code == 200
 
 
+@pytest.mark.parametrize("route", ["/_fake/", "/_fake/clock", "/_fake/snapshot", "/_fake/ui"])
+def test_a_head_on_an_open_route_answers_as_its_get_does(
+    stranger: httpx.Client, route: str
+) -> None:
+    got = stranger.get(route)
+
+    head = stranger.head(route)
+
+    assert head.status_code == got.status_code == 200
+    assert head.content == b""
+    assert head.headers["content-type"] == got.headers["content-type"]
+    assert int(head.headers["content-length"]) == len(got.content)
+
+
+def test_a_head_on_a_keyed_route_needs_the_key_as_its_get_does(
+    server: FakeServer, stranger: httpx.Client
+) -> None:
+    assert stranger.head("/_fake/journal").status_code == 401
+    with server.control() as control:
+        head = control.head("/journal")
+        assert head.status_code == 200
+        assert int(head.headers["content-length"]) == len(control.get("/journal").content)
+
+
 def test_the_key_can_be_given_or_turned_off() -> None:
     with FakeServer(control_key="fk_mine") as server, httpx.Client() as http:
         assert server.control_key == "fk_mine"

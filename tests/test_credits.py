@@ -168,6 +168,33 @@ def test_a_charge_is_dated_when_the_run_ended_not_when_next_asked(
     assert [(o.operation, o.event_count) for o in week.operations] == [("training_a10g", 1)]
 
 
+def test_one_clock_move_posts_every_service_s_entries_in_time_order(
+    current_fake: FakePictograph,
+) -> None:
+    # A live deployment meters every five minutes while a run trains: the run's charge
+    # lands between two meter entries, as it would have read step by step.
+    with current_fake.client(max_retries=0) as client:
+        model = client.training.create(DATASET, EXPORT, pipeline_type="yolox", name="m1")
+        assert model.model_id is not None
+        created = client.deployments.create(model.model_id, min_containers=1)
+        client.deployments.wait_until_active(created.deployment)
+        started = client.training.create(
+            DATASET, EXPORT, pipeline_type="yolox", name="m2", wait=False
+        )
+        current_fake.clock.advance(timedelta(hours=3))
+        ledger = client.credits.history(limit=100)
+        run = client.training.get(run_id=started.id)
+
+    dates = [e.created_at for e in ledger]
+    assert dates == sorted(dates, reverse=True)
+    balances = [e.balance_after for e in reversed(ledger)]
+    amounts = [e.amount for e in reversed(ledger)]
+    assert all(b - a == pytest.approx(p) for p, b, a in zip(balances, balances[1:], amounts[1:]))
+    charge = next(e for e in ledger if e.metadata == {"run_id": run.id})
+    assert charge.created_at == run.completed_at
+    assert any(e.created_at > charge.created_at for e in ledger if e is not charge)
+
+
 def test_a_refund_is_dated_when_the_run_ended(fake: FakePictograph) -> None:
     # The classic profile pre-charges at creation and refunds what the run did not use
     # when it ends: each entry is dated at its own moment, however late it is read.

@@ -192,19 +192,32 @@ class World:
         """Bring every simulated process up to the clock; return the virtual now.
 
         Nothing can happen before the agenda's next event, so until then this is one
-        comparison; a service not built yet has planned nothing.
+        comparison; a service not built yet has planned nothing. Services take turns:
+        the one whose next event is earliest runs up to the next event of any other, so
+        what several of them post in one catch-up (a run's charge, a deployment's meter)
+        lands on the ledger in time order, as if the clock had been read step by step.
         """
         now = self.clock.monotonic()
         agenda = self.agenda
         if now < agenda.due:
             return now
-        for name in _TIMED_SERVICES:
-            # Looked up in turn: one an earlier one's events built is run in its own turn.
-            service: _Timed | None = self.built(name)
-            if service is not None:
-                service.advance_to(now)
-        timed = (self.built(name) for name in _TIMED_SERVICES)
-        agenda.due = min((s.next_event for s in timed if s is not None), default=math.inf)
+        while True:
+            first: _Timed | None = None
+            first_at = second_at = math.inf
+            for name in _TIMED_SERVICES:
+                # Looked up each turn: a service an event built joins on the next one.
+                service: _Timed | None = self.built(name)
+                if service is None:
+                    continue
+                at = service.next_event
+                if at < first_at:  # strictly: a tie goes to the service listed first
+                    first, first_at, second_at = service, at, first_at
+                elif at < second_at:
+                    second_at = at
+            if first is None or first_at > now:
+                break
+            first.advance_to(min(second_at, now))
+        agenda.due = first_at
         return now
 
     # ── organizations and keys ──

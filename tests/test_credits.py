@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 import math
 from datetime import datetime, timedelta
 from fractions import Fraction
@@ -187,9 +188,9 @@ def test_one_clock_move_posts_every_service_s_entries_in_time_order(
 
     dates = [e.created_at for e in ledger]
     assert dates == sorted(dates, reverse=True)
-    balances = [e.balance_after for e in reversed(ledger)]
-    amounts = [e.amount for e in reversed(ledger)]
-    assert all(b - a == pytest.approx(p) for p, b, a in zip(balances, balances[1:], amounts[1:]))
+    # Each balance follows from the one before it: the entries were posted in this order.
+    for older, newer in itertools.pairwise(reversed(ledger)):
+        assert newer.balance_after == pytest.approx(older.balance_after + newer.amount)
     charge = next(e for e in ledger if e.metadata == {"run_id": run.id})
     assert charge.created_at == run.completed_at
     assert any(e.created_at > charge.created_at for e in ledger if e is not charge)

@@ -37,6 +37,7 @@ __all__ = [
     "PLANS",
     "PROFILES",
     "SERVICE_CAP_SECONDS",
+    "TRAINED_KIND_WORDS",
     "GpuTier",
     "HostedInference",
     "InferenceTier",
@@ -45,11 +46,21 @@ __all__ = [
     "Plan",
     "Profile",
     "ProfileName",
+    "TrainedKind",
     "Variant",
     "profile_named",
 ]
 
 ProfileName = Literal["classic", "current"]
+TrainedKind = Literal["bbox", "polygon", "keypoint", "tag"]
+TRAINED_KIND_WORDS: dict[str, str] = {
+    "bbox": "bounding boxes",
+    "polygon": "polygons",
+    "keypoint": "keypoints",
+    "tag": "image tags",
+}
+"""What a pipeline can learn from (annotation types, and ``tag``: an image's tags), in
+words, as a quote's ``class_support.trains_on`` says it."""
 
 MICRO_USD = 1_000_000
 LEGACY_CREDIT_MICRO_USD = 10_000
@@ -142,8 +153,8 @@ class Pipeline:
 
     name: str
     model_type: str
-    trains_on: str
-    annotation_unit: str
+    trained_kinds: tuple[TrainedKind, ...]
+    """What it learns from: annotation types, or ``tag`` (an image's tags)."""
     headline_metric: str
     default_variant: str
     default_batch_size: int
@@ -152,6 +163,16 @@ class Pipeline:
     publishes_memory_estimate: bool = True
     """Whether the service predicts this pipeline's peak memory: without it, a quote's
     ``fits`` is unknown (``None``) rather than a guess."""
+
+    @property
+    def trains_on(self) -> str:
+        """What it learns from, in words (``"bounding boxes or polygons"``)."""
+        return " or ".join(TRAINED_KIND_WORDS[kind] for kind in self.trained_kinds)
+
+    @property
+    def support_unit(self) -> str:
+        """What a class's support counts: images for classification, else annotations."""
+        return "images" if "tag" in self.trained_kinds else "annotations"
 
     def variant(self, name: str | None) -> Variant:
         """Return the named variant, or the default one for ``None``."""
@@ -169,8 +190,7 @@ PIPELINES: MappingProxyType[str, Pipeline] = MappingProxyType(
         "yolox": Pipeline(
             name="yolox",
             model_type="object_detection",
-            trains_on="bounding boxes",
-            annotation_unit="annotations",
+            trained_kinds=("bbox",),
             headline_metric="mAP",
             default_variant="m",
             default_batch_size=16,
@@ -189,8 +209,7 @@ PIPELINES: MappingProxyType[str, Pipeline] = MappingProxyType(
         "rfdetr_detection": Pipeline(
             name="rfdetr_detection",
             model_type="object_detection",
-            trains_on="bounding boxes or polygons",
-            annotation_unit="annotations",
+            trained_kinds=("bbox", "polygon"),
             headline_metric="mAP",
             default_variant="medium",
             default_batch_size=8,
@@ -206,8 +225,7 @@ PIPELINES: MappingProxyType[str, Pipeline] = MappingProxyType(
         "rfdetr_segmentation": Pipeline(
             name="rfdetr_segmentation",
             model_type="instance_segmentation",
-            trains_on="polygons",
-            annotation_unit="annotations",
+            trained_kinds=("polygon",),
             headline_metric="mask_mAP",
             default_variant="medium",
             default_batch_size=8,
@@ -222,8 +240,7 @@ PIPELINES: MappingProxyType[str, Pipeline] = MappingProxyType(
         "detectron2": Pipeline(
             name="detectron2",
             model_type="instance_segmentation",
-            trains_on="polygons",
-            annotation_unit="annotations",
+            trained_kinds=("polygon",),
             headline_metric="mask_mAP",
             default_variant="R50",
             default_batch_size=4,
@@ -237,8 +254,7 @@ PIPELINES: MappingProxyType[str, Pipeline] = MappingProxyType(
         "sm_pytorch": Pipeline(
             name="sm_pytorch",
             model_type="semantic_segmentation",
-            trains_on="polygons",
-            annotation_unit="pixels",
+            trained_kinds=("polygon",),
             headline_metric="mIoU",
             default_variant="resnet34",
             default_batch_size=8,
@@ -252,8 +268,7 @@ PIPELINES: MappingProxyType[str, Pipeline] = MappingProxyType(
         "classification": Pipeline(
             name="classification",
             model_type="classification",
-            trains_on="image tags",
-            annotation_unit="images",
+            trained_kinds=("tag",),
             headline_metric="accuracy",
             default_variant="resnet50",
             default_batch_size=32,
@@ -271,8 +286,7 @@ PIPELINES: MappingProxyType[str, Pipeline] = MappingProxyType(
         "rfdetr_keypoint": Pipeline(
             "rfdetr_keypoint",
             "keypoint_detection",
-            "keypoints",
-            "annotations",
+            ("keypoint",),
             "kpt_mAP",
             "preview",
             8,
@@ -295,6 +309,10 @@ class Profile:
     """Images matching the export's status_filter a run needs (0: no minimum)."""
     start_gate_micro_usd: int
     """Spendable balance needed to start a run (charge-on-success only)."""
+    checks_class_support: bool = False
+    """Whether a run trains only the classes its export's train split labels in a kind
+    its pipeline learns from (leaving the rest out with a warning, refusing a run with
+    none), or every class it names."""
     precharge_margin: float = 1.2
     min_precharge_minutes: int = 5
     default_epochs: int = 50
@@ -344,6 +362,7 @@ PROFILES: MappingProxyType[str, Profile] = MappingProxyType(
             gpu_types=frozenset({"a10g", "a100", "h100", "auto"}),
             min_images=0,
             start_gate_micro_usd=2 * MICRO_USD,
+            checks_class_support=True,
             rate_field="current_micro_usd_per_hour",
         ),
     }

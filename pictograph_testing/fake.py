@@ -406,18 +406,21 @@ class FakePictograph:
         description: str | None = None,
         organization: str | FakeOrganization | None = None,
     ) -> Dataset:
-        """Add a dataset with ``images`` annotated images.
+        """Add a dataset with ``images`` labelled images.
 
         ``completed_images`` of them have status ``complete``, the rest ``new``. Without
-        ``classes`` the dataset has one class, ``object``. It belongs to the default
-        organization unless ``organization`` (an id or a handle) names another.
+        ``classes`` the dataset has one class, ``object``. Each class is defined once per
+        type of ``annotation_types``, and every image holds an annotation of each (boxes
+        by default: ``("bbox", "polygon")`` also trains the segmentation pipelines,
+        ``("keypoint",)`` keypoint detection); each image is tagged with one class, which
+        classification trains on. It belongs to the default organization unless
+        ``organization`` (an id or a handle) names another.
         """
         if not 0 <= completed_images <= images:
             raise ValueError(
                 f"completed_images must be between 0 and images ({images}), got {completed_images}"
             )
         world = self.world
-        kind = annotation_types[0] if annotation_types else "bbox"
         org_id = self._org_id(organization)
         with world.lock:
             try:
@@ -425,7 +428,11 @@ class FakePictograph:
                     org_id,
                     name,
                     annotation_types=annotation_types,
-                    classes=[{"name": n, "type": kind} for n in (classes or ["object"])],
+                    classes=[
+                        {"name": n, "type": kind}
+                        for kind in (annotation_types or ("bbox",))
+                        for n in (classes or ["object"])
+                    ],
                     description=description,
                 )
             except ApiRefusal as refusal:

@@ -28,7 +28,7 @@ refuses it with ``FailedHealthCheck``. See ``docs/strategies.md``.
 from __future__ import annotations
 
 from datetime import datetime, timedelta, timezone
-from typing import TYPE_CHECKING, Any, NamedTuple
+from typing import TYPE_CHECKING, Any, NamedTuple, get_args
 
 try:
     from hypothesis import strategies as st
@@ -49,6 +49,12 @@ from pictograph_testing.api.dialects import (
 from pictograph_testing.api.spec import NAME_LIMIT
 from pictograph_testing.catalog import GPU_TIERS, PIPELINES, PROFILES, Pipeline, profile_named
 from pictograph_testing.clock import DEFAULT_START, format_timestamp
+from pictograph_testing.world.class_support import (
+    ClassCount,
+    ClassSupport,
+    Reason,
+    left_out_warning,
+)
 from pictograph_testing.world.entities import RUN_STATUSES, TERMINAL
 from pictograph_testing.world.training import CONFIG_LIMITS
 
@@ -402,10 +408,36 @@ def _run_payloads(
         "training_time_seconds": training_seconds if state == "completed" else None,
         "model_id": _uuid(draw) if state == "completed" else None,
         "error_message": draw(_failure_messages()) if state == "failed" else None,
-        "warnings": None,
+        "warnings": draw(_run_warnings(profile, pipeline)),
         "started_at": format_timestamp(started) if started is not None else None,
         "completed_at": format_timestamp(completed) if completed is not None else None,
     }
+
+
+@st.composite
+def _run_warnings(draw: DrawFn, profile: str, pipeline: Pipeline) -> list[dict[str, Any]] | None:
+    """A run's warnings: ``None``, or under a profile that checks class support (and a
+    pipeline that may leave a class out) the classes its export could not teach."""
+    spec = profile_named(profile)
+    if (
+        not spec.checks_class_support
+        or pipeline.model_type == "keypoint_detection"
+        or not draw(st.booleans())
+    ):
+        return None
+    names = draw(st.lists(run_names(), min_size=1, max_size=3, unique=True))
+    left_out = []
+    for name in names:
+        reason: Reason = draw(st.sampled_from(get_args(Reason)))
+        val, test = (
+            (0, 0)
+            if reason == "no_training_data"
+            else draw(st.tuples(st.integers(0, 50), st.integers(0, 50)).filter(lambda vt: any(vt)))
+        )
+        left_out.append(ClassCount(name, val + test, 0, val, test, reason))
+    support = ClassSupport("assigned", tuple(left_out), 0)
+    warning = left_out_warning(support, pipeline.support_unit)
+    return None if warning is None else [warning]
 
 
 def _metrics(pipeline: str, epoch: int, draw: DrawFn) -> dict[str, Any]:

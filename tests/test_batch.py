@@ -232,7 +232,11 @@ def test_copy_to_dataset_carries_labels_and_adds_classes(client: pictograph.Clie
     assert [(c.name, c.type) for c in target.classes] == [("yield", "bbox"), ("stop_sign", "bbox")]
     assert (target.image_count, target.completed_image_count) == (2, 2)
     copied = client.images.get("target", source[0].filename)
-    assert (copied.tags, copied.split, copied.annotation_count) == (["sunny"], "val", 2)
+    assert (copied.tags, copied.split, copied.annotation_count) == (
+        [*source[0].tags, "sunny"],
+        "val",
+        2,
+    )
     again = client.batch.copy_to_dataset(
         DATASET, [source[0].id], "target", target_directory_path="/in"
     )

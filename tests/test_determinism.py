@@ -19,7 +19,13 @@ def _scenario(seed: int, profile: str = "classic") -> list[tuple[int, str, bytes
         seen.append((response.status_code, response.headers["x-request-id"], response.content))
 
     with FakePictograph(seed=seed, profile=profile) as fake:
-        fake.add_dataset("road-signs", images=40, completed_images=30, classes=["stop", "yield"])
+        fake.add_dataset(
+            "road-signs",
+            images=40,
+            completed_images=30,
+            classes=["stop", "yield"],
+            annotation_types=["bbox", "polygon"],
+        )
         fake.add_export("road-signs", "v1")
         client = fake.client(max_retries=0)
         client._transport._client.event_hooks["response"].append(record)

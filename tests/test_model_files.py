@@ -28,6 +28,8 @@ if TYPE_CHECKING:
 
 CLASSES = ["circle", "square", "triangle"]
 DATASET = "shapes"
+EVERY_KIND = ("bbox", "polygon", "keypoint")
+"""Labels every pipeline learns from: boxes, polygons, keypoints (and a tag per image)."""
 EXPORT = "shapes-v1"
 # Non-square and not the default, so a swapped H and W cannot pass.
 SIZE = {"image_height": 224, "image_width": 320}
@@ -46,7 +48,9 @@ def shapes(fake: FakePictograph) -> FakePictograph:
 def current() -> Iterator[FakePictograph]:
     """The ``current`` profile, the only one that trains ``rfdetr_keypoint``."""
     with FakePictograph(seed=1, profile="current") as world:
-        world.add_dataset(DATASET, images=10, completed_images=10, classes=CLASSES)
+        world.add_dataset(
+            DATASET, images=10, completed_images=10, classes=CLASSES, annotation_types=EVERY_KIND
+        )
         world.add_export(DATASET, EXPORT)
         yield world
 
@@ -258,7 +262,9 @@ def test_the_sdk_loads_and_predicts_with_the_model(
         FakePictograph(seed=5, profile=profile) as fake,
         fake.client(max_retries=0) as client,
     ):
-        fake.add_dataset(DATASET, images=10, completed_images=10, classes=CLASSES)
+        fake.add_dataset(
+            DATASET, images=10, completed_images=10, classes=CLASSES, annotation_types=EVERY_KIND
+        )
         fake.add_export(DATASET, EXPORT)
         _train(client, pipeline, "local")
         model = client.models.load("local", cache_dir=tmp_path, device="cpu")
@@ -423,7 +429,13 @@ from pictograph_testing import FakePictograph
 (cases, size), out = json.loads(sys.argv[1]), Path(sys.argv[2])
 for name, profile, pipeline, classes in cases:
     with FakePictograph(seed=3, profile=profile) as fake, fake.client(max_retries=0) as client:
-        fake.add_dataset("shapes", images=10, completed_images=10, classes=classes)
+        fake.add_dataset(
+            "shapes",
+            images=10,
+            completed_images=10,
+            classes=classes,
+            annotation_types=["bbox", "polygon", "keypoint"],
+        )
         fake.add_export("shapes", "shapes-v1")
         try:
             client.training.create(

@@ -22,6 +22,9 @@ from pictograph_testing.catalog import PIPELINES, PROFILES
 pytest_plugins = ["pytester"]
 
 DATASET, EXPORT = "signs", "v1"
+EVERY_KIND = ("bbox", "polygon", "keypoint")
+"""Labels of every kind a pipeline learns from: under ``current`` a run trains only
+classes its export labels in a kind its pipeline learns from, and a draw may be any."""
 CHECKS = settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 
 
@@ -29,7 +32,9 @@ CHECKS = settings(max_examples=40, deadline=None, suppress_health_check=[HealthC
 def _world(profile: str) -> FakePictograph:
     """One fake per profile for the whole module: quotes and refusals change nothing."""
     fake = FakePictograph(seed=3, profile=profile, balance_usd=1000.0)
-    fake.add_dataset(DATASET, images=20, completed_images=20, classes=["a", "b"])
+    fake.add_dataset(
+        DATASET, images=20, completed_images=20, classes=["a", "b"], annotation_types=EVERY_KIND
+    )
     fake.add_export(DATASET, EXPORT)
     return fake
 
@@ -97,7 +102,7 @@ def test_every_valid_request_is_quoted(profile: str, data: st.DataObject) -> Non
 @given(request=pst.create_requests("current", dataset=DATASET, export=EXPORT, max_epochs=5))
 def test_a_valid_request_creates_a_run(request: dict[str, Any]) -> None:
     with FakePictograph(seed=1, profile="current") as fake:
-        fake.add_dataset(DATASET, images=6, completed_images=6)
+        fake.add_dataset(DATASET, images=6, completed_images=6, annotation_types=EVERY_KIND)
         fake.add_export(DATASET, EXPORT)
         run = fake.client(max_retries=0).training.create(**request, wait=False)
 
@@ -114,7 +119,7 @@ def test_default_draws_are_what_the_installed_sdk_sends_and_parses(
     request = data.draw(pst.create_requests(profile, dataset=DATASET, export=EXPORT, max_epochs=3))
 
     with FakePictograph(seed=2, profile=profile, balance_usd=1000.0) as fake:
-        fake.add_dataset(DATASET, images=6, completed_images=6)
+        fake.add_dataset(DATASET, images=6, completed_images=6, annotation_types=EVERY_KIND)
         fake.add_export(DATASET, EXPORT)
         client = fake.client(max_retries=0)
         quoted = client.training.quote(**{k: v for k, v in request.items() if k != "name"})
@@ -134,7 +139,7 @@ def test_default_draws_parse_in_the_async_client(request: dict[str, Any]) -> Non
             return await client.training.get(run.id)
 
     with FakePictograph(seed=2, balance_usd=1000.0) as fake:
-        fake.add_dataset(DATASET, images=6, completed_images=6)
+        fake.add_dataset(DATASET, images=6, completed_images=6, annotation_types=EVERY_KIND)
         fake.add_export(DATASET, EXPORT)
         fetched = asyncio.run(create(fake))
 
@@ -160,7 +165,9 @@ RELEASES += [("current", "1.67.3"), ("current", "1.67.16")]
 @functools.cache
 def _release_world(profile: str, release: str) -> FakePictograph:
     fake = FakePictograph(seed=3, profile=profile, balance_usd=1000.0, sdk_version=release)
-    fake.add_dataset(DATASET, images=20, completed_images=20, classes=["a", "b"])
+    fake.add_dataset(
+        DATASET, images=20, completed_images=20, classes=["a", "b"], annotation_types=EVERY_KIND
+    )
     fake.add_export(DATASET, EXPORT)
     return fake
 
@@ -251,6 +258,19 @@ def test_run_payloads_parse_as_the_sdks_training_run(payload: dict[str, Any]) ->
     if run.started_at is not None and run.completed_at is not None:
         assert run.started_at <= run.completed_at
     assert 0 <= run.current_epoch <= (run.total_epochs or 0)
+    for warning in run.warnings or []:
+        assert warning.code == "classes_not_trained"
+        assert warning.classes
+        assert warning.message.startswith(f"{len(warning.classes)} class")
+
+
+def test_current_payloads_may_warn_of_classes_left_out_and_classic_ones_never() -> None:
+    warned = find(pst.run_payloads(), lambda p: p["warnings"] is not None)
+    [warning] = pictograph.TrainingRun.model_validate(warned).warnings or []
+    assert {c["reason"] for c in warning.classes} <= {"no_training_data", "not_in_train_split"}
+    assert warned["pipeline_type"] != "rfdetr_keypoint"  # it refuses to leave one out
+    with pytest.raises(NoSuchExample):
+        find(pst.run_payloads("classic"), lambda p: p["warnings"] is not None)
 
 
 @given(payload=pst.run_payloads(status="running"))

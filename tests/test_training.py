@@ -1124,8 +1124,12 @@ def test_a_named_gpu_records_no_autoselect(current_fake: FakePictograph) -> None
 
 
 def test_current_accepts_rfdetr_keypoint(current_fake: FakePictograph) -> None:
+    current_fake.add_dataset("poses", images=6, completed_images=6, annotation_types=["keypoint"])
+    current_fake.add_export("poses", "poses-v1")
     with current_fake.client(max_retries=0) as client:
-        run = client.training.create(DATASET, EXPORT, pipeline_type="rfdetr_keypoint", name="kp")
+        run = client.training.create(
+            "poses", "poses-v1", pipeline_type="rfdetr_keypoint", name="kp"
+        )
     assert run.status == "completed"
     assert run.pipeline_type == "rfdetr_keypoint"
     assert run.config["model_size"] == "preview"

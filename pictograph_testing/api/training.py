@@ -239,7 +239,8 @@ def run_reply(call: Call, run: TrainingRun) -> Reply:
             wire.running_since = started
             wire.running_tail = (
                 ',"training_time_seconds":null,"model_id":null,"error_message":null,'
-                f'"warnings":null,"started_at":"{call.iso(started)}","completed_at":null}}}}'
+                f'"warnings":{_warnings(run)},"started_at":"{call.iso(started)}",'
+                '"completed_at":null}}'
             )
         # Text joined, then encoded once: cheaper than formatting bytes with `%`.
         return Reply(
@@ -259,11 +260,16 @@ def run_reply(call: Call, run: TrainingRun) -> Reply:
             f'"training_time_seconds":{_number(view.training_seconds)},'
             f'"model_id":{_plain(view.model_id)},'
             f'"error_message":{error},'
-            f'"warnings":null,'
+            f'"warnings":{_warnings(run)},'
             f'"started_at":{_plain(call.iso(view.started_at))},'
             f'"completed_at":{_plain(call.iso(view.completed_at))}}}}}'
         ).encode(),
     )
+
+
+def _warnings(run: TrainingRun) -> str:
+    # Most runs leave no class out: their warnings are a plain null.
+    return "null" if run.warning is None else encode_text([run.warning])
 
 
 def _number(value: int | None) -> str:
@@ -303,7 +309,7 @@ def _live_fields(call: Call, run: TrainingRun) -> dict[str, Any]:
         "training_time_seconds": view.training_seconds,
         "model_id": view.model_id,
         "error_message": view.error_message,
-        "warnings": None,
+        "warnings": None if run.warning is None else [run.warning],
         "started_at": call.iso(view.started_at),
         "completed_at": call.iso(view.completed_at),
     }
@@ -363,27 +369,30 @@ def _quote(call: Call) -> Reply:
 
 
 def _class_support(quote: Quote) -> dict[str, Any]:
-    pipeline = quote.admission.pipeline
-    export = quote.admission.export
+    admission = quote.admission
+    pipeline = admission.pipeline
+    export = admission.export
+    support = admission.support
+    assigned = support.split == "assigned"
     return {
         "pipeline_type": pipeline.name,
-        "unit": pipeline.annotation_unit if pipeline.annotation_unit != "pixels" else "annotations",
+        "unit": pipeline.support_unit,
         "trains_on": pipeline.trains_on,
-        "split": "random",
+        "split": support.split,
         "images": export.image_count,
         "export_images": export.image_count,
         "classes": [
             {
-                "name": name,
-                "support": support,
-                "train": None,
-                "val": None,
-                "test": None,
-                "trainable": True,
-                "reason": None,
+                "name": count.name,
+                "support": count.support,
+                "train": count.train if assigned else None,
+                "val": count.val if assigned else None,
+                "test": count.test if assigned else None,
+                "trainable": count.trainable,
+                "reason": count.reason,
             }
-            for name, support in quote.class_support
+            for count in support.classes
         ],
-        "untrainable": [],
-        "multi_tag_images": 0,
+        "untrainable": [count.name for count in support.untrainable],
+        "multi_tag_images": support.multi_tag_images,
     }

@@ -296,13 +296,19 @@ class DatasetService:
     def add_synthetic_images(
         self, dataset: Dataset, count: int, *, completed: int, annotations_per_image: int = 2
     ) -> list[Image]:
-        """Add ``count`` annotated images (the first ``completed`` of them complete).
+        """Add ``count`` labelled images (the first ``completed`` of them complete).
 
-        Their bytes are made on demand; each carries ``annotations_per_image`` boxes whose
-        classes cycle through the dataset's.
+        Their bytes are made on demand. Each has ``annotations_per_image`` slots whose
+        classes cycle through the dataset's; a slot holds an annotation of its class in
+        each type the class is defined with (a box, a polygon, a keypoint, a polyline),
+        and the image is tagged with its first slot's class: whatever a pipeline learns
+        from, a class defined for it has labels to learn.
         """
         world = self._world
-        names = dataset.class_names or ["object"]
+        kinds: dict[str, list[str]] = {}
+        for definition in dataset.classes:
+            kinds.setdefault(str(definition["name"]), []).append(definition.get("type") or "bbox")
+        names = list(kinds) or ["object"]
         width, height = SYNTHETIC_SIZE
         start = len(dataset.image_ids)
         added = []
@@ -310,6 +316,7 @@ class DatasetService:
             filename = f"img-{n + 1:05d}.jpg"
             while world.image_service.find(dataset, "/", filename) is not None:
                 filename = f"img-{n + 1:05d}-{world.ids.hex(4)}.jpg"
+            slots = [names[(n + a) % len(names)] for a in range(annotations_per_image)]
             image = Image(
                 id=world.ids.uuid(),
                 organization_id=dataset.organization_id,
@@ -322,9 +329,11 @@ class DatasetService:
                 height=height,
                 created_at=world.now(),
                 status="complete" if n - start < completed else "new",
+                tags=slots[:1],
                 annotations=[
-                    _box(f"{n + 1:05d}-{a}", names[(n + a) % len(names)], a)
-                    for a in range(annotations_per_image)
+                    _synthetic(f"{n + 1:05d}-{a}{_SUFFIX[kind]}", name, kind, a)
+                    for a, name in enumerate(slots)
+                    for kind in kinds.get(name, ["bbox"])
                 ],
             )
             added.append(world.image_service.add(dataset, image))
@@ -537,12 +546,23 @@ def _density(count: int) -> str:
     return "2-5" if count <= 5 else "6-10" if count <= 10 else "11+"
 
 
-def _box(suffix: str, name: str, index: int) -> dict[str, Any]:
-    return {
-        "id": f"synthetic-{suffix}",
-        "name": name,
-        "type": "bbox",
-        "bounding_box": {"x": 40.0 + 90 * index, "y": 60.0, "w": 80.0, "h": 120.0},
-        "confidence": 1.0,
-        "attributes": [],
-    }
+# The first type keeps the id a box always had; another type of the same slot is told apart.
+_SUFFIX = {"bbox": "", "polygon": "-polygon", "keypoint": "-keypoint", "polyline": "-polyline"}
+
+
+def _synthetic(suffix: str, name: str, kind: str, index: int) -> dict[str, Any]:
+    """One annotation of ``kind``, its shape in the ``index``-th slot."""
+    x, y, w, h = 40.0 + 90 * index, 60.0, 80.0, 120.0
+    annotation: dict[str, Any] = {"id": f"synthetic-{suffix}", "name": name, "type": kind}
+    if kind == "keypoint":
+        annotation["keypoint"] = {"x": x + w / 2, "y": y + h / 2}
+    else:
+        annotation["bounding_box"] = {"x": x, "y": y, "w": w, "h": h}
+    if kind == "polygon":
+        corners = [(x, y), (x + w, y), (x + w, y + h), (x, y + h)]
+        annotation["polygon"] = {"paths": [[{"x": cx, "y": cy} for cx, cy in corners]]}
+    elif kind == "polyline":
+        annotation["polyline"] = {"path": [{"x": x, "y": y}, {"x": x + w, "y": y + h}]}
+    annotation["confidence"] = 1.0
+    annotation["attributes"] = []
+    return annotation

@@ -201,6 +201,8 @@ class TrainingRun:
     billing: Literal["prepaid", "charge_on_success"]
     noise_seed: int
     version_of_model_id: str | None = None
+    warning: dict[str, Any] | None = None
+    """Its ``classes_not_trained`` warning: the classes its export could not teach."""
     status: RunStatus = "pending"
     assigned_at: float | None = None
     started_at: float | None = None

@@ -28,6 +28,7 @@ from pictograph_testing.catalog import (
     Variant,
 )
 from pictograph_testing.world.billing import billable_minutes, usd
+from pictograph_testing.world.class_support import ClassSupport, count_support, left_out_warning
 from pictograph_testing.world.entities import TERMINAL, ApiKey, Dataset, Export, Model, TrainingRun
 from pictograph_testing.world.errors import (
     FieldError,
@@ -196,9 +197,11 @@ class Admission:
     plan: RunPlan
     config: dict[str, Any]
     classes: list[str]
+    """The classes the run trains: the dataset's after overrides, less those left out."""
     recommended_gpu: str
     autoselect: dict[str, Any] | None
     version_of: Model | None
+    support: ClassSupport
 
 
 @dataclass(frozen=True)
@@ -228,8 +231,6 @@ class Quote:
     """Whether the run fits its tier; ``None`` when the pipeline publishes no estimate."""
     tiers: tuple[TierFit, ...]
     """Every tier, cheapest first."""
-    class_support: tuple[tuple[str, int], ...]
-    """Each trained class with the export's annotations attributed to it."""
     billing: Literal["prepaid", "charge_on_success"]
     minutes: int
     """Billable minutes of the planned training time (at least one)."""
@@ -363,6 +364,8 @@ class TrainingService:
         self._ended: dict[tuple[str, str | None, str], SortedIndex[TrainingRun]] = {}
         # Failures waiting for the run they name (or the next run) to be created.
         self._armed: list[RunFailure] = []
+        # Class support per (export, kinds, classes, overrides): see _support.
+        self._supports: dict[tuple[Any, ...], ClassSupport] = {}
 
     # ── admission (shared by create and quote) ──
 
@@ -406,7 +409,7 @@ class TrainingService:
         variant, epochs, batch, width, height = _read_config(
             config, pipeline, profile.default_epochs
         )
-        classes = _trained_classes(dataset, config)
+        support = self._support(dataset, export, pipeline, config)
         version_of = self._version_target(key, request, pipeline)
         if profile.min_images and export.image_count < profile.min_images:
             which = f"'{export.status_filter}'" if export.status_filter else "any status"
@@ -453,11 +456,49 @@ class TrainingService:
             requested,
             plan,
             stored,
-            classes,
+            support.trainable,
             recommended,
             autoselect,
             version_of,
+            support,
         )
+
+    def _support(
+        self, dataset: Dataset, export: Export, pipeline: Pipeline, config: dict[str, Any]
+    ) -> ClassSupport:
+        """The export's support for each class the run would train; refuse a run with none.
+
+        Memoized: an export's contents never change, so a class list, overrides and
+        pipeline count the same every time (and creating many runs from one large
+        export counts it once).
+        """
+        classes = _trained_classes(dataset, config)
+        overrides: dict[str, str] = config.get("class_overrides") or {}
+        memo_key = (
+            export.id,
+            pipeline.trained_kinds,
+            tuple(dataset.class_names),
+            tuple(sorted(overrides.items())),
+        )
+        support = self._supports.get(memo_key)
+        if support is None:
+            contents = self._world.export_service.jobs[export.id].contents
+            support = count_support(contents, pipeline, classes, overrides)
+            if not self._world.profile.checks_class_support:
+                support = support.all_trainable()
+            self._supports[memo_key] = support
+        # Keypoint detection cannot leave a class out: its skeleton needs every one.
+        refused = support.untrainable if pipeline.model_type == "keypoint_detection" else []
+        if not support.trainable or refused:
+            left_out = refused or support.untrainable
+            detail = "; ".join(f"'{c.name}': {_REASONS[c.reason or '']}" for c in left_out)
+            raise InvalidRequest(
+                f"Export '{export.name}' cannot train pipeline '{pipeline.name}', which trains "
+                f"on {pipeline.trains_on}: {detail}.",
+                code="no_trainable_classes",
+                status=400,
+            )
+        return support
 
     def _version_target(self, key: ApiKey, request: RunRequest, pipeline: Pipeline) -> Model | None:
         if request.version_of_model_id is None:
@@ -506,15 +547,10 @@ class TrainingService:
             )
             for tier in GPU_TIERS.values()
         )
-        # The export's annotations, spread evenly over the trained classes.
-        classes = admission.classes
-        share, extra = divmod(admission.export.annotation_count, max(1, len(classes)))
-        support = tuple((name, share + (1 if i < extra else 0)) for i, name in enumerate(classes))
         return Quote(
             admission=admission,
             fits=plan.fits if estimated else None,
             tiers=tiers,
-            class_support=support,
             billing=profile.billing,
             minutes=minutes,
             micro_usd_per_minute=world.billing.rate(gpu),
@@ -555,6 +591,7 @@ class TrainingService:
             billing=world.profile.billing,
             noise_seed=world.ids.noise_seed(),
             version_of_model_id=request.version_of_model_id,
+            warning=left_out_warning(admission.support, admission.pipeline.support_unit),
             history=[("pending", now)],
         )
         world.runs[run.id] = run
@@ -1189,6 +1226,12 @@ def _trained_classes(dataset: Dataset, config: dict[str, Any]) -> list[str]:
             code="no_trainable_classes",
         )
     return trained
+
+
+_REASONS = {
+    "no_training_data": "no labels of that kind anywhere in the export",
+    "not_in_train_split": "labelled only in the val or test split",
+}
 
 
 def _cheapest_fitting(variant: Variant, batch: int, width: int, height: int) -> str:

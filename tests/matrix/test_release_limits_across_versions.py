@@ -49,7 +49,14 @@ def _box() -> BBoxAnnotation:
 def current(no_real_waiting: None) -> Iterator[FakePictograph]:
     """Today's profile, the one that trains ``auto`` and ``rfdetr_keypoint``."""
     with FakePictograph(seed=1, profile="current") as fake:
-        fake.add_dataset(DATASET, images=20, completed_images=12, classes=["stop_sign"])
+        # Boxes and keypoints: both yolox and rfdetr_keypoint have classes to learn.
+        fake.add_dataset(
+            DATASET,
+            images=20,
+            completed_images=12,
+            classes=["stop_sign"],
+            annotation_types=["bbox", "keypoint"],
+        )
         fake.add_export(DATASET, EXPORT)
         yield fake
 

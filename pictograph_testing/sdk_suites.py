@@ -11,7 +11,8 @@ which
   ``client.<resource>.<method>(`` calls and its folder's ``conftest.py``, judged by
   :func:`pictograph_testing.fidelity.verdicts`, which the route table drives),
 * writes the route snapshot (:func:`pictograph_testing.fidelity.routes_snapshot`),
-* starts ``pictograph-fake serve`` on a free loopback port, and
+* starts ``pictograph-fake serve`` on a free loopback port for each xdist worker (tests
+  of one worker never see what another's create), and
 * runs one pytest over the sdist with this module as a plugin: it leaves out the
   contract's requests from methods the fake does not serve, and marks the SDK's tests
   that fail against the API too as strict expected failures (:data:`STALE`).
@@ -42,6 +43,8 @@ __all__ = ["STALE", "Selection", "Stale", "main", "sdk_calls", "select_files", "
 SUITES = ("tests/live", "tests/e2e")
 """The sdist's folders of tests against a running API."""
 
+_BASE_URLS = "PICTOGRAPH_SUITES_BASE_URLS"
+"""The servers' base URLs, one per xdist worker, space-separated."""
 PROFILE = "current"
 """The API as served to the newest SDK (charge on success, today's pipelines)."""
 
@@ -149,6 +152,13 @@ def pytest_configure(config: pytest.Config) -> None:
         "filterwarnings",
         r"ignore:Exception ignored in. <socket\.socket:pytest.PytestUnraisableExceptionWarning",
     )
+    # Each xdist worker talks to a server of its own: tests of one worker list what the
+    # other's create (a dataset listed twice would differ in between).
+    worker = os.environ.get("PYTEST_XDIST_WORKER", "")
+    urls = os.environ.get(_BASE_URLS, "").split()
+    if worker.startswith("gw") and worker[2:].isdigit() and urls:
+        url = urls[int(worker[2:]) % len(urls)]
+        os.environ["PICTOGRAPH_TEST_BASE_URL"] = os.environ["PICTOGRAPH_BASE_URL"] = url
 
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
@@ -236,14 +246,17 @@ def main(argv: Sequence[str] | None = None) -> int:
         snapshot = Path(scratch) / "rest-routes.json"
         snapshot.write_text(json.dumps(routes_snapshot()))
         api_key = "pk_live_sdk_suites_" + os.urandom(8).hex()
-        server, base_url = _start_server(api_key)
+        started = [_start_server(api_key) for _ in range(max(1, int(args.workers)))]
+        base_urls = [base_url for _, base_url in started]
         try:
             env = {
                 **os.environ,
                 "PICTOGRAPH_TEST_KEY": api_key,
-                "PICTOGRAPH_TEST_BASE_URL": base_url,
+                "PICTOGRAPH_TEST_BASE_URL": base_urls[0],
                 # A few live tests build their own Client from the key alone.
-                "PICTOGRAPH_BASE_URL": base_url,
+                "PICTOGRAPH_BASE_URL": base_urls[0],
+                # One server per xdist worker (see pytest_configure).
+                _BASE_URLS: " ".join(base_urls),
                 "PICTOGRAPH_REST_ROUTES_SNAPSHOT": str(snapshot),
                 # Only the plugins named below: this package's own pytest plugin would
                 # start fakes nobody asked for.
@@ -269,8 +282,10 @@ def main(argv: Sequence[str] | None = None) -> int:
             ]
             return subprocess.run(command, cwd=sdist, env=env, check=False).returncode
         finally:
-            server.terminate()
-            server.wait(timeout=30)
+            for server, _ in started:
+                server.terminate()
+            for server, _ in started:
+                server.wait(timeout=30)
 
 
 if __name__ == "__main__":

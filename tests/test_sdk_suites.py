@@ -27,6 +27,8 @@ from pictograph_testing.sdk_suites import STALE, sdk_calls, select_files, served
 from tests.conftest import DATASET
 from tests.image_files import write_image
 
+pytest_plugins = ["pytester"]
+
 # ── image sizes ──
 
 
@@ -226,3 +228,28 @@ def test_every_request_the_sdk_sends_binds_against_the_snapshot(
         assert set(call.params) <= set(route["params"]), (call.target, route)
         if call.body and route["body"]:
             assert set(json.loads(call.body)) <= set(route["body"]), (call.path, route)
+
+
+@pytest.mark.parametrize(
+    ("worker", "url"), [("gw0", "http://127.0.0.1:1"), ("gw1", "http://127.0.0.1:2")]
+)
+def test_each_xdist_worker_talks_to_a_server_of_its_own(
+    pytester: pytest.Pytester, monkeypatch: pytest.MonkeyPatch, worker: str, url: str
+) -> None:
+    # One worker's tests list what the other's create: on a shared server, a dataset
+    # listed twice could differ in between.
+    monkeypatch.setenv("PICTOGRAPH_SUITES_BASE_URLS", "http://127.0.0.1:1 http://127.0.0.1:2")
+    monkeypatch.setenv("PYTEST_XDIST_WORKER", worker)
+    pytester.makepyfile(
+        f"""
+        import os
+
+        def test_the_worker_s_server():
+            assert os.environ["PICTOGRAPH_TEST_BASE_URL"] == "{url}"
+            assert os.environ["PICTOGRAPH_BASE_URL"] == "{url}"
+        """
+    )
+
+    result = pytester.runpytest_subprocess("-p", "pictograph_testing.sdk_suites")
+
+    result.assert_outcomes(passed=1)

@@ -435,7 +435,7 @@ def _run_warnings(draw: DrawFn, profile: str, pipeline: Pipeline) -> list[dict[s
             else draw(st.tuples(st.integers(0, 50), st.integers(0, 50)).filter(lambda vt: any(vt)))
         )
         left_out.append(ClassCount(name, val + test, 0, val, test, reason))
-    support = ClassSupport("assigned", tuple(left_out), 0)
+    support = ClassSupport("assigned", tuple(left_out), 0, 0)
     warning = left_out_warning(support, pipeline.support_unit)
     return None if warning is None else [warning]
 

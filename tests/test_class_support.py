@@ -254,3 +254,70 @@ async def test_async_quote_and_create_see_the_same_support(tmp_path: Path) -> No
     assert quote.class_support.untrainable == ["cone"]
     assert [w.code for w in run.warnings or []] == ["classes_not_trained"]
     assert refused.value.code == "no_trainable_classes"
+
+
+def test_a_run_trains_the_classes_the_export_was_taken_with(
+    current: tuple[FakePictograph, pictograph.Client], tmp_path: Path
+) -> None:
+    _, client = current
+    _lot(client, tmp_path)
+    client.annotations.rename_class(LOT, "car", "auto")  # the dataset's, not the export's
+
+    quote = client.training.quote(LOT, "v1", pipeline_type="yolox")
+    run = client.training.create(LOT, "v1", pipeline_type="yolox", name="r")
+
+    assert quote.classes == ["car"]
+    assert run.model_id is not None
+    assert client.models.get(model_id=run.model_id).class_mapping == {"classes": ["car"]}
+
+
+def test_an_export_s_class_filter_selects_what_trains(
+    current: tuple[FakePictograph, pictograph.Client],
+) -> None:
+    fake, client = current
+    fake.add_dataset(LOT, images=6, completed_images=6, classes=["car", "cone"])
+    fake.add_export(LOT, "cars", class_filter=["car"])
+
+    for pipeline in ("yolox", "classification"):
+        quote = client.training.quote(LOT, "cars", pipeline_type=pipeline)  # type: ignore[arg-type]
+        assert quote.classes == ["car"]
+        assert quote.class_support is not None
+        assert [c.name for c in quote.class_support.classes] == ["car"]
+    run = client.training.create(LOT, "cars", pipeline_type="classification", name="c")
+    assert run.warnings is None
+    assert run.model_id is not None
+    assert client.models.get(model_id=run.model_id).class_mapping == {"classes": ["car"]}
+
+
+def test_images_deleted_since_the_export_teach_nothing(
+    current: tuple[FakePictograph, pictograph.Client],
+) -> None:
+    fake, client = current
+    fake.add_dataset(LOT, images=4, completed_images=4, classes=["car", "cone"])
+    fake.add_export(LOT, "v1")
+    before = client.training.quote(LOT, "v1", pipeline_type="yolox")
+    for image in client.images.list(LOT)[:3]:
+        client.images.delete(LOT, image.filename, permanent=True)
+
+    after = client.training.quote(LOT, "v1", pipeline_type="yolox")
+
+    assert before.deleted_images == 0
+    assert after.deleted_images == 3
+    assert before.class_support is not None
+    assert after.class_support is not None
+    assert (after.class_support.images, after.class_support.export_images) == (1, 4)
+    assert [c.support for c in before.class_support.classes] == [4, 4]
+    assert [c.support for c in after.class_support.classes] == [1, 1]
+
+
+def test_box_is_another_name_for_a_bounding_box(
+    current: tuple[FakePictograph, pictograph.Client],
+) -> None:
+    fake, client = current
+    fake.add_dataset(LOT, images=3, completed_images=3, classes=["car"], annotation_types=["box"])
+    fake.add_export(LOT, "v1")
+
+    run = client.training.create(LOT, "v1", pipeline_type="yolox", name="r")
+
+    assert run.status == "completed"
+    assert run.warnings is None

@@ -349,7 +349,7 @@ def _quote(call: Call) -> Reply:
         "epochs": plan.epochs,
         "classes": admission.classes,
         "class_support": _class_support(quote),
-        "deleted_images": 0,
+        "deleted_images": admission.export.image_count - admission.support.images,
         "estimate": {
             "minutes": quote.minutes,
             "micro_usd_per_minute": quote.micro_usd_per_minute,
@@ -379,7 +379,7 @@ def _class_support(quote: Quote) -> dict[str, Any]:
         "unit": pipeline.support_unit,
         "trains_on": pipeline.trains_on,
         "split": support.split,
-        "images": export.image_count,
+        "images": support.images,
         "export_images": export.image_count,
         "classes": [
             {

@@ -20,7 +20,7 @@ from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING, Any, Literal
 
 if TYPE_CHECKING:
-    from collections.abc import Iterable, Mapping, Sequence
+    from collections.abc import Container, Iterable, Mapping, Sequence
 
     from pictograph_testing.catalog import Pipeline
     from pictograph_testing.world.exports import FrozenImage
@@ -57,6 +57,8 @@ class ClassSupport:
     split: Split
     classes: tuple[ClassCount, ...]
     multi_tag_images: int
+    images: int
+    """The export's images that still exist (what was counted)."""
 
     @property
     def trainable(self) -> list[str]:
@@ -69,7 +71,7 @@ class ClassSupport:
     def all_trainable(self) -> ClassSupport:
         """The same counts with every class trained (an API that checks no support)."""
         classes = tuple(replace(c, reason=None) for c in self.classes)
-        return ClassSupport(self.split, classes, self.multi_tag_images)
+        return ClassSupport(self.split, classes, self.multi_tag_images, self.images)
 
 
 def count_support(
@@ -77,14 +79,17 @@ def count_support(
     pipeline: Pipeline,
     classes: Sequence[str],
     overrides: Mapping[str, str],
+    existing: Container[str],
 ) -> ClassSupport:
-    """Count each of ``classes`` (after ``overrides``) in the export's frozen images."""
+    """Count each of ``classes`` (after ``overrides``) in the export's frozen images whose
+    ids are still ``existing`` (an image deleted since trains nothing)."""
     kinds = pipeline.trained_kinds
     by_tag = "tag" in kinds
-    assigned = any(image.split in _SPLITS for image in contents)
+    present = [image for image in contents if image.id in existing]
+    assigned = any(image.split in _SPLITS for image in present)
     tally: dict[str, list[int]] = {name: [0, 0, 0] for name in classes}
     multi_tag = 0
-    for image in contents:
+    for image in present:
         # Unassigned images go to train; under a random split every label counts there.
         split = _SPLITS.get(image.split or "", 0) if assigned else 0
         labels: Iterable[str]
@@ -113,7 +118,8 @@ def count_support(
         elif train == 0:
             reason = "not_in_train_split"
         found.append(ClassCount(name, support, train, val, test, reason))
-    return ClassSupport("assigned" if assigned else "random", tuple(found), multi_tag)
+    mode: Split = "assigned" if assigned else "random"
+    return ClassSupport(mode, tuple(found), multi_tag, len(present))
 
 
 def left_out_warning(support: ClassSupport, unit: str) -> dict[str, Any] | None:

@@ -307,7 +307,9 @@ class DatasetService:
         world = self._world
         kinds: dict[str, list[str]] = {}
         for definition in dataset.classes:
-            kinds.setdefault(str(definition["name"]), []).append(definition.get("type") or "bbox")
+            kind = definition.get("type") or "bbox"
+            # "box" is the dataset API's other name for a bounding box.
+            kinds.setdefault(str(definition["name"]), []).append("bbox" if kind == "box" else kind)
         names = list(kinds) or ["object"]
         width, height = SYNTHETIC_SIZE
         start = len(dataset.image_ids)

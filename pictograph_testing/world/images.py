@@ -190,6 +190,8 @@ class ImageService:
         """image id -> the blob it shares (copies point at their source's); default: itself."""
         self._blob_users: dict[str, int] = {}
         """How many of the world's images each stored file is the bytes of."""
+        self.removals = 0
+        """Images deleted permanently so far: what an export names may be gone since."""
         self._registrations: dict[tuple[str, str, str], int] = {}
         self._display_names: dict[str, str] = {}
         self._counts: dict[str, ImageCounts] = {}
@@ -533,6 +535,7 @@ class ImageService:
         for image in images:
             gone.setdefault(image.dataset_id, set()).add(image.id)
             if world.images.pop(image.id, None) is not None:
+                self.removals += 1
                 self._tally(image, -1)
                 blob = self.blob(image)
                 users = self._blob_users[blob] - 1

@@ -472,19 +472,28 @@ class TrainingService:
         pipeline count the same every time (and creating many runs from one large
         export counts it once).
         """
-        classes = _trained_classes(dataset, config)
+        world = self._world
+        job = world.export_service.jobs[export.id]
+        # The classes the export was taken with (a rename or merge since changes the
+        # dataset, not the export), those its class_filter selected.
+        selected = [
+            name
+            for name in (job.classes or dataset.class_names)
+            if export.class_filter is None or name in export.class_filter
+        ]
+        classes = _trained_classes(dataset, selected, config)
         overrides: dict[str, str] = config.get("class_overrides") or {}
         memo_key = (
             export.id,
             pipeline.trained_kinds,
-            tuple(dataset.class_names),
             tuple(sorted(overrides.items())),
+            # Images deleted since the export no longer train: any deletion recounts.
+            world.image_service.removals,
         )
         support = self._supports.get(memo_key)
         if support is None:
-            contents = self._world.export_service.jobs[export.id].contents
-            support = count_support(contents, pipeline, classes, overrides)
-            if not self._world.profile.checks_class_support:
+            support = count_support(job.contents, pipeline, classes, overrides, world.images)
+            if not world.profile.checks_class_support:
                 support = support.all_trainable()
             self._supports[memo_key] = support
         # Keypoint detection cannot leave a class out: its skeleton needs every one.
@@ -1192,9 +1201,8 @@ def _read_config(
     return variant, epochs, batch, width, height
 
 
-def _trained_classes(dataset: Dataset, config: dict[str, Any]) -> list[str]:
-    """The model's classes once ``class_overrides`` has collapsed the dataset's."""
-    names = dataset.class_names
+def _trained_classes(dataset: Dataset, names: Sequence[str], config: dict[str, Any]) -> list[str]:
+    """The model's classes once ``class_overrides`` has collapsed ``names`` (the export's)."""
     overrides = config.get("class_overrides") or {}
     if not isinstance(overrides, dict):
         raise InvalidRequest(
@@ -1224,6 +1232,7 @@ def _trained_classes(dataset: Dataset, config: dict[str, Any]) -> list[str]:
         raise InvalidRequest(
             f"Dataset '{dataset.name}' has no class this run could train.",
             code="no_trainable_classes",
+            status=400,
         )
     return trained
 

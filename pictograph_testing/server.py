@@ -394,7 +394,10 @@ class FakeAsgiApp:
                 self.fake.faults.clear()
                 return self._faults()
             case "GET", "/webhooks/routes":
-                return {"routes": self.fake.webhooks.routes()}
+                return self._webhook_routes()
+            case "POST", "/webhooks/deliver":
+                # Over HTTP it is sent on the server's loop (see __call__); in process, here.
+                return {"sent": self.fake.webhooks.deliver()}
             case "POST", "/webhooks/routes":
                 return self._route_webhook(_payload(body))
 
@@ -448,7 +451,16 @@ class FakeAsgiApp:
                 self.fake.webhooks.route(url, target)
             except (TypeError, ValueError) as exc:
                 raise ControlError(422, str(exc)) from None
-        return {"routes": self.fake.webhooks.routes()}
+        return self._webhook_routes()
+
+    def _webhook_routes(self) -> dict[str, Any]:
+        # A receiver routed in process (a function, an app) has no URL: say what it is.
+        return {
+            "routes": {
+                url: target if isinstance(target, str) else f"<in process: {_named(target)}>"
+                for url, target in self.fake.webhooks.routes().items()
+            }
+        }
 
     def _arm_faults(self, payload: dict[str, Any]) -> dict[str, Any]:
         specs = payload.get("faults") if set(payload) == {"faults"} else [payload]
@@ -613,6 +625,12 @@ def _advance_seconds(payload: dict[str, Any]) -> float:
 
 def _query(raw: str) -> dict[str, str]:
     return dict(parse_qsl(raw, keep_blank_values=True))
+
+
+def _named(receiver: object) -> str:
+    """A receiver's name, the same in every run (no memory address)."""
+    name = getattr(receiver, "__qualname__", None)
+    return name if isinstance(name, str) else type(receiver).__qualname__
 
 
 def _read_as(method: str) -> str:

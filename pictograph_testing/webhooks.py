@@ -32,11 +32,18 @@ import httpx
 from pictograph_testing.world.webhooks import TIMEOUT_SECONDS, Outbound, Outcome
 
 if TYPE_CHECKING:
-    from collections.abc import Callable, Coroutine, Iterable, Mapping
+    from collections.abc import Awaitable, Callable, Coroutine, Iterable, Mapping
 
     from pictograph_testing.world.state import World
 
-__all__ = ["CANCELLED", "Receiver", "SentWebhook", "WebhookCourier", "WebhookRequest"]
+__all__ = [
+    "CANCELLED",
+    "Receiver",
+    "SentWebhook",
+    "WebhookCourier",
+    "WebhookRequest",
+    "interrupted",
+]
 
 CANCELLED = "The attempt was cancelled before the receiver answered."
 """The error an async delivery records when its task is cancelled mid-send."""
@@ -137,7 +144,14 @@ class WebhookCourier:
         while self._sending.acquire(blocking=False):
             try:
                 while (outbound := self._take()) is not None:
-                    self._record(outbound, self.send(outbound))
+                    try:
+                        outcome = self.send(outbound)
+                    except BaseException as exc:
+                        # Taken off the queue but never answered (a receiver that called
+                        # pytest.fail, say): a failed attempt, retried, not a lost one.
+                        self._record(outbound, interrupted(exc))
+                        raise
+                    self._record(outbound, outcome)
                     sent += 1
             finally:
                 self._sending.release()
@@ -157,10 +171,8 @@ class WebhookCourier:
                 while (outbound := self._take()) is not None:
                     try:
                         outcome = await self.send_async(outbound)
-                    except asyncio.CancelledError:
-                        # Taken off the queue but never answered: record a failed attempt,
-                        # so it is retried on schedule rather than lost.
-                        self._record(outbound, Outcome(None, CANCELLED))
+                    except BaseException as exc:  # cancelled, most often: as in deliver_due
+                        self._record(outbound, interrupted(exc))
                         raise
                     self._record(outbound, outcome)
                     sent += 1
@@ -191,36 +203,43 @@ class WebhookCourier:
         """Send one attempt now and return what the receiver answered."""
         kind, receiver = self._receiver(outbound.url)
         request = self._request(outbound)
-        if kind == "sink":
-            outcome = Outcome(200)
-        elif kind == "http":
-            outcome = _post(receiver, outbound)
-        elif kind == "callable":
-            outcome = _called(lambda: _answer_of(receiver, request))
-        elif kind == "wsgi":
-            outcome = _called(lambda: _wsgi(receiver, request))
-        else:
-            outcome = _called(lambda: _run(_asgi(receiver, request)))
+        try:
+            if kind == "sink":
+                outcome = Outcome(200)
+            elif kind == "http":
+                outcome = _post(receiver, outbound)
+            elif kind == "callable":
+                outcome = _called(lambda: _status(_settled(receiver(request))))
+            elif kind == "wsgi":
+                outcome = _called(lambda: Outcome(_wsgi(receiver, request)))
+            else:
+                outcome = _called(lambda: Outcome(_run(_asgi(receiver, request))))
+        except BaseException as exc:
+            self._sent(request, interrupted(exc), outbound, kind)
+            raise
         return self._sent(request, outcome, outbound, kind)
 
     async def send_async(self, outbound: Outbound) -> Outcome:
-        """:meth:`send` on an event loop: ASGI apps and coroutines are awaited on it."""
+        """:meth:`send` on an event loop: ASGI apps and awaitables are awaited on it."""
         kind, receiver = self._receiver(outbound.url)
-        request = self._request(outbound)
-        if kind == "http":
-            outcome = await _post_async(receiver, outbound)
-        elif kind == "asgi":
-            try:
-                outcome = Outcome(await _asgi(receiver, request))
-            except Exception as exc:
-                outcome = _crashed(exc)
-        elif kind == "callable" and _is_async(receiver):
-            try:
-                outcome = _status(await receiver(request))
-            except Exception as exc:
-                outcome = _crashed(exc)
-        else:
+        if kind not in ("http", "asgi", "callable"):
             return self.send(outbound)
+        request = self._request(outbound)
+        try:
+            if kind == "http":
+                outcome = await _post_async(receiver, outbound)
+            else:
+                try:
+                    if kind == "asgi":
+                        outcome = Outcome(await _asgi(receiver, request))
+                    else:
+                        answer = receiver(request)
+                        outcome = _status(await answer if inspect.isawaitable(answer) else answer)
+                except Exception as exc:
+                    outcome = _crashed(exc)
+        except BaseException as exc:
+            self._sent(request, interrupted(exc), outbound, kind)
+            raise
         return self._sent(request, outcome, outbound, kind)
 
     def _receiver(self, url: str) -> tuple[str, Any]:
@@ -250,11 +269,16 @@ class WebhookCourier:
 def _kind_of(receiver: Receiver) -> _Kind:
     if isinstance(receiver, str):
         try:
-            scheme = httpx.URL(receiver).scheme
+            url = httpx.URL(receiver)
+            port = url.port
         except httpx.InvalidURL as exc:
             raise ValueError(f"{receiver!r} is not a URL httpx can send to: {exc}") from None
-        if scheme not in ("http", "https"):
+        if url.scheme not in ("http", "https"):
             raise ValueError(f"a receiver URL must be http or https, got {receiver!r}")
+        if not url.host:
+            raise ValueError(f"a receiver URL needs a host, got {receiver!r}")
+        if port is not None and not 0 < port < 65536:
+            raise ValueError(f"a receiver URL's port must be 1 to 65535, got {receiver!r}")
         return "url"
     if not callable(receiver):
         raise TypeError(f"a webhook receiver must be callable or a URL, got {receiver!r}")
@@ -262,7 +286,12 @@ def _kind_of(receiver: Receiver) -> _Kind:
         parameters = inspect.signature(receiver).parameters.values()
     except (TypeError, ValueError):
         raise TypeError(f"cannot tell what kind of receiver {receiver!r} is") from None
-    positional = [p for p in parameters if p.kind in (p.POSITIONAL_ONLY, p.POSITIONAL_OR_KEYWORD)]
+    # Required ones only: `def receiver(request, verbose=False)` takes one argument.
+    positional = [
+        p
+        for p in parameters
+        if p.kind in (p.POSITIONAL_ONLY, p.POSITIONAL_OR_KEYWORD) and p.default is p.empty
+    ]
     kinds: dict[int, _Kind] = {1: "callable", 2: "wsgi", 3: "asgi"}
     kind = kinds.get(len(positional))
     if kind is None:
@@ -280,27 +309,39 @@ def _is_async(receiver: Any) -> bool:
     return inspect.iscoroutinefunction(call)
 
 
-def _answer_of(receiver: Any, request: WebhookRequest) -> int:
-    if _is_async(receiver):
-        return _status(_run(receiver(request))).status_code or 500
-    return _status(receiver(request)).status_code or 500
+def _settled(answer: Any) -> Any:
+    """What a plain callable answered, awaited to its end when it is awaitable (an async
+    function, a ``functools.partial`` of one, a lambda returning a coroutine)."""
+    if inspect.isawaitable(answer):
+        return _run(_awaited(answer))
+    return answer
+
+
+async def _awaited(answer: Awaitable[Any]) -> Any:
+    return await answer
 
 
 def _status(answer: Any) -> Outcome:
-    """What a plain callable returned, as an outcome: None is 200."""
+    """What a plain callable returned, as an outcome.
+
+    ``None`` is 200; an HTTP status code, or an object with one (a response), is that
+    status; anything else is what a server in front of a broken handler answers, a 500,
+    with what came back named.
+    """
     if answer is None:
         return Outcome(200)
-    if isinstance(answer, int) and not isinstance(answer, bool):
-        return Outcome(answer)
-    code = getattr(answer, "status_code", None)
-    if isinstance(code, int):
+    code = answer if isinstance(answer, int) else getattr(answer, "status_code", None)
+    if isinstance(code, int) and not isinstance(code, bool) and 100 <= code <= 599:
         return Outcome(code)
-    return Outcome(200)
+    return Outcome(
+        500,
+        f"The receiver returned {answer!r}: return None, an HTTP status code or a response.",
+    )
 
 
-def _called(send: Callable[[], int]) -> Outcome:
+def _called(send: Callable[[], Outcome]) -> Outcome:
     try:
-        return Outcome(send())
+        return send()
     except Exception as exc:
         return _crashed(exc)
 
@@ -308,6 +349,14 @@ def _called(send: Callable[[], int]) -> Outcome:
 def _crashed(exc: Exception) -> Outcome:
     # What a server in front of a crashing handler answers.
     return Outcome(500, f"The receiver raised {type(exc).__name__}: {exc}")
+
+
+def interrupted(exc: BaseException) -> Outcome:
+    """A failed attempt for a send that ``exc`` stopped before the receiver answered: a
+    cancelled task, or a receiver that raised past ``Exception`` (``pytest.fail``)."""
+    if isinstance(exc, asyncio.CancelledError):
+        return Outcome(None, CANCELLED)
+    return Outcome(None, f"The attempt was interrupted: {type(exc).__name__}: {exc}")
 
 
 def _run(coroutine: Coroutine[Any, Any, Any]) -> Any:

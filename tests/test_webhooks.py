@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import functools
 import hashlib
 import hmac
 import json
@@ -183,6 +184,11 @@ def test_event_types_are_the_sdks_workflow_events_and_what_the_fake_simulates(
         ("https://[::ffff:127.0.0.1]/hook", "not publicly routable"),
         ("https://[64:ff9b::a9fe:a9fe]/x", "not publicly routable"),  # NAT64 of metadata
         ("https://[2002:a00:1::]/hook", "not publicly routable"),  # 6to4 of 10.0.0.1
+        ("https://[::ffff:0:7f00:1]/hook", "not publicly routable"),  # translated 127.0.0.1
+        ("https://[64:ff9b:1::a00:1]/hook", "not publicly routable"),  # local-use NAT64
+        ("https://[fec0::1]/hook", "not publicly routable"),  # site-local
+        ("https://224.0.0.1/hook", "not publicly routable"),  # multicast
+        ("https://127.0.0.1../hook", "not publicly routable"),
         ("https://hooks.example.com:0/x", "port 0"),
         ("https://hooks.example.com/a b", r"holds \" \" at position 27"),
         ("https://hooks.example.com/x\n", r"holds \"\\n\" at position 27"),
@@ -230,6 +236,11 @@ def test_update_checks_the_url_and_headers_as_create_does(client: pictograph.Cli
 def test_a_route_to_a_url_httpx_cannot_send_to_is_refused(fake: FakePictograph) -> None:
     with pytest.raises(ValueError, match="not a URL httpx can send to"):
         fake.webhooks.route(URL, "http://[::1")
+    for hostless in ("http://", "https:///path"):
+        with pytest.raises(ValueError, match="needs a host"):
+            fake.webhooks.route(URL, hostless)
+    with pytest.raises(ValueError, match="port must be 1 to 65535"):
+        fake.webhooks.route(URL, "http://127.0.0.1:99999/hook")
     with pytest.raises(ValueError, match="must be http or https"):
         fake.webhooks.route(URL, "ftp://hooks.example.com/x")
     assert fake.webhooks.routes() == {}
@@ -980,6 +991,8 @@ async def test_a_delivery_cancelled_mid_send_is_recorded_and_retried(
     assert delivery.status == "failed"
     assert delivery.attempts == 2
     assert delivery.last_error == CANCELLED
+    # The attempt was made (the receiver had it): it is in `sent`, unanswered.
+    assert [(s.status_code, s.error) for s in fake.webhooks.sent[-1:]] == [(None, CANCELLED)]
     fake.clock.advance(seconds=RETRY_DELAYS[1])
     assert await fake.webhooks.deliver_async() == 1
     [delivered] = await aclient.webhooks.deliveries()
@@ -1002,3 +1015,108 @@ async def test_a_test_event_cancelled_mid_send_is_journaled_as_dropped(
     assert call.fault == "cancelled while the webhook receiver was awaited"
     # Nothing is left holding the world: the next call is answered.
     assert (await aclient.credits.balance()).remaining_usd == 100.0
+
+
+# ── what a receiver may be, and what it may answer ──
+
+
+async def _status_of(tag: str, answer: int, request: WebhookRequest) -> int:
+    return answer
+
+
+async def test_an_async_receiver_behind_a_partial_is_awaited(
+    fake: FakePictograph, client: pictograph.Client, aclient: pictograph.AsyncClient
+) -> None:
+    # A partial (or a lambda) of a coroutine function is not one itself: what it returns is.
+    await aclient.webhooks.create(URL)
+    fake.webhooks.route(URL, functools.partial(_status_of, "p", 503))
+
+    from_sync = client.webhooks.test(URL)
+    from_async = await aclient.webhooks.test(URL)
+
+    assert from_sync["status_code"] == from_async["status_code"] == 503
+    assert [s.status_code for s in fake.webhooks.sent] == [503, 503]
+
+
+def test_a_receiver_with_an_optional_parameter_is_a_plain_callable(
+    fake: FakePictograph, client: pictograph.Client
+) -> None:
+    got: list[str] = []
+
+    def receiver(request: WebhookRequest, verbose: bool = False) -> int:
+        got.append(type(request).__name__)
+        return 204
+
+    client.webhooks.create(URL)
+    fake.webhooks.route(URL, receiver)
+
+    assert client.webhooks.test(URL)["status_code"] == 204
+    assert got == ["WebhookRequest"]
+    assert fake.webhooks.sent[-1].receiver == "callable"
+
+
+@pytest.mark.parametrize("answer", [0, False, "200", 1000, object()])
+async def test_a_receiver_answering_no_status_is_a_500_from_either_client(
+    fake: FakePictograph,
+    client: pictograph.Client,
+    aclient: pictograph.AsyncClient,
+    answer: object,
+) -> None:
+    async def receiver(request: WebhookRequest) -> object:
+        return answer
+
+    await aclient.webhooks.create(URL)
+    fake.webhooks.route(URL, receiver)
+
+    results = [client.webhooks.test(URL), await aclient.webhooks.test(URL)]
+
+    for result in results:
+        assert (result["delivered"], result["status_code"]) == (False, 500)
+    assert all("The receiver returned" in (s.error or "") for s in fake.webhooks.sent)
+
+
+class GaveUp(BaseException):
+    """What ``pytest.fail`` and ``pytest.skip`` raise: past ``except Exception``."""
+
+
+def test_a_receiver_raising_past_exception_fails_the_attempt_which_is_retried(
+    fake: FakePictograph, client: pictograph.Client
+) -> None:
+    calls: list[str | None] = []
+
+    def receiver(request: WebhookRequest) -> int:
+        calls.append(request.event_type)
+        if len(calls) == 1:
+            raise GaveUp("the receiver gave up")
+        return 200
+
+    client.webhooks.create(URL)
+    fake.webhooks.route(URL, receiver)
+    with pytest.raises(GaveUp):
+        client.exports.create(DATASET, "v2")  # its answer is lost with the round
+
+    [failed] = client.webhooks.deliveries()
+    assert (failed.status, failed.attempts) == ("failed", 1)
+    assert failed.last_error == "The attempt was interrupted: GaveUp: the receiver gave up"
+    assert fake.webhooks.sent[0].error == failed.last_error
+    fake.clock.advance(seconds=RETRY_DELAYS[0])
+    assert fake.webhooks.deliver() == 1
+    [delivered] = client.webhooks.deliveries()
+    assert (delivered.status, delivered.attempts) == ("delivered", 2)
+    assert calls == ["export.ready", "export.ready"]
+
+
+def test_a_test_event_whose_receiver_raises_past_exception_is_journaled_as_dropped(
+    fake: FakePictograph, client: pictograph.Client
+) -> None:
+    def receiver(request: WebhookRequest) -> int:
+        raise GaveUp("no")
+
+    client.webhooks.create(URL)
+    fake.webhooks.route(URL, receiver)
+    with pytest.raises(GaveUp):
+        client.webhooks.test(URL)
+
+    [call] = fake.calls.filter(method="POST", path="webhooks/endpoints/{endpoint_id}/test")
+    assert call.status == 0
+    assert call.fault == "interrupted while the webhook receiver ran: GaveUp"

@@ -13,7 +13,7 @@ import uvicorn
 from pictograph.exceptions import ValidationError
 
 from pictograph_testing.server import FakeServer, base_url_of, bind
-from tests.test_webhooks import URL, verify
+from tests.test_webhooks import OTHER, URL, verify
 
 if TYPE_CHECKING:
     from collections.abc import Awaitable, Callable, Iterator
@@ -163,3 +163,23 @@ def test_an_unreachable_receiver_fails_the_delivery_with_the_error(
         removed = control.post("/webhooks/routes", json={"url": URL, "target": None})
         assert removed.json() == {"routes": {}} == control.get("/webhooks/routes").json()
         assert control.get("/snapshot").status_code == 409
+
+
+def test_routes_name_an_in_process_receiver_and_deliver_answers_in_process() -> None:
+    def receiver(request: object) -> int:
+        return 204
+
+    with FakeServer(seed=5) as server, server.control() as control:
+        server.fake.webhooks.route(URL, receiver)
+
+        listed = control.get("/webhooks/routes")
+        added = control.post(
+            "/webhooks/routes", json={"url": OTHER, "target": "http://127.0.0.1:9/h"}
+        )
+        status, _, body = server.app.control("POST", "/_fake/webhooks/deliver", b"")
+
+        assert listed.status_code == added.status_code == 200
+        assert listed.json() == {"routes": {URL: f"<in process: {receiver.__qualname__}>"}}
+        assert added.json()["routes"][OTHER] == "http://127.0.0.1:9/h"
+        assert (status, json.loads(body)) == (200, {"sent": 0})
+        assert control.get("/").json()["server_errors"] == []

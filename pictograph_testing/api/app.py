@@ -154,7 +154,14 @@ class Api:
         answer, request_id, _ = self._locked(method, raw_target, headers, body, timeout)
         if answer.after_send is not None:
             outbound = answer.after_send.outbound
-            outcome = _UNSENT if courier is None else courier.send(outbound)
+            if courier is None:
+                outcome = _UNSENT
+            else:
+                try:
+                    outcome = courier.send(outbound)
+                except BaseException as exc:  # a receiver that called pytest.fail, say
+                    self._journal_interrupted(method, raw_target, body, request_id, answer, exc)
+                    raise
             answer = self._sent(method, raw_target, body, request_id, answer, outcome)
         if attempts and courier is not None:
             courier.deliver_due()
@@ -189,13 +196,8 @@ class Api:
             else:
                 try:
                     outcome = await self.courier.send_async(outbound)
-                except asyncio.CancelledError:
-                    # The caller stopped waiting: no answer left, but the call still
-                    # belongs in the journal, as a dropped one (status 0).
-                    fault = answer.after_send.fault
-                    label = _CANCELLED if fault is None else f"{fault}; {_CANCELLED}"
-                    with self.world.lock:
-                        self._journal(method, raw_target, body, _NO_ANSWER, label, request_id)
+                except BaseException as exc:  # the caller stopped waiting, most often
+                    self._journal_interrupted(method, raw_target, body, request_id, answer, exc)
                     raise
             answer = self._sent(method, raw_target, body, request_id, answer, outcome)
         if deliver and attempts and self.courier is not None:
@@ -253,6 +255,28 @@ class Api:
         with self.world.lock:
             self._journal(method, raw_target, body, answer, waiting.after_send.fault, request_id)
         return answer
+
+    def _journal_interrupted(
+        self,
+        method: str,
+        raw_target: str,
+        body: bytes,
+        request_id: str,
+        waiting: Reply,
+        exc: BaseException,
+    ) -> None:
+        """Journal a request whose webhook send ``exc`` interrupted: no answer was left to
+        give, but the call belongs in the journal, as a dropped one (status 0)."""
+        assert waiting.after_send is not None
+        what = (
+            _CANCELLED
+            if isinstance(exc, asyncio.CancelledError)
+            else f"interrupted while the webhook receiver ran: {type(exc).__name__}"
+        )
+        fault = waiting.after_send.fault
+        label = what if fault is None else f"{fault}; {what}"
+        with self.world.lock:
+            self._journal(method, raw_target, body, _NO_ANSWER, label, request_id)
 
     def _journal(
         self,

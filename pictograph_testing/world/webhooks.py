@@ -138,6 +138,9 @@ _PRIVATE_SUFFIXES = (".localhost", ".local", ".internal", ".localdomain")
 _DISABLED = "The endpoint is disabled."
 _NAT64 = ipaddress.IPv6Network("64:ff9b::/96")
 _COMPATIBLE = ipaddress.IPv6Network("::/96")
+_TRANSLATED = ipaddress.IPv6Network("::ffff:0:0:0/96")
+_NAT64_LOCAL = ipaddress.IPv6Network("64:ff9b:1::/48")
+"""NAT64 prefixes for local use (RFC 8215): a network's own, never a public address."""
 _encode = json.JSONEncoder(separators=(",", ":"), ensure_ascii=False).encode
 
 
@@ -696,7 +699,7 @@ def _check_url(url: str) -> str:
 
 def _private_host(host: str) -> bool:
     # A trailing dot names the same host (``localhost.`` is localhost).
-    name = host.removesuffix(".")
+    name = host.rstrip(".")
     try:
         address = ipaddress.ip_address(name.strip("[]"))
     except ValueError:
@@ -708,8 +711,16 @@ def _private_host(host: str) -> bool:
             return not address.is_global
         return _private_name(name)
     if isinstance(address, ipaddress.IPv6Address):
-        return not address.is_global or not all(e.is_global for e in _embedded(address))
-    return not address.is_global
+        if address.is_site_local or address in _NAT64_LOCAL:
+            return True
+        if not all(_public(e) for e in _embedded(address)):
+            return True
+    return not _public(address)
+
+
+def _public(address: ipaddress.IPv4Address | ipaddress.IPv6Address) -> bool:
+    # Multicast is no one receiver (and `is_global` calls some of it global).
+    return address.is_global and not address.is_multicast
 
 
 def _private_name(name: str) -> bool:
@@ -718,9 +729,10 @@ def _private_name(name: str) -> bool:
 
 
 def _embedded(address: ipaddress.IPv6Address) -> list[ipaddress.IPv4Address]:
-    """The IPv4 addresses an IPv6 one reaches through: mapped, 6to4, NAT64, compatible."""
+    """The IPv4 addresses an IPv6 one reaches through: mapped, translated, 6to4, NAT64,
+    compatible."""
     found = [a for a in (address.ipv4_mapped, address.sixtofour) if a is not None]
-    if address in _NAT64 or address in _COMPATIBLE:
+    if address in _NAT64 or address in _COMPATIBLE or address in _TRANSLATED:
         found.append(ipaddress.IPv4Address(int(address) & 0xFFFFFFFF))
     return found
 

@@ -37,7 +37,7 @@ from pictograph_testing.world.entities import (
     Organization,
 )
 from pictograph_testing.world.errors import ApiRefusal
-from pictograph_testing.world.exports import EXPORT_FORMATS, EXPORT_STATUSES, ExportJob
+from pictograph_testing.world.exports import EXPORT_FORMATS, EXPORT_STATUSES, KEPT, ExportJob
 from pictograph_testing.world.feeds import Notification
 from pictograph_testing.world.images import check_filename, directory_path
 
@@ -286,9 +286,10 @@ class _Checker:
             Export,
             where,
             skip={"organization_id", "dataset_id", "dataset_name"},
-            extra={"organize_by_split": bool, "job": dict},
+            extra={"organize_by_split": bool, "job": dict, "as_exported": dict},
             full=full,
         )
+        self.as_exported(record.get("as_exported", {}), f"{where}.as_exported", record)
         if "name" not in record or not record["name"].strip():
             raise _Problem(f"{where}: a required key is missing or blank: 'name'")
         if record.get("status", "completed") not in EXPORT_STATUSES:
@@ -306,6 +307,30 @@ class _Checker:
             job = record["job"]
             self.whole(job["seq"], f"{where}.job.seq", low=0)
             self.whole(job["runs_before"], f"{where}.job.runs_before", low=0)
+
+    def as_exported(self, record: dict[str, Any], where: str, export: dict[str, Any]) -> None:
+        """Labels the export kept that its images changed since: by image id, fields of
+        :data:`~pictograph_testing.world.exports.KEPT` with their JSON types."""
+        named = set(export.get("image_ids") or ())
+        for image_id, fields in record.items():
+            at = f"{where}[{image_id!r}]"
+            if image_id not in named:
+                raise _Problem(f"{at}: not an image the export names")
+            if not isinstance(fields, dict) or not set(fields) <= set(KEPT):
+                raise _Problem(f"{at} must be an object of {', '.join(KEPT)}")
+            for name in ("filename", "directory_path", "status"):
+                if name in fields and not isinstance(fields[name], str):
+                    raise _Problem(f"{at}.{name} must be a string")
+            if "split" in fields and not isinstance(fields["split"], (str, type(None))):
+                raise _Problem(f"{at}.split must be a string or null")
+            tags = fields.get("tags", [])
+            if not isinstance(tags, list) or not all(isinstance(t, str) for t in tags):
+                raise _Problem(f"{at}.tags must be a list of strings")
+            annotations = fields.get("annotations", [])
+            if not isinstance(annotations, list) or not all(
+                isinstance(a, dict) for a in annotations
+            ):
+                raise _Problem(f"{at}.annotations must be a list of objects")
 
     def ids(self, record: Any) -> None:
         self.mapping(record, "ids", {"state", "names"})

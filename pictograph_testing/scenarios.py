@@ -39,7 +39,7 @@ from pictograph_testing.world.entities import (
     Organization,
 )
 from pictograph_testing.world.errors import ApiRefusal
-from pictograph_testing.world.exports import ExportJob
+from pictograph_testing.world.exports import ExportJob, changed_since
 from pictograph_testing.world.feeds import Notification
 from pictograph_testing.world.ids import IdState
 from pictograph_testing.world.members import Invite, Member
@@ -95,7 +95,7 @@ _TOP_LEVEL = frozenset(
     }
 )
 _DATASET_EXTRAS = frozenset({"images", "synthetic_images", "exports"})
-_EXPORT_EXTRAS = frozenset({"organize_by_split", "job"})
+_EXPORT_EXTRAS = frozenset({"organize_by_split", "job", "as_exported"})
 _IMAGE_TYPES = {".png": "image/png", ".webp": "image/webp", ".gif": "image/gif"}
 _DEFAULT_SIZE = (640, 480)
 _NAME = re.compile(r"[A-Za-z0-9_][A-Za-z0-9_.-]{0,99}")
@@ -557,7 +557,8 @@ class _Builder:
             _field_names(ExportJob) - {"contents"},
             self._where(f"export {export.name!r} job"),
         )
-        world.export_service.adopt(export, **lifecycle)
+        # Checked (scenario_checks): image ids of the export, to the fields it kept.
+        world.export_service.adopt(export, record.get("as_exported"), **lifecycle)
 
     def _notification(self, record: Mapping[str, Any]) -> None:
         _only(
@@ -669,7 +670,12 @@ def _dataset_document(world: World, dataset: Dataset) -> dict[str, Any]:
     document["exports"] = []
     for export in exports:
         entry = _values(export, skip=frozenset({"organization_id", "dataset_id", "dataset_name"}))
-        entry["job"] = _values(world.export_service.job(export), skip=frozenset({"contents"}))
+        job = world.export_service.job(export)
+        entry["job"] = _values(job, skip=frozenset({"contents"}))
+        # Labels edited since the export: it keeps them as they were when it was taken.
+        as_exported = changed_since(job, world, export)
+        if as_exported:
+            entry["as_exported"] = as_exported
         document["exports"].append(entry)
     return document
 

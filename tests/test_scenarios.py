@@ -365,6 +365,50 @@ def test_save_scenario_writes_a_file_that_loads_back_to_the_same_snapshot(
         assert again.snapshot() == document
 
 
+def test_an_export_keeps_the_labels_it_was_taken_with_through_a_snapshot(
+    tmp_path: Path,
+) -> None:
+    # Labels edited after the export stay out of it: the snapshot records what it kept.
+    with FakePictograph(seed=3, profile="current") as original, original.client() as client:
+        original.add_dataset("lot", images=3, completed_images=3, classes=["car"])
+        original.add_export("lot", "v1")
+        for image in client.images.list("lot"):
+            client.annotations.save("lot", image.filename, [])
+        client.images.set_split("lot", client.images.list("lot")[0].filename, "val")
+        document = original.snapshot()
+        quoted = client.training.quote("lot", "v1", pipeline_type="yolox")
+        archive = client.exports.download("lot", "v1", tmp_path / "before.zip").read_bytes()
+    with FakePictograph(scenario=document) as restored, restored.client() as client:
+        assert restored.snapshot() == document
+        again = client.training.quote("lot", "v1", pipeline_type="yolox")
+        after = client.exports.download("lot", "v1", tmp_path / "after.zip").read_bytes()
+
+    [export] = document["datasets"][0]["exports"]
+    assert len(export["as_exported"]) == 3
+    assert again == quoted
+    assert quoted.class_support is not None
+    assert [(c.name, c.support) for c in quoted.class_support.classes] == [("car", 6)]
+    assert after == archive
+
+
+def test_as_exported_must_name_the_export_s_images_and_kept_fields() -> None:
+    with FakePictograph(seed=3) as original, original.client() as client:
+        original.add_dataset("lot", images=2, completed_images=2, classes=["car"])
+        original.add_export("lot", "v1")
+        client.images.set_split("lot", client.images.list("lot")[0].filename, "val")
+        document = original.snapshot()
+    export = document["datasets"][0]["exports"][0]
+    [(image_id, fields)] = export["as_exported"].items()
+    for bad, message in (
+        ({"nope": fields}, "not an image the export names"),
+        ({image_id: {"content": "x"}}, "must be an object of"),
+        ({image_id: {"tags": "a"}}, "tags must be a list of strings"),
+    ):
+        export["as_exported"] = bad
+        with pytest.raises(ValueError, match=message):
+            FakePictograph(scenario=document)
+
+
 def test_a_snapshot_of_a_hand_written_scenario_loads_back_to_itself() -> None:
     with FakePictograph(scenario="ready-to-train") as fake:
         document = fake.snapshot()

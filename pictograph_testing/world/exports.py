@@ -17,7 +17,7 @@ import struct
 import zipfile
 import zlib
 from collections import deque
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import timedelta
 from typing import TYPE_CHECKING, Any
 
@@ -27,7 +27,7 @@ from pictograph_testing.world.ids import splitmix64
 from pictograph_testing.world.ordered import SortedIndex, index_in
 
 if TYPE_CHECKING:
-    from collections.abc import Callable, Iterable, Iterator, Sequence
+    from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 
     from pictograph_testing.world.entities import ApiKey, Dataset, Image
     from pictograph_testing.world.state import World
@@ -37,10 +37,12 @@ __all__ = [
     "EXPORT_FORMATS",
     "EXPORT_STATUSES",
     "FINAL_STATUSES",
+    "KEPT",
     "QUEUE_SECONDS",
     "ExportJob",
     "ExportService",
     "FrozenImage",
+    "changed_since",
     "processing_seconds",
 ]
 
@@ -293,14 +295,27 @@ class ExportService:
         self.restore(export, job)
         return export
 
-    def adopt(self, export: Export, **lifecycle: Any) -> ExportJob:
+    def adopt(
+        self,
+        export: Export,
+        as_exported: Mapping[str, Mapping[str, Any]] | None = None,
+        **lifecycle: Any,
+    ) -> ExportJob:
         """Restore a saved export: its contents re-frozen from its images, then its job.
 
-        ``lifecycle`` holds the :class:`ExportJob` fields other than ``contents``.
+        ``as_exported`` holds, per image id, the fields an image had when the export was
+        taken that it no longer has (:func:`changed_since`): labels edited since stay
+        out of the export. ``lifecycle`` holds the :class:`ExportJob` fields other than
+        ``contents``.
         """
         classes = set(export.class_filter) if export.class_filter else None
         images = self._world.images
-        contents = tuple(_freeze(images[i], classes) for i in export.image_ids if i in images)
+        then = as_exported or {}
+        contents = tuple(
+            _as_then(_freeze(images[i], classes), then.get(i))
+            for i in export.image_ids
+            if i in images
+        )
         lifecycle["classes"] = tuple(lifecycle.get("classes", ()))
         job = ExportJob(contents=contents, **lifecycle)
         self.restore(export, job)
@@ -527,6 +542,40 @@ class ExportService:
 
 def _next_time(export: Export, job: ExportJob) -> float:
     return job.processing_at if export.status == "pending" else job.ends_at
+
+
+KEPT = ("filename", "directory_path", "status", "split", "tags", "annotations")
+"""What of an image an export keeps that the image may change after it."""
+
+
+def changed_since(job: ExportJob, world: World, export: Export) -> dict[str, dict[str, Any]]:
+    """Per image id, the kept fields whose value the export holds and the image no longer
+    does (JSON values): what a saved world needs to freeze the export again as it was."""
+    classes = set(export.class_filter) if export.class_filter else None
+    changed: dict[str, dict[str, Any]] = {}
+    for frozen in job.contents:
+        image = world.images.get(frozen.id)
+        if image is None:
+            continue
+        now = _freeze(image, classes)
+        diff = {
+            name: list(value) if isinstance(value, tuple) else value
+            for name in KEPT
+            if (value := getattr(frozen, name)) != getattr(now, name)
+        }
+        if diff:
+            changed[frozen.id] = diff
+    return changed
+
+
+def _as_then(frozen: FrozenImage, then: Mapping[str, Any] | None) -> FrozenImage:
+    if not then:
+        return frozen
+    values = {name: then[name] for name in KEPT if name in then}
+    for name in ("tags", "annotations"):
+        if name in values:
+            values[name] = tuple(values[name])
+    return replace(frozen, **values)
 
 
 def _freeze(image: Image, classes: set[str] | None) -> FrozenImage:

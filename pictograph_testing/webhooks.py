@@ -207,13 +207,15 @@ class WebhookCourier:
             if kind == "sink":
                 outcome = Outcome(200)
             elif kind == "http":
-                outcome = _post(receiver, outbound)
+                outcome = _post(receiver, outbound)  # its own failures are its outcome
             elif kind == "callable":
-                outcome = _called(lambda: _status(_settled(receiver(request))))
+                outcome = _status(_settled(receiver(request)))
             elif kind == "wsgi":
-                outcome = _called(lambda: Outcome(_wsgi(receiver, request)))
+                outcome = Outcome(_wsgi(receiver, request))
             else:
-                outcome = _called(lambda: Outcome(_run(_asgi(receiver, request))))
+                outcome = Outcome(_run(_asgi(receiver, request)))
+        except Exception as exc:
+            outcome = _crashed(exc)
         except BaseException as exc:
             self._sent(request, interrupted(exc), outbound, kind)
             raise
@@ -228,15 +230,13 @@ class WebhookCourier:
         try:
             if kind == "http":
                 outcome = await _post_async(receiver, outbound)
+            elif kind == "asgi":
+                outcome = Outcome(await _asgi(receiver, request))
             else:
-                try:
-                    if kind == "asgi":
-                        outcome = Outcome(await _asgi(receiver, request))
-                    else:
-                        answer = receiver(request)
-                        outcome = _status(await answer if inspect.isawaitable(answer) else answer)
-                except Exception as exc:
-                    outcome = _crashed(exc)
+                answer = receiver(request)
+                outcome = _status(await answer if inspect.isawaitable(answer) else answer)
+        except Exception as exc:
+            outcome = _crashed(exc)
         except BaseException as exc:
             self._sent(request, interrupted(exc), outbound, kind)
             raise
@@ -337,13 +337,6 @@ def _status(answer: Any) -> Outcome:
         500,
         f"The receiver returned {answer!r}: return None, an HTTP status code or a response.",
     )
-
-
-def _called(send: Callable[[], Outcome]) -> Outcome:
-    try:
-        return send()
-    except Exception as exc:
-        return _crashed(exc)
 
 
 def _crashed(exc: Exception) -> Outcome:

@@ -188,6 +188,7 @@ def test_event_types_are_the_sdks_workflow_events_and_what_the_fake_simulates(
         ("https://[64:ff9b:1::a00:1]/hook", "not publicly routable"),  # local-use NAT64
         ("https://[fec0::1]/hook", "not publicly routable"),  # site-local
         ("https://224.0.0.1/hook", "not publicly routable"),  # multicast
+        ("https://3758096385/hook", "not publicly routable"),  # the same, as one number
         ("https://127.0.0.1../hook", "not publicly routable"),
         ("https://hooks.example.com:0/x", "port 0"),
         ("https://hooks.example.com/a b", r"holds \" \" at position 27"),

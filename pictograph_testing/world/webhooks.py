@@ -26,12 +26,7 @@ from typing import TYPE_CHECKING, Any, Literal, Protocol, get_args
 from urllib.parse import urlsplit
 
 from pictograph_testing.clock import format_timestamp
-from pictograph_testing.world.errors import (
-    Conflict,
-    InvalidRequest,
-    NotFound,
-    field_error,
-)
+from pictograph_testing.world.errors import Conflict, InvalidRequest, NotFound, field_error
 from pictograph_testing.world.ordered import NewestFirst, SortedIndex, by_seq, index_in
 
 if TYPE_CHECKING:
@@ -112,6 +107,7 @@ _MAX_AUTH_HEADERS = 10
 _MAX_HEADER_VALUE = 4096
 _TOKEN = re.compile(r"[!#$%&'*+.^_`|~0-9A-Za-z-]+")
 _PRIVATE_HOSTS = ("localhost", "metadata.google.internal", "metadata")
+_PRIVATE_SUFFIXES = (".localhost", ".local", ".internal", ".localdomain")
 # Spelled only with digits, hex and dots: a resolver reads it as an IPv4 address, however
 # it is written (``127.1``, ``0x7f.0.0.1``, ``0177.0.0.1``, ``2130706433``).
 _NUMERIC_HOST = re.compile(r"[0-9a-fx.]+")
@@ -134,7 +130,6 @@ _FRAMING_HEADERS = frozenset(
         "upgrade",
     }
 )
-_PRIVATE_SUFFIXES = (".localhost", ".local", ".internal", ".localdomain")
 _DISABLED = "The endpoint is disabled."
 _NAT64 = ipaddress.IPv6Network("64:ff9b::/96")
 _COMPATIBLE = ipaddress.IPv6Network("::/96")
@@ -700,22 +695,30 @@ def _check_url(url: str) -> str:
 def _private_host(host: str) -> bool:
     # A trailing dot names the same host (``localhost.`` is localhost).
     name = host.rstrip(".")
-    try:
-        address = ipaddress.ip_address(name.strip("[]"))
-    except ValueError:
-        if _NUMERIC_HOST.fullmatch(name):
-            try:
-                address = ipaddress.IPv4Address(socket.inet_aton(name))
-            except OSError:
-                return _private_name(name)
-            return not address.is_global
+    address = _address(name)
+    if address is None:
         return _private_name(name)
-    if isinstance(address, ipaddress.IPv6Address):
-        if address.is_site_local or address in _NAT64_LOCAL:
-            return True
-        if not all(_public(e) for e in _embedded(address)):
-            return True
+    if isinstance(address, ipaddress.IPv6Address) and (
+        address.is_site_local
+        or address in _NAT64_LOCAL
+        or not all(_public(e) for e in _embedded(address))
+    ):
+        return True
     return not _public(address)
+
+
+def _address(name: str) -> ipaddress.IPv4Address | ipaddress.IPv6Address | None:
+    """The address a host names literally, however it is spelled; ``None`` for a name."""
+    try:
+        return ipaddress.ip_address(name.strip("[]"))
+    except ValueError:
+        pass
+    if _NUMERIC_HOST.fullmatch(name):
+        try:
+            return ipaddress.IPv4Address(socket.inet_aton(name))
+        except OSError:
+            return None
+    return None
 
 
 def _public(address: ipaddress.IPv4Address | ipaddress.IPv6Address) -> bool:

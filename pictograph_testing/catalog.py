@@ -53,7 +53,7 @@ __all__ = [
 
 ProfileName = Literal["classic", "current"]
 TrainedKind = Literal["bbox", "polygon", "keypoint", "tag"]
-TRAINED_KIND_WORDS: dict[str, str] = {
+TRAINED_KIND_WORDS: dict[TrainedKind, str] = {
     "bbox": "bounding boxes",
     "polygon": "polygons",
     "keypoint": "keypoints",

@@ -247,7 +247,7 @@ class ExportService:
         if name in self.of_dataset(dataset.id):
             raise Conflict(f"An export named '{name}' already exists in dataset '{dataset.name}'")
         wanted = None if status_filter in (None, "all") else status_filter
-        classes = set(class_filter) if class_filter else None
+        classes = _selected(class_filter)
         images = [
             image
             for image in world.dataset_images(dataset)
@@ -308,7 +308,7 @@ class ExportService:
         out of the export. ``lifecycle`` holds the :class:`ExportJob` fields other than
         ``contents``.
         """
-        classes = set(export.class_filter) if export.class_filter else None
+        classes = _selected(export.class_filter)
         images = self._world.images
         then = as_exported or {}
         contents = tuple(
@@ -551,7 +551,7 @@ KEPT = ("filename", "directory_path", "status", "split", "tags", "annotations")
 def changed_since(job: ExportJob, world: World, export: Export) -> dict[str, dict[str, Any]]:
     """Per image id, the kept fields whose value the export holds and the image no longer
     does (JSON values): what a saved world needs to freeze the export again as it was."""
-    classes = set(export.class_filter) if export.class_filter else None
+    classes = _selected(export.class_filter)
     changed: dict[str, dict[str, Any]] = {}
     for frozen in job.contents:
         image = world.images.get(frozen.id)
@@ -576,6 +576,11 @@ def _as_then(frozen: FrozenImage, then: Mapping[str, Any] | None) -> FrozenImage
         if name in values:
             values[name] = tuple(values[name])
     return replace(frozen, **values)
+
+
+def _selected(class_filter: Sequence[str] | None) -> set[str] | None:
+    """The classes an export keeps the annotations of; ``None``: every class."""
+    return set(class_filter) if class_filter else None
 
 
 def _freeze(image: Image, classes: set[str] | None) -> FrozenImage:

@@ -196,12 +196,15 @@ class Admission:
     """The tier asked for (the catalog's default when none was): a tier name or ``auto``."""
     plan: RunPlan
     config: dict[str, Any]
-    classes: list[str]
-    """The classes the run trains: the dataset's after overrides, less those left out."""
     recommended_gpu: str
     autoselect: dict[str, Any] | None
     version_of: Model | None
     support: ClassSupport
+
+    @property
+    def classes(self) -> list[str]:
+        """The classes the run trains: the export's after overrides, less those left out."""
+        return self.support.trainable
 
 
 @dataclass(frozen=True)
@@ -364,7 +367,7 @@ class TrainingService:
         self._ended: dict[tuple[str, str | None, str], SortedIndex[TrainingRun]] = {}
         # Failures waiting for the run they name (or the next run) to be created.
         self._armed: list[RunFailure] = []
-        # Class support per (export, kinds, classes, overrides): see _support.
+        # Class support per (export, kinds, overrides, images deleted so far): _support.
         self._supports: dict[tuple[Any, ...], ClassSupport] = {}
 
     # ── admission (shared by create and quote) ──
@@ -456,7 +459,6 @@ class TrainingService:
             requested,
             plan,
             stored,
-            support.trainable,
             recommended,
             autoselect,
             version_of,

@@ -23,6 +23,7 @@ if TYPE_CHECKING:
     from pathlib import Path
 
     import pictograph
+    from pictograph.models.training import PipelineType
 
 LOT = "parking-lot"
 IMAGES = 5  # the classic profile trains on no fewer
@@ -50,7 +51,7 @@ def _lot(client: pictograph.Client, tmp_path: Path, *, export: str = "v1") -> li
 
 
 @pytest.fixture
-def current(tmp_path: Path) -> Iterator[tuple[FakePictograph, pictograph.Client]]:
+def current() -> Iterator[tuple[FakePictograph, pictograph.Client]]:
     with FakePictograph(seed=4, profile="current") as fake, fake.client(max_retries=0) as client:
         yield fake, client
 
@@ -278,8 +279,9 @@ def test_an_export_s_class_filter_selects_what_trains(
     fake.add_dataset(LOT, images=6, completed_images=6, classes=["car", "cone"])
     fake.add_export(LOT, "cars", class_filter=["car"])
 
-    for pipeline in ("yolox", "classification"):
-        quote = client.training.quote(LOT, "cars", pipeline_type=pipeline)  # type: ignore[arg-type]
+    pipelines: tuple[PipelineType, ...] = ("yolox", "classification")
+    for pipeline in pipelines:
+        quote = client.training.quote(LOT, "cars", pipeline_type=pipeline)
         assert quote.classes == ["car"]
         assert quote.class_support is not None
         assert [c.name for c in quote.class_support.classes] == ["car"]

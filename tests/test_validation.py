@@ -226,7 +226,14 @@ def test_model_sizes_are_per_pipeline(fake: FakePictograph, client: pictograph.C
             "class_overrides targets must be classes of dataset 'road-signs': 'giraffe'",
         ),
         ({"yield": 7}, "class_overrides targets must be classes of dataset 'road-signs': 7"),
-        (["yield"], "config.class_overrides must map class names to class names."),
+        (
+            ["yield"],
+            'config.class_overrides must map class names to class names, got ["yield"].',
+        ),
+        # Falsy is not "none": only an absent or null class_overrides means no overrides.
+        ([], "config.class_overrides must map class names to class names, got []."),
+        (0, "config.class_overrides must map class names to class names, got 0."),
+        (False, "config.class_overrides must map class names to class names, got false."),
     ],
 )
 def test_class_overrides_must_target_classes_of_the_dataset(
@@ -241,6 +248,16 @@ def test_class_overrides_must_target_classes_of_the_dataset(
         message=message,
         loc=["body", "config", "class_overrides"],
     )
+
+
+def test_a_null_class_overrides_is_none(client: pictograph.Client) -> None:
+    run = client.training.create(
+        DATASET, EXPORT, pipeline_type="yolox", name="r", config={"class_overrides": None}
+    )
+    assert run.status == "completed"
+    assert run.model_id is not None
+    model = client.models.get(model_id=run.model_id)
+    assert model.class_mapping == {"classes": ["stop_sign", "yield"]}
 
 
 def test_the_sdk_raises_validation_error_with_field_errors(

@@ -483,8 +483,8 @@ class TrainingService:
             for name in (job.classes or dataset.class_names)
             if export.class_filter is None or name in export.class_filter
         ]
-        classes = _trained_classes(dataset, selected, config)
-        overrides: dict[str, str] = config.get("class_overrides") or {}
+        overrides = _class_overrides(config)
+        classes = _trained_classes(dataset, selected, overrides)
         memo_key = (
             export.id,
             pipeline.trained_kinds,
@@ -1203,17 +1203,27 @@ def _read_config(
     return variant, epochs, batch, width, height
 
 
-def _trained_classes(dataset: Dataset, names: Sequence[str], config: dict[str, Any]) -> list[str]:
-    """The model's classes once ``class_overrides`` has collapsed ``names`` (the export's)."""
-    overrides = config.get("class_overrides") or {}
+def _class_overrides(config: dict[str, Any]) -> dict[str, str]:
+    """The config's ``class_overrides``: absent or ``null`` is none; anything but an object
+    is refused (an empty list or a ``0`` is a mistake to name, not "no overrides")."""
+    overrides = config.get("class_overrides")
+    if overrides is None:
+        return {}
     if not isinstance(overrides, dict):
         raise InvalidRequest(
-            "config.class_overrides must map class names to class names.",
+            f"config.class_overrides must map class names to class names, got {sent(overrides)}.",
             status=400,
             errors=[
                 field_error(("body", "config", "class_overrides"), "must be an object", "dict_type")
             ],
         )
+    return overrides
+
+
+def _trained_classes(
+    dataset: Dataset, names: Sequence[str], overrides: dict[str, str]
+) -> list[str]:
+    """The model's classes once ``class_overrides`` has collapsed ``names`` (the export's)."""
     bad = [t for t in overrides.values() if t not in names]
     if bad:
         raise InvalidRequest(

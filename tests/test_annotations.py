@@ -445,3 +445,25 @@ async def test_async_class_edits(aclient: pictograph.AsyncClient) -> None:
 def test_viewer_cannot_edit_classes(fake: FakePictograph) -> None:
     with role_client(fake, "viewer") as viewer, pytest.raises(ForbiddenError):
         viewer.annotations.rename_class(DATASET, "yield", "x")
+
+
+async def test_synthetic_keypoints_are_instances_of_their_own(
+    fake: FakePictograph, client: pictograph.Client, aclient: pictograph.AsyncClient
+) -> None:
+    # Keypoint pipelines train on a point and its instance: each slot of a synthetic
+    # image is one instance, numbered from 1 as the SDK's KeypointAnnotation takes it.
+    fake.add_dataset(
+        "poses",
+        images=2,
+        completed_images=2,
+        classes=["nose", "tail"],
+        annotation_types=["keypoint"],
+    )
+    image = client.images.list("poses")[0].filename
+    synced = client.annotations.get("poses", image)
+    awaited = await aclient.annotations.get("poses", image)
+    for points in (synced, awaited):
+        assert points, "a completed synthetic image carries annotations"
+        assert all(isinstance(a, KeypointAnnotation) for a in points)
+        ids = [a.instance_id for a in points]
+        assert ids == list(range(1, len(points) + 1))

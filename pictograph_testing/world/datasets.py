@@ -567,4 +567,7 @@ def _synthetic(suffix: str, name: str, kind: str, index: int) -> dict[str, Any]:
         annotation["polyline"] = {"path": [{"x": x, "y": y}, {"x": x + w, "y": y + h}]}
     annotation["confidence"] = 1.0
     annotation["attributes"] = []
+    if kind == "keypoint":
+        # Keypoint pipelines group points by instance: each slot is an instance of its own.
+        annotation["instance_id"] = index + 1
     return annotation

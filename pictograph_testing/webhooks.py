@@ -222,9 +222,14 @@ class WebhookCourier:
         return self._sent(request, outcome, outbound, kind)
 
     async def send_async(self, outbound: Outbound) -> Outcome:
-        """:meth:`send` on an event loop: ASGI apps and awaitables are awaited on it."""
+        """:meth:`send` on an event loop: ASGI apps and awaitables are awaited on it.
+
+        A sync receiver (a plain function, a WSGI app) runs in a worker thread, so the
+        loop stays free while it runs: behind the server, a receiver that reads the API
+        back over HTTP is answered by this same loop.
+        """
         kind, receiver = self._receiver(outbound.url)
-        if kind not in ("http", "asgi", "callable"):
+        if kind == "sink":
             return self.send(outbound)
         request = self._request(outbound)
         try:
@@ -232,8 +237,13 @@ class WebhookCourier:
                 outcome = await _post_async(receiver, outbound)
             elif kind == "asgi":
                 outcome = Outcome(await _asgi(receiver, request))
+            elif kind == "wsgi":
+                outcome = Outcome(await asyncio.to_thread(_wsgi, receiver, request))
             else:
-                answer = receiver(request)
+                if _is_async(receiver):
+                    answer = receiver(request)
+                else:
+                    answer = await asyncio.to_thread(receiver, request)
                 outcome = _status(await answer if inspect.isawaitable(answer) else answer)
         except Exception as exc:
             outcome = _crashed(exc)

@@ -8,6 +8,7 @@ import threading
 import time
 from typing import TYPE_CHECKING, Any
 
+import httpx
 import pytest
 import uvicorn
 from pictograph.exceptions import ValidationError
@@ -183,3 +184,33 @@ def test_routes_name_an_in_process_receiver_and_deliver_answers_in_process() -> 
         assert added.json()["routes"][OTHER] == "http://127.0.0.1:9/h"
         assert (status, json.loads(body)) == (200, {"sent": 0})
         assert control.get("/").json()["server_errors"] == []
+
+
+@pytest.mark.parametrize("kind", ["function", "wsgi"])
+def test_a_sync_receiver_may_read_the_served_api_back(kind: str) -> None:
+    # A sync receiver runs off the server's event loop: its call back is answered.
+    with FakeServer(seed=5) as server:
+        read_back: list[int] = []
+
+        def balance() -> int:
+            headers = {"x-api-key": server.api_key}
+            with httpx.Client(base_url=server.base_url, timeout=5) as http:
+                status = http.get("/api/v1/developer/credits/balance", headers=headers)
+            read_back.append(status.status_code)
+            return 204
+
+        def function(request: object) -> int:
+            return balance()
+
+        def wsgi(environ: dict[str, Any], start_response: Callable[..., Any]) -> list[bytes]:
+            start_response(f"{balance()} No Content", [])
+            return []
+
+        server.fake.webhooks.route(URL, function if kind == "function" else wsgi)
+        with server.client(max_retries=0) as client:
+            created = client.webhooks.create(URL, event_types=["training_run.completed"])
+            result = client.webhooks.test(created.endpoint.id)
+
+        assert (result["delivered"], result["status_code"]) == (True, 204), result
+        assert read_back == [200]
+        assert server.fake.server_errors == []

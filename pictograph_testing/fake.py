@@ -13,7 +13,11 @@ from pictograph_testing import activation, scenarios
 from pictograph_testing._http_client import API_KEY_HEADER, FakeAsyncHttpClient, FakeHttpClient
 from pictograph_testing._sdk.layout import require_async_client
 from pictograph_testing.api.app import Api
-from pictograph_testing.api.dialects import check_installed_sdk, format_version, parse_version
+from pictograph_testing.api.dialects import (
+    answered_release,
+    check_installed_sdk,
+    format_version,
+)
 from pictograph_testing.api.gateway import GATEWAY_PREFIX, gateway_url
 from pictograph_testing.catalog import MICRO_USD, PLANS, profile_named
 from pictograph_testing.clock import VirtualClock
@@ -115,7 +119,7 @@ class FakePictograph:
         self.api = Api(
             self.world,
             self.base_url,
-            parse_version(sdk_version) if sdk_version else None,
+            answered_release(sdk_version) if sdk_version else None,
             journal_limit=journal_limit,
         )
         self._webhooks = WebhookCourier(self.world)

@@ -43,6 +43,7 @@ from pictograph_testing.api.dialects import (
     NEWEST,
     PIPELINES_BY_RELEASE,
     Version,
+    answered_release,
     check_installed_sdk,
     parse_version,
 )
@@ -489,12 +490,13 @@ def _release(sdk_version: str | None) -> Version | None:
     if sdk_version == INSTALLED:
         return check_installed_sdk() or NEWEST
     try:
-        return parse_version(sdk_version)
+        parse_version(sdk_version)
     except ValueError:
         raise ValueError(
             f"sdk_version={sdk_version!r} is not an SDK release: pass one like '1.69.146', "
             f"{INSTALLED!r} (the default) or None"
         ) from None
+    return answered_release(sdk_version)  # refuses one older than the first
 
 
 def _checked_release(profile: str, sdk_version: str | None) -> str | None:

@@ -9,6 +9,7 @@ releases is answered.
 from __future__ import annotations
 
 import math
+import re
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -16,6 +17,7 @@ import httpx
 import pytest
 
 from pictograph_testing import FakePictograph
+from pictograph_testing import strategies as pst
 from pictograph_testing.api.dialects import NEWEST, format_version, parse_version, sdk_version_of
 from pictograph_testing.fidelity import sdk_versions_page
 from tests.conftest import DATASET, EXPORT
@@ -70,6 +72,17 @@ def test_a_version_that_is_not_a_release_is_refused_clearly() -> None:
     with pytest.raises(ValueError, match="not an SDK release"):
         FakePictograph(sdk_version="latest")
     assert FakePictograph(sdk_version="1.40").sdk_version == "1.40.0"
+
+
+@pytest.mark.parametrize("version", ["0.1", "0.99.9"])
+def test_a_release_older_than_the_first_is_refused_clearly(version: str) -> None:
+    # No route serves it: answering as it would make every call a 404 "No route".
+    older = re.escape(f"sdk_version '{version}' is older than the first")
+    with pytest.raises(ValueError, match=older):
+        FakePictograph(sdk_version=version)
+    with pytest.raises(ValueError, match=re.escape("answers 1.0.0 to 1.69.146")):
+        pst.create_requests(sdk_version=version)
+    assert FakePictograph(sdk_version="1.0").sdk_version == "1.0.0"
 
 
 def test_the_user_agent_picks_the_dialect_per_request() -> None:

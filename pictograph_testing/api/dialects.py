@@ -75,6 +75,7 @@ __all__ = [
     "Version",
     "Vocabulary",
     "Wire",
+    "answered_release",
     "before",
     "check_installed_sdk",
     "format_version",
@@ -104,6 +105,23 @@ def parse_version(text: str) -> Version:
         raise ValueError(f"{text!r} is not an SDK release (like '1.40.0')")
     major, minor, patch = (int(part) if part else 0 for part in match.groups())
     return (major, minor, patch)
+
+
+def answered_release(text: str) -> Version:
+    """The release an explicit ``sdk_version`` names, for the fake to answer as.
+
+    ``ValueError`` for text that is not a release, and for one older than
+    :data:`OLDEST` (no route serves it, so every call would be a puzzling 404). A newer
+    release is answered in :data:`NEWEST`'s wire, as a newer installed SDK is.
+    """
+    version = parse_version(text)
+    if version < OLDEST:
+        raise ValueError(
+            f"sdk_version {text!r} is older than the first SDK release; the fake answers "
+            f"{format_version(OLDEST)} to {format_version(NEWEST)} (and newer releases in "
+            f"{format_version(NEWEST)}'s wire)"
+        )
+    return version
 
 
 def format_version(version: Version) -> str:

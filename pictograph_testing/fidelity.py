@@ -234,8 +234,10 @@ def sdk_versions_page() -> str:
     lines += [
         "",
         "A value marked *takes* is refused to older releases (a 422 naming the values "
-        "they could send, or the API's own refusal), so no release is ever answered with "
-        "a value its models cannot parse.",
+        "they could send, or the API's own refusal), so no release makes a value its "
+        "models cannot parse. One the world holds from elsewhere (a member added as an "
+        "`annotator` with `fake.add_member`, an invite its invitee declined) is answered "
+        "as today's API answers it: an older release then fails to parse that listing.",
         "",
         "## Calls that failed against the API too",
         "",

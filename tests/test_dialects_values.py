@@ -239,4 +239,6 @@ def test_every_vocabulary_names_a_field_its_route_declares() -> None:
             assert isinstance(spec, Str)
             assert set(vocabulary.spans) <= set(spec.enum or ()), endpoint.path
             declared += 1
-    assert declared == 7  # create and quote (2 each), exports, model downloads, estimate
+    # Create and quote (2 each), exports, model downloads, estimate; the member and invite
+    # roles, the invite status.
+    assert declared == 10

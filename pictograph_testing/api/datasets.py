@@ -246,6 +246,7 @@ def delete_dataset(call: Call) -> Reply:
     summary="Counts by status and class",
     sdk=("datasets.insights",),
     reply=Data("DatasetInsights"),
+    wires=(Wire(LEGACY_ENVELOPES, hoist=True, note="the insights at the root"),),
     aliases=(("datasets/by-name/{dataset}/insights", DATASETS_BY_NAME),),
 )
 def insights(call: Call) -> Reply:

@@ -30,7 +30,7 @@ import functools
 import json
 import re
 import warnings
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING, Any, Literal
 from urllib.parse import parse_qsl
 
@@ -51,6 +51,7 @@ __all__ = [
     "CLIENTS",
     "COMPOUND_EXPORT_PATHS",
     "DATASETS_BY_NAME",
+    "EVALUATED_DATASETS",
     "EXPORT_FORMATS_BY_RELEASE",
     "FOLDER_PATHS",
     "FOLDER_UPLOADS",
@@ -59,6 +60,7 @@ __all__ = [
     "IMAGES_BY_ID",
     "IMAGE_ID_PATHS",
     "INTEGER_CREDITS",
+    "INVITE_STATUSES_BY_RELEASE",
     "LEGACY_ENVELOPES",
     "MODEL_FORMATS_BY_RELEASE",
     "NEWEST",
@@ -66,6 +68,7 @@ __all__ = [
     "OPERATIONS_BY_RELEASE",
     "PIPELINES_BY_RELEASE",
     "PROJECTS",
+    "ROLES_BY_RELEASE",
     "SDK_DEFECTS",
     "TARGET_FOLDER_PATHS",
     "Client",
@@ -222,7 +225,11 @@ class Wire:
     hoist: bool = False
     """The release reads the ``data`` object's fields at the root of the reply."""
     extra_fields: dict[str, Field] = field(default_factory=dict)
-    """Body fields the release sends that today's API refuses: accepted, then ignored."""
+    """Body fields the release sends that today's API refuses: accepted, and ignored
+    unless the handler reads them (as it does a field named in ``unsent``'s place)."""
+    unsent: tuple[str, ...] = ()
+    """Fields today's route requires that the release never sends (an ``extra_fields``
+    one stands in for each): optional for this span."""
     renames: dict[str, str] = field(default_factory=dict)
     """The release's names for today's body fields and query parameters (old → new),
     read as today's before they are checked."""
@@ -237,9 +244,12 @@ class Wire:
 
     def body(self, spec: Obj) -> Obj:
         """The route's body spec as this span of releases sends it."""
-        if not self.extra_fields:
+        if not self.extra_fields and not self.unsent:
             return spec
-        return Obj({**spec.fields, **self.extra_fields}, extra=spec.extra)
+        fields = {**spec.fields, **self.extra_fields}
+        for name in self.unsent:
+            fields[name] = replace(fields[name], required=False)
+        return Obj(fields, extra=spec.extra)
 
     def query(self, query: dict[str, list[str]]) -> dict[str, list[str]]:
         """The query as today's route reads it."""
@@ -322,6 +332,8 @@ DATASETS_BY_NAME = before("1.69.44")
 """``datasets.get(name)`` as ``/datasets/by-name/{name}``, from the first release."""
 GPU_COUNT = before("1.69.106", since="1.67.3")
 """``training.create`` sends ``gpu_count``."""
+EVALUATED_DATASETS = before("1.66.2")
+"""``model_evaluations.create`` names the dataset (``project_id``), not an export."""
 PROJECTS = before("1.61.0")
 """Datasets created, read, renamed and deleted as ``/projects/`` (``projects.*``)."""
 COMPOUND_EXPORT_PATHS = before("1.61.0")
@@ -438,6 +450,12 @@ MODEL_FORMATS_BY_RELEASE = Vocabulary(
     "format", {"safetensors": since("1.67.9"), "pte": since("1.69.1"), "engine": since("1.69.1")}
 )
 """Model download formats after ``onnx`` and ``pytorch``."""
+
+
+ROLES_BY_RELEASE = Vocabulary("role", {"annotator": since("1.69.69")})
+"""Member and invite roles after the first four (``OrganizationRole``, ``InviteRole``)."""
+INVITE_STATUSES_BY_RELEASE = Vocabulary("status", {"declined": since("1.69.91")})
+"""Invite statuses after the first four (``InviteStatus``)."""
 
 
 OPERATIONS_BY_RELEASE = Vocabulary(

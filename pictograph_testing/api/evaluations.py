@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
+from pictograph_testing.api.dialects import EVALUATED_DATASETS, Wire
 from pictograph_testing.api.spec import Field, Num, Obj, Param, Str
 from pictograph_testing.api.table import Bare, Page, endpoint
 from pictograph_testing.api.wire import Call, Reply, page, page_params, reply
@@ -39,12 +40,23 @@ _UUID = Str(format="uuid")
     errors=(402, 403, 409),
     role="member",
     action="evaluate models",
+    wires=(
+        Wire(
+            EVALUATED_DATASETS,
+            extra_fields={"project_id": Field(_UUID, required=True)},
+            unsent=("export_id",),
+            note="names the dataset (`project_id`): evaluated on its newest completed export",
+        ),
+    ),
 )
 def create_evaluation(call: Call) -> Reply:
     fields = call.fields()
     world = call.world
     model = world.registry.find(call.key, fields["model_id"])
-    export = _export(call, fields["export_id"])
+    if "export_id" in fields:
+        export = _export(call, fields["export_id"])
+    else:
+        export = _newest_export(call, fields["project_id"])
     evaluation = world.evaluations.create(
         call.key,
         model,
@@ -297,6 +309,22 @@ def _export(call: Call, export_id: str) -> Export:
     if export is None or export.organization_id != call.key.organization_id:
         raise NotFound(f"Export '{export_id}' not found")
     return export
+
+
+def _newest_export(call: Call, dataset_id: str) -> Export:
+    """The export an evaluation of the dataset ``dataset_id`` scores against: its newest
+    completed one (its annotated images, frozen), for releases that named the dataset."""
+    dataset = call.world.datasets.get(dataset_id.strip().lower())
+    if dataset is None or dataset.organization_id != call.key.organization_id:
+        raise NotFound(f"Dataset '{dataset_id}' not found")
+    exports = call.world.export_service.of_dataset(dataset.id).values()  # oldest first
+    completed = [e for e in exports if e.status == "completed"]
+    if not completed:
+        raise Conflict(
+            f"Dataset '{dataset.name}' has no completed export; export its annotated images "
+            "first, then evaluate."
+        )
+    return completed[-1]
 
 
 def _lower(value: str | None) -> str | None:

@@ -11,10 +11,16 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 from pictograph_testing.api.credits import billing_period, credits_left
+from pictograph_testing.api.dialects import (
+    INTEGER_CREDITS,
+    INVITE_STATUSES_BY_RELEASE,
+    ROLES_BY_RELEASE,
+    Wire,
+)
 from pictograph_testing.api.spec import NAME, Bool, Field, Obj, Param, Str
 from pictograph_testing.api.table import Bare, endpoint
 from pictograph_testing.api.wire import Call, Reply, reply
-from pictograph_testing.catalog import MICRO_USD, PLANS
+from pictograph_testing.catalog import LEGACY_CREDIT_MICRO_USD, MICRO_USD, PLANS
 from pictograph_testing.clock import format_timestamp
 from pictograph_testing.world.members import INVITE_ROLES, INVITE_STATUSES, MEMBER_ROLES
 
@@ -33,6 +39,9 @@ UPDATE = Obj(
     at_least_one="key",
 )
 _ADMIN_ERRORS = (400, 403)
+_WHOLE_CREDITS = Wire(INTEGER_CREDITS, note="credits in whole legacy credits")
+"""The organization's credits in the unit of the release's ``credits.balance`` (its
+payload picks the unit: the reply's shape is today's)."""
 
 
 @endpoint(
@@ -41,6 +50,7 @@ _ADMIN_ERRORS = (400, 403)
     summary="The calling key's organization: plan, caps, credit, member counts",
     sdk=("organizations.me", "api_keys.create", "api_keys.list"),
     reply=Bare("OrganizationReply"),
+    wires=(_WHOLE_CREDITS,),
 )
 def me(call: Call) -> Reply:
     return reply({"organization": organization_payload(call, _org(call))})
@@ -53,6 +63,7 @@ def me(call: Call) -> Reply:
     sdk=("organizations.update",),
     reply=Bare("OrganizationReply"),
     body=UPDATE,
+    wires=(_WHOLE_CREDITS,),
     role="admin",
     action="update the organization's profile",
 )
@@ -88,6 +99,7 @@ def list_members(call: Call) -> Reply:
     sdk=("organizations.update_member_role",),
     reply=Bare("MemberRoleChanged"),
     body=Obj({"role": Field(Str(enum=MEMBER_ROLES), required=True)}),
+    values=(ROLES_BY_RELEASE,),
     role="admin",
     action="change members' roles",
     errors=_ADMIN_ERRORS,
@@ -121,6 +133,7 @@ def remove_member(call: Call) -> Reply:
     sdk=("organizations.list_invites",),
     reply=Bare("InviteList"),
     query=(Param("status", Str(enum=INVITE_STATUSES)),),
+    values=(INVITE_STATUSES_BY_RELEASE,),
 )
 def list_invites(call: Call) -> Reply:
     invites = call.world.people.sent(call.key.organization_id, call.args["status"])
@@ -143,6 +156,7 @@ def list_invites(call: Call) -> Reply:
             "role": Field(Str(enum=INVITE_ROLES, enforced=False), nullable=False),
         }
     ),
+    values=(ROLES_BY_RELEASE,),
     role="admin",
     action="invite members",
     errors=(402, 403, 409),
@@ -178,6 +192,7 @@ def organization_payload(call: Call, org: Organization) -> dict[str, Any]:
     world = call.world
     plan = PLANS[org.subscription_tier]
     _, reset_at = billing_period(call)
+    unit = LEGACY_CREDIT_MICRO_USD if INTEGER_CREDITS.holds(call.sdk, call.client) else MICRO_USD
     return {
         "id": org.id,
         "name": org.name,
@@ -185,9 +200,10 @@ def organization_payload(call: Call, org: Organization) -> dict[str, Any]:
         "description": org.description,
         "is_public": org.is_public,
         "subscription_tier": org.subscription_tier,
-        # Whole dollars, rounded down, as credits.balance reports them.
-        "credits_remaining": credits_left(world.billing.spendable(org), MICRO_USD),
-        "credits_monthly_allowance": credits_left(org.allowance_micro_usd, MICRO_USD),
+        # In the unit credits.balance reports them in, rounded down: whole dollars today,
+        # whole legacy credits for the releases that count money in them.
+        "credits_remaining": credits_left(world.billing.spendable(org), unit),
+        "credits_monthly_allowance": credits_left(org.allowance_micro_usd, unit),
         "credits_reset_at": format_timestamp(reset_at),
         "max_users": plan.max_users,
         "max_images": plan.max_images,

@@ -526,6 +526,7 @@ class FakePictograph:
         """
         org_id = self._org_id(organization)
         with self.world.lock:
+            self.world.catch_up()  # an invite that expired by now is not accepted
             try:
                 return self.world.people.add(org_id, email, role, full_name)
             except ApiRefusal as refusal:
@@ -596,6 +597,8 @@ class FakePictograph:
         """
         org_id = self._org_id(organization)
         with self.world.lock:
+            # Dated now: what the clock's services owe until now is posted before it.
+            self.world.catch_up()
             org = self.world.organizations[org_id]
             return self.world.billing.top_up(org, round(usd * MICRO_USD))
 

@@ -43,6 +43,10 @@ steps = st.lists(
 )
 
 
+JUNE_FIRST = 20 * 86400 - 12 * 3600
+"""Virtual seconds from the clock's start (2026-05-12T12:00Z) to the next month's."""
+
+
 def _world() -> FakePictograph:
     fake = FakePictograph(seed=11, balance_usd=5_000, gpu_workers={"a10g": 1})
     fake.add_dataset(DATASET, images=60, completed_images=60, classes=["stop", "yield"])
@@ -105,9 +109,10 @@ def test_the_agenda_never_changes_an_answer(steps: list[tuple[str, int]]) -> Non
 
 
 def _trained(fake: FakePictograph, client: pictograph.Client) -> str:
-    """A completed run's model name, with nothing left planned on the clock."""
+    """A completed run's model name, with nothing left planned on the clock but the
+    month's start, when its charge comes back."""
     client.training.create(DATASET, EXPORT, pipeline_type="yolox", name="m", config={"epochs": 2})
-    assert fake.world.agenda.due == math.inf
+    assert fake.world.agenda.due == fake.world.resets.next_event == JUNE_FIRST
     return "m"
 
 
@@ -132,6 +137,15 @@ def _event_seen(fake: FakePictograph, client: pictograph.Client, service: str) -
         created = client.deployments.create(_trained(fake, client), gpu_type="t4")
         fake.clock.advance(hours=1)
         assert client.deployments.get(created.deployment.id).status == "active"
+    elif service == "resets":
+        _trained(fake, client)
+        spent = client.credits.balance()
+        assert spent.period_spend_micro_usd > 0
+        fake.clock.advance(seconds=JUNE_FIRST - fake.clock.monotonic())
+        reset = client.credits.balance()
+        assert reset.period_spend_micro_usd == 0
+        assert reset.recent_history[0].operation == "monthly_reset"
+        assert reset.recent_history[0].amount == spent.period_spend_micro_usd
     else:
         invite = client.organizations.invite("someone@example.com")
         fake.clock.advance(hours=8 * 24)
@@ -141,7 +155,7 @@ def _event_seen(fake: FakePictograph, client: pictograph.Client, service: str) -
 
 
 @pytest.mark.parametrize(
-    "service", ["training", "exports", "evaluations", "deployments", "members"]
+    "service", ["training", "exports", "evaluations", "deployments", "members", "resets"]
 )
 def test_each_timed_service_plans_on_the_agenda(service: str) -> None:
     with _world() as fake:

@@ -228,6 +228,84 @@ async def test_async_sees_the_charge_dated_when_the_run_ended(
     assert [e.created_at for e in ledger] == [run.completed_at]
 
 
+# ── the monthly reset ──
+
+JUNE_FIRST = datetime.fromisoformat("2026-06-01T00:00:00+00:00")
+"""The first month start after the fixtures' clock starts (2026-05-12T12:00Z)."""
+
+
+def test_the_allowance_comes_back_when_the_month_begins(
+    fake: FakePictograph, client: pictograph.Client
+) -> None:
+    _train(client, "m1")
+    spent = client.credits.balance()
+    assert spent.period_spend_micro_usd > 0
+    assert spent.credits_reset_at == JUNE_FIRST
+
+    fake.clock.advance(timedelta(days=25))  # 2026-06-06
+    balance = client.credits.balance()
+
+    reset = balance.recent_history[0]
+    assert (reset.operation, reset.created_at) == ("monthly_reset", JUNE_FIRST)
+    assert reset.amount == spent.period_spend_micro_usd
+    assert reset.balance_after == ALLOWANCE
+    assert balance.included_remaining_micro_usd == ALLOWANCE
+    assert balance.period_spend_micro_usd == 0
+    assert (balance.period_start, balance.credits_reset_at) == (
+        JUNE_FIRST,
+        datetime.fromisoformat("2026-07-01T00:00:00+00:00"),
+    )
+    assert client.organizations.me().credits_reset_at == balance.credits_reset_at
+    # A reset is no spend: usage counts debits only.
+    usage = client.credits.usage_by_operation(range="all")
+    assert "monthly_reset" not in {o.operation for o in usage.operations}
+
+
+def test_a_month_without_spend_posts_no_reset(
+    fake: FakePictograph, client: pictograph.Client
+) -> None:
+    fake.clock.advance(timedelta(days=70))
+    assert client.credits.history() == []
+    assert fake.world.agenda.due == math.inf  # nothing planned while nothing was spent
+
+
+def test_each_month_gives_back_what_was_spent_in_it(current_fake: FakePictograph) -> None:
+    # A live deployment meters through two month starts: each gives back that month's
+    # spend, in time order among the meter's own entries.
+    with current_fake.client(max_retries=0) as client:
+        model = client.training.create(DATASET, EXPORT, pipeline_type="yolox", name="m1")
+        assert model.model_id is not None
+        created = client.deployments.create(model.model_id, min_containers=1)
+        client.deployments.wait_until_active(created.deployment)
+        current_fake.clock.advance(timedelta(days=21))  # 2026-06-02T12:00Z
+        current_fake.top_up(1_000)  # the meter would run the allowance out
+        current_fake.clock.advance(timedelta(days=30))  # 2026-07-02T12:00Z
+        ledger = list(client.credits.iter())
+
+    dates = [e.created_at for e in ledger]
+    assert dates == sorted(dates, reverse=True)
+    for older, newer in itertools.pairwise(reversed(ledger)):
+        assert newer.balance_after == older.balance_after + newer.amount
+    resets = [e for e in ledger if e.operation == "monthly_reset"]
+    assert [e.created_at.isoformat() for e in reversed(resets)] == [
+        "2026-06-01T00:00:00+00:00",
+        "2026-07-01T00:00:00+00:00",
+    ]
+    for reset in resets:
+        before = next(e for e in ledger if e.created_at < reset.created_at)
+        assert reset.amount == ALLOWANCE - before.balance_after > 0
+
+
+async def test_async_sees_the_reset(
+    fake: FakePictograph, client: pictograph.Client, aclient: pictograph.AsyncClient
+) -> None:
+    _train(client, "m1")
+    fake.clock.advance(timedelta(days=25))
+    balance = await aclient.credits.balance()
+    assert balance.recent_history[0].operation == "monthly_reset"
+    assert balance.included_remaining_micro_usd == ALLOWANCE
+
+
 # ── history / iter ──
 
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime, timezone
+from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
 from pictograph_testing.api.dialects import INTEGER_CREDITS, OPERATIONS_BY_RELEASE, Wire
@@ -11,6 +11,7 @@ from pictograph_testing.api.table import Bare, endpoint
 from pictograph_testing.api.wire import Call, Reply, page, page_params, reply
 from pictograph_testing.catalog import LEGACY_CREDIT_MICRO_USD, MICRO_USD, OPERATIONS
 from pictograph_testing.clock import format_timestamp
+from pictograph_testing.world.allowances import month_start, next_month_start
 from pictograph_testing.world.errors import InsufficientCredits
 from pictograph_testing.world.ordered import NewestFirst
 
@@ -116,11 +117,10 @@ def _entry(call: Call, entry: LedgerEntry) -> dict[str, Any]:
 
 
 def billing_period(call: Call) -> tuple[datetime, datetime]:
-    """The current monthly period: its start and when the allowance resets."""
-    start = call.world.clock.start
-    period_start = datetime(start.year, start.month, 1, tzinfo=timezone.utc)
-    year, month = (start.year + 1, 1) if start.month == 12 else (start.year, start.month + 1)
-    return period_start, datetime(year, month, 1, tzinfo=timezone.utc)
+    """The current monthly period: its start and when the allowance resets (see
+    ``world.allowances``, which resets it then)."""
+    now = call.world.clock.start + timedelta(seconds=call.now)
+    return month_start(now), next_month_start(now)
 
 
 def _balance(call: Call) -> dict[str, Any]:

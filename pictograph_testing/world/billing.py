@@ -138,6 +138,9 @@ class Billing:
         )
         ledger.append(entry)
         self._index(entry)
+        if entry.balance_after < self._opening(org):
+            # Below the allowance: the month's start gives it back (``MonthlyResets``).
+            world.resets.spent(org.id, entry.created_at)
         if before >= CREDITS_LOW_MICRO_USD > entry.balance_after:
             world.feeds.announce(
                 org.id,
@@ -157,8 +160,12 @@ class Billing:
 
     def adopt(self, entry: LedgerEntry) -> None:
         """Append an entry made elsewhere (a scenario's), its id and balance as they are."""
-        self._world.ledgers[entry.organization_id].append(entry)
+        world = self._world
+        world.ledgers[entry.organization_id].append(entry)
         self._index(entry)
+        org = world.organizations.get(entry.organization_id)
+        if org is not None and entry.balance_after < self._opening(org):
+            world.resets.spent(org.id, entry.created_at)
 
     def _index(self, entry: LedgerEntry) -> None:
         if entry.amount < 0:

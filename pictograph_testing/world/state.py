@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING, Any, Protocol
 
 from pictograph_testing.catalog import MICRO_USD, Profile
 from pictograph_testing.world.agenda import Agenda
+from pictograph_testing.world.allowances import MonthlyResets
 from pictograph_testing.world.billing import Billing
 from pictograph_testing.world.datasets import DatasetService
 from pictograph_testing.world.deployments import DeploymentService
@@ -66,6 +67,8 @@ class _Timed(Protocol):
 # The services with events on the clock, in the order a catch-up runs them: the webhooks
 # after every service whose events queue a webhook.
 _TIMED_SERVICES = (
+    # First: a month that begins with a run's end starts with its allowance back.
+    "resets",
     "training",
     "export_service",
     "evaluations",
@@ -121,6 +124,10 @@ class World:
     @cached_property
     def billing(self) -> Billing:
         return Billing(self)
+
+    @cached_property
+    def resets(self) -> MonthlyResets:
+        return MonthlyResets(self)
 
     @cached_property
     def dataset_service(self) -> DatasetService:
@@ -285,6 +292,9 @@ class World:
         billing: Billing | None = self.built("billing")
         if billing is not None:
             billing.moved(old.id, new.id)
+        resets: MonthlyResets | None = self.built("resets")
+        if resets is not None:
+            resets.moved(old.id, new.id)
         self.people.move(old.id, new.id)
         self.keyring.move(old.id, new.id)
         for key in self.api_keys.values():

@@ -1,0 +1,93 @@
+"""The monthly allowance: it resets at the start of every calendar month (UTC).
+
+An organization's spendable balance is its plan's allowance plus its overage budget
+plus its ledger. When a month begins, what it spent of those in the month before comes
+back as one positive ``monthly_reset`` entry dated at midnight UTC on the first, so the
+period starts whole again (``credits.balance``'s ``period_start`` and
+``credits_reset_at`` are these same boundaries). An organization that spent nothing
+gets no entry, and nothing is planned while no organization has spent.
+"""
+
+from __future__ import annotations
+
+import math
+from datetime import datetime, timedelta, timezone
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from pictograph_testing.world.state import World
+
+__all__ = ["MONTHLY_RESET", "MonthlyResets", "month_start", "next_month_start"]
+
+MONTHLY_RESET = "monthly_reset"
+"""The ledger operation of the allowance coming back at a month's start."""
+
+
+def month_start(moment: datetime) -> datetime:
+    """Midnight UTC on the first of ``moment``'s month: the billing period it falls in."""
+    utc = moment.astimezone(timezone.utc)
+    return datetime(utc.year, utc.month, 1, tzinfo=timezone.utc)
+
+
+def next_month_start(moment: datetime) -> datetime:
+    """Midnight UTC on the first of the month after ``moment``'s: when the period resets."""
+    start = month_start(moment)
+    year, month = (start.year + 1, 1) if start.month == 12 else (start.year, start.month + 1)
+    return datetime(year, month, 1, tzinfo=timezone.utc)
+
+
+class MonthlyResets:
+    """Give every organization that spent its allowance back when a month begins."""
+
+    def __init__(self, world: World) -> None:
+        self._world = world
+        # Insertion-ordered (not a set): the entries of one boundary are posted, and their
+        # ids drawn, in the order the organizations first spent, whatever the hash seed.
+        self._spent: dict[str, None] = {}
+        self._next = math.inf
+
+    @property
+    def next_event(self) -> float:
+        """The next month's start, once an organization has something to get back."""
+        return self._next
+
+    def spent(self, organization_id: str, at: float) -> None:
+        """Note that an organization's balance went below its allowance at ``at``."""
+        self._spent[organization_id] = None
+        if self._next == math.inf:
+            self._next = self._boundary_after(at)
+            self._world.agenda.expect(self._next)
+
+    def moved(self, old_id: str, new_id: str) -> None:
+        """An organization now goes by ``new_id`` (see ``World.replace_organization``)."""
+        if old_id in self._spent:
+            del self._spent[old_id]
+            self._spent[new_id] = None
+
+    def advance_to(self, now: float) -> None:
+        """Reset every organization that spent, at each month's start up to ``now``."""
+        world = self._world
+        billing = world.billing
+        while self._next <= now:
+            at = self._next
+            spent, self._spent = self._spent, {}
+            for organization_id in spent:
+                org = world.organizations.get(organization_id)
+                if org is None:
+                    continue
+                back = org.allowance_micro_usd + org.budget_micro_usd - billing.spendable(org)
+                if back > 0:
+                    billing.post(
+                        org,
+                        MONTHLY_RESET,
+                        back,
+                        description="Monthly allowance reset",
+                        at=at,
+                    )
+            # An organization that spends again notes it (``spent``), which plans the next.
+            self._next = self._boundary_after(at) if self._spent else math.inf
+
+    def _boundary_after(self, at: float) -> float:
+        clock = self._world.clock
+        moment = clock.start + timedelta(seconds=at)
+        return (next_month_start(moment) - clock.start).total_seconds()

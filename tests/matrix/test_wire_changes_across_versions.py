@@ -1,0 +1,127 @@
+"""Calls whose wire changed between releases, each made as the release under test makes it.
+
+Dataset insights (at the root before 1.61), model evaluations (of a dataset, by
+``project_id``, before 1.66.2), the organization's credits (whole legacy credits in
+1.0.x, as its ``credits.balance``), and the member roles and invite statuses that
+arrived late (``annotator`` in 1.69.69, ``declined`` in 1.69.91: refused to older
+releases, which cannot parse a reply holding them). A release without the call skips.
+"""
+
+from __future__ import annotations
+
+import inspect
+from typing import TYPE_CHECKING, Any
+
+import pytest
+from pictograph.exceptions import ValidationError
+
+from pictograph_testing._sdk.layout import sdk_version
+from pictograph_testing.api.dialects import (
+    EVALUATED_DATASETS,
+    INTEGER_CREDITS,
+    INVITE_STATUSES_BY_RELEASE,
+    ROLES_BY_RELEASE,
+    parse_version,
+)
+from tests.matrix.conftest import DATASET, EXPORT
+
+if TYPE_CHECKING:
+    import pictograph
+
+    from pictograph_testing import FakePictograph
+
+RELEASE = parse_version(sdk_version())
+
+
+def _has(resource: object, method: str) -> None:
+    if not hasattr(resource, method):
+        pytest.skip(f"pictograph {sdk_version()} has no {type(resource).__name__}.{method}")
+
+
+def test_insights_count_the_dataset(world: FakePictograph, sdk: pictograph.Client) -> None:
+    _has(sdk.datasets, "insights")
+    insights = sdk.datasets.insights(DATASET)
+    # Every field has a default: a reply read in the wrong place parses as all zeros.
+    assert insights.total_images == 20
+    assert insights.status_counts.complete == 12
+    assert insights.total_annotations > 0
+
+
+async def test_async_insights_count_the_dataset(
+    async_sdk: pictograph.AsyncClient,
+) -> None:
+    _has(async_sdk.datasets, "insights")
+    insights = await async_sdk.datasets.insights(DATASET)
+    assert (insights.total_images, insights.status_counts.complete) == (20, 12)
+
+
+def test_an_evaluation_is_created_as_the_release_names_its_ground_truth(
+    world: FakePictograph, sdk: pictograph.Client
+) -> None:
+    if not hasattr(sdk, "model_evaluations"):
+        pytest.skip(f"pictograph {sdk_version()} has no model evaluations")
+    run = sdk.training.create(
+        dataset_name=DATASET, export_name=EXPORT, pipeline_type="yolox", name="scored"
+    )
+    assert run.model_id is not None
+    dataset = world.world.dataset(world.organization_id, DATASET)
+    export = world.world.export(dataset, EXPORT)
+    ground_truth = list(inspect.signature(sdk.model_evaluations.create).parameters)[1]
+    # Each release names the ground truth its own way: the dataset's id before 1.66.2,
+    # then the export's id, then (resolved by the SDK to that id) the names of both.
+    named_by: dict[str, tuple[str, ...]] = {
+        "project_id": (dataset.id,),
+        "export_id": (export.id,),
+        "dataset_name": (DATASET, EXPORT),
+    }
+    assert (ground_truth == "project_id") == EVALUATED_DATASETS.holds(RELEASE)
+    create: Any = sdk.model_evaluations.create
+
+    created = create(run.model_id, *named_by[ground_truth])
+
+    evaluation = world.world.evaluations.evaluations[created.id]
+    # A dataset is scored on its newest completed export: the only one here.
+    assert (evaluation.dataset_id, evaluation.export_id) == (dataset.id, export.id)
+    assert sdk.model_evaluations.get(created.id).status in ("pending", "running", "completed")
+
+
+def test_the_organization_counts_credits_as_the_balance_does(sdk: pictograph.Client) -> None:
+    organization = sdk.organizations.me()
+    balance = sdk.credits.balance()
+    assert organization.credits_remaining == balance.credits_remaining
+    # Whole legacy credits (a cent each) in 1.0.x, whole dollars after: $100 either way.
+    assert organization.credits_remaining == (10_000 if INTEGER_CREDITS.holds(RELEASE) else 100)
+
+
+def test_an_annotator_is_invited_only_by_the_releases_that_know_one(
+    world: FakePictograph, sdk: pictograph.Client
+) -> None:
+    _has(sdk.organizations, "invite")
+    before = len(world.world.people.sent(world.organization_id))
+    if ROLES_BY_RELEASE.readable("annotator", RELEASE):
+        invite = sdk.organizations.invite("ann@example.com", role="annotator")
+        assert invite.role == "annotator"
+        return
+    with pytest.raises(ValidationError) as refused:
+        sdk.organizations.invite("ann@example.com", role="annotator")
+    assert refused.value.status_code == 422
+    # Older releases show only "HTTP 422"; the API's message names the value all the same.
+    assert "annotator" in world.calls.last.response_json()["error"]["message"]
+    assert len(world.world.people.sent(world.organization_id)) == before  # nothing sent
+
+
+def test_declined_invites_are_asked_for_only_by_the_releases_that_know_them(
+    world: FakePictograph, sdk: pictograph.Client
+) -> None:
+    _has(sdk.organizations, "list_invites")
+    if "status" not in inspect.signature(sdk.organizations.list_invites).parameters:
+        pytest.skip(f"pictograph {sdk_version()} lists invites without a status filter")
+    invite = sdk.organizations.invite("dee@example.com", role="viewer")
+    world.decline_invite(invite.id)
+    if INVITE_STATUSES_BY_RELEASE.readable("declined", RELEASE):
+        declined = sdk.organizations.list_invites(status="declined")
+        assert [i.id for i in declined] == [invite.id]
+        return
+    with pytest.raises(ValidationError) as refused:
+        sdk.organizations.list_invites(status="declined")
+    assert refused.value.status_code == 422

@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 from typing import TYPE_CHECKING, Any
 
+import httpx
 import pytest
 from pictograph.exceptions import ConflictError, ForbiddenError, NotFoundError, ValidationError
 from pictograph.models.dataset import DatasetClass
@@ -532,6 +533,21 @@ def test_download_writes_images_and_annotation_files(
     assert (only_labels.images_downloaded, only_labels.annotations_downloaded) == (0, 20)
     with pytest.raises(ValidationError):
         client.datasets.download(DATASET, tmp_path / "x", status_filter="in_progress")
+
+
+def test_an_image_deleted_for_good_is_gone_from_its_signed_url(
+    fake: FakePictograph, client: pictograph.Client
+) -> None:
+    headers = {"x-api-key": fake.api_key}
+    with httpx.Client(transport=fake.transport(), base_url=fake.base_url) as http:
+        listing = http.get(f"/api/v1/developer/datasets/{DATASET}/download", headers=headers)
+        first = listing.json()["data"]["items"][0]
+        assert http.get(first["image_url"]).status_code == 200
+        client.images.delete(DATASET, first["id"], permanent=True)
+        gone = http.get(first["image_url"])
+    assert gone.status_code == 404
+    assert b"<Code>NoSuchKey</Code>" in gone.content
+    assert fake.server_errors == []
 
 
 async def test_async_insights_and_download(aclient: pictograph.AsyncClient, tmp_path: Path) -> None:

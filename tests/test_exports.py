@@ -519,6 +519,52 @@ def test_a_download_url_needs_no_key_and_expires(
             assert anonymous.get(url).status_code == 403
 
 
+def test_get_and_list_carry_a_download_url_until_the_window_closes(
+    fake: FakePictograph, client: pictograph.Client
+) -> None:
+    # The SDK reads `download_url` on get and list once completed (create(wait=True)
+    # returns it populated); reading it draws no id: the same URL every time.
+    created = client.exports.create(DATASET, "v2")
+    got = client.exports.get(DATASET, "v2")
+    listed = next(e for e in client.exports.list(dataset_name=DATASET) if e.name == "v2")
+    assert created.download_url is not None
+    assert created.download_url == got.download_url == listed.download_url
+    assert client.exports.get_by_id(created.id).download_url == got.download_url
+    with httpx.Client(transport=fake.transport()) as anonymous:
+        fetched = anonymous.get(got.download_url)
+        assert fetched.status_code == 200
+        assert zipfile.ZipFile(io.BytesIO(fetched.content)).testzip() is None
+        assert got.expires_at is not None
+        fake.clock.advance(got.expires_at - fake.clock.now())
+        assert client.exports.get(DATASET, "v2").download_url is None
+        assert anonymous.get(got.download_url).status_code == 403
+
+
+async def test_async_get_carries_the_same_download_url(
+    client: pictograph.Client, aclient: pictograph.AsyncClient
+) -> None:
+    export = await aclient.exports.get(DATASET, EXPORT)
+    assert export.download_url is not None
+    assert export.download_url == client.exports.get(DATASET, EXPORT).download_url
+
+
+def test_a_signed_url_of_a_deleted_export_is_no_such_key(
+    fake: FakePictograph, client: pictograph.Client
+) -> None:
+    listed_url = client.exports.get(DATASET, EXPORT).download_url
+    assert listed_url is not None
+    with _http(fake) as http:
+        answer = http.get(f"/api/v1/developer/exports/{EXPORT}/download?dataset={DATASET}")
+        minted_url = answer.json()["data"]["download_url"]
+    client.exports.delete(DATASET, EXPORT)
+    with httpx.Client(transport=fake.transport()) as anonymous:
+        for url in (listed_url, minted_url):
+            gone = anonymous.get(url)
+            assert gone.status_code == 404
+            assert b"<Code>NoSuchKey</Code>" in gone.content
+    assert fake.server_errors == []
+
+
 def test_an_unfinished_export_cannot_be_downloaded(
     client: pictograph.Client, tmp_path: Path
 ) -> None:

@@ -564,7 +564,10 @@ class Api:
             return _storage_error(404, "NoSuchKey", "The specified key does not exist.")
         if self.world.now() >= blob.expires_at:
             return _storage_error(403, "AccessDenied", "Request has expired.")
-        return Reply(200, blob.produce(), content_type=blob.content_type)
+        content = blob.produce()
+        if content is None:  # deleted since it was signed, as a bucket's object would be
+            return _storage_error(404, "NoSuchKey", "The specified key does not exist.")
+        return Reply(200, content, content_type=blob.content_type)
 
     def body_limit(self, raw_target: str) -> int:
         """The most bytes a body sent to this target may hold (storage takes one image)."""

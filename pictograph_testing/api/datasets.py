@@ -30,7 +30,7 @@ if TYPE_CHECKING:
     from collections.abc import Callable
 
     from pictograph_testing.world.entities import Dataset, Image
-    from pictograph_testing.world.images import ImageService
+    from pictograph_testing.world.state import World
 
 __all__ = ["CREATE", "UPDATE", "dataset_payload"]
 
@@ -335,7 +335,7 @@ def _download(call: Call, ref: str) -> Reply:
         if mode != "annotations_only":
             # Signed, so the SDK's unauthenticated client can fetch it; made when fetched.
             path = world.storage.sign(
-                image.filename, service.served_type(image), _bytes_of(service, image)
+                image.filename, service.served_type(image), _bytes_of(world, image)
             )
             image_url = call.base_url + path
         items.append(
@@ -354,8 +354,9 @@ def _download(call: Call, ref: str) -> Reply:
     return reply({"data": {"id": dataset.id, "items": items, "total_items": len(images)}})
 
 
-def _bytes_of(service: ImageService, image: Image) -> Callable[[], bytes]:
-    return lambda: service.content(image)[0]
+def _bytes_of(world: World, image: Image) -> Callable[[], bytes | None]:
+    # An image deleted for good since is gone from storage too.
+    return lambda: world.image_service.content(image)[0] if image.id in world.images else None
 
 
 def dataset_payload(call: Call, dataset: Dataset) -> dict[str, Any]:

@@ -202,9 +202,11 @@ def export_payload(call: Call, export: Export) -> dict[str, Any]:
     """The ``Export`` object at the call's virtual instant."""
     job = call.world.export_service.job(export)
     completed = export.status == "completed"
-    expires = None
+    expires = download_path = None
     if completed and job.completed_at is not None:
-        expires = _iso_after(call, job.completed_at + DOWNLOAD_TTL_SECONDS)
+        closes = job.completed_at + DOWNLOAD_TTL_SECONDS
+        expires = _iso_after(call, closes)
+        download_path = call.world.export_service.listed_path(export, closes)
     return {
         "id": export.id,
         "organization_id": export.organization_id,
@@ -226,8 +228,9 @@ def export_payload(call: Call, export: Export) -> dict[str, Any]:
         "created_at": call.iso(export.created_at),
         "completed_at": call.iso(job.completed_at),
         "expires_at": expires,
-        # A signed URL is minted by the download route only (the field may be null).
-        "download_url": None,
+        # The SDK reads it on get and list once completed; the download route mints a
+        # fresh, shorter-lived one per call.
+        "download_url": None if download_path is None else call.base_url + download_path,
     }
 
 

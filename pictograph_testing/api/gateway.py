@@ -250,7 +250,9 @@ def _image_bytes(world: World, base_url: str, image: Mapping[str, Any]) -> bytes
         token = url.path[len(mount + STORAGE_PREFIX) :].split("/", 1)[0]
         blob = world.storage.resolve(token)
         if blob is not None and world.now() < blob.expires_at:
-            return blob.produce()
+            fetched = blob.produce()
+            if fetched is not None:
+                return fetched
     raise _Refused(400, "no_image_provided", _NO_NETWORK)
 
 

@@ -534,10 +534,30 @@ class ExportService:
 
     def download_path(self, export: Export) -> str:
         """Mint a signed storage path for the export's ZIP (one per request, as the API does)."""
-        filename = re.sub(r"[^A-Za-z0-9._-]+", "_", export.name).strip("_") or "export"
-        return self._world.storage.sign(
-            f"{filename}.zip", "application/zip", lambda: self.archive(export)
+        return self._world.storage.sign(_zip_name(export), "application/zip", self._zip(export))
+
+    def listed_path(self, export: Export, expires_at: float) -> str | None:
+        """The signed path a read of the export reports (``download_url``), valid until the
+        export's download window closes; ``None`` once it has."""
+        if self._world.now() >= expires_at:
+            return None
+        return self._world.storage.sign_lasting(
+            f"export/{export.id}",
+            _zip_name(export),
+            "application/zip",
+            self._zip(export),
+            expires_at,
         )
+
+    def _zip(self, export: Export) -> Callable[[], bytes | None]:
+        """What a signed URL of the export's ZIP fetches: nothing once it is deleted."""
+        return lambda: self.archive(export) if export.id in self.jobs else None
+
+
+def _zip_name(export: Export) -> str:
+    """The ZIP's file name: the export's name, safe in a URL and on a disk."""
+    filename = re.sub(r"[^A-Za-z0-9._-]+", "_", export.name).strip("_") or "export"
+    return f"{filename}.zip"
 
 
 def _next_time(export: Export, job: ExportJob) -> float:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import heapq
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
@@ -47,7 +48,8 @@ class SignedUpload:
 class SignedBlob:
     filename: str
     content_type: str
-    produce: Callable[[], bytes]
+    produce: Callable[[], bytes | None]
+    """The bytes, made when fetched; ``None`` once what was signed is deleted."""
     expires_at: float
 
 
@@ -65,12 +67,32 @@ class BlobStore:
         self._forget_tokens: list[tuple[float, str]] = []
         self._forget_received: list[tuple[float, tuple[str, str, str]]] = []
 
-    def sign(self, filename: str, content_type: str, produce: Callable[[], bytes]) -> str:
+    def sign(self, filename: str, content_type: str, produce: Callable[[], bytes | None]) -> str:
         """Return the path (under :data:`STORAGE_PREFIX`) of a new signed URL."""
         token = self._world.ids.hex(40)
         expires_at = self._world.now() + SIGNED_URL_TTL_SECONDS
         self._blobs[token] = SignedBlob(filename, content_type, produce, expires_at)
         self._remember(token, expires_at)
+        return f"{STORAGE_PREFIX}{token}/{quote(filename, safe='')}"
+
+    def sign_lasting(
+        self,
+        name: str,
+        filename: str,
+        content_type: str,
+        produce: Callable[[], bytes | None],
+        expires_at: float,
+    ) -> str:
+        """Return the path of the one signed URL for ``name``, valid until ``expires_at``.
+
+        For a URL a read reports (an export's ``download_url`` on get and list): the same
+        URL every time, minted on the first read, so reading draws no id and keeps no
+        more than one token per thing named.
+        """
+        token = hashlib.sha256(f"{self._world.seed}/{name}".encode()).hexdigest()[:40]
+        if token not in self._blobs:
+            self._blobs[token] = SignedBlob(filename, content_type, produce, expires_at)
+            self._remember(token, expires_at)
         return f"{STORAGE_PREFIX}{token}/{quote(filename, safe='')}"
 
     def _remember(self, token: str, expires_at: float) -> None:

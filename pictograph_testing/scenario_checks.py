@@ -39,7 +39,7 @@ from pictograph_testing.world.entities import (
 from pictograph_testing.world.errors import ApiRefusal
 from pictograph_testing.world.exports import EXPORT_FORMATS, EXPORT_STATUSES, KEPT, ExportJob
 from pictograph_testing.world.feeds import Notification
-from pictograph_testing.world.images import check_filename, directory_path
+from pictograph_testing.world.images import check_filename, directory_path, split_path
 
 if TYPE_CHECKING:
     from collections.abc import Mapping
@@ -208,11 +208,17 @@ class _Checker:
             Dataset,
             where,
             skip={"organization_id", "image_ids"},
-            extra={"images": list, "synthetic_images": dict, "exports": list},
+            extra={
+                "images": list,
+                "synthetic_images": dict,
+                "exports": list,
+                "registrations": dict,
+            },
             full=full,
         )
         if "name" not in record or not record["name"].strip():
             raise _Problem(f"{where}: a required key is missing or blank: 'name'")
+        self.registrations(record.get("registrations", {}), f"{where}.registrations")
         self.refusal(where, check_annotation_types, record.get("annotation_types", ["bbox"]))
         self.refusal(where, check_classes, record.get("classes", []))
         classes = [c["name"] for c in record.get("classes", [])]
@@ -248,12 +254,35 @@ class _Checker:
                 )
             exports.add(export["name"])
 
+    def registrations(self, record: dict[str, Any], where: str) -> None:
+        """Uploads registered so far, by path (``/dir/file.png``): a count of at least 1."""
+        for path, count in record.items():
+            at = f"{where}[{path!r}]"
+            directory, filename = split_path(path)
+            try:
+                canonical = directory_path(directory, ("scenario",)).rstrip("/")
+                canonical += "/" + check_filename(filename, ("scenario",))
+            except ApiRefusal as refusal:
+                raise _Problem(f"{at}: {refusal.message}") from None
+            # Counts are looked up by the canonical path: any other spelling would never
+            # be found, and the ids it was saved to protect would be handed out again.
+            if canonical != path:
+                raise _Problem(f"{at}: a path is '/directory/filename', as snapshot() saves")
+            self.whole(count, at, low=1)
+
     def image(self, record: Any, where: str, classes: list[str], dataset: str) -> None:
         self.record(
-            record, Image, where, skip={"organization_id", "dataset_id", "content"}, full=False
+            record,
+            Image,
+            where,
+            skip={"organization_id", "dataset_id", "content"},
+            extra={"blob": str},
+            full=False,
         )
         if "filename" not in record or not record["filename"].strip():
             raise _Problem(f"{where}: a required key is missing or blank: 'filename'")
+        if "blob" in record and not record["blob"].strip():
+            raise _Problem(f"{where}.blob must not be blank")
         if record.get("status", "new") not in IMAGE_STATUSES:
             raise _Problem(f"{where}.status must be one of {', '.join(IMAGE_STATUSES)}")
         if record.get("split") not in _SPLITS:

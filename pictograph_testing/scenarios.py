@@ -42,6 +42,7 @@ from pictograph_testing.world.errors import ApiRefusal
 from pictograph_testing.world.exports import ExportJob, changed_since
 from pictograph_testing.world.feeds import Notification
 from pictograph_testing.world.ids import IdState
+from pictograph_testing.world.images import split_path
 from pictograph_testing.world.members import Invite, Member
 
 if TYPE_CHECKING:
@@ -94,7 +95,8 @@ _TOP_LEVEL = frozenset(
         "invites",
     }
 )
-_DATASET_EXTRAS = frozenset({"images", "synthetic_images", "exports"})
+_DATASET_EXTRAS = frozenset({"images", "synthetic_images", "exports", "registrations"})
+_IMAGE_EXTRAS = frozenset({"blob"})
 _EXPORT_EXTRAS = frozenset({"organize_by_split", "job", "as_exported"})
 _IMAGE_TYPES = {".png": "image/png", ".webp": "image/webp", ".gif": "image/gif"}
 _DEFAULT_SIZE = (640, 480)
@@ -466,6 +468,12 @@ class _Builder:
         if "images" in record and all("id" in i for i in record["images"]):
             # Saved order is the dataset's order, whatever order adding them gives.
             world.image_service.restore_order(dataset, [str(i["id"]) for i in record["images"]])
+        if "registrations" in record:
+            # An upload's id derives from how many came to its path before it: without
+            # the counts, the next upload to a path an image has left gets that image's id.
+            world.image_service.restore_registrations(
+                dataset, {split_path(path): int(n) for path, n in record["registrations"].items()}
+            )
         synthetic = record.get("synthetic_images")
         if synthetic is not None:
             _only(
@@ -491,7 +499,9 @@ class _Builder:
     def _image(self, dataset: Dataset, record: Mapping[str, Any]) -> None:
         world = self.world
         fields = _field_names(Image) - {"organization_id", "dataset_id", "content"}
-        _only(record, fields, self._where(f"an image of dataset {dataset.name!r}"))
+        _only(record, fields | _IMAGE_EXTRAS, self._where(f"an image of dataset {dataset.name!r}"))
+        blob = record.get("blob")
+        record = {k: v for k, v in record.items() if k not in _IMAGE_EXTRAS}
         filename = str(record["filename"])
         width, height = _DEFAULT_SIZE
         values: dict[str, Any] = {
@@ -522,7 +532,7 @@ class _Builder:
             dataset_name=dataset.name,
         )
         image = Image(organization_id=dataset.organization_id, dataset_id=dataset.id, **values)
-        world.image_service.add(dataset, image)
+        world.image_service.add(dataset, image, blob=None if blob is None else str(blob))
 
     def _export(self, dataset: Dataset, record: Mapping[str, Any]) -> None:
         world = self.world
@@ -659,10 +669,14 @@ def snapshot(world: World) -> dict[str, Any]:
 
 def _dataset_document(world: World, dataset: Dataset) -> dict[str, Any]:
     document = _values(dataset, skip=frozenset({"organization_id", "image_ids"}))
-    document["images"] = [
-        _values(world.images[i], skip=frozenset({"organization_id", "dataset_id", "content"}))
-        for i in dataset.image_ids
-    ]
+    service = world.image_service
+    document["images"] = [_image_document(world, world.images[i]) for i in dataset.image_ids]
+    registrations = service.registrations(dataset)
+    if registrations:
+        document["registrations"] = {
+            _path_of(directory, filename): count
+            for (directory, filename), count in sorted(registrations.items())
+        }
     exports = sorted(
         (e for e in world.exports.values() if e.dataset_id == dataset.id),
         key=lambda e: world.export_service.job(e).seq,
@@ -678,6 +692,21 @@ def _dataset_document(world: World, dataset: Dataset) -> dict[str, Any]:
             entry["as_exported"] = as_exported
         document["exports"].append(entry)
     return document
+
+
+def _image_document(world: World, image: Image) -> dict[str, Any]:
+    document = _values(image, skip=frozenset({"organization_id", "dataset_id", "content"}))
+    blob = world.image_service.blob(image)
+    if blob != image.id:
+        # A copy draws its bytes (and so its file_size) from its source's file, and a
+        # dataset's deletion counts the files it shares: the copy keeps pointing there.
+        document["blob"] = blob
+    return document
+
+
+def _path_of(directory: str, filename: str) -> str:
+    """``/dir/file.png`` (``/file.png`` at the root): the key :func:`split_path` reads."""
+    return f"{directory.rstrip('/')}/{filename}"
 
 
 def save_scenario(world: World, path: str | os.PathLike[str]) -> Path:

@@ -10,12 +10,15 @@ server) and nothing is loaded, or the world it makes answers every read route wi
 from __future__ import annotations
 
 import copy
+import tempfile
+from pathlib import Path
 from typing import Any
 
 import httpx
 import pytest
 
 from pictograph_testing import FakePictograph
+from tests.image_files import write_image
 
 # Hundreds of mutated snapshots, each loaded and used: run by scripts/test_slow.sh, not
 # scripts/test.sh.
@@ -36,6 +39,12 @@ def _rich_snapshot() -> dict[str, Any]:
         image = client.images.list(DATASET)[0]
         client.images.set_split(DATASET, image.id, "train")
         client.images.bulk_tag(DATASET, [image.id], ["sunny"])
+        client.batch.update(DATASET, [image.id], display_name="shown.jpg")
+        # A copy shares its source's file (`blob`); an upload counts at its path
+        # (`registrations`).
+        client.batch.copy(DATASET, [image.id], target_directory_path="/copies")
+        with tempfile.TemporaryDirectory() as scratch:
+            client.images.upload(DATASET, write_image(Path(scratch) / "up.png"))
         fake.world.feeds.notify(
             fake.world.default_org.id, "export_ready", "Export ready", at=1.0, metadata={"a": 1}
         )

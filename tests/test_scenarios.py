@@ -13,6 +13,7 @@ from pictograph.exceptions import ApiError, PaymentRequiredError, ValidationErro
 
 from pictograph_testing import FakePictograph
 from pictograph_testing.scenarios import SCHEMA_VERSION, available_scenarios, load_scenario
+from tests.image_files import DEV, raw, write_image
 
 if TYPE_CHECKING:
     from pathlib import Path
@@ -156,6 +157,40 @@ def test_a_scenario_is_a_name_a_path_or_a_document(tmp_path: Path) -> None:
             "not a valid email",
         ),
         ({"schema_version": 1, "invites": [{"email": "a@b.co", "role": "owner"}]}, "Owners"),
+        (
+            {"schema_version": 1, "datasets": [{"name": "d", "registrations": {"a.png": 1}}]},
+            "a path is '/directory/filename'",
+        ),
+        (
+            {"schema_version": 1, "datasets": [{"name": "d", "registrations": {"/a//a.png": 1}}]},
+            "a path is '/directory/filename'",
+        ),
+        (
+            {"schema_version": 1, "datasets": [{"name": "d", "registrations": {"/../a.png": 1}}]},
+            "Invalid directory_path",
+        ),
+        (
+            {"schema_version": 1, "datasets": [{"name": "d", "registrations": {"/a.png": 0}}]},
+            "must be a whole number from 1",
+        ),
+        (
+            {"schema_version": 1, "datasets": [{"name": "d", "registrations": {"/a.png": "1"}}]},
+            "must be a whole number from 1",
+        ),
+        (
+            {
+                "schema_version": 1,
+                "datasets": [{"name": "d", "images": [{"filename": "a.jpg", "blob": " "}]}],
+            },
+            "blob must not be blank",
+        ),
+        (
+            {
+                "schema_version": 1,
+                "datasets": [{"name": "d", "images": [{"filename": "a.jpg", "display_name": 3}]}],
+            },
+            "display_name must be a string or null",
+        ),
     ],
 )
 def test_a_bad_scenario_is_a_clear_value_error(document: dict[str, Any], message: str) -> None:
@@ -407,6 +442,109 @@ def test_as_exported_must_name_the_export_s_images_and_kept_fields() -> None:
         export["as_exported"] = bad
         with pytest.raises(ValueError, match=message):
             FakePictograph(scenario=document)
+
+
+def _moved_upload(fake: FakePictograph, picture: Path) -> tuple[str, dict[str, Any]]:
+    """Upload ``picture`` to ``/`` of dataset ``ds``, move it to ``/moved`` and snapshot:
+    the upload's path is free again, and the image that came there first lives on."""
+    with fake.client(max_retries=0) as client:
+        client.datasets.create("ds")
+        first = client.images.upload("ds", picture)
+        client.batch.move("ds", [first.id], target_directory_path="/moved")
+    return first.id, fake.snapshot()
+
+
+def test_an_upload_after_loading_gets_the_id_the_original_world_gives(tmp_path: Path) -> None:
+    picture = write_image(tmp_path / "a.png")
+    with FakePictograph(seed=1, profile="current") as original:
+        moved, document = _moved_upload(original, picture)
+        with original.client(max_retries=0) as client:
+            expected = client.images.upload("ds", picture).id
+    with FakePictograph(scenario=document) as restored, restored.client(max_retries=0) as client:
+        again = client.images.upload("ds", picture)
+        listed = {(i.id, i.directory_path, i.filename) for i in client.images.list("ds")}
+        saved = restored.snapshot()
+    assert again.id == expected != moved
+    assert listed == {(moved, "/moved", "a.png"), (again.id, "/", "a.png")}
+    assert document["datasets"][0]["registrations"] == {"/a.png": 1}
+    assert saved["datasets"][0]["registrations"] == {"/a.png": 2}
+
+
+async def test_an_async_upload_after_loading_gets_the_id_the_original_world_gives(
+    tmp_path: Path,
+) -> None:
+    picture = write_image(tmp_path / "a.png")
+    with FakePictograph(seed=1) as original:
+        moved, document = _moved_upload(original, picture)
+        with original.client(max_retries=0) as client:
+            expected = client.images.upload("ds", picture).id
+    with FakePictograph(scenario=document) as restored:
+        async with restored.async_client(max_retries=0) as client:
+            again = await client.images.upload("ds", picture)
+            listed = [(i.id, i.directory_path) async for i in client.images.iter("ds")]
+    assert again.id == expected != moved
+    assert sorted(listed) == sorted([(moved, "/moved"), (again.id, "/")])
+
+
+def test_a_snapshot_saved_without_registrations_never_reuses_an_image_s_id(
+    tmp_path: Path,
+) -> None:
+    # Scenario files written before registrations were saved count uploads from 0 again.
+    picture = write_image(tmp_path / "a.png")
+    with FakePictograph(seed=1) as original:
+        moved, document = _moved_upload(original, picture)
+        with original.client(max_retries=0) as client:
+            expected = client.images.upload("ds", picture).id
+    document["datasets"][0].pop("registrations", None)
+    with FakePictograph(scenario=document) as restored, restored.client(max_retries=0) as client:
+        again = client.images.upload("ds", picture)
+        assert client.images.get("ds", moved).directory_path == "/moved"
+        assert len(client.images.list("ds")) == 2
+    assert again.id == expected != moved
+
+
+def test_a_display_name_survives_a_snapshot() -> None:
+    with FakePictograph(seed=4) as original, original.client(max_retries=0) as client:
+        original.add_dataset("lot", images=2)
+        shown, plain = (i.id for i in client.images.list("lot"))
+        client.batch.update("lot", [shown], display_name="pretty.jpg")
+        document = original.snapshot()
+    with FakePictograph(scenario=document) as restored, raw(restored) as http:
+        names = {
+            i: http.get(f"{DEV}/images/{i}/metadata").json()["data"]["display_name"]
+            for i in (shown, plain)
+        }
+        listed = http.get(f"{DEV}/images/", params={"dataset": "lot"}).json()["data"]
+        assert restored.snapshot() == document
+    assert names == {shown: "pretty.jpg", plain: None}
+    assert {i["id"]: i["display_name"] for i in listed} == names
+
+
+def test_a_copy_keeps_sharing_its_source_s_file_through_a_snapshot(tmp_path: Path) -> None:
+    def look(fake: FakePictograph, folder: Path) -> tuple[Any, ...]:
+        with fake.client(max_retries=0) as client:
+            images = sorted(client.images.list("lot"), key=lambda i: i.id)
+            files = [
+                client.images.download("lot", i.id, folder / f"{i.id}.jpg").read_bytes()
+                for i in images
+            ]
+            sizes = [(i.id, i.file_size) for i in images]
+            return sizes, files, client.datasets.delete("lot")
+
+    with FakePictograph(seed=4) as original, original.client(max_retries=0) as client:
+        original.add_dataset("lot", images=2)
+        source = client.images.list("lot")[0]
+        client.batch.copy("lot", [source.id], target_directory_path="/copies")
+        document = original.snapshot()
+        expected = look(original, tmp_path / "original")
+    with FakePictograph(scenario=document) as restored:
+        got = look(restored, tmp_path / "restored")
+    _, files, summary = got
+    assert got == expected
+    # The copy's bytes are its source's, and deleting the dataset deletes that file once.
+    assert len(set(files)) == 2
+    assert summary["gcs_blobs_deleted"] == 2
+    assert summary["images_deleted"] == 3
 
 
 def test_a_snapshot_of_a_hand_written_scenario_loads_back_to_itself() -> None:

@@ -96,7 +96,7 @@ def image_payload(call: Call, image: Image) -> dict[str, Any]:
         # The dataset id under its old name, as the API still sends it.
         "project_id": image.dataset_id,
         "filename": image.filename,
-        "display_name": call.world.image_service.display_name(image),
+        "display_name": image.display_name,
         "status": image.status,
         "split": image.split,
         "annotation_count": len(image.annotations),

@@ -115,6 +115,9 @@ class Image:
     tags: list[str] = field(default_factory=list)
     annotations: list[dict[str, Any]] = field(default_factory=list)
     is_archived: bool = False
+    display_name: str | None = None
+    """The name shown for the image (``batch.update(display_name=...)``); the path keeps
+    ``filename``. Kept on the image, so a snapshot records it with the rest."""
     content: bytes | None = None
     """The uploaded bytes; ``None`` for images a test added by count (made on demand)."""
 

@@ -19,7 +19,7 @@ from pictograph_testing.world.image_files import check_image_bytes
 from pictograph_testing.world.ordered import NewestFirst
 
 if TYPE_CHECKING:
-    from collections.abc import Iterable
+    from collections.abc import Iterable, Mapping
 
     from pictograph_testing.world.entities import Dataset
     from pictograph_testing.world.state import World
@@ -192,8 +192,9 @@ class ImageService:
         """How many of the world's images each stored file is the bytes of."""
         self.removals = 0
         """Images deleted permanently so far: what an export names may be gone since."""
-        self._registrations: dict[tuple[str, str, str], int] = {}
-        self._display_names: dict[str, str] = {}
+        self._registrations: dict[str, dict[tuple[str, str], int]] = {}
+        """dataset id -> (directory, filename) -> uploads registered at that path so far:
+        the generation the next one's id derives from (see :meth:`_registered_id`)."""
         self._counts: dict[str, ImageCounts] = {}
         """dataset id -> its counts, kept as images come, go, change stage or archive."""
 
@@ -269,21 +270,20 @@ class ImageService:
                 found.append(image)
         return found
 
-    def display_name(self, image: Image) -> str | None:
-        return self._display_names.get(image.id)
-
     # ── adding ──
 
-    def add(self, dataset: Dataset, image: Image, *, blob_of: Image | None = None) -> Image:
+    def add(self, dataset: Dataset, image: Image, *, blob: str | None = None) -> Image:
         """Place a new image in its dataset (the caller checked its path is free).
 
-        Images that arrive at the same virtual instant are kept in path order, so an
-        upload from a thread pool leaves the same dataset whatever the scheduling.
+        ``blob`` is the stored file it shares (a copy's source's, see :meth:`blob`);
+        ``None``, its own. Images that arrive at the same virtual instant are kept in
+        path order, so an upload from a thread pool leaves the same dataset whatever the
+        scheduling.
         """
         world = self._world
         world.images[image.id] = image
-        if blob_of is not None:
-            self._blobs[image.id] = self.blob(blob_of)
+        if blob is not None and blob != image.id:
+            self._blobs[image.id] = blob
         blob = self.blob(image)
         self._blob_users[blob] = self._blob_users.get(blob, 0) + 1
         if image.content is None:
@@ -352,8 +352,17 @@ class ImageService:
         # Decoded before anything changes: bytes that are no image stay where they were.
         check_image_bytes(slot.content, entry.filename)
         self._world.storage.take_upload(key)
-        generation = self._registrations.get(key, 0)
-        self._registrations[key] = generation + 1
+        registered = self._registrations.setdefault(dataset.id, {})
+        place = (entry.directory_path, entry.filename)
+        generation = registered.get(place, 0)
+        # Never an id the world holds. A world loaded from a scenario saved without its
+        # registrations (written before they were saved) counts from 0 again, while the
+        # image first uploaded to this path, moved away since, still has generation 0's
+        # id. The next free generation is the one the saved world would have given,
+        # unless an image of this path was deleted there since.
+        while self._registered_id(key, generation) in self._world.images:
+            generation += 1
+        registered[place] = generation + 1
         image = Image(
             id=self._registered_id(key, generation),
             organization_id=dataset.organization_id,
@@ -381,6 +390,17 @@ class ImageService:
             except (Conflict, NotFound, InvalidRequest) as refusal:
                 failed.append((entry, refusal.message))
         return succeeded, failed
+
+    def registrations(self, dataset: Dataset) -> dict[tuple[str, str], int]:
+        """(directory, filename) -> how many uploads the dataset has registered at that
+        path, ever: what a snapshot saves so uploads after loading get the same ids."""
+        return dict(self._registrations.get(dataset.id, {}))
+
+    def restore_registrations(
+        self, dataset: Dataset, counts: Mapping[tuple[str, str], int]
+    ) -> None:
+        """Take a saved :meth:`registrations` (a snapshot's) as the dataset's own."""
+        self._registrations[dataset.id] = dict(counts)
 
     def _registered_id(self, key: tuple[str, str, str], generation: int) -> str:
         # Derived from the seed and the image's place rather than drawn in call order:
@@ -545,7 +565,6 @@ class ImageService:
                     del self._blob_users[blob]
             self._paths.pop((image.dataset_id, image.directory_path, image.filename), None)
             self._blobs.pop(image.id, None)
-            self._display_names.pop(image.id, None)
         for dataset_id, ids in gone.items():
             dataset = world.datasets.get(dataset_id)
             if dataset is not None:
@@ -597,7 +616,7 @@ class ImageService:
             if status is not None:
                 image.status = status
             if display_name is not None:
-                self._display_names[image.id] = display_name
+                image.display_name = display_name
             if is_archived is not None:
                 image.is_archived = is_archived
             self._tally(image, +1)
@@ -724,7 +743,7 @@ class ImageService:
             annotations=copy.deepcopy(source.annotations) if labels else [],
             content=source.content,
         )
-        return self.add(dataset, image, blob_of=source)
+        return self.add(dataset, image, blob=self.blob(source))
 
     def _free_name(self, dataset: Dataset, directory: str, filename: str, *, first: int) -> str:
         """``filename`` if it is free in ``directory``, else ``stem-{n}.ext`` for the lowest n."""

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from typing import TYPE_CHECKING, Any
 
 import pytest
@@ -431,6 +432,90 @@ def test_delete_class_with_and_without_its_annotations(client: pictograph.Client
     assert client.datasets.get(DATASET).classes == []
     with pytest.raises(NotFoundError):
         client.annotations.delete_class(DATASET, "stop_sign")
+
+
+def test_delete_class_takes_box_for_bbox_and_bbox_for_box(client: pictograph.Client) -> None:
+    # The platform stores `box` on a box class, `bbox` on a box annotation: either
+    # spelling names the class, whichever one it was written with.
+    gone = client.annotations.delete_class(
+        DATASET, "stop_sign", class_type="box", delete_annotations=True
+    )
+    assert (gone.config_updated, gone.images_updated, gone.annotations_removed) == (True, 20, 20)
+    assert [c.name for c in client.datasets.get(DATASET).classes] == ["yield"]
+    client.datasets.update(DATASET, classes=[{"name": "bus", "type": "box"}])
+    client.annotations.delete_class(DATASET, "bus", class_type="bbox")
+    assert client.datasets.get(DATASET).classes == []
+
+
+def test_delete_class_of_a_type_it_lacks_is_404_naming_the_type(
+    fake: FakePictograph, client: pictograph.Client
+) -> None:
+    before = world_state(fake)
+    with pytest.raises(NotFoundError) as refused:
+        client.annotations.delete_class(
+            DATASET, "stop_sign", class_type="polygon", delete_annotations=True
+        )
+    assert refused.value.message == (
+        f"Class 'stop_sign' ('polygon') not found in dataset '{DATASET}'"
+    )
+    assert world_state(fake) == before
+
+
+def test_rename_onto_a_class_of_the_other_box_spelling_is_a_conflict(
+    fake: FakePictograph, client: pictograph.Client
+) -> None:
+    from pictograph.exceptions import ConflictError
+
+    read = client.datasets.get(DATASET)
+    client.datasets.update(DATASET, classes=[*read.classes, {"name": "bus", "type": "box"}])
+    before = world_state(fake)
+    with pytest.raises(ConflictError, match="merge_class"):
+        client.annotations.rename_class(DATASET, "yield", "bus")
+    assert world_state(fake) == before
+
+
+async def test_async_box_and_bbox_name_one_class_type(
+    fake: FakePictograph, aclient: pictograph.AsyncClient
+) -> None:
+    from pictograph.exceptions import ConflictError
+
+    read = await aclient.datasets.get(DATASET)
+    await aclient.datasets.update(DATASET, classes=[*read.classes, {"name": "bus", "type": "box"}])
+    before = world_state(fake)
+    with pytest.raises(ConflictError):
+        await aclient.annotations.rename_class(DATASET, "yield", "bus")
+    with pytest.raises(NotFoundError, match=r"\('keypoint'\) not found"):
+        await aclient.annotations.delete_class(DATASET, "bus", class_type="keypoint")
+    assert world_state(fake) == before
+    gone = await aclient.annotations.delete_class(
+        DATASET, "yield", class_type="box", delete_annotations=True
+    )
+    assert gone.annotations_removed == 20
+
+
+def test_the_cli_removes_a_bbox_class_by_either_spelling(
+    fake: FakePictograph, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # The SDK's CLI sends `box` for `--type bbox` (its own spelling of a box class).
+    from pictograph.cli._app import app
+    from typer.testing import CliRunner
+
+    monkeypatch.setenv("HOME", str(tmp_path))
+    monkeypatch.setattr("pictograph.cli._config.CONFIG_DIR", tmp_path / ".pictograph")
+    monkeypatch.setattr("pictograph.cli._config.CONFIG_PATH", tmp_path / ".pictograph" / "c.toml")
+    runner = CliRunner()
+    env = {"PICTOGRAPH_API_KEY": fake.api_key, "PICTOGRAPH_BASE_URL": fake.base_url}
+
+    def remove(name: str, kind: str, *more: str) -> Any:
+        args = ["classes", "remove", DATASET, name, "--type", kind, "--yes", *more]
+        result = runner.invoke(app, args, env=env)
+        assert result.exit_code == 0, result.output
+        return json.loads(result.stdout)
+
+    assert remove("stop_sign", "bbox")["annotations_removed"] == 0
+    assert remove("yield", "box", "--with-annotations")["annotations_removed"] == 20
+    with fake.client(max_retries=0) as client:
+        assert client.datasets.get(DATASET).classes == []
 
 
 async def test_async_class_edits(aclient: pictograph.AsyncClient) -> None:

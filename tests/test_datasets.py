@@ -100,6 +100,10 @@ def test_create_duplicate_name_is_a_conflict_and_changes_nothing(
         ({"name": "x", "classes": [{"name": ""}]}, "classes"),
         ({"name": "x", "classes": [{"name": "a", "color": "red"}]}, "classes"),
         ({"name": "x", "classes": [{"name": "a"}, {"name": "a"}]}, "classes"),
+        (
+            {"name": "x", "classes": [{"name": "a", "type": "bbox"}, {"name": "a", "type": "box"}]},
+            "classes",
+        ),
         ({"name": "x", "classes": [{"type": "bbox"}]}, "classes"),
         ({"name": "x", "classes": ["cat"]}, "classes"),
         (
@@ -146,6 +150,35 @@ def test_create_bad_annotation_type_through_the_sdk(client: pictograph.Client) -
         client.datasets.create("x", annotation_types=BAD)
     assert refused.value.status_code == 422
     assert refused.value.field_errors[0]["loc"] == ["body", "annotation_types", 1]
+
+
+def test_a_box_class_and_a_bbox_class_of_one_name_are_one_class(
+    fake: FakePictograph, client: pictograph.Client
+) -> None:
+    # The platform stores `box` on a box class and `bbox` on a box annotation: the two
+    # spellings are one type, so naming both is the same class twice.
+    twice = [{"name": "a", "type": "bbox"}, {"name": "a", "type": "box"}]
+    before = world_state(fake)
+    with pytest.raises(ValidationError, match="Duplicate class 'a'") as refused:
+        client.datasets.create("x", classes=twice)
+    assert refused.value.field_errors[0]["loc"] == ["body", "classes", 1, "name"]
+    with pytest.raises(ValidationError, match="Duplicate class 'a'"):
+        client.datasets.update(DATASET, classes=twice)
+    assert world_state(fake) == before
+    # Each spelling is stored as written.
+    created = client.datasets.create("y", classes=[{"name": "a", "type": "box"}])
+    assert [(c.name, c.type) for c in created.classes] == [("a", "box")]
+
+
+async def test_async_a_box_class_and_a_bbox_class_are_one_class(
+    fake: FakePictograph, aclient: pictograph.AsyncClient
+) -> None:
+    before = world_state(fake)
+    with pytest.raises(ValidationError, match="Duplicate class 'a'"):
+        await aclient.datasets.create(
+            "x", classes=[{"name": "a", "type": "box"}, {"name": "a", "type": "bbox"}]
+        )
+    assert world_state(fake) == before
 
 
 async def test_async_create_get_and_conflict(aclient: pictograph.AsyncClient) -> None:
@@ -360,6 +393,20 @@ def test_classes_base_keeps_a_class_another_writer_added(client: pictograph.Clie
     assert [c.name for c in replaced.classes] == ["stop_sign", "bus"]
 
 
+def test_classes_base_edits_a_bbox_class_read_as_box(client: pictograph.Client) -> None:
+    # An edit keys classes by name and type, `box` and `bbox` one type: an edit written
+    # with the other spelling changes the stored class rather than adding a second one.
+    read = client.datasets.get(DATASET)
+    assert [c.type for c in read.classes] == ["bbox", "bbox"]
+    base = [c.model_copy(update={"type": "box"}) for c in read.classes]
+    edited = [base[0].model_copy(update={"color": "#000000"}), base[1]]
+    merged = client.datasets.update(DATASET, classes=edited, classes_base=base)
+    assert [(c.name, c.type, c.color) for c in merged.classes] == [
+        ("stop_sign", "box", "#000000"),
+        ("yield", "bbox", read.classes[1].color),
+    ]
+
+
 @pytest.mark.parametrize(
     "body",
     [
@@ -368,6 +415,7 @@ def test_classes_base_keeps_a_class_another_writer_added(client: pictograph.Clie
         {"new_name": ""},
         {"annotation_types": ["mask"]},
         {"classes": [{"name": "a"}, {"name": "a"}]},
+        {"classes": [{"name": "a", "type": "box"}, {"name": "a", "type": "bbox"}]},
         {"name": "renamed"},
     ],
 )

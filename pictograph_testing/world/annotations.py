@@ -7,6 +7,7 @@ from typing import TYPE_CHECKING, Any
 
 from pictograph_testing.bounds import MAX_COORDINATE
 from pictograph_testing.catalog import ANNOTATION_NAMES_ARE_CLASSES
+from pictograph_testing.world.datasets import class_kind
 from pictograph_testing.world.errors import (
     Conflict,
     InvalidRequest,
@@ -342,8 +343,9 @@ def _enclosing(points: list[dict[str, float]]) -> dict[str, float]:
 # ── class-wide edits ──
 
 
-def _class_missing(dataset: Dataset, name: str) -> NotFound:
-    return NotFound(f"Class '{name}' not found in dataset '{dataset.name}'")
+def _class_missing(dataset: Dataset, name: str, class_type: str | None = None) -> NotFound:
+    typed = "" if class_type is None else f" ('{class_type}')"
+    return NotFound(f"Class '{name}'{typed} not found in dataset '{dataset.name}'")
 
 
 def _uses(world: World, dataset: Dataset, name: str) -> bool:
@@ -388,8 +390,8 @@ def rename_class(world: World, dataset: Dataset, old: str, new: str) -> dict[str
             "new_name is the class's current name.",
             errors=[field_error(("body", "new_name"), "Must differ from old_name", "value_error")],
         )
-    taken = {c.get("type") for c in dataset.classes if c["name"] == new}
-    if any(c.get("type") in taken for c in renamed):
+    taken = {class_kind(c.get("type")) for c in dataset.classes if c["name"] == new}
+    if any(class_kind(c.get("type")) in taken for c in renamed):
         raise Conflict(
             f"A class named '{new}' of that type already exists in dataset '{dataset.name}'; "
             "use merge_class to combine them."
@@ -446,18 +448,18 @@ def delete_class(
 ) -> dict[str, Any]:
     """Remove a class from the ontology (one ``(name, type)`` entry with ``class_type``).
 
-    With ``delete_annotations`` its annotations go too (only those of ``class_type``,
-    ``box`` standing for ``bbox``, when it is given).
+    ``box`` and ``bbox`` name one type. With ``delete_annotations`` its annotations go
+    too (only those of ``class_type``, when it is given).
     """
+    kind = class_kind(class_type)
     doomed = [
         c
         for c in dataset.classes
-        if c["name"] == name and (class_type is None or c.get("type") == class_type)
+        if c["name"] == name and (kind is None or class_kind(c.get("type")) == kind)
     ]
     if not doomed:
-        raise _class_missing(dataset, name if class_type is None else f"{name}' ('{class_type}")
+        raise _class_missing(dataset, name, class_type)
     dataset.classes = [c for c in dataset.classes if not any(c is d for d in doomed)]
-    kind = "bbox" if class_type == "box" else class_type
     images = removed = 0
     if delete_annotations:
         for image in world.dataset_images(dataset, archived=True):

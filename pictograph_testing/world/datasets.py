@@ -24,6 +24,7 @@ __all__ = [
     "DatasetService",
     "check_annotation_types",
     "check_classes",
+    "class_kind",
     "with_colors",
 ]
 
@@ -41,6 +42,17 @@ SYNTHETIC_SIZE = (640, 480)
 _CLASS_KEYS = ("name", "type", "color", "attributes", "skeleton")
 _NAME_LENGTH = f"String should have 1 to {CLASS_NAME_LIMIT} characters"
 _COLOR = re.compile(r"^#(?:[0-9a-fA-F]{3}|[0-9a-fA-F]{6}|[0-9a-fA-F]{8})$")
+
+
+def class_kind(class_type: object) -> object:
+    """What a class type is compared as: ``box`` is ``bbox``, any other type itself.
+
+    The platform stores ``box`` on a box class and ``bbox`` on a box annotation, and the
+    SDK's own CLI sends ``box`` for either spelling: so ``car`` the box and ``car`` the
+    bbox are one class wherever classes are matched, told apart or checked for clashes.
+    A class keeps the type as it was written; only comparisons go through here.
+    """
+    return "bbox" if class_type == "box" else class_type
 
 
 class DatasetService:
@@ -307,9 +319,8 @@ class DatasetService:
         world = self._world
         kinds: dict[str, list[str]] = {}
         for definition in dataset.classes:
-            kind = definition.get("type") or "bbox"
-            # "box" is the dataset API's other name for a bounding box.
-            kinds.setdefault(str(definition["name"]), []).append("bbox" if kind == "box" else kind)
+            kind = str(class_kind(definition.get("type") or "bbox"))
+            kinds.setdefault(str(definition["name"]), []).append(kind)
         names = list(kinds) or ["object"]
         width, height = SYNTHETIC_SIZE
         start = len(dataset.image_ids)
@@ -382,7 +393,7 @@ def check_classes(classes: Sequence[Any], loc: tuple[str | int, ...]) -> list[di
     """Validate class definitions; return them with absent values and unknown keys dropped.
 
     Keys the API does not model are ignored (as its request models do); a class is keyed
-    by name and type, so the same pair twice is refused.
+    by name and type (``box`` and ``bbox`` one type), so the same pair twice is refused.
     """
     errors: list[FieldError] = []
     cleaned: list[dict[str, Any]] = []
@@ -394,7 +405,7 @@ def check_classes(classes: Sequence[Any], loc: tuple[str | int, ...]) -> list[di
             continue
         entry = {k: definition[k] for k in _CLASS_KEYS if definition.get(k) is not None}
         errors.extend(_class_errors(entry, at))
-        pair = (entry.get("name"), entry.get("type"))
+        pair = (entry.get("name"), class_kind(entry.get("type")))
         # A non-string name or type is already an error above, and may be unhashable.
         if isinstance(pair[0], str) and isinstance(pair[1], (str, type(None))):
             if pair in seen:
@@ -507,8 +518,8 @@ def _skeleton_errors(skeleton: Any, at: tuple[str | int, ...]) -> list[FieldErro
     return errors
 
 
-def _class_key(definition: dict[str, Any]) -> tuple[str, Any]:
-    return str(definition["name"]), definition.get("type")
+def _class_key(definition: dict[str, Any]) -> tuple[str, object]:
+    return str(definition["name"]), class_kind(definition.get("type"))
 
 
 def _apply_edit(
@@ -516,8 +527,8 @@ def _apply_edit(
 ) -> list[dict[str, Any]]:
     """Apply the edit ``base -> wanted`` (classes added, removed, changed) to ``stored``.
 
-    Classes are keyed by (name, type). A class another writer added since ``base`` was
-    read is not in the edit, so it survives.
+    Classes are keyed by (name, type), ``box`` and ``bbox`` one type. A class another
+    writer added since ``base`` was read is not in the edit, so it survives.
     """
     before = {_class_key(c): c for c in base}
     after = {_class_key(c): c for c in wanted}

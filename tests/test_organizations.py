@@ -217,6 +217,20 @@ def test_another_organizations_member_is_a_404(
     assert len(client.organizations.list_members()) == 1
 
 
+def test_member_and_invite_ids_are_read_in_any_case(
+    fake: FakePictograph, client: pictograph.Client
+) -> None:
+    # UUIDs in any case, as keys, runs and models are read.
+    ada = fake.add_member("ada@example.com", "member")
+    changed = client.organizations.update_member_role(ada.id.upper(), role="viewer")
+    assert changed == {"id": ada.id, "role": "viewer"}
+    invite = client.organizations.invite("bo@example.com")
+    client.organizations.revoke_invite(f"  {invite.id.upper()} ")
+    assert [i.status for i in client.organizations.list_invites()] == ["revoked"]
+    client.organizations.remove_member(ada.id.upper())
+    assert ada.id not in {m.id for m in client.organizations.list_members()}
+
+
 async def test_members_async(fake: FakePictograph, aclient: pictograph.AsyncClient) -> None:
     ada = fake.add_member("ada@example.com", "member")
     members = await aclient.organizations.list_members()

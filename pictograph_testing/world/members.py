@@ -160,7 +160,8 @@ class MemberService:
 
     def member(self, organization_id: str, member_id: str) -> Member:
         """The organization's member with this membership id, or 404."""
-        member = self.members.get(member_id)
+        # Ids are UUIDs, read in any case (as keys, runs and models are).
+        member = self.members.get(member_id.strip().lower())
         if member is None or member.organization_id != organization_id:
             raise NotFound("Member not found")
         return member
@@ -317,7 +318,7 @@ class MemberService:
 
     def invitation(self, organization_id: str, ref: str) -> Invite:
         """The organization's invite with this id (or, for the fake's own use, email)."""
-        invite = self.invites.get(ref)
+        invite = self.invites.get(ref.strip().lower())
         if invite is None:
             pending = self._pending.get(organization_id, {}).get(ref.strip().lower())
             invite = self.invites.get(pending) if pending is not None else None

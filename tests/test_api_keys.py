@@ -99,6 +99,30 @@ def test_a_key_expires_on_the_virtual_clock(
     assert naive.expires_at == datetime(2026, 12, 31, 10, tzinfo=timezone.utc)
 
 
+def test_a_cap_never_holds_above_a_smaller_plan(
+    fake: FakePictograph, client: pictograph.Client
+) -> None:
+    # "can never raise a key above the plan": a cap set under Pro reads at
+    # the Free plan's rate once the organization moves down, and its own again back up.
+    capped = client.api_keys.create("capped", rate_limit=PRO_RATE - 1)
+    free_rate = PLANS["free"].rate_limit_per_hour
+    assert free_rate < PRO_RATE - 1
+    fake.organization.subscription_tier = "free"
+    assert client.api_keys.get(capped.key_id).rate_limit == free_rate
+    assert client.api_keys.create("new").rate_limit == free_rate
+    fake.organization.subscription_tier = "pro"
+    assert client.api_keys.get(capped.key_id).rate_limit == PRO_RATE - 1
+
+
+async def test_async_reads_the_cap_under_the_plan(
+    fake: FakePictograph, client: pictograph.Client, aclient: pictograph.AsyncClient
+) -> None:
+    capped = client.api_keys.create("capped", rate_limit=PRO_RATE - 1)
+    fake.organization.subscription_tier = "free"
+    got = await aclient.api_keys.get(capped.key_id)
+    assert got.rate_limit == PLANS["free"].rate_limit_per_hour
+
+
 def test_create_refusals(fake: FakePictograph, client: pictograph.Client) -> None:
     before = [k.id for k in client.api_keys.list()]
     with pytest.raises(ValidationError, match="in the future"):

@@ -66,10 +66,11 @@ class KeyRing:
         return key
 
     def rate_limit(self, key: ApiKey) -> int:
-        """Requests per hour the key may send: its own cap, else its plan's limit."""
-        if key.rate_limit is not None:
-            return key.rate_limit
-        return self._plan_limit(key.organization_id)
+        """Requests per hour the key may send: its own cap, else its plan's limit, and
+        never above the plan's (a cap set under a bigger plan holds below it only)."""
+        plan = self._plan_limit(key.organization_id)
+        cap = key.rate_limit
+        return plan if cap is None or cap > plan else cap
 
     def _plan_limit(self, organization_id: str) -> int:
         tier = self._world.organizations[organization_id].subscription_tier

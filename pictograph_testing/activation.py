@@ -59,10 +59,19 @@ def _jitter() -> random.Random | None:
 
 
 def _owner(url: httpx.URL) -> FakeTransport | None:
+    innermost = None
     for fake in reversed(_stack):
-        if fake.owns(url):
+        if not fake.owns(url):
+            continue
+        if innermost is None:
+            innermost = fake  # the innermost fake on the host answers, by default
+            if len(_stack) == 1:
+                break
+        if fake.signed(url):
+            # Nested fakes share a host: a signed transfer goes to the fake that minted
+            # it (an outer fake's own client uploads while an inner one is active).
             return fake.transport_for(url)
-    return None
+    return innermost.transport_for(url) if innermost is not None else None
 
 
 def serves(url: httpx.URL) -> bool:

@@ -33,6 +33,7 @@ from pictograph_testing.transport import FakeTransport
 from pictograph_testing.webhooks import WebhookCourier
 from pictograph_testing.world.errors import ApiRefusal
 from pictograph_testing.world.state import World
+from pictograph_testing.world.storage import STORAGE_PREFIX
 from pictograph_testing.world.training import run_state
 
 if TYPE_CHECKING:
@@ -317,6 +318,19 @@ class FakePictograph:
         """Whether ``url`` is on one of this fake's hosts (its API, its signed storage URLs,
         its deployments' gateway)."""
         return _same_host(url, self._url) or _same_host(url, self._gateway)
+
+    def signed(self, url: httpx.URL) -> bool:
+        """Whether ``url`` is a signed storage URL this fake minted (and still knows).
+
+        Nested fakes share a host: a transfer goes to the fake that signed its URL.
+        """
+        path = url.path
+        at = path.find(STORAGE_PREFIX)
+        if at == -1 or not self.owns(url):
+            return False
+        token = path[at + len(STORAGE_PREFIX) :].split("/", 1)[0]
+        storage = self.world.storage
+        return storage.resolve(token) is not None or storage.upload_slot(token) is not None
 
     def transport_for(self, url: httpx.URL) -> FakeTransport:
         """The transport that answers ``url`` (a URL this fake :meth:`owns`)."""

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import pathlib
 import random
 import sys
 import time
@@ -14,6 +15,7 @@ import pytest
 from pictograph._http.async_transport import AsyncTransport
 from pictograph._http.retry import RetryPolicy
 from pictograph._http.transport import Transport
+from PIL import Image
 
 from pictograph_testing import FakePictograph, activation
 from pictograph_testing._http_client import FakeAsyncHttpClient, FakeHttpClient
@@ -122,6 +124,28 @@ def test_nested_fakes_keep_the_sdk_coupled_until_the_outermost_stops(before: Nam
 
     outer.stop()
     assert changed(before) == []
+
+
+async def test_an_outer_fakes_client_transfers_to_it_while_an_inner_one_is_active(
+    tmp_path: pathlib.Path,
+) -> None:
+    # Both fakes answer the same host: a signed URL goes to the fake that signed it.
+    picture = tmp_path / "a.png"
+    Image.new("RGB", (8, 8)).save(picture)
+    with FakePictograph(seed=1) as outer:
+        outer.add_dataset("ds", images=2, completed_images=2)
+        outer.add_export("ds", "e")
+        with FakePictograph(seed=2) as inner, outer.client(max_retries=0) as client:
+            uploaded = client.images.upload("ds", str(picture))
+            zipped = client.exports.download("ds", "e", tmp_path / "e.zip")
+            report = client.datasets.download("ds", tmp_path / "all")
+            async with outer.async_client(max_retries=0) as aclient:
+                awaited = await aclient.exports.download("ds", "e", tmp_path / "a.zip")
+            assert len(inner.calls) == 0
+    assert uploaded.filename == "a.png"
+    assert zipped.read_bytes() == awaited.read_bytes()
+    assert (report.images_downloaded, report.failures) == (3, [])  # the upload too
+    assert [c.status for c in outer.calls.filter(method="PUT")] == [200]
 
 
 def test_the_outermost_fake_may_stop_first(before: Names) -> None:

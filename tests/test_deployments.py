@@ -636,6 +636,102 @@ def test_scaling_to_zero_keeps_the_last_container_for_the_idle_window(
     assert asleep.state == "asleep"
 
 
+def _wake(client: pictograph.Client, created: CreatedDeployment) -> None:
+    with client.deployments.connect(
+        created.deployment, created.auth_token, task="object_detection"
+    ) as endpoint:
+        endpoint.infer(_png())
+
+
+def _state(client: pictograph.Client, ref: str) -> str:
+    runtime = client.deployments.get(ref).runtime
+    assert runtime is not None
+    return runtime.state
+
+
+def test_a_shorter_idle_window_puts_an_awake_deployment_to_sleep_at_once(
+    fake: FakePictograph, client: pictograph.Client, model_id: str
+) -> None:
+    created = _active(client, scaledown_window=3600)
+    _wake(client, created)
+    client.deployments.update("m1", scaledown_window=2)
+    fake.clock.advance(seconds=10)
+    assert _state(client, "m1") == "asleep"
+
+    fake.clock.advance(hours=2)
+    deployment = client.deployments.get("m1")
+    # Two awake seconds after the request: one started container-minute, not the hour the
+    # old window would have kept it up.
+    assert deployment.uptime_seconds == 2
+    assert deployment.accrued_cost_micro_usd == T4.micro_usd_per_minute
+    billed = [amount for _, amount, _ in _deployment_entries(fake)]
+    assert billed == [-T4.micro_usd_per_minute]
+
+
+def test_a_longer_idle_window_keeps_an_awake_deployment_up_from_its_last_request(
+    fake: FakePictograph, client: pictograph.Client, model_id: str
+) -> None:
+    created = _active(client, scaledown_window=60)
+    _wake(client, created)
+    fake.clock.advance(seconds=30)
+    client.deployments.update("m1", scaledown_window=600)
+    fake.clock.advance(seconds=120)  # past the old window's end
+    assert _state(client, "m1") == "live"
+    fake.clock.advance(seconds=450)  # 600 s after the request
+    assert _state(client, "m1") == "asleep"
+
+    fake.clock.advance(hours=1)
+    deployment = client.deployments.get("m1")
+    assert deployment.uptime_seconds == 600
+    assert deployment.accrued_cost_micro_usd == 10 * T4.micro_usd_per_minute
+    assert sum(amount for _, amount, _ in _deployment_entries(fake)) == (
+        -deployment.accrued_cost_micro_usd
+    )
+
+
+def test_a_window_already_passed_scales_down_when_it_is_set_not_before(
+    fake: FakePictograph, client: pictograph.Client, model_id: str
+) -> None:
+    created = _active(client, scaledown_window=3600)
+    _wake(client, created)
+    fake.clock.advance(seconds=90)
+    client.deployments.update("m1", scaledown_window=30)  # idle 90 s: past the new window
+    assert _state(client, "m1") == "asleep"
+    fake.clock.advance(hours=2)
+    deployment = client.deployments.get("m1")
+    # The container was up (and billed) until the change, not back-dated to 30 s.
+    assert deployment.uptime_seconds == 90
+    assert deployment.accrued_cost_micro_usd == 2 * T4.micro_usd_per_minute
+
+    _wake(client, created)  # the next request wakes it for the new window
+    fake.clock.advance(seconds=29)
+    assert _state(client, "m1") == "live"
+    fake.clock.advance(seconds=1)
+    assert _state(client, "m1") == "asleep"
+
+
+async def test_async_update_applies_the_idle_window_at_once(
+    fake: FakePictograph,
+    aclient: pictograph.AsyncClient,
+    client: pictograph.Client,
+    model_id: str,
+) -> None:
+    created = await aclient.deployments.create("m1", scaledown_window=3600)
+    await aclient.deployments.wait_until_active(created.deployment)
+    _wake(client, created)
+    await aclient.deployments.update("m1", scaledown_window=2)
+    fake.clock.advance(seconds=10)
+    runtime = (await aclient.deployments.get("m1")).runtime
+    assert runtime is not None
+    assert runtime.state == "asleep"
+    fake.clock.advance(hours=2)
+    deployment = await aclient.deployments.get("m1")
+    assert (deployment.uptime_seconds, deployment.accrued_cost_micro_usd) == (
+        2,
+        T4.micro_usd_per_minute,
+    )
+
+
 def test_the_request_ceiling_answers_429_until_the_minute_turns(
     fake: FakePictograph, client: pictograph.Client, model_id: str
 ) -> None:

@@ -402,12 +402,18 @@ class DeploymentService:
             )
         now = self._world.now()
         self._accrue(deployment, now)
+        window = changes.get("scaledown_window", deployment.scaledown_window)
         if deployment.status == "active" and low == 0 < deployment.min_containers:
             # Its last warm container scales down after the idle window, like any other.
             deployment.awake_since = now
-            deployment.awake_until = now + changes.get(
-                "scaledown_window", deployment.scaledown_window
-            )
+            deployment.awake_until = now + window
+        elif window != deployment.scaledown_window and low == 0 and deployment.awake(now):
+            # An active deployment takes a scaling change at once: the awake container's
+            # idle time counts from the request (or scale-down) that set its window, so the
+            # new window applies from there. One already idle longer scales down now, not
+            # in the past: it was up, and billed, until this change.
+            idle_from = deployment.awake_until - deployment.scaledown_window
+            deployment.awake_until = max(now, idle_from + window)
         for field_name, value in changes.items():
             if field_name == "name":
                 self._rename(deployment, value)

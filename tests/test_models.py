@@ -383,6 +383,21 @@ def test_bulk_delete_reports_what_it_deleted(client: pictograph.Client) -> None:
         client.models.get(model_id=a)
 
 
+def test_bulk_delete_takes_an_id_in_any_case(client: pictograph.Client) -> None:
+    a, b = (_train(client, n) for n in ("a", "b"))
+    shouted = a.upper()
+
+    result = client.models.bulk_delete([shouted])
+
+    # Reported as sent, like the deployments' bulk routes; the model it names is gone.
+    assert result.succeeded == [shouted]
+    assert result.not_found == []
+    assert [m.id for m in client.models.list()] == [b]
+    with pytest.raises(NotFoundError):
+        client.models.get(model_id=a)
+    assert client.models.bulk_delete([shouted]).not_found == [shouted]
+
+
 def test_bulk_delete_repeated_finds_nothing(client: pictograph.Client) -> None:
     ids = [_train(client, n) for n in ("a", "b")]
     client.models.bulk_delete(ids)
@@ -416,6 +431,9 @@ async def test_async_delete_and_bulk_delete(aclient: pictograph.AsyncClient) -> 
         await aclient.models.get("a")
     with pytest.raises(ValidationError):
         await aclient.models.bulk_delete([])
+    upper = await aclient.models.bulk_delete([ids[2].upper()])
+    assert upper.succeeded == [ids[2].upper()]
+    assert await aclient.models.list() == []
 
 
 # ── versions ──

@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 import re
-import uuid
 from typing import TYPE_CHECKING, Any
 
 from pictograph_testing.catalog import PIPELINES
 from pictograph_testing.world.entities import ApiKey, Model, ModelVersion, TrainingRun
 from pictograph_testing.world.errors import Conflict, InvalidRequest, NotFound, field_error
+from pictograph_testing.world.ids import canonical_id
 from pictograph_testing.world.ordered import SortedIndex, index_in
 
 if TYPE_CHECKING:
@@ -193,7 +193,7 @@ class ModelRegistry:
 
     def find(self, key: ApiKey, ref: str) -> Model:
         """Resolve a model segment: a UUID of the organization, else its unique name."""
-        model = self._world.models.get(_canonical_id(ref))
+        model = self._world.models.get(canonical_id(ref))
         if model is not None and model.organization_id == key.organization_id:
             return model
         named = self._named.get(key.organization_id, {}).get(ref)
@@ -341,7 +341,7 @@ class ModelRegistry:
         succeeded: list[str] = []
         not_found: list[str] = []
         for model_id in dict.fromkeys(model_ids):
-            model = self._world.models.get(model_id)
+            model = self._world.models.get(canonical_id(model_id))
             if model is None or model.organization_id != key.organization_id:
                 not_found.append(model_id)
                 continue
@@ -379,14 +379,3 @@ class ModelRegistry:
 def slugify(name: str) -> str:
     """A name as its URL slug: lower-case words of letters and digits joined by ``-``."""
     return "-".join("".join(c if c.isalnum() else " " for c in name).lower().split())
-
-
-def _canonical_id(ref: str) -> str:
-    # The SDK sends any-case 8-4-4-4-12 strings as ids, and a UUID names the same row
-    # whatever its case; ids are stored lowercase.
-    if len(ref) != 36:
-        return ref
-    try:
-        return str(uuid.UUID(ref))
-    except ValueError:
-        return ref

@@ -241,6 +241,48 @@ def test_a_suffix_freed_by_a_delete_or_rename_is_given_again(client: pictograph.
     assert again == ["same (2)", "same (3)", "same (5)"]
 
 
+LONGEST = "Road signs, dashcam, winter " * 3 + "x" * 16
+"""A name of exactly the 100 characters the API takes."""
+
+
+def test_a_numbered_name_is_shortened_to_stay_within_the_limit(
+    client: pictograph.Client,
+) -> None:
+    assert len(LONGEST) == 100
+    ids = [_train(client, LONGEST) for _ in range(3)]
+
+    names = [client.models.get(model_id=i).name for i in ids]
+
+    assert names == [LONGEST, LONGEST[:96] + " (2)", LONGEST[:96] + " (3)"]
+    # Each can be sent back as it is: a rename to itself, a deployment named after it.
+    for name in names:
+        assert client.models.update(name, new_name=name).name == name
+    deployed = client.deployments.create(names[1]).deployment
+    assert deployed.name == names[1]
+    assert client.deployments.update(deployed.id, name=names[1]).name == names[1]
+
+
+def test_a_shortened_suffix_freed_is_given_again(client: pictograph.Client) -> None:
+    ids = [_train(client, LONGEST) for _ in range(3)]
+    client.models.delete(ids[1])  # frees the shortened "(2)"
+
+    again = [client.models.get(model_id=_train(client, LONGEST)).name for _ in range(2)]
+
+    assert again == [LONGEST[:96] + " (2)", LONGEST[:96] + " (4)"]
+
+
+async def test_async_numbered_name_stays_within_the_limit(
+    aclient: pictograph.AsyncClient,
+) -> None:
+    for _ in range(2):
+        await aclient.training.create(DATASET, EXPORT, pipeline_type="yolox", name=LONGEST)
+
+    names = sorted(m.name for m in await aclient.models.list())
+
+    assert names == sorted([LONGEST, LONGEST[:96] + " (2)"])
+    assert {len(name) for name in names} == {100}
+
+
 def test_names_with_reserved_characters_round_trip(client: pictograph.Client, model: Model) -> None:
     awkward = "signs/v2 100% #1?"
 

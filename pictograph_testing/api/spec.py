@@ -18,6 +18,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, ClassVar, Literal
 
 from pictograph_testing.api import messages
+from pictograph_testing.catalog import NAME_LIMIT
 from pictograph_testing.world.errors import InvalidRequest, describe, field_error
 
 if TYPE_CHECKING:
@@ -165,9 +166,6 @@ class Str(Spec):
         return text
 
 
-NAME_LIMIT = 100
-"""The most characters the API takes in a name it keys things by: a run's, a model's, an
-export's, a dataset's, a deployment's, an API key's or an organization's."""
 NAME = Str(min_length=1, max_length=NAME_LIMIT, not_blank=True)
 """Such a name: 1 to :data:`NAME_LIMIT` characters, not blank."""
 

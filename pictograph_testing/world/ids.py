@@ -8,10 +8,12 @@ import uuid
 from functools import lru_cache
 from typing import TYPE_CHECKING, Any, NamedTuple
 
+from pictograph_testing.catalog import NAME_LIMIT
+
 if TYPE_CHECKING:
     from collections.abc import Callable, Mapping
 
-__all__ = ["IdFactory", "IdState", "canonical_id", "splitmix64", "uuid_text"]
+__all__ = ["IdFactory", "IdState", "canonical_id", "numbered_name", "splitmix64", "uuid_text"]
 
 _MASK64 = (1 << 64) - 1
 # RFC 4122 version 4: the version nibble is 4, the variant's two top bits are 10.
@@ -42,6 +44,17 @@ def canonical_id(ref: str) -> str:
         return str(uuid.UUID(ref))
     except ValueError:
         return ref
+
+
+def numbered_name(name: str, n: int) -> str:
+    """``name (n)``: what a taken name becomes to tell a new one apart.
+
+    ``name`` is shortened so the whole stays within
+    :data:`~pictograph_testing.catalog.NAME_LIMIT`: the API never hands out a name it would
+    refuse when sent back (a rename to itself, a deployment named after its model).
+    """
+    suffix = f" ({n})"
+    return name[: NAME_LIMIT - len(suffix)] + suffix
 
 
 def splitmix64(value: int) -> int:

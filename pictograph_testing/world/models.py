@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING, Any
 from pictograph_testing.catalog import PIPELINES
 from pictograph_testing.world.entities import ApiKey, Model, ModelVersion, TrainingRun
 from pictograph_testing.world.errors import Conflict, InvalidRequest, NotFound, field_error
-from pictograph_testing.world.ids import canonical_id
+from pictograph_testing.world.ids import canonical_id, numbered_name
 from pictograph_testing.world.ordered import SortedIndex, index_in
 
 if TYPE_CHECKING:
@@ -176,18 +176,24 @@ class ModelRegistry:
         return model.id
 
     def _free_name(self, organization_id: str, wanted: str, *, ignore: str | None = None) -> str:
-        """``wanted``, or ``wanted (2)``, ``(3)``… when the organization already has it."""
+        """``wanted``, or ``wanted (2)``, ``(3)``… when the organization already has it (the
+        base shortened to keep the name within the limit: :func:`numbered_name`)."""
         named = self._named.get(organization_id, {})
         holder = named.get(wanted)
         if holder is None or holder.id == ignore:
             return wanted
         # A rename ignores its own model, which may hold a name below the floor.
         n = self._suffix_floor.get((organization_id, wanted), 2) if ignore is None else 2
-        while (holder := named.get(f"{wanted} ({n})")) is not None and holder.id != ignore:
+        while (
+            holder := named.get(candidate := numbered_name(wanted, n))
+        ) is not None and holder.id != ignore:
             n += 1
-        if ignore is None:
+        # The floor is kept only while the numbered names are `wanted (n)` in full: a
+        # shortened one, once freed, is read back by `_freed` as another base's, so it
+        # could not lower this floor again.
+        if ignore is None and candidate == f"{wanted} ({n})":
             self._suffix_floor[organization_id, wanted] = n
-        return f"{wanted} ({n})"
+        return candidate
 
     # ── reads ──
 

@@ -222,6 +222,43 @@ def test_create_refusals(fake: FakePictograph, client: pictograph.Client, model_
     assert len(client.deployments.list()) == 1
 
 
+def test_a_model_name_with_a_slash_is_no_default_deployment_name(
+    fake: FakePictograph, client: pictograph.Client, model_id: str
+) -> None:
+    client.models.update("m1", new_name="signs/v1")
+    before = (len(fake.ledger), fake.balance_micro_usd)
+
+    with pytest.raises(ValidationError) as caught:
+        client.deployments.create("signs/v1")
+
+    refusal = caught.value
+    assert refusal.status_code == 422
+    # It says where the name came from and what to send instead.
+    assert "named after its model" in refusal.message
+    assert "'signs/v1'" in refusal.message
+    assert "name=" in refusal.message
+    assert "'signs-v1'" in refusal.message
+    assert refusal.field_errors[0]["loc"] == ["body", "name"]
+    assert refusal.field_errors[0]["type"] == "missing"
+    # Refused, nothing changed: no deployment, no build, no charge.
+    assert client.deployments.list() == []
+    assert fake.world.deployments.builds == {}
+    assert (len(fake.ledger), fake.balance_micro_usd) == before
+
+    created = client.deployments.create("signs/v1", name="signs-v1")
+    assert created.deployment.name == "signs-v1"
+    assert created.deployment.model_id == model_id
+
+
+async def test_async_a_model_name_with_a_slash_needs_a_deployment_name(
+    aclient: pictograph.AsyncClient, model_id: str
+) -> None:
+    await aclient.models.update("m1", new_name="a/b")
+    with pytest.raises(ValidationError, match="named after its model"):
+        await aclient.deployments.create("a/b")
+    assert (await aclient.deployments.create("a/b", name="ab")).deployment.name == "ab"
+
+
 def _drain(fake: FakePictograph) -> None:
     """Spend the organization's whole balance (one ledger debit)."""
     world = fake.world

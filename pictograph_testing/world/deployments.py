@@ -289,6 +289,24 @@ class DeploymentService:
             )
         check_scaling(min_containers, max_containers)
         _check_inference_config(inference_config)
+        if name is None and "/" in model.name:
+            # The default is the model's name, as the SDK documents it; one that cannot be
+            # a deployment's is refused saying so, not renamed behind the caller's back
+            # (they would look the deployment up by the name they expect).
+            raise InvalidRequest(
+                f"A deployment sent without a name is named after its model, and model "
+                f"'{model.name}' has a '/' in its name, which a deployment name must not "
+                f"have. Send a name for the deployment (name=...), such as "
+                f"'{model.name.replace('/', '-')}'.",
+                errors=[
+                    field_error(
+                        ("body", "name"),
+                        "Field required: the model's name holds '/', so it cannot be the "
+                        "deployment's",
+                        "missing",
+                    )
+                ],
+            )
         chosen = name if name is not None else model.name
         self._check_name_free(key.organization_id, chosen, None)
         self._check_credit(key.organization_id, gpu_type, "deploy a model")

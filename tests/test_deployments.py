@@ -5,6 +5,7 @@ from __future__ import annotations
 import io
 from typing import TYPE_CHECKING, Any
 
+import httpx
 import pytest
 from pictograph import DeploymentClient
 from pictograph.exceptions import (
@@ -170,6 +171,49 @@ def test_wait_until_active_times_out_while_building(
     created = client.deployments.create("m1")
     with pytest.raises(PollTimeoutError, match="building its TensorRT engine"):
         client.deployments.wait_until_active(created.deployment, timeout=30)
+
+
+def _wire_model(fake: FakePictograph, deployment_id: str) -> Any:
+    """The model a deployment embeds on the wire (the SDK's ``Deployment`` reads no more)."""
+    with httpx.Client(
+        base_url=fake.base_url, transport=fake.transport(), headers={"X-API-Key": fake.api_key}
+    ) as http:
+        answer = http.get(f"/api/v1/developer/deployments/{deployment_id}")
+        listed = http.get("/api/v1/developer/deployments/").json()["deployments"]
+    single = answer.json()["deployment"]["models"]
+    assert [d["models"] for d in listed if d["id"] == deployment_id] == [single]
+    return single
+
+
+def test_a_deployment_names_its_model_as_it_is_now(
+    fake: FakePictograph, client: pictograph.Client, model_id: str
+) -> None:
+    created = client.deployments.create("m1")
+    client.models.update("m1", new_name="renamed")
+
+    building = client.deployments.get("m1")  # its own name is its own: still "m1"
+    assert building.engine_build is not None
+    assert building.engine_build.models[0].name == "renamed"
+    assert _wire_model(fake, created.deployment.id)["name"] == "renamed"
+
+    client.deployments.wait_until_active(created.deployment)
+    client.deployments.pause("m1")
+    client.models.delete("renamed")
+    # The model is gone: the last name it had stays.
+    gone = _wire_model(fake, created.deployment.id)
+    assert (gone["id"], gone["name"]) == (model_id, "renamed")
+    with pytest.raises(ConflictError, match="'renamed' is no longer ready"):
+        client.deployments.resume("m1")
+
+
+async def test_async_a_deployment_names_its_model_as_it_is_now(
+    aclient: pictograph.AsyncClient, model_id: str
+) -> None:
+    await aclient.deployments.create("m1")
+    await aclient.models.update("m1", new_name="async-renamed")
+    deployment = await aclient.deployments.get("m1")
+    assert deployment.engine_build is not None
+    assert deployment.engine_build.models[0].name == "async-renamed"
 
 
 def test_a_failed_deployment_says_why_and_is_notified(

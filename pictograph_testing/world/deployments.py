@@ -82,7 +82,6 @@ class EngineBuild:
     """One TensorRT build of a model version for a GPU at a precision (stored once built)."""
 
     model_id: str
-    model_name: str
     gpu: str
     precision: str
     started_at: float
@@ -128,6 +127,7 @@ class Deployment:
     model_id: str
     version_id: str
     model_name: str
+    """Its model's name: kept in step with a rename, the last one known once it is deleted."""
     model_type: str
     architecture: str
     name: str
@@ -257,6 +257,11 @@ class DeploymentService:
 
     def by_token(self, token: str) -> Deployment | None:
         return self._by_token.get(token)
+
+    def model_renamed(self, model: Model) -> None:
+        """Follow ``model``'s new name in its deployments (a handful, read by index)."""
+        for deployment in self._by_model.get((model.organization_id, model.id), ()):
+            deployment.model_name = model.name
 
     # ── create ──
 
@@ -560,7 +565,6 @@ class DeploymentService:
             history = self._build_history[gpu] = _BuildHistory()
         build = EngineBuild(
             model_id=deployment.model_id,
-            model_name=deployment.model_name,
             gpu=gpu,
             precision=deployment.precision,
             started_at=now,

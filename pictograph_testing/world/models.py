@@ -127,6 +127,7 @@ class ModelRegistry:
             self._freed(model.organization_id, model.name)
         model.name = name
         named[name] = model
+        self._world.deployments.model_renamed(model)
 
     def record_training(self, run: TrainingRun, at: float) -> str:
         """Turn a completed run into a model, or into a new version of its target model.

@@ -388,9 +388,15 @@ def test_fork_refuses_a_model_with_no_weights(
         client.models.fork(published, "Road Signs")
 
 
-def test_fork_refuses_a_long_name(client: pictograph.Client, published: str) -> None:
-    with pytest.raises(ValidationError, match="name"):
+def test_fork_refuses_a_long_name_with_400(client: pictograph.Client, published: str) -> None:
+    before = [m.id for m in client.models.list()]
+    with pytest.raises(ValidationError, match="name") as refused:
         client.models.fork(published, "Road Signs", name="x" * 101)
+    # The wire spec's status for a fork's name over 100 characters (models.fork).
+    assert refused.value.status_code == 400
+    assert refused.value.field_errors[0]["loc"] == ["body", "name"]
+    assert [m.id for m in client.models.list()] == before
+    assert client.models.fork(published, "Road Signs", name="x" * 100).name == "x" * 100
 
 
 def test_fork_needs_member(viewer: pictograph.Client, published: str) -> None:
@@ -406,6 +412,9 @@ async def test_fork_async(
     assert copy.forked_from_model_id is not None
     with pytest.raises(NotFoundError):
         await aclient.models.fork(published, "nothing-here")
+    with pytest.raises(ValidationError) as refused:
+        await aclient.models.fork(published, "road-signs", name="A" * 101)
+    assert refused.value.status_code == 400
     longest = "A" * 100
     copied = await aclient.models.fork(published, "road-signs", name=longest)
     again = await aclient.models.fork(published, "road-signs", name=longest)

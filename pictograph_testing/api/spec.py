@@ -103,6 +103,9 @@ class Str(Spec):
     format: str | None = None
     example: str | None = None
     description: str | None = None
+    status: int = 422
+    """The status a broken constraint is refused with: 422 as the API's validation answers,
+    400 where a route checks the value itself."""
     kinds: ClassVar[tuple[type, ...]] = (str,)
 
     def schema(self) -> Schema:
@@ -133,11 +136,13 @@ class Str(Spec):
             allowed = messages.choices(self.enum)
             return InvalidRequest(
                 messages.CHOICE.format(name=name, value=value, allowed=allowed),
+                status=self.status,
                 errors=[field_error(loc, f"Input should be {allowed}", "literal_error")],
             )
         if self.format == "uuid" and not _is_uuid(value):
             return InvalidRequest(
                 messages.NOT_A_UUID.format(value=value, noun=name.removesuffix("_id")),
+                status=self.status,
                 errors=[field_error(loc, "Input should be a valid UUID", "uuid_parsing")],
             )
         return None
@@ -146,6 +151,7 @@ class Str(Spec):
         low, high = self.min_length or 0, self.max_length
         return InvalidRequest(
             messages.STRING_LENGTH.format(name=name, low=low, high=high),
+            status=self.status,
             errors=[
                 field_error(loc, f"String should have {low} to {high} characters", "string_length")
             ],
@@ -158,6 +164,7 @@ class Str(Spec):
                 allowed = messages.choices(self.enum)
                 raise InvalidRequest(
                     messages.CHOICE.format(name=name, value=text, allowed=allowed),
+                    status=self.status,
                     errors=[
                         field_error(("query", name), f"Input should be {allowed}", "literal_error")
                     ],

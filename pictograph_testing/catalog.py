@@ -31,6 +31,7 @@ __all__ = [
     "MAX_IMAGE_BYTES",
     "MICRO_USD",
     "MODEL_TYPES",
+    "NAME_LIMIT",
     "OOM_AFTER_SECONDS",
     "OPERATIONS",
     "PIPELINES",
@@ -79,6 +80,9 @@ CREDITS_LOW_MICRO_USD = 2 * MICRO_USD
 least the API needs to start a training run (the ``current`` profile's start gate)."""
 MAX_IMAGE_BYTES = 25 * 1024 * 1024
 """The most one image may hold, uploaded to a signed URL or sent for prediction (25 MB)."""
+NAME_LIMIT = 100
+"""The most characters the API takes in a name it keys things by: a run's, a model's, an
+export's, a dataset's, a deployment's, an API key's or an organization's."""
 
 
 @dataclass(frozen=True)

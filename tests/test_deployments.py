@@ -5,6 +5,7 @@ from __future__ import annotations
 import io
 from typing import TYPE_CHECKING, Any
 
+import httpx
 import pytest
 from pictograph import DeploymentClient
 from pictograph.exceptions import (
@@ -172,6 +173,49 @@ def test_wait_until_active_times_out_while_building(
         client.deployments.wait_until_active(created.deployment, timeout=30)
 
 
+def _wire_model(fake: FakePictograph, deployment_id: str) -> Any:
+    """The model a deployment embeds on the wire (the SDK's ``Deployment`` reads no more)."""
+    with httpx.Client(
+        base_url=fake.base_url, transport=fake.transport(), headers={"X-API-Key": fake.api_key}
+    ) as http:
+        answer = http.get(f"/api/v1/developer/deployments/{deployment_id}")
+        listed = http.get("/api/v1/developer/deployments/").json()["deployments"]
+    single = answer.json()["deployment"]["models"]
+    assert [d["models"] for d in listed if d["id"] == deployment_id] == [single]
+    return single
+
+
+def test_a_deployment_names_its_model_as_it_is_now(
+    fake: FakePictograph, client: pictograph.Client, model_id: str
+) -> None:
+    created = client.deployments.create("m1")
+    client.models.update("m1", new_name="renamed")
+
+    building = client.deployments.get("m1")  # its own name is its own: still "m1"
+    assert building.engine_build is not None
+    assert building.engine_build.models[0].name == "renamed"
+    assert _wire_model(fake, created.deployment.id)["name"] == "renamed"
+
+    client.deployments.wait_until_active(created.deployment)
+    client.deployments.pause("m1")
+    client.models.delete("renamed")
+    # The model is gone: the last name it had stays.
+    gone = _wire_model(fake, created.deployment.id)
+    assert (gone["id"], gone["name"]) == (model_id, "renamed")
+    with pytest.raises(ConflictError, match="'renamed' is no longer ready"):
+        client.deployments.resume("m1")
+
+
+async def test_async_a_deployment_names_its_model_as_it_is_now(
+    aclient: pictograph.AsyncClient, model_id: str
+) -> None:
+    await aclient.deployments.create("m1")
+    await aclient.models.update("m1", new_name="async-renamed")
+    deployment = await aclient.deployments.get("m1")
+    assert deployment.engine_build is not None
+    assert deployment.engine_build.models[0].name == "async-renamed"
+
+
 def test_a_failed_deployment_says_why_and_is_notified(
     fake: FakePictograph, client: pictograph.Client, model_id: str
 ) -> None:
@@ -220,6 +264,43 @@ def test_create_refusals(fake: FakePictograph, client: pictograph.Client, model_
     with pytest.raises(ConflictError, match="already exists"):
         client.deployments.create("m1")
     assert len(client.deployments.list()) == 1
+
+
+def test_a_model_name_with_a_slash_is_no_default_deployment_name(
+    fake: FakePictograph, client: pictograph.Client, model_id: str
+) -> None:
+    client.models.update("m1", new_name="signs/v1")
+    before = (len(fake.ledger), fake.balance_micro_usd)
+
+    with pytest.raises(ValidationError) as caught:
+        client.deployments.create("signs/v1")
+
+    refusal = caught.value
+    assert refusal.status_code == 422
+    # It says where the name came from and what to send instead.
+    assert "named after its model" in refusal.message
+    assert "'signs/v1'" in refusal.message
+    assert "name=" in refusal.message
+    assert "'signs-v1'" in refusal.message
+    assert refusal.field_errors[0]["loc"] == ["body", "name"]
+    assert refusal.field_errors[0]["type"] == "missing"
+    # Refused, nothing changed: no deployment, no build, no charge.
+    assert client.deployments.list() == []
+    assert fake.world.deployments.builds == {}
+    assert (len(fake.ledger), fake.balance_micro_usd) == before
+
+    created = client.deployments.create("signs/v1", name="signs-v1")
+    assert created.deployment.name == "signs-v1"
+    assert created.deployment.model_id == model_id
+
+
+async def test_async_a_model_name_with_a_slash_needs_a_deployment_name(
+    aclient: pictograph.AsyncClient, model_id: str
+) -> None:
+    await aclient.models.update("m1", new_name="a/b")
+    with pytest.raises(ValidationError, match="named after its model"):
+        await aclient.deployments.create("a/b")
+    assert (await aclient.deployments.create("a/b", name="ab")).deployment.name == "ab"
 
 
 def _drain(fake: FakePictograph) -> None:
@@ -634,6 +715,102 @@ def test_scaling_to_zero_keeps_the_last_container_for_the_idle_window(
     asleep = client.deployments.get("m1").runtime
     assert asleep is not None
     assert asleep.state == "asleep"
+
+
+def _wake(client: pictograph.Client, created: CreatedDeployment) -> None:
+    with client.deployments.connect(
+        created.deployment, created.auth_token, task="object_detection"
+    ) as endpoint:
+        endpoint.infer(_png())
+
+
+def _state(client: pictograph.Client, ref: str) -> str:
+    runtime = client.deployments.get(ref).runtime
+    assert runtime is not None
+    return runtime.state
+
+
+def test_a_shorter_idle_window_puts_an_awake_deployment_to_sleep_at_once(
+    fake: FakePictograph, client: pictograph.Client, model_id: str
+) -> None:
+    created = _active(client, scaledown_window=3600)
+    _wake(client, created)
+    client.deployments.update("m1", scaledown_window=2)
+    fake.clock.advance(seconds=10)
+    assert _state(client, "m1") == "asleep"
+
+    fake.clock.advance(hours=2)
+    deployment = client.deployments.get("m1")
+    # Two awake seconds after the request: one started container-minute, not the hour the
+    # old window would have kept it up.
+    assert deployment.uptime_seconds == 2
+    assert deployment.accrued_cost_micro_usd == T4.micro_usd_per_minute
+    billed = [amount for _, amount, _ in _deployment_entries(fake)]
+    assert billed == [-T4.micro_usd_per_minute]
+
+
+def test_a_longer_idle_window_keeps_an_awake_deployment_up_from_its_last_request(
+    fake: FakePictograph, client: pictograph.Client, model_id: str
+) -> None:
+    created = _active(client, scaledown_window=60)
+    _wake(client, created)
+    fake.clock.advance(seconds=30)
+    client.deployments.update("m1", scaledown_window=600)
+    fake.clock.advance(seconds=120)  # past the old window's end
+    assert _state(client, "m1") == "live"
+    fake.clock.advance(seconds=450)  # 600 s after the request
+    assert _state(client, "m1") == "asleep"
+
+    fake.clock.advance(hours=1)
+    deployment = client.deployments.get("m1")
+    assert deployment.uptime_seconds == 600
+    assert deployment.accrued_cost_micro_usd == 10 * T4.micro_usd_per_minute
+    assert sum(amount for _, amount, _ in _deployment_entries(fake)) == (
+        -deployment.accrued_cost_micro_usd
+    )
+
+
+def test_a_window_already_passed_scales_down_when_it_is_set_not_before(
+    fake: FakePictograph, client: pictograph.Client, model_id: str
+) -> None:
+    created = _active(client, scaledown_window=3600)
+    _wake(client, created)
+    fake.clock.advance(seconds=90)
+    client.deployments.update("m1", scaledown_window=30)  # idle 90 s: past the new window
+    assert _state(client, "m1") == "asleep"
+    fake.clock.advance(hours=2)
+    deployment = client.deployments.get("m1")
+    # The container was up (and billed) until the change, not back-dated to 30 s.
+    assert deployment.uptime_seconds == 90
+    assert deployment.accrued_cost_micro_usd == 2 * T4.micro_usd_per_minute
+
+    _wake(client, created)  # the next request wakes it for the new window
+    fake.clock.advance(seconds=29)
+    assert _state(client, "m1") == "live"
+    fake.clock.advance(seconds=1)
+    assert _state(client, "m1") == "asleep"
+
+
+async def test_async_update_applies_the_idle_window_at_once(
+    fake: FakePictograph,
+    aclient: pictograph.AsyncClient,
+    client: pictograph.Client,
+    model_id: str,
+) -> None:
+    created = await aclient.deployments.create("m1", scaledown_window=3600)
+    await aclient.deployments.wait_until_active(created.deployment)
+    _wake(client, created)
+    await aclient.deployments.update("m1", scaledown_window=2)
+    fake.clock.advance(seconds=10)
+    runtime = (await aclient.deployments.get("m1")).runtime
+    assert runtime is not None
+    assert runtime.state == "asleep"
+    fake.clock.advance(hours=2)
+    deployment = await aclient.deployments.get("m1")
+    assert (deployment.uptime_seconds, deployment.accrued_cost_micro_usd) == (
+        2,
+        T4.micro_usd_per_minute,
+    )
 
 
 def test_the_request_ceiling_answers_429_until_the_minute_turns(

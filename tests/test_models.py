@@ -241,6 +241,48 @@ def test_a_suffix_freed_by_a_delete_or_rename_is_given_again(client: pictograph.
     assert again == ["same (2)", "same (3)", "same (5)"]
 
 
+LONGEST = "Road signs, dashcam, winter " * 3 + "x" * 16
+"""A name of exactly the 100 characters the API takes."""
+
+
+def test_a_numbered_name_is_shortened_to_stay_within_the_limit(
+    client: pictograph.Client,
+) -> None:
+    assert len(LONGEST) == 100
+    ids = [_train(client, LONGEST) for _ in range(3)]
+
+    names = [client.models.get(model_id=i).name for i in ids]
+
+    assert names == [LONGEST, LONGEST[:96] + " (2)", LONGEST[:96] + " (3)"]
+    # Each can be sent back as it is: a rename to itself, a deployment named after it.
+    for name in names:
+        assert client.models.update(name, new_name=name).name == name
+    deployed = client.deployments.create(names[1]).deployment
+    assert deployed.name == names[1]
+    assert client.deployments.update(deployed.id, name=names[1]).name == names[1]
+
+
+def test_a_shortened_suffix_freed_is_given_again(client: pictograph.Client) -> None:
+    ids = [_train(client, LONGEST) for _ in range(3)]
+    client.models.delete(ids[1])  # frees the shortened "(2)"
+
+    again = [client.models.get(model_id=_train(client, LONGEST)).name for _ in range(2)]
+
+    assert again == [LONGEST[:96] + " (2)", LONGEST[:96] + " (4)"]
+
+
+async def test_async_numbered_name_stays_within_the_limit(
+    aclient: pictograph.AsyncClient,
+) -> None:
+    for _ in range(2):
+        await aclient.training.create(DATASET, EXPORT, pipeline_type="yolox", name=LONGEST)
+
+    names = sorted(m.name for m in await aclient.models.list())
+
+    assert names == sorted([LONGEST, LONGEST[:96] + " (2)"])
+    assert {len(name) for name in names} == {100}
+
+
 def test_names_with_reserved_characters_round_trip(client: pictograph.Client, model: Model) -> None:
     awkward = "signs/v2 100% #1?"
 
@@ -383,6 +425,21 @@ def test_bulk_delete_reports_what_it_deleted(client: pictograph.Client) -> None:
         client.models.get(model_id=a)
 
 
+def test_bulk_delete_takes_an_id_in_any_case(client: pictograph.Client) -> None:
+    a, b = (_train(client, n) for n in ("a", "b"))
+    shouted = a.upper()
+
+    result = client.models.bulk_delete([shouted])
+
+    # Reported as sent, like the deployments' bulk routes; the model it names is gone.
+    assert result.succeeded == [shouted]
+    assert result.not_found == []
+    assert [m.id for m in client.models.list()] == [b]
+    with pytest.raises(NotFoundError):
+        client.models.get(model_id=a)
+    assert client.models.bulk_delete([shouted]).not_found == [shouted]
+
+
 def test_bulk_delete_repeated_finds_nothing(client: pictograph.Client) -> None:
     ids = [_train(client, n) for n in ("a", "b")]
     client.models.bulk_delete(ids)
@@ -416,6 +473,9 @@ async def test_async_delete_and_bulk_delete(aclient: pictograph.AsyncClient) -> 
         await aclient.models.get("a")
     with pytest.raises(ValidationError):
         await aclient.models.bulk_delete([])
+    upper = await aclient.models.bulk_delete([ids[2].upper()])
+    assert upper.succeeded == [ids[2].upper()]
+    assert await aclient.models.list() == []
 
 
 # ── versions ──

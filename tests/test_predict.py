@@ -352,6 +352,19 @@ def test_fork_suffixes_a_taken_name(client: pictograph.Client, published: str) -
     assert client.models.fork(published, "Road Signs", name="Mine").name == "Mine"
 
 
+def test_fork_numbers_a_long_taken_name_within_the_limit(
+    client: pictograph.Client, published: str
+) -> None:
+    longest = "Road Signs " * 9 + "x"
+    assert len(longest) == 100
+    client.models.update("Road Signs", new_name=longest)
+
+    copy = client.models.fork(published, longest)
+
+    assert copy.name == longest[:96] + " (2)"
+    assert client.models.update(copy.name, new_name=copy.name).id == copy.id
+
+
 def test_fork_refuses_a_private_or_unknown_model(
     fake: FakePictograph, client: pictograph.Client, published: str
 ) -> None:
@@ -375,9 +388,15 @@ def test_fork_refuses_a_model_with_no_weights(
         client.models.fork(published, "Road Signs")
 
 
-def test_fork_refuses_a_long_name(client: pictograph.Client, published: str) -> None:
-    with pytest.raises(ValidationError, match="name"):
+def test_fork_refuses_a_long_name_with_400(client: pictograph.Client, published: str) -> None:
+    before = [m.id for m in client.models.list()]
+    with pytest.raises(ValidationError, match="name") as refused:
         client.models.fork(published, "Road Signs", name="x" * 101)
+    # The wire spec's status for a fork's name over 100 characters (models.fork).
+    assert refused.value.status_code == 400
+    assert refused.value.field_errors[0]["loc"] == ["body", "name"]
+    assert [m.id for m in client.models.list()] == before
+    assert client.models.fork(published, "Road Signs", name="x" * 100).name == "x" * 100
 
 
 def test_fork_needs_member(viewer: pictograph.Client, published: str) -> None:
@@ -393,3 +412,10 @@ async def test_fork_async(
     assert copy.forked_from_model_id is not None
     with pytest.raises(NotFoundError):
         await aclient.models.fork(published, "nothing-here")
+    with pytest.raises(ValidationError) as refused:
+        await aclient.models.fork(published, "road-signs", name="A" * 101)
+    assert refused.value.status_code == 400
+    longest = "A" * 100
+    copied = await aclient.models.fork(published, "road-signs", name=longest)
+    again = await aclient.models.fork(published, "road-signs", name=longest)
+    assert (copied.name, again.name) == (longest, "A" * 96 + " (2)")

@@ -907,6 +907,21 @@ def test_bulk_cancel_reports_succeeded_and_not_found(
     assert again.count == 0
 
 
+def test_bulk_cancel_and_get_take_an_id_in_any_case(
+    fake: FakePictograph, client: pictograph.Client
+) -> None:
+    run = start(client, "shouted")
+    other = start(client, "kept")
+
+    assert client.training.get(run_id=run.id.upper()).id == run.id
+    result = client.training.bulk_cancel([run.id.upper()])
+
+    assert result.succeeded == [run.id.upper()]
+    assert result.not_found == []
+    assert client.training.get(run_id=run.id).status == "cancelled"
+    assert client.training.get(run_id=other.id).status == "queued"
+
+
 def test_bulk_cancel_refunds_each_classic_run_once(
     fake: FakePictograph, client: pictograph.Client
 ) -> None:
@@ -938,6 +953,11 @@ async def test_async_bulk_cancel(aclient: pictograph.AsyncClient) -> None:
     assert result.count == 1
     again = await aclient.training.bulk_cancel([run.id])
     assert again.not_found == [run.id]
+    other = await aclient.training.create(
+        DATASET, EXPORT, pipeline_type="yolox", name="c", wait=False
+    )
+    assert (await aclient.training.get(run_id=other.id.upper())).status == "queued"
+    assert (await aclient.training.bulk_cancel([other.id.upper()])).succeeded == [other.id.upper()]
     with pytest.raises(ValidationError):
         await aclient.training.bulk_cancel([])
 

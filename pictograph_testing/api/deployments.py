@@ -404,7 +404,8 @@ def deployment_payload(call: Call, d: Deployment) -> dict[str, Any]:
             "models": [
                 {
                     "model_id": build.model_id,
-                    "name": build.model_name,
+                    # A build is of one of its model's versions: the deployment's model.
+                    "name": d.model_name,
                     "precision": build.precision,
                     "state": "built" if build.built(now) else "building",
                     "started_at": call.iso(build.started_at),

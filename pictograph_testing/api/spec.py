@@ -18,6 +18,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, ClassVar, Literal
 
 from pictograph_testing.api import messages
+from pictograph_testing.catalog import NAME_LIMIT
 from pictograph_testing.world.errors import InvalidRequest, describe, field_error
 
 if TYPE_CHECKING:
@@ -102,6 +103,9 @@ class Str(Spec):
     format: str | None = None
     example: str | None = None
     description: str | None = None
+    status: int = 422
+    """The status a broken constraint is refused with: 422 as the API's validation answers,
+    400 where a route checks the value itself."""
     kinds: ClassVar[tuple[type, ...]] = (str,)
 
     def schema(self) -> Schema:
@@ -132,11 +136,13 @@ class Str(Spec):
             allowed = messages.choices(self.enum)
             return InvalidRequest(
                 messages.CHOICE.format(name=name, value=value, allowed=allowed),
+                status=self.status,
                 errors=[field_error(loc, f"Input should be {allowed}", "literal_error")],
             )
         if self.format == "uuid" and not _is_uuid(value):
             return InvalidRequest(
                 messages.NOT_A_UUID.format(value=value, noun=name.removesuffix("_id")),
+                status=self.status,
                 errors=[field_error(loc, "Input should be a valid UUID", "uuid_parsing")],
             )
         return None
@@ -145,6 +151,7 @@ class Str(Spec):
         low, high = self.min_length or 0, self.max_length
         return InvalidRequest(
             messages.STRING_LENGTH.format(name=name, low=low, high=high),
+            status=self.status,
             errors=[
                 field_error(loc, f"String should have {low} to {high} characters", "string_length")
             ],
@@ -157,6 +164,7 @@ class Str(Spec):
                 allowed = messages.choices(self.enum)
                 raise InvalidRequest(
                     messages.CHOICE.format(name=name, value=text, allowed=allowed),
+                    status=self.status,
                     errors=[
                         field_error(("query", name), f"Input should be {allowed}", "literal_error")
                     ],
@@ -165,9 +173,6 @@ class Str(Spec):
         return text
 
 
-NAME_LIMIT = 100
-"""The most characters the API takes in a name it keys things by: a run's, a model's, an
-export's, a dataset's, a deployment's, an API key's or an organization's."""
 NAME = Str(min_length=1, max_length=NAME_LIMIT, not_blank=True)
 """Such a name: 1 to :data:`NAME_LIMIT` characters, not blank."""
 

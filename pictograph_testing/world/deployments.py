@@ -82,7 +82,6 @@ class EngineBuild:
     """One TensorRT build of a model version for a GPU at a precision (stored once built)."""
 
     model_id: str
-    model_name: str
     gpu: str
     precision: str
     started_at: float
@@ -128,6 +127,7 @@ class Deployment:
     model_id: str
     version_id: str
     model_name: str
+    """Its model's name: kept in step with a rename, the last one known once it is deleted."""
     model_type: str
     architecture: str
     name: str
@@ -258,6 +258,11 @@ class DeploymentService:
     def by_token(self, token: str) -> Deployment | None:
         return self._by_token.get(token)
 
+    def model_renamed(self, model: Model) -> None:
+        """Follow ``model``'s new name in its deployments (a handful, read by index)."""
+        for deployment in self._by_model.get((model.organization_id, model.id), ()):
+            deployment.model_name = model.name
+
     # ── create ──
 
     def create(
@@ -289,6 +294,24 @@ class DeploymentService:
             )
         check_scaling(min_containers, max_containers)
         _check_inference_config(inference_config)
+        if name is None and "/" in model.name:
+            # The default is the model's name, as the SDK documents it; one that cannot be
+            # a deployment's is refused saying so, not renamed behind the caller's back
+            # (they would look the deployment up by the name they expect).
+            raise InvalidRequest(
+                f"A deployment sent without a name is named after its model, and model "
+                f"'{model.name}' has a '/' in its name, which a deployment name must not "
+                f"have. Send a name for the deployment (name=...), such as "
+                f"'{model.name.replace('/', '-')}'.",
+                errors=[
+                    field_error(
+                        ("body", "name"),
+                        "Field required: the model's name holds '/', so it cannot be the "
+                        "deployment's",
+                        "missing",
+                    )
+                ],
+            )
         chosen = name if name is not None else model.name
         self._check_name_free(key.organization_id, chosen, None)
         self._check_credit(key.organization_id, gpu_type, "deploy a model")
@@ -402,12 +425,18 @@ class DeploymentService:
             )
         now = self._world.now()
         self._accrue(deployment, now)
+        window = changes.get("scaledown_window", deployment.scaledown_window)
         if deployment.status == "active" and low == 0 < deployment.min_containers:
             # Its last warm container scales down after the idle window, like any other.
             deployment.awake_since = now
-            deployment.awake_until = now + changes.get(
-                "scaledown_window", deployment.scaledown_window
-            )
+            deployment.awake_until = now + window
+        elif window != deployment.scaledown_window and low == 0 and deployment.awake(now):
+            # An active deployment takes a scaling change at once: the awake container's
+            # idle time counts from the request (or scale-down) that set its window, so the
+            # new window applies from there. One already idle longer scales down now, not
+            # in the past: it was up, and billed, until this change.
+            idle_from = deployment.awake_until - deployment.scaledown_window
+            deployment.awake_until = max(now, idle_from + window)
         for field_name, value in changes.items():
             if field_name == "name":
                 self._rename(deployment, value)
@@ -536,7 +565,6 @@ class DeploymentService:
             history = self._build_history[gpu] = _BuildHistory()
         build = EngineBuild(
             model_id=deployment.model_id,
-            model_name=deployment.model_name,
             gpu=gpu,
             precision=deployment.precision,
             started_at=now,

@@ -4,13 +4,16 @@ from __future__ import annotations
 
 import itertools
 import random
+import uuid
 from functools import lru_cache
 from typing import TYPE_CHECKING, Any, NamedTuple
+
+from pictograph_testing.catalog import NAME_LIMIT
 
 if TYPE_CHECKING:
     from collections.abc import Callable, Mapping
 
-__all__ = ["IdFactory", "IdState", "splitmix64", "uuid_text"]
+__all__ = ["IdFactory", "IdState", "canonical_id", "numbered_name", "splitmix64", "uuid_text"]
 
 _MASK64 = (1 << 64) - 1
 # RFC 4122 version 4: the version nibble is 4, the variant's two top bits are 10.
@@ -26,6 +29,32 @@ def uuid_text(bits: int) -> str:
     # the hex text took five.
     raw = bits.to_bytes(16, "big")
     return f"{raw[:4].hex()}-{raw[4:10].hex('-', 2)}-{raw[10:].hex()}"
+
+
+def canonical_id(ref: str) -> str:
+    """``ref`` as a stored id when it is a dashed UUID in any case, else ``ref`` unchanged.
+
+    The SDK sends any-case 8-4-4-4-12 strings as ids (``_resolve.looks_like_id``), and a
+    UUID names the same row whatever its case; ids are stored lowercase. Anything else
+    (a name) is left as sent, for a lookup by name.
+    """
+    if len(ref) != 36:
+        return ref
+    try:
+        return str(uuid.UUID(ref))
+    except ValueError:
+        return ref
+
+
+def numbered_name(name: str, n: int) -> str:
+    """``name (n)``: what a taken name becomes to tell a new one apart.
+
+    ``name`` is shortened so the whole stays within
+    :data:`~pictograph_testing.catalog.NAME_LIMIT`: the API never hands out a name it would
+    refuse when sent back (a rename to itself, a deployment named after its model).
+    """
+    suffix = f" ({n})"
+    return name[: NAME_LIMIT - len(suffix)] + suffix
 
 
 def splitmix64(value: int) -> int:

@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 import re
-import uuid
 from typing import TYPE_CHECKING, Any
 
 from pictograph_testing.catalog import PIPELINES
 from pictograph_testing.world.entities import ApiKey, Model, ModelVersion, TrainingRun
 from pictograph_testing.world.errors import Conflict, InvalidRequest, NotFound, field_error
+from pictograph_testing.world.ids import canonical_id, numbered_name
 from pictograph_testing.world.ordered import SortedIndex, index_in
 
 if TYPE_CHECKING:
@@ -127,6 +127,7 @@ class ModelRegistry:
             self._freed(model.organization_id, model.name)
         model.name = name
         named[name] = model
+        self._world.deployments.model_renamed(model)
 
     def record_training(self, run: TrainingRun, at: float) -> str:
         """Turn a completed run into a model, or into a new version of its target model.
@@ -176,24 +177,30 @@ class ModelRegistry:
         return model.id
 
     def _free_name(self, organization_id: str, wanted: str, *, ignore: str | None = None) -> str:
-        """``wanted``, or ``wanted (2)``, ``(3)``… when the organization already has it."""
+        """``wanted``, or ``wanted (2)``, ``(3)``… when the organization already has it (the
+        base shortened to keep the name within the limit: :func:`numbered_name`)."""
         named = self._named.get(organization_id, {})
         holder = named.get(wanted)
         if holder is None or holder.id == ignore:
             return wanted
         # A rename ignores its own model, which may hold a name below the floor.
         n = self._suffix_floor.get((organization_id, wanted), 2) if ignore is None else 2
-        while (holder := named.get(f"{wanted} ({n})")) is not None and holder.id != ignore:
+        while (
+            holder := named.get(candidate := numbered_name(wanted, n))
+        ) is not None and holder.id != ignore:
             n += 1
-        if ignore is None:
+        # The floor is kept only while the numbered names are `wanted (n)` in full: a
+        # shortened one, once freed, is read back by `_freed` as another base's, so it
+        # could not lower this floor again.
+        if ignore is None and candidate == f"{wanted} ({n})":
             self._suffix_floor[organization_id, wanted] = n
-        return f"{wanted} ({n})"
+        return candidate
 
     # ── reads ──
 
     def find(self, key: ApiKey, ref: str) -> Model:
         """Resolve a model segment: a UUID of the organization, else its unique name."""
-        model = self._world.models.get(_canonical_id(ref))
+        model = self._world.models.get(canonical_id(ref))
         if model is not None and model.organization_id == key.organization_id:
             return model
         named = self._named.get(key.organization_id, {}).get(ref)
@@ -341,7 +348,7 @@ class ModelRegistry:
         succeeded: list[str] = []
         not_found: list[str] = []
         for model_id in dict.fromkeys(model_ids):
-            model = self._world.models.get(model_id)
+            model = self._world.models.get(canonical_id(model_id))
             if model is None or model.organization_id != key.organization_id:
                 not_found.append(model_id)
                 continue
@@ -379,14 +386,3 @@ class ModelRegistry:
 def slugify(name: str) -> str:
     """A name as its URL slug: lower-case words of letters and digits joined by ``-``."""
     return "-".join("".join(c if c.isalnum() else " " for c in name).lower().split())
-
-
-def _canonical_id(ref: str) -> str:
-    # The SDK sends any-case 8-4-4-4-12 strings as ids, and a UUID names the same row
-    # whatever its case; ids are stored lowercase.
-    if len(ref) != 36:
-        return ref
-    try:
-        return str(uuid.UUID(ref))
-    except ValueError:
-        return ref

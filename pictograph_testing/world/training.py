@@ -37,7 +37,7 @@ from pictograph_testing.world.errors import (
     field_error,
     sent,
 )
-from pictograph_testing.world.ids import splitmix64
+from pictograph_testing.world.ids import canonical_id, splitmix64
 from pictograph_testing.world.ordered import NewestFirst, SortedIndex
 
 if TYPE_CHECKING:
@@ -631,7 +631,7 @@ class TrainingService:
         succeeded: list[str] = []
         not_found: list[str] = []
         for run_id in dict.fromkeys(run_ids):
-            run = self._world.runs.get(run_id)
+            run = self._world.runs.get(canonical_id(run_id))
             if run is None or run.organization_id != key.organization_id or run.terminal:
                 not_found.append(run_id)
                 continue
@@ -735,8 +735,9 @@ class TrainingService:
         return self.resolve(key.organization_id, ref)
 
     def resolve(self, organization_id: str, ref: str) -> TrainingRun:
-        """Find a run of the organization by id, else the newest of that name, or 404."""
-        run = self._world.runs.get(ref)
+        """Find a run of the organization by id (any case), else the newest of that name,
+        or 404."""
+        run = self._world.runs.get(canonical_id(ref))
         if run is not None and run.organization_id == organization_id:
             return run
         newest = self._named.get((organization_id, ref))

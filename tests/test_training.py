@@ -1597,6 +1597,22 @@ def test_version_of_model_id_adds_a_version_to_the_same_model(client: pictograph
     assert len(client.models.list()) == 1
 
 
+def test_version_of_model_id_and_a_dataset_id_are_read_in_any_case(
+    client: pictograph.Client,
+) -> None:
+    first = client.training.create(DATASET, EXPORT, pipeline_type="yolox", name="v1")
+    assert first.model_id is not None
+    second = client.training.create(
+        DATASET,
+        EXPORT,
+        pipeline_type="yolox",
+        name="v2",
+        version_of_model_id=first.model_id.upper(),
+    )
+    assert second.model_id == first.model_id
+    assert client.datasets.get(dataset_id=first.dataset_id.upper()).id == first.dataset_id
+
+
 def test_version_of_an_unknown_model_is_not_found(client: pictograph.Client) -> None:
     with pytest.raises(NotFoundError):
         start(client, version_of_model_id="00000000-0000-4000-8000-000000000000")

@@ -514,7 +514,7 @@ class TrainingService:
     def _version_target(self, key: ApiKey, request: RunRequest, pipeline: Pipeline) -> Model | None:
         if request.version_of_model_id is None:
             return None
-        model = self._world.models.get(request.version_of_model_id)
+        model = self._world.models.get(canonical_id(request.version_of_model_id))
         if model is None or model.organization_id != key.organization_id:
             raise NotFound(f"Model '{request.version_of_model_id}' not found")
         if model.model_type != pipeline.model_type:
@@ -601,7 +601,8 @@ class TrainingService:
             created_by=key.created_by,
             billing=world.profile.billing,
             noise_seed=world.ids.noise_seed(),
-            version_of_model_id=request.version_of_model_id,
+            # The model as stored (the request may name it in any case).
+            version_of_model_id=None if admission.version_of is None else admission.version_of.id,
             warning=left_out_warning(admission.support, admission.pipeline.support_unit),
             history=[("pending", now)],
         )

@@ -532,6 +532,11 @@ def test_bulk_pause_resume_delete(client: pictograph.Client, model_id: str) -> N
     assert again.succeeded == []
     assert again.not_found == [*ids, unknown]
 
+    # One deployment sent twice, in two cases, is one duplicate: collapsed.
+    twice = client.deployments.bulk_resume([ids[0].upper(), ids[0]])
+    assert (twice.succeeded, twice.not_found, twice.count) == ([ids[0].upper()], [], 1)
+    client.deployments.bulk_pause([ids[0]])
+
     resumed = client.deployments.bulk_resume(ids)
     assert resumed.succeeded == ids
     assert {d.status for d in client.deployments.list()} == {"provisioning"}

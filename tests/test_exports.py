@@ -636,6 +636,12 @@ def test_bulk_delete(
     assert (again.succeeded, again.not_found, again.count) == ([], [first], 0)
 
 
+def test_bulk_delete_collapses_one_id_sent_in_two_cases(client: pictograph.Client) -> None:
+    export_id = client.exports.create(DATASET, "v2").id
+    twice = client.exports.bulk_delete([export_id.upper(), export_id])
+    assert (twice.succeeded, twice.not_found, twice.count) == ([export_id.upper()], [], 1)
+
+
 def test_bulk_delete_refuses_an_empty_list(client: pictograph.Client) -> None:
     with pytest.raises(ValidationError) as refused:
         client.exports.bulk_delete([])

@@ -438,6 +438,8 @@ def test_bulk_delete_takes_an_id_in_any_case(client: pictograph.Client) -> None:
     with pytest.raises(NotFoundError):
         client.models.get(model_id=a)
     assert client.models.bulk_delete([shouted]).not_found == [shouted]
+    twice = client.models.bulk_delete([b.upper(), b])  # one model, two cases: collapsed
+    assert (twice.succeeded, twice.not_found, twice.count) == ([b.upper()], [], 1)
 
 
 def test_bulk_delete_repeated_finds_nothing(client: pictograph.Client) -> None:

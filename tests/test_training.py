@@ -920,6 +920,9 @@ def test_bulk_cancel_and_get_take_an_id_in_any_case(
     assert result.not_found == []
     assert client.training.get(run_id=run.id).status == "cancelled"
     assert client.training.get(run_id=other.id).status == "queued"
+    # One run sent twice, in two cases, is one duplicate: collapsed, never "not found".
+    twice = client.training.bulk_cancel([other.id.upper(), other.id])
+    assert (twice.succeeded, twice.not_found, twice.count) == ([other.id.upper()], [], 1)
 
 
 def test_bulk_cancel_refunds_each_classic_run_once(

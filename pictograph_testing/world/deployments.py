@@ -42,6 +42,7 @@ from pictograph_testing.world.errors import (
     field_error,
     sent,
 )
+from pictograph_testing.world.ids import distinct_ids
 from pictograph_testing.world.ordered import NewestFirst, SortedIndex, by_seq, index_in
 
 if TYPE_CHECKING:
@@ -461,7 +462,7 @@ class DeploymentService:
             )
         succeeded: list[str] = []
         not_found: list[str] = []
-        for ref in dict.fromkeys(ids):
+        for ref in distinct_ids(ids):
             found = self.deployments.get(ref.strip().lower())
             if found is None or found.organization_id != key.organization_id:
                 not_found.append(ref)

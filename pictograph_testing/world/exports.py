@@ -23,7 +23,7 @@ from typing import TYPE_CHECKING, Any
 
 from pictograph_testing.world.entities import Export
 from pictograph_testing.world.errors import Conflict, InvalidRequest, NotFound, field_error
-from pictograph_testing.world.ids import splitmix64
+from pictograph_testing.world.ids import distinct_ids, splitmix64
 from pictograph_testing.world.ordered import SortedIndex, index_in
 
 if TYPE_CHECKING:
@@ -352,7 +352,7 @@ class ExportService:
             )
         succeeded: list[str] = []
         not_found: list[str] = []
-        for export_id in dict.fromkeys(export_ids):
+        for export_id in distinct_ids(export_ids):
             export = self._world.exports.get(export_id.lower())
             if export is None or export.organization_id != key.organization_id:
                 not_found.append(export_id)

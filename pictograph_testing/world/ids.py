@@ -11,9 +11,17 @@ from typing import TYPE_CHECKING, Any, NamedTuple
 from pictograph_testing.catalog import NAME_LIMIT
 
 if TYPE_CHECKING:
-    from collections.abc import Callable, Mapping
+    from collections.abc import Callable, Iterable, Mapping
 
-__all__ = ["IdFactory", "IdState", "canonical_id", "numbered_name", "splitmix64", "uuid_text"]
+__all__ = [
+    "IdFactory",
+    "IdState",
+    "canonical_id",
+    "distinct_ids",
+    "numbered_name",
+    "splitmix64",
+    "uuid_text",
+]
 
 _MASK64 = (1 << 64) - 1
 # RFC 4122 version 4: the version nibble is 4, the variant's two top bits are 10.
@@ -44,6 +52,15 @@ def canonical_id(ref: str) -> str:
         return str(uuid.UUID(ref))
     except ValueError:
         return ref
+
+
+def distinct_ids(refs: Iterable[str]) -> list[str]:
+    """Each id of a bulk request once, as first sent: one UUID sent again in another case
+    (or with spaces around it) is the same id, collapsed like any duplicate."""
+    first: dict[str, str] = {}
+    for ref in refs:
+        first.setdefault(canonical_id(ref.strip()), ref)
+    return list(first.values())
 
 
 def numbered_name(name: str, n: int) -> str:

@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING, Any
 from pictograph_testing.catalog import PIPELINES
 from pictograph_testing.world.entities import ApiKey, Model, ModelVersion, TrainingRun
 from pictograph_testing.world.errors import Conflict, InvalidRequest, NotFound, field_error
-from pictograph_testing.world.ids import canonical_id, numbered_name
+from pictograph_testing.world.ids import canonical_id, distinct_ids, numbered_name
 from pictograph_testing.world.ordered import SortedIndex, index_in
 
 if TYPE_CHECKING:
@@ -347,7 +347,7 @@ class ModelRegistry:
             )
         succeeded: list[str] = []
         not_found: list[str] = []
-        for model_id in dict.fromkeys(model_ids):
+        for model_id in distinct_ids(model_ids):
             model = self._world.models.get(canonical_id(model_id))
             if model is None or model.organization_id != key.organization_id:
                 not_found.append(model_id)

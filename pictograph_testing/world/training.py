@@ -37,7 +37,7 @@ from pictograph_testing.world.errors import (
     field_error,
     sent,
 )
-from pictograph_testing.world.ids import canonical_id, splitmix64
+from pictograph_testing.world.ids import canonical_id, distinct_ids, splitmix64
 from pictograph_testing.world.ordered import NewestFirst, SortedIndex
 
 if TYPE_CHECKING:
@@ -631,7 +631,7 @@ class TrainingService:
     def bulk_cancel(self, key: ApiKey, run_ids: list[str]) -> tuple[list[str], list[str]]:
         succeeded: list[str] = []
         not_found: list[str] = []
-        for run_id in dict.fromkeys(run_ids):
+        for run_id in distinct_ids(run_ids):
             run = self._world.runs.get(canonical_id(run_id))
             if run is None or run.organization_id != key.organization_id or run.terminal:
                 not_found.append(run_id)

@@ -19,7 +19,7 @@ from pictograph_testing.api.dialects import NEWEST, sdk_client_of, sdk_version_o
 from pictograph_testing.api.errors import error_body, refusal_body
 from pictograph_testing.api.idempotency import IdempotencyStore, StoredResponse
 from pictograph_testing.api.resources import ROUTER
-from pictograph_testing.api.route_paths import API_PREFIX, API_ROOT
+from pictograph_testing.api.route_paths import API_PREFIX, API_ROOT, DEVELOPER_PATH
 from pictograph_testing.api.spec import Str, check_body, check_query
 from pictograph_testing.api.table import Fallthrough, collection_hint, no_route
 from pictograph_testing.api.unserved import NotImplementedByFake, UnservedCall
@@ -481,6 +481,10 @@ class Api:
 
         Refuse a path outside the API, or one no endpoint of the caller's release serves.
         """
+        if path in _API_ROOTS:
+            # No route lies at the roots themselves; a path the client normalised onto
+            # one (a name `..` joined to `/training/`) is the API's own 404, not a gap.
+            raise no_route(method, path, ROUTER.resources)
         raw = _route_key(path)
         if raw is None:
             raise NotImplementedByFake(method, path)
@@ -590,6 +594,9 @@ class Api:
             )
         self.world.storage.receive(slot, body)
         return Reply(200, b"", content_type="text/plain")
+
+
+_API_ROOTS = frozenset({API_ROOT, API_ROOT.removesuffix("/"), API_PREFIX, DEVELOPER_PATH})
 
 
 def _route_key(path: str) -> str | None:

@@ -301,16 +301,23 @@ def pytest_runtest_makereport(
     return report
 
 
+GIVEN_RECIPE = (
+    "    @given(request=pst.create_requests('current', dataset='signs', export='v1'))\n"
+    "    def test_runs(request):\n"
+    "        with FakePictograph(profile='current') as fake:  # the strategy's profile\n"
+    "            fake.add_dataset('signs', images=6, completed_images=6,\n"
+    "                             annotation_types=('bbox', 'polygon', 'keypoint'))\n"
+    "            fake.add_export('signs', 'v1')\n"
+    "            fake.client().training.create(**request, wait=False)\n"
+)
+"""The recipe :data:`GIVEN_HINT` shows (every pipeline of the profile has labels to learn;
+``tests/test_plugin*`` runs it as written)."""
+
 GIVEN_HINT = (
     "Hypothesis runs every example of a @given test in the same function-scoped "
     "fixture, so pictograph_fake (and the client and clock fixtures) would carry one "
     "example's world into the next. Make a fake per example inside the test instead:\n\n"
-    "    @given(request=pst.create_requests(dataset='signs', export='v1'))\n"
-    "    def test_runs(request):\n"
-    "        with FakePictograph(profile='current') as fake:\n"
-    "            fake.add_dataset('signs', images=6, completed_images=6)\n"
-    "            fake.add_export('signs', 'v1')\n"
-    "            fake.client().training.create(**request, wait=False)\n\n"
+    f"{GIVEN_RECIPE}\n"
     "See the strategies page of the docs (docs/strategies.md)."
 )
 """What a failing ``@given`` test that asks for a pictograph fixture is told."""

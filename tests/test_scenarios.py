@@ -12,6 +12,7 @@ import pytest
 from pictograph.exceptions import ApiError, PaymentRequiredError, ValidationError
 
 from pictograph_testing import FakePictograph
+from pictograph_testing.catalog import PROFILES
 from pictograph_testing.scenarios import SCHEMA_VERSION, available_scenarios, load_scenario
 from tests.image_files import DEV, raw, write_image
 
@@ -52,15 +53,29 @@ def test_ready_to_train_trains_at_once() -> None:
         assert client.models.get(model_id=run.model_id).name == "first"
 
 
-@pytest.mark.parametrize("profile", ["classic", "current"])
-def test_nearly_out_of_credit_refuses_a_run(profile: str) -> None:
+@pytest.mark.parametrize(
+    ("profile", "pipeline"),
+    [(p, pipeline) for p in ("classic", "current") for pipeline in sorted(PROFILES[p].pipelines)],
+)
+def test_nearly_out_of_credit_refuses_a_run(profile: str, pipeline: Any) -> None:
+    # "a 402 on any training run, under either profile": every pipeline has its labels.
     with FakePictograph(scenario="nearly-out-of-credit", profile=profile) as fake:
         assert fake.balance_micro_usd == 20_000
         client = fake.client(max_retries=0)
         assert client.credits.history()[0].operation == "training_a100_per_minute"
         with pytest.raises(PaymentRequiredError) as refused:
-            client.training.create("road-signs", "road-signs-v1", pipeline_type="yolox", name="r")
+            client.training.create("road-signs", "road-signs-v1", pipeline_type=pipeline, name="r")
         assert refused.value.status_code == 402
+
+
+@pytest.mark.parametrize("pipeline", sorted(PROFILES["current"].pipelines))
+def test_every_pipeline_trains_on_one_image_short_under_current(pipeline: Any) -> None:
+    with FakePictograph(scenario="one-image-short", profile="current") as current:
+        client = current.client(max_retries=0)
+        run = client.training.create(
+            "road-signs", "road-signs-v1", pipeline_type=pipeline, name="r"
+        )
+        assert run.status == "completed", run.error_message
 
 
 def test_one_image_short_is_refused_by_classic_and_trains_under_current() -> None:

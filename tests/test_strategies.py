@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import functools
 import json
+import textwrap
 from typing import Any
 
 import httpx
@@ -18,6 +19,7 @@ from pictograph.exceptions import ValidationError
 from pictograph_testing import FakePictograph
 from pictograph_testing import strategies as pst
 from pictograph_testing.catalog import PIPELINES, PROFILES
+from pictograph_testing.pytest_plugin import GIVEN_RECIPE
 
 pytest_plugins = ["pytester"]
 
@@ -293,6 +295,22 @@ def test_an_unknown_status_is_refused() -> None:
 
 
 # ── a fake per example ──
+
+
+def test_the_recipe_the_hint_shows_passes_as_written(
+    pytester: pytest.Pytester, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    pytester.makeini("[pytest]\nasyncio_default_fixture_loop_scope = function\n")
+    monkeypatch.setenv("PYTEST_ADDOPTS", "-p no:faker -p no:xdist -p no:cacheprovider")
+    pytester.makepyfile(
+        "from hypothesis import given, settings\n"
+        "from pictograph_testing import FakePictograph, strategies as pst\n\n"
+        "@settings(max_examples=40, deadline=None)\n" + textwrap.dedent(GIVEN_RECIPE)
+    )
+
+    result = pytester.runpytest_inprocess()
+
+    result.assert_outcomes(passed=1)
 
 
 def test_given_with_the_fixture_fails_with_a_hint_to_make_a_fake_per_example(

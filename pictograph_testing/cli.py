@@ -37,7 +37,7 @@ def _parser() -> argparse.ArgumentParser:
         "PICTOGRAPH_BASE_URL and PICTOGRAPH_API_KEY, as printed at start.",
     )
     serve.add_argument("--host", default="127.0.0.1", help="interface (default: loopback)")
-    serve.add_argument("--port", type=int, default=8765, help="port (default 8765; 0: any free)")
+    serve.add_argument("--port", type=_port, default=8765, help="port (default 8765; 0: any free)")
     serve.add_argument("--profile", default=None, choices=("classic", "current"))
     serve.add_argument("--seed", type=int, default=None, help="the world's seed (default 0)")
     serve.add_argument(
@@ -137,6 +137,17 @@ def main(argv: Sequence[str] | None = None) -> int:
     return _serve(args)
 
 
+def _port(text: str) -> int:
+    """A TCP port for ``--port``: 0 (any free one) to 65535, or argparse's usage error."""
+    try:
+        port = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"invalid port: {text!r}") from None
+    if not 0 <= port <= 65535:
+        raise argparse.ArgumentTypeError(f"a port is 0 (any free one) to 65535, got {port}")
+    return port
+
+
 def _serve(args: argparse.Namespace) -> int:
     try:
         import uvicorn
@@ -163,12 +174,16 @@ def _serve(args: argparse.Namespace) -> int:
     if args.journal_limit < 1:
         print("--journal-limit must be 1 or more", file=sys.stderr)
         return 2
-    control_key = args.control_key or os.environ.get(CONTROL_KEY_ENV) or None
-    if args.no_control_auth and control_key is not None:
+    if args.no_control_auth and args.control_key:
         print("give --control-key or --no-control-auth, not both", file=sys.stderr)
         return 2
-    if not args.no_control_auth and control_key is None:
-        control_key = new_control_key()
+    # The flag wins over the environment: the variable may be left over from the
+    # `export` line an earlier `serve` printed.
+    control_key = (
+        None
+        if args.no_control_auth
+        else args.control_key or os.environ.get(CONTROL_KEY_ENV) or new_control_key()
+    )
     try:
         sock = bind(args.host, args.port)
     except OSError as exc:

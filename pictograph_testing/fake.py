@@ -817,9 +817,23 @@ class FakeOrganization:
 
 @functools.lru_cache(maxsize=32)
 def _parsed_hosts(base_url: str) -> tuple[httpx.URL, httpx.URL]:
+    """The API's URL and its gateway's; ``ValueError`` for a base URL a client cannot
+    reach (no http(s) scheme, no host, a bad port), not a fake that answers nothing."""
     # Parsed once per base URL (a fake per test would parse the same two each time);
     # an httpx.URL is never changed in place, so fakes can share them.
-    return httpx.URL(base_url), httpx.URL(gateway_url(base_url))
+    try:
+        url = httpx.URL(base_url)
+        port = url.port
+    except httpx.InvalidURL as exc:
+        raise ValueError(f"base_url {base_url!r} is not a URL: {exc}") from None
+    if url.scheme not in ("http", "https") or not url.host:
+        raise ValueError(
+            f"base_url must be an absolute http(s) URL like 'https://api.pictograph.io', "
+            f"got {base_url!r}"
+        )
+    if port is not None and not 0 < port < 65536:
+        raise ValueError(f"base_url's port must be 1 to 65535, got {base_url!r}")
+    return url, httpx.URL(gateway_url(base_url))
 
 
 def _same_host(url: httpx.URL, own: httpx.URL) -> bool:

@@ -69,6 +69,7 @@ if TYPE_CHECKING:
     from pictograph_testing.fake import FakePictograph
 
 __all__ = [
+    "GIVEN_RECIPE",
     "LIVE_SETTINGS",
     "SETTINGS",
     "pictograph_async_client",

@@ -270,6 +270,18 @@ def named_scenario(name: str, *, directories: Sequence[str | os.PathLike[str]] =
     raise UnknownScenario(name, available_scenarios(directories), searched)
 
 
+def _where(raw: bytes, refusal: ValueError) -> str:
+    """What is wrong with a file's JSON, and where: the line and column of a syntax error
+    (the strict parser's own message speaks of a request body)."""
+    try:
+        json.loads(raw)
+    except json.JSONDecodeError as exc:
+        return f"{exc.msg} at line {exc.lineno}, column {exc.colno}"
+    except ValueError:
+        pass  # not UTF-8 and the like: the strict parser's words say it
+    return str(refusal)
+
+
 def _search_path(directories: Sequence[str | os.PathLike[str]]) -> list[Path]:
     return [
         *(Path(d).expanduser() for d in directories),
@@ -279,10 +291,11 @@ def _search_path(directories: Sequence[str | os.PathLike[str]]) -> list[Path]:
 
 
 def _read(path: Path) -> dict[str, Any]:
+    raw = path.read_bytes()
     try:
-        document = strict_json.parse(path.read_bytes())
+        document = strict_json.parse(raw)
     except ValueError as exc:  # UnfitJson included: too deep, NaN, lone surrogates
-        raise ValueError(f"scenario file {path} is not valid JSON: {exc}") from None
+        raise ValueError(f"scenario file {path} is not valid JSON: {_where(raw, exc)}") from None
     if not isinstance(document, dict):
         raise ValueError(f"scenario file {path} must hold a JSON object")
     return document

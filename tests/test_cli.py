@@ -256,6 +256,26 @@ def test_serve_refuses_a_port_in_use(capsys: pytest.CaptureFixture[str]) -> None
     assert f"cannot listen on 127.0.0.1:{port}" in capsys.readouterr().err
 
 
+@pytest.mark.parametrize("port", ["99999", "-1"])
+def test_serve_refuses_a_port_out_of_range(port: str, capsys: pytest.CaptureFixture[str]) -> None:
+    with pytest.raises(SystemExit) as stopped:
+        main(["serve", "--port", port])
+    assert stopped.value.code == 2  # a usage error, not a traceback
+    assert "a port is 0 (any free one) to 65535" in capsys.readouterr().err
+
+
+@pytest.mark.slow  # subprocesses: scripts/test_slow.sh
+def test_no_control_auth_wins_over_a_key_left_in_the_environment(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # The variable an earlier `serve` told the user to export.
+    monkeypatch.setenv(CONTROL_KEY_ENV, "left-over")
+    with _serving("--no-control-auth") as printed:
+        assert CONTROL_KEY_ENV not in printed
+        opened = httpx.get(f"{printed['PICTOGRAPH_BASE_URL']}/_fake/clock", timeout=5)
+        assert opened.status_code == 200
+
+
 def test_serve_refuses_a_negative_speed(capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["serve", "--port", "0", "--speed", "-1"]) == 2
     assert "--speed" in capsys.readouterr().err

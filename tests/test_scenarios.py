@@ -222,6 +222,10 @@ def test_unknown_names_and_missing_files(tmp_path: Path) -> None:
     broken.write_text("{nope")
     with pytest.raises(ValueError, match="not valid JSON"):
         FakePictograph(scenario=broken)
+    # A syntax error says where it is, as an editor would.
+    broken.write_text('{"schema_version": 1,\n "datasets": [{"name": "x",}]}')
+    with pytest.raises(ValueError, match="double quotes at line 2, column 28"):
+        FakePictograph(scenario=broken)
 
 
 def test_explicit_images_with_splits_tags_and_annotations(tmp_path: Path) -> None:

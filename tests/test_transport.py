@@ -95,6 +95,20 @@ def test_unknown_routes_are_404_never_a_redirect(fake: FakePictograph) -> None:
     assert fake.server_errors == []
 
 
+@pytest.mark.parametrize(
+    ("base_url", "message"),
+    [
+        ("api.example.com", "absolute http"),
+        ("ftp://api.example.com", "absolute http"),
+        ("https://api.example.com:99999", "port must be 1 to 65535"),
+    ],
+)
+def test_a_base_url_no_client_can_reach_is_refused(base_url: str, message: str) -> None:
+    # Not a fake that answers every call "not implemented" for a URL it never served.
+    with pytest.raises(ValueError, match=message):
+        FakePictograph(base_url=base_url)
+
+
 def test_a_base_url_with_a_path_prefix_is_honoured() -> None:
     with FakePictograph(base_url="http://127.0.0.1:8123/prefix") as fake:
         fake.add_dataset(DATASET, images=10, completed_images=10)

@@ -480,13 +480,13 @@ def test_create_refuses_thresholds_out_of_range(
 
 
 def test_create_refuses_a_model_type_it_does_not_score(
-    fake: FakePictograph, client: pictograph.Client
+    fake: FakePictograph, client: pictograph.Client, model: str
 ) -> None:
-    fake.add_dataset("fields", images=6, completed_images=6, annotation_types=("polygon",))
-    fake.add_export("fields", "fields-v1")
-    client.training.create("fields", "fields-v1", pipeline_type="sm_pytorch", name="semseg")
-    with pytest.raises(ValidationError, match="semantic_segmentation"):
-        client.model_evaluations.create("semseg", "fields", "fields-v1")
+    # No pipeline trains keypoint models: stand one in.
+    fake.world.registry.find(fake.world.default_key, "m1").model_type = "keypoint_detection"
+    with pytest.raises(ValidationError, match="keypoint_detection"):
+        client.model_evaluations.create("m1", DATASET, EXPORT)
+    assert client.model_evaluations.list() == []
 
 
 def test_create_needs_the_estimated_cost(fake: FakePictograph, client: pictograph.Client) -> None:

@@ -10,6 +10,7 @@ from pictograph_testing.api.table import Bare, Page, endpoint
 from pictograph_testing.api.wire import Call, Reply, page, page_params, reply
 from pictograph_testing.catalog import EVALUATION_TIER
 from pictograph_testing.world.errors import Conflict, NotFound
+from pictograph_testing.world.scoring import RASTER_CELLS
 
 if TYPE_CHECKING:
     from pictograph_testing.world.entities import Export
@@ -177,7 +178,7 @@ def evaluation_payload(call: Call, evaluation: Evaluation) -> dict[str, Any]:
         "confusion_matrix": None if scores is None else _confusion(evaluation, scores),
         "worst_images": None if scores is None else _images(evaluation.worst),
         "best_images": None if scores is None else _images(evaluation.best),
-        "seg_metrics": None,
+        "seg_metrics": None if scores is None else _seg_metrics(evaluation, scores),
         "config": {
             "model_name": evaluation.model_name,
             "model_version_id": evaluation.version_id,
@@ -194,7 +195,25 @@ def evaluation_payload(call: Call, evaluation: Evaluation) -> dict[str, Any]:
 
 
 def _overall(scores: Scores) -> dict[str, Any]:
-    if scores.accuracy is not None:
+    if scores.family == "semantic_segmentation":
+        # Micro pixel rates, mIoU the headline (and the family's discriminator), no mAP.
+        return {
+            "tp": scores.tp,
+            "fp": scores.fp,
+            "fn": scores.fn,
+            "precision": scores.precision,
+            "recall": scores.recall,
+            "f1": scores.f1,
+            "macro_f1": scores.macro_f1,
+            "map": None,
+            "accuracy": None,
+            "miou": scores.macro("iou"),
+            "mean_dice": scores.macro("dice"),
+            "pixel_accuracy": scores.pixel_accuracy,
+            "mean_pixel_accuracy": scores.mean_pixel_accuracy,
+            "frequency_weighted_iou": scores.frequency_weighted_iou,
+        }
+    if scores.family == "classification":
         # Classification: macro-averaged rates, accuracy the headline, no mAP.
         return {
             "tp": scores.tp,
@@ -221,8 +240,10 @@ def _overall(scores: Scores) -> dict[str, Any]:
 
 
 def _per_class(scores: Scores) -> list[dict[str, Any]]:
-    return [
-        {
+    semantic = scores.family == "semantic_segmentation"
+    rows = []
+    for c in scores.per_class:
+        row: dict[str, Any] = {
             "class_name": c.class_name,
             "tp": c.tp,
             "fp": c.fp,
@@ -233,21 +254,26 @@ def _per_class(scores: Scores) -> list[dict[str, Any]]:
             "f1": c.f1,
             "ap": c.ap,
         }
-        for c in scores.per_class
-    ]
+        if semantic:
+            row["iou"] = c.iou
+            row["dice"] = c.dice
+        rows.append(row)
+    return rows
 
 
 def _confusion(evaluation: Evaluation, scores: Scores) -> dict[str, Any]:
     return {
-        "iou_threshold": None if scores.accuracy is not None else evaluation.iou_threshold,
+        # Only detection matches at an IoU: classification and pixels are compared as is.
+        "iou_threshold": evaluation.iou_threshold if scores.family == "detection" else None,
         "labels": scores.labels,
         "grid": scores.grid,
     }
 
 
 def _images(outcomes: list[ImageOutcome]) -> list[dict[str, Any]]:
-    return [
-        {
+    shown = []
+    for o in outcomes:
+        image: dict[str, Any] = {
             "image_id": o.tally.image_id,
             "filename": o.filename,
             "virtual_directory_path": o.directory_path,
@@ -259,8 +285,30 @@ def _images(outcomes: list[ImageOutcome]) -> list[dict[str, Any]]:
             "predictions": o.predictions,
             "ground_truth": o.ground_truth,
         }
-        for o in outcomes
-    ]
+        if o.tally.miou is not None:
+            image["miou"] = o.tally.miou
+        shown.append(image)
+    return shown
+
+
+def _seg_metrics(evaluation: Evaluation, scores: Scores) -> dict[str, Any] | None:
+    """Semantic segmentation's own payload: per-class IoU/Dice and the threshold sweep."""
+    pixels = scores.pixels
+    if pixels is None:
+        return None
+    best = pixels.best
+    return {
+        "per_class_iou": {c.class_name: c.iou for c in scores.per_class},
+        "per_class_dice": {c.class_name: c.dice for c in scores.per_class},
+        "thresholds": [p.threshold for p in pixels.sweep],
+        "miou": [p.miou for p in pixels.sweep],
+        "mean_dice": [p.mean_dice for p in pixels.sweep],
+        "pixel_accuracy": [p.pixel_accuracy for p in pixels.sweep],
+        "best_miou": best.miou,
+        "best_miou_threshold": best.threshold,
+        "operating_threshold": evaluation.confidence_threshold,
+        "raster": {"columns": RASTER_CELLS, "rows": RASTER_CELLS},
+    }
 
 
 def _report(call: Call, evaluation: Evaluation, scores: Scores) -> dict[str, Any]:
@@ -293,6 +341,12 @@ def _report(call: Call, evaluation: Evaluation, scores: Scores) -> dict[str, Any
         "overall_metrics": _overall(scores),
         "per_class_metrics": _per_class(scores),
         "confusion_matrix": _confusion(evaluation, scores),
+        **(
+            {}
+            if scores.pixels is None
+            # Only semantic segmentation's report has it: the others' stay as they were.
+            else {"seg_metrics": _seg_metrics(evaluation, scores)}
+        ),
         "best_images": _images(evaluation.best),
         "worst_images": _images(evaluation.worst),
         "warnings": warnings,

@@ -2,7 +2,9 @@
 
 An evaluation runs a model version over the images an export froze and scores its
 predictions (the prediction engine's, at the evaluation's confidence threshold) against
-the images' ground truth with the SDK's metric definitions (:mod:`.scoring`).
+the images' ground truth with the SDK's metric definitions (:mod:`.scoring`); a semantic
+segmentation model's polygons are scored per pixel, on a coarse raster, against the truth's
+polygons of the model's classes.
 
 Lifecycle, discrete-event and lazy like training: ``pending`` while it waits for one of
 the tier's workers and during the cold start, ``running`` while the images go through,
@@ -33,7 +35,13 @@ from pictograph_testing.world.errors import (
 )
 from pictograph_testing.world.ordered import NewestFirst, SortedIndex, by_seq, index_in
 from pictograph_testing.world.predictions import content_hash, image_size, predict_for, true_tag
-from pictograph_testing.world.scoring import ImageTally, Scores, score_detections, score_tags
+from pictograph_testing.world.scoring import (
+    ImageTally,
+    Scores,
+    score_detections,
+    score_pixels,
+    score_tags,
+)
 
 if TYPE_CHECKING:
     from collections.abc import Iterable, Sequence
@@ -53,8 +61,13 @@ __all__ = [
 ]
 
 EvaluationStatus = Literal["pending", "running", "completed", "failed", "cancelled"]
-EVALUATED_MODEL_TYPES = ("object_detection", "instance_segmentation", "classification")
-"""What the service evaluates (semantic segmentation and keypoints are not scored)."""
+EVALUATED_MODEL_TYPES = (
+    "object_detection",
+    "instance_segmentation",
+    "semantic_segmentation",
+    "classification",
+)
+"""What the service evaluates (keypoint models are not scored)."""
 _RANKED_IMAGES = 5
 """How many best and worst images an evaluation shows."""
 NOTHING_TO_SCORE = (
@@ -409,8 +422,13 @@ class EvaluationService:
         export = world.exports.get(evaluation.export_id)
         image_ids = export.image_ids if export is not None else []
         class_filter = set(export.class_filter) if export and export.class_filter else None
+        semantic = model.model_type == "semantic_segmentation"
+        # Semantic segmentation paints every polygon the model found, whatever its score,
+        # so the threshold sweep can be scored from one inference per image.
+        floor = 0.0 if semantic else evaluation.confidence_threshold
         predictions: dict[str, list[dict[str, Any]]] = {}
         truth: dict[str, list[dict[str, Any]]] = {}
+        sizes: dict[str, tuple[int, int]] = {}
         tags: dict[str, str | None] = {}
         true_tags: dict[str, str] = {}
         outcomes: dict[str, tuple[str, str]] = {}
@@ -430,7 +448,7 @@ class EvaluationService:
                 width,
                 height,
                 image,
-                confidence=evaluation.confidence_threshold,
+                confidence=floor,
             )
             outcomes[image.id] = (image.filename, image.directory_path)
             if model.model_type == "classification":
@@ -445,10 +463,22 @@ class EvaluationService:
                 for a in image.annotations
                 if class_filter is None or a.get("name") in class_filter
             ]
+            if semantic:
+                # A mask model has a channel per class it trained on, and masks are polygons.
+                truth[image.id] = [
+                    a
+                    for a in truth[image.id]
+                    if a.get("type") == "polygon" and a.get("name") in version.classes
+                ]
+                sizes[image.id] = (width, height)
         evaluation.failed_images = failed
         evaluation.evaluated_images = len(outcomes)
         if model.model_type == "classification":
             scores = score_tags(tags, true_tags, version.classes)
+        elif semantic:
+            scores = score_pixels(
+                predictions, truth, sizes, confidence=evaluation.confidence_threshold
+            )
         else:
             scores = score_detections(predictions, truth, iou_threshold=evaluation.iou_threshold)
         evaluation.scores = scores
@@ -464,18 +494,23 @@ class EvaluationService:
                     [] if guess is None else [{"name": guess, "type": "tag"}],
                     [{"name": true_tags[tally.image_id], "type": "tag"}],
                 )
-            return ImageOutcome(
-                tally,
-                filename,
-                directory,
-                predictions[tally.image_id],
-                truth[tally.image_id],
-            )
+            shown = [
+                p
+                for p in predictions[tally.image_id]
+                if p["confidence"] >= evaluation.confidence_threshold
+            ]
+            return ImageOutcome(tally, filename, directory, shown, truth[tally.image_id])
 
         ranked = [t for t in scores.images if t.gt_count > 0]
-        worst = sorted(ranked, key=lambda t: -(t.fp + t.fn))
-        best = sorted(ranked, key=lambda t: t.fp + t.fn)
-        evaluation.worst = [outcome(t) for t in worst[:_RANKED_IMAGES] if t.fp + t.fn > 0]
+        if scores.family == "semantic_segmentation":
+            # Ranked by the image's mIoU, as the service ranks masks.
+            worst = sorted(ranked, key=lambda t: t.miou or 0.0)
+            best = sorted(ranked, key=lambda t: -(t.miou or 0.0))
+            evaluation.worst = [outcome(t) for t in worst[:_RANKED_IMAGES] if (t.miou or 0.0) < 1.0]
+        else:
+            worst = sorted(ranked, key=lambda t: -(t.fp + t.fn))
+            best = sorted(ranked, key=lambda t: t.fp + t.fn)
+            evaluation.worst = [outcome(t) for t in worst[:_RANKED_IMAGES] if t.fp + t.fn > 0]
         evaluation.best = [outcome(t) for t in best[:_RANKED_IMAGES]]
 
 

@@ -52,6 +52,7 @@ __all__ = [
     "COMPOUND_EXPORT_PATHS",
     "DATASETS_BY_NAME",
     "EVALUATED_DATASETS",
+    "EVALUATED_TYPES_BY_RELEASE",
     "EXPORT_FORMATS_BY_RELEASE",
     "FOLDER_PATHS",
     "FOLDER_UPLOADS",
@@ -334,6 +335,13 @@ GPU_COUNT = before("1.69.106", since="1.67.3")
 """``training.create`` sends ``gpu_count``."""
 EVALUATED_DATASETS = before("1.66.2")
 """``model_evaluations.create`` names the dataset (``project_id``), not an export."""
+EVALUATED_TYPES_BY_RELEASE: Mapping[str, Span] = {
+    "classification": since("1.69.73"),
+    "semantic_segmentation": since("1.69.74"),
+}
+"""Model types ``model_evaluations`` scores that arrived after detection and instance
+segmentation: older releases' models cannot parse their metrics (``map`` null, no
+``miou``), so the fake scores for each release what its API scored."""
 PROJECTS = before("1.61.0")
 """Datasets created, read, renamed and deleted as ``/projects/`` (``projects.*``)."""
 COMPOUND_EXPORT_PATHS = before("1.61.0")

@@ -4,12 +4,18 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from pictograph_testing.api.dialects import EVALUATED_DATASETS, Wire
+from pictograph_testing.api.dialects import (
+    EVALUATED_DATASETS,
+    EVALUATED_TYPES_BY_RELEASE,
+    Span,
+    Wire,
+)
 from pictograph_testing.api.spec import Field, Num, Obj, Param, Str
 from pictograph_testing.api.table import Bare, Page, endpoint
 from pictograph_testing.api.wire import Call, Reply, page, page_params, reply
 from pictograph_testing.catalog import EVALUATION_TIER
 from pictograph_testing.world.errors import Conflict, NotFound
+from pictograph_testing.world.evaluations import EVALUATED_MODEL_TYPES, unscored
 from pictograph_testing.world.scoring import RASTER_CELLS
 
 if TYPE_CHECKING:
@@ -21,6 +27,31 @@ __all__ = ["REPORT_SCHEMA_VERSION", "evaluation_payload"]
 
 REPORT_SCHEMA_VERSION = 1
 _UUID = Str(format="uuid")
+
+
+def _numbered_iou(payload: Any) -> Any:
+    """A confusion matrix's ``iou_threshold`` as a number (the evaluation's own), for the
+    release that scored classification but read the field as a number."""
+    found = payload.get("evaluations") if isinstance(payload, dict) else None
+    for evaluation in found if isinstance(found, list) else [payload.get("evaluation", payload)]:
+        matrix = evaluation.get("confusion_matrix") if isinstance(evaluation, dict) else None
+        if isinstance(matrix, dict) and matrix.get("iou_threshold") is None:
+            matrix["iou_threshold"] = evaluation["iou_threshold"]
+    return payload
+
+
+_SCORES_CLASSIFICATION = EVALUATED_TYPES_BY_RELEASE["classification"].since
+_SCORES_PIXELS = EVALUATED_TYPES_BY_RELEASE["semantic_segmentation"].since
+_DETECTION_ONLY = Wire(
+    Span(until=_SCORES_CLASSIFICATION),
+    note="scores detection and instance segmentation models only (422 for the others)",
+)
+_NUMBERED_IOU = Wire(
+    Span(_SCORES_CLASSIFICATION, _SCORES_PIXELS),
+    rewrite=_numbered_iou,
+    note="scores classification but not semantic segmentation; a confusion matrix's "
+    "`iou_threshold` is always a number",
+)
 
 
 @endpoint(
@@ -48,12 +79,19 @@ _UUID = Str(format="uuid")
             unsent=("export_id",),
             note="names the dataset (`project_id`): evaluated on its newest completed export",
         ),
+        _DETECTION_ONLY,
+        _NUMBERED_IOU,
     ),
 )
 def create_evaluation(call: Call) -> Reply:
     fields = call.fields()
     world = call.world
     model = world.registry.find(call.key, fields["model_id"])
+    scored_since = EVALUATED_TYPES_BY_RELEASE.get(model.model_type)
+    if scored_since is not None and not scored_since.holds(call.sdk, call.client):
+        # The release's API did not score this type yet (its models cannot read the
+        # metrics): refused as that API refused it, before anything is made.
+        raise unscored(model, _scored_by(call))
     if "export_id" in fields:
         export = _export(call, fields["export_id"])
     else:
@@ -75,6 +113,7 @@ def create_evaluation(call: Call) -> Reply:
     sdk=("model_evaluations.list", "model_evaluations.iter"),
     reply=Page("ModelEvaluation", key="evaluations"),
     query=(*page_params(100), Param("model_id", _UUID), Param("project_id", _UUID)),
+    wires=(_NUMBERED_IOU,),
 )
 def list_evaluations(call: Call) -> Reply:
     args = call.args
@@ -101,6 +140,7 @@ def list_evaluations(call: Call) -> Reply:
         "model_evaluations.evaluate",
     ),
     reply=Bare("EvaluationEnvelope"),
+    wires=(_NUMBERED_IOU,),
 )
 def get_evaluation(call: Call) -> Reply:
     evaluation = call.world.evaluations.find(call.key, call.path_args["evaluation"])
@@ -116,6 +156,7 @@ def get_evaluation(call: Call) -> Reply:
     errors=(403, 409),
     role="member",
     action="cancel evaluations",
+    wires=(_NUMBERED_IOU,),
 )
 def cancel_evaluation(call: Call) -> Reply:
     service = call.world.evaluations
@@ -363,6 +404,16 @@ def _export(call: Call, export_id: str) -> Export:
     if export is None or export.organization_id != call.key.organization_id:
         raise NotFound(f"Export '{export_id}' not found")
     return export
+
+
+def _scored_by(call: Call) -> list[str]:
+    """The model types the caller's release's API scored."""
+    return [
+        t
+        for t in EVALUATED_MODEL_TYPES
+        if t not in EVALUATED_TYPES_BY_RELEASE
+        or EVALUATED_TYPES_BY_RELEASE[t].holds(call.sdk, call.client)
+    ]
 
 
 def _newest_export(call: Call, dataset_id: str) -> Export:

@@ -58,6 +58,7 @@ __all__ = [
     "ImageOutcome",
     "evaluation_job",
     "evaluation_order",
+    "unscored",
 ]
 
 EvaluationStatus = Literal["pending", "running", "completed", "failed", "cancelled"]
@@ -68,6 +69,18 @@ EVALUATED_MODEL_TYPES = (
     "classification",
 )
 """What the service evaluates (keypoint models are not scored)."""
+
+
+def unscored(model: Model, scored: Sequence[str]) -> InvalidRequest:
+    """The 422 of evaluating a model of a type the API does not score (``scored``: the
+    types it does, for the caller)."""
+    return InvalidRequest(
+        f"Model '{model.name}' is a {model.model_type} model; evaluations score "
+        f"{', '.join(scored)} models.",
+        errors=[field_error(("body", "model_id"), "model type not evaluable", "value_error")],
+    )
+
+
 _RANKED_IMAGES = 5
 """How many best and worst images an evaluation shows."""
 NOTHING_TO_SCORE = (
@@ -184,13 +197,7 @@ class EvaluationService:
         """
         world = self._world
         if model.model_type not in EVALUATED_MODEL_TYPES:
-            raise InvalidRequest(
-                f"Model '{model.name}' is a {model.model_type} model; evaluations score "
-                f"{', '.join(EVALUATED_MODEL_TYPES)} models.",
-                errors=[
-                    field_error(("body", "model_id"), "model type not evaluable", "value_error")
-                ],
-            )
+            raise unscored(model, EVALUATED_MODEL_TYPES)
         if model.status != "ready":
             raise Conflict(
                 f"Model '{model.name}' is {model.status}; only a ready model is evaluated."

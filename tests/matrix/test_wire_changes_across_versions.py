@@ -15,9 +15,11 @@ from typing import TYPE_CHECKING, Any
 import pytest
 from pictograph.exceptions import ValidationError
 
+from pictograph_testing import FakePictograph
 from pictograph_testing._sdk.layout import sdk_version
 from pictograph_testing.api.dialects import (
     EVALUATED_DATASETS,
+    EVALUATED_TYPES_BY_RELEASE,
     INTEGER_CREDITS,
     INVITE_STATUSES_BY_RELEASE,
     ROLES_BY_RELEASE,
@@ -27,8 +29,6 @@ from tests.matrix.conftest import DATASET, EXPORT
 
 if TYPE_CHECKING:
     import pictograph
-
-    from pictograph_testing import FakePictograph
 
 RELEASE = parse_version(sdk_version())
 
@@ -83,6 +83,61 @@ def test_an_evaluation_is_created_as_the_release_names_its_ground_truth(
     # A dataset is scored on its newest completed export: the only one here.
     assert (evaluation.dataset_id, evaluation.export_id) == (dataset.id, export.id)
     assert sdk.model_evaluations.get(created.id).status in ("pending", "running", "completed")
+
+
+def _evaluate(world: FakePictograph, sdk: pictograph.Client, model_id: str) -> Any:
+    """Create an evaluation of ``model_id`` on the export, as the release names it."""
+    dataset = world.world.dataset(world.organization_id, DATASET)
+    export = world.world.export(dataset, EXPORT)
+    ground_truth = list(inspect.signature(sdk.model_evaluations.create).parameters)[1]
+    named_by: dict[str, tuple[str, ...]] = {
+        "project_id": (dataset.id,),
+        "export_id": (export.id,),
+        "dataset_name": (DATASET, EXPORT),
+    }
+    create: Any = sdk.model_evaluations.create
+    return create(model_id, *named_by[ground_truth])
+
+
+@pytest.mark.parametrize(
+    ("pipeline", "model_type"),
+    [("classification", "classification"), ("sm_pytorch", "semantic_segmentation")],
+)
+def test_each_release_evaluates_the_model_types_its_api_scored(
+    no_real_waiting: None, pipeline: Any, model_type: str
+) -> None:
+    # Each release's models parse what its API scored; a newer type is refused to it.
+    with FakePictograph(seed=1, profile="current") as world:
+        world.add_dataset(
+            DATASET,
+            images=20,
+            completed_images=12,
+            classes=["stop_sign", "yield"],
+            annotation_types=["bbox", "polygon"],
+        )
+        world.add_export(DATASET, EXPORT)
+        with world.client(max_retries=0) as sdk:
+            if not hasattr(sdk, "model_evaluations"):
+                pytest.skip(f"pictograph {sdk_version()} has no model evaluations")
+            run = sdk.training.create(
+                dataset_name=DATASET, export_name=EXPORT, pipeline_type=pipeline, name="m"
+            )
+            assert run.model_id is not None
+            if not EVALUATED_TYPES_BY_RELEASE[model_type].holds(RELEASE):
+                with pytest.raises(ValidationError) as refused:
+                    _evaluate(world, sdk, run.model_id)
+                assert refused.value.status_code == 422
+                assert not world.world.evaluations.evaluations
+                return
+            created = _evaluate(world, sdk, run.model_id)
+            world.clock.advance(hours=2)
+            evaluation = sdk.model_evaluations.get(created.id)
+            assert evaluation.status == "completed"
+            listed = sdk.model_evaluations.list()
+            assert [e.id for e in listed] == [created.id]
+            if hasattr(sdk.model_evaluations, "report"):
+                assert sdk.model_evaluations.report(created.id) is not None
+        assert world.server_errors == []
 
 
 def test_the_organization_counts_credits_as_the_balance_does(sdk: pictograph.Client) -> None:

@@ -13,6 +13,7 @@ virtual clock) and shows in the request journal (``Call.fault``)::
     fake.faults.fail_export("disk full")             # the next export ends `failed`
     fake.faults.rate_limit(10, per_seconds=60)       # per API key, 429 with Retry-After
     fake.faults.fail_evaluation("worker lost")      # the next model evaluation ends `failed`
+    fake.faults.fail_deployment("no GPU")            # the next deployment ends `failed`
     fake.faults.exhaust_inference_pool()             # models.predict: 429 until 00:00 UTC
 
 A path is relative to ``/api/v1/developer/`` (``"credits/balance"``) or written in full
@@ -40,10 +41,11 @@ from __future__ import annotations
 import math
 import re
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any, Literal, NamedTuple, Protocol
+from typing import TYPE_CHECKING, Any, Literal, NamedTuple
 
 from pictograph_testing.api.route_paths import API_PREFIX, api_path
 from pictograph_testing.journal import path_matcher
+from pictograph_testing.world.failures import FailureQueue, JobFailure
 from pictograph_testing.world.training import FAILURE_REASONS, RunFailure, TrainingService
 
 if TYPE_CHECKING:
@@ -56,6 +58,7 @@ __all__ = [
     "FaultSpec",
     "Faults",
     "Intercept",
+    "JobFailure",
     "RateLimit",
     "Refusal",
     "RequestFault",
@@ -82,23 +85,27 @@ _STATUS_CODES = {
     503: ("service_unavailable", "Service temporarily unavailable; retry shortly."),
     504: ("gateway_timeout", "Gateway timeout: the upstream service took too long."),
 }
-_SPEC_KINDS = (
-    "status",
-    "error",
-    "delay",
-    "run_failure",
-    "preemption",
-    "export_failure",
-    "rate_limit",
-    "evaluation_failure",
-    "inference_pool",
-)
-
-
-class _FailingService(Protocol):
-    """A world service whose next jobs a test may make fail (exports, evaluations, ...)."""
-
-    def fail_next(self, message: str = ..., *, count: int = ...) -> None: ...
+_JOB_FAILURES: dict[str, str] = {
+    "export_failure": "export_service",
+    "evaluation_failure": "evaluations",
+    "deployment_failure": "deployments",
+}
+"""Each kind of job failure, and the world service whose next jobs it fails (each keeps
+a :class:`~pictograph_testing.world.failures.FailureQueue` as ``failures``)."""
+_SPEC_OPTIONS: dict[str, frozenset[str]] = {
+    "status": frozenset(
+        {"method", "path", "status", "times", "after", "retry_after", "message", "optional"}
+    ),
+    "error": frozenset({"method", "path", "error", "times", "after", "optional"}),
+    "delay": frozenset({"method", "path", "seconds", "times", "optional"}),
+    "run_failure": frozenset({"run", "epoch", "reason", "message", "optional"}),
+    "preemption": frozenset({"run", "epoch", "optional"}),
+    **dict.fromkeys(_JOB_FAILURES, frozenset({"message", "times", "optional"})),
+    "rate_limit": frozenset({"requests", "per_seconds"}),
+    "inference_pool": frozenset(),
+}
+"""Each fault kind a spec (marker, control route) may name, and the arguments it takes."""
+_POOL_SPENT = "hosted inference capacity spent for the day"
 
 
 class TransportFault(Exception):
@@ -148,6 +155,10 @@ class RequestFault:
             return f"delayed {self.delay:g}s"
         return what + (" after the handler" if self.after else " before the handler")
 
+    def why_unfired(self) -> str:
+        """Say why strict teardown found it unfired."""
+        return "no request matched its method and path (fake.calls lists the calls made)"
+
     def target(self) -> str:
         """Say which requests it hits: ``POST /api/v1/developer/training/``."""
         method = self.method or "any method"
@@ -168,6 +179,10 @@ class RateLimit:
     requests: int
     per_seconds: float
     _windows: dict[str, tuple[int, int]] = field(default_factory=dict, repr=False)
+
+    def describe(self) -> str:
+        """Say what it allows: ``rate limit 10 per 60s``."""
+        return f"rate limit {self.requests} per {self.per_seconds:g}s"
 
     def admit(self, key: str, now: float) -> int | None:
         """Count one request of ``key``; return the seconds to wait if it is over budget."""
@@ -220,6 +235,8 @@ class Faults:
         # Every request fault armed since the last clear, fired or not: what teardown asks.
         self._armed_requests: list[RequestFault] = []
         self._optional_runs: list[RunFailure] = []
+        # Every job failure armed here since the last clear (a scenario's are the world's).
+        self._armed_jobs: list[JobFailure] = []
         self._rate_limit: RateLimit | None = None
         self.armed = False
         """True while any request fault or a rate limit is armed: the API's one check."""
@@ -309,20 +326,43 @@ class Faults:
             return tuple(self._requests)
 
     @property
-    def unfired(self) -> tuple[RequestFault | RunFailure, ...]:
+    def unfired(self) -> tuple[RequestFault | RunFailure | JobFailure, ...]:
         """The faults armed and not optional that have not fired yet, oldest first.
 
-        Request faults that hit no request, and run failures still waiting for the run
-        they name (or the next run) to be created. Strict teardown fails a test that
-        leaves any: arm with ``optional=True`` for a fault the test may not reach.
+        Request faults that hit no request, run failures still waiting for the run they
+        name (or the next run) to be created, and export, evaluation and deployment
+        failures no job has taken. Strict teardown fails a test that leaves any: arm with
+        ``optional=True`` for a fault the test may not reach.
         """
         with self._world.lock:
             requests = [f for f in self._armed_requests if f.fired == 0 and not f.optional]
-            # Run failures are armed on the training service: none if it was never built.
-            training: TrainingService | None = self._world.built("training")
-            armed = training.armed_failures if training is not None else ()
-            runs = [f for f in armed if not any(f is o for o in self._optional_runs)]
-            return (*requests, *runs)
+            runs = [f for f in self._waiting_runs() if not any(f is o for o in self._optional_runs)]
+            jobs = [f for f in self._armed_jobs if f.fired == 0 and not f.optional]
+            return (*requests, *runs, *jobs)
+
+    @property
+    def described(self) -> tuple[str, ...]:
+        """Every fault armed and still to strike, in words, as :meth:`arm` answered.
+
+        Request faults, run failures, export, evaluation and deployment failures (a
+        scenario's too), the rate limit, and a spent inference pool: what
+        ``GET /_fake/faults`` and the dashboard list.
+        """
+        with self._world.lock:
+            world = self._world
+            armed: list[str] = [f.describe() for f in self._requests]
+            armed += [f.describe() for f in self._waiting_runs()]
+            for service in _JOB_FAILURES.values():
+                # A service never built has nothing armed: listing must not build it.
+                built = world.built(service)
+                if built is not None:
+                    armed += [f.describe() for f in built.failures.armed]
+            if self._rate_limit is not None:
+                armed.append(self._rate_limit.describe())
+            pool = world.built("inference_pool")
+            if pool is not None and pool.spent_by_test:
+                armed.append(_POOL_SPENT)
+            return tuple(armed)
 
     # ── run failures ──
 
@@ -366,35 +406,46 @@ class Faults:
             RunFailure("preemption", _epoch(epoch), requeue=True, target=run), optional
         )
 
-    def fail_export(self, message: str | None = None, *, times: int = 1) -> None:
-        """Make the next ``times`` exports created end ``failed`` with ``message``."""
-        self._fail_next(lambda world: world.export_service, message, times)
+    def fail_export(
+        self, message: str | None = None, *, times: int = 1, optional: bool = False
+    ) -> JobFailure:
+        """Make the next ``times`` exports created end ``failed`` with ``message``.
 
-    def fail_evaluation(self, message: str | None = None, *, times: int = 1) -> None:
+        ``optional=True``: the test may end before an export is created.
+        """
+        return self._fail_jobs("export_failure", message, times, optional)
+
+    def fail_evaluation(
+        self, message: str | None = None, *, times: int = 1, optional: bool = False
+    ) -> JobFailure:
         """Make the next ``times`` model evaluations created end ``failed`` with ``message``.
 
         The failure strikes when the evaluation would have completed: it runs (and is
         not billed), then fails, and its ``evaluation_failed`` notification is written.
+        ``optional=True``: the test may end before an evaluation is created.
         """
-        self._fail_next(lambda world: world.evaluations, message, times)
+        return self._fail_jobs("evaluation_failure", message, times, optional)
 
-    def fail_deployment(self, message: str | None = None, *, times: int = 1) -> None:
+    def fail_deployment(
+        self, message: str | None = None, *, times: int = 1, optional: bool = False
+    ) -> JobFailure:
         """Make the next ``times`` deployments created end ``failed`` with ``message`` when
-        their server would have come up (a ``deployment_failed`` notification follows)."""
-        self._fail_next(lambda world: world.deployments, message, times)
+        their server would have come up (a ``deployment_failed`` notification follows).
 
-    def _fail_next(
-        self, service: Callable[[World], _FailingService], message: str | None, times: int
-    ) -> None:
+        ``optional=True``: the test may end before a deployment is created.
+        """
+        return self._fail_jobs("deployment_failure", message, times, optional)
+
+    def _fail_jobs(self, kind: str, message: str | None, times: int, optional: bool) -> JobFailure:
         """Arm the next ``times`` jobs of one service to fail (its own message if ``None``)."""
         _check(message, (str, type(None)), "message", "a string")
+        _check(optional, bool, "optional", "true or false")
         _count(times, "times")
         with self._world.lock:
-            failing = service(self._world)
-            if message is None:
-                failing.fail_next(count=times)
-            else:
-                failing.fail_next(message, count=times)
+            queue: FailureQueue = getattr(self._world, _JOB_FAILURES[kind]).failures
+            failure = queue.arm(message, count=times, optional=optional)
+            self._armed_jobs.append(failure)
+        return failure
 
     def exhaust_inference_pool(self) -> None:
         """Spend today's shared hosted-inference capacity (the virtual UTC day's).
@@ -414,7 +465,7 @@ class Faults:
 
     # ── rate limiting ──
 
-    def rate_limit(self, requests: int | None, *, per_seconds: float = 60.0) -> None:
+    def rate_limit(self, requests: int | None, *, per_seconds: float = 60.0) -> RateLimit | None:
         """Allow each API key ``requests`` requests per ``per_seconds`` virtual seconds.
 
         Over budget, a request is refused with 429 ``rate_limited`` and ``Retry-After``
@@ -427,6 +478,7 @@ class Faults:
         with self._world.lock:
             self._rate_limit = limit
             self._refresh()
+        return limit
 
     # ── arming from data (pytest marker, control route) ──
 
@@ -436,9 +488,10 @@ class Faults:
         ``spec["kind"]`` picks the method: ``status`` / ``error`` (:meth:`fail_next`),
         ``delay`` (:meth:`delay_next`), ``run_failure`` (:meth:`fail_run`),
         ``preemption`` (:meth:`preempt_run`), ``export_failure`` (:meth:`fail_export`),
-        ``rate_limit`` (:meth:`rate_limit`), ``evaluation_failure``
-        (:meth:`fail_evaluation`) or ``inference_pool`` (:meth:`exhaust_inference_pool`);
-        the other keys are that method's arguments.
+        ``evaluation_failure`` (:meth:`fail_evaluation`), ``deployment_failure``
+        (:meth:`fail_deployment`), ``rate_limit`` (:meth:`rate_limit`) or
+        ``inference_pool`` (:meth:`exhaust_inference_pool`); the other keys are that
+        method's arguments. The words are those :attr:`described` lists the fault with.
         Raise ``ValueError`` on anything else.
         """
         if not isinstance(spec, dict):
@@ -449,34 +502,23 @@ class Faults:
             )
         options = dict(spec)
         kind = options.pop("kind", None)
-        if kind not in _SPEC_KINDS:
-            raise ValueError(f"fault kind must be one of {', '.join(_SPEC_KINDS)}; got {kind!r}")
-        allowed = {
-            "status": {
-                "method",
-                "path",
-                "status",
-                "times",
-                "after",
-                "retry_after",
-                "message",
-                "optional",
-            },
-            "error": {"method", "path", "error", "times", "after", "optional"},
-            "delay": {"method", "path", "seconds", "times", "optional"},
-            "run_failure": {"run", "epoch", "reason", "message", "optional"},
-            "preemption": {"run", "epoch", "optional"},
-            "export_failure": {"message", "times"},
-            "rate_limit": {"requests", "per_seconds"},
-            "evaluation_failure": {"message", "times"},
-            "inference_pool": set(),
-        }[kind]
+        if kind not in _SPEC_OPTIONS:
+            raise ValueError(f"fault kind must be one of {', '.join(_SPEC_OPTIONS)}; got {kind!r}")
+        allowed = _SPEC_OPTIONS[kind]
         unknown = sorted(set(options) - allowed)
         if unknown:
             raise ValueError(
-                f"a {kind} fault takes {', '.join(sorted(allowed))}; unknown: {', '.join(unknown)}"
+                f"{_article(kind)} {kind} fault takes {', '.join(sorted(allowed)) or 'nothing'}; "
+                f"unknown: {', '.join(unknown)}"
             )
         try:
+            if kind in _JOB_FAILURES:
+                return self._fail_jobs(
+                    kind,
+                    options.get("message"),
+                    options.get("times", 1),
+                    options.get("optional", False),
+                ).describe()
             if kind == "status":
                 return self.fail_next(**options).describe()
             if kind == "error":
@@ -489,59 +531,60 @@ class Faults:
                 return self.fail_run(**options).describe()
             if kind == "preemption":
                 return self.preempt_run(**options).describe()
-            if kind == "export_failure":
-                self.fail_export(**options)
-                return f"fail the next {options.get('times', 1)} export(s)"
-            if kind == "evaluation_failure":
-                self.fail_evaluation(**options)
-                return f"fail the next {options.get('times', 1)} evaluation(s)"
             if kind == "inference_pool":
                 self.exhaust_inference_pool()
-                return "hosted inference capacity spent for the day"
-            self.rate_limit(**options)
+                return _POOL_SPENT
+            limit = self.rate_limit(**options)
         except TypeError as wrong:
-            raise ValueError(f"a {kind} fault's arguments do not fit: {wrong}") from None
-        return f"rate limit {options.get('requests')} per {options.get('per_seconds', 60)}s"
+            raise ValueError(
+                f"{_article(kind)} {kind} fault's arguments do not fit: {wrong}"
+            ) from None
+        return limit.describe() if limit is not None else "rate limit lifted"
 
     def arm_all(self, specs: Sequence[Mapping[str, Any]]) -> list[str]:
         """Arm every fault of ``specs`` (see :meth:`arm`), or none if one is refused."""
         world = self._world
         with world.lock:
+            queues: list[FailureQueue] = [
+                getattr(world, service).failures for service in _JOB_FAILURES.values()
+            ]
             saved = (
                 list(self._requests),
                 list(self._armed_requests),
                 list(self._optional_runs),
+                list(self._armed_jobs),
                 world.training.armed_failures,
-                world.export_service.pending_failures,
+                [queue.armed for queue in queues],
                 self._rate_limit,
-                world.evaluations.armed_failures,
                 world.inference_pool.spent_day,
             )
             try:
                 return [self.arm(spec) for spec in specs]
             except ValueError:
-                requests, armed, optional, failures, exports, limit, evaluations, spent = saved
+                requests, armed, optional, jobs, failures, queued, limit, spent = saved
                 self._requests[:] = requests
                 self._armed_requests[:] = armed
                 self._optional_runs[:] = optional
+                self._armed_jobs[:] = jobs
                 world.training.restore_failures(failures)
-                world.export_service.restore_failures(exports)
-                world.evaluations.restore_failures(evaluations)
+                for queue, failed in zip(queues, queued, strict=True):
+                    queue.restore(failed)
                 world.inference_pool.spent_day = spent
                 self._rate_limit = limit
                 self._refresh()
                 raise
 
     def clear(self) -> None:
-        """Disarm every request fault, pending run, export and evaluation failure, the rate
-        limit, and a spent inference pool."""
+        """Disarm every request fault, pending run, export, evaluation and deployment
+        failure, the rate limit, and a spent inference pool."""
         with self._world.lock:
             self._requests.clear()
             self._armed_requests.clear()
             self._optional_runs.clear()
+            self._armed_jobs.clear()
             self._world.training.clear_failures()
-            self._world.export_service.clear_failures()
-            self._world.evaluations.clear_failures()
+            for service in _JOB_FAILURES.values():
+                getattr(self._world, service).failures.clear()
             self._world.inference_pool.refill()
             self._rate_limit = None
             self._refresh()
@@ -600,6 +643,11 @@ class Faults:
             if optional:
                 self._optional_runs.append(failure)
         return failure
+
+    def _waiting_runs(self) -> tuple[RunFailure, ...]:
+        # Run failures are armed on the training service: none if it was never built.
+        training: TrainingService | None = self._world.built("training")
+        return training.armed_failures if training is not None else ()
 
     def _refresh(self) -> None:
         self.armed = bool(self._requests) or self._rate_limit is not None
@@ -687,14 +735,25 @@ class FaultSpec(dict[str, Any]):
         return cls._made("preemption", run=run, epoch=epoch, optional=optional)
 
     @classmethod
-    def fail_export(cls, message: str | None = None, *, times: int = 1) -> FaultSpec:
+    def fail_export(
+        cls, message: str | None = None, *, times: int = 1, optional: bool = False
+    ) -> FaultSpec:
         """As :meth:`Faults.fail_export`."""
-        return cls._made("export_failure", message=message, times=times)
+        return cls._made("export_failure", message=message, times=times, optional=optional)
 
     @classmethod
-    def fail_evaluation(cls, message: str | None = None, *, times: int = 1) -> FaultSpec:
+    def fail_evaluation(
+        cls, message: str | None = None, *, times: int = 1, optional: bool = False
+    ) -> FaultSpec:
         """As :meth:`Faults.fail_evaluation`."""
-        return cls._made("evaluation_failure", message=message, times=times)
+        return cls._made("evaluation_failure", message=message, times=times, optional=optional)
+
+    @classmethod
+    def fail_deployment(
+        cls, message: str | None = None, *, times: int = 1, optional: bool = False
+    ) -> FaultSpec:
+        """As :meth:`Faults.fail_deployment`."""
+        return cls._made("deployment_failure", message=message, times=times, optional=optional)
 
     @classmethod
     def rate_limit(cls, requests: int, *, per_seconds: float = 60.0) -> FaultSpec:
@@ -725,6 +784,11 @@ def status_refusal(fault: RequestFault) -> Refusal:
         details["retry_after"] = fault.retry_after
         headers = (("retry-after", _header_seconds(fault.retry_after)),)
     return Refusal(status, code, fault.message or text, details, headers)
+
+
+def _article(word: str) -> str:
+    # Error messages name kinds generically: "an export_failure fault", "a delay fault".
+    return "an" if word[:1] in "aeiou" else "a"
 
 
 def _epoch(epoch: int) -> int:

@@ -665,7 +665,7 @@ def snapshot(world: World) -> dict[str, Any]:
                 for n in world.feeds.notifications.values()
                 if n.organization_id == org.id
             ],
-            "pending_export_failures": list(world.export_service.pending_failures),
+            "pending_export_failures": list(world.export_service.failures.messages),
             "members": [
                 _values(m, skip=frozenset({"organization_id"})) for m in world.people.roster(org.id)
             ],

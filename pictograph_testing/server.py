@@ -485,6 +485,8 @@ class FakeAsgiApp:
                 for fault in faults.pending
             ],
             "run_failures": [f.describe() for f in faults.pending_run_failures],
+            # Every kind armed, in the words POST answered with: what the dashboard lists.
+            "faults": list(faults.described),
         }
 
     def _load(self, payload: dict[str, Any]) -> FakePictograph:

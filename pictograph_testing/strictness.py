@@ -26,6 +26,8 @@ if TYPE_CHECKING:
     import httpx
 
     from pictograph_testing.fake import FakePictograph
+    from pictograph_testing.faults import RequestFault, RunFailure
+    from pictograph_testing.world.failures import JobFailure
 
 __all__ = [
     "StrayCall",
@@ -90,9 +92,8 @@ def teardown_problems(fake: FakePictograph) -> list[str]:
             problems.append(
                 f"{len(unfired)} fault(s) armed and never fired:\n"
                 + "\n".join(lines)
-                + "\n  Check the method and path (fake.calls lists the calls made), arm it "
-                "with optional=True if the test may not reach it, or turn the check off "
-                "for the test with @pytest.mark.pictograph(assert_all_fired=False)."
+                + "\n  Arm a fault with optional=True if the test may not reach it, or turn "
+                "the check off for the test with @pytest.mark.pictograph(assert_all_fired=False)."
             )
     if fake.assert_all_served:
         unserved = fake.unserved_calls
@@ -121,10 +122,11 @@ def teardown_problems(fake: FakePictograph) -> list[str]:
     return problems
 
 
-def _fault_line(fault: object) -> str:
+def _fault_line(fault: RequestFault | RunFailure | JobFailure) -> str:
+    # Each kind says why it did not fire: a request fault's target is what to check.
     from pictograph_testing.faults import RequestFault
 
+    what = fault.describe()
     if isinstance(fault, RequestFault):
-        return f"{fault.describe()} for {fault.target()}"
-    describe = getattr(fault, "describe", None)
-    return describe() if callable(describe) else repr(fault)
+        what += f" for {fault.target()}"
+    return f"{what}: {fault.why_unfired()}"

@@ -115,6 +115,55 @@ def test_a_fault_that_never_fires_fails_the_test_and_says_what_to_fix(
     )
 
 
+def test_every_job_failure_left_unfired_fails_the_test_with_a_hint_of_its_own(
+    project: pytest.Pytester,
+) -> None:
+    project.makepyfile(
+        """
+        import pytest
+        from pictograph_testing import FaultSpec
+
+        @pytest.mark.pictograph(faults=[FaultSpec.fail_export("disk full")])
+        def test_export_never_made(pictograph_client):
+            pictograph_client.credits.balance()
+
+        def test_evaluation_never_made(pictograph_fake):
+            pictograph_fake.faults.fail_evaluation(times=2)
+
+        @pytest.mark.pictograph(faults=[{"kind": "deployment_failure"}])
+        def test_deployment_never_made(pictograph_fake):
+            pass
+
+        @pytest.mark.pictograph(
+            faults=[
+                FaultSpec.fail_export(optional=True),
+                FaultSpec.fail_evaluation(optional=True),
+                {"kind": "deployment_failure", "optional": True},
+            ]
+        )
+        def test_optional_job_failures(pictograph_fake):
+            pictograph_fake.faults.fail_deployment(optional=True)
+
+        @pytest.mark.pictograph(faults=[FaultSpec.fail_run(epoch=3)])
+        def test_run_never_made(pictograph_fake):
+            pass
+        """
+    )
+    result = project.runpytest_inprocess("-p", "no:randomly")
+    result.assert_outcomes(passed=5, errors=4)
+    result.stdout.fnmatch_lines(
+        [
+            "*fail the next 1 export(s): no export was created while it was armed*",
+            "*Arm a fault with optional=True if the test may not reach it*",
+            "*fail the next 2 evaluation(s): no evaluation was created while it was armed*",
+            "*fail the next 1 deployment(s): no deployment was created while it was armed*",
+            "*fail (oom) the next run at epoch 3: no run was created while it was armed*",
+        ]
+    )
+    # A job or run fault has no method or path to check.
+    assert "Check the method and path" not in result.stdout.str()
+
+
 def test_a_failing_test_is_not_buried_under_teardown_errors(project: pytest.Pytester) -> None:
     project.makepyfile(
         """

@@ -220,7 +220,10 @@ def test_a_failed_deployment_says_why_and_is_notified(
     fake: FakePictograph, client: pictograph.Client, model_id: str
 ) -> None:
     fake.faults.fail_deployment("Provisioning failed: quota")
+    assert fake.faults.described == ("fail the next 1 deployment(s)",)
+    assert [f.describe() for f in fake.faults.unfired] == list(fake.faults.described)
     created = client.deployments.create("m1")
+    assert fake.faults.unfired == fake.faults.described == ()
     with pytest.raises(ApiError, match="quota") as caught:
         client.deployments.wait_until_active(created.deployment)
     assert caught.value.code == "job_failed"

@@ -282,12 +282,14 @@ def test_an_injected_failure_fails_unbilled_and_notifies(
     fake: FakePictograph, client: pictograph.Client, model: str
 ) -> None:
     fake.faults.fail_evaluation("GPU lost")
+    assert [f.describe() for f in fake.faults.unfired] == ["fail the next 1 evaluation(s)"]
     before = len(fake.ledger)
 
     with pytest.raises(ApiError, match="GPU lost") as ended:
         client.model_evaluations.evaluate("m1", DATASET, EXPORT)
 
     assert ended.value.code == "job_failed"
+    assert fake.faults.unfired == fake.faults.described == ()
     failed = client.model_evaluations.list()[0]
     assert (failed.status, failed.error_message) == ("failed", "GPU lost")
     assert failed.overall_metrics is None

@@ -18,7 +18,7 @@ from pictograph.exceptions import (
     ServerError,
 )
 
-from pictograph_testing import FakePictograph
+from pictograph_testing import FakePictograph, FaultSpec, TeardownCheckFailed
 from pictograph_testing.catalog import GPU_TIERS
 from tests.conftest import DATASET, EXPORT
 
@@ -26,6 +26,8 @@ if TYPE_CHECKING:
     from pathlib import Path
 
     import pictograph
+
+    from pictograph_testing.server import FakeServer
 
 CREATE = ("POST", "training/")
 A10G_COLD_START = GPU_TIERS["a10g"].cold_start_seconds
@@ -535,10 +537,91 @@ def test_run_faults_are_checked(fake: FakePictograph) -> None:
         fake.faults.preempt_run(epoch=0)
 
 
-def test_an_export_can_be_made_to_fail(fake: FakePictograph, client: pictograph.Client) -> None:
+async def export_and_wait(fake: FakePictograph, use_async: bool) -> Any:
+    if use_async:
+        async with fake.async_client(max_retries=0) as aclient:
+            return await aclient.exports.create(DATASET, "broken", wait=True)
+    with fake.client(max_retries=0) as client:
+        return client.exports.create(DATASET, "broken", wait=True)
+
+
+@pytest.mark.parametrize("use_async", [False, True], ids=["sync", "async"])
+async def test_an_export_can_be_made_to_fail(fake: FakePictograph, use_async: bool) -> None:
     fake.faults.fail_export("disk full")
+    assert fake.faults.described == ("fail the next 1 export(s)",)
+    assert [f.describe() for f in fake.faults.unfired] == ["fail the next 1 export(s)"]
     with pytest.raises(ApiError, match="disk full"):
-        client.exports.create(DATASET, "broken", wait=True)
+        await export_and_wait(fake, use_async)
+    # Fired: neither listed as armed nor held against the test at teardown.
+    assert fake.faults.described == ()
+    assert fake.faults.unfired == ()
+
+
+JOB_FAULTS = ["fail_export", "fail_evaluation", "fail_deployment"]
+JOB_NOUNS = {
+    "fail_export": "export",
+    "fail_evaluation": "evaluation",
+    "fail_deployment": "deployment",
+}
+
+
+@pytest.mark.parametrize("method", JOB_FAULTS)
+def test_an_unfired_job_failure_fails_the_block_with_a_hint_that_fits(method: str) -> None:
+    noun = JOB_NOUNS[method]
+    expected = f"fail the next 2 {noun}\\(s\\): no {noun} was created while it was armed"
+    with pytest.raises(TeardownCheckFailed, match=expected) as caught, FakePictograph() as fake:
+        getattr(fake.faults, method)("boom", times=2)
+    assert "Check the method and path" not in str(caught.value)
+    assert "optional=True" in str(caught.value)
+
+
+@pytest.mark.parametrize("method", JOB_FAULTS)
+def test_an_optional_job_failure_may_stay_unfired(method: str) -> None:
+    with FakePictograph() as fake:
+        getattr(fake.faults, method)(optional=True)
+        assert fake.faults.unfired == ()
+    spec = getattr(FaultSpec, method)(optional=True)
+    assert spec["optional"] is True
+    with FakePictograph(faults=[spec]) as fake:
+        assert len(fake.faults.described) == 1
+
+
+def test_a_run_fault_left_unfired_says_no_run_was_created() -> None:
+    faults = [FaultSpec.fail_run(epoch=3), FaultSpec.preempt_run("nightly")]
+    with pytest.raises(TeardownCheckFailed) as caught, FakePictograph(faults=faults):
+        pass
+    message = str(caught.value)
+    assert "fail (oom) the next run at epoch 3: no run was created while it was armed" in message
+    assert "run 'nightly' at epoch 1: no run 'nightly' was created while it was armed" in message
+    assert "Check the method and path" not in message
+
+
+def test_every_armed_kind_is_listed_in_the_words_arm_answers(fake: FakePictograph) -> None:
+    specs: list[dict[str, Any]] = [
+        {"kind": "status", "method": "GET", "path": "credits/balance", "status": 503},
+        {"kind": "run_failure", "epoch": 2},
+        {"kind": "export_failure", "times": 2},
+        {"kind": "evaluation_failure"},
+        {"kind": "deployment_failure", "message": "no GPU"},
+        {"kind": "rate_limit", "requests": 10, "per_seconds": 60.0},
+        {"kind": "inference_pool"},
+    ]
+    armed = fake.faults.arm_all(specs)
+    assert (
+        fake.faults.described
+        == tuple(armed)
+        == (
+            "injected 503 before the handler",
+            "fail (oom) the next run at epoch 2",
+            "fail the next 2 export(s)",
+            "fail the next 1 evaluation(s)",
+            "fail the next 1 deployment(s)",
+            "rate limit 10 per 60s",
+            "hosted inference capacity spent for the day",
+        )
+    )
+    fake.faults.clear()
+    assert fake.faults.described == ()
 
 
 # ── rate limiting ──
@@ -633,6 +716,10 @@ def test_the_marker_sets_a_rate_limit(pictograph_fake: FakePictograph) -> None:
         ({"kind": "run_failure", "run": "r", "epoch": 2}, "fail (oom) run 'r' at epoch 2"),
         ({"kind": "preemption", "epoch": 1}, "preempt and requeue the next run at epoch 1"),
         ({"kind": "export_failure", "times": 2}, "fail the next 2 export(s)"),
+        ({"kind": "export_failure", "optional": True}, "fail the next 1 export(s)"),
+        ({"kind": "evaluation_failure", "optional": True}, "fail the next 1 evaluation(s)"),
+        ({"kind": "deployment_failure", "times": 3}, "fail the next 3 deployment(s)"),
+        ({"kind": "inference_pool"}, "hosted inference capacity spent for the day"),
         ({"kind": "rate_limit", "requests": 5, "per_seconds": 1}, "rate limit 5 per 1s"),
     ],
 )
@@ -649,6 +736,11 @@ def test_faults_arm_from_json(fake: FakePictograph, spec: dict[str, Any], descri
         ({"kind": "error"}, "an error fault needs 'error'"),
         ({"kind": "delay"}, "arguments do not fit"),
         ({"kind": "status", "status": "503"}, "status must be a 4xx or 5xx"),
+        (
+            {"kind": "export_failure", "colour": "red"},
+            "^an export_failure fault takes message, optional, times; unknown: colour$",
+        ),
+        ({"kind": "inference_pool", "days": 1}, "^an inference_pool fault takes nothing;"),
     ],
 )
 def test_bad_fault_specs_are_refused(
@@ -710,7 +802,7 @@ def test_the_control_route_arms_lists_and_clears_faults() -> None:
     assert "arguments do not fit" in refused["error"]
     status, refused = control("POST", b'{"faults": []}')
     assert status == 422
-    assert control("DELETE") == (200, {"pending": [], "run_failures": []})
+    assert control("DELETE") == (200, {"pending": [], "run_failures": [], "faults": []})
     assert not app.fake.faults.armed
 
 
@@ -730,3 +822,54 @@ def test_faults_armed_over_http_reach_the_sdk() -> None:
                 sdk.credits.history()
             sdk.credits.balance()
     assert [c.status for c in server.fake.calls] == [503, 0, 200]
+
+
+async def export_over_http(server: FakeServer, use_async: bool) -> Any:
+    import pictograph
+
+    if use_async:
+        async with pictograph.AsyncClient(
+            api_key=server.api_key, base_url=server.base_url, max_retries=0
+        ) as aclient:
+            return await aclient.exports.create(DATASET, "broken", wait=False)
+    with server.client(max_retries=0) as sdk:
+        return sdk.exports.create(DATASET, "broken", wait=False)
+
+
+@pytest.mark.parametrize("use_async", [False, True], ids=["sync", "async"])
+async def test_the_control_route_lists_every_armed_kind_until_it_fires(use_async: bool) -> None:
+    from pictograph_testing.server import FakeServer
+
+    with FakeServer(seed=3) as server, server.control() as control:
+        server.fake.add_dataset(DATASET, images=4, completed_images=4)
+        faults = [
+            {"kind": "run_failure", "epoch": 2, "optional": True},
+            {"kind": "export_failure", "message": "disk full"},
+            {"kind": "evaluation_failure", "optional": True},
+            {"kind": "deployment_failure", "optional": True},
+            {"kind": "rate_limit", "requests": 1000},
+            {"kind": "inference_pool"},
+        ]
+        posted = control.post("/faults", json={"faults": faults})
+        assert posted.status_code == 200
+        armed = posted.json()["armed"]
+        assert armed == [
+            "fail (oom) the next run at epoch 2",
+            "fail the next 1 export(s)",
+            "fail the next 1 evaluation(s)",
+            "fail the next 1 deployment(s)",
+            "rate limit 1000 per 60s",
+            "hosted inference capacity spent for the day",
+        ]
+        # The POST's answer and the GET agree, word for word.
+        assert posted.json()["faults"] == armed == control.get("/faults").json()["faults"]
+
+        created = await export_over_http(server, use_async)
+        assert control.post("/clock/advance", json={"hours": 1}).status_code == 200
+        with server.client(max_retries=0) as sdk:
+            ended = sdk.exports.get(DATASET, created.name)
+        assert (ended.status, ended.error_message) == ("failed", "disk full")
+        # The export failure fired: it is no longer armed; the rest still are.
+        listed = control.get("/faults").json()["faults"]
+        assert listed == [words for words in armed if words != "fail the next 1 export(s)"]
+        assert control.delete("/faults").json()["faults"] == []

@@ -149,6 +149,23 @@ def test_the_report_names_an_injected_request_fault_in_the_journal(tmp_path: Pat
     assert "503" in row["fault"]
 
 
+def test_the_armed_list_shows_every_kind_of_fault() -> None:
+    with FakePictograph(scenario="ready-to-train") as fake:
+        fake.faults.fail_export(optional=True)
+        fake.faults.fail_evaluation(optional=True)
+        fake.faults.fail_deployment(optional=True)
+        fake.faults.rate_limit(5)
+        fake.faults.exhaust_inference_pool()
+        # The dashboard's "armed" list is the picture's, in the words the control route uses.
+        assert picture_of(fake).faults == (
+            "fail the next 1 export(s)",
+            "fail the next 1 evaluation(s)",
+            "fail the next 1 deployment(s)",
+            "rate limit 5 per 60s",
+            "hosted inference capacity spent for the day",
+        )
+
+
 def test_the_same_world_gives_the_same_report_bytes(tmp_path: Path) -> None:
     written = []
     for name in ("first", "second"):

@@ -212,10 +212,7 @@ def picture_of(fake: FakePictograph, *, journal_tail: int = JOURNAL_TAIL) -> Pic
             )
             for call in tail
         )
-        faults = tuple(
-            [fault.describe() for fault in fake.faults.pending]
-            + [failure.describe() for failure in fake.faults.pending_run_failures]
-        )
+        faults = fake.faults.described
         return Picture(
             now=now,
             now_text=format_timestamp(fake.clock.now()),

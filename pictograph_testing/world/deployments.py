@@ -42,6 +42,7 @@ from pictograph_testing.world.errors import (
     field_error,
     sent,
 )
+from pictograph_testing.world.failures import FailureQueue
 from pictograph_testing.world.ids import distinct_ids
 from pictograph_testing.world.ordered import NewestFirst, SortedIndex, by_seq, index_in
 
@@ -213,7 +214,8 @@ class DeploymentService:
         self._heap: list[tuple[float, int, str, int, _Event]] = []
         self._order = 0
         self._seq = 0
-        self._failures: list[str] = []
+        self.failures = FailureQueue("deployment", DEFAULT_FAILURE)
+        """The failures armed for the next deployments (``fake.faults.fail_deployment``)."""
 
     # ── reads ──
 
@@ -341,8 +343,7 @@ class DeploymentService:
             created_at=now,
             updated_at=now,
         )
-        if self._failures:
-            deployment.failure = self._failures.pop(0)
+        deployment.failure = self.failures.take()
         self.deployments[deployment.id] = deployment
         org = key.organization_id
         self._by_org.setdefault(org, []).append(deployment)
@@ -482,7 +483,7 @@ class DeploymentService:
 
     def fail_next(self, message: str = DEFAULT_FAILURE, *, count: int = 1) -> None:
         """Make the next ``count`` deployments created fail where their server would come up."""
-        self._failures.extend([message] * count)
+        self.failures.arm(message, count=count)
 
     # ── the gateway ──
 

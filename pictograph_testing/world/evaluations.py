@@ -33,6 +33,7 @@ from pictograph_testing.world.errors import (
     NotFound,
     field_error,
 )
+from pictograph_testing.world.failures import FailureQueue
 from pictograph_testing.world.ordered import NewestFirst, SortedIndex, by_seq, index_in
 from pictograph_testing.world.predictions import content_hash, image_size, predict_for, true_tag
 from pictograph_testing.world.scoring import (
@@ -175,7 +176,8 @@ class EvaluationService:
         self._busy: set[str] = set()
         self._waiting: deque[str] = deque()
         self._ends: list[tuple[float, int, str]] = []
-        self._failures: deque[str] = deque()
+        self.failures = FailureQueue("evaluation", DEFAULT_FAILURE)
+        """The failures armed for the next evaluations (``fake.faults.fail_evaluation``)."""
         self._seq = 0
 
     # ── creating ──
@@ -239,7 +241,7 @@ class EvaluationService:
             created_at=now,
             created_by=key.created_by,
             updated_at=now,
-            failure=self._failures.popleft() if self._failures else None,
+            failure=self.failures.take(),
             runs_before=len(world.runs),
         )
         self.evaluations[evaluation.id] = evaluation
@@ -312,18 +314,7 @@ class EvaluationService:
 
     def fail_next(self, message: str = DEFAULT_FAILURE, *, count: int = 1) -> None:
         """Make the next ``count`` evaluations created end ``failed`` with ``message``."""
-        self._failures.extend([message] * count)
-
-    def clear_failures(self) -> None:
-        self._failures.clear()
-
-    def restore_failures(self, messages: tuple[str, ...]) -> None:
-        """Put back failures saved from :attr:`armed_failures` (an all-or-nothing arm)."""
-        self._failures = deque(messages)
-
-    @property
-    def armed_failures(self) -> tuple[str, ...]:
-        return tuple(self._failures)
+        self.failures.arm(message, count=count)
 
     # ── the clock ──
 

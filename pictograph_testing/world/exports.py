@@ -16,18 +16,18 @@ import re
 import struct
 import zipfile
 import zlib
-from collections import deque
 from dataclasses import dataclass, replace
 from datetime import timedelta
 from typing import TYPE_CHECKING, Any
 
 from pictograph_testing.world.entities import Export
 from pictograph_testing.world.errors import Conflict, InvalidRequest, NotFound, field_error
+from pictograph_testing.world.failures import FailureQueue
 from pictograph_testing.world.ids import distinct_ids, splitmix64
 from pictograph_testing.world.ordered import SortedIndex, index_in
 
 if TYPE_CHECKING:
-    from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+    from collections.abc import Callable, Iterator, Mapping, Sequence
 
     from pictograph_testing.world.entities import ApiKey, Dataset, Image
     from pictograph_testing.world.state import World
@@ -136,7 +136,8 @@ class ExportService:
         self.seq = 0
         self._active: list[Export] = []
         self._next_event = math.inf
-        self._failures: deque[str] = deque()
+        self.failures = FailureQueue("export", DEFAULT_FAILURE)
+        """The failures armed for the next exports (``fake.faults.fail_export``)."""
         # Each dataset's exports by name, kept by `restore` and `_forget` (the only two
         # places that add to or take from `world.exports`).
         self._named: dict[str, dict[str, Export]] = {}
@@ -153,22 +154,7 @@ class ExportService:
 
     def fail_next(self, message: str = DEFAULT_FAILURE, *, count: int = 1) -> None:
         """Make the next ``count`` exports fail with ``message`` when processing ends."""
-        if count < 1:
-            raise ValueError(f"count must be at least 1, got {count}")
-        self._failures.extend([message] * count)
-
-    def clear_failures(self) -> None:
-        """Forget the failures :meth:`fail_next` queued."""
-        self._failures.clear()
-
-    def restore_failures(self, messages: Iterable[str]) -> None:
-        """Make ``messages`` (as :attr:`pending_failures` gave them) the ones queued."""
-        self._failures = deque(messages)
-
-    @property
-    def pending_failures(self) -> tuple[str, ...]:
-        """The failures :meth:`fail_next` has queued and no export has taken yet."""
-        return tuple(self._failures)
+        self.failures.arm(message, count=count)
 
     # ── writes ──
 
@@ -278,7 +264,7 @@ class ExportService:
         else:
             processing_at = now + (QUEUE_SECONDS if status == "pending" else 0.0)
             ends_at = processing_at + processing_seconds(len(images), include_images)
-            failure = self._failures.popleft() if self._failures else None
+            failure = self.failures.take()
         self.seq += 1
         job = ExportJob(
             seq=self.seq,

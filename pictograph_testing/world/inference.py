@@ -75,6 +75,11 @@ class InferencePool:
         self.spent_day = None
 
     @property
+    def spent_by_test(self) -> bool:
+        """Whether :meth:`exhaust` holds for the current virtual day (it lifts at 00:00 UTC)."""
+        return self.spent_day == self._today(self._world.now())[0]
+
+    @property
     def used_today(self) -> int:
         """Images run so far on the current virtual day."""
         day, _ = self._today(self._world.now())

@@ -184,6 +184,11 @@ class RunFailure:
         run = f"run {self.target!r}" if self.target is not None else "the next run"
         return f"{what} {run} at epoch {self.epoch}"
 
+    def why_unfired(self) -> str:
+        """Say why strict teardown found it unfired: it waits for a run to be created."""
+        run = f"run {self.target!r}" if self.target is not None else "run"
+        return f"no {run} was created while it was armed"
+
 
 @dataclass(frozen=True)
 class Admission:

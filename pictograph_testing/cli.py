@@ -128,9 +128,16 @@ def main(argv: Sequence[str] | None = None) -> int:
             sys.stdout.reconfigure(errors="replace")
         run_demo(seed=args.seed, out=sys.stdout, report=args.report)
         return 0
-    if args.command == "scenarios":
-        from pictograph_testing.scenarios import available_scenarios
+    from pictograph_testing.scenarios import available_scenarios, scenario_folder
 
+    try:
+        # Before anything else (for `serve`, before the port is bound): a folder that is
+        # not there would be searched in silence and its scenarios never found.
+        args.scenario_dir = [scenario_folder(folder) for folder in args.scenario_dir]
+    except ValueError as exc:
+        print(f"pictograph-fake: --scenario-dir: {exc}", file=sys.stderr)
+        return 2
+    if args.command == "scenarios":
         for name in available_scenarios(args.scenario_dir):
             print(name)
         return 0

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import functools
 import inspect
+import os
 import random
 from typing import TYPE_CHECKING, Any, TypeVar
 
@@ -26,6 +27,7 @@ from pictograph_testing.strictness import (
     StrayCall,
     TeardownCheckFailed,
     host_allowed,
+    normalised_hosts,
     stray_message,
     teardown_problems,
 )
@@ -37,7 +39,6 @@ from pictograph_testing.world.storage import STORAGE_PREFIX
 from pictograph_testing.world.training import run_state
 
 if TYPE_CHECKING:
-    import os
     from collections.abc import Callable, Mapping, Sequence
     from datetime import datetime
     from pathlib import Path
@@ -92,6 +93,11 @@ class FakePictograph:
         # A scenario (a name in fixtures/ or in `scenario_dirs`, a JSON path, or a
         # snapshot) supplies the settings it names; an argument given here overrides it.
         # Without one: seed 0, classic, $100.
+        if isinstance(scenario_dirs, (str, os.PathLike)):
+            raise TypeError(f"scenario_dirs must be a list of folders, got {scenario_dirs!r}")
+        # Checked with or without a scenario: a folder that is not there is a mistake to
+        # hear about now, not when a name is first looked up in it.
+        scenario_dirs = [scenarios.scenario_folder(folder) for folder in scenario_dirs]
         loaded = (
             scenarios.load_scenario(scenario, directories=scenario_dirs)
             if scenario is not None
@@ -140,7 +146,8 @@ class FakePictograph:
         if isinstance(allow_hosts, str) or not all(isinstance(h, str) for h in allow_hosts):
             raise TypeError(f"allow_hosts must be a list of host names, got {allow_hosts!r}")
         self.strict = strict
-        self.allow_hosts = tuple(allow_hosts)
+        # Normalised once, here, for every check of this fake's requests.
+        self.allow_hosts = normalised_hosts(allow_hosts)
         self.assert_all_fired = assert_all_fired
         self.assert_all_served = assert_all_served
         if isinstance(clock_modules, str) or not all(isinstance(m, str) for m in clock_modules):

@@ -19,11 +19,14 @@ Installed with the package (a ``pytest11`` entry point named ``pictograph_testin
 Settings, nearest first: the ``@pytest.mark.pictograph(...)`` marker, which takes every
 ``FakePictograph`` keyword (:data:`SETTINGS`, type-checked; ``faults`` is a list of
 ``FaultSpec`` or dicts, armed before the test; a marker on a test overrides one on its
-class or module; on a test that requests no pictograph fixture it is an error), then the
-ini options ``pictograph_profile``, ``pictograph_balance_usd``, ``pictograph_seed``,
+class or module; on a test that used no pictograph fixture, as a parameter or through
+``request.getfixturevalue``, it is an error at teardown), then the ini options
+``pictograph_profile``, ``pictograph_balance_usd``, ``pictograph_seed``,
 ``pictograph_scenario``, ``pictograph_base_url``, ``pictograph_sdk_version``,
 ``pictograph_strict``, ``pictograph_allow_hosts`` and ``pictograph_clock_modules``, then
-the fake's own defaults.
+the fake's own defaults. The ini options are declared with their types (bool, int,
+float), so pytest 9's native ``[tool.pytest]`` table takes TOML values
+(``pictograph_strict = true``); ini files and ``[tool.pytest.ini_options]`` take strings.
 
 Teardown: when the test passed, ``pictograph_fake`` calls ``FakePictograph.verify``,
 which fails the test for a fault armed and never fired, a call to a route the fake does
@@ -33,8 +36,9 @@ not serve, or (``strict``) a request to a host neither the fake nor allowed; see
 Scenarios: ``pictograph_scenario_dirs`` (one folder a line, relative to the ini file)
 are registered for the session (:func:`pictograph_testing.scenarios.register_dir`), so
 their names work in the marker, the ini option, ``FakePictograph(scenario=...)`` and
-``FakeServer`` alike. A relative scenario path in the marker or the ini option is read
-from the rootdir, wherever pytest is run from.
+``FakeServer`` alike; the marker's ``scenario_dirs=[...]`` adds folders for one test. A
+relative scenario path or ``scenario_dirs`` folder in the marker, or scenario path in the
+ini option, is read from the rootdir, wherever pytest is run from.
 
 Contract mode: ``--pictograph-live`` (with the key in the environment variable named by
 ``--pictograph-live-key-env``, ``PICTOGRAPH_API_KEY`` by default) makes the client
@@ -53,7 +57,7 @@ import sys
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Literal
 
 import pytest
 
@@ -61,7 +65,7 @@ import pytest
 # module imports nothing heavy (httpx, the SDK, respx, faker, the fake) until a test
 # asks for a pictograph fixture; tests/test_plugin_load.py holds it to that.
 if TYPE_CHECKING:
-    from collections.abc import Generator, Iterator
+    from collections.abc import Generator, Iterator, Sequence
 
     import pictograph
 
@@ -88,6 +92,7 @@ SETTINGS: dict[str, tuple[type, ...]] = {
     "balance_usd": (int, float),
     "seed": (int,),
     "scenario": (str, os.PathLike, dict),
+    "scenario_dirs": (list, tuple),
     "base_url": (str,),
     "gpu_workers": (dict,),
     "faults": (list, tuple),
@@ -118,9 +123,11 @@ LIVE_SETTINGS = frozenset(
         "assert_all_served",
         "journal_limit",
         "clock_modules",
+        # Where a named scenario is looked up seeds nothing; `scenario` itself does.
+        "scenario_dirs",
     }
 )
-_INI_SETTINGS: dict[str, Any] = {
+_INI_SETTINGS: dict[str, type[str | float | int | bool]] = {
     "profile": str,
     "balance_usd": float,
     "seed": int,
@@ -129,9 +136,26 @@ _INI_SETTINGS: dict[str, Any] = {
     "sdk_version": str,
     "strict": bool,
 }
+"""The scalar ini options (``pictograph_<name>``) and the type of each one's value."""
 _INI_LISTS = ("allow_hosts", "clock_modules")
-_BOOLEANS = {"true": True, "yes": True, "1": True, "false": False, "no": False, "0": False}
+_IniType = Literal["string", "bool", "int", "float"]
+# Declared typed, so pytest 9's native `[tool.pytest]` table takes `pictograph_strict =
+# true` and `pictograph_seed = 3` as TOML values; ini files and `[tool.pytest.ini_options]`
+# give strings, which pytest converts by the same type. The "int" and "float" types came
+# in pytest 8.4: before it, those options are strings that `_ini_defaults` parses.
+_NUMBERS_TYPED = tuple(int(part) for part in pytest.version_tuple[:2]) >= (8, 4)
 _DEFAULT_KEY_ENV = "PICTOGRAPH_API_KEY"
+
+
+def _ini_type(kind: type[str | float | int | bool]) -> _IniType:
+    """The ``addini`` type of an option whose values are ``kind``."""
+    if kind is bool:
+        return "bool"
+    if kind is int and _NUMBERS_TYPED:
+        return "int"
+    if kind is float and _NUMBERS_TYPED:
+        return "float"
+    return "string"
 
 
 @dataclass(frozen=True)
@@ -145,7 +169,8 @@ class LiveTarget:
 
 MARKER_HELP = (
     f"{MARKER}(*, profile: str, balance_usd: float, seed: int, scenario: str | path | "
-    "dict, base_url: str, api_key: str, speed: float, start: datetime, sdk_version: str, "
+    "dict, scenario_dirs: list[str | path], base_url: str, api_key: str, speed: float, "
+    "start: datetime, sdk_version: str, "
     "gpu_workers: dict[str, int], rate_limit: int, journal_limit: int, faults: "
     "list[FaultSpec | dict], strict: bool, allow_hosts: list[str], assert_all_fired: "
     "bool, assert_all_served: bool, clock_modules: list[str]): the FakePictograph(...) "
@@ -155,8 +180,9 @@ MARKER_HELP = (
     "test; at teardown a passing test fails if a fault it armed never fired (optional=True "
     "on the fault, or assert_all_fired=False), if it called a route the fake does not serve "
     "(assert_all_served=False), or, with strict=True, if it sent a request to a host "
-    "neither the fake nor in allow_hosts. The test must request a pictograph fixture. "
-    "See docs/faults.md"
+    "neither the fake nor in allow_hosts. Relative scenario and scenario_dirs paths are "
+    "read from the rootdir. The test must use a pictograph fixture (as a parameter or "
+    "through request.getfixturevalue). See docs/faults.md"
 )
 
 
@@ -200,6 +226,8 @@ def pytest_addoption(parser: pytest.Parser) -> None:
         parser.addini(
             f"pictograph_{name}",
             f"default {name} of the pictograph_fake fixture ({kind.__name__})",
+            type=_ini_type(kind),
+            # Not the type's own default (False, 0): unset means the fake's default.
             default=None,
         )
     parser.addini(
@@ -286,7 +314,10 @@ def pytest_report_header(config: pytest.Config) -> str | None:
     return f"pictograph: live against {where} with {key} from ${live.key_env}"
 
 
-_passed_key = pytest.StashKey[bool]()
+_outcome_key = pytest.StashKey[str]()
+"""The test's call phase: "passed", "failed" or "skipped" (absent: it never ran)."""
+_fixture_used_key = pytest.StashKey[bool]()
+"""Set on a test once a pictograph fixture was set up for it, asked for in any way."""
 
 
 @pytest.hookimpl(wrapper=True)
@@ -295,8 +326,7 @@ def pytest_runtest_makereport(
 ) -> Generator[None, pytest.TestReport, pytest.TestReport]:
     report = yield
     if report.when == "call":
-        # Teardown checks only a test that passed: a failure already says what went wrong.
-        item.stash[_passed_key] = report.passed
+        item.stash[_outcome_key] = report.outcome
         if report.failed and _fixture_under_given(item, call):
             report.sections.append(("pictograph_testing: a fake per example", GIVEN_HINT))
     return report
@@ -351,15 +381,6 @@ def pytest_runtest_setup(item: pytest.Item) -> Iterator[None]:
     if not _uses_fake(item):
         # Before its own fixtures: a test with no fake of ours finds the SDK as it is.
         _release_coupling()
-        if any(mark.name == MARKER for mark in getattr(item, "own_markers", ())):
-            pytest.fail(
-                f"@pytest.mark.{MARKER}(...) on {item.name} sets up the pictograph_fake "
-                "fixture, but the test requests no pictograph fixture, so it would do "
-                "nothing: add a pictograph_fake, pictograph_client, "
-                "pictograph_async_client or pictograph_clock parameter (or use "
-                "FakePictograph(...) directly)",
-                pytrace=False,
-            )
     return (yield)
 
 
@@ -374,7 +395,7 @@ def _uses_fake(item: pytest.Item) -> bool:
 @pytest.hookimpl(wrapper=True)
 def pytest_runtest_teardown(item: pytest.Item, nextitem: pytest.Item | None) -> Iterator[None]:
     try:
-        return (yield)
+        result = yield
     finally:
         if _running and _running[-1] is item:
             _running.pop()
@@ -382,6 +403,36 @@ def pytest_runtest_teardown(item: pytest.Item, nextitem: pytest.Item | None) -> 
         # unless the next one uses a fake of ours too.
         if nextitem is None or not _uses_fake(nextitem):
             _release_coupling()
+    _check_marker_was_used(item)
+    return result
+
+
+def _note_fixture_used() -> None:
+    """Record that the running test set up a pictograph fixture, however it asked."""
+    if _running:
+        _running[-1].stash[_fixture_used_key] = True
+
+
+def _check_marker_was_used(item: pytest.Item) -> None:
+    """Fail a test whose own marker set up a fake that it never used.
+
+    Checked once the test has run, not before: a test may ask for the fixture with
+    ``request.getfixturevalue``, which its signature does not show. A test that failed
+    is told too (its failure may be the missing fake); one that was skipped is not.
+    """
+    if item.stash.get(_outcome_key, "skipped") == "skipped" or item.stash.get(
+        _fixture_used_key, False
+    ):
+        return
+    if any(mark.name == MARKER for mark in getattr(item, "own_markers", ())):
+        pytest.fail(
+            f"@pytest.mark.{MARKER}(...) on {item.name} sets up the pictograph_fake "
+            "fixture, but the test used no pictograph fixture, so it did nothing: add a "
+            "pictograph_fake, pictograph_client, pictograph_async_client or "
+            "pictograph_clock parameter, ask for one with request.getfixturevalue(...), "
+            "or use FakePictograph(...) directly",
+            pytrace=False,
+        )
 
 
 def _release_coupling() -> None:
@@ -418,6 +469,7 @@ def pictograph_fake() -> Iterator[FakePictograph]:
             "pictograph_testing plugin loaded (-p pictograph_testing.pytest_plugin)"
         )
     node = _running[-1]
+    _note_fixture_used()
     if node.config.stash.get(_live_key, None) is not None:
         pytest.skip("uses pictograph_fake, which a --pictograph-live run does not have")
     from pictograph_testing import activation
@@ -437,7 +489,8 @@ def pictograph_fake() -> Iterator[FakePictograph]:
         yield fake
     finally:
         fake.stop()
-    if node.stash.get(_passed_key, False):
+    # Teardown checks only a test that passed: a failure already says what went wrong.
+    if node.stash.get(_outcome_key, None) == "passed":
         fake.verify()
 
 
@@ -484,6 +537,7 @@ class LiveClients:
         """A ``pictograph.Client`` for the real API (``--pictograph-live``)."""
         import pictograph
 
+        _note_fixture_used()
         live = self.live
         with pictograph.Client(api_key=_live_key_or_skip(live), base_url=live.base_url) as sdk:
             yield sdk
@@ -493,6 +547,7 @@ class LiveClients:
         """A ``pictograph.AsyncClient`` for the real API (``--pictograph-live``)."""
         import pictograph
 
+        _note_fixture_used()
         live = self.live
         sdk = pictograph.AsyncClient(api_key=_live_key_or_skip(live), base_url=live.base_url)
         yield sdk
@@ -511,27 +566,31 @@ def fake_settings(node: pytest.Item | pytest.Collector) -> dict[str, Any]:
         settings.update(_marker_settings(marker))
     if "scenario" in settings:
         settings["scenario"] = _rooted(node.config, settings["scenario"])
+    if settings.get("scenario_dirs"):
+        settings["scenario_dirs"] = _rooted_folders(node.config, settings["scenario_dirs"])
     return settings
 
 
 def _ini_defaults(config: pytest.Config) -> dict[str, Any]:
     defaults: dict[str, Any] = {}
     for name, kind in _INI_SETTINGS.items():
-        raw = config.getini(f"pictograph_{name}")
+        wanted = f"ini option pictograph_{name} must be of type {kind.__name__}"
+        try:
+            # pytest converts (or, from a TOML table, checks) the value by its declared
+            # type; its message says what was wrong, without naming our option in ini mode.
+            raw = config.getini(f"pictograph_{name}")
+        except (pytest.UsageError, ValueError, TypeError) as exc:
+            raise pytest.UsageError(f"{wanted}: {exc}") from None
         if raw is None or raw == "":
             continue
-        try:
-            text = str(raw).strip()
-            if kind is bool:
-                if text.lower() not in _BOOLEANS:
-                    raise ValueError(text)
-                defaults[name] = _BOOLEANS[text.lower()]
-            else:
-                defaults[name] = kind(text)
-        except ValueError:
-            raise pytest.UsageError(
-                f"ini option pictograph_{name} must be a {kind.__name__}, got {raw!r}"
-            ) from None
+        if isinstance(raw, str):
+            # A string option, or a number on a pytest without the "int"/"float" types.
+            try:
+                raw = kind(raw.strip())
+            except ValueError:
+                raise pytest.UsageError(f"{wanted}, got {raw!r}") from None
+        # A TOML integer for a float option (`pictograph_balance_usd = 20`) is that float.
+        defaults[name] = kind(raw)
     for name in _INI_LISTS:
         lines = [line.strip() for line in config.getini(f"pictograph_{name}") if line.strip()]
         if lines:
@@ -577,6 +636,20 @@ def _rooted(config: pytest.Config, scenario: Any) -> Any:
             f"({config.rootpath}), wherever pytest is run from",
             pytrace=False,
         )
+    return rooted
+
+
+def _rooted_folders(config: pytest.Config, folders: Sequence[Any]) -> list[Path]:
+    """The marker's scenario folders, a relative one read from the rootdir (as a relative
+    scenario path is); the fake refuses one that is not a folder, saying where it looked."""
+    rooted: list[Path] = []
+    for folder in folders:
+        if not isinstance(folder, (str, os.PathLike)):
+            raise pytest.UsageError(
+                f"@pytest.mark.{MARKER}(scenario_dirs=...) must be a list of folders "
+                f"(str or path), got {folder!r} in {folders!r}"
+            )
+        rooted.append(config.rootpath / Path(os.fspath(folder)).expanduser())
     return rooted
 
 

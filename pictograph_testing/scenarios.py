@@ -62,6 +62,7 @@ __all__ = [
     "named_scenario",
     "register_dir",
     "save_scenario",
+    "scenario_folder",
     "scenario_folders",
     "snapshot",
     "unregister_dir",
@@ -174,11 +175,23 @@ def register_dir(path: str | os.PathLike[str]) -> Path:
     and before the package's. Registering a folder twice keeps one entry. Returns the
     folder, absolute, for :func:`unregister_dir`.
     """
-    folder = Path(path).expanduser().resolve()
-    if not folder.is_dir():
-        raise ValueError(f"no scenario folder at {folder}")
+    folder = scenario_folder(path)
     if folder not in _registered:
         _registered.append(folder)
+    return folder
+
+
+def scenario_folder(path: str | os.PathLike[str]) -> Path:
+    """The user's scenario folder ``path``, absolute; a ``ValueError`` if it is not a folder.
+
+    A relative ``path`` is read from the current directory. Every folder a user names
+    (``register_dir``, ``scenario_dirs=``, ``--scenario-dir``) is checked here: one that
+    is missing would otherwise be searched in silence and the scenario not found.
+    """
+    folder = Path(path).expanduser().resolve()
+    if not folder.is_dir():
+        what = "a file, not a folder" if folder.exists() else "nothing there"
+        raise ValueError(f"no scenario folder at {folder} ({what})")
     return folder
 
 
@@ -190,10 +203,11 @@ def unregister_dir(path: str | os.PathLike[str]) -> None:
 
 
 def scenario_folders(directories: Sequence[str | os.PathLike[str]] = ()) -> list[Path]:
-    """The folders a scenario name is looked up in, in order, those that exist.
+    """The folders a scenario name is looked up in, in order.
 
-    ``directories`` (a call's own ``scenario_dirs``) first, then the registered folders,
-    then the package's own.
+    ``directories`` (a call's own ``scenario_dirs``) first, each of which must be a folder
+    (a ``ValueError`` otherwise), then the registered folders, then those of the package's
+    own that exist (in a checkout or in the installed package).
     """
     found: list[Path] = []
     for folder in _search_path(directories):
@@ -284,7 +298,7 @@ def _where(raw: bytes, refusal: ValueError) -> str:
 
 def _search_path(directories: Sequence[str | os.PathLike[str]]) -> list[Path]:
     return [
-        *(Path(d).expanduser() for d in directories),
+        *(scenario_folder(d) for d in directories),
         *_registered,
         *SCENARIO_DIRECTORIES,
     ]

@@ -34,6 +34,7 @@ __all__ = [
     "StrayRequest",
     "TeardownCheckFailed",
     "host_allowed",
+    "normalised_hosts",
     "stray_message",
     "teardown_problems",
 ]
@@ -57,13 +58,32 @@ class StrayCall:
     """The virtual instant it was refused."""
 
 
+def normalised_hosts(allow_hosts: Sequence[str]) -> tuple[str, ...]:
+    """``allow_hosts`` as :func:`host_allowed` matches them: lower case, IPv6 unbracketed.
+
+    Host names are case-insensitive, and an IPv6 literal is written bracketed in a URL
+    (``"[::1]"``, ``"[::1]:8000"``) but is the same host as ``"::1"``, which is how httpx
+    gives it. A leading ``[`` holding a ``:`` is such a literal, not a pattern's character
+    class: no host name has a ``:`` in it.
+    """
+    normalised: list[str] = []
+    for entry in allow_hosts:
+        entry = entry.strip().lower()
+        literal, closing, rest = entry[1:].partition("]")
+        if entry.startswith("[") and closing and ":" in literal:
+            entry = literal + rest
+        normalised.append(entry)
+    return tuple(normalised)
+
+
 def host_allowed(url: httpx.URL, allow_hosts: Sequence[str]) -> bool:
-    """Whether ``url``'s host is in ``allow_hosts``.
+    """Whether ``url``'s host is in ``allow_hosts`` (as :func:`normalised_hosts` gives them).
 
     Each entry is a host (``"example.com"``), a host and port (``"localhost:8000"``) or a
     shell-style pattern of either (``"*.internal"``).
     """
-    host = url.host
+    # httpx lower-cases a host name but keeps an IPv6 literal as written ("FE80::1").
+    host = url.host.lower()
     with_port = f"{host}:{url.port}" if url.port is not None else host
     return any(
         fnmatch.fnmatchcase(host, pattern) or fnmatch.fnmatchcase(with_port, pattern)

@@ -247,6 +247,23 @@ def test_serve_refuses_an_unknown_scenario(capsys: pytest.CaptureFixture[str]) -
     assert "unknown scenario 'no-such-world'" in capsys.readouterr().err
 
 
+@pytest.mark.parametrize("command", ["scenarios", "serve"])
+def test_a_scenario_dir_that_is_not_a_folder_is_refused(
+    command: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    extra = ["--port", "0"] if command == "serve" else []
+    a_file = tmp_path / "worlds.json"
+    a_file.write_text("{}")
+    for folder, why in ((tmp_path / "no-such-folder", "nothing there"), (a_file, "a file")):
+        assert main([command, *extra, "--scenario-dir", str(folder)]) == 2
+        captured = capsys.readouterr()
+        assert captured.err == (
+            f"pictograph-fake: --scenario-dir: no scenario folder at {folder} ({why}"
+            + (", not a folder)\n" if why == "a file" else ")\n")
+        )
+        assert captured.out == ""
+
+
 def test_serve_refuses_a_port_in_use(capsys: pytest.CaptureFixture[str]) -> None:
     with socket.socket() as taken:
         taken.bind(("127.0.0.1", 0))

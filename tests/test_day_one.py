@@ -12,9 +12,11 @@ import sys
 import time
 from collections.abc import Iterator
 
+import httpx
 import pytest
+import respx
 
-from pictograph_testing import FakePictograph, FaultSpec, TeardownCheckFailed
+from pictograph_testing import FakePictograph, FaultSpec, StrayRequest, TeardownCheckFailed
 
 pytest_plugins = ["pytester"]
 
@@ -238,6 +240,30 @@ def test_strict_refuses_other_hosts_unless_allowed(project: pytest.Pytester) -> 
     result.stdout.fnmatch_lines(["*1 request(s) to hosts that are neither the fake nor allowed*"])
 
 
+def test_allowed_hosts_match_in_any_case_and_ipv6_bracketed_or_not() -> None:
+    allowed = ["Example.COM", "[::1]", "[fe80::1]:8080", "*.Internal"]
+    with FakePictograph(strict=True, allow_hosts=allowed) as fake, respx.mock:
+        for url in (
+            "https://example.com/",
+            "https://EXAMPLE.com/",
+            "http://[::1]:1/",
+            "http://[::1]/",
+            "http://[FE80::1]:8080/",
+            "https://jobs.internal/",
+        ):
+            respx.get(url).respond(204)
+            assert httpx.get(url).status_code == 204, url
+        for url in ("http://[fe80::1]:9090/", "https://example.org/"):
+            with pytest.raises(StrayRequest):
+                httpx.get(url)
+        assert [call.url for call in fake.stray_calls] == [
+            "http://[fe80::1]:9090/",
+            "https://example.org/",
+        ]
+        fake.stray_calls.clear()
+    assert fake.allow_hosts == ("example.com", "::1", "fe80::1:8080", "*.internal")
+
+
 def test_strict_from_the_ini_file(project: pytest.Pytester) -> None:
     project.makeini(INI + "pictograph_strict = true\npictograph_allow_hosts = localhost:9\n")
     project.makepyfile(
@@ -446,11 +472,11 @@ def test_the_marker_takes_every_option_typed(project: pytest.Pytester) -> None:
         """
     )
     result = project.runpytest_inprocess("-p", "no:randomly")
-    result.assert_outcomes(passed=2, errors=3)
+    result.assert_outcomes(passed=3, errors=3)
     out = result.stdout.str()
     assert "@pytest.mark.pictograph(seed=...) must be int, got '4'" in out
     assert "a fault is a FaultSpec (FaultSpec.fail_next(" in out
-    assert "test_no_fixture sets up the pictograph_fake fixture, but the test requests" in out
+    assert "test_no_fixture sets up the pictograph_fake fixture, but the test used no" in out
 
 
 def test_the_marker_help_lists_every_option(project: pytest.Pytester) -> None:

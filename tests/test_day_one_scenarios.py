@@ -158,6 +158,52 @@ def test_typo(pictograph_fake):
     )
 
 
+def test_the_marker_takes_scenario_folders_read_from_the_rootdir(
+    project: pytest.Pytester,
+) -> None:
+    other = project.mkdir("more-scenarios")
+    (other / "finches.json").write_text(
+        json.dumps({"schema_version": 1, "seed": 11, "datasets": [{"name": "finches"}]})
+    )
+    _write_test(
+        project,
+        f"""
+import pytest
+
+@pytest.mark.pictograph(scenario="finches", scenario_dirs=["more-scenarios"])
+def test_relative(pictograph_client, pictograph_fake):
+    assert pictograph_fake.seed == 11
+    assert pictograph_client.datasets.get("finches").name == "finches"
+
+@pytest.mark.pictograph(scenario="finches", scenario_dirs=[{str(other)!r}])
+def test_absolute(pictograph_fake):
+    assert pictograph_fake.seed == 11
+
+@pytest.mark.pictograph(scenario="finches", scenario_dirs=["no-such-folder"])
+def test_missing(pictograph_fake):
+    pass
+
+@pytest.mark.pictograph(scenario_dirs="more-scenarios")
+def test_not_a_list(pictograph_fake):
+    pass
+""",
+    )
+
+    result = project.runpytest_inprocess("-p", "no:randomly")  # run from tests/
+
+    result.assert_outcomes(passed=2, errors=2)
+    result.stdout.fnmatch_lines(
+        [
+            "*pictograph_fake could not be set up: no scenario folder at "
+            f"{project.path / 'no-such-folder'} (nothing there)*",
+            "*@pytest.mark.pictograph(scenario_dirs=...) must be list or tuple, "
+            "got 'more-scenarios'*",
+        ]
+    )
+    # The marker's folders are for its test only: nothing is registered for the session.
+    assert other not in scenarios.scenario_folders()
+
+
 def test_an_ini_folder_that_does_not_exist_stops_the_run(project: pytest.Pytester) -> None:
     project.makeini(INI.replace("= scenarios", "= scenarios\n    no-such-folder"))
     _write_test(project, "def test_x():\n    pass\n")
@@ -203,6 +249,24 @@ def test_unregistering_forgets_the_folder(registered: Path) -> None:
 def test_registering_a_missing_folder_is_refused(tmp_path: Path) -> None:
     with pytest.raises(ValueError, match=f"no scenario folder at {tmp_path / 'nope'}"):
         scenarios.register_dir(tmp_path / "nope")
+
+
+@pytest.mark.parametrize("scenario", ["nope", None])
+def test_a_scenario_dir_that_is_not_a_folder_is_an_error(
+    tmp_path: Path, scenario: str | None
+) -> None:
+    a_file = tmp_path / "worlds.json"
+    a_file.write_text("{}")
+    missing = tmp_path / "no-such-folder"
+
+    with pytest.raises(ValueError, match=f"no scenario folder at {missing} \\(nothing there\\)"):
+        FakePictograph(scenario=scenario, scenario_dirs=[missing])
+    with pytest.raises(ValueError, match=f"no scenario folder at {a_file} \\(a file, not a"):
+        FakePictograph(scenario=scenario, scenario_dirs=[a_file])
+    with pytest.raises(ValueError, match="no scenario folder at"):
+        scenarios.available_scenarios([missing])
+    with pytest.raises(TypeError, match="scenario_dirs must be a list of folders"):
+        FakePictograph(scenario=scenario, scenario_dirs=str(tmp_path))
 
 
 def test_the_server_tells_a_caller_the_names_but_not_its_folders(registered: Path) -> None:

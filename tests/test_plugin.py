@@ -213,11 +213,65 @@ def test_a_module_marker_applies_to_every_test(inner: pytest.Pytester) -> None:
     inner.runpytest_inprocess().assert_outcomes(passed=1)
 
 
-def test_a_bad_ini_value_is_a_usage_error(inner: pytest.Pytester) -> None:
-    inner.makeini(INI + "pictograph_seed = many\n")
+@pytest.mark.parametrize(
+    ("option", "kind", "value"), [("seed", "int", "many"), ("strict", "bool", "maybe")]
+)
+def test_a_bad_ini_value_is_a_usage_error(
+    inner: pytest.Pytester, option: str, kind: str, value: str
+) -> None:
+    inner.makeini(INI + f"pictograph_{option} = {value}\n")
     inner.makepyfile("def test_x(): pass")
     result = inner.runpytest_inprocess()
-    result.stderr.fnmatch_lines(["*ini option pictograph_seed must be a int, got 'many'*"])
+    # pytest converts the value by the option's declared type; the plugin names the option.
+    result.stderr.fnmatch_lines(
+        [f"*ini option pictograph_{option} must be of type {kind}: *'{value}'*"]
+    )
+    assert result.ret == pytest.ExitCode.USAGE_ERROR
+
+
+def test_pyproject_toml_takes_typed_values_natively_and_strings_in_ini_options(
+    inner: pytest.Pytester,
+) -> None:
+    (inner.path / "tox.ini").unlink()  # so pyproject.toml is the only config file
+    inner.makepyfile(
+        """
+        def test_defaults(pictograph_fake):
+            assert pictograph_fake.strict is True
+            assert (pictograph_fake.seed, pictograph_fake.balance_usd) == (3, 20.0)
+            assert pictograph_fake.profile == "current"
+            assert pictograph_fake.allow_hosts == ("localhost:9",)
+        """
+    )
+    settings = """
+        asyncio_default_fixture_loop_scope = "function"
+        pictograph_strict = {strict}
+        pictograph_balance_usd = {balance}
+        pictograph_seed = {seed}
+        pictograph_profile = "current"
+        pictograph_allow_hosts = ["localhost:9"]
+    """
+    # pytest's ini-compatible table: strings, as in an ini file.
+    inner.makepyprojecttoml(
+        "[tool.pytest.ini_options]" + settings.format(strict='"true"', balance='"20"', seed='"3"')
+    )
+    inner.runpytest_inprocess().assert_outcomes(passed=1)
+    if pytest.version_tuple >= (9,):
+        # pytest 9's native table: TOML values, checked against each option's type.
+        inner.makepyprojecttoml(
+            "[tool.pytest]" + settings.format(strict="true", balance="20", seed="3")
+        )
+        inner.runpytest_inprocess().assert_outcomes(passed=1)
+
+
+@pytest.mark.skipif(
+    pytest.version_tuple < (9,), reason="the native [tool.pytest] table is pytest 9's"
+)
+def test_a_wrongly_typed_toml_value_names_the_option(inner: pytest.Pytester) -> None:
+    (inner.path / "tox.ini").unlink()
+    inner.makepyprojecttoml('[tool.pytest]\npictograph_seed = "many"\n')
+    inner.makepyfile("def test_x(): pass")
+    result = inner.runpytest_inprocess()
+    result.stderr.fnmatch_lines(["*ini option pictograph_seed must be of type int: *'many'*"])
     assert result.ret == pytest.ExitCode.USAGE_ERROR
 
 
@@ -236,6 +290,47 @@ def test_an_unknown_marker_setting_fails_the_test_with_the_choices(
     result = inner.runpytest_inprocess()
     result.assert_outcomes(errors=1)
     result.stdout.fnmatch_lines(["*unknown setting(s) profle; it takes profile, balance_usd*"])
+
+
+def test_the_marker_works_with_a_fixture_asked_for_at_run_time(inner: pytest.Pytester) -> None:
+    inner.makepyfile(
+        """
+        import pytest
+
+        @pytest.mark.pictograph(balance_usd=5)
+        def test_dynamic(request):
+            fake = request.getfixturevalue("pictograph_fake")
+            assert fake.balance_usd == 5
+
+        @pytest.mark.pictograph(seed=2)
+        def test_dynamic_client(request):
+            request.getfixturevalue("pictograph_client").credits.balance()
+
+        @pytest.mark.pictograph(balance_usd=5)
+        def test_unused():
+            pass
+
+        @pytest.mark.pictograph(balance_usd=5)
+        def test_unused_and_failing():
+            assert False, "the test's own failure"
+
+        @pytest.mark.pictograph(balance_usd=5)
+        def test_unused_and_skipped():
+            pytest.skip("skipped in the body")
+        """
+    )
+    result = inner.runpytest_inprocess("-p", "no:randomly")
+    # The unused marker is an error at teardown, whether the test passed or failed.
+    result.assert_outcomes(passed=3, failed=1, skipped=1, errors=2)
+    result.stdout.fnmatch_lines(
+        [
+            "*ERROR at teardown of test_unused *",
+            "*@pytest.mark.pictograph(...) on test_unused sets up the pictograph_fake fixture, "
+            "but the test used no pictograph fixture*request.getfixturevalue*",
+            "*ERROR at teardown of test_unused_and_failing *",
+        ]
+    )
+    assert "test_unused_and_skipped sets up" not in result.stdout.str()
 
 
 def test_the_marker_is_registered_for_strict_markers(inner: pytest.Pytester) -> None:

@@ -6,7 +6,7 @@ import itertools
 import random
 import uuid
 from functools import lru_cache
-from typing import TYPE_CHECKING, Any, NamedTuple
+from typing import TYPE_CHECKING, Any, NamedTuple, TypeVar
 
 from pictograph_testing.catalog import NAME_LIMIT
 
@@ -16,6 +16,7 @@ if TYPE_CHECKING:
 __all__ = [
     "IdFactory",
     "IdState",
+    "by_id",
     "canonical_id",
     "distinct_ids",
     "numbered_name",
@@ -52,6 +53,17 @@ def canonical_id(ref: str) -> str:
         return str(uuid.UUID(ref))
     except ValueError:
         return ref
+
+
+_Row = TypeVar("_Row")
+
+
+def by_id(table: Mapping[str, _Row], ref: str) -> _Row | None:
+    """The row ``ref`` names as an id in any case: looked up as sent first, so the usual
+    lowercase id costs one lookup (every poll finds its run this way), and parsed as a
+    UUID only when that misses."""
+    found = table.get(ref)
+    return found if found is not None else table.get(canonical_id(ref))
 
 
 def distinct_ids(refs: Iterable[str]) -> list[str]:

@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING, Any
 from pictograph_testing.catalog import PIPELINES
 from pictograph_testing.world.entities import ApiKey, Model, ModelVersion, TrainingRun
 from pictograph_testing.world.errors import Conflict, InvalidRequest, NotFound, field_error
-from pictograph_testing.world.ids import canonical_id, distinct_ids, numbered_name
+from pictograph_testing.world.ids import by_id, canonical_id, distinct_ids, numbered_name
 from pictograph_testing.world.ordered import SortedIndex, index_in
 
 if TYPE_CHECKING:
@@ -200,7 +200,7 @@ class ModelRegistry:
 
     def find(self, key: ApiKey, ref: str) -> Model:
         """Resolve a model segment: a UUID of the organization, else its unique name."""
-        model = self._world.models.get(canonical_id(ref))
+        model = by_id(self._world.models, ref)
         if model is not None and model.organization_id == key.organization_id:
             return model
         named = self._named.get(key.organization_id, {}).get(ref)

@@ -31,7 +31,7 @@ from pictograph_testing.world.errors import NotFound, Unauthorized
 from pictograph_testing.world.evaluations import EvaluationService
 from pictograph_testing.world.exports import ExportService
 from pictograph_testing.world.feeds import Feeds
-from pictograph_testing.world.ids import IdFactory, canonical_id
+from pictograph_testing.world.ids import IdFactory, by_id
 from pictograph_testing.world.images import ImageService
 from pictograph_testing.world.inference import InferencePool
 from pictograph_testing.world.keys import KeyRing
@@ -375,7 +375,7 @@ class World:
 
     def dataset(self, organization_id: str, ref: str) -> Dataset:
         """Find a dataset of the organization by id or name, or refuse with 404."""
-        found = self.datasets.get(canonical_id(ref))
+        found = by_id(self.datasets, ref)
         if found is not None and found.organization_id == organization_id:
             return found
         named = self.dataset_service.named(organization_id, ref)

@@ -216,6 +216,18 @@ async def test_async_a_deployment_names_its_model_as_it_is_now(
     assert deployment.engine_build.models[0].name == "async-renamed"
 
 
+async def test_a_failed_deployment_fires_through_the_async_client(
+    fake: FakePictograph, aclient: pictograph.AsyncClient, model_id: str
+) -> None:
+    fake.faults.fail_deployment("Provisioning failed: quota")
+    created = await aclient.deployments.create("m1")
+    assert fake.faults.unfired == fake.faults.described == ()
+    with pytest.raises(ApiError, match="quota") as caught:
+        await aclient.deployments.wait_until_active(created.deployment)
+    assert caught.value.code == "job_failed"
+    assert (await aclient.deployments.get(created.deployment.id)).status == "failed"
+
+
 def test_a_failed_deployment_says_why_and_is_notified(
     fake: FakePictograph, client: pictograph.Client, model_id: str
 ) -> None:

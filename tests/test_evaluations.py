@@ -278,6 +278,18 @@ def test_the_end_is_notified(client: pictograph.Client, model: str) -> None:
     assert note.created_at == ev.completed_at
 
 
+async def test_an_injected_failure_fires_through_the_async_client(
+    fake: FakePictograph, aclient: pictograph.AsyncClient, model: str
+) -> None:
+    fake.faults.fail_evaluation("GPU lost")
+    before = len(fake.ledger)
+    with pytest.raises(ApiError, match="GPU lost") as ended:
+        await aclient.model_evaluations.evaluate("m1", DATASET, EXPORT)
+    assert ended.value.code == "job_failed"
+    assert fake.faults.unfired == fake.faults.described == ()
+    assert len(fake.ledger) == before  # a failed evaluation is free
+
+
 def test_an_injected_failure_fails_unbilled_and_notifies(
     fake: FakePictograph, client: pictograph.Client, model: str
 ) -> None:

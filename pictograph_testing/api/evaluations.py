@@ -236,48 +236,34 @@ def evaluation_payload(call: Call, evaluation: Evaluation) -> dict[str, Any]:
 
 
 def _overall(scores: Scores) -> dict[str, Any]:
-    if scores.family == "semantic_segmentation":
-        # Micro pixel rates, mIoU the headline (and the family's discriminator), no mAP.
-        return {
-            "tp": scores.tp,
-            "fp": scores.fp,
-            "fn": scores.fn,
-            "precision": scores.precision,
-            "recall": scores.recall,
-            "f1": scores.f1,
-            "macro_f1": scores.macro_f1,
-            "map": None,
-            "accuracy": None,
-            "miou": scores.macro("iou"),
-            "mean_dice": scores.macro("dice"),
-            "pixel_accuracy": scores.pixel_accuracy,
-            "mean_pixel_accuracy": scores.mean_pixel_accuracy,
-            "frequency_weighted_iou": scores.frequency_weighted_iou,
-        }
-    if scores.family == "classification":
-        # Classification: macro-averaged rates, accuracy the headline, no mAP.
-        return {
-            "tp": scores.tp,
-            "fp": scores.fp,
-            "fn": scores.fn,
-            "precision": scores.macro("precision"),
-            "recall": scores.macro("recall"),
-            "f1": scores.macro("f1"),
-            "macro_f1": scores.macro_f1,
-            "map": None,
-            "accuracy": scores.accuracy,
-        }
-    return {
+    family = scores.family
+    if family == "classification":
+        # Macro-averaged rates, accuracy the headline, no mAP.
+        rates = (scores.macro("precision"), scores.macro("recall"), scores.macro("f1"))
+    else:
+        # Micro rates: over matched boxes, or over pixels (mIoU the headline, no mAP).
+        rates = (scores.precision, scores.recall, scores.f1)
+    overall: dict[str, Any] = {
         "tp": scores.tp,
         "fp": scores.fp,
         "fn": scores.fn,
-        "precision": scores.precision,
-        "recall": scores.recall,
-        "f1": scores.f1,
+        "precision": rates[0],
+        "recall": rates[1],
+        "f1": rates[2],
         "macro_f1": scores.macro_f1,
-        "map": scores.map,
-        "accuracy": None,
+        "map": scores.map if family == "detection" else None,
+        "accuracy": scores.accuracy if family == "classification" else None,
     }
+    if family == "semantic_segmentation":
+        # The family's discriminator (`miou`) and the rest of its pixel metrics.
+        overall.update(
+            miou=scores.macro("iou"),
+            mean_dice=scores.macro("dice"),
+            pixel_accuracy=scores.pixel_accuracy,
+            mean_pixel_accuracy=scores.mean_pixel_accuracy,
+            frequency_weighted_iou=scores.frequency_weighted_iou,
+        )
+    return overall
 
 
 def _per_class(scores: Scores) -> list[dict[str, Any]]:

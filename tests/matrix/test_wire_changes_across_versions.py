@@ -55,6 +55,26 @@ async def test_async_insights_count_the_dataset(
     assert (insights.total_images, insights.status_counts.complete) == (20, 12)
 
 
+def _ground_truth(sdk: pictograph.Client) -> str:
+    """How the release's ``model_evaluations.create`` names the ground truth."""
+    return list(inspect.signature(sdk.model_evaluations.create).parameters)[1]
+
+
+def _evaluate(world: FakePictograph, sdk: pictograph.Client, model_id: str) -> Any:
+    """Create an evaluation of ``model_id`` on the export, as the release names it."""
+    dataset = world.world.dataset(world.organization_id, DATASET)
+    export = world.world.export(dataset, EXPORT)
+    # Each release names the ground truth its own way: the dataset's id before 1.66.2,
+    # then the export's id, then (resolved by the SDK to that id) the names of both.
+    named_by: dict[str, tuple[str, ...]] = {
+        "project_id": (dataset.id,),
+        "export_id": (export.id,),
+        "dataset_name": (DATASET, EXPORT),
+    }
+    create: Any = sdk.model_evaluations.create
+    return create(model_id, *named_by[_ground_truth(sdk)])
+
+
 def test_an_evaluation_is_created_as_the_release_names_its_ground_truth(
     world: FakePictograph, sdk: pictograph.Client
 ) -> None:
@@ -64,39 +84,16 @@ def test_an_evaluation_is_created_as_the_release_names_its_ground_truth(
         dataset_name=DATASET, export_name=EXPORT, pipeline_type="yolox", name="scored"
     )
     assert run.model_id is not None
-    dataset = world.world.dataset(world.organization_id, DATASET)
-    export = world.world.export(dataset, EXPORT)
-    ground_truth = list(inspect.signature(sdk.model_evaluations.create).parameters)[1]
-    # Each release names the ground truth its own way: the dataset's id before 1.66.2,
-    # then the export's id, then (resolved by the SDK to that id) the names of both.
-    named_by: dict[str, tuple[str, ...]] = {
-        "project_id": (dataset.id,),
-        "export_id": (export.id,),
-        "dataset_name": (DATASET, EXPORT),
-    }
-    assert (ground_truth == "project_id") == EVALUATED_DATASETS.holds(RELEASE)
-    create: Any = sdk.model_evaluations.create
+    assert (_ground_truth(sdk) == "project_id") == EVALUATED_DATASETS.holds(RELEASE)
 
-    created = create(run.model_id, *named_by[ground_truth])
+    created = _evaluate(world, sdk, run.model_id)
 
     evaluation = world.world.evaluations.evaluations[created.id]
+    dataset = world.world.dataset(world.organization_id, DATASET)
     # A dataset is scored on its newest completed export: the only one here.
+    export = world.world.export(dataset, EXPORT)
     assert (evaluation.dataset_id, evaluation.export_id) == (dataset.id, export.id)
     assert sdk.model_evaluations.get(created.id).status in ("pending", "running", "completed")
-
-
-def _evaluate(world: FakePictograph, sdk: pictograph.Client, model_id: str) -> Any:
-    """Create an evaluation of ``model_id`` on the export, as the release names it."""
-    dataset = world.world.dataset(world.organization_id, DATASET)
-    export = world.world.export(dataset, EXPORT)
-    ground_truth = list(inspect.signature(sdk.model_evaluations.create).parameters)[1]
-    named_by: dict[str, tuple[str, ...]] = {
-        "project_id": (dataset.id,),
-        "export_id": (export.id,),
-        "dataset_name": (DATASET, EXPORT),
-    }
-    create: Any = sdk.model_evaluations.create
-    return create(model_id, *named_by[ground_truth])
 
 
 @pytest.mark.parametrize(

@@ -10,6 +10,7 @@ from datetime import datetime, timedelta, timezone
 from typing import TYPE_CHECKING
 
 from pictograph_testing.bounds import EARLIEST_START, LATEST_INSTANT, MAX_SPEED
+from pictograph_testing.sleepers import Sleepers
 
 if TYPE_CHECKING:
     from collections.abc import Callable
@@ -57,7 +58,16 @@ class VirtualClock:
     when told to, which is what makes them deterministic.
     """
 
-    __slots__ = ("_elapsed", "_lock", "_real_start", "_speed", "_start", "_start_ts", "_stop")
+    __slots__ = (
+        "_elapsed",
+        "_lock",
+        "_real_start",
+        "_sleepers",
+        "_speed",
+        "_start",
+        "_start_ts",
+        "_stop",
+    )
 
     def __init__(self, start: datetime = DEFAULT_START, *, speed: float = 0.0) -> None:
         if start.tzinfo is None:
@@ -76,6 +86,7 @@ class VirtualClock:
         self._lock = threading.Lock()
         self._speed = speed
         self._real_start = _real_elapsed()
+        self._sleepers = Sleepers(self)
 
     @property
     def speed(self) -> float:
@@ -90,7 +101,8 @@ class VirtualClock:
         _check_speed(speed)
         with self._lock:
             self._elapsed = self.monotonic()
-            self._real_start = time.monotonic()
+            # The clock `monotonic` reads: under freezegun `time.monotonic` stands still.
+            self._real_start = _real_elapsed()
             self._speed = speed
 
     @property
@@ -143,13 +155,27 @@ class VirtualClock:
         if not total >= 0:  # also NaN
             raise ValueError(f"the virtual clock never goes backwards (asked to move {total}s)")
         with self._lock:
-            if self._start_ts + self.monotonic() + total >= _HORIZON_TS:
-                raise ValueError(
-                    f"moving the virtual clock {total:g}s would take it to or past "
-                    f"{format_timestamp(LATEST_INSTANT)}, where it stops"
-                )
+            self._check_reachable(total)
             self._elapsed += total
         return self.now()
+
+    def reach(self, moment: float) -> None:
+        """Move time forward to ``moment`` virtual seconds since the start, exactly;
+        nothing if the clock reads that already. Past the last instant: ``ValueError``."""
+        with self._lock:
+            gap = moment - self.monotonic()
+            if gap <= 0:
+                return
+            self._check_reachable(gap)
+            # Exact when the clock moves by hand only: a sleeper's wake-up, to the bit.
+            self._elapsed = moment if not self._speed else self._elapsed + gap
+
+    def _check_reachable(self, total: float) -> None:
+        if self._start_ts + self.monotonic() + total >= _HORIZON_TS:
+            raise ValueError(
+                f"moving the virtual clock {total:g}s would take it to or past "
+                f"{format_timestamp(LATEST_INSTANT)}, where it stops"
+            )
 
     def sleep(self, seconds: float) -> None:
         """Advance by ``seconds`` at once: a drop-in for ``time.sleep``.
@@ -161,10 +187,19 @@ class VirtualClock:
             self.advance(seconds)
 
     async def async_sleep(self, seconds: float) -> None:
-        """Advance by ``seconds`` at once and yield to the event loop once: a drop-in
-        for ``asyncio.sleep``."""
-        self.sleep(seconds)
-        await asyncio.sleep(0)
+        """Sleep ``seconds`` of virtual time: a drop-in for ``asyncio.sleep``.
+
+        Sleeps of tasks on one event loop overlap, as real ones do: two tasks that each
+        sleep five seconds at once wake together, five seconds on (see
+        :mod:`~pictograph_testing.sleepers`). The clock moves once the loop has nothing
+        else to run; no real time passes. Zero or less only yields to the loop once.
+        """
+        if not seconds > 0:  # NaN too, as `sleep` takes it
+            await asyncio.sleep(0)
+            return
+        self._check_reachable(seconds)  # refused at once, as `sleep` refuses it
+        wake_at = self.monotonic() + seconds
+        await self._sleepers.sleep_until(wake_at)
 
     def __repr__(self) -> str:
         return f"VirtualClock(now={format_timestamp(self.now())})"

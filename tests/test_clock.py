@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import itertools
 import random
 import time
 from datetime import datetime, timedelta, timezone
@@ -114,6 +115,94 @@ async def test_async_waits_are_virtual(fake: FakePictograph) -> None:
         assert fake.clock.monotonic() - start == 30.0
 
 
+# ── async sleeps overlap on the timeline ──
+
+
+async def test_concurrent_waits_each_poll_every_interval_on_one_timeline(
+    fake: FakePictograph,
+) -> None:
+    async with fake.async_client(max_retries=0) as client:
+        runs = [
+            await client.training.create(
+                DATASET, EXPORT, pipeline_type="yolox", name=f"r{n}", wait=False
+            )
+            for n in range(3)
+        ]
+        first_poll = len(fake.calls)
+        done = await asyncio.gather(
+            *(client.training.wait_for_completion(run.id, poll_interval=5.0) for run in runs)
+        )
+    assert [run.status for run in done] == ["completed"] * 3
+    polls = list(fake.calls)[first_poll:]
+    for run in runs:
+        moments = [call.elapsed for call in polls if call.path.endswith(run.id)]
+        # Five virtual seconds between a run's polls, as against the real API: the
+        # three tasks' sleeps overlap instead of adding up to fifteen.
+        gaps = [later - earlier for earlier, later in itertools.pairwise(moments)]
+        assert len(gaps) > 3
+        assert gaps == [5.0] * len(gaps)
+    # The clock stops at the poll that saw the last run end, as one waiter's would.
+    ended = max(run.completed_at for run in done if run.completed_at is not None)
+    assert 0 <= (fake.clock.now() - ended).total_seconds() < 5.0
+
+
+async def test_sleeps_of_different_lengths_wake_in_order_of_their_moments() -> None:
+    clock = VirtualClock()
+    woke: list[tuple[str, float]] = []
+
+    async def sleeper(name: str, seconds: float) -> None:
+        await clock.async_sleep(seconds)
+        woke.append((name, clock.monotonic()))
+
+    await asyncio.gather(sleeper("long", 30), sleeper("short", 3), sleeper("tie", 3))
+    assert woke == [("short", 3.0), ("tie", 3.0), ("long", 30.0)]
+    assert clock.monotonic() == 30.0
+
+
+async def test_a_cancelled_sleeper_neither_moves_the_clock_nor_holds_the_others() -> None:
+    clock = VirtualClock()
+    doomed = asyncio.ensure_future(clock.async_sleep(3600))
+    await asyncio.sleep(0)  # asleep now
+    doomed.cancel()
+    await clock.async_sleep(10)
+    assert doomed.cancelled()
+    assert clock.monotonic() == 10.0
+
+
+async def test_a_task_that_keeps_the_loop_busy_does_not_stall_the_clock() -> None:
+    clock = VirtualClock()
+    stop = False
+
+    async def busy() -> int:
+        turns = 0
+        while not stop:
+            await asyncio.sleep(0)  # the real one: always ready, never asleep
+            turns += 1
+        return turns
+
+    spinner = asyncio.ensure_future(busy())
+    await clock.async_sleep(5)
+    stop = True
+    assert await spinner > 0
+    assert clock.monotonic() == 5.0
+
+
+@pytest.mark.parametrize("seconds", [0.0, -1.0, float("nan")])
+async def test_an_async_sleep_of_nothing_only_yields(seconds: float) -> None:
+    clock = VirtualClock()
+    await clock.async_sleep(seconds)
+    assert clock.monotonic() == 0.0
+
+
+async def test_an_async_sleep_past_the_last_instant_is_refused_at_once() -> None:
+    clock = VirtualClock(LATEST_INSTANT - timedelta(seconds=10))
+    with pytest.raises(ValueError, match="to or past"):
+        await clock.async_sleep(60)
+    assert clock.monotonic() == 0.0
+    await clock.async_sleep(5)  # still sleeps within its bounds
+    assert clock.monotonic() == 5.0
+
+
 def _retry_delays(seed: int) -> float:
     """Virtual seconds a user-built client's retries wait on a 503, 503, 200 sequence."""
     answers = iter([503, 503, 200])
@@ -136,6 +225,15 @@ def test_retry_backoff_runs_on_the_virtual_clock_with_seeded_jitter() -> None:
     # Backoff 1 s then 2 s, each times a jitter in [0.75, 1.25].
     assert 0.75 * 3 <= waited <= 1.25 * 3
     assert _retry_delays(seed=5) == waited
+
+
+async def test_concurrent_retries_back_off_on_one_timeline(fake: FakePictograph) -> None:
+    fake.faults.fail_next("GET", "credits/balance", status=503, times=2)
+    async with fake.async_client(max_retries=1) as client:
+        await asyncio.gather(client.credits.balance(), client.credits.balance())
+    # Each task backs off one second times a jitter in [0.75, 1.25], both at once: the
+    # clock moves by the longer backoff, where their sum would be 1.5 s or more.
+    assert 0.75 <= fake.clock.monotonic() <= 1.25
 
 
 # ── a clock that runs by itself ──

@@ -211,3 +211,16 @@ def test_a_clock_that_runs_by_itself_keeps_running_under_frozen_time(travel: str
         clock = VirtualClock(speed=1000)
         time.sleep(0.01)  # a real sleep: neither library patches time.sleep
         assert clock.monotonic() > 0
+
+
+@pytest.mark.parametrize("travel", ["freezegun", "time-machine"])
+def test_changing_pace_under_frozen_time_keeps_the_clock_where_it_was(travel: str) -> None:
+    clock = VirtualClock()
+    clock.advance(60)
+    with TRAVELS[travel]():
+        clock.set_speed(10)
+        # Read against real elapsed time, from the moment the pace changed: a few
+        # microseconds on, never a jump (freezegun's frozen monotonic once moved it back).
+        assert 60.0 <= clock.monotonic() < 61.0
+        clock.set_speed(0)
+    assert 60.0 <= clock.monotonic() < 61.0

@@ -71,9 +71,9 @@ class _AsyncioStandIn(ModuleType):
         clock = self._clock()
         if clock is None:
             return await asyncio.sleep(delay, result)
-        clock.sleep(delay)
-        # Still yield to the loop, as a real sleep would, so other tasks get their turn.
-        return await asyncio.sleep(0, result)
+        # On the virtual timeline: concurrent tasks' sleeps overlap (see sleepers).
+        await clock.async_sleep(delay)
+        return result
 
 
 class _RandomStandIn(ModuleType):

@@ -10,7 +10,6 @@ the SDK's modules or classes does, so there is nothing to restore.
 
 from __future__ import annotations
 
-import asyncio
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
@@ -26,19 +25,6 @@ def bind_retries(client: Any, clock: VirtualClock, jitter: Callable[[float, floa
     (``random.Random.uniform``'s signature)."""
     policy = client._transport._retry
     policy._sleep = clock.sleep
-    policy._async_sleep = _VirtualAsyncSleep(clock)
+    # Concurrent tasks' backoffs overlap on the clock, as every coupled sleep does.
+    policy._async_sleep = clock.async_sleep
     policy._rng = jitter
-
-
-class _VirtualAsyncSleep:
-    """``asyncio.sleep`` for a policy: the clock moves, the task still yields once."""
-
-    __slots__ = ("_clock",)
-
-    def __init__(self, clock: VirtualClock) -> None:
-        self._clock = clock
-
-    async def __call__(self, seconds: float) -> None:
-        self._clock.sleep(seconds)
-        # Yield to the loop, as a real sleep would, so other tasks get their turn.
-        await asyncio.sleep(0)

@@ -8,8 +8,10 @@ earliest of those moments and wakes every task due by then. So ``asyncio.gather`
 several ``wait_for_completion`` polls each run every five virtual seconds, as they
 would against the real API, and virtual time still never waits on real time.
 
-The loop's queue of ready callbacks is read where the loop has one (asyncio's own
-loops); elsewhere (uvloop) only tasks that have just gone to sleep hold the clock. A
+A task that sleeps while no other is asleep and nothing else is queued to run moves
+the clock at once. The loop's queue of ready callbacks is read where the loop has one
+(asyncio's own loops); elsewhere (uvloop) only tasks that have just gone to sleep hold
+the clock. A
 task that keeps the loop busy without sleeping holds it for at most
 :data:`PATIENCE` turns: after that the clock moves all the same, which is what every
 sleep did before they overlapped.
@@ -21,7 +23,7 @@ import asyncio
 import heapq
 import itertools
 import weakref
-from collections.abc import Sized
+from collections import deque
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
@@ -38,32 +40,38 @@ _Sleeper = tuple[float, int, "asyncio.Future[None]"]
 class Sleepers:
     """The tasks asleep on one clock, per event loop (a loop's sleepers go with it)."""
 
-    __slots__ = ("_clock", "_loops")
+    __slots__ = ("_clock", "_latest", "_loops")
 
     def __init__(self, clock: VirtualClock) -> None:
         self._clock = clock
         self._loops: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, _LoopSleepers] = (
             weakref.WeakKeyDictionary()
         )
+        # The loop slept on last: nearly always the loop of the next sleep too, found
+        # without the weak dictionary's lookup on every poll.
+        self._latest: _LoopSleepers | None = None
 
     async def sleep_until(self, wake_at: float) -> None:
         """Sleep the calling task until the clock reads ``wake_at`` (virtual seconds)."""
         loop = asyncio.get_running_loop()
-        sleepers = self._loops.get(loop)
-        if sleepers is None:
-            sleepers = self._loops[loop] = _LoopSleepers(self._clock, loop)
-        await sleepers.sleep_until(wake_at)
+        sleepers = self._latest
+        if sleepers is None or sleepers.loop() is not loop:
+            sleepers = self._loops.get(loop)
+            if sleepers is None:
+                sleepers = self._loops[loop] = _LoopSleepers(self._clock, loop)
+            self._latest = sleepers
+        await sleepers.sleep_until(wake_at, loop)
 
 
 class _LoopSleepers:
     """The tasks asleep on one clock in one event loop, by the moment each wakes at."""
 
-    __slots__ = ("_busy_turns", "_clock", "_fresh", "_heap", "_loop", "_order", "_settling")
+    __slots__ = ("_busy_turns", "_clock", "_fresh", "_heap", "_order", "_settling", "loop")
 
     def __init__(self, clock: VirtualClock, loop: asyncio.AbstractEventLoop) -> None:
         self._clock = clock
         # Only a weak reference: the loop owns this, through Sleepers' weak keys.
-        self._loop = weakref.ref(loop)
+        self.loop = weakref.ref(loop)
         self._heap: list[_Sleeper] = []
         # Ties wake in the order the tasks went to sleep: the same calls, the same order.
         self._order = itertools.count()
@@ -71,8 +79,13 @@ class _LoopSleepers:
         self._settling = False
         self._busy_turns = 0
 
-    async def sleep_until(self, wake_at: float) -> None:
-        loop = asyncio.get_running_loop()
+    async def sleep_until(self, wake_at: float, loop: asyncio.AbstractEventLoop) -> None:
+        if not self._heap and _ready_count(loop) == 0:
+            # Nobody else asleep and nothing else to run: no sleep can overlap this one.
+            # Move now and yield once, without the turns a wait on the loop costs.
+            self._clock.reach(wake_at)
+            await asyncio.sleep(0)
+            return
         woken: asyncio.Future[None] = loop.create_future()
         heapq.heappush(self._heap, (wake_at, next(self._order), woken))
         self._fresh = True
@@ -86,13 +99,13 @@ class _LoopSleepers:
         """One turn of the loop: wait while tasks are still going to sleep or running,
         else move the clock to the earliest wake-up and wake whoever is due."""
         self._settling = False
-        loop = self._loop()
+        loop = self.loop()
         heap = self._heap
         while heap and heap[0][2].done():
             heapq.heappop(heap)  # a cancelled sleeper
         if loop is None or not heap:
             return
-        if self._fresh or (_others_ready(loop) and self._busy_turns < PATIENCE):
+        if self._fresh or (_ready_count(loop) and self._busy_turns < PATIENCE):
             # Someone just went to sleep (another may follow this turn), or tasks still
             # run: give them this turn before the clock moves.
             self._busy_turns = 0 if self._fresh else self._busy_turns + 1
@@ -120,7 +133,8 @@ class _LoopSleepers:
         loop.call_soon(self._settle)
 
 
-def _others_ready(loop: asyncio.AbstractEventLoop) -> bool:
-    """Whether callbacks other than the one running are queued to run this turn."""
+def _ready_count(loop: asyncio.AbstractEventLoop) -> int | None:
+    """How many callbacks other than the one running are queued to run now; ``None``
+    where the loop does not say (uvloop)."""
     ready = getattr(loop, "_ready", None)
-    return isinstance(ready, Sized) and len(ready) > 0
+    return len(ready) if isinstance(ready, deque) else None

@@ -187,6 +187,17 @@ async def test_a_task_that_keeps_the_loop_busy_does_not_stall_the_clock() -> Non
     assert clock.monotonic() == 5.0
 
 
+def test_one_clock_sleeps_on_one_event_loop_after_another() -> None:
+    clock = VirtualClock()
+
+    async def side_by_side() -> None:
+        await asyncio.gather(clock.async_sleep(5), clock.async_sleep(5))
+
+    asyncio.run(side_by_side())
+    asyncio.run(side_by_side())
+    assert clock.monotonic() == 10.0
+
+
 @pytest.mark.parametrize("seconds", [0.0, -1.0, float("nan")])
 async def test_an_async_sleep_of_nothing_only_yields(seconds: float) -> None:
     clock = VirtualClock()

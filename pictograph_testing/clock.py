@@ -86,7 +86,8 @@ class VirtualClock:
         self._lock = threading.Lock()
         self._speed = speed
         self._real_start = _real_elapsed()
-        self._sleepers = Sleepers(self)
+        # Made on the first async sleep: most fakes never sleep on an event loop.
+        self._sleepers: Sleepers | None = None
 
     @property
     def speed(self) -> float:
@@ -199,7 +200,10 @@ class VirtualClock:
             return
         self._check_reachable(seconds)  # refused at once, as `sleep` refuses it
         wake_at = self.monotonic() + seconds
-        await self._sleepers.sleep_until(wake_at)
+        sleepers = self._sleepers
+        if sleepers is None:
+            sleepers = self._sleepers = Sleepers(self)
+        await sleepers.sleep_until(wake_at)
 
     def __repr__(self) -> str:
         return f"VirtualClock(now={format_timestamp(self.now())})"

@@ -99,7 +99,7 @@ def _exercise(fake: FakePictograph, jobs: ModuleType) -> None:
 
     again = client.training.create("road-signs", "v1", pipeline_type="yolox", name="a", wait=False)
     # asyncio's own sleep would wait on frozen time.monotonic under freezegun; the
-    # coupled one advances the fake's clock and yields once.
+    # coupled one moves the fake's clock and never waits on one of the loop's timers.
     assert asyncio.run(jobs.wait_async(again.id)) == "completed"
 
 

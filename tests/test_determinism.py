@@ -3,9 +3,14 @@
 from __future__ import annotations
 
 import contextlib
+import os
+import subprocess
+import sys
+from pathlib import Path
 
 import httpx
 import pictograph
+import pytest
 
 from pictograph_testing import FakePictograph
 
@@ -70,3 +75,39 @@ def test_another_seed_gives_other_ids() -> None:
     others = {body for _, _, body in _scenario(seed=8) if b'"id"' in body}
     assert bodies
     assert not bodies & others
+
+
+def _journal_in_a_process(hash_seed: str) -> subprocess.Popen[bytes]:
+    """Start ``tests/determinism_session.py`` in a process of its own with that hash seed."""
+    repo = Path(__file__).resolve().parents[1]
+    path = os.pathsep.join(filter(None, [str(repo), os.environ.get("PYTHONPATH")]))
+    return subprocess.Popen(
+        [sys.executable, "-m", "tests.determinism_session"],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        cwd=repo,
+        env={**os.environ, "PYTHONPATH": path, "PYTHONHASHSEED": hash_seed},
+    )
+
+
+@pytest.mark.slow
+def test_a_broad_session_gives_the_same_bytes_in_processes_with_other_hash_seeds() -> None:
+    # The session reaches every resource the SDK has, in two processes at once: string
+    # hashes and set order differ between them (the hash seed), and so do addresses and
+    # the wall clock.
+    processes = [_journal_in_a_process(seed) for seed in ("0", "4242")]
+    try:
+        outputs = [process.communicate(timeout=120) for process in processes]
+    finally:
+        for process in processes:
+            process.kill()  # nothing to do once it has ended
+    for process, (_, stderr) in zip(processes, outputs, strict=True):
+        assert process.returncode == 0, stderr.decode()
+    first, second = (stdout.decode("latin-1").splitlines() for stdout, _ in outputs)
+
+    assert len(first) > 300
+    differing = [n for n, (a, b) in enumerate(zip(first, second, strict=False)) if a != b]
+    assert not differing, (
+        f"line {differing[0]} differs:\n{first[differing[0]]}\n{second[differing[0]]}"
+    )
+    assert first == second

@@ -1076,6 +1076,31 @@ async def test_a_receiver_answering_no_status_is_a_500_from_either_client(
     assert all("The receiver returned" in (s.error or "") for s in fake.webhooks.sent)
 
 
+def _answered_with(answer: object) -> tuple[dict[str, Any], list[bytes]]:
+    """What the API answers when the receiver returns ``answer``: to ``webhooks.test``,
+    and every reply of a session whose export sends an event that fails the same way."""
+    with FakePictograph(seed=1) as fake, fake.client(max_retries=0) as client:
+        fake.add_dataset(DATASET, images=4, completed_images=4)
+        client.webhooks.create(URL)
+        fake.webhooks.route(URL, lambda request: answer)
+        tested = client.webhooks.test(URL)
+        client.exports.create(DATASET, EXPORT)
+        [failed] = client.webhooks.deliveries(status="failed")
+        assert failed.last_error == tested["error"]
+        return tested, [call.response_body for call in fake.calls]
+
+
+def test_a_receiver_returning_an_object_is_named_the_same_in_every_run() -> None:
+    # Two objects, two memory addresses: neither may reach the answers, which the same
+    # seed and calls must repeat byte for byte.
+    first, again = _answered_with(object()), _answered_with(object())
+
+    assert first[0]["error"] == (
+        "The receiver returned <object object>: return None, an HTTP status code or a response."
+    )
+    assert first == again
+
+
 class GaveUp(BaseException):
     """What ``pytest.fail`` and ``pytest.skip`` raise: past ``except Exception``."""
 

@@ -269,18 +269,24 @@ def test_a_month_without_spend_posts_no_reset(
     assert fake.world.agenda.due == math.inf  # nothing planned while nothing was spent
 
 
-def test_each_month_gives_back_what_was_spent_in_it(current_fake: FakePictograph) -> None:
+def test_each_month_gives_back_what_was_spent_in_it() -> None:
     # A live deployment meters through two month starts: each gives back that month's
-    # spend, in time order among the meter's own entries.
-    with current_fake.client(max_retries=0) as client:
-        model = client.training.create(DATASET, EXPORT, pipeline_type="yolox", name="m1")
-        assert model.model_id is not None
-        created = client.deployments.create(model.model_id, min_containers=1)
-        client.deployments.wait_until_active(created.deployment)
-        current_fake.clock.advance(timedelta(days=21))  # 2026-06-02T12:00Z
-        current_fake.top_up(1_000)  # the meter would run the allowance out
-        current_fake.clock.advance(timedelta(days=30))  # 2026-07-02T12:00Z
-        ledger = list(client.credits.iter())
+    # spend, in time order among the meter's own entries. The plan's allowance is large
+    # enough that the deployment never runs out of credit (it would be paused).
+    allowance = 5_000 * MICRO_USD
+    with FakePictograph(seed=1, profile="current", balance_usd=5_000) as fake:
+        fake.add_dataset(DATASET, images=20, completed_images=12, classes=["stop_sign", "yield"])
+        fake.add_export(DATASET, EXPORT)
+        with fake.client(max_retries=0) as client:
+            model = client.training.create(DATASET, EXPORT, pipeline_type="yolox", name="m1")
+            assert model.model_id is not None
+            created = client.deployments.create(model.model_id, min_containers=1)
+            client.deployments.wait_until_active(created.deployment)
+            fake.clock.advance(timedelta(days=21))  # 2026-06-02T12:00Z
+            client.credits.balance()
+            fake.clock.advance(timedelta(days=30))  # 2026-07-02T12:00Z
+            ledger = list(client.credits.iter())
+            assert client.deployments.get(created.deployment.id).status == "active"
 
     dates = [e.created_at for e in ledger]
     assert dates == sorted(dates, reverse=True)
@@ -293,7 +299,7 @@ def test_each_month_gives_back_what_was_spent_in_it(current_fake: FakePictograph
     ]
     for reset in resets:
         before = next(e for e in ledger if e.created_at < reset.created_at)
-        assert reset.amount == ALLOWANCE - before.balance_after > 0
+        assert reset.amount == allowance - before.balance_after > 0
 
 
 def _cost_of(ledger: list[CreditLedgerEntry], run_id: str) -> int:

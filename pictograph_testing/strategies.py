@@ -47,7 +47,7 @@ from pictograph_testing.api.dialects import (
     check_installed_sdk,
     parse_version,
 )
-from pictograph_testing.api.spec import NAME_LIMIT
+from pictograph_testing.api.spec import DOT_SEGMENTS, NAME_LIMIT
 from pictograph_testing.catalog import GPU_TIERS, PIPELINES, PROFILES, Pipeline, profile_named
 from pictograph_testing.clock import DEFAULT_START, format_timestamp
 from pictograph_testing.world.class_support import (
@@ -133,10 +133,11 @@ def model_sizes(pipeline: str) -> SearchStrategy[str]:
 
 
 def run_names() -> SearchStrategy[str]:
-    """A run name the API takes: 1 to 100 characters, not blank, any script."""
+    """A run name the API takes: 1 to 100 characters, not blank, any script, not ``.`` or
+    ``..``."""
     return st.text(
         st.characters(exclude_categories=("Cs", "Cc")), min_size=1, max_size=NAME_LIMIT
-    ).filter(str.strip)
+    ).filter(lambda name: bool(name.strip()) and name not in DOT_SEGMENTS)
 
 
 # ── configs ──

@@ -269,18 +269,24 @@ def test_a_month_without_spend_posts_no_reset(
     assert fake.world.agenda.due == math.inf  # nothing planned while nothing was spent
 
 
-def test_each_month_gives_back_what_was_spent_in_it(current_fake: FakePictograph) -> None:
+def test_each_month_gives_back_what_was_spent_in_it() -> None:
     # A live deployment meters through two month starts: each gives back that month's
-    # spend, in time order among the meter's own entries.
-    with current_fake.client(max_retries=0) as client:
-        model = client.training.create(DATASET, EXPORT, pipeline_type="yolox", name="m1")
-        assert model.model_id is not None
-        created = client.deployments.create(model.model_id, min_containers=1)
-        client.deployments.wait_until_active(created.deployment)
-        current_fake.clock.advance(timedelta(days=21))  # 2026-06-02T12:00Z
-        current_fake.top_up(1_000)  # the meter would run the allowance out
-        current_fake.clock.advance(timedelta(days=30))  # 2026-07-02T12:00Z
-        ledger = list(client.credits.iter())
+    # spend, in time order among the meter's own entries. The plan's allowance is large
+    # enough that the deployment never runs out of credit (it would be paused).
+    allowance = 5_000 * MICRO_USD
+    with FakePictograph(seed=1, profile="current", balance_usd=5_000) as fake:
+        fake.add_dataset(DATASET, images=20, completed_images=12, classes=["stop_sign", "yield"])
+        fake.add_export(DATASET, EXPORT)
+        with fake.client(max_retries=0) as client:
+            model = client.training.create(DATASET, EXPORT, pipeline_type="yolox", name="m1")
+            assert model.model_id is not None
+            created = client.deployments.create(model.model_id, min_containers=1)
+            client.deployments.wait_until_active(created.deployment)
+            fake.clock.advance(timedelta(days=21))  # 2026-06-02T12:00Z
+            client.credits.balance()
+            fake.clock.advance(timedelta(days=30))  # 2026-07-02T12:00Z
+            ledger = list(client.credits.iter())
+            assert client.deployments.get(created.deployment.id).status == "active"
 
     dates = [e.created_at for e in ledger]
     assert dates == sorted(dates, reverse=True)
@@ -293,7 +299,72 @@ def test_each_month_gives_back_what_was_spent_in_it(current_fake: FakePictograph
     ]
     for reset in resets:
         before = next(e for e in ledger if e.created_at < reset.created_at)
-        assert reset.amount == ALLOWANCE - before.balance_after > 0
+        assert reset.amount == allowance - before.balance_after > 0
+
+
+def _cost_of(ledger: list[CreditLedgerEntry], run_id: str) -> int:
+    """What a run cost in the end: its pre-charge less its refund (µUSD)."""
+    return -sum(e.amount for e in ledger if (e.metadata or {}).get("run_id") == run_id)
+
+
+def test_a_run_under_way_at_the_month_start_keeps_its_pre_charge_held(
+    fake: FakePictograph, client: pictograph.Client
+) -> None:
+    # The classic profile pre-charges at create and refunds the unused part at the end.
+    # A reset between the two gives back the month's spend but not the pre-charge still
+    # held for the run: its refund returns that part once, and the balance never rises
+    # above the allowance (the fixtures' budget is zero).
+    first = client.training.create(DATASET, EXPORT, pipeline_type="yolox", name="m1")
+    fake.clock.advance(JUNE_FIRST - timedelta(minutes=1) - fake.clock.now())
+    started = client.training.create(DATASET, EXPORT, pipeline_type="yolox", name="m2", wait=False)
+    fake.clock.advance(timedelta(days=1))
+    run = client.training.get(run_id=started.id)
+    balance = client.credits.balance()
+    ledger = list(client.credits.iter())
+
+    assert run.status == "completed"
+    assert run.created_at < JUNE_FIRST < run.completed_at
+    assert [e.operation for e in ledger] == [
+        "training_refund_a10g",
+        "monthly_reset",
+        "training_a10g_per_minute",
+        "training_refund_a10g",
+        "training_a10g_per_minute",
+    ]
+    reset = ledger[1]
+    assert reset.created_at == JUNE_FIRST
+    assert reset.amount == _cost_of(ledger, first.id)  # May's spend, not m2's pre-charge
+    spendable = balance.included_remaining_micro_usd + balance.budget_remaining_micro_usd
+    assert max(e.balance_after or 0 for e in ledger) <= ALLOWANCE
+    assert spendable == ALLOWANCE - _cost_of(ledger, run.id) < ALLOWANCE
+    assert spendable == ALLOWANCE + sum(e.amount for e in ledger) == fake.balance_micro_usd
+    assert balance.period_spend_micro_usd == _cost_of(ledger, run.id)
+
+    # What m2 used is June's spend: July's reset gives exactly that back.
+    fake.clock.advance(timedelta(days=30))
+    july = client.credits.history(limit=1)[0]
+    assert (july.operation, july.amount, july.balance_after) == (
+        "monthly_reset",
+        _cost_of(ledger, run.id),
+        ALLOWANCE,
+    )
+
+
+async def test_async_a_pre_charge_held_across_the_month_start_is_refunded_once(
+    fake: FakePictograph, aclient: pictograph.AsyncClient
+) -> None:
+    fake.clock.advance(JUNE_FIRST - timedelta(minutes=1) - fake.clock.now())
+    started = await aclient.training.create(
+        DATASET, EXPORT, pipeline_type="yolox", name="m", wait=False
+    )
+    fake.clock.advance(timedelta(days=1))
+    balance = await aclient.credits.balance()
+    ledger = await aclient.credits.history()
+
+    # Nothing else was spent in May: the reset has nothing to give back.
+    assert [e.operation for e in ledger] == ["training_refund_a10g", "training_a10g_per_minute"]
+    assert balance.included_remaining_micro_usd == ALLOWANCE - _cost_of(ledger, started.id)
+    assert balance.included_remaining_micro_usd < ALLOWANCE
 
 
 async def test_async_sees_the_reset(

@@ -649,6 +649,108 @@ def test_delete_bills_the_last_minutes(
     assert len(_deployment_entries(fake)) == 1
 
 
+def _leave(fake: FakePictograph, micro_usd: int) -> None:
+    """Spend the organization's balance down to ``micro_usd`` (one ledger debit)."""
+    world = fake.world
+    with world.lock:
+        org = world.organizations[fake.organization_id]
+        spent = fake.balance_micro_usd - micro_usd
+        world.billing.post(org, "adjustment", -spent, description="spent")
+    assert fake.balance_micro_usd == micro_usd
+
+
+def test_a_deployment_is_paused_when_the_credit_runs_out(
+    fake: FakePictograph, client: pictograph.Client, model_id: str
+) -> None:
+    # Ten and a half container-minutes of credit: it runs ten, then cannot pay the
+    # eleventh, and is paused there with the reason; the balance never goes below zero.
+    _leave(fake, 10 * T4.micro_usd_per_minute + T4.micro_usd_per_minute // 2)
+    created = _active(client, min_containers=1)
+    fake.clock.advance(seconds=3600)
+    deployment = client.deployments.get("m1")
+    ledger = list(client.credits.iter())
+
+    assert deployment.status == "paused"
+    assert deployment.started_at is not None
+    assert deployment.paused_at is not None
+    assert (deployment.paused_at - deployment.started_at).total_seconds() == 600
+    assert deployment.uptime_seconds == 600
+    assert deployment.accrued_cost_micro_usd == 10 * T4.micro_usd_per_minute
+    assert [a for _, a, _ in _deployment_entries(fake)] == [
+        -5 * T4.micro_usd_per_minute,
+        -5 * T4.micro_usd_per_minute,
+    ]
+    assert min(e.balance_after or 0 for e in ledger) == fake.balance_micro_usd >= 0
+    assert fake.balance_micro_usd == T4.micro_usd_per_minute // 2
+    (note,) = [n for n in client.notifications.list() if n.type == "deployment_paused"]
+    assert note.message is not None
+    assert "compute credit ran out" in note.message
+    assert "Top up or raise the budget, then resume it" in note.message
+    with pytest.raises(ApiError) as waiting:
+        client.deployments.wait_until_active(created.deployment, timeout=5)
+    assert waiting.value.code == "job_cancelled"
+
+    # Paused, it costs nothing; it resumes once the credit is back.
+    with pytest.raises(PaymentRequiredError):
+        client.deployments.resume("m1")
+    fake.top_up(10)
+    client.deployments.resume("m1")
+    assert client.deployments.wait_until_active("m1").status == "active"
+
+
+def test_every_deployment_of_the_organization_stops_when_its_credit_runs_out(
+    fake: FakePictograph, client: pictograph.Client, model_id: str
+) -> None:
+    # Two warm deployments draw on one balance: when it can no longer pay a minute,
+    # both are paused at that instant, and what was left unbilled is written off.
+    _leave(fake, 12 * T4.micro_usd_per_minute)
+    _active(client, name="a", min_containers=1)
+    _active(client, name="b", min_containers=2, max_containers=2)
+    fake.clock.advance(seconds=3600)
+    a, b = client.deployments.get("a"), client.deployments.get("b")
+
+    assert (a.status, b.status) == ("paused", "paused")
+    assert a.paused_at == b.paused_at
+    assert 0 <= fake.balance_micro_usd < T4.micro_usd_per_minute
+    assert min(e.balance_after or 0 for e in client.credits.iter()) >= 0
+    billed = -sum(a for _, a, _ in _deployment_entries(fake))
+    assert a.accrued_cost_micro_usd + b.accrued_cost_micro_usd == billed
+
+
+def test_a_scaled_to_zero_deployment_pauses_when_a_request_would_overdraw(
+    fake: FakePictograph, client: pictograph.Client, model_id: str
+) -> None:
+    # Asleep it costs nothing, so it waits; the request that wakes it plans the check.
+    _leave(fake, 3 * T4.micro_usd_per_minute)
+    created = _active(client, scaledown_window=600)
+    fake.clock.advance(seconds=3600)
+    assert client.deployments.get("m1").status == "active"
+    with client.deployments.connect(client.deployments.get("m1"), created.auth_token) as endpoint:
+        endpoint.infer(_png())
+    fake.clock.advance(seconds=600)
+    deployment = client.deployments.get("m1")
+
+    assert deployment.status == "paused"
+    assert deployment.uptime_seconds == 180
+    assert 0 <= fake.balance_micro_usd < T4.micro_usd_per_minute
+
+
+async def test_async_sees_a_deployment_paused_for_credit(
+    fake: FakePictograph, aclient: pictograph.AsyncClient, model_id: str
+) -> None:
+    _leave(fake, 2 * T4.micro_usd_per_minute)
+    created = await aclient.deployments.create("m1", min_containers=1)
+    await aclient.deployments.wait_until_active(created.deployment)
+    fake.clock.advance(seconds=DEPLOYMENT_METER_SECONDS)
+    deployment = await aclient.deployments.get("m1")
+
+    assert deployment.status == "paused"
+    assert deployment.uptime_seconds == 120
+    assert fake.balance_micro_usd == 0
+    with pytest.raises(PaymentRequiredError):
+        await aclient.deployments.resume("m1")
+
+
 # ── the endpoint ──
 
 

@@ -3,7 +3,7 @@ errors, and the world left exactly as it was. Raw HTTP is for what the SDK never
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from typing import TYPE_CHECKING, Any
 
 import httpx
@@ -107,6 +107,55 @@ def test_renames_follow_the_same_rule(
         message=NAME_MESSAGE.format(field="new_name"),
         loc=["body", "new_name"],
     )
+
+
+_NAMING_CALLS: dict[str, Callable[[pictograph.Client, str, str], object]] = {
+    "datasets.create": lambda c, _model, name: c.datasets.create(name),
+    "datasets.update": lambda c, _model, name: c.datasets.update(DATASET, new_name=name),
+    "exports.create": lambda c, _model, name: c.exports.create(DATASET, name, wait=False),
+    "training.create": lambda c, _model, name: c.training.create(
+        DATASET, EXPORT, pipeline_type="yolox", name=name, wait=False
+    ),
+    "models.update": lambda c, model, name: c.models.update(model_id=model, new_name=name),
+    "models.fork": lambda c, model, name: c.models.fork(_org(c), model, name=name),
+    "deployments.create": lambda c, model, name: c.deployments.create(model, name=name),
+    "deployments.update": lambda c, _model, name: c.deployments.update("live", name=name),
+}
+"""Every SDK call that names something, sending ``name`` as that name."""
+
+
+def _org(client: pictograph.Client) -> str:
+    return client.organizations.me().id
+
+
+@pytest.mark.parametrize("name", [".", ".."])
+@pytest.mark.parametrize("call", list(_NAMING_CALLS))
+def test_dot_names_are_refused_where_anything_is_named(
+    fake: FakePictograph, client: pictograph.Client, call: str, name: str
+) -> None:
+    # The SDK puts names in URL paths, where `.` and `..` are resolved away before the
+    # request leaves: whatever bore such a name could never be looked up by it.
+    run = client.training.create(DATASET, EXPORT, pipeline_type="yolox", name="m")
+    assert run.model_id is not None
+    client.models.update(model_id=run.model_id, visibility="public")
+    client.deployments.create(run.model_id, name="live")
+    before = fingerprint(fake.world)
+
+    with pytest.raises(ValidationError) as caught:
+        _NAMING_CALLS[call](client, run.model_id, name)
+
+    assert caught.value.status_code in (400, 422)
+    assert f"cannot be '{name}'" in caught.value.message
+    assert "Choose a name with other characters" in caught.value.message
+    assert fingerprint(fake.world) == before, "a refused name changed the world"
+
+
+async def test_async_dot_names_are_refused(aclient: pictograph.AsyncClient) -> None:
+    with pytest.raises(ValidationError, match=r"'name' cannot be '\.\.'"):
+        await aclient.datasets.create("..")
+    with pytest.raises(ValidationError, match=r"'name' cannot be '\.'"):
+        await aclient.training.create(DATASET, EXPORT, pipeline_type="yolox", name=".")
+    assert [d.name for d in await aclient.datasets.list()] == [DATASET]
 
 
 @pytest.mark.parametrize(

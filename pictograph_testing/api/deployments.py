@@ -422,7 +422,7 @@ def deployment_payload(call: Call, d: Deployment) -> dict[str, Any]:
         "accrued_cost_micro_usd": d.accrued_cost,
         "uptime_seconds": int(d.uptime_seconds),
         "transfer_bytes": d.transfer_bytes,
-        "transfer_cost_micro_usd": d.transfer_charged,
+        "transfer_cost_micro_usd": d.transfer_cost,
         "last_metered_at": call.iso(d.last_metered_at),
         "metrics": {
             "requests": d.requests,

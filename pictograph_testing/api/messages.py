@@ -15,6 +15,7 @@ __all__ = [
     "BODY_TOO_LARGE",
     "BOOL_QUERY",
     "CHOICE",
+    "DOT_SEGMENT_NAME",
     "FAILED_VALIDATION",
     "HEADERS_TOO_LARGE",
     "HOST_NOT_SERVED",
@@ -65,6 +66,11 @@ LIST_OF = "{name} must be a list of {noun}."
 LIST_ITEMS = "'{name}' must hold {bound}, got {count}."
 NUMBER_RANGE = "'{name}' must be {bound}, got {value}."
 NOT_A_UUID = "'{value}' is not a valid {noun} id (a UUID)."
+DOT_SEGMENT_NAME = (
+    "'{name}' cannot be '{value}': names travel in URL paths, where '.' and '..' mean "
+    "this folder and its parent, so nothing named that could be looked up by name. "
+    "Choose a name with other characters."
+)
 RELEASE_VALUE = (
     "Unknown {name} '{value}' for pictograph {version}: the API takes it from SDK "
     "releases {span} only."

@@ -25,6 +25,7 @@ if TYPE_CHECKING:
     from pictograph_testing.world.errors import FieldError
 
 __all__ = [
+    "DOT_SEGMENTS",
     "EXAMPLE_DATASET",
     "EXAMPLE_EXPORT",
     "ID_LIST",
@@ -51,6 +52,8 @@ EXAMPLE_EXPORT = "road-signs-v1"
 
 Loc = tuple[str | int, ...]
 Schema = dict[str, Any]
+DOT_SEGMENTS = (".", "..")
+"""The path segments a URL resolves away (RFC 3986, 5.2.4): no name can be one."""
 _INTEGER = re.compile(r"[+-]?[0-9]+")
 _TYPE_NAMES = {
     str: "a valid string",
@@ -96,6 +99,10 @@ class Str(Spec):
     min_length: int | None = None
     max_length: int | None = None
     not_blank: bool = False
+    segment: bool = False
+    """True: the value travels as one segment of a URL path (a name the SDK looks things
+    up by), so ``.`` and ``..``, which a client resolves away as this folder and its
+    parent before the request is sent, are refused."""
     enum: tuple[str, ...] | None = None
     enforced: bool = True
     """False: the world enforces the enumeration (it depends on the world's profile, and
@@ -118,6 +125,8 @@ class Str(Spec):
             schema["maxLength"] = self.max_length
         if self.not_blank:
             schema["pattern"] = r"\S"
+        if self.segment:
+            schema["not"] = {"enum": list(DOT_SEGMENTS)}
         if self.format is not None:
             schema["format"] = self.format
         if self.example is not None:
@@ -132,6 +141,16 @@ class Str(Spec):
             return self._length(name, loc)
         if self.not_blank and not value.strip():
             return self._length(name, loc)
+        if self.segment and value in DOT_SEGMENTS:
+            return InvalidRequest(
+                messages.DOT_SEGMENT_NAME.format(name=name, value=value),
+                status=self.status,
+                errors=[
+                    field_error(
+                        loc, f"Value must not be {messages.choices(DOT_SEGMENTS)}", "value_error"
+                    )
+                ],
+            )
         if self.enum is not None and self.enforced and value not in self.enum:
             allowed = messages.choices(self.enum)
             return InvalidRequest(
@@ -173,8 +192,9 @@ class Str(Spec):
         return text
 
 
-NAME = Str(min_length=1, max_length=NAME_LIMIT, not_blank=True)
-"""Such a name: 1 to :data:`NAME_LIMIT` characters, not blank."""
+NAME = Str(min_length=1, max_length=NAME_LIMIT, not_blank=True, segment=True)
+"""Such a name: 1 to :data:`NAME_LIMIT` characters, not blank, not ``.`` or ``..``
+(the SDK puts names in URL paths)."""
 
 
 def _is_uuid(value: str) -> bool:

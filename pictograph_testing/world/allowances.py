@@ -6,6 +6,10 @@ back as one positive ``monthly_reset`` entry dated at midnight UTC on the first,
 period starts whole again (``credits.balance``'s ``period_start`` and
 ``credits_reset_at`` are these same boundaries). An organization that spent nothing
 gets no entry, and nothing is planned while no organization has spent.
+
+A pre-charge of a run still under way is not given back: it is held for the run, whose
+own refund returns the part it did not use when it ends. Giving it back at the reset too
+would return that part twice and lift the balance above the allowance and budget.
 """
 
 from __future__ import annotations
@@ -75,7 +79,8 @@ class MonthlyResets:
                 org = world.organizations.get(organization_id)
                 if org is None:
                     continue
-                back = org.allowance_micro_usd + org.budget_micro_usd - billing.spendable(org)
+                whole = org.allowance_micro_usd + org.budget_micro_usd
+                back = whole - billing.spendable(org) - billing.held(org.id)
                 if back > 0:
                     billing.post(
                         org,
@@ -84,6 +89,10 @@ class MonthlyResets:
                         description="Monthly allowance reset",
                         at=at,
                     )
+                if billing.spendable(org) < whole:
+                    # Still below (a pre-charge held across the boundary): the run's
+                    # refund may not make it whole, so the next month looks again.
+                    self._spent[organization_id] = None
             # An organization that spends again notes it (``spent``), which plans the next.
             self._next = self._boundary_after(at) if self._spent else math.inf
 

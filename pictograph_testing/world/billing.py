@@ -92,6 +92,8 @@ class Billing:
         self._world = world
         # Kept beside the ledger (its source of truth) as entries are appended.
         self._debits: dict[str, dict[str, Debits]] = {}
+        self._held: dict[str, int] = {}
+        """Per organization, the pre-charges of its runs not settled yet (µUSD)."""
 
     # ── balances ──
 
@@ -102,6 +104,11 @@ class Billing:
 
     def _opening(self, org: Organization) -> int:
         return org.allowance_micro_usd + org.budget_micro_usd
+
+    def held(self, organization_id: str) -> int:
+        """The pre-charges of the organization's runs that have not ended (µUSD): spent
+        from the balance, but not settled until each run's refund."""
+        return self._held.get(organization_id, 0)
 
     def post(
         self,
@@ -194,6 +201,8 @@ class Billing:
         """An organization's ledger now goes by ``new_id`` (see ``World.replace_organization``)."""
         if old_id in self._debits:
             self._debits[new_id] = self._debits.pop(old_id)
+        if old_id in self._held:
+            self._held[new_id] = self._held.pop(old_id)
 
     def top_up(self, org: Organization, micro_usd: int) -> LedgerEntry:
         if micro_usd <= 0:
@@ -253,6 +262,7 @@ class Billing:
         if amount <= 0:
             return
         run.precharge_micro_usd = amount
+        self._held[org.id] = self.held(org.id) + amount
         self.post(
             org,
             f"training_{run.gpu_type}_per_minute",
@@ -273,6 +283,8 @@ class Billing:
         minutes = billable_minutes(used_seconds)
         cost = world.profile.cost(run.gpu_type, minutes)
         if run.billing == "prepaid":
+            if run.precharge_micro_usd:
+                self._held[org.id] -= run.precharge_micro_usd
             spent = min(cost, run.precharge_micro_usd)
             run.charged_micro_usd = spent
             refund = run.precharge_micro_usd - spent

@@ -17,6 +17,16 @@ and when it is paused or deleted, the meter posts what is owed: one
 ``deployment_<gpu>`` debit for the started container-minutes not yet billed, and one
 ``deployment_transfer`` debit for the GiB sent, each priced cumulatively so nothing is
 lost to rounding.
+
+Credit: the meter never bills past the organization's credit. While a deployment is up,
+the instant its uptime will have spent the last whole container-minute the balance pays
+for is planned as an event (a ``dry`` check, moved as requests wake it, its scaling
+changes or the balance is read again at each meter tick). When the spendable balance can
+no longer pay one container-minute on its GPU (what ``create`` and ``resume`` need), it
+is paused there, like a pause by hand, with a ``deployment_paused`` notification saying
+why; so is every other deployment of the organization that can no longer pay its own.
+What a meter could not bill (the uptime of others between their ticks, bytes sent just
+before) is written off, never posted: the balance does not go below zero for uptime.
 """
 
 from __future__ import annotations
@@ -57,6 +67,7 @@ __all__ = [
     "DEFAULT_FAILURE",
     "DEPLOYMENT_STATUSES",
     "GIB",
+    "OUT_OF_CREDIT",
     "Deployment",
     "DeploymentService",
     "DeploymentStatus",
@@ -71,7 +82,13 @@ DEPLOYMENT_STATUSES: tuple[DeploymentStatus, ...] = get_args(DeploymentStatus)
 AUTO_REGION = "auto"
 GIB = 1 << 30
 DEFAULT_FAILURE = "Provisioning failed: the server did not start (injected by pictograph-testing)"
-_Event = Literal["up", "fail", "meter"]
+_Event = Literal["up", "fail", "meter", "dry"]
+OUT_OF_CREDIT = (
+    "Deployment '{name}' was paused: the organization's compute credit ran out "
+    "({left} left; a container-minute on {gpu} costs {price}). Top up or raise the "
+    "budget, then resume it."
+)
+"""The ``deployment_paused`` notification of a deployment the meter stopped."""
 
 
 def transfer_cost(sent_bytes: int) -> int:
@@ -165,9 +182,15 @@ class Deployment:
     awake_since: float | None = None
     awake_until: float = -math.inf
     uptime_charged: int = 0
+    """µUSD of uptime settled: posted, or written off when the credit ran out."""
     transfer_bytes: int = 0
     transfer_charged: int = 0
+    """µUSD of transfer settled: posted, or written off when the credit ran out."""
+    uptime_written_off: int = 0
+    transfer_written_off: int = 0
     last_metered_at: float | None = None
+    dry_at: float | None = None
+    """When its uptime will have spent the credit it can pay for, if it is up till then."""
     # The gateway's counts.
     requests: int = 0
     errors: int = 0
@@ -182,8 +205,20 @@ class Deployment:
         return self.status != "terminated"
 
     @property
+    def transfer_cost(self) -> int:
+        """What its transfer was billed: the ledger's ``deployment_transfer`` for it."""
+        return self.transfer_charged - self.transfer_written_off
+
+    @property
     def accrued_cost(self) -> int:
-        return self.uptime_charged + self.transfer_charged
+        """What it was billed: what the ledger holds for it."""
+        return self.uptime_charged - self.uptime_written_off + self.transfer_cost
+
+    def running_containers(self, now: float) -> int:
+        """The containers up and billed at ``now``."""
+        if not self.awake(now):
+            return 0
+        return max(1, self.min_containers)
 
     def awake(self, now: float) -> bool:
         """Whether a container is up: always with warm ones, else within the idle window."""
@@ -449,6 +484,9 @@ class DeploymentService:
             else:
                 setattr(deployment, field_name, value)
         deployment.updated_at = now
+        if scaling:
+            # More (or fewer) containers spend the credit sooner (or later).
+            self._watch_credit(deployment, now)
         return deployment
 
     def bulk(
@@ -512,6 +550,7 @@ class DeploymentService:
                     deployment.awake_since = now
                 deployment.awake_until = now + deployment.scaledown_window
             deployment.transfer_bytes += sent_bytes
+            self._watch_credit(deployment, now)
         deployment.requests += 1
         if not ok:
             deployment.errors += 1
@@ -537,10 +576,20 @@ class DeploymentService:
                 self._come_up(deployment, at)
             elif kind == "fail":
                 self._fail(deployment, at)
+            elif kind == "dry":
+                if deployment.dry_at != at:
+                    continue  # moved since: a later (or earlier) check stands instead
+                deployment.dry_at = None
+                self._accrue(deployment, at)
+                self._charge(deployment, at)
+                if not self._ran_dry(deployment, at):
+                    self._watch_credit(deployment, at)
             else:
                 self._accrue(deployment, at)
                 self._charge(deployment, at)
-                self._schedule(deployment, at + DEPLOYMENT_METER_SECONDS, "meter")
+                if not self._ran_dry(deployment, at):
+                    self._schedule(deployment, at + DEPLOYMENT_METER_SECONDS, "meter")
+                    self._watch_credit(deployment, at)
 
     def _schedule(self, deployment: Deployment, at: float, kind: _Event) -> None:
         self._order += 1
@@ -594,6 +643,8 @@ class DeploymentService:
             metadata={"deployment_id": deployment.id, "model_id": deployment.model_id},
             user_id=deployment.created_by,
         )
+        if not self._ran_dry(deployment, at):
+            self._watch_credit(deployment, at)
 
     def _fail(self, deployment: Deployment, at: float) -> None:
         self._set_status(deployment, "failed")
@@ -632,36 +683,122 @@ class DeploymentService:
         deployment.accrued_to = now
 
     def _charge(self, deployment: Deployment, at: float) -> None:
-        """Post what the deployment owes beyond what it was billed (nothing: no entry)."""
+        """Post what the deployment owes beyond what it was billed (nothing: no entry), as
+        far as the organization's credit goes; the rest is written off (see the module)."""
         world = self._world
         org = world.organizations[deployment.organization_id]
         gpu = DEPLOYMENT_GPUS[deployment.gpu_type]
         minutes = billable_minutes(deployment.container_seconds)
         owed = minutes * gpu.micro_usd_per_minute - deployment.uptime_charged
+        sent = transfer_cost(deployment.transfer_bytes) - deployment.transfer_charged
+        payable = max(0, world.billing.spendable(org))
         metadata = {"deployment_id": deployment.id, "model_id": deployment.model_id}
         if owed > 0:
+            paid = min(owed, payable)
+            payable -= paid
             deployment.uptime_charged += owed
-            world.billing.post(
-                org,
-                f"deployment_{gpu.name}",
-                -owed,
-                description=f"Deployment '{deployment.name}' on {gpu.name} "
-                f"({owed // gpu.micro_usd_per_minute} container-min)",
-                metadata={**metadata, "container_minutes": minutes},
-                at=at,
-            )
-        sent = transfer_cost(deployment.transfer_bytes) - deployment.transfer_charged
+            deployment.uptime_written_off += owed - paid
+            if paid > 0:
+                unpaid = "" if paid == owed else f"; {usd(owed - paid)} unpaid: credit ran out"
+                world.billing.post(
+                    org,
+                    f"deployment_{gpu.name}",
+                    -paid,
+                    description=f"Deployment '{deployment.name}' on {gpu.name} "
+                    f"({owed // gpu.micro_usd_per_minute} container-min{unpaid})",
+                    metadata={**metadata, "container_minutes": minutes},
+                    at=at,
+                )
         if sent > 0:
+            paid = min(sent, payable)
             deployment.transfer_charged += sent
-            world.billing.post(
-                org,
-                "deployment_transfer",
-                -sent,
-                description=f"Deployment '{deployment.name}' data transfer",
-                metadata={**metadata, "transfer_bytes": deployment.transfer_bytes},
-                at=at,
-            )
+            deployment.transfer_written_off += sent - paid
+            if paid > 0:
+                world.billing.post(
+                    org,
+                    "deployment_transfer",
+                    -paid,
+                    description=f"Deployment '{deployment.name}' data transfer",
+                    metadata={**metadata, "transfer_bytes": deployment.transfer_bytes},
+                    at=at,
+                )
         deployment.last_metered_at = at
+
+    # ── credit ──
+
+    def _watch_credit(self, deployment: Deployment, at: float) -> None:
+        """Plan the check at the instant an up deployment's uptime will have spent the last
+        whole container-minute the organization's balance pays for (unless it sleeps first,
+        or an earlier check is planned: that one plans again)."""
+        running = deployment.running_containers(at)
+        if deployment.status != "active" or running == 0:
+            return
+        self._accrue(deployment, at)
+        world = self._world
+        price = DEPLOYMENT_GPUS[deployment.gpu_type].micro_usd_per_minute
+        unsent = transfer_cost(deployment.transfer_bytes) - deployment.transfer_charged
+        left = world.billing.spendable(world.organizations[deployment.organization_id]) - unsent
+        # Container-seconds paid for so far plus those the balance still pays for, in
+        # whole minutes as they are billed: past this, a minute starts that it cannot pay.
+        payable = (deployment.uptime_charged // price + max(0, left) // price) * 60
+        dry_at = at + max(0.0, payable - deployment.container_seconds) / running
+        if deployment.min_containers == 0 and dry_at >= deployment.awake_until:
+            return  # it sleeps first; the request that wakes it watches again
+        planned = deployment.dry_at
+        if planned is not None and at <= planned <= dry_at:
+            return
+        deployment.dry_at = dry_at
+        self._schedule(deployment, dry_at, "dry")
+
+    def _ran_dry(self, deployment: Deployment, at: float) -> bool:
+        """Pause the organization's deployments that can no longer pay a container-minute,
+        when ``deployment`` is one of them; whether it was."""
+        world = self._world
+        org = world.organizations[deployment.organization_id]
+        if (
+            world.billing.spendable(org)
+            >= DEPLOYMENT_GPUS[deployment.gpu_type].micro_usd_per_minute
+        ):
+            return False
+        # They draw on one balance: the others are billed up to now, and those it no
+        # longer pays for stop here too, not at their own next check.
+        active = self._by_status.get((org.id, "active"))
+        for other in list(active.newest) if active is not None else [deployment]:
+            if other is not deployment:
+                self._accrue(other, at)
+                self._charge(other, at)
+            left = world.billing.spendable(org)
+            if left < DEPLOYMENT_GPUS[other.gpu_type].micro_usd_per_minute:
+                self._pause_unpaid(other, at, left)
+            else:
+                self._watch_credit(other, at)  # its last plan read a larger balance
+        return True
+
+    def _pause_unpaid(self, deployment: Deployment, at: float, left: int) -> None:
+        self._settle(deployment, at)
+        self._set_status(deployment, "paused")
+        deployment.paused_at = at
+        deployment.updated_at = at
+        deployment.up_at = None
+        gpu = DEPLOYMENT_GPUS[deployment.gpu_type]
+        self._world.feeds.notify(
+            deployment.organization_id,
+            "deployment_paused",
+            "Deployment paused",
+            at=at,
+            message=OUT_OF_CREDIT.format(
+                name=deployment.name,
+                left=usd(max(0, left)),
+                gpu=gpu.name,
+                price=usd(gpu.micro_usd_per_minute),
+            ),
+            metadata={
+                "deployment_id": deployment.id,
+                "model_id": deployment.model_id,
+                "reason": "insufficient_credits",
+            },
+            user_id=deployment.created_by,
+        )
 
     def _settle(self, deployment: Deployment, now: float) -> None:
         """Stop the meter and its events, billing what is owed up to ``now``."""
@@ -672,6 +809,7 @@ class DeploymentService:
         deployment.accrued_to = None
         deployment.awake_since = None
         deployment.awake_until = -math.inf
+        deployment.dry_at = None
 
     # ── indexes ──
 

@@ -162,7 +162,9 @@ def state_digest(world: World) -> str:
             elif hasattr(node, "getstate"):  # random.Random
                 digest.update(repr(node.getstate()).encode())
             elif hasattr(node, "__dict__"):
-                for name, value in vars(node).items():
+                # By name: the order services were built in (a catch-up builds the
+                # month's resets) is not state.
+                for name, value in sorted(vars(node).items(), key=lambda item: item[0]):
                     if name not in _NOT_STATE:
                         digest.update(name.encode())
                         stack.append(value)

@@ -5,7 +5,12 @@ plus its ledger. When a month begins, what it spent of those in the month before
 back as one positive ``monthly_reset`` entry dated at midnight UTC on the first, so the
 period starts whole again (``credits.balance``'s ``period_start`` and
 ``credits_reset_at`` are these same boundaries). An organization that spent nothing
-gets no entry, and nothing is planned while no organization has spent.
+gets no entry.
+
+Each month's start is an event on the world's agenda from the first catch-up that has
+anything to do or the first debit, spent or not: a debit posted while another service catches up (a
+deployment's meter across a long clock move) must find the next boundary already
+planned, or that service would run past it before the reset is posted.
 
 A pre-charge of a run still under way is not given back: it is held for the run, whose
 own refund returns the part it did not use when it ends. Giving it back at the reset too
@@ -14,7 +19,6 @@ would return that part twice and lift the balance above the allowance and budget
 
 from __future__ import annotations
 
-import math
 from datetime import datetime, timedelta, timezone
 from typing import TYPE_CHECKING
 
@@ -48,19 +52,20 @@ class MonthlyResets:
         # Insertion-ordered (not a set): the entries of one boundary are posted, and their
         # ids drawn, in the order the organizations first spent, whatever the hash seed.
         self._spent: dict[str, None] = {}
-        self._next = math.inf
+        # The first month start after the world was last known quiet: its next event if
+        # one is due (built by a catch-up, that is where it starts), else the clock.
+        quiet = min(world.agenda.due, world.clock.monotonic())
+        self._next = self._boundary_after(max(quiet, 0.0))
+        world.agenda.expect(self._next)
 
     @property
     def next_event(self) -> float:
-        """The next month's start, once an organization has something to get back."""
+        """The next month's start."""
         return self._next
 
     def spent(self, organization_id: str, at: float) -> None:
         """Note that an organization's balance went below its allowance at ``at``."""
         self._spent[organization_id] = None
-        if self._next == math.inf:
-            self._next = self._boundary_after(at)
-            self._world.agenda.expect(self._next)
 
     def moved(self, old_id: str, new_id: str) -> None:
         """An organization now goes by ``new_id`` (see ``World.replace_organization``)."""
@@ -93,8 +98,8 @@ class MonthlyResets:
                     # Still below (a pre-charge held across the boundary): the run's
                     # refund may not make it whole, so the next month looks again.
                     self._spent[organization_id] = None
-            # An organization that spends again notes it (``spent``), which plans the next.
-            self._next = self._boundary_after(at) if self._spent else math.inf
+            # Planned whether or not anyone has spent since (see the module).
+            self._next = self._boundary_after(at)
 
     def _boundary_after(self, at: float) -> float:
         clock = self._world.clock

@@ -208,6 +208,10 @@ class World:
         agenda = self.agenda
         if now < agenda.due:
             return now
+        # Month starts are events whether or not anyone has spent: a debit posted while
+        # another service catches up must not carry it past one. Built here (on first
+        # use), the resets plan the first month start after the agenda's due.
+        _ = self.resets
         while True:
             first: _Timed | None = None
             first_at = second_at = math.inf

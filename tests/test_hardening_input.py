@@ -397,3 +397,45 @@ def test_head_is_served_where_get_is(fake: FakePictograph, server: FakeServer) -
         assert (remote.status_code, remote.content) == (200, b"")
         length = len(http.get(DEV + "credits/balance", headers=key).content)
         assert remote.headers["content-length"] == str(length)
+
+
+# ── 8. numbers too long to read, methods no route takes, bodies labelled as no JSON ──
+
+LONG_DIGITS = "9" * 5000  # int() reads at most 4,300 digits
+
+
+@pytest.mark.parametrize(
+    ("path", "name"),
+    [
+        ("datasets/?", "limit"),
+        ("training/?", "offset"),
+        ("credits/history?", "offset"),
+        ("images/?dataset=road-signs&", "offset"),
+        ("credits/estimate?operation=training&", "quantity"),
+    ],
+)
+@pytest.mark.parametrize("digits", [LONG_DIGITS, "0" * 5000 + "1" + "0" * 309])
+def test_a_query_number_of_thousands_of_digits_is_422(
+    fake: FakePictograph, path: str, name: str, digits: str
+) -> None:
+    count = len(digits.lstrip("0"))
+    error = _refused(_send(fake, "GET", f"{path}{name}={digits}"))
+    assert error["message"] == messages.QUERY_DIGITS.format(name=name, count=count, limit=309)
+    assert error["details"]["errors"][0]["loc"] == ["query", name]
+    assert fake.server_errors == []
+    # Leading zeros are no digits of the number: a long run of them reads as the number.
+    padded = _send(fake, "GET", f"datasets/?offset={'0' * 5000}1")
+    assert padded.json()["pagination"]["offset"] == 1
+
+
+@pytest.mark.parametrize("number", [LONG_DIGITS, "-" + LONG_DIGITS, "1" + "0" * 309])
+def test_a_body_number_of_thousands_of_digits_is_refused_for_its_size(
+    fake: FakePictograph, number: str
+) -> None:
+    before = state_digest(fake.world)
+    body = f'{{"name":"n","description":{number}}}'.encode()
+    error = _refused(_send(fake, "POST", "datasets/", body, **{"content-type": "application/json"}))
+    assert error["message"].startswith(f"The request body holds the number {number[:40]}...")
+    assert error["details"]["errors"][0]["type"] == "finite_number"
+    assert state_digest(fake.world) == before
+    assert fake.server_errors == []

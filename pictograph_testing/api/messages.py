@@ -30,6 +30,7 @@ __all__ = [
     "NOT_A_UUID",
     "NO_ROUTE",
     "NUMBER_RANGE",
+    "QUERY_DIGITS",
     "QUERY_RANGE",
     "QUERY_REQUIRED",
     "RELEASE_VALUE",
@@ -82,6 +83,10 @@ IMAGE_EMPTY = "The uploaded image is empty."
 QUERY_REQUIRED = "Query parameter '{name}' is required."
 INT_QUERY = "Query parameter '{name}' must be a whole number, got '{value}'."
 QUERY_RANGE = "Query parameter '{name}' must be {bound}, got {value}."
+QUERY_DIGITS = (
+    "Query parameter '{name}' is a whole number of {count:,} digits; send one of at most "
+    "{limit} digits."
+)
 BOOL_QUERY = "Query parameter '{name}' must be true or false, got '{value}'."
 UNKNOWN_QUERY = "Unknown query parameter(s): {names}.{hint}"
 

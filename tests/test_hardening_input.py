@@ -439,3 +439,18 @@ def test_a_body_number_of_thousands_of_digits_is_refused_for_its_size(
     assert error["details"]["errors"][0]["type"] == "finite_number"
     assert state_digest(fake.world) == before
     assert fake.server_errors == []
+
+
+def test_a_user_agent_naming_a_release_of_thousands_of_digits_is_answered(
+    fake: FakePictograph, server: FakeServer
+) -> None:
+    plain = _send(fake, "GET", "datasets/")
+    for release in (LONG_DIGITS, "1." + LONG_DIGITS, f"1.2.{LONG_DIGITS}"):
+        agent = {"user-agent": f"pictograph-python/{release}"}
+        answer = _send(fake, "GET", "datasets/", **agent)
+        assert (answer.status_code, answer.content) == (200, plain.content)
+    assert fake.server_errors == []
+    with _http(server) as http:
+        key = {"x-api-key": server.api_key, "user-agent": f"pictograph-python/{LONG_DIGITS}"}
+        assert http.get(DEV + "credits/balance", headers=key).status_code == 200
+        assert http.get("/_fake/").json()["server_errors"] == []

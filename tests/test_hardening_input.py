@@ -454,3 +454,40 @@ def test_a_user_agent_naming_a_release_of_thousands_of_digits_is_answered(
         key = {"x-api-key": server.api_key, "user-agent": f"pictograph-python/{LONG_DIGITS}"}
         assert http.get(DEV + "credits/balance", headers=key).status_code == 200
         assert http.get("/_fake/").json()["server_errors"] == []
+
+
+@pytest.mark.parametrize("method", ["OPTIONS", "TRACE", "CONNECT", "FOO"])
+@pytest.mark.parametrize(
+    ("path", "allow"),
+    [
+        ("datasets/", "GET, HEAD, POST"),
+        ("datasets/road-signs", "GET, HEAD, PATCH, DELETE"),
+        ("images/upload-url", "POST"),
+        ("no-such-resource/", ""),
+    ],
+)
+def test_a_method_no_route_takes_is_405_naming_what_the_path_takes(
+    fake: FakePictograph, method: str, path: str, allow: str
+) -> None:
+    before = state_digest(fake.world)
+    answer = _send(fake, method, path, b'{"name":"x"}')
+    error = _refused(answer, 405)
+    assert error["code"] == "method_not_allowed"
+    assert error["message"].startswith(f"The API does not serve {method} requests")
+    assert answer.headers["allow"] == allow
+    if allow:
+        assert error["message"].endswith(f"{DEV}{path} takes {allow}.")
+    # No gap of the fake: no release of the API serves the method.
+    assert fake.unserved_calls == ()
+    assert fake.calls.last.status == 405
+    assert state_digest(fake.world) == before
+
+
+def test_a_method_no_route_takes_is_405_over_http(server: FakeServer) -> None:
+    with _http(server) as http:
+        key = {"x-api-key": server.api_key}
+        answer = http.request("OPTIONS", DEV + "datasets/", headers=key)
+        assert answer.status_code == 405
+        assert answer.headers["allow"] == "GET, HEAD, POST"
+        assert answer.json()["error"]["code"] == "method_not_allowed"
+        assert http.get("/_fake/unserved").json()["unserved_calls"] == []

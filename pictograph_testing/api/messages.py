@@ -24,6 +24,7 @@ __all__ = [
     "LIST_ITEMS",
     "LIST_OF",
     "LONE_SURROGATE",
+    "METHOD_NOT_ALLOWED",
     "MULTIPART_FILE_REQUIRED",
     "NON_FINITE",
     "NOTHING_TO_UPDATE",
@@ -102,6 +103,9 @@ HOST_NOT_SERVED = (
 
 # ── routing ──
 NO_ROUTE = "No route {method} {path}{hint}."
+METHOD_NOT_ALLOWED = "The API does not serve {method} requests: its routes take {methods}{here}."
+"""A method no route of the API takes (OPTIONS, TRACE, a made-up one); ``here``: what
+the path itself takes, when it is a route."""
 
 
 def choices(values: tuple[str, ...]) -> str:

@@ -491,3 +491,37 @@ def test_a_method_no_route_takes_is_405_over_http(server: FakeServer) -> None:
         assert answer.headers["allow"] == "GET, HEAD, POST"
         assert answer.json()["error"]["code"] == "method_not_allowed"
         assert http.get("/_fake/unserved").json()["unserved_calls"] == []
+
+
+@pytest.mark.parametrize(
+    "kind",
+    ["text/plain;charset=UTF-8", "application/x-www-form-urlencoded", "multipart/form-data"],
+)
+def test_a_json_body_labelled_as_text_or_a_form_is_422(fake: FakePictograph, kind: str) -> None:
+    before = state_digest(fake.world)
+    answer = _send(fake, "POST", "datasets/", b'{"name":"labelled"}', **{"content-type": kind})
+    error = _refused(answer)
+    assert error["message"] == messages.BODY_NOT_JSON.format(kind=kind)
+    assert error["details"]["errors"][0]["loc"] == ["body"]
+    assert state_digest(fake.world) == before
+    assert "labelled" not in [d.name for d in fake.client().datasets.list()]
+
+
+@pytest.mark.parametrize("kind", [None, "", "application/json", "application/merge-patch+json"])
+def test_a_json_body_with_no_type_or_a_json_type_is_read(
+    fake: FakePictograph, kind: str | None
+) -> None:
+    headers = {} if kind is None else {"content-type": kind}
+    answer = _send(fake, "POST", "datasets/", b'{"name":"read"}', **headers)
+    assert answer.status_code == 201, answer.text
+
+
+def test_a_json_body_labelled_as_text_is_422_over_http(server: FakeServer) -> None:
+    # What fetch() sends for a JSON string with no headers set.
+    with _http(server) as http:
+        key = {"x-api-key": server.api_key, "content-type": "text/plain;charset=UTF-8"}
+        answer = http.post(DEV + "datasets/", content=b'{"name":"fetched"}', headers=key)
+        assert answer.status_code == 422
+        assert "application/json" in answer.json()["error"]["message"]
+        names = [d["name"] for d in http.get(DEV + "datasets/", headers=key).json()["data"]]
+        assert "fetched" not in names

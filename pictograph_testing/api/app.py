@@ -379,6 +379,7 @@ class Api:
                     self.wire_cache,
                     sdk,
                     client,
+                    headers.get("content-type"),
                 )
                 try:
                     if idempotency_key is None:

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 __all__ = [
     "BAD_JSON",
+    "BODY_NOT_JSON",
     "BODY_NOT_OBJECT",
     "BODY_REQUIRED",
     "BODY_TOO_LARGE",
@@ -55,6 +56,10 @@ NON_FINITE = (
 )
 TOO_DEEP = "The request body nests arrays and objects deeper than {limit} levels."
 BODY_NOT_OBJECT = "The request body must be a JSON object."
+BODY_NOT_JSON = (
+    "The request body is sent as Content-Type '{kind}'; the API reads it as JSON only: "
+    "send it with Content-Type: application/json."
+)
 BODY_TOO_LARGE = "The request body is {size:,} bytes; the API takes at most {limit} MiB."
 FAILED_VALIDATION = "The request failed validation: {errors}"
 """Missing, mistyped and unknown fields, all at once: ``loc: msg; loc: msg``."""

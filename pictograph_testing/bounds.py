@@ -18,6 +18,7 @@ __all__ = [
     "MAX_IMAGE_SIDE",
     "MAX_JSON_DEPTH",
     "MAX_JSON_NUMBER",
+    "MAX_NUMBER_DIGITS",
     "MAX_SCENARIO_COUNT",
     "MAX_SPEED",
 ]
@@ -28,6 +29,12 @@ MAX_JSON_DEPTH = 32
 MAX_JSON_NUMBER = sys.float_info.max
 """The largest magnitude a JSON number may have: what a float holds. NaN, Infinity and
 numbers that overflow a float are refused, so every answer is strict JSON."""
+
+MAX_NUMBER_DIGITS = len(str(int(MAX_JSON_NUMBER)))
+"""The most digits (309) a whole number may have, in a JSON body or a query: as many as
+:data:`MAX_JSON_NUMBER` has. Counted before the text is converted, because ``int()``
+raises on text of more than 4,300 digits: such a number is refused for its size, never
+taken for invalid JSON or left to fail inside the fake."""
 
 EARLIEST_START = datetime(1970, 1, 1, tzinfo=timezone.utc)
 """The earliest instant a virtual clock may start at."""

@@ -397,3 +397,131 @@ def test_head_is_served_where_get_is(fake: FakePictograph, server: FakeServer) -
         assert (remote.status_code, remote.content) == (200, b"")
         length = len(http.get(DEV + "credits/balance", headers=key).content)
         assert remote.headers["content-length"] == str(length)
+
+
+# ── 8. numbers too long to read, methods no route takes, bodies labelled as no JSON ──
+
+LONG_DIGITS = "9" * 5000  # int() reads at most 4,300 digits
+
+
+@pytest.mark.parametrize(
+    ("path", "name"),
+    [
+        ("datasets/?", "limit"),
+        ("training/?", "offset"),
+        ("credits/history?", "offset"),
+        ("images/?dataset=road-signs&", "offset"),
+        ("credits/estimate?operation=training&", "quantity"),
+    ],
+)
+@pytest.mark.parametrize("digits", [LONG_DIGITS, "0" * 5000 + "1" + "0" * 309])
+def test_a_query_number_of_thousands_of_digits_is_422(
+    fake: FakePictograph, path: str, name: str, digits: str
+) -> None:
+    count = len(digits.lstrip("0"))
+    error = _refused(_send(fake, "GET", f"{path}{name}={digits}"))
+    assert error["message"] == messages.QUERY_DIGITS.format(name=name, count=count, limit=309)
+    assert error["details"]["errors"][0]["loc"] == ["query", name]
+    assert fake.server_errors == []
+    # Leading zeros are no digits of the number: a long run of them reads as the number.
+    padded = _send(fake, "GET", f"datasets/?offset={'0' * 5000}1")
+    assert padded.json()["pagination"]["offset"] == 1
+
+
+@pytest.mark.parametrize("number", [LONG_DIGITS, "-" + LONG_DIGITS, "1" + "0" * 309])
+def test_a_body_number_of_thousands_of_digits_is_refused_for_its_size(
+    fake: FakePictograph, number: str
+) -> None:
+    before = state_digest(fake.world)
+    body = f'{{"name":"n","description":{number}}}'.encode()
+    error = _refused(_send(fake, "POST", "datasets/", body, **{"content-type": "application/json"}))
+    assert error["message"].startswith(f"The request body holds the number {number[:40]}...")
+    assert error["details"]["errors"][0]["type"] == "finite_number"
+    assert state_digest(fake.world) == before
+    assert fake.server_errors == []
+
+
+def test_a_user_agent_naming_a_release_of_thousands_of_digits_is_answered(
+    fake: FakePictograph, server: FakeServer
+) -> None:
+    plain = _send(fake, "GET", "datasets/")
+    for release in (LONG_DIGITS, "1." + LONG_DIGITS, f"1.2.{LONG_DIGITS}"):
+        agent = {"user-agent": f"pictograph-python/{release}"}
+        answer = _send(fake, "GET", "datasets/", **agent)
+        assert (answer.status_code, answer.content) == (200, plain.content)
+    assert fake.server_errors == []
+    with _http(server) as http:
+        key = {"x-api-key": server.api_key, "user-agent": f"pictograph-python/{LONG_DIGITS}"}
+        assert http.get(DEV + "credits/balance", headers=key).status_code == 200
+        assert http.get("/_fake/").json()["server_errors"] == []
+
+
+@pytest.mark.parametrize("method", ["OPTIONS", "TRACE", "CONNECT", "FOO"])
+@pytest.mark.parametrize(
+    ("path", "allow"),
+    [
+        ("datasets/", "GET, HEAD, POST"),
+        ("datasets/road-signs", "GET, HEAD, PATCH, DELETE"),
+        ("images/upload-url", "POST"),
+        ("no-such-resource/", ""),
+    ],
+)
+def test_a_method_no_route_takes_is_405_naming_what_the_path_takes(
+    fake: FakePictograph, method: str, path: str, allow: str
+) -> None:
+    before = state_digest(fake.world)
+    answer = _send(fake, method, path, b'{"name":"x"}')
+    error = _refused(answer, 405)
+    assert error["code"] == "method_not_allowed"
+    assert error["message"].startswith(f"The API does not serve {method} requests")
+    assert answer.headers["allow"] == allow
+    if allow:
+        assert error["message"].endswith(f"{DEV}{path} takes {allow}.")
+    # No gap of the fake: no release of the API serves the method.
+    assert fake.unserved_calls == ()
+    assert fake.calls.last.status == 405
+    assert state_digest(fake.world) == before
+
+
+def test_a_method_no_route_takes_is_405_over_http(server: FakeServer) -> None:
+    with _http(server) as http:
+        key = {"x-api-key": server.api_key}
+        answer = http.request("OPTIONS", DEV + "datasets/", headers=key)
+        assert answer.status_code == 405
+        assert answer.headers["allow"] == "GET, HEAD, POST"
+        assert answer.json()["error"]["code"] == "method_not_allowed"
+        assert http.get("/_fake/unserved").json()["unserved_calls"] == []
+
+
+@pytest.mark.parametrize(
+    "kind",
+    ["text/plain;charset=UTF-8", "application/x-www-form-urlencoded", "multipart/form-data"],
+)
+def test_a_json_body_labelled_as_text_or_a_form_is_422(fake: FakePictograph, kind: str) -> None:
+    before = state_digest(fake.world)
+    answer = _send(fake, "POST", "datasets/", b'{"name":"labelled"}', **{"content-type": kind})
+    error = _refused(answer)
+    assert error["message"] == messages.BODY_NOT_JSON.format(kind=kind)
+    assert error["details"]["errors"][0]["loc"] == ["body"]
+    assert state_digest(fake.world) == before
+    assert "labelled" not in [d.name for d in fake.client().datasets.list()]
+
+
+@pytest.mark.parametrize("kind", [None, "", "application/json", "application/merge-patch+json"])
+def test_a_json_body_with_no_type_or_a_json_type_is_read(
+    fake: FakePictograph, kind: str | None
+) -> None:
+    headers = {} if kind is None else {"content-type": kind}
+    answer = _send(fake, "POST", "datasets/", b'{"name":"read"}', **headers)
+    assert answer.status_code == 201, answer.text
+
+
+def test_a_json_body_labelled_as_text_is_422_over_http(server: FakeServer) -> None:
+    # What fetch() sends for a JSON string with no headers set.
+    with _http(server) as http:
+        key = {"x-api-key": server.api_key, "content-type": "text/plain;charset=UTF-8"}
+        answer = http.post(DEV + "datasets/", content=b'{"name":"fetched"}', headers=key)
+        assert answer.status_code == 422
+        assert "application/json" in answer.json()["error"]["message"]
+        names = [d["name"] for d in http.get(DEV + "datasets/", headers=key).json()["data"]]
+        assert "fetched" not in names

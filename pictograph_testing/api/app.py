@@ -21,7 +21,13 @@ from pictograph_testing.api.idempotency import IdempotencyStore, StoredResponse
 from pictograph_testing.api.resources import ROUTER
 from pictograph_testing.api.route_paths import API_PREFIX, API_ROOT, DEVELOPER_PATH
 from pictograph_testing.api.spec import Str, check_body, check_query
-from pictograph_testing.api.table import Fallthrough, collection_hint, no_route
+from pictograph_testing.api.table import (
+    API_METHODS,
+    Fallthrough,
+    collection_hint,
+    method_not_allowed,
+    no_route,
+)
 from pictograph_testing.api.unserved import NotImplementedByFake, UnservedCall
 from pictograph_testing.api.wire import Call, Reply
 from pictograph_testing.catalog import IDEMPOTENCY_TTL_SECONDS, MAX_IMAGE_BYTES
@@ -373,6 +379,7 @@ class Api:
                     self.wire_cache,
                     sdk,
                     client,
+                    headers.get("content-type"),
                 )
                 try:
                     if idempotency_key is None:
@@ -479,8 +486,14 @@ class Api:
         """Resolve an API path (the mount removed) for the release and client ``agent``
         names: the endpoints it reaches, each with its path arguments and dialect.
 
-        Refuse a path outside the API, or one no endpoint of the caller's release serves.
+        Refuse a path outside the API, or one no endpoint of the caller's release serves,
+        and a method no route takes.
         """
+        if method not in API_METHODS:
+            raw = _route_key(path)
+            sdk = self.sdk_version or sdk_version_of(agent) or NEWEST
+            allowed = [] if raw is None else ROUTER.methods_at(raw, sdk, sdk_client_of(agent))
+            raise method_not_allowed(method, path, allowed)
         if path in _API_ROOTS:
             # No route lies at the roots themselves; a path the client normalised onto
             # one (a name `..` joined to `/training/`) is the API's own 404, not a gap.

@@ -139,7 +139,12 @@ def sdk_version_of(user_agent: str | None) -> Version | None:
     if user_agent in _seen:
         return _seen[user_agent]
     match = _AGENT.search(user_agent)
-    found = parse_version(match.group(1)) if match else None
+    try:
+        found = parse_version(match.group(1)) if match else None
+    except ValueError:
+        # A part int() cannot read (over 4,300 digits) names no release: such a client
+        # is answered as one that names none, in the newest wire, as a huge release is.
+        found = None
     if len(_seen) > 256:
         _seen.clear()
     _seen[user_agent] = found

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 __all__ = [
     "BAD_JSON",
+    "BODY_NOT_JSON",
     "BODY_NOT_OBJECT",
     "BODY_REQUIRED",
     "BODY_TOO_LARGE",
@@ -25,12 +26,14 @@ __all__ = [
     "LIST_ITEMS",
     "LIST_OF",
     "LONE_SURROGATE",
+    "METHOD_NOT_ALLOWED",
     "MULTIPART_FILE_REQUIRED",
     "NON_FINITE",
     "NOTHING_TO_UPDATE",
     "NOT_A_UUID",
     "NO_ROUTE",
     "NUMBER_RANGE",
+    "QUERY_DIGITS",
     "QUERY_RANGE",
     "QUERY_REQUIRED",
     "RELEASE_VALUE",
@@ -54,6 +57,10 @@ NON_FINITE = (
 )
 TOO_DEEP = "The request body nests arrays and objects deeper than {limit} levels."
 BODY_NOT_OBJECT = "The request body must be a JSON object."
+BODY_NOT_JSON = (
+    "The request body is sent as Content-Type '{kind}'; the API reads it as JSON only: "
+    "send it with Content-Type: application/json."
+)
 BODY_TOO_LARGE = "The request body is {size:,} bytes; the API takes at most {limit} MiB."
 FAILED_VALIDATION = "The request failed validation: {errors}"
 """Missing, mistyped and unknown fields, all at once: ``loc: msg; loc: msg``."""
@@ -88,6 +95,10 @@ IMAGE_EMPTY = "The uploaded image is empty."
 QUERY_REQUIRED = "Query parameter '{name}' is required."
 INT_QUERY = "Query parameter '{name}' must be a whole number, got '{value}'."
 QUERY_RANGE = "Query parameter '{name}' must be {bound}, got {value}."
+QUERY_DIGITS = (
+    "Query parameter '{name}' is a whole number of {count:,} digits; send one of at most "
+    "{limit} digits."
+)
 BOOL_QUERY = "Query parameter '{name}' must be true or false, got '{value}'."
 UNKNOWN_QUERY = "Unknown query parameter(s): {names}.{hint}"
 
@@ -103,6 +114,9 @@ HOST_NOT_SERVED = (
 
 # ── routing ──
 NO_ROUTE = "No route {method} {path}{hint}."
+METHOD_NOT_ALLOWED = "The API does not serve {method} requests: its routes take {methods}{here}."
+"""A method no route of the API takes (OPTIONS, TRACE, a made-up one); ``here``: what
+the path itself takes, when it is a route."""
 
 
 def choices(values: tuple[str, ...]) -> str:

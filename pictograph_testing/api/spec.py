@@ -18,6 +18,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, ClassVar, Literal
 
 from pictograph_testing.api import messages
+from pictograph_testing.bounds import MAX_NUMBER_DIGITS
 from pictograph_testing.catalog import NAME_LIMIT
 from pictograph_testing.world.errors import InvalidRequest, describe, field_error
 
@@ -264,7 +265,21 @@ class Int(Spec):
                     field_error(("query", name), "Input should be a valid integer", "int_parsing")
                 ],
             )
-        number = int(text)
+        sign, digits = (text[0], text[1:]) if text[0] in "+-" else ("", text)
+        digits = digits.lstrip("0") or "0"
+        if len(digits) > MAX_NUMBER_DIGITS:
+            # Refused for its length before int() reads it: int() raises past 4,300 digits.
+            raise InvalidRequest(
+                messages.QUERY_DIGITS.format(name=name, count=len(digits), limit=MAX_NUMBER_DIGITS),
+                errors=[
+                    field_error(
+                        ("query", name),
+                        f"Input should have at most {MAX_NUMBER_DIGITS} digits",
+                        "range_error",
+                    )
+                ],
+            )
+        number = int(sign + digits)
         problem = self.constraint(name, number, ("query", name))
         if problem is not None:
             raise problem

@@ -17,7 +17,7 @@ import re
 from typing import Any
 
 from pictograph_testing.api import messages
-from pictograph_testing.bounds import MAX_JSON_DEPTH, MAX_JSON_NUMBER
+from pictograph_testing.bounds import MAX_JSON_DEPTH, MAX_JSON_NUMBER, MAX_NUMBER_DIGITS
 
 __all__ = ["UnfitJson", "check", "parse"]
 
@@ -49,14 +49,17 @@ def _float(text: str) -> float:
 
 
 def _int(text: str) -> int:
-    number = int(text)
-    if abs(number) > MAX_JSON_NUMBER:
-        raise UnfitJson(
-            messages.NON_FINITE.format(value=text[:40] + "..."),
-            "finite_number",
-            "Input is not finite",
-        )
-    return number
+    # JSON has no leading zeros: the text's length is its digits' (and a sign's). Counted
+    # first, as int() raises on text of more than 4,300 digits.
+    if len(text.lstrip("-")) <= MAX_NUMBER_DIGITS:
+        number = int(text)
+        if abs(number) <= MAX_JSON_NUMBER:
+            return number
+    raise UnfitJson(
+        messages.NON_FINITE.format(value=text[:40] + "..."),
+        "finite_number",
+        "Input is not finite",
+    )
 
 
 def parse(body: bytes | str) -> Any:
@@ -67,7 +70,7 @@ def parse(body: bytes | str) -> Any:
         raise
     except RecursionError:
         raise _too_deep() from None
-    except ValueError:  # UnicodeDecodeError is a ValueError; so are too-long digit runs
+    except ValueError:  # UnicodeDecodeError is a ValueError
         raise UnfitJson(messages.BAD_JSON, "json_invalid", "JSON decode error") from None
     check(parsed)
     return parsed

@@ -34,7 +34,7 @@ from urllib.parse import unquote
 from pictograph_testing.api import messages
 from pictograph_testing.api.dialects import NEWEST, Span
 from pictograph_testing.api.route_paths import API_ROOT
-from pictograph_testing.world.errors import NotFound
+from pictograph_testing.world.errors import InvalidRequest, NotFound
 
 if TYPE_CHECKING:
     from collections.abc import Callable
@@ -48,6 +48,7 @@ if TYPE_CHECKING:
 
 __all__ = [
     "ALL_RELEASES",
+    "API_METHODS",
     "ENDPOINTS",
     "Bare",
     "Bytes",
@@ -59,6 +60,7 @@ __all__ = [
     "Router",
     "collection_hint",
     "endpoint",
+    "method_not_allowed",
     "no_route",
 ]
 
@@ -153,6 +155,10 @@ class Endpoint:
         """The path parameters' names, in order."""
         return tuple(m.group("name") for m in _SEGMENT.finditer(self.path))
 
+
+API_METHODS = ("GET", "HEAD", "POST", "PUT", "PATCH", "DELETE")
+"""Every method a route of the API may take (HEAD wherever GET is); another one is no
+gap of the fake but a method the API never serves (:func:`method_not_allowed`)."""
 
 ENDPOINTS: list[Endpoint] = []
 """Every endpoint, in declaration order (resource modules register on import)."""
@@ -333,6 +339,14 @@ class Router:
         self._recent[slot] = found
         return found
 
+    def methods_at(self, raw: str, sdk: Version = NEWEST, client: Client = "sync") -> list[str]:
+        """The methods (of :data:`API_METHODS`) some endpoint takes at ``raw`` for
+        release ``sdk``'s ``client``: what an ``Allow`` header lists."""
+        found = [m for m in API_METHODS if m != "HEAD" and self.candidates(m, raw, sdk, client)]
+        if "GET" in found:
+            found.insert(1, "HEAD")
+        return found
+
     def serves_another_release(self, method: str, raw: str) -> bool:
         """Whether some SDK release reaches an endpoint with ``method`` and ``raw``: a
         path retired (or not yet called) in the caller's release, not one never served."""
@@ -368,6 +382,24 @@ def no_route(method: str, path: str, resources: frozenset[str]) -> NotFound:
     return NotFound(
         messages.NO_ROUTE.format(method=method, path=path, hint=collection_hint(path, resources))
     )
+
+
+def method_not_allowed(method: str, path: str, allowed: list[str]) -> InvalidRequest:
+    """The 405 for a method no route takes, with ``Allow`` naming what ``path`` takes.
+
+    Not a :class:`NotImplementedByFake` 404: no release of the API serves the method, so
+    it is no gap of the fake to report, and no missing id either.
+    """
+    here = f"; {path} takes {', '.join(allowed)}" if allowed else ""
+    refusal = InvalidRequest(
+        messages.METHOD_NOT_ALLOWED.format(
+            method=method[:20], methods=", ".join(API_METHODS), here=here
+        ),
+        status=405,
+        code="method_not_allowed",
+    )
+    refusal.headers = (("allow", ", ".join(allowed)),)
+    return refusal
 
 
 def collection_hint(path: str, resources: frozenset[str]) -> str:

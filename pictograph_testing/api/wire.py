@@ -114,6 +114,8 @@ class Call:
     client: Client = "sync"
     """Which of that release's clients asks (its async twin has at times sent another
     wire)."""
+    content_type: str | None = None
+    """The request's Content-Type header, as sent (``None``: none was)."""
     args: dict[str, Any] = field(default_factory=dict)
     _query: dict[str, list[str]] | None = field(default=None)
     _fields: dict[str, Any] | None = field(default=None)
@@ -164,6 +166,19 @@ class Call:
                 messages.BODY_REQUIRED,
                 errors=[field_error(("body",), "Field required", "missing")],
             )
+        if self.content_type is not None and not _is_json_type(self.content_type):
+            # As the API (FastAPI) does: a body labelled a form or text is not read as
+            # JSON, whatever it holds. A fetch() of a JSON string sends text/plain.
+            raise InvalidRequest(
+                messages.BODY_NOT_JSON.format(kind=_shown(self.content_type)),
+                errors=[
+                    field_error(
+                        ("body",),
+                        "Input should be a valid dictionary or object to extract fields from",
+                        "model_attributes_type",
+                    )
+                ],
+            )
         try:
             parsed = strict_json.parse(self.body)
         except strict_json.UnfitJson as unfit:
@@ -177,6 +192,20 @@ class Call:
             )
         self._fields = parsed
         return parsed
+
+
+def _is_json_type(content_type: str) -> bool:
+    """Whether the API reads a body of this Content-Type as JSON: ``application/json``,
+    any ``application/*+json``, or an empty value."""
+    kind = content_type.partition(";")[0].strip().lower()
+    return kind in ("", "application/json") or (
+        kind.startswith("application/") and kind.endswith("+json")
+    )
+
+
+def _shown(text: str, limit: int = 80) -> str:
+    """``text`` as a message quotes it: at most ``limit`` characters."""
+    return text if len(text) <= limit else text[:limit] + "..."
 
 
 def page_params(cap: int, default: int = 50) -> tuple[Param, Param]:

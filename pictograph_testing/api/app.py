@@ -379,7 +379,8 @@ class Api:
                     self.wire_cache,
                     sdk,
                     client,
-                    headers.get("content-type"),
+                    # Only a body has a type to check: a poll reads no header more.
+                    headers.get("content-type") if body else None,
                 )
                 try:
                     if idempotency_key is None:

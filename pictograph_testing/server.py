@@ -193,9 +193,10 @@ class FakeAsgiApp:
             target += "?" + scope["query_string"].decode("latin-1")
         method = scope["method"]
         raw_headers = scope.get("headers", [])
-        headers = {
-            key.decode("latin-1").lower(): value.decode("latin-1") for key, value in raw_headers
-        }
+        headers: dict[str, str] = {}
+        for key, value in raw_headers:
+            # A name sent twice reads as its first value, as the API's framework reads it.
+            headers.setdefault(key.decode("latin-1").lower(), value.decode("latin-1"))
         control = (
             target.startswith(CONTROL_PREFIX) or target.split("?", 1)[0] == CONTROL_PREFIX[:-1]
         )

@@ -86,23 +86,30 @@ def _header_map(headers: httpx.Headers) -> Mapping[str, str]:
 
     Each lookup in ``httpx.Headers`` scans every header and decodes it. A client sends
     the same headers request after request, so their decoded map is kept by their raw
-    bytes, and its lookups run no Python at all.
+    bytes, and its lookups run no Python at all. A name sent twice reads as its first
+    value, as the API (and the fake's server) reads it.
     """
     found = _decoded(tuple(headers._list))
-    return headers if found is None else found
+    return _first_values(headers) if found is None else found
 
 
 @lru_cache(maxsize=256)
 def _decoded(entries: tuple[tuple[bytes, bytes, bytes], ...]) -> Mapping[str, str] | None:
-    """Headers by lower-case name, read-only; ``None`` for a name sent twice or a value
-    that is not ASCII, which keep httpx's own rules (values joined, encoding guessed)."""
+    """Headers by lower-case name, read-only; ``None`` for a value that is not ASCII,
+    which keeps httpx's own rule (its encoding guessed)."""
     values = list(map(_VALUE, entries))
     if not all(map(bytes.isascii, values)):
         return None
-    found = dict(
-        zip(map(bytes.decode, map(_NAME, entries)), map(bytes.decode, values), strict=True)
-    )
-    return MappingProxyType(found) if len(found) == len(entries) else None
+    found: dict[str, str] = {}
+    for name, value in zip(map(_NAME, entries), values, strict=True):
+        found.setdefault(name.decode(), value.decode())
+    return MappingProxyType(found)
+
+
+def _first_values(headers: httpx.Headers) -> dict[str, str]:
+    """Each header's first value, decoded as httpx decodes it."""
+    # Reversed: a name's first value is the last written, so it stays.
+    return dict(reversed(headers.multi_items()))
 
 
 _NAME, _VALUE = itemgetter(1), itemgetter(2)

@@ -525,3 +525,37 @@ def test_a_json_body_labelled_as_text_is_422_over_http(server: FakeServer) -> No
         assert "application/json" in answer.json()["error"]["message"]
         names = [d["name"] for d in http.get(DEV + "datasets/", headers=key).json()["data"]]
         assert "fetched" not in names
+
+
+# ── 9. a header sent twice ──
+
+
+def _twice(first: str, second: str) -> list[tuple[str, str]]:
+    return [("x-api-key", first), ("x-api-key", second)]
+
+
+BOGUS_KEY = "pk_test_0000000000000000000000000000"
+
+
+def test_a_header_sent_twice_reads_as_its_first_value(fake: FakePictograph) -> None:
+    with httpx.Client(transport=fake.transport(), base_url=fake.base_url) as http:
+        let_in = http.get(DEV + "credits/balance", headers=_twice(fake.api_key, BOGUS_KEY))
+        refused = http.get(DEV + "credits/balance", headers=_twice(BOGUS_KEY, fake.api_key))
+        # Not ASCII: httpx decodes it, and the first value still wins.
+        odd: list[tuple[str, str | bytes]] = [
+            ("x-api-key", fake.api_key),
+            ("x-api-key", "pk_tést".encode()),
+            ("x-note", "café".encode()),
+        ]
+        decoded = http.get(DEV + "credits/balance", headers=odd)
+    assert let_in.status_code == 200
+    assert _refused(refused, 401)["details"]["reason"] == "unknown"
+    assert decoded.status_code == 200
+
+
+def test_a_header_sent_twice_reads_as_its_first_value_over_http(server: FakeServer) -> None:
+    with httpx.Client(base_url=server.base_url) as http:
+        let_in = http.get(DEV + "credits/balance", headers=_twice(server.api_key, BOGUS_KEY))
+        refused = http.get(DEV + "credits/balance", headers=_twice(BOGUS_KEY, server.api_key))
+    assert let_in.status_code == 200
+    assert _refused(refused, 401)["details"]["reason"] == "unknown"

@@ -52,6 +52,7 @@ from urllib.parse import parse_qsl, urlsplit
 
 from pictograph_testing import scenarios
 from pictograph_testing.api import messages, strict_json
+from pictograph_testing.api.wire import is_json_type
 from pictograph_testing.bounds import MAX_SPEED
 from pictograph_testing.clock import format_timestamp
 from pictograph_testing.fake import FakePictograph
@@ -205,6 +206,8 @@ class FakeAsgiApp:
         if refused is None and control:
             # Before the body is read: a caller without the key gets nothing buffered.
             refused, trusted = self._control_gate(method, target, headers)
+        if refused is None and not control and method in ("GET", "HEAD"):
+            refused = _BROWSER_PAGES.get(target.partition("?")[0])
         if refused is not None:
             await _drain(receive)
             await _answer(send, method, refused)
@@ -313,7 +316,7 @@ class FakeAsgiApp:
                 "start (or given with --control-key)"
             )
             return _json(401, {"error": message}), False
-        if method == "POST" and not _is_json(headers.get("content-type", "")):
+        if method == "POST" and not is_json_type(headers.get("content-type", "")):
             # Browsers send forms and text/plain across origins without asking first;
             # application/json needs a preflight this server never grants.
             return _json(415, {"error": "control POSTs take Content-Type: application/json"}), False
@@ -660,6 +663,15 @@ def _whole(query: dict[str, str], name: str, default: int, *, lowest: int = 0) -
     return int(value)
 
 
+_BROWSER_PAGES: dict[str, Response] = {
+    # The server's root, opened in a browser, is the dashboard (its key, if any, asked for
+    # there); neither path is the API's, so neither is journaled nor reported unserved.
+    "/": (307, [("location", f"{CONTROL_PREFIX}ui"), ("content-type", "text/plain")], b""),
+    "/favicon.ico": (404, [("content-type", "text/plain")], b""),
+}
+"""What the server answers a browser outside the API, before the API sees the request."""
+
+
 def _json(status: int, payload: Any) -> Response:
     # allow_nan=False: strict JSON out, whatever a control route was asked.
     return (
@@ -758,13 +770,6 @@ async def _answer(
 def _route_of(target: str) -> str:
     path = target.partition("?")[0]
     return path[len(CONTROL_PREFIX) - 1 :].rstrip("/")
-
-
-def _is_json(content_type: str) -> bool:
-    kind = content_type.partition(";")[0].strip().lower()
-    return kind == "application/json" or (
-        kind.startswith("application/") and kind.endswith("+json")
-    )
 
 
 def _redacted(document: dict[str, Any]) -> dict[str, Any]:

@@ -309,6 +309,24 @@ def test_the_openapi_document_is_served(server: FakeServer, http: httpx.Client) 
     assert f"{DEV}/training/{{run}}" in document["paths"]
 
 
+def test_the_root_opens_the_dashboard_in_a_browser(server: FakeServer, http: httpx.Client) -> None:
+    journaled = len(server.fake.calls)
+    with httpx.Client(base_url=server.base_url, headers=server.control_headers) as browser:
+        root = browser.get("/")
+        page = browser.get("/?from=bookmark", follow_redirects=True)
+        icon = browser.get("/favicon.ico")
+    assert (root.status_code, root.headers["location"]) == (307, "/_fake/ui")
+    assert page.status_code == 200
+    assert page.headers["content-type"].startswith("text/html")
+    assert page.url.path == "/_fake/ui"
+    assert icon.status_code == 404
+    # Neither is a call to the API: not journaled, not a gap of the fake.
+    assert len(server.fake.calls) == journaled
+    assert http.get("/_fake/unserved").json()["unserved_calls"] == []
+    # Anything else outside the API is still the API's answer.
+    assert http.get("/index.html").status_code == 404
+
+
 # ── the server's own life ──
 
 

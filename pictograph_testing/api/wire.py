@@ -29,6 +29,7 @@ __all__ = [
     "bulk_reply",
     "encode",
     "encode_text",
+    "is_json_type",
     "page",
     "page_params",
     "reply",
@@ -166,7 +167,7 @@ class Call:
                 messages.BODY_REQUIRED,
                 errors=[field_error(("body",), "Field required", "missing")],
             )
-        if self.content_type is not None and not _is_json_type(self.content_type):
+        if self.content_type is not None and not _read_as_json(self.content_type):
             # As the API (FastAPI) does: a body labelled a form or text is not read as
             # JSON, whatever it holds. A fetch() of a JSON string sends text/plain.
             raise InvalidRequest(
@@ -194,13 +195,18 @@ class Call:
         return parsed
 
 
-def _is_json_type(content_type: str) -> bool:
-    """Whether the API reads a body of this Content-Type as JSON: ``application/json``,
-    any ``application/*+json``, or an empty value."""
+def is_json_type(content_type: str) -> bool:
+    """Whether a Content-Type names JSON: ``application/json`` or any
+    ``application/*+json``, parameters aside."""
     kind = content_type.partition(";")[0].strip().lower()
-    return kind in ("", "application/json") or (
+    return kind == "application/json" or (
         kind.startswith("application/") and kind.endswith("+json")
     )
+
+
+def _read_as_json(content_type: str) -> bool:
+    # The API reads a body as JSON under a JSON type, or an empty one.
+    return not content_type.partition(";")[0].strip() or is_json_type(content_type)
 
 
 def _shown(text: str, limit: int = 80) -> str:

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
+from pictograph_testing.api.dialects import COMPUTE_TYPES, Wire
 from pictograph_testing.api.gateway import endpoint_url, gateway_url
 from pictograph_testing.api.spec import ID_LIST, NAME, Field, Int, Json, Obj, Param, Str
 from pictograph_testing.api.table import Bare, Page, endpoint
@@ -109,6 +110,15 @@ def list_deployments(call: Call) -> Reply:
     reply=Bare("CreatedDeployment"),
     status=201,
     body=CREATE,
+    wires=(
+        # Every deployment the fake runs is on a GPU (as today's API's are): a release
+        # that still names the compute type may name that one; `cpu` is refused (422).
+        Wire(
+            COMPUTE_TYPES,
+            extra_fields={"compute_type": Field(Str(enum=("gpu",)))},
+            note="takes `compute_type` `gpu` (and ignores it)",
+        ),
+    ),
     role="member",
     action="create deployments",
     errors=(402, 409),

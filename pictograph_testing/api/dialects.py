@@ -50,6 +50,7 @@ __all__ = [
     "BY_NAME_PATHS",
     "CLIENTS",
     "COMPOUND_EXPORT_PATHS",
+    "COMPUTE_TYPES",
     "DATASETS_BY_NAME",
     "EVALUATED_DATASETS",
     "EVALUATED_TYPES_BY_RELEASE",
@@ -338,6 +339,9 @@ DATASETS_BY_NAME = before("1.69.44")
 """``datasets.get(name)`` as ``/datasets/by-name/{name}``, from the first release."""
 GPU_COUNT = before("1.69.106", since="1.67.3")
 """``training.create`` sends ``gpu_count``."""
+COMPUTE_TYPES = before("1.69.127")
+"""``deployments.create`` sends ``compute_type`` (``cpu`` or ``gpu``); 1.69.127 deploys
+on a GPU only and stopped sending it."""
 EVALUATED_DATASETS = before("1.66.2")
 """``model_evaluations.create`` names the dataset (``project_id``), not an export."""
 EVALUATED_TYPES_BY_RELEASE: Mapping[str, Span] = {

@@ -1,7 +1,8 @@
 """Calls whose wire changed between releases, each made as the release under test makes it.
 
 Dataset insights (at the root before 1.61), model evaluations (of a dataset, by
-``project_id``, before 1.66.2), the organization's credits (whole legacy credits in
+``project_id``, before 1.66.2), deployments (created with a ``compute_type`` before
+1.69.127), the organization's credits (whole legacy credits in
 1.0.x, as its ``credits.balance``), and the member roles and invite statuses that
 arrived late (``annotator`` in 1.69.69, ``declined`` in 1.69.91: refused to older
 releases, which cannot parse a reply holding them). A release without the call skips.
@@ -18,6 +19,7 @@ from pictograph.exceptions import ValidationError
 from pictograph_testing import FakePictograph
 from pictograph_testing._sdk.layout import sdk_version
 from pictograph_testing.api.dialects import (
+    COMPUTE_TYPES,
     EVALUATED_DATASETS,
     EVALUATED_TYPES_BY_RELEASE,
     INTEGER_CREDITS,
@@ -135,6 +137,41 @@ def test_each_release_evaluates_the_model_types_its_api_scored(
             if hasattr(sdk.model_evaluations, "report"):
                 assert sdk.model_evaluations.report(created.id) is not None
         assert world.server_errors == []
+
+
+def _deployed_model(sdk: pictograph.Client) -> str:
+    run = sdk.training.create(
+        dataset_name=DATASET, export_name=EXPORT, pipeline_type="yolox", name="served"
+    )
+    assert run.model_id is not None
+    return run.model_id
+
+
+def _compute_type_sent(world: FakePictograph) -> bool:
+    return "compute_type" in world.calls.filter(method="POST", path="deployments/").last.json()
+
+
+def test_a_deployment_is_created_as_the_release_sends_it(
+    world: FakePictograph, sdk: pictograph.Client
+) -> None:
+    _has(sdk, "deployments")
+    created = sdk.deployments.create(_deployed_model(sdk), name="edge")
+    # Releases before 1.69.127 name the compute type (`gpu` by default); the API took it.
+    assert _compute_type_sent(world) == COMPUTE_TYPES.holds(RELEASE)
+    assert created.deployment.name == "edge"
+    assert created.deployment.status == "provisioning"
+    assert sdk.deployments.get(created.deployment.id).id == created.deployment.id
+
+
+async def test_async_a_deployment_is_created_as_the_release_sends_it(
+    world: FakePictograph, sdk: pictograph.Client, async_sdk: pictograph.AsyncClient
+) -> None:
+    _has(async_sdk, "deployments")
+    created = await async_sdk.deployments.create(_deployed_model(sdk), name="edge")
+    assert _compute_type_sent(world) == COMPUTE_TYPES.holds(RELEASE, "async")
+    assert created.deployment.status == "provisioning"
+    paused = await async_sdk.deployments.pause(created.deployment.id)
+    assert paused.status == "paused"
 
 
 def test_the_organization_counts_credits_as_the_balance_does(sdk: pictograph.Client) -> None:

@@ -106,8 +106,6 @@ _WHOLE_DIGITS = 15
 _WHOLE_MAX = 10**_WHOLE_DIGITS - 1
 """The largest ``since`` or ``limit`` the journal takes: more calls than any journal holds,
 and an index a page can start at."""
-_SHOWN = 40
-"""The most characters of a refused query value an error quotes back."""
 MAX_TARGET_BYTES = 16 * 1024
 """The longest path and query served; a longer one gets 414 in the API's envelope."""
 MAX_HEADER_BYTES = 64 * 1024
@@ -655,8 +653,7 @@ def _whole(query: dict[str, str], name: str, default: int, *, lowest: int = 0) -
         or len(value) > _WHOLE_DIGITS
         or int(value) < lowest
     ):
-        shown = value if len(value) <= _SHOWN else value[:_SHOWN] + "..."
-        quoted = json.dumps(shown, ensure_ascii=False)
+        quoted = json.dumps(messages.shown(value), ensure_ascii=False)
         raise ControlError(
             422, f"{name} must be a whole number from {lowest} to {_WHOLE_MAX:,}, got {quoted}"
         )

@@ -37,11 +37,13 @@ __all__ = [
     "QUERY_RANGE",
     "QUERY_REQUIRED",
     "RELEASE_VALUE",
+    "SHOWN_LIMIT",
     "STRING_LENGTH",
     "TARGET_TOO_LONG",
     "TOO_DEEP",
     "UNKNOWN_QUERY",
     "choices",
+    "shown",
 ]
 
 # ── the body as a whole ──
@@ -117,6 +119,20 @@ NO_ROUTE = "No route {method} {path}{hint}."
 METHOD_NOT_ALLOWED = "The API does not serve {method} requests: its routes take {methods}{here}."
 """A method no route of the API takes (OPTIONS, TRACE, a made-up one); ``here``: what
 the path itself takes, when it is a route."""
+
+
+SHOWN_LIMIT = 40
+"""The most characters of a sent value a message quotes back; the rest is ``...``."""
+
+
+def shown(value: object) -> str:
+    """A sent value as a message quotes it: its text, cut at :data:`SHOWN_LIMIT`.
+
+    An answer repeats what was sent only to say what was wrong with it: a query value or
+    number of thousands of characters needs no more than its start.
+    """
+    text = str(value)
+    return text if len(text) <= SHOWN_LIMIT else text[:SHOWN_LIMIT] + "..."
 
 
 def choices(values: tuple[str, ...]) -> str:

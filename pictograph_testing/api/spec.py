@@ -155,13 +155,15 @@ class Str(Spec):
         if self.enum is not None and self.enforced and value not in self.enum:
             allowed = messages.choices(self.enum)
             return InvalidRequest(
-                messages.CHOICE.format(name=name, value=value, allowed=allowed),
+                messages.CHOICE.format(name=name, value=messages.shown(value), allowed=allowed),
                 status=self.status,
                 errors=[field_error(loc, f"Input should be {allowed}", "literal_error")],
             )
         if self.format == "uuid" and not _is_uuid(value):
             return InvalidRequest(
-                messages.NOT_A_UUID.format(value=value, noun=name.removesuffix("_id")),
+                messages.NOT_A_UUID.format(
+                    value=messages.shown(value), noun=name.removesuffix("_id")
+                ),
                 status=self.status,
                 errors=[field_error(loc, "Input should be a valid UUID", "uuid_parsing")],
             )
@@ -183,7 +185,7 @@ class Str(Spec):
             if self.enum is not None and problem.errors[0]["type"] == "literal_error":
                 allowed = messages.choices(self.enum)
                 raise InvalidRequest(
-                    messages.CHOICE.format(name=name, value=text, allowed=allowed),
+                    messages.CHOICE.format(name=name, value=messages.shown(text), allowed=allowed),
                     status=self.status,
                     errors=[
                         field_error(("query", name), f"Input should be {allowed}", "literal_error")
@@ -225,7 +227,7 @@ def _out_of_range(
     bound = _bound(minimum, maximum)
     template = messages.QUERY_RANGE if loc[0] == "query" else messages.NUMBER_RANGE
     return InvalidRequest(
-        template.format(name=name, bound=bound, value=value),
+        template.format(name=name, bound=bound, value=messages.shown(value)),
         errors=[field_error(loc, f"Input should be {bound}", "range_error")],
     )
 
@@ -260,7 +262,7 @@ class Int(Spec):
         # ASCII digits only: int() would also take '1_000', ' 7' and other scripts' digits.
         if not _INTEGER.fullmatch(text):
             raise InvalidRequest(
-                messages.INT_QUERY.format(name=name, value=text),
+                messages.INT_QUERY.format(name=name, value=messages.shown(text)),
                 errors=[
                     field_error(("query", name), "Input should be a valid integer", "int_parsing")
                 ],
@@ -314,7 +316,9 @@ class Num(Spec):
         if problem is not None:
             bound = _bound(self.minimum, self.maximum)
             raise InvalidRequest(
-                messages.QUERY_RANGE.format(name=name, bound=bound, value=f"'{text}'"),
+                messages.QUERY_RANGE.format(
+                    name=name, bound=bound, value=f"'{messages.shown(text)}'"
+                ),
                 errors=problem.errors,
             )
         return number
@@ -336,7 +340,7 @@ class Bool(Spec):
         if lowered in ("false", "0"):
             return False
         raise InvalidRequest(
-            messages.BOOL_QUERY.format(name=name, value=text),
+            messages.BOOL_QUERY.format(name=name, value=messages.shown(text)),
             errors=[
                 field_error(("query", name), "Input should be a valid boolean", "bool_parsing")
             ],

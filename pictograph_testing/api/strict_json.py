@@ -43,7 +43,9 @@ def _float(text: str) -> float:
     number = float(text)
     if not math.isfinite(number):
         raise UnfitJson(
-            messages.NON_FINITE.format(value=text[:40]), "finite_number", "Input is not finite"
+            messages.NON_FINITE.format(value=messages.shown(text)),
+            "finite_number",
+            "Input is not finite",
         )
     return number
 
@@ -56,7 +58,7 @@ def _int(text: str) -> int:
         if abs(number) <= MAX_JSON_NUMBER:
             return number
     raise UnfitJson(
-        messages.NON_FINITE.format(value=text[:40] + "..."),
+        messages.NON_FINITE.format(value=messages.shown(text)),
         "finite_number",
         "Input is not finite",
     )

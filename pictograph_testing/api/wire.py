@@ -171,7 +171,7 @@ class Call:
             # As the API (FastAPI) does: a body labelled a form or text is not read as
             # JSON, whatever it holds. A fetch() of a JSON string sends text/plain.
             raise InvalidRequest(
-                messages.BODY_NOT_JSON.format(kind=_shown(self.content_type)),
+                messages.BODY_NOT_JSON.format(kind=messages.shown(self.content_type)),
                 errors=[
                     field_error(
                         ("body",),
@@ -207,11 +207,6 @@ def is_json_type(content_type: str) -> bool:
 def _read_as_json(content_type: str) -> bool:
     # The API reads a body as JSON under a JSON type, or an empty one.
     return not content_type.partition(";")[0].strip() or is_json_type(content_type)
-
-
-def _shown(text: str, limit: int = 80) -> str:
-    """``text`` as a message quotes it: at most ``limit`` characters."""
-    return text if len(text) <= limit else text[:limit] + "..."
 
 
 def page_params(cap: int, default: int = 50) -> tuple[Param, Param]:

@@ -454,6 +454,47 @@ def test_rotate_secret_signs_with_both_secrets_during_the_grace_window(
         client.webhooks.rotate_secret(UNKNOWN_ID)
 
 
+def test_an_attempt_due_in_the_grace_window_is_signed_by_both_secrets_however_late_it_goes(
+    fake: FakePictograph, client: pictograph.Client
+) -> None:
+    # The run ends minutes after the rotation; nothing asks until the window is over,
+    # so the courier sends its event then. It is signed as it was due: by both secrets.
+    old = client.webhooks.create(URL).secret
+    inbox = Inbox()
+    fake.webhooks.route(URL, inbox)
+    new = client.webhooks.rotate_secret(URL).secret
+    rotated_at = fake.clock.now()
+    client.training.create(DATASET, EXPORT, pipeline_type="yolox", name="r", wait=False)
+
+    fake.clock.advance(seconds=ROTATION_GRACE_SECONDS + 3600)
+    client.webhooks.list()
+
+    [request] = inbox.requests
+    assert (request.at - rotated_at).total_seconds() < ROTATION_GRACE_SECONDS
+    signature = request.headers["X-Pictograph-Signature"]
+    assert signature.count("v1=") == 2
+    assert verify(old, signature, request.body)
+    assert verify(new, signature, request.body)
+
+
+async def test_async_an_attempt_due_in_the_grace_window_is_signed_by_both_secrets(
+    fake: FakePictograph, aclient: pictograph.AsyncClient
+) -> None:
+    old = (await aclient.webhooks.create(URL)).secret
+    inbox = Inbox()
+    fake.webhooks.route(URL, inbox)
+    new = (await aclient.webhooks.rotate_secret(URL)).secret
+    await aclient.training.create(DATASET, EXPORT, pipeline_type="yolox", name="r", wait=False)
+
+    fake.clock.advance(seconds=2 * ROTATION_GRACE_SECONDS)
+    await aclient.webhooks.list()
+
+    [request] = inbox.requests
+    signature = request.headers["X-Pictograph-Signature"]
+    assert verify(old, signature, request.body)
+    assert verify(new, signature, request.body)
+
+
 def test_auth_headers_are_sent_but_never_replace_pictographs_own(
     fake: FakePictograph, client: pictograph.Client
 ) -> None:

@@ -17,7 +17,6 @@ import heapq
 import hmac
 import ipaddress
 import json
-import math
 import re
 import socket
 from dataclasses import dataclass
@@ -165,7 +164,10 @@ class WebhookEndpoint:
     secret_version: int = 1
     previous_secret: str | None = None
     previous_until: float = 0.0
-    """Until when (virtual second) :attr:`previous_secret` still signs deliveries."""
+    """Until when (virtual second) :attr:`previous_secret` still signs deliveries: an
+    attempt due before then is signed with it too, however late the courier sends it
+    (kept past the window, not forgotten at its end, so that how far the clock moved
+    before the attempt was sent never changes what the receiver gets)."""
     consecutive_failures: int = 0
     disabled_reason: str | None = None
     last_delivery_at: float | None = None
@@ -255,8 +257,6 @@ class Webhooks:
         self._deliveries_by_status: dict[tuple[str, str], SortedIndex[WebhookDelivery]] = {}
         """Keyed by (organization id, status) and by (endpoint id, status)."""
         self._due = world.agenda.attempts
-        self._grace: list[tuple[float, str]] = []
-        """(until, endpoint id): when each rotated-out secret stops signing."""
         self._seq = 0
 
     @property
@@ -391,8 +391,6 @@ class Webhooks:
         endpoint.previous_until = self._world.now() + ROTATION_GRACE_SECONDS
         endpoint.secret = self._mint_secret()
         endpoint.secret_version += 1
-        heapq.heappush(self._grace, (endpoint.previous_until, endpoint.id))
-        self._world.agenda.expect(endpoint.previous_until)
         return endpoint, endpoint.secret
 
     def _mint_secret(self) -> str:
@@ -465,24 +463,6 @@ class Webhooks:
         return format_timestamp(self._world.clock.start + timedelta(seconds=seconds))
 
     # ── deliveries ──
-
-    @property
-    def next_event(self) -> float:
-        """When a rotated-out secret next stops signing, at the earliest (for the agenda)."""
-        return self._grace[0][0] if self._grace else math.inf
-
-    def advance_to(self, now: float) -> None:
-        """Retire previous secrets whose grace window has passed by ``now``.
-
-        Attempts are not sent here (the world lock is held): the courier takes them
-        with :meth:`take_due` once the request that caught the world up is answered.
-        """
-        grace = self._grace
-        while grace and grace[0][0] <= now:
-            until, endpoint_id = heapq.heappop(grace)
-            endpoint = self.endpoints.get(endpoint_id)
-            if endpoint is not None and endpoint.previous_until == until:
-                endpoint.previous_secret = None
 
     def next_due(self) -> float | None:
         """When the earliest queued attempt is due (None: nothing queued)."""

@@ -345,6 +345,27 @@ class Webhooks:
             self._disable(endpoint)
         return endpoint
 
+    def _withdraw_after(self, endpoint: WebhookEndpoint, at: float) -> None:
+        """Take back the endpoint's deliveries of events after ``at``, the moment it was
+        disabled: the courier sends once a request's catch-up is over, so a long clock
+        move published events to it that, moved in steps, it would never have got.
+        None of them was attempted yet (each is first due when its event happened)."""
+        mine = self._deliveries_by_endpoint.get(endpoint.id, [])
+        cut = len(mine)
+        while cut and mine[cut - 1].created_at > at:
+            cut -= 1
+        if cut == len(mine):
+            return
+        gone = mine[cut:]
+        del mine[cut:]
+        org_index = self._deliveries_by_org[endpoint.organization_id]
+        for delivery in gone:
+            # Their places on the attempts heap go stale (``_drop_stale``).
+            del self.deliveries[delivery.id]
+            org_index.remove(delivery)
+            for owner in (delivery.organization_id, delivery.endpoint_id):
+                self._deliveries_by_status[owner, delivery.status].remove(delivery)
+
     def _disable(self, endpoint: WebhookEndpoint) -> None:
         """Disable an endpoint: its queued attempts end now, as dead letters (a replay
         re-queues one once it is enabled again), rather than waiting to come due."""
@@ -417,14 +438,17 @@ class Webhooks:
         """Queue the event ``kind`` stands for to every endpoint subscribed to it.
 
         A kind with no event type (a notification only) sends nothing; so does an
-        organization with no enabled, subscribed endpoint (no event is even minted, so
-        ids stay as they were for worlds without webhooks).
+        organization with no subscribed endpoint (no event is even minted, so ids stay
+        as they were for worlds without webhooks). A disabled endpoint gets no delivery,
+        but its delivery's id is drawn all the same: the courier may learn only later
+        that the endpoint was disabled before this event (see :meth:`_withdraw_after`),
+        and the ids drawn must not depend on when it learnt it.
         """
         event_type = EVENT_OF_KIND.get(kind)
         endpoints = self._by_org.get(organization_id)
         if event_type is None or not endpoints:
             return None
-        targets = [e for e in endpoints.values() if e.enabled and e.subscribes(event_type)]
+        targets = [e for e in endpoints.values() if e.subscribes(event_type)]
         if not targets:
             return None
         world = self._world
@@ -443,8 +467,11 @@ class Webhooks:
         event = WebhookEvent(event_id, event_type, at, body)
         for endpoint in targets:
             self._seq += 1
+            delivery_id = world.ids.uuid()
+            if not endpoint.enabled:
+                continue
             delivery = WebhookDelivery(
-                id=world.ids.uuid(),
+                id=delivery_id,
                 seq=self._seq,
                 endpoint_id=endpoint.id,
                 organization_id=organization_id,
@@ -548,6 +575,7 @@ class Webhooks:
             endpoint.disabled_reason = (
                 f"Disabled after {endpoint.consecutive_failures} consecutive failed deliveries."
             )
+            self._withdraw_after(endpoint, outbound.at)
             self._disable(endpoint)
         if delivery.attempts >= MAX_ATTEMPTS or not endpoint.enabled:
             self._set_status(delivery, "dead_letter")

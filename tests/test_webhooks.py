@@ -454,6 +454,47 @@ def test_rotate_secret_signs_with_both_secrets_during_the_grace_window(
         client.webhooks.rotate_secret(UNKNOWN_ID)
 
 
+def test_an_attempt_due_in_the_grace_window_is_signed_by_both_secrets_however_late_it_goes(
+    fake: FakePictograph, client: pictograph.Client
+) -> None:
+    # The run ends minutes after the rotation; nothing asks until the window is over,
+    # so the courier sends its event then. It is signed as it was due: by both secrets.
+    old = client.webhooks.create(URL).secret
+    inbox = Inbox()
+    fake.webhooks.route(URL, inbox)
+    new = client.webhooks.rotate_secret(URL).secret
+    rotated_at = fake.clock.now()
+    client.training.create(DATASET, EXPORT, pipeline_type="yolox", name="r", wait=False)
+
+    fake.clock.advance(seconds=ROTATION_GRACE_SECONDS + 3600)
+    client.webhooks.list()
+
+    [request] = inbox.requests
+    assert (request.at - rotated_at).total_seconds() < ROTATION_GRACE_SECONDS
+    signature = request.headers["X-Pictograph-Signature"]
+    assert signature.count("v1=") == 2
+    assert verify(old, signature, request.body)
+    assert verify(new, signature, request.body)
+
+
+async def test_async_an_attempt_due_in_the_grace_window_is_signed_by_both_secrets(
+    fake: FakePictograph, aclient: pictograph.AsyncClient
+) -> None:
+    old = (await aclient.webhooks.create(URL)).secret
+    inbox = Inbox()
+    fake.webhooks.route(URL, inbox)
+    new = (await aclient.webhooks.rotate_secret(URL)).secret
+    await aclient.training.create(DATASET, EXPORT, pipeline_type="yolox", name="r", wait=False)
+
+    fake.clock.advance(seconds=2 * ROTATION_GRACE_SECONDS)
+    await aclient.webhooks.list()
+
+    [request] = inbox.requests
+    signature = request.headers["X-Pictograph-Signature"]
+    assert verify(old, signature, request.body)
+    assert verify(new, signature, request.body)
+
+
 def test_auth_headers_are_sent_but_never_replace_pictographs_own(
     fake: FakePictograph, client: pictograph.Client
 ) -> None:
@@ -774,6 +815,63 @@ async def test_async_disabling_by_hand_dead_letters_a_queued_retry(
     fake.clock.advance(seconds=RETRY_DELAYS[0])
     assert await fake.webhooks.deliver_async() == 0
     assert len(inbox.requests) == 1
+
+
+def _failing(request: WebhookRequest) -> int:
+    return 500
+
+
+def _failing_then_late(fake: FakePictograph, client: pictograph.Client, step: int) -> list[Any]:
+    """Eight exports' events fail twice each, so the endpoint is disabled at the
+    fifteenth failure, a minute after they were ready; a run ends minutes later. The
+    clock moves an hour in ``step`` seconds at a time, a request after each."""
+    client.webhooks.create(URL)
+    fake.webhooks.route(URL, _failing)
+    for n in range(8):
+        client.exports.create(DATASET, f"v{n}", wait=False)
+    client.training.create(DATASET, EXPORT, pipeline_type="yolox", name="late", wait=False)
+    for _ in range(3600 // step):
+        fake.clock.advance(seconds=step)
+        client.webhooks.list()
+    return [delivery.model_dump() for delivery in client.webhooks.deliveries(limit=100)]
+
+
+def test_an_endpoint_disabled_during_a_long_clock_move_gets_nothing_that_happened_after(
+    client: pictograph.Client, fake: FakePictograph
+) -> None:
+    deliveries = _failing_then_late(fake, client, 3600)
+
+    assert client.webhooks.get(URL).enabled is False
+    disabled_at = max(sent.request.at for sent in fake.webhooks.sent)
+    # The run ended after the endpoint was disabled: its event is not the endpoint's,
+    # though the courier learnt of the failures only after the catch-up published it.
+    assert [d["event_type"] for d in deliveries] == ["export.ready"] * 8
+    assert all(d["created_at"] <= disabled_at for d in deliveries)
+    # Moved a minute at a time, the world is the same, ids included.
+    with FakePictograph(seed=1) as stepwise:
+        stepwise.add_dataset(
+            DATASET, images=20, completed_images=12, classes=["stop_sign", "yield"]
+        )
+        stepwise.add_export(DATASET, EXPORT)
+        with stepwise.client(max_retries=0) as other:
+            assert _failing_then_late(stepwise, other, 60) == deliveries
+
+
+async def test_async_an_endpoint_disabled_during_a_long_clock_move_gets_nothing_after(
+    fake: FakePictograph, aclient: pictograph.AsyncClient
+) -> None:
+    await aclient.webhooks.create(URL)
+    fake.webhooks.route(URL, _failing)
+    for n in range(8):
+        await aclient.exports.create(DATASET, f"v{n}", wait=False)
+    await aclient.training.create(DATASET, EXPORT, pipeline_type="yolox", name="r", wait=False)
+
+    fake.clock.advance(hours=1)
+    await aclient.webhooks.list()
+
+    assert (await aclient.webhooks.get(URL)).enabled is False
+    deliveries = await aclient.webhooks.deliveries(limit=100)
+    assert [d.event_type for d in deliveries] == ["export.ready"] * 8
 
 
 def test_deliveries_filter_by_endpoint_and_status_and_page(

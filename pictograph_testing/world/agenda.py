@@ -11,8 +11,8 @@ class Agenda:
     """A lower bound on every timed service's next event, so catching up is one comparison.
 
     Every request catches the world up to the clock. Until the earliest planned event
-    (a run's end, an export's next step, an evaluation's end, a deployment's tick, a
-    secret's grace, an invite's expiry) nothing can change, so the services need not be
+    (a run's end, an export's next step, an evaluation's end, a deployment's tick, an
+    invite's expiry, a month's start) nothing can change, so the services need not be
     asked. A service that plans an event tells the agenda (:meth:`expect`); the world's
     catch-up, once that instant has come, runs them all and then takes their earliest
     next event as the new bound (:attr:`due` only ever rises there).

@@ -64,8 +64,9 @@ class _Timed(Protocol):
     def advance_to(self, now: float) -> None: ...
 
 
-# The services with events on the clock, in the order a catch-up runs them: the webhooks
-# after every service whose events queue a webhook.
+# The services with events on the clock, in the order a catch-up runs them (ties go to
+# the one listed first). Webhook attempts are not among them: the courier sends them
+# once the request is answered, outside the world lock, each dated when it was due.
 _TIMED_SERVICES = (
     # First: a month that begins with a run's end starts with its allowance back.
     "resets",
@@ -73,7 +74,6 @@ _TIMED_SERVICES = (
     "export_service",
     "evaluations",
     "deployments",
-    "webhooks",
     "people",
 )
 

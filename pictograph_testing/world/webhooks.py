@@ -17,7 +17,6 @@ import heapq
 import hmac
 import ipaddress
 import json
-import math
 import re
 import socket
 from dataclasses import dataclass
@@ -165,7 +164,10 @@ class WebhookEndpoint:
     secret_version: int = 1
     previous_secret: str | None = None
     previous_until: float = 0.0
-    """Until when (virtual second) :attr:`previous_secret` still signs deliveries."""
+    """Until when (virtual second) :attr:`previous_secret` still signs deliveries: an
+    attempt due before then is signed with it too, however late the courier sends it
+    (kept past the window, not forgotten at its end, so that how far the clock moved
+    before the attempt was sent never changes what the receiver gets)."""
     consecutive_failures: int = 0
     disabled_reason: str | None = None
     last_delivery_at: float | None = None
@@ -255,8 +257,6 @@ class Webhooks:
         self._deliveries_by_status: dict[tuple[str, str], SortedIndex[WebhookDelivery]] = {}
         """Keyed by (organization id, status) and by (endpoint id, status)."""
         self._due = world.agenda.attempts
-        self._grace: list[tuple[float, str]] = []
-        """(until, endpoint id): when each rotated-out secret stops signing."""
         self._seq = 0
 
     @property
@@ -345,6 +345,27 @@ class Webhooks:
             self._disable(endpoint)
         return endpoint
 
+    def _withdraw_after(self, endpoint: WebhookEndpoint, at: float) -> None:
+        """Take back the endpoint's deliveries of events after ``at``, the moment it was
+        disabled: the courier sends once a request's catch-up is over, so a long clock
+        move published events to it that, moved in steps, it would never have got.
+        None of them was attempted yet (each is first due when its event happened)."""
+        mine = self._deliveries_by_endpoint.get(endpoint.id, [])
+        cut = len(mine)
+        while cut and mine[cut - 1].created_at > at:
+            cut -= 1
+        if cut == len(mine):
+            return
+        gone = mine[cut:]
+        del mine[cut:]
+        org_index = self._deliveries_by_org[endpoint.organization_id]
+        for delivery in gone:
+            # Their places on the attempts heap go stale (``_drop_stale``).
+            del self.deliveries[delivery.id]
+            org_index.remove(delivery)
+            for owner in (delivery.organization_id, delivery.endpoint_id):
+                self._deliveries_by_status[owner, delivery.status].remove(delivery)
+
     def _disable(self, endpoint: WebhookEndpoint) -> None:
         """Disable an endpoint: its queued attempts end now, as dead letters (a replay
         re-queues one once it is enabled again), rather than waiting to come due."""
@@ -391,8 +412,6 @@ class Webhooks:
         endpoint.previous_until = self._world.now() + ROTATION_GRACE_SECONDS
         endpoint.secret = self._mint_secret()
         endpoint.secret_version += 1
-        heapq.heappush(self._grace, (endpoint.previous_until, endpoint.id))
-        self._world.agenda.expect(endpoint.previous_until)
         return endpoint, endpoint.secret
 
     def _mint_secret(self) -> str:
@@ -419,14 +438,17 @@ class Webhooks:
         """Queue the event ``kind`` stands for to every endpoint subscribed to it.
 
         A kind with no event type (a notification only) sends nothing; so does an
-        organization with no enabled, subscribed endpoint (no event is even minted, so
-        ids stay as they were for worlds without webhooks).
+        organization with no subscribed endpoint (no event is even minted, so ids stay
+        as they were for worlds without webhooks). A disabled endpoint gets no delivery,
+        but its delivery's id is drawn all the same: the courier may learn only later
+        that the endpoint was disabled before this event (see :meth:`_withdraw_after`),
+        and the ids drawn must not depend on when it learnt it.
         """
         event_type = EVENT_OF_KIND.get(kind)
         endpoints = self._by_org.get(organization_id)
         if event_type is None or not endpoints:
             return None
-        targets = [e for e in endpoints.values() if e.enabled and e.subscribes(event_type)]
+        targets = [e for e in endpoints.values() if e.subscribes(event_type)]
         if not targets:
             return None
         world = self._world
@@ -445,8 +467,11 @@ class Webhooks:
         event = WebhookEvent(event_id, event_type, at, body)
         for endpoint in targets:
             self._seq += 1
+            delivery_id = world.ids.uuid()
+            if not endpoint.enabled:
+                continue
             delivery = WebhookDelivery(
-                id=world.ids.uuid(),
+                id=delivery_id,
                 seq=self._seq,
                 endpoint_id=endpoint.id,
                 organization_id=organization_id,
@@ -465,24 +490,6 @@ class Webhooks:
         return format_timestamp(self._world.clock.start + timedelta(seconds=seconds))
 
     # ── deliveries ──
-
-    @property
-    def next_event(self) -> float:
-        """When a rotated-out secret next stops signing, at the earliest (for the agenda)."""
-        return self._grace[0][0] if self._grace else math.inf
-
-    def advance_to(self, now: float) -> None:
-        """Retire previous secrets whose grace window has passed by ``now``.
-
-        Attempts are not sent here (the world lock is held): the courier takes them
-        with :meth:`take_due` once the request that caught the world up is answered.
-        """
-        grace = self._grace
-        while grace and grace[0][0] <= now:
-            until, endpoint_id = heapq.heappop(grace)
-            endpoint = self.endpoints.get(endpoint_id)
-            if endpoint is not None and endpoint.previous_until == until:
-                endpoint.previous_secret = None
 
     def next_due(self) -> float | None:
         """When the earliest queued attempt is due (None: nothing queued)."""
@@ -568,6 +575,7 @@ class Webhooks:
             endpoint.disabled_reason = (
                 f"Disabled after {endpoint.consecutive_failures} consecutive failed deliveries."
             )
+            self._withdraw_after(endpoint, outbound.at)
             self._disable(endpoint)
         if delivery.attempts >= MAX_ATTEMPTS or not endpoint.enabled:
             self._set_status(delivery, "dead_letter")

@@ -559,3 +559,24 @@ def test_a_header_sent_twice_reads_as_its_first_value_over_http(server: FakeServ
         refused = http.get(DEV + "credits/balance", headers=_twice(BOGUS_KEY, server.api_key))
     assert let_in.status_code == 200
     assert _refused(refused, 401)["details"]["reason"] == "unknown"
+
+
+# ── 10. what a refusal quotes back ──
+
+
+@pytest.mark.parametrize(
+    ("path", "query"),
+    [
+        ("training/", "status="),  # a choice
+        ("datasets/", "limit="),  # a whole number
+        ("training/", "offset=-9"),  # a whole number out of range (of 300 digits)
+    ],
+)
+def test_a_refused_value_is_quoted_back_cut_short(
+    fake: FakePictograph, path: str, query: str
+) -> None:
+    sent = "9" * 299 if query.endswith("9") else "x" * 16_000
+    error = _refused(_send(fake, "GET", f"{path}?{query}{sent}"))
+    cut = (query.partition("=")[2] + sent)[: messages.SHOWN_LIMIT] + "..."
+    assert cut in error["message"]
+    assert len(error["message"]) < 300

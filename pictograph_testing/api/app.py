@@ -640,8 +640,11 @@ def _serve(found: Endpoint, wire: Wire | None, call: Call) -> Reply:
     """Check the call against its endpoint's declaration, run the handler, and answer in
     the caller's dialect (``wire``: ``None`` for today's)."""
     if found.query:
-        query = call.query() if wire is None else wire.query(call.query())
-        call.args = check_query(found.query, query, closed=found.closed_query)
+        if wire is None:
+            call.args = check_query(found.query, call.query(), closed=found.closed_query)
+        else:
+            params, query = wire.params(found.query), wire.query(call.query())
+            call.args = check_query(params, query, closed=found.closed_query)
     if found.body is not None:
         if wire is None:
             check_body(found.body, call.json_object(allow_empty=found.body_optional))

@@ -44,6 +44,8 @@ _MIN = Int(minimum=0, maximum=DEPLOYMENT_MAX_MIN_CONTAINERS)
 _MAX = Int(minimum=1, maximum=DEPLOYMENT_MAX_CONTAINERS)
 _SCALEDOWN = Int(minimum=DEPLOYMENT_SCALEDOWN_SECONDS[0], maximum=DEPLOYMENT_SCALEDOWN_SECONDS[1])
 _GPU = Str(enum=_GPUS)
+_COMPUTE_TYPE = Str(enum=("gpu",))
+"""What releases before 1.69.127 send as `compute_type`: every deployment is on a GPU."""
 _REGION = Str(enum=_REGIONS)
 CREATE = Obj(
     {
@@ -115,7 +117,7 @@ def list_deployments(call: Call) -> Reply:
         # that still names the compute type may name that one; `cpu` is refused (422).
         Wire(
             COMPUTE_TYPES,
-            extra_fields={"compute_type": Field(Str(enum=("gpu",)))},
+            extra_fields={"compute_type": Field(_COMPUTE_TYPE)},
             note="takes `compute_type` `gpu` (and ignores it)",
         ),
     ),
@@ -199,6 +201,15 @@ def compute_options(call: Call) -> Reply:
     summary="What a deployment would cost while it is up",
     sdk=("deployments.quote",),
     reply=Bare("DeploymentQuoteReply"),
+    wires=(
+        # As `create` takes it from these releases: a quote for a GPU, the only kind the
+        # fake deploys; `cpu` is refused rather than answered with a GPU's price.
+        Wire(
+            COMPUTE_TYPES,
+            extra_params=(Param("compute_type", _COMPUTE_TYPE),),
+            note="takes `compute_type` `gpu` (and ignores it)",
+        ),
+    ),
     query=(
         Param("gpu_type", _GPU, default="t4"),
         Param("min_containers", _MIN, default=0),

@@ -35,7 +35,7 @@ from typing import TYPE_CHECKING, Any, Literal
 from urllib.parse import parse_qsl
 
 from pictograph_testing.api import messages
-from pictograph_testing.api.spec import Int, Obj
+from pictograph_testing.api.spec import Int, Obj, Param
 from pictograph_testing.world.billing import unknown_operation
 from pictograph_testing.world.errors import InvalidRequest, field_error
 
@@ -234,6 +234,9 @@ class Wire:
     extra_fields: dict[str, Field] = field(default_factory=dict)
     """Body fields the release sends that today's API refuses: accepted, and ignored
     unless the handler reads them (as it does a field named in ``unsent``'s place)."""
+    extra_params: tuple[Param, ...] = ()
+    """Query parameters the release sends that today's route does not declare: checked,
+    and ignored unless the handler reads them."""
     unsent: tuple[str, ...] = ()
     """Fields today's route requires that the release never sends (an ``extra_fields``
     one stands in for each): optional for this span."""
@@ -257,6 +260,10 @@ class Wire:
         for name in self.unsent:
             fields[name] = replace(fields[name], required=False)
         return Obj(fields, extra=spec.extra)
+
+    def params(self, params: tuple[Param, ...]) -> tuple[Param, ...]:
+        """The route's query parameters as this span of releases sends them."""
+        return (*params, *self.extra_params) if self.extra_params else params
 
     def query(self, query: dict[str, list[str]]) -> dict[str, list[str]]:
         """The query as today's route reads it."""

@@ -174,6 +174,23 @@ async def test_async_a_deployment_is_created_as_the_release_sends_it(
     assert paused.status == "paused"
 
 
+def test_a_deployment_is_quoted_as_the_release_asks(
+    world: FakePictograph, sdk: pictograph.Client
+) -> None:
+    _has(sdk, "deployments")
+    quote = sdk.deployments.quote(min_containers=1)
+    assert quote.cost_per_hour_micro_usd > 0
+    if not COMPUTE_TYPES.holds(RELEASE):
+        return
+    # Releases before 1.69.127 name the compute type; a GPU is all the fake deploys, so
+    # a CPU quote is refused, as `create` refuses a CPU deployment, not priced as a GPU.
+    assert world.calls.last.params["compute_type"] == "gpu"
+    with pytest.raises(ValidationError) as refused:
+        sdk.deployments.quote(compute_type="cpu")
+    assert refused.value.status_code == 422
+    assert "compute_type" in world.calls.last.response_json()["error"]["message"]
+
+
 def test_the_organization_counts_credits_as_the_balance_does(sdk: pictograph.Client) -> None:
     organization = sdk.organizations.me()
     balance = sdk.credits.balance()

@@ -178,6 +178,7 @@ def test_a_deployment_is_quoted_as_the_release_asks(
     world: FakePictograph, sdk: pictograph.Client
 ) -> None:
     _has(sdk, "deployments")
+    _has(sdk.deployments, "quote")  # not in the first releases that deploy
     quote = sdk.deployments.quote(min_containers=1)
     assert quote.cost_per_hour_micro_usd > 0
     if not COMPUTE_TYPES.holds(RELEASE):

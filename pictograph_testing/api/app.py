@@ -490,20 +490,18 @@ class Api:
         Refuse a path outside the API, or one no endpoint of the caller's release serves,
         and a method no route takes.
         """
+        raw = _route_key(path)
+        sdk = self.sdk_version or sdk_version_of(agent) or NEWEST
+        client = sdk_client_of(agent)
         if method not in API_METHODS:
-            raw = _route_key(path)
-            sdk = self.sdk_version or sdk_version_of(agent) or NEWEST
-            allowed = [] if raw is None else ROUTER.methods_at(raw, sdk, sdk_client_of(agent))
+            allowed = [] if raw is None else ROUTER.methods_at(raw, sdk, client)
             raise method_not_allowed(method, path, allowed)
         if path in _API_ROOTS:
             # No route lies at the roots themselves; a path the client normalised onto
             # one (a name `..` joined to `/training/`) is the API's own 404, not a gap.
             raise no_route(method, path, ROUTER.resources)
-        raw = _route_key(path)
         if raw is None:
             raise NotImplementedByFake(method, path)
-        sdk = self.sdk_version or sdk_version_of(agent) or NEWEST
-        client = sdk_client_of(agent)
         matches = ROUTER.candidates(method, raw, sdk, client)
         if not matches:
             # A collection without its '/', or a path retired in the caller's release: the

@@ -46,6 +46,7 @@ _SCALEDOWN = Int(minimum=DEPLOYMENT_SCALEDOWN_SECONDS[0], maximum=DEPLOYMENT_SCA
 _GPU = Str(enum=_GPUS)
 _COMPUTE_TYPE = Str(enum=("gpu",))
 """What releases before 1.69.127 send as `compute_type`: every deployment is on a GPU."""
+_COMPUTE_TYPE_NOTE = "takes `compute_type` `gpu` (and ignores it)"
 _REGION = Str(enum=_REGIONS)
 CREATE = Obj(
     {
@@ -118,7 +119,7 @@ def list_deployments(call: Call) -> Reply:
         Wire(
             COMPUTE_TYPES,
             extra_fields={"compute_type": Field(_COMPUTE_TYPE)},
-            note="takes `compute_type` `gpu` (and ignores it)",
+            note=_COMPUTE_TYPE_NOTE,
         ),
     ),
     role="member",
@@ -207,7 +208,7 @@ def compute_options(call: Call) -> Reply:
         Wire(
             COMPUTE_TYPES,
             extra_params=(Param("compute_type", _COMPUTE_TYPE),),
-            note="takes `compute_type` `gpu` (and ignores it)",
+            note=_COMPUTE_TYPE_NOTE,
         ),
     ),
     query=(

@@ -399,12 +399,7 @@ class DeploymentService:
                 f"Deployment '{deployment.name}' is {deployment.status}; only a provisioning "
                 "or active deployment can be paused."
             )
-        now = self._world.now()
-        self._settle(deployment, now)
-        self._set_status(deployment, "paused")
-        deployment.paused_at = now
-        deployment.updated_at = now
-        deployment.up_at = None
+        self._paused(deployment, self._world.now())
         return deployment
 
     def resume(self, deployment: Deployment) -> Deployment:
@@ -774,12 +769,16 @@ class DeploymentService:
                 self._watch_credit(other, at)  # its last plan read a larger balance
         return True
 
-    def _pause_unpaid(self, deployment: Deployment, at: float, left: int) -> None:
+    def _paused(self, deployment: Deployment, at: float) -> None:
+        """Stop its server and its meter at ``at``, billing what is owed until then."""
         self._settle(deployment, at)
         self._set_status(deployment, "paused")
         deployment.paused_at = at
         deployment.updated_at = at
         deployment.up_at = None
+
+    def _pause_unpaid(self, deployment: Deployment, at: float, left: int) -> None:
+        self._paused(deployment, at)
         gpu = DEPLOYMENT_GPUS[deployment.gpu_type]
         self._world.feeds.notify(
             deployment.organization_id,

@@ -7,10 +7,11 @@ period starts whole again (``credits.balance``'s ``period_start`` and
 ``credits_reset_at`` are these same boundaries). An organization that spent nothing
 gets no entry.
 
-Each month's start is an event on the world's agenda from the first catch-up that has
-anything to do or the first debit, spent or not: a debit posted while another service catches up (a
-deployment's meter across a long clock move) must find the next boundary already
-planned, or that service would run past it before the reset is posted.
+Each month's start is an event on the world's agenda, spent or not, from the first
+catch-up that has anything to do (or the first debit, whichever builds this first): a
+debit posted while another service catches up (a deployment's meter across a long clock
+move) must find the next boundary already planned, or that service would run past it
+before the reset is posted.
 
 A pre-charge of a run still under way is not given back: it is held for the run, whose
 own refund returns the part it did not use when it ends. Giving it back at the reset too
@@ -63,8 +64,9 @@ class MonthlyResets:
         """The next month's start."""
         return self._next
 
-    def spent(self, organization_id: str, at: float) -> None:
-        """Note that an organization's balance went below its allowance at ``at``."""
+    def spent(self, organization_id: str) -> None:
+        """Note that an organization's balance went below its allowance: the next month
+        start gives it back (the boundary is planned already, see the module)."""
         self._spent[organization_id] = None
 
     def moved(self, old_id: str, new_id: str) -> None:

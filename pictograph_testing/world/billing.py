@@ -147,7 +147,7 @@ class Billing:
         self._index(entry)
         if entry.balance_after < self._opening(org):
             # Below the allowance: the month's start gives it back (``MonthlyResets``).
-            world.resets.spent(org.id, entry.created_at)
+            world.resets.spent(org.id)
         if before >= CREDITS_LOW_MICRO_USD > entry.balance_after:
             world.feeds.announce(
                 org.id,
@@ -172,7 +172,7 @@ class Billing:
         self._index(entry)
         org = world.organizations.get(entry.organization_id)
         if org is not None and entry.balance_after < self._opening(org):
-            world.resets.spent(org.id, entry.created_at)
+            world.resets.spent(org.id)
 
     def _index(self, entry: LedgerEntry) -> None:
         if entry.amount < 0:

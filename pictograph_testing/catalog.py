@@ -419,6 +419,11 @@ def _operations() -> dict[str, Operation]:
         # Imagen 4 Fast, for the releases that still name it (see dialects.ESTIMATE_
         # OPERATIONS): 3 credits an image in SDK 1.0.0's tests, a credit being a cent.
         ("image_generate_imagen_fast", "call", 30_000),
+        # SDK 1.0.x's own slugs (its estimate docstring, CLI help and tests; 1.1.0 renamed
+        # them), priced as its tests and skill docs do: SAM3 3 credits a minute, hosted
+        # inference 1 credit an image.
+        ("sam3_per_minute", "minute", 30_000),
+        ("image_inference", "call", 10_000),
     ):
         ops[slug] = Operation(slug, unit, price)  # type: ignore[arg-type]
     return ops

@@ -97,6 +97,59 @@ def test_balance_after_a_run_shows_the_period_spend(
     assert "run_id" in precharge.metadata
 
 
+@pytest.mark.parametrize("profile", ["classic", "current"])
+def test_a_top_up_does_not_hide_the_period_spend(profile: str) -> None:
+    # A top-up lifts the balance above the allowance; what is spent after it is still
+    # the period's spend, and the top-up itself is none.
+    with FakePictograph(seed=1, profile=profile, balance_usd=100) as fake:
+        fake.add_dataset(DATASET, images=20, completed_images=12, classes=["stop_sign"])
+        fake.add_export(DATASET, EXPORT)
+        client = fake.client(max_retries=0)
+        fake.top_up(50)
+        assert client.credits.balance().period_spend_micro_usd == 0
+
+        _train(client, "m1")
+        balance = client.credits.balance()
+
+    spent = -sum(e.amount for e in fake.ledger if e.operation != "top_up")
+    assert spent > 0
+    assert balance.period_spend_micro_usd == spent
+    assert balance.spend_usd == pytest.approx(spent / MICRO_USD)
+    assert balance.period_overage_micro_usd == 0
+    assert (
+        balance.included_remaining_micro_usd + balance.budget_remaining_micro_usd
+        == ALLOWANCE + 50 * MICRO_USD - spent
+    )
+
+
+def test_spend_after_a_top_up_carried_into_a_new_month_counts(
+    fake: FakePictograph, client: pictograph.Client
+) -> None:
+    # May ends above the allowance (no reset is due): June's spend is June's debits.
+    fake.top_up(50)
+    fake.clock.advance(JUNE_FIRST - fake.clock.now() + timedelta(hours=1))
+    assert client.credits.balance().period_spend_micro_usd == 0
+
+    _train(client, "june")
+    balance = client.credits.balance()
+
+    june = [e for e in client.credits.iter() if e.created_at >= JUNE_FIRST]
+    assert [e.operation for e in june] == ["training_refund_a10g", "training_a10g_per_minute"]
+    assert balance.period_spend_micro_usd == -sum(e.amount for e in june) > 0
+
+
+async def test_async_balance_after_a_top_up(
+    fake: FakePictograph, aclient: pictograph.AsyncClient
+) -> None:
+    fake.top_up(10)
+    await aclient.training.create(DATASET, EXPORT, pipeline_type="yolox", name="m1")
+
+    balance = await aclient.credits.balance()
+
+    spent = ALLOWANCE + 10 * MICRO_USD - fake.balance_micro_usd
+    assert balance.period_spend_micro_usd == spent > 0
+
+
 def test_recent_history_is_the_newest_twenty_entries(
     fake: FakePictograph, client: pictograph.Client
 ) -> None:

@@ -174,6 +174,37 @@ def test_imagen_fast_is_priced_for_the_releases_that_name_it() -> None:
     assert "Unknown operation: image_generate_imagen_fast" in str(caught.value)
 
 
+@pytest.mark.parametrize(
+    ("slug", "unit", "credits_per_unit"),
+    [("sam3_per_minute", "minute", 3), ("image_inference", "call", 1)],
+)
+def test_sdk_1_0_s_own_operation_slugs_are_priced_for_it(
+    slug: str, unit: str, credits_per_unit: int
+) -> None:
+    # SDK 1.0.x's docstrings, CLI help and tests name these slugs (1.1.0 renamed them).
+    with _fake("1.0.3") as fake, fake.client(max_retries=0) as client:
+        estimate = client.credits.estimate(slug, quantity=5)
+    assert (estimate.operation, estimate.unit, estimate.quantity) == (slug, unit, 5)
+    assert (estimate.credits_per_unit, estimate.total_credits) == (
+        credits_per_unit,
+        5 * credits_per_unit,
+    )
+    assert estimate.sufficient
+    newer = _fake("1.1.0")
+    with newer, newer.client(max_retries=0) as client, pytest.raises(ValidationError) as caught:
+        client.credits.estimate(slug)
+    assert caught.value.status_code == 400
+    assert f"Unknown operation: {slug}" in str(caught.value)
+
+
+async def test_sdk_1_0_s_operation_slugs_are_unknown_to_todays_async_client() -> None:
+    with FakePictograph() as fake:
+        async with fake.async_client(max_retries=0) as client:
+            for slug in ("sam3_per_minute", "image_inference"):
+                with pytest.raises(ValidationError):
+                    await client.credits.estimate(slug)
+
+
 async def test_imagen_fast_is_unknown_to_todays_async_client() -> None:
     with FakePictograph() as fake:
         async with fake.async_client(max_retries=0) as client:

@@ -128,16 +128,18 @@ def _balance(call: Call) -> dict[str, Any]:
     org = world.organizations[call.key.organization_id]
     spendable = world.billing.spendable(org)
     allowance, budget = org.allowance_micro_usd, org.budget_micro_usd
-    spend = max(0, allowance + budget - spendable)
-    overage = max(0, spend - allowance)
+    # The budget is drawn last, once the allowance and any top-ups are spent: however
+    # far the balance is below the budget is overage.
+    overage = max(0, budget - spendable)
     budget_remaining = max(0, budget - overage)
     period_start, reset_at = billing_period(call)
+    start = (period_start - world.clock.start).total_seconds()
     return {
         "organization_id": org.id,
         "included_allowance_micro_usd": allowance,
         "included_remaining_micro_usd": max(0, spendable - budget_remaining),
         "budget_micro_usd": budget,
-        "period_spend_micro_usd": spend,
+        "period_spend_micro_usd": world.billing.period_spend(org.id, start),
         "period_overage_micro_usd": overage,
         "budget_remaining_micro_usd": budget_remaining,
         "period_start": format_timestamp(period_start),

@@ -484,12 +484,17 @@ INVITE_STATUSES_BY_RELEASE = Vocabulary("status", {"declined": since("1.69.91")}
 
 OPERATIONS_BY_RELEASE = Vocabulary(
     "operation",
-    {"image_generate_imagen_fast": before("1.69.93")},
+    {
+        "image_generate_imagen_fast": before("1.69.93"),
+        "sam3_per_minute": before("1.1.0"),
+        "image_inference": before("1.1.0"),
+    },
     refuse=unknown_operation,
 )
 """Operations ``credits.estimate`` priced for some releases only: Imagen 4 Fast was
 retired on 2026-09-08 (SDK 1.69.93 stopped naming it), and the API has answered its
-slug with ``400 Unknown operation`` since."""
+slug with ``400 Unknown operation`` since; SDK 1.0.x's ``sam3_per_minute`` and
+``image_inference`` became ``sam3_auto_annotation`` and ``inference_t4`` in 1.1.0."""
 
 
 # ── calls that failed against the API in their day too ──

@@ -81,6 +81,7 @@ class MonthlyResets:
         billing = world.billing
         while self._next <= now:
             at = self._next
+            billing.carry_holds(at)
             spent, self._spent = self._spent, {}
             for organization_id in spent:
                 org = world.organizations.get(organization_id)

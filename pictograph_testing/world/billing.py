@@ -19,13 +19,19 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from pictograph_testing.catalog import CREDITS_LOW_MICRO_USD, MICRO_USD, OPERATIONS, Operation
+from pictograph_testing.world.allowances import MONTHLY_RESET
 from pictograph_testing.world.entities import LedgerEntry, Organization, TrainingRun
 from pictograph_testing.world.errors import InsufficientCredits, InvalidRequest
 
 if TYPE_CHECKING:
     from pictograph_testing.world.state import World
 
-__all__ = ["Billing", "Estimate", "billable_minutes", "unknown_operation", "usd"]
+__all__ = ["TOP_UP", "Billing", "Estimate", "billable_minutes", "unknown_operation", "usd"]
+
+TOP_UP = "top_up"
+"""The ledger operation of credit bought (``fake.top_up``): money in, never spend."""
+_NOT_REFUNDS = frozenset({TOP_UP, MONTHLY_RESET})
+"""Credits that are money in; every other positive entry gives spend back."""
 
 
 def usd(micro: int) -> str:
@@ -94,6 +100,12 @@ class Billing:
         self._debits: dict[str, dict[str, Debits]] = {}
         self._held: dict[str, int] = {}
         """Per organization, the pre-charges of its runs not settled yet (µUSD)."""
+        self._returned: dict[str, Debits] = {}
+        """Per organization, the positive entries that give spend back (refunds), in
+        time order: a period's spend is its debits less these."""
+        self._carried: dict[str, tuple[float, int]] = {}
+        """Per organization, the month start its pre-charges were last held across, and
+        their sum then: that period's spend (see ``period_spend``)."""
 
     # ── balances ──
 
@@ -181,6 +193,11 @@ class Billing:
             if debits is None:
                 debits = by_operation[entry.operation] = Debits()
             debits.add(entry.created_at, -entry.amount)
+        elif entry.amount > 0 and entry.operation not in _NOT_REFUNDS:
+            returned = self._returned.get(entry.organization_id)
+            if returned is None:
+                returned = self._returned[entry.organization_id] = Debits()
+            returned.add(entry.created_at, entry.amount)
 
     def spend_since(
         self, organization_id: str, instant: float | None
@@ -197,17 +214,44 @@ class Billing:
                 spend[operation] = (spent, count)
         return spend
 
+    def period_spend(self, organization_id: str, period_start: float) -> int:
+        """What the organization spent in the billing period that began at
+        ``period_start`` (µUSD): its debits since, less the refunds since, plus the
+        pre-charges held across that start (a run under way then is the new period's
+        spend until its refund). Top-ups and resets are money in, not spend back.
+
+        Costs the operations (a binary search each), not the ledger.
+        """
+        spent = sum(spent for spent, _ in self.spend_since(organization_id, period_start).values())
+        returned = self._returned.get(organization_id)
+        if returned is not None:
+            spent -= returned.since(period_start)[0]
+        at, held = self._carried.get(organization_id, (None, 0))
+        if at == period_start:
+            spent += held
+        return max(0, spent)
+
+    def carry_holds(self, at: float) -> None:
+        """Note the pre-charges held across the month start ``at`` (``MonthlyResets``)."""
+        for organization_id, held in self._held.items():
+            if held:
+                self._carried[organization_id] = (at, held)
+
     def moved(self, old_id: str, new_id: str) -> None:
         """An organization's ledger now goes by ``new_id`` (see ``World.replace_organization``)."""
         if old_id in self._debits:
             self._debits[new_id] = self._debits.pop(old_id)
         if old_id in self._held:
             self._held[new_id] = self._held.pop(old_id)
+        if old_id in self._returned:
+            self._returned[new_id] = self._returned.pop(old_id)
+        if old_id in self._carried:
+            self._carried[new_id] = self._carried.pop(old_id)
 
     def top_up(self, org: Organization, micro_usd: int) -> LedgerEntry:
         if micro_usd <= 0:
             raise ValueError("a top-up must be a positive amount")
-        return self.post(org, "top_up", micro_usd, description="Credit top-up")
+        return self.post(org, TOP_UP, micro_usd, description="Credit top-up")
 
     # ── estimates ──
 

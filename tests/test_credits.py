@@ -138,6 +138,25 @@ def test_spend_after_a_top_up_carried_into_a_new_month_counts(
     assert balance.period_spend_micro_usd == -sum(e.amount for e in june) > 0
 
 
+def test_a_scenario_s_grant_is_money_in_not_spend_given_back() -> None:
+    # Only a run's refund gives spend back: a credit a scenario writes under a name of
+    # its own (a grant) lifts the balance, like a top-up, and the spend still counts.
+    scenario = {
+        "schema_version": 1,
+        "balance_usd": 100,
+        "ledger": [{"operation": "promo_grant", "amount": 20 * MICRO_USD}],
+    }
+    with FakePictograph(seed=1, scenario=scenario) as fake:
+        fake.add_dataset(DATASET, images=20, completed_images=12, classes=["stop_sign"])
+        fake.add_export(DATASET, EXPORT)
+        client = fake.client(max_retries=0)
+        _train(client, "m1")
+        balance = client.credits.balance()
+
+    spent = -sum(e.amount for e in fake.ledger if e.operation != "promo_grant")
+    assert balance.period_spend_micro_usd == spent > 0
+
+
 async def test_async_balance_after_a_top_up(
     fake: FakePictograph, aclient: pictograph.AsyncClient
 ) -> None:

@@ -19,19 +19,27 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from pictograph_testing.catalog import CREDITS_LOW_MICRO_USD, MICRO_USD, OPERATIONS, Operation
-from pictograph_testing.world.allowances import MONTHLY_RESET
 from pictograph_testing.world.entities import LedgerEntry, Organization, TrainingRun
 from pictograph_testing.world.errors import InsufficientCredits, InvalidRequest
 
 if TYPE_CHECKING:
     from pictograph_testing.world.state import World
 
-__all__ = ["TOP_UP", "Billing", "Estimate", "billable_minutes", "unknown_operation", "usd"]
+__all__ = [
+    "REFUND",
+    "TOP_UP",
+    "Billing",
+    "Estimate",
+    "billable_minutes",
+    "unknown_operation",
+    "usd",
+]
 
 TOP_UP = "top_up"
 """The ledger operation of credit bought (``fake.top_up``): money in, never spend."""
-_NOT_REFUNDS = frozenset({TOP_UP, MONTHLY_RESET})
-"""Credits that are money in; every other positive entry gives spend back."""
+REFUND = "training_refund_"
+"""What the operation of a run's refund starts with (then its GPU): spend given back.
+Every other credit (a top-up, a monthly reset, a scenario's grant) is money in."""
 
 
 def usd(micro: int) -> str:
@@ -193,7 +201,7 @@ class Billing:
             if debits is None:
                 debits = by_operation[entry.operation] = Debits()
             debits.add(entry.created_at, -entry.amount)
-        elif entry.amount > 0 and entry.operation not in _NOT_REFUNDS:
+        elif entry.amount > 0 and entry.operation.startswith(REFUND):
             returned = self._returned.get(entry.organization_id)
             if returned is None:
                 returned = self._returned[entry.organization_id] = Debits()
@@ -336,7 +344,7 @@ class Billing:
                 run.refunded_micro_usd = refund
                 self.post(
                     org,
-                    f"training_refund_{run.gpu_type}",
+                    f"{REFUND}{run.gpu_type}",
                     refund,
                     description=f"Refund of unused training minutes ({run.status})",
                     metadata={"run_id": run.id},

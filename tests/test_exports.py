@@ -17,6 +17,9 @@ from pictograph.exceptions import (
     PollTimeoutError,
     ValidationError,
 )
+from pictograph.models.annotation import BBoxAnnotation
+from pictograph.models.common import BoundingBox
+from PIL import Image as PILImage
 
 from pictograph_testing.world.exports import QUEUE_SECONDS, processing_seconds
 from tests.conftest import DATASET, EXPORT
@@ -501,6 +504,70 @@ def test_coco_and_yolo_zips(client: pictograph.Client, tmp_path: Path, export_fo
         assert len(labels) == ALL
         assert archive.read(labels[0]).decode().count("\n") == 2
         assert b"nc: 2" in archive.read("data.yaml")
+
+
+def _same_stem_dataset(client: pictograph.Client, tmp_path: Path) -> None:
+    """`a.png` and `a.jpg` side by side, a box each; the class `car` as a box and a polygon."""
+    client.datasets.create(
+        "stems",
+        annotation_types=["bbox", "polygon"],
+        classes=[
+            {"name": "car", "type": "box"},
+            {"name": "car", "type": "polygon"},
+            {"name": "bus", "type": "box"},
+        ],
+    )
+    for name, fmt in (("a.png", "PNG"), ("a.jpg", "JPEG")):
+        PILImage.new("RGB", (100, 50)).save(tmp_path / name, fmt)
+        client.images.upload("stems", tmp_path / name, directory_path="/cam")
+        client.annotations.save(
+            "stems",
+            name,
+            [BBoxAnnotation(name="bus", bounding_box=BoundingBox(x=10, y=10, w=20, h=10))],
+            directory_path="/cam",
+        )
+
+
+@pytest.mark.filterwarnings("error::UserWarning")
+def test_a_yolo_zip_pairs_each_image_with_labels_of_its_own(
+    client: pictograph.Client, tmp_path: Path
+) -> None:
+    _same_stem_dataset(client, tmp_path)
+    client.exports.create("stems", "y", format="yolo", include_images=True)
+    archive = _zip(client.exports.download("stems", "y", tmp_path / "y.zip"))
+
+    names = archive.namelist()
+    assert len(names) == len(set(names))
+    labels = sorted(n for n in names if n.startswith("labels/"))
+    images = sorted(n for n in names if n.startswith("images/"))
+    assert labels == ["labels/cam/a-1.txt", "labels/cam/a.txt"]
+    assert [n.rsplit(".", 1)[0] for n in images] == ["images/cam/a-1", "images/cam/a"]
+    # Each image's labels are under its stored stem; the manifest says which image it is.
+    manifest = json.loads(archive.read("manifest.json"))
+    stored = {entry["path"]: (entry["image"], entry["labels"]) for entry in manifest["images"]}
+    assert set(stored) == {"cam/a.png", "cam/a.jpg"}
+    for image, label in stored.values():
+        assert image.removeprefix("images/").rsplit(".", 1)[0] == label[7:-4]
+        assert len(archive.read(label).decode().splitlines()) == 1
+
+
+def test_a_yolo_data_yaml_says_where_each_split_is(
+    fake: FakePictograph, client: pictograph.Client, tmp_path: Path
+) -> None:
+    client.exports.create(DATASET, "flat", format="yolo")
+    flat = _zip(client.exports.download(DATASET, "flat", tmp_path / "f.zip"))
+    assert flat.read("data.yaml").decode().startswith("train: images\nval: images\nnc: 2\n")
+
+    dataset = fake.world.dataset(fake.organization_id, DATASET)
+    images = fake.world.dataset_images(dataset)
+    images[0].split, images[1].split = "val", "test"
+    client.exports.create(DATASET, "split", format="yolo", organize_by_split=True)
+    split = _zip(client.exports.download(DATASET, "split", tmp_path / "s.zip"))
+    assert (
+        split.read("data.yaml")
+        .decode()
+        .startswith("train: train/images\nval: valid/images\ntest: test/images\nnc: 2\n")
+    )
 
 
 def test_a_download_url_needs_no_key_and_expires(

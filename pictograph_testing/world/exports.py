@@ -73,6 +73,7 @@ DOWNLOAD_TTL_SECONDS = 7 * 24 * 3600.0
 """How long a completed export's ZIP is kept (the ``expires_at`` soft TTL)."""
 DEFAULT_FAILURE = "Export processing failed: the export worker stopped unexpectedly."
 _SPLIT_DIRECTORIES = {"train": "train", "val": "valid", "test": "test"}
+_YOLO_FORMATS = ("yolo", "yolo_obb", "yolo_pose")
 _ENTRY_OVERHEAD = 30 + 46
 """A stored entry's local header and central directory record, without its name."""
 _END_RECORD = 22
@@ -623,6 +624,7 @@ def archive_entries(
     ``image_files`` is called only when the export carries its images.
     """
     classes = list(job.classes)
+    yolo = export.format in _YOLO_FORMATS
     files: dict[str, bytes] = {}
     if export.include_images:
         files = dict(zip((image.id for image in job.contents), image_files(), strict=True))
@@ -634,10 +636,15 @@ def archive_entries(
     for prefix, images in groups.items():
         if export.format == "coco":
             yield f"{prefix}annotations.json", _json(_coco(images, classes))
+        # YOLO pairs an image with its labels by the stem: `a.png` and `a.jpg` of one
+        # directory would share `a.txt`, so the later one is stored as `a-1.png`.
+        stems: set[str] = set()
         for image in images:
             entry: dict[str, Any] = {"id": image.id, "path": image.path, "split": image.split}
-            if export.format in ("yolo", "yolo_obb", "yolo_pose"):
-                label = f"{prefix}labels/{_stem(image.path)}.txt"
+            stored = image.path
+            if yolo:
+                stored = _unshared_stem(image.path, stems)
+                label = f"{prefix}labels/{_stem(stored)}.txt"
                 yield label, _yolo_labels(image, classes).encode()
                 entry["labels"] = label
             elif export.format != "coco":
@@ -645,13 +652,12 @@ def archive_entries(
                 yield name, _json(_pictograph(image))
                 entry["annotations"] = name
             if export.include_images:
-                name = f"{prefix}images/{image.path}"
+                name = f"{prefix}images/{stored}"
                 yield name, files[image.id]
                 entry["image"] = name
             entries.append(entry)
-    if export.format in ("yolo", "yolo_obb", "yolo_pose"):
-        names = "".join(f"  {i}: {json.dumps(n)}\n" for i, n in enumerate(classes))
-        yield "data.yaml", f"nc: {len(classes)}\nnames:\n{names}".encode()
+    if yolo:
+        yield "data.yaml", _yolo_data(classes, sorted(groups) if job.organize_by_split else None)
     manifest = {
         "schema_version": 1,
         "export": {
@@ -725,7 +731,41 @@ def _split_prefix(image: FrozenImage) -> str:
 
 def _stem(path: str) -> str:
     head, dot, _ = path.rpartition(".")
-    return head if dot else path
+    # A dot in a directory, or leading a hidden file's name, starts no suffix.
+    suffix = path[len(head) :]
+    return head if dot and head and not head.endswith("/") and "/" not in suffix else path
+
+
+def _unshared_stem(path: str, stems: set[str]) -> str:
+    """``path``, or ``stem-N.ext`` for the first N whose stem ``stems`` does not hold yet
+    (which it then does)."""
+    stem = _stem(path)
+    suffix = path[len(stem) :]
+    candidate, n = stem, 0
+    while candidate in stems:
+        n += 1
+        candidate = f"{stem}-{n}"
+    stems.add(candidate)
+    return candidate + suffix
+
+
+def _yolo_data(classes: list[str], splits: list[str] | None) -> bytes:
+    """``data.yaml``: where the images of each split are, and the classes by index.
+
+    Paths are relative to the file (Ultralytics reads them so); without splits, every
+    image trains and validates alike.
+    """
+    if splits is None:
+        where = {"train": "images", "val": "images"}
+    else:
+        named = {directory.rstrip("/"): key for key, directory in _SPLIT_DIRECTORIES.items()}
+        where = {named[prefix.rstrip("/")]: f"{prefix}images" for prefix in splits}
+        # A split with no images still needs its key for training to start.
+        where.setdefault("train", "train/images")
+        where.setdefault("val", where["train"])
+    paths = "".join(f"{key}: {where[key]}\n" for key in ("train", "val", "test") if key in where)
+    names = "".join(f"  {i}: {json.dumps(n)}\n" for i, n in enumerate(classes))
+    return f"{paths}nc: {len(classes)}\nnames:\n{names}".encode()
 
 
 def _pictograph(image: FrozenImage) -> dict[str, Any]:

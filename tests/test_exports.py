@@ -548,7 +548,24 @@ def test_a_yolo_zip_pairs_each_image_with_labels_of_its_own(
     assert set(stored) == {"cam/a.png", "cam/a.jpg"}
     for image, label in stored.values():
         assert image.removeprefix("images/").rsplit(".", 1)[0] == label[7:-4]
-        assert len(archive.read(label).decode().splitlines()) == 1
+        assert archive.read(label).decode().split()[0] == "1"  # `bus`, after `car`
+
+
+def test_a_class_name_of_two_types_is_one_class_in_the_zip(
+    client: pictograph.Client, tmp_path: Path
+) -> None:
+    _same_stem_dataset(client, tmp_path)
+    for export_format in ("yolo", "coco", "pictograph"):
+        client.exports.create("stems", export_format, format=export_format)  # type: ignore[arg-type]
+        archive = _zip(client.exports.download("stems", export_format, tmp_path / "c.zip"))
+        assert json.loads(archive.read("manifest.json"))["classes"] == ["car", "bus"]
+        if export_format == "yolo":
+            data = archive.read("data.yaml").decode()
+            assert 'nc: 2\nnames:\n  0: "car"\n  1: "bus"\n' in data
+        if export_format == "coco":
+            coco = json.loads(archive.read("annotations.json"))
+            assert coco["categories"] == [{"id": 1, "name": "car"}, {"id": 2, "name": "bus"}]
+            assert {a["category_id"] for a in coco["annotations"]} == {2}
 
 
 def test_a_yolo_data_yaml_says_where_each_split_is(

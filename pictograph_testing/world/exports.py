@@ -623,7 +623,8 @@ def archive_entries(
     image goes under ``train/``, ``valid/`` or ``test/`` (no split: ``train/``).
     ``image_files`` is called only when the export carries its images.
     """
-    classes = list(job.classes)
+    # A name held by classes of two types (a `car` box and a `car` polygon) is one class.
+    classes = list(dict.fromkeys(job.classes))
     yolo = export.format in _YOLO_FORMATS
     files: dict[str, bytes] = {}
     if export.include_images:

@@ -17,8 +17,9 @@ from pictograph.exceptions import (
     PollTimeoutError,
     ValidationError,
 )
-from pictograph.models.annotation import BBoxAnnotation
-from pictograph.models.common import BoundingBox
+from pictograph.formats import from_coco
+from pictograph.models.annotation import BBoxAnnotation, PolygonAnnotation, PolygonGeometry
+from pictograph.models.common import BoundingBox, Point
 from PIL import Image as PILImage
 
 from pictograph_testing.world.exports import QUEUE_SECONDS, processing_seconds
@@ -584,6 +585,57 @@ def test_a_yolo_data_yaml_says_where_each_split_is(
         split.read("data.yaml")
         .decode()
         .startswith("train: train/images\nval: valid/images\ntest: test/images\nnc: 2\n")
+    )
+
+
+def _mask_value(rle: dict[str, Any], x: int, y: int) -> int:
+    """The pixel at (x, y) of an uncompressed COCO RLE mask (runs down columns)."""
+    height = rle["size"][0]
+    at, value = x * height + y, 0
+    for run in rle["counts"]:
+        if at < run:
+            return value
+        at, value = at - run, 1 - value
+    raise AssertionError("outside the mask")
+
+
+def test_a_coco_zip_carries_polygon_masks(client: pictograph.Client, tmp_path: Path) -> None:
+    client.datasets.create(
+        "shapes", annotation_types=["polygon"], classes=[{"name": "lot", "type": "polygon"}]
+    )
+    PILImage.new("RGB", (100, 50)).save(tmp_path / "a.png")
+    client.images.upload("shapes", tmp_path / "a.png")
+    square = [Point(x=10, y=10), Point(x=30, y=10), Point(x=30, y=30), Point(x=10, y=30)]
+    hole = [Point(x=15, y=15), Point(x=20, y=15), Point(x=20, y=20), Point(x=15, y=20)]
+    client.annotations.save(
+        "shapes",
+        "a.png",
+        [
+            PolygonAnnotation(name="lot", polygon=PolygonGeometry(paths=[square])),
+            PolygonAnnotation(name="lot", polygon=PolygonGeometry(paths=[square, hole])),
+        ],
+    )
+    client.exports.create("shapes", "coco", format="coco")
+    coco = json.loads(
+        _zip(client.exports.download("shapes", "coco", tmp_path / "c.zip")).read("annotations.json")
+    )
+
+    plain, holed = coco["annotations"]
+    assert plain["segmentation"] == [[10.0, 10.0, 30.0, 10.0, 30.0, 30.0, 10.0, 30.0]]
+    assert plain["area"] == 400.0
+    # The SDK's own reader takes the ring back as the polygon it was.
+    (read,) = from_coco({**coco, "annotations": [plain]}).annotations["a.png"]
+    assert read.type == "polygon"
+    assert [(p.x, p.y) for p in read.polygon.paths[0]] == [(p.x, p.y) for p in square]
+    # A hole has no polygon form in COCO: the mask comes as RLE over the whole image.
+    rle = holed["segmentation"]
+    assert rle["size"] == [50, 100]
+    assert sum(rle["counts"]) == 50 * 100
+    assert holed["area"] == sum(rle["counts"][1::2])
+    assert (_mask_value(rle, 12, 12), _mask_value(rle, 17, 17), _mask_value(rle, 50, 5)) == (
+        1,
+        0,
+        0,
     )
 
 

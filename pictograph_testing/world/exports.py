@@ -618,7 +618,8 @@ def archive_entries(
     """Yield the export's ZIP entries in order: names and contents.
 
     ``pictograph`` (and every format the fake does not model in detail) holds one JSON
-    file per image; ``coco`` one ``annotations.json`` per split directory; the ``yolo``
+    file per image; ``coco`` one ``annotations.json`` per split directory (boxes, and
+    polygons' masks); the ``yolo``
     family one label file per image and a ``data.yaml``. With ``organize_by_split`` each
     image goes under ``train/``, ``valid/`` or ``test/`` (no split: ``train/``).
     ``image_files`` is called only when the export carries its images.
@@ -812,6 +813,7 @@ def _coco(images: list[FrozenImage], classes: list[str]) -> dict[str, Any]:
                     "category_id": category[annotation["name"]],
                     "bbox": list(box),
                     "area": box[2] * box[3],
+                    **_coco_mask(annotation, image),
                     "iscrowd": 0,
                 }
             )
@@ -820,6 +822,71 @@ def _coco(images: list[FrozenImage], classes: list[str]) -> dict[str, Any]:
         "annotations": coco_annotations,
         "categories": [{"id": i, "name": n} for n, i in category.items()],
     }
+
+
+def _rings(annotation: dict[str, Any]) -> list[list[tuple[float, float]]]:
+    """A polygon annotation's rings (the outer one first, then its holes), as points."""
+    polygon = annotation.get("polygon")
+    paths = polygon.get("paths") if isinstance(polygon, dict) else None
+    if annotation.get("type") != "polygon" or not isinstance(paths, list):
+        return []
+    try:
+        rings = [[(float(p["x"]), float(p["y"])) for p in path] for path in paths]
+    except (KeyError, TypeError, ValueError):
+        return []
+    return [ring for ring in rings if len(ring) >= 3]
+
+
+def _ring_area(ring: list[tuple[float, float]]) -> float:
+    """The area a ring encloses (the shoelace formula)."""
+    pairs = zip(ring, ring[1:] + ring[:1], strict=True)
+    return abs(sum(x0 * y1 - x1 * y0 for (x0, y0), (x1, y1) in pairs)) / 2
+
+
+def _coco_mask(annotation: dict[str, Any], image: FrozenImage) -> dict[str, Any]:
+    """A polygon's ``segmentation`` and ``area``; nothing for other shapes.
+
+    COCO's polygon form is a union of rings, with no holes: a polygon with holes is
+    written as an (uncompressed) RLE mask of the image instead, as the API does, when
+    the image's size is known.
+    """
+    rings = _rings(annotation)
+    if not rings:
+        return {}
+    outer, holes = rings[0], rings[1:]
+    if holes and image.width and image.height:
+        return _rle(outer, holes, image.width, image.height)
+    area = _ring_area(outer) - sum(_ring_area(hole) for hole in holes)
+    return {"segmentation": [[c for point in outer for c in point]], "area": max(area, 0.0)}
+
+
+def _rle(
+    outer: list[tuple[float, float]],
+    holes: list[list[tuple[float, float]]],
+    width: int,
+    height: int,
+) -> dict[str, Any]:
+    """The mask of ``outer`` less ``holes`` as COCO's uncompressed RLE (column-major runs,
+    starting with the zeros)."""
+    from PIL import Image as PILImage
+    from PIL import ImageDraw
+
+    mask = PILImage.new("L", (width, height), 0)
+    draw = ImageDraw.Draw(mask)
+    draw.polygon(outer, fill=1)
+    for hole in holes:
+        draw.polygon(hole, fill=0)
+    # Transposed, each row of bytes is a column of the mask: COCO counts down columns.
+    pixels = mask.transpose(PILImage.Transpose.TRANSPOSE).tobytes()
+    counts: list[int] = []
+    value, run = 0, 0
+    for pixel in pixels:
+        if pixel != value:
+            counts.append(run)
+            value, run = pixel, 0
+        run += 1
+    counts.append(run)
+    return {"segmentation": {"size": [height, width], "counts": counts}, "area": float(sum(pixels))}
 
 
 def _yolo_labels(image: FrozenImage, classes: list[str]) -> str:

@@ -17,6 +17,10 @@ from pictograph.exceptions import (
     PollTimeoutError,
     ValidationError,
 )
+from pictograph.formats import from_coco
+from pictograph.models.annotation import BBoxAnnotation, PolygonAnnotation, PolygonGeometry
+from pictograph.models.common import BoundingBox, Point
+from PIL import Image as PILImage
 
 from pictograph_testing.world.exports import QUEUE_SECONDS, processing_seconds
 from tests.conftest import DATASET, EXPORT
@@ -501,6 +505,138 @@ def test_coco_and_yolo_zips(client: pictograph.Client, tmp_path: Path, export_fo
         assert len(labels) == ALL
         assert archive.read(labels[0]).decode().count("\n") == 2
         assert b"nc: 2" in archive.read("data.yaml")
+
+
+def _same_stem_dataset(client: pictograph.Client, tmp_path: Path) -> None:
+    """`a.png` and `a.jpg` side by side, a box each; the class `car` as a box and a polygon."""
+    client.datasets.create(
+        "stems",
+        annotation_types=["bbox", "polygon"],
+        classes=[
+            {"name": "car", "type": "box"},
+            {"name": "car", "type": "polygon"},
+            {"name": "bus", "type": "box"},
+        ],
+    )
+    for name, fmt in (("a.png", "PNG"), ("a.jpg", "JPEG")):
+        PILImage.new("RGB", (100, 50)).save(tmp_path / name, fmt)
+        client.images.upload("stems", tmp_path / name, directory_path="/cam")
+        client.annotations.save(
+            "stems",
+            name,
+            [BBoxAnnotation(name="bus", bounding_box=BoundingBox(x=10, y=10, w=20, h=10))],
+            directory_path="/cam",
+        )
+
+
+@pytest.mark.filterwarnings("error::UserWarning")
+def test_a_yolo_zip_pairs_each_image_with_labels_of_its_own(
+    client: pictograph.Client, tmp_path: Path
+) -> None:
+    _same_stem_dataset(client, tmp_path)
+    client.exports.create("stems", "y", format="yolo", include_images=True)
+    archive = _zip(client.exports.download("stems", "y", tmp_path / "y.zip"))
+
+    names = archive.namelist()
+    assert len(names) == len(set(names))
+    labels = sorted(n for n in names if n.startswith("labels/"))
+    images = sorted(n for n in names if n.startswith("images/"))
+    assert labels == ["labels/cam/a-1.txt", "labels/cam/a.txt"]
+    assert [n.rsplit(".", 1)[0] for n in images] == ["images/cam/a-1", "images/cam/a"]
+    # Each image's labels are under its stored stem; the manifest says which image it is.
+    manifest = json.loads(archive.read("manifest.json"))
+    stored = {entry["path"]: (entry["image"], entry["labels"]) for entry in manifest["images"]}
+    assert set(stored) == {"cam/a.png", "cam/a.jpg"}
+    for image, label in stored.values():
+        assert image.removeprefix("images/").rsplit(".", 1)[0] == label[7:-4]
+        assert archive.read(label).decode().split()[0] == "1"  # `bus`, after `car`
+
+
+def test_a_class_name_of_two_types_is_one_class_in_the_zip(
+    client: pictograph.Client, tmp_path: Path
+) -> None:
+    _same_stem_dataset(client, tmp_path)
+    for export_format in ("yolo", "coco", "pictograph"):
+        client.exports.create("stems", export_format, format=export_format)  # type: ignore[arg-type]
+        archive = _zip(client.exports.download("stems", export_format, tmp_path / "c.zip"))
+        assert json.loads(archive.read("manifest.json"))["classes"] == ["car", "bus"]
+        if export_format == "yolo":
+            data = archive.read("data.yaml").decode()
+            assert 'nc: 2\nnames:\n  0: "car"\n  1: "bus"\n' in data
+        if export_format == "coco":
+            coco = json.loads(archive.read("annotations.json"))
+            assert coco["categories"] == [{"id": 1, "name": "car"}, {"id": 2, "name": "bus"}]
+            assert {a["category_id"] for a in coco["annotations"]} == {2}
+
+
+def test_a_yolo_data_yaml_says_where_each_split_is(
+    fake: FakePictograph, client: pictograph.Client, tmp_path: Path
+) -> None:
+    client.exports.create(DATASET, "flat", format="yolo")
+    flat = _zip(client.exports.download(DATASET, "flat", tmp_path / "f.zip"))
+    assert flat.read("data.yaml").decode().startswith("train: images\nval: images\nnc: 2\n")
+
+    dataset = fake.world.dataset(fake.organization_id, DATASET)
+    images = fake.world.dataset_images(dataset)
+    images[0].split, images[1].split = "val", "test"
+    client.exports.create(DATASET, "split", format="yolo", organize_by_split=True)
+    split = _zip(client.exports.download(DATASET, "split", tmp_path / "s.zip"))
+    assert (
+        split.read("data.yaml")
+        .decode()
+        .startswith("train: train/images\nval: valid/images\ntest: test/images\nnc: 2\n")
+    )
+
+
+def _mask_value(rle: dict[str, Any], x: int, y: int) -> int:
+    """The pixel at (x, y) of an uncompressed COCO RLE mask (runs down columns)."""
+    height = rle["size"][0]
+    at, value = x * height + y, 0
+    for run in rle["counts"]:
+        if at < run:
+            return value
+        at, value = at - run, 1 - value
+    raise AssertionError("outside the mask")
+
+
+def test_a_coco_zip_carries_polygon_masks(client: pictograph.Client, tmp_path: Path) -> None:
+    client.datasets.create(
+        "shapes", annotation_types=["polygon"], classes=[{"name": "lot", "type": "polygon"}]
+    )
+    PILImage.new("RGB", (100, 50)).save(tmp_path / "a.png")
+    client.images.upload("shapes", tmp_path / "a.png")
+    square = [Point(x=10, y=10), Point(x=30, y=10), Point(x=30, y=30), Point(x=10, y=30)]
+    hole = [Point(x=15, y=15), Point(x=20, y=15), Point(x=20, y=20), Point(x=15, y=20)]
+    client.annotations.save(
+        "shapes",
+        "a.png",
+        [
+            PolygonAnnotation(name="lot", polygon=PolygonGeometry(paths=[square])),
+            PolygonAnnotation(name="lot", polygon=PolygonGeometry(paths=[square, hole])),
+        ],
+    )
+    client.exports.create("shapes", "coco", format="coco")
+    coco = json.loads(
+        _zip(client.exports.download("shapes", "coco", tmp_path / "c.zip")).read("annotations.json")
+    )
+
+    plain, holed = coco["annotations"]
+    assert plain["segmentation"] == [[10.0, 10.0, 30.0, 10.0, 30.0, 30.0, 10.0, 30.0]]
+    assert plain["area"] == 400.0
+    # The SDK's own reader takes the ring back as the polygon it was.
+    (read,) = from_coco({**coco, "annotations": [plain]}).annotations["a.png"]
+    assert read.type == "polygon"
+    assert [(p.x, p.y) for p in read.polygon.paths[0]] == [(p.x, p.y) for p in square]
+    # A hole has no polygon form in COCO: the mask comes as RLE over the whole image.
+    rle = holed["segmentation"]
+    assert rle["size"] == [50, 100]
+    assert sum(rle["counts"]) == 50 * 100
+    assert holed["area"] == sum(rle["counts"][1::2])
+    assert (_mask_value(rle, 12, 12), _mask_value(rle, 17, 17), _mask_value(rle, 50, 5)) == (
+        1,
+        0,
+        0,
+    )
 
 
 def test_a_download_url_needs_no_key_and_expires(

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+import re
 import zipfile
 from typing import TYPE_CHECKING, Any
 
@@ -463,6 +464,36 @@ def test_download_of_a_missing_image_is_404(client: pictograph.Client, tmp_path:
         client.images.download(DATASET, "ghost.jpg", tmp_path / "ghost.jpg")
     assert not (tmp_path / "ghost.jpg").exists()
     assert not (tmp_path / "ghost.jpg.part").exists()
+
+
+def test_a_bare_filename_of_an_image_in_a_directory_is_404_naming_where_it_is(
+    client: pictograph.Client, tmp_path: Path
+) -> None:
+    for directory in ("/val", "/train/a"):
+        client.images.upload(DATASET, write_image(tmp_path / "x.png"), directory_path=directory)
+    hint = (
+        "an image of that name is in /train/a, /val: address it with its directory, as "
+        "'train/a/x.png' (or directory_path='/train/a' where the call takes one)"
+    )
+    with pytest.raises(NotFoundError, match=re.escape(hint)):
+        client.images.download(DATASET, "x.png", tmp_path / "out.png")
+    with pytest.raises(NotFoundError, match=re.escape(hint)):
+        client.annotations.get(DATASET, "x.png")
+    # The one it names answers; a name held nowhere else says only that it is missing.
+    assert client.images.download(DATASET, "val/x.png", tmp_path / "out.png").exists()
+    with pytest.raises(NotFoundError) as missing:
+        client.images.download(DATASET, "val/ghost.png", tmp_path / "ghost.png")
+    assert str(missing.value).startswith(
+        f"Image 'val/ghost.png' not found in dataset '{DATASET}' ("
+    )
+
+
+async def test_async_bare_filename_404_names_the_directory(
+    aclient: pictograph.AsyncClient, tmp_path: Path
+) -> None:
+    await aclient.images.upload(DATASET, write_image(tmp_path / "y.png"), directory_path="/val")
+    with pytest.raises(NotFoundError, match=re.escape("as 'val/y.png'")):
+        await aclient.images.review(DATASET, "y.png", "approve")
 
 
 def test_download_bundle_is_a_zip_with_image_annotations_and_manifest(

@@ -73,6 +73,7 @@ DOWNLOAD_TTL_SECONDS = 7 * 24 * 3600.0
 """How long a completed export's ZIP is kept (the ``expires_at`` soft TTL)."""
 DEFAULT_FAILURE = "Export processing failed: the export worker stopped unexpectedly."
 _SPLIT_DIRECTORIES = {"train": "train", "val": "valid", "test": "test"}
+_YOLO_FORMATS = ("yolo", "yolo_obb", "yolo_pose")
 _ENTRY_OVERHEAD = 30 + 46
 """A stored entry's local header and central directory record, without its name."""
 _END_RECORD = 22
@@ -617,12 +618,15 @@ def archive_entries(
     """Yield the export's ZIP entries in order: names and contents.
 
     ``pictograph`` (and every format the fake does not model in detail) holds one JSON
-    file per image; ``coco`` one ``annotations.json`` per split directory; the ``yolo``
+    file per image; ``coco`` one ``annotations.json`` per split directory (boxes, and
+    polygons' masks); the ``yolo``
     family one label file per image and a ``data.yaml``. With ``organize_by_split`` each
     image goes under ``train/``, ``valid/`` or ``test/`` (no split: ``train/``).
     ``image_files`` is called only when the export carries its images.
     """
-    classes = list(job.classes)
+    # A name held by classes of two types (a `car` box and a `car` polygon) is one class.
+    classes = list(dict.fromkeys(job.classes))
+    yolo = export.format in _YOLO_FORMATS
     files: dict[str, bytes] = {}
     if export.include_images:
         files = dict(zip((image.id for image in job.contents), image_files(), strict=True))
@@ -634,10 +638,15 @@ def archive_entries(
     for prefix, images in groups.items():
         if export.format == "coco":
             yield f"{prefix}annotations.json", _json(_coco(images, classes))
+        # YOLO pairs an image with its labels by the stem: `a.png` and `a.jpg` of one
+        # directory would share `a.txt`, so the later one is stored as `a-1.png`.
+        stems: set[str] = set()
         for image in images:
             entry: dict[str, Any] = {"id": image.id, "path": image.path, "split": image.split}
-            if export.format in ("yolo", "yolo_obb", "yolo_pose"):
-                label = f"{prefix}labels/{_stem(image.path)}.txt"
+            stored = image.path
+            if yolo:
+                stored = _unshared_stem(image.path, stems)
+                label = f"{prefix}labels/{_stem(stored)}.txt"
                 yield label, _yolo_labels(image, classes).encode()
                 entry["labels"] = label
             elif export.format != "coco":
@@ -645,13 +654,12 @@ def archive_entries(
                 yield name, _json(_pictograph(image))
                 entry["annotations"] = name
             if export.include_images:
-                name = f"{prefix}images/{image.path}"
+                name = f"{prefix}images/{stored}"
                 yield name, files[image.id]
                 entry["image"] = name
             entries.append(entry)
-    if export.format in ("yolo", "yolo_obb", "yolo_pose"):
-        names = "".join(f"  {i}: {json.dumps(n)}\n" for i, n in enumerate(classes))
-        yield "data.yaml", f"nc: {len(classes)}\nnames:\n{names}".encode()
+    if yolo:
+        yield "data.yaml", _yolo_data(classes, sorted(groups) if job.organize_by_split else None)
     manifest = {
         "schema_version": 1,
         "export": {
@@ -725,7 +733,41 @@ def _split_prefix(image: FrozenImage) -> str:
 
 def _stem(path: str) -> str:
     head, dot, _ = path.rpartition(".")
-    return head if dot else path
+    # A dot in a directory, or leading a hidden file's name, starts no suffix.
+    suffix = path[len(head) :]
+    return head if dot and head and not head.endswith("/") and "/" not in suffix else path
+
+
+def _unshared_stem(path: str, stems: set[str]) -> str:
+    """``path``, or ``stem-N.ext`` for the first N whose stem ``stems`` does not hold yet
+    (which it then does)."""
+    stem = _stem(path)
+    suffix = path[len(stem) :]
+    candidate, n = stem, 0
+    while candidate in stems:
+        n += 1
+        candidate = f"{stem}-{n}"
+    stems.add(candidate)
+    return candidate + suffix
+
+
+def _yolo_data(classes: list[str], splits: list[str] | None) -> bytes:
+    """``data.yaml``: where the images of each split are, and the classes by index.
+
+    Paths are relative to the file (Ultralytics reads them so); without splits, every
+    image trains and validates alike.
+    """
+    if splits is None:
+        where = {"train": "images", "val": "images"}
+    else:
+        named = {directory.rstrip("/"): key for key, directory in _SPLIT_DIRECTORIES.items()}
+        where = {named[prefix.rstrip("/")]: f"{prefix}images" for prefix in splits}
+        # A split with no images still needs its key for training to start.
+        where.setdefault("train", "train/images")
+        where.setdefault("val", where["train"])
+    paths = "".join(f"{key}: {where[key]}\n" for key in ("train", "val", "test") if key in where)
+    names = "".join(f"  {i}: {json.dumps(n)}\n" for i, n in enumerate(classes))
+    return f"{paths}nc: {len(classes)}\nnames:\n{names}".encode()
 
 
 def _pictograph(image: FrozenImage) -> dict[str, Any]:
@@ -771,6 +813,7 @@ def _coco(images: list[FrozenImage], classes: list[str]) -> dict[str, Any]:
                     "category_id": category[annotation["name"]],
                     "bbox": list(box),
                     "area": box[2] * box[3],
+                    **_coco_mask(annotation, image),
                     "iscrowd": 0,
                 }
             )
@@ -779,6 +822,71 @@ def _coco(images: list[FrozenImage], classes: list[str]) -> dict[str, Any]:
         "annotations": coco_annotations,
         "categories": [{"id": i, "name": n} for n, i in category.items()],
     }
+
+
+def _rings(annotation: dict[str, Any]) -> list[list[tuple[float, float]]]:
+    """A polygon annotation's rings (the outer one first, then its holes), as points."""
+    polygon = annotation.get("polygon")
+    paths = polygon.get("paths") if isinstance(polygon, dict) else None
+    if annotation.get("type") != "polygon" or not isinstance(paths, list):
+        return []
+    try:
+        rings = [[(float(p["x"]), float(p["y"])) for p in path] for path in paths]
+    except (KeyError, TypeError, ValueError):
+        return []
+    return [ring for ring in rings if len(ring) >= 3]
+
+
+def _ring_area(ring: list[tuple[float, float]]) -> float:
+    """The area a ring encloses (the shoelace formula)."""
+    pairs = zip(ring, ring[1:] + ring[:1], strict=True)
+    return abs(sum(x0 * y1 - x1 * y0 for (x0, y0), (x1, y1) in pairs)) / 2
+
+
+def _coco_mask(annotation: dict[str, Any], image: FrozenImage) -> dict[str, Any]:
+    """A polygon's ``segmentation`` and ``area``; nothing for other shapes.
+
+    COCO's polygon form is a union of rings, with no holes: a polygon with holes is
+    written as an (uncompressed) RLE mask of the image instead, as the API does, when
+    the image's size is known.
+    """
+    rings = _rings(annotation)
+    if not rings:
+        return {}
+    outer, holes = rings[0], rings[1:]
+    if holes and image.width and image.height:
+        return _rle(outer, holes, image.width, image.height)
+    area = _ring_area(outer) - sum(_ring_area(hole) for hole in holes)
+    return {"segmentation": [[c for point in outer for c in point]], "area": max(area, 0.0)}
+
+
+def _rle(
+    outer: list[tuple[float, float]],
+    holes: list[list[tuple[float, float]]],
+    width: int,
+    height: int,
+) -> dict[str, Any]:
+    """The mask of ``outer`` less ``holes`` as COCO's uncompressed RLE (column-major runs,
+    starting with the zeros)."""
+    from PIL import Image as PILImage
+    from PIL import ImageDraw
+
+    mask = PILImage.new("L", (width, height), 0)
+    draw = ImageDraw.Draw(mask)
+    draw.polygon(outer, fill=1)
+    for hole in holes:
+        draw.polygon(hole, fill=0)
+    # Transposed, each row of bytes is a column of the mask: COCO counts down columns.
+    pixels = mask.transpose(PILImage.Transpose.TRANSPOSE).tobytes()
+    counts: list[int] = []
+    value, run = 0, 0
+    for pixel in pixels:
+        if pixel != value:
+            counts.append(run)
+            value, run = pixel, 0
+        run += 1
+    counts.append(run)
+    return {"segmentation": {"size": [height, width], "counts": counts}, "area": float(sum(pixels))}
 
 
 def _yolo_labels(image: FrozenImage, classes: list[str]) -> str:

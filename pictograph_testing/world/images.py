@@ -230,8 +230,38 @@ class ImageService:
         directory, filename = split_path(image_path)
         image = self.find(dataset, directory, filename) if filename else None
         if image is None:
-            raise NotFound(f"Image '{image_path}' not found in dataset '{dataset.name}'")
+            raise NotFound(
+                f"Image '{image_path}' not found in dataset '{dataset.name}'"
+                + self._elsewhere_hint(dataset, directory, filename)
+            )
         return image
+
+    def _elsewhere_hint(self, dataset: Dataset, directory: str, filename: str) -> str:
+        """Where else in the dataset an image called ``filename`` is, as a 404 says it.
+
+        A per-image route folds the directory into the path, so a bare filename names
+        the dataset's root: the API's 404 names the directories that hold the name
+        instead (the SDK relies on it rather than looking the name up first).
+        """
+        if not filename:
+            return ""
+        images = self._world.images
+        elsewhere = sorted(
+            {
+                image.directory_path
+                for image_id in dataset.image_ids
+                if (image := images[image_id]).filename == filename
+                and image.directory_path != directory
+            }
+        )
+        if not elsewhere:
+            return ""
+        first = elsewhere[0]
+        return (
+            f"; an image of that name is in {', '.join(elsewhere)}: address it with its "
+            f"directory, as '{first.strip('/')}/{filename}' (or directory_path='{first}' "
+            "where the call takes one)"
+        )
 
     def listing(
         self,

@@ -878,15 +878,21 @@ def _rle(
         draw.polygon(hole, fill=0)
     # Transposed, each row of bytes is a column of the mask: COCO counts down columns.
     pixels = mask.transpose(PILImage.Transpose.TRANSPOSE).tobytes()
+    # Runs found with `bytes.find`, not pixel by pixel: a 12-megapixel mask has a few
+    # thousand runs and twelve million pixels.
     counts: list[int] = []
-    value, run = 0, 0
-    for pixel in pixels:
-        if pixel != value:
-            counts.append(run)
-            value, run = pixel, 0
-        run += 1
-    counts.append(run)
-    return {"segmentation": {"size": [height, width], "counts": counts}, "area": float(sum(pixels))}
+    start, end, value = 0, len(pixels), 0
+    while start < end:
+        stop = pixels.find(_OTHER[value], start)
+        stop = end if stop == -1 else stop
+        counts.append(stop - start)
+        start, value = stop, 1 - value
+    area = sum(counts[1::2])
+    return {"segmentation": {"size": [height, width], "counts": counts}, "area": float(area)}
+
+
+_OTHER = (b"\x01", b"\x00")
+"""The byte that ends a run of zeros, and the one that ends a run of ones."""
 
 
 def _yolo_labels(image: FrozenImage, classes: list[str]) -> str:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import copy
 import functools
 import hashlib
+import heapq
 import io
 import re
 import uuid
@@ -47,6 +48,8 @@ STATUS_MESSAGE = f"Invalid status. Must be one of: {list(IMAGE_STATUSES)}"
 BULK_UPLOAD_CAP = 500
 SYNTHETIC_FALLBACK_SIZE = (640, 480)
 _MAX_SYNTHETIC_SIDE = 4096
+_DIRECTORIES_NAMED = 5
+"""How many directories a 404 for a bare filename names before "and N more"."""
 
 Loc = tuple[str | int, ...]
 
@@ -186,6 +189,9 @@ class ImageService:
         self._world = world
         self._paths: dict[tuple[str, str, str], str] = {}
         """(dataset id, directory, filename) -> image id: the uniqueness the API enforces."""
+        self._directories: dict[tuple[str, str], dict[str, None]] = {}
+        """(dataset id, filename) -> the directories holding an image of that name (a 404
+        for a bare filename names them); kept with ``_paths`` by ``_file``/``_unfile``."""
         self._blobs: dict[str, str] = {}
         """image id -> the blob it shares (copies point at their source's); default: itself."""
         self._blob_users: dict[str, int] = {}
@@ -241,27 +247,38 @@ class ImageService:
 
         A per-image route folds the directory into the path, so a bare filename names
         the dataset's root: the API's 404 names the directories that hold the name
-        instead (the SDK relies on it rather than looking the name up first).
+        instead (the SDK relies on it rather than looking the name up first). The first
+        few, by path, from an index: never a scan of the dataset.
         """
-        if not filename:
+        held = self._directories.get((dataset.id, filename), {})
+        others = len(held) - (directory in held)
+        if not filename or others <= 0:
             return ""
-        images = self._world.images
-        elsewhere = sorted(
-            {
-                image.directory_path
-                for image_id in dataset.image_ids
-                if (image := images[image_id]).filename == filename
-                and image.directory_path != directory
-            }
-        )
-        if not elsewhere:
-            return ""
-        first = elsewhere[0]
+        named = heapq.nsmallest(_DIRECTORIES_NAMED + 1, held)
+        named = [d for d in named if d != directory][:_DIRECTORIES_NAMED]
+        more = others - len(named)
+        where = ", ".join(named) + (f" and {more} more" if more else "")
+        first = named[0]
         return (
-            f"; an image of that name is in {', '.join(elsewhere)}: address it with its "
+            f"; an image of that name is in {where}: address it with its "
             f"directory, as '{first.strip('/')}/{filename}' (or directory_path='{first}' "
             "where the call takes one)"
         )
+
+    def _file(self, dataset_id: str, image: Image) -> None:
+        """Index ``image`` at its path in the dataset."""
+        self._paths[(dataset_id, image.directory_path, image.filename)] = image.id
+        self._directories.setdefault((dataset_id, image.filename), {})[image.directory_path] = None
+
+    def _unfile(self, dataset_id: str, image: Image) -> None:
+        """Take ``image`` off the index of its path in the dataset."""
+        if self._paths.pop((dataset_id, image.directory_path, image.filename), None) is None:
+            return
+        slot = (dataset_id, image.filename)
+        held = self._directories[slot]
+        del held[image.directory_path]
+        if not held:
+            del self._directories[slot]
 
     def listing(
         self,
@@ -322,7 +339,7 @@ class ImageService:
         self._tally(image, +1)
         if image.content is not None:
             world.predictions.add(image, image.content)
-        self._paths[(dataset.id, image.directory_path, image.filename)] = image.id
+        self._file(dataset.id, image)
         ids = dataset.image_ids
         place = len(ids)
         rank = (image.directory_path, image.filename)
@@ -593,7 +610,7 @@ class ImageService:
                     self._blob_users[blob] = users
                 else:
                     del self._blob_users[blob]
-            self._paths.pop((image.dataset_id, image.directory_path, image.filename), None)
+            self._unfile(image.dataset_id, image)
             self._blobs.pop(image.id, None)
         for dataset_id, ids in gone.items():
             dataset = world.datasets.get(dataset_id)
@@ -677,9 +694,9 @@ class ImageService:
             outcome.directories.add(image.directory_path)
             name = self._free_name(dataset, target, image.filename, first=1)
             outcome.renamed += name != image.filename
-            del self._paths[(dataset.id, image.directory_path, image.filename)]
+            self._unfile(dataset.id, image)
             image.directory_path, image.filename = target, name
-            self._paths[(dataset.id, target, name)] = image.id
+            self._file(dataset.id, image)
         return outcome
 
     def copy(

@@ -491,15 +491,20 @@ def test_a_bare_filename_of_an_image_in_a_directory_is_404_naming_where_it_is(
 def test_a_bare_filename_held_in_many_directories_names_the_first_few(
     client: pictograph.Client, tmp_path: Path
 ) -> None:
-    for n in range(1, 9):
-        client.images.upload(DATASET, write_image(tmp_path / "x.png"), directory_path=f"/d{n}")
+    ids = [
+        client.images.upload(DATASET, write_image(tmp_path / "x.png"), directory_path=f"/d{n}").id
+        for n in range(1, 9)
+    ]
     client.images.delete(DATASET, "d8/x.png", permanent=True)
     client.images.delete(DATASET, "d1/x.png", permanent=True)
-    # Six left: the first five by path, then how many more; the deleted ones are gone.
+    client.batch.move(DATASET, [ids[1]], target_directory_path="/z")
+    # Six left: the first five by path, then how many more; the deleted and the moved
+    # one's old directory are gone.
     with pytest.raises(NotFoundError) as missing:
         client.annotations.get(DATASET, "x.png")
-    assert "is in /d2, /d3, /d4, /d5, /d6 and 1 more: address it" in str(missing.value)
-    assert "as 'd2/x.png'" in str(missing.value)
+    assert "is in /d3, /d4, /d5, /d6, /d7 and 1 more: address it" in str(missing.value)
+    assert "as 'd3/x.png'" in str(missing.value)
+    assert client.annotations.get(DATASET, "z/x.png") is not None
 
 
 async def test_async_bare_filename_404_names_the_directory(

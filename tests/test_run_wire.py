@@ -12,12 +12,16 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from pictograph_testing import FakePictograph
+from pictograph_testing.api.spec import DOT_SEGMENTS
 from pictograph_testing.api.wire import encode
 from pictograph_testing.world.entities import TERMINAL
 from tests.conftest import DATASET, EXPORT
 
-# Quotes, backslashes and text outside ASCII: what JSON must escape or may pass through.
-NAMES = st.text(alphabet='abcXYZ019 -_."\\é中🙂', min_size=1, max_size=30).filter(str.strip)
+# Quotes, backslashes and text outside ASCII: what JSON must escape or may pass through
+# (a name the API takes: not blank, and not a path's `.` or `..`).
+NAMES = st.text(alphabet='abcXYZ019 -_."\\é中🙂', min_size=1, max_size=30).filter(
+    lambda name: bool(name.strip()) and name not in DOT_SEGMENTS
+)
 FATES = st.sampled_from(["completes", "oom", "preempted", "cancelled"])
 # Seconds between polls: within the cold start, across epochs, past the end.
 WAITS = st.lists(st.integers(min_value=0, max_value=150), min_size=1, max_size=8)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import base64
 import io
 from typing import TYPE_CHECKING, Any
 
@@ -316,6 +317,71 @@ async def test_async_a_model_name_with_a_slash_needs_a_deployment_name(
     with pytest.raises(ValidationError, match="named after its model"):
         await aclient.deployments.create("a/b")
     assert (await aclient.deployments.create("a/b", name="ab")).deployment.name == "ab"
+
+
+@pytest.mark.parametrize(
+    ("config", "option", "wording"),
+    [
+        ({"top_k": 0}, "top_k", "inference_config.top_k must be a whole number of at least 1"),
+        ({"top_k": 2.5}, "top_k", "got 2.5"),
+        ({"class_filter": "stop_sign"}, "class_filter", "must be a list of class names"),
+        ({"class_filter": ["stop_sign", 3]}, "class_filter", r"got \["),
+    ],
+)
+def test_an_inference_default_every_request_would_be_refused_for_is_refused_at_create(
+    fake: FakePictograph,
+    client: pictograph.Client,
+    model_id: str,
+    config: dict[str, Any],
+    option: str,
+    wording: str,
+) -> None:
+    before = (len(fake.ledger), fake.balance_micro_usd)
+
+    with pytest.raises(ValidationError, match=wording) as caught:
+        client.deployments.create("m1", inference_config=config)
+
+    assert caught.value.status_code == 422
+    assert caught.value.field_errors[0]["loc"] == ["body", "inference_config", option]
+    # Nothing made: no deployment to delete, no engine build, no charge.
+    assert client.deployments.list() == []
+    assert fake.world.deployments.builds == {}
+    assert (len(fake.ledger), fake.balance_micro_usd) == before
+
+
+async def test_async_inference_defaults_are_checked_as_a_request_checks_them(
+    aclient: pictograph.AsyncClient, model_id: str
+) -> None:
+    with pytest.raises(ValidationError, match="top_k"):
+        await aclient.deployments.create("m1", inference_config={"top_k": -1})
+    created = await aclient.deployments.create(
+        "m1", inference_config={"top_k": 2, "class_filter": ["yield"], "confidence": 0.1}
+    )
+    deployment = await aclient.deployments.wait_until_active(created.deployment)
+    with aclient.deployments.connect(deployment, created.auth_token) as ep:
+        result = ep.infer_raw(_png())
+    assert {p["name"] for p in result["predictions"]} <= {"yield"}
+
+
+def test_an_option_sent_as_null_leaves_the_deployments_default(
+    fake: FakePictograph, client: pictograph.Client, model_id: str
+) -> None:
+    created = _active(client, inference_config={"confidence": 0.2})
+    deployment = client.deployments.get("m1")
+    assert deployment.endpoint_url is not None
+    image = _png()
+    with client.deployments.connect(deployment, created.auth_token) as ep:
+        expected = ep.infer_raw(image)
+    body = {"image": {"type": "base64", "value": base64.b64encode(image).decode()}}
+    url = deployment.endpoint_url
+    with httpx.Client(transport=fake.transport_for(httpx.URL(url))) as raw:
+        answer = raw.post(
+            url,
+            json={**body, "confidence": None, "top_k": None, "class_filter": None},
+            headers={"Authorization": f"Bearer {created.auth_token}"},
+        )
+    assert answer.status_code == 200
+    assert answer.json() == expected
 
 
 def _drain(fake: FakePictograph) -> None:

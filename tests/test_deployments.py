@@ -485,8 +485,10 @@ def test_quote_prices_warm_and_scale_to_zero(client: pictograph.Client) -> None:
     assert zero.scale_to_zero
     assert zero.warm_cost_per_hour_micro_usd == 0
     assert zero.cost_per_hour_micro_usd == T4.micro_usd_per_minute * 60
-    with pytest.raises(ValidationError):
+    with pytest.raises(ValidationError) as crossed:
         client.deployments.quote(min_containers=2, max_containers=1)
+    # A quote takes its containers in the query: the field error points there, not to a body.
+    assert crossed.value.field_errors[0]["loc"] == ["query", "max_containers"]
     with pytest.raises(ValidationError):
         client.deployments.quote(region="mars")
 
@@ -496,6 +498,9 @@ async def test_async_quote_and_compute_options(aclient: pictograph.AsyncClient) 
     assert (
         quote.max_cost_per_hour_micro_usd == 2 * DEPLOYMENT_GPUS["a100"].micro_usd_per_minute * 60
     )
+    with pytest.raises(ValidationError) as crossed:
+        await aclient.deployments.quote(min_containers=3, max_containers=2)
+    assert crossed.value.field_errors[0]["loc"] == ["query", "max_containers"]
     offer = await aclient.deployments.compute_options(region="us-west")
     assert offer.region == "us-west"
     assert [o.key for o in offer.options] == ["t4", "l4", "a100"]

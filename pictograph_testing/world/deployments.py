@@ -871,14 +871,15 @@ def resolve_region(region: str) -> str:
     return DEPLOYMENT_REGIONS[0][0] if region == AUTO_REGION else region
 
 
-def check_scaling(low: int, high: int) -> None:
-    """Refuse (422) a ceiling below the floor."""
+def check_scaling(low: int, high: int, *, sent_in: Literal["body", "query"] = "body") -> None:
+    """Refuse (422) a ceiling below the floor; the field error points where they were sent
+    (a quote takes them in its query)."""
     if high < low:
         raise InvalidRequest(
             f"max_containers ({high}) must not be below min_containers ({low}).",
             errors=[
                 field_error(
-                    ("body", "max_containers"), "must be at least min_containers", "value_error"
+                    (sent_in, "max_containers"), "must be at least min_containers", "value_error"
                 )
             ],
         )

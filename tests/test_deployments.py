@@ -769,6 +769,37 @@ def test_a_deployment_is_paused_when_the_credit_runs_out(
     assert client.deployments.wait_until_active("m1").status == "active"
 
 
+def test_a_402_and_a_pause_for_credit_never_say_the_balance_covers_a_minute(
+    fake: FakePictograph, client: pictograph.Client, model_id: str
+) -> None:
+    # $0.079 left against a $0.07932 minute: in cents both read $0.08, which would say
+    # the organization has what it needs; they are shown to the micro-dollar instead.
+    price = T4.micro_usd_per_minute
+    _leave(fake, price - 320)
+    with pytest.raises(PaymentRequiredError) as caught:
+        client.deployments.create("m1")
+    assert "costs $0.07932, has $0.079)" in caught.value.message
+
+    fake.top_up(1)
+    _leave(fake, 10 * price + price - 320)
+    _active(client, min_containers=1)
+    fake.clock.advance(seconds=3600)
+    (note,) = [n for n in client.notifications.list() if n.type == "deployment_paused"]
+    assert note.message is not None
+    assert "($0.079 left; a container-minute on t4 costs $0.07932)" in note.message
+
+
+async def test_async_a_402_to_resume_shows_amounts_that_differ(
+    fake: FakePictograph, aclient: pictograph.AsyncClient, model_id: str
+) -> None:
+    created = await aclient.deployments.create("m1")
+    await aclient.deployments.pause(created.deployment.id)
+    _leave(fake, T4.micro_usd_per_minute - 1)
+    with pytest.raises(PaymentRequiredError) as caught:
+        await aclient.deployments.resume("m1")
+    assert "costs $0.07932, has $0.079319)" in caught.value.message
+
+
 def test_every_deployment_of_the_organization_stops_when_its_credit_runs_out(
     fake: FakePictograph, client: pictograph.Client, model_id: str
 ) -> None:

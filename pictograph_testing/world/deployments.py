@@ -43,7 +43,7 @@ from pictograph_testing.catalog import (
     DEPLOYMENT_SERVER_START_SECONDS,
     DEPLOYMENT_TRANSFER_MICRO_USD_PER_GIB,
 )
-from pictograph_testing.world.billing import billable_minutes, usd
+from pictograph_testing.world.billing import billable_minutes, usd, usd_pair
 from pictograph_testing.world.errors import (
     Conflict,
     InsufficientCredits,
@@ -782,6 +782,7 @@ class DeploymentService:
     def _pause_unpaid(self, deployment: Deployment, at: float, left: int) -> None:
         self._paused(deployment, at)
         gpu = DEPLOYMENT_GPUS[deployment.gpu_type]
+        shown_price, shown_left = usd_pair(gpu.micro_usd_per_minute, max(0, left))
         self._world.feeds.notify(
             deployment.organization_id,
             "deployment_paused",
@@ -789,9 +790,9 @@ class DeploymentService:
             at=at,
             message=OUT_OF_CREDIT.format(
                 name=deployment.name,
-                left=usd(max(0, left)),
+                left=shown_left,
                 gpu=gpu.name,
-                price=usd(gpu.micro_usd_per_minute),
+                price=shown_price,
             ),
             metadata={
                 "deployment_id": deployment.id,
@@ -858,9 +859,10 @@ class DeploymentService:
         spendable = world.billing.spendable(world.organizations[org_id])
         needed = DEPLOYMENT_GPUS[gpu_type].micro_usd_per_minute
         if spendable < needed:
+            costs, has = usd_pair(needed, spendable)
             raise InsufficientCredits(
                 f"Not enough compute credit to {action} (one container-minute on {gpu_type} "
-                f"costs {usd(needed)}, has {usd(spendable)}).",
+                f"costs {costs}, has {has}).",
                 required=needed,
                 remaining=spendable,
             )

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import base64
 import io
 from typing import TYPE_CHECKING, Any
 
@@ -318,6 +319,71 @@ async def test_async_a_model_name_with_a_slash_needs_a_deployment_name(
     assert (await aclient.deployments.create("a/b", name="ab")).deployment.name == "ab"
 
 
+@pytest.mark.parametrize(
+    ("config", "option", "wording"),
+    [
+        ({"top_k": 0}, "top_k", "inference_config.top_k must be a whole number of at least 1"),
+        ({"top_k": 2.5}, "top_k", "got 2.5"),
+        ({"class_filter": "stop_sign"}, "class_filter", "must be a list of class names"),
+        ({"class_filter": ["stop_sign", 3]}, "class_filter", r"got \["),
+    ],
+)
+def test_an_inference_default_every_request_would_be_refused_for_is_refused_at_create(
+    fake: FakePictograph,
+    client: pictograph.Client,
+    model_id: str,
+    config: dict[str, Any],
+    option: str,
+    wording: str,
+) -> None:
+    before = (len(fake.ledger), fake.balance_micro_usd)
+
+    with pytest.raises(ValidationError, match=wording) as caught:
+        client.deployments.create("m1", inference_config=config)
+
+    assert caught.value.status_code == 422
+    assert caught.value.field_errors[0]["loc"] == ["body", "inference_config", option]
+    # Nothing made: no deployment to delete, no engine build, no charge.
+    assert client.deployments.list() == []
+    assert fake.world.deployments.builds == {}
+    assert (len(fake.ledger), fake.balance_micro_usd) == before
+
+
+async def test_async_inference_defaults_are_checked_as_a_request_checks_them(
+    aclient: pictograph.AsyncClient, model_id: str
+) -> None:
+    with pytest.raises(ValidationError, match="top_k"):
+        await aclient.deployments.create("m1", inference_config={"top_k": -1})
+    created = await aclient.deployments.create(
+        "m1", inference_config={"top_k": 2, "class_filter": ["yield"], "confidence": 0.1}
+    )
+    deployment = await aclient.deployments.wait_until_active(created.deployment)
+    with aclient.deployments.connect(deployment, created.auth_token) as ep:
+        result = ep.infer_raw(_png())
+    assert {p["name"] for p in result["predictions"]} <= {"yield"}
+
+
+def test_an_option_sent_as_null_leaves_the_deployments_default(
+    fake: FakePictograph, client: pictograph.Client, model_id: str
+) -> None:
+    created = _active(client, inference_config={"confidence": 0.2})
+    deployment = client.deployments.get("m1")
+    assert deployment.endpoint_url is not None
+    image = _png()
+    with client.deployments.connect(deployment, created.auth_token) as ep:
+        expected = ep.infer_raw(image)
+    body = {"image": {"type": "base64", "value": base64.b64encode(image).decode()}}
+    url = deployment.endpoint_url
+    with httpx.Client(transport=fake.transport_for(httpx.URL(url))) as raw:
+        answer = raw.post(
+            url,
+            json={**body, "confidence": None, "top_k": None, "class_filter": None},
+            headers={"Authorization": f"Bearer {created.auth_token}"},
+        )
+    assert answer.status_code == 200
+    assert answer.json() == expected
+
+
 def _drain(fake: FakePictograph) -> None:
     """Spend the organization's whole balance (one ledger debit)."""
     world = fake.world
@@ -419,8 +485,10 @@ def test_quote_prices_warm_and_scale_to_zero(client: pictograph.Client) -> None:
     assert zero.scale_to_zero
     assert zero.warm_cost_per_hour_micro_usd == 0
     assert zero.cost_per_hour_micro_usd == T4.micro_usd_per_minute * 60
-    with pytest.raises(ValidationError):
+    with pytest.raises(ValidationError) as crossed:
         client.deployments.quote(min_containers=2, max_containers=1)
+    # A quote takes its containers in the query: the field error points there, not to a body.
+    assert crossed.value.field_errors[0]["loc"] == ["query", "max_containers"]
     with pytest.raises(ValidationError):
         client.deployments.quote(region="mars")
 
@@ -430,6 +498,9 @@ async def test_async_quote_and_compute_options(aclient: pictograph.AsyncClient) 
     assert (
         quote.max_cost_per_hour_micro_usd == 2 * DEPLOYMENT_GPUS["a100"].micro_usd_per_minute * 60
     )
+    with pytest.raises(ValidationError) as crossed:
+        await aclient.deployments.quote(min_containers=3, max_containers=2)
+    assert crossed.value.field_errors[0]["loc"] == ["query", "max_containers"]
     offer = await aclient.deployments.compute_options(region="us-west")
     assert offer.region == "us-west"
     assert [o.key for o in offer.options] == ["t4", "l4", "a100"]
@@ -696,6 +767,37 @@ def test_a_deployment_is_paused_when_the_credit_runs_out(
     fake.top_up(10)
     client.deployments.resume("m1")
     assert client.deployments.wait_until_active("m1").status == "active"
+
+
+def test_a_402_and_a_pause_for_credit_never_say_the_balance_covers_a_minute(
+    fake: FakePictograph, client: pictograph.Client, model_id: str
+) -> None:
+    # $0.079 left against a $0.07932 minute: in cents both read $0.08, which would say
+    # the organization has what it needs; they are shown to the micro-dollar instead.
+    price = T4.micro_usd_per_minute
+    _leave(fake, price - 320)
+    with pytest.raises(PaymentRequiredError) as caught:
+        client.deployments.create("m1")
+    assert "costs $0.07932, has $0.079)" in caught.value.message
+
+    fake.top_up(1)
+    _leave(fake, 10 * price + price - 320)
+    _active(client, min_containers=1)
+    fake.clock.advance(seconds=3600)
+    (note,) = [n for n in client.notifications.list() if n.type == "deployment_paused"]
+    assert note.message is not None
+    assert "($0.079 left; a container-minute on t4 costs $0.07932)" in note.message
+
+
+async def test_async_a_402_to_resume_shows_amounts_that_differ(
+    fake: FakePictograph, aclient: pictograph.AsyncClient, model_id: str
+) -> None:
+    created = await aclient.deployments.create("m1")
+    await aclient.deployments.pause(created.deployment.id)
+    _leave(fake, T4.micro_usd_per_minute - 1)
+    with pytest.raises(PaymentRequiredError) as caught:
+        await aclient.deployments.resume("m1")
+    assert "costs $0.07932, has $0.079319)" in caught.value.message
 
 
 def test_every_deployment_of_the_organization_stops_when_its_credit_runs_out(

@@ -517,6 +517,35 @@ def test_create_needs_the_estimated_cost(fake: FakePictograph, client: pictograp
         assert theirs.model_evaluations.list() == []
 
 
+def _leave(fake: FakePictograph, micro_usd: int) -> None:
+    """Spend the organization's balance down to ``micro_usd`` (one ledger debit)."""
+    with fake.world.lock:
+        org = fake.world.organizations[fake.organization_id]
+        spent = fake.balance_micro_usd - micro_usd
+        fake.world.billing.post(org, "adjustment", -spent, description="spent")
+
+
+def test_a_402_never_says_the_balance_covers_the_estimate(
+    fake: FakePictograph, client: pictograph.Client, model: str
+) -> None:
+    # Half a cent left against a one-cent estimate: both round to $0.01, so the message
+    # shows them to the micro-dollar rather than "estimated $0.01, has $0.01".
+    _leave(fake, 5_000)
+    with pytest.raises(PaymentRequiredError) as caught:
+        client.model_evaluations.create("m1", DATASET, EXPORT)
+    assert "(estimated $0.01, has $0.005)" in caught.value.message
+    assert client.model_evaluations.list() == []
+
+
+async def test_async_a_402_never_says_the_balance_covers_the_estimate(
+    fake: FakePictograph, aclient: pictograph.AsyncClient, model: str
+) -> None:
+    _leave(fake, 9_999)
+    with pytest.raises(PaymentRequiredError) as caught:
+        await aclient.model_evaluations.create("m1", DATASET, EXPORT)
+    assert "(estimated $0.01, has $0.009999)" in caught.value.message
+
+
 # ── async ──
 
 

@@ -377,6 +377,34 @@ def test_revoke_invite_refusals(fake: FakePictograph, client: pictograph.Client)
         assert theirs.organizations.list_invites() == []
 
 
+def test_an_invite_is_revoked_by_its_id_not_its_email(
+    fake: FakePictograph, client: pictograph.Client
+) -> None:
+    invite = client.organizations.invite("ada@example.com")
+
+    # The API looks invites up by id: an address (however it is spelled) is none.
+    for address in ("ada@example.com", " ADA@example.com "):
+        with pytest.raises(NotFoundError, match="Invite not found"):
+            client.organizations.revoke_invite(address)
+    assert [(i.id, i.status) for i in client.organizations.list_invites()] == [
+        (invite.id, "pending")
+    ]
+    # The invitee's side, the fake's own, still finds the invite by its address.
+    fake.accept_invite("Ada@Example.com")
+    assert client.organizations.list_invites()[0].status == "accepted"
+
+
+async def test_async_an_invite_is_revoked_by_its_id_not_its_email(
+    aclient: pictograph.AsyncClient,
+) -> None:
+    invite = await aclient.organizations.invite("bob@example.com")
+    with pytest.raises(NotFoundError):
+        await aclient.organizations.revoke_invite("bob@example.com")
+    assert (await aclient.organizations.list_invites())[0].status == "pending"
+    await aclient.organizations.revoke_invite(invite.id)
+    assert (await aclient.organizations.list_invites())[0].status == "revoked"
+
+
 async def test_invites_async(fake: FakePictograph, aclient: pictograph.AsyncClient) -> None:
     invite = await aclient.organizations.invite("ada@example.com", role="viewer")
     assert invite.status == "pending"

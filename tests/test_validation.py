@@ -158,6 +158,49 @@ async def test_async_dot_names_are_refused(aclient: pictograph.AsyncClient) -> N
     assert [d.name for d in await aclient.datasets.list()] == [DATASET]
 
 
+def test_a_length_rule_says_the_bound_that_applies(
+    fake: FakePictograph, client: pictograph.Client
+) -> None:
+    # A text with only a floor or only a ceiling is told that one, and "not blank" only
+    # where a blank one is refused (an empty README clears it).
+    run = client.training.create(DATASET, EXPORT, pipeline_type="yolox", name="m")
+    assert run.model_id is not None
+    client.deployments.create(run.model_id, name="live")
+    before = fingerprint(fake.world)
+    cases: list[tuple[Callable[[], object], str, list[str]]] = [
+        (lambda: client.webhooks.create(""), "'url' must be at least 1 character.", ["url"]),
+        (
+            lambda: client.deployments.update("live", readme="x" * 20_001),
+            "'readme' must be at most 20000 characters.",
+            ["readme"],
+        ),
+        (
+            lambda: client.organizations.update(description="x" * 1001),
+            "'description' must be at most 1000 characters.",
+            ["description"],
+        ),
+    ]
+    for send, message, field in cases:
+        with pytest.raises(ValidationError) as caught:
+            send()
+        assert caught.value.status_code == 422
+        assert caught.value.message == message
+        assert caught.value.field_errors[0]["loc"] == ["body", *field]
+        assert "None" not in caught.value.field_errors[0]["msg"]
+    assert fingerprint(fake.world) == before
+
+
+async def test_async_a_length_rule_says_the_bound_that_applies(
+    aclient: pictograph.AsyncClient,
+) -> None:
+    with pytest.raises(ValidationError) as short:
+        await aclient.webhooks.create("")
+    assert short.value.message == "'url' must be at least 1 character."
+    with pytest.raises(ValidationError) as long:
+        await aclient.organizations.update(description="é" * 1001)
+    assert long.value.message == "'description' must be at most 1000 characters."
+
+
 @pytest.mark.parametrize(
     "name",
     [

@@ -221,6 +221,35 @@ def test_create_refuses_unknown_event_types_and_bad_auth_headers(
     assert client.webhooks.list() == []
 
 
+def test_one_header_spelled_twice_is_refused_not_half_sent(
+    fake: FakePictograph, client: pictograph.Client
+) -> None:
+    # Header names are case-insensitive: a delivery could carry only one of the values.
+    with pytest.raises(ValidationError) as caught:
+        client.webhooks.create(URL, auth_headers={"X-Token": "a", "x-token": "b"})
+    assert "'X-Token' and 'x-token' name the same header" in caught.value.message
+    assert caught.value.field_errors[0]["loc"] == ["body", "auth_headers"]
+    assert client.webhooks.list() == []
+
+    client.webhooks.create(URL, auth_headers={"X-Token": "a"})
+    with pytest.raises(ValidationError, match="name the same header"):
+        client.webhooks.update(URL, auth_headers={"AUTHORIZATION": "1", "Authorization": "2"})
+    [endpoint] = client.webhooks.list()
+    assert endpoint.auth_header_names == ["X-Token"]
+    sent: list[WebhookRequest] = []
+    fake.webhooks.route(URL, sent.append)
+    assert client.webhooks.test(URL)["delivered"]
+    assert sent[0].header("X-Token") == "a"
+
+
+async def test_async_one_header_spelled_twice_is_refused(
+    aclient: pictograph.AsyncClient,
+) -> None:
+    with pytest.raises(ValidationError, match="name the same header"):
+        await aclient.webhooks.create(URL, auth_headers={"x-key": "1", "X-Key": "1"})
+    assert await aclient.webhooks.list() == []
+
+
 def test_update_checks_the_url_and_headers_as_create_does(client: pictograph.Client) -> None:
     client.webhooks.create(URL, auth_headers={"Authorization": "Bearer tok"})
 

@@ -221,7 +221,7 @@ def compute_options(call: Call) -> Reply:
 def quote(call: Call) -> Reply:
     args = call.args
     low, high = args["min_containers"], args["max_containers"]
-    check_scaling(low, high)
+    check_scaling(low, high, sent_in="query")
     prices = _prices(args["gpu_type"], low, high)
     warm = prices["warm_cost_per_hour_micro_usd"]
     return reply(

@@ -25,6 +25,7 @@ import httpx
 
 from pictograph_testing.api.wire import Reply, encode, reply
 from pictograph_testing.catalog import DEPLOYMENT_GPUS, DEPLOYMENT_REGIONS
+from pictograph_testing.world.deployments import INFERENCE_OPTIONS, inference_option_problem
 from pictograph_testing.world.predictions import UnreadableImage, image_size, predict
 from pictograph_testing.world.storage import STORAGE_PREFIX
 
@@ -157,7 +158,9 @@ def _predict(
     if len(body) > MAX_REQUEST_BYTES:
         raise _Refused(413, "request_too_large", "The request is larger than 64 MiB.")
     request = _request(body)
-    options = {**deployment.inference_config, **request}
+    # An option sent as null is not sent: the deployment's default stands.
+    given = {name: value for name, value in request.items() if value is not None}
+    options = {**deployment.inference_config, **given}
     confidence, top_k = _options(options)
     class_filter = options.get("class_filter")
     image = _image_bytes(world, base_url, request["image"])
@@ -208,22 +211,12 @@ def _request(body: bytes) -> dict[str, Any]:
 
 
 def _options(options: Mapping[str, Any]) -> tuple[float, int | None]:
-    confidence = options.get("confidence", 0.5)
-    if (
-        isinstance(confidence, bool)
-        or not isinstance(confidence, (int, float))
-        or not 0.0 <= confidence <= 1.0
-    ):
-        raise _Refused(400, "invalid_option", "confidence must be a number between 0 and 1.")
-    top_k = options.get("top_k")
-    if top_k is not None and (isinstance(top_k, bool) or not isinstance(top_k, int) or top_k < 1):
-        raise _Refused(400, "invalid_option", "top_k must be a whole number of at least 1.")
-    class_filter = options.get("class_filter")
-    if class_filter is not None and (
-        not isinstance(class_filter, list) or not all(isinstance(c, str) for c in class_filter)
-    ):
-        raise _Refused(400, "invalid_option", "class_filter must be a list of class names.")
-    return float(confidence), top_k
+    for name in INFERENCE_OPTIONS:
+        problem = inference_option_problem(name, options.get(name))
+        if problem is not None:
+            raise _Refused(400, "invalid_option", f"{problem}.")
+    top_k: int | None = options.get("top_k")
+    return float(options.get("confidence", 0.5)), top_k
 
 
 def _image_bytes(world: World, base_url: str, image: Mapping[str, Any]) -> bytes:

@@ -69,7 +69,9 @@ FAILED_VALIDATION = "The request failed validation: {errors}"
 NOTHING_TO_UPDATE = "Nothing to update: send at least one of {fields}."
 
 # ── one field ──
-STRING_LENGTH = "'{name}' must be {low} to {high} characters and not blank."
+STRING_LENGTH = "'{name}' must be {bound}{blank}."
+"""``bound``: ``1 to 100 characters``, ``at least 1 character`` or ``at most 500
+characters``; ``blank``: `` and not blank`` for a field that refuses one."""
 CHOICE = "Invalid {name} '{value}': choose one of {allowed}."
 LIST_OF = "{name} must be a list of {noun}."
 LIST_ITEMS = "'{name}' must hold {bound}, got {count}."

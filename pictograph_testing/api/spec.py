@@ -170,13 +170,20 @@ class Str(Spec):
         return None
 
     def _length(self, name: str, loc: Loc) -> InvalidRequest:
-        low, high = self.min_length or 0, self.max_length
+        low, high = self.min_length, self.max_length
+        if high is None:
+            # Only a floor: an empty (or blank) value is what falls short of it.
+            low = max(low or 0, 1)
+            bound = f"at least {low} character{'s' if low != 1 else ''}"
+        elif low:
+            bound = f"{low} to {high} characters"
+        else:
+            bound = f"at most {high} characters"
+        blank = " and not blank" if self.not_blank else ""
         return InvalidRequest(
-            messages.STRING_LENGTH.format(name=name, low=low, high=high),
+            messages.STRING_LENGTH.format(name=name, bound=bound, blank=blank),
             status=self.status,
-            errors=[
-                field_error(loc, f"String should have {low} to {high} characters", "string_length")
-            ],
+            errors=[field_error(loc, f"String should have {bound}", "string_length")],
         )
 
     def parse(self, name: str, text: str) -> Any:

@@ -33,6 +33,7 @@ __all__ = [
     "billable_minutes",
     "unknown_operation",
     "usd",
+    "usd_pair",
 ]
 
 TOP_UP = "top_up"
@@ -45,6 +46,21 @@ Every other credit (a top-up, a monthly reset, a scenario's grant) is money in."
 def usd(micro: int) -> str:
     """Format µUSD as dollars for messages: ``$2.00``."""
     return f"${micro / MICRO_USD:,.2f}"
+
+
+def usd_pair(needed: int, has: int) -> tuple[str, str]:
+    """``needed`` and ``has`` for a "needs X, has Y" message: in cents, unless both round
+    to the same cents while they differ (``$0.01`` and ``$0.005``); then each to the
+    micro-dollar, so the message never says one needs what one has."""
+    shown = usd(needed), usd(has)
+    if shown[0] != shown[1] or needed == has:
+        return shown
+    return _exact_usd(needed), _exact_usd(has)
+
+
+def _exact_usd(micro: int) -> str:
+    whole, cents = f"{micro / MICRO_USD:,.6f}".split(".")
+    return f"${whole}.{cents.rstrip('0').ljust(2, '0')}"
 
 
 def billable_minutes(seconds: float) -> int:
@@ -293,18 +309,18 @@ class Billing:
         if profile.billing == "charge_on_success":
             gate = profile.start_gate_micro_usd
             if spendable < gate:
+                needs, has = usd_pair(gate, spendable)
                 raise InsufficientCredits(
-                    f"Not enough compute credit to start training "
-                    f"(needs {usd(gate)}, has {usd(spendable)}).",
+                    f"Not enough compute credit to start training (needs {needs}, has {has}).",
                     required=gate,
                     remaining=spendable,
                 )
             return 0
         precharge = profile.cost(gpu, profile.precharge_minutes(planned_seconds))
         if spendable < precharge:
+            needs, has = usd_pair(precharge, spendable)
             raise InsufficientCredits(
-                f"Not enough compute credit for this run's pre-charge "
-                f"(needs {usd(precharge)}, has {usd(spendable)}).",
+                f"Not enough compute credit for this run's pre-charge (needs {needs}, has {has}).",
                 required=precharge,
                 remaining=spendable,
             )

@@ -43,7 +43,7 @@ from pictograph_testing.catalog import (
     DEPLOYMENT_SERVER_START_SECONDS,
     DEPLOYMENT_TRANSFER_MICRO_USD_PER_GIB,
 )
-from pictograph_testing.world.billing import billable_minutes, usd
+from pictograph_testing.world.billing import billable_minutes, usd, usd_pair
 from pictograph_testing.world.errors import (
     Conflict,
     InsufficientCredits,
@@ -57,7 +57,7 @@ from pictograph_testing.world.ids import distinct_ids
 from pictograph_testing.world.ordered import NewestFirst, SortedIndex, by_seq, index_in
 
 if TYPE_CHECKING:
-    from collections.abc import Sequence
+    from collections.abc import Callable, Sequence
 
     from pictograph_testing.world.entities import ApiKey, Model
     from pictograph_testing.world.state import World
@@ -67,12 +67,14 @@ __all__ = [
     "DEFAULT_FAILURE",
     "DEPLOYMENT_STATUSES",
     "GIB",
+    "INFERENCE_OPTIONS",
     "OUT_OF_CREDIT",
     "Deployment",
     "DeploymentService",
     "DeploymentStatus",
     "EngineBuild",
     "check_scaling",
+    "inference_option_problem",
     "resolve_region",
     "transfer_cost",
 ]
@@ -780,6 +782,7 @@ class DeploymentService:
     def _pause_unpaid(self, deployment: Deployment, at: float, left: int) -> None:
         self._paused(deployment, at)
         gpu = DEPLOYMENT_GPUS[deployment.gpu_type]
+        shown_price, shown_left = usd_pair(gpu.micro_usd_per_minute, max(0, left))
         self._world.feeds.notify(
             deployment.organization_id,
             "deployment_paused",
@@ -787,9 +790,9 @@ class DeploymentService:
             at=at,
             message=OUT_OF_CREDIT.format(
                 name=deployment.name,
-                left=usd(max(0, left)),
+                left=shown_left,
                 gpu=gpu.name,
-                price=usd(gpu.micro_usd_per_minute),
+                price=shown_price,
             ),
             metadata={
                 "deployment_id": deployment.id,
@@ -856,9 +859,10 @@ class DeploymentService:
         spendable = world.billing.spendable(world.organizations[org_id])
         needed = DEPLOYMENT_GPUS[gpu_type].micro_usd_per_minute
         if spendable < needed:
+            costs, has = usd_pair(needed, spendable)
             raise InsufficientCredits(
                 f"Not enough compute credit to {action} (one container-minute on {gpu_type} "
-                f"costs {usd(needed)}, has {usd(spendable)}).",
+                f"costs {costs}, has {has}).",
                 required=needed,
                 remaining=spendable,
             )
@@ -869,17 +873,63 @@ def resolve_region(region: str) -> str:
     return DEPLOYMENT_REGIONS[0][0] if region == AUTO_REGION else region
 
 
-def check_scaling(low: int, high: int) -> None:
-    """Refuse (422) a ceiling below the floor."""
+def check_scaling(low: int, high: int, *, sent_in: Literal["body", "query"] = "body") -> None:
+    """Refuse (422) a ceiling below the floor; the field error points where they were sent
+    (a quote takes them in its query)."""
     if high < low:
         raise InvalidRequest(
             f"max_containers ({high}) must not be below min_containers ({low}).",
             errors=[
                 field_error(
-                    ("body", "max_containers"), "must be at least min_containers", "value_error"
+                    (sent_in, "max_containers"), "must be at least min_containers", "value_error"
                 )
             ],
         )
+
+
+def inference_option_problem(name: str, value: Any) -> str | None:
+    """What is wrong with the inference option ``name`` set to ``value`` (``None``: not
+    set), as a request sends it or a deployment's ``inference_config`` sets its default;
+    ``None`` when nothing is. One rule for both: a default that every request would be
+    refused for is refused when it is set, not on each request after."""
+    if value is None or name not in _OPTION_RULES:
+        return None
+    fits, problem, _ = _OPTION_RULES[name]
+    return None if fits(value) else f"{name} {problem}"
+
+
+def _unit_number(value: Any) -> bool:
+    return not isinstance(value, bool) and isinstance(value, (int, float)) and 0.0 <= value <= 1.0
+
+
+def _count(value: Any) -> bool:
+    return not isinstance(value, bool) and isinstance(value, int) and value >= 1
+
+
+def _class_names(value: Any) -> bool:
+    return isinstance(value, list) and all(isinstance(c, str) for c in value)
+
+
+_OPTION_RULES: dict[str, tuple[Callable[[Any], bool], str, tuple[str, str]]] = {
+    "confidence": (
+        _unit_number,
+        "must be a number between 0 and 1",
+        ("Input should be between 0 and 1", "range_error"),
+    ),
+    "top_k": (
+        _count,
+        "must be a whole number of at least 1",
+        ("Input should be greater than or equal to 1", "greater_than_equal"),
+    ),
+    "class_filter": (
+        _class_names,
+        "must be a list of class names",
+        ("Input should be a valid list of strings", "list_type"),
+    ),
+}
+"""Each request option: whether a value fits, what the refusal says, and its field error."""
+INFERENCE_OPTIONS: tuple[str, ...] = tuple(_OPTION_RULES)
+"""The options a request (or a deployment's ``inference_config``) may set for the engine."""
 
 
 def _check_inference_config(config: dict[str, Any]) -> None:
@@ -894,20 +944,10 @@ def _check_inference_config(config: dict[str, Any]) -> None:
                 )
             ],
         )
-    confidence = config.get("confidence")
-    if confidence is not None and (
-        isinstance(confidence, bool)
-        or not isinstance(confidence, (int, float))
-        or not 0.0 <= confidence <= 1.0
-    ):
-        raise InvalidRequest(
-            "inference_config.confidence must be a number between 0 and 1, "
-            f"got {sent(confidence)}.",
-            errors=[
-                field_error(
-                    ("body", "inference_config", "confidence"),
-                    "Input should be between 0 and 1",
-                    "range_error",
-                )
-            ],
-        )
+    for name, (_, _, (detail, kind)) in _OPTION_RULES.items():
+        problem = inference_option_problem(name, config.get(name))
+        if problem is not None:
+            raise InvalidRequest(
+                f"inference_config.{problem}, got {sent(config[name])}.",
+                errors=[field_error(("body", "inference_config", name), detail, kind)],
+            )

@@ -25,7 +25,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Literal
 
 from pictograph_testing.catalog import EVALUATION_TIER, OPERATIONS, PIPELINES
-from pictograph_testing.world.billing import billable_minutes, usd
+from pictograph_testing.world.billing import billable_minutes, usd_pair
 from pictograph_testing.world.errors import (
     Conflict,
     InsufficientCredits,
@@ -214,9 +214,9 @@ class EvaluationService:
         estimate = _cost(running)
         spendable = world.billing.spendable(org)
         if spendable < estimate:
+            needs, has = usd_pair(estimate, spendable)
             raise InsufficientCredits(
-                f"Not enough compute credit for this evaluation (estimated {usd(estimate)}, "
-                f"has {usd(spendable)}).",
+                f"Not enough compute credit for this evaluation (estimated {needs}, has {has}).",
                 required=estimate,
                 remaining=spendable,
             )

@@ -316,15 +316,19 @@ class MemberService:
         founder = self.founder(organization_id)
         return None if founder is None else founder.user_id
 
-    def invitation(self, organization_id: str, ref: str) -> Invite:
-        """The organization's invite with this id (or, for the fake's own use, email)."""
-        invite = self.invites.get(ref.strip().lower())
-        if invite is None:
-            pending = self._pending.get(organization_id, {}).get(ref.strip().lower())
-            invite = self.invites.get(pending) if pending is not None else None
+    def invitation(self, organization_id: str, invite_id: str) -> Invite:
+        """The organization's invite with this id, or 404 (an email is no invite's id: the
+        API looks invites up by id only)."""
+        invite = self.invites.get(invite_id.strip().lower())
         if invite is None or invite.organization_id != organization_id:
             raise NotFound("Invite not found")
         return invite
+
+    def _invitation_of(self, organization_id: str, ref: str) -> Invite:
+        """The invite with this id, or the pending invite of this email (the fake's own
+        accept and decline take either)."""
+        pending = self._pending.get(organization_id, {}).get(ref.strip().lower())
+        return self.invitation(organization_id, pending if pending is not None else ref)
 
     def revoke(self, key: ApiKey, invite_id: str) -> Invite:
         """Revoke a pending invite; any other status is a 400."""
@@ -351,7 +355,7 @@ class MemberService:
         return invite
 
     def _open(self, organization_id: str, ref: str) -> Invite:
-        invite = self.invitation(organization_id, ref)
+        invite = self._invitation_of(organization_id, ref)
         if invite.status != "pending":
             raise Conflict(f"The invite for {invite.email} is {invite.status}, not pending.")
         return invite

@@ -765,9 +765,19 @@ def _check_auth_headers(headers: dict[str, Any]) -> dict[str, str]:
         raise _invalid(
             "auth_headers", f"At most {_MAX_AUTH_HEADERS} auth headers, got {len(headers)}."
         )
+    seen: dict[str, str] = {}
     for name, value in headers.items():
         if not _TOKEN.fullmatch(name):
             raise _invalid("auth_headers", f"'{name}' is not a valid HTTP header name.")
+        # Header names are case-insensitive: two spellings are one header, and a delivery
+        # could carry only one of their values.
+        other = seen.setdefault(name.lower(), name)
+        if other != name:
+            raise _invalid(
+                "auth_headers",
+                f"'{other}' and '{name}' name the same header (header names are "
+                "case-insensitive): send it once.",
+            )
         if not isinstance(value, str):
             raise _invalid("auth_headers", f"The value of header '{name}' must be a string.")
         if name.lower() in _FRAMING_HEADERS:

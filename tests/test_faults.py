@@ -20,6 +20,7 @@ from pictograph.exceptions import (
 
 from pictograph_testing import FakePictograph, FaultSpec, TeardownCheckFailed
 from pictograph_testing.catalog import GPU_TIERS
+from pictograph_testing.world.images import synthetic_image
 from tests.conftest import DATASET, EXPORT
 
 if TYPE_CHECKING:
@@ -139,6 +140,50 @@ def test_the_replayed_answer_is_the_stored_one(fake: FakePictograph) -> None:
     assert replayed.status_code == 200
     assert replayed.headers["idempotent-replayed"] == "true"
     assert len(run_ids(fake)) == 1
+
+
+@pytest.mark.parametrize("use_async", [False, True], ids=["sync", "async"])
+async def test_a_multipart_upload_retried_after_a_lost_answer_is_replayed(
+    fake: FakePictograph, use_async: bool
+) -> None:
+    # httpx draws a new multipart boundary for each attempt: the retry is the same
+    # request all the same, and gets the stored answer, not a 409.
+    with fake.client(max_retries=0) as sdk:
+        sdk.training.create(DATASET, EXPORT, pipeline_type="yolox", name="m1")
+    image = synthetic_image(64, 48, "image/png", "a")
+    fake.faults.fail_next("POST", "models/{model}/predict", status=503, after=True)
+
+    if use_async:
+        async with fake.async_client() as asdk:
+            result = await asdk.models.predict("m1", image=image, confidence=0.05)
+    else:
+        with fake.client() as sdk:
+            result = sdk.models.predict("m1", image=image, confidence=0.05)
+
+    lost, replayed = fake.calls.filter("POST", "models/{model}/predict")
+    assert (lost.status, replayed.status) == (503, 200)
+    assert lost.body != replayed.body  # another boundary
+    assert result.model_type == "object_detection"
+    assert fake.world.inference_pool.used_today == 1  # run once
+
+
+def test_another_file_under_the_same_key_is_still_a_conflict(fake: FakePictograph) -> None:
+    with fake.client(max_retries=0) as sdk:
+        model_id = sdk.training.create(DATASET, EXPORT, pipeline_type="yolox", name="m1").model_id
+    headers = {"X-API-Key": fake.api_key, "Idempotency-Key": "1" * 32}
+    url = f"/api/v1/developer/models/{model_id}/predict"
+    with httpx.Client(transport=fake.transport(), base_url=fake.base_url) as http:
+        first, second = (
+            http.post(url, files={"file": ("a.png", content)}, headers=headers)
+            for content in (
+                synthetic_image(64, 48, "image/png", "a"),
+                synthetic_image(64, 48, "image/png", "b"),
+            )
+        )
+
+    assert first.status_code == 200
+    assert second.status_code == 409
+    assert "already used for a different request" in second.json()["error"]["message"]
 
 
 @pytest.mark.parametrize("status", [408, 500, 502, 503, 504])

@@ -19,10 +19,10 @@ virtual clock) and shows in the request journal (``Call.fault``)::
 A path is relative to ``/api/v1/developer/`` (``"credits/balance"``) or written in full
 (``"/api/v1/developer/credits/balance"``), as in ``fake.calls.filter``; it is matched
 against the whole path (percent-decoded, no query, without a base URL's own path
-prefix). One the API has no route for is a ``ValueError`` at arming, not a fault that
-never fires. ``*`` matches within one segment and ``**`` across segments, a route
-template's ``{placeholder}`` like ``*``; a compiled regular expression must match the
-whole path. No method or path matches all.
+prefix). One the API has no route for, or a pattern that matches no route, is a
+``ValueError`` at arming, not a fault that never fires. ``*`` matches within one segment
+and ``**`` across segments, a route template's ``{placeholder}`` like ``*``; a compiled
+regular expression must match the whole path. No method or path matches all.
 
 A fault armed and never fired fails the test at teardown (the plugin's fixtures, and
 ``FakePictograph`` as a context manager or decorator): pass ``optional=True`` for one the

@@ -433,6 +433,51 @@ def test_impossible_faults_are_refused(
     assert not fake.faults.armed
 
 
+@pytest.mark.parametrize(
+    ("method", "path", "message"),
+    [
+        ("GET", "trainig/*", "no route GET /api/v1/developer/trainig/\\*"),
+        ("GET", "credit/**", "Did you mean 'GET /api/v1/developer/credits/"),
+        ("POST", "credits/*", "no route POST /api/v1/developer/credits/\\*"),
+        ("DELETE", "training/*", "no route DELETE"),
+        (None, "/api/v1/developer/nothing/*", "no route /api/v1/developer/nothing/\\*"),
+        ("GET", "/credits/balance", "Write 'credits/balance' \\(relative"),
+        ("POST", "/training/*/cancel", "is outside the API"),
+    ],
+)
+def test_a_pattern_or_path_that_reaches_no_route_is_refused(
+    fake: FakePictograph, method: str | None, path: str, message: str
+) -> None:
+    with pytest.raises(ValueError, match=message):
+        fake.faults.fail_next(method, path, optional=True)
+    with pytest.raises(ValueError, match=message):
+        fake.calls.filter(method, path)
+    with pytest.raises(ValueError, match=message):
+        fake.faults.arm({"kind": "delay", "seconds": 1, "method": method, "path": path})
+    assert not fake.faults.armed
+
+
+@pytest.mark.parametrize(
+    ("method", "path"),
+    [
+        ("GET", "training/*"),
+        ("POST", "training/*/cancel"),
+        (None, "**"),
+        ("POST", "models/*-*/predict"),  # a literal where the route has a placeholder
+        ("GET", "annotations/*/**"),  # a route whose last parameter spans segments
+        ("DELETE", "/api/v1/api-keys/*"),  # a route written in full
+        ("PATCH", "annotation-comments/*"),  # sent by the SDK, not served by the fake
+        ("PUT", "/_storage/**"),  # outside the API: taken as it is
+    ],
+)
+def test_a_pattern_that_reaches_a_route_is_armed(
+    fake: FakePictograph, method: str | None, path: str
+) -> None:
+    fault = fake.faults.fail_next(method, path, optional=True)
+    assert fake.faults.pending == (fault,)
+    assert not fake.calls.filter(method, path)
+
+
 # ── runs that fail or are preempted ──
 
 

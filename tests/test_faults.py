@@ -914,6 +914,31 @@ def test_faults_armed_over_http_reach_the_sdk() -> None:
     assert [c.status for c in server.fake.calls] == [503, 0, 200]
 
 
+@pytest.mark.parametrize("retry_after", ["ß", "1\r\nX-Injected: yes", "1\x00"])
+def test_a_retry_after_no_header_can_carry_is_refused_when_armed(retry_after: str) -> None:
+    from pictograph_testing.server import FakeServer
+
+    spec = {"kind": "status", "path": "credits/balance", "status": 429}
+    with FakeServer(seed=3) as server, server.control() as control:
+        with pytest.raises(ValueError, match="retry_after must be a number of seconds or"):
+            server.fake.faults.fail_next(status=429, retry_after=retry_after)
+        refused = control.post("/faults", json={**spec, "retry_after": retry_after})
+        assert refused.status_code == 422
+        assert "printable ASCII" in refused.json()["error"]
+        assert not server.fake.faults.armed
+
+
+def test_a_retry_after_text_reaches_the_sdk_over_http_as_a_header_carries_it() -> None:
+    from pictograph_testing.server import FakeServer
+
+    with FakeServer(seed=3) as server:
+        server.fake.faults.fail_next("GET", "credits/balance", status=429, retry_after=" 5 ")
+        with server.client(max_retries=0) as sdk, pytest.raises(RateLimitError) as raised:
+            sdk.credits.balance()
+    assert raised.value.retry_after == 5.0
+    assert [c.status for c in server.fake.calls] == [429]
+
+
 async def export_over_http(server: FakeServer, use_async: bool) -> Any:
     import pictograph
 

@@ -443,6 +443,7 @@ def test_impossible_faults_are_refused(
         (None, "/api/v1/developer/nothing/*", "no route /api/v1/developer/nothing/\\*"),
         ("GET", "/credits/balance", "Write 'credits/balance' \\(relative"),
         ("POST", "/training/*/cancel", "is outside the API"),
+        ("GET", "/api/v1/api-key/", "Did you mean 'GET /api/v1/api-keys/'"),  # written in full
     ],
 )
 def test_a_pattern_or_path_that_reaches_no_route_is_refused(

@@ -19,10 +19,10 @@ virtual clock) and shows in the request journal (``Call.fault``)::
 A path is relative to ``/api/v1/developer/`` (``"credits/balance"``) or written in full
 (``"/api/v1/developer/credits/balance"``), as in ``fake.calls.filter``; it is matched
 against the whole path (percent-decoded, no query, without a base URL's own path
-prefix). One the API has no route for is a ``ValueError`` at arming, not a fault that
-never fires. ``*`` matches within one segment and ``**`` across segments, a route
-template's ``{placeholder}`` like ``*``; a compiled regular expression must match the
-whole path. No method or path matches all.
+prefix). One the API has no route for, or a pattern that matches no route, is a
+``ValueError`` at arming, not a fault that never fires. ``*`` matches within one segment
+and ``**`` across segments, a route template's ``{placeholder}`` like ``*``; a compiled
+regular expression must match the whole path. No method or path matches all.
 
 A fault armed and never fired fails the test at teardown (the plugin's fixtures, and
 ``FakePictograph`` as a context manager or decorator): pass ``optional=True`` for one the
@@ -260,7 +260,8 @@ class Faults:
 
         ``status`` is any 4xx or 5xx (503 when neither is given), answered with the API's
         error envelope; a 429 carries ``Retry-After`` (``retry_after`` seconds, 1 unless
-        given; any status sends it when given). ``error`` is one of ``connect``,
+        given; any status sends it when given; a string is sent as the header's text, so
+        it must be printable ASCII, such as an HTTP-date). ``error`` is one of ``connect``,
         ``connect_timeout``, ``read_timeout`` or ``read_error``, raised as the httpx
         exception of that name. ``after=True`` lets the handler run first (not for
         connect errors: a connection that never opened carried no request).
@@ -284,7 +285,9 @@ class Faults:
                 raise ValueError(f"status must be a 4xx or 5xx code, got {status!r}")
             if status == 429 and retry_after is None:
                 retry_after = 1
-        if retry_after is not None and not isinstance(retry_after, str):
+        if isinstance(retry_after, str):
+            retry_after = _header_text(retry_after, "retry_after")
+        elif retry_after is not None:
             _seconds(retry_after, "retry_after", allow_zero=True)
         return self._arm(
             RequestFault(
@@ -818,6 +821,22 @@ def _check(value: object, kinds: type | tuple[type, ...], name: str, wanted: str
     # Specs arrive as JSON (the marker, the control route): say which value is wrong.
     if not isinstance(value, kinds):
         raise ValueError(f"{name} must be {wanted}, got {value!r}")
+
+
+# A header's value as HTTP has it: visible ASCII, spaces and tabs only between words.
+_HEADER_TEXT = re.compile(r"([\x21-\x7e]+([ \t]+[\x21-\x7e]+)*)?")
+
+
+def _header_text(value: str, name: str) -> str:
+    # Sent verbatim as a header: a character no header may hold would break the answer
+    # (in process, httpx cannot encode it; a server's HTTP layer drops the connection).
+    text = value.strip(" \t")
+    if not _HEADER_TEXT.fullmatch(text):
+        raise ValueError(
+            f"{name} must be a number of seconds or a header's text (printable ASCII, such "
+            f"as an HTTP-date: 'Wed, 21 Oct 2026 07:28:00 GMT'), got {value!r}"
+        )
+    return text
 
 
 def _header_seconds(value: float | str) -> str:

@@ -320,10 +320,11 @@ class CallList(Sequence[Call]):
 
         ``path`` is compared with the percent-decoded path (no query). A string is
         relative to ``/api/v1/developer/`` (``"credits/balance"``) or written in full,
-        as for faults; one the API has no route for is a ``ValueError``, not an empty
-        match. It is an exact match unless it holds ``*``, which matches within one path
-        segment (``**`` matches across segments) or a route template's ``{placeholder}``
-        (one segment); a compiled pattern must match the whole path.
+        as for faults; one the API has no route for (or a pattern that matches no route)
+        is a ``ValueError``, not an empty match. It is an exact match unless it holds
+        ``*``, which matches within one path segment (``**`` matches across segments) or a
+        route template's ``{placeholder}`` (one segment); a compiled pattern must match the
+        whole path.
         ``params`` and ``json`` match when each key given has that value in the query or
         the top level of the JSON body (other keys may be there too). ``fault=True``
         keeps the calls an injected fault touched, ``fault=False`` the others. ``where``

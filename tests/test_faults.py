@@ -20,6 +20,7 @@ from pictograph.exceptions import (
 
 from pictograph_testing import FakePictograph, FaultSpec, TeardownCheckFailed
 from pictograph_testing.catalog import GPU_TIERS
+from pictograph_testing.world.images import synthetic_image
 from tests.conftest import DATASET, EXPORT
 
 if TYPE_CHECKING:
@@ -139,6 +140,50 @@ def test_the_replayed_answer_is_the_stored_one(fake: FakePictograph) -> None:
     assert replayed.status_code == 200
     assert replayed.headers["idempotent-replayed"] == "true"
     assert len(run_ids(fake)) == 1
+
+
+@pytest.mark.parametrize("use_async", [False, True], ids=["sync", "async"])
+async def test_a_multipart_upload_retried_after_a_lost_answer_is_replayed(
+    fake: FakePictograph, use_async: bool
+) -> None:
+    # httpx draws a new multipart boundary for each attempt: the retry is the same
+    # request all the same, and gets the stored answer, not a 409.
+    with fake.client(max_retries=0) as sdk:
+        sdk.training.create(DATASET, EXPORT, pipeline_type="yolox", name="m1")
+    image = synthetic_image(64, 48, "image/png", "a")
+    fake.faults.fail_next("POST", "models/{model}/predict", status=503, after=True)
+
+    if use_async:
+        async with fake.async_client() as asdk:
+            result = await asdk.models.predict("m1", image=image, confidence=0.05)
+    else:
+        with fake.client() as sdk:
+            result = sdk.models.predict("m1", image=image, confidence=0.05)
+
+    lost, replayed = fake.calls.filter("POST", "models/{model}/predict")
+    assert (lost.status, replayed.status) == (503, 200)
+    assert lost.body != replayed.body  # another boundary
+    assert result.model_type == "object_detection"
+    assert fake.world.inference_pool.used_today == 1  # run once
+
+
+def test_another_file_under_the_same_key_is_still_a_conflict(fake: FakePictograph) -> None:
+    with fake.client(max_retries=0) as sdk:
+        model_id = sdk.training.create(DATASET, EXPORT, pipeline_type="yolox", name="m1").model_id
+    headers = {"X-API-Key": fake.api_key, "Idempotency-Key": "1" * 32}
+    url = f"/api/v1/developer/models/{model_id}/predict"
+    with httpx.Client(transport=fake.transport(), base_url=fake.base_url) as http:
+        first, second = (
+            http.post(url, files={"file": ("a.png", content)}, headers=headers)
+            for content in (
+                synthetic_image(64, 48, "image/png", "a"),
+                synthetic_image(64, 48, "image/png", "b"),
+            )
+        )
+
+    assert first.status_code == 200
+    assert second.status_code == 409
+    assert "already used for a different request" in second.json()["error"]["message"]
 
 
 @pytest.mark.parametrize("status", [408, 500, 502, 503, 504])
@@ -386,6 +431,52 @@ def test_impossible_faults_are_refused(
     with pytest.raises(ValueError, match=message):
         fake.faults.fail_next(**kwargs)
     assert not fake.faults.armed
+
+
+@pytest.mark.parametrize(
+    ("method", "path", "message"),
+    [
+        ("GET", "trainig/*", "no route GET /api/v1/developer/trainig/\\*"),
+        ("GET", "credit/**", "Did you mean 'GET /api/v1/developer/credits/"),
+        ("POST", "credits/*", "no route POST /api/v1/developer/credits/\\*"),
+        ("DELETE", "training/*", "no route DELETE"),
+        (None, "/api/v1/developer/nothing/*", "no route /api/v1/developer/nothing/\\*"),
+        ("GET", "/credits/balance", "Write 'credits/balance' \\(relative"),
+        ("POST", "/training/*/cancel", "is outside the API"),
+        ("GET", "/api/v1/api-key/", "Did you mean 'GET /api/v1/api-keys/'"),  # written in full
+    ],
+)
+def test_a_pattern_or_path_that_reaches_no_route_is_refused(
+    fake: FakePictograph, method: str | None, path: str, message: str
+) -> None:
+    with pytest.raises(ValueError, match=message):
+        fake.faults.fail_next(method, path, optional=True)
+    with pytest.raises(ValueError, match=message):
+        fake.calls.filter(method, path)
+    with pytest.raises(ValueError, match=message):
+        fake.faults.arm({"kind": "delay", "seconds": 1, "method": method, "path": path})
+    assert not fake.faults.armed
+
+
+@pytest.mark.parametrize(
+    ("method", "path"),
+    [
+        ("GET", "training/*"),
+        ("POST", "training/*/cancel"),
+        (None, "**"),
+        ("POST", "models/*-*/predict"),  # a literal where the route has a placeholder
+        ("GET", "annotations/*/**"),  # a route whose last parameter spans segments
+        ("DELETE", "/api/v1/api-keys/*"),  # a route written in full
+        ("PATCH", "annotation-comments/*"),  # sent by the SDK, not served by the fake
+        ("PUT", "/_storage/**"),  # outside the API: taken as it is
+    ],
+)
+def test_a_pattern_that_reaches_a_route_is_armed(
+    fake: FakePictograph, method: str | None, path: str
+) -> None:
+    fault = fake.faults.fail_next(method, path, optional=True)
+    assert fake.faults.pending == (fault,)
+    assert not fake.calls.filter(method, path)
 
 
 # ── runs that fail or are preempted ──
@@ -822,6 +913,31 @@ def test_faults_armed_over_http_reach_the_sdk() -> None:
                 sdk.credits.history()
             sdk.credits.balance()
     assert [c.status for c in server.fake.calls] == [503, 0, 200]
+
+
+@pytest.mark.parametrize("retry_after", ["ß", "1\r\nX-Injected: yes", "1\x00"])
+def test_a_retry_after_no_header_can_carry_is_refused_when_armed(retry_after: str) -> None:
+    from pictograph_testing.server import FakeServer
+
+    spec = {"kind": "status", "path": "credits/balance", "status": 429}
+    with FakeServer(seed=3) as server, server.control() as control:
+        with pytest.raises(ValueError, match="retry_after must be a number of seconds or"):
+            server.fake.faults.fail_next(status=429, retry_after=retry_after)
+        refused = control.post("/faults", json={**spec, "retry_after": retry_after})
+        assert refused.status_code == 422
+        assert "printable ASCII" in refused.json()["error"]
+        assert not server.fake.faults.armed
+
+
+def test_a_retry_after_text_reaches_the_sdk_over_http_as_a_header_carries_it() -> None:
+    from pictograph_testing.server import FakeServer
+
+    with FakeServer(seed=3) as server:
+        server.fake.faults.fail_next("GET", "credits/balance", status=429, retry_after=" 5 ")
+        with server.client(max_retries=0) as sdk, pytest.raises(RateLimitError) as raised:
+            sdk.credits.balance()
+    assert raised.value.retry_after == 5.0
+    assert [c.status for c in server.fake.calls] == [429]
 
 
 async def export_over_http(server: FakeServer, use_async: bool) -> Any:

@@ -17,7 +17,7 @@ from pictograph_testing.api import gateway, messages
 from pictograph_testing.api.caches import WireCache
 from pictograph_testing.api.dialects import NEWEST, sdk_client_of, sdk_version_of
 from pictograph_testing.api.errors import error_body, refusal_body
-from pictograph_testing.api.idempotency import IdempotencyStore, StoredResponse
+from pictograph_testing.api.idempotency import IdempotencyStore, StoredResponse, body_fingerprint
 from pictograph_testing.api.resources import ROUTER
 from pictograph_testing.api.route_paths import API_PREFIX, API_ROOT, DEVELOPER_PATH
 from pictograph_testing.api.spec import Str, check_body, check_query
@@ -537,11 +537,12 @@ class Api:
         # Idempotency-Key is a new request of its own, never a replay of this one.
         slot = (key.organization_id, key.key_id, idempotency_key)
         stored = self.idempotency.get(slot)
+        fingerprint = body_fingerprint(call.body, call.content_type)
         if stored is not None and stored.expires_at > call.now:
             if (stored.method, stored.path, stored.body_fingerprint) != (
                 call.method,
                 path,
-                call.body,
+                fingerprint,
             ):
                 raise Conflict(
                     f"Idempotency-Key '{idempotency_key}' was already used for a different "
@@ -560,7 +561,7 @@ class Api:
             stored = StoredResponse(
                 call.method,
                 path,
-                call.body,
+                fingerprint,
                 answer.status,
                 answer.headers,
                 answer.body,

@@ -2,14 +2,34 @@
 
 from __future__ import annotations
 
+import re
 from collections import deque
 from dataclasses import dataclass
 
-__all__ = ["IdempotencySlot", "IdempotencyStore", "StoredResponse"]
+__all__ = ["IdempotencySlot", "IdempotencyStore", "StoredResponse", "body_fingerprint"]
 
 IdempotencySlot = tuple[str, str, str]
 """Where an answer is kept: the organization's id, the API key's id, and the
 Idempotency-Key the client sent."""
+
+
+_BOUNDARY = re.compile(r';\s*boundary="?([^";]+)"?', re.IGNORECASE)
+
+
+def body_fingerprint(body: bytes, content_type: str | None) -> bytes:
+    """What a retry under the same Idempotency-Key must send again: the body, with a
+    multipart body's boundary left out.
+
+    An HTTP client draws a new boundary for every request it builds (httpx does), so the
+    SDK's retry of a multipart upload (``models.predict``) carries the same parts as the
+    first attempt between different delimiters: the same request all the same.
+    """
+    if content_type is None or not content_type.lstrip().lower().startswith("multipart/"):
+        return body
+    found = _BOUNDARY.search(content_type)
+    if found is None:
+        return body
+    return body.replace(b"--" + found.group(1).strip().encode("latin-1"), b"--")
 
 
 @dataclass(frozen=True, slots=True)
@@ -19,7 +39,7 @@ class StoredResponse:
     method: str
     path: str
     body_fingerprint: bytes
-    """The request body as sent: a retry must send the same bytes."""
+    """The request body as :func:`body_fingerprint` reads it: a retry must send the same."""
     status: int
     headers: tuple[tuple[str, str], ...]
     body: bytes

@@ -2,12 +2,14 @@
 
 A path is either relative to ``/api/v1/developer/`` (``"credits/balance"``) or written in
 full (``"/api/v1/developer/credits/balance"``); both mean the same route. A path under
-the API prefix with no ``*`` must be one the API has (a route the fake serves, or one the
-SDK is known to send that the fake does not serve yet): a typo is a ``ValueError`` naming
-the nearest routes, never a fault that silently never fires or a filter that silently
+the API (``/api/v1/``) must be one the API has (a route the fake serves, or one the SDK is
+known to send that the fake does not serve yet), and a pattern (``*`` within a segment,
+``**`` across segments) must match at least one: a typo is a ``ValueError`` naming the
+nearest routes, never a fault that silently never fires or a filter that silently
 matches nothing. A route template's placeholders (``"datasets/{dataset_id}"``) stand for
-any one segment. Paths outside the API (``/_fake/...``, signed storage URLs) and compiled
-patterns are taken as they are.
+any one segment. Paths outside the API (signed storage URLs, a deployment's gateway) and
+compiled patterns are taken as they are, but one written with a leading ``/`` that names
+an API route only when read relative (``"/credits/balance"``) is refused as the slip it is.
 """
 
 from __future__ import annotations
@@ -41,21 +43,51 @@ def api_path(path: str, method: str | None = None) -> str:
     :class:`UnknownRoute` for a path under the API prefix that no route matches.
     """
     full = path if path.startswith("/") else API_PREFIX + path
-    if not full.startswith(API_PREFIX) or "*" in full:
-        return full
-    raw = PLACEHOLDER.sub(_ANY_SEGMENT, full[len(API_PREFIX) :])
     verb = method.upper() if method is not None else None
-    if not _routed(raw, verb):
-        raise UnknownRoute(_unknown(path, full, verb))
+    if _in_api(full):
+        if not _names_a_route(full, verb):
+            raise UnknownRoute(_unknown(path, full, verb))
+    elif _outside_by_a_slash(full, verb):
+        relative = full.removeprefix("/")
+        raise UnknownRoute(
+            f"{path!r} is outside the API: a path that starts with '/' is written in full. "
+            f"Write {relative!r} (relative to {API_PREFIX}) or {API_PREFIX + relative!r}"
+        )
     return full
+
+
+def _in_api(full: str) -> bool:
+    """Whether ``full`` lies under :data:`API_ROOT`, or (a pattern) may reach into it."""
+    literal = _WILDCARD.split(full, maxsplit=1)[0]
+    return literal.startswith(API_ROOT) or (literal != full and API_ROOT.startswith(literal))
+
+
+def _outside_by_a_slash(full: str, method: str | None) -> bool:
+    """Whether ``full``, outside the API, names a route when read without its leading
+    ``/``: a relative path given one ``/`` too many. The fake's own paths (signed URLs,
+    gateways, control routes) all start with ``/_``, which no route does."""
+    if full.startswith("/_"):
+        return False
+    return _names_a_route(API_PREFIX + full.removeprefix("/"), method)
+
+
+def _names_a_route(full: str, method: str | None) -> bool:
+    """Whether a route of the API (``method``'s, when given) answers ``full``, a path or a
+    pattern under :data:`API_ROOT`."""
+    if "*" in full:
+        pattern = _tokens(full)
+        return any(_overlap(pattern, template) for template in _template_tokens(method))
+    below = full[len(API_PREFIX) :] if full.startswith(API_PREFIX) else full
+    return _routed(PLACEHOLDER.sub(_ANY_SEGMENT, below), method)
 
 
 def _routed(raw: str, method: str | None) -> bool:
     from pictograph_testing.api.resources import ROUTER
     from pictograph_testing.api.unserved import sdk_methods_sending
 
+    sent = raw if raw.startswith(API_ROOT) else API_PREFIX + raw
     for verb in (method,) if method is not None else _METHODS:
-        if ROUTER.serves_another_release(verb, raw) or sdk_methods_sending(verb, API_PREFIX + raw):
+        if ROUTER.serves_another_release(verb, raw) or sdk_methods_sending(verb, sent):
             return True
     return False
 
@@ -71,6 +103,78 @@ def _unknown(path: str, full: str, method: str | None) -> str:
     )
 
 
+# ── patterns against route templates ──
+#
+# A pattern names a route when some path matches both: the two are regular expressions of
+# a simple kind, so the question is whether their product automaton accepts anything.
+# A token is ("lit", char), ("one", span): one character, or ("star", span): any number,
+# where span "seg" keeps within a segment (not '/') and "any" crosses segments.
+_Token = tuple[str, str]
+_WILDCARD = re.compile(r"\*|" + PLACEHOLDER.pattern)
+
+
+def _tokens(text: str, *, template: bool = False) -> tuple[_Token, ...]:
+    """A pattern (``*``, ``**``, ``{placeholder}``) or a route template as tokens.
+
+    As :func:`~pictograph_testing.journal.path_matcher` matches: in a pattern a placeholder
+    is one non-empty segment; in a template ``{path...}`` (or ``{...path}``) spans segments.
+    """
+    tokens: list[_Token] = []
+    for piece in re.split(r"(\*\*|\*|\{[^{}/]*\})", text):
+        if piece in ("*", "**"):
+            tokens.append(("star", "any" if piece == "**" else "seg"))
+        elif piece.startswith("{") and piece.endswith("}") and len(piece) > 2:
+            # The SDK surface's templates name a multi-segment parameter `...path}`.
+            spans = template and ("..." in piece or piece.endswith("path}"))
+            span = "any" if spans else "seg"
+            tokens += [("one", span), ("star", span)]
+        else:
+            tokens += [("lit", char) for char in piece]
+    return tuple(tokens)
+
+
+def _meet(a: _Token, b: _Token) -> bool:
+    """Whether one character can be taken by both tokens."""
+    if a[0] == "lit" and b[0] == "lit":
+        return a[1] == b[1]
+    if a[0] == "lit" or b[0] == "lit":
+        char, span = (a[1], b[1]) if a[0] == "lit" else (b[1], a[1])
+        return char != "/" or span == "any"
+    return True  # two classes share every character but '/'
+
+
+def _overlap(a: tuple[_Token, ...], b: tuple[_Token, ...]) -> bool:
+    """Whether some path matches both token sequences."""
+    seen: set[tuple[int, int]] = set()
+    todo = [(0, 0)]
+    while todo:
+        i, j = todo.pop()
+        if (i, j) in seen:
+            continue
+        seen.add((i, j))
+        if i == len(a) and j == len(b):
+            return True
+        if i < len(a) and a[i][0] == "star":
+            todo.append((i + 1, j))
+        if j < len(b) and b[j][0] == "star":
+            todo.append((i, j + 1))
+        if i < len(a) and j < len(b) and _meet(a[i], b[j]):
+            todo.append((i if a[i][0] == "star" else i + 1, j if b[j][0] == "star" else j + 1))
+    return False
+
+
+@cache
+def _template_tokens(method: str | None) -> tuple[tuple[_Token, ...], ...]:
+    """Every route ``method`` reaches (any method's, for ``None``) as tokens: served in
+    some release, or sent by the SDK and not served."""
+    from pictograph_testing.api.unserved import not_served_templates
+
+    every = _all_templates()
+    full = {t.partition(" ")[2] for t in every if method is None or t.startswith(method + " ")}
+    full |= {path for verb, path in not_served_templates() if method in (None, verb)}
+    return tuple(_tokens(path, template=True) for path in sorted(full))
+
+
 @cache
 def _all_templates() -> tuple[str, ...]:
     from pictograph_testing.api.resources import ENDPOINTS
@@ -78,7 +182,8 @@ def _all_templates() -> tuple[str, ...]:
     found: set[str] = set()
     for endpoint in ENDPOINTS:
         for template in (endpoint.path, *(alias for alias, _ in endpoint.aliases)):
-            found.add(f"{endpoint.method} {API_PREFIX}{template}")
+            full = template if template.startswith("/") else API_PREFIX + template
+            found.add(f"{endpoint.method} {full}")
     return tuple(sorted(found))
 
 

@@ -26,7 +26,14 @@ from pictograph_testing.world.errors import NotFound
 if TYPE_CHECKING:
     from datetime import datetime
 
-__all__ = ["CODE", "FIDELITY_PAGE", "NotImplementedByFake", "UnservedCall", "sdk_methods_sending"]
+__all__ = [
+    "CODE",
+    "FIDELITY_PAGE",
+    "NotImplementedByFake",
+    "UnservedCall",
+    "not_served_templates",
+    "sdk_methods_sending",
+]
 
 CODE = "not_implemented_by_fake"
 FIDELITY_PAGE = "docs/fidelity.md"
@@ -82,6 +89,17 @@ def sdk_methods_sending(method: str, path: str) -> tuple[str, ...]:
         return ()
     best = max(literal for literal, _ in matched)
     return tuple(sorted({sdk_method for literal, sdk_method in matched if literal == best}))
+
+
+@cache
+def not_served_templates() -> tuple[tuple[str, str], ...]:
+    """Each ``(METHOD, full path template)`` of :data:`NOT_SERVED`: the routes the SDK sends
+    that the fake does not answer (``{name}`` a segment, ``{...path}`` any number)."""
+    return tuple(
+        (verb, template if template.startswith("/api/") else DEVELOPER_PATH + template)
+        for text in NOT_SERVED.values()
+        for verb, template in _ROUTE.findall(text)
+    )
 
 
 @cache

@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import difflib
 import re
-from functools import cache
+from functools import cache, lru_cache
 
 __all__ = ["API_PREFIX", "API_ROOT", "DEVELOPER_PATH", "PLACEHOLDER", "UnknownRoute", "api_path"]
 
@@ -42,18 +42,28 @@ def api_path(path: str, method: str | None = None) -> str:
     ``method`` (any case), when given, must be one the route takes. Raise
     :class:`UnknownRoute` for a path under the API prefix that no route matches.
     """
+    full, problem = _checked(path, method.upper() if method is not None else None)
+    if problem is not None:
+        raise UnknownRoute(problem)
+    return full
+
+
+@lru_cache(maxsize=1024)
+def _checked(path: str, verb: str | None) -> tuple[str, str | None]:
+    """``path`` in full, and what is wrong with it (``None``: nothing). Kept: the routes
+    never change, and a pattern is checked against every template (a test filtering its
+    journal in a loop asks the same few again and again)."""
     full = path if path.startswith("/") else API_PREFIX + path
-    verb = method.upper() if method is not None else None
     if _in_api(full):
         if not _names_a_route(full, verb):
-            raise UnknownRoute(_unknown(path, full, verb))
+            return full, _unknown(path, full, verb)
     elif _outside_by_a_slash(full, verb):
         relative = full.removeprefix("/")
-        raise UnknownRoute(
+        return full, (
             f"{path!r} is outside the API: a path that starts with '/' is written in full. "
             f"Write {relative!r} (relative to {API_PREFIX}) or {API_PREFIX + relative!r}"
         )
-    return full
+    return full, None
 
 
 def _in_api(full: str) -> bool:

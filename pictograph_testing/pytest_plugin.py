@@ -384,6 +384,18 @@ def pytest_runtest_setup(item: pytest.Item) -> Iterator[None]:
     return (yield)
 
 
+@pytest.hookimpl(wrapper=True)
+def pytest_fixture_setup(fixturedef: pytest.FixtureDef[Any]) -> Iterator[Any]:
+    result = yield
+    # A fixture that patches httpx's transports (pytest-httpx's `httpx_mock`) over the
+    # fake's interception, held from an earlier test or set up before it, would answer
+    # the fake's host itself: the fake's host stays the fake's, in either order.
+    activation = sys.modules.get("pictograph_testing.activation")
+    if activation is not None:
+        activation.coupling.keep_interception_on_top()
+    return result
+
+
 _PICTOGRAPH_FIXTURES = FAKE_ONLY_FIXTURES | CLIENT_FIXTURES
 
 

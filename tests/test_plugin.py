@@ -613,3 +613,53 @@ def test_the_marker_arms_faults_in_the_inner_session(inner: pytest.Pytester) -> 
 
     result.assert_outcomes(passed=1, errors=1)
     result.stdout.fnmatch_lines(["*fault kind must be one of*"])
+
+
+def test_pytest_httpx_mocks_other_hosts_and_the_fake_keeps_its_own(inner: pytest.Pytester) -> None:
+    # In either fixture order, first in the session or after a test whose fake's coupling
+    # is held: httpx_mock answers example.com, the fake its own host; and once the test is
+    # over, neither patch is left behind for the next.
+    inner.makepyfile(
+        """
+        import httpx
+        import pictograph
+        import pytest
+
+        def use_both(httpx_mock, fake):
+            httpx_mock.add_response(url="https://example.com/z", json={"from": "httpx_mock"})
+            assert httpx.get("https://example.com/z").json() == {"from": "httpx_mock"}
+            with pictograph.Client(max_retries=0) as client:
+                client.credits.balance()
+            assert len(fake.calls) == 1
+
+        def test_mock_first_in_the_session(httpx_mock, pictograph_fake):
+            use_both(httpx_mock, pictograph_fake)
+
+        def test_the_next_fake_still_answers(pictograph_fake):
+            with pictograph.Client(max_retries=0) as client:
+                client.credits.balance()
+            assert len(pictograph_fake.calls) == 1
+
+        def test_mock_first_while_held(httpx_mock, pictograph_fake):
+            use_both(httpx_mock, pictograph_fake)
+
+        def test_fake_first_while_held(pictograph_fake, httpx_mock):
+            use_both(httpx_mock, pictograph_fake)
+
+        async def test_async(pictograph_fake, httpx_mock):
+            httpx_mock.add_response(url="https://example.com/a", status_code=201)
+            async with httpx.AsyncClient() as http:
+                assert (await http.get("https://example.com/a")).status_code == 201
+            async with pictograph.AsyncClient(max_retries=0) as client:
+                await client.credits.balance()
+            assert len(pictograph_fake.calls) == 1
+
+        def test_after_them_httpx_is_itself_again():
+            assert httpx.HTTPTransport.handle_request.__module__ == "httpx._transports.default"
+            assert httpx.AsyncHTTPTransport.handle_async_request.__module__ == (
+                "httpx._transports.default"
+            )
+        """
+    )
+
+    inner.runpytest_inprocess("-p", "no:randomly").assert_outcomes(passed=6)

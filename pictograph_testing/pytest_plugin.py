@@ -57,7 +57,7 @@ import sys
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Literal
+from typing import TYPE_CHECKING, Any, Literal, NoReturn
 
 import pytest
 
@@ -491,12 +491,17 @@ def pictograph_fake() -> Iterator[FakePictograph]:
     # Each test's fake finds the SDK still coupled from the last one: coupling it is
     # most of what starting a fake costs. Released before a test that uses no fake.
     activation.hold()
+    mistake: str | None = None
     try:
         fake = FakePictograph(**settings).start()
-    except ValueError as exc:
-        # A setting the test (or the ini file) got wrong: say which, without a
-        # traceback through the plugin.
-        pytest.fail(f"pictograph_fake could not be set up: {exc}", pytrace=False)
+    except (ValueError, TypeError) as exc:
+        # A setting the test (or the ini file) got wrong (FakePictograph raises
+        # TypeError for a value of the wrong type): say which, without a traceback
+        # through the plugin, and failed outside the handler, so the report shows the
+        # message once rather than under "During handling of the above exception".
+        mistake = str(exc)
+    if mistake is not None:
+        pytest.fail(f"pictograph_fake could not be set up: {mistake}", pytrace=False)
     try:
         yield fake
     finally:
@@ -657,7 +662,7 @@ def _rooted_folders(config: pytest.Config, folders: Sequence[Any]) -> list[Path]
     rooted: list[Path] = []
     for folder in folders:
         if not isinstance(folder, (str, os.PathLike)):
-            raise pytest.UsageError(
+            _marker_mistake(
                 f"@pytest.mark.{MARKER}(scenario_dirs=...) must be a list of folders "
                 f"(str or path), got {folder!r} in {folders!r}"
             )
@@ -667,13 +672,13 @@ def _rooted_folders(config: pytest.Config, folders: Sequence[Any]) -> list[Path]
 
 def _marker_settings(marker: pytest.Mark) -> dict[str, Any]:
     if marker.args:
-        raise pytest.UsageError(
+        _marker_mistake(
             f"@pytest.mark.{MARKER} takes keywords only ({', '.join(SETTINGS)}), "
             f"got positional {marker.args!r}"
         )
     unknown = sorted(set(marker.kwargs) - set(SETTINGS))
     if unknown:
-        raise pytest.UsageError(
+        _marker_mistake(
             f"@pytest.mark.{MARKER} got unknown setting(s) {', '.join(unknown)}; "
             f"it takes {', '.join(SETTINGS)}"
         )
@@ -682,10 +687,14 @@ def _marker_settings(marker: pytest.Mark) -> dict[str, Any]:
         wrong_bool = isinstance(value, bool) and bool not in kinds
         if value is not None and (wrong_bool or not isinstance(value, kinds)):
             wanted = " or ".join(k.__name__ for k in kinds)
-            raise pytest.UsageError(
-                f"@pytest.mark.{MARKER}({name}=...) must be {wanted}, got {value!r}"
-            )
+            _marker_mistake(f"@pytest.mark.{MARKER}({name}=...) must be {wanted}, got {value!r}")
     return dict(marker.kwargs)
+
+
+def _marker_mistake(message: str) -> NoReturn:
+    """Fail the test (at set-up) for its marker's mistake, saying what to fix: the test's
+    own error, reported as such, not a traceback through the plugin."""
+    pytest.fail(f"pictograph_fake could not be set up: {message}", pytrace=False)
 
 
 # ── live runs ──

@@ -76,6 +76,7 @@ __all__ = [
     "GIVEN_RECIPE",
     "LIVE_SETTINGS",
     "SETTINGS",
+    "fake_of",
     "pictograph_async_client",
     "pictograph_client",
     "pictograph_clock",
@@ -318,6 +319,17 @@ _outcome_key = pytest.StashKey[str]()
 """The test's call phase: "passed", "failed" or "skipped" (absent: it never ran)."""
 _fixture_used_key = pytest.StashKey[bool]()
 """Set on a test once a pictograph fixture was set up for it, asked for in any way."""
+_fake_key = pytest.StashKey["FakePictograph"]()
+"""The test's ``pictograph_fake`` while it is set up, however the test asked for it."""
+
+
+def fake_of(item: pytest.Item) -> FakePictograph | None:
+    """The ``pictograph_fake`` of ``item`` while it is set up, or ``None``.
+
+    Found whether the test asked for it as a parameter, through another fixture or with
+    ``request.getfixturevalue`` (which ``item.funcargs`` does not show).
+    """
+    return item.stash.get(_fake_key, None)
 
 
 @pytest.hookimpl(wrapper=True)
@@ -502,9 +514,12 @@ def pictograph_fake() -> Iterator[FakePictograph]:
         mistake = str(exc)
     if mistake is not None:
         pytest.fail(f"pictograph_fake could not be set up: {mistake}", pytrace=False)
+    node.stash[_fake_key] = fake
     try:
         yield fake
     finally:
+        # Not kept past its test: items live for the whole session.
+        del node.stash[_fake_key]
         fake.stop()
     # Teardown checks only a test that passed: a failure already says what went wrong.
     if node.stash.get(_outcome_key, None) == "passed":

@@ -161,7 +161,11 @@ class FakePictograph:
         if loaded is not None:
             loaded.apply(self.world)
         if rate_limit is not None:
-            self.faults.rate_limit(rate_limit)
+            try:
+                self.faults.rate_limit(rate_limit)
+            except ValueError as exc:
+                # Its message names `faults.rate_limit`'s parameter, not this one.
+                raise ValueError(f"rate_limit (requests per minute): {exc}") from None
         if faults:
             self.faults.arm_all(faults)
 

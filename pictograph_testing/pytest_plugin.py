@@ -57,7 +57,7 @@ import sys
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Literal
+from typing import TYPE_CHECKING, Any, Literal, NoReturn
 
 import pytest
 
@@ -76,6 +76,7 @@ __all__ = [
     "GIVEN_RECIPE",
     "LIVE_SETTINGS",
     "SETTINGS",
+    "fake_of",
     "pictograph_async_client",
     "pictograph_client",
     "pictograph_clock",
@@ -318,6 +319,17 @@ _outcome_key = pytest.StashKey[str]()
 """The test's call phase: "passed", "failed" or "skipped" (absent: it never ran)."""
 _fixture_used_key = pytest.StashKey[bool]()
 """Set on a test once a pictograph fixture was set up for it, asked for in any way."""
+_fake_key = pytest.StashKey["FakePictograph"]()
+"""The test's ``pictograph_fake`` while it is set up, however the test asked for it."""
+
+
+def fake_of(item: pytest.Item) -> FakePictograph | None:
+    """The ``pictograph_fake`` of ``item`` while it is set up, or ``None``.
+
+    Found whether the test asked for it as a parameter, through another fixture or with
+    ``request.getfixturevalue`` (which ``item.funcargs`` does not show).
+    """
+    return item.stash.get(_fake_key, None)
 
 
 @pytest.hookimpl(wrapper=True)
@@ -382,6 +394,18 @@ def pytest_runtest_setup(item: pytest.Item) -> Iterator[None]:
         # Before its own fixtures: a test with no fake of ours finds the SDK as it is.
         _release_coupling()
     return (yield)
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_fixture_setup(fixturedef: pytest.FixtureDef[Any]) -> Iterator[Any]:
+    result = yield
+    # A fixture that patches httpx's transports (pytest-httpx's `httpx_mock`) over the
+    # fake's interception, held from an earlier test or set up before it, would answer
+    # the fake's host itself: the fake's host stays the fake's, in either order.
+    activation = sys.modules.get("pictograph_testing.activation")
+    if activation is not None:
+        activation.coupling.keep_interception_on_top()
+    return result
 
 
 _PICTOGRAPH_FIXTURES = FAKE_ONLY_FIXTURES | CLIENT_FIXTURES
@@ -479,15 +503,23 @@ def pictograph_fake() -> Iterator[FakePictograph]:
     # Each test's fake finds the SDK still coupled from the last one: coupling it is
     # most of what starting a fake costs. Released before a test that uses no fake.
     activation.hold()
+    mistake: str | None = None
     try:
         fake = FakePictograph(**settings).start()
-    except ValueError as exc:
-        # A setting the test (or the ini file) got wrong: say which, without a
-        # traceback through the plugin.
-        pytest.fail(f"pictograph_fake could not be set up: {exc}", pytrace=False)
+    except (ValueError, TypeError) as exc:
+        # A setting the test (or the ini file) got wrong (FakePictograph raises
+        # TypeError for a value of the wrong type): say which, without a traceback
+        # through the plugin, and failed outside the handler, so the report shows the
+        # message once rather than under "During handling of the above exception".
+        mistake = str(exc)
+    if mistake is not None:
+        pytest.fail(f"pictograph_fake could not be set up: {mistake}", pytrace=False)
+    node.stash[_fake_key] = fake
     try:
         yield fake
     finally:
+        # Not kept past its test: items live for the whole session.
+        del node.stash[_fake_key]
         fake.stop()
     # Teardown checks only a test that passed: a failure already says what went wrong.
     if node.stash.get(_outcome_key, None) == "passed":
@@ -645,7 +677,7 @@ def _rooted_folders(config: pytest.Config, folders: Sequence[Any]) -> list[Path]
     rooted: list[Path] = []
     for folder in folders:
         if not isinstance(folder, (str, os.PathLike)):
-            raise pytest.UsageError(
+            _marker_mistake(
                 f"@pytest.mark.{MARKER}(scenario_dirs=...) must be a list of folders "
                 f"(str or path), got {folder!r} in {folders!r}"
             )
@@ -655,13 +687,13 @@ def _rooted_folders(config: pytest.Config, folders: Sequence[Any]) -> list[Path]
 
 def _marker_settings(marker: pytest.Mark) -> dict[str, Any]:
     if marker.args:
-        raise pytest.UsageError(
+        _marker_mistake(
             f"@pytest.mark.{MARKER} takes keywords only ({', '.join(SETTINGS)}), "
             f"got positional {marker.args!r}"
         )
     unknown = sorted(set(marker.kwargs) - set(SETTINGS))
     if unknown:
-        raise pytest.UsageError(
+        _marker_mistake(
             f"@pytest.mark.{MARKER} got unknown setting(s) {', '.join(unknown)}; "
             f"it takes {', '.join(SETTINGS)}"
         )
@@ -670,10 +702,14 @@ def _marker_settings(marker: pytest.Mark) -> dict[str, Any]:
         wrong_bool = isinstance(value, bool) and bool not in kinds
         if value is not None and (wrong_bool or not isinstance(value, kinds)):
             wanted = " or ".join(k.__name__ for k in kinds)
-            raise pytest.UsageError(
-                f"@pytest.mark.{MARKER}({name}=...) must be {wanted}, got {value!r}"
-            )
+            _marker_mistake(f"@pytest.mark.{MARKER}({name}=...) must be {wanted}, got {value!r}")
     return dict(marker.kwargs)
+
+
+def _marker_mistake(message: str) -> NoReturn:
+    """Fail the test (at set-up) for its marker's mistake, saying what to fix: the test's
+    own error, reported as such, not a traceback through the plugin."""
+    pytest.fail(f"pictograph_fake could not be set up: {message}", pytrace=False)
 
 
 # ── live runs ──

@@ -159,7 +159,7 @@ def test_a_client_with_a_transport_of_its_own_is_not_taken_over(ready: FakePicto
 
 
 def test_nothing_is_intercepted_without_an_active_fake() -> None:
-    assert NetworkTransportMocker._swapped == []
+    assert not NetworkTransportMocker._swapped
     assert httpx.HTTPTransport.handle_request.__module__ == "httpx._transports.default"
     pool = _CannedPool()
     with httpx.Client() as http:
@@ -261,6 +261,42 @@ def test_held_the_environment_and_the_routes_stay_until_released(
         activation.release()
     assert not activation.coupling.router.routes
     assert os.environ["PICTOGRAPH_API_KEY"] == "pk_live_mine"
+
+
+def test_another_tools_patch_of_the_transport_neither_hides_the_fake_nor_outlives_itself() -> None:
+    # As pytest-httpx's httpx_mock does, through monkeypatch: patch the network transport
+    # (here before the fake started), put back what it found when it ends (while the
+    # plugin holds the coupling between tests).
+    original = httpx.HTTPTransport.handle_request
+    seen: list[str] = []
+
+    def other_tool(transport: httpx.HTTPTransport, request: httpx.Request) -> httpx.Response:
+        seen.append(request.url.host)
+        return httpx.Response(299)
+
+    activation.hold()
+    try:
+        httpx.HTTPTransport.handle_request = other_tool  # type: ignore[method-assign]
+        with FakePictograph(seed=1) as first, pictograph.Client() as client:
+            client.credits.balance()
+            assert httpx.get("https://example.com/").status_code == 299
+        httpx.HTTPTransport.handle_request = original  # type: ignore[method-assign]
+        # The next fake still gets its host's traffic, not the network...
+        with FakePictograph(seed=1) as second, pictograph.Client() as client:
+            client.credits.balance()
+            # ...and a tool patching over the held interception does not answer for it.
+            httpx.HTTPTransport.handle_request = other_tool  # type: ignore[method-assign]
+            activation.coupling.keep_interception_on_top()
+            client.credits.balance()
+            httpx.HTTPTransport.handle_request = original  # type: ignore[method-assign]
+    finally:
+        activation.release()
+    assert len(first.calls) == 1
+    assert len(second.calls) == 2
+    assert seen == ["example.com"]
+    # The other tool's patch, long ended, is not put back when the coupling is removed.
+    assert httpx.HTTPTransport.handle_request is original
+    assert not NetworkTransportMocker._swapped
 
 
 # ── the SDK's client, minus TLS ──

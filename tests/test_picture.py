@@ -259,6 +259,27 @@ def test_a_failing_test_that_used_a_fake_gets_a_report(inner: pytest.Pytester) -
     ]
 
 
+def test_a_fake_asked_for_at_run_time_gets_a_report_too(inner: pytest.Pytester) -> None:
+    inner.makepyfile(
+        test_downstream="""
+        import pictograph
+
+        def test_asks_at_run_time(request):
+            fake = request.getfixturevalue("pictograph_fake")
+            fake.add_dataset("road-signs", images=1)
+            with pictograph.Client() as client:
+                assert client.datasets.list() == []
+        """
+    )
+    result = inner.runpytest_inprocess("--pictograph-report=reports")
+    result.assert_outcomes(failed=1)
+    name = report_name("test_downstream.py::test_asks_at_run_time")
+    assert [path.name for path in (inner.path / "reports").iterdir()] == [name]
+    result.stdout.fnmatch_lines([f"the world when it failed: *{name}"])
+    page = DrawnPage((inner.path / "reports" / name).read_text(encoding="utf-8"))
+    assert [row["path"] for row in page.rows("journal")] == ["/api/v1/developer/datasets/"]
+
+
 def test_without_the_option_no_report_is_written(inner: pytest.Pytester) -> None:
     inner.makepyfile(test_downstream=DOWNSTREAM)
     inner.runpytest_inprocess().assert_outcomes(passed=1, failed=2)

@@ -292,6 +292,66 @@ def test_an_unknown_marker_setting_fails_the_test_with_the_choices(
     result.stdout.fnmatch_lines(["*unknown setting(s) profle; it takes profile, balance_usd*"])
 
 
+def test_a_marker_mistake_fails_set_up_with_what_to_fix_and_no_plugin_traceback(
+    inner: pytest.Pytester,
+) -> None:
+    inner.makepyfile(
+        """
+        import pytest
+
+        @pytest.mark.pictograph(balance_usd="20")
+        def test_a_string_for_a_number(pictograph_fake):
+            pass
+
+        @pytest.mark.pictograph("current")
+        def test_positional(pictograph_fake):
+            pass
+
+        @pytest.mark.pictograph(scenario_dirs=[3])
+        def test_a_number_for_a_folder(pictograph_fake):
+            pass
+
+        @pytest.mark.pictograph(allow_hosts=[1])
+        def test_a_number_for_a_host(pictograph_fake):
+            pass
+
+        @pytest.mark.pictograph(gpu_workers={"a100": "2"})
+        def test_a_string_for_a_worker_count(pictograph_fake):
+            pass
+
+        @pytest.mark.pictograph(rate_limit=0)
+        def test_no_requests_allowed(pictograph_fake):
+            pass
+
+        @pytest.mark.pictograph(profile="nope")
+        def test_an_unknown_profile(pictograph_fake):
+            pass
+        """
+    )
+
+    result = inner.runpytest_inprocess("-p", "no:randomly")
+
+    result.assert_outcomes(errors=7)
+    result.stdout.fnmatch_lines(
+        [
+            "*pictograph_fake could not be set up: *(balance_usd=...) must be int or float,"
+            " got '20'",
+            "*pictograph_fake could not be set up: *takes keywords only*got positional*",
+            "*pictograph_fake could not be set up: *(scenario_dirs=...) must be a list of*",
+            "*pictograph_fake could not be set up: allow_hosts must be a list of host names*",
+            "*pictograph_fake could not be set up: a tier needs a whole number of workers*"
+            "'2' for a100*",
+            "*pictograph_fake could not be set up: rate_limit (requests per minute): *got 0",
+            "*pictograph_fake could not be set up: unknown profile 'nope'*",
+        ]
+    )
+    # The test's mistake, said once: no traceback through the plugin, no chained error.
+    output = result.stdout.str()
+    assert "pytest_plugin.py" not in output
+    assert "During handling of the above exception" not in output
+    assert "UsageError" not in output
+
+
 def test_the_marker_works_with_a_fixture_asked_for_at_run_time(inner: pytest.Pytester) -> None:
     inner.makepyfile(
         """
@@ -613,3 +673,53 @@ def test_the_marker_arms_faults_in_the_inner_session(inner: pytest.Pytester) -> 
 
     result.assert_outcomes(passed=1, errors=1)
     result.stdout.fnmatch_lines(["*fault kind must be one of*"])
+
+
+def test_pytest_httpx_mocks_other_hosts_and_the_fake_keeps_its_own(inner: pytest.Pytester) -> None:
+    # In either fixture order, first in the session or after a test whose fake's coupling
+    # is held: httpx_mock answers example.com, the fake its own host; and once the test is
+    # over, neither patch is left behind for the next.
+    inner.makepyfile(
+        """
+        import httpx
+        import pictograph
+        import pytest
+
+        def use_both(httpx_mock, fake):
+            httpx_mock.add_response(url="https://example.com/z", json={"from": "httpx_mock"})
+            assert httpx.get("https://example.com/z").json() == {"from": "httpx_mock"}
+            with pictograph.Client(max_retries=0) as client:
+                client.credits.balance()
+            assert len(fake.calls) == 1
+
+        def test_mock_first_in_the_session(httpx_mock, pictograph_fake):
+            use_both(httpx_mock, pictograph_fake)
+
+        def test_the_next_fake_still_answers(pictograph_fake):
+            with pictograph.Client(max_retries=0) as client:
+                client.credits.balance()
+            assert len(pictograph_fake.calls) == 1
+
+        def test_mock_first_while_held(httpx_mock, pictograph_fake):
+            use_both(httpx_mock, pictograph_fake)
+
+        def test_fake_first_while_held(pictograph_fake, httpx_mock):
+            use_both(httpx_mock, pictograph_fake)
+
+        async def test_async(pictograph_fake, httpx_mock):
+            httpx_mock.add_response(url="https://example.com/a", status_code=201)
+            async with httpx.AsyncClient() as http:
+                assert (await http.get("https://example.com/a")).status_code == 201
+            async with pictograph.AsyncClient(max_retries=0) as client:
+                await client.credits.balance()
+            assert len(pictograph_fake.calls) == 1
+
+        def test_after_them_httpx_is_itself_again():
+            assert httpx.HTTPTransport.handle_request.__module__ == "httpx._transports.default"
+            assert httpx.AsyncHTTPTransport.handle_async_request.__module__ == (
+                "httpx._transports.default"
+            )
+        """
+    )
+
+    inner.runpytest_inprocess("-p", "no:randomly").assert_outcomes(passed=6)

@@ -87,6 +87,7 @@ class SdkCoupling:
         """
         if self._installed:
             if len(sys.modules) == self._modules:
+                self.keep_interception_on_top()
                 return
             self.uninstall()
         self._client_build.install()
@@ -95,6 +96,13 @@ class SdkCoupling:
         self._interception.install()
         self._installed = True
         self._modules = len(sys.modules)
+
+    def keep_interception_on_top(self) -> None:
+        """Make httpx's transports ask the fakes first again, if another tool patched
+        them since (pytest-httpx's ``httpx_mock`` patches over them, a ``monkeypatch``
+        put back what it found): a fake's host is the fake's, whatever else mocks httpx."""
+        if self._installed:
+            self._interception.keep_on_top()
 
     def uninstall(self) -> None:
         """Uncouple the SDK: call when the last fake stops; every name is the original again."""

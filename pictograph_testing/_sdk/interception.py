@@ -66,37 +66,73 @@ class NetworkTransportMocker(Mocker):
 
     # A fixture activates a fake per test: patch with plain attribute swaps, as respx's
     # ``mock.patch`` with autospec costs more than the rest of the activation together.
-    _swapped: ClassVar[list[tuple[type, str, Any]]] = []
+    # Other tools (pytest-httpx's ``httpx_mock``, a test's ``monkeypatch``) patch the same
+    # methods, over our swap or under it, and put back what they found when they end; so
+    # each method keeps its swaps as layers, oldest first: (what it wraps, the wrapper).
+    _methods: ClassVar[tuple[tuple[type, str], ...]] = (
+        (httpx.HTTPTransport, "handle_request"),
+        (httpx.AsyncHTTPTransport, "handle_async_request"),
+    )
+    _swapped: ClassVar[dict[tuple[type, str], list[tuple[Any, Any]]]] = {}
+
+    @classmethod
+    def on_top(cls) -> bool:
+        """Whether httpx's transports ask the routers first (our newest swap is in place)."""
+        for owner, name in cls._methods:
+            layers = cls._swapped.get((owner, name))
+            if not layers or vars(owner)[name] is not layers[-1][1]:
+                return False
+        return True
 
     @classmethod
     def start(cls) -> None:
-        if cls._swapped:
-            return
-        for owner, name in (
-            (httpx.HTTPTransport, "handle_request"),
-            (httpx.AsyncHTTPTransport, "handle_async_request"),
-        ):
-            original = vars(owner)[name]
-            cls._swapped.append((owner, name, original))
-            setattr(owner, name, cls.mock(original))
+        """Patch the transports, or patch them again over whatever replaced our patch.
+
+        Another tool that patched them after us (``httpx_mock``) would otherwise answer
+        a fake's host itself; one that patched them before us and has since put back
+        what it found would otherwise have taken our patch out.
+        """
+        for owner, name in cls._methods:
+            layers = cls._swapped.setdefault((owner, name), [])
+            current = vars(owner)[name]
+            # Swaps newer than the one in place were undone by another tool's undo.
+            wrappers = [wrapper for _, wrapper in layers]
+            if current in wrappers:
+                del layers[wrappers.index(current) + 1 :]
+                continue
+            layers.append((current, cls.mock(current, name)))
+            setattr(owner, name, layers[-1][1])
 
     @classmethod
     def stop(cls, force: bool = False) -> None:
         if cls.routers and not force:
             return
-        while cls._swapped:
-            owner, name, original = cls._swapped.pop()
-            setattr(owner, name, original)
+        for (owner, name), layers in cls._swapped.items():
+            while layers:
+                below, wrapper = layers.pop()
+                # Put back only what is still ours: a swap another tool has since
+                # replaced, or patched over, is that tool's to undo (putting back what
+                # it wrapped could bring back a patch of its own that has ended).
+                if vars(owner)[name] is wrapper:
+                    setattr(owner, name, below)
+        cls._swapped.clear()
 
     @classmethod
-    def mock(cls, spec: Callable[..., Any]) -> Callable[..., Any]:
-        """Wrap a transport method: ask the routers first, fall back to the real one."""
-        if spec.__name__ == "handle_async_request":
+    def mock(cls, spec: Callable[..., Any], name: str | None = None) -> Callable[..., Any]:
+        """Wrap a transport method: ask the routers first, fall back to the real one.
+
+        ``name``: the method it stands in for (``spec``'s own name by default; another
+        tool's patch it wraps has a name of its own).
+        """
+        if (name or spec.__name__) == "handle_async_request":
 
             async def handle_async_request(self: Any, request: httpx.Request) -> httpx.Response:
                 try:
-                    response: httpx.Response = await cls.async_handler(request)  # type: ignore[no-untyped-call]
+                    response: httpx.Response | None = await cls.async_handler(request)  # type: ignore[no-untyped-call]
                 except PassThrough:
+                    response = None
+                # None: no router (a swap left behind by another tool's undo) answered.
+                if response is None:
                     return await spec(self, request)  # type: ignore[no-any-return]
                 return response
 
@@ -104,8 +140,10 @@ class NetworkTransportMocker(Mocker):
 
         def handle_request(self: Any, request: httpx.Request) -> httpx.Response:
             try:
-                response: httpx.Response = cls.handler(request)  # type: ignore[no-untyped-call]
+                response: httpx.Response | None = cls.handler(request)  # type: ignore[no-untyped-call]
             except PassThrough:
+                response = None
+            if response is None:
                 return spec(self, request)  # type: ignore[no-any-return]
             return response
 
@@ -210,6 +248,12 @@ class RespxInterception:
     def install(self) -> None:
         """Start the router: httpx's network transports ask it first from now on."""
         self._router.start()
+
+    def keep_on_top(self) -> None:
+        """Patch httpx's transports again if another tool replaced our patch since
+        :meth:`install` (see :meth:`NetworkTransportMocker.start`)."""
+        if not NetworkTransportMocker.on_top():
+            NetworkTransportMocker.start()
 
     def uninstall(self) -> None:
         """Stop the router, restoring httpx's network transports, and forget every host."""

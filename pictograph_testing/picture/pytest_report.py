@@ -15,8 +15,8 @@ from typing import TYPE_CHECKING
 
 import pytest
 
-from pictograph_testing.fake import FakePictograph
 from pictograph_testing.picture import write_report
+from pictograph_testing.pytest_plugin import fake_of
 
 if TYPE_CHECKING:
     from collections.abc import Generator
@@ -51,8 +51,8 @@ class ReportOnFailure:
     ) -> Generator[None, pytest.TestReport, pytest.TestReport]:
         report = yield
         if report.when == "call" and report.failed:
-            fake = getattr(item, "funcargs", {}).get("pictograph_fake")
-            if isinstance(fake, FakePictograph):
+            fake = fake_of(item)
+            if fake is not None:
                 path = write_report(
                     fake, self.directory / report_name(item.nodeid), title=item.nodeid
                 )

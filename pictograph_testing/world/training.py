@@ -333,8 +333,12 @@ class _Tier:
     """
 
     def __init__(self, spec: GpuTier, workers: int) -> None:
-        if workers < 1:
-            raise ValueError(f"a tier needs at least one worker (got {workers} for {spec.name})")
+        # A float or a string (from a config file, say) would fail later, mid-scheduling.
+        if isinstance(workers, bool) or not isinstance(workers, int) or workers < 1:
+            raise ValueError(
+                f"a tier needs a whole number of workers, at least one (got {workers!r} "
+                f"for {spec.name})"
+            )
         self.spec = spec
         self.workers = workers
         self.busy: dict[str, TrainingRun] = {}

@@ -270,6 +270,25 @@ def test_before_1_61_datasets_are_created_renamed_and_deleted_as_projects() -> N
         assert http.get(f"{DEV}/projects/signs-2").status_code == 404
 
 
+def test_before_1_61_a_projects_classes_are_replaced_by_name() -> None:
+    # `name` renames the project; each class's own `name` is left alone.
+    classes = [{"name": "cat", "type": "bbox"}, {"name": "dog", "type": "polygon"}]
+    with _release("1.40.0") as http:
+        http.post(f"{DEV}/projects/", json={"name": "pets", "annotation_types": ["bbox"]})
+        answer = http.patch(f"{DEV}/projects/pets", json={"description": "d", "classes": classes})
+        assert answer.status_code == 200, answer.text
+        project = answer.json()["project"]
+        assert (project["name"], project["description"]) == ("pets", "d")
+        assert [(c["name"], c["type"]) for c in project["classes"]] == [
+            ("cat", "bbox"),
+            ("dog", "polygon"),
+        ]
+        both = http.patch(f"{DEV}/projects/pets", json={"name": "pets-2", "classes": classes[:1]})
+        assert both.status_code == 200, both.text
+        renamed = both.json()["project"]
+        assert (renamed["name"], [c["name"] for c in renamed["classes"]]) == ("pets-2", ["cat"])
+
+
 def test_projects_are_no_route_from_1_61() -> None:
     with _release("1.61.0") as http:
         answer = http.post(f"{DEV}/projects/", json={"name": "signs"})

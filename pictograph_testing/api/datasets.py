@@ -198,6 +198,8 @@ def get_dataset(call: Call) -> Reply:
             envelope="project",
             rewrite=_legacy_under("project"),
             renames={"name": "new_name"},
+            # A class's own `name` is not a new name for the dataset.
+            renames_in_lists=False,
             note="`project`, with `archived_images`; renames with `name`",
         ),
     ),

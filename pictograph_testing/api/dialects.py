@@ -17,8 +17,9 @@ A route declares its dialects in the route table (``@endpoint(..., span=..., wir
   rewrite of the reply declared in the resource module.
 
 ``renames`` are applied to the request before any check: to the query's parameter
-names, to the body's keys and to the keys of objects in the body's lists (the
-``images`` of a bulk upload). The route's spec and handler then see today's names.
+names, to the body's keys and (unless the wire says not to) to the keys of objects in
+the body's lists (the ``images`` of a bulk upload). The route's spec and handler then
+see today's names.
 
 Handlers never branch on a version: they answer today's shape, and the route's wire for
 the caller's release rewrites it. The newest release pays nothing for this.
@@ -243,6 +244,10 @@ class Wire:
     renames: dict[str, str] = field(default_factory=dict)
     """The release's names for today's body fields and query parameters (old → new),
     read as today's before they are checked."""
+    renames_in_lists: bool = True
+    """Whether ``renames`` also apply to the keys of objects in the body's lists (each
+    of a bulk upload's ``images``); off where those objects have a field of a renamed
+    name of their own (each of a dataset's ``classes`` has a ``name``)."""
     form: bool = False
     """The release sends the body form-encoded (``null`` as an empty value), not JSON."""
     rewrite: Callable[[Any], Any] | None = None
@@ -275,7 +280,8 @@ class Wire:
         return renamed
 
     def fields(self, body: dict[str, Any]) -> dict[str, Any]:
-        """The body's fields under today's names, one level into lists of objects.
+        """The body's fields under today's names, one level into lists of objects
+        (unless :attr:`renames_in_lists` is off).
 
         A key already sent under today's name is left alone: the spec then refuses the
         old one as unknown rather than the fake picking one of the two.
@@ -283,6 +289,8 @@ class Wire:
         if not self.renames:
             return body
         renamed = self._renamed(body)
+        if not self.renames_in_lists:
+            return renamed
         for name, value in renamed.items():
             if isinstance(value, list):
                 renamed[name] = [self._renamed(v) if isinstance(v, dict) else v for v in value]

@@ -130,3 +130,17 @@ def test_rename_and_delete_a_dataset(sdk: pictograph.Client) -> None:
         assert renamed.name == "scratch-2"
         sdk.datasets.delete("scratch-2")
     assert [d.name for d in sdk.datasets.list()] == []
+
+
+def test_replace_a_datasets_classes(sdk: pictograph.Client) -> None:
+    _create_dataset(sdk, "pets")
+    classes = [{"name": "cat", "type": "bbox"}, {"name": "dog", "type": "polygon"}]
+    # Before 1.61 `projects.update` sends the new name as `name`, beside each class's own.
+    update: Any = sdk.projects.update if PROJECTS_ERA else sdk.datasets.update  # type: ignore[attr-defined]
+    updated = update("pets", description="house pets", classes=classes)
+    assert updated.name == "pets"
+    assert updated.description == "house pets"
+    assert [(c.name, c.type) for c in updated.classes] == [("cat", "bbox"), ("dog", "polygon")]
+    renamed = update("pets", new_name="pets-2", classes=classes[:1])
+    assert (renamed.name, [c.name for c in renamed.classes]) == ("pets-2", ["cat"])
+    assert [c.name for c in sdk.datasets.get("pets-2").classes] == ["cat"]

@@ -71,6 +71,7 @@ __all__ = [
     "OPERATIONS_BY_RELEASE",
     "PIPELINES_BY_RELEASE",
     "PROJECTS",
+    "PROJECT_ARCHIVES",
     "ROLES_BY_RELEASE",
     "SDK_DEFECTS",
     "TARGET_FOLDER_PATHS",
@@ -368,6 +369,9 @@ segmentation: older releases' models cannot parse their metrics (``map`` null, n
 ``miou``), so the fake scores for each release what its API scored."""
 PROJECTS = before("1.61.0")
 """Datasets created, read, renamed and deleted as ``/projects/`` (``projects.*``)."""
+PROJECT_ARCHIVES = before("1.61.0", since="1.57.0")
+"""``projects.archive`` and ``projects.restore`` (``/projects/{name}/archive`` and
+``/restore``), which read ``success``, ``project_id`` and ``is_archived`` at the root."""
 COMPOUND_EXPORT_PATHS = before("1.61.0")
 """Exports addressed by name as ``/exports/{dataset}/{export}`` (not URL-encoded before
 1.7.27, which the router does not mind)."""

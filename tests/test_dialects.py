@@ -270,6 +270,48 @@ def test_before_1_61_datasets_are_created_renamed_and_deleted_as_projects() -> N
         assert http.get(f"{DEV}/projects/signs-2").status_code == 404
 
 
+def test_before_1_61_a_projects_classes_are_replaced_by_name() -> None:
+    # `name` renames the project; each class's own `name` is left alone.
+    classes = [{"name": "cat", "type": "bbox"}, {"name": "dog", "type": "polygon"}]
+    with _release("1.40.0") as http:
+        http.post(f"{DEV}/projects/", json={"name": "pets", "annotation_types": ["bbox"]})
+        answer = http.patch(f"{DEV}/projects/pets", json={"description": "d", "classes": classes})
+        assert answer.status_code == 200, answer.text
+        project = answer.json()["project"]
+        assert (project["name"], project["description"]) == ("pets", "d")
+        assert [(c["name"], c["type"]) for c in project["classes"]] == [
+            ("cat", "bbox"),
+            ("dog", "polygon"),
+        ]
+        both = http.patch(f"{DEV}/projects/pets", json={"name": "pets-2", "classes": classes[:1]})
+        assert both.status_code == 200, both.text
+        renamed = both.json()["project"]
+        assert (renamed["name"], [c["name"] for c in renamed["classes"]]) == ("pets-2", ["cat"])
+
+
+@pytest.mark.parametrize("version", ["1.57.0", "1.60.0"])
+def test_from_1_57_to_1_60_projects_are_archived_and_restored(version: str) -> None:
+    with _release(version) as http:
+        made = http.post(f"{DEV}/projects/", json={"name": "old", "annotation_types": ["bbox"]})
+        project_id = made.json()["project"]["id"]
+        archived = http.post(f"{DEV}/projects/old/archive")
+        assert archived.status_code == 200, archived.text
+        assert archived.json() == {"success": True, "project_id": project_id, "is_archived": True}
+        listed = http.get(f"{DEV}/projects/", params={"archived": "true"}).json()["projects"]
+        assert [(p["name"], p["is_archived"]) for p in listed] == [("old", True)]
+        restored = http.post(f"{DEV}/projects/old/restore").json()
+        assert restored == {"success": True, "project_id": project_id, "is_archived": False}
+        assert http.post(f"{DEV}/projects/nope/archive").status_code == 404
+
+
+@pytest.mark.parametrize("version", ["1.56.0", "1.61.0"])
+def test_projects_are_archived_only_from_1_57_to_1_60(version: str) -> None:
+    with _release(version) as http:
+        answer = http.post(f"{DEV}/projects/road-signs/archive")
+        assert answer.status_code == 404
+        assert "No route" in answer.json()["error"]["message"]
+
+
 def test_projects_are_no_route_from_1_61() -> None:
     with _release("1.61.0") as http:
         answer = http.post(f"{DEV}/projects/", json={"name": "signs"})

@@ -6,7 +6,13 @@ from dataclasses import replace
 from typing import TYPE_CHECKING, Any
 
 from pictograph_testing.api import spec
-from pictograph_testing.api.dialects import DATASETS_BY_NAME, LEGACY_ENVELOPES, PROJECTS, Wire
+from pictograph_testing.api.dialects import (
+    DATASETS_BY_NAME,
+    LEGACY_ENVELOPES,
+    PROJECT_ARCHIVES,
+    PROJECTS,
+    Wire,
+)
 from pictograph_testing.api.images import image_payload
 from pictograph_testing.api.route_paths import DEVELOPER_PATH
 from pictograph_testing.api.spec import (
@@ -198,6 +204,8 @@ def get_dataset(call: Call) -> Reply:
             envelope="project",
             rewrite=_legacy_under("project"),
             renames={"name": "new_name"},
+            # A class's own `name` is not a new name for the dataset.
+            renames_in_lists=False,
             note="`project`, with `archived_images`; renames with `name`",
         ),
     ),
@@ -280,6 +288,20 @@ def download(call: Call) -> Reply:
     return _download(call, call.path_args["dataset"])
 
 
+def _archived_result(body: dict[str, Any]) -> dict[str, Any]:
+    dataset = body["data"]
+    return {"success": True, "project_id": dataset["id"], "is_archived": dataset["is_archived"]}
+
+
+# `projects.archive` and `projects.restore` (1.57.0 to 1.60.0) return the reply's dict
+# as it is, documented as these three keys; no earlier release archives.
+_ARCHIVED_WIRE = Wire(
+    PROJECT_ARCHIVES,
+    rewrite=_archived_result,
+    note="`success`, `project_id` and `is_archived` at the root",
+)
+
+
 @endpoint(
     "POST",
     "datasets/{dataset}/archive",
@@ -289,7 +311,11 @@ def download(call: Call) -> Reply:
     role="admin",
     action="archive datasets",
     errors=(403,),
-    aliases=(("datasets/by-name/{dataset}/archive", DATASETS_BY_NAME),),
+    wires=(_ARCHIVED_WIRE,),
+    aliases=(
+        ("datasets/by-name/{dataset}/archive", DATASETS_BY_NAME),
+        ("projects/{dataset}/archive", PROJECT_ARCHIVES),
+    ),
 )
 def archive(call: Call) -> Reply:
     dataset = _dataset(call)
@@ -306,7 +332,11 @@ def archive(call: Call) -> Reply:
     role="admin",
     action="unarchive datasets",
     errors=(403,),
-    aliases=(("datasets/by-name/{dataset}/unarchive", DATASETS_BY_NAME),),
+    wires=(_ARCHIVED_WIRE,),
+    aliases=(
+        ("datasets/by-name/{dataset}/unarchive", DATASETS_BY_NAME),
+        ("projects/{dataset}/restore", PROJECT_ARCHIVES),
+    ),
 )
 def unarchive(call: Call) -> Reply:
     dataset = _dataset(call)

@@ -17,8 +17,9 @@ A route declares its dialects in the route table (``@endpoint(..., span=..., wir
   rewrite of the reply declared in the resource module.
 
 ``renames`` are applied to the request before any check: to the query's parameter
-names, to the body's keys and to the keys of objects in the body's lists (the
-``images`` of a bulk upload). The route's spec and handler then see today's names.
+names, to the body's keys and (unless the wire says not to) to the keys of objects in
+the body's lists (the ``images`` of a bulk upload). The route's spec and handler then
+see today's names.
 
 Handlers never branch on a version: they answer today's shape, and the route's wire for
 the caller's release rewrites it. The newest release pays nothing for this.
@@ -70,6 +71,7 @@ __all__ = [
     "OPERATIONS_BY_RELEASE",
     "PIPELINES_BY_RELEASE",
     "PROJECTS",
+    "PROJECT_ARCHIVES",
     "ROLES_BY_RELEASE",
     "SDK_DEFECTS",
     "TARGET_FOLDER_PATHS",
@@ -243,6 +245,10 @@ class Wire:
     renames: dict[str, str] = field(default_factory=dict)
     """The release's names for today's body fields and query parameters (old → new),
     read as today's before they are checked."""
+    renames_in_lists: bool = True
+    """Whether ``renames`` also apply to the keys of objects in the body's lists (each
+    of a bulk upload's ``images``); off where those objects have a field of a renamed
+    name of their own (each of a dataset's ``classes`` has a ``name``)."""
     form: bool = False
     """The release sends the body form-encoded (``null`` as an empty value), not JSON."""
     rewrite: Callable[[Any], Any] | None = None
@@ -275,7 +281,8 @@ class Wire:
         return renamed
 
     def fields(self, body: dict[str, Any]) -> dict[str, Any]:
-        """The body's fields under today's names, one level into lists of objects.
+        """The body's fields under today's names, one level into lists of objects
+        (unless :attr:`renames_in_lists` is off).
 
         A key already sent under today's name is left alone: the spec then refuses the
         old one as unknown rather than the fake picking one of the two.
@@ -283,6 +290,8 @@ class Wire:
         if not self.renames:
             return body
         renamed = self._renamed(body)
+        if not self.renames_in_lists:
+            return renamed
         for name, value in renamed.items():
             if isinstance(value, list):
                 renamed[name] = [self._renamed(v) if isinstance(v, dict) else v for v in value]
@@ -360,6 +369,9 @@ segmentation: older releases' models cannot parse their metrics (``map`` null, n
 ``miou``), so the fake scores for each release what its API scored."""
 PROJECTS = before("1.61.0")
 """Datasets created, read, renamed and deleted as ``/projects/`` (``projects.*``)."""
+PROJECT_ARCHIVES = before("1.61.0", since="1.57.0")
+"""``projects.archive`` and ``projects.restore`` (``/projects/{name}/archive`` and
+``/restore``), which read ``success``, ``project_id`` and ``is_archived`` at the root."""
 COMPOUND_EXPORT_PATHS = before("1.61.0")
 """Exports addressed by name as ``/exports/{dataset}/{export}`` (not URL-encoded before
 1.7.27, which the router does not mind)."""

@@ -35,7 +35,8 @@ _ASYNC_ID_UPLOADS = next(d.span for d in SDK_DEFECTS if "images.upload" in d.cal
 NAMES = ("a.png", "b.png")
 RELEASE = parse_version(sdk_version())
 FOLDER_FIELDS = ("directory_path", "folder_path", "virtual_folder_path")
-"""An image's directory, under each release's name for it (1.0.0 reads none)."""
+"""An image's directory, under each release's name for it (1.0.0 reads none; 1.0.1
+added ``virtual_folder_path``)."""
 
 
 @pytest.fixture
@@ -127,8 +128,8 @@ def test_upload_list_and_get(
         assert {folder for image in listed for folder in _folder_of(image)} <= {"/"}
     image = _on_image(sdk.images.get, ids["a.png"], "a.png")
     assert (image.id, image.filename, image.width, image.height) == (ids["a.png"], "a.png", 32, 24)
-    # Every release since 1.0.3 reads the image's directory, under its own name for it.
-    assert _folder_of(image) == ([] if RELEASE < (1, 0, 3) else ["/"])
+    # Every release since 1.0.1 reads the image's directory, under its own name for it.
+    assert _folder_of(image) == ([] if RELEASE < (1, 0, 1) else ["/"])
 
 
 def test_bulk_upload(fake: FakePictograph, sdk: pictograph.Client, pngs: list[Path]) -> None:

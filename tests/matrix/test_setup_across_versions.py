@@ -130,3 +130,37 @@ def test_rename_and_delete_a_dataset(sdk: pictograph.Client) -> None:
         assert renamed.name == "scratch-2"
         sdk.datasets.delete("scratch-2")
     assert [d.name for d in sdk.datasets.list()] == []
+
+
+def test_replace_a_datasets_classes(sdk: pictograph.Client) -> None:
+    _create_dataset(sdk, "pets")
+    classes = [{"name": "cat", "type": "bbox"}, {"name": "dog", "type": "polygon"}]
+    # Before 1.61 `projects.update` sends the new name as `name`, beside each class's own.
+    update: Any = sdk.projects.update if PROJECTS_ERA else sdk.datasets.update  # type: ignore[attr-defined]
+    updated = update("pets", description="house pets", classes=classes)
+    assert updated.name == "pets"
+    assert updated.description == "house pets"
+    assert [(c.name, c.type) for c in updated.classes] == [("cat", "bbox"), ("dog", "polygon")]
+    renamed = update("pets", new_name="pets-2", classes=classes[:1])
+    assert (renamed.name, [c.name for c in renamed.classes]) == ("pets-2", ["cat"])
+    assert [c.name for c in sdk.datasets.get("pets-2").classes] == ["cat"]
+
+
+def test_archive_and_restore_a_project(fake: FakePictograph, sdk: pictograph.Client) -> None:
+    if not PROJECTS_ERA or not hasattr(sdk.projects, "archive"):  # type: ignore[attr-defined]
+        pytest.skip(f"pictograph {sdk_version()} has no projects.archive (1.57.0 to 1.60.0)")
+    projects: Any = sdk.projects  # type: ignore[attr-defined]
+    made = _create_dataset(sdk, "old-signs")
+    # The release returns the reply's dict as it is: these three keys, at the root.
+    assert projects.archive("old-signs") == {
+        "success": True,
+        "project_id": made.id,
+        "is_archived": True,
+    }
+    assert [p.name for p in projects.list()] == []
+    hidden = projects.list(archived=True)
+    assert [(p.name, p.is_archived) for p in hidden] == [("old-signs", True)]
+    restored = projects.restore("old-signs")
+    assert (restored["project_id"], restored["is_archived"]) == (made.id, False)
+    assert [p.name for p in projects.list()] == ["old-signs"]
+    assert fake.world.dataset(fake.organization_id, "old-signs").archived_at is None

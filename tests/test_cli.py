@@ -337,3 +337,23 @@ def test_ctrl_c_stops_serve_quietly() -> None:
             process.communicate(timeout=10)
     # Ctrl-C is how `serve` is stopped: a clean exit, no KeyboardInterrupt traceback.
     assert (process.returncode, err) == (0, "")
+
+
+@pytest.mark.parametrize(
+    ("option", "value", "said"),
+    [
+        ("--balance-usd", "inf", "balance_usd must be a number of dollars from 0 to"),
+        ("--balance-usd", "nan", "balance_usd must be a number of dollars from 0 to"),
+        ("--balance-usd", "-5", "balance_usd must be a number of dollars from 0 to"),
+        ("--journal-limit", "9" * 20, "journal_limit must be a whole number from 1 to"),
+    ],
+)
+def test_serve_refuses_settings_out_of_bounds(
+    option: str, value: str, said: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # A usage error before anything is served: no traceback, the port not kept.
+    assert main(["serve", "--port", "0", option, value]) == 2
+    captured = capsys.readouterr()
+    assert said in captured.err
+    assert "Traceback" not in captured.err
+    assert captured.out == ""

@@ -314,6 +314,8 @@ class Faults:
         has passed, with the work done (so a retry meets ``Idempotency-Key`` replay).
         """
         delay = _seconds(seconds, "seconds")
+        # Refused now: a request that met it would move the clock past its last instant.
+        self._world.clock.check_reachable(delay)
         _check(optional, bool, "optional", "true or false")
         return self._arm(
             RequestFault(*self._target(method, path, times), delay=delay, optional=optional)

@@ -373,3 +373,19 @@ def test_an_injected_transport_fault_drops_the_connection(server: FakeServer) ->
 def test_a_server_that_cannot_build_its_world_says_why() -> None:
     with pytest.raises(ValueError, match="unknown scenario"):
         FakeServer(scenario="no-such-world").start()
+
+
+@pytest.mark.parametrize("seconds", [1e300, 200 * 365 * 86400.0])
+def test_a_delay_past_the_clocks_last_instant_is_refused_when_armed(
+    server: FakeServer, http: httpx.Client, seconds: float
+) -> None:
+    # Armed, it would have moved the clock past 2200 on the next request: a 500 then.
+    refused = http.post("/_fake/faults", json={"kind": "delay", "seconds": seconds})
+    assert refused.status_code == 422
+    assert "2200-01-01" in refused.json()["error"]
+    assert http.get("/_fake/faults").json()["faults"] == []
+    with pytest.raises(ValueError, match="2200-01-01"):
+        server.fake.faults.delay_next(seconds)
+    with server.client(max_retries=0) as client:
+        assert client.credits.balance().included_allowance_micro_usd == 100_000_000
+    assert server.fake.server_errors == []

@@ -105,6 +105,9 @@ _SPEC_OPTIONS: dict[str, frozenset[str]] = {
     "inference_pool": frozenset(),
 }
 """Each fault kind a spec (marker, control route) may name, and the arguments it takes."""
+_HEADER_TEXT = re.compile(r"(?:[\x21-\x7e\x80-\xff]+(?:[ \t]+[\x21-\x7e\x80-\xff]+)*)?")
+"""What a header's value may hold: visible Latin-1 characters, spaces and tabs between
+them (HTTP's field-content, as h11 checks it before it sends an answer)."""
 _POOL_SPENT = "hosted inference capacity spent for the day"
 
 
@@ -284,7 +287,9 @@ class Faults:
                 raise ValueError(f"status must be a 4xx or 5xx code, got {status!r}")
             if status == 429 and retry_after is None:
                 retry_after = 1
-        if retry_after is not None and not isinstance(retry_after, str):
+        if isinstance(retry_after, str):
+            _header_value(retry_after, "retry_after")
+        elif retry_after is not None:
             _seconds(retry_after, "retry_after", allow_zero=True)
         return self._arm(
             RequestFault(
@@ -820,6 +825,15 @@ def _check(value: object, kinds: type | tuple[type, ...], name: str, wanted: str
     # Specs arrive as JSON (the marker, the control route): say which value is wrong.
     if not isinstance(value, kinds):
         raise ValueError(f"{name} must be {wanted}, got {value!r}")
+
+
+def _header_value(value: str, name: str) -> None:
+    """Refuse text no HTTP header can carry: over the server it would end the connection."""
+    if not _HEADER_TEXT.fullmatch(value):
+        raise ValueError(
+            f"{name} must be seconds, or text a header can carry (Latin-1, no line breaks or "
+            f"control characters, no space at either end), got {value!r:.80}"
+        )
 
 
 def _header_seconds(value: float | str) -> str:

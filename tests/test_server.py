@@ -389,3 +389,27 @@ def test_a_delay_past_the_clocks_last_instant_is_refused_when_armed(
     with server.client(max_retries=0) as client:
         assert client.credits.balance().included_allowance_micro_usd == 100_000_000
     assert server.fake.server_errors == []
+
+
+@pytest.mark.parametrize("retry_after", ["1\r\nX-Injected: yes", "日本", " 5", "a\x00b"])
+def test_a_retry_after_no_header_can_carry_is_refused_when_armed(
+    server: FakeServer, http: httpx.Client, retry_after: str
+) -> None:
+    # Armed, the answer could not be sent: uvicorn cut the connection, a 500 in its log.
+    spec = {"kind": "status", "status": 429, "retry_after": retry_after}
+    refused = http.post("/_fake/faults", json=spec)
+    assert refused.status_code == 422
+    assert "retry_after must be seconds, or text a header can carry" in refused.json()["error"]
+    assert http.get("/_fake/faults").json()["faults"] == []
+    with server.client(max_retries=0) as client:
+        assert client.credits.balance().included_allowance_micro_usd == 100_000_000
+
+
+def test_a_retry_after_date_reaches_the_client_as_armed(
+    server: FakeServer, http: httpx.Client
+) -> None:
+    date = "Wed, 13 May 2026 12:00:00 GMT"
+    spec = {"kind": "status", "status": 503, "retry_after": date}
+    assert http.post("/_fake/faults", json=spec).status_code == 200
+    answer = http.get(f"{DEV}/credits/balance")
+    assert (answer.status_code, answer.headers["retry-after"]) == (503, date)

@@ -179,8 +179,10 @@ class VirtualClock:
 
     def _check_reachable(self, total: float) -> None:
         if self._start_ts + self.monotonic() + total >= _HORIZON_TS:
+            # Units that overflow a float when added up read "inf": say so in words.
+            amount = f"{total:g}s" if math.isfinite(total) else "more seconds than a float holds"
             raise ValueError(
-                f"moving the virtual clock {total:g}s would take it to or past "
+                f"moving the virtual clock {amount} would take it to or past "
                 f"{format_timestamp(LATEST_INSTANT)}, where it stops"
             )
 

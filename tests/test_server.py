@@ -413,3 +413,14 @@ def test_a_retry_after_date_reaches_the_client_as_armed(
     assert http.post("/_fake/faults", json=spec).status_code == 200
     answer = http.get(f"{DEV}/credits/balance")
     assert (answer.status_code, answer.headers["retry-after"]) == (503, date)
+
+
+def test_an_advance_whose_units_overflow_says_so_in_words(http: httpx.Client) -> None:
+    # 1e305 hours is a finite number; in seconds it is past what a float holds.
+    refused = http.post("/_fake/clock/advance", json={"hours": 1e305})
+    assert refused.status_code == 422
+    assert refused.json()["error"] == (
+        "moving the virtual clock more seconds than a float holds would take it to or past "
+        "2200-01-01T00:00:00Z, where it stops"
+    )
+    assert http.get("/_fake/clock").json()["monotonic"] == 0.0

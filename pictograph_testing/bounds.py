@@ -13,6 +13,7 @@ from datetime import datetime, timezone
 __all__ = [
     "EARLIEST_START",
     "LATEST_INSTANT",
+    "MAX_BALANCE_USD",
     "MAX_COORDINATE",
     "MAX_IMAGE_PIXELS",
     "MAX_IMAGE_SIDE",
@@ -60,6 +61,11 @@ MAX_IMAGE_SIDE = 16_384
 
 MAX_IMAGE_PIXELS = 178_956_970
 """The most pixels an image may hold (Pillow's decompression-bomb limit)."""
+
+MAX_BALANCE_USD = 1e9
+"""The largest balance an organization may start with, in dollars (a fake's
+``balance_usd``, ``--balance-usd``, a scenario's): a billion, and whole micro-dollars
+that a ledger's sums hold exactly."""
 
 MAX_SCENARIO_COUNT = 100_000
 """The most synthetic images a scenario may ask a dataset for."""

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import contextlib
 import os
 import sys
 from typing import TYPE_CHECKING
@@ -245,7 +246,10 @@ def _serve(args: argparse.Namespace) -> int:
             "printed above",
             file=sys.stderr,
         )
-    uvicorn.Server(uvicorn_config(app)).run(sockets=[sock])
+    # uvicorn shuts down gracefully on Ctrl-C, then raises it again: the way `serve` is
+    # stopped, not a failure to show a traceback for.
+    with contextlib.suppress(KeyboardInterrupt):
+        uvicorn.Server(uvicorn_config(app)).run(sockets=[sock])
     return 0
 
 

@@ -171,10 +171,18 @@ class VirtualClock:
             # Exact when the clock moves by hand only: a sleeper's wake-up, to the bit.
             self._elapsed = moment if not self._speed else self._elapsed + gap
 
+    def check_reachable(self, seconds: float) -> None:
+        """Raise the ``ValueError`` :meth:`advance` would for ``seconds``, moving nothing:
+        for what arms a move now and makes it later (a delay fault)."""
+        with self._lock:
+            self._check_reachable(seconds)
+
     def _check_reachable(self, total: float) -> None:
         if self._start_ts + self.monotonic() + total >= _HORIZON_TS:
+            # Units that overflow a float when added up read "inf": say so in words.
+            amount = f"{total:g}s" if math.isfinite(total) else "more seconds than a float holds"
             raise ValueError(
-                f"moving the virtual clock {total:g}s would take it to or past "
+                f"moving the virtual clock {amount} would take it to or past "
                 f"{format_timestamp(LATEST_INSTANT)}, where it stops"
             )
 

@@ -317,6 +317,8 @@ class Faults:
         has passed, with the work done (so a retry meets ``Idempotency-Key`` replay).
         """
         delay = _seconds(seconds, "seconds")
+        # Refused now: a request that met it would move the clock past its last instant.
+        self._world.clock.check_reachable(delay)
         _check(optional, bool, "optional", "true or false")
         return self._arm(
             RequestFault(*self._target(method, path, times), delay=delay, optional=optional)
@@ -834,7 +836,7 @@ def _header_text(value: str, name: str) -> str:
     if not _HEADER_TEXT.fullmatch(text):
         raise ValueError(
             f"{name} must be a number of seconds or a header's text (printable ASCII, such "
-            f"as an HTTP-date: 'Wed, 21 Oct 2026 07:28:00 GMT'), got {value!r}"
+            f"as an HTTP-date: 'Wed, 21 Oct 2026 07:28:00 GMT'), got {value!r:.80}"
         )
     return text
 

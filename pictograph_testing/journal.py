@@ -15,6 +15,7 @@ from __future__ import annotations
 import itertools
 import json
 import re
+import sys
 from collections import deque
 from collections.abc import Sequence
 from datetime import datetime, timedelta
@@ -29,6 +30,7 @@ if TYPE_CHECKING:
 __all__ = [
     "JOURNAL_BODY_LIMIT",
     "JOURNAL_LIMIT",
+    "MAX_JOURNAL_LIMIT",
     "Call",
     "CallList",
     "CallLog",
@@ -39,6 +41,8 @@ __all__ = [
 
 JOURNAL_LIMIT = 10_000
 """Calls a fake's journal keeps by default: the newest; older ones are dropped and counted."""
+MAX_JOURNAL_LIMIT = sys.maxsize
+"""The largest ``journal_limit``: the most items a ``deque`` can be bounded to."""
 JOURNAL_BODY_LIMIT = 1024 * 1024
 """Bytes of each request and response body the journal keeps; the rest is cut off."""
 
@@ -83,8 +87,15 @@ class CallLog:
     __slots__ = ("_entries", "_recorded", "body_limit")
 
     def __init__(self, limit: int = JOURNAL_LIMIT, body_limit: int = JOURNAL_BODY_LIMIT) -> None:
-        if isinstance(limit, bool) or not isinstance(limit, int) or limit < 1:
-            raise ValueError(f"journal_limit must be a whole number >= 1, got {limit!r}")
+        if (
+            isinstance(limit, bool)
+            or not isinstance(limit, int)
+            or not 1 <= limit <= MAX_JOURNAL_LIMIT
+        ):
+            raise ValueError(
+                f"journal_limit must be a whole number from 1 to {MAX_JOURNAL_LIMIT:,}, "
+                f"got {limit!r:.40}"
+            )
         self._entries: deque[_Recorded] = deque(maxlen=limit)
         self.body_limit = body_limit
         self._recorded = 0

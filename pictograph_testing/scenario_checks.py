@@ -22,6 +22,7 @@ from pictograph_testing.api import strict_json
 from pictograph_testing.bounds import (
     EARLIEST_START,
     LATEST_INSTANT,
+    MAX_BALANCE_USD,
     MAX_SCENARIO_COUNT,
 )
 from pictograph_testing.catalog import PROFILES
@@ -151,7 +152,7 @@ class _Checker:
         if not isinstance(profile, str) or profile not in PROFILES:
             raise _Problem(f"profile must be one of {', '.join(sorted(PROFILES))}")
         self.whole(document.get("seed", 0), "seed", low=0)
-        self.number(document.get("balance_usd", 100.0), "balance_usd", low=0, high=10**9)
+        self.number(document.get("balance_usd", 100.0), "balance_usd", low=0, high=MAX_BALANCE_USD)
         clock = self.mapping(document.get("clock", {}), "clock", {"start", "elapsed_seconds"})
         elapsed = clock.get("elapsed_seconds", 0.0)
         self.number(elapsed, "clock.elapsed_seconds", low=0, high=self.latest)

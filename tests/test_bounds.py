@@ -8,6 +8,7 @@ and over the server where it applies.
 from __future__ import annotations
 
 import json
+import math
 import socket
 from typing import TYPE_CHECKING, Any
 
@@ -18,6 +19,7 @@ from PIL import Image as PILImage
 
 from pictograph_testing import FakePictograph
 from pictograph_testing.api.app import MAX_BODY_BYTES
+from pictograph_testing.bounds import MAX_BALANCE_USD
 from pictograph_testing.catalog import IDEMPOTENCY_TTL_SECONDS, MAX_IMAGE_BYTES
 from pictograph_testing.journal import JOURNAL_BODY_LIMIT
 from pictograph_testing.server import MAX_HEADER_BYTES, MAX_TARGET_BYTES, FakeServer
@@ -184,8 +186,23 @@ def test_the_journal_keeps_the_newest_calls_and_counts_the_rest() -> None:
     assert calls[-1].index == 7
     calls.clear()
     assert (len(calls), calls.dropped) == (0, 0)
-    with pytest.raises(ValueError, match="journal_limit"):
-        FakePictograph(journal_limit=0)
+    for limit in (0, 10**20):  # past what a deque holds: a ValueError, not an OverflowError
+        with pytest.raises(ValueError, match="journal_limit must be a whole number from 1"):
+            FakePictograph(journal_limit=limit)
+
+
+@pytest.mark.parametrize("balance", [-0.01, math.inf, math.nan, 1e10, True])
+def test_a_balance_out_of_bounds_is_refused(balance: float) -> None:
+    with pytest.raises(ValueError, match="balance_usd must be a number of dollars from 0"):
+        FakePictograph(balance_usd=balance)
+    fake = FakePictograph(seed=2)
+    with pytest.raises(ValueError, match="balance_usd must be a number of dollars from 0"):
+        fake.add_organization(balance_usd=balance)
+    # Nothing was made: the next organization is the one a fresh fake makes first.
+    added = fake.add_organization(balance_usd=MAX_BALANCE_USD)
+    assert added.id == FakePictograph(seed=2).add_organization().id
+    with added.client(max_retries=0) as client:
+        assert client.credits.balance().included_allowance_micro_usd == MAX_BALANCE_USD * 1e6
 
 
 def test_the_journal_cuts_long_bodies() -> None:

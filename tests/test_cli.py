@@ -14,6 +14,7 @@ import functools
 import json
 import os
 import re
+import signal
 import socket
 import subprocess
 import sys
@@ -313,3 +314,46 @@ def test_serve_prints_what_a_client_needs(tmp_path: Path) -> None:
         page = httpx.get(env["dashboard"])
         assert page.status_code == 200
         assert 'id="timeline"' in page.text
+
+
+@pytest.mark.slow  # subprocesses: scripts/test_slow.sh
+def test_ctrl_c_stops_serve_quietly() -> None:
+    process = subprocess.Popen(
+        [_script("pictograph-fake"), "serve", "--port", "0", "--speed", "0"],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        assert process.stdout is not None
+        first = process.stdout.readline()
+        assert first.startswith("pictograph-fake serving "), first
+        _wait_until_listening(first.split()[-1])
+        process.send_signal(signal.SIGINT)
+        _, err = process.communicate(timeout=DEADLINE)
+    finally:
+        if process.poll() is None:
+            process.kill()
+            process.communicate(timeout=10)
+    # Ctrl-C is how `serve` is stopped: a clean exit, no KeyboardInterrupt traceback.
+    assert (process.returncode, err) == (0, "")
+
+
+@pytest.mark.parametrize(
+    ("option", "value", "said"),
+    [
+        ("--balance-usd", "inf", "balance_usd must be a number of dollars from 0 to"),
+        ("--balance-usd", "nan", "balance_usd must be a number of dollars from 0 to"),
+        ("--balance-usd", "-5", "balance_usd must be a number of dollars from 0 to"),
+        ("--journal-limit", "9" * 20, "journal_limit must be a whole number from 1 to"),
+    ],
+)
+def test_serve_refuses_settings_out_of_bounds(
+    option: str, value: str, said: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # A usage error before anything is served: no traceback, the port not kept.
+    assert main(["serve", "--port", "0", option, value]) == 2
+    captured = capsys.readouterr()
+    assert said in captured.err
+    assert "Traceback" not in captured.err
+    assert captured.out == ""

@@ -373,3 +373,54 @@ def test_an_injected_transport_fault_drops_the_connection(server: FakeServer) ->
 def test_a_server_that_cannot_build_its_world_says_why() -> None:
     with pytest.raises(ValueError, match="unknown scenario"):
         FakeServer(scenario="no-such-world").start()
+
+
+@pytest.mark.parametrize("seconds", [1e300, 200 * 365 * 86400.0])
+def test_a_delay_past_the_clocks_last_instant_is_refused_when_armed(
+    server: FakeServer, http: httpx.Client, seconds: float
+) -> None:
+    # Armed, it would have moved the clock past 2200 on the next request: a 500 then.
+    refused = http.post("/_fake/faults", json={"kind": "delay", "seconds": seconds})
+    assert refused.status_code == 422
+    assert "2200-01-01" in refused.json()["error"]
+    assert http.get("/_fake/faults").json()["faults"] == []
+    with pytest.raises(ValueError, match="2200-01-01"):
+        server.fake.faults.delay_next(seconds)
+    with server.client(max_retries=0) as client:
+        assert client.credits.balance().included_allowance_micro_usd == 100_000_000
+    assert server.fake.server_errors == []
+
+
+@pytest.mark.parametrize("retry_after", ["1\r\nX-Injected: yes", "日本", "a\x00b"])
+def test_a_retry_after_no_header_can_carry_is_refused_when_armed(
+    server: FakeServer, http: httpx.Client, retry_after: str
+) -> None:
+    # Armed, the answer could not be sent: uvicorn cut the connection, a 500 in its log.
+    spec = {"kind": "status", "status": 429, "retry_after": retry_after}
+    refused = http.post("/_fake/faults", json=spec)
+    assert refused.status_code == 422
+    assert "retry_after must be a number of seconds or a header's text" in refused.json()["error"]
+    assert http.get("/_fake/faults").json()["faults"] == []
+    with server.client(max_retries=0) as client:
+        assert client.credits.balance().included_allowance_micro_usd == 100_000_000
+
+
+def test_a_retry_after_date_reaches_the_client_as_armed(
+    server: FakeServer, http: httpx.Client
+) -> None:
+    date = "Wed, 13 May 2026 12:00:00 GMT"
+    spec = {"kind": "status", "status": 503, "retry_after": date}
+    assert http.post("/_fake/faults", json=spec).status_code == 200
+    answer = http.get(f"{DEV}/credits/balance")
+    assert (answer.status_code, answer.headers["retry-after"]) == (503, date)
+
+
+def test_an_advance_whose_units_overflow_says_so_in_words(http: httpx.Client) -> None:
+    # 1e305 hours is a finite number; in seconds it is past what a float holds.
+    refused = http.post("/_fake/clock/advance", json={"hours": 1e305})
+    assert refused.status_code == 422
+    assert refused.json()["error"] == (
+        "moving the virtual clock more seconds than a float holds would take it to or past "
+        "2200-01-01T00:00:00Z, where it stops"
+    )
+    assert http.get("/_fake/clock").json()["monotonic"] == 0.0

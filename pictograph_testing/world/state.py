@@ -9,6 +9,7 @@ import threading
 from functools import cached_property, lru_cache
 from typing import TYPE_CHECKING, Any, Protocol
 
+from pictograph_testing.bounds import MAX_BALANCE_USD
 from pictograph_testing.catalog import MICRO_USD, Profile
 from pictograph_testing.world.agenda import Agenda
 from pictograph_testing.world.allowances import MonthlyResets
@@ -234,6 +235,16 @@ class World:
     # ── organizations and keys ──
 
     def add_organization(self, *, balance_usd: float, name: str | None = None) -> Organization:
+        # Checked before an id is drawn: a refused organization leaves no trace.
+        if (
+            isinstance(balance_usd, bool)
+            or not isinstance(balance_usd, (int, float))
+            or not 0 <= balance_usd <= MAX_BALANCE_USD  # NaN too
+        ):
+            raise ValueError(
+                f"balance_usd must be a number of dollars from 0 to {MAX_BALANCE_USD:,.0f}, "
+                f"got {balance_usd!r:.40}"
+            )
         org_id = self.ids.uuid()
         org_name = name or self.ids.company()
         slug = _slug(org_name)

@@ -15,6 +15,7 @@ from __future__ import annotations
 import itertools
 import json
 import re
+import threading
 from collections import deque
 from collections.abc import Sequence
 from datetime import datetime, timedelta
@@ -78,16 +79,25 @@ class CallLog:
 
     Appending is the hot path (one per request), so it costs a length check per body and
     a bounded deque's append; an entry pushed out is counted in :attr:`dropped`.
+    :meth:`record` is called holding ``lock`` (the API's world lock), which readers take
+    to copy the calls: a test reading the journal while other threads still make requests
+    must neither see the deque change under it nor pair an entry with another's index.
     """
 
-    __slots__ = ("_entries", "_recorded", "body_limit")
+    __slots__ = ("_entries", "_recorded", "body_limit", "lock")
 
-    def __init__(self, limit: int = JOURNAL_LIMIT, body_limit: int = JOURNAL_BODY_LIMIT) -> None:
+    def __init__(
+        self,
+        limit: int = JOURNAL_LIMIT,
+        body_limit: int = JOURNAL_BODY_LIMIT,
+        lock: threading.RLock | None = None,
+    ) -> None:
         if isinstance(limit, bool) or not isinstance(limit, int) or limit < 1:
             raise ValueError(f"journal_limit must be a whole number >= 1, got {limit!r}")
         self._entries: deque[_Recorded] = deque(maxlen=limit)
         self.body_limit = body_limit
         self._recorded = 0
+        self.lock = lock if lock is not None else threading.RLock()
 
     @property
     def limit(self) -> int:
@@ -127,19 +137,41 @@ class CallLog:
 
     def page(self, since: int, limit: int) -> list[tuple[int, JournalEntry]]:
         """Up to ``limit`` calls from absolute index ``since``, with their indexes."""
-        start = max(since - self.dropped, 0)
-        chunk = itertools.islice(self._entries, start, start + limit)
-        return list(enumerate(map(_entry, chunk), self.dropped + start))
+        with self.lock:
+            dropped = self.dropped
+            start = max(since - dropped, 0)
+            chunk = list(itertools.islice(self._entries, start, start + limit))
+        return list(enumerate(map(_entry, chunk), dropped + start))
+
+    def snapshot(self) -> list[tuple[int, JournalEntry]]:
+        """Every call kept, with its index, as of one instant."""
+        with self.lock:
+            kept = self._entries.copy()
+            dropped = self._recorded - len(kept)
+        return list(enumerate(map(_entry, kept), dropped))
+
+    def at(self, position: int) -> tuple[int, JournalEntry]:
+        """The call at ``position`` among those kept (negative counts from the newest),
+        with its index; ``IndexError`` when there is none."""
+        with self.lock:
+            kept = len(self._entries)
+            where = position if position >= 0 else kept + position
+            if not 0 <= where < kept:
+                raise IndexError("journal index out of range")
+            return self._recorded - kept + where, _entry(self._entries[where])
 
     def clear(self) -> None:
-        self._entries.clear()
-        self._recorded = 0
+        with self.lock:
+            self._entries.clear()
+            self._recorded = 0
 
     def __len__(self) -> int:
         return len(self._entries)
 
     def __iter__(self) -> Iterator[JournalEntry]:
-        return map(_entry, self._entries)
+        with self.lock:
+            kept = self._entries.copy()
+        return map(_entry, kept)
 
     def __getitem__(self, position: int) -> JournalEntry:
         return _entry(self._entries[position])
@@ -442,7 +474,7 @@ class Journal(CallList):
         self._entries = entries
 
     def _pairs(self) -> Sequence[tuple[int, JournalEntry]]:
-        return list(enumerate(self._entries, self._entries.dropped))
+        return self._entries.snapshot()
 
     @property
     def dropped(self) -> int:
@@ -463,10 +495,8 @@ class Journal(CallList):
         if isinstance(index, slice):
             return super().__getitem__(index)
         # Straight to the entry: `calls[-1]` must not copy a long journal.
-        position = index if index >= 0 else len(self._entries) + index
-        if not 0 <= position < len(self._entries):
-            raise IndexError("journal index out of range")
-        return Call(self._entries[position], self._entries.dropped + position, self._start)
+        position, entry = self._entries.at(index)
+        return Call(entry, position, self._start)
 
     def clear(self) -> None:
         """Forget the calls so far (set-up traffic, say); later calls count from 0 again."""

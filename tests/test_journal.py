@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+import threading
 from datetime import timedelta
 
 import pictograph
@@ -208,3 +209,41 @@ def test_percent_encoded_paths_match_decoded(
     assert call.path == TRAINING + "a run"
     assert "%20" in call.target
     assert fake.calls.filter(path=TRAINING + "a run")
+
+
+def test_the_journal_reads_while_other_threads_make_calls() -> None:
+    # A test reading `fake.calls` while worker threads still call the fake: each read
+    # is one consistent instant, never "deque mutated during iteration", and an index
+    # always belongs to its call, even as the journal drops its oldest.
+    with FakePictograph(seed=1, journal_limit=50) as fake:
+        client = fake.client(max_retries=0)
+        done = threading.Event()
+        problems: list[str] = []
+
+        def call() -> None:
+            while not done.is_set():
+                client.credits.balance()
+
+        def read() -> None:
+            try:
+                for _ in range(300):
+                    calls = list(fake.calls)
+                    indexes = [c.index for c in calls]
+                    if indexes != list(range(indexes[0], indexes[0] + len(indexes))):
+                        problems.append(f"indexes out of step: {indexes[:3]}...")
+                    fake.calls.filter(method="GET", path="credits/balance")
+                    _ = fake.calls[-1]
+            except Exception as exc:  # what the test is about: record, then assert
+                problems.append(repr(exc))
+            finally:
+                done.set()
+
+        client.credits.balance()
+        workers = [threading.Thread(target=call) for _ in range(2)]
+        reader = threading.Thread(target=read)
+        for thread in (*workers, reader):
+            thread.start()
+        for thread in (reader, *workers):
+            thread.join()
+
+    assert problems == []

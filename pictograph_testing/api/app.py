@@ -105,7 +105,7 @@ class Api:
         self._request_prefix = f"req_{world.seed & 0xFFFF:04x}"
         self.server_errors: list[BaseException] = []
         """Exceptions the fake raised while answering (each answered as a 500)."""
-        self.journal = CallLog(journal_limit)
+        self.journal = CallLog(journal_limit, lock=world.lock)
         """The newest requests answered, undecoded; ``FakePictograph.calls`` reads them."""
         self.idempotency = IdempotencyStore()
         """Answers kept under their Idempotency-Key: a retry within the TTL replays them."""

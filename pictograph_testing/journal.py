@@ -358,7 +358,8 @@ class CallList(Sequence[Call]):
         route template's ``{placeholder}`` (one segment); a compiled pattern must match the
         whole path.
         ``params`` and ``json`` match when each key given has that value in the query or
-        the top level of the JSON body (other keys may be there too). ``fault=True``
+        the top level of the JSON body (other keys may be there too); a ``params`` value
+        is compared as httpx sends it (``True`` as ``true``, ``None`` as empty). ``fault=True``
         keeps the calls an injected fault touched, ``fault=False`` the others. ``where``
         is any further predicate.
         """
@@ -521,7 +522,9 @@ class _Criteria:
         self._method = method.upper() if method is not None else None
         self._path = path_matcher(api_path(path, method) if isinstance(path, str) else path)
         self._status = status
-        self._params = {k: str(v) for k, v in params.items()} if params is not None else None
+        self._params = (
+            {k: _query_value(v) for k, v in params.items()} if params is not None else None
+        )
         self._json = json_body
         self._where = where
         self._fault = fault
@@ -590,6 +593,16 @@ def path_matcher(path: str | re.Pattern[str] | None) -> Callable[[str], bool] | 
     )
     compiled = re.compile(regex)
     return lambda candidate: compiled.fullmatch(candidate) is not None
+
+
+def _query_value(value: object) -> str:
+    """``value`` as httpx writes it in a query (the SDK's ``archived=True`` is sent as
+    ``archived=true``), so a test passes the value its code passed."""
+    if value is True:
+        return "true"
+    if value is False:
+        return "false"
+    return "" if value is None else str(value)
 
 
 def _json_object(body: bytes) -> dict[str, Any] | None:

@@ -6,6 +6,7 @@ import re
 import threading
 from datetime import timedelta
 
+import httpx
 import pictograph
 import pytest
 
@@ -247,3 +248,34 @@ def test_the_journal_reads_while_other_threads_make_calls() -> None:
             thread.join()
 
     assert problems == []
+
+
+def test_params_match_a_flag_as_the_sdk_passed_it(
+    fake: FakePictograph, client: pictograph.Client
+) -> None:
+    client.datasets.list(archived=True)
+
+    assert fake.calls.last.params["archived"] == "true"  # as httpx writes it
+    fake.calls.assert_called("GET", "datasets/", params={"archived": True}, times=1)
+    fake.calls.assert_not_called(params={"archived": False})
+
+
+async def test_params_match_a_flag_from_the_async_client(
+    fake: FakePictograph, aclient: pictograph.AsyncClient
+) -> None:
+    await aclient.datasets.list(archived=True)
+
+    fake.calls.assert_called("GET", "datasets/", params={"archived": True, "limit": 100})
+
+
+def test_head_requests_filter_by_the_get_route(fake: FakePictograph) -> None:
+    # The SDK sends no HEAD; a health check or a proxy might. It is served wherever GET is.
+    answer = httpx.head(
+        f"{fake.base_url}/api/v1/developer/credits/balance", headers={"X-API-Key": fake.api_key}
+    )
+
+    assert answer.status_code == 200
+    fake.calls.assert_called("HEAD", "credits/balance", times=1)
+    fake.calls.assert_not_called("GET", "credits/balance")
+    with pytest.raises(ValueError, match=r"no route GET .*credits/balanse"):
+        fake.calls.filter("HEAD", "credits/balanse")

@@ -42,7 +42,9 @@ def api_path(path: str, method: str | None = None) -> str:
     ``method`` (any case), when given, must be one the route takes. Raise
     :class:`UnknownRoute` for a path under the API prefix that no route matches.
     """
-    full, problem = _checked(path, method.upper() if method is not None else None)
+    verb = method.upper() if method is not None else None
+    # HEAD is answered wherever GET is: it names GET's routes.
+    full, problem = _checked(path, "GET" if verb == "HEAD" else verb)
     if problem is not None:
         raise UnknownRoute(problem)
     return full

@@ -179,6 +179,9 @@ class CallLog:
 
 _LISTED = 40
 """Calls a failure message lists (the most recent); the rest are counted."""
+_TARGET_SHOWN = 200
+"""Characters of a target a failure message shows: a long query (a list of ids, say)
+is cut, so each call stays one readable line."""
 
 
 class Call:
@@ -312,7 +315,11 @@ class CallList(Sequence[Call]):
     def __getitem__(self, index: int | slice) -> Call | CallList:
         pairs = self._pairs()
         if isinstance(index, slice):
-            return CallList(list(pairs[index]), self._start)
+            part = slice(index.start, index.stop, index.step)
+            bounds = ":".join("" if b is None else str(b) for b in (part.start, part.stop))
+            if part.step is not None:
+                bounds += f":{part.step}"
+            return self._narrowed(list(pairs[index]), f"[{bounds}]")
         position, entry = pairs[index]
         return Call(entry, position, self._start)
 
@@ -365,9 +372,20 @@ class CallList(Sequence[Call]):
         """
         match = _Criteria(method, path, status, params, json, where, fault)
         start = self._start
-        narrowed = CallList([(i, e) for i, e in self._pairs() if match(i, e, start)], start)
-        narrowed._criteria = match.describe()
-        narrowed._origin = self
+        return self._narrowed(
+            [(i, e) for i, e in self._pairs() if match(i, e, start)], match.describe()
+        )
+
+    def _narrowed(self, pairs: list[tuple[int, JournalEntry]], how: str) -> CallList:
+        """Some of these calls, chosen ``how``: a failure names every step from the
+        journal and lists all the calls the fake answered, not just the last step's."""
+        narrowed = CallList(pairs, self._start)
+        if self._origin is None:
+            narrowed._criteria = how
+            narrowed._origin = self
+        else:
+            narrowed._criteria = f"{self._criteria}, then {how}"
+            narrowed._origin = self._origin
         return narrowed
 
     # ── assertions ──
@@ -393,7 +411,7 @@ class CallList(Sequence[Call]):
         wanted = "a call" if times is None else f"exactly {times} call{'s' * (times != 1)}"
         raise AssertionError(
             f"expected {wanted} matching {found._criteria}; {len(found)} matched.\n"
-            + self._listing(found)
+            + found._every()._listing(found)
         )
 
     def assert_not_called(
@@ -414,13 +432,17 @@ class CallList(Sequence[Call]):
         if found:
             raise AssertionError(
                 f"expected no call matching {found._criteria}; {len(found)} matched.\n"
-                + self._listing(found)
+                + found._every()._listing(found)
             )
 
     # ── reporting ──
 
     _criteria = ""
     _origin: CallList | None = None
+
+    def _every(self) -> CallList:
+        """The calls these were chosen from: what a failure lists."""
+        return self if self._origin is None else self._origin
 
     def _seen(self) -> str:
         if self._origin is not None:
@@ -450,12 +472,13 @@ class CallList(Sequence[Call]):
             hidden = sum(r[1] - r[0] + 1 for r in runs[:-_LISTED])
             lines.append(f"   ... {hidden} earlier calls")
         for first, last, head, tail, flag in runs[-_LISTED:]:
+            shown = _describe(head, _TARGET_SHOWN)
             if first == last:
-                lines.append(f" {flag} #{first:<4} +{head.elapsed:.1f}s  {_describe(head)}")
+                lines.append(f" {flag} #{first:<4} +{head.elapsed:.1f}s  {shown}")
             else:
                 span = f"#{first}-{last}"
                 times = f"+{head.elapsed:.1f}s..+{tail.elapsed:.1f}s"
-                lines.append(f" {flag} {span:<5} {times}  {_describe(head)}  (x{last - first + 1})")
+                lines.append(f" {flag} {span:<5} {times}  {shown}  (x{last - first + 1})")
         return "\n".join(lines)
 
     def __repr__(self) -> str:
@@ -620,9 +643,13 @@ def _unserved(entry: JournalEntry) -> bool:
     return entry.status == 404 and b'"code":"not_implemented_by_fake"' in entry.response_body
 
 
-def _describe(entry: JournalEntry) -> str:
+def _describe(entry: JournalEntry, width: int | None = None) -> str:
+    """One line for a call; its target cut after ``width`` characters when given."""
     answer = "no answer" if entry.status == 0 else str(entry.status)
-    text = f"{entry.method.upper()} {entry.target} -> {answer}"
+    target = entry.target
+    if width is not None and len(target) > width:
+        target = f"{target[:width]}... ({len(target) - width:,} more characters)"
+    text = f"{entry.method.upper()} {target} -> {answer}"
     if _unserved(entry):
         text += " [not served by the fake]"
     return text if entry.fault is None else f"{text} [{entry.fault}]"

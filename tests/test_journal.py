@@ -279,3 +279,43 @@ def test_head_requests_filter_by_the_get_route(fake: FakePictograph) -> None:
     fake.calls.assert_not_called("GET", "credits/balance")
     with pytest.raises(ValueError, match=r"no route GET .*credits/balanse"):
         fake.calls.filter("HEAD", "credits/balanse")
+
+
+def test_a_failure_cuts_a_long_target_to_one_readable_line(
+    fake: FakePictograph, client: pictograph.Client
+) -> None:
+    with pytest.raises(pictograph.exceptions.ValidationError):
+        client.training.list(status="x" * 5000)
+
+    with pytest.raises(AssertionError) as failure:
+        fake.calls.assert_called("POST", "training/")
+
+    message = str(failure.value)
+    assert len(message) < 600
+    assert f"GET {TRAINING}?" in message
+    assert "... (4,8" in message
+    assert message.endswith("more characters) -> 422")
+    assert len(fake.calls.last.target) > 5000  # the journal keeps it whole
+
+
+def test_a_chained_filter_names_every_step_and_lists_every_call(
+    fake: FakePictograph, client: pictograph.Client
+) -> None:
+    client.credits.balance()
+    _train(client)
+
+    with pytest.raises(AssertionError) as failure:
+        _ = fake.calls.filter(method="POST").filter(status=201).last
+    message = str(failure.value)
+    assert "none matched method='POST', then status=201." in message
+    assert "Calls the fake answered (2; * = matched):" in message
+    assert "GET /api/v1/developer/credits/balance -> 200" in message
+
+    with pytest.raises(AssertionError) as failure:
+        fake.calls.filter(method="GET").assert_called(path=TRAINING)
+    message = str(failure.value)
+    assert "matching method='GET', then path=" in message
+    assert f"POST {TRAINING} -> 200" in message  # not just the GET calls
+
+    with pytest.raises(AssertionError, match=r"none matched \[5:\]\.\nCalls the fake answered \(2"):
+        _ = fake.calls[5:].first

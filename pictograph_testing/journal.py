@@ -20,9 +20,9 @@ from collections import deque
 from collections.abc import Sequence
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any, NamedTuple, overload
-from urllib.parse import parse_qsl, unquote
+from urllib.parse import parse_qsl
 
-from pictograph_testing.api.route_paths import PLACEHOLDER, api_path
+from pictograph_testing.api.route_paths import PLACEHOLDER, api_path, decoded_path
 
 if TYPE_CHECKING:
     from collections.abc import Callable, Iterator, Mapping
@@ -206,7 +206,8 @@ class Call:
 
     @property
     def path(self) -> str:
-        """The path, percent-decoded, without the query."""
+        """The path, percent-decoded, without the query; a ``/`` within a name stays
+        ``%2F``, so the path has the segments the API routed."""
         return _path(self._entry.target)
 
     @property
@@ -589,8 +590,7 @@ class _Criteria:
 
 
 def _path(target: str) -> str:
-    path = target.partition("?")[0]
-    return unquote(path) if "%" in path else path
+    return decoded_path(target.partition("?")[0])
 
 
 def path_matcher(path: str | re.Pattern[str] | None) -> Callable[[str], bool] | None:

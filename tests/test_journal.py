@@ -319,3 +319,32 @@ def test_a_chained_filter_names_every_step_and_lists_every_call(
 
     with pytest.raises(AssertionError, match=r"none matched \[5:\]\.\nCalls the fake answered \(2"):
         _ = fake.calls[5:].first
+
+
+def test_a_name_with_a_slash_stays_one_segment(
+    fake: FakePictograph, client: pictograph.Client
+) -> None:
+    # The SDK sends dataset "signs/2026 ü" as signs%2F2026%20%C3%BC: one segment, which
+    # placeholders, '*' and faults on the route must match like any other name.
+    fake.add_dataset("signs/2026 ü", images=2, completed_images=2, classes=["stop"])
+    fake.faults.fail_next("GET", "datasets/{dataset}", status=503)
+    with pytest.raises(pictograph.exceptions.PictographError):
+        client.datasets.get("signs/2026 ü")
+    client.datasets.get("signs/2026 ü")
+
+    call = fake.calls.last
+    assert call.path == "/api/v1/developer/datasets/signs%2F2026 ü"
+    assert call.target == "/api/v1/developer/datasets/signs%2F2026%20%C3%BC"
+    fake.calls.assert_called("GET", "datasets/{dataset}", times=2)
+    fake.calls.assert_called("GET", "datasets/*", status=200, times=1)
+    fake.calls.assert_called(path="datasets/signs%2F2026 ü", fault=True, times=1)
+
+
+async def test_a_name_with_a_slash_from_the_async_client(
+    fake: FakePictograph, aclient: pictograph.AsyncClient
+) -> None:
+    fake.add_dataset("a/b", images=1, completed_images=1, classes=["stop"])
+
+    await aclient.datasets.get("a/b")
+
+    fake.calls.assert_called("GET", "datasets/{dataset}", status=200, times=1)

@@ -16,13 +16,14 @@ import itertools
 import json
 import re
 import sys
+import threading
 from collections import deque
 from collections.abc import Sequence
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any, NamedTuple, overload
-from urllib.parse import parse_qsl, unquote
+from urllib.parse import parse_qsl
 
-from pictograph_testing.api.route_paths import PLACEHOLDER, api_path
+from pictograph_testing.api.route_paths import PLACEHOLDER, api_path, decoded_path
 
 if TYPE_CHECKING:
     from collections.abc import Callable, Iterator, Mapping
@@ -82,11 +83,19 @@ class CallLog:
 
     Appending is the hot path (one per request), so it costs a length check per body and
     a bounded deque's append; an entry pushed out is counted in :attr:`dropped`.
+    :meth:`record` is called holding ``lock`` (the API's world lock), which readers take
+    to copy the calls: a test reading the journal while other threads still make requests
+    must neither see the deque change under it nor pair an entry with another's index.
     """
 
-    __slots__ = ("_entries", "_recorded", "body_limit")
+    __slots__ = ("_entries", "_recorded", "body_limit", "lock")
 
-    def __init__(self, limit: int = JOURNAL_LIMIT, body_limit: int = JOURNAL_BODY_LIMIT) -> None:
+    def __init__(
+        self,
+        limit: int = JOURNAL_LIMIT,
+        body_limit: int = JOURNAL_BODY_LIMIT,
+        lock: threading.RLock | None = None,
+    ) -> None:
         if (
             isinstance(limit, bool)
             or not isinstance(limit, int)
@@ -99,6 +108,7 @@ class CallLog:
         self._entries: deque[_Recorded] = deque(maxlen=limit)
         self.body_limit = body_limit
         self._recorded = 0
+        self.lock = lock if lock is not None else threading.RLock()
 
     @property
     def limit(self) -> int:
@@ -138,19 +148,41 @@ class CallLog:
 
     def page(self, since: int, limit: int) -> list[tuple[int, JournalEntry]]:
         """Up to ``limit`` calls from absolute index ``since``, with their indexes."""
-        start = max(since - self.dropped, 0)
-        chunk = itertools.islice(self._entries, start, start + limit)
-        return list(enumerate(map(_entry, chunk), self.dropped + start))
+        with self.lock:
+            dropped = self.dropped
+            start = max(since - dropped, 0)
+            chunk = list(itertools.islice(self._entries, start, start + limit))
+        return list(enumerate(map(_entry, chunk), dropped + start))
+
+    def snapshot(self) -> list[tuple[int, JournalEntry]]:
+        """Every call kept, with its index, as of one instant."""
+        with self.lock:
+            kept = self._entries.copy()
+            dropped = self._recorded - len(kept)
+        return list(enumerate(map(_entry, kept), dropped))
+
+    def at(self, position: int) -> tuple[int, JournalEntry]:
+        """The call at ``position`` among those kept (negative counts from the newest),
+        with its index; ``IndexError`` when there is none."""
+        with self.lock:
+            kept = len(self._entries)
+            where = position if position >= 0 else kept + position
+            if not 0 <= where < kept:
+                raise IndexError("journal index out of range")
+            return self._recorded - kept + where, _entry(self._entries[where])
 
     def clear(self) -> None:
-        self._entries.clear()
-        self._recorded = 0
+        with self.lock:
+            self._entries.clear()
+            self._recorded = 0
 
     def __len__(self) -> int:
         return len(self._entries)
 
     def __iter__(self) -> Iterator[JournalEntry]:
-        return map(_entry, self._entries)
+        with self.lock:
+            kept = self._entries.copy()
+        return map(_entry, kept)
 
     def __getitem__(self, position: int) -> JournalEntry:
         return _entry(self._entries[position])
@@ -158,6 +190,9 @@ class CallLog:
 
 _LISTED = 40
 """Calls a failure message lists (the most recent); the rest are counted."""
+_TARGET_SHOWN = 200
+"""Characters of a target a failure message shows: a long query (a list of ids, say)
+is cut, so each call stays one readable line."""
 
 
 class Call:
@@ -182,7 +217,8 @@ class Call:
 
     @property
     def path(self) -> str:
-        """The path, percent-decoded, without the query."""
+        """The path, percent-decoded, without the query; a ``/`` within a name stays
+        ``%2F``, so the path has the segments the API routed."""
         return _path(self._entry.target)
 
     @property
@@ -291,7 +327,11 @@ class CallList(Sequence[Call]):
     def __getitem__(self, index: int | slice) -> Call | CallList:
         pairs = self._pairs()
         if isinstance(index, slice):
-            return CallList(list(pairs[index]), self._start)
+            part = slice(index.start, index.stop, index.step)
+            bounds = ":".join("" if b is None else str(b) for b in (part.start, part.stop))
+            if part.step is not None:
+                bounds += f":{part.step}"
+            return self._narrowed(list(pairs[index]), f"[{bounds}]")
         position, entry = pairs[index]
         return Call(entry, position, self._start)
 
@@ -337,15 +377,27 @@ class CallList(Sequence[Call]):
         route template's ``{placeholder}`` (one segment); a compiled pattern must match the
         whole path.
         ``params`` and ``json`` match when each key given has that value in the query or
-        the top level of the JSON body (other keys may be there too). ``fault=True``
+        the top level of the JSON body (other keys may be there too); a ``params`` value
+        is compared as httpx sends it (``True`` as ``true``, ``None`` as empty). ``fault=True``
         keeps the calls an injected fault touched, ``fault=False`` the others. ``where``
         is any further predicate.
         """
         match = _Criteria(method, path, status, params, json, where, fault)
         start = self._start
-        narrowed = CallList([(i, e) for i, e in self._pairs() if match(i, e, start)], start)
-        narrowed._criteria = match.describe()
-        narrowed._origin = self
+        return self._narrowed(
+            [(i, e) for i, e in self._pairs() if match(i, e, start)], match.describe()
+        )
+
+    def _narrowed(self, pairs: list[tuple[int, JournalEntry]], how: str) -> CallList:
+        """Some of these calls, chosen ``how``: a failure names every step from the
+        journal and lists all the calls the fake answered, not just the last step's."""
+        narrowed = CallList(pairs, self._start)
+        if self._origin is None:
+            narrowed._criteria = how
+            narrowed._origin = self
+        else:
+            narrowed._criteria = f"{self._criteria}, then {how}"
+            narrowed._origin = self._origin
         return narrowed
 
     # ── assertions ──
@@ -371,7 +423,7 @@ class CallList(Sequence[Call]):
         wanted = "a call" if times is None else f"exactly {times} call{'s' * (times != 1)}"
         raise AssertionError(
             f"expected {wanted} matching {found._criteria}; {len(found)} matched.\n"
-            + self._listing(found)
+            + found._every()._listing(found)
         )
 
     def assert_not_called(
@@ -392,13 +444,17 @@ class CallList(Sequence[Call]):
         if found:
             raise AssertionError(
                 f"expected no call matching {found._criteria}; {len(found)} matched.\n"
-                + self._listing(found)
+                + found._every()._listing(found)
             )
 
     # ── reporting ──
 
     _criteria = ""
     _origin: CallList | None = None
+
+    def _every(self) -> CallList:
+        """The calls these were chosen from: what a failure lists."""
+        return self if self._origin is None else self._origin
 
     def _seen(self) -> str:
         if self._origin is not None:
@@ -428,12 +484,13 @@ class CallList(Sequence[Call]):
             hidden = sum(r[1] - r[0] + 1 for r in runs[:-_LISTED])
             lines.append(f"   ... {hidden} earlier calls")
         for first, last, head, tail, flag in runs[-_LISTED:]:
+            shown = _describe(head, _TARGET_SHOWN)
             if first == last:
-                lines.append(f" {flag} #{first:<4} +{head.elapsed:.1f}s  {_describe(head)}")
+                lines.append(f" {flag} #{first:<4} +{head.elapsed:.1f}s  {shown}")
             else:
                 span = f"#{first}-{last}"
                 times = f"+{head.elapsed:.1f}s..+{tail.elapsed:.1f}s"
-                lines.append(f" {flag} {span:<5} {times}  {_describe(head)}  (x{last - first + 1})")
+                lines.append(f" {flag} {span:<5} {times}  {shown}  (x{last - first + 1})")
         return "\n".join(lines)
 
     def __repr__(self) -> str:
@@ -453,7 +510,7 @@ class Journal(CallList):
         self._entries = entries
 
     def _pairs(self) -> Sequence[tuple[int, JournalEntry]]:
-        return list(enumerate(self._entries, self._entries.dropped))
+        return self._entries.snapshot()
 
     @property
     def dropped(self) -> int:
@@ -474,10 +531,8 @@ class Journal(CallList):
         if isinstance(index, slice):
             return super().__getitem__(index)
         # Straight to the entry: `calls[-1]` must not copy a long journal.
-        position = index if index >= 0 else len(self._entries) + index
-        if not 0 <= position < len(self._entries):
-            raise IndexError("journal index out of range")
-        return Call(self._entries[position], self._entries.dropped + position, self._start)
+        position, entry = self._entries.at(index)
+        return Call(entry, position, self._start)
 
     def clear(self) -> None:
         """Forget the calls so far (set-up traffic, say); later calls count from 0 again."""
@@ -502,7 +557,9 @@ class _Criteria:
         self._method = method.upper() if method is not None else None
         self._path = path_matcher(api_path(path, method) if isinstance(path, str) else path)
         self._status = status
-        self._params = {k: str(v) for k, v in params.items()} if params is not None else None
+        self._params = (
+            {k: _query_value(v) for k, v in params.items()} if params is not None else None
+        )
         self._json = json_body
         self._where = where
         self._fault = fault
@@ -544,8 +601,7 @@ class _Criteria:
 
 
 def _path(target: str) -> str:
-    path = target.partition("?")[0]
-    return unquote(path) if "%" in path else path
+    return decoded_path(target.partition("?")[0])
 
 
 def path_matcher(path: str | re.Pattern[str] | None) -> Callable[[str], bool] | None:
@@ -573,6 +629,16 @@ def path_matcher(path: str | re.Pattern[str] | None) -> Callable[[str], bool] | 
     return lambda candidate: compiled.fullmatch(candidate) is not None
 
 
+def _query_value(value: object) -> str:
+    """``value`` as httpx writes it in a query (the SDK's ``archived=True`` is sent as
+    ``archived=true``), so a test passes the value its code passed."""
+    if value is True:
+        return "true"
+    if value is False:
+        return "false"
+    return "" if value is None else str(value)
+
+
 def _json_object(body: bytes) -> dict[str, Any] | None:
     if not body:
         return None
@@ -588,9 +654,13 @@ def _unserved(entry: JournalEntry) -> bool:
     return entry.status == 404 and b'"code":"not_implemented_by_fake"' in entry.response_body
 
 
-def _describe(entry: JournalEntry) -> str:
+def _describe(entry: JournalEntry, width: int | None = None) -> str:
+    """One line for a call; its target cut after ``width`` characters when given."""
     answer = "no answer" if entry.status == 0 else str(entry.status)
-    text = f"{entry.method.upper()} {entry.target} -> {answer}"
+    target = entry.target
+    if width is not None and len(target) > width:
+        target = f"{target[:width]}... ({len(target) - width:,} more characters)"
+    text = f"{entry.method.upper()} {target} -> {answer}"
     if _unserved(entry):
         text += " [not served by the fake]"
     return text if entry.fault is None else f"{text} [{entry.fault}]"

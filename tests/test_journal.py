@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import re
+import threading
 from datetime import timedelta
 
+import httpx
 import pictograph
 import pytest
 
@@ -208,3 +210,141 @@ def test_percent_encoded_paths_match_decoded(
     assert call.path == TRAINING + "a run"
     assert "%20" in call.target
     assert fake.calls.filter(path=TRAINING + "a run")
+
+
+def test_the_journal_reads_while_other_threads_make_calls() -> None:
+    # A test reading `fake.calls` while worker threads still call the fake: each read
+    # is one consistent instant, never "deque mutated during iteration", and an index
+    # always belongs to its call, even as the journal drops its oldest.
+    with FakePictograph(seed=1, journal_limit=50) as fake:
+        client = fake.client(max_retries=0)
+        done = threading.Event()
+        problems: list[str] = []
+
+        def call() -> None:
+            while not done.is_set():
+                client.credits.balance()
+
+        def read() -> None:
+            try:
+                for _ in range(300):
+                    calls = list(fake.calls)
+                    indexes = [c.index for c in calls]
+                    if indexes != list(range(indexes[0], indexes[0] + len(indexes))):
+                        problems.append(f"indexes out of step: {indexes[:3]}...")
+                    fake.calls.filter(method="GET", path="credits/balance")
+                    _ = fake.calls[-1]
+            except Exception as exc:  # what the test is about: record, then assert
+                problems.append(repr(exc))
+            finally:
+                done.set()
+
+        client.credits.balance()
+        workers = [threading.Thread(target=call) for _ in range(2)]
+        reader = threading.Thread(target=read)
+        for thread in (*workers, reader):
+            thread.start()
+        for thread in (reader, *workers):
+            thread.join()
+
+    assert problems == []
+
+
+def test_params_match_a_flag_as_the_sdk_passed_it(
+    fake: FakePictograph, client: pictograph.Client
+) -> None:
+    client.datasets.list(archived=True)
+
+    assert fake.calls.last.params["archived"] == "true"  # as httpx writes it
+    fake.calls.assert_called("GET", "datasets/", params={"archived": True}, times=1)
+    fake.calls.assert_not_called(params={"archived": False})
+
+
+async def test_params_match_a_flag_from_the_async_client(
+    fake: FakePictograph, aclient: pictograph.AsyncClient
+) -> None:
+    await aclient.datasets.list(archived=True)
+
+    fake.calls.assert_called("GET", "datasets/", params={"archived": True, "limit": 100})
+
+
+def test_head_requests_filter_by_the_get_route(fake: FakePictograph) -> None:
+    # The SDK sends no HEAD; a health check or a proxy might. It is served wherever GET is.
+    answer = httpx.head(
+        f"{fake.base_url}/api/v1/developer/credits/balance", headers={"X-API-Key": fake.api_key}
+    )
+
+    assert answer.status_code == 200
+    fake.calls.assert_called("HEAD", "credits/balance", times=1)
+    fake.calls.assert_not_called("GET", "credits/balance")
+    with pytest.raises(ValueError, match=r"no route GET .*credits/balanse"):
+        fake.calls.filter("HEAD", "credits/balanse")
+
+
+def test_a_failure_cuts_a_long_target_to_one_readable_line(
+    fake: FakePictograph, client: pictograph.Client
+) -> None:
+    with pytest.raises(pictograph.exceptions.ValidationError):
+        client.training.list(status="x" * 5000)
+
+    with pytest.raises(AssertionError) as failure:
+        fake.calls.assert_called("POST", "training/")
+
+    message = str(failure.value)
+    assert len(message) < 600
+    assert f"GET {TRAINING}?" in message
+    assert "... (4,8" in message
+    assert message.endswith("more characters) -> 422")
+    assert len(fake.calls.last.target) > 5000  # the journal keeps it whole
+
+
+def test_a_chained_filter_names_every_step_and_lists_every_call(
+    fake: FakePictograph, client: pictograph.Client
+) -> None:
+    client.credits.balance()
+    _train(client)
+
+    with pytest.raises(AssertionError) as failure:
+        _ = fake.calls.filter(method="POST").filter(status=201).last
+    message = str(failure.value)
+    assert "none matched method='POST', then status=201." in message
+    assert "Calls the fake answered (2; * = matched):" in message
+    assert "GET /api/v1/developer/credits/balance -> 200" in message
+
+    with pytest.raises(AssertionError) as failure:
+        fake.calls.filter(method="GET").assert_called(path=TRAINING)
+    message = str(failure.value)
+    assert "matching method='GET', then path=" in message
+    assert f"POST {TRAINING} -> 200" in message  # not just the GET calls
+
+    with pytest.raises(AssertionError, match=r"none matched \[5:\]\.\nCalls the fake answered \(2"):
+        _ = fake.calls[5:].first
+
+
+def test_a_name_with_a_slash_stays_one_segment(
+    fake: FakePictograph, client: pictograph.Client
+) -> None:
+    # The SDK sends dataset "signs/2026 ü" as signs%2F2026%20%C3%BC: one segment, which
+    # placeholders, '*' and faults on the route must match like any other name.
+    fake.add_dataset("signs/2026 ü", images=2, completed_images=2, classes=["stop"])
+    fake.faults.fail_next("GET", "datasets/{dataset}", status=503)
+    with pytest.raises(pictograph.exceptions.PictographError):
+        client.datasets.get("signs/2026 ü")
+    client.datasets.get("signs/2026 ü")
+
+    call = fake.calls.last
+    assert call.path == "/api/v1/developer/datasets/signs%2F2026 ü"
+    assert call.target == "/api/v1/developer/datasets/signs%2F2026%20%C3%BC"
+    fake.calls.assert_called("GET", "datasets/{dataset}", times=2)
+    fake.calls.assert_called("GET", "datasets/*", status=200, times=1)
+    fake.calls.assert_called(path="datasets/signs%2F2026 ü", fault=True, times=1)
+
+
+async def test_a_name_with_a_slash_from_the_async_client(
+    fake: FakePictograph, aclient: pictograph.AsyncClient
+) -> None:
+    fake.add_dataset("a/b", images=1, completed_images=1, classes=["stop"])
+
+    await aclient.datasets.get("a/b")
+
+    fake.calls.assert_called("GET", "datasets/{dataset}", status=200, times=1)

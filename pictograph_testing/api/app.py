@@ -11,7 +11,6 @@ import asyncio
 import functools
 from dataclasses import replace
 from typing import TYPE_CHECKING, NamedTuple
-from urllib.parse import unquote
 
 from pictograph_testing.api import gateway, messages
 from pictograph_testing.api.caches import WireCache
@@ -19,7 +18,7 @@ from pictograph_testing.api.dialects import NEWEST, sdk_client_of, sdk_version_o
 from pictograph_testing.api.errors import error_body, refusal_body
 from pictograph_testing.api.idempotency import IdempotencyStore, StoredResponse, body_fingerprint
 from pictograph_testing.api.resources import ROUTER
-from pictograph_testing.api.route_paths import API_PREFIX, API_ROOT, DEVELOPER_PATH
+from pictograph_testing.api.route_paths import API_PREFIX, API_ROOT, DEVELOPER_PATH, decoded_path
 from pictograph_testing.api.spec import Str, check_body, check_query
 from pictograph_testing.api.table import (
     API_METHODS,
@@ -105,7 +104,7 @@ class Api:
         self._request_prefix = f"req_{world.seed & 0xFFFF:04x}"
         self.server_errors: list[BaseException] = []
         """Exceptions the fake raised while answering (each answered as a 500)."""
-        self.journal = CallLog(journal_limit)
+        self.journal = CallLog(journal_limit, lock=world.lock)
         """The newest requests answered, undecoded; ``FakePictograph.calls`` reads them."""
         self.idempotency = IdempotencyStore()
         """Answers kept under their Idempotency-Key: a retry within the TTL replays them."""
@@ -424,7 +423,7 @@ class Api:
         request_id: str,
     ) -> tuple[Reply, str | None, float]:
         """Answer a request while faults are armed: the slow path, taken only then."""
-        decoded = unquote(path) if "%" in path else path
+        decoded = decoded_path(path)
         fault, refusal, label = self.faults.intercept(
             method.upper(), decoded, headers.get("x-api-key")
         )

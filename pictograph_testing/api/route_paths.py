@@ -17,8 +17,17 @@ from __future__ import annotations
 import difflib
 import re
 from functools import cache, lru_cache
+from urllib.parse import unquote
 
-__all__ = ["API_PREFIX", "API_ROOT", "DEVELOPER_PATH", "PLACEHOLDER", "UnknownRoute", "api_path"]
+__all__ = [
+    "API_PREFIX",
+    "API_ROOT",
+    "DEVELOPER_PATH",
+    "PLACEHOLDER",
+    "UnknownRoute",
+    "api_path",
+    "decoded_path",
+]
 
 API_ROOT = "/api/v1/"
 """Where every route of the API lies (those outside the developer API are written in full)."""
@@ -32,6 +41,19 @@ PLACEHOLDER = re.compile(r"\{[A-Za-z_][A-Za-z0-9_]*(?::uuid|\.\.\.)?\}")
 _ANY_SEGMENT = "00000000-0000-4000-8000-000000000000"
 
 
+_ENCODED_SLASH = re.compile("%2f", re.IGNORECASE)
+
+
+def decoded_path(raw: str) -> str:
+    """A request's path as faults and the journal match it: percent-decoded, except that
+    an encoded slash stays ``%2F``. A name holding a ``/`` (the SDK sends dataset
+    ``"a/b"`` as ``a%2Fb``) is one segment, as the router reads it, so
+    ``"datasets/{dataset}"`` and ``"datasets/*"`` match it."""
+    if "%" not in raw:
+        return raw
+    return "%2F".join(unquote(part) for part in _ENCODED_SLASH.split(raw))
+
+
 class UnknownRoute(ValueError):
     """A path (and method) the API has no route for."""
 
@@ -42,7 +64,9 @@ def api_path(path: str, method: str | None = None) -> str:
     ``method`` (any case), when given, must be one the route takes. Raise
     :class:`UnknownRoute` for a path under the API prefix that no route matches.
     """
-    full, problem = _checked(path, method.upper() if method is not None else None)
+    verb = method.upper() if method is not None else None
+    # HEAD is answered wherever GET is: it names GET's routes.
+    full, problem = _checked(path, "GET" if verb == "HEAD" else verb)
     if problem is not None:
         raise UnknownRoute(problem)
     return full

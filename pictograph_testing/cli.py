@@ -7,6 +7,7 @@ import contextlib
 import os
 import sys
 from typing import TYPE_CHECKING
+from urllib.parse import urlsplit
 
 from pictograph_testing.journal import JOURNAL_LIMIT
 from pictograph_testing.server import CONTROL_KEY_HEADER
@@ -81,6 +82,14 @@ def _parser() -> argparse.ArgumentParser:
         metavar="NAME",
         help="answer to this Host name too (repeatable); by default only the bound "
         "address and localhost, against DNS rebinding",
+    )
+    serve.add_argument(
+        "--public-url",
+        default=None,
+        metavar="URL",
+        help="the address clients reach the server at, when not the bound one "
+        "(http://fake:8765 from another container): written into signed upload and "
+        "download URLs and answered to as a Host (default: the bound address)",
     )
     serve.add_argument(
         "--journal-limit",
@@ -172,6 +181,7 @@ def _serve(args: argparse.Namespace) -> int:
         bind,
         fake_factory,
         new_control_key,
+        public_base_url,
         served_hosts,
         uvicorn_config,
     )
@@ -193,11 +203,17 @@ def _serve(args: argparse.Namespace) -> int:
         else args.control_key or os.environ.get(CONTROL_KEY_ENV) or new_control_key()
     )
     try:
+        public_url = None if args.public_url is None else public_base_url(args.public_url)
+    except ValueError as exc:
+        print(f"--public-url: {exc}", file=sys.stderr)
+        return 2
+    try:
         sock = bind(args.host, args.port)
     except OSError as exc:
         print(f"cannot listen on {args.host}:{args.port}: {exc.strerror}", file=sys.stderr)
         return 1
-    base_url = base_url_of(sock)
+    bound = base_url_of(sock)
+    base_url = public_url or bound
     make_fake = fake_factory(
         base_url,
         seed=args.seed,
@@ -214,7 +230,8 @@ def _serve(args: argparse.Namespace) -> int:
         app = FakeAsgiApp(
             make_fake,
             control_key=control_key,
-            hosts=served_hosts(base_url, args.allow_host),
+            # Clients reach it by the public URL's name: answered as if allowed.
+            hosts=served_hosts(bound, [*args.allow_host, urlsplit(base_url).hostname or ""]),
             scenario_dirs=args.scenario_dir,
         )
     except ValueError as exc:  # an unknown scenario or profile, a bad key
@@ -223,7 +240,8 @@ def _serve(args: argparse.Namespace) -> int:
         return 2
     fake = app.fake
     pace = "time moves only by hand" if args.speed == 0 else f"{args.speed:g}x real time"
-    print(f"pictograph-fake serving {base_url}", flush=True)
+    reached = "" if public_url is None else f" (bound to {bound})"
+    print(f"pictograph-fake serving {base_url}{reached}", flush=True)
     print(f"  export PICTOGRAPH_BASE_URL={base_url}", flush=True)
     print(f"  export PICTOGRAPH_API_KEY={fake.api_key}", flush=True)
     if control_key is not None:

@@ -89,6 +89,7 @@ __all__ = [
     "bind",
     "fake_factory",
     "new_control_key",
+    "public_base_url",
     "served_hosts",
     "uvicorn_config",
 ]
@@ -860,6 +861,37 @@ def bind(host: str = "127.0.0.1", port: int = 0) -> socket.socket:
     return sock
 
 
+def public_base_url(url: str) -> str:
+    """``url``, checked as the address clients reach a server at (``http://fake:8765``
+    from another container), without a trailing ``/``: ``ValueError`` saying what to fix.
+
+    The fake writes it into what it answers (signed upload and download URLs, gateway
+    URLs, ``/_fake/info``), so a client that reaches the server by another name than the
+    bound address (``0.0.0.0`` means nothing to another container) can follow them.
+    """
+    try:
+        parts = urlsplit(url.strip())
+        port = parts.port
+    except ValueError as exc:
+        raise ValueError(f"public URL {url!r:.80} is not a URL: {exc}") from None
+    if parts.scheme not in ("http", "https") or not parts.hostname:
+        raise ValueError(
+            f"public URL {url!r:.80} must be http:// or https:// and name a host, "
+            "as clients reach the server: 'http://fake:8765'"
+        )
+    if parts.path not in ("", "/") or parts.query or parts.fragment or parts.username:
+        raise ValueError(
+            f"public URL {url!r:.80} must be a scheme, a host and a port only: the server "
+            "answers at its root ('http://fake:8765')"
+        )
+    host = f"[{parts.hostname}]" if ":" in parts.hostname else parts.hostname
+    return f"{parts.scheme}://{host}" + ("" if port is None else f":{port}")
+
+
+def _host_of(url: str) -> str:
+    return urlsplit(url).hostname or ""
+
+
 def base_url_of(sock: socket.socket) -> str:
     """``http://host:port`` for a bound socket (IPv6 hosts in brackets)."""
     host, port = sock.getsockname()[:2]
@@ -965,7 +997,10 @@ class FakeServer:
     key unless ``control_key`` gives one; ``control_auth=False`` opens them to anyone
     who can reach the port). ``allowed_hosts`` are Host names answered besides the
     bound address and ``localhost``; ``scenario_dirs`` are folders of scenarios loaded
-    by name; ``journal_limit`` is how many calls the journal keeps.
+    by name; ``journal_limit`` is how many calls the journal keeps. ``public_url`` is the
+    address clients reach the server at when it is not the bound one (``http://fake:8765``
+    from another container): the fake writes it into signed and gateway URLs, answers to
+    its host, and :attr:`base_url` is it.
     """
 
     def __init__(
@@ -986,8 +1021,10 @@ class FakeServer:
         control_key: str | None = None,
         control_auth: bool = True,
         allowed_hosts: Sequence[str] = (),
+        public_url: str | None = None,
     ) -> None:
         self._host = host
+        self._public_url = None if public_url is None else public_base_url(public_url)
         self._port = port
         self._settings: dict[str, Any] = {
             "seed": seed,
@@ -1041,12 +1078,14 @@ class FakeServer:
         if self._server is not None:
             raise RuntimeError("this FakeServer is already running")
         sock = bind(self._host, self._port)
-        self.base_url = base_url_of(sock)
+        bound = base_url_of(sock)
+        self.base_url = self._public_url or bound
         try:
             self._app = FakeAsgiApp(
                 fake_factory(self.base_url, **self._settings),
                 control_key=self.control_key,
-                hosts=served_hosts(self.base_url, self._allowed_hosts),
+                # Clients reach it by the public URL's name: answered as if allowed.
+                hosts=served_hosts(bound, (*self._allowed_hosts, _host_of(self.base_url))),
                 scenario_dirs=self._settings["scenario_dirs"],
             )
         except BaseException:  # an unknown scenario or profile: nothing may keep the port

@@ -339,6 +339,32 @@ def test_ctrl_c_stops_serve_quietly() -> None:
     assert (process.returncode, err) == (0, "")
 
 
+@pytest.mark.slow
+def test_serve_names_its_public_url_for_clients() -> None:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    public = f"http://localhost:{port}"
+    process = subprocess.Popen(
+        [_script("pictograph-fake"), "serve", "--port", str(port), "--public-url", public],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        assert process.stdout is not None
+        first, second = process.stdout.readline(), process.stdout.readline()
+        assert first == f"pictograph-fake serving {public} (bound to http://127.0.0.1:{port})\n"
+        assert second == f"  export PICTOGRAPH_BASE_URL={public}\n"
+        _wait_until_listening(public)
+        process.send_signal(signal.SIGINT)
+        process.communicate(timeout=DEADLINE)
+    finally:
+        if process.poll() is None:
+            process.kill()
+            process.communicate(timeout=10)
+
+
 @pytest.mark.parametrize(
     ("option", "value", "said"),
     [
@@ -346,6 +372,8 @@ def test_ctrl_c_stops_serve_quietly() -> None:
         ("--balance-usd", "nan", "balance_usd must be a number of dollars from 0 to"),
         ("--balance-usd", "-5", "balance_usd must be a number of dollars from 0 to"),
         ("--journal-limit", "9" * 20, "journal_limit must be a whole number from 1 to"),
+        ("--public-url", "ftp://fake:8765", "--public-url: public URL 'ftp://fake:8765' must"),
+        ("--public-url", "http://fake:8765/v1", "must be a scheme, a host and a port only"),
     ],
 )
 def test_serve_refuses_settings_out_of_bounds(

@@ -424,3 +424,58 @@ def test_an_advance_whose_units_overflow_says_so_in_words(http: httpx.Client) ->
         "2200-01-01T00:00:00Z, where it stops"
     )
     assert http.get("/_fake/clock").json()["monotonic"] == 0.0
+
+
+def _free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+def test_a_public_url_is_where_signed_urls_point_and_a_host_it_answers(tmp_path: Path) -> None:
+    # A client that reaches the server by another name than the bound address (another
+    # container, by its service name) follows signed URLs written with that name.
+    port = _free_port()
+    public = f"http://localhost:{port}"
+    given = public + "/"  # a trailing slash is taken off
+    with FakeServer(scenario="ready-to-train", seed=3, port=port, public_url=given) as served:
+        assert served.base_url == public
+        with served.client(max_retries=0) as client:
+            export = client.exports.get(DATASET, EXPORT)
+            assert export.download_url is not None
+            assert export.download_url.startswith(f"{public}/_storage/")
+            client.images.upload(DATASET, write_images(tmp_path, ["up.png"])[0])
+            assert client.images.get(DATASET, "up.png").filename == "up.png"
+        assert served.fake.server_errors == []
+    # Without it, the bound address is what they name.
+    with FakeServer(scenario="ready-to-train", seed=3) as served, served.client() as client:
+        url = client.exports.get(DATASET, EXPORT).download_url
+        assert url is not None
+        assert url.startswith(f"{served.base_url}/_storage/")
+        assert served.base_url.startswith("http://127.0.0.1:")
+
+
+def test_a_public_url_s_host_is_answered_as_the_container_names_it() -> None:
+    # `fake.test` resolves nowhere here: the request goes to the bound address and names
+    # the public host in its Host header, as a client in another container would.
+    port = _free_port()
+    bound = f"http://127.0.0.1:{port}"
+    with FakeServer(
+        scenario="ready-to-train", seed=3, port=port, public_url=f"http://fake.test:{port}"
+    ) as served:
+        headers = {"X-API-Key": served.api_key, "Host": f"fake.test:{port}"}
+        with httpx.Client(base_url=bound, headers=headers) as raw:
+            answer = raw.get(f"{DEV}/exports/{EXPORT}", params={"dataset": DATASET})
+            assert answer.status_code == 200
+            assert f"http://fake.test:{port}/_storage/" in answer.text
+            other = raw.get(f"{DEV}/credits/balance", headers={"Host": f"elsewhere:{port}"})
+            assert other.status_code == 421
+
+
+@pytest.mark.parametrize(
+    "url",
+    ["fake:8765", "ftp://fake:8765", "http://", "http://fake:8765/api", "http://fake:99999"],
+)
+def test_a_public_url_that_is_no_servers_address_is_refused(url: str) -> None:
+    with pytest.raises(ValueError, match="public URL"):
+        FakeServer(public_url=url)

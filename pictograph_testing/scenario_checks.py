@@ -40,6 +40,7 @@ from pictograph_testing.world.errors import ApiRefusal
 from pictograph_testing.world.exports import EXPORT_FORMATS, EXPORT_STATUSES, KEPT, ExportJob
 from pictograph_testing.world.feeds import Notification
 from pictograph_testing.world.images import check_filename, directory_path, split_path
+from pictograph_testing.world.members import Invite, Member, check_invite_role, checked_email
 
 if TYPE_CHECKING:
     from collections.abc import Mapping
@@ -159,6 +160,12 @@ class _Checker:
             raise _Problem("clock.elapsed_seconds takes the clock past its latest instant")
         if "organization" in document:
             self.record(document["organization"], Organization, "organization", full=False)
+        if "members" in document:
+            self.members(self.items(document["members"], "members"))
+        invites = self.items(document.get("invites", []), "invites")
+        for i, invite in enumerate(invites):
+            self.person(invite, Invite, f"invites[{i}]")
+        self.unique(invites, "invites", "id")
         keys = self.items(document.get("api_keys", []), "api_keys")
         for i, entry in enumerate(keys):
             self.api_key(entry, f"api_keys[{i}]")
@@ -180,6 +187,43 @@ class _Checker:
             raise _Problem("pending_export_failures must be a list of strings")
         if "ids" in document:
             self.ids(document["ids"])
+
+    def members(self, records: list[dict[str, Any]]) -> None:
+        """The roster that replaces the founder's: each member whole, one an owner."""
+        for i, member in enumerate(records):
+            self.person(member, Member, f"members[{i}]")
+        if not any(m.get("role", "member") == "owner" for m in records):
+            raise _Problem("members needs at least one member whose role is 'owner'")
+        for key in ("id", "user_id", "email"):
+            self.unique(records, "members", key)
+
+    def person(self, record: dict[str, Any], cls: type, where: str) -> None:
+        """A member or an invite: exact (with ``id``, every field) or by hand (an email)."""
+        full = "id" in record
+        by_hand_invite = cls is Invite and not full
+        if by_hand_invite and isinstance(record.get("role"), str):
+            # The API's own words: an owner is promoted once the invite is accepted.
+            self.refusal(f"{where}.role", check_invite_role, record["role"], no_location=True)
+        self.record(record, cls, where, skip={"organization_id"}, full=full)
+        email = record.get("email")
+        if not full and email is None:
+            raise _Problem(f"{where}: a required key is missing: 'email'")
+        if email is not None:
+            self.refusal(f"{where}.email", lambda: checked_email(email), no_location=True)
+
+    def unique(self, records: list[dict[str, Any]], where: str, key: str) -> None:
+        """Each record's ``key`` names one record only: the world indexes them by it."""
+        seen: dict[Any, int] = {}
+        for i, record in enumerate(records):
+            value = record.get(key)
+            if value is None:
+                continue
+            if value in seen:
+                raise _Problem(
+                    f"{where}[{i}].{key} {value!r} is also {where}[{seen[value]}]'s: "
+                    f"each {key} names one record"
+                )
+            seen[value] = i
 
     def api_key(self, record: Any, where: str) -> None:
         self.record(
@@ -455,10 +499,12 @@ class _Checker:
             raise _Problem(f"{where} must be a list of objects")
         return value
 
-    def refusal(self, where: str, rule: Any, *args: Any, **kwargs: Any) -> None:
+    def refusal(
+        self, where: str, rule: Any, *args: Any, no_location: bool = False, **kwargs: Any
+    ) -> None:
         """Run one of the API's own checks on a value; its refusal becomes the problem."""
         try:
-            if kwargs:
+            if kwargs or no_location:
                 rule(*args, **kwargs)
             else:  # the field checks take the field's location last
                 rule(*args, ("scenario",))

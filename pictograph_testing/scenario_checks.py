@@ -43,7 +43,7 @@ from pictograph_testing.world.images import check_filename, directory_path, spli
 from pictograph_testing.world.members import Invite, Member, check_invite_role, checked_email
 
 if TYPE_CHECKING:
-    from collections.abc import Mapping
+    from collections.abc import Iterable, Mapping
 
 __all__ = ["MAX_SAFE_INTEGER", "check_document", "start_of"]
 
@@ -172,16 +172,34 @@ class _Checker:
         texts = [k.get("key") for k in keys if "key" in k]
         if len(set(texts)) != len(texts):
             raise _Problem("api_keys: two keys have the same text")
-        for i, entry in enumerate(self.items(document.get("ledger", []), "ledger")):
+        self.unique(keys, "api_keys", "key_id")
+        ledger = self.items(document.get("ledger", []), "ledger")
+        for i, entry in enumerate(ledger):
             self.ledger_entry(entry, f"ledger[{i}]")
+        self.unique(ledger, "ledger", "id")
         names: set[str] = set()
-        for i, dataset in enumerate(self.items(document.get("datasets", []), "datasets")):
+        datasets = self.items(document.get("datasets", []), "datasets")
+        for i, dataset in enumerate(datasets):
             self.dataset(dataset, f"datasets[{i}]")
             if dataset["name"] in names:
                 raise _Problem(f"datasets[{i}]: a dataset named {dataset['name']!r} already exists")
             names.add(dataset["name"])
-        for i, note in enumerate(self.items(document.get("notifications", []), "notifications")):
+        # The world keeps datasets, images and exports each in one table by id: two
+        # records of one id would leave one of them (or a mix of both) behind.
+        self.unique(datasets, "datasets", "id")
+        for part in ("images", "exports"):
+            _unique(
+                (
+                    (f"datasets[{i}].{part}[{j}]", record)
+                    for i, dataset in enumerate(datasets)
+                    for j, record in enumerate(dataset.get(part, []))
+                ),
+                "id",
+            )
+        notes = self.items(document.get("notifications", []), "notifications")
+        for i, note in enumerate(notes):
             self.record(note, Notification, f"notifications[{i}]", skip={"organization_id"})
+        self.unique(notes, "notifications", "id")
         failures = document.get("pending_export_failures", [])
         if not isinstance(failures, list) or not all(isinstance(f, str) for f in failures):
             raise _Problem("pending_export_failures must be a list of strings")
@@ -213,17 +231,7 @@ class _Checker:
 
     def unique(self, records: list[dict[str, Any]], where: str, key: str) -> None:
         """Each record's ``key`` names one record only: the world indexes them by it."""
-        seen: dict[Any, int] = {}
-        for i, record in enumerate(records):
-            value = record.get(key)
-            if value is None:
-                continue
-            if value in seen:
-                raise _Problem(
-                    f"{where}[{i}].{key} {value!r} is also {where}[{seen[value]}]'s: "
-                    f"each {key} names one record"
-                )
-            seen[value] = i
+        _unique(((f"{where}[{i}]", r) for i, r in enumerate(records)), key)
 
     def api_key(self, record: Any, where: str) -> None:
         self.record(
@@ -510,6 +518,20 @@ class _Checker:
                 rule(*args, ("scenario",))
         except ApiRefusal as refusal:
             raise _Problem(f"{where}: {refusal.message}") from None
+
+
+def _unique(located: Iterable[tuple[str, dict[str, Any]]], key: str) -> None:
+    """Raise unless no two records (each with where it is) share a value of ``key``."""
+    seen: dict[Any, str] = {}
+    for where, record in located:
+        value = record.get(key)
+        if value is None:
+            continue
+        if value in seen:
+            raise _Problem(
+                f"{where}.{key} {value!r} is also {seen[value]}'s: each {key} names one record"
+            )
+        seen[value] = where
 
 
 def _describe(hint: Any) -> str:

@@ -177,6 +177,7 @@ class _Checker:
         for i, entry in enumerate(ledger):
             self.ledger_entry(entry, f"ledger[{i}]")
         self.unique(ledger, "ledger", "id")
+        self.balances(ledger, document.get("organization", {}))
         names: set[str] = set()
         datasets = self.items(document.get("datasets", []), "datasets")
         for i, dataset in enumerate(datasets):
@@ -252,6 +253,30 @@ class _Checker:
             for key in ("operation", "amount"):
                 if key not in record:
                     raise _Problem(f"{where}: a required key is missing: {key!r}")
+
+    def balances(self, ledger: list[dict[str, Any]], organization: dict[str, Any]) -> None:
+        """Each exact entry's ``balance_after`` is the one before it plus its amount, as the
+        ledger writes it (``credits.balance()`` and ``history()`` read it from the last).
+
+        Before the first entry the balance is the allowance plus the budget, when the
+        document gives the allowance (a snapshot does); else the fake's arguments may set
+        it, and the first entry is taken as written.
+        """
+        balance: int | None = None
+        if "allowance_micro_usd" in organization:
+            balance = organization["allowance_micro_usd"] + organization.get("budget_micro_usd", 0)
+        for i, entry in enumerate(ledger):
+            after = entry.get("balance_after")
+            if after is None:  # by hand: computed on loading
+                balance = None if balance is None else balance + entry["amount"]
+                continue
+            if balance is not None and after != balance + entry["amount"]:
+                raise _Problem(
+                    f"ledger[{i}].balance_after must be {balance + entry['amount']} (the "
+                    f"balance before it, {balance}, plus its amount, {entry['amount']}), "
+                    f"got {after}"
+                )
+            balance = after
 
     def dataset(self, record: Any, where: str) -> None:
         full = isinstance(record, dict) and "id" in record

@@ -3,7 +3,8 @@
 The world keeps datasets, images, exports, API keys, ledger entries and notifications
 each in one table by id: a hand-edited snapshot that gave two of them one id used to load,
 one record silently replacing (or mixing with) the other, so the SDK then saw datasets
-that each held the other's images.
+that each held the other's images. Likewise an exact ledger entry whose
+``balance_after`` does not follow from the entry before it.
 """
 
 from __future__ import annotations
@@ -107,3 +108,39 @@ def test_the_snapshot_itself_loads_and_answers_alike(saved: dict[str, Any]) -> N
         exports = sorted(e.name for e in client.exports.list())
     assert counts == {"birds": 3, "fish": 2}
     assert exports == ["birds-v1", "fish-v1"]
+
+
+def _entry(entry_id: str, amount: int, balance_after: int) -> dict[str, Any]:
+    return {
+        "id": entry_id,
+        "operation": "top_up" if amount > 0 else "training_a100_per_minute",
+        "amount": amount,
+        "balance_after": balance_after,
+        "description": "",
+        "metadata": None,
+        "created_at": 0.0,
+    }
+
+
+@pytest.mark.parametrize(
+    ("ledger", "message"),
+    [
+        # The first entry starts from the allowance plus the budget ($100 + $0).
+        ([_entry("a", -5, 77)], "ledger[0].balance_after must be 99999995"),
+        ([_entry("a", -5, 99_999_995), _entry("b", 10, 5)], "ledger[1].balance_after must be"),
+    ],
+)
+def test_an_exact_ledger_entry_must_follow_from_the_one_before(
+    saved: dict[str, Any], ledger: list[dict[str, Any]], message: str
+) -> None:
+    document = {**copy.deepcopy(saved), "ledger": ledger}
+    with pytest.raises(ValueError, match=re.escape(message)):
+        FakePictograph(scenario=document)
+
+
+def test_a_consistent_exact_ledger_loads_and_reads_back(saved: dict[str, Any]) -> None:
+    ledger = [_entry("a", -5, 99_999_995), _entry("b", 10, 100_000_005)]
+    with FakePictograph(scenario={**copy.deepcopy(saved), "ledger": ledger}) as fake:
+        balance = fake.client().credits.balance()
+    assert balance.included_remaining_micro_usd == 100_000_005
+    assert [e.balance_after for e in balance.recent_history] == [100_000_005, 99_999_995]

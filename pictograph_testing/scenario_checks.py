@@ -159,7 +159,12 @@ class _Checker:
         if elapsed >= self.latest:
             raise _Problem("clock.elapsed_seconds takes the clock past its latest instant")
         if "organization" in document:
-            self.record(document["organization"], Organization, "organization", full=False)
+            organization = document["organization"]
+            self.record(organization, Organization, "organization", full=False)
+            # As balance_usd: an allowance or budget below zero reads back as overspent.
+            for key in ("allowance_micro_usd", "budget_micro_usd"):
+                if key in organization:
+                    self.whole(organization[key], f"organization.{key}", low=0, high=10**15)
         if "members" in document:
             self.members(self.items(document["members"], "members"))
         invites = self.items(document.get("invites", []), "invites")
@@ -173,6 +178,12 @@ class _Checker:
         if len(set(texts)) != len(texts):
             raise _Problem("api_keys: two keys have the same text")
         self.unique(keys, "api_keys", "key_id")
+        marked = [i for i, k in enumerate(keys) if k.get("default")]
+        if len(marked) > 1:
+            raise _Problem(
+                f"api_keys[{marked[0]}] and api_keys[{marked[1]}] are both marked default: "
+                "the fake's own clients use one key, so mark one"
+            )
         ledger = self.items(document.get("ledger", []), "ledger")
         for i, entry in enumerate(ledger):
             self.ledger_entry(entry, f"ledger[{i}]")

@@ -171,6 +171,16 @@ class _Checker:
         for i, invite in enumerate(invites):
             self.person(invite, Invite, f"invites[{i}]")
         self.unique(invites, "invites", "id")
+        # One pending invite per address (the API answers 409 to a second one).
+        _unique(
+            (
+                (f"invites[{i}]", {"email": str(invite["email"]).strip().lower()})
+                for i, invite in enumerate(invites)
+                if invite.get("status", "pending") == "pending"
+            ),
+            "email",
+            what="pending invite",
+        )
         keys = self.items(document.get("api_keys", []), "api_keys")
         for i, entry in enumerate(keys):
             self.api_key(entry, f"api_keys[{i}]")
@@ -556,7 +566,9 @@ class _Checker:
             raise _Problem(f"{where}: {refusal.message}") from None
 
 
-def _unique(located: Iterable[tuple[str, dict[str, Any]]], key: str) -> None:
+def _unique(
+    located: Iterable[tuple[str, dict[str, Any]]], key: str, *, what: str = "record"
+) -> None:
     """Raise unless no two records (each with where it is) share a value of ``key``."""
     seen: dict[Any, str] = {}
     for where, record in located:
@@ -565,7 +577,7 @@ def _unique(located: Iterable[tuple[str, dict[str, Any]]], key: str) -> None:
             continue
         if value in seen:
             raise _Problem(
-                f"{where}.{key} {value!r} is also {seen[value]}'s: each {key} names one record"
+                f"{where}.{key} {value!r} is also {seen[value]}'s: each {key} names one {what}"
             )
         seen[value] = where
 

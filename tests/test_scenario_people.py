@@ -88,3 +88,16 @@ async def test_good_members_list_through_the_async_sdk() -> None:
         async with fake.async_client() as client:
             members = await client.organizations.list_members()
     assert [m.role for m in members] == ["owner", "admin"]
+
+
+def test_two_pending_invites_of_one_address_are_refused() -> None:
+    again = {**INVITE, "id": "i-2", "email": "CY@example.com"}
+    with pytest.raises(ValueError, match=re.escape("invites[1].email 'cy@example.com' is also")):
+        FakePictograph(scenario=_with(invites=[INVITE, again]))
+
+
+def test_a_revoked_invite_beside_a_pending_one_of_the_same_address_loads() -> None:
+    revoked = {**INVITE, "id": "i-0", "status": "revoked"}
+    with FakePictograph(scenario=_with(invites=[revoked, INVITE])) as fake:
+        pending = fake.client().organizations.list_invites(status="pending")
+    assert [i.id for i in pending] == ["i-1"]

@@ -41,9 +41,10 @@ from pictograph_testing.world.errors import ApiRefusal
 from pictograph_testing.world.exports import EXPORT_FORMATS, EXPORT_STATUSES, KEPT, ExportJob
 from pictograph_testing.world.feeds import Notification
 from pictograph_testing.world.images import check_filename, directory_path, split_path
+from pictograph_testing.world.members import Invite, Member, check_invite_role, checked_email
 
 if TYPE_CHECKING:
-    from collections.abc import Mapping
+    from collections.abc import Iterable, Mapping
 
 __all__ = ["MAX_SAFE_INTEGER", "check_document", "start_of"]
 
@@ -159,28 +160,101 @@ class _Checker:
         if elapsed >= self.latest:
             raise _Problem("clock.elapsed_seconds takes the clock past its latest instant")
         if "organization" in document:
-            self.record(document["organization"], Organization, "organization", full=False)
+            organization = document["organization"]
+            self.record(organization, Organization, "organization", full=False)
+            # As balance_usd: an allowance or budget below zero reads back as overspent.
+            for key in ("allowance_micro_usd", "budget_micro_usd"):
+                if key in organization:
+                    self.whole(organization[key], f"organization.{key}", low=0, high=10**15)
+        if "members" in document:
+            self.members(self.items(document["members"], "members"))
+        invites = self.items(document.get("invites", []), "invites")
+        for i, invite in enumerate(invites):
+            self.person(invite, Invite, f"invites[{i}]")
+        self.unique(invites, "invites", "id")
+        # One pending invite per address (the API answers 409 to a second one).
+        _unique(
+            (
+                (f"invites[{i}]", {"email": str(invite["email"]).strip().lower()})
+                for i, invite in enumerate(invites)
+                if invite.get("status", "pending") == "pending"
+            ),
+            "email",
+            what="pending invite",
+        )
         keys = self.items(document.get("api_keys", []), "api_keys")
         for i, entry in enumerate(keys):
             self.api_key(entry, f"api_keys[{i}]")
         texts = [k.get("key") for k in keys if "key" in k]
         if len(set(texts)) != len(texts):
             raise _Problem("api_keys: two keys have the same text")
-        for i, entry in enumerate(self.items(document.get("ledger", []), "ledger")):
+        self.unique(keys, "api_keys", "key_id")
+        marked = [i for i, k in enumerate(keys) if k.get("default")]
+        if len(marked) > 1:
+            raise _Problem(
+                f"api_keys[{marked[0]}] and api_keys[{marked[1]}] are both marked default: "
+                "the fake's own clients use one key, so mark one"
+            )
+        ledger = self.items(document.get("ledger", []), "ledger")
+        for i, entry in enumerate(ledger):
             self.ledger_entry(entry, f"ledger[{i}]")
+        self.unique(ledger, "ledger", "id")
+        self.balances(ledger, document.get("organization", {}))
         names: set[str] = set()
-        for i, dataset in enumerate(self.items(document.get("datasets", []), "datasets")):
+        datasets = self.items(document.get("datasets", []), "datasets")
+        for i, dataset in enumerate(datasets):
             self.dataset(dataset, f"datasets[{i}]")
             if dataset["name"] in names:
                 raise _Problem(f"datasets[{i}]: a dataset named {dataset['name']!r} already exists")
             names.add(dataset["name"])
-        for i, note in enumerate(self.items(document.get("notifications", []), "notifications")):
+        # The world keeps datasets, images and exports each in one table by id: two
+        # records of one id would leave one of them (or a mix of both) behind.
+        self.unique(datasets, "datasets", "id")
+        for part in ("images", "exports"):
+            _unique(
+                (
+                    (f"datasets[{i}].{part}[{j}]", record)
+                    for i, dataset in enumerate(datasets)
+                    for j, record in enumerate(dataset.get(part, []))
+                ),
+                "id",
+            )
+        notes = self.items(document.get("notifications", []), "notifications")
+        for i, note in enumerate(notes):
             self.record(note, Notification, f"notifications[{i}]", skip={"organization_id"})
+        self.unique(notes, "notifications", "id")
         failures = document.get("pending_export_failures", [])
         if not isinstance(failures, list) or not all(isinstance(f, str) for f in failures):
             raise _Problem("pending_export_failures must be a list of strings")
         if "ids" in document:
             self.ids(document["ids"])
+
+    def members(self, records: list[dict[str, Any]]) -> None:
+        """The roster that replaces the founder's: each member whole, one an owner."""
+        for i, member in enumerate(records):
+            self.person(member, Member, f"members[{i}]")
+        if not any(m.get("role", "member") == "owner" for m in records):
+            raise _Problem("members needs at least one member whose role is 'owner'")
+        for key in ("id", "user_id", "email"):
+            self.unique(records, "members", key)
+
+    def person(self, record: dict[str, Any], cls: type, where: str) -> None:
+        """A member or an invite: exact (with ``id``, every field) or by hand (an email)."""
+        full = "id" in record
+        by_hand_invite = cls is Invite and not full
+        if by_hand_invite and isinstance(record.get("role"), str):
+            # The API's own words: an owner is promoted once the invite is accepted.
+            self.refusal(f"{where}.role", check_invite_role, record["role"], no_location=True)
+        self.record(record, cls, where, skip={"organization_id"}, full=full)
+        email = record.get("email")
+        if not full and email is None:
+            raise _Problem(f"{where}: a required key is missing: 'email'")
+        if email is not None:
+            self.refusal(f"{where}.email", lambda: checked_email(email), no_location=True)
+
+    def unique(self, records: list[dict[str, Any]], where: str, key: str) -> None:
+        """Each record's ``key`` names one record only: the world indexes them by it."""
+        _unique(((f"{where}[{i}]", r) for i, r in enumerate(records)), key)
 
     def api_key(self, record: Any, where: str) -> None:
         self.record(
@@ -201,6 +275,30 @@ class _Checker:
             for key in ("operation", "amount"):
                 if key not in record:
                     raise _Problem(f"{where}: a required key is missing: {key!r}")
+
+    def balances(self, ledger: list[dict[str, Any]], organization: dict[str, Any]) -> None:
+        """Each exact entry's ``balance_after`` is the one before it plus its amount, as the
+        ledger writes it (``credits.balance()`` and ``history()`` read it from the last).
+
+        Before the first entry the balance is the allowance plus the budget, when the
+        document gives the allowance (a snapshot does); else the fake's arguments may set
+        it, and the first entry is taken as written.
+        """
+        balance: int | None = None
+        if "allowance_micro_usd" in organization:
+            balance = organization["allowance_micro_usd"] + organization.get("budget_micro_usd", 0)
+        for i, entry in enumerate(ledger):
+            after = entry.get("balance_after")
+            if after is None:  # by hand: computed on loading
+                balance = None if balance is None else balance + entry["amount"]
+                continue
+            if balance is not None and after != balance + entry["amount"]:
+                raise _Problem(
+                    f"ledger[{i}].balance_after must be {balance + entry['amount']} (the "
+                    f"balance before it, {balance}, plus its amount, {entry['amount']}), "
+                    f"got {after}"
+                )
+            balance = after
 
     def dataset(self, record: Any, where: str) -> None:
         full = isinstance(record, dict) and "id" in record
@@ -456,15 +554,33 @@ class _Checker:
             raise _Problem(f"{where} must be a list of objects")
         return value
 
-    def refusal(self, where: str, rule: Any, *args: Any, **kwargs: Any) -> None:
+    def refusal(
+        self, where: str, rule: Any, *args: Any, no_location: bool = False, **kwargs: Any
+    ) -> None:
         """Run one of the API's own checks on a value; its refusal becomes the problem."""
         try:
-            if kwargs:
+            if kwargs or no_location:
                 rule(*args, **kwargs)
             else:  # the field checks take the field's location last
                 rule(*args, ("scenario",))
         except ApiRefusal as refusal:
             raise _Problem(f"{where}: {refusal.message}") from None
+
+
+def _unique(
+    located: Iterable[tuple[str, dict[str, Any]]], key: str, *, what: str = "record"
+) -> None:
+    """Raise unless no two records (each with where it is) share a value of ``key``."""
+    seen: dict[Any, str] = {}
+    for where, record in located:
+        value = record.get(key)
+        if value is None:
+            continue
+        if value in seen:
+            raise _Problem(
+                f"{where}.{key} {value!r} is also {seen[value]}'s: each {key} names one {what}"
+            )
+        seen[value] = where
 
 
 def _describe(hint: Any) -> str:

@@ -42,6 +42,8 @@ __all__ = [
     "Member",
     "MemberRole",
     "MemberService",
+    "check_invite_role",
+    "checked_email",
     "outranks",
 ]
 
@@ -170,7 +172,7 @@ class MemberService:
         self, organization_id: str, email: str, role: MemberRole, full_name: str | None = None
     ) -> Member:
         """Make someone a member at once, as if they had accepted an invite."""
-        address = _checked_email(email)
+        address = checked_email(email)
         if role not in _RANK:
             raise InvalidRequest(f"Invalid role '{role}': choose one of {', '.join(MEMBER_ROLES)}.")
         if address in self._emails.get(organization_id, {}):
@@ -260,21 +262,8 @@ class MemberService:
         has a pending invite, 402 when members plus pending invites reach the plan's
         ``max_users``.
         """
-        address = _checked_email(email)
-        if role not in INVITE_ROLES and role != "owner":
-            allowed = ", ".join(f"'{r}'" for r in INVITE_ROLES)
-            raise InvalidRequest(
-                f"Invalid role '{role}': choose one of {allowed}.",
-                errors=[
-                    field_error(("body", "role"), f"Input should be {allowed}", "literal_error")
-                ],
-            )
-        if role == "owner":
-            raise InvalidRequest(
-                "Owners cannot be invited: invite them as 'admin' and promote them to owner "
-                "once they have accepted.",
-                errors=[field_error(("body", "role"), "Owners cannot be invited", "value_error")],
-            )
+        address = checked_email(email)
+        check_invite_role(role)
         if by is not None and not outranks(by, role):
             raise Forbidden(f"This API key's role '{by.role}' cannot invite a '{role}'.")
         if address in self._emails.get(org_id, {}):
@@ -390,7 +379,23 @@ class MemberService:
                 self._end(invite, "expired")
 
 
-def _checked_email(email: str) -> str:
+def check_invite_role(role: str) -> None:
+    """A 422 unless ``role`` is one an invite may carry (an owner is promoted, never invited)."""
+    if role not in INVITE_ROLES and role != "owner":
+        allowed = ", ".join(f"'{r}'" for r in INVITE_ROLES)
+        raise InvalidRequest(
+            f"Invalid role '{role}': choose one of {allowed}.",
+            errors=[field_error(("body", "role"), f"Input should be {allowed}", "literal_error")],
+        )
+    if role == "owner":
+        raise InvalidRequest(
+            "Owners cannot be invited: invite them as 'admin' and promote them to owner "
+            "once they have accepted.",
+            errors=[field_error(("body", "role"), "Owners cannot be invited", "value_error")],
+        )
+
+
+def checked_email(email: str) -> str:
     """The address lowercased and trimmed (as the API stores it), or a 422."""
     address = email.strip().lower()
     if not _EMAIL.fullmatch(address):

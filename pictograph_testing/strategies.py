@@ -48,6 +48,7 @@ from pictograph_testing.api.dialects import (
     parse_version,
 )
 from pictograph_testing.api.spec import DOT_SEGMENTS, NAME_LIMIT
+from pictograph_testing.api.training import CREATE
 from pictograph_testing.catalog import GPU_TIERS, PIPELINES, PROFILES, Pipeline, profile_named
 from pictograph_testing.clock import DEFAULT_START, format_timestamp
 from pictograph_testing.world.class_support import (
@@ -85,6 +86,10 @@ __all__ = [
 INSTALLED = "installed"
 """``sdk_version=INSTALLED`` (the default): draw for the installed ``pictograph``
 release (the newest the fake knows when none is installed)."""
+_CREATE_FIELDS = frozenset(CREATE.fields)
+"""Every field ``POST training/`` takes: an "extra" fault is none of them."""
+_CREATE_REQUIRED = sorted(name for name, spec in CREATE.fields.items() if spec.required)
+"""The fields it needs: a "missing" fault leaves one out."""
 
 
 class Invalid(NamedTuple):
@@ -282,7 +287,7 @@ def invalid_create_requests(
     )
     body = dict(valid)
     if fault == "missing":
-        field = draw(st.sampled_from(["dataset_name", "export_name", "pipeline_type"]))
+        field = draw(st.sampled_from(_CREATE_REQUIRED))
         del body[field]
     elif fault == "wrong_type":
         field = draw(st.sampled_from(["dataset_name", "export_name", "pipeline_type", "name"]))
@@ -290,7 +295,7 @@ def invalid_create_requests(
     elif fault == "extra":
         field = draw(
             st.text("abcdefghijklmnopqrstuvwxyz_", min_size=3, max_size=12).filter(
-                lambda s: s not in valid and s != "version_of_model_id"
+                lambda s: s not in _CREATE_FIELDS
             )
         )
         body[field] = "unexpected"

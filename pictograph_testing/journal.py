@@ -188,6 +188,8 @@ class CallLog:
         return _entry(self._entries[position])
 
 
+_BYTES = {"request": "body", "response": "response_body"}
+"""Where a call's bodies are, as bytes."""
 _LISTED = 40
 """Calls a failure message lists (the most recent); the rest are counted."""
 _TARGET_SHOWN = 200
@@ -254,8 +256,10 @@ class Call:
         return len(self._entry.response_body) if sizes is None else sizes[1]
 
     def json(self) -> Any:
-        """The request body parsed as JSON; ``None`` for an empty body."""
-        return json.loads(self._entry.body) if self._entry.body else None
+        """The request body parsed as JSON; ``None`` for an empty body. A body that is
+        not JSON (an upload's bytes, a form) or that the journal cut is a ``ValueError``
+        saying which."""
+        return self._parsed(self._entry.body, self.body_size, "request")
 
     @property
     def status(self) -> int:
@@ -266,8 +270,26 @@ class Call:
         return self._entry.response_body
 
     def response_json(self) -> Any:
-        """The response body parsed as JSON; ``None`` for an empty body."""
-        return json.loads(self._entry.response_body) if self._entry.response_body else None
+        """The response body parsed as JSON; ``None`` for an empty body (a ``ValueError``
+        for one that is not JSON, as :meth:`json`)."""
+        return self._parsed(self._entry.response_body, self.response_size, "response")
+
+    def _parsed(self, body: bytes, size: int, which: str) -> Any:
+        if not body:
+            return None
+        if len(body) < size:
+            raise ValueError(
+                f"the {which} body of call {self.index} ({self.method} {self.path}) is "
+                f"{size:,} bytes, and the journal kept its first {len(body):,}: too few "
+                f"to parse; read its start as bytes (call.{_BYTES[which]})"
+            )
+        try:
+            return json.loads(body)
+        except ValueError as exc:  # not UTF-8, or not JSON
+            raise ValueError(
+                f"the {which} body of call {self.index} ({self.method} {self.path}) is not "
+                f"JSON ({type(exc).__name__}: {exc}); read it as bytes (call.{_BYTES[which]})"
+            ) from None
 
     @property
     def elapsed(self) -> float:

@@ -24,6 +24,7 @@ from pictograph_testing.catalog import IDEMPOTENCY_TTL_SECONDS, MAX_IMAGE_BYTES
 from pictograph_testing.journal import JOURNAL_BODY_LIMIT
 from pictograph_testing.server import MAX_HEADER_BYTES, MAX_TARGET_BYTES, FakeServer
 from pictograph_testing.world.storage import EXPIRED_URL_MEMORY_SECONDS, SIGNED_URL_TTL_SECONDS
+from tests.image_files import write_image
 
 if TYPE_CHECKING:
     from collections.abc import Iterator
@@ -216,6 +217,18 @@ def test_the_journal_cuts_long_bodies() -> None:
     assert call.body_size > JOURNAL_BODY_LIMIT
     # The answer echoes the description: it is cut too, its size kept.
     assert call.response_size > len(call.response_body) == JOURNAL_BODY_LIMIT
+    # Too little kept to parse: said in words, not a JSONDecodeError mid-string.
+    for read, which in ((call.json, "request"), (call.response_json, "response")):
+        with pytest.raises(ValueError, match=f"the {which} body of call 0 .* the journal kept"):
+            read()
+
+
+def test_a_body_that_is_not_json_says_so(tmp_path: Path) -> None:
+    with FakePictograph(scenario="ready-to-train") as fake, fake.client() as client:
+        client.images.upload("road-signs", write_image(tmp_path / "up.png"))
+    put = fake.calls.filter(method="PUT").last
+    with pytest.raises(ValueError, match=r"request body of call \d+ \(PUT .*\) is not JSON"):
+        put.json()
 
 
 def test_the_journal_over_http_pages_and_says_what_it_dropped() -> None:

@@ -370,6 +370,19 @@ def test_annotation_file_by_image_id(fake: FakePictograph, client: pictograph.Cl
     assert len(body["annotations"]) == 2
 
 
+def test_annotation_file_of_a_deleted_image_is_404_naming_the_image(
+    fake: FakePictograph, client: pictograph.Client
+) -> None:
+    image = client.images.get(DATASET, IMAGE)
+    assert image.annotation_url is not None
+    client.images.delete(DATASET, IMAGE, permanent=True)
+    # A stale `annotation_url` (the SDK fetches it only inside datasets.download).
+    with raw(fake) as http:
+        response = http.get(image.annotation_url)
+    assert response.status_code == 404
+    assert response.json()["error"]["message"] == f"Image '{image.id}' not found"
+
+
 async def test_async_annotations(fake: FakePictograph, aclient: pictograph.AsyncClient) -> None:
     image = (await aclient.images.list(DATASET, limit=1))[0]
     saved = await aclient.annotations.save(DATASET, image.id, every_type())

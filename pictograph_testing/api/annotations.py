@@ -28,7 +28,7 @@ from pictograph_testing.world.annotations import (
     rename_class,
     replace_annotations,
 )
-from pictograph_testing.world.errors import InvalidRequest, describe
+from pictograph_testing.world.errors import InvalidRequest, NotFound, describe
 
 if TYPE_CHECKING:
     from pictograph_testing.world.entities import Dataset, Image
@@ -207,8 +207,13 @@ def remove_class(call: Call) -> Reply:
     reply=Bare("AnnotationFile"),
 )
 def annotation_file(call: Call) -> Reply:
-    image = org_image(call, call.path_args["image"])
+    ref = call.path_args["image"]
+    image = org_image(call, ref)
     if image is None:
+        if not _names_a_dataset(call, ref):
+            # The id is an image's that is gone (a stale `annotation_url`): its 404
+            # names the image, not a dataset of that id.
+            call.world.image_service.get(call.key.organization_id, ref)
         # A dataset id, then, with an image called `file`: the path route serves it.
         raise Fallthrough
     return reply({"image": image.filename, "annotations": image.annotations})
@@ -341,6 +346,14 @@ def delete_by_id(call: Call) -> Reply:
 
 def _dataset(call: Call, ref: str) -> Dataset:
     return call.world.dataset(call.key.organization_id, ref)
+
+
+def _names_a_dataset(call: Call, ref: str) -> bool:
+    try:
+        _dataset(call, ref)
+    except NotFound:
+        return False
+    return True
 
 
 def _image(call: Call) -> tuple[Dataset, Image]:

@@ -10,6 +10,7 @@ import httpx
 import pytest
 from pictograph.exceptions import ConflictError, ForbiddenError, NotFoundError, ValidationError
 
+from pictograph_testing import FakePictograph
 from tests.conftest import DATASET, EXPORT
 
 if TYPE_CHECKING:
@@ -18,8 +19,6 @@ if TYPE_CHECKING:
 
     import pictograph
     from pictograph.models.model import Model
-
-    from pictograph_testing import FakePictograph
 
 WEIGHTS = {"onnx": "model.onnx", "pytorch": "model.pth", "safetensors": "model.safetensors"}
 CLASSES = ["stop_sign", "yield"]
@@ -767,6 +766,41 @@ def test_config_json_follows_the_version_asked_for(
     assert epochs(None) == 10
     assert epochs("2.0.0") == 10
     assert epochs("1.0.0") == 50
+
+
+def test_config_json_keeps_the_name_it_was_written_with(
+    fake: FakePictograph, tmp_path: Path
+) -> None:
+    """Written once when a version's training completes: a later rename changes no byte of
+    it, whether or not it was read before the rename."""
+
+    def configs_after_rename(read_before: bool) -> list[bytes]:
+        with FakePictograph(seed=fake.seed) as world:
+            world.add_dataset(DATASET, images=5, completed_images=5, classes=["a", "b"])
+            world.add_export(DATASET, EXPORT)
+            with world.client(max_retries=0) as sdk:
+                first = _train(sdk, "m1")
+                if read_before:
+                    sdk.models.download_file(
+                        "m1", file_name="config.json", output_path=tmp_path / "before.json"
+                    )
+                sdk.models.update("m1", new_name="renamed")
+                _train(sdk, "m1-v2", version_of_model_id=first)
+                return [
+                    sdk.models.download_file(
+                        "renamed",
+                        file_name="config.json",
+                        version=version,
+                        output_path=tmp_path / f"{version}.json",
+                    ).read_bytes()
+                    for version in (1, 2)
+                ]
+
+    configs = configs_after_rename(read_before=False)
+
+    assert configs == configs_after_rename(read_before=True)
+    names = [json.loads(config)["_pictograph"]["name"] for config in configs]
+    assert names == ["m1", "renamed"]
 
 
 def test_download_file_refusals(client: pictograph.Client, model: Model, tmp_path: Path) -> None:

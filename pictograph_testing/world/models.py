@@ -156,15 +156,17 @@ class ModelRegistry:
             at,  # created_at
         )
         if target is not None:
+            version.model_name = target.name
             target.versions.append(version)
             target.updated_at = at
             return target.id
         dataset = world.datasets.get(run.dataset_id)
         organization_id = run.organization_id
+        version.model_name = name = self._free_name(organization_id, run.name)
         model = Model(
             world.ids.uuid(),  # id
             organization_id,
-            self._free_name(organization_id, run.name),  # name
+            name,
             pipeline.model_type,
             pipeline.name,  # pipeline_type
             run.dataset_id,
@@ -301,11 +303,14 @@ class ModelRegistry:
             classes=list(origin.classes),
             created_at=now,
             precision=origin.precision,
+            model_name=self._free_name(
+                key.organization_id, name if name is not None else source.name
+            ),
         )
         copy = Model(
             id=world.ids.uuid(),
             organization_id=key.organization_id,
-            name=self._free_name(key.organization_id, name if name is not None else source.name),
+            name=version.model_name,
             model_type=source.model_type,
             pipeline_type=source.pipeline_type,
             dataset_id=None,

@@ -97,6 +97,32 @@ def test_list_filters(fake: FakePictograph, client: pictograph.Client) -> None:
     assert client.models.get("seg").id == seg.model_id
 
 
+def test_the_dataset_filter_follows_a_renamed_dataset(client: pictograph.Client) -> None:
+    _train(client, "boxes-1")
+    client.datasets.update(DATASET, new_name="signs")
+
+    def names(**filters: Any) -> list[str]:
+        return [m.name for m in client.models.list(**filters)]
+
+    assert names(dataset_name="signs") == ["boxes-1"]
+    assert names(dataset_name="signs", status="ready") == ["boxes-1"]
+    assert [m.name for m in client.models.iter(dataset_name="signs")] == ["boxes-1"]
+    assert names(dataset_name=DATASET) == []  # the old name names no dataset now
+    # As the training runs' listing reads it.
+    assert [r.name for r in client.training.list(dataset_name="signs")] == ["boxes-1"]
+
+
+async def test_the_dataset_filter_follows_a_renamed_dataset_async(
+    aclient: pictograph.AsyncClient,
+) -> None:
+    await aclient.training.create(DATASET, EXPORT, pipeline_type="yolox", name="a1")
+    await aclient.datasets.update(DATASET, new_name="signs")
+
+    assert [m.name for m in await aclient.models.list(dataset_name="signs")] == ["a1"]
+    assert [m.name async for m in aclient.models.iter(dataset_name="signs")] == ["a1"]
+    assert await aclient.models.list(dataset_name=DATASET) == []
+
+
 @pytest.mark.parametrize(("field", "value"), [("model_type", "bogus"), ("status", "deleted")])
 def test_list_refuses_an_unknown_filter_value(
     client: pictograph.Client, field: str, value: str

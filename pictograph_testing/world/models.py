@@ -58,8 +58,9 @@ def version_files() -> list[ModelFile]:
     return files
 
 
-_FILTERED_BY = ("dataset_name", "status", "model_type")
-"""The fields :meth:`ModelRegistry.listing` filters by, each kept as an index."""
+_FILTERED_BY = ("dataset_id", "status", "model_type")
+"""The fields :meth:`ModelRegistry.listing` filters by, each kept as an index (a dataset's
+name is looked up first: it follows the dataset's renames, its id does not change)."""
 
 
 class ModelRegistry:
@@ -228,12 +229,20 @@ class ModelRegistry:
         ordered = self._ordered.get(org_id)
         if ordered is None:
             return []
+        dataset_id: str | None = None
+        if dataset_name is not None:
+            # The dataset the name names now, as the training listing reads it: a renamed
+            # dataset's models are found by its new name, and a deleted one's by none.
+            try:
+                dataset_id = self._world.dataset(org_id, dataset_name).id
+            except NotFound:
+                return []
         candidates: Iterable[Model]
         if name is not None:
             named = self._named.get(org_id, {}).get(name)
             candidates = [named] if named is not None else []
         else:
-            filters = zip(_FILTERED_BY, (dataset_name, status, model_type), strict=True)
+            filters = zip(_FILTERED_BY, (dataset_id, status, model_type), strict=True)
             given = [(field_name, value) for field_name, value in filters if value is not None]
             if not given:
                 return ordered.newest
@@ -247,7 +256,7 @@ class ModelRegistry:
         return [
             m
             for m in candidates
-            if (dataset_name is None or m.dataset_name == dataset_name)
+            if (dataset_id is None or m.dataset_id == dataset_id)
             and (status is None or m.status == status)
             and (model_type is None or m.model_type == model_type)
         ]

@@ -275,6 +275,53 @@ async def test_predict_refuses_an_image_it_cannot_decode_async(
         await aclient.models.predict("m1", image=content)
 
 
+def _sideways_photo(width: int, height: int) -> bytes:
+    """A JPEG stored ``width`` x ``height`` whose EXIF says to show it turned a quarter."""
+    picture = PILImage.new("RGB", (width, height), (90, 120, 60))
+    exif = picture.getexif()
+    exif[0x0112] = 6  # rotate 90° clockwise to display: shown height x width
+    out = io.BytesIO()
+    picture.save(out, "JPEG", exif=exif)
+    return out.getvalue()
+
+
+def test_predict_measures_a_sideways_photo_as_it_is_shown(client: pictograph.Client) -> None:
+    _train(client)
+    _train(client, "seg", pipeline="rfdetr_segmentation")
+    photo = _sideways_photo(400, 30)  # shown 30 wide, 400 tall
+
+    for model in ("m1", "seg"):
+        for seed in range(8):  # several images: each draws its own objects
+            picture = _sideways_photo(400 + seed, 30)
+            found = client.models.predict(model, image=picture, confidence=0.05).annotations
+            for annotation in found or []:
+                box = annotation["bounding_box"]
+                assert box["x"] + box["w"] <= 30 + 1e-6
+                assert box["y"] + box["h"] <= 400 + seed + 1e-6
+                for point in (annotation.get("polygon") or {"paths": [[]]})["paths"][0]:
+                    assert point["x"] <= 30 + 1e-6
+    assert client.models.predict("m1", image=photo, confidence=0.05).annotations
+
+
+async def test_predict_measures_a_sideways_photo_async(
+    fake: FakePictograph, aclient: pictograph.AsyncClient
+) -> None:
+    with fake.client(max_retries=0) as sdk:
+        _train(sdk)
+    boxes = [
+        annotation["bounding_box"]
+        for seed in range(8)
+        for annotation in (
+            await aclient.models.predict(
+                "m1", image=_sideways_photo(400 + seed, 30), confidence=0.05
+            )
+        ).annotations
+        or []
+    ]
+    assert boxes
+    assert all(box["x"] + box["w"] <= 30 + 1e-6 for box in boxes)
+
+
 @pytest.mark.parametrize("confidence", [0.01, 0.99])
 def test_predict_refuses_a_confidence_out_of_range(
     client: pictograph.Client, confidence: float

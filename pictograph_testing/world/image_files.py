@@ -10,11 +10,21 @@ from __future__ import annotations
 
 import io
 import warnings
+from typing import TYPE_CHECKING
 
 from pictograph_testing.bounds import MAX_IMAGE_PIXELS, MAX_IMAGE_SIDE
 from pictograph_testing.world.errors import InvalidRequest, field_error
 
-__all__ = ["ACCEPTED_FORMATS", "UndecodableImage", "check_image_bytes", "decoded_size"]
+if TYPE_CHECKING:
+    from PIL import Image as PILImage
+
+__all__ = [
+    "ACCEPTED_FORMATS",
+    "UndecodableImage",
+    "check_image_bytes",
+    "decoded_size",
+    "upright_size",
+]
 
 ACCEPTED_FORMATS = ("JPEG", "MPO", "PNG", "WEBP", "BMP", "TIFF", "GIF")
 """The Pillow formats taken (MPO: a JPEG with extra frames, as phones write them)."""
@@ -24,6 +34,29 @@ _NAMES = "JPEG, PNG, WebP, BMP, TIFF, GIF or HEIC"
 
 class UndecodableImage(ValueError):
     """Bytes the service does not take as an image; the message says why (no filename)."""
+
+
+_ORIENTATION = 0x0112
+"""The EXIF tag holding the orientation."""
+_QUARTER_TURNS = frozenset({5, 6, 7, 8})
+"""EXIF orientations that turn the stored picture a quarter: its sides swap when shown."""
+
+
+def upright_size(picture: PILImage.Image) -> tuple[int, int]:
+    """``picture``'s (width, height) as it is displayed, its EXIF orientation applied.
+
+    Every coordinate on the platform is a pixel of the upright image (the SDK reads an
+    upload's size after ``ImageOps.exif_transpose``), so a phone photo stored sideways
+    is measured as it is shown. Reads the header only.
+    """
+    width, height = picture.size
+    try:
+        orientation = picture.getexif().get(_ORIENTATION)
+    except Exception:  # a broken EXIF block leaves the picture as stored, as Pillow does
+        orientation = None
+    if orientation in _QUARTER_TURNS:
+        return height, width
+    return width, height
 
 
 def decoded_size(content: bytes) -> tuple[int, int] | None:
@@ -55,6 +88,7 @@ def decoded_size(content: bytes) -> tuple[int, int] | None:
                 if width * height > MAX_IMAGE_PIXELS:
                     raise UndecodableImage(f"it holds more than {MAX_IMAGE_PIXELS:,} pixels")
                 picture.load()  # a truncated or corrupt file fails here
+                width, height = upright_size(picture)
     except UndecodableImage:
         raise
     except (PILImage.DecompressionBombWarning, PILImage.DecompressionBombError):

@@ -34,7 +34,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Literal
 
 from pictograph_testing.catalog import PIPELINES
-from pictograph_testing.world.image_files import UndecodableImage, decoded_size
+from pictograph_testing.world.image_files import UndecodableImage, decoded_size, upright_size
 
 if TYPE_CHECKING:
     from collections.abc import Sequence
@@ -113,13 +113,14 @@ def content_hash(content: bytes) -> str:
 
 
 def image_size(content: bytes) -> tuple[int, int]:
-    """Read ``(width, height)`` from an image's header; :class:`UnreadableImage` if none."""
+    """Read ``(width, height)`` from an image's header, as it is displayed (its EXIF
+    orientation applied); :class:`UnreadableImage` if none."""
     from PIL import Image as PILImage
     from PIL import UnidentifiedImageError
 
     try:
         with PILImage.open(io.BytesIO(content)) as picture:
-            width, height = picture.size
+            width, height = upright_size(picture)
     except (UnidentifiedImageError, OSError, ValueError) as exc:
         raise UnreadableImage(_UNREADABLE.format(reason="it is not an image")) from exc
     if width <= 0 or height <= 0:

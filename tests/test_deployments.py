@@ -916,6 +916,23 @@ def test_the_endpoint_refusals(
         assert missing.value.code == "deployment_not_found"
 
 
+def test_the_endpoint_refuses_an_image_it_cannot_decode(
+    client: pictograph.Client, model_id: str
+) -> None:
+    created = client.deployments.create("m1")
+    deployment = client.deployments.wait_until_active(created.deployment)
+    with client.deployments.connect(deployment, created.auth_token) as ep:
+        with pytest.raises(ValidationError, match="truncated") as truncated:
+            ep.infer(_png()[:80])
+        assert truncated.value.code == "could_not_decode_image"
+        ico = io.BytesIO()
+        Image.new("RGB", (16, 16)).save(ico, "ICO")
+        with pytest.raises(ValidationError, match="ICO") as unsupported:
+            ep.infer(ico.getvalue())
+        assert unsupported.value.code == "could_not_decode_image"
+        assert ep.infer(_png()).model_type == "object_detection"
+
+
 async def test_async_connect_answers_the_same(
     aclient: pictograph.AsyncClient, client: pictograph.Client, model_id: str
 ) -> None:

@@ -630,3 +630,40 @@ async def test_an_evaluation_job_is_waited_on_async(
     created = await aclient.model_evaluations.create("m1", DATASET, EXPORT)
     done = await aclient.jobs.wait(created.id, poll_interval=5)
     assert (done.type, done.status, done.progress) == ("evaluation", "completed", 100.0)
+
+
+HEIC = b"\x00\x00\x00\x18ftypheic\x00\x00\x00\x00mif1heic" + b"\x00" * 64
+"""A HEIC header: the service keeps such an upload without reading its pixels."""
+
+
+def test_a_heic_image_of_the_export_is_a_failed_image(
+    fake: FakePictograph, client: pictograph.Client, tmp_path: Path
+) -> None:
+    heic = tmp_path / "phone.heic"
+    heic.write_bytes(HEIC)
+    client.images.upload(DATASET, heic)
+    fake.add_export(DATASET, "with-heic")
+    _train(client)
+    plain = client.model_evaluations.evaluate("m1", DATASET, EXPORT)
+
+    ev = client.model_evaluations.evaluate("m1", DATASET, "with-heic")
+
+    assert ev.status == "completed"
+    assert ev.failed_images == plain.failed_images + 1
+    assert ev.evaluated_images == plain.evaluated_images
+    assert ev.overall_metrics == plain.overall_metrics
+
+
+async def test_a_heic_image_of_the_export_is_a_failed_image_async(
+    fake: FakePictograph, aclient: pictograph.AsyncClient, tmp_path: Path
+) -> None:
+    heic = tmp_path / "phone.heic"
+    heic.write_bytes(HEIC)
+    await aclient.images.upload(DATASET, heic)
+    fake.add_export(DATASET, "with-heic")
+    await aclient.training.create(DATASET, EXPORT, pipeline_type="yolox", name="m1")
+
+    ev = await aclient.model_evaluations.evaluate("m1", DATASET, "with-heic")
+
+    assert ev.status == "completed"
+    assert ev.failed_images == 1

@@ -10,6 +10,7 @@ import httpx
 import pytest
 from pictograph.exceptions import ConflictError, ForbiddenError, NotFoundError, ValidationError
 
+from pictograph_testing import FakePictograph
 from tests.conftest import DATASET, EXPORT
 
 if TYPE_CHECKING:
@@ -18,8 +19,6 @@ if TYPE_CHECKING:
 
     import pictograph
     from pictograph.models.model import Model
-
-    from pictograph_testing import FakePictograph
 
 WEIGHTS = {"onnx": "model.onnx", "pytorch": "model.pth", "safetensors": "model.safetensors"}
 CLASSES = ["stop_sign", "yield"]
@@ -96,6 +95,32 @@ def test_list_filters(fake: FakePictograph, client: pictograph.Client) -> None:
     assert names(model_type="classification") == []
     assert names(dataset_name=DATASET, name="boxes-2", model_type="object_detection") == ["boxes-2"]
     assert client.models.get("seg").id == seg.model_id
+
+
+def test_the_dataset_filter_follows_a_renamed_dataset(client: pictograph.Client) -> None:
+    _train(client, "boxes-1")
+    client.datasets.update(DATASET, new_name="signs")
+
+    def names(**filters: Any) -> list[str]:
+        return [m.name for m in client.models.list(**filters)]
+
+    assert names(dataset_name="signs") == ["boxes-1"]
+    assert names(dataset_name="signs", status="ready") == ["boxes-1"]
+    assert [m.name for m in client.models.iter(dataset_name="signs")] == ["boxes-1"]
+    assert names(dataset_name=DATASET) == []  # the old name names no dataset now
+    # As the training runs' listing reads it.
+    assert [r.name for r in client.training.list(dataset_name="signs")] == ["boxes-1"]
+
+
+async def test_the_dataset_filter_follows_a_renamed_dataset_async(
+    aclient: pictograph.AsyncClient,
+) -> None:
+    await aclient.training.create(DATASET, EXPORT, pipeline_type="yolox", name="a1")
+    await aclient.datasets.update(DATASET, new_name="signs")
+
+    assert [m.name for m in await aclient.models.list(dataset_name="signs")] == ["a1"]
+    assert [m.name async for m in aclient.models.iter(dataset_name="signs")] == ["a1"]
+    assert await aclient.models.list(dataset_name=DATASET) == []
 
 
 @pytest.mark.parametrize(("field", "value"), [("model_type", "bogus"), ("status", "deleted")])
@@ -767,6 +792,41 @@ def test_config_json_follows_the_version_asked_for(
     assert epochs(None) == 10
     assert epochs("2.0.0") == 10
     assert epochs("1.0.0") == 50
+
+
+def test_config_json_keeps_the_name_it_was_written_with(
+    fake: FakePictograph, tmp_path: Path
+) -> None:
+    """Written once when a version's training completes: a later rename changes no byte of
+    it, whether or not it was read before the rename."""
+
+    def configs_after_rename(read_before: bool) -> list[bytes]:
+        with FakePictograph(seed=fake.seed) as world:
+            world.add_dataset(DATASET, images=5, completed_images=5, classes=["a", "b"])
+            world.add_export(DATASET, EXPORT)
+            with world.client(max_retries=0) as sdk:
+                first = _train(sdk, "m1")
+                if read_before:
+                    sdk.models.download_file(
+                        "m1", file_name="config.json", output_path=tmp_path / "before.json"
+                    )
+                sdk.models.update("m1", new_name="renamed")
+                _train(sdk, "m1-v2", version_of_model_id=first)
+                return [
+                    sdk.models.download_file(
+                        "renamed",
+                        file_name="config.json",
+                        version=version,
+                        output_path=tmp_path / f"{version}.json",
+                    ).read_bytes()
+                    for version in (1, 2)
+                ]
+
+    configs = configs_after_rename(read_before=False)
+
+    assert configs == configs_after_rename(read_before=True)
+    names = [json.loads(config)["_pictograph"]["name"] for config in configs]
+    assert names == ["m1", "renamed"]
 
 
 def test_download_file_refusals(client: pictograph.Client, model: Model, tmp_path: Path) -> None:

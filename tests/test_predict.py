@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import io
+import struct
+import zlib
 from typing import TYPE_CHECKING
 
 import pytest
@@ -12,6 +15,7 @@ from pictograph.exceptions import (
     RateLimitError,
     ValidationError,
 )
+from PIL import Image as PILImage
 
 from pictograph_testing import FakePictograph
 from pictograph_testing.catalog import HOSTED_INFERENCE
@@ -213,6 +217,109 @@ def test_predict_refuses_bytes_that_are_not_an_image(client: pictograph.Client) 
     _train(client)
     with pytest.raises(ValidationError, match="not an image"):
         client.models.predict("m1", image=b"%PDF-1.7 not a picture")
+
+
+def _png_declaring(width: int, height: int) -> bytes:
+    """A few hundred bytes of PNG whose header declares ``width`` x ``height`` pixels."""
+
+    def chunk(kind: bytes, data: bytes) -> bytes:
+        crc = zlib.crc32(kind + data) & 0xFFFFFFFF
+        return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", crc)
+
+    header = struct.pack(">IIBBBBB", width, height, 8, 2, 0, 0, 0)
+    return (
+        b"\x89PNG\r\n\x1a\n"
+        + chunk(b"IHDR", header)
+        + chunk(b"IDAT", zlib.compress(b"\0" * 64))
+        + chunk(b"IEND", b"")
+    )
+
+
+def _encoded(fmt: str) -> bytes:
+    out = io.BytesIO()
+    PILImage.new("RGB", (16, 16)).save(out, fmt)
+    return out.getvalue()
+
+
+UNDECODABLE = {
+    # A decompression bomb: Pillow refuses to open it, which the route did not catch.
+    "bomb": (_png_declaring(30_000, 30_000), "more than"),
+    "too wide": (_png_declaring(20_000, 10), "each side may be at most"),
+    "truncated": (synthetic_image(64, 48, "image/png", "t")[:80], "truncated"),
+    "ico": (_encoded("ICO"), "ICO files are not taken"),
+}
+
+
+@pytest.mark.parametrize("case", sorted(UNDECODABLE))
+def test_predict_refuses_an_image_it_cannot_decode(
+    fake: FakePictograph, client: pictograph.Client, case: str
+) -> None:
+    _train(client)
+    content, reason = UNDECODABLE[case]
+
+    with pytest.raises(ValidationError, match=reason) as refused:
+        client.models.predict("m1", image=content)
+
+    assert refused.value.status_code == 422
+    assert "JPEG, PNG" in str(refused.value)
+    assert fake.world.inference_pool.used_today == 0
+
+
+async def test_predict_refuses_an_image_it_cannot_decode_async(
+    fake: FakePictograph, aclient: pictograph.AsyncClient
+) -> None:
+    with fake.client(max_retries=0) as sdk:
+        _train(sdk)
+    content, reason = UNDECODABLE["bomb"]
+    with pytest.raises(ValidationError, match=reason):
+        await aclient.models.predict("m1", image=content)
+
+
+def _sideways_photo(width: int, height: int) -> bytes:
+    """A JPEG stored ``width`` x ``height`` whose EXIF says to show it turned a quarter."""
+    picture = PILImage.new("RGB", (width, height), (90, 120, 60))
+    exif = picture.getexif()
+    exif[0x0112] = 6  # rotate 90° clockwise to display: shown height x width
+    out = io.BytesIO()
+    picture.save(out, "JPEG", exif=exif)
+    return out.getvalue()
+
+
+def test_predict_measures_a_sideways_photo_as_it_is_shown(client: pictograph.Client) -> None:
+    _train(client)
+    _train(client, "seg", pipeline="rfdetr_segmentation")
+    photo = _sideways_photo(400, 30)  # shown 30 wide, 400 tall
+
+    for model in ("m1", "seg"):
+        for seed in range(8):  # several images: each draws its own objects
+            picture = _sideways_photo(400 + seed, 30)
+            found = client.models.predict(model, image=picture, confidence=0.05).annotations
+            for annotation in found or []:
+                box = annotation["bounding_box"]
+                assert box["x"] + box["w"] <= 30 + 1e-6
+                assert box["y"] + box["h"] <= 400 + seed + 1e-6
+                for point in (annotation.get("polygon") or {"paths": [[]]})["paths"][0]:
+                    assert point["x"] <= 30 + 1e-6
+    assert client.models.predict("m1", image=photo, confidence=0.05).annotations
+
+
+async def test_predict_measures_a_sideways_photo_async(
+    fake: FakePictograph, aclient: pictograph.AsyncClient
+) -> None:
+    with fake.client(max_retries=0) as sdk:
+        _train(sdk)
+    boxes = [
+        annotation["bounding_box"]
+        for seed in range(8)
+        for annotation in (
+            await aclient.models.predict(
+                "m1", image=_sideways_photo(400 + seed, 30), confidence=0.05
+            )
+        ).annotations
+        or []
+    ]
+    assert boxes
+    assert all(box["x"] + box["w"] <= 30 + 1e-6 for box in boxes)
 
 
 @pytest.mark.parametrize("confidence", [0.01, 0.99])

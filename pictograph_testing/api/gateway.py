@@ -26,7 +26,7 @@ import httpx
 from pictograph_testing.api.wire import Reply, encode, reply
 from pictograph_testing.catalog import DEPLOYMENT_GPUS, DEPLOYMENT_REGIONS
 from pictograph_testing.world.deployments import INFERENCE_OPTIONS, inference_option_problem
-from pictograph_testing.world.predictions import UnreadableImage, image_size, predict
+from pictograph_testing.world.predictions import UnreadableImage, decoded_image_size, predict
 from pictograph_testing.world.storage import STORAGE_PREFIX
 
 if TYPE_CHECKING:
@@ -171,7 +171,7 @@ def _predict(
             503, "deployment_unavailable", "The deployment's model was deleted; deploy another."
         )
     try:
-        width, height = image_size(image)
+        width, height = decoded_image_size(image)
         found = predict(
             world,
             model,

@@ -12,7 +12,12 @@ from pictograph_testing.api.table import Data, endpoint
 from pictograph_testing.api.wire import Call, Reply, reply
 from pictograph_testing.catalog import HOSTED_INFERENCE
 from pictograph_testing.world.errors import Conflict, InvalidRequest, field_error
-from pictograph_testing.world.predictions import UnreadableImage, image_size, predict, render_result
+from pictograph_testing.world.predictions import (
+    UnreadableImage,
+    decoded_image_size,
+    predict,
+    render_result,
+)
 
 if TYPE_CHECKING:
     from pictograph_testing.world.entities import Model
@@ -63,7 +68,7 @@ def predict_image(call: Call) -> Reply:
             f"Model '{model.name}' is {model.status}; only a ready model runs inference."
         )
     try:
-        width, height = image_size(content)
+        width, height = decoded_image_size(content)
     except UnreadableImage as exc:
         raise InvalidRequest(
             str(exc), errors=[field_error(("body", "file"), str(exc), "value_error")]

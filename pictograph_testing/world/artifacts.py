@@ -81,7 +81,7 @@ def config_document(model: Model, version: ModelVersion) -> dict[str, Any]:
         "architecture": version.architecture,
         "class_mapping": {"classes": list(version.classes)},
         "input_shape": list(_input_shape(version)),
-        "name": model.name,
+        "name": version.model_name,
         "export_name": version.export_name,
         "dataset_name": model.dataset_name,
     }

@@ -263,6 +263,9 @@ class ModelVersion:
     created_at: float
     status: str = "ready"
     precision: str = "fp32"
+    model_name: str = ""
+    """The model's name when this version was made: its ``config.json``, written once when
+    training completes, keeps it through later renames."""
 
     @property
     def id(self) -> str:

@@ -35,7 +35,13 @@ from pictograph_testing.world.errors import (
 )
 from pictograph_testing.world.failures import FailureQueue
 from pictograph_testing.world.ordered import NewestFirst, SortedIndex, by_seq, index_in
-from pictograph_testing.world.predictions import content_hash, image_size, predict_for, true_tag
+from pictograph_testing.world.predictions import (
+    UnreadableImage,
+    content_hash,
+    image_size,
+    predict_for,
+    true_tag,
+)
 from pictograph_testing.world.scoring import (
     ImageTally,
     Scores,
@@ -437,7 +443,13 @@ class EvaluationService:
                 failed += 1
                 continue
             content, _ = world.image_service.content(image)
-            width, height = image_size(content)
+            try:
+                width, height = image_size(content)
+            except UnreadableImage:
+                # A HEIC image is kept by its header alone: its pixels are not read, so the
+                # model cannot run on it. It is a failed image, as a deleted one is.
+                failed += 1
+                continue
             found = predict_for(
                 world,
                 model,

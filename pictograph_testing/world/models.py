@@ -58,8 +58,9 @@ def version_files() -> list[ModelFile]:
     return files
 
 
-_FILTERED_BY = ("dataset_name", "status", "model_type")
-"""The fields :meth:`ModelRegistry.listing` filters by, each kept as an index."""
+_FILTERED_BY = ("dataset_id", "status", "model_type")
+"""The fields :meth:`ModelRegistry.listing` filters by, each kept as an index (a dataset's
+name is looked up first: it follows the dataset's renames, its id does not change)."""
 
 
 class ModelRegistry:
@@ -156,15 +157,17 @@ class ModelRegistry:
             at,  # created_at
         )
         if target is not None:
+            version.model_name = target.name
             target.versions.append(version)
             target.updated_at = at
             return target.id
         dataset = world.datasets.get(run.dataset_id)
         organization_id = run.organization_id
+        version.model_name = name = self._free_name(organization_id, run.name)
         model = Model(
             world.ids.uuid(),  # id
             organization_id,
-            self._free_name(organization_id, run.name),  # name
+            name,
             pipeline.model_type,
             pipeline.name,  # pipeline_type
             run.dataset_id,
@@ -226,12 +229,20 @@ class ModelRegistry:
         ordered = self._ordered.get(org_id)
         if ordered is None:
             return []
+        dataset_id: str | None = None
+        if dataset_name is not None:
+            # The dataset the name names now, as the training listing reads it: a renamed
+            # dataset's models are found by its new name, and a deleted one's by none.
+            try:
+                dataset_id = self._world.dataset(org_id, dataset_name).id
+            except NotFound:
+                return []
         candidates: Iterable[Model]
         if name is not None:
             named = self._named.get(org_id, {}).get(name)
             candidates = [named] if named is not None else []
         else:
-            filters = zip(_FILTERED_BY, (dataset_name, status, model_type), strict=True)
+            filters = zip(_FILTERED_BY, (dataset_id, status, model_type), strict=True)
             given = [(field_name, value) for field_name, value in filters if value is not None]
             if not given:
                 return ordered.newest
@@ -245,7 +256,7 @@ class ModelRegistry:
         return [
             m
             for m in candidates
-            if (dataset_name is None or m.dataset_name == dataset_name)
+            if (dataset_id is None or m.dataset_id == dataset_id)
             and (status is None or m.status == status)
             and (model_type is None or m.model_type == model_type)
         ]
@@ -301,11 +312,14 @@ class ModelRegistry:
             classes=list(origin.classes),
             created_at=now,
             precision=origin.precision,
+            model_name=self._free_name(
+                key.organization_id, name if name is not None else source.name
+            ),
         )
         copy = Model(
             id=world.ids.uuid(),
             organization_id=key.organization_id,
-            name=self._free_name(key.organization_id, name if name is not None else source.name),
+            name=version.model_name,
             model_type=source.model_type,
             pipeline_type=source.pipeline_type,
             dataset_id=None,

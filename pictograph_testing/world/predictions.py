@@ -34,6 +34,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Literal
 
 from pictograph_testing.catalog import PIPELINES
+from pictograph_testing.world.image_files import UndecodableImage, decoded_size, upright_size
 
 if TYPE_CHECKING:
     from collections.abc import Sequence
@@ -46,6 +47,7 @@ __all__ = [
     "Prediction",
     "UnreadableImage",
     "content_hash",
+    "decoded_image_size",
     "image_size",
     "inference_seconds",
     "model_quality",
@@ -64,6 +66,12 @@ _BACKGROUND_QUALITY = 0.5
 
 class UnreadableImage(ValueError):
     """The bytes are not an image this service decodes."""
+
+
+_UNREADABLE = (
+    "The file is not an image this service can decode: {reason}. Send a JPEG, PNG, WebP, "
+    "BMP, GIF or TIFF image."
+)
 
 
 @dataclass(frozen=True)
@@ -105,21 +113,37 @@ def content_hash(content: bytes) -> str:
 
 
 def image_size(content: bytes) -> tuple[int, int]:
-    """Read ``(width, height)`` from an image's header; :class:`UnreadableImage` if none."""
+    """Read ``(width, height)`` from an image's header, as it is displayed (its EXIF
+    orientation applied); :class:`UnreadableImage` if none."""
     from PIL import Image as PILImage
     from PIL import UnidentifiedImageError
 
     try:
         with PILImage.open(io.BytesIO(content)) as picture:
-            width, height = picture.size
+            width, height = upright_size(picture)
     except (UnidentifiedImageError, OSError, ValueError) as exc:
-        raise UnreadableImage(
-            "The file is not an image this service can decode (send a JPEG, PNG, WebP, BMP, "
-            "GIF or TIFF)."
-        ) from exc
+        raise UnreadableImage(_UNREADABLE.format(reason="it is not an image")) from exc
     if width <= 0 or height <= 0:
         raise UnreadableImage("The image has no pixels.")
     return int(width), int(height)
+
+
+def decoded_image_size(content: bytes) -> tuple[int, int]:
+    """Decode an inbound image in full and return ``(width, height)``.
+
+    For bytes a caller sends to run a model on: unlike :func:`image_size`, which reads a
+    header, this refuses (:class:`UnreadableImage`, saying why) what the service would
+    fail to decode: a truncated or corrupt file, a format it does not take, one too
+    large to decode (a few bytes can declare billions of pixels), or HEIC, whose pixels
+    this service does not read.
+    """
+    try:
+        size = decoded_size(content)
+    except UndecodableImage as exc:
+        raise UnreadableImage(_UNREADABLE.format(reason=exc)) from None
+    if size is None:
+        raise UnreadableImage(_UNREADABLE.format(reason="HEIC images are not decoded here"))
+    return size
 
 
 class ContentIndex:

@@ -81,7 +81,8 @@ def config_document(model: Model, version: ModelVersion) -> dict[str, Any]:
         "architecture": version.architecture,
         "class_mapping": {"classes": list(version.classes)},
         "input_shape": list(_input_shape(version)),
-        "name": version.model_name,
+        # A version a scenario wrote by hand may not say: the model's name then.
+        "name": version.model_name or model.name,
         "export_name": version.export_name,
         "dataset_name": model.dataset_name,
     }

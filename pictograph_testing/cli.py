@@ -7,7 +7,6 @@ import contextlib
 import os
 import sys
 from typing import TYPE_CHECKING
-from urllib.parse import urlsplit
 
 from pictograph_testing.journal import JOURNAL_LIMIT
 from pictograph_testing.server import CONTROL_KEY_HEADER
@@ -230,8 +229,7 @@ def _serve(args: argparse.Namespace) -> int:
         app = FakeAsgiApp(
             make_fake,
             control_key=control_key,
-            # Clients reach it by the public URL's name: answered as if allowed.
-            hosts=served_hosts(bound, [*args.allow_host, urlsplit(base_url).hostname or ""]),
+            hosts=served_hosts(bound, args.allow_host, public_url),
             scenario_dirs=args.scenario_dir,
         )
     except ValueError as exc:  # an unknown scenario or profile, a bad key

@@ -821,9 +821,13 @@ def _host_name(host: str) -> str:
     return (name or "").lower()
 
 
-def served_hosts(base_url: str, extra: Iterable[str] = ()) -> HostCheck:
-    """The Host check for a server at ``base_url``, also answering to ``extra`` names."""
-    return HostCheck(urlsplit(base_url).hostname or "", extra)
+def served_hosts(
+    base_url: str, extra: Iterable[str] = (), public_url: str | None = None
+) -> HostCheck:
+    """The Host check for a server bound at ``base_url``, also answering to ``extra``
+    names and to the host of ``public_url`` (the address clients reach it at)."""
+    public = () if public_url is None else (urlsplit(public_url).hostname or "",)
+    return HostCheck(urlsplit(base_url).hostname or "", (*extra, *public))
 
 
 def new_control_key() -> str:
@@ -886,10 +890,6 @@ def public_base_url(url: str) -> str:
         )
     host = f"[{parts.hostname}]" if ":" in parts.hostname else parts.hostname
     return f"{parts.scheme}://{host}" + ("" if port is None else f":{port}")
-
-
-def _host_of(url: str) -> str:
-    return urlsplit(url).hostname or ""
 
 
 def base_url_of(sock: socket.socket) -> str:
@@ -1084,8 +1084,7 @@ class FakeServer:
             self._app = FakeAsgiApp(
                 fake_factory(self.base_url, **self._settings),
                 control_key=self.control_key,
-                # Clients reach it by the public URL's name: answered as if allowed.
-                hosts=served_hosts(bound, (*self._allowed_hosts, _host_of(self.base_url))),
+                hosts=served_hosts(bound, self._allowed_hosts, self._public_url),
                 scenario_dirs=self._settings["scenario_dirs"],
             )
         except BaseException:  # an unknown scenario or profile: nothing may keep the port

@@ -483,8 +483,17 @@ class CallList(Sequence[Call]):
             return f"none matched {self._criteria}.\n" + self._origin._listing(self)
         return "the fake answered none." if not self else self._listing(self)
 
-    def _listing(self, marked: CallList) -> str:
-        """List the calls seen, marking those in ``marked``.
+    def summary(self) -> str:
+        """These calls, one line each: what a failing test's report shows of the fake.
+
+        Each line has the call's position, its virtual time since the fake started, the
+        method, target and status, and an error's code. Runs of the same request (a poll
+        loop) fold into one line, and only the most recent 40 lines are shown.
+        """
+        return self._listing(None)
+
+    def _listing(self, marked: CallList | None) -> str:
+        """List the calls seen, marking those in ``marked`` (when given).
 
         Runs of the same request (a poll loop) fold into one line, and only the most
         recent ``_LISTED`` lines are shown, so a long wait still reads at a glance.
@@ -492,7 +501,7 @@ class CallList(Sequence[Call]):
         pairs = self._pairs()
         if not pairs:
             return "The fake answered no calls."
-        chosen = {i for i, _ in marked._pairs()}
+        chosen = set() if marked is None else {i for i, _ in marked._pairs()}
         runs: list[list[Any]] = []  # [first index, last index, first entry, last entry, flag]
         for position, entry in pairs:
             flag = "*" if position in chosen else " "
@@ -501,7 +510,8 @@ class CallList(Sequence[Call]):
                 last[1], last[3] = position, entry
             else:
                 runs.append([position, position, entry, entry, flag])
-        lines = [f"Calls the fake answered ({len(pairs)}; * = matched):"]
+        legend = "" if marked is None else "; * = matched"
+        lines = [f"Calls the fake answered ({len(pairs)}{legend}):"]
         if len(runs) > _LISTED:
             hidden = sum(r[1] - r[0] + 1 for r in runs[:-_LISTED])
             lines.append(f"   ... {hidden} earlier calls")
@@ -685,4 +695,10 @@ def _describe(entry: JournalEntry, width: int | None = None) -> str:
     text = f"{entry.method.upper()} {target} -> {answer}"
     if _unserved(entry):
         text += " [not served by the fake]"
+    elif entry.status >= 400:
+        # The error's code says which refusal it was (a 409 is a conflict of many kinds).
+        error = (_json_object(entry.response_body) or {}).get("error")
+        code = error.get("code") if isinstance(error, dict) else None
+        if isinstance(code, str):
+            text += f" {code}"
     return text if entry.fault is None else f"{text} [{entry.fault}]"

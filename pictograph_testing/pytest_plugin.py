@@ -73,6 +73,7 @@ if TYPE_CHECKING:
     from pictograph_testing.fake import FakePictograph
 
 __all__ = [
+    "CALLS_SECTION",
     "GIVEN_RECIPE",
     "LIVE_SETTINGS",
     "SETTINGS",
@@ -190,6 +191,7 @@ MARKER_HELP = (
 _defaults_key = pytest.StashKey[dict[str, Any]]()
 _folders_key = pytest.StashKey["list[Path]"]()
 _live_key = pytest.StashKey["LiveTarget | None"]()
+_show_calls_key = pytest.StashKey[bool]()
 
 
 # ── hooks ──
@@ -232,6 +234,13 @@ def pytest_addoption(parser: pytest.Parser) -> None:
             default=None,
         )
     parser.addini(
+        "pictograph_show_calls",
+        "add the calls the fake answered to the report of a failing test that used "
+        "pictograph_fake (default true)",
+        type="bool",
+        default=True,
+    )
+    parser.addini(
         "pictograph_allow_hosts",
         "hosts a strict pictograph_fake lets through to the network, one a line "
         "(host, host:port or a pattern like *.internal)",
@@ -263,6 +272,7 @@ def pytest_configure(config: pytest.Config) -> None:
     )
     config.stash[_folders_key] = _register_scenario_folders(config)
     config.stash[_defaults_key] = _ini_defaults(config)
+    config.stash[_show_calls_key] = bool(config.getini("pictograph_show_calls"))
     live: LiveTarget | None = None
     if config.getoption("pictograph_live", default=False):
         key_env = config.getoption("pictograph_live_key_env") or _DEFAULT_KEY_ENV
@@ -339,9 +349,18 @@ def pytest_runtest_makereport(
     report = yield
     if report.when == "call":
         item.stash[_outcome_key] = report.outcome
-        if report.failed and _fixture_under_given(item, call):
-            report.sections.append(("pictograph_testing: a fake per example", GIVEN_HINT))
+        if report.failed:
+            fake = fake_of(item)
+            if fake is not None and item.config.stash.get(_show_calls_key, True):
+                report.sections.append((CALLS_SECTION, fake.calls.summary()))
+            if _fixture_under_given(item, call):
+                report.sections.append(("pictograph_testing: a fake per example", GIVEN_HINT))
     return report
+
+
+CALLS_SECTION = "pictograph calls"
+"""The section a failing test's report gains when it used ``pictograph_fake`` (the ini
+option ``pictograph_show_calls = false`` turns it off)."""
 
 
 GIVEN_RECIPE = (

@@ -294,7 +294,7 @@ def test_a_failure_cuts_a_long_target_to_one_readable_line(
     assert len(message) < 600
     assert f"GET {TRAINING}?" in message
     assert "... (4,8" in message
-    assert message.endswith("more characters) -> 422")
+    assert message.endswith("more characters) -> 422 validation_error")
     assert len(fake.calls.last.target) > 5000  # the journal keeps it whole
 
 

@@ -723,3 +723,55 @@ def test_pytest_httpx_mocks_other_hosts_and_the_fake_keeps_its_own(inner: pytest
     )
 
     inner.runpytest_inprocess("-p", "no:randomly").assert_outcomes(passed=6)
+
+
+FAILING_TRAINING = """
+import pictograph
+import pytest
+
+def test_training_without_credit(pictograph_fake, pictograph_client):
+    pictograph_fake.add_dataset("road-signs", images=10, completed_images=10)
+    pictograph_fake.add_export("road-signs", "v1")
+    for _ in range(3):
+        pictograph_client.credits.balance()
+    pictograph_client.training.create(
+        "road-signs", "v1", pipeline_type="yolox", name="d", wait=False
+    )
+
+def test_no_fake_no_section():
+    assert False
+"""
+
+
+def test_a_failing_test_reports_the_calls_the_fake_answered(inner: pytest.Pytester) -> None:
+    inner.makepyfile(
+        FAILING_TRAINING.replace(
+            "def test_training", "@pytest.mark.pictograph(balance_usd=0)\ndef test_training"
+        )
+    )
+    result = inner.runpytest_inprocess("-p", "no:randomly")
+    result.assert_outcomes(failed=2)
+    text = result.stdout.str()
+    # One section, for the test that used the fake: polls folded, the refusal's code named.
+    assert text.count("pictograph calls") == 1
+    result.stdout.fnmatch_lines(
+        [
+            "*- pictograph calls -*",
+            "Calls the fake answered (4):",
+            "*#0-2 *GET /api/v1/developer/credits/balance -> 200  (x3)",
+            "*#3 *POST /api/v1/developer/training/ -> 402 insufficient_credits",
+        ]
+    )
+
+
+def test_the_calls_section_can_be_turned_off(inner: pytest.Pytester) -> None:
+    inner.makeini(INI + "pictograph_show_calls = false\n")
+    inner.makepyfile(
+        FAILING_TRAINING.replace(
+            "def test_training", "@pytest.mark.pictograph(balance_usd=0)\ndef test_training"
+        )
+    )
+    result = inner.runpytest_inprocess("-p", "no:randomly")
+    result.assert_outcomes(failed=2)
+    assert "pictograph calls" not in result.stdout.str()
+    result.stdout.fnmatch_lines(["*PaymentRequiredError*"])

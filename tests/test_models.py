@@ -354,13 +354,15 @@ def test_update_by_model_id_changes_only_what_is_sent(
     assert client.models.update("m1", visibility="private").visibility == "private"
 
 
-def test_rename_to_a_taken_name_is_a_conflict(client: pictograph.Client, model: Model) -> None:
+def test_rename_to_a_taken_name_is_a_400(client: pictograph.Client, model: Model) -> None:
+    # The SDK documents this refusal as a 400 (`models.update`), not a conflict.
     _train(client, "m2")
 
-    with pytest.raises(ConflictError) as clash:
+    with pytest.raises(ValidationError) as clash:
         client.models.update("m1", new_name="m2")
 
-    assert clash.value.status_code == 409
+    assert clash.value.status_code == 400
+    assert "A model named 'm2' already exists" in str(clash.value)
     assert client.models.get(model_id=model.id).name == "m1"
     assert client.models.update("m1", new_name="m1").name == "m1"  # its own name is no clash
 
@@ -396,8 +398,9 @@ async def test_async_update(fake: FakePictograph, aclient: pictograph.AsyncClien
     updated = await aclient.models.update("a1", new_name="a1-renamed", visibility="public")
 
     assert (updated.id, updated.name, updated.visibility) == (run.model_id, "a1-renamed", "public")
-    with pytest.raises(ConflictError):
+    with pytest.raises(ValidationError) as clash:
         await aclient.models.update("a1-renamed", new_name="a2")
+    assert clash.value.status_code == 400
     async with fake.async_client(api_key=fake.add_api_key("member"), max_retries=0) as member:
         with pytest.raises(ForbiddenError):
             await member.models.update("a1-renamed", visibility="private")

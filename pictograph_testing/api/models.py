@@ -113,7 +113,7 @@ def get_model(call: Call) -> Reply:
     sdk=("models.update",),
     reply=Data("Model"),
     body=UPDATE,
-    errors=(403, 409),
+    errors=(400, 403),
     role="member",
     action="update models",
     wires=(_MODEL_WIRE,),

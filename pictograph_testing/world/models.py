@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING, Any
 
 from pictograph_testing.catalog import PIPELINES
 from pictograph_testing.world.entities import ApiKey, Model, ModelVersion, TrainingRun
-from pictograph_testing.world.errors import Conflict, InvalidRequest, NotFound, field_error
+from pictograph_testing.world.errors import InvalidRequest, NotFound, field_error
 from pictograph_testing.world.ids import by_id, canonical_id, distinct_ids, numbered_name
 from pictograph_testing.world.ordered import SortedIndex, index_in
 
@@ -270,7 +270,12 @@ class ModelRegistry:
         new_name = changes.get("name")
         if new_name is not None and new_name != model.name:
             if self._free_name(model.organization_id, new_name, ignore=model.id) != new_name:
-                raise Conflict(f"A model named '{new_name}' already exists")
+                # A 400, not a 409: the SDK's `models.update` documents this refusal so.
+                raise InvalidRequest(
+                    f"A model named '{new_name}' already exists in this organization; "
+                    "choose another new_name",
+                    status=400,
+                )
             self._rename(model, new_name)
         for field_name in ("description", "readme", "license_id", "license_custom_text"):
             if field_name in changes:

@@ -51,7 +51,6 @@ a key, every test that uses a client fixture is skipped, not failed.
 
 from __future__ import annotations
 
-import contextlib
 import os
 import sys
 from dataclasses import dataclass
@@ -598,11 +597,14 @@ class LiveClients:
         """A ``pictograph.AsyncClient`` for the real API (``--pictograph-live``)."""
         import pictograph
 
+        from pictograph_testing._sdk.loop_closing import LoopBoundClosing
+
         _note_fixture_used()
         live = self.live
         sdk = pictograph.AsyncClient(api_key=_live_key_or_skip(live), base_url=live.base_url)
+        closing = LoopBoundClosing(sdk)
         yield sdk
-        _close_live(sdk)
+        closing.close()
 
 
 # ── settings ──
@@ -772,15 +774,3 @@ def _close_in_process(sdk: pictograph.AsyncClient) -> None:
         return
     closing.close()
     raise RuntimeError("closing a fake's AsyncClient waited on I/O; this is a bug")
-
-
-def _close_live(sdk: pictograph.AsyncClient) -> None:
-    """Close a live async client from a sync teardown.
-
-    Its connections belong to the test's event loop, usually gone by now, so closing
-    them may fail; that is of no consequence at teardown.
-    """
-    import asyncio
-
-    with contextlib.suppress(Exception):
-        asyncio.run(sdk.aclose())

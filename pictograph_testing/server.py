@@ -25,11 +25,12 @@ API's router has no route outside its prefix, so no public path reaches them):
   disarms everything.
 
 Over HTTP the control plane is locked (``docs/server.md``, "Security"): every request
-must name a Host the server answers to (no DNS rebinding); control routes other than
-the info, the clock, the snapshot, the dashboard and the OpenAPI document need the control key in
-``X-Fake-Control-Key``, and without it the info and the snapshot carry no API key;
-control POSTs must be ``application/json`` (no form or ``text/plain`` post from a web
-page). :meth:`FakeAsgiApp.control`, called in process, is trusted.
+must name a Host the server answers to (no DNS rebinding; a target in absolute form, as
+sent through a proxy, is routed by its path and its host is the one checked); control
+routes other than the info, the clock, the snapshot, the dashboard and the OpenAPI
+document need the control key in ``X-Fake-Control-Key``, and without it the info and
+the snapshot carry no API key; control POSTs must be ``application/json`` (no form or
+``text/plain`` post from a web page). :meth:`FakeAsgiApp.control`, called in process, is trusted.
 
 :class:`FakeServer` runs the app with uvicorn in a background thread (tests, the docs'
 examples, benchmarks); ``pictograph-fake serve`` runs it in the foreground.
@@ -43,6 +44,7 @@ import hmac
 import ipaddress
 import json
 import logging
+import re
 import secrets
 import socket
 import threading
@@ -116,6 +118,7 @@ H11_MAX_INCOMPLETE_EVENT = 4 * 1024 * 1024
 above, so that the fake answers those in its envelope; a request beyond this one gets
 uvicorn's own plain-text 400 before the app sees it."""
 _WILDCARDS = frozenset({"0.0.0.0", "::", ""})
+_ABSOLUTE_FORM = re.compile(r"https?://([^/?#]*)", re.IGNORECASE)
 _PAGES = frozenset({"/ui", "/ui/world"})
 """The dashboard and the part of it that refreshes: HTML, and open (they show no key)."""
 _OPEN_ROUTES = frozenset(
@@ -188,7 +191,7 @@ class FakeAsgiApp:
             return
         # The raw path keeps percent-encoding, so a name holding '/' stays one segment.
         raw_path = scope.get("raw_path") or scope["path"].encode()
-        target = raw_path.decode("latin-1")
+        target, authority = _origin_form(raw_path.decode("latin-1"))
         if scope.get("query_string"):
             target += "?" + scope["query_string"].decode("latin-1")
         method = scope["method"]
@@ -197,6 +200,10 @@ class FakeAsgiApp:
         for key, value in raw_headers:
             # A name sent twice reads as its first value, as the API's framework reads it.
             headers.setdefault(key.decode("latin-1").lower(), value.decode("latin-1"))
+        if authority is not None:
+            # RFC 9112 3.2.2: the target's authority is the request's host, whatever the
+            # Host header says; so it is what the Host check reads.
+            headers["host"] = authority
         control = (
             target.startswith(CONTROL_PREFIX) or target.split("?", 1)[0] == CONTROL_PREFIX[:-1]
         )
@@ -810,6 +817,22 @@ class HostCheck:
         except ValueError:
             return False
         return True
+
+
+def _origin_form(target: str) -> tuple[str, str | None]:
+    """Split an absolute-form request target (``http://host:port/path``, what a client
+    sends through a proxy) into its path and its authority; any other comes back whole,
+    with ``None``.
+
+    uvicorn's h11 protocol hands the target over as the ASGI path unparsed, so without
+    this the scheme and host would be read as the route's first segments.
+    """
+    absolute = _ABSOLUTE_FORM.match(target)
+    if absolute is None:
+        return target, None
+    path = target[absolute.end() :]
+    # The authority's user information, if any, is no part of the host.
+    return (path if path.startswith("/") else "/" + path), absolute[1].rpartition("@")[2]
 
 
 def _host_name(host: str) -> str:

@@ -68,13 +68,15 @@ class FakeTransport(httpx.BaseTransport, httpx.AsyncBaseTransport):
         api = self._api
         timeout = _read_timeout(request) if api.faults.armed else None
         try:
-            # Async: webhooks due go to their receivers on this event loop.
+            # Async: webhooks due go to their receivers on this event loop, and an injected
+            # delay is slept on the virtual clock, overlapping other requests' delays.
             status, headers, content, _ = await api.handle_async(
                 request.method,
                 self._target(request),
                 _header_map(request.headers),
                 body,
                 timeout,
+                sleep_delays=True,
             )
         except TransportFault as fault:
             raise _ERRORS[fault.kind](fault.message, request=request) from None

@@ -99,6 +99,55 @@ def test_save_keeps_the_ids_the_sdk_sent(client: pictograph.Client) -> None:
     assert client.annotations.get(DATASET, IMAGE) == [box]
 
 
+def test_save_of_two_annotations_with_one_id_is_422_naming_the_id(
+    fake: FakePictograph, client: pictograph.Client
+) -> None:
+    # The SDK's Annotation.id is "unique annotation ID within the image": a list that
+    # repeats one is refused whole, not stored twice (a get would show both).
+    before = world_state(fake)
+    with pytest.raises(ValidationError) as refused:
+        client.annotations.save(
+            DATASET,
+            IMAGE,
+            [
+                BBoxAnnotation(id="dup", name="yield", bounding_box=BOX),
+                BBoxAnnotation(id="other", name="yield", bounding_box=BOX),
+                KeypointAnnotation(id="dup", name="stop_sign", keypoint=Point(x=3, y=4)),
+            ],
+        )
+    assert refused.value.status_code == 422
+    assert refused.value.field_errors[0]["loc"] == ["body", "annotations", 2, "id"]
+    assert "'dup'" in refused.value.message
+    assert "already used by annotations.0" in refused.value.message
+    assert world_state(fake) == before
+    assert len(client.annotations.get(DATASET, IMAGE)) == 2  # what it had
+
+
+def test_bulk_save_of_a_repeated_id_is_refused_whole(
+    fake: FakePictograph, client: pictograph.Client
+) -> None:
+    images = client.images.list(DATASET, limit=2)
+    before = world_state(fake)
+    twice = [BBoxAnnotation(id="dup", name="yield", bounding_box=BOX)] * 2
+    with pytest.raises(ValidationError) as refused:
+        client.annotations.bulk_save({images[0].id: [], images[1].id: twice})
+    assert refused.value.field_errors[0]["loc"] == ["body", "saves", 1, "annotations", 1, "id"]
+    assert world_state(fake) == before
+    # One id on two images is two annotations, each unique within its image.
+    saved = client.annotations.bulk_save({images[0].id: twice[:1], images[1].id: twice[:1]})
+    assert [s.new_count for s in saved.saved] == [1, 1]
+
+
+async def test_async_save_of_a_repeated_id_is_422(aclient: pictograph.AsyncClient) -> None:
+    box = BBoxAnnotation(id="dup", name="yield", bounding_box=BOX)
+    with pytest.raises(ValidationError, match="'dup'"):
+        await aclient.annotations.save(DATASET, IMAGE, [box, box])
+    image = (await aclient.images.list(DATASET, limit=1))[0]
+    with pytest.raises(ValidationError, match="'dup'"):
+        await aclient.annotations.bulk_save({image.id: [box, box]})
+    assert len(await aclient.annotations.get(DATASET, IMAGE)) == 2
+
+
 def test_save_of_a_name_that_is_not_a_class_is_422(
     fake: FakePictograph, client: pictograph.Client
 ) -> None:
@@ -122,7 +171,8 @@ def test_save_into_a_directory_and_by_id(client: pictograph.Client, tmp_path: Pa
     image = client.images.upload(DATASET, write_image(tmp_path / "a.png"), directory_path="/v/w")
     box = [BBoxAnnotation(name="yield", bounding_box=BOX)]
     assert client.annotations.save(DATASET, "a.png", box, directory_path="/v/w").new_count == 1
-    assert client.annotations.save(DATASET, "v/w/a.png", box * 2).new_count == 2
+    two = [*box, BBoxAnnotation(name="yield", bounding_box=BOX)]
+    assert client.annotations.save(DATASET, "v/w/a.png", two).new_count == 2
     assert len(client.annotations.get(DATASET, image.id)) == 2
     with pytest.raises(NotFoundError):
         client.annotations.get(DATASET, "a.png")  # a bare filename is the root

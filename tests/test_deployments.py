@@ -200,11 +200,10 @@ def test_a_deployment_names_its_model_as_it_is_now(
     client.deployments.wait_until_active(created.deployment)
     client.deployments.pause("m1")
     client.models.delete("renamed")
-    # The model is gone: the last name it had stays.
+    # The model is gone, its deployment terminated with it: the last name it had stays.
     gone = _wire_model(fake, created.deployment.id)
     assert (gone["id"], gone["name"]) == (model_id, "renamed")
-    with pytest.raises(ConflictError, match="'renamed' is no longer ready"):
-        client.deployments.resume("m1")
+    assert client.deployments.get(created.deployment.id).status == "terminated"
 
 
 async def test_async_a_deployment_names_its_model_as_it_is_now(
@@ -1183,3 +1182,64 @@ def test_active_and_failed_deployments_send_webhook_events(
         client.deployments.wait_until_active(doomed.deployment)
 
     assert [r.event_type for r in received] == ["deployment.active", "deployment.failed"]
+
+
+# ── its model deleted ──
+
+
+def test_deleting_its_model_terminates_a_deployment_and_bills_its_last_minutes(
+    fake: FakePictograph, client: pictograph.Client, model_id: str
+) -> None:
+    created = _active(client, min_containers=1)
+    fake.clock.advance(seconds=61)
+    client.models.delete("m1")
+
+    gone = client.deployments.get(created.deployment.id)
+    assert gone.status == "terminated"
+    assert [a for _, a, _ in _deployment_entries(fake)] == [-2 * T4.micro_usd_per_minute]
+    fake.clock.advance(seconds=3600)  # nothing more is billed
+    assert len(_deployment_entries(fake)) == 1
+    with (
+        client.deployments.connect(gone, created.auth_token) as endpoint,
+        pytest.raises(NotFoundError),
+    ):
+        endpoint.infer(_png())
+
+
+def test_bulk_deleting_models_terminates_each_ones_live_deployments(
+    fake: FakePictograph, client: pictograph.Client, model_id: str
+) -> None:
+    other = _train(client, "m2")
+    kept = _train(client, "m3")
+    serving = client.deployments.create("m1", name="a").deployment.id
+    paused = client.deployments.create("m2", name="b").deployment.id
+    client.deployments.pause("b")
+    ended = client.deployments.create("m2", name="c").deployment.id
+    client.deployments.delete("c")
+    untouched = client.deployments.create("m3", name="d").deployment.id
+
+    result = client.models.bulk_delete([model_id, other])
+    assert (result.succeeded, result.not_found, result.count) == ([model_id, other], [], 2)
+    statuses = {d.id: d.status for d in client.deployments.list()}
+    assert statuses == {
+        serving: "terminated",
+        paused: "terminated",
+        ended: "terminated",
+        untouched: "provisioning",
+    }
+    assert client.models.get(model_id=kept).id == kept
+    # Their names are free again, as a deployment's delete frees it.
+    assert client.deployments.create("m3", name="a").deployment.name == "a"
+
+
+async def test_async_deleting_its_model_terminates_a_deployment(
+    aclient: pictograph.AsyncClient, model_id: str
+) -> None:
+    created = await aclient.deployments.create("m1")
+    await aclient.models.delete(model_id=model_id)
+    assert (await aclient.deployments.get(created.deployment.id)).status == "terminated"
+    other = await aclient.training.create(DATASET, EXPORT, pipeline_type="yolox", name="m2")
+    assert other.model_id is not None
+    second = await aclient.deployments.create("m2")
+    assert (await aclient.models.bulk_delete([other.model_id])).succeeded == [other.model_id]
+    assert (await aclient.deployments.get(second.deployment.id)).status == "terminated"

@@ -3,6 +3,7 @@ requests, retries and Idempotency-Key replay, failing and preempted runs, rate l
 
 from __future__ import annotations
 
+import asyncio
 import json
 import re
 from typing import TYPE_CHECKING, Any
@@ -351,6 +352,63 @@ async def test_a_delay_past_the_client_timeout_is_a_timeout_with_the_work_done(
     assert fake.clock.monotonic() == pytest.approx(10.0)
     assert fake.calls.last.fault == "delayed 45s: timed out"
     assert len(run_ids(fake)) == 1
+
+
+async def test_concurrent_delays_overlap_on_the_virtual_clock(fake: FakePictograph) -> None:
+    # Two requests in flight at once, each answered 5 s late, are both answered 5 s on,
+    # as against a slow API: their delays share the timeline, as coupled sleeps do.
+    fake.faults.delay_next(5, "GET", "credits/balance", times=2)
+    async with fake.async_client() as sdk:
+        await asyncio.gather(sdk.credits.balance(), sdk.credits.balance())
+        assert fake.clock.monotonic() == pytest.approx(5.0)
+        assert [c.elapsed for c in fake.calls] == pytest.approx([5.0, 5.0])
+        assert [c.fault for c in fake.calls] == ["delayed 5s", "delayed 5s"]
+
+        # Different delays: each is answered at its own, and a quick request between them
+        # at once.
+        fake.faults.delay_next(3, "GET", "credits/balance")
+        fake.faults.delay_next(8, "GET", "credits/history")
+        await asyncio.gather(sdk.credits.history(), sdk.credits.balance(), sdk.datasets.list())
+    assert fake.clock.monotonic() == pytest.approx(13.0)
+    # The journal lists them as they were answered.
+    answered = [(c.path.rsplit("/", 1)[-1], c.elapsed) for c in fake.calls[2:]]
+    assert answered == [("", 5.0), ("balance", 8.0), ("history", 13.0)]
+
+
+async def test_a_request_cancelled_during_its_delay_is_journaled_unanswered(
+    fake: FakePictograph,
+) -> None:
+    fake.faults.delay_next(5, "GET", "credits/balance")
+    async with fake.async_client() as sdk:
+        slow = asyncio.ensure_future(sdk.credits.balance())
+
+        async def cancel_it() -> None:
+            await fake.clock.async_sleep(1)
+            slow.cancel()
+
+        await cancel_it()
+        with pytest.raises(asyncio.CancelledError):
+            await slow
+    assert fake.clock.monotonic() == pytest.approx(1.0)
+    (call,) = fake.calls
+    assert (call.status, call.elapsed) == (0, pytest.approx(1.0))
+    assert call.fault == "delayed 5s; cancelled while the answer was delayed"
+
+
+async def test_concurrent_delays_past_the_timeout_time_out_together(
+    fake: FakePictograph,
+) -> None:
+    fake.faults.delay_next(45, *CREATE, times=2)
+    async with fake.async_client(max_retries=0, timeout=10) as sdk:
+        failed = await asyncio.gather(
+            sdk.training.create(DATASET, EXPORT, pipeline_type="yolox", name="a", wait=False),
+            sdk.training.create(DATASET, EXPORT, pipeline_type="yolox", name="b", wait=False),
+            return_exceptions=True,
+        )
+    assert [type(f) for f in failed] == [RequestTimeoutError, RequestTimeoutError]
+    assert fake.clock.monotonic() == pytest.approx(10.0)
+    assert [c.fault for c in fake.calls] == ["delayed 45s: timed out"] * 2
+    assert len(run_ids(fake)) == 2  # the work was done all the same
 
 
 # ── matching ──

@@ -7,6 +7,8 @@ from pathlib import Path
 
 import pytest
 
+from pictograph_testing.server import FakeServer
+
 pytest_plugins = ["pytester"]
 
 # Inner sessions start from a clean slate: no asyncio mode or warnings policy of ours.
@@ -530,6 +532,59 @@ def test_live_with_a_key_yields_real_clients(
 def test_without_live_the_same_tests_run_on_the_fake(inner: pytest.Pytester) -> None:
     inner.makepyfile(LIVE_TESTS.replace("assert pictograph_live", "assert not pictograph_live"))
     inner.runpytest_inprocess().assert_outcomes(passed=8)
+
+
+ASYNC_LIVE_TESTS = """
+import asyncio
+
+import pytest
+
+async def test_reads(pictograph_async_client):
+    await pictograph_async_client.credits.balance()
+    # Two at once: the pool holds two connections, both open when the test ends.
+    await asyncio.gather(
+        pictograph_async_client.credits.balance(),
+        pictograph_async_client.datasets.list(),
+    )
+
+async def test_reads_again(pictograph_async_client):
+    await pictograph_async_client.credits.balance()
+
+async def test_unused(pictograph_async_client):
+    pass
+
+@pytest.mark.asyncio(loop_scope="module")
+async def test_on_a_loop_that_outlives_it(pictograph_async_client):
+    # The loop is still open at the teardown, which closes the client on it.
+    await pictograph_async_client.credits.balance()
+
+def test_on_a_loop_of_its_own(pictograph_async_client):
+    # The loop is closed before the teardown: it closed the client as it shut down.
+    asyncio.run(pictograph_async_client.credits.balance())
+"""
+
+
+def test_the_live_async_client_closes_its_sockets_on_its_loop(
+    inner: pytest.Pytester, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # A served fake stands in for the real API: real sockets, on loopback. With warnings
+    # as errors, a connection left open when its test's loop closes (a ResourceWarning
+    # when it is collected) fails the run.
+    inner.makeini(INI + "filterwarnings = error\n")
+    inner.makepyfile(ASYNC_LIVE_TESTS)
+    with FakeServer(seed=5) as served:
+        monkeypatch.setenv("SERVED_KEY", served.api_key)
+        result = inner.runpytest_subprocess(
+            "--pictograph-live",
+            "--pictograph-live-key-env=SERVED_KEY",
+            f"--pictograph-live-base-url={served.base_url}",
+            "-W",
+            "error::ResourceWarning",
+        )
+        calls = len(served.fake.calls)
+    result.assert_outcomes(passed=5)
+    assert "ResourceWarning" not in result.stdout.str() + result.stderr.str()
+    assert calls == 6
 
 
 # ── the shipped contract suite ──

@@ -479,3 +479,95 @@ def test_a_public_url_s_host_is_answered_as_the_container_names_it() -> None:
 def test_a_public_url_that_is_no_servers_address_is_refused(url: str) -> None:
     with pytest.raises(ValueError, match="public URL"):
         FakeServer(public_url=url)
+
+
+# ── an absolute-form request target, as a client sends to a proxy ──
+
+
+@pytest.fixture
+def proxied(monkeypatch: pytest.MonkeyPatch) -> Iterator[tuple[FakeServer, str]]:
+    """A server whose public name resolves nowhere, reached as the HTTP proxy of its own
+    address: the SDK's httpx then sends each request's target in absolute form."""
+    port = _free_port()
+    public = f"http://fake.test:{port}"
+    for name in ("NO_PROXY", "no_proxy", "ALL_PROXY", "all_proxy", "http_proxy"):
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.setenv("HTTP_PROXY", f"http://127.0.0.1:{port}")
+    with FakeServer(scenario="ready-to-train", seed=3, port=port, public_url=public) as served:
+        yield served, public
+
+
+def test_the_sdk_through_a_proxy_is_routed_by_the_target_s_path(
+    proxied: tuple[FakeServer, str],
+) -> None:
+    served, public = proxied
+    with pictograph.Client(api_key=served.api_key, base_url=public, max_retries=0) as client:
+        assert client.datasets.get(DATASET).completed_image_count == 12
+        client.annotations.save(
+            DATASET,
+            "img-00001.jpg",
+            [BBoxAnnotation(name="stop_sign", bounding_box=BoundingBox(x=1, y=2, w=3, h=4))],
+        )
+        assert len(client.annotations.get(DATASET, "img-00001.jpg")) == 1
+        with pytest.raises(NotFoundError):
+            client.datasets.get("no-such-dataset")
+    assert served.fake.calls[0].path == f"{DEV}/datasets/{DATASET}"
+    assert served.fake.server_errors == []
+
+
+async def test_the_async_sdk_through_a_proxy_is_routed_by_the_target_s_path(
+    proxied: tuple[FakeServer, str],
+) -> None:
+    served, public = proxied
+    async with pictograph.AsyncClient(
+        api_key=served.api_key, base_url=public, max_retries=0
+    ) as client:
+        assert (await client.datasets.get(DATASET)).completed_image_count == 12
+
+
+def _exchange(port: int, request: bytes) -> bytes:
+    with socket.create_connection(("127.0.0.1", port), timeout=10) as sock:
+        sock.sendall(request)
+        answer = b""
+        while chunk := sock.recv(65536):
+            answer += chunk
+    return answer
+
+
+def test_an_absolute_target_s_host_is_checked_in_place_of_the_host_header(
+    server: FakeServer,
+) -> None:
+    port = int(server.base_url.rsplit(":", 1)[1])
+    key = server.api_key.encode()
+
+    def get(target: str, host: str) -> bytes:
+        return _exchange(
+            port,
+            f"GET {target} HTTP/1.1\r\nHost: {host}\r\nConnection: close\r\n".encode()
+            + b"X-API-Key: "
+            + key
+            + b"\r\n\r\n",
+        )
+
+    served = get(f"http://127.0.0.1:{port}{DEV}/datasets/{DATASET}?x=1", "elsewhere")
+    assert served.startswith(b"HTTP/1.1 200 ")
+    assert b'"completed_image_count":12' in served.replace(b" ", b"")
+    # The target's authority is the request's host (RFC 9112 3.2.2): a served Host
+    # header does not let a foreign one through.
+    foreign = get(f"http://rebound.example:{port}{DEV}/datasets/{DATASET}", "127.0.0.1")
+    assert foreign.startswith(b"HTTP/1.1 421 ")
+    assert b"rebound.example" in foreign
+    # No path at all is the root (a browser's, sent to the dashboard), and the scheme is
+    # read without regard to case.
+    root = get(f"HTTP://localhost:{port}", "127.0.0.1")
+    assert root.startswith(b"HTTP/1.1 307 ")
+    assert b"location: /_fake/ui\r\n" in root
+    # The control routes are found by the path too.
+    headers = "".join(f"{k}: {v}\r\n" for k, v in server.control_headers.items())
+    clock = _exchange(
+        port,
+        f"GET http://127.0.0.1:{port}/_fake/clock HTTP/1.1\r\nHost: x\r\n{headers}"
+        "Connection: close\r\n\r\n".encode(),
+    )
+    assert clock.startswith(b"HTTP/1.1 200 ")
+    assert b"monotonic" in clock

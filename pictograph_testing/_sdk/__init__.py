@@ -16,7 +16,8 @@ While any fake is active, :class:`SdkCoupling` keeps these in place:
 its stack goes from empty and restores when it empties: afterwards every name it
 replaced is the original object again. The couplings never hold a fake; they ask for
 the innermost one (or the one owning a URL) through the lookups they are given.
-:mod:`.retry` binds a fake's own clients to that fake, which changes only those clients.
+:mod:`.retry` binds a fake's own clients to that fake, which changes only those clients;
+:mod:`.loop_closing` closes contract mode's live async client on the loop it used.
 Each coupling asks :mod:`.layout` for the SDK modules it reaches into and couples only
 those the installed release has (an SDK before 1.16.0 has no async client).
 """

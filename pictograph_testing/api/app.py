@@ -81,6 +81,7 @@ _DROPPED = {
 }
 _UNSENT = Outcome(None, "This API has no courier: webhooks are not sent.")
 _CANCELLED = "cancelled while the webhook receiver was awaited"
+_CANCELLED_DELAY = "cancelled while the answer was delayed"
 _NO_ANSWER = Reply(0, b"")
 
 
@@ -156,7 +157,7 @@ class Api:
         attempts = self._attempts
         if attempts and courier is not None:
             courier.deliver_due()
-        answer, request_id, _ = self._locked(method, raw_target, headers, body, timeout)
+        answer, request_id, _, _ = self._locked(method, raw_target, headers, body, timeout)
         if answer.after_send is not None:
             outbound = answer.after_send.outbound
             if courier is None:
@@ -181,6 +182,7 @@ class Api:
         timeout: float | None = None,
         *,
         deliver: bool = True,
+        sleep_delays: bool = False,
     ) -> Answered:
         """:meth:`handle` for an event loop, with the seconds an injected delay holds the
         answer back (an adapter with real time, the server, waits that long before it
@@ -189,11 +191,20 @@ class Api:
 
         ``deliver=False`` leaves due webhooks for the caller to send after answering
         (:meth:`deliver_async`: the server does, so a slow receiver never delays a reply).
+        ``sleep_delays=True`` (the in-process transport) sleeps an injected delay on the
+        virtual clock (:meth:`VirtualClock.async_sleep`) before answering, so the delays
+        of requests in flight together overlap, as against a slow API; without it the
+        clock moves by the delay at once, as :meth:`handle` moves it.
         """
         attempts = self._attempts  # as in handle
         if deliver and attempts and self.courier is not None:
             await self.courier.deliver_due_async()
-        answer, request_id, hold = self._locked(method, raw_target, headers, body, timeout)
+        answer, request_id, hold, fault = self._locked(
+            method, raw_target, headers, body, timeout, defer_delay=sleep_delays
+        )
+        if sleep_delays and hold:
+            await self._held(method, raw_target, body, request_id, answer, fault, hold, timeout)
+            hold = 0.0  # waited out already
         if answer.after_send is not None:
             outbound = answer.after_send.outbound
             if self.courier is None:
@@ -213,6 +224,40 @@ class Api:
         """Send every webhook attempt due by now; return how many were sent."""
         return 0 if self.courier is None else await self.courier.deliver_due_async()
 
+    async def _held(
+        self,
+        method: str,
+        raw_target: str,
+        body: bytes,
+        request_id: str,
+        answer: Reply,
+        fault: str | None,
+        delay: float,
+        timeout: float | None,
+    ) -> None:
+        """Wait out a delay deferred by :meth:`_locked` on the virtual clock, then journal
+        the answer (at the moment it is given), or the timeout the client meets first."""
+        clock = self.world.clock
+        times_out = timeout is not None and delay >= timeout
+        try:
+            # The client gives up at its timeout; the work is done all the same.
+            await clock.async_sleep(timeout if times_out and timeout is not None else delay)
+        except BaseException:
+            # Cancelled while it waited (a caller's own deadline, say): handled, unanswered.
+            with self.world.lock:
+                self._journal(
+                    method, raw_target, body, _NO_ANSWER, f"{fault}; {_CANCELLED_DELAY}", request_id
+                )
+            raise
+        if times_out:
+            with self.world.lock:
+                raise self._dropped(
+                    method, raw_target, body, request_id, "read_timeout", f"{fault}: timed out"
+                )
+        if answer.after_send is None:
+            with self.world.lock:
+                self._journal(method, raw_target, body, answer, fault, request_id)
+
     def _locked(
         self,
         method: str,
@@ -220,8 +265,15 @@ class Api:
         headers: Mapping[str, str],
         body: bytes,
         timeout: float | None,
-    ) -> tuple[Reply, str, float]:
-        """Answer under the world lock, and journal the answer unless a webhook is awaited."""
+        *,
+        defer_delay: bool = False,
+    ) -> tuple[Reply, str, float, str | None]:
+        """Answer under the world lock, and journal the answer unless a webhook is awaited.
+
+        Returns the answer, its request id, the seconds an injected delay holds it back and
+        the fault's label. ``defer_delay``: a delay neither moves the clock nor times out
+        here, and its answer is not journaled: the caller waits it out (:meth:`_held`).
+        """
         # Most targets carry no query: a membership test costs less than a partition.
         path, _, query = raw_target.partition("?") if "?" in raw_target else (raw_target, "", "")
         hold = 0.0
@@ -233,17 +285,26 @@ class Api:
             request_id = self._request_id()
             if self.faults.armed:
                 answer, fault, hold = self._faulted(
-                    method, raw_target, path, query, headers, body, timeout, request_id
+                    method,
+                    raw_target,
+                    path,
+                    query,
+                    headers,
+                    body,
+                    timeout,
+                    request_id,
+                    defer_delay=defer_delay,
                 )
             else:
                 answer, fault = self._answer(method, path, query, headers, body), None
             if answer.after_send is None:
-                self._journal(method, raw_target, body, answer, fault, request_id)
+                if not (defer_delay and hold):
+                    self._journal(method, raw_target, body, answer, fault, request_id)
             elif fault is not None:
                 answer.after_send = replace(answer.after_send, fault=fault)
         finally:
             lock.release()
-        return answer, request_id, hold
+        return answer, request_id, hold, fault
 
     def _sent(
         self,
@@ -421,6 +482,8 @@ class Api:
         body: bytes,
         timeout: float | None,
         request_id: str,
+        *,
+        defer_delay: bool = False,
     ) -> tuple[Reply, str | None, float]:
         """Answer a request while faults are armed: the slow path, taken only then."""
         decoded = decoded_path(path)
@@ -437,6 +500,8 @@ class Api:
         if fault.error is not None:
             raise self._dropped(method, raw_target, body, request_id, fault.error, label)
         if fault.delay:
+            if defer_delay:
+                return answer, label, fault.delay
             if timeout is not None and fault.delay >= timeout:
                 # The client gives up at its timeout; the work is done all the same.
                 self.world.clock.advance(timeout)

@@ -61,16 +61,18 @@ def canonical_annotations(
     """Validate a list of annotations as the API's model does; return them canonical.
 
     Refuses (422, with one field error per problem) unknown or missing keys, bad
-    geometry, and class names that are not classes of the dataset. The server computes
-    ``bounding_box`` for polygons and polylines sent without one. ``new_id`` is called
-    only once the whole list is valid, for annotations sent without an ``id``; with
-    ``class_names`` ``None`` the shapes alone are checked.
+    geometry, an id already used earlier in the list, and class names that are not
+    classes of the dataset. The server computes ``bounding_box`` for polygons and
+    polylines sent without one. ``new_id`` is called only once the whole list is valid,
+    for annotations sent without an ``id``; with ``class_names`` ``None`` the shapes
+    alone are checked.
     """
     errors: list[FieldError] = []
     if not isinstance(raw, list):
         errors.append(field_error(loc, "Input should be a valid list", "list_type"))
         raise _refusal(errors)
     checked = [_annotation(item, (*loc, i), errors) for i, item in enumerate(raw)]
+    _check_unique_ids(checked, loc, errors)
     for i, annotation in enumerate(checked):
         name = annotation.get("name")
         if class_names is None or not ANNOTATION_NAMES_ARE_CLASSES:
@@ -90,6 +92,28 @@ def canonical_annotations(
         if annotation["id"] is None:
             annotation["id"] = new_id()
     return checked
+
+
+def _check_unique_ids(checked: list[dict[str, Any]], loc: Loc, errors: list[FieldError]) -> None:
+    """Refuse an id sent twice: an annotation's id is unique within its image (the SDK's
+    model says so), so a list that repeats one is not stored, nor quietly cut down."""
+    first: dict[str, int] = {}
+    for i, annotation in enumerate(checked):
+        annotation_id = annotation.get("id")
+        if annotation_id is None:  # missing (a fresh one is minted) or already refused
+            continue
+        if annotation_id in first:
+            where = f"{loc[-1]}.{first[annotation_id]}"
+            errors.append(
+                field_error(
+                    (*loc, i, "id"),
+                    f"annotation id '{annotation_id}' is already used by {where}: "
+                    "each annotation of an image needs an id of its own",
+                    "value_error",
+                )
+            )
+        else:
+            first[annotation_id] = i
 
 
 def replace_annotations(image: Image, annotations: list[dict[str, Any]]) -> int:

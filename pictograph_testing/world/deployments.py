@@ -5,9 +5,9 @@ A deployment is ``provisioning`` from create (and resume) until its server is up
 :data:`~pictograph_testing.catalog.DEPLOYMENT_SERVER_START_SECONDS` after its engine is on
 hand, and a model version's first deployment on a GPU at a precision builds that engine
 first (:attr:`~pictograph_testing.catalog.DeploymentGpu.engine_build_seconds`; a build
-under way is shared). It is then ``active`` until paused or deleted. Everything happens
-lazily on the virtual clock: :meth:`DeploymentService.advance_to` pops due events from a
-heap (a server coming up, a failure striking, a meter tick).
+under way is shared). It is then ``active`` until paused or deleted (or its model is).
+Everything happens lazily on the virtual clock: :meth:`DeploymentService.advance_to` pops
+due events from a heap (a server coming up, a failure striking, a meter tick).
 
 Billing, by uptime and by data: a live deployment accrues container-seconds (its warm
 containers all the time; with ``min_containers=0`` one container while awake, from a
@@ -297,6 +297,14 @@ class DeploymentService:
 
     def by_token(self, token: str) -> Deployment | None:
         return self._by_token.get(token)
+
+    def model_deleted(self, model: Model) -> None:
+        """Terminate ``model``'s live deployments, as a delete of each would: a deployment
+        cannot serve (or keep billing for) a model whose row is gone, and the SDK's
+        ``models.delete`` / ``bulk_delete`` document no refusal for a deployed model."""
+        for deployment in self._by_model.get((model.organization_id, model.id), ()):
+            if deployment.live:
+                self.delete(deployment)
 
     def model_renamed(self, model: Model) -> None:
         """Follow ``model``'s new name in its deployments (a handful, read by index)."""

@@ -286,6 +286,8 @@ class ModelRegistry:
         return model
 
     def delete(self, key: ApiKey, model: Model) -> None:
+        """Remove ``model``; its live deployments are terminated with it."""
+        self._world.deployments.model_deleted(model)
         self._unfile(model)
 
     def fork(self, key: ApiKey, organization: str, ref: str, name: str | None) -> Model:
@@ -371,7 +373,7 @@ class ModelRegistry:
             if model is None or model.organization_id != key.organization_id:
                 not_found.append(model_id)
                 continue
-            self._unfile(model)
+            self.delete(key, model)
             succeeded.append(model_id)
         return succeeded, not_found
 

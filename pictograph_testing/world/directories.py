@@ -24,7 +24,7 @@ if TYPE_CHECKING:
 __all__ = ["DirectoryService", "DirectoryTally", "parent_paths"]
 
 _CASCADE_NAMED = 5
-"""How many taken names a refused cascade names before "and N more"."""
+"""How many subdirectories or taken names a refused delete names before "and N more"."""
 
 
 @dataclass

@@ -180,6 +180,14 @@ def _dialect_rows() -> list[tuple[Version, str, str, str]]:
                     f"also called as `{alias.removeprefix(DEVELOPER_PATH)}`",
                 )
             )
+        for path, spans in endpoint.unrouted:
+            sent = API_PREFIX + path.replace(":uuid}", "}")
+            for span in spans:
+                what = (
+                    f"calls `{sent.removeprefix(DEVELOPER_PATH)}` instead, which the API never "
+                    "served: its own 404 `No route`"
+                )
+                rows.append((span.since, str(span), route, what))
         for wire in endpoint.wires:
             what = wire.note or (f"`{wire.envelope}`" if wire.envelope else "rewritten")
             rows.append((wire.span.since, str(wire.span), route, what))

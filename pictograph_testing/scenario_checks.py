@@ -32,6 +32,7 @@ from pictograph_testing.world.entities import (
     IMAGE_STATUSES,
     ApiKey,
     Dataset,
+    Directory,
     Export,
     Image,
     LedgerEntry,
@@ -312,12 +313,14 @@ class _Checker:
                 "synthetic_images": dict,
                 "exports": list,
                 "registrations": dict,
+                "directories": list,
             },
             full=full,
         )
         if "name" not in record or not record["name"].strip():
             raise _Problem(f"{where}: a required key is missing or blank: 'name'")
         self.registrations(record.get("registrations", {}), f"{where}.registrations")
+        self.directories(record.get("directories", []), f"{where}.directories")
         self.refusal(where, check_annotation_types, record.get("annotation_types", ["bbox"]))
         self.refusal(where, check_classes, record.get("classes", []))
         classes = [c["name"] for c in record.get("classes", [])]
@@ -352,6 +355,26 @@ class _Checker:
                     f"{where}.exports[{i}]: an export named {export['name']!r} comes twice"
                 )
             exports.add(export["name"])
+
+    def directories(self, records: list[Any], where: str) -> None:
+        """Directory rows (``snapshot()`` saves them): each path canonical, below the root,
+        once; each id once."""
+        ids: set[str] = set()
+        paths: set[str] = set()
+        for i, record in enumerate(records):
+            at = f"{where}[{i}]"
+            self.record(record, Directory, at, skip={"organization_id", "dataset_id"})
+            path = record["path"]
+            try:
+                canonical = directory_path(path, ("scenario",))
+            except ApiRefusal as refusal:
+                raise _Problem(f"{at}: {refusal.message}") from None
+            if canonical != path or path == "/":
+                raise _Problem(f"{at}: a path is '/directory/sub', below the root, as saved")
+            if path in paths or record["id"] in ids:
+                raise _Problem(f"{at}: the path {path!r} or the id {record['id']!r} comes twice")
+            paths.add(path)
+            ids.add(record["id"])
 
     def registrations(self, record: dict[str, Any], where: str) -> None:
         """Uploads registered so far, by path (``/dir/file.png``): a count of at least 1."""

@@ -33,6 +33,7 @@ from pictograph_testing.world.entities import (
     IMAGE_STATUSES,
     ApiKey,
     Dataset,
+    Directory,
     Export,
     Image,
     LedgerEntry,
@@ -96,7 +97,10 @@ _TOP_LEVEL = frozenset(
         "invites",
     }
 )
-_DATASET_EXTRAS = frozenset({"images", "synthetic_images", "exports", "registrations"})
+_DATASET_EXTRAS = frozenset(
+    {"images", "synthetic_images", "exports", "registrations", "directories"}
+)
+
 _IMAGE_EXTRAS = frozenset({"blob"})
 _EXPORT_EXTRAS = frozenset({"organize_by_split", "job", "as_exported"})
 _IMAGE_TYPES = {".png": "image/png", ".webp": "image/webp", ".gif": "image/gif"}
@@ -472,6 +476,12 @@ class _Builder:
             metadata=record.get("metadata"),
         )
 
+    def _directory(self, dataset: Dataset, record: Mapping[str, Any]) -> None:
+        """A directory kept as it was (an empty one too), before the images that sit in it."""
+        self.world.directory_service.adopt(
+            Directory(organization_id=dataset.organization_id, dataset_id=dataset.id, **record)
+        )
+
     def _dataset(self, record: Mapping[str, Any]) -> None:
         world = self.world
         org = world.default_org
@@ -490,6 +500,8 @@ class _Builder:
                 description=own.get("description"),
                 readme=own.get("readme"),
             )
+        for entry in record.get("directories", []):
+            self._directory(dataset, entry)
         for image in record.get("images", []):
             self._image(dataset, image)
         if "images" in record and all("id" in i for i in record["images"]):
@@ -698,6 +710,12 @@ def _dataset_document(world: World, dataset: Dataset) -> dict[str, Any]:
     document = _values(dataset, skip=frozenset({"organization_id", "image_ids"}))
     service = world.image_service
     document["images"] = [_image_document(world, world.images[i]) for i in dataset.image_ids]
+    directories = world.directory_service.of_dataset(dataset)
+    if directories:
+        # Rows of their own: an empty directory, and a renamed one's id, are kept.
+        document["directories"] = [
+            _values(d, skip=frozenset({"organization_id", "dataset_id"})) for d in directories
+        ]
     registrations = service.registrations(dataset)
     if registrations:
         document["registrations"] = {

@@ -568,10 +568,13 @@ class Api:
             raise NotImplementedByFake(method, path)
         matches = ROUTER.candidates(method, raw, sdk, client)
         if not matches:
-            # A collection without its '/', or a path retired in the caller's release: the
-            # API's own 404. Anything else is a route the fake does not serve.
-            if collection_hint(path, ROUTER.resources) or ROUTER.serves_another_release(
-                method, raw
+            # A collection without its '/', a path retired in the caller's release, or one
+            # an old release calls that the API never had: the API's own 404. Anything
+            # else is a route the fake does not serve.
+            if (
+                collection_hint(path, ROUTER.resources)
+                or ROUTER.serves_another_release(method, raw)
+                or ROUTER.unrouted(method, raw)
             ):
                 raise no_route(method, path, ROUTER.resources)
             raise NotImplementedByFake(method, path)

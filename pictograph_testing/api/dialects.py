@@ -53,6 +53,8 @@ __all__ = [
     "COMPOUND_EXPORT_PATHS",
     "COMPUTE_TYPES",
     "DATASETS_BY_NAME",
+    "DIRECTORY_IDS",
+    "DIRECTORY_IDS_CREATE",
     "EVALUATED_DATASETS",
     "EVALUATED_TYPES_BY_RELEASE",
     "EXPORT_FORMATS_BY_RELEASE",
@@ -388,6 +390,18 @@ IMAGE_ID_PATHS = before("1.69.44")
 """One image and its annotations addressed by the image's id alone (``DELETE
 /images/{id}``, ``/images/{id}/review``, ``/annotations/{id}``): the seed era's wire
 and the id era's alike, up to 1.69.43."""
+DIRECTORY_IDS = (
+    before("1.69.44", since="1.69.43", client="sync"),
+    before("1.69.48", since="1.69.43", client="async"),
+)
+"""The directories resource's first releases, which address a dataset and a directory by
+id (``/directories/list/{id}``, ``/directories/tree/{id}``, ``/directories/{id}``...):
+paths the API never served (the SDK's own docstring says so), answered with its "No
+route" 404 whatever the release. The sync client calls the named paths from 1.69.44, the
+async one from 1.69.48."""
+DIRECTORY_IDS_CREATE = before("1.69.44", since="1.69.43")
+"""``directories.create`` names the dataset by ``dataset_id`` (as the id era's bodies
+do); the async client kept sending it to 1.69.47, which the API refused (a defect)."""
 TARGET_FOLDER_PATHS = before("1.69.43")
 """Batch moves and copies send ``target_folder_path`` and every batch reply is read for
 ``affected_folders``: the batch wire did not change at 1.61, only at 1.69.43."""
@@ -530,6 +544,27 @@ class Defect:
 
 
 SDK_DEFECTS = (
+    Defect(
+        DIRECTORY_IDS[0],
+        ("directories.list / tree / stats / delete / rename",),
+        "`NotFoundError` (404)",
+        "call `/directories/list/{id}`, `/directories/tree/{id}` and `/directories/{id}`, "
+        "which the API never served (stats, delete and rename first resolve the path "
+        "through list); 1.69.44 calls `/directories/{dataset}/{path}`",
+    ),
+    Defect(
+        DIRECTORY_IDS[1],
+        ("directories.list / tree / stats / delete / rename",),
+        "`NotFoundError` (404)",
+        "call the id-addressed paths above, as the sync client did; fixed in 1.69.48",
+    ),
+    Defect(
+        before("1.69.48", since="1.69.44", client="async"),
+        ("directories.create",),
+        "`ValidationError` (422)",
+        "sends `dataset_id`, which the API stopped taking when the sync client moved to "
+        "`dataset` (1.69.44); fixed in 1.69.48",
+    ),
     Defect(
         before("1.69.92", since="1.69.44", client="sync"),
         ("images.get(dataset, <image id>)",),

@@ -11,6 +11,7 @@ from pictograph_testing.api import (  # noqa: F401  # noqa: F401
     credits,
     datasets,
     deployments,
+    directories,
     evaluations,
     exports,
     images,

@@ -150,13 +150,6 @@ NOT_SERVED: dict[str, str] = {
     "datasets.storage_status": "GET /datasets/{dataset}/storage",
     "datasets.wait_for_public_import": "GET /public/imports/{import_id} (polled)",
     "datasets.wait_for_storage": "GET /datasets/{dataset}/storage (polled)",
-    # directories (a dataset name or id in one segment; the directory path keeps its slashes)
-    "directories.create": "POST /directories/",
-    "directories.delete": "DELETE /directories/{dataset}/{directory_path}",
-    "directories.list": "GET /directories/{dataset}",
-    "directories.rename": "PATCH /directories/{dataset}/{directory_path}/rename",
-    "directories.stats": "GET /directories/{dataset}/{directory_path}/stats",
-    "directories.tree": "GET /directories/{dataset}/tree",
     # explore: the public catalog
     "explore.dataset": "GET /public/datasets/{organization}/{dataset}",
     "explore.datasets": "GET /public/datasets",

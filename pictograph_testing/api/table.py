@@ -138,6 +138,11 @@ class Endpoint:
     with the releases that send it."""
     values: tuple[Vocabulary, ...] = ()
     """Body fields or query parameters whose values only some releases' API took."""
+    unrouted: tuple[tuple[str, tuple[Span, ...]], ...] = ()
+    """Paths some releases call for this route that the API never served (each with the
+    releases that send it; none: any release, for a value no directory has, such as an
+    empty segment): the API's own "No route" 404 for every caller, not a gap of the fake
+    (:meth:`Router.unrouted`)."""
 
     def wire_for(self, version: Version, client: Client = "sync") -> Wire | None:
         """The dialect of this route that ``version`` speaks; ``None``: today's."""
@@ -183,6 +188,7 @@ def endpoint(
     wires: tuple[Wire, ...] = (),
     aliases: tuple[tuple[str, Span], ...] = (),
     values: tuple[Vocabulary, ...] = (),
+    unrouted: tuple[tuple[str, tuple[Span, ...]], ...] = (),
 ) -> Callable[[Handler], Handler]:
     """Declare the decorated handler as the endpoint ``method path``."""
 
@@ -207,6 +213,7 @@ def endpoint(
                 wires,
                 aliases,
                 values,
+                unrouted,
             )
         )
         return handler
@@ -319,6 +326,12 @@ class Router:
             for slot, entries in table.items()
         }
         self.resources = frozenset(e.resource for e in endpoints)
+        self._unrouted: dict[tuple[str, str], list[tuple[tuple[_Part, ...], re.Pattern[str]]]] = {}
+        for e in endpoints:
+            for path, _ in e.unrouted:
+                parts = _compile(path)
+                assert isinstance(parts[0], str)
+                self._unrouted.setdefault((e.method, parts[0]), []).append((parts, _pattern(parts)))
         # Polling asks for the same few paths thousands of times: remember recent answers.
         # Shared by every fake in the process; a race only recomputes an entry.
         self._recent: dict[tuple[str, str, Version, Client], list[Match]] = {}
@@ -351,6 +364,16 @@ class Router:
         """Whether some SDK release reaches an endpoint with ``method`` and ``raw``: a
         path retired (or not yet called) in the caller's release, not one never served."""
         return bool(self._match(method, raw, None, "sync"))
+
+    def unrouted(self, method: str, raw: str) -> bool:
+        """Whether ``method`` and ``raw`` are a path some release calls that the API never
+        served (an endpoint's ``unrouted``): the API's own 404, whoever calls it."""
+        slash = raw.find("/")
+        entries = self._unrouted.get((method, raw if slash == -1 else raw[:slash]), ())
+        if "%" not in raw:
+            return any(pattern.fullmatch(raw) for _, pattern in entries)
+        segments = [unquote(s) for s in raw.split("/")]
+        return any(_match(parts, segments) is not None for parts, _ in entries)
 
     def _match(self, method: str, raw: str, sdk: Version | None, client: Client) -> list[Match]:
         slash = raw.find("/")

@@ -230,11 +230,12 @@ class DatasetService:
             "name": dataset.name,
             "deleted": True,
             "images_deleted": len(images),
-            "directories_deleted": len(service.directories(dataset)),
+            "directories_deleted": len(world.directory_service.of_dataset(dataset)),
             "gcs_blobs_deleted": len(blobs - shared),
             "gcs_blobs_retained_for_forks": len(shared),
         }
         service.remove(images)
+        world.directory_service.drop(dataset)
         for export in list(world.export_service.of_dataset(dataset.id).values()):
             world.export_service.delete(key, export)
         self._unfile(dataset)

@@ -22,6 +22,7 @@ __all__ = [
     "VISIBILITIES",
     "ApiKey",
     "Dataset",
+    "Directory",
     "Export",
     "Image",
     "LedgerEntry",
@@ -147,6 +148,34 @@ class Dataset:
     @property
     def class_names(self) -> list[str]:
         return [str(c["name"]) for c in self.classes]
+
+
+@dataclass(slots=True)
+class Directory:
+    """A virtual directory of a dataset: a row of its own, so an empty one exists too.
+
+    Images name their directory by path (``Image.directory_path``); a directory is made
+    for every path an image is placed in (its parents too) or by an explicit create, and
+    keeps its id when renamed.
+    """
+
+    id: str
+    organization_id: str
+    dataset_id: str
+    path: str
+    """Canonical: ``/a/b`` (never the root, which is no directory)."""
+    created_at: float
+    updated_at: float
+    created_by: str | None = None
+
+    @property
+    def name(self) -> str:
+        return self.path.rpartition("/")[2]
+
+    @property
+    def parent_path(self) -> str:
+        """The directory holding this one: ``/`` for a top-level directory."""
+        return self.path.rpartition("/")[0] or "/"
 
 
 @dataclass(slots=True)

@@ -34,6 +34,7 @@ __all__ = [
     "ImageService",
     "UploadEntry",
     "check_content_type",
+    "check_directory_name",
     "check_filename",
     "check_status",
     "directory_path",
@@ -115,6 +116,18 @@ def check_filename(value: str, loc: Loc) -> str:
             f"Invalid filename {value!r}: 1 to 255 characters, no '/', no backslash and "
             "no control characters.",
             errors=[field_error(loc, "Invalid filename", "value_error")],
+        )
+    return value
+
+
+def check_directory_name(value: str, loc: Loc) -> str:
+    """Refuse a directory name that is blank, ``.`` or ``..``, or holds a ``/``, a
+    backslash or a control character: a name is one segment of a path, not a path."""
+    if not value.strip() or "/" in value or value in (".", "..") or _UNSAFE.search(value):
+        raise InvalidRequest(
+            f"Invalid directory name {value!r}: a name is one path segment (not a path): "
+            "not blank, no '/', not '.' or '..', no backslash and no control characters.",
+            errors=[field_error(loc, "Invalid directory name", "value_error")],
         )
     return value
 
@@ -209,6 +222,9 @@ class ImageService:
         return self._counts.get(dataset.id) or ImageCounts()
 
     def _tally(self, image: Image, sign: int) -> None:
+        """Add (``+1``) or take away (``-1``) the image from every tally it is in: its
+        dataset's and its directory's (around any change of stage, size or archiving)."""
+        self._world.directory_service.count(image, sign)
         counts = self._counts.setdefault(image.dataset_id, ImageCounts())
         if image.is_archived:
             counts.archived += sign
@@ -266,14 +282,16 @@ class ImageService:
         )
 
     def _file(self, dataset_id: str, image: Image) -> None:
-        """Index ``image`` at its path in the dataset."""
+        """Index ``image`` at its path in the dataset (its directory made if need be)."""
         self._paths[(dataset_id, image.directory_path, image.filename)] = image.id
         self._directories.setdefault((dataset_id, image.filename), {})[image.directory_path] = None
+        self._world.directory_service.file(image)
 
     def _unfile(self, dataset_id: str, image: Image) -> None:
         """Take ``image`` off the index of its path in the dataset."""
         if self._paths.pop((dataset_id, image.directory_path, image.filename), None) is None:
             return
+        self._world.directory_service.unfile(image)
         slot = (dataset_id, image.filename)
         held = self._directories[slot]
         del held[image.directory_path]
@@ -694,10 +712,22 @@ class ImageService:
             outcome.directories.add(image.directory_path)
             name = self._free_name(dataset, target, image.filename, first=1)
             outcome.renamed += name != image.filename
-            self._unfile(dataset.id, image)
-            image.directory_path, image.filename = target, name
-            self._file(dataset.id, image)
+            self._place(dataset, image, target, name)
         return outcome
+
+    def relocate(self, dataset: Dataset, images: Iterable[Image], directory: str) -> None:
+        """Move images to ``directory`` under their own names (the caller checked that
+        none is taken there): a directory's rename or a cascading delete."""
+        for image in list(images):
+            self._place(dataset, image, directory, image.filename)
+
+    def _place(self, dataset: Dataset, image: Image, directory: str, filename: str) -> None:
+        """Give ``image`` a new path, every index and tally following it."""
+        self._unfile(dataset.id, image)
+        self._world.directory_service.count(image, -1)
+        image.directory_path, image.filename = directory, filename
+        self._world.directory_service.count(image, +1)
+        self._file(dataset.id, image)
 
     def copy(
         self,
@@ -805,18 +835,6 @@ class ImageService:
             if self.find(dataset, directory, candidate) is None:
                 return candidate
             n += 1
-
-    # ── datasets ──
-
-    def directories(self, dataset: Dataset) -> set[str]:
-        """Every virtual directory the dataset's images sit in, with their parents (no root)."""
-        found: set[str] = set()
-        for image in self._world.dataset_images(dataset, archived=True):
-            parts = image.directory_path.strip("/").split("/")
-            for depth in range(1, len(parts) + 1):
-                if parts[depth - 1]:
-                    found.add("/" + "/".join(parts[:depth]))
-        return found
 
 
 _SHADES = 16

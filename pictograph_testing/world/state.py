@@ -16,6 +16,7 @@ from pictograph_testing.world.allowances import MonthlyResets
 from pictograph_testing.world.billing import Billing
 from pictograph_testing.world.datasets import DatasetService
 from pictograph_testing.world.deployments import DeploymentService
+from pictograph_testing.world.directories import DirectoryService
 from pictograph_testing.world.entities import (
     ROLES,
     ApiKey,
@@ -141,6 +142,10 @@ class World:
     @cached_property
     def image_service(self) -> ImageService:
         return ImageService(self)
+
+    @cached_property
+    def directory_service(self) -> DirectoryService:
+        return DirectoryService(self)
 
     @cached_property
     def training(self) -> TrainingService:

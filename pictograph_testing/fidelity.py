@@ -184,8 +184,8 @@ def _dialect_rows() -> list[tuple[Version, str, str, str]]:
             sent = API_PREFIX + path.replace(":uuid}", "}")
             for span in spans:
                 what = (
-                    f"calls `{sent.removeprefix(DEVELOPER_PATH)}` instead, which the API never "
-                    "served: its own 404 `No route`"
+                    f"calls `{sent.removeprefix(DEVELOPER_PATH)}` instead, which today's API "
+                    "does not serve: its own 404 `No route`"
                 )
                 rows.append((span.since, str(span), route, what))
         for wire in endpoint.wires:
@@ -249,8 +249,9 @@ def sdk_versions_page() -> str:
         "",
         "## Calls that failed against the API too",
         "",
-        "Some releases send, for some calls, a wire the API of their day did not serve. "
-        "The fake answers them as the API did, so code that works here works there:",
+        "Some releases send, for some calls, a wire the API of their day did not serve, "
+        "or one today's API no longer serves. The fake answers them as the API does, so "
+        "code that works here works there:",
         "",
         "| Releases | Calls | What the caller sees | Why |",
         "|---|---|---|---|",

@@ -327,6 +327,13 @@ def _http(fake: FakePictograph, agent: str) -> httpx.Client:
         ("pictograph-python/1.69.43", "DELETE", "directories/{directory}"),
         ("pictograph-python-async/1.69.45", "PATCH", "directories/{directory}/rename"),
         ("pictograph-python/1.69.146", "GET", "directories/list/{dataset}"),
+        # `folders`, the resource's name until the API renamed it with 1.69.43.
+        ("pictograph-python/1.20.0", "GET", "folders/list/{dataset}"),
+        ("pictograph-python/1.20.0", "GET", "folders/tree/{dataset}"),
+        ("pictograph-python/1.40.0", "GET", "folders/{directory}/stats"),
+        ("pictograph-python/1.69.42", "DELETE", "folders/{directory}"),
+        ("pictograph-python-async/1.69.42", "POST", "folders/"),
+        ("pictograph-python/1.69.42", "PATCH", "folders/{directory}/rename"),
     ],
 )
 def test_the_first_releases_id_paths_get_the_apis_own_404(
@@ -335,7 +342,10 @@ def test_the_first_releases_id_paths_get_the_apis_own_404(
     dataset = fake.world.dataset(fake.world.default_org.id, DATASET).id
     url = "/api/v1/developer/" + path.format(dataset=dataset, directory=UNKNOWN_ID)
     with _http(fake, agent) as http:
-        answer = http.request(method, url, json={"new_name": "x"} if method == "PATCH" else None)
+        body = {"new_name": "x"} if method == "PATCH" else None
+        if method == "POST":
+            body = {"dataset_id": dataset, "folder_path": "/train"}
+        answer = http.request(method, url, json=body)
     assert answer.status_code == 404
     assert answer.json()["error"]["code"] == "not_found"
     assert answer.json()["error"]["message"] == f"No route {method} {url}."

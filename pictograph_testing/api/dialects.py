@@ -58,6 +58,7 @@ __all__ = [
     "EVALUATED_DATASETS",
     "EVALUATED_TYPES_BY_RELEASE",
     "EXPORT_FORMATS_BY_RELEASE",
+    "FOLDERS",
     "FOLDER_PATHS",
     "FOLDER_UPLOADS",
     "GPU_COUNT",
@@ -390,6 +391,12 @@ IMAGE_ID_PATHS = before("1.69.44")
 """One image and its annotations addressed by the image's id alone (``DELETE
 /images/{id}``, ``/images/{id}/review``, ``/annotations/{id}``): the seed era's wire
 and the id era's alike, up to 1.69.43."""
+FOLDERS = before("1.69.43")
+"""The releases of the ``folders`` resource (``client.folders``, on ``/folders/...``):
+the API renamed it ``directories`` with SDK 1.69.43 ("the server renamed at the same
+time, so 1.69.42 and earlier call an endpoint that no longer exists", its changelog), so
+today's API answers those paths with its "No route" 404."""
+
 DIRECTORY_IDS = (
     before("1.69.44", since="1.69.43", client="sync"),
     before("1.69.48", since="1.69.43", client="async"),
@@ -544,6 +551,14 @@ class Defect:
 
 
 SDK_DEFECTS = (
+    Defect(
+        FOLDERS,
+        ("folders.list / tree / stats / create / delete / rename",),
+        "`NotFoundError` (404)",
+        "call `/folders/...`, which the API renamed `/directories/...` along with SDK "
+        "1.69.43 (its changelog), so no release's `folders` reaches today's API; "
+        "`client.directories` replaces it",
+    ),
     Defect(
         DIRECTORY_IDS[0],
         ("directories.list / tree / stats / delete / rename",),

@@ -8,7 +8,8 @@ The directories resource arrived in SDK 1.69.43, calling id-addressed paths
 (``directories/list/{id}``, ``directories/tree/{id}``, ``directories/{id}/stats``...)
 that the API never served; the sync client calls the paths below from 1.69.44, the async
 one from 1.69.48. The old paths are declared ``unrouted``: the API's own "No route" 404,
-not a gap of the fake. So is the root (``directory_path="/"`` or ``""``, sent as an
+not a gap of the fake. So are the ``folders/...`` paths of the releases before (the API
+renamed the resource with 1.69.43). So is the root (``directory_path="/"`` or ``""``, sent as an
 empty segment or none): it is the dataset itself, no directory to count, rename or
 delete.
 """
@@ -17,7 +18,12 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from pictograph_testing.api.dialects import DIRECTORY_IDS, DIRECTORY_IDS_CREATE, Wire
+from pictograph_testing.api.dialects import (
+    DIRECTORY_IDS,
+    DIRECTORY_IDS_CREATE,
+    FOLDERS,
+    Wire,
+)
 from pictograph_testing.api.spec import EXAMPLE_DATASET, Bool, Field, Obj, Param, Str
 from pictograph_testing.api.table import Bare, Data, endpoint
 from pictograph_testing.api.wire import Call, Reply, reply
@@ -85,7 +91,10 @@ def _written(call: Call, dataset: Dataset, directory: Directory) -> Reply:
             description="Only the directories directly in this one ('' or '/': the top level).",
         ),
     ),
-    unrouted=(("directories/list/{dataset_id:uuid}", DIRECTORY_IDS),),
+    unrouted=(
+        ("directories/list/{dataset_id:uuid}", DIRECTORY_IDS),
+        ("folders/list/{dataset_id}", (FOLDERS,)),
+    ),
 )
 def list_directories(call: Call) -> Reply:
     dataset = _dataset(call)
@@ -105,7 +114,10 @@ def list_directories(call: Call) -> Reply:
     summary="A dataset's directories as a tree, children nested",
     sdk=("directories.tree",),
     reply=Bare("DirectoryTree"),
-    unrouted=(("directories/tree/{dataset_id:uuid}", DIRECTORY_IDS),),
+    unrouted=(
+        ("directories/tree/{dataset_id:uuid}", DIRECTORY_IDS),
+        ("folders/tree/{dataset_id}", (FOLDERS,)),
+    ),
 )
 def tree(call: Call) -> Reply:
     dataset = _dataset(call)
@@ -139,6 +151,7 @@ def tree(call: Call) -> Reply:
     query=(Param("include_subdirectories", Bool(), default=True),),
     unrouted=(
         ("directories/{directory_id:uuid}/stats", DIRECTORY_IDS),
+        ("folders/{folder_id}/stats", (FOLDERS,)),
         ("directories/{dataset}//stats", ()),
         ("directories/{dataset}/stats", ()),
     ),
@@ -171,6 +184,7 @@ def stats(call: Call) -> Reply:
     errors=(400, 403, 409),
     unrouted=(
         ("directories/{directory_id:uuid}", DIRECTORY_IDS),
+        ("folders/{folder_id}", (FOLDERS,)),
         ("directories/{dataset}/", ()),
         ("directories/{dataset}", ()),
     ),
@@ -203,6 +217,7 @@ def delete(call: Call) -> Reply:
             note="the dataset as `dataset_id`",
         ),
     ),
+    unrouted=(("folders/", (FOLDERS,)),),
 )
 def create(call: Call) -> Reply:
     body = call.fields()
@@ -226,6 +241,7 @@ def create(call: Call) -> Reply:
     errors=(403, 409),
     unrouted=(
         ("directories/{directory_id:uuid}/rename", DIRECTORY_IDS),
+        ("folders/{folder_id}/rename", (FOLDERS,)),
         ("directories/{dataset}//rename", ()),
         ("directories/{dataset}/rename", ()),
     ),

@@ -139,10 +139,10 @@ class Endpoint:
     values: tuple[Vocabulary, ...] = ()
     """Body fields or query parameters whose values only some releases' API took."""
     unrouted: tuple[tuple[str, tuple[Span, ...]], ...] = ()
-    """Paths some releases call for this route that the API never served (each with the
-    releases that send it; none: any release, for a value no directory has, such as an
-    empty segment): the API's own "No route" 404 for every caller, not a gap of the fake
-    (:meth:`Router.unrouted`)."""
+    """Paths some releases call for this route that today's API does not serve, never
+    served or renamed since (each with the releases that send it; none: any release, for
+    a value no directory has, such as an empty segment): the API's own "No route" 404
+    for every caller, not a gap of the fake (:meth:`Router.unrouted`)."""
 
     def wire_for(self, version: Version, client: Client = "sync") -> Wire | None:
         """The dialect of this route that ``version`` speaks; ``None``: today's."""

@@ -490,6 +490,10 @@ class _Builder:
                 description=own.get("description"),
                 readme=own.get("readme"),
             )
+            if own.get("storage_class", "standard") != "standard":
+                # Declared cold by hand: frozen before the world began, unless it says when.
+                dataset.storage_class = str(own["storage_class"])
+                dataset.cold_since = own.get("cold_since", world.now())
         for image in record.get("images", []):
             self._image(dataset, image)
         if "images" in record and all("id" in i for i in record["images"]):

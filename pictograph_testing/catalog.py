@@ -629,3 +629,38 @@ PLANS: MappingProxyType[str, Plan] = MappingProxyType(
 DEFAULT_PLAN = "pro"
 INVITE_TTL_SECONDS = 7 * 86_400
 """An invite not accepted within a week expires (the SDK's examples: created + 7 days)."""
+
+
+# ── cold storage: what a dataset's restore costs ──
+
+
+@dataclass(frozen=True)
+class ColdStorageTariff:
+    """The price of bringing a frozen dataset's image files back to standard storage.
+
+    Source: the SDK's ``DatasetRestoreEstimate`` (1.4.0 to 1.69.146): retrieval, an
+    early-deletion charge for the rest of cold storage's 90-day minimum, and operations,
+    each marked up and summing to the total; ``monthly_savings`` is what being cold saves
+    a month. Its unit test's quote (1,507,079 bytes, 20 images, 0 days: savings 29,
+    retrieval 36, early delete 22) is what these rates give; its operations line (125) is
+    not derivable from one per-object rate, so the fake's is its own. A freeze is free.
+    """
+
+    retrieval_micro_usd_per_gb: int
+    standard_micro_usd_per_gb_month: int
+    cold_micro_usd_per_gb_month: int
+    operation_micro_usd_per_image: int
+    markup: float
+    min_storage_days: float
+
+
+COLD_STORAGE = ColdStorageTariff(
+    retrieval_micro_usd_per_gb=20_000,
+    standard_micro_usd_per_gb_month=20_000,
+    cold_micro_usd_per_gb_month=4_000,
+    operation_micro_usd_per_image=5,
+    markup=1.2,
+    min_storage_days=90.0,
+)
+
+__all__ += ["COLD_STORAGE", "ColdStorageTariff"]

@@ -262,6 +262,8 @@ def sdk_models() -> dict[str, type[Any]]:
         model.ModelPredictResult,
         evaluation.ModelEvaluation,
         dataset.Dataset,
+        dataset.DatasetStorageStatus,
+        dataset.DatasetStorageTransition,
         insights.DatasetInsights,
         image.Image,
         directory.Directory,

@@ -27,6 +27,7 @@ from pictograph_testing.bounds import (
 )
 from pictograph_testing.catalog import PROFILES
 from pictograph_testing.world.annotations import canonical_annotations
+from pictograph_testing.world.cold_storage import STORAGE_CLASSES, STORAGE_STATES
 from pictograph_testing.world.datasets import check_annotation_types, check_classes
 from pictograph_testing.world.entities import (
     IMAGE_STATUSES,
@@ -319,6 +320,7 @@ class _Checker:
         )
         if "name" not in record or not record["name"].strip():
             raise _Problem(f"{where}: a required key is missing or blank: 'name'")
+        self.storage(record, where, full=full)
         self.registrations(record.get("registrations", {}), f"{where}.registrations")
         self.directories(record.get("directories", []), f"{where}.directories")
         self.refusal(where, check_annotation_types, record.get("annotation_types", ["bbox"]))
@@ -375,6 +377,28 @@ class _Checker:
                 raise _Problem(f"{at}: the path {path!r} or the id {record['id']!r} comes twice")
             paths.add(path)
             ids.add(record["id"])
+
+    def storage(self, record: dict[str, Any], where: str, *, full: bool) -> None:
+        """Where a dataset's files are kept, and a freeze or restore under way (a snapshot's)."""
+        kept = record.get("storage_class", "standard")
+        state = record.get("storage_state", "idle")
+        if kept not in STORAGE_CLASSES:
+            raise _Problem(f"{where}.storage_class must be one of {STORAGE_CLASSES}, got {kept!r}")
+        if state not in STORAGE_STATES:
+            raise _Problem(f"{where}.storage_state must be one of {STORAGE_STATES}, got {state!r}")
+        under_way = ("storage_state", "storage_job_id", "storage_until", "restore_quote")
+        if not full and any(key in record for key in under_way):
+            raise _Problem(
+                f"{where}: a freeze or restore under way is a snapshot's (with the dataset's "
+                "id); by hand, give storage_class (and cold_since) only"
+            )
+        if state != "idle" and record.get("storage_until") is None:
+            raise _Problem(f"{where}: a dataset {state} needs storage_until, when that ends")
+        if (state, kept) in (("freezing", "coldline"), ("restoring", "standard")):
+            was = "standard" if state == "freezing" else "coldline"
+            raise _Problem(f"{where}: a dataset {state} is still {was!r} until that ends")
+        if kept == "standard" and record.get("cold_since") is not None:
+            raise _Problem(f"{where}.cold_since is for a dataset in 'coldline' storage")
 
     def registrations(self, record: dict[str, Any], where: str) -> None:
         """Uploads registered so far, by path (``/dir/file.png``): a count of at least 1."""

@@ -500,6 +500,10 @@ class _Builder:
                 description=own.get("description"),
                 readme=own.get("readme"),
             )
+            if own.get("storage_class", "standard") != "standard":
+                # Declared cold by hand: frozen before the world began, unless it says when.
+                dataset.storage_class = str(own["storage_class"])
+                dataset.cold_since = own.get("cold_since", world.now())
         for entry in record.get("directories", []):
             self._directory(dataset, entry)
         for image in record.get("images", []):

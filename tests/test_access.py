@@ -89,6 +89,8 @@ ACTIONS: dict[str, tuple[str, Action]] = {
     "datasets.delete": ("admin", lambda c, r: c.datasets.delete("spare")),
     "datasets.archive": ("admin", lambda c, r: c.datasets.archive("spare")),
     "datasets.get": ("viewer", lambda c, r: c.datasets.get(DATASET)),
+    "datasets.freeze": ("admin", lambda c, r: c.datasets.freeze("spare")),
+    "datasets.storage_status": ("viewer", lambda c, r: c.datasets.storage_status(DATASET)),
     # images
     "images.upload": (
         "member",
@@ -302,6 +304,8 @@ TRESPASSES: dict[str, Callable[[pictograph.Client, FakePictograph, Refs], Any]] 
     "models.delete": lambda c, f, r: c.models.delete(model_id=r.model.id),
     "datasets.get by id": lambda c, f, r: c.datasets.get(dataset_id=r.done.dataset_id),
     "datasets.delete": lambda c, f, r: c.datasets.delete("spare"),
+    "datasets.freeze": lambda c, f, r: c.datasets.freeze("spare"),
+    "datasets.storage_status": lambda c, f, r: c.datasets.storage_status("spare"),
     "exports.get_by_id": lambda c, f, r: c.exports.get_by_id(r.export.id),
     "images.get by id": lambda c, f, r: c.images.get(DATASET, r.images[0]),
     "images.list of theirs": lambda c, f, r: c.images.list("spare"),

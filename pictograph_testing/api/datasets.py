@@ -7,6 +7,8 @@ from typing import TYPE_CHECKING, Any
 
 from pictograph_testing.api import spec
 from pictograph_testing.api.dialects import (
+    CHARGED_RESTORES,
+    DATASET_STORAGE,
     DATASETS_BY_NAME,
     LEGACY_ENVELOPES,
     PROJECT_ARCHIVES,
@@ -38,7 +40,7 @@ if TYPE_CHECKING:
     from pictograph_testing.world.entities import Dataset, Image
     from pictograph_testing.world.state import World
 
-__all__ = ["CREATE", "UPDATE", "dataset_payload"]
+__all__ = ["CREATE", "UPDATE", "dataset_payload", "storage_payload"]
 
 
 def _legacy_dataset(dataset: dict[str, Any]) -> dict[str, Any]:
@@ -273,7 +275,7 @@ def insights(call: Call) -> Reply:
         # The world's 400 for an unknown stage, as the API answers.
         Param("status_filter", Str(enum=("all", *IMAGE_STATUSES), enforced=False)),
     ),
-    errors=(400,),
+    errors=(400, 409),
     wires=(
         Wire(
             LEGACY_ENVELOPES,
@@ -344,6 +346,122 @@ def unarchive(call: Call) -> Reply:
     return reply({"data": dataset_payload(call, dataset)})
 
 
+# ── cold storage ──
+
+# Before 1.61 the storage routes' replies are read at the root (`datasets.storage_status
+# (dataset_id)`, by id only); from 1.61 to 1.69.43 a name is sent as `by-name/{name}`.
+_STORAGE_ROOT = Wire(LEGACY_ENVELOPES, hoist=True, note="the storage state at the root")
+
+
+def _charged(transition: dict[str, Any]) -> dict[str, Any]:
+    return {**transition, "charged_micro_usd": transition.get("quoted_micro_usd")}
+
+
+# The fee a restore will charge, read as `charged_micro_usd` before 1.69.58.
+_TRANSITION_WIRES = (
+    Wire(
+        LEGACY_ENVELOPES,
+        hoist=True,
+        rewrite=_charged,
+        note="the job at the root, its fee as `charged_micro_usd`",
+    ),
+    Wire(
+        CHARGED_RESTORES,
+        rewrite=lambda body: {**body, "data": _charged(body["data"])},
+        note="the fee as `charged_micro_usd`",
+    ),
+)
+
+
+@endpoint(
+    "GET",
+    "datasets/{dataset}/storage",
+    summary="Where a dataset's image files are kept, and what restoring them costs",
+    sdk=("datasets.storage_status", "datasets.wait_for_storage"),
+    reply=Data("DatasetStorageStatus"),
+    span=DATASET_STORAGE,
+    wires=(_STORAGE_ROOT,),
+    aliases=(("datasets/by-name/{dataset}/storage", DATASETS_BY_NAME),),
+)
+def storage_status(call: Call) -> Reply:
+    return reply({"data": storage_payload(call, _dataset(call))})
+
+
+@endpoint(
+    "POST",
+    "datasets/{dataset}/storage/freeze",
+    summary="Move a dataset's image files to cold storage (free; a background job)",
+    sdk=("datasets.freeze",),
+    reply=Data("DatasetStorageTransition"),
+    role="admin",
+    action="freeze datasets",
+    errors=(403, 409),
+    span=DATASET_STORAGE,
+    wires=_TRANSITION_WIRES,
+    aliases=(("datasets/by-name/{dataset}/storage/freeze", DATASETS_BY_NAME),),
+)
+def freeze(call: Call) -> Reply:
+    dataset = call.world.cold_storage.freeze(_dataset(call))
+    return reply({"data": _transition(dataset)})
+
+
+@endpoint(
+    "POST",
+    "datasets/{dataset}/storage/restore",
+    summary="Bring a cold dataset's image files back (charged when the restore succeeds)",
+    sdk=("datasets.restore",),
+    reply=Data("DatasetStorageTransition"),
+    role="admin",
+    action="restore datasets",
+    errors=(402, 403, 409),
+    span=DATASET_STORAGE,
+    wires=_TRANSITION_WIRES,
+    aliases=(("datasets/by-name/{dataset}/storage/restore", DATASETS_BY_NAME),),
+)
+def restore(call: Call) -> Reply:
+    dataset = call.world.cold_storage.restore(_dataset(call))
+    return reply({"data": _transition(dataset)})
+
+
+def _transition(dataset: Dataset) -> dict[str, Any]:
+    return {
+        "job_id": dataset.storage_job_id,
+        "storage_state": dataset.storage_state,
+        "quoted_micro_usd": dataset.restore_quote,
+    }
+
+
+def storage_payload(call: Call, dataset: Dataset) -> dict[str, Any]:
+    """The ``DatasetStorageStatus`` object; the restore quote only while cold and idle."""
+    service = call.world.cold_storage
+    cold_bytes, cold_images = service.cold_files(dataset)
+    estimate = service.estimate(dataset)
+    return {
+        "storage_class": dataset.storage_class,
+        "storage_state": dataset.storage_state,
+        "cold_since": call.iso(dataset.cold_since),
+        "cold_bytes": cold_bytes,
+        "cold_image_count": cold_images,
+        "storage_job_id": dataset.storage_job_id,
+        "restore_estimate": (
+            None
+            if estimate is None
+            else {
+                "operation": "dataset_restore",
+                "cold_bytes": estimate.cold_bytes,
+                "cold_image_count": estimate.cold_image_count,
+                "days_in_cold": estimate.days_in_cold,
+                "min_storage_days": estimate.min_storage_days,
+                "monthly_savings_micro_usd": estimate.monthly_savings_micro_usd,
+                "retrieval_micro_usd": estimate.retrieval_micro_usd,
+                "early_delete_micro_usd": estimate.early_delete_micro_usd,
+                "operations_micro_usd": estimate.operations_micro_usd,
+                "total_micro_usd": estimate.total_micro_usd,
+            }
+        ),
+    }
+
+
 def _dataset(call: Call) -> Dataset:
     return call.world.dataset(call.key.organization_id, call.path_args["dataset"])
 
@@ -356,6 +474,9 @@ def _download(call: Call, ref: str) -> Reply:
     status = None if wanted in (None, "all") else check_status(wanted)
     world = call.world
     dataset = world.dataset(call.key.organization_id, ref)
+    if mode != "annotations_only":
+        # The listing signs a URL to each image's file: none can be read while cold.
+        world.cold_storage.require_warm(dataset, "a download of its images")
     images = [i for i in world.dataset_images(dataset) if status is None or i.status == status]
     service = world.image_service
     base = f"{call.base_url}{DEVELOPER_PATH}"
@@ -407,7 +528,7 @@ def dataset_payload(call: Call, dataset: Dataset) -> dict[str, Any]:
         "is_public": False,
         "is_archived": dataset.archived_at is not None,
         "archived_at": call.iso(dataset.archived_at),
-        "storage_class": "standard",
+        "storage_class": dataset.storage_class,
         "created_at": call.iso(dataset.created_at),
         "updated_at": call.iso(dataset.updated_at),
     }

@@ -49,10 +49,12 @@ if TYPE_CHECKING:
 
 __all__ = [
     "BY_NAME_PATHS",
+    "CHARGED_RESTORES",
     "CLIENTS",
     "COMPOUND_EXPORT_PATHS",
     "COMPUTE_TYPES",
     "DATASETS_BY_NAME",
+    "DATASET_STORAGE",
     "DIRECTORY_IDS",
     "DIRECTORY_IDS_CREATE",
     "EVALUATED_DATASETS",
@@ -370,6 +372,13 @@ EVALUATED_TYPES_BY_RELEASE: Mapping[str, Span] = {
 """Model types ``model_evaluations`` scores that arrived after detection and instance
 segmentation: older releases' models cannot parse their metrics (``map`` null, no
 ``miou``), so the fake scores for each release what its API scored."""
+DATASET_STORAGE = since("1.4.0")
+"""``datasets.storage_status``, ``freeze``, ``restore`` and ``wait_for_storage`` (cold
+storage), first sent by 1.4.0 (1.2.0 has none of them)."""
+CHARGED_RESTORES = before("1.69.58", since="1.61.0")
+"""``DatasetStorageTransition`` reads a restore's fee as ``charged_micro_usd``; 1.69.58
+renamed it ``quoted_micro_usd`` when the fee moved to the restore's success. (So do the
+releases before 1.61.0, whose wire of the route, the legacy envelope's, says so too.)"""
 PROJECTS = before("1.61.0")
 """Datasets created, read, renamed and deleted as ``/projects/`` (``projects.*``)."""
 PROJECT_ARCHIVES = before("1.61.0", since="1.57.0")

@@ -435,7 +435,7 @@ def _entries(call: Call) -> list[UploadEntry]:
     ),
     role="member",
     action="upload images",
-    errors=(403,),
+    errors=(403, 409),
 )
 def bulk_upload_url(call: Call) -> Reply:
     entries = _entries(call)
@@ -480,7 +480,7 @@ def bulk_upload_url(call: Call) -> Reply:
     ),
     role="member",
     action="upload images",
-    errors=(403,),
+    errors=(403, 409),
 )
 def bulk_register(call: Call) -> Reply:
     entries = _entries(call)

@@ -138,18 +138,14 @@ NOT_SERVED: dict[str, str] = {
     ),
     "connectors.validate": "POST /connectors/validate",
     "connectors.wait_for_import": "GET /connectors/import/status/{import_id} (polled)",
-    # datasets: cold storage, near duplicates, public imports
-    "datasets.freeze": "POST /datasets/{dataset}/storage/freeze",
+    # datasets: near duplicates, public imports
     "datasets.get_public_import": "GET /public/imports/{import_id}",
     "datasets.import_public": (
         "POST /public/datasets/{organization}/{dataset}/import, "
         "GET /public/imports/{import_id} (polled when wait=True)"
     ),
     "datasets.near_duplicates": "GET /datasets/{dataset}/duplicates",
-    "datasets.restore": "POST /datasets/{dataset}/storage/restore",
-    "datasets.storage_status": "GET /datasets/{dataset}/storage",
     "datasets.wait_for_public_import": "GET /public/imports/{import_id} (polled)",
-    "datasets.wait_for_storage": "GET /datasets/{dataset}/storage (polled)",
     # explore: the public catalog
     "explore.dataset": "GET /public/datasets/{organization}/{dataset}",
     "explore.datasets": "GET /public/datasets",

@@ -122,7 +122,7 @@ def list_runs(call: Call) -> Reply:
     sdk=("training.create",),
     reply=Data("TrainingRun"),
     body=CREATE,
-    errors=(400, 402, 403),
+    errors=(400, 402, 403, 409),
     values=(PIPELINES_BY_RELEASE, GPU_TYPES_BY_RELEASE),
     wires=(
         Wire(

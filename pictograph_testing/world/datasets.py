@@ -144,6 +144,8 @@ class DatasetService:
     def adopt(self, dataset: Dataset) -> None:
         """Add a dataset made elsewhere (a scenario's), its id and fields as they are."""
         self._file(dataset)
+        # A freeze or restore under way when it was saved goes on where it was.
+        self._world.cold_storage.resume(dataset)
 
     def update(
         self,

@@ -144,6 +144,18 @@ class Dataset:
     readme: str | None = None
     archived_at: float | None = None
     """When the dataset was archived (hidden from the default list); ``None`` when active."""
+    storage_class: str = "standard"
+    """Where its image files are kept: ``standard``, or ``coldline`` once frozen."""
+    storage_state: str = "idle"
+    """``idle``, or the storage transition under way: ``freezing`` or ``restoring``."""
+    cold_since: float | None = None
+    """When its files reached cold storage; ``None`` while they are in standard storage."""
+    storage_job_id: str | None = None
+    """The job of its latest freeze or restore."""
+    storage_until: float | None = None
+    """When the transition under way ends; ``None`` while idle."""
+    restore_quote: int | None = None
+    """What the restore under way charges when it ends (µUSD); ``None`` otherwise."""
 
     @property
     def class_names(self) -> list[str]:

@@ -13,6 +13,7 @@ from typing import Any
 __all__ = [
     "ApiRefusal",
     "Conflict",
+    "DatasetCold",
     "FieldError",
     "Forbidden",
     "InsufficientCredits",
@@ -137,3 +138,10 @@ class NotFound(ApiRefusal):
 class Conflict(ApiRefusal):
     status = 409
     code = "conflict"
+
+
+class DatasetCold(Conflict):
+    """A dataset in cold storage, or moving in or out of it: its image files cannot be
+    read or written until it is restored (the CLI reads ``dataset_cold`` as a conflict)."""
+
+    code = "dataset_cold"

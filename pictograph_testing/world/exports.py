@@ -173,6 +173,8 @@ class ExportService:
     ) -> Export:
         """Create an export on behalf of an API key (``member`` or higher)."""
         dataset = self._world.dataset(key.organization_id, dataset_ref)
+        # Checked here, not in `create`: a test's `add_export` may stage a cold dataset's.
+        self._world.cold_storage.require_warm(dataset, "an export")
         return self.create(
             dataset,
             name,

@@ -394,6 +394,7 @@ class ImageService:
 
     def sign_upload(self, dataset: Dataset, entry: UploadEntry, *, refuse_existing: bool) -> str:
         """Return the storage path of a signed PUT URL for one image's bytes."""
+        self._world.cold_storage.require_warm(dataset, "an upload")
         existing = self.find(dataset, entry.directory_path, entry.filename)
         if refuse_existing and existing is not None:
             raise self._conflict(dataset, existing)
@@ -403,6 +404,7 @@ class ImageService:
 
     def register(self, dataset: Dataset, entry: UploadEntry) -> Image:
         """Register bytes PUT to a signed URL as a new ``new`` image; 409 on a taken path."""
+        self._world.cold_storage.require_warm(dataset, "an upload")
         existing = self.find(dataset, entry.directory_path, entry.filename)
         if existing is not None:
             raise self._conflict(dataset, existing)
@@ -446,7 +448,11 @@ class ImageService:
     def bulk_register(
         self, dataset: Dataset, entries: Sequence[UploadEntry]
     ) -> tuple[list[Image], list[tuple[UploadEntry, str]]]:
-        """Register each entry on its own: a taken path or missing bytes fail that entry only."""
+        """Register each entry on its own: a taken path or missing bytes fail that entry only.
+
+        A cold dataset refuses the whole request, not each entry.
+        """
+        self._world.cold_storage.require_warm(dataset, "an upload")
         succeeded: list[Image] = []
         failed: list[tuple[UploadEntry, str]] = []
         for entry in entries:

@@ -14,6 +14,7 @@ from pictograph_testing.catalog import MICRO_USD, Profile
 from pictograph_testing.world.agenda import Agenda
 from pictograph_testing.world.allowances import MonthlyResets
 from pictograph_testing.world.billing import Billing
+from pictograph_testing.world.cold_storage import ColdStorage
 from pictograph_testing.world.datasets import DatasetService
 from pictograph_testing.world.deployments import DeploymentService
 from pictograph_testing.world.directories import DirectoryService
@@ -74,6 +75,7 @@ _TIMED_SERVICES = (
     "resets",
     "training",
     "export_service",
+    "cold_storage",
     "evaluations",
     "deployments",
     "people",
@@ -138,6 +140,10 @@ class World:
     @cached_property
     def export_service(self) -> ExportService:
         return ExportService(self)
+
+    @cached_property
+    def cold_storage(self) -> ColdStorage:
+        return ColdStorage(self)
 
     @cached_property
     def image_service(self) -> ImageService:

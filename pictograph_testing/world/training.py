@@ -31,6 +31,7 @@ from pictograph_testing.world.billing import billable_minutes, usd
 from pictograph_testing.world.class_support import ClassSupport, count_support, left_out_warning
 from pictograph_testing.world.entities import TERMINAL, ApiKey, Dataset, Export, Model, TrainingRun
 from pictograph_testing.world.errors import (
+    DatasetCold,
     FieldError,
     InvalidRequest,
     NotFound,
@@ -558,6 +559,10 @@ class TrainingService:
             )
         if spendable < required:
             blocking.append(Blocker("insufficient_credits", f"needs {usd(required)}"))
+        try:
+            world.cold_storage.require_warm(admission.dataset, "a training run")
+        except DatasetCold as cold:
+            blocking.append(Blocker(cold.code, cold.message))
         estimated = admission.pipeline.publishes_memory_estimate
         tiers = tuple(
             TierFit(
@@ -586,6 +591,7 @@ class TrainingService:
         """Admit, charge (per the profile) and queue a new run."""
         world = self._world
         admission = self.admit(key, request)
+        world.cold_storage.require_warm(admission.dataset, "a training run")
         org = world.organizations[key.organization_id]
         precharge = world.billing.admit_run(
             org, admission.plan.tier.name, admission.plan.planned_seconds

@@ -1,7 +1,9 @@
 """Calls whose wire changed between releases, each made as the release under test makes it.
 
-Dataset insights (at the root before 1.61), model evaluations (of a dataset, by
-``project_id``, before 1.66.2), deployments (created with a ``compute_type`` before
+Dataset insights (at the root before 1.61), cold storage (from 1.4.0: at the root and by
+id before 1.61, by ``by-name/`` to 1.69.43, its restore fee read as ``charged_micro_usd``
+before 1.69.58), model evaluations (of a dataset, by ``project_id``, before 1.66.2),
+deployments (created with a ``compute_type`` before
 1.69.127), the organization's credits (whole legacy credits in
 1.0.x, as its ``credits.balance``), and the member roles and invite statuses that
 arrived late (``annotator`` in 1.69.69, ``declined`` in 1.69.91: refused to older
@@ -19,11 +21,13 @@ from pictograph.exceptions import ValidationError
 from pictograph_testing import FakePictograph
 from pictograph_testing._sdk.layout import sdk_version
 from pictograph_testing.api.dialects import (
+    CHARGED_RESTORES,
     COMPUTE_TYPES,
     EVALUATED_DATASETS,
     EVALUATED_TYPES_BY_RELEASE,
     INTEGER_CREDITS,
     INVITE_STATUSES_BY_RELEASE,
+    LEGACY_ENVELOPES,
     ROLES_BY_RELEASE,
     parse_version,
 )
@@ -55,6 +59,48 @@ async def test_async_insights_count_the_dataset(
     _has(async_sdk.datasets, "insights")
     insights = await async_sdk.datasets.insights(DATASET)
     assert (insights.total_images, insights.status_counts.complete) == (20, 12)
+
+
+def _restore_fee(job: Any) -> Any:
+    """The restore's fee as the release reads it (``quoted_micro_usd`` from 1.69.58)."""
+    charged = CHARGED_RESTORES.holds(RELEASE) or LEGACY_ENVELOPES.holds(RELEASE)
+    return getattr(job, "charged_micro_usd" if charged else "quoted_micro_usd")
+
+
+def test_a_dataset_freezes_and_restores_as_the_release_reads_it(
+    world: FakePictograph, sdk: pictograph.Client
+) -> None:
+    _has(sdk.datasets, "freeze")
+    # By id: every release takes `dataset_id=` (a name only from 1.61.0).
+    dataset_id = world.world.dataset_service.named(world.organization_id, DATASET).id
+    assert sdk.datasets.freeze(dataset_id=dataset_id).storage_state == "freezing"
+    cold = sdk.datasets.wait_for_storage(dataset_id=dataset_id)
+    assert (cold.storage_class, cold.storage_state, cold.cold_image_count) == (
+        "coldline",
+        "idle",
+        20,
+    )
+    assert cold.restore_estimate is not None
+    job = sdk.datasets.restore(dataset_id=dataset_id)
+    assert _restore_fee(job) == cold.restore_estimate.total_micro_usd > 0
+    warm = sdk.datasets.wait_for_storage(dataset_id=dataset_id)
+    assert warm.storage_class == "standard"
+    if "name" in inspect.signature(sdk.datasets.storage_status).parameters:
+        assert sdk.datasets.storage_status(DATASET) == warm
+
+
+async def test_async_a_dataset_freezes_and_restores_as_the_release_reads_it(
+    world: FakePictograph, async_sdk: pictograph.AsyncClient
+) -> None:
+    _has(async_sdk.datasets, "freeze")
+    dataset_id = world.world.dataset_service.named(world.organization_id, DATASET).id
+    await async_sdk.datasets.freeze(dataset_id=dataset_id)
+    cold = await async_sdk.datasets.wait_for_storage(dataset_id=dataset_id)
+    assert cold.restore_estimate is not None
+    job = await async_sdk.datasets.restore(dataset_id=dataset_id)
+    assert _restore_fee(job) == cold.restore_estimate.total_micro_usd
+    warm = await async_sdk.datasets.wait_for_storage(dataset_id=dataset_id)
+    assert warm.storage_class == "standard"
 
 
 def _ground_truth(sdk: pictograph.Client) -> str:

@@ -1,0 +1,399 @@
+"""Cold storage through the real SDK (sync and async): ``datasets.storage_status``,
+``freeze``, ``restore`` and ``wait_for_storage``, and what a cold dataset refuses."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+import httpx
+import pytest
+from pictograph.exceptions import (
+    ConflictError,
+    ForbiddenError,
+    PaymentRequiredError,
+    PollTimeoutError,
+)
+from pictograph.models.annotation import BBoxAnnotation, BoundingBox
+from pictograph.models.dataset import DatasetStorageStatus, DatasetStorageTransition
+
+from pictograph_testing import FakePictograph
+from pictograph_testing.world.cold_storage import (
+    FREEZE_SECONDS,
+    RESTORE_SECONDS,
+    SECONDS_PER_IMAGE,
+)
+from tests.conftest import DATASET, EXPORT
+from tests.image_files import raw, world_state, write_image
+
+if TYPE_CHECKING:
+    from pathlib import Path
+
+    import pictograph
+
+pytestmark = pytest.mark.usefixtures("no_real_waiting")
+IMAGES = 20
+"""The images of the shared fixture's dataset."""
+FROZEN_AFTER = FREEZE_SECONDS + SECONDS_PER_IMAGE * IMAGES
+RESTORED_AFTER = RESTORE_SECONDS + SECONDS_PER_IMAGE * IMAGES
+
+
+def frozen(fake: FakePictograph, client: pictograph.Client) -> DatasetStorageStatus:
+    client.datasets.freeze(DATASET)
+    return client.datasets.wait_for_storage(DATASET)
+
+
+def refused_cold(refusal: pytest.ExceptionInfo[ConflictError], doing: str) -> None:
+    assert refusal.value.status_code == 409
+    assert refusal.value.code == "dataset_cold"
+    assert f"'{DATASET}' is in cold storage, and {doing} needs its image files" in str(
+        refusal.value
+    )
+    assert f"datasets.restore('{DATASET}')" in str(refusal.value)
+
+
+# ── reading the state ──
+
+
+def test_a_dataset_starts_in_standard_storage_with_no_quote(client: pictograph.Client) -> None:
+    status = client.datasets.storage_status(DATASET)
+    assert (status.storage_class, status.storage_state) == ("standard", "idle")
+    assert (status.cold_since, status.cold_bytes, status.cold_image_count) == (None, 0, 0)
+    assert status.storage_job_id is None
+    assert status.restore_estimate is None
+    assert client.datasets.get(DATASET).storage_class == "standard"
+
+
+def test_a_viewer_reads_the_storage_state_by_name_or_id(fake: FakePictograph) -> None:
+    viewer = fake.client(api_key=fake.add_api_key("viewer"), max_retries=0)
+    dataset_id = viewer.datasets.get(DATASET).id
+    by_name = viewer.datasets.storage_status(DATASET)
+    assert viewer.datasets.storage_status(dataset_id=dataset_id) == by_name
+
+
+# ── freeze ──
+
+
+def test_freeze_moves_the_files_to_cold_storage_on_the_virtual_clock(
+    fake: FakePictograph, client: pictograph.Client
+) -> None:
+    started = fake.clock.monotonic()
+    job = client.datasets.freeze(DATASET)
+    assert isinstance(job, DatasetStorageTransition)
+    assert (job.storage_state, job.quoted_micro_usd) == ("freezing", None)
+    # Still standard while the files move: the SDK's CLI reads (standard, freezing) so.
+    moving = client.datasets.storage_status(DATASET)
+    assert (moving.storage_class, moving.storage_state) == ("standard", "freezing")
+    assert moving.storage_job_id == job.job_id
+    assert moving.restore_estimate is None
+
+    status = client.datasets.wait_for_storage(DATASET)
+    # The wait polls every 3 virtual seconds: it returns at the first poll after the end.
+    assert FROZEN_AFTER <= fake.clock.monotonic() - started < FROZEN_AFTER + 3.0
+    assert (status.storage_class, status.storage_state) == ("coldline", "idle")
+    assert status.storage_job_id == job.job_id
+    assert status.cold_image_count == IMAGES
+    assert status.cold_bytes == client.datasets.get(DATASET).total_size > 0
+    assert status.cold_since is not None
+    assert status.cold_since.timestamp() == pytest.approx(
+        fake.clock.start.timestamp() + started + FROZEN_AFTER
+    )
+    assert client.datasets.get(DATASET).storage_class == "coldline"
+    # A freeze is free.
+    assert not [e for e in fake.ledger if e.operation == "dataset_restore"]
+
+
+async def test_freeze_and_restore_through_the_async_client(
+    fake: FakePictograph, aclient: pictograph.AsyncClient
+) -> None:
+    job = await aclient.datasets.freeze(DATASET)
+    assert job.storage_state == "freezing"
+    cold = await aclient.datasets.wait_for_storage(DATASET)
+    assert (cold.storage_class, cold.storage_state) == ("coldline", "idle")
+    assert cold.restore_estimate is not None
+    with pytest.raises(ConflictError) as refusal:
+        await aclient.exports.create(DATASET, "while-cold")
+    refused_cold(refusal, "an export")
+
+    restoring = await aclient.datasets.restore(DATASET)
+    assert restoring.quoted_micro_usd == cold.restore_estimate.total_micro_usd
+    warm = await aclient.datasets.wait_for_storage(DATASET)
+    assert (warm.storage_class, warm.storage_state) == ("standard", "idle")
+    assert fake.ledger[-1].operation == "dataset_restore"
+    assert fake.ledger[-1].amount == -cold.restore_estimate.total_micro_usd
+
+
+def test_wait_for_storage_times_out_at_the_virtual_deadline(
+    fake: FakePictograph, client: pictograph.Client
+) -> None:
+    client.datasets.freeze(DATASET)
+    started = fake.clock.monotonic()
+    with pytest.raises(PollTimeoutError, match="state='freezing'"):
+        client.datasets.wait_for_storage(DATASET, timeout=5.0, poll_interval=1.0)
+    assert fake.clock.monotonic() - started == pytest.approx(5.0)
+
+
+def test_freezing_twice_or_while_moving_is_a_conflict_that_changes_nothing(
+    fake: FakePictograph, client: pictograph.Client
+) -> None:
+    job = client.datasets.freeze(DATASET)
+    before = world_state(fake)
+    with pytest.raises(ConflictError, match=r"moving to cold storage .*wait_for_storage") as moving:
+        client.datasets.freeze(DATASET)
+    assert moving.value.code == "conflict"
+    assert job.job_id in str(moving.value)
+    with pytest.raises(ConflictError, match="moving to cold storage"):
+        client.datasets.restore(DATASET)
+    assert world_state(fake) == before
+    client.datasets.wait_for_storage(DATASET)
+    with pytest.raises(ConflictError, match="already in cold storage: there is nothing to freeze"):
+        client.datasets.freeze(DATASET)
+
+
+def test_freeze_and_restore_need_an_admin_key(fake: FakePictograph) -> None:
+    member = fake.client(api_key=fake.add_api_key("member"), max_retries=0)
+    before = world_state(fake)
+    with pytest.raises(ForbiddenError, match="freeze datasets"):
+        member.datasets.freeze(DATASET)
+    with pytest.raises(ForbiddenError, match="restore datasets"):
+        member.datasets.restore(DATASET)
+    assert world_state(fake) == before
+    admin = fake.client(api_key=fake.add_api_key("admin"), max_retries=0)
+    assert admin.datasets.freeze(DATASET).storage_state == "freezing"
+
+
+def test_a_dataset_deleted_while_freezing_ends_quietly(
+    fake: FakePictograph, client: pictograph.Client
+) -> None:
+    client.datasets.freeze(DATASET)
+    client.datasets.delete(DATASET)
+    fake.clock.advance(FROZEN_AFTER + 1)
+    assert [d.name for d in client.datasets.list()] == []
+
+
+# ── restore ──
+
+
+def test_the_restore_quote_is_what_the_restore_charges_on_success(
+    fake: FakePictograph, client: pictograph.Client
+) -> None:
+    frozen(fake, client)
+    fake.clock.advance(30 * 86_400.0)
+    estimate = client.datasets.storage_status(DATASET).restore_estimate
+    assert estimate is not None
+    assert estimate.operation == "dataset_restore"
+    assert estimate.days_in_cold == pytest.approx(30.0, abs=0.01)
+    assert estimate.cold_image_count == IMAGES
+    lines = (estimate.retrieval_micro_usd, estimate.early_delete_micro_usd)
+    assert estimate.total_micro_usd == sum(lines) + estimate.operations_micro_usd
+    assert estimate.total_micro_usd > 0
+    balance = fake.balance_micro_usd
+
+    job = client.datasets.restore(DATASET)
+    assert (job.storage_state, job.quoted_micro_usd) == ("restoring", estimate.total_micro_usd)
+    restoring = client.datasets.storage_status(DATASET)
+    assert (restoring.storage_class, restoring.storage_state) == ("coldline", "restoring")
+    assert restoring.restore_estimate is None
+    # Billed on success: nothing is charged while the restore runs.
+    assert fake.balance_micro_usd == balance
+    started = fake.clock.monotonic()
+
+    status = client.datasets.wait_for_storage(DATASET)
+    assert (status.storage_class, status.storage_state, status.cold_since) == (
+        "standard",
+        "idle",
+        None,
+    )
+    assert (status.cold_bytes, status.cold_image_count) == (0, 0)
+    entry = fake.ledger[-1]
+    assert (entry.operation, entry.amount) == ("dataset_restore", -estimate.total_micro_usd)
+    assert entry.metadata == {"dataset_id": client.datasets.get(DATASET).id, "job_id": job.job_id}
+    assert entry.created_at == pytest.approx(started + RESTORED_AFTER)
+    assert fake.balance_micro_usd == balance - estimate.total_micro_usd
+    # Warm again: the export the freeze paused is made.
+    assert client.exports.create(DATASET, "after-restore", wait=True).status == "completed"
+
+
+def test_restoring_a_dataset_that_is_not_cold_is_a_conflict(
+    fake: FakePictograph, client: pictograph.Client
+) -> None:
+    before = world_state(fake)
+    with pytest.raises(ConflictError, match="is not in cold storage: there is nothing to restore"):
+        client.datasets.restore(DATASET)
+    assert world_state(fake) == before
+
+
+def test_a_restore_the_balance_cannot_cover_is_a_402_that_starts_nothing() -> None:
+    with FakePictograph(seed=1, balance_usd=0) as fake:
+        fake.add_dataset(DATASET, images=IMAGES, completed_images=IMAGES)
+        client = fake.client(max_retries=0)
+        frozen(fake, client)
+        quote = client.datasets.storage_status(DATASET).restore_estimate
+        assert quote is not None
+        before = world_state(fake)
+        with pytest.raises(PaymentRequiredError, match="to restore dataset 'road-signs'"):
+            client.datasets.restore(DATASET)
+        assert world_state(fake) == before
+        assert client.datasets.storage_status(DATASET).storage_state == "idle"
+
+
+# ── what a cold dataset refuses, and what it still does ──
+
+
+def test_a_cold_dataset_refuses_exports_training_uploads_and_image_downloads(
+    fake: FakePictograph, client: pictograph.Client, tmp_path: Path
+) -> None:
+    frozen(fake, client)
+    before = world_state(fake)
+    runs = dict(fake.world.runs)
+    with pytest.raises(ConflictError) as export:
+        client.exports.create(DATASET, "while-cold")
+    refused_cold(export, "an export")
+    with pytest.raises(ConflictError) as run:
+        client.training.create(DATASET, EXPORT, pipeline_type="yolox", name="cold-run")
+    refused_cold(run, "a training run")
+    with pytest.raises(ConflictError) as upload:
+        client.images.upload(DATASET, write_image(tmp_path / "new.png"))
+    refused_cold(upload, "an upload")
+    with pytest.raises(ConflictError) as download:
+        client.datasets.download(DATASET, tmp_path / "out")
+    refused_cold(download, "a download of its images")
+    assert world_state(fake) == before
+    assert fake.world.runs == runs
+
+
+def test_a_cold_dataset_is_still_read_and_annotated(
+    fake: FakePictograph, client: pictograph.Client, tmp_path: Path
+) -> None:
+    frozen(fake, client)
+    dataset = client.datasets.get(DATASET)
+    assert dataset.image_count == IMAGES
+    # Labels are not image files: annotating goes on while cold (the SDK's
+    # DatasetStorageStatus: "browsing/annotations keep working").
+    box = BBoxAnnotation(name="stop_sign", bounding_box=BoundingBox(x=1, y=2, w=30, h=40))
+    saved = client.annotations.save(DATASET, "img-00001.jpg", [box])
+    assert saved.new_count == 1
+    client.datasets.download(DATASET, tmp_path / "labels", mode="annotations_only")
+    assert client.exports.get(DATASET, EXPORT).status == "completed"
+
+
+def test_a_training_quote_on_a_cold_dataset_names_it_as_a_blocker(
+    fake: FakePictograph, client: pictograph.Client
+) -> None:
+    frozen(fake, client)
+    quote = client.training.quote(DATASET, EXPORT, pipeline_type="yolox")
+    cold = [b for b in quote.blocking if b.code == "dataset_cold"]
+    assert len(cold) == 1
+    assert "restore it first" in cold[0].message
+
+
+def test_a_bulk_upload_to_a_cold_dataset_is_refused_whole(fake: FakePictograph) -> None:
+    with FakePictograph(seed=1) as world:
+        world.add_dataset(DATASET, images=2, completed_images=2)
+        client = world.client(max_retries=0)
+        frozen(world, client)
+        entry = {"filename": "a.png", "directory_path": "/", "content_type": "image/png"}
+        with raw(world) as http:
+            answer = http.post(
+                "/api/v1/developer/images/bulk-register",
+                json={"dataset": DATASET, "images": [{**entry, "width": 4, "height": 4}]},
+            )
+    assert answer.status_code == 409
+    assert answer.json()["error"]["code"] == "dataset_cold"
+
+
+# ── older releases ──
+
+
+def _http(fake: FakePictograph, release: str) -> httpx.Client:
+    client = raw(fake)
+    client.headers["User-Agent"] = f"pictograph-python/{release}"
+    return client
+
+
+def test_releases_before_1_61_read_the_storage_replies_at_the_root(
+    fake: FakePictograph, client: pictograph.Client
+) -> None:
+    dataset_id = client.datasets.get(DATASET).id
+    base = f"/api/v1/developer/datasets/{dataset_id}/storage"
+    with _http(fake, "1.60.0") as old:
+        status = old.get(base).json()
+        job = old.post(f"{base}/freeze").json()
+    assert DatasetStorageStatus.model_validate(status).storage_class == "standard"
+    assert "data" not in status
+    assert job["storage_state"] == "freezing"
+    assert {"charged_micro_usd", "quoted_micro_usd"} <= set(job)
+
+
+def test_releases_before_1_69_58_read_the_restore_fee_as_charged(
+    fake: FakePictograph, client: pictograph.Client
+) -> None:
+    frozen(fake, client)
+    quote = client.datasets.storage_status(DATASET).restore_estimate
+    assert quote is not None
+    # 1.61.0 to 1.69.43 address a dataset by name as `by-name/{name}`.
+    with _http(fake, "1.69.43") as old:
+        answer = old.post(f"/api/v1/developer/datasets/by-name/{DATASET}/storage/restore")
+    assert answer.status_code == 200
+    assert answer.json()["data"]["charged_micro_usd"] == quote.total_micro_usd
+    with _http(fake, "1.2.0") as older:
+        # No release before 1.4.0 has cold storage: the route is not theirs.
+        assert older.get(f"/api/v1/developer/datasets/{DATASET}/storage").status_code == 404
+
+
+# ── scenarios ──
+
+
+def test_a_scenario_declares_a_cold_dataset() -> None:
+    document = {
+        "schema_version": 1,
+        "datasets": [
+            {
+                "name": DATASET,
+                "storage_class": "coldline",
+                "synthetic_images": {"count": 6, "complete": 6},
+                "exports": [{"name": EXPORT}],
+            }
+        ],
+    }
+    with FakePictograph(scenario=document) as fake:
+        client = fake.client(max_retries=0)
+        status = client.datasets.storage_status(DATASET)
+        assert (status.storage_class, status.storage_state) == ("coldline", "idle")
+        assert status.cold_image_count == 6
+        with pytest.raises(ConflictError) as run:
+            client.training.create(DATASET, EXPORT, pipeline_type="yolox", name="r")
+        assert run.value.code == "dataset_cold"
+
+
+def test_a_snapshot_keeps_a_restore_under_way() -> None:
+    with FakePictograph(seed=2) as fake:
+        fake.add_dataset(DATASET, images=IMAGES, completed_images=IMAGES)
+        client = fake.client(max_retries=0)
+        frozen(fake, client)
+        client.datasets.restore(DATASET)
+        document = fake.snapshot()
+        fake.clock.advance(RESTORED_AFTER)
+        expected = client.datasets.storage_status(DATASET)
+        ledger = fake.ledger
+    with FakePictograph(scenario=document) as again:
+        client = again.client(max_retries=0)
+        assert client.datasets.storage_status(DATASET).storage_state == "restoring"
+        again.clock.advance(RESTORED_AFTER)
+        assert client.datasets.storage_status(DATASET) == expected
+        assert again.ledger == ledger
+
+
+@pytest.mark.parametrize(
+    ("fields", "problem"),
+    [
+        ({"storage_class": "archive"}, "storage_class must be one of"),
+        ({"storage_state": "freezing"}, "a freeze or restore under way is a snapshot's"),
+        ({"cold_since": 5.0}, "cold_since is for a dataset in 'coldline' storage"),
+    ],
+)
+def test_a_scenario_refuses_a_storage_state_it_cannot_hold(
+    fields: dict[str, Any], problem: str
+) -> None:
+    document = {"schema_version": 1, "datasets": [{"name": DATASET, **fields}]}
+    with pytest.raises(ValueError, match=problem):
+        FakePictograph(scenario=document)

@@ -114,6 +114,16 @@ whichever read first asks for an epoch's metrics (``tests/test_catch_up.py`` hol
 memo filled late to the answer read at once)."""
 
 
+def _drawn(name: str, value: Any) -> Any:
+    """A field's value as the world answers with it: an id kept as the bits drawn for it
+    until first read (``ModelVersion.id_drawn``) is the same id once formatted."""
+    if name.endswith("_drawn") and isinstance(value, int):
+        from pictograph_testing.world.ids import uuid_text
+
+        return uuid_text(value)
+    return value
+
+
 def state_digest(world: World) -> str:
     """A digest of every value the world holds, reached by walking its object graph.
 
@@ -156,7 +166,7 @@ def state_digest(world: World) -> str:
                 digest.update(repr(sorted(map(repr, node))).encode("utf-8", "backslashreplace"))
             elif dataclasses.is_dataclass(node):
                 stack.extend(
-                    getattr(node, f.name)
+                    _drawn(f.name, getattr(node, f.name))
                     for f in dataclasses.fields(node)
                     if f.name not in _NOT_STATE
                 )

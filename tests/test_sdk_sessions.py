@@ -578,6 +578,12 @@ class SdkSessionMachine(RuleBasedStateMachine):
     def _step(self, step: Step) -> None:
         assert self.session is not None
         fake = self.session.fake
+        # What time alone brings (a run's end, a webhook attempt now due) happens at the
+        # next request whatever it is: brought about first, it is not the step's change.
+        with fake.world.lock:
+            fake.world.catch_up()
+        if fake.api.courier is not None:
+            fake.api.courier.deliver_due()
         before = state_digest(fake.world)
         answered = len(self.session.seen)
         outcome = self.session.perform(step)

@@ -504,15 +504,24 @@ class FakePictograph:
                 raise ValueError(refusal.message) from None
 
     def add_api_key(
-        self, role: Role = "member", *, organization: str | FakeOrganization | None = None
+        self,
+        role: Role = "member",
+        *,
+        organization: str | FakeOrganization | None = None,
+        member: Member | None = None,
     ) -> str:
         """Mint another key with ``role`` and return it.
 
-        The key is the default organization's unless ``organization`` names another.
+        The key is the default organization's unless ``organization`` names another, and
+        the founder's unless ``member`` (from :meth:`add_member`) is given: what the key
+        writes is that person's (a comment's author, whose edits are theirs alone).
         """
         org_id = self._org_id(organization)
+        if member is not None and member.organization_id != org_id:
+            raise ValueError(f"{member.email} is not a member of that organization")
         with self.world.lock:
-            return self.world.add_api_key(org_id, role=role).key
+            created_by = member.user_id if member is not None else None
+            return self.world.add_api_key(org_id, role=role, created_by=created_by).key
 
     def revoke_api_key(self, key: str) -> None:
         """Revoke ``key``: every request that presents it from now on gets a 401."""
@@ -791,8 +800,8 @@ class FakeOrganization:
             )
         return api_key
 
-    def add_api_key(self, role: Role = "member") -> str:
-        return self._fake.add_api_key(role, organization=self.id)
+    def add_api_key(self, role: Role = "member", *, member: Member | None = None) -> str:
+        return self._fake.add_api_key(role, organization=self.id, member=member)
 
     def add_dataset(self, name: str, **options: Any) -> Dataset:
         """As :meth:`FakePictograph.add_dataset`, in this organization."""

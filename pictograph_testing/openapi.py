@@ -57,6 +57,7 @@ RESOURCE_ORDER = (
     "images",
     "directories",
     "annotations",
+    "annotation-comments",
     "batch",
     "exports",
     "notifications",
@@ -165,6 +166,9 @@ WIRE_SCHEMAS: dict[str, Schema] = {
     ),
     "SplitCounts": _OBJECT,
     "DirectoryList": _list(_ref("Directory")),
+    "AnnotationCommentReply": _obj({"comment": _ref("AnnotationComment")}),
+    "AnnotationCommentList": _obj({"comments": _list(_ref("AnnotationComment"))}),
+    "AnnotationCommentDeleted": _obj({"success": _BOOL, "id": _S}),
     "DirectoryTree": _list(_ref("DirectoryTreeNode")),
     "DirectoryDeleted": _obj({"success": _BOOL, "directory_id": _S, "images_moved": _INT}),
     "BulkTagResult": _obj({"processed": _INT, "tags": _list(_S), "added": _BOOL}),
@@ -230,6 +234,7 @@ WIRE_SCHEMAS: dict[str, Schema] = {
 def sdk_models() -> dict[str, type[Any]]:
     """The SDK's pydantic models that describe the fake's replies, by component name."""
     from pictograph.models import (
+        annotation_comment,
         api_key,
         batch,
         common,
@@ -269,6 +274,7 @@ def sdk_models() -> dict[str, type[Any]]:
         directory.Directory,
         directory.DirectoryTreeNode,
         directory.DirectoryStats,
+        annotation_comment.AnnotationComment,
         batch.BatchResult,
         batch.CopyToDatasetResult,
         export.Export,

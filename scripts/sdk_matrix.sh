@@ -27,6 +27,7 @@ set -euo pipefail
 # id-addressed images 1.61.0-1.69.43 (images listed by dataset_name from 1.69.30,
 # folder_path up to 1.69.42), gpu_count 1.67.3-1.69.105,
 # evaluations of a dataset (project_id) up to 1.66.1, the annotator role from 1.69.69,
+# annotation comments deleted outright (left out of listings) up to 1.69.69,
 # classification evaluations from 1.69.73 and semantic segmentation ones from 1.69.74,
 # declined invites from 1.69.91, deployments created with a compute_type up to 1.69.126;
 # the values that arrived late (export formats darwin 1.4.0, datumaro 1.45.0, yolo_obb
@@ -41,7 +42,7 @@ DEFAULT_VERSIONS=(
   1.0.0 1.0.1 1.0.3 1.1.0 1.4.0 1.7.34 1.8.0 1.8.1 1.15.0 1.16.0 1.35.0 1.45.0 1.57.0 1.60.0
   1.61.0 1.61.3 1.63.0 1.64.0 1.66.1 1.66.2 1.67.1 1.67.3 1.67.9 1.67.16
   1.69.1 1.69.30 1.69.42 1.69.43 1.69.44 1.69.48 1.69.49 1.69.58
-  1.69.68 1.69.69 1.69.72 1.69.73 1.69.74 1.69.78 1.69.79 1.69.90 1.69.91 1.69.92 1.69.93
+  1.69.68 1.69.69 1.69.70 1.69.72 1.69.73 1.69.74 1.69.78 1.69.79 1.69.90 1.69.91 1.69.92 1.69.93
   1.69.105 1.69.106 1.69.126 1.69.127 1.69.146
 )
 JOBS=2

@@ -51,6 +51,7 @@ __all__ = [
     "BY_NAME_PATHS",
     "CHARGED_RESTORES",
     "CLIENTS",
+    "COMMENTS_HARD_DELETED",
     "COMPOUND_EXPORT_PATHS",
     "COMPUTE_TYPES",
     "DATASETS_BY_NAME",
@@ -418,6 +419,10 @@ async one from 1.69.48."""
 DIRECTORY_IDS_CREATE = before("1.69.44", since="1.69.43")
 """``directories.create`` names the dataset by ``dataset_id`` (as the id era's bodies
 do); the async client kept sending it to 1.69.47, which the API refused (a defect)."""
+COMMENTS_HARD_DELETED = before("1.69.70")
+"""Annotation comments before threads: the API deleted a comment outright, and the
+model these releases parse has no ``is_deleted``, so a deleted comment is left out of
+their listing rather than shown as a live one with an empty body."""
 TARGET_FOLDER_PATHS = before("1.69.43")
 """Batch moves and copies send ``target_folder_path`` and every batch reply is read for
 ``affected_folders``: the batch wire did not change at 1.61, only at 1.69.43."""

@@ -8,6 +8,7 @@ from pictograph_testing.api import annotations as annotation_routes  # noqa: F40
 from pictograph_testing.api import (  # noqa: F401  # noqa: F401
     api_keys,
     batch,
+    comments,
     credits,
     datasets,
     deployments,

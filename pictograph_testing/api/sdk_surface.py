@@ -94,17 +94,6 @@ CLIENT_SIDE: dict[str, str] = {
 }
 
 NOT_SERVED: dict[str, str] = {
-    # annotation_comments (the image is resolved through served images routes)
-    "annotation_comments.create": "POST /annotation-comments",
-    "annotation_comments.delete": "DELETE /annotation-comments/{comment_id}",
-    "annotation_comments.list": "GET /annotation-comments",
-    "annotation_comments.react": "PUT /annotation-comments/{comment_id}/reactions/{reaction}",
-    "annotation_comments.reply": "POST /annotation-comments (through annotation_comments.create)",
-    "annotation_comments.resolve": (
-        "PATCH /annotation-comments/{comment_id} (through annotation_comments.update)"
-    ),
-    "annotation_comments.unreact": "DELETE /annotation-comments/{comment_id}/reactions/{reaction}",
-    "annotation_comments.update": "PATCH /annotation-comments/{comment_id}",
     # auto_annotate (a model name is resolved through served models routes)
     "auto_annotate.batch": (
         "POST /auto-annotate/batch, GET /auto-annotate/batch/{job_id} (polled when wait=True)"

@@ -636,7 +636,10 @@ class ImageService:
                     del self._blob_users[blob]
             self._unfile(image.dataset_id, image)
             self._blobs.pop(image.id, None)
+        comments = world.built("comments")
         for dataset_id, ids in gone.items():
+            if comments is not None:
+                comments.forget_images(ids)
             dataset = world.datasets.get(dataset_id)
             if dataset is not None:
                 dataset.image_ids[:] = [i for i in dataset.image_ids if i not in ids]

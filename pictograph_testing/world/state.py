@@ -15,6 +15,7 @@ from pictograph_testing.world.agenda import Agenda
 from pictograph_testing.world.allowances import MonthlyResets
 from pictograph_testing.world.billing import Billing
 from pictograph_testing.world.cold_storage import ColdStorage
+from pictograph_testing.world.comments import CommentService
 from pictograph_testing.world.datasets import DatasetService
 from pictograph_testing.world.deployments import DeploymentService
 from pictograph_testing.world.directories import DirectoryService
@@ -152,6 +153,10 @@ class World:
     @cached_property
     def directory_service(self) -> DirectoryService:
         return DirectoryService(self)
+
+    @cached_property
+    def comments(self) -> CommentService:
+        return CommentService(self)
 
     @cached_property
     def training(self) -> TrainingService:

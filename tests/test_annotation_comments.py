@@ -293,3 +293,14 @@ def test_releases_before_threads_list_without_deleted_comments(
         ) as http:
             listed = http.get(path, params={"image_id": image_id}).json()["comments"]
         assert [c["id"] for c in listed] == expected
+
+
+def test_a_snapshot_refuses_a_world_with_comments(
+    fake: FakePictograph, client: pictograph.Client
+) -> None:
+    fake.snapshot()  # no comment yet: the world is captured
+    filename, annotation = _target(client)
+    client.annotation_comments.create(DATASET, filename, annotation_id=annotation, body="Hm.")
+    # Left out, a loaded snapshot would answer `list` with no comments: refused instead.
+    with pytest.raises(ValueError, match="cannot capture annotation comments"):
+        fake.snapshot()

@@ -13,6 +13,7 @@ from pictograph_testing.api import (  # noqa: F401  # noqa: F401
     deployments,
     directories,
     evaluations,
+    explore,
     exports,
     images,
     jobs,

@@ -4,6 +4,7 @@
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import TYPE_CHECKING
 
 import httpx
@@ -462,3 +463,12 @@ def test_a_snapshot_refuses_a_world_with_an_import() -> None:
             sdk.datasets.import_public(f"{sdk.organizations.me().slug}/mine")
         with pytest.raises(ValueError, match="public-dataset imports"):
             fake.snapshot()
+
+
+def test_the_page_states_the_imports_timing() -> None:
+    page = (Path(__file__).resolve().parent.parent / "docs" / "explore.md").read_text()
+    timing = (
+        f"`pending` for {QUEUE_SECONDS:g} s, `running` for {IMPORT_SECONDS:g} s plus "
+        f"{SECONDS_PER_IMAGE:g} s per image"
+    )
+    assert timing in " ".join(page.split())

@@ -33,6 +33,7 @@ from pictograph_testing.strictness import (
 )
 from pictograph_testing.transport import FakeTransport
 from pictograph_testing.webhooks import WebhookCourier
+from pictograph_testing.world.entities import VISIBILITIES
 from pictograph_testing.world.errors import ApiRefusal
 from pictograph_testing.world.state import World
 from pictograph_testing.world.storage import STORAGE_PREFIX
@@ -49,7 +50,14 @@ if TYPE_CHECKING:
 
     from pictograph_testing.api.unserved import UnservedCall
     from pictograph_testing.faults import Faults
-    from pictograph_testing.world.entities import Dataset, Export, LedgerEntry, Role
+    from pictograph_testing.world.entities import (
+        Dataset,
+        Export,
+        LedgerEntry,
+        Model,
+        Role,
+        Visibility,
+    )
     from pictograph_testing.world.members import Invite, Member, MemberRole
     from pictograph_testing.world.training import RunView
 
@@ -434,6 +442,8 @@ class FakePictograph:
         annotation_types: Sequence[str] = ("bbox",),
         description: str | None = None,
         organization: str | FakeOrganization | None = None,
+        visibility: Visibility = "private",
+        license_id: str | None = None,
     ) -> Dataset:
         """Add a dataset with ``images`` labelled images.
 
@@ -443,8 +453,12 @@ class FakePictograph:
         by default: ``("bbox", "polygon")`` also trains the segmentation pipelines,
         ``("keypoint",)`` keypoint detection); each image is tagged with one class, which
         classification trains on. It belongs to the default organization unless
-        ``organization`` (an id or a handle) names another.
+        ``organization`` (an id or a handle) names another. ``visibility="public"``
+        publishes it to Explore at once (see :meth:`publish_dataset`), under
+        ``license_id``.
         """
+        if visibility not in VISIBILITIES:
+            raise ValueError(f"visibility must be one of {VISIBILITIES}, got {visibility!r}")
         if not 0 <= completed_images <= images:
             raise ValueError(
                 f"completed_images must be between 0 and images ({images}), got {completed_images}"
@@ -467,7 +481,81 @@ class FakePictograph:
             except ApiRefusal as refusal:
                 raise ValueError(refusal.message) from None
             world.dataset_service.add_synthetic_images(dataset, images, completed=completed_images)
+            dataset.license_id = license_id
+            if visibility == "public":
+                world.catalog.publish_dataset(dataset)
             return dataset
+
+    def publish_dataset(
+        self,
+        dataset: str,
+        *,
+        license_id: str | None = None,
+        star_count: int | None = None,
+        auto_tags: Sequence[str] | None = None,
+        organization: str | FakeOrganization | None = None,
+    ) -> Dataset:
+        """Publish ``dataset`` (a name or id) to Explore, as the app's "Publish" does.
+
+        The developer API cannot publish a dataset, so a test does it here. Every
+        organization then lists it (``client.explore.datasets()``), reads it as
+        ``"<organization slug>/<dataset name or slug>"`` and may import it. What is given
+        is set: its license, its stars (``popular`` orders by them) and its auto tags
+        (``top_auto_tags``; ``search`` matches them). Publishing a public dataset again
+        only sets those. ``ValueError`` for a dataset the organization does not have.
+        """
+        if star_count is not None and (isinstance(star_count, bool) or star_count < 0):
+            raise ValueError(f"star_count must be a count of 0 or more, got {star_count!r}")
+        world = self.world
+        org_id = self._org_id(organization)
+        with world.lock:
+            try:
+                found = world.dataset(org_id, dataset)
+            except ApiRefusal as refusal:
+                raise ValueError(refusal.message) from None
+            catalog = world.catalog
+            catalog.publish_dataset(found)
+            if license_id is not None:
+                found.license_id = license_id
+            if auto_tags is not None:
+                found.auto_tags = [str(tag) for tag in auto_tags]
+            if star_count is not None:
+                with catalog.dataset_changing(found):
+                    found.star_count = star_count
+            return found
+
+    def unpublish_dataset(
+        self, dataset: str, *, organization: str | FakeOrganization | None = None
+    ) -> Dataset:
+        """Take ``dataset`` (a name or id) out of Explore: private again, a 404 to other
+        organizations; the copies imported from it stay theirs."""
+        world = self.world
+        org_id = self._org_id(organization)
+        with world.lock:
+            try:
+                found = world.dataset(org_id, dataset)
+            except ApiRefusal as refusal:
+                raise ValueError(refusal.message) from None
+            world.catalog.withdraw_dataset(found)
+            return found
+
+    def star_model(
+        self, model: str, star_count: int, *, organization: str | FakeOrganization | None = None
+    ) -> Model:
+        """Give ``model`` (a name or id) ``star_count`` stars, which Explore's ``popular``
+        order sorts by (the API has no call to star a model)."""
+        if isinstance(star_count, bool) or not isinstance(star_count, int) or star_count < 0:
+            raise ValueError(f"star_count must be a count of 0 or more, got {star_count!r}")
+        world = self.world
+        org_id = self._org_id(organization)
+        with world.lock:
+            try:
+                found = world.registry.of_organization(org_id, model)
+            except ApiRefusal as refusal:
+                raise ValueError(refusal.message) from None
+            with world.catalog.model_changing(found):
+                found.star_count = star_count
+            return found
 
     def add_export(
         self,
@@ -749,6 +837,12 @@ class FakeOrganization:
         return self._fake.world.organizations[self.id].name
 
     @property
+    def slug(self) -> str:
+        """The organization's slug: the first part of its public datasets' and models'
+        qualified names (``f"{org.slug}/road-signs"``)."""
+        return self._fake.world.organizations[self.id].slug
+
+    @property
     def subscription_tier(self) -> str:
         """The organization's plan (``catalog.PLANS``): its member cap, its keys' rate."""
         return self._fake.world.organizations[self.id].subscription_tier
@@ -806,6 +900,10 @@ class FakeOrganization:
     def add_dataset(self, name: str, **options: Any) -> Dataset:
         """As :meth:`FakePictograph.add_dataset`, in this organization."""
         return self._fake.add_dataset(name, organization=self.id, **options)
+
+    def publish_dataset(self, dataset: str, **options: Any) -> Dataset:
+        """As :meth:`FakePictograph.publish_dataset`, in this organization."""
+        return self._fake.publish_dataset(dataset, organization=self.id, **options)
 
     def add_export(self, dataset: str, name: str, **options: Any) -> Export:
         """As :meth:`FakePictograph.add_export`, in this organization."""

@@ -14,6 +14,7 @@ virtual clock) and shows in the request journal (``Call.fault``)::
     fake.faults.rate_limit(10, per_seconds=60)       # per API key, 429 with Retry-After
     fake.faults.fail_evaluation("worker lost")      # the next model evaluation ends `failed`
     fake.faults.fail_deployment("no GPU")            # the next deployment ends `failed`
+    fake.faults.fail_public_import("disk full")      # the next public-dataset import too
     fake.faults.exhaust_inference_pool()             # models.predict: 429 until 00:00 UTC
 
 A path is relative to ``/api/v1/developer/`` (``"credits/balance"``) or written in full
@@ -89,6 +90,7 @@ _JOB_FAILURES: dict[str, str] = {
     "export_failure": "export_service",
     "evaluation_failure": "evaluations",
     "deployment_failure": "deployments",
+    "public_import_failure": "public_imports",
 }
 """Each kind of job failure, and the world service whose next jobs it fails (each keeps
 a :class:`~pictograph_testing.world.failures.FailureQueue` as ``failures``)."""
@@ -335,9 +337,9 @@ class Faults:
         """The faults armed and not optional that have not fired yet, oldest first.
 
         Request faults that hit no request, run failures still waiting for the run they
-        name (or the next run) to be created, and export, evaluation and deployment
-        failures no job has taken. Strict teardown fails a test that leaves any: arm with
-        ``optional=True`` for a fault the test may not reach.
+        name (or the next run) to be created, and export, evaluation, deployment and
+        public-import failures no job has taken. Strict teardown fails a test that leaves
+        any: arm with ``optional=True`` for a fault the test may not reach.
         """
         with self._world.lock:
             requests = [f for f in self._armed_requests if f.fired == 0 and not f.optional]
@@ -349,8 +351,8 @@ class Faults:
     def described(self) -> tuple[str, ...]:
         """Every fault armed and still to strike, in words, as :meth:`arm` answered.
 
-        Request faults, run failures, export, evaluation and deployment failures (a
-        scenario's too), the rate limit, and a spent inference pool: what
+        Request faults, run failures, export, evaluation, deployment and public-import
+        failures (a scenario's too), the rate limit, and a spent inference pool: what
         ``GET /_fake/faults`` and the dashboard list.
         """
         with self._world.lock:
@@ -440,6 +442,17 @@ class Faults:
         ``optional=True``: the test may end before a deployment is created.
         """
         return self._fail_jobs("deployment_failure", message, times, optional)
+
+    def fail_public_import(
+        self, message: str | None = None, *, times: int = 1, optional: bool = False
+    ) -> JobFailure:
+        """Make the next ``times`` imports of a public dataset end ``failed`` with
+        ``message`` when their images would have been copied (the copy they made, still
+        empty, goes with them).
+
+        ``optional=True``: the test may end before an import is started.
+        """
+        return self._fail_jobs("public_import_failure", message, times, optional)
 
     def _fail_jobs(self, kind: str, message: str | None, times: int, optional: bool) -> JobFailure:
         """Arm the next ``times`` jobs of one service to fail (its own message if ``None``)."""
@@ -580,8 +593,8 @@ class Faults:
                 raise
 
     def clear(self) -> None:
-        """Disarm every request fault, pending run, export, evaluation and deployment
-        failure, the rate limit, and a spent inference pool."""
+        """Disarm every request fault, pending run, export, evaluation, deployment and
+        public-import failure, the rate limit, and a spent inference pool."""
         with self._world.lock:
             self._requests.clear()
             self._armed_requests.clear()
@@ -759,6 +772,13 @@ class FaultSpec(dict[str, Any]):
     ) -> FaultSpec:
         """As :meth:`Faults.fail_deployment`."""
         return cls._made("deployment_failure", message=message, times=times, optional=optional)
+
+    @classmethod
+    def fail_public_import(
+        cls, message: str | None = None, *, times: int = 1, optional: bool = False
+    ) -> FaultSpec:
+        """As :meth:`Faults.fail_public_import`."""
+        return cls._made("public_import_failure", message=message, times=times, optional=optional)
 
     @classmethod
     def rate_limit(cls, requests: int, *, per_seconds: float = 60.0) -> FaultSpec:

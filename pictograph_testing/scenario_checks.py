@@ -321,6 +321,7 @@ class _Checker:
         if "name" not in record or not record["name"].strip():
             raise _Problem(f"{where}: a required key is missing or blank: 'name'")
         self.storage(record, where, full=full)
+        self.publication(record, where)
         self.registrations(record.get("registrations", {}), f"{where}.registrations")
         self.directories(record.get("directories", []), f"{where}.directories")
         self.refusal(where, check_annotation_types, record.get("annotation_types", ["bbox"]))
@@ -399,6 +400,14 @@ class _Checker:
             raise _Problem(f"{where}: a dataset {state} is still {was!r} until that ends")
         if kept == "standard" and record.get("cold_since") is not None:
             raise _Problem(f"{where}.cold_since is for a dataset in 'coldline' storage")
+
+    def publication(self, record: dict[str, Any], where: str) -> None:
+        """Whether a dataset is in Explore, since when, and with how many stars."""
+        if record.get("star_count", 0) < 0:
+            raise _Problem(f"{where}.star_count must be 0 or more, got {record['star_count']}")
+        public = record.get("visibility", "private") == "public"
+        if not public and record.get("published_at") is not None:
+            raise _Problem(f"{where}.published_at is for a public dataset (visibility 'public')")
 
     def registrations(self, record: dict[str, Any], where: str) -> None:
         """Uploads registered so far, by path (``/dir/file.png``): a count of at least 1."""

@@ -504,6 +504,15 @@ class _Builder:
                 # Declared cold by hand: frozen before the world began, unless it says when.
                 dataset.storage_class = str(own["storage_class"])
                 dataset.cold_since = own.get("cold_since", world.now())
+            dataset.license_id = own.get("license_id")
+            dataset.star_count = int(own.get("star_count", 0))
+            dataset.auto_tags = [str(tag) for tag in own.get("auto_tags", [])]
+            dataset.imported_from = own.get("imported_from")
+            if own.get("visibility", "private") == "public":
+                # Declared public by hand: published when the world began, unless it says when.
+                dataset.visibility = "public"
+                dataset.published_at = own.get("published_at", world.now())
+                world.catalog.adopt_dataset(dataset)
         for entry in record.get("directories", []):
             self._directory(dataset, entry)
         for image in record.get("images", []):
@@ -663,6 +672,12 @@ def snapshot(world: World) -> dict[str, Any]:
             raise ValueError(
                 "snapshot() cannot capture annotation comments yet (not part of scenario "
                 f"schema_version {SCHEMA_VERSION}): take the snapshot before commenting"
+            )
+        imports = world.built("public_imports")
+        if imports is not None and imports.holds_state:
+            raise ValueError(
+                "snapshot() cannot capture public-dataset imports yet (they are not part of "
+                f"scenario schema_version {SCHEMA_VERSION}): take the snapshot before importing"
             )
         if world.webhooks.holds_state:
             raise ValueError(

@@ -27,6 +27,7 @@ if TYPE_CHECKING:
 ROLES = ("viewer", "member", "admin", "owner")
 RANK = {role: rank for rank, role in enumerate(ROLES)}
 IMAGE = "img-00001.jpg"
+PUBLISHED = "published"
 BOX = BBoxAnnotation(name="stop_sign", bounding_box=BoundingBox(x=1, y=2, w=3, h=4))
 
 
@@ -43,6 +44,8 @@ class Refs:
         dataset = world.dataset(world.default_org.id, DATASET)
         self.images = dataset.image_ids
         self.export = next(iter(world.exports.values()))
+        self.public = f"{world.default_org.slug}/{PUBLISHED}"
+        """The qualified public name of the dataset the organization published."""
         self.tmp: Path | None = None
 
 
@@ -51,6 +54,7 @@ def _world(seed: int = 5) -> FakePictograph:
     fake = FakePictograph(seed=seed, balance_usd=500.0)
     fake.add_dataset(DATASET, images=10, completed_images=10, classes=["stop_sign", "yield"])
     fake.add_dataset("spare", images=2, completed_images=2, classes=["stop_sign"])
+    fake.add_dataset(PUBLISHED, images=1, completed_images=1, visibility="public")
     fake.add_export(DATASET, EXPORT)
     world = fake.world
     with world.lock:
@@ -91,6 +95,12 @@ ACTIONS: dict[str, tuple[str, Action]] = {
     "datasets.get": ("viewer", lambda c, r: c.datasets.get(DATASET)),
     "datasets.freeze": ("admin", lambda c, r: c.datasets.freeze("spare")),
     "datasets.storage_status": ("viewer", lambda c, r: c.datasets.storage_status(DATASET)),
+    "datasets.import_public": (
+        "member",
+        lambda c, r: c.datasets.import_public(r.public, wait=False),
+    ),
+    "explore.datasets": ("viewer", lambda c, r: c.explore.datasets()),
+    "explore.dataset": ("viewer", lambda c, r: c.explore.dataset(r.public)),
     # images
     "images.upload": (
         "member",
@@ -306,6 +316,11 @@ TRESPASSES: dict[str, Callable[[pictograph.Client, FakePictograph, Refs], Any]] 
     "datasets.delete": lambda c, f, r: c.datasets.delete("spare"),
     "datasets.freeze": lambda c, f, r: c.datasets.freeze("spare"),
     "datasets.storage_status": lambda c, f, r: c.datasets.storage_status("spare"),
+    # A private dataset is no public one: the same 404 as none at all.
+    "explore.dataset private": lambda c, f, r: c.explore.dataset(f"{f.organization.slug}/spare"),
+    "datasets.import_public private": lambda c, f, r: c.datasets.import_public(
+        f"{f.organization.slug}/spare"
+    ),
     "exports.get_by_id": lambda c, f, r: c.exports.get_by_id(r.export.id),
     "images.get by id": lambda c, f, r: c.images.get(DATASET, r.images[0]),
     "images.list of theirs": lambda c, f, r: c.images.list("spare"),

@@ -239,7 +239,7 @@ def update_dataset(call: Call) -> Reply:
     reply=Data("DatasetDeleted"),
     role="admin",
     action="delete datasets",
-    errors=(403,),
+    errors=(400, 403),
     wires=(Wire(LEGACY_ENVELOPES, envelope="deleted", note="`deleted`"),),
     aliases=(
         ("datasets/by-name/{dataset}", DATASETS_BY_NAME),
@@ -525,7 +525,7 @@ def dataset_payload(call: Call, dataset: Dataset) -> dict[str, Any]:
         "completed_image_count": counts.completed,
         "archived_image_count": counts.archived,
         "total_size": counts.live_bytes,
-        "is_public": False,
+        "is_public": dataset.visibility == "public",
         "is_archived": dataset.archived_at is not None,
         "archived_at": call.iso(dataset.archived_at),
         "storage_class": dataset.storage_class,

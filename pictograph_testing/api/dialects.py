@@ -60,6 +60,7 @@ __all__ = [
     "DIRECTORY_IDS_CREATE",
     "EVALUATED_DATASETS",
     "EVALUATED_TYPES_BY_RELEASE",
+    "EXPLORE",
     "EXPORT_FORMATS_BY_RELEASE",
     "FOLDERS",
     "FOLDER_PATHS",
@@ -380,6 +381,10 @@ CHARGED_RESTORES = before("1.69.58", since="1.61.0")
 """``DatasetStorageTransition`` reads a restore's fee as ``charged_micro_usd``; 1.69.58
 renamed it ``quoted_micro_usd`` when the fee moved to the restore's success. (So do the
 releases before 1.61.0, whose wire of the route, the legacy envelope's, says so too.)"""
+EXPLORE = since("1.69.124")
+"""The public catalog (``explore.*``) and the import of a public dataset
+(``datasets.import_public``, ``get_public_import``, ``wait_for_public_import``), first
+sent by 1.69.124; no release since has changed their wire."""
 PROJECTS = before("1.61.0")
 """Datasets created, read, renamed and deleted as ``/projects/`` (``projects.*``)."""
 PROJECT_ARCHIVES = before("1.61.0", since="1.57.0")

@@ -38,6 +38,7 @@ __all__ = [
     "QUERY_REQUIRED",
     "RELEASE_VALUE",
     "SHOWN_LIMIT",
+    "SLASH_IN_NAME",
     "STRING_LENGTH",
     "TARGET_TOO_LONG",
     "TOO_DEEP",
@@ -77,6 +78,10 @@ LIST_OF = "{name} must be a list of {noun}."
 LIST_ITEMS = "'{name}' must hold {bound}, got {count}."
 NUMBER_RANGE = "'{name}' must be {bound}, got {value}."
 NOT_A_UUID = "'{value}' is not a valid {noun} id (a UUID)."
+SLASH_IN_NAME = (
+    "'{name}' cannot be '{value}': a dataset's name cannot hold '/', which would split it "
+    "in two where it travels in a URL path. Choose a name without one."
+)
 DOT_SEGMENT_NAME = (
     "'{name}' cannot be '{value}': names travel in URL paths, where '.' and '..' mean "
     "this folder and its parent, so nothing named that could be looked up by name. "

@@ -14,6 +14,7 @@ from pictograph_testing.api import (  # noqa: F401  # noqa: F401
     deployments,
     directories,
     evaluations,
+    explore,
     exports,
     images,
     jobs,

@@ -127,20 +127,8 @@ NOT_SERVED: dict[str, str] = {
     ),
     "connectors.validate": "POST /connectors/validate",
     "connectors.wait_for_import": "GET /connectors/import/status/{import_id} (polled)",
-    # datasets: near duplicates, public imports
-    "datasets.get_public_import": "GET /public/imports/{import_id}",
-    "datasets.import_public": (
-        "POST /public/datasets/{organization}/{dataset}/import, "
-        "GET /public/imports/{import_id} (polled when wait=True)"
-    ),
+    # datasets: near duplicates
     "datasets.near_duplicates": "GET /datasets/{dataset}/duplicates",
-    "datasets.wait_for_public_import": "GET /public/imports/{import_id} (polled)",
-    # explore: the public catalog
-    "explore.dataset": "GET /public/datasets/{organization}/{dataset}",
-    "explore.datasets": "GET /public/datasets",
-    "explore.iter_datasets": "GET /public/datasets (paged)",
-    "explore.iter_models": "GET /public/models (paged)",
-    "explore.models": "GET /public/models",
     # sam3
     "sam3.predict": (
         "POST /sam3/predict (multipart; an http(s) image is first fetched from its own host)"

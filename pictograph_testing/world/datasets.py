@@ -100,6 +100,7 @@ class DatasetService:
 
     def _unfile(self, dataset: Dataset) -> None:
         del self._world.datasets[dataset.id]
+        self._world.catalog.dataset_deleted(dataset)
         self._ordered[dataset.organization_id].remove(dataset)
         self._shelf(dataset).remove(dataset)
         named = self._named.get(dataset.organization_id, {})
@@ -146,6 +147,8 @@ class DatasetService:
         self._file(dataset)
         # A freeze or restore under way when it was saved goes on where it was.
         self._world.cold_storage.resume(dataset)
+        # A public one is in Explore, as it was published.
+        self._world.catalog.adopt_dataset(dataset)
 
     def update(
         self,
@@ -185,7 +188,8 @@ class DatasetService:
             named = self._named.setdefault(dataset.organization_id, {})
             if named.get(dataset.name) is dataset:
                 del named[dataset.name]
-            dataset.name = new_name
+            with self._world.catalog.dataset_changing(dataset):
+                dataset.name = new_name
             named[new_name] = dataset
             for export in self._world.export_service.of_dataset(dataset.id).values():
                 export.dataset_name = new_name
@@ -215,9 +219,16 @@ class DatasetService:
         """Delete the dataset (``admin`` or higher) with its images and exports.
 
         Returns the API's deletion summary; a file another dataset's copy still shares is
-        retained, not deleted.
+        retained, not deleted. A public dataset is refused (400): Explore lists it, and
+        others may be importing it, until it is unpublished.
         """
         world = self._world
+        if dataset.visibility == "public":
+            raise InvalidRequest(
+                f"Dataset '{dataset.name}' is public: unpublish it from Explore before "
+                "deleting it.",
+                status=400,
+            )
         images = world.dataset_images(dataset, archived=True)
         service = world.image_service
         # A file is shared when more of the world's images use it than this dataset's do.

@@ -30,6 +30,7 @@ __all__ = [
     "ModelStatus",
     "ModelVersion",
     "Organization",
+    "PublicImport",
     "Role",
     "RunStatus",
     "TrainingRun",
@@ -156,6 +157,20 @@ class Dataset:
     """When the transition under way ends; ``None`` while idle."""
     restore_quote: int | None = None
     """What the restore under way charges when it ends (µUSD); ``None`` otherwise."""
+    visibility: Visibility = "private"
+    """``public``: published to Explore, which every organization reads. The developer API
+    cannot publish a dataset (the app does): a test publishes one through the fake."""
+    published_at: float | None = None
+    """When it was last made public; ``None`` while private."""
+    license_id: str | None = None
+    """The license it is published under (``cc-by-4.0``); an import carries it along."""
+    star_count: int = 0
+    """The stars Explore shows it with (the API has no call to star: a test sets them)."""
+    auto_tags: list[str] = field(default_factory=list)
+    """What its images show, most often first, as Explore lists it (``top_auto_tags``) and
+    its search matches: the fake reads no pixels, so a test says what they show."""
+    imported_from: str | None = None
+    """The public dataset it is an import of (its id); ``None`` for one made here."""
 
     @property
     def class_names(self) -> list[str]:
@@ -211,6 +226,34 @@ class Export:
     @property
     def image_count(self) -> int:
         return len(self.image_ids)
+
+
+@dataclass(slots=True)
+class PublicImport:
+    """An import of a public dataset into an organization: a job on the clock.
+
+    The copy (``dataset_id``) is made, empty but for its classes, when the import starts;
+    its images are copied from the source as the source is when the import completes.
+    """
+
+    id: str
+    organization_id: str
+    source_id: str
+    source_organization: str
+    """The source's organization's slug, as the import was asked for."""
+    source_name: str
+    dataset_id: str
+    dataset_name: str
+    """The copy's name when the import started (the copy's own name is read while it exists)."""
+    total_images: int
+    created_at: float
+    starts_at: float
+    """When it leaves ``pending`` for ``running``."""
+    ends_at: float
+    status: str = "pending"
+    image_count: int = 0
+    completed_at: float | None = None
+    error: str | None = None
 
 
 @dataclass(slots=True)
@@ -365,6 +408,10 @@ class Model:
     pinned_version_id: str | None = None
     forked_from_model_id: str | None = None
     """The public model this one was copied from (``models.fork``)."""
+    published_at: float | None = None
+    """When it was last made public (Explore's ``recent`` order); ``None`` while private."""
+    star_count: int = 0
+    """The stars Explore shows it with (the API has no call to star: a test sets them)."""
 
     @property
     def latest(self) -> ModelVersion:

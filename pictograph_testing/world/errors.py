@@ -16,6 +16,7 @@ __all__ = [
     "DatasetCold",
     "FieldError",
     "Forbidden",
+    "ImageLimitExceeded",
     "InsufficientCredits",
     "InvalidRequest",
     "LimitExceeded",
@@ -123,6 +124,14 @@ class LimitExceeded(ApiRefusal):
 
     status = 402
     code = "limit_exceeded"
+
+
+class ImageLimitExceeded(LimitExceeded):
+    """402 ``image_limit_exceeded``: what was asked would take the organization's images
+    past its plan's limit (``details``: ``current_images``, ``additional_images``,
+    ``max_images``); nothing was made."""
+
+    code = "image_limit_exceeded"
 
 
 class Forbidden(ApiRefusal):

@@ -20,7 +20,7 @@ from pictograph_testing.world.image_files import check_image_bytes
 from pictograph_testing.world.ordered import NewestFirst
 
 if TYPE_CHECKING:
-    from collections.abc import Iterable, Mapping
+    from collections.abc import Callable, Iterable, Mapping
 
     from pictograph_testing.world.entities import Dataset
     from pictograph_testing.world.state import World
@@ -782,10 +782,32 @@ class ImageService:
         """
         images, outcome = self._matching(source, image_ids)
         outcome.directories.add(directory)
+        self._copy_across(source, images, target, lambda _image: directory, outcome)
+        return outcome
+
+    def import_dataset(self, source: Dataset, target: Dataset) -> int:
+        """Copy every live image of ``source`` into ``target`` where it sits in the source
+        (same directory and name, ``-1``... if the target has one there already), with
+        labels, tags, split and stage; the copies share the source's files. Returns how
+        many were copied."""
+        outcome = BatchOutcome()
+        images = self._world.dataset_images(source)
+        self._copy_across(source, images, target, lambda image: image.directory_path, outcome)
+        return outcome.processed
+
+    def _copy_across(
+        self,
+        source: Dataset,
+        images: Sequence[Image],
+        target: Dataset,
+        directory_of: Callable[[Image], str],
+        outcome: BatchOutcome,
+    ) -> None:
         known = set(target.class_names)
         definitions = {str(c["name"]): c for c in source.classes}
         added: list[dict[str, Any]] = []
         for image in images:
+            directory = directory_of(image)
             name = self._free_name(target, directory, image.filename, first=1)
             outcome.renamed += name != image.filename
             copied = self._copy_into(target, image, directory, name, labels=True)
@@ -808,7 +830,6 @@ class ImageService:
 
             target.classes = with_colors([*target.classes, *added])
             target.updated_at = self._world.now()
-        return outcome
 
     def _copy_into(
         self, dataset: Dataset, source: Image, directory: str, filename: str, *, labels: bool

@@ -100,6 +100,7 @@ class ModelRegistry:
 
     def _unfile(self, model: Model) -> None:
         del self._world.models[model.id]
+        self._world.catalog.model_deleted(model)
         self._ordered[model.organization_id].remove(model)
         for field_name in _FILTERED_BY:
             self._filtered[model.organization_id, field_name, getattr(model, field_name)].remove(
@@ -126,7 +127,8 @@ class ModelRegistry:
         if named.get(model.name) is model:
             del named[model.name]
             self._freed(model.organization_id, model.name)
-        model.name = name
+        with self._world.catalog.model_changing(model):
+            model.name = name
         named[name] = model
         self._world.deployments.model_renamed(model)
 
@@ -203,10 +205,14 @@ class ModelRegistry:
 
     def find(self, key: ApiKey, ref: str) -> Model:
         """Resolve a model segment: a UUID of the organization, else its unique name."""
+        return self.of_organization(key.organization_id, ref)
+
+    def of_organization(self, organization_id: str, ref: str) -> Model:
+        """The organization's model with the id or name ``ref``, or 404."""
         model = by_id(self._world.models, ref)
-        if model is not None and model.organization_id == key.organization_id:
+        if model is not None and model.organization_id == organization_id:
             return model
-        named = self._named.get(key.organization_id, {}).get(ref)
+        named = self._named.get(organization_id, {}).get(ref)
         if named is not None:
             return named
         raise NotFound(f"Model '{ref}' not found")
@@ -281,7 +287,8 @@ class ModelRegistry:
             if field_name in changes:
                 setattr(model, field_name, changes[field_name])
         if "visibility" in changes:
-            model.visibility = changes["visibility"]
+            # Explore lists a public, ready model from now on (and no longer a private one).
+            self._world.catalog.model_visibility(model, changes["visibility"])
         model.updated_at = self._world.now()
         return model
 
@@ -298,7 +305,7 @@ class ModelRegistry:
         has no ready version (no weights to import). A taken name gets ``" (2)"``...
         """
         world = self._world
-        source = self._public_model(organization, ref)
+        source = world.catalog.model(organization, ref)
         if source is None:
             raise NotFound(f"Public model '{organization}/{ref}' not found")
         ready = [v for v in source.versions if v.status == "ready"]
@@ -342,23 +349,6 @@ class ModelRegistry:
         )
         self._file(copy)
         return copy
-
-    def _public_model(self, organization: str, ref: str) -> Model | None:
-        owner = next(
-            (o for o in self._world.organizations.values() if o.slug == organization), None
-        )
-        ordered = self._ordered.get(owner.id) if owner is not None else None
-        if ordered is None:
-            return None
-        # The owner's models only; the first filed wins, as when every model was read.
-        found = [
-            model
-            for model in ordered.oldest
-            if model.visibility == "public"
-            and model.status == "ready"
-            and (model.name == ref or slugify(model.name) == ref)
-        ]
-        return min(found, key=lambda model: self._filed[model.id]) if found else None
 
     def bulk_delete(self, key: ApiKey, model_ids: list[str]) -> tuple[list[str], list[str]]:
         if not model_ids:

@@ -33,6 +33,7 @@ from pictograph_testing.world.entities import (
 )
 from pictograph_testing.world.errors import NotFound, Unauthorized
 from pictograph_testing.world.evaluations import EvaluationService
+from pictograph_testing.world.explore import PublicCatalog
 from pictograph_testing.world.exports import ExportService
 from pictograph_testing.world.feeds import Feeds
 from pictograph_testing.world.ids import IdFactory, by_id
@@ -42,6 +43,7 @@ from pictograph_testing.world.keys import KeyRing
 from pictograph_testing.world.members import MemberService
 from pictograph_testing.world.models import ModelRegistry
 from pictograph_testing.world.predictions import ContentIndex
+from pictograph_testing.world.public_imports import PublicImports
 from pictograph_testing.world.storage import BlobStore
 from pictograph_testing.world.training import TrainingService
 from pictograph_testing.world.webhooks import Webhooks
@@ -77,6 +79,7 @@ _TIMED_SERVICES = (
     "training",
     "export_service",
     "cold_storage",
+    "public_imports",
     "evaluations",
     "deployments",
     "people",
@@ -145,6 +148,14 @@ class World:
     @cached_property
     def cold_storage(self) -> ColdStorage:
         return ColdStorage(self)
+
+    @cached_property
+    def catalog(self) -> PublicCatalog:
+        return PublicCatalog(self)
+
+    @cached_property
+    def public_imports(self) -> PublicImports:
+        return PublicImports(self)
 
     @cached_property
     def image_service(self) -> ImageService:

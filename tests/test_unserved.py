@@ -105,3 +105,21 @@ def test_the_server_lists_unserved_calls() -> None:
     ]
     assert journal[0]["unserved"] is True
     assert info["unserved_calls"] == 1
+
+
+def test_the_slash_hint_is_given_only_where_the_path_with_a_slash_is_a_route(
+    fake: FakePictograph,
+) -> None:
+    # Explore arrived in 1.69.124: an older release's `GET /public/datasets` is no route,
+    # and `/public/datasets/` would be none either, so no hint about a slash.
+    with httpx.Client(
+        transport=fake.transport(),
+        base_url=fake.base_url,
+        headers={"X-API-Key": fake.api_key, "User-Agent": "pictograph-python/1.69.100"},
+    ) as http:
+        public = http.get("/api/v1/developer/public/datasets")
+        training = http.get("/api/v1/developer/training")
+    assert public.status_code == training.status_code == 404
+    assert public.json()["error"]["message"] == "No route GET /api/v1/developer/public/datasets."
+    assert "collection routes end with '/'" in training.json()["error"]["message"]
+    assert fake.unserved_calls == ()

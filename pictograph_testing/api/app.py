@@ -23,7 +23,6 @@ from pictograph_testing.api.spec import Str, check_body, check_query
 from pictograph_testing.api.table import (
     API_METHODS,
     Fallthrough,
-    collection_hint,
     method_not_allowed,
     no_route,
 )
@@ -448,7 +447,7 @@ class Api:
                     return self._idempotent(call, key, idempotency_key, api_path, served)
                 except Fallthrough:
                     continue
-            raise no_route(verb, api_path, ROUTER.resources)
+            raise no_route(verb, api_path)
         except ApiRefusal as refusal:
             if isinstance(refusal, NotImplementedByFake):
                 self.unserved.append(
@@ -563,7 +562,7 @@ class Api:
         if path in _API_ROOTS:
             # No route lies at the roots themselves; a path the client normalised onto
             # one (a name `..` joined to `/training/`) is the API's own 404, not a gap.
-            raise no_route(method, path, ROUTER.resources)
+            raise no_route(method, path)
         if raw is None:
             raise NotImplementedByFake(method, path)
         matches = ROUTER.candidates(method, raw, sdk, client)
@@ -571,12 +570,13 @@ class Api:
             # A collection without its '/', a path retired in the caller's release, or one
             # an old release calls that the API never had: the API's own 404. Anything
             # else is a route the fake does not serve.
+            collection = ROUTER.collection_without_slash(method, raw)
             if (
-                collection_hint(path, ROUTER.resources)
+                collection
                 or ROUTER.serves_another_release(method, raw)
                 or ROUTER.unrouted(method, raw)
             ):
-                raise no_route(method, path, ROUTER.resources)
+                raise no_route(method, path, collection=collection)
             raise NotImplementedByFake(method, path)
         routes = tuple(
             (_server(found, found.wire_for(sdk, client) if found.wires else None), args)

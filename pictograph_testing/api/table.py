@@ -58,7 +58,6 @@ __all__ = [
     "Page",
     "ReplyShape",
     "Router",
-    "collection_hint",
     "endpoint",
     "method_not_allowed",
     "no_route",
@@ -365,6 +364,11 @@ class Router:
         path retired (or not yet called) in the caller's release, not one never served."""
         return bool(self._match(method, raw, None, "sync"))
 
+    def collection_without_slash(self, method: str, raw: str) -> bool:
+        """Whether ``raw`` is a collection route of some release without its trailing
+        ``/`` (the API never redirects: its 404 says so)."""
+        return not raw.endswith("/") and bool(self._match(method, raw + "/", None, "sync"))
+
     def unrouted(self, method: str, raw: str) -> bool:
         """Whether ``method`` and ``raw`` are a path some release calls that the API never
         served (an endpoint's ``unrouted``): the API's own 404, whoever calls it."""
@@ -399,12 +403,11 @@ class Router:
         return found
 
 
-def no_route(method: str, path: str, resources: frozenset[str]) -> NotFound:
-    """The API's own 404 for a path that is not a route for the caller's release, or a
-    collection without its trailing ``/`` (the API never redirects)."""
-    return NotFound(
-        messages.NO_ROUTE.format(method=method, path=path, hint=collection_hint(path, resources))
-    )
+def no_route(method: str, path: str, *, collection: bool = False) -> NotFound:
+    """The API's own 404 for a path that is not a route for the caller's release, or
+    (``collection``) a collection without its trailing ``/`` (the API never redirects)."""
+    hint = " (collection routes end with '/')" if collection else ""
+    return NotFound(messages.NO_ROUTE.format(method=method, path=path, hint=hint))
 
 
 def method_not_allowed(method: str, path: str, allowed: list[str]) -> InvalidRequest:
@@ -423,10 +426,3 @@ def method_not_allowed(method: str, path: str, allowed: list[str]) -> InvalidReq
     )
     refusal.headers = (("allow", ", ".join(allowed)),)
     return refusal
-
-
-def collection_hint(path: str, resources: frozenset[str]) -> str:
-    """`` (collection routes end with '/')`` when the path names a resource without it."""
-    if path.endswith(tuple(f"/{name}" for name in resources)):
-        return " (collection routes end with '/')"
-    return ""

@@ -299,10 +299,10 @@ def pytest_unconfigure(config: pytest.Config) -> None:
     _release_coupling()
     folders = config.stash.get(_folders_key, ())
     if folders:
-        from pictograph_testing import scenarios
+        from pictograph_testing import scenario_registry
 
         for folder in folders:
-            scenarios.unregister_dir(folder)
+            scenario_registry.unregister_dir(folder)
 
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
@@ -657,14 +657,14 @@ def _register_scenario_folders(config: pytest.Config) -> list[Path]:
     folders = config.getini("pictograph_scenario_dirs")
     if not folders:
         return registered
-    from pictograph_testing import scenarios
+    from pictograph_testing import scenario_registry
 
     for folder in folders:
         try:
-            registered.append(scenarios.register_dir(folder))
+            registered.append(scenario_registry.register_dir(folder))
         except ValueError:
             for done in registered:
-                scenarios.unregister_dir(done)
+                scenario_registry.unregister_dir(done)
             raise pytest.UsageError(
                 f"ini option pictograph_scenario_dirs names {folder}, which is not a folder "
                 "(each line is a folder of NAME.json files, relative to the ini file)"

@@ -436,6 +436,9 @@ def _uses_fake(item: pytest.Item) -> bool:
 
 @pytest.hookimpl(wrapper=True)
 def pytest_runtest_teardown(item: pytest.Item, nextitem: pytest.Item | None) -> Iterator[None]:
+    # A teardown check's failure is about the test, not this hook: pytest leaves the
+    # frames that say so out of the report (here, the fixture's and `verify`'s).
+    __tracebackhide__ = True
     try:
         result = yield
     finally:
@@ -541,6 +544,7 @@ def pictograph_fake() -> Iterator[FakePictograph]:
         fake.stop()
     # Teardown checks only a test that passed: a failure already says what went wrong.
     if node.stash.get(_outcome_key, None) == "passed":
+        __tracebackhide__ = True
         fake.verify()
 
 

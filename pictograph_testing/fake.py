@@ -279,6 +279,7 @@ class FakePictograph:
         the plugin's fixtures call it at teardown when the test passed. See
         ``assert_all_fired``, ``assert_all_served``, ``strict`` and ``allow_hosts``.
         """
+        __tracebackhide__ = True  # the report shows the problems, not this method's source
         problems = teardown_problems(self)
         if problems:
             raise TeardownCheckFailed("\n".join(problems))

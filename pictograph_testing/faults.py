@@ -10,6 +10,7 @@ virtual clock) and shows in the request journal (``Call.fault``)::
     fake.faults.delay_next(12.5, "GET", "credits/balance")
     fake.faults.fail_run(epoch=7, reason="oom")      # the next run created dies in epoch 7
     fake.faults.preempt_run("nightly", epoch=3)      # preempted, requeued, starts over
+    fake.faults.cancel_run(epoch=2)                  # cancelled by someone else in epoch 2
     fake.faults.fail_export("disk full")             # the next export ends `failed`
     fake.faults.rate_limit(10, per_seconds=60)       # per API key, 429 with Retry-After
     fake.faults.fail_evaluation("worker lost")      # the next model evaluation ends `failed`
@@ -102,6 +103,7 @@ _SPEC_OPTIONS: dict[str, frozenset[str]] = {
     "delay": frozenset({"method", "path", "seconds", "times", "optional"}),
     "run_failure": frozenset({"run", "epoch", "reason", "message", "optional"}),
     "preemption": frozenset({"run", "epoch", "optional"}),
+    "cancellation": frozenset({"run", "epoch", "optional"}),
     **dict.fromkeys(_JOB_FAILURES, frozenset({"message", "times", "optional"})),
     "rate_limit": frozenset({"requests", "per_seconds"}),
     "inference_pool": frozenset(),
@@ -413,6 +415,20 @@ class Faults:
             RunFailure("preemption", _epoch(epoch), requeue=True, target=run), optional
         )
 
+    def cancel_run(
+        self, run: str | None = None, *, epoch: int = 1, optional: bool = False
+    ) -> RunFailure:
+        """Cancel a run during ``epoch``, as someone else's cancel (the web app, another
+        process) would while the test's code waits on it: it ends ``cancelled``, billed as
+        any cancelled run, and a wait on it raises ``ApiError`` with ``code="job_cancelled"``.
+
+        ``run`` and ``optional`` are as for :meth:`fail_run`.
+        """
+        _check(run, (str, type(None)), "run", "a run id or name")
+        return self._arm_run(
+            RunFailure("cancellation", _epoch(epoch), cancel=True, target=run), optional
+        )
+
     def fail_export(
         self, message: str | None = None, *, times: int = 1, optional: bool = False
     ) -> JobFailure:
@@ -505,7 +521,8 @@ class Faults:
 
         ``spec["kind"]`` picks the method: ``status`` / ``error`` (:meth:`fail_next`),
         ``delay`` (:meth:`delay_next`), ``run_failure`` (:meth:`fail_run`),
-        ``preemption`` (:meth:`preempt_run`), ``export_failure`` (:meth:`fail_export`),
+        ``preemption`` (:meth:`preempt_run`), ``cancellation`` (:meth:`cancel_run`),
+        ``export_failure`` (:meth:`fail_export`),
         ``evaluation_failure`` (:meth:`fail_evaluation`), ``deployment_failure``
         (:meth:`fail_deployment`), ``rate_limit`` (:meth:`rate_limit`) or
         ``inference_pool`` (:meth:`exhaust_inference_pool`); the other keys are that
@@ -549,6 +566,8 @@ class Faults:
                 return self.fail_run(**options).describe()
             if kind == "preemption":
                 return self.preempt_run(**options).describe()
+            if kind == "cancellation":
+                return self.cancel_run(**options).describe()
             if kind == "inference_pool":
                 self.exhaust_inference_pool()
                 return _POOL_SPENT
@@ -751,6 +770,13 @@ class FaultSpec(dict[str, Any]):
     ) -> FaultSpec:
         """As :meth:`Faults.preempt_run`."""
         return cls._made("preemption", run=run, epoch=epoch, optional=optional)
+
+    @classmethod
+    def cancel_run(
+        cls, run: str | None = None, *, epoch: int = 1, optional: bool = False
+    ) -> FaultSpec:
+        """As :meth:`Faults.cancel_run`."""
+        return cls._made("cancellation", run=run, epoch=epoch, optional=optional)
 
     @classmethod
     def fail_export(

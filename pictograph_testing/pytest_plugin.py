@@ -299,10 +299,10 @@ def pytest_unconfigure(config: pytest.Config) -> None:
     _release_coupling()
     folders = config.stash.get(_folders_key, ())
     if folders:
-        from pictograph_testing import scenarios
+        from pictograph_testing import scenario_registry
 
         for folder in folders:
-            scenarios.unregister_dir(folder)
+            scenario_registry.unregister_dir(folder)
 
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
@@ -436,6 +436,9 @@ def _uses_fake(item: pytest.Item) -> bool:
 
 @pytest.hookimpl(wrapper=True)
 def pytest_runtest_teardown(item: pytest.Item, nextitem: pytest.Item | None) -> Iterator[None]:
+    # A teardown check's failure is about the test, not this hook: pytest leaves the
+    # frames that say so out of the report (here, the fixture's and `verify`'s).
+    __tracebackhide__ = True
     try:
         result = yield
     finally:
@@ -541,6 +544,7 @@ def pictograph_fake() -> Iterator[FakePictograph]:
         fake.stop()
     # Teardown checks only a test that passed: a failure already says what went wrong.
     if node.stash.get(_outcome_key, None) == "passed":
+        __tracebackhide__ = True
         fake.verify()
 
 
@@ -657,14 +661,14 @@ def _register_scenario_folders(config: pytest.Config) -> list[Path]:
     folders = config.getini("pictograph_scenario_dirs")
     if not folders:
         return registered
-    from pictograph_testing import scenarios
+    from pictograph_testing import scenario_registry
 
     for folder in folders:
         try:
-            registered.append(scenarios.register_dir(folder))
+            registered.append(scenario_registry.register_dir(folder))
         except ValueError:
             for done in registered:
-                scenarios.unregister_dir(done)
+                scenario_registry.unregister_dir(done)
             raise pytest.UsageError(
                 f"ini option pictograph_scenario_dirs names {folder}, which is not a folder "
                 "(each line is a folder of NAME.json files, relative to the ini file)"

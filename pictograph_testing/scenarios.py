@@ -28,6 +28,12 @@ from pictograph_testing.api import strict_json
 from pictograph_testing.catalog import PLANS
 from pictograph_testing.clock import DEFAULT_START, format_timestamp
 from pictograph_testing.scenario_checks import check_document, start_of
+from pictograph_testing.scenario_registry import (
+    register_dir,
+    registered_dirs,
+    scenario_folder,
+    unregister_dir,
+)
 from pictograph_testing.world.annotations import canonical_annotations
 from pictograph_testing.world.entities import (
     IMAGE_STATUSES,
@@ -74,8 +80,6 @@ _PACKAGE = Path(__file__).resolve().parent
 # Scenarios ship inside the package when it is built, and sit in the repository's
 # `fixtures/` in a checkout: look in both, the package first.
 SCENARIO_DIRECTORIES = (_PACKAGE / "fixtures", _PACKAGE.parent / "fixtures")
-_registered: list[Path] = []
-"""The user's folders, registered for the process: searched after a call's own."""
 
 _TOP_LEVEL = frozenset(
     {
@@ -167,43 +171,6 @@ class UnknownScenario(ValueError):
             "pictograph_testing.scenarios.register_dir(path) or scenario_dirs=[...]; "
             "or pass a path to the file (one ending in .json)"
         )
-
-
-def register_dir(path: str | os.PathLike[str]) -> Path:
-    """Make the scenarios in folder ``path`` loadable by name, for the rest of the process.
-
-    Names then work everywhere in the process: ``FakePictograph(scenario="my-world")``,
-    the plugin's marker and ini option, ``FakeServer`` and its ``POST /_fake/snapshot``.
-    A relative ``path`` is read from the current directory, now; the folder must exist.
-    Folders are searched in the order registered, after a call's own ``scenario_dirs``
-    and before the package's. Registering a folder twice keeps one entry. Returns the
-    folder, absolute, for :func:`unregister_dir`.
-    """
-    folder = scenario_folder(path)
-    if folder not in _registered:
-        _registered.append(folder)
-    return folder
-
-
-def scenario_folder(path: str | os.PathLike[str]) -> Path:
-    """The user's scenario folder ``path``, absolute; a ``ValueError`` if it is not a folder.
-
-    A relative ``path`` is read from the current directory. Every folder a user names
-    (``register_dir``, ``scenario_dirs=``, ``--scenario-dir``) is checked here: one that
-    is missing would otherwise be searched in silence and the scenario not found.
-    """
-    folder = Path(path).expanduser().resolve()
-    if not folder.is_dir():
-        what = "a file, not a folder" if folder.exists() else "nothing there"
-        raise ValueError(f"no scenario folder at {folder} ({what})")
-    return folder
-
-
-def unregister_dir(path: str | os.PathLike[str]) -> None:
-    """Forget a folder :func:`register_dir` registered; one never registered is ignored."""
-    folder = Path(path).expanduser().resolve()
-    if folder in _registered:
-        _registered.remove(folder)
 
 
 def scenario_folders(directories: Sequence[str | os.PathLike[str]] = ()) -> list[Path]:
@@ -303,7 +270,7 @@ def _where(raw: bytes, refusal: ValueError) -> str:
 def _search_path(directories: Sequence[str | os.PathLike[str]]) -> list[Path]:
     return [
         *(scenario_folder(d) for d in directories),
-        *_registered,
+        *registered_dirs(),
         *SCENARIO_DIRECTORIES,
     ]
 

@@ -873,8 +873,18 @@ async def _lifespan(
 # ── running it ──
 
 
+LISTEN_BACKLOG = 2048
+"""Connections the kernel holds for the server before it accepts them (uvicorn's own
+default): those made between `serve` printing its URL and uvicorn starting wait there."""
+
+
 def bind(host: str = "127.0.0.1", port: int = 0) -> socket.socket:
-    """Bind a listening TCP socket first, so the base URL carries the real port for port 0."""
+    """Bind a listening TCP socket first, so the base URL carries the real port for port 0.
+
+    It listens at once, before uvicorn starts: `serve` prints the URL as soon as it is
+    bound, and a script that reads that line and connects straight away would otherwise
+    be refused (the connection now waits in the backlog until uvicorn accepts it).
+    """
     family = socket.AF_INET6 if ":" in host else socket.AF_INET
     # IPPROTO_TCP, not 0: asyncio sets TCP_NODELAY only on connections whose socket says
     # TCP, and without it every answer (headers, then body) waits ~40 ms for delayed ACKs.
@@ -882,6 +892,7 @@ def bind(host: str = "127.0.0.1", port: int = 0) -> socket.socket:
     sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
     try:
         sock.bind((host, port))
+        sock.listen(LISTEN_BACKLOG)
     except OSError:
         sock.close()
         raise
@@ -992,6 +1003,7 @@ def uvicorn_config(app: FakeAsgiApp) -> uvicorn.Config:
         access_log=False,
         lifespan="on",
         timeout_graceful_shutdown=1,
+        backlog=LISTEN_BACKLOG,
         h11_max_incomplete_event_size=H11_MAX_INCOMPLETE_EVENT,
     )
     error_log = logging.getLogger("uvicorn.error")

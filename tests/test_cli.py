@@ -24,6 +24,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import httpx
+import pictograph
 import pytest
 
 from pictograph_testing.cli import CONTROL_KEY_ENV, main
@@ -80,7 +81,8 @@ def _serving(*options: str) -> Iterator[dict[str, str]]:
                 name, _, value = line.strip().removeprefix("export ").partition("=")
                 printed[name] = value
         assert {"PICTOGRAPH_BASE_URL", "PICTOGRAPH_API_KEY"} <= set(printed), printed
-        _wait_until_listening(printed["PICTOGRAPH_BASE_URL"])
+        # No wait for uvicorn: the port listens from the first line on, so a client may
+        # connect at once, as a script reading these lines does.
         yield printed
     finally:
         process.terminate()
@@ -94,7 +96,9 @@ def _serving(*options: str) -> Iterator[dict[str, str]]:
                 stream.close()
 
 
-def _wait_until_listening(base_url: str) -> None:
+def _wait_until_answering(base_url: str) -> None:
+    """Until uvicorn answers: the port listens from the first printed line, but a signal
+    sent before uvicorn has installed its handlers would not be the graceful Ctrl-C."""
     deadline = time.monotonic() + DEADLINE
     while time.monotonic() < deadline:
         with contextlib.suppress(httpx.TransportError):
@@ -300,6 +304,37 @@ def test_serve_refuses_a_negative_speed(capsys: pytest.CaptureFixture[str]) -> N
 
 
 @pytest.mark.slow  # subprocesses: scripts/test_slow.sh
+def test_a_client_is_answered_the_moment_serve_prints_its_url() -> None:
+    """A script reads the first line and connects at once; uvicorn starts some 25 ms
+    later, but the port already listens: the SDK's first request waits and is answered
+    (it was refused: a NetworkError, curl's exit 7)."""
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    # Made beforehand, so its request leaves the moment the line is read.
+    client = pictograph.Client("pk_live_cli", base_url=f"http://127.0.0.1:{port}", max_retries=0)
+    process = subprocess.Popen(
+        [_script("pictograph-fake"), "serve", "--port", str(port), "--api-key", "pk_live_cli"],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        assert process.stdout is not None
+        first = process.stdout.readline()
+        with client:
+            balance = client.credits.balance()
+        assert first == f"pictograph-fake serving http://127.0.0.1:{port}\n"
+        assert balance.included_allowance_micro_usd == 100_000_000
+    finally:
+        process.terminate()
+        process.wait(timeout=10)
+        for stream in (process.stdout, process.stderr):
+            if stream is not None:
+                stream.close()
+
+
+@pytest.mark.slow  # subprocesses: scripts/test_slow.sh
 def test_serve_prints_what_a_client_needs(tmp_path: Path) -> None:
     with _serving("--api-key", "pk_live_cli", "--seed", "4", "--speed", "0") as env:
         assert env["PICTOGRAPH_API_KEY"] == "pk_live_cli"
@@ -328,7 +363,7 @@ def test_ctrl_c_stops_serve_quietly() -> None:
         assert process.stdout is not None
         first = process.stdout.readline()
         assert first.startswith("pictograph-fake serving "), first
-        _wait_until_listening(first.split()[-1])
+        _wait_until_answering(first.split()[-1])
         process.send_signal(signal.SIGINT)
         _, err = process.communicate(timeout=DEADLINE)
     finally:
@@ -356,7 +391,7 @@ def test_serve_names_its_public_url_for_clients() -> None:
         first, second = process.stdout.readline(), process.stdout.readline()
         assert first == f"pictograph-fake serving {public} (bound to http://127.0.0.1:{port})\n"
         assert second == f"  export PICTOGRAPH_BASE_URL={public}\n"
-        _wait_until_listening(public)
+        _wait_until_answering(public)
         process.send_signal(signal.SIGINT)
         process.communicate(timeout=DEADLINE)
     finally:

@@ -679,11 +679,69 @@ def test_a_preempted_run_shows_queued_again_while_it_waits(
     assert client.training.wait_for_completion(run_id=run.id).status == "completed"
 
 
+async def train_and_wait(fake: FakePictograph, use_async: bool, name: str, **kwargs: Any) -> Any:
+    """``training.create(wait=True)`` with a fresh client of the fake, sync or async."""
+    if use_async:
+        async with fake.async_client() as asdk:
+            return await asdk.training.create(
+                DATASET, EXPORT, pipeline_type="yolox", name=name, **kwargs
+            )
+    with fake.client() as sdk:
+        return sdk.training.create(DATASET, EXPORT, pipeline_type="yolox", name=name, **kwargs)
+
+
+@pytest.mark.parametrize("use_async", [False, True], ids=["sync", "async"])
+async def test_a_run_cancelled_by_someone_else_ends_the_wait_on_it(
+    fake: FakePictograph, use_async: bool
+) -> None:
+    """Code that waits on a run (`create(wait=True)`) must handle a cancel it did not make:
+    the SDK raises ApiError `job_cancelled` with the run in its response."""
+    fake.faults.cancel_run(epoch=2)
+
+    with pytest.raises(ApiError, match="ended with status 'cancelled'") as raised:
+        await train_and_wait(fake, use_async, "r", config={"epochs": 4})
+
+    assert raised.value.code == "job_cancelled"
+    assert isinstance(raised.value.response, dict)
+    assert raised.value.response["status"] == "cancelled"
+    with fake.client() as client:
+        run = client.training.get("r")
+        assert (run.status, run.current_epoch, run.error_message, run.model_id) == (
+            "cancelled",
+            2,
+            None,
+            None,
+        )
+        # Billed as a cancel is: prepaid, what it did not use comes back.
+        refunds = [e for e in fake.ledger if e.operation.startswith("training_refund_")]
+        assert [e.metadata for e in refunds] == [{"run_id": run.id}]
+        assert client.notifications.list() == []  # a cancel is not news, as a user's is not
+
+
+@pytest.mark.pictograph(faults=[FaultSpec.cancel_run("nightly", epoch=1)])
+def test_a_cancel_named_in_the_marker_ends_that_run(
+    pictograph_fake: FakePictograph, pictograph_client: pictograph.Client
+) -> None:
+    pictograph_fake.add_dataset(DATASET, images=10, completed_images=10)
+    pictograph_fake.add_export(DATASET, EXPORT)
+    assert pictograph_fake.faults.described == ("cancel run 'nightly' at epoch 1",)
+    other = start(pictograph_client, "other")
+    nightly = start(pictograph_client, "nightly")
+    pictograph_fake.clock.advance(hours=1)
+
+    assert pictograph_client.training.get(run_id=other.id).status == "completed"
+    assert pictograph_client.training.get(run_id=nightly.id).status == "cancelled"
+
+
 def test_run_faults_are_checked(fake: FakePictograph) -> None:
     with pytest.raises(ValueError, match="unknown failure reason"):
         fake.faults.fail_run(reason="cosmic rays")
     with pytest.raises(ValueError, match="epoch must be a whole number >= 1"):
         fake.faults.preempt_run(epoch=0)
+    with pytest.raises(ValueError, match="epoch must be a whole number >= 1"):
+        fake.faults.cancel_run(epoch=0)
+    with pytest.raises(ValueError, match="run must be a run id or name"):
+        fake.faults.cancel_run(7)  # type: ignore[arg-type]
 
 
 async def export_and_wait(fake: FakePictograph, use_async: bool) -> Any:
@@ -864,6 +922,7 @@ def test_the_marker_sets_a_rate_limit(pictograph_fake: FakePictograph) -> None:
         ({"kind": "delay", "seconds": 3, "path": "credits/*"}, "delayed 3s"),
         ({"kind": "run_failure", "run": "r", "epoch": 2}, "fail (oom) run 'r' at epoch 2"),
         ({"kind": "preemption", "epoch": 1}, "preempt and requeue the next run at epoch 1"),
+        ({"kind": "cancellation", "run": "r", "epoch": 3}, "cancel run 'r' at epoch 3"),
         ({"kind": "export_failure", "times": 2}, "fail the next 2 export(s)"),
         ({"kind": "export_failure", "optional": True}, "fail the next 1 export(s)"),
         ({"kind": "evaluation_failure", "optional": True}, "fail the next 1 evaluation(s)"),

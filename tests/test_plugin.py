@@ -830,3 +830,37 @@ def test_the_calls_section_can_be_turned_off(inner: pytest.Pytester) -> None:
     result.assert_outcomes(failed=2)
     assert "pictograph calls" not in result.stdout.str()
     result.stdout.fnmatch_lines(["*PaymentRequiredError*"])
+
+
+def test_a_teardown_check_reports_the_problem_not_the_plugins_source(
+    inner: pytest.Pytester,
+) -> None:
+    # The test passed but left a fault unfired, and its code swallowed a refused request:
+    # the error says so in a few lines, without the hook's, fixture's and verify's source.
+    inner.makepyfile(
+        """
+        import httpx
+        import pytest
+
+        @pytest.mark.pictograph(strict=True)
+        def test_best_effort_notice(pictograph_fake, pictograph_client):
+            pictograph_fake.faults.fail_next("GET", "credits/history", status=503)
+            pictograph_client.credits.balance()
+            try:
+                httpx.post("https://hooks.example.com/notify", json={})
+            except Exception:
+                pass  # a notice is best-effort
+        """
+    )
+    result = inner.runpytest_inprocess("-p", "no:randomly")
+    result.assert_outcomes(passed=1, errors=1)
+    result.stdout.fnmatch_lines(
+        [
+            "*ERROR at teardown of test_best_effort_notice*",
+            "E   *TeardownCheckFailed: 1 fault(s) armed and never fired:*",
+            "*- POST https://hooks.example.com/notify*",
+        ]
+    )
+    report = result.stdout.str()
+    for source in ("def pytest_runtest_teardown", "fake.verify()", "def verify(self)"):
+        assert source not in report

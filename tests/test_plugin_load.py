@@ -62,10 +62,20 @@ def test_importing_the_plugin_entry_module_imports_nothing_heavy() -> None:
     assert _imported_after("import pictograph_testing.pytest_plugin") == []
 
 
-def test_a_pytest_run_that_uses_no_fixture_imports_nothing_heavy(tmp_path: Path) -> None:
+@pytest.mark.parametrize(
+    "ini",
+    [
+        "pictograph_seed = 3",
+        # Registering the suite's scenario folders is bookkeeping: it reads no scenario.
+        "pictograph_scenario_dirs =\n    scenarios",
+    ],
+    ids=["seed", "scenario_dirs"],
+)
+def test_a_pytest_run_that_uses_no_fixture_imports_nothing_heavy(tmp_path: Path, ini: str) -> None:
     # The whole plugin life of a run: options, ini, markers, configure, collection,
     # a test, the report; only the fixtures' first use may import the fake.
-    (tmp_path / "pytest.ini").write_text("[pytest]\npictograph_seed = 3\n")
+    (tmp_path / "scenarios").mkdir()
+    (tmp_path / "pytest.ini").write_text(f"[pytest]\n{ini}\n")
     (tmp_path / "test_plain.py").write_text(
         "import pytest\n\n\n@pytest.mark.pictograph_fake_only\ndef test_plain():\n    pass\n"
     )

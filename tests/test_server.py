@@ -18,7 +18,7 @@ from pictograph.exceptions import AuthError, NetworkError, NotFoundError
 
 from pictograph_testing.bounds import MAX_SPEED
 from pictograph_testing.openapi import openapi_document
-from pictograph_testing.server import FakeServer
+from pictograph_testing.server import FakeServer, bind
 from tests.image_files import write_images
 
 if TYPE_CHECKING:
@@ -328,6 +328,19 @@ def test_the_root_opens_the_dashboard_in_a_browser(server: FakeServer, http: htt
 
 
 # ── the server's own life ──
+
+
+def test_a_connection_made_as_soon_as_the_port_is_bound_waits_to_be_served() -> None:
+    """`serve` prints its URL once the port is bound, before uvicorn starts: a script that
+    reads the line and connects at once must wait in the backlog, as against any server,
+    not be refused (curl's exit 7, the SDK's NetworkError). The SDK's side of it, over a
+    real `serve`, is in tests/test_cli.py."""
+    sock = bind()
+    try:
+        with socket.create_connection(sock.getsockname()[:2], timeout=5):
+            pass  # refused (ECONNREFUSED) while the socket was bound but not listening
+    finally:
+        sock.close()
 
 
 def test_the_server_stops_and_frees_its_port() -> None:

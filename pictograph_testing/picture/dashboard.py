@@ -132,7 +132,7 @@ function armFault() {
   const spec = {kind: kind};
   if (kind === 'status') spec.status = value ? Number(value) : 503;
   if (kind === 'rate_limit') spec.requests = value ? Number(value) : 1;
-  if ((kind === 'run_failure' || kind === 'preemption') && value) spec.run = value;
+  if (['run_failure', 'preemption', 'cancellation'].includes(kind) && value) spec.run = value;
   return act('arm ' + kind, 'POST', '/faults', spec);
 }
 
@@ -158,6 +158,7 @@ _FAULTS = (
     ("rate_limit", "rate limit (requests per minute, default 1)"),
     ("run_failure", "fail a run (run name; empty: the next run)"),
     ("preemption", "preempt a run (run name; empty: the next run)"),
+    ("cancellation", "cancel a run (run name; empty: the next run)"),
 )
 
 

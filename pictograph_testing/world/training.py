@@ -169,7 +169,8 @@ FAILURE_REASONS = ("oom", "preemption", "data_error")
 
 @dataclass(frozen=True)
 class RunFailure:
-    """A failure a test arranged: the run stops during ``epoch`` (preempted runs requeue).
+    """A failure a test arranged: the run stops during ``epoch`` (preempted runs requeue,
+    cancelled ones end as a user's cancel would end them).
 
     ``target`` names the run (an id or a name); ``None`` means the next run created.
     """
@@ -179,9 +180,15 @@ class RunFailure:
     message: str | None = None
     requeue: bool = False
     target: str | None = None
+    cancel: bool = False
 
     def describe(self) -> str:
-        what = "preempt and requeue" if self.requeue else f"fail ({self.reason})"
+        if self.requeue:
+            what = "preempt and requeue"
+        elif self.cancel:
+            what = "cancel"
+        else:
+            what = f"fail ({self.reason})"
         run = f"run {self.target!r}" if self.target is not None else "the next run"
         return f"{what} {run} at epoch {self.epoch}"
 
@@ -724,6 +731,9 @@ class TrainingService:
         run.failure = None
         if failure.requeue:
             self._requeue(run, at)
+        elif failure.cancel:
+            # As `cancel` ends it (someone cancelled it in the web app): no error message.
+            self._finish(run, at, "cancelled", None)
         else:
             self._finish(run, at, "failed", failure_message(run, failure, at))
 

@@ -261,6 +261,92 @@ def test_a_cold_dataset_refuses_exports_training_uploads_and_image_downloads(
     assert fake.world.runs == runs
 
 
+def test_a_cold_dataset_refuses_reading_an_image_file(
+    fake: FakePictograph, client: pictograph.Client, tmp_path: Path
+) -> None:
+    # One image's bytes are its file as much as the batch download's are: a cold
+    # dataset served them (and its data bundle) while refusing datasets.download.
+    frozen(fake, client)
+    image = client.images.get(DATASET, "img-00001.jpg")
+    with pytest.raises(ConflictError) as by_name:
+        client.images.download(DATASET, "img-00001.jpg", tmp_path / "a.jpg")
+    refused_cold(by_name, "a download of its images")
+    with pytest.raises(ConflictError) as by_id:
+        client.images.download(DATASET, image.id, tmp_path / "b.jpg")
+    refused_cold(by_id, "a download of its images")
+    with pytest.raises(ConflictError) as bundle:
+        client.images.download_bundle(DATASET, "img-00001.jpg", tmp_path / "c.zip")
+    refused_cold(bundle, "a download of its images")
+    assert not list(tmp_path.iterdir())
+
+    client.datasets.restore(DATASET)
+    client.datasets.wait_for_storage(DATASET)
+    assert client.images.download(DATASET, image.id, tmp_path / "b.jpg").stat().st_size > 0
+
+
+async def test_a_moving_dataset_refuses_reading_an_image_file_async(
+    fake: FakePictograph, aclient: pictograph.AsyncClient, tmp_path: Path
+) -> None:
+    await aclient.datasets.freeze(DATASET)
+    with pytest.raises(ConflictError) as moving:
+        await aclient.images.download(DATASET, "img-00001.jpg", tmp_path / "a.jpg")
+    assert moving.value.code == "dataset_cold"
+    assert f"'{DATASET}' is moving to cold storage" in str(moving.value)
+    with pytest.raises(ConflictError) as bundle:
+        await aclient.images.download_bundle(DATASET, "img-00001.jpg", tmp_path / "c.zip")
+    assert bundle.value.code == "dataset_cold"
+
+
+def _copies_refused(fake: FakePictograph, client: pictograph.Client) -> list[ConflictError]:
+    """Copy two images within the cold dataset, out of it and into it; the refusals."""
+    fake.add_dataset("warm", images=2)
+    cold_ids = [i.id for i in client.images.list(DATASET, limit=2)]
+    warm_ids = [i.id for i in client.images.list("warm")]
+    before = world_state(fake)
+    refusals: list[ConflictError] = []
+    for copy in (
+        lambda: client.batch.copy(DATASET, cold_ids, target_directory_path="/c"),
+        lambda: client.batch.copy_to_dataset(DATASET, cold_ids, "warm"),
+        lambda: client.batch.copy_to_dataset("warm", warm_ids, DATASET),
+    ):
+        with pytest.raises(ConflictError) as refusal:
+            copy()
+        refusals.append(refusal.value)
+    assert world_state(fake) == before
+    return refusals
+
+
+def test_a_cold_dataset_refuses_copies_of_its_images_and_into_it(
+    fake: FakePictograph, client: pictograph.Client
+) -> None:
+    # A copy writes a new image file (and reads the source's): it was served while
+    # cold, and copied images landed in cold storage uncharged and unrestored.
+    frozen(fake, client)
+    within, out_of, into = _copies_refused(fake, client)
+    for refusal in (within, out_of, into):
+        assert (refusal.status_code, refusal.code) == (409, "dataset_cold")
+    assert "a copy of its images needs its image files" in within.message
+    assert "a copy of its images into another dataset needs" in out_of.message
+    assert "a copy of images into it needs its image files" in into.message
+    assert client.datasets.storage_status(DATASET).cold_image_count == IMAGES
+
+
+async def test_a_moving_dataset_refuses_copies_async(
+    fake: FakePictograph, aclient: pictograph.AsyncClient
+) -> None:
+    fake.add_dataset("warm", images=1)
+    ids = [i.id for i in await aclient.images.list(DATASET, limit=1)]
+    await aclient.datasets.freeze(DATASET)
+    with pytest.raises(ConflictError) as within:
+        await aclient.batch.copy(DATASET, ids, target_directory_path="/c")
+    with pytest.raises(ConflictError) as out_of:
+        await aclient.batch.copy_to_dataset(DATASET, ids, "warm")
+    for refusal in (within, out_of):
+        assert refusal.value.code == "dataset_cold"
+        assert "is moving to cold storage" in refusal.value.message
+    assert [i.filename for i in await aclient.images.list("warm")] == ["img-00001.jpg"]
+
+
 def test_a_cold_dataset_is_still_read_and_annotated(
     fake: FakePictograph, client: pictograph.Client, tmp_path: Path
 ) -> None:

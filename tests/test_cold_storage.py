@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from typing import TYPE_CHECKING, Any
 
 import httpx
@@ -24,6 +25,7 @@ from pictograph_testing.world.cold_storage import (
 )
 from tests.conftest import DATASET, EXPORT
 from tests.image_files import raw, world_state, write_image
+from tests.invariants import state_digest
 
 if TYPE_CHECKING:
     from pathlib import Path
@@ -345,6 +347,36 @@ async def test_a_moving_dataset_refuses_copies_async(
         assert refusal.value.code == "dataset_cold"
         assert "is moving to cold storage" in refusal.value.message
     assert [i.filename for i in await aclient.images.list("warm")] == ["img-00001.jpg"]
+
+
+@pytest.mark.parametrize("use_async", [False, True])
+def test_a_training_run_refused_on_a_cold_dataset_leaves_the_world_as_it_was(
+    fake: FakePictograph, client: pictograph.Client, use_async: bool
+) -> None:
+    # The run was admitted first and refused after: admission had memoized the
+    # export's class support, so the refusal changed the world.
+    frozen(fake, client)
+    before = state_digest(fake.world)
+
+    def create() -> None:
+        if use_async:
+
+            async def start() -> None:
+                async with fake.async_client(max_retries=0) as aclient:
+                    await aclient.training.create(
+                        DATASET, EXPORT, pipeline_type="yolox", name="cold-run", wait=False
+                    )
+
+            asyncio.run(start())
+        else:
+            client.training.create(
+                DATASET, EXPORT, pipeline_type="yolox", name="cold-run", wait=False
+            )
+
+    with pytest.raises(ConflictError) as run:
+        create()
+    refused_cold(run, "a training run")
+    assert state_digest(fake.world) == before
 
 
 def test_a_cold_dataset_is_still_read_and_annotated(

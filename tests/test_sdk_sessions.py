@@ -32,7 +32,7 @@ from hypothesis import settings
 from hypothesis import strategies as st
 from hypothesis.stateful import RuleBasedStateMachine, initialize, rule
 from pictograph import BBoxAnnotation, BoundingBox
-from pictograph.exceptions import PictographError
+from pictograph.exceptions import PictographError, PollTimeoutError
 from PIL import Image as PILImage
 
 from pictograph_testing import FakePictograph
@@ -579,6 +579,9 @@ class Session:
             raise AssertionError(
                 f"{name} {args}: the SDK could not read the answer"
             ) from unreadable
+        except PollTimeoutError as late:
+            # Not a refusal: the wait polled, and its virtual time passed, until it gave up.
+            return f"timed out {late.message}"
         except PictographError as refused:
             status = getattr(refused, "status_code", None)
             return f"refused {status} {getattr(refused, 'code', None)} {refused.message}"

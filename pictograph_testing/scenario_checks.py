@@ -40,7 +40,13 @@ from pictograph_testing.world.entities import (
     Organization,
 )
 from pictograph_testing.world.errors import ApiRefusal
-from pictograph_testing.world.exports import EXPORT_FORMATS, EXPORT_STATUSES, KEPT, ExportJob
+from pictograph_testing.world.exports import (
+    EXPORT_FORMATS,
+    EXPORT_STATUSES,
+    KEPT,
+    REMOVED,
+    ExportJob,
+)
 from pictograph_testing.world.feeds import Notification
 from pictograph_testing.world.images import check_filename, directory_path, split_path
 from pictograph_testing.world.members import Invite, Member, check_invite_role, checked_email
@@ -470,10 +476,12 @@ class _Checker:
             Export,
             where,
             skip={"organization_id", "dataset_id", "dataset_name"},
-            extra={"organize_by_split": bool, "job": dict, "as_exported": dict},
+            extra={"organize_by_split": bool, "job": dict, "as_exported": dict, "removed": dict},
             full=full,
         )
         self.as_exported(record.get("as_exported", {}), f"{where}.as_exported", record)
+        removed = record.get("removed", {})
+        self.removed(removed, f"{where}.removed", record, images)
         if "name" not in record or not record["name"].strip():
             raise _Problem(f"{where}: a required key is missing or blank: 'name'")
         if record.get("status", "completed") not in EXPORT_STATUSES:
@@ -482,7 +490,7 @@ class _Checker:
             raise _Problem(f"{where}.format must be one of {', '.join(EXPORT_FORMATS)}")
         self.whole(record.get("annotation_count", 0), f"{where}.annotation_count", low=0)
         if full:
-            missing = [i for i in record["image_ids"] if i not in images]
+            missing = [i for i in record["image_ids"] if i not in images and i not in removed]
             if missing:
                 raise _Problem(f"{where}.image_ids names images the dataset lacks: {missing[:3]}")
             if "job" not in record:
@@ -491,6 +499,38 @@ class _Checker:
             job = record["job"]
             self.whole(job["seq"], f"{where}.job.seq", low=0)
             self.whole(job["runs_before"], f"{where}.job.runs_before", low=0)
+
+    def removed(
+        self, record: dict[str, Any], where: str, export: dict[str, Any], images: set[str]
+    ) -> None:
+        """Images of the export deleted for good since: by image id, every field of
+        :data:`~pictograph_testing.world.exports.REMOVED` as the export froze it."""
+        named = set(export.get("image_ids") or ())
+        for image_id, fields in record.items():
+            at = f"{where}[{image_id!r}]"
+            if image_id not in named:
+                raise _Problem(f"{at}: not an image the export names")
+            if image_id in images:
+                raise _Problem(f"{at}: the image is in the dataset, not deleted")
+            if not isinstance(fields, dict) or set(fields) != set(REMOVED):
+                raise _Problem(f"{at} must be an object of exactly {', '.join(REMOVED)}")
+            for name in ("filename", "directory_path", "status", "content_type"):
+                if not isinstance(fields[name], str):
+                    raise _Problem(f"{at}.{name} must be a string")
+            if not isinstance(fields["split"], (str, type(None))):
+                raise _Problem(f"{at}.split must be a string or null")
+            for name in ("width", "height"):
+                value = fields[name]
+                if value is not None and (isinstance(value, bool) or not isinstance(value, int)):
+                    raise _Problem(f"{at}.{name} must be a whole number or null")
+            if not isinstance(fields["tags"], list) or not all(
+                isinstance(t, str) for t in fields["tags"]
+            ):
+                raise _Problem(f"{at}.tags must be a list of strings")
+            if not isinstance(fields["annotations"], list) or not all(
+                isinstance(a, dict) for a in fields["annotations"]
+            ):
+                raise _Problem(f"{at}.annotations must be a list of objects")
 
     def as_exported(self, record: dict[str, Any], where: str, export: dict[str, Any]) -> None:
         """Labels the export kept that its images changed since: by image id, fields of

@@ -46,7 +46,7 @@ from pictograph_testing.world.entities import (
     Organization,
 )
 from pictograph_testing.world.errors import ApiRefusal
-from pictograph_testing.world.exports import ExportJob, changed_since
+from pictograph_testing.world.exports import ExportJob, changed_since, removed_since
 from pictograph_testing.world.feeds import Notification
 from pictograph_testing.world.ids import IdState
 from pictograph_testing.world.images import split_path
@@ -106,7 +106,7 @@ _DATASET_EXTRAS = frozenset(
 )
 
 _IMAGE_EXTRAS = frozenset({"blob"})
-_EXPORT_EXTRAS = frozenset({"organize_by_split", "job", "as_exported"})
+_EXPORT_EXTRAS = frozenset({"organize_by_split", "job", "as_exported", "removed"})
 _IMAGE_TYPES = {".png": "image/png", ".webp": "image/webp", ".gif": "image/gif"}
 _DEFAULT_SIZE = (640, 480)
 _NAME = re.compile(r"[A-Za-z0-9_][A-Za-z0-9_.-]{0,99}")
@@ -587,7 +587,9 @@ class _Builder:
             self._where(f"export {export.name!r} job"),
         )
         # Checked (scenario_checks): image ids of the export, to the fields it kept.
-        world.export_service.adopt(export, record.get("as_exported"), **lifecycle)
+        world.export_service.adopt(
+            export, record.get("as_exported"), record.get("removed"), **lifecycle
+        )
 
     def _notification(self, record: Mapping[str, Any]) -> None:
         _only(
@@ -728,6 +730,10 @@ def _dataset_document(world: World, dataset: Dataset) -> dict[str, Any]:
         as_exported = changed_since(job, world, export)
         if as_exported:
             entry["as_exported"] = as_exported
+        # Images deleted for good since: the export still holds them, the world does not.
+        removed = removed_since(job, world)
+        if removed:
+            entry["removed"] = removed
         document["exports"].append(entry)
     return document
 

@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from typing import TYPE_CHECKING, Any
 
 import httpx
@@ -24,6 +25,7 @@ from pictograph_testing.world.cold_storage import (
 )
 from tests.conftest import DATASET, EXPORT
 from tests.image_files import raw, world_state, write_image
+from tests.invariants import state_digest
 
 if TYPE_CHECKING:
     from pathlib import Path
@@ -259,6 +261,122 @@ def test_a_cold_dataset_refuses_exports_training_uploads_and_image_downloads(
     refused_cold(download, "a download of its images")
     assert world_state(fake) == before
     assert fake.world.runs == runs
+
+
+def test_a_cold_dataset_refuses_reading_an_image_file(
+    fake: FakePictograph, client: pictograph.Client, tmp_path: Path
+) -> None:
+    # One image's bytes are its file as much as the batch download's are: a cold
+    # dataset served them (and its data bundle) while refusing datasets.download.
+    frozen(fake, client)
+    image = client.images.get(DATASET, "img-00001.jpg")
+    with pytest.raises(ConflictError) as by_name:
+        client.images.download(DATASET, "img-00001.jpg", tmp_path / "a.jpg")
+    refused_cold(by_name, "a download of its images")
+    with pytest.raises(ConflictError) as by_id:
+        client.images.download(DATASET, image.id, tmp_path / "b.jpg")
+    refused_cold(by_id, "a download of its images")
+    with pytest.raises(ConflictError) as bundle:
+        client.images.download_bundle(DATASET, "img-00001.jpg", tmp_path / "c.zip")
+    refused_cold(bundle, "a download of its images")
+    assert not list(tmp_path.iterdir())
+
+    client.datasets.restore(DATASET)
+    client.datasets.wait_for_storage(DATASET)
+    assert client.images.download(DATASET, image.id, tmp_path / "b.jpg").stat().st_size > 0
+
+
+async def test_a_moving_dataset_refuses_reading_an_image_file_async(
+    fake: FakePictograph, aclient: pictograph.AsyncClient, tmp_path: Path
+) -> None:
+    await aclient.datasets.freeze(DATASET)
+    with pytest.raises(ConflictError) as moving:
+        await aclient.images.download(DATASET, "img-00001.jpg", tmp_path / "a.jpg")
+    assert moving.value.code == "dataset_cold"
+    assert f"'{DATASET}' is moving to cold storage" in str(moving.value)
+    with pytest.raises(ConflictError) as bundle:
+        await aclient.images.download_bundle(DATASET, "img-00001.jpg", tmp_path / "c.zip")
+    assert bundle.value.code == "dataset_cold"
+
+
+def _copies_refused(fake: FakePictograph, client: pictograph.Client) -> list[ConflictError]:
+    """Copy two images within the cold dataset, out of it and into it; the refusals."""
+    fake.add_dataset("warm", images=2)
+    cold_ids = [i.id for i in client.images.list(DATASET, limit=2)]
+    warm_ids = [i.id for i in client.images.list("warm")]
+    before = world_state(fake)
+    refusals: list[ConflictError] = []
+    for copy in (
+        lambda: client.batch.copy(DATASET, cold_ids, target_directory_path="/c"),
+        lambda: client.batch.copy_to_dataset(DATASET, cold_ids, "warm"),
+        lambda: client.batch.copy_to_dataset("warm", warm_ids, DATASET),
+    ):
+        with pytest.raises(ConflictError) as refusal:
+            copy()
+        refusals.append(refusal.value)
+    assert world_state(fake) == before
+    return refusals
+
+
+def test_a_cold_dataset_refuses_copies_of_its_images_and_into_it(
+    fake: FakePictograph, client: pictograph.Client
+) -> None:
+    # A copy writes a new image file (and reads the source's): it was served while
+    # cold, and copied images landed in cold storage uncharged and unrestored.
+    frozen(fake, client)
+    within, out_of, into = _copies_refused(fake, client)
+    for refusal in (within, out_of, into):
+        assert (refusal.status_code, refusal.code) == (409, "dataset_cold")
+    assert "a copy of its images needs its image files" in within.message
+    assert "a copy of its images into another dataset needs" in out_of.message
+    assert "a copy of images into it needs its image files" in into.message
+    assert client.datasets.storage_status(DATASET).cold_image_count == IMAGES
+
+
+async def test_a_moving_dataset_refuses_copies_async(
+    fake: FakePictograph, aclient: pictograph.AsyncClient
+) -> None:
+    fake.add_dataset("warm", images=1)
+    ids = [i.id for i in await aclient.images.list(DATASET, limit=1)]
+    await aclient.datasets.freeze(DATASET)
+    with pytest.raises(ConflictError) as within:
+        await aclient.batch.copy(DATASET, ids, target_directory_path="/c")
+    with pytest.raises(ConflictError) as out_of:
+        await aclient.batch.copy_to_dataset(DATASET, ids, "warm")
+    for refusal in (within, out_of):
+        assert refusal.value.code == "dataset_cold"
+        assert "is moving to cold storage" in refusal.value.message
+    assert [i.filename for i in await aclient.images.list("warm")] == ["img-00001.jpg"]
+
+
+@pytest.mark.parametrize("use_async", [False, True])
+def test_a_training_run_refused_on_a_cold_dataset_leaves_the_world_as_it_was(
+    fake: FakePictograph, client: pictograph.Client, use_async: bool
+) -> None:
+    # The run was admitted first and refused after: admission had memoized the
+    # export's class support, so the refusal changed the world.
+    frozen(fake, client)
+    before = state_digest(fake.world)
+
+    def create() -> None:
+        if use_async:
+
+            async def start() -> None:
+                async with fake.async_client(max_retries=0) as aclient:
+                    await aclient.training.create(
+                        DATASET, EXPORT, pipeline_type="yolox", name="cold-run", wait=False
+                    )
+
+            asyncio.run(start())
+        else:
+            client.training.create(
+                DATASET, EXPORT, pipeline_type="yolox", name="cold-run", wait=False
+            )
+
+    with pytest.raises(ConflictError) as run:
+        create()
+    refused_cold(run, "a training run")
+    assert state_digest(fake.world) == before
 
 
 def test_a_cold_dataset_is_still_read_and_annotated(

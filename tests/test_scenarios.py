@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
 import re
 import zipfile
@@ -444,6 +445,65 @@ def test_an_export_keeps_the_labels_it_was_taken_with_through_a_snapshot(
     assert quoted.class_support is not None
     assert [(c.name, c.support) for c in quoted.class_support.classes] == [("car", 6)]
     assert after == archive
+
+
+@pytest.mark.parametrize("use_async", [False, True])
+def test_an_export_keeps_an_image_deleted_for_good_through_a_snapshot(
+    tmp_path: Path, use_async: bool
+) -> None:
+    # The snapshot named the deleted image among the export's and nothing more of it:
+    # loading it was refused ("image_ids names images the dataset lacks").
+    with FakePictograph(seed=3) as original, original.client() as client:
+        original.add_dataset("lot", images=3, completed_images=3, classes=["car"])
+        # Labels only: image bytes are not part of a snapshot.
+        client.exports.create("lot", "v1")
+        gone = client.images.list("lot")[0]
+        client.batch.move("lot", [gone.id], target_directory_path="/old")
+        if use_async:
+
+            async def delete() -> None:
+                async with original.async_client() as aclient:
+                    await aclient.images.delete("lot", gone.id, permanent=True)
+
+            asyncio.run(delete())
+        else:
+            client.images.delete("lot", gone.id, permanent=True)
+        document = original.snapshot()
+        archive = client.exports.download("lot", "v1", tmp_path / "before.zip").read_bytes()
+        exported = client.exports.get("lot", "v1")
+    [export] = document["datasets"][0]["exports"]
+    assert list(export["removed"]) == [gone.id]
+    assert export["removed"][gone.id]["directory_path"] == "/"
+    with FakePictograph(scenario=document) as restored, restored.client() as client:
+        assert restored.snapshot() == document
+        # The download URL is signed afresh for each read.
+        fresh = client.exports.get("lot", "v1").model_dump(exclude={"download_url"})
+        assert fresh == exported.model_dump(exclude={"download_url"})
+        after = client.exports.download("lot", "v1", tmp_path / "after.zip").read_bytes()
+    assert after == archive
+    with zipfile.ZipFile(tmp_path / "after.zip") as written:
+        assert f"annotations/{gone.filename}.json" in written.namelist()
+
+
+def test_a_removed_image_must_be_one_the_export_names_and_the_dataset_lacks() -> None:
+    with FakePictograph(seed=3) as original, original.client() as client:
+        original.add_dataset("lot", images=2, completed_images=2, classes=["car"])
+        original.add_export("lot", "v1")
+        [kept, gone] = client.images.list("lot")
+        client.images.delete("lot", gone.id, permanent=True)
+        document = original.snapshot()
+    export = document["datasets"][0]["exports"][0]
+    [(image_id, fields)] = export["removed"].items()
+    for bad, message in (
+        ({"nope": fields}, "not an image the export names"),
+        ({image_id: fields, kept.id: fields}, "in the dataset, not deleted"),
+        ({image_id: {**fields, "content": "x"}}, "must be an object of exactly"),
+        ({image_id: {**fields, "width": "7"}}, "width must be a whole number"),
+        ({}, "image_ids names images the dataset lacks"),
+    ):
+        export["removed"] = bad
+        with pytest.raises(ValueError, match=message):
+            FakePictograph(scenario=document)
 
 
 def test_as_exported_must_name_the_export_s_images_and_kept_fields() -> None:

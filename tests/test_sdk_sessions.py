@@ -1,15 +1,15 @@
 """Long random sessions through the real SDK, across every resource a user touches.
 
 A hypothesis state machine drives one world through ``pictograph.Client``: datasets,
-images, annotations and classes, batch operations, exports, training, models, hosted
-predictions, deployments, evaluations, webhooks, API keys, the organization,
-notifications, credits and the clock, with names drawn from small pools so that steps
-collide (a name taken, a dataset gone, a model not trained yet). After every step no
-answer is a 5xx, nothing is in ``server_errors``, and a refused call leaves the world's
-digest as it was. At teardown the same steps replay on two fresh fakes of the same seed:
-through the sync client every response (status, headers and body) is byte-identical to
-the first session's, and through the async client (``pictograph.aio``) too, with every
-outcome the same.
+images, annotations and classes, directories, cold storage, batch operations, exports,
+training, models, hosted predictions, deployments, evaluations, webhooks, API keys, the
+organization, notifications, credits and the clock, with names drawn from small pools so
+that steps collide (a name taken, a dataset gone or cold, a directory renamed, a model
+not trained yet). After every step no answer is a 5xx, nothing is in ``server_errors``,
+and a refused call leaves the world's digest as it was. At teardown the same steps
+replay on two fresh fakes of the same seed: through the sync client every response
+(status, headers and body) is byte-identical to the first session's, and through the
+async client (``pictograph.aio``) too, with every outcome the same.
 
 ``tests/test_properties.py`` holds the money and run-lifecycle invariants of training
 alone; this machine is for breadth.
@@ -32,7 +32,7 @@ from hypothesis import settings
 from hypothesis import strategies as st
 from hypothesis.stateful import RuleBasedStateMachine, initialize, rule
 from pictograph import BBoxAnnotation, BoundingBox
-from pictograph.exceptions import PictographError
+from pictograph.exceptions import PictographError, PollTimeoutError
 from PIL import Image as PILImage
 
 from pictograph_testing import FakePictograph
@@ -45,6 +45,9 @@ DATASETS = ("signs", "made", "Other")
 NAMES = ("a", "b", "signs", "x y")
 CLASSES = ("stop", "yield", "bike", "new")
 IMAGES = ("img-00001.jpg", "img-00002.jpg", "img-00003.jpg", "p0.png", "a/p1.png", "nope.png")
+DIRECTORIES = ("/a", "/a/b", "/m", "/x", "/x/b")
+"""Where uploads, moves and copies put images, and what directory steps name (a rename
+to ``x`` makes ``/x`` of ``/a``)."""
 EXPORTS = ("v1", "v2", "coco")
 NOBODY = "00000000-0000-0000-0000-000000000000"
 """An id no resource has: what an action sends when it has none of its kind yet."""
@@ -128,7 +131,7 @@ def dataset_list(c: Any, pool: Pool, files: Path, archived: bool, limit: int, of
 @action(
     dataset=st.sampled_from(DATASETS),
     picture=st.integers(0, 2),
-    directory=st.sampled_from(["/", "/a", "/a/b"]),
+    directory=st.sampled_from(["/", *DIRECTORIES]),
     filename=st.sampled_from(["p0.png", "p1.png", "p2.png"]),
 )
 def image_upload(
@@ -143,7 +146,7 @@ def image_upload(
     dataset=st.sampled_from(DATASETS),
     split=st.none() | st.sampled_from(["train", "val", "test"]),
     status=st.none() | st.sampled_from(["new", "complete"]),
-    directory=st.none() | st.sampled_from(["/", "/a"]),
+    directory=st.none() | st.sampled_from(["/", *DIRECTORIES]),
     offset=st.integers(0, 3),
 )
 def image_list(
@@ -234,20 +237,74 @@ def image_tags_and_splits(
     verb=st.sampled_from(["update", "move", "copy", "delete", "copy_to_dataset"]),
     start=st.integers(0, 8),
     other=st.sampled_from(DATASETS),
+    into=st.sampled_from(DIRECTORIES),
 )
 def batch_verb(
-    c: Any, pool: Pool, files: Path, dataset: str, verb: str, start: int, other: str
+    c: Any, pool: Pool, files: Path, dataset: str, verb: str, start: int, other: str, into: str
 ) -> Any:
     ids = pool.get("images", [])[start : start + 2]
     if verb == "update":
         return c.batch.update(dataset, ids, status="complete")
     if verb == "move":
-        return c.batch.move(dataset, ids, target_directory_path="/m")
+        return c.batch.move(dataset, ids, target_directory_path=into)
     if verb == "copy":
-        return c.batch.copy(dataset, ids, target_directory_path="/c", copy_annotations=True)
+        return c.batch.copy(dataset, ids, target_directory_path=into, copy_annotations=True)
     if verb == "delete":
         return c.batch.delete(dataset, ids)
     return c.batch.copy_to_dataset(dataset, ids, other)
+
+
+@action(
+    dataset=st.sampled_from(DATASETS),
+    path=st.sampled_from(DIRECTORIES),
+    verb=st.sampled_from(["create", "list", "children", "tree", "stats", "rename", "delete"]),
+    new_name=st.sampled_from(["a", "b", "x", "m"]),
+    flag=st.booleans(),
+)
+def directory_verb(
+    c: Any, pool: Pool, files: Path, dataset: str, path: str, verb: str, new_name: str, flag: bool
+) -> Any:
+    if verb == "create":
+        return c.directories.create(dataset, path)
+    if verb == "list":
+        return c.directories.list(dataset)
+    if verb == "children":
+        return c.directories.list(dataset, parent_path="" if flag else "/a")
+    if verb == "tree":
+        return c.directories.tree(dataset)
+    if verb == "stats":
+        return c.directories.stats(dataset, path, include_subdirectories=flag)
+    if verb == "rename":
+        return c.directories.rename(dataset, path, new_name)
+    return c.directories.delete(dataset, path, cascade=flag)
+
+
+@action(
+    # Mostly the dataset with images, so that moves take time and collide.
+    dataset=st.sampled_from(["signs", "signs", *DATASETS]),
+    verb=st.sampled_from(["status", "freeze", "restore", "wait", "download", "bundle", "all"]),
+    image=st.sampled_from(IMAGES),
+    timeout=st.sampled_from([5.0, 600.0]),
+)
+def storage_verb(
+    c: Any, pool: Pool, files: Path, dataset: str, verb: str, image: str, timeout: float
+) -> Any:
+    if verb == "status":
+        return c.datasets.storage_status(dataset)
+    if verb in ("freeze", "restore"):
+        return getattr(c.datasets, verb)(dataset)
+    if verb == "wait":
+        # Five seconds: a move under way outlasts it (a PollTimeoutError, refused).
+        return c.datasets.wait_for_storage(dataset, timeout=timeout)
+    out = files / "out"
+    if verb == "download":
+        return c.images.download(dataset, image, out / "one")
+    if verb == "bundle":
+        return c.images.download_bundle(dataset, image, out / "one.zip")
+    # Images only: the async client fetches the annotation files through the API in
+    # an order of its own (asyncio.as_completed over a set), so no two replays read
+    # them alike; the image files come from the storage host, off the recorded client.
+    return c.datasets.download(dataset, out / "all", mode="images_only", max_workers=1)
 
 
 @action(
@@ -522,6 +579,9 @@ class Session:
             raise AssertionError(
                 f"{name} {args}: the SDK could not read the answer"
             ) from unreadable
+        except PollTimeoutError as late:
+            # Not a refusal: the wait polled, and its virtual time passed, until it gave up.
+            return f"timed out {late.message}"
         except PictographError as refused:
             status = getattr(refused, "status_code", None)
             return f"refused {status} {getattr(refused, 'code', None)} {refused.message}"
@@ -571,8 +631,9 @@ class SdkSessionMachine(RuleBasedStateMachine):
         args = {key: data.draw(values, label=key) for key, values in ACTIONS[name][1].items()}
         self._step((name, args))
 
-    @rule(seconds=st.sampled_from([5, 60, 600, 3600]))
+    @rule(seconds=st.sampled_from([5, 15, 60, 600, 3600]))
     def advance(self, seconds: int) -> None:
+        # 15 s: into a freeze (10 s and more) or a restore (30 s and more), not through it.
         self._step(("advance", {"seconds": seconds}))
 
     def _step(self, step: Step) -> None:

@@ -125,7 +125,7 @@ def move(call: Call) -> Reply:
     wires=_FOLDER_PATH,
     role="member",
     action="copy images",
-    errors=(403,),
+    errors=(403, 409),
 )
 def copy(call: Call) -> Reply:
     body = call.fields()
@@ -151,7 +151,7 @@ def copy(call: Call) -> Reply:
     body=Obj({**_TARGETS, "target_dataset_name": Field(Str(), required=True), **_INTO}),
     role="member",
     action="copy images",
-    errors=(403,),
+    errors=(403, 409),
 )
 def copy_to_dataset(call: Call) -> Reply:
     body = call.fields()

@@ -267,6 +267,7 @@ def list_images(call: Call) -> Reply:
     summary="An image's bytes by its id",
     sdk=("images.download",),
     reply=Bytes("image/*"),
+    errors=(409,),
 )
 def image_bytes(call: Call) -> Reply:
     image = call.world.image_service.get(call.key.organization_id, call.path_args["image"])
@@ -634,6 +635,7 @@ def image_metadata(call: Call) -> Reply:
     summary="An image with its annotations and a manifest, as one zip",
     sdk=("images.download_bundle",),
     reply=Bytes("application/zip"),
+    errors=(409,),
 )
 def image_bundle(call: Call) -> Reply:
     _named_like_suffix(call, "data-bundle")
@@ -647,6 +649,7 @@ def image_bundle(call: Call) -> Reply:
     summary="An image's bytes by its dataset and path",
     sdk=("images.download",),
     reply=Bytes("image/*"),
+    errors=(409,),
 )
 def image_bytes_at(call: Call) -> Reply:
     return _bytes(call, _at(call, call.path_args["path"])[1])
@@ -790,12 +793,21 @@ def set_split_by_id(call: Call) -> Reply:
 
 def _bytes(call: Call, image: Image) -> Reply:
     # Bytes, never JSON: `image_url` and `images.download` both stream this.
+    _require_warm_file(call, image)
     content, kind = call.world.image_service.content(image)
     return Reply(200, content, content_type=kind)
 
 
+def _require_warm_file(call: Call, image: Image) -> None:
+    # An image's file is read only while its dataset is warm and idle, as the dataset's
+    # batch download is (an export's ZIP, built before a freeze, is its own file).
+    dataset = call.world.datasets[image.dataset_id]
+    call.world.cold_storage.require_warm(dataset, "a download of its images")
+
+
 def _bundle(call: Call, dataset: Dataset, image: Image) -> Reply:
     """The image's data bundle: its bytes, its annotations and a manifest, as one zip."""
+    _require_warm_file(call, image)
     content, kind = call.world.image_service.content(image)
     annotations = {"image": image.filename, "annotations": image.annotations}
     manifest = {

@@ -39,11 +39,13 @@ __all__ = [
     "FINAL_STATUSES",
     "KEPT",
     "QUEUE_SECONDS",
+    "REMOVED",
     "ExportJob",
     "ExportService",
     "FrozenImage",
     "changed_since",
     "processing_seconds",
+    "removed_since",
 ]
 
 EXPORT_FORMATS = (
@@ -288,22 +290,27 @@ class ExportService:
         self,
         export: Export,
         as_exported: Mapping[str, Mapping[str, Any]] | None = None,
+        removed: Mapping[str, Mapping[str, Any]] | None = None,
         **lifecycle: Any,
     ) -> ExportJob:
         """Restore a saved export: its contents re-frozen from its images, then its job.
 
         ``as_exported`` holds, per image id, the fields an image had when the export was
         taken that it no longer has (:func:`changed_since`): labels edited since stay
-        out of the export. ``lifecycle`` holds the :class:`ExportJob` fields other than
-        ``contents``.
+        out of the export. ``removed`` holds, per image id, the images deleted for good
+        since, as the export froze them (:func:`removed_since`). ``lifecycle`` holds the
+        :class:`ExportJob` fields other than ``contents``.
         """
         classes = _selected(export.class_filter)
         images = self._world.images
         then = as_exported or {}
+        gone = removed or {}
         contents = tuple(
             _as_then(_freeze(images[i], classes), then.get(i))
-            for i in export.image_ids
             if i in images
+            else _as_removed(i, gone[i])
+            for i in export.image_ids
+            if i in images or i in gone
         )
         lifecycle["classes"] = tuple(lifecycle.get("classes", ()))
         job = ExportJob(contents=contents, **lifecycle)
@@ -575,6 +582,31 @@ def changed_since(job: ExportJob, world: World, export: Export) -> dict[str, dic
         if diff:
             changed[frozen.id] = diff
     return changed
+
+
+REMOVED = (*KEPT, "content_type", "width", "height")
+"""What of an image deleted for good an export keeps: all it needs of it, bytes aside."""
+
+
+def removed_since(job: ExportJob, world: World) -> dict[str, dict[str, Any]]:
+    """Per image id, the images of the export deleted for good since, as it froze them
+    (JSON values): a saved world has no image left to freeze them from again."""
+    return {
+        frozen.id: {
+            name: list(value) if isinstance(value, tuple) else value
+            for name in REMOVED
+            for value in (getattr(frozen, name),)
+        }
+        for frozen in job.contents
+        if frozen.id not in world.images
+    }
+
+
+def _as_removed(image_id: str, record: Mapping[str, Any]) -> FrozenImage:
+    values = {name: record[name] for name in REMOVED}
+    values["tags"] = tuple(values["tags"])
+    values["annotations"] = tuple(dict(a) for a in values["annotations"])
+    return FrozenImage(id=image_id, content=None, **values)
 
 
 def _as_then(frozen: FrozenImage, then: Mapping[str, Any] | None) -> FrozenImage:

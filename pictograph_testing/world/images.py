@@ -748,6 +748,9 @@ class ImageService:
         copy_annotations: bool,
     ) -> BatchOutcome:
         """Copy images into ``target`` of the same dataset; the copies share the files."""
+        # A copy is a new image file of the dataset (the sharing is the fake's own
+        # economy): refused, as an upload is, while the files are cold or moving.
+        self._world.cold_storage.require_warm(dataset, "a copy of its images")
         images, outcome = self._matching(dataset, image_ids)
         sources = {image.id for image in images}
         outcome.directories.add(target)
@@ -780,6 +783,11 @@ class ImageService:
         Classes the copied labels use that the target lacks are added to it as the source
         defines them.
         """
+        # The copies' bytes are read from the source's files and written as the
+        # target's: neither may be cold or moving.
+        cold = self._world.cold_storage
+        cold.require_warm(source, "a copy of its images into another dataset")
+        cold.require_warm(target, "a copy of images into it")
         images, outcome = self._matching(source, image_ids)
         outcome.directories.add(directory)
         self._copy_across(source, images, target, lambda _image: directory, outcome)

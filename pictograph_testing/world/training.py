@@ -597,8 +597,11 @@ class TrainingService:
     def create(self, key: ApiKey, request: RunRequest) -> TrainingRun:
         """Admit, charge (per the profile) and queue a new run."""
         world = self._world
+        # Before admission: a cold dataset is refused as it stands, with nothing worked
+        # out for a run that cannot start (admission memoizes the export's class support).
+        dataset = world.dataset(key.organization_id, request.dataset_name)
+        world.cold_storage.require_warm(dataset, "a training run")
         admission = self.admit(key, request)
-        world.cold_storage.require_warm(admission.dataset, "a training run")
         org = world.organizations[key.organization_id]
         precharge = world.billing.admit_run(
             org, admission.plan.tier.name, admission.plan.planned_seconds

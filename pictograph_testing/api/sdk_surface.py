@@ -127,13 +127,12 @@ NOT_SERVED: dict[str, str] = {
     ),
     "connectors.validate": "POST /connectors/validate",
     "connectors.wait_for_import": "GET /connectors/import/status/{import_id} (polled)",
-    # datasets: near duplicates, public imports
+    # datasets: public imports
     "datasets.get_public_import": "GET /public/imports/{import_id}",
     "datasets.import_public": (
         "POST /public/datasets/{organization}/{dataset}/import, "
         "GET /public/imports/{import_id} (polled when wait=True)"
     ),
-    "datasets.near_duplicates": "GET /datasets/{dataset}/duplicates",
     "datasets.wait_for_public_import": "GET /public/imports/{import_id} (polled)",
     # explore: the public catalog
     "explore.dataset": "GET /public/datasets/{organization}/{dataset}",
@@ -145,9 +144,6 @@ NOT_SERVED: dict[str, str] = {
     "sam3.predict": (
         "POST /sam3/predict (multipart; an http(s) image is first fetched from its own host)"
     ),
-    # search (the image is resolved through served images routes)
-    "search.by_similarity": "GET /search/similar",
-    "search.by_tag": "GET /search/by-tags",
     # tasks
     "tasks.contributions": "GET /tasks/{task_id}/contributions",
     "tasks.iter": "GET /tasks (paged)",

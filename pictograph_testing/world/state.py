@@ -42,6 +42,7 @@ from pictograph_testing.world.keys import KeyRing
 from pictograph_testing.world.members import MemberService
 from pictograph_testing.world.models import ModelRegistry
 from pictograph_testing.world.predictions import ContentIndex
+from pictograph_testing.world.search import ImageSearch
 from pictograph_testing.world.storage import BlobStore
 from pictograph_testing.world.training import TrainingService
 from pictograph_testing.world.webhooks import Webhooks
@@ -157,6 +158,10 @@ class World:
     @cached_property
     def comments(self) -> CommentService:
         return CommentService(self)
+
+    @cached_property
+    def search(self) -> ImageSearch:
+        return ImageSearch(self)
 
     @cached_property
     def training(self) -> TrainingService:

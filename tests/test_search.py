@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING
 
 import httpx
 import pytest
-from pictograph.exceptions import NotFoundError, ValidationError
+from pictograph.exceptions import ConflictError, NotFoundError, ValidationError
 from PIL import Image as PILImage
 from PIL import ImageDraw
 
@@ -193,6 +193,21 @@ def test_by_similarity_refuses_a_bad_threshold_and_foreign_images(
     assert answer.json()["error"]["message"] == f"Image '{theirs}' not found"
     with pytest.raises(NotFoundError):
         client.search.by_similarity(DATASET, "nowhere.png")
+
+
+def test_a_heic_image_has_no_embedding_so_searching_from_it_is_a_conflict(
+    fake: FakePictograph, client: pictograph.Client, gallery: dict[str, str], tmp_path: Path
+) -> None:
+    heic = tmp_path / "phone.heic"
+    heic.write_bytes(b"\x00\x00\x00\x18ftypheic\x00\x00\x00\x00mif1heic" + b"\x00" * 64)
+    phone = client.images.upload(DATASET, heic)
+    with pytest.raises(ConflictError, match="has no embedding"):
+        client.search.by_similarity(DATASET, "phone.heic")
+    # Never a match either: the scan and the other searches pass it by.
+    assert phone.id not in {
+        i.id for i in client.search.by_similarity(DATASET, "dark.png", threshold=0)
+    }
+    assert client.datasets.near_duplicates(DATASET).total_images == 7
 
 
 async def test_by_similarity_async(fake: FakePictograph, gallery: dict[str, str]) -> None:

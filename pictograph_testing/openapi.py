@@ -58,6 +58,7 @@ RESOURCE_ORDER = (
     "directories",
     "annotations",
     "annotation-comments",
+    "search",
     "batch",
     "exports",
     "notifications",
@@ -171,6 +172,25 @@ WIRE_SCHEMAS: dict[str, Schema] = {
     "AnnotationCommentDeleted": _obj({"success": _BOOL, "id": _S}),
     "DirectoryTree": _list(_ref("DirectoryTreeNode")),
     "DirectoryDeleted": _obj({"success": _BOOL, "directory_id": _S, "images_moved": _INT}),
+    "SimilarImages": _obj(
+        {"results": _list(_ref("SimilarImage")), "count": _INT},
+        {"threshold": {"type": "number"}, "query_image_id": _S},
+    ),
+    "TaggedImages": _obj(
+        {"results": _list(_ref("TaggedImage")), "count": _INT},
+        {
+            "filters": _obj(
+                {},
+                {
+                    "objects": _null(_list(_S)),
+                    "scenes": _null(_list(_S)),
+                    "attributes": _null(_list(_S)),
+                    "dataset_name": _null(_S),
+                },
+            ),
+            "pagination": _obj({"limit": _INT, "offset": _INT}),
+        },
+    ),
     "BulkTagResult": _obj({"processed": _INT, "tags": _list(_S), "added": _BOOL}),
     "ImageDeleted": _obj({"success": _BOOL, "message": _S}),
     "ReviewResult": _obj({"id": _S, "status": _S, "review_note": _null(_S), "processed": _INT}),
@@ -249,8 +269,10 @@ def sdk_models() -> dict[str, type[Any]]:
         insights,
         job,
         model,
+        near_duplicates,
         notification,
         organization,
+        search,
         training,
         webhook,
     )
@@ -279,6 +301,9 @@ def sdk_models() -> dict[str, type[Any]]:
         directory.DirectoryTreeNode,
         directory.DirectoryStats,
         annotation_comment.AnnotationComment,
+        search.SimilarImage,
+        search.TaggedImage,
+        near_duplicates.NearDuplicatesResult,
         batch.BatchResult,
         batch.CopyToDatasetResult,
         export.Export,
@@ -492,6 +517,9 @@ def _query_parameter(param: Param) -> dict[str, Any]:
         "required": param.required,
         "schema": schema,
     }
+    if schema.get("type") == "array":
+        # Repeated, one value per item (`objects=car&objects=bus`), as the SDK sends lists.
+        entry["style"], entry["explode"] = "form", True
     if param.description is not None:
         entry["description"] = param.description
     return entry

@@ -73,6 +73,7 @@ __all__ = [
     "INVITE_STATUSES_BY_RELEASE",
     "LEGACY_ENVELOPES",
     "MODEL_FORMATS_BY_RELEASE",
+    "NEAR_DUPLICATES",
     "NEWEST",
     "OLDEST",
     "OPERATIONS_BY_RELEASE",
@@ -82,6 +83,7 @@ __all__ = [
     "ROLES_BY_RELEASE",
     "SDK_DEFECTS",
     "TARGET_FOLDER_PATHS",
+    "VIRTUAL_FOLDER_PATHS",
     "Client",
     "Defect",
     "NewerSdkWarning",
@@ -411,6 +413,14 @@ FOLDERS = before("1.69.43")
 the API renamed it ``directories`` with SDK 1.69.43 ("the server renamed at the same
 time, so 1.69.42 and earlier call an endpoint that no longer exists", its changelog), so
 today's API answers those paths with its "No route" 404."""
+
+NEAR_DUPLICATES = since("1.35.0")
+"""``datasets.near_duplicates``, first sent by 1.35.0 (1.34.0 has none)."""
+VIRTUAL_FOLDER_PATHS = before("1.69.43")
+"""Search results and near-duplicate clusters read an image's directory as
+``virtual_folder_path`` and a scan's scope as ``folder_path``, and the query names a
+directory ``folder_path``: every release before 1.69.43 (search from the first,
+``near_duplicates`` from 1.35.0), not only those of :data:`FOLDER_PATHS`."""
 
 DIRECTORY_IDS = (
     before("1.69.44", since="1.69.43", client="sync"),

@@ -22,6 +22,7 @@ from pictograph_testing.api import (  # noqa: F401  # noqa: F401
     notifications,
     organizations,
     predictions,
+    search,
     training,
     webhooks,
 )

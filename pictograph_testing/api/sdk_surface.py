@@ -127,15 +127,10 @@ NOT_SERVED: dict[str, str] = {
     ),
     "connectors.validate": "POST /connectors/validate",
     "connectors.wait_for_import": "GET /connectors/import/status/{import_id} (polled)",
-    # datasets: near duplicates
-    "datasets.near_duplicates": "GET /datasets/{dataset}/duplicates",
     # sam3
     "sam3.predict": (
         "POST /sam3/predict (multipart; an http(s) image is first fetched from its own host)"
     ),
-    # search (the image is resolved through served images routes)
-    "search.by_similarity": "GET /search/similar",
-    "search.by_tag": "GET /search/by-tags",
     # tasks
     "tasks.contributions": "GET /tasks/{task_id}/contributions",
     "tasks.iter": "GET /tasks (paged)",

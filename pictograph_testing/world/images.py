@@ -637,9 +637,12 @@ class ImageService:
             self._unfile(image.dataset_id, image)
             self._blobs.pop(image.id, None)
         comments = world.built("comments")
+        search = world.built("search")
         for dataset_id, ids in gone.items():
             if comments is not None:
                 comments.forget_images(ids)
+            if search is not None:
+                search.forget(ids)
             dataset = world.datasets.get(dataset_id)
             if dataset is not None:
                 dataset.image_ids[:] = [i for i in dataset.image_ids if i not in ids]

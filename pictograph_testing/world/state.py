@@ -44,6 +44,7 @@ from pictograph_testing.world.members import MemberService
 from pictograph_testing.world.models import ModelRegistry
 from pictograph_testing.world.predictions import ContentIndex
 from pictograph_testing.world.public_imports import PublicImports
+from pictograph_testing.world.search import ImageSearch
 from pictograph_testing.world.storage import BlobStore
 from pictograph_testing.world.training import TrainingService
 from pictograph_testing.world.webhooks import Webhooks
@@ -168,6 +169,10 @@ class World:
     @cached_property
     def comments(self) -> CommentService:
         return CommentService(self)
+
+    @cached_property
+    def search(self) -> ImageSearch:
+        return ImageSearch(self)
 
     @cached_property
     def training(self) -> TrainingService:

@@ -1,0 +1,344 @@
+"""Image search through the real SDK (sync and async): ``search.by_tag``,
+``search.by_similarity`` and ``datasets.near_duplicates``, on embeddings made from each
+image's own pixels."""
+
+from __future__ import annotations
+
+import io
+from typing import TYPE_CHECKING
+
+import httpx
+import pytest
+from pictograph.exceptions import ConflictError, NotFoundError, ValidationError
+from PIL import Image as PILImage
+from PIL import ImageDraw
+
+from pictograph_testing import FakePictograph
+from pictograph_testing.world.search import embedding_of, similarity
+from tests.image_files import raw
+
+if TYPE_CHECKING:
+    from collections.abc import Iterator
+    from pathlib import Path
+
+    import pictograph
+
+DATASET = "street"
+DEV = "/api/v1/developer"
+
+
+def _draw(path: Path, picture: str, *, quality: int | None = None) -> Path:
+    """A 64 x 48 picture of one of a few distinct kinds, saved by the path's suffix."""
+    image = PILImage.new("RGB", (64, 48), (30, 60, 200))
+    draw = ImageDraw.Draw(image)
+    if picture == "circle":  # a red disc on blue
+        draw.ellipse((12, 6, 52, 42), fill=(220, 30, 30))
+    elif picture == "stripes":  # green and yellow bands
+        for y in range(0, 48, 8):
+            draw.rectangle((0, y, 63, y + 3), fill=(40, 200, 60) if y % 16 else (240, 230, 20))
+    elif picture == "dark":  # a dim corner on black
+        draw.rectangle((0, 0, 63, 47), fill=(5, 5, 10))
+        draw.rectangle((40, 30, 63, 47), fill=(90, 80, 70))
+    path.parent.mkdir(parents=True, exist_ok=True)
+    options = {"quality": quality} if quality is not None else {}
+    image.save(path, **options)
+    return path
+
+
+@pytest.fixture
+def fake(no_real_waiting: None) -> Iterator[FakePictograph]:
+    with FakePictograph(seed=3) as fake:
+        fake.add_dataset(DATASET, images=0)
+        yield fake
+
+
+@pytest.fixture
+def client(fake: FakePictograph) -> Iterator[pictograph.Client]:
+    with fake.client(max_retries=0) as sdk:
+        yield sdk
+
+
+def _upload(
+    client: pictograph.Client,
+    tmp_path: Path,
+    name: str,
+    picture: str,
+    *,
+    directory: str = "/",
+    quality: int | None = None,
+) -> str:
+    path = _draw(tmp_path / directory.strip("/") / name, picture, quality=quality)
+    return client.images.upload(DATASET, path, directory_path=directory).id
+
+
+@pytest.fixture
+def gallery(client: pictograph.Client, tmp_path: Path) -> dict[str, str]:
+    """Three circles (one re-encoded as a lossy JPEG), two stripes and one dark picture."""
+    return {
+        "circle.png": _upload(client, tmp_path, "circle.png", "circle"),
+        "circle-copy.png": _upload(client, tmp_path, "circle-copy.png", "circle", directory="/b"),
+        "circle.jpg": _upload(client, tmp_path, "circle.jpg", "circle", quality=60),
+        "stripes.png": _upload(client, tmp_path, "stripes.png", "stripes"),
+        "stripes-again.png": _upload(
+            client, tmp_path, "stripes-again.png", "stripes", directory="/b"
+        ),
+        "dark.png": _upload(client, tmp_path, "dark.png", "dark"),
+    }
+
+
+# ── embeddings ──
+
+
+def test_the_embedding_is_the_pictures_not_the_files(tmp_path: Path) -> None:
+    circle = embedding_of(_draw(tmp_path / "a.png", "circle").read_bytes())
+    lossy = embedding_of(_draw(tmp_path / "a.jpg", "circle", quality=60).read_bytes())
+    stripes = embedding_of(_draw(tmp_path / "s.png", "stripes").read_bytes())
+    assert circle is not None
+    assert lossy is not None
+    assert stripes is not None
+    assert similarity(circle, circle) == 1.0
+    assert similarity(circle, lossy) >= 0.98  # another encoding of the same picture
+    assert similarity(circle, stripes) < 0.6  # another picture
+    assert embedding_of(b"not an image") is None
+
+
+# ── by tag ──
+
+
+def test_by_tag_ands_the_tags_of_every_category(
+    fake: FakePictograph, client: pictograph.Client, gallery: dict[str, str]
+) -> None:
+    client.images.bulk_tag(DATASET, [gallery["circle.png"], gallery["circle.jpg"]], ["ball"])
+    client.images.bulk_tag(DATASET, [gallery["circle.png"]], ["scenes:outdoor", "attributes:red"])
+    found = client.search.by_tag(objects=["ball"])
+    assert [i.filename for i in found] == ["circle.jpg", "circle.png"]
+    outdoor = client.search.by_tag(objects=["ball"], scenes=["outdoor"], attributes=["red"])
+    assert [i.id for i in outdoor] == [gallery["circle.png"]]
+    assert outdoor[0].image_auto_tags == {
+        "objects": ["ball"],
+        "scenes": ["outdoor"],
+        "attributes": ["red"],
+    }
+    assert outdoor[0].dataset_id == client.datasets.get(DATASET).id
+    assert client.search.by_tag(objects=["ball", "bat"]) == []
+    assert client.search.by_tag(scenes=["ball"]) == []  # a plain tag is an object
+
+
+def test_by_tag_spans_the_organization_or_one_dataset_and_pages(
+    fake: FakePictograph, client: pictograph.Client
+) -> None:
+    fake.add_dataset("signs", images=3, classes=["stop"])
+    fake.add_dataset("more-signs", images=2, classes=["stop"])
+    everywhere = client.search.by_tag(objects=["stop"])
+    assert len(everywhere) == 5
+    assert len({i.dataset_id for i in everywhere}) == 2
+    one = client.search.by_tag(objects=["stop"], dataset_name="more-signs")
+    assert [i.filename for i in one] == ["img-00001.jpg", "img-00002.jpg"]
+    page = client.search.by_tag(objects=["stop"], limit=2, offset=2)
+    assert [i.id for i in page] == [i.id for i in everywhere[2:4]]
+
+
+def test_by_tag_refuses_an_unknown_or_foreign_dataset_and_no_tags(
+    fake: FakePictograph, client: pictograph.Client
+) -> None:
+    other = fake.add_organization(name="rivals")
+    other.add_dataset("theirs", images=2)
+    for name in ("missing", "theirs"):
+        with pytest.raises(NotFoundError, match=f"Dataset '{name}' not found"):
+            client.search.by_tag(objects=["object"], dataset_name=name)
+    assert client.search.by_tag(objects=["object"]) == []  # their images are not ours
+    with raw(fake) as http:
+        answer = http.get(f"{DEV}/search/by-tags", params={"limit": 5})
+    assert answer.status_code == 422
+    assert "at least one tag" in answer.json()["error"]["message"]
+
+
+async def test_by_tag_async(fake: FakePictograph) -> None:
+    fake.add_dataset("signs", images=3, classes=["stop", "yield"])
+    async with fake.async_client(max_retries=0) as sdk:
+        found = await sdk.search.by_tag(objects=["yield"], dataset_name="signs")
+    assert [i.filename for i in found] == ["img-00002.jpg"]
+
+
+# ── by similarity ──
+
+
+def test_by_similarity_finds_the_same_picture_not_others(
+    client: pictograph.Client, gallery: dict[str, str]
+) -> None:
+    found = client.search.by_similarity(DATASET, "circle.png")
+    # The root's images only (the copy is in /b), the lossy copy first; not the source.
+    assert [i.filename for i in found] == ["circle.jpg"]
+    assert found[0].similarity >= 0.98
+    by_id = client.search.by_similarity(DATASET, gallery["circle.png"], directory_path="/b")
+    assert [(i.filename, i.similarity) for i in by_id] == [("circle-copy.png", 1.0)]
+    everything = client.search.by_similarity(DATASET, "circle.png", threshold=0.0)
+    scores = [i.similarity for i in everything]
+    assert scores == sorted(scores, reverse=True)
+    assert {i.filename for i in everything} == {"circle.jpg", "stripes.png", "dark.png"}
+    assert client.search.by_similarity(DATASET, "circle.png", threshold=0.0, limit=1) == found
+
+
+def test_by_similarity_refuses_a_bad_threshold_and_foreign_images(
+    fake: FakePictograph, client: pictograph.Client, gallery: dict[str, str]
+) -> None:
+    with pytest.raises(ValidationError, match=r"'threshold' must be between 0 and 1, got '1\.5'"):
+        client.search.by_similarity(DATASET, "circle.png", threshold=1.5)
+    other = fake.add_organization(name="rivals")
+    other.add_dataset("theirs", images=1)
+    theirs = fake.world.dataset(other.id, "theirs").image_ids[0]
+    with raw(fake) as http:
+        answer = http.get(f"{DEV}/search/similar", params={"image_id": theirs})
+    assert answer.status_code == 404
+    assert answer.json()["error"]["message"] == f"Image '{theirs}' not found"
+    with pytest.raises(NotFoundError):
+        client.search.by_similarity(DATASET, "nowhere.png")
+
+
+def test_a_heic_image_has_no_embedding_so_searching_from_it_is_a_conflict(
+    fake: FakePictograph, client: pictograph.Client, gallery: dict[str, str], tmp_path: Path
+) -> None:
+    heic = tmp_path / "phone.heic"
+    heic.write_bytes(b"\x00\x00\x00\x18ftypheic\x00\x00\x00\x00mif1heic" + b"\x00" * 64)
+    phone = client.images.upload(DATASET, heic)
+    with pytest.raises(ConflictError, match="has no embedding"):
+        client.search.by_similarity(DATASET, "phone.heic")
+    # Never a match either: the scan and the other searches pass it by.
+    assert phone.id not in {
+        i.id for i in client.search.by_similarity(DATASET, "dark.png", threshold=0)
+    }
+    assert client.datasets.near_duplicates(DATASET).total_images == 7
+
+
+async def test_by_similarity_async(fake: FakePictograph, gallery: dict[str, str]) -> None:
+    async with fake.async_client(max_retries=0) as sdk:
+        found = await sdk.search.by_similarity(DATASET, "stripes.png", directory_path="/b")
+    assert [(i.filename, i.similarity) for i in found] == [("stripes-again.png", 1.0)]
+
+
+# ── near duplicates ──
+
+
+def test_near_duplicates_clusters_the_same_pictures(
+    fake: FakePictograph, client: pictograph.Client, gallery: dict[str, str]
+) -> None:
+    result = client.datasets.near_duplicates(DATASET)
+    clusters = [sorted(m.filename for m in g.members) for g in result.groups]
+    assert clusters == [
+        ["circle-copy.png", "circle.jpg", "circle.png"],
+        ["stripes-again.png", "stripes.png"],
+    ]
+    assert [g.size for g in result.groups] == [3, 2]
+    assert result.groups[1].max_similarity == 1.0
+    assert (result.group_count, result.duplicate_image_count, result.redundant_count) == (2, 5, 3)
+    assert (result.analyzed, result.total_images, result.sample_limit) == (6, 6, 1000)
+    assert not result.sample_capped
+    assert not result.pairs_capped
+    assert (result.threshold, result.directory_path) == (0.92, None)
+    member = result.groups[1].members[0]
+    assert (member.virtual_directory_path, member.status, member.annotation_count) == (
+        "/",
+        "new",
+        0,
+    )
+
+
+def test_near_duplicates_reports_its_bounds_and_scope(
+    client: pictograph.Client, gallery: dict[str, str]
+) -> None:
+    sampled = client.datasets.near_duplicates(DATASET, sample=1, neighbors=1)
+    assert (sampled.analyzed, sampled.sample_limit, sampled.sample_capped) == (1, 1, True)
+    # The first image (by directory, then name: circle.jpg) keeps its one nearest.
+    assert [sorted(m.filename for m in g.members) for g in sampled.groups] == [
+        ["circle.jpg", "circle.png"]
+    ]
+    capped = client.datasets.near_duplicates(DATASET, max_pairs=1)
+    assert capped.pairs_capped
+    assert capped.group_count == 1
+    scoped = client.datasets.near_duplicates(DATASET, directory_path="/b")
+    assert (scoped.total_images, scoped.group_count, scoped.directory_path) == (2, 0, "/b")
+    clamped = client.datasets.near_duplicates(DATASET, sample=10**6)
+    assert clamped.sample_limit == 2000
+
+
+def test_near_duplicates_refuses_bad_bounds_and_unknown_datasets(
+    fake: FakePictograph, client: pictograph.Client, gallery: dict[str, str]
+) -> None:
+    with pytest.raises(ValidationError, match=r"between 0\.5 and 0\.9999, got '0\.3'"):
+        client.datasets.near_duplicates(DATASET, threshold=0.3)
+    with pytest.raises(ValidationError, match="'sample' must be at least 1"):
+        client.datasets.near_duplicates(DATASET, sample=0)
+    other = fake.add_organization(name="rivals")
+    other.add_dataset("theirs", images=2)
+    for name in ("missing", "theirs"):
+        with pytest.raises(NotFoundError, match=f"Dataset '{name}' not found"):
+            client.datasets.near_duplicates(name)
+
+
+def test_an_image_deleted_leaves_the_clusters_and_the_cache(
+    fake: FakePictograph, client: pictograph.Client, gallery: dict[str, str]
+) -> None:
+    assert client.datasets.near_duplicates(DATASET).redundant_count == 3
+    assert fake.world.search.embedded(gallery["stripes.png"])
+    client.images.delete(DATASET, "stripes.png", permanent=True)
+    assert not fake.world.search.embedded(gallery["stripes.png"])
+    assert client.datasets.near_duplicates(DATASET).redundant_count == 2
+
+
+async def test_near_duplicates_async(fake: FakePictograph, gallery: dict[str, str]) -> None:
+    async with fake.async_client(max_retries=0) as sdk:
+        result = await sdk.datasets.near_duplicates(DATASET, threshold=0.99)
+    assert [g.size for g in result.groups] == [3, 2]
+
+
+def test_images_added_by_count_that_share_a_drawing_are_duplicates(
+    fake: FakePictograph, client: pictograph.Client
+) -> None:
+    fake.add_dataset("synthetic", images=20)
+    world = fake.world
+
+    def pixels(image_id: str) -> bytes:
+        content, _ = world.image_service.content(world.images[image_id])
+        with PILImage.open(io.BytesIO(content)) as picture:
+            return picture.convert("RGB").tobytes()
+
+    result = client.datasets.near_duplicates("synthetic", threshold=0.9999)
+    # Each cluster is one drawing, pixel for pixel, and every drawing drawn twice is one.
+    drawings = {pixels(i) for i in world.dataset(world.default_org.id, "synthetic").image_ids}
+    for group in result.groups:
+        assert len({pixels(m.id) for m in group.members}) == 1
+    assert result.redundant_count == 20 - len(drawings)
+
+
+# ── older releases ──
+
+
+def _http(fake: FakePictograph, release: str) -> httpx.Client:
+    client = raw(fake)
+    client.headers["User-Agent"] = f"pictograph-python/{release}"
+    return client
+
+
+def test_releases_before_1_69_43_name_directories_folders(
+    fake: FakePictograph, client: pictograph.Client, gallery: dict[str, str]
+) -> None:
+    dataset_id = client.datasets.get(DATASET).id
+    with _http(fake, "1.40.0") as old:
+        root = old.get(f"{DEV}/datasets/{dataset_id}/duplicates", params={"folder_path": "/b"})
+        similar = old.get(
+            f"{DEV}/search/similar",
+            params={"image_id": gallery["circle.png"], "folder_path": "/b"},
+        )
+    assert root.status_code == 200, root.text
+    result = root.json()  # at the root before 1.61
+    assert "data" not in result
+    assert (result["folder_path"], result["total_images"]) == ("/b", 2)
+    [hit] = similar.json()["results"]
+    assert (hit["filename"], hit["virtual_folder_path"]) == ("circle-copy.png", "/b")
+    with _http(fake, "1.69.42") as named:
+        answer = named.get(f"{DEV}/datasets/by-name/{DATASET}/duplicates")
+    members = answer.json()["data"]["groups"][0]["members"]
+    assert all(m["virtual_folder_path"] == m["virtual_directory_path"] for m in members)
+    with _http(fake, "1.34.0") as before:
+        # near_duplicates arrived with 1.35.0: the route is not theirs.
+        assert before.get(f"{DEV}/datasets/{dataset_id}/duplicates").status_code == 404

@@ -238,6 +238,29 @@ def test_a_restore_the_balance_cannot_cover_is_a_402_that_starts_nothing() -> No
         assert client.datasets.storage_status(DATASET).storage_state == "idle"
 
 
+
+def test_two_restores_cannot_promise_one_balance_twice() -> None:
+    with FakePictograph(seed=1, balance_usd=0) as fake:
+        for name in ("a", "b"):
+            fake.add_dataset(name, images=IMAGES, completed_images=IMAGES)
+        client = fake.client(max_retries=0)
+        for name in ("a", "b"):
+            client.datasets.freeze(name)
+            client.datasets.wait_for_storage(name)
+        quotes = [client.datasets.storage_status(n).restore_estimate for n in ("a", "b")]
+        assert quotes[0] is not None and quotes[1] is not None
+        first, second = quotes[0].total_micro_usd, quotes[1].total_micro_usd
+        fake.top_up((first + second - 1) / 1_000_000)  # enough for either, not both
+        client.datasets.restore("a")
+        before = world_state(fake)
+        with pytest.raises(PaymentRequiredError, match="once the restores under way are paid"):
+            client.datasets.restore("b")
+        assert world_state(fake) == before
+        client.datasets.wait_for_storage("a")
+        assert fake.balance_micro_usd == second - 1  # never below zero
+        assert client.datasets.storage_status("b").storage_state == "idle"
+
+
 # ── what a cold dataset refuses, and what it still does ──
 
 

@@ -177,14 +177,22 @@ class ColdStorage:
         world = self._world
         org = world.organizations[dataset.organization_id]
         quote = estimate.total_micro_usd
-        spendable = world.billing.spendable(org)
+        # The restores under way are charged when they end: what they will take is not
+        # the balance's to promise again (two restores must not overdraw it together).
+        promised = sum(
+            other.restore_quote or 0
+            for other in self._moving.values()
+            if other.organization_id == org.id and world.datasets.get(other.id) is other
+        )
+        spendable = world.billing.spendable(org) - promised
         if spendable < quote:
-            needs, has = usd_pair(quote, spendable)
+            needs, has = usd_pair(quote, max(0, spendable))
+            under_way = " once the restores under way are paid" if promised else ""
             raise InsufficientCredits(
                 f"Not enough compute credit to restore dataset '{dataset.name}' "
-                f"(needs {needs}, has {has}).",
+                f"(needs {needs}, has {has}{under_way}).",
                 required=quote,
-                remaining=spendable,
+                remaining=max(0, spendable),
             )
         seconds = RESTORE_SECONDS + SECONDS_PER_IMAGE * estimate.cold_image_count
         self._start(dataset, "restoring", seconds, quote)

@@ -248,7 +248,8 @@ def test_two_restores_cannot_promise_one_balance_twice() -> None:
             client.datasets.freeze(name)
             client.datasets.wait_for_storage(name)
         quotes = [client.datasets.storage_status(n).restore_estimate for n in ("a", "b")]
-        assert quotes[0] is not None and quotes[1] is not None
+        assert quotes[0] is not None
+        assert quotes[1] is not None
         first, second = quotes[0].total_micro_usd, quotes[1].total_micro_usd
         fake.top_up((first + second - 1) / 1_000_000)  # enough for either, not both
         client.datasets.restore("a")

@@ -238,7 +238,6 @@ def test_a_restore_the_balance_cannot_cover_is_a_402_that_starts_nothing() -> No
         assert client.datasets.storage_status(DATASET).storage_state == "idle"
 
 
-
 def test_two_restores_cannot_promise_one_balance_twice() -> None:
     with FakePictograph(seed=1, balance_usd=0) as fake:
         for name in ("a", "b"):

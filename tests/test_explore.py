@@ -307,6 +307,12 @@ def test_a_waited_import_takes_a_name_and_suffixes_a_taken_one(
     assert third.dataset_name == "COCO-5k (imported 2)"
     assert client.datasets.import_public(ref, name="mine").dataset_name == "mine"
     assert client.datasets.import_public(ref, name=DATASET).dataset_name == f"{DATASET} (imported)"
+    # A suffixed name stays within the API's 100 characters, as a numbered one does.
+    long = "x" * 100
+    assert client.datasets.import_public(ref, name=long).dataset_name == long
+    suffixed = client.datasets.import_public(ref, name=long).dataset_name
+    assert suffixed == "x" * (100 - len(" (imported)")) + " (imported)"
+    assert client.datasets.get(suffixed).name == suffixed
 
 
 async def test_an_import_through_the_async_client(

@@ -21,6 +21,7 @@ __all__ = [
     "distinct_ids",
     "numbered_name",
     "splitmix64",
+    "suffixed_name",
     "uuid_text",
 ]
 
@@ -76,13 +77,14 @@ def distinct_ids(refs: Iterable[str]) -> list[str]:
 
 
 def numbered_name(name: str, n: int) -> str:
-    """``name (n)``: what a taken name becomes to tell a new one apart.
+    """``name (n)``: what a taken name becomes to tell a new one apart."""
+    return suffixed_name(name, f" ({n})")
 
-    ``name`` is shortened so the whole stays within
+
+def suffixed_name(name: str, suffix: str) -> str:
+    """``name`` with ``suffix``, ``name`` shortened so the whole stays within
     :data:`~pictograph_testing.catalog.NAME_LIMIT`: the API never hands out a name it would
-    refuse when sent back (a rename to itself, a deployment named after its model).
-    """
-    suffix = f" ({n})"
+    refuse when sent back (a rename to itself, a deployment named after its model)."""
     return name[: NAME_LIMIT - len(suffix)] + suffix
 
 

@@ -19,6 +19,7 @@ from pictograph_testing.catalog import PLANS
 from pictograph_testing.world.entities import PublicImport
 from pictograph_testing.world.errors import ImageLimitExceeded, NotFound
 from pictograph_testing.world.failures import FailureQueue
+from pictograph_testing.world.ids import suffixed_name
 
 if TYPE_CHECKING:
     from pictograph_testing.world.entities import ApiKey, Dataset
@@ -170,10 +171,10 @@ class PublicImports:
         named = self._world.dataset_service.named
         if named(organization_id, wanted) is None:
             return wanted
-        candidate = f"{wanted}{IMPORTED_SUFFIX}"
+        candidate = suffixed_name(wanted, IMPORTED_SUFFIX)
         n = 2
         while named(organization_id, candidate) is not None:
-            candidate = f"{wanted} (imported {n})"
+            candidate = suffixed_name(wanted, f" (imported {n})")
             n += 1
         return candidate
 

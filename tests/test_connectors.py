@@ -319,3 +319,21 @@ def test_add_connector_source_refuses_what_no_provider_holds(fake: FakePictograp
         fake.add_connector_source("v7", "k", datasets={"A": ["a.jpg", "a.jpg"]})
     with pytest.raises(ValueError, match="no 'v7' source"):
         fake.remove_connector_source("v7", "never")
+
+
+@pytest.mark.usefixtures("sources")
+def test_a_viewer_may_read_an_import_but_not_cancel_it(
+    fake: FakePictograph, client: pictograph.Client
+) -> None:
+    job = client.connectors.import_("v7", V7_KEY, [_remote(client, "Birds")], wait=False)
+    with fake.client(api_key=fake.add_api_key("viewer"), max_retries=0) as viewer:
+        assert viewer.connectors.get_import(job.import_id).status == "processing"
+        with pytest.raises(ForbiddenError, match="'member' or higher"):
+            viewer.connectors.cancel_import(job.import_id)
+    assert client.connectors.wait_for_import(job.import_id).status == "completed"
+
+
+def test_a_snapshot_refuses_a_world_with_a_source(fake: FakePictograph) -> None:
+    fake.add_connector_source("v7", V7_KEY, datasets={"Birds": 1})
+    with pytest.raises(ValueError, match="connector sources or imports"):
+        fake.snapshot()

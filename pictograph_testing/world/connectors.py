@@ -207,8 +207,8 @@ class ConnectorImports:
 
     @property
     def holds_state(self) -> bool:
-        """Whether any import was started (a snapshot cannot keep one yet)."""
-        return bool(self.imports)
+        """Whether a source was registered or an import started (a snapshot keeps neither)."""
+        return bool(self.imports or self._sources)
 
     # ── writes ──
 

@@ -4,6 +4,7 @@ against sources a test registers (the fake reaches no provider)."""
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import TYPE_CHECKING
 
 import pytest
@@ -23,8 +24,6 @@ from pictograph_testing.world.connectors import QUEUE_SECONDS, SECONDS_PER_IMAGE
 from tests.image_files import raw
 
 if TYPE_CHECKING:
-    from pathlib import Path
-
     import pictograph
 
     from pictograph_testing import FakePictograph
@@ -337,3 +336,12 @@ def test_a_snapshot_refuses_a_world_with_a_source(fake: FakePictograph) -> None:
     fake.add_connector_source("v7", V7_KEY, datasets={"Birds": 1})
     with pytest.raises(ValueError, match="connector sources or imports"):
         fake.snapshot()
+
+
+def test_the_page_states_the_imports_timing() -> None:
+    page = (Path(__file__).resolve().parent.parent / "docs" / "connectors.md").read_text()
+    timing = (
+        f"waits {QUEUE_SECONDS:g} virtual seconds, then copies the datasets one after "
+        f"another, one image every {SECONDS_PER_IMAGE:g} virtual seconds"
+    )
+    assert timing in " ".join(page.split())

@@ -20,7 +20,7 @@ from pictograph_testing.api.dialects import (
     format_version,
 )
 from pictograph_testing.api.gateway import GATEWAY_PREFIX, gateway_url
-from pictograph_testing.catalog import MICRO_USD, PLANS, profile_named
+from pictograph_testing.catalog import MICRO_USD, NAME_LIMIT, PLANS, profile_named
 from pictograph_testing.clock import VirtualClock
 from pictograph_testing.journal import JOURNAL_LIMIT, Journal
 from pictograph_testing.strictness import (
@@ -564,6 +564,11 @@ class FakePictograph:
             raise ValueError("api_key must not be blank")
         files: dict[str, Sequence[str]] = {}
         for name, given in datasets.items():
+            if not name.strip() or len(name) > NAME_LIMIT or "/" in name:
+                # An import names its dataset after the source's: one the API would take.
+                raise ValueError(
+                    f"dataset name {name!r}: 1 to {NAME_LIMIT} characters, not blank, no '/'"
+                )
             if isinstance(given, int):
                 if isinstance(given, bool) or given < 0:
                     raise ValueError(f"dataset {name!r}: a count of 0 or more, got {given!r}")

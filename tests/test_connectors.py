@@ -263,6 +263,24 @@ def test_an_import_whose_source_is_gone_fails_clearly(
 
 
 @pytest.mark.usefixtures("sources")
+def test_a_destination_deleted_midway_fails_its_rows_and_the_next_still_copies(
+    fake: FakePictograph, client: pictograph.Client
+) -> None:
+    listed = client.connectors.validate("v7", V7_KEY).datasets
+    job = client.connectors.import_("v7", V7_KEY, listed, wait=False)
+    fake.clock.advance(QUEUE_SECONDS + 2 * SECONDS_PER_IMAGE)
+    client.datasets.delete("Road Signs")
+    with pytest.raises(ApiError, match=r"imported=4, failed=4"):
+        client.connectors.wait_for_import(job.import_id)
+    ended = client.connectors.get_import(job.import_id)
+    assert [(r.status, r.imported, r.failed) for r in ended.datasets] == [
+        ("error", 2, 4),
+        ("completed", 2, 0),
+    ]
+    assert client.datasets.get("Birds").image_count == 2
+
+
+@pytest.mark.usefixtures("sources")
 def test_a_refused_import_makes_nothing(fake: FakePictograph, client: pictograph.Client) -> None:
     before = [d.name for d in client.datasets.list()]
     signs = _remote(client, "Road Signs")
@@ -316,6 +334,8 @@ def test_add_connector_source_refuses_what_no_provider_holds(fake: FakePictograp
         fake.add_connector_source("s3", "k", datasets={})
     with pytest.raises(ValueError, match="distinct"):
         fake.add_connector_source("v7", "k", datasets={"A": ["a.jpg", "a.jpg"]})
+    with pytest.raises(ValueError, match="1 to 100 characters"):
+        fake.add_connector_source("v7", "k", datasets={"a/b": 1})
     with pytest.raises(ValueError, match="no 'v7' source"):
         fake.remove_connector_source("v7", "never")
 

@@ -21,6 +21,7 @@ from pictograph.models.connector import ImportJob, LimitCheckResult, RemoteDatas
 
 from pictograph_testing.catalog import PLANS
 from pictograph_testing.world.connectors import QUEUE_SECONDS, SECONDS_PER_IMAGE
+from tests.conftest import DATASET, EXPORT
 from tests.image_files import raw
 
 if TYPE_CHECKING:
@@ -365,3 +366,50 @@ def test_the_page_states_the_imports_timing() -> None:
         f"another, one image every {SECONDS_PER_IMAGE:g} virtual seconds"
     )
     assert timing in " ".join(page.split())
+
+
+# ── the jobs feed ──
+
+
+@pytest.mark.usefixtures("sources")
+def test_an_import_is_a_connector_import_job(
+    fake: FakePictograph, client: pictograph.Client
+) -> None:
+    listed = client.connectors.validate("v7", V7_KEY).datasets
+    run = client.training.create(DATASET, EXPORT, pipeline_type="yolox", name="r", wait=False)
+    job = client.connectors.import_("v7", V7_KEY, listed, wait=False)
+    queued = client.jobs.get(job.import_id)
+    assert (queued.type, queued.status, queued.name) == (
+        "connector_import",
+        "queued",
+        "Import from V7: Road Signs, Birds",
+    )
+    assert queued.cancel_path == f"/api/v1/developer/connectors/import/cancel/{job.import_id}"
+    # Newest first, after the run created before it.
+    assert [j.id for j in client.jobs.list()][:2] == [job.import_id, run.id]
+    assert [j.id for j in client.jobs.list(type="connector_import")] == [job.import_id]
+    fake.clock.advance(QUEUE_SECONDS + SECONDS_PER_IMAGE)
+    running = client.jobs.get(job.import_id)
+    assert running.status == "running"
+    assert running.progress == pytest.approx(100 / (SIGNS + 2), abs=0.1)
+    # jobs.cancel goes through the import's own cancel route.
+    cancelled = client.jobs.cancel(job.import_id)
+    assert cancelled.status == "cancelled"
+    assert client.connectors.get_import(job.import_id).status == "cancelled"
+    assert [j.id for j in client.jobs.list(status="cancelled", type="connector_import")] == [
+        job.import_id
+    ]
+    done = client.connectors.import_("v7", V7_KEY, listed[1:])
+    finished = client.jobs.list(status="completed", type="connector_import")
+    assert [j.id for j in finished] == [done.import_id]
+    assert len(list(client.jobs.list(status="all", type="connector_import"))) == 2
+
+
+async def test_the_async_jobs_feed_reads_an_import(
+    aclient: pictograph.AsyncClient, sources: None
+) -> None:
+    listed = await aclient.connectors.validate("roboflow", ROBOFLOW_KEY)
+    job = await aclient.connectors.import_("roboflow", ROBOFLOW_KEY, listed.datasets, wait=False)
+    assert (await aclient.jobs.get(job.import_id)).type == "connector_import"
+    await aclient.connectors.wait_for_import(job.import_id)
+    assert (await aclient.jobs.get(job.import_id)).status == "completed"

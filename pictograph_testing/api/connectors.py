@@ -159,7 +159,7 @@ def import_status(call: Call) -> Reply:
     "POST",
     "connectors/import/cancel/{import_id}",
     summary="Cancel a processing import; the images copied so far stay",
-    sdk=("connectors.cancel_import",),
+    sdk=("connectors.cancel_import", "jobs.cancel"),
     reply=Bare("ConnectorImportCancelled"),
     role="member",
     action="create datasets",

@@ -39,6 +39,7 @@ if TYPE_CHECKING:
     from collections.abc import Sequence
 
     from pictograph_testing.world.entities import ApiKey, Dataset
+    from pictograph_testing.world.feeds import JobView
     from pictograph_testing.world.state import World
 
 __all__ = [
@@ -53,6 +54,7 @@ __all__ = [
     "ConnectorSource",
     "ImportRow",
     "RemoteDataset",
+    "connector_order",
     "slug_of",
 ]
 
@@ -67,6 +69,8 @@ SDK's default hour-long wait sees 28,800 images in: a large V7 export takes its 
 a binary fraction, so image times add up exactly)."""
 IMAGE_SIZE = (640, 480)
 """The size of an imported image (its bytes are drawn at it)."""
+_JOB_STATUS = {"processing": "running", "error": "failed"}
+"""An import's status in the jobs feed's vocabulary (``queued`` until it starts copying)."""
 INVALID_KEY = "Invalid API key"
 """What a provider answers a key it does not know with (the SDK's example)."""
 
@@ -117,6 +121,10 @@ class ConnectorImport:
     """Kept in memory to reach the source while copying; never sent back."""
     rows: list[ImportRow]
     created_at: float
+    seq: int
+    """Its place among the world's imports (orders it in the jobs feed)."""
+    runs_before: int
+    """The runs created before it: at one instant, it is listed above them as a job."""
     status: str = "processing"
     row: int = 0
     """The row being copied (``len(rows)`` once every row ended)."""
@@ -124,6 +132,8 @@ class ConnectorImport:
     """When the current row's first image began to copy."""
     completed_at: float | None = None
     error: str | None = None
+    updated_at: float = 0.0
+    """When an image was last copied, or the import started or ended."""
 
     @property
     def total_images(self) -> int:
@@ -147,6 +157,8 @@ class ConnectorImports:
         """(provider, api key) -> the source the key opens."""
         self.imports: dict[str, ConnectorImport] = {}
         """Every import, by id, in the order they were started."""
+        self._of_organization: dict[str, list[ConnectorImport]] = {}
+        """Organization id -> its imports, oldest first."""
         self._live: dict[str, ConnectorImport] = {}
         self._next_event = math.inf
 
@@ -206,6 +218,43 @@ class ConnectorImports:
         if not job.rows:
             return ""
         return job.rows[min(job.row, len(job.rows) - 1)].name
+
+    def of_organization(self, organization_id: str) -> list[ConnectorImport]:
+        """The organization's imports, oldest first (read only)."""
+        return self._of_organization.get(organization_id, [])
+
+    def live(self, organization_id: str) -> list[ConnectorImport]:
+        """The organization's imports still processing."""
+        return [j for j in self._live.values() if j.organization_id == organization_id]
+
+    def job(self, job: ConnectorImport) -> JobView:
+        """The import as the jobs feed shows it (type ``connector_import``)."""
+        from pictograph_testing.world.feeds import JobView
+
+        status = _JOB_STATUS.get(job.status, job.status)
+        if status == "running" and self._world.now() < job.created_at + QUEUE_SECONDS:
+            status = "queued"
+        names = ", ".join(row.name for row in job.rows)
+        return JobView(
+            id=job.id,
+            type="connector_import",
+            status=status,
+            progress=self.progress(job),
+            name=f"Import from {PROVIDER_NAMES[job.provider]}: {names}",
+            dataset_id=job.rows[0].dataset_id,
+            error=job.error,
+            created_at=job.created_at,
+            updated_at=job.updated_at,
+            completed_at=job.completed_at,
+            cancellable=job.status == "processing",
+            detail={
+                "provider": job.provider,
+                "total_images": job.total_images,
+                "imported_images": job.imported_images,
+                "failed_images": job.failed_images,
+            },
+            order=connector_order(job),
+        )
 
     @property
     def holds_state(self) -> bool:
@@ -275,7 +324,10 @@ class ConnectorImports:
             api_key=api_key,
             rows=[],
             created_at=now,
+            seq=len(self.imports),
+            runs_before=len(world.runs),
             row_started_at=now + QUEUE_SECONDS,
+            updated_at=now,
         )
         for remote in rows:
             destination = world.dataset_service.create(
@@ -284,6 +336,7 @@ class ConnectorImports:
             row = ImportRow(remote.id, destination.name, destination.id, remote.filenames)
             job.rows.append(row)
         self.imports[job.id] = job
+        self._of_organization.setdefault(key.organization_id, []).append(job)
         self._live[job.id] = job
         self._plan()
         return job
@@ -300,7 +353,7 @@ class ConnectorImports:
         for row in job.rows[job.row :]:
             row.status = "cancelled"
         job.status = "cancelled"
-        job.completed_at = now
+        job.completed_at = job.updated_at = now
         self._finish(job)
         return job
 
@@ -359,11 +412,12 @@ class ConnectorImports:
             if row.filenames:
                 self._copy(destination, row.filenames[row.imported], due)
                 row.imported += 1
+                job.updated_at = due
             if row.imported == len(row.filenames):
                 row.status = "completed"
                 self._next_row(job, due)
         job.status = "error" if job.error is not None else "completed"
-        job.completed_at = job.row_started_at
+        job.completed_at = job.updated_at = job.row_started_at
         self._finish(job)
 
     def _next_row(self, job: ConnectorImport, at: float) -> None:
@@ -415,6 +469,11 @@ class ConnectorImports:
     def _plan(self) -> None:
         self._next_event = min((self._due(job) for job in self._live.values()), default=math.inf)
         self._world.agenda.expect(self._next_event)
+
+
+def connector_order(job: ConnectorImport) -> tuple[float, int, int, int]:
+    """Where an import stands in the jobs feed (newest last): it rises with ``seq``."""
+    return (job.created_at, job.runs_before, 3, job.seq)
 
 
 def slug_of(name: str) -> str:

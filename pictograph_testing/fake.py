@@ -20,7 +20,7 @@ from pictograph_testing.api.dialects import (
     format_version,
 )
 from pictograph_testing.api.gateway import GATEWAY_PREFIX, gateway_url
-from pictograph_testing.catalog import MICRO_USD, PLANS, profile_named
+from pictograph_testing.catalog import MICRO_USD, NAME_LIMIT, PLANS, profile_named
 from pictograph_testing.clock import VirtualClock
 from pictograph_testing.journal import JOURNAL_LIMIT, Journal
 from pictograph_testing.strictness import (
@@ -539,6 +539,61 @@ class FakePictograph:
                 raise ValueError(refusal.message) from None
             world.catalog.withdraw_dataset(found)
             return found
+
+    def add_connector_source(
+        self,
+        provider: str,
+        api_key: str,
+        *,
+        workspace: str = "workspace",
+        datasets: Mapping[str, int | Sequence[str]],
+    ) -> None:
+        """Register what ``api_key`` opens at ``provider`` (``"v7"`` or ``"roboflow"``).
+
+        The fake reaches no provider: ``connectors.validate`` lists these ``datasets`` for
+        this key (any other is ``"Invalid API key"``) and an import copies their images.
+        Each dataset is given by name with its image count (files ``<slug>-00001.jpg`` on)
+        or the names of its files. Registering the same key again replaces what it opens:
+        a dataset left out is gone for the imports still to copy it.
+        """
+        from pictograph_testing.world.connectors import PROVIDERS, slug_of
+
+        if provider not in PROVIDERS:
+            raise ValueError(f"provider must be one of {PROVIDERS}, got {provider!r}")
+        if not api_key.strip():
+            raise ValueError("api_key must not be blank")
+        files: dict[str, Sequence[str]] = {}
+        for name, given in datasets.items():
+            if not name.strip() or len(name) > NAME_LIMIT or "/" in name:
+                # An import names its dataset after the source's: one the API would take.
+                raise ValueError(
+                    f"dataset name {name!r}: 1 to {NAME_LIMIT} characters, not blank, no '/'"
+                )
+            if isinstance(given, int):
+                if isinstance(given, bool) or given < 0:
+                    raise ValueError(f"dataset {name!r}: a count of 0 or more, got {given!r}")
+                files[name] = [f"{slug_of(name)}-{n:05d}.jpg" for n in range(1, given + 1)]
+            else:
+                bad = [f for f in given if not f.strip() or "/" in f]
+                if bad or len(set(given)) != len(given):
+                    raise ValueError(
+                        f"dataset {name!r}: file names must be distinct, not blank and hold "
+                        f"no '/', got {list(given)!r}"
+                    )
+                files[name] = list(given)
+        with self.world.lock:
+            self.world.catch_up()  # images due before the change were copied from the old
+            self.world.connector_imports.add_source(provider, api_key, workspace, files)
+
+    def remove_connector_source(self, provider: str, api_key: str) -> None:
+        """Forget a registered source, as if its key were revoked: the imports still copying
+        from it fail, and ``validate`` answers ``"Invalid API key"``."""
+        with self.world.lock:
+            self.world.catch_up()
+            try:
+                self.world.connector_imports.remove_source(provider, api_key)
+            except KeyError:
+                raise ValueError(f"no {provider!r} source is registered for that key") from None
 
     def star_model(
         self, model: str, star_count: int, *, organization: str | FakeOrganization | None = None

@@ -213,6 +213,15 @@ WIRE_SCHEMAS: dict[str, Schema] = {
     "ApiKeyList": _obj({"api_keys": _list(_ref("ApiKey"))}, {"success": _BOOL}),
     "ApiKeyReply": _obj({"api_key": _ref("ApiKey")}, {"success": _BOOL}),
     "ApiKeyDeleted": _obj({"success": _BOOL}, {"message": _S}),
+    "ConnectorImportStarted": _obj(
+        {
+            "import_id": _S,
+            "job": _S,
+            "status": {"const": "started"},
+            "datasets": _list(_obj({"name": _S, "project_id": _S, "dataset_id": _S})),
+        }
+    ),
+    "ConnectorImportCancelled": _obj({"status": _S, "import_id": _S, "job": _S}),
     "UnreadCount": _obj({"unread_count": {"type": "integer", "minimum": 0}}),
     "MarkedRead": _obj({"success": _BOOL, "marked_count": {"type": "integer", "minimum": 0}}),
     "NotificationRead": _obj({"success": _BOOL, "id": _S, "read": _BOOL}),
@@ -258,6 +267,7 @@ def sdk_models() -> dict[str, type[Any]]:
         api_key,
         batch,
         common,
+        connector,
         credit,
         dataset,
         deployment,
@@ -295,6 +305,9 @@ def sdk_models() -> dict[str, type[Any]]:
         explore.PublicDataset,
         explore.PublicModel,
         explore.PublicDatasetImport,
+        connector.ValidationResult,
+        connector.LimitCheckResult,
+        connector.ImportJob,
         insights.DatasetInsights,
         image.Image,
         directory.Directory,

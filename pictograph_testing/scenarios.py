@@ -648,6 +648,13 @@ def snapshot(world: World) -> dict[str, Any]:
                 "snapshot() cannot capture public-dataset imports yet (they are not part of "
                 f"scenario schema_version {SCHEMA_VERSION}): take the snapshot before importing"
             )
+        connectors = world.built("connector_imports")
+        if connectors is not None and connectors.holds_state:
+            raise ValueError(
+                "snapshot() cannot capture connector sources or imports yet (they are not "
+                f"part of scenario schema_version {SCHEMA_VERSION}): take the snapshot before "
+                "registering a source"
+            )
         if world.webhooks.holds_state:
             raise ValueError(
                 "snapshot() cannot capture webhook endpoints or deliveries yet (their signing "

@@ -28,6 +28,8 @@ ROLES = ("viewer", "member", "admin", "owner")
 RANK = {role: rank for rank, role in enumerate(ROLES)}
 IMAGE = "img-00001.jpg"
 PUBLISHED = "published"
+SOURCE_KEY = "v7-key"
+"""The key of the V7 source the world registered (one dataset, ``Signs``, id 100001)."""
 BOX = BBoxAnnotation(name="stop_sign", bounding_box=BoundingBox(x=1, y=2, w=3, h=4))
 
 
@@ -56,6 +58,7 @@ def _world(seed: int = 5) -> FakePictograph:
     fake.add_dataset("spare", images=2, completed_images=2, classes=["stop_sign"])
     fake.add_dataset(PUBLISHED, images=1, completed_images=1, visibility="public")
     fake.add_export(DATASET, EXPORT)
+    fake.add_connector_source("v7", SOURCE_KEY, datasets={"Signs": 1})
     world = fake.world
     with world.lock:
         request = RunRequest(DATASET, EXPORT, "yolox", "a10g", {"epochs": 2}, "done")
@@ -101,6 +104,18 @@ ACTIONS: dict[str, tuple[str, Action]] = {
     ),
     "explore.datasets": ("viewer", lambda c, r: c.explore.datasets()),
     "explore.dataset": ("viewer", lambda c, r: c.explore.dataset(r.public)),
+    # connectors
+    "connectors.validate": ("viewer", lambda c, r: c.connectors.validate("v7", SOURCE_KEY)),
+    "connectors.check_limits": (
+        "viewer",
+        lambda c, r: c.connectors.check_limits(total_images=1, estimated_size_bytes=1),
+    ),
+    "connectors.import_": (
+        "member",
+        lambda c, r: c.connectors.import_(
+            "v7", SOURCE_KEY, [{"id": "100001", "name": "Signs", "slug": "signs"}], wait=False
+        ),
+    ),
     # images
     "images.upload": (
         "member",

@@ -19,6 +19,7 @@ __all__ = ["job_payload"]
 _CANCEL_PATHS = {
     "training": f"{API_PREFIX}training/{{id}}/cancel",
     "evaluation": f"{API_PREFIX}model-evaluations/{{id}}/cancel",
+    "connector_import": f"{API_PREFIX}connectors/import/cancel/{{id}}",
 }
 
 

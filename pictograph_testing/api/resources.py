@@ -9,6 +9,7 @@ from pictograph_testing.api import (  # noqa: F401  # noqa: F401
     api_keys,
     batch,
     comments,
+    connectors,
     credits,
     datasets,
     deployments,

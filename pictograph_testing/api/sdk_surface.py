@@ -114,19 +114,6 @@ NOT_SERVED: dict[str, str] = {
     ),
     "auto_annotate.text": "POST /auto-annotate/sam3/text",
     "auto_annotate.wait_for_batch": "GET /auto-annotate/batch/{job_id} (polled)",
-    # connectors
-    "connectors.cancel_import": (
-        "POST /connectors/import/cancel/{import_id}, "
-        "GET /connectors/import/status/{import_id} (re-reads the import after the cancel)"
-    ),
-    "connectors.check_limits": "POST /connectors/check-limits",
-    "connectors.get_import": "GET /connectors/import/status/{import_id}",
-    "connectors.import_": (
-        "POST /connectors/import/start, GET /connectors/import/status/{import_id} "
-        "(polled when wait=True)"
-    ),
-    "connectors.validate": "POST /connectors/validate",
-    "connectors.wait_for_import": "GET /connectors/import/status/{import_id} (polled)",
     # sam3
     "sam3.predict": (
         "POST /sam3/predict (multipart; an http(s) image is first fetched from its own host)"

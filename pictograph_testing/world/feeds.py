@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 from functools import partial
 from typing import TYPE_CHECKING, Any, overload
 
+from pictograph_testing.world.connectors import connector_order
 from pictograph_testing.world.errors import NotFound
 from pictograph_testing.world.evaluations import evaluation_job, evaluation_order
 from pictograph_testing.world.ordered import SortedIndex, index_in
@@ -306,6 +307,9 @@ class Feeds:
                 views.extend(export_job(e, exports.job(e), now) for e in exports.active(org_id))
             if kind in (None, "evaluation"):
                 views.extend(evaluation_job(e, now) for e in world.evaluations.live(org_id))
+            if kind in (None, "connector_import"):
+                connectors = world.connector_imports
+                views.extend(connectors.job(j) for j in connectors.live(org_id))
             views = [v for v in views if _matches(v, status)]
             views.sort(key=lambda v: v.order, reverse=True)
             return views[:JOB_LIST_LIMIT]
@@ -344,6 +348,13 @@ class Feeds:
             sources.append(
                 (evaluation_order(e), 2, partial(evaluation_job, e, now)) for e in evaluated
             )
+        if kind in (None, "connector_import"):
+            # Few per organization: every one, newest first; the filter below picks.
+            connectors = world.connector_imports
+            sources.append(
+                (connector_order(j), 3, partial(connectors.job, j))
+                for j in reversed(connectors.of_organization(org_id))
+            )
         merged = (
             entry[2]
             for entry in (sources[0] if len(sources) == 1 else heapq.merge(*sources, reverse=True))
@@ -356,6 +367,8 @@ class Feeds:
                 total += len(exports.of_organization(org_id))
             if kind in (None, "evaluation"):
                 total += len(world.evaluations.listing(key, model_id=None, dataset_id=None))
+            if kind in (None, "connector_import"):
+                total += len(world.connector_imports.of_organization(org_id))
             return LazyJobs(merged, min(total, JOB_LIST_LIMIT))
         found: list[JobView] = []
         for make in merged:
@@ -389,6 +402,9 @@ class Feeds:
         evaluation = world.evaluations.evaluations.get(ref)
         if evaluation is not None and evaluation.organization_id == key.organization_id:
             return evaluation_job(evaluation, world.now())
+        imported = world.connector_imports.imports.get(ref)
+        if imported is not None and imported.organization_id == key.organization_id:
+            return world.connector_imports.job(imported)
         raise NotFound(f"Job '{job_id}' not found")
 
 

@@ -16,6 +16,7 @@ from pictograph_testing.world.allowances import MonthlyResets
 from pictograph_testing.world.billing import Billing
 from pictograph_testing.world.cold_storage import ColdStorage
 from pictograph_testing.world.comments import CommentService
+from pictograph_testing.world.connectors import ConnectorImports
 from pictograph_testing.world.datasets import DatasetService
 from pictograph_testing.world.deployments import DeploymentService
 from pictograph_testing.world.directories import DirectoryService
@@ -81,6 +82,7 @@ _TIMED_SERVICES = (
     "export_service",
     "cold_storage",
     "public_imports",
+    "connector_imports",
     "evaluations",
     "deployments",
     "people",
@@ -157,6 +159,10 @@ class World:
     @cached_property
     def public_imports(self) -> PublicImports:
         return PublicImports(self)
+
+    @cached_property
+    def connector_imports(self) -> ConnectorImports:
+        return ConnectorImports(self)
 
     @cached_property
     def image_service(self) -> ImageService:

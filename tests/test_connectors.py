@@ -1,0 +1,415 @@
+"""Connectors through the real SDK (sync and async): ``connectors.validate``,
+``check_limits``, ``import_``, ``get_import``, ``wait_for_import`` and ``cancel_import``
+against sources a test registers (the fake reaches no provider)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+import pytest
+from pictograph.exceptions import (
+    ApiError,
+    ConflictError,
+    ForbiddenError,
+    NotFoundError,
+    PaymentRequiredError,
+    PollTimeoutError,
+    ValidationError,
+)
+from pictograph.models.connector import ImportJob, LimitCheckResult, RemoteDataset
+
+from pictograph_testing.catalog import PLANS
+from pictograph_testing.world.connectors import QUEUE_SECONDS, SECONDS_PER_IMAGE
+from tests.conftest import DATASET, EXPORT
+from tests.image_files import raw
+
+if TYPE_CHECKING:
+    import pictograph
+
+    from pictograph_testing import FakePictograph
+
+pytestmark = pytest.mark.usefixtures("no_real_waiting")
+V7_KEY = "v7-team-key"
+ROBOFLOW_KEY = "rf-key"
+SIGNS = 6
+"""Images of the V7 dataset ``Road Signs``."""
+
+
+@pytest.fixture
+def sources(fake: FakePictograph) -> None:
+    fake.add_connector_source(
+        "v7",
+        V7_KEY,
+        workspace="acme",
+        datasets={"Road Signs": SIGNS, "Birds": ["sparrow.png", "robin.jpg"]},
+    )
+    fake.add_connector_source("roboflow", ROBOFLOW_KEY, workspace="lab", datasets={"Pipes": 3})
+
+
+def _remote(client: pictograph.Client, name: str) -> RemoteDataset:
+    listed = client.connectors.validate("v7", V7_KEY)
+    return next(d for d in listed.datasets if d.name == name)
+
+
+# ── validate, check_limits ──
+
+
+@pytest.mark.usefixtures("sources")
+def test_validate_lists_a_registered_sources_datasets(client: pictograph.Client) -> None:
+    v7 = client.connectors.validate("v7", V7_KEY)
+    assert (v7.valid, v7.workspace, v7.error) == (True, "acme", None)
+    assert [(d.name, d.slug, d.image_count, d.version) for d in v7.datasets] == [
+        ("Road Signs", "road-signs", SIGNS, None),
+        ("Birds", "birds", 2, None),
+    ]
+    roboflow = client.connectors.validate("roboflow", ROBOFLOW_KEY)
+    [pipes] = roboflow.datasets
+    assert (pipes.id, pipes.version, pipes.image_count) == ("lab/pipes", 1, 3)
+    # A key no source was registered for (or another provider's) is the provider's "no".
+    for provider, key in (("v7", "wrong"), ("roboflow", V7_KEY)):
+        refused = client.connectors.validate(provider, key)  # type: ignore[arg-type]
+        assert (refused.valid, refused.error, refused.datasets) == (False, "Invalid API key", [])
+
+
+def test_validate_refuses_an_unknown_provider_or_a_blank_key(client: pictograph.Client) -> None:
+    with pytest.raises(ValidationError, match="provider"):
+        client.connectors.validate("s3", "k")  # type: ignore[arg-type]
+    with pytest.raises(ValidationError, match="api_key"):
+        client.connectors.validate("v7", "  ")
+
+
+def test_check_limits_answers_against_the_plan(
+    fake: FakePictograph, client: pictograph.Client
+) -> None:
+    plan = PLANS[fake.organization.subscription_tier]
+    fits = client.connectors.check_limits(total_images=100, estimated_size_bytes=1_000)
+    assert isinstance(fits, LimitCheckResult)
+    assert (fits.allowed, fits.exceeded) == (True, None)
+    # The fixture's dataset holds 20 images: they count, and so do their bytes.
+    assert (fits.current_images, fits.image_limit, fits.images_after_import) == (
+        20,
+        plan.max_images,
+        120,
+    )
+    assert fits.current_storage_bytes > 0
+    assert fits.storage_after_import_bytes == fits.current_storage_bytes + 1_000
+    assert fits.storage_limit_bytes == plan.max_storage_bytes
+    over = plan.max_images - 20 + 1
+    assert client.connectors.check_limits(total_images=over, estimated_size_bytes=0).exceeded == (
+        "images"
+    )
+    huge = plan.max_storage_bytes
+    assert client.connectors.check_limits(total_images=0, estimated_size_bytes=huge).exceeded == (
+        "storage"
+    )
+    both = client.connectors.check_limits(total_images=over, estimated_size_bytes=huge)
+    assert (both.allowed, both.exceeded) == (False, "both")
+    with pytest.raises(ValidationError, match="total_images"):
+        client.connectors.check_limits(total_images=-1, estimated_size_bytes=0)
+
+
+# ── importing ──
+
+
+@pytest.mark.usefixtures("sources")
+def test_an_import_copies_the_images_on_the_virtual_clock(
+    fake: FakePictograph, client: pictograph.Client, tmp_path: Path
+) -> None:
+    started = fake.clock.monotonic()
+    job = client.connectors.import_("v7", V7_KEY, [_remote(client, "Road Signs")], wait=False)
+    assert isinstance(job, ImportJob)
+    # The destination is made at once, empty.
+    assert client.datasets.get("Road Signs").image_count == 0
+    waiting = client.connectors.get_import(job.import_id)
+    assert (waiting.status, waiting.total_images, waiting.imported_images) == (
+        "processing",
+        SIGNS,
+        0,
+    )
+    assert waiting.current_dataset == "Road Signs"
+    [row] = waiting.datasets
+    assert (row.name, row.status) == ("Road Signs", "pending")
+    assert row.dataset_id == client.datasets.get("Road Signs").id
+
+    fake.clock.advance(QUEUE_SECONDS + 2.5 * SECONDS_PER_IMAGE)
+    halfway = client.connectors.get_import(job.import_id)
+    assert (halfway.imported_images, halfway.datasets[0].status) == (2, "processing")
+    assert halfway.progress == pytest.approx(100 * 2 / SIGNS, abs=0.1)
+    # What the import reports copied is in the dataset, as real images.
+    assert client.datasets.get("Road Signs").image_count == 2
+
+    done = client.connectors.wait_for_import(job.import_id)
+    assert (done.status, done.progress, done.imported_images, done.failed_images) == (
+        "completed",
+        100.0,
+        SIGNS,
+        0,
+    )
+    took = QUEUE_SECONDS + SIGNS * SECONDS_PER_IMAGE
+    # The wait polls every 3 virtual seconds: it returns at the first poll after the end.
+    assert took <= fake.clock.monotonic() - started < took + 3.0
+    images = client.images.list("Road Signs")
+    names = sorted(i.filename for i in images)
+    assert names == [f"road-signs-{n:05d}.jpg" for n in range(1, SIGNS + 1)]
+    saved = client.images.download("Road Signs", names[0], tmp_path / names[0])
+    assert saved.read_bytes()[:2] == b"\xff\xd8"  # a JPEG, made from the image's id
+
+
+@pytest.mark.usefixtures("sources")
+def test_a_waited_import_of_two_datasets_keeps_file_names_and_numbers_a_taken_name(
+    fake: FakePictograph, client: pictograph.Client, tmp_path: Path
+) -> None:
+    fake.add_dataset("Birds", images=1)
+    listed = client.connectors.validate("v7", V7_KEY).datasets
+    done = client.connectors.import_("v7", V7_KEY, listed)
+    assert (done.status, done.total_images, done.imported_images) == ("completed", SIGNS + 2, 8)
+    assert [(r.name, r.status, r.imported) for r in done.datasets] == [
+        ("Road Signs", "completed", SIGNS),
+        ("Birds (2)", "completed", 2),
+    ]
+    birds = client.images.list("Birds (2)")
+    assert sorted(i.filename for i in birds) == ["robin.jpg", "sparrow.png"]
+    png = next(i for i in birds if i.filename == "sparrow.png")
+    saved = client.images.download("Birds (2)", png.filename, tmp_path / png.filename)
+    assert saved.read_bytes()[:4] == b"\x89PNG"
+    # A dict the caller built is taken too (the SDK sends it as given).
+    again = client.connectors.import_(
+        "roboflow", ROBOFLOW_KEY, [{"id": "lab/pipes", "name": "Pipes", "slug": "pipes"}]
+    )
+    assert again.imported_images == 3
+
+
+async def test_an_import_through_the_async_client(
+    fake: FakePictograph, aclient: pictograph.AsyncClient, sources: None
+) -> None:
+    listed = await aclient.connectors.validate("roboflow", ROBOFLOW_KEY)
+    assert listed.valid
+    limits = await aclient.connectors.check_limits(total_images=3, estimated_size_bytes=0)
+    assert limits.allowed
+    job = await aclient.connectors.import_("roboflow", ROBOFLOW_KEY, listed.datasets, wait=False)
+    assert (await aclient.connectors.get_import(job.import_id)).status == "processing"
+    done = await aclient.connectors.wait_for_import(job.import_id)
+    assert (done.status, done.imported_images) == ("completed", 3)
+    assert (await aclient.datasets.get("Pipes")).image_count == 3
+    waited = await aclient.connectors.import_("roboflow", ROBOFLOW_KEY, listed.datasets)
+    assert (waited.status, waited.datasets[0].name) == ("completed", "Pipes (2)")
+
+
+@pytest.mark.usefixtures("sources")
+def test_a_cancel_keeps_the_images_copied_so_far(
+    fake: FakePictograph, client: pictograph.Client
+) -> None:
+    listed = client.connectors.validate("v7", V7_KEY).datasets
+    job = client.connectors.import_("v7", V7_KEY, listed, wait=False)
+    fake.clock.advance(QUEUE_SECONDS + 3 * SECONDS_PER_IMAGE)
+    cancelled = client.connectors.cancel_import(job.import_id)
+    assert (cancelled.status, cancelled.imported_images, cancelled.failed_images) == (
+        "cancelled",
+        3,
+        0,
+    )
+    assert [(r.name, r.status, r.imported) for r in cancelled.datasets] == [
+        ("Road Signs", "cancelled", 3),
+        ("Birds", "cancelled", 0),
+    ]
+    # The copied images stay; the dataset the import never reached is not left empty.
+    assert client.datasets.get("Road Signs").image_count == 3
+    with pytest.raises(NotFoundError):
+        client.datasets.get("Birds")
+    # Nothing more is copied, and a wait returns the cancelled import (not an error).
+    fake.clock.advance(60)
+    assert client.connectors.wait_for_import(job.import_id).imported_images == 3
+    assert client.datasets.get("Road Signs").image_count == 3
+    with pytest.raises(ConflictError, match="already cancelled"):
+        client.connectors.cancel_import(job.import_id)
+
+
+async def test_an_async_cancel(
+    fake: FakePictograph, aclient: pictograph.AsyncClient, sources: None
+) -> None:
+    listed = await aclient.connectors.validate("v7", V7_KEY)
+    job = await aclient.connectors.import_("v7", V7_KEY, listed.datasets[:1], wait=False)
+    cancelled = await aclient.connectors.cancel_import(job.import_id)
+    assert (cancelled.status, cancelled.imported_images) == ("cancelled", 0)
+    with pytest.raises(NotFoundError):
+        await aclient.datasets.get("Road Signs")
+
+
+@pytest.mark.usefixtures("sources")
+def test_an_import_whose_source_is_gone_fails_clearly(
+    fake: FakePictograph, client: pictograph.Client
+) -> None:
+    listed = client.connectors.validate("v7", V7_KEY).datasets
+    job = client.connectors.import_("v7", V7_KEY, listed, wait=False)
+    fake.clock.advance(QUEUE_SECONDS + 4 * SECONDS_PER_IMAGE)
+    fake.remove_connector_source("v7", V7_KEY)
+    with pytest.raises(ApiError, match=r"failed \(imported=4, failed=4\)") as ended:
+        client.connectors.wait_for_import(job.import_id)
+    assert ended.value.code == "job_failed"
+    failed = client.connectors.get_import(job.import_id)
+    assert failed.status == "error"
+    assert [(r.status, r.imported, r.failed) for r in failed.datasets] == [
+        ("error", 4, 2),
+        ("error", 0, 2),
+    ]
+    assert client.datasets.get("Road Signs").image_count == 4
+    with pytest.raises(NotFoundError):
+        client.datasets.get("Birds")
+    # The reason is on the wire for a reader of the raw body.
+    with raw(fake) as http:
+        body = http.get(f"/api/v1/developer/connectors/import/status/{job.import_id}").json()
+    assert "source is gone" in body["error"]
+    assert client.connectors.validate("v7", V7_KEY).valid is False
+
+
+@pytest.mark.usefixtures("sources")
+def test_a_destination_deleted_midway_fails_its_rows_and_the_next_still_copies(
+    fake: FakePictograph, client: pictograph.Client
+) -> None:
+    listed = client.connectors.validate("v7", V7_KEY).datasets
+    job = client.connectors.import_("v7", V7_KEY, listed, wait=False)
+    fake.clock.advance(QUEUE_SECONDS + 2 * SECONDS_PER_IMAGE)
+    client.datasets.delete("Road Signs")
+    with pytest.raises(ApiError, match=r"imported=4, failed=4"):
+        client.connectors.wait_for_import(job.import_id)
+    ended = client.connectors.get_import(job.import_id)
+    assert [(r.status, r.imported, r.failed) for r in ended.datasets] == [
+        ("error", 2, 4),
+        ("completed", 2, 0),
+    ]
+    assert client.datasets.get("Birds").image_count == 2
+
+
+@pytest.mark.usefixtures("sources")
+def test_a_refused_import_makes_nothing(fake: FakePictograph, client: pictograph.Client) -> None:
+    before = [d.name for d in client.datasets.list()]
+    signs = _remote(client, "Road Signs")
+    with pytest.raises(ValidationError, match="refused the api_key"):
+        client.connectors.import_("v7", "wrong", [signs])
+    with pytest.raises(ValidationError, match="has no dataset '999'"):
+        client.connectors.import_("v7", V7_KEY, [signs, {"id": "999", "name": "x", "slug": "x"}])
+    with pytest.raises(ValidationError, match="twice"):
+        client.connectors.import_("v7", V7_KEY, [signs, signs])
+    with pytest.raises(ValidationError, match="datasets"):
+        client.connectors.import_("v7", V7_KEY, [])
+    viewer = fake.client(api_key=fake.add_api_key("viewer"), max_retries=0)
+    with pytest.raises(ForbiddenError, match="'member' or higher"):
+        viewer.connectors.import_("v7", V7_KEY, [signs])
+    # The plan's image limit: 1,000 on the free plan, and we hold 20 already.
+    fake.organization.subscription_tier = "free"
+    fake.add_connector_source("v7", "big", datasets={"Big": 990})
+    big = client.connectors.validate("v7", "big").datasets
+    with pytest.raises(PaymentRequiredError) as refusal:
+        client.connectors.import_("v7", "big", big)
+    assert refusal.value.code == "image_limit_exceeded"
+    assert refusal.value.upgrade_url == "/settings?tab=billing"
+    assert [d.name for d in client.datasets.list()] == before
+
+
+@pytest.mark.usefixtures("sources")
+def test_another_organizations_import_is_a_404(
+    fake: FakePictograph, client: pictograph.Client
+) -> None:
+    job = client.connectors.import_("v7", V7_KEY, [_remote(client, "Birds")], wait=False)
+    other = fake.add_organization()
+    with other.client(max_retries=0) as theirs:
+        with pytest.raises(NotFoundError):
+            theirs.connectors.get_import(job.import_id)
+        with pytest.raises(NotFoundError):
+            theirs.connectors.cancel_import(job.import_id)
+    with pytest.raises(NotFoundError):
+        client.connectors.get_import("00000000-0000-4000-8000-000000000000")
+
+
+@pytest.mark.usefixtures("sources")
+def test_a_wait_times_out_at_the_virtual_deadline(client: pictograph.Client) -> None:
+    job = client.connectors.import_("v7", V7_KEY, [_remote(client, "Road Signs")], wait=False)
+    with pytest.raises(PollTimeoutError, match="did not complete within 2s"):
+        client.connectors.wait_for_import(job.import_id, timeout=2.0, poll_interval=1.0)
+    assert client.connectors.wait_for_import(job.import_id).status == "completed"
+
+
+def test_add_connector_source_refuses_what_no_provider_holds(fake: FakePictograph) -> None:
+    with pytest.raises(ValueError, match="provider"):
+        fake.add_connector_source("s3", "k", datasets={})
+    with pytest.raises(ValueError, match="distinct"):
+        fake.add_connector_source("v7", "k", datasets={"A": ["a.jpg", "a.jpg"]})
+    with pytest.raises(ValueError, match="1 to 100 characters"):
+        fake.add_connector_source("v7", "k", datasets={"a/b": 1})
+    with pytest.raises(ValueError, match="no 'v7' source"):
+        fake.remove_connector_source("v7", "never")
+
+
+@pytest.mark.usefixtures("sources")
+def test_a_viewer_may_read_an_import_but_not_cancel_it(
+    fake: FakePictograph, client: pictograph.Client
+) -> None:
+    job = client.connectors.import_("v7", V7_KEY, [_remote(client, "Birds")], wait=False)
+    with fake.client(api_key=fake.add_api_key("viewer"), max_retries=0) as viewer:
+        assert viewer.connectors.get_import(job.import_id).status == "processing"
+        with pytest.raises(ForbiddenError, match="'member' or higher"):
+            viewer.connectors.cancel_import(job.import_id)
+    assert client.connectors.wait_for_import(job.import_id).status == "completed"
+
+
+def test_a_snapshot_refuses_a_world_with_a_source(fake: FakePictograph) -> None:
+    fake.add_connector_source("v7", V7_KEY, datasets={"Birds": 1})
+    with pytest.raises(ValueError, match="connector sources or imports"):
+        fake.snapshot()
+
+
+def test_the_page_states_the_imports_timing() -> None:
+    page = (Path(__file__).resolve().parent.parent / "docs" / "connectors.md").read_text()
+    timing = (
+        f"waits {QUEUE_SECONDS:g} virtual seconds, then copies the datasets one after "
+        f"another, one image every {SECONDS_PER_IMAGE:g} virtual seconds"
+    )
+    assert timing in " ".join(page.split())
+
+
+# ── the jobs feed ──
+
+
+@pytest.mark.usefixtures("sources")
+def test_an_import_is_a_connector_import_job(
+    fake: FakePictograph, client: pictograph.Client
+) -> None:
+    listed = client.connectors.validate("v7", V7_KEY).datasets
+    run = client.training.create(DATASET, EXPORT, pipeline_type="yolox", name="r", wait=False)
+    job = client.connectors.import_("v7", V7_KEY, listed, wait=False)
+    queued = client.jobs.get(job.import_id)
+    assert (queued.type, queued.status, queued.name) == (
+        "connector_import",
+        "queued",
+        "Import from V7: Road Signs, Birds",
+    )
+    assert queued.cancel_path == f"/api/v1/developer/connectors/import/cancel/{job.import_id}"
+    # Newest first, after the run created before it.
+    assert [j.id for j in client.jobs.list()][:2] == [job.import_id, run.id]
+    assert [j.id for j in client.jobs.list(type="connector_import")] == [job.import_id]
+    fake.clock.advance(QUEUE_SECONDS + SECONDS_PER_IMAGE)
+    running = client.jobs.get(job.import_id)
+    assert running.status == "running"
+    assert running.progress == pytest.approx(100 / (SIGNS + 2), abs=0.1)
+    # jobs.cancel goes through the import's own cancel route.
+    cancelled = client.jobs.cancel(job.import_id)
+    assert cancelled.status == "cancelled"
+    assert client.connectors.get_import(job.import_id).status == "cancelled"
+    assert [j.id for j in client.jobs.list(status="cancelled", type="connector_import")] == [
+        job.import_id
+    ]
+    done = client.connectors.import_("v7", V7_KEY, listed[1:])
+    finished = client.jobs.list(status="completed", type="connector_import")
+    assert [j.id for j in finished] == [done.import_id]
+    assert len(list(client.jobs.list(status="all", type="connector_import"))) == 2
+
+
+async def test_the_async_jobs_feed_reads_an_import(
+    aclient: pictograph.AsyncClient, sources: None
+) -> None:
+    listed = await aclient.connectors.validate("roboflow", ROBOFLOW_KEY)
+    job = await aclient.connectors.import_("roboflow", ROBOFLOW_KEY, listed.datasets, wait=False)
+    assert (await aclient.jobs.get(job.import_id)).type == "connector_import"
+    await aclient.connectors.wait_for_import(job.import_id)
+    assert (await aclient.jobs.get(job.import_id)).status == "completed"

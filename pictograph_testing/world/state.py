@@ -46,6 +46,7 @@ from pictograph_testing.world.predictions import ContentIndex
 from pictograph_testing.world.public_imports import PublicImports
 from pictograph_testing.world.search import ImageSearch
 from pictograph_testing.world.storage import BlobStore
+from pictograph_testing.world.tasks import TaskService
 from pictograph_testing.world.training import TrainingService
 from pictograph_testing.world.webhooks import Webhooks
 
@@ -173,6 +174,10 @@ class World:
     @cached_property
     def search(self) -> ImageSearch:
         return ImageSearch(self)
+
+    @cached_property
+    def tasks(self) -> TaskService:
+        return TaskService(self)
 
     @cached_property
     def training(self) -> TrainingService:

@@ -37,6 +37,7 @@ __all__ = [
     "PIPELINES",
     "PLANS",
     "PROFILES",
+    "SAM3_IMAGE_MICRO_USD",
     "SERVICE_CAP_SECONDS",
     "TRAINED_KIND_WORDS",
     "GpuTier",
@@ -496,6 +497,11 @@ HOSTED_INFERENCE = HostedInference(
     max_top_k=100,
     daily_images=1000,
 )
+
+SAM3_IMAGE_MICRO_USD = 10_000
+"""SAM3's session fee on one image ($0.01, once per image's bytes, when a prompt on it
+completes; more prompts on it are free). Source: the SDK's 1.69.107 changelog and its
+``tests/fixtures/tool_cards.json`` (the API's SAM3 card: ``micro_usd`` 10000 per image)."""
 
 
 # ── deployments ──

@@ -59,6 +59,7 @@ if TYPE_CHECKING:
         Visibility,
     )
     from pictograph_testing.world.members import Invite, Member, MemberRole
+    from pictograph_testing.world.tasks import Task, TaskKind
     from pictograph_testing.world.training import RunView
 
 __all__ = ["FakeOrganization", "FakePictograph"]
@@ -742,6 +743,66 @@ class FakePictograph:
             except ApiRefusal as refusal:
                 raise ValueError(refusal.message) from None
 
+    # ── annotation tasks ──
+
+    def add_task(
+        self,
+        dataset: str,
+        *,
+        assignees: Sequence[Member] = (),
+        images: int | Sequence[str] | None = None,
+        title: str | None = None,
+        kind: TaskKind = "annotate",
+        organization: str | FakeOrganization | None = None,
+    ) -> Task:
+        """Assign images of ``dataset`` to ``assignees`` (from :meth:`add_member`), as the app does.
+
+        ``images`` is how many of the dataset's images, oldest first, or their paths
+        (``"val/a.jpg"``); by default all of them. The set is frozen: images added later
+        are not in the task. ``tasks.contributions`` credits the members who save the
+        images' annotations (their keys: ``add_api_key(member=...)``) and the editing
+        time :meth:`track_task_time` records.
+        """
+        org_id = self._org_id(organization)
+        world = self.world
+        with world.lock:
+            world.catch_up()
+            try:
+                found = world.dataset(org_id, dataset)
+                if isinstance(images, int):
+                    if images < 0:
+                        raise ValueError(f"images must be 0 or more, got {images}")
+                    chosen = world.dataset_images(found)[:images]
+                elif images is None:
+                    chosen = world.dataset_images(found)
+                else:
+                    chosen = [world.image_service.at_path(found, path) for path in images]
+            except ApiRefusal as refusal:
+                raise ValueError(refusal.message) from None
+            return world.tasks.add(
+                found,
+                title=title if title is not None else f"Label {found.name}",
+                kind=kind,
+                images=chosen,
+                assignees=assignees,
+            )
+
+    def track_task_time(self, task: Task, member: Member, image: str, seconds: int) -> None:
+        """Record ``seconds`` of ``member``'s active editing on ``image`` (a path) of ``task``.
+
+        The app measures this time in its editor, which the fake has not; it is what
+        ``tasks.contributions`` reports as ``active_seconds``, and the image counts among
+        the member's ``images_worked``.
+        """
+        world = self.world
+        with world.lock:
+            try:
+                found = world.dataset(task.organization_id, task.dataset_id)
+                picture = world.image_service.at_path(found, image)
+            except ApiRefusal as refusal:
+                raise ValueError(refusal.message) from None
+            world.tasks.track(task, member.user_id, picture, seconds)
+
     def _org_id(self, organization: str | FakeOrganization | None) -> str:
         if organization is None:
             return self.world.default_org.id
@@ -964,6 +1025,10 @@ class FakeOrganization:
     def add_export(self, dataset: str, name: str, **options: Any) -> Export:
         """As :meth:`FakePictograph.add_export`, in this organization."""
         return self._fake.add_export(dataset, name, organization=self.id, **options)
+
+    def add_task(self, dataset: str, **options: Any) -> Task:
+        """As :meth:`FakePictograph.add_task`, in this organization."""
+        return self._fake.add_task(dataset, organization=self.id, **options)
 
     def top_up(self, usd: float) -> LedgerEntry:
         return self._fake.top_up(usd, organization=self.id)

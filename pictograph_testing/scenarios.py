@@ -642,6 +642,12 @@ def snapshot(world: World) -> dict[str, Any]:
                 "snapshot() cannot capture annotation comments yet (not part of scenario "
                 f"schema_version {SCHEMA_VERSION}): take the snapshot before commenting"
             )
+        tasks = world.built("tasks")
+        if tasks is not None and tasks.tasks:
+            raise ValueError(
+                "snapshot() cannot capture annotation tasks yet (not part of scenario "
+                f"schema_version {SCHEMA_VERSION}): take the snapshot before adding tasks"
+            )
         imports = world.built("public_imports")
         if imports is not None and imports.holds_state:
             raise ValueError(

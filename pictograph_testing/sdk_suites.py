@@ -52,7 +52,8 @@ SPEED = 600
 """Virtual seconds per real second: a training run of some virtual minutes ends in
 seconds, while the tests' own short sleeps do not outrun anything they wait for."""
 
-_CALL = re.compile(r"\b\w*client\.([a-z_]+)\.([a-z_]+)\(")
+# A resource's name may hold digits (``sam3``): a call on it is a call all the same.
+_CALL = re.compile(r"\b\w*client\.([a-z_][a-z0-9_]*)\.([a-z_][a-z0-9_]*)\(")
 
 _UNIT = (
     "expects CreditEstimate.unit 'per_minute'; the API says 'minute', as the SDK's own "

@@ -189,12 +189,12 @@ def test_a_call_to_a_route_the_fake_does_not_serve_fails_the_test(
 
         def test_unserved(pictograph_client):
             with pytest.raises(pictograph.NotFoundError):
-                pictograph_client.tasks.list()
+                pictograph_client.sam3.predict(b"x", text="car")
 
         @pytest.mark.pictograph(assert_all_served=False)
         def test_allowed(pictograph_client):
             with pytest.raises(pictograph.NotFoundError):
-                pictograph_client.tasks.list()
+                pictograph_client.sam3.predict(b"x", text="car")
         """
     )
     result = project.runpytest_inprocess("-p", "no:randomly")
@@ -202,7 +202,7 @@ def test_a_call_to_a_route_the_fake_does_not_serve_fails_the_test(
     result.stdout.fnmatch_lines(
         [
             "*1 call(s) to routes the fake does not serve*",
-            "*GET /api/v1/developer/tasks (sent by tasks.iter, tasks.list)*",
+            "*POST /api/v1/developer/sam3/predict (sent by sam3.predict)*",
         ]
     )
 

@@ -144,13 +144,13 @@ def test_a_file_runs_only_when_the_fake_serves_every_call(tmp_path: Path) -> Non
     (tmp_path / "tests" / "e2e").mkdir()
     (live / "conftest.py").write_text("p = client.datasets.create(name)\n")
     (live / "test_a_live.py").write_text("img = client.images.get(ds, i)\n")
-    (live / "test_b_live.py").write_text("hits = e2e_client.tasks.list(ds)\n")
+    (live / "test_b_live.py").write_text("hits = e2e_client.sam3.predict(img, text=t)\n")
     (live / "helper.py").write_text("client.nothing.here()\n")
     chosen = {s.path: s for s in select_files(tmp_path)}
     assert set(chosen) == {"tests/live/test_a_live.py", "tests/live/test_b_live.py"}
     assert chosen["tests/live/test_a_live.py"].calls == {"datasets.create", "images.get"}
     assert chosen["tests/live/test_a_live.py"].runs
-    assert chosen["tests/live/test_b_live.py"].unserved == ("tasks.list",)
+    assert chosen["tests/live/test_b_live.py"].unserved == ("sam3.predict",)
     assert not chosen["tests/live/test_b_live.py"].runs
 
 
@@ -159,7 +159,7 @@ def test_calls_are_read_from_any_client_variable() -> None:
     assert sdk_calls(source) == {"images.iter", "datasets.list"}
     served = served_methods()
     assert {"images.iter", "datasets.list", "images.augment"} <= served
-    assert "tasks.list" not in served
+    assert "sam3.predict" not in served
 
 
 # ── the route snapshot ──

@@ -27,18 +27,18 @@ def test_an_unserved_sdk_method_says_the_fake_does_not_implement_it(
 ) -> None:
     fake.assert_all_served = False  # unserved routes are what this test calls
     with pytest.raises(NotFoundError) as refused:
-        client.tasks.list()
+        client.sam3.predict(b"not decoded by anyone", text="car")
     error = refused.value
     assert error.code == "not_implemented_by_fake"
-    assert "pictograph-testing does not implement GET /api/v1/developer/tasks" in str(error)
-    assert "(sent by tasks.iter, tasks.list)" in str(error)
+    assert "pictograph-testing does not implement POST /api/v1/developer/sam3/predict" in str(error)
+    assert "(sent by sam3.predict)" in str(error)
     assert "docs/fidelity.md" in str(error)
     details = error.response["error"]["details"]  # type: ignore[index]
-    assert details["sdk_methods"] == ["tasks.iter", "tasks.list"]
+    assert details["sdk_methods"] == ["sam3.predict"]
 
     [call] = fake.unserved_calls
-    assert (call.method, call.path) == ("GET", "/api/v1/developer/tasks")
-    assert call.sdk_methods == ("tasks.iter", "tasks.list")
+    assert (call.method, call.path) == ("POST", "/api/v1/developer/sam3/predict")
+    assert call.sdk_methods == ("sam3.predict",)
     assert call.at == fake.clock.now()
     # The journal holds it too, marked, under the same request id.
     [journaled] = fake.calls.filter(where=lambda c: c.unserved)
@@ -96,12 +96,12 @@ def test_the_server_lists_unserved_calls() -> None:
         httpx.Client(base_url=server.base_url, headers={"X-API-Key": server.api_key}) as http,
         server.control() as control,
     ):
-        assert http.get("/api/v1/developer/tasks").status_code == 404
+        assert http.post("/api/v1/developer/sam3/predict").status_code == 404
         listed = control.get("/unserved").json()["unserved_calls"]
         journal = control.get("/journal").json()["calls"]
         info = control.get("/").json()
     assert [(c["method"], c["path"], c["sdk_methods"]) for c in listed] == [
-        ("GET", "/api/v1/developer/tasks", ["tasks.iter", "tasks.list"])
+        ("POST", "/api/v1/developer/sam3/predict", ["sam3.predict"])
     ]
     assert journal[0]["unserved"] is True
     assert info["unserved_calls"] == 1

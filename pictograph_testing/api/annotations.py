@@ -116,6 +116,7 @@ def bulk_save(call: Call) -> Reply:
             failed.append({"image_id": image_id, "error": refusal.message})
             continue
         saved.append(_saved(image, replace_annotations(image, annotations)))
+        world.tasks.record_save(image, call.key.created_by)
     return reply({"success": True, "saved": saved, "failed": failed})
 
 
@@ -266,7 +267,9 @@ def _save(call: Call, dataset: Dataset, image: Image) -> Reply:
         new_id=call.world.ids.uuid,
         dataset_name=dataset.name,
     )
-    return reply(_saved(image, replace_annotations(image, annotations)))
+    previous = replace_annotations(image, annotations)
+    call.world.tasks.record_save(image, call.key.created_by)
+    return reply(_saved(image, previous))
 
 
 @endpoint(
@@ -280,11 +283,13 @@ def _save(call: Call, dataset: Dataset, image: Image) -> Reply:
     errors=(403,),
 )
 def delete(call: Call) -> Reply:
-    return _delete(_image(call)[1])
+    return _delete(call, _image(call)[1])
 
 
-def _delete(image: Image) -> Reply:
+def _delete(call: Call, image: Image) -> Reply:
     deleted = replace_annotations(image, [])
+    # Emptying an image is its last save: a task credits its (now no) annotations to them.
+    call.world.tasks.record_save(image, call.key.created_by)
     message = "Annotations deleted" if deleted else "No annotations to delete"
     return reply(
         {"success": True, "image_id": image.id, "deleted_count": deleted, "message": message}
@@ -341,7 +346,7 @@ def save_by_id(call: Call) -> Reply:
     errors=(403,),
 )
 def delete_by_id(call: Call) -> Reply:
-    return _delete(_by_id(call)[1])
+    return _delete(call, _by_id(call)[1])
 
 
 def _dataset(call: Call, ref: str) -> Dataset:

@@ -24,6 +24,8 @@ from pictograph_testing.api import (  # noqa: F401  # noqa: F401
     organizations,
     predictions,
     search,
+    tasks,
+    tools,
     training,
     webhooks,
 )

@@ -118,13 +118,6 @@ NOT_SERVED: dict[str, str] = {
     "sam3.predict": (
         "POST /sam3/predict (multipart; an http(s) image is first fetched from its own host)"
     ),
-    # tasks
-    "tasks.contributions": "GET /tasks/{task_id}/contributions",
-    "tasks.iter": "GET /tasks (paged)",
-    "tasks.list": "GET /tasks",
-    # tools
-    "tools.describe": "GET /tools/vision/{kind}/{name} (GET /tools/vision/sam3 for 'sam3')",
-    "tools.list": "GET /tools/vision/ (paged)",
     # video
     "video.extract_frames": (
         "POST /video/extract-frames, GET /video/extract-frames/{job_id} (polled when wait=True)"

@@ -53,6 +53,7 @@ __all__ = [
     "model_quality",
     "predict",
     "predict_for",
+    "prediction_kind",
     "render_result",
     "true_tag",
 ]
@@ -176,6 +177,16 @@ class ContentIndex:
 # ── the model ──
 
 
+def prediction_kind(model_type: str) -> str:
+    """The annotation type a model of ``model_type`` predicts (``tag`` for a classifier)."""
+    return {
+        "classification": "tag",
+        "instance_segmentation": "polygon",
+        "semantic_segmentation": "polygon",
+        "keypoint_detection": "keypoint",
+    }.get(model_type, "bbox")
+
+
 def model_quality(model: Model, version: ModelVersion) -> float:
     """How good the version is, in ``[0.05, 0.99]``: its headline metric when it has one."""
     pipeline = PIPELINES.get(model.pipeline_type)
@@ -257,11 +268,7 @@ def predict_for(
         return []
     if model.model_type == "classification":
         return _tags(rng, classes, quality, known, confidence, top_k)
-    kind: Kind = {
-        "instance_segmentation": "polygon",
-        "semantic_segmentation": "polygon",
-        "keypoint_detection": "keypoint",
-    }.get(model.model_type, "bbox")  # type: ignore[assignment]
+    kind: Kind = prediction_kind(model.model_type)  # type: ignore[assignment]
     frame = _Frame(float(width), float(height))
     candidates: list[Prediction] = []
     truth = [a for a in known.annotations if _usable(a)] if known is not None else []

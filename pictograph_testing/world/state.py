@@ -47,6 +47,7 @@ from pictograph_testing.world.predictions import ContentIndex
 from pictograph_testing.world.public_imports import PublicImports
 from pictograph_testing.world.search import ImageSearch
 from pictograph_testing.world.storage import BlobStore
+from pictograph_testing.world.tasks import TaskService
 from pictograph_testing.world.training import TrainingService
 from pictograph_testing.world.webhooks import Webhooks
 
@@ -179,6 +180,10 @@ class World:
     @cached_property
     def search(self) -> ImageSearch:
         return ImageSearch(self)
+
+    @cached_property
+    def tasks(self) -> TaskService:
+        return TaskService(self)
 
     @cached_property
     def training(self) -> TrainingService:

@@ -1,0 +1,497 @@
+"""``/api/v1/developer/tools/vision``: the vision tools an organization can call, and how.
+
+A tool is SAM3 (built in), each ready model, each active deployment and each workflow.
+:data:`TOOL_KINDS` is the catalogue: for each kind, in the order a listing gives them,
+where its tools come from, how a handle finds one and how its card is written. The
+listing, the cards and the docs are derived from it. The fake serves no workflows, so that
+kind lists none and a workflow's card is the API's 404.
+
+A card is written from what the world stores (a model's classes and type, a
+deployment's GPU and settings) and from the prices in ``catalog.py``, in the shapes the
+SDK's ``ToolCard`` parses (its ``tests/fixtures/tool_cards.json`` holds the API's own).
+The resource arrived in SDK 1.69.98, with the same routes as today.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+from pictograph_testing.api.spec import Param, Str
+from pictograph_testing.api.table import Data, Page, endpoint
+from pictograph_testing.api.wire import Call, Reply, page, page_params, reply
+from pictograph_testing.catalog import DEPLOYMENT_GPUS, HOSTED_INFERENCE, SAM3_IMAGE_MICRO_USD
+from pictograph_testing.world.errors import Conflict, NotFound
+from pictograph_testing.world.predictions import prediction_kind
+
+if TYPE_CHECKING:
+    from pictograph_testing.world.deployments import Deployment
+    from pictograph_testing.world.entities import Model
+
+__all__ = ["INPUT_KINDS", "SAM3", "TOOL_KINDS", "ToolKind"]
+
+PAGE_CAP = 500
+"""The most tools one page holds (the SDK asks for pages of 500)."""
+INPUT_KINDS = ("file", "url", "bytes", "video", "dataset")
+"""Every mode answers each of these, in this order (the SDK's card tests rely on it)."""
+SAM3 = "sam3"
+"""SAM3's handle: the one tool with no name after its kind."""
+_DEFAULT_CONFIDENCE = 0.5
+
+
+@dataclass(frozen=True)
+class ToolKind:
+    """One kind of tool in the catalogue: what lists them and how a card describes one."""
+
+    kind: str
+    listed: Callable[[Call], Sequence[Any]]
+    """The organization's callable tools of this kind, in listing order."""
+    find: Callable[[Call, str], Any]
+    """The tool a handle's name (or UUID) names; 404, or 409 when it cannot be called yet."""
+    row: Callable[[Call, Any], dict[str, Any]]
+    card: Callable[[Call, Any], dict[str, Any]]
+
+
+def _inputs(**supported: str | None) -> list[dict[str, Any]]:
+    """The five input kinds: a kind named here is supported, its value the note."""
+    return [
+        {"kind": kind, "supported": kind in supported, "note": supported.get(kind)}
+        for kind in INPUT_KINDS
+    ]
+
+
+def _cost(summary: str, micro_usd: int | None, per: str | None = None) -> dict[str, Any]:
+    return {"summary": summary, "micro_usd": micro_usd, "per": per, "estimate": False}
+
+
+def _mode(
+    mode: str,
+    title: str,
+    description: str,
+    *,
+    inputs: list[dict[str, Any]],
+    cost: dict[str, Any],
+    cli: str,
+    python: str,
+    writes: bool | str = False,
+    requires: Sequence[str] = ("An API key with the member role or higher.",),
+    returns: str | None = None,
+) -> dict[str, Any]:
+    return {
+        "mode": mode,
+        "title": title,
+        "description": description,
+        "inputs": inputs,
+        "limits": {},
+        "requires": list(requires),
+        "writes": writes,
+        "cost": cost,
+        "returns": returns,
+        "run": {"cli": cli, "python": python, "http": None},
+    }
+
+
+def _usd(micro_usd: int) -> str:
+    return f"${micro_usd / 1_000_000:.4f}".rstrip("0").rstrip(".")
+
+
+# ── SAM3 ──
+
+
+def _sam3_row(call: Call, _: object = None) -> dict[str, Any]:
+    return {
+        "tool": SAM3,
+        "kind": SAM3,
+        "id": None,
+        "name": "SAM3",
+        "task": "promptable_segmentation",
+        "status": "ready",
+        "summary": (
+            "SAM3 is the built-in segmentation model: it needs no training. Prompt it with "
+            "a phrase, a box or a point and it returns the matching objects as polygons or "
+            "boxes."
+        ),
+    }
+
+
+def _sam3_card(call: Call, _: object = None) -> dict[str, Any]:
+    fee = _cost(
+        f"{_usd(SAM3_IMAGE_MICRO_USD)} per image, charged once when a prompt on that image "
+        "completes. More prompts on the same image are free; a prompt that fails is free.",
+        SAM3_IMAGE_MICRO_USD,
+        "image",
+    )
+    in_dataset = _inputs(
+        dataset="One image already in a dataset: its filename, its path or its id."
+    )
+    prompts = (
+        ("text", "Find every object a phrase describes", 'text_prompt="red car"', "--prompt car"),
+        (
+            "box",
+            "Segment what is inside a box",
+            'box={"x": 120, "y": 80, "w": 200, "h": 160}',
+            "--box 120,80,200,160",
+        ),
+        ("point", "Segment the object under a point", "x=320, y=240", "--x 320 --y 240"),
+    )
+    modes = [
+        _mode(
+            "image",
+            "Run on any image: a file, a URL or bytes",
+            "Send the image itself with one prompt; nothing is saved.",
+            inputs=_inputs(
+                file="Over HTTP it is the multipart `file`.",
+                url="The SDK fetches it on your machine, then uploads it.",
+                bytes="Python (`image=<bytes>`) or the multipart `file`.",
+            ),
+            cost=fee,
+            cli='pictograph sam3 predict photo.jpg --text "red car" --json',
+            python='result = client.sam3.predict("photo.jpg", text="red car")',
+        ),
+        *(
+            _mode(
+                mode,
+                title,
+                f"A {mode} prompt on one dataset image; nothing is saved.",
+                inputs=in_dataset,
+                cost=fee,
+                cli=f"pictograph auto-annotate {mode} my-dataset photo.jpg {flags}",
+                python=f'client.auto_annotate.{mode}("my-dataset", "photo.jpg", {argument})',
+            )
+            for mode, title, argument, flags in prompts
+        ),
+    ]
+    return {
+        **_sam3_row(call),
+        "about": None,
+        "classes": [],
+        "facts": {"training_required": False, "classes": "Any: you name them in the prompt."},
+        "parameters": [
+            {
+                "name": "confidence_threshold",
+                "type": "number",
+                "default": None,
+                "minimum": 0.0,
+                "maximum": 1.0,
+                "applies_to": ["image", "text", "box", "point"],
+                "description": "Minimum score. Default by prompt: text 0.3, box 0.5, point 0.75.",
+            }
+        ],
+        "output": {
+            "type": "polygon",
+            "description": "One annotation per region: `name` is the class, `polygon.paths` "
+            "its rings, `bounding_box` encloses it, `confidence` is 0-1.",
+            "coordinates": "Absolute pixels of the image, origin at the top-left.",
+        },
+        "modes": modes,
+        "related": [],
+        "notes": [],
+    }
+
+
+# ── models ──
+
+
+def _ready_models(call: Call) -> Sequence[Model]:
+    return call.world.registry.listing(
+        call.key, name=None, dataset_name=None, status="ready", model_type=None
+    )
+
+
+def _model(call: Call, ref: str) -> Model:
+    model = call.world.registry.find(call.key, ref)
+    if model.status != "ready":
+        raise Conflict(f"Model '{ref}' is not ready (status: {model.status}).")
+    return model
+
+
+def _model_row(call: Call, model: Model) -> dict[str, Any]:
+    classes = ", ".join(model.current.classes) or "no classes"
+    task = model.model_type.replace("_", " ")
+    return {
+        "tool": f"model/{model.name}",
+        "kind": "model",
+        "id": model.id,
+        "name": model.name,
+        "task": model.model_type,
+        "status": model.status,
+        "summary": f"A {task} model ({model.pipeline_type}) that predicts {classes}.",
+    }
+
+
+def _model_card(call: Call, model: Model) -> dict[str, Any]:
+    version = model.current
+    kind = prediction_kind(model.model_type)
+    name = model.name
+    cheapest = next(iter(DEPLOYMENT_GPUS.values()))
+    prices = ", ".join(
+        f"{_usd(g.micro_usd_per_minute)} on {g.label}" for g in DEPLOYMENT_GPUS.values()
+    )
+    anywhere = dict.fromkeys(INPUT_KINDS, "Supported.")
+    return {
+        **_model_row(call, model),
+        "about": model.description,
+        "classes": [{"name": c, "type": kind} for c in version.classes],
+        "facts": {
+            "architecture": version.architecture,
+            "precision": version.precision,
+            "version": version.number,
+            "trained_on": model.dataset_name,
+            "export": version.export_name,
+            "visibility": model.visibility,
+        },
+        "parameters": [
+            {
+                "name": "confidence",
+                "type": "number",
+                "default": _DEFAULT_CONFIDENCE,
+                "minimum": HOSTED_INFERENCE.min_confidence,
+                "maximum": HOSTED_INFERENCE.max_confidence,
+                "applies_to": ["hosted", "local"],
+                "description": "Minimum score a prediction needs to be returned.",
+            }
+        ],
+        "output": {"type": kind, "description": f"One `{kind}` annotation per object found."},
+        "modes": [
+            _mode(
+                "hosted",
+                "Run one image on Pictograph (nothing to install)",
+                "Send one image; its predictions come back. Nothing is saved.",
+                inputs=_inputs(**anywhere),
+                cost=_cost("Free on every plan.", 0),
+                cli=f'pictograph models predict "{name}" photo.jpg --remote --json',
+                python=f'result = client.models.predict("{name}", image="photo.jpg")',
+            ),
+            _mode(
+                "local",
+                "Run it on this machine (free, any volume)",
+                "Download the weights once, then run offline.",
+                inputs=_inputs(**anywhere),
+                cost=_cost("Free: it runs on your hardware.", 0),
+                cli=f'pictograph models predict "{name}" photo.jpg',
+                python=f'model = get_model("{name}", task="{model.model_type}")',
+            ),
+            {
+                **_mode(
+                    "deploy",
+                    "Serve it from your own always-on endpoint",
+                    "Creates a deployment (provisioning, then a TensorRT engine) billed "
+                    "while a container is up.",
+                    inputs=_inputs(),
+                    cost={
+                        **_cost(
+                            f"Billed per minute a container is up: {prices}.",
+                            cheapest.micro_usd_per_minute,
+                            "minute",
+                        ),
+                        "options": [
+                            {
+                                "compute": g.name,
+                                "label": g.label,
+                                "micro_usd_per_minute": g.micro_usd_per_minute,
+                            }
+                            for g in DEPLOYMENT_GPUS.values()
+                        ],
+                    },
+                    cli=f'pictograph deployments create "{name}" --gpu {cheapest.name}',
+                    python=f'client.deployments.create("{name}", gpu_type="{cheapest.name}")',
+                    writes="Creates a deployment, billed while it is up.",
+                ),
+            },
+        ],
+        "related": [
+            {"tool": f"deployment/{d.name}", "relation": "An active endpoint serving this model."}
+            for d in _active_deployments(call)
+            if d.model_id == model.id
+        ],
+        "notes": [],
+    }
+
+
+# ── deployments ──
+
+
+def _active_deployments(call: Call) -> Sequence[Deployment]:
+    return call.world.deployments.listing(call.key, model_id=None, name=None, status="active")
+
+
+def _deployment(call: Call, ref: str) -> Deployment:
+    service = call.world.deployments
+    named = service.listing(call.key, model_id=None, name=ref, status=None)
+    found = named[0] if named else service.find(call.key, ref)
+    if found.status != "active":
+        raise Conflict(f"Deployment '{ref}' is not active (status: {found.status}).")
+    return found
+
+
+def _deployment_row(call: Call, deployment: Deployment) -> dict[str, Any]:
+    gpu = DEPLOYMENT_GPUS[deployment.gpu_type]
+    return {
+        "tool": f"deployment/{deployment.name}",
+        "kind": "deployment",
+        "id": deployment.id,
+        "name": deployment.name,
+        "task": deployment.model_type,
+        "status": deployment.status,
+        "summary": f"An endpoint serving {deployment.model_name} on {gpu.label}. "
+        f"Status: {deployment.status}.",
+    }
+
+
+def _deployment_card(call: Call, deployment: Deployment) -> dict[str, Any]:
+    gpu = DEPLOYMENT_GPUS[deployment.gpu_type]
+    model = call.world.models.get(deployment.model_id)
+    version = model.version(deployment.version_id) if model is not None else None
+    kind = prediction_kind(deployment.model_type)
+    return {
+        **_deployment_row(call, deployment),
+        "about": deployment.readme,
+        "classes": [{"name": c, "type": kind} for c in (version.classes if version else [])],
+        "facts": {
+            "model": deployment.model_name,
+            "compute": gpu.name,
+            "precision": deployment.precision,
+            "min_containers": deployment.min_containers,
+            "max_containers": deployment.max_containers,
+            "scaledown_seconds": deployment.scaledown_window,
+        },
+        "parameters": [
+            {
+                "name": "confidence",
+                "type": "number",
+                "default": None,
+                "minimum": 0,
+                "maximum": 1,
+                "applies_to": ["endpoint"],
+                "description": "Minimum score to return. Omit to use the deployment's own.",
+            }
+        ],
+        "output": {"type": kind, "description": f"One `{kind}` annotation per object found."},
+        "modes": [
+            _mode(
+                "endpoint",
+                "Call the endpoint",
+                "Send an image to the deployment's endpoint with its token.",
+                inputs=_inputs(file="Supported.", url="Supported.", bytes="Supported."),
+                cost=_cost(
+                    f"Billed for uptime, not per call: {_usd(gpu.micro_usd_per_minute)} per "
+                    "minute while a container is up.",
+                    gpu.micro_usd_per_minute,
+                    "minute",
+                ),
+                cli=f"pictograph deployments predict {deployment.name} photo.jpg",
+                python=f'client.deployments.connect("{deployment.id}").infer("photo.jpg")',
+                requires=("The deployment's auth token.",),
+            )
+        ],
+        "related": [{"tool": f"model/{deployment.model_name}", "relation": "The model it serves."}],
+        "notes": [],
+    }
+
+
+# ── workflows: the fake serves none ──
+
+
+def _no_workflows(call: Call) -> Sequence[Any]:
+    return ()
+
+
+def _workflow(call: Call, ref: str) -> Any:
+    raise NotFound(f"Workflow '{ref}' not found")
+
+
+def _no_row(call: Call, workflow: Any) -> dict[str, Any]:
+    raise NotFound("Workflow not found")  # never reached: no workflow is listed or found
+
+
+TOOL_KINDS: tuple[ToolKind, ...] = (
+    ToolKind(SAM3, lambda call: (None,), lambda call, ref: None, _sam3_row, _sam3_card),
+    ToolKind("model", _ready_models, _model, _model_row, _model_card),
+    ToolKind(
+        "deployment",
+        _active_deployments,
+        _deployment,
+        _deployment_row,
+        _deployment_card,
+    ),
+    ToolKind("workflow", _no_workflows, _workflow, _no_row, _no_row),
+)
+"""The catalogue, in listing order: SAM3 first, then models (newest first), active
+deployments (newest first) and workflows."""
+_BY_KIND = {entry.kind: entry for entry in TOOL_KINDS}
+_NAMED_KINDS = tuple(entry.kind for entry in TOOL_KINDS if entry.kind != SAM3)
+
+
+class _Listing(Sequence[dict[str, Any]]):
+    """The tools of several kinds as one sequence: a page builds only its own rows."""
+
+    def __init__(self, call: Call, kinds: Sequence[ToolKind]) -> None:
+        self._call = call
+        self._parts = [(entry, entry.listed(call)) for entry in kinds]
+
+    def __len__(self) -> int:
+        return sum(len(tools) for _, tools in self._parts)
+
+    def __getitem__(self, index: Any) -> Any:
+        if not isinstance(index, slice):
+            raise TypeError("a tool listing is read a page at a time")
+        start, stop, _ = index.indices(len(self))
+        rows: list[dict[str, Any]] = []
+        for entry, tools in self._parts:
+            if stop <= 0:
+                break
+            if start < len(tools):
+                rows.extend(entry.row(self._call, t) for t in tools[max(start, 0) : stop])
+            start -= len(tools)
+            stop -= len(tools)
+        return rows
+
+
+@endpoint(
+    "GET",
+    "tools/vision/",
+    summary="Every vision tool the organization can call: SAM3, ready models, active "
+    "deployments, workflows",
+    sdk=("tools.list",),
+    reply=Page("ToolSummary"),
+    query=(
+        *page_params(PAGE_CAP, default=PAGE_CAP),
+        Param("kind", Str(enum=tuple(e.kind for e in TOOL_KINDS))),
+    ),
+)
+def list_tools(call: Call) -> Reply:
+    kind = call.args["kind"]
+    kinds = TOOL_KINDS if kind is None else (_BY_KIND[kind],)
+    rows, pagination = page(_Listing(call, kinds), call.args["offset"], call.args["limit"])
+    return reply({"data": list(rows), "pagination": pagination})
+
+
+@endpoint(
+    "GET",
+    "tools/vision/sam3",
+    summary="SAM3's card: its prompts, what each costs, and the exact calls",
+    sdk=("tools.describe",),
+    reply=Data("ToolCard"),
+)
+def describe_sam3(call: Call) -> Reply:
+    return reply({"data": _sam3_card(call)})
+
+
+@endpoint(
+    "GET",
+    "tools/vision/{kind}/{name}",
+    summary="A model's, deployment's or workflow's card (by name, or by id)",
+    sdk=("tools.describe",),
+    reply=Data("ToolCard"),
+    errors=(409,),
+)
+def describe(call: Call) -> Reply:
+    kind, name = call.path_args["kind"], call.path_args["name"]
+    if kind not in _NAMED_KINDS:
+        raise NotFound(
+            f"No tool kind '{kind}': a tool is 'sam3', or one of {', '.join(_NAMED_KINDS)} "
+            "followed by '/' and its name."
+        )
+    entry = _BY_KIND[kind]
+    return reply({"data": entry.card(call, entry.find(call, name))})

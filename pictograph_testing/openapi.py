@@ -274,6 +274,7 @@ def sdk_models() -> dict[str, type[Any]]:
         organization,
         search,
         training,
+        video,
         webhook,
     )
 
@@ -323,6 +324,9 @@ def sdk_models() -> dict[str, type[Any]]:
         organization.OrganizationInvite,
         api_key.ApiKey,
         api_key.CreatedApiKey,
+        video.VideoUploadInfo,
+        video.VideoMetadata,
+        video.VideoExtractionJob,
     ]
     return {cls.__name__: cls for cls in classes}
 

@@ -24,6 +24,7 @@ from pictograph_testing.api import (  # noqa: F401  # noqa: F401
     predictions,
     search,
     training,
+    video,
     webhooks,
 )
 from pictograph_testing.api.table import ENDPOINTS, Router

@@ -138,14 +138,6 @@ NOT_SERVED: dict[str, str] = {
     # tools
     "tools.describe": "GET /tools/vision/{kind}/{name} (GET /tools/vision/sam3 for 'sam3')",
     "tools.list": "GET /tools/vision/ (paged)",
-    # video
-    "video.extract_frames": (
-        "POST /video/extract-frames, GET /video/extract-frames/{job_id} (polled when wait=True)"
-    ),
-    "video.get_extraction": "GET /video/extract-frames/{job_id}",
-    "video.probe": "POST /video/probe",
-    "video.upload": "POST /video/upload-url, then a PUT of the file to the signed upload URL",
-    "video.wait_for_extraction": "GET /video/extract-frames/{job_id} (polled)",
     # workflows (a workflow name is resolved to its id by listing the workflows)
     "workflows.bulk_cancel_runs": "POST /workflows/runs/bulk-cancel",
     "workflows.bulk_delete": (

@@ -47,6 +47,7 @@ from pictograph_testing.world.public_imports import PublicImports
 from pictograph_testing.world.search import ImageSearch
 from pictograph_testing.world.storage import BlobStore
 from pictograph_testing.world.training import TrainingService
+from pictograph_testing.world.videos import VideoService
 from pictograph_testing.world.webhooks import Webhooks
 
 if TYPE_CHECKING:
@@ -81,6 +82,7 @@ _TIMED_SERVICES = (
     "export_service",
     "cold_storage",
     "public_imports",
+    "videos",
     "evaluations",
     "deployments",
     "people",
@@ -157,6 +159,10 @@ class World:
     @cached_property
     def public_imports(self) -> PublicImports:
         return PublicImports(self)
+
+    @cached_property
+    def videos(self) -> VideoService:
+        return VideoService(self)
 
     @cached_property
     def image_service(self) -> ImageService:

@@ -308,6 +308,37 @@ def test_a_registered_video_needs_no_file(fake: FakePictograph, client: pictogra
         fake.add_video(duration_seconds=3, width=0)
 
 
+def test_extractions_are_jobs_of_the_jobs_feed(
+    fake: FakePictograph, client: pictograph.Client, clip: Path
+) -> None:
+    info = client.video.upload(clip)
+    first = client.video.extract_frames(DATASET, info.gcs_path, directory_name="a")
+    fake.faults.fail_video_extraction("bad codec")
+    failed = client.video.extract_frames(
+        DATASET, fake.add_video(duration_seconds=1).gcs_path, directory_name="b", wait=False
+    )
+    running = client.video.extract_frames(
+        DATASET, fake.add_video(duration_seconds=2).gcs_path, directory_name="c", wait=False
+    )
+    fake.clock.advance(_extracted_after(1))
+    [active] = client.jobs.list(type="video_extract")
+    assert (active.id, active.type, active.status, active.cancel_path) == (
+        running.job_id,
+        "video_extract",
+        "running",
+        None,
+    )
+    assert active.detail["total_frames"] == 2
+    listed = client.jobs.list(status="all", type="video_extract")
+    assert [j.id for j in listed] == [running.job_id, failed.job_id, first.job_id]
+    assert [j.id for j in client.jobs.list(status="failed")] == [failed.job_id]
+    assert client.jobs.get(failed.job_id).error == "bad codec"
+    done = client.jobs.get(first.job_id)
+    assert (done.status, done.progress, done.name) == ("completed", 100.0, "clip.mp4")
+    assert client.jobs.wait(running.job_id).status == "completed"
+    assert [j.id for j in client.jobs.list(type="video_extract")] == []
+
+
 async def test_the_async_client_uploads_probes_and_extracts(
     fake: FakePictograph, aclient: pictograph.AsyncClient, clip: Path
 ) -> None:

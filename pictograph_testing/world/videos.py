@@ -47,6 +47,7 @@ __all__ = [
     "FrameExtraction",
     "Video",
     "VideoService",
+    "extraction_order",
     "frame_filename",
 ]
 
@@ -96,6 +97,15 @@ class FrameExtraction:
     warning: str | None = None
     image_ids: list[str] = field(default_factory=list)
     completed_at: float | None = None
+    seq: int = 0
+    """Its place among the world's extractions (the jobs feed's order among equals)."""
+    runs_before: int = 0
+    """The training runs created before it: a run created at the same instant sorts below."""
+
+
+def extraction_order(job: FrameExtraction) -> tuple[float, int, int, int]:
+    """Where an extraction stands in the jobs feed (newest last): it rises with ``seq``."""
+    return (job.created_at, job.runs_before, 3, job.seq)
 
 
 def frame_filename(index: int) -> str:
@@ -111,6 +121,8 @@ class VideoService:
         self.videos: dict[str, Video] = {}
         """Every video by ``gcs_path`` (deleted ones too: a 404 then says why)."""
         self.extractions: dict[str, FrameExtraction] = {}
+        self._of_organization: dict[str, list[FrameExtraction]] = {}
+        """Each organization's extractions, oldest first (the jobs feed reads them)."""
         self._live: dict[str, FrameExtraction] = {}
         self._next_event = math.inf
         self.failures = FailureQueue("video extraction", DEFAULT_FAILURE)
@@ -279,15 +291,26 @@ class VideoService:
             total_frames=total,
             created_at=now,
             ends_at=now + round(EXTRACT_SECONDS + SECONDS_PER_FRAME * total, 3),
+            seq=len(self.extractions),
+            runs_before=len(world.runs),
         )
         failure = self.failures.take()
         if failure is not None:
             job.error = failure
         self.extractions[job.id] = job
+        self._of_organization.setdefault(job.organization_id, []).append(job)
         self._live[job.id] = job
         self._next_event = min(self._next_event, job.ends_at)
         world.agenda.expect(self._next_event)
         return job
+
+    def of_organization(self, organization_id: str) -> list[FrameExtraction]:
+        """The organization's extractions, oldest first (read only)."""
+        return self._of_organization.get(organization_id, [])
+
+    def live(self, organization_id: str) -> list[FrameExtraction]:
+        """The organization's extractions still processing."""
+        return [j for j in self._live.values() if j.organization_id == organization_id]
 
     def job(self, key: ApiKey, job_id: str) -> FrameExtraction:
         """The organization's extraction with this id, or 404 (another's is none of its)."""

@@ -506,7 +506,7 @@ def video_job(videos: VideoService, job: FrameExtraction) -> JobView:
         type=VIDEO_JOB,
         status=_VIDEO_JOB_STATUS[job.status],
         progress=float(videos.progress(job)) if job.status != "failed" else None,
-        name=job.gcs_path.rpartition("/")[2],
+        name=job.filename,
         dataset_id=job.dataset_id,
         error=job.error if job.status == "failed" else None,
         created_at=job.created_at,

@@ -49,6 +49,7 @@ __all__ = [
     "VideoService",
     "extraction_order",
     "frame_filename",
+    "temporary_path",
 ]
 
 EXTRACT_SECONDS = 3.0
@@ -85,6 +86,8 @@ class FrameExtraction:
     dataset_id: str
     dataset_name: str
     gcs_path: str
+    filename: str
+    """The video's own name (the job's name in the jobs feed)."""
     directory_path: str
     sample_fps: float
     header: VideoHeader
@@ -106,6 +109,12 @@ class FrameExtraction:
 def extraction_order(job: FrameExtraction) -> tuple[float, int, int, int]:
     """Where an extraction stands in the jobs feed (newest last): it rises with ``seq``."""
     return (job.created_at, job.runs_before, 3, job.seq)
+
+
+def temporary_path(organization_id: str, token: str, filename: str) -> str:
+    """Where an upload waits: under the organization's prefix, as the API names it
+    (``{organization}/temp/videos/{token}_{filename}``)."""
+    return f"{organization_id}/temp/videos/{token}_{filename}"
 
 
 def frame_filename(index: int) -> str:
@@ -152,7 +161,7 @@ class VideoService:
         world = self._world
         token = world.ids.hex(32)
         video = Video(
-            gcs_path=f"{key.organization_id}/videos/tmp/{token}/{filename}",
+            gcs_path=temporary_path(key.organization_id, token, filename),
             organization_id=key.organization_id,
             filename=filename,
             content_type=content_type,
@@ -173,7 +182,7 @@ class VideoService:
         """Put a video with known metadata in temporary storage, with no bytes to read."""
         world = self._world
         video = Video(
-            gcs_path=f"{organization_id}/videos/tmp/{world.ids.hex(32)}/{filename}",
+            gcs_path=temporary_path(organization_id, world.ids.hex(32), filename),
             organization_id=organization_id,
             filename=filename,
             content_type=content_type,
@@ -284,6 +293,7 @@ class VideoService:
             dataset_id=dataset.id,
             dataset_name=dataset.name,
             gcs_path=video.gcs_path,
+            filename=video.filename,
             directory_path=target,
             sample_fps=sample_fps,
             header=header,

@@ -234,6 +234,8 @@ def test_bad_extraction_requests_are_refused_and_change_nothing(
     refusals: list[tuple[type[Exception], str, dict[str, object]]] = [
         (ValidationError, "sample_fps", {"sample_fps": 0}),
         (ValidationError, r"above the video's own frame rate \(30 fps\)", {"sample_fps": 31}),
+        # floor(4 s x 0.2) = 0: no frame to take.
+        (ValidationError, "takes no frame of a 4 s video .* at least 0.25", {"sample_fps": 0.2}),
         (ValidationError, "Invalid directory name", {"directory_name": "a/b"}),
         (ValidationError, "directory_path", {"parent_directory_path": "../up"}),
         (ConflictError, "Directory '/taken' already exists", {"directory_name": "taken"}),

@@ -243,7 +243,8 @@ class VideoService:
 
         Refused, with nothing started: a dataset in cold storage (409), a directory that
         exists already or another extraction is filling (409), a rate above the video's
-        own (422), an organization with no room left for an image (402).
+        own or one that takes no frame (422), an organization with no room left for an
+        image (402).
         """
         world = self._world
         check_directory_name(directory_name, ("body", "directory_name"))
@@ -261,6 +262,16 @@ class VideoService:
                     )
                 ],
             )
+        requested = math.floor(header.duration_seconds * sample_fps)
+        if requested < 1:
+            # The count the SDK documents would be no frame at all: a job with nothing to do.
+            shortest = 1 / header.duration_seconds
+            raise InvalidRequest(
+                f"sample_fps {sample_fps:g} takes no frame of a {header.duration_seconds:g} s "
+                f"video (floor(duration_seconds x sample_fps) = 0): pass at least "
+                f"{math.ceil(shortest * 1000) / 1000:g}.",
+                errors=[field_error(("body", "sample_fps"), "Takes no frame", "value_error")],
+            )
         world.cold_storage.require_warm(dataset, "a frame extraction")
         if self._directory_exists(dataset, target) or any(
             job.dataset_id == dataset.id and job.directory_path == target
@@ -270,7 +281,6 @@ class VideoService:
                 f"Directory '{target}' already exists in dataset '{dataset.name}': extract "
                 "the frames into a new directory_name."
             )
-        requested = max(1, math.floor(header.duration_seconds * sample_fps))
         org = world.organizations[key.organization_id]
         limit = PLANS[org.subscription_tier].max_images
         room = limit - self._images_of(key.organization_id)

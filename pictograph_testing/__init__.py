@@ -33,6 +33,7 @@ if TYPE_CHECKING:
     from pictograph_testing.transport import FakeTransport
     from pictograph_testing.webhooks import WebhookRequest
     from pictograph_testing.world.training import RunView
+    from pictograph_testing.world.video_files import mp4_header
 
 __all__ = [
     "GPU_TIERS",
@@ -49,6 +50,7 @@ __all__ = [
     "UnservedCall",
     "VirtualClock",
     "WebhookRequest",
+    "mp4_header",
 ]
 __version__ = "0.1.0"
 
@@ -68,6 +70,7 @@ _HOMES = {
     "FakeTransport": "pictograph_testing.transport",
     "WebhookRequest": "pictograph_testing.webhooks",
     "RunView": "pictograph_testing.world.training",
+    "mp4_header": "pictograph_testing.world.video_files",
 }
 
 

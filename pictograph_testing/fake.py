@@ -38,6 +38,7 @@ from pictograph_testing.world.errors import ApiRefusal
 from pictograph_testing.world.state import World
 from pictograph_testing.world.storage import STORAGE_PREFIX
 from pictograph_testing.world.training import run_state
+from pictograph_testing.world.video_files import video_header
 
 if TYPE_CHECKING:
     from collections.abc import Callable, Mapping, Sequence
@@ -61,6 +62,7 @@ if TYPE_CHECKING:
     from pictograph_testing.world.members import Invite, Member, MemberRole
     from pictograph_testing.world.tasks import Task, TaskKind
     from pictograph_testing.world.training import RunView
+    from pictograph_testing.world.videos import Video
 
 __all__ = ["FakeOrganization", "FakePictograph"]
 
@@ -648,6 +650,30 @@ class FakePictograph:
             except ApiRefusal as refusal:
                 raise ValueError(refusal.message) from None
 
+    def add_video(
+        self,
+        *,
+        duration_seconds: float,
+        fps: float = 30.0,
+        width: int = 1280,
+        height: int = 720,
+        filename: str = "video.mp4",
+        organization: str | FakeOrganization | None = None,
+    ) -> Video:
+        """Put a video in the organization's temporary storage as ``video.upload`` would,
+        with the metadata given instead of a file: ``video.probe(video.gcs_path)`` reports
+        ``round(duration_seconds * fps)`` frames of ``width`` x ``height`` at ``fps``, and
+        ``video.extract_frames`` takes its frames (for a format the fake cannot read, such
+        as WebM, or code that is handed a ``gcs_path`` rather than uploading).
+        """
+        header = video_header(
+            duration_seconds=duration_seconds, fps=fps, width=width, height=height
+        )
+        world = self.world
+        org_id = self._org_id(organization)
+        with world.lock:
+            return world.videos.register(org_id, filename, header)
+
     def add_api_key(
         self,
         role: Role = "member",
@@ -1029,6 +1055,10 @@ class FakeOrganization:
     def add_task(self, dataset: str, **options: Any) -> Task:
         """As :meth:`FakePictograph.add_task`, in this organization."""
         return self._fake.add_task(dataset, organization=self.id, **options)
+
+    def add_video(self, **options: Any) -> Video:
+        """As :meth:`FakePictograph.add_video`, in this organization."""
+        return self._fake.add_video(organization=self.id, **options)
 
     def top_up(self, usd: float) -> LedgerEntry:
         return self._fake.top_up(usd, organization=self.id)

@@ -16,6 +16,7 @@ virtual clock) and shows in the request journal (``Call.fault``)::
     fake.faults.fail_evaluation("worker lost")      # the next model evaluation ends `failed`
     fake.faults.fail_deployment("no GPU")            # the next deployment ends `failed`
     fake.faults.fail_public_import("disk full")      # the next public-dataset import too
+    fake.faults.fail_video_extraction("bad codec")   # the next video frame extraction too
     fake.faults.exhaust_inference_pool()             # models.predict: 429 until 00:00 UTC
 
 A path is relative to ``/api/v1/developer/`` (``"credits/balance"``) or written in full
@@ -92,6 +93,7 @@ _JOB_FAILURES: dict[str, str] = {
     "evaluation_failure": "evaluations",
     "deployment_failure": "deployments",
     "public_import_failure": "public_imports",
+    "video_extraction_failure": "videos",
 }
 """Each kind of job failure, and the world service whose next jobs it fails (each keeps
 a :class:`~pictograph_testing.world.failures.FailureQueue` as ``failures``)."""
@@ -470,6 +472,16 @@ class Faults:
         """
         return self._fail_jobs("public_import_failure", message, times, optional)
 
+    def fail_video_extraction(
+        self, message: str | None = None, *, times: int = 1, optional: bool = False
+    ) -> JobFailure:
+        """Make the next ``times`` video frame extractions end ``failed`` with ``message``
+        when their frames would have been added (none are; the uploaded video stays).
+
+        ``optional=True``: the test may end before an extraction is started.
+        """
+        return self._fail_jobs("video_extraction_failure", message, times, optional)
+
     def _fail_jobs(self, kind: str, message: str | None, times: int, optional: bool) -> JobFailure:
         """Arm the next ``times`` jobs of one service to fail (its own message if ``None``)."""
         _check(message, (str, type(None)), "message", "a string")
@@ -805,6 +817,15 @@ class FaultSpec(dict[str, Any]):
     ) -> FaultSpec:
         """As :meth:`Faults.fail_public_import`."""
         return cls._made("public_import_failure", message=message, times=times, optional=optional)
+
+    @classmethod
+    def fail_video_extraction(
+        cls, message: str | None = None, *, times: int = 1, optional: bool = False
+    ) -> FaultSpec:
+        """As :meth:`Faults.fail_video_extraction`."""
+        return cls._made(
+            "video_extraction_failure", message=message, times=times, optional=optional
+        )
 
     @classmethod
     def rate_limit(cls, requests: int, *, per_seconds: float = 60.0) -> FaultSpec:

@@ -288,6 +288,7 @@ def sdk_models() -> dict[str, type[Any]]:
         task,
         tool,
         training,
+        video,
         webhook,
     )
 
@@ -344,6 +345,9 @@ def sdk_models() -> dict[str, type[Any]]:
         organization.OrganizationInvite,
         api_key.ApiKey,
         api_key.CreatedApiKey,
+        video.VideoUploadInfo,
+        video.VideoMetadata,
+        video.VideoExtractionJob,
     ]
     return {cls.__name__: cls for cls in classes}
 

@@ -661,6 +661,13 @@ def snapshot(world: World) -> dict[str, Any]:
                 f"part of scenario schema_version {SCHEMA_VERSION}): take the snapshot before "
                 "registering a source"
             )
+        videos = world.built("videos")
+        if videos is not None and videos.holds_state:
+            raise ValueError(
+                "snapshot() cannot capture videos or their frame extractions yet (they are "
+                f"not part of scenario schema_version {SCHEMA_VERSION}): take the snapshot "
+                "before uploading a video"
+            )
         if world.webhooks.holds_state:
             raise ValueError(
                 "snapshot() cannot capture webhook endpoints or deliveries yet (their signing "

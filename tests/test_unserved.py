@@ -50,9 +50,9 @@ async def test_unserved_calls_from_the_async_client(
     fake: FakePictograph, aclient: pictograph.AsyncClient
 ) -> None:
     fake.assert_all_served = False  # unserved routes are what this test calls
-    with pytest.raises(NotFoundError, match="does not implement POST /api/v1/developer/video"):
-        await aclient.video.probe("https://example.com/clip.mp4")
-    assert [c.sdk_methods for c in fake.unserved_calls] == [("video.probe",)]
+    with pytest.raises(NotFoundError, match="does not implement POST /api/v1/developer/sam3"):
+        await aclient.sam3.predict(b"not decoded by anyone", text="car")
+    assert [c.sdk_methods for c in fake.unserved_calls] == [("sam3.predict",)]
 
 
 def test_real_404s_keep_the_apis_answer(fake: FakePictograph, client: pictograph.Client) -> None:

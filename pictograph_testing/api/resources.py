@@ -27,6 +27,7 @@ from pictograph_testing.api import (  # noqa: F401  # noqa: F401
     tasks,
     tools,
     training,
+    video,
     webhooks,
 )
 from pictograph_testing.api.table import ENDPOINTS, Router

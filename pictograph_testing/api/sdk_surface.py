@@ -118,14 +118,6 @@ NOT_SERVED: dict[str, str] = {
     "sam3.predict": (
         "POST /sam3/predict (multipart; an http(s) image is first fetched from its own host)"
     ),
-    # video
-    "video.extract_frames": (
-        "POST /video/extract-frames, GET /video/extract-frames/{job_id} (polled when wait=True)"
-    ),
-    "video.get_extraction": "GET /video/extract-frames/{job_id}",
-    "video.probe": "POST /video/probe",
-    "video.upload": "POST /video/upload-url, then a PUT of the file to the signed upload URL",
-    "video.wait_for_extraction": "GET /video/extract-frames/{job_id} (polled)",
     # workflows (a workflow name is resolved to its id by listing the workflows)
     "workflows.bulk_cancel_runs": "POST /workflows/runs/bulk-cancel",
     "workflows.bulk_delete": (

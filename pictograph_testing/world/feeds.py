@@ -18,6 +18,7 @@ from pictograph_testing.world.errors import NotFound
 from pictograph_testing.world.evaluations import evaluation_job, evaluation_order
 from pictograph_testing.world.ordered import SortedIndex, index_in
 from pictograph_testing.world.training import run_state
+from pictograph_testing.world.videos import extraction_order
 
 if TYPE_CHECKING:
     from collections.abc import Callable, Iterable, Iterator
@@ -26,10 +27,12 @@ if TYPE_CHECKING:
     from pictograph_testing.world.evaluations import Evaluation
     from pictograph_testing.world.exports import ExportJob, ExportService
     from pictograph_testing.world.state import World
+    from pictograph_testing.world.videos import FrameExtraction, VideoService
 
 __all__ = [
     "JOB_STATUSES",
     "JOB_STATUS_FILTERS",
+    "VIDEO_JOB",
     "Feeds",
     "JobView",
     "Notification",
@@ -44,6 +47,9 @@ _ENDED_JOBS_KEPT = 4096
 """Ended runs' job views kept before the memo starts over (a page reads at most 1,000)."""
 _RUN_JOB_STATUS = {"pending": "queued", "queued": "queued"}
 _EXPORT_JOB_STATUS = {"pending": "queued", "processing": "running"}
+VIDEO_JOB = "video_extract"
+"""The jobs feed's type for a video's frame extraction (``video.extract_frames``)."""
+_VIDEO_JOB_STATUS = {"processing": "running", "complete": "completed", "failed": "failed"}
 _LIVE_FILTERS = frozenset({"active", *_ACTIVE})
 """Job filters only live work can match (the live runs and exports answer them)."""
 _ENDED_JOB_STATUSES = frozenset(JOB_STATUSES) - _ACTIVE
@@ -310,6 +316,8 @@ class Feeds:
             if kind in (None, "connector_import"):
                 connectors = world.connector_imports
                 views.extend(connectors.job(j) for j in connectors.live(org_id))
+            if kind in (None, VIDEO_JOB):
+                views.extend(video_job(world.videos, j) for j in world.videos.live(org_id))
             views = [v for v in views if _matches(v, status)]
             views.sort(key=lambda v: v.order, reverse=True)
             return views[:JOB_LIST_LIMIT]
@@ -355,6 +363,15 @@ class Feeds:
                 (connector_order(j), 3, partial(connectors.job, j))
                 for j in reversed(connectors.of_organization(org_id))
             )
+        if kind in (None, VIDEO_JOB):
+            # Newest first; an ended status reads the ended ones only (none changes again).
+            videos = world.videos
+            extracted: Iterable[FrameExtraction] = reversed(videos.of_organization(org_id))
+            if ended:
+                extracted = (j for j in extracted if _VIDEO_JOB_STATUS[j.status] == status)
+            sources.append(
+                (extraction_order(j), 4, partial(video_job, videos, j)) for j in extracted
+            )
         merged = (
             entry[2]
             for entry in (sources[0] if len(sources) == 1 else heapq.merge(*sources, reverse=True))
@@ -369,6 +386,8 @@ class Feeds:
                 total += len(world.evaluations.listing(key, model_id=None, dataset_id=None))
             if kind in (None, "connector_import"):
                 total += len(world.connector_imports.of_organization(org_id))
+            if kind in (None, VIDEO_JOB):
+                total += len(world.videos.of_organization(org_id))
             return LazyJobs(merged, min(total, JOB_LIST_LIMIT))
         found: list[JobView] = []
         for make in merged:
@@ -405,6 +424,9 @@ class Feeds:
         imported = world.connector_imports.imports.get(ref)
         if imported is not None and imported.organization_id == key.organization_id:
             return world.connector_imports.job(imported)
+        extraction = world.videos.extractions.get(ref)
+        if extraction is not None and extraction.organization_id == key.organization_id:
+            return video_job(world.videos, extraction)
         raise NotFound(f"Job '{job_id}' not found")
 
 
@@ -490,6 +512,32 @@ def run_job(run: TrainingRun, now: float) -> JobView:
             "gpu_type": run.gpu_type,
         },
         order=(run.created_at, run.seq, 0, 0),
+    )
+
+
+def video_job(videos: VideoService, job: FrameExtraction) -> JobView:
+    """A video's frame extraction as a job: ``processing`` read as ``running``."""
+    return JobView(
+        id=job.id,
+        type=VIDEO_JOB,
+        status=_VIDEO_JOB_STATUS[job.status],
+        progress=float(videos.progress(job)) if job.status != "failed" else None,
+        name=job.filename,
+        dataset_id=job.dataset_id,
+        error=job.error if job.status == "failed" else None,
+        created_at=job.created_at,
+        updated_at=job.completed_at if job.completed_at is not None else job.created_at,
+        completed_at=job.completed_at,
+        # The API has no route that cancels an extraction.
+        cancellable=False,
+        detail={
+            "dataset_name": job.dataset_name,
+            "directory_path": job.directory_path,
+            "sample_fps": job.sample_fps,
+            "frames_extracted": videos.frames_extracted(job),
+            "total_frames": job.total_frames,
+        },
+        order=extraction_order(job),
     )
 
 

@@ -49,6 +49,7 @@ from pictograph_testing.world.search import ImageSearch
 from pictograph_testing.world.storage import BlobStore
 from pictograph_testing.world.tasks import TaskService
 from pictograph_testing.world.training import TrainingService
+from pictograph_testing.world.videos import VideoService
 from pictograph_testing.world.webhooks import Webhooks
 
 if TYPE_CHECKING:
@@ -84,6 +85,7 @@ _TIMED_SERVICES = (
     "cold_storage",
     "public_imports",
     "connector_imports",
+    "videos",
     "evaluations",
     "deployments",
     "people",
@@ -164,6 +166,10 @@ class World:
     @cached_property
     def connector_imports(self) -> ConnectorImports:
         return ConnectorImports(self)
+
+    @cached_property
+    def videos(self) -> VideoService:
+        return VideoService(self)
 
     @cached_property
     def image_service(self) -> ImageService:

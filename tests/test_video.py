@@ -1,0 +1,386 @@
+"""Videos through the real SDK (sync and async): ``video.upload``, ``probe``,
+``extract_frames``, ``get_extraction`` and ``wait_for_extraction``."""
+
+from __future__ import annotations
+
+import math
+from typing import TYPE_CHECKING
+
+import httpx
+import pytest
+from pictograph.exceptions import (
+    ApiError,
+    ConflictError,
+    ForbiddenError,
+    NotFoundError,
+    PaymentRequiredError,
+    PollTimeoutError,
+    ValidationError,
+)
+from pictograph.models.video import VideoExtractionJob, VideoMetadata
+from PIL import Image as PILImage
+
+from pictograph_testing import FakePictograph
+from pictograph_testing.world.video_files import mp4_header
+from pictograph_testing.world.videos import EXTRACT_SECONDS, SECONDS_PER_FRAME
+from tests.conftest import DATASET
+
+if TYPE_CHECKING:
+    from pathlib import Path
+
+    import pictograph
+
+pytestmark = pytest.mark.usefixtures("no_real_waiting")
+
+
+@pytest.fixture
+def clip(tmp_path: Path) -> Path:
+    """A 4-second 30 fps 320x240 MP4 (its header: the fake decodes no codec)."""
+    path = tmp_path / "clip.mp4"
+    path.write_bytes(mp4_header(duration_seconds=4, fps=30, width=320, height=240))
+    return path
+
+
+def _extracted_after(frames: int) -> float:
+    return EXTRACT_SECONDS + SECONDS_PER_FRAME * frames
+
+
+# ── upload and probe ──
+
+
+def test_an_uploaded_mp4_probes_as_its_header_says(
+    fake: FakePictograph, client: pictograph.Client, clip: Path
+) -> None:
+    info = client.video.upload(clip)
+    # Under the organization's prefix, as the SDK's own tests show the API's paths.
+    assert info.gcs_path.startswith(f"{fake.organization_id}/temp/videos/")
+    assert info.gcs_path.endswith("_clip.mp4")
+    assert info.gcs_uri == f"gs://pictograph-testing/{info.gcs_path}"
+    # The bytes went to the signed URL, without the API key.
+    [put] = fake.calls.filter(method="PUT")
+    assert put.status == 200
+    assert client.video.probe(info.gcs_path) == VideoMetadata(
+        duration_seconds=4.0, native_fps=30.0, width=320, height=240, frame_count=120
+    )
+
+
+def test_a_real_mp4_probes_as_opencv_reads_it(
+    fake: FakePictograph, client: pictograph.Client, tmp_path: Path
+) -> None:
+    cv2 = pytest.importorskip("cv2")
+    numpy = pytest.importorskip("numpy")
+    path = tmp_path / "real.mp4"
+    writer = cv2.VideoWriter(str(path), cv2.VideoWriter_fourcc(*"mp4v"), 25.0, (160, 96))
+    for shade in range(50):
+        writer.write(numpy.full((96, 160, 3), shade * 5, numpy.uint8))
+    writer.release()
+    capture = cv2.VideoCapture(str(path))
+    expected = (
+        int(capture.get(cv2.CAP_PROP_FRAME_COUNT)),
+        capture.get(cv2.CAP_PROP_FPS),
+        int(capture.get(cv2.CAP_PROP_FRAME_WIDTH)),
+        int(capture.get(cv2.CAP_PROP_FRAME_HEIGHT)),
+    )
+    capture.release()
+    metadata = client.video.probe(client.video.upload(path).gcs_path)
+    assert (metadata.frame_count, metadata.native_fps, metadata.width, metadata.height) == (
+        expected
+    )
+    assert metadata.duration_seconds == pytest.approx(expected[0] / expected[1])
+
+
+def test_what_is_not_an_mp4_is_a_422_that_says_what_could_not_be_read(
+    client: pictograph.Client, tmp_path: Path
+) -> None:
+    webm = tmp_path / "clip.webm"
+    webm.write_bytes(b"\x1aE\xdf\xa3" + bytes(60))
+    info = client.video.upload(webm, content_type="video/webm")
+    with pytest.raises(ValidationError, match=r"Could not read 'clip\.webm' as a video: it is not"):
+        client.video.probe(info.gcs_path)
+    # An MP4 cut short before its header ends.
+    cut = tmp_path / "cut.mp4"
+    cut.write_bytes(mp4_header(duration_seconds=1, fps=10, width=64, height=64)[:60])
+    with pytest.raises(ValidationError, match="'moov' box is cut short"):
+        client.video.probe(client.video.upload(cut).gcs_path)
+    with pytest.raises(ValidationError, match="Could not read"):
+        client.video.extract_frames(DATASET, info.gcs_path, directory_name="frames")
+
+
+def test_an_upload_is_a_video_and_a_probe_needs_its_bytes(
+    fake: FakePictograph, client: pictograph.Client, clip: Path
+) -> None:
+    with pytest.raises(ValidationError, match="a video's MIME type"):
+        client.video.upload(clip, content_type="image/png")
+    # A path from upload-url whose bytes were never PUT (the SDK always PUTs them).
+    with httpx.Client(
+        transport=fake.transport(), base_url=fake.base_url, headers={"X-API-Key": fake.api_key}
+    ) as http:
+        answer = http.post(
+            "/api/v1/developer/video/upload-url",
+            json={"filename": "later.mp4", "content_type": "video/mp4"},
+        )
+        assert answer.status_code == 200
+        unsent = answer.json()["gcs_path"]
+        missing = http.post("/api/v1/developer/video/upload-url", json={"content_type": "x"})
+        assert missing.status_code == 422
+        assert "filename" in missing.json()["error"]["message"]
+    with pytest.raises(NotFoundError, match=r"No uploaded bytes .* PUT the file"):
+        client.video.probe(unsent)
+    with pytest.raises(NotFoundError, match=r"pass the gcs_path video\.upload returned"):
+        client.video.probe("somewhere/else.mp4")
+
+
+def test_another_organizations_video_and_job_are_404s(
+    fake: FakePictograph, client: pictograph.Client, clip: Path
+) -> None:
+    info = client.video.upload(clip)
+    job = client.video.extract_frames(DATASET, info.gcs_path, directory_name="f", wait=False)
+    other = fake.add_organization()
+    other.add_dataset("theirs")
+    with other.client(max_retries=0) as theirs:
+        with pytest.raises(NotFoundError):
+            theirs.video.probe(info.gcs_path)
+        with pytest.raises(NotFoundError):
+            theirs.video.extract_frames("theirs", info.gcs_path, directory_name="f")
+        with pytest.raises(NotFoundError, match="Extraction job"):
+            theirs.video.get_extraction(job.job_id)
+
+
+# ── extraction ──
+
+
+def test_extracted_frames_are_images_of_the_dataset(
+    fake: FakePictograph, client: pictograph.Client, clip: Path, tmp_path: Path
+) -> None:
+    info = client.video.upload(clip)
+    before = fake.world.now()
+    job = client.video.extract_frames(
+        DATASET, info.gcs_path, directory_name="clip", parent_directory_path="/videos"
+    )
+    # floor(duration * sample_fps) frames, the count the SDK documents.
+    assert (job.status, job.progress, job.total_frames, job.frames_extracted) == (
+        "complete",
+        100,
+        4,
+        4,
+    )
+    assert job.directory_path == "/videos/clip"
+    assert job.warning is None
+    # wait=True polled on the virtual clock, every 3 s until the job ended.
+    assert fake.world.now() - before >= _extracted_after(4)
+    frames = client.images.list(DATASET, directory_path="/videos/clip")
+    assert sorted(i.id for i in frames) == sorted(job.image_ids or [])
+    assert sorted(i.filename for i in frames) == [f"frame_00000{n}.jpg" for n in range(1, 5)]
+    assert {(i.width, i.height) for i in frames} == {(320, 240)}
+    first = next(i for i in frames if i.filename == "frame_000001.jpg")
+    saved = client.images.download(DATASET, first.id, tmp_path / "frame.jpg")
+    with PILImage.open(saved) as picture:
+        assert (picture.format, picture.size) == ("JPEG", (320, 240))
+    assert client.datasets.get(DATASET).image_count == 24
+    # The temporary upload is deleted once the frames are in.
+    with pytest.raises(NotFoundError, match="deleted once its frames were extracted"):
+        client.video.probe(info.gcs_path)
+
+
+def test_an_extraction_counts_its_frames_out_on_the_clock(
+    fake: FakePictograph, client: pictograph.Client, clip: Path
+) -> None:
+    info = client.video.upload(clip)
+    job = client.video.extract_frames(
+        DATASET, info.gcs_path, directory_name="clip", sample_fps=30, wait=False
+    )
+    assert isinstance(job, VideoExtractionJob)
+    assert (job.status, job.total_frames, job.frames_extracted, job.image_ids) == (
+        "processing",
+        120,
+        0,
+        None,
+    )
+    fake.clock.advance(_extracted_after(120) / 2)
+    halfway = client.video.get_extraction(job.job_id)
+    assert halfway.status == "processing"
+    assert 0 < halfway.frames_extracted < 120
+    assert 0 < halfway.progress < 100
+    assert halfway.directory_path is None
+    assert client.images.list(DATASET, directory_path="/clip") == []
+    with pytest.raises(PollTimeoutError, match="did not complete within 1s"):
+        client.video.wait_for_extraction(job.job_id, timeout=1, poll_interval=0.5)
+    done = client.video.wait_for_extraction(job.job_id, poll_interval=0.5)
+    assert (done.status, done.frames_extracted, len(done.image_ids or [])) == ("complete", 120, 120)
+    assert client.video.get_extraction(job.job_id) == done
+
+
+def test_a_fractional_rate_takes_floor_duration_times_rate(
+    fake: FakePictograph, client: pictograph.Client
+) -> None:
+    video = fake.add_video(duration_seconds=10, fps=29.97, width=1920, height=1080)
+    assert client.video.probe(video.gcs_path) == VideoMetadata(
+        duration_seconds=round(300 / 29.97, 6),
+        native_fps=29.97,
+        width=1920,
+        height=1080,
+        frame_count=300,
+    )
+    job = client.video.extract_frames(DATASET, video.gcs_path, directory_name="f", sample_fps=0.25)
+    assert job.total_frames == math.floor(300 / 29.97 * 0.25) == 2
+
+
+def test_bad_extraction_requests_are_refused_and_change_nothing(
+    fake: FakePictograph, client: pictograph.Client, clip: Path
+) -> None:
+    info = client.video.upload(clip)
+    client.directories.create(DATASET, "/taken")
+    before = client.datasets.get(DATASET).image_count
+    refusals: list[tuple[type[Exception], str, dict[str, object]]] = [
+        (ValidationError, "sample_fps", {"sample_fps": 0}),
+        (ValidationError, r"above the video's own frame rate \(30 fps\)", {"sample_fps": 31}),
+        # floor(4 s x 0.2) = 0: no frame to take.
+        (ValidationError, "takes no frame of a 4 s video .* at least 0.25", {"sample_fps": 0.2}),
+        (ValidationError, "Invalid directory name", {"directory_name": "a/b"}),
+        (ValidationError, "directory_path", {"parent_directory_path": "../up"}),
+        (ConflictError, "Directory '/taken' already exists", {"directory_name": "taken"}),
+    ]
+    for error, message, change in refusals:
+        options: dict[str, object] = {"directory_name": "frames", **change}
+        with pytest.raises(error, match=message):
+            client.video.extract_frames(DATASET, info.gcs_path, **options)  # type: ignore[arg-type]
+    with pytest.raises(NotFoundError, match="Dataset 'nope' not found"):
+        client.video.extract_frames("nope", info.gcs_path, directory_name="frames")
+    with pytest.raises(NotFoundError, match="Extraction job 'nope' not found"):
+        client.video.get_extraction("nope")
+    viewer = fake.client(api_key=fake.add_api_key("viewer"), max_retries=0)
+    with pytest.raises(ForbiddenError, match="'member' or higher"):
+        viewer.video.upload(clip)
+    with pytest.raises(ForbiddenError, match="'member' or higher"):
+        viewer.video.extract_frames(DATASET, info.gcs_path, directory_name="frames")
+    # A viewer may read what a member started (and probe, which changes nothing).
+    assert viewer.video.probe(info.gcs_path).frame_count == 120
+    assert client.datasets.get(DATASET).image_count == before
+    assert [d.full_path for d in client.directories.list(DATASET)] == ["/taken"]
+    # The same directory cannot be filled by two extractions at once.
+    client.video.extract_frames(DATASET, info.gcs_path, directory_name="frames", wait=False)
+    with pytest.raises(ConflictError, match="'/frames' already exists"):
+        client.video.extract_frames(DATASET, info.gcs_path, directory_name="frames", wait=False)
+
+
+def test_an_extraction_is_truncated_to_the_plans_image_limit(
+    fake: FakePictograph, client: pictograph.Client, clip: Path
+) -> None:
+    # The free plan holds 1,000 images; the organization has 20, then 975 more.
+    fake.organization.subscription_tier = "free"
+    fake.add_dataset("bulk", images=975)
+    info = client.video.upload(clip)
+    job = client.video.extract_frames(DATASET, info.gcs_path, directory_name="f", sample_fps=2)
+    assert (job.status, job.total_frames, len(job.image_ids or [])) == ("complete", 5, 5)
+    assert job.warning is not None
+    assert "truncated to 5 of 8 frames" in job.warning
+    again = fake.add_video(duration_seconds=2)
+    with pytest.raises(PaymentRequiredError) as refusal:
+        client.video.extract_frames(DATASET, again.gcs_path, directory_name="g")
+    assert refusal.value.code == "image_limit_exceeded"
+
+
+def test_a_failed_extraction_adds_nothing_and_keeps_the_video(
+    fake: FakePictograph, client: pictograph.Client, clip: Path
+) -> None:
+    info = client.video.upload(clip)
+    fake.faults.fail_video_extraction("unsupported codec")
+    with pytest.raises(ApiError, match="failed: unsupported codec") as failure:
+        client.video.extract_frames(DATASET, info.gcs_path, directory_name="f")
+    assert failure.value.code == "job_failed"
+    assert client.images.list(DATASET, directory_path="/f") == []
+    assert client.video.probe(info.gcs_path).frame_count == 120
+    # A dataset deleted while its frames were extracted fails the job too.
+    fake.add_dataset("brief")
+    job = client.video.extract_frames("brief", info.gcs_path, directory_name="f", wait=False)
+    client.datasets.delete("brief")
+    with pytest.raises(ApiError, match="Dataset 'brief' was deleted meanwhile"):
+        client.video.wait_for_extraction(job.job_id)
+
+
+def test_a_registered_video_needs_no_file(fake: FakePictograph, client: pictograph.Client) -> None:
+    other = fake.add_organization()
+    video = other.add_video(duration_seconds=3, fps=24, width=640, height=360, filename="a.webm")
+    with other.client(max_retries=0) as theirs:
+        assert theirs.video.probe(video.gcs_path).frame_count == 72
+    with pytest.raises(NotFoundError):
+        client.video.probe(video.gcs_path)
+    with pytest.raises(ValueError, match="fps must be a number above 0"):
+        fake.add_video(duration_seconds=3, fps=0)
+    with pytest.raises(ValueError, match="width must be a whole number"):
+        fake.add_video(duration_seconds=3, width=0)
+
+
+def test_extractions_are_jobs_of_the_jobs_feed(
+    fake: FakePictograph, client: pictograph.Client, clip: Path
+) -> None:
+    info = client.video.upload(clip)
+    first = client.video.extract_frames(DATASET, info.gcs_path, directory_name="a")
+    fake.faults.fail_video_extraction("bad codec")
+    failed = client.video.extract_frames(
+        DATASET, fake.add_video(duration_seconds=1).gcs_path, directory_name="b", wait=False
+    )
+    running = client.video.extract_frames(
+        DATASET, fake.add_video(duration_seconds=2).gcs_path, directory_name="c", wait=False
+    )
+    fake.clock.advance(_extracted_after(1))
+    [active] = client.jobs.list(type="video_extract")
+    assert (active.id, active.type, active.status, active.cancel_path) == (
+        running.job_id,
+        "video_extract",
+        "running",
+        None,
+    )
+    assert active.detail["total_frames"] == 2
+    listed = client.jobs.list(status="all", type="video_extract")
+    assert [j.id for j in listed] == [running.job_id, failed.job_id, first.job_id]
+    assert [j.id for j in client.jobs.list(status="failed")] == [failed.job_id]
+    assert client.jobs.get(failed.job_id).error == "bad codec"
+    done = client.jobs.get(first.job_id)
+    assert (done.status, done.progress, done.name) == ("completed", 100.0, "clip.mp4")
+    assert client.jobs.wait(running.job_id).status == "completed"
+    assert [j.id for j in client.jobs.list(type="video_extract")] == []
+
+
+async def test_the_async_client_uploads_probes_and_extracts(
+    fake: FakePictograph, aclient: pictograph.AsyncClient, clip: Path
+) -> None:
+    info = await aclient.video.upload(clip)
+    assert (await aclient.video.probe(info.gcs_path)).frame_count == 120
+    job = await aclient.video.extract_frames(DATASET, info.gcs_path, directory_name="a", wait=False)
+    assert job.status == "processing"
+    assert (await aclient.video.get_extraction(job.job_id)).status == "processing"
+    done = await aclient.video.wait_for_extraction(job.job_id)
+    assert (done.status, done.directory_path, len(done.image_ids or [])) == ("complete", "/a", 4)
+    second = fake.add_video(duration_seconds=2)
+    waited = await aclient.video.extract_frames(DATASET, second.gcs_path, directory_name="b")
+    assert (waited.status, waited.total_frames) == ("complete", 2)
+    fake.faults.fail_video_extraction()
+    third = fake.add_video(duration_seconds=2)
+    with pytest.raises(ApiError, match="Decoding the video failed"):
+        await aclient.video.extract_frames(DATASET, third.gcs_path, directory_name="c")
+
+
+def test_releases_before_1_69_43_send_folder_names_and_read_folder_path(
+    fake: FakePictograph,
+) -> None:
+    video = fake.add_video(duration_seconds=2)
+    with httpx.Client(
+        transport=fake.transport(),
+        base_url=fake.base_url,
+        headers={"X-API-Key": fake.api_key, "User-Agent": "pictograph-python/1.55.0"},
+    ) as http:
+        started = http.post(
+            "/api/v1/developer/video/extract-frames",
+            json={
+                "dataset_name": DATASET,
+                "gcs_path": video.gcs_path,
+                "folder_name": "old",
+                "sample_fps": 1.0,
+                "parent_folder_path": "/clips",
+            },
+        )
+        assert started.status_code == 202, started.text
+        fake.clock.advance(_extracted_after(2))
+        done = http.get(f"/api/v1/developer/video/extract-frames/{started.json()['job_id']}")
+    assert (done.json()["status"], done.json()["folder_path"]) == ("complete", "/clips/old")

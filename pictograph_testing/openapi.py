@@ -128,6 +128,16 @@ WIRE_SCHEMAS: dict[str, Schema] = {
         }
     ),
     "Deleted": _obj({"id": _S, "name": _S, "deleted": _BOOL}),
+    # SAM3's point prompt answers its one annotation under ``annotation``, which the SDK
+    # wraps into a PromptResult's list itself.
+    "PointPrompt": _obj(
+        {"status": _S},
+        {
+            "annotation": {},
+            "score": {"type": ["number", "null"]},
+            "inference_time": {"type": "number"},
+        },
+    ),
     "ExportDeleted": _obj({"success": _BOOL, "message": _S}),
     "DatasetDeleted": _obj(
         {"id": _S, "name": _S, "deleted": _BOOL, "images_deleted": _INT},
@@ -256,6 +266,7 @@ def sdk_models() -> dict[str, type[Any]]:
     from pictograph.models import (
         annotation_comment,
         api_key,
+        auto_annotate,
         batch,
         common,
         credit,
@@ -323,6 +334,9 @@ def sdk_models() -> dict[str, type[Any]]:
         organization.OrganizationInvite,
         api_key.ApiKey,
         api_key.CreatedApiKey,
+        auto_annotate.BatchJob,
+        auto_annotate.BatchQuote,
+        auto_annotate.PromptResult,
     ]
     return {cls.__name__: cls for cls in classes}
 

@@ -337,6 +337,7 @@ def sdk_models() -> dict[str, type[Any]]:
         auto_annotate.BatchJob,
         auto_annotate.BatchQuote,
         auto_annotate.PromptResult,
+        auto_annotate.SimilarQuote,
     ]
     return {cls.__name__: cls for cls in classes}
 

@@ -14,7 +14,9 @@ from pictograph.exceptions import (
     PaymentRequiredError,
     ValidationError,
 )
+from pictograph.models.annotation import PolygonAnnotation, PolygonGeometry
 from pictograph.models.auto_annotate import BatchClass
+from pictograph.models.common import Point
 
 from pictograph_testing import FakePictograph
 from pictograph_testing.catalog import AUTO_ANNOTATE
@@ -486,3 +488,133 @@ async def test_async_prompts(fake: FakePictograph, aclient: pictograph.AsyncClie
     assert found.x == pytest.approx(w / 4, abs=8)
     with pytest.raises(NotFoundError):
         await aclient.auto_annotate.text(DATASET, "ghost.jpg", text_prompt="sign")
+
+
+# ── "Annotate similar" ──
+
+
+@pytest.fixture
+def shapes() -> Iterator[FakePictograph]:
+    """Six images of one polygon-and-box class; the first's example outlines its object."""
+    with FakePictograph(seed=1) as fake:
+        fake.add_dataset(DATASET, images=6, classes=["sign"], annotation_types=("polygon", "bbox"))
+        yield fake
+
+
+def _example(client: pictograph.Client, image: Image, scale: float = 1.0) -> str:
+    """Replace the image's labels with one polygon round its drawn rectangle; its id."""
+    w, h = (image.width or 0) * scale, (image.height or 0) * scale
+    x0, y0 = (image.width or 0) / 2 - w / 4, (image.height or 0) / 2 - h / 4
+    ring = [(x0, y0), (x0 + w / 2, y0), (x0 + w / 2, y0 + h / 2), (x0, y0 + h / 2)]
+    points = [Point(x=x, y=y) for x, y in ring]
+    polygon = PolygonAnnotation(name="sign", polygon=PolygonGeometry(paths=[points]))
+    client.annotations.save(DATASET, image.filename, annotations=[polygon])
+    (saved,) = client.annotations.get(DATASET, image.filename)
+    return str(saved.id)
+
+
+def test_quote_similar_is_what_similar_charges_when_it_completes(shapes: FakePictograph) -> None:
+    with shapes.client(max_retries=0) as client:
+        first, *others = _images(shapes)
+        example = _example(client, first)
+        for image in others:
+            client.annotations.delete(DATASET, image.filename)
+
+        quote = client.auto_annotate.quote_similar(
+            DATASET, first.filename, annotation_ids=[example]
+        )
+        before = shapes.balance_micro_usd
+        kickoff = client.auto_annotate.similar(
+            DATASET, first.filename, annotation_ids=[example], wait=False
+        )
+        charged_at_start = before - shapes.balance_micro_usd
+        done = client.auto_annotate.wait_for_batch(kickoff.job_id, poll_interval=1)
+
+        assert (quote.total_images, quote.total_in_scope, quote.examples) == (5, 5, 1)
+        assert (quote.target_class, quote.scope, quote.directory) == ("sign", "directory", "/")
+        assert charged_at_start == 0
+        assert before - shapes.balance_micro_usd == quote.estimated_credits == 5 * PASS
+        assert done.status == "completed"
+        # Each other image's rectangle is the example's size: one match on each.
+        assert done.total_annotations_added == 5
+        for image in others:
+            (match,) = client.annotations.get(DATASET, image.filename)
+            assert (match.name, match.type) == ("sign", "polygon")
+
+
+def test_similar_matches_only_objects_the_examples_size(shapes: FakePictograph) -> None:
+    with shapes.client(max_retries=0) as client:
+        first, *others = _images(shapes)
+        _example(client, first, scale=0.1)  # an example a tenth of the objects' size
+        for image in others:
+            client.annotations.delete(DATASET, image.filename)
+
+        done = client.auto_annotate.similar(
+            DATASET, first.filename, reference_class="sign", output_type="bbox", poll_interval=1
+        )
+
+        assert done.total_annotations_added == 0
+
+
+def test_a_cancelled_similar_job_is_free(shapes: FakePictograph) -> None:
+    with shapes.client(max_retries=0) as client:
+        first = _images(shapes)[0]
+        _example(client, first)
+        before = shapes.balance_micro_usd
+        kickoff = client.auto_annotate.similar(
+            DATASET, first.id, reference_class="sign", wait=False
+        )
+        shapes.clock.advance(AUTO_ANNOTATE.queue_seconds + 0.5)
+
+        cancelled = client.auto_annotate.cancel_batch(kickoff.job_id)
+
+        assert cancelled.status == "cancelled"
+        assert shapes.balance_micro_usd == before
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "error", "says"),
+    [
+        ({"annotation_ids": ["nope"]}, NotFoundError, "nope"),
+        ({"reference_class": "ghost"}, ValidationError, "no polygon of class"),
+        ({"reference_class": "sign", "target_class": "giraffe"}, ValidationError, "not a class"),
+        ({"reference_class": "sign", "confidence": 0.95}, ValidationError, "confidence"),
+    ],
+)
+def test_quote_similar_refuses_what_similar_would(
+    shapes: FakePictograph, kwargs: dict[str, object], error: type[Exception], says: str
+) -> None:
+    with shapes.client(max_retries=0) as client:
+        first = _images(shapes)[0]
+        _example(client, first)
+        with pytest.raises(error, match=says):
+            client.auto_annotate.quote_similar(DATASET, first.filename, **kwargs)  # type: ignore[arg-type]
+
+
+def test_a_box_output_needs_a_box_class() -> None:
+    with FakePictograph(seed=1) as fake:
+        fake.add_dataset(DATASET, images=3, classes=["sign"], annotation_types=("polygon",))
+        with fake.client(max_retries=0) as client:
+            first = _images(fake)[0]
+            _example(client, first)
+            with pytest.raises(ValidationError, match="writes bbox annotations"):
+                client.auto_annotate.quote_similar(
+                    DATASET, first.filename, reference_class="sign", output_type="obb"
+                )
+
+
+async def test_async_similar(shapes: FakePictograph) -> None:
+    with shapes.client(max_retries=0) as client:
+        first = _images(shapes)[0]
+        _example(client, first)
+    async with shapes.async_client(max_retries=0) as aclient:
+        quote = await aclient.auto_annotate.quote_similar(
+            DATASET, first.filename, reference_class="sign", scope="dataset", output_type="obb"
+        )
+        done = await aclient.auto_annotate.similar(
+            DATASET, first.filename, reference_class="sign", output_type="obb", poll_interval=1
+        )
+
+    assert quote.scope == "dataset"
+    assert done.status == "completed"
+    assert done.total_annotations_added == 5

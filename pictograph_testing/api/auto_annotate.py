@@ -16,22 +16,32 @@ from pictograph_testing.api.spec import EXAMPLE_DATASET, Bool, Field, Int, List,
 from pictograph_testing.api.table import Bare, endpoint
 from pictograph_testing.api.wire import Call, Reply, reply
 from pictograph_testing.catalog import AUTO_ANNOTATE
-from pictograph_testing.world.auto_annotate import SAM3, ClassSpec
+from pictograph_testing.world.auto_annotate import SAM3, SIMILAR_MAX_IMAGES, ClassSpec
 from pictograph_testing.world.errors import InvalidRequest, field_error
 from pictograph_testing.world.predictions import UnreadableImage
 
 if TYPE_CHECKING:
     from collections.abc import Callable
 
-    from pictograph_testing.world.auto_annotate import AutoAnnotateJob
+    from pictograph_testing.world.auto_annotate import AutoAnnotateJob, SimilarPlan
     from pictograph_testing.world.entities import Dataset, Image, Model
     from pictograph_testing.world.sam3 import Picture, Region
 
-__all__ = ["OUTPUT_TYPES", "PROMPT_OUTPUT_TYPES"]
+__all__ = [
+    "OUTPUT_TYPES",
+    "PROMPT_OUTPUT_TYPES",
+    "SIMILAR_CONFIDENCE",
+    "SIMILAR_OUTPUT_TYPES",
+    "SIMILAR_SCOPES",
+]
 
 OUTPUT_TYPES = ("polygon", "bbox", "tag")
 """What a batch class writes (``tag``: image tags, from a classification model)."""
 PROMPT_OUTPUT_TYPES = ("polygon", "bbox")
+SIMILAR_SCOPES = ("directory", "dataset")
+SIMILAR_OUTPUT_TYPES = ("polygon", "bbox", "obb")
+SIMILAR_CONFIDENCE = 0.45
+""""Annotate similar"'s confidence when none is sent: the app modal's default."""
 _MAX_PROMPT_DETECTIONS = 100
 
 _DATASET = Field(Str(not_blank=True, example=EXAMPLE_DATASET), required=True)
@@ -214,6 +224,112 @@ def cancel_batch(call: Call) -> Reply:
     service = call.world.auto_annotation
     job = service.cancel(service.get(call.key, call.path_args["job_id"]))
     return reply(_job(call, job))
+
+
+# ── "Annotate similar" ──
+
+_SIMILAR = Obj(
+    {
+        "dataset_name": _DATASET,
+        "image_filename": _IMAGE,
+        "annotation_ids": Field(List(Str(not_blank=True), noun="annotation ids")),
+        "reference_class": Field(Str(not_blank=True, max_length=100)),
+        "scope": Field(Str(enum=SIMILAR_SCOPES)),
+        "target_class": Field(Str(not_blank=True, max_length=100)),
+        "output_type": Field(Str(enum=SIMILAR_OUTPUT_TYPES)),
+        "confidence": Field(Num(minimum=0.2, maximum=0.8)),
+    }
+)
+
+
+@endpoint(
+    "POST",
+    "auto-annotate/similar/quote",
+    summary='What "Annotate similar" would label and cost, without running it',
+    sdk=("auto_annotate.quote_similar",),
+    reply=Bare("SimilarQuote"),
+    body=_SIMILAR,
+    errors=(404,),
+)
+def quote_similar(call: Call) -> Reply:
+    _, planned = _similar(call)
+    world = call.world
+    remaining = world.billing.spendable(world.organizations[call.key.organization_id])
+    plan = planned.plan
+    return reply(
+        {
+            "total_images": plan.total_images,
+            "total_in_scope": planned.total_in_scope,
+            "capped": planned.total_in_scope > SIMILAR_MAX_IMAGES,
+            "max_images": SIMILAR_MAX_IMAGES,
+            "estimated_credits": plan.total,
+            "containers": plan.containers,
+            "remaining_credits": remaining,
+            "sufficient": remaining >= plan.total,
+            "examples": len(planned.examples),
+            "target_class": planned.target_class,
+            "output_type": planned.output_type,
+            "scope": planned.scope,
+            "directory": planned.directory,
+        }
+    )
+
+
+@endpoint(
+    "POST",
+    "auto-annotate/similar",
+    summary='Start "Annotate similar": label every object like the example polygons',
+    sdk=("auto_annotate.similar",),
+    reply=Bare("BatchJob"),
+    body=_SIMILAR,
+    role="member",
+    action="auto-annotate images",
+    errors=(402, 403, 404, 409),
+)
+def similar(call: Call) -> Reply:
+    dataset, plan = _similar(call)
+    confidence = call.fields().get("confidence")
+    job = call.world.auto_annotation.start_similar(
+        call.key, dataset, plan, SIMILAR_CONFIDENCE if confidence is None else confidence
+    )
+    payload = _job(call, job, kickoff=True)
+    payload.update(
+        {
+            "total_in_scope": plan.total_in_scope,
+            "capped": plan.total_in_scope > SIMILAR_MAX_IMAGES,
+            "max_images": SIMILAR_MAX_IMAGES,
+            "examples": len(plan.examples),
+            "target_class": plan.target_class,
+            "output_type": plan.output_type,
+            "scope": plan.scope,
+            "confidence": job.confidence,
+        }
+    )
+    return reply(payload)
+
+
+def _similar(call: Call) -> tuple[Dataset, SimilarPlan]:
+    fields = call.fields()
+    ids, reference = fields.get("annotation_ids") or [], fields.get("reference_class")
+    if bool(ids) == (reference is not None):
+        raise InvalidRequest(
+            "Name the example polygons one way: annotation_ids, or reference_class for "
+            "every polygon of that class on the image."
+        )
+    world = call.world
+    dataset = world.dataset(call.key.organization_id, fields["dataset_name"])
+    service = world.auto_annotation
+    image = service.image(dataset, fields["image_filename"])
+    return dataset, service.plan_similar(
+        call.key,
+        dataset,
+        image,
+        annotation_ids=ids,
+        reference_class=reference,
+        scope=fields.get("scope") or "directory",
+        target_class=fields.get("target_class"),
+        output_type=fields.get("output_type") or "polygon",
+    )
 
 
 def _job(call: Call, job: AutoAnnotateJob, *, kickoff: bool = False) -> dict[str, Any]:

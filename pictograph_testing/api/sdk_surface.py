@@ -94,11 +94,6 @@ CLIENT_SIDE: dict[str, str] = {
 }
 
 NOT_SERVED: dict[str, str] = {
-    # auto_annotate
-    "auto_annotate.quote_similar": "POST /auto-annotate/similar/quote",
-    "auto_annotate.similar": (
-        "POST /auto-annotate/similar, GET /auto-annotate/batch/{job_id} (polled when wait=True)"
-    ),
     # connectors
     "connectors.cancel_import": (
         "POST /connectors/import/cancel/{import_id}, "

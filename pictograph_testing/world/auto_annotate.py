@@ -30,6 +30,7 @@ from typing import TYPE_CHECKING, Any
 from pictograph_testing.catalog import AUTO_ANNOTATE
 from pictograph_testing.world.annotations import canonical_annotations
 from pictograph_testing.world.billing import usd_pair
+from pictograph_testing.world.datasets import class_kind
 from pictograph_testing.world.errors import (
     Conflict,
     InsufficientCredits,
@@ -56,10 +57,13 @@ __all__ = [
     "REFUND_OPERATION",
     "SAM3",
     "SESSION_OPERATION",
+    "SIMILAR_MAX_IMAGES",
+    "SIMILAR_OPERATION",
     "AutoAnnotateJob",
     "AutoAnnotation",
     "BatchPlan",
     "ClassSpec",
+    "SimilarPlan",
 ]
 
 SAM3 = "sam3"
@@ -72,6 +76,12 @@ SESSION_OPERATION = "sam3_session"
 """The ledger operation of an interactive SAM3 prompt's session fee."""
 REFUND_OPERATION = "auto_annotate_refund"
 """The ledger operation that gives back a job cancelled before it started."""
+SIMILAR_MAX_IMAGES = 2000
+"""The most images one "Annotate similar" job labels (the SDK's ``SimilarQuote``)."""
+SIMILAR_AREA_FACTOR = 4.0
+"""How much larger or smaller than the examples a match may be."""
+SIMILAR_OPERATION = "sam3_annotate_similar"
+"""The ledger operation of an "Annotate similar" job's charge, posted when it completes."""
 _DUPLICATE_IOU = 0.9
 """A draft overlapping an annotation of its class this much repeats it, and is dropped."""
 
@@ -135,6 +145,29 @@ class AutoAnnotateJob:
     completed_at: float | None = None
     refunded: int = 0
     tags: dict[str, list[str]] = field(default_factory=dict)
+    example_area: float | None = None
+    """An "Annotate similar" job's: the mean area of its examples' boxes, which a match's
+    must be within a factor of :data:`SIMILAR_AREA_FACTOR` of. ``None``: a batch job."""
+
+    @property
+    def similar(self) -> bool:
+        """An "Annotate similar" job: charged when it completes, free if it does not."""
+        return self.example_area is not None
+
+
+@dataclass(frozen=True)
+class SimilarPlan:
+    """What an "Annotate similar" job would label, and its estimate: quote and start."""
+
+    examples: list[dict[str, Any]]
+    target_class: str
+    output_type: str
+    scope: str
+    directory: str
+    images: list[Image]
+    """The images it labels (the scope's, at most the cap), the example's own left out."""
+    total_in_scope: int
+    plan: BatchPlan
 
 
 class AutoAnnotation:
@@ -350,7 +383,7 @@ class AutoAnnotation:
         self._apply(job, done)
         job.status = "cancelled"
         job.completed_at = world.now()
-        if status == "pending":
+        if status == "pending" and not job.similar:
             # No container had started: nothing was spent, and the deposit comes back.
             job.refunded = job.plan.total
             world.billing.post(
@@ -361,6 +394,153 @@ class AutoAnnotation:
                 metadata={"job_id": job.id},
             )
         self._plan_next()
+        return job
+
+    # ── "Annotate similar" ──
+
+    def plan_similar(
+        self,
+        key: ApiKey,
+        dataset: Dataset,
+        image: Image,
+        *,
+        annotation_ids: Sequence[str],
+        reference_class: str | None,
+        scope: str,
+        target_class: str | None,
+        output_type: str,
+    ) -> SimilarPlan:
+        """Every check a start makes, and its estimate: 404 for an example id the image
+        lacks, 422 for examples that are not polygons or name no one class, a target the
+        dataset lacks or of the wrong kind, or nothing else in scope."""
+        examples = self._examples(image, annotation_ids, reference_class)
+        target = target_class
+        if target is None:
+            names = sorted({str(e["name"]) for e in examples})
+            if len(names) != 1:
+                raise InvalidRequest(
+                    f"The examples are of several classes ({', '.join(names)}): name the "
+                    "class to label their matches as with target_class."
+                )
+            target = names[0]
+        kinds: dict[str, set[object]] = {}
+        for c in dataset.classes:
+            kinds.setdefault(str(c["name"]), set()).add(class_kind(c.get("type")))
+        if target not in kinds:
+            listed = ", ".join(kinds) or "none yet"
+            raise InvalidRequest(
+                f"'{target}' is not a class of dataset '{dataset.name}' (classes: {listed})."
+            )
+        wanted = "polygon" if output_type == "polygon" else "bbox"
+        if wanted not in kinds[target] and None not in kinds[target]:
+            has = " and ".join(sorted(str(k) for k in kinds[target]))
+            raise InvalidRequest(
+                f"output_type '{output_type}' writes {wanted} annotations, and class "
+                f"'{target}' is a {has} class: pick a {wanted} class as target_class, or "
+                "the output_type that fits it."
+            )
+        world = self._world
+        if scope == "directory":
+            in_scope = [
+                other
+                for other in world.dataset_images(dataset)
+                if other.directory_path == image.directory_path
+            ]
+        else:
+            in_scope = world.dataset_images(dataset)
+        others = [other for other in in_scope if other.id != image.id]
+        if not others:
+            where = f"folder '{image.directory_path}'" if scope == "directory" else "dataset"
+            raise InvalidRequest(
+                f"Nothing to label: the {where} holds no image but the example's. Use "
+                "scope='dataset', or add images first."
+            )
+        chosen = others[:SIMILAR_MAX_IMAGES]
+        spec = [ClassSpec(target, output_type)]
+        plan = self.price([self.stored_size(i) for i in chosen], spec, None, None)
+        return SimilarPlan(
+            examples=examples,
+            target_class=target,
+            output_type=output_type,
+            scope=scope,
+            directory=image.directory_path,
+            images=chosen,
+            total_in_scope=len(others),
+            plan=plan,
+        )
+
+    def _examples(
+        self, image: Image, annotation_ids: Sequence[str], reference_class: str | None
+    ) -> list[dict[str, Any]]:
+        if annotation_ids:
+            by_id = {str(a.get("id")): a for a in image.annotations}
+            missing = [i for i in annotation_ids if i not in by_id]
+            if missing:
+                raise NotFound(
+                    f"Annotation '{missing[0]}' is not on image '{image.path}': "
+                    "client.annotations.get lists the image's annotations and their ids."
+                )
+            examples = [by_id[i] for i in annotation_ids]
+            flat = [str(e.get("id")) for e in examples if e.get("type") != "polygon"]
+            if flat:
+                raise InvalidRequest(
+                    f"Annotation '{flat[0]}' is not a polygon: the examples of "
+                    "'Annotate similar' are polygons drawn around an object."
+                )
+            return examples
+        examples = [
+            a
+            for a in image.annotations
+            if a.get("name") == reference_class and a.get("type") == "polygon"
+        ]
+        if not examples:
+            raise InvalidRequest(
+                f"Image '{image.path}' has no polygon of class '{reference_class}' to learn "
+                "from: draw one around an example object first."
+            )
+        return examples
+
+    def start_similar(
+        self, key: ApiKey, dataset: Dataset, similar: SimilarPlan, confidence: float
+    ) -> AutoAnnotateJob:
+        """Queue the job; 402 when the balance does not cover its estimate (it is charged
+        when it completes, and not at all if it fails or is cancelled)."""
+        world = self._world
+        world.cold_storage.require_warm(dataset, "Annotate similar")
+        plan = similar.plan
+        org = world.organizations[key.organization_id]
+        spendable = world.billing.spendable(org)
+        if spendable < plan.total:
+            needs, has = usd_pair(plan.total, spendable)
+            raise InsufficientCredits(
+                f"Not enough credit to start 'Annotate similar' on {plan.total_images} "
+                f"images (estimated {needs}, has {has}): top up, or use scope='directory'.",
+                required=plan.total,
+                remaining=spendable,
+            )
+        areas = [b[2] * b[3] for b in map(_box, similar.examples) if b is not None]
+        now = world.now()
+        starts = now + AUTO_ANNOTATE.queue_seconds
+        job = AutoAnnotateJob(
+            id=world.ids.uuid(),
+            organization_id=key.organization_id,
+            dataset_id=dataset.id,
+            image_ids=[image.id for image in similar.images],
+            classes=[ClassSpec(similar.target_class, similar.output_type)],
+            model_id=None,
+            version_id=None,
+            confidence=confidence,
+            top_k=1,
+            plan=plan,
+            created_at=now,
+            starts_at=starts,
+            ends_at=starts + plan.seconds,
+            example_area=sum(areas) / len(areas) if areas else 0.0,
+        )
+        self.jobs[job.id] = job
+        self._live[job.id] = job
+        self._next_event = min(self._next_event, job.ends_at)
+        world.agenda.expect(self._next_event)
         return job
 
     # ── the clock ──
@@ -382,6 +562,15 @@ class AutoAnnotation:
             self._apply(job, len(job.image_ids))
             job.status = "completed"
             job.completed_at = job.ends_at
+            if job.similar:
+                self._world.billing.post(
+                    self._world.organizations[job.organization_id],
+                    SIMILAR_OPERATION,
+                    -job.plan.total,
+                    description=f"Annotate similar: {len(job.image_ids)} images",
+                    metadata={"job_id": job.id, "dataset_id": job.dataset_id},
+                    at=job.ends_at,
+                )
         self._plan_next()
 
     def _plan_next(self) -> None:
@@ -434,10 +623,16 @@ class AutoAnnotation:
         drafts: list[dict[str, Any]] = []
         for spec in job.classes:
             for region in picture.objects(spec.name, digest):
-                if region.score >= job.confidence:
-                    draft = region.annotation("", spec.name, spec.output_type)
-                    del draft["id"]
-                    drafts.append(draft)
+                if region.score < job.confidence or not _alike(region.box, job.example_area):
+                    continue
+                kind = "bbox" if spec.output_type == "obb" else spec.output_type
+                draft = region.annotation("", spec.name, kind)
+                del draft["id"]
+                if spec.output_type == "obb":
+                    x, y, w, h = region.box
+                    turned = {"cx": x + w / 2, "cy": y + h / 2, "w": w, "h": h, "angle": 0.0}
+                    draft["oriented_box"] = turned
+                drafts.append(draft)
         return drafts
 
     def _model_drafts(
@@ -517,6 +712,15 @@ def _tiles(width: int, height: int, side: int) -> int:
         return 1 if extent <= side else 1 + math.ceil((extent - side) / step)
 
     return along(width) * along(height)
+
+
+def _alike(box: tuple[float, float, float, float], area: float | None) -> bool:
+    """Whether a region is the examples' size, give or take :data:`SIMILAR_AREA_FACTOR`
+    (any region is, for a batch job)."""
+    if not area:
+        return True
+    size = box[2] * box[3]
+    return area / SIMILAR_AREA_FACTOR <= size <= area * SIMILAR_AREA_FACTOR
 
 
 def _box(annotation: dict[str, Any]) -> tuple[float, float, float, float] | None:

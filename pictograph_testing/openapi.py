@@ -283,6 +283,7 @@ def sdk_models() -> dict[str, type[Any]]:
         near_duplicates,
         notification,
         organization,
+        sam3,
         search,
         training,
         webhook,
@@ -338,6 +339,7 @@ def sdk_models() -> dict[str, type[Any]]:
         auto_annotate.BatchQuote,
         auto_annotate.PromptResult,
         auto_annotate.SimilarQuote,
+        sam3.Sam3Prediction,
     ]
     return {cls.__name__: cls for cls in classes}
 

@@ -23,6 +23,7 @@ from pictograph_testing.api import (  # noqa: F401  # noqa: F401
     notifications,
     organizations,
     predictions,
+    sam3,
     search,
     training,
     webhooks,

@@ -107,10 +107,6 @@ NOT_SERVED: dict[str, str] = {
     ),
     "connectors.validate": "POST /connectors/validate",
     "connectors.wait_for_import": "GET /connectors/import/status/{import_id} (polled)",
-    # sam3
-    "sam3.predict": (
-        "POST /sam3/predict (multipart; an http(s) image is first fetched from its own host)"
-    ),
     # tasks
     "tasks.contributions": "GET /tasks/{task_id}/contributions",
     "tasks.iter": "GET /tasks (paged)",

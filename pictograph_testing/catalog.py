@@ -670,3 +670,55 @@ COLD_STORAGE = ColdStorageTariff(
 )
 
 __all__ += ["COLD_STORAGE", "ColdStorageTariff"]
+
+
+# ── auto-annotation ──
+
+
+@dataclass(frozen=True)
+class AutoAnnotateTariff:
+    """What auto-annotation charges, how big a job may be, and how long it takes.
+
+    Source: the SDK's ``resources/auto_annotate.py`` (1.69.146): the batch price depends
+    on the images, the class count (one SAM3 grounding pass per class), SAHI tiles (one
+    more pass per tile) and container fan-out, and "the estimate IS the charge"; a job
+    takes 1 to 5,000 images; a single prompt has "a 3-credit minimum", and
+    ``resources/sam3.py`` charges that session fee once per image, by its bytes. The
+    rates are the fake's own (the SDK tells callers to ask ``quote`` rather than
+    reproduce them).
+    """
+
+    sam3_micro_usd_per_pass: int
+    """One SAM3 grounding pass over one image (or one SAHI tile of it)."""
+    model_micro_usd_per_image: int
+    """A trained model's pass over one image (SAHI does not apply)."""
+    session_micro_usd: int
+    """An interactive SAM3 prompt's fee, once per image (by its bytes) per organization."""
+    max_images: int
+    images_per_container: int
+    max_containers: int
+    queue_seconds: float
+    """How long a job stays ``pending`` before its containers start."""
+    seconds_per_pass: float
+    """One pass on one container; a job's containers share its images."""
+    sahi_overlap: float
+    """The share of a SAHI tile that overlaps its neighbour."""
+    assumed_size: tuple[int, int]
+    """The pixel size a projected image of unknown size, or a stored one of no recorded
+    size, is priced at."""
+
+
+AUTO_ANNOTATE = AutoAnnotateTariff(
+    sam3_micro_usd_per_pass=2_500,
+    model_micro_usd_per_image=1_000,
+    session_micro_usd=30_000,
+    max_images=5_000,
+    images_per_container=250,
+    max_containers=8,
+    queue_seconds=5.0,
+    seconds_per_pass=0.4,
+    sahi_overlap=0.2,
+    assumed_size=(1280, 720),
+)
+
+__all__ += ["AUTO_ANNOTATE", "AutoAnnotateTariff"]

@@ -130,6 +130,16 @@ WIRE_SCHEMAS: dict[str, Schema] = {
         }
     ),
     "Deleted": _obj({"id": _S, "name": _S, "deleted": _BOOL}),
+    # SAM3's point prompt answers its one annotation under ``annotation``, which the SDK
+    # wraps into a PromptResult's list itself.
+    "PointPrompt": _obj(
+        {"status": _S},
+        {
+            "annotation": {},
+            "score": {"type": ["number", "null"]},
+            "inference_time": {"type": "number"},
+        },
+    ),
     "ExportDeleted": _obj({"success": _BOOL, "message": _S}),
     "DatasetDeleted": _obj(
         {"id": _S, "name": _S, "deleted": _BOOL, "images_deleted": _INT},
@@ -267,6 +277,7 @@ def sdk_models() -> dict[str, type[Any]]:
     from pictograph.models import (
         annotation_comment,
         api_key,
+        auto_annotate,
         batch,
         common,
         connector,
@@ -284,6 +295,7 @@ def sdk_models() -> dict[str, type[Any]]:
         near_duplicates,
         notification,
         organization,
+        sam3,
         search,
         task,
         tool,
@@ -348,6 +360,11 @@ def sdk_models() -> dict[str, type[Any]]:
         video.VideoUploadInfo,
         video.VideoMetadata,
         video.VideoExtractionJob,
+        auto_annotate.BatchJob,
+        auto_annotate.BatchQuote,
+        auto_annotate.PromptResult,
+        auto_annotate.SimilarQuote,
+        sam3.Sam3Prediction,
     ]
     return {cls.__name__: cls for cls in classes}
 

@@ -668,6 +668,13 @@ def snapshot(world: World) -> dict[str, Any]:
                 f"not part of scenario schema_version {SCHEMA_VERSION}): take the snapshot "
                 "before uploading a video"
             )
+        annotation_jobs = world.built("auto_annotation")
+        if annotation_jobs is not None and annotation_jobs.holds_state:
+            raise ValueError(
+                "snapshot() cannot capture auto-annotate jobs or SAM3 sessions yet (they "
+                f"are not part of scenario schema_version {SCHEMA_VERSION}): take the "
+                "snapshot before auto-annotating"
+            )
         if world.webhooks.holds_state:
             raise ValueError(
                 "snapshot() cannot capture webhook endpoints or deliveries yet (their signing "

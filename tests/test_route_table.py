@@ -188,7 +188,9 @@ def _valid(schema: dict[str, Any], name: str) -> Any:
         return False
     if kind == "array":
         return [_valid(schema.get("items", {}), name) for _ in range(schema.get("minItems", 0))]
-    return {}
+    # An object gets its required fields (a SAM3 prompt's box needs x, y, w and h).
+    properties = schema.get("properties", {})
+    return {key: _valid(properties[key], key) for key in schema.get("required", ())}
 
 
 def _plain(schema: dict[str, Any]) -> dict[str, Any]:
@@ -296,7 +298,7 @@ def test_every_documented_constraint_is_enforced(
         if len(where) == 2:
             body[where[1]] = value
         else:
-            body[where[1]] = {where[2]: value}
+            body[where[1]] = {**body.get(where[1], {}), where[2]: value}
         answer = http.request(method, concrete, json=body)
     assert 400 <= answer.status_code < 500, (answer.status_code, answer.text)
     assert http.fake.server_errors == []  # type: ignore[attr-defined]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from dataclasses import replace
 from typing import TYPE_CHECKING
 
@@ -22,7 +23,9 @@ from pictograph_testing.world.predictions import (
 if TYPE_CHECKING:
     from pictograph_testing.world.entities import Model
 
-__all__ = ["multipart_file"]
+__all__ = ["multipart_file", "multipart_parts"]
+
+_PART_NAME = re.compile(rb'\bname="([^"]*)"')
 
 _FORK_NAME = replace(NAME, status=400)
 """A fork's name: the fork route checks it itself, so a bad one is a 400, not the 422 of
@@ -114,10 +117,21 @@ def multipart_file(body: bytes, field_name: str) -> bytes:
     The boundary is read from the body's first line, which is where clients put it (no
     preamble); 422 when the body is not multipart or has no such part.
     """
+    for name, payload in multipart_parts(body, field_name):
+        if name == field_name:
+            return payload
+    raise _no_file(field_name)
+
+
+def multipart_parts(body: bytes, file_field: str = "file") -> list[tuple[str, bytes]]:
+    """Every part of a ``multipart/form-data`` body, as ``(name, bytes)`` in the order
+    sent (a repeated field is several parts); 422 naming ``file_field`` when the body is
+    not multipart."""
     first, _, _ = body.partition(b"\r\n")
     if not first.startswith(b"--") or len(first) < 3:
-        raise _no_file(field_name)
+        raise _no_file(file_field)
     delimiter = b"\r\n" + first
+    parts = []
     for part in (b"\r\n" + body).split(delimiter)[1:]:
         if part.startswith(b"--"):
             break
@@ -130,9 +144,10 @@ def multipart_file(body: bytes, field_name: str) -> bytes:
             ),
             b"",
         )
-        if f'name="{field_name}"'.encode() in disposition:
-            return payload
-    raise _no_file(field_name)
+        named = _PART_NAME.search(disposition)
+        if named is not None:
+            parts.append((named.group(1).decode("utf-8", "replace"), payload))
+    return parts
 
 
 def _no_file(field_name: str) -> InvalidRequest:

@@ -7,6 +7,7 @@ from pictograph_testing.api import annotations as annotation_routes  # noqa: F40
 # Training first: the order of declaration is the order of the document and the docs.
 from pictograph_testing.api import (  # noqa: F401  # noqa: F401
     api_keys,
+    auto_annotate,
     batch,
     comments,
     connectors,
@@ -23,6 +24,7 @@ from pictograph_testing.api import (  # noqa: F401  # noqa: F401
     notifications,
     organizations,
     predictions,
+    sam3,
     search,
     tasks,
     tools,

@@ -94,30 +94,6 @@ CLIENT_SIDE: dict[str, str] = {
 }
 
 NOT_SERVED: dict[str, str] = {
-    # auto_annotate (a model name is resolved through served models routes)
-    "auto_annotate.batch": (
-        "POST /auto-annotate/batch, GET /auto-annotate/batch/{job_id} (polled when wait=True)"
-    ),
-    "auto_annotate.box": "POST /auto-annotate/sam3/box",
-    "auto_annotate.cancel_batch": "POST /auto-annotate/batch/{job_id}/cancel",
-    "auto_annotate.dataset": (
-        "POST /auto-annotate/batch, GET /auto-annotate/batch/{job_id} (mode='batch', polled "
-        "when wait=True), POST /auto-annotate/sam3/text (mode='text', per image and class; "
-        "images are listed and drafts saved through served routes; sync only)"
-    ),
-    "auto_annotate.get_batch": "GET /auto-annotate/batch/{job_id}",
-    "auto_annotate.point": "POST /auto-annotate/sam3/point",
-    "auto_annotate.quote": "POST /auto-annotate/batch/quote",
-    "auto_annotate.quote_similar": "POST /auto-annotate/similar/quote",
-    "auto_annotate.similar": (
-        "POST /auto-annotate/similar, GET /auto-annotate/batch/{job_id} (polled when wait=True)"
-    ),
-    "auto_annotate.text": "POST /auto-annotate/sam3/text",
-    "auto_annotate.wait_for_batch": "GET /auto-annotate/batch/{job_id} (polled)",
-    # sam3
-    "sam3.predict": (
-        "POST /sam3/predict (multipart; an http(s) image is first fetched from its own host)"
-    ),
     # workflows (a workflow name is resolved to its id by listing the workflows)
     "workflows.bulk_cancel_runs": "POST /workflows/runs/bulk-cancel",
     "workflows.bulk_delete": (

@@ -247,6 +247,13 @@ class ImageService:
         image_id = self._paths.get((dataset.id, directory, filename))
         return self._world.images.get(image_id) if image_id is not None else None
 
+    def named(self, dataset: Dataset, filename: str) -> list[Image]:
+        """Every image of the dataset called ``filename``, the root's first, then by
+        directory (from the index of names: never a scan of the dataset)."""
+        held = self._directories.get((dataset.id, filename), {})
+        found = (self.find(dataset, directory, filename) for directory in sorted(held))
+        return [image for image in found if image is not None]
+
     def at_path(self, dataset: Dataset, image_path: str) -> Image:
         """The image at ``dir/filename`` of the dataset (archived ones too), or 404."""
         directory, filename = split_path(image_path)

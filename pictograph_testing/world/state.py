@@ -13,6 +13,7 @@ from pictograph_testing.bounds import MAX_BALANCE_USD
 from pictograph_testing.catalog import MICRO_USD, Profile
 from pictograph_testing.world.agenda import Agenda
 from pictograph_testing.world.allowances import MonthlyResets
+from pictograph_testing.world.auto_annotate import AutoAnnotation
 from pictograph_testing.world.billing import Billing
 from pictograph_testing.world.cold_storage import ColdStorage
 from pictograph_testing.world.comments import CommentService
@@ -86,6 +87,7 @@ _TIMED_SERVICES = (
     "public_imports",
     "connector_imports",
     "videos",
+    "auto_annotation",
     "evaluations",
     "deployments",
     "people",
@@ -170,6 +172,10 @@ class World:
     @cached_property
     def videos(self) -> VideoService:
         return VideoService(self)
+
+    @cached_property
+    def auto_annotation(self) -> AutoAnnotation:
+        return AutoAnnotation(self)
 
     @cached_property
     def image_service(self) -> ImageService:

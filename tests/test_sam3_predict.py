@@ -1,0 +1,103 @@
+"""``sam3.predict`` through the real SDK: SAM3 on an image sent with the call."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+import pytest
+from pictograph.exceptions import ForbiddenError, PaymentRequiredError, ValidationError
+
+from pictograph_testing import FakePictograph
+from pictograph_testing.catalog import AUTO_ANNOTATE
+from pictograph_testing.world.images import synthetic_image
+
+if TYPE_CHECKING:
+    import pictograph
+
+# A rectangle over the middle half (100..300 x 75..225) of a plain 400 x 300 background.
+PICTURE = synthetic_image(400, 300, "image/png", "sam3")
+
+
+def test_a_point_outlines_the_object_under_it(
+    fake: FakePictograph, client: pictograph.Client
+) -> None:
+    result = client.sam3.predict(PICTURE, points=[(200, 150)], name="sign")
+
+    assert (result.status, result.prompt, result.width, result.height) == (
+        "success",
+        "point",
+        400,
+        300,
+    )
+    assert result.confidence_threshold == 0.75
+    (found,) = result.annotations
+    assert (found.name, found.type) == ("sign", "polygon")
+    box = found.bounding_box
+    assert box is not None
+    assert (box.x, box.y, box.w, box.h) == (100, 75, 200, 150)
+
+
+def test_a_negative_point_carves_its_region_out(client: pictograph.Client) -> None:
+    whole = client.sam3.predict(PICTURE, points=[(10, 10)], output="bbox")
+    carved = client.sam3.predict(
+        PICTURE, points=[(10, 10), (200, 150)], negative_points=[(200, 150)], output="bbox"
+    )
+
+    assert whole.annotations[0].bounding_box == carved.annotations[0].bounding_box
+
+
+def test_a_box_keeps_the_object_inside_it(client: pictograph.Client) -> None:
+    result = client.sam3.predict(PICTURE, box=(0, 0, 200, 150), output="bbox")
+    empty = client.sam3.predict(PICTURE, box={"x": 0, "y": 0, "w": 50, "h": 50})
+
+    box = result.annotations[0].bounding_box
+    assert box is not None
+    assert (box.x, box.y, box.w, box.h) == (100, 75, 100, 75)
+    assert empty.status == "no_detection"
+
+
+def test_text_names_its_matches_after_the_phrase(client: pictograph.Client) -> None:
+    result = client.sam3.predict(PICTURE, text="price tag", confidence=0.0, max_detections=1)
+    strict = client.sam3.predict(PICTURE, text="price tag", confidence=1.0)
+
+    assert [a.name for a in result.annotations] == ["price tag"]
+    assert strict.status == "below_threshold"
+    assert strict.annotations == []
+
+
+def test_the_fee_is_charged_once_per_image(fake: FakePictograph, client: pictograph.Client) -> None:
+    before = fake.balance_micro_usd
+    client.sam3.predict(PICTURE, text="sign")
+    client.sam3.predict(PICTURE, points=[(5, 5)])
+
+    assert before - fake.balance_micro_usd == AUTO_ANNOTATE.session_micro_usd
+    assert client.sam3.predict(PICTURE, text="sign").image_sha256 is not None
+
+
+def test_bad_input_is_refused_and_free(fake: FakePictograph, client: pictograph.Client) -> None:
+    before = fake.balance_micro_usd
+    with pytest.raises(ValidationError, match="outside the image"):
+        client.sam3.predict(PICTURE, points=[(999, 5)])
+    with pytest.raises(ValidationError, match="not an image"):
+        client.sam3.predict(b"not a picture", text="sign")
+
+    assert fake.balance_micro_usd == before
+
+
+def test_a_viewer_and_an_empty_balance_are_refused() -> None:
+    with FakePictograph(seed=1, balance_usd=0.01) as fake:
+        with fake.client(max_retries=0) as client, pytest.raises(PaymentRequiredError):
+            client.sam3.predict(PICTURE, text="sign")
+        with (
+            fake.client(api_key=fake.add_api_key("viewer"), max_retries=0) as viewer,
+            pytest.raises(ForbiddenError),
+        ):
+            viewer.sam3.predict(PICTURE, text="sign")
+        assert fake.ledger == ()
+
+
+async def test_the_async_client(aclient: pictograph.AsyncClient) -> None:
+    result = await aclient.sam3.predict(PICTURE, box=(50, 50, 300, 200), name="sign")
+
+    assert result.status == "success"
+    assert [a.name for a in result.annotations] == ["sign"]

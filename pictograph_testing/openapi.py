@@ -65,6 +65,7 @@ RESOURCE_ORDER = (
     "jobs",
     "webhooks",
     "deployments",
+    "workflows",
     "organizations",
     "api_keys",
 )
@@ -247,6 +248,9 @@ WIRE_SCHEMAS: dict[str, Schema] = {
     "DeploymentReply": _obj({"deployment": _ref("Deployment")}, {"success": _BOOL}),
     "DeploymentQuoteReply": _obj({"quote": _ref("DeploymentQuote")}, {"success": _BOOL}),
     "Success": _obj({"success": _BOOL}),
+    "WorkflowReply": _obj({"workflow": _ref("Workflow")}, {"success": _BOOL}),
+    "WorkflowList": _obj({"workflows": _list(_ref("Workflow"))}),
+    "WorkflowTemplateList": _obj({"templates": _list(_ref("WorkflowTemplate"))}),
 }
 """Replies the SDK reads as plain dicts (it has no model for them)."""
 
@@ -275,6 +279,7 @@ def sdk_models() -> dict[str, type[Any]]:
         search,
         training,
         webhook,
+        workflow,
     )
 
     classes: list[type[Any]] = [
@@ -323,6 +328,12 @@ def sdk_models() -> dict[str, type[Any]]:
         organization.OrganizationInvite,
         api_key.ApiKey,
         api_key.CreatedApiKey,
+        workflow.Workflow,
+        workflow.WorkflowComputeOptions,
+        workflow.WorkflowNodeCatalog,
+        workflow.WorkflowTemplate,
+        workflow.WorkflowValidation,
+        workflow.WorkflowUploadInfo,
     ]
     return {cls.__name__: cls for cls in classes}
 

@@ -25,6 +25,7 @@ from pictograph_testing.api import (  # noqa: F401  # noqa: F401
     search,
     training,
     webhooks,
+    workflows,
 )
 from pictograph_testing.api.table import ENDPOINTS, Router
 

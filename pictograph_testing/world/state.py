@@ -48,6 +48,7 @@ from pictograph_testing.world.search import ImageSearch
 from pictograph_testing.world.storage import BlobStore
 from pictograph_testing.world.training import TrainingService
 from pictograph_testing.world.webhooks import Webhooks
+from pictograph_testing.world.workflows import WorkflowService
 
 if TYPE_CHECKING:
     from pictograph_testing.clock import VirtualClock
@@ -217,6 +218,10 @@ class World:
     @cached_property
     def keyring(self) -> KeyRing:
         return KeyRing(self)
+
+    @cached_property
+    def workflows(self) -> WorkflowService:
+        return WorkflowService(self)
 
     # ── time ──
 

@@ -251,6 +251,7 @@ WIRE_SCHEMAS: dict[str, Schema] = {
     "WorkflowReply": _obj({"workflow": _ref("Workflow")}, {"success": _BOOL}),
     "WorkflowList": _obj({"workflows": _list(_ref("Workflow"))}),
     "WorkflowTemplateList": _obj({"templates": _list(_ref("WorkflowTemplate"))}),
+    "WorkflowRunReply": _obj({"run": _ref("WorkflowRun")}),
 }
 """Replies the SDK reads as plain dicts (it has no model for them)."""
 
@@ -334,6 +335,11 @@ def sdk_models() -> dict[str, type[Any]]:
         workflow.WorkflowTemplate,
         workflow.WorkflowValidation,
         workflow.WorkflowUploadInfo,
+        workflow.WorkflowRun,
+        workflow.WorkflowRunCreated,
+        workflow.WorkflowRunSummary,
+        workflow.RunLogPage,
+        workflow.RunLogSummary,
     ]
     return {cls.__name__: cls for cls in classes}
 

@@ -4,15 +4,25 @@ an uploaded source)."""
 
 from __future__ import annotations
 
+import math
 import re
 from typing import TYPE_CHECKING, Any
 
 import httpx
 import pytest
-from pictograph.exceptions import ConflictError, ForbiddenError, NotFoundError, ValidationError
+from pictograph.exceptions import (
+    ApiError,
+    ConflictError,
+    ForbiddenError,
+    NotFoundError,
+    PaymentRequiredError,
+    ValidationError,
+)
+from pictograph.models.workflow import WorkflowRun, WorkflowRunCreated
 
 from pictograph_testing.catalog import WORKFLOW_GPUS
 from pictograph_testing.world.workflow_nodes import NODES, TEMPLATES
+from pictograph_testing.world.workflow_runs import ENGINE_START_SECONDS, QUEUE_SECONDS
 from tests.conftest import DATASET, EXPORT
 
 if TYPE_CHECKING:
@@ -332,3 +342,297 @@ def test_a_snapshot_refuses_workflows_rather_than_leave_them_out(
     client.workflows.create("Lot")
     with pytest.raises(ValueError, match="cannot capture workflows or their runs yet"):
         fake.snapshot()
+
+
+# ── runs ──
+
+
+def _counting_graph() -> dict[str, Any]:
+    """Source -> Model -> Track -> Measure (a zone and a line) -> Output."""
+    graph = detection_graph("signs")
+    graph["nodes"][2:2] = [
+        {"id": "trk", "type": "track", "config": {}},
+        {
+            "id": "lot",
+            "type": "measure",
+            "config": {
+                "geometries": [{"kind": "zone", "name": "Lot"}, {"kind": "line", "name": "Gate"}]
+            },
+        },
+    ]
+    graph["edges"] = [
+        {"source": "src", "target": "det"},
+        {"source": "det", "target": "trk"},
+        {"source": "trk", "target": "lot"},
+        {"source": "lot", "target": "out"},
+    ]
+    return graph
+
+
+@pytest.mark.usefixtures("no_real_waiting")
+def test_a_run_progresses_on_the_clock_and_is_charged_once_it_completes(
+    fake: FakePictograph, client: pictograph.Client
+) -> None:
+    _train(client)
+    client.workflows.create("Lot", detection_graph("signs"))
+    client.webhooks.create("https://hooks.example.com/runs")
+    before = fake.balance_micro_usd
+    created = client.workflows.run("Lot")
+    assert created.deposit_micro_usd == WORKFLOW_GPUS["t4"].micro_usd_per_minute  # a minute
+    assert client.workflows.get_run(created.run_id).status == "queued"
+    fake.clock.advance(QUEUE_SECONDS + ENGINE_START_SECONDS + 0.5)
+    midway = client.workflows.get_run(created.run_id)
+    assert midway.status == "processing"
+    assert 0 < midway.frames_done < midway.frames_total == 20
+    assert midway.progress == round(100 * midway.frames_done / 20, 1)
+    assert fake.balance_micro_usd == before, "charge-on-success: nothing is held"
+    done = client.workflows.wait_for_run(created.run_id, poll_interval=1)
+    assert (done.status, done.frames_done, done.progress) == ("completed", 20, 100.0)
+    assert done.compute.model_dump() == {"gpu": "t4", "precision": "fp32"}
+    [entry] = [e for e in fake.ledger if e.operation == "workflow_t4"]
+    assert entry.amount == -done.final_micro_usd
+    assert fake.balance_micro_usd == before - done.final_micro_usd
+    [summary] = client.workflows.list_runs("Lot")
+    assert summary.runtime_seconds is not None
+    processing = summary.runtime_seconds - QUEUE_SECONDS
+    assert done.final_micro_usd == math.ceil(
+        processing * WORKFLOW_GPUS["t4"].micro_usd_per_minute / 60
+    )
+    assert (summary.cost_micro_usd, summary.cost_settled, summary.artifact_count) == (
+        done.final_micro_usd,
+        True,
+        1,
+    )
+    assert client.workflows.get("Lot").last_run_id == created.run_id
+    [delivery] = client.webhooks.deliveries()
+    assert delivery.event_type == "workflow_run.completed"
+
+
+def test_the_model_block_predicts_as_models_predict_does(
+    fake: FakePictograph, client: pictograph.Client
+) -> None:
+    _train(client)
+    client.workflows.create("Lot", detection_graph("signs"))
+    done = client.workflows.invoke(
+        "Lot", source={"kind": "dataset", "dataset": DATASET}, wait=True, poll_interval=1
+    )
+    assert isinstance(done, WorkflowRun)
+    assert done.status == "completed"
+    frames = list(client.workflows.iter_run_log(done.id, stream="frames", full=True))
+    assert [f.frame for f in frames] == list(range(20))
+    world = fake.world
+    first = world.dataset_images(world.dataset(fake.organization_id, DATASET))[0]
+    content, _ = world.image_service.content(first)
+    predicted = client.models.predict("signs", image=content, confidence=0.25)
+    assert frames[0].image_id == first.id
+    assert frames[0].annotation_count == len(predicted.annotations)
+    assert frames[0].pictograph is not None
+    assert sorted(a["name"] for a in frames[0].pictograph["annotations"]) == sorted(
+        a["name"] for a in predicted.annotations
+    )
+    [artifact] = done.artifacts
+    results = httpx.Client(transport=fake.transport()).get(artifact["url"]).json()
+    assert results["run_id"] == done.id
+    assert [len(f["detections"]) for f in results["frames"]] == [f.annotation_count for f in frames]
+
+
+def test_a_measure_logs_events_and_the_log_pages_by_cursor(client: pictograph.Client) -> None:
+    _train(client)
+    client.workflows.create("Lot", _counting_graph())
+    run = client.workflows.run("Lot")
+    done = client.workflows.wait_for_run(run.run_id, poll_interval=1)
+    assert done.step_results["lot"]["Gate"] == {"kind": "line", "crossings": 0}
+    frames = list(client.workflows.iter_run_log(run.run_id, stream="frames"))
+    # An event wherever the zone's occupancy (the frame's tracks) changes.
+    inside = [len(f.track_ids) for f in frames]
+    changes = [i for i, n in enumerate(inside) if n != (inside[i - 1] if i else 0)]
+    events = list(client.workflows.iter_run_log(run.run_id, page_size=3))
+    assert [e.frame for e in events] == changes
+    assert [e.rule_values for e in events] == [{"inside": inside[i]} for i in changes]
+    page = client.workflows.run_log(run.run_id, limit=2, order="desc")
+    assert [r.frame for r in page.records] == changes[::-1][:2]
+    assert page.event_names[events[0].trigger or ""].name == "Occupancy · Lot"
+    with pytest.raises(ValidationError, match="is not a cursor of an asc page"):
+        client.workflows.run_log(run.run_id, cursor=page.next_cursor)
+    klass = frames[0].classes[0]
+    only = list(client.workflows.iter_run_log(run.run_id, stream="frames", class_name=klass))
+    assert [f.frame for f in only] == [f.frame for f in frames if klass in f.classes]
+    summary = client.workflows.run_log_summary(run.run_id)
+    assert {k: s.count for k, s in summary.streams.items()} == {
+        "frames": 20,
+        "events": len(changes),
+        "stats": 2,
+    }
+
+
+def test_a_cancelled_run_is_free_and_ends_the_wait(
+    fake: FakePictograph, client: pictograph.Client
+) -> None:
+    _train(client)
+    client.workflows.create("Lot", detection_graph("signs"))
+    before = fake.balance_micro_usd
+    first = client.workflows.run("Lot")
+    second = client.workflows.run("Lot", gpu="l4")
+    client.workflows.cancel_run(first.run_id)
+    with pytest.raises(ApiError, match="ended with status 'cancelled'"):
+        client.workflows.wait_for_run(first.run_id, poll_interval=1)
+    with pytest.raises(ConflictError, match="has already ended \\(cancelled\\)"):
+        client.workflows.cancel_run(first.run_id)
+    result = client.workflows.bulk_cancel_runs([second.run_id, first.run_id, UNKNOWN_ID])
+    assert (result.succeeded, result.not_found) == (
+        [second.run_id],
+        [first.run_id, UNKNOWN_ID],
+    )
+    fake.clock.advance(3600)
+    assert [r.status for r in client.workflows.list_runs("Lot")] == ["cancelled", "cancelled"]
+    assert client.workflows.get_run(second.run_id).compute.gpu == "l4"
+    assert fake.balance_micro_usd == before
+
+
+def test_a_run_whose_model_is_deleted_fails_free_and_says_why(
+    fake: FakePictograph, client: pictograph.Client
+) -> None:
+    _train(client)
+    client.workflows.create("Lot", detection_graph("signs"))
+    client.webhooks.create("https://hooks.example.com/runs")
+    before = fake.balance_micro_usd
+    run = client.workflows.run("Lot")
+    client.models.delete("signs")
+    with pytest.raises(ApiError, match="A model the run uses was deleted while it ran"):
+        client.workflows.wait_for_run(run.run_id, poll_interval=1)
+    assert client.workflows.get_run(run.run_id).final_micro_usd is None
+    assert fake.balance_micro_usd == before
+    assert [d.event_type for d in client.webhooks.deliveries()] == ["workflow_run.failed"]
+
+
+def test_a_refused_run_starts_nothing(fake: FakePictograph, client: pictograph.Client) -> None:
+    client.workflows.create("Lot", detection_graph("signs"))
+    with pytest.raises(
+        ValidationError, match=r"Workflow 'Lot' cannot run: .*no model 'signs'"
+    ) as bad:
+        client.workflows.run("Lot")
+    assert bad.value.status_code == 400
+    _train(client)
+    with pytest.raises(ValidationError, match="gpu"):
+        client.workflows.run("Lot", gpu="a100")
+    poor = fake.add_organization(balance_usd=0)
+    with poor.client(max_retries=0) as theirs:
+        theirs.workflows.create("Empty", detection_graph(""))
+        with pytest.raises(ValidationError, match="needs its model"):
+            theirs.workflows.run("Empty")
+    with pytest.raises(ValidationError, match="No uploaded source at"):
+        client.workflows.invoke(
+            "Lot", source={"kind": "image", "gcs_uri": "gs://elsewhere/cat.png"}
+        )
+    assert client.workflows.list_runs("Lot") == []
+    assert client.workflows.get("Lot").last_run_id is None
+
+
+def test_a_run_past_the_balance_is_a_402(fake: FakePictograph, client: pictograph.Client) -> None:
+    _train(client)
+    client.workflows.create("Lot", detection_graph("signs"))
+    spend = fake.balance_micro_usd - 1_000
+    with fake.world.lock:
+        org = fake.world.organizations[fake.organization_id]
+        fake.world.billing.post(org, "test_spend", -spend, description="spent elsewhere")
+    with pytest.raises(PaymentRequiredError, match=r"This run is estimated at \$0\.02"):
+        client.workflows.run("Lot")
+    assert client.workflows.list_runs("Lot") == []
+
+
+def test_invoke_runs_over_an_uploaded_image_and_a_linked_video(
+    fake: FakePictograph, client: pictograph.Client, tmp_path: Path
+) -> None:
+    _train(client)
+    client.workflows.create("Lot", detection_graph("signs"))
+    world = fake.world
+    first = world.dataset_images(world.dataset(fake.organization_id, DATASET))[0]
+    content, _ = world.image_service.content(first)
+    photo = tmp_path / "photo.png"
+    photo.write_bytes(content)
+    done = client.workflows.invoke("Lot", source=photo, wait=True, poll_interval=1)
+    assert isinstance(done, WorkflowRun)
+    assert (done.status, done.frames_total) == ("completed", 1)
+    [frame] = client.workflows.run_log(done.id, stream="frames").records
+    assert frame.image == "photo.png"
+    video = client.workflows.invoke(
+        "Lot",
+        source={"kind": "video", "url": "https://cdn.example.com/gate", "sample_fps": 2},
+    )
+    assert isinstance(video, WorkflowRunCreated)
+    assert video.status_url == f"/api/v1/developer/workflows/runs/{video.run_id}"
+    ran = client.workflows.wait_for_run(video.run_id, poll_interval=1)
+    assert (ran.frames_total, ran.sample_fps) == (20, 2.0)  # 10 s at 2 frames a second
+
+
+def test_runs_of_another_organization_or_a_deleted_workflow_are_404(
+    fake: FakePictograph, client: pictograph.Client
+) -> None:
+    _train(client)
+    client.workflows.create("Lot", detection_graph("signs"))
+    run = client.workflows.run("Lot")
+    with fake.add_organization().client(max_retries=0) as other:
+        with pytest.raises(NotFoundError, match=f"Workflow run '{run.run_id}' not found"):
+            other.workflows.get_run(run.run_id)
+        with pytest.raises(NotFoundError):
+            other.workflows.cancel_run(run.run_id)
+        assert other.workflows.bulk_cancel_runs([run.run_id]).not_found == [run.run_id]
+    with fake.client(api_key=fake.add_api_key("viewer"), max_retries=0) as viewer:
+        assert viewer.workflows.get_run(run.run_id).id == run.run_id
+        with pytest.raises(ForbiddenError, match="cannot run workflows"):
+            viewer.workflows.run("Lot")
+        with pytest.raises(ForbiddenError, match="cannot cancel workflow runs"):
+            viewer.workflows.cancel_run(run.run_id)
+    client.workflows.delete("Lot")
+    with pytest.raises(NotFoundError):
+        client.workflows.get_run(run.run_id)
+    fake.clock.advance(3600)
+    assert not [e for e in fake.ledger if e.operation.startswith("workflow_")]
+
+
+async def test_the_async_client_runs_workflows(
+    fake: FakePictograph, aclient: pictograph.AsyncClient
+) -> None:
+    await aclient.training.create(DATASET, EXPORT, pipeline_type="yolox", name="signs")
+    await aclient.workflows.create("Lot", _counting_graph())
+    created = await aclient.workflows.run("Lot")
+    done = await aclient.workflows.wait_for_run(created.run_id, poll_interval=1)
+    assert done.status == "completed"
+    assert [r.id for r in await aclient.workflows.list_runs("Lot")] == [created.run_id]
+    assert [r.id async for r in await aclient.workflows.iter_runs("Lot", page_size=1)] == [
+        created.run_id
+    ]
+    page = await aclient.workflows.run_log(created.run_id, stream="frames", limit=5)
+    assert len(page.records) == 5
+    assert page.next_cursor is not None
+    frames = [r async for r in aclient.workflows.iter_run_log(created.run_id, stream="frames")]
+    assert len(frames) == 20
+    summary = await aclient.workflows.run_log_summary(created.run_id)
+    assert summary.streams["frames"].count == 20
+    invoked = await aclient.workflows.invoke(
+        "Lot", source={"kind": "dataset", "dataset": DATASET, "directory_path": "/"}
+    )
+    assert isinstance(invoked, WorkflowRunCreated)
+    other = await aclient.workflows.run("Lot")
+    await aclient.workflows.cancel_run(invoked.run_id)
+    result = await aclient.workflows.bulk_cancel_runs([other.run_id, invoked.run_id])
+    assert (result.succeeded, result.not_found) == ([other.run_id], [invoked.run_id])
+    assert (await aclient.workflows.get_run(other.run_id)).status == "cancelled"
+
+
+def test_an_invoke_source_without_its_kind_or_file_is_refused(
+    fake: FakePictograph, client: pictograph.Client
+) -> None:
+    made = client.workflows.create("Lot", detection_graph())
+    with _raw(fake) as raw:
+        kindless = raw.post(f"workflows/{made.id}/invoke", json={"source": {"dataset": DATASET}})
+        fileless = raw.post(f"workflows/{made.id}/invoke", json={"source": {"kind": "image"}})
+    assert kindless.status_code == 422
+    assert kindless.json()["error"]["message"] == (
+        "The source needs its kind: 'dataset', 'video' or 'image'."
+    )
+    assert fileless.status_code == 400
+    assert fileless.json()["error"]["message"].startswith(
+        "A source of kind 'image' needs its gcs_uri"
+    )
+    assert client.workflows.list_runs("Lot") == []

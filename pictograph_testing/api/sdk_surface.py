@@ -147,23 +147,10 @@ NOT_SERVED: dict[str, str] = {
     "video.upload": "POST /video/upload-url, then a PUT of the file to the signed upload URL",
     "video.wait_for_extraction": "GET /video/extract-frames/{job_id} (polled)",
     # workflows (a workflow name is resolved to its id by listing the workflows)
-    "workflows.bulk_cancel_runs": "POST /workflows/runs/bulk-cancel",
-    "workflows.cancel_run": "POST /workflows/runs/{run_id}/cancel",
     "workflows.deploy": "GET /workflows/ (resolves a name), POST /workflows/{workflow_id}/deploy",
-    "workflows.get_run": "GET /workflows/runs/{run_id}",
-    "workflows.invoke": (
-        "GET /workflows/ (resolves a name), POST /workflows/upload-url (a local file or "
-        "bytes, then a PUT to the signed upload URL), POST /workflows/{workflow_id}/invoke, "
-        "GET /workflows/runs/{run_id} (polled when wait=True)"
-    ),
     "workflows.iter_live_log": (
         "GET /workflows/ (resolves a name), GET /workflows/{workflow_id}/endpoint/log (paged)"
     ),
-    "workflows.iter_run_log": "GET /workflows/runs/{run_id}/log (paged)",
-    "workflows.iter_runs": (
-        "GET /workflows/ (resolves a name), GET /workflows/{workflow_id}/runs (paged)"
-    ),
-    "workflows.list_runs": "GET /workflows/ (resolves a name), GET /workflows/{workflow_id}/runs",
     "workflows.live_log": (
         "GET /workflows/ (resolves a name), GET /workflows/{workflow_id}/endpoint/log"
     ),
@@ -172,13 +159,9 @@ NOT_SERVED: dict[str, str] = {
     ),
     "workflows.pause": "GET /workflows/ (resolves a name), POST /workflows/{workflow_id}/pause",
     "workflows.resume": "GET /workflows/ (resolves a name), POST /workflows/{workflow_id}/resume",
-    "workflows.run": "GET /workflows/ (resolves a name), POST /workflows/{workflow_id}/run",
-    "workflows.run_log": "GET /workflows/runs/{run_id}/log",
-    "workflows.run_log_summary": "GET /workflows/runs/{run_id}/log/summary",
     "workflows.update_endpoint": (
         "GET /workflows/ (resolves a name), PATCH /workflows/{workflow_id}/endpoint"
     ),
-    "workflows.wait_for_run": "GET /workflows/runs/{run_id} (polled)",
     "workflows.wait_until_live": (
         "GET /workflows/ (resolves a name), GET /workflows/{workflow_id} (polled)"
     ),

@@ -48,6 +48,7 @@ from pictograph_testing.world.search import ImageSearch
 from pictograph_testing.world.storage import BlobStore
 from pictograph_testing.world.training import TrainingService
 from pictograph_testing.world.webhooks import Webhooks
+from pictograph_testing.world.workflow_runs import WorkflowRuns
 from pictograph_testing.world.workflows import WorkflowService
 
 if TYPE_CHECKING:
@@ -82,6 +83,7 @@ _TIMED_SERVICES = (
     "export_service",
     "cold_storage",
     "public_imports",
+    "workflow_runs",
     "evaluations",
     "deployments",
     "people",
@@ -222,6 +224,10 @@ class World:
     @cached_property
     def workflows(self) -> WorkflowService:
         return WorkflowService(self)
+
+    @cached_property
+    def workflow_runs(self) -> WorkflowRuns:
+        return WorkflowRuns(self)
 
     # ── time ──
 

@@ -189,7 +189,10 @@ class WorkflowService:
         return workflow
 
     def delete(self, key: ApiKey, workflow: Workflow) -> None:
-        """Delete the workflow and its run history."""
+        """Delete the workflow and its run history (its live runs stop, free)."""
+        runs = self._world.built("workflow_runs")
+        if runs is not None:
+            runs.forget(workflow)
         del self.workflows[workflow.id]
 
     def bulk_delete(self, key: ApiKey, ids: list[str]) -> tuple[list[str], list[str]]:
@@ -221,3 +224,14 @@ class WorkflowService:
         slot = (f"workflow-sources/{key.organization_id}", folder, filename)
         path = world.storage.sign_upload(slot, content_type, ttl_seconds=3600.0)
         return path, f"{SOURCE_BUCKET}/{key.organization_id}/{folder}/{filename}"
+
+    def source_bytes(self, key: ApiKey, uri: str) -> bytes | None:
+        """The bytes uploaded to ``uri`` (a ``gcs_uri`` of the key's organization), if any."""
+        prefix = f"{SOURCE_BUCKET}/{key.organization_id}/"
+        if not uri.startswith(prefix) or uri[len(prefix) :].count("/") != 1:
+            return None
+        folder, filename = uri[len(prefix) :].split("/")
+        slot = self._world.storage.received(
+            (f"workflow-sources/{key.organization_id}", folder, filename)
+        )
+        return slot.content if slot is not None else None

@@ -321,6 +321,9 @@ async def test_the_async_client_manages_workflows(
     assert (await aclient.workflows.compute_options()).default.gpu == "t4"
     report = await aclient.workflows.validate({"nodes": [{"id": "m", "type": "model"}]})
     assert [i.code for i in report.errors] == ["no_source", "missing_input", "model_missing"]
+    bare = {"nodes": [{"id": "m", "type": "measure", "config": {"geometries": []}}]}
+    [_, _, empty] = (await aclient.workflows.validate(bare)).errors
+    assert (empty.code, empty.node_id) == ("measure_no_geometry", "m")
     made = await aclient.workflows.create("Lot", detection_graph())
     assert (await aclient.workflows.get("Lot")).id == made.id
     changed = await aclient.workflows.update("Lot", name="Lot B")

@@ -253,6 +253,10 @@ NODES: tuple[NodeType, ...] = (
 
 _BY_TYPE = {node.type: node for node in NODES}
 
+_MISSING_CODES = {"model": "model_missing", "geometries": "measure_no_geometry"}
+"""The API's own codes for a setting a run needs that is not set (the SDK's tests and
+error table name these two); any other is ``config_missing``."""
+
 
 @dataclass(frozen=True)
 class Template:
@@ -548,7 +552,7 @@ def _config_issues(
         )
         if value is None or value == "" or value == []:
             if needed:
-                code = "model_missing" if setting.key == "model" else "config_missing"
+                code = _MISSING_CODES.get(setting.key, "config_missing")
                 issues.append(
                     Issue(
                         code,

@@ -722,3 +722,41 @@ AUTO_ANNOTATE = AutoAnnotateTariff(
 )
 
 __all__ += ["AUTO_ANNOTATE", "AutoAnnotateTariff"]
+
+
+# ── workflows: the GPUs a workflow's runs run on ──
+
+
+@dataclass(frozen=True)
+class WorkflowGpu:
+    """A GPU a workflow run may take (``workflows.compute_options``), at its price.
+
+    Source: the SDK's ``WorkflowCompute`` (a T4, the default, or an L4: "the inference GPUs
+    with a video encoder"; a run "is billed per measured second at its GPU's rate") and
+    the rates of its unit test's ``compute-options`` reply (1.69.146). A run is charged
+    once, when it completes, for the seconds it ran (charge-on-success: a failed or
+    cancelled run is free).
+    """
+
+    gpu: str
+    label: str
+    vram_gb: int
+    micro_usd_per_minute: int
+    speed: float
+    """How long a block takes on it, as a share of the T4's time."""
+
+
+WORKFLOW_GPUS: MappingProxyType[str, WorkflowGpu] = MappingProxyType(
+    {
+        "t4": WorkflowGpu("t4", "T4 GPU", 16, 19_667, 1.0),
+        "l4": WorkflowGpu("l4", "L4 GPU", 24, 26_667, 0.6),
+    }
+)
+DEFAULT_WORKFLOW_GPU = "t4"
+WORKFLOW_PRECISIONS: tuple[tuple[str, str, str], ...] = (
+    ("fp32", "Full precision (fp32)", "Runs the model as trained."),
+    ("fp16", "Fast (fp16)", "Half precision: faster, accuracy-equivalent, not output-identical."),
+)
+"""(precision, label, description): what a Model block's ``precision`` may be."""
+
+__all__ += ["DEFAULT_WORKFLOW_GPU", "WORKFLOW_GPUS", "WORKFLOW_PRECISIONS", "WorkflowGpu"]

@@ -67,6 +67,7 @@ RESOURCE_ORDER = (
     "webhooks",
     "deployments",
     "tools",
+    "workflows",
     "organizations",
     "api_keys",
 )
@@ -268,6 +269,10 @@ WIRE_SCHEMAS: dict[str, Schema] = {
     "DeploymentReply": _obj({"deployment": _ref("Deployment")}, {"success": _BOOL}),
     "DeploymentQuoteReply": _obj({"quote": _ref("DeploymentQuote")}, {"success": _BOOL}),
     "Success": _obj({"success": _BOOL}),
+    "WorkflowReply": _obj({"workflow": _ref("Workflow")}, {"success": _BOOL}),
+    "WorkflowList": _obj({"workflows": _list(_ref("Workflow"))}),
+    "WorkflowTemplateList": _obj({"templates": _list(_ref("WorkflowTemplate"))}),
+    "WorkflowRunReply": _obj({"run": _ref("WorkflowRun")}),
 }
 """Replies the SDK reads as plain dicts (it has no model for them)."""
 
@@ -302,6 +307,7 @@ def sdk_models() -> dict[str, type[Any]]:
         training,
         video,
         webhook,
+        workflow,
     )
 
     classes: list[type[Any]] = [
@@ -365,6 +371,17 @@ def sdk_models() -> dict[str, type[Any]]:
         auto_annotate.PromptResult,
         auto_annotate.SimilarQuote,
         sam3.Sam3Prediction,
+        workflow.Workflow,
+        workflow.WorkflowComputeOptions,
+        workflow.WorkflowNodeCatalog,
+        workflow.WorkflowTemplate,
+        workflow.WorkflowValidation,
+        workflow.WorkflowUploadInfo,
+        workflow.WorkflowRun,
+        workflow.WorkflowRunCreated,
+        workflow.WorkflowRunSummary,
+        workflow.RunLogPage,
+        workflow.RunLogSummary,
     ]
     return {cls.__name__: cls for cls in classes}
 

@@ -675,6 +675,12 @@ def snapshot(world: World) -> dict[str, Any]:
                 f"are not part of scenario schema_version {SCHEMA_VERSION}): take the "
                 "snapshot before auto-annotating"
             )
+        workflows = world.built("workflows")
+        if workflows is not None and workflows.holds_state:
+            raise ValueError(
+                "snapshot() cannot capture workflows or their runs yet (they are not part of "
+                f"scenario schema_version {SCHEMA_VERSION}): take the snapshot before making one"
+            )
         if world.webhooks.holds_state:
             raise ValueError(
                 "snapshot() cannot capture webhook endpoints or deliveries yet (their signing "

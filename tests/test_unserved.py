@@ -20,25 +20,29 @@ if TYPE_CHECKING:
     from pictograph_testing import FakePictograph
 
 UNKNOWN_ID = "00000000-0000-4000-8000-000000000000"
+PREFIX = "/api/v1/developer"
 
 
 def test_an_unserved_sdk_method_says_the_fake_does_not_implement_it(
     fake: FakePictograph, client: pictograph.Client
 ) -> None:
     fake.assert_all_served = False  # unserved routes are what this test calls
+    made = client.workflows.create("Gate")
     with pytest.raises(NotFoundError) as refused:
-        client.sam3.predict(b"not decoded by anyone", text="car")
+        client.workflows.pause("Gate")
     error = refused.value
     assert error.code == "not_implemented_by_fake"
-    assert "pictograph-testing does not implement POST /api/v1/developer/sam3/predict" in str(error)
-    assert "(sent by sam3.predict)" in str(error)
+    assert f"pictograph-testing does not implement POST {PREFIX}/workflows/{made.id}/pause" in str(
+        error
+    )
+    assert "(sent by workflows.pause)" in str(error)
     assert "docs/fidelity.md" in str(error)
     details = error.response["error"]["details"]  # type: ignore[index]
-    assert details["sdk_methods"] == ["sam3.predict"]
+    assert details["sdk_methods"] == ["workflows.pause"]
 
     [call] = fake.unserved_calls
-    assert (call.method, call.path) == ("POST", "/api/v1/developer/sam3/predict")
-    assert call.sdk_methods == ("sam3.predict",)
+    assert (call.method, call.path) == ("POST", f"{PREFIX}/workflows/{made.id}/pause")
+    assert call.sdk_methods == ("workflows.pause",)
     assert call.at == fake.clock.now()
     # The journal holds it too, marked, under the same request id.
     [journaled] = fake.calls.filter(where=lambda c: c.unserved)
@@ -50,9 +54,12 @@ async def test_unserved_calls_from_the_async_client(
     fake: FakePictograph, aclient: pictograph.AsyncClient
 ) -> None:
     fake.assert_all_served = False  # unserved routes are what this test calls
-    with pytest.raises(NotFoundError, match="does not implement POST /api/v1/developer/sam3"):
-        await aclient.sam3.predict(b"not decoded by anyone", text="car")
-    assert [c.sdk_methods for c in fake.unserved_calls] == [("sam3.predict",)]
+    made = await aclient.workflows.create("Gate")
+    with pytest.raises(
+        NotFoundError, match=f"does not implement POST {PREFIX}/workflows/{made.id}/pause"
+    ):
+        await aclient.workflows.pause("Gate")
+    assert [c.sdk_methods for c in fake.unserved_calls] == [("workflows.pause",)]
 
 
 def test_real_404s_keep_the_apis_answer(fake: FakePictograph, client: pictograph.Client) -> None:
@@ -96,12 +103,12 @@ def test_the_server_lists_unserved_calls() -> None:
         httpx.Client(base_url=server.base_url, headers={"X-API-Key": server.api_key}) as http,
         server.control() as control,
     ):
-        assert http.post("/api/v1/developer/sam3/predict").status_code == 404
+        assert http.post(f"{PREFIX}/workflows/{UNKNOWN_ID}/pause").status_code == 404
         listed = control.get("/unserved").json()["unserved_calls"]
         journal = control.get("/journal").json()["calls"]
         info = control.get("/").json()
     assert [(c["method"], c["path"], c["sdk_methods"]) for c in listed] == [
-        ("POST", "/api/v1/developer/sam3/predict", ["sam3.predict"])
+        ("POST", f"{PREFIX}/workflows/{UNKNOWN_ID}/pause", ["workflows.pause"])
     ]
     assert journal[0]["unserved"] is True
     assert info["unserved_calls"] == 1

@@ -31,6 +31,7 @@ from pictograph_testing.api import (  # noqa: F401  # noqa: F401
     training,
     video,
     webhooks,
+    workflows,
 )
 from pictograph_testing.api.table import ENDPOINTS, Router
 

@@ -95,53 +95,21 @@ CLIENT_SIDE: dict[str, str] = {
 
 NOT_SERVED: dict[str, str] = {
     # workflows (a workflow name is resolved to its id by listing the workflows)
-    "workflows.bulk_cancel_runs": "POST /workflows/runs/bulk-cancel",
-    "workflows.bulk_delete": (
-        "GET /workflows/ (only when a name is given), POST /workflows/bulk-delete"
-    ),
-    "workflows.cancel_run": "POST /workflows/runs/{run_id}/cancel",
-    "workflows.compute_options": "GET /workflows/compute-options",
-    "workflows.create": "POST /workflows/",
-    "workflows.delete": "GET /workflows/ (resolves a name), DELETE /workflows/{workflow_id}",
     "workflows.deploy": "GET /workflows/ (resolves a name), POST /workflows/{workflow_id}/deploy",
-    "workflows.get": "GET /workflows/ (resolves a name), GET /workflows/{workflow_id}",
-    "workflows.get_run": "GET /workflows/runs/{run_id}",
-    "workflows.invoke": (
-        "GET /workflows/ (resolves a name), POST /workflows/upload-url (a local file or "
-        "bytes, then a PUT to the signed upload URL), POST /workflows/{workflow_id}/invoke, "
-        "GET /workflows/runs/{run_id} (polled when wait=True)"
-    ),
     "workflows.iter_live_log": (
         "GET /workflows/ (resolves a name), GET /workflows/{workflow_id}/endpoint/log (paged)"
     ),
-    "workflows.iter_run_log": "GET /workflows/runs/{run_id}/log (paged)",
-    "workflows.iter_runs": (
-        "GET /workflows/ (resolves a name), GET /workflows/{workflow_id}/runs (paged)"
-    ),
-    "workflows.list": "GET /workflows/",
-    "workflows.list_runs": "GET /workflows/ (resolves a name), GET /workflows/{workflow_id}/runs",
     "workflows.live_log": (
         "GET /workflows/ (resolves a name), GET /workflows/{workflow_id}/endpoint/log"
     ),
     "workflows.live_log_summary": (
         "GET /workflows/ (resolves a name), GET /workflows/{workflow_id}/endpoint/log/summary"
     ),
-    "workflows.nodes": "GET /workflows/nodes",
     "workflows.pause": "GET /workflows/ (resolves a name), POST /workflows/{workflow_id}/pause",
     "workflows.resume": "GET /workflows/ (resolves a name), POST /workflows/{workflow_id}/resume",
-    "workflows.run": "GET /workflows/ (resolves a name), POST /workflows/{workflow_id}/run",
-    "workflows.run_log": "GET /workflows/runs/{run_id}/log",
-    "workflows.run_log_summary": "GET /workflows/runs/{run_id}/log/summary",
-    "workflows.templates": "GET /workflows/templates",
-    "workflows.update": "GET /workflows/ (resolves a name), PATCH /workflows/{workflow_id}",
     "workflows.update_endpoint": (
         "GET /workflows/ (resolves a name), PATCH /workflows/{workflow_id}/endpoint"
     ),
-    "workflows.upload_source": (
-        "POST /workflows/upload-url, then a PUT of the file to the signed upload URL"
-    ),
-    "workflows.validate": "POST /workflows/validate",
-    "workflows.wait_for_run": "GET /workflows/runs/{run_id} (polled)",
     "workflows.wait_until_live": (
         "GET /workflows/ (resolves a name), GET /workflows/{workflow_id} (polled)"
     ),

@@ -52,6 +52,8 @@ from pictograph_testing.world.tasks import TaskService
 from pictograph_testing.world.training import TrainingService
 from pictograph_testing.world.videos import VideoService
 from pictograph_testing.world.webhooks import Webhooks
+from pictograph_testing.world.workflow_runs import WorkflowRuns
+from pictograph_testing.world.workflows import WorkflowService
 
 if TYPE_CHECKING:
     from pictograph_testing.clock import VirtualClock
@@ -88,6 +90,7 @@ _TIMED_SERVICES = (
     "connector_imports",
     "videos",
     "auto_annotation",
+    "workflow_runs",
     "evaluations",
     "deployments",
     "people",
@@ -240,6 +243,14 @@ class World:
     @cached_property
     def keyring(self) -> KeyRing:
         return KeyRing(self)
+
+    @cached_property
+    def workflows(self) -> WorkflowService:
+        return WorkflowService(self)
+
+    @cached_property
+    def workflow_runs(self) -> WorkflowRuns:
+        return WorkflowRuns(self)
 
     # ── time ──
 

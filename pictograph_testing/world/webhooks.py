@@ -70,6 +70,8 @@ EVENT_OF_KIND: dict[str, str] = {
     "evaluation_complete": "evaluation.completed",
     "evaluation_failed": "evaluation.failed",
     "credits_low": "credits.low",
+    "workflow_run_complete": "workflow_run.completed",
+    "workflow_run_failed": "workflow_run.failed",
 }
 """The one table from a notification kind (what ended) to the webhook event it sends."""
 
@@ -79,10 +81,10 @@ _SDK_EVENT_TYPES = (
     "workflow_stream.events",
     "workflow_stream.ended",
 )
-# The SDK (1.69.146) documents only workflow events; the fake simulates no workflows, so
-# those are subscribable but never sent, and the events of what it does simulate are
-# listed after them under their own names.
-EVENT_TYPES: tuple[str, ...] = (*_SDK_EVENT_TYPES, *dict.fromkeys(EVENT_OF_KIND.values()))
+# The SDK (1.69.146) documents only workflow events; the fake sends a run's end, not the
+# live streams' (it streams nothing), and the events of what else it simulates are listed
+# after them under their own names.
+EVENT_TYPES: tuple[str, ...] = tuple(dict.fromkeys((*_SDK_EVENT_TYPES, *EVENT_OF_KIND.values())))
 """What ``GET /webhooks/event-types`` lists: every type an endpoint may subscribe to."""
 TEST_EVENT = "webhook.test"
 """The synthetic event ``POST .../test`` sends (not subscribable, never logged)."""

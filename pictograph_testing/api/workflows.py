@@ -1,0 +1,704 @@
+"""``/api/v1/developer/workflows``: saved node graphs, their catalogue and their checks.
+
+The SDK addresses a workflow by id (it resolves a name by listing ``GET /workflows/``);
+the replies carry it under ``workflow`` (a list under ``workflows``), each with the
+``validation`` its graph has in the organization now. The blocks and templates are
+declared once in :mod:`pictograph_testing.world.workflow_nodes`, the GPUs and their
+prices in :mod:`pictograph_testing.catalog`.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+from pictograph_testing.api.spec import ID_LIST, NAME, Bool, Field, Int, Json, Num, Obj, Param, Str
+from pictograph_testing.api.table import Bare, Page, endpoint
+from pictograph_testing.api.wire import Call, Reply, page, page_params, reply
+from pictograph_testing.catalog import DEFAULT_WORKFLOW_GPU, WORKFLOW_GPUS, WORKFLOW_PRECISIONS
+from pictograph_testing.world.errors import InvalidRequest, field_error
+from pictograph_testing.world.storage import SIGNED_URL_TTL_SECONDS
+from pictograph_testing.world.workflow_nodes import (
+    GRAPH_NOTES,
+    NODES,
+    PORTS,
+    TEMPLATES,
+    graph_shape,
+)
+from pictograph_testing.world.workflows import WORKFLOW_STATUSES
+
+if TYPE_CHECKING:
+    from pictograph_testing.world.workflow_runs import Run as WorkflowRunState
+    from pictograph_testing.world.workflows import Workflow
+
+__all__ = ["log_records", "run_payload", "run_summary", "workflow_payload"]
+
+_GRAPH_DOC: dict[str, Any] = {
+    "type": "object",
+    "description": " ".join(GRAPH_NOTES),
+    "properties": {
+        "version": {"type": "integer"},
+        "nodes": {"type": "array", "items": {"type": "object"}},
+        "edges": {"type": "array", "items": {"type": "object"}},
+    },
+}
+_GRAPH = Json(doc=_GRAPH_DOC)
+_COMPUTE = Obj({"gpu": Field(Str(enum=tuple(WORKFLOW_GPUS), status=400), nullable=False)})
+_README = Str(max_length=20_000)
+_STATUS = Str(enum=WORKFLOW_STATUSES)
+CREATE = Obj(
+    {
+        "name": Field(NAME, required=True),
+        "graph": Field(_GRAPH),
+        "readme": Field(_README),
+        "description": Field(Str(max_length=2_000)),
+        "template_key": Field(Str(min_length=1)),
+        "compute": Field(_COMPUTE),
+    }
+)
+UPDATE = Obj(
+    {
+        "name": Field(NAME, nullable=False),
+        "readme": Field(_README),
+        "description": Field(Str(max_length=2_000)),
+        "graph": Field(_GRAPH, nullable=False),
+        "status": Field(_STATUS, nullable=False),
+        "compute": Field(_COMPUTE, nullable=False),
+    },
+    at_least_one="key",
+)
+_MANAGE: dict[str, Any] = {"role": "member", "errors": (403,)}
+
+
+@endpoint(
+    "GET",
+    "workflows/compute-options",
+    summary="The GPUs a workflow runs on, their prices, and a Model block's precisions",
+    sdk=("workflows.compute_options",),
+    reply=Bare("WorkflowComputeOptions"),
+)
+def compute_options(call: Call) -> Reply:
+    return reply(
+        {
+            "success": True,
+            "gpus": [
+                {
+                    "gpu": g.gpu,
+                    "label": g.label,
+                    "vram_gb": g.vram_gb,
+                    "description": f"{g.vram_gb} GB VRAM",
+                    "rate_per_min_micro_usd": g.micro_usd_per_minute,
+                }
+                for g in WORKFLOW_GPUS.values()
+            ],
+            "precisions": [
+                {"precision": p, "label": label, "description": text}
+                for p, label, text in WORKFLOW_PRECISIONS
+            ],
+            "default": {"gpu": DEFAULT_WORKFLOW_GPU, "precision": WORKFLOW_PRECISIONS[0][0]},
+        }
+    )
+
+
+@endpoint(
+    "GET",
+    "workflows/nodes",
+    summary="Every block a workflow graph can hold: ports, settings and rules",
+    sdk=("workflows.nodes",),
+    reply=Bare("WorkflowNodeCatalog"),
+)
+def nodes(call: Call) -> Reply:
+    return reply(
+        {
+            "graph": {"ports": list(PORTS), "notes": list(GRAPH_NOTES)},
+            "nodes": [node.card() for node in NODES],
+        }
+    )
+
+
+@endpoint(
+    "GET",
+    "workflows/templates",
+    summary="The use cases a workflow starts from, each with its graph",
+    sdk=("workflows.templates",),
+    reply=Bare("WorkflowTemplateList"),
+)
+def templates(call: Call) -> Reply:
+    return reply({"templates": [t.card() for t in TEMPLATES]})
+
+
+@endpoint(
+    "POST",
+    "workflows/validate",
+    summary="Whether a run of a graph would start: every issue, each on its block",
+    sdk=("workflows.validate",),
+    reply=Bare("WorkflowValidation"),
+    body=Obj({"graph": Field(_GRAPH, required=True)}),
+)
+def validate(call: Call) -> Reply:
+    graph = graph_shape(call.fields()["graph"])
+    issues = call.world.workflows.issues(call.key.organization_id, graph)
+    return reply(
+        {
+            "valid": not any(i.severity == "error" for i in issues),
+            "issues": [i.payload() for i in issues],
+        }
+    )
+
+
+@endpoint(
+    "GET",
+    "workflows/",
+    summary="Every workflow of the organization, newest first",
+    sdk=("workflows.list",),
+    reply=Bare("WorkflowList"),
+)
+def list_workflows(call: Call) -> Reply:
+    rows = call.world.workflows.of_organization(call.key.organization_id)
+    return reply({"workflows": [workflow_payload(call, w) for w in rows]})
+
+
+@endpoint(
+    "POST",
+    "workflows/",
+    summary="Create a workflow from a graph, a template, or a blank canvas",
+    sdk=("workflows.create",),
+    reply=Bare("WorkflowReply"),
+    body=CREATE,
+    role="member",
+    action="create workflows",
+    errors=(400, 403),
+)
+def create(call: Call) -> Reply:
+    body = call.fields()
+    workflow = call.world.workflows.create(
+        call.key,
+        body["name"],
+        graph=body.get("graph"),
+        readme=body.get("readme"),
+        description=body.get("description"),
+        template_key=body.get("template_key"),
+        gpu=(body.get("compute") or {}).get("gpu"),
+    )
+    return _answer(call, workflow)
+
+
+@endpoint(
+    "POST",
+    "workflows/upload-url",
+    summary="A signed URL to PUT a run's source file to, and the gcs_uri it will have",
+    sdk=("workflows.upload_source", "workflows.invoke"),
+    reply=Bare("WorkflowUploadInfo"),
+    body=Obj(
+        {
+            "filename": Field(NAME, required=True),
+            "content_type": Field(Str(min_length=1, max_length=200), required=True),
+        }
+    ),
+    action="upload workflow sources",
+    **_MANAGE,
+)
+def upload_url(call: Call) -> Reply:
+    body = call.fields()
+    path, gcs_uri = call.world.workflows.sign_source_upload(
+        call.key, body["filename"], body["content_type"]
+    )
+    return reply({"upload_url": call.base_url + path, "gcs_uri": gcs_uri})
+
+
+@endpoint(
+    "POST",
+    "workflows/bulk-delete",
+    summary="Delete many workflows; ids not in the organization are reported, not refused",
+    sdk=("workflows.bulk_delete",),
+    reply=Bare("BulkDeleteResult"),
+    body=Obj({"workflow_ids": Field(ID_LIST("workflow id strings"), required=True)}),
+    action="delete workflows",
+    **_MANAGE,
+)
+def bulk_delete(call: Call) -> Reply:
+    deleted, not_found = call.world.workflows.bulk_delete(call.key, call.fields()["workflow_ids"])
+    return reply(
+        {
+            "success": True,
+            "succeeded": deleted,
+            "deleted": deleted,
+            "not_found": not_found,
+            "count": len(deleted),
+        }
+    )
+
+
+@endpoint(
+    "GET",
+    "workflows/{workflow}",
+    summary="A workflow by id, with what a run of it would still be refused for",
+    sdk=("workflows.get",),
+    reply=Bare("WorkflowReply"),
+)
+def get_workflow(call: Call) -> Reply:
+    return _answer(call, _workflow(call))
+
+
+@endpoint(
+    "PATCH",
+    "workflows/{workflow}",
+    summary="Rename it, or change its card, graph, status or compute",
+    sdk=("workflows.update",),
+    reply=Bare("WorkflowReply"),
+    body=UPDATE,
+    action="update workflows",
+    errors=(400, 403, 409),
+    role="member",
+)
+def update(call: Call) -> Reply:
+    workflow = _workflow(call)
+    changes = dict(call.fields())
+    compute = changes.pop("compute", None)
+    if compute is not None:
+        changes["gpu"] = compute.get("gpu")
+    return _answer(call, call.world.workflows.update(call.key, workflow, changes))
+
+
+@endpoint(
+    "DELETE",
+    "workflows/{workflow}",
+    summary="Delete a workflow and its run history",
+    sdk=("workflows.delete",),
+    reply=Bare("Success"),
+    action="delete workflows",
+    **_MANAGE,
+)
+def delete(call: Call) -> Reply:
+    call.world.workflows.delete(call.key, _workflow(call))
+    return reply({"success": True})
+
+
+def _workflow(call: Call) -> Workflow:
+    return call.world.workflows.get(call.key, call.path_args["workflow"])
+
+
+def _answer(call: Call, workflow: Workflow) -> Reply:
+    return reply({"success": True, "workflow": workflow_payload(call, workflow)})
+
+
+def workflow_payload(call: Call, workflow: Workflow) -> dict[str, Any]:
+    """A ``Workflow`` as the API answers it, its validation worked out now."""
+    issues = call.world.workflows.issues(workflow.organization_id, workflow.graph)
+    return {
+        "id": workflow.id,
+        "organization_id": workflow.organization_id,
+        "name": workflow.name,
+        "description": workflow.description,
+        "readme": workflow.readme,
+        "graph": workflow.graph,
+        "template_key": workflow.template_key,
+        "status": workflow.status,
+        "compute": {"gpu": workflow.gpu},
+        "last_run_id": workflow.last_run_id,
+        "validation": [i.payload() for i in issues if i.severity == "error"],
+        "endpoint": None,
+        "created_at": call.iso(workflow.created_at),
+        "updated_at": call.iso(workflow.updated_at),
+    }
+
+
+# ── runs ──
+
+_RUN_BODY = Obj({"compute": Field(_COMPUTE)})
+_SOURCE = Obj(
+    {
+        # Checked by the handler, not as required: a broken field beside a missing kind is
+        # the one reported, as the SDK always sends a kind.
+        "kind": Field(Str(enum=("dataset", "video", "image"), status=400), nullable=False),
+        "dataset": Field(Str(min_length=1)),
+        "directory_path": Field(Str()),
+        "gcs_uri": Field(Str(min_length=1)),
+        "sample_fps": Field(Num(minimum=0.1, maximum=60)),
+        "duration_seconds": Field(Num(minimum=0.1, maximum=3600)),
+        "url": Field(Str(min_length=1)),
+    }
+)
+_LOG_QUERY = (
+    Param("stream", Str(enum=("frames", "events", "stats")), default="events"),
+    Param("limit", Int(minimum=1, maximum=200), default=50),
+    Param("cursor", Str()),
+    Param("order", Str(enum=("asc", "desc")), default="asc"),
+    Param("full", Bool(), default=False),
+    Param("class", Str()),
+    Param("track_id", Str()),
+    Param("min_confidence", Num(minimum=0, maximum=1)),
+    Param("source", Str()),
+    Param("type", Str()),
+    Param("trigger", Str()),
+)
+
+
+@endpoint(
+    "POST",
+    "workflows/{workflow}/run",
+    summary="Start a run of a workflow over its own source (charged when it completes)",
+    sdk=("workflows.run",),
+    reply=Bare("WorkflowRunCreated"),
+    body=_RUN_BODY,
+    body_optional=True,
+    role="member",
+    action="run workflows",
+    errors=(400, 402, 403, 409),
+)
+def run(call: Call) -> Reply:
+    gpu = (call.fields().get("compute") or {}).get("gpu")
+    started = call.world.workflow_runs.start(call.key, _workflow(call), None, gpu)
+    return reply(
+        {"success": True, "run_id": started.id, "deposit_micro_usd": started.deposit_micro_usd}
+    )
+
+
+@endpoint(
+    "POST",
+    "workflows/{workflow}/invoke",
+    summary="Run a saved workflow over a source given now (a dataset, an upload, a link)",
+    sdk=("workflows.invoke",),
+    reply=Bare("WorkflowRunCreated"),
+    body=Obj({"source": Field(_SOURCE, required=True), "compute": Field(_COMPUTE)}),
+    role="member",
+    action="run workflows",
+    errors=(400, 402, 403, 409),
+)
+def invoke(call: Call) -> Reply:
+    body = call.fields()
+    source = {k: v for k, v in body["source"].items() if v is not None}
+    if "kind" not in source:
+        raise InvalidRequest(
+            "The source needs its kind: 'dataset', 'video' or 'image'.",
+            errors=[field_error(("body", "source", "kind"), "Field required", "missing")],
+        )
+    if source["kind"] == "dataset" and not source.get("dataset"):
+        raise InvalidRequest(
+            "A dataset source names its dataset: send source.dataset (a name or an id).",
+            status=400,
+            errors=[field_error(("body", "source", "dataset"), "required", "missing")],
+        )
+    if source["kind"] != "dataset" and not (source.get("gcs_uri") or source.get("url")):
+        raise InvalidRequest(
+            f"A source of kind '{source['kind']}' needs its gcs_uri (from "
+            "client.workflows.upload_source) or a url.",
+            status=400,
+            errors=[field_error(("body", "source", "gcs_uri"), "required", "missing")],
+        )
+    gpu = (body.get("compute") or {}).get("gpu")
+    started = call.world.workflow_runs.start(call.key, _workflow(call), source, gpu)
+    return reply(
+        {
+            "success": True,
+            "run_id": started.id,
+            "deposit_micro_usd": started.deposit_micro_usd,
+            "status_url": f"/api/v1/developer/workflows/runs/{started.id}",
+        }
+    )
+
+
+@endpoint(
+    "GET",
+    "workflows/{workflow}/runs",
+    summary="A page of a workflow's runs, newest first",
+    sdk=("workflows.list_runs", "workflows.iter_runs"),
+    reply=Page("WorkflowRunSummary"),
+    query=page_params(100),
+)
+def list_runs(call: Call) -> Reply:
+    runs = call.world.workflow_runs.of_workflow(_workflow(call))
+    chunk, pagination = page(runs, call.args["offset"], call.args["limit"])
+    return reply({"data": [run_summary(call, r) for r in chunk], "pagination": pagination})
+
+
+@endpoint(
+    "POST",
+    "workflows/runs/bulk-cancel",
+    summary="Cancel many runs; ids not in the organization, or ended, are reported",
+    sdk=("workflows.bulk_cancel_runs",),
+    reply=Bare("BulkActionResult"),
+    body=Obj({"run_ids": Field(ID_LIST("run id strings"), required=True)}),
+    role="member",
+    action="cancel workflow runs",
+    errors=(403,),
+)
+def bulk_cancel(call: Call) -> Reply:
+    succeeded, not_found = call.world.workflow_runs.bulk_cancel(call.key, call.fields()["run_ids"])
+    return reply(
+        {"success": True, "succeeded": succeeded, "not_found": not_found, "count": len(succeeded)}
+    )
+
+
+@endpoint(
+    "GET",
+    "workflows/runs/{run_id}",
+    summary="A run: its status, progress, step results, artifacts and charge",
+    sdk=("workflows.get_run", "workflows.wait_for_run", "workflows.invoke"),
+    reply=Bare("WorkflowRunReply"),
+)
+def get_run(call: Call) -> Reply:
+    return reply({"run": run_payload(call, _run(call))})
+
+
+@endpoint(
+    "POST",
+    "workflows/runs/{run_id}/cancel",
+    summary="Cancel a queued or processing run (free)",
+    sdk=("workflows.cancel_run",),
+    reply=Bare("Success"),
+    role="member",
+    action="cancel workflow runs",
+    errors=(403, 409),
+)
+def cancel_run(call: Call) -> Reply:
+    call.world.workflow_runs.cancel(call.key, _run(call))
+    return reply({"success": True})
+
+
+@endpoint(
+    "GET",
+    "workflows/runs/{run_id}/log",
+    summary="One page of a run's log (frames, events or stats), as far as the run has got",
+    sdk=("workflows.run_log", "workflows.iter_run_log"),
+    reply=Bare("RunLogPage"),
+    query=_LOG_QUERY,
+)
+def run_log(call: Call) -> Reply:
+    run = _run(call)
+    args = call.args
+    records = [r for r in log_records(call, run, args["stream"]) if _kept(r, args)]
+    if args["order"] == "desc":
+        records.reverse()
+    start = _cursor(args["cursor"], args["order"])
+    chunk = records[start : start + args["limit"]]
+    more = start + len(chunk) < len(records)
+    if not args["full"]:
+        chunk = [{k: v for k, v in r.items() if k not in ("message", "pictograph")} for r in chunk]
+    return reply(
+        {
+            "stream": args["stream"],
+            "order": args["order"],
+            "records": chunk,
+            "next_cursor": f"{args['order']}:{start + len(chunk)}" if more else None,
+            "log_frames": True,
+            "event_names": _event_names(run) if args["stream"] == "events" else {},
+        }
+    )
+
+
+@endpoint(
+    "GET",
+    "workflows/runs/{run_id}/log/summary",
+    summary="What a run has logged so far, per stream: counts, first and last times",
+    sdk=("workflows.run_log_summary",),
+    reply=Bare("RunLogSummary"),
+)
+def run_log_summary(call: Call) -> Reply:
+    run = _run(call)
+    streams: dict[str, Any] = {}
+    for stream in ("frames", "events", "stats"):
+        records = log_records(call, run, stream)
+        streams[stream] = {
+            "count": len(records),
+            "first_ts": records[0]["ts"] if records else None,
+            "last_ts": records[-1]["ts"] if records else None,
+        }
+    return reply({"log_frames": True, "streams": streams})
+
+
+def _run(call: Call) -> WorkflowRunState:
+    return call.world.workflow_runs.get(call.key, call.path_args["run_id"])
+
+
+def _cursor(cursor: str | None, order: str) -> int:
+    if cursor is None:
+        return 0
+    made_for, _, offset = cursor.partition(":")
+    if made_for != order or not offset.isdigit():
+        raise InvalidRequest(
+            f"cursor '{cursor}' is not a cursor of an {order} page: send the next_cursor of "
+            "the previous page, in the same order.",
+            status=400,
+            errors=[field_error(("query", "cursor"), "unknown cursor", "value_error")],
+        )
+    return int(offset)
+
+
+def _kept(record: dict[str, Any], args: dict[str, Any]) -> bool:
+    if args["class"] is not None and args["class"] not in record.get("classes", []):
+        return False
+    if args["track_id"] is not None and args["track_id"] not in record.get("track_ids", []):
+        return False
+    if args["min_confidence"] is not None and (
+        record.get("max_confidence") is None or record["max_confidence"] < args["min_confidence"]
+    ):
+        return False
+    for key, name in (("source", "source"), ("type", "type"), ("trigger", "trigger")):
+        if args[key] is not None and record.get(name) != args[key]:
+            return False
+    return True
+
+
+def _event_names(run: WorkflowRunState) -> dict[str, Any]:
+    names = {e["trigger"]: e["name"] for e in run.events}
+    return {
+        trigger: {"name": f"Occupancy · {name}", "kind": "occupancy"}
+        for trigger, name in names.items()
+    }
+
+
+def log_records(call: Call, run: WorkflowRunState, stream: str) -> list[dict[str, Any]]:
+    """The records of ``stream`` the run has written by now, oldest first."""
+    done = run.frames_done(call.now)
+    engine = f"prt-{run.id[:8]}"
+    if stream == "frames":
+        rows = []
+        for frame in run.frames[:done]:
+            scores = [p.score for p in frame.found]
+            rows.append(
+                {
+                    "ts": call.iso(run.frame_at(frame.index)),
+                    "engine_run": engine,
+                    "seq": frame.index // 10,
+                    "record_index": frame.index % 10,
+                    "source": "source",
+                    "frame": frame.index,
+                    "image": frame.image,
+                    "image_id": frame.image_id,
+                    "image_index": frame.index,
+                    "image_width": frame.width,
+                    "image_height": frame.height,
+                    "annotation_count": len(frame.found),
+                    "classes": sorted({p.name for p in frame.found}),
+                    "track_ids": frame.track_ids,
+                    "min_confidence": min(scores) if scores else None,
+                    "max_confidence": max(scores) if scores else None,
+                    "measures": frame.occupancy or None,
+                    "pictograph": {"annotations": [_detection_row(p) for p in frame.found]},
+                }
+            )
+        return rows
+    if stream == "events":
+        return [
+            {
+                "ts": call.iso(run.frame_at(event["frame"])),
+                "engine_run": engine,
+                "seq": event["frame"] // 10,
+                "record_index": n,
+                "type": "event",
+                "source": "source",
+                "frame": event["frame"],
+                "trigger": event["trigger"],
+                "sequence": n,
+                "classes": event["classes"],
+                "track_ids": event["track_ids"],
+                "rule_values": {"inside": event["inside"]},
+                "values_text": f"{event['name']}: {event['inside']} inside",
+                "message": dict(event),
+            }
+            for n, event in enumerate(run.events)
+            if event["frame"] < done
+        ]
+    # stats: one record per ten frames done, and the last frame's
+    marks = [i for i in range(done) if i % 10 == 9 or i == len(run.frames) - 1]
+    return [
+        {
+            "ts": call.iso(run.frame_at(i)),
+            "engine_run": engine,
+            "seq": i // 10,
+            "record_index": n,
+            "type": "stats",
+            "source": "source",
+            "frame": i,
+            "latency_total_ms": round(run.frame_seconds * 1000, 3),
+            "message": {"frames_done": i + 1, "frames_total": len(run.frames)},
+        }
+        for n, i in enumerate(marks)
+    ]
+
+
+def _detection_row(found: Any) -> dict[str, Any]:
+    return {"name": found.name, "score": found.score, "type": found.kind, "box": found.box}
+
+
+def _artifacts(call: Call, run: WorkflowRunState) -> list[dict[str, Any]]:
+    if run.status != "completed" or not run.writes_results:
+        return []
+    runs = call.world.workflow_runs
+    body = runs.results(run)
+    url = call.world.storage.sign_lasting(
+        f"workflow-run/{run.id}/results.json",
+        "results.json",
+        "application/json",
+        lambda: runs.results(run) if run.id in runs.runs else None,
+        run.completed_at + SIGNED_URL_TTL_SECONDS if run.completed_at is not None else 0.0,
+    )
+    return [
+        {
+            "name": "results.json",
+            "content_type": "application/json",
+            "size_bytes": len(body),
+            "url": call.base_url + url,
+        }
+    ]
+
+
+def _progress(run: WorkflowRunState, done: int) -> float:
+    return 100.0 if run.status == "completed" else round(100.0 * done / len(run.frames), 1)
+
+
+def _compute(run: WorkflowRunState) -> dict[str, str]:
+    return {"gpu": run.gpu, "precision": run.precision}
+
+
+def run_payload(call: Call, run: WorkflowRunState) -> dict[str, Any]:
+    """A ``WorkflowRun`` as it stands on the clock now."""
+    done = run.frames_done(call.now)
+    ended = run.status == "completed"
+    return {
+        "id": run.id,
+        "organization_id": run.organization_id,
+        "workflow_id": run.workflow_id,
+        "status": call.world.workflow_runs.status(run),
+        "progress": _progress(run, done),
+        "frames_total": len(run.frames),
+        "frames_done": done,
+        "sample_fps": run.sample_fps,
+        "step_results": run.step_results if ended else {},
+        "condition_results": {},
+        "artifacts": _artifacts(call, run),
+        "warnings": [],
+        "deposit_micro_usd": run.deposit_micro_usd,
+        "final_micro_usd": run.final_micro_usd,
+        "error": run.error,
+        "has_log": True,
+        "compute": _compute(run),
+        "engine_build": None,
+        "created_at": call.iso(run.created_at),
+        "completed_at": call.iso(run.completed_at),
+    }
+
+
+def run_summary(call: Call, run: WorkflowRunState) -> dict[str, Any]:
+    """A ``WorkflowRunSummary``: a run as a listing shows it."""
+    done = run.frames_done(call.now)
+    settled = run.status not in ("queued", "processing")
+    return {
+        "id": run.id,
+        "status": call.world.workflow_runs.status(run),
+        "created_at": call.iso(run.created_at),
+        "completed_at": call.iso(run.completed_at),
+        "runtime_seconds": (
+            round(run.completed_at - run.created_at, 3) if run.completed_at is not None else None
+        ),
+        "cost_micro_usd": (run.final_micro_usd or 0) if settled else run.deposit_micro_usd,
+        "cost_settled": settled,
+        "frames_done": done,
+        "frames_total": len(run.frames),
+        "progress": _progress(run, done),
+        "artifact_count": len(_artifacts(call, run)),
+        "has_log": True,
+        "compute": _compute(run),
+        "engine_build": None,
+        "error": run.error,
+    }

@@ -1,0 +1,531 @@
+"""Workflow runs: a saved graph executed over its source on the virtual clock.
+
+A run is ``queued`` for :data:`QUEUE_SECONDS`, then ``processing``: its engine starts
+(:data:`ENGINE_START_SECONDS`), then takes each frame in turn, each frame costing the
+sum of its blocks' ``seconds_per_frame`` (the Model block's halved at fp16) scaled by
+the GPU's ``speed``. Everything a run finds is worked out when it starts, from the
+source and the model versions current then, so its log, its progress and its results
+are the same however the clock is read; the log and the frames done show what the
+clock has reached.
+
+What the blocks do is declared on their cards (:mod:`.workflow_nodes`): a Source reads
+a dataset's images (one directory's, with its subdirectories, when it names one), an
+uploaded image, or an uploaded or linked video's frames (the fake decodes no video: a
+video gives ``duration_seconds`` (10 by default) x ``sample_fps`` frames of 1280x720,
+each predicted as an image the organization does not know); a Model block predicts as
+``models.predict`` does; Filter, Track and Measure pass on what they keep, number and
+count; an Output block writes ``results.json``, the run's artifact.
+
+Billing is charge-on-success, as the SDK documents: ``run`` and ``invoke`` need the
+estimate spendable (402 otherwise) and charge nothing; a completed run is charged once,
+for its processing seconds at its GPU's rate (``workflow_<gpu>`` in the ledger); a
+failed or cancelled run is free. A completed run sends ``workflow_run.completed``, a
+failed one ``workflow_run.failed`` (webhook events only: a run is not news in the feed).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import math
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+
+from pictograph_testing.catalog import WORKFLOW_GPUS
+from pictograph_testing.world.billing import usd_pair
+from pictograph_testing.world.errors import (
+    Conflict,
+    InsufficientCredits,
+    InvalidRequest,
+    NotFound,
+    field_error,
+)
+from pictograph_testing.world.ids import distinct_ids
+from pictograph_testing.world.predictions import content_hash, image_size, predict_for
+from pictograph_testing.world.workflow_nodes import node_type, topological
+
+if TYPE_CHECKING:
+    from pictograph_testing.world.entities import ApiKey, Image, Model
+    from pictograph_testing.world.predictions import Prediction
+    from pictograph_testing.world.state import World
+    from pictograph_testing.world.workflows import Workflow
+
+__all__ = [
+    "DEFAULT_VIDEO_SECONDS",
+    "ENGINE_START_SECONDS",
+    "QUEUE_SECONDS",
+    "VIDEO_SIZE",
+    "Frame",
+    "Run",
+    "WorkflowRuns",
+]
+
+QUEUE_SECONDS = 2.0
+"""How long a run waits for a runner before it starts."""
+ENGINE_START_SECONDS = 5.0
+"""How long a started run's engine takes to load before its first frame."""
+DEFAULT_VIDEO_SECONDS = 10.0
+"""The length assumed for a video whose ``duration_seconds`` is not given."""
+VIDEO_SIZE = (1280, 720)
+_ACTIVE = ("queued", "processing")
+
+
+@dataclass
+class Frame:
+    """One frame as the run's blocks left it."""
+
+    index: int
+    image: str
+    image_id: str | None
+    width: int
+    height: int
+    digest: str
+    known: Image | None = None
+    found: list[Prediction] = field(default_factory=list)
+    track_ids: list[str] = field(default_factory=list)
+    occupancy: dict[str, int] = field(default_factory=dict)
+
+
+@dataclass
+class Run:
+    id: str
+    organization_id: str
+    workflow_id: str
+    gpu: str
+    precision: str
+    created_at: float
+    starts_at: float
+    ends_at: float
+    frame_seconds: float
+    frames: list[Frame]
+    source: dict[str, Any]
+    model_ids: list[str]
+    events: list[dict[str, Any]]
+    step_results: dict[str, Any]
+    deposit_micro_usd: int
+    writes_results: bool
+    sample_fps: float | None = None
+    status: str = "queued"
+    error: str | None = None
+    final_micro_usd: int | None = None
+    completed_at: float | None = None
+
+    def frames_done(self, now: float) -> int:
+        if self.status == "completed":
+            return len(self.frames)
+        until = min(now, self.completed_at if self.completed_at is not None else now)
+        first = self.starts_at + ENGINE_START_SECONDS
+        if until < first:
+            return 0
+        return min(len(self.frames), math.floor((until - first) / self.frame_seconds + 1e-9))
+
+    def frame_at(self, index: int) -> float:
+        """When the frame ``index`` was done."""
+        return self.starts_at + ENGINE_START_SECONDS + (index + 1) * self.frame_seconds
+
+
+class WorkflowRuns:
+    """Start runs, end them on the clock, cancel them, read them back."""
+
+    def __init__(self, world: World) -> None:
+        self._world = world
+        self.runs: dict[str, Run] = {}
+        self._live: dict[str, Run] = {}
+        self._next_event = math.inf
+
+    # ── reads ──
+
+    def get(self, key: ApiKey, run_id: str) -> Run:
+        run = self.runs.get(run_id.strip().lower())
+        if run is None or run.organization_id != key.organization_id:
+            raise NotFound(f"Workflow run '{run_id}' not found")
+        return run
+
+    def of_workflow(self, workflow: Workflow) -> list[Run]:
+        """Its runs, newest first."""
+        return [self.runs[i] for i in reversed(workflow.run_ids)]
+
+    def status(self, run: Run) -> str:
+        if run.status not in _ACTIVE:
+            return run.status
+        return "queued" if self._world.now() < run.starts_at else "processing"
+
+    # ── starting ──
+
+    def start(
+        self, key: ApiKey, workflow: Workflow, source: dict[str, Any] | None, gpu: str | None
+    ) -> Run:
+        """Start a run of ``workflow`` over its own source or ``source`` (an invoke's).
+
+        400 when its graph has errors or its source cannot be read; 402 when the
+        estimate is not spendable. Nothing is made when it is refused.
+        """
+        world = self._world
+        errors = [
+            i
+            for i in world.workflows.issues(key.organization_id, workflow.graph)
+            if i.severity == "error"
+        ]
+        if errors:
+            raise InvalidRequest(
+                f"Workflow '{workflow.name}' cannot run: " + " ".join(i.message for i in errors),
+                status=400,
+                code="workflow_invalid",
+                errors=[
+                    field_error(("graph", i.node_id or "graph"), i.message, i.code) for i in errors
+                ],
+            )
+        if workflow.status == "archived":
+            raise Conflict(
+                f"Workflow '{workflow.name}' is archived: set its status to draft or ready "
+                "to run it."
+            )
+        order = topological(workflow.graph)
+        source_node = next(n for n in order if n["type"] == "source")
+        read = dict(source_node["config"]) if source is None else source
+        gpu = gpu or workflow.gpu
+        frames, sample_fps = self._frames(key, read)
+        if not frames:
+            raise InvalidRequest(
+                "The source has no images to run over: add images to it, or name another.",
+                status=400,
+                code="empty_source",
+            )
+        models: dict[str, Model] = {}
+        precision = "fp32"
+        per_frame = 0.0
+        for node in order:
+            card = node_type(node["type"])
+            seconds = card.seconds_per_frame
+            if node["type"] == "model":
+                models[node["id"]] = world.registry.of_organization(
+                    key.organization_id, node["config"]["model"]
+                )
+                if node["config"].get("precision") == "fp16":
+                    precision = "fp16"
+                    seconds /= 2
+            per_frame += seconds
+        frame_seconds = round(per_frame * WORKFLOW_GPUS[gpu].speed, 6)
+        now = world.now()
+        starts = now + QUEUE_SECONDS
+        processing = ENGINE_START_SECONDS + frame_seconds * len(frames)
+        rate = WORKFLOW_GPUS[gpu].micro_usd_per_minute
+        # The estimate bills whole minutes; the charge, the seconds measured.
+        deposit = math.ceil(processing / 60) * rate
+        org = world.organizations[key.organization_id]
+        spendable = world.billing.spendable(org)
+        if spendable < deposit:
+            needed, has = usd_pair(deposit, spendable)
+            raise InsufficientCredits(
+                f"This run is estimated at {needed} of compute; the organization has {has}. "
+                "Top up credits or run over a smaller source.",
+                required=deposit,
+                remaining=spendable,
+            )
+        events, steps = _execute(order, frames, models, world)
+        run = Run(
+            id=world.ids.uuid(),
+            organization_id=key.organization_id,
+            workflow_id=workflow.id,
+            gpu=gpu,
+            precision=precision,
+            created_at=now,
+            starts_at=starts,
+            ends_at=round(starts + processing, 6),
+            frame_seconds=frame_seconds,
+            frames=frames,
+            source=read,
+            model_ids=[m.id for m in models.values()],
+            events=events,
+            step_results=steps,
+            deposit_micro_usd=deposit,
+            writes_results=any(n["type"] == "output" for n in order),
+            sample_fps=sample_fps,
+        )
+        self.runs[run.id] = run
+        self._live[run.id] = run
+        workflow.run_ids.append(run.id)
+        workflow.last_run_id = run.id
+        self._next_event = min(self._next_event, run.ends_at)
+        world.agenda.expect(self._next_event)
+        return run
+
+    def _frames(self, key: ApiKey, source: dict[str, Any]) -> tuple[list[Frame], float | None]:
+        world = self._world
+        kind = source.get("kind")
+        if kind == "dataset":
+            dataset = world.dataset(key.organization_id, str(source.get("dataset") or ""))
+            world.cold_storage.require_warm(dataset, "a workflow run over its images")
+            folder = source.get("directory_path")
+            images = world.dataset_images(dataset)
+            if folder not in (None, "", "/"):
+                prefix = "/" + str(folder).strip("/")
+                images = [
+                    i
+                    for i in images
+                    if i.directory_path == prefix or i.directory_path.startswith(prefix + "/")
+                ]
+            return [self._image_frame(n, i) for n, i in enumerate(images)], None
+        uri = source.get("gcs_uri") or source.get("url")
+        if kind == "image":
+            content = self._uploaded(key, source)
+            width, height = image_size(content)
+            digest = content_hash(content)
+            known = world.predictions.known(key.organization_id, digest)
+            name = str(uri).rsplit("/", 1)[-1]
+            return [Frame(0, name, None, width, height, digest, known)], None
+        fps = float(source.get("sample_fps") or 1.0)
+        seconds = float(source.get("duration_seconds") or DEFAULT_VIDEO_SECONDS)
+        if source.get("gcs_uri") is not None:
+            self._uploaded(key, source)
+        count = max(1, math.floor(seconds * fps))
+        name = str(uri).rsplit("/", 1)[-1]
+        frames = [
+            Frame(n, f"{name}#{n}", None, *VIDEO_SIZE, _digest(f"{uri}#{n}")) for n in range(count)
+        ]
+        return frames, fps
+
+    def _image_frame(self, index: int, image: Image) -> Frame:
+        content, _ = self._world.image_service.content(image)
+        width, height = image_size(content)
+        return Frame(index, image.filename, image.id, width, height, content_hash(content), image)
+
+    def _uploaded(self, key: ApiKey, source: dict[str, Any]) -> bytes:
+        """The bytes of an uploaded source (``gcs_uri``), or 400 naming what to upload."""
+        uri = source.get("gcs_uri")
+        if uri is None:
+            raise InvalidRequest(
+                "An image source needs its gcs_uri (from client.workflows.upload_source) or a url.",
+                status=400,
+            )
+        content = self._world.workflows.source_bytes(key, str(uri))
+        if content is None:
+            raise InvalidRequest(
+                f"No uploaded source at '{uri}' in your organization: upload it with "
+                "client.workflows.upload_source(...) and pass the gcs_uri it returns.",
+                status=400,
+            )
+        return content
+
+    # ── cancelling ──
+
+    def cancel(self, key: ApiKey, run: Run) -> None:
+        """Stop a queued or processing run; it is free. 409 for one that has ended."""
+        if run.id not in self._live:
+            raise Conflict(
+                f"Workflow run '{run.id}' has already ended ({run.status}): only a queued or "
+                "processing run can be cancelled."
+            )
+        self._end(run, "cancelled", "Cancelled by request.")
+
+    def bulk_cancel(self, key: ApiKey, ids: list[str]) -> tuple[list[str], list[str]]:
+        if not ids:
+            raise InvalidRequest(
+                "run_ids must name at least one run.",
+                errors=[field_error(("body", "run_ids"), "must not be empty", "too_short")],
+            )
+        succeeded: list[str] = []
+        not_found: list[str] = []
+        for ref in distinct_ids(ids):
+            run = self.runs.get(ref.strip().lower())
+            if (
+                run is None
+                or run.organization_id != key.organization_id
+                or run.id not in (self._live)
+            ):
+                not_found.append(ref)
+                continue
+            self._end(run, "cancelled", "Cancelled by request.")
+            succeeded.append(ref)
+        return succeeded, not_found
+
+    def forget(self, workflow: Workflow) -> None:
+        """Drop a deleted workflow's runs (its live ones stop first, free)."""
+        for run_id in workflow.run_ids:
+            run = self.runs.pop(run_id)
+            self._live.pop(run.id, None)
+
+    # ── the clock ──
+
+    @property
+    def next_event(self) -> float:
+        return self._next_event
+
+    def advance_to(self, now: float) -> None:
+        """End, in time order, every run due at or before ``now``."""
+        if now < self._next_event:
+            return
+        due = sorted(
+            (run for run in self._live.values() if run.ends_at <= now),
+            key=lambda run: (run.ends_at, run.created_at),
+        )
+        for run in due:
+            self._finish(run)
+        self._next_event = min((r.ends_at for r in self._live.values()), default=math.inf)
+        self._world.agenda.expect(self._next_event)
+
+    def _finish(self, run: Run) -> None:
+        world = self._world
+        gone = [m for m in run.model_ids if m not in world.models]
+        if gone:
+            self._end(
+                run,
+                "error",
+                "A model the run uses was deleted while it ran: pick another model in its "
+                "Model block and run again.",
+                at=run.ends_at,
+            )
+            return
+        processing = run.ends_at - run.starts_at
+        gpu = WORKFLOW_GPUS[run.gpu]
+        amount = math.ceil(processing * gpu.micro_usd_per_minute / 60)
+        org = world.organizations[run.organization_id]
+        world.billing.post(
+            org,
+            f"workflow_{run.gpu}",
+            -amount,
+            description=f"Workflow run {run.id} on a {gpu.label}, {processing:.1f} s",
+            metadata={"run_id": run.id, "workflow_id": run.workflow_id},
+            at=run.ends_at,
+        )
+        run.final_micro_usd = amount
+        self._end(run, "completed", None, at=run.ends_at)
+
+    def _end(self, run: Run, status: str, error: str | None, *, at: float | None = None) -> None:
+        world = self._world
+        self._live.pop(run.id, None)
+        run.status = status
+        run.error = error
+        run.completed_at = world.now() if at is None else at
+        if status == "cancelled":
+            return  # the caller cancelled it: no event
+        kind = "workflow_run_complete" if status == "completed" else "workflow_run_failed"
+        world.feeds.announce(
+            run.organization_id,
+            kind,
+            "Workflow run completed" if status == "completed" else "Workflow run failed",
+            at=run.completed_at,
+            message=error,
+            metadata={
+                "run_id": run.id,
+                "workflow_id": run.workflow_id,
+                "status": status,
+                "final_micro_usd": run.final_micro_usd,
+            },
+        )
+
+    # ── results ──
+
+    def results(self, run: Run) -> bytes:
+        """``results.json``: each frame as the last block left it."""
+        rows = [
+            {
+                "frame": f.index,
+                "image": f.image,
+                "image_id": f.image_id,
+                "detections": [_detection(p) for p in f.found],
+                "track_ids": f.track_ids,
+                "occupancy": f.occupancy,
+            }
+            for f in run.frames
+        ]
+        return json.dumps({"run_id": run.id, "frames": rows}, indent=1).encode()
+
+
+def _digest(text: str) -> str:
+    return hashlib.sha256(text.encode()).hexdigest()
+
+
+def _detection(found: Prediction) -> dict[str, Any]:
+    return {"class": found.name, "score": found.score, "kind": found.kind, "box": found.box}
+
+
+def _execute(
+    order: list[dict[str, Any]], frames: list[Frame], models: dict[str, Model], world: World
+) -> tuple[list[dict[str, Any]], dict[str, Any]]:
+    """Run each block over every frame, in the graph's order; the events and step results."""
+    events: list[dict[str, Any]] = []
+    steps: dict[str, Any] = {}
+    for node in order:
+        config = node["config"]
+        kind = node["type"]
+        if kind == "source":
+            steps[node["id"]] = {"frames": len(frames)}
+        elif kind == "model":
+            model = models[node["id"]]
+            confidence = float(config.get("confidence", 0.25))
+            for frame in frames:
+                frame.found = _predict(world, model, frame, confidence)
+            steps[node["id"]] = {"model": model.name, "detections": _count(frames)}
+        elif kind == "filter":
+            keep = set(config.get("classes") or [])
+            least = float(config.get("min_confidence") or 0.0)
+            for frame in frames:
+                frame.found = [
+                    p for p in frame.found if (not keep or p.name in keep) and p.score >= least
+                ]
+            steps[node["id"]] = {"detections": _count(frames)}
+        elif kind == "track":
+            for frame in frames:
+                seen: dict[str, int] = {}
+                frame.track_ids = []
+                for p in frame.found:
+                    seen[p.name] = seen.get(p.name, 0) + 1
+                    frame.track_ids.append(f"{p.name}-{seen[p.name]}")
+            steps[node["id"]] = {"tracks": sum(len(f.track_ids) for f in frames)}
+        elif kind == "measure":
+            steps[node["id"]] = _measure(node, frames, events)
+        else:
+            steps[node["id"]] = {"frames_written": len(frames)}
+    return events, steps
+
+
+def _predict(world: World, model: Model, frame: Frame, confidence: float) -> list[Prediction]:
+    return predict_for(
+        world,
+        model,
+        model.current,
+        frame.digest,
+        frame.width,
+        frame.height,
+        frame.known,
+        confidence=confidence,
+    )
+
+
+def _count(frames: list[Frame]) -> int:
+    return sum(len(f.found) for f in frames)
+
+
+def _measure(
+    node: dict[str, Any], frames: list[Frame], events: list[dict[str, Any]]
+) -> dict[str, Any]:
+    """Each zone's occupancy per frame (its tracks), an event where it changes; lines
+    count no crossing (the fake's frames do not move)."""
+    counts: dict[str, Any] = {}
+    for geometry in node["config"]["geometries"]:
+        name = geometry["name"]
+        trigger = f"{geometry['kind']}-{_digest(node['id'] + '/' + name)[:8]}"
+        if geometry["kind"] == "line":
+            counts[name] = {"kind": "line", "crossings": 0}
+            continue
+        before = 0
+        peak = 0
+        for frame in frames:
+            inside = len(frame.track_ids)
+            frame.occupancy[name] = inside
+            peak = max(peak, inside)
+            if inside != before:
+                events.append(
+                    {
+                        "frame": frame.index,
+                        "trigger": trigger,
+                        "name": name,
+                        "inside": inside,
+                        "classes": sorted({p.name for p in frame.found}),
+                        "track_ids": list(frame.track_ids),
+                    }
+                )
+            before = inside
+        counts[name] = {"kind": "zone", "peak_occupancy": peak}
+    return counts

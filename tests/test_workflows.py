@@ -1,0 +1,641 @@
+"""Workflows through the real SDK (sync and async): the block catalogue, templates, the
+validator, and saved workflows (create, list, get by name, update, delete, bulk delete,
+an uploaded source)."""
+
+from __future__ import annotations
+
+import math
+import re
+from typing import TYPE_CHECKING, Any
+
+import httpx
+import pytest
+from pictograph.exceptions import (
+    ApiError,
+    ConflictError,
+    ForbiddenError,
+    NotFoundError,
+    PaymentRequiredError,
+    ValidationError,
+)
+from pictograph.models.workflow import WorkflowRun, WorkflowRunCreated
+
+from pictograph_testing.catalog import WORKFLOW_GPUS
+from pictograph_testing.world.workflow_nodes import NODES, TEMPLATES
+from pictograph_testing.world.workflow_runs import ENGINE_START_SECONDS, QUEUE_SECONDS
+from tests.conftest import DATASET, EXPORT
+
+if TYPE_CHECKING:
+    from pathlib import Path
+
+    import pictograph
+
+    from pictograph_testing import FakePictograph
+
+UNKNOWN_ID = "00000000-0000-4000-8000-000000000000"
+
+
+def _train(client: pictograph.Client, name: str = "signs") -> str:
+    run = client.training.create(DATASET, EXPORT, pipeline_type="yolox", name=name)
+    assert run.model_id is not None
+    return name
+
+
+def detection_graph(model: str = "", dataset: str = DATASET) -> dict[str, Any]:
+    """Source (a dataset) -> Model -> Output."""
+    return {
+        "version": 1,
+        "nodes": [
+            {"id": "src", "type": "source", "config": {"kind": "dataset", "dataset": dataset}},
+            {"id": "det", "type": "model", "config": {"model": model, "confidence": 0.25}},
+            {"id": "out", "type": "output", "config": {}},
+        ],
+        "edges": [{"source": "src", "target": "det"}, {"source": "det", "target": "out"}],
+    }
+
+
+# ── the catalogue ──
+
+
+def test_compute_options_list_each_gpu_at_the_catalogs_price(client: pictograph.Client) -> None:
+    options = client.workflows.compute_options()
+    assert [(g.gpu, g.vram_gb, g.rate_per_min_micro_usd) for g in options.gpus] == [
+        (g.gpu, g.vram_gb, g.micro_usd_per_minute) for g in WORKFLOW_GPUS.values()
+    ]
+    assert [p.precision for p in options.precisions] == ["fp32", "fp16"]
+    assert options.default.gpu == "t4"
+
+
+def test_nodes_and_templates_are_the_declared_ones(client: pictograph.Client) -> None:
+    catalog = client.workflows.nodes()
+    assert [n.type for n in catalog.nodes] == [n.type for n in NODES]
+    measure = catalog.card("measure")
+    assert (measure.inputs, measure.output) == (["tracks"], "events")
+    [geometries] = measure.fields
+    assert geometries.fields is not None
+    assert [(f.key, f.values) for f in geometries.fields] == [
+        ("kind", ["line", "zone"]),
+        ("name", None),
+    ]
+    assert catalog.card("output").output is None
+    assert catalog.graph["ports"] == ["frames", "detections", "tracks", "events"]
+    found = client.workflows.templates()
+    assert [t.key for t in found] == [t.key for t in TEMPLATES]
+    made = client.workflows.create("Gate", template_key="line_counter")
+    assert made.graph == next(t.graph for t in found if t.key == "line_counter")
+    assert made.template_key == "line_counter"
+    # The template's Model block names no model yet: that is what a run would still need.
+    assert [(i.code, i.node_id) for i in made.validation] == [("model_missing", "model")]
+
+
+def test_an_unknown_template_is_refused_and_makes_nothing(client: pictograph.Client) -> None:
+    with pytest.raises(ValidationError, match="Unknown template_key 'traffic': choose one of"):
+        client.workflows.create("Gate", template_key="traffic")
+    assert client.workflows.list() == []
+
+
+# ── the validator ──
+
+
+def test_validate_names_unknown_blocks_missing_inputs_and_cycles(
+    client: pictograph.Client,
+) -> None:
+    graph = {
+        "version": 1,
+        "nodes": [
+            {"id": "src", "type": "source", "config": {"kind": "dataset", "dataset": DATASET}},
+            {"id": "det", "type": "model", "config": {"model": "nowhere"}},
+            {"id": "zap", "type": "teleport"},
+            {"id": "trk", "type": "track"},
+            {"id": "flt", "type": "filter"},
+        ],
+        "edges": [
+            {"source": "trk", "target": "flt"},
+            {"source": "flt", "target": "trk"},
+            {"source": "src", "target": "zap"},
+        ],
+    }
+    report = client.workflows.validate(graph)
+    assert report.valid is False
+    codes = [(i.code, i.node_id, i.severity) for i in report.issues]
+    assert codes == [
+        ("missing_input", "det", "error"),
+        ("model_not_found", "det", "error"),
+        ("unknown_node_type", "zap", "error"),
+        ("port_mismatch", "flt", "error"),
+        ("cycle", "trk", "error"),
+        ("no_output", None, "warning"),
+    ]
+    messages = {i.code: i.message for i in report.issues}
+    assert messages["missing_input"] == (
+        "Block 'det' (model) takes frames but nothing feeds it: connect a block that emits "
+        "frames to it."
+    )
+    assert (
+        "type 'teleport', which is no block type: use one of source, model"
+        in (messages["unknown_node_type"])
+    )
+    assert messages["cycle"].startswith("Blocks trk -> flt -> trk form a cycle")
+    assert "no model 'nowhere' in your organization" in messages["model_not_found"]
+    assert [i.code for i in report.errors] == [c for c, _, s in codes if s == "error"]
+
+
+def test_a_graph_is_valid_once_its_model_is_trained(client: pictograph.Client) -> None:
+    graph = detection_graph("signs")
+    assert [i.code for i in client.workflows.validate(graph).issues] == ["model_not_found"]
+    _train(client)
+    assert client.workflows.validate(graph).model_dump() == {"valid": True, "issues": []}
+    graph["nodes"][0]["config"]["dataset"] = "elsewhere"
+    graph["nodes"][1]["config"]["precision"] = "int4"
+    report = client.workflows.validate(graph)
+    assert [(i.code, i.node_id) for i in report.issues] == [
+        ("dataset_not_found", "src"),
+        ("invalid_config", "det"),
+    ]
+    assert report.issues[1].message == (
+        "Block 'det' (model): config.precision 'int4' is not one of fp32, fp16."
+    )
+
+
+@pytest.mark.parametrize(
+    ("graph", "message"),
+    [
+        ({"nodes": {}}, "The graph is malformed at graph.nodes: nodes must be a list"),
+        ({"nodes": [{"id": "a"}]}, "at graph.nodes.0.type: each node needs a non-empty type"),
+        (
+            {"nodes": [{"id": "a", "type": "source"}, {"id": "a", "type": "output"}]},
+            "at graph.nodes.1.id: two nodes have the id 'a'",
+        ),
+        (
+            {"nodes": [{"id": "a", "type": "source"}], "edges": [{"source": "a", "target": "b"}]},
+            "at graph.edges.0.target: target 'b' is not the id of a node of the graph",
+        ),
+    ],
+)
+def test_a_malformed_graph_is_a_422_that_says_what_to_fix(
+    client: pictograph.Client, graph: Any, message: str
+) -> None:
+    with pytest.raises(ValidationError, match=re.escape(message)) as raised:
+        client.workflows.validate(graph)
+    assert raised.value.status_code == 422
+    with pytest.raises(ValidationError, match=re.escape(message)):
+        client.workflows.create("Broken", graph)
+    assert client.workflows.list() == []
+
+
+# ── saved workflows ──
+
+
+def test_create_list_get_by_name_update_and_delete(client: pictograph.Client) -> None:
+    first = client.workflows.create("Lot", detection_graph(), readme="# Lot")
+    second = client.workflows.create("Lot", compute={"gpu": "l4"})
+    # A taken name is numbered, as the API's create path does: names stay unique.
+    assert (first.name, second.name) == ("Lot", "Lot (2)")
+    assert second.graph == {"version": 1, "nodes": [], "edges": []}
+    assert [i.code for i in second.validation] == ["no_source"]
+    assert second.compute.gpu == "l4"
+    assert [w.name for w in client.workflows.list()] == ["Lot (2)", "Lot"]
+    got = client.workflows.get("Lot")
+    assert (got.id, got.readme, got.status, got.endpoint) == (first.id, "# Lot", "draft", None)
+    assert [i.code for i in got.validation] == ["model_missing"]
+    changed = client.workflows.update(
+        "Lot", name="Lot A", status="ready", compute={"gpu": "l4"}, readme="# A"
+    )
+    assert (changed.name, changed.status, changed.compute.gpu, changed.readme) == (
+        "Lot A",
+        "ready",
+        "l4",
+        "# A",
+    )
+    assert client.workflows.get(first.id).name == "Lot A"
+    client.workflows.delete("Lot A")
+    with pytest.raises(NotFoundError):
+        client.workflows.get(first.id)
+    assert [w.name for w in client.workflows.list()] == ["Lot (2)"]
+
+
+def test_a_refused_update_changes_nothing(client: pictograph.Client) -> None:
+    client.workflows.create("Lot", detection_graph())
+    client.workflows.create("Gate")
+    before = client.workflows.get("Lot")
+    with pytest.raises(ConflictError, match="A workflow named 'Gate' already exists"):
+        client.workflows.update("Lot", name="Gate", graph={"nodes": []})
+    with pytest.raises(ValidationError, match="gpu"):
+        client.workflows.update("Lot", compute={"gpu": "a100"}, readme="changed")
+    with pytest.raises(ValidationError, match=r"graph\.nodes\.0"):
+        client.workflows.update("Lot", graph={"nodes": ["x"]}, name="Other")
+    assert client.workflows.get("Lot") == before
+
+
+def test_bulk_delete_reports_what_it_did_not_find(
+    fake: FakePictograph, client: pictograph.Client
+) -> None:
+    kept = client.workflows.create("Kept")
+    gone = client.workflows.create("Gone")
+    other = fake.add_organization().client(max_retries=0)
+    theirs = other.workflows.create("Theirs")
+    result = client.workflows.bulk_delete(["Gone", theirs.id, UNKNOWN_ID, gone.id])
+    assert (result.succeeded, result.not_found, result.count) == (
+        [gone.id],
+        [theirs.id, UNKNOWN_ID],
+        1,
+    )
+    assert [w.id for w in client.workflows.list()] == [kept.id]
+    assert [w.id for w in other.workflows.list()] == [theirs.id]
+    with pytest.raises(NotFoundError, match="No workflow named 'Gone'"):
+        client.workflows.bulk_delete(["Gone"])
+    other.close()
+
+
+def test_another_organizations_workflow_is_a_404(
+    fake: FakePictograph, client: pictograph.Client
+) -> None:
+    with fake.add_organization().client(max_retries=0) as other:
+        theirs = other.workflows.create("Theirs")
+    for call in (
+        lambda: client.workflows.get(theirs.id),
+        lambda: client.workflows.update(theirs.id, readme="mine"),
+        lambda: client.workflows.delete(theirs.id),
+    ):
+        with pytest.raises(NotFoundError, match=f"Workflow '{theirs.id}' not found"):
+            call()
+    with pytest.raises(NotFoundError, match="No workflow named 'Theirs'"):
+        client.workflows.get("Theirs")
+
+
+def test_a_viewer_reads_but_does_not_write(fake: FakePictograph, client: pictograph.Client) -> None:
+    client.workflows.create("Lot")
+    with fake.client(api_key=fake.add_api_key("viewer"), max_retries=0) as viewer:
+        assert [w.name for w in viewer.workflows.list()] == ["Lot"]
+        assert viewer.workflows.validate({"nodes": []}).valid is False
+        for call in (
+            lambda: viewer.workflows.create("Mine"),
+            lambda: viewer.workflows.update("Lot", readme="x"),
+            lambda: viewer.workflows.delete("Lot"),
+            lambda: viewer.workflows.bulk_delete(["Lot"]),
+        ):
+            with pytest.raises(ForbiddenError, match="role 'viewer' cannot"):
+                call()
+    assert [w.name for w in client.workflows.list()] == ["Lot"]
+
+
+def test_upload_source_puts_the_file_under_the_organizations_prefix(
+    fake: FakePictograph, client: pictograph.Client, tmp_path: Path
+) -> None:
+    clip = tmp_path / "clip.mp4"
+    clip.write_bytes(b"\x00\x00\x00\x18ftypisom" + bytes(32))
+    uri = client.workflows.upload_source(clip)
+    assert uri.startswith(f"gs://pictograph-fake-workflow-sources/{fake.organization_id}/")
+    assert uri.endswith("/clip.mp4")
+    # A raw request the SDK cannot send: a body without the content type.
+    with _raw(fake) as raw:
+        answer = raw.post("workflows/upload-url", json={"filename": "clip.mp4"})
+    assert answer.status_code == 422
+    assert "content_type" in answer.json()["error"]["message"]
+
+
+def _raw(fake: FakePictograph) -> httpx.Client:
+    return httpx.Client(
+        base_url=f"{fake.base_url}/api/v1/developer/",
+        headers={"X-API-Key": fake.api_key},
+        transport=fake.transport(),
+    )
+
+
+def test_a_graph_that_is_not_an_object_is_a_422(fake: FakePictograph) -> None:
+    # The SDK sends dict(graph): only a raw request sends a list.
+    with _raw(fake) as raw:
+        answer = raw.post("workflows/validate", json={"graph": []})
+        made = raw.post("workflows/", json={"name": "Broken", "graph": "x"})
+    assert answer.status_code == made.status_code == 422
+    assert answer.json()["error"]["message"] == (
+        "The request failed validation: graph: Input should be a valid dictionary"
+    )
+
+
+async def test_the_async_client_manages_workflows(
+    aclient: pictograph.AsyncClient, tmp_path: Path
+) -> None:
+    assert [n.type for n in (await aclient.workflows.nodes()).nodes] == [n.type for n in NODES]
+    assert [t.key for t in await aclient.workflows.templates()] == [t.key for t in TEMPLATES]
+    assert (await aclient.workflows.compute_options()).default.gpu == "t4"
+    report = await aclient.workflows.validate({"nodes": [{"id": "m", "type": "model"}]})
+    assert [i.code for i in report.errors] == ["no_source", "missing_input", "model_missing"]
+    bare = {"nodes": [{"id": "m", "type": "measure", "config": {"geometries": []}}]}
+    [_, _, empty] = (await aclient.workflows.validate(bare)).errors
+    assert (empty.code, empty.node_id) == ("measure_no_geometry", "m")
+    made = await aclient.workflows.create("Lot", detection_graph())
+    assert (await aclient.workflows.get("Lot")).id == made.id
+    changed = await aclient.workflows.update("Lot", name="Lot B")
+    assert [w.name for w in await aclient.workflows.list()] == [changed.name]
+    clip = tmp_path / "frame.png"
+    clip.write_bytes(b"\x89PNG\r\n\x1a\n" + bytes(16))
+    assert (await aclient.workflows.upload_source(clip)).endswith("/frame.png")
+    await aclient.workflows.create("Other")
+    result = await aclient.workflows.bulk_delete(["Other"])
+    assert result.count == 1
+    await aclient.workflows.delete("Lot B")
+    assert await aclient.workflows.list() == []
+
+
+def test_a_snapshot_refuses_workflows_rather_than_leave_them_out(
+    fake: FakePictograph, client: pictograph.Client
+) -> None:
+    fake.snapshot()  # a world without workflows is captured
+    client.workflows.create("Lot")
+    with pytest.raises(ValueError, match="cannot capture workflows or their runs yet"):
+        fake.snapshot()
+
+
+# ── runs ──
+
+
+def _counting_graph() -> dict[str, Any]:
+    """Source -> Model -> Track -> Measure (a zone and a line) -> Output."""
+    graph = detection_graph("signs")
+    graph["nodes"][2:2] = [
+        {"id": "trk", "type": "track", "config": {}},
+        {
+            "id": "lot",
+            "type": "measure",
+            "config": {
+                "geometries": [{"kind": "zone", "name": "Lot"}, {"kind": "line", "name": "Gate"}]
+            },
+        },
+    ]
+    graph["edges"] = [
+        {"source": "src", "target": "det"},
+        {"source": "det", "target": "trk"},
+        {"source": "trk", "target": "lot"},
+        {"source": "lot", "target": "out"},
+    ]
+    return graph
+
+
+@pytest.mark.usefixtures("no_real_waiting")
+def test_a_run_progresses_on_the_clock_and_is_charged_once_it_completes(
+    fake: FakePictograph, client: pictograph.Client
+) -> None:
+    _train(client)
+    client.workflows.create("Lot", detection_graph("signs"))
+    client.webhooks.create("https://hooks.example.com/runs")
+    before = fake.balance_micro_usd
+    created = client.workflows.run("Lot")
+    assert created.deposit_micro_usd == WORKFLOW_GPUS["t4"].micro_usd_per_minute  # a minute
+    assert client.workflows.get_run(created.run_id).status == "queued"
+    fake.clock.advance(QUEUE_SECONDS + ENGINE_START_SECONDS + 0.5)
+    midway = client.workflows.get_run(created.run_id)
+    assert midway.status == "processing"
+    assert 0 < midway.frames_done < midway.frames_total == 20
+    assert midway.progress == round(100 * midway.frames_done / 20, 1)
+    assert fake.balance_micro_usd == before, "charge-on-success: nothing is held"
+    done = client.workflows.wait_for_run(created.run_id, poll_interval=1)
+    assert (done.status, done.frames_done, done.progress) == ("completed", 20, 100.0)
+    assert done.compute.model_dump() == {"gpu": "t4", "precision": "fp32"}
+    [entry] = [e for e in fake.ledger if e.operation == "workflow_t4"]
+    assert entry.amount == -done.final_micro_usd
+    assert fake.balance_micro_usd == before - done.final_micro_usd
+    [summary] = client.workflows.list_runs("Lot")
+    assert summary.runtime_seconds is not None
+    processing = summary.runtime_seconds - QUEUE_SECONDS
+    assert done.final_micro_usd == math.ceil(
+        processing * WORKFLOW_GPUS["t4"].micro_usd_per_minute / 60
+    )
+    assert (summary.cost_micro_usd, summary.cost_settled, summary.artifact_count) == (
+        done.final_micro_usd,
+        True,
+        1,
+    )
+    assert client.workflows.get("Lot").last_run_id == created.run_id
+    [delivery] = client.webhooks.deliveries()
+    assert delivery.event_type == "workflow_run.completed"
+
+
+def test_the_model_block_predicts_as_models_predict_does(
+    fake: FakePictograph, client: pictograph.Client
+) -> None:
+    _train(client)
+    client.workflows.create("Lot", detection_graph("signs"))
+    done = client.workflows.invoke(
+        "Lot", source={"kind": "dataset", "dataset": DATASET}, wait=True, poll_interval=1
+    )
+    assert isinstance(done, WorkflowRun)
+    assert done.status == "completed"
+    frames = list(client.workflows.iter_run_log(done.id, stream="frames", full=True))
+    assert [f.frame for f in frames] == list(range(20))
+    world = fake.world
+    first = world.dataset_images(world.dataset(fake.organization_id, DATASET))[0]
+    content, _ = world.image_service.content(first)
+    predicted = client.models.predict("signs", image=content, confidence=0.25)
+    assert frames[0].image_id == first.id
+    assert frames[0].annotation_count == len(predicted.annotations)
+    assert frames[0].pictograph is not None
+    assert sorted(a["name"] for a in frames[0].pictograph["annotations"]) == sorted(
+        a["name"] for a in predicted.annotations
+    )
+    [artifact] = done.artifacts
+    results = httpx.Client(transport=fake.transport()).get(artifact["url"]).json()
+    assert results["run_id"] == done.id
+    assert [len(f["detections"]) for f in results["frames"]] == [f.annotation_count for f in frames]
+
+
+def test_a_measure_logs_events_and_the_log_pages_by_cursor(client: pictograph.Client) -> None:
+    _train(client)
+    client.workflows.create("Lot", _counting_graph())
+    run = client.workflows.run("Lot")
+    done = client.workflows.wait_for_run(run.run_id, poll_interval=1)
+    assert done.step_results["lot"]["Gate"] == {"kind": "line", "crossings": 0}
+    frames = list(client.workflows.iter_run_log(run.run_id, stream="frames"))
+    # An event wherever the zone's occupancy (the frame's tracks) changes.
+    inside = [len(f.track_ids) for f in frames]
+    changes = [i for i, n in enumerate(inside) if n != (inside[i - 1] if i else 0)]
+    events = list(client.workflows.iter_run_log(run.run_id, page_size=3))
+    assert [e.frame for e in events] == changes
+    assert [e.rule_values for e in events] == [{"inside": inside[i]} for i in changes]
+    page = client.workflows.run_log(run.run_id, limit=2, order="desc")
+    assert [r.frame for r in page.records] == changes[::-1][:2]
+    assert page.event_names[events[0].trigger or ""].name == "Occupancy · Lot"
+    with pytest.raises(ValidationError, match="is not a cursor of an asc page"):
+        client.workflows.run_log(run.run_id, cursor=page.next_cursor)
+    klass = frames[0].classes[0]
+    only = list(client.workflows.iter_run_log(run.run_id, stream="frames", class_name=klass))
+    assert [f.frame for f in only] == [f.frame for f in frames if klass in f.classes]
+    summary = client.workflows.run_log_summary(run.run_id)
+    assert {k: s.count for k, s in summary.streams.items()} == {
+        "frames": 20,
+        "events": len(changes),
+        "stats": 2,
+    }
+
+
+def test_a_cancelled_run_is_free_and_ends_the_wait(
+    fake: FakePictograph, client: pictograph.Client
+) -> None:
+    _train(client)
+    client.workflows.create("Lot", detection_graph("signs"))
+    before = fake.balance_micro_usd
+    first = client.workflows.run("Lot")
+    second = client.workflows.run("Lot", gpu="l4")
+    client.workflows.cancel_run(first.run_id)
+    with pytest.raises(ApiError, match="ended with status 'cancelled'"):
+        client.workflows.wait_for_run(first.run_id, poll_interval=1)
+    with pytest.raises(ConflictError, match="has already ended \\(cancelled\\)"):
+        client.workflows.cancel_run(first.run_id)
+    result = client.workflows.bulk_cancel_runs([second.run_id, first.run_id, UNKNOWN_ID])
+    assert (result.succeeded, result.not_found) == (
+        [second.run_id],
+        [first.run_id, UNKNOWN_ID],
+    )
+    fake.clock.advance(3600)
+    assert [r.status for r in client.workflows.list_runs("Lot")] == ["cancelled", "cancelled"]
+    assert client.workflows.get_run(second.run_id).compute.gpu == "l4"
+    assert fake.balance_micro_usd == before
+
+
+def test_a_run_whose_model_is_deleted_fails_free_and_says_why(
+    fake: FakePictograph, client: pictograph.Client
+) -> None:
+    _train(client)
+    client.workflows.create("Lot", detection_graph("signs"))
+    client.webhooks.create("https://hooks.example.com/runs")
+    before = fake.balance_micro_usd
+    run = client.workflows.run("Lot")
+    client.models.delete("signs")
+    with pytest.raises(ApiError, match="A model the run uses was deleted while it ran"):
+        client.workflows.wait_for_run(run.run_id, poll_interval=1)
+    assert client.workflows.get_run(run.run_id).final_micro_usd is None
+    assert fake.balance_micro_usd == before
+    assert [d.event_type for d in client.webhooks.deliveries()] == ["workflow_run.failed"]
+
+
+def test_a_refused_run_starts_nothing(fake: FakePictograph, client: pictograph.Client) -> None:
+    client.workflows.create("Lot", detection_graph("signs"))
+    with pytest.raises(
+        ValidationError, match=r"Workflow 'Lot' cannot run: .*no model 'signs'"
+    ) as bad:
+        client.workflows.run("Lot")
+    assert bad.value.status_code == 400
+    _train(client)
+    with pytest.raises(ValidationError, match="gpu"):
+        client.workflows.run("Lot", gpu="a100")
+    poor = fake.add_organization(balance_usd=0)
+    with poor.client(max_retries=0) as theirs:
+        theirs.workflows.create("Empty", detection_graph(""))
+        with pytest.raises(ValidationError, match="needs its model"):
+            theirs.workflows.run("Empty")
+    with pytest.raises(ValidationError, match="No uploaded source at"):
+        client.workflows.invoke(
+            "Lot", source={"kind": "image", "gcs_uri": "gs://elsewhere/cat.png"}
+        )
+    assert client.workflows.list_runs("Lot") == []
+    assert client.workflows.get("Lot").last_run_id is None
+
+
+def test_a_run_past_the_balance_is_a_402(fake: FakePictograph, client: pictograph.Client) -> None:
+    _train(client)
+    client.workflows.create("Lot", detection_graph("signs"))
+    spend = fake.balance_micro_usd - 1_000
+    with fake.world.lock:
+        org = fake.world.organizations[fake.organization_id]
+        fake.world.billing.post(org, "test_spend", -spend, description="spent elsewhere")
+    with pytest.raises(PaymentRequiredError, match=r"This run is estimated at \$0\.02"):
+        client.workflows.run("Lot")
+    assert client.workflows.list_runs("Lot") == []
+
+
+def test_invoke_runs_over_an_uploaded_image_and_a_linked_video(
+    fake: FakePictograph, client: pictograph.Client, tmp_path: Path
+) -> None:
+    _train(client)
+    client.workflows.create("Lot", detection_graph("signs"))
+    world = fake.world
+    first = world.dataset_images(world.dataset(fake.organization_id, DATASET))[0]
+    content, _ = world.image_service.content(first)
+    photo = tmp_path / "photo.png"
+    photo.write_bytes(content)
+    done = client.workflows.invoke("Lot", source=photo, wait=True, poll_interval=1)
+    assert isinstance(done, WorkflowRun)
+    assert (done.status, done.frames_total) == ("completed", 1)
+    [frame] = client.workflows.run_log(done.id, stream="frames").records
+    assert frame.image == "photo.png"
+    video = client.workflows.invoke(
+        "Lot",
+        source={"kind": "video", "url": "https://cdn.example.com/gate", "sample_fps": 2},
+    )
+    assert isinstance(video, WorkflowRunCreated)
+    assert video.status_url == f"/api/v1/developer/workflows/runs/{video.run_id}"
+    ran = client.workflows.wait_for_run(video.run_id, poll_interval=1)
+    assert (ran.frames_total, ran.sample_fps) == (20, 2.0)  # 10 s at 2 frames a second
+
+
+def test_runs_of_another_organization_or_a_deleted_workflow_are_404(
+    fake: FakePictograph, client: pictograph.Client
+) -> None:
+    _train(client)
+    client.workflows.create("Lot", detection_graph("signs"))
+    run = client.workflows.run("Lot")
+    with fake.add_organization().client(max_retries=0) as other:
+        with pytest.raises(NotFoundError, match=f"Workflow run '{run.run_id}' not found"):
+            other.workflows.get_run(run.run_id)
+        with pytest.raises(NotFoundError):
+            other.workflows.cancel_run(run.run_id)
+        assert other.workflows.bulk_cancel_runs([run.run_id]).not_found == [run.run_id]
+    with fake.client(api_key=fake.add_api_key("viewer"), max_retries=0) as viewer:
+        assert viewer.workflows.get_run(run.run_id).id == run.run_id
+        with pytest.raises(ForbiddenError, match="cannot run workflows"):
+            viewer.workflows.run("Lot")
+        with pytest.raises(ForbiddenError, match="cannot cancel workflow runs"):
+            viewer.workflows.cancel_run(run.run_id)
+    client.workflows.delete("Lot")
+    with pytest.raises(NotFoundError):
+        client.workflows.get_run(run.run_id)
+    fake.clock.advance(3600)
+    assert not [e for e in fake.ledger if e.operation.startswith("workflow_")]
+
+
+async def test_the_async_client_runs_workflows(
+    fake: FakePictograph, aclient: pictograph.AsyncClient
+) -> None:
+    await aclient.training.create(DATASET, EXPORT, pipeline_type="yolox", name="signs")
+    await aclient.workflows.create("Lot", _counting_graph())
+    created = await aclient.workflows.run("Lot")
+    done = await aclient.workflows.wait_for_run(created.run_id, poll_interval=1)
+    assert done.status == "completed"
+    assert [r.id for r in await aclient.workflows.list_runs("Lot")] == [created.run_id]
+    assert [r.id async for r in await aclient.workflows.iter_runs("Lot", page_size=1)] == [
+        created.run_id
+    ]
+    page = await aclient.workflows.run_log(created.run_id, stream="frames", limit=5)
+    assert len(page.records) == 5
+    assert page.next_cursor is not None
+    frames = [r async for r in aclient.workflows.iter_run_log(created.run_id, stream="frames")]
+    assert len(frames) == 20
+    summary = await aclient.workflows.run_log_summary(created.run_id)
+    assert summary.streams["frames"].count == 20
+    invoked = await aclient.workflows.invoke(
+        "Lot", source={"kind": "dataset", "dataset": DATASET, "directory_path": "/"}
+    )
+    assert isinstance(invoked, WorkflowRunCreated)
+    other = await aclient.workflows.run("Lot")
+    await aclient.workflows.cancel_run(invoked.run_id)
+    result = await aclient.workflows.bulk_cancel_runs([other.run_id, invoked.run_id])
+    assert (result.succeeded, result.not_found) == ([other.run_id], [invoked.run_id])
+    assert (await aclient.workflows.get_run(other.run_id)).status == "cancelled"
+
+
+def test_an_invoke_source_without_its_kind_or_file_is_refused(
+    fake: FakePictograph, client: pictograph.Client
+) -> None:
+    made = client.workflows.create("Lot", detection_graph())
+    with _raw(fake) as raw:
+        kindless = raw.post(f"workflows/{made.id}/invoke", json={"source": {"dataset": DATASET}})
+        fileless = raw.post(f"workflows/{made.id}/invoke", json={"source": {"kind": "image"}})
+    assert kindless.status_code == 422
+    assert kindless.json()["error"]["message"] == (
+        "The source needs its kind: 'dataset', 'video' or 'image'."
+    )
+    assert fileless.status_code == 400
+    assert fileless.json()["error"]["message"].startswith(
+        "A source of kind 'image' needs its gcs_uri"
+    )
+    assert client.workflows.list_runs("Lot") == []

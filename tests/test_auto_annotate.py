@@ -243,6 +243,7 @@ def test_a_job_cancelled_while_pending_is_refunded_and_writes_nothing(
 ) -> None:
     images = _unlabelled(client, fake, 4)
     before = fake.balance_micro_usd
+    spent_before = client.credits.balance().period_spend_micro_usd
     kickoff = client.auto_annotate.batch(DATASET, [i.id for i in images], [STOP], wait=False)
 
     cancelled = client.auto_annotate.cancel_batch(kickoff.job_id)
@@ -250,6 +251,8 @@ def test_a_job_cancelled_while_pending_is_refunded_and_writes_nothing(
     assert cancelled.status == "cancelled"
     assert cancelled.processed_images == 0
     assert fake.balance_micro_usd == before
+    # The deposit came back as spend returned, not as money in: the period spent nothing.
+    assert client.credits.balance().period_spend_micro_usd == spent_before
     assert all(client.annotations.get(DATASET, i.filename) == [] for i in images)
     with pytest.raises(ApiError) as ended:
         client.auto_annotate.wait_for_batch(kickoff.job_id)

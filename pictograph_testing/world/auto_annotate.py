@@ -29,7 +29,7 @@ from typing import TYPE_CHECKING, Any
 
 from pictograph_testing.catalog import AUTO_ANNOTATE
 from pictograph_testing.world.annotations import canonical_annotations
-from pictograph_testing.world.billing import usd_pair
+from pictograph_testing.world.billing import AUTO_ANNOTATE_REFUND, usd_pair
 from pictograph_testing.world.datasets import class_kind
 from pictograph_testing.world.errors import (
     Conflict,
@@ -74,7 +74,7 @@ MODEL_OPERATION = "auto_annotate_model"
 """The ledger operation of a trained-model batch job's pre-charge."""
 SESSION_OPERATION = "sam3_session"
 """The ledger operation of an interactive SAM3 prompt's session fee."""
-REFUND_OPERATION = "auto_annotate_refund"
+REFUND_OPERATION = AUTO_ANNOTATE_REFUND
 """The ledger operation that gives back a job cancelled before it started."""
 SIMILAR_MAX_IMAGES = 2000
 """The most images one "Annotate similar" job labels (the SDK's ``SimilarQuote``)."""

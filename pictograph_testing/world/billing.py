@@ -26,7 +26,9 @@ if TYPE_CHECKING:
     from pictograph_testing.world.state import World
 
 __all__ = [
+    "AUTO_ANNOTATE_REFUND",
     "REFUND",
+    "SPEND_RETURNED",
     "TOP_UP",
     "Billing",
     "Estimate",
@@ -39,8 +41,12 @@ __all__ = [
 TOP_UP = "top_up"
 """The ledger operation of credit bought (``fake.top_up``): money in, never spend."""
 REFUND = "training_refund_"
-"""What the operation of a run's refund starts with (then its GPU): spend given back.
-Every other credit (a top-up, a monthly reset, a scenario's grant) is money in."""
+"""What the operation of a run's refund starts with (then its GPU): spend given back."""
+AUTO_ANNOTATE_REFUND = "auto_annotate_refund"
+"""The operation of an auto-annotate job's deposit returned (cancelled before it started)."""
+SPEND_RETURNED = (REFUND, AUTO_ANNOTATE_REFUND)
+"""What the operations of spend given back start with. Every other credit (a top-up, a
+monthly reset, a scenario's grant) is money in, not spend returned."""
 
 
 def usd(micro: int) -> str:
@@ -217,7 +223,7 @@ class Billing:
             if debits is None:
                 debits = by_operation[entry.operation] = Debits()
             debits.add(entry.created_at, -entry.amount)
-        elif entry.amount > 0 and entry.operation.startswith(REFUND):
+        elif entry.amount > 0 and entry.operation.startswith(SPEND_RETURNED):
             returned = self._returned.get(entry.organization_id)
             if returned is None:
                 returned = self._returned[entry.organization_id] = Debits()

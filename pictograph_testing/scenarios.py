@@ -608,6 +608,19 @@ class _Builder:
 # ── snapshots ──
 
 
+_NOT_CAPTURED: tuple[tuple[str, str, str], ...] = (
+    ("comments", "annotation comments", "commenting"),
+    ("tasks", "annotation tasks", "adding tasks"),
+    ("public_imports", "public-dataset imports", "importing"),
+    ("connector_imports", "connector sources or imports", "registering a source"),
+    ("videos", "videos or their frame extractions", "uploading a video"),
+    ("auto_annotation", "auto-annotate jobs or SAM3 sessions", "auto-annotating"),
+    ("workflows", "workflows or their runs", "making one"),
+)
+"""The world's services (built on first use) a snapshot refuses while they hold anything:
+(service, what it holds, what to take the snapshot before)."""
+
+
 def snapshot(world: World) -> dict[str, Any]:
     """Capture the world's default organization as an exact scenario document.
 
@@ -635,52 +648,14 @@ def snapshot(world: World) -> dict[str, Any]:
             )
         if len(world.organizations) != 1:
             raise ValueError("snapshot() captures a world with exactly one organization")
-        comments = world.built("comments")
-        if comments is not None and comments.comments:
-            # Refused, not left out: a loaded snapshot must answer as the world did.
-            raise ValueError(
-                "snapshot() cannot capture annotation comments yet (not part of scenario "
-                f"schema_version {SCHEMA_VERSION}): take the snapshot before commenting"
-            )
-        tasks = world.built("tasks")
-        if tasks is not None and tasks.tasks:
-            raise ValueError(
-                "snapshot() cannot capture annotation tasks yet (not part of scenario "
-                f"schema_version {SCHEMA_VERSION}): take the snapshot before adding tasks"
-            )
-        imports = world.built("public_imports")
-        if imports is not None and imports.holds_state:
-            raise ValueError(
-                "snapshot() cannot capture public-dataset imports yet (they are not part of "
-                f"scenario schema_version {SCHEMA_VERSION}): take the snapshot before importing"
-            )
-        connectors = world.built("connector_imports")
-        if connectors is not None and connectors.holds_state:
-            raise ValueError(
-                "snapshot() cannot capture connector sources or imports yet (they are not "
-                f"part of scenario schema_version {SCHEMA_VERSION}): take the snapshot before "
-                "registering a source"
-            )
-        videos = world.built("videos")
-        if videos is not None and videos.holds_state:
-            raise ValueError(
-                "snapshot() cannot capture videos or their frame extractions yet (they are "
-                f"not part of scenario schema_version {SCHEMA_VERSION}): take the snapshot "
-                "before uploading a video"
-            )
-        annotation_jobs = world.built("auto_annotation")
-        if annotation_jobs is not None and annotation_jobs.holds_state:
-            raise ValueError(
-                "snapshot() cannot capture auto-annotate jobs or SAM3 sessions yet (they "
-                f"are not part of scenario schema_version {SCHEMA_VERSION}): take the "
-                "snapshot before auto-annotating"
-            )
-        workflows = world.built("workflows")
-        if workflows is not None and workflows.holds_state:
-            raise ValueError(
-                "snapshot() cannot capture workflows or their runs yet (they are not part of "
-                f"scenario schema_version {SCHEMA_VERSION}): take the snapshot before making one"
-            )
+        for service, what, before in _NOT_CAPTURED:
+            built = world.built(service)
+            if built is not None and built.holds_state:
+                # Refused, not left out: a loaded snapshot must answer as the world did.
+                raise ValueError(
+                    f"snapshot() cannot capture {what} yet (not part of scenario "
+                    f"schema_version {SCHEMA_VERSION}): take the snapshot before {before}"
+                )
         if world.webhooks.holds_state:
             raise ValueError(
                 "snapshot() cannot capture webhook endpoints or deliveries yet (their signing "

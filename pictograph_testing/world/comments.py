@@ -88,6 +88,11 @@ class CommentService:
         self._by_image: dict[str, list[str]] = {}
         """Each image's comment ids, oldest first (creation order is the list order)."""
 
+    @property
+    def holds_state(self) -> bool:
+        """Whether any comment was made (a snapshot cannot keep one yet)."""
+        return bool(self.comments)
+
     # ── reads ──
 
     def of_image(self, image: Image) -> list[Comment]:

@@ -90,6 +90,12 @@ class TaskService:
         self._savers: dict[str, list[str]] = {}
         """Per image id, the user ids that saved its annotations, each once, last saver last."""
 
+    @property
+    def holds_state(self) -> bool:
+        """Whether any task was made (a snapshot cannot keep one yet). Who saved what is
+        not kept either: a task made after loading a snapshot credits the saves since."""
+        return bool(self.tasks)
+
     # ── the web app's side ──
 
     def add(

@@ -29,6 +29,7 @@ __all__ = [
     "INVITE_TTL_SECONDS",
     "LEGACY_CREDIT_MICRO_USD",
     "MAX_IMAGE_BYTES",
+    "MAX_VIDEO_BYTES",
     "MICRO_USD",
     "MODEL_TYPES",
     "NAME_LIMIT",
@@ -81,6 +82,9 @@ CREDITS_LOW_MICRO_USD = 2 * MICRO_USD
 least the API needs to start a training run (the ``current`` profile's start gate)."""
 MAX_IMAGE_BYTES = 25 * 1024 * 1024
 """The most one image may hold, uploaded to a signed URL or sent for prediction (25 MB)."""
+MAX_VIDEO_BYTES = 1024 * 1024 * 1024
+"""The most one video may hold, uploaded to its signed URL (the API's own tool cards: "A
+video up to 1 GB")."""
 NAME_LIMIT = 100
 """The most characters the API takes in a name it keys things by: a run's, a model's, an
 export's, a dataset's, a deployment's, an API key's or an organization's."""

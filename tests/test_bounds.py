@@ -24,6 +24,7 @@ from pictograph_testing.catalog import IDEMPOTENCY_TTL_SECONDS, MAX_IMAGE_BYTES
 from pictograph_testing.journal import JOURNAL_BODY_LIMIT
 from pictograph_testing.server import MAX_HEADER_BYTES, MAX_TARGET_BYTES, FakeServer
 from pictograph_testing.world.storage import EXPIRED_URL_MEMORY_SECONDS, SIGNED_URL_TTL_SECONDS
+from pictograph_testing.world.video_files import mp4_header
 from tests.image_files import write_image
 
 if TYPE_CHECKING:
@@ -120,6 +121,21 @@ def test_a_signed_upload_over_25_mib_is_refused_over_the_server(
         assert client.images.list("big") == []
     put = server.fake.calls.filter(method="PUT").last
     assert (put.status, put.body) == (413, b"")
+
+
+def test_a_video_over_an_images_25_mib_uploads_over_the_server(
+    server: FakeServer, tmp_path: Path
+) -> None:
+    # The server sizes a storage body by what its signed URL takes: a video's 1 GB.
+    big = tmp_path / "long.mp4"
+    big.write_bytes(
+        mp4_header(duration_seconds=60, fps=25, width=64, height=64, mdat=bytes(26 << 20))
+    )
+    with server.client(max_retries=0) as client:
+        info = client.video.upload(big)
+        assert client.video.probe(info.gcs_path).frame_count == 1500
+    put = server.fake.calls.filter(method="PUT").last
+    assert (put.status, put.body_size) == (200, big.stat().st_size)
 
 
 # ── idempotency answers expire on the virtual clock ──

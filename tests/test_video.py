@@ -64,6 +64,23 @@ def test_an_uploaded_mp4_probes_as_its_header_says(
     )
 
 
+def test_a_video_over_an_images_25_mib_uploads(
+    tmp_path: Path,
+) -> None:
+    # A signed URL for a video takes what the API takes for one (1 GB), not an image's
+    # 25 MiB: 26 MiB of media after the header.
+    big = tmp_path / "long.mp4"
+    media = bytes(26 * 1024 * 1024)
+    big.write_bytes(mp4_header(duration_seconds=60, fps=25, width=1280, height=720, mdat=media))
+    expected = VideoMetadata(
+        duration_seconds=60.0, native_fps=25.0, width=1280, height=720, frame_count=1500
+    )
+    with FakePictograph(seed=1) as fake, fake.client(max_retries=0) as client:
+        assert client.video.probe(client.video.upload(big).gcs_path) == expected
+        [put] = fake.calls.filter(method="PUT")
+        assert (put.status, put.body_size) == (200, big.stat().st_size)
+
+
 def test_a_real_mp4_probes_as_opencv_reads_it(
     fake: FakePictograph, client: pictograph.Client, tmp_path: Path
 ) -> None:

@@ -32,7 +32,7 @@ from pictograph_testing.catalog import IDEMPOTENCY_TTL_SECONDS, MAX_IMAGE_BYTES
 from pictograph_testing.faults import Faults, TransportFault, status_refusal
 from pictograph_testing.journal import JOURNAL_LIMIT, CallLog
 from pictograph_testing.world.errors import ApiRefusal, Conflict, InvalidRequest, field_error
-from pictograph_testing.world.storage import STORAGE_PREFIX
+from pictograph_testing.world.storage import STORAGE_PREFIX, SignedUpload
 from pictograph_testing.world.webhooks import Outcome
 
 if TYPE_CHECKING:
@@ -381,7 +381,8 @@ class Api:
         ``size`` is what was received (or announced) before the adapter stopped keeping it.
         """
         if _is_storage(raw_target.partition("?")[0], self._mount):
-            return self._refused(method, raw_target, _storage_too_large(size))
+            slot = self._storage_slot(raw_target)
+            return self._refused(method, raw_target, _storage_too_large(size, slot))
         refusal = body_too_large(size)
         return self._refused(method, raw_target, Reply(refusal.status, refusal_body(refusal)))
 
@@ -654,13 +655,26 @@ class Api:
         return Reply(200, content, content_type=blob.content_type)
 
     def body_limit(self, raw_target: str) -> int:
-        """The most bytes a body sent to this target may hold (storage takes one image)."""
-        return MAX_IMAGE_BYTES if _is_storage(raw_target, self._mount) else MAX_BODY_BYTES
+        """The most bytes a body sent to this target may hold (storage: what its signed
+        URL takes, one image unless it was signed for a video)."""
+        if not _is_storage(raw_target, self._mount):
+            return MAX_BODY_BYTES
+        slot = self._storage_slot(raw_target)
+        return MAX_IMAGE_BYTES if slot is None else slot.max_bytes
+
+    def _storage_slot(self, raw_target: str) -> SignedUpload | None:
+        """The signed upload a storage target names, if any (read without the lock: a
+        token's slot is made once and never changes what it takes)."""
+        path = raw_target.partition("?")[0]
+        if self._mount and path.startswith(self._mount):
+            path = path[len(self._mount) :]
+        token = path[len(STORAGE_PREFIX) :].split("/", 1)[0]
+        return self.world.storage.upload_slot(token)
 
     def _storage_put(self, token: str, headers: Mapping[str, str], body: bytes) -> Reply:
-        if len(body) > MAX_IMAGE_BYTES:
-            return _storage_too_large(len(body))
         slot = self.world.storage.upload_slot(token)
+        if len(body) > (MAX_IMAGE_BYTES if slot is None else slot.max_bytes):
+            return _storage_too_large(len(body), slot)
         if slot is None:
             return _storage_error(404, "NoSuchUpload", "The signed upload URL is unknown.")
         if self.world.now() >= slot.expires_at:
@@ -790,12 +804,13 @@ def _is_storage(target: str, mount: str) -> bool:
     return path.startswith(STORAGE_PREFIX)
 
 
-def _storage_too_large(size: int) -> Reply:
+def _storage_too_large(size: int, slot: SignedUpload | None) -> Reply:
+    limit, what = (MAX_IMAGE_BYTES, "an image") if slot is None else (slot.max_bytes, slot.what)
     return _storage_error(
         413,
         "EntityTooLarge",
-        f"Your proposed upload is {size:,} bytes; an image may be at most "
-        f"{MAX_IMAGE_BYTES // (1024 * 1024)} MiB.",
+        f"Your proposed upload is {size:,} bytes; {what} may be at most "
+        f"{limit // (1024 * 1024)} MiB.",
     )
 
 

@@ -8,6 +8,8 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 from urllib.parse import quote
 
+from pictograph_testing.catalog import MAX_IMAGE_BYTES
+
 if TYPE_CHECKING:
     from collections.abc import Callable
 
@@ -42,6 +44,10 @@ class SignedUpload:
     content: bytes | None = None
     kept_until: float = 0.0
     """Once its bytes arrive: when they are dropped if no image registers them."""
+    max_bytes: int = MAX_IMAGE_BYTES
+    """The most bytes the URL takes (an image's limit unless signed for more)."""
+    what: str = "an image"
+    """What the URL is for, as a refusal of too many bytes names it."""
 
 
 @dataclass(frozen=True)
@@ -123,12 +129,21 @@ class BlobStore:
         return self._blobs.get(token)
 
     def sign_upload(
-        self, key: tuple[str, str, str], content_type: str, *, ttl_seconds: float = 900.0
+        self,
+        key: tuple[str, str, str],
+        content_type: str,
+        *,
+        ttl_seconds: float = 900.0,
+        max_bytes: int = MAX_IMAGE_BYTES,
+        what: str = "an image",
     ) -> str:
-        """Return the path of a signed PUT URL for one image's bytes (15 minutes)."""
+        """Return the path of a signed PUT URL for one image's bytes (15 minutes), or for
+        ``what`` of at most ``max_bytes``."""
         token = self._world.ids.hex(40)
         expires_at = self._world.now() + ttl_seconds
-        self._uploads[token] = SignedUpload(key, content_type, expires_at)
+        self._uploads[token] = SignedUpload(
+            key, content_type, expires_at, max_bytes=max_bytes, what=what
+        )
         self._remember(token, expires_at)
         # Percent-encoded, as signed URLs are: a name may hold '?', '#', spaces or NUL.
         return f"{STORAGE_PREFIX}{token}/{quote(key[2], safe='')}"

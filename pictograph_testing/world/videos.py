@@ -22,7 +22,7 @@ import math
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
-from pictograph_testing.catalog import PLANS
+from pictograph_testing.catalog import MAX_VIDEO_BYTES, PLANS
 from pictograph_testing.world.entities import Image
 from pictograph_testing.world.errors import (
     Conflict,
@@ -168,7 +168,13 @@ class VideoService:
             created_at=world.now(),
         )
         self.videos[video.gcs_path] = video
-        url = world.storage.sign_upload(_slot(video), content_type, ttl_seconds=UPLOAD_URL_SECONDS)
+        url = world.storage.sign_upload(
+            _slot(video),
+            content_type,
+            ttl_seconds=UPLOAD_URL_SECONDS,
+            max_bytes=MAX_VIDEO_BYTES,
+            what="a video",
+        )
         return video, url
 
     def register(

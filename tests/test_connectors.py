@@ -282,6 +282,25 @@ def test_a_destination_deleted_midway_fails_its_rows_and_the_next_still_copies(
 
 
 @pytest.mark.usefixtures("sources")
+def test_a_destination_frozen_midway_fails_its_rows_and_the_next_still_copies(
+    fake: FakePictograph, client: pictograph.Client
+) -> None:
+    listed = client.connectors.validate("v7", V7_KEY).datasets
+    job = client.connectors.import_("v7", V7_KEY, listed, wait=False)
+    fake.clock.advance(QUEUE_SECONDS + 2 * SECONDS_PER_IMAGE)
+    client.datasets.freeze("Road Signs")  # its files take no upload once they move
+    with pytest.raises(ApiError, match=r"imported=4, failed=4"):
+        client.connectors.wait_for_import(job.import_id)
+    ended = client.connectors.get_import(job.import_id)
+    assert [(r.status, r.imported, r.failed) for r in ended.datasets] == [
+        ("error", 2, 4),
+        ("completed", 2, 0),
+    ]
+    assert client.datasets.get("Road Signs").image_count == 2
+    assert client.datasets.get("Birds").image_count == 2
+
+
+@pytest.mark.usefixtures("sources")
 def test_a_refused_import_makes_nothing(fake: FakePictograph, client: pictograph.Client) -> None:
     before = [d.name for d in client.datasets.list()]
     signs = _remote(client, "Road Signs")

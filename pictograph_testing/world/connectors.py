@@ -28,6 +28,7 @@ from pictograph_testing.catalog import PLANS
 from pictograph_testing.world.entities import Image
 from pictograph_testing.world.errors import (
     Conflict,
+    DatasetCold,
     ImageLimitExceeded,
     InvalidRequest,
     NotFound,
@@ -397,15 +398,11 @@ class ConnectorImports:
             source = self.source(job.provider, job.api_key)
             remote = source.datasets.get(row.remote_id) if source is not None else None
             destination = world.datasets.get(row.dataset_id)
-            if remote is None or destination is None:
+            refusal = self._refusal(job, row, remote, destination)
+            if refusal is not None or destination is None:
                 row.status = "error"
                 row.failed = len(row.filenames) - row.imported
-                job.error = job.error or (
-                    f"The {PROVIDER_NAMES[job.provider]} dataset '{row.name}' could not be "
-                    "read: the source is gone or the key no longer opens it."
-                    if destination is not None
-                    else f"The destination dataset '{row.name}' was deleted during the import."
-                )
+                job.error = job.error or refusal
                 self._next_row(job, due)
                 continue
             row.status = "processing"
@@ -419,6 +416,29 @@ class ConnectorImports:
         job.status = "error" if job.error is not None else "completed"
         job.completed_at = job.updated_at = job.row_started_at
         self._finish(job)
+
+    def _refusal(
+        self,
+        job: ConnectorImport,
+        row: ImportRow,
+        remote: RemoteDataset | None,
+        destination: Dataset | None,
+    ) -> str | None:
+        """Why the row's next image cannot be copied, if it cannot: the source gone, the
+        destination deleted, or moved to cold storage (whose files take no upload) since
+        the import started."""
+        if destination is None:
+            return f"The destination dataset '{row.name}' was deleted during the import."
+        if remote is None:
+            return (
+                f"The {PROVIDER_NAMES[job.provider]} dataset '{row.name}' could not be "
+                "read: the source is gone or the key no longer opens it."
+            )
+        try:
+            self._world.cold_storage.require_warm(destination, "the import")
+        except DatasetCold as cold:
+            return cold.message
+        return None
 
     def _next_row(self, job: ConnectorImport, at: float) -> None:
         job.row += 1

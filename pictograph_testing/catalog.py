@@ -764,3 +764,30 @@ WORKFLOW_PRECISIONS: tuple[tuple[str, str, str], ...] = (
 """(precision, label, description): what a Model block's ``precision`` may be."""
 
 __all__ += ["DEFAULT_WORKFLOW_GPU", "WORKFLOW_GPUS", "WORKFLOW_PRECISIONS", "WorkflowGpu"]
+
+
+@dataclass(frozen=True)
+class WorkflowSourceLimits:
+    """What the API takes for one workflow run, as a workflow's tool card states it.
+
+    Source: the workflow card of the SDK's ``tests/fixtures/tool_cards.json`` (1.69.146),
+    the API's own card. The fake states these on the card; it enforces none of them (its
+    runs decode no video and download no link).
+    """
+
+    max_video_bytes: int
+    max_image_bytes: int
+    download_seconds: int
+    images_per_run: int
+    gpu_hours_per_run: int
+
+
+WORKFLOW_SOURCE_LIMITS = WorkflowSourceLimits(
+    max_video_bytes=1024**3,
+    max_image_bytes=25 * 1024**2,
+    download_seconds=600,
+    images_per_run=2000,
+    gpu_hours_per_run=2,
+)
+
+__all__ += ["WORKFLOW_SOURCE_LIMITS", "WorkflowSourceLimits"]

@@ -621,3 +621,73 @@ async def test_async_similar(shapes: FakePictograph) -> None:
     assert quote.scope == "dataset"
     assert done.status == "completed"
     assert done.total_annotations_added == 5
+
+
+# ── the jobs feed ──
+
+
+@pytest.mark.usefixtures("no_real_waiting")
+def test_a_batch_job_is_an_auto_annotate_job_in_the_feed(
+    fake: FakePictograph, client: pictograph.Client
+) -> None:
+    images = _unlabelled(client, fake, 4)
+    ids = [i.id for i in images]
+    run = client.training.create(DATASET, EXPORT, pipeline_type="yolox", name="r", wait=False)
+    kickoff = client.auto_annotate.batch(DATASET, ids, [STOP], wait=False)
+
+    queued = client.jobs.get(kickoff.job_id)
+    assert (queued.type, queued.status, queued.progress, queued.name) == (
+        "auto_annotate",
+        "queued",  # the job's pending, in the feed's words
+        0.0,
+        f"Auto-annotate 4 images of '{DATASET}' with SAM3",
+    )
+    assert queued.cancel_path == f"/api/v1/developer/auto-annotate/batch/{kickoff.job_id}/cancel"
+    assert queued.detail["total_images"] == 4
+    # Newest first, after the run created before it.
+    assert [j.id for j in client.jobs.list()][:2] == [kickoff.job_id, run.id]
+    assert [j.id for j in client.jobs.list(type="auto_annotate")] == [kickoff.job_id]
+
+    fake.clock.advance(AUTO_ANNOTATE.queue_seconds + 0.01)
+    running = client.jobs.get(kickoff.job_id)
+    assert running.status == "running"
+    batch = client.auto_annotate.get_batch(kickoff.job_id)
+    assert (running.progress, running.detail["processed_images"]) == (
+        batch.progress,
+        batch.processed_images,
+    )
+    # jobs.cancel goes through the batch's own cancel route.
+    cancelled = client.jobs.cancel(kickoff.job_id)
+    assert (cancelled.status, cancelled.cancel_path) == ("cancelled", None)
+    assert client.auto_annotate.get_batch(kickoff.job_id).status == "cancelled"
+    assert [j.id for j in client.jobs.list(status="cancelled", type="auto_annotate")] == [
+        kickoff.job_id
+    ]
+    with pytest.raises(ApiError) as ended:
+        client.jobs.wait(kickoff.job_id)
+    assert ended.value.code == "job_cancelled"
+
+    second = client.auto_annotate.batch(DATASET, ids[:1], [STOP], wait=False)
+    done = client.jobs.wait(second.job_id, poll_interval=1)
+    assert (done.status, done.progress, done.completed_at is not None) == ("completed", 100.0, True)
+    assert [j.id for j in client.jobs.list(status="completed", type="auto_annotate")] == [
+        second.job_id
+    ]
+    every = client.jobs.list(status="all", type="auto_annotate")
+    assert [j.id for j in every] == [second.job_id, kickoff.job_id]
+    other = fake.add_organization()
+    with other.client(max_retries=0) as them, pytest.raises(NotFoundError):
+        them.jobs.get(second.job_id)
+
+
+async def test_the_async_jobs_feed_reads_and_cancels_a_batch_job(
+    fake: FakePictograph, aclient: pictograph.AsyncClient
+) -> None:
+    image = _images(fake)[0]
+    kickoff = await aclient.auto_annotate.batch(DATASET, [image.id], [STOP], wait=False)
+    assert (await aclient.jobs.get(kickoff.job_id)).type == "auto_annotate"
+    assert [j.id async for j in aclient.jobs.list(type="auto_annotate")] == [kickoff.job_id]
+    cancelled = await aclient.jobs.cancel(kickoff.job_id)
+    assert cancelled.status == "cancelled"
+    again = await aclient.auto_annotate.batch(DATASET, [image.id], [STOP], wait=False)
+    assert (await aclient.jobs.wait(again.job_id, poll_interval=1)).status == "completed"

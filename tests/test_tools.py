@@ -1,17 +1,28 @@
-"""Vision tools through the real SDK: SAM3 always first, then the ready models and the
-active deployments, each with a card written from what the world stores and priced from
-the catalogue."""
+"""Vision tools through the real SDK: SAM3 always first, then the ready models, the
+active deployments and the workflows, each with a card written from what the world stores
+and priced from the catalogue."""
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+import json
+import math
+from itertools import pairwise
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 import httpx
 import pytest
 from pictograph.exceptions import ConflictError, NotFoundError
 
 from pictograph_testing.api.tools import INPUT_KINDS
-from pictograph_testing.catalog import DEPLOYMENT_GPUS, HOSTED_INFERENCE, SAM3_IMAGE_MICRO_USD
+from pictograph_testing.catalog import (
+    DEPLOYMENT_GPUS,
+    HOSTED_INFERENCE,
+    SAM3_IMAGE_MICRO_USD,
+    WORKFLOW_GPUS,
+    WORKFLOW_SOURCE_LIMITS,
+)
+from pictograph_testing.world.workflow_runs import ENGINE_START_SECONDS, QUEUE_SECONDS
 from tests.conftest import DATASET, EXPORT
 
 if TYPE_CHECKING:
@@ -87,6 +98,10 @@ def test_refusals_name_the_tool(fake: FakePictograph, client: pictograph.Client)
         client.tools.describe("model/nope")
     with pytest.raises(NotFoundError, match="Workflow 'Door counter' not found"):
         client.tools.describe("workflow/Door counter")
+    client.workflows.create("Old counter", _counting_graph("m0"), description="Retired.")
+    client.workflows.update("Old counter", status="archived")
+    with pytest.raises(ConflictError, match="'Old counter' is archived"):
+        client.tools.describe("workflow/Old counter")
     with pytest.raises(NotFoundError, match="Deployment 'gone' not found"):
         client.tools.describe("deployment/gone")
     _train(client, "m1")
@@ -102,11 +117,14 @@ def test_another_organizations_model_is_not_a_tool(
     fake: FakePictograph, client: pictograph.Client
 ) -> None:
     _train(client, "ours")
+    client.workflows.create("Our counter", _counting_graph("ours"))
     other = fake.add_organization()
     with other.client() as them:
         assert [t.tool for t in them.tools.list()] == ["sam3"]
         with pytest.raises(NotFoundError):
             them.tools.describe("model/ours")
+        with pytest.raises(NotFoundError, match="Workflow 'Our counter' not found"):
+            them.tools.describe("workflow/Our counter")
 
 
 def test_the_listing_pages_across_kinds(fake: FakePictograph, client: pictograph.Client) -> None:
@@ -140,3 +158,172 @@ async def test_the_async_client_lists_and_describes(
     assert (await aclient.tools.describe("sam3")).mode("text") is not None
     with pytest.raises(NotFoundError):
         await aclient.tools.describe("model/nope")
+
+
+# ── workflows ──
+
+API_WORKFLOW_CARD = json.loads((Path(__file__).parent / "sdk_cards" / "workflow.json").read_text())
+"""The API's own workflow card, ``cards["workflow/Door counter"]`` of the SDK's
+``tests/fixtures/tool_cards.json`` (1.69.146), copied as it is."""
+
+
+def _counting_graph(model: str) -> dict[str, Any]:
+    """Source (a dataset) -> Model -> Track -> Measure (a zone and a line) -> Output."""
+    chain = [
+        ("src", "source", {"kind": "dataset", "dataset": DATASET}),
+        ("det", "model", {"model": model, "confidence": 0.25}),
+        ("trk", "track", {}),
+        (
+            "lot",
+            "measure",
+            {"geometries": [{"kind": "zone", "name": "Lot"}, {"kind": "line", "name": "Gate"}]},
+        ),
+        ("out", "output", {"format": "json"}),
+    ]
+    return {
+        "version": 1,
+        "nodes": [{"id": i, "type": t, "config": c} for i, t, c in chain],
+        "edges": [{"source": a[0], "target": b[0]} for a, b in pairwise(chain)],
+    }
+
+
+def _same_shape(ours: Any, api: Any, where: str = "card") -> None:
+    """``ours`` has ``api``'s keys (in its order), types and nesting; a list of ours is
+    held item by item to the API's first item (the two lists may differ in length)."""
+    if isinstance(api, dict):
+        assert isinstance(ours, dict), where
+        assert list(ours) == list(api), where
+        for key, value in api.items():
+            _same_shape(ours[key], value, f"{where}.{key}")
+    elif isinstance(api, list):
+        assert isinstance(ours, list), where
+        if api:
+            assert ours, f"{where} is empty where the API's card has items"
+            for index, item in enumerate(ours):
+                _same_shape(item, api[min(index, len(api) - 1)], f"{where}[{index}]")
+    else:
+        assert type(ours) is type(api), f"{where}: {type(ours).__name__} vs {type(api).__name__}"
+
+
+def test_a_workflows_card_has_the_apis_shape_field_by_field(fake: FakePictograph) -> None:
+    with fake.client() as client:
+        _train(client, "Shelf Detector")
+        client.workflows.create(
+            "Door counter", _counting_graph("Shelf Detector"), readme="Counts the lot."
+        )
+    headers = {"X-API-Key": fake.api_key}
+    with httpx.Client(transport=fake.transport(), base_url=fake.base_url) as raw:
+        got = raw.get("/api/v1/developer/tools/vision/workflow/Door counter", headers=headers)
+    assert got.status_code == 200
+    card = got.json()["data"]
+    _same_shape(card, API_WORKFLOW_CARD)
+    # Where the API's card states a fact of the API, not of its workflow, ours says the same.
+    for ours, api in zip(card["modes"], API_WORKFLOW_CARD["modes"], strict=True):
+        assert (ours["mode"], ours["inputs"], ours["limits"], ours["requires"]) == (
+            api["mode"],
+            api["inputs"],
+            api["limits"],
+            api["requires"],
+        )
+        assert (ours["run"]["cli"], ours["run"]["python"], ours["run"]["http"]) == (
+            api["run"]["cli"],
+            api["run"]["python"],
+            api["run"]["http"],
+        )
+    assert card["notes"] == API_WORKFLOW_CARD["notes"]
+    assert card["parameters"] == API_WORKFLOW_CARD["parameters"]
+
+
+def test_a_workflow_is_a_tool_described_from_its_graph(
+    fake: FakePictograph, client: pictograph.Client
+) -> None:
+    _train(client, "signs")
+    made = client.workflows.create("Lot", _counting_graph("signs"), description="Counts the lot.")
+    client.workflows.create("Pending", _counting_graph("later"))
+    assert [t.tool for t in client.tools.list()] == [
+        "sam3",
+        "model/signs",
+        "workflow/Pending",
+        "workflow/Lot",
+    ]
+    rows = {t.tool: t for t in client.tools.list(kind="workflow")}
+    assert [(t.status, t.task) for t in rows.values()] == [
+        ("invalid", "workflow"),
+        ("ready", "workflow"),
+    ]
+    assert rows["workflow/Lot"].summary == (
+        "A workflow that runs signs, tracks each object across frames, counts occupancy in "
+        "zones and counts line crossings. Outputs: json."
+    )
+
+    card = client.tools.describe("workflow/Lot")
+    assert (card.id, card.status, card.about) == (made.id, "ready", "Counts the lot.")
+    assert card.facts == {
+        "source_kind": "dataset",
+        "models": [{"kind": "trained", "name": "signs", "classes": ["stop_sign", "yield"]}],
+        "tracker": "per_class",
+        "measures": [
+            {"name": "Lot", "kind": "zone", "measure": "occupancy"},
+            {"name": "Gate", "kind": "line", "measure": "line_cross"},
+        ],
+        "outputs": ["json"],
+        "node_count": 5,
+        "validation_errors": [],
+    }
+    assert [(r.tool, r.relation) for r in card.related] == [
+        ("model/signs", "A model this workflow runs.")
+    ]
+    assert [m.mode for m in card.modes] == ["file", "url", "dataset"]
+    url, dataset = card.mode("url"), card.mode("dataset")
+    assert url is not None
+    assert dataset is not None
+    assert url.accepts("video")
+    assert not url.accepts("file")
+    assert dataset.accepts("dataset")
+    assert not dataset.accepts("video")
+    assert url.limits["max_video_bytes"] == WORKFLOW_SOURCE_LIMITS.max_video_bytes
+    assert dataset.limits["images_per_call"] == WORKFLOW_SOURCE_LIMITS.images_per_run
+    assert client.tools.describe(f"workflow/{made.id}").tool == "workflow/Lot"
+    assert "- tracker: per_class" in card.to_markdown()
+
+    # A graph a run would refuse is listed as invalid, its card saying what to fix.
+    pending = client.tools.describe("workflow/Pending")
+    assert pending.status == "invalid"
+    assert [e["code"] for e in pending.facts["validation_errors"]] == ["model_not_found"]
+    assert pending.related == []
+
+
+@pytest.mark.usefixtures("no_real_waiting")
+def test_a_workflows_price_per_frame_is_what_its_runs_take(
+    fake: FakePictograph, client: pictograph.Client
+) -> None:
+    _train(client, "signs")
+    client.workflows.create("Lot", _counting_graph("signs"))
+    for gpu in WORKFLOW_GPUS.values():
+        client.workflows.update("Lot", compute={"gpu": gpu.gpu})
+        mode = client.tools.describe("workflow/Lot").mode("dataset")
+        assert mode is not None
+        assert (mode.cost.per, mode.cost.estimate) == ("frame", True)
+        started = client.workflows.run("Lot")
+        done = client.workflows.wait_for_run(started.run_id, poll_interval=1)
+        [summary] = [r for r in client.workflows.list_runs("Lot") if r.id == started.run_id]
+        assert summary.runtime_seconds is not None
+        processing = summary.runtime_seconds - QUEUE_SECONDS - ENGINE_START_SECONDS
+        per_frame = round(processing / done.frames_total, 6)
+        assert mode.cost.micro_usd == math.ceil(per_frame * gpu.micro_usd_per_minute / 60)
+        assert mode.cost.summary.endswith("a failed or cancelled run is free.")
+
+
+async def test_the_async_client_describes_a_workflow(
+    fake: FakePictograph, aclient: pictograph.AsyncClient
+) -> None:
+    await aclient.training.create(DATASET, EXPORT, pipeline_type="yolox", name="m1")
+    made = await aclient.workflows.create("Gate", _counting_graph("m1"))
+    assert [t.tool for t in await aclient.tools.list(kind="workflow")] == ["workflow/Gate"]
+    card = await aclient.tools.describe("workflow/Gate")
+    assert (card.id, card.status, card.facts["node_count"]) == (made.id, "ready", 5)
+    assert [r.tool for r in card.related] == ["model/m1"]
+    await aclient.workflows.update("Gate", status="archived")
+    assert await aclient.tools.list(kind="workflow") == []
+    with pytest.raises(ConflictError):
+        await aclient.tools.describe("workflow/Gate")

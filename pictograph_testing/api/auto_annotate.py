@@ -337,7 +337,7 @@ def _job(call: Call, job: AutoAnnotateJob, *, kickoff: bool = False) -> dict[str
     status = service.status(job)
     total = len(job.image_ids)
     processed = service.processed(job)
-    progress = 100 if status == "completed" else (99 * processed) // total if total else 0
+    progress = service.progress(job)
     payload: dict[str, Any] = {
         "job_id": job.id,
         "job": job.id,

@@ -40,6 +40,7 @@ if TYPE_CHECKING:
 __all__ = [
     "GATEWAY_PREFIX",
     "MAX_REQUEST_BYTES",
+    "PUBLIC_API",
     "PUBLIC_GATEWAY",
     "answer",
     "endpoint_url",

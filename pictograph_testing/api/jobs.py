@@ -8,6 +8,7 @@ from pictograph_testing.api.route_paths import API_PREFIX
 from pictograph_testing.api.spec import Param, Str
 from pictograph_testing.api.table import Data, Page, endpoint
 from pictograph_testing.api.wire import Call, Reply, encode, page, page_params, reply
+from pictograph_testing.world.auto_annotate import AUTO_ANNOTATE_JOB
 from pictograph_testing.world.feeds import JOB_STATUS_FILTERS
 
 if TYPE_CHECKING:
@@ -20,6 +21,7 @@ _CANCEL_PATHS = {
     "training": f"{API_PREFIX}training/{{id}}/cancel",
     "evaluation": f"{API_PREFIX}model-evaluations/{{id}}/cancel",
     "connector_import": f"{API_PREFIX}connectors/import/cancel/{{id}}",
+    AUTO_ANNOTATE_JOB: f"{API_PREFIX}auto-annotate/batch/{{id}}/cancel",
 }
 
 

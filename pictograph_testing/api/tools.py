@@ -3,31 +3,49 @@
 A tool is SAM3 (built in), each ready model, each active deployment and each workflow.
 :data:`TOOL_KINDS` is the catalogue: for each kind, in the order a listing gives them,
 where its tools come from, how a handle finds one and how its card is written. The
-listing, the cards and the docs are derived from it. The fake serves no workflows, so that
-kind lists none and a workflow's card is the API's 404.
+listing, the cards and the docs are derived from it.
 
 A card is written from what the world stores (a model's classes and type, a
-deployment's GPU and settings) and from the prices in ``catalog.py``, in the shapes the
-SDK's ``ToolCard`` parses (its ``tests/fixtures/tool_cards.json`` holds the API's own).
+deployment's GPU and settings, a workflow's graph read through the block catalogue) and
+from the prices in ``catalog.py``, in the shapes the SDK's ``ToolCard`` parses (its
+``tests/fixtures/tool_cards.json`` holds the API's own; ``tests/sdk_cards/workflow.json``
+is its workflow card, which ours is held to key by key). A workflow is listed unless it
+is archived (a run of it is refused): ``ready``, or ``invalid`` while its graph has
+errors, so that its card can say what to fix. Its price per frame is the seconds its
+blocks take a frame (:func:`~pictograph_testing.world.workflow_runs.seconds_per_frame`,
+what its runs take) at its GPU's rate.
 The resource arrived in SDK 1.69.98, with the same routes as today.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+import json
+import math
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
+from urllib.parse import quote
 
+from pictograph_testing.api.gateway import PUBLIC_API
 from pictograph_testing.api.spec import Param, Str
 from pictograph_testing.api.table import Data, Page, endpoint
 from pictograph_testing.api.wire import Call, Reply, page, page_params, reply
-from pictograph_testing.catalog import DEPLOYMENT_GPUS, HOSTED_INFERENCE, SAM3_IMAGE_MICRO_USD
+from pictograph_testing.catalog import (
+    DEPLOYMENT_GPUS,
+    HOSTED_INFERENCE,
+    SAM3_IMAGE_MICRO_USD,
+    WORKFLOW_GPUS,
+    WORKFLOW_SOURCE_LIMITS,
+)
 from pictograph_testing.world.errors import Conflict, NotFound
 from pictograph_testing.world.predictions import prediction_kind
+from pictograph_testing.world.workflow_nodes import NODES, node_type
+from pictograph_testing.world.workflow_runs import seconds_per_frame
 
 if TYPE_CHECKING:
     from pictograph_testing.world.deployments import Deployment
     from pictograph_testing.world.entities import Model
+    from pictograph_testing.world.workflows import Workflow
 
 __all__ = ["INPUT_KINDS", "SAM3", "TOOL_KINDS", "ToolKind"]
 
@@ -58,6 +76,15 @@ def _inputs(**supported: str | None) -> list[dict[str, Any]]:
     return [
         {"kind": kind, "supported": kind in supported, "note": supported.get(kind)}
         for kind in INPUT_KINDS
+    ]
+
+
+def _routed(*, instead: Mapping[str, str], **supported: str) -> list[dict[str, Any]]:
+    """The five input kinds as :func:`_inputs` gives them, where one that is not supported
+    says what to use (``instead``)."""
+    return [
+        {**row, "note": row["note"] if row["supported"] else instead.get(row["kind"])}
+        for row in _inputs(**supported)
     ]
 
 
@@ -94,6 +121,21 @@ def _mode(
 
 def _usd(micro_usd: int) -> str:
     return f"${micro_usd / 1_000_000:.4f}".rstrip("0").rstrip(".")
+
+
+def _usd_small(micro_usd: int) -> str:
+    """Dollars to two significant figures, at least four decimals: a frame's price is
+    fractions of a cent ($0.0012, $0.000024)."""
+    if micro_usd <= 0:
+        return "$0"
+    decimals = max(4, 1 - math.floor(math.log10(micro_usd / 1_000_000)))
+    return f"${micro_usd / 1_000_000:.{decimals}f}"
+
+
+def _size(n_bytes: int) -> str:
+    """A size in the card's words: whole GB or MB."""
+    gb, mb = 1024**3, 1024**2
+    return f"{n_bytes // gb} GB" if n_bytes % gb == 0 else f"{n_bytes // mb} MB"
 
 
 # ── SAM3 ──
@@ -390,19 +432,333 @@ def _deployment_card(call: Call, deployment: Deployment) -> dict[str, Any]:
     }
 
 
-# ── workflows: the fake serves none ──
+# ── workflows ──
+
+_BLOCK_TYPES = frozenset(block.type for block in NODES)
+_MEASURED = {"line": "line_cross", "zone": "occupancy"}
+"""What the fake's Measure block counts on each kind of geometry (its card's summary)."""
+_TRACKER = "per_class"
+"""The fake's Track block: each detection its own track, numbered per class in its frame."""
+_RUN_NOTE = "The whole point: frames are sampled, tracked and measured in order."
+_RUN_COST = (
+    "A run is charged once, on success, for the GPU time it measured; a failed or "
+    "cancelled run is free."
+)
+_RUN_RETURNS = (
+    "A run record: `status`, `step_results` (each measure's totals, a time series and "
+    "per-track values), `artifacts` (each output file with a signed `download_url`), and "
+    "`warnings` (any cap that was hit). `--no-wait` returns `run_id` + `status_url` to poll "
+    "instead."
+)
+_VALID_GRAPH = "A graph with no validation errors."
 
 
-def _no_workflows(call: Call) -> Sequence[Any]:
-    return ()
+def _workflows(call: Call) -> Sequence[Workflow]:
+    """The organization's workflows a run can be asked of (an archived one cannot)."""
+    own = call.world.workflows.of_organization(call.key.organization_id)
+    return [w for w in own if w.status != "archived"]
 
 
-def _workflow(call: Call, ref: str) -> Any:
-    raise NotFound(f"Workflow '{ref}' not found")
+def _workflow(call: Call, ref: str) -> Workflow:
+    workflow = call.world.workflows.get(call.key, ref)
+    if workflow.status == "archived":
+        raise Conflict(
+            f"Workflow '{ref}' is archived (status: archived): set its status to draft or "
+            "ready to run it."
+        )
+    return workflow
 
 
-def _no_row(call: Call, workflow: Any) -> dict[str, Any]:
-    raise NotFound("Workflow not found")  # never reached: no workflow is listed or found
+@dataclass(frozen=True)
+class _Graph:
+    """What a workflow's graph runs, read through the block catalogue."""
+
+    source_kind: str | None
+    models: list[dict[str, Any]]
+    """Each Model block's model: its name and current classes (the ref, when it names none)."""
+    resolved: list[str]
+    """The names of the organization's models it runs (its ``related`` tools)."""
+    tracked: bool
+    measures: list[dict[str, Any]]
+    outputs: list[str]
+    errors: list[dict[str, Any]]
+    frame_micro_usd: int
+
+
+def _graph(call: Call, workflow: Workflow) -> _Graph:
+    nodes = workflow.graph["nodes"]
+    known = [n for n in nodes if n["type"] in _BLOCK_TYPES]
+    source = next((n for n in known if n["type"] == "source"), None)
+    models: list[dict[str, Any]] = []
+    resolved: list[str] = []
+    for node in known:
+        if node["type"] != "model":
+            continue
+        ref = str(node["config"].get("model") or "")
+        try:
+            model = call.world.registry.of_organization(workflow.organization_id, ref)
+        except NotFound:  # a graph's validation_errors say so; the card names the ref
+            models.append({"kind": "trained", "name": ref, "classes": []})
+            continue
+        models.append(
+            {"kind": "trained", "name": model.name, "classes": list(model.current.classes)}
+        )
+        resolved.append(model.name)
+    outputs_default = next(f.default for f in node_type("output").fields if f.key == "format")
+    outputs = [
+        str(n["config"].get("format") or outputs_default) for n in known if n["type"] == "output"
+    ]
+    issues = call.world.workflows.issues(workflow.organization_id, workflow.graph)
+    rate = WORKFLOW_GPUS[workflow.gpu].micro_usd_per_minute
+    return _Graph(
+        source_kind=source["config"].get("kind") if source is not None else None,
+        models=models,
+        resolved=list(dict.fromkeys(resolved)),
+        tracked=any(n["type"] == "track" for n in known),
+        measures=[
+            {
+                "name": g.get("name"),
+                "kind": g.get("kind"),
+                "measure": _MEASURED.get(str(g.get("kind"))),
+            }
+            for n in known
+            if n["type"] == "measure"
+            for g in n["config"].get("geometries") or ()
+            if isinstance(g, dict)
+        ],
+        outputs=list(dict.fromkeys(outputs)),
+        errors=[i.payload() for i in issues if i.severity == "error"],
+        frame_micro_usd=math.ceil(seconds_per_frame(known, workflow.gpu) * rate / 60),
+    )
+
+
+def _workflow_row(call: Call, workflow: Workflow) -> dict[str, Any]:
+    return _workflow_summary(workflow, _graph(call, workflow))
+
+
+def _workflow_summary(workflow: Workflow, graph: _Graph) -> dict[str, Any]:
+    does: list[str] = []
+    if graph.models:
+        does.append("runs " + " + ".join(m["name"] or "an unnamed model" for m in graph.models))
+    if graph.tracked:
+        does.append("tracks each object across frames")
+    kinds = {m["kind"] for m in graph.measures}
+    if "zone" in kinds:
+        does.append("counts occupancy in zones")
+    if "line" in kinds:
+        does.append("counts line crossings")
+    what = ", ".join(does[:-1]) + (" and " if len(does) > 1 else "") + (does[-1] if does else "")
+    summary = f"A workflow that {what}." if does else "A workflow that runs no model yet."
+    if graph.outputs:
+        summary += f" Outputs: {', '.join(graph.outputs)}."
+    return {
+        "tool": f"workflow/{workflow.name}",
+        "kind": "workflow",
+        "id": workflow.id,
+        "name": workflow.name,
+        "task": "workflow",
+        # A graph a run would refuse is listed, so its card can say what to fix.
+        "status": "invalid" if graph.errors else "ready",
+        "summary": summary,
+    }
+
+
+def _workflow_mode(
+    mode: str,
+    title: str,
+    description: str,
+    *,
+    inputs: list[dict[str, Any]],
+    limits: dict[str, Any],
+    cost: dict[str, Any],
+    cli: str,
+    python: str,
+    http: str | None,
+    requires: Sequence[str] = (),
+) -> dict[str, Any]:
+    return {
+        **_mode(
+            mode,
+            title,
+            description,
+            inputs=inputs,
+            cost=cost,
+            cli=cli,
+            python=python,
+            requires=("An API key with the member role or higher.", _VALID_GRAPH, *requires),
+            returns=_RUN_RETURNS,
+        ),
+        "limits": limits,
+        "run": {"cli": cli, "python": python, "http": http},
+    }
+
+
+def _invoke_python(name: str, source: str) -> str:
+    head = "from pictograph import Client\n\nclient = Client()  # reads PICTOGRAPH_API_KEY\n"
+    call = (
+        f"run = client.workflows.invoke(\n    {json.dumps(name)},\n    source={source},\n"
+        "    wait=True,\n)"
+    )
+    return f"{head}{call}\nprint(run.status, run.step_results)"
+
+
+def _invoke_http(name: str, source: dict[str, Any]) -> str:
+    url = f"{PUBLIC_API}/api/v1/developer/workflows/{quote(name)}/invoke?wait=true"
+    return (
+        f'curl -X POST "{url}" \\\n  -H "X-API-Key: $PICTOGRAPH_API_KEY" \\\n'
+        f'  -H "Content-Type: application/json" \\\n'
+        f"  -d '{json.dumps({'source': source})}'"
+    )
+
+
+def _workflow_card(call: Call, workflow: Workflow) -> dict[str, Any]:
+    graph = _graph(call, workflow)
+    name = workflow.name
+    quoted = json.dumps(name)
+    limits = WORKFLOW_SOURCE_LIMITS
+    capped = f"A run is capped at {limits.gpu_hours_per_run} hours of GPU time."
+    cost = {
+        **_cost(
+            f"About {_usd_small(graph.frame_micro_usd)} per frame, estimated. {_RUN_COST}",
+            graph.frame_micro_usd,
+            "frame",
+        ),
+        "estimate": True,
+    }
+    link = "https://example.com/clip.mp4"
+    dataset = {"kind": "dataset", "dataset": "my-dataset", "directory_path": "/batch-1"}
+    outputs = ", ".join(graph.outputs) or "none yet"
+    file_python = (
+        "from pathlib import Path\n\nfrom pictograph import Client\n\n"
+        "client = Client()  # reads PICTOGRAPH_API_KEY\n"
+        f'run = client.workflows.invoke({quoted}, source=Path("clip.mp4"), wait=True)\n'
+        "print(run.status, run.step_results)"
+    )
+    return {
+        **_workflow_summary(workflow, graph),
+        "about": workflow.readme or workflow.description,  # readme supersedes description
+        "classes": [],
+        "facts": {
+            "source_kind": graph.source_kind,
+            "models": graph.models,
+            "tracker": _TRACKER if graph.tracked else None,
+            "measures": graph.measures,
+            "outputs": graph.outputs,
+            "node_count": len(workflow.graph["nodes"]),
+            "validation_errors": graph.errors,
+        },
+        "parameters": [
+            {
+                "name": "sample_fps",
+                "type": "number",
+                "default": None,
+                "applies_to": ["file", "url"],
+                "description": "Frames per second to sample from a video given as a storage "
+                "URI or a link (`--video gs://...`, `--video https://...`). A local file uses "
+                "the workflow's own setting.",
+            }
+        ],
+        "output": {
+            "type": "workflow_run",
+            "description": f"Per-frame detections go to the outputs the graph names ({outputs}); "
+            "each measure reports an aggregate, a time series and per-track values in "
+            "`step_results`.",
+            "coordinates": "Absolute pixels of the image you sent, origin at the top-left, x to "
+            "the right and y down. Nothing is normalized to 0-1.",
+            "schema": None,
+            "example": None,
+        },
+        "modes": [
+            _workflow_mode(
+                "file",
+                "Run it on a video or image on this machine",
+                "Uploads it (a file, or bytes piped in) to your organization's storage, runs "
+                "the workflow over it and waits for the result.",
+                inputs=_routed(
+                    file="A video or an image on disk.",
+                    bytes="Python `source=<bytes>`, or the CLI's `--file -` from stdin "
+                    "(pictograph 1.69.108 or newer). Whether it is a video or an image is read "
+                    "from the bytes.",
+                    video=_RUN_NOTE,
+                    instead={
+                        "url": "Use the url mode: Pictograph downloads it, nothing passes through "
+                        "your machine.",
+                        "dataset": "Use the dataset mode.",
+                    },
+                ),
+                limits={"note": capped},
+                cost=cost,
+                cli=f"pictograph workflows invoke {quoted} --file clip.mp4",
+                python=file_python,
+                http=None,
+            ),
+            _workflow_mode(
+                "url",
+                "Run it on a video or image at a URL",
+                "Pictograph downloads the file, runs the workflow over its copy and waits for "
+                "the result. Nothing passes through your machine.",
+                inputs=_routed(
+                    url="A public http(s) link to the file itself, not a page that shows it. "
+                    'Over HTTP the source is `{"kind": "video", "url": ...}`; the CLI and '
+                    "Python (pictograph 1.69.108 or newer) read the kind from the link's "
+                    "extension.",
+                    video=_RUN_NOTE,
+                    instead={
+                        "file": "Use the file mode.",
+                        "bytes": "Use the file mode.",
+                        "dataset": "Use the dataset mode.",
+                    },
+                ),
+                limits={
+                    "max_video_bytes": limits.max_video_bytes,
+                    "max_image_bytes": limits.max_image_bytes,
+                    "download_seconds": limits.download_seconds,
+                    "note": f"A video up to {_size(limits.max_video_bytes)}, an image up to "
+                    f"{_size(limits.max_image_bytes)}, downloaded within "
+                    f"{limits.download_seconds // 60} minutes. {capped}",
+                },
+                cost=cost,
+                cli=f"pictograph workflows invoke {quoted} --file {link}",
+                python=_invoke_python(name, json.dumps(link)),
+                http=_invoke_http(name, {"kind": "video", "url": link}),
+                requires=(
+                    "A link anyone can download: one behind a login is refused, and so is any "
+                    "address on a private network.",
+                ),
+            ),
+            _workflow_mode(
+                "dataset",
+                "Run it over a dataset or one of its folders",
+                "Runs the workflow over images already in one of your datasets.",
+                inputs=_routed(
+                    dataset="A dataset by name, optionally one directory of it. Up to "
+                    f"{limits.images_per_run:,} images a run.",
+                    instead={
+                        "file": "Use the file mode.",
+                        "url": "Use the url mode.",
+                        "bytes": "Use the file mode.",
+                        "video": "Use the file or url mode.",
+                    },
+                ),
+                limits={"images_per_call": limits.images_per_run},
+                cost=cost,
+                cli=f"pictograph workflows invoke {quoted} --dataset my-dataset "
+                "--directory /batch-1",
+                python=_invoke_python(name, json.dumps(dataset)),
+                http=_invoke_http(name, dataset),
+            ),
+        ],
+        "related": [
+            {"tool": f"model/{model}", "relation": "A model this workflow runs."}
+            for model in graph.resolved
+        ],
+        "notes": [
+            "A video or image already in your organization's storage runs without an upload: "
+            "`--video gs://...` / `--image gs://...`.",
+            f"Past runs: `pictograph workflows runs {quoted}`. Docs: "
+            "https://pictograph.io/docs/workflows",
+        ],
+    }
 
 
 TOOL_KINDS: tuple[ToolKind, ...] = (
@@ -415,7 +771,7 @@ TOOL_KINDS: tuple[ToolKind, ...] = (
         _deployment_row,
         _deployment_card,
     ),
-    ToolKind("workflow", _no_workflows, _workflow, _no_row, _no_row),
+    ToolKind("workflow", _workflows, _workflow, _workflow_row, _workflow_card),
 )
 """The catalogue, in listing order: SAM3 first, then models (newest first), active
 deployments (newest first) and workflows."""

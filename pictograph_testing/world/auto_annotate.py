@@ -10,6 +10,10 @@ balance does not cover it. The job is ``pending`` for the tariff's queue time, t
 done; its drafts are written then, beside each image's annotations (one that repeats an
 annotation of its class is dropped), a class of ``output_type="tag"`` as image tags.
 
+In the jobs feed (``client.jobs``) a job is of type :data:`AUTO_ANNOTATE_JOB`, read from
+it as it stands (:meth:`AutoAnnotation.job`): ``pending`` is the feed's ``queued``, and
+its cancel route is ``cancel_batch``'s.
+
 A cancel ends it at once: the images processed by then keep their drafts, the rest get
 none. The SDK says a cancel does not give the pre-charge back "by the time an SDK
 caller can cancel, the GPU job has already started": so a running job's is kept, and
@@ -49,9 +53,11 @@ if TYPE_CHECKING:
     from collections.abc import Sequence
 
     from pictograph_testing.world.entities import ApiKey, Dataset, Image, Model
+    from pictograph_testing.world.feeds import JobView
     from pictograph_testing.world.state import World
 
 __all__ = [
+    "AUTO_ANNOTATE_JOB",
     "BATCH_OPERATION",
     "MODEL_OPERATION",
     "REFUND_OPERATION",
@@ -64,10 +70,16 @@ __all__ = [
     "BatchPlan",
     "ClassSpec",
     "SimilarPlan",
+    "auto_annotate_order",
 ]
 
 SAM3 = "sam3"
 """The ``model_id`` that names SAM3 rather than a trained model."""
+AUTO_ANNOTATE_JOB = "auto_annotate"
+"""The jobs feed's type for a batch (or "Annotate similar") job."""
+_JOB_STATUS = {"pending": "queued"}
+"""A job's status in the feed's words, where they differ (``running``, ``completed`` and
+``cancelled`` are the same)."""
 BATCH_OPERATION = "sam3_auto_annotation"
 """The ledger operation of a SAM3 batch job's pre-charge."""
 MODEL_OPERATION = "auto_annotate_model"
@@ -148,6 +160,12 @@ class AutoAnnotateJob:
     example_area: float | None = None
     """An "Annotate similar" job's: the mean area of its examples' boxes, which a match's
     must be within a factor of :data:`SIMILAR_AREA_FACTOR` of. ``None``: a batch job."""
+    name: str = ""
+    """What it does, in a sentence: its ledger entry's and its jobs-feed row's."""
+    seq: int = 0
+    """Its place among the world's jobs of this kind (the jobs feed orders by it)."""
+    runs_before: int = 0
+    """Training runs created before it (a run made at the same instant sorts below it)."""
 
     @property
     def similar(self) -> bool:
@@ -284,6 +302,57 @@ class AutoAnnotation:
         share = min(1.0, (now - job.starts_at) / (job.ends_at - job.starts_at))
         return min(len(job.image_ids), math.floor(len(job.image_ids) * share))
 
+    def progress(self, job: AutoAnnotateJob) -> int:
+        """Percent done: 100 once completed, short of it while any image is left."""
+        total = len(job.image_ids)
+        if self.status(job) == "completed":
+            return 100
+        return (99 * self.processed(job)) // total if total else 0
+
+    def of_organization(self, organization_id: str) -> list[AutoAnnotateJob]:
+        """The organization's jobs, oldest first."""
+        return [j for j in self.jobs.values() if j.organization_id == organization_id]
+
+    def live(self, organization_id: str) -> list[AutoAnnotateJob]:
+        """The organization's jobs still pending or running."""
+        return [j for j in self._live.values() if j.organization_id == organization_id]
+
+    def job(self, job: AutoAnnotateJob) -> JobView:
+        """The job as the jobs feed shows it (type :data:`AUTO_ANNOTATE_JOB`)."""
+        from pictograph_testing.world.feeds import JobView
+
+        status = self.status(job)
+        model = self._world.models.get(job.model_id) if job.model_id is not None else None
+        return JobView(
+            id=job.id,
+            type=AUTO_ANNOTATE_JOB,
+            status=_JOB_STATUS.get(status, status),
+            progress=float(self.progress(job)),
+            name=job.name,
+            dataset_id=job.dataset_id,
+            error=job.error,
+            created_at=job.created_at,
+            updated_at=(
+                job.completed_at
+                if job.completed_at is not None
+                else job.starts_at
+                if status == "running"
+                else job.created_at
+            ),
+            completed_at=job.completed_at,
+            cancellable=status in ("pending", "running"),
+            detail={
+                "model_id": job.model_id or SAM3,
+                "model_name": model.name if model is not None else "SAM3",
+                "similar": job.similar,
+                "total_images": len(job.image_ids),
+                "processed_images": self.processed(job),
+                "total_annotations_added": job.annotations_added,
+                "failed_images": job.failed_images,
+            },
+            order=auto_annotate_order(job),
+        )
+
     def start(
         self,
         key: ApiKey,
@@ -328,13 +397,16 @@ class AutoAnnotation:
             created_at=now,
             starts_at=starts,
             ends_at=starts + plan.seconds,
+            name=f"Auto-annotate {plan.total_images} images of '{dataset.name}' with "
+            + (f"model '{model.name}'" if model is not None else "SAM3"),
+            seq=len(self.jobs),
+            runs_before=len(world.runs),
         )
-        what = f"model '{model.name}'" if model is not None else "SAM3"
         world.billing.post(
             org,
             MODEL_OPERATION if model is not None else BATCH_OPERATION,
             -plan.total,
-            description=f"Auto-annotate {plan.total_images} images of '{dataset.name}' with {what}",
+            description=job.name,
             metadata={"job_id": job.id, "dataset_id": dataset.id},
         )
         self.jobs[job.id] = job
@@ -536,6 +608,9 @@ class AutoAnnotation:
             starts_at=starts,
             ends_at=starts + plan.seconds,
             example_area=sum(areas) / len(areas) if areas else 0.0,
+            name=f"Annotate similar: {len(similar.images)} images",
+            seq=len(self.jobs),
+            runs_before=len(world.runs),
         )
         self.jobs[job.id] = job
         self._live[job.id] = job
@@ -567,7 +642,7 @@ class AutoAnnotation:
                     self._world.organizations[job.organization_id],
                     SIMILAR_OPERATION,
                     -job.plan.total,
-                    description=f"Annotate similar: {len(job.image_ids)} images",
+                    description=job.name,
                     metadata={"job_id": job.id, "dataset_id": job.dataset_id},
                     at=job.ends_at,
                 )
@@ -702,6 +777,11 @@ class AutoAnnotation:
             description="SAM3 session",
             metadata={"image_sha256": sha},
         )
+
+
+def auto_annotate_order(job: AutoAnnotateJob) -> tuple[float, int, int, int]:
+    """Where a job stands in the jobs feed (newest last): it rises with ``seq``."""
+    return (job.created_at, job.runs_before, 6, job.seq)
 
 
 def _tiles(width: int, height: int, side: int) -> int:

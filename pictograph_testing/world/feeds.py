@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 from functools import partial
 from typing import TYPE_CHECKING, Any, overload
 
+from pictograph_testing.world.auto_annotate import AUTO_ANNOTATE_JOB, auto_annotate_order
 from pictograph_testing.world.connectors import connector_order
 from pictograph_testing.world.errors import NotFound
 from pictograph_testing.world.evaluations import evaluation_job, evaluation_order
@@ -23,6 +24,7 @@ from pictograph_testing.world.videos import extraction_order
 if TYPE_CHECKING:
     from collections.abc import Callable, Iterable, Iterator
 
+    from pictograph_testing.world.auto_annotate import AutoAnnotateJob
     from pictograph_testing.world.entities import ApiKey, Export, TrainingRun
     from pictograph_testing.world.evaluations import Evaluation
     from pictograph_testing.world.exports import ExportJob, ExportService
@@ -318,6 +320,9 @@ class Feeds:
                 views.extend(connectors.job(j) for j in connectors.live(org_id))
             if kind in (None, VIDEO_JOB):
                 views.extend(video_job(world.videos, j) for j in world.videos.live(org_id))
+            if kind in (None, AUTO_ANNOTATE_JOB):
+                annotating = world.auto_annotation
+                views.extend(annotating.job(j) for j in annotating.live(org_id))
             views = [v for v in views if _matches(v, status)]
             views.sort(key=lambda v: v.order, reverse=True)
             return views[:JOB_LIST_LIMIT]
@@ -372,6 +377,11 @@ class Feeds:
             sources.append(
                 (extraction_order(j), 4, partial(video_job, videos, j)) for j in extracted
             )
+        if kind in (None, AUTO_ANNOTATE_JOB):
+            # Newest first; the filter below picks (a pending job reads as queued).
+            annotating = world.auto_annotation
+            batches: Iterable[AutoAnnotateJob] = reversed(annotating.of_organization(org_id))
+            sources.append((auto_annotate_order(j), 6, partial(annotating.job, j)) for j in batches)
         merged = (
             entry[2]
             for entry in (sources[0] if len(sources) == 1 else heapq.merge(*sources, reverse=True))
@@ -388,6 +398,8 @@ class Feeds:
                 total += len(world.connector_imports.of_organization(org_id))
             if kind in (None, VIDEO_JOB):
                 total += len(world.videos.of_organization(org_id))
+            if kind in (None, AUTO_ANNOTATE_JOB):
+                total += len(world.auto_annotation.of_organization(org_id))
             return LazyJobs(merged, min(total, JOB_LIST_LIMIT))
         found: list[JobView] = []
         for make in merged:
@@ -427,6 +439,9 @@ class Feeds:
         extraction = world.videos.extractions.get(ref)
         if extraction is not None and extraction.organization_id == key.organization_id:
             return video_job(world.videos, extraction)
+        batch = world.auto_annotation.jobs.get(ref)
+        if batch is not None and batch.organization_id == key.organization_id:
+            return world.auto_annotation.job(batch)
         raise NotFound(f"Job '{job_id}' not found")
 
 

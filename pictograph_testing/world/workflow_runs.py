@@ -45,6 +45,8 @@ from pictograph_testing.world.predictions import content_hash, image_size, predi
 from pictograph_testing.world.workflow_nodes import node_type, topological
 
 if TYPE_CHECKING:
+    from collections.abc import Sequence
+
     from pictograph_testing.world.entities import ApiKey, Image, Model
     from pictograph_testing.world.predictions import Prediction
     from pictograph_testing.world.state import World
@@ -58,6 +60,7 @@ __all__ = [
     "Frame",
     "Run",
     "WorkflowRuns",
+    "seconds_per_frame",
 ]
 
 QUEUE_SECONDS = 2.0
@@ -192,20 +195,14 @@ class WorkflowRuns:
                 code="empty_source",
             )
         models: dict[str, Model] = {}
-        precision = "fp32"
-        per_frame = 0.0
         for node in order:
-            card = node_type(node["type"])
-            seconds = card.seconds_per_frame
             if node["type"] == "model":
                 models[node["id"]] = world.registry.of_organization(
                     key.organization_id, node["config"]["model"]
                 )
-                if node["config"].get("precision") == "fp16":
-                    precision = "fp16"
-                    seconds /= 2
-            per_frame += seconds
-        frame_seconds = round(per_frame * WORKFLOW_GPUS[gpu].speed, 6)
+        fp16 = any(n["config"].get("precision") == "fp16" for n in order if n["type"] == "model")
+        precision = "fp16" if fp16 else "fp32"
+        frame_seconds = seconds_per_frame(order, gpu)
         now = world.now()
         starts = now + QUEUE_SECONDS
         processing = ENGINE_START_SECONDS + frame_seconds * len(frames)
@@ -430,6 +427,22 @@ class WorkflowRuns:
             for f in run.frames
         ]
         return json.dumps({"run_id": run.id, "frames": rows}, indent=1).encode()
+
+
+def seconds_per_frame(blocks: Sequence[dict[str, Any]], gpu: str) -> float:
+    """Virtual seconds one frame takes through ``blocks`` on ``gpu``: each block's
+    ``seconds_per_frame`` (a Model block's halved at fp16), scaled by the GPU's ``speed``.
+
+    What a run is timed and estimated by, and what a workflow's tool card prices a frame
+    at; ``blocks`` are a graph's nodes of known types (a run's, in its order).
+    """
+    total = 0.0
+    for node in blocks:
+        seconds = node_type(node["type"]).seconds_per_frame
+        if node["type"] == "model" and node["config"].get("precision") == "fp16":
+            seconds /= 2
+        total += seconds
+    return round(total * WORKFLOW_GPUS[gpu].speed, 6)
 
 
 def _digest(text: str) -> str:

@@ -194,6 +194,8 @@ class AutoAnnotation:
     def __init__(self, world: World) -> None:
         self._world = world
         self.jobs: dict[str, AutoAnnotateJob] = {}
+        self._of_organization: dict[str, list[AutoAnnotateJob]] = {}
+        """Each organization's jobs, oldest first (the jobs feed reads one organization's)."""
         self._live: dict[str, AutoAnnotateJob] = {}
         self._sessions: set[tuple[str, str]] = set()
         """(organization id, SHA-256 of an image's bytes) whose session fee is paid."""
@@ -310,8 +312,14 @@ class AutoAnnotation:
         return (99 * self.processed(job)) // total if total else 0
 
     def of_organization(self, organization_id: str) -> list[AutoAnnotateJob]:
-        """The organization's jobs, oldest first."""
-        return [j for j in self.jobs.values() if j.organization_id == organization_id]
+        """The organization's jobs, oldest first (read only)."""
+        return self._of_organization.get(organization_id, [])
+
+    def _keep(self, job: AutoAnnotateJob) -> None:
+        """Keep a job just started: by id, by organization, and among the live ones."""
+        self.jobs[job.id] = job
+        self._of_organization.setdefault(job.organization_id, []).append(job)
+        self._live[job.id] = job
 
     def live(self, organization_id: str) -> list[AutoAnnotateJob]:
         """The organization's jobs still pending or running."""
@@ -409,8 +417,7 @@ class AutoAnnotation:
             description=job.name,
             metadata={"job_id": job.id, "dataset_id": dataset.id},
         )
-        self.jobs[job.id] = job
-        self._live[job.id] = job
+        self._keep(job)
         self._next_event = min(self._next_event, job.ends_at)
         world.agenda.expect(self._next_event)
         return job
@@ -612,8 +619,7 @@ class AutoAnnotation:
             seq=len(self.jobs),
             runs_before=len(world.runs),
         )
-        self.jobs[job.id] = job
-        self._live[job.id] = job
+        self._keep(job)
         self._next_event = min(self._next_event, job.ends_at)
         world.agenda.expect(self._next_event)
         return job

@@ -175,6 +175,9 @@ class WorkflowRuns:
                     field_error(("graph", i.node_id or "graph"), i.message, i.code) for i in errors
                 ],
             )
+        endpoints = world.built("workflow_endpoints")
+        if endpoints is not None:
+            endpoints.refuse_run(workflow)
         if workflow.status == "archived":
             raise Conflict(
                 f"Workflow '{workflow.name}' is archived: set its status to draft or ready "

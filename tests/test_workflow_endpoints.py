@@ -326,3 +326,42 @@ async def test_the_async_client_serves_a_workflow_live(
     resumed = await aclient.workflows.resume("Lot")
     assert resumed.endpoint is not None
     assert resumed.endpoint.status == "provisioning"
+
+
+# ── SDK 1.69.142: create served a workflow live ──
+
+
+def _release(fake: FakePictograph, version: str) -> httpx.Client:
+    """A client of an SDK release's wire (the installed SDK cannot send an older body)."""
+    return httpx.Client(
+        transport=fake.transport(),
+        base_url=f"{fake.base_url}/api/v1/developer/",
+        headers={"X-API-Key": fake.api_key, "User-Agent": f"pictograph-python/{version}"},
+    )
+
+
+def test_sdk_1_69_142s_create_deploys_the_endpoint_it_sends(
+    fake: FakePictograph, client: pictograph.Client
+) -> None:
+    _train(client)
+    body = {"name": "Lot", "graph": detection_graph("signs"), "region": "us-west"}
+    with _release(fake, "1.69.142") as old:
+        refused = old.post("workflows/", json={**body, "min_containers": 3, "max_containers": 2})
+        made = old.post("workflows/", json={**body, "min_containers": 1})
+    assert refused.status_code == 422
+    assert "min_containers (3) is more than max_containers" in refused.json()["error"]["message"]
+    assert made.status_code == 200
+    assert made.json()["endpoint_token"].startswith("pk_deploy_")
+    endpoint = made.json()["workflow"]["endpoint"]
+    assert (endpoint["status"], endpoint["region"], endpoint["min_containers"]) == (
+        "provisioning",
+        "us-west",
+        1,
+    )
+    assert [w.name for w in client.workflows.list()] == ["Lot"]  # the refused one made nothing
+    assert client.workflows.wait_until_live("Lot", poll_interval=5).endpoint.status == "active"  # type: ignore[union-attr]
+    # Today's create takes no endpoint: it never deploys.
+    with _release(fake, "1.69.146") as today:
+        answer = today.post("workflows/", json={**body, "name": "Gate"})
+    assert answer.status_code == 422
+    assert "region: Extra inputs are not permitted" in answer.json()["error"]["message"]

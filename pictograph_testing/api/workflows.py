@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
+from pictograph_testing.api.dialects import WORKFLOW_ENDPOINT_ON_CREATE, Wire
 from pictograph_testing.api.gateway import gateway_url
 from pictograph_testing.api.spec import ID_LIST, NAME, Bool, Field, Int, Json, Num, Obj, Param, Str
 from pictograph_testing.api.table import Bare, Page, endpoint
@@ -57,6 +58,19 @@ _GRAPH = Json(doc=_GRAPH_DOC)
 _COMPUTE = Obj({"gpu": Field(Str(enum=tuple(WORKFLOW_GPUS), status=400), nullable=False)})
 _README = Str(max_length=20_000)
 _STATUS = Str(enum=WORKFLOW_STATUSES)
+_MIN = Field(Int(minimum=0, maximum=DEPLOYMENT_MAX_MIN_CONTAINERS))
+_MAX = Field(Int(minimum=1, maximum=DEPLOYMENT_MAX_CONTAINERS))
+_SCALEDOWN = Field(
+    Int(minimum=DEPLOYMENT_SCALEDOWN_SECONDS[0], maximum=DEPLOYMENT_SCALEDOWN_SECONDS[1])
+)
+DEPLOY = Obj(
+    {
+        "region": Field(Str(enum=ENDPOINT_REGIONS)),
+        "min_containers": _MIN,
+        "max_containers": _MAX,
+        "scaledown_window": _SCALEDOWN,
+    }
+)
 CREATE = Obj(
     {
         "name": Field(NAME, required=True),
@@ -176,12 +190,29 @@ def list_workflows(call: Call) -> Reply:
     sdk=("workflows.create",),
     reply=Bare("WorkflowReply"),
     body=CREATE,
+    wires=(
+        Wire(
+            WORKFLOW_ENDPOINT_ON_CREATE,
+            extra_fields=dict(DEPLOY.fields),
+            note="takes the endpoint's `region` and scaling, and deploys it when one is sent",
+        ),
+    ),
     role="member",
     action="create workflows",
-    errors=(400, 403),
+    errors=(400, 402, 403),
 )
 def create(call: Call) -> Reply:
     body = call.fields()
+    # Only SDK 1.69.142 sends these (today's create refuses them): it served a workflow
+    # live on its create. Its create with every endpoint default sends none of them, and
+    # is today's create, which never deploys.
+    endpoint = {k: body[k] for k in DEPLOY.fields if body.get(k) is not None}
+    gpu = (body.get("compute") or {}).get("gpu")
+    if endpoint:
+        # Checked before anything is made: a refused deploy leaves no workflow behind.
+        call.world.workflow_endpoints.admit(
+            call.key, body["name"], gpu or DEFAULT_WORKFLOW_GPU, endpoint
+        )
     workflow = call.world.workflows.create(
         call.key,
         body["name"],
@@ -189,9 +220,14 @@ def create(call: Call) -> Reply:
         readme=body.get("readme"),
         description=body.get("description"),
         template_key=body.get("template_key"),
-        gpu=(body.get("compute") or {}).get("gpu"),
+        gpu=gpu,
     )
-    return _answer(call, workflow)
+    if not endpoint:
+        return _answer(call, workflow)
+    _, token = call.world.workflow_endpoints.deploy(call.key, workflow, endpoint)
+    return reply(
+        {"success": True, "workflow": workflow_payload(call, workflow), "endpoint_token": token}
+    )
 
 
 @endpoint(
@@ -764,19 +800,6 @@ def run_summary(call: Call, run: WorkflowRunState) -> dict[str, Any]:
 
 # ── the live endpoint ──
 
-_MIN = Field(Int(minimum=0, maximum=DEPLOYMENT_MAX_MIN_CONTAINERS))
-_MAX = Field(Int(minimum=1, maximum=DEPLOYMENT_MAX_CONTAINERS))
-_SCALEDOWN = Field(
-    Int(minimum=DEPLOYMENT_SCALEDOWN_SECONDS[0], maximum=DEPLOYMENT_SCALEDOWN_SECONDS[1])
-)
-DEPLOY = Obj(
-    {
-        "region": Field(Str(enum=ENDPOINT_REGIONS)),
-        "min_containers": _MIN,
-        "max_containers": _MAX,
-        "scaledown_window": _SCALEDOWN,
-    }
-)
 SCALING = Obj(
     {"min_containers": _MIN, "max_containers": _MAX, "scaledown_window": _SCALEDOWN},
     at_least_one="value",

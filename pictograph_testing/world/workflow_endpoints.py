@@ -210,7 +210,7 @@ class WorkflowEndpoints:
                 "resume or update_endpoint it instead."
             )
         scaling = self._scaling(existing, settings)
-        self._require_credit(key, workflow)
+        self._require_credit(key, workflow.name, workflow.gpu)
         now = world.now()
         region = settings.get("region") or "auto"
         if existing is not None:
@@ -243,6 +243,12 @@ class WorkflowEndpoints:
         self._provision(workflow, endpoint, now)
         return endpoint, token
 
+    def admit(self, key: ApiKey, name: str, gpu: str, settings: dict[str, Any]) -> None:
+        """What a first deploy with ``settings`` would be refused for, checked before the
+        workflow is made (SDK 1.69.142's create deploys what it makes)."""
+        self._scaling(None, settings)
+        self._require_credit(key, name, gpu)
+
     def pause(self, key: ApiKey, workflow: Workflow) -> Endpoint:
         endpoint = self.deployed(workflow)
         if endpoint.status not in ("provisioning", "active"):
@@ -260,7 +266,7 @@ class WorkflowEndpoints:
                 f"Workflow '{workflow.name}' cannot be resumed: its endpoint is "
                 f"{endpoint.status}, not paused."
             )
-        self._require_credit(key, workflow)
+        self._require_credit(key, workflow.name, workflow.gpu)
         now = self._world.now()
         endpoint.paused_at = None
         endpoint.gpu = workflow.gpu  # deployed again on the workflow as it is now
@@ -355,15 +361,16 @@ class WorkflowEndpoints:
             )
         return scaling
 
-    def _require_credit(self, key: ApiKey, workflow: Workflow) -> None:
+    def _require_credit(self, key: ApiKey, name: str, gpu: str) -> None:
         world = self._world
         spendable = world.billing.spendable(world.organizations[key.organization_id])
         if spendable <= 0:
-            needed, has = usd_pair(WORKFLOW_GPUS[workflow.gpu].micro_usd_per_minute, spendable)
+            minute = WORKFLOW_GPUS[gpu].micro_usd_per_minute
+            needed, has = usd_pair(minute, spendable)
             raise InsufficientCredits(
-                f"Serving workflow '{workflow.name}' live needs compute credits (a minute on "
-                f"its GPU is {needed}); the organization has {has}. Top up credits first.",
-                required=WORKFLOW_GPUS[workflow.gpu].micro_usd_per_minute,
+                f"Serving workflow '{name}' live needs compute credits (a minute on its GPU "
+                f"is {needed}); the organization has {has}. Top up credits first.",
+                required=minute,
                 remaining=spendable,
             )
 

@@ -20,6 +20,7 @@ _CANCEL_PATHS = {
     "training": f"{API_PREFIX}training/{{id}}/cancel",
     "evaluation": f"{API_PREFIX}model-evaluations/{{id}}/cancel",
     "connector_import": f"{API_PREFIX}connectors/import/cancel/{{id}}",
+    "workflow_run": f"{API_PREFIX}workflows/runs/{{id}}/cancel",
 }
 
 

@@ -527,7 +527,7 @@ def get_run(call: Call) -> Reply:
     "POST",
     "workflows/runs/{run_id}/cancel",
     summary="Cancel a queued or processing run (free)",
-    sdk=("workflows.cancel_run",),
+    sdk=("workflows.cancel_run", "jobs.cancel"),
     reply=Bare("Success"),
     role="member",
     action="cancel workflow runs",

@@ -19,6 +19,7 @@ from pictograph_testing.world.evaluations import evaluation_job, evaluation_orde
 from pictograph_testing.world.ordered import SortedIndex, index_in
 from pictograph_testing.world.training import run_state
 from pictograph_testing.world.videos import extraction_order
+from pictograph_testing.world.workflow_runs import WORKFLOW_RUN_JOB, workflow_run_order
 
 if TYPE_CHECKING:
     from collections.abc import Callable, Iterable, Iterator
@@ -318,6 +319,9 @@ class Feeds:
                 views.extend(connectors.job(j) for j in connectors.live(org_id))
             if kind in (None, VIDEO_JOB):
                 views.extend(video_job(world.videos, j) for j in world.videos.live(org_id))
+            if kind in (None, WORKFLOW_RUN_JOB):
+                flows = world.workflow_runs
+                views.extend(flows.job(r) for r in flows.live(org_id))
             views = [v for v in views if _matches(v, status)]
             views.sort(key=lambda v: v.order, reverse=True)
             return views[:JOB_LIST_LIMIT]
@@ -372,6 +376,13 @@ class Feeds:
             sources.append(
                 (extraction_order(j), 4, partial(video_job, videos, j)) for j in extracted
             )
+        if kind in (None, WORKFLOW_RUN_JOB):
+            # Newest first; the filter below picks an ended status.
+            flows = world.workflow_runs
+            sources.append(
+                (workflow_run_order(r), 5, partial(flows.job, r))
+                for r in reversed(flows.of_organization(org_id))
+            )
         merged = (
             entry[2]
             for entry in (sources[0] if len(sources) == 1 else heapq.merge(*sources, reverse=True))
@@ -388,6 +399,8 @@ class Feeds:
                 total += len(world.connector_imports.of_organization(org_id))
             if kind in (None, VIDEO_JOB):
                 total += len(world.videos.of_organization(org_id))
+            if kind in (None, WORKFLOW_RUN_JOB):
+                total += len(world.workflow_runs.of_organization(org_id))
             return LazyJobs(merged, min(total, JOB_LIST_LIMIT))
         found: list[JobView] = []
         for make in merged:
@@ -427,6 +440,9 @@ class Feeds:
         extraction = world.videos.extractions.get(ref)
         if extraction is not None and extraction.organization_id == key.organization_id:
             return video_job(world.videos, extraction)
+        flow = world.workflow_runs.runs.get(ref)
+        if flow is not None and flow.organization_id == key.organization_id:
+            return world.workflow_runs.job(flow)
         raise NotFound(f"Job '{job_id}' not found")
 
 

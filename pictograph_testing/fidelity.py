@@ -148,7 +148,13 @@ def fidelity_page() -> str:
         "- **not served**: the fake answers its routes with `404` and the code "
         "`not_implemented_by_fake`, whose message names the route and the SDK methods "
         "that send it (never the API's own 404 for an unknown id), and records each call "
-        "in `FakePictograph.unserved_calls` (and marks it in `fake.calls`).",
+        "in `FakePictograph.unserved_calls` (and marks it in `fake.calls`). A request to "
+        "any other path under the API that no route serves gets the same answer and record"
+        + (
+            ": the one kind of unserved call left while no SDK method is unserved."
+            if not counts["not served"]
+            else "."
+        ),
         "",
         "Routes are relative to `/api/v1/developer`; those outside it are written in full. "
         "The [OpenAPI document]"

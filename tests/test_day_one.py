@@ -187,14 +187,16 @@ def test_a_call_to_a_route_the_fake_does_not_serve_fails_the_test(
         import pytest
         import pictograph
 
+        STUDIO = "/api/v1/developer/annotation-studio/sessions"  # no route serves it
+
         def test_unserved(pictograph_client):
             with pytest.raises(pictograph.NotFoundError):
-                pictograph_client.sam3.predict(b"x", text="car")
+                pictograph_client._transport.request("GET", STUDIO)
 
         @pytest.mark.pictograph(assert_all_served=False)
         def test_allowed(pictograph_client):
             with pytest.raises(pictograph.NotFoundError):
-                pictograph_client.sam3.predict(b"x", text="car")
+                pictograph_client._transport.request("GET", STUDIO)
         """
     )
     result = project.runpytest_inprocess("-p", "no:randomly")
@@ -202,7 +204,7 @@ def test_a_call_to_a_route_the_fake_does_not_serve_fails_the_test(
     result.stdout.fnmatch_lines(
         [
             "*1 call(s) to routes the fake does not serve*",
-            "*POST /api/v1/developer/sam3/predict (sent by sam3.predict)*",
+            "*GET /api/v1/developer/annotation-studio/sessions*",
         ]
     )
 

@@ -144,22 +144,23 @@ def test_a_file_runs_only_when_the_fake_serves_every_call(tmp_path: Path) -> Non
     (tmp_path / "tests" / "e2e").mkdir()
     (live / "conftest.py").write_text("p = client.datasets.create(name)\n")
     (live / "test_a_live.py").write_text("img = client.images.get(ds, i)\n")
-    (live / "test_b_live.py").write_text("hits = e2e_client.sam3.predict(img, text=t)\n")
+    # No SDK release has `sam3.track`: a call the fake cannot serve, whatever it serves.
+    (live / "test_b_live.py").write_text("hits = e2e_client.sam3.track(video, text=t)\n")
     (live / "helper.py").write_text("client.nothing.here()\n")
     chosen = {s.path: s for s in select_files(tmp_path)}
     assert set(chosen) == {"tests/live/test_a_live.py", "tests/live/test_b_live.py"}
     assert chosen["tests/live/test_a_live.py"].calls == {"datasets.create", "images.get"}
     assert chosen["tests/live/test_a_live.py"].runs
-    assert chosen["tests/live/test_b_live.py"].unserved == ("sam3.predict",)
+    assert chosen["tests/live/test_b_live.py"].unserved == ("sam3.track",)
     assert not chosen["tests/live/test_b_live.py"].runs
 
 
 def test_calls_are_read_from_any_client_variable() -> None:
-    source = "c = client.images.iter(x)\nbad_client.datasets.list(limit=1)\nclient.images\n"
-    assert sdk_calls(source) == {"images.iter", "datasets.list"}
+    source = "c = client.images.iter(x)\nbad_client.sam3.track(limit=1)\nclient.images\n"
+    assert sdk_calls(source) == {"images.iter", "sam3.track"}
     served = served_methods()
-    assert {"images.iter", "datasets.list", "images.augment"} <= served
-    assert "sam3.predict" not in served
+    assert {"images.iter", "sam3.predict", "images.augment"} <= served
+    assert "sam3.track" not in served
 
 
 # ── the route snapshot ──

@@ -23,26 +23,28 @@ UNKNOWN_ID = "00000000-0000-4000-8000-000000000000"
 PREFIX = "/api/v1/developer"
 
 
-def test_an_unserved_sdk_method_says_the_fake_does_not_implement_it(
+# An API path no route of the fake serves (the annotation studio's sessions are the web
+# app's, not the SDK's), sent through the SDK's own transport as any SDK method would be.
+STUDIO = "/api/v1/developer/annotation-studio/sessions"
+
+
+def test_an_unserved_route_says_the_fake_does_not_implement_it(
     fake: FakePictograph, client: pictograph.Client
 ) -> None:
     fake.assert_all_served = False  # unserved routes are what this test calls
-    made = client.workflows.create("Gate")
     with pytest.raises(NotFoundError) as refused:
-        client.workflows.pause("Gate")
+        client._transport.request("GET", STUDIO)
     error = refused.value
     assert error.code == "not_implemented_by_fake"
-    assert f"pictograph-testing does not implement POST {PREFIX}/workflows/{made.id}/pause" in str(
-        error
-    )
-    assert "(sent by workflows.pause)" in str(error)
+    assert f"pictograph-testing does not implement GET {STUDIO} yet;" in str(error)
+    assert "sent by" not in str(error)  # no SDK method sends it
     assert "docs/fidelity.md" in str(error)
     details = error.response["error"]["details"]  # type: ignore[index]
-    assert details["sdk_methods"] == ["workflows.pause"]
+    assert details["sdk_methods"] == []
 
     [call] = fake.unserved_calls
-    assert (call.method, call.path) == ("POST", f"{PREFIX}/workflows/{made.id}/pause")
-    assert call.sdk_methods == ("workflows.pause",)
+    assert (call.method, call.path) == ("GET", STUDIO)
+    assert call.sdk_methods == ()
     assert call.at == fake.clock.now()
     # The journal holds it too, marked, under the same request id.
     [journaled] = fake.calls.filter(where=lambda c: c.unserved)
@@ -54,12 +56,9 @@ async def test_unserved_calls_from_the_async_client(
     fake: FakePictograph, aclient: pictograph.AsyncClient
 ) -> None:
     fake.assert_all_served = False  # unserved routes are what this test calls
-    made = await aclient.workflows.create("Gate")
-    with pytest.raises(
-        NotFoundError, match=f"does not implement POST {PREFIX}/workflows/{made.id}/pause"
-    ):
-        await aclient.workflows.pause("Gate")
-    assert [c.sdk_methods for c in fake.unserved_calls] == [("workflows.pause",)]
+    with pytest.raises(NotFoundError, match=f"does not implement POST {STUDIO}"):
+        await aclient._transport.request("POST", STUDIO, json={"dataset": "road-signs"})
+    assert [(c.method, c.path) for c in fake.unserved_calls] == [("POST", STUDIO)]
 
 
 def test_real_404s_keep_the_apis_answer(fake: FakePictograph, client: pictograph.Client) -> None:
@@ -103,13 +102,11 @@ def test_the_server_lists_unserved_calls() -> None:
         httpx.Client(base_url=server.base_url, headers={"X-API-Key": server.api_key}) as http,
         server.control() as control,
     ):
-        assert http.post(f"{PREFIX}/workflows/{UNKNOWN_ID}/pause").status_code == 404
+        assert http.get(STUDIO).status_code == 404
         listed = control.get("/unserved").json()["unserved_calls"]
         journal = control.get("/journal").json()["calls"]
         info = control.get("/").json()
-    assert [(c["method"], c["path"], c["sdk_methods"]) for c in listed] == [
-        ("POST", f"{PREFIX}/workflows/{UNKNOWN_ID}/pause", ["workflows.pause"])
-    ]
+    assert [(c["method"], c["path"], c["sdk_methods"]) for c in listed] == [("GET", STUDIO, [])]
     assert journal[0]["unserved"] is True
     assert info["unserved_calls"] == 1
 

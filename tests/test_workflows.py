@@ -639,3 +639,46 @@ def test_an_invoke_source_without_its_kind_or_file_is_refused(
         "A source of kind 'image' needs its gcs_uri"
     )
     assert client.workflows.list_runs("Lot") == []
+
+
+# ── the jobs feed ──
+
+
+def test_runs_are_workflow_run_jobs_in_the_feed(
+    fake: FakePictograph, client: pictograph.Client
+) -> None:
+    _train(client, "signs")  # a training job created at the same instant as the runs
+    client.workflows.create("Lot", detection_graph("signs"))
+    first = client.workflows.run("Lot")
+    second = client.workflows.run("Lot")
+    [active] = client.jobs.list(type="workflow_run", status="queued", max_total=1)
+    assert (active.id, active.type, active.status) == (second.run_id, "workflow_run", "queued")
+    assert active.name == "Lot"
+    assert active.dataset_id == client.datasets.get(DATASET).id
+    assert active.cancellable
+    assert client.jobs.cancel(second.run_id).status == "cancelled"  # through the run's route
+    done = client.jobs.wait(first.run_id, poll_interval=1)
+    assert (done.status, done.progress) == ("completed", 100.0)
+    assert done.detail["frames_done"] == done.detail["frames_total"] == 20
+    cancelled = client.jobs.get(second.run_id)
+    assert (cancelled.status, cancelled.cancellable) == ("cancelled", False)
+    everything = list(client.jobs.list(status="all"))
+    ids = [j.id for j in everything]
+    assert ids[:2] == [second.run_id, first.run_id], "newest first, after the training run"
+    assert [j.type for j in everything].count("training") == 1
+    assert [j.id for j in client.jobs.list(status="cancelled", type="workflow_run")] == [
+        second.run_id
+    ]
+    with fake.add_organization().client(max_retries=0) as other, pytest.raises(NotFoundError):
+        other.jobs.get(first.run_id)
+
+
+async def test_the_async_jobs_feed_shows_workflow_runs(
+    client: pictograph.Client, aclient: pictograph.AsyncClient
+) -> None:
+    _train(client)
+    client.workflows.create("Lot", detection_graph("signs"))
+    started = await aclient.workflows.run("Lot")
+    job = await aclient.jobs.get(started.run_id)
+    assert (job.type, job.status) == ("workflow_run", "queued")
+    assert [j.id async for j in aclient.jobs.list(type="workflow_run")] == [started.run_id]

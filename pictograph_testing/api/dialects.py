@@ -84,6 +84,7 @@ __all__ = [
     "SDK_DEFECTS",
     "TARGET_FOLDER_PATHS",
     "VIRTUAL_FOLDER_PATHS",
+    "WORKFLOW_ENDPOINT_ON_CREATE",
     "Client",
     "Defect",
     "NewerSdkWarning",
@@ -364,6 +365,9 @@ DATASETS_BY_NAME = before("1.69.44")
 """``datasets.get(name)`` as ``/datasets/by-name/{name}``, from the first release."""
 GPU_COUNT = before("1.69.106", since="1.67.3")
 """``training.create`` sends ``gpu_count``."""
+WORKFLOW_ENDPOINT_ON_CREATE = before("1.69.143", since="1.69.142")
+"""``workflows.create`` sends the endpoint's ``region`` and scaling (when not the
+defaults): the release served a workflow live on its create."""
 COMPUTE_TYPES = before("1.69.127")
 """``deployments.create`` sends ``compute_type`` (``cpu`` or ``gpu``); 1.69.127 deploys
 on a GPU only and stopped sending it."""

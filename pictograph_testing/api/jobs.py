@@ -22,6 +22,7 @@ _CANCEL_PATHS = {
     "evaluation": f"{API_PREFIX}model-evaluations/{{id}}/cancel",
     "connector_import": f"{API_PREFIX}connectors/import/cancel/{{id}}",
     AUTO_ANNOTATE_JOB: f"{API_PREFIX}auto-annotate/batch/{{id}}/cancel",
+    "workflow_run": f"{API_PREFIX}workflows/runs/{{id}}/cancel",
 }
 
 

@@ -93,24 +93,8 @@ CLIENT_SIDE: dict[str, str] = {
     ),
 }
 
-NOT_SERVED: dict[str, str] = {
-    # workflows (a workflow name is resolved to its id by listing the workflows)
-    "workflows.deploy": "GET /workflows/ (resolves a name), POST /workflows/{workflow_id}/deploy",
-    "workflows.iter_live_log": (
-        "GET /workflows/ (resolves a name), GET /workflows/{workflow_id}/endpoint/log (paged)"
-    ),
-    "workflows.live_log": (
-        "GET /workflows/ (resolves a name), GET /workflows/{workflow_id}/endpoint/log"
-    ),
-    "workflows.live_log_summary": (
-        "GET /workflows/ (resolves a name), GET /workflows/{workflow_id}/endpoint/log/summary"
-    ),
-    "workflows.pause": "GET /workflows/ (resolves a name), POST /workflows/{workflow_id}/pause",
-    "workflows.resume": "GET /workflows/ (resolves a name), POST /workflows/{workflow_id}/resume",
-    "workflows.update_endpoint": (
-        "GET /workflows/ (resolves a name), PATCH /workflows/{workflow_id}/endpoint"
-    ),
-    "workflows.wait_until_live": (
-        "GET /workflows/ (resolves a name), GET /workflows/{workflow_id} (polled)"
-    ),
-}
+NOT_SERVED: dict[str, str] = {}
+"""Empty for 1.69.146: the fake serves every method that sends a request. Kept for the
+next release: a method it adds is listed here, with its routes, until it is served (the
+SDK-surface test fails while it is in none of the three places), so that its calls are
+named in the 404 ``not_implemented_by_fake`` and in ``FakePictograph.unserved_calls``."""

@@ -11,12 +11,22 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
+from pictograph_testing.api.dialects import WORKFLOW_ENDPOINT_ON_CREATE, Wire
+from pictograph_testing.api.gateway import gateway_url
 from pictograph_testing.api.spec import ID_LIST, NAME, Bool, Field, Int, Json, Num, Obj, Param, Str
 from pictograph_testing.api.table import Bare, Page, endpoint
 from pictograph_testing.api.wire import Call, Reply, page, page_params, reply
-from pictograph_testing.catalog import DEFAULT_WORKFLOW_GPU, WORKFLOW_GPUS, WORKFLOW_PRECISIONS
+from pictograph_testing.catalog import (
+    DEFAULT_WORKFLOW_GPU,
+    DEPLOYMENT_MAX_CONTAINERS,
+    DEPLOYMENT_MAX_MIN_CONTAINERS,
+    DEPLOYMENT_SCALEDOWN_SECONDS,
+    WORKFLOW_GPUS,
+    WORKFLOW_PRECISIONS,
+)
 from pictograph_testing.world.errors import InvalidRequest, field_error
 from pictograph_testing.world.storage import SIGNED_URL_TTL_SECONDS
+from pictograph_testing.world.workflow_endpoints import ENDPOINT_REGIONS, LOG_SECONDS
 from pictograph_testing.world.workflow_nodes import (
     GRAPH_NOTES,
     NODES,
@@ -27,6 +37,9 @@ from pictograph_testing.world.workflow_nodes import (
 from pictograph_testing.world.workflows import WORKFLOW_STATUSES
 
 if TYPE_CHECKING:
+    from collections.abc import Callable
+
+    from pictograph_testing.world.workflow_endpoints import Endpoint
     from pictograph_testing.world.workflow_runs import Run as WorkflowRunState
     from pictograph_testing.world.workflows import Workflow
 
@@ -45,6 +58,19 @@ _GRAPH = Json(doc=_GRAPH_DOC)
 _COMPUTE = Obj({"gpu": Field(Str(enum=tuple(WORKFLOW_GPUS), status=400), nullable=False)})
 _README = Str(max_length=20_000)
 _STATUS = Str(enum=WORKFLOW_STATUSES)
+_MIN = Field(Int(minimum=0, maximum=DEPLOYMENT_MAX_MIN_CONTAINERS))
+_MAX = Field(Int(minimum=1, maximum=DEPLOYMENT_MAX_CONTAINERS))
+_SCALEDOWN = Field(
+    Int(minimum=DEPLOYMENT_SCALEDOWN_SECONDS[0], maximum=DEPLOYMENT_SCALEDOWN_SECONDS[1])
+)
+DEPLOY = Obj(
+    {
+        "region": Field(Str(enum=ENDPOINT_REGIONS)),
+        "min_containers": _MIN,
+        "max_containers": _MAX,
+        "scaledown_window": _SCALEDOWN,
+    }
+)
 CREATE = Obj(
     {
         "name": Field(NAME, required=True),
@@ -164,12 +190,29 @@ def list_workflows(call: Call) -> Reply:
     sdk=("workflows.create",),
     reply=Bare("WorkflowReply"),
     body=CREATE,
+    wires=(
+        Wire(
+            WORKFLOW_ENDPOINT_ON_CREATE,
+            extra_fields=dict(DEPLOY.fields),
+            note="takes the endpoint's `region` and scaling, and deploys it when one is sent",
+        ),
+    ),
     role="member",
     action="create workflows",
-    errors=(400, 403),
+    errors=(400, 402, 403),
 )
 def create(call: Call) -> Reply:
     body = call.fields()
+    # Only SDK 1.69.142 sends these (today's create refuses them): it served a workflow
+    # live on its create. Its create with every endpoint default sends none of them, and
+    # is today's create, which never deploys.
+    endpoint = {k: body[k] for k in DEPLOY.fields if body.get(k) is not None}
+    gpu = (body.get("compute") or {}).get("gpu")
+    if endpoint:
+        # Checked before anything is made: a refused deploy leaves no workflow behind.
+        call.world.workflow_endpoints.admit(
+            call.key, body["name"], gpu or DEFAULT_WORKFLOW_GPU, endpoint
+        )
     workflow = call.world.workflows.create(
         call.key,
         body["name"],
@@ -177,9 +220,14 @@ def create(call: Call) -> Reply:
         readme=body.get("readme"),
         description=body.get("description"),
         template_key=body.get("template_key"),
-        gpu=(body.get("compute") or {}).get("gpu"),
+        gpu=gpu,
     )
-    return _answer(call, workflow)
+    if not endpoint:
+        return _answer(call, workflow)
+    _, token = call.world.workflow_endpoints.deploy(call.key, workflow, endpoint)
+    return reply(
+        {"success": True, "workflow": workflow_payload(call, workflow), "endpoint_token": token}
+    )
 
 
 @endpoint(
@@ -232,7 +280,7 @@ def bulk_delete(call: Call) -> Reply:
     "GET",
     "workflows/{workflow}",
     summary="A workflow by id, with what a run of it would still be refused for",
-    sdk=("workflows.get",),
+    sdk=("workflows.get", "workflows.wait_until_live"),
     reply=Bare("WorkflowReply"),
 )
 def get_workflow(call: Call) -> Reply:
@@ -296,9 +344,44 @@ def workflow_payload(call: Call, workflow: Workflow) -> dict[str, Any]:
         "compute": {"gpu": workflow.gpu},
         "last_run_id": workflow.last_run_id,
         "validation": [i.payload() for i in issues if i.severity == "error"],
-        "endpoint": None,
+        "endpoint": _endpoint_payload(call, workflow),
         "created_at": call.iso(workflow.created_at),
         "updated_at": call.iso(workflow.updated_at),
+    }
+
+
+def _endpoint_payload(call: Call, workflow: Workflow) -> dict[str, Any] | None:
+    """Its ``WorkflowEndpoint``, or ``None`` when it was never deployed."""
+    endpoints = call.world.built("workflow_endpoints")
+    found: Endpoint | None = endpoints.of(workflow) if endpoints is not None else None
+    if found is None:
+        return None
+    rate = WORKFLOW_GPUS[found.gpu].micro_usd_per_minute * 60
+    return {
+        "id": found.id,
+        "status": found.status,
+        "region": found.region,
+        "gpu_type": found.gpu,
+        "min_containers": found.min_containers,
+        "max_containers": found.max_containers,
+        "scaledown_window": found.scaledown_window,
+        "endpoint_url": f"{gateway_url(call.base_url)}/{found.region}/{found.id}/sessions",
+        "auth_token_prefix": found.token_prefix,
+        "error_message": found.error_message,
+        "engine_build": None,
+        "stream_limit": found.stream_limit() if found.status != "draft" else 0,
+        "deployed": found.status != "draft",
+        "runtime": endpoints.runtime(found),
+        "cost_per_hour_micro_usd": rate,
+        "max_cost_per_hour_micro_usd": rate * found.max_containers,
+        "accrued_cost_micro_usd": found.charged,
+        "uptime_seconds": int(found.uptime_seconds),
+        "transfer_bytes": 0,
+        "transfer_cost_micro_usd": 0,
+        "created_at": call.iso(found.created_at),
+        "started_at": call.iso(found.started_at),
+        "paused_at": call.iso(found.paused_at),
+        "updated_at": call.iso(found.updated_at),
     }
 
 
@@ -444,7 +527,7 @@ def get_run(call: Call) -> Reply:
     "POST",
     "workflows/runs/{run_id}/cancel",
     summary="Cancel a queued or processing run (free)",
-    sdk=("workflows.cancel_run",),
+    sdk=("workflows.cancel_run", "jobs.cancel"),
     reply=Bare("Success"),
     role="member",
     action="cancel workflow runs",
@@ -465,8 +548,15 @@ def cancel_run(call: Call) -> Reply:
 )
 def run_log(call: Call) -> Reply:
     run = _run(call)
+    stream = call.args["stream"]
+    names = _event_names(run) if stream == "events" else {}
+    return _log_page(call, log_records(call, run, stream), names)
+
+
+def _log_page(call: Call, records: list[dict[str, Any]], names: dict[str, Any]) -> Reply:
+    """One page of a log's ``records`` (oldest first), as the query asks."""
     args = call.args
-    records = [r for r in log_records(call, run, args["stream"]) if _kept(r, args)]
+    records = [r for r in records if _kept(r, args)]
     if args["order"] == "desc":
         records.reverse()
     start = _cursor(args["cursor"], args["order"])
@@ -481,7 +571,7 @@ def run_log(call: Call) -> Reply:
             "records": chunk,
             "next_cursor": f"{args['order']}:{start + len(chunk)}" if more else None,
             "log_frames": True,
-            "event_names": _event_names(run) if args["stream"] == "events" else {},
+            "event_names": names,
         }
     )
 
@@ -495,9 +585,13 @@ def run_log(call: Call) -> Reply:
 )
 def run_log_summary(call: Call) -> Reply:
     run = _run(call)
+    return _summary(lambda stream: log_records(call, run, stream))
+
+
+def _summary(records_of: Callable[[str], list[dict[str, Any]]]) -> Reply:
     streams: dict[str, Any] = {}
     for stream in ("frames", "events", "stats"):
-        records = log_records(call, run, stream)
+        records = records_of(stream)
         streams[stream] = {
             "count": len(records),
             "first_ts": records[0]["ts"] if records else None,
@@ -702,3 +796,136 @@ def run_summary(call: Call, run: WorkflowRunState) -> dict[str, Any]:
         "engine_build": None,
         "error": run.error,
     }
+
+
+# ── the live endpoint ──
+
+SCALING = Obj(
+    {"min_containers": _MIN, "max_containers": _MAX, "scaledown_window": _SCALEDOWN},
+    at_least_one="value",
+)
+_LIVE: dict[str, Any] = {"role": "member", "errors": (402, 403, 409)}
+
+
+@endpoint(
+    "POST",
+    "workflows/{workflow}/deploy",
+    summary="Serve a workflow live: its endpoint in a region with its autoscaling",
+    sdk=("workflows.deploy",),
+    reply=Bare("WorkflowReply"),
+    body=DEPLOY,
+    body_optional=True,
+    action="deploy workflows",
+    **_LIVE,
+)
+def deploy(call: Call) -> Reply:
+    workflow = _workflow(call)
+    _, token = call.world.workflow_endpoints.deploy(call.key, workflow, dict(call.fields()))
+    answer: dict[str, Any] = {"success": True, "workflow": workflow_payload(call, workflow)}
+    if token is not None:
+        answer["endpoint_token"] = token  # once: the deploy that made the endpoint
+    return reply(answer)
+
+
+@endpoint(
+    "POST",
+    "workflows/{workflow}/pause",
+    summary="Stop a workflow's endpoint: nothing held, nothing billed, runs refused",
+    sdk=("workflows.pause",),
+    reply=Bare("WorkflowReply"),
+    action="pause workflows",
+    **_LIVE,
+)
+def pause(call: Call) -> Reply:
+    workflow = _workflow(call)
+    call.world.workflow_endpoints.pause(call.key, workflow)
+    return _answer(call, workflow)
+
+
+@endpoint(
+    "POST",
+    "workflows/{workflow}/resume",
+    summary="Deploy a paused workflow's endpoint again, on its graph as it is now",
+    sdk=("workflows.resume",),
+    reply=Bare("WorkflowReply"),
+    action="resume workflows",
+    **_LIVE,
+)
+def resume(call: Call) -> Reply:
+    workflow = _workflow(call)
+    call.world.workflow_endpoints.resume(call.key, workflow)
+    return _answer(call, workflow)
+
+
+@endpoint(
+    "PATCH",
+    "workflows/{workflow}/endpoint",
+    summary="Change a workflow endpoint's autoscaling; a live one takes it at once",
+    sdk=("workflows.update_endpoint",),
+    reply=Bare("WorkflowReply"),
+    body=SCALING,
+    action="scale workflow endpoints",
+    role="member",
+    errors=(400, 403, 409),
+)
+def update_endpoint(call: Call) -> Reply:
+    workflow = _workflow(call)
+    call.world.workflow_endpoints.rescale(call.key, workflow, dict(call.fields()))
+    return _answer(call, workflow)
+
+
+_LIVE_LOG_QUERY = tuple(
+    Param(p.name, p.spec, default={"stream": "frames", "order": "desc"}.get(p.name, p.default))
+    for p in _LOG_QUERY
+)
+
+
+@endpoint(
+    "GET",
+    "workflows/{workflow}/endpoint/log",
+    summary="One page of a workflow's live log (its current deployment's), newest first",
+    sdk=("workflows.live_log", "workflows.iter_live_log"),
+    reply=Bare("RunLogPage"),
+    query=_LIVE_LOG_QUERY,
+)
+def live_log(call: Call) -> Reply:
+    found = call.world.workflow_endpoints.logged(_workflow(call))
+    return _log_page(call, live_records(call, found, call.args["stream"]), {})
+
+
+@endpoint(
+    "GET",
+    "workflows/{workflow}/endpoint/log/summary",
+    summary="What a workflow's live endpoint has logged, per stream",
+    sdk=("workflows.live_log_summary",),
+    reply=Bare("RunLogSummary"),
+)
+def live_log_summary(call: Call) -> Reply:
+    found = call.world.workflow_endpoints.logged(_workflow(call))
+    return _summary(lambda stream: live_records(call, found, stream))
+
+
+def live_records(call: Call, found: Endpoint, stream: str) -> list[dict[str, Any]]:
+    """What the endpoint's current deployment has logged by now, oldest first: a ``stats``
+    record each minute it has been active (the fake opens no streams: no frames, no events)."""
+    if stream != "stats":
+        return []
+    engine = f"prt-{found.id[:8]}"
+    return [
+        {
+            "ts": call.iso(at),
+            "engine_run": engine,
+            "seq": n,
+            "record_index": 0,
+            "type": "stats",
+            "source": "live",
+            "frame": None,
+            "message": {
+                "state": "live" if found.min_containers else "asleep",
+                "containers": found.min_containers,
+                "streams": 0,
+                "uptime_seconds": round((n + 1) * LOG_SECONDS),
+            },
+        }
+        for n, at in enumerate(found.log_marks(call.now))
+    ]

@@ -20,6 +20,7 @@ from pictograph_testing.world.evaluations import evaluation_job, evaluation_orde
 from pictograph_testing.world.ordered import SortedIndex, index_in
 from pictograph_testing.world.training import run_state
 from pictograph_testing.world.videos import extraction_order
+from pictograph_testing.world.workflow_runs import WORKFLOW_RUN_JOB, workflow_run_order
 
 if TYPE_CHECKING:
     from collections.abc import Callable, Iterable, Iterator
@@ -323,6 +324,9 @@ class Feeds:
             if kind in (None, AUTO_ANNOTATE_JOB):
                 annotating = world.auto_annotation
                 views.extend(annotating.job(j) for j in annotating.live(org_id))
+            if kind in (None, WORKFLOW_RUN_JOB):
+                flows = world.workflow_runs
+                views.extend(flows.job(r) for r in flows.live(org_id))
             views = [v for v in views if _matches(v, status)]
             views.sort(key=lambda v: v.order, reverse=True)
             return views[:JOB_LIST_LIMIT]
@@ -382,6 +386,13 @@ class Feeds:
             annotating = world.auto_annotation
             batches: Iterable[AutoAnnotateJob] = reversed(annotating.of_organization(org_id))
             sources.append((auto_annotate_order(j), 6, partial(annotating.job, j)) for j in batches)
+        if kind in (None, WORKFLOW_RUN_JOB):
+            # Newest first; the filter below picks an ended status.
+            flows = world.workflow_runs
+            sources.append(
+                (workflow_run_order(r), 5, partial(flows.job, r))
+                for r in reversed(flows.of_organization(org_id))
+            )
         merged = (
             entry[2]
             for entry in (sources[0] if len(sources) == 1 else heapq.merge(*sources, reverse=True))
@@ -400,6 +411,8 @@ class Feeds:
                 total += len(world.videos.of_organization(org_id))
             if kind in (None, AUTO_ANNOTATE_JOB):
                 total += len(world.auto_annotation.of_organization(org_id))
+            if kind in (None, WORKFLOW_RUN_JOB):
+                total += len(world.workflow_runs.of_organization(org_id))
             return LazyJobs(merged, min(total, JOB_LIST_LIMIT))
         found: list[JobView] = []
         for make in merged:
@@ -442,6 +455,9 @@ class Feeds:
         batch = world.auto_annotation.jobs.get(ref)
         if batch is not None and batch.organization_id == key.organization_id:
             return world.auto_annotation.job(batch)
+        flow = world.workflow_runs.runs.get(ref)
+        if flow is not None and flow.organization_id == key.organization_id:
+            return world.workflow_runs.job(flow)
         raise NotFound(f"Job '{job_id}' not found")
 
 

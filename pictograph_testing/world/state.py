@@ -52,6 +52,7 @@ from pictograph_testing.world.tasks import TaskService
 from pictograph_testing.world.training import TrainingService
 from pictograph_testing.world.videos import VideoService
 from pictograph_testing.world.webhooks import Webhooks
+from pictograph_testing.world.workflow_endpoints import WorkflowEndpoints
 from pictograph_testing.world.workflow_runs import WorkflowRuns
 from pictograph_testing.world.workflows import WorkflowService
 
@@ -91,6 +92,7 @@ _TIMED_SERVICES = (
     "videos",
     "auto_annotation",
     "workflow_runs",
+    "workflow_endpoints",
     "evaluations",
     "deployments",
     "people",
@@ -251,6 +253,10 @@ class World:
     @cached_property
     def workflow_runs(self) -> WorkflowRuns:
         return WorkflowRuns(self)
+
+    @cached_property
+    def workflow_endpoints(self) -> WorkflowEndpoints:
+        return WorkflowEndpoints(self)
 
     # ── time ──
 

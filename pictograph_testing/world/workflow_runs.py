@@ -48,6 +48,7 @@ if TYPE_CHECKING:
     from collections.abc import Sequence
 
     from pictograph_testing.world.entities import ApiKey, Image, Model
+    from pictograph_testing.world.feeds import JobView
     from pictograph_testing.world.predictions import Prediction
     from pictograph_testing.world.state import World
     from pictograph_testing.world.workflows import Workflow
@@ -57,10 +58,12 @@ __all__ = [
     "ENGINE_START_SECONDS",
     "QUEUE_SECONDS",
     "VIDEO_SIZE",
+    "WORKFLOW_RUN_JOB",
     "Frame",
     "Run",
     "WorkflowRuns",
     "seconds_per_frame",
+    "workflow_run_order",
 ]
 
 QUEUE_SECONDS = 2.0
@@ -71,6 +74,9 @@ DEFAULT_VIDEO_SECONDS = 10.0
 """The length assumed for a video whose ``duration_seconds`` is not given."""
 VIDEO_SIZE = (1280, 720)
 _ACTIVE = ("queued", "processing")
+WORKFLOW_RUN_JOB = "workflow_run"
+"""The jobs feed's type for a workflow run."""
+_JOB_STATUS = {"processing": "running", "error": "failed"}
 
 
 @dataclass
@@ -112,6 +118,13 @@ class Run:
     error: str | None = None
     final_micro_usd: int | None = None
     completed_at: float | None = None
+    workflow_name: str = ""
+    """Its workflow's name when it started: the name its job shows."""
+    dataset_id: str = ""
+    """The dataset it reads, if its source is one."""
+    seq: int = 0
+    runs_before: int = 0
+    """Training runs created before it: its place among them in the jobs feed."""
 
     def frames_done(self, now: float) -> int:
         if self.status == "completed":
@@ -148,6 +161,41 @@ class WorkflowRuns:
         """Its runs, newest first."""
         return [self.runs[i] for i in reversed(workflow.run_ids)]
 
+    def of_organization(self, organization_id: str) -> list[Run]:
+        """The organization's runs, oldest first."""
+        return [r for r in self.runs.values() if r.organization_id == organization_id]
+
+    def live(self, organization_id: str) -> list[Run]:
+        """The organization's queued and processing runs."""
+        return [r for r in self._live.values() if r.organization_id == organization_id]
+
+    def job(self, run: Run) -> JobView:
+        """The run as the jobs feed shows it (type ``workflow_run``)."""
+        from pictograph_testing.world.feeds import JobView
+
+        status = self.status(run)
+        done = run.frames_done(self._world.now())
+        return JobView(
+            id=run.id,
+            type=WORKFLOW_RUN_JOB,
+            status=_JOB_STATUS.get(status, status),
+            progress=100.0 if status == "completed" else round(100.0 * done / len(run.frames), 1),
+            name=run.workflow_name,
+            dataset_id=run.dataset_id,
+            error=run.error,
+            created_at=run.created_at,
+            updated_at=run.completed_at if run.completed_at is not None else run.created_at,
+            completed_at=run.completed_at,
+            cancellable=status in _ACTIVE,
+            detail={
+                "workflow_id": run.workflow_id,
+                "frames_done": done,
+                "frames_total": len(run.frames),
+                "gpu": run.gpu,
+            },
+            order=workflow_run_order(run),
+        )
+
     def status(self, run: Run) -> str:
         if run.status not in _ACTIVE:
             return run.status
@@ -178,6 +226,9 @@ class WorkflowRuns:
                     field_error(("graph", i.node_id or "graph"), i.message, i.code) for i in errors
                 ],
             )
+        endpoints = world.built("workflow_endpoints")
+        if endpoints is not None:
+            endpoints.refuse_run(workflow)
         if workflow.status == "archived":
             raise Conflict(
                 f"Workflow '{workflow.name}' is archived: set its status to draft or ready "
@@ -220,6 +271,11 @@ class WorkflowRuns:
                 remaining=spendable,
             )
         events, steps = _execute(order, frames, models, world)
+        dataset_id = (
+            world.dataset(key.organization_id, str(read["dataset"])).id
+            if read.get("kind") == "dataset"
+            else ""
+        )
         run = Run(
             id=world.ids.uuid(),
             organization_id=key.organization_id,
@@ -238,6 +294,10 @@ class WorkflowRuns:
             deposit_micro_usd=deposit,
             writes_results=any(n["type"] == "output" for n in order),
             sample_fps=sample_fps,
+            workflow_name=workflow.name,
+            dataset_id=dataset_id,
+            seq=len(self.runs),
+            runs_before=len(world.runs),
         )
         self.runs[run.id] = run
         self._live[run.id] = run
@@ -542,3 +602,8 @@ def _measure(
             before = inside
         counts[name] = {"kind": "zone", "peak_occupancy": peak}
     return counts
+
+
+def workflow_run_order(run: Run) -> tuple[float, int, int, int]:
+    """Where a run stands in the jobs feed (newest last): it rises with ``seq``."""
+    return (run.created_at, run.runs_before, 5, run.seq)

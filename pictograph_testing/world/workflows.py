@@ -186,13 +186,20 @@ class WorkflowService:
         if changes.get("gpu") is not None:
             workflow.gpu = changes["gpu"]
         workflow.updated_at = self._world.now()
+        endpoints = self._world.built("workflow_endpoints")
+        if endpoints is not None:
+            endpoints.saved(workflow)
         return workflow
 
     def delete(self, key: ApiKey, workflow: Workflow) -> None:
-        """Delete the workflow and its run history (its live runs stop, free)."""
+        """Delete the workflow and its run history (its live runs stop, free; its endpoint
+        stops, its last minutes billed)."""
         runs = self._world.built("workflow_runs")
         if runs is not None:
             runs.forget(workflow)
+        endpoints = self._world.built("workflow_endpoints")
+        if endpoints is not None:
+            endpoints.forget(workflow)
         del self.workflows[workflow.id]
 
     def bulk_delete(self, key: ApiKey, ids: list[str]) -> tuple[list[str], list[str]]:

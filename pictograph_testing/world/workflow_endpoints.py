@@ -1,0 +1,460 @@
+"""Workflow endpoints: a workflow served live (``workflows.deploy``, ``pause``, ``resume``).
+
+A workflow's ``endpoint`` is ``None`` until it is deployed (its create never deploys it,
+since SDK 1.69.143). A deploy makes the endpoint ``provisioning`` in its region (``auto``
+is the first region: the fake is always nearest it), and
+:data:`~pictograph_testing.catalog.DEPLOYMENT_SERVER_START_SECONDS` later it is
+``active``, or ``failed`` when a model its graph uses is gone or not ready by then (a
+deploy again retries it, in its own region). A graph with errors deploys as ``draft``,
+its ``error_message`` saying why, as the SDK's model describes. ``pause`` stops it
+(nothing held, nothing billed; runs refused until it is resumed), ``resume`` deploys it
+again on its graph as it is now, and each deploy logs anew.
+
+Billing is a deployment's, at the workflow's GPU rate
+(:data:`~pictograph_testing.catalog.WORKFLOW_GPUS`): the compute it holds. The fake opens
+no streams (``workflows.connect`` streams go to the endpoint's own host), so what an
+active endpoint holds is its warm containers (``min_containers``), billed per started
+container-minute, metered every
+:data:`~pictograph_testing.catalog.DEPLOYMENT_METER_SECONDS` and when it is paused,
+rescaled or deleted (``workflow_endpoint_<gpu>`` in the ledger). A meter that finds the
+credit spent bills what is left and pauses it, as the API does at a zero balance.
+
+Its live log is its current deployment's: one ``stats`` record per minute it has been
+active (its state and containers then); with no streams it logs no frames or events.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+from pictograph_testing.catalog import (
+    DEPLOYMENT_METER_SECONDS,
+    DEPLOYMENT_REGIONS,
+    DEPLOYMENT_SERVER_START_SECONDS,
+    DEPLOYMENT_STREAMS_PER_CONTAINER,
+    WORKFLOW_GPUS,
+)
+from pictograph_testing.world.billing import billable_minutes, usd_pair
+from pictograph_testing.world.errors import (
+    Conflict,
+    InsufficientCredits,
+    InvalidRequest,
+    NotFound,
+    field_error,
+)
+
+if TYPE_CHECKING:
+    from pictograph_testing.world.entities import ApiKey
+    from pictograph_testing.world.state import World
+    from pictograph_testing.world.workflows import Workflow
+
+__all__ = [
+    "ENDPOINT_REGIONS",
+    "LOG_SECONDS",
+    "Endpoint",
+    "NotDeployed",
+    "WorkflowEndpoints",
+]
+
+ENDPOINT_REGIONS = ("auto", *(r for r, _, _ in DEPLOYMENT_REGIONS))
+"""What ``deploy`` takes for ``region``; ``auto`` is the first real region."""
+LOG_SECONDS = 60.0
+"""An active endpoint writes one ``stats`` record to its live log per this many seconds."""
+
+
+class NotDeployed(Conflict):
+    """409: a live-endpoint action on a workflow that was never deployed."""
+
+    code = "not_deployed"
+
+
+class AlreadyDeployed(Conflict):
+    code = "already_deployed"
+
+
+class NotDeployedLog(NotFound):
+    """404 for the live log of a workflow that was never deployed (the SDK names it)."""
+
+    code = "not_deployed"
+
+
+class NoLog(NotFound):
+    code = "no_log"
+
+
+class WorkflowPaused(Conflict):
+    """409: a run of a workflow whose endpoint is paused (refused until it is resumed)."""
+
+    code = "workflow_paused"
+
+
+@dataclass
+class Endpoint:
+    """A workflow's live endpoint: its settings, its state, its meter and its log."""
+
+    id: str
+    workflow_id: str
+    organization_id: str
+    region: str
+    gpu: str
+    min_containers: int
+    max_containers: int
+    scaledown_window: int
+    token_prefix: str
+    created_at: float
+    updated_at: float
+    status: str = "provisioning"
+    up_at: float | None = None
+    """When a provisioning endpoint comes up (or fails)."""
+    started_at: float | None = None
+    """When its current deployment came live: its log starts there."""
+    paused_at: float | None = None
+    error_message: str | None = None
+    metered_to: float | None = None
+    """Up to when its warm containers were metered (``None``: not active)."""
+    container_seconds: float = 0.0
+    uptime_seconds: float = 0.0
+    charged: int = 0
+    """µUSD posted to the ledger for it."""
+    settled: int = 0
+    """µUSD of its warm containers settled: posted, or written off when the credit ran out."""
+    log_until: float | None = None
+    """When its current deployment stopped logging (paused or failed), else ``None``."""
+
+    def stream_limit(self) -> int:
+        return self.max_containers * DEPLOYMENT_STREAMS_PER_CONTAINER
+
+    def log_marks(self, now: float) -> list[float]:
+        """The instants of its current deployment's ``stats`` records, oldest first."""
+        if self.started_at is None:
+            return []
+        end = now if self.log_until is None else self.log_until
+        count = int((end - self.started_at) // LOG_SECONDS)
+        return [self.started_at + (n + 1) * LOG_SECONDS for n in range(max(0, count))]
+
+
+class WorkflowEndpoints:
+    """Deploy, pause, resume and rescale workflows' endpoints; meter them on the clock."""
+
+    def __init__(self, world: World) -> None:
+        self._world = world
+        self.endpoints: dict[str, Endpoint] = {}
+        """By workflow id."""
+        self._next_event = math.inf
+
+    # ── reads ──
+
+    def of(self, workflow: Workflow) -> Endpoint | None:
+        return self.endpoints.get(workflow.id)
+
+    def deployed(self, workflow: Workflow) -> Endpoint:
+        endpoint = self.endpoints.get(workflow.id)
+        if endpoint is None:
+            raise NotDeployed(
+                f"Workflow '{workflow.name}' has not been deployed: deploy it first "
+                "(client.workflows.deploy(...))."
+            )
+        return endpoint
+
+    def logged(self, workflow: Workflow) -> Endpoint:
+        """Its endpoint, for its live log: 404 ``not_deployed`` or ``no_log`` otherwise."""
+        endpoint = self.endpoints.get(workflow.id)
+        if endpoint is None:
+            raise NotDeployedLog(
+                f"Workflow '{workflow.name}' has not been deployed, so it has no live log: "
+                "deploy it (client.workflows.deploy(...))."
+            )
+        if endpoint.started_at is None:
+            raise NoLog(
+                f"Workflow '{workflow.name}' has no live log yet: its endpoint is "
+                f"{endpoint.status}. Wait until it is live (client.workflows.wait_until_live)."
+            )
+        return endpoint
+
+    def refuse_run(self, workflow: Workflow) -> None:
+        """409 when its endpoint is paused: its streams and runs wait for its resume."""
+        endpoint = self.endpoints.get(workflow.id)
+        if endpoint is not None and endpoint.status == "paused":
+            raise WorkflowPaused(
+                f"Workflow '{workflow.name}' is paused: resume it "
+                "(client.workflows.resume(...)) to run it."
+            )
+
+    def runtime(self, endpoint: Endpoint) -> dict[str, Any] | None:
+        """What an active endpoint is doing: its warm containers live, else asleep."""
+        if endpoint.status != "active":
+            return None
+        warm = endpoint.min_containers
+        return {
+            "state": "live" if warm else "asleep",
+            "containers": warm,
+            "creating": 0,
+            "streams": 0,
+        }
+
+    # ── writes ──
+
+    def deploy(
+        self, key: ApiKey, workflow: Workflow, settings: dict[str, Any]
+    ) -> tuple[Endpoint, str | None]:
+        """Deploy a workflow never deployed, or one whose deploy failed (in its region).
+
+        Returns the endpoint and, when this deploy made it, its token: shown once."""
+        world = self._world
+        existing = self.endpoints.get(workflow.id)
+        if existing is not None and existing.status != "failed":
+            raise AlreadyDeployed(
+                f"Workflow '{workflow.name}' is already deployed ({existing.status}): pause, "
+                "resume or update_endpoint it instead."
+            )
+        scaling = self._scaling(existing, settings)
+        self._require_credit(key, workflow.name, workflow.gpu)
+        now = world.now()
+        region = settings.get("region") or "auto"
+        if existing is not None:
+            region = existing.region  # fixed once first deployed
+        elif region == "auto":
+            region = DEPLOYMENT_REGIONS[0][0]
+        endpoint = Endpoint(
+            id=existing.id if existing is not None else world.ids.uuid(),
+            workflow_id=workflow.id,
+            organization_id=workflow.organization_id,
+            region=region,
+            gpu=workflow.gpu,
+            token_prefix=existing.token_prefix if existing is not None else "",
+            created_at=existing.created_at if existing is not None else now,
+            updated_at=now,
+            min_containers=scaling["min_containers"],
+            max_containers=scaling["max_containers"],
+            scaledown_window=scaling["scaledown_window"],
+        )
+        if existing is not None:  # its bill so far goes on with it
+            endpoint.container_seconds = existing.container_seconds
+            endpoint.uptime_seconds = existing.uptime_seconds
+            endpoint.charged = existing.charged
+            endpoint.settled = existing.settled
+        token = None
+        if existing is None:
+            token = f"pk_deploy_{world.ids.hex(40)}"
+            endpoint.token_prefix = token[:14] + "…"
+        self.endpoints[workflow.id] = endpoint
+        self._provision(workflow, endpoint, now)
+        return endpoint, token
+
+    def admit(self, key: ApiKey, name: str, gpu: str, settings: dict[str, Any]) -> None:
+        """What a first deploy with ``settings`` would be refused for, checked before the
+        workflow is made (SDK 1.69.142's create deploys what it makes)."""
+        self._scaling(None, settings)
+        self._require_credit(key, name, gpu)
+
+    def pause(self, key: ApiKey, workflow: Workflow) -> Endpoint:
+        endpoint = self.deployed(workflow)
+        if endpoint.status not in ("provisioning", "active"):
+            raise Conflict(
+                f"Workflow '{workflow.name}' cannot be paused: its endpoint is "
+                f"{endpoint.status}. Only a provisioning or active endpoint pauses."
+            )
+        self._stop(endpoint, self._world.now())
+        return endpoint
+
+    def resume(self, key: ApiKey, workflow: Workflow) -> Endpoint:
+        endpoint = self.deployed(workflow)
+        if endpoint.status != "paused":
+            raise Conflict(
+                f"Workflow '{workflow.name}' cannot be resumed: its endpoint is "
+                f"{endpoint.status}, not paused."
+            )
+        self._require_credit(key, workflow.name, workflow.gpu)
+        now = self._world.now()
+        endpoint.paused_at = None
+        endpoint.gpu = workflow.gpu  # deployed again on the workflow as it is now
+        self._provision(workflow, endpoint, now)
+        return endpoint
+
+    def rescale(self, key: ApiKey, workflow: Workflow, settings: dict[str, Any]) -> Endpoint:
+        """Change its autoscaling (what is given): a live one takes it at once, its warm
+        containers billed up to now at the old count."""
+        endpoint = self.deployed(workflow)
+        scaling = self._scaling(endpoint, settings)
+        now = self._world.now()
+        if endpoint.metered_to is not None:
+            self._meter(endpoint, now)
+        for name, value in scaling.items():
+            setattr(endpoint, name, value)
+        endpoint.updated_at = now
+        return endpoint
+
+    def saved(self, workflow: Workflow) -> None:
+        """A save of the workflow: a ``draft`` endpoint deploys once its graph can stream."""
+        endpoint = self.endpoints.get(workflow.id)
+        if endpoint is not None and endpoint.status == "draft":
+            self._provision(workflow, endpoint, self._world.now())
+
+    def forget(self, workflow: Workflow) -> None:
+        """A deleted workflow's endpoint stops first, its last minutes billed."""
+        endpoint = self.endpoints.pop(workflow.id, None)
+        if endpoint is not None and endpoint.metered_to is not None:
+            self._meter(endpoint, self._world.now())
+
+    # ── the clock ──
+
+    @property
+    def next_event(self) -> float:
+        return self._next_event
+
+    def advance_to(self, now: float) -> None:
+        """Bring every endpoint up to ``now``, in time order: come up, fail, meter."""
+        while True:
+            due = self._due()
+            if due is None or due[0] > now:
+                break
+            at, endpoint = due
+            if endpoint.status == "provisioning" and endpoint.up_at == at:
+                self._come_up(endpoint, at)
+            else:
+                self._meter(endpoint, at)
+        self._plan()
+
+    def _due(self) -> tuple[float, Endpoint] | None:
+        best: tuple[float, Endpoint] | None = None
+        for endpoint in self.endpoints.values():
+            at = self._event_of(endpoint)
+            if at is not None and (best is None or at < best[0]):
+                best = (at, endpoint)
+        return best
+
+    def _event_of(self, endpoint: Endpoint) -> float | None:
+        if endpoint.status == "provisioning":
+            return endpoint.up_at
+        if endpoint.metered_to is not None and endpoint.min_containers:
+            return endpoint.metered_to + DEPLOYMENT_METER_SECONDS
+        return None
+
+    def _plan(self) -> None:
+        due = self._due()
+        self._next_event = math.inf if due is None else due[0]
+        self._world.agenda.expect(self._next_event)
+
+    # ── inside ──
+
+    def _scaling(self, existing: Endpoint | None, given: dict[str, Any]) -> dict[str, int]:
+        """The endpoint's scaling with ``given`` applied, checked whole before any of it is."""
+        scaling = {
+            "min_containers": existing.min_containers if existing is not None else 0,
+            "max_containers": existing.max_containers if existing is not None else 1,
+            "scaledown_window": existing.scaledown_window if existing is not None else 60,
+        }
+        scaling.update({k: v for k, v in given.items() if k in scaling and v is not None})
+        if scaling["min_containers"] > scaling["max_containers"]:
+            raise InvalidRequest(
+                f"min_containers ({scaling['min_containers']}) is more than max_containers "
+                f"({scaling['max_containers']}): raise max_containers or lower min_containers.",
+                errors=[
+                    field_error(
+                        ("body", "min_containers"),
+                        "must not exceed max_containers",
+                        "value_error",
+                    )
+                ],
+            )
+        return scaling
+
+    def _require_credit(self, key: ApiKey, name: str, gpu: str) -> None:
+        world = self._world
+        spendable = world.billing.spendable(world.organizations[key.organization_id])
+        if spendable <= 0:
+            minute = WORKFLOW_GPUS[gpu].micro_usd_per_minute
+            needed, has = usd_pair(minute, spendable)
+            raise InsufficientCredits(
+                f"Serving workflow '{name}' live needs compute credits (a minute on its GPU "
+                f"is {needed}); the organization has {has}. Top up credits first.",
+                required=minute,
+                remaining=spendable,
+            )
+
+    def _provision(self, workflow: Workflow, endpoint: Endpoint, now: float) -> None:
+        endpoint.updated_at = now
+        endpoint.started_at = None
+        endpoint.log_until = None
+        endpoint.metered_to = None
+        errors = [
+            i
+            for i in self._world.workflows.issues(workflow.organization_id, workflow.graph)
+            if i.severity == "error"
+        ]
+        if errors:
+            # Deployed, nothing running: the save that makes it streamable deploys it.
+            endpoint.status = "draft"
+            endpoint.error_message = " ".join(i.message for i in errors)
+            endpoint.up_at = None
+        else:
+            endpoint.status = "provisioning"
+            endpoint.error_message = None
+            endpoint.up_at = now + DEPLOYMENT_SERVER_START_SECONDS
+        self._plan()
+
+    def _come_up(self, endpoint: Endpoint, at: float) -> None:
+        world = self._world
+        workflow = world.workflows.workflows[endpoint.workflow_id]
+        errors = [
+            i
+            for i in world.workflows.issues(workflow.organization_id, workflow.graph)
+            if i.severity == "error"
+        ]
+        endpoint.up_at = None
+        endpoint.updated_at = at
+        if errors:
+            # What it needed went away while it deployed (a model deleted, say).
+            endpoint.status = "failed"
+            endpoint.error_message = " ".join(i.message for i in errors)
+            return
+        endpoint.status = "active"
+        endpoint.started_at = at
+        endpoint.metered_to = at
+
+    def _meter(self, endpoint: Endpoint, at: float) -> None:
+        """Bill its warm containers up to ``at``; pause it there if the credit ran out."""
+        world = self._world
+        start = endpoint.metered_to if endpoint.metered_to is not None else at
+        endpoint.uptime_seconds += at - start
+        endpoint.container_seconds += (at - start) * endpoint.min_containers
+        endpoint.metered_to = at
+        gpu = WORKFLOW_GPUS[endpoint.gpu]
+        owed = billable_minutes(endpoint.container_seconds) * gpu.micro_usd_per_minute
+        due = owed - endpoint.settled
+        if due <= 0:
+            return
+        org = world.organizations[endpoint.organization_id]
+        payable = min(due, max(0, world.billing.spendable(org)))
+        if payable:
+            world.billing.post(
+                org,
+                f"workflow_endpoint_{endpoint.gpu}",
+                -payable,
+                description=f"Workflow endpoint {endpoint.id} on a {gpu.label}: warm containers",
+                metadata={"workflow_id": endpoint.workflow_id, "endpoint_id": endpoint.id},
+                at=at,
+            )
+        endpoint.charged += payable
+        endpoint.settled += due  # what it could not pay is written off as it pauses
+        if payable < due:
+            self._halt(endpoint, at)
+
+    def _stop(self, endpoint: Endpoint, at: float) -> None:
+        """Pause it at ``at``, billing its warm containers up to then."""
+        if endpoint.metered_to is not None:
+            self._meter(endpoint, at)
+        if endpoint.status != "paused":  # else the meter found the credit spent
+            self._halt(endpoint, at)
+
+    def _halt(self, endpoint: Endpoint, at: float) -> None:
+        endpoint.status = "paused"
+        endpoint.paused_at = at
+        endpoint.updated_at = at
+        endpoint.up_at = None
+        endpoint.metered_to = None
+        if endpoint.started_at is not None:
+            endpoint.log_until = at
+        self._plan()

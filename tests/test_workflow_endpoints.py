@@ -1,0 +1,367 @@
+"""A workflow served live, through the real SDK (sync and async): deploy, wait_until_live,
+pause, resume, update_endpoint, its live log, and the billing of its warm containers."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+import httpx
+import pytest
+from pictograph.exceptions import (
+    ApiError,
+    ConflictError,
+    ForbiddenError,
+    NotFoundError,
+    PaymentRequiredError,
+    ValidationError,
+)
+
+from pictograph_testing.catalog import (
+    DEPLOYMENT_METER_SECONDS,
+    DEPLOYMENT_SERVER_START_SECONDS,
+    WORKFLOW_GPUS,
+)
+from tests.test_workflows import _train, detection_graph
+
+if TYPE_CHECKING:
+    import pictograph
+
+    from pictograph_testing import FakePictograph
+
+RATE = WORKFLOW_GPUS["t4"].micro_usd_per_minute
+"""A container-minute on the default GPU."""
+
+
+def _lot(client: pictograph.Client) -> None:
+    """A workflow that can stream: a trained model between a source and an output."""
+    _train(client)
+    client.workflows.create("Lot", detection_graph("signs"))
+
+
+def _billed(fake: FakePictograph) -> int:
+    return -sum(e.amount for e in fake.ledger if e.operation == "workflow_endpoint_t4")
+
+
+def test_deploy_then_wait_until_live_on_the_clock(
+    fake: FakePictograph, client: pictograph.Client
+) -> None:
+    _lot(client)
+    assert client.workflows.get("Lot").endpoint is None  # create never deploys
+    deployed = client.workflows.deploy("Lot", max_containers=2, scaledown_window=120)
+    assert deployed.endpoint is not None
+    assert deployed.endpoint_token is not None
+    assert deployed.endpoint_token.startswith("pk_deploy_")
+    assert deployed.endpoint.auth_token_prefix == deployed.endpoint_token[:14] + "…"
+    assert (deployed.endpoint.status, deployed.endpoint.region) == ("provisioning", "us-east")
+    assert deployed.endpoint.endpoint_url is not None
+    assert deployed.endpoint.endpoint_url.endswith(f"/us-east/{deployed.endpoint.id}/sessions")
+    assert (deployed.endpoint.stream_limit, deployed.endpoint.scaledown_window) == (8, 120)
+    assert deployed.endpoint.max_cost_per_hour_micro_usd == 2 * RATE * 60
+    start = fake.clock.monotonic()
+    live = client.workflows.wait_until_live(deployed, poll_interval=5)
+    assert fake.clock.monotonic() - start == pytest.approx(DEPLOYMENT_SERVER_START_SECONDS)
+    assert live.endpoint is not None
+    assert live.endpoint.status == "active"
+    assert live.endpoint.runtime is not None
+    assert (live.endpoint.runtime.state, live.endpoint.runtime.containers) == ("asleep", 0)
+    # The token is shown once; a second deploy is refused.
+    assert client.workflows.get("Lot").endpoint_token is None
+    with pytest.raises(ConflictError, match="already deployed") as again:
+        client.workflows.deploy("Lot")
+    assert again.value.code == "already_deployed"
+    # Scaled to zero with no stream: nothing held, nothing billed.
+    fake.clock.advance(3600)
+    assert _billed(fake) == 0
+    assert client.workflows.get("Lot").endpoint.accrued_cost_micro_usd == 0  # type: ignore[union-attr]
+
+
+def test_warm_containers_are_billed_and_a_paused_endpoint_is_not(
+    fake: FakePictograph, client: pictograph.Client
+) -> None:
+    _lot(client)
+    client.workflows.deploy("Lot", min_containers=2, max_containers=2)
+    client.workflows.wait_until_live("Lot", poll_interval=5)
+    before = fake.balance_micro_usd
+    fake.clock.advance(DEPLOYMENT_METER_SECONDS + 30)  # one meter, then half a minute
+    assert _billed(fake) == 2 * 5 * RATE  # five minutes of two containers, metered
+    paused = client.workflows.pause("Lot")
+    assert paused.endpoint is not None
+    assert paused.endpoint.status == "paused"
+    # The last half minute of both containers, a started container-minute, on the pause.
+    assert _billed(fake) == 11 * RATE == paused.endpoint.accrued_cost_micro_usd
+    assert fake.balance_micro_usd == before - 11 * RATE
+    fake.clock.advance(7200)
+    assert _billed(fake) == 11 * RATE
+    # Runs wait for its resume; a second pause is a conflict.
+    with pytest.raises(ConflictError, match="'Lot' is paused") as refused:
+        client.workflows.run("Lot")
+    assert refused.value.code == "workflow_paused"
+    assert client.workflows.list_runs("Lot") == []
+    with pytest.raises(ConflictError, match="cannot be paused: its endpoint is paused"):
+        client.workflows.pause("Lot")
+    with pytest.raises(ApiError, match="'Lot' is paused"):
+        client.workflows.wait_until_live("Lot", poll_interval=5)
+    resumed = client.workflows.resume("Lot")
+    assert resumed.endpoint is not None
+    assert resumed.endpoint.status == "provisioning"
+    assert resumed.endpoint_token is None
+    assert client.workflows.wait_until_live("Lot", poll_interval=5).endpoint.status == "active"  # type: ignore[union-attr]
+    with pytest.raises(ConflictError, match="not paused"):
+        client.workflows.resume("Lot")
+    assert client.workflows.run("Lot").run_id
+
+
+def test_the_credit_running_out_pauses_the_endpoint(
+    fake: FakePictograph, client: pictograph.Client
+) -> None:
+    _lot(client)
+    client.workflows.deploy("Lot", min_containers=1)
+    client.workflows.wait_until_live("Lot", poll_interval=5)
+    left = 3 * RATE + 1
+    with fake.world.lock:
+        org = fake.world.organizations[fake.organization_id]
+        fake.world.billing.post(
+            org, "test_spend", -(fake.balance_micro_usd - left), description="spent elsewhere"
+        )
+    fake.clock.advance(DEPLOYMENT_METER_SECONDS)
+    endpoint = client.workflows.get("Lot").endpoint
+    assert endpoint is not None
+    assert endpoint.status == "paused"
+    assert _billed(fake) == left == endpoint.accrued_cost_micro_usd
+    assert fake.balance_micro_usd == 0
+    with pytest.raises(PaymentRequiredError, match="needs compute credits"):
+        client.workflows.resume("Lot")
+    assert client.workflows.get("Lot").endpoint.status == "paused"  # type: ignore[union-attr]
+
+
+def test_update_endpoint_changes_only_what_is_given_and_checks_it_whole(
+    fake: FakePictograph, client: pictograph.Client
+) -> None:
+    _lot(client)
+    with pytest.raises(ConflictError, match="has not been deployed") as undeployed:
+        client.workflows.update_endpoint("Lot", min_containers=1)
+    assert undeployed.value.code == "not_deployed"
+    client.workflows.deploy("Lot")
+    client.workflows.wait_until_live("Lot", poll_interval=5)
+    fake.clock.advance(90)
+    warm = client.workflows.update_endpoint("Lot", min_containers=1, max_containers=3)
+    assert warm.endpoint is not None
+    assert (warm.endpoint.min_containers, warm.endpoint.max_containers) == (1, 3)
+    assert warm.endpoint.scaledown_window == 60
+    assert warm.endpoint.runtime is not None
+    assert warm.endpoint.runtime.state == "live"
+    assert _billed(fake) == 0, "billed from the change on, not before"
+    fake.clock.advance(30)
+    client.workflows.update_endpoint("Lot", min_containers=0)
+    assert _billed(fake) == RATE
+    with pytest.raises(ValidationError, match=r"min_containers \(3\) is more than max_containers"):
+        client.workflows.update_endpoint("Lot", min_containers=3, max_containers=2)
+    with pytest.raises(ValidationError, match="max_containers"):
+        client.workflows.update_endpoint("Lot", max_containers=11)
+    endpoint = client.workflows.get("Lot").endpoint
+    assert endpoint is not None
+    assert (endpoint.min_containers, endpoint.max_containers) == (0, 3)
+    # A raw request the SDK cannot send: a change of nothing.
+    with httpx.Client(
+        base_url=f"{fake.base_url}/api/v1/developer/", headers={"X-API-Key": fake.api_key}
+    ) as raw:
+        nothing = raw.patch(f"workflows/{client.workflows.get('Lot').id}/endpoint", json={})
+    assert nothing.status_code == 422
+    assert "min_containers" in nothing.json()["error"]["message"]
+
+
+def test_bad_deploys_are_refused_and_make_nothing(
+    fake: FakePictograph, client: pictograph.Client
+) -> None:
+    _lot(client)
+    with pytest.raises(ValidationError, match="region"):
+        client.workflows.deploy("Lot", region="mars")
+    with pytest.raises(ValidationError, match="min_containers"):
+        client.workflows.deploy("Lot", min_containers=6, max_containers=10)
+    with pytest.raises(ValidationError, match="scaledown_window"):
+        client.workflows.deploy("Lot", scaledown_window=1)
+    assert client.workflows.get("Lot").endpoint is None
+    poor = fake.add_organization(balance_usd=0)
+    with poor.client(max_retries=0) as theirs:
+        theirs.workflows.create("Empty")
+        with pytest.raises(PaymentRequiredError, match="needs compute credits"):
+            theirs.workflows.deploy("Empty")
+        assert theirs.workflows.get("Empty").endpoint is None
+
+
+def test_a_graph_that_cannot_stream_deploys_as_draft_until_it_is_saved_streamable(
+    client: pictograph.Client,
+) -> None:
+    client.workflows.create("Lot", detection_graph("signs"))
+    draft = client.workflows.deploy("Lot", region="us-west")
+    assert draft.endpoint is not None
+    assert (draft.endpoint.status, draft.endpoint.deployed) == ("draft", False)
+    assert draft.endpoint.error_message is not None
+    assert "no model 'signs'" in draft.endpoint.error_message
+    with pytest.raises(ApiError, match=r"cannot stream: .*no model 'signs'") as refused:
+        client.workflows.wait_until_live("Lot", poll_interval=5)
+    assert refused.value.code == "workflow_not_streamable"
+    _train(client)
+    client.workflows.update("Lot", readme="now with its model")
+    live = client.workflows.wait_until_live("Lot", poll_interval=5)
+    assert live.endpoint is not None
+    assert (live.endpoint.status, live.endpoint.region) == ("active", "us-west")
+
+
+def test_a_deploy_whose_model_goes_fails_and_deploys_again_in_its_region(
+    client: pictograph.Client,
+) -> None:
+    _lot(client)
+    first = client.workflows.deploy("Lot", region="us-west")
+    client.models.delete("signs")
+    with pytest.raises(ApiError, match=r"failed to deploy: .*no model 'signs'"):
+        client.workflows.wait_until_live("Lot", poll_interval=5)
+    _train(client)
+    again = client.workflows.deploy("Lot", region="us-east")
+    assert again.endpoint is not None
+    assert first.endpoint is not None
+    assert (again.endpoint.id, again.endpoint.region) == (first.endpoint.id, "us-west")
+    assert again.endpoint_token is None, "the token is the first deploy's"
+    assert client.workflows.wait_until_live("Lot", poll_interval=5).endpoint.status == "active"  # type: ignore[union-attr]
+
+
+def test_the_live_log_is_the_current_deployments_a_record_a_minute(
+    fake: FakePictograph, client: pictograph.Client
+) -> None:
+    _lot(client)
+    with pytest.raises(NotFoundError, match="has not been deployed") as never:
+        client.workflows.live_log("Lot")
+    assert never.value.code == "not_deployed"
+    client.workflows.deploy("Lot", min_containers=1)
+    with pytest.raises(NotFoundError, match="no live log yet") as early:
+        client.workflows.live_log_summary("Lot")
+    assert early.value.code == "no_log"
+    client.workflows.wait_until_live("Lot", poll_interval=5)
+    fake.clock.advance(5 * 60 + 10)
+    assert client.workflows.live_log("Lot").records == []  # no streams: no frames
+    page = client.workflows.live_log("Lot", stream="stats", limit=2, full=True)
+    assert [r.seq for r in page.records] == [4, 3]  # newest first
+    assert page.records[0].message is not None
+    assert page.records[0].message["containers"] == 1
+    assert page.next_cursor is not None
+    oldest = list(client.workflows.iter_live_log("Lot", stream="stats", order="asc", page_size=2))
+    assert [r.seq for r in oldest] == [0, 1, 2, 3, 4]
+    summary = client.workflows.live_log_summary("Lot")
+    assert (summary.streams["stats"].count, summary.streams["frames"].count) == (5, 0)
+    # Paused, its log stops; resumed, it logs anew.
+    client.workflows.pause("Lot")
+    fake.clock.advance(600)
+    assert client.workflows.live_log_summary("Lot").streams["stats"].count == 5
+    client.workflows.resume("Lot")
+    with pytest.raises(NotFoundError, match="no live log yet"):
+        client.workflows.live_log("Lot", stream="stats")
+    client.workflows.wait_until_live("Lot", poll_interval=5)
+    fake.clock.advance(60)
+    assert client.workflows.live_log_summary("Lot").streams["stats"].count == 1
+
+
+def test_another_organizations_workflow_and_a_viewer(
+    fake: FakePictograph, client: pictograph.Client
+) -> None:
+    _lot(client)
+    client.workflows.deploy("Lot")
+    lot = client.workflows.get("Lot")
+    with fake.add_organization().client(max_retries=0) as other:
+        for call in (
+            lambda: other.workflows.deploy(lot.id),
+            lambda: other.workflows.pause(lot.id),
+            lambda: other.workflows.resume(lot.id),
+            lambda: other.workflows.update_endpoint(lot.id, max_containers=2),
+            lambda: other.workflows.live_log(lot.id),
+            lambda: other.workflows.live_log_summary(lot.id),
+        ):
+            with pytest.raises(NotFoundError, match=f"Workflow '{lot.id}' not found"):
+                call()
+    with fake.client(api_key=fake.add_api_key("viewer"), max_retries=0) as viewer:
+        for call in (
+            lambda: viewer.workflows.pause("Lot"),
+            lambda: viewer.workflows.resume("Lot"),
+            lambda: viewer.workflows.update_endpoint("Lot", max_containers=2),
+        ):
+            with pytest.raises(ForbiddenError, match="role 'viewer' cannot"):
+                call()
+        assert viewer.workflows.wait_until_live("Lot", poll_interval=5).endpoint is not None
+
+
+def test_deleting_a_workflow_bills_its_endpoints_last_minutes(
+    fake: FakePictograph, client: pictograph.Client
+) -> None:
+    _lot(client)
+    client.workflows.deploy("Lot", min_containers=1)
+    client.workflows.wait_until_live("Lot", poll_interval=5)
+    fake.clock.advance(90)
+    client.workflows.delete("Lot")
+    assert _billed(fake) == 2 * RATE
+    fake.clock.advance(3600)
+    assert _billed(fake) == 2 * RATE
+
+
+async def test_the_async_client_serves_a_workflow_live(
+    fake: FakePictograph, client: pictograph.Client, aclient: pictograph.AsyncClient
+) -> None:
+    _lot(client)
+    deployed = await aclient.workflows.deploy("Lot", min_containers=1)
+    assert deployed.endpoint_token is not None
+    live = await aclient.workflows.wait_until_live("Lot", poll_interval=5)
+    assert live.endpoint is not None
+    assert live.endpoint.status == "active"
+    scaled = await aclient.workflows.update_endpoint("Lot", max_containers=4)
+    assert scaled.endpoint is not None
+    assert scaled.endpoint.stream_limit == 16
+    fake.clock.advance(180)
+    page = await aclient.workflows.live_log("Lot", stream="stats")
+    assert [r.seq for r in page.records] == [2, 1, 0]
+    records = [r async for r in aclient.workflows.iter_live_log("Lot", stream="stats")]
+    assert len(records) == 3
+    assert (await aclient.workflows.live_log_summary("Lot")).streams["stats"].count == 3
+    paused = await aclient.workflows.pause("Lot")
+    assert paused.endpoint is not None
+    assert paused.endpoint.status == "paused"
+    assert _billed(fake) == 3 * RATE
+    resumed = await aclient.workflows.resume("Lot")
+    assert resumed.endpoint is not None
+    assert resumed.endpoint.status == "provisioning"
+
+
+# ── SDK 1.69.142: create served a workflow live ──
+
+
+def _release(fake: FakePictograph, version: str) -> httpx.Client:
+    """A client of an SDK release's wire (the installed SDK cannot send an older body)."""
+    return httpx.Client(
+        transport=fake.transport(),
+        base_url=f"{fake.base_url}/api/v1/developer/",
+        headers={"X-API-Key": fake.api_key, "User-Agent": f"pictograph-python/{version}"},
+    )
+
+
+def test_sdk_1_69_142s_create_deploys_the_endpoint_it_sends(
+    fake: FakePictograph, client: pictograph.Client
+) -> None:
+    _train(client)
+    body = {"name": "Lot", "graph": detection_graph("signs"), "region": "us-west"}
+    with _release(fake, "1.69.142") as old:
+        refused = old.post("workflows/", json={**body, "min_containers": 3, "max_containers": 2})
+        made = old.post("workflows/", json={**body, "min_containers": 1})
+    assert refused.status_code == 422
+    assert "min_containers (3) is more than max_containers" in refused.json()["error"]["message"]
+    assert made.status_code == 200
+    assert made.json()["endpoint_token"].startswith("pk_deploy_")
+    endpoint = made.json()["workflow"]["endpoint"]
+    assert (endpoint["status"], endpoint["region"], endpoint["min_containers"]) == (
+        "provisioning",
+        "us-west",
+        1,
+    )
+    assert [w.name for w in client.workflows.list()] == ["Lot"]  # the refused one made nothing
+    assert client.workflows.wait_until_live("Lot", poll_interval=5).endpoint.status == "active"  # type: ignore[union-attr]
+    # Today's create takes no endpoint: it never deploys.
+    with _release(fake, "1.69.146") as today:
+        answer = today.post("workflows/", json={**body, "name": "Gate"})
+    assert answer.status_code == 422
+    assert "region: Extra inputs are not permitted" in answer.json()["error"]["message"]

@@ -59,8 +59,9 @@ def test_client_side_values_are_sentences(key: str, value: str) -> None:
     assert value
 
 
-@pytest.mark.parametrize(("key", "value"), sorted(NOT_SERVED.items()))
-def test_not_served_values_start_with_a_route(key: str, value: str) -> None:
-    assert isinstance(value, str)
-    assert value.strip() == value
-    assert _ROUTE.match(value), f"{key}: {value!r}"
+def test_not_served_values_start_with_a_route() -> None:
+    # Empty while every public method of the pinned release is served; a method a newer
+    # release adds is entered here, with the route it sends first.
+    for key, value in NOT_SERVED.items():
+        assert value.strip() == value
+        assert _ROUTE.match(value), f"{key}: {value!r}"

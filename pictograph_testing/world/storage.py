@@ -22,6 +22,7 @@ __all__ = [
     "UNREGISTERED_UPLOAD_TTL_SECONDS",
     "BlobStore",
     "SignedBlob",
+    "SignedUpload",
 ]
 
 SIGNED_URL_TTL_SECONDS = 3600.0

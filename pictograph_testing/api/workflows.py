@@ -250,7 +250,7 @@ def upload_url(call: Call) -> Reply:
     path, gcs_uri = call.world.workflows.sign_source_upload(
         call.key, body["filename"], body["content_type"]
     )
-    return reply({"upload_url": call.base_url + path, "gcs_uri": gcs_uri})
+    return reply({"success": True, "upload_url": call.base_url + path, "gcs_uri": gcs_uri})
 
 
 @endpoint(

@@ -3,8 +3,40 @@
 from __future__ import annotations
 
 import math
+from typing import TYPE_CHECKING, Protocol, TypeVar
 
-__all__ = ["Agenda"]
+if TYPE_CHECKING:
+    from collections.abc import Iterable
+
+__all__ = ["Agenda", "TimedJob", "earliest_end", "take_due"]
+
+
+class TimedJob(Protocol):
+    """A job of a service that ends each job at an instant planned when it starts."""
+
+    id: str
+    created_at: float
+    ends_at: float
+
+
+_Job = TypeVar("_Job", bound=TimedJob)
+
+
+def take_due(live: dict[str, _Job], now: float) -> list[_Job]:
+    """Remove from ``live`` and return every job due at or before ``now``, in the order
+    they end (the older first at one instant)."""
+    due = sorted(
+        (job for job in live.values() if job.ends_at <= now),
+        key=lambda job: (job.ends_at, job.created_at),
+    )
+    for job in due:
+        del live[job.id]
+    return due
+
+
+def earliest_end(jobs: Iterable[TimedJob]) -> float:
+    """When the first of ``jobs`` ends (infinity for none): a service's next event."""
+    return min((job.ends_at for job in jobs), default=math.inf)
 
 
 class Agenda:

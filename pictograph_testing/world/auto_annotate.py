@@ -32,6 +32,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from pictograph_testing.catalog import AUTO_ANNOTATE
+from pictograph_testing.world.agenda import earliest_end, take_due
 from pictograph_testing.world.annotations import canonical_annotations
 from pictograph_testing.world.billing import AUTO_ANNOTATE_REFUND, usd_pair
 from pictograph_testing.world.datasets import class_kind
@@ -634,12 +635,7 @@ class AutoAnnotation:
         """End, in time order, every job due at or before ``now``."""
         if now < self._next_event:
             return
-        due = sorted(
-            (job for job in self._live.values() if job.ends_at <= now),
-            key=lambda job: (job.ends_at, job.created_at),
-        )
-        for job in due:
-            del self._live[job.id]
+        for job in take_due(self._live, now):
             self._apply(job, len(job.image_ids))
             job.status = "completed"
             job.completed_at = job.ends_at
@@ -655,7 +651,7 @@ class AutoAnnotation:
         self._plan_next()
 
     def _plan_next(self) -> None:
-        self._next_event = min((job.ends_at for job in self._live.values()), default=math.inf)
+        self._next_event = earliest_end(self._live.values())
         self._world.agenda.expect(self._next_event)
 
     # ── drafts ──

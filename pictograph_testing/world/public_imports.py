@@ -16,6 +16,7 @@ import math
 from typing import TYPE_CHECKING
 
 from pictograph_testing.catalog import PLANS
+from pictograph_testing.world.agenda import earliest_end, take_due
 from pictograph_testing.world.entities import PublicImport
 from pictograph_testing.world.errors import ImageLimitExceeded, NotFound
 from pictograph_testing.world.failures import FailureQueue
@@ -189,14 +190,9 @@ class PublicImports:
         """End, in time order, every import due at or before ``now``."""
         if now < self._next_event:
             return
-        due = sorted(
-            (job for job in self._live.values() if job.ends_at <= now),
-            key=lambda job: (job.ends_at, job.created_at),
-        )
-        for job in due:
-            del self._live[job.id]
+        for job in take_due(self._live, now):
             self._end(job)
-        self._next_event = min((job.ends_at for job in self._live.values()), default=math.inf)
+        self._next_event = earliest_end(self._live.values())
         self._world.agenda.expect(self._next_event)
 
     def _end(self, job: PublicImport) -> None:

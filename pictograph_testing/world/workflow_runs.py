@@ -32,6 +32,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from pictograph_testing.catalog import WORKFLOW_GPUS
+from pictograph_testing.world.agenda import earliest_end, take_due
 from pictograph_testing.world.billing import usd_pair
 from pictograph_testing.world.errors import (
     Conflict,
@@ -412,13 +413,9 @@ class WorkflowRuns:
         """End, in time order, every run due at or before ``now``."""
         if now < self._next_event:
             return
-        due = sorted(
-            (run for run in self._live.values() if run.ends_at <= now),
-            key=lambda run: (run.ends_at, run.created_at),
-        )
-        for run in due:
+        for run in take_due(self._live, now):
             self._finish(run)
-        self._next_event = min((r.ends_at for r in self._live.values()), default=math.inf)
+        self._next_event = earliest_end(self._live.values())
         self._world.agenda.expect(self._next_event)
 
     def _finish(self, run: Run) -> None:

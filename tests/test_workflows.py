@@ -673,6 +673,24 @@ def test_runs_are_workflow_run_jobs_in_the_feed(
         other.jobs.get(first.run_id)
 
 
+def test_a_deleted_workflows_runs_leave_the_feed_and_the_others_stay(
+    fake: FakePictograph, client: pictograph.Client
+) -> None:
+    _train(client, "signs")
+    client.workflows.create("Lot A", detection_graph("signs"))
+    client.workflows.create("Lot B", detection_graph("signs"))
+    gone = [client.workflows.run("Lot A").run_id for _ in range(2)]
+    kept = client.workflows.run("Lot B").run_id
+    fake.clock.advance(3600)
+    assert {j.id for j in client.jobs.list(status="all", type="workflow_run")} == {*gone, kept}
+    client.workflows.delete("Lot A")
+    assert [j.id for j in client.jobs.list(status="all", type="workflow_run")] == [kept]
+    assert [j.id for j in client.jobs.list(status="completed", type="workflow_run")] == [kept]
+    with pytest.raises(NotFoundError):
+        client.jobs.get(gone[0])
+    assert client.jobs.get(kept).status == "completed"
+
+
 async def test_the_async_jobs_feed_shows_workflow_runs(
     client: pictograph.Client, aclient: pictograph.AsyncClient
 ) -> None:

@@ -8,21 +8,27 @@ from pictograph_testing.api.route_paths import API_PREFIX
 from pictograph_testing.api.spec import Param, Str
 from pictograph_testing.api.table import Data, Page, endpoint
 from pictograph_testing.api.wire import Call, Reply, encode, page, page_params, reply
-from pictograph_testing.world.auto_annotate import AUTO_ANNOTATE_JOB
-from pictograph_testing.world.feeds import JOB_STATUS_FILTERS
+from pictograph_testing.world.job_kinds import (
+    AUTO_ANNOTATE_JOB,
+    CONNECTOR_IMPORT_JOB,
+    EVALUATION_JOB,
+    JOB_STATUS_FILTERS,
+    TRAINING_JOB,
+    WORKFLOW_RUN_JOB,
+)
 
 if TYPE_CHECKING:
-    from pictograph_testing.world.feeds import JobView
+    from pictograph_testing.world.job_kinds import JobView
 
 __all__ = ["job_payload"]
 
 # Each kind of job is cancelled through its own resource's route.
 _CANCEL_PATHS = {
-    "training": f"{API_PREFIX}training/{{id}}/cancel",
-    "evaluation": f"{API_PREFIX}model-evaluations/{{id}}/cancel",
-    "connector_import": f"{API_PREFIX}connectors/import/cancel/{{id}}",
+    TRAINING_JOB: f"{API_PREFIX}training/{{id}}/cancel",
+    EVALUATION_JOB: f"{API_PREFIX}model-evaluations/{{id}}/cancel",
+    CONNECTOR_IMPORT_JOB: f"{API_PREFIX}connectors/import/cancel/{{id}}",
     AUTO_ANNOTATE_JOB: f"{API_PREFIX}auto-annotate/batch/{{id}}/cancel",
-    "workflow_run": f"{API_PREFIX}workflows/runs/{{id}}/cancel",
+    WORKFLOW_RUN_JOB: f"{API_PREFIX}workflows/runs/{{id}}/cancel",
 }
 
 
@@ -48,7 +54,7 @@ def list_jobs(call: Call) -> Reply:
     ended = call.cache.ended_jobs
     parts = []
     for job in chunk:
-        if job.type == "training" and not job.active:
+        if job.type == TRAINING_JOB and not job.active:
             encoded = ended.get(job.id)
             if encoded is None:
                 encoded = call.cache.remember_ended_job(job.id, encode(job_payload(call, job)))

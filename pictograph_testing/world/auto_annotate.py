@@ -42,6 +42,7 @@ from pictograph_testing.world.errors import (
     InvalidRequest,
     NotFound,
 )
+from pictograph_testing.world.job_kinds import AUTO_ANNOTATE_JOB, JobOrder, JobView, job_order
 from pictograph_testing.world.predictions import (
     UnreadableImage,
     content_hash,
@@ -54,11 +55,9 @@ if TYPE_CHECKING:
     from collections.abc import Sequence
 
     from pictograph_testing.world.entities import ApiKey, Dataset, Image, Model
-    from pictograph_testing.world.feeds import JobView
     from pictograph_testing.world.state import World
 
 __all__ = [
-    "AUTO_ANNOTATE_JOB",
     "BATCH_OPERATION",
     "MODEL_OPERATION",
     "REFUND_OPERATION",
@@ -76,8 +75,6 @@ __all__ = [
 
 SAM3 = "sam3"
 """The ``model_id`` that names SAM3 rather than a trained model."""
-AUTO_ANNOTATE_JOB = "auto_annotate"
-"""The jobs feed's type for a batch (or "Annotate similar") job."""
 _JOB_STATUS = {"pending": "queued"}
 """A job's status in the feed's words, where they differ (``running``, ``completed`` and
 ``cancelled`` are the same)."""
@@ -328,8 +325,6 @@ class AutoAnnotation:
 
     def job(self, job: AutoAnnotateJob) -> JobView:
         """The job as the jobs feed shows it (type :data:`AUTO_ANNOTATE_JOB`)."""
-        from pictograph_testing.world.feeds import JobView
-
         status = self.status(job)
         model = self._world.models.get(job.model_id) if job.model_id is not None else None
         return JobView(
@@ -781,9 +776,9 @@ class AutoAnnotation:
         )
 
 
-def auto_annotate_order(job: AutoAnnotateJob) -> tuple[float, int, int, int]:
+def auto_annotate_order(job: AutoAnnotateJob) -> JobOrder:
     """Where a job stands in the jobs feed (newest last): it rises with ``seq``."""
-    return (job.created_at, job.runs_before, 6, job.seq)
+    return job_order(AUTO_ANNOTATE_JOB, job.created_at, job.runs_before, job.seq)
 
 
 def _tiles(width: int, height: int, side: int) -> int:

@@ -35,12 +35,12 @@ from pictograph_testing.world.errors import (
     field_error,
 )
 from pictograph_testing.world.ids import numbered_name
+from pictograph_testing.world.job_kinds import CONNECTOR_IMPORT_JOB, JobOrder, JobView, job_order
 
 if TYPE_CHECKING:
     from collections.abc import Sequence
 
     from pictograph_testing.world.entities import ApiKey, Dataset
-    from pictograph_testing.world.feeds import JobView
     from pictograph_testing.world.state import World
 
 __all__ = [
@@ -230,15 +230,13 @@ class ConnectorImports:
 
     def job(self, job: ConnectorImport) -> JobView:
         """The import as the jobs feed shows it (type ``connector_import``)."""
-        from pictograph_testing.world.feeds import JobView
-
         status = _JOB_STATUS.get(job.status, job.status)
         if status == "running" and self._world.now() < job.created_at + QUEUE_SECONDS:
             status = "queued"
         names = ", ".join(row.name for row in job.rows)
         return JobView(
             id=job.id,
-            type="connector_import",
+            type=CONNECTOR_IMPORT_JOB,
             status=status,
             progress=self.progress(job),
             name=f"Import from {PROVIDER_NAMES[job.provider]}: {names}",
@@ -491,9 +489,9 @@ class ConnectorImports:
         self._world.agenda.expect(self._next_event)
 
 
-def connector_order(job: ConnectorImport) -> tuple[float, int, int, int]:
+def connector_order(job: ConnectorImport) -> JobOrder:
     """Where an import stands in the jobs feed (newest last): it rises with ``seq``."""
-    return (job.created_at, job.runs_before, 3, job.seq)
+    return job_order(CONNECTOR_IMPORT_JOB, job.created_at, job.runs_before, job.seq)
 
 
 def slug_of(name: str) -> str:

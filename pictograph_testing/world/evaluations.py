@@ -34,6 +34,7 @@ from pictograph_testing.world.errors import (
     field_error,
 )
 from pictograph_testing.world.failures import FailureQueue
+from pictograph_testing.world.job_kinds import EVALUATION_JOB, JobOrder, JobView, job_order
 from pictograph_testing.world.ordered import NewestFirst, SortedIndex, by_seq, index_in
 from pictograph_testing.world.predictions import (
     UnreadableImage,
@@ -54,7 +55,6 @@ if TYPE_CHECKING:
     from collections.abc import Iterable, Sequence
 
     from pictograph_testing.world.entities import ApiKey, Export, Model, ModelVersion
-    from pictograph_testing.world.feeds import JobView
     from pictograph_testing.world.state import World
 
 __all__ = [
@@ -526,8 +526,6 @@ class EvaluationService:
 
 def evaluation_job(evaluation: Evaluation, now: float) -> JobView:
     """An evaluation as a job of the jobs feed (``pending`` read as ``queued``)."""
-    from pictograph_testing.world.feeds import JobView
-
     status = evaluation.status_at(now)
     progress, _ = evaluation.progress_at(now)
     updated = evaluation.updated_at
@@ -535,7 +533,7 @@ def evaluation_job(evaluation: Evaluation, now: float) -> JobView:
         updated = max(updated, evaluation.started_at)
     return JobView(
         id=evaluation.id,
-        type="evaluation",
+        type=EVALUATION_JOB,
         status="queued" if status == "pending" else status,
         progress=float(progress) if status != "failed" else None,
         name=f"{evaluation.model_name} on {evaluation.export_name}",
@@ -555,9 +553,9 @@ def evaluation_job(evaluation: Evaluation, now: float) -> JobView:
     )
 
 
-def evaluation_order(evaluation: Evaluation) -> tuple[float, int, int, int]:
+def evaluation_order(evaluation: Evaluation) -> JobOrder:
     """Where an evaluation stands in the jobs feed (newest last): it rises with ``seq``."""
-    return (evaluation.created_at, evaluation.runs_before, 2, evaluation.seq)
+    return job_order(EVALUATION_JOB, evaluation.created_at, evaluation.runs_before, evaluation.seq)
 
 
 def _running_seconds(model: Model, version: ModelVersion, images: int) -> float:

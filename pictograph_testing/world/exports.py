@@ -24,6 +24,7 @@ from pictograph_testing.world.entities import Export
 from pictograph_testing.world.errors import Conflict, InvalidRequest, NotFound, field_error
 from pictograph_testing.world.failures import FailureQueue
 from pictograph_testing.world.ids import distinct_ids, splitmix64
+from pictograph_testing.world.job_kinds import EXPORT_JOB, JobOrder, job_order
 from pictograph_testing.world.ordered import SortedIndex, index_in
 
 if TYPE_CHECKING:
@@ -188,10 +189,10 @@ class ExportService:
             user_id=key.created_by,
         )
 
-    def job_order(self, export: Export) -> tuple[float, int, int, int]:
+    def job_order(self, export: Export) -> JobOrder:
         """Where the export sorts among the jobs: after the runs created before it."""
         job = self.jobs[export.id]
-        return (export.created_at, job.runs_before, 1, job.seq)
+        return job_order(EXPORT_JOB, export.created_at, job.runs_before, job.seq)
 
     def of_organization(self, organization_id: str) -> list[Export]:
         """The organization's exports in jobs-feed order, oldest first (read only)."""

@@ -1,61 +1,63 @@
-"""What an organization can watch: its notifications, and its jobs (runs and exports).
+"""What an organization can watch: its notifications, and its jobs (every kind of work).
 
 Notifications are written when something ends on the virtual clock (a run, an export);
-jobs are not stored at all but read from the runs and exports they describe, so the feed
-can never disagree with the resource it stands for.
+jobs are not stored at all but read from the work they describe (one source per job
+type), so the feed can never disagree with the resource it stands for.
 """
 
 from __future__ import annotations
 
 import heapq
-from collections.abc import Sequence
-from dataclasses import dataclass, field
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 from functools import partial
 from typing import TYPE_CHECKING, Any, overload
 
-from pictograph_testing.world.auto_annotate import AUTO_ANNOTATE_JOB, auto_annotate_order
+from pictograph_testing.world.auto_annotate import auto_annotate_order
 from pictograph_testing.world.connectors import connector_order
 from pictograph_testing.world.errors import NotFound
 from pictograph_testing.world.evaluations import evaluation_job, evaluation_order
+from pictograph_testing.world.job_kinds import (
+    ACTIVE_JOB_STATUSES,
+    AUTO_ANNOTATE_JOB,
+    CONNECTOR_IMPORT_JOB,
+    EVALUATION_JOB,
+    EXPORT_JOB,
+    JOB_STATUSES,
+    JOB_TYPES,
+    TRAINING_JOB,
+    VIDEO_JOB,
+    WORKFLOW_RUN_JOB,
+    JobOrder,
+    JobView,
+    job_order,
+)
 from pictograph_testing.world.ordered import SortedIndex, index_in
 from pictograph_testing.world.training import run_state
 from pictograph_testing.world.videos import extraction_order
-from pictograph_testing.world.workflow_runs import WORKFLOW_RUN_JOB, workflow_run_order
+from pictograph_testing.world.workflow_runs import workflow_run_order
 
 if TYPE_CHECKING:
-    from collections.abc import Callable, Iterable, Iterator
+    from collections.abc import Iterable, Iterator
 
-    from pictograph_testing.world.auto_annotate import AutoAnnotateJob
     from pictograph_testing.world.entities import ApiKey, Export, TrainingRun
     from pictograph_testing.world.evaluations import Evaluation
     from pictograph_testing.world.exports import ExportJob, ExportService
     from pictograph_testing.world.state import World
     from pictograph_testing.world.videos import FrameExtraction, VideoService
 
-__all__ = [
-    "JOB_STATUSES",
-    "JOB_STATUS_FILTERS",
-    "VIDEO_JOB",
-    "Feeds",
-    "JobView",
-    "Notification",
-]
+__all__ = ["Feeds", "Notification"]
 
-JOB_STATUSES = ("queued", "running", "completed", "failed", "cancelled")
-JOB_STATUS_FILTERS = ("active", "finished", "all", *JOB_STATUSES)
-_ACTIVE = frozenset({"queued", "running"})
 JOB_LIST_LIMIT = 1000
 """The API reads at most the newest thousand jobs of a filter."""
 _ENDED_JOBS_KEPT = 4096
 """Ended runs' job views kept before the memo starts over (a page reads at most 1,000)."""
 _RUN_JOB_STATUS = {"pending": "queued", "queued": "queued"}
 _EXPORT_JOB_STATUS = {"pending": "queued", "processing": "running"}
-VIDEO_JOB = "video_extract"
-"""The jobs feed's type for a video's frame extraction (``video.extract_frames``)."""
 _VIDEO_JOB_STATUS = {"processing": "running", "complete": "completed", "failed": "failed"}
-_LIVE_FILTERS = frozenset({"active", *_ACTIVE})
-"""Job filters only live work can match (the live runs and exports answer them)."""
-_ENDED_JOB_STATUSES = frozenset(JOB_STATUSES) - _ACTIVE
+_LIVE_FILTERS = frozenset({"active", *ACTIVE_JOB_STATUSES})
+"""Job filters only live work can match (the live work of each kind answers them)."""
+_ENDED_JOB_STATUSES = frozenset(JOB_STATUSES) - ACTIVE_JOB_STATUSES
 """Job statuses only ended work shows; each is also the run and the export status it
 reads (no export is ever cancelled: that index is empty)."""
 
@@ -76,30 +78,6 @@ class Notification:
     read: bool = False
 
 
-@dataclass(frozen=True)
-class JobView:
-    """A run or an export as the jobs feed shows it, at one instant."""
-
-    id: str
-    type: str
-    status: str
-    progress: float | None
-    name: str
-    dataset_id: str
-    error: str | None
-    created_at: float
-    updated_at: float
-    completed_at: float | None
-    cancellable: bool
-    detail: dict[str, Any] = field(default_factory=dict)
-    order: tuple[float, int, int, int] = (0.0, 0, 0, 0)
-    """Creation order across kinds: the later-created job sorts higher."""
-
-    @property
-    def active(self) -> bool:
-        return self.status in _ACTIVE
-
-
 class Feeds:
     """Write notifications as things end; read notifications and jobs per organization."""
 
@@ -111,9 +89,9 @@ class Feeds:
         # `_file`, `mark_read`, `mark_all_read` and `delete` (all that change them).
         self._ordered: dict[str, SortedIndex[Notification]] = {}
         self._unread: dict[str, SortedIndex[Notification]] = {}
-        # The job views of ended runs, which never change again: the jobs feed's pages
-        # are mostly those. Derived, not state; bounded, so it cannot grow forever.
-        self._ended_jobs: dict[str, JobView] = {}
+        # Where the jobs feed reads each kind of work, in the order of JOB_TYPES.
+        self._sources = tuple(_SOURCES[job_type](world) for job_type in JOB_TYPES)
+        self._by_type = {source.type: source for source in self._sources}
 
     def _file(self, entry: Notification) -> None:
         self.notifications[entry.id] = entry
@@ -294,171 +272,329 @@ class Feeds:
     # ── jobs ──
 
     def jobs(self, key: ApiKey, *, status: str, kind: str | None) -> Sequence[JobView]:
-        """The organization's runs, exports and evaluations as jobs, newest first, filtered.
+        """The organization's jobs of every kind (or of one), newest first, filtered.
 
         ``status`` is ``active``, ``finished``, ``all`` or one job status; ``kind`` a job
         type (kinds the fake does not simulate simply have no jobs). At most the newest
         :data:`JOB_LIST_LIMIT` are returned, as the API reads no further. With ``all``
         the jobs are a lazy sequence: a page of it builds only the views on that page.
         """
-        world = self._world
-        now = world.now()
+        now = self._world.now()
         org_id = key.organization_id
-        exports = world.export_service
+        if kind is None:
+            sources: Sequence[_JobSource] = self._sources
+        else:
+            found = self._by_type.get(kind)
+            sources = () if found is None else (found,)
         if status in _LIVE_FILTERS:
             # Only live work can be active: read those, not the organization's history.
-            views = (
-                [run_job(r, now) for r in world.training.live(org_id)]
-                if kind in (None, "training")
-                else []
-            )
-            if kind in (None, "export"):
-                views.extend(export_job(e, exports.job(e), now) for e in exports.active(org_id))
-            if kind in (None, "evaluation"):
-                views.extend(evaluation_job(e, now) for e in world.evaluations.live(org_id))
-            if kind in (None, "connector_import"):
-                connectors = world.connector_imports
-                views.extend(connectors.job(j) for j in connectors.live(org_id))
-            if kind in (None, VIDEO_JOB):
-                views.extend(video_job(world.videos, j) for j in world.videos.live(org_id))
-            if kind in (None, AUTO_ANNOTATE_JOB):
-                annotating = world.auto_annotation
-                views.extend(annotating.job(j) for j in annotating.live(org_id))
-            if kind in (None, WORKFLOW_RUN_JOB):
-                flows = world.workflow_runs
-                views.extend(flows.job(r) for r in flows.live(org_id))
-            views = [v for v in views if _matches(v, status)]
-            views.sort(key=lambda v: v.order, reverse=True)
+            views = [
+                view
+                for source in sources
+                for view in source.live(org_id, now)
+                if _matches(view, status)
+            ]
+            views.sort(key=_view_order, reverse=True)
             return views[:JOB_LIST_LIMIT]
-        # One ended status: the runs and exports filed under it, not the whole history.
-        ended = status in _ENDED_JOB_STATUSES
-        # Each source yields (order, source, maker), newest first; orders are unique
-        # within a source, so tuples never compare two makers.
-        sources: list[Iterable[tuple[tuple[float, int, int, int], int, Callable[[], JobView]]]]
-        sources = []
-        if kind in (None, "training"):
-            runs: Iterable[TrainingRun] = (
-                world.training.listing(key, dataset_name=None, status=status)
-                if ended
-                else reversed(world.training.of_organization(org_id))
-            )
-            sources.append(
-                ((r.created_at, r.seq, 0, 0), 0, partial(self._run_job, r, now)) for r in runs
-            )
-        if kind in (None, "export"):
-            exported: Iterable[Export] = (
-                exports.listing(key, dataset_ref=None, status=status)
-                if ended
-                else reversed(exports.of_organization(org_id))
-            )
-            sources.append(
-                (exports.job_order(e), 1, partial(_export_view, exports, e, now)) for e in exported
-            )
-        if kind in (None, "evaluation"):
-            # Newest first by creation, which is their jobs' order: each view is made
-            # only if the page reaches it.
-            evaluated: Iterable[Evaluation] = (
-                world.evaluations.ended(org_id, status)
-                if ended
-                else world.evaluations.listing(key, model_id=None, dataset_id=None)
-            )
-            sources.append(
-                (evaluation_order(e), 2, partial(evaluation_job, e, now)) for e in evaluated
-            )
-        if kind in (None, "connector_import"):
-            # Few per organization: every one, newest first; the filter below picks.
-            connectors = world.connector_imports
-            sources.append(
-                (connector_order(j), 3, partial(connectors.job, j))
-                for j in reversed(connectors.of_organization(org_id))
-            )
-        if kind in (None, VIDEO_JOB):
-            # Newest first; an ended status reads the ended ones only (none changes again).
-            videos = world.videos
-            extracted: Iterable[FrameExtraction] = reversed(videos.of_organization(org_id))
-            if ended:
-                extracted = (j for j in extracted if _VIDEO_JOB_STATUS[j.status] == status)
-            sources.append(
-                (extraction_order(j), 4, partial(video_job, videos, j)) for j in extracted
-            )
-        if kind in (None, AUTO_ANNOTATE_JOB):
-            # Newest first; the filter below picks (a pending job reads as queued).
-            annotating = world.auto_annotation
-            batches: Iterable[AutoAnnotateJob] = reversed(annotating.of_organization(org_id))
-            sources.append((auto_annotate_order(j), 6, partial(annotating.job, j)) for j in batches)
-        if kind in (None, WORKFLOW_RUN_JOB):
-            # Newest first; the filter below picks an ended status.
-            flows = world.workflow_runs
-            sources.append(
-                (workflow_run_order(r), 5, partial(flows.job, r))
-                for r in reversed(flows.of_organization(org_id))
-            )
+        # One ended status reads the work filed under it, not the whole history.
+        ended = status if status in _ENDED_JOB_STATUSES else None
+        # Each source yields (order, rank, maker), newest first; orders are unique within
+        # a source and ranks between them, so tuples never compare two makers.
+        streams = [
+            ((order, rank, make) for order, make in source.newest_first(key, ended, now))
+            for rank, source in enumerate(sources)
+        ]
+        if not streams:
+            return []
         merged = (
             entry[2]
-            for entry in (sources[0] if len(sources) == 1 else heapq.merge(*sources, reverse=True))
+            for entry in (streams[0] if len(streams) == 1 else heapq.merge(*streams, reverse=True))
         )
         if status == "all":
-            total = 0
-            if kind in (None, "training"):
-                total += len(world.training.of_organization(org_id))
-            if kind in (None, "export"):
-                total += len(exports.of_organization(org_id))
-            if kind in (None, "evaluation"):
-                total += len(world.evaluations.listing(key, model_id=None, dataset_id=None))
-            if kind in (None, "connector_import"):
-                total += len(world.connector_imports.of_organization(org_id))
-            if kind in (None, VIDEO_JOB):
-                total += len(world.videos.of_organization(org_id))
-            if kind in (None, AUTO_ANNOTATE_JOB):
-                total += len(world.auto_annotation.of_organization(org_id))
-            if kind in (None, WORKFLOW_RUN_JOB):
-                total += len(world.workflow_runs.of_organization(org_id))
+            total = sum(source.count(key) for source in sources)
             return LazyJobs(merged, min(total, JOB_LIST_LIMIT))
-        found: list[JobView] = []
+        picked: list[JobView] = []
         for make in merged:
             view = make()
             if _matches(view, status):
-                found.append(view)
-                if len(found) == JOB_LIST_LIMIT:
+                picked.append(view)
+                if len(picked) == JOB_LIST_LIMIT:
                     break
-        return found
-
-    def _run_job(self, run: TrainingRun, now: float) -> JobView:
-        if run.final is None:
-            return run_job(run, now)
-        view = self._ended_jobs.get(run.id)
-        if view is None:
-            if len(self._ended_jobs) >= _ENDED_JOBS_KEPT:
-                self._ended_jobs.clear()
-            view = self._ended_jobs[run.id] = run_job(run, now)
-        return view
+        return picked
 
     def job(self, key: ApiKey, job_id: str) -> JobView:
-        """One job by its id (a run's, an export's or an evaluation's); 404 for any other."""
-        world = self._world
+        """One job of any kind by its id; 404 for another organization's, or none."""
         ref = job_id.lower()
-        run = world.runs.get(ref)
-        if run is not None and run.organization_id == key.organization_id:
-            return run_job(run, world.now())
-        export = world.exports.get(ref)
-        if export is not None and export.organization_id == key.organization_id:
-            return export_job(export, world.export_service.job(export), world.now())
-        evaluation = world.evaluations.evaluations.get(ref)
-        if evaluation is not None and evaluation.organization_id == key.organization_id:
-            return evaluation_job(evaluation, world.now())
-        imported = world.connector_imports.imports.get(ref)
-        if imported is not None and imported.organization_id == key.organization_id:
-            return world.connector_imports.job(imported)
-        extraction = world.videos.extractions.get(ref)
-        if extraction is not None and extraction.organization_id == key.organization_id:
-            return video_job(world.videos, extraction)
-        batch = world.auto_annotation.jobs.get(ref)
-        if batch is not None and batch.organization_id == key.organization_id:
-            return world.auto_annotation.job(batch)
-        flow = world.workflow_runs.runs.get(ref)
-        if flow is not None and flow.organization_id == key.organization_id:
-            return world.workflow_runs.job(flow)
+        now = self._world.now()
+        for source in self._sources:
+            view = source.find(ref, key.organization_id, now)
+            if view is not None:
+                return view
         raise NotFound(f"Job '{job_id}' not found")
+
+
+Maker = Callable[[], JobView]
+"""Builds one job's view when a page reaches it."""
+
+
+class _JobSource:
+    """One kind of work as the jobs feed reads it: a job type's views, live and past.
+
+    Each kind keeps its work its own way; a source reads it through the indexes its
+    service keeps, so a page of the feed costs the jobs on it, not the organization's
+    history.
+    """
+
+    type: str
+
+    def __init__(self, world: World) -> None:
+        self._world = world
+
+    def live(self, organization_id: str, now: float) -> Iterable[JobView]:
+        """The organization's work not ended yet, as views (any order)."""
+        raise NotImplementedError
+
+    def newest_first(
+        self, key: ApiKey, ended: str | None, now: float
+    ) -> Iterable[tuple[JobOrder, Maker]]:
+        """The organization's work, newest first, each with its order and a maker of its
+        view; with ``ended`` (an ended job status), a source that keeps its ended work
+        by status may give only that work (the feed filters the views it makes)."""
+        raise NotImplementedError
+
+    def count(self, key: ApiKey) -> int:
+        """How many jobs of this kind the organization has."""
+        raise NotImplementedError
+
+    def find(self, job_id: str, organization_id: str, now: float) -> JobView | None:
+        """The organization's job with this (lower-case) id, or ``None``."""
+        raise NotImplementedError
+
+
+class _Runs(_JobSource):
+    type = TRAINING_JOB
+
+    def __init__(self, world: World) -> None:
+        super().__init__(world)
+        # The job views of ended runs, which never change again: the jobs feed's pages
+        # are mostly those. Derived, not state; bounded, so it cannot grow forever.
+        self._ended: dict[str, JobView] = {}
+
+    def live(self, organization_id: str, now: float) -> Iterable[JobView]:
+        return [run_job(r, now) for r in self._world.training.live(organization_id)]
+
+    def newest_first(
+        self, key: ApiKey, ended: str | None, now: float
+    ) -> Iterable[tuple[JobOrder, Maker]]:
+        training = self._world.training
+        runs: Iterable[TrainingRun] = (
+            training.listing(key, dataset_name=None, status=ended)
+            if ended is not None
+            else reversed(training.of_organization(key.organization_id))
+        )
+        return ((run_order(r), partial(self._view, r, now)) for r in runs)
+
+    def _view(self, run: TrainingRun, now: float) -> JobView:
+        if run.final is None:
+            return run_job(run, now)
+        view = self._ended.get(run.id)
+        if view is None:
+            if len(self._ended) >= _ENDED_JOBS_KEPT:
+                self._ended.clear()
+            view = self._ended[run.id] = run_job(run, now)
+        return view
+
+    def count(self, key: ApiKey) -> int:
+        return len(self._world.training.of_organization(key.organization_id))
+
+    def find(self, job_id: str, organization_id: str, now: float) -> JobView | None:
+        run = self._world.runs.get(job_id)
+        if run is None or run.organization_id != organization_id:
+            return None
+        return run_job(run, now)
+
+
+class _Exports(_JobSource):
+    type = EXPORT_JOB
+
+    def live(self, organization_id: str, now: float) -> Iterable[JobView]:
+        exports = self._world.export_service
+        return [export_job(e, exports.job(e), now) for e in exports.active(organization_id)]
+
+    def newest_first(
+        self, key: ApiKey, ended: str | None, now: float
+    ) -> Iterable[tuple[JobOrder, Maker]]:
+        exports = self._world.export_service
+        exported: Iterable[Export] = (
+            exports.listing(key, dataset_ref=None, status=ended)
+            if ended is not None
+            else reversed(exports.of_organization(key.organization_id))
+        )
+        return ((exports.job_order(e), partial(_export_view, exports, e, now)) for e in exported)
+
+    def count(self, key: ApiKey) -> int:
+        return len(self._world.export_service.of_organization(key.organization_id))
+
+    def find(self, job_id: str, organization_id: str, now: float) -> JobView | None:
+        export = self._world.exports.get(job_id)
+        if export is None or export.organization_id != organization_id:
+            return None
+        return _export_view(self._world.export_service, export, now)
+
+
+class _Evaluations(_JobSource):
+    type = EVALUATION_JOB
+
+    def live(self, organization_id: str, now: float) -> Iterable[JobView]:
+        return [evaluation_job(e, now) for e in self._world.evaluations.live(organization_id)]
+
+    def newest_first(
+        self, key: ApiKey, ended: str | None, now: float
+    ) -> Iterable[tuple[JobOrder, Maker]]:
+        # Newest first by creation, which is their jobs' order.
+        evaluations = self._world.evaluations
+        evaluated: Iterable[Evaluation] = (
+            evaluations.ended(key.organization_id, ended)
+            if ended is not None
+            else evaluations.listing(key, model_id=None, dataset_id=None)
+        )
+        return ((evaluation_order(e), partial(evaluation_job, e, now)) for e in evaluated)
+
+    def count(self, key: ApiKey) -> int:
+        return len(self._world.evaluations.listing(key, model_id=None, dataset_id=None))
+
+    def find(self, job_id: str, organization_id: str, now: float) -> JobView | None:
+        evaluation = self._world.evaluations.evaluations.get(job_id)
+        if evaluation is None or evaluation.organization_id != organization_id:
+            return None
+        return evaluation_job(evaluation, now)
+
+
+class _ConnectorImports(_JobSource):
+    type = CONNECTOR_IMPORT_JOB
+
+    def live(self, organization_id: str, now: float) -> Iterable[JobView]:
+        imports = self._world.connector_imports
+        return [imports.job(j) for j in imports.live(organization_id)]
+
+    def newest_first(
+        self, key: ApiKey, ended: str | None, now: float
+    ) -> Iterable[tuple[JobOrder, Maker]]:
+        # Few per organization: every one; the feed's filter picks an ended status.
+        imports = self._world.connector_imports
+        return (
+            (connector_order(j), partial(imports.job, j))
+            for j in reversed(imports.of_organization(key.organization_id))
+        )
+
+    def count(self, key: ApiKey) -> int:
+        return len(self._world.connector_imports.of_organization(key.organization_id))
+
+    def find(self, job_id: str, organization_id: str, now: float) -> JobView | None:
+        imports = self._world.connector_imports
+        found = imports.imports.get(job_id)
+        if found is None or found.organization_id != organization_id:
+            return None
+        return imports.job(found)
+
+
+class _VideoExtractions(_JobSource):
+    type = VIDEO_JOB
+
+    def live(self, organization_id: str, now: float) -> Iterable[JobView]:
+        videos = self._world.videos
+        return [video_job(videos, j) for j in videos.live(organization_id)]
+
+    def newest_first(
+        self, key: ApiKey, ended: str | None, now: float
+    ) -> Iterable[tuple[JobOrder, Maker]]:
+        videos = self._world.videos
+        extracted: Iterable[FrameExtraction] = reversed(videos.of_organization(key.organization_id))
+        if ended is not None:
+            # An ended extraction never changes again: its status is read off as is.
+            extracted = (j for j in extracted if _VIDEO_JOB_STATUS[j.status] == ended)
+        return ((extraction_order(j), partial(video_job, videos, j)) for j in extracted)
+
+    def count(self, key: ApiKey) -> int:
+        return len(self._world.videos.of_organization(key.organization_id))
+
+    def find(self, job_id: str, organization_id: str, now: float) -> JobView | None:
+        videos = self._world.videos
+        found = videos.extractions.get(job_id)
+        if found is None or found.organization_id != organization_id:
+            return None
+        return video_job(videos, found)
+
+
+class _WorkflowRuns(_JobSource):
+    type = WORKFLOW_RUN_JOB
+
+    def live(self, organization_id: str, now: float) -> Iterable[JobView]:
+        flows = self._world.workflow_runs
+        return [flows.job(r) for r in flows.live(organization_id)]
+
+    def newest_first(
+        self, key: ApiKey, ended: str | None, now: float
+    ) -> Iterable[tuple[JobOrder, Maker]]:
+        # The feed's filter picks an ended status.
+        flows = self._world.workflow_runs
+        return (
+            (workflow_run_order(r), partial(flows.job, r))
+            for r in reversed(flows.of_organization(key.organization_id))
+        )
+
+    def count(self, key: ApiKey) -> int:
+        return len(self._world.workflow_runs.of_organization(key.organization_id))
+
+    def find(self, job_id: str, organization_id: str, now: float) -> JobView | None:
+        flows = self._world.workflow_runs
+        found = flows.runs.get(job_id)
+        if found is None or found.organization_id != organization_id:
+            return None
+        return flows.job(found)
+
+
+class _AutoAnnotateJobs(_JobSource):
+    type = AUTO_ANNOTATE_JOB
+
+    def live(self, organization_id: str, now: float) -> Iterable[JobView]:
+        annotating = self._world.auto_annotation
+        return [annotating.job(j) for j in annotating.live(organization_id)]
+
+    def newest_first(
+        self, key: ApiKey, ended: str | None, now: float
+    ) -> Iterable[tuple[JobOrder, Maker]]:
+        # The feed's filter picks an ended status (a pending job reads as queued).
+        annotating = self._world.auto_annotation
+        return (
+            (auto_annotate_order(j), partial(annotating.job, j))
+            for j in reversed(annotating.of_organization(key.organization_id))
+        )
+
+    def count(self, key: ApiKey) -> int:
+        return len(self._world.auto_annotation.of_organization(key.organization_id))
+
+    def find(self, job_id: str, organization_id: str, now: float) -> JobView | None:
+        annotating = self._world.auto_annotation
+        found = annotating.jobs.get(job_id)
+        if found is None or found.organization_id != organization_id:
+            return None
+        return annotating.job(found)
+
+
+_SOURCES: dict[str, type[_JobSource]] = {
+    source.type: source
+    for source in (
+        _Runs,
+        _Exports,
+        _Evaluations,
+        _ConnectorImports,
+        _VideoExtractions,
+        _WorkflowRuns,
+        _AutoAnnotateJobs,
+    )
+}
+"""Where the feed reads each job type; every type of :data:`JOB_TYPES` has one."""
 
 
 class LazyJobs(Sequence[JobView]):
@@ -501,6 +637,10 @@ def _export_view(exports: ExportService, export: Export, now: float) -> JobView:
     return export_job(export, exports.job(export), now)
 
 
+def _view_order(view: JobView) -> JobOrder:
+    return view.order
+
+
 def _feed_order(entry: Notification) -> tuple[float, int]:
     return (entry.created_at, entry.seq)
 
@@ -526,7 +666,7 @@ def run_job(run: TrainingRun, now: float) -> JobView:
         updated = max(updated, view.started_at)
     return JobView(
         id=run.id,
-        type="training",
+        type=TRAINING_JOB,
         status=status,
         progress=progress,
         name=run.name,
@@ -542,8 +682,13 @@ def run_job(run: TrainingRun, now: float) -> JobView:
             "total_epochs": run.plan.epochs,
             "gpu_type": run.gpu_type,
         },
-        order=(run.created_at, run.seq, 0, 0),
+        order=run_order(run),
     )
+
+
+def run_order(run: TrainingRun) -> JobOrder:
+    """Where a run stands in the jobs feed: a run's own number is its runs before."""
+    return job_order(TRAINING_JOB, run.created_at, run.seq, 0)
 
 
 def video_job(videos: VideoService, job: FrameExtraction) -> JobView:
@@ -593,7 +738,7 @@ def export_job(export: Export, job: ExportJob, now: float) -> JobView:
         updated = export.created_at
     return JobView(
         id=export.id,
-        type="export",
+        type=EXPORT_JOB,
         status=status,
         progress=progress,
         name=export.name,
@@ -611,5 +756,5 @@ def export_job(export: Export, job: ExportJob, now: float) -> JobView:
             "include_images": export.include_images,
         },
         # Runs created before the export (at the same instant) sort below it.
-        order=(export.created_at, job.runs_before, 1, job.seq),
+        order=job_order(EXPORT_JOB, export.created_at, job.runs_before, job.seq),
     )

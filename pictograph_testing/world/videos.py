@@ -35,6 +35,7 @@ from pictograph_testing.world.errors import (
 )
 from pictograph_testing.world.failures import FailureQueue
 from pictograph_testing.world.images import check_directory_name, check_filename, directory_path
+from pictograph_testing.world.job_kinds import VIDEO_JOB, JobOrder, job_order
 from pictograph_testing.world.video_files import UnreadableVideo, VideoHeader, read_video_header
 
 if TYPE_CHECKING:
@@ -107,9 +108,9 @@ class FrameExtraction:
     """The training runs created before it: a run created at the same instant sorts below."""
 
 
-def extraction_order(job: FrameExtraction) -> tuple[float, int, int, int]:
+def extraction_order(job: FrameExtraction) -> JobOrder:
     """Where an extraction stands in the jobs feed (newest last): it rises with ``seq``."""
-    return (job.created_at, job.runs_before, 4, job.seq)
+    return job_order(VIDEO_JOB, job.created_at, job.runs_before, job.seq)
 
 
 def temporary_path(organization_id: str, token: str, filename: str) -> str:

@@ -42,6 +42,7 @@ from pictograph_testing.world.errors import (
     field_error,
 )
 from pictograph_testing.world.ids import distinct_ids
+from pictograph_testing.world.job_kinds import WORKFLOW_RUN_JOB, JobOrder, JobView, job_order
 from pictograph_testing.world.predictions import content_hash, image_size, predict_for
 from pictograph_testing.world.workflow_nodes import node_type, topological
 
@@ -49,7 +50,6 @@ if TYPE_CHECKING:
     from collections.abc import Sequence
 
     from pictograph_testing.world.entities import ApiKey, Image, Model
-    from pictograph_testing.world.feeds import JobView
     from pictograph_testing.world.predictions import Prediction
     from pictograph_testing.world.state import World
     from pictograph_testing.world.workflows import Workflow
@@ -59,7 +59,6 @@ __all__ = [
     "ENGINE_START_SECONDS",
     "QUEUE_SECONDS",
     "VIDEO_SIZE",
-    "WORKFLOW_RUN_JOB",
     "Frame",
     "Run",
     "WorkflowRuns",
@@ -75,8 +74,6 @@ DEFAULT_VIDEO_SECONDS = 10.0
 """The length assumed for a video whose ``duration_seconds`` is not given."""
 VIDEO_SIZE = (1280, 720)
 _ACTIVE = ("queued", "processing")
-WORKFLOW_RUN_JOB = "workflow_run"
-"""The jobs feed's type for a workflow run."""
 _JOB_STATUS = {"processing": "running", "error": "failed"}
 
 
@@ -147,6 +144,8 @@ class WorkflowRuns:
     def __init__(self, world: World) -> None:
         self._world = world
         self.runs: dict[str, Run] = {}
+        # Each organization's runs, oldest first: the jobs feed reads them per request.
+        self._of_organization: dict[str, list[Run]] = {}
         self._live: dict[str, Run] = {}
         self._next_event = math.inf
 
@@ -163,8 +162,8 @@ class WorkflowRuns:
         return [self.runs[i] for i in reversed(workflow.run_ids)]
 
     def of_organization(self, organization_id: str) -> list[Run]:
-        """The organization's runs, oldest first."""
-        return [r for r in self.runs.values() if r.organization_id == organization_id]
+        """The organization's runs, oldest first (read only)."""
+        return self._of_organization.get(organization_id, [])
 
     def live(self, organization_id: str) -> list[Run]:
         """The organization's queued and processing runs."""
@@ -172,8 +171,6 @@ class WorkflowRuns:
 
     def job(self, run: Run) -> JobView:
         """The run as the jobs feed shows it (type ``workflow_run``)."""
-        from pictograph_testing.world.feeds import JobView
-
         status = self.status(run)
         done = run.frames_done(self._world.now())
         return JobView(
@@ -301,6 +298,7 @@ class WorkflowRuns:
             runs_before=len(world.runs),
         )
         self.runs[run.id] = run
+        self._of_organization.setdefault(run.organization_id, []).append(run)
         self._live[run.id] = run
         workflow.run_ids.append(run.id)
         workflow.last_run_id = run.id
@@ -399,9 +397,13 @@ class WorkflowRuns:
 
     def forget(self, workflow: Workflow) -> None:
         """Drop a deleted workflow's runs (its live ones stop first, free)."""
-        for run_id in workflow.run_ids:
-            run = self.runs.pop(run_id)
-            self._live.pop(run.id, None)
+        gone = set(workflow.run_ids)
+        for run_id in gone:
+            self._live.pop(run_id, None)
+            del self.runs[run_id]
+        if gone:
+            kept = self._of_organization[workflow.organization_id]
+            kept[:] = [r for r in kept if r.id not in gone]
 
     # ── the clock ──
 
@@ -601,6 +603,6 @@ def _measure(
     return counts
 
 
-def workflow_run_order(run: Run) -> tuple[float, int, int, int]:
+def workflow_run_order(run: Run) -> JobOrder:
     """Where a run stands in the jobs feed (newest last): it rises with ``seq``."""
-    return (run.created_at, run.runs_before, 5, run.seq)
+    return job_order(WORKFLOW_RUN_JOB, run.created_at, run.runs_before, run.seq)

@@ -11,7 +11,7 @@ import heapq
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from functools import partial
-from typing import TYPE_CHECKING, Any, overload
+from typing import TYPE_CHECKING, Any, Generic, Protocol, TypeVar, overload
 
 from pictograph_testing.world.auto_annotate import auto_annotate_order
 from pictograph_testing.world.connectors import connector_order
@@ -38,13 +38,16 @@ from pictograph_testing.world.videos import extraction_order
 from pictograph_testing.world.workflow_runs import workflow_run_order
 
 if TYPE_CHECKING:
-    from collections.abc import Iterable, Iterator
+    from collections.abc import Iterable, Iterator, Mapping
 
+    from pictograph_testing.world.auto_annotate import AutoAnnotateJob, AutoAnnotation
+    from pictograph_testing.world.connectors import ConnectorImport, ConnectorImports
     from pictograph_testing.world.entities import ApiKey, Export, TrainingRun
     from pictograph_testing.world.evaluations import Evaluation
     from pictograph_testing.world.exports import ExportJob, ExportService
     from pictograph_testing.world.state import World
     from pictograph_testing.world.videos import FrameExtraction, VideoService
+    from pictograph_testing.world.workflow_runs import Run, WorkflowRuns
 
 __all__ = ["Feeds", "Notification"]
 
@@ -470,34 +473,6 @@ class _Evaluations(_JobSource):
         return evaluation_job(evaluation, now)
 
 
-class _ConnectorImports(_JobSource):
-    type = CONNECTOR_IMPORT_JOB
-
-    def live(self, organization_id: str, now: float) -> Iterable[JobView]:
-        imports = self._world.connector_imports
-        return [imports.job(j) for j in imports.live(organization_id)]
-
-    def newest_first(
-        self, key: ApiKey, ended: str | None, now: float
-    ) -> Iterable[tuple[JobOrder, Maker]]:
-        # Few per organization: every one; the feed's filter picks an ended status.
-        imports = self._world.connector_imports
-        return (
-            (connector_order(j), partial(imports.job, j))
-            for j in reversed(imports.of_organization(key.organization_id))
-        )
-
-    def count(self, key: ApiKey) -> int:
-        return len(self._world.connector_imports.of_organization(key.organization_id))
-
-    def find(self, job_id: str, organization_id: str, now: float) -> JobView | None:
-        imports = self._world.connector_imports
-        found = imports.imports.get(job_id)
-        if found is None or found.organization_id != organization_id:
-            return None
-        return imports.job(found)
-
-
 class _VideoExtractions(_JobSource):
     type = VIDEO_JOB
 
@@ -526,60 +501,96 @@ class _VideoExtractions(_JobSource):
         return video_job(videos, found)
 
 
-class _WorkflowRuns(_JobSource):
+class _Owned(Protocol):
+    organization_id: str
+
+
+_Job = TypeVar("_Job", bound=_Owned)
+
+
+class _Keeper(Protocol[_Job]):
+    """A service that keeps its jobs per organization and makes their views itself."""
+
+    def of_organization(self, organization_id: str) -> Sequence[_Job]: ...
+
+    def live(self, organization_id: str) -> Iterable[_Job]: ...
+
+    def job(self, item: _Job, /) -> JobView: ...
+
+
+class _KeptJobs(_JobSource, Generic[_Job]):
+    """A kind whose service keeps few jobs per organization and views them itself: its
+    history is every job, newest first, and the feed's filter picks an ended status."""
+
+    def _keeper(self) -> _Keeper[_Job]:
+        raise NotImplementedError
+
+    def _by_id(self) -> Mapping[str, _Job]:
+        raise NotImplementedError
+
+    def _order(self, item: _Job) -> JobOrder:
+        raise NotImplementedError
+
+    def live(self, organization_id: str, now: float) -> Iterable[JobView]:
+        keeper = self._keeper()
+        return [keeper.job(j) for j in keeper.live(organization_id)]
+
+    def newest_first(
+        self, key: ApiKey, ended: str | None, now: float
+    ) -> Iterable[tuple[JobOrder, Maker]]:
+        keeper = self._keeper()
+        return (
+            (self._order(j), partial(keeper.job, j))
+            for j in reversed(keeper.of_organization(key.organization_id))
+        )
+
+    def count(self, key: ApiKey) -> int:
+        return len(self._keeper().of_organization(key.organization_id))
+
+    def find(self, job_id: str, organization_id: str, now: float) -> JobView | None:
+        found = self._by_id().get(job_id)
+        if found is None or found.organization_id != organization_id:
+            return None
+        return self._keeper().job(found)
+
+
+class _ConnectorImports(_KeptJobs["ConnectorImport"]):
+    type = CONNECTOR_IMPORT_JOB
+
+    def _keeper(self) -> ConnectorImports:
+        return self._world.connector_imports
+
+    def _by_id(self) -> Mapping[str, ConnectorImport]:
+        return self._world.connector_imports.imports
+
+    def _order(self, item: ConnectorImport) -> JobOrder:
+        return connector_order(item)
+
+
+class _WorkflowRuns(_KeptJobs["Run"]):
     type = WORKFLOW_RUN_JOB
 
-    def live(self, organization_id: str, now: float) -> Iterable[JobView]:
-        flows = self._world.workflow_runs
-        return [flows.job(r) for r in flows.live(organization_id)]
+    def _keeper(self) -> WorkflowRuns:
+        return self._world.workflow_runs
 
-    def newest_first(
-        self, key: ApiKey, ended: str | None, now: float
-    ) -> Iterable[tuple[JobOrder, Maker]]:
-        # The feed's filter picks an ended status.
-        flows = self._world.workflow_runs
-        return (
-            (workflow_run_order(r), partial(flows.job, r))
-            for r in reversed(flows.of_organization(key.organization_id))
-        )
+    def _by_id(self) -> Mapping[str, Run]:
+        return self._world.workflow_runs.runs
 
-    def count(self, key: ApiKey) -> int:
-        return len(self._world.workflow_runs.of_organization(key.organization_id))
-
-    def find(self, job_id: str, organization_id: str, now: float) -> JobView | None:
-        flows = self._world.workflow_runs
-        found = flows.runs.get(job_id)
-        if found is None or found.organization_id != organization_id:
-            return None
-        return flows.job(found)
+    def _order(self, item: Run) -> JobOrder:
+        return workflow_run_order(item)
 
 
-class _AutoAnnotateJobs(_JobSource):
+class _AutoAnnotateJobs(_KeptJobs["AutoAnnotateJob"]):
     type = AUTO_ANNOTATE_JOB
 
-    def live(self, organization_id: str, now: float) -> Iterable[JobView]:
-        annotating = self._world.auto_annotation
-        return [annotating.job(j) for j in annotating.live(organization_id)]
+    def _keeper(self) -> AutoAnnotation:
+        return self._world.auto_annotation
 
-    def newest_first(
-        self, key: ApiKey, ended: str | None, now: float
-    ) -> Iterable[tuple[JobOrder, Maker]]:
-        # The feed's filter picks an ended status (a pending job reads as queued).
-        annotating = self._world.auto_annotation
-        return (
-            (auto_annotate_order(j), partial(annotating.job, j))
-            for j in reversed(annotating.of_organization(key.organization_id))
-        )
+    def _by_id(self) -> Mapping[str, AutoAnnotateJob]:
+        return self._world.auto_annotation.jobs
 
-    def count(self, key: ApiKey) -> int:
-        return len(self._world.auto_annotation.of_organization(key.organization_id))
-
-    def find(self, job_id: str, organization_id: str, now: float) -> JobView | None:
-        annotating = self._world.auto_annotation
-        found = annotating.jobs.get(job_id)
-        if found is None or found.organization_id != organization_id:
-            return None
-        return annotating.job(found)
+    def _order(self, item: AutoAnnotateJob) -> JobOrder:
+        return auto_annotate_order(item)
 
 
 _SOURCES: dict[str, type[_JobSource]] = {

@@ -170,6 +170,34 @@ def test_update_endpoint_changes_only_what_is_given_and_checks_it_whole(
     assert "min_containers" in nothing.json()["error"]["message"]
 
 
+def test_an_endpoint_warmed_by_a_rescale_is_metered_on_the_clock(
+    fake: FakePictograph, client: pictograph.Client
+) -> None:
+    _lot(client)
+    client.workflows.deploy("Lot")  # scaled to zero: no meter runs
+    client.workflows.wait_until_live("Lot", poll_interval=5)
+    client.workflows.update_endpoint("Lot", min_containers=2, max_containers=2)
+    fake.clock.advance(DEPLOYMENT_METER_SECONDS)
+    assert _billed(fake) == 2 * 5 * RATE, "metered on the clock, not only at the next change"
+    client.workflows.update_endpoint("Lot", min_containers=0)
+    fake.clock.advance(3 * DEPLOYMENT_METER_SECONDS)
+    assert _billed(fake) == 2 * 5 * RATE, "scaled to zero again: nothing more"
+
+
+async def test_the_async_client_warms_an_endpoint_that_the_clock_meters(
+    fake: FakePictograph, client: pictograph.Client, aclient: pictograph.AsyncClient
+) -> None:
+    _lot(client)
+    await aclient.workflows.deploy("Lot")
+    await aclient.workflows.wait_until_live("Lot", poll_interval=5)
+    await aclient.workflows.update_endpoint("Lot", min_containers=1)
+    fake.clock.advance(2 * DEPLOYMENT_METER_SECONDS)
+    assert _billed(fake) == 2 * 5 * RATE
+    endpoint = (await aclient.workflows.get("Lot")).endpoint
+    assert endpoint is not None
+    assert endpoint.accrued_cost_micro_usd == 2 * 5 * RATE
+
+
 def test_bad_deploys_are_refused_and_make_nothing(
     fake: FakePictograph, client: pictograph.Client
 ) -> None:

@@ -284,6 +284,8 @@ class WorkflowEndpoints:
         for name, value in scaling.items():
             setattr(endpoint, name, value)
         endpoint.updated_at = now
+        # Warm containers are metered on the clock from now (none when scaled to zero).
+        self._plan()
         return endpoint
 
     def saved(self, workflow: Workflow) -> None:

@@ -25,6 +25,7 @@ active (its state and containers then); with no streams it logs no frames or eve
 
 from __future__ import annotations
 
+import heapq
 import math
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
@@ -142,6 +143,12 @@ class WorkflowEndpoints:
         self._world = world
         self.endpoints: dict[str, Endpoint] = {}
         """By workflow id."""
+        # Each endpoint's next event (it comes up, or its warm containers are metered) as
+        # (when, order, workflow id). An entry goes stale when its endpoint changes; it is
+        # dropped when it reaches the top, so a catch-up costs its events, not the
+        # endpoints there are.
+        self._heap: list[tuple[float, int, str]] = []
+        self._order = 0
         self._next_event = math.inf
 
     # ── reads ──
@@ -285,7 +292,7 @@ class WorkflowEndpoints:
             setattr(endpoint, name, value)
         endpoint.updated_at = now
         # Warm containers are metered on the clock from now (none when scaled to zero).
-        self._plan()
+        self._watch(endpoint)
         return endpoint
 
     def saved(self, workflow: Workflow) -> None:
@@ -308,24 +315,36 @@ class WorkflowEndpoints:
 
     def advance_to(self, now: float) -> None:
         """Bring every endpoint up to ``now``, in time order: come up, fail, meter."""
-        while True:
-            due = self._due()
-            if due is None or due[0] > now:
-                break
-            at, endpoint = due
-            if endpoint.status == "provisioning" and endpoint.up_at == at:
+        heap = self._heap
+        while heap and heap[0][0] <= now:
+            at, _, workflow_id = heapq.heappop(heap)
+            endpoint = self._due(at, workflow_id)
+            if endpoint is None:
+                continue  # changed since: its next event is another entry
+            if endpoint.status == "provisioning":
                 self._come_up(endpoint, at)
             else:
                 self._meter(endpoint, at)
+            self._push(endpoint)
         self._plan()
 
-    def _due(self) -> tuple[float, Endpoint] | None:
-        best: tuple[float, Endpoint] | None = None
-        for endpoint in self.endpoints.values():
-            at = self._event_of(endpoint)
-            if at is not None and (best is None or at < best[0]):
-                best = (at, endpoint)
-        return best
+    def _due(self, at: float, workflow_id: str) -> Endpoint | None:
+        """The endpoint whose next event an entry of ``at`` is, or ``None`` if stale."""
+        endpoint = self.endpoints.get(workflow_id)
+        if endpoint is None or self._event_of(endpoint) != at:
+            return None
+        return endpoint
+
+    def _push(self, endpoint: Endpoint) -> None:
+        at = self._event_of(endpoint)
+        if at is not None:
+            self._order += 1
+            heapq.heappush(self._heap, (at, self._order, endpoint.workflow_id))
+
+    def _watch(self, endpoint: Endpoint) -> None:
+        """Its next event changed: put it on the heap, and tell the world's agenda."""
+        self._push(endpoint)
+        self._plan()
 
     def _event_of(self, endpoint: Endpoint) -> float | None:
         if endpoint.status == "provisioning":
@@ -335,8 +354,10 @@ class WorkflowEndpoints:
         return None
 
     def _plan(self) -> None:
-        due = self._due()
-        self._next_event = math.inf if due is None else due[0]
+        heap = self._heap
+        while heap and self._due(heap[0][0], heap[0][2]) is None:
+            heapq.heappop(heap)
+        self._next_event = heap[0][0] if heap else math.inf
         self._world.agenda.expect(self._next_event)
 
     # ── inside ──
@@ -395,7 +416,7 @@ class WorkflowEndpoints:
             endpoint.status = "provisioning"
             endpoint.error_message = None
             endpoint.up_at = now + DEPLOYMENT_SERVER_START_SECONDS
-        self._plan()
+        self._watch(endpoint)
 
     def _come_up(self, endpoint: Endpoint, at: float) -> None:
         world = self._world

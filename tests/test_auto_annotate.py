@@ -3,7 +3,7 @@ SAM3's point, box and text prompts, sync and async."""
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import pytest
 from pictograph.exceptions import (
@@ -282,6 +282,78 @@ def test_a_running_job_cancelled_keeps_what_it_drafted_and_its_charge(
     assert drafted == images[: cancelled.processed_images]
     with pytest.raises(ConflictError, match="already cancelled"):
         client.auto_annotate.cancel_batch(kickoff.job_id)
+
+
+def test_a_running_job_writes_each_images_drafts_as_it_is_done(
+    fake: FakePictograph, client: pictograph.Client
+) -> None:
+    images = _unlabelled(client, fake, 20)
+    kickoff = client.auto_annotate.batch(
+        DATASET, [i.id for i in images], [STOP], confidence_threshold=0.0, wait=False
+    )
+    fake.clock.advance(AUTO_ANNOTATE.queue_seconds + 10 * AUTO_ANNOTATE.seconds_per_pass)
+    running = client.auto_annotate.get_batch(kickoff.job_id)
+    saved = [client.annotations.get(DATASET, i.filename) for i in images]
+
+    assert running.status == "running"
+    assert 0 < running.processed_images < 20
+    # The images done so far have their drafts, counted; the rest have none yet.
+    assert all(saved[: running.processed_images])
+    assert not any(saved[running.processed_images :])
+    assert running.total_annotations_added == sum(map(len, saved)) > 0
+    done = client.auto_annotate.wait_for_batch(kickoff.job_id, poll_interval=1)
+    final = [client.annotations.get(DATASET, i.filename) for i in images]
+    assert final[: running.processed_images] == saved[: running.processed_images]
+    assert done.total_annotations_added == sum(map(len, final))
+
+
+async def test_the_async_client_reads_a_running_jobs_drafts(
+    fake: FakePictograph, client: pictograph.Client, aclient: pictograph.AsyncClient
+) -> None:
+    images = _unlabelled(client, fake, 10)
+    kickoff = await aclient.auto_annotate.batch(
+        DATASET, [i.id for i in images], [STOP], confidence_threshold=0.0, wait=False
+    )
+    fake.clock.advance(AUTO_ANNOTATE.queue_seconds + 5 * AUTO_ANNOTATE.seconds_per_pass)
+    running = await aclient.auto_annotate.get_batch(kickoff.job_id)
+    saved = [await aclient.annotations.get(DATASET, i.filename) for i in images]
+    assert running.status == "running"
+    assert 0 < running.processed_images < 10
+    assert running.total_annotations_added == sum(map(len, saved)) > 0
+    assert not any(saved[running.processed_images :])
+
+
+def _two_jobs_drafted(steps: int) -> tuple[list[Any], list[tuple[int, int]]]:
+    """Two jobs side by side over one dataset's images, the clock moved in ``steps``:
+    every draft as saved (ids included), and each job as it ended."""
+    with FakePictograph(seed=3) as fake, fake.client(max_retries=0) as client:
+        fake.add_dataset(DATASET, images=20, completed_images=20, classes=["stop_sign"])
+        images = _unlabelled(client, fake, 20)
+        ids = [i.id for i in images]
+        first = client.auto_annotate.batch(
+            DATASET, ids[:13], [STOP], confidence_threshold=0.0, wait=False
+        )
+        fake.clock.advance(0.7 * AUTO_ANNOTATE.seconds_per_pass)
+        second = client.auto_annotate.batch(
+            DATASET, ids[13:], [STOP], confidence_threshold=0.0, wait=False
+        )
+        span = AUTO_ANNOTATE.queue_seconds + 20 * AUTO_ANNOTATE.seconds_per_pass
+        for _ in range(steps):
+            fake.clock.advance(span / steps)
+            client.credits.balance()  # a read: the world catches up to each step
+        jobs = [client.auto_annotate.get_batch(j.job_id) for j in (first, second)]
+        assert all(job.status == "completed" for job in jobs)
+        drafts = [client.annotations.get(DATASET, i.filename) for i in images]
+        return drafts, [(j.processed_images, j.total_annotations_added) for j in jobs]
+
+
+def test_side_by_side_jobs_draft_the_same_however_the_clock_moved() -> None:
+    at_once = _two_jobs_drafted(1)
+    drafts, ended = at_once
+    assert all(drafts), "every image drafted"
+    assert ended == [(13, sum(map(len, drafts[:13]))), (7, sum(map(len, drafts[13:])))]
+    assert _two_jobs_drafted(7) == at_once
+    assert _two_jobs_drafted(53) == at_once
 
 
 # ── trained models ──

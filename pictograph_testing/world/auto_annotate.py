@@ -7,8 +7,9 @@ function (:meth:`AutoAnnotation.price`), which both ``quote`` and the start call
 quote is the charge; the whole estimate is debited when the job starts, 402 when the
 balance does not cover it. The job is ``pending`` for the tariff's queue time, then
 ``running`` while its containers share the images, and ``completed`` when they are
-done; its drafts are written then, beside each image's annotations (one that repeats an
-annotation of its class is dropped), a class of ``output_type="tag"`` as image tags.
+done. Each image's drafts are written at the instant it is done, beside its annotations
+(one that repeats an annotation of its class is dropped), a class of
+``output_type="tag"`` as image tags.
 
 In the jobs feed (``client.jobs``) a job is of type :data:`AUTO_ANNOTATE_JOB`, read from
 it as it stands (:meth:`AutoAnnotation.job`): ``pending`` is the feed's ``queued``, and
@@ -32,7 +33,6 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from pictograph_testing.catalog import AUTO_ANNOTATE
-from pictograph_testing.world.agenda import earliest_end, take_due
 from pictograph_testing.world.annotations import canonical_annotations
 from pictograph_testing.world.billing import AUTO_ANNOTATE_REFUND, usd_pair
 from pictograph_testing.world.datasets import class_kind
@@ -149,6 +149,8 @@ class AutoAnnotateJob:
     status: str = "pending"
     """``pending`` and ``running`` are read off the clock; this holds how it ended."""
     processed: int = 0
+    applied: int = 0
+    """Images whose drafts are written (or which failed): the first ``applied`` of them."""
     annotations_added: int = 0
     failed_images: int = 0
     error: str | None = None
@@ -296,11 +298,7 @@ class AutoAnnotation:
         """Images done: all that ran once it ended, a share of them while running."""
         if job.status != "pending":
             return job.processed
-        now = self._world.now()
-        if now < job.starts_at or job.ends_at <= job.starts_at:
-            return 0
-        share = min(1.0, (now - job.starts_at) / (job.ends_at - job.starts_at))
-        return min(len(job.image_ids), math.floor(len(job.image_ids) * share))
+        return _done_at(job, self._world.now())
 
     def progress(self, job: AutoAnnotateJob) -> int:
         """Percent done: 100 once completed, short of it while any image is left."""
@@ -414,7 +412,7 @@ class AutoAnnotation:
             metadata={"job_id": job.id, "dataset_id": dataset.id},
         )
         self._keep(job)
-        self._next_event = min(self._next_event, job.ends_at)
+        self._next_event = min(self._next_event, _image_done_at(job, 1))
         world.agenda.expect(self._next_event)
         return job
 
@@ -455,7 +453,7 @@ class AutoAnnotation:
         world = self._world
         done = self.processed(job)
         del self._live[job.id]
-        self._apply(job, done)
+        self._apply(job, done, world.now())
         job.status = "cancelled"
         job.completed_at = world.now()
         if status == "pending" and not job.similar:
@@ -616,7 +614,7 @@ class AutoAnnotation:
             runs_before=len(world.runs),
         )
         self._keep(job)
-        self._next_event = min(self._next_event, job.ends_at)
+        self._next_event = min(self._next_event, _image_done_at(job, 1))
         world.agenda.expect(self._next_event)
         return job
 
@@ -627,11 +625,33 @@ class AutoAnnotation:
         return self._next_event
 
     def advance_to(self, now: float) -> None:
-        """End, in time order, every job due at or before ``now``."""
+        """Write, in time order, the drafts of every image done by ``now``, and end every
+        job due by then.
+
+        Jobs running side by side take turns by the instant each image is done (then by
+        their order), so the drafts' ids are drawn in the same order however the clock
+        got to ``now``.
+        """
         if now < self._next_event:
             return
-        for job in take_due(self._live, now):
-            self._apply(job, len(job.image_ids))
+        live = self._live
+        while live:
+            turns = sorted((_image_done_at(j, j.applied + 1), j.seq, j) for j in live.values())
+            at, seq, job = turns[0]
+            if at > now:
+                break
+            # Up to the next image of another job: at that instant, the job first in order.
+            bound = now
+            if len(turns) > 1:
+                other_at, other_seq, _ = turns[1]
+                if other_at <= bound:
+                    bound = other_at if seq < other_seq else math.nextafter(other_at, -math.inf)
+            if job.ends_at > bound:
+                done = _done_at(job, bound)
+                self._apply(job, done, _image_done_at(job, done))
+                continue
+            del live[job.id]
+            self._apply(job, len(job.image_ids), job.ends_at)
             job.status = "completed"
             job.completed_at = job.ends_at
             if job.similar:
@@ -646,17 +666,23 @@ class AutoAnnotation:
         self._plan_next()
 
     def _plan_next(self) -> None:
-        self._next_event = earliest_end(self._live.values())
+        self._next_event = min(
+            (_image_done_at(j, j.applied + 1) for j in self._live.values()), default=math.inf
+        )
         self._world.agenda.expect(self._next_event)
 
     # ── drafts ──
 
-    def _apply(self, job: AutoAnnotateJob, count: int) -> None:
-        """Write the drafts of the job's first ``count`` images."""
+    def _apply(self, job: AutoAnnotateJob, count: int, at: float) -> None:
+        """Write the drafts of the job's first ``count`` images (those not written yet);
+        the last of them was done at ``at``."""
+        if count <= job.applied:
+            return
         world = self._world
         dataset = world.datasets.get(job.dataset_id)
         model = world.models.get(job.model_id) if job.model_id is not None else None
-        for image_id in job.image_ids[:count]:
+        first, job.applied = job.applied, count
+        for image_id in job.image_ids[first:count]:
             image = world.images.get(image_id)
             if dataset is None or image is None or image.dataset_id != dataset.id:
                 job.failed_images += 1  # deleted (or moved away) since the job started
@@ -686,8 +712,8 @@ class AutoAnnotation:
                 )
                 image.annotations = [*image.annotations, *checked]
                 job.annotations_added += len(checked)
-        if dataset is not None and count:
-            dataset.updated_at = world.now()
+        if dataset is not None:
+            dataset.updated_at = at
 
     def _sam3_drafts(self, job: AutoAnnotateJob, content: bytes) -> list[dict[str, Any]]:
         picture = read_picture(content)
@@ -827,3 +853,26 @@ def _iou(a: tuple[float, float, float, float], b: tuple[float, float, float, flo
     inter = ix * iy
     union = a[2] * a[3] + b[2] * b[3] - inter
     return inter / union if union > 0 else 0.0
+
+
+def _done_at(job: AutoAnnotateJob, at: float) -> int:
+    """How many of a live job's images its containers have done by ``at``."""
+    total = len(job.image_ids)
+    if at >= job.ends_at:
+        return total
+    if at < job.starts_at or job.ends_at <= job.starts_at:
+        return 0
+    share = (at - job.starts_at) / (job.ends_at - job.starts_at)
+    return min(total, math.floor(total * share))
+
+
+def _image_done_at(job: AutoAnnotateJob, count: int) -> float:
+    """The instant a live job has done ``count`` images (its end, for all or more)."""
+    total = len(job.image_ids)
+    if count >= total or job.ends_at <= job.starts_at:
+        return job.ends_at
+    at = min(job.ends_at, job.starts_at + count * (job.ends_at - job.starts_at) / total)
+    # The first instant the share reads as done: rounding can leave it a hair short.
+    while _done_at(job, at) < count:
+        at = math.nextafter(at, math.inf)
+    return at

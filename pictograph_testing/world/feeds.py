@@ -301,17 +301,18 @@ class Feeds:
             return views[:JOB_LIST_LIMIT]
         # One ended status reads the work filed under it, not the whole history.
         ended = status if status in _ENDED_JOB_STATUSES else None
-        # Each source yields (order, rank, maker), newest first; orders are unique within
-        # a source and ranks between them, so tuples never compare two makers.
-        streams = [
-            ((order, rank, make) for order, make in source.newest_first(key, ended, now))
-            for rank, source in enumerate(sources)
-        ]
+        # Each source yields (order, maker), newest first; an order holds its job type's
+        # rank, so orders are unique across sources and merged by them alone.
+        streams = [source.newest_first(key, ended, now) for source in sources]
         if not streams:
             return []
         merged = (
-            entry[2]
-            for entry in (streams[0] if len(streams) == 1 else heapq.merge(*streams, reverse=True))
+            entry[1]
+            for entry in (
+                streams[0]
+                if len(streams) == 1
+                else heapq.merge(*streams, key=_entry_order, reverse=True)
+            )
         )
         if status == "all":
             total = sum(source.count(key) for source in sources)
@@ -650,6 +651,10 @@ def _export_view(exports: ExportService, export: Export, now: float) -> JobView:
 
 def _view_order(view: JobView) -> JobOrder:
     return view.order
+
+
+def _entry_order(entry: tuple[JobOrder, Maker]) -> JobOrder:
+    return entry[0]
 
 
 def _feed_order(entry: Notification) -> tuple[float, int]:

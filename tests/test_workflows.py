@@ -700,3 +700,49 @@ async def test_the_async_jobs_feed_shows_workflow_runs(
     job = await aclient.jobs.get(started.run_id)
     assert (job.type, job.status) == ("workflow_run", "queued")
     assert [j.id async for j in aclient.jobs.list(type="workflow_run")] == [started.run_id]
+
+
+def _release(fake: FakePictograph, version: str) -> httpx.Client:
+    """A client of an SDK release's wire (the installed SDK cannot send an older body)."""
+    return httpx.Client(
+        transport=fake.transport(),
+        base_url=f"{fake.base_url}/api/v1/developer/",
+        headers={"X-API-Key": fake.api_key, "User-Agent": f"pictograph-python/{version}"},
+    )
+
+
+@pytest.mark.usefixtures("no_real_waiting")
+def test_sdk_1_69_113s_precision_is_the_model_blocks_and_a_runs_own(
+    fake: FakePictograph, client: pictograph.Client
+) -> None:
+    _train(client)
+    compute = {"gpu": "l4", "precision": "fp16"}
+    with _release(fake, "1.69.113") as old:
+        made = old.post(
+            "workflows/",
+            json={"name": "Lot", "graph": detection_graph("signs"), "compute": compute},
+        )
+        wrong = old.patch(
+            f"workflows/{made.json()['workflow']['id']}", json={"compute": {"precision": "int8"}}
+        )
+        over = old.post(
+            f"workflows/{made.json()['workflow']['id']}/run",
+            json={"compute": {"precision": "fp32"}},
+        )
+        listed = old.get("workflows/")
+    assert made.status_code == 200
+    assert made.json()["workflow"]["compute"] == compute
+    assert listed.json()["workflows"][0]["compute"] == compute
+    assert wrong.status_code == 400
+    # Where the precision is since 1.69.115: the Model block's, which today's SDK reads.
+    lot = client.workflows.get("Lot")
+    assert lot.graph["nodes"][1]["config"]["precision"] == "fp16"
+    assert lot.compute.model_dump() == {"gpu": "l4"}
+    at_fp16 = client.workflows.wait_for_run(client.workflows.run("Lot").run_id, poll_interval=1)
+    at_fp32 = client.workflows.wait_for_run(over.json()["run_id"], poll_interval=1)
+    assert at_fp16.compute.model_dump() == {"gpu": "l4", "precision": "fp16"}
+    assert at_fp32.compute.model_dump() == {"gpu": "l4", "precision": "fp32"}
+    with _release(fake, "1.69.115") as newer:
+        refused = newer.post("workflows/", json={"name": "Gate", "compute": compute})
+    assert refused.status_code == 422
+    assert "compute.precision: Extra inputs are not permitted" in refused.json()["error"]["message"]

@@ -85,6 +85,7 @@ __all__ = [
     "TARGET_FOLDER_PATHS",
     "VIRTUAL_FOLDER_PATHS",
     "WORKFLOW_ENDPOINT_ON_CREATE",
+    "WORKFLOW_PRECISION",
     "Client",
     "Defect",
     "NewerSdkWarning",
@@ -368,6 +369,9 @@ GPU_COUNT = before("1.69.106", since="1.67.3")
 WORKFLOW_ENDPOINT_ON_CREATE = before("1.69.143", since="1.69.142")
 """``workflows.create`` sends the endpoint's ``region`` and scaling (when not the
 defaults): the release served a workflow live on its create."""
+WORKFLOW_PRECISION = before("1.69.115", since="1.69.113")
+"""A workflow's ``compute`` (create, update, and the replies) and a run's (run, invoke)
+carry a ``precision``; from 1.69.115 each Model block holds its own (its config's)."""
 COMPUTE_TYPES = before("1.69.127")
 """``deployments.create`` sends ``compute_type`` (``cpu`` or ``gpu``); 1.69.127 deploys
 on a GPU only and stopped sending it."""

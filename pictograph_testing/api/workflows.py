@@ -9,9 +9,10 @@ prices in :mod:`pictograph_testing.catalog`.
 
 from __future__ import annotations
 
+from dataclasses import replace
 from typing import TYPE_CHECKING, Any
 
-from pictograph_testing.api.dialects import WORKFLOW_ENDPOINT_ON_CREATE, Wire
+from pictograph_testing.api.dialects import WORKFLOW_ENDPOINT_ON_CREATE, WORKFLOW_PRECISION, Wire
 from pictograph_testing.api.gateway import gateway_url
 from pictograph_testing.api.spec import ID_LIST, NAME, Bool, Field, Int, Json, Num, Obj, Param, Str
 from pictograph_testing.api.table import Bare, Page, endpoint
@@ -33,6 +34,7 @@ from pictograph_testing.world.workflow_nodes import (
     PORTS,
     TEMPLATES,
     graph_shape,
+    template,
 )
 from pictograph_testing.world.workflows import WORKFLOW_STATUSES
 
@@ -56,6 +58,16 @@ _GRAPH_DOC: dict[str, Any] = {
 }
 _GRAPH = Json(doc=_GRAPH_DOC)
 _COMPUTE = Obj({"gpu": Field(Str(enum=tuple(WORKFLOW_GPUS), status=400), nullable=False)})
+# SDK 1.69.113 and 1.69.114 sent a precision beside the GPU, the workflow's or the run's; it
+# is each Model block's since (WORKFLOW_PRECISION).
+_COMPUTE_WITH_PRECISION = Obj(
+    {
+        **_COMPUTE.fields,
+        "precision": Field(
+            Str(enum=tuple(p for p, _, _ in WORKFLOW_PRECISIONS), status=400), nullable=False
+        ),
+    }
+)
 _README = Str(max_length=20_000)
 _STATUS = Str(enum=WORKFLOW_STATUSES)
 _MIN = Field(Int(minimum=0, maximum=DEPLOYMENT_MAX_MIN_CONTAINERS))
@@ -93,6 +105,67 @@ UPDATE = Obj(
     at_least_one="key",
 )
 _MANAGE: dict[str, Any] = {"role": "member", "errors": (403,)}
+
+
+def at_precision(graph: Any, precision: str) -> Any:
+    """``graph`` with each Model block run at ``precision``: a workflow's precision, sent in
+    its compute by SDK 1.69.113 and 1.69.114, is its Model blocks' since. Anything but a
+    graph is left for the graph's own checks to refuse."""
+    if not isinstance(graph, dict) or not isinstance(graph.get("nodes"), list):
+        return graph
+    nodes = [
+        {**node, "config": {**(node.get("config") or {}), "precision": precision}}
+        if isinstance(node, dict)
+        and node.get("type") == "model"
+        and isinstance(node.get("config") or {}, dict)
+        else node
+        for node in graph["nodes"]
+    ]
+    return {**graph, "nodes": nodes}
+
+
+def _graph_precision(graph: dict[str, Any]) -> str:
+    # As a run reads it (workflow_runs.start): fp16 once a Model block runs at fp16.
+    fp16 = any(
+        n.get("type") == "model" and (n.get("config") or {}).get("precision") == "fp16"
+        for n in graph.get("nodes", [])
+    )
+    return "fp16" if fp16 else "fp32"
+
+
+def _with_precision(payload: dict[str, Any]) -> dict[str, Any]:
+    """A reply's workflows with their compute's ``precision``, as 1.69.113 and 1.69.114 read it."""
+    found = [payload["workflow"]] if "workflow" in payload else payload.get("workflows", [])
+    for workflow in found:
+        workflow["compute"] = {
+            **workflow["compute"],
+            "precision": _graph_precision(workflow["graph"]),
+        }
+    return payload
+
+
+# The workflow routes 1.69.113 and 1.69.114 read a workflow's compute from: its precision too.
+_PRECISION_READ = Wire(
+    WORKFLOW_PRECISION, rewrite=_with_precision, note="reads a workflow's `compute.precision`"
+)
+
+
+def _precision_sent(compute: Field) -> Wire:
+    """The wire of a route 1.69.113 and 1.69.114 send a workflow's precision to (create,
+    update): ``compute`` as the route declares it, with the precision."""
+    return Wire(
+        WORKFLOW_PRECISION,
+        extra_fields={"compute": replace(compute, spec=_COMPUTE_WITH_PRECISION)},
+        rewrite=_with_precision,
+        note="sends and reads a workflow's `compute.precision` (each Model block's since)",
+    )
+
+
+_RUN_PRECISION = Wire(
+    WORKFLOW_PRECISION,
+    extra_fields={"compute": Field(_COMPUTE_WITH_PRECISION)},
+    note="sends the run's `compute.precision` over its Model blocks'",
+)
 
 
 @endpoint(
@@ -177,6 +250,7 @@ def validate(call: Call) -> Reply:
     summary="Every workflow of the organization, newest first",
     sdk=("workflows.list",),
     reply=Bare("WorkflowList"),
+    wires=(_PRECISION_READ,),
 )
 def list_workflows(call: Call) -> Reply:
     rows = call.world.workflows.of_organization(call.key.organization_id)
@@ -196,6 +270,7 @@ def list_workflows(call: Call) -> Reply:
             extra_fields=dict(DEPLOY.fields),
             note="takes the endpoint's `region` and scaling, and deploys it when one is sent",
         ),
+        _precision_sent(CREATE.fields["compute"]),
     ),
     role="member",
     action="create workflows",
@@ -207,7 +282,13 @@ def create(call: Call) -> Reply:
     # live on its create. Its create with every endpoint default sends none of them, and
     # is today's create, which never deploys.
     endpoint = {k: body[k] for k in DEPLOY.fields if body.get(k) is not None}
-    gpu = (body.get("compute") or {}).get("gpu")
+    compute = body.get("compute") or {}
+    gpu = compute.get("gpu")
+    graph = body.get("graph")
+    if compute.get("precision") is not None:
+        if graph is None and body.get("template_key") is not None:
+            graph = template(body["template_key"]).graph
+        graph = at_precision(graph, compute["precision"])
     if endpoint:
         # Checked before anything is made: a refused deploy leaves no workflow behind.
         call.world.workflow_endpoints.admit(
@@ -216,7 +297,7 @@ def create(call: Call) -> Reply:
     workflow = call.world.workflows.create(
         call.key,
         body["name"],
-        graph=body.get("graph"),
+        graph=graph,
         readme=body.get("readme"),
         description=body.get("description"),
         template_key=body.get("template_key"),
@@ -282,6 +363,7 @@ def bulk_delete(call: Call) -> Reply:
     summary="A workflow by id, with what a run of it would still be refused for",
     sdk=("workflows.get", "workflows.wait_until_live"),
     reply=Bare("WorkflowReply"),
+    wires=(_PRECISION_READ,),
 )
 def get_workflow(call: Call) -> Reply:
     return _answer(call, _workflow(call))
@@ -294,6 +376,7 @@ def get_workflow(call: Call) -> Reply:
     sdk=("workflows.update",),
     reply=Bare("WorkflowReply"),
     body=UPDATE,
+    wires=(_precision_sent(UPDATE.fields["compute"]),),
     action="update workflows",
     errors=(400, 403, 409),
     role="member",
@@ -304,6 +387,10 @@ def update(call: Call) -> Reply:
     compute = changes.pop("compute", None)
     if compute is not None:
         changes["gpu"] = compute.get("gpu")
+        if compute.get("precision") is not None:
+            changes["graph"] = at_precision(
+                changes.get("graph", workflow.graph), compute["precision"]
+            )
     return _answer(call, call.world.workflows.update(call.key, workflow, changes))
 
 
@@ -424,13 +511,16 @@ _LOG_QUERY = (
     reply=Bare("WorkflowRunCreated"),
     body=_RUN_BODY,
     body_optional=True,
+    wires=(_RUN_PRECISION,),
     role="member",
     action="run workflows",
     errors=(400, 402, 403, 409),
 )
 def run(call: Call) -> Reply:
-    gpu = (call.fields().get("compute") or {}).get("gpu")
-    started = call.world.workflow_runs.start(call.key, _workflow(call), None, gpu)
+    compute = call.fields().get("compute") or {}
+    started = call.world.workflow_runs.start(
+        call.key, _workflow(call), None, compute.get("gpu"), precision=compute.get("precision")
+    )
     return reply(
         {"success": True, "run_id": started.id, "deposit_micro_usd": started.deposit_micro_usd}
     )
@@ -443,6 +533,7 @@ def run(call: Call) -> Reply:
     sdk=("workflows.invoke",),
     reply=Bare("WorkflowRunCreated"),
     body=Obj({"source": Field(_SOURCE, required=True), "compute": Field(_COMPUTE)}),
+    wires=(_RUN_PRECISION,),
     role="member",
     action="run workflows",
     errors=(400, 402, 403, 409),
@@ -468,8 +559,10 @@ def invoke(call: Call) -> Reply:
             status=400,
             errors=[field_error(("body", "source", "gcs_uri"), "required", "missing")],
         )
-    gpu = (body.get("compute") or {}).get("gpu")
-    started = call.world.workflow_runs.start(call.key, _workflow(call), source, gpu)
+    compute = body.get("compute") or {}
+    started = call.world.workflow_runs.start(
+        call.key, _workflow(call), source, compute.get("gpu"), precision=compute.get("precision")
+    )
     return reply(
         {
             "success": True,

@@ -202,9 +202,17 @@ class WorkflowRuns:
     # ── starting ──
 
     def start(
-        self, key: ApiKey, workflow: Workflow, source: dict[str, Any] | None, gpu: str | None
+        self,
+        key: ApiKey,
+        workflow: Workflow,
+        source: dict[str, Any] | None,
+        gpu: str | None,
+        *,
+        precision: str | None = None,
     ) -> Run:
-        """Start a run of ``workflow`` over its own source or ``source`` (an invoke's).
+        """Start a run of ``workflow`` over its own source or ``source`` (an invoke's), on
+        ``gpu`` (None: the workflow's), its Model blocks at ``precision`` (None: each one's
+        own; only SDK 1.69.113 and 1.69.114 name a run's precision).
 
         400 when its graph has errors or its source cannot be read; 402 when the
         estimate is not spendable. Nothing is made when it is refused.
@@ -233,6 +241,13 @@ class WorkflowRuns:
                 "to run it."
             )
         order = topological(workflow.graph)
+        if precision is not None:
+            order = [
+                {**n, "config": {**n["config"], "precision": precision}}
+                if n["type"] == "model"
+                else n
+                for n in order
+            ]
         source_node = next(n for n in order if n["type"] == "source")
         read = dict(source_node["config"]) if source is None else source
         gpu = gpu or workflow.gpu

@@ -33,7 +33,9 @@ from pictograph_testing.world.workflow_nodes import (
     NODES,
     PORTS,
     TEMPLATES,
+    at_precision,
     graph_shape,
+    run_precision,
     template,
 )
 from pictograph_testing.world.workflows import WORKFLOW_STATUSES
@@ -107,39 +109,13 @@ UPDATE = Obj(
 _MANAGE: dict[str, Any] = {"role": "member", "errors": (403,)}
 
 
-def at_precision(graph: Any, precision: str) -> Any:
-    """``graph`` with each Model block run at ``precision``: a workflow's precision, sent in
-    its compute by SDK 1.69.113 and 1.69.114, is its Model blocks' since. Anything but a
-    graph is left for the graph's own checks to refuse."""
-    if not isinstance(graph, dict) or not isinstance(graph.get("nodes"), list):
-        return graph
-    nodes = [
-        {**node, "config": {**(node.get("config") or {}), "precision": precision}}
-        if isinstance(node, dict)
-        and node.get("type") == "model"
-        and isinstance(node.get("config") or {}, dict)
-        else node
-        for node in graph["nodes"]
-    ]
-    return {**graph, "nodes": nodes}
-
-
-def _graph_precision(graph: dict[str, Any]) -> str:
-    # As a run reads it (workflow_runs.start): fp16 once a Model block runs at fp16.
-    fp16 = any(
-        n.get("type") == "model" and (n.get("config") or {}).get("precision") == "fp16"
-        for n in graph.get("nodes", [])
-    )
-    return "fp16" if fp16 else "fp32"
-
-
 def _with_precision(payload: dict[str, Any]) -> dict[str, Any]:
     """A reply's workflows with their compute's ``precision``, as 1.69.113 and 1.69.114 read it."""
     found = [payload["workflow"]] if "workflow" in payload else payload.get("workflows", [])
     for workflow in found:
         workflow["compute"] = {
             **workflow["compute"],
-            "precision": _graph_precision(workflow["graph"]),
+            "precision": run_precision(workflow["graph"]["nodes"]),
         }
     return payload
 

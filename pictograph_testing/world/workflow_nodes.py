@@ -24,7 +24,7 @@ from typing import TYPE_CHECKING, Any
 from pictograph_testing.world.errors import InvalidRequest, field_error
 
 if TYPE_CHECKING:
-    from collections.abc import Callable, Mapping
+    from collections.abc import Callable, Iterable, Mapping
 
 __all__ = [
     "GRAPH_NOTES",
@@ -36,10 +36,12 @@ __all__ = [
     "NodeField",
     "NodeType",
     "Template",
+    "at_precision",
     "empty_graph",
     "graph_issues",
     "graph_shape",
     "node_type",
+    "run_precision",
     "template",
     "topological",
 ]
@@ -682,3 +684,29 @@ def topological(graph: dict[str, Any]) -> list[dict[str, Any]]:
 
 def node_type(name: str) -> NodeType:
     return _BY_TYPE[name]
+
+
+def at_precision(graph: Any, precision: str) -> Any:
+    """``graph`` with every Model block run at ``precision`` (a copy; SDK 1.69.113 and
+    1.69.114 sent a workflow's or a run's precision, each Model block's own since).
+    Anything but a graph is returned as it is, for the graph's own checks to refuse."""
+    if not isinstance(graph, dict) or not isinstance(graph.get("nodes"), list):
+        return graph
+    nodes = [
+        {**node, "config": {**(node.get("config") or {}), "precision": precision}}
+        if isinstance(node, dict)
+        and node.get("type") == "model"
+        and isinstance(node.get("config") or {}, dict)
+        else node
+        for node in graph["nodes"]
+    ]
+    return {**graph, "nodes": nodes}
+
+
+def run_precision(nodes: Iterable[dict[str, Any]]) -> str:
+    """The precision a run of these blocks reports: fp16 once a Model block runs at it."""
+    fp16 = any(
+        n.get("type") == "model" and (n.get("config") or {}).get("precision") == "fp16"
+        for n in nodes
+    )
+    return "fp16" if fp16 else "fp32"

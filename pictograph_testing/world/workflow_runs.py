@@ -44,7 +44,12 @@ from pictograph_testing.world.errors import (
 from pictograph_testing.world.ids import distinct_ids
 from pictograph_testing.world.job_kinds import WORKFLOW_RUN_JOB, JobOrder, JobView, job_order
 from pictograph_testing.world.predictions import content_hash, image_size, predict_for
-from pictograph_testing.world.workflow_nodes import node_type, topological
+from pictograph_testing.world.workflow_nodes import (
+    at_precision,
+    node_type,
+    run_precision,
+    topological,
+)
 
 if TYPE_CHECKING:
     from collections.abc import Sequence
@@ -240,14 +245,8 @@ class WorkflowRuns:
                 f"Workflow '{workflow.name}' is archived: set its status to draft or ready "
                 "to run it."
             )
-        order = topological(workflow.graph)
-        if precision is not None:
-            order = [
-                {**n, "config": {**n["config"], "precision": precision}}
-                if n["type"] == "model"
-                else n
-                for n in order
-            ]
+        graph = workflow.graph if precision is None else at_precision(workflow.graph, precision)
+        order = topological(graph)
         source_node = next(n for n in order if n["type"] == "source")
         read = dict(source_node["config"]) if source is None else source
         gpu = gpu or workflow.gpu
@@ -264,8 +263,7 @@ class WorkflowRuns:
                 models[node["id"]] = world.registry.of_organization(
                     key.organization_id, node["config"]["model"]
                 )
-        fp16 = any(n["config"].get("precision") == "fp16" for n in order if n["type"] == "model")
-        precision = "fp16" if fp16 else "fp32"
+        precision = run_precision(order)
         frame_seconds = seconds_per_frame(order, gpu)
         now = world.now()
         starts = now + QUEUE_SECONDS

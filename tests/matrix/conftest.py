@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import AsyncIterator, Iterator
+from typing import Any
 
 import pictograph
 import pytest
@@ -18,6 +19,16 @@ from pictograph_testing._sdk.layout import optional_module, sdk_version
 
 DATASET = "road-signs"
 EXPORT = "road-signs-20260512-120000"
+WORKFLOW_GRAPH: dict[str, Any] = {
+    "version": 1,
+    "nodes": [
+        {"id": "src", "type": "source", "config": {"kind": "dataset", "dataset": DATASET}},
+        {"id": "det", "type": "model", "config": {"model": "signs"}},
+        {"id": "out", "type": "output", "config": {}},
+    ],
+    "edges": [{"source": "src", "target": "det"}, {"source": "det", "target": "out"}],
+}
+"""A workflow that can run once a model named ``signs`` is trained on the world's dataset."""
 
 _expected = os.environ.get("PICTOGRAPH_SDK_MATRIX")
 if _expected and _expected != sdk_version():

@@ -18,22 +18,12 @@ import pytest
 from pictograph.exceptions import ApiError, NotFoundError
 
 from pictograph_testing._sdk.layout import sdk_version
-from tests.matrix.conftest import DATASET, EXPORT
+from tests.matrix.conftest import DATASET, EXPORT, WORKFLOW_GRAPH
 
 if TYPE_CHECKING:
     import pictograph
 
     from pictograph_testing import FakePictograph
-
-GRAPH: dict[str, Any] = {
-    "version": 1,
-    "nodes": [
-        {"id": "src", "type": "source", "config": {"kind": "dataset", "dataset": DATASET}},
-        {"id": "det", "type": "model", "config": {"model": "signs"}},
-        {"id": "out", "type": "output", "config": {}},
-    ],
-    "edges": [{"source": "src", "target": "det"}, {"source": "det", "target": "out"}],
-}
 
 
 def _workflows(client: Any) -> Any:
@@ -65,14 +55,14 @@ def test_a_workflow_is_made_run_to_completion_cancelled_and_deleted(
 ) -> None:
     workflows = _workflows(sdk)
     sdk.training.create(DATASET, EXPORT, pipeline_type="yolox", name="signs")
-    made = workflows.create("Lot", GRAPH, description="the car park")
+    made = workflows.create("Lot", WORKFLOW_GRAPH, description="the car park")
     assert (made.name, made.status, made.description) == ("Lot", "draft", "the car park")
     assert [n["id"] for n in made.graph["nodes"]] == ["src", "det", "out"]
     ref = "Lot" if _by_name(workflows) else made.id
     assert [w.id for w in workflows.list()] == [made.id]
     assert workflows.get(ref).id == made.id
     if hasattr(workflows, "validate"):
-        assert workflows.validate(GRAPH).valid
+        assert workflows.validate(WORKFLOW_GRAPH).valid
 
     renamed = workflows.update(ref, name="Lot B", status="ready")
     assert (renamed.id, renamed.name, renamed.status) == (made.id, "Lot B", "ready")
@@ -120,8 +110,8 @@ def test_bulk_delete_reports_what_it_did_not_find(
     workflows = _workflows(sdk)
     if not hasattr(workflows, "bulk_delete"):
         pytest.skip(f"pictograph {sdk_version()} has no workflows.bulk_delete (1.6.7 on)")
-    kept = workflows.create("Kept", GRAPH)
-    gone = workflows.create("Gone", GRAPH)
+    kept = workflows.create("Kept", WORKFLOW_GRAPH)
+    gone = workflows.create("Gone", WORKFLOW_GRAPH)
     unknown = "00000000-0000-4000-8000-000000000000"
     result = workflows.bulk_delete([gone.id, unknown])
     assert (list(result.deleted), result.not_found) == ([gone.id], [unknown])
@@ -137,13 +127,13 @@ def test_a_workflows_compute_and_a_runs_gpu_and_precision(
     sdk.training.create(DATASET, EXPORT, pipeline_type="yolox", name="signs")
     if _precision_in_compute():
         # 1.69.113-1.69.114: the precision is the workflow's, and a run may name its own.
-        made = workflows.create("Lot", GRAPH, compute={"gpu": "l4", "precision": "fp16"})
+        made = workflows.create("Lot", WORKFLOW_GRAPH, compute={"gpu": "l4", "precision": "fp16"})
         assert made.compute.model_dump() == {"gpu": "l4", "precision": "fp16"}
         wanted = {"gpu": "l4", "precision": "fp16"}
         created = workflows.run("Lot")
         override = workflows.run("Lot", gpu="t4", precision="fp32")
     else:
-        made = workflows.create("Lot", GRAPH, compute={"gpu": "l4"})
+        made = workflows.create("Lot", WORKFLOW_GRAPH, compute={"gpu": "l4"})
         assert made.compute.gpu == "l4"
         wanted = {"gpu": "l4", "precision": "fp32"}
         created = workflows.run("Lot")
@@ -161,7 +151,7 @@ async def test_async_a_workflow_is_run_listed_and_deleted(
 ) -> None:
     workflows = _workflows(async_sdk)
     sdk.training.create(DATASET, EXPORT, pipeline_type="yolox", name="signs")
-    made = await workflows.create("Lot", GRAPH)
+    made = await workflows.create("Lot", WORKFLOW_GRAPH)
     assert (made.name, made.status) == ("Lot", "draft")
     ref = "Lot" if _by_name(workflows) else made.id
     assert [w.name for w in await workflows.list()] == ["Lot"]

@@ -10,22 +10,12 @@ from typing import TYPE_CHECKING, Any
 import pytest
 
 from pictograph_testing._sdk.layout import sdk_version
-from tests.matrix.conftest import DATASET, EXPORT
+from tests.matrix.conftest import DATASET, EXPORT, WORKFLOW_GRAPH
 
 if TYPE_CHECKING:
     import pictograph
 
     from pictograph_testing import FakePictograph
-
-GRAPH: dict[str, Any] = {
-    "version": 1,
-    "nodes": [
-        {"id": "src", "type": "source", "config": {"kind": "dataset", "dataset": DATASET}},
-        {"id": "det", "type": "model", "config": {"model": "signs"}},
-        {"id": "out", "type": "output", "config": {}},
-    ],
-    "edges": [{"source": "src", "target": "det"}, {"source": "det", "target": "out"}],
-}
 
 
 def _live_workflows(client: Any) -> Any:
@@ -42,9 +32,9 @@ def test_a_workflow_is_deployed_paused_and_resumed(
     sdk.training.create(DATASET, EXPORT, pipeline_type="yolox", name="signs")
     if "region" in inspect.signature(workflows.create).parameters:
         # 1.69.142: the create sends the endpoint's scaling and deploys it.
-        made = workflows.create("Lot", GRAPH, region="us-west", min_containers=1)
+        made = workflows.create("Lot", WORKFLOW_GRAPH, region="us-west", min_containers=1)
     else:
-        workflows.create("Lot", GRAPH)
+        workflows.create("Lot", WORKFLOW_GRAPH)
         made = workflows.deploy("Lot", region="us-west", min_containers=1)
     assert made.endpoint_token.startswith("pk_deploy_")
     assert (made.endpoint.status, made.endpoint.region) == ("provisioning", "us-west")
@@ -63,7 +53,7 @@ async def test_async_a_workflow_is_deployed_and_scaled(
 ) -> None:
     workflows = _live_workflows(async_sdk)
     sdk.training.create(DATASET, EXPORT, pipeline_type="yolox", name="signs")
-    sdk.workflows.create("Lot", GRAPH)
+    sdk.workflows.create("Lot", WORKFLOW_GRAPH)
     made = await workflows.deploy("Lot")
     assert made.endpoint is not None
     await workflows.wait_until_live("Lot", poll_interval=5)

@@ -21,6 +21,7 @@ from pictograph_testing.catalog import (
     DEPLOYMENT_SERVER_START_SECONDS,
     WORKFLOW_GPUS,
 )
+from tests.test_deployments import _png
 from tests.test_workflows import _train, detection_graph
 
 if TYPE_CHECKING:
@@ -73,6 +74,43 @@ def test_deploy_then_wait_until_live_on_the_clock(
     fake.clock.advance(3600)
     assert _billed(fake) == 0
     assert client.workflows.get("Lot").endpoint.accrued_cost_micro_usd == 0  # type: ignore[union-attr]
+
+
+def test_a_workflow_endpoint_takes_streams_and_refuses_a_single_image(
+    fake: FakePictograph, client: pictograph.Client
+) -> None:
+    from pictograph.resources._deployment_stream import predict_url, sessions_url
+
+    _lot(client)
+    token = client.workflows.deploy("Lot").endpoint_token
+    assert token is not None
+    live = client.workflows.wait_until_live("Lot", poll_interval=5)
+    assert live.endpoint is not None
+    url = live.endpoint.endpoint_url
+    assert url is not None
+    # Its streams open where its URL points; a predict would go beside it, and is refused.
+    assert sessions_url(url) == url
+    assert predict_url(url) == url.removesuffix("/sessions") + "/predict"
+    refusal = "takes streams, never a single image"
+    with (
+        client.workflows.connect(live, token) as endpoint,
+        pytest.raises(ConflictError, match=refusal) as refused,
+    ):
+        endpoint.infer_raw(_png())
+    assert (refused.value.code, refused.value.status_code) == ("predict_unavailable", 409)
+    # The gateway is the deployments': another region is told where the endpoint runs,
+    # and its streams are beyond the fake (not a deployment it cannot find).
+    with httpx.Client() as gateway:  # the fake's interception answers its gateway's host
+        elsewhere = gateway.post(predict_url(url).replace("/us-east/", "/us-west/"))
+        streams = gateway.post(url, headers={"Authorization": f"Bearer {token}"})
+    assert (elsewhere.status_code, elsewhere.json()["error"]) == (421, "wrong_region")
+    assert (streams.status_code, streams.json()["error"]) == (404, "not_found")
+    assert "does not simulate an endpoint's streams" in streams.json()["detail"]
+    # Once the workflow is deleted, its endpoint answers nothing.
+    client.workflows.delete("Lot")
+    with httpx.Client() as gateway:
+        gone = gateway.post(predict_url(url))
+    assert (gone.status_code, gone.json()["error"]) == (404, "deployment_not_found")
 
 
 def test_warm_containers_are_billed_and_a_paused_endpoint_is_not(
@@ -354,6 +392,12 @@ async def test_the_async_client_serves_a_workflow_live(
     resumed = await aclient.workflows.resume("Lot")
     assert resumed.endpoint is not None
     assert resumed.endpoint.status == "provisioning"
+    with (
+        aclient.workflows.connect(resumed, deployed.endpoint_token) as endpoint,
+        pytest.raises(ConflictError) as refused,
+    ):
+        endpoint.infer_raw(_png())
+    assert refused.value.code == "predict_unavailable"
 
 
 # ── SDK 1.69.142: create served a workflow live ──
@@ -386,6 +430,8 @@ def test_sdk_1_69_142s_create_deploys_the_endpoint_it_sends(
         "us-west",
         1,
     )
+    # The release reads its streams' place beside a /predict URL (see below).
+    assert endpoint["endpoint_url"].endswith(f"/us-west/{endpoint['id']}/predict")
     assert [w.name for w in client.workflows.list()] == ["Lot"]  # the refused one made nothing
     assert client.workflows.wait_until_live("Lot", poll_interval=5).endpoint.status == "active"  # type: ignore[union-attr]
     # Today's create takes no endpoint: it never deploys.
@@ -393,3 +439,34 @@ def test_sdk_1_69_142s_create_deploys_the_endpoint_it_sends(
         answer = today.post("workflows/", json={**body, "name": "Gate"})
     assert answer.status_code == 422
     assert "region: Extra inputs are not permitted" in answer.json()["error"]["message"]
+
+
+def test_a_workflow_endpoints_url_ends_in_predict_before_1_69_144(
+    fake: FakePictograph, client: pictograph.Client
+) -> None:
+    # 1.69.142 and 1.69.143 open a workflow's streams on the /sessions beside its
+    # endpoint_url, which must end in /predict (they refuse any other); 1.69.144 on open
+    # them on the endpoint_url itself, which ends in /sessions.
+    _lot(client)
+    token = client.workflows.deploy("Lot").endpoint_token
+    endpoint = client.workflows.get("Lot").endpoint
+    assert endpoint is not None
+    assert endpoint.endpoint_url is not None
+    root = endpoint.endpoint_url.removesuffix("/sessions")
+    assert root.endswith(f"/us-east/{endpoint.id}")
+    for version, ending in (("1.69.143", "/predict"), ("1.69.144", "/sessions")):
+        with _release(fake, version) as sdk:
+            replies = [
+                sdk.get("workflows/Lot").json()["workflow"],
+                sdk.get("workflows/").json()["workflows"][0],
+                sdk.patch("workflows/Lot", json={"description": "gate"}).json()["workflow"],
+                sdk.patch("workflows/Lot/endpoint", json={"max_containers": 2}).json()["workflow"],
+                sdk.post("workflows/Lot/pause").json()["workflow"],
+                sdk.post("workflows/Lot/resume").json()["workflow"],
+            ]
+        urls = [r["endpoint"]["endpoint_url"] for r in replies]
+        assert urls == [root + ending] * len(replies), version
+    # Either URL leads a predict to the same refusal.
+    with httpx.Client() as gateway:
+        refused = gateway.post(root + "/predict", headers={"Authorization": f"Bearer {token}"})
+    assert (refused.status_code, refused.json()["error"]) == (409, "predict_unavailable")

@@ -86,6 +86,7 @@ __all__ = [
     "VIRTUAL_FOLDER_PATHS",
     "WORKFLOW_ENDPOINT_ON_CREATE",
     "WORKFLOW_PRECISION",
+    "WORKFLOW_PREDICT_URL",
     "Client",
     "Defect",
     "NewerSdkWarning",
@@ -369,6 +370,9 @@ GPU_COUNT = before("1.69.106", since="1.67.3")
 WORKFLOW_ENDPOINT_ON_CREATE = before("1.69.143", since="1.69.142")
 """``workflows.create`` sends the endpoint's ``region`` and scaling (when not the
 defaults): the release served a workflow live on its create."""
+WORKFLOW_PREDICT_URL = before("1.69.144", since="1.69.142")
+"""A workflow endpoint's ``endpoint_url`` ends in ``/predict`` (its streams open on the
+``/sessions`` beside it); from 1.69.144 it ends in ``/sessions``, where they open."""
 WORKFLOW_PRECISION = before("1.69.115", since="1.69.113")
 """A workflow's ``compute`` (create, update, and the replies) and a run's (run, invoke)
 carry a ``precision``; from 1.69.115 each Model block holds its own (its config's)."""

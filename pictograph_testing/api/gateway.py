@@ -11,7 +11,8 @@ Where it lives: beside the default API host (``https://api.pictograph.io``) it i
 ``https://workflows.pictograph.io``, as in production; beside any other base URL (the
 offline server's, a test's own) it is that URL's ``/_gateway`` path, so one host serves
 both. Either way its paths are ``/{region}/{deployment_id}/predict`` and
-``/{region}/ping``.
+``/{region}/ping``. A workflow's endpoint is there too, at ``/{region}/{endpoint_id}``:
+it takes streams only, so its ``/predict`` is refused (``predict_unavailable``).
 """
 
 from __future__ import annotations
@@ -36,6 +37,7 @@ if TYPE_CHECKING:
     from pictograph_testing.world.entities import Model
     from pictograph_testing.world.predictions import Prediction
     from pictograph_testing.world.state import World
+    from pictograph_testing.world.workflow_endpoints import WorkflowEndpoints
 
 __all__ = [
     "GATEWAY_PREFIX",
@@ -83,13 +85,13 @@ def answer(
     now = world.catch_up()
     deployment = world.deployments.deployments.get(deployment_id.lower())
     if deployment is None or not deployment.live:
+        workflows: WorkflowEndpoints | None = world.built("workflow_endpoints")
+        served = workflows.at(deployment_id.lower()) if workflows is not None else None
+        if served is not None:
+            return _workflow_endpoint(action, region, served.region)
         return _error(404, "deployment_not_found", "No deployment answers at this endpoint.")
     if region != deployment.region:
-        return _error(
-            421,
-            "wrong_region",
-            f"The deployment runs in {deployment.region}, not {region}.",
-        )
+        return _wrong_region(region, deployment.region)
     token = headers.get("authorization", "")
     if not token.startswith("Bearer ") or token[7:].strip() != deployment.auth_token:
         return _error(401, "unauthorized", "The deployment refused the bearer token.")
@@ -105,10 +107,7 @@ def answer(
             ),
         )
     if action == "sessions":
-        # Streams (WebRTC and a results socket) are beyond an in-process fake.
-        return _error(
-            404, "not_found", "pictograph-testing does not simulate a deployment's streams."
-        )
+        return _streams_not_simulated()
     if method != "POST":
         return _error(405, "method_not_allowed", "POST an image to the endpoint.")
     wait = world.deployments.admit_request(deployment, now)
@@ -150,6 +149,30 @@ class _Refused(Exception):
 
 def _error(status: int, slug: str, detail: str) -> Reply:
     return Reply(status, encode({"error": slug, "detail": detail}))
+
+
+def _streams_not_simulated() -> Reply:
+    # Streams (WebRTC and a results socket) are beyond an in-process fake.
+    return _error(404, "not_found", "pictograph-testing does not simulate an endpoint's streams.")
+
+
+def _wrong_region(region: str, served_in: str) -> Reply:
+    return _error(421, "wrong_region", f"The deployment runs in {served_in}, not {region}.")
+
+
+def _workflow_endpoint(action: str, region: str, served_in: str) -> Reply:
+    """A workflow endpoint's answer: it takes streams (on its ``/sessions``), never a
+    single image, so a predict is refused with the code the SDK names."""
+    if region != served_in:
+        return _wrong_region(region, served_in)
+    if action == "sessions":
+        return _streams_not_simulated()
+    return _error(
+        409,
+        "predict_unavailable",
+        "A workflow endpoint takes streams, never a single image: open a stream on its "
+        "/sessions (workflows.connect), or run the workflow on images (workflows.run).",
+    )
 
 
 def _predict(

@@ -12,7 +12,12 @@ from __future__ import annotations
 from dataclasses import replace
 from typing import TYPE_CHECKING, Any
 
-from pictograph_testing.api.dialects import WORKFLOW_ENDPOINT_ON_CREATE, WORKFLOW_PRECISION, Wire
+from pictograph_testing.api.dialects import (
+    WORKFLOW_ENDPOINT_ON_CREATE,
+    WORKFLOW_PRECISION,
+    WORKFLOW_PREDICT_URL,
+    Wire,
+)
 from pictograph_testing.api.gateway import gateway_url
 from pictograph_testing.api.spec import ID_LIST, NAME, Bool, Field, Int, Json, Num, Obj, Param, Str
 from pictograph_testing.api.table import Bare, Page, endpoint
@@ -126,6 +131,34 @@ _PRECISION_READ = Wire(
 )
 
 
+def _with_predict_urls(payload: dict[str, Any]) -> dict[str, Any]:
+    """A reply's workflow endpoints at the ``/predict`` URL 1.69.142 and 1.69.143 read
+    (their streams open on the ``/sessions`` beside it)."""
+    found = [payload["workflow"]] if "workflow" in payload else payload.get("workflows", [])
+    for workflow in found:
+        endpoint = workflow.get("endpoint")
+        if endpoint is not None and endpoint["endpoint_url"].endswith(_SESSIONS):
+            endpoint["endpoint_url"] = endpoint["endpoint_url"][: -len(_SESSIONS)] + "/predict"
+    return payload
+
+
+_SESSIONS = "/sessions"
+# The workflow routes 1.69.142 and 1.69.143 read an endpoint's URL from.
+_PREDICT_URL_READ = Wire(
+    WORKFLOW_PREDICT_URL,
+    rewrite=_with_predict_urls,
+    note="reads a workflow endpoint's `endpoint_url` ending in `/predict`",
+)
+
+
+# On create, 1.69.142 has a wire of its own (WORKFLOW_ENDPOINT_ON_CREATE, which reads the
+# /predict URL too): the /predict URL alone is the releases after it.
+assert WORKFLOW_ENDPOINT_ON_CREATE.until is not None
+_PREDICT_URL_AFTER_CREATE_DEPLOYED = replace(
+    WORKFLOW_PREDICT_URL, since=WORKFLOW_ENDPOINT_ON_CREATE.until
+)
+
+
 def _precision_sent(compute: Field) -> Wire:
     """The wire of a route 1.69.113 and 1.69.114 send a workflow's precision to (create,
     update): ``compute`` as the route declares it, with the precision."""
@@ -226,7 +259,7 @@ def validate(call: Call) -> Reply:
     summary="Every workflow of the organization, newest first",
     sdk=("workflows.list",),
     reply=Bare("WorkflowList"),
-    wires=(_PRECISION_READ,),
+    wires=(_PRECISION_READ, _PREDICT_URL_READ),
 )
 def list_workflows(call: Call) -> Reply:
     rows = call.world.workflows.of_organization(call.key.organization_id)
@@ -244,9 +277,14 @@ def list_workflows(call: Call) -> Reply:
         Wire(
             WORKFLOW_ENDPOINT_ON_CREATE,
             extra_fields=dict(DEPLOY.fields),
-            note="takes the endpoint's `region` and scaling, and deploys it when one is sent",
+            # The release reads its endpoint's URL as 1.69.143 does (a span inside it).
+            rewrite=_with_predict_urls,
+            note="takes the endpoint's `region` and scaling, and deploys it when one is sent; "
+            "reads its `endpoint_url` ending in `/predict`",
         ),
         _precision_sent(CREATE.fields["compute"]),
+        # The releases after the one above that read the /predict URL.
+        replace(_PREDICT_URL_READ, span=_PREDICT_URL_AFTER_CREATE_DEPLOYED),
     ),
     role="member",
     action="create workflows",
@@ -339,7 +377,7 @@ def bulk_delete(call: Call) -> Reply:
     summary="A workflow by id, with what a run of it would still be refused for",
     sdk=("workflows.get", "workflows.wait_until_live"),
     reply=Bare("WorkflowReply"),
-    wires=(_PRECISION_READ,),
+    wires=(_PRECISION_READ, _PREDICT_URL_READ),
 )
 def get_workflow(call: Call) -> Reply:
     return _answer(call, _workflow(call))
@@ -352,7 +390,7 @@ def get_workflow(call: Call) -> Reply:
     sdk=("workflows.update",),
     reply=Bare("WorkflowReply"),
     body=UPDATE,
-    wires=(_precision_sent(UPDATE.fields["compute"]),),
+    wires=(_precision_sent(UPDATE.fields["compute"]), _PREDICT_URL_READ),
     action="update workflows",
     errors=(400, 403, 409),
     role="member",
@@ -882,6 +920,7 @@ _LIVE: dict[str, Any] = {"role": "member", "errors": (402, 403, 409)}
     summary="Serve a workflow live: its endpoint in a region with its autoscaling",
     sdk=("workflows.deploy",),
     reply=Bare("WorkflowReply"),
+    wires=(_PREDICT_URL_READ,),
     body=DEPLOY,
     body_optional=True,
     action="deploy workflows",
@@ -902,6 +941,7 @@ def deploy(call: Call) -> Reply:
     summary="Stop a workflow's endpoint: nothing held, nothing billed, runs refused",
     sdk=("workflows.pause",),
     reply=Bare("WorkflowReply"),
+    wires=(_PREDICT_URL_READ,),
     action="pause workflows",
     **_LIVE,
 )
@@ -917,6 +957,7 @@ def pause(call: Call) -> Reply:
     summary="Deploy a paused workflow's endpoint again, on its graph as it is now",
     sdk=("workflows.resume",),
     reply=Bare("WorkflowReply"),
+    wires=(_PREDICT_URL_READ,),
     action="resume workflows",
     **_LIVE,
 )
@@ -932,6 +973,7 @@ def resume(call: Call) -> Reply:
     summary="Change a workflow endpoint's autoscaling; a live one takes it at once",
     sdk=("workflows.update_endpoint",),
     reply=Bare("WorkflowReply"),
+    wires=(_PREDICT_URL_READ,),
     body=SCALING,
     action="scale workflow endpoints",
     role="member",

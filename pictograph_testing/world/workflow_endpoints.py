@@ -143,6 +143,8 @@ class WorkflowEndpoints:
         self._world = world
         self.endpoints: dict[str, Endpoint] = {}
         """By workflow id."""
+        # By the endpoint's own id, for its gateway URL; kept by `deploy` and `forget`.
+        self._by_id: dict[str, str] = {}
         # Each endpoint's next event (it comes up, or its warm containers are metered) as
         # (when, order, workflow id). An entry goes stale when its endpoint changes; it is
         # dropped when it reaches the top, so a catch-up costs its events, not the
@@ -155,6 +157,11 @@ class WorkflowEndpoints:
 
     def of(self, workflow: Workflow) -> Endpoint | None:
         return self.endpoints.get(workflow.id)
+
+    def at(self, endpoint_id: str) -> Endpoint | None:
+        """The endpoint with this (lower-case) id, which its gateway URL names."""
+        workflow_id = self._by_id.get(endpoint_id)
+        return None if workflow_id is None else self.endpoints.get(workflow_id)
 
     def deployed(self, workflow: Workflow) -> Endpoint:
         endpoint = self.endpoints.get(workflow.id)
@@ -247,6 +254,7 @@ class WorkflowEndpoints:
             token = f"pk_deploy_{world.ids.hex(40)}"
             endpoint.token_prefix = token[:14] + "…"
         self.endpoints[workflow.id] = endpoint
+        self._by_id[endpoint.id] = workflow.id
         self._provision(workflow, endpoint, now)
         return endpoint, token
 
@@ -304,6 +312,8 @@ class WorkflowEndpoints:
     def forget(self, workflow: Workflow) -> None:
         """A deleted workflow's endpoint stops first, its last minutes billed."""
         endpoint = self.endpoints.pop(workflow.id, None)
+        if endpoint is not None:
+            del self._by_id[endpoint.id]
         if endpoint is not None and endpoint.metered_to is not None:
             self._meter(endpoint, self._world.now())
 

@@ -6,16 +6,20 @@ Every release from 1.2.0 speaks the same wire for what it has: the same paths an
 changed is what a release has (bulk deletes from 1.6.7, bulk cancels from 1.7.7, names for
 ids from 1.69.28, ``list_runs`` from 1.69.80, ``validate`` from 1.69.141) and, in 1.69.113
 and 1.69.114 only, a ``precision`` in a workflow's and a run's ``compute``, which later
-releases set on each Model block instead.
+releases set on each Model block instead. A workflow served live (1.69.142 on) has an
+``endpoint_url`` ending in ``/predict`` for 1.69.142 and 1.69.143, whose streams open on the
+``/sessions`` beside it, and in ``/sessions`` itself from 1.69.144.
 """
 
 from __future__ import annotations
 
 import inspect
+import io
 from typing import TYPE_CHECKING, Any
 
 import pytest
-from pictograph.exceptions import ApiError, NotFoundError
+from pictograph.exceptions import ApiError, ConflictError, NotFoundError
+from PIL import Image
 
 from pictograph_testing._sdk.layout import sdk_version
 from tests.matrix.conftest import DATASET, EXPORT, WORKFLOW_GRAPH
@@ -144,6 +148,30 @@ def test_a_workflows_compute_and_a_runs_gpu_and_precision(
         "gpu": "t4",
         "precision": "fp32",
     }
+
+
+def test_a_workflow_served_live_opens_its_streams_where_the_release_looks(
+    world: FakePictograph, sdk: pictograph.Client
+) -> None:
+    workflows = _workflows(sdk)
+    if not hasattr(workflows, "connect"):
+        pytest.skip(f"pictograph {sdk_version()} serves no workflow live (1.69.142 on)")
+    from pictograph.resources._deployment_stream import sessions_url
+
+    sdk.training.create(DATASET, EXPORT, pipeline_type="yolox", name="signs")
+    workflows.create("Lot", WORKFLOW_GRAPH)
+    token = workflows.deploy("Lot").endpoint_token
+    live = workflows.wait_until_live("Lot", poll_interval=5)
+    assert live.endpoint is not None
+    assert live.endpoint.status == "active"
+    # The release's own rule (which refuses a URL it does not expect) finds the streams.
+    found = sessions_url(live.endpoint.endpoint_url)
+    assert found.endswith(f"/{live.endpoint.region}/{live.endpoint.id}/sessions")
+    image = io.BytesIO()
+    Image.new("RGB", (32, 24), (120, 90, 160)).save(image, format="PNG")
+    with workflows.connect(live, token) as endpoint, pytest.raises(ConflictError) as refused:
+        endpoint.infer_raw(image.getvalue())
+    assert refused.value.code == "predict_unavailable"
 
 
 async def test_async_a_workflow_is_run_listed_and_deleted(

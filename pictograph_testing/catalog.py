@@ -763,7 +763,25 @@ WORKFLOW_PRECISIONS: tuple[tuple[str, str, str], ...] = (
 )
 """(precision, label, description): what a Model block's ``precision`` may be."""
 
-__all__ += ["DEFAULT_WORKFLOW_GPU", "WORKFLOW_GPUS", "WORKFLOW_PRECISIONS", "WorkflowGpu"]
+WORKFLOW_LIVE_COLORS: tuple[str, ...] = (
+    "#38bdf8",
+    "#f97316",
+    "#a3e635",
+    "#f472b6",
+    "#facc15",
+    "#818cf8",
+    "#34d399",
+    "#fb7185",
+)
+"""The colours a workflow's live view draws its classes, lines and zones in, in turn
+(each list starts at the first). The SDK names one, ``#38bdf8``; the rest are the fake's."""
+__all__ += [
+    "DEFAULT_WORKFLOW_GPU",
+    "WORKFLOW_GPUS",
+    "WORKFLOW_LIVE_COLORS",
+    "WORKFLOW_PRECISIONS",
+    "WorkflowGpu",
+]
 
 
 @dataclass(frozen=True)

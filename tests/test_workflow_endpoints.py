@@ -3,7 +3,8 @@ pause, resume, update_endpoint, its live log, and the billing of its warm contai
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from itertools import pairwise
+from typing import TYPE_CHECKING, Any
 
 import httpx
 import pytest
@@ -20,7 +21,9 @@ from pictograph_testing.catalog import (
     DEPLOYMENT_METER_SECONDS,
     DEPLOYMENT_SERVER_START_SECONDS,
     WORKFLOW_GPUS,
+    WORKFLOW_LIVE_COLORS,
 )
+from tests.conftest import DATASET
 from tests.test_deployments import _png
 from tests.test_workflows import _train, detection_graph
 
@@ -470,3 +473,84 @@ def test_a_workflow_endpoints_url_ends_in_predict_before_1_69_144(
     with httpx.Client() as gateway:
         refused = gateway.post(root + "/predict", headers={"Authorization": f"Bearer {token}"})
     assert (refused.status_code, refused.json()["error"]) == (409, "predict_unavailable")
+
+
+# ── what its live view runs, reports and draws ──
+
+
+def _counter(model: str = "signs", *, keep: list[str] | None = None) -> dict[str, Any]:
+    """A dataset through a Model at fp16, a Filter, a Track and a Measure of a line and
+    two zones, to an Output."""
+    chain: list[tuple[str, str, dict[str, Any]]] = [
+        ("src", "source", {"kind": "dataset", "dataset": DATASET}),
+        ("det", "model", {"model": model, "precision": "fp16", "confidence": 0.25}),
+        ("keep", "filter", {"classes": keep or [], "min_confidence": 0.0}),
+        ("trk", "track", {"max_age": 30}),
+        (
+            "count",
+            "measure",
+            {
+                "geometries": [
+                    {"kind": "zone", "name": "Lot"},
+                    {"kind": "line", "name": "Gate"},
+                    {"kind": "zone", "name": "Dock"},
+                ]
+            },
+        ),
+        ("out", "output", {"format": "json"}),
+    ]
+    return {
+        "version": 1,
+        "nodes": [{"id": i, "type": t, "config": c} for i, t, c in chain],
+        "edges": [{"source": a[0], "target": b[0]} for a, b in pairwise(chain)],
+    }
+
+
+def test_the_live_view_is_read_off_the_graph(client: pictograph.Client) -> None:
+    _train(client)
+    client.workflows.create("Counter", _counter())
+    live = client.workflows.deploy("Counter").endpoint.live  # type: ignore[union-attr]
+    model = client.models.get("signs")
+    assert [(m.model_id, m.name, m.precision, m.model_type) for m in live.models] == [
+        (model.id, "signs", "fp16", "object_detection")
+    ]
+    assert live.classes == ["stop_sign", "yield"]
+    assert live.class_types == {"stop_sign": "bbox", "yield": "bbox"}
+    assert live.class_colors == {
+        "stop_sign": WORKFLOW_LIVE_COLORS[0],
+        "yield": WORKFLOW_LIVE_COLORS[1],
+    }
+    # Lines are L1, L2...; zones P1, P2..., each named as a frame's `measures` names it.
+    assert [(m.id, m.kind, m.measure, m.label, m.color) for m in live.measures] == [
+        ("Lot", "zone", "occupancy", "P1", WORKFLOW_LIVE_COLORS[0]),
+        ("Gate", "line", "line_cross", "L1", WORKFLOW_LIVE_COLORS[1]),
+        ("Dock", "zone", "occupancy", "P2", WORKFLOW_LIVE_COLORS[2]),
+    ]
+    # A results file acts on no event, and no stream has run.
+    assert live.events == []
+    assert client.workflows.get("Counter").endpoint.live_outputs is None  # type: ignore[union-attr]
+    # A Filter's classes are all the view draws; a save changes the view at once.
+    narrowed = client.workflows.update("Counter", graph=_counter(keep=["yield"]))
+    assert narrowed.endpoint is not None
+    assert (narrowed.endpoint.live.classes, narrowed.endpoint.live.class_colors) == (
+        ["yield"],
+        {"yield": WORKFLOW_LIVE_COLORS[0]},
+    )
+    # A model deleted since is left out (the endpoint cannot run it either).
+    client.models.delete("signs")
+    assert client.workflows.get("Counter").endpoint.live.models == []  # type: ignore[union-attr]
+
+
+async def test_async_the_live_view_is_read_off_the_graph(
+    client: pictograph.Client, aclient: pictograph.AsyncClient
+) -> None:
+    _train(client)
+    await aclient.workflows.create("Counter", _counter())
+    deployed = await aclient.workflows.deploy("Counter")
+    assert deployed.endpoint is not None
+    live = deployed.endpoint.live
+    assert [(m.name, m.precision) for m in live.models] == [("signs", "fp16")]
+    assert [m.label for m in live.measures] == ["P1", "L1", "P2"]
+    listed = await aclient.workflows.list()
+    assert listed[0].endpoint is not None
+    assert listed[0].endpoint.live == live

@@ -28,9 +28,11 @@ from pictograph_testing.catalog import (
     DEPLOYMENT_MAX_MIN_CONTAINERS,
     DEPLOYMENT_SCALEDOWN_SECONDS,
     WORKFLOW_GPUS,
+    WORKFLOW_LIVE_COLORS,
     WORKFLOW_PRECISIONS,
 )
-from pictograph_testing.world.errors import InvalidRequest, field_error
+from pictograph_testing.world.errors import InvalidRequest, NotFound, field_error
+from pictograph_testing.world.predictions import prediction_kind
 from pictograph_testing.world.storage import SIGNED_URL_TTL_SECONDS
 from pictograph_testing.world.workflow_endpoints import ENDPOINT_REGIONS, LOG_SECONDS
 from pictograph_testing.world.workflow_nodes import (
@@ -473,6 +475,7 @@ def _endpoint_payload(call: Call, workflow: Workflow) -> dict[str, Any] | None:
         "stream_limit": found.stream_limit() if found.status != "draft" else 0,
         "deployed": found.status != "draft",
         "runtime": endpoints.runtime(found),
+        "live": _live(call, workflow),
         "cost_per_hour_micro_usd": rate,
         "max_cost_per_hour_micro_usd": rate * found.max_containers,
         "accrued_cost_micro_usd": found.charged,
@@ -484,6 +487,71 @@ def _endpoint_payload(call: Call, workflow: Workflow) -> dict[str, Any] | None:
         "paused_at": call.iso(found.paused_at),
         "updated_at": call.iso(found.updated_at),
     }
+
+
+def _live(call: Call, workflow: Workflow) -> dict[str, Any]:
+    """What its live stream runs, reports and draws (``WorkflowLive``), read off its graph
+    as it is now: each Model block's model (one gone is left out), the classes they find
+    (a Filter's classes, when it names some), and each line and zone, named as a frame's
+    ``measures`` name it. Its Output writes a results file, which acts on no event, so
+    ``events`` is empty (and ``live_outputs`` stays null: no stream ever runs)."""
+    nodes = workflow.graph.get("nodes", [])
+    models: list[dict[str, Any]] = []
+    kinds: dict[str, str] = {}  # each class and its annotation type, in the order found
+    kept: set[str] | None = None
+    for node in nodes:
+        config = node.get("config") or {}
+        if node["type"] == "model":
+            try:
+                model = call.world.registry.of_organization(
+                    workflow.organization_id, config.get("model") or ""
+                )
+            except NotFound:
+                continue
+            models.append(
+                {
+                    "model_id": model.id,
+                    "name": model.name,
+                    "precision": config.get("precision") or WORKFLOW_PRECISIONS[0][0],
+                    "model_type": model.model_type,
+                }
+            )
+            for name in model.current.classes:
+                kinds.setdefault(name, prediction_kind(model.model_type))
+        elif node["type"] == "filter" and config.get("classes"):
+            named = set(config["classes"])
+            kept = named if kept is None else kept & named
+    classes = [name for name in kinds if kept is None or name in kept]
+    measures: list[dict[str, Any]] = []
+    counted = {"line": 0, "zone": 0}
+    for node in nodes:
+        if node["type"] != "measure":
+            continue
+        for geometry in (node.get("config") or {}).get("geometries", []):
+            kind = geometry["kind"]
+            counted[kind] += 1
+            measures.append(
+                {
+                    "id": geometry["name"],
+                    "name": geometry["name"],
+                    "kind": kind,
+                    "measure": "line_cross" if kind == "line" else "occupancy",
+                    "label": f"{'L' if kind == 'line' else 'P'}{counted[kind]}",
+                    "color": _color(len(measures)),
+                }
+            )
+    return {
+        "models": models,
+        "measures": measures,
+        "classes": classes,
+        "class_colors": {name: _color(n) for n, name in enumerate(classes)},
+        "class_types": {name: kinds[name] for name in classes},
+        "events": [],
+    }
+
+
+def _color(n: int) -> str:
+    return WORKFLOW_LIVE_COLORS[n % len(WORKFLOW_LIVE_COLORS)]
 
 
 # ── runs ──

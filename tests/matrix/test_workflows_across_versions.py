@@ -164,6 +164,10 @@ def test_a_workflow_served_live_opens_its_streams_where_the_release_looks(
     live = workflows.wait_until_live("Lot", poll_interval=5)
     assert live.endpoint is not None
     assert live.endpoint.status == "active"
+    view = live.endpoint.live
+    assert [(m.name, m.precision) for m in view.models] == [("signs", "fp32")]
+    assert view.class_types == dict.fromkeys(view.classes, "bbox")
+    assert view.classes
     # The release's own rule (which refuses a URL it does not expect) finds the streams.
     found = sessions_url(live.endpoint.endpoint_url)
     assert found.endswith(f"/{live.endpoint.region}/{live.endpoint.id}/sessions")

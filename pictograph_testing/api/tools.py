@@ -39,7 +39,7 @@ from pictograph_testing.catalog import (
 )
 from pictograph_testing.world.errors import Conflict, NotFound
 from pictograph_testing.world.predictions import prediction_kind
-from pictograph_testing.world.workflow_nodes import NODES, node_type
+from pictograph_testing.world.workflow_nodes import MEASURED, NODES, node_type
 from pictograph_testing.world.workflow_runs import seconds_per_frame
 
 if TYPE_CHECKING:
@@ -435,8 +435,6 @@ def _deployment_card(call: Call, deployment: Deployment) -> dict[str, Any]:
 # ── workflows ──
 
 _BLOCK_TYPES = frozenset(block.type for block in NODES)
-_MEASURED = {"line": "line_cross", "zone": "occupancy"}
-"""What the fake's Measure block counts on each kind of geometry (its card's summary)."""
 _TRACKER = "per_class"
 """The fake's Track block: each detection its own track, numbered per class in its frame."""
 _RUN_NOTE = "The whole point: frames are sampled, tracked and measured in order."
@@ -519,7 +517,7 @@ def _graph(call: Call, workflow: Workflow) -> _Graph:
             {
                 "name": g.get("name"),
                 "kind": g.get("kind"),
-                "measure": _MEASURED.get(str(g.get("kind"))),
+                "measure": MEASURED.get(str(g.get("kind"))),
             }
             for n in known
             if n["type"] == "measure"

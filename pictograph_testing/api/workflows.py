@@ -37,6 +37,7 @@ from pictograph_testing.world.storage import SIGNED_URL_TTL_SECONDS
 from pictograph_testing.world.workflow_endpoints import ENDPOINT_REGIONS, LOG_SECONDS
 from pictograph_testing.world.workflow_nodes import (
     GRAPH_NOTES,
+    MEASURED,
     NODES,
     PORTS,
     TEMPLATES,
@@ -535,7 +536,7 @@ def _live(call: Call, workflow: Workflow) -> dict[str, Any]:
                     "id": geometry["name"],
                     "name": geometry["name"],
                     "kind": kind,
-                    "measure": "line_cross" if kind == "line" else "occupancy",
+                    "measure": MEASURED[kind],
                     "label": f"{'L' if kind == 'line' else 'P'}{counted[kind]}",
                     "color": _color(len(measures)),
                 }

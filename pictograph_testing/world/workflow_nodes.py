@@ -28,6 +28,7 @@ if TYPE_CHECKING:
 
 __all__ = [
     "GRAPH_NOTES",
+    "MEASURED",
     "NODES",
     "PORTS",
     "TEMPLATES",
@@ -46,6 +47,8 @@ __all__ = [
     "topological",
 ]
 
+MEASURED = {"line": "line_cross", "zone": "occupancy"}
+"""What the Measure block counts on each kind of geometry (the API's measure names)."""
 PORTS = ("frames", "detections", "tracks", "events")
 """What flows along an edge: a source's frames, a model's detections, a tracker's tracks,
 a measure's events."""

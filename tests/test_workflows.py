@@ -446,15 +446,30 @@ def test_a_measure_logs_events_and_the_log_pages_by_cursor(client: pictograph.Cl
     done = client.workflows.wait_for_run(run.run_id, poll_interval=1)
     assert done.step_results["lot"]["Gate"] == {"kind": "line", "crossings": 0}
     frames = list(client.workflows.iter_run_log(run.run_id, stream="frames"))
-    # An event wherever the zone's occupancy (the frame's tracks) changes.
+    # An event wherever the zone's occupancy (the frame's tracks) changes: an entry where
+    # it rises, an exit where it falls, each with its own trigger ("<kind>-<8 hex>").
     inside = [len(f.track_ids) for f in frames]
-    changes = [i for i, n in enumerate(inside) if n != (inside[i - 1] if i else 0)]
+    before = [inside[i - 1] if i else 0 for i in range(len(inside))]
+    changes = [i for i, n in enumerate(inside) if n != before[i]]
+    kinds = ["entry" if inside[i] > before[i] else "exit" for i in changes]
+    assert set(kinds) == {"entry", "exit"}  # the seeded frames both fill and empty the lot
     events = list(client.workflows.iter_run_log(run.run_id, page_size=3))
     assert [e.frame for e in events] == changes
-    assert [e.rule_values for e in events] == [{"inside": inside[i]} for i in changes]
+    assert [(e.trigger or "").partition("-")[0] for e in events] == kinds
+    assert len({e.trigger for e in events}) == 2
+    moved = [abs(inside[i] - before[i]) for i in changes]
+    assert [e.rule_values for e in events] == [
+        {f"zone_events:lot:{'in' if k == 'entry' else 'out'}": m}
+        for k, m in zip(kinds, moved, strict=True)
+    ]
+    assert events[0].values_text == f"Lot: {moved[0]} entered · {inside[changes[0]]} inside"
     page = client.workflows.run_log(run.run_id, limit=2, order="desc")
     assert [r.frame for r in page.records] == changes[::-1][:2]
-    assert page.event_names[events[0].trigger or ""].name == "Occupancy · Lot"
+    named = client.workflows.run_log(run.run_id, limit=50).event_names
+    assert {(n.name, n.kind) for n in named.values()} == {
+        ("Entry · Lot", "entry"),
+        ("Exit · Lot", "exit"),
+    }
     with pytest.raises(ValidationError, match="is not a cursor of an asc page"):
         client.workflows.run_log(run.run_id, cursor=page.next_cursor)
     klass = frames[0].classes[0]
@@ -612,6 +627,12 @@ async def test_the_async_client_runs_workflows(
     assert len(frames) == 20
     summary = await aclient.workflows.run_log_summary(created.run_id)
     assert summary.streams["frames"].count == 20
+    events = await aclient.workflows.run_log(created.run_id, limit=50)
+    assert {e.kind for e in events.event_names.values()} == {"entry", "exit"}
+    assert all(
+        (r.values_text or "").startswith("Lot: ") and r.trigger in events.event_names
+        for r in events.records
+    )
     invoked = await aclient.workflows.invoke(
         "Lot", source={"kind": "dataset", "dataset": DATASET, "directory_path": "/"}
     )

@@ -810,10 +810,24 @@ def _kept(record: dict[str, Any], args: dict[str, Any]) -> bool:
 
 
 def _event_names(run: WorkflowRunState) -> dict[str, Any]:
-    names = {e["trigger"]: e["name"] for e in run.events}
+    """Each event record's ``trigger`` named as the app names it (``Entry · Lot``)."""
     return {
-        trigger: {"name": f"Occupancy · {name}", "kind": "occupancy"}
-        for trigger, name in names.items()
+        e["trigger"]: {"name": f"{e['kind'].capitalize()} · {e['name']}", "kind": e["kind"]}
+        for e in run.events
+    }
+
+
+_ZONE_WORDS = {"entry": ("in", "entered"), "exit": ("out", "left")}
+"""A zone event's rule value (PRT's key ends in it) and the word its values are said in."""
+
+
+def _zone_values(event: dict[str, Any]) -> dict[str, Any]:
+    """A zone event's ``rule_values`` under PRT's key (as the SDK's example shows one)
+    and the same in words (``Lot: 1 entered · 3 inside``)."""
+    value, word = _ZONE_WORDS[event["kind"]]
+    return {
+        "rule_values": {f"zone_events:{event['measure']}:{value}": event["moved"]},
+        "values_text": f"{event['name']}: {event['moved']} {word} · {event['inside']} inside",
     }
 
 
@@ -862,8 +876,7 @@ def log_records(call: Call, run: WorkflowRunState, stream: str) -> list[dict[str
                 "sequence": n,
                 "classes": event["classes"],
                 "track_ids": event["track_ids"],
-                "rule_values": {"inside": event["inside"]},
-                "values_text": f"{event['name']}: {event['inside']} inside",
+                **_zone_values(event),
                 "message": dict(event),
             }
             for n, event in enumerate(run.events)

@@ -219,8 +219,9 @@ NODES: tuple[NodeType, ...] = (
         "measure",
         "Measure",
         "Counts per line and zone: a zone's occupancy is the tracks in the frame; a line "
-        "counts crossings, and the fake's tracks never move, so a line counts none. Each "
-        "frame whose occupancy changes logs an event.",
+        "counts crossings, and the fake's tracks never move, so a line counts none. A "
+        "frame where a zone's occupancy rises logs an entry event, one where it falls an "
+        "exit.",
         ("tracks",),
         "events",
         {"geometries": []},

@@ -585,12 +585,12 @@ def _count(frames: list[Frame]) -> int:
 def _measure(
     node: dict[str, Any], frames: list[Frame], events: list[dict[str, Any]]
 ) -> dict[str, Any]:
-    """Each zone's occupancy per frame (its tracks), an event where it changes; lines
-    count no crossing (the fake's frames do not move)."""
+    """Each zone's occupancy per frame (its tracks), and an ``entry`` event where it
+    rises, an ``exit`` where it falls (the SDK's event kinds); lines count no crossing
+    (the fake's frames do not move)."""
     counts: dict[str, Any] = {}
     for geometry in node["config"]["geometries"]:
         name = geometry["name"]
-        trigger = f"{geometry['kind']}-{_digest(node['id'] + '/' + name)[:8]}"
         if geometry["kind"] == "line":
             counts[name] = {"kind": "line", "crossings": 0}
             continue
@@ -601,11 +601,17 @@ def _measure(
             frame.occupancy[name] = inside
             peak = max(peak, inside)
             if inside != before:
+                kind = "entry" if inside > before else "exit"
+                where = f"{node['id']}/{name}/{kind}"
                 events.append(
                     {
                         "frame": frame.index,
-                        "trigger": trigger,
+                        # "<kind>-<8 hex>", one per zone and kind, as the SDK describes it.
+                        "trigger": f"{kind}-{_digest(where)[:8]}",
+                        "kind": kind,
+                        "measure": node["id"],
                         "name": name,
+                        "moved": abs(inside - before),
                         "inside": inside,
                         "classes": sorted({p.name for p in frame.found}),
                         "track_ids": list(frame.track_ids),

@@ -20,6 +20,7 @@ from pictograph.exceptions import (
 from pictograph_testing.catalog import (
     DEPLOYMENT_METER_SECONDS,
     DEPLOYMENT_SERVER_START_SECONDS,
+    DEPLOYMENT_TRANSFER_MICRO_USD_PER_GIB,
     WORKFLOW_GPUS,
     WORKFLOW_LIVE_COLORS,
 )
@@ -61,6 +62,7 @@ def test_deploy_then_wait_until_live_on_the_clock(
     assert deployed.endpoint.endpoint_url.endswith(f"/us-east/{deployed.endpoint.id}/sessions")
     assert (deployed.endpoint.stream_limit, deployed.endpoint.scaledown_window) == (8, 120)
     assert deployed.endpoint.max_cost_per_hour_micro_usd == 2 * RATE * 60
+    assert deployed.endpoint.transfer_per_gib_micro_usd == DEPLOYMENT_TRANSFER_MICRO_USD_PER_GIB
     start = fake.clock.monotonic()
     live = client.workflows.wait_until_live(deployed, poll_interval=5)
     assert fake.clock.monotonic() - start == pytest.approx(DEPLOYMENT_SERVER_START_SECONDS)
@@ -376,6 +378,8 @@ async def test_the_async_client_serves_a_workflow_live(
     _lot(client)
     deployed = await aclient.workflows.deploy("Lot", min_containers=1)
     assert deployed.endpoint_token is not None
+    assert deployed.endpoint is not None
+    assert deployed.endpoint.transfer_per_gib_micro_usd == DEPLOYMENT_TRANSFER_MICRO_USD_PER_GIB
     live = await aclient.workflows.wait_until_live("Lot", poll_interval=5)
     assert live.endpoint is not None
     assert live.endpoint.status == "active"

@@ -27,6 +27,7 @@ from pictograph_testing.catalog import (
     DEPLOYMENT_MAX_CONTAINERS,
     DEPLOYMENT_MAX_MIN_CONTAINERS,
     DEPLOYMENT_SCALEDOWN_SECONDS,
+    DEPLOYMENT_TRANSFER_MICRO_USD_PER_GIB,
     WORKFLOW_GPUS,
     WORKFLOW_LIVE_COLORS,
     WORKFLOW_PRECISIONS,
@@ -479,6 +480,8 @@ def _endpoint_payload(call: Call, workflow: Workflow) -> dict[str, Any] | None:
         "live": _live(call, workflow),
         "cost_per_hour_micro_usd": rate,
         "max_cost_per_hour_micro_usd": rate * found.max_containers,
+        # A stream's data is billed as a deployment's (the fake runs none: none billed).
+        "transfer_per_gib_micro_usd": DEPLOYMENT_TRANSFER_MICRO_USD_PER_GIB,
         "accrued_cost_micro_usd": found.charged,
         "uptime_seconds": int(found.uptime_seconds),
         "transfer_bytes": 0,

@@ -29,6 +29,7 @@ __all__ = [
     "INVITE_TTL_SECONDS",
     "LEGACY_CREDIT_MICRO_USD",
     "MAX_IMAGE_BYTES",
+    "MAX_IMAGE_PIXELS",
     "MAX_VIDEO_BYTES",
     "MICRO_USD",
     "MODEL_TYPES",
@@ -82,6 +83,10 @@ CREDITS_LOW_MICRO_USD = 2 * MICRO_USD
 least the API needs to start a training run (the ``current`` profile's start gate)."""
 MAX_IMAGE_BYTES = 25 * 1024 * 1024
 """The most one image may hold, uploaded to a signed URL or sent for prediction (25 MB)."""
+MAX_IMAGE_PIXELS = 50_000_000
+"""The most pixels one image sent for prediction may have, as the API's tool cards state it
+(SDK 1.69.146's ``tests/fixtures/tool_cards.json``: "up to 25 MB and 50 megapixels"). Stated
+on the fake's cards; the fake refuses an image by its bytes only."""
 MAX_VIDEO_BYTES = 1024 * 1024 * 1024
 """The most one video may hold, uploaded to its signed URL (the API's own tool cards: "A
 video up to 1 GB")."""

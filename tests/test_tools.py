@@ -37,6 +37,10 @@ def _train(client: pictograph.Client, name: str) -> str:
     return run.model_id
 
 
+API_IMAGE_LIMITS = {"images_per_call": 1, "max_bytes": 26_214_400, "max_pixels": 50_000_000}
+"""What the API's cards state for a mode that takes one image (SAM3's, a model's hosted)."""
+
+
 def test_sam3_is_the_only_tool_of_a_new_organization(client: pictograph.Client) -> None:
     tools = client.tools.list()
     assert [(t.tool, t.kind, t.id, t.status) for t in tools] == [("sam3", "sam3", None, "ready")]
@@ -47,6 +51,15 @@ def test_sam3_is_the_only_tool_of_a_new_organization(client: pictograph.Client) 
     assert image.accepts("url")
     assert not image.accepts("dataset")
     assert (image.cost.micro_usd, image.cost.per) == (SAM3_IMAGE_MICRO_USD, "image")
+    # The API's limits, as its own SAM3 card states them (SDK 1.69.146's tool_cards.json).
+    assert {k: image.limits[k] for k in ("images_per_call", "max_bytes", "max_pixels")} == (
+        API_IMAGE_LIMITS
+    )
+    assert image.limits["note"].startswith("One image up to 25 MB and 50 megapixels")
+    assert [card.mode(m).limits for m in ("text", "box", "point")] == [  # type: ignore[union-attr]
+        {"images_per_call": 1}
+    ] * 3
+    assert "Limits: One image up to 25 MB" in card.to_markdown()
     for mode in card.modes:
         assert [i.kind for i in mode.inputs] == list(INPUT_KINDS)
         assert mode.run.cli
@@ -74,9 +87,12 @@ def test_a_ready_model_and_its_active_deployment_are_tools(
         HOSTED_INFERENCE.min_confidence,
         HOSTED_INFERENCE.max_confidence,
     )
-    hosted, deploy = card.mode("hosted"), card.mode("deploy")
+    hosted, deploy, local = card.mode("hosted"), card.mode("deploy"), card.mode("local")
     assert hosted is not None
     assert hosted.cost.free
+    assert {k: hosted.limits[k] for k in API_IMAGE_LIMITS} == API_IMAGE_LIMITS
+    assert local is not None
+    assert local.limits == {"note": "None from the platform: speed is this machine's."}
     assert deploy is not None
     assert {o["compute"]: o["micro_usd_per_minute"] for o in deploy.cost.options} == {
         g.name: g.micro_usd_per_minute for g in DEPLOYMENT_GPUS.values()
@@ -90,6 +106,7 @@ def test_a_ready_model_and_its_active_deployment_are_tools(
     mode = endpoint.mode("endpoint")
     assert mode is not None
     assert mode.cost.micro_usd == DEPLOYMENT_GPUS["t4"].micro_usd_per_minute
+    assert mode.limits["images_per_call"] == 1
     assert [r.tool for r in endpoint.related] == ["model/Sign Finder"]
 
 
@@ -155,7 +172,9 @@ async def test_the_async_client_lists_and_describes(
     assert [t.tool for t in await aclient.tools.list(kind="sam3")] == ["sam3"]
     card = await aclient.tools.describe("model/m1")
     assert card.id == run.model_id
-    assert (await aclient.tools.describe("sam3")).mode("text") is not None
+    sam3 = await aclient.tools.describe("sam3")
+    assert sam3.mode("text") is not None
+    assert sam3.mode("image").limits["max_pixels"] == API_IMAGE_LIMITS["max_pixels"]  # type: ignore[union-attr]
     with pytest.raises(NotFoundError):
         await aclient.tools.describe("model/nope")
 

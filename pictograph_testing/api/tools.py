@@ -33,6 +33,8 @@ from pictograph_testing.api.wire import Call, Reply, page, page_params, reply
 from pictograph_testing.catalog import (
     DEPLOYMENT_GPUS,
     HOSTED_INFERENCE,
+    MAX_IMAGE_BYTES,
+    MAX_IMAGE_PIXELS,
     SAM3_IMAGE_MICRO_USD,
     WORKFLOW_GPUS,
     WORKFLOW_SOURCE_LIMITS,
@@ -104,18 +106,31 @@ def _mode(
     writes: bool | str = False,
     requires: Sequence[str] = ("An API key with the member role or higher.",),
     returns: str | None = None,
+    limits: dict[str, Any] | None = None,
 ) -> dict[str, Any]:
     return {
         "mode": mode,
         "title": title,
         "description": description,
         "inputs": inputs,
-        "limits": {},
+        "limits": limits or {},
         "requires": list(requires),
         "writes": writes,
         "cost": cost,
         "returns": returns,
         "run": {"cli": cli, "python": python, "http": None},
+    }
+
+
+def _one_image(rest: str) -> dict[str, Any]:
+    """The limits of a mode that takes the image itself: one, of at most the API's bytes
+    and pixels (the fake refuses by bytes only)."""
+    megabytes, megapixels = MAX_IMAGE_BYTES // (1024 * 1024), MAX_IMAGE_PIXELS // 1_000_000
+    return {
+        "images_per_call": 1,
+        "max_bytes": MAX_IMAGE_BYTES,
+        "max_pixels": MAX_IMAGE_PIXELS,
+        "note": f"One image up to {megabytes} MB and {megapixels} megapixels, {rest}",
     }
 
 
@@ -190,6 +205,7 @@ def _sam3_card(call: Call, _: object = None) -> dict[str, Any]:
             cost=fee,
             cli='pictograph sam3 predict photo.jpg --text "red car" --json',
             python='result = client.sam3.predict("photo.jpg", text="red car")',
+            limits=_one_image("and one prompt per call: `text`, `box` or `point`."),
         ),
         *(
             _mode(
@@ -200,6 +216,7 @@ def _sam3_card(call: Call, _: object = None) -> dict[str, Any]:
                 cost=fee,
                 cli=f"pictograph auto-annotate {mode} my-dataset photo.jpg {flags}",
                 python=f'client.auto_annotate.{mode}("my-dataset", "photo.jpg", {argument})',
+                limits={"images_per_call": 1},
             )
             for mode, title, argument, flags in prompts
         ),
@@ -304,6 +321,7 @@ def _model_card(call: Call, model: Model) -> dict[str, Any]:
                 cost=_cost("Free on every plan.", 0),
                 cli=f'pictograph models predict "{name}" photo.jpg --remote --json',
                 python=f'result = client.models.predict("{name}", image="photo.jpg")',
+                limits=_one_image("one per call."),
             ),
             _mode(
                 "local",
@@ -313,6 +331,7 @@ def _model_card(call: Call, model: Model) -> dict[str, Any]:
                 cost=_cost("Free: it runs on your hardware.", 0),
                 cli=f'pictograph models predict "{name}" photo.jpg',
                 python=f'model = get_model("{name}", task="{model.model_type}")',
+                limits={"note": "None from the platform: speed is this machine's."},
             ),
             {
                 **_mode(
@@ -425,6 +444,7 @@ def _deployment_card(call: Call, deployment: Deployment) -> dict[str, Any]:
                 cli=f"pictograph deployments predict {deployment.name} photo.jpg",
                 python=f'client.deployments.connect("{deployment.id}").infer("photo.jpg")',
                 requires=("The deployment's auth token.",),
+                limits={"images_per_call": 1, "note": "One image per call."},
             )
         ],
         "related": [{"tool": f"model/{deployment.model_name}", "relation": "The model it serves."}],

@@ -289,6 +289,11 @@ def declared(endpoint: Endpoint) -> Declared:
     return keys
 
 
+_DEPTH = 3
+"""How far down the keys are compared (``data.modes.limits.max_bytes``: a tool card's
+limits are three levels below its envelope); deeper, a reply's values are the world's."""
+
+
 def compare(
     route: str, canned: Any, answered: Any, known: Declared | None = None
 ) -> set[Difference]:
@@ -330,7 +335,7 @@ def _compare_objects(
             continue
         # The envelope's `data` is the reply itself: compare inside it as the top level.
         inner = depth + (0 if (depth == 0 and key == "data") else 1)
-        if inner > 1:
+        if inner > _DEPTH:
             continue
         canned_items, answered_items = _objects(c), _objects(a)
         if canned_items and answered_items:

@@ -3,7 +3,7 @@
 The pinned SDK's sdist (``scripts/sdk_sdist.sh``) ships ``tests/unit``, whose canned
 replies mirror the API. Its requests and canned replies are recorded once per release
 (``.cache/sdk-replay/``), then replayed here in process: every difference in envelope,
-keys (top level and one level down), JSON types or status class fails, unless
+keys (down to three levels: ``replay._DEPTH``), JSON types or status class fails, unless
 ``allowed.toml`` says why the fake is right. Without the sdist this module skips, except in
 CI (``CI`` set), where it fails: ``scripts/sdk_replay.sh`` fetches the sdist first.
 """

@@ -16,12 +16,14 @@ from pictograph.exceptions import ConflictError, NotFoundError
 
 from pictograph_testing.api.tools import INPUT_KINDS
 from pictograph_testing.catalog import (
+    AUTO_ANNOTATE,
     DEPLOYMENT_GPUS,
     HOSTED_INFERENCE,
     SAM3_IMAGE_MICRO_USD,
     WORKFLOW_GPUS,
     WORKFLOW_SOURCE_LIMITS,
 )
+from pictograph_testing.world.auto_annotate import SIMILAR_MAX_IMAGES
 from pictograph_testing.world.workflow_runs import ENGINE_START_SECONDS, QUEUE_SECONDS
 from tests.conftest import DATASET, EXPORT
 
@@ -60,11 +62,34 @@ def test_sam3_is_the_only_tool_of_a_new_organization(client: pictograph.Client) 
         {"images_per_call": 1}
     ] * 3
     assert "Limits: One image up to 25 MB" in card.to_markdown()
+    assert [m.mode for m in card.modes] == ["image", "text", "box", "point", "dataset", "similar"]
     for mode in card.modes:
         assert [i.kind for i in mode.inputs] == list(INPUT_KINDS)
         assert mode.run.cli
         assert mode.run.python
     assert "client.sam3.predict" in card.to_markdown()
+
+
+def test_sam3s_drafting_modes_say_what_a_job_takes_and_costs(client: pictograph.Client) -> None:
+    card = client.tools.describe("sam3")
+    drafting = {m: card.mode(m) for m in ("dataset", "similar")}
+    for mode in drafting.values():
+        assert mode is not None
+        assert mode.accepts("dataset")
+        assert not mode.accepts("file")
+        assert mode.writes == "Annotations on the dataset's images."
+        assert (mode.cost.per, mode.cost.estimate) == ("image", True)
+    dataset, similar = drafting["dataset"], drafting["similar"]
+    assert dataset is not None
+    assert similar is not None
+    # One job of at most so many images: the fake refuses (or leaves for later) beyond.
+    assert (dataset.limits, similar.limits) == (
+        {"images_per_call": AUTO_ANNOTATE.max_images},
+        {"images_per_call": SIMILAR_MAX_IMAGES},
+    )
+    # Its price per image for one class is what a quote of that many images says.
+    quote = client.auto_annotate.quote(projected=[{"count": 10}], classes=[{"name": "stop"}])
+    assert quote.estimated_credits == 10 * (dataset.cost.micro_usd or 0)
 
 
 def test_a_ready_model_and_its_active_deployment_are_tools(
@@ -174,6 +199,7 @@ async def test_the_async_client_lists_and_describes(
     assert card.id == run.model_id
     sam3 = await aclient.tools.describe("sam3")
     assert sam3.mode("text") is not None
+    assert sam3.mode("similar").limits == {"images_per_call": SIMILAR_MAX_IMAGES}  # type: ignore[union-attr]
     assert sam3.mode("image").limits["max_pixels"] == API_IMAGE_LIMITS["max_pixels"]  # type: ignore[union-attr]
     with pytest.raises(NotFoundError):
         await aclient.tools.describe("model/nope")

@@ -31,6 +31,7 @@ from pictograph_testing.api.spec import Param, Str
 from pictograph_testing.api.table import Data, Page, endpoint
 from pictograph_testing.api.wire import Call, Reply, page, page_params, reply
 from pictograph_testing.catalog import (
+    AUTO_ANNOTATE,
     DEPLOYMENT_GPUS,
     HOSTED_INFERENCE,
     MAX_IMAGE_BYTES,
@@ -39,6 +40,7 @@ from pictograph_testing.catalog import (
     WORKFLOW_GPUS,
     WORKFLOW_SOURCE_LIMITS,
 )
+from pictograph_testing.world.auto_annotate import SIMILAR_MAX_IMAGES
 from pictograph_testing.world.errors import Conflict, NotFound
 from pictograph_testing.world.predictions import prediction_kind
 from pictograph_testing.world.workflow_nodes import MEASURED, NODES, node_type
@@ -220,6 +222,7 @@ def _sam3_card(call: Call, _: object = None) -> dict[str, Any]:
             )
             for mode, title, argument, flags in prompts
         ),
+        *_drafting_modes(),
     ]
     return {
         **_sam3_row(call),
@@ -247,6 +250,77 @@ def _sam3_card(call: Call, _: object = None) -> dict[str, Any]:
         "related": [],
         "notes": [],
     }
+
+
+def _drafting_modes() -> list[dict[str, Any]]:
+    """SAM3's modes that save drafts on a dataset's images: by phrase (a batch job over
+    the dataset or a folder) and by example (``similar``), each one job of at most so
+    many images, priced per image by the fake's tariff."""
+    not_here = {
+        "file": "Upload to a dataset first.",
+        "video": "Extract frames into a dataset first.",
+    }
+    per_image = AUTO_ANNOTATE.sam3_micro_usd_per_pass
+    writes = "Annotations on the dataset's images."
+    drafts = "They are drafts: have a person review them before you export and train."
+    return [
+        _mode(
+            "dataset",
+            "Draft labels on a dataset's images by phrase",
+            "Runs text prompts (one per class) over a dataset's images, or one folder's, "
+            f"and SAVES the results as annotations. {drafts}",
+            inputs=_routed(
+                instead=not_here,
+                dataset="A whole dataset, or one folder of it (`directory_path`). Images "
+                "that already have annotations are skipped unless `overwrite`.",
+            ),
+            cost={
+                **_cost(
+                    f"About {_usd(per_image)} per image for one class, estimated; more "
+                    "classes and SAHI tiles add to it. `auto_annotate.quote` prices a job "
+                    "before you run it.",
+                    per_image,
+                    "image",
+                ),
+                "estimate": True,
+            },
+            cli="pictograph auto-annotate dataset my-dataset --classes car:bbox --directory /val",
+            python='report = client.auto_annotate.dataset("my-dataset", [("car", "bbox")])',
+            writes=writes,
+            returns="A report: how many images were drafted, skipped (already annotated) "
+            "and failed, and the job's id.",
+            limits={"images_per_call": AUTO_ANNOTATE.max_images},
+        ),
+        _mode(
+            "similar",
+            "Label every object like your examples",
+            "Draw polygons around an example object on one image; SAM3 finds every object "
+            "like it in the other images of that image's folder, or of the whole dataset, "
+            f"and SAVES each match as an annotation of the class you name. {drafts}",
+            inputs=_routed(
+                instead=not_here,
+                dataset="The example polygons on one dataset image (every polygon of a "
+                "class, or by id), then the other images of its folder or, with "
+                "`scope='dataset'`, of the whole dataset.",
+            ),
+            cost={
+                **_cost(
+                    f"About {_usd(per_image)} per image, estimated; the job is charged what "
+                    "it measured once, when it completes. `auto_annotate.quote_similar` "
+                    "prices it first.",
+                    per_image,
+                    "image",
+                ),
+                "estimate": True,
+            },
+            cli="pictograph auto-annotate similar my-dataset val/photo.jpg --class car",
+            python='job = client.auto_annotate.similar("my-dataset", "val/photo.jpg", '
+            'reference_class="car")',
+            writes=writes,
+            returns="The job: how many images it labelled and the annotations it added.",
+            limits={"images_per_call": SIMILAR_MAX_IMAGES},
+        ),
+    ]
 
 
 # ── models ──

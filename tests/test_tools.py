@@ -118,6 +118,13 @@ def test_a_ready_model_and_its_active_deployment_are_tools(
     assert {k: hosted.limits[k] for k in API_IMAGE_LIMITS} == API_IMAGE_LIMITS
     assert local is not None
     assert local.limits == {"note": "None from the platform: speed is this machine's."}
+    # Drafts over a dataset: a batch job with the model, priced per image as quoted.
+    drafted = card.mode("dataset")
+    assert drafted is not None
+    assert drafted.limits == {"images_per_call": AUTO_ANNOTATE.max_images}
+    assert (drafted.writes, drafted.cost.estimate) == ("Annotations on the dataset's images.", True)
+    quote = client.auto_annotate.quote(projected=[{"count": 4}], model="Sign Finder")
+    assert quote.estimated_credits == 4 * (drafted.cost.micro_usd or 0)
     assert deploy is not None
     assert {o["compute"]: o["micro_usd_per_minute"] for o in deploy.cost.options} == {
         g.name: g.micro_usd_per_minute for g in DEPLOYMENT_GPUS.values()
@@ -197,6 +204,7 @@ async def test_the_async_client_lists_and_describes(
     assert [t.tool for t in await aclient.tools.list(kind="sam3")] == ["sam3"]
     card = await aclient.tools.describe("model/m1")
     assert card.id == run.model_id
+    assert [m.mode for m in card.modes] == ["hosted", "local", "dataset", "deploy"]
     sam3 = await aclient.tools.describe("sam3")
     assert sam3.mode("text") is not None
     assert sam3.mode("similar").limits == {"images_per_call": SIMILAR_MAX_IMAGES}  # type: ignore[union-attr]

@@ -92,8 +92,10 @@ def _routed(*, instead: Mapping[str, str], **supported: str) -> list[dict[str, A
     ]
 
 
-def _cost(summary: str, micro_usd: int | None, per: str | None = None) -> dict[str, Any]:
-    return {"summary": summary, "micro_usd": micro_usd, "per": per, "estimate": False}
+def _cost(
+    summary: str, micro_usd: int | None, per: str | None = None, *, estimate: bool = False
+) -> dict[str, Any]:
+    return {"summary": summary, "micro_usd": micro_usd, "per": per, "estimate": estimate}
 
 
 def _mode(
@@ -252,71 +254,83 @@ def _sam3_card(call: Call, _: object = None) -> dict[str, Any]:
     }
 
 
+_NOT_IN_A_DATASET = {
+    "file": "Upload to a dataset first.",
+    "video": "Extract frames into a dataset first.",
+}
+_DRAFTS = "They are drafts: have a person review them before you export and train."
+_DRAFTS_WRITE = "Annotations on the dataset's images."
+
+
+def _drafted_dataset(
+    title: str, description: str, per_image: int, price: str, *, cli: str, python: str
+) -> dict[str, Any]:
+    """A mode that runs a batch job over a dataset's images (or a folder's) and saves what
+    it finds as drafts: at most ``AUTO_ANNOTATE.max_images`` a job, priced per image."""
+    return _mode(
+        "dataset",
+        title,
+        f"{description} {_DRAFTS}",
+        inputs=_routed(
+            instead=_NOT_IN_A_DATASET,
+            dataset="A whole dataset, or one folder of it (`directory_path`). Images that "
+            "already have annotations are skipped unless `overwrite`.",
+        ),
+        cost=_cost(
+            f"{price} `auto_annotate.quote` prices a job before you run it.",
+            per_image,
+            "image",
+            estimate=True,
+        ),
+        cli=cli,
+        python=python,
+        writes=_DRAFTS_WRITE,
+        returns="A report: how many images were drafted, skipped (already annotated) and "
+        "failed, and the job's id.",
+        limits={"images_per_call": AUTO_ANNOTATE.max_images},
+    )
+
+
 def _drafting_modes() -> list[dict[str, Any]]:
     """SAM3's modes that save drafts on a dataset's images: by phrase (a batch job over
     the dataset or a folder) and by example (``similar``), each one job of at most so
     many images, priced per image by the fake's tariff."""
-    not_here = {
-        "file": "Upload to a dataset first.",
-        "video": "Extract frames into a dataset first.",
-    }
     per_image = AUTO_ANNOTATE.sam3_micro_usd_per_pass
-    writes = "Annotations on the dataset's images."
-    drafts = "They are drafts: have a person review them before you export and train."
     return [
-        _mode(
-            "dataset",
+        _drafted_dataset(
             "Draft labels on a dataset's images by phrase",
             "Runs text prompts (one per class) over a dataset's images, or one folder's, "
-            f"and SAVES the results as annotations. {drafts}",
-            inputs=_routed(
-                instead=not_here,
-                dataset="A whole dataset, or one folder of it (`directory_path`). Images "
-                "that already have annotations are skipped unless `overwrite`.",
-            ),
-            cost={
-                **_cost(
-                    f"About {_usd(per_image)} per image for one class, estimated; more "
-                    "classes and SAHI tiles add to it. `auto_annotate.quote` prices a job "
-                    "before you run it.",
-                    per_image,
-                    "image",
-                ),
-                "estimate": True,
-            },
+            "and SAVES the results as annotations.",
+            per_image,
+            f"About {_usd(per_image)} per image for one class, estimated; more classes and "
+            "SAHI tiles add to it.",
             cli="pictograph auto-annotate dataset my-dataset --classes car:bbox --directory /val",
             python='report = client.auto_annotate.dataset("my-dataset", [("car", "bbox")])',
-            writes=writes,
-            returns="A report: how many images were drafted, skipped (already annotated) "
-            "and failed, and the job's id.",
-            limits={"images_per_call": AUTO_ANNOTATE.max_images},
         ),
         _mode(
             "similar",
             "Label every object like your examples",
             "Draw polygons around an example object on one image; SAM3 finds every object "
             "like it in the other images of that image's folder, or of the whole dataset, "
-            f"and SAVES each match as an annotation of the class you name. {drafts}",
+            f"and SAVES each match as an annotation of the class you name. {_DRAFTS}",
             inputs=_routed(
-                instead=not_here,
+                instead=_NOT_IN_A_DATASET,
                 dataset="The example polygons on one dataset image (every polygon of a "
                 "class, or by id), then the other images of its folder or, with "
                 "`scope='dataset'`, of the whole dataset.",
             ),
-            cost={
-                **_cost(
-                    f"About {_usd(per_image)} per image, estimated; the job is charged what "
-                    "it measured once, when it completes. `auto_annotate.quote_similar` "
-                    "prices it first.",
-                    per_image,
-                    "image",
-                ),
-                "estimate": True,
-            },
+            cost=_cost(
+                f"About {_usd(per_image)} per image, estimated; the job is charged what it "
+                "measured once, when it completes. `auto_annotate.quote_similar` prices it "
+                "first.",
+                per_image,
+                "image",
+                estimate=True,
+            ),
             cli="pictograph auto-annotate similar my-dataset val/photo.jpg --class car",
             python='job = client.auto_annotate.similar("my-dataset", "val/photo.jpg", '
             'reference_class="car")',
-            writes=writes,
+            writes=_DRAFTS_WRITE,
             returns="The job: how many images it labelled and the annotations it added.",
             limits={"images_per_call": SIMILAR_MAX_IMAGES},
         ),
@@ -406,6 +420,15 @@ def _model_card(call: Call, model: Model) -> dict[str, Any]:
                 cli=f'pictograph models predict "{name}" photo.jpg',
                 python=f'model = get_model("{name}", task="{model.model_type}")',
                 limits={"note": "None from the platform: speed is this machine's."},
+            ),
+            _drafted_dataset(
+                "Draft labels on a dataset's images",
+                "Runs the model over images already in one of your datasets and SAVES its "
+                "predictions as annotations.",
+                AUTO_ANNOTATE.model_micro_usd_per_image,
+                f"About {_usd(AUTO_ANNOTATE.model_micro_usd_per_image)} per image, estimated.",
+                cli=f'pictograph auto-annotate dataset my-dataset --model "{name}"',
+                python=f'report = client.auto_annotate.dataset("my-dataset", [], model="{name}")',
             ),
             {
                 **_mode(
@@ -709,14 +732,12 @@ def _workflow_card(call: Call, workflow: Workflow) -> dict[str, Any]:
     quoted = json.dumps(name)
     limits = WORKFLOW_SOURCE_LIMITS
     capped = f"A run is capped at {limits.gpu_hours_per_run} hours of GPU time."
-    cost = {
-        **_cost(
-            f"About {_usd_small(graph.frame_micro_usd)} per frame, estimated. {_RUN_COST}",
-            graph.frame_micro_usd,
-            "frame",
-        ),
-        "estimate": True,
-    }
+    cost = _cost(
+        f"About {_usd_small(graph.frame_micro_usd)} per frame, estimated. {_RUN_COST}",
+        graph.frame_micro_usd,
+        "frame",
+        estimate=True,
+    )
     link = "https://example.com/clip.mp4"
     dataset = {"kind": "dataset", "dataset": "my-dataset", "directory_path": "/batch-1"}
     outputs = ", ".join(graph.outputs) or "none yet"

@@ -573,6 +573,10 @@ def test_invoke_runs_over_an_uploaded_image_and_a_linked_video(
     assert (done.status, done.frames_total) == ("completed", 1)
     [frame] = client.workflows.run_log(done.id, stream="frames").records
     assert frame.image == "photo.png"
+    # The model that ran on it, and how long the graph took on it; an image has no time.
+    assert (frame.model_name, frame.model_task, frame.pts) == ("signs", "object_detection", None)
+    assert frame.latency_total_ms is not None
+    assert frame.latency_total_ms > 0
     video = client.workflows.invoke(
         "Lot",
         source={"kind": "video", "url": "https://cdn.example.com/gate", "sample_fps": 2},
@@ -581,6 +585,9 @@ def test_invoke_runs_over_an_uploaded_image_and_a_linked_video(
     assert video.status_url == f"/api/v1/developer/workflows/runs/{video.run_id}"
     ran = client.workflows.wait_for_run(video.run_id, poll_interval=1)
     assert (ran.frames_total, ran.sample_fps) == (20, 2.0)  # 10 s at 2 frames a second
+    # Each sampled frame's time in the video: half a second apart.
+    frames = client.workflows.iter_run_log(video.run_id, stream="frames")
+    assert [f.pts for f in frames] == [n / 2 for n in range(20)]
 
 
 def test_runs_of_another_organization_or_a_deleted_workflow_are_404(
@@ -622,6 +629,9 @@ async def test_the_async_client_runs_workflows(
     ]
     page = await aclient.workflows.run_log(created.run_id, stream="frames", limit=5)
     assert len(page.records) == 5
+    assert {(r.model_name, r.model_task, r.pts) for r in page.records} == {
+        ("signs", "object_detection", None)
+    }
     assert page.next_cursor is not None
     frames = [r async for r in aclient.workflows.iter_run_log(created.run_id, stream="frames")]
     assert len(frames) == 20

@@ -812,6 +812,13 @@ def _kept(record: dict[str, Any], args: dict[str, Any]) -> bool:
     return True
 
 
+def _pts(run: WorkflowRunState, index: int) -> float | None:
+    """A frame's time in its video (seconds), by the rate it was sampled at."""
+    if run.source.get("kind") != "video" or not run.sample_fps:
+        return None
+    return round(index / run.sample_fps, 6)
+
+
 def _event_names(run: WorkflowRunState) -> dict[str, Any]:
     """Each event record's ``trigger`` named as the app names it (``Entry · Lot``)."""
     return {
@@ -839,6 +846,7 @@ def log_records(call: Call, run: WorkflowRunState, stream: str) -> list[dict[str
     done = run.frames_done(call.now)
     engine = f"prt-{run.id[:8]}"
     if stream == "frames":
+        latency = round(run.frame_seconds * 1000, 3)  # every block of the graph, per frame
         rows = []
         for frame in run.frames[:done]:
             scores = [p.score for p in frame.found]
@@ -850,6 +858,8 @@ def log_records(call: Call, run: WorkflowRunState, stream: str) -> list[dict[str
                     "record_index": frame.index % 10,
                     "source": "source",
                     "frame": frame.index,
+                    # A video's frame has its time in the video; an image has none.
+                    "pts": _pts(run, frame.index),
                     "image": frame.image,
                     "image_id": frame.image_id,
                     "image_index": frame.index,
@@ -860,6 +870,9 @@ def log_records(call: Call, run: WorkflowRunState, stream: str) -> list[dict[str
                     "track_ids": frame.track_ids,
                     "min_confidence": min(scores) if scores else None,
                     "max_confidence": max(scores) if scores else None,
+                    "latency_total_ms": latency,
+                    "model_name": run.model_name,
+                    "model_task": run.model_task,
                     "measures": frame.occupancy or None,
                     "pictograph": {"annotations": [_detection_row(p) for p in frame.found]},
                 }

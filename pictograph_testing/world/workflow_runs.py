@@ -128,6 +128,10 @@ class Run:
     seq: int = 0
     runs_before: int = 0
     """Training runs created before it: its place among them in the jobs feed."""
+    model_name: str | None = None
+    model_task: str | None = None
+    """Its first Model block's model when it ran (its name and task), as each frame's
+    record names it; ``None`` for a graph without one."""
 
     def frames_done(self, now: float) -> int:
         if self.status == "completed":
@@ -310,6 +314,9 @@ class WorkflowRuns:
             seq=len(self.runs),
             runs_before=len(world.runs),
         )
+        first = next(iter(models.values()), None)
+        if first is not None:
+            run.model_name, run.model_task = first.name, first.model_type
         self.runs[run.id] = run
         self._of_organization.setdefault(run.organization_id, []).append(run)
         self._live[run.id] = run

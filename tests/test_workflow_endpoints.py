@@ -109,6 +109,7 @@ def test_a_workflow_endpoint_takes_streams_and_refuses_a_single_image(
         elsewhere = gateway.post(predict_url(url).replace("/us-east/", "/us-west/"))
         streams = gateway.post(url, headers={"Authorization": f"Bearer {token}"})
     assert (elsewhere.status_code, elsewhere.json()["error"]) == (421, "wrong_region")
+    assert elsewhere.json()["detail"] == "The workflow endpoint runs in us-east, not us-west."
     assert (streams.status_code, streams.json()["error"]) == (404, "not_found")
     assert "does not simulate an endpoint's streams" in streams.json()["detail"]
     # Once the workflow is deleted, its endpoint answers nothing.

@@ -156,15 +156,15 @@ def _streams_not_simulated() -> Reply:
     return _error(404, "not_found", "pictograph-testing does not simulate an endpoint's streams.")
 
 
-def _wrong_region(region: str, served_in: str) -> Reply:
-    return _error(421, "wrong_region", f"The deployment runs in {served_in}, not {region}.")
+def _wrong_region(region: str, served_in: str, what: str = "deployment") -> Reply:
+    return _error(421, "wrong_region", f"The {what} runs in {served_in}, not {region}.")
 
 
 def _workflow_endpoint(action: str, region: str, served_in: str) -> Reply:
     """A workflow endpoint's answer: it takes streams (on its ``/sessions``), never a
     single image, so a predict is refused with the code the SDK names."""
     if region != served_in:
-        return _wrong_region(region, served_in)
+        return _wrong_region(region, served_in, "workflow endpoint")
     if action == "sessions":
         return _streams_not_simulated()
     return _error(

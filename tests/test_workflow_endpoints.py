@@ -559,3 +559,37 @@ async def test_async_the_live_view_is_read_off_the_graph(
     listed = await aclient.workflows.list()
     assert listed[0].endpoint is not None
     assert listed[0].endpoint.live == live
+
+
+@pytest.mark.parametrize(
+    ("block", "setting", "value"),
+    [
+        (4, "geometries", [{"kind": "circle", "name": "X"}, {"name": "Y"}, {"kind": "zone"}, 5]),
+        (4, "geometries", "Lot"),
+        (1, "model", 5),
+        (1, "precision", "fp8"),
+        (2, "classes", [3, None]),
+    ],
+)
+def test_a_drafts_live_view_leaves_out_what_its_blocks_do_not_take(
+    client: pictograph.Client, block: int, setting: str, value: object
+) -> None:
+    # A saved graph keeps any values (its validation errors say what is wrong; such a
+    # graph deploys as `draft`): its live view, and every reply that carries it, must
+    # still be answered, with what the blocks do not take left out.
+    _train(client)
+    graph = _counter()
+    graph["nodes"][block]["config"][setting] = value
+    client.workflows.create("Draft", graph)
+    deployed = client.workflows.deploy("Draft")
+    assert deployed.endpoint is not None
+    live = deployed.endpoint.live
+    assert [w.name for w in client.workflows.list()] == ["Draft"]
+    if setting == "geometries":
+        assert live.measures == []
+    if setting == "model":
+        assert (live.models, live.classes) == ([], [])
+    if setting == "precision":
+        assert [m.precision for m in live.models] == ["fp32"]
+    if setting == "classes":
+        assert live.classes == ["stop_sign", "yield"]

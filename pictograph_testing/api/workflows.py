@@ -498,41 +498,50 @@ def _live(call: Call, workflow: Workflow) -> dict[str, Any]:
     as it is now: each Model block's model (one gone is left out), the classes they find
     (a Filter's classes, when it names some), and each line and zone, named as a frame's
     ``measures`` name it. Its Output writes a results file, which acts on no event, so
-    ``events`` is empty (and ``live_outputs`` stays null: no stream ever runs)."""
+    ``events`` is empty (and ``live_outputs`` stays null: no stream ever runs).
+
+    A draft may hold any values a block's settings do not take (its errors say so, and
+    it deploys as ``draft``): what is not a model, a class or a line or zone is left out.
+    """
     nodes = workflow.graph.get("nodes", [])
     models: list[dict[str, Any]] = []
     kinds: dict[str, str] = {}  # each class and its annotation type, in the order found
     kept: set[str] | None = None
     for node in nodes:
-        config = node.get("config") or {}
+        config = node["config"]
         if node["type"] == "model":
             try:
                 model = call.world.registry.of_organization(
-                    workflow.organization_id, config.get("model") or ""
+                    workflow.organization_id, str(config.get("model") or "")
                 )
             except NotFound:
                 continue
+            precision = config.get("precision")
             models.append(
                 {
                     "model_id": model.id,
                     "name": model.name,
-                    "precision": config.get("precision") or WORKFLOW_PRECISIONS[0][0],
+                    "precision": precision if precision in _PRECISIONS else _PRECISIONS[0],
                     "model_type": model.model_type,
                 }
             )
             for name in model.current.classes:
                 kinds.setdefault(name, prediction_kind(model.model_type))
-        elif node["type"] == "filter" and config.get("classes"):
-            named = set(config["classes"])
-            kept = named if kept is None else kept & named
+        elif node["type"] == "filter" and isinstance(config.get("classes"), list):
+            named = {c for c in config["classes"] if isinstance(c, str)}
+            if named:
+                kept = named if kept is None else kept & named
     classes = [name for name in kinds if kept is None or name in kept]
     measures: list[dict[str, Any]] = []
-    counted = {"line": 0, "zone": 0}
+    counted = dict.fromkeys(MEASURED, 0)
     for node in nodes:
-        if node["type"] != "measure":
-            continue
-        for geometry in (node.get("config") or {}).get("geometries", []):
-            kind = geometry["kind"]
+        geometries = node["config"].get("geometries") if node["type"] == "measure" else None
+        for geometry in geometries if isinstance(geometries, list) else ():
+            if not isinstance(geometry, dict) or not isinstance(geometry.get("name"), str):
+                continue
+            kind = geometry.get("kind")
+            if kind not in counted:
+                continue
             counted[kind] += 1
             measures.append(
                 {
@@ -552,6 +561,9 @@ def _live(call: Call, workflow: Workflow) -> dict[str, Any]:
         "class_types": {name: kinds[name] for name in classes},
         "events": [],
     }
+
+
+_PRECISIONS = tuple(p for p, _, _ in WORKFLOW_PRECISIONS)
 
 
 def _color(n: int) -> str:

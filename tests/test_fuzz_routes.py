@@ -21,6 +21,7 @@ import asyncio
 import json
 import math
 import re
+from itertools import pairwise
 from typing import Any
 from urllib.parse import quote
 
@@ -45,6 +46,22 @@ PARAMETER = re.compile(r"\{(?P<name>[a-z_]+)(?::uuid|\.\.\.)?\}")
 ENCODINGS = ("utf-8", "utf-8-sig", "utf-16", "utf-16-le", "utf-16-be", "utf-32", "utf-32-be")
 
 
+def _counting(model: str) -> dict[str, Any]:
+    """The dataset through a model, a tracker and a zone, to an output."""
+    chain = [
+        ("src", "source", {"kind": "dataset", "dataset": DATASET}),
+        ("det", "model", {"model": model}),
+        ("trk", "track", {}),
+        ("m1", "measure", {"geometries": [{"kind": "zone", "name": "Lot"}]}),
+        ("out", "output", {}),
+    ]
+    return {
+        "version": 1,
+        "nodes": [{"id": i, "type": t, "config": c} for i, t, c in chain],
+        "edges": [{"source": a[0], "target": b[0]} for a, b in pairwise(chain)],
+    }
+
+
 def _world() -> tuple[FakePictograph, dict[str, str]]:
     """One of everything a route can name: a dataset, images, exports, a finished run and
     its model, a notification; an owner and a viewer key."""
@@ -58,6 +75,11 @@ def _world() -> tuple[FakePictograph, dict[str, str]]:
         world.catch_up()
     image = world.images[world.dataset(world.default_org.id, DATASET).image_ids[0]]
     notification = next(iter(world.feeds.notifications))
+    with fake.client(max_retries=0) as client:
+        # A deployed workflow, so a route that carries its endpoint (and its live view,
+        # read off whatever graph a fuzzed save left) is answered too.
+        client.workflows.create("Lot", _counting(model="done"))
+        client.workflows.deploy("Lot")
     refs = {
         "owner": fake.api_key,
         "viewer": fake.add_api_key("viewer"),
@@ -69,6 +91,7 @@ def _world() -> tuple[FakePictograph, dict[str, str]]:
         "image": image.id,
         "path": image.filename,
         "notification_id": notification,
+        "workflow": "Lot",
     }
     return fake, refs
 

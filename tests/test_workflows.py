@@ -157,6 +157,24 @@ def test_a_graph_is_valid_once_its_model_is_trained(client: pictograph.Client) -
     )
 
 
+async def test_a_line_or_zone_named_by_anything_but_text_is_invalid(
+    client: pictograph.Client, aclient: pictograph.AsyncClient
+) -> None:
+    # A geometry's name is how the log and the live view name it: a string, as its kind.
+    _train(client)
+    graph = _counting_graph()
+    graph["nodes"][3]["config"]["geometries"] = [{"kind": "zone", "name": 5}]
+    report = client.workflows.validate(graph)
+    assert [(i.code, i.node_id) for i in report.issues] == [("invalid_config", "lot")]
+    assert report.issues[0].message == (
+        "Block 'lot' (measure): config.geometries[0].name must be a string, not 5."
+    )
+    assert (await aclient.workflows.validate(graph)).valid is False
+    client.workflows.create("Lot", graph)
+    with pytest.raises(ValidationError, match=r"geometries\[0\]\.name must be a string"):
+        client.workflows.run("Lot")
+
+
 @pytest.mark.parametrize(
     ("graph", "message"),
     [

@@ -622,6 +622,20 @@ def _item_issues(node: dict[str, Any], setting: NodeField, items: list[Any]) -> 
                         node["id"],
                     )
                 ]
+            kinds = _NUMBER_TYPES.get(inner.type, ())
+            if (
+                kinds
+                and value is not None
+                and (isinstance(value, bool) or not isinstance(value, kinds))
+            ):
+                return [
+                    Issue(
+                        "invalid_config",
+                        f"{_name(node)}: {where}.{inner.key} must be a {inner.type}, not "
+                        f"{_quoted(value)}.",
+                        node["id"],
+                    )
+                ]
             if inner.values is not None and value is not None and value not in inner.values:
                 return [
                     Issue(

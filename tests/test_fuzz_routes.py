@@ -21,7 +21,6 @@ import asyncio
 import json
 import math
 import re
-from itertools import pairwise
 from typing import Any
 from urllib.parse import quote
 
@@ -35,6 +34,7 @@ from pictograph_testing.api.resources import ENDPOINTS
 from pictograph_testing.server import FakeAsgiApp
 from pictograph_testing.world.training import RunRequest
 from tests.invariants import state_digest
+from tests.test_tools import _counting_graph
 
 # A hypothesis budget over every route: run by scripts/test_slow.sh, not scripts/test.sh.
 pytestmark = pytest.mark.slow
@@ -44,22 +44,6 @@ EXPORT = "road-signs-v1"
 # A path parameter of a route template: `{name}`, `{name:uuid}` or `{name...}`.
 PARAMETER = re.compile(r"\{(?P<name>[a-z_]+)(?::uuid|\.\.\.)?\}")
 ENCODINGS = ("utf-8", "utf-8-sig", "utf-16", "utf-16-le", "utf-16-be", "utf-32", "utf-32-be")
-
-
-def _counting(model: str) -> dict[str, Any]:
-    """The dataset through a model, a tracker and a zone, to an output."""
-    chain = [
-        ("src", "source", {"kind": "dataset", "dataset": DATASET}),
-        ("det", "model", {"model": model}),
-        ("trk", "track", {}),
-        ("m1", "measure", {"geometries": [{"kind": "zone", "name": "Lot"}]}),
-        ("out", "output", {}),
-    ]
-    return {
-        "version": 1,
-        "nodes": [{"id": i, "type": t, "config": c} for i, t, c in chain],
-        "edges": [{"source": a[0], "target": b[0]} for a, b in pairwise(chain)],
-    }
 
 
 def _world() -> tuple[FakePictograph, dict[str, str]]:
@@ -78,7 +62,7 @@ def _world() -> tuple[FakePictograph, dict[str, str]]:
     with fake.client(max_retries=0) as client:
         # A deployed workflow, so a route that carries its endpoint (and its live view,
         # read off whatever graph a fuzzed save left) is answered too.
-        client.workflows.create("Lot", _counting(model="done"))
+        client.workflows.create("Lot", _counting_graph("done"))
         client.workflows.deploy("Lot")
     refs = {
         "owner": fake.api_key,

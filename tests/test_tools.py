@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import json
 import math
-from itertools import pairwise
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -24,6 +23,7 @@ from pictograph_testing.catalog import (
     WORKFLOW_SOURCE_LIMITS,
 )
 from pictograph_testing.world.auto_annotate import SIMILAR_MAX_IMAGES
+from pictograph_testing.world.workflow_nodes import chain_graph
 from pictograph_testing.world.workflow_runs import ENGINE_START_SECONDS, QUEUE_SECONDS
 from tests.conftest import DATASET, EXPORT
 
@@ -222,7 +222,7 @@ API_WORKFLOW_CARD = json.loads((Path(__file__).parent / "sdk_cards" / "workflow.
 
 def _counting_graph(model: str) -> dict[str, Any]:
     """Source (a dataset) -> Model -> Track -> Measure (a zone and a line) -> Output."""
-    chain = [
+    return chain_graph(
         ("src", "source", {"kind": "dataset", "dataset": DATASET}),
         ("det", "model", {"model": model, "confidence": 0.25}),
         ("trk", "track", {}),
@@ -232,12 +232,7 @@ def _counting_graph(model: str) -> dict[str, Any]:
             {"geometries": [{"kind": "zone", "name": "Lot"}, {"kind": "line", "name": "Gate"}]},
         ),
         ("out", "output", {"format": "json"}),
-    ]
-    return {
-        "version": 1,
-        "nodes": [{"id": i, "type": t, "config": c} for i, t, c in chain],
-        "edges": [{"source": a[0], "target": b[0]} for a, b in pairwise(chain)],
-    }
+    )
 
 
 def _same_shape(ours: Any, api: Any, where: str = "card") -> None:

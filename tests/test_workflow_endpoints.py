@@ -3,7 +3,6 @@ pause, resume, update_endpoint, its live log, and the billing of its warm contai
 
 from __future__ import annotations
 
-from itertools import pairwise
 from typing import TYPE_CHECKING, Any
 
 import httpx
@@ -24,6 +23,7 @@ from pictograph_testing.catalog import (
     WORKFLOW_GPUS,
     WORKFLOW_LIVE_COLORS,
 )
+from pictograph_testing.world.workflow_nodes import chain_graph
 from tests.conftest import DATASET
 from tests.test_deployments import _png
 from tests.test_workflows import _train, detection_graph
@@ -486,7 +486,7 @@ def test_a_workflow_endpoints_url_ends_in_predict_before_1_69_144(
 def _counter(model: str = "signs", *, keep: list[str] | None = None) -> dict[str, Any]:
     """A dataset through a Model at fp16, a Filter, a Track and a Measure of a line and
     two zones, to an Output."""
-    chain: list[tuple[str, str, dict[str, Any]]] = [
+    return chain_graph(
         ("src", "source", {"kind": "dataset", "dataset": DATASET}),
         ("det", "model", {"model": model, "precision": "fp16", "confidence": 0.25}),
         ("keep", "filter", {"classes": keep or [], "min_confidence": 0.0}),
@@ -503,12 +503,7 @@ def _counter(model: str = "signs", *, keep: list[str] | None = None) -> dict[str
             },
         ),
         ("out", "output", {"format": "json"}),
-    ]
-    return {
-        "version": 1,
-        "nodes": [{"id": i, "type": t, "config": c} for i, t, c in chain],
-        "edges": [{"source": a[0], "target": b[0]} for a, b in pairwise(chain)],
-    }
+    )
 
 
 def test_the_live_view_is_read_off_the_graph(client: pictograph.Client) -> None:

@@ -67,9 +67,10 @@ def gateway_url(base_url: str) -> str:
     return PUBLIC_GATEWAY if base == PUBLIC_API else base + GATEWAY_PREFIX
 
 
-def endpoint_url(base_url: str, region: str, deployment_id: str) -> str:
-    """A deployment's ``endpoint_url``: its region's gateway, its id, ``/predict``."""
-    return f"{gateway_url(base_url)}/{region}/{deployment_id}/predict"
+def endpoint_url(base_url: str, region: str, endpoint_id: str, action: str = "predict") -> str:
+    """An endpoint's URL: its region's gateway, its id, and ``/predict`` (a deployment's
+    ``endpoint_url``) or ``/sessions`` (a workflow's, where its streams open)."""
+    return f"{gateway_url(base_url)}/{region}/{endpoint_id}/{action}"
 
 
 def answer(

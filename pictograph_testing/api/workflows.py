@@ -18,7 +18,7 @@ from pictograph_testing.api.dialects import (
     WORKFLOW_PREDICT_URL,
     Wire,
 )
-from pictograph_testing.api.gateway import gateway_url
+from pictograph_testing.api.gateway import endpoint_url
 from pictograph_testing.api.spec import ID_LIST, NAME, Bool, Field, Int, Json, Num, Obj, Param, Str
 from pictograph_testing.api.table import Bare, Page, endpoint
 from pictograph_testing.api.wire import Call, Reply, page, page_params, reply
@@ -69,14 +69,14 @@ _GRAPH_DOC: dict[str, Any] = {
 }
 _GRAPH = Json(doc=_GRAPH_DOC)
 _COMPUTE = Obj({"gpu": Field(Str(enum=tuple(WORKFLOW_GPUS), status=400), nullable=False)})
+_PRECISIONS = tuple(p for p, _, _ in WORKFLOW_PRECISIONS)
+"""A Model block's precisions, the default first."""
 # SDK 1.69.113 and 1.69.114 sent a precision beside the GPU, the workflow's or the run's; it
 # is each Model block's since (WORKFLOW_PRECISION).
 _COMPUTE_WITH_PRECISION = Obj(
     {
         **_COMPUTE.fields,
-        "precision": Field(
-            Str(enum=tuple(p for p, _, _ in WORKFLOW_PRECISIONS), status=400), nullable=False
-        ),
+        "precision": Field(Str(enum=_PRECISIONS, status=400), nullable=False),
     }
 )
 _README = Str(max_length=20_000)
@@ -140,9 +140,9 @@ def _with_predict_urls(payload: dict[str, Any]) -> dict[str, Any]:
     (their streams open on the ``/sessions`` beside it)."""
     found = [payload["workflow"]] if "workflow" in payload else payload.get("workflows", [])
     for workflow in found:
-        endpoint = workflow.get("endpoint")
-        if endpoint is not None and endpoint["endpoint_url"].endswith(_SESSIONS):
-            endpoint["endpoint_url"] = endpoint["endpoint_url"][: -len(_SESSIONS)] + "/predict"
+        served = workflow.get("endpoint")
+        if served is not None and served["endpoint_url"].endswith(_SESSIONS):
+            served["endpoint_url"] = served["endpoint_url"][: -len(_SESSIONS)] + "/predict"
     return payload
 
 
@@ -470,7 +470,7 @@ def _endpoint_payload(call: Call, workflow: Workflow) -> dict[str, Any] | None:
         "min_containers": found.min_containers,
         "max_containers": found.max_containers,
         "scaledown_window": found.scaledown_window,
-        "endpoint_url": f"{gateway_url(call.base_url)}/{found.region}/{found.id}/sessions",
+        "endpoint_url": endpoint_url(call.base_url, found.region, found.id, "sessions"),
         "auth_token_prefix": found.token_prefix,
         "error_message": found.error_message,
         "engine_build": None,
@@ -561,9 +561,6 @@ def _live(call: Call, workflow: Workflow) -> dict[str, Any]:
         "class_types": {name: kinds[name] for name in classes},
         "events": [],
     }
-
-
-_PRECISIONS = tuple(p for p, _, _ in WORKFLOW_PRECISIONS)
 
 
 def _color(n: int) -> str:
@@ -824,6 +821,11 @@ def _kept(record: dict[str, Any], args: dict[str, Any]) -> bool:
     return True
 
 
+def _latency_ms(run: WorkflowRunState) -> float:
+    """What a frame takes through every block of the run's graph, in milliseconds."""
+    return round(run.frame_seconds * 1000, 3)
+
+
 def _pts(run: WorkflowRunState, index: int) -> float | None:
     """A frame's time in its video (seconds), by the rate it was sampled at."""
     if run.source.get("kind") != "video" or not run.sample_fps:
@@ -858,7 +860,7 @@ def log_records(call: Call, run: WorkflowRunState, stream: str) -> list[dict[str
     done = run.frames_done(call.now)
     engine = f"prt-{run.id[:8]}"
     if stream == "frames":
-        latency = round(run.frame_seconds * 1000, 3)  # every block of the graph, per frame
+        latency = _latency_ms(run)
         rows = []
         for frame in run.frames[:done]:
             scores = [p.score for p in frame.found]
@@ -921,7 +923,7 @@ def log_records(call: Call, run: WorkflowRunState, stream: str) -> list[dict[str
             "type": "stats",
             "source": "source",
             "frame": i,
-            "latency_total_ms": round(run.frame_seconds * 1000, 3),
+            "latency_total_ms": _latency_ms(run),
             "message": {"frames_done": i + 1, "frames_total": len(run.frames)},
         }
         for n, i in enumerate(marks)

@@ -38,6 +38,7 @@ __all__ = [
     "NodeType",
     "Template",
     "at_precision",
+    "chain_graph",
     "empty_graph",
     "graph_issues",
     "graph_shape",
@@ -287,7 +288,7 @@ def empty_graph() -> dict[str, Any]:
     return {"version": 1, "nodes": [], "edges": []}
 
 
-def _chain(*nodes: tuple[str, str, dict[str, Any]]) -> dict[str, Any]:
+def chain_graph(*nodes: tuple[str, str, dict[str, Any]]) -> dict[str, Any]:
     """A graph of ``nodes`` (id, type, config), each feeding the next."""
     return {
         "version": 1,
@@ -301,7 +302,7 @@ TEMPLATES: tuple[Template, ...] = (
         "dataset_detection",
         "Detect objects in a dataset",
         "Run a model over every image of a dataset and write its detections to a file.",
-        _chain(
+        chain_graph(
             ("source", "source", {"kind": "dataset", "dataset": ""}),
             ("model", "model", {"model": "", "precision": "fp32", "confidence": 0.25}),
             ("output", "output", {"format": "json"}),
@@ -311,7 +312,7 @@ TEMPLATES: tuple[Template, ...] = (
         "confident_classes",
         "Keep confident detections",
         "Run a model over a dataset, keep the confident detections of chosen classes.",
-        _chain(
+        chain_graph(
             ("source", "source", {"kind": "dataset", "dataset": ""}),
             ("model", "model", {"model": "", "precision": "fp32", "confidence": 0.25}),
             ("filter", "filter", {"classes": [], "min_confidence": 0.5}),
@@ -322,7 +323,7 @@ TEMPLATES: tuple[Template, ...] = (
         "line_counter",
         "Count crossings and occupancy",
         "Track what a model detects in a video and count it per line and zone.",
-        _chain(
+        chain_graph(
             ("source", "source", {"kind": "video", "sample_fps": 5}),
             ("model", "model", {"model": "", "precision": "fp32", "confidence": 0.25}),
             ("track", "track", {"max_age": 30}),
@@ -568,8 +569,7 @@ def _config_issues(
                     )
                 )
             continue
-        kinds = _NUMBER_TYPES.get(setting.type, ())
-        if isinstance(value, bool) or (kinds and not isinstance(value, kinds)):
+        if _mistyped(setting, value):
             issues.append(
                 Issue(
                     "invalid_config",
@@ -606,6 +606,12 @@ def _config_issues(
     return issues
 
 
+def _mistyped(setting: NodeField, value: Any) -> bool:
+    """Whether ``value`` is not of the setting's type (a boolean is no number or text)."""
+    kinds = _NUMBER_TYPES.get(setting.type, ())
+    return isinstance(value, bool) or bool(kinds and not isinstance(value, kinds))
+
+
 def _item_issues(node: dict[str, Any], setting: NodeField, items: list[Any]) -> list[Issue]:
     assert setting.fields is not None
     for index, item in enumerate(items):
@@ -622,12 +628,7 @@ def _item_issues(node: dict[str, Any], setting: NodeField, items: list[Any]) -> 
                         node["id"],
                     )
                 ]
-            kinds = _NUMBER_TYPES.get(inner.type, ())
-            if (
-                kinds
-                and value is not None
-                and (isinstance(value, bool) or not isinstance(value, kinds))
-            ):
+            if value is not None and _mistyped(inner, value):
                 return [
                     Issue(
                         "invalid_config",

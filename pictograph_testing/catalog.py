@@ -592,6 +592,12 @@ DEPLOYMENT_MAX_MIN_CONTAINERS = 5
 DEPLOYMENT_MAX_CONTAINERS = 10
 DEPLOYMENT_SCALEDOWN_SECONDS = (2, 3600)
 DEPLOYMENT_STREAMS_PER_CONTAINER = 4
+STREAM_IDLE_SECONDS = 30
+"""A stream ends this long after its reader was last active."""
+STREAM_MAX_SECONDS = 4 * 3600
+"""A stream ends this long after it opened, whatever else."""
+STREAM_ICE_SERVERS = ({"urls": "stun:stun.l.google.com:19302"},)
+"""The ICE servers an opened stream names for a WebRTC client."""
 
 __all__ += [
     "DEPLOYMENT_GPUS",
@@ -604,6 +610,9 @@ __all__ += [
     "DEPLOYMENT_SERVER_START_SECONDS",
     "DEPLOYMENT_STREAMS_PER_CONTAINER",
     "DEPLOYMENT_TRANSFER_MICRO_USD_PER_GIB",
+    "STREAM_ICE_SERVERS",
+    "STREAM_IDLE_SECONDS",
+    "STREAM_MAX_SECONDS",
     "DeploymentGpu",
 ]
 

@@ -37,6 +37,7 @@ from pictograph_testing.world.entities import VISIBILITIES
 from pictograph_testing.world.errors import ApiRefusal
 from pictograph_testing.world.state import World
 from pictograph_testing.world.storage import STORAGE_PREFIX
+from pictograph_testing.world.streams import make_camera
 from pictograph_testing.world.training import run_state
 from pictograph_testing.world.video_files import video_header
 
@@ -60,6 +61,7 @@ if TYPE_CHECKING:
         Visibility,
     )
     from pictograph_testing.world.members import Invite, Member, MemberRole
+    from pictograph_testing.world.streams import Camera
     from pictograph_testing.world.tasks import Task, TaskKind
     from pictograph_testing.world.training import RunView
     from pictograph_testing.world.videos import Video
@@ -673,6 +675,30 @@ class FakePictograph:
         org_id = self._org_id(organization)
         with world.lock:
             return world.videos.register(org_id, filename, header)
+
+    def add_camera(
+        self,
+        source: str,
+        *,
+        fps: float = 30.0,
+        frames: int | None = None,
+        width: int = 1280,
+        height: int = 720,
+    ) -> Camera:
+        """Put a camera where a deployment's stream can connect to it: ``source`` is its
+        URL as a stream names it (``rtsp://``, ``rtsps://``, or a WebRTC camera's
+        ``https://`` WHEP URL; its address public, as the API requires).
+
+        It sends ``fps`` frames a second of ``width`` x ``height`` from the instant a
+        stream opens, each one the deployment's model's findings, and stops after
+        ``frames`` of them (``None``: never; the stream then ends when stopped, idle or at
+        its four-hour limit). The fake reaches no network, so a stream on a camera not
+        added here fails to open (``session_failed``). Any number of streams may read the
+        same camera; adding one at the same URL again replaces it for later streams.
+        """
+        camera = make_camera(source, fps=fps, frames=frames, width=width, height=height)
+        with self.world.lock:
+            return self.world.streams.add_camera(camera)
 
     def add_api_key(
         self,

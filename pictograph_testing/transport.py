@@ -16,6 +16,7 @@ if TYPE_CHECKING:
     from collections.abc import Mapping
 
     from pictograph_testing.api.app import Api
+    from pictograph_testing.stream_socket import InProcessResults
 
 __all__ = ["FakeTransport"]
 
@@ -62,6 +63,12 @@ class FakeTransport(httpx.BaseTransport, httpx.AsyncBaseTransport):
         response = httpx.Response(status, headers=headers, stream=ByteStream(content))
         response._content = content  # see _response
         return response
+
+    def results_socket(self, url: httpx.URL, headers: Mapping[str, str]) -> InProcessResults:
+        """A stream's results socket at ``url`` (its ``ws`` scheme read as ``http``),
+        answered by the fake in process; ``headers`` by lower-case name."""
+        target = self._target(httpx.Request("GET", url))
+        return self._api.results_socket(target, {k.lower(): v for k, v in headers.items()})
 
     async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
         body = await request.aread()

@@ -111,7 +111,7 @@ def test_a_workflow_endpoint_takes_streams_and_refuses_a_single_image(
     assert (elsewhere.status_code, elsewhere.json()["error"]) == (421, "wrong_region")
     assert elsewhere.json()["detail"] == "The workflow endpoint runs in us-east, not us-west."
     assert (streams.status_code, streams.json()["error"]) == (404, "not_found")
-    assert "does not simulate an endpoint's streams" in streams.json()["detail"]
+    assert "does not simulate a workflow endpoint's streams" in streams.json()["detail"]
     # Once the workflow is deleted, its endpoint answers nothing.
     client.workflows.delete("Lot")
     with httpx.Client() as gateway:

@@ -9,7 +9,9 @@ While any fake is active, :class:`SdkCoupling` keeps these in place:
 - :mod:`.interception`: httpx's network transports ask a respx router, which has a
   route per active fake host, before going to the network;
 - :mod:`.client_build`: the SDK transports' ``_build_client`` adopts a prepared client,
-  or skips the TLS set-up for a host a fake serves.
+  or skips the TLS set-up for a host a fake serves;
+- :mod:`.results_socket`: a deployment stream's results socket (a WebSocket, outside
+  httpx) reads the stream of the fake owning its host, in process.
 
 :meth:`SdkCoupling.install` is called when the first fake starts and
 :meth:`SdkCoupling.uninstall` when the last one stops, the way time-machine patches when
@@ -30,6 +32,7 @@ from typing import TYPE_CHECKING, TypeVar
 from pictograph_testing._sdk.client_build import ClientBuildHook
 from pictograph_testing._sdk.clock import ClockCoupling
 from pictograph_testing._sdk.interception import RespxInterception
+from pictograph_testing._sdk.results_socket import ResultsSocketCoupling
 from pictograph_testing._sdk.retry import bind_retries
 from pictograph_testing._sdk.transfers import TransferRouting
 
@@ -67,6 +70,7 @@ class SdkCoupling:
         self._transfers = TransferRouting(owner)
         self._interception = RespxInterception(owner, refuse)
         self._client_build = ClientBuildHook(serves)
+        self._results_socket = ResultsSocketCoupling(owner)
         self._installed = False
         self._modules = 0  # how many modules were loaded when it was put in place
 
@@ -95,6 +99,7 @@ class SdkCoupling:
         self._clock.install()
         self._transfers.install()
         self._interception.install()
+        self._results_socket.install()
         self._installed = True
         self._modules = len(sys.modules)
 
@@ -110,6 +115,7 @@ class SdkCoupling:
         if not self._installed:
             return
         self._installed = False
+        self._results_socket.uninstall()
         self._interception.uninstall()
         self._transfers.uninstall()
         self._clock.uninstall()

@@ -9,10 +9,11 @@ from __future__ import annotations
 
 import asyncio
 import functools
+import json
 from dataclasses import replace
 from typing import TYPE_CHECKING, NamedTuple
 
-from pictograph_testing.api import gateway, messages
+from pictograph_testing.api import gateway, messages, stream_calls
 from pictograph_testing.api.caches import WireCache
 from pictograph_testing.api.dialects import NEWEST, sdk_client_of, sdk_version_of
 from pictograph_testing.api.errors import error_body, refusal_body
@@ -27,12 +28,14 @@ from pictograph_testing.api.table import (
     no_route,
 )
 from pictograph_testing.api.unserved import NotImplementedByFake, UnservedCall
-from pictograph_testing.api.wire import Call, Reply
+from pictograph_testing.api.wire import Call, Reply, encode
 from pictograph_testing.catalog import IDEMPOTENCY_TTL_SECONDS, MAX_IMAGE_BYTES
 from pictograph_testing.faults import Faults, TransportFault, status_refusal
 from pictograph_testing.journal import JOURNAL_LIMIT, CallLog
+from pictograph_testing.stream_socket import InProcessResults, closed_connection
 from pictograph_testing.world.errors import ApiRefusal, Conflict, InvalidRequest, field_error
 from pictograph_testing.world.storage import STORAGE_PREFIX, SignedUpload
+from pictograph_testing.world.streams import Closing, ResultsReader
 from pictograph_testing.world.webhooks import Outcome
 
 if TYPE_CHECKING:
@@ -365,6 +368,54 @@ class Api:
             request_id,
             fault,
         )
+
+    def results_socket(self, raw_target: str, headers: Mapping[str, str]) -> InProcessResults:
+        """Connect to a stream's results socket (a gateway path), in process.
+
+        The handshake is journaled as a ``GET`` (``101`` when the socket opened; the
+        gateway's refusal otherwise, which the socket then closes with as ``4xxx``); the
+        messages are not, as a stream sends several a second. Each read lets the virtual
+        clock run, outside the world lock, until the next message is due.
+        """
+        path = raw_target.partition("?")[0]
+        if self._mount and path.startswith(self._mount):
+            path = path[len(self._mount) :]
+        world = self.world
+        with world.lock:
+            self._requests += 1
+            request_id = self._request_id()
+            now = world.catch_up()
+            inner = path[len(gateway.GATEWAY_PREFIX) :]
+            served = (
+                gateway.served_deployment(world, inner, headers)
+                if path.startswith(gateway.GATEWAY_PREFIX + "/")
+                else Reply(404, b"")
+            )
+            if isinstance(served, Reply):
+                self.journal.record(
+                    "GET", raw_target, b"", served.status, served.body, now, request_id, None
+                )
+                return closed_connection(4000 + served.status, _slug_of(served.body))
+            opened = stream_calls.open_results(world, served, inner, now)
+            self.journal.record("GET", raw_target, b"", 101, b"", now, request_id, None)
+        if not isinstance(opened, ResultsReader):
+            return closed_connection(*opened)
+        reader = opened
+
+        def next_message() -> tuple[bytes | None, tuple[int, str] | None]:
+            clock = world.clock
+            while True:
+                with world.lock:
+                    now = world.catch_up()
+                    got = reader.take(now)
+                    due = reader.due() if got is None else now
+                if isinstance(got, Closing):
+                    return None, (got.code, got.reason)
+                if got is not None:
+                    return encode(got), None
+                clock.sleep(due - now)
+
+        return InProcessResults(next_message)
 
     def refuse(self, method: str, raw_target: str, refusal: ApiRefusal) -> Response:
         """Answer, and journal, a request an adapter refused before handling it.
@@ -819,3 +870,13 @@ def _storage_error(status: int, code: str, message: str) -> Reply:
     body = f"<?xml version='1.0' encoding='UTF-8'?><Error><Code>{code}</Code>"
     body += f"<Message>{message}</Message></Error>"
     return Reply(status, body.encode(), content_type="application/xml")
+
+
+def _slug_of(body: bytes) -> str:
+    """A gateway refusal's ``error`` slug: the reason its socket closes with."""
+    try:
+        parsed = json.loads(body)
+    except ValueError:
+        return "not_found"
+    slug = parsed.get("error") if isinstance(parsed, dict) else None
+    return slug if isinstance(slug, str) else "not_found"

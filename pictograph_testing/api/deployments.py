@@ -20,7 +20,6 @@ from pictograph_testing.catalog import (
     DEPLOYMENT_PRECISIONS,
     DEPLOYMENT_REGIONS,
     DEPLOYMENT_SCALEDOWN_SECONDS,
-    DEPLOYMENT_STREAMS_PER_CONTAINER,
     DEPLOYMENT_TRANSFER_MICRO_USD_PER_GIB,
 )
 from pictograph_testing.world.deployments import (
@@ -29,9 +28,11 @@ from pictograph_testing.world.deployments import (
     check_scaling,
     resolve_region,
 )
+from pictograph_testing.world.streams import stream_containers, stream_limit
 
 if TYPE_CHECKING:
     from pictograph_testing.world.deployments import Deployment
+    from pictograph_testing.world.streams import Streams
 
 __all__ = ["deployment_payload"]
 
@@ -454,7 +455,7 @@ def deployment_payload(call: Call, d: Deployment) -> dict[str, Any]:
             "last_request_at": call.iso(d.last_request_at),
         },
         "runtime": _runtime(call, d) if d.status == "active" else None,
-        "stream_limit": d.max_containers * DEPLOYMENT_STREAMS_PER_CONTAINER,
+        "stream_limit": stream_limit(d),
         "models": {
             "id": d.model_id,
             "name": d.model_name,
@@ -471,11 +472,14 @@ def deployment_payload(call: Call, d: Deployment) -> dict[str, Any]:
 
 def _runtime(call: Call, d: Deployment) -> dict[str, Any]:
     awake = d.awake(call.now)
+    streams: Streams | None = call.world.built("streams")
+    running = len(streams.running(d, call.now)) if streams is not None else 0
     return {
         "state": "live" if awake else "asleep",
         "containers": max(d.min_containers, 1) if awake else 0,
         "creating": 0,
-        "streams": 0,
+        # The containers serving its streams, never counted in ``containers``.
+        "streams": stream_containers(running),
         "waiting_since": None,
         "checked_at": call.iso(call.now),
     }

@@ -11,7 +11,7 @@ from pictograph_testing.world.errors import (
     InvalidRequest,
 )
 
-__all__ = ["error_body", "refusal_body"]
+__all__ = ["error_body", "gateway_error_body", "refusal_body"]
 
 
 def error_body(
@@ -49,3 +49,11 @@ def refusal_body(refusal: ApiRefusal) -> bytes:
         if refusal.unit is None:
             del detail["unit"]
     return error_body(refusal.code, refusal.message, details=refusal.details, detail=detail)
+
+
+def gateway_error_body(slug: str, detail: str, **extra: Any) -> bytes:
+    """Encode the inference gateway's flat error, ``{"error": "<slug>", "detail": ...}``
+    (and ``extra`` beside them): the gateway is not the API and sends no envelope."""
+    return json.dumps(
+        {"error": slug, "detail": detail, **extra}, separators=(",", ":"), ensure_ascii=False
+    ).encode()

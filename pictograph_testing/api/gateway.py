@@ -24,9 +24,15 @@ from typing import TYPE_CHECKING, Any
 
 import httpx
 
+from pictograph_testing.api import stream_calls
+from pictograph_testing.api.errors import gateway_error_body
 from pictograph_testing.api.wire import Reply, encode, reply
-from pictograph_testing.catalog import DEPLOYMENT_GPUS, DEPLOYMENT_REGIONS
-from pictograph_testing.world.deployments import INFERENCE_OPTIONS, inference_option_problem
+from pictograph_testing.catalog import DEPLOYMENT_REGIONS
+from pictograph_testing.world.deployments import (
+    INFERENCE_OPTIONS,
+    engine_timings,
+    inference_option_problem,
+)
 from pictograph_testing.world.predictions import UnreadableImage, decoded_image_size, predict
 from pictograph_testing.world.storage import STORAGE_PREFIX
 
@@ -47,6 +53,7 @@ __all__ = [
     "answer",
     "endpoint_url",
     "gateway_url",
+    "served_deployment",
 ]
 
 GATEWAY_PREFIX = "/_gateway"
@@ -80,22 +87,20 @@ def answer(
     parts = path.strip("/").split("/")
     if len(parts) == 2 and parts[1] == "ping" and parts[0] in _REGIONS:
         return reply({"region": parts[0], "ok": True})
-    if len(parts) != 3 or parts[2] not in ("predict", "sessions"):
+    action = parts[2] if len(parts) >= 3 else None
+    if not (action == "predict" and len(parts) == 3) and not (
+        action == "sessions" and len(parts) <= 5
+    ):
         return _error(404, "not_found", "The gateway has no such route.")
-    region, deployment_id, action = parts
     now = world.catch_up()
-    deployment = world.deployments.deployments.get(deployment_id.lower())
-    if deployment is None or not deployment.live:
-        workflows: WorkflowEndpoints | None = world.built("workflow_endpoints")
-        served = workflows.at(deployment_id.lower()) if workflows is not None else None
-        if served is not None:
-            return _workflow_endpoint(action, region, served.region)
-        return _error(404, "deployment_not_found", "No deployment answers at this endpoint.")
-    if region != deployment.region:
-        return _wrong_region(region, deployment.region)
-    token = headers.get("authorization", "")
-    if not token.startswith("Bearer ") or token[7:].strip() != deployment.auth_token:
-        return _error(401, "unauthorized", "The deployment refused the bearer token.")
+    served = _served(world, parts[0], parts[1], headers, action)
+    if isinstance(served, Reply):
+        return served
+    deployment = served
+    if action == "sessions" and len(parts) > 3:
+        # A stream's own calls: it ends with its deployment's containers, so they are
+        # answered (410, once it ended) whatever the deployment's state.
+        return stream_calls.answer(world, deployment, method, parts[3:], body, now)
     if deployment.status != "active":
         return Reply(
             409,
@@ -108,7 +113,7 @@ def answer(
             ),
         )
     if action == "sessions":
-        return _streams_not_simulated()
+        return stream_calls.open_stream(world, deployment, method, body, now)
     if method != "POST":
         return _error(405, "method_not_allowed", "POST an image to the endpoint.")
     wait = world.deployments.admit_request(deployment, now)
@@ -142,6 +147,36 @@ def answer(
     )
 
 
+def served_deployment(world: World, path: str, headers: Mapping[str, str]) -> Deployment | Reply:
+    """The deployment that answers ``path`` (below the gateway: ``/{region}/{id}/...``)
+    to a caller with these headers, or the gateway's refusal."""
+    parts = path.strip("/").split("/")
+    if len(parts) < 3 or parts[2] != "sessions":
+        return _error(404, "not_found", "The gateway has no such route.")
+    return _served(world, parts[0], parts[1], headers, parts[2])
+
+
+def _served(
+    world: World, region: str, endpoint_id: str, headers: Mapping[str, str], action: str
+) -> Deployment | Reply:
+    """The live deployment at ``/{region}/{endpoint_id}`` that takes the caller's bearer
+    token, or the refusal: no such endpoint, another region, another token (a workflow
+    endpoint's own answer, which takes no predict and whose streams are not simulated)."""
+    deployment = world.deployments.deployments.get(endpoint_id.lower())
+    if deployment is None or not deployment.live:
+        workflows: WorkflowEndpoints | None = world.built("workflow_endpoints")
+        served = workflows.at(endpoint_id.lower()) if workflows is not None else None
+        if served is not None:
+            return _workflow_endpoint(action, region, served.region)
+        return _error(404, "deployment_not_found", "No deployment answers at this endpoint.")
+    if region != deployment.region:
+        return _wrong_region(region, deployment.region)
+    token = headers.get("authorization", "")
+    if not token.startswith("Bearer ") or token[7:].strip() != deployment.auth_token:
+        return _error(401, "unauthorized", "The deployment refused the bearer token.")
+    return deployment
+
+
 class _Refused(Exception):
     def __init__(self, status: int, slug: str, detail: str) -> None:
         super().__init__(detail)
@@ -149,12 +184,13 @@ class _Refused(Exception):
 
 
 def _error(status: int, slug: str, detail: str) -> Reply:
-    return Reply(status, encode({"error": slug, "detail": detail}))
+    return Reply(status, gateway_error_body(slug, detail))
 
 
 def _streams_not_simulated() -> Reply:
-    # Streams (WebRTC and a results socket) are beyond an in-process fake.
-    return _error(404, "not_found", "pictograph-testing does not simulate an endpoint's streams.")
+    return _error(
+        404, "not_found", "pictograph-testing does not simulate a workflow endpoint's streams."
+    )
 
 
 def _wrong_region(region: str, served_in: str, what: str = "deployment") -> Reply:
@@ -211,7 +247,7 @@ def _predict(
     if class_filter:
         found = [p for p in found if p.name in class_filter]
     content = encode(_engine_payload(model, found))
-    return content, _timings(deployment, width, height)
+    return content, engine_timings(deployment, width, height)
 
 
 def _request(body: bytes) -> dict[str, Any]:
@@ -290,14 +326,3 @@ def _engine_payload(model: Model, found: list[Prediction]) -> dict[str, Any]:
             entry["instance_id"] = index
         predictions.append(entry)
     return {"model_type": model.model_type, "predictions": predictions}
-
-
-def _timings(deployment: Deployment, width: int, height: int) -> tuple[float, float, float]:
-    """The engine's own decode, forward-pass and total times: fixed by GPU, precision, size."""
-    megapixels = width * height / 1_000_000
-    decode = round(0.4 + 1.2 * megapixels, 3)
-    infer = DEPLOYMENT_GPUS[deployment.gpu_type].infer_ms_fp32
-    if deployment.precision == "fp16":
-        infer /= 2
-    infer = round(infer * (1 + 0.05 * megapixels), 3)
-    return decode, infer, round(decode + infer + 0.3, 3)

@@ -66,8 +66,9 @@ CLIENT_SIDE: dict[str, str] = {
     # deployments: a static constructor, no request
     "deployments.connect": (
         "builds a DeploymentClient for the deployment's endpoint_url; it sends nothing "
-        "itself. Its infer and infer_raw go to the deployment's gateway, which the fake "
-        "answers too (its streams are not simulated)"
+        "itself. Its infer, infer_raw and open_stream go to the deployment's gateway, "
+        "which the fake answers too (a stream's results socket in process; its WebRTC "
+        "video is not simulated)"
     ),
     # images: local Pillow work between served downloads and uploads
     "images.augment": (

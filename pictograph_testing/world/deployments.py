@@ -61,6 +61,7 @@ if TYPE_CHECKING:
 
     from pictograph_testing.world.entities import ApiKey, Model
     from pictograph_testing.world.state import World
+    from pictograph_testing.world.streams import Streams
 
 __all__ = [
     "AUTO_REGION",
@@ -74,6 +75,7 @@ __all__ = [
     "DeploymentStatus",
     "EngineBuild",
     "check_scaling",
+    "engine_timings",
     "inference_option_problem",
     "resolve_region",
     "transfer_cost",
@@ -562,6 +564,18 @@ class DeploymentService:
         deployment.latency_ms_total += latency_ms
         deployment.last_request_at = now
 
+    def stream_activity(self, deployment: Deployment, now: float) -> None:
+        """A stream on it was opened, read or called at ``now``: a scaled-to-zero
+        deployment stays up (and billed) as for a request, which the counts leave out."""
+        if deployment.status != "active":
+            return
+        self._accrue(deployment, now)
+        if deployment.min_containers == 0:
+            if now >= deployment.awake_until:
+                deployment.awake_since = now
+            deployment.awake_until = max(deployment.awake_until, now + deployment.scaledown_window)
+        self._watch_credit(deployment, now)
+
     # ── the simulation ──
 
     @property
@@ -811,8 +825,12 @@ class DeploymentService:
         )
 
     def _settle(self, deployment: Deployment, now: float) -> None:
-        """Stop the meter and its events, billing what is owed up to ``now``."""
+        """Stop the meter and its events, billing what is owed up to ``now``; its
+        streams end with its containers."""
         deployment.generation += 1
+        streams: Streams | None = self._world.built("streams")
+        if streams is not None:
+            streams.container_stopping(deployment.id, now)
         if deployment.status == "active":
             self._accrue(deployment, now)
             self._charge(deployment, now)
@@ -874,6 +892,17 @@ class DeploymentService:
                 required=needed,
                 remaining=spendable,
             )
+
+
+def engine_timings(deployment: Deployment, width: int, height: int) -> tuple[float, float, float]:
+    """The engine's own decode, forward-pass and total times: fixed by GPU, precision, size."""
+    megapixels = width * height / 1_000_000
+    decode = round(0.4 + 1.2 * megapixels, 3)
+    infer = DEPLOYMENT_GPUS[deployment.gpu_type].infer_ms_fp32
+    if deployment.precision == "fp16":
+        infer /= 2
+    infer = round(infer * (1 + 0.05 * megapixels), 3)
+    return decode, infer, round(decode + infer + 0.3, 3)
 
 
 def resolve_region(region: str) -> str:

@@ -48,6 +48,7 @@ from pictograph_testing.world.predictions import ContentIndex
 from pictograph_testing.world.public_imports import PublicImports
 from pictograph_testing.world.search import ImageSearch
 from pictograph_testing.world.storage import BlobStore
+from pictograph_testing.world.streams import Streams
 from pictograph_testing.world.tasks import TaskService
 from pictograph_testing.world.training import TrainingService
 from pictograph_testing.world.videos import VideoService
@@ -257,6 +258,10 @@ class World:
     @cached_property
     def workflow_endpoints(self) -> WorkflowEndpoints:
         return WorkflowEndpoints(self)
+
+    @cached_property
+    def streams(self) -> Streams:
+        return Streams(self)
 
     # ── time ──
 

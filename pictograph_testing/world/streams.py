@@ -1,0 +1,483 @@
+"""A deployment's live streams: a camera's frames through its model, on the virtual clock.
+
+A stream opens on an active deployment (``POST {endpoint}/sessions``) with a source: a
+camera the deployment connects to (``rtsp://``, ``rtsps://``, a WebRTC camera's
+``https://`` WHEP URL) or ``whip`` (the video sent to it). The fake reaches no network,
+so a camera is one the test registered (:meth:`Streams.add_camera`): its frame rate, its
+size and how many frames it sends before it stops (``None``: it never does). A ``whip``
+stream gets no video in the fake (no WebRTC): it sends its reader a ``stats`` message a
+second and nothing else.
+
+Nothing about a stream is planned on the agenda: when it ends, and why, is read off the
+clock when it is looked at. It ends at the earliest of: its stop (``DELETE``), its
+deployment's container stopping (a pause, a deletion, credit run dry), its camera's last
+frame, :data:`~pictograph_testing.catalog.STREAM_IDLE_SECONDS` after its reader was last
+active (the fake counts a read of its results, its state and its overlay as activity,
+whatever the source), and :data:`~pictograph_testing.catalog.STREAM_MAX_SECONDS` after
+it opened. Its frames are live: a reader that connects late misses the ones before.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import math
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any, NamedTuple
+from urllib.parse import urlsplit
+
+from pictograph_testing.catalog import (
+    DEPLOYMENT_STREAMS_PER_CONTAINER,
+    STREAM_IDLE_SECONDS,
+    STREAM_MAX_SECONDS,
+)
+from pictograph_testing.world.deployments import engine_timings
+from pictograph_testing.world.predictions import predict_for
+from pictograph_testing.world.video_files import MAX_VIDEO_SIDE
+
+if TYPE_CHECKING:
+    from pictograph_testing.world.deployments import Deployment
+    from pictograph_testing.world.state import World
+
+__all__ = [
+    "ENDED_WORDS",
+    "MAX_CAMERA_FPS",
+    "Camera",
+    "Closing",
+    "ResultsReader",
+    "Stream",
+    "StreamProblem",
+    "Streams",
+    "camera_problem",
+    "make_camera",
+    "source_problem",
+    "stream_containers",
+    "stream_limit",
+]
+
+ENDED_WORDS = {
+    "stopped": "its viewer stopped it",
+    "container_stopped": "the container is stopping",
+    "source_ended": "its source ended",
+    "idle": f"no request for {STREAM_IDLE_SECONDS} s",
+    "time_limit": f"its {STREAM_MAX_SECONDS // 3600} h limit",
+}
+"""The deployment's words for why a stream ended, the reason its results socket closes
+with (the SDK reads its ``ended`` from them)."""
+# Ties go to the first: a stop at the instant of the last frame is a stop.
+_END_ORDER = ("stopped", "container_stopped", "source_ended", "idle", "time_limit")
+MAX_CAMERA_FPS = 240
+"""The highest frame rate a camera may send."""
+_CAMERA_SCHEMES = {"rtsp": "rtsp", "rtsps": "rtsp", "https": "whep"}
+_PRIVATE_SUFFIXES = (".local", ".internal", ".localdomain", ".lan", ".home.arpa")
+
+
+@dataclass(frozen=True)
+class Camera:
+    """A camera a stream can connect to: where it is, its frame rate and size, and how
+    many frames it sends before it stops (``None``: it never stops)."""
+
+    source: str
+    fps: float = 30.0
+    width: int = 1280
+    height: int = 720
+    frames: int | None = None
+
+    @property
+    def kind(self) -> str:
+        """The stream kind it makes: ``rtsp`` or ``whep``."""
+        return _CAMERA_SCHEMES[urlsplit(self.source).scheme.lower()]
+
+
+@dataclass
+class Stream:
+    """One stream: where its video comes from and the instants that decide its end."""
+
+    id: str
+    deployment_id: str
+    kind: str
+    camera: Camera | None
+    overlay: bool
+    opened_at: float
+    last_active: float
+    stopped_at: float | None = None
+    container_stopped_at: float | None = None
+    overlay_changes: list[tuple[float, bool]] = field(default_factory=list)
+
+    @property
+    def expires_at(self) -> float:
+        return self.opened_at + STREAM_MAX_SECONDS
+
+    @property
+    def fps(self) -> float:
+        return self.camera.fps if self.camera is not None else 0.0
+
+    def end(self) -> tuple[float, str]:
+        """When it ends (or ended) as things stand, and why (a key of :data:`ENDED_WORDS`).
+
+        An idle end moves with every activity, so it holds only once the clock passed it.
+        """
+        camera = self.camera
+        candidates = {
+            "stopped": self.stopped_at,
+            "container_stopped": self.container_stopped_at,
+            "source_ended": (
+                self.opened_at + camera.frames / camera.fps
+                if camera is not None and camera.frames is not None
+                else None
+            ),
+            "idle": self.last_active + STREAM_IDLE_SECONDS,
+            "time_limit": self.expires_at,
+        }
+        at, why = math.inf, "time_limit"
+        for reason in _END_ORDER:
+            moment = candidates[reason]
+            if moment is not None and moment < at:
+                at, why = moment, reason
+        return at, why
+
+    def ended(self, now: float) -> str | None:
+        """Why it ended, if it had by ``now``."""
+        at, why = self.end()
+        return why if at <= now else None
+
+    def frames_before(self, moment: float) -> int:
+        """How many of its frames were sent before ``moment`` (a camera's, up to its end)."""
+        camera = self.camera
+        if camera is None or moment <= self.opened_at:
+            return 0
+        sent = math.ceil((moment - self.opened_at) * camera.fps - 1e-9)
+        return sent if camera.frames is None else min(sent, camera.frames)
+
+    def frame_time(self, index: int) -> float:
+        return self.opened_at + index / self.fps
+
+
+class StreamProblem(Exception):
+    """A stream call the gateway refuses: its status, its ``error`` slug and its words;
+    ``extra`` goes into the body beside them."""
+
+    def __init__(self, status: int, slug: str, detail: str, **extra: Any) -> None:
+        super().__init__(detail)
+        self.status = status
+        self.slug = slug
+        self.detail = detail
+        self.extra = extra
+
+
+class Closing(NamedTuple):
+    """How a results socket closes: its code and its reason."""
+
+    code: int
+    reason: str
+
+
+def source_problem(source: Any) -> str | None:
+    """What is wrong with an open's ``source`` as sent, or ``None``."""
+    if not isinstance(source, dict):
+        return 'source must be an object: {"kind": "whip"} or {"kind": "rtsp" | "whep", "uri"}'
+    kind = source.get("kind")
+    if kind == "whip":
+        return None
+    if kind not in ("rtsp", "whep"):
+        return 'source.kind must be "whip", "rtsp" or "whep"'
+    uri = source.get("uri")
+    if not isinstance(uri, str) or not uri.strip():
+        return f"a {kind} source needs its camera's uri"
+    parts = urlsplit(uri.strip())
+    expected = ("rtsp", "rtsps") if kind == "rtsp" else ("https",)
+    if parts.scheme.lower() not in expected or not parts.hostname:
+        # Never the URI itself: a camera's URL can carry its password.
+        return f"a {kind} source's uri is a {' or '.join(s + '://' for s in expected)} URL"
+    return None
+
+
+def camera_problem(source: str) -> str | None:
+    """Why a camera at ``source`` is not one a deployment may connect to (its address is
+    not public), or ``None``."""
+    host = (urlsplit(source.strip()).hostname or "").lower()
+    if host == "localhost" or host.endswith(_PRIVATE_SUFFIXES) or "." not in host.strip("[]"):
+        return "the camera's address is not public"
+    try:
+        address = ipaddress.ip_address(host.strip("[]"))
+    except ValueError:
+        return None
+    return None if address.is_global else "the camera's address is not public"
+
+
+def make_camera(source: str, *, fps: float, frames: int | None, width: int, height: int) -> Camera:
+    """A camera as :meth:`FakePictograph.add_camera` takes one; ``ValueError`` says what
+    to fix."""
+    if not isinstance(source, str):
+        raise ValueError("add_camera: source must be the camera's URL")
+    kind = "whep" if source.strip().lower().startswith("https:") else "rtsp"
+    problem = source_problem({"kind": kind, "uri": source}) or camera_problem(source)
+    if problem is not None:
+        raise ValueError(f"add_camera: {problem}")
+    if isinstance(fps, bool) or not isinstance(fps, (int, float)) or not 0 < fps <= MAX_CAMERA_FPS:
+        raise ValueError(f"add_camera: fps must be above 0 and at most {MAX_CAMERA_FPS}")
+    if frames is not None and (not _whole(frames) or frames < 1):
+        raise ValueError("add_camera: frames must be a whole number of at least 1, or None")
+    for name, side in (("width", width), ("height", height)):
+        if not _whole(side) or not 1 <= side <= MAX_VIDEO_SIDE:
+            raise ValueError(
+                f"add_camera: {name} must be a whole number from 1 to {MAX_VIDEO_SIDE}"
+            )
+    return Camera(source.strip(), float(fps), width, height, frames)
+
+
+def _whole(value: object) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool)
+
+
+def stream_limit(deployment: Deployment) -> int:
+    """How many streams a deployment runs at once: each of its containers runs
+    :data:`~pictograph_testing.catalog.DEPLOYMENT_STREAMS_PER_CONTAINER`."""
+    return deployment.max_containers * DEPLOYMENT_STREAMS_PER_CONTAINER
+
+
+def stream_containers(running: int) -> int:
+    """The containers that ``running`` streams keep busy."""
+    return -(-running // DEPLOYMENT_STREAMS_PER_CONTAINER)
+
+
+def camera_key(source: str) -> str:
+    """How a camera is looked up: its URL without surrounding space, scheme and host in
+    lower case (the rest as given: paths and credentials are case-sensitive)."""
+    parts = urlsplit(source.strip())
+    return parts._replace(scheme=parts.scheme.lower(), netloc=_netloc(parts.netloc)).geturl()
+
+
+def _netloc(netloc: str) -> str:
+    credentials, at, host = netloc.rpartition("@")
+    return f"{credentials}{at}{host.lower()}"
+
+
+class Streams:
+    """Every deployment's streams, and the cameras they can connect to."""
+
+    def __init__(self, world: World) -> None:
+        self._world = world
+        self.cameras: dict[str, Camera] = {}
+        self._streams: dict[str, Stream] = {}
+        # The streams each deployment may still be running: what its limit counts.
+        self._of_deployment: dict[str, dict[str, Stream]] = {}
+
+    # ── cameras ──
+
+    def add_camera(self, camera: Camera) -> Camera:
+        self.cameras[camera_key(camera.source)] = camera
+        return camera
+
+    # ── streams ──
+
+    def get(self, deployment: Deployment, stream_id: str) -> Stream | None:
+        stream = self._streams.get(stream_id)
+        return stream if stream is not None and stream.deployment_id == deployment.id else None
+
+    def running(self, deployment: Deployment, now: float) -> list[Stream]:
+        """Its streams not ended by ``now`` (those that ended are let go)."""
+        streams = self._of_deployment.get(deployment.id)
+        if not streams:
+            return []
+        for stream in [s for s in streams.values() if s.ended(now) is not None]:
+            del streams[stream.id]
+        return list(streams.values())
+
+    def open(
+        self, deployment: Deployment, source: dict[str, Any], overlay: bool, now: float
+    ) -> Stream:
+        """Open a stream on an active deployment; :class:`StreamProblem` when it cannot."""
+        camera = None
+        if source["kind"] != "whip":
+            uri: str = source["uri"]
+            if camera_problem(uri) is not None:
+                raise StreamProblem(
+                    400,
+                    "unsafe_source",
+                    "The deployment connects only to a camera with a public address.",
+                )
+            camera = self.cameras.get(camera_key(uri))
+            if camera is None:
+                raise StreamProblem(
+                    502,
+                    "session_failed",
+                    "The stream's engine could not reach the camera: pictograph-testing "
+                    "reaches no network; register the camera first with "
+                    "fake.add_camera(url, fps=..., frames=...).",
+                )
+        limit = stream_limit(deployment)
+        if len(self.running(deployment, now)) >= limit:
+            raise StreamProblem(
+                429,
+                "stream_limit",
+                f"This deployment runs {limit} stream(s) at once.",
+                stream_limit=limit,
+            )
+        stream = Stream(
+            id=self._world.ids.hex(16),
+            deployment_id=deployment.id,
+            kind=camera.kind if camera is not None else "whip",
+            camera=camera,
+            overlay=overlay,
+            opened_at=now,
+            last_active=now,
+        )
+        self._streams[stream.id] = stream
+        self._of_deployment.setdefault(deployment.id, {})[stream.id] = stream
+        self._world.deployments.stream_activity(deployment, now)
+        return stream
+
+    def touch(self, deployment: Deployment, stream: Stream, now: float) -> None:
+        """Its reader was active at ``now``: it is not idle, and its deployment stays up."""
+        stream.last_active = max(stream.last_active, now)
+        self._world.deployments.stream_activity(deployment, now)
+
+    def set_overlay(self, stream: Stream, on: bool, now: float) -> None:
+        stream.overlay = on
+        stream.overlay_changes.append((now, on))
+
+    def stop(self, stream: Stream, now: float) -> None:
+        stream.stopped_at = now
+
+    def container_stopping(self, deployment_id: str, at: float) -> None:
+        """Its deployment's containers stop at ``at``: every stream still running ends."""
+        for stream in self._of_deployment.pop(deployment_id, {}).values():
+            if stream.end()[0] > at:
+                stream.container_stopped_at = at
+
+    # ── what a stream sends ──
+
+    def frame_message(self, deployment: Deployment, stream: Stream, index: int) -> dict[str, Any]:
+        """Frame ``index``'s message, as the deployment's engine sends it: the model's
+        findings on it (seeded by the stream and the frame), its time and its latency."""
+        camera = stream.camera
+        assert camera is not None
+        world = self._world
+        record: dict[str, Any] = {
+            "image_width": camera.width,
+            "image_height": camera.height,
+            "image_tags": [],
+            "annotation_count": 0,
+            "annotations": [],
+        }
+        message: dict[str, Any] = {
+            "type": "frame",
+            "schema": 2,
+            "engine": "pictograph-prt",
+            "source": stream.id,
+            "frame": index,
+            "pts": round(index / camera.fps, 6),
+        }
+        decode, infer, total = engine_timings(deployment, camera.width, camera.height)
+        message["latency_ms"] = {
+            "total": total,
+            "engine": round(decode + infer, 3),
+            "inference": infer,
+        }
+        message["model"] = {"name": deployment.model_name, "task": deployment.model_type}
+        model = world.models.get(deployment.model_id)
+        version = model.version(deployment.version_id) if model is not None else None
+        if model is not None and version is not None:
+            confidence = deployment.inference_config.get("confidence", 0.5)
+            found = predict_for(
+                world,
+                model,
+                version,
+                f"stream:{stream.id}:{index}",
+                camera.width,
+                camera.height,
+                None,
+                confidence=float(confidence),
+                top_k=deployment.inference_config.get("top_k"),
+            )
+            class_filter = deployment.inference_config.get("class_filter")
+            if class_filter:
+                found = [p for p in found if p.name in class_filter]
+            if model.model_type == "classification":
+                record["image_tags"] = [p.name for p in found]
+                message["tag_confidences"] = {p.name: p.score for p in found}
+            else:
+                record["annotations"] = [
+                    {"id": f"{stream.id}-{index}-{n}", **p.annotation()}
+                    for n, p in enumerate(found, start=1)
+                ]
+            record["annotation_count"] = len(found)
+        message["pictograph"] = record
+        return message
+
+    def stats_message(self, stream: Stream, second: int) -> dict[str, Any]:
+        """The stream's numbers at its ``second``-th second: frames sent so far."""
+        moment = stream.opened_at + second
+        source: dict[str, Any] = {"kind": stream.kind, "frames": stream.frames_before(moment)}
+        if stream.camera is not None:
+            source["fps"] = stream.camera.fps
+        return {"type": "stats", "source": stream.id, "uptime_s": second, "sources": [source]}
+
+    def state(self, stream: Stream, now: float) -> dict[str, Any]:
+        """The engine's own account of a running stream (``GET`` of the stream)."""
+        engine: dict[str, Any] = {
+            "status": "running",
+            "uptime_s": round(now - stream.opened_at, 3),
+            "frame_messages": stream.frames_before(now + 1e-9),
+            "overlay": stream.overlay,
+            "whep": [],
+        }
+        if stream.kind == "whip":
+            engine["whip"] = {"connected": False}
+        return engine
+
+
+class ResultsReader:
+    """One connection to a stream's results socket: what it sends next, and when.
+
+    Pure bookkeeping: the caller holds the world lock while it asks, and lets the clock
+    run (outside the lock) until the next message is due.
+    """
+
+    def __init__(
+        self, streams: Streams, deployment: Deployment, stream: Stream, now: float
+    ) -> None:
+        self._streams = streams
+        self._deployment = deployment
+        self.stream = stream
+        # Live: a reader that connects late misses what was sent before.
+        self._frame = stream.frames_before(now)
+        self._second = max(0, math.ceil(now - stream.opened_at - 1e-9))
+        streams.touch(deployment, stream, now)
+
+    def due(self) -> float:
+        """When its next message (or its close) is due."""
+        return min(
+            self._next_frame_at(), self.stream.opened_at + self._second, self.stream.end()[0]
+        )
+
+    def take(self, now: float) -> dict[str, Any] | Closing | None:
+        """The message due by ``now`` (a stats message before a frame of the same instant),
+        the close once the stream ended, or ``None`` when nothing is due yet.
+
+        A read is its reader's activity, unless the stream had ended before it: what was
+        sent until the end (and waited in the socket) is read, then the close.
+        """
+        stream = self.stream
+        end_at, why = stream.end()
+        if end_at > now:
+            self._streams.touch(self._deployment, stream, now)
+            end_at = math.inf  # read now: it cannot end before the next message
+        stats_at = stream.opened_at + self._second
+        frame_at = self._next_frame_at()
+        first = min(stats_at, frame_at)
+        if end_at <= first:
+            return Closing(1000, ENDED_WORDS[why])
+        if first > now:
+            return None
+        if stats_at <= frame_at:
+            self._second += 1
+            return self._streams.stats_message(stream, self._second - 1)
+        self._frame += 1
+        return self._streams.frame_message(self._deployment, stream, self._frame - 1)
+
+    def _next_frame_at(self) -> float:
+        camera = self.stream.camera
+        if camera is None or (camera.frames is not None and self._frame >= camera.frames):
+            return math.inf
+        return self.stream.frame_time(self._frame)

@@ -1,0 +1,382 @@
+"""A deployment's live streams through the real SDK (1.69.140 on): open a camera, read each
+frame's result on the virtual clock, read its state, switch its overlay, stop it, and every
+way a stream ends or is refused. The SDK streams from its sync ``DeploymentClient`` only."""
+
+from __future__ import annotations
+
+import itertools
+import json
+from datetime import timedelta
+from typing import TYPE_CHECKING, Any
+
+import httpx
+import pytest
+from pictograph import ClassificationResult, DetectionResult, StreamFrame
+from pictograph.exceptions import (
+    ApiError,
+    AuthError,
+    ConflictError,
+    RateLimitError,
+    ServerError,
+    ValidationError,
+)
+
+from pictograph_testing import FakePictograph
+from pictograph_testing.catalog import (
+    DEPLOYMENT_METER_SECONDS,
+    DEPLOYMENT_STREAMS_PER_CONTAINER,
+    STREAM_IDLE_SECONDS,
+    STREAM_MAX_SECONDS,
+)
+from tests.conftest import DATASET, EXPORT
+
+if TYPE_CHECKING:
+    from pathlib import Path
+
+    import pictograph
+    from pictograph import DeploymentClient
+
+CAMERA = "rtsp://cam.example.com:554/lot"
+
+
+def _deployed(
+    client: pictograph.Client, pipeline: str = "yolox", **options: Any
+) -> tuple[pictograph.Deployment, str]:
+    client.training.create(DATASET, EXPORT, pipeline_type=pipeline, name="signs")
+    created = client.deployments.create("signs", gpu_type="t4", **options)
+    return client.deployments.wait_until_active(created.deployment), created.auth_token
+
+
+def _endpoint(client: pictograph.Client, **options: Any) -> DeploymentClient[Any]:
+    deployment, token = _deployed(client, min_containers=1, **options)
+    return client.deployments.connect(deployment, token, task="object_detection")
+
+
+def _gateway_calls(fake: FakePictograph) -> list[tuple[str, str, int]]:
+    return [
+        (c.method, c.path.rsplit("/sessions", 1)[-1] or "/", c.status)
+        for c in fake.calls
+        if "/sessions" in c.path
+    ]
+
+
+def test_a_camera_streams_each_frame_through_the_model_until_it_stops(
+    fake: FakePictograph, client: pictograph.Client
+) -> None:
+    fake.add_camera(CAMERA, fps=10, frames=25, width=640, height=480)
+    with _endpoint(client) as endpoint, endpoint.open_stream(CAMERA) as stream:
+        opened = fake.clock.monotonic()
+        messages = list(stream.messages())
+        assert fake.clock.monotonic() - opened == pytest.approx(2.5)  # 25 frames at 10 fps
+        assert (stream.ended, stream.ended_detail) == ("source_ended", "its source ended")
+    frames = [m for m in messages if m["type"] == "frame"]
+    assert [m["frame"] for m in frames] == list(range(25))
+    assert [m["pts"] for m in frames[:3]] == [0.0, 0.1, 0.2]
+    # A stats message each second of the stream, before that instant's frame.
+    stats = [(i, m) for i, m in enumerate(messages) if m["type"] == "stats"]
+    assert [(i, m["uptime_s"], m["sources"][0]["frames"]) for i, m in stats] == [
+        (0, 0, 0),
+        (11, 1, 10),
+        (22, 2, 20),
+    ]
+    first = frames[0]
+    assert first["model"] == {"name": "signs", "task": "object_detection"}
+    assert first["pictograph"]["annotation_count"] == len(first["pictograph"]["annotations"])
+    assert {a["name"] for m in frames for a in m["pictograph"]["annotations"]} <= {
+        "stop_sign",
+        "yield",
+    }
+    # Leaving the block stopped a stream that had already ended: quietly (a 410).
+    assert _gateway_calls(fake) == [
+        ("POST", "/", 201),
+        ("GET", f"/{stream.id}/results", 101),
+        ("DELETE", f"/{stream.id}", 410),
+    ]
+
+
+def test_frames_are_the_sdks_typed_results(fake: FakePictograph, client: pictograph.Client) -> None:
+    fake.add_camera(CAMERA, fps=30, frames=3)
+    with _endpoint(client) as endpoint, endpoint.open_stream(CAMERA) as stream:
+        frames = list(stream.frames())
+    assert [type(f) for f in frames] == [StreamFrame] * 3
+    first = frames[0]
+    assert isinstance(first.result, DetectionResult)
+    assert (first.index, first.pts, first.width, first.height) == (0, 0.0, 1280, 720)
+    assert first.result.backend == "tensorrt"
+    assert first.result.inference_ms == first.latency_ms.inference
+    assert first.latency_ms.total is not None
+    assert first.latency_ms.engine is not None
+    assert first.latency_ms.total > first.latency_ms.engine
+    assert [p.name for p in first.result.predictions] == [
+        a["name"] for a in first.message["pictograph"]["annotations"]
+    ]
+    assert frames[0].measures == {}  # a deployment's stream has no lines or zones
+
+
+def test_a_classifier_streams_ranked_labels(
+    fake: FakePictograph, client: pictograph.Client
+) -> None:
+    fake.add_camera(CAMERA, frames=2)
+    deployment, token = _deployed(client, "classification", min_containers=1)
+    with (
+        client.deployments.connect(deployment, token, task="classification") as endpoint,
+        endpoint.open_stream(CAMERA) as stream,
+    ):
+        frames = list(stream.frames())
+    assert len(frames) == 2
+    for frame in frames:
+        assert isinstance(frame.result, ClassificationResult)
+        scores = frame.message["tag_confidences"]
+        assert [c.name for c in frame.result.classes] == frame.message["pictograph"]["image_tags"]
+        assert [c.confidence for c in frame.result.classes] == [
+            scores[c.name] for c in frame.result.classes
+        ]
+
+
+def test_the_open_says_where_the_stream_is_and_when_it_ends(
+    fake: FakePictograph, client: pictograph.Client
+) -> None:
+    fake.add_camera("https://cam.example.com/whep")
+    endpoint = _endpoint(client, max_containers=2)
+    with endpoint.open_stream("https://cam.example.com/whep", overlay=False) as stream:
+        assert (stream.kind, stream.overlay, stream.whip_url) == ("whep", False, None)
+        assert stream.stream_limit == 2 * DEPLOYMENT_STREAMS_PER_CONTAINER
+        assert stream.opened_at is not None
+        assert stream.opened_at == fake.clock.now()
+        assert stream.expires_at == stream.opened_at + timedelta(seconds=STREAM_MAX_SECONDS)
+        assert stream.ice_servers == [{"urls": "stun:stun.l.google.com:19302"}]
+        (deployment,) = client.deployments.list()
+        session = f"{fake.gateway_url}/us-east/{deployment.id}/sessions/{stream.id}"
+        assert stream.url == session
+        assert stream.whep_url == f"{session}/whep"
+        assert stream.results_url == session.replace("https://", "wss://") + "/results"
+    with endpoint.open_stream("whip") as sent_to:
+        assert (sent_to.kind, sent_to.whip_url) == ("whip", f"{sent_to.url}/whip")
+    endpoint.close()
+
+
+def test_state_overlay_and_stop(fake: FakePictograph, client: pictograph.Client) -> None:
+    fake.add_camera(CAMERA, fps=4)
+    with _endpoint(client) as endpoint:
+        stream = endpoint.open_stream(CAMERA)
+        fake.clock.advance(seconds=2)
+        state = stream.state()
+        assert (state.session, state.kind) == (stream.id, "rtsp")
+        assert state.engine == {
+            "status": "running",
+            "uptime_s": 2.0,
+            "frame_messages": 9,  # frames 0..8, at 0, 0.25, ... 2.0 s
+            "overlay": True,
+            "whep": [],
+        }
+        assert stream.set_overlay(False) is False
+        assert stream.overlay is False
+        assert stream.state().engine["overlay"] is False
+        stream.stop()
+        assert stream.ended == "stopped"
+        assert list(stream.frames()) == []  # a stopped stream reads nothing more
+        with pytest.raises(ApiError) as gone:
+            stream.state()
+        assert (gone.value.status_code, gone.value.code) == (410, "session_ended")
+        assert "its viewer stopped it" in str(gone.value)
+
+
+def test_a_reader_that_connects_late_misses_the_frames_before(
+    fake: FakePictograph, client: pictograph.Client
+) -> None:
+    fake.add_camera(CAMERA, fps=10)  # a live camera: it never stops on its own
+    with _endpoint(client) as endpoint, endpoint.open_stream(CAMERA) as stream:
+        assert [f.index for f in itertools.islice(stream.frames(), 3)] == [0, 1, 2]
+        fake.clock.advance(seconds=10)
+        later = next(stream.frames())
+        assert (later.index, later.pts) == (102, 10.2)  # the frame of the instant it connects
+
+
+def test_a_stream_nobody_reads_ends_idle(fake: FakePictograph, client: pictograph.Client) -> None:
+    fake.add_camera(CAMERA, fps=10)
+    with _endpoint(client) as endpoint:
+        with endpoint.open_stream(CAMERA) as stream:
+            read = stream.messages()
+            assert next(read)["type"] == "stats"
+            fake.clock.advance(seconds=STREAM_IDLE_SECONDS + 1)
+            # What was sent while nobody read waited in the socket, up to the end.
+            waiting = list(read)
+            assert [m["frame"] for m in waiting if m["type"] == "frame"] == list(range(300))
+            assert (stream.ended, stream.ended_detail) == ("idle", "no request for 30 s")
+        # One never read ends idle too; a reader that connects after that is told it ended.
+        quiet = endpoint.open_stream("whip")
+        fake.clock.advance(seconds=STREAM_IDLE_SECONDS)
+        assert list(quiet.messages()) == []
+        assert quiet.ended == "ended"
+        quiet.stop()  # quietly: it had ended
+
+
+def test_a_read_stream_ends_at_its_four_hour_limit(
+    fake: FakePictograph, client: pictograph.Client
+) -> None:
+    with _endpoint(client) as endpoint, endpoint.open_stream("whip") as stream:
+        messages = list(stream.messages())  # no video: a stats message a second
+    assert (stream.ended, stream.ended_detail) == ("time_limit", "its 4 h limit")
+    assert len(messages) == STREAM_MAX_SECONDS
+    assert messages[-1]["uptime_s"] == STREAM_MAX_SECONDS - 1
+    assert fake.clock.monotonic() >= STREAM_MAX_SECONDS
+
+
+def test_pausing_the_deployment_ends_its_streams(
+    fake: FakePictograph, client: pictograph.Client
+) -> None:
+    fake.add_camera(CAMERA)
+    deployment, token = _deployed(client, min_containers=1)
+    with client.deployments.connect(deployment, token) as endpoint:
+        stream = endpoint.open_stream(CAMERA)
+        read = stream.frames()
+        assert next(read).index == 0
+        client.deployments.pause(deployment.id)
+        assert list(read) == []
+        assert stream.ended == "container_stopped"
+        stream.stop()  # it had ended: quiet
+        with pytest.raises(ConflictError) as paused:
+            endpoint.open_stream(CAMERA)
+        assert paused.value.code == "deployment_not_active"
+
+
+def test_a_deployment_runs_four_streams_a_container(
+    fake: FakePictograph, client: pictograph.Client
+) -> None:
+    fake.add_camera(CAMERA)
+    deployment, token = _deployed(client, min_containers=1, max_containers=1)
+    with client.deployments.connect(deployment, token) as endpoint:
+        streams = [endpoint.open_stream(CAMERA) for _ in range(DEPLOYMENT_STREAMS_PER_CONTAINER)]
+        runtime = client.deployments.get(deployment.id).runtime
+        assert runtime is not None
+        assert (runtime.containers, runtime.streams) == (1, 1)
+        with pytest.raises(RateLimitError) as full:
+            endpoint.open_stream(CAMERA)
+        assert full.value.code == "stream_limit"
+        assert "4 stream(s) at once" in str(full.value)
+        streams[0].stop()
+        streams.append(endpoint.open_stream(CAMERA))  # a place was freed
+        for stream in streams[1:]:
+            stream.stop()
+    runtime = client.deployments.get(deployment.id).runtime
+    assert runtime is not None
+    assert runtime.streams == 0
+
+
+def test_a_scaled_to_zero_deployment_stays_up_while_its_stream_is_read(
+    fake: FakePictograph, client: pictograph.Client
+) -> None:
+    fake.add_camera(CAMERA, fps=1, frames=600)
+    deployment, token = _deployed(client, min_containers=0, scaledown_window=60)
+    with (
+        client.deployments.connect(deployment, token) as endpoint,
+        endpoint.open_stream(CAMERA) as stream,
+    ):
+        assert len(list(stream.frames())) == 600
+    awake = client.deployments.get(deployment.id)
+    assert awake.runtime is not None
+    assert awake.runtime.state == "live"
+    fake.clock.advance(seconds=DEPLOYMENT_METER_SECONDS)  # to the meter's next reading
+    asleep = client.deployments.get(deployment.id)
+    assert asleep.runtime is not None
+    assert asleep.runtime.state == "asleep"
+    # Up from the open to a window after the last read (599 s, its last frame).
+    assert asleep.uptime_seconds == 599 + 60
+    assert asleep.metrics.requests == 0  # a stream's reads are no requests
+
+
+def test_opens_the_deployment_refuses(fake: FakePictograph, client: pictograph.Client) -> None:
+    deployment, token = _deployed(client, min_containers=1)
+    endpoint = client.deployments.connect(deployment, token)
+    for private in ("rtsp://10.0.0.7/cam", "rtsp://localhost:8554/cam", "rtsp://cam.local/x"):
+        with pytest.raises(ValidationError) as unsafe:
+            endpoint.open_stream(private)
+        assert unsafe.value.code == "unsafe_source"
+    with pytest.raises(ServerError) as unknown:
+        endpoint.open_stream("rtsp://user:secret@cam.example.com/other")
+    assert unknown.value.code == "session_failed"
+    assert "fake.add_camera" in str(unknown.value)
+    assert "secret" not in str(unknown.value)  # a camera's URL is never repeated
+    with (
+        client.deployments.connect(deployment, "pk_deploy_wrong") as stranger,
+        pytest.raises(AuthError),
+    ):
+        stranger.open_stream("whip")
+    endpoint.close()
+    # What the SDK never sends (it checks the source first), the gateway refuses too.
+    sessions = deployment.endpoint_url.removesuffix("/predict") + "/sessions"
+    bearer = {"Authorization": f"Bearer {token}"}
+    with httpx.Client() as raw:  # the fake intercepts its gateway's host
+        for body in (b"nope", b'{"source": {"kind": "rtmp"}}', b'{"source": {"kind": "rtsp"}}'):
+            refused = raw.post(sessions, content=body, headers=bearer)
+            assert (refused.status_code, refused.json()["error"]) == (400, "invalid_source")
+        overlay = raw.post(
+            sessions, json={"source": {"kind": "whip"}, "overlay": "yes"}, headers=bearer
+        )
+        assert overlay.status_code == 400
+        opened = raw.post(sessions, json={"source": {"kind": "whip"}}, headers=bearer).json()
+        session = sessions + "/" + opened["session"]
+        assert raw.post(session + "/whip", headers=bearer).status_code == 404  # no WebRTC
+        assert raw.get(session + "/results", headers=bearer).status_code == 426
+        assert raw.put(session, headers=bearer).status_code == 405
+        assert raw.get(sessions + "/0123456789abcdef", headers=bearer).json()["error"] == (
+            "session_not_found"
+        )
+        assert raw.post(session + "/overlay", json={"on": 1}, headers=bearer).status_code == 400
+
+
+def test_add_camera_says_what_to_fix(fake: FakePictograph) -> None:
+    for source, says in [
+        ("http://cam.example.com/x", "rtsp:// or rtsps:// URL"),
+        ("rtsp://192.168.1.20/x", "not public"),
+        ("rtsp:///x", "rtsp:// or rtsps:// URL"),
+    ]:
+        with pytest.raises(ValueError, match=says):
+            fake.add_camera(source)
+    with pytest.raises(ValueError, match="fps"):
+        fake.add_camera(CAMERA, fps=0)
+    with pytest.raises(ValueError, match="frames"):
+        fake.add_camera(CAMERA, frames=0)
+    with pytest.raises(ValueError, match="width"):
+        fake.add_camera(CAMERA, width=0)
+    camera = fake.add_camera("RTSP://Cam.Example.com:554/lot", fps=25)
+    assert camera.fps == 25.0
+    assert fake.world.streams.cameras  # filed under its URL, scheme and host in lower case
+
+
+def _frames_of(seed: int) -> list[bytes]:
+    with FakePictograph(seed=seed) as fake, fake.client(max_retries=0) as client:
+        fake.add_dataset(DATASET, images=20, completed_images=12, classes=["stop_sign", "yield"])
+        fake.add_export(DATASET, EXPORT)
+        fake.add_camera(CAMERA, fps=5, frames=10)
+        with _endpoint(client) as endpoint, endpoint.open_stream(CAMERA) as stream:
+            return [repr(sorted(m.items())).encode() for m in stream.messages()]
+
+
+def test_the_same_seed_streams_the_same_frames() -> None:
+    first = _frames_of(5)
+    assert first == _frames_of(5)
+    assert first != _frames_of(6)
+
+
+def test_the_sdks_cli_prints_each_frame_as_a_json_line(
+    fake: FakePictograph,
+    client: pictograph.Client,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from pictograph.cli._app import app
+    from typer.testing import CliRunner
+
+    monkeypatch.setattr("pictograph.cli._config.CONFIG_DIR", tmp_path / ".pictograph")
+    monkeypatch.setattr("pictograph.cli._config.CONFIG_PATH", tmp_path / ".pictograph" / "c.toml")
+    fake.add_camera(CAMERA, fps=5)
+    deployment, token = _deployed(client, min_containers=1)
+    args = ["deployments", "stream", deployment.id, CAMERA, "--token", token, "--frames", "4"]
+    env = {"PICTOGRAPH_API_KEY": fake.api_key, "PICTOGRAPH_BASE_URL": fake.base_url}
+    result = CliRunner().invoke(app, args, env=env)
+    assert result.exit_code == 0, result.output
+    lines = [json.loads(line) for line in result.stdout.splitlines() if line.startswith("{")]
+    assert [line["frame"] for line in lines] == [0, 1, 2, 3]
+    # The command stopped the stream when it ended.
+    assert _gateway_calls(fake)[-1][::2] == ("DELETE", 200)

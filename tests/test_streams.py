@@ -11,6 +11,8 @@ from typing import TYPE_CHECKING, Any
 
 import httpx
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 from pictograph import ClassificationResult, DetectionResult, StreamFrame
 from pictograph.exceptions import (
     ApiError,
@@ -380,3 +382,53 @@ def test_the_sdks_cli_prints_each_frame_as_a_json_line(
     assert [line["frame"] for line in lines] == [0, 1, 2, 3]
     # The command stopped the stream when it ended.
     assert _gateway_calls(fake)[-1][::2] == ("DELETE", 200)
+
+
+_OPEN_REFUSALS = ("invalid_source", "unsafe_source", "session_failed", "invalid_request_body")
+_SOURCES = st.one_of(
+    st.none(),
+    st.text(max_size=8),
+    st.fixed_dictionaries(
+        {
+            "kind": st.sampled_from(["whip", "rtsp", "whep", "rtmp", ""]),
+            "uri": st.one_of(
+                st.text(max_size=40),
+                st.builds(
+                    "{}://{}/{}".format,
+                    st.sampled_from(["rtsp", "rtsps", "https", "http"]),
+                    st.text(max_size=20),
+                    st.text(max_size=8),
+                ),
+                st.integers(),
+            ),
+        }
+    ),
+)
+
+
+@settings(max_examples=150, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(source=_SOURCES, overlay=st.one_of(st.booleans(), st.none(), st.text(max_size=3)))
+def test_any_open_gets_an_answer_the_sdk_types(
+    fake: FakePictograph, client: pictograph.Client, source: Any, overlay: Any
+) -> None:
+    if not client.deployments.list():
+        _deployed(client, min_containers=1, max_containers=10)
+    (deployment,) = client.deployments.list()
+    sessions = deployment.endpoint_url.removesuffix("/predict") + "/sessions"
+    token = fake.world.deployments.deployments[deployment.id].auth_token
+    body: dict[str, Any] = {"source": source}
+    if overlay is not None:
+        body["overlay"] = overlay
+    with httpx.Client() as raw:
+        answered = raw.post(sessions, json=body, headers={"Authorization": f"Bearer {token}"})
+        assert answered.status_code in (201, 400, 502), answered.text
+        if answered.status_code == 201:
+            stream = sessions + "/" + answered.json()["session"]
+            assert raw.delete(stream, headers={"Authorization": f"Bearer {token}"}).is_success
+        else:
+            assert answered.json()["error"] in (
+                "invalid_source",
+                "unsafe_source",
+                "session_failed",
+                "invalid_request_body",
+            )

@@ -23,7 +23,7 @@ import ipaddress
 import math
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, NamedTuple
-from urllib.parse import urlsplit
+from urllib.parse import SplitResult, urlsplit
 
 from pictograph_testing.catalog import (
     DEPLOYMENT_STREAMS_PER_CONTAINER,
@@ -183,9 +183,9 @@ def source_problem(source: Any) -> str | None:
     uri = source.get("uri")
     if not isinstance(uri, str) or not uri.strip():
         return f"a {kind} source needs its camera's uri"
-    parts = urlsplit(uri.strip())
+    parts = _split(uri)
     expected = ("rtsp", "rtsps") if kind == "rtsp" else ("https",)
-    if parts.scheme.lower() not in expected or not parts.hostname:
+    if parts is None or parts.scheme.lower() not in expected or not parts.hostname:
         # Never the URI itself: a camera's URL can carry its password.
         return f"a {kind} source's uri is a {' or '.join(s + '://' for s in expected)} URL"
     return None
@@ -194,7 +194,8 @@ def source_problem(source: Any) -> str | None:
 def camera_problem(source: str) -> str | None:
     """Why a camera at ``source`` is not one a deployment may connect to (its address is
     not public), or ``None``."""
-    host = (urlsplit(source.strip()).hostname or "").lower()
+    parts = _split(source)
+    host = (parts.hostname or "").lower() if parts is not None else ""
     if host == "localhost" or host.endswith(_PRIVATE_SUFFIXES) or "." not in host.strip("[]"):
         return "the camera's address is not public"
     try:
@@ -238,6 +239,16 @@ def stream_limit(deployment: Deployment) -> int:
 def stream_containers(running: int) -> int:
     """The containers that ``running`` streams keep busy."""
     return -(-running // DEPLOYMENT_STREAMS_PER_CONTAINER)
+
+
+def _split(uri: str) -> SplitResult | None:
+    """``uri`` split, or ``None`` when it cannot be (an unclosed or unknown ``[...]`` host)."""
+    try:
+        parts = urlsplit(uri.strip())
+        _ = parts.hostname
+    except ValueError:
+        return None
+    return parts
 
 
 def camera_key(source: str) -> str:

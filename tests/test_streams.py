@@ -31,6 +31,7 @@ from pictograph_testing.catalog import (
     STREAM_MAX_SECONDS,
 )
 from tests.conftest import DATASET, EXPORT
+from tests.test_workflow_endpoints import _counter
 
 if TYPE_CHECKING:
     from pathlib import Path
@@ -432,3 +433,101 @@ def test_any_open_gets_an_answer_the_sdk_types(
                 "session_failed",
                 "invalid_request_body",
             )
+
+
+# ── a workflow's endpoint (1.69.142 on): each frame through every block of its graph ──
+
+
+def _counter_live(client: pictograph.Client, **scaling: Any) -> tuple[Any, str]:
+    """The workflow ``Counter`` (a Model, a Filter, a Track, a zone, a line and a zone),
+    deployed and live, and its endpoint's token."""
+    client.training.create(DATASET, EXPORT, pipeline_type="yolox", name="signs")
+    client.workflows.create("Counter", _counter())
+    token = client.workflows.deploy("Counter", **scaling).endpoint_token
+    assert token is not None
+    return client.workflows.wait_until_live("Counter", poll_interval=5), token
+
+
+def test_a_workflow_endpoint_streams_each_frame_through_its_graph(
+    fake: FakePictograph, client: pictograph.Client
+) -> None:
+    fake.add_camera(CAMERA, fps=10, frames=40)
+    live, token = _counter_live(client)
+    with (
+        client.workflows.connect(live, token) as endpoint,
+        endpoint.open_stream(CAMERA) as stream,
+    ):
+        frames = list(stream.frames())
+    assert [f.index for f in frames] == list(range(40))
+    assert stream.ended == "source_ended"
+    assert live.endpoint is not None
+    # Each frame names its lines and zones as the endpoint's live view does.
+    assert {m.id for m in live.endpoint.live.measures} == {"Lot", "Gate", "Dock"}
+    zone_totals = []
+    for frame in frames:
+        assert isinstance(frame.result, DetectionResult)
+        assert frame.message["model"] == {"name": "signs", "task": "object_detection"}
+        assert set(frame.measures) == {"Lot", "Gate", "Dock"}
+        assert frame.measures["Gate"] == {"in": 0, "out": 0, "total": 0}  # nothing moves
+        lot = frame.measures["Lot"]
+        # Who is in the zone is who is tracked on the frame; in and out count the changes.
+        assert lot["total"] == len(frame.result.predictions)
+        assert lot["in"] - lot["out"] == lot["total"]
+        assert frame.measures["Dock"] == lot
+        zone_totals.append(lot["total"])
+    assert frames[-1].measures["Lot"]["in"] == sum(
+        max(0, now - before) for before, now in itertools.pairwise([0, *zone_totals])
+    )
+    # The graph's time per frame, as its run's frame records give it.
+    assert frames[0].latency_ms.total == frames[0].latency_ms.inference
+
+
+def _frame_25(*, read_all: bool) -> StreamFrame[Any]:
+    """Frame 25 of a Counter's stream, in a new world: read after every frame before it,
+    or after only five of them and a late reconnect."""
+    with FakePictograph(seed=1) as fake, fake.client(max_retries=0) as client:
+        fake.add_dataset(DATASET, images=20, completed_images=12, classes=["stop_sign", "yield"])
+        fake.add_export(DATASET, EXPORT)
+        fake.add_camera(CAMERA, fps=10)
+        live, token = _counter_live(client)
+        with client.workflows.connect(live, token) as endpoint:
+            stream = endpoint.open_stream(CAMERA)
+            if read_all:
+                return next(f for f in stream.frames() if f.index == 25)
+            assert [f.index for f in itertools.islice(stream.frames(), 5)] == list(range(5))
+            fake.clock.advance(seconds=2.1)  # 0.4 s read; frame 25 is at 2.5 s
+            return next(stream.frames())
+
+
+def test_a_workflow_streams_counts_do_not_depend_on_what_was_read() -> None:
+    late, every = _frame_25(read_all=False), _frame_25(read_all=True)
+    assert late.index == every.index == 25
+    assert late.measures == every.measures
+    assert late.measures["Lot"]["in"] >= late.measures["Lot"]["total"] > 0
+
+
+def test_pausing_a_workflow_ends_its_streams_and_its_token_is_its_own(
+    fake: FakePictograph, client: pictograph.Client
+) -> None:
+    fake.add_camera(CAMERA)
+    live, token = _counter_live(client)
+    with client.workflows.connect(live, token) as endpoint:
+        stream = endpoint.open_stream(CAMERA)
+        read = stream.frames()
+        assert next(read).index == 0
+        busy = client.workflows.get("Counter").endpoint
+        assert busy is not None
+        assert busy.runtime is not None
+        assert busy.runtime.streams == 1  # one container's worth of streams
+        client.workflows.pause("Counter")
+        assert list(read) == []
+        assert stream.ended == "container_stopped"
+        with pytest.raises(ConflictError) as paused:
+            endpoint.open_stream(CAMERA)
+        assert paused.value.code == "deployment_not_active"
+        assert "workflow endpoint is not active (status: paused)" in str(paused.value)
+    with (
+        client.workflows.connect(live, "pk_deploy_" + "0" * 40) as stranger,
+        pytest.raises(AuthError),
+    ):
+        stranger.open_stream(CAMERA)

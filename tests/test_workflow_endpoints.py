@@ -104,14 +104,17 @@ def test_a_workflow_endpoint_takes_streams_and_refuses_a_single_image(
         endpoint.infer_raw(_png())
     assert (refused.value.code, refused.value.status_code) == ("predict_unavailable", 409)
     # The gateway is the deployments': another region is told where the endpoint runs,
-    # and its streams are beyond the fake (not a deployment it cannot find).
+    # and its sessions take the endpoint's token (tests/test_streams.py streams them).
     with httpx.Client() as gateway:  # the fake's interception answers its gateway's host
         elsewhere = gateway.post(predict_url(url).replace("/us-east/", "/us-west/"))
-        streams = gateway.post(url, headers={"Authorization": f"Bearer {token}"})
+        stranger = gateway.post(url, json={"source": {"kind": "whip"}})
+        opened = gateway.post(
+            url, json={"source": {"kind": "whip"}}, headers={"Authorization": f"Bearer {token}"}
+        )
     assert (elsewhere.status_code, elsewhere.json()["error"]) == (421, "wrong_region")
     assert elsewhere.json()["detail"] == "The workflow endpoint runs in us-east, not us-west."
-    assert (streams.status_code, streams.json()["error"]) == (404, "not_found")
-    assert "does not simulate a workflow endpoint's streams" in streams.json()["detail"]
+    assert (stranger.status_code, stranger.json()["error"]) == (401, "unauthorized")
+    assert (opened.status_code, opened.json()["kind"]) == (201, "whip")
     # Once the workflow is deleted, its endpoint answers nothing.
     client.workflows.delete("Lot")
     with httpx.Client() as gateway:

@@ -387,7 +387,7 @@ class Api:
             now = world.catch_up()
             inner = path[len(gateway.GATEWAY_PREFIX) :]
             served = (
-                gateway.served_deployment(world, inner, headers)
+                gateway.served_host(world, inner, headers)
                 if path.startswith(gateway.GATEWAY_PREFIX + "/")
                 else Reply(404, b"")
             )

@@ -28,7 +28,7 @@ from pictograph_testing.world.deployments import (
     check_scaling,
     resolve_region,
 )
-from pictograph_testing.world.streams import stream_containers, stream_limit
+from pictograph_testing.world.streams import stream_containers
 
 if TYPE_CHECKING:
     from pictograph_testing.world.deployments import Deployment
@@ -455,7 +455,7 @@ def deployment_payload(call: Call, d: Deployment) -> dict[str, Any]:
             "last_request_at": call.iso(d.last_request_at),
         },
         "runtime": _runtime(call, d) if d.status == "active" else None,
-        "stream_limit": stream_limit(d),
+        "stream_limit": d.stream_limit(),
         "models": {
             "id": d.model_id,
             "name": d.model_name,
@@ -473,7 +473,7 @@ def deployment_payload(call: Call, d: Deployment) -> dict[str, Any]:
 def _runtime(call: Call, d: Deployment) -> dict[str, Any]:
     awake = d.awake(call.now)
     streams: Streams | None = call.world.built("streams")
-    running = len(streams.running(d, call.now)) if streams is not None else 0
+    running = streams.running_on(d.id, call.now) if streams is not None else 0
     return {
         "state": "live" if awake else "asleep",
         "containers": max(d.min_containers, 1) if awake else 0,

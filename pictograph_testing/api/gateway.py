@@ -12,7 +12,8 @@ Where it lives: beside the default API host (``https://api.pictograph.io``) it i
 offline server's, a test's own) it is that URL's ``/_gateway`` path, so one host serves
 both. Either way its paths are ``/{region}/{deployment_id}/predict`` and
 ``/{region}/ping``. A workflow's endpoint is there too, at ``/{region}/{endpoint_id}``:
-it takes streams only, so its ``/predict`` is refused (``predict_unavailable``).
+it takes streams only, so its ``/predict`` is refused (``predict_unavailable``). Both take
+streams on their ``/sessions`` (:mod:`.stream_calls`).
 """
 
 from __future__ import annotations
@@ -35,6 +36,7 @@ from pictograph_testing.world.deployments import (
 )
 from pictograph_testing.world.predictions import UnreadableImage, decoded_image_size, predict
 from pictograph_testing.world.storage import STORAGE_PREFIX
+from pictograph_testing.world.stream_hosts import DeploymentHost, WorkflowHost
 
 if TYPE_CHECKING:
     from collections.abc import Mapping
@@ -43,6 +45,7 @@ if TYPE_CHECKING:
     from pictograph_testing.world.entities import Model
     from pictograph_testing.world.predictions import Prediction
     from pictograph_testing.world.state import World
+    from pictograph_testing.world.streams import StreamHost
     from pictograph_testing.world.workflow_endpoints import WorkflowEndpoints
 
 __all__ = [
@@ -53,7 +56,7 @@ __all__ = [
     "answer",
     "endpoint_url",
     "gateway_url",
-    "served_deployment",
+    "served_host",
 ]
 
 GATEWAY_PREFIX = "/_gateway"
@@ -96,24 +99,24 @@ def answer(
     served = _served(world, parts[0], parts[1], headers, action)
     if isinstance(served, Reply):
         return served
-    deployment = served
     if action == "sessions" and len(parts) > 3:
-        # A stream's own calls: it ends with its deployment's containers, so they are
-        # answered (410, once it ended) whatever the deployment's state.
-        return stream_calls.answer(world, deployment, method, parts[3:], body, now)
-    if deployment.status != "active":
+        # A stream's own calls: it ends with its host's containers, so they are answered
+        # (410, once it ended) whatever the host's state.
+        return stream_calls.answer(world, served, method, parts[3:], body, now)
+    status = served.status
+    if status != "active":
         return Reply(
             409,
-            encode(
-                {
-                    "error": "deployment_not_active",
-                    "status": deployment.status,
-                    "detail": f"The deployment is not active (status: {deployment.status}).",
-                }
+            gateway_error_body(
+                "deployment_not_active",
+                f"The {served.what} is not active (status: {status}).",
+                status=status,
             ),
         )
     if action == "sessions":
-        return stream_calls.open_stream(world, deployment, method, body, now)
+        return stream_calls.open_stream(world, served, parts[0], method, body, now)
+    assert isinstance(served, DeploymentHost)  # a workflow endpoint refused its predict
+    deployment = served.deployment
     if method != "POST":
         return _error(405, "method_not_allowed", "POST an image to the endpoint.")
     wait = world.deployments.admit_request(deployment, now)
@@ -147,9 +150,9 @@ def answer(
     )
 
 
-def served_deployment(world: World, path: str, headers: Mapping[str, str]) -> Deployment | Reply:
-    """The deployment that answers ``path`` (below the gateway: ``/{region}/{id}/...``)
-    to a caller with these headers, or the gateway's refusal."""
+def served_host(world: World, path: str, headers: Mapping[str, str]) -> StreamHost | Reply:
+    """What answers a stream's ``path`` (below the gateway: ``/{region}/{id}/sessions/...``)
+    to a caller with these headers: a deployment or a workflow endpoint, or the refusal."""
     parts = path.strip("/").split("/")
     if len(parts) < 3 or parts[2] != "sessions":
         return _error(404, "not_found", "The gateway has no such route.")
@@ -158,23 +161,33 @@ def served_deployment(world: World, path: str, headers: Mapping[str, str]) -> De
 
 def _served(
     world: World, region: str, endpoint_id: str, headers: Mapping[str, str], action: str
-) -> Deployment | Reply:
-    """The live deployment at ``/{region}/{endpoint_id}`` that takes the caller's bearer
-    token, or the refusal: no such endpoint, another region, another token (a workflow
-    endpoint's own answer, which takes no predict and whose streams are not simulated)."""
+) -> DeploymentHost | WorkflowHost | Reply:
+    """What answers at ``/{region}/{endpoint_id}`` to the caller's bearer token (a live
+    deployment, or a workflow's endpoint for its streams), or the refusal: no such
+    endpoint, another region, another token, a workflow endpoint's predict."""
     deployment = world.deployments.deployments.get(endpoint_id.lower())
     if deployment is None or not deployment.live:
         workflows: WorkflowEndpoints | None = world.built("workflow_endpoints")
-        served = workflows.at(endpoint_id.lower()) if workflows is not None else None
-        if served is not None:
-            return _workflow_endpoint(action, region, served.region)
-        return _error(404, "deployment_not_found", "No deployment answers at this endpoint.")
+        endpoint = workflows.at(endpoint_id.lower()) if workflows is not None else None
+        if endpoint is None:
+            return _error(404, "deployment_not_found", "No deployment answers at this endpoint.")
+        if region != endpoint.region:
+            return _wrong_region(region, endpoint.region, "workflow endpoint")
+        if action != "sessions":
+            return _predict_unavailable()
+        if not _bearer_is(headers, endpoint.auth_token):
+            return _error(401, "unauthorized", "The workflow endpoint refused the bearer token.")
+        return WorkflowHost(world, endpoint, world.workflows.workflows[endpoint.workflow_id])
     if region != deployment.region:
         return _wrong_region(region, deployment.region)
-    token = headers.get("authorization", "")
-    if not token.startswith("Bearer ") or token[7:].strip() != deployment.auth_token:
+    if not _bearer_is(headers, deployment.auth_token):
         return _error(401, "unauthorized", "The deployment refused the bearer token.")
-    return deployment
+    return DeploymentHost(world, deployment)
+
+
+def _bearer_is(headers: Mapping[str, str], token: str) -> bool:
+    sent = headers.get("authorization", "")
+    return sent.startswith("Bearer ") and sent[7:].strip() == token
 
 
 class _Refused(Exception):
@@ -187,23 +200,12 @@ def _error(status: int, slug: str, detail: str) -> Reply:
     return Reply(status, gateway_error_body(slug, detail))
 
 
-def _streams_not_simulated() -> Reply:
-    return _error(
-        404, "not_found", "pictograph-testing does not simulate a workflow endpoint's streams."
-    )
-
-
 def _wrong_region(region: str, served_in: str, what: str = "deployment") -> Reply:
     return _error(421, "wrong_region", f"The {what} runs in {served_in}, not {region}.")
 
 
-def _workflow_endpoint(action: str, region: str, served_in: str) -> Reply:
-    """A workflow endpoint's answer: it takes streams (on its ``/sessions``), never a
-    single image, so a predict is refused with the code the SDK names."""
-    if region != served_in:
-        return _wrong_region(region, served_in, "workflow endpoint")
-    if action == "sessions":
-        return _streams_not_simulated()
+def _predict_unavailable() -> Reply:
+    """A workflow endpoint's answer to a predict: it takes streams, never a single image."""
     return _error(
         409,
         "predict_unavailable",

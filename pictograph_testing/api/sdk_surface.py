@@ -90,7 +90,8 @@ CLIENT_SIDE: dict[str, str] = {
     # workflows: a static constructor, no request
     "workflows.connect": (
         "builds a DeploymentClient for the workflow endpoint's endpoint_url and token; it "
-        "sends nothing itself, and its streams go to the endpoint's own host"
+        "sends nothing itself. Its open_stream goes to the endpoint on the gateway, which "
+        "the fake answers (each frame through the workflow's graph)"
     ),
 }
 

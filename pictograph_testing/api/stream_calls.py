@@ -1,4 +1,6 @@
-"""A deployment's stream calls on its gateway: open, state, overlay, stop, and its results.
+"""A stream's calls on the gateway: open, state, overlay, stop, and its results.
+
+A stream runs on a deployment or on a workflow's endpoint (see ``world.stream_hosts``).
 
 ``POST /{region}/{id}/sessions`` opens a stream (``OpenedStream``), ``GET`` and
 ``DELETE`` of ``/sessions/{stream}`` read its state and stop it, ``POST
@@ -23,13 +25,12 @@ from pictograph_testing.world.streams import (
     ENDED_WORDS,
     Closing,
     ResultsReader,
+    StreamHost,
     StreamProblem,
     source_problem,
-    stream_limit,
 )
 
 if TYPE_CHECKING:
-    from pictograph_testing.world.deployments import Deployment
     from pictograph_testing.world.state import World
     from pictograph_testing.world.streams import Stream
 
@@ -42,9 +43,9 @@ _WEBRTC = (
 
 
 def open_stream(
-    world: World, deployment: Deployment, method: str, body: bytes, now: float
+    world: World, host: StreamHost, region: str, method: str, body: bytes, now: float
 ) -> Reply:
-    """``POST {sessions}`` on an active deployment: open a stream, answer where it is."""
+    """``POST {sessions}`` on an active host: open a stream, answer where it is."""
     if method != "POST":
         return _refused(405, "method_not_allowed", "POST to the sessions to open a stream.")
     request = _json_object(body)
@@ -58,10 +59,10 @@ def open_stream(
     if not isinstance(overlay, bool):
         return _refused(400, "invalid_request_body", "overlay must be true or false.")
     try:
-        stream = world.streams.open(deployment, source, overlay, now)
+        stream = world.streams.open(host, source, overlay, now)
     except StreamProblem as problem_found:
         return _problem(problem_found)
-    base = f"/{deployment.region}/{deployment.id}/sessions/{stream.id}"
+    base = f"/{region}/{host.id}/sessions/{stream.id}"
     paths = {
         "session": base,
         "whep": f"{base}/whep",
@@ -77,7 +78,7 @@ def open_stream(
                 "session": stream.id,
                 "kind": stream.kind,
                 "overlay": stream.overlay,
-                "stream_limit": stream_limit(deployment),
+                "stream_limit": host.stream_limit(),
                 "idle_timeout_s": STREAM_IDLE_SECONDS,
                 "opened_at": _iso(world, stream.opened_at),
                 "expires_at": _iso(world, stream.expires_at),
@@ -89,17 +90,17 @@ def open_stream(
 
 
 def answer(
-    world: World, deployment: Deployment, method: str, rest: list[str], body: bytes, now: float
+    world: World, host: StreamHost, method: str, rest: list[str], body: bytes, now: float
 ) -> Reply:
     """A stream's own call: ``rest`` is the path after ``sessions`` (its id, then what)."""
-    stream = world.streams.get(deployment, rest[0])
+    stream = world.streams.get(host, rest[0])
     what = rest[1] if len(rest) > 1 else None
     if what in ("whep", "whip"):
         return _refused(404, "not_found", _WEBRTC)
     if what not in (None, "overlay", "results"):
         return _refused(404, "not_found", "The gateway has no such route.")
     if stream is None:
-        return _refused(404, "session_not_found", "No stream of this deployment has this id.")
+        return _refused(404, "session_not_found", f"No stream of this {host.what} has this id.")
     allowed = {None: ("GET", "DELETE"), "overlay": ("POST",), "results": ("GET",)}[what]
     if method not in allowed:
         return _refused(405, "method_not_allowed", f"{' or '.join(allowed)} this path.")
@@ -118,30 +119,28 @@ def answer(
         on = request.get("on") if request is not None else None
         if not isinstance(on, bool):
             return _refused(400, "invalid_request_body", 'Send {"on": true | false}.')
-        streams.touch(deployment, stream, now)
+        streams.touch(host, stream, now)
         streams.set_overlay(stream, on, now)
         return Reply(200, encode({"session": stream.id, "overlay": on}))
-    streams.touch(deployment, stream, now)
+    streams.touch(host, stream, now)
     if method == "DELETE":
         streams.stop(stream, now)
         return Reply(200, encode({"session": stream.id, "stopped": True}))
     return Reply(200, encode(_state(world, stream, now)))
 
 
-def open_results(
-    world: World, deployment: Deployment, path: str, now: float
-) -> ResultsReader | Closing:
+def open_results(world: World, host: StreamHost, path: str, now: float) -> ResultsReader | Closing:
     """Connect to a stream's results socket at ``path`` (below the gateway): a reader, or
     the close the socket answers at once (no such stream, or it ended)."""
     parts = path.strip("/").split("/")
     if len(parts) != 5 or parts[4] != "results":
         return Closing(4404, "not_found")
-    stream = world.streams.get(deployment, parts[3])
+    stream = world.streams.get(host, parts[3])
     if stream is None:
         return Closing(4404, "session_not_found")
     if stream.ended(now) is not None:
         return Closing(4410, "session_ended")
-    return ResultsReader(world.streams, deployment, stream, now)
+    return ResultsReader(world.streams, host, stream, now)
 
 
 def _state(world: World, stream: Stream, now: float) -> dict[str, Any]:

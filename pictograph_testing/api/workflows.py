@@ -476,11 +476,11 @@ def _endpoint_payload(call: Call, workflow: Workflow) -> dict[str, Any] | None:
         "engine_build": None,
         "stream_limit": found.stream_limit() if found.status != "draft" else 0,
         "deployed": found.status != "draft",
-        "runtime": endpoints.runtime(found),
+        "runtime": endpoints.runtime(found, call.now),
         "live": _live(call, workflow),
         "cost_per_hour_micro_usd": rate,
         "max_cost_per_hour_micro_usd": rate * found.max_containers,
-        # A stream's data is billed as a deployment's (the fake runs none: none billed).
+        # A stream's data is billed as a deployment's (the fake bills its streams' none).
         "transfer_per_gib_micro_usd": DEPLOYMENT_TRANSFER_MICRO_USD_PER_GIB,
         "accrued_cost_micro_usd": found.charged,
         "uptime_seconds": int(found.uptime_seconds),

@@ -41,6 +41,7 @@ from pictograph_testing.catalog import (
     DEPLOYMENT_METER_SECONDS,
     DEPLOYMENT_REGIONS,
     DEPLOYMENT_SERVER_START_SECONDS,
+    DEPLOYMENT_STREAMS_PER_CONTAINER,
     DEPLOYMENT_TRANSFER_MICRO_USD_PER_GIB,
 )
 from pictograph_testing.world.billing import billable_minutes, usd, usd_pair
@@ -207,6 +208,11 @@ class Deployment:
     def live(self) -> bool:
         """Not terminated: its name is taken and its endpoint exists."""
         return self.status != "terminated"
+
+    def stream_limit(self) -> int:
+        """How many streams it runs at once: each of its containers runs
+        :data:`~pictograph_testing.catalog.DEPLOYMENT_STREAMS_PER_CONTAINER`."""
+        return self.max_containers * DEPLOYMENT_STREAMS_PER_CONTAINER
 
     @property
     def transfer_cost(self) -> int:

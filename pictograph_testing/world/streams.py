@@ -1,7 +1,8 @@
-"""A deployment's live streams: a camera's frames through its model, on the virtual clock.
+"""Live streams: a camera's frames through a deployment or a workflow, on the virtual clock.
 
-A stream opens on an active deployment (``POST {endpoint}/sessions``) with a source: a
-camera the deployment connects to (``rtsp://``, ``rtsps://``, a WebRTC camera's
+A stream opens on an active deployment, or a workflow's endpoint (``POST
+{endpoint}/sessions``; :mod:`.stream_hosts` says what each makes of a frame), with a
+source: a camera it connects to (``rtsp://``, ``rtsps://``, a WebRTC camera's
 ``https://`` WHEP URL) or ``whip`` (the video sent to it). The fake reaches no network,
 so a camera is one the test registered (:meth:`Streams.add_camera`): its frame rate, its
 size and how many frames it sends before it stops (``None``: it never does). A ``whip``
@@ -10,7 +11,7 @@ second and nothing else.
 
 Nothing about a stream is planned on the agenda: when it ends, and why, is read off the
 clock when it is looked at. It ends at the earliest of: its stop (``DELETE``), its
-deployment's container stopping (a pause, a deletion, credit run dry), its camera's last
+host's containers stopping (a pause, a deletion, credit run dry), its camera's last
 frame, :data:`~pictograph_testing.catalog.STREAM_IDLE_SECONDS` after its reader was last
 active (the fake counts a read of its results, its state and its overlay as activity,
 whatever the source), and :data:`~pictograph_testing.catalog.STREAM_MAX_SECONDS` after
@@ -22,7 +23,7 @@ from __future__ import annotations
 import ipaddress
 import math
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any, NamedTuple
+from typing import TYPE_CHECKING, Any, NamedTuple, Protocol
 from urllib.parse import SplitResult, urlsplit
 
 from pictograph_testing.catalog import (
@@ -30,12 +31,9 @@ from pictograph_testing.catalog import (
     STREAM_IDLE_SECONDS,
     STREAM_MAX_SECONDS,
 )
-from pictograph_testing.world.deployments import engine_timings
-from pictograph_testing.world.predictions import predict_for
 from pictograph_testing.world.video_files import MAX_VIDEO_SIDE
 
 if TYPE_CHECKING:
-    from pictograph_testing.world.deployments import Deployment
     from pictograph_testing.world.state import World
 
 __all__ = [
@@ -45,13 +43,13 @@ __all__ = [
     "Closing",
     "ResultsReader",
     "Stream",
+    "StreamHost",
     "StreamProblem",
     "Streams",
     "camera_problem",
     "make_camera",
     "source_problem",
     "stream_containers",
-    "stream_limit",
 ]
 
 ENDED_WORDS = {
@@ -61,7 +59,7 @@ ENDED_WORDS = {
     "idle": f"no request for {STREAM_IDLE_SECONDS} s",
     "time_limit": f"its {STREAM_MAX_SECONDS // 3600} h limit",
 }
-"""The deployment's words for why a stream ended, the reason its results socket closes
+"""The gateway's words for why a stream ended, the reason its results socket closes
 with (the SDK reads its ``ended`` from them)."""
 # Ties go to the first: a stop at the instant of the last frame is a stop.
 _END_ORDER = ("stopped", "container_stopped", "source_ended", "idle", "time_limit")
@@ -93,7 +91,8 @@ class Stream:
     """One stream: where its video comes from and the instants that decide its end."""
 
     id: str
-    deployment_id: str
+    host_id: str
+    """The deployment's id, or the workflow endpoint's, it runs on."""
     kind: str
     camera: Camera | None
     overlay: bool
@@ -102,6 +101,10 @@ class Stream:
     stopped_at: float | None = None
     container_stopped_at: float | None = None
     overlay_changes: list[tuple[float, bool]] = field(default_factory=list)
+    folded: int = 0
+    """Frames folded into ``measures`` (a workflow's lines and zones count across frames)."""
+    measures: dict[str, dict[str, int]] = field(default_factory=dict)
+    """Each line's and zone's counts after the first ``folded`` frames."""
 
     @property
     def expires_at(self) -> float:
@@ -230,10 +233,35 @@ def _whole(value: object) -> bool:
     return isinstance(value, int) and not isinstance(value, bool)
 
 
-def stream_limit(deployment: Deployment) -> int:
-    """How many streams a deployment runs at once: each of its containers runs
-    :data:`~pictograph_testing.catalog.DEPLOYMENT_STREAMS_PER_CONTAINER`."""
-    return deployment.max_containers * DEPLOYMENT_STREAMS_PER_CONTAINER
+class StreamHost(Protocol):
+    """What a stream runs on: a deployment, or a workflow's endpoint."""
+
+    @property
+    def id(self) -> str:
+        """Its id, which its gateway URL names."""
+        ...
+
+    @property
+    def what(self) -> str:
+        """What it is, in the gateway's words (``deployment``, ``workflow endpoint``)."""
+        ...
+
+    @property
+    def status(self) -> str:
+        """Its state (``active`` when it streams)."""
+        ...
+
+    def stream_limit(self) -> int:
+        """How many streams it runs at once."""
+        ...
+
+    def activity(self, now: float) -> None:
+        """A stream on it was opened, read or called at ``now``."""
+        ...
+
+    def frame(self, stream: Stream, camera: Camera, index: int) -> dict[str, Any]:
+        """Frame ``index`` of ``stream``'s camera as its engine sends it."""
+        ...
 
 
 def stream_containers(running: int) -> int:
@@ -264,14 +292,14 @@ def _netloc(netloc: str) -> str:
 
 
 class Streams:
-    """Every deployment's streams, and the cameras they can connect to."""
+    """Every stream, and the cameras they can connect to."""
 
     def __init__(self, world: World) -> None:
         self._world = world
         self.cameras: dict[str, Camera] = {}
         self._streams: dict[str, Stream] = {}
-        # The streams each deployment may still be running: what its limit counts.
-        self._of_deployment: dict[str, dict[str, Stream]] = {}
+        # The streams each host may still be running: what its limit counts.
+        self._of_host: dict[str, dict[str, Stream]] = {}
 
     # ── cameras ──
 
@@ -281,23 +309,21 @@ class Streams:
 
     # ── streams ──
 
-    def get(self, deployment: Deployment, stream_id: str) -> Stream | None:
+    def get(self, host: StreamHost, stream_id: str) -> Stream | None:
         stream = self._streams.get(stream_id)
-        return stream if stream is not None and stream.deployment_id == deployment.id else None
+        return stream if stream is not None and stream.host_id == host.id else None
 
-    def running(self, deployment: Deployment, now: float) -> list[Stream]:
-        """Its streams not ended by ``now`` (those that ended are let go)."""
-        streams = self._of_deployment.get(deployment.id)
+    def running_on(self, host_id: str, now: float) -> int:
+        """How many of its streams had not ended by ``now`` (those that ended are let go)."""
+        streams = self._of_host.get(host_id)
         if not streams:
-            return []
+            return 0
         for stream in [s for s in streams.values() if s.ended(now) is not None]:
             del streams[stream.id]
-        return list(streams.values())
+        return len(streams)
 
-    def open(
-        self, deployment: Deployment, source: dict[str, Any], overlay: bool, now: float
-    ) -> Stream:
-        """Open a stream on an active deployment; :class:`StreamProblem` when it cannot."""
+    def open(self, host: StreamHost, source: dict[str, Any], overlay: bool, now: float) -> Stream:
+        """Open a stream on an active host; :class:`StreamProblem` when it cannot."""
         camera = None
         if source["kind"] != "whip":
             uri: str = source["uri"]
@@ -305,7 +331,7 @@ class Streams:
                 raise StreamProblem(
                     400,
                     "unsafe_source",
-                    "The deployment connects only to a camera with a public address.",
+                    f"The {host.what} connects only to a camera with a public address.",
                 )
             camera = self.cameras.get(camera_key(uri))
             if camera is None:
@@ -316,17 +342,17 @@ class Streams:
                     "reaches no network; register the camera first with "
                     "fake.add_camera(url, fps=..., frames=...).",
                 )
-        limit = stream_limit(deployment)
-        if len(self.running(deployment, now)) >= limit:
+        limit = host.stream_limit()
+        if self.running_on(host.id, now) >= limit:
             raise StreamProblem(
                 429,
                 "stream_limit",
-                f"This deployment runs {limit} stream(s) at once.",
+                f"This {host.what} runs {limit} stream(s) at once.",
                 stream_limit=limit,
             )
         stream = Stream(
             id=self._world.ids.hex(16),
-            deployment_id=deployment.id,
+            host_id=host.id,
             kind=camera.kind if camera is not None else "whip",
             camera=camera,
             overlay=overlay,
@@ -334,14 +360,14 @@ class Streams:
             last_active=now,
         )
         self._streams[stream.id] = stream
-        self._of_deployment.setdefault(deployment.id, {})[stream.id] = stream
-        self._world.deployments.stream_activity(deployment, now)
+        self._of_host.setdefault(host.id, {})[stream.id] = stream
+        host.activity(now)
         return stream
 
-    def touch(self, deployment: Deployment, stream: Stream, now: float) -> None:
-        """Its reader was active at ``now``: it is not idle, and its deployment stays up."""
+    def touch(self, host: StreamHost, stream: Stream, now: float) -> None:
+        """Its reader was active at ``now``: it is not idle, and its host stays up."""
         stream.last_active = max(stream.last_active, now)
-        self._world.deployments.stream_activity(deployment, now)
+        host.activity(now)
 
     def set_overlay(self, stream: Stream, on: bool, now: float) -> None:
         stream.overlay = on
@@ -350,71 +376,13 @@ class Streams:
     def stop(self, stream: Stream, now: float) -> None:
         stream.stopped_at = now
 
-    def container_stopping(self, deployment_id: str, at: float) -> None:
-        """Its deployment's containers stop at ``at``: every stream still running ends."""
-        for stream in self._of_deployment.pop(deployment_id, {}).values():
+    def container_stopping(self, host_id: str, at: float) -> None:
+        """Its host's containers stop at ``at``: every stream still running ends."""
+        for stream in self._of_host.pop(host_id, {}).values():
             if stream.end()[0] > at:
                 stream.container_stopped_at = at
 
     # ── what a stream sends ──
-
-    def frame_message(self, deployment: Deployment, stream: Stream, index: int) -> dict[str, Any]:
-        """Frame ``index``'s message, as the deployment's engine sends it: the model's
-        findings on it (seeded by the stream and the frame), its time and its latency."""
-        camera = stream.camera
-        assert camera is not None
-        world = self._world
-        record: dict[str, Any] = {
-            "image_width": camera.width,
-            "image_height": camera.height,
-            "image_tags": [],
-            "annotation_count": 0,
-            "annotations": [],
-        }
-        message: dict[str, Any] = {
-            "type": "frame",
-            "schema": 2,
-            "engine": "pictograph-prt",
-            "source": stream.id,
-            "frame": index,
-            "pts": round(index / camera.fps, 6),
-        }
-        decode, infer, total = engine_timings(deployment, camera.width, camera.height)
-        message["latency_ms"] = {
-            "total": total,
-            "engine": round(decode + infer, 3),
-            "inference": infer,
-        }
-        message["model"] = {"name": deployment.model_name, "task": deployment.model_type}
-        model = world.models.get(deployment.model_id)
-        version = model.version(deployment.version_id) if model is not None else None
-        if model is not None and version is not None:
-            confidence = deployment.inference_config.get("confidence", 0.5)
-            found = predict_for(
-                world,
-                model,
-                version,
-                f"stream:{stream.id}:{index}",
-                camera.width,
-                camera.height,
-                None,
-                confidence=float(confidence),
-                top_k=deployment.inference_config.get("top_k"),
-            )
-            class_filter = deployment.inference_config.get("class_filter")
-            if class_filter:
-                found = [p for p in found if p.name in class_filter]
-            if model.model_type == "classification":
-                record["image_tags"] = [p.name for p in found]
-                message["tag_confidences"] = {p.name: p.score for p in found}
-            else:
-                record["annotations"] = [
-                    {"id": f"{stream.id}-{index}-{n}", **p.annotation()}
-                    for n, p in enumerate(found, start=1)
-                ]
-            record["annotation_count"] = len(found)
-        message["pictograph"] = record
-        return message
 
     def stats_message(self, stream: Stream, second: int) -> dict[str, Any]:
         """The stream's numbers at its ``second``-th second: frames sent so far."""
@@ -445,16 +413,14 @@ class ResultsReader:
     run (outside the lock) until the next message is due.
     """
 
-    def __init__(
-        self, streams: Streams, deployment: Deployment, stream: Stream, now: float
-    ) -> None:
+    def __init__(self, streams: Streams, host: StreamHost, stream: Stream, now: float) -> None:
         self._streams = streams
-        self._deployment = deployment
+        self._host = host
         self.stream = stream
         # Live: a reader that connects late misses what was sent before.
         self._frame = stream.frames_before(now)
         self._second = max(0, math.ceil(now - stream.opened_at - 1e-9))
-        streams.touch(deployment, stream, now)
+        streams.touch(host, stream, now)
 
     def due(self) -> float:
         """When its next message (or its close) is due."""
@@ -472,7 +438,7 @@ class ResultsReader:
         stream = self.stream
         end_at, why = stream.end()
         if end_at > now:
-            self._streams.touch(self._deployment, stream, now)
+            self._streams.touch(self._host, stream, now)
             end_at = math.inf  # read now: it cannot end before the next message
         stats_at = stream.opened_at + self._second
         frame_at = self._next_frame_at()
@@ -485,7 +451,8 @@ class ResultsReader:
             self._second += 1
             return self._streams.stats_message(stream, self._second - 1)
         self._frame += 1
-        return self._streams.frame_message(self._deployment, stream, self._frame - 1)
+        assert stream.camera is not None  # a frame is due: it has a camera
+        return self._host.frame(stream, stream.camera, self._frame - 1)
 
     def _next_frame_at(self) -> float:
         camera = self.stream.camera

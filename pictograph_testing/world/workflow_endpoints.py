@@ -11,16 +11,16 @@ its ``error_message`` saying why, as the SDK's model describes. ``pause`` stops 
 again on its graph as it is now, and each deploy logs anew.
 
 Billing is a deployment's, at the workflow's GPU rate
-(:data:`~pictograph_testing.catalog.WORKFLOW_GPUS`): the compute it holds. The fake opens
-no streams (``workflows.connect`` streams go to the endpoint's own host), so what an
-active endpoint holds is its warm containers (``min_containers``), billed per started
+(:data:`~pictograph_testing.catalog.WORKFLOW_GPUS`): the compute it holds. What an active
+endpoint holds is its warm containers (``min_containers``; its streams, see
+:mod:`~pictograph_testing.world.streams`, are not billed as uptime), billed per started
 container-minute, metered every
 :data:`~pictograph_testing.catalog.DEPLOYMENT_METER_SECONDS` and when it is paused,
 rescaled or deleted (``workflow_endpoint_<gpu>`` in the ledger). A meter that finds the
 credit spent bills what is left and pauses it, as the API does at a zero balance.
 
 Its live log is its current deployment's: one ``stats`` record per minute it has been
-active (its state and containers then); with no streams it logs no frames or events.
+active (its state and containers then); its streams' frames and events are not logged.
 """
 
 from __future__ import annotations
@@ -45,10 +45,12 @@ from pictograph_testing.world.errors import (
     NotFound,
     field_error,
 )
+from pictograph_testing.world.streams import stream_containers
 
 if TYPE_CHECKING:
     from pictograph_testing.world.entities import ApiKey
     from pictograph_testing.world.state import World
+    from pictograph_testing.world.streams import Streams
     from pictograph_testing.world.workflows import Workflow
 
 __all__ = [
@@ -104,6 +106,8 @@ class Endpoint:
     max_containers: int
     scaledown_window: int
     token_prefix: str
+    auth_token: str
+    """Its ``pk_deploy_`` token, which its streams take as their bearer (shown once)."""
     created_at: float
     updated_at: float
     status: str = "provisioning"
@@ -196,16 +200,19 @@ class WorkflowEndpoints:
                 "(client.workflows.resume(...)) to run it."
             )
 
-    def runtime(self, endpoint: Endpoint) -> dict[str, Any] | None:
-        """What an active endpoint is doing: its warm containers live, else asleep."""
+    def runtime(self, endpoint: Endpoint, now: float) -> dict[str, Any] | None:
+        """What an active endpoint is doing: its warm containers live, else asleep; and
+        the containers its streams keep busy."""
         if endpoint.status != "active":
             return None
         warm = endpoint.min_containers
+        streams: Streams | None = self._world.built("streams")
+        running = streams.running_on(endpoint.id, now) if streams is not None else 0
         return {
             "state": "live" if warm else "asleep",
             "containers": warm,
             "creating": 0,
-            "streams": 0,
+            "streams": stream_containers(running),
         }
 
     # ── writes ──
@@ -238,6 +245,7 @@ class WorkflowEndpoints:
             region=region,
             gpu=workflow.gpu,
             token_prefix=existing.token_prefix if existing is not None else "",
+            auth_token=existing.auth_token if existing is not None else "",
             created_at=existing.created_at if existing is not None else now,
             updated_at=now,
             min_containers=scaling["min_containers"],
@@ -253,6 +261,7 @@ class WorkflowEndpoints:
         if existing is None:
             token = f"pk_deploy_{world.ids.hex(40)}"
             endpoint.token_prefix = token[:14] + "…"
+            endpoint.auth_token = token
         self.endpoints[workflow.id] = endpoint
         self._by_id[endpoint.id] = workflow.id
         self._provision(workflow, endpoint, now)
@@ -314,6 +323,7 @@ class WorkflowEndpoints:
         endpoint = self.endpoints.pop(workflow.id, None)
         if endpoint is not None:
             del self._by_id[endpoint.id]
+            self._streams_end(endpoint, self._world.now())
         if endpoint is not None and endpoint.metered_to is not None:
             self._meter(endpoint, self._world.now())
 
@@ -483,6 +493,7 @@ class WorkflowEndpoints:
             self._halt(endpoint, at)
 
     def _halt(self, endpoint: Endpoint, at: float) -> None:
+        self._streams_end(endpoint, at)
         endpoint.status = "paused"
         endpoint.paused_at = at
         endpoint.updated_at = at
@@ -491,3 +502,9 @@ class WorkflowEndpoints:
         if endpoint.started_at is not None:
             endpoint.log_until = at
         self._plan()
+
+    def _streams_end(self, endpoint: Endpoint, at: float) -> None:
+        """Its containers stop at ``at``: so do its streams."""
+        streams: Streams | None = self._world.built("streams")
+        if streams is not None:
+            streams.container_stopping(endpoint.id, at)

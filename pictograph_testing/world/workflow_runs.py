@@ -67,6 +67,7 @@ __all__ = [
     "Frame",
     "Run",
     "WorkflowRuns",
+    "execute_blocks",
     "seconds_per_frame",
     "workflow_run_order",
 ]
@@ -285,7 +286,7 @@ class WorkflowRuns:
                 required=deposit,
                 remaining=spendable,
             )
-        events, steps = _execute(order, frames, models, world)
+        events, steps = execute_blocks(order, frames, models, world)
         dataset_id = (
             world.dataset(key.organization_id, str(read["dataset"])).id
             if read.get("kind") == "dataset"
@@ -532,7 +533,7 @@ def _detection(found: Prediction) -> dict[str, Any]:
     return {"class": found.name, "score": found.score, "kind": found.kind, "box": found.box}
 
 
-def _execute(
+def execute_blocks(
     order: list[dict[str, Any]], frames: list[Frame], models: dict[str, Model], world: World
 ) -> tuple[list[dict[str, Any]], dict[str, Any]]:
     """Run each block over every frame, in the graph's order; the events and step results."""

@@ -176,6 +176,16 @@ def test_a_workflow_served_live_opens_its_streams_where_the_release_looks(
     with workflows.connect(live, token) as endpoint, pytest.raises(ConflictError) as refused:
         endpoint.infer_raw(image.getvalue())
     assert refused.value.code == "predict_unavailable"
+    # Its streams run each frame through the graph, on the virtual clock.
+    world.add_camera("rtsp://cam.example.com/lot", fps=10, frames=5)
+    with (
+        workflows.connect(live, token) as endpoint,
+        endpoint.open_stream("rtsp://cam.example.com/lot") as stream,
+    ):
+        frames = list(stream.frames())
+    assert [f.index for f in frames] == [0, 1, 2, 3, 4]
+    assert frames[0].message["model"]["name"] == "signs"
+    assert stream.ended == "source_ended"
 
 
 async def test_async_a_workflow_is_run_listed_and_deleted(

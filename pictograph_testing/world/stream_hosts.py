@@ -1,0 +1,210 @@
+"""What a stream runs on, and what its engine makes of each frame.
+
+A deployment's stream runs each frame through its model, as its ``infer`` does; a
+workflow endpoint's runs each frame through every block of the workflow's graph, as a
+run does (its Model blocks, its Filter, its tracker, its lines and zones), and each frame
+carries its lines' and zones' counts so far (``measures``, by the names its endpoint's
+``live.measures`` gives). A frame's findings are seeded by the stream and the frame, so
+the same seed streams the same frames.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from typing import TYPE_CHECKING, Any
+
+from pictograph_testing.world.deployments import engine_timings
+from pictograph_testing.world.errors import NotFound
+from pictograph_testing.world.predictions import predict_for
+from pictograph_testing.world.workflow_nodes import topological
+from pictograph_testing.world.workflow_runs import Frame, execute_blocks, seconds_per_frame
+
+if TYPE_CHECKING:
+    from pictograph_testing.world.deployments import Deployment
+    from pictograph_testing.world.entities import Model
+    from pictograph_testing.world.predictions import Prediction
+    from pictograph_testing.world.state import World
+    from pictograph_testing.world.streams import Camera, Stream
+    from pictograph_testing.world.workflow_endpoints import Endpoint
+    from pictograph_testing.world.workflows import Workflow
+
+__all__ = ["DeploymentHost", "WorkflowHost"]
+
+
+class DeploymentHost:
+    """A deployment's streams: each frame through its model, at its inference defaults."""
+
+    what = "deployment"
+
+    def __init__(self, world: World, deployment: Deployment) -> None:
+        self._world = world
+        self.deployment = deployment
+
+    @property
+    def id(self) -> str:
+        return self.deployment.id
+
+    @property
+    def status(self) -> str:
+        return self.deployment.status
+
+    def stream_limit(self) -> int:
+        return self.deployment.stream_limit()
+
+    def activity(self, now: float) -> None:
+        self._world.deployments.stream_activity(self.deployment, now)
+
+    def frame(self, stream: Stream, camera: Camera, index: int) -> dict[str, Any]:
+        deployment = self.deployment
+        world = self._world
+        decode, infer, total = engine_timings(deployment, camera.width, camera.height)
+        found: list[Prediction] = []
+        task = deployment.model_type
+        model = world.models.get(deployment.model_id)
+        version = model.version(deployment.version_id) if model is not None else None
+        if model is not None and version is not None:
+            options = deployment.inference_config
+            found = predict_for(
+                world,
+                model,
+                version,
+                _digest(stream, index),
+                camera.width,
+                camera.height,
+                None,
+                confidence=float(options.get("confidence", 0.5)),
+                top_k=options.get("top_k"),
+            )
+            if options.get("class_filter"):
+                found = [p for p in found if p.name in options["class_filter"]]
+        return _message(
+            stream,
+            camera,
+            index,
+            {"total": total, "engine": round(decode + infer, 3), "inference": infer},
+            {"name": deployment.model_name, "task": task},
+            found,
+        )
+
+
+class WorkflowHost:
+    """A workflow endpoint's streams: each frame through every block of its graph."""
+
+    what = "workflow endpoint"
+
+    def __init__(self, world: World, endpoint: Endpoint, workflow: Workflow) -> None:
+        self._world = world
+        self.endpoint = endpoint
+        self._order = topological(workflow.graph)
+        # Each Model block's model, as a run resolves them (a model deleted since is gone).
+        self._models: dict[str, Model] = {}
+        for node in self._order:
+            if node["type"] == "model":
+                try:
+                    model = world.registry.of_organization(
+                        workflow.organization_id, str(node["config"].get("model"))
+                    )
+                except NotFound:
+                    continue
+                self._models[node["id"]] = model
+
+    @property
+    def id(self) -> str:
+        return self.endpoint.id
+
+    @property
+    def status(self) -> str:
+        return self.endpoint.status
+
+    def stream_limit(self) -> int:
+        return self.endpoint.stream_limit()
+
+    def activity(self, now: float) -> None:
+        """Its warm containers are billed whether or not it streams (see the endpoints)."""
+
+    def frame(self, stream: Stream, camera: Camera, index: int) -> dict[str, Any]:
+        # Lines and zones count across frames: fold in those before this one first.
+        while stream.folded < index:
+            self._fold(stream, self._run(stream, camera, stream.folded))
+        frame = self._run(stream, camera, index)
+        if stream.folded == index:
+            self._fold(stream, frame)
+        total = round(seconds_per_frame(self._order, self.endpoint.gpu) * 1000, 3)
+        first = next(iter(self._models.values()), None)
+        message = _message(
+            stream,
+            camera,
+            index,
+            {"total": total, "engine": total, "inference": total},
+            {"name": first.name, "task": first.model_type} if first is not None else None,
+            frame.found,
+        )
+        message["measures"] = {name: dict(counts) for name, counts in stream.measures.items()}
+        return message
+
+    def _run(self, stream: Stream, camera: Camera, index: int) -> Frame:
+        frame = Frame(
+            index, f"{stream.id}#{index}", None, camera.width, camera.height, _digest(stream, index)
+        )
+        if self._models.keys() >= {n["id"] for n in self._order if n["type"] == "model"}:
+            execute_blocks(self._order, [frame], self._models, self._world)
+        return frame
+
+    def _fold(self, stream: Stream, frame: Frame) -> None:
+        """Add ``frame`` to each line's and zone's counts: a zone's ``in`` and ``out``
+        count its occupancy's rises and falls, its ``total`` is who is inside now; a line
+        counts no crossing (the fake's frames do not move)."""
+        for node in self._order:
+            if node["type"] != "measure":
+                continue
+            for geometry in node["config"].get("geometries") or []:
+                name = geometry["name"]
+                counts = stream.measures.setdefault(name, {"in": 0, "out": 0, "total": 0})
+                if geometry["kind"] != "line":
+                    inside = frame.occupancy.get(name, 0)
+                    moved = inside - counts["total"]
+                    counts["in" if moved > 0 else "out"] += abs(moved)
+                    counts["total"] = inside
+        stream.folded = frame.index + 1
+
+
+def _digest(stream: Stream, index: int) -> str:
+    return hashlib.sha256(f"stream:{stream.id}:{index}".encode()).hexdigest()
+
+
+def _message(
+    stream: Stream,
+    camera: Camera,
+    index: int,
+    latency: dict[str, float],
+    model: dict[str, str] | None,
+    found: list[Prediction],
+) -> dict[str, Any]:
+    """A frame message as the engine sends it, the Pictograph JSON under ``pictograph``."""
+    classifier = model is not None and model["task"] == "classification"
+    record: dict[str, Any] = {
+        "image_width": camera.width,
+        "image_height": camera.height,
+        "image_tags": [p.name for p in found] if classifier else [],
+        "annotation_count": len(found),
+        "annotations": []
+        if classifier
+        else [
+            {"id": f"{stream.id}-{index}-{n}", **p.annotation()}
+            for n, p in enumerate(found, start=1)
+        ],
+    }
+    message: dict[str, Any] = {
+        "type": "frame",
+        "schema": 2,
+        "engine": "pictograph-prt",
+        "source": stream.id,
+        "frame": index,
+        "pts": round(index / camera.fps, 6),
+        "latency_ms": latency,
+        "model": model,
+    }
+    if classifier:
+        message["tag_confidences"] = {p.name: p.score for p in found}
+    message["pictograph"] = record
+    return message

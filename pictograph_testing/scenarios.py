@@ -616,6 +616,7 @@ _NOT_CAPTURED: tuple[tuple[str, str, str], ...] = (
     ("videos", "videos or their frame extractions", "uploading a video"),
     ("auto_annotation", "auto-annotate jobs or SAM3 sessions", "auto-annotating"),
     ("workflows", "workflows or their runs", "making one"),
+    ("streams", "cameras or streams", "adding a camera"),
 )
 """The world's services (built on first use) a snapshot refuses while they hold anything:
 (service, what it holds, what to take the snapshot before)."""

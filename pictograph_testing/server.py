@@ -61,6 +61,7 @@ from pictograph_testing.fake import FakePictograph
 from pictograph_testing.faults import TransportFault
 from pictograph_testing.journal import JOURNAL_LIMIT, Call
 from pictograph_testing.world.errors import InvalidRequest
+from pictograph_testing.world.streams import RESULTS_PROTOCOL, Closing
 from pictograph_testing.world.webhooks import TIMEOUT_SECONDS
 
 if TYPE_CHECKING:
@@ -72,6 +73,8 @@ if TYPE_CHECKING:
     import httpx
     import pictograph
     import uvicorn
+
+    from pictograph_testing.clock import VirtualClock
 
     ScenarioRef: TypeAlias = "str | os.PathLike[str] | Mapping[str, Any]"
     FakeFactory: TypeAlias = "Callable[[ScenarioRef | None], FakePictograph]"
@@ -187,23 +190,13 @@ class FakeAsgiApp:
         if scope["type"] == "lifespan":
             await _lifespan(receive, send)
             return
+        if scope["type"] == "websocket":
+            await self._results_socket(scope, receive, send)
+            return
         if scope["type"] != "http":
             return
-        # The raw path keeps percent-encoding, so a name holding '/' stays one segment.
-        raw_path = scope.get("raw_path") or scope["path"].encode()
-        target, authority = _origin_form(raw_path.decode("latin-1"))
-        if scope.get("query_string"):
-            target += "?" + scope["query_string"].decode("latin-1")
+        target, headers, raw_headers = _request_of(scope)
         method = scope["method"]
-        raw_headers = scope.get("headers", [])
-        headers: dict[str, str] = {}
-        for key, value in raw_headers:
-            # A name sent twice reads as its first value, as the API's framework reads it.
-            headers.setdefault(key.decode("latin-1").lower(), value.decode("latin-1"))
-        if authority is not None:
-            # RFC 9112 3.2.2: the target's authority is the request's host, whatever the
-            # Host header says; so it is what the Host check reads.
-            headers["host"] = authority
         control = (
             target.startswith(CONTROL_PREFIX) or target.split("?", 1)[0] == CONTROL_PREFIX[:-1]
         )
@@ -250,6 +243,58 @@ class FakeAsgiApp:
         task = asyncio.ensure_future(api.deliver_async())
         self._deliveries.add(task)
         task.add_done_callback(self._deliveries.discard)
+
+    async def _results_socket(
+        self,
+        scope: MutableMapping[str, Any],
+        receive: Callable[[], Awaitable[Message]],
+        send: Callable[[Message], Awaitable[None]],
+    ) -> None:
+        """A stream's results socket (``/_gateway/.../sessions/{stream}/results``).
+
+        Each message is sent when the fake's clock reaches it, at its pace; when the clock
+        moves by hand only (``speed`` 0), in real time, moving the clock there (a read in
+        process moves it at once, but a socket cannot tell what its client has read, and
+        must not run the clock ahead of it). The close is the stream's.
+        """
+        if (await receive())["type"] != "websocket.connect":
+            return
+        target, headers, raw_headers = _request_of(scope)
+        api = self.fake.api
+        refused = self._gate("GET", target, headers, raw_headers, False)
+        if refused is not None:
+            await send({"type": "websocket.close", "code": 1008})  # the handshake: 403
+            return
+        opened = api.open_results(target, headers)
+        asked = scope.get("subprotocols") or []
+        await send(
+            {
+                "type": "websocket.accept",
+                "subprotocol": RESULTS_PROTOCOL if RESULTS_PROTOCOL in asked else None,
+            }
+        )
+        if isinstance(opened, Closing):
+            await send({"type": "websocket.close", "code": opened.code, "reason": opened.reason})
+            return
+        # The client may go away at any time: its disconnect ends the stream's sending.
+        gone = asyncio.ensure_future(_disconnect(receive))
+        clock = self.fake.clock
+        try:
+            while not gone.done():
+                got, due = api.next_result(opened)
+                if isinstance(got, Closing):
+                    await send({"type": "websocket.close", "code": got.code, "reason": got.reason})
+                    return
+                if got is not None:
+                    await send({"type": "websocket.send", "text": got.decode()})
+                    await asyncio.sleep(0)  # let a disconnect be read between messages
+                elif clock.speed:
+                    wait = (due - clock.monotonic()) / clock.speed
+                    await asyncio.wait({gone}, timeout=max(0.0, min(wait, 1.0)))
+                else:
+                    await _real_time_to(clock, due, gone)
+        finally:
+            gone.cancel()
 
     async def _deliver_now(self) -> int:
         """Send every attempt due now, counting those a round already under way sends.
@@ -817,6 +862,46 @@ class HostCheck:
         except ValueError:
             return False
         return True
+
+
+def _request_of(
+    scope: MutableMapping[str, Any],
+) -> tuple[str, dict[str, str], list[tuple[bytes, bytes]]]:
+    """A request's target as sent (path and query), its headers by lower-case name, and
+    its raw headers."""
+    # The raw path keeps percent-encoding, so a name holding '/' stays one segment.
+    raw_path = scope.get("raw_path") or scope["path"].encode()
+    target, authority = _origin_form(raw_path.decode("latin-1"))
+    if scope.get("query_string"):
+        target += "?" + scope["query_string"].decode("latin-1")
+    raw_headers = list(scope.get("headers", []))
+    headers: dict[str, str] = {}
+    for key, value in raw_headers:
+        # A name sent twice reads as its first value, as the API's framework reads it.
+        headers.setdefault(key.decode("latin-1").lower(), value.decode("latin-1"))
+    if authority is not None:
+        # RFC 9112 3.2.2: the target's authority is the request's host, whatever the
+        # Host header says; so it is what the Host check reads.
+        headers["host"] = authority
+    return target, headers, raw_headers
+
+
+async def _real_time_to(clock: VirtualClock, due: float, gone: asyncio.Future[None]) -> None:
+    """Wait in real time for a clock that moves by hand only to be at ``due``, then move it
+    there (sooner if a hand moves it, never if the socket's client has gone): a socket
+    cannot say what its client has read, so it must not run the clock ahead of it."""
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + (due - clock.monotonic())
+    while not gone.done() and clock.monotonic() < due and loop.time() < deadline:
+        await asyncio.wait({gone}, timeout=min(deadline - loop.time(), 0.25))
+    if not gone.done():
+        clock.reach(due)
+
+
+async def _disconnect(receive: Callable[[], Awaitable[Message]]) -> None:
+    """Return once a WebSocket's client has gone."""
+    while (await receive())["type"] != "websocket.disconnect":
+        pass
 
 
 def _origin_form(target: str) -> tuple[str, str | None]:

@@ -347,6 +347,15 @@ def test_add_camera_says_what_to_fix(fake: FakePictograph) -> None:
     assert fake.world.streams.cameras  # filed under its URL, scheme and host in lower case
 
 
+def test_a_snapshot_is_refused_once_a_camera_is_added(fake: FakePictograph) -> None:
+    from pictograph_testing import scenarios
+
+    scenarios.snapshot(fake.world)  # nothing of streams yet
+    fake.add_camera(CAMERA)
+    with pytest.raises(ValueError, match="cameras or streams"):
+        scenarios.snapshot(fake.world)
+
+
 def _frames_of(seed: int) -> list[bytes]:
     with FakePictograph(seed=seed) as fake, fake.client(max_retries=0) as client:
         fake.add_dataset(DATASET, images=20, completed_images=12, classes=["stop_sign", "yield"])
@@ -531,3 +540,82 @@ def test_pausing_a_workflow_ends_its_streams_and_its_token_is_its_own(
         pytest.raises(AuthError),
     ):
         stranger.open_stream(CAMERA)
+
+
+# ── through the offline server: the results socket is a real WebSocket ──
+
+
+def _served_deployment(server: Any) -> tuple[Any, str]:
+    fake = server.fake
+    fake.add_dataset(DATASET, images=20, completed_images=12, classes=["stop_sign", "yield"])
+    fake.add_export(DATASET, EXPORT)
+    with server.client(max_retries=0) as sdk:
+        sdk.training.create(DATASET, EXPORT, pipeline_type="yolox", name="signs", wait=False)
+        fake.clock.advance(seconds=3600)
+        created = sdk.deployments.create("signs", min_containers=1)
+        fake.clock.advance(seconds=3600)
+        deployment = sdk.deployments.get("signs")
+        assert deployment.status == "active"
+        return deployment, created.auth_token
+
+
+def test_a_served_fake_streams_over_a_real_websocket() -> None:
+    from pictograph import DeploymentClient
+
+    from pictograph_testing.server import FakeServer
+
+    with FakeServer(seed=3) as server:
+        deployment, token = _served_deployment(server)
+        server.fake.add_camera(CAMERA, fps=20, frames=6)
+        with (
+            DeploymentClient(deployment.endpoint_url, token, task="object_detection") as ep,
+            ep.open_stream(CAMERA) as stream,
+        ):
+            assert stream.results_url.startswith("ws://127.0.0.1:")
+            # The clock moves by hand only: the socket moves it, in real time (0.3 s).
+            frames = list(stream.frames())
+        assert [f.index for f in frames] == list(range(6))
+        assert isinstance(frames[0].result, DetectionResult)
+        assert stream.ended == "source_ended"
+        # The socket itself, as any WebSocket client reaches it: it closes with the
+        # gateway's refusal as 4xxx (the SDK types it), or 4404 for no such stream.
+        from websockets.exceptions import ConnectionClosed
+        from websockets.sync.client import connect
+
+        closes = []
+        unknown = stream.results_url.replace(stream.id, "0123456789abcdef")
+        for url, bearer in [(stream.results_url, "pk_deploy_nope"), (unknown, token)]:
+            with connect(
+                url,
+                additional_headers={"Authorization": f"Bearer {bearer}"},
+                subprotocols=["pictograph.results.v1"],  # type: ignore[list-item]
+            ) as socket:
+                assert socket.subprotocol == "pictograph.results.v1"
+                with pytest.raises(ConnectionClosed) as closed:
+                    socket.recv()
+                assert closed.value.rcvd is not None
+                closes.append((closed.value.rcvd.code, closed.value.rcvd.reason))
+        assert closes == [(4401, "unauthorized"), (4404, "session_not_found")]
+        handshakes = [c.status for c in server.fake.calls if c.path.endswith("/results")]
+        assert handshakes == [101, 401, 101]
+
+
+def test_a_served_fake_at_speed_sends_frames_as_its_clock_reaches_them() -> None:
+    from pictograph import DeploymentClient
+
+    from pictograph_testing.server import FakeServer
+
+    with FakeServer(seed=3) as server:
+        deployment, token = _served_deployment(server)
+        server.fake.add_camera(CAMERA, fps=10, frames=50)
+        with DeploymentClient(deployment.endpoint_url, token) as ep:
+            server.fake.clock.set_speed(10.0)  # 50 frames at 10 fps: 5 s, half a second here
+            with ep.open_stream(CAMERA) as stream:
+                opened = server.fake.clock.monotonic()
+                frames = list(stream.frames())
+            # Live: the frames sent before the socket connected (its time at this pace)
+            # are missed; the rest came as the clock reached them, to the camera's end.
+            assert frames
+            first = frames[0].index
+            assert [f.index for f in frames] == list(range(first, 50))
+            assert server.fake.clock.monotonic() - opened >= 5.0

@@ -370,12 +370,32 @@ class Api:
         )
 
     def results_socket(self, raw_target: str, headers: Mapping[str, str]) -> InProcessResults:
-        """Connect to a stream's results socket (a gateway path), in process.
+        """Connect to a stream's results socket (a gateway path), in process: each read
+        lets the virtual clock run, outside the world lock, to the next message."""
+        opened = self.open_results(raw_target, headers)
+        if isinstance(opened, Closing):
+            return closed_connection(*opened)
+        reader = opened
+        clock = self.world.clock
 
-        The handshake is journaled as a ``GET`` (``101`` when the socket opened; the
-        gateway's refusal otherwise, which the socket then closes with as ``4xxx``); the
-        messages are not, as a stream sends several a second. Each read lets the virtual
-        clock run, outside the world lock, until the next message is due.
+        def next_message() -> tuple[bytes | None, tuple[int, str] | None]:
+            while True:
+                got, due = self.next_result(reader)
+                if isinstance(got, Closing):
+                    return None, (got.code, got.reason)
+                if got is not None:
+                    return got, None
+                clock.reach(due)
+
+        return InProcessResults(next_message)
+
+    def open_results(self, raw_target: str, headers: Mapping[str, str]) -> ResultsReader | Closing:
+        """Open a stream's results socket (a gateway path): its reader, or the close it
+        answers at once (the gateway's refusal as ``4xxx``, a stream gone or unknown).
+
+        The handshake is journaled as a ``GET`` (``101`` when the socket opened, the
+        refusal's status otherwise); the messages are not, as a stream sends several a
+        second.
         """
         path = raw_target.partition("?")[0]
         if self._mount and path.startswith(self._mount):
@@ -395,27 +415,19 @@ class Api:
                 self.journal.record(
                     "GET", raw_target, b"", served.status, served.body, now, request_id, None
                 )
-                return closed_connection(4000 + served.status, _slug_of(served.body))
-            opened = stream_calls.open_results(world, served, inner, now)
+                return Closing(4000 + served.status, _slug_of(served.body))
             self.journal.record("GET", raw_target, b"", 101, b"", now, request_id, None)
-        if not isinstance(opened, ResultsReader):
-            return closed_connection(*opened)
-        reader = opened
+            return stream_calls.open_results(world, served, inner, now)
 
-        def next_message() -> tuple[bytes | None, tuple[int, str] | None]:
-            clock = world.clock
-            while True:
-                with world.lock:
-                    now = world.catch_up()
-                    got = reader.take(now)
-                    due = reader.due() if got is None else now
-                if isinstance(got, Closing):
-                    return None, (got.code, got.reason)
-                if got is not None:
-                    return encode(got), None
-                clock.sleep(due - now)
-
-        return InProcessResults(next_message)
+    def next_result(self, reader: ResultsReader) -> tuple[bytes | Closing | None, float]:
+        """A results socket's next message (encoded) or its close, if due by now; else
+        ``None`` and the virtual instant the next one is due."""
+        with self.world.lock:
+            now = self.world.catch_up()
+            got = reader.take(now)
+            if got is None:
+                return None, reader.due()
+        return (got if isinstance(got, Closing) else encode(got)), now
 
     def refuse(self, method: str, raw_target: str, refusal: ApiRefusal) -> Response:
         """Answer, and journal, a request an adapter refused before handling it.

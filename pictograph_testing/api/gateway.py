@@ -114,7 +114,9 @@ def answer(
             ),
         )
     if action == "sessions":
-        return stream_calls.open_stream(world, served, parts[0], method, body, now)
+        # Its paths are the SDK's to join to the gateway's origin: from the host's root.
+        sessions = f"{httpx.URL(gateway_url(base_url)).path.rstrip('/')}/{parts[0]}/{served.id}"
+        return stream_calls.open_stream(world, served, f"{sessions}/sessions", method, body, now)
     assert isinstance(served, DeploymentHost)  # a workflow endpoint refused its predict
     deployment = served.deployment
     if method != "POST":

@@ -23,6 +23,7 @@ from pictograph_testing.catalog import STREAM_ICE_SERVERS, STREAM_IDLE_SECONDS
 from pictograph_testing.clock import format_timestamp
 from pictograph_testing.world.streams import (
     ENDED_WORDS,
+    RESULTS_PROTOCOL,
     Closing,
     ResultsReader,
     StreamHost,
@@ -43,9 +44,10 @@ _WEBRTC = (
 
 
 def open_stream(
-    world: World, host: StreamHost, region: str, method: str, body: bytes, now: float
+    world: World, host: StreamHost, sessions: str, method: str, body: bytes, now: float
 ) -> Reply:
-    """``POST {sessions}`` on an active host: open a stream, answer where it is."""
+    """``POST {sessions}`` on an active host: open a stream, answer where it is (its paths
+    below ``sessions``, the sessions' path on the gateway's host)."""
     if method != "POST":
         return _refused(405, "method_not_allowed", "POST to the sessions to open a stream.")
     request = _json_object(body)
@@ -62,7 +64,7 @@ def open_stream(
         stream = world.streams.open(host, source, overlay, now)
     except StreamProblem as problem_found:
         return _problem(problem_found)
-    base = f"/{region}/{host.id}/sessions/{stream.id}"
+    base = f"{sessions}/{stream.id}"
     paths = {
         "session": base,
         "whep": f"{base}/whep",
@@ -111,7 +113,7 @@ def answer(
         return _refused(
             426,
             "upgrade_required",
-            "A stream's results come on a WebSocket (subprotocol pictograph.results.v1).",
+            f"A stream's results come on a WebSocket (subprotocol {RESULTS_PROTOCOL}).",
         )
     streams = world.streams
     if what == "overlay":

@@ -39,6 +39,7 @@ if TYPE_CHECKING:
 __all__ = [
     "ENDED_WORDS",
     "MAX_CAMERA_FPS",
+    "RESULTS_PROTOCOL",
     "Camera",
     "Closing",
     "ResultsReader",
@@ -52,6 +53,8 @@ __all__ = [
     "stream_containers",
 ]
 
+RESULTS_PROTOCOL = "pictograph.results.v1"
+"""The results socket's subprotocol."""
 ENDED_WORDS = {
     "stopped": "its viewer stopped it",
     "container_stopped": "the container is stopping",
@@ -300,6 +303,11 @@ class Streams:
         self._streams: dict[str, Stream] = {}
         # The streams each host may still be running: what its limit counts.
         self._of_host: dict[str, dict[str, Stream]] = {}
+
+    @property
+    def holds_state(self) -> bool:
+        """Whether it holds anything a snapshot would have to capture."""
+        return bool(self.cameras or self._streams)
 
     # ── cameras ──
 

@@ -15,6 +15,7 @@ import pytest
 from pictograph._http.async_transport import AsyncTransport
 from pictograph._http.retry import RetryPolicy
 from pictograph._http.transport import Transport
+from pictograph.resources._deployment_stream import DeploymentStream
 from PIL import Image
 
 from pictograph_testing import FakePictograph, activation
@@ -23,8 +24,16 @@ from pictograph_testing._http_client import FakeAsyncHttpClient, FakeHttpClient
 DATASET, EXPORT = "road-signs", "v1"
 
 # The classes whose attributes the coupling may replace: the SDK's transports (their
-# client construction), its retry policy, and httpx's network transports (respx).
-_CLASSES = (Transport, AsyncTransport, RetryPolicy, httpx.HTTPTransport, httpx.AsyncHTTPTransport)
+# client construction), its retry policy, httpx's network transports (respx) and a
+# deployment stream's results socket.
+_CLASSES = (
+    Transport,
+    AsyncTransport,
+    RetryPolicy,
+    httpx.HTTPTransport,
+    httpx.AsyncHTTPTransport,
+    DeploymentStream,
+)
 
 Names = dict[tuple[str, str], object]
 
@@ -83,8 +92,10 @@ def coupled(before: Names) -> set[str]:
 
 
 # What shows each coupling: the clock (time, asyncio, random), signed-URL transfers
-# (httpx), respx interception (httpx's transport methods), client construction.
+# (httpx), respx interception (httpx's transport methods), client construction, a
+# stream's results socket.
 _EVERY_COUPLING = {
+    "_connect",
     "time",
     "asyncio",
     "random",

@@ -619,3 +619,19 @@ def test_a_served_fake_at_speed_sends_frames_as_its_clock_reaches_them() -> None
             first = frames[0].index
             assert [f.index for f in frames] == list(range(first, 50))
             assert server.fake.clock.monotonic() - opened >= 5.0
+
+
+def test_a_workflow_endpoints_log_counts_its_streams_each_minute(
+    fake: FakePictograph, client: pictograph.Client
+) -> None:
+    fake.add_camera(CAMERA, fps=1)
+    live, token = _counter_live(client, min_containers=1)
+    with client.workflows.connect(live, token) as endpoint:
+        fake.clock.advance(seconds=40)  # 20 s before the first minute's mark
+        with endpoint.open_stream(CAMERA), endpoint.open_stream(CAMERA) as read:
+            # Two streams: the unread one goes idle 30 s in (after the first mark), the
+            # read one runs 100 s (past the second).
+            assert len(list(itertools.islice(read.frames(), 100))) == 100
+        fake.clock.advance(seconds=200)
+    stats = list(client.workflows.iter_live_log("Counter", stream="stats", order="asc", full=True))
+    assert [r.message["streams"] for r in stats if r.message is not None] == [2, 1, 0, 0, 0]

@@ -52,6 +52,7 @@ from pictograph_testing.world.workflows import WORKFLOW_STATUSES
 if TYPE_CHECKING:
     from collections.abc import Callable
 
+    from pictograph_testing.world.streams import Streams
     from pictograph_testing.world.workflow_endpoints import Endpoint
     from pictograph_testing.world.workflow_runs import Run as WorkflowRunState
     from pictograph_testing.world.workflows import Workflow
@@ -1130,10 +1131,14 @@ def live_log_summary(call: Call) -> Reply:
 
 def live_records(call: Call, found: Endpoint, stream: str) -> list[dict[str, Any]]:
     """What the endpoint's current deployment has logged by now, oldest first: a ``stats``
-    record each minute it has been active (the fake opens no streams: no frames, no events)."""
+    record each minute it has been active (the fake does not log its streams' frames and
+    events)."""
     if stream != "stats":
         return []
     engine = f"prt-{found.id[:8]}"
+    marks = found.log_marks(call.now)
+    streams: Streams | None = call.world.built("streams")
+    running = streams.running_at(found.id, marks) if streams is not None else [0] * len(marks)
     return [
         {
             "ts": call.iso(at),
@@ -1146,9 +1151,9 @@ def live_records(call: Call, found: Endpoint, stream: str) -> list[dict[str, Any
             "message": {
                 "state": "live" if found.min_containers else "asleep",
                 "containers": found.min_containers,
-                "streams": 0,
+                "streams": running[n],
                 "uptime_seconds": round((n + 1) * LOG_SECONDS),
             },
         }
-        for n, at in enumerate(found.log_marks(call.now))
+        for n, at in enumerate(marks)
     ]

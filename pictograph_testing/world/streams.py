@@ -303,6 +303,8 @@ class Streams:
         self._streams: dict[str, Stream] = {}
         # The streams each host may still be running: what its limit counts.
         self._of_host: dict[str, dict[str, Stream]] = {}
+        # Every stream each host ran, oldest first: what its log's stats count.
+        self._ever_on: dict[str, list[Stream]] = {}
 
     @property
     def holds_state(self) -> bool:
@@ -329,6 +331,12 @@ class Streams:
         for stream in [s for s in streams.values() if s.ended(now) is not None]:
             del streams[stream.id]
         return len(streams)
+
+    def running_at(self, host_id: str, moments: list[float]) -> list[int]:
+        """How many of its streams ran at each of ``moments`` (ascending), as ended now."""
+        streams = self._ever_on.get(host_id, [])
+        spans = [(s.opened_at, s.end()[0]) for s in streams]
+        return [sum(1 for opened, ended in spans if opened <= at < ended) for at in moments]
 
     def open(self, host: StreamHost, source: dict[str, Any], overlay: bool, now: float) -> Stream:
         """Open a stream on an active host; :class:`StreamProblem` when it cannot."""
@@ -369,6 +377,7 @@ class Streams:
         )
         self._streams[stream.id] = stream
         self._of_host.setdefault(host.id, {})[stream.id] = stream
+        self._ever_on.setdefault(host.id, []).append(stream)
         host.activity(now)
         return stream
 

@@ -22,7 +22,8 @@ prints the figures as the Markdown section of ``docs/benchmarks.md``). It prints
   counted;
 - the wall time of ``create(wait=True)`` for a ~30-minute simulated run polled at the
   default 5 s interval;
-- the wall time until ``PollTimeoutError`` after a 7,200 s virtual wait.
+- the wall time until ``PollTimeoutError`` after a 7,200 s virtual wait;
+- the wall time to read a virtual minute of a 30 fps camera through a deployment's stream.
 
 Targets: hand-over ratio <= 1.15x, create-and-wait < 50 ms, poll timeout < 250 ms.
 """
@@ -312,6 +313,32 @@ def bench_full_path(rounds: int) -> tuple[float, int]:
     return min(walls) * 1000, requests
 
 
+STREAM_CAMERA = "rtsp://cam.example.com/gate"
+
+
+def bench_stream(rounds: int) -> tuple[float, int]:
+    """Best wall ms to read a minute of a 30 fps camera through a deployment's stream
+    (every message: its frames, each the model's findings, and a stats message a second)."""
+    walls = []
+    messages = 0
+    for _ in range(rounds):
+        with _world() as fake:
+            fake.add_camera(STREAM_CAMERA, fps=30, frames=1800)
+            client = fake.client(max_retries=0)
+            client.training.create(DATASET, EXPORT, pipeline_type="yolox", name="r")
+            created = client.deployments.create("r", gpu_type="t4", min_containers=1)
+            deployment = client.deployments.wait_until_active(created.deployment)
+            with (
+                client.deployments.connect(deployment, created.auth_token) as endpoint,
+                endpoint.open_stream(STREAM_CAMERA) as stream,
+            ):
+                start = time.perf_counter()
+                messages = sum(1 for _ in stream.messages())
+                walls.append(time.perf_counter() - start)
+            assert stream.ended == "source_ended"
+    return min(walls) * 1000, messages
+
+
 HEADING = "Core: per call, and virtual waits"
 """The section this script writes in docs/benchmarks.md (``--markdown``)."""
 
@@ -323,6 +350,7 @@ def markdown(
     wait: tuple[float, float, int],
     timeout: tuple[float, int],
     path: tuple[float, int],
+    stream: tuple[float, int],
     *,
     rounds: int,
     calls: int,
@@ -332,6 +360,7 @@ def markdown(
     wait_ms, virtual_min, polls = wait
     timeout_ms, timeout_polls = timeout
     path_ms, path_requests = path
+    stream_ms, stream_messages = stream
     rows = [
         [
             "`training.get` per call: fake / hand-over floor (the honest ratio)",
@@ -366,6 +395,13 @@ def markdown(
             "the documented path: 5 image files uploaded, annotated, completed, exported, "
             "trained, ONNX downloaded",
             f"{path_ms:.1f} ms wall, {path_requests} requests",
+            "",
+        ],
+        [
+            "a deployment's stream: a virtual minute of a 30 fps camera read "
+            f"(`messages()`: {stream_messages:,} messages, each frame the model's findings)",
+            f"{stream_ms:.1f} ms wall ({stream_ms * 1000 / max(stream_messages, 1):.1f} µs a "
+            "message)",
             "",
         ],
     ]
@@ -407,9 +443,19 @@ def main() -> None:
     wait = bench_create_wait(rounds)
     timeout = bench_poll_timeout(rounds)
     path = bench_full_path(rounds)
+    stream = bench_stream(rounds)
     if args.markdown:
         print(
-            markdown(get, wait, timeout, path, rounds=get_rounds, calls=calls, wall_rounds=rounds)
+            markdown(
+                get,
+                wait,
+                timeout,
+                path,
+                stream,
+                rounds=get_rounds,
+                calls=calls,
+                wall_rounds=rounds,
+            )
         )
         return
 
@@ -439,6 +485,11 @@ def main() -> None:
     print(
         f"  full path, 5 image files to downloaded ONNX weights: {path_ms:.1f} ms wall, "
         f"{path_requests} requests"
+    )
+    stream_ms, stream_messages = stream
+    print(
+        f"  a virtual minute of a 30 fps camera through a deployment's stream: "
+        f"{stream_ms:.1f} ms wall, {stream_messages} messages"
     )
 
 

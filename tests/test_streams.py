@@ -635,3 +635,44 @@ def test_a_workflow_endpoints_log_counts_its_streams_each_minute(
         fake.clock.advance(seconds=200)
     stats = list(client.workflows.iter_live_log("Counter", stream="stats", order="asc", full=True))
     assert [r.message["streams"] for r in stats if r.message is not None] == [2, 1, 0, 0, 0]
+
+
+_SEGMENTS = st.one_of(
+    st.sampled_from(["", "results", "overlay", "whep", "whip", "x", "%2F", "..", "sessions"]),
+    st.text(alphabet="abcdef0123456789-_%.", max_size=20),
+)
+
+
+@settings(max_examples=200, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(
+    method=st.sampled_from(["GET", "POST", "PUT", "PATCH", "DELETE", "HEAD", "OPTIONS"]),
+    segments=st.lists(_SEGMENTS, max_size=3),
+    body=st.one_of(st.binary(max_size=40), st.builds(lambda o: json.dumps(o).encode(), _SOURCES)),
+    known=st.booleans(),
+)
+def test_no_stream_call_is_a_server_error(
+    fake: FakePictograph,
+    client: pictograph.Client,
+    method: str,
+    segments: list[str],
+    body: bytes,
+    known: bool,
+) -> None:
+    if not client.deployments.list():
+        _deployed(client, min_containers=1, max_containers=10)
+        fake.add_camera(CAMERA)
+    (deployment,) = client.deployments.list()
+    sessions = deployment.endpoint_url.removesuffix("/predict") + "/sessions"
+    bearer = {
+        "Authorization": f"Bearer {fake.world.deployments.deployments[deployment.id].auth_token}"
+    }
+    with httpx.Client() as raw:
+        if known:  # a stream of the deployment's, then a path below it
+            opened = raw.post(sessions, json={"source": {"kind": "whip"}}, headers=bearer)
+            segments = [opened.json()["session"], *segments]
+        target = "/".join([sessions, *segments])
+        answered = raw.request(method, target, content=body, headers=bearer)
+        assert answered.status_code < 500, answered.text
+        if method != "HEAD":
+            assert isinstance(answered.json()["error" if answered.is_error else "session"], str)
+        fake.clock.advance(seconds=31)  # every stream opened here goes idle

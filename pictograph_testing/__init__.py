@@ -32,6 +32,7 @@ if TYPE_CHECKING:
     from pictograph_testing.strictness import StrayRequest, TeardownCheckFailed
     from pictograph_testing.transport import FakeTransport
     from pictograph_testing.webhooks import WebhookRequest
+    from pictograph_testing.world.streams import Camera, StreamView
     from pictograph_testing.world.training import RunView
     from pictograph_testing.world.video_files import mp4_header
 
@@ -40,12 +41,14 @@ __all__ = [
     "PIPELINES",
     "PROFILES",
     "AsyncClientUnavailable",
+    "Camera",
     "FakeOrganization",
     "FakePictograph",
     "FakeTransport",
     "FaultSpec",
     "RunView",
     "StrayRequest",
+    "StreamView",
     "TeardownCheckFailed",
     "UnservedCall",
     "VirtualClock",
@@ -70,6 +73,8 @@ _HOMES = {
     "FakeTransport": "pictograph_testing.transport",
     "WebhookRequest": "pictograph_testing.webhooks",
     "RunView": "pictograph_testing.world.training",
+    "Camera": "pictograph_testing.world.streams",
+    "StreamView": "pictograph_testing.world.streams",
     "mp4_header": "pictograph_testing.world.video_files",
 }
 

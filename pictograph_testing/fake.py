@@ -61,7 +61,7 @@ if TYPE_CHECKING:
         Visibility,
     )
     from pictograph_testing.world.members import Invite, Member, MemberRole
-    from pictograph_testing.world.streams import Camera
+    from pictograph_testing.world.streams import Camera, Streams, StreamView
     from pictograph_testing.world.tasks import Task, TaskKind
     from pictograph_testing.world.training import RunView
     from pictograph_testing.world.videos import Video
@@ -949,6 +949,17 @@ class FakePictograph:
         with self.world.lock:
             now = self.world.catch_up()
             return run_state(self.world.training.resolve(org_id, ref), now)
+
+    @property
+    def streams(self) -> tuple[StreamView, ...]:
+        """Every stream opened on this fake's deployments and workflow endpoints, oldest
+        first, as things stand now: which ended and why (``stopped``, ``idle``,
+        ``source_ended``...), and the frames each camera sent. For a test of code that
+        manages streams: ``assert all(s.ended for s in fake.streams)``."""
+        with self.world.lock:
+            now = self.world.catch_up()
+            built: Streams | None = self.world.built("streams")
+            return built.views(now) if built is not None else ()
 
     @property
     def calls(self) -> Journal:

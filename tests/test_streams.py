@@ -243,6 +243,50 @@ def test_pausing_the_deployment_ends_its_streams(
         assert paused.value.code == "deployment_not_active"
 
 
+def test_the_fake_lists_every_stream_and_how_each_ended(
+    fake: FakePictograph, client: pictograph.Client
+) -> None:
+    from pictograph_testing import StreamView
+
+    assert fake.streams == ()
+    fake.add_camera(CAMERA, fps=10, frames=20)
+    with _endpoint(client) as endpoint:
+        stopped = endpoint.open_stream(CAMERA)
+        read = endpoint.open_stream(CAMERA)
+        fake.clock.advance(seconds=1)
+        stopped.stop()
+        list(read.frames())
+        whip = endpoint.open_stream("whip")
+    opened = fake.streams[0].opened_at
+    assert fake.streams == (
+        StreamView(
+            stopped.id,
+            fake.streams[0].host_id,
+            "rtsp",
+            CAMERA,
+            True,
+            opened,
+            "stopped",
+            opened + 1,
+            11,
+        ),
+        StreamView(
+            read.id,
+            fake.streams[0].host_id,
+            "rtsp",
+            CAMERA,
+            True,
+            opened,
+            "source_ended",
+            opened + 2,
+            20,
+        ),
+        StreamView(whip.id, fake.streams[0].host_id, "whip", None, True, opened + 2, None, None, 0),
+    )
+    fake.clock.advance(seconds=STREAM_IDLE_SECONDS)
+    assert [(s.ended, s.ended_at) for s in fake.streams][2] == ("idle", opened + 32)
+
+
 def test_a_deployment_runs_four_streams_a_container(
     fake: FakePictograph, client: pictograph.Client
 ) -> None:

@@ -46,6 +46,7 @@ __all__ = [
     "Stream",
     "StreamHost",
     "StreamProblem",
+    "StreamView",
     "Streams",
     "camera_problem",
     "make_camera",
@@ -156,6 +157,27 @@ class Stream:
 
     def frame_time(self, index: int) -> float:
         return self.opened_at + index / self.fps
+
+
+@dataclass(frozen=True)
+class StreamView:
+    """A stream as the fake sees it at one instant (:attr:`FakePictograph.streams`)."""
+
+    id: str
+    host_id: str
+    """The deployment's id, or the workflow endpoint's, it runs on."""
+    kind: str
+    """``rtsp``, ``whep`` or ``whip``."""
+    source: str | None
+    """Its camera's URL as added (``None`` for ``whip``)."""
+    overlay: bool
+    opened_at: float
+    """Virtual seconds since the clock started, as ``fake.clock.monotonic()`` reads."""
+    ended: str | None
+    """Why it ended (as ``DeploymentStream.ended`` names it), or ``None`` while it runs."""
+    ended_at: float | None
+    frames_sent: int
+    """Its camera's frames sent by now (or by its end)."""
 
 
 class StreamProblem(Exception):
@@ -310,6 +332,27 @@ class Streams:
     def holds_state(self) -> bool:
         """Whether it holds anything a snapshot would have to capture."""
         return bool(self.cameras or self._streams)
+
+    def views(self, now: float) -> tuple[StreamView, ...]:
+        """Every stream opened, oldest first, as things stand at ``now``."""
+        views = []
+        for stream in self._streams.values():
+            end_at, why = stream.end()
+            ended = end_at <= now
+            views.append(
+                StreamView(
+                    id=stream.id,
+                    host_id=stream.host_id,
+                    kind=stream.kind,
+                    source=stream.camera.source if stream.camera is not None else None,
+                    overlay=stream.overlay,
+                    opened_at=stream.opened_at,
+                    ended=why if ended else None,
+                    ended_at=end_at if ended else None,
+                    frames_sent=stream.frames_before(min(now, end_at) + 1e-9),
+                )
+            )
+        return tuple(views)
 
     # ── cameras ──
 

@@ -122,7 +122,7 @@ def answer(
         if not isinstance(on, bool):
             return _refused(400, "invalid_request_body", 'Send {"on": true | false}.')
         streams.touch(host, stream, now)
-        streams.set_overlay(stream, on, now)
+        streams.set_overlay(stream, on)
         return Reply(200, encode({"session": stream.id, "overlay": on}))
     streams.touch(host, stream, now)
     if method == "DELETE":

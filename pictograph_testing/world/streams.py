@@ -104,7 +104,6 @@ class Stream:
     last_active: float
     stopped_at: float | None = None
     container_stopped_at: float | None = None
-    overlay_changes: list[tuple[float, bool]] = field(default_factory=list)
     folded: int = 0
     """Frames folded into ``measures`` (a workflow's lines and zones count across frames)."""
     measures: dict[str, dict[str, int]] = field(default_factory=dict)
@@ -429,9 +428,8 @@ class Streams:
         stream.last_active = max(stream.last_active, now)
         host.activity(now)
 
-    def set_overlay(self, stream: Stream, on: bool, now: float) -> None:
+    def set_overlay(self, stream: Stream, on: bool) -> None:
         stream.overlay = on
-        stream.overlay_changes.append((now, on))
 
     def stop(self, stream: Stream, now: float) -> None:
         stream.stopped_at = now

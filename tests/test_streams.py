@@ -287,6 +287,23 @@ def test_the_fake_lists_every_stream_and_how_each_ended(
     assert [(s.ended, s.ended_at) for s in fake.streams][2] == ("idle", opened + 32)
 
 
+def test_the_report_has_a_table_of_streams(
+    fake: FakePictograph, client: pictograph.Client, tmp_path: Path
+) -> None:
+    fake.add_camera("rtsp://user:secret@cam.example.com/lot", frames=30)
+    with _endpoint(client) as endpoint:
+        with endpoint.open_stream("rtsp://user:secret@cam.example.com/lot") as stream:
+            list(stream.frames())
+        endpoint.open_stream("whip")
+    page = fake.report(tmp_path / "report.html").read_text(encoding="utf-8")
+    table = page[page.index('<table id="streams">') :]
+    table = table[: table.index("</table>")]
+    assert stream.id in table
+    assert "source_ended at" in table
+    assert table.count("<tr>") == 3  # the head and a row a stream
+    assert "secret" not in page  # a camera's URL is never shown
+
+
 def test_a_deployment_runs_four_streams_a_container(
     fake: FakePictograph, client: pictograph.Client
 ) -> None:

@@ -20,6 +20,8 @@ if TYPE_CHECKING:
     from pictograph_testing.fake import FakePictograph
     from pictograph_testing.world.entities import LedgerEntry, TrainingRun
     from pictograph_testing.world.state import World
+    from pictograph_testing.world.streams import Streams
+    from pictograph_testing.world.workflow_endpoints import WorkflowEndpoints
 
 __all__ = [
     "DATASET_COLUMNS",
@@ -29,6 +31,7 @@ __all__ = [
     "MODEL_COLUMNS",
     "OUTCOMES",
     "RUN_COLUMNS",
+    "STREAM_COLUMNS",
     "WEBHOOK_COLUMNS",
     "Attempt",
     "BalancePoint",
@@ -165,6 +168,7 @@ class Picture:
     datasets: tuple[Row, ...]
     exports: tuple[Row, ...]
     deployments: tuple[Row, ...]
+    streams: tuple[Row, ...]
     webhooks: tuple[Row, ...]
     journal: tuple[JournalLine, ...]
     journal_total: int
@@ -185,6 +189,7 @@ MODEL_COLUMNS = ("name", "status", "pipeline", "versions", "created")
 DATASET_COLUMNS = ("name", "images", "created")
 EXPORT_COLUMNS = ("dataset", "name", "status", "images", "created")
 DEPLOYMENT_COLUMNS = ("name", "model", "status", "gpu", "created")
+STREAM_COLUMNS = ("stream", "on", "source", "opened", "ended", "frames")
 WEBHOOK_COLUMNS = ("url", "events", "enabled", "deliveries", "created")
 
 
@@ -227,6 +232,7 @@ def picture_of(fake: FakePictograph, *, journal_tail: int = JOURNAL_TAIL) -> Pic
             datasets=_datasets(world),
             exports=_exports(world),
             deployments=_deployments(world),
+            streams=_streams(world, now),
             webhooks=_webhooks(world),
             journal=journal,
             journal_total=fake.api.journal.total,
@@ -472,6 +478,38 @@ def _deployments(world: World) -> tuple[Row, ...]:
         )
         for deployment in sorted(world.deployments.deployments.values(), key=lambda d: d.seq)
     )
+
+
+def _streams(world: World, now: float) -> tuple[Row, ...]:
+    streams: Streams | None = world.built("streams")
+    if streams is None:
+        return ()
+    endpoints: WorkflowEndpoints | None = world.built("workflow_endpoints")
+    rows = []
+    for view in streams.views(now):
+        deployment = world.deployments.deployments.get(view.host_id)
+        endpoint = endpoints.at(view.host_id) if endpoints is not None else None
+        if deployment is not None:
+            on = deployment.name
+        elif endpoint is not None:
+            on = world.workflows.workflows[endpoint.workflow_id].name
+        else:
+            on = "(deleted)"
+        rows.append(
+            Row(
+                (
+                    view.id,
+                    on,
+                    view.kind,  # never the camera's URL: it may hold a password
+                    clock_text(view.opened_at),
+                    f"{view.ended} at {clock_text(view.ended_at)}"
+                    if view.ended is not None and view.ended_at is not None
+                    else "",
+                    str(view.frames_sent),
+                )
+            )
+        )
+    return tuple(rows)
 
 
 def _webhooks(world: World) -> tuple[Row, ...]:

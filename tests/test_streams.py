@@ -268,7 +268,7 @@ def test_the_fake_lists_every_stream_and_how_each_ended(
             opened,
             "stopped",
             opened + 1,
-            11,
+            10,  # frames 0-9: stopped as frame 10 was due
         ),
         StreamView(
             read.id,
@@ -737,3 +737,43 @@ def test_no_stream_call_is_a_server_error(
         if method != "HEAD":
             assert isinstance(answered.json()["error" if answered.is_error else "session"], str)
         fake.clock.advance(seconds=31)  # every stream opened here goes idle
+
+
+def test_a_workflow_endpoints_live_log_holds_what_its_streams_ran(
+    fake: FakePictograph, client: pictograph.Client
+) -> None:
+    fake.add_camera(CAMERA, fps=10, frames=30)
+    live, token = _counter_live(client)
+    with client.workflows.connect(live, token) as endpoint:
+        with endpoint.open_stream(CAMERA) as stream:
+            frames = list(stream.frames())
+        unread = endpoint.open_stream(CAMERA)  # logged as it runs, read or not
+        fake.clock.advance(seconds=1)
+        unread.stop()
+    logged = list(client.workflows.iter_live_log("Counter", stream="frames", order="asc"))
+    assert [(r.source, r.frame) for r in logged] == [
+        *((stream.id, n) for n in range(30)),
+        *((unread.id, n) for n in range(10)),  # frames 0-9: stopped as frame 10 was due
+    ]
+    for record, frame in zip(logged, frames, strict=False):
+        assert record.annotation_count == len(frame.result.predictions)
+        assert record.measures["Lot"] == frame.measures["Lot"]["total"]
+        assert record.model_name == "signs"
+    # Its zones' events: each rise and fall of who is in them, named as the app names them.
+    page = client.workflows.live_log("Counter", stream="events", order="asc", limit=200)
+    mine = [r for r in page.records if r.source == stream.id]
+    entered = sum(
+        next(iter(r.rule_values.values()))
+        for r in mine
+        if r.rule_values is not None and r.trigger is not None and r.trigger.startswith("entry-")
+    )
+    assert entered == frames[-1].measures["Lot"]["in"] + frames[-1].measures["Dock"]["in"]
+    assert {page.event_names[r.trigger].name for r in mine if r.trigger is not None} <= {
+        "Entry · Lot",
+        "Exit · Lot",
+        "Entry · Dock",
+        "Exit · Dock",
+    }
+    summary = client.workflows.live_log_summary("Counter").streams
+    assert summary["frames"].count == 40
+    assert summary["events"].count == len(page.records)

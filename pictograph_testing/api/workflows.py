@@ -9,7 +9,9 @@ prices in :mod:`pictograph_testing.catalog`.
 
 from __future__ import annotations
 
+import heapq
 from dataclasses import replace
+from operator import itemgetter
 from typing import TYPE_CHECKING, Any
 
 from pictograph_testing.api.dialects import (
@@ -35,6 +37,7 @@ from pictograph_testing.catalog import (
 from pictograph_testing.world.errors import InvalidRequest, NotFound, field_error
 from pictograph_testing.world.predictions import prediction_kind
 from pictograph_testing.world.storage import SIGNED_URL_TTL_SECONDS
+from pictograph_testing.world.stream_hosts import WorkflowHost
 from pictograph_testing.world.workflow_endpoints import ENDPOINT_REGIONS, LOG_SECONDS
 from pictograph_testing.world.workflow_nodes import (
     GRAPH_NOTES,
@@ -50,10 +53,11 @@ from pictograph_testing.world.workflow_nodes import (
 from pictograph_testing.world.workflows import WORKFLOW_STATUSES
 
 if TYPE_CHECKING:
-    from collections.abc import Callable
+    from collections.abc import Callable, Iterable
 
     from pictograph_testing.world.streams import Streams
     from pictograph_testing.world.workflow_endpoints import Endpoint
+    from pictograph_testing.world.workflow_runs import Frame as WorkflowFrame
     from pictograph_testing.world.workflow_runs import Run as WorkflowRunState
     from pictograph_testing.world.workflows import Workflow
 
@@ -738,7 +742,7 @@ def cancel_run(call: Call) -> Reply:
 def run_log(call: Call) -> Reply:
     run = _run(call)
     stream = call.args["stream"]
-    names = _event_names(run) if stream == "events" else {}
+    names = _event_names(run.events) if stream == "events" else {}
     return _log_page(call, log_records(call, run, stream), names)
 
 
@@ -834,11 +838,11 @@ def _pts(run: WorkflowRunState, index: int) -> float | None:
     return round(index / run.sample_fps, 6)
 
 
-def _event_names(run: WorkflowRunState) -> dict[str, Any]:
+def _event_names(events: Iterable[dict[str, Any]]) -> dict[str, Any]:
     """Each event record's ``trigger`` named as the app names it (``Entry · Lot``)."""
     return {
         e["trigger"]: {"name": f"{e['kind'].capitalize()} · {e['name']}", "kind": e["kind"]}
-        for e in run.events
+        for e in events
     }
 
 
@@ -862,54 +866,23 @@ def log_records(call: Call, run: WorkflowRunState, stream: str) -> list[dict[str
     engine = f"prt-{run.id[:8]}"
     if stream == "frames":
         latency = _latency_ms(run)
-        rows = []
-        for frame in run.frames[:done]:
-            scores = [p.score for p in frame.found]
-            rows.append(
-                {
-                    "ts": call.iso(run.frame_at(frame.index)),
-                    "engine_run": engine,
-                    "seq": frame.index // 10,
-                    "record_index": frame.index % 10,
-                    "source": "source",
-                    "frame": frame.index,
-                    # A video's frame has its time in the video; an image has none.
-                    "pts": _pts(run, frame.index),
-                    "image": frame.image,
-                    "image_id": frame.image_id,
-                    "image_index": frame.index,
-                    "image_width": frame.width,
-                    "image_height": frame.height,
-                    "annotation_count": len(frame.found),
-                    "classes": sorted({p.name for p in frame.found}),
-                    "track_ids": frame.track_ids,
-                    "min_confidence": min(scores) if scores else None,
-                    "max_confidence": max(scores) if scores else None,
-                    "latency_total_ms": latency,
-                    "model_name": run.model_name,
-                    "model_task": run.model_task,
-                    "measures": frame.occupancy or None,
-                    "pictograph": {"annotations": [_detection_row(p) for p in frame.found]},
-                }
+        return [
+            _frame_row(
+                call,
+                frame,
+                at=run.frame_at(frame.index),
+                engine=engine,
+                source="source",
+                # A video's frame has its time in the video; an image has none.
+                pts=_pts(run, frame.index),
+                latency=latency,
+                model=(run.model_name, run.model_task),
             )
-        return rows
+            for frame in run.frames[:done]
+        ]
     if stream == "events":
         return [
-            {
-                "ts": call.iso(run.frame_at(event["frame"])),
-                "engine_run": engine,
-                "seq": event["frame"] // 10,
-                "record_index": n,
-                "type": "event",
-                "source": "source",
-                "frame": event["frame"],
-                "trigger": event["trigger"],
-                "sequence": n,
-                "classes": event["classes"],
-                "track_ids": event["track_ids"],
-                **_zone_values(event),
-                "message": dict(event),
-            }
+            _event_row(call, event, n, at=run.frame_at(event["frame"]), engine=engine)
             for n, event in enumerate(run.events)
             if event["frame"] < done
         ]
@@ -929,6 +902,66 @@ def log_records(call: Call, run: WorkflowRunState, stream: str) -> list[dict[str
         }
         for n, i in enumerate(marks)
     ]
+
+
+def _frame_row(
+    call: Call,
+    frame: WorkflowFrame,
+    *,
+    at: float,
+    engine: str,
+    source: str,
+    pts: float | None,
+    latency: float,
+    model: tuple[str | None, str | None],
+) -> dict[str, Any]:
+    """A frames record of a log: a frame as the graph left it."""
+    scores = [p.score for p in frame.found]
+    return {
+        "ts": call.iso(at),
+        "engine_run": engine,
+        "seq": frame.index // 10,
+        "record_index": frame.index % 10,
+        "source": source,
+        "frame": frame.index,
+        "pts": pts,
+        "image": frame.image,
+        "image_id": frame.image_id,
+        "image_index": frame.index,
+        "image_width": frame.width,
+        "image_height": frame.height,
+        "annotation_count": len(frame.found),
+        "classes": sorted({p.name for p in frame.found}),
+        "track_ids": frame.track_ids,
+        "min_confidence": min(scores) if scores else None,
+        "max_confidence": max(scores) if scores else None,
+        "latency_total_ms": latency,
+        "model_name": model[0],
+        "model_task": model[1],
+        "measures": frame.occupancy or None,
+        "pictograph": {"annotations": [_detection_row(p) for p in frame.found]},
+    }
+
+
+def _event_row(
+    call: Call, event: dict[str, Any], n: int, *, at: float, engine: str, source: str = "source"
+) -> dict[str, Any]:
+    """An events record of a log: a zone's entry or exit."""
+    return {
+        "ts": call.iso(at),
+        "engine_run": engine,
+        "seq": event["frame"] // 10,
+        "record_index": n,
+        "type": "event",
+        "source": source,
+        "frame": event["frame"],
+        "trigger": event["trigger"],
+        "sequence": n,
+        "classes": event["classes"],
+        "track_ids": event["track_ids"],
+        **_zone_values(event),
+        "message": dict(event),
+    }
 
 
 def _detection_row(found: Any) -> dict[str, Any]:
@@ -1114,7 +1147,9 @@ _LIVE_LOG_QUERY = tuple(
 )
 def live_log(call: Call) -> Reply:
     found = call.world.workflow_endpoints.logged(_workflow(call))
-    return _log_page(call, live_records(call, found, call.args["stream"]), {})
+    records = live_records(call, found, call.args["stream"])
+    names = _event_names(r["message"] for r in records) if call.args["stream"] == "events" else {}
+    return _log_page(call, records, names)
 
 
 @endpoint(
@@ -1130,14 +1165,63 @@ def live_log_summary(call: Call) -> Reply:
 
 
 def live_records(call: Call, found: Endpoint, stream: str) -> list[dict[str, Any]]:
-    """What the endpoint's current deployment has logged by now, oldest first: a ``stats``
-    record each minute it has been active (the fake does not log its streams' frames and
-    events)."""
-    if stream != "stats":
-        return []
+    """What the endpoint's current deployment has logged by now, oldest first: each frame
+    its streams ran through the graph and each of their zones' events (the newest
+    ``STREAM_LOG_LIMIT`` of each a stream), and a ``stats`` record each minute it has been
+    active."""
     engine = f"prt-{found.id[:8]}"
-    marks = found.log_marks(call.now)
     streams: Streams | None = call.world.built("streams")
+    if stream != "stats":
+        if streams is None or found.started_at is None:
+            return []
+        host = WorkflowHost(call.world, found, call.world.workflows.workflows[found.workflow_id])
+        ran = [s for s in streams.ever_on(found.id) if s.opened_at >= found.started_at]
+        for each in ran:
+            host.fold_until(each, call.now)
+        if stream == "frames":
+            first = host.first_model
+            model = (first.name, first.model_type) if first is not None else (None, None)
+            latency = host.latency_ms()
+            timed = (
+                [
+                    (
+                        logged.at,
+                        _frame_row(
+                            call,
+                            logged.frame,
+                            at=logged.at,
+                            engine=engine,
+                            source=each.id,
+                            pts=round(logged.frame.index / each.fps, 6),
+                            latency=latency,
+                            model=model,
+                        ),
+                    )
+                    for logged in each.log.frames
+                ]
+                for each in ran
+            )
+        else:
+            timed = (
+                [
+                    (
+                        each.frame_time(event["frame"]),
+                        _event_row(
+                            call,
+                            event,
+                            n,
+                            at=each.frame_time(event["frame"]),
+                            engine=engine,
+                            source=each.id,
+                        ),
+                    )
+                    for n, event in enumerate(each.log.events)
+                ]
+                for each in ran
+            )
+        # Each stream's records in time order; the log holds them all in time order.
+        return [row for _, row in heapq.merge(*timed, key=itemgetter(0))]
+    marks = found.log_marks(call.now)
     running = streams.running_at(found.id, marks) if streams is not None else [0] * len(marks)
     return [
         {

@@ -16,15 +16,21 @@ from typing import TYPE_CHECKING, Any
 from pictograph_testing.world.deployments import engine_timings
 from pictograph_testing.world.errors import NotFound
 from pictograph_testing.world.predictions import predict_for
+from pictograph_testing.world.streams import LoggedFrame
 from pictograph_testing.world.workflow_nodes import topological
-from pictograph_testing.world.workflow_runs import Frame, execute_blocks, seconds_per_frame
+from pictograph_testing.world.workflow_runs import (
+    Frame,
+    execute_blocks,
+    seconds_per_frame,
+    zone_event,
+)
 
 if TYPE_CHECKING:
     from pictograph_testing.world.deployments import Deployment
     from pictograph_testing.world.entities import Model
     from pictograph_testing.world.predictions import Prediction
     from pictograph_testing.world.state import World
-    from pictograph_testing.world.streams import Camera, Stream
+    from pictograph_testing.world.streams import Camera, Stream, StreamLog
     from pictograph_testing.world.workflow_endpoints import Endpoint
     from pictograph_testing.world.workflows import Workflow
 
@@ -123,13 +129,8 @@ class WorkflowHost:
         """Its warm containers are billed whether or not it streams (see the endpoints)."""
 
     def frame(self, stream: Stream, camera: Camera, index: int) -> dict[str, Any]:
-        # Lines and zones count across frames: fold in those before this one first.
-        while stream.folded < index:
-            self._fold(stream, self._run(stream, camera, stream.folded))
-        frame = self._run(stream, camera, index)
-        if stream.folded == index:
-            self._fold(stream, frame)
-        total = round(seconds_per_frame(self._order, self.endpoint.gpu) * 1000, 3)
+        logged = self.fold(stream, camera, index)
+        total = self.latency_ms()
         first = next(iter(self._models.values()), None)
         message = _message(
             stream,
@@ -137,10 +138,42 @@ class WorkflowHost:
             index,
             {"total": total, "engine": total, "inference": total},
             {"name": first.name, "task": first.model_type} if first is not None else None,
-            frame.found,
+            logged.frame.found,
         )
-        message["measures"] = {name: dict(counts) for name, counts in stream.measures.items()}
+        message["measures"] = logged.measures
         return message
+
+    def latency_ms(self) -> float:
+        """What a frame takes through every block of the graph, in milliseconds."""
+        return round(seconds_per_frame(self._order, self.endpoint.gpu) * 1000, 3)
+
+    @property
+    def first_model(self) -> Model | None:
+        return next(iter(self._models.values()), None)
+
+    def fold_until(self, stream: Stream, now: float) -> None:
+        """Log every frame its camera sent by ``now`` (or by its end)."""
+        camera = stream.camera
+        if camera is None:
+            return
+        end = stream.end()[0]
+        sent = stream.frames_before(now + 1e-9) if end > now else stream.frames_before(end)
+        if sent:
+            self.fold(stream, camera, sent - 1)
+
+    def fold(self, stream: Stream, camera: Camera, index: int) -> LoggedFrame:
+        """Frame ``index`` through the graph, with its lines' and zones' counts so far;
+        the frames before it are logged first, as lines and zones count across frames."""
+        log = stream.log
+        while log.folded <= index:
+            frame = self._run(stream, camera, log.folded)
+            log.add(LoggedFrame(frame, stream.frame_time(frame.index), self._count(log, frame)))
+        found = log.frame(index)
+        if found is None:  # read so late it left the log: run it again (counts as now)
+            found = LoggedFrame(
+                self._run(stream, camera, index), stream.frame_time(index), log.counts_now()
+            )
+        return found
 
     def _run(self, stream: Stream, camera: Camera, index: int) -> Frame:
         frame = Frame(
@@ -150,22 +183,25 @@ class WorkflowHost:
             execute_blocks(self._order, [frame], self._models, self._world)
         return frame
 
-    def _fold(self, stream: Stream, frame: Frame) -> None:
-        """Add ``frame`` to each line's and zone's counts: a zone's ``in`` and ``out``
-        count its occupancy's rises and falls, its ``total`` is who is inside now; a line
-        counts no crossing (the fake's frames do not move)."""
+    def _count(self, log: StreamLog, frame: Frame) -> dict[str, dict[str, int]]:
+        """Add ``frame`` to each line's and zone's counts, and log its zones' events: a
+        zone's ``in`` and ``out`` count its occupancy's rises and falls, its ``total`` is
+        who is inside now; a line counts no crossing (the fake's frames do not move)."""
+        counts = log.counts
         for node in self._order:
             if node["type"] != "measure":
                 continue
             for geometry in node["config"].get("geometries") or []:
                 name = geometry["name"]
-                counts = stream.measures.setdefault(name, {"in": 0, "out": 0, "total": 0})
-                if geometry["kind"] != "line":
-                    inside = frame.occupancy.get(name, 0)
-                    moved = inside - counts["total"]
-                    counts["in" if moved > 0 else "out"] += abs(moved)
-                    counts["total"] = inside
-        stream.folded = frame.index + 1
+                these = counts.setdefault(name, {"in": 0, "out": 0, "total": 0})
+                if geometry["kind"] == "line":
+                    continue
+                inside, before = frame.occupancy.get(name, 0), these["total"]
+                if inside != before:
+                    these["in" if inside > before else "out"] += abs(inside - before)
+                    these["total"] = inside
+                    log.add_event(zone_event(node["id"], name, frame, before, inside))
+        return log.counts_now()
 
 
 def _digest(stream: Stream, index: int) -> str:

@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import ipaddress
 import math
+from collections import deque
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, NamedTuple, Protocol
 from urllib.parse import SplitResult, urlsplit
@@ -35,16 +36,20 @@ from pictograph_testing.world.video_files import MAX_VIDEO_SIDE
 
 if TYPE_CHECKING:
     from pictograph_testing.world.state import World
+    from pictograph_testing.world.workflow_runs import Frame
 
 __all__ = [
     "ENDED_WORDS",
     "MAX_CAMERA_FPS",
     "RESULTS_PROTOCOL",
+    "STREAM_LOG_LIMIT",
     "Camera",
     "Closing",
+    "LoggedFrame",
     "ResultsReader",
     "Stream",
     "StreamHost",
+    "StreamLog",
     "StreamProblem",
     "StreamView",
     "Streams",
@@ -67,6 +72,8 @@ ENDED_WORDS = {
 with (the SDK reads its ``ended`` from them)."""
 # Ties go to the first: a stop at the instant of the last frame is a stop.
 _END_ORDER = ("stopped", "container_stopped", "source_ended", "idle", "time_limit")
+STREAM_LOG_LIMIT = 10_000
+"""The newest frames, and events, a workflow stream's log keeps."""
 MAX_CAMERA_FPS = 240
 """The highest frame rate a camera may send."""
 _CAMERA_SCHEMES = {"rtsp": "rtsp", "rtsps": "rtsp", "https": "whep"}
@@ -104,10 +111,8 @@ class Stream:
     last_active: float
     stopped_at: float | None = None
     container_stopped_at: float | None = None
-    folded: int = 0
-    """Frames folded into ``measures`` (a workflow's lines and zones count across frames)."""
-    measures: dict[str, dict[str, int]] = field(default_factory=dict)
-    """Each line's and zone's counts after the first ``folded`` frames."""
+    log: StreamLog = field(default_factory=lambda: StreamLog())
+    """A workflow's frames through its graph, in order, and its events (its live log)."""
 
     @property
     def expires_at(self) -> float:
@@ -156,6 +161,43 @@ class Stream:
 
     def frame_time(self, index: int) -> float:
         return self.opened_at + index / self.fps
+
+
+class LoggedFrame(NamedTuple):
+    """A frame as a workflow's graph left it, when it was sent, and its lines' and
+    zones' counts after it."""
+
+    frame: Frame
+    at: float
+    measures: dict[str, dict[str, int]]
+
+
+class StreamLog:
+    """What a workflow's stream logged: its frames through the graph, in order, and its
+    zones' events; the newest :data:`STREAM_LOG_LIMIT` of each are kept (the counts go
+    on over every frame)."""
+
+    def __init__(self) -> None:
+        self.folded = 0
+        """Frames run through the graph so far (their counts are in :attr:`counts`)."""
+        self.counts: dict[str, dict[str, int]] = {}
+        self.frames: deque[LoggedFrame] = deque(maxlen=STREAM_LOG_LIMIT)
+        self.events: deque[dict[str, Any]] = deque(maxlen=STREAM_LOG_LIMIT)
+
+    def add(self, logged: LoggedFrame) -> None:
+        self.frames.append(logged)
+        self.folded = logged.frame.index + 1
+
+    def add_event(self, event: dict[str, Any]) -> None:
+        self.events.append(event)
+
+    def frame(self, index: int) -> LoggedFrame | None:
+        """Frame ``index``, if the log still keeps it."""
+        first = self.folded - len(self.frames)
+        return self.frames[index - first] if first <= index < self.folded else None
+
+    def counts_now(self) -> dict[str, dict[str, int]]:
+        return {name: dict(these) for name, these in self.counts.items()}
 
 
 @dataclass(frozen=True)
@@ -348,7 +390,10 @@ class Streams:
                     opened_at=stream.opened_at,
                     ended=why if ended else None,
                     ended_at=end_at if ended else None,
-                    frames_sent=stream.frames_before(min(now, end_at) + 1e-9),
+                    # A frame due at its end's instant is not sent (the end comes first).
+                    frames_sent=stream.frames_before(end_at)
+                    if ended
+                    else stream.frames_before(now + 1e-9),
                 )
             )
         return tuple(views)
@@ -373,6 +418,10 @@ class Streams:
         for stream in [s for s in streams.values() if s.ended(now) is not None]:
             del streams[stream.id]
         return len(streams)
+
+    def ever_on(self, host_id: str) -> list[Stream]:
+        """Every stream opened on it, oldest first."""
+        return list(self._ever_on.get(host_id, ()))
 
     def running_at(self, host_id: str, moments: list[float]) -> list[int]:
         """How many of its streams ran at each of ``moments`` (ascending), as ended now."""

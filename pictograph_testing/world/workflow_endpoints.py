@@ -19,8 +19,9 @@ container-minute, metered every
 rescaled or deleted (``workflow_endpoint_<gpu>`` in the ledger). A meter that finds the
 credit spent bills what is left and pauses it, as the API does at a zero balance.
 
-Its live log is its current deployment's: one ``stats`` record per minute it has been
-active (its state and containers then); its streams' frames and events are not logged.
+Its live log is its current deployment's: its streams' frames and zone events (see
+:mod:`~pictograph_testing.world.stream_hosts`), and one ``stats`` record per minute it has
+been active (its state, containers and streams then).
 """
 
 from __future__ import annotations

@@ -70,6 +70,7 @@ __all__ = [
     "execute_blocks",
     "seconds_per_frame",
     "workflow_run_order",
+    "zone_event",
 ]
 
 QUEUE_SECONDS = 2.0
@@ -609,25 +610,27 @@ def _measure(
             frame.occupancy[name] = inside
             peak = max(peak, inside)
             if inside != before:
-                kind = "entry" if inside > before else "exit"
-                where = f"{node['id']}/{name}/{kind}"
-                events.append(
-                    {
-                        "frame": frame.index,
-                        # "<kind>-<8 hex>", one per zone and kind, as the SDK describes it.
-                        "trigger": f"{kind}-{_digest(where)[:8]}",
-                        "kind": kind,
-                        "measure": node["id"],
-                        "name": name,
-                        "moved": abs(inside - before),
-                        "inside": inside,
-                        "classes": sorted({p.name for p in frame.found}),
-                        "track_ids": list(frame.track_ids),
-                    }
-                )
+                events.append(zone_event(node["id"], name, frame, before, inside))
             before = inside
         counts[name] = {"kind": "zone", "peak_occupancy": peak}
     return counts
+
+
+def zone_event(measure: str, name: str, frame: Frame, before: int, inside: int) -> dict[str, Any]:
+    """A zone's ``entry`` (its occupancy rose on ``frame``) or ``exit`` (it fell) event."""
+    kind = "entry" if inside > before else "exit"
+    return {
+        "frame": frame.index,
+        # "<kind>-<8 hex>", one per zone and kind, as the SDK describes it.
+        "trigger": f"{kind}-{_digest(f'{measure}/{name}/{kind}')[:8]}",
+        "kind": kind,
+        "measure": measure,
+        "name": name,
+        "moved": abs(inside - before),
+        "inside": inside,
+        "classes": sorted({p.name for p in frame.found}),
+        "track_ids": list(frame.track_ids),
+    }
 
 
 def workflow_run_order(run: Run) -> JobOrder:

@@ -186,6 +186,9 @@ def test_a_workflow_served_live_opens_its_streams_where_the_release_looks(
     assert [f.index for f in frames] == [0, 1, 2, 3, 4]
     assert frames[0].message["model"]["name"] == "signs"
     assert stream.ended == "source_ended"
+    # What the stream ran is in the endpoint's live log, as this release reads it.
+    logged = workflows.live_log("Lot", stream="frames", order="asc").records
+    assert [(r.source, r.frame) for r in logged] == [(stream.id, n) for n in range(5)]
 
 
 async def test_async_a_workflow_is_run_listed_and_deleted(

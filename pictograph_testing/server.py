@@ -20,6 +20,8 @@ API's router has no route outside its prefix, so no public path reaches them):
 - ``GET`` / ``POST /_fake/webhooks/routes`` ``{"url": ..., "target": ...}``: send an
   endpoint's deliveries to another URL (a local receiver; ``null`` removes the route);
   ``POST /_fake/webhooks/deliver`` sends every delivery due now;
+- ``GET`` / ``POST /_fake/cameras`` ``{"source": ..., "fps": ..., "frames": ...}``: the
+  cameras a deployment's stream can connect to;
 - ``POST /_fake/faults``: arm faults from JSON (one spec, or ``{"faults": [...]}``; see
   ``Faults.arm``), all or none; ``GET /_fake/faults`` lists what is armed, ``DELETE``
   disarms everything.
@@ -124,6 +126,8 @@ _WILDCARDS = frozenset({"0.0.0.0", "::", ""})
 _ABSOLUTE_FORM = re.compile(r"https?://([^/?#]*)", re.IGNORECASE)
 _PAGES = frozenset({"/ui", "/ui/world"})
 """The dashboard and the part of it that refreshes: HTML, and open (they show no key)."""
+_CAMERA_SETTINGS = frozenset({"fps", "frames", "width", "height"})
+"""What ``POST /_fake/cameras`` takes beside a camera's ``source``."""
 _OPEN_ROUTES = frozenset(
     {
         ("GET", ""),
@@ -455,6 +459,10 @@ class FakeAsgiApp:
                 return {"sent": self.fake.webhooks.deliver()}
             case "POST", "/webhooks/routes":
                 return self._route_webhook(_payload(body))
+            case "GET", "/cameras":
+                return self._cameras()
+            case "POST", "/cameras":
+                return self._add_camera(_payload(body))
 
         raise ControlError(404, f"no control route {method} {CONTROL_PREFIX[:-1]}{route}")
 
@@ -515,6 +523,39 @@ class FakeAsgiApp:
                 url: target if isinstance(target, str) else f"<in process: {_named(target)}>"
                 for url, target in self.fake.webhooks.routes().items()
             }
+        }
+
+    def _add_camera(self, payload: dict[str, Any]) -> dict[str, Any]:
+        """Add a camera a stream can connect to (see ``FakePictograph.add_camera``)."""
+        source = payload.get("source")
+        settings = {k: v for k, v in payload.items() if k != "source"}
+        if not isinstance(source, str) or not set(settings) <= _CAMERA_SETTINGS:
+            raise ControlError(
+                422,
+                'send {"source": "<rtsp://, rtsps:// or https:// URL>"} and any of '
+                + ", ".join(f'"{name}"' for name in sorted(_CAMERA_SETTINGS)),
+            )
+        try:
+            self.fake.add_camera(source, **settings)
+        except ValueError as exc:
+            raise ControlError(422, str(exc)) from None
+        return self._cameras()
+
+    def _cameras(self) -> dict[str, Any]:
+        world = self.fake.world
+        with world.lock:
+            cameras = list(world.streams.cameras.values())
+        return {
+            "cameras": [
+                {
+                    "source": c.source,
+                    "fps": c.fps,
+                    "frames": c.frames,
+                    "width": c.width,
+                    "height": c.height,
+                }
+                for c in cameras
+            ]
         }
 
     def _arm_faults(self, payload: dict[str, Any]) -> dict[str, Any]:

@@ -61,6 +61,8 @@ def _world_is_untouched(server: FakeServer) -> None:
         ("DELETE", "/_fake/faults", None),
         ("GET", "/_fake/faults", None),
         ("GET", "/_fake/journal", None),
+        ("GET", "/_fake/cameras", None),
+        ("POST", "/_fake/cameras", {"source": "rtsp://cam.example.com/gate"}),
     ],
 )
 def test_control_routes_need_the_key(

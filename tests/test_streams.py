@@ -627,7 +627,17 @@ def test_a_served_fake_streams_over_a_real_websocket() -> None:
 
     with FakeServer(seed=3) as server:
         deployment, token = _served_deployment(server)
-        server.fake.add_camera(CAMERA, fps=20, frames=6)
+        with server.control() as control:  # as from another language: a control route
+            refused = control.post("/cameras", json={"source": CAMERA, "fps": 0})
+            assert (refused.status_code, refused.json()["error"]) == (
+                422,
+                "add_camera: fps must be above 0 and at most 240",
+            )
+            assert control.post("/cameras", json={"source": CAMERA, "colour": 1}).status_code == 422
+            added = control.post("/cameras", json={"source": CAMERA, "fps": 20, "frames": 6})
+            assert added.json()["cameras"] == [
+                {"source": CAMERA, "fps": 20.0, "frames": 6, "width": 1280, "height": 720}
+            ]
         with (
             DeploymentClient(deployment.endpoint_url, token, task="object_detection") as ep,
             ep.open_stream(CAMERA) as stream,

@@ -101,6 +101,7 @@ class FakePictograph:
         allow_hosts: Sequence[str] = (),
         assert_all_fired: bool = True,
         assert_all_served: bool = True,
+        assert_streams_stopped: bool = False,
         clock_modules: Sequence[str] = (),
     ) -> None:
         # A scenario (a name in fixtures/ or in `scenario_dirs`, a JSON path, or a
@@ -153,6 +154,7 @@ class FakePictograph:
             ("strict", strict),
             ("assert_all_fired", assert_all_fired),
             ("assert_all_served", assert_all_served),
+            ("assert_streams_stopped", assert_streams_stopped),
         ):
             if not isinstance(flag, bool):
                 raise TypeError(f"{name} must be True or False, got {flag!r}")
@@ -163,6 +165,9 @@ class FakePictograph:
         self.allow_hosts = normalised_hosts(allow_hosts)
         self.assert_all_fired = assert_all_fired
         self.assert_all_served = assert_all_served
+        self.assert_streams_stopped = assert_streams_stopped
+        """Teardown fails for a stream still running (off by default: a stream nobody
+        stops ends idle, as on the API, billed until then)."""
         if isinstance(clock_modules, str) or not all(isinstance(m, str) for m in clock_modules):
             raise TypeError(f"clock_modules must be a list of module names, got {clock_modules!r}")
         self.clock_modules = tuple(clock_modules)
@@ -282,7 +287,8 @@ class FakePictograph:
         ``AssertionError``) listing each problem and what to do about it. Leaving the
         ``with`` block (or the decorated function) calls it when the body raised nothing;
         the plugin's fixtures call it at teardown when the test passed. See
-        ``assert_all_fired``, ``assert_all_served``, ``strict`` and ``allow_hosts``.
+        ``assert_all_fired``, ``assert_all_served``, ``assert_streams_stopped``,
+        ``strict`` and ``allow_hosts``.
         """
         __tracebackhide__ = True  # the report shows the problems, not this method's source
         problems = teardown_problems(self)

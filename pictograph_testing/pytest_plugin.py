@@ -107,6 +107,7 @@ SETTINGS: dict[str, tuple[type, ...]] = {
     "allow_hosts": (list, tuple),
     "assert_all_fired": (bool,),
     "assert_all_served": (bool,),
+    "assert_streams_stopped": (bool,),
     "clock_modules": (list, tuple),
 }
 """Every keyword of the marker, and the types its value may have."""
@@ -122,6 +123,7 @@ LIVE_SETTINGS = frozenset(
         "allow_hosts",
         "assert_all_fired",
         "assert_all_served",
+        "assert_streams_stopped",
         "journal_limit",
         "clock_modules",
         # Where a named scenario is looked up seeds nothing; `scenario` itself does.
@@ -174,14 +176,16 @@ MARKER_HELP = (
     "start: datetime, sdk_version: str, "
     "gpu_workers: dict[str, int], rate_limit: int, journal_limit: int, faults: "
     "list[FaultSpec | dict], strict: bool, allow_hosts: list[str], assert_all_fired: "
-    "bool, assert_all_served: bool, clock_modules: list[str]): the FakePictograph(...) "
+    "bool, assert_all_served: bool, assert_streams_stopped: bool, clock_modules: "
+    "list[str]): the FakePictograph(...) "
     "arguments of the test's pictograph_fake (nearest marker wins; ini pictograph_* "
     "options are the defaults). "
     "faults=[FaultSpec.fail_next('POST', 'training/', status=503)] arms faults before the "
     "test; at teardown a passing test fails if a fault it armed never fired (optional=True "
     "on the fault, or assert_all_fired=False), if it called a route the fake does not serve "
-    "(assert_all_served=False), or, with strict=True, if it sent a request to a host "
-    "neither the fake nor in allow_hosts. Relative scenario and scenario_dirs paths are "
+    "(assert_all_served=False), with strict=True if it sent a request to a host "
+    "neither the fake nor in allow_hosts, or with assert_streams_stopped=True if it left "
+    "a stream running. Relative scenario and scenario_dirs paths are "
     "read from the rootdir. The test must use a pictograph fixture (as a parameter or "
     "through request.getfixturevalue). See docs/faults.md"
 )
@@ -503,8 +507,9 @@ def pictograph_fake() -> Iterator[FakePictograph]:
 
     At teardown a test that passed fails if a fault it armed never fired (arm it with
     ``optional=True``, or mark ``assert_all_fired=False``), if it called a route the fake
-    does not serve (``assert_all_served=False``), or, with ``strict=True``, if it sent a
-    request to a host neither the fake nor in ``allow_hosts``. See docs/faults.md.
+    does not serve (``assert_all_served=False``), with ``strict=True`` if it sent a request
+    to a host neither the fake nor in ``allow_hosts``, or with
+    ``assert_streams_stopped=True`` if it left a stream running. See docs/faults.md.
     Under hypothesis's ``@given`` make a fake per example instead
     (``with FakePictograph(...) as fake:``): this one would be shared by every example.
     """

@@ -10,7 +10,9 @@ decorator when the body raised nothing), :func:`teardown_problems` lists:
   ``assert_all_served=False``: the code under test got a 404 the real API would not send;
 - with ``strict=True``, requests to a host that is neither an active fake's nor in
   ``allow_hosts`` (``fake.stray_calls``): each was refused with :class:`StrayRequest`
-  instead of going to the network, as respx's ``assert_all_mocked`` does.
+  instead of going to the network, as respx's ``assert_all_mocked`` does;
+- with ``assert_streams_stopped=True``, streams still running (``fake.streams``): code
+  that opens a stream must stop it, or it is billed until it ends idle.
 """
 
 from __future__ import annotations
@@ -41,7 +43,8 @@ __all__ = [
 
 
 class TeardownCheckFailed(AssertionError):
-    """A test left a fault unfired, called an unserved route, or sent a stray request."""
+    """A test left a fault unfired, called an unserved route, sent a stray request, or
+    (when asked) left a stream running."""
 
 
 class StrayRequest(AssertionError):
@@ -130,6 +133,15 @@ def teardown_problems(fake: FakePictograph) -> list[str]:
                 + "\n  docs/fidelity.md lists what the fake serves; if the test means to "
                 "call them, use @pytest.mark.pictograph(assert_all_served=False) or "
                 "FakePictograph(assert_all_served=False)."
+            )
+    if fake.assert_streams_stopped:
+        running = [s for s in fake.streams if s.ended is None]
+        if running:
+            lines = [f"  - {s.id} ({s.kind}, on {s.host_id})" for s in running]
+            problems.append(
+                f"{len(running)} stream(s) still running (assert_streams_stopped=True):\n"
+                + "\n".join(lines)
+                + "\n  Stop each one (stream.stop(), or open it in a with block)."
             )
     if fake.stray_calls:
         lines = [f"  - {call.method} {call.url}" for call in fake.stray_calls]

@@ -287,6 +287,23 @@ def test_the_fake_lists_every_stream_and_how_each_ended(
     assert [(s.ended, s.ended_at) for s in fake.streams][2] == ("idle", opened + 32)
 
 
+def test_a_stream_left_running_fails_teardown_when_asked() -> None:
+    from pictograph_testing import TeardownCheckFailed
+
+    with FakePictograph(seed=1, assert_streams_stopped=True) as checked:
+        checked.add_dataset(DATASET, images=20, completed_images=12)
+        checked.add_export(DATASET, EXPORT)
+        checked.add_camera(CAMERA)
+        with checked.client(max_retries=0) as sdk, _endpoint(sdk) as endpoint:
+            endpoint.open_stream(CAMERA).stop()
+            left = endpoint.open_stream(CAMERA)
+            with pytest.raises(TeardownCheckFailed, match=r"1 stream\(s\) still running") as failed:
+                checked.verify()
+            assert left.id in str(failed.value)
+            left.stop()
+        checked.verify()  # nothing left running
+
+
 def test_the_report_has_a_table_of_streams(
     fake: FakePictograph, client: pictograph.Client, tmp_path: Path
 ) -> None:

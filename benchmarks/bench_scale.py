@@ -13,7 +13,8 @@ Run with ``python benchmarks/bench_scale.py`` (worlds of 100, 1,000 and 10,000 r
   two operations in turn;
 - after the catch-up, the finished world also gets a deployment of each of its ``N``
   models and ``N`` model evaluations (queued or running: none ends while its clock
-  stands), and a fourth world holds ``N`` webhook deliveries of one endpoint.
+  stands), a fourth world holds ``N`` webhook deliveries of one endpoint, and a fifth a
+  workflow run over ``N`` images (its log: ``N`` frames, their events and stats).
 
 Then, interleaved across sizes, rounds of the per-request calls through the real SDK:
 
@@ -34,7 +35,10 @@ Then, interleaved across sizes, rounds of the per-request calls through the real
   month's, and ever) against the ledger world;
 - ``deployments.list`` (the first page, and a page of those provisioning),
   ``model_evaluations.list`` and ``webhooks.deliveries`` (the first page, and a page of
-  those delivered).
+  those delivered);
+- ``workflows.run_log``: the newest page of 50 frames, and the page after a cursor half
+  way through (reading the log page by page costs ``N/50`` of these), and
+  ``workflows.run_log_summary``.
 
 Printed: the median in microseconds per call per size, the growth from the smallest
 to the largest size (``x1`` is flat) and the fitted growth exponent ``k`` of
@@ -47,6 +51,7 @@ from __future__ import annotations
 
 import argparse
 import gc
+import itertools
 import math
 import statistics
 import time
@@ -139,6 +144,43 @@ def hooks(size: int) -> FakePictograph:
     return fake
 
 
+def logged_run(size: int) -> tuple[FakePictograph, str, str]:
+    """A world whose one workflow ran over a dataset of ``size`` images (a Model block,
+    a Track, a zone, an Output): the run's id, and the cursor of the log's page that ends
+    half way through its frames."""
+    fake = FakePictograph(seed=7, balance_usd=1e9)
+    fake.add_dataset(DATASET, images=size, completed_images=size)
+    fake.add_export(DATASET, EXPORT, status_filter="complete")
+    with fake.client() as client:
+        # The fake is not active here, so the SDK's waits would sleep: its clock is moved.
+        client.training.create(DATASET, EXPORT, pipeline_type="yolox", name="signs", wait=False)
+        fake.clock.advance(hours=48)
+        nodes = [
+            {"id": "src", "type": "source", "config": {"kind": "dataset", "dataset": DATASET}},
+            {"id": "det", "type": "model", "config": {"model": "signs"}},
+            {"id": "trk", "type": "track", "config": {}},
+            {
+                "id": "lot",
+                "type": "measure",
+                "config": {"geometries": [{"kind": "zone", "name": "Lot"}]},
+            },
+            {"id": "out", "type": "output", "config": {}},
+        ]
+        edges = [{"source": a["id"], "target": b["id"]} for a, b in itertools.pairwise(nodes)]
+        client.workflows.create("scale", {"version": 1, "nodes": nodes, "edges": edges})
+        started = client.workflows.run("scale")
+        while (run := client.workflows.get_run(started.run_id)).status != "completed":
+            fake.clock.advance(hours=1)
+        cursor, read = None, 0
+        while read < size // 2:
+            page = client.workflows.run_log(
+                run.id, stream="frames", limit=min(200, size // 2 - read), cursor=cursor
+            )
+            read, cursor = read + len(page.records), page.next_cursor
+        assert cursor is not None
+    return fake, run.id, cursor
+
+
 def busy(size: int) -> FakePictograph:
     """A world of ``size`` runs all training on ``size`` workers, far from their ends."""
     fake = _world_with_runs(size, workers=size, epochs=300)
@@ -200,9 +242,11 @@ def calls(
     busy_client: pictograph.Client,
     ledger_client: pictograph.Client,
     hooks_client: pictograph.Client,
+    logged: tuple[pictograph.Client, str, str],
     size: int,
 ) -> dict[str, Operation]:
     """The per-request operations, each one SDK call (or one page)."""
+    log_client, logged_id, half_way = logged
     run_id = next(iter(fake.world.runs))
     busy_id = next(iter(busy_fake.world.runs))
     exports = iter(range(1_000_000))
@@ -257,6 +301,15 @@ def calls(
         "webhooks.deliveries(status=delivered, 50)": lambda: hooks_client.webhooks.deliveries(
             status="delivered", limit=50, offset=size // 2
         ),
+        "workflows.run_log (newest 50 of N frames)": lambda: log_client.workflows.run_log(
+            logged_id, stream="frames", limit=50, order="desc"
+        ),
+        "workflows.run_log (50 frames after a cursor half way)": lambda: (
+            log_client.workflows.run_log(logged_id, stream="frames", limit=50, cursor=half_way)
+        ),
+        "workflows.run_log_summary (N frames)": lambda: log_client.workflows.run_log_summary(
+            logged_id
+        ),
     }
 
 
@@ -270,9 +323,12 @@ def measure(sizes: list[int], rounds: int) -> dict[str, dict[int, float]]:
         results[CATCH_UP][size] = seconds / size
         after_training(fake)
         busy_fake, ledger_fake, hooks_fake = busy(size), ledger(size), hooks(size)
+        log_fake, logged_id, half_way = logged_run(size)
         made = [fake.client(), busy_fake.client(), ledger_fake.client(), hooks_fake.client()]
+        made.append(log_fake.client())
         clients += made
-        ops[size] = calls(made[0], fake, busy_fake, made[1], made[2], made[3], size)
+        logged = (made[4], logged_id, half_way)
+        ops[size] = calls(made[0], fake, busy_fake, made[1], made[2], made[3], logged, size)
     samples: dict[str, dict[int, list[float]]] = {}
     for _ in range(rounds):
         for size in sizes:
@@ -326,7 +382,7 @@ def report(results: dict[str, dict[int, float]], sizes: list[int], memory: float
     print(f"{'operation (median µs)':<{width}}{header}{'growth':>9}{'k':>7}")
     for name, *cells, growth, k in rows:
         print(f"{name:<{width}}{''.join(f'{c:>12}' for c in cells)}{growth:>9}{k:>7}")
-    print(f"(sizes: N runs = images = models; growth: {sizes[-1]:,} over {sizes[0]:,};")
+    print(f"(sizes: N runs = images = models = frames; growth: {sizes[-1]:,} over {sizes[0]:,};")
     print(" k: fitted exponent of time ~ N^k, 0 flat, 1 linear)")
     print(f"memory per 1,000 completed runs: {memory / 2**20:.2f} MiB")
 
@@ -343,7 +399,8 @@ def markdown(results: dict[str, dict[int, float]], sizes: list[int], memory: flo
         "`python benchmarks/bench_scale.py`: for each size N, a world of N runs completed by "
         "one clock move (the catch-up), then given a deployment of each of its N models and "
         "N model evaluations; a world of N runs training at once; a ledger of 10 x N "
-        "entries; and a world of N webhook deliveries; then, interleaved across sizes, the "
+        "entries; a world of N webhook deliveries; and a workflow run over N images; then, "
+        "interleaved across sizes, the "
         "per-request calls through the real SDK. Figures are medians in µs per call (the "
         "catch-up per run completed)."
     )

@@ -9,7 +9,7 @@ prices in :mod:`pictograph_testing.catalog`.
 
 from __future__ import annotations
 
-import heapq
+from bisect import bisect_left
 from dataclasses import replace
 from operator import itemgetter
 from typing import TYPE_CHECKING, Any
@@ -21,6 +21,7 @@ from pictograph_testing.api.dialects import (
     Wire,
 )
 from pictograph_testing.api.gateway import endpoint_url
+from pictograph_testing.api.log_pages import LogSource, log_page, log_summary
 from pictograph_testing.api.spec import ID_LIST, NAME, Bool, Field, Int, Json, Num, Obj, Param, Str
 from pictograph_testing.api.table import Bare, Page, endpoint
 from pictograph_testing.api.wire import Call, Reply, page, page_params, reply
@@ -50,18 +51,19 @@ from pictograph_testing.world.workflow_nodes import (
     run_precision,
     template,
 )
+from pictograph_testing.world.workflow_runs import first_of_each_trigger
 from pictograph_testing.world.workflows import WORKFLOW_STATUSES
 
 if TYPE_CHECKING:
-    from collections.abc import Callable, Iterable
+    from collections.abc import Iterable
 
-    from pictograph_testing.world.streams import Streams
+    from pictograph_testing.world.streams import Stream, Streams
     from pictograph_testing.world.workflow_endpoints import Endpoint
     from pictograph_testing.world.workflow_runs import Frame as WorkflowFrame
     from pictograph_testing.world.workflow_runs import Run as WorkflowRunState
     from pictograph_testing.world.workflows import Workflow
 
-__all__ = ["log_records", "run_payload", "run_summary", "workflow_payload"]
+__all__ = ["live_sources", "log_sources", "run_payload", "run_summary", "workflow_payload"]
 
 _GRAPH_DOC: dict[str, Any] = {
     "type": "object",
@@ -742,31 +744,8 @@ def cancel_run(call: Call) -> Reply:
 def run_log(call: Call) -> Reply:
     run = _run(call)
     stream = call.args["stream"]
-    names = _event_names(run.events) if stream == "events" else {}
-    return _log_page(call, log_records(call, run, stream), names)
-
-
-def _log_page(call: Call, records: list[dict[str, Any]], names: dict[str, Any]) -> Reply:
-    """One page of a log's ``records`` (oldest first), as the query asks."""
-    args = call.args
-    records = [r for r in records if _kept(r, args)]
-    if args["order"] == "desc":
-        records.reverse()
-    start = _cursor(args["cursor"], args["order"])
-    chunk = records[start : start + args["limit"]]
-    more = start + len(chunk) < len(records)
-    if not args["full"]:
-        chunk = [{k: v for k, v in r.items() if k not in ("message", "pictograph")} for r in chunk]
-    return reply(
-        {
-            "stream": args["stream"],
-            "order": args["order"],
-            "records": chunk,
-            "next_cursor": f"{args['order']}:{start + len(chunk)}" if more else None,
-            "log_frames": True,
-            "event_names": names,
-        }
-    )
+    names = _event_names(run.triggers.values()) if stream == "events" else {}
+    return log_page(call, log_sources(call, run, stream), names, stream)
 
 
 @endpoint(
@@ -778,52 +757,11 @@ def _log_page(call: Call, records: list[dict[str, Any]], names: dict[str, Any]) 
 )
 def run_log_summary(call: Call) -> Reply:
     run = _run(call)
-    return _summary(lambda stream: log_records(call, run, stream))
-
-
-def _summary(records_of: Callable[[str], list[dict[str, Any]]]) -> Reply:
-    streams: dict[str, Any] = {}
-    for stream in ("frames", "events", "stats"):
-        records = records_of(stream)
-        streams[stream] = {
-            "count": len(records),
-            "first_ts": records[0]["ts"] if records else None,
-            "last_ts": records[-1]["ts"] if records else None,
-        }
-    return reply({"log_frames": True, "streams": streams})
+    return log_summary(call, lambda stream: log_sources(call, run, stream))
 
 
 def _run(call: Call) -> WorkflowRunState:
     return call.world.workflow_runs.get(call.key, call.path_args["run_id"])
-
-
-def _cursor(cursor: str | None, order: str) -> int:
-    if cursor is None:
-        return 0
-    made_for, _, offset = cursor.partition(":")
-    if made_for != order or not offset.isdigit():
-        raise InvalidRequest(
-            f"cursor '{cursor}' is not a cursor of an {order} page: send the next_cursor of "
-            "the previous page, in the same order.",
-            status=400,
-            errors=[field_error(("query", "cursor"), "unknown cursor", "value_error")],
-        )
-    return int(offset)
-
-
-def _kept(record: dict[str, Any], args: dict[str, Any]) -> bool:
-    if args["class"] is not None and args["class"] not in record.get("classes", []):
-        return False
-    if args["track_id"] is not None and args["track_id"] not in record.get("track_ids", []):
-        return False
-    if args["min_confidence"] is not None and (
-        record.get("max_confidence") is None or record["max_confidence"] < args["min_confidence"]
-    ):
-        return False
-    for key, name in (("source", "source"), ("type", "type"), ("trigger", "trigger")):
-        if args[key] is not None and record.get(name) != args[key]:
-            return False
-    return True
 
 
 def _latency_ms(run: WorkflowRunState) -> float:
@@ -860,14 +798,18 @@ def _zone_values(event: dict[str, Any]) -> dict[str, Any]:
     }
 
 
-def log_records(call: Call, run: WorkflowRunState, stream: str) -> list[dict[str, Any]]:
-    """The records of ``stream`` the run has written by now, oldest first."""
+def log_sources(call: Call, run: WorkflowRunState, stream: str) -> list[LogSource]:
+    """The run's records of ``stream`` (it is their one source), as far as it has got."""
     done = run.frames_done(call.now)
     engine = f"prt-{run.id[:8]}"
     if stream == "frames":
+        frames = run.frames
         latency = _latency_ms(run)
-        return [
-            _frame_row(
+        model = (run.model_name, run.model_task)
+
+        def frame_row(n: int) -> dict[str, Any]:
+            frame = frames[n]
+            return _frame_row(
                 call,
                 frame,
                 at=run.frame_at(frame.index),
@@ -876,20 +818,32 @@ def log_records(call: Call, run: WorkflowRunState, stream: str) -> list[dict[str
                 # A video's frame has its time in the video; an image has none.
                 pts=_pts(run, frame.index),
                 latency=latency,
-                model=(run.model_name, run.model_task),
+                model=model,
             )
-            for frame in run.frames[:done]
-        ]
+
+        return [LogSource("source", 0, 0, done, run.frame_at, frame_row)]
     if stream == "events":
-        return [
-            _event_row(call, event, n, at=run.frame_at(event["frame"]), engine=engine)
-            for n, event in enumerate(run.events)
-            if event["frame"] < done
-        ]
+        events = run.events  # in time order (see execute_blocks)
+
+        def event_at(n: int) -> float:
+            return run.frame_at(events[n]["frame"])
+
+        def event_row(n: int) -> dict[str, Any]:
+            return _event_row(call, events[n], n, at=event_at(n), engine=engine)
+
+        written = bisect_left(events, done, key=itemgetter("frame"))
+        return [LogSource("source", 0, 0, written, event_at, event_row)]
     # stats: one record per ten frames done, and the last frame's
-    marks = [i for i in range(done) if i % 10 == 9 or i == len(run.frames) - 1]
-    return [
-        {
+    total = len(run.frames)
+    tens = done // 10
+    marks = tens + (1 if done == total and total % 10 else 0)
+
+    def mark(n: int) -> int:
+        return 10 * n + 9 if n < tens else total - 1
+
+    def stats_row(n: int) -> dict[str, Any]:
+        i = mark(n)
+        return {
             "ts": call.iso(run.frame_at(i)),
             "engine_run": engine,
             "seq": i // 10,
@@ -898,10 +852,10 @@ def log_records(call: Call, run: WorkflowRunState, stream: str) -> list[dict[str
             "source": "source",
             "frame": i,
             "latency_total_ms": _latency_ms(run),
-            "message": {"frames_done": i + 1, "frames_total": len(run.frames)},
+            "message": {"frames_done": i + 1, "frames_total": total},
         }
-        for n, i in enumerate(marks)
-    ]
+
+    return [LogSource("source", 0, 0, marks, lambda n: run.frame_at(mark(n)), stats_row)]
 
 
 def _frame_row(
@@ -1147,9 +1101,10 @@ _LIVE_LOG_QUERY = tuple(
 )
 def live_log(call: Call) -> Reply:
     found = call.world.workflow_endpoints.logged(_workflow(call))
-    records = live_records(call, found, call.args["stream"])
-    names = _event_names(r["message"] for r in records) if call.args["stream"] == "events" else {}
-    return _log_page(call, records, names)
+    stream = call.args["stream"]
+    sources = live_sources(call, found, stream)
+    names = _event_names(_live_triggers(call, found)) if stream == "events" else {}
+    return log_page(call, sources, names, stream)
 
 
 @endpoint(
@@ -1161,70 +1116,103 @@ def live_log(call: Call) -> Reply:
 )
 def live_log_summary(call: Call) -> Reply:
     found = call.world.workflow_endpoints.logged(_workflow(call))
-    return _summary(lambda stream: live_records(call, found, stream))
+    return log_summary(call, lambda stream: live_sources(call, found, stream))
 
 
-def live_records(call: Call, found: Endpoint, stream: str) -> list[dict[str, Any]]:
-    """What the endpoint's current deployment has logged by now, oldest first: each frame
-    its streams ran through the graph and each of their zones' events (the newest
-    ``STREAM_LOG_LIMIT`` of each a stream), and a ``stats`` record each minute it has been
-    active."""
-    engine = f"prt-{found.id[:8]}"
+def _live_streams(call: Call, found: Endpoint) -> list[Stream]:
+    """The streams its current deployment ran, oldest first, each logged up to now."""
     streams: Streams | None = call.world.built("streams")
-    if stream != "stats":
-        if streams is None or found.started_at is None:
-            return []
+    if streams is None or found.started_at is None:
+        return []
+    host = WorkflowHost(call.world, found, call.world.workflows.workflows[found.workflow_id])
+    ran = [s for s in streams.ever_on(found.id) if s.opened_at >= found.started_at]
+    for each in ran:
+        host.fold_until(each, call.now)
+    return ran
+
+
+def _live_triggers(call: Call, found: Endpoint) -> Iterable[dict[str, Any]]:
+    """The first event of each trigger its streams logged."""
+    return first_of_each_trigger(
+        event for each in _live_streams(call, found) for event in each.log.triggers.values()
+    ).values()
+
+
+def live_sources(call: Call, found: Endpoint, stream: str) -> list[LogSource]:
+    """What the endpoint's current deployment has logged by now: each frame its streams
+    ran through the graph and each of their zones' events (the newest
+    ``STREAM_LOG_LIMIT`` of each, a source per stream), and a ``stats`` record each
+    minute it has been active."""
+    engine = f"prt-{found.id[:8]}"
+    if stream == "stats":
+        return [_live_stats(call, found, engine)]
+    ran = _live_streams(call, found)
+    if not ran:
+        return []
+    if stream == "frames":
         host = WorkflowHost(call.world, found, call.world.workflows.workflows[found.workflow_id])
-        ran = [s for s in streams.ever_on(found.id) if s.opened_at >= found.started_at]
-        for each in ran:
-            host.fold_until(each, call.now)
-        if stream == "frames":
-            first = host.first_model
-            model = (first.name, first.model_type) if first is not None else (None, None)
-            latency = host.latency_ms()
-            timed = (
-                [
-                    (
-                        logged.at,
-                        _frame_row(
-                            call,
-                            logged.frame,
-                            at=logged.at,
-                            engine=engine,
-                            source=each.id,
-                            pts=round(logged.frame.index / each.fps, 6),
-                            latency=latency,
-                            model=model,
-                        ),
-                    )
-                    for logged in each.log.frames
-                ]
-                for each in ran
-            )
-        else:
-            timed = (
-                [
-                    (
-                        each.frame_time(event["frame"]),
-                        _event_row(
-                            call,
-                            event,
-                            n,
-                            at=each.frame_time(event["frame"]),
-                            engine=engine,
-                            source=each.id,
-                        ),
-                    )
-                    for n, event in enumerate(each.log.events)
-                ]
-                for each in ran
-            )
-        # Each stream's records in time order; the log holds them all in time order.
-        return [row for _, row in heapq.merge(*timed, key=itemgetter(0))]
-    marks = found.log_marks(call.now)
-    running = streams.running_at(found.id, marks) if streams is not None else [0] * len(marks)
-    return [
-        {
+        first = host.first_model
+        model = (first.name, first.model_type) if first is not None else (None, None)
+        return [
+            _frames_source(call, each, rank, engine, host.latency_ms(), model)
+            for rank, each in enumerate(ran)
+        ]
+    return [_events_source(call, each, rank, engine) for rank, each in enumerate(ran)]
+
+
+def _frames_source(
+    call: Call,
+    each: Stream,
+    rank: int,
+    engine: str,
+    latency: float,
+    model: tuple[str | None, str | None],
+) -> LogSource:
+    """A stream's frames, numbered by their index in the stream."""
+    log = each.log
+    first = log.first_frame
+
+    def at(n: int) -> float:
+        return log.frames[n - first].at
+
+    def row(n: int) -> dict[str, Any]:
+        logged = log.frames[n - first]
+        return _frame_row(
+            call,
+            logged.frame,
+            at=logged.at,
+            engine=engine,
+            source=each.id,
+            pts=round(logged.frame.index / each.fps, 6),
+            latency=latency,
+            model=model,
+        )
+
+    return LogSource(each.id, rank, first, len(log.frames), at, row)
+
+
+def _events_source(call: Call, each: Stream, rank: int, engine: str) -> LogSource:
+    """A stream's zones' events, numbered from the stream's first."""
+    log = each.log
+    first = log.first_event
+
+    def at(n: int) -> float:
+        return each.frame_time(log.events[n - first]["frame"])
+
+    def row(n: int) -> dict[str, Any]:
+        return _event_row(call, log.events[n - first], n, at=at(n), engine=engine, source=each.id)
+
+    return LogSource(each.id, rank, first, len(log.events), at, row)
+
+
+def _live_stats(call: Call, found: Endpoint, engine: str) -> LogSource:
+    """A ``stats`` record each minute the deployment has been up: its state and the
+    streams that ran then."""
+    streams: Streams | None = call.world.built("streams")
+
+    def row(n: int) -> dict[str, Any]:
+        at = found.log_mark(n)
+        return {
             "ts": call.iso(at),
             "engine_run": engine,
             "seq": n,
@@ -1235,9 +1223,9 @@ def live_records(call: Call, found: Endpoint, stream: str) -> list[dict[str, Any
             "message": {
                 "state": "live" if found.min_containers else "asleep",
                 "containers": found.min_containers,
-                "streams": running[n],
+                "streams": streams.running_at(found.id, [at])[0] if streams is not None else 0,
                 "uptime_seconds": round((n + 1) * LOG_SECONDS),
             },
         }
-        for n, at in enumerate(marks)
-    ]
+
+    return LogSource("live", 0, 0, found.log_mark_count(call.now), found.log_mark, row)

@@ -182,7 +182,23 @@ class StreamLog:
         """Frames run through the graph so far (their counts are in :attr:`counts`)."""
         self.counts: dict[str, dict[str, int]] = {}
         self.frames: deque[LoggedFrame] = deque(maxlen=STREAM_LOG_LIMIT)
+        """The newest frames logged: frame ``n`` is at ``n - first_frame``."""
         self.events: deque[dict[str, Any]] = deque(maxlen=STREAM_LOG_LIMIT)
+        """The newest events logged: event ``n`` (counted from the stream's first) is at
+        ``n - first_event``."""
+        self.events_logged = 0
+        self.triggers: dict[str, dict[str, Any]] = {}
+        """The first event of each trigger (they name the triggers in the log)."""
+
+    @property
+    def first_frame(self) -> int:
+        """The number (its frame's index) of the oldest frame the log keeps."""
+        return self.folded - len(self.frames)
+
+    @property
+    def first_event(self) -> int:
+        """The number of the oldest event the log keeps."""
+        return self.events_logged - len(self.events)
 
     def add(self, logged: LoggedFrame) -> None:
         self.frames.append(logged)
@@ -190,10 +206,12 @@ class StreamLog:
 
     def add_event(self, event: dict[str, Any]) -> None:
         self.events.append(event)
+        self.events_logged += 1
+        self.triggers.setdefault(event["trigger"], event)
 
     def frame(self, index: int) -> LoggedFrame | None:
         """Frame ``index``, if the log still keeps it."""
-        first = self.folded - len(self.frames)
+        first = self.first_frame
         return self.frames[index - first] if first <= index < self.folded else None
 
     def counts_now(self) -> dict[str, dict[str, int]]:

@@ -132,13 +132,18 @@ class Endpoint:
     def stream_limit(self) -> int:
         return self.max_containers * DEPLOYMENT_STREAMS_PER_CONTAINER
 
-    def log_marks(self, now: float) -> list[float]:
-        """The instants of its current deployment's ``stats`` records, oldest first."""
+    def log_mark_count(self, now: float) -> int:
+        """How many ``stats`` records its current deployment has written by ``now``: one
+        each :data:`LOG_SECONDS` it has been up (until it was paused)."""
         if self.started_at is None:
-            return []
+            return 0
         end = now if self.log_until is None else self.log_until
-        count = int((end - self.started_at) // LOG_SECONDS)
-        return [self.started_at + (n + 1) * LOG_SECONDS for n in range(max(0, count))]
+        return max(0, int((end - self.started_at) // LOG_SECONDS))
+
+    def log_mark(self, n: int) -> float:
+        """The instant of its current deployment's ``stats`` record ``n`` (from 0)."""
+        assert self.started_at is not None
+        return self.started_at + (n + 1) * LOG_SECONDS
 
 
 class WorkflowEndpoints:

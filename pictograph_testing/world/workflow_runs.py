@@ -29,6 +29,7 @@ import hashlib
 import json
 import math
 from dataclasses import dataclass, field
+from operator import itemgetter
 from typing import TYPE_CHECKING, Any
 
 from pictograph_testing.catalog import WORKFLOW_GPUS
@@ -52,7 +53,7 @@ from pictograph_testing.world.workflow_nodes import (
 )
 
 if TYPE_CHECKING:
-    from collections.abc import Sequence
+    from collections.abc import Iterable, Sequence
 
     from pictograph_testing.world.entities import ApiKey, Image, Model
     from pictograph_testing.world.predictions import Prediction
@@ -68,6 +69,7 @@ __all__ = [
     "Run",
     "WorkflowRuns",
     "execute_blocks",
+    "first_of_each_trigger",
     "seconds_per_frame",
     "workflow_run_order",
     "zone_event",
@@ -134,6 +136,8 @@ class Run:
     model_task: str | None = None
     """Its first Model block's model when it ran (its name and task), as each frame's
     record names it; ``None`` for a graph without one."""
+    triggers: dict[str, dict[str, Any]] = field(default_factory=dict)
+    """The first of its events of each trigger (they name the triggers in its log)."""
 
     def frames_done(self, now: float) -> int:
         if self.status == "completed":
@@ -288,6 +292,7 @@ class WorkflowRuns:
                 remaining=spendable,
             )
         events, steps = execute_blocks(order, frames, models, world)
+        triggers = first_of_each_trigger(events)
         dataset_id = (
             world.dataset(key.organization_id, str(read["dataset"])).id
             if read.get("kind") == "dataset"
@@ -307,6 +312,7 @@ class WorkflowRuns:
             source=read,
             model_ids=[m.id for m in models.values()],
             events=events,
+            triggers=triggers,
             step_results=steps,
             deposit_micro_usd=deposit,
             writes_results=any(n["type"] == "output" for n in order),
@@ -571,6 +577,9 @@ def execute_blocks(
             steps[node["id"]] = _measure(node, frames, events)
         else:
             steps[node["id"]] = {"frames_written": len(frames)}
+    # Each block writes its events over every frame: the run's are in time order, each
+    # frame's in the graph's order (its log reads them oldest first).
+    events.sort(key=itemgetter("frame"))
     return events, steps
 
 
@@ -614,6 +623,14 @@ def _measure(
             before = inside
         counts[name] = {"kind": "zone", "peak_occupancy": peak}
     return counts
+
+
+def first_of_each_trigger(events: Iterable[dict[str, Any]]) -> dict[str, dict[str, Any]]:
+    """The first of ``events`` of each trigger, by trigger, in the order they came."""
+    first: dict[str, dict[str, Any]] = {}
+    for event in events:
+        first.setdefault(event["trigger"], event)
+    return first
 
 
 def zone_event(measure: str, name: str, frame: Frame, before: int, inside: int) -> dict[str, Any]:

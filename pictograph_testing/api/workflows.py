@@ -1102,8 +1102,11 @@ _LIVE_LOG_QUERY = tuple(
 def live_log(call: Call) -> Reply:
     found = call.world.workflow_endpoints.logged(_workflow(call))
     stream = call.args["stream"]
-    sources = live_sources(call, found, stream)
-    names = _event_names(_live_triggers(call, found)) if stream == "events" else {}
+    if stream == "stats":
+        return log_page(call, live_sources(call, found, stream), {}, stream)
+    host, ran = _live_streams(call, found)
+    sources = _stream_sources(call, found, host, ran, stream)
+    names = _event_names(_live_triggers(ran)) if stream == "events" else {}
     return log_page(call, sources, names, stream)
 
 
@@ -1119,22 +1122,23 @@ def live_log_summary(call: Call) -> Reply:
     return log_summary(call, lambda stream: live_sources(call, found, stream))
 
 
-def _live_streams(call: Call, found: Endpoint) -> list[Stream]:
-    """The streams its current deployment ran, oldest first, each logged up to now."""
+def _live_streams(call: Call, found: Endpoint) -> tuple[WorkflowHost, list[Stream]]:
+    """The endpoint's graph as it runs, and the streams its current deployment ran,
+    oldest first, each logged up to now."""
+    host = WorkflowHost(call.world, found, call.world.workflows.workflows[found.workflow_id])
     streams: Streams | None = call.world.built("streams")
     if streams is None or found.started_at is None:
-        return []
-    host = WorkflowHost(call.world, found, call.world.workflows.workflows[found.workflow_id])
+        return host, []
     ran = [s for s in streams.ever_on(found.id) if s.opened_at >= found.started_at]
     for each in ran:
         host.fold_until(each, call.now)
-    return ran
+    return host, ran
 
 
-def _live_triggers(call: Call, found: Endpoint) -> Iterable[dict[str, Any]]:
-    """The first event of each trigger its streams logged."""
+def _live_triggers(ran: list[Stream]) -> Iterable[dict[str, Any]]:
+    """The first event of each trigger the streams ``ran`` logged."""
     return first_of_each_trigger(
-        event for each in _live_streams(call, found) for event in each.log.triggers.values()
+        event for each in ran for event in each.log.triggers.values()
     ).values()
 
 
@@ -1143,14 +1147,22 @@ def live_sources(call: Call, found: Endpoint, stream: str) -> list[LogSource]:
     ran through the graph and each of their zones' events (the newest
     ``STREAM_LOG_LIMIT`` of each, a source per stream), and a ``stats`` record each
     minute it has been active."""
-    engine = f"prt-{found.id[:8]}"
     if stream == "stats":
-        return [_live_stats(call, found, engine)]
-    ran = _live_streams(call, found)
-    if not ran:
-        return []
+        return [_live_stats(call, found, _engine(found))]
+    host, ran = _live_streams(call, found)
+    return _stream_sources(call, found, host, ran, stream)
+
+
+def _engine(found: Endpoint) -> str:
+    return f"prt-{found.id[:8]}"
+
+
+def _stream_sources(
+    call: Call, found: Endpoint, host: WorkflowHost, ran: list[Stream], stream: str
+) -> list[LogSource]:
+    """A source per stream in ``ran``: its frames or its zones' events."""
+    engine = _engine(found)
     if stream == "frames":
-        host = WorkflowHost(call.world, found, call.world.workflows.workflows[found.workflow_id])
         first = host.first_model
         model = (first.name, first.model_type) if first is not None else (None, None)
         return [

@@ -126,6 +126,24 @@ def test_a_private_or_unknown_dataset_is_one_and_the_same_404(
         client.explore.dataset(DATASET, organization=client.organizations.me().slug)
 
 
+async def test_a_slug_two_organizations_share_names_the_first_made(
+    fake: FakePictograph,
+    client: pictograph.Client,
+    aclient: pictograph.AsyncClient,
+    research: FakeOrganization,
+) -> None:
+    later = fake.add_organization(name="Pictograph Research")
+    assert later.slug == research.slug
+    later.add_dataset("Late", visibility="public")
+    research.add_dataset("Early", visibility="public")
+    assert client.explore.dataset(f"{research.slug}/early").name == "Early"
+    assert (await aclient.explore.dataset(f"{research.slug}/early")).name == "Early"
+    # The later organization's dataset is listed, but its name leads to the first's.
+    assert {d.name for d in client.explore.datasets(search="late")} == {"Late"}
+    with pytest.raises(NotFoundError):
+        client.explore.dataset(f"{research.slug}/late")
+
+
 def test_sorts_filters_and_pages(
     fake: FakePictograph, client: pictograph.Client, research: FakeOrganization
 ) -> None:

@@ -142,7 +142,7 @@ class PublicCatalog:
 
     def owner(self, slug: str) -> Organization | None:
         """The organization a qualified public name's first part names (the first made)."""
-        return next((o for o in self._world.organizations.values() if o.slug == slug), None)
+        return self._world.organization_by_slug(slug)
 
     def dataset(self, organization: str, ref: str) -> Dataset | None:
         """The public dataset ``organization/ref`` names (slug or display name), if any."""

@@ -10,17 +10,16 @@ import io
 import re
 import uuid
 import zlib
-from collections.abc import Sequence
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any, overload
+from typing import TYPE_CHECKING, Any
 
 from pictograph_testing.world.entities import IMAGE_STATUSES, Image
 from pictograph_testing.world.errors import Conflict, InvalidRequest, NotFound, field_error
 from pictograph_testing.world.image_files import check_image_bytes
-from pictograph_testing.world.ordered import NewestFirst
+from pictograph_testing.world.ordered import NewestLookedUp
 
 if TYPE_CHECKING:
-    from collections.abc import Callable, Iterable, Mapping
+    from collections.abc import Callable, Iterable, Mapping, Sequence
 
     from pictograph_testing.world.entities import Dataset
     from pictograph_testing.world.state import World
@@ -173,28 +172,6 @@ class ImageCounts:
     live_bytes: int = 0
 
 
-class _NewestImages(Sequence[Image]):
-    """A dataset's images newest first, read from its ids without copying them."""
-
-    def __init__(self, ids: list[str], images: dict[str, Image]) -> None:
-        self._ids = NewestFirst(ids)
-        self._images = images
-
-    def __len__(self) -> int:
-        return len(self._ids)
-
-    @overload
-    def __getitem__(self, index: int) -> Image: ...
-
-    @overload
-    def __getitem__(self, index: slice) -> list[Image]: ...
-
-    def __getitem__(self, index: int | slice) -> Image | list[Image]:
-        if isinstance(index, slice):
-            return [self._images[i] for i in self._ids[index]]
-        return self._images[self._ids[index]]
-
-
 class ImageService:
     """Keep every dataset's images: where they sit, their bytes, and what may change them."""
 
@@ -324,7 +301,7 @@ class ImageService:
         """
         unfiltered = (directory, filename, status, split, min_confidence_lt) == (None,) * 5
         if unfiltered and (include_archived or not self.counts(dataset).archived):
-            return _NewestImages(dataset.image_ids, self._world.images)
+            return NewestLookedUp(dataset.image_ids, self._world.images)
         found = []
         for image_id in reversed(dataset.image_ids):
             image = self._world.images[image_id]

@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 from bisect import bisect_left, bisect_right
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from typing import Any, Generic, Protocol, TypeVar, overload
 
-__all__ = ["NewestFirst", "SortedIndex", "by_seq", "index_in"]
+__all__ = ["NewestFirst", "NewestLookedUp", "SortedIndex", "by_seq", "index_in"]
 
 T = TypeVar("T")
 K = TypeVar("K")
@@ -49,6 +49,32 @@ class NewestFirst(Sequence[T], Generic[T]):
         if not 0 <= index < size:
             raise IndexError("index out of range")
         return self._items[size - 1 - index]
+
+
+class NewestLookedUp(Sequence[T], Generic[K, T]):
+    """Items named by a list of keys, newest first, looked up as they are read: a page
+    looks up only its own keys, and neither list nor table is copied."""
+
+    __slots__ = ("_keys", "_table")
+
+    def __init__(self, keys: list[K], table: Mapping[K, T]) -> None:
+        self._keys = NewestFirst(keys)
+        self._table = table
+
+    def __len__(self) -> int:
+        return len(self._keys)
+
+    @overload
+    def __getitem__(self, index: int) -> T: ...
+
+    @overload
+    def __getitem__(self, index: slice) -> list[T]: ...
+
+    def __getitem__(self, index: int | slice) -> T | list[T]:
+        if isinstance(index, slice):
+            table = self._table
+            return [table[key] for key in self._keys[index]]
+        return self._table[self._keys[index]]
 
 
 class SortedIndex(Generic[T]):

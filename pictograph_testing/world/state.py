@@ -126,6 +126,8 @@ class World:
         """When the timed services next act (see :meth:`catch_up`)."""
         self.ids = IdFactory(seed)
         self.organizations: dict[str, Organization] = {}
+        self._slugs: dict[str, list[str]] = {}
+        """slug -> the ids of the organizations bearing it, in ``organizations``' order."""
         self.api_keys: dict[str, ApiKey] = {}
         self.datasets: dict[str, Dataset] = {}
         self.images: dict[str, Image] = {}
@@ -334,9 +336,15 @@ class World:
             created_at=self.now(),
         )
         self.organizations[org_id] = org
+        self._slugs.setdefault(slug, []).append(org_id)
         self.ledgers[org_id] = []
         self.people.found(org)
         return org
+
+    def organization_by_slug(self, slug: str) -> Organization | None:
+        """The first organization made (or put in place) with that slug, if any."""
+        ids = self._slugs.get(slug)
+        return self.organizations[ids[0]] if ids else None
 
     def add_api_key(
         self,
@@ -380,6 +388,8 @@ class World:
         """Put ``new`` in ``old``'s place (a scenario's own id): its keys and ledger follow."""
         del self.organizations[old.id]
         self.organizations[new.id] = new
+        self._slugs[old.slug].remove(old.id)
+        self._slugs.setdefault(new.slug, []).append(new.id)
         self.ledgers[new.id] = self.ledgers.pop(old.id)
         billing: Billing | None = self.built("billing")
         if billing is not None:

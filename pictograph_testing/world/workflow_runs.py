@@ -44,6 +44,7 @@ from pictograph_testing.world.errors import (
 )
 from pictograph_testing.world.ids import distinct_ids
 from pictograph_testing.world.job_kinds import WORKFLOW_RUN_JOB, JobOrder, JobView, job_order
+from pictograph_testing.world.ordered import NewestLookedUp
 from pictograph_testing.world.predictions import content_hash, image_size, predict_for
 from pictograph_testing.world.workflow_nodes import (
     at_precision,
@@ -172,9 +173,9 @@ class WorkflowRuns:
             raise NotFound(f"Workflow run '{run_id}' not found")
         return run
 
-    def of_workflow(self, workflow: Workflow) -> list[Run]:
-        """Its runs, newest first."""
-        return [self.runs[i] for i in reversed(workflow.run_ids)]
+    def of_workflow(self, workflow: Workflow) -> Sequence[Run]:
+        """Its runs, newest first (a view: a page looks up only its own)."""
+        return NewestLookedUp(workflow.run_ids, self.runs)
 
     def of_organization(self, organization_id: str) -> list[Run]:
         """The organization's runs, oldest first (read only)."""

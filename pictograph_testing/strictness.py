@@ -108,50 +108,53 @@ def stray_message(method: str, url: httpx.URL, fake_url: str) -> str:
 def teardown_problems(fake: FakePictograph) -> list[str]:
     """Each thing the test left wrong, said with what to do about it."""
     problems: list[str] = []
-    if fake.assert_all_fired:
-        unfired = fake.faults.unfired
-        if unfired:
-            lines = [f"  - {_fault_line(fault)}" for fault in unfired]
-            problems.append(
-                f"{len(unfired)} fault(s) armed and never fired:\n"
-                + "\n".join(lines)
-                + "\n  Arm a fault with optional=True if the test may not reach it, or turn "
-                "the check off for the test with @pytest.mark.pictograph(assert_all_fired=False)."
-            )
-    if fake.assert_all_served:
-        unserved = fake.unserved_calls
-        if unserved:
-            lines = [
-                f"  - {call.method} {call.path}"
-                + (f" (sent by {', '.join(call.sdk_methods)})" if call.sdk_methods else "")
-                for call in unserved
-            ]
-            problems.append(
-                f"{len(unserved)} call(s) to routes the fake does not serve (each was "
-                "answered 404 not_implemented_by_fake, which the real API would not send):\n"
-                + "\n".join(lines)
-                + "\n  docs/fidelity.md lists what the fake serves; if the test means to "
-                "call them, use @pytest.mark.pictograph(assert_all_served=False) or "
-                "FakePictograph(assert_all_served=False)."
-            )
-    if fake.assert_streams_stopped:
-        running = [s for s in fake.streams if s.ended is None]
-        if running:
-            lines = [f"  - {s.id} ({s.kind}, on {s.host_id})" for s in running]
-            problems.append(
-                f"{len(running)} stream(s) still running (assert_streams_stopped=True):\n"
-                + "\n".join(lines)
-                + "\n  Stop each one (stream.stop(), or open it in a with block)."
-            )
-    if fake.stray_calls:
-        lines = [f"  - {call.method} {call.url}" for call in fake.stray_calls]
+    if fake.assert_all_fired and (unfired := fake.faults.unfired):
         problems.append(
-            f"{len(fake.stray_calls)} request(s) to hosts that are neither the fake nor "
-            "allowed (strict=True refused them):\n"
-            + "\n".join(lines)
-            + "\n  Point the code at the fake, or add the hosts to allow_hosts=[...]."
+            _listed(
+                f"{len(unfired)} fault(s) armed and never fired",
+                [_fault_line(fault) for fault in unfired],
+                "Arm a fault with optional=True if the test may not reach it, or turn the "
+                "check off for the test with @pytest.mark.pictograph(assert_all_fired=False).",
+            )
+        )
+    if fake.assert_all_served and (unserved := fake.unserved_calls):
+        problems.append(
+            _listed(
+                f"{len(unserved)} call(s) to routes the fake does not serve (each was "
+                "answered 404 not_implemented_by_fake, which the real API would not send)",
+                [
+                    f"{call.method} {call.path}"
+                    + (f" (sent by {', '.join(call.sdk_methods)})" if call.sdk_methods else "")
+                    for call in unserved
+                ],
+                "docs/fidelity.md lists what the fake serves; if the test means to call them, "
+                "use @pytest.mark.pictograph(assert_all_served=False) or "
+                "FakePictograph(assert_all_served=False).",
+            )
+        )
+    if fake.assert_streams_stopped and (running := [s for s in fake.streams if s.ended is None]):
+        problems.append(
+            _listed(
+                f"{len(running)} stream(s) still running (assert_streams_stopped=True)",
+                [f"{s.id} ({s.kind}, on {s.host_id})" for s in running],
+                "Stop each one (stream.stop(), or open it in a with block).",
+            )
+        )
+    if fake.stray_calls:
+        problems.append(
+            _listed(
+                f"{len(fake.stray_calls)} request(s) to hosts that are neither the fake nor "
+                "allowed (strict=True refused them)",
+                [f"{call.method} {call.url}" for call in fake.stray_calls],
+                "Point the code at the fake, or add the hosts to allow_hosts=[...].",
+            )
         )
     return problems
+
+
+def _listed(what: str, items: list[str], advice: str) -> str:
+    """A teardown problem: what is wrong, one line per item, then what to do."""
+    return "\n".join([f"{what}:", *(f"  - {item}" for item in items), f"  {advice}"])
 
 
 def _fault_line(fault: RequestFault | RunFailure | JobFailure) -> str:

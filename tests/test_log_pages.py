@@ -8,6 +8,7 @@ while the streams go on logging; and a clear 400 for a cursor that is not one.
 from __future__ import annotations
 
 import itertools
+import math
 from typing import TYPE_CHECKING, Any
 
 import pytest
@@ -186,6 +187,7 @@ async def test_the_async_client_pages_a_live_log_by_its_cursors(
 _CURSORS = st.one_of(
     st.text(max_size=40),
     st.from_regex(r"(asc|desc):[-+0-9.einfa]{0,8}:[0-9]{0,3}:[0-9]{0,4}", fullmatch=True),
+    st.sampled_from(["asc:nan:0:1", "asc:-nan:0:0", "asc:inf:0:1", "asc:-inf:0:1"]),
 )
 
 
@@ -210,6 +212,7 @@ def test_any_cursor_gets_a_page_or_a_400_that_says_what_to_send(
         assert "is not a cursor of an asc page: send the next_cursor" in str(refused)
     else:
         assert cursor.startswith("asc:")
+        assert math.isfinite(float(cursor.split(":")[1]))  # nan names no record's time
         assert len(page.records) <= 5
     assert not fake.server_errors
 

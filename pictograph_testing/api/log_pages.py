@@ -17,6 +17,7 @@ however many records the sources have logged (or dropped) since.
 from __future__ import annotations
 
 import heapq
+import math
 from bisect import bisect_left, bisect_right
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
@@ -139,9 +140,12 @@ def _after(cursor: str | None, order: str) -> _Place | None:
     rank, _, number = rest.partition(":")
     if made_for == order and rank.isdigit() and number.isdigit():
         try:
-            return (float(at), int(rank), int(number))
+            time = float(at)
         except ValueError:
             pass
+        else:
+            if math.isfinite(time):  # a record's time is: nan would match no place
+                return (time, int(rank), int(number))
     raise InvalidRequest(
         f"cursor '{cursor}' is not a cursor of an {order} page: send the next_cursor of "
         "the previous page, in the same order.",

@@ -11,6 +11,7 @@ import re
 from typing import Any
 
 import pytest
+from pictograph.exceptions import NotFoundError
 
 from pictograph_testing import FakePictograph
 
@@ -66,3 +67,15 @@ async def test_the_key_marked_default_is_the_async_client_s() -> None:
             me = await client.organizations.me()
     assert me.id == fake.world.default_org.id
     assert fake.world.default_key.role == "admin"
+
+
+def test_a_scenario_s_organization_slug_is_the_one_explore_names() -> None:
+    document = {"schema_version": 1, "organization": {"slug": "acme-vision", "name": "Acme"}}
+    with FakePictograph(scenario=document) as fake:
+        fake.add_dataset("Parts", images=2, visibility="public")
+        client = fake.client()
+        assert client.organizations.me().slug == "acme-vision"
+        assert client.explore.dataset("acme-vision/parts").name == "Parts"
+        old_slug = FakePictograph().world.default_org.slug  # what the seed would have named
+        with pytest.raises(NotFoundError):
+            client.explore.dataset(f"{old_slug}/parts")

@@ -525,6 +525,24 @@ def test_a_cancelled_run_is_free_and_ends_the_wait(
     assert fake.balance_micro_usd == before
 
 
+async def test_a_workflows_runs_are_paged_newest_first(
+    client: pictograph.Client, aclient: pictograph.AsyncClient
+) -> None:
+    _train(client)
+    client.workflows.create("Lot", detection_graph("signs"))
+    started = [client.workflows.run("Lot").run_id for _ in range(5)]
+    newest_first = started[::-1]
+    assert [r.id for r in client.workflows.list_runs("Lot", limit=2)] == newest_first[:2]
+    assert [r.id for r in client.workflows.list_runs("Lot", limit=2, offset=4)] == started[:1]
+    assert client.workflows.list_runs("Lot", offset=5) == []
+    assert [r.id for r in client.workflows.iter_runs("Lot", page_size=2)] == newest_first
+    paged = [r.id async for r in await aclient.workflows.iter_runs("Lot", page_size=3)]
+    assert paged == newest_first
+    # A run started since is first on the next read.
+    latest = client.workflows.run("Lot").run_id
+    assert [r.id for r in client.workflows.list_runs("Lot", limit=1)] == [latest]
+
+
 def test_a_run_whose_model_is_deleted_fails_free_and_says_why(
     fake: FakePictograph, client: pictograph.Client
 ) -> None:

@@ -138,14 +138,13 @@ def _after(cursor: str | None, order: str) -> _Place | None:
     made_for, _, place = cursor.partition(":")
     at, _, rest = place.partition(":")
     rank, _, number = rest.partition(":")
-    if made_for == order and rank.isdigit() and number.isdigit():
-        try:
-            time = float(at)
-        except ValueError:
-            pass
-        else:
-            if math.isfinite(time):  # a record's time is: nan would match no place
-                return (time, int(rank), int(number))
+    try:
+        time = float(at)
+    except ValueError:
+        time = math.nan
+    # A record's time is finite: nan would match no place.
+    if made_for == order and rank.isdigit() and number.isdigit() and math.isfinite(time):
+        return (time, int(rank), int(number))
     raise InvalidRequest(
         f"cursor '{cursor}' is not a cursor of an {order} page: send the next_cursor of "
         "the previous page, in the same order.",

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from bisect import bisect_left
 from dataclasses import replace
+from functools import cached_property
 from operator import itemgetter
 from typing import TYPE_CHECKING, Any
 
@@ -63,7 +64,7 @@ if TYPE_CHECKING:
     from pictograph_testing.world.workflow_runs import Run as WorkflowRunState
     from pictograph_testing.world.workflows import Workflow
 
-__all__ = ["live_sources", "log_sources", "run_payload", "run_summary", "workflow_payload"]
+__all__ = ["log_sources", "run_payload", "run_summary", "workflow_payload"]
 
 _GRAPH_DOC: dict[str, Any] = {
     "type": "object",
@@ -1100,14 +1101,10 @@ _LIVE_LOG_QUERY = tuple(
     query=_LIVE_LOG_QUERY,
 )
 def live_log(call: Call) -> Reply:
-    found = call.world.workflow_endpoints.logged(_workflow(call))
     stream = call.args["stream"]
-    if stream == "stats":
-        return log_page(call, live_sources(call, found, stream), {}, stream)
-    host, ran = _live_streams(call, found)
-    sources = _stream_sources(call, found, host, ran, stream)
-    names = _event_names(_live_triggers(ran)) if stream == "events" else {}
-    return log_page(call, sources, names, stream)
+    log = _LiveLog(call, call.world.workflow_endpoints.logged(_workflow(call)))
+    names = _event_names(_live_triggers(log.ran)) if stream == "events" else {}
+    return log_page(call, log.sources(stream), names, stream)
 
 
 @endpoint(
@@ -1118,21 +1115,56 @@ def live_log(call: Call) -> Reply:
     reply=Bare("RunLogSummary"),
 )
 def live_log_summary(call: Call) -> Reply:
-    found = call.world.workflow_endpoints.logged(_workflow(call))
-    return log_summary(call, lambda stream: live_sources(call, found, stream))
+    log = _LiveLog(call, call.world.workflow_endpoints.logged(_workflow(call)))
+    return log_summary(call, log.sources)
 
 
-def _live_streams(call: Call, found: Endpoint) -> tuple[WorkflowHost, list[Stream]]:
-    """The endpoint's graph as it runs, and the streams its current deployment ran,
-    oldest first, each logged up to now."""
-    host = WorkflowHost(call.world, found, call.world.workflows.workflows[found.workflow_id])
-    streams: Streams | None = call.world.built("streams")
-    if streams is None or found.started_at is None:
-        return host, []
-    ran = [s for s in streams.ever_on(found.id) if s.opened_at >= found.started_at]
-    for each in ran:
-        host.fold_until(each, call.now)
-    return host, ran
+class _LiveLog:
+    """What a workflow endpoint's current deployment has logged by now, read by one call:
+    each frame its streams ran through the graph and each of their zones' events (the
+    newest ``STREAM_LOG_LIMIT`` of each, a source per stream), and a ``stats`` record
+    each minute it has been active. The streams are run up to now once, and only for
+    what reads them (a stats page does not)."""
+
+    def __init__(self, call: Call, found: Endpoint) -> None:
+        self._call = call
+        self._found = found
+        self._engine = f"prt-{found.id[:8]}"
+
+    @cached_property
+    def host(self) -> WorkflowHost:
+        """The endpoint's graph as it runs."""
+        world = self._call.world
+        return WorkflowHost(world, self._found, world.workflows.workflows[self._found.workflow_id])
+
+    @cached_property
+    def ran(self) -> list[Stream]:
+        """The streams its current deployment ran, oldest first, each logged up to now."""
+        call, found = self._call, self._found
+        streams: Streams | None = call.world.built("streams")
+        if streams is None or found.started_at is None:
+            return []
+        ran = [s for s in streams.ever_on(found.id) if s.opened_at >= found.started_at]
+        for each in ran:
+            self.host.fold_until(each, call.now)
+        return ran
+
+    def sources(self, stream: str) -> list[LogSource]:
+        """The sources of ``stream``: a stream's frames or its zones' events each, or the
+        endpoint's stats."""
+        call, engine = self._call, self._engine
+        if stream == "stats":
+            return [_live_stats(call, self._found, engine)]
+        ran = self.ran
+        if stream == "events":
+            return [_events_source(call, each, rank, engine) for rank, each in enumerate(ran)]
+        first = self.host.first_model
+        model = (first.name, first.model_type) if first is not None else (None, None)
+        latency = self.host.latency_ms()
+        return [
+            _frames_source(call, each, rank, engine, latency, model)
+            for rank, each in enumerate(ran)
+        ]
 
 
 def _live_triggers(ran: list[Stream]) -> Iterable[dict[str, Any]]:
@@ -1140,36 +1172,6 @@ def _live_triggers(ran: list[Stream]) -> Iterable[dict[str, Any]]:
     return first_of_each_trigger(
         event for each in ran for event in each.log.triggers.values()
     ).values()
-
-
-def live_sources(call: Call, found: Endpoint, stream: str) -> list[LogSource]:
-    """What the endpoint's current deployment has logged by now: each frame its streams
-    ran through the graph and each of their zones' events (the newest
-    ``STREAM_LOG_LIMIT`` of each, a source per stream), and a ``stats`` record each
-    minute it has been active."""
-    if stream == "stats":
-        return [_live_stats(call, found, _engine(found))]
-    host, ran = _live_streams(call, found)
-    return _stream_sources(call, found, host, ran, stream)
-
-
-def _engine(found: Endpoint) -> str:
-    return f"prt-{found.id[:8]}"
-
-
-def _stream_sources(
-    call: Call, found: Endpoint, host: WorkflowHost, ran: list[Stream], stream: str
-) -> list[LogSource]:
-    """A source per stream in ``ran``: its frames or its zones' events."""
-    engine = _engine(found)
-    if stream == "frames":
-        first = host.first_model
-        model = (first.name, first.model_type) if first is not None else (None, None)
-        return [
-            _frames_source(call, each, rank, engine, host.latency_ms(), model)
-            for rank, each in enumerate(ran)
-        ]
-    return [_events_source(call, each, rank, engine) for rank, each in enumerate(ran)]
 
 
 def _frames_source(

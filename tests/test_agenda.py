@@ -21,6 +21,7 @@ from hypothesis import strategies as st
 from pictograph_testing import FakePictograph
 
 from .invariants import state_digest
+from .test_workflows import detection_graph
 
 if TYPE_CHECKING:
     from collections.abc import Callable
@@ -137,6 +138,12 @@ def _event_seen(fake: FakePictograph, client: pictograph.Client, service: str) -
         created = client.deployments.create(_trained(fake, client), gpu_type="t4")
         fake.clock.advance(hours=1)
         assert client.deployments.get(created.deployment.id).status == "active"
+    elif service == "workflow_runs":
+        client.workflows.create("Lot", detection_graph(_trained(fake, client), DATASET))
+        started = client.workflows.run("Lot")
+        assert fake.world.agenda.due == fake.world.workflow_runs.next_event < JUNE_FIRST
+        fake.clock.advance(seconds=fake.world.agenda.due - fake.clock.monotonic())
+        assert client.workflows.get_run(started.run_id).status == "completed"
     elif service == "resets":
         _trained(fake, client)
         spent = client.credits.balance()
@@ -155,7 +162,8 @@ def _event_seen(fake: FakePictograph, client: pictograph.Client, service: str) -
 
 
 @pytest.mark.parametrize(
-    "service", ["training", "exports", "evaluations", "deployments", "members", "resets"]
+    "service",
+    ["training", "exports", "evaluations", "deployments", "members", "resets", "workflow_runs"],
 )
 def test_each_timed_service_plans_on_the_agenda(service: str) -> None:
     with _world() as fake:
@@ -175,3 +183,55 @@ def test_a_run_ends_on_the_first_request_after_its_end(minutes: int) -> None:
         fake.clock.advance(seconds=due - fake.clock.monotonic() + (minutes - 30))
         seen = client.training.get(run_id=run.id).status
         assert seen == ("completed" if minutes > 30 else "running")
+
+
+@pytest.mark.parametrize("cancelled", [(), (0,), (1, 2), (0, 1, 2, 3)])
+def test_workflow_runs_end_in_time_order_past_cancelled_ones(cancelled: tuple[int, ...]) -> None:
+    """Runs on two GPUs end in the order of their ends, not the order they started; a
+    run cancelled before its end leaves nothing behind that moves the others."""
+    worlds = _world(), _world()
+    runs: list[list[str]] = [[], []]
+    with worlds[0] as kept, worlds[1] as forgetful:
+        clients = kept.client(max_retries=0), forgetful.client(max_retries=0)
+        steps: list[Callable[[pictograph.Client, list[str]], object]] = [
+            lambda c, _: c.workflows.create("Lot", detection_graph("m", DATASET)),
+            *(
+                lambda c, started, gpu=gpu: started.append(c.workflows.run("Lot", gpu=gpu).run_id)
+                for gpu in ("t4", "l4", "t4", "l4")
+            ),
+            *(lambda c, started, i=i: c.workflows.cancel_run(started[i]) for i in cancelled),
+            lambda c, started: [c.workflows.get_run(run_id) for run_id in started],
+        ]
+        for fake, client in zip(worlds, clients, strict=True):
+            # Not waited on: the SDK's sleeps follow one fake's clock, and two are active.
+            client.training.create(
+                DATASET, EXPORT, pipeline_type="yolox", name="m", config={"epochs": 2}, wait=False
+            )
+            fake.clock.advance(hours=2)
+            assert client.training.get("m").status == "completed"
+        for step in steps:
+            for fake, client, started in zip(worlds, clients, runs, strict=True):
+                if fake is forgetful:
+                    fake.world.agenda.due = -math.inf
+                step(client, started)
+            assert state_digest(kept.world) == state_digest(forgetful.world)
+        for minutes in (1, 1, 5, 60):
+            for fake, client in zip(worlds, clients, strict=True):
+                fake.clock.advance(minutes=minutes)
+                if fake is forgetful:
+                    fake.world.agenda.due = -math.inf
+                client.workflows.list_runs("Lot")
+            assert state_digest(kept.world) == state_digest(forgetful.world)
+        answers = [[(c.status, c.response_body) for c in fake.calls] for fake in worlds]
+        assert answers[0] == answers[1]
+        ended = [clients[0].workflows.get_run(run_id) for run_id in runs[0]]
+        assert [r.status for r in ended] == [
+            "cancelled" if i in cancelled else "completed" for i in range(4)
+        ]
+        completed = [r for r in ended if r.status == "completed"]
+        by_end = sorted(completed, key=lambda r: (r.completed_at, r.created_at))
+        # The L4 runs (0.6 of a T4's time) end first: the order of ends, not of starts.
+        assert [r.id for r in by_end] == [r.id for r in completed if r.compute.gpu == "l4"] + [
+            r.id for r in completed if r.compute.gpu == "t4"
+        ]
+        assert [r.id for r in clients[1].workflows.list_runs("Lot")] == runs[1][::-1]

@@ -2,13 +2,11 @@
 
 from __future__ import annotations
 
+import heapq
 import math
-from typing import TYPE_CHECKING, Protocol, TypeVar
+from typing import Generic, Protocol, TypeVar
 
-if TYPE_CHECKING:
-    from collections.abc import Iterable
-
-__all__ = ["Agenda", "TimedJob", "earliest_end", "take_due"]
+__all__ = ["Agenda", "LiveJobs", "TimedJob"]
 
 
 class TimedJob(Protocol):
@@ -22,21 +20,58 @@ class TimedJob(Protocol):
 _Job = TypeVar("_Job", bound=TimedJob)
 
 
-def take_due(live: dict[str, _Job], now: float) -> list[_Job]:
-    """Remove from ``live`` and return every job due at or before ``now``, in the order
-    they end (the older first at one instant)."""
-    due = sorted(
-        (job for job in live.values() if job.ends_at <= now),
-        key=lambda job: (job.ends_at, job.created_at),
-    )
-    for job in due:
-        del live[job.id]
-    return due
+class LiveJobs(Generic[_Job]):
+    """A timed service's jobs still under way, by id, and the order they end in.
 
+    Each job is planned once, when it starts, at the end it has then; ending the due
+    ones costs a heap pop each, however many are under way. A job dropped before its
+    end (cancelled, its owner deleted) leaves its place in the heap until its end comes
+    and is passed over then: the service wakes for nothing once, as for any bound.
+    """
 
-def earliest_end(jobs: Iterable[TimedJob]) -> float:
-    """When the first of ``jobs`` ends (infinity for none): a service's next event."""
-    return min((job.ends_at for job in jobs), default=math.inf)
+    __slots__ = ("_ends", "_planned", "agenda", "jobs")
+
+    def __init__(self, agenda: Agenda) -> None:
+        self.agenda = agenda
+        """The world's agenda, told when the next job ends."""
+        self.jobs: dict[str, _Job] = {}
+        """The jobs under way, by id, in the order they started (read only)."""
+        self._ends: list[tuple[float, float, int, str]] = []
+        """(end, start, number, id): a heap, the first to end on top; at one instant the
+        older first, then the first started."""
+        self._planned = 0
+
+    def start(self, job: _Job) -> None:
+        """Take ``job`` on, and tell the agenda when it ends."""
+        self.jobs[job.id] = job
+        self._planned += 1
+        heapq.heappush(self._ends, (job.ends_at, job.created_at, self._planned, job.id))
+        self.agenda.expect(job.ends_at)
+
+    def drop(self, job_id: str) -> None:
+        """Stop following a job that ends before its time (or was never taken on)."""
+        self.jobs.pop(job_id, None)
+
+    def __contains__(self, job_id: object) -> bool:
+        return job_id in self.jobs
+
+    @property
+    def next_event(self) -> float:
+        """When the first job under way ends (infinity for none), or a job dropped
+        before then was to: a bound, as the agenda's is (reading it changes nothing)."""
+        return self._ends[0][0] if self._ends else math.inf
+
+    def take_due(self, now: float) -> list[_Job]:
+        """Stop following, and return, every job due at or before ``now``, in the order
+        they end; the agenda hears when the next one does."""
+        ends, jobs = self._ends, self.jobs
+        due = []
+        while ends and ends[0][0] <= now:
+            job = jobs.pop(heapq.heappop(ends)[3], None)
+            if job is not None:
+                due.append(job)
+        self.agenda.expect(self.next_event)
+        return due
 
 
 class Agenda:

@@ -16,7 +16,7 @@ import math
 from typing import TYPE_CHECKING
 
 from pictograph_testing.catalog import PLANS
-from pictograph_testing.world.agenda import earliest_end, take_due
+from pictograph_testing.world.agenda import LiveJobs
 from pictograph_testing.world.entities import PublicImport
 from pictograph_testing.world.errors import ImageLimitExceeded, NotFound
 from pictograph_testing.world.failures import FailureQueue
@@ -53,10 +53,9 @@ class PublicImports:
         self._world = world
         self.imports: dict[str, PublicImport] = {}
         """Every import, by id, in the order they were started."""
-        self._live: dict[str, PublicImport] = {}
+        self._live: LiveJobs[PublicImport] = LiveJobs(world.agenda)
         self._failing: dict[str, str] = {}
         """Import id -> the reason a failure armed for it ends it with."""
-        self._next_event = math.inf
         self.failures = FailureQueue("public import", DEFAULT_FAILURE)
         """The failures armed for the next imports (``fake.faults.fail_public_import``)."""
 
@@ -157,9 +156,7 @@ class PublicImports:
         failure = self.failures.take()
         if failure is not None:
             self._failing[job.id] = failure
-        self._live[job.id] = job
-        self._next_event = min(self._next_event, job.ends_at)
-        world.agenda.expect(self._next_event)
+        self._live.start(job)
         return job
 
     def _images_of(self, organization_id: str) -> int:
@@ -184,16 +181,12 @@ class PublicImports:
     @property
     def next_event(self) -> float:
         """When an import ends next, at the earliest (for the world's agenda)."""
-        return self._next_event
+        return self._live.next_event
 
     def advance_to(self, now: float) -> None:
         """End, in time order, every import due at or before ``now``."""
-        if now < self._next_event:
-            return
-        for job in take_due(self._live, now):
+        for job in self._live.take_due(now):
             self._end(job)
-        self._next_event = earliest_end(self._live.values())
-        self._world.agenda.expect(self._next_event)
 
     def _end(self, job: PublicImport) -> None:
         world = self._world

@@ -23,7 +23,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
 from pictograph_testing.catalog import MAX_VIDEO_BYTES, PLANS
-from pictograph_testing.world.agenda import earliest_end, take_due
+from pictograph_testing.world.agenda import LiveJobs
 from pictograph_testing.world.entities import Image
 from pictograph_testing.world.errors import (
     Conflict,
@@ -134,8 +134,7 @@ class VideoService:
         self.extractions: dict[str, FrameExtraction] = {}
         self._of_organization: dict[str, list[FrameExtraction]] = {}
         """Each organization's extractions, oldest first (the jobs feed reads them)."""
-        self._live: dict[str, FrameExtraction] = {}
-        self._next_event = math.inf
+        self._live: LiveJobs[FrameExtraction] = LiveJobs(world.agenda)
         self.failures = FailureQueue("video extraction", DEFAULT_FAILURE)
         """The failures armed for the next extractions (``fake.faults.fail_video_extraction``)."""
 
@@ -283,7 +282,7 @@ class VideoService:
         world.cold_storage.require_warm(dataset, "a frame extraction")
         if self._directory_exists(dataset, target) or any(
             job.dataset_id == dataset.id and job.directory_path == target
-            for job in self._live.values()
+            for job in self._live.jobs.values()
         ):
             raise Conflict(
                 f"Directory '{target}' already exists in dataset '{dataset.name}': extract "
@@ -327,9 +326,7 @@ class VideoService:
             job.error = failure
         self.extractions[job.id] = job
         self._of_organization.setdefault(job.organization_id, []).append(job)
-        self._live[job.id] = job
-        self._next_event = min(self._next_event, job.ends_at)
-        world.agenda.expect(self._next_event)
+        self._live.start(job)
         return job
 
     def of_organization(self, organization_id: str) -> list[FrameExtraction]:
@@ -338,7 +335,7 @@ class VideoService:
 
     def live(self, organization_id: str) -> list[FrameExtraction]:
         """The organization's extractions still processing."""
-        return [j for j in self._live.values() if j.organization_id == organization_id]
+        return [j for j in self._live.jobs.values() if j.organization_id == organization_id]
 
     def job(self, key: ApiKey, job_id: str) -> FrameExtraction:
         """The organization's extraction with this id, or 404 (another's is none of its)."""
@@ -381,16 +378,12 @@ class VideoService:
     @property
     def next_event(self) -> float:
         """When an extraction ends next, at the earliest (for the world's agenda)."""
-        return self._next_event
+        return self._live.next_event
 
     def advance_to(self, now: float) -> None:
         """End, in time order, every extraction due at or before ``now``."""
-        if now < self._next_event:
-            return
-        for job in take_due(self._live, now):
+        for job in self._live.take_due(now):
             self._end(job)
-        self._next_event = earliest_end(self._live.values())
-        self._world.agenda.expect(self._next_event)
 
     def _end(self, job: FrameExtraction) -> None:
         world = self._world

@@ -33,7 +33,7 @@ from operator import itemgetter
 from typing import TYPE_CHECKING, Any
 
 from pictograph_testing.catalog import WORKFLOW_GPUS
-from pictograph_testing.world.agenda import earliest_end, take_due
+from pictograph_testing.world.agenda import LiveJobs
 from pictograph_testing.world.billing import usd_pair
 from pictograph_testing.world.errors import (
     Conflict,
@@ -162,8 +162,7 @@ class WorkflowRuns:
         self.runs: dict[str, Run] = {}
         # Each organization's runs, oldest first: the jobs feed reads them per request.
         self._of_organization: dict[str, list[Run]] = {}
-        self._live: dict[str, Run] = {}
-        self._next_event = math.inf
+        self._live: LiveJobs[Run] = LiveJobs(world.agenda)
 
     # ── reads ──
 
@@ -183,7 +182,7 @@ class WorkflowRuns:
 
     def live(self, organization_id: str) -> list[Run]:
         """The organization's queued and processing runs."""
-        return [r for r in self._live.values() if r.organization_id == organization_id]
+        return [r for r in self._live.jobs.values() if r.organization_id == organization_id]
 
     def job(self, run: Run) -> JobView:
         """The run as the jobs feed shows it (type ``workflow_run``)."""
@@ -328,11 +327,9 @@ class WorkflowRuns:
             run.model_name, run.model_task = first.name, first.model_type
         self.runs[run.id] = run
         self._of_organization.setdefault(run.organization_id, []).append(run)
-        self._live[run.id] = run
+        self._live.start(run)
         workflow.run_ids.append(run.id)
         workflow.last_run_id = run.id
-        self._next_event = min(self._next_event, run.ends_at)
-        world.agenda.expect(self._next_event)
         return run
 
     def _frames(self, key: ApiKey, source: dict[str, Any]) -> tuple[list[Frame], float | None]:
@@ -416,7 +413,7 @@ class WorkflowRuns:
             if (
                 run is None
                 or run.organization_id != key.organization_id
-                or run.id not in (self._live)
+                or run.id not in self._live
             ):
                 not_found.append(ref)
                 continue
@@ -428,7 +425,7 @@ class WorkflowRuns:
         """Drop a deleted workflow's runs (its live ones stop first, free)."""
         gone = set(workflow.run_ids)
         for run_id in gone:
-            self._live.pop(run_id, None)
+            self._live.drop(run_id)
             del self.runs[run_id]
         if gone:
             kept = self._of_organization[workflow.organization_id]
@@ -438,16 +435,13 @@ class WorkflowRuns:
 
     @property
     def next_event(self) -> float:
-        return self._next_event
+        """When a run ends next, at the earliest (for the world's agenda)."""
+        return self._live.next_event
 
     def advance_to(self, now: float) -> None:
         """End, in time order, every run due at or before ``now``."""
-        if now < self._next_event:
-            return
-        for run in take_due(self._live, now):
+        for run in self._live.take_due(now):
             self._finish(run)
-        self._next_event = earliest_end(self._live.values())
-        self._world.agenda.expect(self._next_event)
 
     def _finish(self, run: Run) -> None:
         world = self._world
@@ -478,7 +472,7 @@ class WorkflowRuns:
 
     def _end(self, run: Run, status: str, error: str | None, *, at: float | None = None) -> None:
         world = self._world
-        self._live.pop(run.id, None)
+        self._live.drop(run.id)
         run.status = status
         run.error = error
         run.completed_at = world.now() if at is None else at

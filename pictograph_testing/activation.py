@@ -136,14 +136,14 @@ def activate(fake: FakePictograph) -> None:
         _stack.append(fake)
         if len(_stack) == 1:
             coupling.install()
-        for host in fake.hosts:
+        for host in fake.host_keys:
             coupling.route(host)
         if fake.clock_modules:
             try:
                 _coupled[id(fake)] = coupling.couple_modules(fake.clock_modules)
             except ValueError:
                 _stack.remove(fake)
-                for host in fake.hosts:
+                for host in fake.host_keys:
                     coupling.unroute(host)
                 _uncouple_if_idle()
                 raise
@@ -157,7 +157,7 @@ def deactivate(fake: FakePictograph) -> None:
             raise RuntimeError("this FakePictograph is not active")
         _stack.remove(fake)
         coupling.uncouple_modules(_coupled.pop(id(fake), []))
-        for host in fake.hosts:
+        for host in fake.host_keys:
             # Held, a host's route stays (answering nothing while no fake serves it):
             # the next fake most often serves the same hosts.
             coupling.unroute(host, keep_route=_held)

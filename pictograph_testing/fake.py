@@ -6,12 +6,13 @@ import functools
 import inspect
 import os
 import random
-from typing import TYPE_CHECKING, Any, TypeVar
+from typing import TYPE_CHECKING, Any, NamedTuple, TypeVar
 
 import httpx
 
 from pictograph_testing import activation, scenarios
 from pictograph_testing._http_client import API_KEY_HEADER, FakeAsyncHttpClient, FakeHttpClient
+from pictograph_testing._sdk.interception import HostKey, host_key
 from pictograph_testing._sdk.layout import require_async_client
 from pictograph_testing.api.app import Api
 from pictograph_testing.api.dialects import (
@@ -146,7 +147,8 @@ class FakePictograph:
         self._webhooks = WebhookCourier(self.world)
         self.api.courier = self._webhooks
         self._transport = FakeTransport(self.api)
-        self._url, self._gateway = _parsed_hosts(self.base_url)
+        hosts = _parsed_hosts(self.base_url)
+        self._url, self._gateway, self._hosts, self._host_keys = hosts
         self._gateway_transport = FakeTransport(self.api, prefix=GATEWAY_PREFIX)
         # What teardown checks (see `strictness`): faults fired, routes served, and with
         # `strict`, no request to a host that is neither a fake's nor in `allow_hosts`.
@@ -341,9 +343,12 @@ class FakePictograph:
     @property
     def hosts(self) -> tuple[httpx.URL, ...]:
         """One URL per host this fake answers: the API's, and the gateway's when apart."""
-        if _same_host(self._gateway, self._url):
-            return (self._url,)
-        return (self._url, self._gateway)
+        return self._hosts
+
+    @property
+    def host_keys(self) -> tuple[HostKey, ...]:
+        """What identifies each of :attr:`hosts` (scheme, host and explicit port)."""
+        return self._host_keys
 
     def owns(self, url: httpx.URL) -> bool:
         """Whether ``url`` is on one of this fake's hosts (its API, its signed storage URLs,
@@ -1127,12 +1132,25 @@ class FakeOrganization:
         return f"FakeOrganization(id={self.id!r}, name={self.name!r})"
 
 
+class _Hosts(NamedTuple):
+    """Where a base URL's fake answers, worked out once per base URL."""
+
+    url: httpx.URL
+    gateway: httpx.URL
+    served: tuple[httpx.URL, ...]
+    """One URL per host: the API's, and the gateway's when apart."""
+    keys: tuple[HostKey, ...]
+    """What identifies each host served, as the interception routes them."""
+
+
 @functools.lru_cache(maxsize=32)
-def _parsed_hosts(base_url: str) -> tuple[httpx.URL, httpx.URL]:
-    """The API's URL and its gateway's; ``ValueError`` for a base URL a client cannot
-    reach (no http(s) scheme, no host, a bad port), not a fake that answers nothing."""
-    # Parsed once per base URL (a fake per test would parse the same two each time);
-    # an httpx.URL is never changed in place, so fakes can share them.
+def _parsed_hosts(base_url: str) -> _Hosts:
+    """The API's URL and its gateway's, and the hosts they are on; ``ValueError`` for a
+    base URL a client cannot reach (no http(s) scheme, no host, a bad port), not a fake
+    that answers nothing."""
+    # Parsed once per base URL (a fake per test would parse the same two each time, and
+    # read their hosts at each start and stop); an httpx.URL is never changed in place,
+    # so fakes can share them.
     try:
         url = httpx.URL(base_url)
         port = url.port
@@ -1145,7 +1163,9 @@ def _parsed_hosts(base_url: str) -> tuple[httpx.URL, httpx.URL]:
         )
     if port is not None and not 0 < port < 65536:
         raise ValueError(f"base_url's port must be 1 to 65535, got {base_url!r}")
-    return url, httpx.URL(gateway_url(base_url))
+    gateway = httpx.URL(gateway_url(base_url))
+    served = (url,) if _same_host(gateway, url) else (url, gateway)
+    return _Hosts(url, gateway, served, tuple(map(host_key, served)))
 
 
 def _same_host(url: httpx.URL, own: httpx.URL) -> bool:

@@ -43,7 +43,7 @@ if TYPE_CHECKING:
 
     import httpx
 
-    from pictograph_testing._sdk.interception import FakeRouter
+    from pictograph_testing._sdk.interception import FakeRouter, HostKey
     from pictograph_testing.clock import VirtualClock
     from pictograph_testing.transport import FakeTransport
 
@@ -130,18 +130,18 @@ class SdkCoupling:
         """Undo one :meth:`couple_modules`."""
         self._clock.uncouple_modules(replaced)
 
-    def route(self, url: httpx.URL) -> None:
-        """Intercept requests to ``url``'s host: a fake serving it has started."""
-        self._interception.add(url)
+    def route(self, host: HostKey) -> None:
+        """Intercept requests to ``host``: a fake serving it has started."""
+        self._interception.add(host)
 
-    def unroute(self, url: httpx.URL, *, keep_route: bool = False) -> None:
-        """Undo one :meth:`route`: a fake serving ``url``'s host has stopped.
+    def unroute(self, host: HostKey, *, keep_route: bool = False) -> None:
+        """Undo one :meth:`route`: a fake serving ``host`` has stopped.
 
         ``keep_route``: the host's route stays in place until the coupling is removed
         (it passes every request on while no fake serves the host), for a fake that
         will serve it again soon.
         """
-        self._interception.remove(url, keep_route=keep_route)
+        self._interception.remove(host, keep_route=keep_route)
 
     def build_client(
         self,

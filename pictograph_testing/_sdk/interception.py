@@ -42,8 +42,10 @@ if TYPE_CHECKING:
 __all__ = [
     "FakeHostRoute",
     "FakeRouter",
+    "HostKey",
     "NetworkTransportMocker",
     "RespxInterception",
+    "host_key",
 ]
 
 HostKey = tuple[str, str, "int | None"]
@@ -263,9 +265,9 @@ class RespxInterception:
         self._parked.clear()
         self._router.stop()
 
-    def add(self, url: httpx.URL) -> None:
-        """Route ``url``'s host to the fakes (counted: several fakes may share a host)."""
-        key = host_key(url)
+    def add(self, key: HostKey) -> None:
+        """Route the host ``key`` names to the fakes (counted: several fakes may share a
+        host)."""
         count = self._hosts.get(key, 0)
         self._hosts[key] = count + 1
         if count:
@@ -278,7 +280,7 @@ class RespxInterception:
             route = self._routes[key] = FakeHostRoute(key, self._resolve)
         self._router.routes.add(route, name=_route_name(key))
 
-    def remove(self, url: httpx.URL, *, keep_route: bool = False) -> None:
+    def remove(self, key: HostKey, *, keep_route: bool = False) -> None:
         """Undo one :meth:`add`.
 
         ``keep_route``: when no fake is left on the host, its route stays in the router
@@ -287,7 +289,6 @@ class RespxInterception:
         no route), and taking it out and putting it back costs more than a fake's
         activation otherwise does.
         """
-        key = host_key(url)
         count = self._hosts.get(key, 0)
         if count > 1:
             self._hosts[key] = count - 1

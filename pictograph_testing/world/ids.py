@@ -162,7 +162,10 @@ class IdFactory:
 
     def __init__(self, seed: int) -> None:
         self._seed = seed
-        self._rng = random.Random(seed)
+        # Seeding runs the generator's whole seeding routine; a fake per test seeds the
+        # same few seeds again and again, so each seed's state is kept and copied in.
+        self._rng = random.Random.__new__(random.Random)
+        self._rng.setstate(_seeded(seed))
         # Bound once: a completed run mints four ids (``restore`` reseeds this same rng).
         self._bits = self._rng.getrandbits
         self._names = 0
@@ -208,6 +211,12 @@ class IdFactory:
         # depend on what other worlds in the process generated before it.
         self._names += 1
         return _name(make, self._seed, self._names)
+
+
+@lru_cache(maxsize=64)
+def _seeded(seed: int) -> tuple[Any, ...]:
+    """The state ``random.Random(seed)`` starts in."""
+    return random.Random(seed).getstate()
 
 
 @lru_cache(maxsize=1024)

@@ -88,6 +88,21 @@ _STATUS_CODES = {
     503: ("service_unavailable", "Service temporarily unavailable; retry shortly."),
     504: ("gateway_timeout", "Gateway timeout: the upstream service took too long."),
 }
+_GATEWAY_CODES = {
+    429: "rate_limited",
+    500: "inference_failed",
+    502: "deployment_unreachable",
+    503: "overloaded",
+    504: "inference_timeout",
+}
+"""The error slug a deployment's endpoint (the inference gateway) answers a status with,
+in the SDK's words for it (``pictograph.resources._gateway``)."""
+_STREAM_CODES = {**_GATEWAY_CODES, 503: "sessions_unavailable", 504: "session_timeout"}
+"""The same, for a stream's calls (``/sessions``), whose 503 the SDK's open retries."""
+_GATEWAY_PATH = "/_gateway/"
+"""Where a deployment's endpoints are, as the journal shows their paths (see
+``api.gateway``: the same whether the gateway has a host of its own or not)."""
+_CODE = re.compile(r"[a-z][a-z0-9_]{0,63}")
 _JOB_FAILURES: dict[str, str] = {
     "export_failure": "export_service",
     "evaluation_failure": "evaluations",
@@ -99,7 +114,17 @@ _JOB_FAILURES: dict[str, str] = {
 a :class:`~pictograph_testing.world.failures.FailureQueue` as ``failures``)."""
 _SPEC_OPTIONS: dict[str, frozenset[str]] = {
     "status": frozenset(
-        {"method", "path", "status", "times", "after", "retry_after", "message", "optional"}
+        {
+            "method",
+            "path",
+            "status",
+            "code",
+            "times",
+            "after",
+            "retry_after",
+            "message",
+            "optional",
+        }
     ),
     "error": frozenset({"method", "path", "error", "times", "after", "optional"}),
     "delay": frozenset({"method", "path", "seconds", "times", "optional"}),
@@ -138,6 +163,9 @@ class RequestFault:
     message: str | None = None
     optional: bool = False
     """Whether a test may end without it firing (strict teardown does not ask for it)."""
+    code: str | None = None
+    """The error code its answer carries (the envelope's ``code``, or a deployment
+    endpoint's error slug); ``None``: the one its status has."""
     fired: int = 0
     """How many requests it has hit so far."""
     _match: Callable[[str], bool] | None = field(init=False, repr=False, compare=False)
@@ -156,7 +184,7 @@ class RequestFault:
         if self.error is not None:
             what = f"injected {TRANSPORT_ERRORS[self.error]}"
         elif self.status is not None:
-            what = f"injected {self.status}"
+            what = f"injected {self.status}" + (f" {self.code}" if self.code else "")
         else:
             return f"delayed {self.delay:g}s"
         return what + (" after the handler" if self.after else " before the handler")
@@ -211,6 +239,9 @@ class Refusal(NamedTuple):
     message: str
     details: dict[str, Any]
     headers: tuple[tuple[str, str], ...]
+    gateway: bool = False
+    """Sent by a deployment's endpoint: a flat ``{"error": code, "detail": message}``,
+    not the API's envelope."""
 
 
 class Intercept(NamedTuple):
@@ -261,13 +292,19 @@ class Faults:
         retry_after: float | str | None = None,
         message: str | None = None,
         optional: bool = False,
+        code: str | None = None,
     ) -> RequestFault:
         """Make the next ``times`` matching requests fail with ``status`` or ``error``.
 
         ``status`` is any 4xx or 5xx (503 when neither is given), answered with the API's
-        error envelope; a 429 carries ``Retry-After`` (``retry_after`` seconds, 1 unless
-        given; any status sends it when given; a string is sent as the header's text, so
-        it must be printable ASCII, such as an HTTP-date). ``error`` is one of ``connect``,
+        error envelope, or on a deployment's endpoint (a path under ``/_gateway/``, as
+        the journal shows it) with the endpoint's own flat error; ``code`` names the
+        error's code there (``"deployment_starting"``, ``"endpoint_updating"``), else
+        the status's own (a 503 is ``overloaded`` from an endpoint, and
+        ``sessions_unavailable`` from a stream's calls). A 429 carries ``Retry-After``
+        (``retry_after`` seconds, 1 unless given; any status sends it when given; a
+        string is sent as the header's text, so it must be printable ASCII, such as an
+        HTTP-date). ``error`` is one of ``connect``,
         ``connect_timeout``, ``read_timeout`` or ``read_error``, raised as the httpx
         exception of that name. ``after=True`` lets the handler run first (not for
         connect errors: a connection that never opened carried no request).
@@ -279,6 +316,14 @@ class Faults:
         _check(after, bool, "after", "true or false")
         _check(optional, bool, "optional", "true or false")
         _check(message, (str, type(None)), "message", "a string")
+        _check(code, (str, type(None)), "code", "a string")
+        if code is not None and error is not None:
+            raise ValueError("code names the error a status answers with; give a status")
+        if code is not None and not _CODE.fullmatch(code):
+            raise ValueError(
+                "code must be an error code in lower case, digits and underscores, such as "
+                f"'overloaded' or 'deployment_starting', got {code!r:.80}"
+            )
         if error is not None and error not in TRANSPORT_ERRORS:
             raise ValueError(
                 f"unknown transport error {error!r}; choose one of {', '.join(TRANSPORT_ERRORS)}"
@@ -304,6 +349,7 @@ class Faults:
                 retry_after=retry_after,
                 message=message,
                 optional=optional,
+                code=code,
             )
         )
 
@@ -642,9 +688,7 @@ class Faults:
 
     def intercept(self, method: str, path: str, api_key: str | None) -> Intercept:
         """Decide what happens to one request; the API calls this under the world lock."""
-        relative = (
-            path[len(self._mount) :] if self._mount and path.startswith(self._mount) else path
-        )
+        relative = self._relative(path)
         for fault in self._requests:
             if fault.matches(method, relative):
                 fault.remaining -= 1
@@ -653,7 +697,8 @@ class Faults:
                     self._requests.remove(fault)
                     self._refresh()
                 before = fault.status is not None and not fault.after
-                return Intercept(fault, status_refusal(fault) if before else None, fault.describe())
+                refusal = status_refusal(fault, relative) if before else None
+                return Intercept(fault, refusal, fault.describe())
         limit = self._rate_limit
         if limit is not None and api_key and relative.startswith(API_PREFIX):
             key = self._world.api_keys.get(api_key.strip())
@@ -663,7 +708,16 @@ class Faults:
                     return Intercept(None, _rate_limited(limit, wait), "rate limited")
         return _PASS
 
+    def refusal(self, fault: RequestFault, path: str) -> Refusal:
+        """The answer a status ``fault`` sends in place of the handler's, to a request for
+        ``path`` (decoded, as sent)."""
+        return status_refusal(fault, self._relative(path))
+
     # ── internals ──
+
+    def _relative(self, path: str) -> str:
+        """``path`` below the API's mount."""
+        return path[len(self._mount) :] if self._mount and path.startswith(self._mount) else path
 
     def _target(
         self, method: str | None, path: str | re.Pattern[str] | None, times: int
@@ -731,6 +785,7 @@ class FaultSpec(dict[str, Any]):
         retry_after: float | str | None = None,
         message: str | None = None,
         optional: bool = False,
+        code: str | None = None,
     ) -> FaultSpec:
         """As :meth:`Faults.fail_next`."""
         return cls._made(
@@ -744,6 +799,7 @@ class FaultSpec(dict[str, Any]):
             retry_after=retry_after,
             message=message,
             optional=optional,
+            **({"code": code} if code is not None else {}),
         )
 
     @classmethod
@@ -846,16 +902,22 @@ class FaultSpec(dict[str, Any]):
         return f"FaultSpec({dict.__repr__(self)})"
 
 
-def status_refusal(fault: RequestFault) -> Refusal:
-    """The error answer of a status fault (before the handler, or in place of its answer)."""
+def status_refusal(fault: RequestFault, path: str) -> Refusal:
+    """The error answer of a status fault (before the handler, or in place of its answer)
+    to a request for ``path`` (below the API's mount): a deployment's endpoint answers in
+    its own words."""
     status = fault.status or 503
     code, text = _STATUS_CODES.get(status, ("injected_fault", f"Injected HTTP {status}."))
+    gateway = path.startswith(_GATEWAY_PATH)
+    if gateway:
+        codes = _STREAM_CODES if "/sessions" in path else _GATEWAY_CODES
+        code = codes.get(status, code)
     details: dict[str, Any] = {"injected": True}
     headers: tuple[tuple[str, str], ...] = ()
     if fault.retry_after is not None:
         details["retry_after"] = fault.retry_after
         headers = (("retry-after", _header_seconds(fault.retry_after)),)
-    return Refusal(status, code, fault.message or text, details, headers)
+    return Refusal(status, fault.code or code, fault.message or text, details, headers, gateway)
 
 
 def _article(word: str) -> str:

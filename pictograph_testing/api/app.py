@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING, NamedTuple
 from pictograph_testing.api import gateway, messages, stream_calls
 from pictograph_testing.api.caches import WireCache
 from pictograph_testing.api.dialects import NEWEST, sdk_client_of, sdk_version_of
-from pictograph_testing.api.errors import error_body, refusal_body
+from pictograph_testing.api.errors import error_body, gateway_error_body, refusal_body
 from pictograph_testing.api.idempotency import IdempotencyStore, StoredResponse, body_fingerprint
 from pictograph_testing.api.resources import ROUTER
 from pictograph_testing.api.route_paths import API_PREFIX, API_ROOT, DEVELOPER_PATH, decoded_path
@@ -30,7 +30,7 @@ from pictograph_testing.api.table import (
 from pictograph_testing.api.unserved import NotImplementedByFake, UnservedCall
 from pictograph_testing.api.wire import Call, Reply, encode
 from pictograph_testing.catalog import IDEMPOTENCY_TTL_SECONDS, MAX_IMAGE_BYTES
-from pictograph_testing.faults import Faults, TransportFault, status_refusal
+from pictograph_testing.faults import Faults, TransportFault
 from pictograph_testing.journal import JOURNAL_LIMIT, CallLog
 from pictograph_testing.stream_socket import InProcessResults, closed_connection
 from pictograph_testing.world.errors import ApiRefusal, Conflict, InvalidRequest, field_error
@@ -573,7 +573,7 @@ class Api:
                 )
             self.world.clock.advance(fault.delay)
             return answer, label, fault.delay
-        return _refused(status_refusal(fault)), label, 0.0
+        return _refused(self.faults.refusal(fault, decoded)), label, 0.0
 
     def _dropped(
         self,
@@ -848,7 +848,10 @@ def _check_values(found: Endpoint, call: Call) -> None:
 
 
 def _refused(refusal: Refusal) -> Reply:
-    body = error_body(refusal.code, refusal.message, details=refusal.details)
+    if refusal.gateway:
+        body = gateway_error_body(refusal.code, refusal.message, **refusal.details)
+    else:
+        body = error_body(refusal.code, refusal.message, details=refusal.details)
     return Reply(refusal.status, body, refusal.headers)
 
 

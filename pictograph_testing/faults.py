@@ -265,9 +265,11 @@ class Faults:
     while other threads make requests.
     """
 
-    def __init__(self, world: World, mount: str = "") -> None:
+    def __init__(self, world: World, mount: str = "", urls: tuple[str, str] = ("", "")) -> None:
         self._world = world
         self._mount = mount
+        # The API's base URL and its deployments' gateway's: a fault may name a URL.
+        self._base_url, self._gateway_url = urls
         self._requests: list[RequestFault] = []
         # Every request fault armed since the last clear, fired or not: what teardown asks.
         self._armed_requests: list[RequestFault] = []
@@ -715,6 +717,20 @@ class Faults:
 
     # ── internals ──
 
+    def _path_of(self, url: str) -> str:
+        """The path, as the journal shows it, of a URL of this fake: a deployment's
+        ``endpoint_url`` (and patterns on it), an API URL, a signed storage URL."""
+        url = url.partition("?")[0]
+        # The gateway first: beside a base URL other than the API's own it is below it.
+        for root, below in ((self._gateway_url, _GATEWAY_PATH[:-1]), (self._base_url, "")):
+            if root and url.startswith(root + "/"):
+                return below + url[len(root) :]
+        raise ValueError(
+            f"{url!r:.200} is not a URL of this fake: its API is at {self._base_url} and its "
+            f"deployments' endpoints at {self._gateway_url}/ (or give a path: "
+            "'training/', '/_gateway/**/predict')"
+        )
+
     def _relative(self, path: str) -> str:
         """``path`` below the API's mount."""
         return path[len(self._mount) :] if self._mount and path.startswith(self._mount) else path
@@ -725,6 +741,8 @@ class Faults:
         _count(times, "times")
         _check(method, (str, type(None)), "method", "a string")
         if isinstance(path, str):
+            if path.startswith(("http://", "https://")):
+                path = self._path_of(path)
             path = api_path(path, method)
         elif path is not None and not isinstance(path, (str, re.Pattern)):
             raise ValueError(f"path must be a string or a compiled pattern, got {path!r}")

@@ -166,3 +166,51 @@ def test_a_code_that_cannot_be_sent_is_refused(
     with pytest.raises(ValueError, match=says):
         fake.faults.fail_next("POST", ENDPOINTS, **options)
     assert fake.faults.pending == ()
+
+
+def test_a_fault_may_name_the_endpoints_url(
+    fake: FakePictograph, deployed: tuple[str, str]
+) -> None:
+    url, _ = deployed
+    fake.faults.fail_next("POST", url, status=503, code="deployment_starting")
+    with _predict_client(deployed, max_retries=0) as endpoint, pytest.raises(ServerError) as caught:
+        endpoint.infer(_png())
+    assert caught.value.code == "deployment_starting"
+    # A pattern on the gateway's URL, and the API's own URL, name what their paths name.
+    fake.faults.fail_next("POST", f"{fake.gateway_url}/**/predict", status=504)
+    fake.faults.fail_next("GET", f"{fake.base_url}/api/v1/developer/credits/balance?x=1")
+    with _predict_client(deployed, max_retries=0) as endpoint, pytest.raises(ServerError) as late:
+        endpoint.infer(_png())
+    assert late.value.code == "inference_timeout"
+    with fake.client(max_retries=0) as sdk, pytest.raises(ServerError):
+        sdk.credits.balance()
+    assert fake.faults.unfired == ()
+
+
+def test_an_endpoint_url_below_another_base_url_is_found_there() -> None:
+    with FakePictograph(seed=1, base_url="http://localhost:8123/pictograph") as fake:
+        fake.add_dataset("signs", images=20, completed_images=12, classes=["a", "b"])
+        fake.add_export("signs", "v1")
+        with fake.client(max_retries=0) as client:
+            client.training.create("signs", "v1", pipeline_type="yolox", name="m")
+            created = client.deployments.create("m", gpu_type="t4", min_containers=1)
+            deployment = client.deployments.wait_until_active(created.deployment)
+        url = deployment.endpoint_url
+        assert url is not None
+        assert url.startswith("http://localhost:8123/pictograph/_gateway/")
+        fake.faults.fail_next("POST", url, status=503)
+        with (
+            DeploymentClient(url, created.auth_token, max_retries=0) as endpoint,
+            pytest.raises(ServerError) as caught,
+        ):
+            endpoint.infer(_png())
+    assert caught.value.code == "overloaded"
+
+
+@pytest.mark.parametrize(
+    "url",
+    ["https://example.com/us-east/x/predict", "https://api.pictograph.io.example.com/api/v1/"],
+)
+def test_a_url_not_of_this_fake_is_refused(fake: FakePictograph, url: str) -> None:
+    with pytest.raises(ValueError, match="is not a URL of this fake: its API is at"):
+        fake.faults.fail_next("POST", url, status=503)

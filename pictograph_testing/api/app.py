@@ -113,7 +113,9 @@ class Api:
         """Answers kept under their Idempotency-Key: a retry within the TTL replays them."""
         self.wire_cache = WireCache()
         """Encodings kept between requests (timestamps, runs): derived, never world state."""
-        self.faults = Faults(world, self._mount)
+        self.faults = Faults(
+            world, self._mount, (self.base_url, gateway.gateway_url(self.base_url))
+        )
         """The faults armed on this API (``FakePictograph.faults``)."""
         self.courier: Courier | None = None
         """Sends the world's webhooks (set by the fake); ``None``: nothing is sent."""

@@ -26,6 +26,7 @@ from pictograph.exceptions import (
 from pictograph_testing import FakePictograph
 from pictograph_testing.catalog import (
     DEPLOYMENT_METER_SECONDS,
+    DEPLOYMENT_SERVER_START_SECONDS,
     DEPLOYMENT_STREAMS_PER_CONTAINER,
     STREAM_IDLE_SECONDS,
     STREAM_MAX_SECONDS,
@@ -618,6 +619,101 @@ def test_pausing_a_workflow_ends_its_streams_and_its_token_is_its_own(
         pytest.raises(AuthError),
     ):
         stranger.open_stream(CAMERA)
+
+
+
+def _measured(frame: StreamFrame[Any]) -> set[str]:
+    return set(frame.measures)
+
+
+def test_a_save_is_live_from_the_endpoints_next_stream(
+    fake: FakePictograph, client: pictograph.Client
+) -> None:
+    """A save that needs no other model, precision or GPU deploys nothing: the streams
+    opened after it run the graph saved, those opened before it keep theirs."""
+    fake.add_camera(CAMERA, fps=10, frames=20)
+    live, token = _counter_live(client)
+    with client.workflows.connect(live, token) as endpoint:
+        before = endpoint.open_stream(CAMERA)
+        read_before = before.frames()
+        assert _measured(next(read_before)) == {"Lot", "Gate", "Dock"}
+        graph = _counter()
+        graph["nodes"][4]["config"]["geometries"] = [{"kind": "zone", "name": "Yard"}]
+        client.workflows.update("Counter", graph=graph)
+        saved = client.workflows.get("Counter").endpoint
+        assert saved is not None
+        assert (saved.status, saved.error_message) == ("active", None)
+        assert [m.id for m in saved.live.measures] == ["Yard"]
+        after = endpoint.open_stream(CAMERA)
+        read_after = after.frames()
+        # A reader connecting to the older stream now (a new socket) finds it as it was.
+        read_before = before.frames()
+        for _ in range(5):  # side by side, each on the graph it opened with
+            assert _measured(next(read_after)) == {"Yard"}
+            assert _measured(next(read_before)) == {"Lot", "Gate", "Dock"}
+        before.stop()
+        after.stop()
+    # The live log holds each stream's frames as it ran them.
+    for stream, names in ((before, {"Lot", "Gate", "Dock"}), (after, {"Yard"})):
+        logged = client.workflows.live_log("Counter", source=stream.id, limit=50).records
+        assert logged
+        assert all(record.measures and set(record.measures) <= names for record in logged)
+
+
+def test_a_save_that_needs_another_model_deploys_the_endpoint_again(
+    fake: FakePictograph, client: pictograph.Client
+) -> None:
+    """Another precision: the endpoint deploys again, its streams end with its containers,
+    and an open is refused ``endpoint_updating`` (tried again by the SDK) until it is up."""
+    fake.add_camera(CAMERA, fps=10)
+    live, token = _counter_live(client)
+    with client.workflows.connect(live, token) as endpoint:
+        running = endpoint.open_stream(CAMERA)
+        reading = running.frames()
+        assert next(reading).index == 0
+        graph = _counter()
+        graph["nodes"][1]["config"]["precision"] = "fp32"
+        saved_at = fake.clock.monotonic()
+        client.workflows.update("Counter", graph=graph)
+        redeploying = client.workflows.get("Counter").endpoint
+        assert redeploying is not None
+        assert redeploying.status == "provisioning"
+        assert list(reading) == []
+        assert running.ended == "container_stopped"
+        with pytest.raises(ConflictError) as updating:
+            endpoint.open_stream(CAMERA)
+        assert updating.value.code == "endpoint_updating"
+        refused = [c for c in fake.calls if c.path.endswith("/sessions")]
+        assert [c.status for c in refused] == [201, 409, 409, 409]  # the SDK tried twice more
+        assert refused[-1].response_body.startswith(b'{"error":"endpoint_updating"')
+        up = client.workflows.wait_until_live("Counter", poll_interval=5)
+        assert fake.clock.monotonic() - saved_at >= DEPLOYMENT_SERVER_START_SECONDS
+        assert up.endpoint is not None
+        assert [m.precision for m in up.endpoint.live.models] == ["fp32"]
+        with endpoint.open_stream(CAMERA) as again:
+            assert next(again.frames()).index == 0
+
+
+def test_a_save_that_cannot_stream_leaves_the_endpoint_on_its_last_live_version(
+    fake: FakePictograph, client: pictograph.Client
+) -> None:
+    fake.add_camera(CAMERA, fps=10, frames=5)
+    live, token = _counter_live(client)
+    broken = _counter(model="no-such-model")
+    client.workflows.update("Counter", graph=broken)
+    kept = client.workflows.get("Counter").endpoint
+    assert kept is not None
+    assert kept.status == "active"
+    assert kept.error_message is not None
+    assert "no-such-model" in kept.error_message
+    assert [m.name for m in kept.live.models] == ["signs"]
+    with client.workflows.connect(live, token) as endpoint, endpoint.open_stream(CAMERA) as s:
+        frames = list(s.frames())
+    assert [f.message["model"]["name"] for f in frames] == ["signs"] * 5
+    client.workflows.update("Counter", graph=_counter())
+    mended = client.workflows.get("Counter").endpoint
+    assert mended is not None
+    assert (mended.status, mended.error_message) == ("active", None)
 
 
 # ── through the offline server: the results socket is a real WebSocket ──

@@ -21,6 +21,7 @@ from __future__ import annotations
 import base64
 import binascii
 import json
+import math
 from typing import TYPE_CHECKING, Any
 
 import httpx
@@ -104,6 +105,8 @@ def answer(
         # (410, once it ended) whatever the host's state.
         return stream_calls.answer(world, served, method, parts[3:], body, now)
     status = served.status
+    if isinstance(served, WorkflowHost) and served.endpoint.updating:
+        return _updating(served.endpoint.up_at, now)
     if status != "active":
         return Reply(
             409,
@@ -185,6 +188,19 @@ def _served(
     if not _bearer_is(headers, deployment.auth_token):
         return _error(401, "unauthorized", "The deployment refused the bearer token.")
     return DeploymentHost(world, deployment)
+
+
+def _updating(up_at: float | None, now: float) -> Reply:
+    """409 ``endpoint_updating``: a workflow's endpoint deployed again after a save, with
+    the seconds until it is up (an open the SDK tries again)."""
+    wait = max(1, math.ceil((up_at if up_at is not None else now) - now))
+    refused = _error(
+        409,
+        "endpoint_updating",
+        f"The workflow's endpoint is being deployed again after a save; retry in {wait} s.",
+    )
+    refused.headers = (("retry-after", str(wait)),)
+    return refused
 
 
 def _bearer_is(headers: Mapping[str, str], token: str) -> bool:

@@ -485,7 +485,7 @@ def _endpoint_payload(call: Call, workflow: Workflow) -> dict[str, Any] | None:
         "stream_limit": found.stream_limit() if found.status != "draft" else 0,
         "deployed": found.status != "draft",
         "runtime": endpoints.runtime(found, call.now),
-        "live": _live(call, workflow),
+        "live": _live(call, workflow, found.graph),
         "cost_per_hour_micro_usd": rate,
         "max_cost_per_hour_micro_usd": rate * found.max_containers,
         # A stream's data is billed as a deployment's (the fake bills its streams' none).
@@ -501,9 +501,10 @@ def _endpoint_payload(call: Call, workflow: Workflow) -> dict[str, Any] | None:
     }
 
 
-def _live(call: Call, workflow: Workflow) -> dict[str, Any]:
-    """What its live stream runs, reports and draws (``WorkflowLive``), read off its graph
-    as it is now: each Model block's model (one gone is left out), the classes they find
+def _live(call: Call, workflow: Workflow, served: dict[str, Any] | None) -> dict[str, Any]:
+    """What its live stream runs, reports and draws (``WorkflowLive``), read off the graph
+    its endpoint serves (``served``; before its deployment first came up, the graph as
+    saved): each Model block's model (one gone is left out), the classes they find
     (a Filter's classes, when it names some), and each line and zone, named as a frame's
     ``measures`` name it. Its Output writes a results file, which acts on no event, so
     ``events`` is empty (and ``live_outputs`` stays null: no stream ever runs).
@@ -511,7 +512,7 @@ def _live(call: Call, workflow: Workflow) -> dict[str, Any]:
     A draft may hold any values a block's settings do not take (its errors say so, and
     it deploys as ``draft``): what is not a model, a class or a line or zone is left out.
     """
-    nodes = workflow.graph.get("nodes", [])
+    nodes = (served if served is not None else workflow.graph).get("nodes", [])
     models: list[dict[str, Any]] = []
     kinds: dict[str, str] = {}  # each class and its annotation type, in the order found
     kept: set[str] | None = None
@@ -1158,13 +1159,14 @@ class _LiveLog:
         ran = self.ran
         if stream == "events":
             return [_events_source(call, each, rank, engine) for rank, each in enumerate(ran)]
-        first = self.host.first_model
-        model = (first.name, first.model_type) if first is not None else (None, None)
-        latency = self.host.latency_ms()
         return [
-            _frames_source(call, each, rank, engine, latency, model)
+            _frames_source(call, each, rank, engine, self.host.latency_ms(each), self._model(each))
             for rank, each in enumerate(ran)
         ]
+
+    def _model(self, stream: Stream) -> tuple[str | None, str | None]:
+        first = self.host.first_model(stream)
+        return (first.name, first.model_type) if first is not None else (None, None)
 
 
 def _live_triggers(ran: list[Stream]) -> Iterable[dict[str, Any]]:

@@ -30,7 +30,7 @@ if TYPE_CHECKING:
     from pictograph_testing.world.entities import Model
     from pictograph_testing.world.predictions import Prediction
     from pictograph_testing.world.state import World
-    from pictograph_testing.world.streams import Camera, Stream, StreamLog
+    from pictograph_testing.world.streams import Camera, Stream
     from pictograph_testing.world.workflow_endpoints import Endpoint
     from pictograph_testing.world.workflows import Workflow
 
@@ -59,6 +59,10 @@ class DeploymentHost:
 
     def activity(self, now: float) -> None:
         self._world.deployments.stream_activity(self.deployment, now)
+
+    def version(self) -> None:
+        """A deployment's streams run its model: nothing to keep with each."""
+        return
 
     def frame(self, stream: Stream, camera: Camera, index: int) -> dict[str, Any]:
         deployment = self.deployment
@@ -93,26 +97,55 @@ class DeploymentHost:
         )
 
 
+class _Plan:
+    """One graph as a stream runs it: its blocks in order, and each Model block's model."""
+
+    def __init__(self, world: World, organization_id: str, graph: dict[str, Any]) -> None:
+        self.graph = graph
+        self.order = topological(graph)
+        # Each Model block's model, as a run resolves them (a model deleted since is gone).
+        self.models: dict[str, Model] = {}
+        for node in self.order:
+            if node["type"] == "model":
+                try:
+                    model = world.registry.of_organization(
+                        organization_id, str(node["config"].get("model"))
+                    )
+                except NotFound:
+                    continue
+                self.models[node["id"]] = model
+
+
 class WorkflowHost:
-    """A workflow endpoint's streams: each frame through every block of its graph."""
+    """A workflow endpoint's streams: each frame through every block of its graph.
+
+    A stream runs the graph its endpoint served when it opened (:meth:`version`): a save
+    is live from the endpoint's next stream on.
+    """
 
     what = "workflow endpoint"
 
     def __init__(self, world: World, endpoint: Endpoint, workflow: Workflow) -> None:
         self._world = world
         self.endpoint = endpoint
-        self._order = topological(workflow.graph)
-        # Each Model block's model, as a run resolves them (a model deleted since is gone).
-        self._models: dict[str, Model] = {}
-        for node in self._order:
-            if node["type"] == "model":
-                try:
-                    model = world.registry.of_organization(
-                        workflow.organization_id, str(node["config"].get("model"))
-                    )
-                except NotFound:
-                    continue
-                self._models[node["id"]] = model
+        self._organization_id = workflow.organization_id
+        # What a stream opened now runs: before its first deployment came up, the graph
+        # as saved.
+        self._served = endpoint.graph if endpoint.graph is not None else workflow.graph
+        self._plans: dict[int, _Plan] = {}
+        """Each graph's plan, by the graph's identity (a graph is never changed in place:
+        a save puts a new one in the workflow)."""
+
+    def version(self) -> dict[str, Any]:
+        """The graph a stream opened now runs: the one the endpoint serves."""
+        return self._served
+
+    def _plan(self, stream: Stream) -> _Plan:
+        graph = stream.runs if stream.runs is not None else self._served
+        plan = self._plans.get(id(graph))
+        if plan is None or plan.graph is not graph:
+            plan = self._plans[id(graph)] = _Plan(self._world, self._organization_id, graph)
+        return plan
 
     @property
     def id(self) -> str:
@@ -130,8 +163,8 @@ class WorkflowHost:
 
     def frame(self, stream: Stream, camera: Camera, index: int) -> dict[str, Any]:
         logged = self.fold(stream, camera, index)
-        total = self.latency_ms()
-        first = next(iter(self._models.values()), None)
+        total = self.latency_ms(stream)
+        first = self.first_model(stream)
         message = _message(
             stream,
             camera,
@@ -143,13 +176,13 @@ class WorkflowHost:
         message["measures"] = logged.measures
         return message
 
-    def latency_ms(self) -> float:
-        """What a frame takes through every block of the graph, in milliseconds."""
-        return round(seconds_per_frame(self._order, self.endpoint.gpu) * 1000, 3)
+    def latency_ms(self, stream: Stream) -> float:
+        """What a frame of ``stream`` takes through every block of its graph, in ms."""
+        return round(seconds_per_frame(self._plan(stream).order, self.endpoint.gpu) * 1000, 3)
 
-    @property
-    def first_model(self) -> Model | None:
-        return next(iter(self._models.values()), None)
+    def first_model(self, stream: Stream) -> Model | None:
+        """The model of ``stream``'s graph's first Model block (one deleted is none)."""
+        return next(iter(self._plan(stream).models.values()), None)
 
     def fold_until(self, stream: Stream, now: float) -> None:
         """Log every frame its camera sent by ``now`` (or by its end)."""
@@ -167,7 +200,7 @@ class WorkflowHost:
         log = stream.log
         while log.folded <= index:
             frame = self._run(stream, camera, log.folded)
-            log.add(LoggedFrame(frame, stream.frame_time(frame.index), self._count(log, frame)))
+            log.add(LoggedFrame(frame, stream.frame_time(frame.index), self._count(stream, frame)))
         found = log.frame(index)
         if found is None:  # read so late it left the log: run it again (counts as now)
             found = LoggedFrame(
@@ -179,16 +212,18 @@ class WorkflowHost:
         frame = Frame(
             index, f"{stream.id}#{index}", None, camera.width, camera.height, _digest(stream, index)
         )
-        if self._models.keys() >= {n["id"] for n in self._order if n["type"] == "model"}:
-            execute_blocks(self._order, [frame], self._models, self._world)
+        plan = self._plan(stream)
+        if plan.models.keys() >= {n["id"] for n in plan.order if n["type"] == "model"}:
+            execute_blocks(plan.order, [frame], plan.models, self._world)
         return frame
 
-    def _count(self, log: StreamLog, frame: Frame) -> dict[str, dict[str, int]]:
+    def _count(self, stream: Stream, frame: Frame) -> dict[str, dict[str, int]]:
         """Add ``frame`` to each line's and zone's counts, and log its zones' events: a
         zone's ``in`` and ``out`` count its occupancy's rises and falls, its ``total`` is
         who is inside now; a line counts no crossing (the fake's frames do not move)."""
+        log = stream.log
         counts = log.counts
-        for node in self._order:
+        for node in self._plan(stream).order:
             if node["type"] != "measure":
                 continue
             for geometry in node["config"].get("geometries") or []:

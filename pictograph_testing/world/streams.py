@@ -113,6 +113,9 @@ class Stream:
     container_stopped_at: float | None = None
     log: StreamLog = field(default_factory=lambda: StreamLog())
     """A workflow's frames through its graph, in order, and its events (its live log)."""
+    runs: Any = None
+    """What it runs, as its host served it when it opened (a workflow endpoint's graph:
+    a save is live from the next stream on; ``None`` for a deployment's)."""
 
     @property
     def expires_at(self) -> float:
@@ -343,6 +346,10 @@ class StreamHost(Protocol):
         """A stream on it was opened, read or called at ``now``."""
         ...
 
+    def version(self) -> Any:
+        """What a stream opened now runs, kept with it (``Stream.runs``)."""
+        ...
+
     def frame(self, stream: Stream, camera: Camera, index: int) -> dict[str, Any]:
         """Frame ``index`` of ``stream``'s camera as its engine sends it."""
         ...
@@ -483,6 +490,7 @@ class Streams:
             overlay=overlay,
             opened_at=now,
             last_active=now,
+            runs=host.version(),
         )
         self._streams[stream.id] = stream
         self._of_host.setdefault(host.id, {})[stream.id] = stream

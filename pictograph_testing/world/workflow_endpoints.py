@@ -128,6 +128,13 @@ class Endpoint:
     """µUSD of its warm containers settled: posted, or written off when the credit ran out."""
     log_until: float | None = None
     """When its current deployment stopped logging (paused or failed), else ``None``."""
+    graph: dict[str, Any] | None = None
+    """The graph its deployment serves, from when it came up: a save that needs no other
+    model, precision or GPU is served from the next stream on; one that cannot stream is
+    not served (``error_message`` says why)."""
+    updating: bool = False
+    """Deployed again after a save: its opens are refused ``endpoint_updating`` until
+    it is up."""
 
     def stream_limit(self) -> int:
         return self.max_containers * DEPLOYMENT_STREAMS_PER_CONTAINER
@@ -319,10 +326,37 @@ class WorkflowEndpoints:
         return endpoint
 
     def saved(self, workflow: Workflow) -> None:
-        """A save of the workflow: a ``draft`` endpoint deploys once its graph can stream."""
+        """A save of the workflow: a ``draft`` endpoint deploys once its graph can stream.
+
+        An active one serves the graph saved from its next stream on, or deploys again
+        when it needs another model, precision or GPU (its streams end with its
+        containers); a graph that cannot stream leaves it on its last live version, its
+        ``error_message`` saying why. A provisioning one comes up on the graph as it is
+        then; a paused or failed one deploys the graph as it is when resumed or deployed.
+        """
         endpoint = self.endpoints.get(workflow.id)
-        if endpoint is not None and endpoint.status == "draft":
-            self._provision(workflow, endpoint, self._world.now())
+        if endpoint is None:
+            return
+        now = self._world.now()
+        if endpoint.status == "draft":
+            self._provision(workflow, endpoint, now)
+            return
+        if endpoint.status != "active":
+            return
+        errors = self._errors(workflow)
+        served = endpoint.graph if endpoint.graph is not None else workflow.graph
+        message = " ".join(errors) if errors else None
+        if message != endpoint.error_message or (not errors and served is not workflow.graph):
+            endpoint.updated_at = now
+        endpoint.error_message = message
+        if errors:
+            return
+        if endpoint.gpu != workflow.gpu or _deployed_models(served) != _deployed_models(
+            workflow.graph
+        ):
+            self._redeploy(workflow, endpoint, now)
+        else:
+            endpoint.graph = workflow.graph
 
     def forget(self, workflow: Workflow) -> None:
         """A deleted workflow's endpoint stops first, its last minutes billed."""
@@ -423,20 +457,35 @@ class WorkflowEndpoints:
                 remaining=spendable,
             )
 
+    def _errors(self, workflow: Workflow) -> list[str]:
+        """Why the workflow as saved cannot stream (nothing: it can)."""
+        issues = self._world.workflows.issues(workflow.organization_id, workflow.graph)
+        return [i.message for i in issues if i.severity == "error"]
+
+    def _redeploy(self, workflow: Workflow, endpoint: Endpoint, now: float) -> None:
+        """Deploy it again for a save: its containers stop (and their streams end), its
+        warm ones billed up to now, and it comes up on the graph as saved."""
+        if endpoint.metered_to is not None:
+            self._meter(endpoint, now)
+        if endpoint.status != "active":
+            return  # the meter found the credit spent: it paused
+        self._streams_end(endpoint, now)
+        endpoint.gpu = workflow.gpu
+        self._provision(workflow, endpoint, now)
+        endpoint.updating = True
+
     def _provision(self, workflow: Workflow, endpoint: Endpoint, now: float) -> None:
         endpoint.updated_at = now
         endpoint.started_at = None
         endpoint.log_until = None
         endpoint.metered_to = None
-        errors = [
-            i
-            for i in self._world.workflows.issues(workflow.organization_id, workflow.graph)
-            if i.severity == "error"
-        ]
+        endpoint.graph = None
+        endpoint.updating = False
+        errors = self._errors(workflow)
         if errors:
             # Deployed, nothing running: the save that makes it streamable deploys it.
             endpoint.status = "draft"
-            endpoint.error_message = " ".join(i.message for i in errors)
+            endpoint.error_message = " ".join(errors)
             endpoint.up_at = None
         else:
             endpoint.status = "provisioning"
@@ -447,21 +496,19 @@ class WorkflowEndpoints:
     def _come_up(self, endpoint: Endpoint, at: float) -> None:
         world = self._world
         workflow = world.workflows.workflows[endpoint.workflow_id]
-        errors = [
-            i
-            for i in world.workflows.issues(workflow.organization_id, workflow.graph)
-            if i.severity == "error"
-        ]
+        errors = self._errors(workflow)
         endpoint.up_at = None
         endpoint.updated_at = at
+        endpoint.updating = False
         if errors:
             # What it needed went away while it deployed (a model deleted, say).
             endpoint.status = "failed"
-            endpoint.error_message = " ".join(i.message for i in errors)
+            endpoint.error_message = " ".join(errors)
             return
         endpoint.status = "active"
         endpoint.started_at = at
         endpoint.metered_to = at
+        endpoint.graph = workflow.graph
 
     def _meter(self, endpoint: Endpoint, at: float) -> None:
         """Bill its warm containers up to ``at``; pause it there if the credit ran out."""
@@ -514,3 +561,13 @@ class WorkflowEndpoints:
         streams: Streams | None = self._world.built("streams")
         if streams is not None:
             streams.container_stopping(endpoint.id, at)
+
+
+def _deployed_models(graph: dict[str, Any]) -> list[tuple[object, object]]:
+    """What a deployment of ``graph`` holds: each Model block's model and precision (its
+    containers hold their engines; a change to any other block needs none)."""
+    return [
+        (node["config"].get("model"), node["config"].get("precision", "fp32"))
+        for node in graph.get("nodes", [])
+        if node.get("type") == "model"
+    ]

@@ -46,6 +46,7 @@ import re
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Literal, NamedTuple
 
+from pictograph_testing.api.gateway import GATEWAY_PREFIX
 from pictograph_testing.api.route_paths import API_PREFIX, api_path
 from pictograph_testing.journal import path_matcher
 from pictograph_testing.world.failures import FailureQueue, JobFailure
@@ -99,9 +100,6 @@ _GATEWAY_CODES = {
 in the SDK's words for it (``pictograph.resources._gateway``)."""
 _STREAM_CODES = {**_GATEWAY_CODES, 503: "sessions_unavailable", 504: "session_timeout"}
 """The same, for a stream's calls (``/sessions``), whose 503 the SDK's open retries."""
-_GATEWAY_PATH = "/_gateway/"
-"""Where a deployment's endpoints are, as the journal shows their paths (see
-``api.gateway``: the same whether the gateway has a host of its own or not)."""
 _CODE = re.compile(r"[a-z][a-z0-9_]{0,63}")
 _JOB_FAILURES: dict[str, str] = {
     "export_failure": "export_service",
@@ -722,7 +720,7 @@ class Faults:
         ``endpoint_url`` (and patterns on it), an API URL, a signed storage URL."""
         url = url.partition("?")[0]
         # The gateway first: beside a base URL other than the API's own it is below it.
-        for root, below in ((self._gateway_url, _GATEWAY_PATH[:-1]), (self._base_url, "")):
+        for root, below in ((self._gateway_url, GATEWAY_PREFIX), (self._base_url, "")):
             if root and url.startswith(root + "/"):
                 return below + url[len(root) :]
         raise ValueError(
@@ -926,7 +924,8 @@ def status_refusal(fault: RequestFault, path: str) -> Refusal:
     its own words."""
     status = fault.status or 503
     code, text = _STATUS_CODES.get(status, ("injected_fault", f"Injected HTTP {status}."))
-    gateway = path.startswith(_GATEWAY_PATH)
+    # A deployment's endpoint, as the journal shows its path (its own host or not).
+    gateway = path.startswith(GATEWAY_PREFIX + "/")
     if gateway:
         codes = _STREAM_CODES if "/sessions" in path else _GATEWAY_CODES
         code = codes.get(status, code)

@@ -621,7 +621,6 @@ def test_pausing_a_workflow_ends_its_streams_and_its_token_is_its_own(
         stranger.open_stream(CAMERA)
 
 
-
 def _measured(frame: StreamFrame[Any]) -> set[str]:
     return set(frame.measures)
 
@@ -686,6 +685,11 @@ def test_a_save_that_needs_another_model_deploys_the_endpoint_again(
         refused = [c for c in fake.calls if c.path.endswith("/sessions")]
         assert [c.status for c in refused] == [201, 409, 409, 409]  # the SDK tried twice more
         assert refused[-1].response_body.startswith(b'{"error":"endpoint_updating"')
+        client.workflows.pause("Counter")  # a pause while it deploys again: not updating
+        with pytest.raises(ConflictError) as paused:
+            endpoint.open_stream(CAMERA)
+        assert paused.value.code == "deployment_not_active"
+        client.workflows.resume("Counter")
         up = client.workflows.wait_until_live("Counter", poll_interval=5)
         assert fake.clock.monotonic() - saved_at >= DEPLOYMENT_SERVER_START_SECONDS
         assert up.endpoint is not None

@@ -105,7 +105,7 @@ def answer(
         # (410, once it ended) whatever the host's state.
         return stream_calls.answer(world, served, method, parts[3:], body, now)
     status = served.status
-    if isinstance(served, WorkflowHost) and served.endpoint.updating:
+    if status == "provisioning" and isinstance(served, WorkflowHost) and served.endpoint.updating:
         return _updating(served.endpoint.up_at, now)
     if status != "active":
         return Reply(

@@ -548,6 +548,7 @@ class WorkflowEndpoints:
     def _halt(self, endpoint: Endpoint, at: float) -> None:
         self._streams_end(endpoint, at)
         endpoint.status = "paused"
+        endpoint.updating = False
         endpoint.paused_at = at
         endpoint.updated_at = at
         endpoint.up_at = None

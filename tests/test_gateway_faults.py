@@ -10,7 +10,12 @@ from typing import TYPE_CHECKING, Any
 
 import pytest
 from pictograph import DeploymentClient
-from pictograph.exceptions import ConflictError, RateLimitError, ServerError
+from pictograph.exceptions import (
+    ConflictError,
+    RateLimitError,
+    RequestTimeoutError,
+    ServerError,
+)
 
 from pictograph_testing import FakePictograph
 from pictograph_testing.faults import FaultSpec
@@ -214,3 +219,22 @@ def test_an_endpoint_url_below_another_base_url_is_found_there() -> None:
 def test_a_url_not_of_this_fake_is_refused(fake: FakePictograph, url: str) -> None:
     with pytest.raises(ValueError, match="is not a URL of this fake: its API is at"):
         fake.faults.fail_next("POST", url, status=503)
+
+
+def test_a_cold_start_is_a_delay_on_the_endpoint(
+    fake: FakePictograph, deployed: tuple[str, str]
+) -> None:
+    """A scaled-to-zero deployment's first request waits while its container starts: a
+    delay on its endpoint, waited out on the virtual clock within the SDK's 150 s
+    timeout, and a timeout past it."""
+    url, _ = deployed
+    fake.faults.delay_next(90, "POST", url)
+    before = fake.clock.monotonic()
+    with _predict_client(deployed, max_retries=0) as endpoint:
+        assert endpoint.infer(_png()).model_type == "object_detection"
+    assert fake.clock.monotonic() - before == pytest.approx(90)
+    fake.faults.delay_next(200, "POST", url)
+    with _predict_client(deployed, max_retries=0) as endpoint, pytest.raises(RequestTimeoutError):
+        endpoint.infer(_png())
+    assert fake.calls.last.status == 0  # the client gave up: no answer reached it
+    assert fake.clock.monotonic() - before == pytest.approx(90 + 150)  # its timeout

@@ -799,14 +799,17 @@ def test_a_served_fake_at_speed_sends_frames_as_its_clock_reaches_them() -> None
         with DeploymentClient(deployment.endpoint_url, token) as ep:
             server.fake.clock.set_speed(10.0)  # 50 frames at 10 fps: 5 s, half a second here
             with ep.open_stream(CAMERA) as stream:
-                opened = server.fake.clock.monotonic()
                 frames = list(stream.frames())
             # Live: the frames sent before the socket connected (its time at this pace)
             # are missed; the rest came as the clock reached them, to the camera's end.
             assert frames
             first = frames[0].index
             assert [f.index for f in frames] == list(range(first, 50))
-            assert server.fake.clock.monotonic() - opened >= 5.0
+            # The instant it opened on the server's clock, not when its answer was read
+            # here (the clock runs meanwhile): the close came at its camera's end.
+            [view] = server.fake.streams
+            assert (view.ended, view.ended_at) == ("source_ended", view.opened_at + 5.0)
+            assert server.fake.clock.monotonic() >= view.opened_at + 5.0
 
 
 def test_a_workflow_endpoints_log_counts_its_streams_each_minute(

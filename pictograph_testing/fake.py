@@ -148,7 +148,7 @@ class FakePictograph:
         self.api.courier = self._webhooks
         self._transport = FakeTransport(self.api)
         hosts = _parsed_hosts(self.base_url)
-        self._url, self._gateway, self._hosts, self._host_keys = hosts
+        self._url, self._gateway, self._hosts, self._host_keys, self._gateway_key = hosts
         self._gateway_transport = FakeTransport(self.api, prefix=GATEWAY_PREFIX)
         # What teardown checks (see `strictness`): faults fired, routes served, and with
         # `strict`, no request to a host that is neither a fake's nor in `allow_hosts`.
@@ -353,7 +353,7 @@ class FakePictograph:
     def owns(self, url: httpx.URL) -> bool:
         """Whether ``url`` is on one of this fake's hosts (its API, its signed storage URLs,
         its deployments' gateway)."""
-        return _same_host(url, self._url) or _same_host(url, self._gateway)
+        return host_key(url) in self._host_keys
 
     def signed(self, url: httpx.URL) -> bool:
         """Whether ``url`` is a signed storage URL this fake minted (and still knows).
@@ -370,7 +370,7 @@ class FakePictograph:
 
     def transport_for(self, url: httpx.URL) -> FakeTransport:
         """The transport that answers ``url`` (a URL this fake :meth:`owns`)."""
-        if not _same_host(url, self._url) and _same_host(url, self._gateway):
+        if host_key(url) == self._gateway_key:
             return self._gateway_transport
         return self._transport
 
@@ -1141,6 +1141,8 @@ class _Hosts(NamedTuple):
     """One URL per host: the API's, and the gateway's when apart."""
     keys: tuple[HostKey, ...]
     """What identifies each host served, as the interception routes them."""
+    gateway_key: HostKey | None
+    """The gateway's host, when it is not the API's (``None``: one host serves both)."""
 
 
 @functools.lru_cache(maxsize=32)
@@ -1164,12 +1166,10 @@ def _parsed_hosts(base_url: str) -> _Hosts:
     if port is not None and not 0 < port < 65536:
         raise ValueError(f"base_url's port must be 1 to 65535, got {base_url!r}")
     gateway = httpx.URL(gateway_url(base_url))
-    served = (url,) if _same_host(gateway, url) else (url, gateway)
-    return _Hosts(url, gateway, served, tuple(map(host_key, served)))
-
-
-def _same_host(url: httpx.URL, own: httpx.URL) -> bool:
-    return url.host == own.host and url.port == own.port and url.scheme == own.scheme
+    own, gateway_key = host_key(url), host_key(gateway)
+    if gateway_key == own:
+        return _Hosts(url, gateway, (url,), (own,), None)
+    return _Hosts(url, gateway, (url, gateway), (own, gateway_key), gateway_key)
 
 
 _Built = TypeVar("_Built")

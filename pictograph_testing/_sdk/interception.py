@@ -169,7 +169,7 @@ class FakeHostRoute(respx.Route):
     def transport_for(self, request: httpx.Request) -> FakeTransport | None:
         """The fake transport that answers ``request``, or ``None`` if not this route's."""
         url = request.url
-        if (url.scheme, url.host, url.port) != self._key:
+        if host_key(url) != self._key:
             return None
         return self._resolve(url)
 

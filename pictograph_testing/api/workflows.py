@@ -40,7 +40,11 @@ from pictograph_testing.world.errors import InvalidRequest, NotFound, field_erro
 from pictograph_testing.world.predictions import prediction_kind
 from pictograph_testing.world.storage import SIGNED_URL_TTL_SECONDS
 from pictograph_testing.world.stream_hosts import WorkflowHost
-from pictograph_testing.world.workflow_endpoints import ENDPOINT_REGIONS, LOG_SECONDS
+from pictograph_testing.world.workflow_endpoints import (
+    ENDPOINT_REGIONS,
+    LOG_SECONDS,
+    served_graph,
+)
 from pictograph_testing.world.workflow_nodes import (
     GRAPH_NOTES,
     MEASURED,
@@ -485,7 +489,7 @@ def _endpoint_payload(call: Call, workflow: Workflow) -> dict[str, Any] | None:
         "stream_limit": found.stream_limit() if found.status != "draft" else 0,
         "deployed": found.status != "draft",
         "runtime": endpoints.runtime(found, call.now),
-        "live": _live(call, workflow, found.graph),
+        "live": _live(call, workflow, served_graph(found, workflow)),
         "cost_per_hour_micro_usd": rate,
         "max_cost_per_hour_micro_usd": rate * found.max_containers,
         # A stream's data is billed as a deployment's (the fake bills its streams' none).
@@ -501,18 +505,18 @@ def _endpoint_payload(call: Call, workflow: Workflow) -> dict[str, Any] | None:
     }
 
 
-def _live(call: Call, workflow: Workflow, served: dict[str, Any] | None) -> dict[str, Any]:
+def _live(call: Call, workflow: Workflow, served: dict[str, Any]) -> dict[str, Any]:
     """What its live stream runs, reports and draws (``WorkflowLive``), read off the graph
-    its endpoint serves (``served``; before its deployment first came up, the graph as
-    saved): each Model block's model (one gone is left out), the classes they find
-    (a Filter's classes, when it names some), and each line and zone, named as a frame's
-    ``measures`` name it. Its Output writes a results file, which acts on no event, so
-    ``events`` is empty (and ``live_outputs`` stays null: no stream ever runs).
+    its endpoint serves (``served``): each Model block's model (one gone is left out), the
+    classes they find (a Filter's classes, when it names some), and each line and zone,
+    named as a frame's ``measures`` name it. Its Output writes a results file, which acts
+    on no event, so ``events`` is empty (and ``live_outputs`` stays null: no live output
+    acts on its streams).
 
     A draft may hold any values a block's settings do not take (its errors say so, and
     it deploys as ``draft``): what is not a model, a class or a line or zone is left out.
     """
-    nodes = (served if served is not None else workflow.graph).get("nodes", [])
+    nodes = served.get("nodes", [])
     models: list[dict[str, Any]] = []
     kinds: dict[str, str] = {}  # each class and its annotation type, in the order found
     kept: set[str] | None = None
@@ -1134,7 +1138,7 @@ class _LiveLog:
 
     @cached_property
     def host(self) -> WorkflowHost:
-        """The endpoint's graph as it runs."""
+        """What runs its streams' frames, each through the graph it opened with."""
         world = self._call.world
         return WorkflowHost(world, self._found, world.workflows.workflows[self._found.workflow_id])
 

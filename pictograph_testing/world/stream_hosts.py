@@ -17,6 +17,7 @@ from pictograph_testing.world.deployments import engine_timings
 from pictograph_testing.world.errors import NotFound
 from pictograph_testing.world.predictions import predict_for
 from pictograph_testing.world.streams import LoggedFrame
+from pictograph_testing.world.workflow_endpoints import served_graph
 from pictograph_testing.world.workflow_nodes import topological
 from pictograph_testing.world.workflow_runs import (
     Frame,
@@ -129,9 +130,7 @@ class WorkflowHost:
         self._world = world
         self.endpoint = endpoint
         self._organization_id = workflow.organization_id
-        # What a stream opened now runs: before its first deployment came up, the graph
-        # as saved.
-        self._served = endpoint.graph if endpoint.graph is not None else workflow.graph
+        self._served = served_graph(endpoint, workflow)
         self._plans: dict[int, _Plan] = {}
         """Each graph's plan, by the graph's identity (a graph is never changed in place:
         a save puts a new one in the workflow)."""

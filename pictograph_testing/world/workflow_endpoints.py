@@ -60,6 +60,7 @@ __all__ = [
     "Endpoint",
     "NotDeployed",
     "WorkflowEndpoints",
+    "served_graph",
 ]
 
 ENDPOINT_REGIONS = ("auto", *(r for r, _, _ in DEPLOYMENT_REGIONS))
@@ -344,7 +345,7 @@ class WorkflowEndpoints:
         if endpoint.status != "active":
             return
         errors = self._errors(workflow)
-        served = endpoint.graph if endpoint.graph is not None else workflow.graph
+        served = served_graph(endpoint, workflow)
         message = " ".join(errors) if errors else None
         if message != endpoint.error_message or (not errors and served is not workflow.graph):
             endpoint.updated_at = now
@@ -562,6 +563,12 @@ class WorkflowEndpoints:
         streams: Streams | None = self._world.built("streams")
         if streams is not None:
             streams.container_stopping(endpoint.id, at)
+
+
+def served_graph(endpoint: Endpoint, workflow: Workflow) -> dict[str, Any]:
+    """The graph a stream opened on ``endpoint`` now runs: its deployment's, or before
+    that first came up, ``workflow``'s as saved."""
+    return endpoint.graph if endpoint.graph is not None else workflow.graph
 
 
 def _deployed_models(graph: dict[str, Any]) -> list[tuple[object, object]]:

@@ -68,7 +68,6 @@ __all__ = [
     "RequestFault",
     "RunFailure",
     "TransportFault",
-    "status_refusal",
 ]
 
 TransportError = Literal["connect", "connect_timeout", "read_timeout", "read_error"]
@@ -697,7 +696,7 @@ class Faults:
                     self._requests.remove(fault)
                     self._refresh()
                 before = fault.status is not None and not fault.after
-                refusal = status_refusal(fault, relative) if before else None
+                refusal = _status_refusal(fault, relative) if before else None
                 return Intercept(fault, refusal, fault.describe())
         limit = self._rate_limit
         if limit is not None and api_key and relative.startswith(API_PREFIX):
@@ -711,7 +710,7 @@ class Faults:
     def refusal(self, fault: RequestFault, path: str) -> Refusal:
         """The answer a status ``fault`` sends in place of the handler's, to a request for
         ``path`` (decoded, as sent)."""
-        return status_refusal(fault, self._relative(path))
+        return _status_refusal(fault, self._relative(path))
 
     # ── internals ──
 
@@ -918,7 +917,7 @@ class FaultSpec(dict[str, Any]):
         return f"FaultSpec({dict.__repr__(self)})"
 
 
-def status_refusal(fault: RequestFault, path: str) -> Refusal:
+def _status_refusal(fault: RequestFault, path: str) -> Refusal:
     """The error answer of a status fault (before the handler, or in place of its answer)
     to a request for ``path`` (below the API's mount): a deployment's endpoint answers in
     its own words."""

@@ -12,7 +12,6 @@ import httpx
 
 from pictograph_testing import activation, scenarios
 from pictograph_testing._http_client import API_KEY_HEADER, FakeAsyncHttpClient, FakeHttpClient
-from pictograph_testing._sdk.interception import HostKey, host_key
 from pictograph_testing._sdk.layout import require_async_client
 from pictograph_testing.api.app import Api
 from pictograph_testing.api.dialects import (
@@ -23,6 +22,7 @@ from pictograph_testing.api.dialects import (
 from pictograph_testing.api.gateway import GATEWAY_PREFIX, gateway_url
 from pictograph_testing.catalog import MICRO_USD, NAME_LIMIT, PLANS, profile_named
 from pictograph_testing.clock import VirtualClock
+from pictograph_testing.hosts import HostKey, host_key
 from pictograph_testing.journal import JOURNAL_LIMIT, Journal
 from pictograph_testing.strictness import (
     StrayCall,

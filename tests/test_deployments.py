@@ -882,6 +882,27 @@ def test_the_endpoint_answers_typed_deterministic_predictions(
     assert client.deployments.get("m1").metrics.requests == 4  # type: ignore[union-attr]
 
 
+def test_an_image_url_on_the_fakes_own_storage_is_read_and_another_hosts_is_not(
+    fake: FakePictograph, client: pictograph.Client, model_id: str
+) -> None:
+    created = _active(client)
+    with fake.world.lock:
+        path = fake.world.storage.sign("cat.png", "image/png", _png)
+    own = f"{fake.base_url}{path}"
+    with client.deployments.connect(created.deployment, created.auth_token) as ep:
+        by_url = ep.infer(own)
+        assert by_url.predictions
+        assert by_url.predictions == ep.infer(_png()).predictions
+        # The same path on another port, or on plain http, is another host: not fetched.
+        for elsewhere in (
+            own.replace("https://api.pictograph.io", "https://api.pictograph.io:8443"),
+            own.replace("https://", "http://"),
+        ):
+            with pytest.raises(ValidationError) as refused:
+                ep.infer(elsewhere)
+            assert refused.value.code == "no_image_provided"
+
+
 def test_the_endpoint_refusals(
     fake: FakePictograph, client: pictograph.Client, model_id: str
 ) -> None:

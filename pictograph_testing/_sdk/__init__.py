@@ -43,8 +43,9 @@ if TYPE_CHECKING:
 
     import httpx
 
-    from pictograph_testing._sdk.interception import FakeRouter, HostKey
+    from pictograph_testing._sdk.interception import FakeRouter
     from pictograph_testing.clock import VirtualClock
+    from pictograph_testing.hosts import HostKey
     from pictograph_testing.transport import FakeTransport
 
 __all__ = ["SdkCoupling"]

@@ -32,6 +32,7 @@ import respx
 from respx.mocks import Mocker
 from respx.models import PassThrough
 
+from pictograph_testing.hosts import HostKey, host_key
 from pictograph_testing.strictness import StrayRequest
 
 if TYPE_CHECKING:
@@ -42,18 +43,9 @@ if TYPE_CHECKING:
 __all__ = [
     "FakeHostRoute",
     "FakeRouter",
-    "HostKey",
     "NetworkTransportMocker",
     "RespxInterception",
-    "host_key",
 ]
-
-HostKey = tuple[str, str, "int | None"]
-
-
-def host_key(url: httpx.URL) -> HostKey:
-    """What identifies a fake's host: scheme, host and explicit port (as ``owns`` compares)."""
-    return (url.scheme, url.host, url.port)
 
 
 class NetworkTransportMocker(Mocker):

@@ -30,6 +30,7 @@ from pictograph_testing.api import stream_calls
 from pictograph_testing.api.errors import gateway_error_body
 from pictograph_testing.api.wire import Reply, encode, reply
 from pictograph_testing.catalog import DEPLOYMENT_REGIONS
+from pictograph_testing.hosts import host_key
 from pictograph_testing.world.deployments import (
     INFERENCE_OPTIONS,
     engine_timings,
@@ -318,9 +319,7 @@ def _image_bytes(world: World, base_url: str, image: Mapping[str, Any]) -> bytes
         raise _Refused(400, "no_image_provided", f"The image URL is not valid: {exc}") from None
     own = httpx.URL(base_url)
     mount = own.path.rstrip("/")
-    if (url.scheme, url.host, url.port) == (own.scheme, own.host, own.port) and url.path.startswith(
-        mount + STORAGE_PREFIX
-    ):
+    if host_key(url) == host_key(own) and url.path.startswith(mount + STORAGE_PREFIX):
         token = url.path[len(mount + STORAGE_PREFIX) :].split("/", 1)[0]
         blob = world.storage.resolve(token)
         if blob is not None and world.now() < blob.expires_at:

@@ -626,6 +626,47 @@ def test_invoke_runs_over_an_uploaded_image_and_a_linked_video(
     assert [f.pts for f in frames] == [n / 2 for n in range(20)]
 
 
+def test_an_image_link_runs_as_one_frame_the_organization_does_not_know(
+    client: pictograph.Client,
+) -> None:
+    _train(client)
+    client.workflows.create("Lot", detection_graph("signs"))
+    # The SDK sends a link's kind from its extension: {"kind": "image", "url": ...}.
+    done = client.workflows.invoke(
+        "Lot", source="https://cdn.example.com/gate/photo.jpg", wait=True, poll_interval=1
+    )
+    assert isinstance(done, WorkflowRun)
+    assert (done.status, done.frames_total) == ("completed", 1)
+    [frame] = client.workflows.run_log(done.id, stream="frames").records
+    assert (frame.image, frame.image_id) == ("photo.jpg", None)
+    assert (frame.image_width, frame.image_height) == (1280, 720)
+    assert (frame.model_name, frame.pts) == ("signs", None)
+    # A saved graph whose source is a link: valid, and its run goes as the invoke did.
+    graph = detection_graph("signs")
+    graph["nodes"][0]["config"] = {"kind": "image", "url": "https://cdn.example.com/gate/photo.jpg"}
+    assert client.workflows.validate(graph).valid
+    client.workflows.create("Gate", graph)
+    ran = client.workflows.wait_for_run(client.workflows.run("Gate").run_id, poll_interval=1)
+    assert (ran.status, ran.frames_total) == ("completed", 1)
+    [again] = client.workflows.run_log(ran.id, stream="frames").records
+    assert again.model_dump(
+        include={"image", "image_width", "image_height", "annotation_count"}
+    ) == (frame.model_dump(include={"image", "image_width", "image_height", "annotation_count"}))
+
+
+async def test_the_async_client_invokes_over_an_image_link(
+    aclient: pictograph.AsyncClient,
+) -> None:
+    await aclient.training.create(DATASET, EXPORT, pipeline_type="yolox", name="signs")
+    await aclient.workflows.create("Lot", detection_graph("signs"))
+    created = await aclient.workflows.invoke(
+        "Lot", source={"kind": "image", "url": "https://cdn.example.com/a"}
+    )
+    assert isinstance(created, WorkflowRunCreated)
+    done = await aclient.workflows.wait_for_run(created.run_id, poll_interval=1)
+    assert (done.status, done.frames_total) == ("completed", 1)
+
+
 def test_runs_of_another_organization_or_a_deleted_workflow_are_404(
     fake: FakePictograph, client: pictograph.Client
 ) -> None:

@@ -64,8 +64,8 @@ if TYPE_CHECKING:
 __all__ = [
     "DEFAULT_VIDEO_SECONDS",
     "ENGINE_START_SECONDS",
+    "FRAME_SIZE",
     "QUEUE_SECONDS",
-    "VIDEO_SIZE",
     "Frame",
     "Run",
     "WorkflowRuns",
@@ -82,7 +82,9 @@ ENGINE_START_SECONDS = 5.0
 """How long a started run's engine takes to load before its first frame."""
 DEFAULT_VIDEO_SECONDS = 10.0
 """The length assumed for a video whose ``duration_seconds`` is not given."""
-VIDEO_SIZE = (1280, 720)
+FRAME_SIZE = (1280, 720)
+"""The size of a frame the fake cannot read: a video's (it decodes none) and a linked
+image's (it fetches no link)."""
 _ACTIVE = ("queued", "processing")
 _JOB_STATUS = {"processing": "running", "error": "failed"}
 
@@ -348,22 +350,26 @@ class WorkflowRuns:
                     if i.directory_path == prefix or i.directory_path.startswith(prefix + "/")
                 ]
             return [self._image_frame(n, i) for n, i in enumerate(images)], None
-        uri = source.get("gcs_uri") or source.get("url")
+        uploaded = source.get("gcs_uri")
+        uri = uploaded or source.get("url")
+        name = str(uri).rsplit("/", 1)[-1]
         if kind == "image":
-            content = self._uploaded(key, source)
+            if uploaded is None:
+                # A link: the API downloads it first; the fake fetches nothing, so the
+                # image is one frame of its own, unknown to the organization.
+                return [Frame(0, name, None, *FRAME_SIZE, _digest(str(uri)))], None
+            content = self._uploaded(key, str(uploaded))
             width, height = image_size(content)
             digest = content_hash(content)
             known = world.predictions.known(key.organization_id, digest)
-            name = str(uri).rsplit("/", 1)[-1]
             return [Frame(0, name, None, width, height, digest, known)], None
         fps = float(source.get("sample_fps") or 1.0)
         seconds = float(source.get("duration_seconds") or DEFAULT_VIDEO_SECONDS)
-        if source.get("gcs_uri") is not None:
-            self._uploaded(key, source)
+        if uploaded is not None:
+            self._uploaded(key, str(uploaded))
         count = max(1, math.floor(seconds * fps))
-        name = str(uri).rsplit("/", 1)[-1]
         frames = [
-            Frame(n, f"{name}#{n}", None, *VIDEO_SIZE, _digest(f"{uri}#{n}")) for n in range(count)
+            Frame(n, f"{name}#{n}", None, *FRAME_SIZE, _digest(f"{uri}#{n}")) for n in range(count)
         ]
         return frames, fps
 
@@ -372,15 +378,9 @@ class WorkflowRuns:
         width, height = image_size(content)
         return Frame(index, image.filename, image.id, width, height, content_hash(content), image)
 
-    def _uploaded(self, key: ApiKey, source: dict[str, Any]) -> bytes:
-        """The bytes of an uploaded source (``gcs_uri``), or 400 naming what to upload."""
-        uri = source.get("gcs_uri")
-        if uri is None:
-            raise InvalidRequest(
-                "An image source needs its gcs_uri (from client.workflows.upload_source) or a url.",
-                status=400,
-            )
-        content = self._world.workflows.source_bytes(key, str(uri))
+    def _uploaded(self, key: ApiKey, uri: str) -> bytes:
+        """The bytes of an uploaded source (its ``gcs_uri``), or 400 naming what to upload."""
+        content = self._world.workflows.source_bytes(key, uri)
         if content is None:
             raise InvalidRequest(
                 f"No uploaded source at '{uri}' in your organization: upload it with "

@@ -206,10 +206,14 @@ def credits_left(micro_usd: int, unit: int = LEGACY_CREDIT_MICRO_USD) -> int:
 
 
 def _legacy_entry(entry: dict[str, Any]) -> dict[str, Any]:
+    # The amount is what the entry moved the balance in whole credits, so that each
+    # entry's balance_after is the one before it plus its amount, and the balance is the
+    # start plus the ledger's sum (rounding each amount by itself drifted from both).
+    after = entry["balance_after"]
     return {
         **entry,
-        "amount": to_credits(entry["amount"]),
-        "balance_after": credits_left(entry["balance_after"]),
+        "amount": credits_left(after) - credits_left(after - entry["amount"]),
+        "balance_after": credits_left(after),
     }
 
 

@@ -72,6 +72,8 @@ __all__ = [
     "INTEGER_CREDITS",
     "INVITE_STATUSES_BY_RELEASE",
     "LEGACY_ENVELOPES",
+    "MODEL_FORKS_BY_ID",
+    "MODEL_FORKS_BY_NAME",
     "MODEL_FORMATS_BY_RELEASE",
     "NEAR_DUPLICATES",
     "NEWEST",
@@ -395,6 +397,11 @@ CHARGED_RESTORES = before("1.69.58", since="1.61.0")
 """``DatasetStorageTransition`` reads a restore's fee as ``charged_micro_usd``; 1.69.58
 renamed it ``quoted_micro_usd`` when the fee moved to the restore's success. (So do the
 releases before 1.61.0, whose wire of the route, the legacy envelope's, says so too.)"""
+MODEL_FORKS_BY_ID = before("1.69.44", since="1.5.0")
+"""``models.fork(model_id)``, a public model addressed by its id (``models/{id}/fork``);
+1.69.44 addresses it by its owner's slug and its own (``models/{organization}/{model}``)."""
+MODEL_FORKS_BY_NAME = since("1.69.44")
+"""``models.fork(organization, model)``: see :data:`MODEL_FORKS_BY_ID`."""
 EXPLORE = since("1.69.124")
 """The public catalog (``explore.*``) and the import of a public dataset
 (``datasets.import_public``, ``get_public_import``, ``wait_for_public_import``), first

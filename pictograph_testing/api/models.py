@@ -23,9 +23,10 @@ from pictograph_testing.world.models import UNBUILT_FORMATS, WEIGHT_FORMATS, ver
 if TYPE_CHECKING:
     from pictograph_testing.world.entities import Model, ModelVersion
 
-__all__ = ["FORMATS", "UPDATE", "model_payload"]
+__all__ = ["FORMATS", "MODEL_WIRE", "UPDATE", "model_payload"]
 
-_MODEL_WIRE = Wire(LEGACY_ENVELOPES, envelope="model", note="`model`")
+MODEL_WIRE = Wire(LEGACY_ENVELOPES, envelope="model", note="`model`")
+"""One model under ``model``, as releases before 1.61.0 read it."""
 FORMATS = (*WEIGHT_FORMATS, *sorted(UNBUILT_FORMATS))
 PRECISIONS = ("fp32", "fp16")
 UPDATE = Obj(
@@ -99,7 +100,7 @@ def bulk_delete(call: Call) -> Reply:
     summary="A model by id or name",
     sdk=("models.get",),
     reply=Data("Model"),
-    wires=(_MODEL_WIRE,),
+    wires=(MODEL_WIRE,),
     aliases=(("models/by-name/{model}", BY_NAME_PATHS),),
 )
 def get_model(call: Call) -> Reply:
@@ -116,7 +117,7 @@ def get_model(call: Call) -> Reply:
     errors=(400, 403),
     role="member",
     action="update models",
-    wires=(_MODEL_WIRE,),
+    wires=(MODEL_WIRE,),
     aliases=(("models/by-name/{model}", BY_NAME_PATHS),),
 )
 def update_model(call: Call) -> Reply:

@@ -7,7 +7,8 @@ from dataclasses import replace
 from typing import TYPE_CHECKING
 
 from pictograph_testing.api import messages
-from pictograph_testing.api.models import model_payload
+from pictograph_testing.api.dialects import MODEL_FORKS_BY_ID, MODEL_FORKS_BY_NAME
+from pictograph_testing.api.models import MODEL_WIRE, model_payload
 from pictograph_testing.api.spec import NAME, Field, Int, Num, Obj, Param
 from pictograph_testing.api.table import Data, endpoint
 from pictograph_testing.api.wire import Call, Reply, reply
@@ -102,11 +103,19 @@ def predict_image(call: Call) -> Reply:
     errors=(400, 403),
     role="member",
     action="create models",
+    span=MODEL_FORKS_BY_NAME,
+    aliases=(("models/{model}/fork", MODEL_FORKS_BY_ID),),
+    wires=(MODEL_WIRE,),
 )
 def fork_model(call: Call) -> Reply:
-    fields = call.fields()
-    copy: Model = call.world.registry.fork(
-        call.key, call.path_args["organization"], call.path_args["model"], fields.get("name")
+    registry = call.world.registry
+    organization = call.path_args.get("organization")
+    copy: Model = (
+        registry.fork_by_id(call.key, call.path_args["model"])
+        if organization is None
+        else registry.fork(
+            call.key, organization, call.path_args["model"], call.fields().get("name")
+        )
     )
     return reply({"data": model_payload(call, copy)}, status=201)
 

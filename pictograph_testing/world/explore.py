@@ -15,6 +15,7 @@ from __future__ import annotations
 from contextlib import contextmanager
 from typing import TYPE_CHECKING, Any, Generic, Protocol, TypeVar
 
+from pictograph_testing.world.ids import by_id
 from pictograph_testing.world.models import slugify
 from pictograph_testing.world.ordered import SortedIndex
 
@@ -153,6 +154,11 @@ class PublicCatalog:
         """The public, ready model ``organization/ref`` names (slug or display name), if any."""
         owner = self.owner(organization)
         return self._models.named(owner.id, ref) if owner is not None else None
+
+    def model_by_id(self, ref: str) -> Model | None:
+        """The public, ready model whose id is ``ref`` (in any case), if any."""
+        model = by_id(self._world.models, ref)
+        return model if model is not None and self._models.holds(model) else None
 
     def datasets(
         self, *, sort: str, search: str | None, class_name: str | None

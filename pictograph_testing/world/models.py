@@ -304,15 +304,22 @@ class ModelRegistry:
         One 404 for a model that does not exist, is private or is not ready; 400 when it
         has no ready version (no weights to import). A taken name gets ``" (2)"``...
         """
+        source = self._world.catalog.model(organization, ref)
+        return self._fork(key, source, f"{organization}/{ref}", name)
+
+    def fork_by_id(self, key: ApiKey, model_id: str) -> Model:
+        """:meth:`fork` of the public model whose id is ``model_id``, as SDK 1.5.0 to
+        1.69.43 address it (``models/{id}/fork``), under its own name."""
+        return self._fork(key, self._world.catalog.model_by_id(model_id), model_id, None)
+
+    def _fork(self, key: ApiKey, source: Model | None, named: str, name: str | None) -> Model:
+        """The copy of ``source`` (``named`` so by the caller) in the key's organization."""
         world = self._world
-        source = world.catalog.model(organization, ref)
         if source is None:
-            raise NotFound(f"Public model '{organization}/{ref}' not found")
+            raise NotFound(f"Public model '{named}' not found")
         ready = [v for v in source.versions if v.status == "ready"]
         if not ready:
-            raise InvalidRequest(
-                f"Model '{organization}/{ref}' has no weights to import.", status=400
-            )
+            raise InvalidRequest(f"Model '{named}' has no weights to import.", status=400)
         origin = source.current if source.current.status == "ready" else ready[-1]
         now = world.now()
         version = ModelVersion(

@@ -4,7 +4,8 @@ Dataset insights (at the root before 1.61), cold storage (from 1.4.0: at the roo
 id before 1.61, by ``by-name/`` to 1.69.43, its restore fee read as ``charged_micro_usd``
 before 1.69.58), model evaluations (of a dataset, by ``project_id``, before 1.66.2),
 deployments (created with a ``compute_type`` before
-1.69.127), the organization's credits (whole legacy credits in
+1.69.127), the fork of a public model (by its id from 1.5.0 to 1.69.43, by its owner's slug
+and its own after), the organization's credits (whole legacy credits in
 1.0.x, as its ``credits.balance``), and the member roles and invite statuses that
 arrived late (``annotator`` in 1.69.69, ``declined`` in 1.69.91: refused to older
 releases, which cannot parse a reply holding them). A release without the call skips.
@@ -15,8 +16,9 @@ from __future__ import annotations
 import inspect
 from typing import TYPE_CHECKING, Any
 
+import httpx
 import pytest
-from pictograph.exceptions import ValidationError
+from pictograph.exceptions import NotFoundError, ValidationError
 
 from pictograph_testing import FakePictograph
 from pictograph_testing._sdk.layout import sdk_version
@@ -28,6 +30,7 @@ from pictograph_testing.api.dialects import (
     INTEGER_CREDITS,
     INVITE_STATUSES_BY_RELEASE,
     LEGACY_ENVELOPES,
+    MODEL_FORKS_BY_ID,
     ROLES_BY_RELEASE,
     parse_version,
 )
@@ -238,12 +241,87 @@ def test_a_deployment_is_quoted_as_the_release_asks(
     assert "compute_type" in world.calls.last.response_json()["error"]["message"]
 
 
+def _published_model(world: FakePictograph) -> tuple[str, str]:
+    """Another organization trains ``Shared`` and makes it public (through today's wire:
+    the older releases cannot); its slug and the model's id."""
+    research = world.add_organization(name="Pictograph Research")
+    research.add_dataset(DATASET, images=20, completed_images=12, classes=["stop_sign", "yield"])
+    research.add_export(DATASET, EXPORT)
+    with research.client(max_retries=0) as theirs:
+        run = theirs.training.create(
+            dataset_name=DATASET, export_name=EXPORT, pipeline_type="yolox", name="Shared"
+        )
+    assert run.model_id is not None
+    with httpx.Client(transport=world.transport(), base_url=world.base_url) as raw:
+        published = raw.patch(
+            f"/api/v1/developer/models/{run.model_id}",
+            json={"visibility": "public"},
+            headers={"X-API-Key": research.api_key},
+        )
+    assert published.status_code == 200, published.text
+    return research.slug, run.model_id
+
+
+def _fork(models: Any, slug: str, model_id: str) -> Any:
+    """``models.fork`` as the release calls it: by the model's id before 1.69.44."""
+    if MODEL_FORKS_BY_ID.holds(RELEASE):
+        return models.fork(model_id)
+    return models.fork(slug, "Shared")
+
+
+def test_a_public_model_is_forked_as_the_release_names_it(
+    world: FakePictograph, sdk: pictograph.Client
+) -> None:
+    _has(sdk.models, "fork")
+    slug, source = _published_model(world)
+    copy = _fork(sdk.models, slug, source)
+    assert (copy.name, copy.organization_id) == ("Shared", world.organization_id)
+    assert copy.forked_from_model_id == source
+    assert copy.id != source
+    assert sdk.models.get(copy.id).id == copy.id
+    # A private or unknown model is the API's 404, whichever way it is named.
+    with pytest.raises(NotFoundError):
+        _fork(sdk.models, slug.upper() + "-elsewhere", "00000000-0000-4000-8000-000000000000")
+    assert not world.unserved_calls
+
+
+async def test_async_a_public_model_is_forked_as_the_release_names_it(
+    world: FakePictograph, async_sdk: pictograph.AsyncClient
+) -> None:
+    _has(async_sdk.models, "fork")
+    slug, source = _published_model(world)
+    copy = await _fork(async_sdk.models, slug, source)
+    assert (copy.name, copy.forked_from_model_id) == ("Shared", source)
+
+
 def test_the_organization_counts_credits_as_the_balance_does(sdk: pictograph.Client) -> None:
     organization = sdk.organizations.me()
     balance = sdk.credits.balance()
     assert organization.credits_remaining == balance.credits_remaining
     # Whole legacy credits (a cent each) in 1.0.x, whole dollars after: $100 either way.
     assert organization.credits_remaining == (10_000 if INTEGER_CREDITS.holds(RELEASE) else 100)
+
+
+def test_whole_credits_add_up_as_the_ledger_says(sdk: pictograph.Client) -> None:
+    if not INTEGER_CREDITS.holds(RELEASE):
+        pytest.skip(f"pictograph {sdk_version()} counts micro-USD, not whole credits")
+    start = sdk.credits.balance().credits_remaining
+    # Charges and refunds of fractions of a credit (a10g: half a credit a minute).
+    for name, gpu in (("a", "a10g"), ("b", "a100"), ("c", "a10g")):
+        sdk.training.create(
+            dataset_name=DATASET, export_name=EXPORT, pipeline_type="yolox", name=name, gpu_type=gpu
+        )
+    entries = list(reversed(sdk.credits.history()))  # oldest first
+    # A charge a run (on success), or a pre-charge and a refund of what it did not use.
+    assert len(entries) >= 3
+    balance = start
+    for entry in entries:
+        balance += entry.amount
+        assert entry.balance_after == balance, entry
+    assert (
+        sdk.credits.balance().credits_remaining == balance == start + sum(e.amount for e in entries)
+    )
+    assert balance < start
 
 
 def test_an_annotator_is_invited_only_by_the_releases_that_know_one(

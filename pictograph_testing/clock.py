@@ -191,9 +191,16 @@ class VirtualClock:
 
         With :meth:`monotonic` and :meth:`time`, what to inject into code that takes its
         clock as arguments (``poll(sleep=clock.sleep, monotonic=clock.monotonic)``).
+        Refuses what ``time.sleep`` refuses, in its words: a negative length and NaN (a
+        deadline already past, a poll interval of NaN), which code under test must not
+        get away with here and crash on in production.
         """
         if seconds > 0:
             self.advance(seconds)
+        elif seconds < 0:
+            raise ValueError("sleep length must be non-negative")
+        elif seconds != seconds:
+            raise ValueError("Invalid value NaN (not a number)")
 
     async def async_sleep(self, seconds: float) -> None:
         """Sleep ``seconds`` of virtual time: a drop-in for ``asyncio.sleep``.

@@ -198,6 +198,29 @@ def test_one_clock_sleeps_on_one_event_loop_after_another() -> None:
     assert clock.monotonic() == 10.0
 
 
+@pytest.mark.parametrize("seconds", [-0.5, float("nan")])
+def test_a_sleep_refuses_what_time_sleep_refuses_in_its_words(seconds: float) -> None:
+    with pytest.raises(ValueError) as real:
+        time.sleep(seconds)
+    clock = VirtualClock()
+    with pytest.raises(ValueError) as virtual:
+        clock.sleep(seconds)
+    assert str(virtual.value) == str(real.value)
+    clock.sleep(0.0)  # nothing, as time.sleep(0) is
+    assert clock.monotonic() == 0.0
+
+
+def test_an_sdk_wait_polling_every_nan_seconds_fails_as_it_would_for_real(
+    fake: FakePictograph, client: pictograph.Client
+) -> None:
+    """The SDK refuses a poll interval of zero or less; NaN gets past that check and its
+    first sleep raises, where a sleep that let it through would poll forever."""
+    run = client.training.create(DATASET, EXPORT, pipeline_type="yolox", name="r", wait=False)
+    with pytest.raises(ValueError, match="NaN"):
+        client.training.wait_for_completion(run.id, poll_interval=float("nan"), timeout=60.0)
+    assert fake.clock.monotonic() == 0.0
+
+
 @pytest.mark.parametrize("seconds", [0.0, -1.0, float("nan")])
 async def test_an_async_sleep_of_nothing_only_yields(seconds: float) -> None:
     clock = VirtualClock()

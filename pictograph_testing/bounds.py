@@ -21,6 +21,7 @@ __all__ = [
     "MAX_JSON_NUMBER",
     "MAX_NUMBER_DIGITS",
     "MAX_SCENARIO_COUNT",
+    "MAX_SEED",
     "MAX_SPEED",
 ]
 
@@ -66,6 +67,10 @@ MAX_BALANCE_USD = 1e9
 """The largest balance an organization may start with, in dollars (a fake's
 ``balance_usd``, ``--balance-usd``, a scenario's): a billion, and whole micro-dollars
 that a ledger's sums hold exactly."""
+
+MAX_SEED = 2**53
+"""The largest seed: a snapshot writes it as a JSON number, exact up to 2**53, and a
+world's seed must load back from its snapshot."""
 
 MAX_SCENARIO_COUNT = 100_000
 """The most synthetic images a scenario may ask a dataset for."""

@@ -6,7 +6,8 @@ import functools
 import inspect
 import os
 import random
-from typing import TYPE_CHECKING, Any, NamedTuple, TypeVar
+from datetime import datetime
+from typing import TYPE_CHECKING, Any, NamedTuple, TypeVar, cast
 
 import httpx
 
@@ -20,6 +21,7 @@ from pictograph_testing.api.dialects import (
     format_version,
 )
 from pictograph_testing.api.gateway import GATEWAY_PREFIX, gateway_url
+from pictograph_testing.bounds import MAX_SEED
 from pictograph_testing.catalog import MICRO_USD, NAME_LIMIT, PLANS, profile_named
 from pictograph_testing.clock import VirtualClock
 from pictograph_testing.hosts import HostKey, host_key
@@ -44,7 +46,6 @@ from pictograph_testing.world.video_files import video_header
 
 if TYPE_CHECKING:
     from collections.abc import Callable, Mapping, Sequence
-    from datetime import datetime
     from pathlib import Path
     from types import TracebackType
 
@@ -110,6 +111,7 @@ class FakePictograph:
         # Without one: seed 0, classic, $100.
         if isinstance(scenario_dirs, (str, os.PathLike)):
             raise TypeError(f"scenario_dirs must be a list of folders, got {scenario_dirs!r}")
+        _check_arguments(seed, api_key, base_url, sdk_version, start, speed)
         # Checked with or without a scenario: a folder that is not there is a mistake to
         # hear about now, not when a name is first looked up in it.
         scenario_dirs = [scenarios.scenario_folder(folder) for folder in scenario_dirs]
@@ -1146,6 +1148,33 @@ class _Hosts(NamedTuple):
 
 
 @functools.lru_cache(maxsize=32)
+def _check_arguments(
+    seed: object,
+    api_key: object,
+    base_url: object,
+    sdk_version: object,
+    start: object,
+    speed: object,
+) -> None:
+    """Refuse a value of the wrong type (``TypeError``) or a seed out of range, saying
+    which argument, before anything is built from it."""
+    for name, value, kind, what in (
+        ("seed", seed, int, "a whole number"),
+        ("api_key", api_key, str, "a string"),
+        ("base_url", base_url, str, "a URL string"),
+        ("sdk_version", sdk_version, str, "a release string such as '1.40.0'"),
+        ("start", start, datetime, "a timezone-aware datetime"),
+        ("speed", speed, (int, float), "a number"),
+    ):
+        if value is None and name not in ("base_url", "speed"):
+            continue
+        if isinstance(value, bool) or not isinstance(value, kind):
+            raise TypeError(f"{name} must be {what}, got {value!r:.60}")
+    if seed is not None and not 0 <= cast("int", seed) <= MAX_SEED:
+        # A snapshot writes the seed as a JSON number: it must load back.
+        raise ValueError(f"seed must be a whole number from 0 to 2**53, got {seed!r:.60}")
+
+
 def _parsed_hosts(base_url: str) -> _Hosts:
     """The API's URL and its gateway's, and the hosts they are on; ``ValueError`` for a
     base URL a client cannot reach (no http(s) scheme, no host, a bad port), not a fake

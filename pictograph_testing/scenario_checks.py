@@ -24,6 +24,7 @@ from pictograph_testing.bounds import (
     LATEST_INSTANT,
     MAX_BALANCE_USD,
     MAX_SCENARIO_COUNT,
+    MAX_SEED,
 )
 from pictograph_testing.catalog import PROFILES
 from pictograph_testing.world.annotations import canonical_annotations
@@ -160,7 +161,7 @@ class _Checker:
         profile = document.get("profile", "classic")
         if not isinstance(profile, str) or profile not in PROFILES:
             raise _Problem(f"profile must be one of {', '.join(sorted(PROFILES))}")
-        self.whole(document.get("seed", 0), "seed", low=0)
+        self.whole(document.get("seed", 0), "seed", low=0, high=MAX_SEED)
         self.number(document.get("balance_usd", 100.0), "balance_usd", low=0, high=MAX_BALANCE_USD)
         clock = self.mapping(document.get("clock", {}), "clock", {"start", "elapsed_seconds"})
         elapsed = clock.get("elapsed_seconds", 0.0)

@@ -133,6 +133,36 @@ def test_the_clock_refuses_to_pass_its_horizon_in_process(fake: FakePictograph) 
     assert fake.client().credits.balance() is not None
 
 
+@pytest.mark.parametrize(
+    ("argument", "value", "error"),
+    [
+        ("seed", "1", TypeError),
+        ("seed", 1.5, TypeError),
+        ("seed", True, TypeError),
+        ("seed", -1, ValueError),
+        ("seed", 2**53 + 1, ValueError),
+        ("api_key", 5, TypeError),
+        ("base_url", 5, TypeError),
+        ("sdk_version", 1.4, TypeError),
+        ("start", "2026-01-01", TypeError),
+        ("speed", True, TypeError),
+    ],
+)
+def test_a_fake_refuses_an_argument_of_the_wrong_type_or_range_naming_it(
+    argument: str, value: object, error: type[Exception]
+) -> None:
+    with pytest.raises(error, match=f"^{argument} must be"):
+        FakePictograph(**{argument: value})  # type: ignore[arg-type]
+
+
+def test_any_seed_a_fake_takes_loads_back_from_its_snapshot() -> None:
+    for seed in (0, 2**53):
+        snapshot = FakePictograph(seed=seed).snapshot()
+        again = FakePictograph(scenario=snapshot)
+        assert again.seed == seed
+        assert again.snapshot() == snapshot
+
+
 def days_to(moment: Any, fake: FakePictograph) -> float:
     return float((moment - fake.clock.now()).total_seconds())
 

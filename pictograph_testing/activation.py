@@ -90,6 +90,7 @@ coupling = SdkCoupling(clock=_clock, jitter=_jitter, owner=_owner, serves=serves
 
 _KEY_VARIABLE = "PICTOGRAPH_API_KEY"
 _URL_VARIABLE = "PICTOGRAPH_BASE_URL"
+_VARIABLES = (_KEY_VARIABLE, _URL_VARIABLE)
 _DEFAULT_BASE_URL = "https://api.pictograph.io"
 # The values the environment had before the first fake started.
 _saved_environment: dict[str, str | None] = {}
@@ -106,7 +107,11 @@ def _point_environment() -> None:
     if fake is None:
         return
     if not _saved_environment:
-        _saved_environment.update({n: os.environ.get(n) for n in (_KEY_VARIABLE, _URL_VARIABLE)})
+        _saved_environment.update({n: os.environ.get(n) for n in _VARIABLES})
+        # The SDK reads its settings in any case (`pictograph_base_url` too): another
+        # spelling of either name is put aside while fakes run, so it cannot lead away.
+        for name in [n for n in os.environ if n.upper() in _VARIABLES and n not in _VARIABLES]:
+            _saved_environment[name] = os.environ.pop(name)
     _set_variable(_KEY_VARIABLE, fake.api_key)
     # A base URL left in the environment (a staging one, say) must not lead away.
     _set_variable(_URL_VARIABLE, None if fake.base_url == _DEFAULT_BASE_URL else fake.base_url)

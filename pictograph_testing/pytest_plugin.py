@@ -275,7 +275,11 @@ def pytest_configure(config: pytest.Config) -> None:
     )
     config.stash[_folders_key] = _register_scenario_folders(config)
     config.stash[_defaults_key] = _ini_defaults(config)
-    config.stash[_show_calls_key] = bool(config.getini("pictograph_show_calls"))
+    try:
+        show_calls = config.getini("pictograph_show_calls")
+    except (pytest.UsageError, ValueError) as exc:  # its message names no option
+        raise pytest.UsageError(f"ini option pictograph_show_calls: {exc}") from None
+    config.stash[_show_calls_key] = bool(show_calls)
     live: LiveTarget | None = None
     if config.getoption("pictograph_live", default=False):
         key_env = config.getoption("pictograph_live_key_env") or _DEFAULT_KEY_ENV
@@ -296,6 +300,11 @@ def pytest_configure(config: pytest.Config) -> None:
         from pictograph_testing.picture.pytest_report import ReportOnFailure
 
         where = Path(config.invocation_params.dir, report_dir)
+        if where.exists() and not where.is_dir():
+            raise pytest.UsageError(
+                f"--pictograph-report: {where} is a file; give a folder for the reports "
+                "(it is made if it does not exist)"
+            )
         config.pluginmanager.register(ReportOnFailure(where), "pictograph-report")
 
 

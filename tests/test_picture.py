@@ -241,6 +241,29 @@ def inner(pytester: pytest.Pytester, monkeypatch: pytest.MonkeyPatch) -> pytest.
     return pytester
 
 
+def test_a_report_folder_that_is_a_file_is_a_usage_error(inner: pytest.Pytester) -> None:
+    inner.makepyfile(test_downstream=DOWNSTREAM)
+    (inner.path / "reports").write_text("not a folder")
+    result = inner.runpytest_inprocess("--pictograph-report=reports")
+    assert result.ret == pytest.ExitCode.USAGE_ERROR
+    result.stderr.fnmatch_lines(["*--pictograph-report: *reports is a file; give a folder*"])
+
+
+def test_a_report_that_cannot_be_written_fails_only_its_test(inner: pytest.Pytester) -> None:
+    """The folder is taken away (here: replaced by a file) after the run began."""
+    inner.makepyfile(
+        test_downstream="""
+def test_the_folder_goes():
+    import pathlib
+    pathlib.Path("reports").write_text("taken")
+"""
+        + DOWNSTREAM
+    )
+    result = inner.runpytest_inprocess("--pictograph-report=reports", "-p", "no:randomly")
+    result.assert_outcomes(passed=2, failed=2)
+    result.stdout.fnmatch_lines(["*- pictograph report -*", "could not write *"])
+
+
 def test_a_failing_test_that_used_a_fake_gets_a_report(inner: pytest.Pytester) -> None:
     inner.makepyfile(test_downstream=DOWNSTREAM)
     result = inner.runpytest_inprocess("--pictograph-report=reports")

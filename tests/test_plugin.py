@@ -55,6 +55,32 @@ def test_fixtures_give_each_test_a_fresh_active_fake(inner: pytest.Pytester) -> 
     inner.runpytest_inprocess("-p", "no:randomly").assert_outcomes(passed=3)
 
 
+def test_a_base_url_in_the_environment_in_any_case_does_not_lead_away(
+    inner: pytest.Pytester, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The SDK reads its settings whatever their case: a lower-case base URL (a closed
+    port here) is put aside while a fake runs, and back after."""
+    monkeypatch.setenv("pictograph_base_url", "http://127.0.0.1:9")
+    monkeypatch.setenv("Pictograph_Api_Key", "pk_live_elsewhere")
+    inner.makepyfile(
+        """
+        import os
+        import pictograph
+
+        def test_own_client(pictograph_fake):
+            with pictograph.Client() as client:
+                client.credits.balance()
+            assert pictograph_fake.calls.last.target == "/api/v1/developer/credits/balance"
+            assert "pictograph_base_url" not in os.environ
+
+        def test_after():
+            assert os.environ["pictograph_base_url"] == "http://127.0.0.1:9"
+            assert os.environ["Pictograph_Api_Key"] == "pk_live_elsewhere"
+        """
+    )
+    inner.runpytest_inprocess("-p", "no:randomly").assert_outcomes(passed=2)
+
+
 def test_the_client_fixture_alone_brings_its_fake(inner: pytest.Pytester) -> None:
     inner.makepyfile(
         """
@@ -817,6 +843,16 @@ def test_a_failing_test_reports_the_calls_the_fake_answered(inner: pytest.Pytest
             "*#3 *POST /api/v1/developer/training/ -> 402 insufficient_credits",
         ]
     )
+
+
+def test_a_show_calls_value_that_is_no_truth_value_is_a_usage_error_naming_it(
+    inner: pytest.Pytester,
+) -> None:
+    inner.makeini(INI + "pictograph_show_calls = perhaps\n")
+    inner.makepyfile("def test_nothing(): pass")
+    result = inner.runpytest_inprocess()
+    assert result.ret == pytest.ExitCode.USAGE_ERROR
+    result.stderr.fnmatch_lines(["*ini option pictograph_show_calls: *perhaps*"])
 
 
 def test_the_calls_section_can_be_turned_off(inner: pytest.Pytester) -> None:

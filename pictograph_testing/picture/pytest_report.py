@@ -53,8 +53,13 @@ class ReportOnFailure:
         if report.when == "call" and report.failed:
             fake = fake_of(item)
             if fake is not None:
-                path = write_report(
-                    fake, self.directory / report_name(item.nodeid), title=item.nodeid
-                )
-                report.sections.append((SECTION, f"the world when it failed: {path}"))
+                target = self.directory / report_name(item.nodeid)
+                try:
+                    path = write_report(fake, target, title=item.nodeid)
+                except OSError as exc:
+                    # A report that cannot be written (a full disk, a folder taken away
+                    # since the run began) is this test's lost report, not the run's end.
+                    report.sections.append((SECTION, f"could not write {target}: {exc}"))
+                else:
+                    report.sections.append((SECTION, f"the world when it failed: {path}"))
         return report

@@ -1147,7 +1147,6 @@ class _Hosts(NamedTuple):
     """The gateway's host, when it is not the API's (``None``: one host serves both)."""
 
 
-@functools.lru_cache(maxsize=32)
 def _check_arguments(
     seed: object,
     api_key: object,
@@ -1175,6 +1174,7 @@ def _check_arguments(
         raise ValueError(f"seed must be a whole number from 0 to 2**53, got {seed!r:.60}")
 
 
+@functools.lru_cache(maxsize=32)
 def _parsed_hosts(base_url: str) -> _Hosts:
     """The API's URL and its gateway's, and the hosts they are on; ``ValueError`` for a
     base URL a client cannot reach (no http(s) scheme, no host, a bad port), not a fake

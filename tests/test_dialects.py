@@ -8,7 +8,6 @@ releases is answered.
 
 from __future__ import annotations
 
-import math
 import re
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -19,6 +18,7 @@ import pytest
 from pictograph_testing import FakePictograph
 from pictograph_testing import strategies as pst
 from pictograph_testing.api.dialects import NEWEST, format_version, parse_version, sdk_version_of
+from pictograph_testing.api.table import RETIRED
 from pictograph_testing.fidelity import sdk_versions_page
 from tests.conftest import DATASET, EXPORT
 
@@ -199,16 +199,31 @@ def test_sdk_1_0_counts_money_in_whole_credits() -> None:
         ).json()
         balance = http.get(f"{DEV}/credits/balance").json()
     refund = next(e for e in entries if e["operation"].startswith("training_refund_"))
-    charge = next(e for e in entries if e["amount"] < 0)
     assert refund["amount"] > 0
     assert isinstance(refund["amount"], int)
-    # A cent a credit, rounded away from zero: the µUSD ledger, converted.
-    micro = {e.id: e.amount for e in fake.ledger}
-    assert charge["amount"] == -math.ceil(-micro[charge["id"]] / 10_000)
-    assert refund["amount"] == math.ceil(micro[refund["id"]] / 10_000)
+    # A cent a credit: what each entry of the µUSD ledger moved the balance, in whole
+    # credits (each balance rounded down), so the amounts add up to the balances.
+    micro = {e.id: e for e in fake.ledger}
+    for entry in entries:
+        after, amount = micro[entry["id"]].balance_after, micro[entry["id"]].amount
+        assert entry["balance_after"] == after // 10_000
+        assert entry["amount"] == after // 10_000 - (after - amount) // 10_000
     assert set(estimate) >= {"credits_per_unit", "total_credits", "credits_remaining", "sufficient"}
     assert "micro_usd_per_unit" not in estimate
     assert balance["credits_remaining"] == int(fake.balance_usd * 100)
+
+
+@pytest.mark.parametrize("agent", ["pictograph-python/1.65.0", None])
+def test_a_retired_route_is_the_apis_own_404_for_every_release(agent: str | None) -> None:
+    fake = FakePictograph()
+    with _http(fake, agent) as http:
+        for gone in RETIRED:
+            path = re.sub(r"\{[a-z_]+\}", "3f0c2a8e-5b1d-4c6e-9f7a-2d8b4e6c1a90", gone.path)
+            answer = http.request(gone.method, f"{DEV}/{path}")
+            assert answer.status_code == 404, (gone, answer.text)
+            assert answer.json()["error"]["message"] == f"No route {gone.method} {DEV}/{path}."
+    assert {gone.path.split("/")[0] for gone in RETIRED} == {"storage-connections"}
+    assert not fake.unserved_calls
 
 
 def test_sdk_1_0_reads_a_402_in_credits_without_a_unit() -> None:

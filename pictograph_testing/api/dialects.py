@@ -84,6 +84,7 @@ __all__ = [
     "PROJECT_ARCHIVES",
     "ROLES_BY_RELEASE",
     "SDK_DEFECTS",
+    "STORAGE_CONNECTIONS",
     "TARGET_FOLDER_PATHS",
     "VIRTUAL_FOLDER_PATHS",
     "WORKFLOW_ENDPOINT_ON_CREATE",
@@ -433,6 +434,13 @@ the API renamed it ``directories`` with SDK 1.69.43 ("the server renamed at the 
 time, so 1.69.42 and earlier call an endpoint that no longer exists", its changelog), so
 today's API answers those paths with its "No route" 404."""
 
+STORAGE_CONNECTIONS = before("1.69.43", since="1.65.0")
+"""The releases of the ``storage`` resource (``client.storage``: a bucket of the
+organization's own, connected, browsed and imported from, on ``/storage-connections``),
+which 1.69.43 removed ("never exercised by a customer, and it held the
+highest-consequence secret in the product", its changelog): today's API serves none of
+its paths."""
+
 NEAR_DUPLICATES = since("1.35.0")
 """``datasets.near_duplicates``, first sent by 1.35.0 (1.34.0 has none)."""
 VIRTUAL_FOLDER_PATHS = before("1.69.43")
@@ -599,6 +607,17 @@ class Defect:
 
 
 SDK_DEFECTS = (
+    Defect(
+        STORAGE_CONNECTIONS,
+        (
+            "storage.connect / list / get / delete / browse / import_images / get_import / "
+            "cancel_import / wait_for_import",
+        ),
+        "`NotFoundError` (404)",
+        "call `/storage-connections/...`, which the API no longer serves: SDK 1.69.43 "
+        "removed `client.storage` (its changelog); `client.connectors` imports from V7 and "
+        "Roboflow",
+    ),
     Defect(
         before("1.69.90"),
         ("connectors.get_import / wait_for_import / cancel_import of a cancelled import",),

@@ -24,6 +24,7 @@ from pictograph_testing.api import (  # noqa: F401  # noqa: F401
     notifications,
     organizations,
     predictions,
+    retired,
     sam3,
     search,
     tasks,
@@ -33,10 +34,10 @@ from pictograph_testing.api import (  # noqa: F401  # noqa: F401
     webhooks,
     workflows,
 )
-from pictograph_testing.api.table import ENDPOINTS, Router
+from pictograph_testing.api.table import ENDPOINTS, RETIRED, Router
 
 __all__ = ["ENDPOINTS", "ROUTER"]
 
-ROUTER = Router(ENDPOINTS)
+ROUTER = Router(ENDPOINTS, RETIRED)
 """Dispatches every request under ``/api/v1/developer/``, and the few routes written in
 full outside it (see ``api/app.py``)."""

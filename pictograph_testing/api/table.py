@@ -37,7 +37,7 @@ from pictograph_testing.api.route_paths import API_ROOT
 from pictograph_testing.world.errors import InvalidRequest, NotFound
 
 if TYPE_CHECKING:
-    from collections.abc import Callable
+    from collections.abc import Callable, Sequence
 
     from pictograph_testing.api.dialects import Client, Version, Vocabulary, Wire
     from pictograph_testing.api.spec import Obj, Param
@@ -50,6 +50,7 @@ __all__ = [
     "ALL_RELEASES",
     "API_METHODS",
     "ENDPOINTS",
+    "RETIRED",
     "Bare",
     "Bytes",
     "Data",
@@ -57,10 +58,12 @@ __all__ = [
     "Fallthrough",
     "Page",
     "ReplyShape",
+    "Retired",
     "Router",
     "endpoint",
     "method_not_allowed",
     "no_route",
+    "retired",
 ]
 
 
@@ -158,6 +161,28 @@ class Endpoint:
     def params(self) -> tuple[str, ...]:
         """The path parameters' names, in order."""
         return tuple(m.group("name") for m in _SEGMENT.finditer(self.path))
+
+
+@dataclass(frozen=True)
+class Retired:
+    """A path some releases call for a resource today's API has dropped altogether: its
+    own "No route" 404 for every caller, as an endpoint's ``unrouted`` path is, where no
+    endpoint of today's stands in its place to declare it."""
+
+    method: str
+    path: str
+    span: Span
+    """The releases that call it."""
+
+
+RETIRED: list[Retired] = []
+"""Every retired path, in declaration order (see :func:`retired`)."""
+
+
+def retired(span: Span, *routes: tuple[str, str]) -> None:
+    """Declare ``routes`` (method, path below ``/api/v1/developer/``), which the releases
+    of ``span`` call, retired from the API."""
+    RETIRED.extend(Retired(method, path, span) for method, path in routes)
 
 
 API_METHODS = ("GET", "HEAD", "POST", "PUT", "PATCH", "DELETE")
@@ -307,7 +332,7 @@ Match = tuple["Endpoint", dict[str, str]]
 class Router:
     """Find the endpoint for a method, a raw path (below the API prefix) and a release."""
 
-    def __init__(self, endpoints: list[Endpoint]) -> None:
+    def __init__(self, endpoints: list[Endpoint], retired: Sequence[Retired] = ()) -> None:
         table: dict[tuple[str, str], list[_Entry]] = {}
         index = 0
         for e in endpoints:
@@ -326,11 +351,12 @@ class Router:
         }
         self.resources = frozenset(e.resource for e in endpoints)
         self._unrouted: dict[tuple[str, str], list[tuple[tuple[_Part, ...], re.Pattern[str]]]] = {}
-        for e in endpoints:
-            for path, _ in e.unrouted:
-                parts = _compile(path)
-                assert isinstance(parts[0], str)
-                self._unrouted.setdefault((e.method, parts[0]), []).append((parts, _pattern(parts)))
+        unrouted = [(e.method, path) for e in endpoints for path, _ in e.unrouted]
+        unrouted += [(gone.method, gone.path) for gone in retired]
+        for method, path in unrouted:
+            parts = _compile(path)
+            assert isinstance(parts[0], str)
+            self._unrouted.setdefault((method, parts[0]), []).append((parts, _pattern(parts)))
         # Polling asks for the same few paths thousands of times: remember recent answers.
         # Shared by every fake in the process; a race only recomputes an entry.
         self._recent: dict[tuple[str, str, Version, Client], list[Match]] = {}
@@ -371,7 +397,8 @@ class Router:
 
     def unrouted(self, method: str, raw: str) -> bool:
         """Whether ``method`` and ``raw`` are a path some release calls that the API never
-        served (an endpoint's ``unrouted``): the API's own 404, whoever calls it."""
+        served or no longer serves (an endpoint's ``unrouted``, a :class:`Retired` path):
+        the API's own 404, whoever calls it."""
         slash = raw.find("/")
         entries = self._unrouted.get((method, raw if slash == -1 else raw[:slash]), ())
         if "%" not in raw:

@@ -388,6 +388,35 @@ def test_an_image_too_large_to_decode_is_refused(fake: FakePictograph) -> None:
     assert state_digest(fake.world) == before
 
 
+@pytest.mark.parametrize(
+    ("width", "height", "words"),
+    [(10**9, 10**9, "between 1 and 16384"), (16_384, 16_384, "pixels")],
+)
+def test_a_registered_size_no_image_file_could_have_is_refused(
+    fake: FakePictograph, tmp_path: Path, width: int, height: int, words: str
+) -> None:
+    """A size is taken as registered (a COCO export draws masks at it): one no file could
+    have is refused, as an uploaded file of that size would be."""
+    content = write_image(tmp_path / "big.png").read_bytes()
+    entry = {"dataset": DATASET, "filename": "big.png", "content_type": "image/png"}
+    signed = _send(fake, "POST", "images/upload-url", json.dumps(entry).encode())
+    with httpx.Client(transport=fake.transport()) as http:
+        put = http.put(
+            signed.json()["data"]["upload_url"],
+            content=content,
+            headers={"content-type": "image/png"},
+        )
+        assert put.is_success
+    before = state_digest(fake.world)
+    sized = {**entry, "width": width, "height": height}
+    error = _refused(_send(fake, "POST", "images/register", json.dumps(sized).encode()))
+    assert words in json.dumps(error)
+    assert state_digest(fake.world) == before
+    registered = {**entry, "width": 16_384, "height": 4_096}
+    assert _send(fake, "POST", "images/register", json.dumps(registered).encode()).is_success
+    assert fake.server_errors == []
+
+
 def test_signed_upload_urls_are_percent_encoded(fake: FakePictograph, tmp_path: Path) -> None:
     path = write_image(tmp_path / "a b#c?d%.png")
     answer = _send(

@@ -45,8 +45,9 @@ from pictograph_testing.api.spec import (
 )
 from pictograph_testing.api.table import Bare, Bytes, Data, Fallthrough, Page, endpoint
 from pictograph_testing.api.wire import Call, Reply, page, page_params, reply
+from pictograph_testing.bounds import MAX_IMAGE_PIXELS, MAX_IMAGE_SIDE
 from pictograph_testing.world.entities import IMAGE_STATUSES
-from pictograph_testing.world.errors import Forbidden, NotFound
+from pictograph_testing.world.errors import Forbidden, InvalidRequest, NotFound, field_error
 from pictograph_testing.world.images import (
     BULK_UPLOAD_CAP,
     SPLITS,
@@ -313,8 +314,10 @@ _REGISTER = {
     "directory_path": Field(Str()),
     "file_size": Field(Int(minimum=0)),
     "content_type": Field(Str()),
-    "width": Field(Int(minimum=1)),
-    "height": Field(Int(minimum=1)),
+    # The sides an image file may have (as an uploaded file's are checked): a COCO
+    # export draws each polygon's mask at the image's size.
+    "width": Field(Int(minimum=1, maximum=MAX_IMAGE_SIDE)),
+    "height": Field(Int(minimum=1, maximum=MAX_IMAGE_SIDE)),
 }
 _DATASET = Field(Str(example=EXAMPLE_DATASET), required=True)
 
@@ -322,6 +325,7 @@ _DATASET = Field(Str(example=EXAMPLE_DATASET), required=True)
 def _entry(item: dict[str, Any], loc: tuple[str | int, ...]) -> UploadEntry:
     """An upload or register entry, normalised (``directory_path`` to ``/`` or ``/a/b``)."""
     content_type = item.get("content_type")
+    _checked_size(item, loc)
     return UploadEntry(
         filename=check_filename(item["filename"], (*loc, "filename")),
         directory_path=directory_path(item.get("directory_path") or "/", (*loc, "directory_path")),
@@ -333,6 +337,16 @@ def _entry(item: dict[str, Any], loc: tuple[str | int, ...]) -> UploadEntry:
         width=item.get("width"),
         height=item.get("height"),
     )
+
+
+def _checked_size(item: dict[str, Any], loc: tuple[str | int, ...]) -> None:
+    """Refuse a registered size of more pixels than an image file may hold."""
+    width, height = item.get("width"), item.get("height")
+    if width is not None and height is not None and width * height > MAX_IMAGE_PIXELS:
+        raise InvalidRequest(
+            f"An image of {width}x{height} holds more than {MAX_IMAGE_PIXELS:,} pixels.",
+            errors=[field_error((*loc, "width"), "too many pixels", "too_large")],
+        )
 
 
 @endpoint(

@@ -205,6 +205,31 @@ def test_copy_refuses_an_unknown_duplicate_handling(fake: FakePictograph) -> Non
     assert response.status_code == 422
 
 
+def test_an_id_sent_again_in_another_case_is_one_image(client: pictograph.Client) -> None:
+    """``processed`` and ``failed`` partition the images named, an id in any case naming
+    the same one (the SDK's ``BatchResult``)."""
+    first, second = ids(client, 2)
+    copied = client.batch.copy(DATASET, [first, f" {first.upper()}"], target_directory_path="/c")
+    assert (copied.processed, copied.failed) == (1, [])
+    assert len(client.images.list(DATASET, directory_path="/c")) == 1
+    client.datasets.create("target", classes=[{"name": "stop", "type": "bbox"}])
+    into = client.batch.copy_to_dataset(DATASET, [second, second.upper()], "target")
+    assert into.processed == 1
+    assert len(client.images.list("target")) == 1
+    moved = client.batch.move(DATASET, [first, first.upper()], target_directory_path="/m")
+    assert moved.processed == 1
+
+
+async def test_async_an_id_sent_again_in_another_case_is_one_image(
+    aclient: pictograph.AsyncClient,
+) -> None:
+    [image] = await aclient.images.list(DATASET, limit=1)
+    result = await aclient.batch.copy(
+        DATASET, [image.id, image.id.upper()], target_directory_path="/c"
+    )
+    assert result.processed == 1
+
+
 async def test_async_copy(aclient: pictograph.AsyncClient) -> None:
     image = (await aclient.images.list(DATASET, limit=1))[0]
     result = await aclient.batch.copy(DATASET, [image.id], target_directory_path="/c")

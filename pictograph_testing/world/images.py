@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING, Any
 
 from pictograph_testing.world.entities import IMAGE_STATUSES, Image
 from pictograph_testing.world.errors import Conflict, InvalidRequest, NotFound, field_error
+from pictograph_testing.world.ids import canonical_id, distinct_ids
 from pictograph_testing.world.image_files import check_image_bytes
 from pictograph_testing.world.ordered import NewestLookedUp
 
@@ -639,12 +640,9 @@ class ImageService:
         """The dataset's images among ``image_ids`` (each once) and the ids that are not."""
         found: list[Image] = []
         failed: list[tuple[str, str]] = []
-        seen: set[str] = set()
-        for image_id in image_ids:
-            if image_id in seen:
-                continue
-            seen.add(image_id)
-            image = self._world.images.get(image_id.strip().lower())
+        # One id sent again in another case (or with spaces) is the same image, once.
+        for image_id in distinct_ids(image_ids):
+            image = self._world.images.get(canonical_id(image_id.strip()))
             if image is None or image.dataset_id != dataset.id:
                 failed.append((image_id, f"Image not found in dataset '{dataset.name}'"))
             else:

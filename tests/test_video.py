@@ -242,6 +242,21 @@ def test_a_fractional_rate_takes_floor_duration_times_rate(
     assert job.total_frames == math.floor(300 / 29.97 * 0.25) == 2
 
 
+@pytest.mark.parametrize(("fps", "frames"), [(29.97, 300), (23.976, 240), (59.94, 599), (30, 300)])
+def test_every_frame_at_the_native_rate_is_every_frame_the_probe_counts(
+    fake: FakePictograph, client: pictograph.Client, fps: float, frames: int
+) -> None:
+    """The probed duration is rounded to the microsecond: an NTSC rate's floor of it times
+    the rate falls a hair short of the last frame, which is taken all the same."""
+    video = fake.add_video(duration_seconds=10, fps=fps, width=64, height=48)
+    probed = client.video.probe(video.gcs_path)
+    assert probed.frame_count == frames
+    job = client.video.extract_frames(
+        DATASET, video.gcs_path, directory_name="f", sample_fps=probed.native_fps
+    )
+    assert job.total_frames == frames
+
+
 def test_bad_extraction_requests_are_refused_and_change_nothing(
     fake: FakePictograph, client: pictograph.Client, clip: Path
 ) -> None:

@@ -62,6 +62,8 @@ DEFAULT_FAILURE = "Decoding the video failed; upload it again."
 """The reason an extraction fails with when a test arms a failure without one."""
 UPLOAD_URL_SECONDS = 3600.0
 """How long a video's signed upload URL is valid (an image's is 15 minutes)."""
+_DURATION_ROUNDING = 5e-7
+"""The most a probed duration (rounded to the microsecond) falls short of the video's."""
 
 
 @dataclass
@@ -269,7 +271,13 @@ class VideoService:
                     )
                 ],
             )
-        requested = math.floor(header.duration_seconds * sample_fps)
+        # The probed duration is rounded to the microsecond: within that rounding, a count
+        # short of a whole frame is that frame (every frame at the native rate is 300 of a
+        # 300-frame clip at 29.97 fps, not 299), and never more than the video holds.
+        requested = min(
+            math.floor((header.duration_seconds + _DURATION_ROUNDING) * sample_fps),
+            header.frame_count,
+        )
         if requested < 1:
             # The count the SDK documents would be no frame at all: a job with nothing to do.
             shortest = 1 / header.duration_seconds

@@ -497,6 +497,31 @@ def test_delete_class_with_and_without_its_annotations(client: pictograph.Client
         client.annotations.delete_class(DATASET, "stop_sign")
 
 
+def test_delete_class_removes_the_labels_of_a_class_the_ontology_no_longer_has(
+    client: pictograph.Client,
+) -> None:
+    """Deleted from the ontology alone, a class lives on its labels: a second delete with
+    its annotations removes them (``config_updated`` false), as a rename reaches them."""
+    assert client.annotations.delete_class(DATASET, "stop_sign").annotations_removed == 0
+    with pytest.raises(NotFoundError):
+        client.annotations.delete_class(
+            DATASET, "stop_sign", class_type="polygon", delete_annotations=True
+        )
+    gone = client.annotations.delete_class(DATASET, "stop_sign", delete_annotations=True)
+    assert (gone.config_updated, gone.images_updated, gone.annotations_removed) == (False, 20, 20)
+    assert "stop_sign" not in client.datasets.insights(DATASET).class_annotation_counts
+    with pytest.raises(NotFoundError):
+        client.annotations.delete_class(DATASET, "stop_sign", delete_annotations=True)
+
+
+async def test_async_delete_class_removes_the_labels_of_a_class_the_ontology_no_longer_has(
+    aclient: pictograph.AsyncClient,
+) -> None:
+    await aclient.annotations.delete_class(DATASET, "stop_sign")
+    gone = await aclient.annotations.delete_class(DATASET, "stop_sign", delete_annotations=True)
+    assert (gone.config_updated, gone.annotations_removed) == (False, 20)
+
+
 def test_delete_class_takes_box_for_bbox_and_bbox_for_box(client: pictograph.Client) -> None:
     # The platform stores `box` on a box class, `bbox` on a box annotation: either
     # spelling names the class, whichever one it was written with.

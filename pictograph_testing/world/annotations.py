@@ -372,9 +372,11 @@ def _class_missing(dataset: Dataset, name: str, class_type: str | None = None) -
     return NotFound(f"Class '{name}'{typed} not found in dataset '{dataset.name}'")
 
 
-def _uses(world: World, dataset: Dataset, name: str) -> bool:
+def _uses(world: World, dataset: Dataset, name: str, kind: object = None) -> bool:
+    """Whether an annotation of the dataset is labelled ``name`` (of type ``kind``, when
+    given): a class can outlive its ontology entry on its labels."""
     return any(
-        a.get("name") == name
+        a.get("name") == name and (kind is None or a.get("type") == kind)
         for image in world.dataset_images(dataset, archived=True)
         for a in image.annotations
     )
@@ -473,7 +475,8 @@ def delete_class(
     """Remove a class from the ontology (one ``(name, type)`` entry with ``class_type``).
 
     ``box`` and ``bbox`` name one type. With ``delete_annotations`` its annotations go
-    too (only those of ``class_type``, when it is given).
+    too (only those of ``class_type``, when it is given), also when the ontology has no
+    entry for it any more (``config_updated`` false, as the SDK reads it).
     """
     kind = class_kind(class_type)
     doomed = [
@@ -481,7 +484,7 @@ def delete_class(
         for c in dataset.classes
         if c["name"] == name and (kind is None or class_kind(c.get("type")) == kind)
     ]
-    if not doomed:
+    if not doomed and not (delete_annotations and _uses(world, dataset, name, kind)):
         raise _class_missing(dataset, name, class_type)
     dataset.classes = [c for c in dataset.classes if not any(c is d for d in doomed)]
     images = removed = 0
@@ -499,7 +502,7 @@ def delete_class(
     return {
         "dataset_id": dataset.id,
         "name": name,
-        "config_updated": True,
+        "config_updated": bool(doomed),
         "images_updated": images,
         "annotations_removed": removed,
     }

@@ -688,24 +688,28 @@ class Faults:
     def intercept(self, method: str, path: str, api_key: str | None) -> Intercept:
         """Decide what happens to one request; the API calls this under the world lock."""
         relative = self._relative(path)
-        for fault in self._requests:
-            if fault.matches(method, relative):
-                fault.remaining -= 1
-                fault.fired += 1
-                if fault.remaining <= 0:
-                    self._requests.remove(fault)
-                    self._refresh()
-                before = fault.status is not None and not fault.after
-                refusal = _status_refusal(fault, relative) if before else None
-                return Intercept(fault, refusal, fault.describe())
+        fault = next((f for f in self._requests if f.matches(method, relative)), None)
         limit = self._rate_limit
-        if limit is not None and api_key and relative.startswith(API_PREFIX):
+        # A request that reaches the API counts against its rate limit, which answers
+        # first, as the API's gateway does; a fault then stays armed for the next one.
+        # Only a transport error before any answer never reaches it.
+        reaches = fault is None or fault.error is None or fault.after
+        if limit is not None and reaches and api_key and relative.startswith(API_PREFIX):
             key = self._world.api_keys.get(api_key.strip())
             if key is not None and not key.revoked:
                 wait = limit.admit(key.key, self._world.now())
                 if wait is not None:
                     return Intercept(None, _rate_limited(limit, wait), "rate limited")
-        return _PASS
+        if fault is None:
+            return _PASS
+        fault.remaining -= 1
+        fault.fired += 1
+        if fault.remaining <= 0:
+            self._requests.remove(fault)
+            self._refresh()
+        before = fault.status is not None and not fault.after
+        refusal = _status_refusal(fault, relative) if before else None
+        return Intercept(fault, refusal, fault.describe())
 
     def refusal(self, fault: RequestFault, path: str) -> Refusal:
         """The answer a status ``fault`` sends in place of the handler's, to a request for
@@ -989,7 +993,9 @@ def _header_text(value: str, name: str) -> str:
 def _header_seconds(value: float | str) -> str:
     if isinstance(value, str):
         return value  # an HTTP-date, or whatever the test wants the SDK to parse
-    return str(int(value)) if float(value).is_integer() else f"{value:g}"
+    # The shortest text that reads back as the same float: `:g` kept six digits, so a
+    # wait just over the SDK's 120 s threshold read as 120 and was waited out.
+    return str(int(value)) if float(value).is_integer() else repr(float(value))
 
 
 def _rate_limited(limit: RateLimit, wait: int) -> Refusal:

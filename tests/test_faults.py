@@ -253,6 +253,19 @@ async def test_a_429_without_retries_is_a_rate_limit_error(
     assert raised.value.code == "rate_limited"
 
 
+@pytest.mark.parametrize(("seconds", "attempts"), [(120.0, 4), (120.00001, 1), (12.3456789, 4)])
+def test_a_retry_after_is_sent_as_the_float_it_is(
+    fake: FakePictograph, seconds: float, attempts: int
+) -> None:
+    """The SDK waits out a Retry-After of up to 120 s and raises past it: a wait a hair
+    over reaches it as what it is, not rounded to 120."""
+    fake.faults.fail_next("GET", "credits/balance", status=429, retry_after=seconds, times=4)
+    with fake.client() as sdk, pytest.raises(RateLimitError) as raised:
+        sdk.credits.balance()
+    assert raised.value.retry_after == seconds
+    assert len(fake.calls) == attempts
+
+
 def test_a_retry_after_beyond_the_sdks_patience_is_raised_at_once(fake: FakePictograph) -> None:
     fake.faults.fail_next(status=429, retry_after=600, times=5)
 
@@ -863,6 +876,35 @@ def test_the_sdk_waits_out_the_rate_limit(fake: FakePictograph) -> None:
     assert statuses.count(200) == 7
     assert statuses.count(429) == 2
     assert fake.clock.monotonic() >= 20
+
+
+@pytest.mark.parametrize("use_async", [False, True], ids=["sync", "async"])
+async def test_a_slowed_request_still_counts_against_the_rate_limit(
+    fake: FakePictograph, use_async: bool
+) -> None:
+    """A delay (or any fault that lets the request reach the API) leaves the limit as it
+    is: it answers first, and a fault it refused stays armed for the next request."""
+    fake.faults.rate_limit(2, per_seconds=60)
+    fake.faults.delay_next(0.5, "GET", "credits/balance", times=3)
+    await balance(fake, use_async, max_retries=0)
+    await balance(fake, use_async, max_retries=0)
+    with pytest.raises(RateLimitError):
+        await balance(fake, use_async, max_retries=0)
+    assert [c.fault for c in fake.calls][-1] == "rate limited"
+    [left] = fake.faults.pending  # the third delay waits for its request
+    assert left.remaining == 1
+    fake.clock.advance(60)
+    await balance(fake, use_async, max_retries=0)
+    assert fake.calls.last.fault is not None
+    assert "delay" in fake.calls.last.fault
+
+
+def test_a_request_dropped_before_the_api_is_not_counted(fake: FakePictograph) -> None:
+    fake.faults.rate_limit(1, per_seconds=60)
+    fake.faults.fail_next("GET", "credits/balance", error="connect")
+    with fake.client() as sdk:
+        sdk.credits.balance()  # retried after the connect error: the one request counted
+    assert [c.status for c in fake.calls] == [0, 200]
 
 
 def test_the_budget_is_per_key(fake: FakePictograph) -> None:

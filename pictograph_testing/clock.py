@@ -7,10 +7,12 @@ import math
 import threading
 import time
 from datetime import datetime, timedelta, timezone
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from pictograph_testing.bounds import EARLIEST_START, LATEST_INSTANT, MAX_SPEED
 from pictograph_testing.sleepers import Sleepers
+
+_T = TypeVar("_T")
 
 if TYPE_CHECKING:
     from collections.abc import Callable
@@ -201,6 +203,21 @@ class VirtualClock:
             raise ValueError("sleep length must be non-negative")
         elif seconds != seconds:
             raise ValueError("Invalid value NaN (not a number)")
+
+    def hold_while(self, work: asyncio.Future[Any]) -> None:
+        """Hold this clock's sleepers on the running event loop until ``work`` is done:
+        work on another thread that the loop awaits (``asyncio.to_thread``), which the
+        clock must not run ahead of while the loop looks idle."""
+        sleepers = self._sleepers
+        if sleepers is None:
+            sleepers = self._sleepers = Sleepers(self)
+        sleepers.hold(work)
+
+    async def to_thread(self, func: Callable[..., _T], /, *args: Any, **kwargs: Any) -> _T:
+        """``asyncio.to_thread``, holding this clock until the thread is done."""
+        work = asyncio.ensure_future(asyncio.to_thread(func, *args, **kwargs))
+        self.hold_while(work)
+        return await work
 
     async def async_sleep(self, seconds: float) -> None:
         """Sleep ``seconds`` of virtual time: a drop-in for ``asyncio.sleep``.

@@ -8,6 +8,11 @@ earliest of those moments and wakes every task due by then. So ``asyncio.gather`
 several ``wait_for_completion`` polls each run every five virtual seconds, as they
 would against the real API, and virtual time still never waits on real time.
 
+Work the loop awaits on another thread (``asyncio.to_thread``: the SDK's file writes, a
+sync webhook receiver) holds the clock too, until it is done (:meth:`Sleepers.hold`): the
+loop looks idle meanwhile, but the clock must not run ahead of what that thread does
+next, or how far it ran would depend on the thread's real speed.
+
 A task that sleeps while no other is asleep and nothing else is queued to run moves
 the clock at once. The loop's queue of ready callbacks is read where the loop has one
 (asyncio's own loops); elsewhere (uvloop) only tasks that have just gone to sleep hold
@@ -24,7 +29,7 @@ import heapq
 import itertools
 import weakref
 from collections import deque
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     from pictograph_testing.clock import VirtualClock
@@ -54,19 +59,36 @@ class Sleepers:
     async def sleep_until(self, wake_at: float) -> None:
         """Sleep the calling task until the clock reads ``wake_at`` (virtual seconds)."""
         loop = asyncio.get_running_loop()
+        await self._of(loop).sleep_until(wake_at, loop)
+
+    def hold(self, work: asyncio.Future[Any]) -> None:
+        """Move the clock for no sleeper on the running loop until ``work`` (a thread's,
+        which the loop awaits) is done."""
+        self._of(asyncio.get_running_loop()).hold(work)
+
+    def _of(self, loop: asyncio.AbstractEventLoop) -> _LoopSleepers:
         sleepers = self._latest
         if sleepers is None or sleepers.loop() is not loop:
             sleepers = self._loops.get(loop)
             if sleepers is None:
                 sleepers = self._loops[loop] = _LoopSleepers(self._clock, loop)
             self._latest = sleepers
-        await sleepers.sleep_until(wake_at, loop)
+        return sleepers
 
 
 class _LoopSleepers:
     """The tasks asleep on one clock in one event loop, by the moment each wakes at."""
 
-    __slots__ = ("_busy_turns", "_clock", "_fresh", "_heap", "_order", "_settling", "loop")
+    __slots__ = (
+        "_busy_turns",
+        "_clock",
+        "_fresh",
+        "_heap",
+        "_held",
+        "_order",
+        "_settling",
+        "loop",
+    )
 
     def __init__(self, clock: VirtualClock, loop: asyncio.AbstractEventLoop) -> None:
         self._clock = clock
@@ -78,9 +100,21 @@ class _LoopSleepers:
         self._fresh = False
         self._settling = False
         self._busy_turns = 0
+        self._held = 0
+        """Threads' work in flight that the loop awaits (see :meth:`hold`)."""
+
+    def hold(self, work: asyncio.Future[Any]) -> None:
+        self._held += 1
+        work.add_done_callback(self._released)
+
+    def _released(self, _: asyncio.Future[Any]) -> None:
+        self._held -= 1
+        loop = self.loop()
+        if not self._held and self._heap and not self._settling and loop is not None:
+            self._again(loop)
 
     async def sleep_until(self, wake_at: float, loop: asyncio.AbstractEventLoop) -> None:
-        if not self._heap and _ready_count(loop) == 0:
+        if not self._heap and not self._held and _ready_count(loop) == 0:
             # Nobody else asleep and nothing else to run: no sleep can overlap this one.
             # Move now and yield once, without the turns a wait on the loop costs.
             self._clock.reach(wake_at)
@@ -103,8 +137,8 @@ class _LoopSleepers:
         heap = self._heap
         while heap and heap[0][2].done():
             heapq.heappop(heap)  # a cancelled sleeper
-        if loop is None or not heap:
-            return
+        if loop is None or not heap or self._held:
+            return  # the last held work to end settles again (`_released`)
         if self._fresh or (_ready_count(loop) and self._busy_turns < PATIENCE):
             # Someone just went to sleep (another may follow this turn), or tasks still
             # run: give them this turn before the clock moves.

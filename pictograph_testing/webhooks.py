@@ -233,18 +233,20 @@ class WebhookCourier:
         if kind == "sink":
             return self.send(outbound)
         request = self._request(outbound)
+        clock = self._world.clock
         try:
             if kind == "http":
                 outcome = await _post_async(receiver, outbound)
             elif kind == "asgi":
                 outcome = Outcome(await _asgi(receiver, request))
             elif kind == "wsgi":
-                outcome = Outcome(await asyncio.to_thread(_wsgi, receiver, request))
+                outcome = Outcome(await clock.to_thread(_wsgi, receiver, request))
             else:
                 if _is_async(receiver):
                     answer = receiver(request)
                 else:
-                    answer = await asyncio.to_thread(receiver, request)
+                    # On a thread, the loop free; the clock waits for it all the same.
+                    answer = await clock.to_thread(receiver, request)
                 outcome = _status(await answer if inspect.isawaitable(answer) else answer)
         except Exception as exc:
             outcome = _crashed(exc)

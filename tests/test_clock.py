@@ -7,6 +7,7 @@ import itertools
 import random
 import time
 from datetime import datetime, timedelta, timezone
+from pathlib import Path
 
 import httpx
 import pictograph
@@ -219,6 +220,29 @@ def test_an_sdk_wait_polling_every_nan_seconds_fails_as_it_would_for_real(
     with pytest.raises(ValueError, match="NaN"):
         client.training.wait_for_completion(run.id, poll_interval=float("nan"), timeout=60.0)
     assert fake.clock.monotonic() == 0.0
+
+
+async def test_the_clock_waits_for_the_sdks_file_threads_as_for_a_busy_loop(
+    fake: FakePictograph, aclient: pictograph.AsyncClient, tmp_path: Path
+) -> None:
+    """The async SDK writes a download through ``asyncio.to_thread``: while a thread
+    works the loop looks idle, yet a gathered wait's sleep must not move the clock, or
+    how far it moved would follow the thread's real speed."""
+    names = [i.filename for i in await aclient.images.list(DATASET, limit=6)]
+    run = await aclient.training.create(
+        DATASET, EXPORT, pipeline_type="yolox", name="r", config={"epochs": 300}, wait=False
+    )
+
+    async def downloads() -> None:
+        for name in names:
+            await aclient.images.download(DATASET, name, tmp_path / name)
+
+    done, _ = await asyncio.gather(aclient.training.wait_for_completion(run.id), downloads())
+    assert done.status == "completed"
+    fetched = [c.elapsed for c in fake.calls if c.method == "GET" and "/images/" in c.path]
+    assert len(fetched) >= len(names)
+    assert set(fetched) == {0.0}  # file work takes no virtual time
+    assert sorted(p.name for p in tmp_path.iterdir()) == sorted(names)
 
 
 @pytest.mark.parametrize("seconds", [0.0, -1.0, float("nan")])

@@ -9,6 +9,7 @@ import hmac
 import json
 import re
 import threading
+import time
 from typing import TYPE_CHECKING, Any
 
 import pytest
@@ -1150,6 +1151,41 @@ async def test_a_test_event_cancelled_mid_send_is_journaled_as_dropped(
 
 async def _status_of(tag: str, answer: int, request: WebhookRequest) -> int:
     return answer
+
+
+async def test_the_clock_stands_still_while_a_sync_receiver_works_on_its_thread(
+    fake: FakePictograph, aclient: pictograph.AsyncClient
+) -> None:
+    """A plain receiver runs on a worker thread, the event loop free meanwhile; the clock
+    waits for it as for a busy loop, so what it sees and does does not follow its real
+    speed: gathered waits' sleeps move nothing until it has answered."""
+    await aclient.webhooks.create(URL, event_types=["training_run.completed"])
+    seen: list[tuple[float, float]] = []
+
+    def receiver(request: WebhookRequest) -> int:
+        before = fake.clock.monotonic()
+        for _ in range(500):
+            time.sleep(0)  # yields to the loop's thread, as real work would
+        with fake.client() as inside:
+            inside.credits.balance()
+        seen.append((before, fake.clock.monotonic()))
+        return 200
+
+    fake.webhooks.route(URL, receiver)
+    short, long = [
+        await aclient.training.create(
+            DATASET, EXPORT, pipeline_type="yolox", name=name, config={"epochs": epochs}, wait=False
+        )
+        for name, epochs in (("short", 5), ("long", 200))
+    ]
+    await asyncio.gather(
+        aclient.training.wait_for_completion(short.id, poll_interval=5),
+        aclient.training.wait_for_completion(long.id, poll_interval=5),
+    )
+    assert len(seen) == 2
+    assert all(before == after for before, after in seen)
+    balances = [c.elapsed for c in fake.calls.filter("GET", "credits/balance")]
+    assert balances == [before for before, _ in seen]
 
 
 async def test_an_async_receiver_behind_a_partial_is_awaited(

@@ -58,7 +58,8 @@ class _TimeStandIn(ModuleType):
 
 
 class _AsyncioStandIn(ModuleType):
-    """``asyncio`` as SDK modules see it while coupled: only ``sleep`` differs."""
+    """``asyncio`` as SDK modules see it while coupled: ``sleep`` sleeps on the fake's
+    clock, and ``to_thread`` holds it while the thread works."""
 
     def __init__(self, clock: Callable[[], VirtualClock | None]) -> None:
         super().__init__("asyncio")
@@ -66,6 +67,13 @@ class _AsyncioStandIn(ModuleType):
 
     def __getattr__(self, name: str) -> Any:
         return getattr(asyncio, name)
+
+    async def to_thread(self, func: Callable[..., Any], /, *args: Any, **kwargs: Any) -> Any:
+        # The SDK's file reads and writes: the clock waits for them, as for a busy loop.
+        clock = self._clock()
+        if clock is None:
+            return await asyncio.to_thread(func, *args, **kwargs)
+        return await clock.to_thread(func, *args, **kwargs)
 
     async def sleep(self, delay: float, result: Any = None) -> Any:
         clock = self._clock()

@@ -18,6 +18,7 @@ from pictograph.exceptions import (
     ConflictError,
     ForbiddenError,
     NotFoundError,
+    PictographError,
     ValidationError,
 )
 
@@ -412,6 +413,45 @@ def test_test_sends_a_signed_event_and_answers_what_the_receiver_said(
     assert client.webhooks.deliveries() == []
     with pytest.raises(NotFoundError):
         client.webhooks.test(UNKNOWN_ID)
+
+
+@pytest.mark.parametrize(
+    ("fault", "raised", "status"),
+    [
+        ({"status": 503}, "ServerError", 503),
+        ({"error": "read_timeout"}, "RequestTimeoutError", 0),
+    ],
+)
+@pytest.mark.parametrize("use_async", [False, True], ids=["sync", "async"])
+async def test_a_fault_after_the_handler_of_test_loses_the_answer_not_the_event(
+    fake: FakePictograph,
+    client: pictograph.Client,
+    fault: dict[str, Any],
+    raised: str,
+    status: int,
+    use_async: bool,
+) -> None:
+    """``after=True``: the work is done, the answer lost; a test's work is its event."""
+    client.webhooks.create(URL)
+    inbox = Inbox(200)
+    fake.webhooks.route(URL, inbox)
+    fake.faults.fail_next("POST", "webhooks/endpoints/*/test", after=True, **fault)
+
+    async def test() -> None:
+        if use_async:
+            async with fake.async_client(max_retries=0) as aclient:
+                await aclient.webhooks.test(URL)
+        else:
+            with fake.client(max_retries=0) as sdk:
+                sdk.webhooks.test(URL)
+
+    with pytest.raises(PictographError) as lost:
+        await test()
+    assert type(lost.value).__name__ == raised
+    assert [r.event_type for r in inbox.requests] == ["webhook.test"]
+    assert fake.calls.last.status == status
+    assert fake.calls.last.fault is not None
+    assert "after the handler" in fake.calls.last.fault
 
 
 def test_test_to_an_unrouted_url_is_kept_in_sent(

@@ -43,7 +43,7 @@ if TYPE_CHECKING:
 
     from pictograph_testing.api.dialects import Client, Version, Wire
     from pictograph_testing.api.table import Endpoint
-    from pictograph_testing.faults import Refusal
+    from pictograph_testing.faults import Refusal, RequestFault
     from pictograph_testing.world.entities import ApiKey
     from pictograph_testing.world.state import World
     from pictograph_testing.world.webhooks import Courier
@@ -562,6 +562,16 @@ class Api:
         answer = self._answer(method, path, query, headers, body)
         if fault is None:
             return answer, label, 0.0
+        if answer.after_send is not None and not fault.delay:
+            # The work still holds a webhook to send (`webhooks.test`): it goes out, as
+            # the handler's work does, and only then is its answer lost.
+            lost = functools.partial(
+                self._lost, answer.after_send.finish, fault, label, decoded, method, raw_target
+            )
+            answer.after_send = replace(
+                answer.after_send, finish=functools.partial(lost, body, request_id)
+            )
+            return answer, label, 0.0
         if fault.error is not None:
             raise self._dropped(method, raw_target, body, request_id, fault.error, label)
         if fault.delay:
@@ -576,6 +586,26 @@ class Api:
             self.world.clock.advance(fault.delay)
             return answer, label, fault.delay
         return _refused(self.faults.refusal(fault, decoded)), label, 0.0
+
+    def _lost(
+        self,
+        finish: Callable[[Outcome], Reply],
+        fault: RequestFault,
+        label: str | None,
+        decoded: str,
+        method: str,
+        raw_target: str,
+        body: bytes,
+        request_id: str,
+        outcome: Outcome,
+    ) -> Reply:
+        """The answer an ``after=True`` fault leaves of a request whose webhook was sent:
+        its status refusal, or no answer at all (a transport error, journaled here)."""
+        finish(outcome)
+        if fault.error is not None:
+            with self.world.lock:
+                raise self._dropped(method, raw_target, body, request_id, fault.error, label)
+        return _refused(self.faults.refusal(fault, decoded))
 
     def _dropped(
         self,

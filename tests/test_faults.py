@@ -681,6 +681,34 @@ def test_a_preempted_run_is_requeued_and_completes(
     assert run.training_time_seconds == round((run.completed_at - run.started_at).total_seconds())
 
 
+def test_a_second_failure_for_a_run_that_has_one_is_refused_not_swapped(
+    fake: FakePictograph, client: pictograph.Client
+) -> None:
+    """A run takes one failure: a second one armed for it would silently replace the
+    first (which then never fired, and teardown never said so)."""
+    fake.faults.fail_run(epoch=2, reason="oom")
+    run = start(client, config={"epochs": 10})
+    with pytest.raises(ValueError, match=r"already has a failure armed \(fail \(oom\) the next"):
+        fake.faults.fail_run(run.id, epoch=8, reason="data_error")
+    fake.clock.advance(hours=1)
+    done = client.training.get(run_id=run.id)
+    assert (done.status, done.current_epoch) == ("failed", 2)
+    assert "out of memory" in (done.error_message or "").lower()
+
+
+def test_a_failure_left_for_a_later_run_of_a_name_says_so(fake: FakePictograph) -> None:
+    fake.faults.preempt_run("r", epoch=2)
+    fake.faults.fail_run("r", epoch=5)
+    with fake.client() as client:
+        client.training.create(DATASET, EXPORT, pipeline_type="yolox", name="r")
+    [unfired] = fake.faults.unfired
+    assert unfired.why_unfired() == (
+        "no run 'r' was created while it was armed to take it (a run takes one failure: "
+        "the first armed for it)"
+    )
+    fake.faults.clear()  # seen: the test's own teardown need not report it again
+
+
 def test_a_preempted_run_shows_queued_again_while_it_waits(
     fake: FakePictograph, client: pictograph.Client
 ) -> None:

@@ -195,7 +195,10 @@ class RunFailure:
     def why_unfired(self) -> str:
         """Say why strict teardown found it unfired: it waits for a run to be created."""
         run = f"run {self.target!r}" if self.target is not None else "run"
-        return f"no {run} was created while it was armed"
+        return (
+            f"no {run} was created while it was armed to take it (a run takes one "
+            "failure: the first armed for it)"
+        )
 
 
 @dataclass(frozen=True)
@@ -678,6 +681,12 @@ class TrainingService:
         if run is None:
             self._armed.append(failure)
             return None
+        if run.failure is not None:
+            # One failure a run: the later one would silently take the earlier's place.
+            raise ValueError(
+                f"run {failure.target!r} already has a failure armed ("
+                f"{run.failure.describe()}); a run takes one"
+            )
         run.failure = failure
         if run.started_at is not None and run.ends_at is not None:
             tier = self._tiers[run.gpu_type]

@@ -507,6 +507,44 @@ def test_coco_and_yolo_zips(client: pictograph.Client, tmp_path: Path, export_fo
         assert b"nc: 2" in archive.read("data.yaml")
 
 
+def test_a_pascal_voc_zip_is_read_back_by_the_sdks_own_importer(
+    client: pictograph.Client, tmp_path: Path
+) -> None:
+    """One XML an image under ``Annotations/``, as the SDK's ``to_pascal_voc`` writes it:
+    imported into a copy of the dataset, every box comes back where it was."""
+    client.exports.create(DATASET, "voc", format="pascal_voc", include_images=True)
+    archive = _zip(client.exports.download(DATASET, "voc", tmp_path / "voc.zip"))
+    xml = {n: archive.read(n).decode() for n in archive.namelist() if n.endswith(".xml")}
+    assert len(xml) == ALL
+    assert all(name.startswith("Annotations/") for name in xml)
+    manifest = json.loads(archive.read("manifest.json"))
+    assert {entry["annotations"] for entry in manifest["images"]} == set(xml)
+    boxes = {
+        image.filename: sorted(
+            (a.name, a.bounding_box.x, a.bounding_box.y, a.bounding_box.w, a.bounding_box.h)
+            for a in client.annotations.get(DATASET, image.filename)
+            if isinstance(a, BBoxAnnotation)
+        )
+        for image in client.images.list(DATASET, limit=ALL)
+    }
+    assert sum(len(found) for found in boxes.values()) == 2 * ALL
+    client.datasets.create("copy", annotation_types=["bbox"])
+    for entry in manifest["images"]:
+        image = tmp_path / entry["path"]
+        image.write_bytes(archive.read(entry["image"]))
+        client.images.upload("copy", image)
+    by_file = {name.removeprefix("Annotations/"): text for name, text in xml.items()}
+    report = client.annotations.import_pascal_voc("copy", by_file)
+    assert report.failures == []
+    for filename, expected in boxes.items():
+        back = sorted(
+            (a.name, a.bounding_box.x, a.bounding_box.y, a.bounding_box.w, a.bounding_box.h)
+            for a in client.annotations.get("copy", filename)
+            if isinstance(a, BBoxAnnotation)
+        )
+        assert back == [(n, round(x), round(y), round(w), round(h)) for n, x, y, w, h in expected]
+
+
 def _same_stem_dataset(client: pictograph.Client, tmp_path: Path) -> None:
     """`a.png` and `a.jpg` side by side, a box each; the class `car` as a box and a polygon."""
     client.datasets.create(

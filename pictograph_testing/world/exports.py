@@ -655,13 +655,16 @@ def archive_entries(
     ``pictograph`` (and every format the fake does not model in detail) holds one JSON
     file per image; ``coco`` one ``annotations.json`` per split directory (boxes, and
     polygons' masks); the ``yolo``
-    family one label file per image and a ``data.yaml``. With ``organize_by_split`` each
-    image goes under ``train/``, ``valid/`` or ``test/`` (no split: ``train/``).
+    family one label file per image and a ``data.yaml``; ``pascal_voc`` one XML file per
+    image under ``Annotations/``, as the SDK's ``to_pascal_voc`` writes it. With
+    ``organize_by_split`` each image goes under ``train/``, ``valid/`` or ``test/`` (no
+    split: ``train/``).
     ``image_files`` is called only when the export carries its images.
     """
     # A name held by classes of two types (a `car` box and a `car` polygon) is one class.
     classes = list(dict.fromkeys(job.classes))
     yolo = export.format in _YOLO_FORMATS
+    voc = export.format == "pascal_voc"
     files: dict[str, bytes] = {}
     if export.include_images:
         files = dict(zip((image.id for image in job.contents), image_files(), strict=True))
@@ -679,11 +682,16 @@ def archive_entries(
         for image in images:
             entry: dict[str, Any] = {"id": image.id, "path": image.path, "split": image.split}
             stored = image.path
-            if yolo:
+            if yolo or voc:  # each pairs its file with an image by the stem
                 stored = _unshared_stem(image.path, stems)
+            if yolo:
                 label = f"{prefix}labels/{_stem(stored)}.txt"
                 yield label, _yolo_labels(image, classes).encode()
                 entry["labels"] = label
+            elif voc:
+                name = f"{prefix}Annotations/{_stem(stored)}.xml"
+                yield name, _pascal_voc(image, stored)
+                entry["annotations"] = name
             elif export.format != "coco":
                 name = f"{prefix}annotations/{image.path}.json"
                 yield name, _json(_pictograph(image))
@@ -803,6 +811,35 @@ def _yolo_data(classes: list[str], splits: list[str] | None) -> bytes:
     paths = "".join(f"{key}: {where[key]}\n" for key in ("train", "val", "test") if key in where)
     names = "".join(f"  {i}: {json.dumps(n)}\n" for i, n in enumerate(classes))
     return f"{paths}nc: {len(classes)}\nnames:\n{names}".encode()
+
+
+def _pascal_voc(image: FrozenImage, stored: str) -> bytes:
+    """One image's Pascal VOC XML, as the SDK's ``to_pascal_voc`` writes it: each box,
+    and each polygon's enclosing box, at whole pixels (VOC holds no other shape, so
+    polylines and keypoints are left out)."""
+    from xml.etree import ElementTree
+
+    root = ElementTree.Element("annotation")
+    ElementTree.SubElement(root, "directory").text = image.directory_path
+    ElementTree.SubElement(root, "filename").text = stored.rpartition("/")[2]
+    size = ElementTree.SubElement(root, "size")
+    ElementTree.SubElement(size, "width").text = str(image.width or 0)
+    ElementTree.SubElement(size, "height").text = str(image.height or 0)
+    ElementTree.SubElement(size, "depth").text = "3"
+    for annotation in image.annotations:
+        box = _box(annotation)
+        if box is None or annotation.get("type") in ("polyline", "keypoint"):
+            continue
+        x, y, w, h = box
+        found = ElementTree.SubElement(root, "object")
+        ElementTree.SubElement(found, "name").text = str(annotation.get("name", ""))
+        ElementTree.SubElement(found, "pose").text = "Unspecified"
+        ElementTree.SubElement(found, "truncated").text = "0"
+        ElementTree.SubElement(found, "difficult").text = "0"
+        corners = ElementTree.SubElement(found, "bndbox")
+        for tag, value in (("xmin", x), ("ymin", y), ("xmax", x + w), ("ymax", y + h)):
+            ElementTree.SubElement(corners, tag).text = str(round(value))
+    return ElementTree.tostring(root, encoding="unicode").encode()
 
 
 def _pictograph(image: FrozenImage) -> dict[str, Any]:

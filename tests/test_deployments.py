@@ -383,6 +383,32 @@ def test_an_option_sent_as_null_leaves_the_deployments_default(
     assert answer.json() == expected
 
 
+def test_a_deployment_default_set_to_null_is_no_default(
+    fake: FakePictograph, client: pictograph.Client, model_id: str
+) -> None:
+    """``inference_config={"confidence": None}`` sets nothing: requests and streams are
+    answered at the engine's own default, as with no ``inference_config``."""
+    camera = "rtsp://cam.example.com:554/gate"
+    fake.add_camera(camera, fps=5, frames=4, width=64, height=48)
+    plain = _active(client, name="plain")
+    nulled = _active(client, name="nulled", inference_config={"confidence": None})
+    assert client.deployments.get("nulled").inference_config == {}
+    image = _png()
+    answers: list[Any] = []
+    for created in (plain, nulled):
+        with client.deployments.connect(created.deployment, created.auth_token) as ep:
+            answers.append(ep.infer_raw(image))
+            with ep.open_stream(camera) as stream:
+                answers.append([frame.result for frame in stream.frames()])
+    assert answers[0] == answers[2]
+    # Each stream's frames are its own; both are read at the engine's default of 0.5.
+    assert len(answers[1]) == len(answers[3]) == 4
+    scores = [p.confidence for frames in answers[1::2] for r in frames for p in r.predictions]
+    assert scores
+    assert min(scores) >= 0.5
+    assert fake.server_errors == []
+
+
 def _drain(fake: FakePictograph) -> None:
     """Spend the organization's whole balance (one ledger debit)."""
     world = fake.world

@@ -667,6 +667,26 @@ async def test_the_async_client_invokes_over_an_image_link(
     assert (done.status, done.frames_total) == ("completed", 1)
 
 
+def test_a_model_block_with_a_null_confidence_runs_at_the_blocks_default(
+    client: pictograph.Client, fake: FakePictograph
+) -> None:
+    _train(client)
+    nulled = detection_graph("signs")
+    nulled["nodes"][1]["config"]["confidence"] = None
+    default = detection_graph("signs")
+    del default["nodes"][1]["config"]["confidence"]
+    assert client.workflows.validate(nulled).valid
+    runs = []
+    for name, graph in (("nulled", nulled), ("default", default)):
+        client.workflows.create(name, graph)
+        run = client.workflows.wait_for_run(client.workflows.run(name).run_id, poll_interval=1)
+        assert run.status == "completed"
+        frames = client.workflows.run_log(run.id, stream="frames").records
+        runs.append([(f.image, f.annotation_count, f.min_confidence) for f in frames])
+    assert runs[0] == runs[1]
+    assert fake.server_errors == []
+
+
 def test_runs_of_another_organization_or_a_deleted_workflow_are_404(
     fake: FakePictograph, client: pictograph.Client
 ) -> None:

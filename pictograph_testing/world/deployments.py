@@ -390,7 +390,9 @@ class DeploymentService:
             max_containers=max_containers,
             scaledown_window=scaledown_window,
             rate_limit_rpm=rate_limit_rpm or None,
-            inference_config=dict(inference_config),
+            # An option set to null is not set: the engine's default stands, as for a
+            # request's own options.
+            inference_config={k: v for k, v in inference_config.items() if v is not None},
             auth_token=f"pk_deploy_{world.ids.hex(40)}",
             created_by=key.created_by,
             created_at=now,

@@ -104,6 +104,14 @@ class NodeType:
     """Virtual seconds the block takes over one frame on a T4 (an L4 takes
     ``WorkflowGpu.speed`` of that)."""
 
+    def setting(self, config: Mapping[str, Any], key: str) -> Any:
+        """The block's ``key`` setting: as ``config`` sets it, else (absent or null) the
+        field's declared default."""
+        value = config.get(key)
+        if value is None:
+            return next(f.default for f in self.fields if f.key == key)
+        return value
+
     def card(self) -> dict[str, Any]:
         return {
             "type": self.type,

@@ -548,7 +548,8 @@ def execute_blocks(
             steps[node["id"]] = {"frames": len(frames)}
         elif kind == "model":
             model = models[node["id"]]
-            confidence = float(config.get("confidence", 0.25))
+            # A null confidence is the block's default, as an absent one is.
+            confidence = float(node_type("model").setting(config, "confidence"))
             for frame in frames:
                 frame.found = _predict(world, model, frame, confidence)
             steps[node["id"]] = {"model": model.name, "detections": _count(frames)}

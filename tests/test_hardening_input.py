@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING, Any
 
 import httpx
 import pytest
-from pictograph.exceptions import ForbiddenError, ValidationError
+from pictograph.exceptions import ForbiddenError, ServerError, ValidationError
 
 from pictograph_testing import FakePictograph
 from pictograph_testing.api import messages
@@ -274,6 +274,28 @@ def test_a_failure_inside_the_fake_is_an_enveloped_500(fake: FakePictograph) -> 
     assert answer.json()["error"]["code"] == "internal_error"
     assert fake.calls.last.status == 500
     assert [type(e).__name__ for e in fake.server_errors] == ["TypeError"]
+
+
+def test_a_failure_inside_the_fake_ends_a_stream_as_its_engine_stopping(
+    fake: FakePictograph,
+) -> None:
+    """A stream's results are read in the test's process: a failure inside the fake
+    must reach its reader as the engine's stop the SDK knows, never as a traceback."""
+    camera = "rtsp://cam.example.com:554/gate"
+    fake.add_camera(camera, fps=5, frames=4, width=64, height=48)
+    with fake.client(max_retries=0) as client:
+        client.training.create(DATASET, "road-signs-v1", pipeline_type="yolox", name="m")
+        created = client.deployments.create("m", min_containers=1)
+        deployment = client.deployments.wait_until_active(created.deployment)
+        # A world broken by hand (no route can store it: create checks the options).
+        fake.world.deployments.deployments[deployment.id].inference_config = {"confidence": "x"}
+        endpoint = client.deployments.connect(deployment, created.auth_token)
+        stream = endpoint.open_stream(camera)
+        with endpoint, stream, pytest.raises(ServerError) as stopped:
+            list(stream.frames())
+    assert stopped.value.code == "session_failed"
+    assert "see FakePictograph.server_errors" in str(stopped.value)
+    assert [type(e).__name__ for e in fake.server_errors] == ["ValueError"]
 
 
 def test_a_failure_inside_the_fake_over_http(server: FakeServer) -> None:

@@ -424,12 +424,20 @@ class Api:
     def next_result(self, reader: ResultsReader) -> tuple[bytes | Closing | None, float]:
         """A results socket's next message (encoded) or its close, if due by now; else
         ``None`` and the virtual instant the next one is due."""
-        with self.world.lock:
-            now = self.world.catch_up()
-            got = reader.take(now)
-            if got is None:
-                return None, reader.due()
-        return (got if isinstance(got, Closing) else encode(got)), now
+        try:
+            with self.world.lock:
+                now = self.world.catch_up()
+                got = reader.take(now)
+                if got is None:
+                    return None, reader.due()
+            return (got if isinstance(got, Closing) else encode(got)), now
+        except Exception as exc:  # never a traceback in the reader: its engine stopped
+            self.server_errors.append(exc)
+            reason = (
+                f"its engine stopped: pictograph-testing failed ({type(exc).__name__}); "
+                "see FakePictograph.server_errors"
+            )
+            return Closing(1000, reason), self.world.clock.monotonic()
 
     def refuse(self, method: str, raw_target: str, refusal: ApiRefusal) -> Response:
         """Answer, and journal, a request an adapter refused before handling it.

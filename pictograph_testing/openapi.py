@@ -552,14 +552,20 @@ def _operation(endpoint: Endpoint) -> dict[str, Any]:
     return operation
 
 
+# A path segment that is not `.` or `..` (clients remove those dot segments before a
+# request leaves them; `.hidden` is a name like any other), written without lookarounds,
+# which not every tool that reads the pattern takes.
+_SEGMENT = r"([^/.][^/]*|\.[^/.][^/]*|\.\.[^/]+)"
+
+
 def _path_parameter(template: str, name: str) -> dict[str, Any]:
-    # Not starting with '.': clients remove dot segments before a request leaves them.
-    schema: Schema = {"type": "string", "minLength": 1, "pattern": "^[^/.][^/]*$"}
+    schema: Schema = {"type": "string", "minLength": 1, "pattern": f"^{_SEGMENT}$"}
     description = None
     if f"{{{name}:uuid}}" in template:
         schema = {"type": "string", "format": "uuid"}
     elif f"{{{name}...}}" in template:
         description = "One or more path segments: a directory path and a file name."
+        schema = {"type": "string", "minLength": 1, "pattern": f"^{_SEGMENT}(/{_SEGMENT})*$"}
     entry: dict[str, Any] = {"name": name, "in": "path", "required": True, "schema": schema}
     if description is not None:
         entry["description"] = description

@@ -26,7 +26,7 @@ from pictograph_testing.bounds import (
     MAX_SCENARIO_COUNT,
     MAX_SEED,
 )
-from pictograph_testing.catalog import PROFILES
+from pictograph_testing.catalog import NAME_LIMIT, PROFILES
 from pictograph_testing.world.annotations import canonical_annotations
 from pictograph_testing.world.cold_storage import STORAGE_CLASSES, STORAGE_STATES
 from pictograph_testing.world.datasets import check_annotation_types, check_classes
@@ -171,6 +171,8 @@ class _Checker:
         if "organization" in document:
             organization = document["organization"]
             self.record(organization, Organization, "organization", full=False)
+            if "name" in organization and not organization["name"].strip():
+                raise _Problem("organization.name must not be blank")
             # As balance_usd: an allowance or budget below zero reads back as overspent.
             for key in ("allowance_micro_usd", "budget_micro_usd"):
                 if key in organization:
@@ -276,6 +278,8 @@ class _Checker:
         )
         if "key" in record and not record["key"].strip():
             raise _Problem(f"{where}.key must not be blank")
+        if record.get("rate_limit") is not None:
+            self.whole(record["rate_limit"], f"{where}.rate_limit", low=1)
 
     def ledger_entry(self, record: Any, where: str) -> None:
         full = isinstance(record, dict) and "id" in record
@@ -327,6 +331,8 @@ class _Checker:
         )
         if "name" not in record or not record["name"].strip():
             raise _Problem(f"{where}: a required key is missing or blank: 'name'")
+        if len(record["name"]) > NAME_LIMIT:
+            raise _Problem(f"{where}.name must have at most {NAME_LIMIT} characters")
         self.storage(record, where, full=full)
         self.publication(record, where)
         self.registrations(record.get("registrations", {}), f"{where}.registrations")
@@ -335,12 +341,20 @@ class _Checker:
         self.refusal(where, check_classes, record.get("classes", []))
         classes = [c["name"] for c in record.get("classes", [])]
         ids: set[str] = set()
+        paths: set[tuple[str, str]] = set()
         for i, image in enumerate(record.get("images", [])):
             self.image(image, f"{where}.images[{i}]", classes, record["name"])
             if "id" in image:
                 if image["id"] in ids:
                     raise _Problem(f"{where}.images[{i}]: the id {image['id']!r} comes twice")
                 ids.add(image["id"])
+            # One image a path, as the API answers 409 to a second one.
+            path = (image.get("directory_path", "/"), image["filename"])
+            if path in paths:
+                raise _Problem(
+                    f"{where}.images[{i}]: an image {path[1]!r} is already in {path[0]!r}"
+                )
+            paths.add(path)
         synthetic = record.get("synthetic_images")
         if synthetic is not None:
             allowed = {"count", "complete", "annotations_per_image"}
@@ -459,6 +473,10 @@ class _Checker:
             raise _Problem(f"{where}.directory_path must start with '/'")
         self.refusal(where, check_filename, record["filename"])
         self.refusal(where, directory_path, directory)
+        if directory_path(directory, ("scenario",)) != directory:
+            # Stored as written, `/night/` would hide the image from `/night`'s listing.
+            canonical = directory_path(directory, ("scenario",))
+            raise _Problem(f"{where}.directory_path must be written {canonical!r}")
         if "annotations" in record:
             self.refusal(
                 where,
@@ -549,8 +567,10 @@ class _Checker:
             if "split" in fields and not isinstance(fields["split"], (str, type(None))):
                 raise _Problem(f"{at}.split must be a string or null")
             tags = fields.get("tags", [])
-            if not isinstance(tags, list) or not all(isinstance(t, str) for t in tags):
-                raise _Problem(f"{at}.tags must be a list of strings")
+            if not isinstance(tags, list) or not all(
+                isinstance(t, str) and t.strip() for t in tags
+            ):
+                raise _Problem(f"{at}.tags must be a list of strings, none blank")
             annotations = fields.get("annotations", [])
             if not isinstance(annotations, list) or not all(
                 isinstance(a, dict) for a in annotations
@@ -565,6 +585,9 @@ class _Checker:
             if not isinstance(state, list) or len(state) != 3 or not isinstance(state[1], list):
                 raise TypeError
             random.Random().setstate((state[0], tuple(state[1]), state[2]))
+            # All-zero keys are a state the generator never leaves: one id forever.
+            if not any(state[1][:-1]):
+                raise ValueError
         except (TypeError, ValueError, OverflowError):
             raise _Problem(
                 "ids.state must be a random generator's state, as snapshot() saves"

@@ -288,7 +288,8 @@ def _read(path: Path) -> dict[str, Any]:
 
 def _parsed(document: dict[str, Any], name: str) -> Scenario:
     version = document.get("schema_version")
-    if version != SCHEMA_VERSION:
+    # The integer itself: `true` and `1.0` compare equal to 1 in Python, not in the format.
+    if type(version) is not int or version != SCHEMA_VERSION:
         raise ValueError(
             f"scenario {name!r} has schema_version {version!r}; this version of "
             f"pictograph-testing reads schema_version {SCHEMA_VERSION}"

@@ -10,6 +10,7 @@ Generation is derandomized (CI must not be flaky); run ``st run`` against
 from __future__ import annotations
 
 import os
+import re
 from typing import TYPE_CHECKING, Any
 
 import httpx
@@ -28,9 +29,13 @@ from schemathesis.specs.openapi.checks import (  # noqa: E402
 from pictograph_testing.api.route_paths import API_PREFIX  # noqa: E402
 from pictograph_testing.openapi import openapi_document  # noqa: E402
 from pictograph_testing.server import FakeServer  # noqa: E402
+from tests.image_files import write_image  # noqa: E402
 
 if TYPE_CHECKING:
     from collections.abc import Iterator
+    from pathlib import Path
+
+    from pictograph_testing import FakePictograph
 
 CHECKS = [
     not_a_server_error,
@@ -114,3 +119,46 @@ def test_a_type_that_is_not_a_string_is_refused_not_a_500(
     assert answer.status_code == 422, answer.text
     assert answer.json()["error"]["code"] == "validation_error"
     assert fake.server_errors == []
+
+
+def _template(template: str, operation: dict[str, Any]) -> re.Pattern[str]:
+    """A document path as a regular expression: each parameter by its own pattern."""
+    patterns = {
+        p["name"]: p["schema"].get("pattern", "^[0-9a-fA-F-]{36}$")[1:-1]
+        for p in operation.get("parameters", [])
+        if p["in"] == "path"
+    }
+    pieces, last = [], 0
+    for found in re.finditer(r"\{([a-z_]+)\}", template):
+        pieces += [re.escape(template[last : found.start()]), f"(?:{patterns[found[1]]})"]
+        last = found.end()
+    return re.compile("".join([*pieces, re.escape(template[last:])]))
+
+
+def test_the_path_patterns_take_every_path_the_sdk_sends(
+    fake: FakePictograph, tmp_path: Path
+) -> None:
+    """An image in a directory (a multi-segment ``{path}``) and a name starting with a
+    dot are served: the document's patterns take them. Only `.` and `..`, which clients
+    remove before a request leaves, are not path segments."""
+    with fake.client(max_retries=0) as client:
+        client.datasets.create(".hidden", annotation_types=["bbox"])
+        client.datasets.get(".hidden")
+        image = write_image(tmp_path / "img-00001.jpg")
+        client.images.upload(".hidden", image, directory_path="/night")
+        client.annotations.get(".hidden", "img-00001.jpg", directory_path="/night")
+    document = openapi_document()
+    served = [
+        (method.upper(), _template(path, operation))
+        for path, item in document["paths"].items()
+        for method, operation in item.items()
+    ]
+    answered = [c for c in fake.calls if c.path.startswith(API_PREFIX)]
+    assert any(c.path.endswith("/.hidden/night/img-00001.jpg") for c in answered)
+    for call in answered:
+        assert call.status < 400, (call.method, call.path)
+        fits = [p for m, p in served if m == call.method and p.fullmatch(call.path)]
+        assert fits, f"{call.method} {call.path} fits no path of the document"
+    segment = document["paths"][f"{API_PREFIX}datasets/{{dataset}}"]["get"]["parameters"][0]
+    for dots in (".", ".."):
+        assert not re.fullmatch(segment["schema"]["pattern"], dots)

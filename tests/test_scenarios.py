@@ -207,6 +207,37 @@ def test_a_scenario_is_a_name_a_path_or_a_document(tmp_path: Path) -> None:
             },
             "display_name must be a string or null",
         ),
+        # What the API itself refuses: the format's rules are its rules.
+        ({"schema_version": True}, "schema_version True"),
+        ({"schema_version": 1.0}, "schema_version 1.0"),
+        (
+            {
+                "schema_version": 1,
+                "datasets": [
+                    {"name": "d", "images": [{"filename": "a.jpg", "directory_path": "/n/"}]}
+                ],
+            },
+            "directory_path must be written '/n'",
+        ),
+        (
+            {
+                "schema_version": 1,
+                "datasets": [
+                    {"name": "d", "images": [{"filename": "a.jpg"}, {"filename": "a.jpg"}]}
+                ],
+            },
+            "an image 'a.jpg' is already in '/'",
+        ),
+        ({"schema_version": 1, "datasets": [{"name": "d" * 101}]}, "at most 100 characters"),
+        ({"schema_version": 1, "organization": {"name": " "}}, "organization.name must not be"),
+        (
+            {"schema_version": 1, "api_keys": [{"role": "viewer", "rate_limit": -5}]},
+            "rate_limit must be a whole number from 1",
+        ),
+        (
+            {"schema_version": 1, "ids": {"state": [3, [0] * 624 + [624], None]}},
+            "ids.state must be a random generator's state",
+        ),
     ],
 )
 def test_a_bad_scenario_is_a_clear_value_error(document: dict[str, Any], message: str) -> None:

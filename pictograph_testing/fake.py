@@ -120,6 +120,7 @@ class FakePictograph:
             if scenario is not None
             else None
         )
+        balance_argument = balance_usd
         seed, profile, balance_usd, start = scenarios.fake_settings(
             loaded, seed=seed, profile=profile, balance_usd=balance_usd, start=start
         )
@@ -181,7 +182,7 @@ class FakePictograph:
         self.stray_calls: list[StrayCall] = []
         """Requests a strict fake refused (hosts neither a fake's nor allowed), oldest first."""
         if loaded is not None:
-            loaded.apply(self.world)
+            loaded.apply(self.world, balance_usd=balance_argument)
         if rate_limit is not None:
             try:
                 self.faults.rate_limit(rate_limit)

@@ -25,7 +25,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from pictograph_testing.api import strict_json
-from pictograph_testing.catalog import PLANS
+from pictograph_testing.catalog import MICRO_USD, PLANS
 from pictograph_testing.clock import DEFAULT_START, format_timestamp
 from pictograph_testing.scenario_checks import check_document, start_of
 from pictograph_testing.scenario_registry import (
@@ -137,11 +137,22 @@ class Scenario:
     def start(self) -> datetime:
         return start_of(self.document)
 
-    def apply(self, world: World) -> None:
-        """Build the scenario into a world freshly made with this scenario's settings."""
+    def apply(self, world: World, *, balance_usd: float | None = None) -> None:
+        """Build the scenario into a world freshly made with this scenario's settings.
+
+        ``balance_usd``, given beside the scenario, is the organization's allowance
+        whatever the scenario's organization says (an argument given beside it wins).
+        """
+        document = self.document
+        if balance_usd is not None:
+            allowance = {"allowance_micro_usd": round(balance_usd * MICRO_USD)}
+            document = {
+                **document,
+                "organization": {**document.get("organization", {}), **allowance},
+            }
         with world.lock:
             try:
-                _Builder(world, self.name).build(self.document)
+                _Builder(world, self.name).build(document)
             except ApiRefusal as refusal:
                 raise ValueError(f"scenario {self.name!r}: {refusal.message}") from None
             except (KeyError, TypeError, AttributeError) as exc:

@@ -126,6 +126,22 @@ def test_a_scenario_is_a_name_a_path_or_a_document(tmp_path: Path) -> None:
     assert load_scenario(path).name == "mine"
 
 
+def test_a_balance_given_beside_a_snapshot_or_an_organization_wins() -> None:
+    """The snapshot carries its organization's allowance; ``balance_usd`` given beside it
+    is the allowance all the same, as every argument given beside a scenario wins."""
+    with FakePictograph(seed=1) as original:
+        original.add_dataset("d", images=1)
+        snapshot = original.snapshot()
+    written = {"schema_version": 1, "organization": {"allowance_micro_usd": 7_000_000}}
+    for scenario in (snapshot, written, "ready-to-train"):
+        with FakePictograph(scenario=scenario, balance_usd=5.0) as fake:
+            balance = fake.client().credits.balance()
+            assert fake.balance_usd == 5.0
+            assert balance.included_allowance_micro_usd == 5_000_000
+    with FakePictograph(scenario=written) as fake:
+        assert fake.balance_usd == 7.0
+
+
 @pytest.mark.parametrize(
     ("document", "message"),
     [

@@ -63,6 +63,34 @@ MAX_SAFE_INTEGER = 2**53
 _SPLITS = ("train", "val", "test", None)
 _NOT_TIMES = frozenset({"confidence"})
 
+# What a record made by hand is made from (``scenarios._Builder``): the API's own calls
+# take these, and the world fills in the rest as they do.
+_MEMBER_BY_HAND = frozenset({"email", "role", "full_name"})
+_INVITE_BY_HAND = frozenset({"email", "role"})
+_KEY_BY_HAND = frozenset({"role", "name", "rate_limit", "expires_at"})
+_ENTRY_BY_HAND = frozenset({"operation", "amount", "description", "metadata"})
+_DATASET_BY_HAND = frozenset(
+    {
+        "name",
+        "annotation_types",
+        "classes",
+        "description",
+        "readme",
+        "storage_class",
+        "cold_since",
+        "license_id",
+        "star_count",
+        "auto_tags",
+        "imported_from",
+        "visibility",
+        "published_at",
+    }
+)
+_EXPORT_BY_HAND = frozenset(
+    {"name", "format", "include_images", "status_filter", "class_filter", "status"}
+)
+_EXACT_KEY: dict[type, str] = {ApiKey: "key"}
+
 
 class _Problem(ValueError):
     pass
@@ -256,7 +284,8 @@ class _Checker:
         if by_hand_invite and isinstance(record.get("role"), str):
             # The API's own words: an owner is promoted once the invite is accepted.
             self.refusal(f"{where}.role", check_invite_role, record["role"], no_location=True)
-        self.record(record, cls, where, skip={"organization_id"}, full=full)
+        by_hand = _INVITE_BY_HAND if cls is Invite else _MEMBER_BY_HAND
+        self.record(record, cls, where, skip={"organization_id"}, full=full, by_hand=by_hand)
         email = record.get("email")
         if not full and email is None:
             raise _Problem(f"{where}: a required key is missing: 'email'")
@@ -275,6 +304,7 @@ class _Checker:
             skip={"organization_id"},
             extra={"default": bool},
             full="key" in record if isinstance(record, dict) else False,
+            by_hand=_KEY_BY_HAND,
         )
         if "key" in record and not record["key"].strip():
             raise _Problem(f"{where}.key must not be blank")
@@ -283,7 +313,9 @@ class _Checker:
 
     def ledger_entry(self, record: Any, where: str) -> None:
         full = isinstance(record, dict) and "id" in record
-        self.record(record, LedgerEntry, where, skip={"organization_id"}, full=full)
+        self.record(
+            record, LedgerEntry, where, skip={"organization_id"}, full=full, by_hand=_ENTRY_BY_HAND
+        )
         if not full:
             for key in ("operation", "amount"):
                 if key not in record:
@@ -328,6 +360,7 @@ class _Checker:
                 "directories": list,
             },
             full=full,
+            by_hand=_DATASET_BY_HAND,
         )
         if "name" not in record or not record["name"].strip():
             raise _Problem(f"{where}: a required key is missing or blank: 'name'")
@@ -497,6 +530,7 @@ class _Checker:
             skip={"organization_id", "dataset_id", "dataset_name"},
             extra={"organize_by_split": bool, "job": dict, "as_exported": dict, "removed": dict},
             full=full,
+            by_hand=_EXPORT_BY_HAND,
         )
         self.as_exported(record.get("as_exported", {}), f"{where}.as_exported", record)
         removed = record.get("removed", {})
@@ -604,10 +638,13 @@ class _Checker:
         skip: set[str] | frozenset[str] = frozenset(),
         extra: dict[str, type] | None = None,
         full: bool = True,
+        by_hand: frozenset[str] | None = None,
     ) -> None:
         """Check a record against the dataclass it becomes: known keys, each of its
         field's type, times on the clock and whole numbers within bounds; with ``full``,
-        every field without a default present."""
+        every field without a default present. A record made by hand (not ``full``)
+        takes only the keys ``by_hand`` names, the ones the world makes it from: any
+        other would be dropped without a word."""
         hints = {k: v for k, v in _hints(cls).items() if k not in skip}
         extra = extra or {}
         self.mapping(record, where, set(hints) | set(extra))
@@ -616,6 +653,14 @@ class _Checker:
             if missing:
                 raise _Problem(
                     f"{where}: a required key is missing: {', '.join(map(repr, missing))}"
+                )
+        elif by_hand is not None and isinstance(record, dict):
+            ignored = sorted(set(record) - by_hand - set(extra))
+            if ignored:
+                raise _Problem(
+                    f"{where}: {', '.join(map(repr, ignored))} cannot be set on a record made "
+                    f"by hand, which takes {', '.join(sorted(by_hand))}; an exact record "
+                    f"(with its {_EXACT_KEY.get(cls, 'id')!r} and every field) takes them all"
                 )
         for key, value in record.items():
             at = f"{where}.{key}"

@@ -428,7 +428,11 @@ class _Builder:
                 world.adopt_api_key(key)
             else:
                 key = world.add_api_key(
-                    org.id, role=fields.get("role", "member"), name=fields.get("name")
+                    org.id,
+                    role=fields.get("role", "member"),
+                    name=fields.get("name"),
+                    rate_limit=fields.get("rate_limit"),
+                    expires_at=fields.get("expires_at"),
                 )
             if record.get("default"):
                 marked = key

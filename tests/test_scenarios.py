@@ -126,6 +126,19 @@ def test_a_scenario_is_a_name_a_path_or_a_document(tmp_path: Path) -> None:
     assert load_scenario(path).name == "mine"
 
 
+def test_a_key_made_by_hand_keeps_its_rate_limit_and_expiry() -> None:
+    document = {
+        "schema_version": 1,
+        "api_keys": [
+            {"role": "owner"},
+            {"role": "viewer", "name": "ci", "rate_limit": 50, "expires_at": 3600.0},
+        ],
+    }
+    with FakePictograph(scenario=document) as fake:
+        [key] = [k for k in fake.world.api_keys.values() if k.name == "ci"]
+        assert (key.role, key.rate_limit, key.expires_at) == ("viewer", 50, 3600.0)
+
+
 def test_a_balance_given_beside_a_snapshot_or_an_organization_wins() -> None:
     """The snapshot carries its organization's allowance; ``balance_usd`` given beside it
     is the allowance all the same, as every argument given beside a scenario wins."""
@@ -253,6 +266,35 @@ def test_a_balance_given_beside_a_snapshot_or_an_organization_wins() -> None:
         (
             {"schema_version": 1, "ids": {"state": [3, [0] * 624 + [624], None]}},
             "ids.state must be a random generator's state",
+        ),
+        # A record made by hand takes what the world makes it from: nothing is dropped.
+        (
+            {"schema_version": 1, "api_keys": [{"role": "owner", "is_active": False}]},
+            "api_keys[0]: 'is_active' cannot be set on a record made by hand",
+        ),
+        (
+            {"schema_version": 1, "invites": [{"email": "a@b.co", "status": "accepted"}]},
+            "invites[0]: 'status' cannot be set on a record made by hand",
+        ),
+        (
+            {
+                "schema_version": 1,
+                "ledger": [{"operation": "top_up", "amount": 5, "created_at": 9}],
+            },
+            "ledger[0]: 'created_at' cannot be set",
+        ),
+        (
+            {"schema_version": 1, "datasets": [{"name": "d", "created_at": 5}]},
+            "datasets[0]: 'created_at' cannot be set",
+        ),
+        (
+            {
+                "schema_version": 1,
+                "datasets": [
+                    {"name": "d", "exports": [{"name": "e", "error_message": "disk full"}]}
+                ],
+            },
+            "'error_message' cannot be set",
         ),
     ],
 )

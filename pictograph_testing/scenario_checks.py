@@ -77,6 +77,7 @@ _DATASET_BY_HAND = frozenset(
         "description",
         "readme",
         "storage_class",
+        "storage_state",  # only `idle` by hand, which `storage` says in its own words
         "cold_since",
         "license_id",
         "star_count",
@@ -565,8 +566,11 @@ class _Checker:
                 raise _Problem(f"{at}: not an image the export names")
             if image_id in images:
                 raise _Problem(f"{at}: the image is in the dataset, not deleted")
-            if not isinstance(fields, dict) or set(fields) != set(REMOVED):
+            # `blob` is optional: snapshots saved before it was kept lack it.
+            if not isinstance(fields, dict) or set(fields) - {"blob"} != set(REMOVED) - {"blob"}:
                 raise _Problem(f"{at} must be an object of exactly {', '.join(REMOVED)}")
+            if not isinstance(fields.get("blob"), (str, type(None))):
+                raise _Problem(f"{at}.blob must be a string or null")
             for name in ("filename", "directory_path", "status", "content_type"):
                 if not isinstance(fields[name], str):
                     raise _Problem(f"{at}.{name} must be a string")

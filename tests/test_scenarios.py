@@ -574,6 +574,29 @@ def test_an_export_keeps_an_image_deleted_for_good_through_a_snapshot(
         assert f"annotations/{gone.filename}.json" in written.namelist()
 
 
+def test_an_exported_image_deleted_for_good_keeps_its_bytes_through_a_snapshot(
+    tmp_path: Path,
+) -> None:
+    """An image added by count is drawn from its blob: the export's archive holds the
+    same bytes of it once it is gone, in the world and in one loaded from its snapshot
+    (it came back a plain PNG of another size, and the export's file_size changed)."""
+    with FakePictograph(seed=3) as original, original.client() as client:
+        original.add_dataset("lot", images=2, completed_images=2, classes=["car"])
+        client.exports.create("lot", "v1", include_images=True)
+        gone = client.images.list("lot")[0]
+        kept = client.images.download("lot", gone.filename, tmp_path / "gone.jpg").read_bytes()
+        client.images.delete("lot", gone.id, permanent=True)
+        document = original.snapshot()
+        exported = client.exports.get("lot", "v1")
+        archive = client.exports.download("lot", "v1", tmp_path / "before.zip").read_bytes()
+    with zipfile.ZipFile(tmp_path / "before.zip") as written:
+        assert written.read(f"images/{gone.filename}") == kept
+    with FakePictograph(scenario=document) as restored, restored.client() as client:
+        assert client.exports.get("lot", "v1").file_size == exported.file_size
+        after = client.exports.download("lot", "v1", tmp_path / "after.zip").read_bytes()
+    assert after == archive
+
+
 def test_a_removed_image_must_be_one_the_export_names_and_the_dataset_lacks() -> None:
     with FakePictograph(seed=3) as original, original.client() as client:
         original.add_dataset("lot", images=2, completed_images=2, classes=["car"])

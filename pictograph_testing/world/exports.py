@@ -105,6 +105,9 @@ class FrozenImage:
     tags: tuple[str, ...]
     annotations: tuple[dict[str, Any], ...]
     content: bytes | None
+    blob: str | None = None
+    """What an image without uploaded bytes is drawn from (:func:`drawn_image`): its
+    bytes outlive it in the export."""
 
     @property
     def path(self) -> str:
@@ -246,7 +249,7 @@ class ExportService:
             if (wanted is None or image.status == wanted)
             and (classes is None or any(a.get("name") in classes for a in image.annotations))
         ]
-        contents = tuple(_freeze(image, classes) for image in images)
+        contents = tuple(_freeze(image, classes, world) for image in images)
         now = world.now()
         export = Export(
             id=world.ids.uuid(),
@@ -307,7 +310,7 @@ class ExportService:
         then = as_exported or {}
         gone = removed or {}
         contents = tuple(
-            _as_then(_freeze(images[i], classes), then.get(i))
+            _as_then(_freeze(images[i], classes, self._world), then.get(i))
             if i in images
             else _as_removed(i, gone[i])
             for i in export.image_ids
@@ -574,7 +577,7 @@ def changed_since(job: ExportJob, world: World, export: Export) -> dict[str, dic
         image = world.images.get(frozen.id)
         if image is None:
             continue
-        now = _freeze(image, classes)
+        now = _freeze(image, classes, world)
         diff = {
             name: list(value) if isinstance(value, tuple) else value
             for name in KEPT
@@ -585,8 +588,9 @@ def changed_since(job: ExportJob, world: World, export: Export) -> dict[str, dic
     return changed
 
 
-REMOVED = (*KEPT, "content_type", "width", "height")
-"""What of an image deleted for good an export keeps: all it needs of it, bytes aside."""
+REMOVED = (*KEPT, "content_type", "width", "height", "blob")
+"""What of an image deleted for good an export keeps: all it needs of it, uploaded bytes
+aside (``blob`` draws the bytes of one added by count again; ``null`` for an upload)."""
 
 
 def removed_since(job: ExportJob, world: World) -> dict[str, dict[str, Any]]:
@@ -604,7 +608,8 @@ def removed_since(job: ExportJob, world: World) -> dict[str, dict[str, Any]]:
 
 
 def _as_removed(image_id: str, record: Mapping[str, Any]) -> FrozenImage:
-    values = {name: record[name] for name in REMOVED}
+    # Snapshots saved before `blob` was kept lack it: their images come back undrawn.
+    values: dict[str, Any] = {name: record.get(name) for name in REMOVED}
     values["tags"] = tuple(values["tags"])
     values["annotations"] = tuple(dict(a) for a in values["annotations"])
     return FrozenImage(id=image_id, content=None, **values)
@@ -625,7 +630,7 @@ def _selected(class_filter: Sequence[str] | None) -> set[str] | None:
     return set(class_filter) if class_filter else None
 
 
-def _freeze(image: Image, classes: set[str] | None) -> FrozenImage:
+def _freeze(image: Image, classes: set[str] | None, world: World) -> FrozenImage:
     annotations = tuple(
         dict(a) for a in image.annotations if classes is None or a.get("name") in classes
     )
@@ -641,6 +646,7 @@ def _freeze(image: Image, classes: set[str] | None) -> FrozenImage:
         tags=tuple(image.tags),
         annotations=annotations,
         content=image.content,
+        blob=None if image.content is not None else world.image_service.blob(image),
     )
 
 
@@ -990,6 +996,10 @@ def _image_bytes(world: World, image: FrozenImage) -> bytes:
     current = world.images.get(image.id)
     if current is not None:
         return world.image_service.content(current)[0]
+    if image.blob is not None:  # deleted for good: drawn again as it was
+        from pictograph_testing.world.images import drawn_image
+
+        return drawn_image(image.width, image.height, image.content_type, image.blob)
     return _placeholder_png(image)
 
 

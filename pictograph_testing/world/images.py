@@ -38,6 +38,7 @@ __all__ = [
     "check_filename",
     "check_status",
     "directory_path",
+    "drawn_image",
     "min_confidence",
     "split_path",
     "synthetic_image",
@@ -494,9 +495,8 @@ class ImageService:
         if image.content is not None:
             return image.content, kind
         blob = self.blob(image)
-        width, height = _drawn_size(image)
         made = self._world.storage.cached(
-            ("image", blob), lambda: synthetic_image(width, height, kind, blob)
+            ("image", blob), lambda: drawn_image(image.width, image.height, kind, blob)
         )
         # Bytes made on demand become known once served: a model run on them finds them.
         self._world.predictions.add(image, made)
@@ -878,10 +878,19 @@ _MARK_LENGTH = {
 
 def _drawn_size(image: Image) -> tuple[int, int]:
     """The pixel size a generated image is drawn at: its own, if it is a plausible one."""
-    width, height = image.width or 0, image.height or 0
-    if not 0 < width <= _MAX_SYNTHETIC_SIDE or not 0 < height <= _MAX_SYNTHETIC_SIDE:
+    return _plausible_size(image.width, image.height)
+
+
+def _plausible_size(width: int | None, height: int | None) -> tuple[int, int]:
+    if not 0 < (width or 0) <= _MAX_SYNTHETIC_SIDE or not 0 < (height or 0) <= _MAX_SYNTHETIC_SIDE:
         return SYNTHETIC_FALLBACK_SIZE
-    return width, height
+    return width or 0, height or 0
+
+
+def drawn_image(width: int | None, height: int | None, content_type: str, blob: str) -> bytes:
+    """The bytes an image without uploaded ones is drawn as, from its ``blob``: what its
+    image route serves, and what an export holds of it after it is deleted for good."""
+    return synthetic_image(*_plausible_size(width, height), content_type, blob)
 
 
 def synthetic_image(width: int, height: int, content_type: str, token: str) -> bytes:

@@ -8,6 +8,7 @@ import os
 import sys
 from typing import TYPE_CHECKING
 
+from pictograph_testing.bounds import MAX_SEED
 from pictograph_testing.journal import JOURNAL_LIMIT
 from pictograph_testing.server import CONTROL_KEY_HEADER
 
@@ -135,7 +136,26 @@ def main(argv: Sequence[str] | None = None) -> int:
         # show them, show a stand-in instead.
         if hasattr(sys.stdout, "reconfigure"):
             sys.stdout.reconfigure(errors="replace")
-        run_demo(seed=args.seed, out=sys.stdout, report=args.report)
+        # Checked before the demo runs, as `serve` checks its own: usage errors, exit 2.
+        if not 0 <= args.seed <= MAX_SEED:
+            print(
+                f"pictograph-fake: --seed must be from 0 to 2**53, got {args.seed}", file=sys.stderr
+            )
+            return 2
+        if args.report is not None and (not args.report or os.path.isdir(args.report)):
+            print(
+                f"pictograph-fake: --report: {args.report!r} is no file to write", file=sys.stderr
+            )
+            return 2
+        try:
+            run_demo(seed=args.seed, out=sys.stdout, report=args.report)
+        except BrokenPipeError:
+            # `demo | head`: the reader has what it wanted; nothing more to flush at exit.
+            os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+            return 0
+        except OSError as exc:  # the report could not be written
+            print(f"pictograph-fake: --report: {exc}", file=sys.stderr)
+            return 1
         return 0
     from pictograph_testing.scenarios import available_scenarios, scenario_folder
 

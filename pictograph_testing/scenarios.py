@@ -206,7 +206,10 @@ def available_scenarios(directories: Sequence[str | os.PathLike[str]] = ()) -> l
     """
     names: set[str] = set()
     for directory in scenario_folders(directories):
-        names.update(p.stem for p in directory.glob("*.json") if _NAME.fullmatch(p.stem))
+        # Files only, as a load reads them: a folder named `x.json` is no scenario `x`.
+        names.update(
+            p.stem for p in directory.glob("*.json") if _NAME.fullmatch(p.stem) and p.is_file()
+        )
     return sorted(names)
 
 

@@ -242,6 +242,42 @@ def test_the_demo_is_deterministic(capsys: pytest.CaptureFixture[str]) -> None:
     assert without_wall_time(capsys.readouterr().out) == without_wall_time(first)
 
 
+@pytest.mark.parametrize(
+    ("arguments", "said"),
+    [
+        (["--seed", "-1"], "--seed must be from 0 to 2**53, got -1"),
+        (["--seed", str(2**70)], "--seed must be from 0 to 2**53"),
+        (["--report", ""], "--report: '' is no file to write"),
+    ],
+)
+def test_the_demo_refuses_bad_arguments_before_it_runs(
+    capsys: pytest.CaptureFixture[str], arguments: list[str], said: str
+) -> None:
+    assert main(["demo", *arguments]) == 2
+    captured = capsys.readouterr()
+    assert captured.out == ""  # refused before the demo began
+    assert said in captured.err
+    assert "Traceback" not in captured.err
+
+
+def test_the_demo_refuses_a_report_that_is_a_folder(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    assert main(["demo", "--report", str(tmp_path)]) == 2
+    assert "is no file to write" in capsys.readouterr().err
+
+
+def test_a_folder_named_like_a_scenario_file_is_no_scenario(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    (tmp_path / "folder.json").mkdir()
+    (tmp_path / "mine.json").write_text('{"schema_version": 1}')
+    assert main(["scenarios", "--scenario-dir", str(tmp_path)]) == 0
+    listed = capsys.readouterr().out.split()
+    assert "mine" in listed
+    assert "folder" not in listed
+
+
 def test_scenarios_lists_the_names_serve_takes(capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["scenarios"]) == 0
     assert "ready-to-train" in capsys.readouterr().out.split()

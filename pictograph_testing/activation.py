@@ -67,9 +67,10 @@ def _owner(url: httpx.URL) -> FakeTransport | None:
             innermost = fake  # the innermost fake on the host answers, by default
             if len(_stack) == 1:
                 break
-        if fake.signed(url):
+        if fake.signed(url) or fake.holds_endpoint(url):
             # Nested fakes share a host: a signed transfer goes to the fake that minted
-            # it (an outer fake's own client uploads while an inner one is active).
+            # it (an outer fake's own client uploads while an inner one is active), and a
+            # deployment's call to the fake whose world holds the deployment.
             return fake.transport_for(url)
     return innermost.transport_for(url) if innermost is not None else None
 

@@ -20,7 +20,7 @@ from pictograph_testing.api.dialects import (
     check_installed_sdk,
     format_version,
 )
-from pictograph_testing.api.gateway import GATEWAY_PREFIX, gateway_url
+from pictograph_testing.api.gateway import GATEWAY_PREFIX, gateway_url, holds_endpoint
 from pictograph_testing.bounds import MAX_SEED
 from pictograph_testing.catalog import MICRO_USD, NAME_LIMIT, PLANS, profile_named
 from pictograph_testing.clock import VirtualClock
@@ -370,6 +370,16 @@ class FakePictograph:
         token = path[at + len(STORAGE_PREFIX) :].split("/", 1)[0]
         storage = self.world.storage
         return storage.resolve(token) is not None or storage.upload_slot(token) is not None
+
+    def holds_endpoint(self, url: httpx.URL) -> bool:
+        """Whether ``url`` is on this fake's deployments' gateway and names an endpoint
+        its world holds. Nested fakes share a gateway: a call goes to the endpoint's fake
+        (an outer fake's deployment is still answered while an inner fake is active)."""
+        gateway = self._gateway.path.rstrip("/")
+        path = url.path
+        if not self.owns(url) or not path.startswith(gateway + "/"):
+            return False
+        return holds_endpoint(self.world, path[len(gateway) :])
 
     def transport_for(self, url: httpx.URL) -> FakeTransport:
         """The transport that answers ``url`` (a URL this fake :meth:`owns`)."""

@@ -159,6 +159,28 @@ async def test_an_outer_fakes_client_transfers_to_it_while_an_inner_one_is_activ
     assert [c.status for c in outer.calls.filter(method="PUT")] == [200]
 
 
+@pytest.mark.usefixtures("no_real_waiting")
+def test_an_outer_fakes_deployment_answers_while_an_inner_fake_is_active(
+    tmp_path: pathlib.Path,
+) -> None:
+    """Both fakes answer the same gateway: a deployment's call goes to the fake whose
+    world holds the deployment (the inner one answered 404 deployment_not_found)."""
+    picture = tmp_path / "a.png"
+    Image.new("RGB", (32, 24), (200, 40, 40)).save(picture)
+    with FakePictograph(seed=1, scenario="ready-to-train") as outer:
+        client = outer.client(max_retries=0)
+        run = client.training.create("road-signs", "road-signs-v1", pipeline_type="yolox", name="m")
+        assert run.model_id is not None
+        created = client.deployments.create("m", min_containers=1)
+        deployment = client.deployments.wait_until_active(created.deployment)
+        with client.deployments.connect(deployment, created.auth_token) as endpoint:
+            alone = endpoint.infer(picture.read_bytes())
+            with FakePictograph(seed=2) as inner:
+                nested = endpoint.infer(picture.read_bytes())
+                assert len(inner.calls) == 0
+    assert nested.predictions == alone.predictions
+
+
 def test_the_outermost_fake_may_stop_first(before: Names) -> None:
     outer = FakePictograph(seed=1).start()
     inner = FakePictograph(seed=2).start()

@@ -58,6 +58,7 @@ __all__ = [
     "answer",
     "endpoint_url",
     "gateway_url",
+    "holds_endpoint",
     "served_host",
 ]
 
@@ -83,6 +84,19 @@ def endpoint_url(base_url: str, region: str, endpoint_id: str, action: str = "pr
     """An endpoint's URL: its region's gateway, its id, and ``/predict`` (a deployment's
     ``endpoint_url``) or ``/sessions`` (a workflow's, where its streams open)."""
     return f"{gateway_url(base_url)}/{region}/{endpoint_id}/{action}"
+
+
+def holds_endpoint(world: World, path: str) -> bool:
+    """Whether the endpoint a gateway ``path`` names (``/us-east/<id>/...``, below the
+    gateway) is one of ``world``'s deployments or workflow endpoints."""
+    parts = path.strip("/").split("/")
+    if len(parts) < 2:
+        return False
+    endpoint_id = parts[1].lower()
+    if endpoint_id in world.deployments.deployments:
+        return True
+    workflows: WorkflowEndpoints | None = world.built("workflow_endpoints")
+    return workflows is not None and workflows.at(endpoint_id) is not None
 
 
 def answer(

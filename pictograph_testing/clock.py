@@ -208,10 +208,7 @@ class VirtualClock:
         """Hold this clock's sleepers on the running event loop until ``work`` is done:
         work on another thread that the loop awaits (``asyncio.to_thread``), which the
         clock must not run ahead of while the loop looks idle."""
-        sleepers = self._sleepers
-        if sleepers is None:
-            sleepers = self._sleepers = Sleepers(self)
-        sleepers.hold(work)
+        self._sleeping().hold(work)
 
     async def to_thread(self, func: Callable[..., _T], /, *args: Any, **kwargs: Any) -> _T:
         """``asyncio.to_thread``, holding this clock until the thread is done."""
@@ -232,10 +229,14 @@ class VirtualClock:
             return
         self._check_reachable(seconds)  # refused at once, as `sleep` refuses it
         wake_at = self.monotonic() + seconds
+        await self._sleeping().sleep_until(wake_at)
+
+    def _sleeping(self) -> Sleepers:
+        """The tasks asleep on this clock (made on the first async sleep or hold)."""
         sleepers = self._sleepers
         if sleepers is None:
             sleepers = self._sleepers = Sleepers(self)
-        await sleepers.sleep_until(wake_at)
+        return sleepers
 
     def __repr__(self) -> str:
         return f"VirtualClock(now={format_timestamp(self.now())})"

@@ -375,11 +375,12 @@ class FakePictograph:
         """Whether ``url`` is on this fake's deployments' gateway and names an endpoint
         its world holds. Nested fakes share a gateway: a call goes to the endpoint's fake
         (an outer fake's deployment is still answered while an inner fake is active)."""
-        gateway = self._gateway.path.rstrip("/")
+        # The gateway's own host (the API's, below `/_gateway`, or one of its own).
+        prefix = self._gateway.path.rstrip("/")
         path = url.path
-        if not self.owns(url) or not path.startswith(gateway + "/"):
+        if host_key(url) != host_key(self._gateway) or not path.startswith(prefix + "/"):
             return False
-        return holds_endpoint(self.world, path[len(gateway) :])
+        return holds_endpoint(self.world, path[len(prefix) :])
 
     def transport_for(self, url: httpx.URL) -> FakeTransport:
         """The transport that answers ``url`` (a URL this fake :meth:`owns`)."""

@@ -506,10 +506,12 @@ class _Checker:
         if not directory.startswith("/"):
             raise _Problem(f"{where}.directory_path must start with '/'")
         self.refusal(where, check_filename, record["filename"])
-        self.refusal(where, directory_path, directory)
-        if directory_path(directory, ("scenario",)) != directory:
-            # Stored as written, `/night/` would hide the image from `/night`'s listing.
+        try:
             canonical = directory_path(directory, ("scenario",))
+        except ApiRefusal as refusal:
+            raise _Problem(f"{where}: {refusal.message}") from None
+        if canonical != directory:
+            # Stored as written, `/night/` would hide the image from `/night`'s listing.
             raise _Problem(f"{where}.directory_path must be written {canonical!r}")
         if "annotations" in record:
             self.refusal(

@@ -141,10 +141,11 @@ class Scenario:
         """Build the scenario into a world freshly made with this scenario's settings.
 
         ``balance_usd``, given beside the scenario, is the organization's allowance
-        whatever the scenario's organization says (an argument given beside it wins).
+        whatever the scenario's organization says (an argument given beside it wins);
+        a scenario with no organization of its own keeps the world's, made with it.
         """
         document = self.document
-        if balance_usd is not None:
+        if balance_usd is not None and "organization" in document:
             allowance = {"allowance_micro_usd": round(balance_usd * MICRO_USD)}
             document = {
                 **document,

@@ -574,11 +574,17 @@ class Api:
             # The work still holds a webhook to send (`webhooks.test`): it goes out, as
             # the handler's work does, and only then is its answer lost.
             lost = functools.partial(
-                self._lost, answer.after_send.finish, fault, label, decoded, method, raw_target
+                self._lost,
+                answer.after_send.finish,
+                fault,
+                label,
+                decoded,
+                method,
+                raw_target,
+                body,
+                request_id,
             )
-            answer.after_send = replace(
-                answer.after_send, finish=functools.partial(lost, body, request_id)
-            )
+            answer.after_send = replace(answer.after_send, finish=lost)
             return answer, label, 0.0
         if fault.error is not None:
             raise self._dropped(method, raw_target, body, request_id, fault.error, label)

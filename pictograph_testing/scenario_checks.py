@@ -618,8 +618,9 @@ class _Checker:
                 raise _Problem(f"{at}.annotations must be a list of objects")
 
     def ids(self, record: Any) -> None:
-        self.mapping(record, "ids", {"state", "names"})
-        self.whole(record.get("names", 0), "ids.names", low=0)
+        self.mapping(record, "ids", {"state", "names", "export_seq", "notification_seq"})
+        for name in ("names", "export_seq", "notification_seq"):
+            self.whole(record.get(name, 0), f"ids.{name}", low=0)
         state = record.get("state")
         try:
             if not isinstance(state, list) or len(state) != 3 or not isinstance(state[1], list):

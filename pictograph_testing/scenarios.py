@@ -623,6 +623,10 @@ class _Builder:
         state = record["state"]
         rng = (int(state[0]), tuple(int(v) for v in state[1]), state[2])
         self.world.ids.restore(IdState(rng, int(record.get("names", 0))))
+        # At least the numbers the document's own exports and notifications carry.
+        exports, feeds = self.world.export_service, self.world.feeds
+        exports.seq = max(exports.seq, record.get("export_seq", 0))
+        feeds.seq = max(feeds.seq, record.get("notification_seq", 0))
 
 
 # ── snapshots ──
@@ -726,6 +730,10 @@ def snapshot(world: World) -> dict[str, Any]:
             "ids": {
                 "state": [ids.rng[0], list(ids.rng[1]), ids.rng[2]],
                 "names": ids.names,
+                # The last numbers given: a deleted export or notification took its own
+                # out of the document, and the next one must not be given it again.
+                "export_seq": world.export_service.seq,
+                "notification_seq": world.feeds.seq,
             },
         }
 

@@ -760,3 +760,53 @@ def test_a_world_with_two_organizations_cannot_be_snapshot() -> None:
         fake.world.add_organization(balance_usd=1)
         with pytest.raises(ValueError, match="one organization"):
             fake.snapshot()
+
+
+def _export_twice_and_delete_the_newest(fake: FakePictograph) -> None:
+    """Two exports and their notifications, the newest of each deleted: the document then
+    holds numbers below the last ones the world gave."""
+    fake.add_dataset("d", images=3, completed_images=3)
+    with fake.client(max_retries=0) as client:
+        client.exports.create("d", "a")
+        client.exports.create("d", "b")
+        newest = client.notifications.list()[0]
+        client.exports.delete("d", "b")
+        client.notifications.delete(newest.id)
+
+
+def test_a_loaded_snapshot_numbers_new_exports_and_notifications_as_the_world_did() -> None:
+    with FakePictograph(seed=1) as original:
+        _export_twice_and_delete_the_newest(original)
+        document = original.snapshot()
+        with original.client(max_retries=0) as client:
+            client.exports.create("d", "c")
+        expected = original.snapshot()
+    with FakePictograph(scenario=document) as restored:
+        with restored.client(max_retries=0) as client:
+            client.exports.create("d", "c")
+        assert restored.snapshot() == expected
+    assert document["ids"]["export_seq"] == 2
+    assert document["ids"]["notification_seq"] == 2
+
+
+async def test_an_async_client_after_loading_numbers_exports_as_the_world_did() -> None:
+    with FakePictograph(seed=1) as original:
+        _export_twice_and_delete_the_newest(original)
+        document = original.snapshot()
+        async with original.async_client(max_retries=0) as client:
+            await client.exports.create("d", "c")
+        expected = original.snapshot()
+    with FakePictograph(scenario=document) as restored:
+        async with restored.async_client(max_retries=0) as client:
+            await client.exports.create("d", "c")
+        assert restored.snapshot() == expected
+
+
+@pytest.mark.parametrize("key", ["export_seq", "notification_seq"])
+@pytest.mark.parametrize("value", [-1, 1.5, True, "2"])
+def test_a_sequence_number_in_a_scenario_must_be_a_whole_number(key: str, value: Any) -> None:
+    with FakePictograph(seed=1) as original:
+        document = original.snapshot()
+    document["ids"][key] = value
+    with pytest.raises(ValueError, match=rf"ids\.{key} must be a whole number from 0"):
+        FakePictograph(scenario=document)

@@ -217,7 +217,10 @@ class FakeAsgiApp:
             return
         api = self.fake.api
         limit = api.body_limit(target) if not control else api.body_limit(CONTROL_PREFIX)
-        body, size = await _read_body(receive, headers.get("content-length"), limit)
+        try:
+            body, size = await _read_body(receive, headers.get("content-length"), limit)
+        except ClientGone:
+            return  # the request never arrived whole: nothing is done and no one is answered
         if body is None:
             await _answer(send, method, self._oversized(method, target, size, control))
             return
@@ -326,8 +329,13 @@ class FakeAsgiApp:
     ) -> Response | None:
         """Refuse what the server does not serve: a foreign Host, a huge target or headers."""
         host = headers.get("host")
-        if self._hosts is not None and host is not None and not self._hosts(host):
-            message = messages.HOST_NOT_SERVED.format(host=host[:200], hosts=self._hosts.names)
+        # No Host at all (HTTP/1.0 allows it) names no address either: refused alike.
+        if self._hosts is not None and (host is None or not self._hosts(host)):
+            message = (
+                messages.HOST_MISSING.format(hosts=self._hosts.names)
+                if host is None
+                else messages.HOST_NOT_SERVED.format(host=host[:200], hosts=self._hosts.names)
+            )
             if control:
                 return _json(421, {"error": message})
             refusal = InvalidRequest(message, status=421, code="misdirected_request")
@@ -790,6 +798,10 @@ async def _drop(send: Callable[[Message], Awaitable[None]]) -> None:
     raise ConnectionDropped("an injected transport fault")
 
 
+class ClientGone(Exception):
+    """The client went away before its request's body arrived whole."""
+
+
 class _QuietDrops(logging.Filter):
     """Keep injected dropped connections out of uvicorn's error log."""
 
@@ -806,9 +818,18 @@ async def _read_body(
     A larger body is refused as soon as it is known to be: by its ``Content-Length``,
     or once the chunks read pass the limit. Its bytes are then read and thrown away
     (never kept), so that the client, still sending, reads the refusal rather than a
-    reset connection.
+    reset connection. A client that goes away before its body is whole raises
+    :class:`ClientGone`: a request cut off part-way is not the request it was to be
+    (half a JSON object can parse, half an image can be stored), so none of it is handled.
     """
-    if announced is not None and announced.isdigit() and int(announced) > limit:
+    # ASCII digits, few enough for `int` (h11 checks as much; another ASGI server may not).
+    if (
+        announced is not None
+        and announced.isascii()
+        and announced.isdigit()
+        and len(announced) <= _WHOLE_DIGITS
+        and int(announced) > limit
+    ):
         await _drain(receive)
         return None, int(announced)
     chunks: list[bytes] = []
@@ -816,7 +837,7 @@ async def _read_body(
     while True:
         message = await receive()
         if message["type"] == "http.disconnect":
-            break
+            raise ClientGone
         chunk = message.get("body", b"")
         size += len(chunk)
         if size > limit:

@@ -584,3 +584,19 @@ def test_an_absolute_target_s_host_is_checked_in_place_of_the_host_header(
     )
     assert clock.startswith(b"HTTP/1.1 200 ")
     assert b"monotonic" in clock
+
+
+def test_a_request_that_names_no_host_is_refused(server: FakeServer) -> None:
+    # HTTP/1.0 lets a request leave Host out; it then names no address the server answers to.
+    port = int(server.base_url.rsplit(":", 1)[1])
+    api = _exchange(
+        port, f"GET {DEV}/datasets/ HTTP/1.0\r\nX-API-Key: {server.api_key}\r\n\r\n".encode()
+    )
+    assert api.startswith(b"HTTP/1.1 421 ")
+    assert b"names no Host: send a Host header naming one of" in api
+    assert b'"code":"misdirected_request"' in api.replace(b" ", b"")
+    headers = "".join(f"{k}: {v}\r\n" for k, v in server.control_headers.items())
+    reset = _exchange(port, f"POST /_fake/reset HTTP/1.0\r\n{headers}\r\n".encode())
+    assert reset.startswith(b"HTTP/1.1 421 ")
+    with server.client(max_retries=0) as client:  # the SDK, which names its host, is served
+        assert client.datasets.get(DATASET).completed_image_count == 12

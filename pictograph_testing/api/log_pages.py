@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import heapq
 import math
+import re
 from bisect import bisect_left, bisect_right
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
@@ -125,6 +126,15 @@ def log_summary(call: Call, sources_of: Callable[[str], Sequence[LogSource]]) ->
     return reply({"log_frames": True, "streams": streams})
 
 
+_CURSOR = re.compile(
+    r"(?P<order>asc|desc):(?P<at>-?[0-9]{1,20}(?:\.[0-9]{1,20})?(?:e[-+][0-9]{1,3})?)"
+    r":(?P<rank>[0-9]{1,19}):(?P<number>[0-9]{1,19})",
+    re.ASCII,
+)
+"""What :func:`_cursor` writes: a float's repr and two counts, in ASCII digits only
+(``str.isdigit`` takes ``²``, which ``int`` refuses), of bounded length."""
+
+
 def _cursor(order: str, place: _Place) -> str:
     at, rank, number = place
     return f"{order}:{at!r}:{rank}:{number}"
@@ -135,18 +145,12 @@ def _after(cursor: str | None, order: str) -> _Place | None:
     other order, or not one of the fake's, is a 400."""
     if cursor is None:
         return None
-    made_for, _, place = cursor.partition(":")
-    at, _, rest = place.partition(":")
-    rank, _, number = rest.partition(":")
-    try:
-        time = float(at)
-    except ValueError:
-        time = math.nan
-    # A record's time is finite: nan would match no place.
-    if made_for == order and rank.isdigit() and number.isdigit() and math.isfinite(time):
-        return (time, int(rank), int(number))
+    found = _CURSOR.fullmatch(cursor)
+    # A record's time is finite: an overflowing one would match no place.
+    if found is not None and found["order"] == order and math.isfinite(float(found["at"])):
+        return (float(found["at"]), int(found["rank"]), int(found["number"]))
     raise InvalidRequest(
-        f"cursor '{cursor}' is not a cursor of an {order} page: send the next_cursor of "
+        f"cursor '{cursor:.80}' is not a cursor of an {order} page: send the next_cursor of "
         "the previous page, in the same order.",
         status=400,
         errors=[field_error(("query", "cursor"), "unknown cursor", "value_error")],

@@ -19,6 +19,7 @@ __all__ = [
     "DOT_SEGMENT_NAME",
     "FAILED_VALIDATION",
     "HEADERS_TOO_LARGE",
+    "HOST_MISSING",
     "HOST_NOT_SERVED",
     "IMAGE_EMPTY",
     "IMAGE_TOO_LARGE",
@@ -116,6 +117,10 @@ TARGET_TOO_LONG = (
     "The request's path and query are {size:,} bytes; the API takes at most {limit:,}."
 )
 HEADERS_TOO_LARGE = "The request's headers are {size:,} bytes; the API takes at most {limit:,}."
+HOST_MISSING = (
+    "This request names no Host: send a Host header naming one of {hosts} "
+    "(pictograph-fake serve --allow-host NAME adds a name)."
+)
 HOST_NOT_SERVED = (
     "This server does not answer to Host '{host}': it answers to {hosts} "
     "(pictograph-fake serve --allow-host NAME adds a name)."

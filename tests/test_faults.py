@@ -187,6 +187,34 @@ def test_another_file_under_the_same_key_is_still_a_conflict(fake: FakePictograp
     assert "already used for a different request" in second.json()["error"]["message"]
 
 
+def test_other_query_values_under_the_same_key_are_a_conflict(fake: FakePictograph) -> None:
+    # `models.predict` sends its thresholds in the query: another threshold under one
+    # key is another request, refused, not answered with the first one's findings.
+    with fake.client(max_retries=0) as sdk:
+        model_id = sdk.training.create(DATASET, EXPORT, pipeline_type="yolox", name="m1").model_id
+    headers = {"X-API-Key": fake.api_key, "Idempotency-Key": "2" * 32}
+    url = f"/api/v1/developer/models/{model_id}/predict"
+    image = synthetic_image(64, 48, "image/png", "a")
+    with httpx.Client(transport=fake.transport(), base_url=fake.base_url) as http:
+        first, again, other = (
+            http.post(
+                url,
+                params={"confidence_threshold": threshold},
+                files={"file": ("a.png", image)},
+                headers=headers,
+            )
+            for threshold in (0.95, 0.95, 0.05)
+        )
+
+    assert (first.status_code, again.status_code, other.status_code) == (200, 200, 409)
+    assert again.content == first.content
+    assert again.headers["idempotent-replayed"] == "true"
+    message = other.json()["error"]["message"]
+    assert "already used for a different request" in message
+    assert "confidence_threshold=0.95" in message
+    assert fake.world.inference_pool.used_today == 1
+
+
 @pytest.mark.parametrize("status", [408, 500, 502, 503, 504])
 def test_every_retryable_status_is_retried_until_the_fault_is_spent(
     fake: FakePictograph, status: int

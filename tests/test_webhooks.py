@@ -454,6 +454,31 @@ async def test_a_fault_after_the_handler_of_test_loses_the_answer_not_the_event(
     assert "after the handler" in fake.calls.last.fault
 
 
+@pytest.mark.parametrize("use_async", [False, True], ids=["sync", "async"])
+async def test_the_sdk_s_retry_of_a_lost_test_replays_its_answer_not_the_event(
+    fake: FakePictograph, client: pictograph.Client, use_async: bool
+) -> None:
+    """The retry carries the first attempt's Idempotency-Key: one event, its answer
+    replayed (a second test event went out, and the SDK reported that one)."""
+    client.webhooks.create(URL)
+    inbox = Inbox(200)
+    fake.webhooks.route(URL, inbox)
+    fake.faults.fail_next("POST", "webhooks/endpoints/*/test", status=503, after=True)
+
+    if use_async:
+        async with fake.async_client() as aclient:
+            answer = await aclient.webhooks.test(URL)
+    else:
+        with fake.client() as sdk:
+            answer = sdk.webhooks.test(URL)
+
+    [event] = inbox.requests
+    assert answer["delivery_id"] == event.headers["X-Pictograph-Delivery"]
+    lost, replayed = fake.calls.filter("POST", "webhooks/endpoints/*/test")
+    assert (lost.status, replayed.status) == (503, 200)
+    assert replayed.response_json()["delivery_id"] == event.headers["X-Pictograph-Delivery"]
+
+
 def test_test_to_an_unrouted_url_is_kept_in_sent(
     fake: FakePictograph, client: pictograph.Client
 ) -> None:

@@ -17,7 +17,12 @@ from pictograph_testing.api import gateway, messages, stream_calls
 from pictograph_testing.api.caches import WireCache
 from pictograph_testing.api.dialects import NEWEST, sdk_client_of, sdk_version_of
 from pictograph_testing.api.errors import error_body, gateway_error_body, refusal_body
-from pictograph_testing.api.idempotency import IdempotencyStore, StoredResponse, body_fingerprint
+from pictograph_testing.api.idempotency import (
+    IdempotencySlot,
+    IdempotencyStore,
+    StoredResponse,
+    body_fingerprint,
+)
 from pictograph_testing.api.resources import ROUTER
 from pictograph_testing.api.route_paths import API_PREFIX, API_ROOT, DEVELOPER_PATH, decoded_path
 from pictograph_testing.api.spec import Str, check_body, check_query
@@ -715,10 +720,12 @@ class Api:
         slot = (key.organization_id, key.key_id, idempotency_key)
         stored = self.idempotency.get(slot)
         fingerprint = body_fingerprint(call.body, call.content_type)
+        # The query is the request too: `models.predict` sends its thresholds in it.
+        target = f"{path}?{call.raw_query}" if call.raw_query else path
         if stored is not None and stored.expires_at > call.now:
             if (stored.method, stored.path, stored.body_fingerprint) != (
                 call.method,
-                path,
+                target,
                 fingerprint,
             ):
                 raise Conflict(
@@ -732,19 +739,39 @@ class Api:
             answer = handler(call)
         except ApiRefusal as refusal:
             answer = Reply(refusal.status, refusal_body(refusal), refusal.headers)
-        # Server errors and throttling mean nothing was done: a retry must act afresh. An
-        # answer still waiting on a webhook is not kept: a retry sends a new test event.
-        if answer.status < 500 and answer.status != 429 and answer.after_send is None:
+        keep = functools.partial(self._keep, slot, call.method, target, fingerprint, call.now)
+        if answer.after_send is None:
+            keep(answer)
+        else:
+            # Known once its webhook was sent (`webhooks.test`): kept then, so a retry
+            # replays it rather than sending another test event.
+            finish = answer.after_send.finish
+            answer.after_send = replace(answer.after_send, finish=lambda o: keep(finish(o)))
+        return answer
+
+    def _keep(
+        self,
+        slot: IdempotencySlot,
+        method: str,
+        target: str,
+        fingerprint: bytes,
+        now: float,
+        answer: Reply,
+    ) -> Reply:
+        """Keep ``answer`` under its Idempotency-Key; return it."""
+        # Server errors and throttling mean nothing was done: a retry must act afresh.
+        if answer.status < 500 and answer.status != 429:
             stored = StoredResponse(
-                call.method,
-                path,
+                method,
+                target,
                 fingerprint,
                 answer.status,
                 answer.headers,
                 answer.body,
-                call.now + IDEMPOTENCY_TTL_SECONDS,
+                now + IDEMPOTENCY_TTL_SECONDS,
             )
-            self.idempotency.keep(slot, stored, call.now)
+            with self.world.lock:  # a webhook's answer is finished outside the lock
+                self.idempotency.keep(slot, stored, now)
         return answer
 
     def _storage(self, method: str, path: str, headers: Mapping[str, str], body: bytes) -> Reply:

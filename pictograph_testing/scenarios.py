@@ -404,8 +404,14 @@ class _Builder:
                 people.add(
                     org.id, record["email"], record.get("role", "member"), record.get("full_name")
                 )
-        if people.founder(org.id) is None:
+        founder = people.founder(org.id)
+        if founder is None:
             raise ValueError(self._where("members needs at least one member (an owner)"))
+        # The world's own keys were made by the owner these members replace: they become
+        # the scenario's founder's, as the keys it mints are (else no key could train).
+        for key in self.world.api_keys.values():
+            if key.organization_id == org.id and not people.is_member(org.id, key.created_by):
+                key.created_by = founder.user_id
 
     def _invite(self, record: Mapping[str, Any]) -> None:
         """One invite: exact (with ``id``) or a pending one sent now by the founder."""

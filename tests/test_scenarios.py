@@ -810,3 +810,25 @@ def test_a_sequence_number_in_a_scenario_must_be_a_whole_number(key: str, value:
     document["ids"][key] = value
     with pytest.raises(ValueError, match=rf"ids\.{key} must be a whole number from 0"):
         FakePictograph(scenario=document)
+
+
+def test_members_by_hand_take_over_the_world_s_own_keys() -> None:
+    # The world's default key was its founding owner's, whom the scenario's members
+    # replace: it becomes the scenario's founder's, so it still starts runs.
+    document = {
+        "schema_version": SCHEMA_VERSION,
+        "members": [{"email": "ada@example.com", "role": "owner", "full_name": "Ada"}],
+        "datasets": [
+            {
+                "name": "d",
+                "synthetic_images": {"count": 5, "complete": 5},
+                "exports": [{"name": "v1"}],
+            }
+        ],
+    }
+    with FakePictograph(scenario=document) as fake, fake.client(max_retries=0) as client:
+        [key] = fake.snapshot()["api_keys"]
+        [ada] = client.organizations.list_members()
+        assert client.training.quote("d", "v1", pipeline_type="yolox").blocking == []
+        assert client.training.create("d", "v1", pipeline_type="yolox", name="r").status
+    assert key["created_by"] == ada.user_id

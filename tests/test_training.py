@@ -1380,6 +1380,49 @@ async def test_async_viewer_is_forbidden(fake: FakePictograph) -> None:
     assert quote.blocking[0].code == "forbidden"
 
 
+def _key_of_a_removed_member(fake: FakePictograph, client: pictograph.Client) -> str:
+    """A member key made by someone the owner then removed from the organization."""
+    bob = fake.add_member("bob@example.com", "member")
+    key = fake.add_api_key("member", member=bob)
+    client.organizations.remove_member(bob.id)
+    return key
+
+
+def test_a_key_whose_creator_left_starts_no_run_and_its_quote_says_why(
+    fake: FakePictograph, client: pictograph.Client
+) -> None:
+    key = _key_of_a_removed_member(fake, client)
+    balance = client.credits.balance()
+    with fake.client(api_key=key, max_retries=0) as orphaned:
+        quote = orphaned.training.quote(DATASET, EXPORT, pipeline_type="yolox")
+        with pytest.raises(ForbiddenError) as refused:
+            orphaned.training.create(DATASET, EXPORT, pipeline_type="yolox", name="o")
+        assert orphaned.datasets.get(DATASET).name == DATASET  # it still reads
+
+    assert quote.can_start is False
+    assert [b.code for b in quote.blocking] == ["key_without_creator"]
+    assert refused.value.status_code == 403
+    assert refused.value.code == "key_without_creator"
+    assert "creator is no longer a member" in str(refused.value)
+    assert client.training.list() == []
+    assert client.credits.balance() == balance
+    # A key of a current member starts the run.
+    assert start(client, "by-owner").status == "queued"
+
+
+async def test_async_a_key_whose_creator_left_starts_no_run(
+    fake: FakePictograph, client: pictograph.Client
+) -> None:
+    key = _key_of_a_removed_member(fake, client)
+    async with fake.async_client(api_key=key, max_retries=0) as orphaned:
+        quote = await orphaned.training.quote(DATASET, EXPORT, pipeline_type="yolox")
+        with pytest.raises(ForbiddenError) as refused:
+            await orphaned.training.create(DATASET, EXPORT, pipeline_type="yolox", name="o")
+    assert [b.code for b in quote.blocking] == ["key_without_creator"]
+    assert refused.value.code == "key_without_creator"
+    assert client.training.list() == []
+
+
 def test_a_member_key_can_start_and_cancel(fake: FakePictograph) -> None:
     member_key = fake.add_api_key("member")
     with fake.client(api_key=member_key, max_retries=0) as member:

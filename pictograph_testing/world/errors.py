@@ -19,6 +19,7 @@ __all__ = [
     "ImageLimitExceeded",
     "InsufficientCredits",
     "InvalidRequest",
+    "KeyWithoutCreator",
     "LimitExceeded",
     "NotFound",
     "Unauthorized",
@@ -137,6 +138,19 @@ class ImageLimitExceeded(LimitExceeded):
 class Forbidden(ApiRefusal):
     status = 403
     code = "forbidden"
+
+
+class KeyWithoutCreator(Forbidden):
+    """403: the key's creator has left the organization, so the key starts no runs (a
+    quote lists it as a blocker of this code)."""
+
+    code = "key_without_creator"
+
+    def __init__(self) -> None:
+        super().__init__(
+            "This API key's creator is no longer a member of the organization, so it cannot "
+            "start runs: use a key created by a current member."
+        )
 
 
 class NotFound(ApiRefusal):

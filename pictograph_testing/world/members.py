@@ -106,6 +106,8 @@ class MemberService:
         """Invite ids per organization, oldest first."""
         self._emails: dict[str, dict[str, str]] = {}
         """Member id by email, per organization."""
+        self._users: dict[str, set[str]] = {}
+        """The members' user ids, per organization: whose keys still have a creator."""
         self._pending: dict[str, dict[str, str]] = {}
         """The pending invite's id by email, per organization."""
         self._expiries: list[tuple[float, int, str]] = []
@@ -132,6 +134,7 @@ class MemberService:
         for invite_id in self._sent[new_id]:
             self.invites[invite_id].organization_id = new_id
         self._emails[new_id] = self._emails.pop(old_id, {})
+        self._users[new_id] = self._users.pop(old_id, set())
         self._pending[new_id] = self._pending.pop(old_id, {})
 
     def clear(self, organization_id: str) -> None:
@@ -141,6 +144,7 @@ class MemberService:
         for invite_id in self._sent.pop(organization_id, []):
             del self.invites[invite_id]
         self._emails.pop(organization_id, None)
+        self._users.pop(organization_id, None)
         self._pending.pop(organization_id, None)
 
     def adopt_member(self, member: Member) -> None:
@@ -156,6 +160,10 @@ class MemberService:
     def roster(self, organization_id: str) -> list[Member]:
         """The organization's members, in the order they joined."""
         return [self.members[i] for i in self._roster.get(organization_id, ())]
+
+    def is_member(self, organization_id: str, user_id: str) -> bool:
+        """Whether the user (a key's creator, say) is a member of the organization."""
+        return user_id in self._users.get(organization_id, ())
 
     def count(self, organization_id: str) -> int:
         return len(self._roster.get(organization_id, ()))
@@ -215,6 +223,7 @@ class MemberService:
             )
         del self.members[member.id]
         self._roster[member.organization_id].remove(member.id)
+        self._users[member.organization_id].discard(member.user_id)
         if member.email is not None:
             self._emails.get(member.organization_id, {}).pop(member.email, None)
         return member
@@ -241,6 +250,7 @@ class MemberService:
     def _add(self, member: Member) -> None:
         self.members[member.id] = member
         self._roster.setdefault(member.organization_id, []).append(member.id)
+        self._users.setdefault(member.organization_id, set()).add(member.user_id)
         if member.email is not None:
             self._emails.setdefault(member.organization_id, {})[member.email] = member.id
 

@@ -34,6 +34,7 @@ from pictograph_testing.world.errors import (
     DatasetCold,
     FieldError,
     InvalidRequest,
+    KeyWithoutCreator,
     NotFound,
     field_error,
     sent,
@@ -569,6 +570,9 @@ class TrainingService:
             )
         if spendable < required:
             blocking.append(Blocker("insufficient_credits", f"needs {usd(required)}"))
+        if not world.people.is_member(key.organization_id, key.created_by):
+            orphaned = KeyWithoutCreator()
+            blocking.append(Blocker(orphaned.code, orphaned.message))
         try:
             world.cold_storage.require_warm(admission.dataset, "a training run")
         except DatasetCold as cold:
@@ -609,6 +613,9 @@ class TrainingService:
         precharge = world.billing.admit_run(
             org, admission.plan.tier.name, admission.plan.planned_seconds
         )
+        # The last check before anything is written, as the API orders them.
+        if not world.people.is_member(org.id, key.created_by):
+            raise KeyWithoutCreator
         now = world.now()
         self._seq += 1
         run = TrainingRun(

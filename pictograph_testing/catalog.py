@@ -42,6 +42,7 @@ __all__ = [
     "SAM3_IMAGE_MICRO_USD",
     "SERVICE_CAP_SECONDS",
     "TRAINED_KIND_WORDS",
+    "UPGRADE_URL",
     "GpuTier",
     "HostedInference",
     "InferenceTier",
@@ -635,6 +636,9 @@ class Plan:
     max_storage_bytes: int
     rate_limit_per_hour: int
     """What an API key of the plan may send per hour unless a lower per-key cap is set."""
+    max_datasets: int
+    """Datasets the organization may hold (archived ones too): creating one past it is a
+    402 ``limit_exceeded``. Not reported by ``organizations.me``."""
 
 
 _GIB = 1024**3
@@ -642,15 +646,17 @@ PLANS: MappingProxyType[str, Plan] = MappingProxyType(
     {
         plan.name: plan
         for plan in (
-            Plan("free", 2, 1_000, 1 * _GIB, 1_000),
-            Plan("core", 5, 10_000, 10 * _GIB, 2_000),
-            Plan("pro", 25, 50_000, 50 * _GIB, 5_000),
-            Plan("team", 100, 250_000, 250 * _GIB, 20_000),
-            Plan("enterprise", 1_000, 10_000_000, 10_240 * _GIB, 100_000),
+            Plan("free", 2, 1_000, 1 * _GIB, 1_000, 10),
+            Plan("core", 5, 10_000, 10 * _GIB, 2_000, 50),
+            Plan("pro", 25, 50_000, 50 * _GIB, 5_000, 500),
+            Plan("team", 100, 250_000, 250 * _GIB, 20_000, 2_500),
+            Plan("enterprise", 1_000, 10_000_000, 10_240 * _GIB, 100_000, 100_000),
         )
     }
 )
 DEFAULT_PLAN = "pro"
+UPGRADE_URL = "/settings?tab=billing"
+"""Where a plan's refusal (402 ``limit_exceeded``) sends the user to upgrade."""
 INVITE_TTL_SECONDS = 7 * 86_400
 """An invite not accepted within a week expires (the SDK's examples: created + 7 days)."""
 

@@ -508,6 +508,9 @@ class FakePictograph:
                         for n in (classes or ["object"])
                     ],
                     description=description,
+                    # A test sets its world up as it says, as add_image goes past the
+                    # plan's image limit: the API's routes hold the plan's caps.
+                    within_plan=False,
                 )
             except ApiRefusal as refusal:
                 raise ValueError(refusal.message) from None

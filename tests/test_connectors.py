@@ -321,6 +321,26 @@ def test_a_refused_import_makes_nothing(fake: FakePictograph, client: pictograph
 
 
 @pytest.mark.usefixtures("sources")
+def test_an_import_past_the_plan_s_dataset_cap_makes_none_of_its_datasets(
+    fake: FakePictograph, client: pictograph.Client
+) -> None:
+    # Each remote dataset becomes one: with room for one only, two make none.
+    fake.organization.subscription_tier = "free"
+    held = len(client.datasets.list())
+    for n in range(PLANS["free"].max_datasets - held - 1):
+        fake.add_dataset(f"held-{n}")
+    before = [d.name for d in client.datasets.list()]
+    wanted = [_remote(client, "Road Signs"), _remote(client, "Birds")]
+    with pytest.raises(PaymentRequiredError) as refused:
+        client.connectors.import_("v7", V7_KEY, wanted)
+    assert refused.value.code == "limit_exceeded"
+    assert [d.name for d in client.datasets.list()] == before
+    assert not list(client.jobs.list(type="connector_import"))
+    done = client.connectors.import_("v7", V7_KEY, wanted[:1])
+    assert done.status == "completed"
+
+
+@pytest.mark.usefixtures("sources")
 def test_another_organizations_import_is_a_404(
     fake: FakePictograph, client: pictograph.Client
 ) -> None:

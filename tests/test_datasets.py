@@ -7,10 +7,17 @@ from typing import TYPE_CHECKING, Any
 
 import httpx
 import pytest
-from pictograph.exceptions import ConflictError, ForbiddenError, NotFoundError, ValidationError
+from pictograph.exceptions import (
+    ConflictError,
+    ForbiddenError,
+    NotFoundError,
+    PaymentRequiredError,
+    ValidationError,
+)
 from pictograph.models.dataset import DatasetClass
 
 from pictograph_testing import FakePictograph
+from pictograph_testing.catalog import PLANS
 from pictograph_testing.world.datasets import CLASS_COLORS
 from tests.conftest import DATASET, EXPORT
 from tests.image_files import DEV, raw, world_state, write_image
@@ -602,3 +609,50 @@ async def test_async_insights_and_download(aclient: pictograph.AsyncClient, tmp_
     assert (await aclient.datasets.insights(DATASET)).total_images == 20
     report = await aclient.datasets.download(DATASET, tmp_path)
     assert (report.images_downloaded, report.failures) == (20, [])
+
+
+# ── the plan's dataset cap ──
+
+
+def _fill_to_the_free_cap(fake: FakePictograph) -> int:
+    """Put the organization on the free plan with as many datasets as it allows."""
+    fake.organization.subscription_tier = "free"
+    cap = PLANS["free"].max_datasets
+    with fake.client(max_retries=0) as client:
+        held = len(client.datasets.list())
+    for n in range(cap - held):
+        fake.add_dataset(f"held-{n}")
+    return cap
+
+
+def test_a_dataset_past_the_plan_s_cap_is_a_402_and_makes_nothing(
+    fake: FakePictograph, client: pictograph.Client
+) -> None:
+    cap = _fill_to_the_free_cap(fake)
+    client.datasets.archive("held-0")  # an archived dataset is still held
+    with pytest.raises(PaymentRequiredError) as refused:
+        client.datasets.create("one-more")
+    assert refused.value.code == "limit_exceeded"
+    assert refused.value.upgrade_url == "/settings?tab=billing"
+    assert refused.value.response is not None
+    details = refused.value.response["error"]["details"]
+    assert (details["limit_type"], details["current"], details["limit"]) == ("datasets", cap, cap)
+    assert "'free' plan allows 10 datasets" in str(refused.value)
+    held = len(client.datasets.list()) + len(client.datasets.list(archived=True))
+    assert held == cap
+    # Room made, a dataset is made; another plan holds more.
+    client.datasets.delete("held-1")
+    assert client.datasets.create("one-more").name == "one-more"
+    fake.organization.subscription_tier = "core"
+    assert client.datasets.create("and-another").name == "and-another"
+
+
+async def test_async_a_dataset_past_the_plan_s_cap_is_a_402(
+    fake: FakePictograph, aclient: pictograph.AsyncClient
+) -> None:
+    _fill_to_the_free_cap(fake)
+    with pytest.raises(PaymentRequiredError) as refused:
+        await aclient.datasets.create("one-more")
+    assert refused.value.code == "limit_exceeded"
+    with pytest.raises(NotFoundError):
+        await aclient.datasets.get("one-more")

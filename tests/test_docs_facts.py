@@ -66,3 +66,12 @@ def test_the_server_page_lists_every_serve_option(pytester: pytest.Pytester) -> 
     assert options
     table = set(re.findall(r"^\| `(--[a-z-]+)", _page("server.md"), re.MULTILINE))
     assert table == options
+
+
+def test_the_organizations_page_states_each_plan_s_dataset_cap() -> None:
+    from pictograph_testing.catalog import PLANS
+
+    stated = re.search(r"the dataset cap \(([^)]*?) datasets", _page("organizations.md"))
+    assert stated is not None
+    caps = [int(n.replace(",", "")) for n in re.findall(r"[\d,]*\d", stated.group(1))]
+    assert caps == [plan.max_datasets for plan in PLANS.values()]

@@ -20,6 +20,7 @@ from pictograph.exceptions import (
 from pictograph.models.explore import PublicDataset, PublicDatasetImport, PublicModel
 
 from pictograph_testing import FakePictograph
+from pictograph_testing.catalog import PLANS
 from pictograph_testing.world.public_imports import (
     IMPORT_SECONDS,
     QUEUE_SECONDS,
@@ -366,6 +367,20 @@ def test_a_refused_import_makes_nothing(
     details = refusal.value.response["error"]["details"]
     assert (details["current_images"], details["additional_images"]) == (20, 990)
     assert details["max_images"] == 1_000
+    assert [d.name for d in client.datasets.list()] == before
+
+
+def test_an_import_past_the_plan_s_dataset_cap_is_a_402(
+    fake: FakePictograph, client: pictograph.Client, ref: str
+) -> None:
+    fake.organization.subscription_tier = "free"
+    held = len(client.datasets.list())
+    for n in range(PLANS["free"].max_datasets - held):
+        fake.add_dataset(f"held-{n}")
+    before = [d.name for d in client.datasets.list()]
+    with pytest.raises(PaymentRequiredError) as refused:
+        client.datasets.import_public(ref)
+    assert refused.value.code == "limit_exceeded"
     assert [d.name for d in client.datasets.list()] == before
 
 

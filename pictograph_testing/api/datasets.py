@@ -145,7 +145,7 @@ def list_datasets(call: Call) -> Reply:
     body=CREATE,
     role="member",
     action="create datasets",
-    errors=(403, 409),
+    errors=(402, 403, 409),
     wires=(_PROJECT_WIRE,),
     aliases=(("projects/", PROJECTS),),
 )

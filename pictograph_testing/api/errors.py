@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
+from pictograph_testing.catalog import UPGRADE_URL
 from pictograph_testing.world.errors import (
     ApiRefusal,
     InsufficientCredits,
@@ -44,7 +45,7 @@ def refusal_body(refusal: ApiRefusal) -> bytes:
             "remaining": refusal.remaining,
             "unit": refusal.unit,
             "block_reason": "insufficient_credits",
-            "upgrade_url": "/settings?tab=billing",
+            "upgrade_url": UPGRADE_URL,
         }
         if refusal.unit is None:
             del detail["unit"]

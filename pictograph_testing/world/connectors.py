@@ -24,7 +24,7 @@ import re
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-from pictograph_testing.catalog import PLANS
+from pictograph_testing.catalog import PLANS, UPGRADE_URL
 from pictograph_testing.world.entities import Image
 from pictograph_testing.world.errors import (
     Conflict,
@@ -312,9 +312,11 @@ class ConnectorImports:
                     "limit_type": "images",
                     "current": current,
                     "limit": limit,
-                    "upgrade_url": "/settings?tab=billing",
+                    "upgrade_url": UPGRADE_URL,
                 },
             )
+        # Each row becomes a dataset: all of them or none, so the room is checked first.
+        world.dataset_service.require_room(key.organization_id, len(rows))
         now = world.now()
         job = ConnectorImport(
             id=world.ids.uuid(),

@@ -5,8 +5,15 @@ from __future__ import annotations
 import re
 from typing import TYPE_CHECKING, Any
 
+from pictograph_testing.catalog import PLANS, UPGRADE_URL
 from pictograph_testing.world.entities import IMAGE_STATUSES, Dataset, Image
-from pictograph_testing.world.errors import Conflict, InvalidRequest, describe, field_error
+from pictograph_testing.world.errors import (
+    Conflict,
+    InvalidRequest,
+    LimitExceeded,
+    describe,
+    field_error,
+)
 from pictograph_testing.world.images import min_confidence
 from pictograph_testing.world.ordered import SortedIndex, index_in
 
@@ -120,13 +127,17 @@ class DatasetService:
         classes: Sequence[dict[str, Any]] = (),
         description: str | None = None,
         readme: str | None = None,
+        within_plan: bool = True,
     ) -> Dataset:
-        """Add a dataset; 422 for a bad type or class, 409 when the name is taken."""
+        """Add a dataset; 422 for a bad type or class, 409 when the name is taken, 402
+        when the plan holds no more (``within_plan=False``: a test's own set-up, let be)."""
         world = self._world
         types = check_annotation_types(annotation_types, ("body", "annotation_types"))
         definitions = check_classes(classes, ("body", "classes"))
         if self._name_taken(organization_id, name):
             raise Conflict(f"A dataset named '{name}' already exists")
+        if within_plan:
+            self.require_room(organization_id)
         now = world.now()
         dataset = Dataset(
             id=world.ids.uuid(),
@@ -141,6 +152,26 @@ class DatasetService:
         )
         self._file(dataset)
         return dataset
+
+    def require_room(self, organization_id: str, count: int = 1) -> None:
+        """402 ``limit_exceeded`` unless the plan lets the organization hold ``count``
+        datasets more (archived ones count: they are still held)."""
+        org = self._world.organizations[organization_id]
+        limit = PLANS[org.subscription_tier].max_datasets
+        held = self._ordered.get(organization_id)
+        current = 0 if held is None else len(held)
+        if current + count > limit:
+            raise LimitExceeded(
+                f"The '{org.subscription_tier}' plan allows {limit} datasets and the "
+                f"organization holds {current}: delete a dataset or upgrade the plan.",
+                details={
+                    "error": "limit_exceeded",
+                    "limit_type": "datasets",
+                    "current": current,
+                    "limit": limit,
+                    "upgrade_url": UPGRADE_URL,
+                },
+            )
 
     def adopt(self, dataset: Dataset) -> None:
         """Add a dataset made elsewhere (a scenario's), its id and fields as they are."""

@@ -10,6 +10,8 @@ from __future__ import annotations
 import json
 from typing import Any
 
+from pictograph_testing.catalog import UPGRADE_URL
+
 __all__ = [
     "ApiRefusal",
     "Conflict",
@@ -106,7 +108,7 @@ class InsufficientCredits(ApiRefusal):
             "credit_cost": required,
             "credits_remaining": remaining,
             "unit": unit,
-            "upgrade_url": "/settings?tab=billing",
+            "upgrade_url": UPGRADE_URL,
             "block_reason": "insufficient_credits",
         }
         if unit != "micro_usd":

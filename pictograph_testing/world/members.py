@@ -18,7 +18,7 @@ from dataclasses import dataclass
 from functools import lru_cache
 from typing import TYPE_CHECKING, Literal, get_args
 
-from pictograph_testing.catalog import INVITE_TTL_SECONDS, PLANS
+from pictograph_testing.catalog import INVITE_TTL_SECONDS, PLANS, UPGRADE_URL
 from pictograph_testing.world.errors import (
     Conflict,
     Forbidden,
@@ -58,7 +58,6 @@ _RANK: dict[str, int] = {role: rank for rank, role in enumerate(MEMBER_ROLES)}
 # An address with one '@', something before it and a dotted domain after it: what a
 # sign-up form takes, not RFC 5322.
 _EMAIL = re.compile(r"[^@\s]+@[^@\s.]+(?:\.[^@\s.]+)+")
-UPGRADE_URL = "/settings?tab=billing"
 
 
 @dataclass

@@ -454,7 +454,7 @@ class FakeAsgiApp:
 
                 return openapi_document(self.fake.base_url)
             case "POST", "/faults":
-                return self._arm_faults(_payload(body))
+                return self._arm_faults(_payload(body, _FAULTS_BODY))
             case "GET", "/faults":
                 return self._faults()
             case "DELETE", "/faults":
@@ -569,7 +569,7 @@ class FakeAsgiApp:
     def _arm_faults(self, payload: dict[str, Any]) -> dict[str, Any]:
         specs = payload.get("faults") if set(payload) == {"faults"} else [payload]
         if not isinstance(specs, list) or not specs:
-            raise ControlError(422, 'send a fault ({"kind": ...}) or {"faults": [...]}')
+            raise ControlError(422, f"send {_FAULTS_BODY}")
         try:
             armed = self.fake.faults.arm_all(specs)
         except ValueError as exc:
@@ -706,13 +706,18 @@ def _pattern(path: object) -> str | None:
     return path if path is None or isinstance(path, str) else str(getattr(path, "pattern", path))
 
 
-def _payload(body: bytes) -> dict[str, Any]:
+_FAULTS_BODY = 'a fault ({"kind": ...}) or several ({"faults": [{"kind": ...}, ...]})'
+"""What ``POST /_fake/faults`` takes, for its refusals."""
+
+
+def _payload(body: bytes, shape: str = "") -> dict[str, Any]:
+    """A control route's JSON object; ``shape``: what to send, for the refusal of another."""
     try:
         payload = strict_json.parse(body) if body else {}
     except strict_json.UnfitJson as unfit:
         raise ControlError(422, unfit.message) from None
     if not isinstance(payload, dict):
-        raise ControlError(422, "the body must be a JSON object")
+        raise ControlError(422, f"the body must be a JSON object{shape and ': '}{shape}")
     return payload
 
 

@@ -167,6 +167,18 @@ def test_save_of_a_name_that_is_not_a_class_is_422(
     assert world_state(fake) == before
 
 
+def test_the_classes_a_refusal_lists_are_named_once_each(
+    client: pictograph.Client, tmp_path: Path
+) -> None:
+    # A class is declared once per annotation type: its name is listed once.
+    classes = [{"name": n, "type": t} for n in ("stop", "go") for t in ("bbox", "polygon")]
+    client.datasets.create("lights", annotation_types=["bbox", "polygon"], classes=classes)
+    client.images.upload("lights", write_image(tmp_path / "a.png"))
+    with pytest.raises(ValidationError) as refused:
+        client.annotations.save("lights", "a.png", [BBoxAnnotation(name="wait", bounding_box=BOX)])
+    assert "'wait' is not a class of dataset 'lights' (classes: stop, go)" in str(refused.value)
+
+
 def test_save_into_a_directory_and_by_id(client: pictograph.Client, tmp_path: Path) -> None:
     image = client.images.upload(DATASET, write_image(tmp_path / "a.png"), directory_path="/v/w")
     box = [BBoxAnnotation(name="yield", bounding_box=BOX)]

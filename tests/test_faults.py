@@ -1108,6 +1108,12 @@ def test_the_control_route_arms_lists_and_clears_faults() -> None:
     assert "arguments do not fit" in refused["error"]
     status, refused = control("POST", b'{"faults": []}')
     assert status == 422
+    assert 'or several ({"faults": [{"kind": ...}, ...]})' in refused["error"]
+    # A bare list is not the body: the refusal names the one that is.
+    status, refused = control("POST", b'[{"kind": "status"}]')
+    assert status == 422
+    assert refused["error"].startswith("the body must be a JSON object: a fault (")
+    assert '{"faults": [' in refused["error"]
     assert control("DELETE") == (200, {"pending": [], "run_failures": [], "faults": []})
     assert not app.fake.faults.armed
 

@@ -409,7 +409,10 @@ def test_opens_the_deployment_refuses(fake: FakePictograph, client: pictograph.C
 
 def test_add_camera_says_what_to_fix(fake: FakePictograph) -> None:
     for source, says in [
-        ("http://cam.example.com/x", "rtsp:// or rtsps:// URL"),
+        # Every scheme a camera may have is named, WHEP's https:// too.
+        ("http://cam.example.com/x", r"rtsp://, rtsps:// or https:// \(WHEP\) URL"),
+        ("ftp://cam.example.com/x", r"rtsp://, rtsps:// or https:// \(WHEP\) URL"),
+        ("https:///x", "https:// URL"),
         ("rtsp://192.168.1.20/x", "not public"),
         ("rtsp:///x", "rtsp:// or rtsps:// URL"),
     ]:

@@ -1825,3 +1825,14 @@ def test_the_fake_answered_no_request_with_a_server_error(
         http.post("/api/v1/developer/training/bulk-cancel", json={"run_ids": [1]})
         http.get("/api/v1/developer/training/", params={"limit": "x"})
     assert fake.server_errors == []
+
+
+@pytest.mark.parametrize(("argument", "value"), [("pipeline_type", "yolo-nas"), ("gpu_type", "t4")])
+def test_an_unknown_pipeline_or_gpu_is_refused_naming_the_choices(
+    client: pictograph.Client, argument: str, value: str
+) -> None:
+    options: dict[str, Any] = {"pipeline_type": "yolox", argument: value}
+    with pytest.raises(ValidationError) as refused:
+        client.training.create(DATASET, EXPORT, name="r", **options)
+    assert f"Unknown {argument} '{value}': choose one of '" in refused.value.message
+    assert client.training.list() == []

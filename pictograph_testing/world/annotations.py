@@ -78,7 +78,8 @@ def canonical_annotations(
         if class_names is None or not ANNOTATION_NAMES_ARE_CLASSES:
             break
         if isinstance(name, str) and name.strip() and name not in class_names:
-            known = ", ".join(class_names) or "none yet"
+            # A class is declared once per annotation type: each name is listed once.
+            known = ", ".join(dict.fromkeys(class_names)) or "none yet"
             errors.append(
                 field_error(
                     (*loc, i, "name"),

@@ -436,7 +436,7 @@ class AutoAnnotation:
                         "or a detector."
                     )
             elif spec.name not in known:
-                listed = ", ".join(known) or "none yet"
+                listed = ", ".join(dict.fromkeys(known)) or "none yet"  # once per name
                 raise InvalidRequest(
                     f"'{spec.name}' is not a class of dataset '{dataset.name}' (classes: "
                     f"{listed}): add it to the dataset first, or label with one of them."

@@ -300,7 +300,13 @@ def make_camera(source: str, *, fps: float, frames: int | None, width: int, heig
     to fix."""
     if not isinstance(source, str):
         raise ValueError("add_camera: source must be the camera's URL")
-    kind = "whep" if source.strip().lower().startswith("https:") else "rtsp"
+    scheme = source.strip().partition(":")[0].lower()
+    if scheme not in ("rtsp", "rtsps", "https"):
+        # Never the URL itself: a camera's URL can carry its password.
+        raise ValueError(
+            "add_camera: a camera's source is an rtsp://, rtsps:// or https:// (WHEP) URL"
+        )
+    kind = "whep" if scheme == "https" else "rtsp"
     problem = source_problem({"kind": kind, "uri": source}) or camera_problem(source)
     if problem is not None:
         raise ValueError(f"add_camera: {problem}")

@@ -412,7 +412,7 @@ class TrainingService:
         if not profile.allows_pipeline(request.pipeline_type):
             choices = ", ".join(f"'{p}'" for p in sorted(profile.pipelines))
             raise InvalidRequest(
-                f"Unknown pipeline_type '{request.pipeline_type}'.",
+                f"Unknown pipeline_type '{request.pipeline_type}': choose one of {choices}.",
                 errors=[
                     field_error(
                         ("body", "pipeline_type"), f"Input should be {choices}", "literal_error"
@@ -423,7 +423,7 @@ class TrainingService:
         if requested not in profile.gpu_types:
             choices = ", ".join(f"'{g}'" for g in sorted(profile.gpu_types))
             raise InvalidRequest(
-                f"Unknown gpu_type '{requested}'.",
+                f"Unknown gpu_type '{requested}': choose one of {choices}.",
                 errors=[
                     field_error(("body", "gpu_type"), f"Input should be {choices}", "literal_error")
                 ],

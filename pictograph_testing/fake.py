@@ -999,7 +999,7 @@ class FakePictograph:
         newest ``journal_limit`` calls (10,000 by default; ``calls.dropped`` counts the
         rest) and the first MiB of each body (``call.truncated`` says when it cut one).
         """
-        return Journal(self.api.journal, self.clock.start)
+        return Journal(self.api.journal, self.clock.start, self.api.urls)
 
     @property
     def unserved_calls(self) -> tuple[UnservedCall, ...]:

@@ -46,8 +46,7 @@ import re
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Literal, NamedTuple
 
-from pictograph_testing.api.gateway import GATEWAY_PREFIX
-from pictograph_testing.api.route_paths import API_PREFIX, api_path
+from pictograph_testing.api.route_paths import API_PREFIX, GATEWAY_PREFIX, api_path, path_of_url
 from pictograph_testing.journal import path_matcher
 from pictograph_testing.world.failures import FailureQueue, JobFailure
 from pictograph_testing.world.training import FAILURE_REASONS, RunFailure, TrainingService
@@ -719,18 +718,8 @@ class Faults:
     # ── internals ──
 
     def _path_of(self, url: str) -> str:
-        """The path, as the journal shows it, of a URL of this fake: a deployment's
-        ``endpoint_url`` (and patterns on it), an API URL, a signed storage URL."""
-        url = url.partition("?")[0]
-        # The gateway first: beside a base URL other than the API's own it is below it.
-        for root, below in ((self._gateway_url, GATEWAY_PREFIX), (self._base_url, "")):
-            if root and url.startswith(root + "/"):
-                return below + url[len(root) :]
-        raise ValueError(
-            f"{url!r:.200} is not a URL of this fake: its API is at {self._base_url} and its "
-            f"deployments' endpoints at {self._gateway_url}/ (or give a path: "
-            "'training/', '/_gateway/**/predict')"
-        )
+        """The path, as the journal shows it, of a URL of this fake."""
+        return path_of_url(url, self._base_url, self._gateway_url)
 
     def _relative(self, path: str) -> str:
         """``path`` below the API's mount."""

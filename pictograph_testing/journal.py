@@ -23,7 +23,7 @@ from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any, NamedTuple, overload
 from urllib.parse import parse_qsl
 
-from pictograph_testing.api.route_paths import PLACEHOLDER, api_path, decoded_path
+from pictograph_testing.api.route_paths import PLACEHOLDER, api_path, decoded_path, path_of_url
 
 if TYPE_CHECKING:
     from collections.abc import Callable, Iterator, Mapping
@@ -327,9 +327,17 @@ class Call:
 class CallList(Sequence[Call]):
     """Calls in the order the fake answered them, with filters and assertions."""
 
-    def __init__(self, entries: Sequence[tuple[int, JournalEntry]], start: datetime) -> None:
+    def __init__(
+        self,
+        entries: Sequence[tuple[int, JournalEntry]],
+        start: datetime,
+        urls: tuple[str, str] = ("", ""),
+    ) -> None:
         self._indexed = entries
         self._start = start
+        # The fake's API and gateway URLs: a path given as one of its URLs is read as
+        # faults read it.
+        self._urls = urls
 
     # ── the sequence ──
 
@@ -392,9 +400,10 @@ class CallList(Sequence[Call]):
         """Return the calls that match every criterion given.
 
         ``path`` is compared with the percent-decoded path (no query). A string is
-        relative to ``/api/v1/developer/`` (``"credits/balance"``) or written in full,
-        as for faults; one the API has no route for (or a pattern that matches no route)
-        is a ``ValueError``, not an empty match. It is an exact match unless it holds
+        relative to ``/api/v1/developer/`` (``"credits/balance"``), written in full, or
+        a URL of the fake (a deployment's ``endpoint_url``, an API URL), as for faults;
+        one the API has no route for (or a pattern that matches no route) is a
+        ``ValueError``, not an empty match. It is an exact match unless it holds
         ``*``, which matches within one path segment (``**`` matches across segments) or a
         route template's ``{placeholder}`` (one segment); a compiled pattern must match the
         whole path.
@@ -404,6 +413,8 @@ class CallList(Sequence[Call]):
         keeps the calls an injected fault touched, ``fault=False`` the others. ``where``
         is any further predicate.
         """
+        if isinstance(path, str) and path.startswith(("http://", "https://")):
+            path = path_of_url(path, *self._urls)
         match = _Criteria(method, path, status, params, json, where, fault)
         start = self._start
         return self._narrowed(
@@ -413,7 +424,7 @@ class CallList(Sequence[Call]):
     def _narrowed(self, pairs: list[tuple[int, JournalEntry]], how: str) -> CallList:
         """Some of these calls, chosen ``how``: a failure names every step from the
         journal and lists all the calls the fake answered, not just the last step's."""
-        narrowed = CallList(pairs, self._start)
+        narrowed = CallList(pairs, self._start, self._urls)
         if self._origin is None:
             narrowed._criteria = how
             narrowed._origin = self
@@ -537,8 +548,8 @@ class Journal(CallList):
     the first call ever answered, so indexes stay stable as old calls go.
     """
 
-    def __init__(self, entries: CallLog, start: datetime) -> None:
-        super().__init__((), start)
+    def __init__(self, entries: CallLog, start: datetime, urls: tuple[str, str] = ("", "")) -> None:
+        super().__init__((), start, urls)
         self._entries = entries
 
     def _pairs(self) -> Sequence[tuple[int, JournalEntry]]:

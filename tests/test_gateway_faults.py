@@ -238,3 +238,20 @@ def test_a_cold_start_is_a_delay_on_the_endpoint(
         endpoint.infer(_png())
     assert fake.calls.last.status == 0  # the client gave up: no answer reached it
     assert fake.clock.monotonic() - before == pytest.approx(90 + 150)  # its timeout
+
+
+def test_the_calls_read_a_url_of_the_fake_as_its_faults_do(
+    fake: FakePictograph, client: pictograph.Client, deployed: tuple[str, str]
+) -> None:
+    # The endpoint's URL a fault was armed on finds its calls in the journal too.
+    url, _ = deployed
+    fake.faults.fail_next("POST", url, status=503, retry_after=1)
+    with _predict_client(deployed, max_retries=1) as endpoint:
+        endpoint.infer(_png())
+    answered = fake.calls.assert_called("POST", url, times=2)
+    assert [c.status for c in answered] == [503, 200]
+    assert [c.index for c in answered] == [c.index for c in fake.calls.filter("POST", ENDPOINTS)]
+    client.credits.balance()
+    assert fake.calls.filter("GET", fake.base_url + "/api/v1/developer/credits/balance?x=1")
+    with pytest.raises(ValueError, match="is not a URL of this fake: its API is at"):
+        fake.calls.filter("GET", "https://elsewhere.example.com/api/v1/developer/credits/balance")

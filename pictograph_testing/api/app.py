@@ -118,9 +118,9 @@ class Api:
         """Answers kept under their Idempotency-Key: a retry within the TTL replays them."""
         self.wire_cache = WireCache()
         """Encodings kept between requests (timestamps, runs): derived, never world state."""
-        self.faults = Faults(
-            world, self._mount, (self.base_url, gateway.gateway_url(self.base_url))
-        )
+        self.urls = (self.base_url, gateway.gateway_url(self.base_url))
+        """Where the API and the deployments' gateway are: a URL of either names a path."""
+        self.faults = Faults(world, self._mount, self.urls)
         """The faults armed on this API (``FakePictograph.faults``)."""
         self.courier: Courier | None = None
         """Sends the world's webhooks (set by the fake); ``None``: nothing is sent."""

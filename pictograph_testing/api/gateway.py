@@ -28,6 +28,7 @@ import httpx
 
 from pictograph_testing.api import stream_calls
 from pictograph_testing.api.errors import gateway_error_body
+from pictograph_testing.api.route_paths import GATEWAY_PREFIX
 from pictograph_testing.api.wire import Reply, encode, reply
 from pictograph_testing.catalog import DEPLOYMENT_REGIONS
 from pictograph_testing.hosts import host_key
@@ -62,7 +63,6 @@ __all__ = [
     "served_host",
 ]
 
-GATEWAY_PREFIX = "/_gateway"
 PUBLIC_API = "https://api.pictograph.io"
 PUBLIC_GATEWAY = "https://workflows.pictograph.io"
 MAX_REQUEST_BYTES = 64 * 1024 * 1024

@@ -23,12 +23,16 @@ __all__ = [
     "API_PREFIX",
     "API_ROOT",
     "DEVELOPER_PATH",
+    "GATEWAY_PREFIX",
     "PLACEHOLDER",
     "UnknownRoute",
     "api_path",
     "decoded_path",
+    "path_of_url",
 ]
 
+GATEWAY_PREFIX = "/_gateway"
+"""Where the deployments' gateway is mounted in a fake's paths (its journal, its faults)."""
 API_ROOT = "/api/v1/"
 """Where every route of the API lies (those outside the developer API are written in full)."""
 API_PREFIX = f"{API_ROOT}developer/"
@@ -226,3 +230,20 @@ def _templates(method: str | None) -> list[str]:
     if method is None:
         return sorted({t.partition(" ")[2] for t in every})
     return [t for t in every if t.startswith(method + " ")]
+
+
+def path_of_url(url: str, base_url: str, gateway_url: str) -> str:
+    """The path, as the journal shows it, of a URL of the fake whose API is at
+    ``base_url`` and deployments' gateway at ``gateway_url``: a deployment's
+    ``endpoint_url`` (and patterns on it), an API URL, a signed storage URL; a
+    ``ValueError`` for a URL of none of them. The query is left out."""
+    url = url.partition("?")[0]
+    # The gateway first: beside a base URL other than the API's own it is below it.
+    for root, below in ((gateway_url, GATEWAY_PREFIX), (base_url, "")):
+        if root and url.startswith(root + "/"):
+            return below + url[len(root) :]
+    raise ValueError(
+        f"{url!r:.200} is not a URL of this fake: its API is at {base_url} and its "
+        f"deployments' endpoints at {gateway_url}/ (or give a path: "
+        "'training/', '/_gateway/**/predict')"
+    )

@@ -149,21 +149,23 @@ def run_names() -> SearchStrategy[str]:
 
 
 def training_configs(
-    pipeline: str, *, max_epochs: int = 100, max_image_side: int = 1024
+    pipeline: str, *, max_epochs: int = 100, max_image_side: int = 1024, max_batch_size: int = 64
 ) -> SearchStrategy[dict[str, Any]]:
     """A config the API accepts for ``pipeline``: any subset of the fields it knows.
 
-    ``max_epochs`` and ``max_image_side`` bound the draws below the API's own limits
-    (1000 epochs, 4096 px), which are valid too but simulate long runs; pass the limits
-    to cover them.
+    ``max_epochs``, ``max_image_side`` and ``max_batch_size`` bound the draws below the
+    API's own limits (``CONFIG_LIMITS``: 1000 epochs, 4096 px, a batch of 512), which are
+    valid too but simulate long runs, or runs that need more GPU memory than a tier has
+    (they fail out of memory); pass the limits to cover them.
     """
     known = _pipeline(pipeline)
+    low_batch, high_batch = CONFIG_LIMITS["batch_size"]
     high = CONFIG_LIMITS["epochs"][1]
     low_side, high_side = CONFIG_LIMITS["image_size"]
     side = st.integers(low_side, min(max_image_side, high_side))
     fields: dict[str, SearchStrategy[Any]] = {
         "epochs": st.integers(1, max(1, min(max_epochs, high))),
-        "batch_size": st.integers(1, 64),
+        "batch_size": st.integers(low_batch, max(low_batch, min(max_batch_size, high_batch))),
         "learning_rate": st.floats(1e-6, 1.0, allow_nan=False, allow_infinity=False),
         "model_size": st.sampled_from(list(known.variants)),
         "image_size": side,
@@ -227,9 +229,20 @@ def create_requests(
     ``wait=...`` yourself. ``sdk_version`` as for :func:`pipelines`: by default the
     installed SDK can send each request and parse the run it gets back.
     """
-    return _requests(
-        profile, dataset, export, pipeline, max_epochs, _checked_release(profile, sdk_version)
-    )
+    release = _checked_release(profile, sdk_version)
+    if pipeline is not None:
+        _pipeline(pipeline)
+        takes = _readable(PIPELINES_BY_RELEASE, profile_named(profile).pipelines, _release(release))
+        if pipeline not in takes:
+            version = _release(release)
+            for_release = (
+                "" if version is None else f" that SDK {'.'.join(map(str, version))} parses"
+            )
+            raise ValueError(
+                f"pipeline={pipeline!r} is not one the {profile!r} profile trains{for_release}: "
+                f"choose one of {', '.join(takes)}"
+            )
+    return _requests(profile, dataset, export, pipeline, max_epochs, release)
 
 
 @st.composite
@@ -361,28 +374,33 @@ def _run_payloads(
     )
     started: datetime | None = None
     completed: datetime | None = None
-    epoch, progress = 0, 0
+    # `current_epoch` is the epoch in progress (the one reached, once ended), from 1 once
+    # training started; the metrics are the last finished epoch's, so one behind it.
+    epoch, done, progress = 0, 0, 0
     if state == "running" or state in TERMINAL:
         started = created + timedelta(seconds=draw(st.integers(30, 3600)))
-    if state == "running":
-        epoch = draw(st.integers(0, epochs - 1))
-        progress = epoch * 100 // epochs
-    elif state == "completed":
-        epoch, progress = epochs, 100
-    elif state in ("failed", "cancelled"):
-        epoch = draw(st.integers(0, epochs - 1))
-        progress = epoch * 100 // epochs
+    if state == "completed":
+        epoch, done, progress = epochs, epochs, 100
+    elif state == "running" or state in ("failed", "cancelled"):
+        epoch = draw(st.integers(1, epochs))
+        done = epoch - 1
+        progress = min(99, done * 100 // epochs)
         if state == "cancelled" and draw(st.booleans()):
-            started, epoch, progress = None, 0, 0  # cancelled before it started
+            started, epoch, done, progress = None, 0, 0, 0  # cancelled before it started
     if state in TERMINAL:
         base = started if started is not None else created
         completed = base + timedelta(seconds=draw(st.integers(1, 7200)))
+    # Every ended run says how long it trained: 0 when it never started.
     training_seconds = (
-        int((completed - started).total_seconds())
-        if completed is not None and started is not None
+        (int((completed - started).total_seconds()) if started is not None else 0)
+        if completed is not None
         else None
     )
-    variant = draw(st.sampled_from(list(pipeline.variants.values())))
+    # One choice of the same range whatever the pipeline (a pipeline of one variant
+    # would make none): the shrinker then moves between pipelines without the choices
+    # after this one shifting, and ends at the first pipeline and variant.
+    variants = list(pipeline.variants.values())
+    variant = variants[draw(st.integers(0, _MOST_VARIANTS - 1)) % len(variants)]
     gpu = draw(gpu_types(profile, auto=False, sdk_version=sdk_version))
     config = {
         "epochs": epochs,
@@ -410,9 +428,9 @@ def _run_payloads(
         "status": state,
         "progress": progress,
         "current_epoch": epoch,
-        "metrics": _metrics(pipeline_name, epoch, draw) if epoch else {},
+        "metrics": _metrics(pipeline_name, done, draw) if done else {},
         "eta_seconds": draw(st.integers(0, 7200)) if state in ("queued", "running") else None,
-        "training_time_seconds": training_seconds if state == "completed" else None,
+        "training_time_seconds": training_seconds,
         "model_id": _uuid(draw) if state == "completed" else None,
         "error_message": draw(_failure_messages()) if state == "failed" else None,
         "warnings": draw(_run_warnings(profile, pipeline)),
@@ -426,11 +444,10 @@ def _run_warnings(draw: DrawFn, profile: str, pipeline: Pipeline) -> list[dict[s
     """A run's warnings: ``None``, or under a profile that checks class support (and a
     pipeline that may leave a class out) the classes its export could not teach."""
     spec = profile_named(profile)
-    if (
-        not spec.checks_class_support
-        or pipeline.model_type == "keypoint_detection"
-        or not draw(st.booleans())
-    ):
+    # Drawn first, whatever the pipeline: every pipeline then makes this choice, so the
+    # shrinker can move between them without a draw appearing or vanishing.
+    warned = draw(st.booleans())
+    if not warned or not spec.checks_class_support or pipeline.model_type == "keypoint_detection":
         return None
     names = draw(st.lists(run_names(), min_size=1, max_size=3, unique=True))
     left_out = []
@@ -479,6 +496,9 @@ def _failure_messages() -> SearchStrategy[str]:
 
 def _uuid(draw: DrawFn) -> str:
     return str(draw(st.uuids(version=4)))
+
+
+_MOST_VARIANTS = max(len(p.variants) for p in PIPELINES.values())
 
 
 def _pipeline(name: str) -> Pipeline:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import functools
 import json
+import re
 import textwrap
 from typing import Any
 
@@ -196,6 +197,34 @@ def test_a_release_draws_only_what_its_api_takes(
     assert response.status_code == 200, response.text
 
 
+@pytest.mark.parametrize(
+    ("profile", "pipeline", "sdk_version", "says"),
+    [
+        ("current", "detectron2", pst.INSTALLED, "not one the 'current' profile trains that SDK"),
+        ("classic", "rfdetr_keypoint", None, "not one the 'classic' profile trains: choose"),
+        ("classic", "detectron2", pst.INSTALLED, "not one the 'classic' profile trains that SDK"),
+        ("current", "no-such-pipeline", None, "unknown pipeline 'no-such-pipeline'"),
+    ],
+)
+def test_a_pipeline_a_request_could_not_use_is_refused_when_the_strategy_is_made(
+    profile: str, pipeline: str, sdk_version: str | None, says: str
+) -> None:
+    with pytest.raises(ValueError, match=re.escape(says)):
+        pst.create_requests(profile, pipeline=pipeline, sdk_version=sdk_version)
+
+
+def test_batch_sizes_are_bounded_below_the_api_s_unless_asked() -> None:
+    high = pst.CONFIG_LIMITS["batch_size"][1]
+    with pytest.raises(NoSuchExample):
+        find(pst.training_configs("yolox"), lambda c: c.get("batch_size", 0) > 64)
+    big = find(
+        pst.training_configs("yolox", max_batch_size=high),
+        lambda c: c.get("batch_size", 0) > 64,
+        settings=settings(database=None, max_examples=500),
+    )
+    assert 64 < big["batch_size"] <= high
+
+
 def test_an_sdk_version_that_is_not_a_release_is_refused_clearly() -> None:
     with pytest.raises(ValueError, match="sdk_version='latest' is not an SDK release"):
         pst.create_requests(sdk_version="latest")
@@ -264,6 +293,71 @@ def test_run_payloads_parse_as_the_sdks_training_run(payload: dict[str, Any]) ->
         assert warning.code == "classes_not_trained"
         assert warning.classes
         assert warning.message.startswith(f"{len(warning.classes)} class")
+
+
+def _as_the_fake_sends_a_run(payload: dict[str, Any]) -> None:
+    """What holds of every run the fake sends: ``current_epoch`` is the epoch in progress
+    (the one reached, once ended), from 1 once training started; the metrics are the last
+    finished epoch's; every ended run says how long it trained."""
+    epoch, metrics = payload["current_epoch"], payload["metrics"]
+    if payload["started_at"] is None:
+        assert (epoch, metrics) == (0, {})
+    elif payload["status"] == "completed":
+        assert epoch == payload["total_epochs"] == metrics["epoch"]
+    else:
+        assert 1 <= epoch <= payload["total_epochs"]
+        assert metrics.get("epoch", 0) == epoch - 1
+        assert bool(metrics) == (epoch > 1)
+    ended = payload["status"] in ("completed", "failed", "cancelled")
+    assert isinstance(payload["training_time_seconds"], int) == ended
+
+
+def test_the_fake_s_own_runs_keep_what_drawn_payloads_are_held_to() -> None:
+    with FakePictograph(seed=2, profile="current") as fake, fake.client(max_retries=0) as sdk:
+        fake.add_dataset(DATASET, images=10, completed_images=10)
+        fake.add_export(DATASET, EXPORT)
+        seen = []
+
+        def read(run_id: str) -> None:
+            seen.append(json.loads(fake.calls.last.response_body)["data"])
+            assert seen[-1]["id"] == run_id
+
+        cancelled = sdk.training.create(
+            DATASET, EXPORT, pipeline_type="yolox", name="c", wait=False
+        )
+        sdk.training.cancel(run_id=cancelled.id)
+        read(cancelled.id)
+        fake.faults.fail_run(epoch=2)
+        failed = sdk.training.create(DATASET, EXPORT, pipeline_type="yolox", name="f", wait=False)
+        running = sdk.training.create(DATASET, EXPORT, pipeline_type="yolox", name="r", wait=False)
+        for _ in range(6):
+            fake.clock.advance(seconds=40)
+            for run in (failed, running):
+                sdk.training.get(run_id=run.id)
+                read(run.id)
+        sdk.training.wait_for_completion(running.id)
+        read(running.id)
+    statuses = {(p["status"], p["started_at"] is None) for p in seen}
+    assert {("cancelled", True), ("failed", False), ("running", False)} <= statuses
+    assert ("completed", False) in statuses
+    for payload in seen:
+        _as_the_fake_sends_a_run(payload)
+
+
+@CHECKS
+@given(payload=pst.run_payloads())
+def test_run_payloads_are_runs_as_the_fake_sends_them(payload: dict[str, Any]) -> None:
+    _as_the_fake_sends_a_run(payload)
+
+
+def test_run_payloads_shrink_to_the_simplest_run() -> None:
+    simplest = find(pst.run_payloads(), lambda p: True, settings=settings(database=None))
+    assert (simplest["pipeline_type"], simplest["total_epochs"], simplest["status"]) == (
+        "classification",
+        1,
+        "pending",
+    )
+    assert simplest["created_at"] == "2026-05-12T12:00:00Z"
 
 
 def test_current_payloads_may_warn_of_classes_left_out_and_classic_ones_never() -> None:

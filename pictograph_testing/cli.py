@@ -186,7 +186,7 @@ def _port(text: str) -> int:
 
 def _serve(args: argparse.Namespace) -> int:
     try:
-        import uvicorn
+        import uvicorn  # noqa: F401  # the server's own dependency, checked here to say so
     except ImportError:
         print(
             "pictograph-fake serve needs uvicorn: pip install 'pictograph-testing[server]'",
@@ -202,7 +202,7 @@ def _serve(args: argparse.Namespace) -> int:
         new_control_key,
         public_base_url,
         served_hosts,
-        uvicorn_config,
+        uvicorn_server,
     )
 
     if args.speed < 0:
@@ -285,7 +285,7 @@ def _serve(args: argparse.Namespace) -> int:
     # uvicorn shuts down gracefully on Ctrl-C, then raises it again: the way `serve` is
     # stopped, not a failure to show a traceback for.
     with contextlib.suppress(KeyboardInterrupt):
-        uvicorn.Server(uvicorn_config(app)).run(sockets=[sock])
+        uvicorn_server(app).run(sockets=[sock])
     return 0
 
 

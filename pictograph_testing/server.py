@@ -184,6 +184,10 @@ class FakeAsgiApp:
         self._scenario_dirs = tuple(scenario_dirs)
         self.fake = make_fake(None)
         self._deliveries: set[asyncio.Task[int]] = set()
+        self.abort_connection: Callable[[object], bool] | None = None
+        """Closes the connection of the client a scope names (``scope["client"]``) with
+        no answer at all, where the server running the app can (:func:`uvicorn_server`);
+        whether it did."""
 
     async def __call__(
         self,
@@ -239,7 +243,7 @@ class FakeAsgiApp:
                 method, target, headers, body, deliver=False
             )
         except TransportFault:
-            await _drop(send)
+            await _drop(send, scope.get("client"), self.abort_connection)
             return
         if hold > 0:
             # An injected delay, in real time: an HTTP client's own timeout must fire.
@@ -789,17 +793,25 @@ class ConnectionDropped(Exception):
     """Raised after a response has started, so uvicorn closes the connection mid-answer."""
 
 
-async def _drop(send: Callable[[Message], Awaitable[None]]) -> None:
+async def _drop(
+    send: Callable[[Message], Awaitable[None]],
+    client: object,
+    abort: Callable[[object], bool] | None,
+) -> None:
     """Answer an injected transport fault as a network would: a connection cut short.
 
-    ASGI has no way to close a connection unanswered, but an app that fails after it
-    started a response gets its connection closed: the client reads headers promising a
-    body, then end of file, which httpx raises as ``RemoteProtocolError`` (the SDK's
-    ``NetworkError``). The failure is kept out of the server's log (see ``_QuietDrops``).
+    Where the server can close the client's connection (uvicorn, through ``abort``), it
+    is closed with nothing sent, so no client reads a status line for a request that
+    failed. ASGI alone has no way to close a connection unanswered: an app that fails
+    after it started a response gets its connection closed, so the client reads headers
+    promising a body, then end of file, which httpx raises as ``RemoteProtocolError``
+    (the SDK's ``NetworkError``); a HEAD, which expects no body, would read that as an
+    answer. The failure is kept out of the server's log (see ``_QuietDrops``).
     """
-    await send(
-        {"type": "http.response.start", "status": 200, "headers": [(b"content-length", b"1")]}
-    )
+    if abort is None or not abort(client):
+        await send(
+            {"type": "http.response.start", "status": 200, "headers": [(b"content-length", b"1")]}
+        )
     raise ConnectionDropped("an injected transport fault")
 
 
@@ -1145,6 +1157,31 @@ def fake_factory(
     return make
 
 
+def uvicorn_server(app: FakeAsgiApp) -> uvicorn.Server:
+    """A uvicorn server of ``app`` (:func:`uvicorn_config`) that lets it close a
+    client's connection unanswered (an injected transport fault)."""
+    import uvicorn
+
+    server = uvicorn.Server(uvicorn_config(app))
+
+    def abort(client: object) -> bool:
+        # uvicorn's HTTP protocols keep their peer's address and transport; one that
+        # does not (another version's) leaves the fault to the fallback in `_drop`.
+        for connection in list(server.server_state.connections):
+            transport = getattr(connection, "transport", None)
+            if (
+                client is not None
+                and transport is not None
+                and getattr(connection, "client", None) == client
+            ):
+                transport.abort()
+                return True
+        return False
+
+    app.abort_connection = abort
+    return server
+
+
 def uvicorn_config(app: FakeAsgiApp) -> uvicorn.Config:
     """How the fake is served: quiet, no access log, a short graceful shutdown."""
     import uvicorn
@@ -1260,8 +1297,6 @@ class FakeServer:
 
     def start(self) -> FakeServer:
         """Bind, start uvicorn in a daemon thread and wait until it listens."""
-        import uvicorn
-
         if self._server is not None:
             raise RuntimeError("this FakeServer is already running")
         sock = bind(self._host, self._port)
@@ -1277,7 +1312,7 @@ class FakeServer:
         except BaseException:  # an unknown scenario or profile: nothing may keep the port
             sock.close()
             raise
-        server = uvicorn.Server(uvicorn_config(self._app))
+        server = uvicorn_server(self._app)
         self._server = server
         self._thread = threading.Thread(
             target=server.run, kwargs={"sockets": [sock]}, name="pictograph-fake", daemon=True

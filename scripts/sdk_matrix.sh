@@ -34,7 +34,8 @@ set -euo pipefail
 # and dota 1.63.0, yolo_pose 1.64.0; model formats safetensors 1.67.9, pte and engine
 # 1.69.1; rfdetr_keypoint 1.67.16) and Imagen Fast, priced up to 1.69.92;
 # and the calls that failed against the API too
-# (dialects.SDK_DEFECTS): the async id wire to 1.69.47 and its uploads to 1.69.48, sync
+# (dialects.SDK_DEFECTS): 1.66.0's track calls, 1.67.16's reads of a keypoint model, the
+# async id wire to 1.69.47 and its uploads to 1.69.48, sync
 # images.get by id to 1.69.91, images by id in both clients to 1.69.78. Every release
 # where a declared span begins or ends is here (tests/test_sdk_matrix_releases.py); so is
 # 1.0.1, the first to read an image's folder (virtual_folder_path); 1.5.0, the first to fork
@@ -47,7 +48,7 @@ set -euo pipefail
 # URL ending in /sessions.
 DEFAULT_VERSIONS=(
   1.0.0 1.0.1 1.0.3 1.1.0 1.2.0 1.4.0 1.5.0 1.7.34 1.8.0 1.8.1 1.15.0 1.16.0 1.35.0 1.45.0 1.57.0 1.60.0
-  1.61.0 1.61.3 1.63.0 1.64.0 1.65.0 1.66.1 1.66.2 1.67.1 1.67.3 1.67.9 1.67.16
+  1.61.0 1.61.3 1.63.0 1.64.0 1.65.0 1.66.0 1.66.1 1.66.2 1.67.1 1.67.3 1.67.9 1.67.16 1.67.17
   1.69.1 1.69.30 1.69.42 1.69.43 1.69.44 1.69.48 1.69.49 1.69.58 1.69.59
   1.69.68 1.69.69 1.69.70 1.69.72 1.69.73 1.69.74 1.69.78 1.69.79 1.69.90 1.69.91 1.69.92 1.69.93
   1.69.98 1.69.105 1.69.106 1.69.113 1.69.115 1.69.123 1.69.124 1.69.126 1.69.127 1.69.142 1.69.143 1.69.144

@@ -600,3 +600,25 @@ def test_a_request_that_names_no_host_is_refused(server: FakeServer) -> None:
     assert reset.startswith(b"HTTP/1.1 421 ")
     with server.client(max_retries=0) as client:  # the SDK, which names its host, is served
         assert client.datasets.get(DATASET).completed_image_count == 12
+
+
+@pytest.mark.parametrize("method", ["GET", "HEAD"])
+def test_an_injected_transport_fault_sends_no_status_line(server: FakeServer, method: str) -> None:
+    # A dropped connection is closed with nothing sent: no client, not even one that
+    # trusts the status line or expects no body (HEAD), reads an answer.
+    server.fake.faults.fail_next(method, "credits/balance", error="connect")
+    port = int(server.base_url.rsplit(":", 1)[1])
+    request = (
+        f"{method} {DEV}/credits/balance HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\n"
+        f"X-API-Key: {server.api_key}\r\nConnection: close\r\n\r\n"
+    )
+    try:
+        answer = _exchange(port, request.encode())
+    except ConnectionResetError:  # closed before the request was read whole: still nothing
+        answer = b""
+    assert answer == b""
+    with httpx.Client(base_url=server.base_url, headers={"X-API-Key": server.api_key}) as http:
+        server.fake.faults.fail_next(method, "credits/balance", error="read_error")
+        with pytest.raises(httpx.TransportError):
+            http.request(method, f"{DEV}/credits/balance")
+        assert http.request(method, f"{DEV}/credits/balance").status_code == 200

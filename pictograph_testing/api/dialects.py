@@ -619,6 +619,22 @@ SDK_DEFECTS = (
         "Roboflow",
     ),
     Defect(
+        before("1.66.1", since="1.66.0"),
+        ("annotations.interpolate_track / clear_track",),
+        "`ValidationError` (422)",
+        "post to `/annotations/tracks/interpolate` and `/tracks/clear`, which the API "
+        "never served: its `annotations/{dataset}/{path}` route reads them as annotations "
+        "saved to image `interpolate` of a dataset `tracks`, and refuses the body; 1.66.1 "
+        "removed both methods",
+    ),
+    Defect(
+        before("1.67.17", since="1.67.16"),
+        ("models.get / list / iter once a keypoint model exists",),
+        "`ServerError` (the reply does not parse)",
+        "cannot parse `model_type: keypoint_detection`: 1.67.16 added `rfdetr_keypoint` "
+        "to `PipelineType` but not `keypoint_detection` to `ModelType`; 1.67.17 did",
+    ),
+    Defect(
         before("1.69.90"),
         ("connectors.get_import / wait_for_import / cancel_import of a cancelled import",),
         "`ServerError`",

@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING, Any
 
 import pytest
 from pictograph import BBoxAnnotation, BoundingBox
-from pictograph.exceptions import NotFoundError, ValidationError
+from pictograph.exceptions import NotFoundError, ServerError, ValidationError
 from PIL import Image as PILImage
 
 from pictograph_testing import FakePictograph
@@ -97,6 +97,39 @@ def test_a_run_the_release_cannot_parse_is_never_made(
     run = sdk.training.create(DATASET, EXPORT, name="r", wait=False, **options)
     # Parsed by the release's own TrainingRun: `auto` comes back as the tier it chose.
     assert getattr(run, field) == (value if field == "pipeline_type" else "a10g")
+
+
+def test_a_keypoint_model_is_read_by_the_releases_whose_models_know_it(
+    sdk: pictograph.Client,
+) -> None:
+    if not _takes(PIPELINES_BY_RELEASE, "rfdetr_keypoint"):
+        pytest.skip(f"pictograph {sdk_version()} trains no rfdetr_keypoint")
+    run = sdk.training.create(DATASET, EXPORT, pipeline_type="rfdetr_keypoint", name="k")
+    assert run.status == "completed"
+    if _fails("models.get", "sync"):
+        with pytest.raises(ServerError, match="keypoint_detection"):
+            sdk.models.get(model_id=run.model_id)
+        with pytest.raises(ServerError):
+            sdk.models.list()
+        return
+    assert sdk.models.get(model_id=run.model_id).model_type == "keypoint_detection"
+    assert [m.model_type for m in sdk.models.list()] == ["keypoint_detection"]
+
+
+def test_the_track_calls_of_1_66_0_fail_as_against_the_api(
+    current: FakePictograph, sdk: pictograph.Client
+) -> None:
+    if not hasattr(sdk.annotations, "interpolate_track"):
+        pytest.skip(f"pictograph {sdk_version()} has no annotations.interpolate_track")
+    assert _fails("annotations.interpolate_track", "sync") == "`ValidationError` (422)"
+    dataset = sdk.datasets.get(DATASET)
+    image = sdk.images.list(DATASET)[0]
+    before = current.snapshot()
+    with pytest.raises(ValidationError):
+        sdk.annotations.interpolate_track(dataset.id, image.id, "t1")
+    with pytest.raises(ValidationError):
+        sdk.annotations.clear_track(dataset.id, image.id, "t1")
+    assert current.snapshot() == before
 
 
 @pytest.mark.parametrize("fmt", sorted(EXPORT_FORMATS_BY_RELEASE.spans))

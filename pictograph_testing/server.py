@@ -205,9 +205,7 @@ class FakeAsgiApp:
             return
         target, headers, raw_headers = _request_of(scope)
         method = scope["method"]
-        control = (
-            target.startswith(CONTROL_PREFIX) or target.split("?", 1)[0] == CONTROL_PREFIX[:-1]
-        )
+        control = _is_control(target)
         refused = self._gate(method, target, headers, raw_headers, control)
         trusted = True
         if refused is None and control:
@@ -273,7 +271,8 @@ class FakeAsgiApp:
         target, headers, raw_headers = _request_of(scope)
         api = self.fake.api
         refused = self._gate("GET", target, headers, raw_headers, False)
-        if refused is not None:
+        # The control plane has no sockets, and is never the API's to journal.
+        if refused is not None or _is_control(target):
             await send({"type": "websocket.close", "code": 1008})  # the handshake: 403
             return
         opened = api.open_results(target, headers)
@@ -668,6 +667,11 @@ class FakeAsgiApp:
             "next": after if after < log.total else None,
             "calls": records,
         }
+
+
+def _is_control(target: str) -> bool:
+    """Whether a request's target is the control plane's (``/_fake`` or below it)."""
+    return target.startswith(CONTROL_PREFIX) or target.split("?", 1)[0] == CONTROL_PREFIX[:-1]
 
 
 def _call_record(call: Call) -> dict[str, Any]:

@@ -770,7 +770,7 @@ def test_a_served_fake_streams_over_a_real_websocket() -> None:
         assert stream.ended == "source_ended"
         # The socket itself, as any WebSocket client reaches it: it closes with the
         # gateway's refusal as 4xxx (the SDK types it), or 4404 for no such stream.
-        from websockets.exceptions import ConnectionClosed
+        from websockets.exceptions import ConnectionClosed, InvalidStatus
         from websockets.sync.client import connect
 
         closes = []
@@ -789,6 +789,12 @@ def test_a_served_fake_streams_over_a_real_websocket() -> None:
         assert closes == [(4401, "unauthorized"), (4404, "session_not_found")]
         handshakes = [c.status for c in server.fake.calls if c.path.endswith("/results")]
         assert handshakes == [101, 401, 101]
+        # The control plane has no sockets: refused, and never in the API's journal.
+        answered = len(server.fake.calls)
+        control_url = server.base_url.replace("http://", "ws://") + "/_fake/reset"
+        with pytest.raises(InvalidStatus):
+            connect(control_url, additional_headers=server.control_headers)
+        assert len(server.fake.calls) == answered
 
 
 def test_a_served_fake_at_speed_sends_frames_as_its_clock_reaches_them() -> None:

@@ -332,7 +332,17 @@ def pytest_report_header(config: pytest.Config) -> str | None:
     live = config.stash.get(_live_key, None)
     if live is None:
         return None
-    where = live.base_url or "the SDK's default API"
+    where = live.base_url
+    if where is None:
+        # The SDK then reads PICTOGRAPH_BASE_URL, in any case: the header names it.
+        from_environment = os.environ.get("PICTOGRAPH_BASE_URL") or next(
+            (v for n, v in os.environ.items() if n.upper() == "PICTOGRAPH_BASE_URL" and v), None
+        )
+        where = (
+            f"{from_environment} (from $PICTOGRAPH_BASE_URL)"
+            if from_environment
+            else "the SDK's default API"
+        )
     key = "a key" if live.api_key else "NO key (client tests will be skipped)"
     return f"pictograph: live against {where} with {key} from ${live.key_env}"
 

@@ -512,6 +512,25 @@ def test_live_without_a_key_skips_instead_of_failing(
     )
 
 
+def test_the_live_header_names_the_base_url_the_sdk_reads_from_the_environment(
+    inner: pytest.Pytester, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.delenv("MY_PICTOGRAPH_KEY", raising=False)
+    monkeypatch.setenv("PICTOGRAPH_BASE_URL", "https://staging.example.test")
+    inner.makepyfile("def test_nothing():\n    pass\n")
+
+    result = inner.runpytest_inprocess(
+        "--pictograph-live", "--pictograph-live-key-env=MY_PICTOGRAPH_KEY"
+    )
+
+    result.stdout.fnmatch_lines(
+        [
+            "pictograph: live against https://staging.example.test (from $PICTOGRAPH_BASE_URL)"
+            " with NO key*"
+        ]
+    )
+
+
 def test_live_with_a_key_yields_real_clients(
     inner: pytest.Pytester, monkeypatch: pytest.MonkeyPatch
 ) -> None:

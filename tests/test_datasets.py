@@ -637,7 +637,8 @@ def test_a_dataset_past_the_plan_s_cap_is_a_402_and_makes_nothing(
     assert refused.value.response is not None
     details = refused.value.response["error"]["details"]
     assert (details["limit_type"], details["current"], details["limit"]) == ("datasets", cap, cap)
-    assert "'free' plan allows 10 datasets" in str(refused.value)
+    said = "'free' plan allows 10 datasets; the organization holds 10 and this needs one more"
+    assert f"{said}: delete 1 or upgrade the plan" in str(refused.value)
     held = len(client.datasets.list()) + len(client.datasets.list(archived=True))
     assert held == cap
     # Room made, a dataset is made; another plan holds more.

@@ -128,6 +128,10 @@ def test_an_upload_is_a_video_and_a_probe_needs_its_bytes(
 ) -> None:
     with pytest.raises(ValidationError, match="a video's MIME type"):
         client.video.upload(clip, content_type="image/png")
+    # A blank type is no video's either (it was signed as video/mp4, and the SDK's PUT of
+    # the blank type it sent then failed with a bare 403).
+    with pytest.raises(ValidationError, match="Invalid content_type '': a video's MIME type"):
+        client.video.upload(clip, content_type="")
     # A path from upload-url whose bytes were never PUT (the SDK always PUTs them).
     with httpx.Client(
         transport=fake.transport(), base_url=fake.base_url, headers={"X-API-Key": fake.api_key}

@@ -57,7 +57,11 @@ _FOLDER_PATH = Wire(FOLDERS, rewrite=_with_folder_path, note="reads `folder_path
 )
 def upload_url(call: Call) -> Reply:
     body = call.fields()
-    content_type = body.get("content_type") or "video/mp4"
+    # Only a type left out is the default: a blank one is refused, as any not video/*
+    # (signed as video/mp4, the upload it names would then fail on the type it sends).
+    content_type = body.get("content_type")
+    if content_type is None:
+        content_type = "video/mp4"
     video, path = call.world.videos.sign_upload(call.key, body["filename"], content_type)
     return reply(
         {

@@ -161,13 +161,16 @@ class DatasetService:
         held = self._ordered.get(organization_id)
         current = 0 if held is None else len(held)
         if current + count > limit:
+            wanted = "one more" if count == 1 else f"{count} more"
             raise LimitExceeded(
-                f"The '{org.subscription_tier}' plan allows {limit} datasets and the "
-                f"organization holds {current}: delete a dataset or upgrade the plan.",
+                f"The '{org.subscription_tier}' plan allows {limit} datasets; the "
+                f"organization holds {current} and this needs {wanted}: delete "
+                f"{current + count - limit} or upgrade the plan.",
                 details={
                     "error": "limit_exceeded",
                     "limit_type": "datasets",
                     "current": current,
+                    "additional": count,
                     "limit": limit,
                     "upgrade_url": UPGRADE_URL,
                 },

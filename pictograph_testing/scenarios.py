@@ -492,6 +492,7 @@ class _Builder:
                 classes=own.get("classes", [{"name": "object", "type": "bbox"}]),
                 description=own.get("description"),
                 readme=own.get("readme"),
+                within_plan=False,  # a world set up as written, as fake.add_dataset does
             )
             if own.get("storage_class", "standard") != "standard":
                 # Declared cold by hand: frozen before the world began, unless it says when.
@@ -501,6 +502,7 @@ class _Builder:
             dataset.star_count = int(own.get("star_count", 0))
             dataset.auto_tags = [str(tag) for tag in own.get("auto_tags", [])]
             dataset.imported_from = own.get("imported_from")
+            world.catalog.fork_made(dataset)
             if own.get("visibility", "private") == "public":
                 # Declared public by hand: published when the world began, unless it says when.
                 dataset.visibility = "public"

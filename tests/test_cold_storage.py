@@ -151,6 +151,42 @@ def test_freezing_twice_or_while_moving_is_a_conflict_that_changes_nothing(
         client.datasets.freeze(DATASET)
 
 
+def test_a_public_dataset_or_one_with_forks_is_not_frozen(
+    fake: FakePictograph, client: pictograph.Client
+) -> None:
+    # Explore serves a public dataset's files, and a fork shares its source's.
+    fake.add_dataset("atlas", images=4, completed_images=4, visibility="public")
+    ref = f"{fake.organization.slug}/atlas"
+    other = fake.add_organization()
+    with other.client(max_retries=0) as theirs:
+        theirs.datasets.wait_for_public_import(
+            theirs.datasets.import_public(ref, wait=False).import_id
+        )
+    before = world_state(fake)
+    with pytest.raises(ConflictError, match="'atlas' is public: Explore serves its files"):
+        client.datasets.freeze("atlas")
+    assert world_state(fake) == before
+    fake.unpublish_dataset("atlas")
+    before = world_state(fake)
+    with pytest.raises(ConflictError, match=r"has forks \(1 imported copy shares its files\)"):
+        client.datasets.freeze("atlas")
+    assert world_state(fake) == before
+    assert client.datasets.storage_status("atlas").storage_state == "idle"
+    # Once the fork is gone, the dataset freezes.
+    with other.client(max_retries=0) as theirs:
+        theirs.datasets.delete("atlas")
+    assert client.datasets.freeze("atlas").storage_state == "freezing"
+
+
+async def test_async_a_public_dataset_is_not_frozen(
+    fake: FakePictograph, aclient: pictograph.AsyncClient
+) -> None:
+    fake.add_dataset("atlas", images=2, visibility="public")
+    with pytest.raises(ConflictError, match="is public"):
+        await aclient.datasets.freeze("atlas")
+    assert (await aclient.datasets.storage_status("atlas")).storage_state == "idle"
+
+
 def test_freeze_and_restore_need_an_admin_key(fake: FakePictograph) -> None:
     member = fake.client(api_key=fake.add_api_key("member"), max_retries=0)
     before = world_state(fake)

@@ -160,6 +160,18 @@ class ColdStorage:
                 f"Dataset '{dataset.name}' is already in cold storage: there is nothing to "
                 f"freeze (datasets.restore('{dataset.name}') brings it back)."
             )
+        if dataset.visibility == "public":
+            raise Conflict(
+                f"Dataset '{dataset.name}' is public: Explore serves its files, so it cannot "
+                "be frozen. Unpublish it first."
+            )
+        forks = self._world.catalog.forks(dataset)
+        if forks:
+            copies = "copy shares" if forks == 1 else "copies share"
+            raise Conflict(
+                f"Dataset '{dataset.name}' has forks ({forks} imported {copies} its files), "
+                "so it cannot be frozen."
+            )
         images = self._world.image_service.counts(dataset).live
         self._start(dataset, "freezing", FREEZE_SECONDS + SECONDS_PER_IMAGE * images, None)
         return dataset

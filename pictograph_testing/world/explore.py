@@ -138,6 +138,9 @@ class PublicCatalog:
         self._world = world
         self._datasets: _Shelf[Dataset] = _Shelf()
         self._models: _Shelf[Model] = _Shelf()
+        self._forks: dict[str, int] = {}
+        """How many live datasets were imported from each dataset (by its id): its forks,
+        which share its files."""
 
     # ── reads ──
 
@@ -204,9 +207,21 @@ class PublicCatalog:
         dataset.published_at = None
 
     def adopt_dataset(self, dataset: Dataset) -> None:
-        """List a dataset made public elsewhere (a scenario's), as it was published."""
+        """List a dataset made public elsewhere (a scenario's), as it was published, and
+        count it as a fork of the one it was imported from."""
+        self.fork_made(dataset)
         if dataset.visibility == "public":
             self._datasets.add(dataset)
+
+    def fork_made(self, dataset: Dataset) -> None:
+        """Count ``dataset`` as a fork of the one it was imported from, if any."""
+        source = dataset.imported_from
+        if source is not None:
+            self._forks[source] = self._forks.get(source, 0) + 1
+
+    def forks(self, dataset: Dataset) -> int:
+        """How many live datasets were imported from ``dataset``."""
+        return self._forks.get(dataset.id, 0)
 
     def dataset_changing(self, dataset: Dataset) -> Any:
         """A context in which the dataset's name or stars may change (kept in order)."""
@@ -214,6 +229,9 @@ class PublicCatalog:
 
     def dataset_deleted(self, dataset: Dataset) -> None:
         self._datasets.discard(dataset)
+        source = dataset.imported_from
+        if source is not None and self._forks.get(source, 0) > 0:
+            self._forks[source] -= 1
 
     # ── models ──
 

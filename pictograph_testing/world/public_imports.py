@@ -137,6 +137,7 @@ class PublicImports:
         )
         copy.license_id = source.license_id
         copy.imported_from = source.id
+        world.catalog.fork_made(copy)
         now = world.now()
         starts = now + QUEUE_SECONDS
         job = PublicImport(

@@ -99,6 +99,7 @@ __all__ = [
     "public_base_url",
     "served_hosts",
     "uvicorn_config",
+    "uvicorn_server",
 ]
 
 CONTROL_PREFIX = "/_fake/"

@@ -341,6 +341,27 @@ def test_an_import_past_the_plan_s_dataset_cap_makes_none_of_its_datasets(
     assert done.status == "completed"
 
 
+def test_imports_under_way_hold_their_room_under_the_image_limit(
+    fake: FakePictograph, client: pictograph.Client
+) -> None:
+    # Started back to back, two imports that each fit alone must not both be let in.
+    fake.organization.subscription_tier = "free"
+    fake.add_connector_source("v7", "big", datasets={"One": 600, "Two": 600})
+    one, two = client.connectors.validate("v7", "big").datasets
+    first = client.connectors.import_("v7", "big", [one], wait=False)
+    with pytest.raises(PaymentRequiredError) as refused:
+        client.connectors.import_("v7", "big", [two], wait=False)
+    assert refused.value.code == "image_limit_exceeded"
+    assert "(600 of them still to come from imports and extractions under way)" in str(
+        refused.value
+    )
+    assert [j.id for j in client.jobs.list(type="connector_import")] == [first.import_id]
+    client.connectors.wait_for_import(first.import_id)
+    # Landed, the images are counted as the organization's own: still no room.
+    with pytest.raises(PaymentRequiredError, match="past its 'free' plan's limit of 1000"):
+        client.connectors.import_("v7", "big", [two], wait=False)
+
+
 @pytest.mark.usefixtures("sources")
 def test_another_organizations_import_is_a_404(
     fake: FakePictograph, client: pictograph.Client

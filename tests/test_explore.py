@@ -384,6 +384,21 @@ def test_an_import_past_the_plan_s_dataset_cap_is_a_402(
     assert [d.name for d in client.datasets.list()] == before
 
 
+async def test_an_import_under_way_holds_its_room_against_another_kind(
+    fake: FakePictograph, aclient: pictograph.AsyncClient, research: FakeOrganization
+) -> None:
+    # A connector import still copying and a public import ask the same plan's room.
+    fake.organization.subscription_tier = "free"
+    held = PLANS["free"].max_images - (await aclient.datasets.get(DATASET)).image_count
+    fake.add_connector_source("v7", "big", datasets={"Big": held - SOURCE_IMAGES + 1})
+    [big] = (await aclient.connectors.validate("v7", "big")).datasets
+    await aclient.connectors.import_("v7", "big", [big], wait=False)
+    with pytest.raises(PaymentRequiredError) as refused:
+        await aclient.datasets.import_public(f"{research.slug}/coco-5k", wait=False)
+    assert refused.value.code == "image_limit_exceeded"
+    assert "still to come from imports and extractions under way" in str(refused.value)
+
+
 def test_another_organizations_import_is_a_404(
     fake: FakePictograph, client: pictograph.Client, ref: str
 ) -> None:

@@ -33,6 +33,7 @@ from pictograph_testing.world.errors import (
     InvalidRequest,
     NotFound,
     field_error,
+    under_way,
 )
 from pictograph_testing.world.ids import numbered_name
 from pictograph_testing.world.job_kinds import CONNECTOR_IMPORT_JOB, JobOrder, JobView, job_order
@@ -224,6 +225,13 @@ class ConnectorImports:
         """The organization's imports, oldest first (read only)."""
         return self._of_organization.get(organization_id, [])
 
+    def promised(self, organization_id: str) -> int:
+        """The images the organization's imports under way have still to copy."""
+        return sum(
+            job.total_images - job.imported_images - job.failed_images
+            for job in self.live(organization_id)
+        )
+
     def live(self, organization_id: str) -> list[ConnectorImport]:
         """The organization's imports still processing."""
         return [j for j in self._live.values() if j.organization_id == organization_id]
@@ -297,14 +305,16 @@ class ConnectorImports:
                 )
             rows.append(found)
         org = world.organizations[key.organization_id]
-        current, _ = self.usage(key.organization_id)
+        promised = world.images_promised(key.organization_id)
+        current = world.images_of(key.organization_id) + promised
         additional = sum(len(r.filenames) for r in rows)
         limit = PLANS[org.subscription_tier].max_images
         if current + additional > limit:
             raise ImageLimitExceeded(
                 f"Importing {additional} images would take the organization to "
-                f"{current + additional} images, past its '{org.subscription_tier}' plan's "
-                f"limit of {limit}: delete images, import fewer datasets or upgrade the plan.",
+                f"{current + additional} images{under_way(promised)}, past its "
+                f"'{org.subscription_tier}' plan's limit of {limit}: delete images, import "
+                "fewer datasets or upgrade the plan.",
                 details={
                     "current_images": current,
                     "additional_images": additional,

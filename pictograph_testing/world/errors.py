@@ -28,6 +28,7 @@ __all__ = [
     "describe",
     "field_error",
     "sent",
+    "under_way",
 ]
 
 FieldError = dict[str, Any]
@@ -135,6 +136,13 @@ class ImageLimitExceeded(LimitExceeded):
     ``max_images``); nothing was made."""
 
     code = "image_limit_exceeded"
+
+
+def under_way(promised: int) -> str:
+    """What an image-limit refusal adds for the images work under way will still add."""
+    if not promised:
+        return ""
+    return f" ({promised} of them still to come from imports and extractions under way)"
 
 
 class Forbidden(ApiRefusal):

@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING
 from pictograph_testing.catalog import PLANS
 from pictograph_testing.world.agenda import LiveJobs
 from pictograph_testing.world.entities import PublicImport
-from pictograph_testing.world.errors import ImageLimitExceeded, NotFound
+from pictograph_testing.world.errors import ImageLimitExceeded, NotFound, under_way
 from pictograph_testing.world.failures import FailureQueue
 from pictograph_testing.world.ids import suffixed_name
 
@@ -113,14 +113,15 @@ class PublicImports:
             raise NotFound(f"Public dataset '{organization}/{ref}' not found")
         org = world.organizations[key.organization_id]
         additional = world.image_service.counts(source).live
-        current = self._images_of(key.organization_id)
+        promised = world.images_promised(key.organization_id)
+        current = world.images_of(key.organization_id) + promised
         limit = PLANS[org.subscription_tier].max_images
         if current + additional > limit:
             raise ImageLimitExceeded(
                 f"Importing '{organization}/{source.name}' ({additional} images) would take "
-                f"the organization to {current + additional} images, past its "
-                f"'{org.subscription_tier}' plan's limit of {limit}: delete images or "
-                "upgrade the plan first.",
+                f"the organization to {current + additional} images{under_way(promised)}, "
+                f"past its '{org.subscription_tier}' plan's limit of {limit}: delete images "
+                "or upgrade the plan first.",
                 details={
                     "current_images": current,
                     "additional_images": additional,
@@ -160,11 +161,13 @@ class PublicImports:
         self._live.start(job)
         return job
 
-    def _images_of(self, organization_id: str) -> int:
-        """The organization's live images: a sum of its datasets' kept counts."""
-        datasets = self._world.dataset_service.of_organization(organization_id)
-        counts = self._world.image_service.counts
-        return sum(counts(d).live for d in datasets.oldest) if datasets is not None else 0
+    def promised(self, organization_id: str) -> int:
+        """The images the organization's imports under way will add (at their end)."""
+        return sum(
+            job.total_images
+            for job in self._live.jobs.values()
+            if job.organization_id == organization_id
+        )
 
     def _free_name(self, organization_id: str, wanted: str) -> str:
         named = self._world.dataset_service.named

@@ -475,6 +475,26 @@ class World:
 
     # ── datasets and exports ──
 
+    def images_of(self, organization_id: str) -> int:
+        """The organization's live images: a sum of its datasets' kept counts."""
+        datasets = self.dataset_service.of_organization(organization_id)
+        counts = self.image_service.counts
+        return sum(counts(d).live for d in datasets.oldest) if datasets is not None else 0
+
+    def images_promised(self, organization_id: str) -> int:
+        """The images the organization's imports and frame extractions under way will
+        still add: the plan's image limit holds them already, so two imports started
+        back to back cannot each take the room that is left."""
+        return sum(
+            service.promised(organization_id)
+            for service in (
+                self.built("public_imports"),
+                self.built("connector_imports"),
+                self.built("videos"),
+            )
+            if service is not None
+        )
+
     def dataset(self, organization_id: str, ref: str) -> Dataset:
         """Find a dataset of the organization by id or name, or refuse with 404."""
         found = by_id(self.datasets, ref)

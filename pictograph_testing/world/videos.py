@@ -298,7 +298,9 @@ class VideoService:
             )
         org = world.organizations[key.organization_id]
         limit = PLANS[org.subscription_tier].max_images
-        room = limit - self._images_of(key.organization_id)
+        room = limit - world.images_of(key.organization_id) - world.images_promised(
+            key.organization_id
+        )
         if room <= 0:
             raise ImageLimitExceeded(
                 f"The organization has {limit - room} images, its '{org.subscription_tier}' "
@@ -375,11 +377,13 @@ class VideoService:
             return False
         return True
 
-    def _images_of(self, organization_id: str) -> int:
-        """The organization's live images: a sum of its datasets' kept counts."""
-        datasets = self._world.dataset_service.of_organization(organization_id)
-        counts = self._world.image_service.counts
-        return sum(counts(d).live for d in datasets.oldest) if datasets is not None else 0
+    def promised(self, organization_id: str) -> int:
+        """The frames the organization's extractions under way will add (at their end)."""
+        return sum(
+            job.total_frames
+            for job in self._live.jobs.values()
+            if job.organization_id == organization_id
+        )
 
     # ── the clock ──
 
@@ -412,7 +416,7 @@ class VideoService:
             )
         org = world.organizations[job.organization_id]
         limit = PLANS[org.subscription_tier].max_images
-        kept = min(job.total_frames, max(0, limit - self._images_of(job.organization_id)))
+        kept = min(job.total_frames, max(0, limit - world.images_of(job.organization_id)))
         if kept < job.requested_frames:
             job.warning = (
                 f"Extraction was truncated to {kept} of {job.requested_frames} frames to fit "

@@ -37,6 +37,8 @@ __all__ = ["activate", "active_fake", "coupling", "deactivate", "hold", "release
 # that the test's thread activated.
 _stack: list[FakePictograph] = []
 _lock = threading.Lock()
+# The thread each active fake was started in (by the fake's id).
+_started_in: dict[int, int] = {}
 # What each active fake's `clock_modules` replaced, to put back when it stops.
 _coupled: dict[int, list[tuple[ModuleType, str, object]]] = {}
 # Whether the coupling stays in place when the last fake stops (see `hold`).
@@ -139,7 +141,20 @@ def activate(fake: FakePictograph) -> None:
     with _lock:
         if fake in _stack:
             raise RuntimeError("this FakePictograph is already active")
+        thread = threading.get_ident()
+        if any(_started_in[id(other)] != thread for other in _stack):
+            # One process, one innermost fake: the SDK's clock, PICTOGRAPH_* and the
+            # interception of its own clients follow it in every thread, so a second
+            # fake in another thread would take over the first's clients and clock.
+            raise RuntimeError(
+                "another thread has a FakePictograph active: fakes are process-wide (the "
+                "SDK's clock, PICTOGRAPH_* and the interception of Client() follow the "
+                "innermost one in every thread), so they cannot run side by side in "
+                "threads. Start them one after another, or in separate processes "
+                "(pytest-xdist); threads of one test share its fake."
+            )
         _stack.append(fake)
+        _started_in[id(fake)] = thread
         if len(_stack) == 1:
             coupling.install()
         for host in fake.host_keys:
@@ -149,6 +164,7 @@ def activate(fake: FakePictograph) -> None:
                 _coupled[id(fake)] = coupling.couple_modules(fake.clock_modules)
             except ValueError:
                 _stack.remove(fake)
+                del _started_in[id(fake)]
                 for host in fake.host_keys:
                     coupling.unroute(host)
                 _uncouple_if_idle()
@@ -162,6 +178,7 @@ def deactivate(fake: FakePictograph) -> None:
         if fake not in _stack:
             raise RuntimeError("this FakePictograph is not active")
         _stack.remove(fake)
+        del _started_in[id(fake)]
         coupling.uncouple_modules(_coupled.pop(id(fake), []))
         for host in fake.host_keys:
             # Held, a host's route stays (answering nothing while no fake serves it):

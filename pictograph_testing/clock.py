@@ -103,7 +103,7 @@ class VirtualClock:
         """
         _check_speed(speed)
         with self._lock:
-            self._elapsed = self.monotonic()
+            self._elapsed = self._read()
             # The clock `monotonic` reads: under freezegun `time.monotonic` stands still.
             self._real_start = _real_elapsed()
             self._speed = speed
@@ -115,6 +115,16 @@ class VirtualClock:
 
     def monotonic(self) -> float:
         """Return virtual seconds since the clock started."""
+        if self._speed:
+            # Read under the lock: `set_speed` changes three fields, and a reader between
+            # two of them would see the clock jump, then go back.
+            with self._lock:
+                return self._read()
+        # Moved by hand only: one field, which each move sets in one step.
+        return self._elapsed
+
+    def _read(self) -> float:
+        """:meth:`monotonic`, for a caller holding the lock."""
         if self._speed:
             ran = self._elapsed + self._speed * (_real_elapsed() - self._real_start)
             return ran if ran < self._stop else self._stop
@@ -166,7 +176,7 @@ class VirtualClock:
         """Move time forward to ``moment`` virtual seconds since the start, exactly;
         nothing if the clock reads that already. Past the last instant: ``ValueError``."""
         with self._lock:
-            gap = moment - self.monotonic()
+            gap = moment - self._read()
             if gap <= 0:
                 return
             self._check_reachable(gap)
@@ -180,7 +190,7 @@ class VirtualClock:
             self._check_reachable(seconds)
 
     def _check_reachable(self, total: float) -> None:
-        if self._start_ts + self.monotonic() + total >= _HORIZON_TS:
+        if self._start_ts + self._read() + total >= _HORIZON_TS:
             # Units that overflow a float when added up read "inf": say so in words.
             amount = f"{total:g}s" if math.isfinite(total) else "more seconds than a float holds"
             raise ValueError(
@@ -227,7 +237,7 @@ class VirtualClock:
         if not seconds > 0:  # NaN too, as `sleep` takes it
             await asyncio.sleep(0)
             return
-        self._check_reachable(seconds)  # refused at once, as `sleep` refuses it
+        self.check_reachable(seconds)  # refused at once, as `sleep` refuses it
         wake_at = self.monotonic() + seconds
         await self._sleeping().sleep_until(wake_at)
 

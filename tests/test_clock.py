@@ -317,3 +317,36 @@ def test_a_running_clock_stops_short_of_the_latest_instant() -> None:
     assert readings == sorted(readings)
     assert readings[-1] == LATEST_INSTANT - timedelta(seconds=1)
     assert clock.monotonic() == 1.0
+
+
+def test_a_running_clock_never_goes_back_while_its_pace_changes() -> None:
+    # `set_speed` changes three fields; a reader on another thread (a request handler)
+    # between two of them saw the clock jump ahead, then back, even below zero.
+    import sys
+    import threading
+
+    clock = VirtualClock(speed=10_000.0)
+    interval = sys.getswitchinterval()
+    sys.setswitchinterval(1e-6)  # switch threads as often as the interpreter can
+    stop = threading.Event()
+    backwards: list[tuple[float, float]] = []
+
+    def read() -> None:
+        last = clock.monotonic()
+        while not stop.is_set():
+            now = clock.monotonic()
+            if now < last:
+                backwards.append((last, now))
+            last = now
+
+    reader = threading.Thread(target=read)
+    reader.start()
+    try:
+        for n in range(200):
+            time.sleep(0.0002)  # the reader runs between changes, as a server's requests do
+            clock.set_speed(10_000.0 + n % 2)
+    finally:
+        stop.set()
+        reader.join()
+        sys.setswitchinterval(interval)
+    assert backwards == []

@@ -150,3 +150,39 @@ async def test_concurrent_async_creates_lose_no_update() -> None:
     assert {run.status for run in cancelled} == {"cancelled"}
     check_balances(fake.world)
     check_charges(fake.world)
+
+
+def test_a_second_fake_in_another_thread_is_refused_while_one_is_active() -> None:
+    # Fakes are process-wide: a second one in another thread took over the first's
+    # clients and clock (one thread's wait ran on the other's clock and timed out).
+    refused: list[RuntimeError] = []
+
+    def start_another() -> None:
+        try:
+            with FakePictograph(seed=2):
+                pass
+        except RuntimeError as error:
+            refused.append(error)
+
+    with FakePictograph(seed=1) as fake, fake.client(max_retries=0) as client:
+        other = threading.Thread(target=start_another)
+        other.start()
+        other.join()
+        # The thread's own code shares the test's fake: a Client() it builds reaches it.
+        seen: list[int] = []
+        reader = threading.Thread(
+            target=lambda: seen.append(len(pictograph.Client().datasets.list()))
+        )
+        reader.start()
+        reader.join()
+        assert seen == [len(client.datasets.list())]
+    [error] = refused
+    assert "another thread has a FakePictograph active: fakes are process-wide" in str(error)
+    # Once the first has stopped, another thread may start its own.
+    started: list[bool] = []
+    later = threading.Thread(
+        target=lambda: started.append(FakePictograph(seed=3).start().stop() is None)
+    )
+    later.start()
+    later.join()
+    assert started == [True]

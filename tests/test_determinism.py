@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import os
 import subprocess
@@ -111,3 +112,26 @@ def test_a_broad_session_gives_the_same_bytes_in_processes_with_other_hash_seeds
         f"line {differing[0]} differs:\n{first[differing[0]]}\n{second[differing[0]]}"
     )
     assert first == second
+
+
+async def _gathered_uploads(folder: Path) -> list[tuple[str, str, int, str]]:
+    """Twelve uploads gathered through the async client, as its journal records them."""
+    from tests.image_files import write_image
+
+    files = [write_image(folder / f"{n:02}.png") for n in range(12)]
+    with FakePictograph(seed=4) as fake:
+        fake.add_dataset("lot")
+        async with fake.async_client(max_retries=0) as client:
+            await asyncio.gather(*(client.images.upload("lot", f) for f in files))
+        return [(c.method, c.target, c.status, c.request_id) for c in fake.calls]
+
+
+async def test_gathered_async_uploads_reach_the_fake_in_the_same_order_every_time(
+    tmp_path: Path,
+) -> None:
+    # The SDK reads each file through asyncio.to_thread: on threads, the uploads reached
+    # the fake in the order the reads happened to finish, so every run's journal differed.
+    first = await _gathered_uploads(tmp_path / "a")
+    again = await _gathered_uploads(tmp_path / "b")
+    assert len(first) == 36  # signed URL, PUT and register for each
+    assert first == again

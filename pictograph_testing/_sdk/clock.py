@@ -59,7 +59,7 @@ class _TimeStandIn(ModuleType):
 
 class _AsyncioStandIn(ModuleType):
     """``asyncio`` as SDK modules see it while coupled: ``sleep`` sleeps on the fake's
-    clock, and ``to_thread`` holds it while the thread works."""
+    clock, and ``to_thread`` runs its (file) work in place, in order."""
 
     def __init__(self, clock: Callable[[], VirtualClock | None]) -> None:
         super().__init__("asyncio")
@@ -69,11 +69,16 @@ class _AsyncioStandIn(ModuleType):
         return getattr(asyncio, name)
 
     async def to_thread(self, func: Callable[..., Any], /, *args: Any, **kwargs: Any) -> Any:
-        # The SDK's file reads and writes: the clock waits for them, as for a busy loop.
         clock = self._clock()
         if clock is None:
             return await asyncio.to_thread(func, *args, **kwargs)
-        return await clock.to_thread(func, *args, **kwargs)
+        # The SDK's file reads and writes (every release's every use), run in place: on
+        # a thread pool, gathered uploads reached the fake in whatever order the threads
+        # finished, so the same calls gave different journals. In place, the clock stays
+        # put while they work (the loop is busy), and the tasks take turns in order.
+        result = func(*args, **kwargs)
+        await asyncio.sleep(0)  # the turn a thread's await gave the other tasks
+        return result
 
     async def sleep(self, delay: float, result: Any = None) -> Any:
         clock = self._clock()

@@ -298,8 +298,10 @@ class VideoService:
             )
         org = world.organizations[key.organization_id]
         limit = PLANS[org.subscription_tier].max_images
-        room = limit - world.images_of(key.organization_id) - world.images_promised(
-            key.organization_id
+        room = (
+            limit
+            - world.images_of(key.organization_id)
+            - world.images_promised(key.organization_id)
         )
         if room <= 0:
             raise ImageLimitExceeded(

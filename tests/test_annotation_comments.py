@@ -114,9 +114,14 @@ def test_a_deleted_comment_keeps_its_place_emptied(client: pictograph.Client) ->
         lambda: client.annotation_comments.reply(
             DATASET, filename, annotation_id=annotation, parent_comment_id=root.id, body="x"
         ),
+        # Through one of its replies too: a reply to a reply joins the root's thread.
+        lambda: client.annotation_comments.reply(
+            DATASET, filename, annotation_id=annotation, parent_comment_id=reply.id, body="y"
+        ),
     ):
         with pytest.raises(NotFoundError, match="was deleted"):
             call()
+    assert len(client.annotation_comments.list(DATASET, filename)) == 2
 
 
 def test_reactions_are_a_set_per_person_in_the_sdks_order(

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 from typing import TYPE_CHECKING, Any
 
+import httpx
 import pytest
 from pictograph import (
     BBoxAnnotation,
@@ -165,6 +166,20 @@ def test_save_of_a_name_that_is_not_a_class_is_422(
     assert refused.value.field_errors[0]["loc"] == ["body", "annotations", 1, "name"]
     assert "not a class" in refused.value.message
     assert world_state(fake) == before
+
+
+@pytest.mark.parametrize("key", ["name", "id"])
+def test_a_name_or_id_that_is_not_text_is_refused_as_such(fake: FakePictograph, key: str) -> None:
+    annotation = {"name": "yield", "type": "bbox", "bounding_box": BOX.model_dump(), key: 5}
+    with httpx.Client(
+        transport=fake.transport(), base_url=fake.base_url, headers={"X-API-Key": fake.api_key}
+    ) as http:
+        refused = http.post(
+            f"{DEV}/annotations/{DATASET}/{IMAGE}", json={"annotations": [annotation]}
+        )
+    assert refused.status_code == 422
+    [error] = refused.json()["error"]["details"]["errors"]
+    assert (error["loc"][-1], error["msg"]) == (key, "Input should be a valid string")
 
 
 def test_the_classes_a_refusal_lists_are_named_once_each(

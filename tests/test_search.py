@@ -14,7 +14,7 @@ from PIL import Image as PILImage
 from PIL import ImageDraw
 
 from pictograph_testing import FakePictograph
-from pictograph_testing.world.search import embedding_of, similarity
+from pictograph_testing.world.search import TAG_MAX_LENGTH, embedding_of, similarity
 from tests.image_files import raw
 
 if TYPE_CHECKING:
@@ -122,6 +122,22 @@ def test_by_tag_ands_the_tags_of_every_category(
     assert outdoor[0].dataset_id == client.datasets.get(DATASET).id
     assert client.search.by_tag(objects=["ball", "bat"]) == []
     assert client.search.by_tag(scenes=["ball"]) == []  # a plain tag is an object
+
+
+def test_a_tag_in_either_spelling_is_one_tag_and_every_stored_tag_is_searchable(
+    client: pictograph.Client, gallery: dict[str, str]
+) -> None:
+    image = gallery["circle.png"]
+    client.images.bulk_tag(DATASET, [image], ["ball", "objects:ball"])
+    [found] = client.search.by_tag(objects=["ball"])
+    assert found.image_auto_tags["objects"] == ["ball"]  # listed once, not twice
+    # The longest tag bulk_tag stores is one search finds; a longer one is refused.
+    longest = "t" * TAG_MAX_LENGTH
+    client.images.bulk_tag(DATASET, [image], [longest])
+    assert [i.id for i in client.search.by_tag(objects=[longest])] == [image]
+    with pytest.raises(ValidationError, match=f"at most {TAG_MAX_LENGTH} characters"):
+        client.images.bulk_tag(DATASET, [image], [longest + "t"])
+    assert longest + "t" not in client.images.get(DATASET, "circle.png").tags
 
 
 def test_by_tag_spans_the_organization_or_one_dataset_and_pages(

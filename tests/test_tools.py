@@ -101,6 +101,7 @@ def test_a_ready_model_and_its_active_deployment_are_tools(
     client.deployments.wait_until_active(created.deployment)
     tools = client.tools.list()
     assert [t.tool for t in tools] == ["sam3", "model/Sign Finder", "deployment/signs-endpoint"]
+    assert tools[1].summary == ("An object detection model (yolox) that predicts stop_sign, yield.")
     assert [t.tool for t in client.tools.list(kind="deployment")] == ["deployment/signs-endpoint"]
     assert client.tools.list(kind="workflow") == []
 

@@ -58,6 +58,7 @@ from pictograph_testing.world.images import (
     directory_path,
     min_confidence,
 )
+from pictograph_testing.world.search import TAG_MAX_LENGTH
 
 if TYPE_CHECKING:
     from pictograph_testing.world.entities import Dataset, Image
@@ -586,7 +587,14 @@ def assign_splits(call: Call) -> Reply:
         {
             "dataset": _DATASET,
             "image_ids": Field(List(Str(not_blank=True), noun="non-blank strings"), True),
-            "tags": Field(List(Str(not_blank=True), min_items=1, noun="non-blank strings"), True),
+            "tags": Field(
+                List(
+                    Str(not_blank=True, max_length=TAG_MAX_LENGTH),
+                    min_items=1,
+                    noun=f"non-blank strings of at most {TAG_MAX_LENGTH} characters",
+                ),
+                True,
+            ),
             "add": Field(Bool()),
         }
     ),

@@ -24,7 +24,12 @@ from pictograph_testing.api.spec import Int, List, Num, Param, Str
 from pictograph_testing.api.table import Bare, Data, endpoint
 from pictograph_testing.api.wire import Call, Reply, reply
 from pictograph_testing.world.images import directory_path
-from pictograph_testing.world.search import TAG_CATEGORIES, DuplicateScan, auto_tags
+from pictograph_testing.world.search import (
+    TAG_CATEGORIES,
+    TAG_MAX_LENGTH,
+    DuplicateScan,
+    auto_tags,
+)
 
 if TYPE_CHECKING:
     from pictograph_testing.world.entities import Image
@@ -94,7 +99,7 @@ def _row(image: Image) -> dict[str, Any]:
 def _tags_param(category: str) -> Param:
     return Param(
         category,
-        List(Str(not_blank=True, max_length=200), noun="tags"),
+        List(Str(not_blank=True, max_length=TAG_MAX_LENGTH), noun="tags"),
         description=f"Tags required under `image_auto_tags.{category}` (repeat for more).",
     )
 

@@ -363,8 +363,13 @@ def _model_row(call: Call, model: Model) -> dict[str, Any]:
         "name": model.name,
         "task": model.model_type,
         "status": model.status,
-        "summary": f"A {task} model ({model.pipeline_type}) that predicts {classes}.",
+        "summary": f"{_article(task)} model ({model.pipeline_type}) that predicts {classes}.",
     }
+
+
+def _article(words: str) -> str:
+    """``words`` after "A" or "An", as they are said ("An object detection")."""
+    return f"{'An' if words[:1].lower() in 'aeiou' else 'A'} {words}"
 
 
 def _model_card(call: Call, model: Model) -> dict[str, Any]:

@@ -212,7 +212,10 @@ def _text(
         if required:
             errors.append(field_error((*at, key), "Field required", "missing"))
         return None
-    if not isinstance(value, str) or not value.strip():
+    if not isinstance(value, str):
+        errors.append(field_error((*at, key), "Input should be a valid string", "string_type"))
+        return None
+    if not value.strip():
         errors.append(
             field_error((*at, key), "must not be blank or whitespace-only", "value_error")
         )

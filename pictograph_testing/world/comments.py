@@ -155,9 +155,15 @@ class CommentService:
                         )
                     ],
                 )
-            # Two levels: a reply to a reply joins its root's thread.
+            # Two levels: a reply to a reply joins its root's thread, which takes no reply
+            # once its root was deleted (as a reply to the root itself is refused).
             if parent.parent_id is not None:
                 parent = self.comments[parent.parent_id]
+                if parent.is_deleted:
+                    raise NotFound(
+                        f"Comment '{parent_comment_id}' is in the thread of comment "
+                        f"'{parent.id}', which was deleted: its thread takes no replies."
+                    )
         world = self._world
         now = world.now()
         comment = Comment(

@@ -42,6 +42,7 @@ if TYPE_CHECKING:
 __all__ = [
     "EMBEDDING_SIDE",
     "TAG_CATEGORIES",
+    "TAG_MAX_LENGTH",
     "DuplicateScan",
     "ImageSearch",
     "auto_tags",
@@ -53,6 +54,8 @@ EMBEDDING_SIDE = 8
 """The side of the thumbnail an embedding is made of (8 x 8 pixels, 3 channels)."""
 TAG_CATEGORIES = ("objects", "scenes", "attributes")
 """The auto-tag categories, in the order the API sends them; the first takes plain tags."""
+TAG_MAX_LENGTH = 200
+"""A tag's most characters: what ``images.bulk_tag`` stores and search by tag looks for."""
 
 Embedding = tuple[float, ...]
 
@@ -84,14 +87,15 @@ def similarity(first: Embedding, second: Embedding) -> float:
 
 def auto_tags(image: Image) -> dict[str, list[str]]:
     """The image's tags filed by category (see the module's docstring)."""
-    filed: dict[str, list[str]] = {category: [] for category in TAG_CATEGORIES}
+    # A dict per category, as an ordered set: `car` and `objects:car` are one tag.
+    filed: dict[str, dict[str, None]] = {category: {} for category in TAG_CATEGORIES}
     for tag in image.tags:
         category, _, value = tag.partition(":")
         if value and category in filed:
-            filed[category].append(value)
+            filed[category][value] = None
         else:
-            filed[TAG_CATEGORIES[0]].append(tag)
-    return filed
+            filed[TAG_CATEGORIES[0]][tag] = None
+    return {category: list(values) for category, values in filed.items()}
 
 
 @dataclass(frozen=True)

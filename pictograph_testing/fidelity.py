@@ -154,7 +154,11 @@ def fidelity_page() -> str:
             ": the one kind of unserved call left while no SDK method is unserved."
             if not counts["not served"]
             else "."
-        ),
+        )
+        + " A path that reaches a served route once an id or name sent empty is filled in "
+        "(`tasks//contributions`), a collection asked for without its `/`, and a route "
+        "retired in the caller's release get the API's own 404 (\"No route ...\") instead: "
+        "they are the caller's to fix, not gaps of the fake.",
         "",
         "Routes are relative to `/api/v1/developer`; those outside it are written in full. "
         "The [OpenAPI document]"

@@ -96,6 +96,43 @@ def test_a_retired_route_and_a_collection_without_its_slash_are_the_apis_no_rout
     assert [c.path for c in fake.unserved_calls] == ["/api/v1/developer/no-such-thing"]
 
 
+def test_an_id_sent_empty_is_the_apis_no_route_not_a_gap_of_the_fake(
+    fake: FakePictograph, client: pictograph.Client
+) -> None:
+    # The route exists; the id is missing: the API's own 404, and no teardown failure.
+    fake.add_dataset("lot", images=1)
+    calls = [
+        lambda: client.tasks.contributions(""),
+        lambda: client.annotation_comments.resolve(""),
+        lambda: client.annotations.get("lot", ""),
+    ]
+    for call in calls:
+        with pytest.raises(NotFoundError) as missing:
+            call()
+        assert missing.value.code == "not_found"
+        assert "No route" in str(missing.value)
+    with httpx.Client(
+        transport=fake.transport(), base_url=fake.base_url, headers={"X-API-Key": fake.api_key}
+    ) as http:
+        assert http.get("/api/v1/developer/tools/vision/model/").json()["error"]["code"] == (
+            "not_found"
+        )
+        # An unknown collection with nothing in its last segment is still a gap.
+        unknown = http.get("/api/v1/developer/no-such-thing/")
+    assert unknown.json()["error"]["code"] == "not_implemented_by_fake"
+    assert [c.path for c in fake.unserved_calls] == ["/api/v1/developer/no-such-thing/"]
+    fake.assert_all_served = False  # the gap was called on purpose
+
+
+async def test_async_an_id_sent_empty_is_the_apis_no_route(
+    fake: FakePictograph, aclient: pictograph.AsyncClient
+) -> None:
+    with pytest.raises(NotFoundError) as missing:
+        await aclient.annotation_comments.resolve("")
+    assert missing.value.code == "not_found"
+    assert fake.unserved_calls == ()
+
+
 def test_the_server_lists_unserved_calls() -> None:
     with (
         FakeServer(seed=3) as server,

@@ -690,6 +690,7 @@ class Api:
                 collection
                 or ROUTER.serves_another_release(method, raw)
                 or ROUTER.unrouted(method, raw)
+                or ROUTER.sent_empty(method, raw)
             ):
                 raise no_route(method, path, collection=collection)
             raise NotImplementedByFake(method, path)

@@ -316,6 +316,9 @@ _KIND_PATTERNS = {
 
 
 _UUID = re.compile(_KIND_PATTERNS[":uuid"])
+_EMPTY_FILLERS = ("_", "00000000-0000-4000-8000-000000000000")
+"""What stands in for an empty segment when asking which route it was meant for: a name,
+and an id where a route takes a UUID."""
 
 
 def _pattern(parts: tuple[_Part, ...]) -> re.Pattern[str]:
@@ -394,6 +397,20 @@ class Router:
         """Whether ``raw`` is a collection route of some release without its trailing
         ``/`` (the API never redirects: its 404 says so)."""
         return not raw.endswith("/") and bool(self._match(method, raw + "/", None, "sync"))
+
+    def sent_empty(self, method: str, raw: str) -> bool:
+        """Whether ``raw`` reaches a route of some release once its empty segments are
+        filled: an id or name sent empty (``annotation-comments//resolve``), which the
+        API answers with its own 404, not a route the fake lacks."""
+        segments = raw.split("/")
+        if "" not in segments[:-1] and (len(segments) < 2 or segments[-1]):
+            return False
+        # A trailing empty segment is the id a path ends in (`annotations/a/`): a
+        # collection's own `/` was matched before this is asked.
+        return any(
+            self._match(method, "/".join(s or filler for s in segments), None, "sync")
+            for filler in _EMPTY_FILLERS
+        )
 
     def unrouted(self, method: str, raw: str) -> bool:
         """Whether ``method`` and ``raw`` are a path some release calls that the API never

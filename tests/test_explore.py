@@ -384,6 +384,25 @@ def test_an_import_past_the_plan_s_dataset_cap_is_a_402(
     assert [d.name for d in client.datasets.list()] == before
 
 
+def test_an_import_is_a_job_of_the_feed_from_queued_to_completed(
+    fake: FakePictograph, client: pictograph.Client, ref: str
+) -> None:
+    job = client.datasets.import_public(ref, name="copy", wait=False)
+    [queued] = client.jobs.list(type="public_dataset_import")
+    assert (queued.id, queued.status, queued.cancel_path) == (job.import_id, "queued", None)
+    assert queued.name == f"Import {ref.split('/')[0]}/COCO-5k as 'copy'"
+    assert queued.detail["total_images"] == SOURCE_IMAGES
+    assert [j.id for j in client.jobs.list()] == [job.import_id]  # active by default
+    fake.clock.advance(QUEUE_SECONDS + 1)
+    assert client.jobs.get(job.import_id).status == "running"
+    done = client.jobs.wait(job.import_id)
+    assert (done.status, done.progress) == ("completed", 100.0)
+    assert done.detail["copied_images"] == SOURCE_IMAGES
+    assert list(client.jobs.list()) == []
+    finished = client.jobs.list(status="finished", type="public_dataset_import")
+    assert [(j.id, j.status) for j in finished] == [(job.import_id, "completed")]
+
+
 async def test_an_import_under_way_holds_its_room_against_another_kind(
     fake: FakePictograph, aclient: pictograph.AsyncClient, research: FakeOrganization
 ) -> None:

@@ -254,6 +254,10 @@ class PublicImport:
     image_count: int = 0
     completed_at: float | None = None
     error: str | None = None
+    seq: int = 0
+    """Its number among the imports ever started (the jobs feed's tie-break)."""
+    runs_before: int = 0
+    """Training runs created before it (the jobs feed's order across kinds)."""
 
 
 @dataclass(slots=True)

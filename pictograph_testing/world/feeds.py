@@ -25,6 +25,7 @@ from pictograph_testing.world.job_kinds import (
     EXPORT_JOB,
     JOB_STATUSES,
     JOB_TYPES,
+    PUBLIC_IMPORT_JOB,
     TRAINING_JOB,
     VIDEO_JOB,
     WORKFLOW_RUN_JOB,
@@ -33,6 +34,7 @@ from pictograph_testing.world.job_kinds import (
     job_order,
 )
 from pictograph_testing.world.ordered import SortedIndex, index_in
+from pictograph_testing.world.public_imports import public_import_order
 from pictograph_testing.world.training import run_state
 from pictograph_testing.world.videos import extraction_order
 from pictograph_testing.world.workflow_runs import workflow_run_order
@@ -42,9 +44,10 @@ if TYPE_CHECKING:
 
     from pictograph_testing.world.auto_annotate import AutoAnnotateJob, AutoAnnotation
     from pictograph_testing.world.connectors import ConnectorImport, ConnectorImports
-    from pictograph_testing.world.entities import ApiKey, Export, TrainingRun
+    from pictograph_testing.world.entities import ApiKey, Export, PublicImport, TrainingRun
     from pictograph_testing.world.evaluations import Evaluation
     from pictograph_testing.world.exports import ExportJob, ExportService
+    from pictograph_testing.world.public_imports import PublicImports
     from pictograph_testing.world.state import World
     from pictograph_testing.world.videos import FrameExtraction, VideoService
     from pictograph_testing.world.workflow_runs import Run, WorkflowRuns
@@ -594,6 +597,19 @@ class _AutoAnnotateJobs(_KeptJobs["AutoAnnotateJob"]):
         return auto_annotate_order(item)
 
 
+class _PublicImports(_KeptJobs["PublicImport"]):
+    type = PUBLIC_IMPORT_JOB
+
+    def _keeper(self) -> PublicImports:
+        return self._world.public_imports
+
+    def _by_id(self) -> Mapping[str, PublicImport]:
+        return self._world.public_imports.imports
+
+    def _order(self, item: PublicImport) -> JobOrder:
+        return public_import_order(item)
+
+
 _SOURCES: dict[str, type[_JobSource]] = {
     source.type: source
     for source in (
@@ -604,6 +620,7 @@ _SOURCES: dict[str, type[_JobSource]] = {
         _VideoExtractions,
         _WorkflowRuns,
         _AutoAnnotateJobs,
+        _PublicImports,
     )
 }
 """Where the feed reads each job type; every type of :data:`JOB_TYPES` has one."""

@@ -20,6 +20,7 @@ __all__ = [
     "JOB_STATUSES",
     "JOB_STATUS_FILTERS",
     "JOB_TYPES",
+    "PUBLIC_IMPORT_JOB",
     "TRAINING_JOB",
     "VIDEO_JOB",
     "WORKFLOW_RUN_JOB",
@@ -36,6 +37,7 @@ JOB_TYPES = (
     VIDEO_JOB := "video_extract",
     WORKFLOW_RUN_JOB := "workflow_run",
     AUTO_ANNOTATE_JOB := "auto_annotate",
+    PUBLIC_IMPORT_JOB := "public_dataset_import",
 )
 """Every job type the fake simulates, in the order the feed breaks a tie of creation."""
 _RANKS = {job_type: rank for rank, job_type in enumerate(JOB_TYPES)}

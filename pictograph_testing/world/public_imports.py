@@ -21,6 +21,7 @@ from pictograph_testing.world.entities import PublicImport
 from pictograph_testing.world.errors import ImageLimitExceeded, NotFound, under_way
 from pictograph_testing.world.failures import FailureQueue
 from pictograph_testing.world.ids import suffixed_name
+from pictograph_testing.world.job_kinds import PUBLIC_IMPORT_JOB, JobOrder, JobView, job_order
 
 if TYPE_CHECKING:
     from pictograph_testing.world.entities import ApiKey, Dataset
@@ -53,6 +54,8 @@ class PublicImports:
         self._world = world
         self.imports: dict[str, PublicImport] = {}
         """Every import, by id, in the order they were started."""
+        self._of_organization: dict[str, list[PublicImport]] = {}
+        """Each organization's imports, oldest first (the jobs feed reads them)."""
         self._live: LiveJobs[PublicImport] = LiveJobs(world.agenda)
         self._failing: dict[str, str] = {}
         """Import id -> the reason a failure armed for it ends it with."""
@@ -83,6 +86,37 @@ class PublicImports:
             return 0
         share = min(1.0, (now - job.starts_at) / (job.ends_at - job.starts_at))
         return min(job.total_images, math.floor(job.total_images * share))
+
+    def of_organization(self, organization_id: str) -> list[PublicImport]:
+        """The organization's imports, oldest first."""
+        return self._of_organization.get(organization_id, [])
+
+    def live(self, organization_id: str) -> list[PublicImport]:
+        """The organization's imports still under way."""
+        return [j for j in self.of_organization(organization_id) if j.id in self._live.jobs]
+
+    def job(self, job: PublicImport) -> JobView:
+        """The import as the jobs feed shows it (type ``public_dataset_import``)."""
+        status = self.status(job)
+        return JobView(
+            id=job.id,
+            type=PUBLIC_IMPORT_JOB,
+            status="queued" if status == "pending" else status,
+            progress=self.progress(job),
+            name=f"Import {job.source_organization}/{job.source_name} as '{job.dataset_name}'",
+            dataset_id=job.dataset_id,
+            error=job.error,
+            created_at=job.created_at,
+            updated_at=job.completed_at if job.completed_at is not None else job.created_at,
+            completed_at=job.completed_at,
+            cancellable=False,  # the API has no cancel for an import of a public dataset
+            detail={
+                "source": f"{job.source_organization}/{job.source_name}",
+                "total_images": job.total_images,
+                "copied_images": self.copied(job),
+            },
+            order=public_import_order(job),
+        )
 
     def progress(self, job: PublicImport) -> float:
         if job.status == "completed":
@@ -150,11 +184,14 @@ class PublicImports:
             dataset_id=copy.id,
             dataset_name=copy.name,
             total_images=additional,
+            seq=len(self.imports),
+            runs_before=len(world.runs),
             created_at=now,
             starts_at=starts,
             ends_at=starts + round(IMPORT_SECONDS + SECONDS_PER_IMAGE * additional, 3),
         )
         self.imports[job.id] = job
+        self._of_organization.setdefault(job.organization_id, []).append(job)
         failure = self.failures.take()
         if failure is not None:
             self._failing[job.id] = failure
@@ -225,3 +262,8 @@ class PublicImports:
             # exports) into since it was made is theirs now, and stays. (The key is only
             # read for a role, which the API checked when the import was asked for.)
             world.dataset_service.delete(world.default_key, copy)
+
+
+def public_import_order(job: PublicImport) -> JobOrder:
+    """Where an import stands in the jobs feed (newest last): it rises with ``seq``."""
+    return job_order(PUBLIC_IMPORT_JOB, job.created_at, job.runs_before, job.seq)

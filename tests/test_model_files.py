@@ -290,6 +290,32 @@ def test_the_sdk_loads_and_predicts_with_the_model(
     assert all(p.confidence is not None and p.confidence >= 0.5 for p in result.predictions)
 
 
+@pytest.mark.parametrize("size", [(640, 360), (360, 640), (320, 240)], ids=str)
+def test_a_local_yolox_model_boxes_what_lies_inside_the_image(
+    tmp_path: Path, size: tuple[int, int]
+) -> None:
+    # The SDK pads an image to the square input at its bottom or right and maps boxes
+    # back by scale alone: a box found in the padding lay outside the image.
+    pytest.importorskip("onnxruntime")
+    pytest.importorskip("cv2", reason="the SDK's local inference needs OpenCV")
+    np = pytest.importorskip("numpy")
+    width, height = size
+    image = np.full((height, width, 3), 90, dtype=np.uint8)
+    with FakePictograph(seed=5) as fake, fake.client(max_retries=0) as client:
+        fake.add_dataset(DATASET, images=10, completed_images=10, classes=CLASSES)
+        fake.add_export(DATASET, EXPORT)
+        _train(client, "yolox", "local")
+        model = client.models.load("local", cache_dir=tmp_path, device="cpu")
+        predictions = model.predict(image).predictions
+    assert predictions
+    for found in predictions:
+        box = found.bounding_box
+        assert box is not None
+        assert min(box.x, box.y) >= 0, (size, box)
+        assert box.x + box.w <= width, (size, box)
+        assert box.y + box.h <= height, (size, box)
+
+
 # ── determinism and versions ──
 
 

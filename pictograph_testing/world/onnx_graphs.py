@@ -340,6 +340,33 @@ def _confidence(b: _Builder, rows: str, count: int) -> str:
     return b.op("Mul", b.op("Exp", spread), b.scalar(_CONFIDENCE_BOOST))
 
 
+def _yolox_confidence(b: _Builder, rows: str, spec: GraphSpec) -> str:
+    """``[anchors, 1]``: :data:`_CONFIDENCE_BOOST` on three anchors of the finest grid,
+    ~0 elsewhere.
+
+    The SDK pastes an image at the top left of the square input and pads the rest, and
+    maps boxes back by scale alone: an anchor confident in the padding gives a box
+    outside the image. So the confident anchors sit, with their whole boxes (a few
+    cells wide), in the top-left square every image between 9:16 and 16:9 fills.
+    """
+    stride = _YOLOX_STRIDES[0]
+    across = spec.width // stride
+    cells = min(spec.width, spec.height) * 9 // 16 // stride
+    margin = 4  # cells from the square's edges: a confident box is at most ~4 wide
+    span = max(1, cells - 2 * margin)
+    units = _unit_values(b.seed, "confidence.anchors", 2 * _CONFIDENT_QUERIES)
+    total: str | None = None
+    for k in range(_CONFIDENT_QUERIES):
+        row = margin + int(units[2 * k] * span)
+        column = margin + int(units[2 * k + 1] * span)
+        distance = b.op("Sub", rows, b.scalar(float(row * across + column)))
+        spread = b.op("Mul", b.op("Mul", distance, distance), b.scalar(-3.0))
+        near = b.op("Exp", spread)
+        total = near if total is None else b.op("Add", total, near)
+    assert total is not None
+    return b.op("Mul", total, b.scalar(_CONFIDENCE_BOOST))
+
+
 def _box_parts(b: _Builder, boxes: str) -> tuple[str, str]:
     """Centres ``[N, 2]`` and half sizes ``[N, 2]`` of normalised cxcywh boxes."""
     centre, size = b.multi("Split", (boxes, b.ints(2, 2)), 2, axis=1)
@@ -371,7 +398,7 @@ def _yolox(b: _Builder, spec: GraphSpec) -> tuple[Port, ...]:
     centres, sizes, scores = b.multi("Split", (raw, b.ints(2, 2, width - 4)), 3, axis=1)
     # The SDK adds the grid to the offsets and exponentiates the sizes itself; the
     # exported graph has already applied the sigmoids to objectness and classes.
-    boosted = b.op("Add", scores, _confidence(b, rows, anchors))
+    boosted = b.op("Add", scores, _yolox_confidence(b, rows, spec))
     packed = b.op(
         "Concat",
         b.op("Sigmoid", centres),

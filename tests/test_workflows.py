@@ -499,6 +499,12 @@ def test_a_measure_logs_events_and_the_log_pages_by_cursor(client: pictograph.Cl
         "events": len(changes),
         "stats": 2,
     }
+    # A stats record counts what its source has given, as a live stream's stats do.
+    stats = list(client.workflows.iter_run_log(run.run_id, stream="stats"))
+    assert [r.sources for r in stats] == [
+        [{"kind": r.sources[0]["kind"], "frames": n}] for r, n in zip(stats, (10, 20), strict=True)
+    ]
+    assert all(r.sources[0]["kind"] for r in stats)
 
 
 def test_a_cancelled_run_is_free_and_ends_the_wait(

@@ -859,6 +859,9 @@ def log_sources(call: Call, run: WorkflowRunState, stream: str) -> list[LogSourc
             "frame": i,
             "latency_total_ms": _latency_ms(run),
             "message": {"frames_done": i + 1, "frames_total": total},
+            # As a live stream's stats message counts its source (what the SDK's CLI
+            # lists for a stats record).
+            "sources": [{"kind": run.source.get("kind"), "frames": i + 1}],
         }
 
     return [LogSource("source", 0, 0, marks, lambda n: run.frame_at(mark(n)), stats_row)]

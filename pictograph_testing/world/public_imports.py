@@ -34,6 +34,7 @@ __all__ = [
     "QUEUE_SECONDS",
     "SECONDS_PER_IMAGE",
     "PublicImports",
+    "public_import_order",
 ]
 
 QUEUE_SECONDS = 2.0

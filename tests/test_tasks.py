@@ -114,6 +114,28 @@ def test_emptying_an_image_is_its_last_save(
     assert (ann_share.images_worked, ann_share.images_completed) == (1, 0)
 
 
+def test_work_on_an_image_deleted_since_stays_credited_as_time_does(
+    fake: FakePictograph, client: pictograph.Client
+) -> None:
+    # A saver's image and a timed image are both work done: a permanent delete drops
+    # neither (it dropped the saver's, and kept the timed one's and the task's count).
+    first, second = [i.filename for i in client.images.list(DATASET, status="complete")][:2]
+    ann = fake.add_member("ann@example.com", "annotator", full_name="Ann Lee")
+    bo = fake.add_member("bo@example.com", "annotator", full_name="Bo Park")
+    task = fake.add_task(DATASET, assignees=[ann], images=[first, second])
+    fake.track_task_time(task, ann, first, 60)
+    _save(fake, bo, first, 2)
+    client.batch.delete(DATASET, [client.images.get(DATASET, first).id], permanent=True)
+
+    report = client.tasks.contributions(task.id)
+
+    shares = {c.full_name: c for c in report.contributors}
+    assert report.total_images == 2
+    assert (shares["Ann Lee"].images_worked, shares["Ann Lee"].active_seconds) == (1, 60)
+    # Bo's save counts as work; what it left on the image went with the image.
+    assert (shares["Bo Park"].images_worked, shares["Bo Park"].annotations_added) == (1, 0)
+
+
 def test_an_unknown_or_another_organizations_task_is_a_404(
     fake: FakePictograph, client: pictograph.Client
 ) -> None:

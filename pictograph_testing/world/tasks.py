@@ -187,10 +187,14 @@ class TaskService:
         for user_id, per_image in task.active_seconds.items():
             share(user_id).active_seconds = sum(per_image.values())
             worked.setdefault(user_id, set()).update(i for i, s in per_image.items() if s > 0)
+        # Work done stays credited, as tracked time does, on an image deleted since (it
+        # still counts in `total_images`); what a saver's work left there is read from
+        # the images that remain.
+        for image_id in task.image_ids:
+            for user_id in self._savers.get(image_id, ()):
+                worked.setdefault(user_id, set()).add(image_id)
         for image in self.live_images(task):
             savers = self._savers.get(image.id, [])
-            for user_id in savers:
-                worked.setdefault(user_id, set()).add(image.id)
             if savers:
                 last = share(savers[-1])
                 last.annotations_added += len(image.annotations)

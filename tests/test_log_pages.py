@@ -138,6 +138,23 @@ def test_both_streams_frames_are_merged_in_time_order_and_counted(
         )
 
 
+def test_a_live_stats_record_counts_each_stream_running_then(
+    fake: FakePictograph, client: pictograph.Client
+) -> None:
+    # As a stream's own stats messages do (and a run's stats records): its kind, the
+    # frames it had sent, its camera's rate.
+    fake.add_camera(CAMERA, fps=10, frames=900)
+    live, token = _counter_live(client, min_containers=1)
+    with client.workflows.connect(live, token) as endpoint, endpoint.open_stream(CAMERA) as stream:
+        assert len(list(itertools.islice(stream.frames(), 700))) == 700
+        stats = _records(client.workflows.live_log, workflow="Counter", stream="stats", limit=50)
+    [minute] = stats
+    [source] = minute.sources or []
+    assert source["kind"] == "rtsp"
+    assert source["fps"] == 10.0
+    assert 500 <= source["frames"] <= 700
+
+
 def test_reading_newest_first_while_a_stream_runs_neither_repeats_nor_skips(
     fake: FakePictograph, client: pictograph.Client
 ) -> None:

@@ -1249,6 +1249,8 @@ def _live_stats(call: Call, found: Endpoint, engine: str) -> LogSource:
                 "streams": streams.running_at(found.id, [at])[0] if streams is not None else 0,
                 "uptime_seconds": round((n + 1) * LOG_SECONDS),
             },
+            # Each stream running then, as its own stats messages count it.
+            "sources": streams.sources_at(found.id, at) if streams is not None else [],
         }
 
     return LogSource("live", 0, 0, found.log_mark_count(call.now), found.log_mark, row)

@@ -261,6 +261,14 @@ class Closing(NamedTuple):
     reason: str
 
 
+def _stats_source(stream: Stream, at: float) -> dict[str, Any]:
+    """One stream as a stats record counts it at ``at``: its kind and the frames sent."""
+    source: dict[str, Any] = {"kind": stream.kind, "frames": stream.frames_before(at)}
+    if stream.camera is not None:
+        source["fps"] = stream.camera.fps
+    return source
+
+
 def source_problem(source: Any) -> str | None:
     """What is wrong with an open's ``source`` as sent, or ``None``."""
     if not isinstance(source, dict):
@@ -525,11 +533,16 @@ class Streams:
 
     def stats_message(self, stream: Stream, second: int) -> dict[str, Any]:
         """The stream's numbers at its ``second``-th second: frames sent so far."""
-        moment = stream.opened_at + second
-        source: dict[str, Any] = {"kind": stream.kind, "frames": stream.frames_before(moment)}
-        if stream.camera is not None:
-            source["fps"] = stream.camera.fps
+        source = _stats_source(stream, stream.opened_at + second)
         return {"type": "stats", "source": stream.id, "uptime_s": second, "sources": [source]}
+
+    def sources_at(self, host_id: str, at: float) -> list[dict[str, Any]]:
+        """The host's streams running at ``at``, each as its stats message counts it."""
+        return [
+            _stats_source(stream, at)
+            for stream in self._ever_on.get(host_id, [])
+            if stream.opened_at <= at < stream.end()[0]
+        ]
 
     def state(self, stream: Stream, now: float) -> dict[str, Any]:
         """The engine's own account of a running stream (``GET`` of the stream)."""

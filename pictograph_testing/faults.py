@@ -46,7 +46,7 @@ import re
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Literal, NamedTuple
 
-from pictograph_testing.api.route_paths import API_PREFIX, GATEWAY_PREFIX, api_path, path_of_url
+from pictograph_testing.api.route_paths import API_PREFIX, GATEWAY_PREFIX, api_path, journal_path
 from pictograph_testing.journal import path_matcher
 from pictograph_testing.world.failures import FailureQueue, JobFailure
 from pictograph_testing.world.training import FAILURE_REASONS, RunFailure, TrainingService
@@ -717,10 +717,6 @@ class Faults:
 
     # ── internals ──
 
-    def _path_of(self, url: str) -> str:
-        """The path, as the journal shows it, of a URL of this fake."""
-        return path_of_url(url, self._base_url, self._gateway_url)
-
     def _relative(self, path: str) -> str:
         """``path`` below the API's mount."""
         return path[len(self._mount) :] if self._mount and path.startswith(self._mount) else path
@@ -731,9 +727,7 @@ class Faults:
         _count(times, "times")
         _check(method, (str, type(None)), "method", "a string")
         if isinstance(path, str):
-            if path.startswith(("http://", "https://")):
-                path = self._path_of(path)
-            path = api_path(path, method)
+            path = api_path(journal_path(path, self._base_url, self._gateway_url), method)
         elif path is not None and not isinstance(path, (str, re.Pattern)):
             raise ValueError(f"path must be a string or a compiled pattern, got {path!r}")
         return (method.upper() if method is not None else None), path, times

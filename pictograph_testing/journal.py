@@ -23,7 +23,7 @@ from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any, NamedTuple, overload
 from urllib.parse import parse_qsl
 
-from pictograph_testing.api.route_paths import PLACEHOLDER, api_path, decoded_path, path_of_url
+from pictograph_testing.api.route_paths import PLACEHOLDER, api_path, decoded_path, journal_path
 
 if TYPE_CHECKING:
     from collections.abc import Callable, Iterator, Mapping
@@ -413,8 +413,8 @@ class CallList(Sequence[Call]):
         keeps the calls an injected fault touched, ``fault=False`` the others. ``where``
         is any further predicate.
         """
-        if isinstance(path, str) and path.startswith(("http://", "https://")):
-            path = path_of_url(path, *self._urls)
+        if isinstance(path, str):
+            path = journal_path(path, *self._urls)
         match = _Criteria(method, path, status, params, json, where, fault)
         start = self._start
         return self._narrowed(

@@ -28,7 +28,7 @@ __all__ = [
     "UnknownRoute",
     "api_path",
     "decoded_path",
-    "path_of_url",
+    "journal_path",
 ]
 
 GATEWAY_PREFIX = "/_gateway"
@@ -232,12 +232,15 @@ def _templates(method: str | None) -> list[str]:
     return [t for t in every if t.startswith(method + " ")]
 
 
-def path_of_url(url: str, base_url: str, gateway_url: str) -> str:
-    """The path, as the journal shows it, of a URL of the fake whose API is at
-    ``base_url`` and deployments' gateway at ``gateway_url``: a deployment's
-    ``endpoint_url`` (and patterns on it), an API URL, a signed storage URL; a
-    ``ValueError`` for a URL of none of them. The query is left out."""
-    url = url.partition("?")[0]
+def journal_path(path: str, base_url: str, gateway_url: str) -> str:
+    """``path`` as the journal shows it, for faults and filters alike: a path as given,
+    or the path a URL names of the fake whose API is at ``base_url`` and deployments'
+    gateway at ``gateway_url`` (a deployment's ``endpoint_url`` and patterns on it, an
+    API URL, a signed storage URL; its query left out). A URL of neither is a
+    ``ValueError``."""
+    if not path.startswith(("http://", "https://")):
+        return path
+    url = path.partition("?")[0]
     # The gateway first: beside a base URL other than the API's own it is below it.
     for root, below in ((gateway_url, GATEWAY_PREFIX), (base_url, "")):
         if root and url.startswith(root + "/"):

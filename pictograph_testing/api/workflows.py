@@ -1235,6 +1235,8 @@ def _live_stats(call: Call, found: Endpoint, engine: str) -> LogSource:
 
     def row(n: int) -> dict[str, Any]:
         at = found.log_mark(n)
+        # Each stream running then, as its own stats messages count it.
+        sources = streams.sources_at(found.id, at) if streams is not None else []
         return {
             "ts": call.iso(at),
             "engine_run": engine,
@@ -1246,11 +1248,10 @@ def _live_stats(call: Call, found: Endpoint, engine: str) -> LogSource:
             "message": {
                 "state": "live" if found.min_containers else "asleep",
                 "containers": found.min_containers,
-                "streams": streams.running_at(found.id, [at])[0] if streams is not None else 0,
+                "streams": len(sources),
                 "uptime_seconds": round((n + 1) * LOG_SECONDS),
             },
-            # Each stream running then, as its own stats messages count it.
-            "sources": streams.sources_at(found.id, at) if streams is not None else [],
+            "sources": sources,
         }
 
     return LogSource("live", 0, 0, found.log_mark_count(call.now), found.log_mark, row)

@@ -93,8 +93,8 @@ class PublicImports:
         return self._of_organization.get(organization_id, [])
 
     def live(self, organization_id: str) -> list[PublicImport]:
-        """The organization's imports still under way."""
-        return [j for j in self.of_organization(organization_id) if j.id in self._live.jobs]
+        """The organization's imports still under way, oldest first."""
+        return [j for j in self._live.jobs.values() if j.organization_id == organization_id]
 
     def job(self, job: PublicImport) -> JobView:
         """The import as the jobs feed shows it (type ``public_dataset_import``)."""
@@ -201,11 +201,7 @@ class PublicImports:
 
     def promised(self, organization_id: str) -> int:
         """The images the organization's imports under way will add (at their end)."""
-        return sum(
-            job.total_images
-            for job in self._live.jobs.values()
-            if job.organization_id == organization_id
-        )
+        return sum(job.total_images for job in self.live(organization_id))
 
     def _free_name(self, organization_id: str, wanted: str) -> str:
         named = self._world.dataset_service.named

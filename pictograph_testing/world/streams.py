@@ -462,12 +462,6 @@ class Streams:
         """Every stream opened on it, oldest first."""
         return list(self._ever_on.get(host_id, ()))
 
-    def running_at(self, host_id: str, moments: list[float]) -> list[int]:
-        """How many of its streams ran at each of ``moments`` (ascending), as ended now."""
-        streams = self._ever_on.get(host_id, [])
-        spans = [(s.opened_at, s.end()[0]) for s in streams]
-        return [sum(1 for opened, ended in spans if opened <= at < ended) for at in moments]
-
     def open(self, host: StreamHost, source: dict[str, Any], overlay: bool, now: float) -> Stream:
         """Open a stream on an active host; :class:`StreamProblem` when it cannot."""
         camera = None
@@ -537,7 +531,8 @@ class Streams:
         return {"type": "stats", "source": stream.id, "uptime_s": second, "sources": [source]}
 
     def sources_at(self, host_id: str, at: float) -> list[dict[str, Any]]:
-        """The host's streams running at ``at``, each as its stats message counts it."""
+        """The host's streams running at ``at`` (as they ended, if they have), each as
+        its stats message counts it."""
         return [
             _stats_source(stream, at)
             for stream in self._ever_on.get(host_id, [])

@@ -381,11 +381,7 @@ class VideoService:
 
     def promised(self, organization_id: str) -> int:
         """The frames the organization's extractions under way will add (at their end)."""
-        return sum(
-            job.total_frames
-            for job in self._live.jobs.values()
-            if job.organization_id == organization_id
-        )
+        return sum(job.total_frames for job in self.live(organization_id))
 
     # ── the clock ──
 

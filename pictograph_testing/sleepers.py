@@ -8,10 +8,11 @@ earliest of those moments and wakes every task due by then. So ``asyncio.gather`
 several ``wait_for_completion`` polls each run every five virtual seconds, as they
 would against the real API, and virtual time still never waits on real time.
 
-Work the loop awaits on another thread (``asyncio.to_thread``: the SDK's file writes, a
-sync webhook receiver) holds the clock too, until it is done (:meth:`Sleepers.hold`): the
-loop looks idle meanwhile, but the clock must not run ahead of what that thread does
-next, or how far it ran would depend on the thread's real speed.
+Work the loop awaits on another thread (``VirtualClock.to_thread``: a sync webhook
+receiver, or code of the user's own) holds the clock too, until it is done
+(:meth:`Sleepers.hold`): the loop looks idle meanwhile, but the clock must not run
+ahead of what that thread does next, or how far it ran would depend on the thread's
+real speed. (The SDK's own file work runs in place: see ``_sdk.clock``.)
 
 A task that sleeps while no other is asleep and nothing else is queued to run moves
 the clock at once. The loop's queue of ready callbacks is read where the loop has one

@@ -486,7 +486,7 @@ class ImageService:
 
     def generated_size(self, image: Image) -> int:
         """The length of the bytes :meth:`content` makes for an image without uploaded ones."""
-        width, height = _drawn_size(image)
+        width, height = _drawn_size(image.width, image.height)
         return synthetic_length(width, height, self.served_type(image), self.blob(image))
 
     def content(self, image: Image) -> tuple[bytes, str]:
@@ -876,12 +876,8 @@ _MARK_LENGTH = {
 }
 
 
-def _drawn_size(image: Image) -> tuple[int, int]:
+def _drawn_size(width: int | None, height: int | None) -> tuple[int, int]:
     """The pixel size a generated image is drawn at: its own, if it is a plausible one."""
-    return _plausible_size(image.width, image.height)
-
-
-def _plausible_size(width: int | None, height: int | None) -> tuple[int, int]:
     if not 0 < (width or 0) <= _MAX_SYNTHETIC_SIDE or not 0 < (height or 0) <= _MAX_SYNTHETIC_SIDE:
         return SYNTHETIC_FALLBACK_SIZE
     return width or 0, height or 0
@@ -890,7 +886,7 @@ def _plausible_size(width: int | None, height: int | None) -> tuple[int, int]:
 def drawn_image(width: int | None, height: int | None, content_type: str, blob: str) -> bytes:
     """The bytes an image without uploaded ones is drawn as, from its ``blob``: what its
     image route serves, and what an export holds of it after it is deleted for good."""
-    return synthetic_image(*_plausible_size(width, height), content_type, blob)
+    return synthetic_image(*_drawn_size(width, height), content_type, blob)
 
 
 def synthetic_image(width: int, height: int, content_type: str, token: str) -> bytes:

@@ -546,6 +546,11 @@ class TrainingService:
             )
         return model
 
+    def _require_creator(self, key: ApiKey) -> None:
+        """403 ``key_without_creator`` once the key's creator has left the organization."""
+        if not self._world.people.is_member(key.organization_id, key.created_by):
+            raise KeyWithoutCreator
+
     def quote(self, key: ApiKey, request: RunRequest) -> Quote:
         """Price a request and say what would stop it starting now; write nothing.
 
@@ -570,8 +575,9 @@ class TrainingService:
             )
         if spendable < required:
             blocking.append(Blocker("insufficient_credits", f"needs {usd(required)}"))
-        if not world.people.is_member(key.organization_id, key.created_by):
-            orphaned = KeyWithoutCreator()
+        try:
+            self._require_creator(key)
+        except KeyWithoutCreator as orphaned:
             blocking.append(Blocker(orphaned.code, orphaned.message))
         try:
             world.cold_storage.require_warm(admission.dataset, "a training run")
@@ -613,9 +619,7 @@ class TrainingService:
         precharge = world.billing.admit_run(
             org, admission.plan.tier.name, admission.plan.planned_seconds
         )
-        # The last check before anything is written, as the API orders them.
-        if not world.people.is_member(org.id, key.created_by):
-            raise KeyWithoutCreator
+        self._require_creator(key)  # the last check before anything is written, as ordered
         now = world.now()
         self._seq += 1
         run = TrainingRun(

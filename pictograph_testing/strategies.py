@@ -45,6 +45,7 @@ from pictograph_testing.api.dialects import (
     Version,
     answered_release,
     check_installed_sdk,
+    format_version,
     parse_version,
 )
 from pictograph_testing.api.spec import DOT_SEGMENTS, NAME_LIMIT
@@ -232,12 +233,10 @@ def create_requests(
     release = _checked_release(profile, sdk_version)
     if pipeline is not None:
         _pipeline(pipeline)
-        takes = _readable(PIPELINES_BY_RELEASE, profile_named(profile).pipelines, _release(release))
+        version = _release(release)
+        takes = _readable(PIPELINES_BY_RELEASE, profile_named(profile).pipelines, version)
         if pipeline not in takes:
-            version = _release(release)
-            for_release = (
-                "" if version is None else f" that SDK {'.'.join(map(str, version))} parses"
-            )
+            for_release = "" if version is None else f" that SDK {format_version(version)} parses"
             raise ValueError(
                 f"pipeline={pipeline!r} is not one the {profile!r} profile trains{for_release}: "
                 f"choose one of {', '.join(takes)}"

@@ -18,7 +18,7 @@ from pictograph_testing.world.errors import (
 )
 
 if TYPE_CHECKING:
-    from collections.abc import Callable, Collection
+    from collections.abc import Callable, Collection, Iterable
 
     from pictograph_testing.world.entities import Dataset, Image
     from pictograph_testing.world.errors import FieldError
@@ -28,6 +28,7 @@ __all__ = [
     "ANNOTATION_TYPES",
     "BULK_SAVE_CAP",
     "canonical_annotations",
+    "class_list",
     "delete_class",
     "merge_class",
     "rename_class",
@@ -35,6 +36,14 @@ __all__ = [
 ]
 
 ANNOTATION_TYPES = ("bbox", "polygon", "polyline", "keypoint")
+
+
+def class_list(names: Iterable[str]) -> str:
+    """A dataset's classes for a refusal's words, each name once (a class is declared
+    once per annotation type)."""
+    return ", ".join(dict.fromkeys(names)) or "none yet"
+
+
 BULK_SAVE_CAP = 200
 _COMMON = frozenset({"id", "name", "type", "confidence", "created_by", "attributes"})
 _GEOMETRY: dict[str, frozenset[str]] = {
@@ -78,8 +87,7 @@ def canonical_annotations(
         if class_names is None or not ANNOTATION_NAMES_ARE_CLASSES:
             break
         if isinstance(name, str) and name.strip() and name not in class_names:
-            # A class is declared once per annotation type: each name is listed once.
-            known = ", ".join(dict.fromkeys(class_names)) or "none yet"
+            known = class_list(class_names)
             errors.append(
                 field_error(
                     (*loc, i, "name"),

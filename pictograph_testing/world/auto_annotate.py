@@ -33,7 +33,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from pictograph_testing.catalog import AUTO_ANNOTATE
-from pictograph_testing.world.annotations import canonical_annotations
+from pictograph_testing.world.annotations import canonical_annotations, class_list
 from pictograph_testing.world.billing import AUTO_ANNOTATE_REFUND, usd_pair
 from pictograph_testing.world.datasets import class_kind
 from pictograph_testing.world.errors import (
@@ -436,7 +436,7 @@ class AutoAnnotation:
                         "or a detector."
                     )
             elif spec.name not in known:
-                listed = ", ".join(dict.fromkeys(known)) or "none yet"  # once per name
+                listed = class_list(known)
                 raise InvalidRequest(
                     f"'{spec.name}' is not a class of dataset '{dataset.name}' (classes: "
                     f"{listed}): add it to the dataset first, or label with one of them."
@@ -500,7 +500,7 @@ class AutoAnnotation:
         for c in dataset.classes:
             kinds.setdefault(str(c["name"]), set()).add(class_kind(c.get("type")))
         if target not in kinds:
-            listed = ", ".join(kinds) or "none yet"
+            listed = class_list(kinds)
             raise InvalidRequest(
                 f"'{target}' is not a class of dataset '{dataset.name}' (classes: {listed})."
             )

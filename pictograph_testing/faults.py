@@ -695,8 +695,10 @@ class Faults:
         reaches = fault is None or fault.error is None or fault.after
         if limit is not None and reaches and api_key and relative.startswith(API_PREFIX):
             key = self._world.api_keys.get(api_key.strip())
-            if key is not None and not key.revoked:
-                wait = limit.admit(key.key, self._world.now())
+            now = self._world.now()
+            # A key the API refuses gets its 401, never a 429 that asks for a retry.
+            if key is not None and key.lets_in(now):
+                wait = limit.admit(key.key, now)
                 if wait is not None:
                     return Intercept(None, _rate_limited(limit, wait), "rate limited")
         if fault is None:

@@ -224,3 +224,45 @@ async def test_api_keys_async(fake: FakePictograph, aclient: pictograph.AsyncCli
     async with fake.async_client(api_key=created.api_key, max_retries=0) as gone:
         with pytest.raises(AuthError):
             await gone.organizations.me()
+
+
+def test_an_expiry_past_the_clocks_reach_is_refused_and_makes_no_key(
+    fake: FakePictograph, client: pictograph.Client
+) -> None:
+    # `datetime.max` is a common "never": the clock never gets there, so the key is
+    # refused with what to do instead, and nothing is made (listing still answers).
+    before = [k.id for k in client.api_keys.list()]
+    never = datetime.max.replace(tzinfo=timezone.utc)
+    for expiry in (never, "2200-01-01T00:00:00Z"):
+        with pytest.raises(ValidationError, match=r"before 2200-01-01T00:00:00Z.*leave it out"):
+            client.api_keys.create("forever", expires_at=expiry)
+    assert [k.id for k in client.api_keys.list()] == before
+    last = client.api_keys.create("late", expires_at="2199-12-31T23:59:59Z")
+    assert last.expires_at == datetime(2199, 12, 31, 23, 59, 59, tzinfo=timezone.utc)
+    assert not fake.server_errors
+
+
+async def test_async_expiry_past_the_clocks_reach(
+    fake: FakePictograph, aclient: pictograph.AsyncClient
+) -> None:
+    never = datetime.max.replace(tzinfo=timezone.utc)
+    with pytest.raises(ValidationError, match="before 2200-01-01"):
+        await aclient.api_keys.create("forever", expires_at=never)
+    assert [k.id for k in await aclient.api_keys.list()] == [fake.world.default_key.key_id]
+
+
+def test_an_organization_id_in_capitals_names_the_same_organization(
+    fake: FakePictograph, client: pictograph.Client
+) -> None:
+    # The SDK takes a UUID in any case as an id (its `looks_like_id`), as listing does.
+    created = client.api_keys.create("ci", organization=fake.organization_id.upper())
+    assert created.key_id in [k.id for k in client.api_keys.list()]
+    assert fake.world.api_keys[created.api_key].organization_id == fake.organization_id
+    assert not fake.server_errors
+
+
+async def test_async_organization_id_in_capitals(
+    fake: FakePictograph, aclient: pictograph.AsyncClient
+) -> None:
+    created = await aclient.api_keys.create("ci", organization=fake.organization_id.upper())
+    assert (await aclient.api_keys.get(created.key_id)).organization_id == fake.organization_id

@@ -6,12 +6,14 @@ from __future__ import annotations
 import asyncio
 import json
 import re
+from datetime import timedelta
 from typing import TYPE_CHECKING, Any
 
 import httpx
 import pytest
 from pictograph.exceptions import (
     ApiError,
+    AuthError,
     ConflictError,
     NetworkError,
     RateLimitError,
@@ -975,6 +977,29 @@ def test_the_budget_is_per_key(fake: FakePictograph) -> None:
             first.credits.balance()
         fake.faults.rate_limit(None)
         first.credits.balance()
+
+
+@pytest.mark.parametrize("use_async", [False, True], ids=["sync", "async"])
+async def test_a_key_the_api_refuses_gets_its_401_under_a_rate_limit(
+    fake: FakePictograph, use_async: bool
+) -> None:
+    """A disabled or expired key is refused as it is without a limit: a 429 would tell
+    the SDK to wait and try again a key that can never get in."""
+    with fake.client() as owner:
+        disabled = owner.api_keys.create("off")
+        owner.api_keys.update(disabled.key_id, is_active=False)
+        expiring = owner.api_keys.create("brief", expires_at=fake.clock.now() + timedelta(hours=1))
+    fake.clock.advance(hours=1)
+    fake.faults.rate_limit(1, per_seconds=60)
+    for key, reason in ((disabled.api_key, "inactive"), (expiring.api_key, "expired")):
+        for _ in range(3):
+            with pytest.raises(AuthError):
+                await balance(fake, use_async, api_key=key, max_retries=0)
+            assert fake.calls.last.status == 401
+            assert fake.calls.last.response_json()["error"]["details"]["reason"] == reason
+    # The live key's budget is untouched by them.
+    await balance(fake, use_async, max_retries=0)
+    assert fake.calls.last.status == 200
 
 
 def test_a_rate_limit_can_be_set_when_the_fake_is_made() -> None:

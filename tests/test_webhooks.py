@@ -192,6 +192,13 @@ def test_event_types_are_the_sdks_workflow_events_and_what_the_fake_simulates(
         ("https://224.0.0.1/hook", "not publicly routable"),  # multicast
         ("https://3758096385/hook", "not publicly routable"),  # the same, as one number
         ("https://127.0.0.1../hook", "not publicly routable"),
+        # Dots and digits IDNA reads as ASCII ones: an HTTP client sends to 127.0.0.1.
+        ("https://127\u30020.0.1/hook", "'127.0.0.1' is not publicly routable"),
+        ("https://169.254.169\uff0e254/latest/meta-data", "not publicly routable"),
+        ("https://10.0.0\uff611/hook", "not publicly routable"),
+        ("https://\uff11\uff12\uff17.0.0.1/hook", "not publicly routable"),
+        ("https://\uff4c\uff4f\uff43\uff41\uff4c\uff48\uff4f\uff53\uff54/x", "not publicly"),
+        ("https://a\u3002\u3002b.example/x", "IDNA cannot encode"),
         ("https://hooks.example.com:0/x", "port 0"),
         ("https://hooks.example.com/a b", r"holds \" \" at position 27"),
         ("https://hooks.example.com/x\n", r"holds \"\\n\" at position 27"),
@@ -203,6 +210,37 @@ def test_create_refuses_urls_that_are_not_https_and_public(
     with pytest.raises(ValidationError, match=why):
         client.webhooks.create(url)
     assert client.webhooks.list() == []
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        "http://bot:hunter2@hooks.example.com/x",  # refused for its scheme
+        "https://bot:hunter2@hooks.example.com:99999/x",  # refused for its port
+        "https://bot:hunter2@/x",  # refused for its missing host
+    ],
+)
+def test_a_refused_url_is_quoted_without_its_password(client: pictograph.Client, url: str) -> None:
+    with pytest.raises(ValidationError) as caught:
+        client.webhooks.create(url)
+    assert "hunter2" not in caught.value.message
+    assert "***@" in caught.value.message
+
+
+def test_a_public_international_host_is_taken_as_sent(client: pictograph.Client) -> None:
+    created = client.webhooks.create("https://hooks.b\u00fccher.example/x")
+    assert created.endpoint.url == "https://hooks.b\u00fccher.example/x"
+
+
+async def test_async_refuses_a_loopback_host_spelled_with_ideographic_dots(
+    aclient: pictograph.AsyncClient,
+) -> None:
+    with pytest.raises(ValidationError, match=r"'127\.0\.0\.1' is not publicly routable"):
+        await aclient.webhooks.create("https://127\u30020.0.1/hook")
+    await aclient.webhooks.create(URL)
+    with pytest.raises(ValidationError, match="not publicly routable"):
+        await aclient.webhooks.update(URL, url="https://10.0.0\uff0e1/hook")
+    assert [e.url for e in await aclient.webhooks.list()] == [URL]
 
 
 def test_create_refuses_unknown_event_types_and_bad_auth_headers(

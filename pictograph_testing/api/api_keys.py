@@ -14,6 +14,8 @@ from typing import TYPE_CHECKING, Any
 from pictograph_testing.api.spec import NAME, Bool, Field, Int, Obj, Param, Str
 from pictograph_testing.api.table import Bare, endpoint
 from pictograph_testing.api.wire import Call, Reply, reply
+from pictograph_testing.bounds import LATEST_INSTANT
+from pictograph_testing.clock import format_timestamp
 from pictograph_testing.world.entities import ROLES
 from pictograph_testing.world.errors import InvalidRequest, field_error
 from pictograph_testing.world.keys import key_prefix
@@ -183,7 +185,6 @@ def _instant(call: Call, text: str) -> float:
             moment = moment.replace(tzinfo=timezone.utc)
         # Years 1 and 9999 with a zone can fall outside what a datetime holds in UTC.
         moment = moment.astimezone(timezone.utc)
-        return (moment - call.world.clock.start).total_seconds()
     except (ValueError, OverflowError):
         raise InvalidRequest(
             f"'expires_at' must be an ISO 8601 date or date-time "
@@ -194,3 +195,18 @@ def _instant(call: Call, text: str) -> float:
                 )
             ],
         ) from None
+    if moment >= LATEST_INSTANT:
+        # A "never" such as `datetime.max`: past every instant the clock can reach.
+        raise InvalidRequest(
+            f"'expires_at' must be before {format_timestamp(LATEST_INSTANT)}, which the "
+            f"virtual clock never reaches, got '{text}': leave it out for a key that "
+            "never expires.",
+            errors=[
+                field_error(
+                    ("body", "expires_at"),
+                    f"Input should be before {format_timestamp(LATEST_INSTANT)}",
+                    "less_than",
+                )
+            ],
+        )
+    return (moment - call.world.clock.start).total_seconds()

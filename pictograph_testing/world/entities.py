@@ -93,6 +93,15 @@ class ApiKey:
     def has(self, role: Role) -> bool:
         return _ROLE_RANK[self.role] >= _ROLE_RANK[role]
 
+    def lets_in(self, now: float) -> bool:
+        """Whether the API would let this key in at virtual second ``now``: not revoked,
+        not disabled, not expired."""
+        return (
+            not self.revoked
+            and self.is_active
+            and (self.expires_at is None or now < self.expires_at)
+        )
+
 
 IMAGE_STATUSES = ("new", "annotate", "review", "complete")
 

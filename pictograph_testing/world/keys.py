@@ -90,6 +90,8 @@ class KeyRing:
     ) -> ApiKey:
         """Mint a key in the caller's organization, at most of the caller's role."""
         self.check_own(caller, organization_id)
+        # The caller's own id, as the organization stores it: the one sent may differ in case.
+        organization_id = caller.organization_id
         if not outranks(caller, role):
             raise Forbidden(
                 f"This API key's role '{caller.role}' cannot create a key with role '{role}': "

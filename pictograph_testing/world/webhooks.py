@@ -114,6 +114,8 @@ _PRIVATE_SUFFIXES = (".localhost", ".local", ".internal", ".localdomain")
 _NUMERIC_HOST = re.compile(r"[0-9a-fx.]+")
 # What a sender may not say in a URL: HTTP clients refuse it, or send it somewhere else.
 _URL_UNSAFE = re.compile(r"[\x00-\x20\x7f]")
+# A URL's userinfo: what lies between its '//' and the last '@' before the path.
+_USERINFO = re.compile(r"(?<=//)[^/?#]*@")
 # A header value is sent as Latin-1 bytes on one line: visible ASCII, spaces and tabs.
 _HEADER_VALUE = re.compile(r"[\x20-\x7e\t]*[\x21-\x7e][\x20-\x7e\t]*")
 # Headers that frame the request itself: set by the sender, never by an endpoint.
@@ -673,14 +675,16 @@ def _check_url(url: str) -> str:
     """Refuse a URL that is not https or not publicly routable; return it unchanged."""
     if len(url) > _MAX_URL:
         raise _invalid("url", f"'url' must be at most {_MAX_URL} characters.")
+    # Refusals quote the URL without what it says before an '@': a password, say.
+    shown = _USERINFO.sub("***@", url, count=1)
     try:
         parts = urlsplit(url)
         host = (parts.hostname or "").lower()
         port = parts.port  # raises on a port that is not a number
     except ValueError:
-        raise _invalid("url", f"'{url}' is not a valid URL.") from None
+        raise _invalid("url", f"'{shown}' is not a valid URL.") from None
     if parts.scheme != "https":
-        raise _invalid("url", f"A webhook URL must be https, got '{url}'.")
+        raise _invalid("url", f"A webhook URL must be https, got '{shown}'.")
     if (unsafe := _URL_UNSAFE.search(url)) is not None:
         raise _invalid(
             "url",
@@ -688,11 +692,18 @@ def _check_url(url: str) -> str:
             "spaces and control characters must be percent-encoded.",
         )
     if not host:
-        raise _invalid("url", f"'{url}' has no host.")
+        raise _invalid("url", f"'{shown}' has no host.")
     if port == 0:
-        raise _invalid("url", f"'{url}' names port 0, which nothing listens on.")
+        raise _invalid("url", f"'{shown}' names port 0, which nothing listens on.")
     if parts.username is not None or parts.password is not None:
         raise _invalid("url", "A webhook URL must not carry credentials; use auth_headers.")
+    if not host.isascii():
+        # Checked as a sender resolves it: IDNA reads '。', '．' and '｡' as dots and
+        # full-width letters and digits as ASCII ones, so '127。0.0.1' is 127.0.0.1.
+        try:
+            host = host.encode("idna").decode("ascii").lower()
+        except UnicodeError:
+            raise _invalid("url", f"'{shown}' has a host name IDNA cannot encode.") from None
     if _private_host(host):
         raise _invalid(
             "url",

@@ -199,6 +199,8 @@ def test_event_types_are_the_sdks_workflow_events_and_what_the_fake_simulates(
         ("https://\uff11\uff12\uff17.0.0.1/hook", "not publicly routable"),
         ("https://\uff4c\uff4f\uff43\uff41\uff4c\uff48\uff4f\uff53\uff54/x", "not publicly"),
         ("https://a\u3002\u3002b.example/x", "IDNA cannot encode"),
+        ("https://a..b.example/x", "empty label"),
+        ("https://.example/x", "empty label"),
         ("https://hooks.example.com:0/x", "port 0"),
         ("https://hooks.example.com/a b", r"holds \" \" at position 27"),
         ("https://hooks.example.com/x\n", r"holds \"\\n\" at position 27"),

@@ -704,6 +704,8 @@ def _check_url(url: str) -> str:
             host = host.encode("idna").decode("ascii").lower()
         except UnicodeError:
             raise _invalid("url", f"'{shown}' has a host name IDNA cannot encode.") from None
+    if ":" not in host and "" in host.rstrip(".").split("."):
+        raise _invalid("url", f"'{shown}' has a host name with an empty label ('..').")
     if _private_host(host):
         raise _invalid(
             "url",

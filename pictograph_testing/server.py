@@ -1188,7 +1188,8 @@ def uvicorn_server(app: FakeAsgiApp) -> uvicorn.Server:
 
 
 def uvicorn_config(app: FakeAsgiApp) -> uvicorn.Config:
-    """How the fake is served: quiet, no access log, a short graceful shutdown."""
+    """How the fake is served: quiet, no access log, a short graceful shutdown, and no
+    header of the server's own."""
     import uvicorn
 
     config = uvicorn.Config(
@@ -1199,6 +1200,10 @@ def uvicorn_config(app: FakeAsgiApp) -> uvicorn.Config:
         timeout_graceful_shutdown=1,
         backlog=LISTEN_BACKLOG,
         h11_max_incomplete_event_size=H11_MAX_INCOMPLETE_EVENT,
+        # uvicorn's `Date` is the machine's time, not the world's: the same calls would
+        # get other bytes each run. The headers sent are the fake's, as in process.
+        date_header=False,
+        server_header=False,
     )
     error_log = logging.getLogger("uvicorn.error")
     if not any(isinstance(f, _QuietDrops) for f in error_log.filters):
@@ -1340,11 +1345,27 @@ class FakeServer:
         self._server = None
         self._thread = None
 
-    def client(self, **kwargs: Any) -> pictograph.Client:
-        """A real ``pictograph.Client`` for this server (over loopback HTTP)."""
+    def client(self, *, api_key: str | None = None, **kwargs: Any) -> pictograph.Client:
+        """A real ``pictograph.Client`` for this server (over loopback HTTP), with the
+        server's key or ``api_key``; other keyword arguments go to the client."""
         import pictograph
 
-        return pictograph.Client(api_key=self.api_key, base_url=self.base_url, **kwargs)
+        key = self.api_key if api_key is None else api_key
+        return pictograph.Client(api_key=key, base_url=self.base_url, **kwargs)
+
+    def async_client(self, *, api_key: str | None = None, **kwargs: Any) -> pictograph.AsyncClient:
+        """A real ``pictograph.AsyncClient`` for this server, as :meth:`client` makes.
+
+        Raises :class:`~pictograph_testing.AsyncClientUnavailable` on an SDK older than
+        1.16.0, which has no async client.
+        """
+        from pictograph_testing._sdk.layout import require_async_client
+
+        require_async_client()
+        import pictograph
+
+        key = self.api_key if api_key is None else api_key
+        return pictograph.AsyncClient(api_key=key, base_url=self.base_url, **kwargs)
 
     def control(self, **kwargs: Any) -> httpx.Client:
         """An ``httpx.Client`` for the control routes: based at ``/_fake``, with the key.

@@ -16,10 +16,11 @@ import pytest
 from pictograph import BBoxAnnotation, BoundingBox
 from pictograph.exceptions import AuthError, NetworkError, NotFoundError
 
+from pictograph_testing import FakePictograph
 from pictograph_testing.bounds import MAX_SPEED
 from pictograph_testing.openapi import openapi_document
 from pictograph_testing.server import FakeServer, bind
-from tests.image_files import write_images
+from tests.image_files import raw, write_images
 
 if TYPE_CHECKING:
     from collections.abc import Iterator
@@ -117,7 +118,7 @@ def test_a_fast_clock_finishes_runs_by_itself() -> None:
 def test_the_sdk_sees_the_apis_errors(server: FakeServer) -> None:
     with server.client(max_retries=0) as client, pytest.raises(NotFoundError):
         client.training.get("no-such-run")
-    stranger = pictograph.Client(api_key="pk_live_wrong", base_url=server.base_url, max_retries=0)
+    stranger = server.client(api_key="pk_live_wrong", max_retries=0)
     with stranger, pytest.raises(AuthError):
         stranger.credits.balance()
 
@@ -136,6 +137,45 @@ def test_plain_http_gets_the_same_envelopes(server: FakeServer, http: httpx.Clie
     # A name holding '/' travels percent-encoded and stays one segment.
     http.post(f"{DEV}/datasets/", json={"name": "a/b c"})
     assert http.get(f"{DEV}/datasets/a%2Fb%20c").json()["data"]["name"] == "a/b c"
+
+
+def test_the_server_sends_the_headers_the_fake_sends_in_process(server: FakeServer) -> None:
+    # No `Date` from the machine's clock and no `Server`: the same calls, the same bytes.
+    paths = (f"{DEV}/credits/balance", f"{DEV}/training/no-such-run")
+    with FakePictograph(scenario="ready-to-train", seed=3) as fake, raw(fake) as inside:
+        answered = [inside.get(path) for path in paths]
+    key = {"X-API-Key": server.api_key}
+    served = [httpx.get(f"{server.base_url}{path}", headers=key) for path in paths]
+    for over_http, in_process in zip(served, answered, strict=True):
+        assert over_http.headers.multi_items() == in_process.headers.multi_items()
+        assert over_http.content == in_process.content
+    assert "date" not in served[0].headers
+
+
+def test_the_sdk_gets_the_same_error_over_http_as_in_process(server: FakeServer) -> None:
+    with server.client(max_retries=0) as client, pytest.raises(NotFoundError) as over_http:
+        client.training.get("no-such-run")
+    with (
+        FakePictograph(scenario="ready-to-train", seed=3) as fake,
+        fake.client(max_retries=0) as client,
+        pytest.raises(NotFoundError) as in_process,
+    ):
+        client.training.get("no-such-run")
+    assert str(over_http.value) == str(in_process.value)
+
+
+async def test_async_the_sdk_gets_the_same_error_over_http(server: FakeServer) -> None:
+    async with server.async_client(max_retries=0) as client:
+        with pytest.raises(NotFoundError) as over_http:
+            await client.training.get("no-such-run")
+    with FakePictograph(scenario="ready-to-train", seed=3) as fake:
+        async with fake.async_client(max_retries=0) as client:
+            with pytest.raises(NotFoundError) as in_process:
+                await client.training.get("no-such-run")
+    assert str(over_http.value) == str(in_process.value)
+    async with server.async_client(api_key="pk_live_wrong", max_retries=0) as stranger:
+        with pytest.raises(AuthError):
+            await stranger.credits.balance()
 
 
 def test_control_routes_are_unreachable_through_the_api(

@@ -65,6 +65,53 @@ def test_text_names_its_matches_after_the_phrase(client: pictograph.Client) -> N
     assert strict.annotations == []
 
 
+def _grid_of_objects() -> bytes:
+    """Twenty-five bright squares on black: objects that stand out clearly."""
+    import io
+
+    from PIL import Image, ImageDraw
+
+    picture = Image.new("RGB", (400, 400), (0, 0, 0))
+    draw = ImageDraw.Draw(picture)
+    for i in range(5):
+        for j in range(5):
+            corner = (10 + i * 78, 10 + j * 78)
+            draw.rectangle([*corner, corner[0] + 50, corner[1] + 50], fill=(255, 50 * i, 50 * j))
+    out = io.BytesIO()
+    picture.save(out, format="PNG")
+    return out.getvalue()
+
+
+def _found(result: pictograph.models.sam3.Sam3Prediction) -> set[tuple[float, float]]:
+    return {(a.bounding_box.x, a.bounding_box.y) for a in result.annotations if a.bounding_box}
+
+
+def test_above_the_default_threshold_two_phrases_find_different_objects(
+    client: pictograph.Client,
+) -> None:
+    # docs/auto-annotate.md: a phrase's fit scales each object's score, the same each time.
+    grid = _grid_of_objects()
+    assert len(client.sam3.predict(grid, text="cat", output="bbox").annotations) == 25
+    cats, cars = (
+        _found(client.sam3.predict(grid, text=phrase, output="bbox", confidence=0.7))
+        for phrase in ("cat", "car")
+    )
+    assert 0 < len(cats) < 25
+    assert 0 < len(cars) < 25
+    assert cats != cars
+    assert _found(client.sam3.predict(grid, text="CAT ", output="bbox", confidence=0.7)) == cats
+
+
+async def test_async_a_phrase_finds_the_objects_the_sync_client_finds(
+    client: pictograph.Client, aclient: pictograph.AsyncClient
+) -> None:
+    grid = _grid_of_objects()
+    sync = client.sam3.predict(grid, text="car", output="bbox", confidence=0.7)
+    found = await aclient.sam3.predict(grid, text="car", output="bbox", confidence=0.7)
+    assert 0 < len(found.annotations) < 25
+    assert _found(found) == _found(sync)
+
+
 def test_the_fee_is_charged_once_per_image(fake: FakePictograph, client: pictograph.Client) -> None:
     before = fake.balance_micro_usd
     client.sam3.predict(PICTURE, text="sign")

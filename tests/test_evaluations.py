@@ -356,9 +356,49 @@ def test_cancel_a_running_evaluation_bills_its_minutes(
     assert cancelled.status == "cancelled"
     assert fake.ledger[-1].operation == "inference_t4"
     assert fake.ledger[-1].amount == -PRICE
+    # It keeps the progress it made, which it is debited for, in the feed too.
+    assert cancelled.progress > 0
+    assert cancelled.evaluated_images > 0
+    assert client.jobs.get(created.id).progress == cancelled.progress
     # Nothing more happens to it as time passes.
     fake.clock.advance(3600)
-    assert client.model_evaluations.get(created.id).status == "cancelled"
+    later = client.model_evaluations.get(created.id)
+    assert later.status == "cancelled"
+    assert (later.progress, later.evaluated_images) == (
+        cancelled.progress,
+        cancelled.evaluated_images,
+    )
+
+
+async def test_async_a_cancelled_evaluation_keeps_its_progress(
+    fake: FakePictograph, aclient: pictograph.AsyncClient, model: str
+) -> None:
+    created = await aclient.model_evaluations.create("m1", DATASET, EXPORT)
+    fake.clock.advance(EVALUATION_TIER.cold_start_seconds + 2)
+    running = await aclient.model_evaluations.get(created.id)
+    cancelled = await aclient.model_evaluations.cancel(created.id)
+    assert 0 < running.progress == cancelled.progress
+
+
+def test_a_classification_evaluation_scores_what_the_class_filter_kept(
+    fake: FakePictograph, client: pictograph.Client
+) -> None:
+    # The export's class filter defines which ground truth is scored, for every model type.
+    fake.add_dataset("pets", images=10, completed_images=10, classes=["cat", "dog"])
+    fake.add_export("pets", "all")
+    fake.add_export("pets", "cats", class_filter=["cat"])
+    client.training.create("pets", "all", pipeline_type="classification", name="clf")
+    everything = client.model_evaluations.evaluate("clf", "pets", "all", confidence_threshold=0)
+    cats = client.model_evaluations.evaluate("clf", "pets", "cats", confidence_threshold=0)
+
+    support = {m.class_name: m.support for m in cats.per_class_metrics}
+    assert support["cat"] > 0
+    assert support.get("dog", 0) == 0
+    assert cats.confusion_matrix is not None
+    dog_row = cats.confusion_matrix.grid[cats.confusion_matrix.labels.index("dog")]
+    assert sum(dog_row) == 0
+    everyone = {m.class_name: m.support for m in everything.per_class_metrics}
+    assert everyone["dog"] > 0
 
 
 def test_cancel_an_ended_evaluation_conflicts(client: pictograph.Client, model: str) -> None:

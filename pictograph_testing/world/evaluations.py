@@ -155,11 +155,16 @@ class Evaluation:
         return "running"
 
     def progress_at(self, now: float) -> tuple[int, int]:
-        """Percent done and images evaluated so far."""
+        """Percent done and images evaluated so far (a cancelled one: when it stopped)."""
         if self.status == "completed":
             return 100, self.evaluated_images
-        if self.terminal or self.started_at is None or now < self.started_at:
-            return (0, 0) if self.status != "failed" else (0, self.evaluated_images)
+        if self.status == "failed":
+            return 0, self.evaluated_images
+        if self.status == "cancelled" and self.completed_at is not None:
+            # Cancelled while running, it keeps what it did (and is debited for it).
+            now = self.completed_at
+        if self.started_at is None or now < self.started_at:
+            return 0, 0
         share = min(1.0, (now - self.started_at) / self.running_seconds)
         return min(99, int(share * 100)), min(self.total_images, int(share * self.total_images))
 
@@ -427,6 +432,8 @@ class EvaluationService:
         image_ids = export.image_ids if export is not None else []
         class_filter = set(export.class_filter) if export and export.class_filter else None
         semantic = model.model_type == "semantic_segmentation"
+        # A classifier's truth is an image's class among those the export kept.
+        tag_classes = [c for c in version.classes if class_filter is None or c in class_filter]
         # Semantic segmentation paints every polygon the model found, whatever its score,
         # so the threshold sweep can be scored from one inference per image.
         floor = 0.0 if semantic else evaluation.confidence_threshold
@@ -462,7 +469,7 @@ class EvaluationService:
             )
             outcomes[image.id] = (image.filename, image.directory_path)
             if model.model_type == "classification":
-                label = true_tag(image, version.classes)
+                label = true_tag(image, tag_classes)
                 if label is not None:
                     true_tags[image.id] = label
                     tags[image.id] = found[0].name if found else None

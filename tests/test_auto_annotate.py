@@ -678,6 +678,37 @@ def test_a_box_output_needs_a_box_class() -> None:
                 )
 
 
+@pytest.mark.parametrize(("scope", "advice"), [("dataset", True), ("directory", False)])
+def test_a_402_for_similar_suggests_the_narrower_scope_only_when_not_taken(
+    scope: str, advice: bool
+) -> None:
+    with FakePictograph(seed=1, balance_usd=0.0001) as fake:
+        fake.add_dataset(DATASET, images=6, classes=["sign"], annotation_types=("polygon", "bbox"))
+        with fake.client(max_retries=0) as client:
+            first = _images(fake)[0]
+            _example(client, first)
+            with pytest.raises(PaymentRequiredError, match="top up") as refused:
+                client.auto_annotate.similar(
+                    DATASET, first.filename, reference_class="sign", scope=scope, wait=False
+                )
+        assert ("scope='directory'" in refused.value.message) is advice
+        assert fake.ledger == ()
+
+
+async def test_async_a_402_for_similar_in_a_directory_says_to_top_up() -> None:
+    with FakePictograph(seed=1, balance_usd=0.0001) as fake:
+        fake.add_dataset(DATASET, images=6, classes=["sign"], annotation_types=("polygon", "bbox"))
+        with fake.client(max_retries=0) as client:
+            first = _images(fake)[0]
+            _example(client, first)
+        async with fake.async_client(max_retries=0) as aclient:
+            with pytest.raises(PaymentRequiredError) as refused:
+                await aclient.auto_annotate.similar(
+                    DATASET, first.filename, reference_class="sign", wait=False
+                )
+        assert refused.value.message.endswith("top up.")
+
+
 async def test_async_similar(shapes: FakePictograph) -> None:
     with shapes.client(max_retries=0) as client:
         first = _images(shapes)[0]

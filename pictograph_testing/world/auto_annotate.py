@@ -585,9 +585,11 @@ class AutoAnnotation:
         spendable = world.billing.spendable(org)
         if spendable < plan.total:
             needs, has = usd_pair(plan.total, spendable)
+            # The narrower scope is advice only to a call that has not taken it.
+            narrower = "" if similar.scope == "directory" else ", or use scope='directory'"
             raise InsufficientCredits(
                 f"Not enough credit to start 'Annotate similar' on {plan.total_images} "
-                f"images (estimated {needs}, has {has}): top up, or use scope='directory'.",
+                f"images (estimated {needs}, has {has}): top up{narrower}.",
                 required=plan.total,
                 remaining=spendable,
             )

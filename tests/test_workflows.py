@@ -660,6 +660,64 @@ def test_an_image_link_runs_as_one_frame_the_organization_does_not_know(
     ) == (frame.model_dump(include={"image", "image_width", "image_height", "annotation_count"}))
 
 
+def _tracking_graph(model: str) -> dict[str, Any]:
+    """Source, Model, Track, Measure and Output: a graph that follows objects."""
+    graph = detection_graph(model)
+    graph["nodes"][-1:-1] = [
+        {"id": "trk", "type": "track", "config": {}},
+        {
+            "id": "count",
+            "type": "measure",
+            "config": {"geometries": [{"kind": "zone", "name": "Bay"}]},
+        },
+    ]
+    graph["edges"] = [
+        {"source": a, "target": b}
+        for a, b in (("src", "det"), ("det", "trk"), ("trk", "count"), ("count", "out"))
+    ]
+    return graph
+
+
+def test_an_image_under_a_tracking_workflow_is_refused_and_free(
+    fake: FakePictograph, client: pictograph.Client, tmp_path: Path
+) -> None:
+    # The SDK's `invoke`: "an image under a tracking pipeline" is a ValidationError (400).
+    _train(client)
+    client.workflows.create("Gate", _tracking_graph("signs"))
+    photo = tmp_path / "photo.png"
+    first = fake.world.dataset_images(fake.world.dataset(fake.organization_id, DATASET))[0]
+    photo.write_bytes(fake.world.image_service.content(first)[0])
+    before = fake.balance_micro_usd
+    for source in (photo, photo.read_bytes(), "https://cdn.example.com/gate/photo.jpg"):
+        with pytest.raises(ValidationError, match="An image is one frame") as refused:
+            client.workflows.invoke("Gate", source=source)
+        assert refused.value.status_code == 400
+        assert fake.calls.last.response_json()["error"]["code"] == "invalid_source"
+    assert list(client.workflows.list_runs("Gate")) == []
+    assert fake.balance_micro_usd == before
+    # A video is followed frame to frame.
+    video = client.workflows.invoke(
+        "Gate", source={"kind": "video", "url": "https://cdn.example.com/v"}
+    )
+    assert isinstance(video, WorkflowRunCreated)
+    # A saved graph that reads an image and tracks is not valid.
+    graph = _tracking_graph("signs")
+    graph["nodes"][0]["config"] = {"kind": "image", "url": "https://cdn.example.com/gate/photo.jpg"}
+    report = client.workflows.validate(graph)
+    assert [(i.code, i.node_id) for i in report.errors] == [("image_under_tracking", "src")]
+
+
+async def test_async_an_image_link_under_a_tracking_workflow_is_refused(
+    client: pictograph.Client, aclient: pictograph.AsyncClient
+) -> None:
+    _train(client)
+    await aclient.workflows.create("Gate", _tracking_graph("signs"))
+    with pytest.raises(ValidationError, match="Track block"):
+        await aclient.workflows.invoke(
+            "Gate", source={"kind": "image", "url": "https://x.example/a.jpg"}
+        )
+
+
 async def test_the_async_client_invokes_over_an_image_link(
     aclient: pictograph.AsyncClient,
 ) -> None:

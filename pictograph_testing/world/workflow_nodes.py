@@ -28,6 +28,7 @@ if TYPE_CHECKING:
 
 __all__ = [
     "GRAPH_NOTES",
+    "IMAGE_UNDER_TRACKING",
     "MEASURED",
     "NODES",
     "PORTS",
@@ -53,6 +54,13 @@ MEASURED = {"line": "line_cross", "zone": "occupancy"}
 PORTS = ("frames", "detections", "tracks", "events")
 """What flows along an edge: a source's frames, a model's detections, a tracker's tracks,
 a measure's events."""
+
+IMAGE_UNDER_TRACKING = (
+    "An image is one frame, and a Track block follows objects from frame to frame: run "
+    "this workflow over a video or a dataset, or take its Track block out."
+)
+"""Why a run over one image is refused when its graph tracks (the SDK's `invoke` names
+this 400), and why a saved graph that reads an image and tracks is not valid."""
 
 GRAPH_NOTES = (
     'A graph is {"version": 1, "nodes": [...], "edges": [...]}.',
@@ -487,6 +495,12 @@ def graph_issues(
                 f"{_name(extra)} is a second Source: a workflow reads from exactly one.",
                 extra["id"],
             )
+        )
+    if any(n["type"] == "track" for n in nodes.values()):
+        issues.extend(
+            Issue("image_under_tracking", IMAGE_UNDER_TRACKING, source["id"])
+            for source in sources
+            if isinstance(source.get("config"), dict) and source["config"].get("kind") == "image"
         )
     for node in nodes.values():
         card = _BY_TYPE.get(node["type"])

@@ -47,6 +47,7 @@ from pictograph_testing.world.job_kinds import WORKFLOW_RUN_JOB, JobOrder, JobVi
 from pictograph_testing.world.ordered import NewestLookedUp
 from pictograph_testing.world.predictions import content_hash, image_size, predict_for
 from pictograph_testing.world.workflow_nodes import (
+    IMAGE_UNDER_TRACKING,
     at_precision,
     node_type,
     run_precision,
@@ -261,6 +262,9 @@ class WorkflowRuns:
         order = topological(graph)
         source_node = next(n for n in order if n["type"] == "source")
         read = dict(source_node["config"]) if source is None else source
+        if read.get("kind") == "image" and any(n["type"] == "track" for n in order):
+            # The SDK's `invoke` names this 400: one image has no frames to follow.
+            raise InvalidRequest(IMAGE_UNDER_TRACKING, status=400, code="invalid_source")
         gpu = gpu or workflow.gpu
         frames, sample_fps = self._frames(key, read)
         if not frames:

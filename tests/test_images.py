@@ -643,6 +643,9 @@ def test_assign_splits_refusals(fake: FakePictograph, client: pictograph.Client)
         client.images.assign_splits(DATASET, train=50, val=20, test=10)
     with pytest.raises(ValidationError):
         client.images.assign_splits(DATASET, train=120, val=-10, test=-10)
+    # Blank text is no mode: only a mode left out is the default, random.
+    with pytest.raises(ValidationError, match="Invalid split_mode '': choose 'random'"):
+        client.images.assign_splits(DATASET, mode="")  # type: ignore[arg-type]
     assert world_state(fake) == before
 
 

@@ -1827,7 +1827,9 @@ def test_the_fake_answered_no_request_with_a_server_error(
     assert fake.server_errors == []
 
 
-@pytest.mark.parametrize(("argument", "value"), [("pipeline_type", "yolo-nas"), ("gpu_type", "t4")])
+@pytest.mark.parametrize(
+    ("argument", "value"), [("pipeline_type", "yolo-nas"), ("gpu_type", "t4"), ("gpu_type", "")]
+)
 def test_an_unknown_pipeline_or_gpu_is_refused_naming_the_choices(
     client: pictograph.Client, argument: str, value: str
 ) -> None:
@@ -1836,3 +1838,10 @@ def test_an_unknown_pipeline_or_gpu_is_refused_naming_the_choices(
         client.training.create(DATASET, EXPORT, name="r", **options)
     assert f"Unknown {argument} '{value}': choose one of '" in refused.value.message
     assert client.training.list() == []
+
+
+async def test_async_a_blank_gpu_type_is_no_tier(aclient: pictograph.AsyncClient) -> None:
+    # Left out (or null) is the default tier; blank text is refused as any unknown tier.
+    with pytest.raises(ValidationError, match="Unknown gpu_type '': choose one of"):
+        await aclient.training.quote(DATASET, EXPORT, pipeline_type="yolox", gpu_type="")  # type: ignore[arg-type]
+    assert await aclient.training.list() == []

@@ -26,7 +26,7 @@ from pictograph_testing.catalog import (
 from pictograph_testing.world.workflow_nodes import chain_graph
 from tests.conftest import DATASET
 from tests.test_deployments import _png
-from tests.test_workflows import _train, detection_graph
+from tests.test_workflows import _counting_graph, _train, detection_graph
 
 if TYPE_CHECKING:
     import pictograph
@@ -281,6 +281,33 @@ def test_a_graph_that_cannot_stream_deploys_as_draft_until_it_is_saved_streamabl
     live = client.workflows.wait_until_live("Lot", poll_interval=5)
     assert live.endpoint is not None
     assert (live.endpoint.status, live.endpoint.region) == ("active", "us-west")
+
+
+@pytest.mark.parametrize("kind", [["zone"], {"zone": 1}, 5])
+def test_a_draft_whose_geometry_kind_is_not_text_deploys_as_a_draft(
+    client: pictograph.Client, kind: Any
+) -> None:
+    # A graph with errors deploys as a draft; its endpoint shows only what it can read.
+    _train(client)
+    graph = _counting_graph()
+    graph["nodes"][3]["config"]["geometries"] = [{"kind": kind, "name": "Lot"}]
+    client.workflows.create("Lot", graph)
+    draft = client.workflows.deploy("Lot")
+    assert draft.endpoint is not None
+    assert (draft.endpoint.status, draft.endpoint.deployed) == ("draft", False)
+    assert "config.geometries[0].kind" in (draft.endpoint.error_message or "")
+
+
+async def test_async_a_draft_with_a_listed_geometry_kind_deploys(
+    client: pictograph.Client, aclient: pictograph.AsyncClient
+) -> None:
+    _train(client)
+    graph = _counting_graph()
+    graph["nodes"][3]["config"]["geometries"] = [{"kind": ["line"], "name": "Gate"}]
+    await aclient.workflows.create("Lot", graph)
+    draft = await aclient.workflows.deploy("Lot")
+    assert draft.endpoint is not None
+    assert draft.endpoint.status == "draft"
 
 
 def test_a_deploy_whose_model_goes_fails_and_deploys_again_in_its_region(

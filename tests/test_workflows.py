@@ -176,6 +176,53 @@ async def test_a_line_or_zone_named_by_anything_but_text_is_invalid(
 
 
 @pytest.mark.parametrize(
+    ("block", "setting", "value", "says"),
+    [
+        (1, "confidence", "", "config.confidence must be a number, not ''"),
+        (0, "sample_fps", 1e308, "config.sample_fps 1e+308 is outside 0.1 to 60"),
+        (0, "sample_fps", 0, "config.sample_fps 0 is outside 0.1 to 60"),
+        (0, "duration_seconds", 1e9, "config.duration_seconds 1000000000.0 is outside 0.1 to 3600"),
+    ],
+)
+def test_a_setting_out_of_its_bounds_is_invalid_and_its_run_refused(
+    fake: FakePictograph,
+    client: pictograph.Client,
+    block: int,
+    setting: str,
+    value: Any,
+    says: str,
+) -> None:
+    # A run reads these settings: each is checked as the invoke source's are, so a run
+    # never meets a number it cannot use (a video of 1e308 frames a second, say).
+    _train(client)
+    graph = detection_graph("signs")
+    if block == 0:
+        graph["nodes"][0]["config"] = {"kind": "video", "url": "https://cdn.example.com/v"}
+    graph["nodes"][block]["config"][setting] = value
+    report = client.workflows.validate(graph)
+    assert [(i.code, i.node_id) for i in report.issues] == [
+        ("invalid_config", graph["nodes"][block]["id"])
+    ]
+    assert says in report.issues[0].message
+    client.workflows.create("Lot", graph)
+    before = fake.balance_micro_usd
+    with pytest.raises(ValidationError, match=re.escape(says)):
+        client.workflows.run("Lot")
+    assert fake.balance_micro_usd == before
+    assert not fake.server_errors
+
+
+async def test_async_a_video_source_beyond_its_frame_rate_is_invalid(
+    client: pictograph.Client, aclient: pictograph.AsyncClient
+) -> None:
+    _train(client)
+    graph = detection_graph("signs")
+    graph["nodes"][0]["config"] = {"kind": "video", "url": "https://x.example/v", "sample_fps": 61}
+    report = await aclient.workflows.validate(graph)
+    assert "outside 0.1 to 60" in report.issues[0].message
+
+
+@pytest.mark.parametrize(
     ("graph", "message"),
     [
         ({"nodes": {}}, "The graph is malformed at graph.nodes: nodes must be a list"),
@@ -187,6 +234,14 @@ async def test_a_line_or_zone_named_by_anything_but_text_is_invalid(
         (
             {"nodes": [{"id": "a", "type": "source"}], "edges": [{"source": "a", "target": "b"}]},
             "at graph.edges.0.target: target 'b' is not the id of a node of the graph",
+        ),
+        (
+            {"nodes": [{"id": "a", "type": "source"}], "edges": [{"source": ["a"], "target": "a"}]},
+            "at graph.edges.0.source: source ['a'] is not the id of a node of the graph",
+        ),
+        (
+            {"nodes": [{"id": "a", "type": "source"}], "edges": [{"source": "a", "target": {}}]},
+            "at graph.edges.0.target: target {} is not the id of a node of the graph",
         ),
     ],
 )
@@ -660,30 +715,12 @@ def test_an_image_link_runs_as_one_frame_the_organization_does_not_know(
     ) == (frame.model_dump(include={"image", "image_width", "image_height", "annotation_count"}))
 
 
-def _tracking_graph(model: str) -> dict[str, Any]:
-    """Source, Model, Track, Measure and Output: a graph that follows objects."""
-    graph = detection_graph(model)
-    graph["nodes"][-1:-1] = [
-        {"id": "trk", "type": "track", "config": {}},
-        {
-            "id": "count",
-            "type": "measure",
-            "config": {"geometries": [{"kind": "zone", "name": "Bay"}]},
-        },
-    ]
-    graph["edges"] = [
-        {"source": a, "target": b}
-        for a, b in (("src", "det"), ("det", "trk"), ("trk", "count"), ("count", "out"))
-    ]
-    return graph
-
-
 def test_an_image_under_a_tracking_workflow_is_refused_and_free(
     fake: FakePictograph, client: pictograph.Client, tmp_path: Path
 ) -> None:
     # The SDK's `invoke`: "an image under a tracking pipeline" is a ValidationError (400).
     _train(client)
-    client.workflows.create("Gate", _tracking_graph("signs"))
+    client.workflows.create("Gate", _counting_graph())
     photo = tmp_path / "photo.png"
     first = fake.world.dataset_images(fake.world.dataset(fake.organization_id, DATASET))[0]
     photo.write_bytes(fake.world.image_service.content(first)[0])
@@ -701,7 +738,7 @@ def test_an_image_under_a_tracking_workflow_is_refused_and_free(
     )
     assert isinstance(video, WorkflowRunCreated)
     # A saved graph that reads an image and tracks is not valid.
-    graph = _tracking_graph("signs")
+    graph = _counting_graph()
     graph["nodes"][0]["config"] = {"kind": "image", "url": "https://cdn.example.com/gate/photo.jpg"}
     report = client.workflows.validate(graph)
     assert [(i.code, i.node_id) for i in report.errors] == [("image_under_tracking", "src")]
@@ -711,7 +748,7 @@ async def test_async_an_image_link_under_a_tracking_workflow_is_refused(
     client: pictograph.Client, aclient: pictograph.AsyncClient
 ) -> None:
     _train(client)
-    await aclient.workflows.create("Gate", _tracking_graph("signs"))
+    await aclient.workflows.create("Gate", _counting_graph())
     with pytest.raises(ValidationError, match="Track block"):
         await aclient.workflows.invoke(
             "Gate", source={"kind": "image", "url": "https://x.example/a.jpg"}

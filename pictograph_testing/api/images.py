@@ -569,9 +569,10 @@ def assign_splits(call: Call) -> Reply:
         name: body[name] if body.get(name) is not None else default
         for name, default in (("train", 70), ("val", 20), ("test", 10))
     }
-    seed = body.get("seed")
+    seed, mode = body.get("seed"), body.get("split_mode")
+    # Only a mode left out (or null) is the default: blank text is refused as no mode.
     counts = world.image_service.assign_splits(
-        dataset, weights, 42 if seed is None else seed, body.get("split_mode") or "random"
+        dataset, weights, 42 if seed is None else seed, "random" if mode is None else mode
     )
     # The dataset is named by its id, whatever the request named it by.
     return reply({"data": {"dataset": dataset.id, **counts}})

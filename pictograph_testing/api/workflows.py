@@ -50,7 +50,9 @@ from pictograph_testing.world.workflow_nodes import (
     MEASURED,
     NODES,
     PORTS,
+    SAMPLE_FPS,
     TEMPLATES,
+    VIDEO_SECONDS,
     at_precision,
     graph_shape,
     run_precision,
@@ -553,7 +555,8 @@ def _live(call: Call, workflow: Workflow, served: dict[str, Any]) -> dict[str, A
             if not isinstance(geometry, dict) or not isinstance(geometry.get("name"), str):
                 continue
             kind = geometry.get("kind")
-            if kind not in counted:
+            # A draft's graph may hold any JSON here: only a known kind is shown.
+            if not isinstance(kind, str) or kind not in counted:
                 continue
             counted[kind] += 1
             measures.append(
@@ -591,8 +594,8 @@ _SOURCE = Obj(
         "dataset": Field(Str(min_length=1)),
         "directory_path": Field(Str()),
         "gcs_uri": Field(Str(min_length=1)),
-        "sample_fps": Field(Num(minimum=0.1, maximum=60)),
-        "duration_seconds": Field(Num(minimum=0.1, maximum=3600)),
+        "sample_fps": Field(Num(minimum=SAMPLE_FPS[0], maximum=SAMPLE_FPS[1])),
+        "duration_seconds": Field(Num(minimum=VIDEO_SECONDS[0], maximum=VIDEO_SECONDS[1])),
         "url": Field(Str(min_length=1)),
     }
 )

@@ -419,7 +419,8 @@ class TrainingService:
                     )
                 ],
             )
-        requested = request.gpu_type or DEFAULT_GPU_TIER
+        # Only a tier left out (or null) is the default: blank text is no tier.
+        requested = DEFAULT_GPU_TIER if request.gpu_type is None else request.gpu_type
         if requested not in profile.gpu_types:
             choices = ", ".join(f"'{g}'" for g in sorted(profile.gpu_types))
             raise InvalidRequest(

@@ -32,8 +32,11 @@ __all__ = [
     "MEASURED",
     "NODES",
     "PORTS",
+    "SAMPLE_FPS",
     "TEMPLATES",
     "TEMPLATE_KEYS",
+    "UNIT",
+    "VIDEO_SECONDS",
     "Issue",
     "NodeField",
     "NodeType",
@@ -83,6 +86,8 @@ class NodeField:
     values: tuple[Any, ...] | None = None
     note: str = ""
     fields: tuple[NodeField, ...] | None = None
+    bounds: tuple[float, float] | None = None
+    """The least and the most a number may be (both allowed); ``None``: any."""
 
     def card(self) -> dict[str, Any]:
         return {
@@ -135,6 +140,13 @@ class NodeType:
 
 _NUMBER_TYPES = {"number": (int, float), "integer": (int,), "string": (str,), "array": (list,)}
 
+UNIT = (0.0, 1.0)
+"""A confidence's range."""
+SAMPLE_FPS = (0.1, 60.0)
+"""Frames a second a run may read from a video (a Source's, or an invoke source's)."""
+VIDEO_SECONDS = (0.1, 3600.0)
+"""How long a video a run reads may be said to last, in seconds."""
+
 NODES: tuple[NodeType, ...] = (
     NodeType(
         "source",
@@ -175,7 +187,17 @@ NODES: tuple[NodeType, ...] = (
                 False,
                 1,
                 None,
-                "Frames a second read from a video.",
+                "Frames a second read from a video, 0.1 to 60.",
+                bounds=SAMPLE_FPS,
+            ),
+            NodeField(
+                "duration_seconds",
+                "number",
+                False,
+                10,
+                None,
+                "How long a linked video lasts, 0.1 to 3,600 seconds.",
+                bounds=VIDEO_SECONDS,
             ),
         ),
         ("A workflow has exactly one Source.",),
@@ -200,7 +222,15 @@ NODES: tuple[NodeType, ...] = (
                 ("fp32", "fp16"),
                 "fp16 runs at half precision: faster, accuracy-equivalent.",
             ),
-            NodeField("confidence", "number", False, 0.25, None, "The lowest score kept, 0 to 1."),
+            NodeField(
+                "confidence",
+                "number",
+                False,
+                0.25,
+                None,
+                "The lowest score kept, 0 to 1.",
+                bounds=UNIT,
+            ),
         ),
         ("It needs frames: a Source upstream.", "Its model must be ready."),
         0.05,
@@ -215,7 +245,9 @@ NODES: tuple[NodeType, ...] = (
         {"classes": [], "min_confidence": 0.0},
         (
             NodeField("classes", "array", False, None, None, "Class names kept; none: all."),
-            NodeField("min_confidence", "number", False, 0.0, None, "The lowest score kept."),
+            NodeField(
+                "min_confidence", "number", False, 0.0, None, "The lowest score kept.", bounds=UNIT
+            ),
         ),
         ("It needs detections: a Model upstream.",),
         0.001,
@@ -421,7 +453,8 @@ def graph_shape(graph: Any, loc: tuple[str | int, ...] = ("graph",)) -> dict[str
         if not isinstance(edge, dict):
             raise _malformed((*loc, "edges", i), 'an edge is {"source": ..., "target": ...}')
         for key in ("source", "target"):
-            if edge.get(key) not in ids:
+            named = edge.get(key)
+            if not isinstance(named, str) or named not in ids:
                 raise _malformed(
                     (*loc, "edges", i, key),
                     f"{key} {_quoted(edge.get(key))} is not the id of a node of the graph",
@@ -579,7 +612,8 @@ def _config_issues(
         needed = setting.required is True or (
             setting.required == "when kind is dataset" and config.get("kind") == "dataset"
         )
-        if value is None or value == "" or value == []:
+        # Blank text is a text setting left unset; for a number it is the wrong type.
+        if value is None or (value == "" and setting.type == "string") or value == []:
             if needed:
                 code = _MISSING_CODES.get(setting.key, "config_missing")
                 issues.append(
@@ -611,11 +645,12 @@ def _config_issues(
                 )
             )
             continue
-        if setting.key in ("confidence", "min_confidence") and not 0 <= value <= 1:
+        if setting.bounds is not None and not setting.bounds[0] <= value <= setting.bounds[1]:
+            low, high = (f"{b:g}" for b in setting.bounds)
             issues.append(
                 Issue(
                     "invalid_config",
-                    f"{_name(node)}: config.{setting.key} {value} is outside 0 to 1.",
+                    f"{_name(node)}: config.{setting.key} {value} is outside {low} to {high}.",
                     node["id"],
                 )
             )

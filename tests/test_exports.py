@@ -18,9 +18,15 @@ from pictograph.exceptions import (
     ValidationError,
 )
 from pictograph.formats import from_coco
-from pictograph.models.annotation import BBoxAnnotation, PolygonAnnotation, PolygonGeometry
+from pictograph.models.annotation import (
+    Annotation,
+    BBoxAnnotation,
+    PolygonAnnotation,
+    PolygonGeometry,
+)
 from pictograph.models.common import BoundingBox, Point
 from PIL import Image as PILImage
+from pydantic import TypeAdapter
 
 from pictograph_testing.world.exports import QUEUE_SECONDS, processing_seconds
 from tests.conftest import DATASET, EXPORT
@@ -828,3 +834,160 @@ async def test_async_delete_and_bulk_delete(aclient: pictograph.AsyncClient) -> 
     result = await aclient.exports.bulk_delete([created.id])
     assert result.succeeded == [created.id]
     assert await aclient.exports.list() == []
+
+
+# ── what each format holds of each shape ──
+
+
+def _shapes_dataset(client: pictograph.Client, tmp_path: Path) -> None:
+    """One 200 x 100 image with a keypoint, a polyline, a box straying off the image, and
+    boxes of classes an export may filter out."""
+    client.datasets.create(
+        "scene",
+        annotation_types=["bbox", "polyline", "keypoint"],
+        classes=[
+            {"name": "car", "type": "bbox"},
+            {"name": "bus", "type": "bbox"},
+            {"name": "lane", "type": "polyline"},
+            {"name": "nose", "type": "keypoint"},
+        ],
+    )
+    PILImage.new("RGB", (200, 100)).save(tmp_path / "a.png")
+    client.images.upload("scene", tmp_path / "a.png")
+    annotations = _ANNOTATIONS.validate_python(
+        [
+            {"name": "nose", "type": "keypoint", "keypoint": {"x": 40, "y": 30}},
+            {
+                "name": "lane",
+                "type": "polyline",
+                "polyline": {"path": [{"x": 0, "y": 5}, {"x": 50, "y": 5}]},
+            },
+            {"name": "car", "type": "bbox", "bounding_box": {"x": -20, "y": 70, "w": 60, "h": 40}},
+            {"name": "bus", "type": "bbox", "bounding_box": {"x": 100, "y": 10, "w": 50, "h": 20}},
+        ]
+    )
+    client.annotations.save("scene", "a.png", annotations)
+
+
+_ANNOTATIONS: TypeAdapter[list[Annotation]] = TypeAdapter(list[Annotation])
+
+
+def test_a_keypoint_is_a_coco_point_with_a_trainable_box_and_a_polyline_is_left_out(
+    client: pictograph.Client, tmp_path: Path
+) -> None:
+    # As the SDK's `to_coco` writes them: a point on its own (no template joins it) with
+    # its [x, y, v] triplet and a box 5% of the shorter side; polylines have no COCO form.
+    _shapes_dataset(client, tmp_path)
+    client.exports.create("scene", "coco", format="coco")
+    archive = _zip(client.exports.download("scene", "coco", tmp_path / "c.zip"))
+    coco = json.loads(archive.read("annotations.json"))
+    names = {c["id"]: c["name"] for c in coco["categories"]}
+    by_class = {names[a["category_id"]]: a for a in coco["annotations"]}
+    assert sorted(by_class) == ["bus", "car", "nose"]
+    nose = by_class["nose"]
+    assert (nose["keypoints"], nose["num_keypoints"], nose["segmentation"]) == (
+        [40.0, 30.0, 2],
+        1,
+        [],
+    )
+    assert nose["bbox"] == [37.5, 27.5, 5.0, 5.0]
+    assert nose["area"] == 25.0
+    # The SDK's own reader takes the point back.
+    read = from_coco(coco).annotations["a.png"]
+    assert [(a.type, a.name) for a in read if a.type == "keypoint"] == [("keypoint", "nose")]
+
+
+def test_yolo_labels_are_clipped_to_the_image_and_hold_keypoints_in_pose_only(
+    client: pictograph.Client, tmp_path: Path
+) -> None:
+    _shapes_dataset(client, tmp_path)
+    labels = {}
+    for export_format in ("yolo", "yolo_pose"):
+        client.exports.create("scene", export_format, format=export_format)  # type: ignore[arg-type]
+        archive = _zip(client.exports.download("scene", export_format, tmp_path / "y.zip"))
+        labels[export_format] = archive.read("labels/a.txt").decode().splitlines()
+    # The classes by index: car 0, bus 1, lane 2, nose 3. The car box (x -20..40, y 70..110)
+    # is cut to the image (x 0..40, y 70..100); the lane is no YOLO shape.
+    car = "0 0.100000 0.850000 0.200000 0.300000"
+    bus = "1 0.625000 0.200000 0.250000 0.200000"
+    assert labels["yolo"] == [car, bus]
+    assert labels["yolo_pose"] == ["3 0.200000 0.300000 0.025000 0.050000", car, bus]
+    for line in labels["yolo_pose"]:
+        assert all(0 <= float(v) <= 1 for v in line.split()[1:])
+
+
+def test_a_class_filtered_export_lists_only_its_classes(
+    client: pictograph.Client, tmp_path: Path
+) -> None:
+    # The archive's class list is the one a run trained on the export learns.
+    _shapes_dataset(client, tmp_path)
+    for export_format in ("yolo", "coco", "pictograph"):
+        client.exports.create(
+            "scene",
+            f"buses-{export_format}",
+            format=export_format,  # type: ignore[arg-type]
+            class_filter=["bus"],
+        )
+        archive = _zip(
+            client.exports.download("scene", f"buses-{export_format}", tmp_path / "f.zip")
+        )
+        assert json.loads(archive.read("manifest.json"))["classes"] == ["bus"]
+        if export_format == "yolo":
+            assert archive.read("data.yaml").decode().endswith('nc: 1\nnames:\n  0: "bus"\n')
+            assert (
+                archive.read("labels/a.txt").decode() == "0 0.625000 0.200000 0.250000 0.200000\n"
+            )
+        if export_format == "coco":
+            coco = json.loads(archive.read("annotations.json"))
+            assert coco["categories"] == [{"id": 1, "name": "bus"}]
+
+
+def test_a_data_yaml_keeps_a_class_name_past_the_basic_plane(
+    client: pictograph.Client, tmp_path: Path
+) -> None:
+    # YAML reads `\ud83d\ude97` as two broken characters: the name is written as it is.
+    client.datasets.create("cars", classes=[{"name": "\U0001f697 car", "type": "bbox"}])
+    client.exports.create("cars", "y", format="yolo")
+    data = _zip(client.exports.download("cars", "y", tmp_path / "y.zip")).read("data.yaml")
+    assert '  0: "\U0001f697 car"\n' in data.decode()
+
+
+def test_a_coco_mask_with_a_hole_covers_the_polygons_pixels(
+    client: pictograph.Client, tmp_path: Path
+) -> None:
+    # A pixel is in the mask when its centre is: a 50 x 50 square less a 5 x 10 hole is
+    # 2,450 pixels, all inside the square's box (pycocotools counts the same).
+    client.datasets.create(
+        "lots", annotation_types=["polygon"], classes=[{"name": "lot", "type": "polygon"}]
+    )
+    PILImage.new("RGB", (100, 80)).save(tmp_path / "a.png")
+    client.images.upload("lots", tmp_path / "a.png")
+    square = [Point(x=10, y=10), Point(x=60, y=10), Point(x=60, y=60), Point(x=10, y=60)]
+    hole = [Point(x=20, y=20), Point(x=25, y=20), Point(x=25, y=30), Point(x=20, y=30)]
+    client.annotations.save(
+        "lots",
+        "a.png",
+        [PolygonAnnotation(name="lot", polygon=PolygonGeometry(paths=[square, hole]))],
+    )
+    client.exports.create("lots", "coco", format="coco")
+    archive = _zip(client.exports.download("lots", "coco", tmp_path / "c.zip"))
+    (holed,) = json.loads(archive.read("annotations.json"))["annotations"]
+    rle = holed["segmentation"]
+    assert holed["area"] == 2450.0
+    assert holed["bbox"] == [10.0, 10.0, 50.0, 50.0]
+    inside = {(x, y) for x in range(100) for y in range(80) if _mask_value(rle, x, y)}
+    assert min(x for x, _ in inside) == 10
+    assert max(x for x, _ in inside) == 59
+    assert max(y for _, y in inside) == 59
+    assert (20, 20) not in inside
+    assert (19, 20) in inside
+
+
+async def test_async_a_keypoint_reaches_a_pose_export(
+    client: pictograph.Client, aclient: pictograph.AsyncClient, tmp_path: Path
+) -> None:
+    _shapes_dataset(client, tmp_path)
+    await aclient.exports.create("scene", "pose", format="yolo_pose")
+    path = await aclient.exports.download("scene", "pose", tmp_path / "p.zip")
+    lines = _zip(path).read("labels/a.txt").decode().splitlines()
+    assert lines[0] == "3 0.200000 0.300000 0.025000 0.050000"

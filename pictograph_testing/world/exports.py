@@ -28,7 +28,7 @@ from pictograph_testing.world.job_kinds import EXPORT_JOB, JobOrder, job_order
 from pictograph_testing.world.ordered import SortedIndex, index_in
 
 if TYPE_CHECKING:
-    from collections.abc import Callable, Iterator, Mapping, Sequence
+    from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 
     from pictograph_testing.world.entities import ApiKey, Dataset, Image
     from pictograph_testing.world.state import World
@@ -45,6 +45,7 @@ __all__ = [
     "ExportService",
     "FrozenImage",
     "changed_since",
+    "export_classes",
     "processing_seconds",
     "removed_since",
 ]
@@ -630,6 +631,13 @@ def _selected(class_filter: Sequence[str] | None) -> set[str] | None:
     return set(class_filter) if class_filter else None
 
 
+def export_classes(export: Export, taken_with: Iterable[str]) -> list[str]:
+    """The classes an export carries, each once: those it was taken with, narrowed by its
+    class filter (what its archive lists and what a run trained on it learns)."""
+    selected = _selected(export.class_filter)
+    return [name for name in dict.fromkeys(taken_with) if selected is None or name in selected]
+
+
 def _freeze(image: Image, classes: set[str] | None, world: World) -> FrozenImage:
     annotations = tuple(
         dict(a) for a in image.annotations if classes is None or a.get("name") in classes
@@ -668,7 +676,7 @@ def archive_entries(
     ``image_files`` is called only when the export carries its images.
     """
     # A name held by classes of two types (a `car` box and a `car` polygon) is one class.
-    classes = list(dict.fromkeys(job.classes))
+    classes = export_classes(export, job.classes)
     yolo = export.format in _YOLO_FORMATS
     voc = export.format == "pascal_voc"
     files: dict[str, bytes] = {}
@@ -692,7 +700,7 @@ def archive_entries(
                 stored = _unshared_stem(image.path, stems)
             if yolo:
                 label = f"{prefix}labels/{_stem(stored)}.txt"
-                yield label, _yolo_labels(image, classes).encode()
+                yield label, _yolo_labels(image, classes, export.format).encode()
                 entry["labels"] = label
             elif voc:
                 name = f"{prefix}Annotations/{_stem(stored)}.xml"
@@ -815,7 +823,9 @@ def _yolo_data(classes: list[str], splits: list[str] | None) -> bytes:
         where.setdefault("train", "train/images")
         where.setdefault("val", where["train"])
     paths = "".join(f"{key}: {where[key]}\n" for key in ("train", "val", "test") if key in where)
-    names = "".join(f"  {i}: {json.dumps(n)}\n" for i, n in enumerate(classes))
+    # JSON's quoting is YAML's double-quoted style; `ensure_ascii` would split a
+    # character past U+FFFF into two `\u` escapes, which YAML reads as two characters.
+    names = "".join(f"  {i}: {json.dumps(n, ensure_ascii=False)}\n" for i, n in enumerate(classes))
     return f"{paths}nc: {len(classes)}\nnames:\n{names}".encode()
 
 
@@ -872,6 +882,51 @@ def _box(annotation: dict[str, Any]) -> tuple[float, float, float, float] | None
         return None
 
 
+def _point(annotation: dict[str, Any]) -> tuple[float, float] | None:
+    point = annotation.get("keypoint")
+    if not isinstance(point, dict):
+        return None
+    try:
+        return float(point["x"]), float(point["y"])
+    except (KeyError, TypeError, ValueError):
+        return None
+
+
+def _keypoint_box(
+    point: tuple[float, float], image: FrozenImage
+) -> tuple[float, float, float, float]:
+    """The box a training format gives a lone keypoint, as the SDK's ``trainable_bbox``
+    does: a square about the point, each side the larger of 1 px and 5% of the image's
+    shorter side, clipped to the image (a 1 px square when its size is unknown)."""
+    width, height = float(image.width or 0), float(image.height or 0)
+    known = width > 0 and height > 0
+    side = max(_MIN_KEYPOINT_SIDE, _KEYPOINT_BOX_FRACTION * min(width, height)) if known else 1.0
+    x, y = point[0] - side / 2, point[1] - side / 2
+    if not known:
+        return x, y, side, side
+    x0, y0 = max(0.0, min(x, width)), max(0.0, min(y, height))
+    x1, y1 = max(0.0, min(x + side, width)), max(0.0, min(y + side, height))
+    return x0, y0, x1 - x0, y1 - y0
+
+
+def _visibility(annotation: dict[str, Any]) -> int:
+    """COCO's ``v`` of a placed point: 1 when its attributes call it occluded, else 2
+    (the SDK's ``point_visibility``)."""
+    attributes = annotation.get("attributes")
+    raw = attributes.get("occluded") if isinstance(attributes, dict) else None
+    if isinstance(raw, bool):
+        return 1 if raw else 2
+    return 1 if raw is not None and str(raw).strip().lower() in _OCCLUDED else 2
+
+
+_MIN_KEYPOINT_SIDE = 1.0
+_KEYPOINT_BOX_FRACTION = 0.05
+"""A lone keypoint's box: at least 1 px, and 5% of the image's shorter side (the SDK's
+``MIN_KEYPOINT_SIDE`` and ``MIN_KEYPOINT_BOX_FRACTION``)."""
+_OCCLUDED = frozenset({"true", "1", "yes", "y", "t", "occluded"})
+"""How an ``occluded`` attribute spells yes (the SDK's ``_TRUTHY``)."""
+
+
 def _coco(images: list[FrozenImage], classes: list[str]) -> dict[str, Any]:
     category = {name: i + 1 for i, name in enumerate(classes)}
     coco_images = []
@@ -881,9 +936,27 @@ def _coco(images: list[FrozenImage], classes: list[str]) -> dict[str, Any]:
             {"id": number, "file_name": image.path, "width": image.width, "height": image.height}
         )
         for annotation in image.annotations:
-            box = _box(annotation)
-            if box is None or annotation.get("name") not in category:
+            kind = annotation.get("type")
+            # A polyline has no COCO form (the SDK's `to_coco` skips it too).
+            if kind == "polyline" or annotation.get("name") not in category:
                 continue
+            if kind == "keypoint":
+                # Each point on its own (no template joins them), as the SDK's `to_coco`
+                # writes it: one [x, y, v] triplet and the box a detector can learn.
+                point = _point(annotation)
+                if point is None:
+                    continue
+                box = _keypoint_box(point, image)
+                shape: dict[str, Any] = {
+                    "keypoints": [*point, _visibility(annotation)],
+                    "num_keypoints": 1,
+                    "segmentation": [],
+                }
+            else:
+                found = _box(annotation)
+                if found is None:
+                    continue
+                box, shape = found, _coco_mask(annotation, image)
             coco_annotations.append(
                 {
                     "id": len(coco_annotations) + 1,
@@ -891,7 +964,7 @@ def _coco(images: list[FrozenImage], classes: list[str]) -> dict[str, Any]:
                     "category_id": category[annotation["name"]],
                     "bbox": list(box),
                     "area": box[2] * box[3],
-                    **_coco_mask(annotation, image),
+                    **shape,
                     "iscrowd": 0,
                 }
             )
@@ -945,17 +1018,40 @@ def _rle(
     height: int,
 ) -> dict[str, Any]:
     """The mask of ``outer`` less ``holes`` as COCO's uncompressed RLE (column-major runs,
-    starting with the zeros)."""
-    from PIL import Image as PILImage
-    from PIL import ImageDraw
+    starting with the zeros).
 
-    mask = PILImage.new("L", (width, height), 0)
-    draw = ImageDraw.Draw(mask)
-    draw.polygon(outer, fill=1)
-    for hole in holes:
-        draw.polygon(hole, fill=0)
+    A pixel is in the mask when its centre is inside the outer ring and outside every
+    hole, so the mask's area is the polygon's (a 50 x 50 square covers 2,500 pixels,
+    within its box). PIL's `polygon` fills the boundary's pixels too: a pixel more
+    each way.
+    """
+    from PIL import Image as PILImage
+
+    mask = bytearray(width * height)
+    edges = [
+        (x0, y0, x1, y1)
+        for ring in (outer, *holes)
+        for (x0, y0), (x1, y1) in zip(ring, ring[1:] + ring[:1], strict=True)
+        if y0 != y1
+    ]
+    top = max(0, math.floor(min(y for ring in (outer, *holes) for _, y in ring)))
+    bottom = min(height, math.ceil(max(y for ring in (outer, *holes) for _, y in ring)) + 1)
+    for row in range(top, bottom):
+        centre = row + 0.5
+        # Where the row's centre line crosses the rings: inside between odd and even.
+        crossings = sorted(
+            x0 + (centre - y0) * (x1 - x0) / (y1 - y0)
+            for x0, y0, x1, y1 in edges
+            if (y0 <= centre < y1) or (y1 <= centre < y0)
+        )
+        for enter, leave in zip(crossings[::2], crossings[1::2], strict=False):
+            first = max(0, math.ceil(enter - 0.5))
+            last = min(width, math.ceil(leave - 0.5))
+            if first < last:
+                mask[row * width + first : row * width + last] = b"\x01" * (last - first)
+    image = PILImage.frombytes("L", (width, height), bytes(mask))
     # Transposed, each row of bytes is a column of the mask: COCO counts down columns.
-    pixels = mask.transpose(PILImage.Transpose.TRANSPOSE).tobytes()
+    pixels = image.transpose(PILImage.Transpose.TRANSPOSE).tobytes()
     # Runs found with `bytes.find`, not pixel by pixel: a 12-megapixel mask has a few
     # thousand runs and twelve million pixels.
     counts: list[int] = []
@@ -973,15 +1069,31 @@ _OTHER = (b"\x01", b"\x00")
 """The byte that ends a run of zeros, and the one that ends a run of ones."""
 
 
-def _yolo_labels(image: FrozenImage, classes: list[str]) -> str:
+def _yolo_labels(image: FrozenImage, classes: list[str], format_name: str) -> str:
+    """One image's label file: a ``class cx cy w h`` line a shape, normalised to the image.
+
+    A box is clipped to the image (YOLO's coordinates lie in 0 to 1, and Ultralytics
+    drops a label file that strays). A polyline has no YOLO form (the SDK's `to_yolo`
+    skips it), and a keypoint has one only in ``yolo_pose``: its trainable box.
+    """
     width, height = image.width or 1, image.height or 1
     lines = []
     for annotation in image.annotations:
-        box = _box(annotation)
-        name = annotation.get("name")
-        if box is None or name not in classes:
+        kind, name = annotation.get("type"), annotation.get("name")
+        if kind == "polyline" or name not in classes:
             continue
-        x, y, w, h = box
+        if kind == "keypoint":
+            point = _point(annotation) if format_name == "yolo_pose" else None
+            box = None if point is None else _keypoint_box(point, image)
+        else:
+            box = _box(annotation)
+        if box is None:
+            continue
+        x0, y0 = max(0.0, box[0]), max(0.0, box[1])
+        x1, y1 = min(float(width), box[0] + box[2]), min(float(height), box[1] + box[3])
+        if x1 <= x0 or y1 <= y0:
+            continue  # wholly outside the image
+        x, y, w, h = x0, y0, x1 - x0, y1 - y0
         lines.append(
             f"{classes.index(name)} {(x + w / 2) / width:.6f} {(y + h / 2) / height:.6f} "
             f"{w / width:.6f} {h / height:.6f}\n"

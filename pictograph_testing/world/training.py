@@ -39,6 +39,7 @@ from pictograph_testing.world.errors import (
     field_error,
     sent,
 )
+from pictograph_testing.world.exports import export_classes
 from pictograph_testing.world.ids import canonical_id, distinct_ids, splitmix64
 from pictograph_testing.world.ordered import NewestFirst, SortedIndex
 
@@ -500,11 +501,7 @@ class TrainingService:
         job = world.export_service.jobs[export.id]
         # The classes the export was taken with (a rename or merge since changes the
         # dataset, not the export), those its class_filter selected.
-        selected = [
-            name
-            for name in (job.classes or dataset.class_names)
-            if export.class_filter is None or name in export.class_filter
-        ]
+        selected = export_classes(export, job.classes or dataset.class_names)
         overrides = _class_overrides(config)
         classes = _trained_classes(dataset, selected, overrides)
         memo_key = (

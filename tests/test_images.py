@@ -685,3 +685,85 @@ async def test_async_review_split_assign_and_tag(aclient: pictograph.AsyncClient
     counts = await aclient.images.assign_splits(DATASET, seed=1)
     assert counts["processed"] == 20
     assert await aclient.images.bulk_tag(DATASET, [image.id], ["x"]) == 1
+
+
+# Pillow warns (in the SDK, which reads an upload's size) above 89,478,485 pixels.
+@pytest.mark.filterwarnings("ignore::PIL.Image.DecompressionBombWarning")
+def test_an_image_below_the_pixel_bound_but_past_pillows_warning_is_taken(
+    client: pictograph.Client, tmp_path: Path
+) -> None:
+    # 9,500 x 9,500 is 90,250,000 pixels: within the API's 178,956,970 and 16,384 a side.
+    PILImage.new("1", (9500, 9500)).save(tmp_path / "wide.png")
+    image = client.images.upload(DATASET, tmp_path / "wide.png")
+    assert (image.width, image.height) == (9500, 9500)
+    assert client.images.get(DATASET, image.id).width == 9500
+
+
+@pytest.mark.filterwarnings("ignore::PIL.Image.DecompressionBombWarning")
+async def test_async_an_image_past_pillows_warning_is_taken(
+    aclient: pictograph.AsyncClient, tmp_path: Path
+) -> None:
+    PILImage.new("1", (9500, 9500)).save(tmp_path / "wide.png")
+    image = await aclient.images.upload(DATASET, tmp_path / "wide.png")
+    assert (image.width, image.height) == (9500, 9500)
+
+
+@pytest.mark.parametrize("workers", [1, 4])
+def test_two_files_of_one_name_in_one_bulk_upload_keep_their_own_bytes(
+    client: pictograph.Client, tmp_path: Path, workers: int
+) -> None:
+    # Two signed URLs name one path: each keeps its bytes, and the file that registers
+    # is stored with its own, whichever PUT came last.
+    first = write_image(tmp_path / "a" / "x.png", (10, 10))
+    second = write_image(tmp_path / "b" / "x.png", (100, 50))
+    result = client.images.bulk_upload(
+        DATASET, [first, second], directory_path="/dup", max_workers=workers
+    )
+    [image] = result.succeeded
+    assert [f.filename for f in result.failed] == ["x.png"]
+    assert (image.width, image.height, image.file_size) == (10, 10, first.stat().st_size)
+    stored = client.images.download(DATASET, image.id, tmp_path / "got.png").read_bytes()
+    assert stored == first.read_bytes()
+
+
+async def test_async_two_files_of_one_name_keep_their_own_bytes(
+    aclient: pictograph.AsyncClient, tmp_path: Path
+) -> None:
+    first = write_image(tmp_path / "a" / "x.png", (10, 10))
+    second = write_image(tmp_path / "b" / "x.png", (100, 50))
+    result = await aclient.images.bulk_upload(DATASET, [first, second], directory_path="/dup")
+    [image] = result.succeeded
+    assert (image.width, image.height) == (10, 10)
+    path = await aclient.images.download(DATASET, image.id, tmp_path / "got.png")
+    assert path.read_bytes() == first.read_bytes()
+
+
+def test_a_registered_size_is_the_bytes_own(fake: FakePictograph, tmp_path: Path) -> None:
+    # The API measures what it stores: a register that declares another size gets the
+    # image's own (upright) width and height, as its file_size is the bytes'.
+    picture = write_image(tmp_path / "m.png", (10, 10))
+    with raw(fake) as http:
+        signed = http.post(
+            f"{DEV}/images/upload-url",
+            json={"dataset": DATASET, "filename": "m.png", "content_type": "image/png"},
+        ).json()["data"]
+        put = http.put(
+            signed["upload_url"],
+            content=picture.read_bytes(),
+            headers={"Content-Type": "image/png"},
+        )
+        assert put.status_code == 200, put.text
+        registered = http.post(
+            f"{DEV}/images/register",
+            json={
+                "dataset": DATASET,
+                "filename": "m.png",
+                "file_size": 3,
+                "content_type": "image/png",
+                "width": 4000,
+                "height": 3,
+            },
+        )
+    assert registered.status_code == 201, registered.text
+    data = registered.json()["data"]
+    assert (data["width"], data["height"], data["file_size"]) == (10, 10, picture.stat().st_size)

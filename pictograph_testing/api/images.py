@@ -337,6 +337,7 @@ def _entry(item: dict[str, Any], loc: tuple[str | int, ...]) -> UploadEntry:
         ),
         width=item.get("width"),
         height=item.get("height"),
+        file_size=item.get("file_size"),
     )
 
 

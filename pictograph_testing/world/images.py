@@ -65,6 +65,8 @@ class UploadEntry:
     content_type: str
     width: int | None = None
     height: int | None = None
+    file_size: int | None = None
+    """The size the register declares: which of several uploads to one path it names."""
 
 
 @dataclass
@@ -395,7 +397,7 @@ class ImageService:
         if existing is not None:
             raise self._conflict(dataset, existing)
         key = (dataset.id, entry.directory_path, entry.filename)
-        slot = self._world.storage.received(key)
+        slot = self._world.storage.received(key, entry.file_size)
         if slot is None or slot.content is None:
             path = entry.directory_path.rstrip("/") + "/" + entry.filename
             raise NotFound(
@@ -403,8 +405,8 @@ class ImageService:
                 "to the upload_url from images/upload-url before registering it."
             )
         # Decoded before anything changes: bytes that are no image stay where they were.
-        check_image_bytes(slot.content, entry.filename)
-        self._world.storage.take_upload(key)
+        size = check_image_bytes(slot.content, entry.filename)
+        self._world.storage.take_upload(key, slot)
         registered = self._registrations.setdefault(dataset.id, {})
         place = (entry.directory_path, entry.filename)
         generation = registered.get(place, 0)
@@ -424,8 +426,10 @@ class ImageService:
             directory_path=entry.directory_path,
             content_type=slot.content_type,
             file_size=len(slot.content),
-            width=entry.width,
-            height=entry.height,
+            # Measured from the bytes (upright), as the SDK measures them before it
+            # registers; a HEIC image, whose pixels are not read, keeps the declared size.
+            width=entry.width if size is None else size[0],
+            height=entry.height if size is None else size[1],
             created_at=self._world.now(),
             content=slot.content,
         )

@@ -49,6 +49,8 @@ class SignedUpload:
     """The most bytes the URL takes (an image's limit unless signed for more)."""
     what: str = "an image"
     """What the URL is for, as a refusal of too many bytes names it."""
+    token: str = ""
+    """The URL's token: which upload of several to one path this is."""
 
 
 @dataclass(frozen=True)
@@ -67,12 +69,15 @@ class BlobStore:
         self._world = world
         self._blobs: dict[str, SignedBlob] = {}
         self._uploads: dict[str, SignedUpload] = {}
-        self._received: dict[tuple[str, str, str], SignedUpload] = {}
+        # Per path, the uploads whose bytes arrived, the latest PUT last: two signed URLs
+        # may name one path (a bulk upload of two files of one name), and each keeps its
+        # own bytes until one is registered.
+        self._received: dict[tuple[str, str, str], list[SignedUpload]] = {}
         self._made: dict[tuple[str, str], bytes] = {}
         # When to forget each token, and each upload nobody registered: heaps, trimmed
         # whenever something is added, so memory follows the virtual clock with no scan.
         self._forget_tokens: list[tuple[float, str]] = []
-        self._forget_received: list[tuple[float, tuple[str, str, str]]] = []
+        self._forget_received: list[tuple[float, tuple[str, str, str], str]] = []
 
     def sign(self, filename: str, content_type: str, produce: Callable[[], bytes | None]) -> str:
         """Return the path (under :data:`STORAGE_PREFIX`) of a new signed URL."""
@@ -116,15 +121,18 @@ class BlobStore:
             self._uploads.pop(token, None)
         received = self._forget_received
         while received and received[0][0] <= now:
-            forget_at, key = heapq.heappop(received)
-            slot = self._received.get(key)
+            forget_at, key, token = heapq.heappop(received)
+            slots = self._received.get(key, [])
             # Bytes PUT again since have a later deadline of their own.
-            if slot is not None and slot.kept_until == forget_at:
-                del self._received[key]
+            kept = [u for u in slots if not (u.token == token and u.kept_until == forget_at)]
+            if kept:
+                self._received[key] = kept
+            else:
+                self._received.pop(key, None)
 
     def held(self) -> int:
         """Signed URLs and unregistered uploads held (what expiry keeps bounded)."""
-        return len(self._blobs) + len(self._uploads) + len(self._received)
+        return len(self._blobs) + len(self._uploads) + sum(map(len, self._received.values()))
 
     def resolve(self, token: str) -> SignedBlob | None:
         return self._blobs.get(token)
@@ -143,7 +151,7 @@ class BlobStore:
         token = self._world.ids.hex(40)
         expires_at = self._world.now() + ttl_seconds
         self._uploads[token] = SignedUpload(
-            key, content_type, expires_at, max_bytes=max_bytes, what=what
+            key, content_type, expires_at, max_bytes=max_bytes, what=what, token=token
         )
         self._remember(token, expires_at)
         # Percent-encoded, as signed URLs are: a name may hold '?', '#', spaces or NUL.
@@ -157,16 +165,39 @@ class BlobStore:
         self.forget_expired()
         slot.content = content
         slot.kept_until = self._world.now() + UNREGISTERED_UPLOAD_TTL_SECONDS
-        self._received[slot.key] = slot
-        heapq.heappush(self._forget_received, (slot.kept_until, slot.key))
+        slots = [u for u in self._received.get(slot.key, []) if u is not slot]
+        self._received[slot.key] = [*slots, slot]
+        heapq.heappush(self._forget_received, (slot.kept_until, slot.key, slot.token))
 
-    def received(self, key: tuple[str, str, str]) -> SignedUpload | None:
-        """The bytes received for (dataset id, directory, filename), if any; kept."""
-        return self._received.get(key)
+    def received(self, key: tuple[str, str, str], size: int | None = None) -> SignedUpload | None:
+        """The bytes received for (dataset id, directory, filename), if any; kept.
 
-    def take_upload(self, key: tuple[str, str, str]) -> SignedUpload | None:
-        """The bytes received for (dataset id, directory, filename), if any; consumed."""
-        return self._received.pop(key, None)
+        ``size``: the register's ``file_size``. Of several uploads to the path, the first
+        of that many bytes, so a file registers with its own bytes whatever order the
+        PUTs came in; else (or with no size) the latest PUT, as storage keeps the last
+        write to a path.
+        """
+        slots = self._received.get(key)
+        if not slots:
+            return None
+        if size is not None:
+            for slot in slots:
+                if slot.content is not None and len(slot.content) == size:
+                    return slot
+        return slots[-1]
+
+    def take_upload(
+        self, key: tuple[str, str, str], slot: SignedUpload | None = None
+    ) -> SignedUpload | None:
+        """Consume ``slot`` (else the latest upload) of (dataset id, directory, filename)."""
+        slots = self._received.get(key, [])
+        taken = slot if slot is not None else (slots[-1] if slots else None)
+        kept = [u for u in slots if u is not taken]
+        if kept:
+            self._received[key] = kept
+        else:
+            self._received.pop(key, None)
+        return taken
 
     def made(self, key: tuple[str, str]) -> bool:
         """Whether the artifact ``key`` names has been made (a read that sized it has not)."""

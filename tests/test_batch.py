@@ -354,3 +354,33 @@ def test_full_flow_marks_uploaded_images_complete(
     client.batch.update("ds1", uploaded, status="complete")
     dataset = client.datasets.get("ds1")
     assert (dataset.image_count, dataset.completed_image_count) == (3, 3)
+
+
+def test_copies_share_their_sources_files_and_count_once_against_the_plan(
+    fake: FakePictograph, client: pictograph.Client
+) -> None:
+    # The SDK's `copy_to_dataset`: copies "do not count toward your image quota a second
+    # time". Deleting the source leaves the copies, which then hold the files alone.
+    fake.add_dataset("target")
+    before = client.connectors.check_limits(total_images=0, estimated_size_bytes=0)
+    every = [i.id for i in client.images.iter(DATASET)]
+    assert client.batch.copy_to_dataset(DATASET, every, "target").processed == len(every)
+    after = client.connectors.check_limits(total_images=0, estimated_size_bytes=0)
+    assert (after.current_images, after.current_storage_bytes) == (
+        before.current_images,
+        before.current_storage_bytes,
+    )
+    client.datasets.delete(DATASET)
+    alone = client.connectors.check_limits(total_images=0, estimated_size_bytes=0)
+    assert alone.current_images == before.current_images
+
+
+async def test_async_copies_count_once_against_the_plan(
+    fake: FakePictograph, aclient: pictograph.AsyncClient
+) -> None:
+    fake.add_dataset("target")
+    before = await aclient.connectors.check_limits(total_images=0, estimated_size_bytes=0)
+    every = [i.id async for i in aclient.images.iter(DATASET)]
+    await aclient.batch.copy_to_dataset(DATASET, every, "target")
+    after = await aclient.connectors.check_limits(total_images=0, estimated_size_bytes=0)
+    assert after.current_images == before.current_images

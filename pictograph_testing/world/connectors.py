@@ -192,12 +192,9 @@ class ConnectorImports:
     # ── the organization's capacity ──
 
     def usage(self, organization_id: str) -> tuple[int, int]:
-        """The organization's live images and the bytes they take."""
-        datasets = self._world.dataset_service.of_organization(organization_id)
-        if datasets is None:
-            return 0, 0
-        counts = [self._world.image_service.counts(d) for d in datasets.oldest]
-        return sum(c.live for c in counts), sum(c.live_bytes for c in counts)
+        """The organization's live images and the bytes they take, as its plan counts
+        them (each stored file once: see ``ImageService.stored``)."""
+        return self._world.image_service.stored(organization_id)
 
     # ── reads ──
 

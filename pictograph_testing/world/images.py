@@ -197,6 +197,20 @@ class ImageService:
         the generation the next one's id derives from (see :meth:`_registered_id`)."""
         self._counts: dict[str, ImageCounts] = {}
         """dataset id -> its counts, kept as images come, go, change stage or archive."""
+        self._stored: dict[str, dict[str, int]] = {}
+        """organization id -> each stored file its live images are the bytes of -> how
+        many: a copy shares its source's file, and the quota counts files, not copies."""
+        self._stored_bytes: dict[str, int] = {}
+        """organization id -> the bytes of those stored files, each file once."""
+
+    def stored(self, organization_id: str) -> tuple[int, int]:
+        """The stored files the organization's live images are, and their bytes: what its
+        plan's limits count (a copy made by ``copy_to_dataset`` shares its source's file,
+        and counts once)."""
+        return (
+            len(self._stored.get(organization_id, ())),
+            self._stored_bytes.get(organization_id, 0),
+        )
 
     def counts(self, dataset: Dataset) -> ImageCounts:
         """The dataset's image counts (read only), kept rather than recounted per read."""
@@ -210,6 +224,16 @@ class ImageService:
         if image.is_archived:
             counts.archived += sign
             return
+        org = image.organization_id
+        stored = self._stored.setdefault(org, {})
+        blob = self._blobs.get(image.id, image.id)
+        users = stored.get(blob, 0) + sign
+        if users > 0:
+            stored[blob] = users
+        else:
+            stored.pop(blob, None)
+        if users == (1 if sign > 0 else 0):  # the file came, or went
+            self._stored_bytes[org] = self._stored_bytes.get(org, 0) + sign * image.file_size
         counts.live += sign
         counts.live_bytes += sign * image.file_size
         if image.status == "complete":

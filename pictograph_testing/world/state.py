@@ -476,10 +476,11 @@ class World:
     # ── datasets and exports ──
 
     def images_of(self, organization_id: str) -> int:
-        """The organization's live images: a sum of its datasets' kept counts."""
-        datasets = self.dataset_service.of_organization(organization_id)
-        counts = self.image_service.counts
-        return sum(counts(d).live for d in datasets.oldest) if datasets is not None else 0
+        """The organization's live images as its plan's image limit counts them: each
+        stored file once, so copies that share their source's file count once (the
+        SDK's ``batch.copy_to_dataset``: they "do not count toward your image quota a
+        second time")."""
+        return self.image_service.stored(organization_id)[0]
 
     def images_promised(self, organization_id: str) -> int:
         """The images the organization's imports and frame extractions under way will

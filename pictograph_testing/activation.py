@@ -6,9 +6,9 @@ host, its client construction to skip TLS for them: see :mod:`._sdk`), and
 ``PICTOGRAPH_API_KEY`` (and ``PICTOGRAPH_BASE_URL`` for a non-default base URL) name the
 innermost fake, so a ``pictograph.Client()`` built by the code under test reaches it.
 The environment is restored when the last fake stops, and the coupling removed then,
-unless they are held (:func:`hold`): the pytest plugin holds them from one test's fake
-to the next, as putting the coupling in place costs more than the rest of a fake's
-set-up, and releases them before a test that uses no fake of the plugin's. With no fake
+unless it is held (:func:`hold`): the pytest plugin holds the coupling from one test's
+fake to the next, as putting it in place costs more than the rest of a fake's set-up,
+and releases it before a test that uses no fake of the plugin's. With no fake
 active the coupling changes nothing: every lookup finds no fake and falls back on the
 SDK's own behaviour.
 """
@@ -20,6 +20,7 @@ import threading
 from typing import TYPE_CHECKING
 
 from pictograph_testing._sdk import SdkCoupling
+from pictograph_testing._sdk.client_build import sdk_environment
 
 if TYPE_CHECKING:
     import random
@@ -95,17 +96,12 @@ _KEY_VARIABLE = "PICTOGRAPH_API_KEY"
 _URL_VARIABLE = "PICTOGRAPH_BASE_URL"
 _VARIABLES = (_KEY_VARIABLE, _URL_VARIABLE)
 _DEFAULT_BASE_URL = "https://api.pictograph.io"
-# The values the environment had before the first fake started.
+# The values the environment had when the outermost active fake started.
 _saved_environment: dict[str, str | None] = {}
 
 
 def _point_environment() -> None:
-    """Make ``PICTOGRAPH_*`` name the innermost fake.
-
-    With none left they are restored when the coupling is removed (:func:`_uncouple_if_idle`):
-    held, they keep naming the last fake until release, as the next fake (a fixture's, one
-    per test) most often has the same key, and setting a variable calls putenv.
-    """
+    """Make ``PICTOGRAPH_*`` name the innermost fake (saving what they were first)."""
     fake = active_fake()
     if fake is None:
         return
@@ -113,15 +109,26 @@ def _point_environment() -> None:
         _saved_environment.update({n: os.environ.get(n) for n in _VARIABLES})
         # The SDK reads its settings in any case (`pictograph_base_url` too): another
         # spelling of either name is put aside while fakes run, so it cannot lead away.
-        for name in [n for n in os.environ if n.upper() in _VARIABLES and n not in _VARIABLES]:
+        for name in _other_spellings():
             _saved_environment[name] = os.environ.pop(name)
     _set_variable(_KEY_VARIABLE, fake.api_key)
     # A base URL left in the environment (a staging one, say) must not lead away.
     _set_variable(_URL_VARIABLE, None if fake.base_url == _DEFAULT_BASE_URL else fake.base_url)
 
 
+def _other_spellings() -> list[str]:
+    """Names in the environment that spell ``PICTOGRAPH_*`` in another case."""
+    # Looked for as each test's fake starts: `sdk_environment` searches the encoded
+    # table, where iterating os.environ would decode every name.
+    return [
+        name
+        for name, _ in sdk_environment()
+        if name.upper() in _VARIABLES and name not in _VARIABLES
+    ]
+
+
 def _restore_environment() -> None:
-    """Put back the values ``PICTOGRAPH_*`` had before the first fake started."""
+    """Put back the values ``PICTOGRAPH_*`` had when the outermost fake started."""
     for name, value in _saved_environment.items():
         _set_variable(name, value)
     _saved_environment.clear()
@@ -184,13 +191,18 @@ def deactivate(fake: FakePictograph) -> None:
             # Held, a host's route stays (answering nothing while no fake serves it):
             # the next fake most often serves the same hosts.
             coupling.unroute(host, keep_route=_held)
-        _point_environment()
+        if _stack:
+            _point_environment()
+        else:
+            # Restored as each outermost fake stops, held or not: a test's own setting of
+            # a variable (monkeypatch's, undone after the fake stops) then finds what it
+            # set, and puts back what it found.
+            _restore_environment()
         _uncouple_if_idle()
 
 
 def hold() -> None:
-    """Keep the SDK coupled (and ``PICTOGRAPH_*`` naming the last fake) when the last fake
-    stops, until :func:`release`.
+    """Keep the SDK coupled when the last fake stops, until :func:`release`.
 
     For a run of fakes in quick succession (a fixture's, one per test): each then
     activates and deactivates without putting the coupling in place and taking it out.
@@ -209,8 +221,7 @@ def release() -> None:
 
 
 def _uncouple_if_idle() -> None:
-    """Uncouple the SDK, and restore the environment, if no fake is active and nothing
-    holds them (under ``_lock``)."""
+    """Uncouple the SDK if no fake is active and nothing holds it (under ``_lock``)."""
     if not _stack and not _held:
         coupling.uninstall()
         _restore_environment()

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 from pathlib import Path
 
 import pytest
@@ -79,6 +80,67 @@ def test_a_base_url_in_the_environment_in_any_case_does_not_lead_away(
         """
     )
     inner.runpytest_inprocess("-p", "no:randomly").assert_outcomes(passed=2)
+
+
+def test_a_base_url_a_later_test_sets_in_another_case_does_not_lead_away(
+    inner: pytest.Pytester,
+) -> None:
+    """A fixture of the second test sets `pictograph_base_url` (a closed port) before the
+    fake: it is put aside for that test too, and gone once monkeypatch undoes it."""
+    inner.makepyfile(
+        """
+        import os
+        import pictograph
+        import pytest
+
+        @pytest.fixture
+        def staging(monkeypatch):
+            monkeypatch.setenv("pictograph_base_url", "http://127.0.0.1:9")
+
+        @pytest.mark.parametrize("n", [1, 2])
+        def test_own_client(staging, pictograph_fake, n):
+            with pictograph.Client(max_retries=0) as client:
+                client.credits.balance()
+            assert pictograph_fake.calls.last.status == 200
+
+        def test_after():
+            assert "pictograph_base_url" not in os.environ
+        """
+    )
+    inner.runpytest_inprocess("-p", "no:randomly").assert_outcomes(passed=3)
+
+
+def test_a_value_a_fixture_sets_with_monkeypatch_is_undone_as_it_expects(
+    inner: pytest.Pytester, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A fixture set up before the fake monkeypatches the key and base URL: the fake's
+    values are taken out before monkeypatch undoes its own, so none leaks onwards."""
+    monkeypatch.delenv("PICTOGRAPH_API_KEY", raising=False)
+    monkeypatch.delenv("PICTOGRAPH_BASE_URL", raising=False)
+    inner.makepyfile(
+        """
+        import os
+        import pytest
+
+        @pytest.fixture
+        def staging(monkeypatch):
+            monkeypatch.setenv("PICTOGRAPH_API_KEY", "pk_staging_from_monkeypatch")
+            monkeypatch.setenv("PICTOGRAPH_BASE_URL", "https://staging.example.test")
+
+        def test_with_staging(staging, pictograph_fake):
+            assert os.environ["PICTOGRAPH_API_KEY"] == pictograph_fake.api_key
+            assert "PICTOGRAPH_BASE_URL" not in os.environ
+
+        def test_next_with_a_fake(pictograph_fake):
+            assert os.environ["PICTOGRAPH_API_KEY"] == pictograph_fake.api_key
+
+        def test_without_a_fake():
+            assert "PICTOGRAPH_API_KEY" not in os.environ
+            assert "PICTOGRAPH_BASE_URL" not in os.environ
+        """
+    )
+    inner.runpytest_inprocess("-p", "no:randomly").assert_outcomes(passed=3)
+    assert "PICTOGRAPH_API_KEY" not in os.environ
 
 
 def test_the_client_fixture_alone_brings_its_fake(inner: pytest.Pytester) -> None:

@@ -40,7 +40,7 @@ from pictograph_testing._sdk.layout import optional_module
 if TYPE_CHECKING:
     from collections.abc import Callable
 
-__all__ = ["ClientBuildHook"]
+__all__ = ["ClientBuildHook", "sdk_environment"]
 
 _Built = TypeVar("_Built")
 
@@ -166,7 +166,7 @@ class _ReusedConfig:
 
     def __call__(self, **kwargs: Any) -> Any:
         try:
-            key: tuple[object, ...] = (tuple(sorted(kwargs.items())), _sdk_environment())
+            key: tuple[object, ...] = (tuple(sorted(kwargs.items())), sdk_environment())
             built = self._built.get(key)
         except TypeError:  # an argument that cannot be a key: build it as the SDK would
             return self.config_class(**kwargs)
@@ -178,7 +178,7 @@ class _ReusedConfig:
         return built.model_copy()
 
 
-def _sdk_environment() -> tuple[tuple[str, str], ...]:
+def sdk_environment() -> tuple[tuple[str, str], ...]:
     """The ``PICTOGRAPH_*`` environment variables (any case), sorted by name."""
     # Iterating os.environ decodes every name (about 5 µs a variable). Its encoded table,
     # where CPython keeps one, is searched as one string instead: only the few names

@@ -13,7 +13,7 @@ import httpx
 
 from pictograph_testing import activation, scenarios
 from pictograph_testing._http_client import API_KEY_HEADER, FakeAsyncHttpClient, FakeHttpClient
-from pictograph_testing._sdk.layout import require_async_client
+from pictograph_testing._sdk.layout import client_defaults, require_async_client
 from pictograph_testing.api.app import Api
 from pictograph_testing.api.dialects import (
     answered_release,
@@ -446,6 +446,10 @@ class FakePictograph:
         # The SDK's own headers on a client whose transport is this fake; the SDK's
         # transport adopts it instead of building one, and backs off on this fake's clock.
         key = api_key if api_key is not None else self.api_key
+        # The SDK's defaults, not the shell's PICTOGRAPH_TIMEOUT / _MAX_RETRIES.
+        default_timeout, default_retries = client_defaults()
+        timeout = timeout if timeout is not None else default_timeout
+        max_retries = max_retries if max_retries is not None else default_retries
         http = http_class.bound(
             self.base_url,
             self._transport,

@@ -143,6 +143,34 @@ def test_a_value_a_fixture_sets_with_monkeypatch_is_undone_as_it_expects(
     assert "PICTOGRAPH_API_KEY" not in os.environ
 
 
+def test_the_shells_timeout_and_retries_do_not_change_the_fixtures_clients(
+    inner: pytest.Pytester, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A fake's clients take the SDK's own defaults: `PICTOGRAPH_MAX_RETRIES=0` left in
+    the shell would make an armed 503 fail a test that retries it away anywhere else."""
+    monkeypatch.setenv("PICTOGRAPH_MAX_RETRIES", "0")
+    monkeypatch.setenv("PICTOGRAPH_TIMEOUT", "not a number")
+    inner.makepyfile(
+        """
+        import pytest
+
+        UNAVAILABLE = {"kind": "status", "status": 503, "path": "credits/balance"}
+
+        @pytest.mark.pictograph(faults=[UNAVAILABLE])
+        def test_retried(pictograph_client, pictograph_fake):
+            pictograph_client.credits.balance()
+            assert [c.status for c in pictograph_fake.calls] == [503, 200]
+
+        async def test_async_retried(pictograph_fake):
+            pictograph_fake.faults.fail_next("GET", "credits/balance", status=503)
+            async with pictograph_fake.async_client() as client:
+                await client.credits.balance()
+            assert [c.status for c in pictograph_fake.calls] == [503, 200]
+        """
+    )
+    inner.runpytest_inprocess("-p", "no:randomly").assert_outcomes(passed=2)
+
+
 def test_the_client_fixture_alone_brings_its_fake(inner: pytest.Pytester) -> None:
     inner.makepyfile(
         """

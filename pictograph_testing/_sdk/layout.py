@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import importlib
 import sys
+from functools import lru_cache
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
@@ -18,6 +19,7 @@ if TYPE_CHECKING:
 __all__ = [
     "ASYNC_CLIENT_SINCE",
     "AsyncClientUnavailable",
+    "client_defaults",
     "optional_module",
     "require_async_client",
     "sdk_version",
@@ -64,3 +66,25 @@ def require_async_client() -> None:
             f"pictograph {sdk_version()} has no AsyncClient (it arrived in "
             f"{ASYNC_CLIENT_SINCE}): use fake.client(), or install pictograph>={ASYNC_CLIENT_SINCE}"
         )
+
+
+@lru_cache(maxsize=1)
+def client_defaults() -> tuple[float | None, int | None]:
+    """The SDK's own default ``timeout`` and ``max_retries`` (its ``ClientConfig``'s).
+
+    A fake's clients pass them when a test gives none, so ``PICTOGRAPH_TIMEOUT`` or
+    ``PICTOGRAPH_MAX_RETRIES`` in the shell does not change what a test does. ``None``
+    where a release declares no such default: the SDK then resolves it as it would.
+    """
+    module = optional_module("pictograph._internal.config")
+    fields = getattr(getattr(module, "ClientConfig", None), "model_fields", {})
+
+    def default(name: str) -> object:
+        field = fields.get(name)
+        return getattr(field, "default", None)
+
+    timeout, retries = default("timeout"), default("max_retries")
+    return (
+        float(timeout) if isinstance(timeout, (int, float)) else None,
+        retries if isinstance(retries, int) else None,
+    )

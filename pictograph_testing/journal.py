@@ -657,19 +657,45 @@ def path_matcher(path: str | re.Pattern[str] | None) -> Callable[[str], bool] | 
     if "*" not in path and "{" not in path:
         return path.__eq__
     # A route template's placeholder is one segment, never an empty one.
-    pieces = re.split(r"(\*\*|\*|" + PLACEHOLDER.pattern + ")", path)
-    regex = "".join(
-        ".*"
-        if piece == "**"
-        else "[^/]*"
-        if piece == "*"
-        else "[^/]+"
-        if PLACEHOLDER.fullmatch(piece)
-        else re.escape(piece)
+    pieces = [p for p in re.split(r"(\*\*|\*|" + PLACEHOLDER.pattern + ")", path) if p]
+    glob = tuple(
+        piece if piece in ("**", "*") else _SEGMENT if PLACEHOLDER.fullmatch(piece) else piece
         for piece in pieces
     )
-    compiled = re.compile(regex)
-    return lambda candidate: compiled.fullmatch(candidate) is not None
+    return lambda candidate: _glob_match(glob, candidate)
+
+
+_SEGMENT = "{}"
+"""A placeholder in a compiled glob: one segment's characters, at least one."""
+
+
+def _glob_match(glob: tuple[str, ...], candidate: str) -> bool:
+    """Whether ``candidate`` matches ``glob`` whole: ``**`` any characters, ``*`` any
+    within a segment, :data:`_SEGMENT` one or more within a segment, else literal text.
+
+    Walks the glob once, keeping every position of ``candidate`` its pieces so far can end
+    at, so its cost is the glob's length times the candidate's, whatever the pattern (a
+    regex of many ``.*`` backtracks for ever on a long path it does not match).
+    """
+    end = len(candidate)
+    ends = [0]
+    for piece in glob:
+        if piece == "**":
+            ends = list(range(ends[0], end + 1))
+        elif piece in ("*", _SEGMENT):
+            reached: list[int] = []
+            low = 1 if piece == _SEGMENT else 0
+            for start in ends:
+                stop = candidate.find("/", start)
+                stop = end if stop == -1 else stop
+                first = max(start + low, reached[-1] + 1 if reached else 0)
+                reached.extend(range(first, stop + 1))
+            ends = reached
+        else:
+            ends = [p + len(piece) for p in ends if candidate.startswith(piece, p)]
+        if not ends:
+            return False
+    return ends[-1] == end
 
 
 def _query_value(value: object) -> str:

@@ -9,8 +9,11 @@ from datetime import timedelta
 import httpx
 import pictograph
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from pictograph_testing import FakePictograph
+from pictograph_testing.journal import path_matcher
 from tests.conftest import DATASET, EXPORT
 
 TRAINING = "/api/v1/developer/training/"
@@ -348,3 +351,52 @@ async def test_a_name_with_a_slash_from_the_async_client(
     await aclient.datasets.get("a/b")
 
     fake.calls.assert_called("GET", "datasets/{dataset}", status=200, times=1)
+
+
+# ── globs ──
+
+_GLOB_PIECES = ("a", "b", "/", "ab/", "/a", "*", "**", "{run}")
+
+
+def _regex_of(glob: str) -> re.Pattern[str]:
+    """What a glob means, as a regex (which backtracks for ever on some: the oracle only)."""
+    pieces = re.split(r"(\*\*|\*|\{run\})", glob)
+    return re.compile(
+        "".join(
+            ".*"
+            if p == "**"
+            else "[^/]*"
+            if p == "*"
+            else "[^/]+"
+            if p == "{run}"
+            else re.escape(p)
+            for p in pieces
+        )
+    )
+
+
+@given(
+    glob=st.lists(st.sampled_from(_GLOB_PIECES), min_size=1, max_size=6).map("".join),
+    candidate=st.text(alphabet="ab/", max_size=10),
+)
+def test_a_glob_matches_what_its_regex_matches(glob: str, candidate: str) -> None:
+    matcher = path_matcher(glob)
+    assert matcher is not None
+    assert matcher(candidate) is (_regex_of(glob).fullmatch(candidate) is not None)
+
+
+def test_a_glob_of_many_double_stars_answers_on_a_long_path(
+    fake: FakePictograph, client: pictograph.Client
+) -> None:
+    # As a regex, `.*/.*/...` on a deep path that does not match backtracks for hours.
+    deep = "/".join(["x"] * 60)
+    glob = "**/" * 12 + "balance"
+    matcher = path_matcher(glob)
+    assert matcher is not None
+    assert not matcher(deep + "/nope")
+    assert matcher(deep + "/balance")
+    client.credits.balance()
+    assert len(fake.calls.filter(path="/**/**/**/balance")) == 1
+    fake.faults.fail_next("GET", "/**/**/**/balance", status=503)
+    with pytest.raises(pictograph.exceptions.ServerError), fake.client(max_retries=0) as once:
+        once.credits.balance()

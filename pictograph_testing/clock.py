@@ -198,6 +198,11 @@ class VirtualClock:
                 f"{format_timestamp(LATEST_INSTANT)}, where it stops"
             )
 
+    def room(self) -> float:
+        """The seconds the clock can still move: to a second short of the latest instant,
+        where a clock running by itself stops too."""
+        return max(0.0, self._stop - self.monotonic())
+
     def sleep(self, seconds: float) -> None:
         """Advance by ``seconds`` at once: a drop-in for ``time.sleep``.
 

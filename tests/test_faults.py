@@ -6,7 +6,7 @@ from __future__ import annotations
 import asyncio
 import json
 import re
-from datetime import timedelta
+from datetime import datetime, timedelta, timezone
 from typing import TYPE_CHECKING, Any
 
 import httpx
@@ -1235,3 +1235,19 @@ async def test_the_control_route_lists_every_armed_kind_until_it_fires(use_async
         listed = control.get("/faults").json()["faults"]
         assert listed == [words for words in armed if words != "fail the next 1 export(s)"]
         assert control.delete("/faults").json()["faults"] == []
+
+
+@pytest.mark.parametrize("use_async", [False, True], ids=["sync", "async"])
+async def test_a_delay_with_no_room_left_on_the_clock_takes_the_room_left(use_async: bool) -> None:
+    """Armed while it fitted, a delay meets a clock moved near its horizon since: the
+    clock stops a second short of 2200-01-01 (as a running clock does) and the request
+    is answered, not refused by the clock's own ValueError."""
+    start = datetime(2199, 12, 31, 23, 59, tzinfo=timezone.utc)
+    with FakePictograph(seed=1, start=start) as fake:
+        fake.faults.delay_next(5, "GET", "credits/balance")
+        fake.clock.advance(58.5)
+        await balance(fake, use_async, max_retries=0)
+        assert fake.calls.last.status == 200
+        assert fake.clock.now() == datetime(2199, 12, 31, 23, 59, 59, tzinfo=timezone.utc)
+        assert fake.clock.room() == 0
+        assert not fake.server_errors

@@ -250,7 +250,9 @@ class Api:
         times_out = timeout is not None and delay >= timeout
         try:
             # The client gives up at its timeout; the work is done all the same.
-            await clock.async_sleep(timeout if times_out and timeout is not None else delay)
+            wait = timeout if times_out and timeout is not None else delay
+            # Never past the clock's horizon (see _faulted): it stops a second short.
+            await clock.async_sleep(min(wait, clock.room()))
         except BaseException:
             # Cancelled while it waited (a caller's own deadline, say): handled, unanswered.
             with self.world.lock:
@@ -594,16 +596,21 @@ class Api:
         if fault.error is not None:
             raise self._dropped(method, raw_target, body, request_id, fault.error, label)
         if fault.delay:
+            # Armed when it fitted, a delay the clock has no room for since (it was moved
+            # near its horizon) takes the room left: the clock stops there, as a clock
+            # running by itself stops, rather than refusing the request.
+            room = self.world.clock.room()
+            delay = min(fault.delay, room)
             if defer_delay:
-                return answer, label, fault.delay
+                return answer, label, delay
             if timeout is not None and fault.delay >= timeout:
                 # The client gives up at its timeout; the work is done all the same.
-                self.world.clock.advance(timeout)
+                self.world.clock.advance(min(timeout, room))
                 raise self._dropped(
                     method, raw_target, body, request_id, "read_timeout", f"{label}: timed out"
                 )
-            self.world.clock.advance(fault.delay)
-            return answer, label, fault.delay
+            self.world.clock.advance(delay)
+            return answer, label, delay
         return _refused(self.faults.refusal(fault, decoded)), label, 0.0
 
     def _lost(

@@ -20,6 +20,7 @@ __all__ = [
     "MAX_JSON_DEPTH",
     "MAX_JSON_NUMBER",
     "MAX_NUMBER_DIGITS",
+    "MAX_SCENARIO_ANNOTATIONS",
     "MAX_SCENARIO_COUNT",
     "MAX_SEED",
     "MAX_SPEED",
@@ -73,4 +74,9 @@ MAX_SEED = 2**53
 world's seed must load back from its snapshot."""
 
 MAX_SCENARIO_COUNT = 100_000
-"""The most synthetic images a scenario may ask a dataset for."""
+"""The most synthetic images a scenario may ask for, its datasets' together."""
+
+MAX_SCENARIO_ANNOTATIONS = 500_000
+"""The most annotations a scenario's synthetic images may carry, together (about 400 MiB
+of world): with :data:`MAX_SCENARIO_COUNT`, what bounds the memory and time a document
+of a few hundred bytes may ask a load for."""

@@ -23,6 +23,7 @@ from pictograph_testing.bounds import (
     EARLIEST_START,
     LATEST_INSTANT,
     MAX_BALANCE_USD,
+    MAX_SCENARIO_ANNOTATIONS,
     MAX_SCENARIO_COUNT,
     MAX_SEED,
 )
@@ -180,6 +181,9 @@ class _Checker:
         # after the latest instant.
         self.earliest = (EARLIEST_START - start).total_seconds()
         self.latest = (LATEST_INSTANT - start).total_seconds()
+        # Synthetic images and their annotations asked for so far, all datasets together.
+        self.synthetic_images = 0
+        self.synthetic_annotations = 0
 
     # ── the parts ──
 
@@ -399,12 +403,25 @@ class _Checker:
             self.whole(complete, f"{where}.synthetic_images.complete", low=0)
             if complete > count:
                 raise _Problem(f"{where}.synthetic_images: complete must be 0..count")
+            per_image = synthetic.get("annotations_per_image", 2)
             self.whole(
-                synthetic.get("annotations_per_image", 2),
-                f"{where}.synthetic_images.annotations_per_image",
-                low=0,
-                high=100,
+                per_image, f"{where}.synthetic_images.annotations_per_image", low=0, high=100
             )
+            self.synthetic_images += count
+            self.synthetic_annotations += count * per_image
+            if self.synthetic_images > MAX_SCENARIO_COUNT:
+                raise _Problem(
+                    f"{where}.synthetic_images: the datasets ask for "
+                    f"{self.synthetic_images:,} synthetic images together, more than "
+                    f"{MAX_SCENARIO_COUNT:,}"
+                )
+            if self.synthetic_annotations > MAX_SCENARIO_ANNOTATIONS:
+                raise _Problem(
+                    f"{where}.synthetic_images: the datasets' synthetic images carry "
+                    f"{self.synthetic_annotations:,} annotations together, more than "
+                    f"{MAX_SCENARIO_ANNOTATIONS:,}: ask for fewer images or fewer "
+                    "annotations_per_image"
+                )
         exports: set[str] = set()
         for i, export in enumerate(self.items(record.get("exports", []), f"{where}.exports")):
             self.export(export, f"{where}.exports[{i}]", ids)

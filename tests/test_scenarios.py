@@ -832,3 +832,42 @@ def test_members_by_hand_take_over_the_world_s_own_keys() -> None:
         assert client.training.quote("d", "v1", pipeline_type="yolox").blocking == []
         assert client.training.create("d", "v1", pipeline_type="yolox", name="r").status
     assert key["created_by"] == ada.user_id
+
+
+def _synthetic(*datasets: tuple[int, int]) -> dict[str, Any]:
+    return {
+        "schema_version": SCHEMA_VERSION,
+        "datasets": [
+            {
+                "name": f"d{n}",
+                "synthetic_images": {"count": count, "annotations_per_image": per_image},
+            }
+            for n, (count, per_image) in enumerate(datasets)
+        ],
+    }
+
+
+@pytest.mark.parametrize(
+    ("datasets", "says"),
+    [
+        (
+            ((60_000, 0), (60_000, 0)),
+            "ask for 120,000 synthetic images together, more than 100,000",
+        ),
+        (((20_000, 26),), "carry 520,000 annotations together, more than 500,000"),
+        (((10_000, 30), (10_000, 30)), "carry 600,000 annotations together"),
+    ],
+)
+def test_a_scenarios_synthetic_images_are_bounded_all_datasets_together(
+    datasets: tuple[tuple[int, int], ...], says: str
+) -> None:
+    # A document of a few hundred bytes must not ask a load for gigabytes: refused first.
+    with pytest.raises(ValueError, match=re.escape(says)):
+        FakePictograph(scenario=_synthetic(*datasets))
+
+
+def test_a_scenario_within_the_bounds_loads_and_the_sdk_reads_it() -> None:
+    with FakePictograph(scenario=_synthetic((300, 3), (200, 0))) as fake:
+        with fake.client(max_retries=0) as client:
+            counts = {d.name: d.image_count for d in client.datasets.list()}
+        assert counts == {"d0": 300, "d1": 200}

@@ -767,3 +767,24 @@ def test_a_registered_size_is_the_bytes_own(fake: FakePictograph, tmp_path: Path
     assert registered.status_code == 201, registered.text
     data = registered.json()["data"]
     assert (data["width"], data["height"], data["file_size"]) == (10, 10, picture.stat().st_size)
+
+
+@pytest.mark.parametrize("sent", ["text/plain", "text/html&<b>"])
+def test_storage_refuses_another_content_type_in_well_formed_xml(
+    fake: FakePictograph, sent: str
+) -> None:
+    from xml.etree import ElementTree
+
+    with raw(fake) as http:
+        signed = http.post(
+            f"{DEV}/images/upload-url",
+            json={"dataset": DATASET, "filename": "a.png", "content_type": "image/png"},
+        ).json()["data"]
+        put = http.put(signed["upload_url"], content=b"x", headers={"Content-Type": sent})
+    assert put.status_code == 403
+    assert put.headers["content-type"] == "application/xml"
+    error = ElementTree.fromstring(put.content)
+    assert error.findtext("Code") == "SignatureDoesNotMatch"
+    assert error.findtext("Message") == (
+        f"Content-Type '{sent}' does not match the signed 'image/png'."
+    )

@@ -7,6 +7,7 @@ through the control route (``speed=0``) or by itself (``speed`` > 0).
 
 from __future__ import annotations
 
+import json
 import socket
 from typing import TYPE_CHECKING, Any
 
@@ -624,6 +625,24 @@ def test_an_absolute_target_s_host_is_checked_in_place_of_the_host_header(
     )
     assert clock.startswith(b"HTTP/1.1 200 ")
     assert b"monotonic" in clock
+
+
+@pytest.mark.parametrize("target", ["ftp://127.0.0.1:{port}{path}", "{rel}"])
+def test_a_target_that_is_no_path_is_a_400_and_no_gap_of_the_fake(
+    server: FakeServer, target: str
+) -> None:
+    port = int(server.base_url.rsplit(":", 1)[1])
+    sent = target.format(port=port, path=f"{DEV}/datasets/", rel=f"{DEV}/datasets/".lstrip("/"))
+    answer = _exchange(
+        port,
+        f"GET {sent} HTTP/1.1\r\nHost: 127.0.0.1\r\nX-API-Key: {server.api_key}\r\n"
+        "Connection: close\r\n\r\n".encode(),
+    )
+    assert answer.startswith(b"HTTP/1.1 400 ")
+    body = json.loads(answer.split(b"\r\n\r\n", 1)[1])
+    assert body["error"]["code"] == "bad_request_target"
+    assert f"The request target '{sent}' is not a path" in body["error"]["message"]
+    assert not server.fake.unserved_calls
 
 
 def test_a_request_that_names_no_host_is_refused(server: FakeServer) -> None:

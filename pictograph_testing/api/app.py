@@ -12,6 +12,7 @@ import functools
 import json
 from dataclasses import replace
 from typing import TYPE_CHECKING, NamedTuple
+from xml.sax.saxutils import escape
 
 from pictograph_testing.api import gateway, messages, stream_calls
 from pictograph_testing.api.caches import WireCache
@@ -675,6 +676,15 @@ class Api:
         Refuse a path outside the API, or one no endpoint of the caller's release serves,
         and a method no route takes.
         """
+        if not path.startswith("/"):
+            # Neither origin form nor an http(s) URL (RFC 9112, 3.2): no path of the API,
+            # and no gap of the fake either.
+            raise InvalidRequest(
+                f"The request target '{path}' is not a path: send one that starts with "
+                "'/' (or an http or https URL, to a proxy).",
+                status=400,
+                code="bad_request_target",
+            )
         raw = _route_key(path)
         sdk = self.sdk_version or sdk_version_of(agent) or NEWEST
         client = sdk_client_of(agent)
@@ -962,9 +972,10 @@ def _storage_too_large(size: int, slot: SignedUpload | None) -> Reply:
 
 
 def _storage_error(status: int, code: str, message: str) -> Reply:
-    # Storage speaks XML, as object stores do; the SDK never parses it.
-    body = f"<?xml version='1.0' encoding='UTF-8'?><Error><Code>{code}</Code>"
-    body += f"<Message>{message}</Message></Error>"
+    # Storage speaks XML, as object stores do; the SDK never parses it. A message may
+    # quote what was sent (a Content-Type holding '<' or '&'): escaped, it stays XML.
+    body = f"<?xml version='1.0' encoding='UTF-8'?><Error><Code>{escape(code)}</Code>"
+    body += f"<Message>{escape(message)}</Message></Error>"
     return Reply(status, body.encode(), content_type="application/xml")
 
 

@@ -374,6 +374,7 @@ class _Builder:
             world.export_service.fail_next(str(message))
         if "ids" in document:
             self._ids(document["ids"])
+        world.ids.reserve(_uuids_in(document))
 
     def _where(self, what: str) -> str:
         return f"scenario {self.name!r}, {what}"
@@ -635,6 +636,26 @@ class _Builder:
         exports, feeds = self.world.export_service, self.world.feeds
         exports.seq = max(exports.seq, record.get("export_seq", 0))
         feeds.seq = max(feeds.seq, record.get("notification_seq", 0))
+
+
+def _uuids_in(document: Any) -> set[str]:
+    """Every canonical UUID a document holds, anywhere in it: the ids its records keep."""
+    found: set[str] = set()
+    stack = [document]
+    while stack:
+        node = stack.pop()
+        if isinstance(node, str):
+            if len(node) == _UUID_LENGTH and _UUID.fullmatch(node):
+                found.add(node)
+        elif isinstance(node, dict):
+            stack.extend(node.values())
+        elif isinstance(node, list):
+            stack.extend(node)
+    return found
+
+
+_UUID_LENGTH = 36
+_UUID = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}")
 
 
 # ── snapshots ──

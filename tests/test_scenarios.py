@@ -871,3 +871,34 @@ def test_a_scenario_within_the_bounds_loads_and_the_sdk_reads_it() -> None:
         with fake.client(max_retries=0) as client:
             counts = {d.name: d.image_count for d in client.datasets.list()}
         assert counts == {"d0": 300, "d1": 200}
+
+
+def test_a_rewound_id_generator_never_mints_an_id_the_document_holds() -> None:
+    # The generator state of an older snapshot, pasted into a newer one by hand: the next
+    # dataset would have been given the id of one the document holds, and replaced it.
+    with FakePictograph(seed=1) as original:
+        older = original.snapshot()
+        with original.client(max_retries=0) as client:
+            client.datasets.create("x")
+        newer = original.snapshot()
+    rewound = {**newer, "ids": older["ids"]}
+    with FakePictograph(scenario=rewound) as loaded, loaded.client(max_retries=0) as client:
+        x = client.datasets.get("x")
+        y = client.datasets.create("y")
+        assert y.id != x.id
+        assert client.datasets.get(x.id).name == "x"
+        assert sorted(d.name for d in client.datasets.list()) == ["x", "y"]
+
+
+async def test_async_a_snapshot_without_its_generator_state_mints_fresh_ids() -> None:
+    # With no `ids` the generator starts from the seed again, as the document's world did.
+    with FakePictograph(seed=1) as original:
+        async with original.async_client(max_retries=0) as client:
+            await client.datasets.create("x")
+        document = {k: v for k, v in original.snapshot().items() if k != "ids"}
+    with FakePictograph(scenario=document) as loaded:
+        async with loaded.async_client(max_retries=0) as client:
+            x = await client.datasets.get("x")
+            y = await client.datasets.create("y")
+            assert y.id != x.id
+            assert (await client.datasets.get(x.id)).name == "x"

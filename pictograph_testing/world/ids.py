@@ -169,6 +169,7 @@ class IdFactory:
         # Bound once: a completed run mints four ids (``restore`` reseeds this same rng).
         self._bits = self._rng.getrandbits
         self._names = 0
+        self._taken: frozenset[str] = frozenset()
 
     def state(self) -> IdState:
         """Return where the sequence is, for :meth:`restore` (a snapshot keeps it)."""
@@ -179,9 +180,18 @@ class IdFactory:
         self._rng.setstate(state.rng)
         self._names = state.names
 
+    def reserve(self, taken: Iterable[str]) -> None:
+        """Never mint an id of ``taken``: those a loaded scenario holds already.
+
+        A snapshot's generator state continues past every id it minted, but a document
+        edited by hand may not (a state copied from an older snapshot, or none): a draw
+        that repeats a held id is drawn again, rather than overwrite what holds it.
+        """
+        self._taken = frozenset(taken)
+
     def uuid(self) -> str:
         """Return a canonical, lowercase, dashed version-4 UUID."""
-        return uuid_text((self._bits(128) & _UUID_KEEP) | _UUID_SET)
+        return uuid_text(self.uuid_bits())
 
     def uuid_bits(self) -> int:
         """Draw the next version-4 UUID as its 128 bits; :func:`uuid_text` formats them.
@@ -189,7 +199,10 @@ class IdFactory:
         The draw is the one :meth:`uuid` makes: what is drawn after it is the same
         whenever the bits are formatted (a catch-up formats no id no one has read).
         """
-        return (self._bits(128) & _UUID_KEEP) | _UUID_SET
+        bits = (self._bits(128) & _UUID_KEEP) | _UUID_SET
+        while self._taken and uuid_text(bits) in self._taken:
+            bits = (self._bits(128) & _UUID_KEEP) | _UUID_SET
+        return bits
 
     def hex(self, length: int = 32) -> str:
         """Return ``length`` lowercase hex characters."""

@@ -245,8 +245,16 @@ class FakeAsgiApp:
             await _drop(send, scope.get("client"), self.abort_connection)
             return
         if hold > 0:
-            # An injected delay, in real time: an HTTP client's own timeout must fire.
-            await asyncio.sleep(hold)
+            # An injected delay, in real time: an HTTP client's own timeout must fire. A
+            # client that gives up first ends the wait: no one is left to answer, and a
+            # server stopping then has no request still held to cancel.
+            gone = asyncio.ensure_future(_http_disconnect(receive))
+            try:
+                await asyncio.wait({gone}, timeout=hold)
+            finally:
+                gone.cancel()
+            if gone.done() and not gone.cancelled():
+                return
         await _answer(send, method, (status, response_headers, content))
         # Webhooks that came due go out after the answer, on their own task: a slow
         # receiver, or one that calls this server back, never holds up a client.
@@ -980,6 +988,12 @@ async def _real_time_to(clock: VirtualClock, due: float, gone: asyncio.Future[No
         await asyncio.wait({gone}, timeout=min(deadline - loop.time(), 0.25))
     if not gone.done():
         clock.reach(due)
+
+
+async def _http_disconnect(receive: Callable[[], Awaitable[Message]]) -> None:
+    """Return once the client of an HTTP request (its body read whole) goes away."""
+    while (await receive())["type"] != "http.disconnect":
+        pass
 
 
 async def _disconnect(receive: Callable[[], Awaitable[Message]]) -> None:

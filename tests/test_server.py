@@ -15,7 +15,7 @@ import httpx
 import pictograph
 import pytest
 from pictograph import BBoxAnnotation, BoundingBox
-from pictograph.exceptions import AuthError, NetworkError, NotFoundError
+from pictograph.exceptions import AuthError, NetworkError, NotFoundError, RequestTimeoutError
 
 from pictograph_testing import FakePictograph
 from pictograph_testing.bounds import MAX_SPEED
@@ -443,6 +443,23 @@ def test_a_delay_past_the_clocks_last_instant_is_refused_when_armed(
     with server.client(max_retries=0) as client:
         assert client.credits.balance().included_allowance_micro_usd == 100_000_000
     assert server.fake.server_errors == []
+
+
+def test_a_client_that_gives_up_on_a_delay_leaves_nothing_held_at_shutdown(
+    capfd: pytest.CaptureFixture[str],
+) -> None:
+    # The held answer ends with its client: stopping the server then cancels nothing,
+    # and uvicorn logs no "Exception in ASGI application" (to the process's stderr).
+    with FakeServer(scenario="ready-to-train") as server:
+        server.fake.faults.delay_next(30, "GET", "credits/balance")
+        with (
+            server.client(max_retries=0, timeout=0.2) as client,
+            pytest.raises(RequestTimeoutError),
+        ):
+            client.credits.balance()
+    logged = capfd.readouterr().err
+    assert "Exception in ASGI application" not in logged
+    assert "graceful shutdown exceeded" not in logged
 
 
 @pytest.mark.parametrize("retry_after", ["1\r\nX-Injected: yes", "日本", "a\x00b"])

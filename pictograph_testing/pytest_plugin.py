@@ -76,6 +76,7 @@ __all__ = [
     "GIVEN_RECIPE",
     "LIVE_SETTINGS",
     "SETTINGS",
+    "TAKES_NONE",
     "fake_of",
     "pictograph_async_client",
     "pictograph_client",
@@ -111,6 +112,21 @@ SETTINGS: dict[str, tuple[type, ...]] = {
     "clock_modules": (list, tuple),
 }
 """Every keyword of the marker, and the types its value may have."""
+TAKES_NONE = frozenset(
+    {
+        "profile",
+        "balance_usd",
+        "seed",
+        "scenario",
+        "gpu_workers",
+        "faults",
+        "rate_limit",
+        "sdk_version",
+        "api_key",
+        "start",
+    }
+)
+"""The keywords whose ``None`` is ``FakePictograph``'s own default (the rest take none)."""
 # Settings a live run can honour (they describe the API, or what teardown checks, rather
 # than seed a world). `faults` and `rate_limit` are the fake's powers: a test that sets
 # them is skipped live.
@@ -749,7 +765,9 @@ def _marker_settings(marker: pytest.Mark) -> dict[str, Any]:
     for name, value in marker.kwargs.items():
         kinds = SETTINGS[name]
         wrong_bool = isinstance(value, bool) and bool not in kinds
-        if value is not None and (wrong_bool or not isinstance(value, kinds)):
+        if value is None and name in TAKES_NONE:
+            continue
+        if value is None or wrong_bool or not isinstance(value, kinds):
             wanted = " or ".join(k.__name__ for k in kinds)
             _marker_mistake(f"@pytest.mark.{MARKER}({name}=...) must be {wanted}, got {value!r}")
     return dict(marker.kwargs)

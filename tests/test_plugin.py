@@ -444,12 +444,24 @@ def test_a_marker_mistake_fails_set_up_with_what_to_fix_and_no_plugin_traceback(
         @pytest.mark.pictograph(profile="nope")
         def test_an_unknown_profile(pictograph_fake):
             pass
+
+        @pytest.mark.pictograph(allow_hosts=None)
+        def test_none_for_a_list(pictograph_fake):
+            pass
+
+        @pytest.mark.pictograph(clock_modules=None)
+        def test_none_for_modules(pictograph_fake):
+            pass
+
+        @pytest.mark.pictograph(seed=None, profile=None)
+        def test_none_for_a_setting_whose_default_is_none(pictograph_fake):
+            assert pictograph_fake.seed == 0
         """
     )
 
     result = inner.runpytest_inprocess("-p", "no:randomly")
 
-    result.assert_outcomes(errors=7)
+    result.assert_outcomes(errors=9, passed=1)
     result.stdout.fnmatch_lines(
         [
             "*pictograph_fake could not be set up: *(balance_usd=...) must be int or float,"
@@ -461,6 +473,10 @@ def test_a_marker_mistake_fails_set_up_with_what_to_fix_and_no_plugin_traceback(
             "'2' for a100*",
             "*pictograph_fake could not be set up: rate_limit (requests per minute): *got 0",
             "*pictograph_fake could not be set up: unknown profile 'nope'*",
+            "*pictograph_fake could not be set up: *(allow_hosts=...) must be list or tuple,"
+            " got None",
+            "*pictograph_fake could not be set up: *(clock_modules=...) must be list or tuple,"
+            " got None",
         ]
     )
     # The test's mistake, said once: no traceback through the plugin, no chained error.
@@ -1009,3 +1025,13 @@ def test_a_teardown_check_reports_the_problem_not_the_plugins_source(
     report = result.stdout.str()
     for source in ("def pytest_runtest_teardown", "fake.verify()", "def verify(self)"):
         assert source not in report
+
+
+def test_the_settings_that_take_none_are_those_whose_default_is_none() -> None:
+    import inspect
+
+    from pictograph_testing import FakePictograph
+    from pictograph_testing.pytest_plugin import SETTINGS, TAKES_NONE
+
+    defaults = inspect.signature(FakePictograph.__init__).parameters
+    assert {name for name in SETTINGS if defaults[name].default is None} == TAKES_NONE

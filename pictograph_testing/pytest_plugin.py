@@ -371,13 +371,19 @@ _fake_key = pytest.StashKey["FakePictograph"]()
 """The test's ``pictograph_fake`` while it is set up, however the test asked for it."""
 
 
+_checked_key = pytest.StashKey["FakePictograph"]()
+"""The test's ``pictograph_fake`` when its teardown checks failed: the teardown's report
+shows its calls (and ``--pictograph-report`` its world). Kept for failed tests only."""
+
+
 def fake_of(item: pytest.Item) -> FakePictograph | None:
-    """The ``pictograph_fake`` of ``item`` while it is set up, or ``None``.
+    """The ``pictograph_fake`` of ``item`` while it is set up (or, once its teardown
+    checks failed, the fake they failed on), or ``None``.
 
     Found whether the test asked for it as a parameter, through another fixture or with
     ``request.getfixturevalue`` (which ``item.funcargs`` does not show).
     """
-    return item.stash.get(_fake_key, None)
+    return item.stash.get(_fake_key, None) or item.stash.get(_checked_key, None)
 
 
 @pytest.hookimpl(wrapper=True)
@@ -387,12 +393,12 @@ def pytest_runtest_makereport(
     report = yield
     if report.when == "call":
         item.stash[_outcome_key] = report.outcome
-        if report.failed:
-            fake = fake_of(item)
-            if fake is not None and item.config.stash.get(_show_calls_key, True):
-                report.sections.append((CALLS_SECTION, fake.calls.summary()))
-            if _fixture_under_given(item, call):
-                report.sections.append(("pictograph_testing: a fake per example", GIVEN_HINT))
+    if report.failed and report.when in ("call", "teardown"):
+        fake = fake_of(item)
+        if fake is not None and item.config.stash.get(_show_calls_key, True):
+            report.sections.append((CALLS_SECTION, fake.calls.summary()))
+        if report.when == "call" and _fixture_under_given(item, call):
+            report.sections.append(("pictograph_testing: a fake per example", GIVEN_HINT))
     return report
 
 
@@ -585,7 +591,11 @@ def pictograph_fake() -> Iterator[FakePictograph]:
     # Teardown checks only a test that passed: a failure already says what went wrong.
     if node.stash.get(_outcome_key, None) == "passed":
         __tracebackhide__ = True
-        fake.verify()
+        try:
+            fake.verify()
+        except BaseException:
+            node.stash[_checked_key] = fake
+            raise
 
 
 @pytest.fixture

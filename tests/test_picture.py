@@ -350,3 +350,31 @@ def test_parallel_workers_write_one_report_per_test(
         page = DrawnPage(path.read_text(encoding="utf-8"))
         assert [row["name"] for row in page.rows("datasets")] == [f"set-{n}"]
     assert result.stdout.str().count("the world when it failed:") == 4
+
+
+def test_a_test_failed_by_its_teardown_checks_gets_its_calls_and_its_report(
+    inner: pytest.Pytester,
+) -> None:
+    # The test passes, then its teardown finds a fault armed on a route it never called:
+    # that error shows the calls made (the fake is gone by then) and writes the report.
+    inner.makepyfile(
+        test_unfired="""
+        def test_fault_on_the_wrong_route(pictograph_fake, pictograph_client):
+            pictograph_fake.faults.fail_next("GET", "credits/history", status=503)
+            pictograph_client.credits.balance()
+        """
+    )
+    result = inner.runpytest_inprocess("--pictograph-report=reports", "-p", "no:randomly")
+    result.assert_outcomes(passed=1, errors=1)
+    result.stdout.fnmatch_lines(
+        [
+            "*ERROR at teardown of test_fault_on_the_wrong_route*",
+            "*pictograph calls*",
+            "Calls the fake answered (1):",
+            "*GET /api/v1/developer/credits/balance -> 200",
+            "*pictograph report*",
+            "the world when it failed: *reports*test_fault_on_the_wrong_route*.html",
+        ]
+    )
+    [written] = (inner.path / "reports").iterdir()
+    assert "credits/balance" in written.read_text()

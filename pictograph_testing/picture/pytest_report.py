@@ -50,7 +50,7 @@ class ReportOnFailure:
         self, item: pytest.Item, call: pytest.CallInfo[None]
     ) -> Generator[None, pytest.TestReport, pytest.TestReport]:
         report = yield
-        if report.when == "call" and report.failed:
+        if report.when in ("call", "teardown") and report.failed:
             fake = fake_of(item)
             if fake is not None:
                 target = self.directory / report_name(item.nodeid)

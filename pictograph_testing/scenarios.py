@@ -499,6 +499,7 @@ class _Builder:
                 # Declared cold by hand: frozen before the world began, unless it says when.
                 dataset.storage_class = str(own["storage_class"])
                 dataset.cold_since = own.get("cold_since", world.now())
+                world.cold_storage.mark(dataset)
             dataset.license_id = own.get("license_id")
             dataset.star_count = int(own.get("star_count", 0))
             dataset.auto_tags = [str(tag) for tag in own.get("auto_tags", [])]

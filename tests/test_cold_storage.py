@@ -574,3 +574,42 @@ def test_a_scenario_refuses_a_storage_state_it_cannot_hold(
     document = {"schema_version": 1, "datasets": [{"name": DATASET, **fields}]}
     with pytest.raises(ValueError, match=problem):
         FakePictograph(scenario=document)
+
+
+def test_a_cold_datasets_images_count_half_toward_the_plans_limit(
+    fake: FakePictograph, client: pictograph.Client
+) -> None:
+    # The SDK's `freeze`: "images count half toward quota" while cold (its CLI's words).
+    warm = client.connectors.check_limits(total_images=0, estimated_size_bytes=0)
+    client.datasets.freeze(DATASET)
+    moving = client.connectors.check_limits(total_images=0, estimated_size_bytes=0)
+    assert moving.current_images == warm.current_images  # still warm while it moves
+    client.datasets.wait_for_storage(DATASET)
+    cold = client.connectors.check_limits(total_images=0, estimated_size_bytes=0)
+    assert cold.current_images == warm.current_images - IMAGES // 2
+    client.datasets.restore(DATASET)
+    client.datasets.wait_for_storage(DATASET)
+    again = client.connectors.check_limits(total_images=0, estimated_size_bytes=0)
+    assert again.current_images == warm.current_images
+
+
+async def test_async_a_cold_datasets_images_count_half(
+    fake: FakePictograph, aclient: pictograph.AsyncClient
+) -> None:
+    warm = await aclient.connectors.check_limits(total_images=0, estimated_size_bytes=0)
+    await aclient.datasets.freeze(DATASET)
+    await aclient.datasets.wait_for_storage(DATASET)
+    cold = await aclient.connectors.check_limits(total_images=0, estimated_size_bytes=0)
+    assert cold.current_images == warm.current_images - IMAGES // 2
+
+
+def test_a_dataset_declared_cold_in_a_scenario_counts_half() -> None:
+    document = {
+        "schema_version": 1,
+        "datasets": [
+            {"name": "archive", "storage_class": "coldline", "synthetic_images": {"count": 10}}
+        ],
+    }
+    with FakePictograph(scenario=document) as loaded, loaded.client(max_retries=0) as client:
+        limits = client.connectors.check_limits(total_images=0, estimated_size_bytes=0)
+        assert limits.current_images == 5

@@ -75,6 +75,8 @@ class ColdStorage:
         # The datasets with a transition under way, by id (its end is on the dataset).
         self._moving: dict[str, Dataset] = {}
         self._next_event = math.inf
+        # Each organization's datasets in cold storage, by id: what counts half.
+        self._cold: dict[str, dict[str, Dataset]] = {}
 
     # ── reads ──
 
@@ -84,6 +86,23 @@ class ColdStorage:
             return 0, 0
         counts = self._world.image_service.counts(dataset)
         return counts.live_bytes, counts.live
+
+    def quota_discount(self, organization_id: str) -> int:
+        """The images the plan's image limit does not count: half of those in cold
+        storage ("images count half toward quota", the SDK's ``datasets freeze``)."""
+        cold = self._cold.get(organization_id)
+        if not cold:
+            return 0
+        counts = self._world.image_service.counts
+        return sum(counts(d).live for d in cold.values()) // 2
+
+    def mark(self, dataset: Dataset) -> None:
+        """Keep ``dataset`` among its organization's cold datasets while it is cold."""
+        held = self._cold.setdefault(dataset.organization_id, {})
+        if dataset.storage_class == "coldline":
+            held[dataset.id] = dataset
+        else:
+            held.pop(dataset.id, None)
 
     def estimate(self, dataset: Dataset) -> RestoreEstimate | None:
         """The restore quote, while the dataset is cold and idle (else ``None``)."""
@@ -286,3 +305,4 @@ class ColdStorage:
         dataset.storage_until = None
         dataset.restore_quote = None
         dataset.updated_at = at
+        self.mark(dataset)

@@ -193,8 +193,9 @@ class ConnectorImports:
 
     def usage(self, organization_id: str) -> tuple[int, int]:
         """The organization's live images and the bytes they take, as its plan counts
-        them (each stored file once: see ``ImageService.stored``)."""
-        return self._world.image_service.stored(organization_id)
+        them (each stored file once, and cold ones half: see ``World.images_of``)."""
+        _, stored = self._world.image_service.stored(organization_id)
+        return self._world.images_of(organization_id), stored
 
     # ── reads ──
 

@@ -479,8 +479,9 @@ class World:
         """The organization's live images as its plan's image limit counts them: each
         stored file once, so copies that share their source's file count once (the
         SDK's ``batch.copy_to_dataset``: they "do not count toward your image quota a
-        second time")."""
-        return self.image_service.stored(organization_id)[0]
+        second time"), and those of datasets in cold storage half."""
+        files = self.image_service.stored(organization_id)[0]
+        return files - self.cold_storage.quota_discount(organization_id)
 
     def images_promised(self, organization_id: str) -> int:
         """The images the organization's imports and frame extractions under way will

@@ -224,7 +224,7 @@ def test_the_key_is_in_the_environment_while_active(monkeypatch: pytest.MonkeyPa
     assert inner.calls.last.target == "/api/v1/developer/credits/balance"
 
 
-def test_held_the_environment_and_the_routes_stay_until_released(
+def test_held_the_routes_stay_until_released_and_the_environment_is_restored_at_once(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     # What the plugin does between one test's fake and the next one's.
@@ -233,9 +233,11 @@ def test_held_the_environment_and_the_routes_stay_until_released(
     try:
         with FakePictograph(seed=1) as first:
             routes = [r.name for r in activation.coupling.router.routes]
+            assert os.environ["PICTOGRAPH_API_KEY"] == first.api_key
         assert routes == [f"pictograph-fake https://{host.host}" for host in first.hosts]
-        # Stopped but held: the variable still names it and the routes stay...
-        assert os.environ["PICTOGRAPH_API_KEY"] == first.api_key
+        # Stopped but held: the variable is the test's own again (a monkeypatch undone
+        # after the fake stops finds what it set), and the routes stay...
+        assert os.environ["PICTOGRAPH_API_KEY"] == "pk_live_mine"
         assert [r.name for r in activation.coupling.router.routes] == routes
         # ...answering nothing: the stopped fake's host is a stray host to a strict fake
         # on another one, as if it had no route.

@@ -1,6 +1,8 @@
-"""A client the fake builds reads the SDK's ``PICTOGRAPH_*`` settings from the
-environment as the SDK itself does: in any case, and as they are when it is built (the
-fake keeps each configuration it built by arguments and environment, never past a change).
+"""Clients built while a fake is active read the SDK's ``PICTOGRAPH_*`` settings from the
+environment as the SDK itself does: in any case, and as they are when each is built (the
+fake keeps each configuration it built by arguments and environment, never past a
+change). The fake's own clients (``fake.client()``, the fixtures') take the SDK's
+defaults instead, so a setting left in the shell does not change what a test does.
 """
 
 from __future__ import annotations
@@ -25,14 +27,19 @@ def fake() -> Iterator[FakePictograph]:
 
 
 @pytest.mark.parametrize("name", ["PICTOGRAPH_MAX_RETRIES", "pictograph_max_retries"])
-def test_a_setting_in_the_environment_reaches_the_client(
+def test_a_setting_in_the_environment_reaches_a_client_the_code_builds(
     fake: FakePictograph, monkeypatch: pytest.MonkeyPatch, name: str
 ) -> None:
-    before = fake.client()._config.max_retries
+    with pictograph.Client() as built:
+        before = built._config.max_retries
     monkeypatch.setenv(name, "7")
-    assert fake.client()._config.max_retries == 7 != before
-    monkeypatch.delenv(name)
+    with pictograph.Client() as built:
+        assert built._config.max_retries == 7 != before
+    # The fake's own client keeps the SDK's default.
     assert fake.client()._config.max_retries == before
+    monkeypatch.delenv(name)
+    with pictograph.Client() as built:
+        assert built._config.max_retries == before
 
 
 # Names around the prefix: in other cases, cut short, with it inside another name.
@@ -43,11 +50,14 @@ names = st.sampled_from(
 
 @settings(max_examples=25, deadline=None)
 @given(name=names, value=st.integers(0, 9))
-def test_the_client_reads_the_environment_the_sdk_reads(name: str, value: int) -> None:
+def test_a_client_built_under_a_fake_reads_the_environment_the_sdk_reads(
+    name: str, value: int
+) -> None:
     with pytest.MonkeyPatch.context() as patch:
         patch.setenv(name, str(value))
         # The SDK's own client, built with no fake active, reads the same settings.
         with pictograph.Client(api_key="pk_live_unused") as plain:
             expected = plain._config.max_retries
-        with FakePictograph() as fake:
-            assert fake.client()._config.max_retries == expected
+        with FakePictograph() as fake, pictograph.Client() as built:
+            assert built._config.max_retries == expected
+            assert fake.client()._config.max_retries == 3  # the SDK's default

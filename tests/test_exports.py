@@ -643,12 +643,19 @@ def _mask_value(rle: dict[str, Any], x: int, y: int) -> int:
     raise AssertionError("outside the mask")
 
 
-def test_a_coco_zip_carries_polygon_masks(client: pictograph.Client, tmp_path: Path) -> None:
+def _polygon_dataset(
+    client: pictograph.Client, tmp_path: Path, name: str, size: tuple[int, int]
+) -> None:
+    """A dataset of polygons of class `lot`, holding one black image `a.png` of ``size``."""
     client.datasets.create(
-        "shapes", annotation_types=["polygon"], classes=[{"name": "lot", "type": "polygon"}]
+        name, annotation_types=["polygon"], classes=[{"name": "lot", "type": "polygon"}]
     )
-    PILImage.new("RGB", (100, 50)).save(tmp_path / "a.png")
-    client.images.upload("shapes", tmp_path / "a.png")
+    PILImage.new("RGB", size).save(tmp_path / "a.png")
+    client.images.upload(name, tmp_path / "a.png")
+
+
+def test_a_coco_zip_carries_polygon_masks(client: pictograph.Client, tmp_path: Path) -> None:
+    _polygon_dataset(client, tmp_path, "shapes", (100, 50))
     square = [Point(x=10, y=10), Point(x=30, y=10), Point(x=30, y=30), Point(x=10, y=30)]
     hole = [Point(x=15, y=15), Point(x=20, y=15), Point(x=20, y=20), Point(x=15, y=20)]
     client.annotations.save(
@@ -957,11 +964,7 @@ def test_a_coco_mask_with_a_hole_covers_the_polygons_pixels(
 ) -> None:
     # A pixel is in the mask when its centre is: a 50 x 50 square less a 5 x 10 hole is
     # 2,450 pixels, all inside the square's box (pycocotools counts the same).
-    client.datasets.create(
-        "lots", annotation_types=["polygon"], classes=[{"name": "lot", "type": "polygon"}]
-    )
-    PILImage.new("RGB", (100, 80)).save(tmp_path / "a.png")
-    client.images.upload("lots", tmp_path / "a.png")
+    _polygon_dataset(client, tmp_path, "lots", (100, 80))
     square = [Point(x=10, y=10), Point(x=60, y=10), Point(x=60, y=60), Point(x=10, y=60)]
     hole = [Point(x=20, y=20), Point(x=25, y=20), Point(x=25, y=30), Point(x=20, y=30)]
     client.annotations.save(

@@ -98,9 +98,6 @@ _VARIABLES = (_KEY_VARIABLE, _URL_VARIABLE)
 _DEFAULT_BASE_URL = "https://api.pictograph.io"
 # The values the environment had when the outermost active fake started.
 _saved_environment: dict[str, str | None] = {}
-# How many names the environment held when it was last looked through for other
-# spellings (-1: never), or as the last restore left it.
-_environment_size = -1
 
 
 def _point_environment() -> None:
@@ -109,16 +106,11 @@ def _point_environment() -> None:
     if fake is None:
         return
     if not _saved_environment:
-        global _environment_size
         _saved_environment.update({n: os.environ.get(n) for n in _VARIABLES})
         # The SDK reads its settings in any case (`pictograph_base_url` too): another
         # spelling of either name is put aside while fakes run, so it cannot lead away.
-        # Looked for when the environment has gained or lost a name since the last look
-        # (a test's fixture set one, say): most fakes start in the one the last left.
-        if len(os.environ) != _environment_size:
-            for name in _other_spellings():
-                _saved_environment[name] = os.environ.pop(name)
-            _environment_size = len(os.environ)
+        for name in _other_spellings():
+            _saved_environment[name] = os.environ.pop(name)
     _set_variable(_KEY_VARIABLE, fake.api_key)
     # A base URL left in the environment (a staging one, say) must not lead away.
     _set_variable(_URL_VARIABLE, None if fake.base_url == _DEFAULT_BASE_URL else fake.base_url)
@@ -137,15 +129,9 @@ def _other_spellings() -> list[str]:
 
 def _restore_environment() -> None:
     """Put back the values ``PICTOGRAPH_*`` had when the outermost fake started."""
-    global _environment_size
     for name, value in _saved_environment.items():
         _set_variable(name, value)
-    if _saved_environment:
-        # Other spellings put back are looked for again at the next start; else the
-        # environment holds none, as that start will find it unless something changes it.
-        others = any(n not in _VARIABLES for n in _saved_environment)
-        _environment_size = -1 if others else len(os.environ)
-        _saved_environment.clear()
+    _saved_environment.clear()
 
 
 def _set_variable(name: str, value: str | None) -> None:

@@ -351,6 +351,9 @@ class _Builder:
 
     def build(self, document: Mapping[str, Any]) -> None:
         world = self.world
+        # Before anything is built: a record the document gives no id draws one, and it
+        # must not be one another record of the document holds.
+        world.ids.reserve(_uuids_in(document))
         elapsed = float((document.get("clock") or {}).get("elapsed_seconds", 0.0))
         if elapsed:
             world.clock.advance(elapsed)
@@ -374,7 +377,6 @@ class _Builder:
             world.export_service.fail_next(str(message))
         if "ids" in document:
             self._ids(document["ids"])
-        world.ids.reserve(_uuids_in(document))
 
     def _where(self, what: str) -> str:
         return f"scenario {self.name!r}, {what}"

@@ -253,11 +253,14 @@ class FakeAsgiApp:
                 await asyncio.wait({gone}, timeout=hold)
             finally:
                 gone.cancel()
-            if gone.done() and not gone.cancelled():
-                return
-        await _answer(send, method, (status, response_headers, content))
-        # Webhooks that came due go out after the answer, on their own task: a slow
-        # receiver, or one that calls this server back, never holds up a client.
+            left = gone.done() and not gone.cancelled()
+        else:
+            left = False
+        if not left:
+            await _answer(send, method, (status, response_headers, content))
+        # Webhooks that came due go out after the answer (or once its client left), on
+        # their own task: a slow receiver, or one that calls this server back, never
+        # holds up a client.
         task = asyncio.ensure_future(api.deliver_async())
         self._deliveries.add(task)
         task.add_done_callback(self._deliveries.discard)

@@ -613,3 +613,17 @@ def test_a_dataset_declared_cold_in_a_scenario_counts_half() -> None:
     with FakePictograph(scenario=document) as loaded, loaded.client(max_retries=0) as client:
         limits = client.connectors.check_limits(total_images=0, estimated_size_bytes=0)
         assert limits.current_images == 5
+
+
+def test_cold_copies_of_warm_images_are_not_discounted(
+    fake: FakePictograph, client: pictograph.Client
+) -> None:
+    # The copies share files a warm dataset holds: those files count in full still.
+    warm = client.connectors.check_limits(total_images=0, estimated_size_bytes=0)
+    fake.add_dataset("archive")
+    every = [i.id for i in client.images.iter(DATASET)]
+    client.batch.copy_to_dataset(DATASET, every, "archive")
+    client.datasets.freeze("archive")
+    client.datasets.wait_for_storage("archive")
+    cold = client.connectors.check_limits(total_images=0, estimated_size_bytes=0)
+    assert cold.current_images == warm.current_images

@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING, Any
 
 import httpx
 import pytest
+import yaml
 from pictograph.exceptions import (
     ApiError,
     ConflictError,
@@ -949,14 +950,18 @@ def test_a_class_filtered_export_lists_only_its_classes(
             assert coco["categories"] == [{"id": 1, "name": "bus"}]
 
 
-def test_a_data_yaml_keeps_a_class_name_past_the_basic_plane(
-    client: pictograph.Client, tmp_path: Path
+@pytest.mark.parametrize(
+    "name", ["\U0001f697 car", "van\x80", "bus\x85x", "car\u2028front", 'say "hi" \\o/']
+)
+def test_a_data_yaml_class_name_reads_back_as_it_is(
+    client: pictograph.Client, tmp_path: Path, name: str
 ) -> None:
-    # YAML reads `\ud83d\ude97` as two broken characters: the name is written as it is.
-    client.datasets.create("cars", classes=[{"name": "\U0001f697 car", "type": "bbox"}])
+    # YAML reads JSON's `\ud83d\ude97` as two broken characters, refuses a raw U+0080 and
+    # reads a raw U+0085 as a line break: each name is escaped as YAML reads it back.
+    client.datasets.create("cars", classes=[{"name": name, "type": "bbox"}])
     client.exports.create("cars", "y", format="yolo")
     data = _zip(client.exports.download("cars", "y", tmp_path / "y.zip")).read("data.yaml")
-    assert '  0: "\U0001f697 car"\n' in data.decode()
+    assert yaml.safe_load(data)["names"] == {0: name}
 
 
 def test_a_coco_mask_with_a_hole_covers_the_polygons_pixels(
@@ -984,6 +989,51 @@ def test_a_coco_mask_with_a_hole_covers_the_polygons_pixels(
     assert max(y for _, y in inside) == 59
     assert (20, 20) not in inside
     assert (19, 20) in inside
+
+
+def test_overlapping_holes_and_a_hole_past_the_ring_stay_holes(
+    client: pictograph.Client, tmp_path: Path
+) -> None:
+    # Each hole is taken out on its own: where two overlap, and outside the outer ring,
+    # no pixel comes back (an even-odd fill of all the rings together filled them in).
+    _polygon_dataset(client, tmp_path, "lots", (100, 80))
+    square = [Point(x=10, y=10), Point(x=60, y=10), Point(x=60, y=60), Point(x=10, y=60)]
+    first = [Point(x=20, y=20), Point(x=40, y=20), Point(x=40, y=40), Point(x=20, y=40)]
+    second = [Point(x=30, y=30), Point(x=50, y=30), Point(x=50, y=50), Point(x=30, y=50)]
+    past = [Point(x=55, y=5), Point(x=70, y=5), Point(x=70, y=15), Point(x=55, y=15)]
+    client.annotations.save(
+        "lots",
+        "a.png",
+        [
+            PolygonAnnotation(
+                name="lot", polygon=PolygonGeometry(paths=[square, first, second, past])
+            )
+        ],
+    )
+    client.exports.create("lots", "coco", format="coco")
+    archive = _zip(client.exports.download("lots", "coco", tmp_path / "c.zip"))
+    (holed,) = json.loads(archive.read("annotations.json"))["annotations"]
+    rle = holed["segmentation"]
+    # 2,500 less 400 and 400 sharing 100, less the 5 x 5 corner the last hole cuts off.
+    assert holed["area"] == 2500 - 700 - 25
+    assert _mask_value(rle, 35, 35) == 0
+    assert _mask_value(rle, 65, 10) == 0
+
+
+def test_a_yolo_label_of_an_image_of_unknown_size_keeps_its_box(
+    fake: FakePictograph, client: pictograph.Client, tmp_path: Path
+) -> None:
+    # A HEIC image's pixels are not read: with no size to cut a box to, it is written
+    # as saved rather than dropped.
+    heic = b"\x00\x00\x00\x18ftypheic\x00\x00\x00\x00mif1heic" + b"\x00" * 64
+    (tmp_path / "a.heic").write_bytes(heic)
+    client.datasets.create("phones", classes=[{"name": "car", "type": "bbox"}])
+    client.images.upload("phones", tmp_path / "a.heic")
+    box = BBoxAnnotation(name="car", bounding_box=BoundingBox(x=10, y=10, w=50, h=40))
+    client.annotations.save("phones", "a.heic", [box])
+    client.exports.create("phones", "y", format="yolo")
+    archive = _zip(client.exports.download("phones", "y", tmp_path / "y.zip"))
+    assert archive.read("labels/a.txt").decode().startswith("0 ")
 
 
 async def test_async_a_keypoint_reaches_a_pose_export(

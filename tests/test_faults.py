@@ -1251,3 +1251,18 @@ async def test_a_delay_with_no_room_left_on_the_clock_takes_the_room_left(use_as
         assert fake.clock.now() == datetime(2199, 12, 31, 23, 59, 59, tzinfo=timezone.utc)
         assert fake.clock.room() == 0
         assert not fake.server_errors
+
+
+@pytest.mark.parametrize("use_async", [False, True], ids=["sync", "async"])
+async def test_a_delay_past_the_timeout_times_out_alike_near_the_clocks_end(
+    use_async: bool,
+) -> None:
+    # Whether the client times out is the full delay's to say, sync or async, however
+    # little room the clock has left to wait it out.
+    start = datetime(2199, 12, 31, 23, 59, tzinfo=timezone.utc)
+    with FakePictograph(seed=1, start=start) as fake:
+        fake.faults.delay_next(30, "GET", "credits/balance")
+        fake.clock.advance(55)
+        with pytest.raises(RequestTimeoutError):
+            await balance(fake, use_async, max_retries=0, timeout=10)
+        assert fake.clock.now() == datetime(2199, 12, 31, 23, 59, 59, tzinfo=timezone.utc)

@@ -110,6 +110,34 @@ def test_a_base_url_a_later_test_sets_in_another_case_does_not_lead_away(
     inner.runpytest_inprocess("-p", "no:randomly").assert_outcomes(passed=3)
 
 
+def test_another_spelling_set_in_place_of_a_removed_name_is_put_aside(
+    inner: pytest.Pytester, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The environment keeps its size (one name out, `pictograph_base_url` in): the
+    other spelling is put aside all the same."""
+    monkeypatch.setenv("SPARE_VARIABLE", "1")
+    inner.makepyfile(
+        """
+        import pictograph
+        import pytest
+
+        def test_first(pictograph_fake):
+            pass
+
+        @pytest.fixture
+        def swapped(monkeypatch):
+            monkeypatch.delenv("SPARE_VARIABLE")
+            monkeypatch.setenv("pictograph_base_url", "http://127.0.0.1:9")
+
+        def test_own_client(swapped, pictograph_fake):
+            with pictograph.Client(max_retries=0) as client:
+                client.credits.balance()
+            assert pictograph_fake.calls.last.status == 200
+        """
+    )
+    inner.runpytest_inprocess("-p", "no:randomly").assert_outcomes(passed=2)
+
+
 def test_a_value_a_fixture_sets_with_monkeypatch_is_undone_as_it_expects(
     inner: pytest.Pytester, monkeypatch: pytest.MonkeyPatch
 ) -> None:

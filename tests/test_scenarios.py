@@ -902,3 +902,16 @@ async def test_async_a_snapshot_without_its_generator_state_mints_fresh_ids() ->
             y = await client.datasets.create("y")
             assert y.id != x.id
             assert (await client.datasets.get(x.id)).name == "x"
+
+
+def test_a_record_the_document_gives_no_id_never_draws_one_it_holds() -> None:
+    # A dataset added to a snapshot by hand, with no id: it draws one from the seed, which
+    # must not be the id another dataset of the document holds.
+    with FakePictograph(seed=1) as original:
+        with original.client(max_retries=0) as client:
+            client.datasets.create("a")
+        document = original.snapshot()
+    document["datasets"].append({"name": "b"})
+    with FakePictograph(scenario=document) as loaded, loaded.client(max_retries=0) as client:
+        ids = {d.name: d.id for d in client.datasets.list()}
+        assert len(set(ids.values())) == len(ids) == 2

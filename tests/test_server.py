@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import socket
+import threading
 from typing import TYPE_CHECKING, Any
 
 import httpx
@@ -698,3 +699,23 @@ def test_an_injected_transport_fault_sends_no_status_line(server: FakeServer, me
         with pytest.raises(httpx.TransportError):
             http.request(method, f"{DEV}/credits/balance")
         assert http.request(method, f"{DEV}/credits/balance").status_code == 200
+
+
+def test_webhooks_due_go_out_though_the_client_left_during_a_delay() -> None:
+    # The request was handled; only its answer had no one left to read it.
+    delivered = threading.Event()
+    url = "https://hooks.example.com/pictograph"
+    with FakeServer(seed=5) as server:
+        server.fake.add_dataset("road-signs", images=5, completed_images=5)
+        server.fake.webhooks.route(url, lambda _: delivered.set())
+        with server.client(max_retries=0) as client:
+            client.webhooks.create(url)
+            client.exports.create("road-signs", "v2", wait=False)
+        server.fake.clock.advance(minutes=1)  # export.ready is due
+        server.fake.faults.delay_next(2, "GET", "credits/balance")
+        with (
+            server.client(max_retries=0, timeout=0.2) as client,
+            pytest.raises(RequestTimeoutError),
+        ):
+            client.credits.balance()
+        assert delivered.wait(timeout=30)

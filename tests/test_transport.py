@@ -154,3 +154,20 @@ def test_headers_are_read_as_the_api_reads_them(extra: list[tuple[str, str]]) ->
         with httpx.Client(base_url=fake.base_url, transport=fake.transport()) as http:
             response = http.get("/api/v1/developer/credits/balance", headers=headers)
         assert response.status_code == expected
+
+
+def test_a_path_that_only_begins_with_the_mounts_letters_is_not_under_it() -> None:
+    # Mounted at /proxy, `/proxyx/api/...` is another path: the fake's 404 for a path it
+    # does not serve, not a 400 quoting `x/api/...`, which the client never sent.
+    with FakePictograph(
+        seed=1, base_url="https://api.example.com/proxy", assert_all_served=False
+    ) as fake:
+        with fake.client(max_retries=0) as client:
+            assert client.credits.balance().included_allowance_micro_usd > 0
+        with httpx.Client(transport=fake.transport(), base_url="https://api.example.com") as http:
+            answer = http.get(
+                "/proxyx/api/v1/developer/credits/balance", headers={"X-API-Key": fake.api_key}
+            )
+        assert answer.status_code == 404
+        assert answer.json()["error"]["code"] == "not_implemented_by_fake"
+        assert "/proxyx/api/v1/developer/credits/balance" in answer.json()["error"]["message"]

@@ -408,8 +408,9 @@ class Api:
         second.
         """
         path = raw_target.partition("?")[0]
-        if self._mount and path.startswith(self._mount):
-            path = path[len(self._mount) :]
+        mount = self._mount
+        if mount and (path == mount or path.startswith(mount + "/")):
+            path = path[len(mount) :]
         world = self.world
         with world.lock:
             self._requests += 1
@@ -600,10 +601,12 @@ class Api:
             # Armed when it fitted, a delay the clock has no room for since (it was moved
             # near its horizon) takes the room left: the clock stops there, as a clock
             # running by itself stops, rather than refusing the request.
+            if defer_delay:
+                # Whether the client times out is the full delay's to say, as below:
+                # the wait itself is clamped where it is slept (_held).
+                return answer, label, fault.delay
             room = self.world.clock.room()
             delay = min(fault.delay, room)
-            if defer_delay:
-                return answer, label, delay
             if timeout is not None and fault.delay >= timeout:
                 # The client gives up at its timeout; the work is done all the same.
                 self.world.clock.advance(min(timeout, room))
@@ -655,8 +658,9 @@ class Api:
         """Route a request not seen before (and remember the route), or answer one for
         the storage or a deployment's gateway, which are not routed."""
         method, path, agent = slot
-        if self._mount and path.startswith(self._mount):
-            path = path[len(self._mount) :]
+        mount = self._mount
+        if mount and (path == mount or path.startswith(mount + "/")):
+            path = path[len(mount) :]
         if path.startswith(STORAGE_PREFIX):
             return self._storage(method, path, headers, body)
         if path.startswith(gateway.GATEWAY_PREFIX + "/"):
@@ -820,8 +824,9 @@ class Api:
         """The signed upload a storage target names, if any (read without the lock: a
         token's slot is made once and never changes what it takes)."""
         path = raw_target.partition("?")[0]
-        if self._mount and path.startswith(self._mount):
-            path = path[len(self._mount) :]
+        mount = self._mount
+        if mount and (path == mount or path.startswith(mount + "/")):
+            path = path[len(mount) :]
         token = path[len(STORAGE_PREFIX) :].split("/", 1)[0]
         return self.world.storage.upload_slot(token)
 

@@ -93,8 +93,8 @@ class ColdStorage:
         cold = self._cold.get(organization_id)
         if not cold:
             return 0
-        counts = self._world.image_service.counts
-        return sum(counts(d).live for d in cold.values()) // 2
+        # Files only cold datasets hold: one a warm image shares counts in full.
+        return self._world.image_service.cold_only_files(organization_id, cold.values()) // 2
 
     def mark(self, dataset: Dataset) -> None:
         """Keep ``dataset`` among its organization's cold datasets while it is cold."""

@@ -823,10 +823,26 @@ def _yolo_data(classes: list[str], splits: list[str] | None) -> bytes:
         where.setdefault("train", "train/images")
         where.setdefault("val", where["train"])
     paths = "".join(f"{key}: {where[key]}\n" for key in ("train", "val", "test") if key in where)
-    # JSON's quoting is YAML's double-quoted style; `ensure_ascii` would split a
-    # character past U+FFFF into two `\u` escapes, which YAML reads as two characters.
-    names = "".join(f"  {i}: {json.dumps(n, ensure_ascii=False)}\n" for i, n in enumerate(classes))
+    names = "".join(f"  {i}: {_yaml_quoted(n)}\n" for i, n in enumerate(classes))
     return f"{paths}nc: {len(classes)}\nnames:\n{names}".encode()
+
+
+def _yaml_quoted(text: str) -> str:
+    """``text`` as a YAML double-quoted scalar that reads back as ``text``: printable
+    ASCII as it is, every other character escaped, past U+FFFF as one eight-digit
+    escape (JSON's surrogate pairs of four-digit escapes read as two characters)."""
+    out = []
+    for char in text:
+        code = ord(char)
+        if char in '"\\':
+            out.append("\\" + char)
+        elif 0x20 <= code < 0x7F:
+            out.append(char)
+        elif code <= 0xFFFF:
+            out.append(f"\\u{code:04x}")
+        else:
+            out.append(f"\\U{code:08x}")
+    return '"' + "".join(out) + '"'
 
 
 def _pascal_voc(image: FrozenImage, stored: str) -> bytes:
@@ -1028,27 +1044,9 @@ def _rle(
     from PIL import Image as PILImage
 
     mask = bytearray(width * height)
-    edges = [
-        (x0, y0, x1, y1)
-        for ring in (outer, *holes)
-        for (x0, y0), (x1, y1) in zip(ring, ring[1:] + ring[:1], strict=True)
-        if y0 != y1
-    ]
-    top = max(0, math.floor(min(y for ring in (outer, *holes) for _, y in ring)))
-    bottom = min(height, math.ceil(max(y for ring in (outer, *holes) for _, y in ring)) + 1)
-    for row in range(top, bottom):
-        centre = row + 0.5
-        # Where the row's centre line crosses the rings: inside between odd and even.
-        crossings = sorted(
-            x0 + (centre - y0) * (x1 - x0) / (y1 - y0)
-            for x0, y0, x1, y1 in edges
-            if (y0 <= centre < y1) or (y1 <= centre < y0)
-        )
-        for enter, leave in zip(crossings[::2], crossings[1::2], strict=False):
-            first = max(0, math.ceil(enter - 0.5))
-            last = min(width, math.ceil(leave - 0.5))
-            if first < last:
-                mask[row * width + first : row * width + last] = b"\x01" * (last - first)
+    _fill(mask, outer, width, height, b"\x01")
+    for hole in holes:  # each on its own: overlapping holes stay holes
+        _fill(mask, hole, width, height, b"\x00")
     image = PILImage.frombytes("L", (width, height), bytes(mask))
     # Transposed, each row of bytes is a column of the mask: COCO counts down columns.
     pixels = image.transpose(PILImage.Transpose.TRANSPOSE).tobytes()
@@ -1063,6 +1061,33 @@ def _rle(
         start, value = stop, 1 - value
     area = sum(counts[1::2])
     return {"segmentation": {"size": [height, width], "counts": counts}, "area": float(area)}
+
+
+def _fill(
+    mask: bytearray, ring: list[tuple[float, float]], width: int, height: int, value: bytes
+) -> None:
+    """Set to ``value`` the pixels of ``mask`` (rows of ``width``) whose centres ``ring``
+    encloses, row by row: where each row's centre line crosses the ring, inside between
+    odd and even crossings."""
+    edges = [
+        (x0, y0, x1, y1)
+        for (x0, y0), (x1, y1) in zip(ring, ring[1:] + ring[:1], strict=True)
+        if y0 != y1
+    ]
+    top = max(0, math.floor(min(y for _, y in ring)))
+    bottom = min(height, math.ceil(max(y for _, y in ring)) + 1)
+    for row in range(top, bottom):
+        centre = row + 0.5
+        crossings = sorted(
+            x0 + (centre - y0) * (x1 - x0) / (y1 - y0)
+            for x0, y0, x1, y1 in edges
+            if (y0 <= centre < y1) or (y1 <= centre < y0)
+        )
+        for enter, leave in zip(crossings[::2], crossings[1::2], strict=False):
+            first = max(0, math.ceil(enter - 0.5))
+            last = min(width, math.ceil(leave - 0.5))
+            if first < last:
+                mask[row * width + first : row * width + last] = value * (last - first)
 
 
 _OTHER = (b"\x01", b"\x00")
@@ -1089,11 +1114,13 @@ def _yolo_labels(image: FrozenImage, classes: list[str], format_name: str) -> st
             box = _box(annotation)
         if box is None:
             continue
-        x0, y0 = max(0.0, box[0]), max(0.0, box[1])
-        x1, y1 = min(float(width), box[0] + box[2]), min(float(height), box[1] + box[3])
-        if x1 <= x0 or y1 <= y0:
-            continue  # wholly outside the image
-        x, y, w, h = x0, y0, x1 - x0, y1 - y0
+        x, y, w, h = box
+        if image.width and image.height:  # a HEIC image's size is not known: as saved
+            x0, y0 = max(0.0, x), max(0.0, y)
+            x1, y1 = min(float(width), x + w), min(float(height), y + h)
+            if x1 <= x0 or y1 <= y0:
+                continue  # wholly outside the image
+            x, y, w, h = x0, y0, x1 - x0, y1 - y0
         lines.append(
             f"{classes.index(name)} {(x + w / 2) / width:.6f} {(y + h / 2) / height:.6f} "
             f"{w / width:.6f} {h / height:.6f}\n"

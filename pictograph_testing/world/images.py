@@ -212,6 +212,21 @@ class ImageService:
             self._stored_bytes.get(organization_id, 0),
         )
 
+    def cold_only_files(self, organization_id: str, cold: Iterable[Dataset]) -> int:
+        """How many stored files only the ``cold`` datasets' live images are the bytes of
+        (a file a warm image shares, a copy's say, is not one of them). Reads the cold
+        datasets' images: called by a plan limit's check, not per request."""
+        held = self._stored.get(organization_id, {})
+        users: dict[str, int] = {}
+        images = self._world.images
+        for dataset in cold:
+            for image_id in dataset.image_ids:
+                image = images.get(image_id)
+                if image is not None and not image.is_archived:
+                    blob = self._blobs.get(image.id, image.id)
+                    users[blob] = users.get(blob, 0) + 1
+        return sum(1 for blob, count in users.items() if held.get(blob, 0) == count)
+
     def counts(self, dataset: Dataset) -> ImageCounts:
         """The dataset's image counts (read only), kept rather than recounted per read."""
         return self._counts.get(dataset.id) or ImageCounts()

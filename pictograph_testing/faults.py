@@ -46,7 +46,13 @@ import re
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Literal, NamedTuple
 
-from pictograph_testing.api.route_paths import API_PREFIX, GATEWAY_PREFIX, api_path, journal_path
+from pictograph_testing.api.route_paths import (
+    API_PREFIX,
+    GATEWAY_PREFIX,
+    api_path,
+    below_mount,
+    journal_path,
+)
 from pictograph_testing.journal import path_matcher
 from pictograph_testing.world.failures import FailureQueue, JobFailure
 from pictograph_testing.world.training import FAILURE_REASONS, RunFailure, TrainingService
@@ -721,7 +727,7 @@ class Faults:
 
     def _relative(self, path: str) -> str:
         """``path`` below the API's mount."""
-        return path[len(self._mount) :] if self._mount and path.startswith(self._mount) else path
+        return below_mount(path, self._mount)
 
     def _target(
         self, method: str | None, path: str | re.Pattern[str] | None, times: int

@@ -25,7 +25,13 @@ from pictograph_testing.api.idempotency import (
     body_fingerprint,
 )
 from pictograph_testing.api.resources import ROUTER
-from pictograph_testing.api.route_paths import API_PREFIX, API_ROOT, DEVELOPER_PATH, decoded_path
+from pictograph_testing.api.route_paths import (
+    API_PREFIX,
+    API_ROOT,
+    DEVELOPER_PATH,
+    below_mount,
+    decoded_path,
+)
 from pictograph_testing.api.spec import Str, check_body, check_query
 from pictograph_testing.api.table import (
     API_METHODS,
@@ -408,9 +414,7 @@ class Api:
         second.
         """
         path = raw_target.partition("?")[0]
-        mount = self._mount
-        if mount and (path == mount or path.startswith(mount + "/")):
-            path = path[len(mount) :]
+        path = below_mount(path, self._mount)
         world = self.world
         with world.lock:
             self._requests += 1
@@ -658,9 +662,7 @@ class Api:
         """Route a request not seen before (and remember the route), or answer one for
         the storage or a deployment's gateway, which are not routed."""
         method, path, agent = slot
-        mount = self._mount
-        if mount and (path == mount or path.startswith(mount + "/")):
-            path = path[len(mount) :]
+        path = below_mount(path, self._mount)
         if path.startswith(STORAGE_PREFIX):
             return self._storage(method, path, headers, body)
         if path.startswith(gateway.GATEWAY_PREFIX + "/"):
@@ -824,9 +826,7 @@ class Api:
         """The signed upload a storage target names, if any (read without the lock: a
         token's slot is made once and never changes what it takes)."""
         path = raw_target.partition("?")[0]
-        mount = self._mount
-        if mount and (path == mount or path.startswith(mount + "/")):
-            path = path[len(mount) :]
+        path = below_mount(path, self._mount)
         token = path[len(STORAGE_PREFIX) :].split("/", 1)[0]
         return self.world.storage.upload_slot(token)
 
@@ -962,8 +962,7 @@ def body_too_large(size: int) -> InvalidRequest:
 
 
 def _is_storage(target: str, mount: str) -> bool:
-    path = target[len(mount) :] if mount and target.startswith(mount) else target
-    return path.startswith(STORAGE_PREFIX)
+    return below_mount(target, mount).startswith(STORAGE_PREFIX)
 
 
 def _storage_too_large(size: int, slot: SignedUpload | None) -> Reply:

@@ -27,6 +27,7 @@ __all__ = [
     "PLACEHOLDER",
     "UnknownRoute",
     "api_path",
+    "below_mount",
     "decoded_path",
     "journal_path",
 ]
@@ -250,3 +251,12 @@ def journal_path(path: str, base_url: str, gateway_url: str) -> str:
         f"deployments' endpoints at {gateway_url}/ (or give a path: "
         "'training/', '/_gateway/**/predict')"
     )
+
+
+def below_mount(path: str, mount: str) -> str:
+    """``path`` below a fake's ``mount`` (the path of its base URL, ``""`` for none), or
+    ``path`` as it is when it lies outside that folder (``/proxyx`` is not under
+    ``/proxy``)."""
+    if mount and (path == mount or path.startswith(mount + "/")):
+        return path[len(mount) :]
+    return path

@@ -122,13 +122,11 @@ class BlobStore:
         received = self._forget_received
         while received and received[0][0] <= now:
             forget_at, key, token = heapq.heappop(received)
-            slots = self._received.get(key, [])
             # Bytes PUT again since have a later deadline of their own.
-            kept = [u for u in slots if not (u.token == token and u.kept_until == forget_at)]
-            if kept:
-                self._received[key] = kept
-            else:
-                self._received.pop(key, None)
+            for slot in self._received.get(key, ()):
+                if slot.token == token and slot.kept_until == forget_at:
+                    self._drop(slot)
+                    break
 
     def held(self) -> int:
         """Signed URLs and unregistered uploads held (what expiry keeps bounded)."""
@@ -165,8 +163,8 @@ class BlobStore:
         self.forget_expired()
         slot.content = content
         slot.kept_until = self._world.now() + UNREGISTERED_UPLOAD_TTL_SECONDS
-        slots = [u for u in self._received.get(slot.key, []) if u is not slot]
-        self._received[slot.key] = [*slots, slot]
+        self._drop(slot)
+        self._received.setdefault(slot.key, []).append(slot)  # the latest PUT last
         heapq.heappush(self._forget_received, (slot.kept_until, slot.key, slot.token))
 
     def received(self, key: tuple[str, str, str], size: int | None = None) -> SignedUpload | None:
@@ -192,12 +190,17 @@ class BlobStore:
         """Consume ``slot`` (else the latest upload) of (dataset id, directory, filename)."""
         slots = self._received.get(key, [])
         taken = slot if slot is not None else (slots[-1] if slots else None)
-        kept = [u for u in slots if u is not taken]
-        if kept:
-            self._received[key] = kept
-        else:
-            self._received.pop(key, None)
+        if taken is not None:
+            self._drop(taken)
         return taken
+
+    def _drop(self, slot: SignedUpload) -> None:
+        """Forget ``slot`` among the uploads to its path (the path too, once none is left)."""
+        kept = [u for u in self._received.get(slot.key, ()) if u is not slot]
+        if kept:
+            self._received[slot.key] = kept
+        else:
+            self._received.pop(slot.key, None)
 
     def made(self, key: tuple[str, str]) -> bool:
         """Whether the artifact ``key`` names has been made (a read that sized it has not)."""

@@ -48,7 +48,7 @@ from pictograph_testing.world.entities import (
 from pictograph_testing.world.errors import ApiRefusal
 from pictograph_testing.world.exports import ExportJob, changed_since, removed_since
 from pictograph_testing.world.feeds import Notification
-from pictograph_testing.world.ids import IdState
+from pictograph_testing.world.ids import IdState, canonical_id
 from pictograph_testing.world.images import split_path
 from pictograph_testing.world.members import Invite, Member
 
@@ -648,7 +648,9 @@ def _uuids_in(document: Any) -> set[str]:
     while stack:
         node = stack.pop()
         if isinstance(node, str):
-            if len(node) == _UUID_LENGTH and _UUID.fullmatch(node):
+            # An id as the world stores it (`canonical_id` leaves it as it is; so it does
+            # other text of that length, which no minted id can ever equal).
+            if len(node) == _UUID_LENGTH and canonical_id(node) == node:
                 found.add(node)
         elif isinstance(node, dict):
             stack.extend(node.values())
@@ -658,7 +660,6 @@ def _uuids_in(document: Any) -> set[str]:
 
 
 _UUID_LENGTH = 36
-_UUID = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}")
 
 
 # ── snapshots ──

@@ -917,11 +917,18 @@ def _keypoint_box(
     width, height = float(image.width or 0), float(image.height or 0)
     known = width > 0 and height > 0
     side = max(_MIN_KEYPOINT_SIDE, _KEYPOINT_BOX_FRACTION * min(width, height)) if known else 1.0
-    x, y = point[0] - side / 2, point[1] - side / 2
-    if not known:
-        return x, y, side, side
+    box = (point[0] - side / 2, point[1] - side / 2, side, side)
+    return _clipped(box, width, height) if known else box
+
+
+def _clipped(
+    box: tuple[float, float, float, float], width: float, height: float
+) -> tuple[float, float, float, float]:
+    """``box`` (x, y, w, h) cut to a ``width`` x ``height`` image: empty (a side of 0)
+    when it lies wholly outside."""
+    x, y, w, h = box
     x0, y0 = max(0.0, min(x, width)), max(0.0, min(y, height))
-    x1, y1 = max(0.0, min(x + side, width)), max(0.0, min(y + side, height))
+    x1, y1 = max(0.0, min(x + w, width)), max(0.0, min(y + h, height))
     return x0, y0, x1 - x0, y1 - y0
 
 
@@ -1114,13 +1121,11 @@ def _yolo_labels(image: FrozenImage, classes: list[str], format_name: str) -> st
             box = _box(annotation)
         if box is None:
             continue
-        x, y, w, h = box
         if image.width and image.height:  # a HEIC image's size is not known: as saved
-            x0, y0 = max(0.0, x), max(0.0, y)
-            x1, y1 = min(float(width), x + w), min(float(height), y + h)
-            if x1 <= x0 or y1 <= y0:
+            box = _clipped(box, width, height)
+            if box[2] <= 0 or box[3] <= 0:
                 continue  # wholly outside the image
-            x, y, w, h = x0, y0, x1 - x0, y1 - y0
+        x, y, w, h = box
         lines.append(
             f"{classes.index(name)} {(x + w / 2) / width:.6f} {(y + h / 2) / height:.6f} "
             f"{w / width:.6f} {h / height:.6f}\n"

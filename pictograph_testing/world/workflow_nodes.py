@@ -50,6 +50,7 @@ __all__ = [
     "run_precision",
     "template",
     "topological",
+    "tracks_an_image",
 ]
 
 MEASURED = {"line": "line_cross", "zone": "occupancy"}
@@ -64,6 +65,13 @@ IMAGE_UNDER_TRACKING = (
 )
 """Why a run over one image is refused when its graph tracks (the SDK's `invoke` names
 this 400), and why a saved graph that reads an image and tracks is not valid."""
+
+
+def tracks_an_image(source: Mapping[str, Any], nodes: Iterable[Mapping[str, Any]]) -> bool:
+    """Whether a run reading ``source`` (a Source block's config, or an invoke's source)
+    through ``nodes`` would track one image (:data:`IMAGE_UNDER_TRACKING`)."""
+    return source.get("kind") == "image" and any(n["type"] == "track" for n in nodes)
+
 
 GRAPH_NOTES = (
     'A graph is {"version": 1, "nodes": [...], "edges": [...]}.',
@@ -529,12 +537,11 @@ def graph_issues(
                 extra["id"],
             )
         )
-    if any(n["type"] == "track" for n in nodes.values()):
-        issues.extend(
-            Issue("image_under_tracking", IMAGE_UNDER_TRACKING, source["id"])
-            for source in sources
-            if isinstance(source.get("config"), dict) and source["config"].get("kind") == "image"
-        )
+    issues.extend(
+        Issue("image_under_tracking", IMAGE_UNDER_TRACKING, source["id"])
+        for source in sources
+        if tracks_an_image(source["config"], nodes.values())
+    )
     for node in nodes.values():
         card = _BY_TYPE.get(node["type"])
         if card is None:

@@ -52,6 +52,7 @@ from pictograph_testing.world.workflow_nodes import (
     node_type,
     run_precision,
     topological,
+    tracks_an_image,
 )
 
 if TYPE_CHECKING:
@@ -262,7 +263,7 @@ class WorkflowRuns:
         order = topological(graph)
         source_node = next(n for n in order if n["type"] == "source")
         read = dict(source_node["config"]) if source is None else source
-        if read.get("kind") == "image" and any(n["type"] == "track" for n in order):
+        if tracks_an_image(read, order):
             # The SDK's `invoke` names this 400: one image has no frames to follow.
             raise InvalidRequest(IMAGE_UNDER_TRACKING, status=400, code="invalid_source")
         gpu = gpu or workflow.gpu

@@ -5,7 +5,7 @@ from __future__ import annotations
 import io
 import json
 import zipfile
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, cast
 
 import httpx
 import pytest
@@ -964,22 +964,28 @@ def test_a_data_yaml_class_name_reads_back_as_it_is(
     assert yaml.safe_load(data)["names"] == {0: name}
 
 
+def _coco_of_a_square_with(
+    client: pictograph.Client, tmp_path: Path, holes: list[list[Point]]
+) -> dict[str, Any]:
+    """The COCO annotation of a 50 x 50 square at (10, 10) with ``holes``, on a 100 x 80
+    image, as a `coco` export of it writes it."""
+    _polygon_dataset(client, tmp_path, "lots", (100, 80))
+    square = [Point(x=10, y=10), Point(x=60, y=10), Point(x=60, y=60), Point(x=10, y=60)]
+    polygon = PolygonGeometry(paths=[square, *holes])
+    client.annotations.save("lots", "a.png", [PolygonAnnotation(name="lot", polygon=polygon)])
+    client.exports.create("lots", "coco", format="coco")
+    archive = _zip(client.exports.download("lots", "coco", tmp_path / "c.zip"))
+    (annotation,) = json.loads(archive.read("annotations.json"))["annotations"]
+    return cast("dict[str, Any]", annotation)
+
+
 def test_a_coco_mask_with_a_hole_covers_the_polygons_pixels(
     client: pictograph.Client, tmp_path: Path
 ) -> None:
     # A pixel is in the mask when its centre is: a 50 x 50 square less a 5 x 10 hole is
     # 2,450 pixels, all inside the square's box (pycocotools counts the same).
-    _polygon_dataset(client, tmp_path, "lots", (100, 80))
-    square = [Point(x=10, y=10), Point(x=60, y=10), Point(x=60, y=60), Point(x=10, y=60)]
     hole = [Point(x=20, y=20), Point(x=25, y=20), Point(x=25, y=30), Point(x=20, y=30)]
-    client.annotations.save(
-        "lots",
-        "a.png",
-        [PolygonAnnotation(name="lot", polygon=PolygonGeometry(paths=[square, hole]))],
-    )
-    client.exports.create("lots", "coco", format="coco")
-    archive = _zip(client.exports.download("lots", "coco", tmp_path / "c.zip"))
-    (holed,) = json.loads(archive.read("annotations.json"))["annotations"]
+    holed = _coco_of_a_square_with(client, tmp_path, [hole])
     rle = holed["segmentation"]
     assert holed["area"] == 2450.0
     assert holed["bbox"] == [10.0, 10.0, 50.0, 50.0]
@@ -996,23 +1002,10 @@ def test_overlapping_holes_and_a_hole_past_the_ring_stay_holes(
 ) -> None:
     # Each hole is taken out on its own: where two overlap, and outside the outer ring,
     # no pixel comes back (an even-odd fill of all the rings together filled them in).
-    _polygon_dataset(client, tmp_path, "lots", (100, 80))
-    square = [Point(x=10, y=10), Point(x=60, y=10), Point(x=60, y=60), Point(x=10, y=60)]
     first = [Point(x=20, y=20), Point(x=40, y=20), Point(x=40, y=40), Point(x=20, y=40)]
     second = [Point(x=30, y=30), Point(x=50, y=30), Point(x=50, y=50), Point(x=30, y=50)]
     past = [Point(x=55, y=5), Point(x=70, y=5), Point(x=70, y=15), Point(x=55, y=15)]
-    client.annotations.save(
-        "lots",
-        "a.png",
-        [
-            PolygonAnnotation(
-                name="lot", polygon=PolygonGeometry(paths=[square, first, second, past])
-            )
-        ],
-    )
-    client.exports.create("lots", "coco", format="coco")
-    archive = _zip(client.exports.download("lots", "coco", tmp_path / "c.zip"))
-    (holed,) = json.loads(archive.read("annotations.json"))["annotations"]
+    holed = _coco_of_a_square_with(client, tmp_path, [first, second, past])
     rle = holed["segmentation"]
     # 2,500 less 400 and 400 sharing 100, less the 5 x 5 corner the last hole cuts off.
     assert holed["area"] == 2500 - 700 - 25

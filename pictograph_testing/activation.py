@@ -32,7 +32,16 @@ if TYPE_CHECKING:
     from pictograph_testing.fake import FakePictograph
     from pictograph_testing.transport import FakeTransport
 
-__all__ = ["activate", "active_fake", "coupling", "deactivate", "hold", "release", "serves"]
+__all__ = [
+    "activate",
+    "active_fake",
+    "coupling",
+    "deactivate",
+    "hold",
+    "release",
+    "serves",
+    "undo_stale_environment",
+]
 
 # A plain list, not a context variable: the SDK's upload thread pool must see the fake
 # that the test's thread activated.
@@ -98,6 +107,12 @@ _VARIABLES = (_KEY_VARIABLE, _URL_VARIABLE)
 _DEFAULT_BASE_URL = "https://api.pictograph.io"
 # The values the environment had when the outermost active fake started.
 _saved_environment: dict[str, str | None] = {}
+# Every value (``None``: unset) the active fakes gave each variable since the outermost
+# started; moved to `_stale` when it stops.
+_written: dict[str, set[str | None]] = {}
+# For each variable the last outermost fake to stop put back: the value put back, and
+# the values fakes had given it, which only a stale write can bring back.
+_stale: dict[str, tuple[str | None, set[str | None]]] = {}
 
 
 def _point_environment() -> None:
@@ -111,9 +126,20 @@ def _point_environment() -> None:
         # spelling of either name is put aside while fakes run, so it cannot lead away.
         for name in _other_spellings():
             _saved_environment[name] = os.environ.pop(name)
-    _set_variable(_KEY_VARIABLE, fake.api_key)
+            _written[name] = {None}
+    _point(_KEY_VARIABLE, fake.api_key)
     # A base URL left in the environment (a staging one, say) must not lead away.
-    _set_variable(_URL_VARIABLE, None if fake.base_url == _DEFAULT_BASE_URL else fake.base_url)
+    _point(_URL_VARIABLE, None if fake.base_url == _DEFAULT_BASE_URL else fake.base_url)
+
+
+def _point(name: str, value: str | None) -> None:
+    """Give a variable a fake's value, and remember it was a fake's."""
+    written = _written.get(name)
+    if written is None:
+        _written[name] = {value}
+    else:
+        written.add(value)
+    _set_variable(name, value)
 
 
 def _other_spellings() -> list[str]:
@@ -131,7 +157,35 @@ def _restore_environment() -> None:
     """Put back the values ``PICTOGRAPH_*`` had when the outermost fake started."""
     for name, value in _saved_environment.items():
         _set_variable(name, value)
+        # The last outermost stop's only: what is kept stays as small as one stop's.
+        _stale[name] = (value, _written.pop(name, set()))
     _saved_environment.clear()
+
+
+def undo_stale_environment() -> list[str]:
+    """Put back what ``PICTOGRAPH_*`` held before the fakes, where a fake's value is back.
+
+    Fakes put the variables back as the outermost stops; something that ran after that
+    and restored what it saw while a fake was active (monkeypatch's undo of a test's
+    ``delenv``, whose fixture was set up before the fake's) writes the fake's key back,
+    where every later ``Client()`` would find it. A value of the test's own, a variable
+    unset, or the variables while a fake is active, are left as they are. Returns the
+    names put back.
+    The pytest plugin calls this once a test's teardown is over.
+    """
+    with _lock:
+        if _stack or not _stale:
+            return []
+        undone = []
+        for name, (value, written) in _stale.items():
+            now = os.environ.get(name)
+            # An unset variable is left unset: monkeypatch's undo of a fixture set up
+            # before the fake deletes what it added, as it should, and a fake unsets too.
+            if now is not None and now != value and now in written:
+                _set_variable(name, value)
+                undone.append(name)
+        _stale.clear()
+        return undone
 
 
 def _set_variable(name: str, value: str | None) -> None:

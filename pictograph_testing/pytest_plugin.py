@@ -489,6 +489,11 @@ def pytest_runtest_teardown(item: pytest.Item, nextitem: pytest.Item | None) -> 
     finally:
         if _running and _running[-1] is item:
             _running.pop()
+        activation = sys.modules.get("pictograph_testing.activation")
+        if activation is not None:
+            # Every finalizer has run: one that put back a fake's key after the fake
+            # stopped (monkeypatch's, set up before the fake) is undone here.
+            activation.undo_stale_environment()
         # The coupling held for the next test is let go now, on this test's account,
         # unless the next one uses a fake of ours too.
         if nextitem is None or not _uses_fake(nextitem):

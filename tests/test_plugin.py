@@ -167,7 +167,39 @@ def test_a_value_a_fixture_sets_with_monkeypatch_is_undone_as_it_expects(
             assert "PICTOGRAPH_BASE_URL" not in os.environ
         """
     )
-    inner.runpytest_inprocess("-p", "no:randomly").assert_outcomes(passed=3)
+    inner.runpytest_inprocess("-p", "no:randomly").assert_outcomes(passed=4)
+    assert "PICTOGRAPH_API_KEY" not in os.environ
+
+
+def test_a_change_a_test_makes_with_monkeypatch_while_its_fake_runs_leaks_nothing(
+    inner: pytest.Pytester, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """`monkeypatch` set up before the fake, and the test removes or replaces the key
+    (an app checked without one): monkeypatch's undo, after the fake stopped, would put
+    the fake's key back for every later test; the shell's values are back instead."""
+    monkeypatch.delenv("PICTOGRAPH_API_KEY", raising=False)
+    monkeypatch.delenv("PICTOGRAPH_BASE_URL", raising=False)
+    inner.makepyfile(
+        """
+        import os
+        from pictograph_testing import FakePictograph
+
+        def test_without_a_key(monkeypatch, pictograph_client):
+            monkeypatch.delenv("PICTOGRAPH_API_KEY")
+
+        def test_with_a_key_of_its_own(monkeypatch, pictograph_fake):
+            monkeypatch.setenv("PICTOGRAPH_API_KEY", "pk_live_mine")
+
+        def test_with_a_fake_of_its_own(monkeypatch):
+            with FakePictograph(seed=7):
+                monkeypatch.delenv("PICTOGRAPH_API_KEY")
+
+        def test_without_a_fake():
+            assert "PICTOGRAPH_API_KEY" not in os.environ
+            assert "PICTOGRAPH_BASE_URL" not in os.environ
+        """
+    )
+    inner.runpytest_inprocess("-p", "no:randomly").assert_outcomes(passed=4)
     assert "PICTOGRAPH_API_KEY" not in os.environ
 
 

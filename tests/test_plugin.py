@@ -167,7 +167,7 @@ def test_a_value_a_fixture_sets_with_monkeypatch_is_undone_as_it_expects(
             assert "PICTOGRAPH_BASE_URL" not in os.environ
         """
     )
-    inner.runpytest_inprocess("-p", "no:randomly").assert_outcomes(passed=4)
+    inner.runpytest_inprocess("-p", "no:randomly").assert_outcomes(passed=3)
     assert "PICTOGRAPH_API_KEY" not in os.environ
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import math
+import numbers
 import threading
 import time
 from datetime import datetime, timedelta, timezone
@@ -38,6 +39,30 @@ def _real_elapsed() -> float:
 # freezegun leaves clock_gettime alone and time-machine moves only its CLOCK_REALTIME;
 # there is none on Windows, where the clock reads time.monotonic (frozen by freezegun).
 _CLOCK_GETTIME: Callable[[int], float] | None = getattr(time, "clock_gettime", None)
+
+
+def _moved_by(name: str, amount: object) -> float:
+    """Seconds ``amount`` moves the clock by, as :meth:`VirtualClock.advance`'s ``name``:
+    a ``timedelta`` or a number (not a bool, nor text) of zero or more."""
+    if isinstance(amount, timedelta):
+        seconds = amount.total_seconds()
+    elif not isinstance(amount, (bool, str, bytes)) and isinstance(amount, numbers.Real):
+        try:
+            seconds = float(amount)
+        except OverflowError:  # an int past what a float holds
+            seconds = math.inf
+    else:
+        raise TypeError(
+            f"advance: {name} must be a number"
+            f"{' of seconds or a timedelta' if name == 'delta' else ''}, got "
+            f"{type(amount).__name__} "
+            f"{amount!r:.40}"
+        )
+    if not seconds >= 0:  # also NaN
+        raise ValueError(
+            f"the virtual clock never goes backwards (advance: {name} is {amount!r:.40})"
+        )
+    return seconds
 
 
 def _check_speed(speed: float) -> None:
@@ -153,28 +178,34 @@ class VirtualClock:
         """Move time forward and return the new virtual time.
 
         Takes a ``timedelta``, a number of seconds, or the ``seconds=`` / ``minutes=`` /
-        ``hours=`` keywords (added together). Moving backwards, or to or past
-        :data:`~pictograph_testing.bounds.LATEST_INSTANT`, raises ``ValueError`` and
-        leaves the clock where it was.
+        ``hours=`` keywords (added together). Each is a number (or ``timedelta``) of zero
+        or more, else ``TypeError`` or ``ValueError``, as for moving to or past
+        :data:`~pictograph_testing.bounds.LATEST_INSTANT`; the clock stays where it was.
         """
-        try:
-            total = seconds + 60.0 * minutes + 3600.0 * hours
-            if isinstance(delta, timedelta):
-                total += delta.total_seconds()
-            elif delta is not None:
-                total += float(delta)
-        except OverflowError:
-            total = math.inf
-        if not total >= 0:  # also NaN
-            raise ValueError(f"the virtual clock never goes backwards (asked to move {total}s)")
-        with self._lock:
-            self._check_reachable(total)
-            self._elapsed += total
+        total = 0.0
+        for name, amount, unit in (
+            ("delta", delta, 1.0),
+            ("seconds", seconds, 1.0),
+            ("minutes", minutes, 60.0),
+            ("hours", hours, 3600.0),
+        ):
+            if amount is None and name == "delta":
+                continue
+            total += unit * _moved_by(name, amount)
+        self._move(total)
         return self.now()
+
+    def _move(self, seconds: float) -> None:
+        """Move forward ``seconds`` (zero or more, checked), unless that reaches the end."""
+        with self._lock:
+            self._check_reachable(seconds)
+            self._elapsed += seconds
 
     def reach(self, moment: float) -> None:
         """Move time forward to ``moment`` virtual seconds since the start, exactly;
         nothing if the clock reads that already. Past the last instant: ``ValueError``."""
+        if moment != moment:  # NaN compares false with everything, the checks below too
+            raise ValueError("the virtual clock cannot move to NaN seconds")
         with self._lock:
             gap = moment - self._read()
             if gap <= 0:
@@ -213,7 +244,7 @@ class VirtualClock:
         get away with here and crash on in production.
         """
         if seconds > 0:
-            self.advance(seconds)
+            self._move(float(seconds))
         elif seconds < 0:
             raise ValueError("sleep length must be non-negative")
         elif seconds != seconds:
@@ -238,11 +269,17 @@ class VirtualClock:
         sleep five seconds at once wake together, five seconds on (see
         :mod:`~pictograph_testing.sleepers`). The clock moves once the loop has nothing
         else to run; no real time passes. Zero or less only yields to the loop once.
+        ``math.inf`` ("park this task until it is cancelled") waits until cancelled and
+        moves no clock, as ``asyncio.sleep`` waits; a finite sleep to or past the last
+        instant, which no clock reaches, is refused at once, as :meth:`sleep` refuses it.
         """
         if not seconds > 0:  # NaN too, as `sleep` takes it
             await asyncio.sleep(0)
             return
-        self.check_reachable(seconds)  # refused at once, as `sleep` refuses it
+        if seconds == math.inf:
+            # No sleeper wakes after it: a future never set, ended by cancelling only.
+            await asyncio.get_running_loop().create_future()
+        self.check_reachable(seconds)
         wake_at = self.monotonic() + seconds
         await self._sleeping().sleep_until(wake_at)
 

@@ -5,7 +5,9 @@ from __future__ import annotations
 import asyncio
 import itertools
 import random
+import sys
 import time
+import types
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
@@ -41,6 +43,50 @@ def test_clock_never_goes_backwards() -> None:
     with pytest.raises(ValueError, match="never goes backwards"):
         clock.advance(seconds=-1)
     assert clock.monotonic() == 0.0
+
+
+@pytest.mark.parametrize(
+    ("args", "kwargs", "error", "words"),
+    [
+        (("90",), {}, TypeError, "delta must be a number of seconds or a timedelta, got str"),
+        ((b"90",), {}, TypeError, "got bytes"),
+        ((True,), {}, TypeError, "got bool True"),
+        ((), {"seconds": "90"}, TypeError, "seconds must be a number, got str"),
+        ((), {"hours": None}, TypeError, "hours must be a number, got NoneType"),
+        ((), {"hours": 1, "minutes": -30}, ValueError, "never goes backwards .* minutes is -30"),
+        ((-5,), {"seconds": 10}, ValueError, "never goes backwards .* delta is -5"),
+        ((timedelta(seconds=-1),), {}, ValueError, "never goes backwards"),
+        ((float("nan"),), {}, ValueError, "never goes backwards"),
+        ((10**400,), {}, ValueError, "more seconds than a float holds"),
+    ],
+)
+def test_advance_refuses_what_is_not_an_amount_of_time_and_moves_nothing(
+    args: tuple[object, ...], kwargs: dict[str, object], error: type[Exception], words: str
+) -> None:
+    """Each amount on its own is a number (or timedelta) of zero or more, as the control
+    route's are: text, bools and a negative unit netted against a positive one are not."""
+    clock = VirtualClock()
+    with pytest.raises(error, match=words):
+        clock.advance(*args, **kwargs)  # type: ignore[arg-type]
+    assert clock.monotonic() == 0.0
+
+
+def test_advance_takes_any_real_number() -> None:
+    from fractions import Fraction
+
+    clock = VirtualClock()
+    clock.advance(Fraction(3, 2), minutes=0, hours=0.5)
+    assert clock.monotonic() == 1801.5
+
+
+def test_reach_refuses_nan_and_leaves_the_clock_working() -> None:
+    clock = VirtualClock()
+    clock.advance(5)
+    with pytest.raises(ValueError, match="NaN"):
+        clock.reach(float("nan"))
+    assert clock.monotonic() == 5.0
+    clock.reach(7.5)
+    assert clock.now() == clock.start + timedelta(seconds=7.5)
 
 
 def test_naive_start_is_refused() -> None:
@@ -259,6 +305,33 @@ async def test_an_async_sleep_past_the_last_instant_is_refused_at_once() -> None
     assert clock.monotonic() == 0.0
     await clock.async_sleep(5)  # still sleeps within its bounds
     assert clock.monotonic() == 5.0
+
+
+async def test_an_async_sleep_of_infinity_waits_until_cancelled_and_moves_no_clock() -> None:
+    """`await asyncio.sleep(math.inf)` parks a task until it is cancelled; so does the
+    clock's, and code coupled to it (`clock_modules`), while other sleepers run."""
+    clock = VirtualClock()
+    parked = asyncio.ensure_future(clock.async_sleep(float("inf")))
+    await clock.async_sleep(30)
+    assert not parked.done()
+    parked.cancel()
+    with pytest.raises(asyncio.CancelledError):
+        await parked
+    assert clock.monotonic() == 30.0
+
+    worker = types.ModuleType("parked_worker")
+    worker.asyncio = asyncio  # type: ignore[attr-defined]
+    sys.modules["parked_worker"] = worker
+    try:
+        with FakePictograph(clock_modules=["parked_worker"]) as fake:
+            task = asyncio.ensure_future(worker.asyncio.sleep(float("inf")))
+            await worker.asyncio.sleep(5)
+            task.cancel()
+            with pytest.raises(asyncio.CancelledError):
+                await task
+            assert fake.clock.monotonic() == 5.0
+    finally:
+        del sys.modules["parked_worker"]
 
 
 def _retry_delays(seed: int) -> float:

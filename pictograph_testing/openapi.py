@@ -25,6 +25,7 @@ from pictograph_testing.api.dialects import format_version
 from pictograph_testing.api.resources import ENDPOINTS
 from pictograph_testing.api.route_paths import API_PREFIX, API_ROOT
 from pictograph_testing.api.table import ALL_RELEASES, Bare, Bytes, Data, Page
+from pictograph_testing.catalog import PIPELINES
 from pictograph_testing.world.storage import STORAGE_PREFIX
 
 if TYPE_CHECKING:
@@ -46,8 +47,10 @@ __all__ = [
 
 Schema = dict[str, Any]
 OPENAPI_VERSION = "3.1.0"
-ALWAYS = (401, 404, 422)
-"""Errors every authenticated route may answer: a bad key, an unknown name, a bad request."""
+_WRITES = frozenset({"POST", "PUT", "PATCH"})
+ALWAYS = (401, 404, 422, 429)
+"""Errors every authenticated route may answer: a bad key, an unknown name, a bad request,
+a rate limit (the API limits every route)."""
 RESOURCE_ORDER = (
     "training",
     "credits",
@@ -78,7 +81,7 @@ _STATUS_TEXT = {
     403: "The key's role may not do this",
     404: "No such route, or no such thing",
     409: "Conflicts with the world's state",
-    413: "The upload is too large",
+    413: "The request body is too large",
     422: "The request failed validation",
     429: "Capacity or rate limit reached; see Retry-After",
 }
@@ -393,6 +396,13 @@ def _sdk_schemas() -> dict[str, Schema]:
         ref_template="#/components/schemas/{model}",
     )
     schemas: dict[str, Schema] = document.get("$defs", {})
+    for schema in schemas.values():
+        pipeline = schema.get("properties", {}).get("pipeline_type")
+        if pipeline is not None and "enum" in pipeline:
+            # The API still sends runs (and quotes) of pipelines the SDK's models no
+            # longer name (detectron2, in the classic profile, which newer SDKs fail to
+            # read): a reply may name any pipeline the API knows.
+            pipeline["enum"] = sorted(PIPELINES)
     clash = set(schemas) & set(WIRE_SCHEMAS)
     if clash:
         raise RuntimeError(f"SDK models and wire schemas share names: {sorted(clash)}")
@@ -440,10 +450,14 @@ def openapi_document(base_url: str | None = None) -> dict[str, Any]:
             if endpoint.method.lower() in item:
                 raise ValueError(f"{endpoint.method} {alias}: an alias names a documented route")
             item[endpoint.method.lower()] = _alias_operation(endpoint, alias, span)
-    token = {"name": "token", "in": "path", "required": True, "schema": {"type": "string"}}
-    storage = paths.setdefault(STORAGE_PREFIX + "{token}", {})
+    # A signed URL is the token, then the file's name (percent-encoded: one segment).
+    signed = [
+        {"name": name, "in": "path", "required": True, "schema": {"type": "string"}}
+        for name in ("token", "filename")
+    ]
+    storage = paths.setdefault(STORAGE_PREFIX + "{token}/{filename}", {})
     for method, summary, sdk in STORAGE_ROUTES:
-        storage[method.lower()] = _storage_operation(method, summary, sdk, token)
+        storage[method.lower()] = _storage_operation(method, summary, sdk, signed)
     document: dict[str, Any] = {
         "openapi": OPENAPI_VERSION,
         "info": {
@@ -616,6 +630,8 @@ def _responses(endpoint: Endpoint) -> dict[str, Any]:
     statuses = {*ALWAYS, *endpoint.errors}
     if endpoint.role is not None:
         statuses.add(403)
+    if endpoint.body is not None or endpoint.method in _WRITES:
+        statuses.add(413)  # any request body over the API's limit (`MAX_BODY_BYTES`)
     for status in sorted(statuses):
         responses[str(status)] = {
             "description": _STATUS_TEXT[status],
@@ -625,11 +641,12 @@ def _responses(endpoint: Endpoint) -> dict[str, Any]:
 
 
 def _storage_operation(
-    method: str, summary: str, sdk: tuple[str, ...], token: dict[str, Any]
+    method: str, summary: str, sdk: tuple[str, ...], parameters: list[dict[str, Any]]
 ) -> dict[str, Any]:
     success: dict[str, Any] = {
         "description": "OK",
-        "content": {"application/octet-stream": {"schema": {"type": "string", "format": "binary"}}},
+        # The file's own type: application/zip, image/jpeg, application/octet-stream...
+        "content": {"*/*": {"schema": {"type": "string", "format": "binary"}}},
     }
     operation: dict[str, Any] = {
         "operationId": f"{method.lower()}_storage",
@@ -637,7 +654,7 @@ def _storage_operation(
         "tags": ["storage"],
         "x-sdk-methods": list(sdk),
         "security": [],
-        "parameters": [token],
+        "parameters": parameters,
         "responses": {
             "200": success
             if method == "GET"
@@ -648,7 +665,8 @@ def _storage_operation(
                     "description": "Storage refused the request",
                     "content": {"application/xml": {"schema": _S}},
                 }
-                for status in (403, 404)
+                # 413: a PUT over what its signed URL takes.
+                for status in ((403, 404) if method == "GET" else (403, 404, 413))
             },
         },
     }

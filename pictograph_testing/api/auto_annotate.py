@@ -98,7 +98,8 @@ _PROJECTED = List(
             "sahi_slice_size": Field(_SLICE),
         }
     ),
-    errors=(404,),
+    # 400: SAHI asked of a trained model (it slices for SAM3 only).
+    errors=(400, 404),
 )
 def quote(call: Call) -> Reply:
     fields = call.fields()
@@ -172,7 +173,7 @@ def quote(call: Call) -> Reply:
     ),
     role="member",
     action="auto-annotate images",
-    errors=(402, 403, 404, 409),
+    errors=(400, 402, 403, 404, 409),
 )
 def batch(call: Call) -> Reply:
     fields = call.fields()

@@ -560,7 +560,8 @@ def _renamed(result: Any, old: str, new: str) -> Any:
     ),
     role="member",
     action="assign splits",
-    errors=(403,),
+    # 409: `mode="embedding"` on a dataset without an embedding map.
+    errors=(403, 409),
 )
 def assign_splits(call: Call) -> Reply:
     body = call.fields()

@@ -749,6 +749,8 @@ def cancel_run(call: Call) -> Reply:
     sdk=("workflows.run_log", "workflows.iter_run_log"),
     reply=Bare("RunLogPage"),
     query=_LOG_QUERY,
+    # 400: a cursor from a page of the other order.
+    errors=(400,),
 )
 def run_log(call: Call) -> Reply:
     run = _run(call)
@@ -1110,6 +1112,8 @@ _LIVE_LOG_QUERY = tuple(
     sdk=("workflows.live_log", "workflows.iter_live_log"),
     reply=Bare("RunLogPage"),
     query=_LIVE_LOG_QUERY,
+    # 400: a cursor from a page of the other order.
+    errors=(400,),
 )
 def live_log(call: Call) -> Reply:
     stream = call.args["stream"]

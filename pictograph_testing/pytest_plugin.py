@@ -325,6 +325,10 @@ def pytest_configure(config: pytest.Config) -> None:
 
 
 def pytest_unconfigure(config: pytest.Config) -> None:
+    # A session ended with `pytest.exit` (or an interrupt) runs no teardown hook for the
+    # test it stopped in: a pytester run nested in a test must not leave that test on top
+    # of the one running it.
+    _running[:] = [item for item in _running if item.config is not config]
     _release_coupling()
     folders = config.stash.get(_folders_key, ())
     if folders:
@@ -374,6 +378,8 @@ _fake_key = pytest.StashKey["FakePictograph"]()
 _checked_key = pytest.StashKey["FakePictograph"]()
 """The test's ``pictograph_fake`` when its teardown checks failed: the teardown's report
 shows its calls (and ``--pictograph-report`` its world). Kept for failed tests only."""
+_PER_RUN_KEYS: tuple[pytest.StashKey[Any], ...] = (_outcome_key, _fixture_used_key, _checked_key)
+"""What one run of a test notes, cleared as it is set up again."""
 
 
 def fake_of(item: pytest.Item) -> FakePictograph | None:
@@ -452,7 +458,13 @@ _running: list[pytest.Item] = []
 
 @pytest.hookimpl(wrapper=True)
 def pytest_runtest_setup(item: pytest.Item) -> Iterator[None]:
-    _running.append(item)  # taken off at its teardown, which pytest runs in any case
+    _running.append(item)  # taken off at its teardown (or at its session's end)
+    # What an earlier run of this item noted (pytest-rerunfailures runs it again) is not
+    # this run's: its outcome, its use of a fixture, the fake its checks failed on.
+    stash = item.stash
+    for key in _PER_RUN_KEYS:
+        if key in stash:
+            del stash[key]
     if not _uses_fake(item):
         # Before its own fixtures: a test with no fake of ours finds the SDK as it is.
         _release_coupling()
@@ -568,8 +580,18 @@ def pictograph_fake() -> Iterator[FakePictograph]:
     _note_fixture_used()
     if node.config.stash.get(_live_key, None) is not None:
         pytest.skip("uses pictograph_fake, which a --pictograph-live run does not have")
+    callspec = getattr(node, "callspec", None)
+    if callspec is not None and "pictograph_fake" in callspec.params:
+        # `indirect=True`: a parameter this fixture would otherwise drop in silence.
+        pytest.fail(
+            "pictograph_fake takes no parameter (indirect parametrization): give each "
+            "case its settings with the marker, as "
+            "pytest.param(..., marks=pytest.mark.pictograph(balance_usd=0.01))",
+            pytrace=False,
+        )
     from pictograph_testing import activation
     from pictograph_testing.fake import FakePictograph
+    from pictograph_testing.strictness import TeardownCheckFailed
 
     settings = fake_settings(node)
     # Each test's fake finds the SDK still coupled from the last one: coupling it is
@@ -596,11 +618,22 @@ def pictograph_fake() -> Iterator[FakePictograph]:
     # Teardown checks only a test that passed: a failure already says what went wrong.
     if node.stash.get(_outcome_key, None) == "passed":
         __tracebackhide__ = True
+        failed: TeardownCheckFailed | None = None
         try:
             fake.verify()
+        except TeardownCheckFailed as exc:
+            node.stash[_checked_key] = fake
+            if isinstance(node, pytest.Function):
+                raise
+            failed = exc
         except BaseException:
             node.stash[_checked_key] = fake
             raise
+        if failed is not None:
+            # Only a test function's report leaves the frames that raised out
+            # (`__tracebackhide__`); a doctest's would show pytest's and this plugin's:
+            # its report gets the message alone.
+            pytest.fail(f"{type(failed).__name__}: {failed}", pytrace=False)
 
 
 @pytest.fixture
@@ -720,7 +753,12 @@ def _register_scenario_folders(config: pytest.Config) -> list[Path]:
 
     for folder in folders:
         try:
-            registered.append(scenario_registry.register_dir(folder))
+            found = scenario_registry.scenario_folder(folder)
+            if found in scenario_registry.registered_dirs():
+                # Registered already (by a conftest, or the session a pytester run is
+                # nested in): that registration keeps it after this session.
+                continue
+            registered.append(scenario_registry.register_dir(found))
         except ValueError:
             for done in registered:
                 scenario_registry.unregister_dir(done)

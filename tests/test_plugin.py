@@ -1095,3 +1095,165 @@ def test_the_settings_that_take_none_are_those_whose_default_is_none() -> None:
 
     defaults = inspect.signature(FakePictograph.__init__).parameters
     assert {name for name in SETTINGS if defaults[name].default is None} == TAKES_NONE
+
+
+# ── the plugin among pytest's own machinery: reruns, doctests, nested sessions ──
+
+
+RERUN_ONCE = """
+import pytest
+from _pytest.runner import runtestprotocol
+
+@pytest.hookimpl(tryfirst=True)
+def pytest_runtest_protocol(item, nextitem):
+    # What pytest-rerunfailures does for a test that failed: the same item, run again.
+    item.ihook.pytest_runtest_logstart(nodeid=item.nodeid, location=item.location)
+    for _ in range(2):
+        item._initrequest()
+        runtestprotocol(item, nextitem=nextitem, log=True)
+    item.ihook.pytest_runtest_logfinish(nodeid=item.nodeid, location=item.location)
+    return True
+"""
+
+
+def test_a_rerun_is_checked_on_its_own_outcome_not_the_last_runs(inner: pytest.Pytester) -> None:
+    """The first run passes (a fixture's teardown fails); the rerun fails in set-up, so
+    its body never runs: no teardown check of a fault it never had the chance to fire."""
+    inner.makeconftest(RERUN_ONCE)
+    inner.makepyfile(
+        """
+        import pytest
+
+        runs = []
+
+        @pytest.fixture
+        def flaky(pictograph_fake):
+            runs.append(1)
+            if len(runs) == 2:
+                raise ConnectionError("unavailable in set-up, run 2")
+            yield
+            if len(runs) == 1:
+                raise ConnectionError("cleanup failed, run 1")
+
+        @pytest.mark.pictograph(
+            faults=[{"kind": "status", "method": "GET", "path": "credits/balance", "status": 503}]
+        )
+        def test_balance_survives_a_503(flaky, pictograph_client):
+            assert pictograph_client.credits.balance() is not None
+        """
+    )
+    result = inner.runpytest_inprocess("-p", "no:randomly")
+    report = result.stdout.str()
+    assert "unavailable in set-up, run 2" in report
+    assert "cleanup failed, run 1" in report
+    assert "TeardownCheckFailed" not in report
+    assert "never fired" not in report
+
+
+def test_a_doctests_teardown_check_is_its_message_alone(inner: pytest.Pytester) -> None:
+    inner.makepyfile(
+        billing='''
+        import pictograph
+
+        def balance_usd():
+            """The account's included allowance, in dollars.
+
+            >>> fake = getfixture("pictograph_fake")
+            >>> _ = fake.faults.fail_next("GET", "credits/history", status=503)
+            >>> balance_usd() > 0
+            True
+            """
+            balance = pictograph.Client().credits.balance()
+            return balance.included_allowance_micro_usd / 1e6
+        '''
+    )
+    result = inner.runpytest_inprocess("-p", "no:randomly", "--doctest-modules", "billing.py")
+    result.assert_outcomes(passed=1, errors=1)
+    result.stdout.fnmatch_lines(["*TeardownCheckFailed: 1 fault(s) armed and never fired*"])
+    errors = result.stdout.str().partition("= ERRORS =")[2]
+    for frame in ("pytest_plugin.py:", "fake.py:", "_pytest/", "pluggy/"):
+        assert frame not in errors
+
+
+def test_indirect_parameters_of_the_fake_are_refused_by_name(inner: pytest.Pytester) -> None:
+    inner.makepyfile(
+        """
+        import pytest
+
+        @pytest.mark.parametrize("pictograph_fake", [{"balance_usd": 0.01}], indirect=True)
+        def test_a_tiny_balance(pictograph_fake):
+            assert pictograph_fake.balance_usd == 0.01
+        """
+    )
+    result = inner.runpytest_inprocess("-p", "no:randomly")
+    result.assert_outcomes(errors=1)
+    result.stdout.fnmatch_lines(
+        ["*pictograph_fake takes no parameter (indirect parametrization)*pytest.mark.pictograph*"]
+    )
+
+
+def test_a_nested_session_keeps_the_scenario_folders_it_found_registered(
+    inner: pytest.Pytester, tmp_path: Path
+) -> None:
+    """A folder registered before a nested session whose ini names it too stays
+    registered after it (register_dir: "for the rest of the process")."""
+    from pictograph_testing import scenario_registry
+
+    folder = scenario_registry.register_dir(tmp_path)
+    try:
+        inner.makeini(INI + f"pictograph_scenario_dirs =\n    {folder}\n")
+        inner.makepyfile("def test_inner(pictograph_fake):\n    pass\n")
+        inner.runpytest_inprocess("-p", "no:randomly").assert_outcomes(passed=1)
+        assert folder in scenario_registry.registered_dirs()
+    finally:
+        scenario_registry.unregister_dir(folder)
+
+
+def test_a_nested_session_stopped_by_pytest_exit_leaves_no_test_of_its_own_running(
+    inner: pytest.Pytester,
+) -> None:
+    """The test running the nested session gets its own marker's fake, and its use."""
+    inner.makeconftest('pytest_plugins = ["pytester"]\n')
+    inner.makepyfile(
+        """
+        import pytest
+
+        @pytest.mark.pictograph(balance_usd=42)
+        def test_my_plugin_aborts_its_run(pytester, request):
+            pytester.makepyfile(
+                '''
+                import pytest
+
+                @pytest.mark.pictograph(balance_usd=1)
+                def test_inner(pictograph_fake):
+                    pytest.exit("my plugin aborts")
+                '''
+            )
+            assert pytester.runpytest("-p", "no:randomly").ret == pytest.ExitCode.INTERRUPTED
+            assert request.getfixturevalue("pictograph_fake").balance_usd == 42
+        """
+    )
+    inner.runpytest_inprocess("-p", "no:randomly").assert_outcomes(passed=1)
+
+
+def test_a_fake_first_used_in_a_nested_session_works_after_it(inner: pytest.Pytester) -> None:
+    """pytester drops the modules a nested session imported: the fake's, the first time a
+    nested test uses it. The next test imports them again, and they work as the first."""
+    inner.makeconftest('pytest_plugins = ["pytester"]\n')
+    inner.makepyfile(
+        """
+        def test_1_my_plugin(pytester):
+            pytester.makepyfile(
+                '''
+                def test_inner(pictograph_client):
+                    assert pictograph_client.credits.balance() is not None
+                '''
+            )
+            pytester.runpytest("-p", "no:randomly").assert_outcomes(passed=1)
+
+        def test_2_uses_the_fake(pictograph_client):
+            assert pictograph_client.credits.balance() is not None
+        """
+    )
+    # A process of its own: in this one the fake's modules are imported already.
+    inner.runpytest_subprocess("-p", "no:randomly").assert_outcomes(passed=2)

@@ -48,10 +48,21 @@ __all__ = [
 ]
 
 
+def _mocker_name() -> str:
+    """A name respx has not given a mocker yet: this module is imported again when a
+    pytester run nested in a test imported it first (pytester drops the modules a nested
+    session imported), and respx names each mocker once."""
+    name, again = "pictograph_testing", 1
+    while name in Mocker.registry:
+        again += 1
+        name = f"pictograph_testing_{again}"
+    return name
+
+
 class NetworkTransportMocker(Mocker):
     """A respx mocker that patches httpx's network transports, one level above httpcore."""
 
-    name: ClassVar[str] = "pictograph_testing"
+    name: ClassVar[str] = _mocker_name()
     targets: ClassVar[list[str]] = [
         "httpx._transports.default.HTTPTransport",
         "httpx._transports.default.AsyncHTTPTransport",

@@ -142,6 +142,36 @@ def test_move_renames_on_a_clash(client: pictograph.Client, tmp_path: Path) -> N
         client.annotations.get(DATASET, "a/photo.png")
 
 
+def test_a_name_renamed_on_a_clash_stays_within_the_longest_filename(
+    client: pictograph.Client, tmp_path: Path
+) -> None:
+    """`-1`, `-2` cut the stem of a 255-character name, so every name stays one an
+    upload takes; the extension is kept."""
+    path = write_image(tmp_path / "photo.png")
+    longest = "x" * 251 + ".png"
+    client.images.upload(DATASET, path, filename=longest)
+    moved = client.images.upload(DATASET, path, filename=longest, directory_path="/o")
+    copied = client.images.upload(DATASET, path, filename=longest, directory_path="/p")
+    assert client.batch.move(DATASET, [moved.id], target_directory_path="/").renamed == 1
+    assert client.batch.copy(DATASET, [copied.id], target_directory_path="/").processed == 1
+    names = sorted(i.filename for i in client.images.list(DATASET, directory_path="/", limit=500))
+    assert ["x" * 249 + "-1.png", "x" * 249 + "-2.png", longest] == [
+        name for name in names if name.startswith("x")
+    ]
+
+
+async def test_async_a_name_renamed_on_a_clash_stays_within_the_longest_filename(
+    aclient: pictograph.AsyncClient, tmp_path: Path
+) -> None:
+    path = write_image(tmp_path / "photo.png")
+    name = "y" * 250 + ".jpeg"
+    await aclient.images.upload(DATASET, path, filename=name)
+    other = await aclient.images.upload(DATASET, path, filename=name, directory_path="/o")
+    await aclient.batch.move(DATASET, [other.id], target_directory_path="/")
+    moved = await aclient.images.get(DATASET, other.id)
+    assert moved.filename == "y" * 248 + "-1.jpeg"
+
+
 def test_move_to_root_by_default(client: pictograph.Client, tmp_path: Path) -> None:
     image = client.images.upload(DATASET, write_image(tmp_path / "x.png"), directory_path="/d")
     result = client.batch.move(DATASET, [image.id, GHOST])

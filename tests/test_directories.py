@@ -18,6 +18,7 @@ from pictograph.exceptions import (
 )
 
 from tests.conftest import DATASET
+from tests.image_files import world_state
 
 if TYPE_CHECKING:
     from pathlib import Path
@@ -263,9 +264,29 @@ def test_the_root_is_no_directory_to_count_rename_or_delete(
 def test_create_refuses_the_root_and_dot_segments(client: pictograph.Client) -> None:
     with pytest.raises(ValidationError, match="the root is the dataset itself"):
         client.directories.create(DATASET, "/")
-    with pytest.raises(ValidationError, match=r"'\.' and '\.\.' are not directory names"):
+    with pytest.raises(ValidationError, match=r"'\.\.' and blank names are not"):
         client.directories.create(DATASET, "/a/../b")
     assert client.directories.list(DATASET) == []
+
+
+@pytest.mark.parametrize("path", ["/train/   ", "/ ", "/a/\u3000/b"])
+def test_a_blank_directory_name_is_refused_wherever_a_path_is_taken(
+    fake: FakePictograph, client: pictograph.Client, path: str
+) -> None:
+    """A blank name is no name for `rename`; nor is it in a path to create or move to."""
+    before = world_state(fake)
+    with pytest.raises(ValidationError, match="blank names are not directory names"):
+        client.directories.create(DATASET, path)
+    chosen = [i.id for i in client.images.list(DATASET, limit=2)]
+    with pytest.raises(ValidationError, match="blank names are not directory names"):
+        client.batch.move(DATASET, chosen, target_directory_path=path)
+    assert world_state(fake) == before
+
+
+async def test_async_a_blank_directory_name_is_refused(aclient: pictograph.AsyncClient) -> None:
+    with pytest.raises(ValidationError, match="blank names are not directory names"):
+        await aclient.directories.create(DATASET, "/train/   ")
+    assert await aclient.directories.list(DATASET) == []
 
 
 def test_dataset_delete_counts_every_directory(client: pictograph.Client) -> None:

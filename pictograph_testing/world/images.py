@@ -27,6 +27,7 @@ if TYPE_CHECKING:
 
 __all__ = [
     "BULK_UPLOAD_CAP",
+    "MAX_FILENAME",
     "SPLITS",
     "STATUS_MESSAGE",
     "BatchOutcome",
@@ -88,12 +89,13 @@ def split_path(image_path: str) -> tuple[str, str]:
 
 def directory_path(value: str, loc: Loc) -> str:
     """Normalise a virtual directory to ``/`` or ``/a/b``; refuse ``.`` and ``..`` parts,
-    backslashes and control characters."""
+    blank ones, backslashes and control characters (each part is a name
+    :func:`check_directory_name` would take)."""
     parts = [part for part in value.split("/") if part]
-    if any(part in (".", "..") for part in parts) or _UNSAFE.search(value):
+    if any(part in (".", "..") or part.isspace() for part in parts) or _UNSAFE.search(value):
         raise InvalidRequest(
-            f"Invalid directory_path {value!r}: '.' and '..' are not directory names, and "
-            "backslashes and control characters are not allowed.",
+            f"Invalid directory_path {value!r}: '.', '..' and blank names are not directory "
+            "names, and backslashes and control characters are not allowed.",
             errors=[field_error(loc, "Invalid directory path", "value_error")],
         )
     return "/" + "/".join(parts)
@@ -105,6 +107,10 @@ def directory_path(value: str, loc: Loc) -> str:
 _UNSAFE = re.compile(r"[\\\x00-\x1f\x7f]")
 
 
+MAX_FILENAME = 255
+"""The longest filename an image takes, in characters (a file system's usual bound)."""
+
+
 def check_filename(value: str, loc: Loc) -> str:
     """Refuse a filename that is blank, too long, ``.`` or ``..``, or holds a ``/``, a
     backslash or a control character."""
@@ -112,11 +118,11 @@ def check_filename(value: str, loc: Loc) -> str:
         not value.strip()
         or "/" in value
         or value in (".", "..")
-        or len(value) > 255
+        or len(value) > MAX_FILENAME
         or _UNSAFE.search(value)
     ):
         raise InvalidRequest(
-            f"Invalid filename {value!r}: 1 to 255 characters, no '/', no backslash and "
+            f"Invalid filename {value!r}: 1 to {MAX_FILENAME} characters, no '/', no backslash and "
             "no control characters.",
             errors=[field_error(loc, "Invalid filename", "value_error")],
         )
@@ -889,7 +895,8 @@ class ImageService:
         return self.add(dataset, image, blob=self.blob(source))
 
     def _free_name(self, dataset: Dataset, directory: str, filename: str, *, first: int) -> str:
-        """``filename`` if it is free in ``directory``, else ``stem-{n}.ext`` for the lowest n."""
+        """``filename`` if it is free in ``directory``, else ``stem-{n}.ext`` for the lowest n,
+        its stem cut so that the name stays within :data:`MAX_FILENAME`."""
         if self.find(dataset, directory, filename) is None:
             return filename
         stem, dot, extension = filename.rpartition(".")
@@ -897,7 +904,13 @@ class ImageService:
             stem, dot, extension = filename, "", ""
         n = first
         while True:
-            candidate = f"{stem}-{n}{dot}{extension}"
+            suffix = f"-{n}{dot}{extension}"
+            room = MAX_FILENAME - len(suffix)
+            if room < 1:  # an extension near the bound itself: cut the whole name instead
+                suffix = f"-{n}"
+                candidate = filename[: MAX_FILENAME - len(suffix)] + suffix
+            else:
+                candidate = stem[:room] + suffix
             if self.find(dataset, directory, candidate) is None:
                 return candidate
             n += 1

@@ -266,6 +266,10 @@ def calls(
         fake.add_export(DATASET, name)
         return name
 
+    # One image archived (the newest): a plain page steps over it, and only it.
+    client.images.delete(DATASET, client.images.list(DATASET, limit=1)[0].id)
+    named = client.images.list(DATASET, limit=1, offset=size // 2)[0].filename
+
     return {
         "training.get after clock.advance (N busy runs)": after_advance,
         # A page from the middle: iterating every run costs N/50 of these.
@@ -286,7 +290,9 @@ def calls(
             model_type="object_detection", limit=50, offset=size // 2
         ),
         "datasets.list": lambda: client.datasets.list(),
-        "images.list(100)": lambda: client.images.list(DATASET, limit=100),
+        "images.list(100) (one of N archived)": lambda: client.images.list(DATASET, limit=100),
+        # What the SDK resolves a filename with (annotation comments, similarity search).
+        "images.get(filename)": lambda: client.images.get(DATASET, named),
         "exports.get (N images, first get)": Prepared(
             fresh_export, lambda name: client.exports.get(DATASET, name)
         ),

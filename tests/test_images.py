@@ -338,6 +338,56 @@ def test_list_filters(fake: FakePictograph, client: pictograph.Client, tmp_path:
     assert len(client.images.list(DATASET, limit=5, offset=18)) == 3
 
 
+def test_pages_step_over_archived_images_wherever_they_sit(
+    fake: FakePictograph, client: pictograph.Client
+) -> None:
+    """A page of a dataset with archived images (first, last and among the rest) holds
+    the live ones in order, and its totals count those alone, as pages of a list would."""
+    everything = [i.filename for i in client.images.iter(DATASET, page_size=7)]
+    archived = {everything[0], everything[5], everything[6], everything[-1]}
+    for name in archived:
+        client.images.delete(DATASET, name)
+    live = [name for name in everything if name not in archived]
+    assert [i.filename for i in client.images.iter(DATASET, page_size=3)] == live
+    with raw(fake) as http:
+        for offset in (0, 4, 15, 16, 40):
+            body = http.get(
+                f"{DEV}/images/", params={"dataset": DATASET, "limit": 4, "offset": offset}
+            ).json()
+            assert [i["filename"] for i in body["data"]] == live[offset : offset + 4]
+            assert body["pagination"]["total"] == len(live) == 16
+            assert body["pagination"]["has_more"] == (offset + 4 < 16)
+    shown = client.images.iter(DATASET, page_size=5, include_archived=True)
+    assert [i.filename for i in shown] == everything
+
+
+async def test_async_pages_step_over_archived_images(aclient: pictograph.AsyncClient) -> None:
+    newest = (await aclient.images.list(DATASET, limit=1))[0]
+    await aclient.images.delete(DATASET, newest.id)
+    listed = [i.filename async for i in aclient.images.iter(DATASET, page_size=6)]
+    assert len(listed) == 19
+    assert newest.filename not in listed
+
+
+def test_a_filename_in_several_folders_lists_in_the_datasets_order(
+    client: pictograph.Client, tmp_path: Path
+) -> None:
+    path = write_image(tmp_path / "same.png")
+    made = [
+        client.images.upload(DATASET, path, directory_path=where) for where in ("/b", "/a", "/c")
+    ]
+    client.images.delete(DATASET, "c/same.png")
+    # Uploaded at one virtual instant: the later a path sorts, the newer (`/c`, `/b`, `/a`).
+    newest_first = [made[0].id, made[1].id]
+    assert [i.id for i in client.images.list(DATASET, filename="same.png")] == newest_first
+    kept = client.images.list(DATASET, filename="same.png", include_archived=True)
+    assert [i.id for i in kept] == [made[2].id, *newest_first]
+    assert [
+        i.id for i in client.images.list(DATASET, filename="same.png", directory_path="/a")
+    ] == [made[1].id]
+    assert client.images.list(DATASET, filename="none.png") == []
+
+
 def test_list_is_newest_first_and_pages(fake: FakePictograph, client: pictograph.Client) -> None:
     listed = [i.filename for i in client.images.iter(DATASET, page_size=7)]
     assert listed == [f"img-{n:05d}.jpg" for n in range(20, 0, -1)]

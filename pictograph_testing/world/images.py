@@ -7,11 +7,13 @@ import functools
 import hashlib
 import heapq
 import io
+import itertools
 import re
 import uuid
 import zlib
+from collections.abc import Sequence
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, overload
 
 from pictograph_testing.world.entities import IMAGE_STATUSES, Image
 from pictograph_testing.world.errors import Conflict, InvalidRequest, NotFound, field_error
@@ -20,7 +22,7 @@ from pictograph_testing.world.image_files import check_image_bytes
 from pictograph_testing.world.ordered import NewestLookedUp
 
 if TYPE_CHECKING:
-    from collections.abc import Callable, Iterable, Mapping, Sequence
+    from collections.abc import Callable, Iterable, Iterator, Mapping
 
     from pictograph_testing.world.entities import Dataset
     from pictograph_testing.world.state import World
@@ -180,6 +182,44 @@ class ImageCounts:
     """Live images in the ``complete`` stage."""
     archived: int = 0
     live_bytes: int = 0
+
+
+class _Unarchived(Sequence[Image]):
+    """A dataset's live images, newest first, read as they are asked for: a page steps
+    over the archived images before and among its own, never the rest of the dataset."""
+
+    __slots__ = ("_ids", "_live", "_table")
+
+    def __init__(self, ids: list[str], table: Mapping[str, Image], live: int) -> None:
+        self._ids = ids
+        self._table = table
+        self._live = live
+
+    def __len__(self) -> int:
+        return self._live
+
+    def __iter__(self) -> Iterator[Image]:
+        table = self._table
+        for image_id in reversed(self._ids):
+            image = table[image_id]
+            if not image.is_archived:
+                yield image
+
+    @overload
+    def __getitem__(self, index: int) -> Image: ...
+
+    @overload
+    def __getitem__(self, index: slice) -> list[Image]: ...
+
+    def __getitem__(self, index: int | slice) -> Image | list[Image]:
+        if isinstance(index, slice):
+            start, stop, step = index.indices(self._live)
+            if step != 1:
+                return list(self)[index]
+            return list(itertools.islice(self, start, max(start, stop)))
+        if not -self._live <= index < self._live:
+            raise IndexError("image index out of range")
+        return next(itertools.islice(self, index % self._live, None))
 
 
 class ImageService:
@@ -345,28 +385,43 @@ class ImageService:
         """The dataset's images matching every filter given, newest first.
 
         Images registered at one virtual instant count as newer the later their path
-        sorts (see :meth:`add`). Without filters (and no archived image to leave out) a
-        view, a page of which costs the page; otherwise a list.
+        sorts (see :meth:`add`). A page costs the page, not the dataset: without filters a
+        view (one that steps over archived images as it is read, if any are to be left
+        out); by filename, the few images of that name, found by their paths; otherwise a
+        list of the matches.
         """
         unfiltered = (directory, filename, status, split, min_confidence_lt) == (None,) * 5
-        if unfiltered and (include_archived or not self.counts(dataset).archived):
-            return NewestLookedUp(dataset.image_ids, self._world.images)
-        found = []
-        for image_id in reversed(dataset.image_ids):
-            image = self._world.images[image_id]
-            if (
+        table = self._world.images
+        if unfiltered:
+            counts = self.counts(dataset)
+            if include_archived or not counts.archived:
+                return NewestLookedUp(dataset.image_ids, table)
+            return _Unarchived(dataset.image_ids, table, counts.live)
+
+        def matches(image: Image) -> bool:
+            if not (
                 (include_archived or not image.is_archived)
                 and (directory is None or image.directory_path == directory)
                 and (filename is None or image.filename == filename)
                 and (status is None or image.status == status)
                 and (split is None or image.split == split)
             ):
-                if min_confidence_lt is not None:
-                    lowest = min_confidence(image)
-                    if lowest is None or lowest >= min_confidence_lt:
-                        continue
-                found.append(image)
-        return found
+                return False
+            if min_confidence_lt is None:
+                return True
+            lowest = min_confidence(image)
+            return lowest is not None and lowest < min_confidence_lt
+
+        if filename is not None:
+            # `images.get(dataset, filename)` lists by filename: the paths index has them.
+            held = self._directories.get((dataset.id, filename), {})
+            named = [table[self._paths[(dataset.id, where, filename)]] for where in held]
+            found = [image for image in named if matches(image)]
+            if len(found) > 1:  # one name in several folders: in the dataset's order
+                wanted = {image.id for image in found}
+                found = [table[i] for i in reversed(dataset.image_ids) if i in wanted]
+            return found
+        return [image for i in reversed(dataset.image_ids) if matches(image := table[i])]
 
     # ── adding ──
 

@@ -393,6 +393,40 @@ def test_list_is_newest_first_filtered_and_paged(
     assert [e.name for e in client.exports.iter(status="completed")] == ["v2", EXPORT]
 
 
+def test_a_datasets_listing_follows_its_exports_status_changes_and_deletes(
+    fake: FakePictograph, client: pictograph.Client
+) -> None:
+    """By dataset and status, read from indexes kept as exports end and go."""
+    fake.add_dataset("other", images=3, completed_images=3)
+    client.exports.create("other", "o1", wait=False)
+    client.exports.create(DATASET, "p1", wait=False)
+    fake.add_export(DATASET, "broken", status="failed")
+    assert [e.name for e in client.exports.list(dataset_name=DATASET, status="pending")] == ["p1"]
+    assert [e.name for e in client.exports.list(dataset_name=DATASET, status="failed")] == [
+        "broken"
+    ]
+    fake.clock.advance(hours=1)  # every pending export has completed
+    assert client.exports.list(dataset_name=DATASET, status="pending") == []
+    assert [e.name for e in client.exports.list(dataset_name=DATASET, status="completed")] == [
+        "p1",
+        EXPORT,
+    ]
+    client.exports.delete(DATASET, "p1")
+    assert [e.name for e in client.exports.list(dataset_name=DATASET)] == ["broken", EXPORT]
+    assert [e.name for e in client.exports.list(dataset_name=DATASET, limit=1, offset=1)] == [
+        EXPORT
+    ]
+    assert [e.name for e in client.exports.list(dataset_name="other")] == ["o1"]
+
+
+async def test_async_a_datasets_listing_by_status(
+    fake: FakePictograph, aclient: pictograph.AsyncClient
+) -> None:
+    await aclient.exports.create(DATASET, "p1", wait=False)
+    pending = await aclient.exports.list(dataset_name=DATASET, status="pending")
+    assert [e.name for e in pending] == ["p1"]
+
+
 def test_list_refuses_an_unknown_status(client: pictograph.Client) -> None:
     with pytest.raises(ValidationError) as refused:
         client.exports.list(status="done")

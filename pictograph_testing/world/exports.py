@@ -153,6 +153,10 @@ class ExportService:
         # the same per status: a listing filtered by status reads one page of its own.
         self._ordered: dict[str, SortedIndex[Export]] = {}
         self._by_status: dict[tuple[str, str], SortedIndex[Export]] = {}
+        # Each dataset's exports in the same order, whole and per status: a listing by
+        # dataset reads one page of its own, however many exports the dataset holds.
+        self._of_dataset: dict[str, SortedIndex[Export]] = {}
+        self._of_dataset_by_status: dict[tuple[str, str], SortedIndex[Export]] = {}
         # Each completed export's archive length (an export never changes once made), and
         # the image files of those that carry them, as first read for the size or the ZIP.
         self._sizes: dict[str, int] = {}
@@ -328,6 +332,7 @@ class ExportService:
         self._named.setdefault(export.dataset_id, {}).setdefault(export.name, export)
         self.jobs[export.id] = job
         index_in(self._ordered, export.organization_id, self.job_order).add(export)
+        index_in(self._of_dataset, export.dataset_id, self.job_order).add(export)
         self._filed(export)
         self.seq = max(self.seq, job.seq)
         if export.status not in FINAL_STATUSES:
@@ -366,9 +371,12 @@ class ExportService:
         """File the export under its status (it must be out of every other's index)."""
         slot = (export.organization_id, export.status)
         index_in(self._by_status, slot, self.job_order).add(export)
+        held = (export.dataset_id, export.status)
+        index_in(self._of_dataset_by_status, held, self.job_order).add(export)
 
     def _unfiled(self, export: Export) -> None:
         self._by_status[(export.organization_id, export.status)].remove(export)
+        self._of_dataset_by_status[(export.dataset_id, export.status)].remove(export)
 
     def _move(self, export: Export, status: str) -> None:
         """Change the export's status, and the index it is filed under with it."""
@@ -379,6 +387,7 @@ class ExportService:
     def _forget(self, export: Export) -> None:
         del self._world.exports[export.id]
         self._ordered[export.organization_id].remove(export)
+        self._of_dataset[export.dataset_id].remove(export)
         self._unfiled(export)
         named = self._named.get(export.dataset_id, {})
         if named.get(export.name) is export:
@@ -426,8 +435,7 @@ class ExportService:
     ) -> Sequence[Export]:
         """The organization's exports, newest first, filtered (a view: do not change it).
 
-        Unfiltered or by status, a page of it costs the page; by dataset, the dataset's
-        exports are sorted (a dataset holds a handful).
+        A page of it costs the page, however it is filtered (each filter has its index).
         """
         org_id = key.organization_id
         if dataset_ref is None:
@@ -441,13 +449,12 @@ class ExportService:
             dataset = self._world.dataset(org_id, dataset_ref)
         except NotFound:
             return []
-        exports = [
-            e
-            for e in self._named.get(dataset.id, {}).values()
-            if status is None or e.status == status
-        ]
-        exports.sort(key=self.job_order, reverse=True)
-        return exports
+        found = (
+            self._of_dataset.get(dataset.id)
+            if status is None
+            else self._of_dataset_by_status.get((dataset.id, status))
+        )
+        return found.newest if found is not None else []
 
     # ── the clock ──
 

@@ -331,6 +331,32 @@ def test_a_url_is_registered_once_and_matched_exactly(client: pictograph.Client)
         client.webhooks.get(UNKNOWN_ID)
 
 
+def test_a_url_is_free_again_once_its_endpoint_moves_or_goes(
+    fake: FakePictograph, client: pictograph.Client
+) -> None:
+    other = URL + "/other"
+    made = client.webhooks.create(URL)
+    client.webhooks.update(made.endpoint.id, url=URL)  # its own URL again: no clash
+    client.webhooks.update(made.endpoint.id, url=other)
+    client.webhooks.create(URL)  # the URL it left is free
+    with pytest.raises(ConflictError, match="already registered"):
+        client.webhooks.create(other)
+    client.webhooks.delete(made.endpoint.id)
+    client.webhooks.create(other)
+    # Another organization's endpoints are no clash.
+    rival = fake.add_organization(name="Rival")
+    rival.client().webhooks.create(URL)
+    assert sorted(e.url for e in client.webhooks.list()) == [URL, other]
+
+
+async def test_async_a_url_moved_away_is_free_again(aclient: pictograph.AsyncClient) -> None:
+    made = await aclient.webhooks.create(URL)
+    await aclient.webhooks.update(made.endpoint.id, url=URL + "/moved")
+    await aclient.webhooks.create(URL)
+    with pytest.raises(ConflictError, match="already registered"):
+        await aclient.webhooks.create(URL + "/moved")
+
+
 def test_managing_endpoints_needs_an_admin_key_reading_them_does_not(
     fake: FakePictograph, client: pictograph.Client
 ) -> None:

@@ -253,6 +253,8 @@ class Webhooks:
         self._world = world
         self.endpoints: dict[str, WebhookEndpoint] = {}
         self._by_org: dict[str, dict[str, WebhookEndpoint]] = {}
+        # Each organization's endpoints by URL (one each): what a new URL is checked in.
+        self._by_url: dict[tuple[str, str], WebhookEndpoint] = {}
         self.deliveries: dict[str, WebhookDelivery] = {}
         # Deliveries by creation (``seq``): per organization, per endpoint, and per
         # status of each, so that a page of any listing costs the page.
@@ -308,6 +310,7 @@ class Webhooks:
         )
         self.endpoints[endpoint.id] = endpoint
         self._by_org.setdefault(org, {})[endpoint.id] = endpoint
+        self._by_url[(org, checked_url)] = endpoint
         return endpoint, endpoint.secret
 
     def listing(self, key: ApiKey) -> list[WebhookEndpoint]:
@@ -333,6 +336,8 @@ class Webhooks:
         checked_headers = _check_auth_headers(headers) if headers is not None else None
         _check_description(changes.get("description"))
         if checked_url is not None:
+            del self._by_url[(endpoint.organization_id, endpoint.url)]
+            self._by_url[(endpoint.organization_id, checked_url)] = endpoint
             endpoint.url = checked_url
         if changes.get("description") is not None:
             endpoint.description = changes["description"]
@@ -391,6 +396,7 @@ class Webhooks:
         endpoint = self.find(key, endpoint_id)
         del self.endpoints[endpoint.id]
         del self._by_org[endpoint.organization_id][endpoint.id]
+        del self._by_url[(endpoint.organization_id, endpoint.url)]
         gone = self._deliveries_by_endpoint.pop(endpoint.id, [])
         for delivery in gone:
             del self.deliveries[delivery.id]
@@ -423,9 +429,9 @@ class Webhooks:
 
     def _unique(self, org: str, url: str, own_id: str | None) -> None:
         # Matched exactly, as the SDK resolves URLs: a trailing slash is another URL.
-        for other in self._by_org.get(org, {}).values():
-            if other.url == url and other.id != own_id:
-                raise Conflict(f"A webhook endpoint is already registered at '{url}'.")
+        other = self._by_url.get((org, url))
+        if other is not None and other.id != own_id:
+            raise Conflict(f"A webhook endpoint is already registered at '{url}'.")
 
     # ── events ──
 

@@ -7,6 +7,7 @@ import contextlib
 import os
 import sys
 from typing import TYPE_CHECKING
+from urllib.parse import quote
 
 from pictograph_testing.bounds import MAX_SEED
 from pictograph_testing.journal import JOURNAL_LIMIT
@@ -274,7 +275,8 @@ def _serve(args: argparse.Namespace) -> int:
         flush=True,
     )
     # The key rides in the fragment, which a browser never sends to the server.
-    fragment = f"#key={control_key}" if control_key is not None else ""
+    # Percent-encoded: the page decodes it, and a '%' or '&' of the key stays the key's.
+    fragment = f"#key={quote(control_key, safe='')}" if control_key is not None else ""
     print(f"  dashboard: {base_url}/_fake/ui{fragment}", flush=True)
     if args.host not in ("127.0.0.1", "localhost", "::1"):
         print(

@@ -371,6 +371,20 @@ def test_a_client_is_answered_the_moment_serve_prints_its_url() -> None:
 
 
 @pytest.mark.slow  # subprocesses: scripts/test_slow.sh
+def test_the_dashboards_address_carries_a_key_of_any_characters() -> None:
+    """'%' and '&' in the control key are percent-encoded in the fragment: the page's
+    script decodes it whole (a raw '%' threw, a raw '&' cut the key short)."""
+    from urllib.parse import unquote
+
+    key = "50%off&fish=chips"
+    with _serving("--control-key", key, "--speed", "0") as env:
+        fragment = env["dashboard"].partition("#key=")[2]
+        assert "%" not in unquote(fragment).replace(key, "")
+        assert unquote(fragment) == key
+        assert "&" not in fragment
+
+
+@pytest.mark.slow  # subprocesses: scripts/test_slow.sh
 def test_serve_prints_what_a_client_needs(tmp_path: Path) -> None:
     with _serving("--api-key", "pk_live_cli", "--seed", "4", "--speed", "0") as env:
         assert env["PICTOGRAPH_API_KEY"] == "pk_live_cli"

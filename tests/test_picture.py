@@ -378,3 +378,43 @@ def test_a_test_failed_by_its_teardown_checks_gets_its_calls_and_its_report(
     )
     [written] = (inner.path / "reports").iterdir()
     assert "credits/balance" in written.read_text()
+
+
+def test_the_next_event_button_moves_the_clock_past_the_event_however_near() -> None:
+    """Rounded up to the millisecond: an event 5.7e-14 s away (float noise) read 0.000,
+    and a button that moved the clock by that moved nothing, for ever."""
+    from pictograph_testing.picture.render import _whole_ms_up
+
+    assert _whole_ms_up(5.7e-14) == "0.001"
+    assert _whole_ms_up(116.0) == "116.000"
+    assert _whole_ms_up(116.00000000000006) == "116.001"
+    assert _whole_ms_up(45.0004) == "45.001"
+
+
+def test_control_characters_in_names_leave_the_page_well_formed(tmp_path: Path) -> None:
+    """The API takes a run named with terminal escapes; the report's SVG stays XML."""
+    import re
+    import xml.etree.ElementTree as ElementTree
+
+    with FakePictograph(seed=3) as fake:
+        fake.add_dataset("signs", images=12, completed_images=12)
+        fake.add_export("signs", "v1")
+        name = "nightly\x1b[31m\x0b\x00"
+        run = fake.client(max_retries=0).training.create(
+            "signs", "v1", pipeline_type="yolox", name=name, wait=False
+        )
+        assert run.name == name
+        page = fake.report(tmp_path / "r.html").read_text()
+    assert not re.search("[\x00-\x08\x0b\x0c\x0e-\x1f]", page)
+    svgs = re.findall(r"<svg.*?</svg>", page, re.S)
+    assert svgs
+    for svg in svgs:
+        ElementTree.fromstring(svg)
+    assert "nightly\ufffd[31m" in page
+
+
+def test_a_dataset_name_that_is_not_unicode_is_refused_before_it_breaks_a_report() -> None:
+    import os
+
+    with FakePictograph(seed=3) as fake, pytest.raises(ValueError, match="lone surrogate"):
+        fake.add_dataset(os.fsdecode(b"photos-\xff"))

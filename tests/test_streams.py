@@ -269,7 +269,9 @@ def test_the_fake_lists_every_stream_and_how_each_ended(
             opened,
             "stopped",
             opened + 1,
-            10,  # frames 0-9: stopped as frame 10 was due
+            # Frames 0-10: frame 10 was due at the instant the stop came, and went out
+            # as the clock reached it (the live count said 11 before the stop, too).
+            11,
         ),
         StreamView(
             read.id,
@@ -286,6 +288,24 @@ def test_the_fake_lists_every_stream_and_how_each_ended(
     )
     fake.clock.advance(seconds=STREAM_IDLE_SECONDS)
     assert [(s.ended, s.ended_at) for s in fake.streams][2] == ("idle", opened + 32)
+
+
+def test_a_stopped_streams_count_is_the_frames_its_reader_got(
+    fake: FakePictograph, client: pictograph.Client
+) -> None:
+    """Read up to the instant it is stopped: the frame due then was received, and counted,
+    before the stop and after it alike."""
+    fake.add_camera(CAMERA, fps=1, frames=60)
+    with _endpoint(client) as endpoint:
+        stream = endpoint.open_stream(CAMERA)
+        received = []
+        for frame in stream.frames():
+            received.append(frame)
+            if len(received) == 3:
+                break
+        before = fake.streams[0].frames_sent
+        stream.stop()
+    assert before == fake.streams[0].frames_sent == len(received) == 3
 
 
 def test_a_stream_left_running_fails_teardown_when_asked() -> None:

@@ -31,5 +31,8 @@ def write_report(
     target = Path(path)
     target.parent.mkdir(parents=True, exist_ok=True)
     heading = title or f"pictograph fake (seed {fake.seed}, {fake.profile})"
-    target.write_text(report_document(picture_of(fake), heading), encoding="utf-8")
+    # A lone surrogate a test put in the world (`os.fsdecode` of a name that is not
+    # UTF-8) is written as its escape, not refused: a report must be written.
+    document = report_document(picture_of(fake), heading)
+    target.write_text(document, encoding="utf-8", errors="backslashreplace")
     return target

@@ -10,10 +10,9 @@ page still shows the world, and each control is refused with the server's 401.
 
 from __future__ import annotations
 
-from html import escape
 from typing import TYPE_CHECKING
 
-from pictograph_testing.picture.render import FILTER_SCRIPT, STYLE, world_sections
+from pictograph_testing.picture.render import FILTER_SCRIPT, STYLE, escape, world_sections
 
 if TYPE_CHECKING:
     from collections.abc import Sequence
@@ -30,7 +29,10 @@ const KEY_STORE = 'pictograph-fake-control-key';
 const keyBox = document.getElementById('key');
 const given = /(?:^#|&)key=([^&]*)/.exec(location.hash);
 if (given) {
-  sessionStorage.setItem(KEY_STORE, decodeURIComponent(given[1]));
+  // The server prints the key percent-encoded; a key typed in by hand may not be.
+  let key = given[1];
+  try { key = decodeURIComponent(key); } catch (notEncoded) { /* the key as typed */ }
+  sessionStorage.setItem(KEY_STORE, key);
   history.replaceState(null, '', location.pathname + location.search);
 }
 keyBox.value = sessionStorage.getItem(KEY_STORE) || '';

@@ -56,9 +56,10 @@ class ReportOnFailure:
                 target = self.directory / report_name(item.nodeid)
                 try:
                     path = write_report(fake, target, title=item.nodeid)
-                except OSError as exc:
+                except (OSError, ValueError) as exc:
                     # A report that cannot be written (a full disk, a folder taken away
-                    # since the run began) is this test's lost report, not the run's end.
+                    # since the run began, text that cannot be encoded) is this test's
+                    # lost report, not the run's end.
                     report.sections.append((SECTION, f"could not write {target}: {exc}"))
                 else:
                     report.sections.append((SECTION, f"the world when it failed: {path}"))

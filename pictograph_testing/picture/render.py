@@ -9,8 +9,9 @@ it into a self-contained file.
 
 from __future__ import annotations
 
+import html
 import math
-from html import escape
+import re
 from typing import TYPE_CHECKING
 
 from pictograph_testing.catalog import MICRO_USD
@@ -31,7 +32,18 @@ if TYPE_CHECKING:
 
     from pictograph_testing.picture.view import Attempt, Picture, Row, RunBar
 
-__all__ = ["FILTER_SCRIPT", "STYLE", "report_document", "world_sections"]
+__all__ = ["FILTER_SCRIPT", "STYLE", "escape", "report_document", "world_sections"]
+
+# Characters XML 1.0 takes in no form (not even as a reference), and HTML reads as
+# parse errors: a run's name may hold them (the API takes `"nightly\x1b[31m"`).
+_UNWRITABLE = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]")
+
+
+def escape(text: str, quote: bool = True) -> str:
+    """``html.escape``, and a character no page may hold shown as U+FFFD: the inline SVG
+    stays well-formed XML whatever the world's names hold."""
+    return html.escape(_UNWRITABLE.sub("\ufffd", text), quote)
+
 
 WIDTH = 960
 LABEL = 96
@@ -96,12 +108,19 @@ function applyJournalFilter(){
 """
 
 
+def _whole_ms_up(seconds: float) -> str:
+    """``seconds`` to the millisecond, rounded up: the button that moves the clock by it
+    reaches the event, where rounding to the nearest could leave it a hair short for ever
+    (an event 5.7e-14 s away reads 0.000, and moving by that moves nothing)."""
+    return f"{math.ceil(seconds * 1000) / 1000:.3f}"
+
+
 def world_sections(picture: Picture) -> str:
     """The timeline, the balance, the ledger, the tables and the journal: the live part."""
     span = _span(picture)
     parts = [
         f'<div id="world" data-now="{picture.now:.3f}" data-next-event="'
-        f'{"" if picture.next_event_in is None else f"{picture.next_event_in:.3f}"}">',
+        f'{"" if picture.next_event_in is None else _whole_ms_up(picture.next_event_in)}">',
         f'<p class="meta">virtual time <b id="now">{escape(picture.now_text)}</b> '
         f"({escape(clock_text(picture.now))}) · seed {picture.seed} · profile "
         f"{escape(picture.profile)} · {escape(picture.organization)}: balance "

@@ -132,6 +132,15 @@ class DatasetService:
         """Add a dataset; 422 for a bad type or class, 409 when the name is taken, 402
         when the plan holds no more (``within_plan=False``: a test's own set-up, let be)."""
         world = self._world
+        for field, text in (("name", name), ("description", description), ("readme", readme)):
+            if text is not None and not _is_unicode(text):
+                # What the API's JSON reader refuses, for a test's own set-up too: a lone
+                # surrogate cannot be sent, encoded or written to a report.
+                raise InvalidRequest(
+                    f"The dataset's {field} holds a lone surrogate (text that is not valid "
+                    "Unicode, like os.fsdecode of bytes that are not UTF-8); decode it first.",
+                    errors=[field_error(("body", field), "Invalid Unicode", "string_unicode")],
+                )
         types = check_annotation_types(annotation_types, ("body", "annotation_types"))
         definitions = check_classes(classes, ("body", "classes"))
         if self._name_taken(organization_id, name):
@@ -630,3 +639,12 @@ def _synthetic(suffix: str, name: str, kind: str, index: int) -> dict[str, Any]:
         # Keypoint pipelines group points by instance: each slot is an instance of its own.
         annotation["instance_id"] = index + 1
     return annotation
+
+
+def _is_unicode(text: str) -> bool:
+    """Whether ``text`` holds no lone surrogate (it encodes to UTF-8)."""
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True

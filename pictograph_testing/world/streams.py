@@ -162,6 +162,14 @@ class Stream:
         sent = math.ceil((moment - self.opened_at) * camera.fps - 1e-9)
         return sent if camera.frames is None else min(sent, camera.frames)
 
+    def frames_through(self, moment: float) -> int:
+        """How many of its frames were sent up to ``moment``, one due at it included."""
+        camera = self.camera
+        if camera is None or moment < self.opened_at:
+            return 0
+        sent = math.floor((moment - self.opened_at) * camera.fps + 1e-9) + 1
+        return sent if camera.frames is None else min(sent, camera.frames)
+
     def frame_time(self, index: int) -> float:
         return self.opened_at + index / self.fps
 
@@ -429,10 +437,7 @@ class Streams:
                     opened_at=stream.opened_at,
                     ended=why if ended else None,
                     ended_at=end_at if ended else None,
-                    # A frame due at its end's instant is not sent (the end comes first).
-                    frames_sent=stream.frames_before(end_at)
-                    if ended
-                    else stream.frames_before(now + 1e-9),
+                    frames_sent=_sent(stream, end_at, why) if ended else stream.frames_through(now),
                 )
             )
         return tuple(views)
@@ -544,7 +549,7 @@ class Streams:
         engine: dict[str, Any] = {
             "status": "running",
             "uptime_s": round(now - stream.opened_at, 3),
-            "frame_messages": stream.frames_before(now + 1e-9),
+            "frame_messages": stream.frames_through(now),
             "overlay": stream.overlay,
             "whep": [],
         }
@@ -606,3 +611,15 @@ class ResultsReader:
         if camera is None or (camera.frames is not None and self._frame >= camera.frames):
             return math.inf
         return self.stream.frame_time(self._frame)
+
+
+_ASKED = frozenset({"stopped"})
+"""The end a request makes (the stream's own stop): at an instant the clock had reached,
+whose frames were sent already. A container may stop on the clock (credit run out)."""
+
+
+def _sent(stream: Stream, end_at: float, why: str) -> int:
+    """The frames an ended stream sent. A stop request came at an instant whose frames had
+    gone out (as the live count has it); an end the clock brings (idle, time limit) comes
+    before a frame due at its instant."""
+    return stream.frames_through(end_at) if why in _ASKED else stream.frames_before(end_at)

@@ -85,6 +85,27 @@ def test_the_view_puts_each_run_on_a_worker_of_its_tier() -> None:
             assert all(end <= begin for (_, end), (begin, _) in itertools.pairwise(spans))
 
 
+def test_a_run_cancelled_in_its_cold_start_is_drawn_on_its_worker() -> None:
+    """It held the tier's one worker from the start: not a queue lane's waiting bar."""
+    with FakePictograph(scenario="ready-to-train") as fake:
+        client = fake.client()
+        client.training.create(
+            "road-signs",
+            "road-signs-v1",
+            pipeline_type="yolox",
+            name="solo",
+            gpu_type="h100",
+            wait=False,
+        )
+        fake.clock.advance(seconds=20)  # on the worker, in its cold start
+        client.training.cancel("solo")
+        fake.clock.advance(seconds=60)
+        (bar,) = picture_of(fake).bars
+    assert bar.outcome == "cancelled"
+    assert bar.lane is not None
+    assert bar.attempts[0].assigned_at == 0.0
+
+
 def test_a_run_past_the_service_cap_is_drawn_as_such() -> None:
     with FakePictograph() as fake:
         fake.add_dataset("huge", images=2000, completed_images=2000)

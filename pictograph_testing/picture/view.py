@@ -262,7 +262,10 @@ def _bar(run: TrainingRun, now: float) -> RunBar:
         elif status in TERMINAL:
             begun = queued if queued is not None else run.created_at
             outcome = _outcome(run, status, started, at)
-            attempts.append(_ended(begun, started, at, outcome, cold, bool(attempts)))
+            # The run keeps the worker it was given when it ends: a cancel in the cold
+            # start ended on that worker, not in the queue.
+            held = run.assigned_at if run.assigned_at is not None and started is None else None
+            attempts.append(_ended(begun, started, at, outcome, cold, bool(attempts), held))
             queued = None
     if queued is not None:  # the live attempt
         began = run.started_at
@@ -289,14 +292,21 @@ def _bar(run: TrainingRun, now: float) -> RunBar:
 
 
 def _ended(
-    queued: float, started: float | None, at: float, outcome: str, cold: float, requeued: bool
+    queued: float,
+    started: float | None,
+    at: float,
+    outcome: str,
+    cold: float,
+    requeued: bool,
+    held: float | None = None,
 ) -> Attempt:
     if started is not None:
         assigned: float | None = started - cold
+    elif held is not None and queued <= held <= at:
+        assigned = held  # ended in its cold start, on the worker it was given then
     else:
         # A requeued run takes the worker it freed at once; a first attempt that ended
-        # before training began may have been waiting or in its cold start: the
-        # history cannot tell, so it is drawn as waiting.
+        # before training began, with no worker recorded, was waiting.
         assigned = queued if requeued else None
     return Attempt(queued, assigned, started, at, outcome)
 

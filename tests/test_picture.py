@@ -404,12 +404,24 @@ def test_a_test_failed_by_its_teardown_checks_gets_its_calls_and_its_report(
 def test_the_next_event_button_moves_the_clock_past_the_event_however_near() -> None:
     """Rounded up to the millisecond: an event 5.7e-14 s away (float noise) read 0.000,
     and a button that moved the clock by that moved nothing, for ever."""
-    from pictograph_testing.picture.render import _whole_ms_up
+    import dataclasses
+    import re
 
-    assert _whole_ms_up(5.7e-14) == "0.001"
-    assert _whole_ms_up(116.0) == "116.000"
-    assert _whole_ms_up(116.00000000000006) == "116.001"
-    assert _whole_ms_up(45.0004) == "45.001"
+    from pictograph_testing.picture.render import world_sections
+
+    with FakePictograph(scenario="ready-to-train") as fake:
+        picture = picture_of(fake)
+
+    def shown(seconds: float) -> str:
+        page = world_sections(dataclasses.replace(picture, next_event_in=seconds))
+        found = re.search(r'data-next-event="([^"]*)"', page)
+        assert found is not None
+        return found.group(1)
+
+    assert shown(5.7e-14) == "0.001"
+    assert shown(116.0) == "116.000"
+    assert shown(116.00000000000006) == "116.001"
+    assert shown(45.0004) == "45.001"
 
 
 def test_control_characters_in_names_leave_the_page_well_formed(tmp_path: Path) -> None:

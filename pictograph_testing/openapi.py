@@ -24,7 +24,7 @@ from pydantic.json_schema import models_json_schema
 from pictograph_testing.api.dialects import format_version
 from pictograph_testing.api.resources import ENDPOINTS
 from pictograph_testing.api.route_paths import API_PREFIX, API_ROOT
-from pictograph_testing.api.table import ALL_RELEASES, Bare, Bytes, Data, Page
+from pictograph_testing.api.table import ALL_RELEASES, WRITES, Bare, Bytes, Data, Page
 from pictograph_testing.catalog import PIPELINES
 from pictograph_testing.world.storage import STORAGE_PREFIX
 
@@ -47,7 +47,6 @@ __all__ = [
 
 Schema = dict[str, Any]
 OPENAPI_VERSION = "3.1.0"
-_WRITES = frozenset({"POST", "PUT", "PATCH"})
 ALWAYS = (401, 404, 422, 429)
 """Errors every authenticated route may answer: a bad key, an unknown name, a bad request,
 a rate limit (the API limits every route)."""
@@ -630,7 +629,7 @@ def _responses(endpoint: Endpoint) -> dict[str, Any]:
     statuses = {*ALWAYS, *endpoint.errors}
     if endpoint.role is not None:
         statuses.add(403)
-    if endpoint.body is not None or endpoint.method in _WRITES:
+    if endpoint.body is not None or endpoint.method in WRITES:
         statuses.add(413)  # any request body over the API's limit (`MAX_BODY_BYTES`)
     for status in sorted(statuses):
         responses[str(status)] = {

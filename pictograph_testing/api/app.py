@@ -35,6 +35,7 @@ from pictograph_testing.api.route_paths import (
 from pictograph_testing.api.spec import Str, check_body, check_query
 from pictograph_testing.api.table import (
     API_METHODS,
+    WRITES,
     Fallthrough,
     method_not_allowed,
     no_route,
@@ -62,7 +63,6 @@ if TYPE_CHECKING:
 
 __all__ = ["MAX_BODY_BYTES", "Answered", "Api", "Response", "body_too_large"]
 
-_WRITES = frozenset({"POST", "PUT", "PATCH"})
 _UPPER_VERBS = frozenset({"GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"})
 """Methods as clients send them: taken as they are, where any other is upper-cased."""
 MAX_BODY_BYTES = 32 * 1024 * 1024
@@ -511,7 +511,7 @@ class Api:
             # The world is caught up for a refused key too: its time passes all the same.
             now = world.catch_up()
             key = world.authenticate(headers.get("x-api-key"), now)
-            idempotency_key = headers.get("idempotency-key") if verb in _WRITES else None
+            idempotency_key = headers.get("idempotency-key") if verb in WRITES else None
             for served, path_args in matches:
                 call = Call(
                     verb,

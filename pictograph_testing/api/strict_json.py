@@ -13,15 +13,13 @@ from __future__ import annotations
 
 import json
 import math
-import re
 from typing import Any
 
 from pictograph_testing.api import messages
 from pictograph_testing.bounds import MAX_JSON_DEPTH, MAX_JSON_NUMBER, MAX_NUMBER_DIGITS
+from pictograph_testing.world.errors import LONE_SURROGATE
 
 __all__ = ["UnfitJson", "check", "parse"]
-
-_SURROGATE = re.compile("[\ud800-\udfff]")
 
 
 class UnfitJson(ValueError):
@@ -88,7 +86,7 @@ def check(value: Any) -> None:
     while stack:
         node, depth = stack.pop()
         if isinstance(node, str):
-            if _SURROGATE.search(node):
+            if LONE_SURROGATE.search(node):
                 raise _surrogate()
         elif isinstance(node, float):
             if not math.isfinite(node):
@@ -100,7 +98,7 @@ def check(value: Any) -> None:
                 raise _too_deep()
             if isinstance(node, dict):
                 for key, child in node.items():
-                    if isinstance(key, str) and _SURROGATE.search(key):
+                    if isinstance(key, str) and LONE_SURROGATE.search(key):
                         raise _surrogate()
                     stack.append((child, depth + 1))
             else:

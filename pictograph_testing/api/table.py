@@ -51,6 +51,7 @@ __all__ = [
     "API_METHODS",
     "ENDPOINTS",
     "RETIRED",
+    "WRITES",
     "Bare",
     "Bytes",
     "Data",
@@ -188,6 +189,10 @@ def retired(span: Span, *routes: tuple[str, str]) -> None:
 API_METHODS = ("GET", "HEAD", "POST", "PUT", "PATCH", "DELETE")
 """Every method a route of the API may take (HEAD wherever GET is); another one is no
 gap of the fake but a method the API never serves (:func:`method_not_allowed`)."""
+
+WRITES = frozenset({"POST", "PUT", "PATCH"})
+"""The methods that send a body: an ``Idempotency-Key`` replays their answer, and a body
+over the API's limit is refused (413)."""
 
 ENDPOINTS: list[Endpoint] = []
 """Every endpoint, in declaration order (resource modules register on import)."""

@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING, Any
 from pictograph_testing.catalog import PLANS, UPGRADE_URL
 from pictograph_testing.world.entities import IMAGE_STATUSES, Dataset, Image
 from pictograph_testing.world.errors import (
+    LONE_SURROGATE,
     Conflict,
     InvalidRequest,
     LimitExceeded,
@@ -133,7 +134,7 @@ class DatasetService:
         when the plan holds no more (``within_plan=False``: a test's own set-up, let be)."""
         world = self._world
         for field, text in (("name", name), ("description", description), ("readme", readme)):
-            if text is not None and not _is_unicode(text):
+            if text is not None and LONE_SURROGATE.search(text):
                 # What the API's JSON reader refuses, for a test's own set-up too: a lone
                 # surrogate cannot be sent, encoded or written to a report.
                 raise InvalidRequest(
@@ -639,12 +640,3 @@ def _synthetic(suffix: str, name: str, kind: str, index: int) -> dict[str, Any]:
         # Keypoint pipelines group points by instance: each slot is an instance of its own.
         annotation["instance_id"] = index + 1
     return annotation
-
-
-def _is_unicode(text: str) -> bool:
-    """Whether ``text`` holds no lone surrogate (it encodes to UTF-8)."""
-    try:
-        text.encode("utf-8")
-    except UnicodeEncodeError:
-        return False
-    return True

@@ -8,11 +8,13 @@ HTTP beyond the status it maps to.
 from __future__ import annotations
 
 import json
+import re
 from typing import Any
 
 from pictograph_testing.catalog import UPGRADE_URL
 
 __all__ = [
+    "LONE_SURROGATE",
     "ApiRefusal",
     "Conflict",
     "DatasetCold",
@@ -32,6 +34,11 @@ __all__ = [
 ]
 
 FieldError = dict[str, Any]
+
+LONE_SURROGATE = re.compile("[\ud800-\udfff]")
+"""A code point of U+D800 to U+DFFF standing alone in a ``str``: text that is not valid
+Unicode, which no encoding writes. The API refuses it wherever text arrives (a JSON
+body, a test's own set-up)."""
 
 
 def field_error(loc: tuple[str | int, ...], msg: str, kind: str) -> FieldError:

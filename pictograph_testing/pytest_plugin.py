@@ -621,14 +621,11 @@ def pictograph_fake() -> Iterator[FakePictograph]:
         failed: TeardownCheckFailed | None = None
         try:
             fake.verify()
-        except TeardownCheckFailed as exc:
+        except BaseException as exc:
             node.stash[_checked_key] = fake
-            if isinstance(node, pytest.Function):
+            if isinstance(node, pytest.Function) or not isinstance(exc, TeardownCheckFailed):
                 raise
             failed = exc
-        except BaseException:
-            node.stash[_checked_key] = fake
-            raise
         if failed is not None:
             # Only a test function's report leaves the frames that raised out
             # (`__tracebackhide__`); a doctest's would show pytest's and this plugin's:

@@ -24,6 +24,7 @@ from pictograph_testing.api.app import MAX_BODY_BYTES  # noqa: E402
 from pictograph_testing.catalog import MAX_IMAGE_BYTES  # noqa: E402
 from pictograph_testing.openapi import openapi_document  # noqa: E402
 from tests.image_files import write_image  # noqa: E402
+from tests.test_workflows import detection_graph  # noqa: E402
 
 if TYPE_CHECKING:
     from pathlib import Path
@@ -83,16 +84,7 @@ def test_refusals_handlers_raise_are_declared(tmp_path: Path) -> None:
             client.auto_annotate.quote(
                 dataset_name=SIGNS, image_filenames=names, classes=classes, model="signs", sahi=True
             )
-        graph = {
-            "version": 1,
-            "nodes": [
-                {"id": "src", "type": "source", "config": {"kind": "dataset", "dataset": SIGNS}},
-                {"id": "det", "type": "model", "config": {"model": "signs"}},
-                {"id": "out", "type": "output", "config": {}},
-            ],
-            "edges": [{"source": "src", "target": "det"}, {"source": "det", "target": "out"}],
-        }
-        client.workflows.create("Signs", graph)
+        client.workflows.create("Signs", detection_graph("signs", SIGNS))
         run = client.workflows.wait_for_run(client.workflows.run("Signs").run_id)
         page = client.workflows.run_log(run.id, stream="frames", order="desc", limit=2)
         with pytest.raises(pictograph.ValidationError, match="cursor"):

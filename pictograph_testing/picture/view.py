@@ -264,8 +264,9 @@ def _bar(run: TrainingRun, now: float) -> RunBar:
             outcome = _outcome(run, status, started, at)
             # The run keeps the worker it was given when it ends: a cancel in the cold
             # start ended on that worker, not in the queue.
-            held = run.assigned_at if run.assigned_at is not None and started is None else None
-            attempts.append(_ended(begun, started, at, outcome, cold, bool(attempts), held))
+            attempts.append(
+                _ended(begun, started, at, outcome, cold, bool(attempts), run.assigned_at)
+            )
             queued = None
     if queued is not None:  # the live attempt
         began = run.started_at

@@ -28,7 +28,9 @@ Then, interleaved across sizes, rounds of the per-request calls through the real
   the completed runs left;
 - ``training.get``: one run by id;
 - ``models.list(50)`` (and a page from the middle of those of one type),
-  ``datasets.list`` and ``images.list(100)``;
+  ``datasets.list`` and ``images.list(100)`` (and pages from the middle of the images
+  of one stage, and of one split); ``images.get`` by filename; ``images.delete`` of one
+  image for good;
 - ``exports.get`` of an export of ``N`` images, each round a fresh one (its
   ``file_size`` is sized, never built);
 - ``credits.balance``, ``credits.history(50)`` and ``credits.usage_by_operation`` (this
@@ -269,6 +271,13 @@ def calls(
     # One image archived (the newest): a plain page steps over it, and only it.
     client.images.delete(DATASET, client.images.list(DATASET, limit=1)[0].id)
     named = client.images.list(DATASET, limit=1, offset=size // 2)[0].filename
+    # Every image in a split: a page by split (or stage) reads its own index.
+    client.images.assign_splits(DATASET, train=70, val=20, test=10)
+
+    def a_live_image() -> str:
+        # From the middle, another each round, always older than the named one (which
+        # stays at its offset).
+        return str(client.images.list(DATASET, limit=1, offset=size // 2 + 1)[0].id)
 
     return {
         "training.get after clock.advance (N busy runs)": after_advance,
@@ -291,6 +300,17 @@ def calls(
         ),
         "datasets.list": lambda: client.datasets.list(),
         "images.list(100) (one of N archived)": lambda: client.images.list(DATASET, limit=100),
+        # Pages a quarter of the way in, of 50 images of one stage (all are complete),
+        # and of 20 of one split (70 % are in train).
+        "images.list(status=complete, 50)": lambda: client.images.list(
+            DATASET, status="complete", limit=50, offset=size // 4
+        ),
+        "images.list(split=train, 20)": lambda: client.images.list(
+            DATASET, split="train", limit=20, offset=size // 4
+        ),
+        "images.delete(permanent) (one of N)": Prepared(
+            a_live_image, lambda image_id: client.images.delete(DATASET, image_id, permanent=True)
+        ),
         # What the SDK resolves a filename with (annotation comments, similarity search).
         "images.get(filename)": lambda: client.images.get(DATASET, named),
         "exports.get (N images, first get)": Prepared(

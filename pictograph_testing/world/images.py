@@ -11,18 +11,19 @@ import itertools
 import re
 import uuid
 import zlib
-from collections.abc import Sequence
+from bisect import bisect_left
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any, overload
+from fractions import Fraction
+from typing import TYPE_CHECKING, Any
 
 from pictograph_testing.world.entities import IMAGE_STATUSES, Image
 from pictograph_testing.world.errors import Conflict, InvalidRequest, NotFound, field_error
 from pictograph_testing.world.ids import canonical_id, distinct_ids
 from pictograph_testing.world.image_files import check_image_bytes
-from pictograph_testing.world.ordered import NewestLookedUp
+from pictograph_testing.world.ordered import NewestLookedUp, SortedIndex, index_in
 
 if TYPE_CHECKING:
-    from collections.abc import Callable, Iterable, Iterator, Mapping
+    from collections.abc import Callable, Iterable, Mapping, Sequence
 
     from pictograph_testing.world.entities import Dataset
     from pictograph_testing.world.state import World
@@ -57,6 +58,10 @@ _DIRECTORIES_NAMED = 5
 """How many directories a 404 for a bare filename names before "and N more"."""
 
 Loc = tuple[str | int, ...]
+Rank = int | Fraction
+"""An image's place in its dataset's order (see ``ImageService._rank``)."""
+Filter = tuple[str | None, str | None]
+"""A listing's (status, split), ``None`` for either matching any."""
 
 
 @dataclass(frozen=True)
@@ -184,44 +189,6 @@ class ImageCounts:
     live_bytes: int = 0
 
 
-class _Unarchived(Sequence[Image]):
-    """A dataset's live images, newest first, read as they are asked for: a page steps
-    over the archived images before and among its own, never the rest of the dataset."""
-
-    __slots__ = ("_ids", "_live", "_table")
-
-    def __init__(self, ids: list[str], table: Mapping[str, Image], live: int) -> None:
-        self._ids = ids
-        self._table = table
-        self._live = live
-
-    def __len__(self) -> int:
-        return self._live
-
-    def __iter__(self) -> Iterator[Image]:
-        table = self._table
-        for image_id in reversed(self._ids):
-            image = table[image_id]
-            if not image.is_archived:
-                yield image
-
-    @overload
-    def __getitem__(self, index: int) -> Image: ...
-
-    @overload
-    def __getitem__(self, index: slice) -> list[Image]: ...
-
-    def __getitem__(self, index: int | slice) -> Image | list[Image]:
-        if isinstance(index, slice):
-            start, stop, step = index.indices(self._live)
-            if step != 1:
-                return list(self)[index]
-            return list(itertools.islice(self, start, max(start, stop)))
-        if not -self._live <= index < self._live:
-            raise IndexError("image index out of range")
-        return next(itertools.islice(self, index % self._live, None))
-
-
 class ImageService:
     """Keep every dataset's images: where they sit, their bytes, and what may change them."""
 
@@ -248,6 +215,13 @@ class ImageService:
         many: a copy shares its source's file, and the quota counts files, not copies."""
         self._stored_bytes: dict[str, int] = {}
         """organization id -> the bytes of those stored files, each file once."""
+        self._rank: dict[str, Rank] = {}
+        """image id -> its place in its dataset's order, a number that never changes:
+        ranks rise along ``Dataset.image_ids``, so an index sorted by rank keeps that order."""
+        self._live: dict[str, dict[Filter, SortedIndex[str]]] = {}
+        """dataset id -> (status, split) -> its live images of that stage and split, by
+        rank; ``None`` for either matches any (see :meth:`_index`): a filtered page costs
+        the page, not the dataset."""
 
     def stored(self, organization_id: str) -> tuple[int, int]:
         """The stored files the organization's live images are, and their bytes: what its
@@ -385,18 +359,20 @@ class ImageService:
         """The dataset's images matching every filter given, newest first.
 
         Images registered at one virtual instant count as newer the later their path
-        sorts (see :meth:`add`). A page costs the page, not the dataset: without filters a
-        view (one that steps over archived images as it is read, if any are to be left
-        out); by filename, the few images of that name, found by their paths; otherwise a
-        list of the matches.
+        sorts (see :meth:`add`). A page costs the page, not the dataset: the live images,
+        or those of a stage, a split or both, are a view of their index; the archived
+        too, a view of the dataset's order; by filename, the few images of that name,
+        found by their paths; by directory or confidence, a list of the matches among
+        the narrowest index's images.
         """
-        unfiltered = (directory, filename, status, split, min_confidence_lt) == (None,) * 5
         table = self._world.images
-        if unfiltered:
-            counts = self.counts(dataset)
-            if include_archived or not counts.archived:
+        live = self._live.get(dataset.id, {})
+        if (directory, filename, min_confidence_lt) == (None, None, None):
+            if not include_archived:
+                index = live.get((status, split))
+                return () if index is None else NewestLookedUp(index.oldest, table)
+            if (status, split) == (None, None):
                 return NewestLookedUp(dataset.image_ids, table)
-            return _Unarchived(dataset.image_ids, table, counts.live)
 
         def matches(image: Image) -> bool:
             if not (
@@ -418,10 +394,14 @@ class ImageService:
             named = [table[self._paths[(dataset.id, where, filename)]] for where in held]
             found = [image for image in named if matches(image)]
             if len(found) > 1:  # one name in several folders: in the dataset's order
-                wanted = {image.id for image in found}
-                found = [table[i] for i in reversed(dataset.image_ids) if i in wanted]
+                found.sort(key=lambda image: self._rank[image.id], reverse=True)
             return found
-        return [image for i in reversed(dataset.image_ids) if matches(image := table[i])]
+        # A directory or a confidence: read the narrowest index of live images there is.
+        ids = dataset.image_ids
+        if not include_archived:
+            index = live.get((status, split))
+            ids = [] if index is None else index.oldest
+        return [image for i in reversed(ids) if matches(image := table[i])]
 
     # ── adding ──
 
@@ -442,22 +422,72 @@ class ImageService:
         if image.content is None:
             # Bytes made on demand: the image reports the length they download as.
             image.file_size = self.generated_size(image)
-        self._tally(image, +1)
         if image.content is not None:
             world.predictions.add(image, image.content)
         self._file(dataset.id, image)
         ids = dataset.image_ids
         place = len(ids)
-        rank = (image.directory_path, image.filename)
+        path = (image.directory_path, image.filename)
         while place > 0:
             before = world.images[ids[place - 1]]
             if before.created_at != image.created_at or (
-                (before.directory_path, before.filename) < rank
+                (before.directory_path, before.filename) < path
             ):
                 break
             place -= 1
+        self._rank[image.id] = self._rank_at(ids, place)
         ids.insert(place, image.id)
+        self._tally(image, +1)
+        self._index(image, +1)
         return image
+
+    def _rank_at(self, ids: list[str], place: int) -> Rank:
+        """A rank between those of the images either side of ``place`` in ``ids``.
+
+        Most images come last (the rank after the last one's, an integer); one of an
+        instant's uploads that sorts before others of that instant takes the midpoint of
+        its neighbours' ranks, exact as a fraction however often it happens.
+        """
+        ranks = self._rank
+        if place == len(ids):
+            return ranks[ids[-1]] + 1 if ids else 0
+        after = ranks[ids[place]]
+        return after - 1 if place == 0 else (ranks[ids[place - 1]] + after) / Fraction(2)
+
+    def _index(self, image: Image, sign: int) -> None:
+        """File a live image in (``+1``), or take it out of (``-1``), the indexes of its
+        dataset's live images it belongs to: all of them, its stage's, its split's and
+        its stage's within its split (around any change of stage, split or archiving)."""
+        if image.is_archived:
+            return
+        live = self._live.setdefault(image.dataset_id, {})
+        status, split = image.status, image.split
+        filters: tuple[Filter, ...] = (
+            ((None, None), (status, None))
+            if split is None
+            else ((None, None), (status, None), (None, split), (status, split))
+        )
+        for name in filters:
+            if sign > 0:
+                index_in(live, name, self._rank.__getitem__).add(image.id)
+            else:
+                live[name].remove(image.id)
+
+    def _unindex(self, dataset: Dataset, gone: Mapping[str, Image]) -> None:
+        """Take the images ``gone`` (the dataset's own, by id) out of its order and indexes."""
+        ids = dataset.image_ids
+        if len(gone) == len(ids):
+            self._live.pop(dataset.id, None)
+            ids.clear()
+        elif len(gone) * 32 > len(ids):  # many: one pass over each list
+            for index in self._live.get(dataset.id, {}).values():
+                index.remove_where(gone.__contains__)
+            ids[:] = [i for i in ids if i not in gone]
+        else:  # a few: each found by its rank, as a page is
+            rank_of = self._rank.__getitem__
+            for image_id, image in gone.items():
+                self._index(image, -1)
+                del ids[bisect_left(ids, rank_of(image_id), key=rank_of)]
 
     def restore_order(self, dataset: Dataset, image_ids: Sequence[str]) -> None:
         """Put the dataset's images in a saved order (a snapshot's), whatever adding gave.
@@ -467,6 +497,11 @@ class ImageService:
         if sorted(image_ids) != sorted(dataset.image_ids):
             raise ValueError("a saved image order must name each of the dataset's images once")
         dataset.image_ids = list(image_ids)
+        self._rank.update(zip(image_ids, itertools.count()))
+        self._live.pop(dataset.id, None)
+        images = self._world.images
+        for image_id in image_ids:
+            self._index(images[image_id], +1)
 
     def _conflict(self, dataset: Dataset, existing: Image) -> Conflict:
         where = existing.directory_path
@@ -623,8 +658,10 @@ class ImageService:
                 ],
             )
         self._tally(image, -1)
+        self._index(image, -1)
         image.status = statuses[action]
         self._tally(image, +1)
+        self._index(image, +1)
         return image.status
 
     def set_split(self, image: Image, split: str | None) -> str | None:
@@ -637,7 +674,9 @@ class ImageService:
                     )
                 ],
             )
+        self._index(image, -1)
         image.split = split
+        self._index(image, +1)
         return split
 
     def assign_splits(
@@ -684,7 +723,9 @@ class ImageService:
         test = total * weights["test"] // 100
         train = total - val - test
         for n, image in enumerate(images):
+            self._index(image, -1)
             image.split = "train" if n < train else "val" if n < train + val else "test"
+            self._index(image, +1)
         return {"processed": total, "train": train, "val": val, "test": test}
 
     def bulk_tag(
@@ -705,16 +746,18 @@ class ImageService:
     def archive(self, images: Iterable[Image]) -> None:
         for image in images:
             self._tally(image, -1)
+            self._index(image, -1)
             image.is_archived = True
             self._tally(image, +1)
+            self._index(image, +1)  # nothing: archived images are in no index
 
     def remove(self, images: Iterable[Image]) -> None:
         """Delete images permanently: the rows go, and with them their paths."""
         world = self._world
-        gone: dict[str, set[str]] = {}
+        gone: dict[str, dict[str, Image]] = {}
         for image in images:
-            gone.setdefault(image.dataset_id, set()).add(image.id)
             if world.images.pop(image.id, None) is not None:
+                gone.setdefault(image.dataset_id, {})[image.id] = image
                 self.removals += 1
                 self._tally(image, -1)
                 blob = self.blob(image)
@@ -727,14 +770,16 @@ class ImageService:
             self._blobs.pop(image.id, None)
         comments = world.built("comments")
         search = world.built("search")
-        for dataset_id, ids in gone.items():
+        for dataset_id, removed in gone.items():
             if comments is not None:
-                comments.forget_images(ids)
+                comments.forget_images(removed)
             if search is not None:
-                search.forget(ids)
+                search.forget(removed)
             dataset = world.datasets.get(dataset_id)
             if dataset is not None:
-                dataset.image_ids[:] = [i for i in dataset.image_ids if i not in ids]
+                self._unindex(dataset, removed)
+            for image_id in removed:
+                del self._rank[image_id]
 
     # ── batch operations ──
 
@@ -776,6 +821,7 @@ class ImageService:
         images, outcome = self._matching(dataset, image_ids)
         for image in images:
             self._tally(image, -1)
+            self._index(image, -1)
             if status is not None:
                 image.status = status
             if display_name is not None:
@@ -783,6 +829,7 @@ class ImageService:
             if is_archived is not None:
                 image.is_archived = is_archived
             self._tally(image, +1)
+            self._index(image, +1)
             outcome.processed += 1
             outcome.directories.add(image.directory_path)
         return outcome

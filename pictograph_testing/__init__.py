@@ -25,15 +25,19 @@ from typing import TYPE_CHECKING, Any
 if TYPE_CHECKING:
     from pictograph_testing._sdk.layout import AsyncClientUnavailable
     from pictograph_testing.api.unserved import UnservedCall
-    from pictograph_testing.catalog import GPU_TIERS, PIPELINES, PROFILES
+    from pictograph_testing.catalog import GPU_TIERS, PIPELINES, PROFILES, ProfileName
     from pictograph_testing.clock import VirtualClock
     from pictograph_testing.fake import FakeOrganization, FakePictograph
     from pictograph_testing.faults import FaultSpec
+    from pictograph_testing.server import FakeServer
     from pictograph_testing.strictness import StrayRequest, TeardownCheckFailed
     from pictograph_testing.transport import FakeTransport
-    from pictograph_testing.webhooks import WebhookRequest
+    from pictograph_testing.webhooks import Receiver, WebhookRequest
+    from pictograph_testing.world.entities import Role, Visibility
+    from pictograph_testing.world.members import MemberRole
     from pictograph_testing.world.streams import Camera, StreamView
-    from pictograph_testing.world.training import RunView
+    from pictograph_testing.world.tasks import TaskKind
+    from pictograph_testing.world.training import FailureReason, RunView
     from pictograph_testing.world.video_files import mp4_header
 
 __all__ = [
@@ -42,16 +46,24 @@ __all__ = [
     "PROFILES",
     "AsyncClientUnavailable",
     "Camera",
+    "FailureReason",
     "FakeOrganization",
     "FakePictograph",
+    "FakeServer",
     "FakeTransport",
     "FaultSpec",
+    "MemberRole",
+    "ProfileName",
+    "Receiver",
+    "Role",
     "RunView",
     "StrayRequest",
     "StreamView",
+    "TaskKind",
     "TeardownCheckFailed",
     "UnservedCall",
     "VirtualClock",
+    "Visibility",
     "WebhookRequest",
     "mp4_header",
 ]
@@ -64,29 +76,40 @@ _HOMES = {
     "GPU_TIERS": "pictograph_testing.catalog",
     "PIPELINES": "pictograph_testing.catalog",
     "PROFILES": "pictograph_testing.catalog",
+    "ProfileName": "pictograph_testing.catalog",
     "VirtualClock": "pictograph_testing.clock",
     "FakeOrganization": "pictograph_testing.fake",
     "FakePictograph": "pictograph_testing.fake",
     "FaultSpec": "pictograph_testing.faults",
+    "FakeServer": "pictograph_testing.server",
     "StrayRequest": "pictograph_testing.strictness",
     "TeardownCheckFailed": "pictograph_testing.strictness",
     "FakeTransport": "pictograph_testing.transport",
+    "Receiver": "pictograph_testing.webhooks",
     "WebhookRequest": "pictograph_testing.webhooks",
-    "RunView": "pictograph_testing.world.training",
+    "Role": "pictograph_testing.world.entities",
+    "Visibility": "pictograph_testing.world.entities",
+    "MemberRole": "pictograph_testing.world.members",
     "Camera": "pictograph_testing.world.streams",
     "StreamView": "pictograph_testing.world.streams",
+    "TaskKind": "pictograph_testing.world.tasks",
+    "FailureReason": "pictograph_testing.world.training",
+    "RunView": "pictograph_testing.world.training",
     "mp4_header": "pictograph_testing.world.video_files",
 }
 
 
-def __getattr__(name: str) -> Any:
-    home = _HOMES.get(name)
-    if home is None:
-        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
-    value = getattr(importlib.import_module(home), name)
-    globals()[name] = value  # the next read is a plain global
-    return value
+# Hidden from type checkers: a module `__getattr__` would make every name, misspelt or
+# not, an `Any` to them; they read the real names from the imports above instead.
+if not TYPE_CHECKING:
 
+    def __getattr__(name: str) -> Any:
+        home = _HOMES.get(name)
+        if home is None:
+            raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+        value = getattr(importlib.import_module(home), name)
+        globals()[name] = value  # the next read is a plain global
+        return value
 
-def __dir__() -> list[str]:
-    return sorted({*globals(), *__all__})
+    def __dir__() -> list[str]:
+        return sorted({*globals(), *__all__})

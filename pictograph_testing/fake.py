@@ -7,7 +7,7 @@ import inspect
 import os
 import random
 from datetime import datetime
-from typing import TYPE_CHECKING, Any, NamedTuple, TypeVar, cast
+from typing import TYPE_CHECKING, Any, Concatenate, NamedTuple, ParamSpec, TypeVar, cast, overload
 
 import httpx
 
@@ -22,7 +22,7 @@ from pictograph_testing.api.dialects import (
 )
 from pictograph_testing.api.gateway import GATEWAY_PREFIX, gateway_url, holds_endpoint
 from pictograph_testing.bounds import MAX_SEED
-from pictograph_testing.catalog import MICRO_USD, NAME_LIMIT, PLANS, profile_named
+from pictograph_testing.catalog import MICRO_USD, NAME_LIMIT, PLANS, ProfileName, profile_named
 from pictograph_testing.clock import VirtualClock
 from pictograph_testing.hosts import HostKey, host_key
 from pictograph_testing.journal import JOURNAL_LIMIT, Journal
@@ -86,7 +86,7 @@ class FakePictograph:
         self,
         *,
         seed: int | None = None,
-        profile: str | None = None,
+        profile: ProfileName | None = None,
         balance_usd: float | None = None,
         base_url: str = DEFAULT_BASE_URL,
         start: datetime | None = None,
@@ -121,7 +121,7 @@ class FakePictograph:
             else None
         )
         balance_argument = balance_usd
-        seed, profile, balance_usd, start = scenarios.fake_settings(
+        seed, profile_name, balance_usd, start = scenarios.fake_settings(
             loaded, seed=seed, profile=profile, balance_usd=balance_usd, start=start
         )
         # `faults` (fault specs, see Faults.arm) are armed once the world is built;
@@ -130,7 +130,7 @@ class FakePictograph:
         self.clock = VirtualClock(start, speed=speed)
         self.world = World(
             seed=seed,
-            profile=profile_named(profile),
+            profile=profile_named(profile_name),
             clock=self.clock,
             balance_usd=balance_usd,
             gpu_workers=gpu_workers,
@@ -322,7 +322,15 @@ class FakePictograph:
         fake._arguments = (args, kwargs)
         return fake
 
-    def __call__(self, func: _Function) -> _Function:
+    @overload
+    def __call__(
+        self, func: Callable[Concatenate[FakePictograph, _Params], _Result]
+    ) -> Callable[_Params, _Result]: ...
+
+    @overload
+    def __call__(self, func: _Function) -> _Function: ...
+
+    def __call__(self, func: Callable[..., Any]) -> Callable[..., Any]:
         """Decorate a test function (sync or async) to run inside a fresh, active fake.
 
         Every call gets a new fake made with this one's arguments (this instance is
@@ -1222,6 +1230,9 @@ def _parsed_hosts(base_url: str) -> _Hosts:
 
 _Built = TypeVar("_Built")
 _Function = TypeVar("_Function", bound="Callable[..., Any]")
+# A function whose first parameter is the fake: the decorated one goes without it.
+_Params = ParamSpec("_Params")
+_Result = TypeVar("_Result")
 FAKE_PARAMETER = "pictograph_fake"
 """The parameter through which a decorated function receives its fake."""
 

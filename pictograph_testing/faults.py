@@ -55,7 +55,12 @@ from pictograph_testing.api.route_paths import (
 )
 from pictograph_testing.journal import path_matcher
 from pictograph_testing.world.failures import FailureQueue, JobFailure
-from pictograph_testing.world.training import FAILURE_REASONS, RunFailure, TrainingService
+from pictograph_testing.world.training import (
+    FAILURE_REASONS,
+    FailureReason,
+    RunFailure,
+    TrainingService,
+)
 
 if TYPE_CHECKING:
     from collections.abc import Callable, Mapping, Sequence
@@ -432,7 +437,7 @@ class Faults:
         run: str | None = None,
         *,
         epoch: int = 1,
-        reason: str = "oom",
+        reason: FailureReason = "oom",
         message: str | None = None,
         optional: bool = False,
     ) -> RunFailure:
@@ -833,7 +838,7 @@ class FaultSpec(dict[str, Any]):
         run: str | None = None,
         *,
         epoch: int = 1,
-        reason: str = "oom",
+        reason: FailureReason = "oom",
         message: str | None = None,
         optional: bool = False,
     ) -> FaultSpec:

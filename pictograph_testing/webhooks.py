@@ -23,9 +23,10 @@ import json
 import re
 import sys
 import threading
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import TYPE_CHECKING, Any, Literal
+from typing import TYPE_CHECKING, Any, Literal, TypeAlias
 from urllib.parse import unquote, urlsplit
 
 import httpx
@@ -33,7 +34,7 @@ import httpx
 from pictograph_testing.world.webhooks import TIMEOUT_SECONDS, Outbound, Outcome
 
 if TYPE_CHECKING:
-    from collections.abc import Awaitable, Callable, Coroutine, Iterable, Mapping
+    from collections.abc import Awaitable, Coroutine, Iterable, Mapping
 
     from pictograph_testing.world.state import World
 
@@ -49,7 +50,7 @@ __all__ = [
 CANCELLED = "The attempt was cancelled before the receiver answered."
 """The error an async delivery records when its task is cancelled mid-send."""
 
-Receiver = Any
+Receiver: TypeAlias = Callable[..., Any] | str
 """A plain callable, an ASGI app, a WSGI app, or a URL string (see the module)."""
 _Kind = Literal["callable", "asgi", "wsgi", "url"]
 

@@ -38,7 +38,7 @@ __all__ = [
 ]
 
 Role = Literal["viewer", "member", "admin", "owner"]
-ROLES: tuple[Role, ...] = ("viewer", "member", "admin", "owner")
+ROLES: tuple[Role, ...] = get_args(Role)
 _ROLE_RANK = {role: rank for rank, role in enumerate(ROLES)}
 RunStatus = Literal["pending", "queued", "running", "completed", "failed", "cancelled"]
 RUN_STATUSES: tuple[RunStatus, ...] = get_args(RunStatus)

@@ -14,7 +14,7 @@ import math
 from collections import OrderedDict
 from dataclasses import dataclass, fields
 from functools import lru_cache
-from typing import TYPE_CHECKING, Any, Literal
+from typing import TYPE_CHECKING, Any, Literal, get_args
 
 from pictograph_testing.catalog import (
     DEFAULT_GPU_TIER,
@@ -53,6 +53,7 @@ __all__ = [
     "FAILURE_REASONS",
     "Admission",
     "Blocker",
+    "FailureReason",
     "Quote",
     "RunFailure",
     "RunPlan",
@@ -165,8 +166,9 @@ def plan_run(
     )
 
 
-FAILURE_REASONS = ("oom", "preemption", "data_error")
+FailureReason = Literal["oom", "preemption", "data_error"]
 """Why an injected failure stops a run (see :class:`RunFailure`)."""
+FAILURE_REASONS: tuple[FailureReason, ...] = get_args(FailureReason)
 
 
 @dataclass(frozen=True)

@@ -208,10 +208,17 @@ class DeferredHTTPTransport(_DeferredSetup, httpx.HTTPTransport):
     The SDK clients built while a fake is active get one: building a network transport
     costs ~20 ms (loading the CA bundle), and a client whose every request the fake
     answers never needs it. It is still a real ``HTTPTransport``, so the fake's respx
-    route sees its requests, and one that outlives the fake reaches the network.
+    route sees its requests. One that outlives the fake (a client an app caches, built
+    in one test and used in a later one without a fake) is refused with
+    :class:`~pictograph_testing.StrayRequest`: it would send the fake's key to the
+    network.
     """
 
     _setup = httpx.HTTPTransport.__init__
+
+    def handle_request(self, request: httpx.Request) -> httpx.Response:
+        _refuse_after_the_fake(request)
+        return super().handle_request(request)
 
     def close(self) -> None:
         if self.set_up:
@@ -223,6 +230,26 @@ class DeferredAsyncHTTPTransport(_DeferredSetup, httpx.AsyncHTTPTransport):
 
     _setup = httpx.AsyncHTTPTransport.__init__
 
+    async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
+        _refuse_after_the_fake(request)
+        return await super().handle_async_request(request)
+
     async def aclose(self) -> None:
         if self.set_up:
             await super().aclose()
+
+
+def _refuse_after_the_fake(request: httpx.Request) -> None:
+    """Refuse a request of a client built for a fake once no fake serves its host."""
+    # Imported here: activation builds on this module.
+    from pictograph_testing.activation import serves
+    from pictograph_testing.strictness import StrayRequest
+
+    if not serves(request.url):
+        raise StrayRequest(
+            f"{request.method} {request.url} was refused: this client was built while a "
+            f"FakePictograph served {request.url.host}, and no fake serves it now (that "
+            "fake has stopped). It would have gone to the network with the fake's key. "
+            "Build the client while the fake is active (in the test, not once for the "
+            "session), or build a new one for the real API."
+        )

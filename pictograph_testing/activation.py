@@ -3,8 +3,8 @@
 While any fake is active: the SDK is coupled to the active fakes (its clock and jitter
 to the innermost one, its signed-URL transfers and respx's routes to the fake owning a
 host, its client construction to skip TLS for them: see :mod:`._sdk`), and
-``PICTOGRAPH_API_KEY`` (and ``PICTOGRAPH_BASE_URL`` for a non-default base URL) name the
-innermost fake, so a ``pictograph.Client()`` built by the code under test reaches it.
+``PICTOGRAPH_API_KEY`` and ``PICTOGRAPH_BASE_URL`` name the innermost fake, so a
+``pictograph.Client()`` built by the code under test reaches it.
 The environment is restored when the last fake stops, and the coupling removed then,
 unless it is held (:func:`hold`): the pytest plugin holds the coupling from one test's
 fake to the next, as putting it in place costs more than the rest of a fake's set-up,
@@ -104,7 +104,6 @@ coupling = SdkCoupling(clock=_clock, jitter=_jitter, owner=_owner, serves=serves
 _KEY_VARIABLE = "PICTOGRAPH_API_KEY"
 _URL_VARIABLE = "PICTOGRAPH_BASE_URL"
 _VARIABLES = (_KEY_VARIABLE, _URL_VARIABLE)
-_DEFAULT_BASE_URL = "https://api.pictograph.io"
 # The values the environment had when the outermost active fake started.
 _saved_environment: dict[str, str | None] = {}
 # Every value (``None``: unset) the active fakes gave each variable since the outermost
@@ -128,8 +127,9 @@ def _point_environment() -> None:
             _saved_environment[name] = os.environ.pop(name)
             _written[name] = {None}
     _point(_KEY_VARIABLE, fake.api_key)
-    # A base URL left in the environment (a staging one, say) must not lead away.
-    _point(_URL_VARIABLE, None if fake.base_url == _DEFAULT_BASE_URL else fake.base_url)
+    # The default base URL too: without the variable the SDK's command line reads a base
+    # URL from the user's config file (`pictograph login --base-url`), a staging one say.
+    _point(_URL_VARIABLE, fake.base_url)
 
 
 def _point(name: str, value: str | None) -> None:

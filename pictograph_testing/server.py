@@ -55,6 +55,7 @@ from typing import TYPE_CHECKING, Any
 from urllib.parse import parse_qsl, urlsplit
 
 from pictograph_testing import scenarios
+from pictograph_testing.activation import coupling
 from pictograph_testing.api import messages, strict_json
 from pictograph_testing.api.wire import is_json_type
 from pictograph_testing.bounds import MAX_SPEED
@@ -76,6 +77,7 @@ if TYPE_CHECKING:
     import pictograph
     import uvicorn
 
+    from pictograph_testing.catalog import ProfileName
     from pictograph_testing.clock import VirtualClock
 
     ScenarioRef: TypeAlias = "str | os.PathLike[str] | Mapping[str, Any]"
@@ -1122,7 +1124,7 @@ def fake_factory(
     base_url: str,
     *,
     seed: int | None = None,
-    profile: str | None = None,
+    profile: ProfileName | None = None,
     balance_usd: float | None = None,
     scenario: ScenarioRef | None = None,
     speed: float = 0.0,
@@ -1260,7 +1262,7 @@ class FakeServer:
         host: str = "127.0.0.1",
         port: int = 0,
         seed: int | None = None,
-        profile: str | None = None,
+        profile: ProfileName | None = None,
         balance_usd: float | None = None,
         scenario: ScenarioRef | None = None,
         speed: float = 0.0,
@@ -1368,7 +1370,10 @@ class FakeServer:
         import pictograph
 
         key = self.api_key if api_key is None else api_key
-        return pictograph.Client(api_key=key, base_url=self.base_url, **kwargs)
+        # Straight to loopback: a proxy the shell names (HTTPS_PROXY) would get the key.
+        return coupling.build_direct_client(
+            lambda: pictograph.Client(api_key=key, base_url=self.base_url, **kwargs)
+        )
 
     def async_client(self, *, api_key: str | None = None, **kwargs: Any) -> pictograph.AsyncClient:
         """A real ``pictograph.AsyncClient`` for this server, as :meth:`client` makes.
@@ -1382,7 +1387,9 @@ class FakeServer:
         import pictograph
 
         key = self.api_key if api_key is None else api_key
-        return pictograph.AsyncClient(api_key=key, base_url=self.base_url, **kwargs)
+        return coupling.build_direct_client(
+            lambda: pictograph.AsyncClient(api_key=key, base_url=self.base_url, **kwargs)
+        )
 
     def control(self, **kwargs: Any) -> httpx.Client:
         """An ``httpx.Client`` for the control routes: based at ``/_fake``, with the key.
@@ -1393,7 +1400,9 @@ class FakeServer:
         import httpx
 
         headers = {**self.control_headers, **kwargs.pop("headers", {})}
-        return httpx.Client(base_url=f"{self.base_url}/_fake", headers=headers, **kwargs)
+        # Straight to loopback, as `client`'s: a proxy would get the control key.
+        options = {"trust_env": False, **kwargs}
+        return httpx.Client(base_url=f"{self.base_url}/_fake", headers=headers, **options)
 
     def __enter__(self) -> FakeServer:
         return self.start()

@@ -246,7 +246,13 @@ def _status(fake: FakePictograph, headers: dict[str, str]) -> httpx.Response:
         ({}, "missing", "Missing API key: send it in the X-API-Key header."),
         ({"X-API-Key": "   "}, "missing", "Missing API key: send it in the X-API-Key header."),
         ({"Authorization": "Bearer pk_live_x"}, "missing", "Missing API key"),
-        ({"X-API-Key": "hunter2"}, "malformed", "Malformed API key: keys look like 'pk_live_'"),
+        ({"X-API-Key": "hunter2"}, "malformed", "Malformed API key: keys are 'pk_live_'"),
+        # The right prefix, too short: the message says how long a key is.
+        (
+            {"X-API-Key": "pk_live_dummy123"},
+            "malformed",
+            "Malformed API key: keys are 'pk_live_' or 'pk_test_' followed by 16 to 128 letters",
+        ),
         ({"X-API-Key": "pk_live_not-hex!"}, "malformed", "Malformed API key"),
         ({"X-API-Key": "pk_live_" + "0" * 32}, "unknown", "Invalid API key."),
     ],

@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import os
 from collections.abc import Iterator
+from pathlib import Path
 
 import httpcore
 import httpx
@@ -204,20 +205,51 @@ def test_fakes_on_different_hosts_each_get_their_traffic() -> None:
 # ── the environment ──
 
 
+@pytest.mark.parametrize("profile", [None, "research"])
+def test_the_sdk_cli_reaches_the_fake_whatever_the_users_config_file_says(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, profile: str | None
+) -> None:
+    """`pictograph login --base-url` saved a staging base URL (and a profile) in the
+    user's config file: the command line, run in process under a default fake, reads
+    `PICTOGRAPH_BASE_URL` before the file, so it reaches the fake, not staging."""
+    from pictograph.cli import _config
+    from pictograph.cli._app import app
+    from typer.testing import CliRunner
+
+    config = tmp_path / "config.toml"
+    config.write_text(
+        '[default]\napi_key = "pk_live_' + "a" * 24 + '"\n'
+        'base_url = "https://staging.pictograph.io"\n'
+        '[research]\napi_key = "pk_live_' + "b" * 24 + '"\n'
+        'base_url = "https://research.pictograph.io"\n',
+        encoding="utf-8",
+    )
+    monkeypatch.setattr(_config, "CONFIG_DIR", tmp_path)
+    monkeypatch.setattr(_config, "CONFIG_PATH", config)
+    monkeypatch.delenv("PICTOGRAPH_BASE_URL", raising=False)
+    if profile is not None:
+        monkeypatch.setenv("PICTOGRAPH_PROFILE", profile)
+    with FakePictograph(seed=1, strict=True) as fake:
+        result = CliRunner().invoke(app, ["credits", "balance"])
+        assert result.exit_code == 0, result.output
+        assert [call.path for call in fake.calls] == ["/api/v1/developer/credits/balance"]
+    assert "PICTOGRAPH_BASE_URL" not in os.environ
+
+
 def test_the_key_is_in_the_environment_while_active(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("PICTOGRAPH_API_KEY", "pk_live_mine")
     monkeypatch.setenv("PICTOGRAPH_BASE_URL", "https://staging.pictograph.io")
 
     with FakePictograph(seed=1) as fake:
         assert os.environ["PICTOGRAPH_API_KEY"] == fake.api_key
-        assert "PICTOGRAPH_BASE_URL" not in os.environ  # the default: nothing may lead away
+        assert os.environ["PICTOGRAPH_BASE_URL"] == fake.base_url  # the default too
         with FakePictograph(seed=2, base_url="http://fake.local:8080") as inner:
             assert os.environ["PICTOGRAPH_API_KEY"] == inner.api_key
             assert os.environ["PICTOGRAPH_BASE_URL"] == "http://fake.local:8080"
             with pictograph.Client() as client:
                 client.credits.balance()
         assert os.environ["PICTOGRAPH_API_KEY"] == fake.api_key
-        assert "PICTOGRAPH_BASE_URL" not in os.environ
+        assert os.environ["PICTOGRAPH_BASE_URL"] == "https://api.pictograph.io"
 
     assert os.environ["PICTOGRAPH_API_KEY"] == "pk_live_mine"
     assert os.environ["PICTOGRAPH_BASE_URL"] == "https://staging.pictograph.io"
@@ -350,6 +382,34 @@ def test_the_fakes_traffic_never_sets_up_a_network_transport(ready: FakePictogra
         transport = client._transport._client._transport
         assert isinstance(transport, DeferredHTTPTransport)
         assert not transport.set_up
+
+
+def test_a_client_that_outlives_its_fake_is_refused_not_sent_to_the_network() -> None:
+    """An app caches the client it built under one test's fake and uses it later with no
+    fake: the request is refused at once, naming why, and the network transport is never
+    set up (it would carry the fake's key to the real API, and retry in real time)."""
+    with FakePictograph(seed=1) as fake:
+        cached = pictograph.Client(max_retries=0)
+        assert cached.credits.balance() is not None
+    with pytest.raises(StrayRequest, match="built while a FakePictograph served"):
+        cached.credits.balance()
+    assert not cached._transport._client._transport.set_up
+    # Under a new fake of the same host (and so the same key), it is answered again.
+    with FakePictograph(seed=1) as again:
+        cached.credits.balance()
+        assert len(again.calls) == 1
+    assert len(fake.calls) == 1
+    cached.close()
+
+
+async def test_async_a_client_that_outlives_its_fake_is_refused() -> None:
+    with FakePictograph(seed=1):
+        cached = pictograph.AsyncClient(max_retries=0)
+        await cached.credits.balance()
+    with pytest.raises(StrayRequest, match="no fake serves it now"):
+        await cached.credits.balance()
+    assert not cached._transport._client._transport.set_up
+    await cached.aclose()
 
 
 # ── as a decorator (for unittest and plain functions) ──

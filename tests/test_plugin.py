@@ -157,7 +157,7 @@ def test_a_value_a_fixture_sets_with_monkeypatch_is_undone_as_it_expects(
 
         def test_with_staging(staging, pictograph_fake):
             assert os.environ["PICTOGRAPH_API_KEY"] == pictograph_fake.api_key
-            assert "PICTOGRAPH_BASE_URL" not in os.environ
+            assert os.environ["PICTOGRAPH_BASE_URL"] == pictograph_fake.base_url
 
         def test_next_with_a_fake(pictograph_fake):
             assert os.environ["PICTOGRAPH_API_KEY"] == pictograph_fake.api_key

@@ -117,6 +117,40 @@ def test_a_fast_clock_finishes_runs_by_itself() -> None:
         assert server.fake.clock.speed == 2000
 
 
+def _closed_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port: int = probe.getsockname()[1]
+    return port
+
+
+async def test_the_servers_own_clients_go_straight_to_it_whatever_proxy_the_shell_names(
+    server: FakeServer, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A shell with `HTTP(S)_PROXY` (a company's proxy, say): the server's clients and its
+    control client reach the server on loopback, never the proxy (which would get the
+    API key and the control key); here the proxy is a port nothing listens on."""
+    proxy = f"http://127.0.0.1:{_closed_port()}"
+    for name in ("HTTP_PROXY", "HTTPS_PROXY", "ALL_PROXY", "http_proxy", "https_proxy"):
+        monkeypatch.setenv(name, proxy)
+    for name in ("NO_PROXY", "no_proxy"):
+        monkeypatch.delenv(name, raising=False)
+    with server.client(max_retries=0) as client:
+        assert client.datasets.get(DATASET).name == DATASET
+    async with server.async_client(max_retries=0) as aclient:
+        assert (await aclient.datasets.get(DATASET)).name == DATASET
+    with server.control() as control:
+        assert control.get("/clock").status_code == 200
+    # A plain client of the user's own does use the proxy: only the fake's own go direct.
+    with (
+        pytest.raises(NetworkError),
+        pictograph.Client(
+            api_key=server.api_key, base_url=server.base_url, max_retries=0
+        ) as theirs,
+    ):
+        theirs.datasets.get(DATASET)
+
+
 def test_the_sdk_sees_the_apis_errors(server: FakeServer) -> None:
     with server.client(max_retries=0) as client, pytest.raises(NotFoundError):
         client.training.get("no-such-run")

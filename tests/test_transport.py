@@ -157,8 +157,9 @@ def test_headers_are_read_as_the_api_reads_them(extra: list[tuple[str, str]]) ->
 
 
 def test_a_path_that_only_begins_with_the_mounts_letters_is_not_under_it() -> None:
-    # Mounted at /proxy, `/proxyx/api/...` is another path: the fake's 404 for a path it
-    # does not serve, not a 400 quoting `x/api/...`, which the client never sent.
+    # Mounted at /proxy, `/proxyx/api/...` is another path: a 404 for a path the API's
+    # prefix comes after something else in (a client's base URL with a wrong path), not
+    # a 400 quoting `x/api/...`, which the client never sent.
     with FakePictograph(
         seed=1, base_url="https://api.example.com/proxy", assert_all_served=False
     ) as fake:
@@ -169,5 +170,8 @@ def test_a_path_that_only_begins_with_the_mounts_letters_is_not_under_it() -> No
                 "/proxyx/api/v1/developer/credits/balance", headers={"X-API-Key": fake.api_key}
             )
         assert answer.status_code == 404
-        assert answer.json()["error"]["code"] == "not_implemented_by_fake"
-        assert "/proxyx/api/v1/developer/credits/balance" in answer.json()["error"]["message"]
+        assert answer.json()["error"]["code"] == "not_found"
+        message = answer.json()["error"]["message"]
+        assert "/proxyx/api/v1/developer/credits/balance" in message
+        assert "comes after '/proxyx': the client's base URL holds a path" in message
+        assert fake.unserved_calls == ()

@@ -9,14 +9,13 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 import httpx
+import pictograph
 import pytest
 from pictograph.exceptions import NotFoundError
 
 from pictograph_testing.server import FakeServer
 
 if TYPE_CHECKING:
-    import pictograph
-
     from pictograph_testing import FakePictograph
 
 UNKNOWN_ID = "00000000-0000-4000-8000-000000000000"
@@ -163,4 +162,28 @@ def test_the_slash_hint_is_given_only_where_the_path_with_a_slash_is_a_route(
     assert public.status_code == training.status_code == 404
     assert public.json()["error"]["message"] == "No route GET /api/v1/developer/public/datasets."
     assert "collection routes end with '/'" in training.json()["error"]["message"]
+    assert fake.unserved_calls == ()
+
+
+@pytest.mark.parametrize("path", ["/api/v1/developer", "/v1", "/api/v1"])
+def test_a_base_url_with_a_path_is_pointed_at_not_blamed_on_the_fake(
+    fake: FakePictograph, path: str
+) -> None:
+    """`Client(base_url="https://api.pictograph.io/api/v1/developer")`: every path holds
+    the API's prefix twice. The 404 says the base URL has a path; it is no gap of the
+    fake (none is listed, and a strict teardown has nothing to report)."""
+    with (
+        pictograph.Client(api_key=fake.api_key, base_url=fake.base_url + path) as client,
+        pytest.raises(NotFoundError, match="the client's base URL holds a path") as refused,
+    ):
+        client.credits.balance()
+    assert f"comes after '{path}'" in str(refused.value)
+    assert fake.unserved_calls == ()
+
+
+async def test_async_a_base_url_with_a_path_is_pointed_at(fake: FakePictograph) -> None:
+    base_url = fake.base_url + "/api/v1/developer"
+    async with pictograph.AsyncClient(api_key=fake.api_key, base_url=base_url) as client:
+        with pytest.raises(NotFoundError, match="the client's base URL holds a path"):
+            await client.credits.balance()
     assert fake.unserved_calls == ()

@@ -144,6 +144,11 @@ class SdkCoupling:
         """
         self._interception.remove(host, keep_route=keep_route)
 
+    def build_direct_client(self, build: Callable[[], _Built]) -> _Built:
+        """Call ``build`` to make an SDK client that goes straight to its host, never
+        through a proxy the environment names (a served fake's, on loopback)."""
+        return self._client_build.direct(build)
+
     def build_client(
         self,
         build: Callable[[], _Built],

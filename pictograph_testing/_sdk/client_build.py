@@ -48,9 +48,16 @@ _METHOD = "_build_client"
 
 # The httpx client a transport being built should adopt. A context variable, so only the
 # thread building a fake's client is affected.
-_adopt: ContextVar[httpx.Client | httpx.AsyncClient | None] = ContextVar(
+_adopt: ContextVar[httpx.Client | httpx.AsyncClient | _Direct | None] = ContextVar(
     "pictograph_testing_adopt", default=None
 )
+
+
+class _Direct:
+    """What :data:`_adopt` holds while a client is built to go straight to its host."""
+
+
+_DIRECT = _Direct()
 
 
 class ClientBuildHook:
@@ -91,6 +98,9 @@ class ClientBuildHook:
 
         def _build_client(transport: Any) -> Any:
             adopted = _adopt.get()
+            if adopted is _DIRECT:
+                direct = _direct(original, is_async=is_async)
+                return original(transport) if direct is None else direct(transport)
             if adopted is not None:
                 return adopted
             if deferring is not None and _serves_base_url(transport, serves):
@@ -105,6 +115,18 @@ class ClientBuildHook:
         """Call ``build`` (which makes an SDK client) so that its transport adopts ``http``."""
         self.install()
         token = _adopt.set(http)
+        try:
+            return build()
+        finally:
+            _adopt.reset(token)
+            self.uninstall()
+
+    def direct(self, build: Callable[[], _Built]) -> _Built:
+        """Call ``build`` (which makes an SDK client) so that its transport builds the
+        httpx client the SDK would, but one that never goes through a proxy the
+        environment names (``HTTPS_PROXY``): a served fake's own clients, on loopback."""
+        self.install()
+        token = _adopt.set(_DIRECT)
         try:
             return build()
         finally:
@@ -218,6 +240,14 @@ def _serves_base_url(transport: Any, serves: Callable[[httpx.URL], bool]) -> boo
 
 
 @lru_cache(maxsize=8)
+def _direct(original: Any, *, is_async: bool) -> Callable[[Any], Any] | None:
+    """The SDK's own ``_build_client``, building a client that ignores the environment's
+    proxies (``trust_env=False``); ``None`` if ``original`` is not a plain function."""
+    del is_async  # one module serves both: the key keeps each transport's copy apart
+    return _with_httpx(original, _DirectHttpx("httpx"))
+
+
+@lru_cache(maxsize=8)
 def _deferring(original: Any, *, is_async: bool) -> Callable[[Any], Any] | None:
     """The SDK's own ``_build_client``, building a client whose TLS set-up is put off.
 
@@ -229,10 +259,16 @@ def _deferring(original: Any, *, is_async: bool) -> Callable[[Any], Any] | None:
     ``original`` is not a plain function (something else wraps it): then it is called
     as is. Made once per function (copying the module's globals costs a millisecond).
     """
+    return _with_httpx(original, _DeferringHttpx(is_async=is_async))
+
+
+def _with_httpx(original: Any, httpx_module: ModuleType) -> Callable[[Any], Any] | None:
+    """``original`` run over a copy of its globals in which ``httpx`` is
+    ``httpx_module``; ``None`` if it is not a plain function."""
     if not isinstance(original, FunctionType):
         return None
     namespace = dict(original.__globals__)
-    namespace["httpx"] = _DeferringHttpx(is_async=is_async)
+    namespace["httpx"] = httpx_module
     copy = FunctionType(
         original.__code__,
         namespace,
@@ -246,6 +282,19 @@ def _deferring(original: Any, *, is_async: bool) -> Callable[[Any], Any] | None:
 
 # What httpx hands on from a client's arguments to the network transport it builds.
 _TRANSPORT_OPTIONS = ("verify", "cert", "trust_env", "http1", "http2", "limits")
+
+
+class _DirectHttpx(ModuleType):
+    """``httpx`` as the SDK's ``_build_client`` sees it building a direct client."""
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(httpx, name)
+
+    def Client(self, **kwargs: Any) -> httpx.Client:
+        return httpx.Client(**{**kwargs, "trust_env": False})
+
+    def AsyncClient(self, **kwargs: Any) -> httpx.AsyncClient:
+        return httpx.AsyncClient(**{**kwargs, "trust_env": False})
 
 
 class _DeferringHttpx(ModuleType):

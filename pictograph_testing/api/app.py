@@ -46,7 +46,13 @@ from pictograph_testing.catalog import IDEMPOTENCY_TTL_SECONDS, MAX_IMAGE_BYTES
 from pictograph_testing.faults import Faults, TransportFault
 from pictograph_testing.journal import JOURNAL_LIMIT, CallLog
 from pictograph_testing.stream_socket import InProcessResults, closed_connection
-from pictograph_testing.world.errors import ApiRefusal, Conflict, InvalidRequest, field_error
+from pictograph_testing.world.errors import (
+    ApiRefusal,
+    Conflict,
+    InvalidRequest,
+    NotFound,
+    field_error,
+)
 from pictograph_testing.world.storage import STORAGE_PREFIX, SignedUpload
 from pictograph_testing.world.streams import Closing, ResultsReader
 from pictograph_testing.world.webhooks import Outcome
@@ -702,7 +708,7 @@ class Api:
             # one (a name `..` joined to `/training/`) is the API's own 404, not a gap.
             raise no_route(method, path)
         if raw is None:
-            raise NotImplementedByFake(method, path)
+            raise _not_served(method, path)
         matches = ROUTER.candidates(method, raw, sdk, client)
         if not matches:
             # A collection without its '/', a path retired in the caller's release, or one
@@ -716,7 +722,7 @@ class Api:
                 or ROUTER.sent_empty(method, raw)
             ):
                 raise no_route(method, path, collection=collection)
-            raise NotImplementedByFake(method, path)
+            raise _not_served(method, path)
         routes = tuple(
             (_server(found, found.wire_for(sdk, client) if found.wires else None), args)
             for found, args in matches
@@ -850,6 +856,17 @@ class Api:
 
 
 _API_ROOTS = frozenset({API_ROOT, API_ROOT.removesuffix("/"), API_PREFIX, DEVELOPER_PATH})
+
+
+def _not_served(method: str, path: str) -> NotFound:
+    """The 404 for a path no endpoint serves: a gap of the fake, unless the path holds
+    the API's prefix after something else (a client whose base URL has a path, such as
+    ``https://api.pictograph.io/api/v1``), which no release of the SDK sends."""
+    at = path.find(API_ROOT, 1)
+    if at > 0:
+        hint = messages.BASE_URL_WITH_A_PATH.format(root=API_ROOT, before=path[:at])
+        return NotFound(messages.NO_ROUTE.format(method=method, path=path, hint=hint))
+    return NotImplementedByFake(method, path)
 
 
 def _route_key(path: str) -> str | None:

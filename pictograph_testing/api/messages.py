@@ -10,6 +10,7 @@ from __future__ import annotations
 
 __all__ = [
     "BAD_JSON",
+    "BASE_URL_WITH_A_PATH",
     "BODY_NOT_JSON",
     "BODY_NOT_OBJECT",
     "BODY_REQUIRED",
@@ -128,6 +129,11 @@ HOST_NOT_SERVED = (
 
 # ── routing ──
 NO_ROUTE = "No route {method} {path}{hint}."
+BASE_URL_WITH_A_PATH = (
+    " (the API's prefix '{root}' comes after '{before}': the client's base URL holds a "
+    "path; give it the host alone, such as https://api.pictograph.io)"
+)
+"""The hint of a 404 whose path holds the API's prefix after something else."""
 METHOD_NOT_ALLOWED = "The API does not serve {method} requests: its routes take {methods}{here}."
 """A method no route of the API takes (OPTIONS, TRACE, a made-up one); ``here``: what
 the path itself takes, when it is a route."""

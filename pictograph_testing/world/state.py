@@ -62,7 +62,13 @@ if TYPE_CHECKING:
 
 __all__ = ["World"]
 
-_KEY_SHAPE = re.compile(r"pk_(?:live|test)_[A-Za-z0-9]{16,128}")
+_KEY_BODY = (16, 128)
+"""How many letters and digits follow a key's ``pk_live_`` or ``pk_test_``."""
+_KEY_SHAPE = re.compile(rf"pk_(?:live|test)_[A-Za-z0-9]{{{_KEY_BODY[0]},{_KEY_BODY[1]}}}")
+_MALFORMED = (
+    f"Malformed API key: keys are 'pk_live_' or 'pk_test_' followed by {_KEY_BODY[0]} to "
+    f"{_KEY_BODY[1]} letters and digits."
+)
 
 
 @lru_cache(maxsize=1024)  # every world of a seed names its first organization alike
@@ -455,10 +461,7 @@ class World:
         key = self.api_keys.get(presented.strip())
         if key is None:
             if not _KEY_SHAPE.fullmatch(presented.strip()):
-                raise Unauthorized(
-                    "Malformed API key: keys look like 'pk_live_' followed by letters and digits.",
-                    details={"reason": "malformed"},
-                )
+                raise Unauthorized(_MALFORMED, details={"reason": "malformed"})
             raise Unauthorized("Invalid API key.", details={"reason": "unknown"})
         if key.revoked:
             raise Unauthorized("This API key has been revoked.", details={"reason": "revoked"})

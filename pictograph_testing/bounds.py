@@ -14,6 +14,8 @@ __all__ = [
     "EARLIEST_START",
     "LATEST_INSTANT",
     "MAX_BALANCE_USD",
+    "MAX_CLIENT_RETRIES",
+    "MAX_CLIENT_TIMEOUT",
     "MAX_COORDINATE",
     "MAX_IMAGE_PIXELS",
     "MAX_IMAGE_SIDE",
@@ -52,6 +54,12 @@ MAX_COORDINATE = 1e9
 image, and small enough that what is computed from them (a polygon's enclosing box, a
 box's area in a COCO export) stays a finite number, so every answer and every exported
 file is strict JSON."""
+
+MAX_CLIENT_TIMEOUT = 365 * 24 * 3600.0
+"""The longest timeout, in seconds, a fake's client takes (a year: far beyond a test's)."""
+
+MAX_CLIENT_RETRIES = 100
+"""The most retries a fake's client takes."""
 
 MAX_SPEED = 1_000_000.0
 """The fastest a clock may run by itself, in virtual seconds per real second: a virtual

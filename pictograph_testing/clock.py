@@ -65,7 +65,14 @@ def _moved_by(name: str, amount: object) -> float:
     return seconds
 
 
+def _is_real(value: object) -> bool:
+    """Whether ``value`` is a real number (numpy's and ``Fraction`` too), not a bool."""
+    return not isinstance(value, bool) and isinstance(value, numbers.Real)
+
+
 def _check_speed(speed: float) -> None:
+    if not _is_real(speed):
+        raise TypeError(f"speed must be a number, got {speed!r:.60}")
     if not math.isfinite(speed) or not 0 <= speed <= MAX_SPEED:
         raise ValueError(
             f"speed must be 0 (the clock moves by hand) up to {MAX_SPEED:,.0f} virtual "
@@ -97,6 +104,8 @@ class VirtualClock:
     )
 
     def __init__(self, start: datetime = DEFAULT_START, *, speed: float = 0.0) -> None:
+        if not isinstance(start, datetime):
+            raise TypeError(f"start must be a timezone-aware datetime, got {start!r:.60}")
         if start.tzinfo is None:
             raise ValueError("start must be timezone-aware (e.g. tzinfo=timezone.utc)")
         _check_speed(speed)
@@ -204,6 +213,8 @@ class VirtualClock:
     def reach(self, moment: float) -> None:
         """Move time forward to ``moment`` virtual seconds since the start, exactly;
         nothing if the clock reads that already. Past the last instant: ``ValueError``."""
+        if type(moment) is not float and not _is_real(moment):
+            raise TypeError(f"moment must be a number of virtual seconds, got {moment!r:.60}")
         if moment != moment:  # NaN compares false with everything, the checks below too
             raise ValueError("the virtual clock cannot move to NaN seconds")
         with self._lock:

@@ -6,12 +6,13 @@ import functools
 import inspect
 import os
 import random
+from collections.abc import Iterable, Mapping
 from datetime import datetime
 from typing import TYPE_CHECKING, Any, Concatenate, NamedTuple, ParamSpec, TypeVar, cast, overload
 
 import httpx
 
-from pictograph_testing import activation, scenarios
+from pictograph_testing import activation, arguments, scenarios
 from pictograph_testing._http_client import API_KEY_HEADER, FakeAsyncHttpClient, FakeHttpClient
 from pictograph_testing._sdk.layout import client_defaults, require_async_client
 from pictograph_testing.api.app import Api
@@ -21,7 +22,13 @@ from pictograph_testing.api.dialects import (
     format_version,
 )
 from pictograph_testing.api.gateway import GATEWAY_PREFIX, gateway_url, holds_endpoint
-from pictograph_testing.bounds import MAX_SEED
+from pictograph_testing.bounds import (
+    MAX_BALANCE_USD,
+    MAX_CLIENT_RETRIES,
+    MAX_CLIENT_TIMEOUT,
+    MAX_SCENARIO_COUNT,
+    MAX_SEED,
+)
 from pictograph_testing.catalog import MICRO_USD, NAME_LIMIT, PLANS, ProfileName, profile_named
 from pictograph_testing.clock import VirtualClock
 from pictograph_testing.hosts import HostKey, host_key
@@ -45,7 +52,7 @@ from pictograph_testing.world.training import run_state
 from pictograph_testing.world.video_files import video_header
 
 if TYPE_CHECKING:
-    from collections.abc import Callable, Mapping, Sequence
+    from collections.abc import Callable, Sequence
     from pathlib import Path
     from types import TracebackType
 
@@ -109,9 +116,11 @@ class FakePictograph:
         # A scenario (a name in fixtures/ or in `scenario_dirs`, a JSON path, or a
         # snapshot) supplies the settings it names; an argument given here overrides it.
         # Without one: seed 0, classic, $100.
-        if isinstance(scenario_dirs, (str, os.PathLike)):
+        if isinstance(scenario_dirs, (str, os.PathLike)) or not isinstance(scenario_dirs, Iterable):
             raise TypeError(f"scenario_dirs must be a list of folders, got {scenario_dirs!r}")
         _check_arguments(seed, api_key, base_url, sdk_version, start, speed)
+        if api_key is not None:
+            arguments.sendable("api_key", api_key)
         # Checked with or without a scenario: a folder that is not there is a mistake to
         # hear about now, not when a name is first looked up in it.
         scenario_dirs = [scenarios.scenario_folder(folder) for folder in scenario_dirs]
@@ -173,7 +182,9 @@ class FakePictograph:
         self.assert_streams_stopped = assert_streams_stopped
         """Teardown fails for a stream still running (off by default: a stream nobody
         stops ends idle, as on the API, billed until then)."""
-        if isinstance(clock_modules, str) or not all(isinstance(m, str) for m in clock_modules):
+        if isinstance(clock_modules, str) or not all(
+            isinstance(m, str) and m.strip() for m in clock_modules
+        ):
             raise TypeError(f"clock_modules must be a list of module names, got {clock_modules!r}")
         self.clock_modules = tuple(clock_modules)
         """Modules of the code under test whose ``time.sleep``, ``time.monotonic``,
@@ -453,6 +464,9 @@ class FakePictograph:
     ) -> _Built:
         # The SDK's own headers on a client whose transport is this fake; the SDK's
         # transport adopts it instead of building one, and backs off on this fake's clock.
+        _check_client_options(timeout, max_retries)
+        if api_key is not None:
+            arguments.sendable("api_key", arguments.text("api_key", api_key))
         key = api_key if api_key is not None else self.api_key
         # The SDK's defaults, not the shell's PICTOGRAPH_TIMEOUT / _MAX_RETRIES.
         default_timeout, default_retries = client_defaults()
@@ -500,6 +514,15 @@ class FakePictograph:
         publishes it to Explore at once (see :meth:`publish_dataset`), under
         ``license_id``.
         """
+        arguments.api_name("name", name)
+        arguments.whole("images", images, high=MAX_SCENARIO_COUNT)
+        arguments.whole("completed_images", completed_images)
+        if classes is not None:
+            arguments.strings("classes", classes)
+        arguments.strings("annotation_types", annotation_types)
+        for field, value in (("description", description), ("license_id", license_id)):
+            if value is not None:
+                arguments.text(field, value)
         if visibility not in VISIBILITIES:
             raise ValueError(f"visibility must be one of {VISIBILITIES}, got {visibility!r}")
         if not 0 <= completed_images <= images:
@@ -550,8 +573,13 @@ class FakePictograph:
         (``top_auto_tags``; ``search`` matches them). Publishing a public dataset again
         only sets those. ``ValueError`` for a dataset the organization does not have.
         """
-        if star_count is not None and (isinstance(star_count, bool) or star_count < 0):
-            raise ValueError(f"star_count must be a count of 0 or more, got {star_count!r}")
+        arguments.text("dataset", dataset)
+        if star_count is not None:
+            arguments.whole("star_count", star_count, high=MAX_SCENARIO_COUNT)
+        if license_id is not None:
+            arguments.text("license_id", license_id)
+        if auto_tags is not None:
+            arguments.strings("auto_tags", auto_tags)
         world = self.world
         org_id = self._org_id(organization)
         with world.lock:
@@ -605,10 +633,16 @@ class FakePictograph:
 
         if provider not in PROVIDERS:
             raise ValueError(f"provider must be one of {PROVIDERS}, got {provider!r}")
-        if not api_key.strip():
+        if not arguments.text("api_key", api_key).strip():
             raise ValueError("api_key must not be blank")
+        arguments.text("workspace", workspace)
+        if not isinstance(datasets, Mapping):
+            raise TypeError(
+                f"datasets must map dataset names to counts or file names, got {datasets!r:.60}"
+            )
         files: dict[str, Sequence[str]] = {}
         for name, given in datasets.items():
+            arguments.text("each dataset name", name)
             if not name.strip() or len(name) > NAME_LIMIT or "/" in name:
                 # An import names its dataset after the source's: one the API would take.
                 raise ValueError(
@@ -619,6 +653,7 @@ class FakePictograph:
                     raise ValueError(f"dataset {name!r}: a count of 0 or more, got {given!r}")
                 files[name] = [f"{slug_of(name)}-{n:05d}.jpg" for n in range(1, given + 1)]
             else:
+                arguments.strings(f"dataset {name!r}'s file names", given)
                 bad = [f for f in given if not f.strip() or "/" in f]
                 if bad or len(set(given)) != len(given):
                     raise ValueError(
@@ -676,6 +711,13 @@ class FakePictograph:
         """
         if status not in ("pending", "processing", "completed", "failed"):
             raise ValueError(f"unknown export status {status!r}")
+        arguments.text("dataset", dataset)
+        arguments.api_name("name", name)
+        arguments.text("export_format", export_format)
+        if status_filter is not None:
+            arguments.text("status_filter", status_filter)
+        if class_filter is not None:
+            arguments.strings("class_filter", class_filter)
         world = self.world
         org_id = self._org_id(organization)
         with world.lock:
@@ -754,8 +796,8 @@ class FakePictograph:
         writes is that person's (a comment's author, whose edits are theirs alone).
         """
         org_id = self._org_id(organization)
-        if member is not None and member.organization_id != org_id:
-            raise ValueError(f"{member.email} is not a member of that organization")
+        if member is not None:
+            arguments.member_of("member", member, org_id)
         with self.world.lock:
             created_by = member.user_id if member is not None else None
             return self.world.add_api_key(org_id, role=role, created_by=created_by).key
@@ -774,6 +816,8 @@ class FakePictograph:
         ``organization=`` to the fake's. Another organization's resources are a 404 to
         it, never a 403.
         """
+        if name is not None:
+            arguments.api_name("name", name)
         with self.world.lock:
             org = self.world.add_organization(balance_usd=balance_usd, name=name)
             key = self.world.add_api_key(org.id, role="owner")
@@ -796,6 +840,9 @@ class FakePictograph:
         address counts as accepted. ``ValueError`` for an address already a member.
         """
         org_id = self._org_id(organization)
+        arguments.text("email", email)
+        if full_name is not None:
+            arguments.text("full_name", full_name)
         with self.world.lock:
             self.world.catch_up()  # an invite that expired by now is not accepted
             try:
@@ -816,6 +863,9 @@ class FakePictograph:
         matches.
         """
         org_id = self._org_id(organization)
+        arguments.text("invite", invite)
+        if full_name is not None:
+            arguments.text("full_name", full_name)
         with self.world.lock:
             self.world.catch_up()
             try:
@@ -856,19 +906,22 @@ class FakePictograph:
         time :meth:`track_task_time` records.
         """
         org_id = self._org_id(organization)
+        arguments.text("dataset", dataset)
+        if title is not None:
+            arguments.text("title", title)
+        assignees = arguments.members_of("assignees", assignees, org_id)
         world = self.world
         with world.lock:
             world.catch_up()
             try:
                 found = world.dataset(org_id, dataset)
-                if isinstance(images, int):
-                    if images < 0:
-                        raise ValueError(f"images must be 0 or more, got {images}")
-                    chosen = world.dataset_images(found)[:images]
+                if isinstance(images, int) and not isinstance(images, bool):
+                    chosen = world.dataset_images(found)[: arguments.whole("images", images)]
                 elif images is None:
                     chosen = world.dataset_images(found)
                 else:
-                    chosen = [world.image_service.at_path(found, path) for path in images]
+                    paths = arguments.strings("images (a count, or image paths)", images)
+                    chosen = [world.image_service.at_path(found, path) for path in paths]
             except ApiRefusal as refusal:
                 raise ValueError(refusal.message) from None
             return world.tasks.add(
@@ -886,6 +939,13 @@ class FakePictograph:
         ``tasks.contributions`` reports as ``active_seconds``, and the image counts among
         the member's ``images_worked``.
         """
+        from pictograph_testing.world.tasks import Task
+
+        if not isinstance(task, Task):
+            raise TypeError(f"task must be a task from add_task, got {task!r:.60}")
+        arguments.member_of("member", member, task.organization_id)
+        arguments.text("image", image)
+        arguments.whole("seconds", seconds)
         world = self.world
         with world.lock:
             try:
@@ -926,6 +986,7 @@ class FakePictograph:
 
         The default organization unless ``organization`` names another.
         """
+        usd = arguments.real("usd", usd, above=0, high=MAX_BALANCE_USD)
         org_id = self._org_id(organization)
         with self.world.lock:
             # Dated now: what the clock's services owe until now is posted before it.
@@ -985,10 +1046,15 @@ class FakePictograph:
         ``client.training.get(ref)`` answers at this virtual instant; the run itself (its
         plan, history, ledger figures) is ``fake.world.runs[run_id]``.
         """
+        arguments.text("ref", ref)
         org_id = self._org_id(organization)
         with self.world.lock:
             now = self.world.catch_up()
-            return run_state(self.world.training.resolve(org_id, ref), now)
+            try:
+                found = self.world.training.resolve(org_id, ref)
+            except ApiRefusal:
+                raise ValueError(f"no run with the id or name {ref!r}") from None
+            return run_state(found, now)
 
     @property
     def streams(self) -> tuple[StreamView, ...]:
@@ -1087,18 +1153,33 @@ class FakeOrganization:
         return self._fake.decline_invite(invite, organization=self.id)
 
     def client(
-        self, *, role: Role | None = None, api_key: str | None = None, **options: Any
+        self,
+        *,
+        role: Role | None = None,
+        api_key: str | None = None,
+        timeout: float | None = None,
+        max_retries: int | None = None,
     ) -> pictograph.Client:
         """A ``pictograph.Client`` with the owner key, a new key of ``role``, or
         ``api_key`` (one of this organization's keys)."""
-        return self._fake.client(api_key=self._key_for(role, api_key), **options)
+        _check_client_options(timeout, max_retries)  # before a key is minted for it
+        key = self._key_for(role, api_key)
+        return self._fake.client(api_key=key, timeout=timeout, max_retries=max_retries)
 
     def async_client(
-        self, *, role: Role | None = None, api_key: str | None = None, **options: Any
+        self,
+        *,
+        role: Role | None = None,
+        api_key: str | None = None,
+        timeout: float | None = None,
+        max_retries: int | None = None,
     ) -> pictograph.AsyncClient:
         """A ``pictograph.AsyncClient`` with the owner key, a new key of ``role``, or
         ``api_key`` (one of this organization's keys)."""
-        return self._fake.async_client(api_key=self._key_for(role, api_key), **options)
+        require_async_client()
+        _check_client_options(timeout, max_retries)
+        key = self._key_for(role, api_key)
+        return self._fake.async_client(api_key=key, timeout=timeout, max_retries=max_retries)
 
     def _key_for(self, role: Role | None, api_key: str | None) -> str:
         if api_key is None:
@@ -1172,6 +1253,14 @@ class _Hosts(NamedTuple):
     """What identifies each host served, as the interception routes them."""
     gateway_key: HostKey | None
     """The gateway's host, when it is not the API's (``None``: one host serves both)."""
+
+
+def _check_client_options(timeout: object, max_retries: object) -> None:
+    """Refuse a client's ``timeout`` or ``max_retries`` the SDK would not take."""
+    if timeout is not None:
+        arguments.real("timeout", timeout, above=0, high=MAX_CLIENT_TIMEOUT)
+    if max_retries is not None:
+        arguments.whole("max_retries", max_retries, high=MAX_CLIENT_RETRIES)
 
 
 def _check_arguments(

@@ -18,7 +18,7 @@ import re
 import sys
 import threading
 from collections import deque
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any, NamedTuple, overload
 from urllib.parse import parse_qsl
@@ -26,7 +26,7 @@ from urllib.parse import parse_qsl
 from pictograph_testing.api.route_paths import PLACEHOLDER, api_path, decoded_path, journal_path
 
 if TYPE_CHECKING:
-    from collections.abc import Callable, Iterator, Mapping
+    from collections.abc import Callable, Iterator
 
 __all__ = [
     "JOURNAL_BODY_LIMIT",
@@ -448,6 +448,10 @@ class CallList(Sequence[Call]):
         fault: bool | None = None,
     ) -> CallList:
         """Assert some call matches (exactly ``times`` calls, if given); return the matches."""
+        if times is not None and (
+            isinstance(times, bool) or not isinstance(times, int) or times < 0
+        ):
+            raise ValueError(f"times must be a whole number of calls, 0 or more, not {times!r}")
         found = self.filter(
             method, path, status=status, params=params, json=json, where=where, fault=fault
         )
@@ -582,6 +586,43 @@ class Journal(CallList):
         self._entries.clear()
 
 
+# What a request's method can be: the journal keeps the refused ones too (a 405).
+_HTTP_METHODS = ("GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS", "TRACE", "CONNECT")
+
+
+def _check_criteria(
+    method: object,
+    path: object,
+    status: object,
+    params: object,
+    json_body: object,
+    where: object,
+    fault: object,
+) -> None:
+    """Refuse a criterion no call can be matched by (a mistake, which would make
+    ``assert_not_called`` pass whatever the fake answered), naming it."""
+    if method is not None and (not isinstance(method, str) or method.upper() not in _HTTP_METHODS):
+        raise ValueError(f"method must be one of {', '.join(_HTTP_METHODS)}, not {method!r}")
+    if path is not None and not isinstance(path, (str, re.Pattern)):
+        raise TypeError(f"path must be a string or a compiled pattern, not {path!r}")
+    if status is not None and (
+        isinstance(status, bool)
+        or not isinstance(status, int)
+        or not (status == 0 or 100 <= status <= 599)
+    ):
+        raise ValueError(
+            f"status must be an HTTP status code (100 to 599, or 0 for a call the client "
+            f"got no answer to), not {status!r}"
+        )
+    for name, value in (("params", params), ("json", json_body)):
+        if value is not None and not isinstance(value, Mapping):
+            raise TypeError(f"{name} must be a mapping of names to values, not {value!r}")
+    if where is not None and not callable(where):
+        raise TypeError(f"where must be a function of a call, not {where!r}")
+    if fault is not None and not isinstance(fault, bool):
+        raise TypeError(f"fault must be True, False or None, not {fault!r}")
+
+
 class _Criteria:
     """One filter: a predicate over raw entries, and its description for messages."""
 
@@ -597,6 +638,7 @@ class _Criteria:
         where: Callable[[Call], bool] | None,
         fault: bool | None = None,
     ) -> None:
+        _check_criteria(method, path, status, params, json_body, where, fault)
         self._method = method.upper() if method is not None else None
         self._path = path_matcher(api_path(path, method) if isinstance(path, str) else path)
         self._status = status

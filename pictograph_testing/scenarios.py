@@ -20,6 +20,7 @@ import dataclasses
 import json
 import os
 import re
+from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -53,7 +54,7 @@ from pictograph_testing.world.images import split_path
 from pictograph_testing.world.members import Invite, Member
 
 if TYPE_CHECKING:
-    from collections.abc import Mapping, Sequence
+    from collections.abc import Sequence
     from datetime import datetime
 
     from pictograph_testing.world.state import World
@@ -229,6 +230,11 @@ def load_scenario(
     or command line: the server loads by name only (:func:`named_scenario`).
     """
     if not isinstance(ref, (str, os.PathLike)):
+        if not isinstance(ref, Mapping):
+            raise TypeError(
+                "scenario must be a name, a path to a JSON file or a scenario document (a "
+                f"dict), got {ref!r:.60}"
+            )
         return _parsed(dict(ref), "<document>")
     text = os.fspath(ref)
     if looks_like_path(ref):

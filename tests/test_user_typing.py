@@ -15,7 +15,7 @@ import pytest
 
 pytestmark = pytest.mark.slow
 
-USER_CODE = '''
+USER_CODE = """
 from __future__ import annotations
 
 import pytest
@@ -70,7 +70,7 @@ def call_it() -> int:
     with FakeServer() as server:
         del server
     return job()  # the fake is the decorator's to give
-'''
+"""
 
 # The lines mypy must report, and only those: each says so.
 EXPECTED = {
@@ -100,5 +100,5 @@ def test_mypy_strict_sees_the_public_api_as_documented(tmp_path: Path) -> None:
     lines = {int(found) for found in re.findall(r"user_tests\.py:(\d+): error", out)}
     assert lines == EXPECTED, out
     assert 'Module "pictograph_testing" has no attribute "FakePictogrpah"' in out
-    assert '"Literal[\'oom\', \'preemption\', \'data_error\']"' in out
+    assert "\"Literal['oom', 'preemption', 'data_error']\"" in out
     assert "\"Literal['classic', 'current'] | None\"" in out

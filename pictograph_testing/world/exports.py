@@ -241,7 +241,10 @@ class ExportService:
         """
         world = self._world
         if export_format not in EXPORT_FORMATS:
-            raise InvalidRequest(f"Unknown export format '{export_format}'.")
+            raise InvalidRequest(
+                f"Unknown export format '{export_format}': choose one of "
+                f"{', '.join(EXPORT_FORMATS)}."
+            )
         if status not in EXPORT_STATUSES:
             raise ValueError(f"unknown export status {status!r}; choose one of {EXPORT_STATUSES}")
         if name in self.of_dataset(dataset.id):

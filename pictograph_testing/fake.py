@@ -8,7 +8,17 @@ import os
 import random
 from collections.abc import Iterable, Mapping
 from datetime import datetime
-from typing import TYPE_CHECKING, Any, Concatenate, NamedTuple, ParamSpec, TypeVar, cast, overload
+from typing import (
+    TYPE_CHECKING,
+    Any,
+    Concatenate,
+    Generic,
+    NamedTuple,
+    ParamSpec,
+    TypeVar,
+    cast,
+    overload,
+)
 
 import httpx
 
@@ -1103,6 +1113,51 @@ class FakePictograph:
         )
 
 
+# A builder's parameters and result (a method of an organization takes the same), and a
+# decorated function's without its first parameter, the fake.
+_Params = ParamSpec("_Params")
+_Result = TypeVar("_Result")
+
+
+class _InOrganization(Generic[_Params, _Result]):
+    """A world builder of :class:`FakePictograph`, as a method of one organization.
+
+    It takes the builder's own parameters (so a type checker and ``help()`` see them,
+    declared once, on the builder), with ``organization`` given: the organization's.
+    """
+
+    def __init__(self, builder: Callable[Concatenate[FakePictograph, _Params], _Result]) -> None:
+        self._builder = builder
+        self.__doc__ = f"As :meth:`FakePictograph.{builder.__name__}`, in this organization."
+
+    @overload
+    def __get__(self, organization: None, owner: type) -> Self: ...
+
+    @overload
+    def __get__(
+        self, organization: FakeOrganization, owner: type
+    ) -> Callable[_Params, _Result]: ...
+
+    def __get__(
+        self, organization: FakeOrganization | None, owner: type
+    ) -> Self | Callable[_Params, _Result]:
+        if organization is None:
+            return self
+        builder: Callable[..., _Result] = self._builder
+        fake, org_id = organization._fake, organization.id
+
+        @functools.wraps(builder)
+        def in_organization(*args: _Params.args, **kwargs: _Params.kwargs) -> _Result:
+            if "organization" in kwargs:
+                raise TypeError(
+                    f"{builder.__name__}() of an organization builds in that organization: "
+                    "leave organization= out (or call the fake's own)"
+                )
+            return builder(fake, *args, organization=org_id, **kwargs)
+
+        return in_organization
+
+
 class FakeOrganization:
     """One organization of a fake's world, with its owner key: what it sees is its own.
 
@@ -1140,13 +1195,9 @@ class FakeOrganization:
         with self._fake.world.lock:
             self._fake.world.organizations[self.id].subscription_tier = tier
 
-    def add_member(self, email: str, role: MemberRole = "member", **options: Any) -> Member:
-        """As :meth:`FakePictograph.add_member`, in this organization."""
-        return self._fake.add_member(email, role, organization=self.id, **options)
+    add_member = _InOrganization(FakePictograph.add_member)
 
-    def accept_invite(self, invite: str, **options: Any) -> Member:
-        """As :meth:`FakePictograph.accept_invite`, in this organization."""
-        return self._fake.accept_invite(invite, organization=self.id, **options)
+    accept_invite = _InOrganization(FakePictograph.accept_invite)
 
     def decline_invite(self, invite: str) -> Invite:
         """As :meth:`FakePictograph.decline_invite`, in this organization."""
@@ -1198,25 +1249,11 @@ class FakeOrganization:
     def add_api_key(self, role: Role = "member", *, member: Member | None = None) -> str:
         return self._fake.add_api_key(role, organization=self.id, member=member)
 
-    def add_dataset(self, name: str, **options: Any) -> Dataset:
-        """As :meth:`FakePictograph.add_dataset`, in this organization."""
-        return self._fake.add_dataset(name, organization=self.id, **options)
-
-    def publish_dataset(self, dataset: str, **options: Any) -> Dataset:
-        """As :meth:`FakePictograph.publish_dataset`, in this organization."""
-        return self._fake.publish_dataset(dataset, organization=self.id, **options)
-
-    def add_export(self, dataset: str, name: str, **options: Any) -> Export:
-        """As :meth:`FakePictograph.add_export`, in this organization."""
-        return self._fake.add_export(dataset, name, organization=self.id, **options)
-
-    def add_task(self, dataset: str, **options: Any) -> Task:
-        """As :meth:`FakePictograph.add_task`, in this organization."""
-        return self._fake.add_task(dataset, organization=self.id, **options)
-
-    def add_video(self, **options: Any) -> Video:
-        """As :meth:`FakePictograph.add_video`, in this organization."""
-        return self._fake.add_video(organization=self.id, **options)
+    add_dataset = _InOrganization(FakePictograph.add_dataset)
+    publish_dataset = _InOrganization(FakePictograph.publish_dataset)
+    add_export = _InOrganization(FakePictograph.add_export)
+    add_task = _InOrganization(FakePictograph.add_task)
+    add_video = _InOrganization(FakePictograph.add_video)
 
     def top_up(self, usd: float) -> LedgerEntry:
         return self._fake.top_up(usd, organization=self.id)
@@ -1319,9 +1356,6 @@ def _parsed_hosts(base_url: str) -> _Hosts:
 
 _Built = TypeVar("_Built")
 _Function = TypeVar("_Function", bound="Callable[..., Any]")
-# A function whose first parameter is the fake: the decorated one goes without it.
-_Params = ParamSpec("_Params")
-_Result = TypeVar("_Result")
 FAKE_PARAMETER = "pictograph_fake"
 """The parameter through which a decorated function receives its fake."""
 

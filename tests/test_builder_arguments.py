@@ -200,3 +200,19 @@ def test_the_clock_and_the_fake_refuse_arguments_of_the_wrong_type() -> None:
         FakePictograph(clock_modules=[""])
     with pytest.raises(ValueError, match="api_key must be printable ASCII"):
         FakePictograph(api_key="pk_live_a\nb")
+
+
+def test_an_organizations_builders_take_the_fakes_parameters_in_that_organization() -> None:
+    with FakePictograph(seed=1) as fake:
+        other = fake.add_organization(name="Other")
+        other.add_dataset("road-signs", images=3, completed_images=1)
+        other.add_export("road-signs", "v1")
+        assert [d.name for d in other.client().datasets.list()] == ["road-signs"]
+        assert fake.client().datasets.list() == []
+        with pytest.raises(TypeError, match="imags"):
+            other.add_dataset("more", imags=3)  # type: ignore[call-arg]
+        with pytest.raises(TypeError, match="leave organization= out"):
+            other.add_dataset("more", organization=fake.organization)
+        with pytest.raises(TypeError, match="images must be a whole number"):
+            other.add_dataset("more", images=2.5)  # type: ignore[arg-type]
+        assert [d.name for d in other.client().datasets.list()] == ["road-signs"]

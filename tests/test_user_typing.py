@@ -61,6 +61,13 @@ def wrong(fake: FakePictograph) -> None:
     fake.webhooks.route("https://hooks.example.com/in", 42)  # error: no receiver
 
 
+def org_builders(fake: FakePictograph) -> None:
+    other = fake.add_organization(name="Other")
+    other.add_dataset("d", images=3, completed_images=1)
+    other.add_dataset("e", imags=3)  # error: no such parameter
+    other.client(role="viewer", max_retries=0)
+
+
 @FakePictograph(seed=1)
 def job(pictograph_fake: FakePictograph) -> int:
     return len(pictograph_fake.calls)

@@ -362,6 +362,7 @@ class _Checker:
                 "synthetic_images": dict,
                 "exports": list,
                 "registrations": dict,
+                "directory_generations": dict,
                 "directories": list,
             },
             full=full,
@@ -374,6 +375,7 @@ class _Checker:
         self.storage(record, where, full=full)
         self.publication(record, where)
         self.registrations(record.get("registrations", {}), f"{where}.registrations")
+        self.generations(record.get("directory_generations", {}), f"{where}.directory_generations")
         self.directories(record.get("directories", []), f"{where}.directories")
         self.refusal(where, check_annotation_types, record.get("annotation_types", ["bbox"]))
         self.refusal(where, check_classes, record.get("classes", []))
@@ -495,6 +497,18 @@ class _Checker:
             # be found, and the ids it was saved to protect would be handed out again.
             if canonical != path:
                 raise _Problem(f"{at}: a path is '/directory/filename', as snapshot() saves")
+            self.whole(count, at, low=1)
+
+    def generations(self, record: dict[str, Any], where: str) -> None:
+        """Directories made so far, by canonical path (``/a/b``): a count of at least 1."""
+        for path, count in record.items():
+            at = f"{where}[{path!r}]"
+            try:
+                canonical = directory_path(path, ("scenario",)).rstrip("/")
+            except ApiRefusal as refusal:
+                raise _Problem(f"{at}: {refusal.message}") from None
+            if canonical != path or path == "":
+                raise _Problem(f"{at}: a directory's path is '/a/b', as snapshot() saves")
             self.whole(count, at, low=1)
 
     def image(self, record: Any, where: str, classes: list[str], dataset: str) -> None:

@@ -60,6 +60,7 @@ if TYPE_CHECKING:
     from pictograph_testing.world.state import World
 
 __all__ = [
+    "NOT_CAPTURED",
     "SCHEMA_VERSION",
     "Scenario",
     "UnknownScenario",
@@ -103,7 +104,14 @@ _TOP_LEVEL = frozenset(
     }
 )
 _DATASET_EXTRAS = frozenset(
-    {"images", "synthetic_images", "exports", "registrations", "directories"}
+    {
+        "images",
+        "synthetic_images",
+        "exports",
+        "registrations",
+        "directory_generations",
+        "directories",
+    }
 )
 
 _IMAGE_EXTRAS = frozenset({"blob"})
@@ -531,6 +539,11 @@ class _Builder:
             world.image_service.restore_registrations(
                 dataset, {split_path(path): int(n) for path, n in record["registrations"].items()}
             )
+        if "directory_generations" in record:
+            # So does a directory's: a path made again gets the id the original gives.
+            world.directory_service.restore_generations(
+                dataset, {str(path): int(n) for path, n in record["directory_generations"].items()}
+            )
         synthetic = record.get("synthetic_images")
         if synthetic is not None:
             _only(
@@ -671,7 +684,7 @@ _UUID_LENGTH = 36
 # ── snapshots ──
 
 
-_NOT_CAPTURED: tuple[tuple[str, str, str], ...] = (
+NOT_CAPTURED: tuple[tuple[str, str, str], ...] = (
     ("comments", "annotation comments", "commenting"),
     ("tasks", "annotation tasks", "adding tasks"),
     ("public_imports", "public-dataset imports", "importing"),
@@ -712,7 +725,7 @@ def snapshot(world: World) -> dict[str, Any]:
             )
         if len(world.organizations) != 1:
             raise ValueError("snapshot() captures a world with exactly one organization")
-        for service, what, before in _NOT_CAPTURED:
+        for service, what, before in NOT_CAPTURED:
             built = world.built(service)
             if built is not None and built.holds_state:
                 # Refused, not left out: a loaded snapshot must answer as the world did.
@@ -793,6 +806,9 @@ def _dataset_document(world: World, dataset: Dataset) -> dict[str, Any]:
             _path_of(directory, filename): count
             for (directory, filename), count in sorted(registrations.items())
         }
+    generations = world.directory_service.generations(dataset)
+    if generations:
+        document["directory_generations"] = dict(sorted(generations.items()))
     exports = sorted(
         (e for e in world.exports.values() if e.dataset_id == dataset.id),
         key=lambda e: world.export_service.job(e).seq,

@@ -423,3 +423,59 @@ def test_a_running_clock_never_goes_back_while_its_pace_changes() -> None:
         reader.join()
         sys.setswitchinterval(interval)
     assert backwards == []
+
+
+async def test_a_coupled_modules_thread_work_stays_on_a_thread_and_its_sleeps_on_the_clock() -> (
+    None
+):
+    """Only `sleep`, `monotonic` and `time` follow the clock in a `clock_modules` module:
+    its `asyncio.to_thread` runs on a worker thread, as without the fake (in place, a
+    worker waiting for what the loop hands it blocked the loop for good)."""
+    import queue
+    import threading
+
+    worker = types.ModuleType("handing_worker")
+    worker.asyncio = asyncio  # type: ignore[attr-defined]
+    sys.modules["handing_worker"] = worker
+    try:
+        with FakePictograph(clock_modules=["handing_worker"]) as fake:
+            items: queue.Queue[int] = queue.Queue()
+            waiting = asyncio.ensure_future(worker.asyncio.to_thread(items.get, timeout=30))
+            await asyncio.sleep(0)
+            items.put(42)
+            assert await waiting == 42
+            elsewhere = await worker.asyncio.to_thread(threading.get_ident)
+            assert elsewhere != threading.get_ident()
+            await worker.asyncio.sleep(90)
+            assert fake.clock.monotonic() == 90.0
+    finally:
+        del sys.modules["handing_worker"]
+
+
+def test_an_async_dataset_download_sends_its_requests_in_the_same_order_every_run(
+    tmp_path: Path,
+) -> None:
+    """The async SDK downloads a dataset's files through `asyncio.as_completed`, which
+    starts them in the order of a set (memory addresses): the journal differed run to
+    run. They start in the order the SDK lists them, so the same calls repeat it."""
+
+    def journal(run: int) -> list[tuple[str, str, str]]:
+        with FakePictograph(seed=1) as fake:
+            fake.add_dataset("road-signs", images=12, completed_images=12)
+
+            async def download() -> None:
+                async with fake.async_client() as client:
+                    await client.datasets.download("road-signs", tmp_path / str(run))
+
+            asyncio.run(download())
+            return [(call.method, call.target, call.request_id) for call in fake.calls]
+
+    first = journal(0)
+    # Kept alive between runs, so the next runs' objects land at other addresses.
+    ballast = [object() for _ in range(1000)]
+    assert all(journal(run) == first for run in range(1, 5))
+    assert len(ballast) == 1000
+    fetched = [target for _, target, _ in first if target.startswith("/_storage/")]
+    assert [target.rsplit("/", 1)[1] for target in fetched] == [
+        f"img-{n:05d}.jpg" for n in range(1, 13)
+    ]

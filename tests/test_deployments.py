@@ -913,7 +913,7 @@ def test_an_image_url_on_the_fakes_own_storage_is_read_and_another_hosts_is_not(
 ) -> None:
     created = _active(client)
     with fake.world.lock:
-        path = fake.world.storage.sign("cat.png", "image/png", _png)
+        path = fake.world.storage.sign("test/cat", "cat.png", "image/png", _png)
     own = f"{fake.base_url}{path}"
     with client.deployments.connect(created.deployment, created.auth_token) as ep:
         by_url = ep.infer(own)

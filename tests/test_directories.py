@@ -398,3 +398,35 @@ def _png() -> bytes:
     out = io.BytesIO()
     PILImage.new("RGB", (8, 6), (10, 20, 30)).save(out, format="PNG")
     return out.getvalue()
+
+
+def test_a_path_made_again_after_loading_gets_the_id_the_original_world_gives() -> None:
+    """A directory made, deleted, then snapshotted: the path made again gets a new id,
+    the same in the original world and the loaded one (the snapshot keeps how many
+    directories each path has had), never the deleted directory's."""
+    from pictograph_testing import FakePictograph
+
+    with FakePictograph(seed=1) as fake:
+        client = fake.client()
+        client.datasets.create("birds")
+        first = client.directories.create("birds", "/night").id
+        client.directories.delete("birds", "/night")
+        document = fake.snapshot()
+        original = client.directories.create("birds", "/night").id
+    assert document["datasets"][0]["directory_generations"] == {"/night": 1}
+    with FakePictograph(scenario=document) as loaded:
+        again = loaded.client().directories.create("birds", "/night").id
+        assert loaded.snapshot()["datasets"][0]["directory_generations"] == {"/night": 2}
+    assert again == original != first
+
+
+@pytest.mark.parametrize("generations", [{"night": 1}, {"/night": 0}, {"/": 1}])
+def test_saved_directory_generations_are_checked(generations: dict[str, int]) -> None:
+    from pictograph_testing import FakePictograph
+
+    document = {
+        "schema_version": 1,
+        "datasets": [{"name": "birds", "directory_generations": generations}],
+    }
+    with pytest.raises(ValueError, match="directory_generations"):
+        FakePictograph(scenario=document)

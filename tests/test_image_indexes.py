@@ -125,3 +125,18 @@ async def test_async_filtered_pages(tmp_path: Path) -> None:
         page = await aclient.images.list(DATASET, status="complete", limit=2, offset=1)
         assert [i.id for i in page] == complete[2:4]
         await aclient.aclose()
+
+
+def test_a_copy_into_another_dataset_is_found_by_its_split_and_stage() -> None:
+    with FakePictograph(seed=3) as fake:
+        fake.add_dataset(DATASET, images=4, completed_images=2)
+        fake.add_dataset("copies")
+        client = fake.client(max_retries=0)
+        source = client.images.list(DATASET, status="complete")[0]
+        client.images.set_split(DATASET, source.id, "val")
+        client.batch.copy_to_dataset(DATASET, [source.id], "copies")
+        [copy] = client.images.list("copies")
+        assert (copy.split, copy.status) == ("val", "complete")
+        assert [i.id for i in client.images.list("copies", split="val")] == [copy.id]
+        assert [i.id for i in client.images.list("copies", status="complete")] == [copy.id]
+        assert client.images.list("copies", split="train") == []

@@ -915,3 +915,49 @@ def test_a_record_the_document_gives_no_id_never_draws_one_it_holds() -> None:
     with FakePictograph(scenario=document) as loaded, loaded.client(max_retries=0) as client:
         ids = {d.name: d.id for d in client.datasets.list()}
         assert len(set(ids.values())) == len(ids) == 2
+
+
+@pytest.mark.parametrize("read", ["export", "dataset", "twice at one instant"])
+def test_a_download_is_a_read_it_changes_neither_the_snapshot_nor_the_ids_after_it(
+    read: str, tmp_path: Path
+) -> None:
+    """Downloading signs a URL: its token no longer comes from the world's id generator,
+    so a snapshot after it is the one before it (but the key's `last_used_at`), and the
+    next id minted is the one a world that read nothing mints."""
+
+    def world(download: bool) -> tuple[dict[str, Any], str, list[str]]:
+        with FakePictograph(seed=3) as fake:
+            fake.add_dataset("birds", images=3, completed_images=3)
+            fake.add_export("birds", "v1")
+            client = fake.client()
+            urls = []
+            if download and read == "dataset":
+                client.datasets.download("birds", tmp_path / "dataset")
+            elif download:
+                client.exports.download("birds", "v1", tmp_path / "v1.zip")
+                if read == "twice at one instant":
+                    client.exports.download("birds", "v1", tmp_path / "again.zip")
+                urls = [c.path for c in fake.calls if c.path.startswith("/_storage/")]
+            document = fake.snapshot()
+            for key in document["api_keys"]:
+                key.pop("last_used_at", None)
+            return document, client.datasets.create("next").id, urls
+
+    unread, unread_next, _ = world(download=False)
+    after_read, read_next, urls = world(download=True)
+    assert after_read == unread
+    assert read_next == unread_next
+    # Each download its own URL, two at one instant too.
+    assert len(set(urls)) == len(urls) == {"export": 1, "twice at one instant": 2}.get(read, 0)
+
+
+def test_the_docs_name_everything_a_snapshot_refuses() -> None:
+    """Each kind of state `snapshot()` refuses is listed where the limits are written."""
+    from pathlib import Path
+
+    from pictograph_testing.scenarios import NOT_CAPTURED
+
+    page = (Path(__file__).resolve().parent.parent / "docs" / "scenarios.md").read_text()
+    limits = " ".join(page.split("**Limits of schema version 1.**")[1].split())
+    missing = [what for _, what, _ in NOT_CAPTURED if what not in limits]
+    assert not missing, missing

@@ -22,7 +22,7 @@ from typing import TYPE_CHECKING, Any
 from pictograph_testing._sdk.layout import optional_module
 
 if TYPE_CHECKING:
-    from collections.abc import Callable, Sequence
+    from collections.abc import Awaitable, Callable, Iterable, Sequence
 
     from pictograph_testing.clock import VirtualClock
 
@@ -59,18 +59,33 @@ class _TimeStandIn(ModuleType):
 
 class _AsyncioStandIn(ModuleType):
     """``asyncio`` as SDK modules see it while coupled: ``sleep`` sleeps on the fake's
-    clock, and ``to_thread`` runs its (file) work in place, in order."""
+    clock; ``to_thread`` runs its (file) work in place, in order, and ``as_completed``
+    starts and hands back its awaitables in the order given.
 
-    def __init__(self, clock: Callable[[], VirtualClock | None]) -> None:
+    ``for_sdk=False``: as a module named in ``clock_modules`` sees it, where only
+    ``sleep`` changes: the user's own thread work stays on a thread, and the order in
+    which their awaitables complete stays theirs.
+    """
+
+    def __init__(self, clock: Callable[[], VirtualClock | None], *, for_sdk: bool) -> None:
         super().__init__("asyncio")
         self._clock = clock
+        self._for_sdk = for_sdk
 
     def __getattr__(self, name: str) -> Any:
         return getattr(asyncio, name)
 
+    def as_completed(self, fs: Iterable[Awaitable[Any]], *, timeout: float | None = None) -> Any:
+        if not self._for_sdk or timeout is not None or self._clock() is None:
+            return asyncio.as_completed(fs, timeout=timeout)
+        # asyncio's starts the awaitables in the order of a set (memory addresses): the
+        # SDK's async dataset download sent its requests in another order each run.
+        # Started in the order given and handed back in that order, the journal repeats.
+        return iter([asyncio.ensure_future(awaitable) for awaitable in fs])
+
     async def to_thread(self, func: Callable[..., Any], /, *args: Any, **kwargs: Any) -> Any:
         clock = self._clock()
-        if clock is None:
+        if clock is None or not self._for_sdk:
             return await asyncio.to_thread(func, *args, **kwargs)
         # The SDK's file reads and writes (every release's every use), run in place: on
         # a thread pool, gathered uploads reached the fake in whatever order the threads
@@ -138,9 +153,11 @@ class ClockCoupling:
     ) -> None:
         self._stand_ins: dict[ModuleType, ModuleType] = {
             time: _TimeStandIn(clock),
-            asyncio: _AsyncioStandIn(clock),
+            asyncio: _AsyncioStandIn(clock, for_sdk=True),
             random: _RandomStandIn(generator),
         }
+        # The user's own modules (`clock_modules`): their sleeps on the clock, no more.
+        self._user_asyncio = _AsyncioStandIn(clock, for_sdk=False)
         # Each place a stand-in goes: (the module's namespace, attribute, real module,
         # stand-in). Namespaces, not modules: installing per test pays no `vars()` calls.
         self._saved: list[tuple[dict[str, Any], str, ModuleType]] = []
@@ -204,7 +221,7 @@ class ClockCoupling:
             time.sleep: self._stand_ins[time].sleep,
             time.monotonic: self._stand_ins[time].monotonic,
             time.time: self._stand_ins[time].time,
-            asyncio.sleep: self._stand_ins[asyncio].sleep,
+            asyncio.sleep: self._user_asyncio.sleep,
         }
         replaced: list[tuple[ModuleType, str, object]] = []
         for name in names:
@@ -215,8 +232,10 @@ class ClockCoupling:
                 raise ValueError(f"clock_modules: cannot import {name!r} ({missing})") from None
             namespace = vars(module)
             for attribute, value in list(namespace.items()):
-                if isinstance(value, ModuleType) and value in (time, asyncio):
-                    stand_in: object = self._stand_ins[value]
+                if value is asyncio:
+                    stand_in: object = self._user_asyncio
+                elif value is time:
+                    stand_in = self._stand_ins[time]
                 elif not isinstance(value, ModuleType) and _hashable(value) in functions:
                     stand_in = functions[value]
                 else:

@@ -486,7 +486,10 @@ def _download(call: Call, ref: str) -> Reply:
         if mode != "annotations_only":
             # Signed, so the SDK's unauthenticated client can fetch it; made when fetched.
             path = world.storage.sign(
-                image.filename, service.served_type(image), _bytes_of(world, image)
+                f"image/{image.id}",
+                image.filename,
+                service.served_type(image),
+                _bytes_of(world, image),
             )
             image_url = call.base_url + path
         items.append(

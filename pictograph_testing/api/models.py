@@ -319,7 +319,12 @@ def _blob(call: Call, model: Model, version: ModelVersion, name: str) -> bytes:
 
 
 def _signed(call: Call, model: Model, version: ModelVersion, name: str, content_type: str) -> str:
-    path = call.world.storage.sign(name, content_type, lambda: _blob(call, model, version, name))
+    path = call.world.storage.sign(
+        f"model/{version.id}/{name}",
+        name,
+        content_type,
+        lambda: _blob(call, model, version, name),
+    )
     return call.base_url + path
 
 

@@ -18,6 +18,8 @@ from pictograph_testing.world.errors import Conflict, InvalidRequest, NotFound, 
 from pictograph_testing.world.images import check_directory_name, directory_path
 
 if TYPE_CHECKING:
+    from collections.abc import Mapping
+
     from pictograph_testing.world.entities import Dataset, Image
     from pictograph_testing.world.state import World
 
@@ -280,6 +282,16 @@ class DirectoryService:
         """Forget a deleted dataset's directories (its images are gone already)."""
         for directory in self._rows.pop(dataset.id, {}).values():
             del self._by_id[directory.id]
+
+    def generations(self, dataset: Dataset) -> dict[str, int]:
+        """Path -> how many directories the dataset has made at that path, ever: what a
+        snapshot saves so a path made again after loading gets the id the original gives."""
+        return {path: n for (owner, path), n in self._made.items() if owner == dataset.id}
+
+    def restore_generations(self, dataset: Dataset, counts: Mapping[str, int]) -> None:
+        """Take saved :meth:`generations` (a snapshot's) as the dataset's own."""
+        for path, count in counts.items():
+            self._made[(dataset.id, path)] = count
 
     def adopt(self, directory: Directory) -> None:
         """Keep a directory made elsewhere (a scenario's) as it is."""

@@ -545,7 +545,9 @@ class ExportService:
 
     def download_path(self, export: Export) -> str:
         """Mint a signed storage path for the export's ZIP (one per request, as the API does)."""
-        return self._world.storage.sign(_zip_name(export), "application/zip", self._zip(export))
+        return self._world.storage.sign(
+            f"export/{export.id}", _zip_name(export), "application/zip", self._zip(export)
+        )
 
     def listed_path(self, export: Export, expires_at: float) -> str | None:
         """The signed path a read of the export reports (``download_url``), valid until the

@@ -956,7 +956,9 @@ class ImageService:
             outcome.renamed += name != image.filename
             copied = self._copy_into(target, image, directory, name, labels=True)
             copied.tags = list(image.tags)
+            self._index(copied, -1)
             copied.split = image.split
+            self._index(copied, +1)
             outcome.processed += 1
             for annotation in image.annotations:
                 label = str(annotation.get("name"))

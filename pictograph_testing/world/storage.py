@@ -74,15 +74,35 @@ class BlobStore:
         # own bytes until one is registered.
         self._received: dict[tuple[str, str, str], list[SignedUpload]] = {}
         self._made: dict[tuple[str, str], bytes] = {}
+        # How many URLs were signed for each thing at the current virtual instant: what
+        # tells their tokens apart (see `sign`); only the current instant's are kept.
+        self._signing_instant = -1.0
+        self._signed_now: dict[str, int] = {}
         # When to forget each token, and each upload nobody registered: heaps, trimmed
         # whenever something is added, so memory follows the virtual clock with no scan.
         self._forget_tokens: list[tuple[float, str]] = []
         self._forget_received: list[tuple[float, tuple[str, str, str], str]] = []
 
-    def sign(self, filename: str, content_type: str, produce: Callable[[], bytes | None]) -> str:
-        """Return the path (under :data:`STORAGE_PREFIX`) of a new signed URL."""
-        token = self._world.ids.hex(40)
-        expires_at = self._world.now() + SIGNED_URL_TTL_SECONDS
+    def sign(
+        self, name: str, filename: str, content_type: str, produce: Callable[[], bytes | None]
+    ) -> str:
+        """Return the path (under :data:`STORAGE_PREFIX`) of a new signed URL for the
+        thing ``name`` names (``"export/<id>"``), one per call, as a download asks.
+
+        Its token derives from the seed, ``name``, the virtual instant and how many were
+        signed for ``name`` at that instant: a download is a read, and draws no id from
+        the world's generator (the ids minted after it, and a snapshot, are the same
+        whether or not anything was downloaded).
+        """
+        now = self._world.now()
+        if now != self._signing_instant:
+            self._signing_instant = now
+            self._signed_now.clear()
+        count = self._signed_now.get(name, 0)
+        self._signed_now[name] = count + 1
+        seed = self._world.seed
+        token = hashlib.sha256(f"{seed}/{name}/{now!r}/{count}".encode()).hexdigest()[:40]
+        expires_at = now + SIGNED_URL_TTL_SECONDS
         self._blobs[token] = SignedBlob(filename, content_type, produce, expires_at)
         self._remember(token, expires_at)
         return f"{STORAGE_PREFIX}{token}/{quote(filename, safe='')}"

@@ -47,7 +47,9 @@ from pictograph_testing.strictness import (
     StrayCall,
     TeardownCheckFailed,
     host_allowed,
+    is_pictograph_host,
     normalised_hosts,
+    pictograph_message,
     stray_message,
     teardown_problems,
 )
@@ -326,11 +328,17 @@ class FakePictograph:
 
         ``None`` when the fake is not strict or the host is allowed.
         """
-        if not self.strict or host_allowed(request.url, self.allow_hosts):
+        if host_allowed(request.url, self.allow_hosts):
+            return None
+        if self.strict:
+            message = stray_message(request.method, request.url, self.base_url)
+        elif is_pictograph_host(request.url):
+            message = pictograph_message(request.method, request.url, self.base_url)
+        else:
             return None
         with self.world.lock:
             self.stray_calls.append(StrayCall(request.method, str(request.url), self.clock.now()))
-        return stray_message(request.method, request.url, self.base_url)
+        return message
 
     # ── as a decorator ──
 

@@ -10,7 +10,9 @@ decorator when the body raised nothing), :func:`teardown_problems` lists:
   ``assert_all_served=False``: the code under test got a 404 the real API would not send;
 - with ``strict=True``, requests to a host that is neither an active fake's nor in
   ``allow_hosts`` (``fake.stray_calls``): each was refused with :class:`StrayRequest`
-  instead of going to the network, as respx's ``assert_all_mocked`` does;
+  instead of going to the network, as respx's ``assert_all_mocked`` does; strict or
+  not, those to the real Pictograph's domain (another scheme or port of the fake's
+  host, ``http://api.pictograph.io``), which would carry the fake's key there;
 - with ``assert_streams_stopped=True``, streams still running (``fake.streams``): code
   that opens a stream must stop it, or it is billed until it ends idle.
 """
@@ -32,11 +34,14 @@ if TYPE_CHECKING:
     from pictograph_testing.world.failures import JobFailure
 
 __all__ = [
+    "PICTOGRAPH_DOMAIN",
     "StrayCall",
     "StrayRequest",
     "TeardownCheckFailed",
     "host_allowed",
+    "is_pictograph_host",
     "normalised_hosts",
+    "pictograph_message",
     "stray_message",
     "teardown_problems",
 ]
@@ -94,6 +99,27 @@ def host_allowed(url: httpx.URL, allow_hosts: Sequence[str]) -> bool:
     )
 
 
+PICTOGRAPH_DOMAIN = "pictograph.io"
+"""The real API's domain: while a fake is active, no request reaches a host in it (a
+scheme, port or name of it other than the fake's), strict or not, unless allowed."""
+
+
+def is_pictograph_host(url: httpx.URL) -> bool:
+    """Whether ``url`` is on the real Pictograph's domain (``api.pictograph.io``, ...)."""
+    host = url.host.lower().rstrip(".")
+    return host == PICTOGRAPH_DOMAIN or host.endswith("." + PICTOGRAPH_DOMAIN)
+
+
+def pictograph_message(method: str, url: httpx.URL, fake_url: str) -> str:
+    """Say why a request to the real Pictograph was refused while a fake is active."""
+    return (
+        f"{method} {url} was refused: it is the real Pictograph's, and this test's "
+        f"FakePictograph answers {fake_url}: the request would have reached the real API "
+        "(with the fake's key). Point the code at the fake's base URL, or allow the host: "
+        f"FakePictograph(allow_hosts=[{url.host!r}])"
+    )
+
+
 def stray_message(method: str, url: httpx.URL, fake_url: str) -> str:
     """Say why a strict fake refused a request, and what to do about it."""
     return (
@@ -144,7 +170,7 @@ def teardown_problems(fake: FakePictograph) -> list[str]:
         problems.append(
             _listed(
                 f"{len(fake.stray_calls)} request(s) to hosts that are neither the fake nor "
-                "allowed (strict=True refused them)",
+                "allowed (refused: strict=True, or the real Pictograph's)",
                 [f"{call.method} {call.url}" for call in fake.stray_calls],
                 "Point the code at the fake, or add the hosts to allow_hosts=[...].",
             )

@@ -16,7 +16,7 @@ import respx
 from pictograph_testing import FakePictograph, activation
 from pictograph_testing._http_client import DeferredHTTPTransport
 from pictograph_testing._sdk.interception import NetworkTransportMocker
-from pictograph_testing.strictness import StrayRequest
+from pictograph_testing.strictness import StrayRequest, TeardownCheckFailed
 
 DATASET, EXPORT = "road-signs", "v1"
 
@@ -410,6 +410,39 @@ async def test_async_a_client_that_outlives_its_fake_is_refused() -> None:
         await cached.credits.balance()
     assert not cached._transport._client._transport.set_up
     await cached.aclose()
+
+
+@pytest.mark.parametrize(
+    "base_url",
+    ["http://api.pictograph.io", "https://api.pictograph.io:8443", "https://api.pictograph.io."],
+)
+def test_the_real_pictograph_is_refused_while_a_fake_runs_strict_or_not(base_url: str) -> None:
+    """Another scheme, port or spelling of the fake's own host is the real Pictograph:
+    refused (with the fake's key it would have reached the real API), and listed at
+    teardown; any other host is still left alone unless the fake is strict."""
+    fake = FakePictograph(seed=1).start()
+    try:
+        with (
+            pictograph.Client(base_url=base_url, max_retries=0) as client,
+            pytest.raises(StrayRequest, match="it is the real Pictograph's"),
+        ):
+            client.credits.balance()
+        assert [call.url.split("/api/")[0] for call in fake.stray_calls] == [base_url]
+        assert len(fake.calls) == 0
+    finally:
+        fake.stop()
+    with pytest.raises(TeardownCheckFailed, match="request\\(s\\) to hosts"):
+        fake.verify()
+
+
+def test_a_pictograph_host_can_be_allowed() -> None:
+    with FakePictograph(seed=1, allow_hosts=["api.pictograph.io:8443"]) as fake:
+        assert fake.refuse_stray(httpx.Request("GET", "https://api.pictograph.io:8443/x")) is None
+        refused = fake.refuse_stray(httpx.Request("GET", "http://api.pictograph.io/x"))
+        assert refused is not None
+        assert "real Pictograph" in refused
+        fake.stray_calls.clear()
+        assert fake.refuse_stray(httpx.Request("GET", "https://example.com/x")) is None
 
 
 # ── as a decorator (for unittest and plain functions) ──

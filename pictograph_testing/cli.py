@@ -186,13 +186,12 @@ def _port(text: str) -> int:
 
 
 def _serve(args: argparse.Namespace) -> int:
+    from pictograph_testing.server import require_uvicorn
+
     try:
-        import uvicorn  # noqa: F401  # the server's own dependency, checked here to say so
-    except ImportError:
-        print(
-            "pictograph-fake serve needs uvicorn: pip install 'pictograph-testing[server]'",
-            file=sys.stderr,
-        )
+        require_uvicorn()
+    except ModuleNotFoundError as missing:
+        print(missing, file=sys.stderr)
         return 2
 
     from pictograph_testing.server import (

@@ -90,6 +90,7 @@ __all__ = [
     "CONTROL_PREFIX",
     "MAX_HEADER_BYTES",
     "MAX_TARGET_BYTES",
+    "NEEDS_UVICORN",
     "REDACTED",
     "FakeAsgiApp",
     "FakeServer",
@@ -99,6 +100,7 @@ __all__ = [
     "fake_factory",
     "new_control_key",
     "public_base_url",
+    "require_uvicorn",
     "served_hosts",
     "uvicorn_config",
     "uvicorn_server",
@@ -1181,9 +1183,25 @@ def fake_factory(
     return make
 
 
+NEEDS_UVICORN = (
+    "serving the fake over HTTP (FakeServer, pictograph-fake serve) needs uvicorn: "
+    "pip install 'pictograph-testing[server]'"
+)
+"""What a server started without its extra says."""
+
+
+def require_uvicorn() -> None:
+    """Raise ``ModuleNotFoundError`` saying which extra to install, if uvicorn is missing."""
+    try:
+        import uvicorn  # noqa: F401  # the server's own dependency, checked here to say so
+    except ModuleNotFoundError as missing:
+        raise ModuleNotFoundError(NEEDS_UVICORN, name=missing.name) from None
+
+
 def uvicorn_server(app: FakeAsgiApp) -> uvicorn.Server:
     """A uvicorn server of ``app`` (:func:`uvicorn_config`) that lets it close a
     client's connection unanswered (an injected transport fault)."""
+    require_uvicorn()
     import uvicorn
 
     server = uvicorn.Server(uvicorn_config(app))
@@ -1326,6 +1344,7 @@ class FakeServer:
 
     def start(self) -> FakeServer:
         """Bind, start uvicorn in a daemon thread and wait until it listens."""
+        require_uvicorn()
         if self._server is not None:
             raise RuntimeError("this FakeServer is already running")
         sock = bind(self._host, self._port)

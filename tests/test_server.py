@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import socket
+import sys
 import threading
 from typing import TYPE_CHECKING, Any
 
@@ -753,3 +754,17 @@ def test_webhooks_due_go_out_though_the_client_left_during_a_delay() -> None:
         ):
             client.credits.balance()
         assert delivered.wait(timeout=30)
+
+
+def test_without_the_server_extra_the_server_says_which_to_install(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """No uvicorn (the `[server]` extra left out): `FakeServer` and `serve` both say
+    what to install, instead of a bare `No module named 'uvicorn'` from deep inside."""
+    from pictograph_testing.cli import main
+
+    monkeypatch.setitem(sys.modules, "uvicorn", None)
+    with pytest.raises(ModuleNotFoundError, match=r"pip install 'pictograph-testing\[server\]'"):
+        FakeServer().start()
+    assert main(["serve", "--port", "0"]) == 2
+    assert "pip install 'pictograph-testing[server]'" in capsys.readouterr().err

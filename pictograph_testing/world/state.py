@@ -65,6 +65,12 @@ __all__ = ["World"]
 _KEY_BODY = (16, 128)
 """How many letters and digits follow a key's ``pk_live_`` or ``pk_test_``."""
 _KEY_SHAPE = re.compile(rf"pk_(?:live|test)_[A-Za-z0-9]{{{_KEY_BODY[0]},{_KEY_BODY[1]}}}")
+_UNKNOWN_KEY = (
+    "Invalid API key. It is none of this fake's keys: a client built before the fake "
+    "started (at import time, say) keeps the key it was built with; build it once the "
+    "fake is active, or give the fake that key (FakePictograph(api_key=...), "
+    "@pytest.mark.pictograph(api_key=...))."
+)
 _MALFORMED = (
     f"Malformed API key: keys are 'pk_live_' or 'pk_test_' followed by {_KEY_BODY[0]} to "
     f"{_KEY_BODY[1]} letters and digits."
@@ -462,7 +468,7 @@ class World:
         if key is None:
             if not _KEY_SHAPE.fullmatch(presented.strip()):
                 raise Unauthorized(_MALFORMED, details={"reason": "malformed"})
-            raise Unauthorized("Invalid API key.", details={"reason": "unknown"})
+            raise Unauthorized(_UNKNOWN_KEY, details={"reason": "unknown"})
         if key.revoked:
             raise Unauthorized("This API key has been revoked.", details={"reason": "revoked"})
         if not key.is_active:

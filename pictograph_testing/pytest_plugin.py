@@ -60,6 +60,8 @@ from typing import TYPE_CHECKING, Any, Literal, NoReturn
 
 import pytest
 
+from pictograph_testing.docs_links import page
+
 # Loaded in every pytest run of a project that installs the package, used or not: this
 # module imports nothing heavy (httpx, the SDK, respx, faker, the fake) until a test
 # asks for a pictograph fixture; tests/test_plugin_load.py holds it to that.
@@ -203,7 +205,7 @@ MARKER_HELP = (
     "neither the fake nor in allow_hosts, or with assert_streams_stopped=True if it left "
     "a stream running. Relative scenario and scenario_dirs paths are "
     "read from the rootdir. The test must use a pictograph fixture (as a parameter or "
-    "through request.getfixturevalue). See docs/faults.md"
+    f"through request.getfixturevalue). See {page('faults')}"
 )
 
 
@@ -430,7 +432,7 @@ GIVEN_HINT = (
     "fixture, so pictograph_fake (and the client and clock fixtures) would carry one "
     "example's world into the next. Make a fake per example inside the test instead:\n\n"
     f"{GIVEN_RECIPE}\n"
-    "See the strategies page of the docs (docs/strategies.md)."
+    f"See the strategies page of the docs: {page('strategies')}"
 )
 """What a failing ``@given`` test that asks for a pictograph fixture is told."""
 

@@ -23,6 +23,8 @@ import fnmatch
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
+from pictograph_testing.docs_links import page
+
 if TYPE_CHECKING:
     from collections.abc import Sequence
     from datetime import datetime
@@ -153,7 +155,7 @@ def teardown_problems(fake: FakePictograph) -> list[str]:
                     + (f" (sent by {', '.join(call.sdk_methods)})" if call.sdk_methods else "")
                     for call in unserved
                 ],
-                "docs/fidelity.md lists what the fake serves; if the test means to call them, "
+                f"{page('fidelity')} lists what the fake serves; if the test means to call them, "
                 "use @pytest.mark.pictograph(assert_all_served=False) or "
                 "FakePictograph(assert_all_served=False).",
             )

@@ -75,3 +75,29 @@ def test_the_organizations_page_states_each_plan_s_dataset_cap() -> None:
     assert stated is not None
     caps = [int(n.replace(",", "")) for n in re.findall(r"[\d,]*\d", stated.group(1))]
     assert caps == [plan.max_datasets for plan in PLANS.values()]
+
+
+def test_messages_link_to_the_published_docs_pages_that_exist() -> None:
+    """Errors and help texts name docs pages by address (a wheel ships no `docs/`): the
+    site's address is mkdocs.yml's, and every page linked is a page of the site."""
+    import ast
+
+    from pictograph_testing.docs_links import DOCS_URL
+
+    root = Path(__file__).resolve().parent.parent
+    site = re.search(r"^site_url:\s*(\S+)", (root / "mkdocs.yml").read_text(), re.MULTILINE)
+    assert site is not None
+    assert site.group(1) == DOCS_URL
+    linked = set()
+    for path in (root / "pictograph_testing").rglob("*.py"):
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            if (
+                isinstance(node, ast.Call)
+                and isinstance(node.func, ast.Name)
+                and node.func.id == "page"
+                and node.args
+                and isinstance(node.args[0], ast.Constant)
+            ):
+                linked.add(node.args[0].value)
+    assert linked >= {"faults", "fidelity", "routes", "strategies"}
+    assert all((root / "docs" / f"{name}.md").is_file() for name in linked), linked

@@ -37,7 +37,7 @@ def test_an_unserved_route_says_the_fake_does_not_implement_it(
     assert error.code == "not_implemented_by_fake"
     assert f"pictograph-testing does not implement GET {STUDIO} yet;" in str(error)
     assert "sent by" not in str(error)  # no SDK method sends it
-    assert "docs/fidelity.md" in str(error)
+    assert "https://pictograph-testing.github.io/pictograph-testing/fidelity/" in str(error)
     details = error.response["error"]["details"]  # type: ignore[index]
     assert details["sdk_methods"] == []
 

@@ -19,6 +19,8 @@ import re
 from functools import cache, lru_cache
 from urllib.parse import unquote
 
+from pictograph_testing.docs_links import page
+
 __all__ = [
     "API_PREFIX",
     "API_ROOT",
@@ -138,7 +140,7 @@ def _unknown(path: str, full: str, method: str | None) -> str:
     return (
         f"the API has no route {what} (path given: {path!r}).{hint} Write a path relative "
         f"to {API_PREFIX} ('credits/balance') or in full ('{API_PREFIX}credits/balance'); "
-        "docs/routes.md lists every route"
+        f"{page('routes')} lists every route"
     )
 
 

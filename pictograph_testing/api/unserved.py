@@ -21,6 +21,7 @@ from typing import TYPE_CHECKING
 
 from pictograph_testing.api.route_paths import DEVELOPER_PATH
 from pictograph_testing.api.sdk_surface import NOT_SERVED
+from pictograph_testing.docs_links import page
 from pictograph_testing.world.errors import NotFound
 
 if TYPE_CHECKING:
@@ -36,7 +37,7 @@ __all__ = [
 ]
 
 CODE = "not_implemented_by_fake"
-FIDELITY_PAGE = "docs/fidelity.md"
+FIDELITY_PAGE = page("fidelity")
 _ROUTE = re.compile(r"\b(GET|POST|PUT|PATCH|DELETE) (/[^\s,()]*)")
 _PARAMETER = re.compile(r"(\{[a-z_]+\})")
 

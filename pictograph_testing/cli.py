@@ -188,6 +188,11 @@ def _port(text: str) -> int:
 def _serve(args: argparse.Namespace) -> int:
     from pictograph_testing.server import require_uvicorn
 
+    # The banner names URLs and keys as given: a terminal that cannot show a character
+    # gets an escape for it, not a traceback after the port was bound.
+    if hasattr(sys.stdout, "reconfigure"):
+        sys.stdout.reconfigure(errors="backslashreplace")
+
     try:
         require_uvicorn()
     except ModuleNotFoundError as missing:

@@ -22,6 +22,7 @@ import os
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass
+from importlib import resources
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -54,8 +55,14 @@ from pictograph_testing.world.images import split_path
 from pictograph_testing.world.members import Invite, Member
 
 if TYPE_CHECKING:
+    import sys
     from collections.abc import Sequence
     from datetime import datetime
+
+    if sys.version_info >= (3, 11):
+        from importlib.resources.abc import Traversable
+    else:
+        from importlib.abc import Traversable
 
     from pictograph_testing.world.state import World
 
@@ -78,10 +85,13 @@ __all__ = [
 ]
 
 SCHEMA_VERSION = 1
-_PACKAGE = Path(__file__).resolve().parent
-# Scenarios ship inside the package when it is built, and sit in the repository's
+# Scenarios ship inside the package when it is built (read as its resources: a folder,
+# or a folder inside a zip the package is imported from), and sit in the repository's
 # `fixtures/` in a checkout: look in both, the package first.
-SCENARIO_DIRECTORIES = (_PACKAGE / "fixtures", _PACKAGE.parent / "fixtures")
+SCENARIO_DIRECTORIES: tuple[Path | Traversable, ...] = (
+    resources.files(__package__ or "pictograph_testing") / "fixtures",
+    Path(__file__).resolve().parent.parent / "fixtures",
+)
 
 _TOP_LEVEL = frozenset(
     {
@@ -180,7 +190,9 @@ class UnknownScenario(ValueError):
     of its machine are none of the caller's business).
     """
 
-    def __init__(self, name: str, known: Sequence[str], searched: Sequence[Path]) -> None:
+    def __init__(
+        self, name: str, known: Sequence[str], searched: Sequence[Path | Traversable]
+    ) -> None:
         self.name = name
         self.known = tuple(known)
         self.searched = tuple(searched)
@@ -194,14 +206,16 @@ class UnknownScenario(ValueError):
         )
 
 
-def scenario_folders(directories: Sequence[str | os.PathLike[str]] = ()) -> list[Path]:
+def scenario_folders(
+    directories: Sequence[str | os.PathLike[str]] = (),
+) -> list[Path | Traversable]:
     """The folders a scenario name is looked up in, in order.
 
     ``directories`` (a call's own ``scenario_dirs``) first, each of which must be a folder
     (a ``ValueError`` otherwise), then the registered folders, then those of the package's
     own that exist (in a checkout or in the installed package).
     """
-    found: list[Path] = []
+    found: list[Path | Traversable] = []
     for folder in _search_path(directories):
         if folder not in found and folder.is_dir():
             found.append(folder)
@@ -218,7 +232,11 @@ def available_scenarios(directories: Sequence[str | os.PathLike[str]] = ()) -> l
     for directory in scenario_folders(directories):
         # Files only, as a load reads them: a folder named `x.json` is no scenario `x`.
         names.update(
-            p.stem for p in directory.glob("*.json") if _NAME.fullmatch(p.stem) and p.is_file()
+            p.name.removesuffix(".json")
+            for p in directory.iterdir()
+            if p.name.endswith(".json")
+            and _NAME.fullmatch(p.name.removesuffix(".json"))
+            and p.is_file()
         )
     return sorted(names)
 
@@ -296,7 +314,7 @@ def _where(raw: bytes, refusal: ValueError) -> str:
     return str(refusal)
 
 
-def _search_path(directories: Sequence[str | os.PathLike[str]]) -> list[Path]:
+def _search_path(directories: Sequence[str | os.PathLike[str]]) -> list[Path | Traversable]:
     return [
         *(scenario_folder(d) for d in directories),
         *registered_dirs(),
@@ -304,7 +322,7 @@ def _search_path(directories: Sequence[str | os.PathLike[str]]) -> list[Path]:
     ]
 
 
-def _read(path: Path) -> dict[str, Any]:
+def _read(path: Path | Traversable) -> dict[str, Any]:
     raw = path.read_bytes()
     try:
         document = strict_json.parse(raw)

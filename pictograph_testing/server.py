@@ -58,6 +58,7 @@ from pictograph_testing import scenarios
 from pictograph_testing.activation import coupling
 from pictograph_testing.api import messages, strict_json
 from pictograph_testing.api.wire import is_json_type
+from pictograph_testing.arguments import sendable, text
 from pictograph_testing.bounds import MAX_SPEED
 from pictograph_testing.clock import format_timestamp
 from pictograph_testing.fake import FakePictograph
@@ -183,6 +184,9 @@ class FakeAsgiApp:
         hosts: HostCheck | None = None,
         scenario_dirs: Sequence[str | os.PathLike[str]] = (),
     ) -> None:
+        if control_key is not None:
+            # Sent in a header: a key no client can send would lock the routes for good.
+            sendable("control_key", text("control_key", control_key))
         self._make_fake = make_fake
         self._control_key = control_key.encode() if control_key is not None else None
         self._hosts = hosts
@@ -1311,6 +1315,8 @@ class FakeServer:
         }
         if control_key is not None and not control_auth:
             raise ValueError("give a control_key or control_auth=False, not both")
+        if control_key is not None:
+            sendable("control_key", text("control_key", control_key))
         self.control_key: str | None = (control_key or new_control_key()) if control_auth else None
         """The key control routes need in ``X-Fake-Control-Key``; ``None``: none needed."""
         self._allowed_hosts = tuple(allowed_hosts)

@@ -768,3 +768,18 @@ def test_without_the_server_extra_the_server_says_which_to_install(
         FakeServer().start()
     assert main(["serve", "--port", "0"]) == 2
     assert "pip install 'pictograph-testing[server]'" in capsys.readouterr().err
+
+
+def test_a_control_key_no_client_could_send_is_refused_before_serving(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    """The control key travels in a header: one that is not printable ASCII would lock
+    the control routes for good (and crashed `serve`'s banner on an ASCII terminal)."""
+    from pictograph_testing.cli import main
+
+    with pytest.raises(ValueError, match="control_key must be printable ASCII"):
+        FakeServer(control_key="fk_é")
+    with pytest.raises(ValueError, match="control_key must be printable ASCII"):
+        FakeServer(control_key="fk a")
+    assert main(["serve", "--port", "0", "--control-key", "fk_é"]) == 2
+    assert "control_key must be printable ASCII" in capsys.readouterr().err

@@ -507,7 +507,11 @@ def test_the_model_block_predicts_as_models_predict_does(
         a["name"] for a in predicted.annotations
     )
     [artifact] = done.artifacts
-    results = httpx.Client(transport=fake.transport()).get(artifact["url"]).json()
+    downloaded = httpx.Client(transport=fake.transport()).get(artifact["url"])
+    # The size a poll reports (kept once the run ended) is the file's.
+    assert artifact["size_bytes"] == len(downloaded.content)
+    assert client.workflows.get_run(done.id).artifacts == done.artifacts
+    results = downloaded.json()
     assert results["run_id"] == done.id
     assert [len(f["detections"]) for f in results["frames"]] == [f.annotation_count for f in frames]
 

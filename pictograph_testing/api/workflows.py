@@ -940,7 +940,6 @@ def _artifacts(call: Call, run: WorkflowRunState) -> list[dict[str, Any]]:
     if run.status != "completed" or not run.writes_results:
         return []
     runs = call.world.workflow_runs
-    body = runs.results(run)
     url = call.world.storage.sign_lasting(
         f"workflow-run/{run.id}/results.json",
         "results.json",
@@ -952,7 +951,7 @@ def _artifacts(call: Call, run: WorkflowRunState) -> list[dict[str, Any]]:
         {
             "name": "results.json",
             "content_type": "application/json",
-            "size_bytes": len(body),
+            "size_bytes": runs.results_size(run),
             "url": call.base_url + url,
         }
     ]

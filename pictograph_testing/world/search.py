@@ -18,13 +18,14 @@ model. Its stand-ins are honest about what they see:
   plain ``car``) under ``objects``.
 
 Costs: a similarity search compares the source with the images of its directory
-(O(images there)); a near-duplicate scan compares each sampled source with every image
-of its scope (O(sample x images of the dataset or directory)), both bounded by the
-route's caps.
+(O(images there)); a near-duplicate scan compares each distinct sampled picture with
+each distinct picture of its scope (O(sample x images of the dataset or directory) at
+worst, far less where images share a picture), both bounded by the route's caps.
 """
 
 from __future__ import annotations
 
+import heapq
 import io
 import math
 import operator
@@ -205,22 +206,41 @@ class ImageSearch:
             if scan.directory is None or image.directory_path == scan.directory
         ]
         vectors = [self.embedding(image) for image in scope]
+        # Images of one picture share one embedding (those added by count share a few
+        # drawings): each distinct one is scored once per distinct probe, not per image.
+        holders: dict[Embedding, list[int]] = {}
+        for place, vector in enumerate(vectors):
+            if vector is not None:
+                holders.setdefault(vector, []).append(place)
+        ranked_for: dict[Embedding, list[tuple[float, list[list[int]]]]] = {}
         sources = range(min(scan.sample, len(scope)))
         pairs: dict[tuple[int, int], float] = {}
         for s in sources:
             probe = vectors[s]
-            if probe is None:
+            if probe is None or scan.neighbors <= 0:
                 continue
-            near: list[tuple[float, int]] = []
-            for other, vector in enumerate(vectors):
-                if other == s or vector is None:
-                    continue
-                score = similarity(probe, vector)
-                if score >= scan.threshold:
-                    near.append((-score, other))
-            near.sort()
-            for negative, other in near[: scan.neighbors]:
-                pairs[(min(s, other), max(s, other))] = -negative
+            ranked = ranked_for.get(probe)
+            if ranked is None:
+                levels: dict[float, list[list[int]]] = {}
+                for vector, places in holders.items():
+                    score = similarity(probe, vector)
+                    if score >= scan.threshold:
+                        levels.setdefault(score, []).append(places)
+                ranked = ranked_for[probe] = [
+                    (score, levels[score]) for score in sorted(levels, reverse=True)
+                ]
+            # The most similar first, ties in scope order: its `neighbors` nearest.
+            taken = 0
+            for score, places_of_level in ranked:
+                for other in heapq.merge(*places_of_level):
+                    if other == s:
+                        continue
+                    pairs[(min(s, other), max(s, other))] = score
+                    taken += 1
+                    if taken == scan.neighbors:
+                        break
+                if taken == scan.neighbors:
+                    break
         kept = sorted(pairs.items(), key=lambda pair: (-pair[1], pair[0]))
         pairs_capped = len(kept) > scan.max_pairs
         groups = _clusters(kept[: scan.max_pairs])

@@ -164,6 +164,9 @@ class WorkflowRuns:
     def __init__(self, world: World) -> None:
         self._world = world
         self.runs: dict[str, Run] = {}
+        self._results_sizes: dict[str, int] = {}
+        """Run id -> the length of its ended run's ``results.json`` (what a poll reports
+        as the artifact's size): encoded once, not on every poll or listing."""
         # Each organization's runs, oldest first: the jobs feed reads them per request.
         self._of_organization: dict[str, list[Run]] = {}
         self._live: LiveJobs[Run] = LiveJobs(world.agenda)
@@ -432,6 +435,7 @@ class WorkflowRuns:
         for run_id in gone:
             self._live.drop(run_id)
             del self.runs[run_id]
+            self._results_sizes.pop(run_id, None)
         if gone:
             kept = self._of_organization[workflow.organization_id]
             kept[:] = [r for r in kept if r.id not in gone]
@@ -499,6 +503,13 @@ class WorkflowRuns:
         )
 
     # ── results ──
+
+    def results_size(self, run: Run) -> int:
+        """The length of :meth:`results` of a run that has ended (its frames are final)."""
+        size = self._results_sizes.get(run.id)
+        if size is None:
+            size = self._results_sizes[run.id] = len(self.results(run))
+        return size
 
     def results(self, run: Run) -> bytes:
         """``results.json``: each frame as the last block left it."""

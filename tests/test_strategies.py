@@ -435,7 +435,7 @@ def test_given_with_the_fixture_fails_with_a_hint_to_make_a_fake_per_example(
             "*FailedHealthCheck*",
             "*- pictograph_testing: a fake per example -*",
             "*with FakePictograph(profile='current') as fake:*",
-            "*docs/strategies.md*",
+            "*pictograph-testing.github.io/pictograph-testing/strategies/*",
         ]
     )
     assert (

@@ -243,13 +243,7 @@ def _refuse_after_the_fake(request: httpx.Request) -> None:
     """Refuse a request of a client built for a fake once no fake serves its host."""
     # Imported here: activation builds on this module.
     from pictograph_testing.activation import serves
-    from pictograph_testing.strictness import StrayRequest
+    from pictograph_testing.strictness import StrayRequest, outlived_message
 
     if not serves(request.url):
-        raise StrayRequest(
-            f"{request.method} {request.url} was refused: this client was built while a "
-            f"FakePictograph served {request.url.host}, and no fake serves it now (that "
-            "fake has stopped). It would have gone to the network with the fake's key. "
-            "Build the client while the fake is active (in the test, not once for the "
-            "session), or build a new one for the real API."
-        )
+        raise StrayRequest(outlived_message(request.method, request.url))

@@ -74,8 +74,10 @@ def strings(name: str, value: object) -> list[str]:
     return list(value)
 
 
-def sendable(name: str, value: str) -> str:
-    """``value`` as a header's value a client can send: printable ASCII, no spaces."""
+def sendable(name: str, value: object) -> str:
+    """``value`` as a header's value a client can send: a string of printable ASCII, no
+    spaces."""
+    value = text(name, value)
     if not value.isascii() or not value.isprintable() or any(c.isspace() for c in value):
         raise ValueError(
             f"{name} must be printable ASCII without spaces (a client sends it in a header), "

@@ -131,8 +131,6 @@ class FakePictograph:
         if isinstance(scenario_dirs, (str, os.PathLike)) or not isinstance(scenario_dirs, Iterable):
             raise TypeError(f"scenario_dirs must be a list of folders, got {scenario_dirs!r}")
         _check_arguments(seed, api_key, base_url, sdk_version, start, speed)
-        if api_key is not None:
-            arguments.sendable("api_key", api_key)
         # Checked with or without a scenario: a folder that is not there is a mistake to
         # hear about now, not when a name is first looked up in it.
         scenario_dirs = [scenarios.scenario_folder(folder) for folder in scenario_dirs]
@@ -484,7 +482,7 @@ class FakePictograph:
         # transport adopts it instead of building one, and backs off on this fake's clock.
         _check_client_options(timeout, max_retries)
         if api_key is not None:
-            arguments.sendable("api_key", arguments.text("api_key", api_key))
+            arguments.sendable("api_key", api_key)
         key = api_key if api_key is not None else self.api_key
         # The SDK's defaults, not the shell's PICTOGRAPH_TIMEOUT / _MAX_RETRIES.
         default_timeout, default_retries = client_defaults()
@@ -1137,6 +1135,14 @@ class _InOrganization(Generic[_Params, _Result]):
     def __init__(self, builder: Callable[Concatenate[FakePictograph, _Params], _Result]) -> None:
         self._builder = builder
         self.__doc__ = f"As :meth:`FakePictograph.{builder.__name__}`, in this organization."
+        # What `help()` and `inspect` show: the builder's parameters, less the fake and
+        # the organization (functools.wraps alone would show both).
+        signature = inspect.signature(builder)
+        self._signature = signature.replace(
+            parameters=[
+                p for p in list(signature.parameters.values())[1:] if p.name != "organization"
+            ]
+        )
 
     @overload
     def __get__(self, organization: None, owner: type) -> Self: ...
@@ -1163,6 +1169,7 @@ class _InOrganization(Generic[_Params, _Result]):
                 )
             return builder(fake, *args, organization=org_id, **kwargs)
 
+        in_organization.__signature__ = self._signature  # type: ignore[attr-defined]
         return in_organization
 
 
@@ -1330,6 +1337,8 @@ def _check_arguments(
             continue
         if isinstance(value, bool) or not isinstance(value, kind):
             raise TypeError(f"{name} must be {what}, got {value!r:.60}")
+    if api_key is not None:
+        arguments.sendable("api_key", api_key)  # sent in a header by every client
     if seed is not None and not 0 <= cast("int", seed) <= MAX_SEED:
         # A snapshot writes the seed as a JSON number: it must load back.
         raise ValueError(f"seed must be a whole number from 0 to 2**53, got {seed!r:.60}")

@@ -58,7 +58,7 @@ from pictograph_testing import scenarios
 from pictograph_testing.activation import coupling
 from pictograph_testing.api import messages, strict_json
 from pictograph_testing.api.wire import is_json_type
-from pictograph_testing.arguments import sendable, text
+from pictograph_testing.arguments import sendable
 from pictograph_testing.bounds import MAX_SPEED
 from pictograph_testing.clock import format_timestamp
 from pictograph_testing.fake import FakePictograph
@@ -186,7 +186,7 @@ class FakeAsgiApp:
     ) -> None:
         if control_key is not None:
             # Sent in a header: a key no client can send would lock the routes for good.
-            sendable("control_key", text("control_key", control_key))
+            sendable("control_key", control_key)
         self._make_fake = make_fake
         self._control_key = control_key.encode() if control_key is not None else None
         self._hosts = hosts
@@ -1205,7 +1205,6 @@ def require_uvicorn() -> None:
 def uvicorn_server(app: FakeAsgiApp) -> uvicorn.Server:
     """A uvicorn server of ``app`` (:func:`uvicorn_config`) that lets it close a
     client's connection unanswered (an injected transport fault)."""
-    require_uvicorn()
     import uvicorn
 
     server = uvicorn.Server(uvicorn_config(app))
@@ -1316,7 +1315,7 @@ class FakeServer:
         if control_key is not None and not control_auth:
             raise ValueError("give a control_key or control_auth=False, not both")
         if control_key is not None:
-            sendable("control_key", text("control_key", control_key))
+            sendable("control_key", control_key)
         self.control_key: str | None = (control_key or new_control_key()) if control_auth else None
         """The key control routes need in ``X-Fake-Control-Key``; ``None``: none needed."""
         self._allowed_hosts = tuple(allowed_hosts)

@@ -43,6 +43,7 @@ __all__ = [
     "host_allowed",
     "is_pictograph_host",
     "normalised_hosts",
+    "outlived_message",
     "pictograph_message",
     "stray_message",
     "teardown_problems",
@@ -119,6 +120,17 @@ def pictograph_message(method: str, url: httpx.URL, fake_url: str) -> str:
         f"FakePictograph answers {fake_url}: the request would have reached the real API "
         "(with the fake's key). Point the code at the fake's base URL, or allow the host: "
         f"FakePictograph(allow_hosts=[{url.host!r}])"
+    )
+
+
+def outlived_message(method: str, url: httpx.URL) -> str:
+    """Say why a client built for a fake was refused once no fake serves its host."""
+    return (
+        f"{method} {url} was refused: this client was built while a FakePictograph "
+        f"served {url.host}, and no fake serves it now (that fake has stopped). It would "
+        "have gone to the network with the fake's key. Build the client while the fake "
+        "is active (in the test, not once for the session), or build a new one for the "
+        "real API."
     )
 
 

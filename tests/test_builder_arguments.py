@@ -8,6 +8,7 @@ listing fails on it.
 
 from __future__ import annotations
 
+import inspect
 import math
 from typing import Any
 
@@ -209,6 +210,9 @@ def test_an_organizations_builders_take_the_fakes_parameters_in_that_organizatio
         other.add_export("road-signs", "v1")
         assert [d.name for d in other.client().datasets.list()] == ["road-signs"]
         assert fake.client().datasets.list() == []
+        shown = inspect.signature(other.add_dataset).parameters
+        assert "images" in shown
+        assert "organization" not in shown
         with pytest.raises(TypeError, match="imags"):
             other.add_dataset("more", imags=3)  # type: ignore[call-arg]
         with pytest.raises(TypeError, match="leave organization= out"):

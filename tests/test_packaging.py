@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import email.parser
 import importlib.metadata
+import os
 import re
 import subprocess
 import sys
@@ -116,3 +117,33 @@ def test_the_wheel_links_the_project_and_carries_its_licence(wheel: zipfile.ZipF
     assert "pictograph-fake = pictograph_testing.cli:main" in entry_points
     # Nothing optional stands between a plain install and real ONNX graphs.
     assert "onnx" not in (metadata.get_all("Provides-Extra") or [])
+
+
+def test_the_bundled_scenarios_load_when_the_package_is_imported_from_its_wheel(
+    wheel: zipfile.ZipFile, tmp_path: Path
+) -> None:
+    """Imported from a zip (the wheel itself on the path, as a zipapp or a bundled
+    deployment has it), the package reads its own scenarios as resources: they were
+    folders it could not see, so none was known."""
+    bundle = str(wheel.filename)
+    script = (
+        "import pictograph_testing, pictograph_testing.scenarios as s\n"
+        f"assert pictograph_testing.__file__.startswith({bundle!r})\n"
+        "print(s.available_scenarios())\n"
+        "with pictograph_testing.FakePictograph(scenario='ready-to-train') as fake:\n"
+        "    print([d.name for d in fake.client().datasets.list()])\n"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", script],
+        env={**os.environ, "PYTHONPATH": bundle},
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.splitlines() == [
+        "['nearly-out-of-credit', 'one-image-short', 'ready-to-train']",
+        "['road-signs']",
+    ]

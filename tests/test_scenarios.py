@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import asyncio
 import json
-import os
 import re
 import zipfile
 from pathlib import Path
@@ -958,42 +957,3 @@ def test_the_docs_name_everything_a_snapshot_refuses() -> None:
     limits = " ".join(page.split("**Limits of schema version 1.**")[1].split())
     missing = [what for _, what, _ in NOT_CAPTURED if what not in limits]
     assert not missing, missing
-
-
-@pytest.mark.slow
-def test_the_bundled_scenarios_load_when_the_package_is_imported_from_a_zip(
-    tmp_path: Path,
-) -> None:
-    """Imported from a zip (a zipapp, a bundled deployment), the package reads its own
-    scenarios as resources: they were folders it could not see, so none was known."""
-    import subprocess
-    import sys
-
-    root = Path(__file__).resolve().parent.parent
-    bundle = tmp_path / "bundle.zip"
-    with zipfile.ZipFile(bundle, "w") as archive:
-        for path in (root / "pictograph_testing").rglob("*.py"):
-            archive.write(path, path.relative_to(root))
-        for path in (root / "fixtures").glob("*.json"):
-            archive.write(path, f"pictograph_testing/fixtures/{path.name}")
-    script = (
-        "import pictograph_testing, pictograph_testing.scenarios as s\n"
-        f"assert pictograph_testing.__file__.startswith({str(bundle)!r})\n"
-        "print(s.available_scenarios())\n"
-        "with pictograph_testing.FakePictograph(scenario='ready-to-train') as fake:\n"
-        "    print([d.name for d in fake.client().datasets.list()])\n"
-    )
-    done = subprocess.run(
-        [sys.executable, "-c", script],
-        env={**os.environ, "PYTHONPATH": str(bundle)},
-        cwd=tmp_path,
-        capture_output=True,
-        text=True,
-        timeout=120,
-        check=False,
-    )
-    assert done.returncode == 0, done.stderr
-    assert done.stdout.splitlines() == [
-        "['nearly-out-of-credit', 'one-image-short', 'ready-to-train']",
-        "['road-signs']",
-    ]

@@ -99,7 +99,7 @@ class ClientBuildHook:
         def _build_client(transport: Any) -> Any:
             adopted = _adopt.get()
             if adopted is _DIRECT:
-                direct = _direct(original, is_async=is_async)
+                direct = _direct(original)
                 return original(transport) if direct is None else direct(transport)
             if adopted is not None:
                 return adopted
@@ -113,20 +113,20 @@ class ClientBuildHook:
         self, http: httpx.Client | httpx.AsyncClient, build: Callable[[], _Built]
     ) -> _Built:
         """Call ``build`` (which makes an SDK client) so that its transport adopts ``http``."""
-        self.install()
-        token = _adopt.set(http)
-        try:
-            return build()
-        finally:
-            _adopt.reset(token)
-            self.uninstall()
+        return self._building(http, build)
 
     def direct(self, build: Callable[[], _Built]) -> _Built:
         """Call ``build`` (which makes an SDK client) so that its transport builds the
         httpx client the SDK would, but one that never goes through a proxy the
         environment names (``HTTPS_PROXY``): a served fake's own clients, on loopback."""
+        return self._building(_DIRECT, build)
+
+    def _building(
+        self, adopt: httpx.Client | httpx.AsyncClient | _Direct, build: Callable[[], _Built]
+    ) -> _Built:
+        """Call ``build`` with the hook held and ``adopt`` for the transport it makes."""
         self.install()
-        token = _adopt.set(_DIRECT)
+        token = _adopt.set(adopt)
         try:
             return build()
         finally:
@@ -240,10 +240,10 @@ def _serves_base_url(transport: Any, serves: Callable[[httpx.URL], bool]) -> boo
 
 
 @lru_cache(maxsize=8)
-def _direct(original: Any, *, is_async: bool) -> Callable[[Any], Any] | None:
+def _direct(original: Any) -> Callable[[Any], Any] | None:
     """The SDK's own ``_build_client``, building a client that ignores the environment's
-    proxies (``trust_env=False``); ``None`` if ``original`` is not a plain function."""
-    del is_async  # one module serves both: the key keeps each transport's copy apart
+    proxies (``trust_env=False``); ``None`` if ``original`` is not a plain function.
+    Made once per function, as :func:`_deferring` is."""
     return _with_httpx(original, _DirectHttpx("httpx"))
 
 

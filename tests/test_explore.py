@@ -145,6 +145,31 @@ async def test_a_slug_two_organizations_share_names_the_first_made(
         client.explore.dataset(f"{research.slug}/late")
 
 
+async def test_a_display_name_beats_a_slug_and_both_follow_a_rename(
+    fake: FakePictograph,
+    client: pictograph.Client,
+    aclient: pictograph.AsyncClient,
+    research: FakeOrganization,
+) -> None:
+    # `Road Signs` is `road-signs` by slug; published later, `road-signs` is it by name.
+    research.add_dataset("Road Signs", visibility="public")
+    research.add_dataset("road-signs", visibility="public", description="by name")
+    assert client.explore.dataset(f"{research.slug}/road-signs").description == "by name"
+    assert client.explore.dataset(f"{research.slug}/Road Signs").name == "Road Signs"
+    # Stars refile it in `popular`: it still answers to both of its names.
+    research.publish_dataset("Road Signs", star_count=3)
+    assert (await aclient.explore.dataset(f"{research.slug}/Road Signs")).star_count == 3
+    assert (await aclient.explore.dataset(f"{research.slug}/road-signs")).name == "road-signs"
+    with research.client(max_retries=0) as theirs:
+        theirs.datasets.update("road-signs", new_name="Lanes")
+        # Its old names are gone: the slug is the other dataset's alone now.
+        assert client.explore.dataset(f"{research.slug}/road-signs").name == "Road Signs"
+        assert client.explore.dataset(f"{research.slug}/lanes").name == "Lanes"
+        fake.unpublish_dataset("Road Signs", organization=research)
+    with pytest.raises(NotFoundError):
+        client.explore.dataset(f"{research.slug}/road-signs")
+
+
 def test_sorts_filters_and_pages(
     fake: FakePictograph, client: pictograph.Client, research: FakeOrganization
 ) -> None:

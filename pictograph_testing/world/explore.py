@@ -66,7 +66,9 @@ class _Shelf(Generic[T]):
             "popular": SortedIndex(self._popular),
             "alphabetical": SortedIndex(self._alphabetical),
         }
-        self._of_organization: dict[str, dict[str, T]] = {}
+        # Each item by its organization and by each name it answers to (its display
+        # name and its slug): a qualified public name is found without a walk.
+        self._refs: dict[tuple[str, str], dict[str, T]] = {}
 
     def _recent(self, item: T) -> tuple[float, int]:
         return (item.published_at or 0.0, self._seq[item.id])
@@ -88,15 +90,26 @@ class _Shelf(Generic[T]):
         self._seq[item.id] = self._published
         for index in self._orders.values():
             index.add(item)
-        self._of_organization.setdefault(item.organization_id, {})[item.id] = item
+        self._file_refs(item)
 
     def discard(self, item: T) -> None:
         if not self.holds(item):
             return
         for index in self._orders.values():
             index.remove(item)
-        del self._of_organization[item.organization_id][item.id]
+        self._unfile_refs(item)
         del self._seq[item.id]
+
+    def _file_refs(self, item: T) -> None:
+        for ref in {item.name, slugify(item.name)}:
+            self._refs.setdefault((item.organization_id, ref), {})[item.id] = item
+
+    def _unfile_refs(self, item: T) -> None:
+        for ref in {item.name, slugify(item.name)}:
+            filed = self._refs[item.organization_id, ref]
+            del filed[item.id]
+            if not filed:
+                del self._refs[item.organization_id, ref]
 
     @contextmanager
     def changing(self, item: T, *orders: str) -> Iterator[None]:
@@ -107,11 +120,13 @@ class _Shelf(Generic[T]):
             return
         for order in orders:
             self._orders[order].remove(item)
+        self._unfile_refs(item)  # a rename changes the names it answers to
         try:
             yield
         finally:
             for order in orders:
                 self._orders[order].add(item)
+            self._file_refs(item)
 
     def ordered(self, sort: str) -> Sequence[T]:
         """Every public item in ``sort``'s order, as a view (a page of it costs the page)."""
@@ -122,11 +137,7 @@ class _Shelf(Generic[T]):
 
     def named(self, organization_id: str, ref: str) -> T | None:
         """The organization's public item whose display name or slug is ``ref``."""
-        found = [
-            item
-            for item in self._of_organization.get(organization_id, {}).values()
-            if item.name == ref or slugify(item.name) == ref
-        ]
+        found = self._refs.get((organization_id, ref), {}).values()
         # A display name beats a slug; of two alike, the first published.
         return min(found, key=lambda item: (item.name != ref, self._seq[item.id]), default=None)
 

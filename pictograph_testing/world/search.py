@@ -149,10 +149,13 @@ class ImageSearch:
                 ],
             )
         world = self._world
+        datasets: Sequence[Dataset]
         if dataset is not None:
             datasets = [dataset]
         else:
-            datasets = [d for d in world.datasets.values() if d.organization_id == organization_id]
+            # The organization's own index: other organizations' datasets cost nothing.
+            shelf = world.dataset_service.of_organization(organization_id)
+            datasets = shelf.oldest if shelf is not None else []
         found = []
         for each in datasets:
             for image in world.dataset_images(each):

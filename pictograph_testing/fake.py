@@ -55,7 +55,7 @@ from pictograph_testing.strictness import (
 )
 from pictograph_testing.transport import FakeTransport
 from pictograph_testing.webhooks import WebhookCourier
-from pictograph_testing.world.entities import VISIBILITIES
+from pictograph_testing.world.entities import IMAGE_STATUSES, VISIBILITIES
 from pictograph_testing.world.errors import ApiRefusal
 from pictograph_testing.world.state import World
 from pictograph_testing.world.storage import STORAGE_PREFIX
@@ -722,8 +722,11 @@ class FakePictograph:
     ) -> Export:
         """Add an export of ``dataset`` (a name or id), freezing the images it matches.
 
-        With ``status_filter="complete"`` it names the completed images, with ``None``
-        every image; it is ``completed`` at once unless ``status`` says otherwise.
+        With ``status_filter="complete"`` (or another stage) it names the images of that
+        stage, with ``None`` every image; it is ``completed`` at once unless ``status`` says
+        otherwise. A ``status_filter`` that is no stage (``"all"``) is refused here: the
+        API matches it exactly, so it would name no image (an empty export, which the SDK
+        sends only by mistake).
         """
         if status not in ("pending", "processing", "completed", "failed"):
             raise ValueError(f"unknown export status {status!r}")
@@ -732,6 +735,12 @@ class FakePictograph:
         arguments.text("export_format", export_format)
         if status_filter is not None:
             arguments.text("status_filter", status_filter)
+            if status_filter not in IMAGE_STATUSES:
+                raise ValueError(
+                    f"status_filter must be an image stage ({', '.join(IMAGE_STATUSES)}), or "
+                    f"None for every image; got {status_filter!r:.40}, which the API matches "
+                    "exactly, so it would name no image"
+                )
         if class_filter is not None:
             arguments.strings("class_filter", class_filter)
         world = self.world

@@ -328,6 +328,12 @@ class Faults:
         _check(code, (str, type(None)), "code", "a string")
         if code is not None and error is not None:
             raise ValueError("code names the error a status answers with; give a status")
+        if error is not None and (retry_after is not None or message is not None):
+            # As a FaultSpec of kind "error" refuses them: nothing would carry them.
+            raise ValueError(
+                "retry_after and message go in a status's answer; a transport error "
+                f"({error}) sends no answer: give a status, or leave them out"
+            )
         if code is not None and not _CODE.fullmatch(code):
             raise ValueError(
                 "code must be an error code in lower case, digits and underscores, such as "

@@ -30,6 +30,7 @@ from pictograph_testing.api.dialects import (
 )
 from pictograph_testing.api.table import Bare, Endpoint, Router
 from pictograph_testing.api.wire import Reply
+from pictograph_testing.catalog import LEGACY_CREDIT_MICRO_USD
 from pictograph_testing.fidelity import sdk_versions_page
 
 if TYPE_CHECKING:
@@ -172,6 +173,22 @@ def test_imagen_fast_is_priced_for_the_releases_that_name_it() -> None:
         client.credits.estimate("image_generate_imagen_fast")
     assert caught.value.status_code == 400
     assert "Unknown operation: image_generate_imagen_fast" in str(caught.value)
+
+
+@pytest.mark.parametrize(("gpu", "quantity"), [("a10g", 30), ("h100", 10), ("a100", 7)])
+def test_sdk_1_0_s_estimate_total_is_its_per_unit_price_times_the_quantity(
+    gpu: str, quantity: int
+) -> None:
+    # Its CreditEstimate: "Total cost (credits_per_unit * quantity, clamped to minimum)",
+    # and sufficient "if the org has enough credits for total_credits".
+    with _fake("1.0.0") as fake, fake.client(max_retries=0) as client:
+        estimate = client.credits.estimate(f"training_{gpu}_per_minute", quantity=quantity)
+        assert estimate.minimum == 0
+        assert estimate.total_credits == estimate.credits_per_unit * quantity
+        assert estimate.sufficient == (estimate.credits_remaining >= estimate.total_credits)
+        # Priced up from what the API charges: never cheaper than the µUSD estimate.
+        today = fake.world.billing.estimate(f"training_{gpu}", quantity).total_micro_usd
+        assert estimate.total_credits * LEGACY_CREDIT_MICRO_USD >= today
 
 
 @pytest.mark.parametrize(

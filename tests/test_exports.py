@@ -93,6 +93,8 @@ def test_the_lifecycle_follows_the_clock(fake: FakePictograph, client: pictograp
     created = client.exports.create(DATASET, "v2", include_images=True, wait=False)
     assert created.status == "pending"
     assert created.download_url is None
+    # On the wire the create answer has no download_url at all; a get has it, null.
+    assert "download_url" not in fake.calls[-1].response_json()["data"]
     assert created.file_size is None
     assert created.created_at.isoformat() == "2026-05-12T12:00:00+00:00"
     assert created.dataset_id == fake.world.dataset(fake.organization_id, DATASET).id
@@ -100,6 +102,7 @@ def test_the_lifecycle_follows_the_clock(fake: FakePictograph, client: pictograp
 
     fake.clock.advance(seconds=QUEUE_SECONDS - 0.5)
     assert client.exports.get(DATASET, "v2").status == "pending"
+    assert fake.calls[-1].response_json()["data"]["download_url"] is None
     fake.clock.advance(seconds=0.5)
     assert client.exports.get(DATASET, "v2").status == "processing"
     duration = processing_seconds(ALL, include_images=True)
@@ -125,18 +128,42 @@ def test_create_sends_every_option_and_the_export_echoes_them(client: pictograph
         format="coco",
         include_images=True,
         class_filter=["stop_sign"],
-        status_filter="all",
+        status_filter="review",
         organize_by_split=True,
     )
 
     assert export.format == "coco"
     assert export.include_images is True
     assert export.class_filter == ["stop_sign"]
-    # "all" is no filter: every stage.
-    assert export.status_filter is None
-    assert export.image_count == ALL
+    assert export.status_filter == "review"
+    assert export.image_count == 0  # no image of the dataset is in review
+    assert export.annotation_count == 0
+    every = client.exports.create(DATASET, "every-sign", class_filter=["stop_sign"])
+    assert every.status_filter is None
+    assert every.image_count == ALL
     # Each synthetic image has one box of each class; only stop signs are kept.
-    assert export.annotation_count == ALL
+    assert every.annotation_count == ALL
+
+
+@pytest.mark.parametrize("sent", ["all", "in_progress", "completed"])
+async def test_a_status_filter_that_is_no_stage_matches_no_image_as_on_the_api(
+    client: pictograph.Client, aclient: pictograph.AsyncClient, sent: str
+) -> None:
+    # The API matches it exactly: a literal "all" built an empty export, which is why the
+    # SDK's create_export tool sends None for "all" (its _registry.py says so).
+    export = client.exports.create(DATASET, f"literal-{sent}", status_filter=sent)
+    assert (export.status_filter, export.image_count) == (sent, 0)
+    again = await aclient.exports.create(DATASET, f"again-{sent}", status_filter=sent)
+    assert (again.status_filter, again.image_count) == (sent, 0)
+    with pytest.raises(ValidationError, match="empty"):
+        client.training.create(DATASET, f"literal-{sent}", pipeline_type="yolox", name="r")
+
+
+def test_the_builder_refuses_a_status_filter_that_is_no_stage(fake: FakePictograph) -> None:
+    with pytest.raises(ValueError, match=r"must be an image stage .* got 'all'"):
+        fake.add_export(DATASET, "everything", status_filter="all")
+    dataset = fake.world.dataset(fake.organization_id, DATASET)
+    assert list(fake.world.export_service.of_dataset(dataset.id)) == [EXPORT]
 
 
 def test_an_export_freezes_its_images_at_creation(

@@ -520,6 +520,8 @@ def test_faults_touch_signed_url_transfers_too(
         ({"status": 200}, "status must be a 4xx or 5xx"),
         ({"status": 503, "error": "connect"}, "not both"),
         ({"error": "dns"}, "unknown transport error"),
+        ({"error": "read_error", "retry_after": 3}, "a transport error .* sends no answer"),
+        ({"error": "connect", "message": "down"}, "a transport error .* sends no answer"),
         ({"times": 0}, "times must be a whole number >= 1"),
         ({"retry_after": -1}, "retry_after must be a number of seconds >= 0"),
         ({"after": "yes"}, "after must be true or false"),

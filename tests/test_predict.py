@@ -348,8 +348,11 @@ def test_a_spent_pool_answers_429_until_midnight(
     # The clock starts at 12:00 UTC; training moved it on a little.
     assert 0 < wait <= 12 * 3600
     assert refused.value.code == "inference_capacity_exhausted"
+    # A fault the test armed, so the journal says so (as it does a rate limit's 429).
+    assert fake.calls.last.fault == "inference pool exhausted"
     fake.clock.advance(wait)
     assert client.models.predict("m1", image=picture).success
+    assert fake.calls.last.fault is None
 
 
 def test_the_pool_holds_a_days_images(fake: FakePictograph, client: pictograph.Client) -> None:
@@ -363,6 +366,7 @@ def test_the_pool_holds_a_days_images(fake: FakePictograph, client: pictograph.C
     with pytest.raises(RateLimitError):
         client.models.predict("m1", image=picture)
     assert pool.used_today == HOSTED_INFERENCE.daily_images
+    assert fake.calls.last.fault is None  # the world's own limit, not a fault
 
 
 def test_a_refused_call_takes_nothing_from_the_pool(

@@ -161,9 +161,8 @@ def test_nothing_past_a_documented_route_is_served(
 def test_a_method_a_route_does_not_take_is_not_served(http: httpx.Client) -> None:
     answer = http.request("PUT", f"{API_PREFIX}training/")
     assert _no_route(answer)
-    answer = http.get(f"{API_PREFIX}training")
+    answer = http.put(f"{API_PREFIX}training")
     assert _no_route(answer)
-    assert "collection routes end with '/'" in answer.json()["error"]["message"]
 
 
 # ── every documented constraint is enforced ──

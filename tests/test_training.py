@@ -1749,16 +1749,18 @@ def test_a_create_body_with_gpu_count_is_refused(fake: FakePictograph) -> None:
     assert response.json()["error"]["details"]["errors"][0]["loc"] == ["body", "gpu_count"]
 
 
-def test_the_collection_route_without_its_slash_is_not_found_never_redirected(
+def test_the_collection_route_without_its_slash_is_answered_never_redirected(
     fake: FakePictograph,
 ) -> None:
     with raw_http(fake) as http:
-        get = http.get("/api/v1/developer/training")
         post = http.post("/api/v1/developer/training", json=CREATE_BODY)
-    for response in (get, post):
-        assert response.status_code == 404
-        assert "location" not in response.headers
-        assert response.json()["error"]["code"] == "not_found"
+        get = http.get("/api/v1/developer/training")
+        with_slash = http.get("/api/v1/developer/training/")
+    assert (post.status_code, get.status_code) == (200, 200)
+    assert "location" not in post.headers
+    assert "location" not in get.headers
+    assert [r["id"] for r in get.json()["data"]] == [post.json()["data"]["id"]]
+    assert get.json() == with_slash.json()
 
 
 def test_by_name_prefix_is_not_a_route(fake: FakePictograph, client: pictograph.Client) -> None:
@@ -1784,7 +1786,7 @@ def test_every_response_carries_a_request_id(
     with raw_http(fake, api_key="pk_live_wrong") as anonymous:
         responses.append(anonymous.get("/api/v1/developer/training/"))
 
-    assert [r.status_code for r in responses] == [200, 200, 404, 422, 422, 422, 404, 401]
+    assert [r.status_code for r in responses] == [200, 200, 404, 422, 422, 422, 200, 401]
     ids = [r.headers.get("x-request-id") for r in responses]
     assert all(ids)
     assert len(set(ids)) == len(ids)

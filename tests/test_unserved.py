@@ -14,6 +14,7 @@ import pytest
 from pictograph.exceptions import NotFoundError
 
 from pictograph_testing.server import FakeServer
+from tests.conftest import DATASET
 
 if TYPE_CHECKING:
     from pictograph_testing import FakePictograph
@@ -71,7 +72,7 @@ def test_real_404s_keep_the_apis_answer(fake: FakePictograph, client: pictograph
     assert not fake.calls.filter(where=lambda c: c.unserved)
 
 
-def test_a_retired_route_and_a_collection_without_its_slash_are_the_apis_no_route(
+def test_a_retired_route_is_the_apis_no_route_and_a_collection_without_its_slash_is_served(
     fake: FakePictograph,
 ) -> None:
     fake.assert_all_served = False  # unserved routes are what this test calls
@@ -89,9 +90,9 @@ def test_a_retired_route_and_a_collection_without_its_slash_are_the_apis_no_rout
     assert "No route" in answer.json()["error"]["message"]
     assert unknown.json()["error"]["code"] == "not_implemented_by_fake"
     assert unknown.json()["error"]["details"]["sdk_methods"] == []
-    # A collection without its '/' is the API's own answer too (it never redirects).
-    assert bare.json()["error"]["code"] == "not_found"
-    assert "collection routes end with '/'" in bare.json()["error"]["message"]
+    # A collection without its '/' is answered directly, as with it: no redirect.
+    assert bare.status_code == 200
+    assert [k["name"] for k in bare.json()["api_keys"]] == [fake.world.default_key.name]
     assert [c.path for c in fake.unserved_calls] == ["/api/v1/developer/no-such-thing"]
 
 
@@ -147,21 +148,25 @@ def test_the_server_lists_unserved_calls() -> None:
     assert info["unserved_calls"] == 1
 
 
-def test_the_slash_hint_is_given_only_where_the_path_with_a_slash_is_a_route(
+def test_either_spelling_of_a_route_is_answered_directly_and_only_a_route_is(
     fake: FakePictograph,
 ) -> None:
-    # Explore arrived in 1.69.124: an older release's `GET /public/datasets` is no route,
-    # and `/public/datasets/` would be none either, so no hint about a slash.
+    # Explore arrived in 1.69.124: an older release's `GET /public/datasets` is no route
+    # in either spelling; `/training` is `/training/`, and `datasets/<name>/` its dataset.
     with httpx.Client(
         transport=fake.transport(),
         base_url=fake.base_url,
         headers={"X-API-Key": fake.api_key, "User-Agent": "pictograph-python/1.69.100"},
     ) as http:
-        public = http.get("/api/v1/developer/public/datasets")
+        public = http.get("/api/v1/developer/public/datasets/")
         training = http.get("/api/v1/developer/training")
-    assert public.status_code == training.status_code == 404
-    assert public.json()["error"]["message"] == "No route GET /api/v1/developer/public/datasets."
-    assert "collection routes end with '/'" in training.json()["error"]["message"]
+        with_slash = http.get("/api/v1/developer/training/")
+        dataset = http.get(f"/api/v1/developer/datasets/{DATASET}/")
+    assert public.status_code == 404
+    assert public.json()["error"]["message"] == "No route GET /api/v1/developer/public/datasets/."
+    assert training.status_code == with_slash.status_code == dataset.status_code == 200
+    assert training.json()["data"] == with_slash.json()["data"]
+    assert dataset.json()["data"]["name"] == DATASET
     assert fake.unserved_calls == ()
 
 

@@ -380,6 +380,8 @@ class Api:
         # One entry of immutable values per call, decoded only when a test reads the
         # journal: it must cost next to nothing on the hot path. No headers: holding
         # each request's Headers object alive makes every garbage collection slower.
+        if answer.fault is not None:  # a refusal a test armed in the world
+            fault = answer.fault if fault is None else f"{fault}; {answer.fault}"
         self.journal.record(
             method,
             raw_target,
@@ -552,7 +554,7 @@ class Api:
                         self.world.clock.now(),
                     )
                 )
-            return Reply(refusal.status, refusal_body(refusal), refusal.headers)
+            return _refusal_reply(refusal)
         except Exception as exc:  # the fake must never send a traceback
             self.server_errors.append(exc)
             return Reply(
@@ -710,18 +712,23 @@ class Api:
         if raw is None:
             raise _not_served(method, path)
         matches = ROUTER.candidates(method, raw, sdk, client)
+        # A route's other spelling, with or without its final '/', is answered directly:
+        # no client follows a redirect (the wire spec, section 0.3).
+        other = raw[:-1] if raw.endswith("/") else raw + "/"
+        if not matches and other:
+            matches = ROUTER.candidates(method, other, sdk, client)
         if not matches:
-            # A collection without its '/', a path retired in the caller's release, or one
-            # an old release calls that the API never had: the API's own 404. Anything
-            # else is a route the fake does not serve.
-            collection = ROUTER.collection_without_slash(method, raw)
-            if (
-                collection
-                or ROUTER.serves_another_release(method, raw)
-                or ROUTER.unrouted(method, raw)
-                or ROUTER.sent_empty(method, raw)
+            # A path retired in the caller's release, or one an old release calls that
+            # the API never had, in either spelling: the API's own 404. Anything else is
+            # a route the fake does not serve.
+            if any(
+                ROUTER.serves_another_release(method, spelling)
+                or ROUTER.unrouted(method, spelling)
+                or ROUTER.sent_empty(method, spelling)
+                for spelling in (raw, other)
+                if spelling
             ):
-                raise no_route(method, path, collection=collection)
+                raise no_route(method, path)
             raise _not_served(method, path)
         routes = tuple(
             (_server(found, found.wire_for(sdk, client) if found.wires else None), args)
@@ -768,7 +775,7 @@ class Api:
         try:
             answer = handler(call)
         except ApiRefusal as refusal:
-            answer = Reply(refusal.status, refusal_body(refusal), refusal.headers)
+            answer = _refusal_reply(refusal)
         keep = functools.partial(self._keep, slot, call.method, target, fingerprint, call.now)
         if answer.after_send is None:
             keep(answer)
@@ -958,6 +965,12 @@ def _check_values(found: Endpoint, call: Call) -> None:
         refusal = vocabulary.refusal(value, call.sdk, call.client, allowed, (loc,))
         if refusal is not None:
             raise refusal
+
+
+def _refusal_reply(refusal: ApiRefusal) -> Reply:
+    """The answer to a refusal: its status, the API's envelope, its headers, and the
+    journal's label when a test armed it."""
+    return Reply(refusal.status, refusal_body(refusal), refusal.headers, fault=refusal.fault)
 
 
 def _refused(refusal: Refusal) -> Reply:

@@ -234,15 +234,22 @@ def legacy_history(body: dict[str, Any]) -> dict[str, Any]:
 
 
 def legacy_estimate(body: dict[str, Any]) -> dict[str, Any]:
+    """An estimate as SDK 1.0.x reads it: its model defines the total as
+    ``credits_per_unit * quantity`` (``minimum`` being 0) and ``sufficient`` as the
+    credits remaining covering that total, so both follow the per-unit price in whole
+    credits (rounded up: a cost never reads cheaper than it is)."""
+    per_unit = to_credits(body["micro_usd_per_unit"])
+    total = per_unit * body["quantity"]
+    remaining = credits_left(body["remaining_micro_usd"])
     return {
         "operation": body["operation"],
         "unit": body["unit"],
         "quantity": body["quantity"],
-        "credits_per_unit": to_credits(body["micro_usd_per_unit"]),
-        "total_credits": to_credits(body["total_micro_usd"]),
+        "credits_per_unit": per_unit,
+        "total_credits": total,
         "minimum": 0,
-        "sufficient": body["sufficient"],
-        "credits_remaining": credits_left(body["remaining_micro_usd"]),
+        "sufficient": remaining >= total,
+        "credits_remaining": remaining,
     }
 
 

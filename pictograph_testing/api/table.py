@@ -398,11 +398,6 @@ class Router:
         path retired (or not yet called) in the caller's release, not one never served."""
         return bool(self._match(method, raw, None, "sync"))
 
-    def collection_without_slash(self, method: str, raw: str) -> bool:
-        """Whether ``raw`` is a collection route of some release without its trailing
-        ``/`` (the API never redirects: its 404 says so)."""
-        return not raw.endswith("/") and bool(self._match(method, raw + "/", None, "sync"))
-
     def sent_empty(self, method: str, raw: str) -> bool:
         """Whether ``raw`` reaches a route of some release once its empty segments are
         filled: an id or name sent empty (``annotation-comments//resolve``), which the
@@ -452,11 +447,9 @@ class Router:
         return found
 
 
-def no_route(method: str, path: str, *, collection: bool = False) -> NotFound:
-    """The API's own 404 for a path that is not a route for the caller's release, or
-    (``collection``) a collection without its trailing ``/`` (the API never redirects)."""
-    hint = " (collection routes end with '/')" if collection else ""
-    return NotFound(messages.NO_ROUTE.format(method=method, path=path, hint=hint))
+def no_route(method: str, path: str) -> NotFound:
+    """The API's own 404 for a path that is not a route for the caller's release."""
+    return NotFound(messages.NO_ROUTE.format(method=method, path=path, hint=""))
 
 
 def method_not_allowed(method: str, path: str, allowed: list[str]) -> InvalidRequest:

@@ -72,6 +72,8 @@ class Reply:
     content_type: str = "application/json"
     after_send: AfterSend | None = None
     """Set by a route that answers only once a webhook was sent (``webhooks.test``)."""
+    fault: str | None = None
+    """The journal's label of a refusal a test armed in the world (``ApiRefusal.fault``)."""
 
 
 def reply(payload: Any, status: int = 200) -> Reply:

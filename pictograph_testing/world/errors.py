@@ -68,6 +68,9 @@ class ApiRefusal(Exception):
     code = "bad_request"
     headers: tuple[tuple[str, str], ...] = ()
     """Response headers the refusal carries (``Retry-After`` on a 429)."""
+    fault: str | None = None
+    """The journal's label for a refusal a test armed (``Call.fault``): ``None`` for the
+    world's own."""
 
     def __init__(self, message: str, *, details: dict[str, Any] | None = None) -> None:
         super().__init__(message)

@@ -234,8 +234,11 @@ class ExportService:
     ) -> Export:
         """Freeze the dataset's images that match the filters into a new export.
 
-        ``status_filter`` matches the image status exactly (``None`` or ``"all"``: every
-        stage); ``class_filter`` keeps images with at least one annotation of those classes.
+        ``status_filter`` matches the image status exactly (``None``: every stage); a value
+        that is no stage, ``"all"`` or ``"in_progress"`` as old agent tools sent them,
+        matches no image, as on the API (the SDK's ``create_export`` tool maps ``"all"`` to
+        ``None`` for that reason); ``class_filter`` keeps images with at least one
+        annotation of those classes.
         ``status`` is where the export starts: ``pending`` and ``processing`` go on along
         the clock, ``completed`` and ``failed`` are final at once.
         """
@@ -249,7 +252,7 @@ class ExportService:
             raise ValueError(f"unknown export status {status!r}; choose one of {EXPORT_STATUSES}")
         if name in self.of_dataset(dataset.id):
             raise Conflict(f"An export named '{name}' already exists in dataset '{dataset.name}'")
-        wanted = None if status_filter in (None, "all") else status_filter
+        wanted = status_filter
         classes = _selected(class_filter)
         images = [
             image

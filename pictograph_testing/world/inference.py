@@ -23,7 +23,7 @@ class PoolSpent(ApiRefusal):
     status = 429
     code = "inference_capacity_exhausted"
 
-    def __init__(self, retry_after: int) -> None:
+    def __init__(self, retry_after: int, *, by_test: bool = False) -> None:
         super().__init__(
             "Hosted test inference has used up today's shared CPU capacity; it refills at "
             f"00:00 UTC (in {retry_after} s). Run the model on this machine with "
@@ -31,6 +31,8 @@ class PoolSpent(ApiRefusal):
             details={"retry_after": retry_after},
         )
         self.headers = (("retry-after", str(retry_after)),)
+        if by_test:
+            self.fault = "inference pool exhausted"  # faults.exhaust_inference_pool()
 
 
 class InferencePool:
@@ -63,7 +65,7 @@ class InferencePool:
         if day != self._day:
             self._day, self._used = day, 0
         if self.spent_day == day or self._used >= HOSTED_INFERENCE.daily_images:
-            raise PoolSpent(max(1, math.ceil(left)))
+            raise PoolSpent(max(1, math.ceil(left)), by_test=self.spent_day == day)
         self._used += 1
 
     def exhaust(self) -> None:

@@ -24,6 +24,7 @@ from pictograph_testing._sdk.client_build import sdk_environment
 
 if TYPE_CHECKING:
     import random
+    from collections.abc import Callable
     from types import ModuleType
 
     import httpx
@@ -38,6 +39,7 @@ __all__ = [
     "coupling",
     "deactivate",
     "hold",
+    "point_at_live",
     "release",
     "serves",
     "undo_stale_environment",
@@ -160,6 +162,33 @@ def _restore_environment() -> None:
         # The last outermost stop's only: what is kept stays as small as one stop's.
         _stale[name] = (value, _written.pop(name, set()))
     _saved_environment.clear()
+
+
+def point_at_live(base_url: str | None, api_key: str | None) -> Callable[[], None]:
+    """Make ``PICTOGRAPH_*`` name a live API for a ``--pictograph-live`` session, so a
+    ``pictograph.Client()`` built by the code under test goes where the fixtures' clients
+    go, with their key; return what puts the environment back.
+
+    ``None`` leaves a variable as it is (the SDK's default base URL, or the key already
+    in ``PICTOGRAPH_API_KEY``). Another spelling of a name set is put aside meanwhile, as
+    while a fake is active. A fake started during the session saves and restores these
+    values in turn.
+    """
+    wanted = {_URL_VARIABLE: base_url, _KEY_VARIABLE: api_key}
+    saved: dict[str, str | None] = {}
+    for name in _other_spellings():
+        if wanted.get(name.upper()) is not None:
+            saved[name] = os.environ.pop(name)
+    for name, value in wanted.items():
+        if value is not None:
+            saved[name] = os.environ.get(name)
+            _set_variable(name, value)
+
+    def restore() -> None:
+        for name, value in saved.items():
+            _set_variable(name, value)
+
+    return restore
 
 
 def undo_stale_environment() -> list[str]:

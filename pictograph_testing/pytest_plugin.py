@@ -53,6 +53,7 @@ from __future__ import annotations
 
 import os
 import sys
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
@@ -212,6 +213,8 @@ MARKER_HELP = (
 _defaults_key = pytest.StashKey[dict[str, Any]]()
 _folders_key = pytest.StashKey["list[Path]"]()
 _live_key = pytest.StashKey["LiveTarget | None"]()
+_live_environment_key = pytest.StashKey[Callable[[], None]]()
+"""What puts back the ``PICTOGRAPH_*`` variables a live run pointed at its API."""
 _show_calls_key = pytest.StashKey[bool]()
 
 
@@ -305,12 +308,18 @@ def pytest_configure(config: pytest.Config) -> None:
         live = LiveTarget(
             key_env=key_env,
             api_key=os.environ.get(key_env) or None,
-            base_url=config.getoption("pictograph_live_base_url"),
+            base_url=_live_base_url(config.getoption("pictograph_live_base_url")),
         )
     config.stash[_live_key] = live
     if live is not None:
         # Registered after this module, so its client fixtures replace the fake's ones.
         config.pluginmanager.register(LiveClients(live), "pictograph-live-clients")
+        from pictograph_testing import activation
+
+        # A `pictograph.Client()` the code under test builds goes where the fixtures'
+        # clients go, with their key: not to the SDK's default API with whatever key
+        # PICTOGRAPH_API_KEY holds (a production one, on a run against staging).
+        config.stash[_live_environment_key] = activation.point_at_live(live.base_url, live.api_key)
     report_dir = config.getoption("pictograph_report", default=None)
     if report_dir:
         from pathlib import Path
@@ -332,6 +341,10 @@ def pytest_unconfigure(config: pytest.Config) -> None:
     # of the one running it.
     _running[:] = [item for item in _running if item.config is not config]
     _release_coupling()
+    restore = config.stash.get(_live_environment_key, None)
+    if restore is not None:
+        del config.stash[_live_environment_key]
+        restore()
     folders = config.stash.get(_folders_key, ())
     if folders:
         from pictograph_testing import scenario_registry
@@ -350,7 +363,7 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
             item.add_marker(pytest.mark.skip(reason=reason))
 
 
-def pytest_report_header(config: pytest.Config) -> str | None:
+def pytest_report_header(config: pytest.Config) -> list[str] | None:
     live = config.stash.get(_live_key, None)
     if live is None:
         return None
@@ -366,7 +379,15 @@ def pytest_report_header(config: pytest.Config) -> str | None:
             else "the SDK's default API"
         )
     key = "a key" if live.api_key else "NO key (client tests will be skipped)"
-    return f"pictograph: live against {where} with {key} from ${live.key_env}"
+    lines = [f"pictograph: live against {where} with {key} from ${live.key_env}"]
+    defaults: dict[str, Any] = config.stash[_defaults_key]
+    seeding = sorted(set(defaults) - LIVE_SETTINGS)
+    if seeding:
+        # The markers' seeding settings skip their tests; the ini's are every test's
+        # defaults, so they are named here: a test that relies on them may fail live.
+        options = ", ".join(f"pictograph_{name}" for name in seeding)
+        lines.append(f"pictograph: ini {options} set up the fake only: the live API ignores them")
+    return lines
 
 
 _outcome_key = pytest.StashKey[str]()
@@ -470,6 +491,8 @@ def pytest_runtest_setup(item: pytest.Item) -> Iterator[None]:
     if not _uses_fake(item):
         # Before its own fixtures: a test with no fake of ours finds the SDK as it is.
         _release_coupling()
+    if item.config.stash.get(_live_key, None) is not None:
+        _check_live_marker(item)
     return (yield)
 
 
@@ -533,6 +556,8 @@ def _check_marker_was_used(item: pytest.Item) -> None:
         _fixture_used_key, False
     ):
         return
+    if item.config.stash.get(_live_key, None) is not None:
+        return  # live, the marker sets up no fake: its live settings describe the API
     if any(mark.name == MARKER for mark in getattr(item, "own_markers", ())):
         pytest.fail(
             f"@pytest.mark.{MARKER}(...) on {item.name} sets up the pictograph_fake "
@@ -841,7 +866,9 @@ def _live_skip_reason(item: pytest.Item, live: LiveTarget) -> str | None:
     fake_only = sorted(names & FAKE_ONLY_FIXTURES)
     if fake_only:
         return f"uses {', '.join(fake_only)}: needs the fake, and this is a --pictograph-live run"
-    seeded = sorted({k for m in item.iter_markers(MARKER) for k in m.kwargs} - LIVE_SETTINGS)
+    given = {k for m in item.iter_markers(MARKER) for k, v in m.kwargs.items() if v is not None}
+    # A setting the marker misspells is the test's mistake, failed at its set-up.
+    seeded = sorted(given & set(SETTINGS) - LIVE_SETTINGS)
     if seeded:
         # Seeds, balances and faults are the fake's to set; the real API takes none of them.
         return (
@@ -851,6 +878,35 @@ def _live_skip_reason(item: pytest.Item, live: LiveTarget) -> str | None:
     if live.api_key is None and names & CLIENT_FIXTURES:
         return f"--pictograph-live needs an API key in ${live.key_env}, and none is set"
     return None
+
+
+def _live_base_url(given: str | None) -> str | None:
+    """``--pictograph-live-base-url`` as given, once it is seen to be an http(s) URL."""
+    if given is None:
+        return None
+    from urllib.parse import urlsplit
+
+    parts = urlsplit(given)
+    if parts.scheme not in ("http", "https") or not parts.netloc:
+        raise pytest.UsageError(
+            "--pictograph-live-base-url must be an http or https URL with a host, such as "
+            f"https://api.pictograph.io, got {given!r}"
+        )
+    return given
+
+
+def _check_live_marker(item: pytest.Item) -> None:
+    """Fail a live test whose marker the fake would refuse, as a run in process fails it:
+    a misspelt setting, or a value of the wrong type or out of range."""
+    if item.get_closest_marker(MARKER) is None:
+        return
+    settings = fake_settings(item)  # fails the test for a marker's mistake
+    from pictograph_testing.fake import FakePictograph
+
+    try:
+        FakePictograph(**settings)  # built, never started: only its checks run
+    except (ValueError, TypeError) as exc:
+        _marker_mistake(str(exc))
 
 
 def _live_key_or_skip(live: LiveTarget) -> str:

@@ -740,6 +740,109 @@ def test_live_with_a_key_yields_real_clients(
     )
 
 
+def test_live_a_client_the_code_under_test_builds_goes_where_the_fixtures_go(
+    inner: pytest.Pytester, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # A served fake stands in for a staging API. The shell holds another key (say a
+    # production one) and no base URL: `pictograph.Client()` must not take them.
+    inner.makepyfile(
+        """
+        import os
+        import pictograph
+
+        def test_own_client(pictograph_client):
+            with pictograph.Client(max_retries=0) as own:
+                assert own.credits.balance() == pictograph_client.credits.balance()
+        """
+    )
+    with FakeServer(seed=5) as served:
+        monkeypatch.setenv("STAGING_KEY", served.api_key)
+        monkeypatch.setenv("PICTOGRAPH_API_KEY", "pk_live_" + "0" * 32)
+        monkeypatch.delenv("PICTOGRAPH_BASE_URL", raising=False)
+        result = inner.runpytest_inprocess(
+            "--pictograph-live",
+            "--pictograph-live-key-env=STAGING_KEY",
+            f"--pictograph-live-base-url={served.base_url}",
+        )
+        own_calls = len(served.fake.calls.filter("GET", "credits/balance"))
+    result.assert_outcomes(passed=1)
+    assert own_calls == 2
+    # Put back once the session ended.
+    assert os.environ["PICTOGRAPH_API_KEY"] == "pk_live_" + "0" * 32
+    assert "PICTOGRAPH_BASE_URL" not in os.environ
+
+
+def test_live_a_marker_the_fake_would_refuse_fails_as_in_process(
+    inner: pytest.Pytester, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("MY_PICTOGRAPH_KEY", "pk_live_x")
+    inner.makepyfile(
+        """
+        import pytest
+
+        @pytest.mark.pictograph(profle="current")
+        def test_misspelt(pictograph_live):
+            pass
+
+        @pytest.mark.pictograph(profile=3)
+        def test_wrong_type(pictograph_live):
+            pass
+
+        @pytest.mark.pictograph(profile="nonsense")
+        def test_unknown_profile(pictograph_live):
+            pass
+
+        @pytest.mark.pictograph(seed=None, profile="current")
+        def test_sets_nothing_the_api_lacks(pictograph_live):
+            # Live, the marker sets up no fake: no complaint that none was used.
+            assert pictograph_live
+        """
+    )
+
+    result = inner.runpytest_inprocess(
+        "--pictograph-live", "--pictograph-live-key-env=MY_PICTOGRAPH_KEY"
+    )
+
+    result.assert_outcomes(passed=1, errors=3)
+    result.stdout.fnmatch_lines_random(
+        [
+            "*pictograph_fake could not be set up: *unknown setting(s) profle*",
+            "*pictograph_fake could not be set up: *(profile=...) must be str, got 3*",
+            "*pictograph_fake could not be set up: *nonsense*",
+        ]
+    )
+
+
+def test_the_live_header_names_the_ini_options_that_only_set_up_the_fake(
+    inner: pytest.Pytester, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.delenv("MY_PICTOGRAPH_KEY", raising=False)
+    inner.makeini(INI + "pictograph_balance_usd = 0.01\npictograph_strict = true\n")
+    inner.makepyfile("def test_nothing():\n    pass\n")
+
+    live = inner.runpytest_inprocess(
+        "--pictograph-live", "--pictograph-live-key-env=MY_PICTOGRAPH_KEY"
+    )
+    in_process = inner.runpytest_inprocess()
+
+    live.stdout.fnmatch_lines(
+        ["pictograph: ini pictograph_balance_usd set up the fake only: the live API ignores them"]
+    )
+    assert "ini pictograph_" not in in_process.stdout.str()
+
+
+@pytest.mark.parametrize("url", ["127.0.0.1:18765", "ftp://example.test", "https://"])
+def test_a_live_base_url_that_is_no_http_url_is_a_usage_error(
+    inner: pytest.Pytester, url: str
+) -> None:
+    inner.makepyfile("def test_nothing():\n    pass\n")
+
+    result = inner.runpytest_inprocess("--pictograph-live", f"--pictograph-live-base-url={url}")
+
+    assert result.ret == pytest.ExitCode.USAGE_ERROR
+    result.stderr.fnmatch_lines(["*--pictograph-live-base-url must be an http or https URL*"])
+
+
 def test_without_live_the_same_tests_run_on_the_fake(inner: pytest.Pytester) -> None:
     inner.makepyfile(LIVE_TESTS.replace("assert pictograph_live", "assert not pictograph_live"))
     inner.runpytest_inprocess().assert_outcomes(passed=8)

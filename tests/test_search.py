@@ -259,6 +259,81 @@ def test_near_duplicates_clusters_the_same_pictures(
     )
 
 
+def _varied_pictures(folder: Path, count: int, seed: int) -> list[Path]:
+    """Pictures of every kind of likeness: flat colours near and far apart, shaded
+    copies, noise, gradients and shapes, drawn from ``seed``."""
+    import random
+
+    rng = random.Random(seed)
+    paths: list[Path] = []
+    for n in range(count):
+        base = tuple(rng.randrange(256) for _ in range(3))
+        image = PILImage.new("RGB", (32, 24), base)  # type: ignore[arg-type]
+        draw = ImageDraw.Draw(image)
+        kind = n % 5
+        if kind == 1 and paths:  # a copy of an earlier picture, shaded a little
+            with PILImage.open(rng.choice(paths)) as earlier:
+                shade = rng.randrange(-12, 13)
+                image = earlier.convert("RGB").point(lambda v, s=shade: max(0, min(255, v + s)))
+        elif kind == 2:  # noise
+            image.putdata([tuple(rng.randrange(256) for _ in range(3)) for _ in range(32 * 24)])
+        elif kind == 3:  # a gradient
+            for x in range(32):
+                draw.line((x, 0, x, 23), fill=(x * 8, base[1], 255 - x * 8))
+        elif kind == 4:  # a shape on the colour
+            draw.ellipse((rng.randrange(10), rng.randrange(8), 22, 16), fill=(255, 255, 255))
+        path = folder / f"p{n:02d}.png"
+        image.save(path)
+        paths.append(path)
+    return paths
+
+
+@pytest.mark.parametrize("threshold", [0.5, 0.8, 0.92, 0.99])
+def test_near_duplicates_finds_exactly_the_pairs_scoring_the_threshold(
+    client: pictograph.Client, tmp_path: Path, threshold: float
+) -> None:
+    # The scan leaves out pictures it can tell are too far apart without scoring them:
+    # it must find exactly what scoring every pair finds (fewer pictures than the
+    # neighbours kept, so no cap applies).
+    paths = _varied_pictures(tmp_path, 45, seed=int(threshold * 100))
+    client.datasets.create("varied")
+    client.images.bulk_upload("varied", paths)
+    vectors = {p.name: embedding_of(p.read_bytes()) for p in paths}
+    parent = {name: name for name in vectors}
+
+    def root(name: str) -> str:
+        while parent[name] != name:
+            name = parent[name]
+        return name
+
+    strongest: dict[str, float] = {}
+    edges = []
+    for a in vectors:
+        for b in vectors:
+            va, vb = vectors[a], vectors[b]
+            if a < b and va is not None and vb is not None:
+                score = similarity(va, vb)
+                if score >= threshold:
+                    edges.append((a, b, score))
+                    parent[root(b)] = root(a)
+    for a, _, score in edges:
+        strongest[root(a)] = max(strongest.get(root(a), 0.0), score)
+    expected: dict[frozenset[str], float] = {}
+    for name in vectors:
+        expected.setdefault(frozenset(n for n in vectors if root(n) == root(name)), 0.0)
+    wanted = {
+        members: strongest[root(next(iter(members)))] for members in expected if len(members) > 1
+    }
+
+    result = client.datasets.near_duplicates("varied", threshold=threshold, neighbors=50)
+
+    found = {frozenset(m.filename for m in g.members): g.max_similarity for g in result.groups}
+    assert found == wanted
+    assert not result.pairs_capped
+    if threshold == 0.99:
+        assert found  # the shaded copies at least
+
+
 def test_near_duplicates_reports_its_bounds_and_scope(
     client: pictograph.Client, gallery: dict[str, str]
 ) -> None:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import io
 import json
 import zipfile
+from pathlib import Path
 from typing import TYPE_CHECKING, Any, cast
 
 import httpx
@@ -29,12 +30,17 @@ from pictograph.models.common import BoundingBox, Point
 from PIL import Image as PILImage
 from pydantic import TypeAdapter
 
-from pictograph_testing.world.exports import QUEUE_SECONDS, processing_seconds
+from pictograph_testing.world.exports import (
+    BASE_SECONDS,
+    QUEUE_SECONDS,
+    SECONDS_PER_IMAGE,
+    SECONDS_PER_IMAGE_BYTES,
+    processing_seconds,
+)
 from tests.conftest import DATASET, EXPORT
 
 if TYPE_CHECKING:
     from collections.abc import Iterator
-    from pathlib import Path
 
     import pictograph
 
@@ -119,6 +125,18 @@ def test_more_images_and_image_files_take_longer() -> None:
     assert processing_seconds(10, include_images=False) < processing_seconds(100, False)
     assert processing_seconds(10, include_images=False) < processing_seconds(10, True)
     assert processing_seconds(7, True) == processing_seconds(7, True)
+
+
+def test_the_page_states_the_exports_timing() -> None:
+    page = (Path(__file__).resolve().parent.parent / "docs" / "datasets.md").read_text()
+    timing = (
+        f"An export waits {QUEUE_SECONDS:g} virtual seconds for a worker (`pending`), then "
+        f"processes for {BASE_SECONDS:g} virtual seconds plus {SECONDS_PER_IMAGE:g} s an "
+        f"image, and {SECONDS_PER_IMAGE_BYTES:g} s more an image with `include_images=True`"
+    )
+    assert timing in " ".join(page.split())
+    # "about 10 virtual minutes" for 2,000 images with their files, past 300 s.
+    assert 540 <= QUEUE_SECONDS + processing_seconds(2000, include_images=True) <= 660
 
 
 def test_create_sends_every_option_and_the_export_echoes_them(client: pictograph.Client) -> None:

@@ -427,7 +427,11 @@ def pytest_runtest_makereport(
         if fake is not None and item.config.stash.get(_show_calls_key, True):
             report.sections.append((CALLS_SECTION, fake.calls.summary()))
         if report.when == "call" and _fixture_under_given(item, call):
-            report.sections.append(("pictograph_testing: a fake per example", GIVEN_HINT))
+            if item.config.stash.get(_live_key, None) is None:
+                report.sections.append(("pictograph_testing: a fake per example", GIVEN_HINT))
+            else:
+                # A fake per example would test the fake, not the API this run is for.
+                report.sections.append(("pictograph_testing: one live client", LIVE_GIVEN_HINT))
     return report
 
 
@@ -456,6 +460,16 @@ GIVEN_HINT = (
     f"See the strategies page of the docs: {page('strategies')}"
 )
 """What a failing ``@given`` test that asks for a pictograph fixture is told."""
+
+LIVE_GIVEN_HINT = (
+    "Hypothesis runs every example of a @given test in the same function-scoped fixture. "
+    "In a --pictograph-live run the client fixtures hold no world, only a client for the "
+    "live API, which its examples may share: say so with "
+    "@settings(suppress_health_check=[HealthCheck.function_scoped_fixture]). (A "
+    "FakePictograph per example, the recipe for runs on the fake, would leave the live "
+    f"API untested.) See the strategies page of the docs: {page('strategies')}"
+)
+"""What a failing ``@given`` test that asks for a client fixture is told, live."""
 
 
 def _fixture_under_given(item: pytest.Item, call: pytest.CallInfo[None]) -> bool:

@@ -441,3 +441,35 @@ def test_given_with_the_fixture_fails_with_a_hint_to_make_a_fake_per_example(
     assert (
         result.stdout.str().count("pictograph_testing: a fake per example") == 1
     )  # not for tmp_path's test
+
+
+def test_given_with_a_live_client_is_told_to_share_it_not_to_make_a_fake(
+    pytester: pytest.Pytester, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    pytester.makeini("[pytest]\nasyncio_default_fixture_loop_scope = function\n")
+    monkeypatch.setenv("PYTEST_ADDOPTS", "-p no:faker -p no:xdist -p no:cacheprovider")
+    monkeypatch.setenv("LIVE_KEY", "pk_live_" + "1" * 32)
+    pytester.makepyfile(
+        """
+        from hypothesis import given, strategies as st
+
+        @given(n=st.integers())
+        def test_shared(pictograph_client, n):
+            pass
+        """
+    )
+
+    result = pytester.runpytest_inprocess(
+        "--pictograph-live",
+        "--pictograph-live-key-env=LIVE_KEY",
+        "--pictograph-live-base-url=https://live.example.test",
+    )
+
+    result.assert_outcomes(failed=1)
+    result.stdout.fnmatch_lines(
+        [
+            "*- pictograph_testing: one live client -*",
+            "*share: say so with @settings(suppress_health_check=?HealthCheck.function_scoped*",
+        ]
+    )
+    assert "with FakePictograph(profile='current')" not in result.stdout.str()

@@ -34,6 +34,7 @@ if TYPE_CHECKING:
     from pictograph_testing.world.state import World
 
 __all__ = [
+    "BASE_SECONDS",
     "DOWNLOAD_TTL_SECONDS",
     "EXPORT_FORMATS",
     "EXPORT_STATUSES",
@@ -41,6 +42,8 @@ __all__ = [
     "KEPT",
     "QUEUE_SECONDS",
     "REMOVED",
+    "SECONDS_PER_IMAGE",
+    "SECONDS_PER_IMAGE_BYTES",
     "ExportJob",
     "ExportService",
     "FrozenImage",

@@ -377,6 +377,97 @@ def test_each_month_gives_back_what_was_spent_in_it(looks: str) -> None:
         assert reset.amount == allowance - before.balance_after > 0
 
 
+def _books(fake: FakePictograph, client: pictograph.Client) -> tuple[object, ...]:
+    """The ledger as (date, operation, amount, balance), and February's books."""
+    balance = client.credits.balance()
+    ledger = tuple(
+        (fake.clock.start + timedelta(seconds=e.created_at), e.operation, e.amount, e.balance_after)
+        for e in fake.ledger
+    )
+    spent = balance.included_allowance_micro_usd - balance.included_remaining_micro_usd
+    return ledger, balance.period_start, balance.period_spend_micro_usd, spent
+
+
+@pytest.mark.parametrize("steps", [1, 12])
+def test_a_meter_tick_at_midnight_counts_in_the_new_month_however_the_clock_moved(
+    steps: int,
+) -> None:
+    # Started so that the deployment is active at 23:10, and its 5-minute meter ticks at
+    # midnight itself: the reset comes first, and the tick is February's.
+    start = datetime.fromisoformat("2028-01-31T23:00:55+00:00")
+    with FakePictograph(scenario="ready-to-train", start=start) as fake:
+        client = fake.client(max_retries=0)
+        client.training.create("road-signs", "road-signs-v1", pipeline_type="yolox", name="m")
+        created = client.deployments.create("m", gpu_type="t4", min_containers=1)
+        client.deployments.wait_until_active(created.deployment)
+        total = (datetime.fromisoformat("2028-02-01T00:30:00+00:00") - fake.clock.now()).seconds
+        for _ in range(steps):
+            fake.clock.advance(seconds=total / steps)
+            client.credits.balance()
+        ledger, period_start, period_spend, spent = _books(fake, client)
+
+    midnight = datetime.fromisoformat("2028-02-01T00:00:00+00:00")
+    at_midnight = [(op, amount > 0) for when, op, amount, _ in ledger if when == midnight]
+    assert at_midnight == [("monthly_reset", True), ("deployment_t4", False)]
+    assert period_start == midnight
+    assert period_spend == spent > 0  # February's books add up
+
+
+@pytest.mark.parametrize("elapsed_days", [None, 12, 70])
+def test_a_snapshot_loaded_past_a_month_start_resets_at_that_start(
+    elapsed_days: int | None,
+) -> None:
+    # A debit late on January 31 in the loaded timeline, the clock past February 1: the
+    # world is given the reset it passed, dated then, not at the month after.
+    with FakePictograph(seed=1, start=datetime.fromisoformat("2028-01-20T12:00:00+00:00")) as fake:
+        fake.add_dataset("ds", images=20, completed_images=12)
+        client = fake.client(max_retries=0)
+        client.datasets.freeze("ds")
+        client.datasets.wait_for_storage("ds")
+        client.datasets.restore("ds")
+        client.datasets.wait_for_storage("ds")
+        snapshot = fake.snapshot()
+    (debit,) = snapshot["ledger"]
+    if elapsed_days is None:  # the same document, another start: the debit falls at 23:59
+        loaded = FakePictograph(
+            scenario=snapshot, start=datetime.fromisoformat("2028-01-31T23:59:16+00:00")
+        )
+    else:
+        snapshot["clock"]["elapsed_seconds"] = elapsed_days * 86400.0
+        loaded = FakePictograph(scenario=snapshot)
+    with loaded, loaded.client(max_retries=0) as again:
+        ledger, period_start, period_spend, spent = _books(loaded, again)
+        assert period_spend == spent == 0
+        loaded.clock.advance(timedelta(days=40))
+        assert _books(loaded, again)[0] == ledger  # nothing given back twice
+
+    assert [(op, amount) for _, op, amount, _ in ledger] == [
+        ("dataset_restore", debit["amount"]),
+        ("monthly_reset", -debit["amount"]),
+    ]
+    assert ledger[1][0] == datetime.fromisoformat("2028-02-01T00:00:00+00:00")
+    assert period_start.day == 1
+
+
+def test_a_clock_a_hair_short_of_midnight_is_still_in_the_old_period(
+    fake: FakePictograph, client: pictograph.Client
+) -> None:
+    # Sums of float seconds land a hair short of an instant (0.3 + 0.3 from 0.6 s before
+    # it, say), which reads as that instant to the microsecond: the period reported is
+    # the one the ledger is in, not the next one.
+    _train(client, "m1")
+    spent = client.credits.balance().period_spend_micro_usd
+    fake.clock.reach(math.nextafter((JUNE_FIRST - fake.clock.start).total_seconds(), 0.0))
+    assert fake.clock.now() == JUNE_FIRST
+    balance = client.credits.balance()
+    assert balance.period_start < JUNE_FIRST == balance.credits_reset_at
+    assert balance.period_spend_micro_usd == spent
+    fake.clock.advance(1e-6)
+    after = client.credits.balance()
+    assert (after.period_start, after.period_spend_micro_usd) == (JUNE_FIRST, 0)
+    assert after.recent_history[0].operation == "monthly_reset"
+
+
 def _cost_of(ledger: list[CreditLedgerEntry], run_id: str) -> int:
     """What a run cost in the end: its pre-charge less its refund (µUSD)."""
     return -sum(e.amount for e in ledger if (e.metadata or {}).get("run_id") == run_id)

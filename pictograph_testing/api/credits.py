@@ -11,7 +11,6 @@ from pictograph_testing.api.table import Bare, endpoint
 from pictograph_testing.api.wire import Call, Reply, page, page_params, reply
 from pictograph_testing.catalog import LEGACY_CREDIT_MICRO_USD, MICRO_USD, OPERATIONS
 from pictograph_testing.clock import format_timestamp
-from pictograph_testing.world.allowances import month_start, next_month_start
 from pictograph_testing.world.errors import InsufficientCredits
 from pictograph_testing.world.ordered import NewestFirst
 
@@ -118,9 +117,10 @@ def _entry(call: Call, entry: LedgerEntry) -> dict[str, Any]:
 
 def billing_period(call: Call) -> tuple[datetime, datetime]:
     """The current monthly period: its start and when the allowance resets (see
-    ``world.allowances``, which resets it then)."""
-    now = call.world.clock.start + timedelta(seconds=call.now)
-    return month_start(now), next_month_start(now)
+    ``world.allowances``, which resets it then, and says which period the ledger is in)."""
+    begins, resets_at = call.world.resets.period()
+    start = call.world.clock.start
+    return start + timedelta(seconds=begins), start + timedelta(seconds=resets_at)
 
 
 def _balance(call: Call) -> dict[str, Any]:

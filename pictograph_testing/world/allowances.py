@@ -13,6 +13,13 @@ debit posted while another service catches up (a deployment's meter across a lon
 move) must find the next boundary already planned, or that service would run past it
 before the reset is posted.
 
+A month's start comes before anything dated at it or after: an entry posted at or past a
+start not yet reset (a deployment's meter catching up across it, its tick falling on
+midnight) has the reset posted first, so it counts in the new period however the clock
+was moved. A ledger loaded as it was (a scenario's, a snapshot's) holds its own months'
+resets: the first start after its last entry is the next to reset, even where the world
+loaded it with its clock past that start (a snapshot loaded with another ``start``).
+
 A pre-charge of a run still under way is not given back: it is held for the run, whose
 own refund returns the part it did not use when it ends. Giving it back at the reset too
 would return that part twice and lift the balance above the allowance and budget.
@@ -58,6 +65,10 @@ class MonthlyResets:
         quiet = min(world.agenda.due, world.clock.monotonic())
         self._next = self._boundary_after(max(quiet, 0.0))
         world.agenda.expect(self._next)
+        self._planned = self._next
+        """The first start planned when built: a loaded ledger never moves the next later."""
+        self._resetting = False
+        self._loaded_until: float | None = None
 
     @property
     def next_event(self) -> float:
@@ -75,8 +86,39 @@ class MonthlyResets:
             del self._spent[old_id]
             self._spent[new_id] = None
 
+    def period(self) -> tuple[float, float]:
+        """The billing period the ledger is in (caught up to the clock): its start and
+        when it resets, in virtual seconds; what ``credits.balance`` reports, so its
+        ``period_start`` never runs ahead of the reset (a clock a hair short of midnight
+        reads as midnight to the microsecond)."""
+        clock = self._world.clock
+        resets_at = clock.start + timedelta(seconds=self._next)
+        begins = month_start(resets_at - timedelta(days=1))
+        return (begins - clock.start).total_seconds(), self._next
+
+    def reach(self, at: float) -> None:
+        """Reset at the month starts up to ``at`` before an entry dated ``at`` is posted
+        (see the module): a service catching up posts in time order, this first."""
+        if self._next <= at and not self._resetting:
+            self.advance_to(at)
+
+    def loaded(self, at: float) -> None:
+        """A ledger entry dated ``at`` was loaded as it was: the month starts up to it are
+        the document's own history, so the next to reset is the first after the last."""
+        last = at if self._loaded_until is None else max(self._loaded_until, at)
+        self._loaded_until = last
+        self._next = min(self._boundary_after(last), self._planned)
+        self._world.agenda.expect(self._next)
+
     def advance_to(self, now: float) -> None:
         """Reset every organization that spent, at each month's start up to ``now``."""
+        self._resetting = True
+        try:
+            self._reset_up_to(now)
+        finally:
+            self._resetting = False
+
+    def _reset_up_to(self, now: float) -> None:
         world = self._world
         billing = world.billing
         while self._next <= now:

@@ -171,6 +171,9 @@ class Billing:
         by default it is dated now.
         """
         world = self._world
+        when = world.now() if at is None else at
+        # A month's start at or before the entry's date is reset first (see allowances).
+        world.resets.reach(when)
         ledger = world.ledgers[org.id]
         before = ledger[-1].balance_after if ledger else self._opening(org)
         # Positional: a catch-up posts one entry per run it ends, and keywords cost a
@@ -183,7 +186,7 @@ class Billing:
             before + amount,  # balance_after
             description,
             metadata,
-            world.now() if at is None else at,  # created_at
+            when,  # created_at
         )
         ledger.append(entry)
         self._index(entry)
@@ -212,6 +215,7 @@ class Billing:
         world = self._world
         world.ledgers[entry.organization_id].append(entry)
         self._index(entry)
+        world.resets.loaded(entry.created_at)
         org = world.organizations.get(entry.organization_id)
         if org is not None and entry.balance_after < self._opening(org):
             world.resets.spent(org.id)

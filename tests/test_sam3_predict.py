@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import io
 from typing import TYPE_CHECKING
 
 import pytest
@@ -35,6 +36,30 @@ def test_a_point_outlines_the_object_under_it(
     box = found.bounding_box
     assert box is not None
     assert (box.x, box.y, box.w, box.h) == (100, 75, 200, 150)
+
+
+def test_every_prompt_outlines_the_same_middle_half(client: pictograph.Client) -> None:
+    # The picture's rectangle covers exactly the middle half, its last pixels included,
+    # so a point, a box around it and a phrase agree on it, and its outline is the
+    # rectangle's four corners.
+    from PIL import Image as PILImage
+
+    with PILImage.open(io.BytesIO(PICTURE)) as picture:
+        inside, outside = picture.getpixel((299, 224)), picture.getpixel((300, 225))
+        assert inside == picture.getpixel((100, 75)) != outside
+    outlines = [
+        client.sam3.predict(PICTURE, points=[(200, 150)]),
+        client.sam3.predict(PICTURE, box=(60, 40, 340, 260)),
+        client.sam3.predict(PICTURE, text="sign", confidence=0.0, max_detections=1),
+    ]
+    for result in outlines:
+        (found,) = result.annotations
+        box = found.bounding_box
+        assert box is not None
+        assert (box.x, box.y, box.w, box.h) == (100, 75, 200, 150)
+        assert found.polygon is not None
+        (outline,) = found.polygon.paths
+        assert [(p.x, p.y) for p in outline] == [(100, 75), (300, 75), (300, 225), (100, 225)]
 
 
 def test_a_negative_point_carves_its_region_out(client: pictograph.Client) -> None:

@@ -1085,7 +1085,9 @@ def _drawn(width: int, height: int, kind: str, shade: int) -> bytes:
     foreground = (255 - colour[0], 255 - colour[1], 255 - colour[2])
     picture = PILImage.new("RGB", (width, height), background)
     ImageDraw.Draw(picture).rectangle(
-        (width // 4, height // 4, (3 * width) // 4, (3 * height) // 4), fill=foreground
+        # PIL fills both corners: the last pixel of the middle half is one short of 3/4.
+        (width // 4, height // 4, (3 * width) // 4 - 1, (3 * height) // 4 - 1),
+        fill=foreground,
     )
     out = io.BytesIO()
     if kind == "image/png":

@@ -37,6 +37,7 @@ from pictograph_testing.scenario_registry import (
     unregister_dir,
 )
 from pictograph_testing.world.annotations import canonical_annotations
+from pictograph_testing.world.datasets import canonical_class
 from pictograph_testing.world.entities import (
     IMAGE_STATUSES,
     ApiKey,
@@ -517,6 +518,10 @@ class _Builder:
         _only(record, fields | _DATASET_EXTRAS, self._where(f"dataset {record.get('name')!r}"))
         own = {k: v for k, v in record.items() if k in fields}
         if "id" in own:
+            if isinstance(own.get("classes"), list):
+                own["classes"] = [
+                    canonical_class(c) if isinstance(c, dict) else c for c in own["classes"]
+                ]
             dataset = Dataset(organization_id=org.id, **own)
             world.dataset_service.adopt(dataset)
         else:

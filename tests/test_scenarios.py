@@ -572,6 +572,27 @@ def test_an_export_keeps_an_image_deleted_for_good_through_a_snapshot(
         assert f"annotations/{gone.filename}.json" in written.namelist()
 
 
+def test_a_snapshot_with_its_keys_sorted_answers_with_the_same_bytes(tmp_path: Path) -> None:
+    # A document edited by hand, or written with sorted keys, is the same world: the
+    # classes (colour given, colour drawn, with attributes) answer as they did.
+    classes = [
+        {"name": "owl", "type": "bbox"},
+        {"name": "car", "type": "polygon", "color": "#112233"},
+        {"name": "dog", "type": "bbox", "attributes": [{"name": "breed", "type": "text"}]},
+    ]
+    with FakePictograph(seed=3) as fake, fake.client(max_retries=0) as client:
+        client.datasets.create("birds", classes=classes)
+        client.datasets.get("birds")
+        original = fake.calls.last.response_body
+        snapshot = fake.snapshot()
+    sorted_file = tmp_path / "sorted.json"
+    sorted_file.write_text(json.dumps(snapshot, sort_keys=True), encoding="utf-8")
+    for scenario in (snapshot, sorted_file):
+        with FakePictograph(scenario=scenario) as again, again.client(max_retries=0) as client:
+            client.datasets.get("birds")
+            assert again.calls.last.response_body == original
+
+
 def test_an_exported_image_deleted_for_good_keeps_its_bytes_through_a_snapshot(
     tmp_path: Path,
 ) -> None:

@@ -30,6 +30,7 @@ __all__ = [
     "CLASS_COLORS",
     "CLASS_NAME_LIMIT",
     "DatasetService",
+    "canonical_class",
     "check_annotation_types",
     "check_classes",
     "class_kind",
@@ -423,8 +424,17 @@ def with_colors(classes: Sequence[dict[str, Any]]) -> list[dict[str, Any]]:
         entry = dict(definition)
         if not entry.get("color"):
             entry["color"] = free.pop(0) if free else CLASS_COLORS[i % len(CLASS_COLORS)]
-        colored.append(entry)
+        colored.append(canonical_class(entry))
     return colored
+
+
+def canonical_class(definition: dict[str, Any]) -> dict[str, Any]:
+    """A class definition with its keys in the API's order (name, type, colour,
+    attributes, skeleton, then any other): a dataset answers with the same bytes however
+    its classes were written (a colour given or drawn, a scenario's keys sorted)."""
+    ordered = {k: definition[k] for k in _CLASS_KEYS if k in definition}
+    ordered.update((k, v) for k, v in definition.items() if k not in ordered)
+    return ordered
 
 
 def check_annotation_types(types: Sequence[Any], loc: tuple[str | int, ...]) -> list[str]:

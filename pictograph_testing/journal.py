@@ -23,7 +23,13 @@ from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any, NamedTuple, overload
 from urllib.parse import parse_qsl
 
-from pictograph_testing.api.route_paths import PLACEHOLDER, api_path, decoded_path, journal_path
+from pictograph_testing.api.route_paths import (
+    PLACEHOLDER,
+    api_path,
+    decoded_path,
+    journal_path,
+    other_spelling,
+)
 
 if TYPE_CHECKING:
     from collections.abc import Callable, Iterator
@@ -712,21 +718,35 @@ def _path(target: str) -> str:
 
 
 def path_matcher(path: str | re.Pattern[str] | None) -> Callable[[str], bool] | None:
-    """Compile a path criterion (exact, ``*``/``**`` glob, or regex) to a predicate."""
+    """Compile a path criterion (exact, ``*``/``**`` glob, or regex) to a predicate.
+
+    A path matches in either spelling, with or without its final ``/``, as the API
+    answers both (``training`` is ``training/``; see ``route_paths.other_spelling``).
+    """
     if path is None:
         return None
+    match: Callable[[str], bool]
     if isinstance(path, re.Pattern):
         pattern = path
-        return lambda candidate: pattern.fullmatch(candidate) is not None
-    if "*" not in path and "{" not in path:
-        return path.__eq__
-    # A route template's placeholder is one segment, never an empty one.
-    pieces = [p for p in re.split(r"(\*\*|\*|" + PLACEHOLDER.pattern + ")", path) if p]
-    glob = tuple(
-        piece if piece in ("**", "*") else _SEGMENT if PLACEHOLDER.fullmatch(piece) else piece
-        for piece in pieces
-    )
-    return lambda candidate: _glob_match(glob, candidate)
+        match = lambda candidate: pattern.fullmatch(candidate) is not None  # noqa: E731
+    elif "*" not in path and "{" not in path:
+        match = path.__eq__
+    else:
+        # A route template's placeholder is one segment, never an empty one.
+        pieces = [p for p in re.split(r"(\*\*|\*|" + PLACEHOLDER.pattern + ")", path) if p]
+        glob = tuple(
+            piece if piece in ("**", "*") else _SEGMENT if PLACEHOLDER.fullmatch(piece) else piece
+            for piece in pieces
+        )
+        match = lambda candidate: _glob_match(glob, candidate)  # noqa: E731
+
+    def either_spelling(candidate: str) -> bool:
+        if match(candidate):
+            return True
+        other = other_spelling(candidate)
+        return other is not None and match(other)
+
+    return either_spelling
 
 
 _SEGMENT = "{}"

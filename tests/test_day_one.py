@@ -338,7 +338,7 @@ def test_paths_are_relative_or_full_everywhere_and_a_wrong_one_is_an_error(
             with pytest.raises(ValueError, match="no route GET /api/v1/developer/credit/bal"):
                 calls.filter("GET", "credit/balance")
             with pytest.raises(ValueError, match="Did you mean 'POST /api/v1/developer/training/'"):
-                pictograph_fake.faults.fail_next("POST", "training")
+                pictograph_fake.faults.fail_next("POST", "trainings")
             with pytest.raises(ValueError, match="no route"):
                 pictograph_fake.faults.delay_next(3, "GET", "/api/v1/developer/nothing/here")
         """

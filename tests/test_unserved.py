@@ -170,6 +170,53 @@ def test_either_spelling_of_a_route_is_answered_directly_and_only_a_route_is(
     assert fake.unserved_calls == ()
 
 
+def test_one_final_slash_is_optional_not_two(fake: FakePictograph) -> None:
+    # `datasets//` is a dataset sent empty, not the collection: nothing is created.
+    fake.assert_all_served = False  # POST to a dataset is no route: the fake cannot tell
+    with httpx.Client(
+        transport=fake.transport(), base_url=fake.base_url, headers={"X-API-Key": fake.api_key}
+    ) as http:
+        listed = http.get("/api/v1/developer/datasets//")
+        created = http.get("/api/v1/developer/jobs//")
+        made = http.post("/api/v1/developer/datasets//", json={"name": "via-two-slashes"})
+    assert listed.status_code == created.status_code == 404
+    assert listed.json()["error"]["code"] == "not_found"
+    assert made.status_code == 404
+    assert [d.name for d in fake.client().datasets.list()] == [DATASET]
+
+
+def test_faults_filters_allow_and_replays_take_either_spelling(fake: FakePictograph) -> None:
+    fake.faults.fail_next("POST", "training")  # armed without the slash the SDK sends
+    fake.faults.fail_next("GET", "datasets/{dataset}/")
+    with fake.client(max_retries=0) as client:
+        with pytest.raises(pictograph.exceptions.ServerError):
+            client.training.create(DATASET, "v1", pipeline_type="yolox", name="r", wait=False)
+        with pytest.raises(pictograph.exceptions.ServerError):
+            client.datasets.get(DATASET)
+    assert not fake.faults.armed
+    creates = [c.index for c in fake.calls.filter("POST", "training")]
+    assert creates == [c.index for c in fake.calls.filter("POST", "training/")] == [0]
+    assert len(fake.calls.filter("GET", "datasets/{dataset}/")) == 1
+    with httpx.Client(
+        transport=fake.transport(), base_url=fake.base_url, headers={"X-API-Key": fake.api_key}
+    ) as http:
+        allow = {
+            http.request("OPTIONS", f"/api/v1/developer/credits/balance{end}").headers["allow"]
+            for end in ("", "/")
+        }
+        key = {"Idempotency-Key": "one-request"}
+        first = http.post("/api/v1/developer/datasets", json={"name": "a"}, headers=key)
+        again = http.post("/api/v1/developer/datasets/", json={"name": "a"}, headers=key)
+        gateway, storage = http.get("/_gateway"), http.get("/_storage")
+    assert allow == {"GET, HEAD"}
+    assert (first.status_code, again.status_code) == (201, 201)
+    assert again.headers["idempotent-replayed"] == "true"
+    assert again.json() == first.json()
+    # The fake's own roots, without their '/', answer as with it: no gap of the fake.
+    assert (gateway.status_code, storage.status_code) == (404, 404)
+    assert fake.unserved_calls == ()
+
+
 @pytest.mark.parametrize("path", ["/api/v1/developer", "/v1", "/api/v1"])
 def test_a_base_url_with_a_path_is_pointed_at_not_blamed_on_the_fake(
     fake: FakePictograph, path: str

@@ -31,6 +31,8 @@ from pictograph_testing.api.route_paths import (
     DEVELOPER_PATH,
     below_mount,
     decoded_path,
+    one_spelling,
+    other_spelling,
 )
 from pictograph_testing.api.spec import Str, check_body, check_query
 from pictograph_testing.api.table import (
@@ -687,6 +689,8 @@ class Api:
         the storage or a deployment's gateway, which are not routed."""
         method, path, agent = slot
         path = below_mount(path, self._mount)
+        if path == STORAGE_PREFIX[:-1] or path == gateway.GATEWAY_PREFIX:
+            path += "/"  # the fake's own roots, in their other spelling
         if path.startswith(STORAGE_PREFIX):
             return self._storage(method, path, headers, body)
         if path.startswith(gateway.GATEWAY_PREFIX + "/"):
@@ -718,8 +722,13 @@ class Api:
         raw = _route_key(path)
         sdk = self.sdk_version or sdk_version_of(agent) or NEWEST
         client = sdk_client_of(agent)
+        # A route's other spelling, with or without its final '/', is answered directly:
+        # no client follows a redirect (the wire spec, section 0.3).
+        other = None if raw is None else other_spelling(raw)
         if method not in API_METHODS:
             allowed = [] if raw is None else ROUTER.methods_at(raw, sdk, client)
+            if not allowed and other is not None:
+                allowed = ROUTER.methods_at(other, sdk, client)
             raise method_not_allowed(method, path, allowed)
         if path in _API_ROOTS:
             # No route lies at the roots themselves; a path the client normalised onto
@@ -728,10 +737,7 @@ class Api:
         if raw is None:
             raise _not_served(method, path)
         matches = ROUTER.candidates(method, raw, sdk, client)
-        # A route's other spelling, with or without its final '/', is answered directly:
-        # no client follows a redirect (the wire spec, section 0.3).
-        other = raw[:-1] if raw.endswith("/") else raw + "/"
-        if not matches and other:
+        if not matches and other is not None:
             matches = ROUTER.candidates(method, other, sdk, client)
         if not matches:
             # A path retired in the caller's release, or one an old release calls that
@@ -742,7 +748,7 @@ class Api:
                 or ROUTER.unrouted(method, spelling)
                 or ROUTER.sent_empty(method, spelling)
                 for spelling in (raw, other)
-                if spelling
+                if spelling is not None
             ):
                 raise no_route(method, path)
             raise _not_served(method, path)
@@ -776,9 +782,10 @@ class Api:
         # The query is the request too: `models.predict` sends its thresholds in it.
         target = f"{path}?{call.raw_query}" if call.raw_query else path
         if stored is not None and stored.expires_at > call.now:
-            if (stored.method, stored.path, stored.body_fingerprint) != (
+            # Either spelling of the route is the same request (see other_spelling).
+            if (stored.method, _one_target(stored.path), stored.body_fingerprint) != (
                 call.method,
-                target,
+                _one_target(target),
                 fingerprint,
             ):
                 raise Conflict(
@@ -981,6 +988,12 @@ def _check_values(found: Endpoint, call: Call) -> None:
         refusal = vocabulary.refusal(value, call.sdk, call.client, allowed, (loc,))
         if refusal is not None:
             raise refusal
+
+
+def _one_target(target: str) -> str:
+    """A target with its path in the spelling both of a route's spellings share."""
+    path, mark, query = target.partition("?")
+    return one_spelling(path) + mark + query
 
 
 def _refusal_reply(refusal: ApiRefusal) -> Reply:

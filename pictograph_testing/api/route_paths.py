@@ -32,6 +32,8 @@ __all__ = [
     "below_mount",
     "decoded_path",
     "journal_path",
+    "one_spelling",
+    "other_spelling",
 ]
 
 GATEWAY_PREFIX = "/_gateway"
@@ -59,6 +61,22 @@ def decoded_path(raw: str) -> str:
     if "%" not in raw:
         return raw
     return "%2F".join(unquote(part) for part in _ENCODED_SLASH.split(raw))
+
+
+def other_spelling(path: str) -> str | None:
+    """The other spelling of a route's path: its final ``/`` taken off, or one added
+    (the API answers either, never redirecting: the wire spec, section 0.3). ``None``
+    where taking it off would leave an empty segment (``datasets//``): one final ``/`` is
+    optional, not two."""
+    if not path.endswith("/"):
+        return path + "/"
+    return None if path.endswith("//") or path == "/" else path[:-1]
+
+
+def one_spelling(path: str) -> str:
+    """What a route's two spellings share: ``path`` without its optional final ``/``."""
+    other = other_spelling(path)
+    return other if other is not None and path.endswith("/") else path
 
 
 class UnknownRoute(ValueError):
@@ -126,10 +144,13 @@ def _routed(raw: str, method: str | None) -> bool:
     from pictograph_testing.api.resources import ROUTER
     from pictograph_testing.api.unserved import sdk_methods_sending
 
-    sent = raw if raw.startswith(API_ROOT) else API_PREFIX + raw
-    for verb in (method,) if method is not None else _METHODS:
-        if ROUTER.serves_another_release(verb, raw) or sdk_methods_sending(verb, sent):
-            return True
+    # Either spelling of a route is the route (see other_spelling).
+    other = other_spelling(raw)
+    for spelling in (raw,) if other is None else (raw, other):
+        sent = spelling if spelling.startswith(API_ROOT) else API_PREFIX + spelling
+        for verb in (method,) if method is not None else _METHODS:
+            if ROUTER.serves_another_release(verb, spelling) or sdk_methods_sending(verb, sent):
+                return True
     return False
 
 

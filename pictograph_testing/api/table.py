@@ -405,12 +405,18 @@ class Router:
         segments = raw.split("/")
         if "" not in segments[:-1] and (len(segments) < 2 or segments[-1]):
             return False
-        # A trailing empty segment is the id a path ends in (`annotations/a/`): a
-        # collection's own `/` was matched before this is asked.
-        return any(
-            self._match(method, "/".join(s or filler for s in segments), None, "sync")
-            for filler in _EMPTY_FILLERS
-        )
+        # A trailing empty segment is the id a path ends in (`annotations/a/`), or, after
+        # another empty one, the optional final `/` of a route (`datasets//`: a dataset
+        # sent empty): a collection's own `/` was matched before this is asked.
+        head = segments[:-1] if not segments[-1] and "" in segments[:-1] else None
+        for filler in _EMPTY_FILLERS:
+            filled = ["/".join(s or filler for s in segments)]
+            if head is not None:
+                bare = "/".join(s or filler for s in head)
+                filled += [bare, bare + "/"]
+            if any(self._match(method, path, None, "sync") for path in filled):
+                return True
+        return False
 
     def unrouted(self, method: str, raw: str) -> bool:
         """Whether ``method`` and ``raw`` are a path some release calls that the API never

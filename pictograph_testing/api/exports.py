@@ -108,10 +108,7 @@ def create_export(call: Call) -> Reply:
         class_filter=body.get("class_filter"),
         organize_by_split=bool(body.get("organize_by_split")),
     )
-    payload = export_payload(call, export)
-    if payload["download_url"] is None:
-        del payload["download_url"]  # absent on create until there is one (the wire spec)
-    return reply({"data": payload})
+    return reply({"data": export_payload(call, export)})
 
 
 @endpoint(

@@ -366,7 +366,7 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
 def pytest_report_header(config: pytest.Config) -> list[str] | None:
     live = config.stash.get(_live_key, None)
     if live is None:
-        return None
+        return _live_options_unused(config)
     where = live.base_url
     if where is None:
         # The SDK then reads PICTOGRAPH_BASE_URL, in any case: the header names it.
@@ -388,6 +388,23 @@ def pytest_report_header(config: pytest.Config) -> list[str] | None:
         options = ", ".join(f"pictograph_{name}" for name in seeding)
         lines.append(f"pictograph: ini {options} set up the fake only: the live API ignores them")
     return lines
+
+
+def _live_options_unused(config: pytest.Config) -> list[str] | None:
+    """The header line of a run given a live option but not ``--pictograph-live``.
+
+    Not a usage error: suites keep the live options in ``addopts`` and add
+    ``--pictograph-live`` when they mean it. But a run meant to be live that reads as
+    passed on the fake should say so where the run starts.
+    """
+    given = [
+        f"--pictograph-live-{name.replace('_', '-')}"
+        for name, default in (("base_url", None), ("key_env", _DEFAULT_KEY_ENV))
+        if config.getoption(f"pictograph_live_{name}", default=default) != default
+    ]
+    if not given:
+        return None
+    return [f"pictograph: {' and '.join(given)} given without --pictograph-live: on the fake"]
 
 
 _outcome_key = pytest.StashKey[str]()

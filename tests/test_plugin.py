@@ -831,6 +831,29 @@ def test_the_live_header_names_the_ini_options_that_only_set_up_the_fake(
     assert "ini pictograph_" not in in_process.stdout.str()
 
 
+def test_live_options_without_live_are_named_in_the_header(inner: pytest.Pytester) -> None:
+    # Kept in addopts, they are no mistake; but a run meant to be live that passes on the
+    # fake says so where it starts.
+    inner.makepyfile("def test_nothing():\n    pass\n")
+
+    both = inner.runpytest_inprocess(
+        "--pictograph-live-base-url=https://staging.example.test",
+        "--pictograph-live-key-env=STAGING_KEY",
+    )
+    default_key_env = inner.runpytest_inprocess("--pictograph-live-key-env=PICTOGRAPH_API_KEY")
+    plain = inner.runpytest_inprocess()
+
+    both.assert_outcomes(passed=1)
+    both.stdout.fnmatch_lines(
+        [
+            "pictograph: --pictograph-live-base-url and --pictograph-live-key-env given "
+            "without --pictograph-live: on the fake"
+        ]
+    )
+    assert "given without --pictograph-live" not in default_key_env.stdout.str()
+    assert "pictograph:" not in plain.stdout.str()
+
+
 @pytest.mark.parametrize("url", ["127.0.0.1:18765", "ftp://example.test", "https://"])
 def test_a_live_base_url_that_is_no_http_url_is_a_usage_error(
     inner: pytest.Pytester, url: str

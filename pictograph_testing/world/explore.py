@@ -100,16 +100,21 @@ class _Shelf(Generic[T]):
         self._unfile_refs(item)
         del self._seq[item.id]
 
+    @staticmethod
+    def _ref_keys(item: T) -> set[tuple[str, str]]:
+        """The keys ``item`` is found by in its organization: its display name and slug."""
+        return {(item.organization_id, item.name), (item.organization_id, slugify(item.name))}
+
     def _file_refs(self, item: T) -> None:
-        for ref in {item.name, slugify(item.name)}:
-            self._refs.setdefault((item.organization_id, ref), {})[item.id] = item
+        for key in self._ref_keys(item):
+            self._refs.setdefault(key, {})[item.id] = item
 
     def _unfile_refs(self, item: T) -> None:
-        for ref in {item.name, slugify(item.name)}:
-            filed = self._refs[item.organization_id, ref]
+        for key in self._ref_keys(item):
+            filed = self._refs[key]
             del filed[item.id]
             if not filed:
-                del self._refs[item.organization_id, ref]
+                del self._refs[key]
 
     @contextmanager
     def changing(self, item: T, *orders: str) -> Iterator[None]:

@@ -1,9 +1,9 @@
 """Which fakes are active, and the SDK coupling that follows the innermost one.
 
-While any fake is active: the SDK is coupled to the active fakes (its clock and jitter
-to the innermost one, its signed-URL transfers and respx's routes to the fake owning a
-host, its client construction to skip TLS for them: see :mod:`._sdk`), and
-``PICTOGRAPH_API_KEY`` and ``PICTOGRAPH_BASE_URL`` name the innermost fake, so a
+While any fake is active: the SDK is coupled to the active fakes (its clock, jitter and
+idempotency keys to the innermost one, its signed-URL transfers and respx's routes to
+the fake owning a host, its client construction to skip TLS for them: see :mod:`._sdk`),
+and ``PICTOGRAPH_API_KEY`` and ``PICTOGRAPH_BASE_URL`` name the innermost fake, so a
 ``pictograph.Client()`` built by the code under test reaches it.
 The environment is restored when the last fake stops, and the coupling removed then,
 unless it is held (:func:`hold`): the pytest plugin holds the coupling from one test's
@@ -72,6 +72,11 @@ def _jitter() -> random.Random | None:
     return fake.jitter if fake is not None else None
 
 
+def _keys() -> random.Random | None:
+    fake = active_fake()
+    return fake.idempotency_keys if fake is not None else None
+
+
 def _owner(url: httpx.URL) -> FakeTransport | None:
     innermost = None
     for fake in reversed(_stack):
@@ -100,7 +105,9 @@ def _refuse(request: httpx.Request) -> str | None:
     return fake.refuse_stray(request) if fake is not None else None
 
 
-coupling = SdkCoupling(clock=_clock, jitter=_jitter, owner=_owner, serves=serves, refuse=_refuse)
+coupling = SdkCoupling(
+    clock=_clock, jitter=_jitter, keys=_keys, owner=_owner, serves=serves, refuse=_refuse
+)
 """The one coupling of the SDK to the active fakes, installed while the stack is not empty."""
 
 _KEY_VARIABLE = "PICTOGRAPH_API_KEY"

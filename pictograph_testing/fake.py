@@ -24,6 +24,7 @@ import httpx
 
 from pictograph_testing import activation, arguments, scenarios
 from pictograph_testing._http_client import API_KEY_HEADER, FakeAsyncHttpClient, FakeHttpClient
+from pictograph_testing._sdk.idempotency import seeded_uuid4
 from pictograph_testing._sdk.layout import client_defaults, require_async_client
 from pictograph_testing.api.app import Api
 from pictograph_testing.api.dialects import (
@@ -156,6 +157,7 @@ class FakePictograph:
             api_key=api_key,
         )
         self.base_url = base_url.rstrip("/")
+        self._idempotency_keys: random.Random | None = None  # see `idempotency_keys`
         # `sdk_version` answers every request in that SDK release's wire dialect, whatever
         # its User-Agent says (for clients that replace the header, and for curl).
         check_installed_sdk()
@@ -239,6 +241,32 @@ class FakePictograph:
     def _jitter_uniform(self, low: float, high: float) -> float:
         # What a client's retry policy draws its jitter with: the generator is made then.
         return self.jitter.uniform(low, high)
+
+    @property
+    def idempotency_keys(self) -> random.Random:
+        """The generator the SDK's ``Idempotency-Key``s draw from while this fake is the
+        innermost active one, and its own clients' always, seeded with the fake's seed.
+
+        Apart from :attr:`jitter`, so that a retry does not shift the keys of the writes
+        after it. Made when first drawn from.
+        """
+        generator = self._idempotency_keys
+        if generator is None:
+            # Under a lock: two threads of an SDK upload pool drawing the first key at once
+            # must not make a generator each, and so both send its first key.
+            with self.world.lock:
+                generator = self._idempotency_keys
+                if generator is None:
+                    # A string seed (hashed with SHA-512, the same in every process): a
+                    # stream of its own, not the jitter's (seeded with the bare number).
+                    generator = random.Random(f"idempotency-keys {self.world.seed}")
+                    self._idempotency_keys = generator
+        return generator
+
+    def _draw_idempotency_key(self) -> str:
+        # What this fake's own clients send when the SDK would generate a key: the key
+        # the coupled `generate_key` gives (`uuid4().hex`), from this fake's generator.
+        return seeded_uuid4(self.idempotency_keys).hex
 
     @property
     def api_key(self) -> str:
@@ -501,6 +529,7 @@ class FakePictograph:
             http,
             clock=self.clock,
             jitter=self._jitter_uniform,
+            keys=self._draw_idempotency_key,
         )
 
     # ── building the world ──

@@ -12,11 +12,13 @@ import importlib
 import os
 from collections.abc import AsyncIterator, Iterator
 
+import httpx
 import pictograph
 import pytest
 from hypothesis import HealthCheck, settings
 
 from pictograph_testing import FakePictograph
+from pictograph_testing.transport import FakeTransport
 
 # Examples build worlds and drive the real SDK: wall time per example varies with the
 # machine, so no deadline, and slow data generation is expected, not a defect.
@@ -79,6 +81,29 @@ def client(fake: FakePictograph) -> Iterator[pictograph.Client]:
 async def aclient(fake: FakePictograph) -> AsyncIterator[pictograph.AsyncClient]:
     async with fake.async_client(max_retries=0) as sdk:
         yield sdk
+
+
+@pytest.fixture
+def sent_keys(monkeypatch: pytest.MonkeyPatch) -> list[tuple[str, str, str | None]]:
+    """Every request any fake receives, as (method, path, its ``Idempotency-Key`` or
+    ``None``), oldest first: what the SDK sent, whichever way it reached the fake."""
+    sent: list[tuple[str, str, str | None]] = []
+    handle, handle_async = FakeTransport.handle_request, FakeTransport.handle_async_request
+
+    def note(request: httpx.Request) -> None:
+        sent.append((request.method, request.url.path, request.headers.get("Idempotency-Key")))
+
+    def handle_request(self: FakeTransport, request: httpx.Request) -> httpx.Response:
+        note(request)
+        return handle(self, request)
+
+    async def handle_async_request(self: FakeTransport, request: httpx.Request) -> httpx.Response:
+        note(request)
+        return await handle_async(self, request)
+
+    monkeypatch.setattr(FakeTransport, "handle_request", handle_request)
+    monkeypatch.setattr(FakeTransport, "handle_async_request", handle_async_request)
+    return sent
 
 
 @pytest.fixture

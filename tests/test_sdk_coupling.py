@@ -6,7 +6,9 @@ import pathlib
 import random
 import sys
 import time
+import uuid
 from types import ModuleType
+from typing import Any
 
 import httpx
 import pictograph
@@ -91,14 +93,15 @@ def coupled(before: Names) -> set[str]:
     return {attribute for _, attribute in changed(before)}
 
 
-# What shows each coupling: the clock (time, asyncio, random), signed-URL transfers
-# (httpx), respx interception (httpx's transport methods), client construction, a
-# stream's results socket.
+# What shows each coupling: the clock (time, asyncio, random), idempotency keys (uuid),
+# signed-URL transfers (httpx), respx interception (httpx's transport methods), client
+# construction, a stream's results socket.
 _EVERY_COUPLING = {
     "_connect",
     "time",
     "asyncio",
     "random",
+    "uuid",
     "httpx",
     "handle_request",
     "handle_async_request",
@@ -242,3 +245,210 @@ def test_the_fake_exposes_its_parsed_base_url() -> None:
     fake = FakePictograph(base_url="http://fake.local:8080/")
     assert fake.url == httpx.URL("http://fake.local:8080")
     assert fake.owns(fake.url.join("/storage/x"))
+
+
+# ── idempotency keys: drawn from the fake's seed while coupled ──
+
+Sent = list[tuple[str, str, "str | None"]]
+TRAINING = "/api/v1/developer/training/"
+DATASETS = "/api/v1/developer/datasets/"
+
+
+def keys_of(sent: Sent, path: str = TRAINING) -> list[str | None]:
+    """The ``Idempotency-Key`` of each POST to ``path``, in the order sent."""
+    return [key for method, sent_path, key in sent if method == "POST" and sent_path == path]
+
+
+def is_uuid4_hex(key: str | None) -> bool:
+    """Whether ``key`` has the shape of ``uuid4().hex``: 32 lowercase hex, version 4."""
+    if key is None or len(key) != 32 or key != key.lower():
+        return False
+    parsed = uuid.UUID(hex=key)
+    return parsed.hex == key and parsed.version == 4 and parsed.variant == uuid.RFC_4122
+
+
+async def every_way_in(fake: FakePictograph) -> None:
+    """Write through the fake's own sync and async clients and through the sync and async
+    clients the code under test builds, with a read between (which sends no key)."""
+    with fake.client(max_retries=0) as own:
+        train_later(own.training, "own")
+        own.credits.balance()
+    async with fake.async_client(max_retries=0) as own_async:
+        await own_async.training.create(
+            DATASET, EXPORT, pipeline_type="yolox", name="own-async", wait=False
+        )
+    with pictograph.Client() as built:
+        train_later(built.training, "built")
+    async with pictograph.AsyncClient() as built_async:
+        await built_async.training.create(
+            DATASET, EXPORT, pipeline_type="yolox", name="built-async", wait=False
+        )
+
+
+def train_later(training: Any, name: str) -> None:
+    training.create(DATASET, EXPORT, pipeline_type="yolox", name=name, wait=False)
+
+
+async def keyed_session(seed: int, sent: Sent) -> tuple[list[str | None], list[object]]:
+    """The keys a fresh fake of ``seed`` was sent for :func:`every_way_in`, and its journal."""
+    sent.clear()
+    with ready(FakePictograph(seed=seed)) as fake:
+        await every_way_in(fake)
+        return keys_of(sent), list(fake.api.journal)
+
+
+async def test_the_same_seed_and_calls_send_the_same_idempotency_keys(
+    before: Names, sent_keys: Sent
+) -> None:
+    keys, journal = await keyed_session(4, sent_keys)
+    again, replayed = await keyed_session(4, sent_keys)
+    other, _ = await keyed_session(5, sent_keys)
+
+    assert len(keys) == 4
+    assert all(is_uuid4_hex(key) for key in keys), keys
+    assert len(set(keys)) == 4  # one key per write, none reused within the world
+    # Two fresh fakes of one seed: the same keys, and byte-identical journals.
+    assert again == keys
+    assert replayed == journal
+    # Another seed draws other keys.
+    assert all(is_uuid4_hex(key) for key in other)
+    assert not set(other) & set(keys)
+    # Every name the coupling replaced (the idempotency module's uuid among them) is back.
+    assert changed(before) == []
+
+
+def test_a_key_the_caller_gives_is_sent_as_given(sent_keys: Sent) -> None:
+    with (
+        FakePictograph(seed=1) as fake,
+        fake.client(max_retries=0) as own,
+        pictograph.Client() as built,
+    ):
+        for client, tag in ((own, "own"), (built, "built")):
+            transport = client._transport
+            transport.request("POST", DATASETS, json={"name": f"{tag}-1"}, idempotency_key=tag)
+            transport.request(
+                "POST", DATASETS, json={"name": f"{tag}-2"}, headers={"Idempotency-Key": tag * 2}
+            )
+            transport.request("POST", DATASETS, json={"name": f"{tag}-3"})
+
+    given = keys_of(sent_keys, DATASETS)
+    assert given[:2] == ["own", "ownown"]
+    assert given[3:5] == ["built", "builtbuilt"]
+    assert is_uuid4_hex(given[2])
+    assert is_uuid4_hex(given[5])
+
+
+async def test_a_fakes_own_client_draws_as_a_client_the_code_builds(sent_keys: Sent) -> None:
+    """The same calls draw the same keys whichever client makes them, whether the fake is
+    active or not, and an outer fake's own client draws from the outer fake while an
+    inner one is active (never from the inner fake's stream, which its world may use)."""
+
+    def writes(client: Any) -> None:
+        transport = client._transport
+        train_later(client.training, "a")
+        # A key in a header: the SDK draws one anyway (and sends the header's), and so
+        # does a fake's own client, so the sequences stay in step.
+        transport.request("POST", DATASETS, json={"name": "h"}, headers={"Idempotency-Key": "h"})
+        train_later(client.training, "b")
+
+    with ready(FakePictograph(seed=9)) as fake, pictograph.Client() as built:
+        writes(built)
+    reference = keys_of(sent_keys)
+    assert len(reference) == 2
+    assert all(is_uuid4_hex(key) for key in reference)
+
+    sent_keys.clear()
+    idle = ready(FakePictograph(seed=9))  # never started
+    with idle.client(max_retries=0) as own:
+        writes(own)
+    assert keys_of(sent_keys) == reference
+
+    sent_keys.clear()
+    with (
+        ready(FakePictograph(seed=9)) as outer,
+        FakePictograph(seed=9) as inner,
+        outer.client(max_retries=0) as own,
+    ):
+        writes(own)
+        assert len(inner.calls) == 0
+    assert keys_of(sent_keys) == reference
+
+    sent_keys.clear()
+    with ready(FakePictograph(seed=9)) as fake:
+        async with fake.async_client(max_retries=0) as own_async:
+            await own_async.training.create(
+                DATASET, EXPORT, pipeline_type="yolox", name="a", wait=False
+            )
+    assert keys_of(sent_keys) == reference[:1]
+
+
+def test_with_no_fake_active_the_sdk_draws_its_own_keys(
+    before: Names, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from pictograph._http.idempotency import generate_key
+
+    # The SDK's own generator, untouched: whatever uuid.uuid4 gives, never the fake's.
+    drawn = [uuid.UUID(int=n, version=4) for n in range(1, 5)]
+    monkeypatch.setattr(uuid, "uuid4", iter(drawn).__next__)
+    sent: list[str | None] = []
+
+    def answer(request: httpx.Request) -> httpx.Response:
+        sent.append(request.headers.get("Idempotency-Key"))
+        return httpx.Response(200, json={"data": {}})
+
+    def write_elsewhere() -> None:
+        client = pictograph.Client(api_key="pk_test", base_url="https://elsewhere.example")
+        client._transport._client = httpx.Client(
+            base_url="https://elsewhere.example", transport=httpx.MockTransport(answer)
+        )
+        client._transport.request("POST", "/x", json={})
+
+    assert generate_key() == drawn[0].hex  # never coupled
+    write_elsewhere()
+    # The coupling in place (held from one fake to the next), no fake active.
+    activation.hold()
+    try:
+        with FakePictograph(seed=4):
+            pass
+        assert activation.coupling.installed
+        assert generate_key() == drawn[2].hex
+        write_elsewhere()
+    finally:
+        activation.release()
+    assert sent == [drawn[1].hex, drawn[3].hex]
+    assert changed(before) == []
+
+
+@pytest.mark.parametrize("way", ["own", "built", "own-async", "built-async"])
+async def test_a_retried_write_sends_one_key_on_every_attempt(sent_keys: Sent, way: str) -> None:
+    with ready(FakePictograph(seed=1)) as fake:
+        await retried_write(fake, way)
+
+    attempts = keys_of(sent_keys)
+    assert len(attempts) == 3
+    assert is_uuid4_hex(attempts[0])
+    assert attempts == [attempts[0]] * 3
+    assert len(fake.world.runs) == 1  # the stored answer replayed, not redone
+
+
+async def retried_write(fake: FakePictograph, way: str) -> None:
+    """One training create, lost twice (a dropped connection, then a 503 after the work)
+    and so sent three times, through the client ``way`` names."""
+    fake.faults.fail_next("POST", "training/", error="read_error", after=True)
+    fake.faults.fail_next("POST", "training/", status=503, after=True)
+    if way == "own":
+        with fake.client(max_retries=3) as client:
+            train_later(client.training, way)
+    elif way == "built":
+        with pictograph.Client(max_retries=3) as client:
+            train_later(client.training, way)
+    else:
+        async_client = (
+            fake.async_client(max_retries=3)
+            if way == "own-async"
+            else pictograph.AsyncClient(max_retries=3)
+        )
+        async with async_client:
+            await async_client.training.create(
+                DATASET, EXPORT, pipeline_type="yolox", name=way, wait=False
+            )

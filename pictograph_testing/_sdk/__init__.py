@@ -4,6 +4,8 @@ While any fake is active, :class:`SdkCoupling` keeps these in place:
 
 - :mod:`.clock`: the ``time``, ``asyncio`` and ``random`` names in the SDK's modules
   (the retry policy's among them) follow the innermost fake's clock and jitter;
+- :mod:`.idempotency`: the ``uuid`` name in the SDK's idempotency module draws the
+  ``Idempotency-Key`` of each write from the innermost fake's seeded generator;
 - :mod:`.transfers`: the ``httpx`` name in the modules that move bytes to signed URLs
   sends the fakes' URLs to the fakes;
 - :mod:`.interception`: httpx's network transports ask a respx router, which has a
@@ -18,7 +20,8 @@ While any fake is active, :class:`SdkCoupling` keeps these in place:
 its stack goes from empty and restores when it empties: afterwards every name it
 replaced is the original object again. The couplings never hold a fake; they ask for
 the innermost one (or the one owning a URL) through the lookups they are given.
-:mod:`.retry` binds a fake's own clients to that fake, which changes only those clients;
+:mod:`.retry` and :func:`.idempotency.bind_keys` bind a fake's own clients to that fake
+(its clock, jitter and keys), which changes only those clients;
 :mod:`.loop_closing` closes contract mode's live async client on the loop it used.
 Each coupling asks :mod:`.layout` for the SDK modules it reaches into and couples only
 those the installed release has (an SDK before 1.16.0 has no async client).
@@ -31,6 +34,7 @@ from typing import TYPE_CHECKING, TypeVar
 
 from pictograph_testing._sdk.client_build import ClientBuildHook
 from pictograph_testing._sdk.clock import ClockCoupling
+from pictograph_testing._sdk.idempotency import KeyCoupling, bind_keys
 from pictograph_testing._sdk.interception import RespxInterception
 from pictograph_testing._sdk.results_socket import ResultsSocketCoupling
 from pictograph_testing._sdk.retry import bind_retries
@@ -61,13 +65,16 @@ class SdkCoupling:
         *,
         clock: Callable[[], VirtualClock | None],
         jitter: Callable[[], random.Random | None],
+        keys: Callable[[], random.Random | None],
         owner: Callable[[httpx.URL], FakeTransport | None],
         serves: Callable[[httpx.URL], bool],
         refuse: Callable[[httpx.Request], str | None] | None = None,
     ) -> None:
-        """Take the lookups: the innermost fake's clock and jitter, the fakes' hosts, and
-        whether a request for no fake's host is refused (why, or ``None``)."""
+        """Take the lookups: the innermost fake's clock, jitter and idempotency-key
+        generator, the fakes' hosts, and whether a request for no fake's host is refused
+        (why, or ``None``)."""
         self._clock = ClockCoupling(clock, jitter)
+        self._keys = KeyCoupling(keys)
         self._transfers = TransferRouting(owner)
         self._interception = RespxInterception(owner, refuse)
         self._client_build = ClientBuildHook(serves)
@@ -98,6 +105,7 @@ class SdkCoupling:
             self.uninstall()
         self._client_build.install()
         self._clock.install()
+        self._keys.install()
         self._transfers.install()
         self._interception.install()
         self._results_socket.install()
@@ -119,6 +127,7 @@ class SdkCoupling:
         self._results_socket.uninstall()
         self._interception.uninstall()
         self._transfers.uninstall()
+        self._keys.uninstall()
         self._clock.uninstall()
         self._client_build.uninstall()
 
@@ -156,13 +165,16 @@ class SdkCoupling:
         *,
         clock: VirtualClock,
         jitter: Callable[[float, float], float],
+        keys: Callable[[], str],
     ) -> _Built:
         """Call ``build`` to make an SDK client on ``http`` that backs off on ``clock``.
 
-        ``http`` is adopted as the client's httpx client (no TLS set-up), and its retries
-        draw their jitter with ``jitter`` (as ``random.Random.uniform``). Works whether or
-        not a fake is active.
+        ``http`` is adopted as the client's httpx client (no TLS set-up), its retries
+        draw their jitter with ``jitter`` (as ``random.Random.uniform``), and the
+        ``Idempotency-Key`` of each write it would generate is ``keys()``. Works whether
+        or not a fake is active.
         """
         client = self._client_build.adopting(http, build)
         bind_retries(client, clock, jitter)
+        bind_keys(client, keys)
         return client

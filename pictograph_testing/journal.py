@@ -75,9 +75,13 @@ class JournalEntry(NamedTuple):
     """What an injected fault did to the call, or ``None``."""
     sizes: tuple[int, int] | None = None
     """The request's and the response's sizes when a body was cut to fit the journal."""
+    idempotency_key: str | None = None
+    """The request's ``Idempotency-Key`` header, or ``None`` when it sent none."""
 
 
-_Recorded = tuple[str, str, bytes, int, bytes, float, str, "str | None", "tuple[int, int] | None"]
+_Recorded = tuple[
+    str, str, bytes, int, bytes, float, str, "str | None", "tuple[int, int] | None", "str | None"
+]
 """A :class:`JournalEntry`'s fields as kept: a plain tuple of plain values, which costs a
 tenth of building the entry and which the garbage collector stops tracking, so a full
 journal adds nothing to every collection. Entries are built when a test reads them."""
@@ -130,6 +134,7 @@ class CallLog:
         elapsed: float,
         request_id: str,
         fault: str | None,
+        idempotency_key: str | None = None,
     ) -> None:
         """Append one call, cutting a body longer than the limit and dropping the oldest."""
         cap = self.body_limit
@@ -139,7 +144,18 @@ class CallLog:
             body, response_body = body[:cap], response_body[:cap]
         self._recorded += 1
         self._entries.append(
-            (method, target, body, status, response_body, elapsed, request_id, fault, sizes)
+            (
+                method,
+                target,
+                body,
+                status,
+                response_body,
+                elapsed,
+                request_id,
+                fault,
+                sizes,
+                idempotency_key,
+            )
         )
 
     @property
@@ -310,6 +326,12 @@ class Call:
     @property
     def request_id(self) -> str:
         return self._entry.request_id
+
+    @property
+    def idempotency_key(self) -> str | None:
+        """The ``Idempotency-Key`` the request sent (the SDK sends one with every POST and
+        PATCH, the same on each retry of it), or ``None``."""
+        return self._entry.idempotency_key
 
     @property
     def unserved(self) -> bool:

@@ -705,6 +705,7 @@ def _call_record(call: Call) -> dict[str, Any]:
         "at": format_timestamp(call.at),
         "elapsed": call.elapsed,
         "request_id": call.request_id,
+        "idempotency_key": call.idempotency_key,
         "request": _body_record(call.body, call.body_size),
         "response": _body_record(call.response_body, call.response_size),
         # What an injected fault did to the call (status 0: the connection was dropped).

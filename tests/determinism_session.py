@@ -240,6 +240,7 @@ def session() -> list[str]:
                     call.request_id,
                     call.elapsed,
                     call.fault,
+                    call.idempotency_key,
                     call.response_body.decode("latin-1"),
                 ]
             )

@@ -114,7 +114,7 @@ def test_a_broad_session_gives_the_same_bytes_in_processes_with_other_hash_seeds
     assert first == second
 
 
-async def _gathered_uploads(folder: Path) -> list[tuple[str, str, int, str]]:
+async def _gathered_uploads(folder: Path) -> list[tuple[str, str, int, str, str | None]]:
     """Twelve uploads gathered through the async client, as its journal records them."""
     from tests.image_files import write_image
 
@@ -123,7 +123,7 @@ async def _gathered_uploads(folder: Path) -> list[tuple[str, str, int, str]]:
         fake.add_dataset("lot")
         async with fake.async_client(max_retries=0) as client:
             await asyncio.gather(*(client.images.upload("lot", f) for f in files))
-        return [(c.method, c.target, c.status, c.request_id) for c in fake.calls]
+        return [(c.method, c.target, c.status, c.request_id, c.idempotency_key) for c in fake.calls]
 
 
 async def test_gathered_async_uploads_reach_the_fake_in_the_same_order_every_time(

@@ -49,6 +49,30 @@ def test_every_call_is_recorded_with_its_request_and_answer(
     assert [c.index for c in fake.calls] == [0, 1, 2]
 
 
+async def test_each_call_keeps_the_idempotency_key_it_sent(
+    fake: FakePictograph, client: pictograph.Client, aclient: pictograph.AsyncClient
+) -> None:
+    # Lost twice (a dropped connection, then a 503 after the work), sent three times with
+    # one key; a read sends none.
+    fake.faults.fail_next("POST", "training/", error="read_error", after=True)
+    fake.faults.fail_next("POST", "training/", status=503, after=True)
+    with fake.client() as retrying:  # the SDK's own retries
+        _train(retrying)
+    client.credits.balance()
+    await aclient.training.create(DATASET, EXPORT, pipeline_type="yolox", name="r2", wait=False)
+    with httpx.Client(transport=fake.transport(), base_url=fake.base_url) as http:
+        http.post(TRAINING, headers={"X-API-Key": fake.api_key, "Idempotency-Key": "mine-1"})
+
+    creates = fake.calls.filter("POST", "training/")
+    assert [c.status for c in creates] == [0, 503, 200, 200, 422]
+    first, second, third, other, raw = creates
+    assert first.idempotency_key is not None
+    assert first.idempotency_key == second.idempotency_key == third.idempotency_key
+    assert other.idempotency_key not in (None, first.idempotency_key)
+    assert raw.idempotency_key == "mine-1"
+    assert fake.calls.filter("GET", "credits/balance").last.idempotency_key is None
+
+
 def test_query_and_params_are_kept(fake: FakePictograph, client: pictograph.Client) -> None:
     client.training.list(status="completed", limit=5)
 

@@ -294,6 +294,8 @@ async def keyed_session(seed: int, sent: Sent) -> tuple[list[str | None], list[o
     sent.clear()
     with ready(FakePictograph(seed=seed)) as fake:
         await every_way_in(fake)
+        # The journal keeps each call's key as sent (a read's: None).
+        assert [call.idempotency_key for call in fake.calls] == [key for _, _, key in sent]
         return keys_of(sent), list(fake.api.journal)
 
 

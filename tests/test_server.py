@@ -296,7 +296,7 @@ def test_a_world_with_runs_cannot_be_dumped_yet(http: httpx.Client) -> None:
 
 def test_the_journal_lists_the_apis_calls(http: httpx.Client) -> None:
     http.get(f"{DEV}/credits/balance")
-    http.post(f"{DEV}/datasets/", json={"name": "j"})
+    http.post(f"{DEV}/datasets/", json={"name": "j"}, headers={"Idempotency-Key": "k-1"})
     http.get("/_fake/clock")  # control routes are not journaled
     journal = http.get("/_fake/journal").json()
     assert journal["total"] == 2
@@ -308,6 +308,7 @@ def test_the_journal_lists_the_apis_calls(http: httpx.Client) -> None:
     )
     assert first["request"] is None
     assert second["request"] == {"json": {"name": "j"}}
+    assert (first["idempotency_key"], second["idempotency_key"]) == (None, "k-1")
     assert second["response"]["json"]["data"]["name"] == "j"
     assert second["at"] == "2026-05-12T12:00:00Z"
     page = http.get("/_fake/journal", params={"since": 1, "limit": 5}).json()

@@ -125,6 +125,9 @@ class Api:
         self._mount = self.base_url[path_start:] if path_start != -1 else ""
         self._requests = 0
         self._request_prefix = f"req_{world.seed & 0xFFFF:04x}"
+        self._idempotency_keys: dict[str, str] = {}
+        """The ``Idempotency-Key`` of each request sent one and not journaled yet, by
+        request id: the journal keeps it (a poll sends none, so this stays empty)."""
         self.server_errors: list[BaseException] = []
         """Exceptions the fake raised while answering (each answered as a 500)."""
         self.journal = CallLog(journal_limit, lock=world.lock)
@@ -309,6 +312,9 @@ class Api:
         try:
             self._requests += 1
             request_id = self._request_id()
+            idempotency_key = headers.get("idempotency-key")
+            if idempotency_key is not None:
+                self._idempotency_keys[request_id] = idempotency_key
             if self.faults.armed:
                 answer, fault, hold = self._faulted(
                     method,
@@ -384,6 +390,7 @@ class Api:
         # each request's Headers object alive makes every garbage collection slower.
         if answer.fault is not None:  # a refusal a test armed in the world
             fault = answer.fault if fault is None else f"{fault}; {answer.fault}"
+        keys = self._idempotency_keys
         self.journal.record(
             method,
             raw_target,
@@ -393,6 +400,7 @@ class Api:
             self.world.clock.monotonic(),
             request_id,
             fault,
+            keys.pop(request_id, None) if keys else None,
         )
 
     def results_socket(self, raw_target: str, headers: Mapping[str, str]) -> InProcessResults:
@@ -662,7 +670,15 @@ class Api:
     ) -> TransportFault:
         """Journal a request that gets no answer (status 0) and return the error to raise."""
         self.journal.record(
-            method, raw_target, body, 0, b"", self.world.clock.monotonic(), request_id, label
+            method,
+            raw_target,
+            body,
+            0,
+            b"",
+            self.world.clock.monotonic(),
+            request_id,
+            label,
+            self._idempotency_keys.pop(request_id, None),
         )
         return TransportFault(kind, f"{_DROPPED[kind]} (injected by pictograph-testing)")
 

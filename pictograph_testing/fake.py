@@ -24,7 +24,7 @@ import httpx
 
 from pictograph_testing import activation, arguments, scenarios
 from pictograph_testing._http_client import API_KEY_HEADER, FakeAsyncHttpClient, FakeHttpClient
-from pictograph_testing._sdk.idempotency import seeded_uuid4
+from pictograph_testing._sdk.idempotency import seeded_key
 from pictograph_testing._sdk.layout import client_defaults, require_async_client
 from pictograph_testing.api.app import Api
 from pictograph_testing.api.dialects import (
@@ -266,7 +266,7 @@ class FakePictograph:
     def _draw_idempotency_key(self) -> str:
         # What this fake's own clients send when the SDK would generate a key: the key
         # the coupled `generate_key` gives (`uuid4().hex`), from this fake's generator.
-        return seeded_uuid4(self.idempotency_keys).hex
+        return seeded_key(self.idempotency_keys)
 
     @property
     def api_key(self) -> str:

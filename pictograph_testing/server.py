@@ -55,6 +55,7 @@ from typing import TYPE_CHECKING, Any
 from urllib.parse import parse_qsl, urlsplit
 
 from pictograph_testing import scenarios
+from pictograph_testing._sdk.idempotency import seeded_key
 from pictograph_testing.activation import coupling
 from pictograph_testing.api import messages, strict_json
 from pictograph_testing.api.wire import is_json_type
@@ -1266,7 +1267,9 @@ class FakeServer:
     ``speed`` is virtual seconds per real second (0: time moves only by hand, through
     ``server.fake.clock.advance(...)`` or ``POST /_fake/clock/advance``). The fake
     itself is :attr:`fake` (it changes on reset and load); nothing here couples the
-    SDK's clock, so clients wait in real time.
+    SDK's clock, so clients wait in real time. The ``Idempotency-Key``s of
+    :meth:`client`'s and :meth:`async_client`'s writes are drawn from the served fake's
+    seed, whatever fake is active beside it.
 
     The control routes need :attr:`control_key` in ``X-Fake-Control-Key`` (a new random
     key unless ``control_key`` gives one; ``control_auth=False`` opens them to anyone
@@ -1397,7 +1400,8 @@ class FakeServer:
         key = self.api_key if api_key is None else api_key
         # Straight to loopback: a proxy the shell names (HTTPS_PROXY) would get the key.
         return coupling.build_direct_client(
-            lambda: pictograph.Client(api_key=key, base_url=self.base_url, **kwargs)
+            lambda: pictograph.Client(api_key=key, base_url=self.base_url, **kwargs),
+            keys=self._idempotency_key,
         )
 
     def async_client(self, *, api_key: str | None = None, **kwargs: Any) -> pictograph.AsyncClient:
@@ -1413,8 +1417,15 @@ class FakeServer:
 
         key = self.api_key if api_key is None else api_key
         return coupling.build_direct_client(
-            lambda: pictograph.AsyncClient(api_key=key, base_url=self.base_url, **kwargs)
+            lambda: pictograph.AsyncClient(api_key=key, base_url=self.base_url, **kwargs),
+            keys=self._idempotency_key,
         )
+
+    def _idempotency_key(self) -> str:
+        # The served fake's keys, not the innermost active fake's: a fresh fake of the
+        # same seed activated per test would restart its stream, and this world, which
+        # outlives it, would be sent the same keys again and replay its stored answers.
+        return seeded_key(self.fake.idempotency_keys)
 
     def control(self, **kwargs: Any) -> httpx.Client:
         """An ``httpx.Client`` for the control routes: based at ``/_fake``, with the key.

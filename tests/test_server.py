@@ -105,6 +105,30 @@ def test_the_sdk_uploads_annotates_and_exports_over_http(
         )
 
 
+def test_the_servers_clients_draw_their_keys_from_the_served_fake(server: FakeServer) -> None:
+    """Not from a fake active beside the server: a fresh fake of the same seed per test
+    (as the plugin's) would restart its keys, and this world, which outlives it, would
+    replay the first test's answer to the second's write."""
+
+    def create(client: pictograph.Client, name: str) -> str:
+        run = client.training.create(DATASET, EXPORT, pipeline_type="yolox", name=name, wait=False)
+        return run.id
+
+    runs = []
+    for name in ("first", "second"):
+        with FakePictograph(seed=3), server.client(max_retries=0) as client:
+            runs.append(create(client, name))
+    keys = [call.idempotency_key for call in server.fake.calls.filter("POST", "training/")]
+    assert len(set(runs)) == 2
+    assert len(set(keys)) == 2
+    assert None not in keys
+    # The served fake's seed draws them: the same calls in process send the same keys.
+    with FakePictograph(scenario="ready-to-train", seed=3) as fake, fake.client() as client:
+        for name in ("first", "second"):
+            create(client, name)
+    assert [call.idempotency_key for call in fake.calls.filter("POST", "training/")] == keys
+
+
 def test_a_fast_clock_finishes_runs_by_itself() -> None:
     # 2000 virtual seconds per real second: a 12-minute run ends in well under a second.
     with (

@@ -153,10 +153,18 @@ class SdkCoupling:
         """
         self._interception.remove(host, keep_route=keep_route)
 
-    def build_direct_client(self, build: Callable[[], _Built]) -> _Built:
+    def build_direct_client(
+        self, build: Callable[[], _Built], *, keys: Callable[[], str] | None = None
+    ) -> _Built:
         """Call ``build`` to make an SDK client that goes straight to its host, never
-        through a proxy the environment names (a served fake's, on loopback)."""
-        return self._client_build.direct(build)
+        through a proxy the environment names (a served fake's, on loopback).
+
+        ``keys``: the ``Idempotency-Key`` of each write the client would generate.
+        """
+        client = self._client_build.direct(build)
+        if keys is not None:
+            bind_keys(client, keys)
+        return client
 
     def build_client(
         self,

@@ -12,7 +12,8 @@ made the same calls differ run to run, and a journal that kept them could not re
   ``uuid.uuid4``. The SDK's ``generate_key`` still runs and shapes the key, as for the
   clock's stand-ins.
 - A fake's own clients draw from that fake, active or not (:func:`bind_keys`), as their
-  retries back off on its clock (:mod:`.retry`).
+  retries back off on its clock (:mod:`.retry`); so do a ``FakeServer``'s, from the fake
+  it serves, whose world outlives the fakes a test activates beside it.
 
 A key a caller gives (``idempotency_key=`` or an ``Idempotency-Key`` header) is sent as
 given either way.
@@ -31,15 +32,21 @@ if TYPE_CHECKING:
     import random
     from collections.abc import Callable
 
-__all__ = ["KeyCoupling", "bind_keys", "seeded_uuid4"]
+__all__ = ["KeyCoupling", "bind_keys", "seeded_key"]
 
 _MODULE = "pictograph._http.idempotency"
 
 
-def seeded_uuid4(generator: random.Random) -> uuid.UUID:
+def _seeded_uuid4(generator: random.Random) -> uuid.UUID:
     """A version-4 UUID from ``generator``'s next 128 bits (the version and variant bits
     set as ``uuid.uuid4`` sets them), so its ``hex`` has the shape of the SDK's keys."""
     return uuid.UUID(int=generator.getrandbits(128), version=4)
+
+
+def seeded_key(generator: random.Random) -> str:
+    """The key the coupled SDK's ``generate_key`` (``uuid4().hex``) returns next from
+    ``generator``: what :func:`bind_keys` hands a fake's own clients."""
+    return _seeded_uuid4(generator).hex
 
 
 class _UuidStandIn(ModuleType):
@@ -56,7 +63,7 @@ class _UuidStandIn(ModuleType):
         generator = self._generator()
         # Looked up on the real module at each call: a test's own patch of uuid.uuid4 is
         # what the SDK uses with no fake active, as it would be without the coupling.
-        return uuid.uuid4() if generator is None else seeded_uuid4(generator)
+        return uuid.uuid4() if generator is None else _seeded_uuid4(generator)
 
 
 class KeyCoupling:

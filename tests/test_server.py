@@ -7,10 +7,12 @@ through the control route (``speed=0``) or by itself (``speed`` > 0).
 
 from __future__ import annotations
 
+import asyncio
 import json
 import socket
 import sys
 import threading
+import uuid
 from typing import TYPE_CHECKING, Any
 
 import httpx
@@ -127,6 +129,62 @@ def test_the_servers_clients_draw_their_keys_from_the_served_fake(server: FakeSe
         for name in ("first", "second"):
             create(client, name)
     assert [call.idempotency_key for call in fake.calls.filter("POST", "training/")] == keys
+
+
+def _keys_sent_off_the_fake(server: FakeServer, seed: int) -> tuple[list[str], list[str]]:
+    """Two writes (the second lost once after its work, so retried) that clients the code
+    builds send to ``server`` while a fresh in-process fake of ``seed`` is active, sync
+    and async; and the keys the same writes carry to that in-process fake."""
+    earlier = len(server.fake.calls.filter("POST", "training/"))
+    server.fake.faults.fail_next("POST", "training/", status=503, after=True)
+    with FakePictograph(scenario="ready-to-train", seed=seed) as beside:
+        with pictograph.Client(api_key=server.api_key, base_url=server.base_url) as built:
+            built.training.create(DATASET, EXPORT, pipeline_type="yolox", name="a", wait=False)
+
+        async def write_async() -> None:
+            async with pictograph.AsyncClient(
+                api_key=server.api_key, base_url=server.base_url, max_retries=0
+            ) as built_async:
+                await built_async.training.create(
+                    DATASET, EXPORT, pipeline_type="yolox", name="b", wait=False
+                )
+            async with pictograph.AsyncClient() as on_the_fake:
+                await on_the_fake.training.create(
+                    DATASET, EXPORT, pipeline_type="yolox", name="c", wait=False
+                )
+
+        asyncio.run(write_async())
+        with pictograph.Client() as on_the_fake_too:
+            on_the_fake_too.training.create(
+                DATASET, EXPORT, pipeline_type="yolox", name="d", wait=False
+            )
+        seeded = [call.idempotency_key for call in beside.calls.filter("POST", "training/")]
+    sent = [call.idempotency_key for call in server.fake.calls.filter("POST", "training/")]
+    return [key for key in sent[earlier:] if key], [key for key in seeded if key]
+
+
+def test_a_write_to_a_host_no_fake_serves_leaves_with_a_key_of_its_own(
+    server: FakeServer,
+) -> None:
+    """A seeded key is for the fakes: sent to any other host (a staging API, a server
+    reached by a plain Client), it would come again every run, or every test with a fresh
+    fake of one seed, and that host would answer with a stored answer, doing nothing."""
+    first, seeded = _keys_sent_off_the_fake(server, seed=3)
+    again, seeded_again = _keys_sent_off_the_fake(server, seed=3)
+
+    # Three attempts each time: the lost write and its retry, then the async write.
+    assert len(first) == len(again) == 3
+    # A retry resends its key.
+    assert first[0] == first[1]
+    assert again[0] == again[1]
+    assert len({first[0], first[2], again[0], again[2]}) == 4
+    assert all(len(key) == 32 and uuid.UUID(hex=key).version == 4 for key in first + again)
+    # The fake beside drew the same seeded keys both times; none left for the server.
+    assert len(seeded) == 2
+    assert seeded == seeded_again
+    assert not set(seeded) & set(first + again)
+    # Every write was done: four runs, none answered from a stored one.
+    assert len(server.fake.world.runs) == 4
 
 
 def test_a_fast_clock_finishes_runs_by_itself() -> None:

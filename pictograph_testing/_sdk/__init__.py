@@ -5,7 +5,8 @@ While any fake is active, :class:`SdkCoupling` keeps these in place:
 - :mod:`.clock`: the ``time``, ``asyncio`` and ``random`` names in the SDK's modules
   (the retry policy's among them) follow the innermost fake's clock and jitter;
 - :mod:`.idempotency`: the ``uuid`` name in the SDK's idempotency module draws the
-  ``Idempotency-Key`` of each write from the innermost fake's seeded generator;
+  ``Idempotency-Key`` of each write from the innermost fake's seeded generator (a write
+  the interception passes on to a host no fake serves leaves with a key of its own);
 - :mod:`.transfers`: the ``httpx`` name in the modules that move bytes to signed URLs
   sends the fakes' URLs to the fakes;
 - :mod:`.interception`: httpx's network transports ask a respx router, which has a
@@ -76,7 +77,8 @@ class SdkCoupling:
         self._clock = ClockCoupling(clock, jitter)
         self._keys = KeyCoupling(keys)
         self._transfers = TransferRouting(owner)
-        self._interception = RespxInterception(owner, refuse)
+        # A seeded key leaves for a host no fake serves as a key of its own.
+        self._interception = RespxInterception(owner, refuse, self._keys.off_the_fakes)
         self._client_build = ClientBuildHook(serves)
         self._results_socket = ResultsSocketCoupling(owner)
         self._installed = False

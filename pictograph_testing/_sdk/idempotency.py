@@ -17,6 +17,14 @@ made the same calls differ run to run, and a journal that kept them could not re
 
 A key a caller gives (``idempotency_key=`` or an ``Idempotency-Key`` header) is sent as
 given either way.
+
+A seeded key is for the fakes only. A write the coupled SDK sends to a host no fake
+serves (a staging API, a ``FakeServer`` reached by a plain ``pictograph.Client``) would
+carry the same key every run, or every test with a fresh fake of the same seed, and a
+server that remembers keys would answer it with an earlier write's stored answer instead
+of doing it. So such a write leaves with a key of the operating system's in place of the
+seeded one (:meth:`KeyCoupling.off_the_fakes`, called by the interception as it passes
+the request on), the same one on each of its retries.
 """
 
 from __future__ import annotations
@@ -32,9 +40,14 @@ if TYPE_CHECKING:
     import random
     from collections.abc import Callable
 
+    import httpx
+
 __all__ = ["KeyCoupling", "bind_keys", "seeded_key"]
 
 _MODULE = "pictograph._http.idempotency"
+_HEADER = "Idempotency-Key"
+_REMEMBERED = 4096
+"""How many of the latest seeded keys are told apart from a caller's own."""
 
 
 def _seeded_uuid4(generator: random.Random) -> uuid.UUID:
@@ -55,15 +68,31 @@ class _UuidStandIn(ModuleType):
     def __init__(self, generator: Callable[[], random.Random | None]) -> None:
         super().__init__("uuid")
         self._generator = generator
+        self._source: random.Random | None = None
+        self.drawn: dict[str, str | None] = {}
+        """The keys drawn from the current generator, oldest first, each with the key of
+        the operating system's sent in its place to a host no fake serves (``None``
+        until one is). A fresh generator starts afresh: a fake of the same seed draws
+        the same keys again, and each of its writes off the fakes needs a key of its own."""
 
     def __getattr__(self, name: str) -> Any:
         return getattr(uuid, name)
 
     def uuid4(self) -> uuid.UUID:
         generator = self._generator()
-        # Looked up on the real module at each call: a test's own patch of uuid.uuid4 is
-        # what the SDK uses with no fake active, as it would be without the coupling.
-        return uuid.uuid4() if generator is None else _seeded_uuid4(generator)
+        if generator is None:
+            # Looked up on the real module at each call: a test's own patch of uuid.uuid4
+            # is what the SDK uses with no fake active, as without the coupling.
+            return uuid.uuid4()
+        drawn = self.drawn
+        if generator is not self._source:
+            self._source = generator
+            drawn.clear()
+        elif len(drawn) >= _REMEMBERED:
+            del drawn[next(iter(drawn))]  # a write's retries come long before this
+        key = _seeded_uuid4(generator)
+        drawn[key.hex] = None
+        return key
 
 
 class KeyCoupling:
@@ -91,6 +120,21 @@ class KeyCoupling:
         if self._saved is not None:
             self._saved["uuid"] = uuid
             self._saved = None
+
+    def off_the_fakes(self, request: httpx.Request) -> None:
+        """Give ``request``, leaving for a host no fake serves, a key of the operating
+        system's in place of a seeded one (see the module's docstring): the same one for
+        every attempt of its write. A key the caller chose is left as it is."""
+        sent = request.headers.get(_HEADER)
+        if sent is None:
+            return
+        drawn = self._stand_in.drawn
+        if sent not in drawn:
+            return
+        own = drawn[sent]
+        if own is None:
+            own = drawn[sent] = uuid.uuid4().hex
+        request.headers[_HEADER] = own
 
 
 def bind_keys(client: Any, draw: Callable[[], str]) -> None:

@@ -184,11 +184,16 @@ class FakeHostRoute(respx.Route):
 class FakeRouter(respx.MockRouter):
     """The respx router of the active fakes: their hosts' routes, everything else passed on."""
 
-    def __init__(self, refuse: Callable[[httpx.Request], str | None] | None = None) -> None:
+    def __init__(
+        self,
+        refuse: Callable[[httpx.Request], str | None] | None = None,
+        passing_on: Callable[[httpx.Request], None] | None = None,
+    ) -> None:
         super().__init__(
             assert_all_called=False, assert_all_mocked=False, using=NetworkTransportMocker.name
         )
         self._refuse = refuse
+        self._passing_on = passing_on
 
     def start(self) -> None:
         # respx's start also snapshots routes and calls (for its rollback on stop), and
@@ -219,6 +224,8 @@ class FakeRouter(respx.MockRouter):
         if refusal is not None:
             # A strict fake keeps the test off the network, as respx's assert_all_mocked.
             raise StrayRequest(refusal)
+        if self._passing_on is not None:
+            self._passing_on(request)
         raise PassThrough(
             f"{request!r} is not for a fake: sent on as usual",
             request=request,
@@ -236,9 +243,11 @@ class RespxInterception:
         self,
         resolve: Callable[[httpx.URL], FakeTransport | None],
         refuse: Callable[[httpx.Request], str | None] | None = None,
+        passing_on: Callable[[httpx.Request], None] | None = None,
     ) -> None:
+        """``passing_on`` sees each request passed on to the network, before it goes."""
         self._resolve = resolve
-        self._router = FakeRouter(refuse)
+        self._router = FakeRouter(refuse, passing_on)
         self._hosts: dict[HostKey, int] = {}
         # Routes are kept once made: a respx Route builds mock objects as it is made.
         self._routes: dict[HostKey, FakeHostRoute] = {}

@@ -169,6 +169,26 @@ async def test_async_balance_after_a_top_up(
     assert balance.period_spend_micro_usd == spent > 0
 
 
+def test_a_top_up_of_one_micro_dollar_is_posted(
+    fake: FakePictograph, client: pictograph.Client
+) -> None:
+    entry = fake.top_up(0.000001)
+
+    [top_up] = client.credits.history()
+    assert (top_up.id, top_up.operation, top_up.amount) == (entry.id, "top_up", 1)
+    assert top_up.balance_after == ALLOWANCE + 1
+
+
+def test_a_top_up_that_rounds_to_nothing_is_refused(
+    fake: FakePictograph, client: pictograph.Client
+) -> None:
+    # Under half a micro-dollar rounds to 0 µUSD: no entry of nothing is written.
+    with pytest.raises(ValueError, match="positive amount"):
+        fake.top_up(0.0000004)
+    assert client.credits.history() == []
+    assert fake.balance_micro_usd == ALLOWANCE
+
+
 def test_recent_history_is_the_newest_twenty_entries(
     fake: FakePictograph, client: pictograph.Client
 ) -> None:

@@ -691,6 +691,52 @@ def test_cancel_a_queued_run(fake: FakePictograph, client: pictograph.Client) ->
     assert client.models.list() == []
 
 
+def test_a_run_cancelled_while_queued_shows_no_progress(client: pictograph.Client) -> None:
+    # Progress, epoch and metrics move only while a worker trains (`running`).
+    queued = start(client, "to-cancel")
+
+    cancelled = client.training.cancel("to-cancel")
+
+    assert (queued.progress, queued.current_epoch, queued.metrics) == (0, 0, {})
+    assert (cancelled.progress, cancelled.current_epoch, cancelled.metrics) == (0, 0, {})
+
+
+async def test_async_a_run_cancelled_while_queued_shows_no_progress(
+    aclient: pictograph.AsyncClient,
+) -> None:
+    await aclient.training.create(
+        DATASET, EXPORT, pipeline_type="yolox", name="to-cancel", wait=False
+    )
+    cancelled = await aclient.training.cancel("to-cancel")
+    assert (cancelled.progress, cancelled.current_epoch, cancelled.metrics) == (0, 0, {})
+
+
+def test_at_the_instant_training_starts_the_run_is_running_everywhere(
+    fake: FakePictograph, client: pictograph.Client
+) -> None:
+    run = start(client)
+    fake.clock.advance(seconds=A10G_COLD_START)
+
+    running = client.training.get(run_id=run.id)
+    assert running.status == "running"
+    assert running.started_at == fake.clock.now()
+    assert running.current_epoch == 1
+    [listed] = client.training.list(status="running")
+    assert (listed.id, listed.status, listed.started_at) == (run.id, "running", running.started_at)
+    assert listed.current_epoch == 1
+    assert client.training.list(status="queued") == []
+
+    # Cancelled at that same instant: what the poll saw is kept, nothing was trained.
+    cancelled = client.training.cancel(run_id=run.id)
+    assert cancelled.started_at == running.started_at
+    assert cancelled.current_epoch == running.current_epoch
+    assert cancelled.progress == running.progress == 0
+    assert cancelled.training_time_seconds == 0
+    [precharge] = entries(fake, "training_a10g_per_minute")
+    [refund] = entries(fake, "training_refund_a10g")
+    assert refund.amount == -precharge.amount
+
+
 def test_cancel_a_running_run_freezes_its_progress(
     fake: FakePictograph, client: pictograph.Client
 ) -> None:
@@ -829,6 +875,21 @@ def test_classic_cancel_before_training_refunds_everything(
     [refund] = entries(fake, "training_refund_a10g")
     assert refund.amount == -precharge.amount
     assert fake.balance_micro_usd == before
+
+
+def test_classic_cancel_within_the_first_second_of_training_bills_one_started_minute(
+    fake: FakePictograph, client: pictograph.Client
+) -> None:
+    # Started minutes count: half a second of training is a whole minute.
+    before = fake.balance_micro_usd
+    run = start(client)
+    fake.clock.advance(seconds=A10G_COLD_START + 0.5)
+    client.training.cancel(run_id=run.id)
+
+    [precharge] = entries(fake, "training_a10g_per_minute")
+    [refund] = entries(fake, "training_refund_a10g")
+    assert -precharge.amount - refund.amount == CLASSIC.cost("a10g", 1)
+    assert fake.balance_micro_usd == before - CLASSIC.cost("a10g", 1)
 
 
 def test_classic_failed_run_is_refunded_what_it_did_not_use(
@@ -1327,6 +1388,70 @@ def test_current_402_below_the_two_dollar_gate(poor_current: FakePictograph) -> 
     assert poor_current.ledger == ()
 
 
+def test_a_402_shows_a_balance_of_fractional_cents_in_cents() -> None:
+    # $2.00 against $1.234567: the amounts differ in cents, so both are shown in cents.
+    with (
+        _exactly(1.234567) as fake,
+        fake.client(max_retries=0) as client,
+        pytest.raises(PaymentRequiredError) as caught,
+    ):
+        start(client)
+    assert caught.value.credits_remaining == 1_234_567
+    assert "(needs $2.00, has $1.23)" in caught.value.message
+
+
+def _exactly(dollars: float, profile: str = "current") -> FakePictograph:
+    world = FakePictograph(seed=1, profile=profile, balance_usd=dollars)
+    world.add_dataset(DATASET, images=20, completed_images=12, classes=["stop_sign", "yield"])
+    world.add_export(DATASET, EXPORT)
+    return world
+
+
+def test_current_starts_a_run_with_exactly_the_two_dollar_gate() -> None:
+    # The gate is "spendable >= $2.00": exactly $2.00 starts a run, and nothing is debited.
+    with _exactly(2.0) as fake, fake.client(max_retries=0) as client:
+        quote = client.training.quote(DATASET, EXPORT, pipeline_type="yolox")
+        run = start(client)
+
+        assert quote.balance.required_to_start_micro_usd == 2_000_000
+        assert quote.can_start is True
+        assert quote.blocking == []
+        assert run.status == "queued"
+        assert fake.ledger == ()
+        assert fake.balance_micro_usd == 2_000_000
+
+
+async def test_async_current_starts_a_run_with_exactly_the_two_dollar_gate() -> None:
+    with _exactly(2.0) as fake:
+        async with fake.async_client(max_retries=0) as aclient:
+            run = await aclient.training.create(
+                DATASET, EXPORT, pipeline_type="yolox", name="x", wait=False
+            )
+        assert run.status == "queued"
+        assert fake.ledger == ()
+
+
+def test_classic_starts_a_run_with_exactly_its_precharge() -> None:
+    # The balance exactly covers the pre-charge: the run starts and leaves $0.00.
+    with _exactly(0.01, profile="classic") as fake, fake.client(max_retries=0) as client:
+        required = client.training.quote(
+            DATASET, EXPORT, pipeline_type="yolox"
+        ).balance.required_to_start_micro_usd
+        fake.top_up((required - 10_000) / 1_000_000)
+        assert fake.balance_micro_usd == required
+
+        quote = client.training.quote(DATASET, EXPORT, pipeline_type="yolox")
+        run = start(client)
+
+        assert quote.can_start is True
+        assert quote.blocking == []
+        assert run.status == "queued"
+        [precharge] = entries(fake, "training_a10g_per_minute")
+        assert precharge.amount == -required
+        assert precharge.balance_after == 0
+        assert client.credits.balance().budget_remaining_micro_usd == 0
+
+
 async def test_async_create_errors(poor_current: FakePictograph) -> None:
     async with poor_current.async_client(max_retries=0) as aclient:
         with pytest.raises(PaymentRequiredError) as caught:
@@ -1591,6 +1716,25 @@ def test_a_run_longer_than_two_hours_fails_at_the_service_cap(
         client.training.wait_for_completion(run_id=run.id)
     assert caught.value.code == "job_failed"
     assert "2-hour limit" in caught.value.message
+
+
+def test_a_run_stopped_at_the_service_cap_used_its_whole_precharge(
+    fake: FakePictograph, client: pictograph.Client
+) -> None:
+    # The pre-charge never exceeds the two-hour cap, and a run stopped at the cap used all
+    # of it: nothing is left to give back, so no refund entry (refunds are positive).
+    fake.add_dataset("huge", images=2000, completed_images=2000)
+    fake.add_export("huge", "huge-v1")
+    before = fake.balance_micro_usd
+    run = client.training.create("huge", "huge-v1", pipeline_type="yolox", name="long", wait=False)
+    fake.clock.advance(seconds=A10G_COLD_START + SERVICE_CAP_SECONDS + 1)
+    assert client.training.get(run_id=run.id).status == "failed"
+
+    [precharge] = entries(fake, "training_a10g_per_minute")
+    assert precharge.amount == -CLASSIC.cost("a10g", SERVICE_CAP_SECONDS // 60)
+    assert entries(fake, "training_refund_a10g") == []
+    assert [e.operation for e in client.credits.history()] == ["training_a10g_per_minute"]
+    assert fake.balance_micro_usd == before + precharge.amount
 
 
 # ── config.json round-trip ──

@@ -752,6 +752,51 @@ def test_credits_low_is_sent_once_when_the_balance_falls_below_two_dollars() -> 
             assert event["data"]["operation"].startswith("training_")
 
 
+def _classic_at(dollars: float) -> FakePictograph:
+    fake = FakePictograph(seed=3, balance_usd=dollars)
+    fake.add_dataset(DATASET, images=20, completed_images=12)
+    fake.add_export(DATASET, EXPORT)
+    return fake
+
+
+def _precharge_of_a_run(client: pictograph.Client) -> int:
+    return client.training.quote(
+        DATASET, EXPORT, pipeline_type="yolox"
+    ).balance.required_to_start_micro_usd
+
+
+def test_a_debit_down_to_exactly_two_dollars_is_not_credits_low() -> None:
+    # "Below $2.00": a pre-charge that leaves exactly $2.00 sends nothing.
+    with _classic_at(2.0) as fake, fake.client(max_retries=0) as client:
+        inbox = Inbox()
+        fake.webhooks.route(URL, inbox)
+        client.webhooks.create(URL, event_types=["credits.low"])
+        fake.top_up(_precharge_of_a_run(client) / 1_000_000)
+        client.training.create(DATASET, EXPORT, pipeline_type="yolox", name="r", wait=False)
+        fake.webhooks.deliver()
+
+        assert fake.balance_micro_usd == 2_000_000
+        assert inbox.requests == []
+
+
+def test_a_debit_from_exactly_two_dollars_is_credits_low() -> None:
+    # Exactly $2.00 is not low yet, so the first debit from it crosses the threshold.
+    with _classic_at(2.0) as fake, fake.client(max_retries=0) as client:
+        inbox = Inbox()
+        fake.webhooks.route(URL, inbox)
+        client.webhooks.create(URL, event_types=["credits.low"])
+        precharge = _precharge_of_a_run(client)
+        client.training.create(DATASET, EXPORT, pipeline_type="yolox", name="r", wait=False)
+        fake.webhooks.deliver()
+
+        [request] = inbox.requests
+        event = request.json()
+        assert event["type"] == "credits.low"
+        assert event["data"]["balance_micro_usd"] == 2_000_000 - precharge
+        assert event["data"]["threshold_micro_usd"] == 2_000_000
+        assert event["data"]["operation"] == "training_a10g_per_minute"
+
+
 @pytest.mark.parametrize(("kind", "event_type"), sorted(EVENT_OF_KIND.items()))
 def test_every_notification_kind_sends_its_event_type(
     fake: FakePictograph, client: pictograph.Client, kind: str, event_type: str

@@ -22,7 +22,7 @@ from pictograph.exceptions import (
 )
 
 from pictograph_testing import FakePictograph, FaultSpec, TeardownCheckFailed
-from pictograph_testing.catalog import GPU_TIERS
+from pictograph_testing.catalog import GPU_TIERS, SERVICE_CAP_SECONDS
 from pictograph_testing.world.images import synthetic_image
 from tests.conftest import DATASET, EXPORT
 
@@ -618,6 +618,26 @@ def test_a_run_fails_at_the_chosen_epoch(
     assert notifications[0].type == "training_failed"
 
 
+def test_an_injected_failure_strikes_inside_its_epoch_not_at_its_first_instant(
+    fake: FakePictograph, client: pictograph.Client
+) -> None:
+    # Epochs of one run are equally long: a failure "during epoch 3 of 5" ends the run
+    # strictly after two fifths of a whole run's training time, before three fifths.
+    whole = client.training.create(
+        DATASET, EXPORT, pipeline_type="yolox", name="whole", config={"epochs": 5}
+    ).training_time_seconds
+    assert whole is not None
+    fake.faults.fail_run(epoch=3)
+    with pytest.raises(ApiError):
+        client.training.create(
+            DATASET, EXPORT, pipeline_type="yolox", name="doomed", config={"epochs": 5}
+        )
+
+    failed = client.training.get("doomed").training_time_seconds
+    assert failed is not None
+    assert 2 * whole / 5 < failed < 3 * whole / 5
+
+
 async def test_an_async_wait_sees_the_injected_failure(
     fake: FakePictograph, aclient: pictograph.AsyncClient
 ) -> None:
@@ -665,6 +685,27 @@ def test_a_failure_armed_for_a_running_run_strikes_at_its_epoch(
     failed = client.training.get(run_id=run.id)
     assert failed.status == "failed"
     assert failed.current_epoch == 4
+
+
+def test_a_failure_armed_for_an_epoch_past_the_service_cap_never_strikes(
+    fake: FakePictograph, client: pictograph.Client
+) -> None:
+    # The two-hour cap stops the run before its last epoch: that ends it, as it would
+    # have without the fault, and the fault's epoch is never reached.
+    fake.add_dataset("huge", images=2000, completed_images=2000)
+    fake.add_export("huge", "huge-v1")
+    run = client.training.create("huge", "huge-v1", pipeline_type="yolox", name="long", wait=False)
+    fake.clock.advance(A10G_COLD_START + 60)
+    assert run.total_epochs is not None
+
+    fake.faults.fail_run(run.id, epoch=run.total_epochs)
+    fake.clock.advance(SERVICE_CAP_SECONDS)
+
+    failed = client.training.get(run_id=run.id)
+    assert failed.status == "failed"
+    assert failed.error_message is not None
+    assert "2-hour limit" in failed.error_message
+    assert failed.training_time_seconds == SERVICE_CAP_SECONDS
 
 
 def test_an_epoch_already_past_strikes_at_once(

@@ -21,7 +21,7 @@ from pictograph_testing import FakePictograph
 from pictograph_testing.api.app import MAX_BODY_BYTES
 from pictograph_testing.bounds import MAX_BALANCE_USD
 from pictograph_testing.catalog import IDEMPOTENCY_TTL_SECONDS, MAX_IMAGE_BYTES
-from pictograph_testing.journal import JOURNAL_BODY_LIMIT
+from pictograph_testing.journal import JOURNAL_BODY_LIMIT, MAX_JOURNAL_LIMIT
 from pictograph_testing.server import MAX_HEADER_BYTES, MAX_TARGET_BYTES, FakeServer
 from pictograph_testing.world.storage import EXPIRED_URL_MEMORY_SECONDS, SIGNED_URL_TTL_SECONDS
 from pictograph_testing.world.video_files import mp4_header
@@ -237,6 +237,36 @@ def test_the_journal_cuts_long_bodies() -> None:
     for read, which in ((call.json, "request"), (call.response_json, "response")):
         with pytest.raises(ValueError, match=f"the {which} body of call 0 .* the journal kept"):
             read()
+
+
+def test_a_body_of_exactly_the_journal_limit_is_kept_whole() -> None:
+    """The journal keeps the first MiB of a body: one of a MiB is not cut, one a byte
+    longer is."""
+    fake = FakePictograph(seed=1)
+    with _raw(fake) as http:
+        for size in (JOURNAL_BODY_LIMIT, JOURNAL_BODY_LIMIT + 1):
+            # Not JSON: refused with a short answer, so only the request's size counts.
+            http.post(
+                f"{DEV}/datasets/",
+                content=b"x" * size,
+                headers={"content-type": "application/json"},
+            )
+    whole, cut = fake.calls
+    assert (whole.status, cut.status) == (422, 422)
+    assert not whole.truncated
+    assert (len(whole.body), whole.body_size) == (JOURNAL_BODY_LIMIT, JOURNAL_BODY_LIMIT)
+    assert cut.truncated
+    assert (len(cut.body), cut.body_size) == (JOURNAL_BODY_LIMIT, JOURNAL_BODY_LIMIT + 1)
+
+
+@pytest.mark.parametrize(("limit", "kept"), [(1, 1), (MAX_JOURNAL_LIMIT, 3)])
+def test_a_journal_limit_may_be_anything_from_one_to_the_largest(limit: int, kept: int) -> None:
+    fake = FakePictograph(seed=1, journal_limit=limit)
+    with fake.client(max_retries=0) as client:
+        for _ in range(3):
+            client.credits.balance()
+    assert (len(fake.calls), fake.calls.dropped) == (kept, 3 - kept)
+    assert fake.calls[-1].index == 2
 
 
 def test_a_body_that_is_not_json_says_so(tmp_path: Path) -> None:

@@ -266,6 +266,18 @@ def test_allowed_hosts_match_in_any_case_and_ipv6_bracketed_or_not() -> None:
     assert fake.allow_hosts == ("example.com", "::1", "fe80::1:8080", "*.internal")
 
 
+def test_an_allowed_pattern_may_start_with_a_character_class() -> None:
+    """A leading ``[`` with no ``:`` inside is a pattern's character class, not an IPv6
+    literal's bracket: it is kept as written and matches as a pattern."""
+    with FakePictograph(strict=True, allow_hosts=["[ab]*.internal"]) as fake, respx.mock:
+        respx.get("https://a1.internal/").respond(204)
+        assert httpx.get("https://a1.internal/").status_code == 204
+        with pytest.raises(StrayRequest):
+            httpx.get("https://c1.internal/")
+        fake.stray_calls.clear()
+    assert fake.allow_hosts == ("[ab]*.internal",)
+
+
 def test_strict_from_the_ini_file(project: pytest.Pytester) -> None:
     project.makeini(INI + "pictograph_strict = true\npictograph_allow_hosts = localhost:9\n")
     project.makepyfile(

@@ -1053,6 +1053,114 @@ def test_a_rate_limit_can_be_set_when_the_fake_is_made() -> None:
     assert raised.value.retry_after == 60
 
 
+# ── round 3 of mutation testing: what the faults promised and nothing checked ──
+
+
+@pytest.mark.parametrize("use_async", [False, True], ids=["sync", "async"])
+async def test_a_fault_for_one_method_lets_the_others_on_its_path_through(
+    fake: FakePictograph, use_async: bool
+) -> None:
+    fault = fake.faults.fail_next(*CREATE, status=503)
+    if use_async:
+        async with fake.async_client(max_retries=0) as asdk:
+            await asdk.training.list()  # GET on the fault's path: not its method
+            assert fault.fired == 0
+            with pytest.raises(ServerError):
+                await astart(asdk)
+    else:
+        with fake.client(max_retries=0) as sdk:
+            sdk.training.list()
+            assert fault.fired == 0
+            with pytest.raises(ServerError):
+                start(sdk)
+    assert [(c.method, c.status) for c in fake.calls] == [("GET", 200), ("POST", 503)]
+    assert fault.fired == 1
+
+
+@pytest.mark.parametrize("status", [400, 599])
+@pytest.mark.parametrize("use_async", [False, True], ids=["sync", "async"])
+async def test_any_4xx_or_5xx_can_be_armed_from_400_to_599(
+    fake: FakePictograph, status: int, use_async: bool
+) -> None:
+    fake.faults.fail_next("GET", "credits/balance", status=status)
+    with pytest.raises(ApiError) as raised:
+        await balance(fake, use_async, max_retries=0)
+    assert raised.value.status_code == status
+    assert fake.calls.last.status == status
+
+
+@pytest.mark.parametrize("status", [399, 600])
+def test_a_status_just_outside_4xx_and_5xx_is_refused(fake: FakePictograph, status: int) -> None:
+    with pytest.raises(ValueError, match="status must be a 4xx or 5xx code"):
+        fake.faults.fail_next("GET", "credits/balance", status=status)
+    assert not fake.faults.armed
+
+
+@pytest.mark.parametrize("times", [True, 1.5, "2"])
+def test_times_that_is_not_a_whole_number_is_refused(fake: FakePictograph, times: Any) -> None:
+    with pytest.raises(ValueError, match="times must be a whole number >= 1"):
+        fake.faults.fail_next("GET", "credits/balance", times=times)
+    assert not fake.faults.armed
+
+
+@pytest.mark.parametrize("use_async", [False, True], ids=["sync", "async"])
+async def test_a_retry_after_of_zero_is_sent_as_zero(fake: FakePictograph, use_async: bool) -> None:
+    fake.faults.fail_next("GET", "credits/balance", status=429, retry_after=0)
+    with pytest.raises(RateLimitError) as raised:
+        await balance(fake, use_async, max_retries=0)
+    assert raised.value.retry_after == 0
+    assert fake.calls.last.response_json()["error"]["details"]["retry_after"] == 0
+
+
+@pytest.mark.parametrize("use_async", [False, True], ids=["sync", "async"])
+async def test_a_rate_limits_retry_after_is_the_whole_seconds_left_in_the_window(
+    fake: FakePictograph, use_async: bool
+) -> None:
+    """Retry-After is the time until the window turns, in whole seconds rounded up (a
+    client waiting less would be refused again)."""
+    fake.faults.rate_limit(1, per_seconds=60)
+    started = fake.clock.monotonic()
+    await balance(fake, use_async, max_retries=0)
+    waits = []
+    for moved in (20.25, 39.5):  # 20.25 s and 59.75 s into the window
+        fake.clock.advance(moved)
+        with pytest.raises(RateLimitError) as raised:
+            await balance(fake, use_async, max_retries=0)
+        waits.append(raised.value.retry_after)
+    assert fake.clock.monotonic() - started == pytest.approx(59.75)
+    assert waits == [40, 1]
+    fake.clock.advance(0.25)  # the window turns: a new budget
+    await balance(fake, use_async, max_retries=0)
+    assert fake.calls.last.status == 200
+
+
+def test_an_unfired_request_fault_names_the_requests_it_waited_for() -> None:
+    fake = FakePictograph()
+    fake.faults.fail_next("GET", "credits/history", status=503)
+    fake.faults.fail_next(path=re.compile(r".*/credits/history"), status=502)
+    fake.faults.fail_next(status=500)
+    with pytest.raises(TeardownCheckFailed) as caught:
+        fake.verify()
+    message = str(caught.value)
+    assert "3 fault(s) armed and never fired" in message
+    why = "no request matched its method and path"
+    assert f"injected 503 before the handler for GET /api/v1/developer/credits/history: {why}" in (
+        message
+    )
+    assert f"injected 502 before the handler for any method .*/credits/history: {why}" in message
+    assert f"injected 500 before the handler for any method on any path: {why}" in message
+
+
+def test_a_refused_list_leaves_no_job_failure_or_spent_pool_behind(fake: FakePictograph) -> None:
+    """Armed whole or not at all: a list refused at its last spec takes back the job
+    failures and the spent inference pool its earlier specs armed."""
+    specs = [{"kind": "export_failure"}, {"kind": "inference_pool"}, {"kind": "?"}]
+    with pytest.raises(ValueError, match="fault kind must be one of"):
+        fake.faults.arm_all(specs)
+    assert fake.faults.described == ()
+    assert fake.faults.unfired == ()
+
+
 # ── faults as data: the marker and the control route ──
 
 

@@ -429,3 +429,17 @@ def test_a_glob_of_many_double_stars_answers_on_a_long_path(
     fake.faults.fail_next("GET", "/**/**/**/balance", status=503)
     with pytest.raises(pictograph.exceptions.ServerError), fake.client(max_retries=0) as once:
         once.credits.balance()
+
+
+def test_times_zero_and_the_status_bounds_are_criteria(
+    fake: FakePictograph, client: pictograph.Client
+) -> None:
+    """``times`` is 0 or more and ``status`` 100 to 599 (or 0): the bounds themselves are
+    criteria, which match what they say."""
+    client.credits.balance()
+    assert len(fake.calls.assert_called("GET", "credits/history", times=0)) == 0
+    with pytest.raises(AssertionError, match="expected exactly 0 calls"):
+        fake.calls.assert_called("GET", "credits/balance", times=0)
+    assert not fake.calls.filter(status=599)
+    assert not fake.calls.filter(status=100)
+    fake.calls.assert_not_called(status=599)

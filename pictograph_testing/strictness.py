@@ -87,6 +87,9 @@ def normalised_hosts(allow_hosts: Sequence[str]) -> tuple[str, ...]:
     return tuple(normalised)
 
 
+_DEFAULT_PORTS = {"http": 80, "https": 443}
+
+
 def host_allowed(url: httpx.URL, allow_hosts: Sequence[str]) -> bool:
     """Whether ``url``'s host is in ``allow_hosts`` (as :func:`normalised_hosts` gives them).
 
@@ -95,7 +98,10 @@ def host_allowed(url: httpx.URL, allow_hosts: Sequence[str]) -> bool:
     """
     # httpx lower-cases a host name but keeps an IPv6 literal as written ("FE80::1").
     host = url.host.lower()
-    with_port = f"{host}:{url.port}" if url.port is not None else host
+    # httpx drops a scheme's default port (`https://h:443/` has none): an entry naming it
+    # (`h:443`) means that port all the same.
+    port = url.port if url.port is not None else _DEFAULT_PORTS.get(url.scheme)
+    with_port = f"{host}:{port}" if port is not None else host
     return any(
         fnmatch.fnmatchcase(host, pattern) or fnmatch.fnmatchcase(with_port, pattern)
         for pattern in allow_hosts

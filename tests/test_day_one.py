@@ -278,6 +278,28 @@ def test_an_allowed_pattern_may_start_with_a_character_class() -> None:
     assert fake.allow_hosts == ("[ab]*.internal",)
 
 
+def test_an_allowed_host_and_port_may_name_the_schemes_default_port() -> None:
+    """httpx drops a default port from the URL; ``example.com:443`` still names it."""
+    with (
+        FakePictograph(strict=True, allow_hosts=["example.com:443", "plain.test:80"]) as fake,
+        respx.mock,
+    ):
+        respx.get("https://example.com/ping").respond(204)
+        respx.get("http://plain.test/ping").respond(204)
+        assert httpx.get("https://example.com/ping").status_code == 204
+        assert httpx.get("https://example.com:443/ping").status_code == 204
+        assert httpx.get("http://plain.test/ping").status_code == 204
+        # The default port of the scheme used, not of the other one.
+        for refused in ("http://example.com/ping", "https://plain.test/ping"):
+            with pytest.raises(StrayRequest):
+                httpx.get(refused)
+        assert [str(call.url) for call in fake.stray_calls] == [
+            "http://example.com/ping",
+            "https://plain.test/ping",
+        ]
+        fake.stray_calls.clear()
+
+
 def test_strict_from_the_ini_file(project: pytest.Pytester) -> None:
     project.makeini(INI + "pictograph_strict = true\npictograph_allow_hosts = localhost:9\n")
     project.makepyfile(

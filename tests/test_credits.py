@@ -353,6 +353,81 @@ def test_the_allowance_comes_back_when_the_month_begins(
     assert "monthly_reset" not in {o.operation for o in usage.operations}
 
 
+def test_the_reset_gives_back_the_overage_budget_spent_too() -> None:
+    # $0.01 of allowance and a $9.99 overage budget: a run spends past the allowance into
+    # the budget, and June 1 gives back all of it, allowance and budget whole again.
+    document = {
+        "schema_version": 1,
+        "organization": {"allowance_micro_usd": 10_000, "budget_micro_usd": 9_990_000},
+    }
+    with FakePictograph(scenario=document, start=JUNE_FIRST - timedelta(days=20)) as fake:
+        fake.add_dataset(DATASET, images=20, completed_images=12, classes=["stop_sign", "yield"])
+        fake.add_export(DATASET, EXPORT)
+        with fake.client(max_retries=0) as client:
+            _train(client, "m1")
+            spent = client.credits.balance()
+            fake.clock.advance(timedelta(days=25))
+            balance = client.credits.balance()
+
+    assert spent.period_overage_micro_usd > 0  # the run spent into the budget
+    spend = 10 * MICRO_USD - spent.included_remaining_micro_usd - spent.budget_remaining_micro_usd
+    reset = balance.recent_history[0]
+    assert (reset.operation, reset.created_at) == ("monthly_reset", JUNE_FIRST)
+    assert (reset.amount, reset.balance_after) == (spend, 10 * MICRO_USD)
+    assert balance.included_remaining_micro_usd == 10_000
+    assert balance.budget_remaining_micro_usd == 9_990_000
+    assert balance.period_overage_micro_usd == 0
+
+
+def _december_fake() -> FakePictograph:
+    """The fixtures' world, its clock started late in December: the next month start is
+    New Year's Day of the next year."""
+    fake = FakePictograph(seed=1, start=datetime.fromisoformat("2026-12-20T12:00:00+00:00"))
+    fake.add_dataset(DATASET, images=20, completed_images=12, classes=["stop_sign", "yield"])
+    fake.add_export(DATASET, EXPORT)
+    return fake
+
+
+NEW_YEAR = datetime.fromisoformat("2027-01-01T00:00:00+00:00")
+
+
+def test_the_december_allowance_comes_back_on_new_years_day() -> None:
+    with _december_fake() as fake, fake.client(max_retries=0) as client:
+        _train(client, "m1")
+        spent = client.credits.balance()
+        assert (spent.period_start, spent.credits_reset_at) == (
+            datetime.fromisoformat("2026-12-01T00:00:00+00:00"),
+            NEW_YEAR,
+        )
+        fake.clock.advance(timedelta(days=15))  # 2027-01-04
+        balance = client.credits.balance()
+
+    reset = balance.recent_history[0]
+    assert (reset.operation, reset.created_at) == ("monthly_reset", NEW_YEAR)
+    assert reset.amount == spent.period_spend_micro_usd > 0
+    assert reset.balance_after == ALLOWANCE
+    assert (balance.period_start, balance.credits_reset_at) == (
+        NEW_YEAR,
+        datetime.fromisoformat("2027-02-01T00:00:00+00:00"),
+    )
+
+
+async def test_async_the_december_allowance_comes_back_on_new_years_day() -> None:
+    with _december_fake() as fake:
+        async with fake.async_client(max_retries=0) as client:
+            await client.training.create(DATASET, EXPORT, pipeline_type="yolox", name="m1")
+            assert (await client.credits.balance()).credits_reset_at == NEW_YEAR
+            fake.clock.advance(timedelta(days=15))
+            balance = await client.credits.balance()
+
+    assert balance.recent_history[0].created_at == NEW_YEAR
+    assert balance.included_remaining_micro_usd == ALLOWANCE
+    assert (balance.period_start, balance.credits_reset_at) == (
+        NEW_YEAR,
+        datetime.fromisoformat("2027-02-01T00:00:00+00:00"),
+    )
+
+
 def test_a_month_without_spend_posts_no_reset(
     fake: FakePictograph, client: pictograph.Client
 ) -> None:
@@ -469,6 +544,42 @@ def test_a_snapshot_loaded_past_a_month_start_resets_at_that_start(
     assert period_start.day == 1
 
 
+def _restore(client: pictograph.Client) -> None:
+    """Freeze the fixtures' dataset and restore it: one ``dataset_restore`` debit."""
+    client.datasets.freeze(DATASET)
+    client.datasets.wait_for_storage(DATASET)
+    client.datasets.restore(DATASET)
+    client.datasets.wait_for_storage(DATASET)
+
+
+def test_a_loaded_ledger_of_two_months_resets_next_at_the_month_after_its_last_entry(
+    fake: FakePictograph, client: pictograph.Client
+) -> None:
+    # Saved in June: May's spend came back on June 1 (that reset is in the document) and
+    # June's is still spent. Loaded, the world owes nothing at June 1 again, and July 1
+    # gives back June's spend, once.
+    _restore(client)
+    may_spend = client.credits.balance().period_spend_micro_usd
+    fake.clock.advance(timedelta(days=25))  # 2026-06-06
+    _restore(client)
+    june_spend = client.credits.balance().period_spend_micro_usd
+    assert may_spend > 0
+    assert june_spend > 0
+    snapshot = fake.snapshot()
+
+    with FakePictograph(scenario=snapshot) as loaded, loaded.client(max_retries=0) as again:
+        balance = again.credits.balance()
+        loaded.clock.advance(timedelta(days=30))  # 2026-07-06
+        resets = [e for e in again.credits.iter() if e.operation == "monthly_reset"]
+
+    assert (balance.period_start, balance.period_spend_micro_usd) == (JUNE_FIRST, june_spend)
+    assert balance.included_remaining_micro_usd == ALLOWANCE - june_spend
+    assert [(e.created_at.isoformat(), e.amount) for e in reversed(resets)] == [
+        ("2026-06-01T00:00:00+00:00", may_spend),
+        ("2026-07-01T00:00:00+00:00", june_spend),
+    ]
+
+
 def test_a_clock_a_hair_short_of_midnight_is_still_in_the_old_period(
     fake: FakePictograph, client: pictograph.Client
 ) -> None:
@@ -534,6 +645,27 @@ def test_a_run_under_way_at_the_month_start_keeps_its_pre_charge_held(
         _cost_of(ledger, run.id),
         ALLOWANCE,
     )
+
+
+def test_a_pre_charge_held_across_the_month_start_and_used_whole_comes_back_a_month_on(
+    fake: FakePictograph, client: pictograph.Client
+) -> None:
+    # A run created at 23:00 on May 31 runs into the two-hour cap in June: its pre-charge
+    # was held across June 1 and, stopped at the cap, it used all of it (no refund entry
+    # follows). That is June's spend, and July 1 gives it back.
+    fake.add_dataset("huge", images=2000, completed_images=2000)
+    fake.add_export("huge", "huge-v1")
+    fake.clock.advance(JUNE_FIRST - timedelta(hours=1) - fake.clock.now())
+    run = client.training.create("huge", "huge-v1", pipeline_type="yolox", name="long", wait=False)
+    fake.clock.advance(timedelta(days=3))
+    assert client.training.get(run_id=run.id).status == "failed"
+    fake.clock.advance(timedelta(days=30))  # 2026-07-03
+    ledger = client.credits.history()
+
+    assert [e.operation for e in ledger] == ["monthly_reset", "training_a10g_per_minute"]
+    reset, precharge = ledger
+    assert reset.created_at == datetime.fromisoformat("2026-07-01T00:00:00+00:00")
+    assert (reset.amount, reset.balance_after) == (-precharge.amount, ALLOWANCE)
 
 
 async def test_async_a_pre_charge_held_across_the_month_start_is_refunded_once(

@@ -10,6 +10,7 @@ from __future__ import annotations
 import json
 import math
 import socket
+from datetime import timedelta
 from typing import TYPE_CHECKING, Any
 
 import httpx
@@ -164,6 +165,23 @@ def test_idempotency_answers_expire_after_the_ttl() -> None:
         again = http.post(f"{DEV}/datasets/", **first)
         assert again.status_code == 409
         assert "idempotent-replayed" not in again.headers
+
+
+def test_an_idempotency_key_replays_for_24_hours_and_not_at_the_24th() -> None:
+    # The SDK's contract: the backend deduplicates for 24 hours. A retry a second short of
+    # that replays; one at 24 hours to the second runs afresh (the name is taken: a 409).
+    fake = FakePictograph(seed=1)
+    first = {"json": {"name": "d0"}, "headers": {"Idempotency-Key": "k0"}}
+    with _raw(fake) as http:
+        assert http.post(f"{DEV}/datasets/", **first).status_code == 201
+        fake.clock.advance(timedelta(hours=24) - timedelta(seconds=1))
+        replay = http.post(f"{DEV}/datasets/", **first)
+        fake.clock.advance(timedelta(seconds=1))
+        again = http.post(f"{DEV}/datasets/", **first)
+
+    assert (replay.status_code, replay.headers.get("idempotent-replayed")) == (201, "true")
+    assert again.status_code == 409
+    assert "idempotent-replayed" not in again.headers
 
 
 # ── signed URLs are forgotten a day after they expire ──

@@ -379,6 +379,24 @@ def test_the_reset_gives_back_the_overage_budget_spent_too() -> None:
     assert balance.period_overage_micro_usd == 0
 
 
+def test_one_micro_dollar_spent_comes_back() -> None:
+    # The smallest spend there is: the month's start gives back that one µUSD.
+    document = {
+        "schema_version": 1,
+        "ledger": [{"operation": "dataset_restore", "amount": -1}],
+    }
+    with FakePictograph(scenario=document, start=JUNE_FIRST - timedelta(days=20)) as fake:
+        fake.clock.advance(timedelta(days=25))
+        with fake.client(max_retries=0) as client:
+            ledger = client.credits.history()
+
+    assert [(e.operation, e.amount, e.balance_after) for e in ledger] == [
+        ("monthly_reset", 1, ALLOWANCE),
+        ("dataset_restore", -1, ALLOWANCE - 1),
+    ]
+    assert ledger[0].created_at == JUNE_FIRST
+
+
 def _december_fake() -> FakePictograph:
     """The fixtures' world, its clock started late in December: the next month start is
     New Year's Day of the next year."""

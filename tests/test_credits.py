@@ -526,6 +526,30 @@ def test_a_meter_tick_at_midnight_counts_in_the_new_month_however_the_clock_move
     assert period_spend == spent > 0  # February's books add up
 
 
+def test_a_meter_tick_at_the_next_midnight_counts_in_its_month_too() -> None:
+    # As above, a month on: February's reset is posted, then March's must come before the
+    # tick at midnight on March 1 as well (2028 is a leap year: 29 days of five-minute
+    # ticks after February 1's midnight tick, the meter ticks at midnight again). The
+    # allowance is large enough that the deployment never runs out of credit.
+    start = datetime.fromisoformat("2028-01-31T23:00:55+00:00")
+    with FakePictograph(scenario="ready-to-train", start=start, balance_usd=10_000) as fake:
+        client = fake.client(max_retries=0)
+        client.training.create("road-signs", "road-signs-v1", pipeline_type="yolox", name="m")
+        created = client.deployments.create("m", gpu_type="t4", min_containers=1)
+        client.deployments.wait_until_active(created.deployment)
+        for until in ("2028-02-01T00:30:00+00:00", "2028-03-01T00:30:00+00:00"):
+            fake.clock.advance(datetime.fromisoformat(until) - fake.clock.now())
+            client.credits.balance()
+        assert client.deployments.get(created.deployment.id).status == "active"
+        ledger, period_start, period_spend, spent = _books(fake, client)
+
+    march = datetime.fromisoformat("2028-03-01T00:00:00+00:00")
+    at_midnight = [(op, amount > 0) for when, op, amount, _ in ledger if when == march]
+    assert at_midnight == [("monthly_reset", True), ("deployment_t4", False)]
+    assert period_start == march
+    assert period_spend == spent > 0  # March's books add up
+
+
 @pytest.mark.parametrize("elapsed_days", [None, 12, 70])
 def test_a_snapshot_loaded_past_a_month_start_resets_at_that_start(
     elapsed_days: int | None,

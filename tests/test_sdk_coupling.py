@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import gc
 import pathlib
 import random
 import sys
 import time
 import uuid
+import weakref
 from types import ModuleType
 from typing import Any
 
@@ -419,6 +421,30 @@ def test_with_no_fake_active_the_sdk_draws_its_own_keys(
         activation.release()
     assert sent == [drawn[1].hex, drawn[3].hex]
     assert changed(before) == []
+
+
+async def test_a_fakes_closed_clients_are_freed_without_a_garbage_collection() -> None:
+    """Binding a fake's own clients (their retries, their keys) makes no reference cycle:
+    a cycle kept every closed client, its httpx client and resources, until a collection,
+    which every test after it paid for."""
+    with ready(FakePictograph(seed=1)) as fake:
+        gc.disable()
+        try:
+            with fake.client(max_retries=0) as client:
+                train_later(client.training, "sync")
+                transport = weakref.ref(client._transport)
+            del client
+            assert transport() is None
+            async with fake.async_client(max_retries=0) as async_client:
+                await async_client.training.create(
+                    DATASET, EXPORT, pipeline_type="yolox", name="async", wait=False
+                )
+                async_transport = weakref.ref(async_client._transport)
+            del async_client
+            assert async_transport() is None
+        finally:
+            gc.enable()
+    assert len(fake.world.runs) == 2  # both writes went through the bound request
 
 
 @pytest.mark.parametrize("way", ["own", "built", "own-async", "built-async"])

@@ -31,6 +31,7 @@ from __future__ import annotations
 
 import inspect
 import uuid
+import weakref
 from types import ModuleType
 from typing import TYPE_CHECKING, Any
 
@@ -153,7 +154,20 @@ def bind_keys(client: Any, draw: Callable[[], str]) -> None:
         return
     needs_key: Callable[[str], bool] = module.needs_idempotency
     transport = client._transport
-    original = transport.request
+    bound = transport.request
+    # The wrapper lives on the transport, so it holds the transport weakly and calls the
+    # method's function: a wrapper holding the bound method would make a cycle, and every
+    # closed client (its httpx client and 26 resources) would then wait for a garbage
+    # collection, which the tests after it pay for.
+    function: Callable[..., Any]
+    if getattr(bound, "__self__", None) is transport and hasattr(bound, "__func__"):
+        function = bound.__func__
+    else:  # a request another tool put on this instance: called as it is
+
+        def function(_: Any, *args: Any, **kwargs: Any) -> Any:
+            return bound(*args, **kwargs)
+
+    this = weakref.ref(transport)
 
     def keyed(args: tuple[Any, ...], kwargs: dict[str, Any]) -> dict[str, Any]:
         method = args[0] if args else kwargs.get("method", "")
@@ -161,11 +175,11 @@ def bind_keys(client: Any, draw: Callable[[], str]) -> None:
             kwargs["idempotency_key"] = draw()
         return kwargs
 
-    if inspect.iscoroutinefunction(original):
+    if inspect.iscoroutinefunction(bound):
 
         async def request_async(*args: Any, **kwargs: Any) -> Any:
             # Drawn once the coroutine runs, where the SDK's own request draws it.
-            return await original(*args, **keyed(args, kwargs))
+            return await function(this(), *args, **keyed(args, kwargs))
 
         transport.request = request_async
     else:
@@ -174,7 +188,7 @@ def bind_keys(client: Any, draw: Callable[[], str]) -> None:
             # A poll (the SDK's methods name their verb first, in capitals) goes straight
             # on: a `wait=True` loop sends hundreds, and none is a write.
             if args and args[0] == "GET":
-                return original(*args, **kwargs)
-            return original(*args, **keyed(args, kwargs))
+                return function(this(), *args, **kwargs)
+            return function(this(), *args, **keyed(args, kwargs))
 
         transport.request = request

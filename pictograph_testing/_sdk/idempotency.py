@@ -31,7 +31,6 @@ from __future__ import annotations
 
 import inspect
 import uuid
-import weakref
 from types import ModuleType
 from typing import TYPE_CHECKING, Any
 
@@ -142,53 +141,73 @@ def bind_keys(client: Any, draw: Callable[[], str]) -> None:
     """Make ``client``'s writes take their ``Idempotency-Key`` from ``draw`` when the SDK
     would generate one, whether or not any fake is active.
 
-    Only this client's transport changes (its ``request``, an attribute of the instance):
-    given no ``idempotency_key``, a write gets ``draw()`` passed as one, which the SDK
-    sends (and resends on each retry) as its own; a key the caller gave, as argument or
-    header, is sent as given. ``draw`` is called exactly when the SDK would call
-    ``generate_key`` (it does even when a header holds the key), so a fake's own client
-    and a client the code under test builds draw the same sequence for the same calls.
+    Only this client's transport changes: it becomes an instance of a subclass of its
+    class (:func:`_keyed_class`, made once per class) that holds ``draw``. Given no
+    ``idempotency_key``, a write gets ``draw()`` passed as one, which the SDK sends (and
+    resends on each retry) as its own; a key the caller gave, as argument or header, is
+    sent as given. ``draw`` is called exactly when the SDK would call ``generate_key``
+    (it does even when a header holds the key), so a fake's own client and a client the
+    code under test builds draw the same sequence for the same calls.
+
+    A class, not a wrapper on the instance: a wrapper holding the transport's bound
+    method made a reference cycle, so every closed client (its httpx client and 26
+    resources) waited for a garbage collection, which the tests after it paid for; and
+    building a wrapper per client cost more than the rest of the binding.
     """
-    module = optional_module(_MODULE)
-    if module is None:
-        return
-    needs_key: Callable[[str], bool] = module.needs_idempotency
     transport = client._transport
-    bound = transport.request
-    # The wrapper lives on the transport, so it holds the transport weakly and calls the
-    # method's function: a wrapper holding the bound method would make a cycle, and every
-    # closed client (its httpx client and 26 resources) would then wait for a garbage
-    # collection, which the tests after it pay for.
-    function: Callable[..., Any]
-    if getattr(bound, "__self__", None) is transport and hasattr(bound, "__func__"):
-        function = bound.__func__
-    else:  # a request another tool put on this instance: called as it is
+    base = type(transport)
+    keyed = base if base in _KEYED else _keyed_classes.get(base)
+    if keyed is None:
+        module = optional_module(_MODULE)
+        if module is None:
+            return
+        keyed = _keyed_classes[base] = _keyed_class(base, module.needs_idempotency)
+        _KEYED.add(keyed)
+    if "request" in vars(transport):
+        # Another tool's `request` on this very instance would hide the class's: the
+        # coupled stand-in still seeds the key while a fake is active.
+        return
+    setattr(transport, _DRAW, draw)
+    transport.__class__ = keyed
 
-        def function(_: Any, *args: Any, **kwargs: Any) -> Any:
-            return bound(*args, **kwargs)
 
-    this = weakref.ref(transport)
+_DRAW = "_pictograph_testing_draw_key"
+"""The attribute of a keyed transport holding what draws its writes' keys."""
+_keyed_classes: dict[type, type] = {}
+_KEYED: set[type] = set()
 
-    def keyed(args: tuple[Any, ...], kwargs: dict[str, Any]) -> dict[str, Any]:
+
+def _keyed_class(base: type, needs_key: Callable[[str], bool]) -> type:
+    """The subclass of the SDK transport ``base`` whose writes draw their keys with the
+    instance's :data:`_DRAW` (``base.request`` is looked up at each call: a test's patch
+    of the SDK's class applies to these transports too)."""
+
+    def with_key(transport: Any, args: tuple[Any, ...], kwargs: dict[str, Any]) -> dict[str, Any]:
         method = args[0] if args else kwargs.get("method", "")
         if not kwargs.get("idempotency_key") and needs_key(method):
-            kwargs["idempotency_key"] = draw()
+            kwargs["idempotency_key"] = getattr(transport, _DRAW)()
         return kwargs
 
-    if inspect.iscoroutinefunction(bound):
+    namespace: dict[str, Any] = {
+        "__slots__": (),
+        "__module__": base.__module__,
+        "__qualname__": base.__qualname__,
+    }
+    if inspect.iscoroutinefunction(base.request):  # type: ignore[attr-defined]
 
-        async def request_async(*args: Any, **kwargs: Any) -> Any:
+        async def request_async(self: Any, *args: Any, **kwargs: Any) -> Any:
             # Drawn once the coroutine runs, where the SDK's own request draws it.
-            return await function(this(), *args, **keyed(args, kwargs))
+            return await base.request(self, *args, **with_key(self, args, kwargs))  # type: ignore[attr-defined]
 
-        transport.request = request_async
+        namespace["request"] = request_async
     else:
 
-        def request(*args: Any, **kwargs: Any) -> Any:
+        def request(self: Any, *args: Any, **kwargs: Any) -> Any:
             # A poll (the SDK's methods name their verb first, in capitals) goes straight
             # on: a `wait=True` loop sends hundreds, and none is a write.
             if args and args[0] == "GET":
-                return function(this(), *args, **kwargs)
-            return function(this(), *args, **keyed(args, kwargs))
+                return base.request(self, *args, **kwargs)  # type: ignore[attr-defined]
+            return base.request(self, *args, **with_key(self, args, kwargs))  # type: ignore[attr-defined]
 
-        transport.request = request
+        namespace["request"] = request
+    return type(base.__name__, (base,), namespace)

@@ -184,6 +184,29 @@ def test_an_idempotency_key_replays_for_24_hours_and_not_at_the_24th() -> None:
     assert "idempotent-replayed" not in again.headers
 
 
+def test_an_idempotency_key_is_the_organizations_and_the_routes_own() -> None:
+    # Another organization sending the same key and body gets its own answer, not this
+    # one's; the same key on another route is a conflict, never this route's replay.
+    fake = FakePictograph(seed=1)
+    other = fake.add_organization(name="Other")
+    body, key = {"name": "d0"}, {"Idempotency-Key": "k0"}
+    with _raw(fake) as http:
+        made = http.post(f"{DEV}/datasets/", json=body, headers=key)
+        theirs = http.post(
+            f"{DEV}/datasets/", json=body, headers={**key, "X-API-Key": other.api_key}
+        )
+        elsewhere = http.post(f"{DEV}/training/", json=body, headers=key)
+
+    assert made.status_code == theirs.status_code == 201
+    assert "idempotent-replayed" not in theirs.headers
+    assert theirs.json()["data"]["id"] != made.json()["data"]["id"]
+    with other.client(max_retries=0) as sdk:
+        assert [d.name for d in sdk.datasets.list()] == ["d0"]
+    assert elsewhere.status_code == 409
+    assert elsewhere.json()["error"]["code"] == "conflict"
+    assert "idempotent-replayed" not in elsewhere.headers
+
+
 # ── signed URLs are forgotten a day after they expire ──
 
 

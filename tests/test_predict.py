@@ -5,6 +5,7 @@ from __future__ import annotations
 import io
 import struct
 import zlib
+from datetime import timedelta
 from typing import TYPE_CHECKING
 
 import pytest
@@ -367,6 +368,54 @@ def test_the_pool_holds_a_days_images(fake: FakePictograph, client: pictograph.C
         client.models.predict("m1", image=picture)
     assert pool.used_today == HOSTED_INFERENCE.daily_images
     assert fake.calls.last.fault is None  # the world's own limit, not a fault
+
+
+def _a_minute_before_midnight_with_the_pool_spent(fake: FakePictograph) -> None:
+    """Spend the day's pool as calls would, then move to 23:59:00 UTC: a 429's
+    ``Retry-After`` is then 60 s, short enough for the SDK to wait and retry itself."""
+    pool = fake.world.inference_pool
+    for _ in range(HOSTED_INFERENCE.daily_images):
+        pool.admit(fake.clock.monotonic())
+    now = fake.clock.now()
+    midnight = (now + timedelta(days=1)).replace(hour=0, minute=0, second=0, microsecond=0)
+    fake.clock.advance(midnight - now - timedelta(minutes=1))
+
+
+def _the_retry_ran_afresh(fake: FakePictograph) -> None:
+    first, retry = fake.calls.filter("POST", "models/*/predict")
+    # One request sent twice under one Idempotency-Key: the 429 was not kept to replay.
+    assert first.idempotency_key is not None
+    assert retry.idempotency_key == first.idempotency_key
+    assert (first.status, retry.status) == (429, 200)
+    assert first.response_json()["error"]["code"] == "inference_capacity_exhausted"
+    assert retry.at == fake.clock.start.replace(hour=0) + timedelta(days=1)
+    assert fake.world.inference_pool.used_today == 1  # the new day's first image
+
+
+def test_a_retry_after_the_pool_refills_runs_afresh_under_the_same_key(
+    fake: FakePictograph, client: pictograph.Client
+) -> None:
+    # The world's own 429 (the day's capacity spent) means nothing was done: the SDK's
+    # retry under the same Idempotency-Key must run, not replay the refusal.
+    _train(client)
+    _a_minute_before_midnight_with_the_pool_spent(fake)
+
+    with fake.client(max_retries=1) as retrying:
+        assert retrying.models.predict("m1", image=synthetic_image(50, 50, "image/png", "a"))
+    _the_retry_ran_afresh(fake)
+
+
+async def test_a_retry_after_the_pool_refills_runs_afresh_async(fake: FakePictograph) -> None:
+    with fake.client(max_retries=0) as sdk:
+        _train(sdk)
+    _a_minute_before_midnight_with_the_pool_spent(fake)
+
+    async with fake.async_client(max_retries=1) as retrying:
+        result = await retrying.models.predict(
+            "m1", image=synthetic_image(50, 50, "image/png", "a")
+        )
+    assert result.success
+    _the_retry_ran_afresh(fake)
 
 
 def test_a_refused_call_takes_nothing_from_the_pool(

@@ -201,6 +201,74 @@ async def test_the_async_client_pages_a_live_log_by_its_cursors(
     assert summary.streams["frames"].count == 420
 
 
+def test_a_last_page_exactly_full_is_the_last(
+    fake: FakePictograph, client: pictograph.Client
+) -> None:
+    # 420 frames in pages of 140: the third page is full and the log's end, so it has no
+    # next_cursor ("None on the last one"), never a cursor to an empty fourth page.
+    _two_streams(fake, client)
+    for order in ("asc", "desc"):
+        pages = _pages(client.workflows.live_log, workflow="Counter", order=order, limit=140)
+        assert [len(page.records) for page in pages] == [140, 140, 140]
+        assert pages[-1].next_cursor is None
+    # Pages of 1 and of 200, the sizes' bounds: as full as asked, with a next page.
+    for limit in (1, 200):
+        page = client.workflows.live_log("Counter", order="asc", limit=limit)
+        assert (len(page.records), page.next_cursor is not None) == (limit, True)
+
+
+async def test_a_last_page_exactly_full_is_the_last_async(
+    fake: FakePictograph, client: pictograph.Client, aclient: pictograph.AsyncClient
+) -> None:
+    _two_streams(fake, client)
+    sizes, cursor = [], None
+    while True:
+        page = await aclient.workflows.live_log("Counter", order="asc", limit=105, cursor=cursor)
+        sizes.append(len(page.records))
+        if page.next_cursor is None:
+            break
+        cursor = page.next_cursor
+    assert sizes == [105, 105, 105, 105]
+
+
+def test_a_frames_record_and_a_stats_message_come_only_with_full(
+    fake: FakePictograph, client: pictograph.Client
+) -> None:
+    # "``pictograph`` ... and ``message`` ... come only with ``full=True``."
+    _two_streams(fake, client)
+    for stream, field in (("frames", "pictograph"), ("stats", "message")):
+        brief = client.workflows.live_log("Counter", stream=stream, limit=5)
+        full = client.workflows.live_log("Counter", stream=stream, limit=5, full=True)
+        assert brief.records
+        assert [getattr(r, field) for r in brief.records] == [None] * len(brief.records)
+        assert all(getattr(r, field) for r in full.records)
+        assert [r.ts for r in full.records] == [r.ts for r in brief.records]
+    # The default organization's plan (pro) is a paid one: it logs every frame.
+    assert brief.log_frames is True
+    assert client.workflows.live_log_summary("Counter").log_frames is True
+
+
+def test_min_confidence_keeps_a_frame_exactly_that_confident(
+    fake: FakePictograph, client: pictograph.Client
+) -> None:
+    # "Frames whose best annotation is at least this confident": equal is enough.
+    _two_streams(fake, client)
+    frames = _records(client.workflows.live_log, workflow="Counter", limit=200)
+    best = max(r.max_confidence for r in frames if r.max_confidence is not None)
+    kept = _records(client.workflows.live_log, workflow="Counter", min_confidence=best, limit=200)
+    assert kept
+    assert {r.max_confidence for r in kept} == {best}
+
+
+@pytest.mark.parametrize("limit", [0, 201])
+def test_a_page_size_outside_1_to_200_is_refused(
+    fake: FakePictograph, client: pictograph.Client, limit: int
+) -> None:
+    _two_streams(fake, client)
+    with pytest.raises(ValidationError, match="limit"):
+        client.workflows.live_log("Counter", limit=limit)
+
+
 # Cursors shaped like the fake's (an order, a time, a rank, a number), and any text.
 _CURSORS = st.one_of(
     st.text(max_size=40),

@@ -639,6 +639,9 @@ class Plan:
     max_datasets: int
     """Datasets the organization may hold (archived ones too): creating one past it is a
     402 ``limit_exceeded``. Not reported by ``organizations.me``."""
+    logs_frames: bool = True
+    """Whether a workflow's run log keeps every frame (the SDK's ``log_frames``): paid
+    plans do; Free logs events and stats only, and its frames stream is empty."""
 
 
 _GIB = 1024**3
@@ -646,7 +649,7 @@ PLANS: MappingProxyType[str, Plan] = MappingProxyType(
     {
         plan.name: plan
         for plan in (
-            Plan("free", 2, 1_000, 1 * _GIB, 1_000, 10),
+            Plan("free", 2, 1_000, 1 * _GIB, 1_000, 10, logs_frames=False),
             Plan("core", 5, 10_000, 10 * _GIB, 2_000, 50),
             Plan("pro", 25, 50_000, 50 * _GIB, 5_000, 500),
             Plan("team", 100, 250_000, 250 * _GIB, 20_000, 2_500),

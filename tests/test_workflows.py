@@ -979,3 +979,51 @@ def test_sdk_1_69_113s_precision_is_the_model_blocks_and_a_runs_own(
         refused = newer.post("workflows/", json={"name": "Gate", "compute": compute})
     assert refused.status_code == 422
     assert "compute.precision: Extra inputs are not permitted" in refused.json()["error"]["message"]
+
+
+def _free_organization(fake: FakePictograph) -> Any:
+    """A second organization, on the Free plan, with the dataset and export to train."""
+    org = fake.add_organization(name="Small")
+    org.subscription_tier = "free"
+    org.add_dataset(DATASET, images=20, completed_images=20, classes=["stop_sign", "yield"])
+    org.add_export(DATASET, EXPORT)
+    return org
+
+
+def test_a_free_plans_run_log_keeps_events_and_stats_but_no_frames(fake: FakePictograph) -> None:
+    # The SDK's RunLogPage: "False on a plan that logs events and stats only (Free): the
+    # frames stream is empty".
+    with _free_organization(fake).client(max_retries=0) as client:
+        client.training.create(DATASET, EXPORT, pipeline_type="yolox", name="signs")
+        client.workflows.create("Lot", _counting_graph())
+        run = client.workflows.wait_for_run(client.workflows.run("Lot").run_id, poll_interval=1)
+        frames = client.workflows.run_log(run.id, stream="frames", limit=5)
+        events = client.workflows.run_log(run.id, limit=50)
+        summary = client.workflows.run_log_summary(run.id)
+
+    assert run.status == "completed"
+    assert frames.records == []
+    assert frames.next_cursor is None
+    assert frames.log_frames is False
+    assert events.log_frames is False
+    assert events.records  # the lot's entries and exits are still logged
+    assert summary.log_frames is False
+    assert summary.streams["frames"].count == 0
+    assert summary.streams["frames"].first_ts is None
+    assert summary.streams["events"].count == len(events.records)
+    assert summary.streams["stats"].count == 2  # one per ten frames, as on a paid plan
+
+
+async def test_async_a_free_plans_run_log_has_no_frames(fake: FakePictograph) -> None:
+    async with _free_organization(fake).async_client(max_retries=0) as aclient:
+        await aclient.training.create(DATASET, EXPORT, pipeline_type="yolox", name="signs")
+        await aclient.workflows.create("Lot", _counting_graph())
+        created = await aclient.workflows.run("Lot")
+        await aclient.workflows.wait_for_run(created.run_id, poll_interval=1)
+        frames = [r async for r in aclient.workflows.iter_run_log(created.run_id, stream="frames")]
+        summary = await aclient.workflows.run_log_summary(created.run_id)
+
+    assert frames == []
+    assert summary.log_frames is False
+    assert summary.streams["frames"].count == 0
+    assert summary.streams["stats"].count == 2

@@ -24,6 +24,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from pictograph_testing.api.wire import Reply, reply
+from pictograph_testing.catalog import PLANS
 from pictograph_testing.world.errors import InvalidRequest, field_error
 
 if TYPE_CHECKING:
@@ -80,6 +81,9 @@ def log_page(
     order, limit = args["order"], args["limit"]
     descending = order == "desc"
     after = _after(args["cursor"], order)
+    logs_frames = _logs_frames(call)
+    if stream == "frames" and not logs_frames:
+        sources = []
     if args["source"] is not None:
         sources = [s for s in sources if s.name == args["source"]]
     by_rank = {s.rank: s for s in sources}
@@ -104,7 +108,7 @@ def log_page(
             "order": order,
             "records": chunk,
             "next_cursor": _cursor(order, kept[limit - 1][0]) if more else None,
-            "log_frames": True,
+            "log_frames": logs_frames,
             "event_names": dict(names),
         }
     )
@@ -114,8 +118,12 @@ def log_summary(call: Call, sources_of: Callable[[str], Sequence[LogSource]]) ->
     """Each stream's count and its first and last record's time, from its sources' ends
     (no record is built)."""
     streams: dict[str, Any] = {}
+    logs_frames = _logs_frames(call)
     for stream in LOG_STREAMS:
-        sources = [s for s in sources_of(stream) if s.count]
+        if stream == "frames" and not logs_frames:
+            sources = []
+        else:
+            sources = [s for s in sources_of(stream) if s.count]
         streams[stream] = {
             "count": sum(s.count for s in sources),
             "first_ts": call.iso(min(s.at(s.first) for s in sources)) if sources else None,
@@ -123,7 +131,13 @@ def log_summary(call: Call, sources_of: Callable[[str], Sequence[LogSource]]) ->
                 call.iso(max(s.at(s.first + s.count - 1) for s in sources)) if sources else None
             ),
         }
-    return reply({"log_frames": True, "streams": streams})
+    return reply({"log_frames": logs_frames, "streams": streams})
+
+
+def _logs_frames(call: Call) -> bool:
+    """Whether the caller's plan keeps every frame in a run's log (Free does not)."""
+    organization = call.world.organizations[call.key.organization_id]
+    return PLANS[organization.subscription_tier].logs_frames
 
 
 _CURSOR = re.compile(

@@ -501,18 +501,28 @@ def _books(fake: FakePictograph, client: pictograph.Client) -> tuple[object, ...
     return ledger, balance.period_start, balance.period_spend_micro_usd, spent
 
 
+_JANUARY_31_23H = datetime.fromisoformat("2028-01-31T23:00:55+00:00")
+
+
+def _metering_from_january_31(fake: FakePictograph) -> tuple[pictograph.Client, str]:
+    """``fake``'s client, and the id of a t4 deployment of a model trained for it: started
+    at :data:`_JANUARY_31_23H`, it is active at 23:10 and its five-minute meter ticks at
+    every midnight from then on."""
+    client = fake.client(max_retries=0)
+    client.training.create("road-signs", "road-signs-v1", pipeline_type="yolox", name="m")
+    created = client.deployments.create("m", gpu_type="t4", min_containers=1)
+    client.deployments.wait_until_active(created.deployment)
+    return client, created.deployment.id
+
+
 @pytest.mark.parametrize("steps", [1, 12])
 def test_a_meter_tick_at_midnight_counts_in_the_new_month_however_the_clock_moved(
     steps: int,
 ) -> None:
     # Started so that the deployment is active at 23:10, and its 5-minute meter ticks at
     # midnight itself: the reset comes first, and the tick is February's.
-    start = datetime.fromisoformat("2028-01-31T23:00:55+00:00")
-    with FakePictograph(scenario="ready-to-train", start=start) as fake:
-        client = fake.client(max_retries=0)
-        client.training.create("road-signs", "road-signs-v1", pipeline_type="yolox", name="m")
-        created = client.deployments.create("m", gpu_type="t4", min_containers=1)
-        client.deployments.wait_until_active(created.deployment)
+    with FakePictograph(scenario="ready-to-train", start=_JANUARY_31_23H) as fake:
+        client, _ = _metering_from_january_31(fake)
         total = (datetime.fromisoformat("2028-02-01T00:30:00+00:00") - fake.clock.now()).seconds
         for _ in range(steps):
             fake.clock.advance(seconds=total / steps)
@@ -531,16 +541,14 @@ def test_a_meter_tick_at_the_next_midnight_counts_in_its_month_too() -> None:
     # tick at midnight on March 1 as well (2028 is a leap year: 29 days of five-minute
     # ticks after February 1's midnight tick, the meter ticks at midnight again). The
     # allowance is large enough that the deployment never runs out of credit.
-    start = datetime.fromisoformat("2028-01-31T23:00:55+00:00")
-    with FakePictograph(scenario="ready-to-train", start=start, balance_usd=10_000) as fake:
-        client = fake.client(max_retries=0)
-        client.training.create("road-signs", "road-signs-v1", pipeline_type="yolox", name="m")
-        created = client.deployments.create("m", gpu_type="t4", min_containers=1)
-        client.deployments.wait_until_active(created.deployment)
+    with FakePictograph(
+        scenario="ready-to-train", start=_JANUARY_31_23H, balance_usd=10_000
+    ) as fake:
+        client, deployment_id = _metering_from_january_31(fake)
         for until in ("2028-02-01T00:30:00+00:00", "2028-03-01T00:30:00+00:00"):
             fake.clock.advance(datetime.fromisoformat(until) - fake.clock.now())
             client.credits.balance()
-        assert client.deployments.get(created.deployment.id).status == "active"
+        assert client.deployments.get(deployment_id).status == "active"
         ledger, period_start, period_spend, spent = _books(fake, client)
 
     march = datetime.fromisoformat("2028-03-01T00:00:00+00:00")

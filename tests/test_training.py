@@ -840,21 +840,22 @@ def test_classic_refunds_unused_minutes_after_a_completed_run(
     assert history[1].amount == precharge.amount
 
 
+# Started minutes count: 100 seconds of training are two, and half a second is a whole one.
+@pytest.mark.parametrize(("seconds", "minutes"), [(100, 2), (0.5, 1)])
 def test_classic_cancel_of_a_running_run_refunds_what_it_did_not_use(
-    fake: FakePictograph, client: pictograph.Client
+    fake: FakePictograph, client: pictograph.Client, seconds: float, minutes: int
 ) -> None:
     before = fake.balance_micro_usd
     run = start(client)
-    fake.clock.advance(seconds=A10G_COLD_START + 100)
+    fake.clock.advance(seconds=A10G_COLD_START + seconds)
     client.training.cancel(run_id=run.id)
 
     [precharge] = entries(fake, "training_a10g_per_minute")
     [refund] = entries(fake, "training_refund_a10g")
     assert refund.amount > 0
     assert refund.metadata == {"run_id": run.id}
-    # 100 seconds of training are two started minutes.
-    assert -precharge.amount - refund.amount == CLASSIC.cost("a10g", 2)
-    assert fake.balance_micro_usd == before - CLASSIC.cost("a10g", 2)
+    assert -precharge.amount - refund.amount == CLASSIC.cost("a10g", minutes)
+    assert fake.balance_micro_usd == before - CLASSIC.cost("a10g", minutes)
     assert [e.operation for e in client.credits.history()][:2] == [
         "training_refund_a10g",
         "training_a10g_per_minute",
@@ -875,21 +876,6 @@ def test_classic_cancel_before_training_refunds_everything(
     [refund] = entries(fake, "training_refund_a10g")
     assert refund.amount == -precharge.amount
     assert fake.balance_micro_usd == before
-
-
-def test_classic_cancel_within_the_first_second_of_training_bills_one_started_minute(
-    fake: FakePictograph, client: pictograph.Client
-) -> None:
-    # Started minutes count: half a second of training is a whole minute.
-    before = fake.balance_micro_usd
-    run = start(client)
-    fake.clock.advance(seconds=A10G_COLD_START + 0.5)
-    client.training.cancel(run_id=run.id)
-
-    [precharge] = entries(fake, "training_a10g_per_minute")
-    [refund] = entries(fake, "training_refund_a10g")
-    assert -precharge.amount - refund.amount == CLASSIC.cost("a10g", 1)
-    assert fake.balance_micro_usd == before - CLASSIC.cost("a10g", 1)
 
 
 def test_classic_failed_run_is_refunded_what_it_did_not_use(

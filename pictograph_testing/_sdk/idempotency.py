@@ -156,13 +156,14 @@ def bind_keys(client: Any, draw: Callable[[], str]) -> None:
     """
     transport = client._transport
     base = type(transport)
-    keyed = base if base in _KEYED else _keyed_classes.get(base)
+    keyed = _keyed_classes.get(base)
     if keyed is None:
         module = optional_module(_MODULE)
         if module is None:
             return
-        keyed = _keyed_classes[base] = _keyed_class(base, module.needs_idempotency)
-        _KEYED.add(keyed)
+        keyed = _keyed_class(base, module.needs_idempotency)
+        # A keyed transport bound again keeps its class.
+        _keyed_classes[base] = _keyed_classes[keyed] = keyed
     if "request" in vars(transport):
         # Another tool's `request` on this very instance would hide the class's: the
         # coupled stand-in still seeds the key while a fake is active.
@@ -174,7 +175,7 @@ def bind_keys(client: Any, draw: Callable[[], str]) -> None:
 _DRAW = "_pictograph_testing_draw_key"
 """The attribute of a keyed transport holding what draws its writes' keys."""
 _keyed_classes: dict[type, type] = {}
-_KEYED: set[type] = set()
+"""Each SDK transport class's keyed subclass, and each keyed subclass as its own."""
 
 
 def _keyed_class(base: type, needs_key: Callable[[str], bool]) -> type:

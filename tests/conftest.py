@@ -10,6 +10,7 @@ from __future__ import annotations
 import contextlib
 import importlib
 import os
+import uuid
 from collections.abc import AsyncIterator, Iterator
 
 import httpx
@@ -83,11 +84,16 @@ async def aclient(fake: FakePictograph) -> AsyncIterator[pictograph.AsyncClient]
         yield sdk
 
 
+Sent = list[tuple[str, str, "str | None"]]
+"""What :func:`sent_keys` records: (method, path, ``Idempotency-Key`` or ``None``)."""
+TRAINING_PATH = "/api/v1/developer/training/"
+
+
 @pytest.fixture
-def sent_keys(monkeypatch: pytest.MonkeyPatch) -> list[tuple[str, str, str | None]]:
+def sent_keys(monkeypatch: pytest.MonkeyPatch) -> Sent:
     """Every request any fake receives, as (method, path, its ``Idempotency-Key`` or
     ``None``), oldest first: what the SDK sent, whichever way it reached the fake."""
-    sent: list[tuple[str, str, str | None]] = []
+    sent: Sent = []
     handle, handle_async = FakeTransport.handle_request, FakeTransport.handle_async_request
 
     def note(request: httpx.Request) -> None:
@@ -104,6 +110,19 @@ def sent_keys(monkeypatch: pytest.MonkeyPatch) -> list[tuple[str, str, str | Non
     monkeypatch.setattr(FakeTransport, "handle_request", handle_request)
     monkeypatch.setattr(FakeTransport, "handle_async_request", handle_async_request)
     return sent
+
+
+def keys_of(sent: Sent, path: str = TRAINING_PATH) -> list[str | None]:
+    """The ``Idempotency-Key`` of each POST to ``path`` in ``sent``, in the order sent."""
+    return [key for method, sent_path, key in sent if method == "POST" and sent_path == path]
+
+
+def is_uuid4_hex(key: str | None) -> bool:
+    """Whether ``key`` has the shape of ``uuid4().hex``: 32 lowercase hex, version 4."""
+    if key is None or len(key) != 32 or key != key.lower():
+        return False
+    parsed = uuid.UUID(hex=key)
+    return parsed.hex == key and parsed.version == 4 and parsed.variant == uuid.RFC_4122
 
 
 @pytest.fixture

@@ -24,6 +24,7 @@ from PIL import Image
 
 from pictograph_testing import FakePictograph, activation
 from pictograph_testing._http_client import FakeAsyncHttpClient, FakeHttpClient
+from tests.conftest import Sent, is_uuid4_hex, keys_of
 
 DATASET, EXPORT = "road-signs", "v1"
 
@@ -251,22 +252,7 @@ def test_the_fake_exposes_its_parsed_base_url() -> None:
 
 # ── idempotency keys: drawn from the fake's seed while coupled ──
 
-Sent = list[tuple[str, str, "str | None"]]
-TRAINING = "/api/v1/developer/training/"
 DATASETS = "/api/v1/developer/datasets/"
-
-
-def keys_of(sent: Sent, path: str = TRAINING) -> list[str | None]:
-    """The ``Idempotency-Key`` of each POST to ``path``, in the order sent."""
-    return [key for method, sent_path, key in sent if method == "POST" and sent_path == path]
-
-
-def is_uuid4_hex(key: str | None) -> bool:
-    """Whether ``key`` has the shape of ``uuid4().hex``: 32 lowercase hex, version 4."""
-    if key is None or len(key) != 32 or key != key.lower():
-        return False
-    parsed = uuid.UUID(hex=key)
-    return parsed.hex == key and parsed.version == 4 and parsed.variant == uuid.RFC_4122
 
 
 async def every_way_in(fake: FakePictograph) -> None:

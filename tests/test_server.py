@@ -12,7 +12,6 @@ import json
 import socket
 import sys
 import threading
-import uuid
 from typing import TYPE_CHECKING, Any
 
 import httpx
@@ -25,6 +24,7 @@ from pictograph_testing import FakePictograph
 from pictograph_testing.bounds import MAX_SPEED
 from pictograph_testing.openapi import openapi_document
 from pictograph_testing.server import FakeServer, bind
+from tests.conftest import is_uuid4_hex
 from tests.image_files import raw, write_images
 
 if TYPE_CHECKING:
@@ -178,7 +178,7 @@ def test_a_write_to_a_host_no_fake_serves_leaves_with_a_key_of_its_own(
     assert first[0] == first[1]
     assert again[0] == again[1]
     assert len({first[0], first[2], again[0], again[2]}) == 4
-    assert all(len(key) == 32 and uuid.UUID(hex=key).version == 4 for key in first + again)
+    assert all(is_uuid4_hex(key) for key in first + again)
     # The fake beside drew the same seeded keys both times; none left for the server.
     assert len(seeded) == 2
     assert seeded == seeded_again

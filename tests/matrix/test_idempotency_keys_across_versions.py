@@ -19,24 +19,11 @@ import pytest
 
 from pictograph_testing import FakePictograph
 from pictograph_testing._sdk.layout import optional_module
+from tests.conftest import Sent, is_uuid4_hex, keys_of
 
 DATASET = "road-signs"
 EXPORT = "road-signs-20260512-120000"
-TRAINING = "/api/v1/developer/training/"
 HAS_ASYNC = optional_module("pictograph.aio") is not None
-
-Sent = list[tuple[str, str, "str | None"]]
-
-
-def _keys(sent: Sent) -> list[str | None]:
-    return [key for method, path, key in sent if method == "POST" and path == TRAINING]
-
-
-def _is_uuid4_hex(key: str | None) -> bool:
-    if key is None:
-        return False
-    parsed = uuid.UUID(hex=key)
-    return parsed.hex == key and parsed.version == 4
 
 
 def _ready(seed: int) -> FakePictograph:
@@ -65,7 +52,7 @@ async def _session(seed: int, sent: Sent) -> tuple[list[str | None], list[object
                 await built_async.training.create(
                     DATASET, EXPORT, pipeline_type="yolox", name="built-async", wait=False
                 )
-        return _keys(sent), list(fake.api.journal)
+        return keys_of(sent), list(fake.api.journal)
 
 
 async def test_one_seed_sends_the_same_keys_and_keeps_the_same_journal(sent_keys: Sent) -> None:
@@ -74,7 +61,7 @@ async def test_one_seed_sends_the_same_keys_and_keeps_the_same_journal(sent_keys
     other, _ = await _session(4, sent_keys)
 
     assert len(keys) == (4 if HAS_ASYNC else 2)
-    assert all(_is_uuid4_hex(key) for key in keys), keys
+    assert all(is_uuid4_hex(key) for key in keys), keys
     assert len(set(keys)) == len(keys)
     assert (again, replayed) == (keys, journal)
     assert not set(other) & set(keys)
@@ -95,8 +82,8 @@ async def test_a_retry_resends_its_writes_key(sent_keys: Sent, way: str) -> None
                     DATASET, EXPORT, pipeline_type="yolox", name="r", wait=False
                 )
         assert len(fake.world.runs) == 1
-    first, retry = _keys(sent_keys)
-    assert _is_uuid4_hex(first)
+    first, retry = keys_of(sent_keys)
+    assert is_uuid4_hex(first)
     assert retry == first
 
 

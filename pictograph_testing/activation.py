@@ -16,6 +16,7 @@ SDK's own behaviour.
 from __future__ import annotations
 
 import os
+import sys
 import threading
 from typing import TYPE_CHECKING
 
@@ -129,7 +130,7 @@ def _point_environment() -> None:
     if fake is None:
         return
     if not _saved_environment:
-        _saved_environment.update({n: os.environ.get(n) for n in _VARIABLES})
+        _saved_environment.update({n: _variable(n) for n in _VARIABLES})
         # The SDK reads its settings in any case (`pictograph_base_url` too): another
         # spelling of either name is put aside while fakes run, so it cannot lead away.
         for name in _other_spellings():
@@ -214,7 +215,7 @@ def undo_stale_environment() -> list[str]:
             return []
         undone = []
         for name, (value, written) in _stale.items():
-            now = os.environ.get(name)
+            now = _variable(name)
             # An unset variable is left unset: monkeypatch's undo of a fixture set up
             # before the fake deletes what it added, as it should, and a fake unsets too.
             if now is not None and now != value and now in written:
@@ -224,9 +225,27 @@ def undo_stale_environment() -> list[str]:
         return undone
 
 
+_FS_ENCODING = sys.getfilesystemencoding()
+
+
+def _variable(name: str) -> str | None:
+    """``os.environ.get(name)``, read where POSIX CPython keeps the environment encoded.
+
+    A fake's start and stop read these variables six times: through the mapping each
+    read runs three Python-level functions (about 0.8 µs), in its table one lookup
+    (0.02 µs). The table is the mapping's own, kept in step with every write through
+    ``os.environ`` (``monkeypatch.setenv`` among them).
+    """
+    table = getattr(os.environ, "_data", None)
+    if os.name != "posix" or not isinstance(table, dict):
+        return os.environ.get(name)
+    value = table.get(name.encode(_FS_ENCODING, "surrogateescape"))
+    return None if value is None else value.decode(_FS_ENCODING, "surrogateescape")
+
+
 def _set_variable(name: str, value: str | None) -> None:
     # Read first: a lookup costs less than the putenv (or unsetenv) a change makes.
-    if os.environ.get(name) != value:
+    if _variable(name) != value:
         if value is None:
             del os.environ[name]
         else:

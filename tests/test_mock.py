@@ -256,6 +256,25 @@ def test_the_key_is_in_the_environment_while_active(monkeypatch: pytest.MonkeyPa
     assert inner.calls.last.target == "/api/v1/developer/credits/balance"
 
 
+@pytest.mark.skipif(os.name != "posix", reason="an environment of bytes is POSIX's")
+def test_a_value_that_is_not_text_is_put_back_byte_for_byte(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # Read from the environment's encoded table, decoded and encoded again as os.environ
+    # does (surrogateescape): bytes no encoding reads survive the fake.
+    monkeypatch.setitem(os.environb, b"PICTOGRAPH_API_KEY", b"pk_live_\xff\xfe")
+    monkeypatch.delenv("PICTOGRAPH_BASE_URL", raising=False)
+
+    with FakePictograph(seed=1) as fake:
+        assert os.environb[b"PICTOGRAPH_API_KEY"] == fake.api_key.encode()
+        with pictograph.Client() as client:
+            client.credits.balance()
+
+    assert os.environb[b"PICTOGRAPH_API_KEY"] == b"pk_live_\xff\xfe"
+    assert "PICTOGRAPH_BASE_URL" not in os.environ
+    assert fake.calls.last.target == "/api/v1/developer/credits/balance"
+
+
 def test_held_the_routes_stay_until_released_and_the_environment_is_restored_at_once(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import math
 import numbers
+import sys
 import threading
 import time
 from datetime import datetime, timedelta, timezone
@@ -18,7 +19,7 @@ _T = TypeVar("_T")
 if TYPE_CHECKING:
     from collections.abc import Callable
 
-__all__ = ["DEFAULT_START", "VirtualClock", "format_timestamp"]
+__all__ = ["DEFAULT_START", "VirtualClock", "format_timestamp", "parse_timestamp"]
 
 DEFAULT_START = datetime(2026, 5, 12, 12, 0, 0, tzinfo=timezone.utc)
 _HORIZON_TS = LATEST_INSTANT.timestamp()
@@ -303,6 +304,24 @@ class VirtualClock:
 
     def __repr__(self) -> str:
         return f"VirtualClock(now={format_timestamp(self.now())})"
+
+
+if sys.version_info >= (3, 11):
+    _from_iso = datetime.fromisoformat
+else:  # 3.10 reads only what isoformat writes: the backport reads as 3.11 does
+    from backports.datetime_fromisoformat import datetime_fromisoformat as _from_iso
+
+
+def parse_timestamp(text: str) -> datetime:
+    """An ISO 8601 date or date-time, read alike on every Python the package runs on.
+
+    What Python 3.11's ``datetime.fromisoformat`` reads (fractions of any length, ``,``
+    for ``.``, basic forms such as ``20261231T235959``, offsets as ``+0100``), on 3.10
+    too, and ``Z`` or ``z`` for UTC. A text without a zone gives a naive datetime (the
+    caller decides what it means); anything else raises ``ValueError``.
+    """
+    moment: datetime = _from_iso(text.replace("Z", "+00:00").replace("z", "+00:00"))
+    return moment
 
 
 def format_timestamp(moment: datetime) -> str:

@@ -108,8 +108,10 @@ def start_of(document: Mapping[str, Any]) -> datetime:
         return DEFAULT_START
     if not isinstance(text, str):
         raise _Problem(f"clock.start must be an ISO-8601 timestamp, got {text!r}")
+    from pictograph_testing.clock import parse_timestamp
+
     try:
-        moment = datetime.fromisoformat(text.replace("Z", "+00:00"))
+        moment = parse_timestamp(text)
     except ValueError:
         raise _Problem(f"clock.start must be an ISO-8601 timestamp, got {text!r}") from None
     if moment.tzinfo is None:

@@ -99,6 +99,36 @@ def test_a_key_expires_on_the_virtual_clock(
     assert naive.expires_at == datetime(2026, 12, 31, 10, tzinfo=timezone.utc)
 
 
+# ISO 8601 texts Python 3.10's fromisoformat does not read and 3.11's does: the fake
+# reads them alike on every Python (on 3.10 through the backport), never a 422 on one
+# Python for what another accepts.
+ISO_TEXTS = [
+    ("2026-12-31T23:59:59.5Z", datetime(2026, 12, 31, 23, 59, 59, 500000, tzinfo=timezone.utc)),
+    (
+        "2026-12-31T23:59:59.123456789Z",
+        datetime(2026, 12, 31, 23, 59, 59, 123456, tzinfo=timezone.utc),
+    ),
+    ("2026-12-31T23:59:59,25z", datetime(2026, 12, 31, 23, 59, 59, 250000, tzinfo=timezone.utc)),
+    ("20261231T235959+0100", datetime(2026, 12, 31, 22, 59, 59, tzinfo=timezone.utc)),
+    ("2026-W53-4", datetime(2026, 12, 31, tzinfo=timezone.utc)),
+]
+
+
+@pytest.mark.parametrize(("text", "moment"), ISO_TEXTS, ids=[t for t, _ in ISO_TEXTS])
+def test_an_expiry_reads_alike_on_every_python(
+    client: pictograph.Client, text: str, moment: datetime
+) -> None:
+    assert client.api_keys.create("dated", expires_at=text).expires_at == moment
+
+
+async def test_async_an_expiry_reads_alike_on_every_python(
+    aclient: pictograph.AsyncClient,
+) -> None:
+    for text, moment in ISO_TEXTS:
+        created = await aclient.api_keys.create("dated", expires_at=text)
+        assert created.expires_at == moment
+
+
 def test_a_cap_never_holds_above_a_smaller_plan(
     fake: FakePictograph, client: pictograph.Client
 ) -> None:

@@ -7,6 +7,7 @@ import json
 import re
 import sys
 import zipfile
+from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 
@@ -320,6 +321,15 @@ def test_unknown_names_and_missing_files(tmp_path: Path) -> None:
         where = "double quotes at line 2, column 28"
     with pytest.raises(ValueError, match=where):
         FakePictograph(scenario=broken)
+
+
+def test_a_clock_start_reads_alike_on_every_python() -> None:
+    # A fraction of one digit and an offset without a colon: Python 3.10's fromisoformat
+    # reads neither, 3.11's both; the fake reads them on every Python.
+    document = {"schema_version": 1, "clock": {"start": "2030-01-01T00:00:00.5+0100"}}
+    with FakePictograph(scenario=document) as fake, fake.client() as client:
+        created = client.api_keys.create("now")
+    assert created.created_at == datetime(2029, 12, 31, 23, 0, 0, 500000, tzinfo=timezone.utc)
 
 
 def test_explicit_images_with_splits_tags_and_annotations(tmp_path: Path) -> None:

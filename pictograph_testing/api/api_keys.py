@@ -8,14 +8,14 @@ key's first 12 characters (``key_prefix``).
 
 from __future__ import annotations
 
-from datetime import datetime, timezone
+from datetime import timezone
 from typing import TYPE_CHECKING, Any
 
 from pictograph_testing.api.spec import NAME, Bool, Field, Int, Obj, Param, Str
 from pictograph_testing.api.table import Bare, endpoint
 from pictograph_testing.api.wire import Call, Reply, reply
 from pictograph_testing.bounds import LATEST_INSTANT
-from pictograph_testing.clock import format_timestamp
+from pictograph_testing.clock import format_timestamp, parse_timestamp
 from pictograph_testing.world.entities import ROLES
 from pictograph_testing.world.errors import InvalidRequest, field_error
 from pictograph_testing.world.keys import key_prefix
@@ -180,7 +180,7 @@ def api_key_payload(call: Call, key: ApiKey) -> dict[str, Any]:
 def _instant(call: Call, text: str) -> float:
     """An ISO 8601 date or date-time as a virtual second (no zone: UTC), or a 422."""
     try:
-        moment = datetime.fromisoformat(text.strip().replace("Z", "+00:00").replace("z", "+00:00"))
+        moment = parse_timestamp(text.strip())
         if moment.tzinfo is None:
             moment = moment.replace(tzinfo=timezone.utc)
         # Years 1 and 9999 with a zone can fall outside what a datetime holds in UTC.

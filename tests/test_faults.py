@@ -793,6 +793,64 @@ def test_a_preempted_run_shows_queued_again_while_it_waits(
     assert client.training.wait_for_completion(run_id=run.id).status == "completed"
 
 
+def test_a_failure_for_a_name_takes_the_newest_live_run_of_that_name(
+    fake: FakePictograph, client: pictograph.Client
+) -> None:
+    # As `training.get` does with a name two runs share: the newest is the one meant.
+    older = start(client, "nightly", config={"epochs": 10})
+    newer = start(client, "nightly", config={"epochs": 10})
+    assert client.training.get("nightly").id == newer.id
+
+    fake.faults.fail_run("nightly", epoch=2)
+    fake.clock.advance(hours=1)
+
+    assert client.training.get(run_id=older.id).status == "completed"
+    failed = client.training.get(run_id=newer.id)
+    assert (failed.status, failed.current_epoch) == ("failed", 2)
+
+
+@pytest.mark.parametrize("armed", ["before create", "while running"])
+def test_a_run_out_of_memory_ends_so_though_a_cancel_was_armed_for_its_first_epoch(
+    fake: FakePictograph, client: pictograph.Client, armed: str
+) -> None:
+    # YOLOX x at its default batch needs more than an A10G has: it dies halfway through
+    # its first epoch, the very instant a failure armed for that epoch would strike. A
+    # failure strikes only before the plan's own end, so the run's own end wins the tie.
+    if armed == "before create":
+        fake.faults.cancel_run("oom", epoch=1)
+    run = start(client, "oom", config={"model_size": "x"})
+    if armed == "while running":
+        fake.clock.advance(A10G_COLD_START)
+        assert client.training.get(run_id=run.id).status == "running"
+        fake.faults.cancel_run(run.id, epoch=1)
+    fake.clock.advance(minutes=10)
+
+    failed = client.training.get(run_id=run.id)
+    assert failed.status == "failed"
+    assert "out of memory" in (failed.error_message or "")
+    assert failed.training_time_seconds is not None
+    assert failed.training_time_seconds < A10G_COLD_START
+    assert not fake.faults.unfired
+
+
+def test_a_failure_armed_before_a_run_for_an_epoch_past_the_service_cap_never_strikes(
+    fake: FakePictograph, client: pictograph.Client
+) -> None:
+    # The run's plan is made when it gets its worker: the two-hour cap ends it first, and
+    # the failure armed for it before it was created never strikes (nor waits for a run).
+    fake.add_dataset("huge", images=2000, completed_images=2000)
+    fake.add_export("huge", "huge-v1")
+    fake.faults.fail_run("long", epoch=1000, reason="data_error", message="never seen")
+    run = client.training.create("huge", "huge-v1", pipeline_type="yolox", name="long", wait=False)
+    fake.clock.advance(A10G_COLD_START + SERVICE_CAP_SECONDS)
+
+    failed = client.training.get(run_id=run.id)
+    assert failed.status == "failed"
+    assert "2-hour limit" in (failed.error_message or "")
+    assert failed.training_time_seconds == SERVICE_CAP_SECONDS
+    assert not fake.faults.unfired
+
+
 async def train_and_wait(fake: FakePictograph, use_async: bool, name: str, **kwargs: Any) -> Any:
     """``training.create(wait=True)`` with a fresh client of the fake, sync or async."""
     if use_async:

@@ -7,6 +7,7 @@ advances the virtual clock or the SDK sleeps while waiting.
 
 from __future__ import annotations
 
+import itertools
 import json
 import math
 import re
@@ -317,6 +318,28 @@ def test_progress_epochs_eta_and_metrics_only_move_forward(
     assert seen[-1].metrics["mAP"] > first["mAP"]
 
 
+def test_progress_is_whole_percent_rounded_down_and_eta_whole_seconds_rounded_up(
+    fake: FakePictograph, client: pictograph.Client
+) -> None:
+    # Five epochs of 6 seconds: 30 seconds of training.
+    run = start(client, config={"epochs": 5})
+    fake.clock.advance(seconds=A10G_COLD_START + 5)
+    assert client.training.get(run_id=run.id).progress == 16  # 5 of 30 seconds: 16.7 %
+
+    fake.clock.advance(seconds=0.5)
+    polled = client.training.get(run_id=run.id)
+    assert polled.progress == 18  # 5.5 of 30 seconds: 18.3 %
+    assert polled.eta_seconds == 25  # 24.5 seconds are left: the eta is never short
+
+    fake.clock.advance(seconds=24)
+    polled = client.training.get(run_id=run.id)
+    assert (polled.status, polled.progress) == ("running", 98)  # 29.5 of 30 seconds
+    assert polled.eta_seconds == 1
+    # Waiting as long as the eta says finds the run done.
+    fake.clock.advance(seconds=polled.eta_seconds)
+    assert client.training.get(run_id=run.id).status == "completed"
+
+
 async def test_async_run_moves_through_its_lifecycle(
     fake: FakePictograph, aclient: pictograph.AsyncClient
 ) -> None:
@@ -446,6 +469,38 @@ def test_default_capacity_runs_several_a10g_runs_at_once(
 
     assert len(client.training.list(status="running")) == workers
     assert len(client.training.list(status="queued")) == 1
+
+
+def test_waiting_runs_get_the_worker_in_the_order_they_were_created(
+    one_a10g: FakePictograph,
+) -> None:
+    fake = one_a10g
+    with fake.client(max_retries=0) as client:
+        runs = [start(client, name, config={"epochs": 3}) for name in ("first", "second", "third")]
+        fake.clock.advance(hours=1)
+        done = [client.training.get(run_id=run.id) for run in runs]
+
+    assert [run.status for run in done] == ["completed"] * 3
+    # First in, first out: each run got the worker the instant the one before it ended.
+    for before, after in itertools.pairwise(done):
+        assert before.completed_at is not None
+        assert after.started_at is not None
+        assert (after.started_at - before.completed_at).total_seconds() == A10G_COLD_START
+
+
+def test_runs_ending_at_the_same_instant_end_in_creation_order(
+    fake: FakePictograph, client: pictograph.Client
+) -> None:
+    # Alike runs created together end together: their refunds and models follow creation
+    # order, as their history and listings do.
+    runs = [start(client, name, config={"epochs": 3}) for name in ("a", "b", "c")]
+    fake.clock.advance(hours=1)
+    done = [client.training.get(run_id=run.id) for run in runs]
+
+    assert len({run.completed_at for run in done}) == 1
+    refunds = entries(fake, "training_refund_a10g")
+    assert [e.metadata["run_id"] for e in refunds] == [run.id for run in runs]
+    assert [m.id for m in client.models.list()] == [run.model_id for run in reversed(done)]
 
 
 # ── get ──
@@ -699,6 +754,7 @@ def test_a_run_cancelled_while_queued_shows_no_progress(client: pictograph.Clien
 
     assert (queued.progress, queued.current_epoch, queued.metrics) == (0, 0, {})
     assert (cancelled.progress, cancelled.current_epoch, cancelled.metrics) == (0, 0, {})
+    assert cancelled.training_time_seconds == 0
 
 
 async def test_async_a_run_cancelled_while_queued_shows_no_progress(
@@ -709,6 +765,7 @@ async def test_async_a_run_cancelled_while_queued_shows_no_progress(
     )
     cancelled = await aclient.training.cancel("to-cancel")
     assert (cancelled.progress, cancelled.current_epoch, cancelled.metrics) == (0, 0, {})
+    assert cancelled.training_time_seconds == 0
 
 
 def test_at_the_instant_training_starts_the_run_is_running_everywhere(
@@ -1721,6 +1778,64 @@ def test_a_run_stopped_at_the_service_cap_used_its_whole_precharge(
     assert entries(fake, "training_refund_a10g") == []
     assert [e.operation for e in client.credits.history()] == ["training_a10g_per_minute"]
     assert fake.balance_micro_usd == before + precharge.amount
+
+
+def test_a_faster_tier_trains_the_same_run_in_less_time(client: pictograph.Client) -> None:
+    # The A100 works through images twice as fast as the A10G (each epoch's fixed
+    # overhead does not shrink): the same run trains in less time there.
+    config = {"epochs": 5}
+    on_a10g = client.training.create(
+        DATASET, EXPORT, pipeline_type="yolox", name="slow", config=config
+    )
+    on_a100 = client.training.create(
+        DATASET, EXPORT, pipeline_type="yolox", name="fast", config=config, gpu_type="a100"
+    )
+    assert on_a10g.training_time_seconds is not None
+    assert on_a100.training_time_seconds is not None
+    assert on_a100.training_time_seconds < on_a10g.training_time_seconds
+
+
+@pytest.mark.parametrize(("image_size", "fits"), [(664, True), (665, False)])
+def test_a_run_needing_exactly_its_tiers_memory_fits(
+    fake: FakePictograph, client: pictograph.Client, image_size: int, fits: bool
+) -> None:
+    # RF-DETR nano at batch 8 and 664 px is predicted to peak at exactly the A10G's
+    # memory: the quote says it fits, and the run completes; a pixel more does not fit.
+    config = {"model_size": "nano", "batch_size": 8, "image_size": image_size, "epochs": 2}
+    quote = client.training.quote(DATASET, EXPORT, pipeline_type="rfdetr_detection", config=config)
+    assert quote.fits is fits
+    assert quote.tiers[0].fits is fits
+
+    run = client.training.create(
+        DATASET, EXPORT, pipeline_type="rfdetr_detection", name="snug", config=config, wait=False
+    )
+    fake.clock.advance(hours=1)
+    done = client.training.get(run_id=run.id)
+    assert done.status == ("completed" if fits else "failed")
+    assert ("out of memory" in (done.error_message or "")) is not fits
+
+
+def test_a_run_planned_for_exactly_two_hours_completes(
+    fake: FakePictograph, client: pictograph.Client
+) -> None:
+    # 600 epochs of 12 seconds: the run needs the whole two hours, and exceeds nothing.
+    fake.add_dataset("two-hours", images=80, completed_images=80)
+    fake.add_export("two-hours", "two-hours-v1")
+    run = client.training.create(
+        "two-hours",
+        "two-hours-v1",
+        pipeline_type="yolox",
+        name="exact",
+        config={"epochs": 600},
+        wait=False,
+    )
+    fake.clock.advance(seconds=A10G_COLD_START + SERVICE_CAP_SECONDS)
+
+    done = client.training.get(run_id=run.id)
+    assert done.status == "completed"
+    assert done.error_message is None
+    assert done.training_time_seconds == SERVICE_CAP_SECONDS
+    assert done.current_epoch == done.total_epochs == 600
 
 
 # ── config.json round-trip ──

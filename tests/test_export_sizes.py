@@ -7,10 +7,13 @@ builds nothing, and the bytes and size do not move when an image goes afterwards
 
 from __future__ import annotations
 
+import math
+import random
 import zipfile
 from typing import TYPE_CHECKING
 
 import pytest
+from PIL import Image as PILImage
 
 from tests.conftest import DATASET
 
@@ -92,3 +95,45 @@ def test_a_listing_reports_the_size_get_reports(client: pictograph.Client) -> No
     listed = [e for e in client.exports.list(dataset_name=DATASET) if e.name == "sized"]
 
     assert listed[0].file_size == client.exports.get(DATASET, "sized").file_size
+
+
+# Python's `zipfile` writes ZIP64 records past `zipfile.ZIP64_LIMIT` (2 GiB, not the
+# format's 4 GiB), and gives an entry ZIP64 headers once 1.05 times its length passes it.
+# The limit is lowered here so that an archive of a few kilobytes crosses it.
+
+
+def test_an_archive_whose_offsets_pass_zipfiles_limit_is_sized_with_its_zip64_records(
+    client: pictograph.Client, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    client.exports.create(DATASET, "one")
+    classic = client.exports.download(DATASET, "one", tmp_path / "one.zip")
+    with zipfile.ZipFile(classic) as archive:
+        largest = max(info.file_size for info in archive.infolist())
+    limit = math.ceil(largest * 1.05) + 1  # no entry passes it; the archive's offsets do
+    assert limit < classic.stat().st_size
+    monkeypatch.setattr(zipfile, "ZIP64_LIMIT", limit)
+
+    client.exports.create(DATASET, "two")  # as long a name: the same entries' lengths
+
+    reported = client.exports.get(DATASET, "two").file_size
+    out = client.exports.download(DATASET, "two", tmp_path / "two.zip")
+    assert reported == out.stat().st_size > classic.stat().st_size
+
+
+def test_an_image_file_zipfile_gives_zip64_headers_is_sized_with_them(
+    client: pictograph.Client, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    client.datasets.create("noise", classes=[{"name": "dot", "type": "bbox"}])
+    pixels = random.Random(0).randbytes(200 * 200 * 3)  # incompressible: a large PNG
+    PILImage.frombytes("RGB", (200, 200), pixels).save(tmp_path / "a.png")
+    client.images.upload("noise", tmp_path / "a.png")
+    client.exports.create("noise", "one", include_images=True)
+    classic = client.exports.download("noise", "one", tmp_path / "one.zip").stat().st_size
+    # The archive's own length: no offset passes it, 1.05 times the image file does.
+    monkeypatch.setattr(zipfile, "ZIP64_LIMIT", classic)
+
+    client.exports.create("noise", "two", include_images=True)
+
+    reported = client.exports.get("noise", "two").file_size
+    out = client.exports.download("noise", "two", tmp_path / "two.zip")
+    assert reported == out.stat().st_size > classic

@@ -5,6 +5,7 @@ from __future__ import annotations
 import io
 import json
 import zipfile
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, cast
 
@@ -30,8 +31,10 @@ from pictograph.models.common import BoundingBox, Point
 from PIL import Image as PILImage
 from pydantic import TypeAdapter
 
+from pictograph_testing import FakePictograph
 from pictograph_testing.world.exports import (
     BASE_SECONDS,
+    DOWNLOAD_TTL_SECONDS,
     QUEUE_SECONDS,
     SECONDS_PER_IMAGE,
     SECONDS_PER_IMAGE_BYTES,
@@ -44,7 +47,6 @@ if TYPE_CHECKING:
 
     import pictograph
 
-    from pictograph_testing import FakePictograph
 
 UNKNOWN_ID = "00000000-0000-4000-8000-000000000000"
 # The conftest dataset: 20 images, the first 12 complete, two boxes each.
@@ -1027,7 +1029,7 @@ def test_a_class_filtered_export_lists_only_its_classes(
 
 
 @pytest.mark.parametrize(
-    "name", ["\U0001f697 car", "van\x80", "bus\x85x", "car\u2028front", 'say "hi" \\o/']
+    "name", ["\U0001f697 car", "van\x80", "bus\x85x", "car\u2028front", 'say "hi" \\o/', "del\x7f"]
 )
 def test_a_data_yaml_class_name_reads_back_as_it_is(
     client: pictograph.Client, tmp_path: Path, name: str
@@ -1113,3 +1115,253 @@ async def test_async_a_keypoint_reaches_a_pose_export(
     path = await aclient.exports.download("scene", "pose", tmp_path / "p.zip")
     lines = _zip(path).read("labels/a.txt").decode().splitlines()
     assert lines[0] == "3 0.200000 0.300000 0.025000 0.050000"
+
+
+# ── rules a mutation run of the exports found no test holding ──
+
+
+def _boxes_dataset(
+    client: pictograph.Client, tmp_path: Path, boxes: dict[str, list[BoundingBox]]
+) -> None:
+    """A dataset `boxes` of 200 x 100 images, each named in ``boxes`` with its `car` boxes
+    (``a.png`` holds `bus` boxes instead, when it is named)."""
+    client.datasets.create(
+        "boxes", classes=[{"name": "car", "type": "bbox"}, {"name": "bus", "type": "bbox"}]
+    )
+    for name, found in boxes.items():
+        PILImage.new("RGB", (200, 100)).save(tmp_path / name)
+        client.images.upload("boxes", tmp_path / name)
+        kind = "bus" if name == "a.png" else "car"
+        annotations = [BBoxAnnotation(name=kind, bounding_box=box) for box in found]
+        client.annotations.save("boxes", name, cast("list[Annotation]", annotations))
+
+
+def test_a_class_filter_keeps_only_images_with_an_annotation_of_its_classes(
+    client: pictograph.Client, tmp_path: Path
+) -> None:
+    box = BoundingBox(x=10, y=10, w=20, h=10)
+    _boxes_dataset(client, tmp_path, {"a.png": [box], "b.png": [box], "c.png": []})
+
+    export = client.exports.create("boxes", "buses", class_filter=["bus"])
+
+    assert (export.image_count, export.annotation_count) == (1, 1)
+    archive = _zip(client.exports.download("boxes", "buses", tmp_path / "b.zip"))
+    manifest = json.loads(archive.read("manifest.json"))
+    assert [entry["path"] for entry in manifest["images"]] == ["a.png"]
+
+
+def test_an_export_read_late_ended_at_its_own_moment(
+    fake: FakePictograph, client: pictograph.Client
+) -> None:
+    created = client.exports.create(DATASET, "late", wait=False)
+    fake.clock.advance(seconds=3600)
+
+    done = client.exports.get(DATASET, "late")
+
+    ends = QUEUE_SECONDS + processing_seconds(ALL, include_images=False)
+    assert done.status == "completed"
+    assert done.expires_at == created.created_at + timedelta(seconds=ends + DOWNLOAD_TTL_SECONDS)
+    with _http(fake) as http:
+        wire = http.get(f"/api/v1/developer/exports/{done.id}").json()["data"]
+    completed_at = datetime.fromisoformat(wire["completed_at"])
+    assert completed_at == created.created_at + timedelta(seconds=ends)
+
+
+async def test_async_a_failed_export_has_no_download_window(
+    fake: FakePictograph, aclient: pictograph.AsyncClient
+) -> None:
+    fake.faults.fail_export("disk full")
+    await aclient.exports.create(DATASET, "doomed", wait=False)
+    fake.clock.advance(seconds=3600)
+
+    failed = await aclient.exports.get(DATASET, "doomed")
+
+    assert (failed.status, failed.error_message) == ("failed", "disk full")
+    assert (failed.expires_at, failed.download_url, failed.file_size) == (None, None, None)
+
+
+def test_the_wire_and_the_manifest_echo_organize_by_split(
+    fake: FakePictograph, client: pictograph.Client, tmp_path: Path
+) -> None:
+    for name, organized in (("split", True), ("flat", False)):
+        export = client.exports.create(DATASET, name, organize_by_split=organized)
+        with _http(fake) as http:
+            wire = http.get(f"/api/v1/developer/exports/{export.id}").json()["data"]
+        assert wire["organize_by_split"] is organized
+        archive = _zip(client.exports.download(DATASET, name, tmp_path / f"{name}.zip"))
+        assert json.loads(archive.read("manifest.json"))["export"]["organize_by_split"] is organized
+
+
+def test_a_create_without_a_format_makes_a_pictograph_export(fake: FakePictograph) -> None:
+    # Every SDK release sends `format`; the route's default is the SDK's.
+    with _http(fake) as http:
+        answer = http.post(
+            "/api/v1/developer/exports/", json={"dataset_name": DATASET, "name": "x"}
+        )
+    assert answer.status_code == 200
+    assert answer.json()["data"]["format"] == "pictograph"
+
+
+@pytest.mark.filterwarnings("error::UserWarning")
+def test_a_third_image_of_a_shared_stem_takes_the_next_number(
+    client: pictograph.Client, tmp_path: Path
+) -> None:
+    client.datasets.create("stems", classes=[{"name": "bus", "type": "bbox"}])
+    for name, fmt in (("a.png", "PNG"), ("a.jpg", "JPEG"), ("a.gif", "GIF")):
+        PILImage.new("RGB", (100, 50)).save(tmp_path / name, fmt)
+        client.images.upload("stems", tmp_path / name)
+    client.exports.create("stems", "y", format="yolo", include_images=True)
+
+    archive = _zip(client.exports.download("stems", "y", tmp_path / "y.zip"))
+
+    labels = sorted(n for n in archive.namelist() if n.startswith("labels/"))
+    assert labels == ["labels/a-1.txt", "labels/a-2.txt", "labels/a.txt"]
+
+
+def test_a_data_yaml_without_train_or_val_images_trains_and_validates_on_train(
+    client: pictograph.Client, tmp_path: Path
+) -> None:
+    # Every image is a test image: `train` still names its directory, and `val` with it.
+    client.datasets.create("held-out", classes=[{"name": "bus", "type": "bbox"}])
+    PILImage.new("RGB", (100, 50)).save(tmp_path / "a.png")
+    client.images.upload("held-out", tmp_path / "a.png")
+    client.images.set_split("held-out", "a.png", "test")
+    client.exports.create("held-out", "y", format="yolo", organize_by_split=True)
+
+    archive = _zip(client.exports.download("held-out", "y", tmp_path / "y.zip"))
+
+    assert (
+        archive.read("data.yaml")
+        .decode()
+        .startswith("train: train/images\nval: train/images\ntest: test/images\nnc: 1\n")
+    )
+
+
+def test_yolo_labels_clip_a_box_past_the_right_edge_and_drop_one_wholly_outside(
+    client: pictograph.Client, tmp_path: Path
+) -> None:
+    past = BoundingBox(x=150, y=10, w=100, h=20)
+    outside = BoundingBox(x=250, y=10, w=20, h=20)
+    _boxes_dataset(client, tmp_path, {"b.png": [past, outside]})
+    client.exports.create("boxes", "y", format="yolo")
+
+    archive = _zip(client.exports.download("boxes", "y", tmp_path / "y.zip"))
+
+    assert archive.read("labels/b.txt").decode() == "0 0.875000 0.200000 0.250000 0.200000\n"
+
+
+def test_a_coco_export_numbers_annotations_from_one_and_reads_occluded_points(
+    client: pictograph.Client, tmp_path: Path
+) -> None:
+    client.datasets.create(
+        "points", annotation_types=["keypoint"], classes=[{"name": "nose", "type": "keypoint"}]
+    )
+    PILImage.new("RGB", (200, 100)).save(tmp_path / "a.png")
+    client.images.upload("points", tmp_path / "a.png")
+    annotations = _ANNOTATIONS.validate_python(
+        [
+            {
+                "name": "nose",
+                "type": "keypoint",
+                "keypoint": {"x": 40, "y": 30},
+                "attributes": {"occluded": occluded},
+            }
+            for occluded in (True, False)
+        ]
+    )
+    client.annotations.save("points", "a.png", annotations)
+    client.exports.create("points", "coco", format="coco")
+
+    archive = _zip(client.exports.download("points", "coco", tmp_path / "c.zip"))
+
+    coco = json.loads(archive.read("annotations.json"))["annotations"]
+    assert [(a["id"], a["keypoints"]) for a in coco] == [(1, [40.0, 30.0, 1]), (2, [40.0, 30.0, 2])]
+
+
+def test_a_triangle_is_a_coco_polygon(client: pictograph.Client, tmp_path: Path) -> None:
+    _polygon_dataset(client, tmp_path, "tri", (100, 50))
+    triangle = [Point(x=10, y=10), Point(x=30, y=10), Point(x=10, y=30)]
+    polygon = PolygonAnnotation(name="lot", polygon=PolygonGeometry(paths=[triangle]))
+    client.annotations.save("tri", "a.png", [polygon])
+    client.exports.create("tri", "coco", format="coco")
+
+    archive = _zip(client.exports.download("tri", "coco", tmp_path / "c.zip"))
+
+    (annotation,) = json.loads(archive.read("annotations.json"))["annotations"]
+    assert annotation["segmentation"] == [[10.0, 10.0, 30.0, 10.0, 10.0, 30.0]]
+    assert annotation["area"] == 200.0
+
+
+def test_an_image_deleted_for_good_before_the_first_read_keeps_its_bytes_in_the_zip(
+    fake: FakePictograph, client: pictograph.Client, tmp_path: Path
+) -> None:
+    # The images added by count have no uploaded bytes: the ZIP draws them again.
+    client.exports.create(DATASET, "before", include_images=True)
+    before = _zip(client.exports.download(DATASET, "before", tmp_path / "before.zip"))
+    client.exports.create(DATASET, "after", include_images=True, wait=False)
+    fake.clock.advance(seconds=3600)  # completed, never read
+
+    image = client.images.list(DATASET, limit=1)[0]
+    client.images.delete(DATASET, image.id, permanent=True)
+    after = _zip(client.exports.download(DATASET, "after", tmp_path / "after.zip"))
+
+    stored = [n for n in after.namelist() if n.startswith("images/")]
+    assert len(stored) == ALL
+    assert {n: after.read(n) for n in stored} == {n: before.read(n) for n in stored}
+
+
+def test_exports_ending_at_one_instant_notify_in_the_order_they_were_made(
+    fake: FakePictograph, client: pictograph.Client
+) -> None:
+    # Equal in size, made at one instant: they end together, the first made first.
+    for name in ("first", "second"):
+        client.exports.create(DATASET, name, wait=False)
+    fake.clock.advance(seconds=3600)
+
+    ready = client.notifications.list()
+
+    assert [n.metadata["export_name"] for n in ready] == ["second", "first"]  # newest first
+    assert ready[0].created_at == ready[1].created_at
+
+
+def test_a_coco_mask_holds_the_row_whose_centre_an_edge_starts_on(
+    client: pictograph.Client, tmp_path: Path
+) -> None:
+    # A square from y = 10.5 to 60.5: its top edge lies on row 10's centre, which is in
+    # (a half-open rule: an edge holds its start), and row 60's centre is out.
+    _polygon_dataset(client, tmp_path, "lots", (100, 80))
+    square = [Point(x=10, y=10.5), Point(x=60, y=10.5), Point(x=60, y=60.5), Point(x=10, y=60.5)]
+    hole = [Point(x=30, y=30), Point(x=40, y=30), Point(x=40, y=40), Point(x=30, y=40)]
+    polygon = PolygonGeometry(paths=[square, hole])
+    client.annotations.save("lots", "a.png", [PolygonAnnotation(name="lot", polygon=polygon)])
+    client.exports.create("lots", "coco", format="coco")
+
+    archive = _zip(client.exports.download("lots", "coco", tmp_path / "c.zip"))
+
+    (annotation,) = json.loads(archive.read("annotations.json"))["annotations"]
+    assert annotation["area"] == 2400.0
+    rows = {y for y in range(80) if _mask_value(annotation["segmentation"], 20, y)}
+    assert rows == set(range(10, 60))
+
+
+def _notified(*, read_between: bool) -> list[dict[str, Any]]:
+    """The notifications of two exports ending 0.4 s apart, read once both have ended;
+    ``read_between``: read between the two endings as well."""
+    fake = FakePictograph(seed=1)
+    with fake, fake.client(max_retries=0) as sdk:
+        fake.add_dataset(DATASET, images=20, completed_images=12, classes=["stop", "yield"])
+        sdk.exports.create(DATASET, "small", status_filter="complete", wait=False)
+        sdk.exports.create(DATASET, "large", wait=False)
+        small = QUEUE_SECONDS + processing_seconds(COMPLETE, include_images=False)
+        fake.clock.advance(seconds=small + 0.2)
+        if read_between:
+            assert len(sdk.notifications.list()) == 1
+        fake.clock.advance(seconds=3600)
+        return [n.model_dump(mode="json") for n in sdk.notifications.list()]
+
+
+def test_exports_ending_in_one_catch_up_notify_as_if_read_as_each_ended() -> None:
+    # One catch-up ends them in time order: ids and all, as two reads would have seen.
+    late = _notified(read_between=False)
+    assert [n["metadata"]["export_name"] for n in late] == ["large", "small"]
+    assert late == _notified(read_between=True)

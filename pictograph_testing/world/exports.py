@@ -84,8 +84,9 @@ _YOLO_FORMATS = ("yolo", "yolo_obb", "yolo_pose")
 _ENTRY_OVERHEAD = 30 + 46
 """A stored entry's local header and central directory record, without its name."""
 _END_RECORD = 22
-_ZIP_MAX_ENTRIES = 0xFFFF
-_ZIP_MAX_OFFSET = 0xFFFFFFFF
+_ZIP64_ENTRY_MARGIN = 1.05
+"""Python's ``zipfile`` gives an entry a ZIP64 local header once its length times this
+passes ``zipfile.ZIP64_LIMIT`` (it leaves room for the entry to grow while written)."""
 
 
 def processing_seconds(images: int, include_images: bool) -> float:
@@ -786,14 +787,19 @@ def sized_archive(
 
     Per stored entry: a local header (30 bytes + the name) and the content, then a
     central directory record (46 bytes + the name); then the 22-byte end record. An
-    archive past the classic ZIP's limits (65,535 entries, 4 GiB) needs ZIP64 records:
-    that one is built and measured instead.
+    archive past the limits where Python's ``zipfile`` writes ZIP64 records (65,535
+    entries; an offset, or 1.05 times an entry's length, past ``zipfile.ZIP64_LIMIT``,
+    2 GiB, not the format's 4 GiB) is built and measured instead.
     """
+    # Read on each call: the ZIP is written by `zipfile`, under the limits it holds now.
+    limit = zipfile.ZIP64_LIMIT
     total = entries = 0
+    large = False
     for name, content in archive_entries(export, job, image_files):
         total += _ENTRY_OVERHEAD + 2 * len(name.encode()) + len(content)
         entries += 1
-    if entries > _ZIP_MAX_ENTRIES or total > _ZIP_MAX_OFFSET:
+        large = large or len(content) * _ZIP64_ENTRY_MARGIN > limit
+    if large or entries > zipfile.ZIP_FILECOUNT_LIMIT or total > limit:
         return len(build_archive(world, export, job, image_files))
     return total + _END_RECORD
 

@@ -231,6 +231,23 @@ async def test_a_last_page_exactly_full_is_the_last_async(
     assert sizes == [105, 105, 105, 105]
 
 
+async def test_a_cursor_past_either_end_reads_an_empty_last_page_one_past_any_time_is_refused(
+    fake: FakePictograph, client: pictograph.Client, aclient: pictograph.AsyncClient
+) -> None:
+    _two_streams(fake, client)
+    for order, cursor in (("asc", "asc:1e+300:0:0"), ("desc", "desc:-1e+300:0:0")):
+        page = client.workflows.live_log("Counter", order=order, limit=5, cursor=cursor)
+        assert (page.records, page.next_cursor) == ([], None)
+        again = await aclient.workflows.live_log("Counter", order=order, limit=5, cursor=cursor)
+        assert (again.records, again.next_cursor) == ([], None)
+    # In the cursor's form, but a time no float holds (an infinity): no record's place.
+    for cursor in ("asc:1e+999:0:0", "asc:-1e+999:0:0"):
+        with pytest.raises(ValidationError, match="is not a cursor of an asc page"):
+            client.workflows.live_log("Counter", order="asc", limit=5, cursor=cursor)
+        with pytest.raises(ValidationError, match="is not a cursor of an asc page"):
+            await aclient.workflows.live_log("Counter", order="asc", limit=5, cursor=cursor)
+
+
 def test_a_frames_record_and_a_stats_message_come_only_with_full(
     fake: FakePictograph, client: pictograph.Client
 ) -> None:

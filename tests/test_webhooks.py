@@ -1107,6 +1107,241 @@ def test_deliveries_filter_by_endpoint_and_status_and_page(
         client.webhooks.deliveries(endpoint=UNKNOWN_ID)
 
 
+def test_deliveries_pages_take_1_to_200_and_refuse_0_201_and_a_negative_offset(
+    fake: FakePictograph, client: pictograph.Client
+) -> None:
+    client.webhooks.create(URL)
+    for n in range(3):
+        client.exports.create(DATASET, f"v{n}")
+    everything = client.webhooks.deliveries()
+
+    assert client.webhooks.deliveries(limit=200) == everything
+    assert client.webhooks.deliveries(limit=1) == everything[:1]
+    assert client.webhooks.deliveries(limit=2, offset=2) == everything[2:]
+    assert client.webhooks.deliveries(offset=3) == []
+    for limit in (0, 201):
+        with pytest.raises(ValidationError, match="limit"):
+            client.webhooks.deliveries(limit=limit)
+    with pytest.raises(ValidationError, match="offset"):
+        client.webhooks.deliveries(offset=-1)
+
+
+async def test_async_deliveries_pages_refuse_a_limit_of_0_and_a_negative_offset(
+    fake: FakePictograph, aclient: pictograph.AsyncClient
+) -> None:
+    await aclient.webhooks.create(URL)
+    await aclient.exports.create(DATASET, "v2")
+
+    assert len(await aclient.webhooks.deliveries(limit=200)) == 1
+    with pytest.raises(ValidationError, match="limit"):
+        await aclient.webhooks.deliveries(limit=0)
+    with pytest.raises(ValidationError, match="offset"):
+        await aclient.webhooks.deliveries(offset=-1)
+
+
+@pytest.mark.parametrize(("status", "delivered"), [(299, True), (300, False), (199, False)])
+def test_only_a_2xx_answer_delivers(
+    fake: FakePictograph, client: pictograph.Client, status: int, delivered: bool
+) -> None:
+    client.webhooks.create(URL)
+    fake.webhooks.route(URL, Inbox(status, status))
+
+    client.exports.create(DATASET, "v2")
+    tested = client.webhooks.test(URL)
+
+    [delivery] = client.webhooks.deliveries()
+    assert delivery.last_status_code == status
+    assert delivery.status == ("delivered" if delivered else "failed")
+    assert delivery.last_error == (None if delivered else f"The endpoint answered {status}.")
+    assert (tested["delivered"], tested["status_code"]) == (delivered, status)
+    assert [sent.status_code for sent in fake.webhooks.sent] == [status, status]
+
+
+@pytest.mark.parametrize(
+    ("answer", "status", "error"),
+    [
+        (None, 200, None),
+        (100, 100, "The endpoint answered 100."),
+        (599, 599, "The endpoint answered 599."),
+        (600, 500, "The receiver returned 600: return None, an HTTP status code or a response."),
+    ],
+)
+def test_what_a_plain_callable_returns_is_its_status_from_100_to_599(
+    fake: FakePictograph,
+    client: pictograph.Client,
+    answer: int | None,
+    status: int,
+    error: str | None,
+) -> None:
+    client.webhooks.create(URL)
+    fake.webhooks.route(URL, lambda request: answer)
+
+    client.exports.create(DATASET, "v2")
+
+    [delivery] = client.webhooks.deliveries()
+    assert (delivery.last_status_code, delivery.last_error) == (status, error)
+    assert [(sent.receiver, sent.status_code) for sent in fake.webhooks.sent] == [
+        ("callable", status)
+    ]
+    assert fake.webhooks.sent[0].delivery_id == delivery.id
+
+
+def test_an_endpoint_shows_when_its_last_delivery_was_attempted(
+    fake: FakePictograph, client: pictograph.Client
+) -> None:
+    client.webhooks.create(URL)
+    inbox = Inbox(500)
+    fake.webhooks.route(URL, inbox)
+    assert client.webhooks.get(URL).last_delivery_at is None
+
+    client.exports.create(DATASET, "v2")
+    assert client.webhooks.get(URL).last_delivery_at == inbox.requests[0].at
+    fake.clock.advance(seconds=RETRY_DELAYS[0])
+    fake.webhooks.deliver()
+    fake.clock.advance(minutes=5)
+    client.webhooks.test(URL)  # a test event is no delivery
+
+    failed_then_delivered = inbox.requests[1].at
+    assert client.webhooks.get(URL).last_delivery_at == failed_then_delivered
+    [delivery] = client.webhooks.deliveries()
+    # Delivered on its retry: the first attempt's error is gone with its status code.
+    assert (delivery.status, delivery.attempts) == ("delivered", 2)
+    assert (delivery.last_status_code, delivery.last_error) == (200, None)
+    assert delivery.delivered_at == failed_then_delivered
+
+
+async def test_async_a_replayed_delivery_forgets_its_error_and_its_queued_retry(
+    fake: FakePictograph, aclient: pictograph.AsyncClient
+) -> None:
+    await aclient.webhooks.create(URL)
+    inbox = Inbox(503)
+    fake.webhooks.route(URL, inbox)
+    await aclient.exports.create(DATASET, "v2")
+    [failed] = await aclient.webhooks.deliveries()
+    assert failed.last_error == "The endpoint answered 503."
+    assert failed.next_retry_at is not None
+
+    await aclient.webhooks.replay(failed.id)
+
+    [delivered] = await aclient.webhooks.deliveries()
+    assert (delivered.status, delivered.last_status_code, delivered.last_error) == (
+        "delivered",
+        200,
+        None,
+    )
+    assert (await aclient.webhooks.get(URL)).last_delivery_at == delivered.delivered_at
+    # The retry it was waiting for when replayed is not sent after all.
+    fake.clock.advance(seconds=RETRY_DELAYS[0])
+    assert await fake.webhooks.deliver_async() == 0
+    assert len(inbox.requests) == 2
+
+
+def test_the_previous_secret_signs_for_24_hours_to_the_second(
+    fake: FakePictograph, client: pictograph.Client
+) -> None:
+    old = client.webhooks.create(URL).secret
+    inbox = Inbox()
+    fake.webhooks.route(URL, inbox)
+    new = client.webhooks.rotate_secret(URL).secret
+
+    fake.clock.advance(seconds=24 * 3600 - 1)
+    client.webhooks.test(URL)
+    fake.clock.advance(seconds=1)
+    client.webhooks.test(URL)
+
+    last_second, after = (r.headers["X-Pictograph-Signature"] for r in inbox.requests)
+    assert last_second.count("v1=") == 2
+    assert verify(old, last_second, inbox.requests[0].body)
+    assert after.count("v1=") == 1
+    assert verify(new, after, inbox.requests[1].body)
+    assert not verify(old, after, inbox.requests[1].body)
+
+
+def test_the_signatures_t_is_the_attempts_whole_unix_second(
+    fake: FakePictograph, client: pictograph.Client
+) -> None:
+    # Sent at a fraction past a second, the attempt is signed with that second (cut,
+    # not rounded up): the ``t`` a receiver compares with its own clock.
+    secret = client.webhooks.create(URL).secret
+    inbox = Inbox()
+    fake.webhooks.route(URL, inbox)
+    fake.clock.advance(seconds=0.75)
+
+    client.webhooks.test(URL)
+
+    [request] = inbox.requests
+    assert request.at.microsecond == 750_000
+    signature = request.headers["X-Pictograph-Signature"]
+    assert signature.startswith(f"t={int(request.at.timestamp())},v1=")
+    assert verify(secret, signature, request.body)
+
+
+def test_an_endpoint_disabled_by_its_receiver_gets_no_attempt_already_queued(
+    fake: FakePictograph, client: pictograph.Client
+) -> None:
+    # Two exports are ready in one clock move: both deliveries are queued at once. The
+    # receiver of the first disables the endpoint; the second, queued and not yet sent,
+    # ends then as a dead letter and is never sent.
+    client.webhooks.create(URL)
+    inbox = Inbox()
+    seen: list[list[tuple[str, bool]]] = []
+
+    def disabling(request: WebhookRequest) -> int:
+        seen.append([(d.status, d.next_retry_at is None) for d in client.webhooks.deliveries()])
+        client.webhooks.update(URL, enabled=False)
+        return inbox(request)
+
+    fake.webhooks.route(URL, disabling)
+    for n in range(2):
+        client.exports.create(DATASET, f"v{n}", wait=False)
+
+    def any_request() -> None:
+        client.webhooks.list()  # sends what came due
+
+    fake.clock.advance(hours=1)
+    _without_deadlock(any_request)
+
+    [request] = inbox.requests
+    # While the first was sent, the second waited: pending, with no retry to come.
+    assert seen == [[("pending", True), ("pending", True)]]
+    second, first = client.webhooks.deliveries()
+    assert (first.status, first.attempts) == ("delivered", 1)
+    assert first.delivery_id == request.header("X-Pictograph-Delivery")
+    assert (second.status, second.attempts, second.next_retry_at) == ("dead_letter", 0, None)
+    assert second.last_error == "The endpoint is disabled."
+    fake.clock.advance(hours=1)
+    assert fake.webhooks.deliver() == 0
+
+
+def test_a_fifteenth_failure_on_a_first_attempt_keeps_its_delivery(
+    fake: FakePictograph, client: pictograph.Client
+) -> None:
+    # Fourteen failures, then a new event whose first attempt fails: the endpoint is
+    # disabled by that attempt, and its delivery stays in the log (a dead letter).
+    client.webhooks.create(URL)
+    fake.webhooks.route(URL, _failing)
+    for n in range(2):
+        client.exports.create(DATASET, f"v{n}")
+    fake.clock.advance(hours=24)
+    fake.webhooks.deliver()  # two deliveries, six failed attempts each
+    client.exports.create(DATASET, "v2")
+    fake.clock.advance(seconds=RETRY_DELAYS[0])
+    fake.webhooks.deliver()  # its first attempt and first retry: fourteen
+    assert client.webhooks.get(URL).consecutive_failures == AUTO_DISABLE_AFTER - 1
+
+    client.exports.create(DATASET, "v3")
+
+    endpoint = client.webhooks.get(URL)
+    assert (endpoint.enabled, endpoint.consecutive_failures) == (False, AUTO_DISABLE_AFTER)
+    last, waiting, *dead = client.webhooks.deliveries()
+    assert len(dead) == 2
+    assert (last.status, last.attempts, last.last_status_code) == ("dead_letter", 1, 500)
+    assert last.last_error == "The endpoint answered 500."
+    assert (waiting.status, waiting.attempts) == ("dead_letter", 2)
+    assert waiting.last_error == "The endpoint is disabled."
+    assert len(fake.webhooks.sent) == AUTO_DISABLE_AFTER
+
+
 # ── determinism ──
 
 

@@ -1186,6 +1186,39 @@ def test_what_a_plain_callable_returns_is_its_status_from_100_to_599(
     assert fake.webhooks.sent[0].delivery_id == delivery.id
 
 
+def test_a_receiver_that_raises_is_a_500_naming_what_it_raised(
+    fake: FakePictograph, client: pictograph.Client
+) -> None:
+    def broken(request: WebhookRequest) -> None:
+        raise RuntimeError("the database is down")
+
+    client.webhooks.create(URL)
+    fake.webhooks.route(URL, broken)
+
+    client.exports.create(DATASET, "v2")
+    tested = client.webhooks.test(URL)
+
+    raised = "The receiver raised RuntimeError: the database is down"
+    [delivery] = client.webhooks.deliveries()
+    assert (delivery.status, delivery.last_status_code, delivery.last_error) == (
+        "failed",
+        500,
+        raised,
+    )
+    assert (tested["delivered"], tested["status_code"], tested["error"]) == (False, 500, raised)
+    assert [(sent.status_code, sent.error) for sent in fake.webhooks.sent] == [(500, raised)] * 2
+
+
+def test_a_receiver_url_may_name_ports_1_to_65535(fake: FakePictograph) -> None:
+    for port in (0, 65536):
+        with pytest.raises(ValueError, match="port must be 1 to 65535"):
+            fake.webhooks.route(URL, f"http://127.0.0.1:{port}/hook")
+    assert fake.webhooks.routes() == {}
+    for port in (1, 65535):
+        fake.webhooks.route(URL, f"http://127.0.0.1:{port}/hook")
+        assert fake.webhooks.routes() == {URL: f"http://127.0.0.1:{port}/hook"}
+
+
 def test_an_endpoint_shows_when_its_last_delivery_was_attempted(
     fake: FakePictograph, client: pictograph.Client
 ) -> None:

@@ -13,6 +13,7 @@ import time
 from typing import TYPE_CHECKING, Any
 
 import pytest
+import respx
 from pictograph.exceptions import (
     ApiError,
     ConflictError,
@@ -557,6 +558,39 @@ def test_test_to_an_unrouted_url_is_kept_in_sent(
     assert sent.status_code == 200
     assert sent.request.url == URL
     assert sent.delivery_id is None
+
+
+def test_with_network_an_unrouted_url_is_posted_to_as_registered(
+    fake: FakePictograph, client: pictograph.Client
+) -> None:
+    # The offline server's courier (`network = True`): an unrouted URL gets a real HTTP
+    # POST, here answered by respx in place of the receiver's host, not a sink.
+    fake.webhooks.network = True
+    secret = client.webhooks.create(URL).secret
+    with respx.mock() as outside:
+        host = outside.post(URL).respond(503)
+        result = client.webhooks.test(URL)
+
+    [posted] = host.calls
+    assert verify(secret, posted.request.headers["x-pictograph-signature"], posted.request.content)
+    assert json.loads(posted.request.content)["type"] == "webhook.test"
+    assert (result["delivered"], result["status_code"]) == (False, 503)
+    [sent] = fake.webhooks.sent
+    assert (sent.receiver, sent.status_code) == ("http", 503)
+
+
+async def test_async_with_network_an_unrouted_url_is_posted_to_as_registered(
+    fake: FakePictograph, aclient: pictograph.AsyncClient
+) -> None:
+    fake.webhooks.network = True
+    await aclient.webhooks.create(URL)
+    with respx.mock() as outside:
+        host = outside.post(URL).respond(204)
+        result = await aclient.webhooks.test(URL)
+
+    assert host.call_count == 1
+    assert (result["delivered"], result["status_code"]) == (True, 204)
+    assert [s.receiver for s in fake.webhooks.sent] == ["http"]
 
 
 async def test_async_test_awaits_an_asgi_app_that_calls_the_fake_back(

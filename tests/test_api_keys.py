@@ -296,3 +296,63 @@ async def test_async_organization_id_in_capitals(
 ) -> None:
     created = await aclient.api_keys.create("ci", organization=fake.organization_id.upper())
     assert (await aclient.api_keys.get(created.key_id)).organization_id == fake.organization_id
+
+
+def test_an_expiry_must_be_after_now(fake: FakePictograph, client: pictograph.Client) -> None:
+    before = [k.id for k in client.api_keys.list()]
+    with pytest.raises(ValidationError, match="in the future"):
+        client.api_keys.create("now", expires_at=fake.clock.now())
+    assert [k.id for k in client.api_keys.list()] == before
+    soon = fake.clock.now() + timedelta(seconds=1)
+    assert client.api_keys.create("soon", expires_at=soon).expires_at == soon
+
+
+def test_update_refuses_a_cap_above_the_plan_and_changes_nothing(
+    fake: FakePictograph, client: pictograph.Client
+) -> None:
+    created = client.api_keys.create("ci", rate_limit=10)
+    with pytest.raises(ValidationError, match=f"plan's limit \\({PRO_RATE} requests"):
+        client.api_keys.update(created.key_id, name="fast", rate_limit=PRO_RATE + 1)
+    got = client.api_keys.get(created.key_id)
+    assert (got.name, got.rate_limit) == ("ci", 10)
+    assert client.api_keys.update(created.key_id, rate_limit=PRO_RATE).rate_limit == PRO_RATE
+
+
+def test_a_key_id_is_read_in_any_case(fake: FakePictograph, client: pictograph.Client) -> None:
+    created = client.api_keys.create("ci")
+    assert client.api_keys.get(created.key_id.upper()).id == created.key_id
+    renamed = client.api_keys.update(created.key_id.upper(), name="ci-2")
+    assert (renamed.id, renamed.name) == (created.key_id, "ci-2")
+    client.api_keys.delete(created.key_id.upper())
+    assert [k.id for k in client.api_keys.list()] == [fake.world.default_key.key_id]
+
+
+async def test_async_key_refusals_and_ids_in_any_case(
+    fake: FakePictograph, aclient: pictograph.AsyncClient
+) -> None:
+    with pytest.raises(ValidationError, match="in the future"):
+        await aclient.api_keys.create("now", expires_at=fake.clock.now())
+    created = await aclient.api_keys.create("ci", rate_limit=10)
+    with pytest.raises(ValidationError, match="plan's limit"):
+        await aclient.api_keys.update(created.key_id, rate_limit=PRO_RATE + 1)
+    got = await aclient.api_keys.get(created.key_id.upper())
+    assert (got.id, got.rate_limit) == (created.key_id, 10)
+
+
+def test_a_key_sent_without_a_role_is_a_members_and_names_are_trimmed(
+    fake: FakePictograph, client: pictograph.Client
+) -> None:
+    import httpx
+
+    # The SDK always sends a role; the API's default is for callers that leave it out.
+    with httpx.Client(
+        transport=fake.transport(), base_url=fake.base_url, headers={"X-API-Key": fake.api_key}
+    ) as http:
+        answer = http.post(
+            "/api/v1/api-keys/", json={"organization_id": fake.organization_id, "name": " ci "}
+        )
+    assert answer.status_code == 201
+    assert (answer.json()["role"], answer.json()["name"]) == ("member", "ci")
+    key_id = answer.json()["key_id"]
+    assert client.api_keys.update(key_id, name="  ci-2\t").name == "ci-2"
+    assert client.api_keys.create("  spaced  ").name == "spaced"

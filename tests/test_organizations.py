@@ -429,3 +429,91 @@ def test_the_same_seed_and_calls_give_the_same_people() -> None:
             return [client.organizations.list_members(), client.organizations.list_invites()]
 
     assert run() == run()
+
+
+def test_the_last_owner_may_be_given_the_owner_role_again(client: pictograph.Client) -> None:
+    # Owner to owner demotes nobody: the last owner stays, and the change is acknowledged.
+    founder = client.organizations.list_members()[0]
+    ack = client.organizations.update_member_role(founder.id, role="owner")
+    assert ack == {"id": founder.id, "role": "owner"}
+    assert [m.role for m in client.organizations.list_members()] == ["owner"]
+
+
+def test_adding_an_invited_address_accepts_its_invite(
+    fake: FakePictograph, client: pictograph.Client
+) -> None:
+    invite = client.organizations.invite("ada@example.com", role="viewer")
+    fake.add_member("Ada@Example.com", "admin")
+    assert [(i.id, i.status) for i in client.organizations.list_invites()] == [
+        (invite.id, "accepted")
+    ]
+    org = client.organizations.me()
+    assert (org.member_count, org.pending_invite_count) == (2, 0)
+    with pytest.raises(ValidationError, match="status 'accepted'"):
+        client.organizations.revoke_invite(invite.id)
+    # It expires no more either.
+    fake.clock.advance(seconds=INVITE_TTL_SECONDS)
+    assert client.organizations.list_invites()[0].status == "accepted"
+
+
+def test_an_invite_names_the_member_whose_key_sent_it(
+    fake: FakePictograph, client: pictograph.Client
+) -> None:
+    ada = fake.add_member("ada@example.com", "admin")
+    with fake.client(api_key=fake.add_api_key("admin", member=ada), max_retries=0) as hers:
+        invite = hers.organizations.invite("bob@example.com")
+        minted = hers.api_keys.create("helper", role="admin").api_key
+    assert invite.invited_by == ada.user_id
+    # A key minted by her key is hers too.
+    with fake.client(api_key=minted, max_retries=0) as helper:
+        assert helper.organizations.invite("dee@example.com").invited_by == ada.user_id
+    assert client.organizations.list_invites()[0].invited_by == ada.user_id
+    founder = client.organizations.list_members()[0]
+    assert client.organizations.invite("cy@example.com").invited_by == founder.user_id
+
+
+def test_an_answered_invite_keeps_its_status_past_its_week(
+    fake: FakePictograph, client: pictograph.Client
+) -> None:
+    accepted = client.organizations.invite("ada@example.com")
+    declined = client.organizations.invite("bob@example.com")
+    revoked = client.organizations.invite("cy@example.com")
+    fake.accept_invite(accepted.id)
+    fake.decline_invite(declined.id)
+    client.organizations.revoke_invite(revoked.id)
+    fake.clock.advance(seconds=INVITE_TTL_SECONDS + 1)
+    statuses = {i.id: i.status for i in client.organizations.list_invites()}
+    assert statuses == {accepted.id: "accepted", declined.id: "declined", revoked.id: "revoked"}
+    assert client.organizations.list_invites(status="expired") == []
+
+
+async def test_async_an_answered_invite_keeps_its_status_past_its_week(
+    fake: FakePictograph, aclient: pictograph.AsyncClient
+) -> None:
+    ada = fake.add_member("ada@example.com", "admin")
+    async with fake.async_client(
+        api_key=fake.add_api_key("admin", member=ada), max_retries=0
+    ) as hers:
+        invite = await hers.organizations.invite("bob@example.com")
+    assert invite.invited_by == ada.user_id
+    await aclient.organizations.revoke_invite(invite.id)
+    fake.clock.advance(seconds=INVITE_TTL_SECONDS + 1)
+    [listed] = await aclient.organizations.list_invites()
+    assert (listed.id, listed.status, listed.invited_by) == (invite.id, "revoked", ada.user_id)
+
+
+def test_an_invite_sent_without_a_role_is_a_members(
+    fake: FakePictograph, client: pictograph.Client
+) -> None:
+    import httpx
+
+    # The SDK always sends a role; the API's default is for callers that leave it out.
+    with httpx.Client(
+        transport=fake.transport(), base_url=fake.base_url, headers={"X-API-Key": fake.api_key}
+    ) as http:
+        answer = http.post(
+            "/api/v1/developer/organizations/invites", json={"email": "ada@example.com"}
+        )
+    assert answer.status_code == 200
+    assert answer.json()["invite"]["role"] == "member"
+    assert client.organizations.list_invites()[0].role == "member"

@@ -10,6 +10,7 @@ from pictograph.exceptions import AuthError, ForbiddenError, NotFoundError, Vali
 
 from pictograph_testing import FakePictograph
 from pictograph_testing.catalog import PLANS
+from tests.image_files import raw
 
 if TYPE_CHECKING:
     import pictograph
@@ -342,12 +343,8 @@ async def test_async_key_refusals_and_ids_in_any_case(
 def test_a_key_sent_without_a_role_is_a_members_and_names_are_trimmed(
     fake: FakePictograph, client: pictograph.Client
 ) -> None:
-    import httpx
-
     # The SDK always sends a role; the API's default is for callers that leave it out.
-    with httpx.Client(
-        transport=fake.transport(), base_url=fake.base_url, headers={"X-API-Key": fake.api_key}
-    ) as http:
+    with raw(fake) as http:
         answer = http.post(
             "/api/v1/api-keys/", json={"organization_id": fake.organization_id, "name": " ci "}
         )

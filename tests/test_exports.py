@@ -41,6 +41,7 @@ from pictograph_testing.world.exports import (
     processing_seconds,
 )
 from tests.conftest import DATASET, EXPORT
+from tests.image_files import raw
 
 if TYPE_CHECKING:
     from collections.abc import Iterator
@@ -63,12 +64,6 @@ def viewer(fake: FakePictograph) -> Iterator[pictograph.Client]:
 def member(fake: FakePictograph) -> Iterator[pictograph.Client]:
     with fake.client(api_key=fake.add_api_key("member"), max_retries=0) as sdk:
         yield sdk
-
-
-def _http(fake: FakePictograph) -> httpx.Client:
-    return httpx.Client(
-        base_url=fake.base_url, transport=fake.transport(), headers={"X-API-Key": fake.api_key}
-    )
 
 
 def _zip(path: Path) -> zipfile.ZipFile:
@@ -350,7 +345,7 @@ def test_a_name_of_100_characters_is_fine(client: pictograph.Client) -> None:
 def test_requests_the_sdk_never_sends_are_422(
     fake: FakePictograph, body: dict[str, Any], field: str
 ) -> None:
-    with _http(fake) as http:
+    with raw(fake) as http:
         answer = http.post("/api/v1/developer/exports/", json=body)
     assert answer.status_code == 422
     envelope = answer.json()
@@ -479,7 +474,7 @@ def test_list_refuses_an_unknown_status(client: pictograph.Client) -> None:
 
 
 def test_the_wire_object_carries_every_field(fake: FakePictograph) -> None:
-    with _http(fake) as http:
+    with raw(fake) as http:
         listed = http.get("/api/v1/developer/exports/").json()
     export = listed["data"][0]
     assert listed["pagination"] == {"limit": 100, "offset": 0, "total": 1, "has_more": False}
@@ -772,7 +767,7 @@ def test_a_coco_zip_carries_polygon_masks(client: pictograph.Client, tmp_path: P
 def test_a_download_url_needs_no_key_and_expires(
     fake: FakePictograph, client: pictograph.Client
 ) -> None:
-    with _http(fake) as http:
+    with raw(fake) as http:
         answer = http.get(f"/api/v1/developer/exports/{EXPORT}/download?dataset={DATASET}")
         url = answer.json()["data"]["download_url"]
         assert url.startswith(fake.base_url + "/_storage/")
@@ -819,7 +814,7 @@ def test_a_signed_url_of_a_deleted_export_is_no_such_key(
 ) -> None:
     listed_url = client.exports.get(DATASET, EXPORT).download_url
     assert listed_url is not None
-    with _http(fake) as http:
+    with raw(fake) as http:
         answer = http.get(f"/api/v1/developer/exports/{EXPORT}/download?dataset={DATASET}")
         minted_url = answer.json()["data"]["download_url"]
     client.exports.delete(DATASET, EXPORT)
@@ -1161,7 +1156,7 @@ def test_an_export_read_late_ended_at_its_own_moment(
     ends = QUEUE_SECONDS + processing_seconds(ALL, include_images=False)
     assert done.status == "completed"
     assert done.expires_at == created.created_at + timedelta(seconds=ends + DOWNLOAD_TTL_SECONDS)
-    with _http(fake) as http:
+    with raw(fake) as http:
         wire = http.get(f"/api/v1/developer/exports/{done.id}").json()["data"]
     completed_at = datetime.fromisoformat(wire["completed_at"])
     assert completed_at == created.created_at + timedelta(seconds=ends)
@@ -1185,7 +1180,7 @@ def test_the_wire_and_the_manifest_echo_organize_by_split(
 ) -> None:
     for name, organized in (("split", True), ("flat", False)):
         export = client.exports.create(DATASET, name, organize_by_split=organized)
-        with _http(fake) as http:
+        with raw(fake) as http:
             wire = http.get(f"/api/v1/developer/exports/{export.id}").json()["data"]
         assert wire["organize_by_split"] is organized
         archive = _zip(client.exports.download(DATASET, name, tmp_path / f"{name}.zip"))
@@ -1194,7 +1189,7 @@ def test_the_wire_and_the_manifest_echo_organize_by_split(
 
 def test_a_create_without_a_format_makes_a_pictograph_export(fake: FakePictograph) -> None:
     # Every SDK release sends `format`; the route's default is the SDK's.
-    with _http(fake) as http:
+    with raw(fake) as http:
         answer = http.post(
             "/api/v1/developer/exports/", json={"dataset_name": DATASET, "name": "x"}
         )

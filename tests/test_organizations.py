@@ -16,6 +16,7 @@ from pictograph.exceptions import (
 
 from pictograph_testing import FakePictograph
 from pictograph_testing.catalog import INVITE_TTL_SECONDS, PLANS
+from tests.image_files import raw
 
 if TYPE_CHECKING:
     import pictograph
@@ -505,12 +506,8 @@ async def test_async_an_answered_invite_keeps_its_status_past_its_week(
 def test_an_invite_sent_without_a_role_is_a_members(
     fake: FakePictograph, client: pictograph.Client
 ) -> None:
-    import httpx
-
     # The SDK always sends a role; the API's default is for callers that leave it out.
-    with httpx.Client(
-        transport=fake.transport(), base_url=fake.base_url, headers={"X-API-Key": fake.api_key}
-    ) as http:
+    with raw(fake) as http:
         answer = http.post(
             "/api/v1/developer/organizations/invites", json={"email": "ada@example.com"}
         )

@@ -504,6 +504,19 @@ def _books(fake: FakePictograph, client: pictograph.Client) -> tuple[object, ...
 _JANUARY_31_23H = datetime.fromisoformat("2028-01-31T23:00:55+00:00")
 
 
+def _assert_reset_before_the_tick(
+    fake: FakePictograph, client: pictograph.Client, midnight_text: str
+) -> None:
+    """At that month start the reset is posted before the meter's tick there, the
+    period starts then, and the month's books add up."""
+    ledger, period_start, period_spend, spent = _books(fake, client)
+    midnight = datetime.fromisoformat(midnight_text)
+    at_midnight = [(op, amount > 0) for when, op, amount, _ in ledger if when == midnight]
+    assert at_midnight == [("monthly_reset", True), ("deployment_t4", False)]
+    assert period_start == midnight
+    assert period_spend == spent > 0
+
+
 def _metering_from_january_31(fake: FakePictograph) -> tuple[pictograph.Client, str]:
     """``fake``'s client, and the id of a t4 deployment of a model trained for it: started
     at :data:`_JANUARY_31_23H`, it is active at 23:10 and its five-minute meter ticks at
@@ -527,13 +540,7 @@ def test_a_meter_tick_at_midnight_counts_in_the_new_month_however_the_clock_move
         for _ in range(steps):
             fake.clock.advance(seconds=total / steps)
             client.credits.balance()
-        ledger, period_start, period_spend, spent = _books(fake, client)
-
-    midnight = datetime.fromisoformat("2028-02-01T00:00:00+00:00")
-    at_midnight = [(op, amount > 0) for when, op, amount, _ in ledger if when == midnight]
-    assert at_midnight == [("monthly_reset", True), ("deployment_t4", False)]
-    assert period_start == midnight
-    assert period_spend == spent > 0  # February's books add up
+        _assert_reset_before_the_tick(fake, client, "2028-02-01T00:00:00+00:00")
 
 
 def test_a_meter_tick_at_the_next_midnight_counts_in_its_month_too() -> None:
@@ -549,13 +556,7 @@ def test_a_meter_tick_at_the_next_midnight_counts_in_its_month_too() -> None:
             fake.clock.advance(datetime.fromisoformat(until) - fake.clock.now())
             client.credits.balance()
         assert client.deployments.get(deployment_id).status == "active"
-        ledger, period_start, period_spend, spent = _books(fake, client)
-
-    march = datetime.fromisoformat("2028-03-01T00:00:00+00:00")
-    at_midnight = [(op, amount > 0) for when, op, amount, _ in ledger if when == march]
-    assert at_midnight == [("monthly_reset", True), ("deployment_t4", False)]
-    assert period_start == march
-    assert period_spend == spent > 0  # March's books add up
+        _assert_reset_before_the_tick(fake, client, "2028-03-01T00:00:00+00:00")
 
 
 @pytest.mark.parametrize("elapsed_days", [None, 12, 70])

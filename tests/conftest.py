@@ -12,6 +12,7 @@ import importlib
 import os
 import uuid
 from collections.abc import AsyncIterator, Iterator
+from typing import TYPE_CHECKING
 
 import httpx
 import pictograph
@@ -20,6 +21,9 @@ from hypothesis import HealthCheck, settings
 
 from pictograph_testing import FakePictograph
 from pictograph_testing.transport import FakeTransport
+
+if TYPE_CHECKING:
+    from pictograph.models.training import TrainingRun
 
 # Examples build worlds and drive the real SDK: wall time per example varies with the
 # machine, so no deadline, and slow data generation is expected, not a defect.
@@ -52,6 +56,15 @@ collect_ignore = ["browser", "sdk_contract"]
 
 DATASET = "road-signs"
 EXPORT = "road-signs-20260512-120000"
+
+
+def create_past_the_cap(fake: FakePictograph, client: pictograph.Client) -> TrainingRun:
+    """Add a dataset of 2,000 labelled images and its export, and create (without
+    waiting) a default YOLOX run ``long`` on them: its plan, on an A10G, runs past the
+    two-hour service cap."""
+    fake.add_dataset("huge", images=2000, completed_images=2000)
+    fake.add_export("huge", "huge-v1")
+    return client.training.create("huge", "huge-v1", pipeline_type="yolox", name="long", wait=False)
 
 
 @pytest.fixture

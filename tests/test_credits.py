@@ -12,7 +12,7 @@ import pytest
 from pictograph.exceptions import ValidationError
 
 from pictograph_testing import FakePictograph
-from tests.conftest import DATASET, EXPORT
+from tests.conftest import DATASET, EXPORT, create_past_the_cap
 
 if TYPE_CHECKING:
     import httpx
@@ -704,10 +704,8 @@ def test_a_pre_charge_held_across_the_month_start_and_used_whole_comes_back_a_mo
     # A run created at 23:00 on May 31 runs into the two-hour cap in June: its pre-charge
     # was held across June 1 and, stopped at the cap, it used all of it (no refund entry
     # follows). That is June's spend, and July 1 gives it back.
-    fake.add_dataset("huge", images=2000, completed_images=2000)
-    fake.add_export("huge", "huge-v1")
     fake.clock.advance(JUNE_FIRST - timedelta(hours=1) - fake.clock.now())
-    run = client.training.create("huge", "huge-v1", pipeline_type="yolox", name="long", wait=False)
+    run = create_past_the_cap(fake, client)
     fake.clock.advance(timedelta(days=3))
     assert client.training.get(run_id=run.id).status == "failed"
     fake.clock.advance(timedelta(days=30))  # 2026-07-03

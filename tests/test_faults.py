@@ -24,7 +24,7 @@ from pictograph.exceptions import (
 from pictograph_testing import FakePictograph, FaultSpec, TeardownCheckFailed
 from pictograph_testing.catalog import GPU_TIERS, SERVICE_CAP_SECONDS
 from pictograph_testing.world.images import synthetic_image
-from tests.conftest import DATASET, EXPORT
+from tests.conftest import DATASET, EXPORT, create_past_the_cap
 
 if TYPE_CHECKING:
     from pathlib import Path
@@ -692,9 +692,7 @@ def test_a_failure_armed_for_an_epoch_past_the_service_cap_never_strikes(
 ) -> None:
     # The two-hour cap stops the run before its last epoch: that ends it, as it would
     # have without the fault, and the fault's epoch is never reached.
-    fake.add_dataset("huge", images=2000, completed_images=2000)
-    fake.add_export("huge", "huge-v1")
-    run = client.training.create("huge", "huge-v1", pipeline_type="yolox", name="long", wait=False)
+    run = create_past_the_cap(fake, client)
     fake.clock.advance(A10G_COLD_START + 60)
     assert run.total_epochs is not None
 
@@ -838,10 +836,8 @@ def test_a_failure_armed_before_a_run_for_an_epoch_past_the_service_cap_never_st
 ) -> None:
     # The run's plan is made when it gets its worker: the two-hour cap ends it first, and
     # the failure armed for it before it was created never strikes (nor waits for a run).
-    fake.add_dataset("huge", images=2000, completed_images=2000)
-    fake.add_export("huge", "huge-v1")
     fake.faults.fail_run("long", epoch=1000, reason="data_error", message="never seen")
-    run = client.training.create("huge", "huge-v1", pipeline_type="yolox", name="long", wait=False)
+    run = create_past_the_cap(fake, client)
     fake.clock.advance(A10G_COLD_START + SERVICE_CAP_SECONDS)
 
     failed = client.training.get(run_id=run.id)

@@ -13,6 +13,7 @@ from pictograph_testing.catalog import GPU_TIERS, SERVICE_CAP_SECONDS
 from pictograph_testing.demo import run_demo
 from pictograph_testing.picture.pytest_report import report_name
 from pictograph_testing.picture.view import dollars, picture_of
+from tests.conftest import create_past_the_cap
 from tests.picture_reading import DrawnPage
 
 if TYPE_CHECKING:
@@ -108,10 +109,7 @@ def test_a_run_cancelled_in_its_cold_start_is_drawn_on_its_worker() -> None:
 
 def test_a_run_past_the_service_cap_is_drawn_as_such() -> None:
     with FakePictograph() as fake:
-        fake.add_dataset("huge", images=2000, completed_images=2000)
-        fake.add_export("huge", "huge-v1")
-        client = fake.client()
-        client.training.create("huge", "huge-v1", pipeline_type="yolox", name="long", wait=False)
+        create_past_the_cap(fake, fake.client())
         fake.clock.advance(seconds=A10G_COLD_START + SERVICE_CAP_SECONDS + 1)
         (bar,) = picture_of(fake).bars
     assert (bar.status, bar.outcome) == ("failed", "service_cap")

@@ -27,7 +27,7 @@ from pictograph.exceptions import (
 
 from pictograph_testing import FakePictograph
 from pictograph_testing.catalog import GPU_TIERS, SERVICE_CAP_SECONDS, profile_named
-from tests.conftest import DATASET, EXPORT
+from tests.conftest import DATASET, EXPORT, create_past_the_cap
 
 if TYPE_CHECKING:
     from collections.abc import Iterator
@@ -1740,9 +1740,7 @@ def test_the_same_config_completes_on_an_a100(client: pictograph.Client) -> None
 def test_a_run_longer_than_two_hours_fails_at_the_service_cap(
     fake: FakePictograph, client: pictograph.Client
 ) -> None:
-    fake.add_dataset("huge", images=2000, completed_images=2000)
-    fake.add_export("huge", "huge-v1")
-    run = client.training.create("huge", "huge-v1", pipeline_type="yolox", name="long", wait=False)
+    run = create_past_the_cap(fake, client)
 
     fake.clock.advance(seconds=A10G_COLD_START + SERVICE_CAP_SECONDS - 1)
     assert client.training.get(run_id=run.id).status == "running"
@@ -1766,10 +1764,8 @@ def test_a_run_stopped_at_the_service_cap_used_its_whole_precharge(
 ) -> None:
     # The pre-charge never exceeds the two-hour cap, and a run stopped at the cap used all
     # of it: nothing is left to give back, so no refund entry (refunds are positive).
-    fake.add_dataset("huge", images=2000, completed_images=2000)
-    fake.add_export("huge", "huge-v1")
     before = fake.balance_micro_usd
-    run = client.training.create("huge", "huge-v1", pipeline_type="yolox", name="long", wait=False)
+    run = create_past_the_cap(fake, client)
     fake.clock.advance(seconds=A10G_COLD_START + SERVICE_CAP_SECONDS + 1)
     assert client.training.get(run_id=run.id).status == "failed"
 

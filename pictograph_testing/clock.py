@@ -317,11 +317,11 @@ def parse_timestamp(text: str) -> datetime:
 
     What Python 3.11's ``datetime.fromisoformat`` reads (fractions of any length, ``,``
     for ``.``, basic forms such as ``20261231T235959``, offsets as ``+0100``), on 3.10
-    too, and ``Z`` or ``z`` for UTC. A text without a zone gives a naive datetime (the
-    caller decides what it means); anything else raises ``ValueError``.
+    too, and ``Z`` or ``z`` for UTC. A text without a zone is UTC; anything else raises
+    ``ValueError``.
     """
     moment: datetime = _from_iso(text.replace("Z", "+00:00").replace("z", "+00:00"))
-    return moment
+    return moment if moment.tzinfo is not None else moment.replace(tzinfo=timezone.utc)
 
 
 def format_timestamp(moment: datetime) -> str:

@@ -15,7 +15,6 @@ import functools
 import random
 import types
 import typing
-from datetime import datetime, timezone
 from typing import TYPE_CHECKING, Any, Literal, get_args, get_origin
 
 from pictograph_testing.api import strict_json
@@ -55,6 +54,7 @@ from pictograph_testing.world.members import Invite, Member, check_invite_role, 
 
 if TYPE_CHECKING:
     from collections.abc import Iterable, Mapping
+    from datetime import datetime
 
 __all__ = ["MAX_SAFE_INTEGER", "check_document", "start_of"]
 
@@ -100,22 +100,18 @@ class _Problem(ValueError):
 
 def start_of(document: Mapping[str, Any]) -> datetime:
     """The instant a document's clock starts at (``clock.start``), checked."""
+    from pictograph_testing.clock import DEFAULT_START, parse_timestamp
+
     clock = document.get("clock") or {}
     text = clock.get("start") if isinstance(clock, dict) else None
     if text is None:
-        from pictograph_testing.clock import DEFAULT_START
-
         return DEFAULT_START
     if not isinstance(text, str):
         raise _Problem(f"clock.start must be an ISO-8601 timestamp, got {text!r}")
-    from pictograph_testing.clock import parse_timestamp
-
     try:
         moment = parse_timestamp(text)
     except ValueError:
         raise _Problem(f"clock.start must be an ISO-8601 timestamp, got {text!r}") from None
-    if moment.tzinfo is None:
-        moment = moment.replace(tzinfo=timezone.utc)
     if not EARLIEST_START <= moment < LATEST_INSTANT:
         raise _Problem(
             f"clock.start must be from {EARLIEST_START.date()} and before "

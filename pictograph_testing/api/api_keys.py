@@ -181,8 +181,6 @@ def _instant(call: Call, text: str) -> float:
     """An ISO 8601 date or date-time as a virtual second (no zone: UTC), or a 422."""
     try:
         moment = parse_timestamp(text.strip())
-        if moment.tzinfo is None:
-            moment = moment.replace(tzinfo=timezone.utc)
         # Years 1 and 9999 with a zone can fall outside what a datetime holds in UTC.
         moment = moment.astimezone(timezone.utc)
     except (ValueError, OverflowError):

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import gc
+import importlib
 import pathlib
 import random
 import sys
@@ -219,6 +220,28 @@ async def test_the_async_sdk_still_works_after_stop_start_cycles(before: Names) 
                 )
                 assert run.status == "completed"
         assert changed(before) == []
+
+
+def test_an_sdk_module_imported_again_is_coupled_by_the_next_fake(before: Names) -> None:
+    # The places to replace are kept from one fake to the next while the loaded modules
+    # are the same; a module imported again (importlib.reload, pytester) is a new object
+    # under the same name, with as many modules loaded.
+    package, name = "pictograph._http", "pictograph._http.retry"
+    with FakePictograph():
+        pass
+    original = sys.modules.pop(name)
+    try:
+        again = importlib.import_module(name)
+        assert again is not original
+        with FakePictograph() as fake:
+            assert vars(again)["time"] is not time  # the clock's stand-in, in the new one
+            vars(again)["time"].sleep(30)
+            assert fake.clock.monotonic() == 30
+        assert vars(again)["time"] is time
+    finally:
+        sys.modules[name] = original
+        sys.modules[package].retry = original  # importing set it to the new one
+    assert changed(before) == []
 
 
 def test_a_fake_hands_out_clients_without_leaving_the_sdk_patched(before: Names) -> None:

@@ -162,7 +162,10 @@ class ClockCoupling:
         # stand-in). Namespaces, not modules: installing per test pays no `vars()` calls.
         self._saved: list[tuple[dict[str, Any], str, ModuleType]] = []
         self._targets: list[tuple[dict[str, Any], str, ModuleType, ModuleType]] = []
-        self._scanned: tuple[tuple[str, ModuleType], ...] = ()
+        # The modules the places are in, by name: a new scan when any is not loaded as
+        # that same object (a checked tuple compare, no Python per module).
+        self._scanned_names: tuple[str, ...] = ()
+        self._scanned: tuple[ModuleType, ...] = ()
         self._scanned_modules = -1
 
     def install(self) -> None:
@@ -188,8 +191,8 @@ class ClockCoupling:
         """
         if len(sys.modules) != self._scanned_modules:
             return False
-        modules = sys.modules
-        return all(modules.get(name) is module for name, module in self._scanned)
+        # Modules compare by identity: equal tuples hold the very modules scanned.
+        return tuple(map(sys.modules.get, self._scanned_names)) == self._scanned
 
     def _scan(self) -> list[tuple[dict[str, Any], str, ModuleType, ModuleType]]:
         """Every (SDK module's namespace, attribute, real module, stand-in) to replace."""
@@ -205,7 +208,8 @@ class ClockCoupling:
                 if isinstance(value, ModuleType) and value in self._stand_ins:
                     targets.append((namespace, attribute, value, self._stand_ins[value]))
                     scanned[module_name] = module
-        self._scanned = tuple(scanned.items())
+        self._scanned_names = tuple(scanned)
+        self._scanned = tuple(scanned.values())
         return targets
 
     def couple_modules(self, names: Sequence[str]) -> list[tuple[ModuleType, str, object]]:

@@ -169,6 +169,16 @@ class FakeHostRoute(respx.Route):
         self._key = key
         self._resolve = resolve
 
+    # One route per host: respx's router compares a route it adds with each it holds,
+    # and a route's own comparison hashes its whole pattern (a few µs per fake started).
+    def __eq__(self, other: object) -> bool:
+        if isinstance(other, FakeHostRoute):
+            return self._key == other._key
+        return super().__eq__(other)
+
+    def __hash__(self) -> int:
+        return hash(self._key)
+
     def transport_for(self, request: httpx.Request) -> FakeTransport | None:
         """The fake transport that answers ``request``, or ``None`` if not this route's."""
         url = request.url

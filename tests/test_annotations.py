@@ -5,7 +5,6 @@ from __future__ import annotations
 import json
 from typing import TYPE_CHECKING, Any
 
-import httpx
 import pytest
 from pictograph import (
     BBoxAnnotation,
@@ -171,9 +170,7 @@ def test_save_of_a_name_that_is_not_a_class_is_422(
 @pytest.mark.parametrize("key", ["name", "id"])
 def test_a_name_or_id_that_is_not_text_is_refused_as_such(fake: FakePictograph, key: str) -> None:
     annotation = {"name": "yield", "type": "bbox", "bounding_box": BOX.model_dump(), key: 5}
-    with httpx.Client(
-        transport=fake.transport(), base_url=fake.base_url, headers={"X-API-Key": fake.api_key}
-    ) as http:
+    with raw(fake) as http:
         refused = http.post(
             f"{DEV}/annotations/{DATASET}/{IMAGE}", json={"annotations": [annotation]}
         )
@@ -224,6 +221,17 @@ BAD_ANNOTATIONS: list[tuple[str, dict[str, Any]]] = [
     ("no type", {"type": None, "bounding_box": {"x": 0, "y": 0, "w": 5, "h": 5}}),
     ("extra key", {"type": "bbox", "bounding_box": {"x": 0, "y": 0, "w": 5, "h": 5}, "label": 1}),
     ("confidence above 1", {"confidence": 1.5}),
+    ("no name", {"name": None}),
+    ("coordinate true", {"type": "keypoint", "keypoint": {"x": True, "y": 1}}),
+    ("instance true", {"type": "keypoint", "keypoint": {"x": 1, "y": 1}, "instance_id": True}),
+    (
+        "oriented width 0",
+        {
+            "type": "bbox",
+            "bounding_box": {"x": 0, "y": 0, "w": 5, "h": 5},
+            "oriented_box": {"cx": 2, "cy": 2, "w": 0, "h": 5},
+        },
+    ),
     ("blank id", {"id": "  "}),
     ("blank name", {"name": ""}),
     ("bad point", {"polygon": {"paths": [[{"x": 0}, {"x": 1, "y": 1}, {"x": 2, "y": 0}]]}}),
@@ -394,6 +402,25 @@ def test_bulk_save_saves_each_and_fails_unknown_images(client: pictograph.Client
     ]
     assert [f.image_id for f in result.failed] == [ghost]
     assert client.images.get(DATASET, images[1].id).annotation_count == 0
+
+
+def test_bulk_save_reads_an_image_id_in_any_case_with_spaces_around(
+    client: pictograph.Client,
+) -> None:
+    image = client.images.list(DATASET, limit=1)[0]
+    box = [BBoxAnnotation(name="yield", bounding_box=BOX)]
+    result = client.annotations.bulk_save({f" {image.id.upper()} ": box})
+    assert ([s.image_id for s in result.saved], result.failed) == ([image.id], [])
+    assert client.images.get(DATASET, image.id).annotation_count == 1
+
+
+async def test_async_bulk_save_reads_an_image_id_in_any_case(
+    aclient: pictograph.AsyncClient,
+) -> None:
+    image = (await aclient.images.list(DATASET, limit=1))[0]
+    box = [BBoxAnnotation(name="yield", bounding_box=BOX)]
+    result = await aclient.annotations.bulk_save({image.id.upper(): box})
+    assert [s.image_id for s in result.saved] == [image.id]
 
 
 def test_bulk_save_fails_an_image_whose_labels_are_not_its_classes(
@@ -667,3 +694,208 @@ async def test_synthetic_keypoints_are_instances_of_their_own(
         assert all(isinstance(a, KeypointAnnotation) for a in points)
         ids = [a.instance_id for a in points]
         assert ids == list(range(1, len(points) + 1))
+
+
+# ── rules a mutation run of the annotation checks and class edits found untested ──
+
+
+def test_a_label_naming_a_class_of_a_dataset_with_none_says_so(client: pictograph.Client) -> None:
+    client.datasets.update(DATASET, classes=[])
+    with pytest.raises(ValidationError) as refused:
+        client.annotations.save(DATASET, IMAGE, [BBoxAnnotation(name="yield", bounding_box=BOX)])
+    assert f"'yield' is not a class of dataset '{DATASET}' (classes: none yet)" in str(
+        refused.value
+    )
+
+
+def test_a_refusal_names_five_problems_and_counts_the_rest(fake: FakePictograph) -> None:
+    box = BOX.model_dump()
+    annotations = [
+        {"name": "yield", "type": "bbox", "bounding_box": box, "confidence": 2} for _ in range(6)
+    ]
+    with raw(fake) as http:
+        refused = http.post(
+            f"{DEV}/annotations/{DATASET}/{IMAGE}", json={"annotations": annotations}
+        ).json()["error"]
+    assert len(refused["details"]["errors"]) == 6
+    assert refused["message"].count("Input should be between 0 and 1") == 5
+    assert refused["message"].endswith("(and 1 more)")
+
+
+def test_what_a_save_may_leave_out_reads_back_as_the_api_fills_it(
+    fake: FakePictograph, client: pictograph.Client
+) -> None:
+    # Whole numbers read back as numbers with a fraction, an oriented box without an
+    # angle as one at 0, a polyline straight up and down gets a box 1 pixel wide, and a
+    # confidence of 0 is a confidence.
+    saved = [
+        {
+            "name": "yield",
+            "type": "bbox",
+            "bounding_box": {"x": 10, "y": 20, "w": 30, "h": 40},
+            "oriented_box": {"cx": 25, "cy": 40, "w": 30, "h": 40},
+            "confidence": 0,
+            "created_by": "labeller",
+        },
+        {
+            "name": "yield",
+            "type": "polyline",
+            "polyline": {"path": [{"x": 5, "y": 0}, {"x": 5, "y": 7}]},
+        },
+    ]
+    with raw(fake) as http:
+        assert http.post(
+            f"{DEV}/annotations/{DATASET}/{IMAGE}", json={"annotations": saved}
+        ).is_success
+        box, line = http.get(f"{DEV}/annotations/{DATASET}/{IMAGE}").json()["annotations"]
+    assert box["bounding_box"] == {"x": 10.0, "y": 20.0, "w": 30.0, "h": 40.0}
+    assert all(isinstance(v, float) for v in box["bounding_box"].values())
+    assert box["oriented_box"] == {"cx": 25.0, "cy": 40.0, "w": 30.0, "h": 40.0, "angle": 0.0}
+    assert (box["confidence"], box["created_by"]) == (0.0, "labeller")
+    assert line["bounding_box"] == {"x": 5.0, "y": 0.0, "w": 1.0, "h": 7.0}
+    bbox, _ = client.annotations.get(DATASET, IMAGE)
+    assert isinstance(bbox, BBoxAnnotation)
+    assert (bbox.confidence, bbox.created_by) == (0.0, "labeller")
+
+
+async def test_async_an_oriented_box_at_angle_0_with_confidence_0_is_kept(
+    aclient: pictograph.AsyncClient,
+) -> None:
+    annotation = BBoxAnnotation(
+        name="yield",
+        bounding_box=BOX,
+        oriented_box=OrientedBoxGeometry(cx=25, cy=40, w=30, h=40, angle=0),
+        confidence=0.0,
+        created_by="tester",
+    )
+    await aclient.annotations.save(DATASET, IMAGE, [annotation])
+    (kept,) = await aclient.annotations.get(DATASET, IMAGE)
+    assert isinstance(kept, BBoxAnnotation)
+    assert kept.oriented_box is not None
+    assert (kept.oriented_box.angle, kept.confidence, kept.created_by) == (0.0, 0.0, "tester")
+
+
+def test_class_edits_count_images_and_labels_apart(client: pictograph.Client) -> None:
+    # IMAGE holds two `yield` labels and no `stop_sign`: 20 images, 21 labels renamed;
+    # a class deleted with its labels counts the 19 images that lost one.
+    two = [BBoxAnnotation(name="yield", bounding_box=BOX) for _ in range(2)]
+    client.annotations.save(DATASET, IMAGE, two)
+    renamed = client.annotations.rename_class(DATASET, "yield", "give_way")
+    assert (renamed.images_updated, renamed.annotations_updated) == (20, 21)
+    gone = client.annotations.delete_class(DATASET, "stop_sign", delete_annotations=True)
+    assert (gone.images_updated, gone.annotations_removed) == (19, 19)
+
+
+@pytest.mark.parametrize(
+    ("new_name", "kept"), [("c" * 120, True), ("c" * 121, False), ("   ", False)]
+)
+def test_a_class_is_renamed_to_a_name_of_1_to_120_characters(
+    fake: FakePictograph, client: pictograph.Client, new_name: str, kept: bool
+) -> None:
+    if kept:
+        assert client.annotations.rename_class(DATASET, "yield", new_name).config_updated
+        return
+    before = world_state(fake)
+    with pytest.raises(ValidationError, match="1 to 120 characters"):
+        client.annotations.rename_class(DATASET, "yield", new_name)
+    assert world_state(fake) == before
+
+
+def test_a_class_is_not_renamed_to_its_own_name(
+    fake: FakePictograph, client: pictograph.Client
+) -> None:
+    before = world_state(fake)
+    with pytest.raises(ValidationError, match="current name"):
+        client.annotations.rename_class(DATASET, "yield", "yield")
+    assert world_state(fake) == before
+
+
+def test_a_class_left_only_on_labels_is_renamed_merged_and_deleted_there(
+    fake: FakePictograph, client: pictograph.Client
+) -> None:
+    # Off the ontology, a class lives on its labels: a rename or a merge reaches them
+    # (the ontology and the dataset's `updated_at` untouched); a delete that keeps the
+    # labels has nothing to delete.
+    client.annotations.delete_class(DATASET, "yield")
+    stamped = client.datasets.get(DATASET).updated_at
+    fake.clock.advance(minutes=5)
+    renamed = client.annotations.rename_class(DATASET, "yield", "give_way")
+    assert (renamed.config_updated, renamed.annotations_updated) == (False, 20)
+    assert client.datasets.get(DATASET).updated_at == stamped
+    with pytest.raises(NotFoundError):
+        client.annotations.delete_class(DATASET, "give_way")
+    merged = client.annotations.merge_class(DATASET, "give_way", "stop_sign")
+    assert (merged.config_updated, merged.annotations_updated) == (False, 20)
+    assert [c.name for c in client.datasets.get(DATASET).classes] == ["stop_sign"]
+
+
+async def test_async_a_class_left_only_on_labels_is_renamed_there(
+    aclient: pictograph.AsyncClient,
+) -> None:
+    await aclient.annotations.delete_class(DATASET, "yield")
+    renamed = await aclient.annotations.rename_class(DATASET, "yield", "give_way")
+    assert (renamed.config_updated, renamed.annotations_updated) == (False, 20)
+    with pytest.raises(NotFoundError):
+        await aclient.annotations.delete_class(DATASET, "give_way")
+
+
+@pytest.mark.parametrize("edit", ["merge", "delete"])
+def test_a_merge_or_delete_moves_the_datasets_updated_at(
+    fake: FakePictograph, client: pictograph.Client, edit: str
+) -> None:
+    fake.clock.advance(minutes=5)
+    if edit == "merge":
+        client.annotations.merge_class(DATASET, "yield", "stop_sign")
+    else:
+        client.annotations.delete_class(DATASET, "yield")
+    assert client.datasets.get(DATASET).updated_at == fake.clock.now()
+
+
+def test_class_edits_reach_the_labels_of_archived_images(client: pictograph.Client) -> None:
+    # An archived image comes back with its labels: they follow every class edit.
+    client.images.delete(DATASET, IMAGE)
+    renamed = client.annotations.rename_class(DATASET, "yield", "give_way")
+    assert renamed.images_updated == 20
+    assert {a.name for a in client.annotations.get(DATASET, IMAGE)} == {"stop_sign", "give_way"}
+    gone = client.annotations.delete_class(DATASET, "give_way", delete_annotations=True)
+    assert gone.images_updated == 20
+    assert {a.name for a in client.annotations.get(DATASET, IMAGE)} == {"stop_sign"}
+
+
+def test_a_class_only_archived_images_are_labelled_with_is_still_found(
+    fake: FakePictograph, client: pictograph.Client
+) -> None:
+    fake.add_dataset("shelved", images=2, classes=["a", "b"])
+    client.annotations.delete_class("shelved", "b")  # off the ontology, on the labels
+    for image in client.images.list("shelved"):
+        client.images.delete("shelved", image.filename)
+    assert client.annotations.rename_class("shelved", "b", "c").annotations_updated == 2
+
+
+def test_a_class_deleted_by_type_keeps_its_labels_of_other_types(
+    fake: FakePictograph, client: pictograph.Client
+) -> None:
+    fake.add_dataset("shapes", images=3, classes=["car"], annotation_types=("bbox", "polygon"))
+    gone = client.annotations.delete_class(
+        "shapes", "car", class_type="polygon", delete_annotations=True
+    )
+    assert (gone.images_updated, gone.annotations_removed) == (3, 6)
+    image = client.images.list("shapes")[0]
+    assert [a.type for a in client.annotations.get("shapes", image.id)] == ["bbox", "bbox"]
+
+
+def test_a_save_reports_the_status_the_image_keeps(client: pictograph.Client) -> None:
+    complete = client.images.list(DATASET, status="complete")[0]
+    result = client.annotations.save(DATASET, complete.filename, [])
+    assert (result.new_count, result.status) == (0, "complete")
+
+
+def test_an_image_called_file_is_looked_up_in_the_dataset_its_id_names(
+    fake: FakePictograph, client: pictograph.Client
+) -> None:
+    # `annotations/{id}/file` is also the annotation file of an image by its id: a
+    # dataset's id there names the dataset, and the image `file` in it is looked for.
+    dataset = fake.add_dataset("signs", images=2)
+    with pytest.raises(NotFoundError) as missing:
+        client.annotations.get(dataset.id, "file")
+    assert missing.value.message == "Image 'file' not found in dataset 'signs'"

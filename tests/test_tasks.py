@@ -114,6 +114,19 @@ def test_emptying_an_image_is_its_last_save(
     assert (ann_share.images_worked, ann_share.images_completed) == (1, 0)
 
 
+def test_a_bulk_save_credits_its_saver_as_a_save_does(
+    fake: FakePictograph, client: pictograph.Client
+) -> None:
+    image = client.images.list(DATASET, status="complete")[0]
+    ann = fake.add_member("ann@example.com", "annotator", full_name="Ann Lee")
+    task = fake.add_task(DATASET, assignees=[ann], images=[image.filename])
+    with fake.client(api_key=fake.add_api_key("member", member=ann)) as sdk:
+        boxes = [BBoxAnnotation(id=f"b{n}", name="stop_sign", bounding_box=BOX) for n in range(3)]
+        sdk.annotations.bulk_save({image.id: boxes})
+    share = next(c for c in client.tasks.contributions(task.id).contributors if c.is_assignee)
+    assert (share.images_worked, share.images_completed, share.annotations_added) == (1, 1, 3)
+
+
 def test_work_on_an_image_deleted_since_stays_credited_as_time_does(
     fake: FakePictograph, client: pictograph.Client
 ) -> None:

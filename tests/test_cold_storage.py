@@ -4,6 +4,8 @@
 from __future__ import annotations
 
 import asyncio
+import math
+from datetime import timedelta
 from typing import TYPE_CHECKING, Any
 
 import httpx
@@ -18,6 +20,7 @@ from pictograph.models.annotation import BBoxAnnotation, BoundingBox
 from pictograph.models.dataset import DatasetStorageStatus, DatasetStorageTransition
 
 from pictograph_testing import FakePictograph
+from pictograph_testing.catalog import COLD_STORAGE
 from pictograph_testing.world.cold_storage import (
     FREEZE_SECONDS,
     RESTORE_SECONDS,
@@ -627,3 +630,236 @@ def test_cold_copies_of_warm_images_are_not_discounted(
     client.datasets.wait_for_storage("archive")
     cold = client.connectors.check_limits(total_images=0, estimated_size_bytes=0)
     assert cold.current_images == warm.current_images
+
+
+# ── rules a mutation run of the cold-storage service found untested ──
+
+DAY = 86_400.0
+ARCHIVE = 2_000
+"""Images of the dataset the tariff tests freeze: enough bytes for whole µUSD lines."""
+
+
+def _frozen_archive(fake: FakePictograph, client: pictograph.Client) -> None:
+    """Freeze a dataset of ARCHIVE images, the clock left at the instant it turns cold."""
+    fake.add_dataset("archive", images=ARCHIVE, completed_images=ARCHIVE)
+    client.datasets.freeze("archive")
+    fake.clock.advance(FREEZE_SECONDS + SECONDS_PER_IMAGE * ARCHIVE)
+
+
+def _marked_up(micro_usd: float) -> int:
+    """A tariff line as the quote writes it: marked up, rounded half up to whole µUSD."""
+    return math.floor(micro_usd * COLD_STORAGE.markup + 0.5)
+
+
+def test_a_freeze_takes_its_time_per_image_to_the_second(
+    fake: FakePictograph, client: pictograph.Client
+) -> None:
+    fake.add_dataset("archive", images=ARCHIVE, completed_images=ARCHIVE)
+    stamped = client.datasets.get("archive").updated_at
+    fake.clock.advance(60)
+    client.datasets.freeze("archive")
+    # The move starting is a change to the dataset.
+    assert client.datasets.get("archive").updated_at == fake.clock.now() != stamped
+    fake.clock.advance(FREEZE_SECONDS + SECONDS_PER_IMAGE * ARCHIVE - 1)
+    assert client.datasets.storage_status("archive").storage_state == "freezing"
+    fake.clock.advance(1)
+    status = client.datasets.storage_status("archive")
+    assert (status.storage_class, status.storage_state) == ("coldline", "idle")
+
+
+def test_the_restore_quote_follows_the_tariff_line_by_line(
+    fake: FakePictograph, client: pictograph.Client
+) -> None:
+    # Each line is a rate of COLD_STORAGE for the cold gigabytes (early deletion: the
+    # cold rate for the months of 30 days left of the 90-day minimum), marked up.
+    _frozen_archive(fake, client)
+    days = 12.3456
+    fake.clock.advance(days * DAY)
+    estimate = client.datasets.storage_status("archive").restore_estimate
+    assert estimate is not None
+    tariff = COLD_STORAGE
+    gigabytes = estimate.cold_bytes / 1_000_000_000
+    assert estimate.cold_bytes == client.datasets.get("archive").total_size
+    assert (estimate.days_in_cold, estimate.min_storage_days) == (12.35, 90.0)
+    assert estimate.retrieval_micro_usd == _marked_up(gigabytes * tariff.retrieval_micro_usd_per_gb)
+    saved = tariff.standard_micro_usd_per_gb_month - tariff.cold_micro_usd_per_gb_month
+    assert estimate.monthly_savings_micro_usd == _marked_up(gigabytes * saved)
+    months_left = (tariff.min_storage_days - days) / 30
+    assert estimate.early_delete_micro_usd == _marked_up(
+        gigabytes * tariff.cold_micro_usd_per_gb_month * months_left
+    )
+    assert estimate.operations_micro_usd == _marked_up(ARCHIVE * 5) == 12_000
+    # Past the 90 days, nothing is left to pay for early deletion.
+    fake.clock.advance(80 * DAY)
+    later = client.datasets.storage_status("archive").restore_estimate
+    assert later is not None
+    assert (later.days_in_cold, later.early_delete_micro_usd) == (92.35, 0)
+    assert later.total_micro_usd == later.retrieval_micro_usd + later.operations_micro_usd
+
+
+def test_a_restoring_dataset_refuses_what_needs_its_files_until_it_ends(
+    fake: FakePictograph, client: pictograph.Client
+) -> None:
+    frozen(fake, client)
+    client.datasets.restore(DATASET)
+    with pytest.raises(ConflictError) as export:
+        client.exports.create(DATASET, "while-restoring")
+    assert export.value.code == "dataset_cold"
+    assert f"'{DATASET}' is being restored from cold storage, and an export needs" in str(
+        export.value
+    )
+    assert f"wait for the restore (datasets.wait_for_storage('{DATASET}'))" in str(export.value)
+    client.datasets.wait_for_storage(DATASET)
+    assert client.exports.create(DATASET, "after", wait=True).status == "completed"
+
+
+def test_a_balance_of_exactly_the_quote_restores() -> None:
+    with FakePictograph(seed=1, balance_usd=0) as fake:
+        fake.add_dataset(DATASET, images=IMAGES, completed_images=IMAGES)
+        client = fake.client(max_retries=0)
+        frozen(fake, client)
+        quote = client.datasets.storage_status(DATASET).restore_estimate
+        assert quote is not None
+        fake.top_up(quote.total_micro_usd / 1_000_000)
+        assert client.datasets.restore(DATASET).quoted_micro_usd == quote.total_micro_usd
+        client.datasets.wait_for_storage(DATASET)
+        assert fake.balance_micro_usd == 0
+
+
+def test_only_the_organizations_own_live_restores_hold_its_balance() -> None:
+    # Another organization's restore under way, or one of a dataset deleted since,
+    # promises nothing of this balance.
+    with FakePictograph(seed=1, balance_usd=0) as fake:
+        other = fake.add_organization()
+        for name in ("a", "b"):
+            fake.add_dataset(name, images=IMAGES, completed_images=IMAGES)
+        fake.add_dataset("theirs", images=IMAGES, completed_images=IMAGES, organization=other)
+        client = fake.client(max_retries=0)
+        theirs = other.client(max_retries=0)
+        for sdk, name in ((client, "a"), (client, "b"), (theirs, "theirs")):
+            sdk.datasets.freeze(name)
+            sdk.datasets.wait_for_storage(name)
+        quotes = {}
+        for sdk, name in ((client, "a"), (client, "b"), (theirs, "theirs")):
+            estimate = sdk.datasets.storage_status(name).restore_estimate
+            assert estimate is not None
+            quotes[name] = estimate.total_micro_usd
+        fake.top_up(quotes["a"] / 1_000_000)
+        other.top_up(quotes["theirs"] / 1_000_000)
+        client.datasets.restore("a")
+        assert theirs.datasets.restore("theirs").quoted_micro_usd == quotes["theirs"]
+        client.datasets.delete("a")  # its restore will charge nothing now
+        fake.top_up(quotes["b"] / 1_000_000 - quotes["a"] / 1_000_000 + 1e-6)
+        assert client.datasets.restore("b").quoted_micro_usd == quotes["b"]
+
+
+def test_a_restore_refused_past_promised_credit_reports_nothing_left() -> None:
+    # A training run's pre-charge does not count the restores under way: spent below
+    # what a restore holds, the balance leaves the next restore nothing, never a debt.
+    with FakePictograph(seed=1, balance_usd=0) as fake:
+        for name in ("a", "b"):
+            fake.add_dataset(name, images=IMAGES, completed_images=IMAGES)
+        fake.add_dataset("warm", images=IMAGES, completed_images=IMAGES)
+        fake.add_export("warm", "v1")
+        client = fake.client(max_retries=0)
+        for name in ("a", "b"):
+            client.datasets.freeze(name)
+            client.datasets.wait_for_storage(name)
+        estimate = client.datasets.storage_status("a").restore_estimate
+        assert estimate is not None
+        quote = client.training.quote("warm", "v1", pipeline_type="yolox")
+        precharge = quote.balance.required_to_start_micro_usd
+        fake.top_up((estimate.total_micro_usd + precharge - 1) / 1_000_000)
+        client.datasets.restore("a")
+        client.training.create("warm", "v1", pipeline_type="yolox", name="r", wait=False)
+        assert fake.balance_micro_usd == estimate.total_micro_usd - 1
+        with pytest.raises(PaymentRequiredError) as refused:
+            client.datasets.restore("b")
+        assert "has $0.00 once the restores under way are paid" in str(refused.value)
+        assert refused.value.credits_remaining == 0
+
+
+def test_a_short_move_ends_on_time_whatever_starts_after_it(
+    fake: FakePictograph, client: pictograph.Client
+) -> None:
+    fake.add_dataset("long", images=ARCHIVE)
+    fake.add_dataset("short", images=1)
+    client.datasets.freeze("short")
+    client.datasets.freeze("long")
+    fake.clock.advance(FREEZE_SECONDS + SECONDS_PER_IMAGE)
+    assert client.datasets.storage_status("short").storage_class == "coldline"
+    assert client.datasets.storage_status("long").storage_state == "freezing"
+
+
+def test_restores_ending_in_one_catch_up_are_charged_in_the_order_they_end() -> None:
+    with FakePictograph(seed=1) as fake:
+        fake.add_dataset("bigger", images=IMAGES * 2)
+        fake.add_dataset("smaller", images=IMAGES)
+        client = fake.client(max_retries=0)
+        for name in ("bigger", "smaller"):
+            client.datasets.freeze(name)
+            client.datasets.wait_for_storage(name)
+        for name in ("bigger", "smaller"):  # at one instant: the smaller ends first
+            client.datasets.restore(name)
+        fake.clock.advance(RESTORE_SECONDS + SECONDS_PER_IMAGE * IMAGES * 2)
+        charged = [e for e in fake.ledger if e.operation == "dataset_restore"]
+        assert [e.description for e in charged] == [
+            "Restore of dataset 'smaller' from cold storage",
+            "Restore of dataset 'bigger' from cold storage",
+        ]
+        assert charged[0].created_at < charged[1].created_at
+
+
+def test_a_move_read_long_after_it_ended_is_dated_when_it_ended(
+    fake: FakePictograph, client: pictograph.Client
+) -> None:
+    started = fake.clock.now()
+    client.datasets.freeze(DATASET)
+    fake.clock.advance(DAY)  # nothing reads the dataset until a day later
+    ended = started + timedelta(seconds=FROZEN_AFTER)
+    assert client.datasets.storage_status(DATASET).cold_since == ended
+    assert client.datasets.get(DATASET).updated_at == ended
+
+
+def test_restoring_an_empty_dataset_is_free_and_posts_nothing(
+    fake: FakePictograph, client: pictograph.Client
+) -> None:
+    fake.add_dataset("empty")
+    client.datasets.freeze("empty")
+    client.datasets.wait_for_storage("empty")
+    estimate = client.datasets.storage_status("empty").restore_estimate
+    assert estimate is not None
+    assert estimate.total_micro_usd == 0
+    entries = len(fake.ledger)
+    assert client.datasets.restore("empty").quoted_micro_usd == 0
+    assert client.datasets.wait_for_storage("empty").storage_class == "standard"
+    assert len(fake.ledger) == entries
+
+
+def test_a_snapshot_after_a_restore_holds_no_quote(
+    fake: FakePictograph, client: pictograph.Client
+) -> None:
+    frozen(fake, client)
+    client.datasets.restore(DATASET)
+    client.datasets.wait_for_storage(DATASET)
+    (dataset,) = [d for d in fake.snapshot()["datasets"] if d["name"] == DATASET]
+    assert (dataset["storage_state"], dataset["restore_quote"]) == ("idle", None)
+
+
+def test_a_scenarios_cold_since_ahead_of_the_clock_counts_no_days_yet() -> None:
+    # Frozen "tomorrow" by hand: no days in cold storage yet, never a negative count.
+    document = {
+        "schema_version": 1,
+        "datasets": [
+            {
+                "name": DATASET,
+                "storage_class": "coldline",
+                "cold_since": DAY,
+                "synthetic_images": {"count": 2},
+            }
+        ],
+    }
+    with FakePictograph(scenario=document) as fake:
+        estimate = fake.client(max_retries=0).datasets.storage_status(DATASET).restore_estimate
+        assert estimate is not None
+        assert estimate.days_in_cold == 0.0

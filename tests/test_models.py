@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import struct
+from datetime import timedelta
 from typing import TYPE_CHECKING, Any
 
 import httpx
@@ -12,6 +13,7 @@ from pictograph.exceptions import ConflictError, ForbiddenError, NotFoundError, 
 
 from pictograph_testing import FakePictograph
 from tests.conftest import DATASET, EXPORT
+from tests.image_files import raw
 
 if TYPE_CHECKING:
     from collections.abc import Iterator
@@ -148,6 +150,15 @@ def test_iter_pages_through_every_model(client: pictograph.Client) -> None:
     assert client.models.iter(status="failed").first() is None
 
 
+def test_a_page_holds_at_most_100_models(client: pictograph.Client) -> None:
+    for n in range(101):
+        _train(client, f"m{n}")
+
+    assert len(client.models.list(limit=500)) == 100
+    assert [m.name for m in client.models.list(limit=500, offset=100)] == ["m0"]
+    assert len(client.models.iter(page_size=100).all()) == 101
+
+
 async def test_async_list_and_iter(aclient: pictograph.AsyncClient) -> None:
     for name in ("a1", "a2", "a3"):
         await aclient.training.create(DATASET, EXPORT, pipeline_type="yolox", name=name)
@@ -160,6 +171,32 @@ async def test_async_list_and_iter(aclient: pictograph.AsyncClient) -> None:
     assert [m.name for m in await aclient.models.list(name="a2")] == ["a2"]
     with pytest.raises(ValidationError):
         await aclient.models.list(model_type="bogus")
+
+
+def test_a_name_filter_with_other_filters_needs_them_all(
+    fake: FakePictograph, client: pictograph.Client
+) -> None:
+    fake.add_dataset("fields", images=2, completed_images=2)
+    _train(client, "boxes-1")
+
+    def names(**filters: Any) -> list[str]:
+        return [m.name for m in client.models.list(name="boxes-1", **filters)]
+
+    assert names(dataset_name=DATASET) == ["boxes-1"]
+    assert names(dataset_name="fields") == []  # named so, but of another dataset
+    assert names(dataset_name="fields", status="ready") == []
+    assert names(model_type="semantic_segmentation") == []
+    assert names(status="archived") == []
+
+
+async def test_a_name_filter_with_another_dataset_finds_nothing_async(
+    fake: FakePictograph, aclient: pictograph.AsyncClient
+) -> None:
+    fake.add_dataset("fields", images=2, completed_images=2)
+    await aclient.training.create(DATASET, EXPORT, pipeline_type="yolox", name="a1")
+
+    assert await aclient.models.list(name="a1", dataset_name="fields") == []
+    assert [m.name for m in await aclient.models.list(name="a1", dataset_name=DATASET)] == ["a1"]
 
 
 # ── get ──
@@ -266,6 +303,16 @@ def test_a_suffix_freed_by_a_delete_or_rename_is_given_again(client: pictograph.
     assert again == ["same (2)", "same (3)", "same (5)"]
 
 
+def test_a_suffix_freed_by_a_rename_alone_is_given_again(client: pictograph.Client) -> None:
+    ids = [_train(client, "same") for _ in range(3)]
+    client.models.update("same (2)", new_name="other")  # frees "same (2)", nothing else
+
+    again = client.models.get(model_id=_train(client, "same"))
+
+    assert again.name == "same (2)"
+    assert [client.models.get(model_id=i).name for i in ids] == ["same", "other", "same (3)"]
+
+
 LONGEST = "Road signs, dashcam, winter " * 3 + "x" * 16
 """A name of exactly the 100 characters the API takes."""
 
@@ -354,6 +401,27 @@ def test_update_by_model_id_changes_only_what_is_sent(
     assert client.models.update("m1", visibility="private").visibility == "private"
 
 
+def test_the_wire_model_carries_its_dataset_card_and_current_version(
+    fake: FakePictograph, client: pictograph.Client, retrained: Model
+) -> None:
+    """Keys the SDK's `Model` leaves out, on the wire for other readers; Explore reads the
+    license."""
+    v1 = client.models.versions("m1").versions[1]
+    client.models.set_current_version("m1", version_id=v1.version_id)
+    client.models.update("m1", readme="# Road signs", license_id="mit")
+    client.models.update("m1", description="Finds stop signs.", visibility="public")
+
+    with raw(fake) as http:
+        sent = http.get(f"/api/v1/developer/models/{retrained.id}").json()["data"]
+    (listed,) = client.explore.models()
+
+    dataset = client.datasets.get(DATASET)
+    assert (sent["dataset_id"], sent["dataset_name"]) == (dataset.id, DATASET)
+    assert sent["current_version_id"] == v1.version_id
+    assert (sent["readme"], sent["license_id"]) == ("# Road signs", "mit")
+    assert (listed.id, listed.license_id) == (retrained.id, "mit")
+
+
 def test_rename_to_a_taken_name_is_a_400(client: pictograph.Client, model: Model) -> None:
     # The SDK documents this refusal as a 400 (`models.update`), not a conflict.
     _train(client, "m2")
@@ -391,6 +459,22 @@ def test_a_member_can_rename_but_not_publish(
     assert client.models.get(model_id=model.id).visibility == "private"
 
 
+def test_a_null_name_is_refused_and_a_null_visibility_changes_nothing(
+    fake: FakePictograph, model: Model
+) -> None:
+    """Bodies the SDK never sends (it leaves out what is not given), as other clients may."""
+    path = f"/api/v1/developer/models/{model.id}"
+    with raw(fake) as http:
+        unnamed = http.patch(path, json={"name": None})
+    with raw(fake, fake.add_api_key("member")) as http:
+        described = http.patch(path, json={"visibility": None, "description": "Signs."})
+
+    assert unnamed.status_code == 422
+    assert described.status_code == 200
+    sent = described.json()["data"]
+    assert (sent["name"], sent["visibility"], sent["description"]) == ("m1", "private", "Signs.")
+
+
 async def test_async_update(fake: FakePictograph, aclient: pictograph.AsyncClient) -> None:
     run = await aclient.training.create(DATASET, EXPORT, pipeline_type="yolox", name="a1")
     await aclient.training.create(DATASET, EXPORT, pipeline_type="yolox", name="a2")
@@ -425,6 +509,14 @@ def test_delete_by_model_id(client: pictograph.Client, model: Model) -> None:
     client.models.delete(model_id=model.id)
 
     assert [m.id for m in client.models.list()] == [keep]
+
+
+def test_a_delete_answers_what_it_deleted(fake: FakePictograph, model: Model) -> None:
+    # The SDK reads nothing of it; the wire spec's tests do.
+    with raw(fake) as http:
+        answer = http.delete(f"/api/v1/developer/models/{model.id}").json()
+
+    assert answer["data"] == {"id": model.id, "name": "m1", "deleted": True}
 
 
 def test_a_member_cannot_delete(
@@ -541,6 +633,39 @@ def test_retraining_adds_a_version_that_becomes_current(
     assert [m.id for m in client.models.list()] == [model.id]  # still one model
 
 
+def test_retraining_moves_the_models_updated_at_to_the_new_versions_end(
+    fake: FakePictograph, client: pictograph.Client, model: Model
+) -> None:
+    fake.clock.advance(hours=1)
+
+    run = client.training.create(
+        DATASET, EXPORT, pipeline_type="yolox", name="m1-v2", version_of_model_id=model.id
+    )
+    retrained = client.models.get(model_id=model.id)
+
+    assert run.completed_at is not None
+    assert retrained.updated_at == run.completed_at > model.updated_at
+    assert retrained.created_at == model.created_at
+    newest, oldest = client.models.versions("m1").versions
+    assert (newest.created_at, oldest.created_at) == (run.completed_at, model.created_at)
+
+
+async def test_retraining_moves_updated_at_async(
+    fake: FakePictograph, aclient: pictograph.AsyncClient
+) -> None:
+    first = await aclient.training.create(DATASET, EXPORT, pipeline_type="yolox", name="a1")
+    assert first.model_id is not None
+    before = await aclient.models.get(model_id=first.model_id)
+    fake.clock.advance(hours=1)
+
+    run = await aclient.training.create(
+        DATASET, EXPORT, pipeline_type="yolox", name="a1-v2", version_of_model_id=first.model_id
+    )
+
+    assert run.completed_at is not None
+    assert (await aclient.models.get("a1")).updated_at == run.completed_at > before.updated_at
+
+
 def test_a_pin_survives_retraining_until_removed(
     client: pictograph.Client, model: Model, retrained: Model
 ) -> None:
@@ -549,6 +674,7 @@ def test_a_pin_survives_retraining_until_removed(
     pinned = client.models.set_current_version("m1", version_id=v1.version_id)
 
     assert pinned.pinned_version_id == pinned.current_version_id == v1.version_id
+    assert client.models.files("m1").pinned_version_id == v1.version_id
     assert pinned.latest_version_id == v2.version_id
     assert [v.is_current for v in pinned.versions] == [False, True]
     assert client.models.get("m1").version == "1.0.0"
@@ -564,6 +690,78 @@ def test_a_pin_survives_retraining_until_removed(
     assert unpinned.pinned_version_id is None
     assert unpinned.current_version_id == after_retrain.latest_version_id
     assert client.models.get("m1").version == "3.0.0"
+
+
+def test_a_pin_or_unpin_moves_updated_at(
+    fake: FakePictograph, client: pictograph.Client, retrained: Model
+) -> None:
+    v1 = client.models.versions("m1").versions[1]
+    fake.clock.advance(minutes=5)
+    client.models.set_current_version("m1", version_id=v1.version_id)
+    pinned_at = client.models.get("m1").updated_at
+    fake.clock.advance(minutes=5)
+    client.models.set_current_version("m1", version_id=None)
+
+    assert pinned_at == fake.clock.now() - timedelta(minutes=5) > retrained.updated_at
+    assert client.models.get("m1").updated_at == fake.clock.now()
+
+
+def test_a_version_that_is_not_ready_cannot_be_pinned(
+    fake: FakePictograph, client: pictograph.Client, retrained: Model
+) -> None:
+    v1 = client.models.versions("m1").versions[1]
+    with fake.world.lock:
+        fake.world.registry.find(fake.world.default_key, "m1").versions[0].status = "failed"
+
+    with pytest.raises(ValidationError) as refused:
+        client.models.set_current_version("m1", version_id=v1.version_id)
+
+    # The wire spec's status for a version that is not ready (models.set_current_version).
+    assert refused.value.status_code == 400
+    assert "only a ready version" in refused.value.message
+    after = client.models.versions("m1")
+    assert after.pinned_version_id is None
+    assert [v.status for v in after.versions] == ["ready", "failed"]
+
+
+def test_a_pin_takes_a_version_id_in_any_case(client: pictograph.Client, retrained: Model) -> None:
+    v1 = client.models.versions("m1").versions[1]
+
+    pinned = client.models.set_current_version("m1", version_id=v1.version_id.upper())
+
+    assert pinned.pinned_version_id == pinned.current_version_id == v1.version_id
+
+
+def test_a_pinned_model_reads_as_its_pinned_version(
+    fake: FakePictograph, client: pictograph.Client, model: Model
+) -> None:
+    # The second version learns a third class from another dataset, at another size.
+    fake.add_dataset("more-signs", images=10, completed_images=10, classes=[*CLASSES, "merge"])
+    fake.add_export("more-signs", "more-signs-v1")
+    run = client.training.create(
+        "more-signs",
+        "more-signs-v1",
+        pipeline_type="yolox",
+        name="m1-v2",
+        version_of_model_id=model.id,
+        config={"epochs": 10, "model_size": "s"},
+    )
+    assert run.model_id == model.id
+    newest = client.models.get("m1")
+    v1 = client.models.versions("m1").versions[1]
+
+    client.models.set_current_version("m1", version_id=v1.version_id)
+    pinned = client.models.get("m1")
+
+    assert newest.training_config is not None
+    assert newest.training_config["epochs"] == 10
+    assert (pinned.version, pinned.training_config) == ("1.0.0", model.training_config)
+    assert (pinned.architecture, pinned.metrics) == (model.architecture, model.metrics)
+    assert (newest.architecture, newest.metrics) != (model.architecture, model.metrics)
+    assert newest.class_mapping == {"classes": [*CLASSES, "merge"]}
+    assert pinned.class_mapping == {"classes": CLASSES}
+    listed = client.models.versions("m1").versions
+    assert [v.architecture for v in listed] == [newest.architecture, model.architecture]
 
 
 def test_downloads_serve_the_pinned_version(
@@ -612,11 +810,11 @@ async def test_async_versions_and_pin(aclient: pictograph.AsyncClient) -> None:
     )
 
     v2, v1 = (await aclient.models.versions("a1")).versions
-    pinned = await aclient.models.set_current_version("a1", version_id=v1.version_id)
+    pinned = await aclient.models.set_current_version("a1", version_id=v1.version_id.upper())
     cleared = await aclient.models.set_current_version(model_id=run.model_id, version_id=None)
 
     assert (v2.version_number, v1.version_number) == (2, 1)
-    assert pinned.current_version_id == v1.version_id
+    assert pinned.current_version_id == pinned.pinned_version_id == v1.version_id
     assert cleared.current_version_id == v2.version_id
     assert cleared.pinned_version_id is None
     with pytest.raises(NotFoundError):
@@ -649,6 +847,19 @@ def test_files_manifest_lists_every_artifact(client: pictograph.Client, model: M
     assert rows["model.onnx"].runtime == "onnxruntime"
 
 
+def test_each_weights_file_names_its_runtime_and_content_type(
+    client: pictograph.Client, model: Model
+) -> None:
+    rows = {f.name: f for f in client.models.files("m1").files}
+
+    assert {name: (f.runtime, f.content_type, f.precision) for name, f in rows.items()} == {
+        "model.onnx": ("onnxruntime", "application/octet-stream", "fp32"),
+        "model.pth": ("pytorch", "application/octet-stream", "fp32"),
+        "model.safetensors": ("pytorch", "application/octet-stream", "fp32"),
+        "config.json": (None, "application/json", None),
+    }
+
+
 def test_files_manifest_covers_every_version(
     client: pictograph.Client, model: Model, retrained: Model
 ) -> None:
@@ -662,12 +873,36 @@ def test_files_manifest_covers_every_version(
         assert names == {"model.onnx", "model.pth", "model.safetensors", "config.json"}
 
 
+def test_the_manifest_lists_the_newest_versions_files_first_each_dated_by_its_version(
+    fake: FakePictograph, client: pictograph.Client, model: Model
+) -> None:
+    fake.clock.advance(hours=1)
+    _train(client, "m1-v2", version_of_model_id=model.id)
+
+    manifest = client.models.files("m1")
+
+    newest, oldest = manifest.versions
+    assert newest.created_at is not None
+    assert newest.created_at > model.created_at == oldest.created_at
+    dated = [(f.version_id, f.updated_at) for f in manifest.files]
+    assert (
+        dated
+        == [(newest.version_id, newest.created_at)] * 4
+        + [(oldest.version_id, oldest.created_at)] * 4
+    )
+
+
 async def test_async_files(aclient: pictograph.AsyncClient) -> None:
     await aclient.training.create(DATASET, EXPORT, pipeline_type="yolox", name="a1")
 
     manifest = await aclient.models.files("a1")
 
     assert [v.is_latest for v in manifest.versions] == [True]
+    assert {(f.name, f.runtime, f.content_type) for f in manifest.files if f.kind == "weights"} == {
+        ("model.onnx", "onnxruntime", "application/octet-stream"),
+        ("model.pth", "pytorch", "application/octet-stream"),
+        ("model.safetensors", "pytorch", "application/octet-stream"),
+    }
     assert sorted(f.name for f in manifest.files) == [
         "config.json",
         "model.onnx",
@@ -725,6 +960,42 @@ def test_unbuilt_formats_are_a_conflict(
     assert refused.value.status_code == 409
     assert "onnx" in refused.value.message  # says what does exist
     assert _only_file(tmp_path) == []
+
+
+def test_a_precision_the_model_was_not_built_at_is_a_conflict(
+    client: pictograph.Client, model: Model, tmp_path: Path
+) -> None:
+    with pytest.raises(ConflictError) as refused:
+        client.models.download("m1", output_path=tmp_path / "half.onnx", precision="fp16")
+    full = client.models.download("m1", output_path=tmp_path / "full.onnx", precision="fp32")
+
+    assert refused.value.status_code == 409
+    assert "fp16" in refused.value.message
+    assert "fp32" in refused.value.message  # says what does exist
+    assert _only_file(tmp_path) == ["full.onnx"]
+    plain = client.models.download("m1", output_path=tmp_path / "plain.onnx")
+    assert full.read_bytes() == plain.read_bytes()
+
+
+def test_the_download_answers_name_the_file_served(
+    fake: FakePictograph, client: pictograph.Client, retrained: Model
+) -> None:
+    """A download without a format serves the ONNX weights of the version in effect (SDK
+    1.0.0 sends no format; later releases always send one); a file's download takes its
+    version id in any case (the SDK sends it canonical). The SDK reads only the URL of
+    either answer."""
+    version_id = client.models.versions("m1").versions[1].version_id
+    client.models.set_current_version("m1", version_id=version_id)
+    with raw(fake) as http:
+        weights = http.get("/api/v1/developer/models/m1/download").json()["data"]
+        config = http.get(
+            "/api/v1/developer/models/m1/files/download",
+            params={"version_id": version_id.upper(), "name": "config.json"},
+        ).json()["data"]
+
+    assert (weights["filename"], weights["model_name"]) == ("model.onnx", "m1")
+    assert weights["version_id"] == version_id
+    assert (config["filename"], config["content_type"]) == ("config.json", "application/json")
 
 
 def test_download_of_an_unknown_model_is_404(client: pictograph.Client, tmp_path: Path) -> None:
@@ -830,6 +1101,21 @@ def test_config_json_keeps_the_name_it_was_written_with(
     assert configs == configs_after_rename(read_before=True)
     names = [json.loads(config)["_pictograph"]["name"] for config in configs]
     assert names == ["m1", "renamed"]
+
+
+def test_a_retrained_versions_config_json_keeps_the_name_it_was_trained_under(
+    client: pictograph.Client, model: Model, tmp_path: Path
+) -> None:
+    _train(client, "m1-v2", version_of_model_id=model.id)  # a version of "m1"
+    client.models.update("m1", new_name="renamed")
+
+    def written_name(version: int) -> str:
+        path = client.models.download_file(
+            "renamed", file_name="config.json", version=version, output_path=tmp_path / "c.json"
+        )
+        return str(json.loads(path.read_text())["_pictograph"]["name"])
+
+    assert [written_name(1), written_name(2)] == ["m1", "m1"]
 
 
 def test_download_file_refusals(client: pictograph.Client, model: Model, tmp_path: Path) -> None:

@@ -23,6 +23,7 @@ from pictograph_testing.catalog import HOSTED_INFERENCE
 from pictograph_testing.world.images import synthetic_image
 from pictograph_testing.world.predictions import image_size
 from tests.conftest import DATASET, EXPORT
+from tests.image_files import raw
 
 if TYPE_CHECKING:
     from collections.abc import Iterator
@@ -489,6 +490,51 @@ def test_fork_copies_a_public_model(
         assert theirs.models.predict("Road Signs", image=picture).model_type == "object_detection"
 
 
+def test_fork_copies_the_current_version_and_the_card(
+    fake: FakePictograph, client: pictograph.Client, published: str
+) -> None:
+    source = client.models.get("Road Signs")
+    client.training.create(
+        DATASET,
+        EXPORT,
+        pipeline_type="yolox",
+        name="Road Signs v2",
+        version_of_model_id=source.id,
+        config={"epochs": 10},
+    )
+    v2, v1 = client.models.versions("Road Signs").versions
+    client.models.set_current_version("Road Signs", version_id=v1.version_id)
+    client.models.update(
+        "Road Signs", description="Finds stop signs.", readme="# Road signs", license_id="mit"
+    )
+    other = fake.add_organization()
+
+    with other.client(max_retries=0) as theirs:
+        copy = theirs.models.fork(published, "road-signs")
+    with raw(fake, other.api_key) as http:
+        sent = http.get(f"/api/v1/developer/models/{copy.id}").json()["data"]
+
+    # The pinned first version, not the newest: its config trained for 50 epochs.
+    assert copy.training_config == source.training_config
+    assert copy.training_config is not None
+    assert copy.training_config["epochs"] == 50
+    assert copy.metrics == v1.metrics != v2.metrics
+    assert copy.description == "Finds stop signs."
+    assert (sent["readme"], sent["license_id"]) == ("# Road signs", "mit")
+
+
+def test_a_fork_has_no_dataset_and_is_found_by_its_name(
+    client: pictograph.Client, published: str
+) -> None:
+    source = client.models.get("Road Signs")
+
+    copy = client.models.fork(published, "road-signs", name="Mine")
+
+    assert [m.id for m in client.models.list(dataset_name=DATASET)] == [source.id]
+    assert [m.id for m in client.models.list(name="Mine")] == [copy.id]
+    assert [m.id for m in client.models.list(name="Mine", status="ready")] == [copy.id]
+
+
 def test_fork_reads_the_named_organization_only(
     fake: FakePictograph, client: pictograph.Client, published: str
 ) -> None:
@@ -570,6 +616,8 @@ async def test_fork_async(
     copy = await aclient.models.fork(published, "road-signs", name="Async copy")
     assert copy.name == "Async copy"
     assert copy.forked_from_model_id is not None
+    assert [m.id for m in await aclient.models.list(name="Async copy")] == [copy.id]
+    assert copy.id not in [m.id for m in await aclient.models.list(dataset_name=DATASET)]
     with pytest.raises(NotFoundError):
         await aclient.models.fork(published, "nothing-here")
     with pytest.raises(ValidationError) as refused:

@@ -335,6 +335,9 @@ def test_an_import_past_the_plan_s_dataset_cap_makes_none_of_its_datasets(
         client.connectors.import_("v7", V7_KEY, wanted)
     assert refused.value.code == "limit_exceeded"
     assert "holds 9 and this needs 2 more: delete 1 or upgrade" in str(refused.value)
+    assert refused.value.response is not None
+    details = refused.value.response["error"]["details"]
+    assert (details["current"], details["additional"], details["limit"]) == (9, 2, 10)
     assert [d.name for d in client.datasets.list()] == before
     assert not list(client.jobs.list(type="connector_import"))
     done = client.connectors.import_("v7", V7_KEY, wanted[:1])

@@ -7,6 +7,7 @@ from typing import TYPE_CHECKING, Any
 
 import httpx
 import pytest
+from pictograph import BBoxAnnotation, BoundingBox
 from pictograph.exceptions import (
     ConflictError,
     ForbiddenError,
@@ -18,7 +19,7 @@ from pictograph.models.dataset import DatasetClass
 
 from pictograph_testing import FakePictograph
 from pictograph_testing.catalog import PLANS
-from pictograph_testing.world.datasets import CLASS_COLORS
+from pictograph_testing.world.datasets import CLASS_COLORS, CLASS_NAME_LIMIT
 from tests.conftest import DATASET, EXPORT
 from tests.image_files import DEV, raw, world_state, write_image
 
@@ -133,6 +134,64 @@ def test_create_duplicate_name_is_a_conflict_and_changes_nothing(
             },
             "classes",
         ),
+        ({"name": "x", "classes": [{"name": "   "}]}, "classes"),
+        ({"name": "x", "classes": [{"name": "a", "type": 7}]}, "classes"),
+        ({"name": "x", "classes": [{"name": "a", "attributes": ["visible"]}]}, "classes"),
+        ({"name": "x", "classes": [{"name": "a", "attributes": [{"name": ""}]}]}, "classes"),
+        (
+            {
+                "name": "x",
+                "classes": [
+                    {"name": "a", "attributes": [{"name": "v", "type": "select", "values": [1]}]}
+                ],
+            },
+            "classes",
+        ),
+        ({"name": "x", "classes": [{"name": "a", "skeleton": {"nodes": [{"x": 0.5}]}}]}, "classes"),
+        (
+            {
+                "name": "x",
+                "classes": [{"name": "a", "skeleton": {"nodes": [{"name": "n", "x": True}]}}],
+            },
+            "classes",
+        ),
+        (
+            {
+                "name": "x",
+                "classes": [{"name": "a", "skeleton": {"nodes": [{"name": "n"}], "edges": 5}}],
+            },
+            "classes",
+        ),
+        (
+            {
+                "name": "x",
+                "classes": [
+                    {"name": "a", "skeleton": {"nodes": [{"name": "n"}], "edges": [[0, 0, 0]]}}
+                ],
+            },
+            "classes",
+        ),
+        (
+            {
+                "name": "x",
+                "classes": [
+                    {
+                        "name": "a",
+                        "skeleton": {"nodes": [{"name": "n"}, {"name": "m"}], "edges": [[True, 0]]},
+                    }
+                ],
+            },
+            "classes",
+        ),
+        (
+            {
+                "name": "x",
+                "classes": [
+                    {"name": "a", "skeleton": {"nodes": [{"name": "n"}], "edges": [[0, 1]]}}
+                ],
+            },
+            "classes",
+        ),
         ({"name": ""}, "name"),
         ({"name": "x", "colour": "red"}, "colour"),
         ({}, "name"),
@@ -150,6 +209,97 @@ def test_create_refuses_a_bad_body_with_422(
     assert error["code"] == "validation_error"
     assert error["details"]["errors"][0]["loc"][:2] == ["body", field]
     assert world_state(fake) == before
+
+
+def test_a_class_and_an_attribute_name_hold_up_to_120_characters(
+    fake: FakePictograph, client: pictograph.Client
+) -> None:
+    longest = "n" * CLASS_NAME_LIMIT
+    created = client.datasets.create(
+        "long", classes=[{"name": longest, "attributes": [{"name": longest}]}]
+    )
+    assert created.classes[0].name == longest
+    before = world_state(fake)
+    too_long = longest + "n"
+    for classes, loc in (
+        ([{"name": too_long}], ["body", "classes", 0, "name"]),
+        (
+            [{"name": "a", "attributes": [{"name": too_long}]}],
+            ["body", "classes", 0, "attributes", 0, "name"],
+        ),
+    ):
+        with pytest.raises(ValidationError) as refused:
+            client.datasets.create("longer", classes=classes)
+        assert refused.value.field_errors[0]["loc"] == loc
+        # A name too long is there: it is of the wrong length, not missing.
+        assert refused.value.field_errors[0]["type"] == "string_length"
+    assert world_state(fake) == before
+
+
+def test_a_class_field_written_as_null_is_not_stored(
+    fake: FakePictograph, client: pictograph.Client
+) -> None:
+    nulls = {"type": None, "color": None, "attributes": None, "skeleton": None}
+    created = client.datasets.create("nulls", classes=[{"name": "a", **nulls}])
+    assert [(c.type, c.color) for c in created.classes] == [(None, CLASS_COLORS[0])]
+    with raw(fake) as http:
+        [stored] = http.get(f"{DEV}/datasets/nulls").json()["data"]["classes"]
+    assert stored == {"name": "a", "color": CLASS_COLORS[0]}
+
+
+def test_a_class_takes_an_untyped_attribute_and_joints_on_the_unit_square_s_edges(
+    client: pictograph.Client,
+) -> None:
+    nodes = [{"name": "head", "x": 0, "y": 1}, {"name": "tail", "x": 1, "y": 0}]
+    created = client.datasets.create(
+        "poses",
+        annotation_types=["keypoint"],
+        classes=[
+            {
+                "name": "cat",
+                "type": "keypoint",
+                "attributes": [{"name": "note"}],
+                "skeleton": {"nodes": nodes, "edges": [[0, 1]]},
+            }
+        ],
+    )
+    [cat] = created.classes
+    assert cat.attributes is not None
+    assert [(a.name, a.type) for a in cat.attributes] == [("note", "text")]
+    assert cat.skeleton is not None
+    assert [(j.x, j.y) for j in cat.skeleton.nodes] == [(0.0, 1.0), (1.0, 0.0)]
+    assert cat.skeleton.edges == [(0, 1)]
+
+
+async def test_async_a_joint_off_the_unit_square_is_refused(
+    fake: FakePictograph, aclient: pictograph.AsyncClient
+) -> None:
+    before = world_state(fake)
+    for x in (-0.01, 1.01):
+        skeleton = {"nodes": [{"name": "head", "x": x}]}
+        with pytest.raises(ValidationError) as refused:
+            await aclient.datasets.create("poses", classes=[{"name": "cat", "skeleton": skeleton}])
+        assert refused.value.field_errors[0]["loc"][-2:] == [0, "x"]
+    assert world_state(fake) == before
+
+
+def test_a_refusal_of_classes_names_every_bad_class(client: pictograph.Client) -> None:
+    with pytest.raises(ValidationError) as refused:
+        client.datasets.create(
+            "x", classes=[{"name": "a", "color": "red"}, {"name": "b"}, {"name": "c", "type": 7}]
+        )
+    assert [e["loc"][2:] for e in refused.value.field_errors] == [[0, "color"], [2, "type"]]
+    assert "classes.0.color: Input should be a hex colour" in refused.value.message
+    assert "classes.2.type: Input should be a valid string" in refused.value.message
+
+
+async def test_async_annotation_types_named_twice_are_kept_once(
+    aclient: pictograph.AsyncClient,
+) -> None:
+    created = await aclient.datasets.create("twice", annotation_types=["bbox", "polygon", "bbox"])
+    assert created.annotation_types == ["bbox", "polygon"]
+    updated = await aclient.datasets.update("twice", annotation_types=["keypoint", "keypoint"])
+    assert updated.annotation_types == ["keypoint"]
 
 
 def test_create_bad_annotation_type_through_the_sdk(client: pictograph.Client) -> None:
@@ -195,6 +345,72 @@ async def test_async_create_get_and_conflict(aclient: pictograph.AsyncClient) ->
     assert (await aclient.datasets.get(dataset_id=created.id)).name == "async-ds"
     with pytest.raises(ConflictError):
         await aclient.datasets.create("async-ds")
+
+
+def test_a_class_colour_is_a_hex_colour_of_three_six_or_eight_digits(
+    fake: FakePictograph, client: pictograph.Client
+) -> None:
+    written = ["#abc", "#A1B2C3", "#11223344"]
+    created = client.datasets.create(
+        "painted", classes=[{"name": f"c{n}", "color": c} for n, c in enumerate(written)]
+    )
+    assert [c.color for c in created.classes] == written
+    before = world_state(fake)
+    # Four digits are no hex colour, and the colour is the whole text, nothing after it.
+    for bad in ("#abcd", "#123456zz", "123456"):
+        with pytest.raises(ValidationError) as refused:
+            client.datasets.create("unpainted", classes=[{"name": "a", "color": bad}])
+        assert refused.value.field_errors[0]["loc"] == ["body", "classes", 0, "color"]
+    assert world_state(fake) == before
+
+
+def test_a_palette_colour_written_in_capitals_is_not_given_again(
+    client: pictograph.Client,
+) -> None:
+    written = CLASS_COLORS[0].upper()
+    created = client.datasets.create(
+        "caps", classes=[{"name": "a", "color": written}, {"name": "b"}]
+    )
+    assert [c.color for c in created.classes] == [written, CLASS_COLORS[1]]
+
+
+def test_classes_past_the_palette_take_its_colours_again_by_their_place(
+    client: pictograph.Client,
+) -> None:
+    many = [{"name": f"class-{n}"} for n in range(len(CLASS_COLORS) + 2)]
+    created = client.datasets.create("many", classes=many)
+    assert [c.color for c in created.classes] == [*CLASS_COLORS, *CLASS_COLORS[:2]]
+
+
+async def test_async_a_class_colour_of_four_digits_is_refused(
+    fake: FakePictograph, aclient: pictograph.AsyncClient
+) -> None:
+    before = world_state(fake)
+    with pytest.raises(ValidationError) as refused:
+        await aclient.datasets.update(DATASET, classes=[{"name": "a", "color": "#abcd"}])
+    assert refused.value.field_errors[0]["loc"] == ["body", "classes", 0, "color"]
+    assert world_state(fake) == before
+    updated = await aclient.datasets.update(DATASET, classes=[{"name": "a", "color": "#abc"}])
+    assert [c.color for c in updated.classes] == ["#abc"]
+
+
+def test_a_new_dataset_was_last_updated_when_it_was_made(
+    fake: FakePictograph, client: pictograph.Client
+) -> None:
+    fake.clock.advance(90)
+    created = client.datasets.create("fresh")
+    assert created.created_at.isoformat() == "2026-05-12T12:01:30+00:00"
+    assert created.updated_at == created.created_at
+    assert client.datasets.get("fresh").updated_at == created.created_at
+
+
+def test_add_dataset_refuses_a_description_that_is_not_unicode(fake: FakePictograph) -> None:
+    import os
+
+    before = world_state(fake)
+    with pytest.raises(ValueError, match="description holds a lone surrogate"):
+        fake.add_dataset("photos", description=os.fsdecode(b"shot on \xff"))
+    assert world_state(fake) == before
 
 
 # ── get ──
@@ -337,6 +553,60 @@ async def test_async_archive_and_unarchive(aclient: pictograph.AsyncClient) -> N
     assert not (await aclient.datasets.unarchive(DATASET)).is_archived
 
 
+def test_archiving_again_keeps_the_first_archive_time_and_changes_nothing(
+    fake: FakePictograph, client: pictograph.Client
+) -> None:
+    fake.clock.advance(60)
+    archived = client.datasets.archive(DATASET)
+    # Archiving is a change of the dataset: it was last updated then.
+    assert archived.updated_at == archived.archived_at
+    assert archived.updated_at is not None
+    assert archived.updated_at.isoformat() == "2026-05-12T12:01:00+00:00"
+    fake.clock.advance(60)
+    again = client.datasets.archive(DATASET)
+    assert (again.archived_at, again.updated_at) == (archived.archived_at, archived.updated_at)
+    fake.clock.advance(60)
+    restored = client.datasets.unarchive(DATASET)
+    assert restored.updated_at is not None
+    assert restored.updated_at.isoformat() == "2026-05-12T12:03:00+00:00"
+    fake.clock.advance(60)
+    assert client.datasets.unarchive(DATASET).updated_at == restored.updated_at
+
+
+async def test_async_archiving_again_keeps_the_first_archive_time(
+    fake: FakePictograph, aclient: pictograph.AsyncClient
+) -> None:
+    archived = await aclient.datasets.archive(DATASET)
+    fake.clock.advance(60)
+    again = await aclient.datasets.archive(DATASET)
+    assert (again.archived_at, again.updated_at) == (archived.archived_at, archived.updated_at)
+
+
+def test_an_unarchived_dataset_is_listed_in_its_place_by_creation(
+    client: pictograph.Client,
+) -> None:
+    # Made at one instant: listed newest created first, before and after an archive.
+    for name in ("first", "second"):
+        client.datasets.create(name)
+    listed = [d.name for d in client.datasets.list()]
+    assert listed == ["second", "first", DATASET]
+    client.datasets.archive("first")
+    client.datasets.archive(DATASET)
+    assert [d.name for d in client.datasets.list(archived=True)] == ["first", DATASET]
+    client.datasets.unarchive(DATASET)
+    client.datasets.unarchive("first")
+    assert [d.name for d in client.datasets.list()] == listed
+
+
+async def test_async_an_unarchived_dataset_is_listed_in_its_place(
+    aclient: pictograph.AsyncClient,
+) -> None:
+    await aclient.datasets.create("later")
+    await aclient.datasets.archive(DATASET)
+    await aclient.datasets.unarchive(DATASET)
+    assert [d.name for d in await aclient.datasets.list()] == ["later", DATASET]
+
+
 # ── update ──
 
 
@@ -434,6 +704,27 @@ def test_update_refuses_a_bad_body_with_422(fake: FakePictograph, body: dict[str
     assert world_state(fake) == before
 
 
+def test_update_rewrites_the_readme_its_explore_card_shows(
+    fake: FakePictograph, client: pictograph.Client
+) -> None:
+    client.datasets.update(DATASET, readme="# Road signs, v2")
+    fake.publish_dataset(DATASET)
+    [row] = client.explore.datasets(search=DATASET)
+    assert client.explore.dataset(row.ref).readme == "# Road signs, v2"
+    # A change of another field leaves the card as it was.
+    client.datasets.update(DATASET, description="signs")
+    assert client.explore.dataset(row.ref).readme == "# Road signs, v2"
+
+
+async def test_async_update_rewrites_the_readme(
+    fake: FakePictograph, aclient: pictograph.AsyncClient
+) -> None:
+    await aclient.datasets.update(DATASET, readme="# Signs")
+    fake.publish_dataset(DATASET)
+    [row] = await aclient.explore.datasets(search=DATASET)
+    assert (await aclient.explore.dataset(row.ref)).readme == "# Signs"
+
+
 def test_update_of_a_missing_dataset_is_404(client: pictograph.Client) -> None:
     with pytest.raises(NotFoundError):
         client.datasets.update("nope", readme="x")
@@ -452,7 +743,8 @@ def test_delete_returns_the_summary_and_removes_images_and_exports(
 ) -> None:
     dataset = client.datasets.get(DATASET)
     client.images.upload(DATASET, write_image(tmp_path / "a.png"), directory_path="/x/y")
-    image_ids = list(fake.world.datasets[dataset.id].image_ids)
+    held = fake.world.datasets[dataset.id]
+    image_ids = list(held.image_ids)
     summary = client.datasets.delete(DATASET)
     assert summary == {
         "id": dataset.id,
@@ -464,6 +756,7 @@ def test_delete_returns_the_summary_and_removes_images_and_exports(
         "gcs_blobs_retained_for_forks": 0,
     }
     assert not any(i in fake.world.images for i in image_ids)
+    assert fake.world.directory_service.of_dataset(held) == []
     assert fake.world.exports == {}
     with pytest.raises(NotFoundError):
         client.datasets.get(DATASET)
@@ -498,6 +791,17 @@ def test_delete_of_a_copy_keeps_the_files_its_source_still_uses(
     _copy_three_to_a_fork(client)
     assert _files_deleted_and_kept(client, "fork") == (0, 3)
     assert _files_deleted_and_kept(client, DATASET) == (20, 0)
+
+
+def test_delete_counts_and_removes_the_archived_images_too(
+    fake: FakePictograph, client: pictograph.Client
+) -> None:
+    archived = [i.id for i in client.images.list(DATASET, limit=2)]
+    client.batch.delete(DATASET, archived)  # archived, still held by the dataset
+    assert client.datasets.get(DATASET).archived_image_count == 2
+    summary = client.datasets.delete(DATASET)
+    assert (summary["images_deleted"], summary["gcs_blobs_deleted"]) == (20, 20)
+    assert not any(i in fake.world.images for i in archived)
 
 
 async def test_async_delete(aclient: pictograph.AsyncClient) -> None:
@@ -544,8 +848,6 @@ def test_member_creates_and_updates_but_admin_archives_and_deletes(fake: FakePic
 
 
 def test_insights_are_derived_from_the_live_images(client: pictograph.Client) -> None:
-    from pictograph import BBoxAnnotation, BoundingBox
-
     image = client.images.list(DATASET, limit=1)[0]
     client.annotations.save(
         DATASET,
@@ -566,6 +868,117 @@ def test_insights_are_derived_from_the_live_images(client: pictograph.Client) ->
     assert insights.dimensions.sizes[0].count == 19
     assert insights.model_confidence is not None
     assert (insights.model_confidence.flagged, insights.model_confidence.lowest) == (1, 0.4)
+
+
+def _boxes(name: str, *confidences: float) -> list[BBoxAnnotation]:
+    return [
+        BBoxAnnotation(
+            name=name, bounding_box=BoundingBox(x=n, y=0, w=3, h=3), confidence=confidence
+        )
+        for n, confidence in enumerate(confidences)
+    ]
+
+
+def test_insights_count_each_image_s_classes_sizes_and_lowest_confidence(
+    client: pictograph.Client, tmp_path: Path
+) -> None:
+    client.datasets.create("health", classes=[{"name": "yield"}, {"name": "car"}])
+    # (size, boxes): each image's lowest confidence falls on a bucket's edge.
+    shots = [
+        ((40, 30), _boxes("yield", 0.4567, 1.0, 1.0, 1.0, 1.0)),
+        ((40, 30), _boxes("car", 0.5, *[1.0] * 9)),
+        ((20, 50), _boxes("car", 0.7, 1.0)),
+        ((30, 30), _boxes("car", 0.9)),
+        ((30, 30), _boxes("yield", 0.0)),
+        ((54, 20), []),
+    ]
+    sizes = 0
+    for n, (size, boxes) in enumerate(shots):
+        image = client.images.upload("health", write_image(tmp_path / f"{n}.png", size))
+        sizes += image.file_size
+        if boxes:
+            client.annotations.save("health", image.id, boxes)
+    insights = client.datasets.insights("health")
+    assert (insights.total_images, insights.total_annotations, insights.total_bytes) == (
+        6,
+        19,
+        sizes,
+    )
+    assert (insights.annotated_images, insights.unannotated_images) == (5, 1)
+    assert insights.avg_annotations_per_image == 3.17
+    # A class counts once an image however many of its boxes the image holds.
+    assert insights.class_annotation_counts == {"yield": 6, "car": 13}
+    assert insights.class_image_counts == {"yield": 2, "car": 3}
+    assert insights.annotation_density == {"2-5": 2, "6-10": 1, "1": 2, "0": 1}
+    dimensions = insights.dimensions
+    assert (dimensions.min_width, dimensions.max_width, dimensions.avg_width) == (20, 54, 36)
+    assert (dimensions.min_height, dimensions.max_height, dimensions.avg_height) == (20, 50, 32)
+    orientation = dimensions.orientation
+    assert (orientation.landscape, orientation.portrait, orientation.square) == (3, 1, 2)
+    # The most common sizes first, a tie by width then height.
+    assert [(s.w, s.h, s.count) for s in dimensions.sizes] == [
+        (30, 30, 2),
+        (40, 30, 2),
+        (20, 50, 1),
+        (54, 20, 1),
+    ]
+    assert (dimensions.distinct_size_count, dimensions.images_with_dimensions) == (4, 6)
+    assert dimensions.images_missing_dimensions == 0
+    confidence = insights.model_confidence
+    assert confidence is not None
+    # A confidence of 0 is the lowest there is, not an absent one.
+    assert (confidence.flagged, confidence.lowest, confidence.avg_flagged) == (5, 0.0, 0.5113)
+    buckets = confidence.buckets
+    assert (buckets.lt50, buckets.b50_70, buckets.b70_90, buckets.b90_100) == (2, 1, 1, 1)
+
+
+async def test_async_insights_round_the_mean_annotations_to_two_places(
+    aclient: pictograph.AsyncClient, tmp_path: Path
+) -> None:
+    await aclient.datasets.create("health", classes=[{"name": "car"}])
+    for n, count in enumerate((2, 0, 0)):
+        image = await aclient.images.upload("health", write_image(tmp_path / f"{n}.png"))
+        if count:
+            await aclient.annotations.save("health", image.id, _boxes("car", *[1.0] * count))
+    insights = await aclient.datasets.insights("health")
+    assert insights.avg_annotations_per_image == 0.67
+    assert (insights.annotated_images, insights.unannotated_images) == (1, 2)
+    # Every box is sure: no image is flagged for review.
+    assert insights.model_confidence is None
+
+
+def _sized_images(widths: range) -> dict[str, Any]:
+    """A scenario: one image per width, 10 high, then one of no size and one of a width only."""
+    images: list[dict[str, Any]] = [
+        {"filename": f"{w}.jpg", "width": w, "height": 10} for w in widths
+    ]
+    images += [
+        {"filename": "unsized.jpg", "width": None, "height": None},
+        {"filename": "half.jpg", "width": 64, "height": None},
+    ]
+    return {"schema_version": 1, "datasets": [{"name": "sizes", "images": images}]}
+
+
+def test_insights_list_the_200_commonest_sizes_of_the_images_with_both_sides() -> None:
+    with (
+        FakePictograph(scenario=_sized_images(range(10, 211))) as fake,
+        fake.client(max_retries=0) as client,
+    ):
+        dimensions = client.datasets.insights("sizes").dimensions
+    assert [(s.w, s.h) for s in dimensions.sizes] == [(w, 10) for w in range(10, 210)]
+    assert dimensions.distinct_size_count == 201
+    # An image missing either side has no size.
+    assert (dimensions.images_with_dimensions, dimensions.images_missing_dimensions) == (201, 2)
+    assert (dimensions.min_width, dimensions.max_width, dimensions.max_height) == (10, 210, 10)
+
+
+async def test_async_insights_count_the_images_missing_a_side() -> None:
+    with FakePictograph(scenario=_sized_images(range(10, 13))) as fake:
+        async with fake.async_client(max_retries=0) as client:
+            dimensions = (await client.datasets.insights("sizes")).dimensions
+    assert (dimensions.images_with_dimensions, dimensions.images_missing_dimensions) == (3, 2)
+    orientation = dimensions.orientation
+    assert (orientation.landscape, orientation.portrait, orientation.square) == (2, 0, 1)
 
 
 def test_download_writes_images_and_annotation_files(
@@ -609,6 +1022,52 @@ async def test_async_insights_and_download(aclient: pictograph.AsyncClient, tmp_
     assert (await aclient.datasets.insights(DATASET)).total_images == 20
     report = await aclient.datasets.download(DATASET, tmp_path)
     assert (report.images_downloaded, report.failures) == (20, [])
+
+
+# ── synthetic images ──
+
+
+def test_synthetic_images_are_numbered_on_from_the_images_a_dataset_holds() -> None:
+    held = [{"filename": "a.jpg"}, {"filename": "img-00003.jpg", "status": "complete"}]
+    document = {
+        "schema_version": 1,
+        "datasets": [
+            {"name": "d", "images": held, "synthetic_images": {"count": 2, "complete": 1}}
+        ],
+    }
+    with FakePictograph(scenario=document) as fake, fake.client(max_retries=0) as client:
+        listed = {i.filename: (i.status, i.tags) for i in client.images.list("d")}
+    # The first is the dataset's third image, a name taken: it gets a suffix of its own.
+    [suffixed] = [n for n in listed if re.fullmatch(r"img-00003-[0-9a-f]{4}\.jpg", n)]
+    assert listed == {
+        "a.jpg": ("new", []),
+        "img-00003.jpg": ("complete", []),
+        suffixed: ("complete", ["object"]),
+        "img-00004.jpg": ("new", ["object"]),
+    }
+
+
+async def test_synthetic_images_label_a_class_without_a_type_with_boxes() -> None:
+    classes = [{"name": "car"}, {"name": "dog", "type": "polygon"}]
+    document = {
+        "schema_version": 1,
+        "datasets": [
+            {"name": "untyped", "classes": classes, "synthetic_images": {"count": 1}},
+            # Without a class, the images are labelled `object`.
+            {"name": "bare", "classes": [], "synthetic_images": {"count": 1}},
+        ],
+    }
+    with FakePictograph(scenario=document) as fake:
+        async with fake.async_client(max_retries=0) as client:
+            labels: dict[str, list[tuple[str, str | None]]] = {}
+            for name in ("untyped", "bare"):
+                [image] = await client.images.list(name)
+                got = await client.annotations.get(name, image.filename)
+                labels[name] = [(a.name, a.type) for a in got]
+    assert labels == {
+        "untyped": [("car", "bbox"), ("dog", "polygon")],
+        "bare": [("object", "bbox"), ("object", "bbox")],
+    }
 
 
 # ── the plan's dataset cap ──

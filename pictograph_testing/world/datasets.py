@@ -525,8 +525,10 @@ def _attribute_errors(attributes: Any, at: tuple[str | int, ...]) -> list[FieldE
             errors.append(field_error(where, "Input should be a valid dictionary", "dict_type"))
             continue
         name = attribute.get("name")
-        if not isinstance(name, str) or not 1 <= len(name) <= CLASS_NAME_LIMIT:
-            errors.append(field_error((*where, "name"), _NAME_LENGTH, "missing"))
+        if not isinstance(name, str):
+            errors.append(field_error((*where, "name"), "Field required (a string)", "missing"))
+        elif not 1 <= len(name) <= CLASS_NAME_LIMIT:
+            errors.append(field_error((*where, "name"), _NAME_LENGTH, "string_length"))
         if attribute.get("type", "text") not in ATTRIBUTE_TYPES:
             errors.append(
                 field_error(

@@ -83,6 +83,18 @@ def test_create_with_only_a_name_defaults_to_bbox_and_no_classes(
     assert dataset.classes == []
 
 
+def test_an_empty_list_of_annotation_types_is_kept(client: pictograph.Client) -> None:
+    # Only a body without annotation_types gets the default, bbox.
+    assert client.datasets.create("untyped", annotation_types=[]).annotation_types == []
+
+
+async def test_async_an_empty_list_of_annotation_types_is_kept(
+    aclient: pictograph.AsyncClient,
+) -> None:
+    created = await aclient.datasets.create("untyped", annotation_types=[])
+    assert created.annotation_types == []
+
+
 def test_create_answers_201_with_the_data_envelope(fake: FakePictograph) -> None:
     with raw(fake) as http:
         response = http.post(f"{DEV}/datasets/", json={"name": "x"})
@@ -500,6 +512,13 @@ def test_include_images_limit_must_be_positive(fake: FakePictograph) -> None:
     assert response.status_code == 422
 
 
+def test_include_images_embeds_up_to_1000_by_default(fake: FakePictograph) -> None:
+    fake.add_dataset("many", images=101)
+    with raw(fake) as http:
+        data = http.get(f"{DEV}/datasets/many", params={"include_images": "true"}).json()["data"]
+    assert len(data["images"]) == 101
+
+
 # ── list / iter ──
 
 
@@ -517,6 +536,13 @@ def test_list_pagination_has_more(fake: FakePictograph) -> None:
     with raw(fake) as http:
         body = http.get(f"{DEV}/datasets/", params={"limit": 1}).json()
     assert body["pagination"] == {"limit": 1, "offset": 0, "total": 1, "has_more": False}
+
+
+def test_list_pages_100_by_default_and_at_most_1000(fake: FakePictograph) -> None:
+    with raw(fake) as http:
+        default = http.get(f"{DEV}/datasets/").json()["pagination"]
+        capped = http.get(f"{DEV}/datasets/", params={"limit": 5000}).json()["pagination"]
+    assert (default["limit"], capped["limit"]) == (100, 1000)
 
 
 async def test_async_list_and_iter(aclient: pictograph.AsyncClient) -> None:
@@ -1016,6 +1042,49 @@ def test_an_image_deleted_for_good_is_gone_from_its_signed_url(
     assert gone.status_code == 404
     assert b"<Code>NoSuchKey</Code>" in gone.content
     assert fake.server_errors == []
+
+
+def test_the_download_listing_s_defaults_and_limits(fake: FakePictograph) -> None:
+    fake.add_dataset("many", images=101)
+    listing = f"{DEV}/datasets/many/download"
+    with raw(fake) as http:
+        whole = http.get(listing).json()["data"]
+        few = http.get(listing, params={"limit": 5, "status_filter": "all"}).json()["data"]
+        none = http.get(listing, params={"limit": 0})
+        unknown = http.get(listing, params={"status_filter": "in_progress"})
+        [files] = http.get(listing, params={"mode": "images_only", "limit": 1}).json()["data"][
+            "items"
+        ]
+        [labels] = http.get(listing, params={"mode": "annotations_only", "limit": 1}).json()[
+            "data"
+        ]["items"]
+    # By default every image (up to 10,000), each with its file and its annotations.
+    assert (len(whole["items"]), whole["total_items"]) == (101, 101)
+    assert all(i["image_url"] and i["annotation_url"] for i in whole["items"])
+    assert (bool(files["image_url"]), files["annotation_url"]) == (True, None)
+    assert (bool(labels["annotation_url"]), labels["image_url"]) == (True, None)
+    # `all` is every stage; a limit cuts the items, not the total.
+    assert (len(few["items"]), few["total_items"]) == (5, 101)
+    assert none.status_code == 422
+    # An unknown stage is the API's own 400.
+    assert unknown.status_code == 400
+
+
+def test_a_download_item_carries_the_image_s_place_size_and_label_count(
+    fake: FakePictograph, client: pictograph.Client, tmp_path: Path
+) -> None:
+    uploaded = client.images.upload(DATASET, write_image(tmp_path / "a.png"), directory_path="/x/y")
+    with raw(fake) as http:
+        items = http.get(f"{DEV}/datasets/{DATASET}/download").json()["data"]["items"]
+    by_id = {i["id"]: i for i in items}
+    item = by_id[uploaded.id]
+    assert (item["directory_path"], item["file_size"], item["annotation_count"]) == (
+        "/x/y",
+        uploaded.file_size,
+        0,
+    )
+    synthetic = next(i for i in items if i["id"] != uploaded.id)
+    assert (synthetic["directory_path"], synthetic["annotation_count"]) == ("/", 2)
 
 
 async def test_async_insights_and_download(aclient: pictograph.AsyncClient, tmp_path: Path) -> None:

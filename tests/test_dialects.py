@@ -132,6 +132,16 @@ def test_seed_era_datasets_by_name_with_the_old_archived_count(seed_era: httpx.C
     assert seed_era.get(f"{DEV}/datasets/").json()["datasets"][0]["name"] == "road-signs"
 
 
+def test_before_1_61_the_archived_count_is_read_as_archived_images() -> None:
+    with FakePictograph(scenario="ready-to-train") as fake, fake.client(max_retries=0) as client:
+        client.batch.delete(DATASET, [i.id for i in client.images.list(DATASET, limit=3)])
+        with _http(fake, "pictograph-python/1.40.0") as old:
+            dataset = old.get(f"{DEV}/datasets/by-name/{DATASET}").json()["dataset"]
+            [listed] = old.get(f"{DEV}/datasets/").json()["datasets"]
+    assert dataset["archived_images"] == dataset["archived_image_count"] == 3
+    assert listed["archived_images"] == listed["archived_image_count"] == 3
+
+
 def test_seed_era_models_and_their_downloads() -> None:
     fake = FakePictograph(scenario="ready-to-train", sdk_version="1.40.0")
     with fake, _http(fake) as http:

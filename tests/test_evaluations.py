@@ -707,3 +707,134 @@ async def test_a_heic_image_of_the_export_is_a_failed_image_async(
 
     assert ev.status == "completed"
     assert ev.failed_images == 1
+
+
+# ── rules a mutation run of the evaluation service found untested ──
+
+
+def test_a_balance_of_exactly_the_estimate_starts_an_evaluation(
+    fake: FakePictograph, client: pictograph.Client, model: str
+) -> None:
+    _leave(fake, PRICE)  # one started minute: the estimate of 20 images
+    assert client.model_evaluations.create("m1", DATASET, EXPORT).status == "pending"
+
+
+def test_an_evaluation_names_its_dataset_as_it_is_called_now(
+    client: pictograph.Client, model: str
+) -> None:
+    client.datasets.update(DATASET, new_name="traffic-signs")
+    created = client.model_evaluations.evaluate("m1", "traffic-signs", EXPORT)
+    read = client.model_evaluations.get(created.id)
+    assert read.config is not None
+    assert read.config["dataset_name"] == "traffic-signs"
+    assert client.model_evaluations.report(created.id)["dataset"]["name"] == "traffic-signs"
+
+
+def test_an_evaluation_is_found_by_its_id_in_any_case(
+    client: pictograph.Client, model: str
+) -> None:
+    created = client.model_evaluations.create("m1", DATASET, EXPORT)
+    assert client.model_evaluations.get(created.id.upper()).id == created.id
+
+
+async def test_async_an_evaluation_is_found_by_its_id_in_any_case(
+    aclient: pictograph.AsyncClient, model: str
+) -> None:
+    created = await aclient.model_evaluations.create("m1", DATASET, EXPORT)
+    assert (await aclient.model_evaluations.get(created.id.upper())).id == created.id
+
+
+def test_an_evaluation_created_with_a_run_at_one_instant_lists_as_the_newer_job(
+    client: pictograph.Client, model: str
+) -> None:
+    run = client.training.create(DATASET, EXPORT, pipeline_type="yolox", name="m2", wait=False)
+    evaluation = client.model_evaluations.create("m1", DATASET, EXPORT)
+    assert [j.id for j in client.jobs.list()][:2] == [evaluation.id, run.id]
+
+
+def test_a_cancel_bills_the_minutes_run_after_the_cold_start(
+    fake: FakePictograph, client: pictograph.Client, model: str
+) -> None:
+    # 600 images keep the worker busy past a minute: cancelled 40 s into the run, 70 s
+    # after it was created, it is billed one minute.
+    fake.add_dataset("street", images=600, completed_images=600)
+    fake.add_export("street", "v1")
+    created = client.model_evaluations.create("m1", "street", "v1")
+    fake.clock.advance(EVALUATION_TIER.cold_start_seconds + 40)
+    assert client.model_evaluations.cancel(created.id).status == "cancelled"
+    assert (fake.ledger[-1].operation, fake.ledger[-1].amount) == ("inference_t4", -PRICE)
+
+
+def test_evaluations_ending_at_one_instant_are_billed_in_creation_order(
+    fake: FakePictograph, client: pictograph.Client, model: str
+) -> None:
+    made = [client.model_evaluations.create("m1", DATASET, EXPORT) for _ in range(2)]
+    client.model_evaluations.wait_for_completion(made[1].id)
+    billed = [e for e in fake.ledger if e.operation == "inference_t4"]
+    assert [e.metadata["evaluation_id"] for e in billed if e.metadata] == [m.id for m in made]
+    assert billed[0].created_at == billed[1].created_at
+
+
+def test_waiting_evaluations_start_first_in_first_out_as_workers_free(
+    fake: FakePictograph, client: pictograph.Client, model: str
+) -> None:
+    workers = EVALUATION_TIER.workers
+    made = [client.model_evaluations.create("m1", DATASET, EXPORT) for _ in range(workers + 3)]
+    client.model_evaluations.wait_for_completion(made[0].id, poll_interval=1)
+    fake.clock.advance(EVALUATION_TIER.cold_start_seconds + 1)
+    statuses = [client.model_evaluations.get(e.id).status for e in made]
+    assert statuses == ["completed"] * workers + ["running"] * workers + ["pending"]
+
+
+def test_an_evaluation_with_nothing_to_score_still_counts_the_images_it_ran(
+    fake: FakePictograph, client: pictograph.Client, model: str
+) -> None:
+    # The worker ran the model on every image; none carried truth for its classes.
+    fake.add_dataset("unlabelled", images=3)
+    for image in client.images.list("unlabelled"):
+        client.annotations.delete("unlabelled", image.id)
+    fake.add_export("unlabelled", "v1")
+    created = client.model_evaluations.create("m1", "unlabelled", "v1")
+    with pytest.raises(ApiError, match="nothing to score"):
+        client.model_evaluations.wait_for_completion(created.id)
+    failed = client.model_evaluations.get(created.id)
+    assert (failed.status, failed.progress, failed.evaluated_images) == ("failed", 0, 3)
+    assert client.jobs.get(created.id).progress is None
+
+
+def test_an_ended_evaluation_notifies_its_creator_and_a_cancelled_one_no_one(
+    fake: FakePictograph, model: str
+) -> None:
+    member = fake.add_member("eva@example.com", "member", full_name="Eva Lund")
+    with fake.client(api_key=fake.add_api_key("member", member=member)) as theirs:
+        cancelled = theirs.model_evaluations.create("m1", DATASET, EXPORT)
+        theirs.model_evaluations.cancel(cancelled.id)
+        theirs.model_evaluations.evaluate("m1", DATASET, EXPORT)
+        fake.faults.fail_evaluation("GPU lost")
+        with pytest.raises(ApiError, match="GPU lost"):
+            theirs.model_evaluations.evaluate("m1", DATASET, EXPORT)
+        notes = [n for n in theirs.notifications.list() if n.type.startswith("evaluation")]
+    assert [(n.type, n.title) for n in notes] == [
+        ("evaluation_failed", "Evaluation failed"),
+        ("evaluation_complete", "Evaluation complete"),
+    ]
+    assert {n.user_id for n in notes} == {member.user_id}
+    assert cancelled.id not in {(n.metadata or {}).get("evaluation_id") for n in notes}
+
+
+def test_a_running_evaluation_job_was_last_updated_when_it_started(
+    fake: FakePictograph, client: pictograph.Client, model: str
+) -> None:
+    created = client.model_evaluations.create("m1", DATASET, EXPORT)
+    fake.clock.advance(EVALUATION_TIER.cold_start_seconds + 5)
+    running = client.model_evaluations.get(created.id)
+    assert running.started_at is not None
+    assert client.jobs.get(created.id).updated_at == running.started_at != created.created_at
+
+
+def test_an_image_deleted_for_good_since_the_export_is_a_failed_image(
+    client: pictograph.Client, model: str
+) -> None:
+    client.images.delete(DATASET, "img-00020.jpg", permanent=True)
+    ev = client.model_evaluations.evaluate("m1", DATASET, EXPORT)
+    assert (ev.status, ev.failed_images, ev.evaluated_images) == ("completed", 1, 19)

@@ -140,7 +140,6 @@ class Evaluation:
     failed_images: int = 0
     best: list[ImageOutcome] = field(default_factory=list)
     worst: list[ImageOutcome] = field(default_factory=list)
-    charged_micro_usd: int = 0
     runs_before: int = 0
     """Training runs created before it: orders it among jobs created at the same instant."""
 
@@ -412,7 +411,6 @@ class EvaluationService:
         if cost <= 0:
             return
         world = self._world
-        evaluation.charged_micro_usd = cost
         world.billing.post(
             world.organizations[evaluation.organization_id],
             EVALUATION_TIER.operation,

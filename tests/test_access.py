@@ -12,6 +12,7 @@ from pictograph import BBoxAnnotation, BoundingBox
 from pictograph.exceptions import AuthError, ForbiddenError, NotFoundError
 
 from pictograph_testing import FakePictograph
+from pictograph_testing.world.entities import Role
 from pictograph_testing.world.training import RunRequest
 from tests.conftest import DATASET, EXPORT
 from tests.image_files import write_image
@@ -24,8 +25,8 @@ if TYPE_CHECKING:
 
     from pictograph_testing.fake import FakeOrganization
 
-ROLES = ("viewer", "member", "admin", "owner")
-RANK = {role: rank for rank, role in enumerate(ROLES)}
+ROLES: tuple[Role, ...] = ("viewer", "member", "admin", "owner")
+RANK: dict[str, int] = {role: rank for rank, role in enumerate(ROLES)}
 IMAGE = "img-00001.jpg"
 PUBLISHED = "published"
 SOURCE_KEY = "v7-key"

@@ -7,6 +7,7 @@ from typing import TYPE_CHECKING, Any
 
 import pytest
 from pictograph import (
+    Annotation,
     BBoxAnnotation,
     BoundingBox,
     KeypointAnnotation,
@@ -78,13 +79,18 @@ def test_save_replaces_and_never_changes_status(client: pictograph.Client) -> No
         "PolylineAnnotation",
         "KeypointAnnotation",
     ]
+    box, polygon, polyline, point = saved
+    assert isinstance(box, BBoxAnnotation)
+    assert isinstance(polygon, PolygonAnnotation)
+    assert isinstance(polyline, PolylineAnnotation)
+    assert isinstance(point, KeypointAnnotation)
     # The server computes the box of a polygon or polyline sent without one.
-    assert saved[1].bounding_box == BoundingBox(x=1, y=2, w=8, h=6)
-    assert saved[2].bounding_box is not None
-    assert (saved[2].bounding_box.w, saved[2].bounding_box.h) == (7, 1)
-    assert saved[0].oriented_box is not None
-    assert saved[0].oriented_box.angle == 15
-    assert saved[3].instance_id == 1
+    assert polygon.bounding_box == BoundingBox(x=1, y=2, w=8, h=6)
+    assert polyline.bounding_box is not None
+    assert (polyline.bounding_box.w, polyline.bounding_box.h) == (7, 1)
+    assert box.oriented_box is not None
+    assert box.oriented_box.angle == 15
+    assert point.instance_id == 1
     after = client.images.get(DATASET, IMAGE)
     assert (after.status, after.annotation_count, after.min_confidence) == ("new", 4, 0.6)
     cleared = client.annotations.save(DATASET, IMAGE, [])
@@ -314,6 +320,7 @@ def test_coordinates_at_the_bound_are_kept_and_read_back(
             f"{DEV}/annotations/{DATASET}/{IMAGE}", json={"annotations": saved}
         ).is_success
     (polygon,) = client.annotations.get(DATASET, IMAGE)
+    assert isinstance(polygon, PolygonAnnotation)
     assert polygon.bounding_box is not None
     assert polygon.bounding_box.w == 2 * edge
     assert not fake.api.server_errors
@@ -440,7 +447,9 @@ def test_bulk_save_over_200_or_malformed_is_refused_whole(
 ) -> None:
     image = client.images.list(DATASET, limit=1)[0]
     before = world_state(fake)
-    many = {f"00000000-0000-4000-8000-{n:012d}": [] for n in range(201)}
+    many: dict[str, list[Annotation]] = {
+        f"00000000-0000-4000-8000-{n:012d}": [] for n in range(201)
+    }
     with pytest.raises(ValidationError):
         client.annotations.bulk_save(many)
     with raw(fake) as http:
@@ -691,8 +700,9 @@ async def test_synthetic_keypoints_are_instances_of_their_own(
     awaited = await aclient.annotations.get("poses", image)
     for points in (synced, awaited):
         assert points, "a completed synthetic image carries annotations"
-        assert all(isinstance(a, KeypointAnnotation) for a in points)
-        ids = [a.instance_id for a in points]
+        keypoints = [a for a in points if isinstance(a, KeypointAnnotation)]
+        assert keypoints == points
+        ids = [a.instance_id for a in keypoints]
         assert ids == list(range(1, len(points) + 1))
 
 

@@ -77,7 +77,7 @@ def test_a_disabled_key_is_refused_until_turned_on(
     with fake.client(api_key=created.api_key, max_retries=0) as batch:
         with pytest.raises(AuthError, match="disabled") as refused:
             batch.credits.balance()
-        assert refused.value.response["error"]["details"]["reason"] == "inactive"  # type: ignore[index]
+        assert refused.value.response["error"]["details"]["reason"] == "inactive"
         client.api_keys.update(created.key_id, is_active=True)
         assert batch.credits.balance().credits_remaining == 100
 

@@ -14,8 +14,9 @@ from pictograph.exceptions import (
     PaymentRequiredError,
     ValidationError,
 )
+from pictograph.models import BBoxAnnotation
 from pictograph.models.annotation import PolygonAnnotation, PolygonGeometry
-from pictograph.models.auto_annotate import BatchClass
+from pictograph.models.auto_annotate import BatchClass, SimilarScope
 from pictograph.models.common import Point
 
 from pictograph_testing import FakePictograph
@@ -89,8 +90,11 @@ def test_a_draft_outlines_the_object_drawn_in_the_image(
     client.auto_annotate.batch(DATASET, [image.id], [STOP], confidence_threshold=0.0)
 
     (draft,) = client.annotations.get(DATASET, image.filename)
+    assert isinstance(draft, BBoxAnnotation)
     box = draft.bounding_box
     assert box is not None
+    assert image.width is not None
+    assert image.height is not None
     # A generated image is a rectangle over its middle half, on a plain background.
     assert box.x == pytest.approx(image.width / 4, abs=8)
     assert box.y == pytest.approx(image.height / 4, abs=8)
@@ -473,10 +477,11 @@ def test_a_point_grows_the_object_under_it(fake: FakePictograph, client: pictogr
     assert polygon.type == "polygon"
     xs = [p.x for p in polygon.polygon.paths[0]]
     ys = [p.y for p in polygon.polygon.paths[0]]
-    assert (min(xs), max(xs)) == (pytest.approx(w / 4, abs=8), pytest.approx(3 * w / 4, abs=8))
-    assert (min(ys), max(ys)) == (pytest.approx(h / 4, abs=8), pytest.approx(3 * h / 4, abs=8))
+    assert (min(xs), max(xs)) == pytest.approx((w / 4, 3 * w / 4), abs=8)
+    assert (min(ys), max(ys)) == pytest.approx((h / 4, 3 * h / 4), abs=8)
     # The background around it is the other region: it reaches the image's corners.
     (background,) = outside.annotations
+    assert isinstance(background, PolygonAnnotation)
     assert background.bounding_box is not None
     assert background.bounding_box.w == pytest.approx(w, abs=1)
 
@@ -512,7 +517,9 @@ def test_a_box_clips_the_object_to_it(fake: FakePictograph, client: pictograph.C
     assert both.status == "success"
     assert [a.type for a in both.annotations] == ["bbox", "polygon"]
     assert [a.type for a in boxed.annotations] == ["bbox"]
-    found = boxed.annotations[0].bounding_box
+    boxed_found = boxed.annotations[0]
+    assert isinstance(boxed_found, BBoxAnnotation)
+    found = boxed_found.bounding_box
     assert found is not None
     # The object's top-left quarter: from its corner to the box's edge.
     assert found.x == pytest.approx(w / 4, abs=8)
@@ -558,7 +565,9 @@ async def test_async_prompts(fake: FakePictograph, aclient: pictograph.AsyncClie
 
     assert [a.type for a in text.annotations] == ["bbox"]
     assert point.status == box.status == "success"
-    found = text.annotations[0].bounding_box
+    text_found = text.annotations[0]
+    assert isinstance(text_found, BBoxAnnotation)
+    found = text_found.bounding_box
     assert found is not None
     assert found.x == pytest.approx(w / 4, abs=8)
     with pytest.raises(NotFoundError):
@@ -680,7 +689,7 @@ def test_a_box_output_needs_a_box_class() -> None:
 
 @pytest.mark.parametrize(("scope", "advice"), [("dataset", True), ("directory", False)])
 def test_a_402_for_similar_suggests_the_narrower_scope_only_when_not_taken(
-    scope: str, advice: bool
+    scope: SimilarScope, advice: bool
 ) -> None:
     with FakePictograph(seed=1, balance_usd=0.0001) as fake:
         fake.add_dataset(DATASET, images=6, classes=["sign"], annotation_types=("polygon", "bbox"))

@@ -151,7 +151,7 @@ def test_idempotency_answers_expire_after_the_ttl() -> None:
                 f"{DEV}/datasets/", json={"name": f"d{n}"}, headers={"Idempotency-Key": f"k{n}"}
             )
             assert answer.status_code == 201
-        first = {"json": {"name": "d0"}, "headers": {"Idempotency-Key": "k0"}}
+        first: dict[str, Any] = {"json": {"name": "d0"}, "headers": {"Idempotency-Key": "k0"}}
         replay = http.post(f"{DEV}/datasets/", **first)
         assert replay.headers["idempotent-replayed"] == "true"
         assert len(store) == 5
@@ -171,7 +171,7 @@ def test_an_idempotency_key_replays_for_24_hours_and_not_at_the_24th() -> None:
     # The SDK's contract: the backend deduplicates for 24 hours. A retry a second short of
     # that replays; one at 24 hours to the second runs afresh (the name is taken: a 409).
     fake = FakePictograph(seed=1)
-    first = {"json": {"name": "d0"}, "headers": {"Idempotency-Key": "k0"}}
+    first: dict[str, Any] = {"json": {"name": "d0"}, "headers": {"Idempotency-Key": "k0"}}
     with _raw(fake) as http:
         assert http.post(f"{DEV}/datasets/", **first).status_code == 201
         fake.clock.advance(timedelta(hours=24) - timedelta(seconds=1))

@@ -8,7 +8,7 @@ byte.
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any, cast
 
 import httpx
 from hypothesis import given, settings
@@ -16,6 +16,9 @@ from hypothesis import strategies as st
 
 import pictograph_testing.strategies as pst
 from pictograph_testing import FakePictograph
+
+if TYPE_CHECKING:
+    from pictograph.models.training import PipelineType
 
 DATASET, EXPORT = "road-signs", "road-signs-v1"
 CHECKS = settings(max_examples=10)
@@ -42,7 +45,10 @@ def _late_reads(requests: list[dict[str, Any]], *, read_at_once: bool) -> list[b
         client.training.create(
             DATASET,
             EXPORT,
-            pipeline_type=fake.world.models[newest.id].pipeline_type if newest else "yolox",
+            # The fake keeps a pipeline as the str it was asked for: one the SDK lists.
+            pipeline_type=cast(
+                "PipelineType", fake.world.models[newest.id].pipeline_type if newest else "yolox"
+            ),
             name="later",
             config={"epochs": 1},
             version_of_model_id=newest.id if newest else None,
@@ -60,6 +66,7 @@ def _late_reads(requests: list[dict[str, Any]], *, read_at_once: bool) -> list[b
         for model in client.models.list(limit=100):
             client.models.get(model.id)
             for version in client.models.versions(model_id=model.id).versions:
+                assert version.training_run_id is not None
                 run = runs[version.training_run_id]
                 # A version reports its run's final metrics, bar the epoch.
                 assert version.metrics == {k: v for k, v in run.metrics.items() if k != "epoch"}

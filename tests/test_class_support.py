@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING, Any
 import pytest
 from pictograph import BBoxAnnotation, BoundingBox, KeypointAnnotation, Point
 from pictograph.exceptions import ValidationError
+from pictograph.models.image import ImageSplit
 from PIL import Image
 
 from pictograph_testing import FakePictograph
@@ -104,7 +105,8 @@ def test_an_assigned_split_counts_per_split_and_needs_the_train_split(
         annotation_types=["bbox"],
         classes=[{"name": "car", "type": "bbox"}, {"name": "cone", "type": "bbox"}],
     )
-    for n, split in enumerate(["val", "test", None, None]):
+    splits: list[ImageSplit | None] = ["val", "test", None, None]
+    for n, split in enumerate(splits):
         path = tmp_path / f"lot-{n}.png"
         Image.new("RGB", (32, 24), (30 * n, 90, 160)).save(path)
         filename = client.images.upload(LOT, path).filename

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import math
+from collections.abc import Callable
 from datetime import timedelta
 from typing import TYPE_CHECKING, Any
 
@@ -16,7 +17,7 @@ from pictograph.exceptions import (
     PaymentRequiredError,
     PollTimeoutError,
 )
-from pictograph.models.annotation import BBoxAnnotation, BoundingBox
+from pictograph.models import BBoxAnnotation, BoundingBox
 from pictograph.models.dataset import DatasetStorageStatus, DatasetStorageTransition
 
 from pictograph_testing import FakePictograph
@@ -368,11 +369,12 @@ def _copies_refused(fake: FakePictograph, client: pictograph.Client) -> list[Con
     warm_ids = [i.id for i in client.images.list("warm")]
     before = world_state(fake)
     refusals: list[ConflictError] = []
-    for copy in (
+    copies: tuple[Callable[[], object], ...] = (
         lambda: client.batch.copy(DATASET, cold_ids, target_directory_path="/c"),
         lambda: client.batch.copy_to_dataset(DATASET, cold_ids, "warm"),
         lambda: client.batch.copy_to_dataset("warm", warm_ids, DATASET),
-    ):
+    )
+    for copy in copies:
         with pytest.raises(ConflictError) as refusal:
             copy()
         refusals.append(refusal.value)

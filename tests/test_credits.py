@@ -10,8 +10,10 @@ from typing import TYPE_CHECKING
 
 import pytest
 from pictograph.exceptions import ValidationError
+from pictograph.models.training import GpuType
+from pictograph.resources.credits import UsageRange
 
-from pictograph_testing import FakePictograph
+from pictograph_testing import FakePictograph, ProfileName
 from tests.conftest import DATASET, EXPORT, create_past_the_cap
 
 if TYPE_CHECKING:
@@ -24,7 +26,7 @@ ALLOWANCE = 100 * MICRO_USD
 """What the fixtures' organization starts with (``balance_usd=100.0``)."""
 
 
-def _train(client: pictograph.Client, name: str, gpu_type: str = "a10g") -> None:
+def _train(client: pictograph.Client, name: str, gpu_type: GpuType = "a10g") -> None:
     run = client.training.create(
         DATASET, EXPORT, pipeline_type="yolox", name=name, gpu_type=gpu_type
     )
@@ -98,7 +100,7 @@ def test_balance_after_a_run_shows_the_period_spend(
 
 
 @pytest.mark.parametrize("profile", ["classic", "current"])
-def test_a_top_up_does_not_hide_the_period_spend(profile: str) -> None:
+def test_a_top_up_does_not_hide_the_period_spend(profile: ProfileName) -> None:
     # A top-up lifts the balance above the allowance; what is spent after it is still
     # the period's spend, and the top-up itself is none.
     with FakePictograph(seed=1, profile=profile, balance_usd=100) as fake:
@@ -282,6 +284,7 @@ def test_one_clock_move_posts_every_service_s_entries_in_time_order(
     assert dates == sorted(dates, reverse=True)
     # Each balance follows from the one before it: the entries were posted in this order.
     for older, newer in itertools.pairwise(reversed(ledger)):
+        assert older.balance_after is not None
         assert newer.balance_after == pytest.approx(older.balance_after + newer.amount)
     charge = next(e for e in ledger if e.metadata == {"run_id": run.id})
     assert charge.created_at == run.completed_at
@@ -303,6 +306,7 @@ def test_a_refund_is_dated_when_the_run_ended(fake: FakePictograph) -> None:
     refund, precharge = ledger
     assert refund.created_at == run.completed_at
     assert precharge.created_at == run.created_at
+    assert precharge.balance_after is not None
     assert refund.balance_after == precharge.balance_after + refund.amount
 
 
@@ -479,6 +483,7 @@ def test_each_month_gives_back_what_was_spent_in_it(looks: str) -> None:
     dates = [e.created_at for e in ledger]
     assert dates == sorted(dates, reverse=True)
     for older, newer in itertools.pairwise(reversed(ledger)):
+        assert older.balance_after is not None
         assert newer.balance_after == older.balance_after + newer.amount
     resets = [e for e in ledger if e.operation == "monthly_reset"]
     assert [e.created_at.isoformat() for e in reversed(resets)] == [
@@ -487,12 +492,17 @@ def test_each_month_gives_back_what_was_spent_in_it(looks: str) -> None:
     ]
     for reset in resets:
         before = next(e for e in ledger if e.created_at < reset.created_at)
+        assert before.balance_after is not None
         assert reset.amount == allowance - before.balance_after > 0
 
 
-def _books(fake: FakePictograph, client: pictograph.Client) -> tuple[object, ...]:
+_Books = tuple[tuple[tuple[datetime, str, int, int], ...], datetime, int, int]
+
+
+def _books(fake: FakePictograph, client: pictograph.Client) -> _Books:
     """The ledger as (date, operation, amount, balance), and February's books."""
     balance = client.credits.balance()
+    assert balance.period_start is not None
     ledger = tuple(
         (fake.clock.start + timedelta(seconds=e.created_at), e.operation, e.amount, e.balance_after)
         for e in fake.ledger
@@ -642,6 +652,7 @@ def test_a_clock_a_hair_short_of_midnight_is_still_in_the_old_period(
     fake.clock.reach(math.nextafter((JUNE_FIRST - fake.clock.start).total_seconds(), 0.0))
     assert fake.clock.now() == JUNE_FIRST
     balance = client.credits.balance()
+    assert balance.period_start is not None
     assert balance.period_start < JUNE_FIRST == balance.credits_reset_at
     assert balance.period_spend_micro_usd == spent
     fake.clock.advance(1e-6)
@@ -671,6 +682,7 @@ def test_a_run_under_way_at_the_month_start_keeps_its_pre_charge_held(
     ledger = list(client.credits.iter())
 
     assert run.status == "completed"
+    assert run.completed_at is not None
     assert run.created_at < JUNE_FIRST < run.completed_at
     assert [e.operation for e in ledger] == [
         "training_refund_a10g",
@@ -893,7 +905,7 @@ def spread_ledger(fake: FakePictograph, client: pictograph.Client) -> FakePictog
 def test_usage_by_operation_sums_the_debits_in_each_window(
     spread_ledger: FakePictograph,
     client: pictograph.Client,
-    window: str,
+    window: UsageRange,
     length: timedelta | None,
     counts: dict[str, int],
 ) -> None:
@@ -927,7 +939,7 @@ def test_usage_by_operation_sums_the_debits_in_each_window(
     [("day", timedelta(days=1)), ("week", timedelta(days=7)), ("month", timedelta(days=30))],
 )
 def test_usage_window_is_rolling_even_in_a_young_world(
-    fake: FakePictograph, client: pictograph.Client, window: str, length: timedelta
+    fake: FakePictograph, client: pictograph.Client, window: UsageRange, length: timedelta
 ) -> None:
     fake.clock.advance(hours=5)
 
@@ -960,7 +972,8 @@ def test_usage_never_counts_refunds_or_top_ups(
 
 def test_usage_refuses_an_unknown_range(client: pictograph.Client) -> None:
     with pytest.raises(ValidationError) as refused:
-        client.credits.usage_by_operation(range="year")
+        # Deliberately a range the SDK's Literal refuses: the fake must refuse it too.
+        client.credits.usage_by_operation(range="year")  # type: ignore[arg-type]
 
     assert refused.value.status_code == 422
     assert refused.value.field_errors is not None
@@ -977,7 +990,8 @@ async def test_async_usage_by_operation(
         ("training_a10g_per_minute", 2)
     ]
     with pytest.raises(ValidationError):
-        await aclient.credits.usage_by_operation(range="fortnight")
+        # Deliberately a range the SDK's Literal refuses: the fake must refuse it too.
+        await aclient.credits.usage_by_operation(range="fortnight")  # type: ignore[arg-type]
 
 
 # ── estimate ──

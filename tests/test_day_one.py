@@ -336,7 +336,7 @@ def test_the_context_manager_and_the_decorator_check_on_the_way_out() -> None:
         assert len(pictograph_fake.faults.unfired) == 1
 
     with pytest.raises(TeardownCheckFailed, match="delayed 5s for GET"):
-        decorated()  # type: ignore[call-arg]  # the decorator supplies the fake
+        decorated()  # the decorator supplies the fake
 
     with FakePictograph(strict=True) as fake:
         fake.client().credits.balance()

@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING, Any
 
 import httpx
 import pytest
-from pictograph import DeploymentClient
+from pictograph import ClassificationResult, DeploymentClient
 from pictograph.exceptions import (
     ApiError,
     AuthError,
@@ -221,7 +221,8 @@ async def test_a_failed_deployment_fires_through_the_async_client(
 ) -> None:
     fake.faults.fail_deployment("Provisioning failed: quota")
     created = await aclient.deployments.create("m1")
-    assert fake.faults.unfired == fake.faults.described == ()
+    assert fake.faults.unfired == ()
+    assert fake.faults.described == ()
     with pytest.raises(ApiError, match="quota") as caught:
         await aclient.deployments.wait_until_active(created.deployment)
     assert caught.value.code == "job_failed"
@@ -232,10 +233,12 @@ def test_a_failed_deployment_says_why_and_is_notified(
     fake: FakePictograph, client: pictograph.Client, model_id: str
 ) -> None:
     fake.faults.fail_deployment("Provisioning failed: quota")
-    assert fake.faults.described == ("fail the next 1 deployment(s)",)
-    assert [f.describe() for f in fake.faults.unfired] == list(fake.faults.described)
+    armed = fake.faults.described  # read now: the fault fires below
+    assert armed == ("fail the next 1 deployment(s)",)
+    assert [f.describe() for f in fake.faults.unfired] == list(armed)
     created = client.deployments.create("m1")
-    assert fake.faults.unfired == fake.faults.described == ()
+    assert fake.faults.unfired == ()
+    assert fake.faults.described == ()
     with pytest.raises(ApiError, match="quota") as caught:
         client.deployments.wait_until_active(created.deployment)
     assert caught.value.code == "job_failed"
@@ -917,8 +920,11 @@ def test_an_image_url_on_the_fakes_own_storage_is_read_and_another_hosts_is_not(
     own = f"{fake.base_url}{path}"
     with client.deployments.connect(created.deployment, created.auth_token) as ep:
         by_url = ep.infer(own)
+        assert not isinstance(by_url, ClassificationResult)
         assert by_url.predictions
-        assert by_url.predictions == ep.infer(_png()).predictions
+        by_bytes = ep.infer(_png())
+        assert not isinstance(by_bytes, ClassificationResult)
+        assert by_url.predictions == by_bytes.predictions
         # The same path on another port, or on plain http, is another host: not fetched.
         for elsewhere in (
             own.replace("https://api.pictograph.io", "https://api.pictograph.io:8443"),

@@ -13,10 +13,10 @@ import httpx
 import pictograph
 import pytest
 
-from pictograph_testing import FakePictograph
+from pictograph_testing import FakePictograph, ProfileName
 
 
-def _scenario(seed: int, profile: str = "classic") -> list[tuple[int, str, bytes]]:
+def _scenario(seed: int, profile: ProfileName = "classic") -> list[tuple[int, str, bytes]]:
     """Drive a mixed session through the SDK and record every response exactly."""
     seen: list[tuple[int, str, bytes]] = []
 

@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING, Any
 import httpx
 import pytest
 
-from pictograph_testing import FakePictograph
+from pictograph_testing import FakePictograph, ProfileName
 from pictograph_testing import strategies as pst
 from pictograph_testing.api.dialects import NEWEST, format_version, parse_version, sdk_version_of
 from pictograph_testing.api.table import RETIRED
@@ -252,7 +252,7 @@ def test_sdk_1_0_reads_a_402_in_credits_without_a_unit() -> None:
 
 @pytest.mark.parametrize("profile", ["classic", "current"])
 @pytest.mark.parametrize("version", ["1.40.0", "1.69.146"])
-def test_either_profile_on_either_wire(profile: str, version: str) -> None:
+def test_either_profile_on_either_wire(profile: ProfileName, version: str) -> None:
     fake = FakePictograph(scenario="ready-to-train", profile=profile, sdk_version=version)
     with _http(fake) as http:
         body = http.post(f"{DEV}/training/", json=RUN_BODY).json()

@@ -11,10 +11,11 @@ the release (``sdk_version``); ``tests/matrix`` asks the real releases themselve
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Literal
 
 import pytest
 from pictograph.exceptions import ValidationError
+from pictograph.models.export import ExportFormat
 
 from pictograph_testing import FakePictograph
 from pictograph_testing.api.dialects import (
@@ -38,6 +39,9 @@ if TYPE_CHECKING:
 
     import pictograph
 
+
+# The formats `models.download` takes (the SDK spells them inline, with no alias).
+DownloadFormat = Literal["onnx", "pytorch", "safetensors", "pte", "engine"]
 
 DATASET = "road-signs"
 EXPORT = "road-signs-v1"
@@ -114,7 +118,7 @@ _LATE_FORMATS = sorted(
 
 
 @pytest.mark.parametrize("fmt", _LATE_FORMATS)
-def test_an_export_format_is_refused_to_releases_before_it(fmt: str) -> None:
+def test_an_export_format_is_refused_to_releases_before_it(fmt: ExportFormat) -> None:
     first = EXPORT_FORMATS_BY_RELEASE.spans[fmt].since
     older = _fake(_previous(first))
     with older, older.client(max_retries=0) as client:
@@ -139,7 +143,9 @@ def _train(client: pictograph.Client) -> str:
 
 
 @pytest.mark.parametrize("fmt", ["safetensors", "pte"])
-def test_a_model_format_is_refused_to_releases_before_it(fmt: str, tmp_path: Path) -> None:
+def test_a_model_format_is_refused_to_releases_before_it(
+    fmt: DownloadFormat, tmp_path: Path
+) -> None:
     first = MODEL_FORMATS_BY_RELEASE.spans[fmt].since
     older = _fake(_previous(first))
     with older, older.client(max_retries=0) as client:

@@ -16,6 +16,7 @@ from pictograph.exceptions import (
 )
 from pictograph.metrics import confusion_matrix, evaluate_detections
 from pictograph.models.annotation import Annotation
+from pictograph.models.training import PipelineType
 from pydantic import TypeAdapter
 
 from pictograph_testing import FakePictograph
@@ -33,7 +34,7 @@ _ANNOTATION: TypeAdapter[Annotation] = TypeAdapter(Annotation)
 PRICE = OPERATIONS[EVALUATION_TIER.operation].micro_usd_per_unit or 0
 
 
-def _train(client: pictograph.Client, name: str = "m1", pipeline: str = "yolox") -> str:
+def _train(client: pictograph.Client, name: str = "m1", pipeline: PipelineType = "yolox") -> str:
     run = client.training.create(DATASET, EXPORT, pipeline_type=pipeline, name=name)
     assert run.model_id is not None
     return run.model_id
@@ -286,7 +287,8 @@ async def test_an_injected_failure_fires_through_the_async_client(
     with pytest.raises(ApiError, match="GPU lost") as ended:
         await aclient.model_evaluations.evaluate("m1", DATASET, EXPORT)
     assert ended.value.code == "job_failed"
-    assert fake.faults.unfired == fake.faults.described == ()
+    assert fake.faults.unfired == ()
+    assert fake.faults.described == ()
     assert len(fake.ledger) == before  # a failed evaluation is free
 
 
@@ -301,7 +303,8 @@ def test_an_injected_failure_fails_unbilled_and_notifies(
         client.model_evaluations.evaluate("m1", DATASET, EXPORT)
 
     assert ended.value.code == "job_failed"
-    assert fake.faults.unfired == fake.faults.described == ()
+    assert fake.faults.unfired == ()
+    assert fake.faults.described == ()
     failed = client.model_evaluations.list()[0]
     assert (failed.status, failed.error_message) == ("failed", "GPU lost")
     assert failed.overall_metrics is None
@@ -391,12 +394,14 @@ def test_a_classification_evaluation_scores_what_the_class_filter_kept(
     everything = client.model_evaluations.evaluate("clf", "pets", "all", confidence_threshold=0)
     cats = client.model_evaluations.evaluate("clf", "pets", "cats", confidence_threshold=0)
 
+    assert cats.per_class_metrics is not None
     support = {m.class_name: m.support for m in cats.per_class_metrics}
     assert support["cat"] > 0
     assert support.get("dog", 0) == 0
     assert cats.confusion_matrix is not None
     dog_row = cats.confusion_matrix.grid[cats.confusion_matrix.labels.index("dog")]
     assert sum(dog_row) == 0
+    assert everything.per_class_metrics is not None
     everyone = {m.class_name: m.support for m in everything.per_class_metrics}
     assert everyone["dog"] > 0
 

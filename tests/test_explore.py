@@ -18,6 +18,7 @@ from pictograph.exceptions import (
     ValidationError,
 )
 from pictograph.models.explore import PublicDataset, PublicDatasetImport, PublicModel
+from pictograph.models.training import PipelineType
 
 from pictograph_testing import FakePictograph
 from pictograph_testing.catalog import PLANS
@@ -63,7 +64,7 @@ def ref(research: FakeOrganization) -> str:
     return f"{research.slug}/coco-5k"
 
 
-def _train(client: pictograph.Client, name: str, pipeline: str = "yolox") -> None:
+def _train(client: pictograph.Client, name: str, pipeline: PipelineType = "yolox") -> None:
     run = client.training.create(DATASET, EXPORT, pipeline_type=pipeline, name=name)
     assert run.model_id is not None
 

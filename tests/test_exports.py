@@ -675,7 +675,7 @@ def test_a_class_name_of_two_types_is_one_class_in_the_zip(
 ) -> None:
     _same_stem_dataset(client, tmp_path)
     for export_format in ("yolo", "coco", "pictograph"):
-        client.exports.create("stems", export_format, format=export_format)  # type: ignore[arg-type]
+        client.exports.create("stems", export_format, format=export_format)
         archive = _zip(client.exports.download("stems", export_format, tmp_path / "c.zip"))
         assert json.loads(archive.read("manifest.json"))["classes"] == ["car", "bus"]
         if export_format == "yolo":
@@ -984,7 +984,7 @@ def test_yolo_labels_are_clipped_to_the_image_and_hold_keypoints_in_pose_only(
     _shapes_dataset(client, tmp_path)
     labels = {}
     for export_format in ("yolo", "yolo_pose"):
-        client.exports.create("scene", export_format, format=export_format)  # type: ignore[arg-type]
+        client.exports.create("scene", export_format, format=export_format)
         archive = _zip(client.exports.download("scene", export_format, tmp_path / "y.zip"))
         labels[export_format] = archive.read("labels/a.txt").decode().splitlines()
     # The classes by index: car 0, bus 1, lane 2, nose 3. The car box (x -20..40, y 70..110)
@@ -1006,7 +1006,7 @@ def test_a_class_filtered_export_lists_only_its_classes(
         client.exports.create(
             "scene",
             f"buses-{export_format}",
-            format=export_format,  # type: ignore[arg-type]
+            format=export_format,
             class_filter=["bus"],
         )
         archive = _zip(
@@ -1315,7 +1315,9 @@ def test_exports_ending_at_one_instant_notify_in_the_order_they_were_made(
 
     ready = client.notifications.list()
 
-    assert [n.metadata["export_name"] for n in ready] == ["second", "first"]  # newest first
+    assert all(n.metadata is not None for n in ready)
+    names = [n.metadata["export_name"] for n in ready if n.metadata is not None]
+    assert names == ["second", "first"]  # newest first
     assert ready[0].created_at == ready[1].created_at
 
 

@@ -9,7 +9,9 @@ the real SDK, and check each filtered listing against the dataset's full order.
 from __future__ import annotations
 
 import random
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Literal
+
+from pictograph.models.image import ImageSplit
 
 from pictograph_testing import FakePictograph
 from tests.image_files import write_image
@@ -22,6 +24,9 @@ if TYPE_CHECKING:
 STATUSES: tuple[Any, ...] = (None, "new", "annotate", "review", "complete")
 SPLITS: tuple[Any, ...] = (None, "train", "val", "test")
 DATASET = "indexed"
+
+# What a step of the random walk does to an image: review it, or set or clear its split.
+Step = Literal["approve", "request_changes", "split", "unsplit"]
 
 
 def everything(client: pictograph.Client) -> list[Any]:
@@ -61,11 +66,12 @@ def test_filtered_listings_follow_every_change(tmp_path: Path) -> None:
                 client.images.upload(DATASET, path, directory_path=f"/s{step}/{name}")
             live = [image for image in everything(client) if not image.is_archived]
             for image in chance.sample(live, min(4, len(live))):
-                action = chance.choice(["approve", "request_changes", "split", "unsplit"])
+                action: Step = chance.choice(["approve", "request_changes", "split", "unsplit"])
                 if action in ("approve", "request_changes"):
                     client.images.review(DATASET, image.id, action)
                 else:
-                    split = chance.choice(["train", "val", "test"]) if action == "split" else None
+                    splits: list[ImageSplit] = ["train", "val", "test"]
+                    split = chance.choice(splits) if action == "split" else None
                     client.images.set_split(DATASET, image.id, split)
             victims = chance.sample(live, 2)
             client.images.delete(DATASET, victims[0].id)

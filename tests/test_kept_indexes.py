@@ -8,10 +8,14 @@ everything the world holds, sorted as the API sorts.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Literal
 
 from hypothesis import example, given, settings
 from hypothesis import strategies as st
+from pictograph.models.job import JobStatusFilter
+from pictograph.models.model import ModelType
+from pictograph.models.training import PipelineType
+from pictograph.resources.credits import UsageRange
 
 from pictograph_testing import FakePictograph
 from pictograph_testing.world.deployments import DEPLOYMENT_STATUSES
@@ -78,6 +82,7 @@ def test_exports_listed_by_status_and_dataset_are_every_export_filtered(
     with _world() as fake:
         client = fake.client()
         made: list[tuple[str, str]] = []
+        dataset: str | None  # a name to delete, then a filter (None: every dataset)
         for number, (action, argument, status) in enumerate(steps):
             if action == "create":
                 assert isinstance(argument, str)
@@ -252,7 +257,15 @@ job_steps = st.lists(
     ),
     max_size=10,
 )
-JOB_FILTERS = ("active", "finished", "queued", "running", "completed", "failed", "cancelled")
+JOB_FILTERS: tuple[JobStatusFilter, ...] = (
+    "active",
+    "finished",
+    "queued",
+    "running",
+    "completed",
+    "failed",
+    "cancelled",
+)
 
 
 @settings(max_examples=25, deadline=None)
@@ -372,7 +385,12 @@ def _usage_from_the_ledger(fake: FakePictograph, since: float | None) -> dict[st
 def test_usage_by_operation_is_every_debit_in_the_window(
     steps: list[tuple[str, str, int, float]],
 ) -> None:
-    windows = {"day": 86_400.0, "week": 7 * 86_400.0, "month": 30 * 86_400.0, "all": None}
+    windows: dict[UsageRange, float | None] = {
+        "day": 86_400.0,
+        "week": 7 * 86_400.0,
+        "month": 30 * 86_400.0,
+        "all": None,
+    }
     with FakePictograph(seed=4, balance_usd=1_000) as fake:
         client = fake.client()
         world = fake.world
@@ -510,6 +528,8 @@ def test_evaluations_listed_by_model_and_dataset_are_every_evaluation_filtered()
         client = _trained(fake, "m1", "m2")
         fake.add_dataset("birds", images=30, completed_images=30)
         fake.add_export("birds", "b1")
+        model: str | None  # one evaluated, then a filter (None: every model)
+        dataset: str | None  # likewise
         for model, dataset, export in [
             ("m1", "signs", "v1"),
             ("m2", "signs", "v1"),
@@ -644,8 +664,8 @@ def test_deliveries_listed_by_endpoint_and_status_are_every_delivery_filtered(
 
 # ── models: by dataset, status and type ──
 
-TRAINED = ("yolox", "classification")
-TRAINED_TYPES = ("object_detection", "classification")
+TRAINED: tuple[PipelineType, ...] = ("yolox", "classification")
+TRAINED_TYPES: tuple[ModelType, ...] = ("object_detection", "classification")
 # train (a dataset, a pipeline), delete (which one), rename (which one)
 model_steps = st.lists(
     st.one_of(
@@ -663,9 +683,10 @@ model_steps = st.lists(
 @settings(max_examples=25, deadline=None)
 @given(steps=model_steps)
 def test_models_listed_by_dataset_status_and_type_are_every_model_filtered(
-    steps: list[tuple[str, str | int, str]],
+    steps: list[tuple[str, str | int, PipelineType | Literal[""]]],
 ) -> None:
     with _world() as fake:
+        dataset: str | None  # one set up, then a filter (None: every dataset)
         for dataset in DATASETS:
             fake.add_export(dataset, "v1")
         client = fake.client(max_retries=0)
@@ -673,6 +694,7 @@ def test_models_listed_by_dataset_status_and_type_are_every_model_filtered(
         for number, (action, argument, pipeline) in enumerate(steps):
             models = [m.id for m in client.models.list(limit=100)]
             if action == "train":
+                assert pipeline != ""
                 client.training.create(
                     str(argument), "v1", pipeline_type=pipeline, name=f"m{number}"
                 )

@@ -14,7 +14,7 @@ import pytest
 import respx
 
 from pictograph_testing import FakePictograph, activation
-from pictograph_testing._http_client import DeferredHTTPTransport
+from pictograph_testing._http_client import DeferredAsyncHTTPTransport, DeferredHTTPTransport
 from pictograph_testing._sdk.interception import NetworkTransportMocker
 from pictograph_testing.strictness import StrayRequest, TeardownCheckFailed
 
@@ -323,7 +323,7 @@ def test_another_tools_patch_of_the_transport_neither_hides_the_fake_nor_outlive
     original = httpx.HTTPTransport.handle_request
     seen: list[str] = []
 
-    def other_tool(transport: httpx.HTTPTransport, request: httpx.Request) -> httpx.Response:
+    def other_tool(self: httpx.HTTPTransport, request: httpx.Request) -> httpx.Response:
         seen.append(request.url.host)
         return httpx.Response(299)
 
@@ -365,7 +365,8 @@ def test_an_sdk_client_built_under_a_fake_is_the_one_the_sdk_builds() -> None:
     assert built.timeout == real.timeout
     assert dict(built.headers) == dict(real.headers)
     assert isinstance(built._transport, DeferredHTTPTransport)
-    assert not built._transport.set_up
+    set_up = built._transport.set_up  # read now: set up below
+    assert not set_up
     # Setting up the deferred transport gives the pool the SDK's own would have.
     pool, reference_pool = built._transport._pool, real._transport._pool  # type: ignore[attr-defined]
     assert built._transport.set_up
@@ -412,7 +413,9 @@ def test_a_client_that_outlives_its_fake_is_refused_not_sent_to_the_network() ->
         assert cached.credits.balance() is not None
     with pytest.raises(StrayRequest, match="built while a FakePictograph served"):
         cached.credits.balance()
-    assert not cached._transport._client._transport.set_up
+    deferred = cached._transport._client._transport
+    assert isinstance(deferred, DeferredHTTPTransport)
+    assert not deferred.set_up
     # Under a new fake of the same host (and so the same key), it is answered again.
     with FakePictograph(seed=1) as again:
         cached.credits.balance()
@@ -427,7 +430,9 @@ async def test_async_a_client_that_outlives_its_fake_is_refused() -> None:
         await cached.credits.balance()
     with pytest.raises(StrayRequest, match="no fake serves it now"):
         await cached.credits.balance()
-    assert not cached._transport._client._transport.set_up
+    deferred = cached._transport._client._transport
+    assert isinstance(deferred, DeferredAsyncHTTPTransport)
+    assert not deferred.set_up
     await cached.aclose()
 
 
@@ -478,8 +483,10 @@ def test_a_decorated_function_gets_a_fresh_active_fake_per_call() -> None:
         seen.append(pictograph_fake)
         return label
 
-    assert job("a") == "a"
-    assert job("b") == "b"
+    # The decorator supplies pictograph_fake by name; its type takes a fake off the
+    # signature only when it is the first parameter.
+    assert job("a") == "a"  # type: ignore[call-arg]
+    assert job("b") == "b"  # type: ignore[call-arg]
 
     first, second = seen
     assert first is not second

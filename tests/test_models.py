@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 import struct
 from datetime import timedelta
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Literal
 
 import httpx
 import pytest
@@ -14,6 +14,9 @@ from pictograph.exceptions import ConflictError, ForbiddenError, NotFoundError, 
 from pictograph_testing import FakePictograph
 from tests.conftest import DATASET, EXPORT
 from tests.image_files import raw
+
+# The formats `models.download` takes (the SDK spells them inline, with no alias).
+DownloadFormat = Literal["onnx", "pytorch", "safetensors", "pte", "engine"]
 
 if TYPE_CHECKING:
     from collections.abc import Iterator
@@ -130,7 +133,8 @@ def test_list_refuses_an_unknown_filter_value(
     client: pictograph.Client, field: str, value: str
 ) -> None:
     with pytest.raises(ValidationError) as refused:
-        client.models.list(**{field: value})
+        # Each filter by name, with a value its Literal refuses.
+        client.models.list(**{field: value})  # type: ignore[arg-type]
 
     assert refused.value.status_code == 422
     assert refused.value.field_errors is not None
@@ -170,7 +174,8 @@ async def test_async_list_and_iter(aclient: pictograph.AsyncClient) -> None:
     assert [m.id for m in walked] == [m.id for m in listed]
     assert [m.name for m in await aclient.models.list(name="a2")] == ["a2"]
     with pytest.raises(ValidationError):
-        await aclient.models.list(model_type="bogus")
+        # Deliberately a type the SDK's Literal refuses: the fake must refuse it too.
+        await aclient.models.list(model_type="bogus")  # type: ignore[arg-type]
 
 
 def test_a_name_filter_with_other_filters_needs_them_all(
@@ -437,7 +442,8 @@ def test_rename_to_a_taken_name_is_a_400(client: pictograph.Client, model: Model
 
 def test_update_refuses_an_unknown_visibility(client: pictograph.Client, model: Model) -> None:
     with pytest.raises(ValidationError) as refused:
-        client.models.update("m1", visibility="secret")
+        # Deliberately a visibility the SDK's Literal refuses: the fake must refuse it too.
+        client.models.update("m1", visibility="secret")  # type: ignore[arg-type]
     assert refused.value.status_code == 422
 
 
@@ -580,9 +586,10 @@ def test_bulk_delete_refuses_an_empty_list(client: pictograph.Client) -> None:
 
 
 async def test_async_delete_and_bulk_delete(aclient: pictograph.AsyncClient) -> None:
-    ids = []
+    ids: list[str] = []
     for name in ("a", "b", "c"):
         run = await aclient.training.create(DATASET, EXPORT, pipeline_type="yolox", name=name)
+        assert run.model_id is not None
         ids.append(run.model_id)
 
     await aclient.models.delete("a")
@@ -916,7 +923,7 @@ async def test_async_files(aclient: pictograph.AsyncClient) -> None:
 
 @pytest.mark.parametrize("fmt", ["onnx", "pytorch", "safetensors"])
 def test_download_is_deterministic_and_atomic(
-    client: pictograph.Client, model: Model, tmp_path: Path, fmt: str
+    client: pictograph.Client, model: Model, tmp_path: Path, fmt: DownloadFormat
 ) -> None:
     first = client.models.download("m1", output_path=tmp_path / "first", format=fmt)
     second = client.models.download(model_id=model.id, output_path=tmp_path / "second", format=fmt)
@@ -952,7 +959,7 @@ def test_safetensors_download_is_a_valid_file(
 
 @pytest.mark.parametrize("fmt", ["engine", "pte"])
 def test_unbuilt_formats_are_a_conflict(
-    client: pictograph.Client, model: Model, tmp_path: Path, fmt: str
+    client: pictograph.Client, model: Model, tmp_path: Path, fmt: DownloadFormat
 ) -> None:
     with pytest.raises(ConflictError) as refused:
         client.models.download("m1", output_path=tmp_path / "m1.bin", format=fmt)

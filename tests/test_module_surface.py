@@ -49,7 +49,7 @@ def _is_submodule(package: str, name: str) -> bool:
 def _imports(path: Path) -> list[tuple[int, str, str]]:
     """Every ``from pictograph_testing… import name`` in a file, type-checking ones too."""
     tree = ast.parse(path.read_text(encoding="utf-8"), filename=str(path))
-    found = []
+    found: list[tuple[int, str, str]] = []
     for node in ast.walk(tree):
         if not isinstance(node, ast.ImportFrom) or node.level or node.module is None:
             continue

@@ -62,7 +62,7 @@ schema = schemathesis.openapi.from_dict(openapi_document())
 
 # Schemathesis examples for every route: run by scripts/test_slow.sh, not scripts/test.sh.
 @pytest.mark.slow
-@schema.parametrize()
+@schema.parametrize()  # type: ignore[untyped-decorator]  # schemathesis's is untyped
 @settings(
     max_examples=EXAMPLES_PER_ROUTE,
     deadline=None,

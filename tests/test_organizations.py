@@ -348,7 +348,7 @@ def test_the_plans_member_cap_counts_pending_invites(
     assert capped.value.status_code == 402
     assert capped.value.code == "limit_exceeded"
     assert capped.value.upgrade_url == "/settings?tab=billing"
-    details = capped.value.response["error"]["details"]  # type: ignore[index]
+    details = capped.value.response["error"]["details"]
     assert (details["limit_type"], details["current"], details["pending"]) == ("users", 1, 1)
     assert details["limit"] == 2
     # Revoking the pending invite frees the seat.

@@ -16,6 +16,7 @@ from pictograph.exceptions import (
     RateLimitError,
     ValidationError,
 )
+from pictograph.models.training import PipelineType
 from PIL import Image as PILImage
 
 from pictograph_testing import FakePictograph
@@ -36,7 +37,7 @@ if TYPE_CHECKING:
 CLASSES = {"stop_sign", "yield"}
 
 
-def _train(client: pictograph.Client, name: str = "m1", pipeline: str = "yolox") -> str:
+def _train(client: pictograph.Client, name: str = "m1", pipeline: PipelineType = "yolox") -> str:
     run = client.training.create(DATASET, EXPORT, pipeline_type=pipeline, name=name)
     assert run.model_id is not None
     return run.model_id

@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import pytest
+from pictograph.models.training import PipelineType
 
 from pictograph_testing import FakePictograph
 from pictograph_testing.world.images import synthetic_image
 from pictograph_testing.world.predictions import (
+    Prediction,
     UnreadableImage,
     content_hash,
     image_size,
@@ -23,7 +25,7 @@ if TYPE_CHECKING:
     from pictograph_testing.world.entities import Image, Model
 
 
-def _trained(fake: FakePictograph, pipeline: str = "yolox", **options: object) -> Model:
+def _trained(fake: FakePictograph, pipeline: PipelineType = "yolox", **options: Any) -> Model:
     with fake.client(max_retries=0) as sdk:
         run = sdk.training.create(DATASET, EXPORT, pipeline_type=pipeline, name="m", **options)
     assert run.model_id is not None
@@ -157,7 +159,7 @@ def test_the_rendered_result_parses_as_the_sdks_model(fake: FakePictograph) -> N
 
 
 def test_predictions_are_deterministic_across_worlds() -> None:
-    def run() -> tuple[str, list[object]]:
+    def run() -> tuple[str, list[Prediction]]:
         with FakePictograph(seed=7) as fake:
             fake.add_dataset(DATASET, images=6, completed_images=6, classes=["a", "b"])
             fake.add_export(DATASET, EXPORT)

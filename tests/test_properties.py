@@ -26,7 +26,7 @@ from hypothesis.stateful import (
 )
 from pictograph.exceptions import ApiError, NetworkError
 
-from pictograph_testing import FakePictograph
+from pictograph_testing import FakePictograph, ProfileName
 from pictograph_testing.journal import JournalEntry
 from pictograph_testing.world.state import World
 from pictograph_testing.world.training import RunRequest, live_status
@@ -637,7 +637,7 @@ def transient(outcome: str) -> bool:
 class Env:
     """One world and the SDK clients of two organizations, each with three roles."""
 
-    def __init__(self, profile: str, seed: int) -> None:
+    def __init__(self, profile: ProfileName, seed: int) -> None:
         self.fake = FakePictograph(seed=seed, profile=profile, balance_usd=40.0).start()
         fake = self.fake
         other = fake.add_organization(balance_usd=6.0)
@@ -757,7 +757,7 @@ class FakeWorldMachine(RuleBasedStateMachine):
     def __init__(self) -> None:
         super().__init__()
         self.env: Env | None = None
-        self.settings: tuple[str, int] = ("classic", 0)
+        self.settings: tuple[ProfileName, int] = ("classic", 0)
         self.steps: list[tuple[str, dict[str, Any]]] = []
         self.outcomes: list[str] = []
         self.runs: dict[str, int] = {}
@@ -770,7 +770,7 @@ class FakeWorldMachine(RuleBasedStateMachine):
         self.terminal: dict[str, tuple[Any, ...]] = {}
 
     @initialize(profile=st.sampled_from(["classic", "current"]), seed=st.integers(0, 2**16))
-    def build(self, profile: str, seed: int) -> None:
+    def build(self, profile: ProfileName, seed: int) -> None:
         self.settings = (profile, seed)
         self.env = Env(profile, seed)
 

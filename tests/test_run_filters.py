@@ -17,7 +17,7 @@ from tests.conftest import DATASET, EXPORT
 
 if TYPE_CHECKING:
     import pictograph
-    from pictograph.models import TrainingRun
+    from pictograph.models.training import TrainingRun
 
 BIRDS = "birds"
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 import pictograph
 import pytest
 
-from pictograph_testing import FakePictograph
+from pictograph_testing import FakePictograph, ProfileName
 from pictograph_testing.world.training import RunView
 
 TERMINAL = ("completed", "failed", "cancelled")
@@ -28,7 +28,9 @@ def _assert_same(view: RunView, run: pictograph.TrainingRun) -> None:
     assert view.training_seconds == run.training_time_seconds
 
 
-def _world(profile: str = "classic", gpu_workers: dict[str, int] | None = None) -> FakePictograph:
+def _world(
+    profile: ProfileName = "classic", gpu_workers: dict[str, int] | None = None
+) -> FakePictograph:
     fake = FakePictograph(seed=3, profile=profile, gpu_workers=gpu_workers)
     fake.add_dataset("road-signs", images=30, completed_images=30)
     fake.add_export("road-signs", "v1")
@@ -50,7 +52,7 @@ def _follow(fake: FakePictograph, client: pictograph.Client, ref: str) -> list[s
 
 
 @pytest.mark.parametrize("profile", ["classic", "current"])
-def test_the_view_matches_the_sdk_through_a_whole_run(profile: str) -> None:
+def test_the_view_matches_the_sdk_through_a_whole_run(profile: ProfileName) -> None:
     with _world(profile) as fake:
         client = fake.client()
         run = client.training.create(

@@ -7,6 +7,7 @@ from typing import TYPE_CHECKING
 
 import pytest
 from pictograph.exceptions import ForbiddenError, PaymentRequiredError, ValidationError
+from pictograph.models import BBoxAnnotation, KeypointAnnotation, PolygonAnnotation
 
 from pictograph_testing import FakePictograph
 from pictograph_testing.catalog import AUTO_ANNOTATE
@@ -33,6 +34,7 @@ def test_a_point_outlines_the_object_under_it(
     assert result.confidence_threshold == 0.75
     (found,) = result.annotations
     assert (found.name, found.type) == ("sign", "polygon")
+    assert isinstance(found, PolygonAnnotation)
     box = found.bounding_box
     assert box is not None
     assert (box.x, box.y, box.w, box.h) == (100, 75, 200, 150)
@@ -54,6 +56,7 @@ def test_every_prompt_outlines_the_same_middle_half(client: pictograph.Client) -
     ]
     for result in outlines:
         (found,) = result.annotations
+        assert isinstance(found, PolygonAnnotation)
         box = found.bounding_box
         assert box is not None
         assert (box.x, box.y, box.w, box.h) == (100, 75, 200, 150)
@@ -68,14 +71,19 @@ def test_a_negative_point_carves_its_region_out(client: pictograph.Client) -> No
         PICTURE, points=[(10, 10), (200, 150)], negative_points=[(200, 150)], output="bbox"
     )
 
-    assert whole.annotations[0].bounding_box == carved.annotations[0].bounding_box
+    (whole_box,), (carved_box,) = whole.annotations, carved.annotations
+    assert isinstance(whole_box, BBoxAnnotation)
+    assert isinstance(carved_box, BBoxAnnotation)
+    assert whole_box.bounding_box == carved_box.bounding_box
 
 
 def test_a_box_keeps_the_object_inside_it(client: pictograph.Client) -> None:
     result = client.sam3.predict(PICTURE, box=(0, 0, 200, 150), output="bbox")
     empty = client.sam3.predict(PICTURE, box={"x": 0, "y": 0, "w": 50, "h": 50})
 
-    box = result.annotations[0].bounding_box
+    found = result.annotations[0]
+    assert isinstance(found, BBoxAnnotation)
+    box = found.bounding_box
     assert box is not None
     assert (box.x, box.y, box.w, box.h) == (100, 75, 100, 75)
     assert empty.status == "no_detection"
@@ -108,7 +116,12 @@ def _grid_of_objects() -> bytes:
 
 
 def _found(result: pictograph.models.sam3.Sam3Prediction) -> set[tuple[float, float]]:
-    return {(a.bounding_box.x, a.bounding_box.y) for a in result.annotations if a.bounding_box}
+    found: set[tuple[float, float]] = set()
+    for a in result.annotations:
+        assert not isinstance(a, KeypointAnnotation)
+        if a.bounding_box:
+            found.add((a.bounding_box.x, a.bounding_box.y))
+    return found
 
 
 def test_above_the_default_threshold_two_phrases_find_different_objects(

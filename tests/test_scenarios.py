@@ -15,7 +15,7 @@ import httpx
 import pytest
 from pictograph.exceptions import ApiError, PaymentRequiredError, ValidationError
 
-from pictograph_testing import FakePictograph
+from pictograph_testing import FakePictograph, ProfileName
 from pictograph_testing.catalog import PROFILES
 from pictograph_testing.scenarios import SCHEMA_VERSION, available_scenarios, load_scenario
 from tests.image_files import DEV, raw, write_image
@@ -58,7 +58,7 @@ def test_ready_to_train_trains_at_once() -> None:
     ("profile", "pipeline"),
     [(p, pipeline) for p in ("classic", "current") for pipeline in sorted(PROFILES[p].pipelines)],
 )
-def test_nearly_out_of_credit_refuses_a_run(profile: str, pipeline: Any) -> None:
+def test_nearly_out_of_credit_refuses_a_run(profile: ProfileName, pipeline: Any) -> None:
     # "a 402 on any training run, under either profile": every pipeline has its labels.
     with FakePictograph(scenario="nearly-out-of-credit", profile=profile) as fake:
         assert fake.balance_micro_usd == 20_000
@@ -591,7 +591,7 @@ def test_an_export_keeps_an_image_deleted_for_good_through_a_snapshot(
 def test_a_snapshot_with_its_keys_sorted_answers_with_the_same_bytes(tmp_path: Path) -> None:
     # A document edited by hand, or written with sorted keys, is the same world: the
     # classes (colour given, colour drawn, with attributes) answer as they did.
-    classes = [
+    classes: list[dict[str, Any]] = [
         {"name": "owl", "type": "bbox"},
         {"name": "car", "type": "polygon", "color": "#112233"},
         {"name": "dog", "type": "bbox", "attributes": [{"name": "breed", "type": "text"}]},

@@ -15,6 +15,7 @@ from typing import Any
 
 import httpx
 import pictograph
+import pictograph._http.retry
 import pictograph.aio
 import pytest
 from pictograph._http.async_transport import AsyncTransport
@@ -123,7 +124,8 @@ def test_every_replaced_name_is_the_original_again_after_the_last_fake_stops(
         train(fake.client(), "own")
         with pictograph.Client() as client:  # the code under test's own client
             train(client, "built")
-        assert activation.coupling.installed
+        installed = activation.coupling.installed  # read now: uninstalled below
+        assert installed
 
     assert changed(before) == []
     assert not activation.coupling.installed
@@ -185,6 +187,8 @@ def test_an_outer_fakes_deployment_answers_while_an_inner_fake_is_active(
             with FakePictograph(seed=2) as inner:
                 nested = endpoint.infer(picture.read_bytes())
                 assert len(inner.calls) == 0
+    assert not isinstance(nested, pictograph.ClassificationResult)
+    assert not isinstance(alone, pictograph.ClassificationResult)
     assert nested.predictions == alone.predictions
 
 
@@ -240,7 +244,8 @@ def test_an_sdk_module_imported_again_is_coupled_by_the_next_fake(before: Names)
         assert vars(again)["time"] is time
     finally:
         sys.modules[name] = original
-        sys.modules[package].retry = original  # importing set it to the new one
+        # Importing set it to the new one: put the original back on the package.
+        sys.modules[package].retry = original  # type: ignore[attr-defined]
     assert changed(before) == []
 
 

@@ -20,7 +20,7 @@ _ASYNC_MODULES = ("pictograph.aio", "pictograph._http.async_transport")
 def without_async_client(monkeypatch: pytest.MonkeyPatch) -> None:
     """Make the async client's modules unimportable, as they are before 1.16.0."""
     for name in _ASYNC_MODULES:
-        monkeypatch.setitem(sys.modules, name, None)  # type: ignore[arg-type]
+        monkeypatch.setitem(sys.modules, name, None)
 
 
 def test_a_missing_module_is_none_and_a_present_one_is_imported() -> None:
@@ -33,7 +33,7 @@ def test_an_error_inside_an_existing_module_is_not_taken_for_absence(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     # A module of the SDK that exists but fails to import: its error is the SDK's.
-    monkeypatch.setitem(sys.modules, "pictograph.broken_dependency", None)  # type: ignore[arg-type]
+    monkeypatch.setitem(sys.modules, "pictograph.broken_dependency", None)
     monkeypatch.setattr(
         "importlib.import_module",
         lambda name: __import__("pictograph.broken_dependency"),

@@ -32,7 +32,7 @@ from hypothesis import settings
 from hypothesis import strategies as st
 from hypothesis.stateful import RuleBasedStateMachine, initialize, rule
 from pictograph import BBoxAnnotation, BoundingBox
-from pictograph.exceptions import PictographError, PollTimeoutError
+from pictograph.exceptions import ApiError, PictographError, PollTimeoutError
 from PIL import Image as PILImage
 
 from pictograph_testing import FakePictograph
@@ -676,6 +676,7 @@ class SdkSessionMachine(RuleBasedStateMachine):
 
 TestSdkSessions = SdkSessionMachine.TestCase
 # A quarter of the profile's budget: each example is three sessions of the SDK.
+assert settings.default is not None
 TestSdkSessions.settings = settings(
     settings.default, max_examples=max(settings.default.max_examples // 4, 1)
 )
@@ -694,10 +695,10 @@ def test_a_refused_prediction_leaves_the_world_as_it_was(use_async: bool) -> Non
         if use_async:
             aclient = fake.async_client(max_retries=0)
             predict = aclient.models.predict("a", image=PICTURES[0], confidence=0.0)
-            with pytest.raises(PictographError) as refused:
+            with pytest.raises(ApiError) as refused:
                 asyncio.run(predict)
         else:
-            with pytest.raises(PictographError) as refused:
+            with pytest.raises(ApiError) as refused:
                 fake.client(max_retries=0).models.predict("a", image=PICTURES[0], confidence=0.0)
         assert refused.value.status_code == 422
         assert state_digest(fake.world) == before

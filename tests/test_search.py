@@ -5,7 +5,7 @@ image's own pixels."""
 from __future__ import annotations
 
 import io
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import httpx
 import pytest
@@ -40,7 +40,7 @@ def _draw(path: Path, picture: str, *, quality: int | None = None) -> Path:
         draw.rectangle((0, 0, 63, 47), fill=(5, 5, 10))
         draw.rectangle((40, 30, 63, 47), fill=(90, 80, 70))
     path.parent.mkdir(parents=True, exist_ok=True)
-    options = {"quality": quality} if quality is not None else {}
+    options: dict[str, Any] = {"quality": quality} if quality is not None else {}
     image.save(path, **options)
     return path
 
@@ -268,7 +268,7 @@ def _varied_pictures(folder: Path, count: int, seed: int) -> list[Path]:
     paths: list[Path] = []
     for n in range(count):
         base = tuple(rng.randrange(256) for _ in range(3))
-        image = PILImage.new("RGB", (32, 24), base)  # type: ignore[arg-type]
+        image = PILImage.new("RGB", (32, 24), base)
         draw = ImageDraw.Draw(image)
         kind = n % 5
         if kind == 1 and paths:  # a copy of an earlier picture, shaded a little
@@ -391,7 +391,8 @@ def test_images_added_by_count_that_share_a_drawing_are_duplicates(
     def pixels(image_id: str) -> bytes:
         content, _ = world.image_service.content(world.images[image_id])
         with PILImage.open(io.BytesIO(content)) as picture:
-            return picture.convert("RGB").tobytes()
+            data: bytes = picture.convert("RGB").tobytes()
+            return data
 
     result = client.datasets.near_duplicates("synthetic", threshold=0.9999)
     # Each cluster is one drawing, pixel for pixel, and every drawing drawn twice is one.

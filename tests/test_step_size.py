@@ -28,8 +28,9 @@ import pictograph
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
+from pictograph.models.training import GpuType
 
-from pictograph_testing import FakePictograph
+from pictograph_testing import FakePictograph, ProfileName
 
 from .invariants import state_digest
 
@@ -54,12 +55,12 @@ JUNE_FIRST = 20 * DAY - 12 * 3600
 class Plan:
     """One set-up and one span of virtual time, moved at once or in ``steps``."""
 
-    profile: str
+    profile: ProfileName
     balance_usd: float
     lead: int
     """Virtual seconds the clock moves before the set-up (some put it just before a
     month's start, so that what it started is under way when the month begins)."""
-    runs: tuple[tuple[int, str, str], ...]
+    runs: tuple[tuple[int, GpuType, str], ...]
     """(epochs, GPU tier, fate) per run, created in order without waiting; the fate is
     ``ok``, ``fail`` (mid-run) or ``preempt`` (back to the queue, then run again)."""
     exports: int

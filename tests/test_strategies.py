@@ -17,7 +17,7 @@ from hypothesis import strategies as st
 from hypothesis.errors import NoSuchExample
 from pictograph.exceptions import ValidationError
 
-from pictograph_testing import FakePictograph
+from pictograph_testing import FakePictograph, ProfileName
 from pictograph_testing import strategies as pst
 from pictograph_testing.catalog import PIPELINES, PROFILES
 from pictograph_testing.pytest_plugin import GIVEN_RECIPE
@@ -32,7 +32,7 @@ CHECKS = settings(max_examples=40, deadline=None, suppress_health_check=[HealthC
 
 
 @functools.cache
-def _world(profile: str) -> FakePictograph:
+def _world(profile: ProfileName) -> FakePictograph:
     """One fake per profile for the whole module: quotes and refusals change nothing."""
     fake = FakePictograph(seed=3, profile=profile, balance_usd=1000.0)
     fake.add_dataset(
@@ -43,11 +43,11 @@ def _world(profile: str) -> FakePictograph:
 
 
 @functools.cache
-def _client(profile: str) -> pictograph.Client:
+def _client(profile: ProfileName) -> pictograph.Client:
     return _world(profile).client(max_retries=0)
 
 
-def _post(profile: str, body: dict[str, Any], *, path: str = "") -> httpx.Response:
+def _post(profile: ProfileName, body: dict[str, Any], *, path: str = "") -> httpx.Response:
     fake = _world(profile)
     with httpx.Client(transport=fake.transport(), base_url=fake.base_url) as http:
         return http.post(
@@ -59,7 +59,7 @@ def _post(profile: str, body: dict[str, Any], *, path: str = "") -> httpx.Respon
 
 
 @given(profile=pst.profiles(), data=st.data())
-def test_pipelines_and_gpus_are_the_profiles(profile: str, data: st.DataObject) -> None:
+def test_pipelines_and_gpus_are_the_profiles(profile: ProfileName, data: st.DataObject) -> None:
     pipeline = data.draw(pst.pipelines(profile))
     gpu = data.draw(pst.gpu_types(profile))
     assert pipeline in PROFILES[profile].pipelines
@@ -85,7 +85,7 @@ def test_unknown_names_are_refused_clearly() -> None:
 @pytest.mark.parametrize("profile", sorted(PROFILES))
 @CHECKS
 @given(data=st.data())
-def test_every_valid_request_is_quoted(profile: str, data: st.DataObject) -> None:
+def test_every_valid_request_is_quoted(profile: ProfileName, data: st.DataObject) -> None:
     # Every value the API takes (sdk_version=None), detectron2 included: posted as JSON,
     # not through the SDK, which cannot parse a classic detectron2 quote since 1.8.1.
     request = data.draw(
@@ -117,7 +117,7 @@ def test_a_valid_request_creates_a_run(request: dict[str, Any]) -> None:
 @CHECKS
 @given(data=st.data())
 def test_default_draws_are_what_the_installed_sdk_sends_and_parses(
-    profile: str, data: st.DataObject
+    profile: ProfileName, data: st.DataObject
 ) -> None:
     request = data.draw(pst.create_requests(profile, dataset=DATASET, export=EXPORT, max_epochs=3))
 
@@ -166,7 +166,7 @@ RELEASES += [("current", "1.67.3"), ("current", "1.67.16")]
 
 
 @functools.cache
-def _release_world(profile: str, release: str) -> FakePictograph:
+def _release_world(profile: ProfileName, release: str) -> FakePictograph:
     fake = FakePictograph(seed=3, profile=profile, balance_usd=1000.0, sdk_version=release)
     fake.add_dataset(
         DATASET, images=20, completed_images=20, classes=["a", "b"], annotation_types=EVERY_KIND
@@ -179,7 +179,7 @@ def _release_world(profile: str, release: str) -> FakePictograph:
 @CHECKS
 @given(data=st.data())
 def test_a_release_draws_only_what_its_api_takes(
-    profile: str, release: str, data: st.DataObject
+    profile: ProfileName, release: str, data: st.DataObject
 ) -> None:
     # The fake answers in the release's dialect and refuses values its API did not take
     # (rfdetr_keypoint before 1.67.16, gpu auto before 1.67.3).
@@ -207,7 +207,7 @@ def test_a_release_draws_only_what_its_api_takes(
     ],
 )
 def test_a_pipeline_a_request_could_not_use_is_refused_when_the_strategy_is_made(
-    profile: str, pipeline: str, sdk_version: str | None, says: str
+    profile: ProfileName, pipeline: str, sdk_version: str | None, says: str
 ) -> None:
     with pytest.raises(ValueError, match=re.escape(says)):
         pst.create_requests(profile, pipeline=pipeline, sdk_version=sdk_version)
@@ -244,7 +244,13 @@ def test_every_invalid_config_is_refused_naming_its_field(
     bad = data.draw(pst.invalid_training_configs(pipeline))
 
     with pytest.raises(ValidationError) as refused:
-        _client("classic").training.quote(DATASET, EXPORT, pipeline_type=pipeline, config=bad.value)
+        _client("classic").training.quote(
+            DATASET,
+            EXPORT,
+            # The classic profile's pipelines include detectron2, which the SDK's Literal lacks.
+            pipeline_type=pipeline,  # type: ignore[arg-type]
+            config=bad.value,
+        )
 
     assert refused.value.status_code == 400
     located = {".".join(map(str, e["loc"][1:])) for e in refused.value.field_errors}
@@ -255,7 +261,7 @@ def test_every_invalid_config_is_refused_naming_its_field(
 @CHECKS
 @given(data=st.data())
 def test_every_invalid_create_body_is_refused_naming_its_field(
-    profile: str, data: st.DataObject
+    profile: ProfileName, data: st.DataObject
 ) -> None:
     bad = data.draw(pst.invalid_create_requests(profile, dataset=DATASET, export=EXPORT))
     runs_before = len(_client(profile).training.list())

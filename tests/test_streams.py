@@ -22,6 +22,7 @@ from pictograph.exceptions import (
     ServerError,
     ValidationError,
 )
+from pictograph.models.training import PipelineType
 
 from pictograph_testing import FakePictograph
 from pictograph_testing.catalog import (
@@ -44,7 +45,7 @@ CAMERA = "rtsp://cam.example.com:554/lot"
 
 
 def _deployed(
-    client: pictograph.Client, pipeline: str = "yolox", **options: Any
+    client: pictograph.Client, pipeline: PipelineType = "yolox", **options: Any
 ) -> tuple[pictograph.Deployment, str]:
     client.training.create(DATASET, EXPORT, pipeline_type=pipeline, name="signs")
     created = client.deployments.create("signs", gpu_type="t4", **options)
@@ -249,7 +250,8 @@ def test_the_fake_lists_every_stream_and_how_each_ended(
 ) -> None:
     from pictograph_testing import StreamView
 
-    assert fake.streams == ()
+    streams = fake.streams  # read now: streams open below
+    assert streams == ()
     fake.add_camera(CAMERA, fps=10, frames=20)
     with _endpoint(client) as endpoint:
         stopped = endpoint.open_stream(CAMERA)
@@ -384,6 +386,7 @@ def test_a_scaled_to_zero_deployment_stays_up_while_its_stream_is_read(
     assert asleep.runtime.state == "asleep"
     # Up from the open to a window after the last read (599 s, its last frame).
     assert asleep.uptime_seconds == 599 + 60
+    assert asleep.metrics is not None
     assert asleep.metrics.requests == 0  # a stream's reads are no requests
 
 
@@ -406,6 +409,7 @@ def test_opens_the_deployment_refuses(fake: FakePictograph, client: pictograph.C
         stranger.open_stream("whip")
     endpoint.close()
     # What the SDK never sends (it checks the source first), the gateway refuses too.
+    assert deployment.endpoint_url is not None
     sessions = deployment.endpoint_url.removesuffix("/predict") + "/sessions"
     bearer = {"Authorization": f"Bearer {token}"}
     with httpx.Client() as raw:  # the fake intercepts its gateway's host
@@ -526,6 +530,7 @@ def test_any_open_gets_an_answer_the_sdk_types(
     if not client.deployments.list():
         _deployed(client, min_containers=1, max_containers=10)
     (deployment,) = client.deployments.list()
+    assert deployment.endpoint_url is not None
     sessions = deployment.endpoint_url.removesuffix("/predict") + "/sessions"
     token = fake.world.deployments.deployments[deployment.id].auth_token
     body: dict[str, Any] = {"source": source}
@@ -833,6 +838,7 @@ def test_a_served_fake_at_speed_sends_frames_as_its_clock_reaches_them() -> None
             # are missed; the rest came as the clock reached them, to the camera's end.
             assert frames
             first = frames[0].index
+            assert first is not None
             assert [f.index for f in frames] == list(range(first, 50))
             # The instant it opened on the server's clock, not when its answer was read
             # here (the clock runs meanwhile): the close came at its camera's end.
@@ -882,6 +888,7 @@ def test_no_stream_call_is_a_server_error(
         _deployed(client, min_containers=1, max_containers=10)
         fake.add_camera(CAMERA)
     (deployment,) = client.deployments.list()
+    assert deployment.endpoint_url is not None
     sessions = deployment.endpoint_url.removesuffix("/predict") + "/sessions"
     bearer = {
         "Authorization": f"Bearer {fake.world.deployments.deployments[deployment.id].auth_token}"

@@ -358,6 +358,7 @@ def test_a_workflows_price_per_frame_is_what_its_runs_take(
         [summary] = [r for r in client.workflows.list_runs("Lot") if r.id == started.run_id]
         assert summary.runtime_seconds is not None
         processing = summary.runtime_seconds - QUEUE_SECONDS - ENGINE_START_SECONDS
+        assert done.frames_total is not None
         per_frame = round(processing / done.frames_total, 6)
         assert mode.cost.micro_usd == math.ceil(per_frame * gpu.micro_usd_per_minute / 60)
         assert mode.cost.summary.endswith("a failed or cancelled run is free.")

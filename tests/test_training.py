@@ -25,7 +25,7 @@ from pictograph.exceptions import (
     ValidationError,
 )
 
-from pictograph_testing import FakePictograph
+from pictograph_testing import FakePictograph, ProfileName
 from pictograph_testing.catalog import GPU_TIERS, SERVICE_CAP_SECONDS, profile_named
 from tests.conftest import DATASET, EXPORT, create_past_the_cap
 
@@ -266,6 +266,7 @@ def test_run_moves_from_queued_to_running_to_completed(
     assert run.eta_seconds is None
     assert run.model_id is not None
     assert run.completed_at is not None
+    assert run.started_at is not None
     assert run.training_time_seconds == (run.completed_at - run.started_at).total_seconds()
     # Once ended, a run does not change any more.
     fake.clock.advance(hours=5)
@@ -302,6 +303,8 @@ def test_progress_epochs_eta_and_metrics_only_move_forward(
     assert all(1 <= e <= 50 for e in epochs)
     assert all(e is not None for e in etas)
     assert etas == sorted((e or 0 for e in etas), reverse=True)
+    assert etas[0] is not None
+    assert etas[-1] is not None
     assert etas[0] > etas[-1]
     # Every running snapshot's ETA points at the moment the run really completes.
     end = seen[-1].completed_at
@@ -958,9 +961,12 @@ def test_current_charges_once_on_success(current_fake: FakePictograph) -> None:
     before = fake.balance_micro_usd
     with fake.client(max_retries=0) as client:
         queued = start(client, "paid")
-        assert fake.ledger == ()
+        # Read into names: the charge is posted below.
+        queued_ledger = fake.ledger
+        assert queued_ledger == ()
         fake.clock.advance(seconds=A10G_COLD_START + 60)
-        assert fake.ledger == ()
+        started_ledger = fake.ledger
+        assert started_ledger == ()
 
         run = client.training.wait_for_completion(run_id=queued.id)
         assert run.training_time_seconds is not None
@@ -1443,7 +1449,7 @@ def test_a_402_shows_a_balance_of_fractional_cents_in_cents() -> None:
     assert "(needs $2.00, has $1.23)" in caught.value.message
 
 
-def _exactly(dollars: float, profile: str = "current") -> FakePictograph:
+def _exactly(dollars: float, profile: ProfileName = "current") -> FakePictograph:
     world = FakePictograph(seed=1, profile=profile, balance_usd=dollars)
     world.add_dataset(DATASET, images=20, completed_images=12, classes=["stop_sign", "yield"])
     world.add_export(DATASET, EXPORT)
@@ -1909,6 +1915,7 @@ def test_version_of_model_id_and_a_dataset_id_are_read_in_any_case(
         version_of_model_id=first.model_id.upper(),
     )
     assert second.model_id == first.model_id
+    assert first.dataset_id is not None
     assert client.datasets.get(dataset_id=first.dataset_id.upper()).id == first.dataset_id
 
 

@@ -147,7 +147,8 @@ def test_headers_are_read_as_the_api_reads_them(extra: list[tuple[str, str]]) ->
     with FakePictograph(api_key=_KEY) as fake:
         sent = [("X-API-Key", _KEY), *extra]
         try:
-            headers = httpx.Headers([(n, v.encode("latin-1")) for n, v in sent])
+            # httpx takes str names with bytes values at run time; its types say one or the other.
+            headers = httpx.Headers([(n, v.encode("latin-1")) for n, v in sent])  # type: ignore[arg-type]
         except (httpx.LocalProtocolError, ValueError):
             return  # httpx itself refuses to send these
         # The key is sent first: later ones, whatever they hold, do not count.

@@ -6,6 +6,7 @@ keep the API's own answers.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import TYPE_CHECKING
 
 import httpx
@@ -39,7 +40,7 @@ def test_an_unserved_route_says_the_fake_does_not_implement_it(
     assert f"pictograph-testing does not implement GET {STUDIO} yet;" in str(error)
     assert "sent by" not in str(error)  # no SDK method sends it
     assert "https://pictograph-testing.github.io/pictograph-testing/fidelity/" in str(error)
-    details = error.response["error"]["details"]  # type: ignore[index]
+    details = error.response["error"]["details"]
     assert details["sdk_methods"] == []
 
     [call] = fake.unserved_calls
@@ -101,7 +102,7 @@ def test_an_id_sent_empty_is_the_apis_no_route_not_a_gap_of_the_fake(
 ) -> None:
     # The route exists; the id is missing: the API's own 404, and no teardown failure.
     fake.add_dataset("lot", images=1)
-    calls = [
+    calls: list[Callable[[], object]] = [
         lambda: client.tasks.contributions(""),
         lambda: client.annotation_comments.resolve(""),
         lambda: client.annotations.get("lot", ""),

@@ -14,7 +14,7 @@ from typing import Any
 import pictograph
 import pytest
 
-from pictograph_testing import FakePictograph
+from pictograph_testing import FakePictograph, ProfileName
 from pictograph_testing._sdk.layout import optional_module, sdk_version
 
 DATASET = "road-signs"
@@ -51,7 +51,7 @@ def profile(request: pytest.FixtureRequest) -> str:
 
 
 @pytest.fixture
-def world(profile: str, no_real_waiting: None) -> Iterator[FakePictograph]:
+def world(profile: ProfileName, no_real_waiting: None) -> Iterator[FakePictograph]:
     """An active fake with a 20-image dataset (12 completed) and an export of it.
 
     Every test here also asserts that nothing sleeps for real: the SDK's waits, whatever

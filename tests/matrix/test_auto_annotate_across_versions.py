@@ -41,7 +41,11 @@ def test_the_sync_client(world: FakePictograph, sdk: pictograph.Client) -> None:
     )
     # Older releases read an image's annotations by its id alone.
     by_id = "dataset_name" not in inspect.signature(sdk.annotations.get).parameters
-    saved = sdk.annotations.get(image.id) if by_id else sdk.annotations.get(DATASET, image.filename)
+    saved = (
+        sdk.annotations.get(image.id)  # type: ignore[call-arg]
+        if by_id
+        else sdk.annotations.get(DATASET, image.filename)
+    )
     point = sdk.auto_annotate.point(
         DATASET, image.filename, x=(image.width or 2) // 2, y=(image.height or 2) // 2
     )

@@ -65,7 +65,7 @@ def _value(ctx: Ctx, resource: str, param: str) -> Any:
     """What the scenario passes for a parameter of this name."""
     i = ctx.ids
     if param == "name":
-        names = {"datasets": DATASET, "projects": DATASET, "exports": "exp-2"}
+        names: dict[str, Any] = {"datasets": DATASET, "projects": DATASET, "exports": "exp-2"}
         names |= {"training": "parity-run", "models": i.get("model_name"), "api_keys": "k2"}
         return names.get(resource, "x")
     table: dict[str, Any] = {

@@ -45,11 +45,16 @@ def test_the_sync_client(fake: FakePictograph) -> None:
         annotation = fake.world.images[image.id].annotations[0]["id"]
         where = _on_image(sdk, image)
         if RELEASE < (1, 69, 30):
+            # An early release's signature: by image id.
             made = sdk.annotation_comments.create(
-                image_id=image.id, annotation_id=annotation, body="tighten"
+                image_id=image.id,  # type: ignore[call-arg]
+                annotation_id=annotation,
+                body="tighten",
             )
             gone = sdk.annotation_comments.create(
-                image_id=image.id, annotation_id=annotation, body="drop"
+                image_id=image.id,  # type: ignore[call-arg]
+                annotation_id=annotation,
+                body="drop",
             )
         else:
             made = sdk.annotation_comments.create(*where, annotation_id=annotation, body="tighten")

@@ -9,6 +9,7 @@ its API took, and the async client's ``dataset_id`` to 1.69.47 was refused.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import TYPE_CHECKING
 
 import pytest
@@ -97,7 +98,10 @@ def test_folders_get_the_apis_own_404(fake: FakePictograph) -> None:
         if folders is None:
             pytest.skip(f"{RELEASE} has no folders resource")
         assert _fails("folders.list", "sync") == "`NotFoundError` (404)"
-        calls = [lambda: folders.list(DATASET), lambda: folders.tree(DATASET)]
+        calls: list[Callable[[], object]] = [
+            lambda: folders.list(DATASET),
+            lambda: folders.tree(DATASET),
+        ]
         if hasattr(folders, "create"):  # from some release on
             calls.append(lambda: folders.create(DATASET, "/train"))
         for call in calls:

@@ -128,7 +128,8 @@ def test_the_track_calls_of_1_66_0_fail_as_against_the_api(
     with pytest.raises(ValidationError):
         sdk.annotations.interpolate_track(dataset.id, image.id, "t1")
     with pytest.raises(ValidationError):
-        sdk.annotations.clear_track(dataset.id, image.id, "t1")
+        # A method of the release under test that today's SDK no longer has.
+        sdk.annotations.clear_track(dataset.id, image.id, "t1")  # type: ignore[attr-defined]
     assert current.snapshot() == before
 
 

@@ -16,7 +16,7 @@ import pytest
 from pictograph import BBoxAnnotation, BoundingBox
 from PIL import Image
 
-from pictograph_testing import FakePictograph
+from pictograph_testing import FakePictograph, ProfileName
 from pictograph_testing._sdk.layout import sdk_version
 from pictograph_testing.api.dialects import parse_version
 
@@ -36,7 +36,7 @@ IMAGES = 5  # the classic profile trains on no fewer
 
 
 @pytest.fixture
-def fake(profile: str, no_real_waiting: None) -> Iterator[FakePictograph]:
+def fake(profile: ProfileName, no_real_waiting: None) -> Iterator[FakePictograph]:
     with FakePictograph(seed=2, profile=profile) as fake:
         yield fake
 
@@ -67,7 +67,8 @@ def _label(sdk: pictograph.Client, image: Any) -> None:
     )
     save = sdk.annotations.save
     if next(iter(inspect.signature(save).parameters)) == "image_id":
-        save(image.id, [box])
+        # An early release's signature: (image_id, annotations).
+        save(image.id, [box])  # type: ignore[call-arg, arg-type]
     else:
         save(NAME, image.filename, [box])
 

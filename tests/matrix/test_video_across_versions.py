@@ -27,7 +27,7 @@ def _clip(tmp_path: Path) -> Path:
     return path
 
 
-def _into(video: Any, name: str) -> dict[str, str]:
+def _into(video: Any, name: str) -> dict[str, Any]:
     """The target directory as this release names it."""
     parameters = inspect.signature(video.extract_frames).parameters
     if "directory_name" in parameters:

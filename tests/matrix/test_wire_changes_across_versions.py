@@ -38,6 +38,7 @@ from tests.matrix.conftest import DATASET, EXPORT
 
 if TYPE_CHECKING:
     import pictograph
+    from pictograph.models.training import GpuType  # today's SDK: typing only
 
 RELEASE = parse_version(sdk_version())
 
@@ -75,7 +76,9 @@ def test_a_dataset_freezes_and_restores_as_the_release_reads_it(
 ) -> None:
     _has(sdk.datasets, "freeze")
     # By id: every release takes `dataset_id=` (a name only from 1.61.0).
-    dataset_id = world.world.dataset_service.named(world.organization_id, DATASET).id
+    dataset = world.world.dataset_service.named(world.organization_id, DATASET)
+    assert dataset is not None
+    dataset_id = dataset.id
     assert sdk.datasets.freeze(dataset_id=dataset_id).storage_state == "freezing"
     cold = sdk.datasets.wait_for_storage(dataset_id=dataset_id)
     assert (cold.storage_class, cold.storage_state, cold.cold_image_count) == (
@@ -96,7 +99,9 @@ async def test_async_a_dataset_freezes_and_restores_as_the_release_reads_it(
     world: FakePictograph, async_sdk: pictograph.AsyncClient
 ) -> None:
     _has(async_sdk.datasets, "freeze")
-    dataset_id = world.world.dataset_service.named(world.organization_id, DATASET).id
+    dataset = world.world.dataset_service.named(world.organization_id, DATASET)
+    assert dataset is not None
+    dataset_id = dataset.id
     await async_sdk.datasets.freeze(dataset_id=dataset_id)
     cold = await async_sdk.datasets.wait_for_storage(dataset_id=dataset_id)
     assert cold.restore_estimate is not None
@@ -236,7 +241,8 @@ def test_a_deployment_is_quoted_as_the_release_asks(
     # a CPU quote is refused, as `create` refuses a CPU deployment, not priced as a GPU.
     assert world.calls.last.params["compute_type"] == "gpu"
     with pytest.raises(ValidationError) as refused:
-        sdk.deployments.quote(compute_type="cpu")
+        # A release before 1.69.127's signature: it names the compute type.
+        sdk.deployments.quote(compute_type="cpu")  # type: ignore[call-arg]
     assert refused.value.status_code == 422
     assert "compute_type" in world.calls.last.response_json()["error"]["message"]
 
@@ -307,7 +313,8 @@ def test_whole_credits_add_up_as_the_ledger_says(sdk: pictograph.Client) -> None
         pytest.skip(f"pictograph {sdk_version()} counts micro-USD, not whole credits")
     start = sdk.credits.balance().credits_remaining
     # Charges and refunds of fractions of a credit (a10g: half a credit a minute).
-    for name, gpu in (("a", "a10g"), ("b", "a100"), ("c", "a10g")):
+    runs: tuple[tuple[str, GpuType], ...] = (("a", "a10g"), ("b", "a100"), ("c", "a10g"))
+    for name, gpu in runs:
         sdk.training.create(
             dataset_name=DATASET, export_name=EXPORT, pipeline_type="yolox", name=name, gpu_type=gpu
         )

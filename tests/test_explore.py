@@ -571,3 +571,139 @@ def test_the_page_states_the_imports_timing() -> None:
         f"{SECONDS_PER_IMAGE:g} s per image"
     )
     assert timing in " ".join(page.split())
+
+
+# ── rules a mutation run of the catalog found untested ──
+
+
+def test_a_scenarios_public_datasets_order_by_publication_then_stars() -> None:
+    # Listed as the document gives them, each at its own publication; a private one not
+    # at all. Of two alike in stars, the later published is more popular.
+    document = {
+        "schema_version": 1,
+        "clock": {"start": "2026-05-12T12:00:00Z"},
+        "datasets": [
+            {"name": "later", "visibility": "public", "published_at": 7200.0, "star_count": 3},
+            {"name": "earlier", "visibility": "public", "published_at": 3600.0, "star_count": 3},
+            {"name": "private"},
+        ],
+    }
+    with FakePictograph(scenario=document) as fake:
+        client = fake.client(max_retries=0)
+        assert [d.name for d in client.explore.datasets()] == ["later", "earlier"]
+        assert [d.name for d in client.explore.datasets(sort="popular")] == ["later", "earlier"]
+
+
+def test_names_alike_but_for_case_list_capitals_first(
+    fake: FakePictograph, client: pictograph.Client, research: FakeOrganization
+) -> None:
+    other = fake.add_organization(name="Orchard")
+    research.add_dataset("Apples", visibility="public")
+    other.add_dataset("apples", visibility="public")
+    listed = [d.ref for d in client.explore.datasets(sort="alphabetical")]
+    assert listed == [f"{research.slug}/apples", "orchard/apples", f"{research.slug}/coco-5k"]
+    other.add_dataset("Bananas", visibility="public")
+    research.add_dataset("bananas", visibility="public")
+    names = [d.ref for d in client.explore.datasets(sort="alphabetical", search="banana")]
+    assert names == ["orchard/bananas", f"{research.slug}/bananas"]
+
+
+def test_of_two_datasets_one_slug_names_the_first_published(
+    client: pictograph.Client, research: FakeOrganization
+) -> None:
+    research.add_dataset("Road Signs", visibility="public")
+    research.add_dataset("Road-Signs", visibility="public")
+    assert client.explore.dataset(f"{research.slug}/road-signs").name == "Road Signs"
+    assert client.explore.dataset(f"{research.slug}/Road-Signs").name == "Road-Signs"
+
+
+def test_a_search_matches_a_display_name_a_slug_a_tag_or_a_class_case_aside(
+    fake: FakePictograph, client: pictograph.Client, research: FakeOrganization
+) -> None:
+    research.add_dataset("Street Scenes", classes=["Bus"], visibility="public")
+    fake.publish_dataset("COCO-5k", organization=research, auto_tags=["Savanna"])
+
+    def names(**options: str) -> list[str]:
+        return [d.name for d in client.explore.datasets(**options)]  # type: ignore[arg-type]
+
+    assert names(search="street sc") == ["Street Scenes"]  # the display name
+    assert names(search="street-scenes") == ["Street Scenes"]  # the slug
+    assert names(search="savanna") == ["COCO-5k"]  # a tag written in capitals
+    assert names(class_name="BUS") == ["Street Scenes"]
+
+
+def test_a_model_search_matches_its_display_name_or_its_slug(
+    fake: FakePictograph, client: pictograph.Client
+) -> None:
+    _train(client, "Signs Detector")
+    client.models.update("Signs Detector", visibility="public")
+    assert [m.name for m in client.explore.models(search="Signs Det")] == ["Signs Detector"]
+    assert [m.name for m in client.explore.models(search="signs-detector")] == ["Signs Detector"]
+
+
+def test_a_renamed_dataset_moves_in_the_alphabetical_order(
+    client: pictograph.Client, research: FakeOrganization
+) -> None:
+    research.add_dataset("Bananas", visibility="public")
+    with research.client(max_retries=0) as theirs:
+        theirs.datasets.update("Bananas", new_name="Zucchini")
+    assert [d.name for d in client.explore.datasets(sort="alphabetical")] == [
+        "COCO-5k",
+        "Zucchini",
+    ]
+
+
+def test_making_a_public_model_public_again_keeps_its_publication(
+    fake: FakePictograph, client: pictograph.Client
+) -> None:
+    _train(client, "first")
+    _train(client, "second")
+    client.models.update("first", visibility="public")
+    fake.clock.advance(60)
+    client.models.update("second", visibility="public")
+    fake.clock.advance(60)
+    client.models.update("first", visibility="public")
+    assert [m.name for m in client.explore.models()] == ["second", "first"]
+
+
+def test_a_snapshot_after_an_unpublish_loads_as_a_private_dataset() -> None:
+    mine = FakePictograph(seed=2)
+    with mine:
+        mine.add_dataset("atlas", images=2, visibility="public")
+        mine.unpublish_dataset("atlas")
+        document = mine.snapshot()
+    with FakePictograph(scenario=document) as again:
+        client = again.client(max_retries=0)
+        assert client.datasets.get("atlas").is_public is False
+        assert client.explore.datasets() == []
+
+
+def test_a_release_that_forks_by_id_finds_a_model_only_once_it_is_public() -> None:
+    # SDK 1.5.0 to 1.69.43 fork `models/{id}/fork`: a private model's id is a 404 there,
+    # as its public name is to releases since.
+    with FakePictograph(seed=1, sdk_version="1.40.0") as fake:
+        owner = fake.add_organization()
+        owner.add_dataset(DATASET, images=10, completed_images=10)
+        owner.add_export(DATASET, EXPORT)
+        body = {
+            "dataset_name": DATASET,
+            "export_name": EXPORT,
+            "pipeline_type": "yolox",
+            "name": "Shared",
+        }
+        with raw(fake, owner.api_key) as theirs:
+            run = theirs.post("/api/v1/developer/training/", json=body).json()["training_run"]
+            fake.clock.advance(hours=3)
+            read = theirs.get(f"/api/v1/developer/training/{run['id']}").json()["training_run"]
+            model_id = read["model_id"]
+            with raw(fake) as ours:
+                refused = ours.post(f"/api/v1/developer/models/{model_id}/fork")
+                assert refused.status_code == 404
+                assert f"Public model '{model_id}' not found" in refused.text
+                published = theirs.patch(
+                    f"/api/v1/developer/models/{model_id}", json={"visibility": "public"}
+                )
+                assert published.status_code == 200
+                forked = ours.post(f"/api/v1/developer/models/{model_id}/fork")
+                assert forked.status_code == 201
+                assert forked.json()["model"]["forked_from_model_id"] == model_id

@@ -199,3 +199,58 @@ def test_add_task_refuses_what_the_app_would_not_make(fake: FakePictograph) -> N
         fake.add_task("no-such-dataset")
     with pytest.raises(ValueError, match="kind must be one of"):
         fake.add_task(DATASET, kind="grade")  # type: ignore[arg-type]
+
+
+# ── rules a mutation run of the task service found untested ──
+
+
+def test_a_task_names_each_image_and_assignee_once_and_needs_a_title(
+    fake: FakePictograph, client: pictograph.Client
+) -> None:
+    ann = fake.add_member("ann@example.com", "annotator", full_name="Ann Lee")
+    task = fake.add_task(
+        DATASET, assignees=[ann, ann], images=["img-00001.jpg", "img-00001.jpg", "img-00002.jpg"]
+    )
+    (listed,) = client.tasks.list()
+    assert (listed.id, listed.image_count, listed.assignee_count) == (task.id, 2, 1)
+    with pytest.raises(ValueError, match="a task needs a title"):
+        fake.add_task(DATASET, title="   ")
+
+
+def test_measured_time_adds_up_and_a_zero_is_no_work(
+    fake: FakePictograph, client: pictograph.Client
+) -> None:
+    ann = fake.add_member("ann@example.com", "annotator", full_name="Ann Lee")
+    task = fake.add_task(DATASET, assignees=[ann], images=["img-00001.jpg", "img-00002.jpg"])
+    fake.track_task_time(task, ann, "img-00001.jpg", 40)
+    fake.track_task_time(task, ann, "img-00001.jpg", 20)
+    fake.track_task_time(task, ann, "img-00002.jpg", 0)
+    (share,) = client.tasks.contributions(task.id).contributors
+    assert (share.active_seconds, share.images_worked) == (60, 1)
+    with pytest.raises(ValueError, match="is not one of task"):
+        fake.track_task_time(task, ann, "img-00003.jpg", 10)
+
+
+def test_contributors_rank_by_measured_time_before_images_worked(
+    fake: FakePictograph, client: pictograph.Client
+) -> None:
+    complete = [i.filename for i in client.images.list(DATASET, status="complete")]
+    ann = fake.add_member("ann@example.com", "annotator", full_name="Ann Lee")
+    bo = fake.add_member("bo@example.com", "annotator", full_name="Bo Park")
+    task = fake.add_task(DATASET, assignees=[ann, bo], images=complete[:3])
+    for filename in complete[:3]:
+        _save(fake, ann, filename, 1)  # three images worked, no time measured
+    fake.track_task_time(task, bo, complete[0], 5)  # one image, five seconds
+    report = client.tasks.contributions(task.id)
+    assert [(c.full_name, c.images_worked) for c in report.contributors] == [
+        ("Bo Park", 1),
+        ("Ann Lee", 3),
+    ]
+
+
+async def test_a_task_is_found_by_its_id_in_any_case(
+    fake: FakePictograph, client: pictograph.Client, aclient: pictograph.AsyncClient
+) -> None:
+    task = fake.add_task(DATASET, images=2)
+    assert client.tasks.contributions(task.id.upper()).task_id == task.id
+    assert (await aclient.tasks.contributions(f" {task.id.upper()} ")).task_id == task.id

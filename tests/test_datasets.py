@@ -223,6 +223,24 @@ def test_create_refuses_a_bad_body_with_422(
     assert world_state(fake) == before
 
 
+def test_a_list_of_the_wrong_items_is_refused_naming_what_it_should_hold(
+    fake: FakePictograph,
+) -> None:
+    # The message and the field error agree: classes are objects, not names.
+    with raw(fake) as http:
+        response = http.post(f"{DEV}/datasets/", json={"name": "pets", "classes": ["cat"]})
+    assert response.status_code == 422
+    error = response.json()["error"]
+    assert error["message"] == "classes must be a list of class objects."
+    assert error["details"]["errors"] == [
+        {
+            "loc": ["body", "classes"],
+            "msg": "Input should be a list of class objects",
+            "type": "list_type",
+        }
+    ]
+
+
 def test_a_class_and_an_attribute_name_hold_up_to_120_characters(
     fake: FakePictograph, client: pictograph.Client
 ) -> None:

@@ -415,7 +415,9 @@ class List(Spec):
             if not _is(item, items.kinds) or items.constraint(name, item, (*loc, i)) is not None:
                 return InvalidRequest(
                     messages.LIST_OF.format(name=name, noun=self.noun),
-                    errors=[field_error(loc, "Input should be a list of strings", "list_type")],
+                    errors=[
+                        field_error(loc, f"Input should be a list of {self.noun}", "list_type")
+                    ],
                 )
         return None
 

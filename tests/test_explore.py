@@ -28,7 +28,7 @@ from pictograph_testing.world.public_imports import (
     SECONDS_PER_IMAGE,
 )
 from tests.conftest import DATASET, EXPORT
-from tests.image_files import raw
+from tests.image_files import raw, write_image
 
 if TYPE_CHECKING:
     from collections.abc import Iterator
@@ -707,3 +707,139 @@ def test_a_release_that_forks_by_id_finds_a_model_only_once_it_is_public() -> No
                 forked = ours.post(f"/api/v1/developer/models/{model_id}/fork")
                 assert forked.status_code == 201
                 assert forked.json()["model"]["forked_from_model_id"] == model_id
+
+
+# ── rules a mutation run of the import service found untested ──
+
+
+def test_an_import_runs_from_the_instant_its_copier_takes_it_image_by_whole_image(
+    fake: FakePictograph, client: pictograph.Client, ref: str
+) -> None:
+    job = client.datasets.import_public(ref, wait=False)
+    fake.clock.advance(QUEUE_SECONDS)
+    taken = client.datasets.get_public_import(job.import_id)
+    assert (taken.status, taken.image_count) == ("running", 0)
+    fake.clock.advance(1.0)  # a second of 5.12: 2.34 images' worth, 2 of them whole
+    running = client.datasets.get_public_import(job.import_id)
+    assert (running.image_count, running.progress) == (2, 16.7)
+    fake.clock.advance(IMPORT_SECONDS - 1.0)  # the 12 images' 0.12 s are still to go
+    assert client.datasets.get_public_import(job.import_id).status == "running"
+    fake.clock.advance(SECONDS_PER_IMAGE * SOURCE_IMAGES)
+    done = client.datasets.get_public_import(job.import_id)
+    assert done.status == "completed"
+    assert client.jobs.get(job.import_id).updated_at == done.completed_at
+
+
+async def test_an_import_is_found_by_its_id_in_any_case(
+    client: pictograph.Client, aclient: pictograph.AsyncClient, ref: str
+) -> None:
+    job = client.datasets.import_public(ref, wait=False)
+    assert client.datasets.get_public_import(job.import_id.upper()).import_id == job.import_id
+    found = await aclient.datasets.get_public_import(f" {job.import_id.upper()} ")
+    assert found.import_id == job.import_id
+
+
+def test_the_copy_takes_the_sources_card(
+    fake: FakePictograph, client: pictograph.Client, research: FakeOrganization, ref: str
+) -> None:
+    research.add_dataset(
+        "Outlines",
+        annotation_types=("polygon",),
+        description="road outlines",
+        visibility="public",
+        license_id="cc-by-sa-4.0",
+    )
+    with research.client(max_retries=0) as theirs:
+        theirs.datasets.update("Outlines", readme="# Outlines\nTraced by hand.")
+    job = client.datasets.import_public(f"{research.slug}/outlines")
+    copy = client.datasets.get(job.dataset_name)
+    assert (copy.annotation_types, copy.description) == (["polygon"], "road outlines")
+    with raw(fake) as http:
+        card = http.get(f"/api/v1/developer/datasets/{copy.name}").json()["data"]["readme"]
+    assert card == "# Outlines\nTraced by hand."
+    fake.publish_dataset(copy.name)
+    slug = client.organizations.me().slug
+    assert client.explore.dataset(f"{slug}/outlines").license_id == "cc-by-sa-4.0"
+
+
+def test_imports_under_way_hold_the_plans_room_theirs_alone(
+    fake: FakePictograph, client: pictograph.Client, research: FakeOrganization, ref: str
+) -> None:
+    # Another organization's import under way takes none of ours; ours does, and an
+    # import that reaches the limit exactly is taken.
+    fake.organization.subscription_tier = "free"
+    room = PLANS["free"].max_images - client.datasets.get(DATASET).image_count
+    fake.add_dataset("filler", images=room - 2 * SOURCE_IMAGES)
+    with research.client(max_retries=0) as theirs:
+        theirs.datasets.import_public(ref, name="their-copy", wait=False)
+    client.datasets.import_public(ref, name="first", wait=False)
+    client.datasets.import_public(ref, name="second", wait=False)  # to the limit exactly
+    with pytest.raises(PaymentRequiredError) as refused:
+        client.datasets.import_public(ref, name="third", wait=False)
+    assert refused.value.code == "image_limit_exceeded"
+    assert "still to come from imports and extractions under way" in str(refused.value)
+
+
+def test_imports_and_runs_made_at_one_instant_list_newest_first(
+    client: pictograph.Client, ref: str
+) -> None:
+    run = client.training.create(DATASET, EXPORT, pipeline_type="yolox", name="r", wait=False)
+    first = client.datasets.import_public(ref, name="first", wait=False)
+    second = client.datasets.import_public(ref, name="second", wait=False)
+    assert [j.id for j in client.jobs.list()] == [second.import_id, first.import_id, run.id]
+
+
+def test_an_import_read_long_after_it_ended_is_dated_when_it_ended(
+    fake: FakePictograph, client: pictograph.Client, ref: str
+) -> None:
+    job = client.datasets.import_public(ref, wait=False)
+    fake.clock.advance(hours=24)
+    done = client.datasets.get_public_import(job.import_id)
+    assert done.completed_at is not None
+    took = (done.completed_at - fake.clock.start).total_seconds()
+    assert took == pytest.approx(IMPORTED_AFTER, abs=0.001)
+    assert client.datasets.get(job.dataset_name).updated_at == done.completed_at
+
+
+def test_an_import_copies_the_images_the_source_holds_when_it_ends(
+    client: pictograph.Client, research: FakeOrganization, ref: str, tmp_path: Path
+) -> None:
+    job = client.datasets.import_public(ref, wait=False)
+    with research.client(max_retries=0) as theirs:
+        theirs.images.upload("COCO-5k", write_image(tmp_path / "late.png"))
+    done = client.datasets.wait_for_public_import(job.import_id)
+    assert (done.image_count, done.total_images) == (SOURCE_IMAGES + 1, SOURCE_IMAGES + 1)
+    assert client.datasets.get(job.dataset_name).image_count == SOURCE_IMAGES + 1
+
+
+def test_an_import_whose_copy_is_deleted_fails_saying_so(
+    client: pictograph.Client, ref: str
+) -> None:
+    job = client.datasets.import_public(ref, wait=False)
+    client.datasets.delete(job.dataset_name)
+    with pytest.raises(ApiError, match="The copy was deleted before its images were copied"):
+        client.datasets.wait_for_public_import(job.import_id)
+
+
+@pytest.mark.parametrize("put_in", ["an image", "an export"])
+def test_a_failed_imports_copy_that_someone_used_meanwhile_stays(
+    fake: FakePictograph,
+    client: pictograph.Client,
+    research: FakeOrganization,
+    ref: str,
+    tmp_path: Path,
+    put_in: str,
+) -> None:
+    job = client.datasets.import_public(ref, wait=False)
+    copy = job.dataset_name
+    assert copy is not None
+    if put_in == "an image":
+        client.images.upload(copy, write_image(tmp_path / "mine.png"))
+    else:
+        fake.add_export(copy, "early")
+    fake.unpublish_dataset("COCO-5k", organization=research)
+    with research.client(max_retries=0) as theirs:
+        theirs.datasets.delete("COCO-5k")
+    with pytest.raises(ApiError, match="was deleted before its images were copied"):
+        client.datasets.wait_for_public_import(job.import_id)
+    assert client.datasets.get(copy).id == job.dataset_id

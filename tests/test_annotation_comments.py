@@ -12,6 +12,7 @@ from pictograph.exceptions import ForbiddenError, NotFoundError, ValidationError
 
 from pictograph_testing.world.comments import MENTION_KIND, REACTIONS
 from tests.conftest import DATASET
+from tests.image_files import raw
 
 if TYPE_CHECKING:
     import pictograph
@@ -310,3 +311,208 @@ def test_a_snapshot_refuses_a_world_with_comments(
     # Left out, a loaded snapshot would answer `list` with no comments: refused instead.
     with pytest.raises(ValueError, match="cannot capture annotation comments"):
         fake.snapshot()
+
+
+def test_a_mention_names_its_author_and_points_at_the_comment(
+    fake: FakePictograph, client: pictograph.Client
+) -> None:
+    fake.add_member("noah@example.com", full_name="Noah Reed")
+    filename, annotation = _target(client)
+    image_id = client.images.list(DATASET, status="complete")[0].id
+    dataset_id = client.datasets.get(DATASET).id
+    made = client.annotation_comments.create(
+        DATASET, filename, annotation_id=annotation, body="@noah is this a yield?"
+    )
+    [note] = [n for n in client.notifications.list() if n.type == MENTION_KIND]
+    assert note.title == f"{made.author_name} mentioned you in a comment"
+    assert note.message == "@noah is this a yield?"
+    assert note.metadata == {
+        "comment_id": made.id,
+        "image_id": image_id,
+        "dataset_id": dataset_id,
+        "dataset_name": DATASET,
+        "annotation_id": annotation,
+    }
+
+
+def test_a_mention_is_a_username_in_any_case_never_an_email_address(
+    fake: FakePictograph, client: pictograph.Client
+) -> None:
+    noah = fake.add_member("Noah.Reed@Example.com", full_name="Noah Reed")
+    filename, annotation = _target(client)
+    client.annotation_comments.create(
+        DATASET, filename, annotation_id=annotation, body="Mail ops@noah.reed about it."
+    )
+    assert [n for n in client.notifications.list() if n.type == MENTION_KIND] == []
+    client.annotation_comments.create(
+        DATASET, filename, annotation_id=annotation, body="Is this a yield, @NOAH.REED."
+    )
+    [note] = [n for n in client.notifications.list() if n.type == MENTION_KIND]
+    assert note.user_id == noah.user_id
+    with fake.client(api_key=fake.add_api_key(member=noah)) as as_noah:
+        answer = as_noah.annotation_comments.create(
+            DATASET, filename, annotation_id=annotation, body="It is."
+        )
+    assert answer.author_username == "noah.reed"
+
+
+def test_an_owner_deletes_a_members_comment_and_the_delete_is_its_last_change(
+    fake: FakePictograph, client: pictograph.Client
+) -> None:
+    filename, annotation = _target(client)
+    colleague = fake.add_member("noah@example.com", full_name="Noah Reed")
+    with fake.client(api_key=fake.add_api_key("member", member=colleague)) as noah:
+        theirs = noah.annotation_comments.create(
+            DATASET, filename, annotation_id=annotation, body="theirs"
+        )
+    fake.clock.advance(60)
+    client.annotation_comments.delete(theirs.id)  # the founder's key is the owner's
+    [gone] = client.annotation_comments.list(DATASET, filename)
+    assert (gone.id, gone.is_deleted) == (theirs.id, True)
+    assert gone.updated_at is not None
+    assert theirs.updated_at is not None
+    assert gone.updated_at > theirs.updated_at
+
+
+def test_resolving_a_resolved_comment_keeps_its_first_resolver(
+    fake: FakePictograph, client: pictograph.Client
+) -> None:
+    filename, annotation = _target(client)
+    made = client.annotation_comments.create(DATASET, filename, annotation_id=annotation, body="x")
+    fake.clock.advance(60)
+    resolved = client.annotation_comments.resolve(made.id)
+    assert resolved.updated_at is not None
+    assert made.updated_at is not None
+    assert resolved.updated_at > made.updated_at
+    colleague = fake.add_member("noah@example.com", full_name="Noah Reed")
+    fake.clock.advance(60)
+    with fake.client(api_key=fake.add_api_key("member", member=colleague)) as noah:
+        again = noah.annotation_comments.resolve(made.id)
+    assert (again.resolved_by, again.resolved_at) == (made.user_id, resolved.resolved_at)
+    assert (again.created_at, again.updated_at) == (made.created_at, resolved.updated_at)
+
+
+def test_an_edit_to_the_same_body_is_no_edit(
+    fake: FakePictograph, client: pictograph.Client
+) -> None:
+    filename, annotation = _target(client)
+    made = client.annotation_comments.create(
+        DATASET, filename, annotation_id=annotation, body="tighten this"
+    )
+    fake.clock.advance(60)
+    same = client.annotation_comments.update(made.id, body="tighten this")
+    assert (same.is_edited, same.updated_at) == (False, made.updated_at)
+
+
+def test_a_comment_is_found_by_its_id_in_any_case_or_padded(client: pictograph.Client) -> None:
+    filename, annotation = _target(client)
+    made = client.annotation_comments.create(DATASET, filename, annotation_id=annotation, body="x")
+    assert client.annotation_comments.resolve(made.id.upper()).id == made.id
+    assert client.annotation_comments.react(f" {made.id} ", "like").id == made.id
+
+
+async def test_async_resolving_twice_and_ids_in_any_case(
+    fake: FakePictograph, aclient: pictograph.AsyncClient
+) -> None:
+    image = (await aclient.images.list(DATASET, status="complete"))[0]
+    annotation = (await aclient.annotations.get(DATASET, image.filename))[0].id
+    comments = aclient.annotation_comments
+    made = await comments.create(DATASET, image.filename, annotation_id=annotation, body="x")
+    fake.clock.advance(60)
+    first = await comments.resolve(made.id.upper())
+    assert first.id == made.id
+    fake.clock.advance(60)
+    again = await comments.resolve(made.id)
+    assert (again.resolved_at, again.updated_at) == (first.resolved_at, first.updated_at)
+    same = await comments.update(made.id, body="x")
+    assert (same.is_edited, same.updated_at) == (False, first.updated_at)
+
+
+def test_a_world_whose_comments_were_only_read_still_snapshots(
+    fake: FakePictograph, client: pictograph.Client
+) -> None:
+    filename, _ = _target(client)
+    assert client.annotation_comments.list(DATASET, filename) == []
+    assert fake.world.built("comments") is not None  # the read made the service
+    fake.snapshot()
+
+
+def test_reactions_list_in_the_sdks_order_not_alphabetically(client: pictograph.Client) -> None:
+    filename, annotation = _target(client)
+    made = client.annotation_comments.create(DATASET, filename, annotation_id=annotation, body="x")
+    client.annotation_comments.react(made.id, "celebrate")
+    both = client.annotation_comments.react(made.id, "love")
+    assert [r.reaction for r in both.reactions] == ["love", "celebrate"]
+
+
+def test_a_viewer_reads_comments_but_never_changes_one(
+    fake: FakePictograph, client: pictograph.Client
+) -> None:
+    filename, annotation = _target(client)
+    made = client.annotation_comments.create(DATASET, filename, annotation_id=annotation, body="x")
+    client.annotation_comments.react(made.id, "like")
+    with fake.client(api_key=fake.add_api_key("viewer")) as reader:
+        for call, action in (
+            (lambda: reader.annotation_comments.resolve(made.id), "edit or resolve comments"),
+            (lambda: reader.annotation_comments.delete(made.id), "delete comments"),
+            (lambda: reader.annotation_comments.react(made.id, "love"), "react to comments"),
+            (lambda: reader.annotation_comments.unreact(made.id, "like"), "react to comments"),
+        ):
+            with pytest.raises(ForbiddenError, match=f"cannot {action}"):
+                call()
+        [seen] = reader.annotation_comments.list(DATASET, filename)
+    assert (seen.resolved, seen.is_deleted) == (False, False)
+    assert [(r.reaction, r.count) for r in seen.reactions] == [("like", 1)]
+
+
+def test_a_null_parent_is_a_comment_of_its_own(
+    fake: FakePictograph, client: pictograph.Client
+) -> None:
+    _, annotation = _target(client)
+    image_id = client.images.list(DATASET, status="complete")[0].id
+    body = {"image_id": image_id, "annotation_id": annotation, "body": "x"}
+    with raw(fake) as http:
+        sent = http.post(
+            "/api/v1/developer/annotation-comments", json={**body, "parent_comment_id": None}
+        )
+    assert sent.status_code == 200
+    assert sent.json()["comment"]["parent_comment_id"] is None
+
+
+def test_a_delete_answers_success_and_the_comments_id(
+    fake: FakePictograph, client: pictograph.Client
+) -> None:
+    filename, annotation = _target(client)
+    made = client.annotation_comments.create(DATASET, filename, annotation_id=annotation, body="x")
+    with raw(fake) as http:
+        deleted = http.delete(f"/api/v1/developer/annotation-comments/{made.id}")
+    assert (deleted.status_code, deleted.json()) == (200, {"success": True, "id": made.id})
+
+
+async def test_async_reactions_order_mentions_and_a_viewers_refusals(
+    fake: FakePictograph, aclient: pictograph.AsyncClient
+) -> None:
+    noah = fake.add_member("noah@example.com", full_name="Noah Reed")
+    image = (await aclient.images.list(DATASET, status="complete"))[0]
+    annotation = (await aclient.annotations.get(DATASET, image.filename))[0].id
+    comments = aclient.annotation_comments
+    made = await comments.create(
+        DATASET, image.filename, annotation_id=annotation, body="@noah, is this a yield?"
+    )
+    await comments.react(made.id, "celebrate")
+    both = await comments.react(made.id, "love")
+    assert [r.reaction for r in both.reactions] == ["love", "celebrate"]
+    [note] = [n for n in await aclient.notifications.list() if n.type == MENTION_KIND]
+    assert (note.user_id, note.title) == (
+        noah.user_id,
+        f"{made.author_name} mentioned you in a comment",
+    )
+    async with fake.async_client(api_key=fake.add_api_key("viewer"), max_retries=0) as reader:
+        with pytest.raises(ForbiddenError, match="cannot edit or resolve comments"):
+            await reader.annotation_comments.resolve(made.id)
+        with pytest.raises(ForbiddenError, match="cannot delete comments"):
+            await reader.annotation_comments.delete(made.id)
+        with pytest.raises(ForbiddenError, match="cannot react to comments"):
+            await reader.annotation_comments.unreact(made.id, "love")
+    [seen] = await comments.list(DATASET, image.filename)
+    assert (seen.resolved, seen.is_deleted, len(seen.reactions)) == (False, False, 2)

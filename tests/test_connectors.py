@@ -4,6 +4,7 @@ against sources a test registers (the fake reaches no provider)."""
 
 from __future__ import annotations
 
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -22,7 +23,7 @@ from pictograph.models.connector import ImportJob, LimitCheckResult, RemoteDatas
 from pictograph_testing.catalog import PLANS
 from pictograph_testing.world.connectors import QUEUE_SECONDS, SECONDS_PER_IMAGE
 from tests.conftest import DATASET, EXPORT
-from tests.image_files import raw
+from tests.image_files import raw, write_image
 
 if TYPE_CHECKING:
     import pictograph
@@ -471,3 +472,299 @@ async def test_the_async_jobs_feed_reads_an_import(
     assert (await aclient.jobs.get(job.import_id)).type == "connector_import"
     await aclient.connectors.wait_for_import(job.import_id)
     assert (await aclient.jobs.get(job.import_id)).status == "completed"
+
+
+# ── rules a mutation run of world/connectors.py found no test holding ──
+
+
+@pytest.mark.usefixtures("sources")
+def test_an_import_is_found_by_its_id_in_any_case(client: pictograph.Client) -> None:
+    job = client.connectors.import_("v7", V7_KEY, [_remote(client, "Birds")], wait=False)
+    found = client.connectors.get_import(job.import_id.upper())
+    assert (found.import_id, found.total_images) == (job.import_id, 2)
+
+
+async def test_an_async_import_is_found_by_its_id_in_any_case(
+    aclient: pictograph.AsyncClient, sources: None
+) -> None:
+    listed = await aclient.connectors.validate("roboflow", ROBOFLOW_KEY)
+    job = await aclient.connectors.import_("roboflow", ROBOFLOW_KEY, listed.datasets, wait=False)
+    found = await aclient.connectors.get_import(f"  {job.import_id.upper()}")
+    assert (found.import_id, found.total_images) == (job.import_id, 3)
+
+
+def test_an_import_with_no_images_has_made_no_progress_until_it_ends(
+    fake: FakePictograph, client: pictograph.Client
+) -> None:
+    fake.add_connector_source("v7", "empty", datasets={"Nothing Yet": 0})
+    job = client.connectors.import_(
+        "v7", "empty", client.connectors.validate("v7", "empty").datasets, wait=False
+    )
+    waiting = client.connectors.get_import(job.import_id)
+    assert (waiting.status, waiting.total_images, waiting.progress) == ("processing", 0, 0.0)
+    done = client.connectors.wait_for_import(job.import_id)
+    assert (done.status, done.progress) == ("completed", 100.0)
+    # Completed, its destination stays, empty as its source.
+    assert client.datasets.get("Nothing Yet").image_count == 0
+
+
+@pytest.mark.usefixtures("sources")
+def test_a_failed_import_counts_its_failed_images_as_done(
+    fake: FakePictograph, client: pictograph.Client
+) -> None:
+    listed = client.connectors.validate("v7", V7_KEY).datasets
+    job = client.connectors.import_("v7", V7_KEY, listed, wait=False)
+    fake.clock.advance(QUEUE_SECONDS + 4 * SECONDS_PER_IMAGE)
+    fake.remove_connector_source("v7", V7_KEY)
+    fake.clock.advance(1)
+    failed = client.connectors.get_import(job.import_id)
+    assert (failed.status, failed.imported_images, failed.failed_images) == ("error", 4, 4)
+    assert failed.progress == 100.0
+    assert client.jobs.get(job.import_id).progress == 100.0
+
+
+def test_a_failed_row_holds_no_room_under_the_image_limit(
+    fake: FakePictograph, client: pictograph.Client
+) -> None:
+    # 20 held; an import of 400 + 400 whose first destination is deleted before its
+    # first image: its 400 failed images are no longer to come, so 500 more fit.
+    fake.organization.subscription_tier = "free"
+    fake.add_connector_source("v7", "big", datasets={"First": 400, "Second": 400, "Third": 500})
+    first, second, third = client.connectors.validate("v7", "big").datasets
+    job = client.connectors.import_("v7", "big", [first, second], wait=False)
+    client.datasets.delete("First")
+    fake.clock.advance(QUEUE_SECONDS + 10 * SECONDS_PER_IMAGE)
+    under_way = client.connectors.get_import(job.import_id)
+    assert (under_way.status, under_way.failed_images) == ("processing", 400)
+    later = client.connectors.import_("v7", "big", [third], wait=False)
+    assert client.connectors.get_import(later.import_id).total_images == 500
+
+
+def test_an_import_that_reaches_the_image_limit_exactly_is_let_in(
+    fake: FakePictograph, client: pictograph.Client
+) -> None:
+    fake.organization.subscription_tier = "free"
+    room = PLANS["free"].max_images - 20
+    fake.add_connector_source("v7", "big", datasets={"Fills It": room, "One More": 1})
+    fills, one_more = client.connectors.validate("v7", "big").datasets
+    done = client.connectors.import_("v7", "big", [fills])
+    assert (done.status, done.imported_images) == ("completed", room)
+    with pytest.raises(PaymentRequiredError, match="past its 'free' plan's limit of 1000"):
+        client.connectors.import_("v7", "big", [one_more])
+
+
+def test_a_name_taken_twice_over_is_numbered_on(
+    fake: FakePictograph, client: pictograph.Client
+) -> None:
+    fake.add_dataset("Birds")
+    fake.add_dataset("Birds (2)")
+    fake.add_connector_source("v7", V7_KEY, datasets={"Birds": ["robin.jpg"]})
+    done = client.connectors.import_(
+        "v7", V7_KEY, client.connectors.validate("v7", V7_KEY).datasets
+    )
+    assert [r.name for r in done.datasets] == ["Birds (3)"]
+    assert [i.filename for i in client.images.list("Birds (3)")] == ["robin.jpg"]
+
+
+@pytest.mark.usefixtures("sources")
+def test_an_imports_job_names_its_first_destination_and_when_it_last_changed(
+    fake: FakePictograph, client: pictograph.Client
+) -> None:
+    listed = client.connectors.validate("v7", V7_KEY).datasets
+    fake.clock.advance(1)  # started after the clock's first instant
+    job = client.connectors.import_("v7", V7_KEY, listed, wait=False)
+    queued = client.jobs.get(job.import_id)
+    assert queued.dataset_id == client.datasets.get("Road Signs").id
+    assert queued.updated_at == queued.created_at
+    assert queued.cancel_path is not None
+    # Cancelled between two images: it last changed when it was cancelled.
+    fake.clock.advance(QUEUE_SECONDS + 2.5 * SECONDS_PER_IMAGE)
+    client.connectors.cancel_import(job.import_id)
+    fake.clock.advance(5)
+    cancelled = client.jobs.get(job.import_id)
+    assert cancelled.completed_at is not None
+    assert cancelled.updated_at == cancelled.completed_at
+    assert cancelled.created_at is not None
+    assert cancelled.completed_at > cancelled.created_at
+    # Ended, cancelled or failed, an import is no longer cancellable.
+    assert cancelled.cancel_path is None
+    failing = client.connectors.import_("v7", V7_KEY, listed[1:], wait=False)
+    fake.remove_connector_source("v7", V7_KEY)
+    fake.clock.advance(QUEUE_SECONDS + SECONDS_PER_IMAGE)
+    failed = client.jobs.get(failing.import_id)
+    assert (failed.status, failed.cancel_path) == ("failed", None)
+    # Failed before any image, it last changed when it ended.
+    assert failed.completed_at is not None
+    assert failed.updated_at == failed.completed_at
+
+
+@pytest.mark.usefixtures("sources")
+def test_imports_started_at_one_instant_list_newest_first(client: pictograph.Client) -> None:
+    listed = client.connectors.validate("v7", V7_KEY).datasets
+    first = client.connectors.import_("v7", V7_KEY, listed[:1], wait=False)
+    second = client.connectors.import_("v7", V7_KEY, listed[1:], wait=False)
+    third = client.connectors.import_("v7", V7_KEY, listed[:1], wait=False)
+    feed = [j.id for j in client.jobs.list(type="connector_import")]
+    assert feed == [third.import_id, second.import_id, first.import_id]
+
+
+def test_an_empty_dataset_ends_its_row_at_once_and_the_next_starts_copying(
+    fake: FakePictograph, client: pictograph.Client
+) -> None:
+    fake.add_connector_source("v7", "k", datasets={"Nothing Yet": 0, "Birds": ["robin.jpg"]})
+    job = client.connectors.import_(
+        "v7", "k", client.connectors.validate("v7", "k").datasets, wait=False
+    )
+    fake.clock.advance(QUEUE_SECONDS + SECONDS_PER_IMAGE)
+    done = client.connectors.get_import(job.import_id)
+    assert (done.status, done.imported_images) == ("completed", 1)
+
+
+def test_an_imported_image_and_its_job_are_dated_when_it_was_copied(
+    fake: FakePictograph, client: pictograph.Client
+) -> None:
+    fake.add_connector_source("v7", "k", datasets={"Birds": ["robin.jpg", "wren.jpg"]})
+    job = client.connectors.import_(
+        "v7", "k", client.connectors.validate("v7", "k").datasets, wait=False
+    )
+    created = client.jobs.get(job.import_id).created_at
+    assert created is not None
+    fake.clock.advance(QUEUE_SECONDS + 1.5 * SECONDS_PER_IMAGE)
+    copied = timedelta(seconds=QUEUE_SECONDS + SECONDS_PER_IMAGE)
+    [robin] = client.images.list("Birds")
+    assert robin.created_at == created + copied
+    assert client.datasets.get("Birds").updated_at == created + copied
+    assert client.jobs.get(job.import_id).updated_at == created + copied
+    fake.clock.advance(10)
+    done = client.jobs.get(job.import_id)
+    assert done.status == "completed"
+    assert (
+        done.updated_at
+        == done.completed_at
+        == created + copied + timedelta(seconds=SECONDS_PER_IMAGE)
+    )
+
+
+def test_a_file_name_taken_in_the_destination_is_numbered(
+    fake: FakePictograph, client: pictograph.Client, tmp_path: Path
+) -> None:
+    fake.add_connector_source("v7", "k", datasets={"Birds": ["robin.jpg", "Sparrow.PNG"]})
+    client.connectors.import_("v7", "k", client.connectors.validate("v7", "k").datasets, wait=False)
+    # Uploaded before the import reaches them, both names are taken.
+    client.images.upload("Birds", write_image(tmp_path / "robin.jpg"))
+    client.images.upload("Birds", write_image(tmp_path / "Sparrow.PNG"))
+    fake.clock.advance(60)
+    images = {i.filename: i for i in client.images.list("Birds")}
+    assert sorted(images) == ["Sparrow-2.PNG", "Sparrow.PNG", "robin-2.jpg", "robin.jpg"]
+    saved = client.images.download("Birds", "Sparrow-2.PNG", tmp_path / "copied.png")
+    assert saved.read_bytes()[:4] == b"\x89PNG"
+
+
+def test_the_first_refusal_is_the_imports_error(
+    fake: FakePictograph, client: pictograph.Client
+) -> None:
+    fake.add_connector_source("v7", "k", datasets={"Birds": 2, "Fish": 2})
+    job = client.connectors.import_(
+        "v7", "k", client.connectors.validate("v7", "k").datasets, wait=False
+    )
+    client.datasets.delete("Birds")
+    fake.remove_connector_source("v7", "k")
+    fake.clock.advance(60)
+    with raw(fake) as http:
+        body = http.get(f"/api/v1/developer/connectors/import/status/{job.import_id}").json()
+    assert body["status"] == "error"
+    assert body["error"] == "The destination dataset 'Birds' was deleted during the import."
+
+
+def test_a_sources_slugs_are_made_as_the_providers_make_them(
+    fake: FakePictograph, client: pictograph.Client
+) -> None:
+    fake.add_connector_source("v7", "k", datasets={"-- Traffic  Lights! --": 1, "!!!": 1})
+    listed = client.connectors.validate("v7", "k").datasets
+    assert [d.slug for d in listed] == ["traffic-lights", "dataset"]
+
+
+@pytest.mark.usefixtures("sources")
+def test_a_destination_moved_to_cold_storage_fails_the_import_with_the_reason(
+    fake: FakePictograph, client: pictograph.Client
+) -> None:
+    job = client.connectors.import_("v7", V7_KEY, [_remote(client, "Road Signs")], wait=False)
+    fake.clock.advance(QUEUE_SECONDS + 2 * SECONDS_PER_IMAGE)
+    client.datasets.freeze("Road Signs")
+    fake.clock.advance(60)
+    with raw(fake) as http:
+        body = http.get(f"/api/v1/developer/connectors/import/status/{job.import_id}").json()
+    assert body["status"] == "error"
+    assert "and the import needs its image files" in body["error"]
+
+
+# ── rules a mutation run of api/connectors.py found no test holding ──
+
+
+def test_check_limits_allows_an_import_that_reaches_a_limit_exactly(
+    fake: FakePictograph, client: pictograph.Client
+) -> None:
+    plan = PLANS[fake.organization.subscription_tier]
+    held = client.connectors.check_limits(total_images=0, estimated_size_bytes=0)
+    room_images = plan.max_images - held.current_images
+    room_bytes = plan.max_storage_bytes - held.current_storage_bytes
+    exact = client.connectors.check_limits(
+        total_images=room_images, estimated_size_bytes=room_bytes
+    )
+    assert (exact.allowed, exact.exceeded) == (True, None)
+    assert (exact.images_after_import, exact.storage_after_import_bytes) == (
+        plan.max_images,
+        plan.max_storage_bytes,
+    )
+
+
+async def test_async_check_limits_allows_an_import_that_reaches_a_limit_exactly(
+    fake: FakePictograph, aclient: pictograph.AsyncClient
+) -> None:
+    plan = PLANS[fake.organization.subscription_tier]
+    held = await aclient.connectors.check_limits(total_images=0, estimated_size_bytes=0)
+    exact = await aclient.connectors.check_limits(
+        total_images=plan.max_images - held.current_images,
+        estimated_size_bytes=plan.max_storage_bytes - held.current_storage_bytes,
+    )
+    assert (exact.allowed, exact.exceeded) == (True, None)
+
+
+@pytest.mark.usefixtures("sources")
+def test_a_started_import_answers_202_with_its_destinations(
+    fake: FakePictograph, client: pictograph.Client
+) -> None:
+    with raw(fake) as http:
+        started = http.post(
+            "/api/v1/developer/connectors/import/start",
+            json={"provider": "v7", "api_key": V7_KEY, "datasets": [{"id": "100002"}]},
+        )
+    assert started.status_code == 202
+    body = started.json()
+    birds = client.datasets.get("Birds").id
+    assert (body["status"], body["import_id"], body["job"]) == (
+        "started",
+        body["import_id"],
+        body["import_id"],
+    )
+    assert body["datasets"] == [{"name": "Birds", "project_id": birds, "dataset_id": birds}]
+    with raw(fake) as http:
+        path = f"/api/v1/developer/connectors/import/status/{body['import_id']}"
+        assert http.get(path).json()["completed_at"] is None
+        assert client.connectors.wait_for_import(body["import_id"]).status == "completed"
+        done = http.get(path).json()
+    assert datetime.fromisoformat(done["completed_at"]) == datetime.fromisoformat(
+        done["created_at"]
+    ) + timedelta(seconds=QUEUE_SECONDS + 2 * SECONDS_PER_IMAGE)
+
+
+@pytest.mark.usefixtures("sources")
+def test_an_empty_destination_with_an_export_stays_after_a_cancel(
+    client: pictograph.Client,
+) -> None:
+    job = client.connectors.import_("v7", V7_KEY, [_remote(client, "Birds")], wait=False)
+    client.exports.create("Birds", "before-any-image", wait=False)
+    client.connectors.cancel_import(job.import_id)
+    kept = client.datasets.get("Birds")
+    assert kept.image_count == 0
+    assert [e.name for e in client.exports.list(dataset_name="Birds")] == ["before-any-image"]

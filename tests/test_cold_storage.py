@@ -690,7 +690,8 @@ def test_the_restore_quote_follows_the_tariff_line_by_line(
     assert estimate.early_delete_micro_usd == _marked_up(
         gigabytes * tariff.cold_micro_usd_per_gb_month * months_left
     )
-    assert estimate.operations_micro_usd == _marked_up(ARCHIVE * 5) == 12_000
+    per_image = tariff.operation_micro_usd_per_image
+    assert estimate.operations_micro_usd == _marked_up(ARCHIVE * per_image) == 12_000
     # Past the 90 days, nothing is left to pay for early deletion.
     fake.clock.advance(80 * DAY)
     later = client.datasets.storage_status("archive").restore_estimate

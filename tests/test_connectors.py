@@ -53,6 +53,16 @@ def _remote(client: pictograph.Client, name: str) -> RemoteDataset:
     return next(d for d in listed.datasets if d.name == name)
 
 
+def _source_gone_after_four_images(fake: FakePictograph, client: pictograph.Client) -> ImportJob:
+    """Import every dataset of the registered V7 source, whose key is removed once four
+    of its eight images are copied; the import job."""
+    listed = client.connectors.validate("v7", V7_KEY).datasets
+    job = client.connectors.import_("v7", V7_KEY, listed, wait=False)
+    fake.clock.advance(QUEUE_SECONDS + 4 * SECONDS_PER_IMAGE)
+    fake.remove_connector_source("v7", V7_KEY)
+    return job
+
+
 # ── validate, check_limits ──
 
 
@@ -241,10 +251,7 @@ async def test_an_async_cancel(
 def test_an_import_whose_source_is_gone_fails_clearly(
     fake: FakePictograph, client: pictograph.Client
 ) -> None:
-    listed = client.connectors.validate("v7", V7_KEY).datasets
-    job = client.connectors.import_("v7", V7_KEY, listed, wait=False)
-    fake.clock.advance(QUEUE_SECONDS + 4 * SECONDS_PER_IMAGE)
-    fake.remove_connector_source("v7", V7_KEY)
+    job = _source_gone_after_four_images(fake, client)
     with pytest.raises(ApiError, match=r"failed \(imported=4, failed=4\)") as ended:
         client.connectors.wait_for_import(job.import_id)
     assert ended.value.code == "job_failed"
@@ -512,10 +519,7 @@ def test_an_import_with_no_images_has_made_no_progress_until_it_ends(
 def test_a_failed_import_counts_its_failed_images_as_done(
     fake: FakePictograph, client: pictograph.Client
 ) -> None:
-    listed = client.connectors.validate("v7", V7_KEY).datasets
-    job = client.connectors.import_("v7", V7_KEY, listed, wait=False)
-    fake.clock.advance(QUEUE_SECONDS + 4 * SECONDS_PER_IMAGE)
-    fake.remove_connector_source("v7", V7_KEY)
+    job = _source_gone_after_four_images(fake, client)
     fake.clock.advance(1)
     failed = client.connectors.get_import(job.import_id)
     assert (failed.status, failed.imported_images, failed.failed_images) == ("error", 4, 4)

@@ -288,6 +288,11 @@ def pytest_addoption(parser: pytest.Parser) -> None:
     )
 
 
+# First in and last out: a plugin or conftest that starts a fake in its own
+# `pytest_configure` (a stand-in API for a live run, say) stops it in its
+# `pytest_unconfigure` before the live environment is put back, so each restores what
+# it found and the session leaves PICTOGRAPH_* as it found them.
+@pytest.hookimpl(tryfirst=True)
 def pytest_configure(config: pytest.Config) -> None:
     config.addinivalue_line("markers", MARKER_HELP)
     config.addinivalue_line(
@@ -335,6 +340,7 @@ def pytest_configure(config: pytest.Config) -> None:
         config.pluginmanager.register(ReportOnFailure(where), "pictograph-report")
 
 
+@pytest.hookimpl(trylast=True)
 def pytest_unconfigure(config: pytest.Config) -> None:
     # A session ended with `pytest.exit` (or an interrupt) runs no teardown hook for the
     # test it stopped in: a pytester run nested in a test must not leave that test on top

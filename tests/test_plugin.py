@@ -974,6 +974,8 @@ def test_the_contract_suite_runs_live_with_a_key(
     monkeypatch.setenv("ACCOUNT_KEY", FakePictograph(seed=11).api_key)
     monkeypatch.setenv("PICTOGRAPH_CONTRACT_DATASET", "acct-signs")
     monkeypatch.setenv("PICTOGRAPH_CONTRACT_EXPORT", "acct-v1")
+    monkeypatch.delenv("PICTOGRAPH_BASE_URL", raising=False)
+    monkeypatch.setenv("PICTOGRAPH_API_KEY", "pk_live_before_the_session")
 
     result = inner.runpytest_inprocess(
         str(CONTRACT_SUITE),
@@ -989,6 +991,10 @@ def test_the_contract_suite_runs_live_with_a_key(
     assert "failed" not in outcomes
     assert outcomes["passed"] >= 15
     result.stdout.fnmatch_lines(["stand-in API answered * calls"])
+    # The stand-in, started after the live run pointed PICTOGRAPH_* at the live API and
+    # stopped before that is undone, leaves the environment as the session found it.
+    assert "PICTOGRAPH_BASE_URL" not in os.environ
+    assert os.environ["PICTOGRAPH_API_KEY"] == "pk_live_before_the_session"
 
 
 def test_an_ini_scenario_path_is_found_beside_the_ini_file(

@@ -99,10 +99,7 @@ class _Bound(_MergedUrls):
         client = cls.__new__(cls)
         state = vars(client)
         state.update(vars(template))
-        own = state["_headers"] = template._headers.copy()
-        for name, value in headers:
-            if name == API_KEY_HEADER:
-                own[name] = value  # in the template's place: the same header order
+        state["_headers"] = _keyed_headers(template, headers).copy()
         state["_cookies"] = _QuietCookies()
         state["_event_hooks"] = {"request": [], "response": []}
         state["_mounts"] = {}
@@ -159,6 +156,26 @@ def _template(
         _templates.clear()
     _templates[cls, base_url, timeout, headers] = template
     return template
+
+
+def _keyed_headers(template: _Bound, headers: tuple[tuple[str, str], ...]) -> httpx.Headers:
+    """The template's headers with the API key's value of ``headers``, each client's to copy.
+
+    Kept per key: a fake per test hands out clients with the same key again and again.
+    """
+    key = dict(headers).get(API_KEY_HEADER, "")
+    found = _headers_by_key.get((template, key))
+    if found is None:
+        found = template._headers.copy()
+        if API_KEY_HEADER in found:
+            found[API_KEY_HEADER] = key  # in the template's place: the same header order
+        if len(_headers_by_key) >= _TEMPLATES_KEPT:
+            _headers_by_key.clear()
+        _headers_by_key[template, key] = found
+    return found
+
+
+_headers_by_key: dict[tuple[_Bound, str], httpx.Headers] = {}
 
 
 class _NoTransport(httpx.BaseTransport, httpx.AsyncBaseTransport):

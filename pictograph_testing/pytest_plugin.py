@@ -51,6 +51,7 @@ a key, every test that uses a client fixture is skipped, not failed.
 
 from __future__ import annotations
 
+import functools
 import os
 import sys
 from collections.abc import Callable
@@ -68,11 +69,13 @@ from pictograph_testing.docs_links import page
 # asks for a pictograph fixture; tests/test_plugin_load.py holds it to that.
 if TYPE_CHECKING:
     from collections.abc import Generator, Iterator, Sequence
+    from types import ModuleType
 
     import pictograph
 
     from pictograph_testing.clock import VirtualClock
     from pictograph_testing.fake import FakePictograph
+    from pictograph_testing.strictness import TeardownCheckFailed
 
 __all__ = [
     "CALLS_SECTION",
@@ -653,17 +656,14 @@ def pictograph_fake() -> Iterator[FakePictograph]:
             "pytest.param(..., marks=pytest.mark.pictograph(balance_usd=0.01))",
             pytrace=False,
         )
-    from pictograph_testing import activation
-    from pictograph_testing.fake import FakePictograph
-    from pictograph_testing.strictness import TeardownCheckFailed
-
+    activation, fake_type, check_failed_type = _fake_parts()
     settings = fake_settings(node)
     # Each test's fake finds the SDK still coupled from the last one: coupling it is
     # most of what starting a fake costs. Released before a test that uses no fake.
     activation.hold()
     mistake: str | None = None
     try:
-        fake = FakePictograph(**settings).start()
+        fake = fake_type(**settings).start()
     except (ValueError, TypeError) as exc:
         # A setting the test (or the ini file) got wrong (FakePictograph raises
         # TypeError for a value of the wrong type): say which, without a traceback
@@ -687,7 +687,7 @@ def pictograph_fake() -> Iterator[FakePictograph]:
             fake.verify()
         except BaseException as exc:
             node.stash[_checked_key] = fake
-            if isinstance(node, pytest.Function) or not isinstance(exc, TeardownCheckFailed):
+            if isinstance(node, pytest.Function) or not isinstance(exc, check_failed_type):
                 raise
             failed = exc
         if failed is not None:
@@ -695,6 +695,17 @@ def pictograph_fake() -> Iterator[FakePictograph]:
             # (`__tracebackhide__`); a doctest's would show pytest's and this plugin's:
             # its report gets the message alone.
             pytest.fail(f"{type(failed).__name__}: {failed}", pytrace=False)
+
+
+@functools.cache
+def _fake_parts() -> tuple[ModuleType, type[FakePictograph], type[TeardownCheckFailed]]:
+    """What ``pictograph_fake`` uses, imported by its first test (a statement that imports
+    three names runs importlib's Python code each time, for modules long imported)."""
+    from pictograph_testing import activation
+    from pictograph_testing.fake import FakePictograph
+    from pictograph_testing.strictness import TeardownCheckFailed
+
+    return activation, FakePictograph, TeardownCheckFailed
 
 
 @pytest.fixture

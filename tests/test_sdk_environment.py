@@ -42,6 +42,24 @@ def test_a_setting_in_the_environment_reaches_a_client_the_code_builds(
         assert built._config.max_retries == before
 
 
+def test_a_setting_changed_in_place_reaches_the_next_client(
+    fake: FakePictograph, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # The environment keeps the same names from one client to the next: only the value
+    # moves, and each client reads the value it finds.
+    monkeypatch.setenv("PICTOGRAPH_MAX_RETRIES", "7")
+    with pictograph.Client() as built:
+        assert built._config.max_retries == 7
+    monkeypatch.setenv("PICTOGRAPH_MAX_RETRIES", "8")
+    with pictograph.Client() as built:
+        assert built._config.max_retries == 8
+    # Another spelling in place of the first: the same number of names, another name.
+    monkeypatch.delenv("PICTOGRAPH_MAX_RETRIES")
+    monkeypatch.setenv("Pictograph_Max_Retries", "5")
+    with pictograph.Client() as built:
+        assert built._config.max_retries == 5
+
+
 # Names around the prefix: in other cases, cut short, with it inside another name.
 names = st.sampled_from(
     ["PICTOGRAPH_MAX_RETRIES", "Pictograph_Max_Retries", "PICTOGRAPH", "XPICTOGRAPH_MAX_RETRIES"]

@@ -36,6 +36,26 @@ def test_the_sdk_sends_its_own_headers(fake: FakePictograph) -> None:
     assert len(request.headers["idempotency-key"]) == 32
 
 
+def test_each_client_sends_its_own_key_and_keeps_its_headers_to_itself(
+    fake: FakePictograph,
+) -> None:
+    other = fake.add_api_key(role="viewer")
+    first, second, third = fake.client(), fake.client(api_key=other), fake.client()
+    # A header one client gains is its own, whichever key the next one is made with.
+    first._transport._client.headers["X-Trace"] = "first"
+    seen: list[httpx.Request] = []
+    for client in (first, second, third, fake.client(api_key=other)):
+        client._transport._client.event_hooks["request"].append(seen.append)
+        client.credits.balance()
+        client.close()
+    assert [r.headers["x-api-key"] for r in seen] == [fake.api_key, other, fake.api_key, other]
+    assert [r.headers.get("x-trace") for r in seen] == ["first", None, None, None]
+    # The key sits where the SDK puts it, among the same headers in the same order.
+    assert [name for name, _ in seen[1].headers.items()] == [
+        name for name, _ in seen[2].headers.items()
+    ]
+
+
 def test_the_transport_serves_plain_httpx_sync(fake: FakePictograph) -> None:
     with httpx.Client(
         base_url=fake.base_url,

@@ -24,6 +24,7 @@ import os
 import threading
 from contextvars import ContextVar
 from functools import lru_cache
+from operator import itemgetter
 from types import FunctionType, ModuleType
 from typing import TYPE_CHECKING, Any, TypeVar
 
@@ -167,9 +168,6 @@ _TRANSPORTS = (
 _CONFIG = "ClientConfig"
 _CONFIG_USERS = ("pictograph.client", "pictograph.aio.client")
 _ENV_PREFIX = "PICTOGRAPH_"
-_ENV_MARK = b"\0" + _ENV_PREFIX.encode()
-"""Where a name with the prefix starts, in the table's names each put after a NUL (which
-no name holds)."""
 _CONFIGS_KEPT = 32
 
 
@@ -203,25 +201,35 @@ class _ReusedConfig:
 def sdk_environment() -> tuple[tuple[str, str], ...]:
     """The ``PICTOGRAPH_*`` environment variables (any case), sorted by name."""
     # Iterating os.environ decodes every name (about 5 µs a variable). Its encoded table,
-    # where CPython keeps one, is searched as one string instead: only the few names
-    # found (those an active fake points at itself, mostly) are cut out and decoded.
+    # where CPython keeps one (POSIX: names in bytes), is searched instead, and only when
+    # its names change: a fake's start and its client's config each ask, and between them
+    # only values move.
     raw = getattr(os.environ, "_data", None)
-    try:
-        # Names are bytes where CPython keeps that table (POSIX): joining others fails.
-        names = b"\0".join((b"", *raw, b"")) if isinstance(raw, dict) else None
-    except TypeError:
-        names = None
-    if names is None or raw is None:
-        found = [name for name in os.environ if name.upper().startswith(_ENV_PREFIX)]
-        return tuple(sorted((name, os.environ[name]) for name in found))
-    table = names.upper()
-    variables = []
-    start = table.find(_ENV_MARK)
-    while start != -1:
-        name = names[start + 1 : names.index(b"\0", start + 1)]
-        variables.append((os.fsdecode(name), os.fsdecode(raw[name])))
-        start = table.find(_ENV_MARK, start + 1)
-    return tuple(sorted(variables))
+    if os.name != "posix" or not isinstance(raw, dict):
+        found_here = [name for name in os.environ if name.upper().startswith(_ENV_PREFIX)]
+        return tuple(sorted((name, os.environ[name]) for name in found_here))
+    names = tuple(raw)
+    found = _names_found.get(names)
+    if found is None:
+        found = [
+            (name, os.fsdecode(name))
+            for name in names
+            if name[:_PREFIX_LENGTH].upper() == _ENV_BYTES
+        ]
+        found.sort(key=itemgetter(1))  # by name, as the other ways sort (a name is there once)
+        if len(_names_found) >= _SEARCHES_KEPT:
+            _names_found.clear()
+        _names_found[names] = found
+    return tuple([(text, os.fsdecode(raw[name])) for name, text in found])
+
+
+_ENV_BYTES = _ENV_PREFIX.encode()
+_PREFIX_LENGTH = len(_ENV_BYTES)
+_names_found: dict[tuple[bytes, ...], list[tuple[bytes, str]]] = {}
+"""The ``PICTOGRAPH_*`` names of the encoded environment (each also decoded), by all its
+names: a fake's start and stop move between two sets of names (its variables set, then
+not), so each is searched once."""
+_SEARCHES_KEPT = 8
 
 
 @lru_cache(maxsize=8)

@@ -5,10 +5,12 @@ image's own pixels."""
 from __future__ import annotations
 
 import io
+import math
 from typing import TYPE_CHECKING, Any
 
 import httpx
 import pytest
+from pictograph import BBoxAnnotation, BoundingBox
 from pictograph.exceptions import ConflictError, NotFoundError, ValidationError
 from PIL import Image as PILImage
 from PIL import ImageDraw
@@ -400,6 +402,349 @@ def test_images_added_by_count_that_share_a_drawing_are_duplicates(
     for group in result.groups:
         assert len({pixels(m.id) for m in group.members}) == 1
     assert result.redundant_count == 20 - len(drawings)
+
+
+# ── the rules a mutation run found no test holding ──
+
+
+def _flat(path: Path, colour: tuple[int, int, int]) -> Path:
+    """A picture of one flat colour: its embedding is that colour, centred on mid-grey."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    PILImage.new("RGB", (32, 24), colour).save(path)
+    return path
+
+
+def _cosine(first: tuple[int, int, int], second: tuple[int, int, int]) -> float:
+    """The similarity of two flat colours as the module's docstring defines it."""
+    a = [(c - 127.5) / 127.5 for c in first]
+    b = [(c - 127.5) / 127.5 for c in second]
+    dot = sum(x * y for x, y in zip(a, b, strict=True))
+    return dot / (math.sqrt(sum(x * x for x in a)) * math.sqrt(sum(y * y for y in b)))
+
+
+def test_a_jpeg_is_embedded_from_its_whole_picture_shrunk_by_averaging() -> None:
+    picture = PILImage.new("RGB", (64, 48), (220, 30, 30))
+    ImageDraw.Draw(picture).rectangle((32, 0, 63, 47), fill=(30, 60, 200))
+    encoded = io.BytesIO()
+    picture.save(encoded, "JPEG", quality=90)
+    with PILImage.open(io.BytesIO(encoded.getvalue())) as decoded:
+        small = decoded.convert("RGB").resize((8, 8), PILImage.Resampling.BOX).tobytes()
+    values = [(channel - 127.5) / 127.5 for channel in small]
+    norm = math.sqrt(sum(v * v for v in values))
+    assert embedding_of(encoded.getvalue()) == tuple(v / norm for v in values)
+
+
+def test_a_photo_turned_by_its_exif_orientation_is_searched_upright(
+    client: pictograph.Client, tmp_path: Path
+) -> None:
+    upright = PILImage.new("RGB", (64, 48), (220, 30, 30))
+    ImageDraw.Draw(upright).rectangle((32, 0, 63, 47), fill=(30, 60, 200))
+    upright.save(tmp_path / "upright.png")
+    # Stored on its side, with the orientation tag that turns it back (a phone's photo).
+    exif = PILImage.Exif()
+    exif[0x0112] = 6
+    sideways = upright.transpose(PILImage.Transpose.ROTATE_90)
+    sideways.save(tmp_path / "phone.jpg", quality=95, exif=exif.tobytes())
+    sideways.save(tmp_path / "untagged.jpg", quality=95)
+    for name in ("upright.png", "phone.jpg", "untagged.jpg"):
+        client.images.upload(DATASET, tmp_path / name)
+    found = client.search.by_similarity(DATASET, "upright.png", threshold=0.9)
+    assert [i.filename for i in found] == ["phone.jpg"]
+    assert found[0].similarity >= 0.99
+
+
+def test_flat_colours_score_their_cosine_about_mid_grey_clamped_at_zero(
+    client: pictograph.Client, tmp_path: Path
+) -> None:
+    red, darker, white, black = (200, 60, 40), (190, 50, 30), (255, 255, 255), (0, 0, 0)
+    for name, colour in (("red", red), ("darker", darker), ("white", white), ("black", black)):
+        client.images.upload(DATASET, _flat(tmp_path / f"{name}.png", colour))
+    scores = {
+        i.filename: i.similarity
+        for i in client.search.by_similarity(DATASET, "red.png", threshold=0.0)
+    }
+    # To four places (0.9933), not three.
+    assert scores["darker.png"] == round(_cosine(red, darker), 4) == 0.9933
+    # Opposites are not "similar": black and white score 0, never less.
+    from_white = client.search.by_similarity(DATASET, "white.png", threshold=0.0)
+    assert {i.filename: i.similarity for i in from_white}["black.png"] == 0.0
+
+
+def test_a_mid_grey_picture_is_never_an_empty_vector(
+    client: pictograph.Client, tmp_path: Path
+) -> None:
+    # 127 is as close to the centre (127.5) as an 8-bit value gets: still a direction.
+    for name, level in (("grey.png", 127), ("lighter.png", 128), ("same.png", 127)):
+        client.images.upload(DATASET, _flat(tmp_path / name, (level, level, level)))
+    found = client.search.by_similarity(DATASET, "grey.png", threshold=0.0)
+    assert [(i.filename, i.similarity) for i in found] == [("same.png", 1.0), ("lighter.png", 0.0)]
+
+
+def test_a_score_equal_to_the_threshold_is_in_even_just_under_it_before_rounding(
+    client: pictograph.Client, tmp_path: Path
+) -> None:
+    red, redder = (200, 60, 40), (177, 71, 40)
+    # Its cosine, 0.98799..., rounds to 0.988: a threshold of 0.988 takes the pair.
+    assert _cosine(red, redder) < 0.988 == round(_cosine(red, redder), 4)
+    client.images.upload(DATASET, _flat(tmp_path / "a.png", red))
+    client.images.upload(DATASET, _flat(tmp_path / "b.png", redder))
+    [found] = client.search.by_similarity(DATASET, "a.png", threshold=0.988)
+    assert (found.filename, found.similarity) == ("b.png", 0.988)
+    for sample in (1, 2):  # from either picture
+        result = client.datasets.near_duplicates(DATASET, threshold=0.988, sample=sample)
+        assert [(g.size, g.max_similarity) for g in result.groups] == [(2, 0.988)]
+    # And the identical copy at the top threshold of a similarity search.
+    client.images.upload(DATASET, _flat(tmp_path / "c.png", red))
+    assert [i.filename for i in client.search.by_similarity(DATASET, "a.png", threshold=1)] == [
+        "c.png"
+    ]
+
+
+def test_similar_images_come_most_similar_first_whatever_their_names(
+    client: pictograph.Client, tmp_path: Path
+) -> None:
+    red = (200, 60, 40)
+    client.images.upload(DATASET, _flat(tmp_path / "source.png", red))
+    client.images.upload(DATASET, _flat(tmp_path / "a-near.png", (177, 71, 40)))
+    client.images.upload(DATASET, _flat(tmp_path / "b-same.png", red))
+    found = client.search.by_similarity(DATASET, "source.png", threshold=0.9)
+    assert [(i.filename, i.similarity) for i in found] == [
+        ("b-same.png", 1.0),
+        ("a-near.png", 0.988),
+    ]
+
+
+def test_a_darker_duplicate_of_the_only_source_is_found(
+    client: pictograph.Client, tmp_path: Path
+) -> None:
+    # The scan reads pictures on both sides of the source's brightness.
+    client.images.upload(DATASET, _flat(tmp_path / "a-bright.png", (200, 60, 40)))
+    client.images.upload(DATASET, _flat(tmp_path / "b-dark.png", (190, 50, 30)))
+    result = client.datasets.near_duplicates(DATASET, threshold=0.9, sample=1)
+    assert [sorted(m.filename for m in g.members) for g in result.groups] == [
+        ["a-bright.png", "b-dark.png"]
+    ]
+
+
+def test_a_source_keeps_its_nearest_neighbours_only(
+    client: pictograph.Client, tmp_path: Path
+) -> None:
+    red = (200, 60, 40)
+    client.images.upload(DATASET, _flat(tmp_path / "a.png", red))
+    client.images.upload(DATASET, _flat(tmp_path / "b-near.png", (177, 71, 40)))
+    client.images.upload(DATASET, _flat(tmp_path / "c-same.png", red))
+    one = client.datasets.near_duplicates(DATASET, threshold=0.9, sample=1, neighbors=1)
+    assert [[m.filename for m in g.members] for g in one.groups] == [["a.png", "c-same.png"]]
+    assert one.groups[0].max_similarity == 1.0
+    two = client.datasets.near_duplicates(DATASET, threshold=0.9, sample=1, neighbors=2)
+    assert [[m.filename for m in g.members] for g in two.groups] == [
+        ["a.png", "b-near.png", "c-same.png"]
+    ]
+
+
+def test_a_pair_found_from_both_sides_is_one_pair_and_the_strongest_pairs_are_kept(
+    client: pictograph.Client, tmp_path: Path
+) -> None:
+    red, green = (200, 60, 40), (40, 200, 60)
+    client.images.upload(DATASET, _flat(tmp_path / "a.png", red))
+    client.images.upload(DATASET, _flat(tmp_path / "b.png", (177, 71, 40)))
+    client.images.upload(DATASET, _flat(tmp_path / "c.png", green))
+    client.images.upload(DATASET, _flat(tmp_path / "d.png", green))
+    # Two pairs, each found from both of its pictures: exactly two, so none is dropped.
+    both = client.datasets.near_duplicates(DATASET, threshold=0.9, max_pairs=2)
+    assert not both.pairs_capped
+    assert [g.size for g in both.groups] == [2, 2]
+    one = client.datasets.near_duplicates(DATASET, threshold=0.9, max_pairs=1)
+    assert one.pairs_capped
+    assert [[m.filename for m in g.members] for g in one.groups] == [["c.png", "d.png"]]
+
+
+def test_clusters_of_one_size_come_strongest_first_then_by_their_first_image(
+    client: pictograph.Client, tmp_path: Path
+) -> None:
+    red, green, blue = (200, 60, 40), (40, 200, 60), (40, 60, 200)
+    client.images.upload(DATASET, _flat(tmp_path / "a.png", red))
+    client.images.upload(DATASET, _flat(tmp_path / "b.png", (177, 71, 40)))
+    client.images.upload(DATASET, _flat(tmp_path / "c.png", blue))
+    client.images.upload(DATASET, _flat(tmp_path / "d.png", green))
+    client.images.upload(DATASET, _flat(tmp_path / "e.png", blue))
+    client.images.upload(DATASET, _flat(tmp_path / "f.png", green))
+    result = client.datasets.near_duplicates(DATASET, threshold=0.9)
+    assert [([m.filename for m in g.members], g.max_similarity) for g in result.groups] == [
+        (["c.png", "e.png"], 1.0),
+        (["d.png", "f.png"], 1.0),
+        (["a.png", "b.png"], 0.988),
+    ]
+
+
+def test_a_clusters_images_are_in_the_datasets_order(
+    client: pictograph.Client, tmp_path: Path
+) -> None:
+    red = (200, 60, 40)
+    # The strongest pair (b, c) is joined first; a joins them after: still a, b, c.
+    client.images.upload(DATASET, _flat(tmp_path / "a.png", (177, 71, 40)))
+    client.images.upload(DATASET, _flat(tmp_path / "b.png", red))
+    client.images.upload(DATASET, _flat(tmp_path / "c.png", red))
+    result = client.datasets.near_duplicates(DATASET, threshold=0.9)
+    assert [[m.filename for m in g.members] for g in result.groups] == [["a.png", "b.png", "c.png"]]
+
+
+def test_a_scan_reports_its_sample_against_the_scope(
+    client: pictograph.Client, gallery: dict[str, str]
+) -> None:
+    sampled = client.datasets.near_duplicates(DATASET, sample=2)
+    assert (sampled.analyzed, sampled.total_images, sampled.sample_capped) == (2, 6, True)
+    whole = client.datasets.near_duplicates(DATASET, sample=6)
+    assert (whole.analyzed, whole.total_images, whole.sample_capped) == (6, 6, False)
+    assert client.datasets.near_duplicates(DATASET, threshold=0.925).threshold == 0.925
+
+
+def test_a_duplicates_member_says_its_status_and_labels(
+    client: pictograph.Client, gallery: dict[str, str]
+) -> None:
+    boxes = [
+        BBoxAnnotation(name="object", bounding_box=BoundingBox(x=x, y=0, w=10, h=4))
+        for x in (0, 20)
+    ]
+    client.annotations.save(DATASET, "stripes.png", boxes)
+    assert client.images.review(DATASET, "stripes.png", "approve") == "complete"
+    result = client.datasets.near_duplicates(DATASET)
+    members = {m.filename: m for g in result.groups for m in g.members}
+    labelled, other = members["stripes.png"], members["stripes-again.png"]
+    assert (labelled.status, labelled.annotation_count) == ("complete", 2)
+    assert (other.status, other.annotation_count) == ("new", 0)
+    # A search's rows say the same.
+    [row] = client.search.by_similarity(DATASET, "stripes-again.png", directory_path="/")
+    assert (row.filename, row.status, row.annotation_count) == ("stripes.png", "complete", 2)
+    [row] = client.search.by_similarity(DATASET, "stripes.png", directory_path="/b")
+    assert (row.filename, row.status, row.annotation_count) == ("stripes-again.png", "new", 0)
+
+
+def test_a_tag_with_an_empty_or_unknown_category_is_an_object_tag_as_written(
+    client: pictograph.Client, gallery: dict[str, str]
+) -> None:
+    image = gallery["circle.png"]
+    client.images.bulk_tag(DATASET, [image], ["scenes:", "weather:rainy", "attributes:red"])
+    [found] = client.search.by_tag(objects=["weather:rainy"])
+    assert found.image_auto_tags == {
+        "objects": ["scenes:", "weather:rainy"],
+        "scenes": [],
+        "attributes": ["red"],
+    }
+    assert [i.id for i in client.search.by_tag(objects=["scenes:"])] == [image]
+
+
+def test_by_tag_lists_the_oldest_datasets_images_first(
+    fake: FakePictograph, client: pictograph.Client
+) -> None:
+    fake.add_dataset("zebra-signs", images=2, classes=["stop"])
+    fake.add_dataset("alpha-signs", images=1, classes=["stop"])
+    ids = {
+        name: fake.world.dataset(fake.world.default_org.id, name).id
+        for name in ("zebra-signs", "alpha-signs")
+    }
+    found = client.search.by_tag(objects=["stop"])
+    assert [i.dataset_id for i in found] == [ids["zebra-signs"]] * 2 + [ids["alpha-signs"]]
+
+
+# ── the answers as sent, and the query's bounds ──
+
+
+def test_search_answers_carry_their_count_filters_page_and_query(
+    fake: FakePictograph, client: pictograph.Client, gallery: dict[str, str]
+) -> None:
+    client.images.bulk_tag(DATASET, list(gallery.values()), ["shape"])
+    dataset_id = client.datasets.get(DATASET).id
+    with raw(fake) as http:
+        tagged = http.get(
+            f"{DEV}/search/by-tags",
+            params={"objects": "shape", "dataset_name": DATASET, "limit": 4, "offset": 3},
+        ).json()
+        similar = http.get(
+            f"{DEV}/search/similar",
+            params={"image_id": gallery["circle.png"].upper(), "threshold": 0.5},
+        ).json()
+    # The page's own count (3 of the 6 from the fourth on), not the matches'.
+    assert tagged["count"] == len(tagged["results"]) == 3
+    assert tagged["filters"] == {
+        "objects": ["shape"],
+        "scenes": None,
+        "attributes": None,
+        "dataset_name": DATASET,
+    }
+    assert tagged["pagination"] == {"limit": 4, "offset": 3}
+    assert {row["project_id"] for row in tagged["results"]} == {dataset_id}
+    assert (similar["count"], similar["threshold"]) == (len(similar["results"]), 0.5)
+    assert similar["count"] == 1
+    assert similar["query_image_id"] == gallery["circle.png"]
+
+
+def test_a_search_without_bounds_takes_the_sdks_defaults(
+    fake: FakePictograph, client: pictograph.Client, gallery: dict[str, str], tmp_path: Path
+) -> None:
+    fake.add_dataset("many", images=55, classes=["stop"])
+    first = fake.world.dataset(fake.world.default_org.id, "many").image_ids[0]
+    with raw(fake) as http:
+        tagged = http.get(f"{DEV}/search/by-tags", params={"objects": "stop"}).json()
+        similar = http.get(
+            f"{DEV}/search/similar", params={"image_id": gallery["circle.png"]}
+        ).json()
+        alike = http.get(f"{DEV}/search/similar", params={"image_id": first, "threshold": 0})
+    assert (tagged["count"], tagged["pagination"]) == (50, {"limit": 50, "offset": 0})
+    assert similar["threshold"] == 0.6
+    assert alike.json()["count"] == 50  # of the 54 others
+
+
+def test_a_search_limit_past_the_cap_is_taken_as_it(
+    fake: FakePictograph, client: pictograph.Client
+) -> None:
+    fake.add_dataset("many", images=501, classes=["stop"])
+    # The SDK's docstring names the cap: 500.
+    assert len(client.search.by_tag(objects=["stop"], limit=10**6)) == 500
+
+
+def test_search_bounds_below_their_least_or_blank_tags_are_refused(
+    client: pictograph.Client, gallery: dict[str, str]
+) -> None:
+    for call in (
+        lambda: client.search.by_tag(objects=["shape"], limit=0),
+        lambda: client.search.by_similarity(DATASET, "circle.png", limit=0),
+        lambda: client.search.by_tag(objects=[" "]),
+        lambda: client.search.by_tag(scenes=["outdoor"], dataset_name=" "),
+        lambda: client.search.by_tag(attributes=["t" * (TAG_MAX_LENGTH + 1)]),
+        lambda: client.datasets.near_duplicates(DATASET, neighbors=0),
+        lambda: client.datasets.near_duplicates(DATASET, max_pairs=0),
+    ):
+        with pytest.raises(ValidationError):
+            call()
+
+
+def test_a_similarity_search_reads_a_directory_as_the_api_writes_it(
+    client: pictograph.Client, gallery: dict[str, str]
+) -> None:
+    found = client.search.by_similarity(DATASET, "circle.png", directory_path="b/")
+    assert [(i.filename, i.virtual_directory_path) for i in found] == [("circle-copy.png", "/b")]
+
+
+def test_a_scan_keeps_ten_neighbours_a_source_unless_told(
+    client: pictograph.Client, tmp_path: Path
+) -> None:
+    for n in range(12):
+        client.images.upload(DATASET, _flat(tmp_path / f"p{n:02d}.png", (200, 60, 40)))
+
+    def pairs(neighbors: int) -> int:
+        # All tie at 1.0: each source keeps the first `neighbors` others in the scope's order.
+        kept = set()
+        for source in range(12):
+            others = [other for other in range(12) if other != source][:neighbors]
+            kept |= {(min(source, other), max(source, other)) for other in others}
+        return len(kept)
+
+    assert pairs(9) < pairs(10) < pairs(11)
+    scan = client.datasets.near_duplicates
+    for told in (None, 10):  # the default, then told as much
+        assert not scan(DATASET, max_pairs=pairs(10), neighbors=told).pairs_capped
+        assert scan(DATASET, max_pairs=pairs(10) - 1, neighbors=told).pairs_capped
 
 
 # ── older releases ──

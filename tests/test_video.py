@@ -4,7 +4,8 @@
 from __future__ import annotations
 
 import math
-from typing import TYPE_CHECKING
+from datetime import datetime, timedelta
+from typing import TYPE_CHECKING, Any
 
 import httpx
 import pytest
@@ -23,7 +24,7 @@ from PIL import Image as PILImage
 from pictograph_testing import FakePictograph
 from pictograph_testing.world.video_files import mp4_header
 from pictograph_testing.world.videos import EXTRACT_SECONDS, SECONDS_PER_FRAME
-from tests.conftest import DATASET
+from tests.conftest import DATASET, EXPORT
 
 if TYPE_CHECKING:
     from pathlib import Path
@@ -420,3 +421,350 @@ def test_releases_before_1_69_43_send_folder_names_and_read_folder_path(
         fake.clock.advance(_extracted_after(2))
         done = http.get(f"/api/v1/developer/video/extract-frames/{started.json()['job_id']}")
     assert (done.json()["status"], done.json()["folder_path"]) == ("complete", "/clips/old")
+
+
+# ── rules a mutation run of the video service found untested ──
+
+
+def _instant(stamp: str) -> datetime:
+    return datetime.fromisoformat(stamp.replace("Z", "+00:00"))
+
+
+def _job(fake: FakePictograph, job_id: str) -> dict[str, Any]:
+    """What the fake answered the SDK's last read of the job (the wire's own fields)."""
+    [*_, read] = fake.calls.filter(path=f"/api/v1/developer/video/extract-frames/{job_id}")
+    answer: dict[str, Any] = read.response_json()
+    return answer
+
+
+def test_an_extraction_takes_three_seconds_and_a_twentieth_of_one_a_frame(
+    fake: FakePictograph, client: pictograph.Client, clip: Path
+) -> None:
+    fake.clock.advance(100)  # the job's clock is its own, not the fake's
+    info = client.video.upload(clip)
+    job = client.video.extract_frames(
+        DATASET, info.gcs_path, directory_name="clip", sample_fps=30, wait=False
+    )
+    # 120 frames: 3 s + 120 x 0.05 s = 9 s. Two seconds in, floor(120 x 2/9) = 26 frames.
+    fake.clock.advance(2)
+    early = client.video.get_extraction(job.job_id)
+    assert (early.status, early.frames_extracted, early.progress) == ("processing", 26, 21)
+    fake.clock.advance(6.99)
+    assert client.video.get_extraction(job.job_id).status == "processing"
+    fake.clock.advance(0.01)
+    done = client.video.get_extraction(job.job_id)
+    assert (done.status, done.frames_extracted, done.progress) == ("complete", 120, 100)
+
+
+def test_a_job_read_long_after_it_ended_is_dated_when_it_ended(
+    fake: FakePictograph, client: pictograph.Client, clip: Path
+) -> None:
+    info = client.video.upload(clip)
+    job = client.video.extract_frames(DATASET, info.gcs_path, directory_name="f", wait=False)
+    fake.faults.fail_video_extraction("bad codec")
+    failed = client.video.extract_frames(
+        DATASET, fake.add_video(duration_seconds=2).gcs_path, directory_name="g", wait=False
+    )
+    fake.clock.advance(hours=1)
+    ended = fake.clock.start + timedelta(seconds=3.2)  # 4 frames
+    assert client.jobs.get(job.job_id).completed_at == ended
+    client.video.get_extraction(job.job_id)
+    assert _instant(_job(fake, job.job_id)["completed_at"]) == ended
+    frames = client.images.list(DATASET, directory_path="/f")
+    assert {f.created_at for f in frames} == {ended}
+    assert client.datasets.get(DATASET).updated_at == ended
+    assert client.jobs.get(failed.job_id).completed_at == fake.clock.start + timedelta(seconds=3.1)
+
+
+def test_a_failed_job_extracted_nothing_and_says_why_only_once_it_failed(
+    fake: FakePictograph, client: pictograph.Client, clip: Path
+) -> None:
+    info = client.video.upload(clip)
+    fake.faults.fail_video_extraction("bad codec")
+    job = client.video.extract_frames(DATASET, info.gcs_path, directory_name="f", wait=False)
+    fake.clock.advance(2)
+    running = client.video.get_extraction(job.job_id)
+    assert (running.status, running.error, running.frames_extracted) == ("processing", None, 2)
+    fake.clock.advance(2)
+    failed = client.video.get_extraction(job.job_id)
+    assert (failed.status, failed.error) == ("failed", "bad codec")
+    assert (failed.frames_extracted, failed.progress, failed.total_frames) == (0, 0, 4)
+    assert client.jobs.get(job.job_id).detail["frames_extracted"] == 0
+    # Nothing was made under its name: the same directory takes the next try.
+    again = client.video.extract_frames(DATASET, info.gcs_path, directory_name="f")
+    assert (again.status, again.directory_path) == ("complete", "/f")
+
+
+def test_the_extraction_reply_is_the_apis(
+    fake: FakePictograph, client: pictograph.Client, clip: Path
+) -> None:
+    info = client.video.upload(clip)
+    job = client.video.extract_frames(
+        DATASET, info.gcs_path, directory_name="f", sample_fps=2, wait=False
+    )
+    [started] = fake.calls.filter(method="POST", path="/api/v1/developer/video/extract-frames")
+    assert started.status == 202
+    sent = started.response_json()
+    assert (sent["job_id"], sent["job"]) == (job.job_id, job.job_id)
+    assert (sent["dataset_name"], sent["sample_fps"]) == (DATASET, 2.0)
+    assert (_instant(sent["created_at"]), sent["completed_at"]) == (fake.clock.start, None)
+    client.video.wait_for_extraction(job.job_id)
+    # 8 frames: 3 s + 8 x 0.05 s.
+    ended = fake.clock.start + timedelta(seconds=3.4)
+    assert _instant(_job(fake, job.job_id)["completed_at"]) == ended
+
+
+def test_a_job_is_found_by_its_id_in_any_case(client: pictograph.Client, clip: Path) -> None:
+    info = client.video.upload(clip)
+    job = client.video.extract_frames(DATASET, info.gcs_path, directory_name="f", wait=False)
+    assert client.video.get_extraction(job.job_id.upper()).job_id == job.job_id
+    assert client.video.get_extraction(f" {job.job_id} ").job_id == job.job_id
+
+
+def test_a_path_is_found_with_a_leading_slash_or_padding(
+    client: pictograph.Client, clip: Path
+) -> None:
+    info = client.video.upload(clip)
+    assert client.video.probe(f"/{info.gcs_path}").frame_count == 120
+    assert client.video.probe(f" {info.gcs_path} ").frame_count == 120
+
+
+def test_extractions_and_a_run_made_at_one_instant_list_newest_first(
+    fake: FakePictograph, client: pictograph.Client
+) -> None:
+    run = client.training.create(DATASET, EXPORT, pipeline_type="yolox", name="r", wait=False)
+    first, second = (
+        client.video.extract_frames(
+            DATASET, fake.add_video(duration_seconds=2).gcs_path, directory_name=name, wait=False
+        )
+        for name in ("a", "b")
+    )
+    expected = [second.job_id, first.job_id, run.id]
+    assert [j.id for j in client.jobs.list()] == expected
+    assert [j.id for j in client.jobs.list(status="all")][:3] == expected
+
+
+def test_the_frames_a_refused_rate_is_told_to_pass_take_a_frame(
+    fake: FakePictograph, client: pictograph.Client
+) -> None:
+    video = fake.add_video(duration_seconds=3)
+    with pytest.raises(ValidationError, match=r"pass at least 0\.334") as refusal:
+        client.video.extract_frames(DATASET, video.gcs_path, directory_name="f", sample_fps=0.3)
+    least = float(str(refusal.value).split("pass at least ")[1].split()[0].rstrip("."))
+    job = client.video.extract_frames(DATASET, video.gcs_path, directory_name="f", sample_fps=least)
+    assert job.total_frames == 1
+
+
+def test_a_rate_below_the_runners_floor_is_refused_on_a_long_video(
+    fake: FakePictograph, client: pictograph.Client
+) -> None:
+    # floor(1000 s x 0.005) = 5 frames, but 0.01 fps is the least the runner takes.
+    video = fake.add_video(duration_seconds=1000)
+    with pytest.raises(ValidationError, match="sample_fps"):
+        client.video.extract_frames(DATASET, video.gcs_path, directory_name="f", sample_fps=0.005)
+    assert client.images.list(DATASET, directory_path="/f") == []
+
+
+def test_another_datasets_directory_of_the_name_is_no_conflict(
+    fake: FakePictograph, client: pictograph.Client, clip: Path
+) -> None:
+    fake.add_dataset("other")
+    video = fake.add_video(duration_seconds=2)
+    client.video.extract_frames("other", video.gcs_path, directory_name="f", wait=False)
+    job = client.video.extract_frames(
+        DATASET, client.video.upload(clip).gcs_path, directory_name="f"
+    )
+    assert (job.status, job.directory_path) == ("complete", "/f")
+
+
+def test_a_directory_made_meanwhile_fails_the_extraction(
+    client: pictograph.Client, clip: Path
+) -> None:
+    info = client.video.upload(clip)
+    job = client.video.extract_frames(DATASET, info.gcs_path, directory_name="f", wait=False)
+    client.directories.create(DATASET, "/f")
+    with pytest.raises(ApiError, match="Directory '/f' was made in dataset 'road-signs' meanwhile"):
+        client.video.wait_for_extraction(job.job_id)
+    assert client.images.list(DATASET, directory_path="/f") == []
+
+
+def test_a_dataset_in_cold_storage_takes_no_frames(
+    fake: FakePictograph, client: pictograph.Client, clip: Path
+) -> None:
+    info = client.video.upload(clip)
+    job = client.video.extract_frames(DATASET, info.gcs_path, directory_name="f", wait=False)
+    client.datasets.freeze(DATASET)
+    with pytest.raises(ApiError, match="moving to cold storage, and the extracted frames"):
+        client.video.wait_for_extraction(job.job_id)
+    with pytest.raises(ConflictError) as refusal:
+        client.video.extract_frames(DATASET, info.gcs_path, directory_name="g")
+    assert refusal.value.code == "dataset_cold"
+    assert "a frame extraction needs its image files" in str(refusal.value)
+
+
+def test_extractions_under_way_hold_the_plans_room(
+    fake: FakePictograph, client: pictograph.Client, clip: Path
+) -> None:
+    # The free plan holds 1,000 images: 20 + 972 + 3 leave room for 5 of the 8 frames.
+    fake.organization.subscription_tier = "free"
+    fake.add_dataset("bulk", images=972)
+    fake.add_dataset("spare", images=3)
+    info = client.video.upload(clip)
+    first = client.video.extract_frames(
+        DATASET, info.gcs_path, directory_name="a", sample_fps=2, wait=False
+    )
+    assert first.total_frames == 5
+    short = fake.add_video(duration_seconds=2)
+    with pytest.raises(PaymentRequiredError) as refusal:
+        client.video.extract_frames(DATASET, short.gcs_path, directory_name="b", wait=False)
+    assert "(5 of them still to come from imports and extractions under way)" in str(refusal.value)
+    # The 5 frames still to come hold their room: 3 images deleted make room for 3.
+    client.datasets.delete("spare")
+    second = client.video.extract_frames(DATASET, short.gcs_path, directory_name="b", wait=False)
+    assert (second.total_frames, second.warning) == (2, None)
+
+
+def test_an_organization_over_its_limit_is_told_its_count(
+    fake: FakePictograph, client: pictograph.Client
+) -> None:
+    fake.organization.subscription_tier = "free"
+    fake.add_dataset("bulk", images=990)  # 1,010 images: the plan was downgraded
+    video = fake.add_video(duration_seconds=3)
+    with pytest.raises(PaymentRequiredError) as refusal:
+        client.video.extract_frames(DATASET, video.gcs_path, directory_name="f")
+    assert refusal.value.response["error"]["details"] == {
+        "current_images": 1010,
+        "additional_images": 3,
+        "max_images": 1000,
+    }
+    assert "The organization has 1010 images, its 'free' plan's limit of 1000" in str(refusal.value)
+
+
+def test_room_for_one_frame_takes_one_and_the_job_takes_its_time(
+    fake: FakePictograph, client: pictograph.Client, clip: Path
+) -> None:
+    fake.organization.subscription_tier = "free"
+    fake.add_dataset("bulk", images=979)  # 999 images
+    info = client.video.upload(clip)
+    job = client.video.extract_frames(
+        DATASET, info.gcs_path, directory_name="f", sample_fps=2, wait=False
+    )
+    assert job.total_frames == 1
+    # 3 s + 1 frame's 0.05 s, not the 8 frames asked for.
+    fake.clock.advance(3.05)
+    done = client.video.get_extraction(job.job_id)
+    assert (done.status, len(done.image_ids or [])) == ("complete", 1)
+    assert done.warning is not None
+    assert "truncated to 1 of 8 frames" in done.warning
+
+
+def test_images_added_meanwhile_leave_fewer_frames_or_none(
+    fake: FakePictograph, client: pictograph.Client, clip: Path
+) -> None:
+    fake.organization.subscription_tier = "free"
+    fake.add_dataset("bulk", images=975)  # 995 images: room for the 4 frames
+    info = client.video.upload(clip)
+    some = client.video.extract_frames(DATASET, info.gcs_path, directory_name="some", wait=False)
+    fake.add_dataset("late", images=3)
+    done = client.video.wait_for_extraction(some.job_id)
+    assert (done.status, len(done.image_ids or [])) == ("complete", 2)
+    assert done.warning is not None
+    assert "truncated to 2 of 4 frames" in done.warning
+    # At the limit when it ends: complete with no frame, its directory made all the same.
+    client.datasets.delete("late")
+    video = fake.add_video(duration_seconds=3)
+    none = client.video.extract_frames(DATASET, video.gcs_path, directory_name="none", wait=False)
+    fake.add_dataset("later", images=3 + 2)
+    ended = client.video.wait_for_extraction(none.job_id)
+    assert (ended.status, ended.image_ids, ended.directory_path) == ("complete", [], "/none")
+    assert "/none" in [d.full_path for d in client.directories.list(DATASET)]
+
+
+def test_a_video_with_a_name_no_file_may_have_is_refused(
+    client: pictograph.Client, tmp_path: Path
+) -> None:
+    odd = tmp_path / "take\\1.mp4"
+    odd.write_bytes(mp4_header(duration_seconds=1, fps=10, width=64, height=48))
+    with pytest.raises(ValidationError, match="Invalid filename"):
+        client.video.upload(odd)
+
+
+def test_a_snapshot_refuses_a_world_with_a_video(
+    fake: FakePictograph, client: pictograph.Client, clip: Path
+) -> None:
+    fake.snapshot()  # no video yet: the world is captured
+    client.video.upload(clip)
+    with pytest.raises(ValueError, match="cannot capture videos or their frame extractions"):
+        fake.snapshot()
+
+
+def test_a_videos_upload_url_is_signed_for_an_hour(
+    fake: FakePictograph, client: pictograph.Client, clip: Path
+) -> None:
+    # A large video takes longer to send than an image's 15 minutes.
+    with httpx.Client(
+        transport=fake.transport(), base_url=fake.base_url, headers={"X-API-Key": fake.api_key}
+    ) as http:
+        slow, late = (
+            http.post(
+                "/api/v1/developer/video/upload-url",
+                json={"filename": "clip.mp4", "content_type": "video/mp4"},
+            ).json()
+            for _ in range(2)
+        )
+        fake.clock.advance(minutes=59)
+        headers = {"Content-Type": "video/mp4"}
+        sent = http.put(slow["upload_url"], content=clip.read_bytes(), headers=headers)
+        assert sent.status_code == 200
+        fake.clock.advance(minutes=1)
+        expired = http.put(late["upload_url"], content=clip.read_bytes(), headers=headers)
+        assert expired.status_code == 403
+        assert "Request has expired" in expired.text
+    assert client.video.probe(slow["gcs_path"]).frame_count == 120
+
+
+@pytest.mark.parametrize("blank", ["dataset_name", "gcs_path"])
+def test_a_blank_name_or_path_is_a_422_naming_it(
+    fake: FakePictograph, client: pictograph.Client, blank: str
+) -> None:
+    video = fake.add_video(duration_seconds=2)
+    target: dict[str, str] = {"dataset_name": DATASET, "gcs_path": video.gcs_path, blank: " "}
+    with pytest.raises(ValidationError, match=blank):
+        client.video.extract_frames(target["dataset_name"], target["gcs_path"], directory_name="f")
+    if blank == "gcs_path":
+        with pytest.raises(ValidationError, match=blank):
+            client.video.probe("")
+
+
+def test_what_a_request_leaves_out_takes_the_sdks_defaults(
+    fake: FakePictograph, clip: Path
+) -> None:
+    # The SDK always sends them; a request of another client may leave them out.
+    with httpx.Client(
+        transport=fake.transport(), base_url=fake.base_url, headers={"X-API-Key": fake.api_key}
+    ) as http:
+        signed = http.post("/api/v1/developer/video/upload-url", json={"filename": "clip.mp4"})
+        assert signed.status_code == 200, signed.text
+        upload = signed.json()
+        sent = http.put(
+            upload["upload_url"],
+            content=clip.read_bytes(),
+            headers={"Content-Type": "video/mp4"},
+        )
+        assert sent.status_code == 200, sent.text
+        started = http.post(
+            "/api/v1/developer/video/extract-frames",
+            json={"dataset_name": DATASET, "gcs_path": upload["gcs_path"], "directory_name": "c"},
+        )
+        assert started.status_code == 202, started.text
+        # 1 frame a second of the 4-second clip, into a directory at the root.
+        assert (started.json()["total_frames"], started.json()["sample_fps"]) == (4, 1.0)
+        fake.clock.advance(_extracted_after(4))
+        done = http.get(f"/api/v1/developer/video/extract-frames/{started.json()['job_id']}")
+    assert (done.json()["status"], done.json()["directory_path"]) == ("complete", "/c")
+
+
+def test_the_openapi_document_answers_an_extraction_with_a_202(fake: FakePictograph) -> None:
+    operation = fake.openapi()["paths"]["/api/v1/developer/video/extract-frames"]["post"]
+    assert "202" in operation["responses"]
+    assert "200" not in operation["responses"]

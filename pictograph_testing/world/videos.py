@@ -32,6 +32,7 @@ from pictograph_testing.world.errors import (
     InvalidRequest,
     NotFound,
     field_error,
+    under_way,
 )
 from pictograph_testing.world.failures import FailureQueue
 from pictograph_testing.world.images import check_directory_name, check_filename, directory_path
@@ -298,16 +299,13 @@ class VideoService:
             )
         org = world.organizations[key.organization_id]
         limit = PLANS[org.subscription_tier].max_images
-        room = (
-            limit
-            - world.images_of(key.organization_id)
-            - world.images_promised(key.organization_id)
-        )
+        promised = world.images_promised(key.organization_id)
+        room = limit - world.images_of(key.organization_id) - promised
         if room <= 0:
             raise ImageLimitExceeded(
-                f"The organization has {limit - room} images, its '{org.subscription_tier}' "
-                f"plan's limit of {limit}: delete images or upgrade the plan before "
-                "extracting frames.",
+                f"The organization has {limit - room} images{under_way(promised)}, its "
+                f"'{org.subscription_tier}' plan's limit of {limit}: delete images or upgrade "
+                "the plan before extracting frames.",
                 details={
                     "current_images": limit - room,
                     "additional_images": requested,

@@ -1163,3 +1163,116 @@ async def test_async_estimate(aclient: pictograph.AsyncClient) -> None:
     with pytest.raises(ValidationError, match="Unknown operation: bogus") as refused:
         await aclient.credits.estimate("bogus")
     assert refused.value.status_code == 400
+
+
+# ── spend by period and window: what a mutation run found no test holding ──
+
+
+def test_a_pre_charge_held_across_one_month_start_is_not_the_next_months_spend(
+    fake: FakePictograph, client: pictograph.Client
+) -> None:
+    # Held across June 1, used and refunded in June: June's spend, none of July's.
+    fake.clock.advance(JUNE_FIRST - timedelta(minutes=1) - fake.clock.now())
+    run = client.training.create(DATASET, EXPORT, pipeline_type="yolox", name="m", wait=False)
+    fake.clock.advance(timedelta(days=1))
+    ledger = client.credits.history()
+    assert client.credits.balance().period_spend_micro_usd == _cost_of(ledger, run.id) > 0
+    fake.clock.advance(timedelta(days=31))  # 2026-07-02
+    balance = client.credits.balance()
+    assert balance.period_start == datetime.fromisoformat("2026-07-01T00:00:00+00:00")
+    assert balance.period_spend_micro_usd == 0
+
+
+def test_a_period_whose_refunds_outweigh_its_debits_spent_nothing() -> None:
+    # A refund of a pre-charge from before the period: the period spent nothing, never
+    # less than nothing.
+    document = {
+        "schema_version": 1,
+        "ledger": [{"operation": "training_refund_a10g", "amount": 5 * MICRO_USD}],
+    }
+    with FakePictograph(scenario=document) as fake, fake.client(max_retries=0) as client:
+        balance = client.credits.balance()
+    assert balance.period_spend_micro_usd == 0
+    assert balance.included_remaining_micro_usd == ALLOWANCE + 5 * MICRO_USD
+
+
+def test_a_loaded_ledger_out_of_date_order_counts_each_window_as_dated() -> None:
+    # A document may list its entries in any order: the last day's usage counts what is
+    # dated in it, whatever the document listed before.
+    day = 86_400.0
+    entries = [(1, 0.0), (2, 3 * day), (4, day)]  # dollars, dated; the last out of order
+    balance, ledger = ALLOWANCE, []
+    for n, (dollars, at) in enumerate(entries):
+        balance -= dollars * MICRO_USD
+        ledger.append(
+            {
+                "id": f"00000000-0000-4000-8000-{n:012d}",
+                "operation": "dataset_restore",
+                "amount": -dollars * MICRO_USD,
+                "balance_after": balance,
+                "description": "Dataset restore",
+                "metadata": None,
+                "created_at": at,
+            }
+        )
+    document = {"schema_version": 1, "ledger": ledger}
+    with FakePictograph(scenario=document) as fake, fake.client(max_retries=0) as client:
+        fake.clock.advance(timedelta(days=3.5))
+        usage = {
+            window: {
+                o.operation: o.total_micro_usd
+                for o in client.credits.usage_by_operation(range=window).operations
+            }
+            for window in ("day", "week")
+        }
+    assert usage["day"] == {"dataset_restore": 2 * MICRO_USD}
+    assert usage["week"] == {"dataset_restore": 7 * MICRO_USD}
+
+
+def test_two_pre_charges_held_across_the_month_start_are_both_held(
+    fake: FakePictograph, client: pictograph.Client
+) -> None:
+    # Nothing but two runs' pre-charges was spent in May, both still held on June 1: the
+    # reset has nothing to give back (what the runs do not use comes back as refunds).
+    fake.clock.advance(JUNE_FIRST - timedelta(minutes=1) - fake.clock.now())
+    for name in ("m1", "m2"):
+        client.training.create(DATASET, EXPORT, pipeline_type="yolox", name=name, wait=False)
+    fake.clock.advance(timedelta(days=1))
+    operations = [e.operation for e in client.credits.history()]
+    assert "monthly_reset" not in operations
+    assert operations.count("training_a10g_per_minute") == 2
+
+
+def test_a_runs_ledger_entries_say_what_they_were_for(
+    fake: FakePictograph, client: pictograph.Client
+) -> None:
+    _train(client, "done")
+    stopped = client.training.create(
+        DATASET, EXPORT, pipeline_type="yolox", name="stopped", wait=False
+    )
+    client.training.cancel(run_id=stopped.id)
+    ledger = client.credits.history()
+    descriptions = {
+        (e.operation, (e.metadata or {}).get("run_id") == stopped.id): e.description for e in ledger
+    }
+    assert descriptions == {
+        ("training_a10g_per_minute", False): "Training pre-charge",
+        ("training_refund_a10g", False): "Refund of unused training minutes (completed)",
+        ("training_a10g_per_minute", True): "Training pre-charge",
+        ("training_refund_a10g", True): "Refund of unused training minutes (cancelled)",
+    }
+
+
+def test_a_charge_on_success_runs_entry_names_its_gpu_and_minutes() -> None:
+    with FakePictograph(seed=1, profile="current") as fake:
+        fake.add_dataset(DATASET, images=20, completed_images=12, classes=["stop_sign", "yield"])
+        fake.add_export(DATASET, EXPORT)
+        with fake.client(max_retries=0) as client:
+            run = client.training.create(DATASET, EXPORT, pipeline_type="yolox", name="m1")
+            [entry] = client.credits.history()
+    assert run.training_time_seconds is not None
+    minutes = math.ceil(run.training_time_seconds / 60)
+    assert (entry.operation, entry.description) == (
+        "training_a10g",
+        f"Training on a10g ({minutes} min)",
+    )

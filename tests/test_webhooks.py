@@ -785,6 +785,9 @@ def test_credits_low_is_sent_once_when_the_balance_falls_below_two_dollars() -> 
             assert event["data"]["balance_micro_usd"] == low
             assert event["data"]["threshold_micro_usd"] == 2_000_000
             assert event["data"]["operation"].startswith("training_")
+            # The entry that crossed the threshold, by its id.
+            [crossing] = [e for e in client.credits.history() if e.balance_after == low]
+            assert event["data"]["ledger_entry_id"] == crossing.id
 
 
 def _classic_at(dollars: float) -> FakePictograph:

@@ -4,6 +4,9 @@ from __future__ import annotations
 
 import base64
 import io
+import math
+from datetime import timedelta
+from fractions import Fraction
 from typing import TYPE_CHECKING, Any
 
 import httpx
@@ -27,6 +30,8 @@ from pictograph_testing.catalog import (
     DEPLOYMENT_GPUS,
     DEPLOYMENT_METER_SECONDS,
     DEPLOYMENT_SERVER_START_SECONDS,
+    DEPLOYMENT_STREAMS_PER_CONTAINER,
+    DEPLOYMENT_TRANSFER_MICRO_USD_PER_GIB,
 )
 from pictograph_testing.webhooks import WebhookRequest
 from tests.conftest import DATASET, EXPORT
@@ -456,6 +461,11 @@ def test_another_organizations_deployment_is_not_found(
         with pytest.raises(NotFoundError):
             sdk.deployments.get(created.deployment.id)
         assert sdk.deployments.list() == []
+        # Its bulk verbs find none of ours either: nothing is paused or deleted.
+        for bulk in (sdk.deployments.bulk_pause, sdk.deployments.bulk_delete):
+            refused = bulk([created.deployment.id])
+            assert (refused.succeeded, refused.not_found) == ([], [created.deployment.id])
+    assert client.deployments.get(created.deployment.id).status == "provisioning"
 
 
 # ── list, iter, get ──
@@ -635,7 +645,9 @@ def test_raising_the_floor_needs_credit(
 # ── bulk ──
 
 
-def test_bulk_pause_resume_delete(client: pictograph.Client, model_id: str) -> None:
+def test_bulk_pause_resume_delete(
+    fake: FakePictograph, client: pictograph.Client, model_id: str
+) -> None:
     ids = [client.deployments.create("m1", name=n).deployment.id for n in ("a", "b")]
     unknown = "00000000-0000-4000-8000-000000000000"
 
@@ -657,6 +669,8 @@ def test_bulk_pause_resume_delete(client: pictograph.Client, model_id: str) -> N
 
     deleted = client.deployments.bulk_delete([*ids, unknown])
     assert deleted.succeeded == ids
+    # Releases before the rename read `deleted`: it is sent too.
+    assert fake.calls.last.response_json()["deleted"] == ids
     assert deleted.not_found == [unknown]
     assert client.deployments.bulk_delete(ids).not_found == ids
     with pytest.raises(NotFoundError):
@@ -785,6 +799,11 @@ def test_a_deployment_is_paused_when_the_credit_runs_out(
     assert note.message is not None
     assert "compute credit ran out" in note.message
     assert "Top up or raise the budget, then resume it" in note.message
+    assert note.metadata == {
+        "deployment_id": created.deployment.id,
+        "model_id": model_id,
+        "reason": "insufficient_credits",
+    }
     with pytest.raises(ApiError) as waiting:
         client.deployments.wait_until_active(created.deployment, timeout=5)
     assert waiting.value.code == "job_cancelled"
@@ -845,6 +864,8 @@ def test_every_deployment_of_the_organization_stops_when_its_credit_runs_out(
     assert min(e.balance_after or 0 for e in client.credits.iter()) >= 0
     billed = -sum(a for _, a, _ in _deployment_entries(fake))
     assert a.accrued_cost_micro_usd + b.accrued_cost_micro_usd == billed
+    # What could not be billed is written off, never posted: not even as a zero.
+    assert all(amount < 0 for _, amount, _ in _deployment_entries(fake))
 
 
 def test_a_scaled_to_zero_deployment_pauses_when_a_request_would_overdraw(
@@ -1296,3 +1317,591 @@ async def test_async_deleting_its_model_terminates_a_deployment(
     second = await aclient.deployments.create("m2")
     assert (await aclient.models.bulk_delete([other.model_id])).succeeded == [other.model_id]
     assert (await aclient.deployments.get(second.deployment.id)).status == "terminated"
+
+
+# ── rules a mutation run of world/deployments.py found no test holding ──
+
+
+def _to(fake: FakePictograph, client: pictograph.Client, ref: str, seconds: float) -> None:
+    """Move the clock to ``seconds`` after the deployment ``ref`` came up."""
+    started = client.deployments.get(ref).started_at
+    assert started is not None
+    fake.clock.advance(seconds=seconds - (fake.clock.now() - started).total_seconds())
+
+
+def test_a_build_that_ends_at_the_instant_counts_in_the_next_estimate(
+    fake: FakePictograph, client: pictograph.Client, model_id: str
+) -> None:
+    client.deployments.create("m1", name="fp32")
+    fake.clock.advance(seconds=BUILD)  # the fp32 engine is built at this very instant
+    again = client.deployments.create("m1", name="fp16", precision="fp16")
+    assert again.deployment.engine_build is not None
+    assert again.deployment.engine_build.models[0].estimate_s == BUILD
+
+
+def test_a_deployment_is_found_by_its_id_in_any_case(
+    client: pictograph.Client, model_id: str
+) -> None:
+    created = client.deployments.create("m1")
+    ident = created.deployment.id
+    assert client.deployments.get(ident.upper()).id == ident
+    assert [d.id for d in client.deployments.list(model=model_id.upper())] == [ident]
+
+
+async def test_async_a_deployment_is_found_by_its_id_in_any_case(
+    aclient: pictograph.AsyncClient, model_id: str
+) -> None:
+    created = await aclient.deployments.create("m1")
+    ident = created.deployment.id
+    assert (await aclient.deployments.get(ident.upper())).id == ident
+    listed = await aclient.deployments.list(model=model_id.upper())
+    assert [d.id for d in listed] == [ident]
+
+
+def test_resume_serves_the_models_current_version_and_is_dated(
+    fake: FakePictograph, client: pictograph.Client, model_id: str
+) -> None:
+    created = _active(client)
+    first = created.deployment.version_id
+    assert first is not None
+    client.deployments.pause("m1")
+    client.training.create(
+        DATASET, EXPORT, pipeline_type="yolox", name="m1-v2", version_of_model_id=model_id
+    )
+    current = client.models.versions(model_id=model_id).current_version_id
+    assert current not in (None, first)
+
+    fake.clock.advance(seconds=30)
+    resumed = client.deployments.resume("m1")
+    assert resumed.version_id == current
+    assert resumed.paused_at is None
+    assert resumed.updated_at == fake.clock.now()
+
+
+def test_an_update_a_pause_and_a_delete_are_dated_when_made(
+    fake: FakePictograph, client: pictograph.Client, model_id: str
+) -> None:
+    created = _active(client)
+    fake.clock.advance(seconds=100)
+    assert client.deployments.update("m1", readme="# Gate").updated_at == fake.clock.now()
+    fake.clock.advance(seconds=100)
+    paused = client.deployments.pause("m1")
+    assert paused.updated_at == paused.paused_at == fake.clock.now()
+    fake.clock.advance(seconds=100)
+    client.deployments.delete("m1")
+    deleted_at = fake.clock.now()
+    fake.clock.advance(seconds=100)
+    assert client.deployments.get(created.deployment.id).updated_at == deleted_at
+
+
+def test_a_failed_deployment_takes_a_new_name_and_readme(
+    fake: FakePictograph, client: pictograph.Client, model_id: str
+) -> None:
+    fake.faults.fail_deployment()
+    created = client.deployments.create("m1")
+    fake.clock.advance(seconds=BUILD + START)
+    updated = client.deployments.update(created.deployment.id, name="broken", readme="# Why")
+    assert (updated.status, updated.name, updated.readme) == ("failed", "broken", "# Why")
+
+
+def test_a_lower_floor_bills_the_minutes_before_it_at_the_old_one(
+    fake: FakePictograph, client: pictograph.Client, model_id: str
+) -> None:
+    _active(client, min_containers=2, max_containers=2)
+    _to(fake, client, "m1", 120)
+    client.deployments.update("m1", min_containers=1)
+    _to(fake, client, "m1", DEPLOYMENT_METER_SECONDS)
+    # Two containers for 120 s, then one for 180 s: seven container-minutes.
+    assert [a for _, a, _ in _deployment_entries(fake)] == [-7 * T4.micro_usd_per_minute]
+
+
+def test_a_longer_idle_window_does_not_wake_a_deployment_asleep(
+    fake: FakePictograph, client: pictograph.Client, model_id: str
+) -> None:
+    created = _active(client, scaledown_window=60)
+    _wake(client, created)
+    fake.clock.advance(seconds=100)  # asleep since 60 s after the request
+    client.deployments.update("m1", scaledown_window=600)
+    assert _state(client, "m1") == "asleep"
+    fake.clock.advance(hours=1)
+    assert client.deployments.get("m1").uptime_seconds == 60
+
+
+def test_more_warm_containers_spend_the_credit_sooner(
+    fake: FakePictograph, client: pictograph.Client, model_id: str
+) -> None:
+    # Seven and a half container-minutes: on two containers, three and a half minutes of
+    # uptime, well before the meter's first tick.
+    price = T4.micro_usd_per_minute
+    _leave(fake, 7 * price + price // 2)
+    _active(client, min_containers=1, max_containers=2)
+    client.deployments.update("m1", min_containers=2)
+    fake.clock.advance(hours=1)
+    deployment = client.deployments.get("m1")
+
+    assert deployment.status == "paused"
+    assert deployment.started_at is not None
+    assert deployment.paused_at is not None
+    assert (deployment.paused_at - deployment.started_at).total_seconds() < 300
+    assert deployment.accrued_cost_micro_usd == 7 * price
+    assert fake.balance_micro_usd == price // 2
+
+
+def test_the_retry_after_of_a_ceiling_is_the_rest_of_the_minute(
+    fake: FakePictograph, client: pictograph.Client, model_id: str
+) -> None:
+    created = _active(client, rate_limit_rpm=1)
+    deployment = client.deployments.get("m1")
+    assert deployment.endpoint_url is not None
+    fake.clock.advance(seconds=20)
+    with DeploymentClient(deployment.endpoint_url, created.auth_token, max_retries=0) as ep:
+        ep.infer(_png())
+        with pytest.raises(RateLimitError) as caught:
+            ep.infer(_png())
+        now = fake.clock.now()
+        into = now.second + now.microsecond / 1_000_000
+        assert caught.value.retry_after == max(1, math.ceil(60 - into))
+        fake.clock.advance(seconds=caught.value.retry_after)
+        assert ep.infer(_png()).model_type == "object_detection"
+
+
+def _uncompressed_png(width: int, height: int) -> bytes:
+    """A PNG stored without compression: its size (what it costs to send) is fixed."""
+    buffer = io.BytesIO()
+    Image.new("RGB", (width, height), (30, 120, 200)).save(buffer, "PNG", compress_level=0)
+    return buffer.getvalue()
+
+
+def test_transfer_is_billed_to_the_nearest_micro_dollar_and_only_once(
+    fake: FakePictograph, client: pictograph.Client, model_id: str
+) -> None:
+    created = _active(client, min_containers=1)
+    picture = _uncompressed_png(240, 180)
+    with client.deployments.connect(created.deployment, created.auth_token) as ep:
+        ep.infer(picture)
+        _to(fake, client, "m1", DEPLOYMENT_METER_SECONDS)
+        first = client.deployments.get("m1")
+        ep.infer(picture)
+        _to(fake, client, "m1", 2 * DEPLOYMENT_METER_SECONDS)
+    second = client.deployments.get("m1")
+
+    def exact(sent_bytes: int) -> Fraction:
+        return Fraction(sent_bytes * DEPLOYMENT_TRANSFER_MICRO_USD_PER_GIB, 1 << 30)
+
+    # What the first request sent costs a fraction of a half or more: it rounds up.
+    assert exact(first.transfer_bytes) % 1 >= Fraction(1, 2)
+    assert first.transfer_cost_micro_usd == math.floor(exact(first.transfer_bytes)) + 1
+    assert second.transfer_bytes == 2 * first.transfer_bytes
+    assert second.transfer_cost_micro_usd == math.floor(
+        exact(second.transfer_bytes) + Fraction(1, 2)
+    )
+    # Each tick bills what was sent since the last, priced on the total.
+    billed = [-e.amount for e in fake.ledger if e.operation == "deployment_transfer"]
+    assert billed == [
+        first.transfer_cost_micro_usd,
+        second.transfer_cost_micro_usd - first.transfer_cost_micro_usd,
+    ]
+
+
+def test_transfer_the_credit_could_not_pay_is_written_off_not_counted(
+    fake: FakePictograph, client: pictograph.Client, model_id: str
+) -> None:
+    # Two deployments draw on one balance. When the warm one has spent it, the scaled-to-
+    # zero one is billed up to that instant too: its minute and the bytes it sent since its
+    # last meter tick are more than is left, and what is not paid is written off.
+    price = T4.micro_usd_per_minute
+    _leave(fake, 10 * price + 10)
+    _active(client, name="warm", min_containers=1)
+    cold = _active(client, name="cold")
+    _to(fake, client, "warm", 400)  # past the scaled-to-zero one's first meter tick
+    with client.deployments.connect(cold.deployment, cold.auth_token) as ep:
+        ep.infer(_uncompressed_png(400, 300))
+    _to(fake, client, "warm", 700)
+    warm, asleep = client.deployments.get("warm"), client.deployments.get("cold")
+
+    assert (warm.status, asleep.status) == ("paused", "paused")
+    assert asleep.transfer_bytes > 0
+    assert asleep.transfer_cost_micro_usd == 0
+    assert asleep.accrued_cost_micro_usd == 10  # the ten µUSD left, towards its minute
+    posted = [e for e in fake.ledger if (e.metadata or {}).get("deployment_id") == asleep.id]
+    assert [(e.operation, e.amount) for e in posted] == [("deployment_t4", -10)]
+    assert fake.balance_micro_usd == 0
+
+
+def test_the_gateway_counts_each_request_its_bytes_and_its_errors(
+    fake: FakePictograph, client: pictograph.Client, model_id: str
+) -> None:
+    created = _active(client, scaledown_window=60)
+    image = _png()
+    with client.deployments.connect(created.deployment, created.auth_token) as ep:
+        ep.infer(image)
+        once = client.deployments.get("m1").transfer_bytes
+        fake.clock.advance(seconds=100)  # asleep for the last 40 s
+        ep.infer(image)
+        assert client.deployments.get("m1").transfer_bytes == 2 * once
+        fake.clock.advance(seconds=5)
+        with pytest.raises(ValidationError):
+            ep.infer(b"not an image")
+        refused_at = fake.clock.now()
+    fake.clock.advance(seconds=100)
+    deployment = client.deployments.pause("m1")  # its meter reads its uptime to now
+
+    # Up 60 s after the first request, then from the second to 60 s after the third: the
+    # request that woke it again did not lose the first one's minute.
+    assert deployment.uptime_seconds == 60 + 5 + 60
+    assert deployment.metrics is not None
+    assert (deployment.metrics.requests, deployment.metrics.errors) == (3, 1)
+    assert deployment.metrics.error_rate == round(1 / 3, 4)
+    assert deployment.metrics.last_request_at == refused_at
+
+
+def test_a_top_up_while_it_is_up_moves_where_it_stops(
+    fake: FakePictograph, client: pictograph.Client, model_id: str
+) -> None:
+    # Three and a half container-minutes, then one more topped up before they are spent:
+    # it stops where the fourth minute ends, not at the meter's tick after it.
+    price = T4.micro_usd_per_minute
+    _leave(fake, 3 * price + price // 2)
+    _active(client, min_containers=1)
+    _to(fake, client, "m1", 100)
+    fake.top_up(price / 1_000_000)
+    fake.clock.advance(hours=1)
+    deployment = client.deployments.get("m1")
+
+    assert deployment.status == "paused"
+    assert deployment.started_at is not None
+    assert deployment.paused_at is not None
+    assert (deployment.paused_at - deployment.started_at).total_seconds() == 240
+    assert deployment.accrued_cost_micro_usd == 4 * price
+    assert fake.balance_micro_usd == price // 2
+
+
+def test_a_credit_check_moved_earlier_is_not_also_made_where_it_was(
+    fake: FakePictograph, client: pictograph.Client, model_id: str
+) -> None:
+    # Planned at 420 s for one warm container, the check moves to 240 s with two; a top-up
+    # then finds it paid for, and the meter bills on at its ticks: nothing at 420 s.
+    price = T4.micro_usd_per_minute
+    _leave(fake, 7 * price + price // 2)
+    _active(client, min_containers=1, max_containers=2)
+    _to(fake, client, "m1", 60)
+    client.deployments.update("m1", min_containers=2)
+    _to(fake, client, "m1", 120)
+    fake.top_up(1)
+    fake.clock.advance(hours=1)
+    deployment = client.deployments.get("m1")
+    assert deployment.started_at is not None
+    started = fake.clock.monotonic() - (fake.clock.now() - deployment.started_at).total_seconds()
+    billed = [(at - started, -amount // price) for _, amount, at in _deployment_entries(fake)]
+
+    # The check at 240 s bills the seven minutes and plans the next where the top-up runs
+    # out; the meter ticks at 300 s and 600 s; the last minute it pays ends at 630 s.
+    assert billed == [(240, 7), (300, 2), (600, 10), (630, 1)]
+    assert deployment.status == "paused"
+
+
+def test_what_another_deployment_spent_brings_a_warm_ones_stop_forward(
+    fake: FakePictograph, client: pictograph.Client, model_id: str
+) -> None:
+    # The warm one's stop is planned from the balance it read; the other's minute, billed
+    # at that one's meter tick, is read at the warm one's next tick, and the stop moves
+    # from 900 s to 840 s.
+    price = T4.micro_usd_per_minute
+    _leave(fake, 15 * price + price // 2)
+    _active(client, name="warm", min_containers=1)
+    cold = _active(client, name="cold")
+    _to(fake, client, "warm", 100)
+    _wake(client, cold)
+    fake.clock.advance(hours=1)
+    warm = client.deployments.get("warm")
+
+    assert warm.status == "paused"
+    assert warm.started_at is not None
+    assert warm.paused_at is not None
+    assert (warm.paused_at - warm.started_at).total_seconds() == 840
+    assert warm.accrued_cost_micro_usd == 14 * price
+    assert fake.balance_micro_usd == price // 2
+
+
+def test_each_gpu_builds_its_engine_in_its_own_time(
+    fake: FakePictograph, client: pictograph.Client, model_id: str
+) -> None:
+    a100 = DEPLOYMENT_GPUS["a100"].engine_build_seconds
+    assert a100 != BUILD
+    created = client.deployments.create("m1", gpu_type="a100")
+    fake.clock.advance(seconds=a100)
+    built = client.deployments.get(created.deployment.id).engine_build
+    assert built is not None
+    assert (built.state, built.models[0].build_s) == ("built", a100)
+
+
+def test_coming_up_and_failing_are_dated_and_a_failure_names_its_model(
+    fake: FakePictograph, client: pictograph.Client, model_id: str
+) -> None:
+    up = _active(client, name="up")
+    active = client.deployments.get("up")
+    assert active.started_at is not None
+    assert active.updated_at == active.started_at
+
+    fake.faults.fail_deployment()
+    down = client.deployments.create("m1", name="down")
+    fake.clock.advance(hours=1)
+    failed = client.deployments.get("down")
+    assert failed.created_at is not None
+    assert failed.updated_at == failed.created_at + timedelta(seconds=START)  # engine stored
+    (note,) = [n for n in client.notifications.list() if n.type == "deployment_failed"]
+    assert note.metadata == {"deployment_id": down.deployment.id, "model_id": model_id}
+    assert up.deployment.id != down.deployment.id
+
+
+def test_a_meter_entry_names_its_deployment_model_and_totals_so_far(
+    fake: FakePictograph, client: pictograph.Client, model_id: str
+) -> None:
+    created = _active(client, min_containers=1)
+    with client.deployments.connect(created.deployment, created.auth_token) as ep:
+        ep.infer(_uncompressed_png(240, 180))
+    _to(fake, client, "m1", 2 * DEPLOYMENT_METER_SECONDS)
+    deployment = client.deployments.get("m1")
+    names = {"deployment_id": deployment.id, "model_id": model_id}
+
+    metered = [(e.operation, e.metadata) for e in fake.ledger if e.operation.startswith("deploy")]
+    assert metered == [
+        ("deployment_t4", {**names, "container_minutes": 5}),
+        ("deployment_transfer", {**names, "transfer_bytes": deployment.transfer_bytes}),
+        ("deployment_t4", {**names, "container_minutes": 10}),
+    ]
+
+
+def test_the_transfer_not_billed_yet_counts_against_the_credit(
+    fake: FakePictograph, client: pictograph.Client, model_id: str
+) -> None:
+    # Three container-minutes of credit, less what the request sent: two minutes are
+    # paid for, and it stops after them rather than the third.
+    price = T4.micro_usd_per_minute
+    created = _active(client, scaledown_window=600)
+    _leave(fake, 3 * price)
+    with client.deployments.connect(created.deployment, created.auth_token) as ep:
+        ep.infer(_uncompressed_png(400, 300))
+    fake.clock.advance(seconds=600)
+    deployment = client.deployments.get("m1")
+
+    assert deployment.status == "paused"
+    assert deployment.uptime_seconds == 120
+    assert deployment.transfer_cost_micro_usd > 0
+    assert deployment.accrued_cost_micro_usd == 2 * price + deployment.transfer_cost_micro_usd
+
+
+def test_a_deployment_left_exactly_a_minutes_credit_runs_that_minute(
+    fake: FakePictograph, client: pictograph.Client, model_id: str
+) -> None:
+    price = T4.micro_usd_per_minute
+    _leave(fake, 6 * price)
+    _active(client, min_containers=1)
+    fake.clock.advance(hours=1)  # the meter's tick at 300 s leaves one minute's price
+    deployment = client.deployments.get("m1")
+
+    assert deployment.status == "paused"
+    assert deployment.started_at is not None
+    assert deployment.paused_at is not None
+    assert (deployment.paused_at - deployment.started_at).total_seconds() == 360
+    assert deployment.accrued_cost_micro_usd == 6 * price
+    assert fake.balance_micro_usd == 0
+
+
+def test_a_deployment_paused_or_deleted_while_provisioning_does_not_come_up(
+    fake: FakePictograph, client: pictograph.Client, model_id: str
+) -> None:
+    client.deployments.create("m1", name="paused")
+    client.deployments.pause("paused")
+    deleted = client.deployments.create("m1", name="deleted")
+    client.deployments.delete("deleted")
+    fake.clock.advance(hours=1)
+
+    assert client.deployments.get("paused").status == "paused"
+    assert client.deployments.get(deleted.deployment.id).status == "terminated"
+    assert [n for n in client.notifications.list() if n.type == "deployment_active"] == []
+
+
+def test_one_container_minute_of_credit_is_enough_to_deploy(
+    fake: FakePictograph, client: pictograph.Client, model_id: str
+) -> None:
+    price = T4.micro_usd_per_minute
+    _leave(fake, price - 1)
+    with pytest.raises(PaymentRequiredError) as caught:
+        client.deployments.create("m1")
+    assert (caught.value.credit_cost, caught.value.credits_remaining) == (price, price - 1)
+    fake.top_up(0.000_001)
+    assert fake.balance_micro_usd == price
+    assert client.deployments.create("m1").deployment.status == "provisioning"
+
+
+@pytest.mark.parametrize(
+    ("left_over", "small_up_for"),
+    [(3 * T4.micro_usd_per_minute // 2, 40), (2 * T4.micro_usd_per_minute, 120)],
+)
+def test_when_one_deployment_spends_the_credit_one_on_a_cheaper_gpu_runs_what_is_left(
+    fake: FakePictograph,
+    client: pictograph.Client,
+    model_id: str,
+    left_over: int,
+    small_up_for: int,
+) -> None:
+    # Nine a100 minutes and a little: the a100 stops at 540 s, where the t4 (up for 40 s)
+    # is billed its first minute. With half a t4 minute left it stops there too; with a
+    # whole one it runs that minute out.
+    a100 = DEPLOYMENT_GPUS["a100"].micro_usd_per_minute
+    _leave(fake, 9 * a100 + left_over)
+    _active(client, name="big", gpu_type="a100", min_containers=1)
+    _to(fake, client, "big", 260)
+    _active(client, name="small", gpu_type="t4", min_containers=1)
+    fake.clock.advance(hours=1)
+    big, small = client.deployments.get("big"), client.deployments.get("small")
+
+    def up_for(deployment: pictograph.Deployment) -> float:
+        assert deployment.status == "paused"
+        assert deployment.started_at is not None
+        assert deployment.paused_at is not None
+        return (deployment.paused_at - deployment.started_at).total_seconds()
+
+    assert up_for(big) == 540
+    assert up_for(small) == small_up_for
+    assert small.accrued_cost_micro_usd == math.ceil(small_up_for / 60) * T4.micro_usd_per_minute
+    assert (
+        fake.balance_micro_usd == left_over - math.ceil(small_up_for / 60) * T4.micro_usd_per_minute
+    )
+
+
+def test_fp16_runs_the_forward_pass_faster(client: pictograph.Client, model_id: str) -> None:
+    timings: list[float] = []
+    for precision in ("fp32", "fp16"):
+        created = _active(client, name=precision, precision=precision)
+        with client.deployments.connect(created.deployment, created.auth_token) as ep:
+            result = ep.infer(_png())
+        assert result.inference_ms is not None
+        timings.append(result.inference_ms)
+    fp32, fp16 = timings
+    assert fp16 < fp32
+
+
+def test_inference_options_at_their_bounds(
+    fake: FakePictograph, client: pictograph.Client, model_id: str
+) -> None:
+    # A confidence of 1 is in range; a top_k of true is no whole number.
+    with pytest.raises(ValidationError, match="top_k"):
+        client.deployments.create("m1", inference_config={"top_k": True})
+    created = _active(client, inference_config={"confidence": 1.0})
+    with client.deployments.connect(created.deployment, created.auth_token) as ep:
+        assert ep.infer_raw(_png(), confidence=1.0)["predictions"] == []
+
+
+# ── rules a mutation run of api/deployments.py found no test holding ──
+
+
+def _wire(fake: FakePictograph, deployment_id: str) -> Any:
+    """A deployment as the API sends it (fields the SDK's ``Deployment`` does not read)."""
+    with httpx.Client(
+        base_url=fake.base_url, transport=fake.transport(), headers={"X-API-Key": fake.api_key}
+    ) as http:
+        return http.get(f"/api/v1/developer/deployments/{deployment_id}").json()["deployment"]
+
+
+def test_a_create_answers_201_and_a_deployment_shows_its_settings_and_prices(
+    fake: FakePictograph, client: pictograph.Client, model_id: str
+) -> None:
+    created = client.deployments.create(
+        "m1", region="us-west", min_containers=1, max_containers=3, inference_config={"top_k": 2}
+    )
+    assert fake.calls.filter(method="POST", path="deployments/").last.status == 201
+    deployment = client.deployments.get(created.deployment.id)
+    hour = T4.micro_usd_per_minute * 60
+    assert deployment.endpoint_url == (
+        f"https://workflows.pictograph.io/us-west/{deployment.id}/predict"
+    )
+    assert deployment.inference_config == {"top_k": 2}
+    assert (deployment.cost_per_hour_micro_usd, deployment.max_cost_per_hour_micro_usd) == (
+        hour,
+        3 * hour,
+    )
+    assert deployment.stream_limit == 3 * DEPLOYMENT_STREAMS_PER_CONTAINER
+    model = _wire(fake, deployment.id)["models"]
+    assert (model["model_type"], model["architecture"]) == ("object_detection", "yolox-m")
+
+
+def test_an_engine_build_under_way_shows_when_it_started_and_no_time_taken(
+    fake: FakePictograph, client: pictograph.Client, model_id: str
+) -> None:
+    created = client.deployments.create("m1")
+    fake.clock.advance(seconds=BUILD - 1)
+    build = client.deployments.get(created.deployment.id).engine_build
+    assert build is not None
+    (engine,) = build.models
+    assert (engine.state, engine.build_s) == ("building", None)
+    assert engine.started_at == created.deployment.created_at
+    fake.clock.advance(seconds=1)
+    built = client.deployments.get(created.deployment.id).engine_build
+    assert built is not None
+    assert (built.models[0].state, built.models[0].build_s) == ("built", BUILD)
+
+
+def test_the_runtime_counts_the_containers_up_and_when_it_was_read(
+    fake: FakePictograph, client: pictograph.Client, model_id: str
+) -> None:
+    cold = _active(client, name="cold")
+    _active(client, name="warm", min_containers=2, max_containers=2)
+
+    def runtime(ref: str) -> tuple[str, int]:
+        read = client.deployments.get(ref).runtime
+        assert read is not None
+        assert read.checked_at == fake.clock.now()
+        return read.state, read.containers
+
+    assert runtime("cold") == ("asleep", 0)
+    assert runtime("warm") == ("live", 2)
+    _wake(client, cold)
+    fake.clock.advance(seconds=10)
+    assert runtime("cold") == ("live", 1)
+
+
+def test_the_wire_dates_the_meters_last_reading(
+    fake: FakePictograph, client: pictograph.Client, model_id: str
+) -> None:
+    _active(client, min_containers=1)
+    deployment_id = client.deployments.get("m1").id
+    assert _wire(fake, deployment_id)["last_metered_at"] is None
+    _to(fake, client, "m1", DEPLOYMENT_METER_SECONDS + 100)
+    started = client.deployments.get("m1").started_at
+    assert started is not None
+    metered = (started + timedelta(seconds=DEPLOYMENT_METER_SECONDS)).isoformat()
+    assert _wire(fake, deployment_id)["last_metered_at"].replace("Z", "+00:00") == metered
+
+
+def test_the_floor_and_the_ceiling_of_a_create_and_a_status_filter(
+    client: pictograph.Client, model_id: str
+) -> None:
+    with pytest.raises(ValidationError, match="max_containers"):
+        client.deployments.create("m1", max_containers=0)
+    with pytest.raises(ValidationError, match="rate_limit_rpm"):
+        client.deployments.create("m1", rate_limit_rpm=0)
+    client.deployments.create("m1")
+    # A workflow endpoint's state: no deployment is a draft.
+    assert client.deployments.list(status="draft") == []
+
+
+def test_a_quote_for_one_warm_container_does_not_scale_to_zero(
+    client: pictograph.Client,
+) -> None:
+    warm = client.deployments.quote(min_containers=1)
+    assert warm.scale_to_zero is False
+    assert "kept warm" in warm.billing_note
+    assert "scales to zero" in client.deployments.quote().billing_note
+
+
+def test_compute_options_price_each_gpu_container(client: pictograph.Client) -> None:
+    offer = client.deployments.compute_options()
+    assert [
+        (o.key, o.is_gpu, o.cpu_cores, o.memory_gib, o.rate_per_min_micro_usd)
+        for o in offer.options
+    ] == [
+        (g.name, True, g.cpu_cores, g.memory_gib, g.micro_usd_per_minute)
+        for g in DEPLOYMENT_GPUS.values()
+    ]

@@ -26,6 +26,7 @@ from pictograph.models.training import PipelineType
 
 from pictograph_testing import FakePictograph
 from pictograph_testing.catalog import (
+    DEPLOYMENT_GPUS,
     DEPLOYMENT_METER_SECONDS,
     DEPLOYMENT_SERVER_START_SECONDS,
     DEPLOYMENT_STREAMS_PER_CONTAINER,
@@ -33,6 +34,7 @@ from pictograph_testing.catalog import (
     STREAM_MAX_SECONDS,
 )
 from tests.conftest import DATASET, EXPORT
+from tests.test_deployments import _leave, _png
 from tests.test_workflow_endpoints import _counter
 
 if TYPE_CHECKING:
@@ -943,3 +945,39 @@ def test_a_workflow_endpoints_live_log_holds_what_its_streams_ran(
     summary = client.workflows.live_log_summary("Counter").streams
     assert summary["frames"].count == 40
     assert summary["events"].count == len(page.records)
+
+
+def test_a_stream_that_wakes_a_deployment_keeps_the_uptime_of_the_request_before(
+    fake: FakePictograph, client: pictograph.Client
+) -> None:
+    fake.add_camera(CAMERA, fps=1, frames=10)
+    deployment, token = _deployed(client, min_containers=0, scaledown_window=60)
+    with client.deployments.connect(deployment, token) as endpoint:
+        endpoint.infer(_png())  # up for the 60 s window
+        fake.clock.advance(seconds=100)  # asleep for 40 s
+        with endpoint.open_stream(CAMERA) as stream:
+            assert len(list(stream.frames())) == 10
+    fake.clock.advance(seconds=DEPLOYMENT_METER_SECONDS)
+    # The request's minute, then the stream's 9 s and a window after its last read.
+    assert client.deployments.get(deployment.id).uptime_seconds == 60 + 9 + 60
+
+
+def test_a_stream_keeping_a_deployment_up_stops_where_the_credit_runs_out(
+    fake: FakePictograph, client: pictograph.Client
+) -> None:
+    price = DEPLOYMENT_GPUS["t4"].micro_usd_per_minute
+    fake.add_camera(CAMERA, fps=1)
+    deployment, token = _deployed(client, min_containers=0, scaledown_window=60)
+    _leave(fake, 3 * price + price // 2)
+    with (
+        client.deployments.connect(deployment, token) as endpoint,
+        endpoint.open_stream(CAMERA) as stream,
+    ):
+        frames = list(stream.frames())
+    assert stream.ended == "container_stopped"
+    paused = client.deployments.get(deployment.id)
+    assert paused.status == "paused"
+    # Three container-minutes paid for, from the open: the stream's 180 frames.
+    assert paused.uptime_seconds == 180
+    assert len(frames) == 180
+    assert paused.accrued_cost_micro_usd == 3 * price

@@ -843,3 +843,156 @@ def test_an_image_deleted_for_good_since_the_export_is_a_failed_image(
     client.images.delete(DATASET, "img-00020.jpg", permanent=True)
     ev = client.model_evaluations.evaluate("m1", DATASET, EXPORT)
     assert (ev.status, ev.failed_images, ev.evaluated_images) == ("completed", 1, 19)
+
+
+# ── hand-placed scenes, scored by the definitions ──
+
+
+def _sharp(fake: FakePictograph, name: str, metric: str, reached: float) -> None:
+    """Stand in a model whose training reached ``reached`` (0.99: near-perfect)."""
+    fake.world.registry.find(fake.world.default_key, name).current.metrics[metric] = reached
+
+
+def _scene(
+    fake: FakePictograph,
+    client: pictograph.Client,
+    classes: list[str],
+    annotations: list[dict[str, Any]],
+) -> None:
+    """A dataset ``scene`` of one 640 x 480 image holding ``annotations``; export ``all``."""
+    fake.add_dataset(
+        "scene",
+        images=1,
+        completed_images=1,
+        classes=classes,
+        annotation_types=("bbox", "keypoint"),
+    )
+    (image,) = client.images.list("scene")
+    client.annotations.save(
+        "scene", image.id, [_ANNOTATION.validate_python(a) for a in annotations]
+    )
+    fake.add_export("scene", "all")
+
+
+def _bbox(name: str, x: float, y: float, w: float, h: float) -> dict[str, Any]:
+    return {"name": name, "type": "bbox", "bounding_box": {"x": x, "y": y, "w": w, "h": h}}
+
+
+def _point(name: str, x: float, y: float) -> dict[str, Any]:
+    return {"name": name, "type": "keypoint", "keypoint": {"x": x, "y": y}}
+
+
+def test_the_most_confident_prediction_claims_a_box_and_every_class_seen_is_scored(
+    fake: FakePictograph, client: pictograph.Client
+) -> None:
+    fake.add_dataset("roads", images=5, completed_images=5, classes=["car", "sign"])
+    fake.add_export("roads", "roads-v1")
+    client.training.create("roads", "roads-v1", pipeline_type="yolox", name="sharp")
+    _sharp(fake, "sharp", "mAP", 0.99)
+    # A near-perfect model finds each annotation of its classes where it is; a keypoint
+    # is no box to score, but the model finds a 24 x 24 box (5% of the height) around it.
+    _scene(
+        fake,
+        client,
+        ["car", "sign", "tree"],
+        [
+            _bbox("car", 100, 100, 24, 24),
+            # A second car box 4 px right of the first: IoU 20 x 24 / (2 x 576 - 480).
+            _point("car", 116, 112),
+            # A sign found where no sign is, and a tree the model has no class for.
+            _point("sign", 400, 300),
+            _bbox("tree", 300, 50, 40, 40),
+        ],
+    )
+
+    ev = client.model_evaluations.evaluate("sharp", "scene", "all", iou_threshold=0.5)
+
+    assert ev.status == "completed"
+    assert ev.per_class_metrics is not None
+    # Both car boxes overlap the car (IoU ~1 and 5/7): the more confident claims it, so
+    # the class's precision-recall curve starts at (1, 1) and its AP is 1.
+    assert {
+        c.class_name: (c.tp, c.fp, c.fn, c.support, c.precision, c.recall, c.ap)
+        for c in ev.per_class_metrics
+    } == {
+        "car": (1, 1, 0, 1, 0.5, 1.0, 1.0),
+        "sign": (0, 1, 0, 0, 0.0, 0.0, 0.0),
+        "tree": (0, 0, 1, 1, 0.0, 0.0, 0.0),
+    }
+    f1 = {c.class_name: c.f1 for c in ev.per_class_metrics}
+    assert f1["car"] == pytest.approx(2 / 3)
+    assert (f1["sign"], f1["tree"]) == (0.0, 0.0)
+    overall = ev.overall_metrics
+    assert overall is not None
+    assert (overall.tp, overall.fp, overall.fn) == (1, 2, 1)
+    assert overall.precision == pytest.approx(1 / 3)
+    assert overall.recall == pytest.approx(1 / 2)
+    assert overall.f1 == pytest.approx(2 / 5)
+    # Unweighted means over the three classes that occur.
+    assert overall.macro_f1 == pytest.approx(2 / 9)
+    assert overall.map == pytest.approx(1 / 3)
+    # Matched again regardless of class: the car is the one claimed, the second car box
+    # and the sign are unmatched predictions, the tree an unmatched truth.
+    matrix = ev.confusion_matrix
+    assert matrix is not None
+    assert matrix.labels == ["car", "sign", "tree", "__background__"]
+    assert matrix.grid == [
+        [1, 0, 0, 0],
+        [0, 0, 0, 0],
+        [0, 0, 0, 1],
+        [1, 1, 0, 0],
+    ]
+    (image,) = ev.worst_images or []
+    assert (image.tp, image.fp, image.fn, image.gt_count, image.pred_count) == (1, 2, 1, 2, 3)
+
+
+def test_a_classifier_with_no_tag_above_the_threshold_guesses_nothing(
+    fake: FakePictograph, client: pictograph.Client
+) -> None:
+    fake.add_dataset("pets", images=6, completed_images=6, classes=["zebra", "ant"])
+    fake.add_export("pets", "all")
+    client.training.create("pets", "all", pipeline_type="classification", name="clf")
+
+    # No class's score reaches 0.95 (the winner's is under it, the others share the rest).
+    ev = client.model_evaluations.evaluate("clf", "pets", "all", confidence_threshold=0.95)
+
+    overall = ev.overall_metrics
+    assert overall is not None
+    assert overall.accuracy == 0.0
+    assert (overall.tp, overall.fp, overall.fn) == (0, 0, 6)
+    assert ev.per_class_metrics is not None
+    assert {c.class_name: (c.tp, c.fp, c.fn) for c in ev.per_class_metrics} == {
+        "ant": (0, 0, 3),
+        "zebra": (0, 0, 3),
+    }
+    # Every image lands in the no-prediction column; the classes are sorted.
+    matrix = ev.confusion_matrix
+    assert matrix is not None
+    assert matrix.labels == ["ant", "zebra", "__background__"]
+    assert matrix.grid == [[0, 0, 3], [0, 0, 3], [0, 0, 0]]
+    # A missed image is a false negative, not a false positive: nothing was predicted.
+    assert ev.worst_images
+    for image in ev.worst_images:
+        assert (image.tp, image.fp, image.fn, image.gt_count, image.pred_count) == (0, 0, 1, 1, 0)
+        assert image.predictions == []
+
+
+def test_a_class_only_ever_predicted_is_scored_with_its_false_positives(
+    fake: FakePictograph, client: pictograph.Client
+) -> None:
+    fake.add_dataset("pets", images=10, completed_images=10, classes=["cat", "dog"])
+    fake.add_export("pets", "all")
+    fake.add_export("pets", "cats", class_filter=["cat"])
+    client.training.create("pets", "all", pipeline_type="classification", name="clf")
+    # A poor classifier: most cats are taken for dogs.
+    _sharp(fake, "clf", "accuracy", 0.05)
+
+    ev = client.model_evaluations.evaluate("clf", "pets", "cats", confidence_threshold=0)
+
+    assert ev.per_class_metrics is not None
+    scored = {c.class_name: (c.tp, c.fp, c.fn) for c in ev.per_class_metrics}
+    cat_tp, cat_fp, cat_fn = scored["cat"]
+    # Every cat is guessed (threshold 0): right, or a dog; no dog is in the truth.
+    assert (cat_fp, cat_tp + cat_fn) == (0, ev.evaluated_images)
+    assert cat_fn > 0
+    assert scored["dog"] == (0, cat_fn, 0)

@@ -10,6 +10,8 @@ from typing import TYPE_CHECKING, Any
 
 import pytest
 from pictograph.exceptions import ApiError, ConflictError, PaymentRequiredError, ValidationError
+from pictograph.models.annotation import Annotation
+from pydantic import TypeAdapter
 
 from pictograph_testing import FakePictograph
 from pictograph_testing.catalog import EVALUATION_TIER, OPERATIONS
@@ -25,6 +27,7 @@ FIELDS_EXPORT = "fields-v1"
 CLASSES = ["car", "road", "tree"]
 PRICE = OPERATIONS[EVALUATION_TIER.operation].micro_usd_per_unit or 0
 CELLS = RASTER_CELLS * RASTER_CELLS
+_ANNOTATION: TypeAdapter[Annotation] = TypeAdapter(Annotation)
 
 
 def _fields(fake: FakePictograph, images: int = 10) -> None:
@@ -413,3 +416,145 @@ def test_report_bytes_are_valid_json_with_the_families_headline(
     assert ev.overall_metrics is not None
     assert round_tripped["overall_metrics"]["miou"] == ev.overall_metrics.miou
     assert round_tripped["overall_metrics"]["map"] is None
+
+
+# ── a hand-drawn scene, counted cell by cell ──
+
+
+def _ring(*corners: tuple[float, float]) -> list[dict[str, float]]:
+    return [{"x": x, "y": y} for x, y in corners]
+
+
+def _rect(x0: float, y0: float, x1: float, y1: float) -> list[dict[str, float]]:
+    return _ring((x0, y0), (x1, y0), (x1, y1), (x0, y1))
+
+
+def _polygon(name: str, *paths: list[dict[str, float]]) -> Annotation:
+    return _ANNOTATION.validate_python(
+        {"name": name, "type": "polygon", "polygon": {"paths": list(paths)}}
+    )
+
+
+def test_a_hand_drawn_scene_is_scored_cell_by_cell(
+    fake: FakePictograph, client: pictograph.Client
+) -> None:
+    _fields(fake)
+    _semseg(client, "sharp")
+    # A near-perfect model paints each true polygon where it is (a hole filled in).
+    fake.world.registry.find(fake.world.default_key, "sharp").current.metrics["mIoU"] = 0.99
+    fake.add_dataset(
+        "plot", images=1, completed_images=1, classes=CLASSES, annotation_types=("polygon",)
+    )
+    (image,) = client.images.list("plot")
+    # 640 x 480 in 64 x 64 cells of 10 x 7.5 px; a cell is its centre's.
+    client.annotations.save(
+        "plot",
+        image.id,
+        [
+            # Columns 50-55 x rows 40-45 (36 cells), drawn twice: the later is the truth.
+            _polygon("car", _rect(500, 300, 560, 345)),
+            _polygon("road", _rect(500, 300, 560, 345)),
+            # Columns 10-29 x rows 10-19 (200 cells) but for its hole, columns 15-19 x
+            # rows 12-15 (20 cells).
+            _polygon("car", _rect(100, 75, 300, 150), _rect(150, 90, 200, 120)),
+            # Columns 60-63 x rows 56-63, to the image's edges: 32 cells.
+            _polygon("road", _rect(600, 420, 640, 480)),
+            # Right angle at (400, 0): 9 + 8 + 7 + 6 + 4 + 3 + 2 + 1 cells in rows 0-7.
+            _polygon("tree", _ring((400, 0), (500, 0), (400, 60))),
+        ],
+    )
+    fake.add_export("plot", "all")
+
+    ev = client.model_evaluations.evaluate("sharp", "plot", "all", confidence_threshold=0.5)
+
+    assert ev.status == "completed"
+    (scored,) = ev.best_images or []
+    found = scored.predictions or []
+    # Its seeded draws make even this model miss one object here: the tree.
+    assert sorted(p["name"] for p in found) == ["car", "car", "road", "road"]
+    # Where both were predicted, the more confident of the two is painted over the other.
+    twice = {p["name"]: p["confidence"] for p in found if 450 < p["bounding_box"]["x"] < 550}
+    assert twice["road"] != twice["car"]
+    road_wins = twice["road"] > twice["car"]
+    road_tp, road_fn = (68, 0) if road_wins else (32, 36)
+    # The hole is painted car over background; a road cell lost to the car is car too.
+    car_fp = 20 + road_fn
+    tallies = {"car": (180, car_fp, 0), "road": (road_tp, 0, road_fn), "tree": (0, 0, 40)}
+    assert ev.per_class_metrics is not None
+    assert {c.class_name: (c.tp, c.fp, c.fn) for c in ev.per_class_metrics} == tallies
+    ious = {name: tp / (tp + fp + fn) for name, (tp, fp, fn) in tallies.items()}
+    assert {c.class_name: c.iou for c in ev.per_class_metrics} == pytest.approx(ious)
+    overall = ev.overall_metrics
+    assert overall is not None
+    assert overall.miou == pytest.approx(sum(ious.values()) / 3)
+    wrong = car_fp + 40
+    assert overall.pixel_accuracy == pytest.approx((CELLS - wrong) / CELLS)
+    # Per-class pixel accuracy (recall) over the classes with true cells, the tree's 0.
+    recalls = [1.0, road_tp / (road_tp + road_fn), 0.0]
+    assert overall.mean_pixel_accuracy == pytest.approx(sum(recalls) / 3)
+    weighted = 180 * ious["car"] + 68 * ious["road"] + 40 * ious["tree"]
+    assert overall.frequency_weighted_iou == pytest.approx(weighted / (180 + 68 + 40))
+    painted = 200 + 32 + 36
+    matrix = ev.confusion_matrix
+    assert matrix is not None
+    assert matrix.labels == ["car", "road", "tree", "__background__"]
+    assert matrix.grid == [
+        [180, 0, 0, 0],
+        [road_fn, road_tp, 0, 0],
+        [0, 0, 0, 40],
+        [20, 0, 0, CELLS - painted - 40],
+    ]
+    # The image's own cells, and its mIoU.
+    assert (scored.tp, scored.fp, scored.fn) == (180 + road_tp, car_fp, road_fn + 40)
+    assert scored.miou == pytest.approx(overall.miou)
+    # Every score is far above 0.9: the sweep is flat, and its best is its lowest threshold.
+    seg = ev.seg_metrics
+    assert seg is not None
+    assert seg["miou"] == [seg["miou"][0]] * len(SWEEP_THRESHOLDS)
+    assert seg["best_miou_threshold"] == min(SWEEP_THRESHOLDS)
+
+
+def test_an_image_with_no_cell_to_get_wrong_scores_an_miou_of_one(
+    fake: FakePictograph, client: pictograph.Client
+) -> None:
+    _fields(fake)
+    _semseg(client, "sharp")
+    fake.world.registry.find(fake.world.default_key, "sharp").current.metrics["mIoU"] = 0.99
+    fake.add_dataset(
+        "plot", images=1, completed_images=1, classes=CLASSES, annotation_types=("polygon",)
+    )
+    (image,) = client.images.list("plot")
+    # A strip 2 px high between the centres of rows 9 (71.25) and 10 (78.75): no cell.
+    client.annotations.save("plot", image.id, [_polygon("road", _rect(100, 74, 300, 76))])
+    fake.add_export("plot", "all")
+
+    ev = client.model_evaluations.evaluate("sharp", "plot", "all")
+
+    assert ev.status == "completed"
+    (scored,) = ev.best_images or []
+    assert (scored.tp, scored.fp, scored.fn, scored.gt_count) == (0, 0, 0, 1)
+    assert scored.miou == 1.0
+    assert ev.worst_images == []
+
+
+def test_a_cell_whose_centre_is_on_a_polygons_top_edge_is_the_polygons(
+    fake: FakePictograph, client: pictograph.Client
+) -> None:
+    _fields(fake)
+    _semseg(client, "sharp")
+    fake.add_dataset(
+        "plot", images=1, completed_images=1, classes=CLASSES, annotation_types=("polygon",)
+    )
+    (image,) = client.images.list("plot")
+    # Top and bottom edges on the centre lines of rows 56 (423.75) and 63 (476.25):
+    # a row is in from its top edge and out at its bottom one, so rows 56-62, columns
+    # 60-63.
+    client.annotations.save("plot", image.id, [_polygon("road", _rect(600, 423.75, 640, 476.25))])
+    fake.add_export("plot", "all")
+
+    ev = client.model_evaluations.evaluate("sharp", "plot", "all")
+
+    assert ev.status == "completed"
+    assert ev.per_class_metrics is not None
+    support = {c.class_name: c.support for c in ev.per_class_metrics}
+    assert support["road"] == 7 * 4

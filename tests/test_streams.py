@@ -33,6 +33,7 @@ from pictograph_testing.catalog import (
     STREAM_IDLE_SECONDS,
     STREAM_MAX_SECONDS,
 )
+from pictograph_testing.world.streams import MAX_CAMERA_FPS
 from tests.conftest import DATASET, EXPORT
 from tests.test_deployments import _leave, _png
 from tests.test_workflow_endpoints import _counter
@@ -981,3 +982,88 @@ def test_a_stream_keeping_a_deployment_up_stops_where_the_credit_runs_out(
     assert paused.uptime_seconds == 180
     assert len(frames) == 180
     assert paused.accrued_cost_micro_usd == 3 * price
+
+
+# ── rules a mutation run of world/streams.py found no test holding ──
+
+
+def test_a_camera_at_its_bounds_and_written_with_spaces_is_taken(fake: FakePictograph) -> None:
+    camera = fake.add_camera(
+        "  rtsps://Cam.Example.com/lot  ", fps=MAX_CAMERA_FPS, width=16_384, height=16_384
+    )
+    assert camera.source == "rtsps://Cam.Example.com/lot"
+    assert (camera.fps, type(camera.fps)) == (240.0, float)
+    assert (camera.width, camera.height) == (16_384, 16_384)
+    assert camera.kind == "rtsp"  # rtsps is RTSP over TLS: an rtsp stream
+
+
+def test_add_camera_refuses_what_is_not_public_or_not_a_whole_number(fake: FakePictograph) -> None:
+    # A single-label name, and an address neither private nor global (shared address
+    # space), are no public camera either.
+    for source in ("rtsp://camera1/lot", "rtsp://100.64.0.1/lot", "rtsp://localhost/lot"):
+        with pytest.raises(ValueError, match="not public"):
+            fake.add_camera(source)
+    for option in ("frames", "width", "height"):
+        with pytest.raises(ValueError, match=option):
+            fake.add_camera(CAMERA, **{option: True})
+
+
+def test_a_camera_is_found_whatever_the_case_of_its_scheme_and_host_but_not_its_password(
+    fake: FakePictograph, client: pictograph.Client
+) -> None:
+    fake.add_camera("RTSP://Cam.Example.com:554/Lot", fps=10)
+    fake.add_camera("rtsp://viewer:a@B@cam.example.com/private", fps=10)
+    with _endpoint(client) as endpoint:
+        with endpoint.open_stream("rtsp://cam.example.com:554/Lot") as stream:
+            assert stream.kind == "rtsp"
+        with endpoint.open_stream("rtsp://viewer:a@B@CAM.example.com/private") as stream:
+            assert stream.kind == "rtsp"
+        with pytest.raises(ApiError) as wrong:
+            endpoint.open_stream("rtsp://viewer:a@b@cam.example.com/private")
+        assert wrong.value.status_code == 502
+
+
+def test_a_stream_ends_for_the_first_reason_of_its_instant(
+    fake: FakePictograph, client: pictograph.Client
+) -> None:
+    # A camera whose last frame goes at the idle limit ended its source; the deployment's
+    # pause at the instant a camera's last frame went leaves that stream as it ended.
+    fake.add_camera(CAMERA, fps=1, frames=STREAM_IDLE_SECONDS)
+    fake.add_camera("rtsp://cam.example.com/short", fps=10, frames=10)
+    fake.add_camera(CAMERA.replace("lot", "gate"), fps=10)
+    with _endpoint(client) as endpoint:
+        quiet = endpoint.open_stream(CAMERA)
+        fake.clock.advance(seconds=STREAM_IDLE_SECONDS)
+        view = {s.id: s for s in fake.streams}[quiet.id]
+        assert (view.ended, view.ended_at) == ("source_ended", view.opened_at + STREAM_IDLE_SECONDS)
+        last = endpoint.open_stream("rtsp://cam.example.com/short")
+        live = endpoint.open_stream(CAMERA.replace("lot", "gate"))
+        fake.clock.advance(seconds=1)
+        (deployment,) = client.deployments.list()
+        client.deployments.pause(deployment.id)
+    views = {s.id: s for s in fake.streams}
+    assert views[last.id].ended == "source_ended"
+    # A container's stop comes before the frame due at its instant (frames 0-9 went).
+    assert (views[live.id].ended, views[live.id].frames_sent) == ("container_stopped", 10)
+
+
+def test_a_stream_sends_its_first_frame_as_it_opens(
+    fake: FakePictograph, client: pictograph.Client
+) -> None:
+    fake.add_camera(CAMERA, fps=4)
+    with _endpoint(client) as endpoint, endpoint.open_stream(CAMERA) as stream:
+        assert fake.streams[0].frames_sent == 1  # frame 0 is due at the opening instant
+        assert stream.state().engine["frame_messages"] == 1
+        fake.clock.advance(seconds=1.25)
+        assert stream.state().engine["uptime_s"] == 1.25
+        assert len(stream.id) == 16  # hex digits
+
+
+def test_a_whip_stream_has_no_video_connected_and_a_late_reader_gets_the_next_second(
+    fake: FakePictograph, client: pictograph.Client
+) -> None:
+    with _endpoint(client) as endpoint, endpoint.open_stream("whip") as stream:
+        assert stream.state().engine["whip"] == {"connected": False}
+        fake.clock.advance(seconds=1.5)
+        first = next(stream.messages())
+    assert (first["type"], first["uptime_s"]) == ("stats", 2)

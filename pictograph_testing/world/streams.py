@@ -70,7 +70,9 @@ ENDED_WORDS = {
 }
 """The gateway's words for why a stream ended, the reason its results socket closes
 with (the SDK reads its ``ended`` from them)."""
-# Ties go to the first: a stop at the instant of the last frame is a stop.
+# Ties go to the first: a camera whose last frame goes at the idle limit ended its
+# source. (A stop, or a container's, never ties: a stream has ended at its end's
+# instant, so neither reaches it.)
 _END_ORDER = ("stopped", "container_stopped", "source_ended", "idle", "time_limit")
 STREAM_LOG_LIMIT = 10_000
 """The newest frames, and events, a workflow stream's log keeps."""

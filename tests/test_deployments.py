@@ -762,6 +762,14 @@ def test_delete_bills_the_last_minutes(
     assert len(_deployment_entries(fake)) == 1
 
 
+def _up_for(deployment: pictograph.Deployment) -> float:
+    """Seconds a deployment the credit paused ran, from its start to its pause."""
+    assert deployment.status == "paused"
+    assert deployment.started_at is not None
+    assert deployment.paused_at is not None
+    return (deployment.paused_at - deployment.started_at).total_seconds()
+
+
 def _leave(fake: FakePictograph, micro_usd: int) -> None:
     """Spend the organization's balance down to ``micro_usd`` (one ledger debit)."""
     world = fake.world
@@ -783,10 +791,7 @@ def test_a_deployment_is_paused_when_the_credit_runs_out(
     deployment = client.deployments.get("m1")
     ledger = list(client.credits.iter())
 
-    assert deployment.status == "paused"
-    assert deployment.started_at is not None
-    assert deployment.paused_at is not None
-    assert (deployment.paused_at - deployment.started_at).total_seconds() == 600
+    assert _up_for(deployment) == 600
     assert deployment.uptime_seconds == 600
     assert deployment.accrued_cost_micro_usd == 10 * T4.micro_usd_per_minute
     assert [a for _, a, _ in _deployment_entries(fake)] == [
@@ -1439,10 +1444,7 @@ def test_more_warm_containers_spend_the_credit_sooner(
     fake.clock.advance(hours=1)
     deployment = client.deployments.get("m1")
 
-    assert deployment.status == "paused"
-    assert deployment.started_at is not None
-    assert deployment.paused_at is not None
-    assert (deployment.paused_at - deployment.started_at).total_seconds() < 300
+    assert _up_for(deployment) < 300
     assert deployment.accrued_cost_micro_usd == 7 * price
     assert fake.balance_micro_usd == price // 2
 
@@ -1568,10 +1570,7 @@ def test_a_top_up_while_it_is_up_moves_where_it_stops(
     fake.clock.advance(hours=1)
     deployment = client.deployments.get("m1")
 
-    assert deployment.status == "paused"
-    assert deployment.started_at is not None
-    assert deployment.paused_at is not None
-    assert (deployment.paused_at - deployment.started_at).total_seconds() == 240
+    assert _up_for(deployment) == 240
     assert deployment.accrued_cost_micro_usd == 4 * price
     assert fake.balance_micro_usd == price // 2
 
@@ -1615,10 +1614,7 @@ def test_what_another_deployment_spent_brings_a_warm_ones_stop_forward(
     fake.clock.advance(hours=1)
     warm = client.deployments.get("warm")
 
-    assert warm.status == "paused"
-    assert warm.started_at is not None
-    assert warm.paused_at is not None
-    assert (warm.paused_at - warm.started_at).total_seconds() == 840
+    assert _up_for(warm) == 840
     assert warm.accrued_cost_micro_usd == 14 * price
     assert fake.balance_micro_usd == price // 2
 
@@ -1700,10 +1696,7 @@ def test_a_deployment_left_exactly_a_minutes_credit_runs_that_minute(
     fake.clock.advance(hours=1)  # the meter's tick at 300 s leaves one minute's price
     deployment = client.deployments.get("m1")
 
-    assert deployment.status == "paused"
-    assert deployment.started_at is not None
-    assert deployment.paused_at is not None
-    assert (deployment.paused_at - deployment.started_at).total_seconds() == 360
+    assert _up_for(deployment) == 360
     assert deployment.accrued_cost_micro_usd == 6 * price
     assert fake.balance_micro_usd == 0
 
@@ -1757,14 +1750,8 @@ def test_when_one_deployment_spends_the_credit_one_on_a_cheaper_gpu_runs_what_is
     fake.clock.advance(hours=1)
     big, small = client.deployments.get("big"), client.deployments.get("small")
 
-    def up_for(deployment: pictograph.Deployment) -> float:
-        assert deployment.status == "paused"
-        assert deployment.started_at is not None
-        assert deployment.paused_at is not None
-        return (deployment.paused_at - deployment.started_at).total_seconds()
-
-    assert up_for(big) == 540
-    assert up_for(small) == small_up_for
+    assert _up_for(big) == 540
+    assert _up_for(small) == small_up_for
     assert small.accrued_cost_micro_usd == math.ceil(small_up_for / 60) * T4.micro_usd_per_minute
     assert (
         fake.balance_micro_usd == left_over - math.ceil(small_up_for / 60) * T4.micro_usd_per_minute

@@ -383,14 +383,20 @@ async def test_async_a_cancelled_evaluation_keeps_its_progress(
     assert 0 < running.progress == cancelled.progress
 
 
-def test_a_classification_evaluation_scores_what_the_class_filter_kept(
-    fake: FakePictograph, client: pictograph.Client
-) -> None:
-    # The export's class filter defines which ground truth is scored, for every model type.
+def _pets(fake: FakePictograph, client: pictograph.Client) -> None:
+    """Ten cats and dogs exported whole (``all``) and cats only (``cats``), and a classifier
+    ``clf`` trained on them all."""
     fake.add_dataset("pets", images=10, completed_images=10, classes=["cat", "dog"])
     fake.add_export("pets", "all")
     fake.add_export("pets", "cats", class_filter=["cat"])
     client.training.create("pets", "all", pipeline_type="classification", name="clf")
+
+
+def test_a_classification_evaluation_scores_what_the_class_filter_kept(
+    fake: FakePictograph, client: pictograph.Client
+) -> None:
+    # The export's class filter defines which ground truth is scored, for every model type.
+    _pets(fake, client)
     everything = client.model_evaluations.evaluate("clf", "pets", "all", confidence_threshold=0)
     cats = client.model_evaluations.evaluate("clf", "pets", "cats", confidence_threshold=0)
 
@@ -980,10 +986,7 @@ def test_a_classifier_with_no_tag_above_the_threshold_guesses_nothing(
 def test_a_class_only_ever_predicted_is_scored_with_its_false_positives(
     fake: FakePictograph, client: pictograph.Client
 ) -> None:
-    fake.add_dataset("pets", images=10, completed_images=10, classes=["cat", "dog"])
-    fake.add_export("pets", "all")
-    fake.add_export("pets", "cats", class_filter=["cat"])
-    client.training.create("pets", "all", pipeline_type="classification", name="clf")
+    _pets(fake, client)
     # A poor classifier: most cats are taken for dogs.
     _sharp(fake, "clf", "accuracy", 0.05)
 

@@ -407,14 +407,37 @@ def test_images_added_by_count_that_share_a_drawing_are_duplicates(
 # ── the rules a mutation run found no test holding ──
 
 
-def _flat(path: Path, colour: tuple[int, int, int]) -> Path:
+Colour = tuple[int, int, int]
+RED: Colour = (200, 60, 40)
+NEAR_RED: Colour = (177, 71, 40)
+"""Scores 0.988 against :data:`RED`: its cosine, 0.98799..., rounds up to it."""
+DARK_RED: Colour = (190, 50, 30)
+"""Scores 0.9933 against :data:`RED`, and lies below it on the scan's grey axis."""
+GREEN: Colour = (40, 200, 60)
+BLUE: Colour = (40, 60, 200)
+
+
+def _flat(path: Path, colour: Colour) -> Path:
     """A picture of one flat colour: its embedding is that colour, centred on mid-grey."""
     path.parent.mkdir(parents=True, exist_ok=True)
     PILImage.new("RGB", (32, 24), colour).save(path)
     return path
 
 
-def _cosine(first: tuple[int, int, int], second: tuple[int, int, int]) -> float:
+def _upload_flat(client: pictograph.Client, tmp_path: Path, pictures: dict[str, Colour]) -> None:
+    """Upload a flat picture of each colour under its name, in the order given."""
+    for name, colour in pictures.items():
+        client.images.upload(DATASET, _flat(tmp_path / name, colour))
+
+
+def _two_halves() -> PILImage.Image:
+    """A red left half and a blue right half: a picture that turning changes."""
+    picture = PILImage.new("RGB", (64, 48), (220, 30, 30))
+    ImageDraw.Draw(picture).rectangle((32, 0, 63, 47), fill=(30, 60, 200))
+    return picture
+
+
+def _cosine(first: Colour, second: Colour) -> float:
     """The similarity of two flat colours as the module's docstring defines it."""
     a = [(c - 127.5) / 127.5 for c in first]
     b = [(c - 127.5) / 127.5 for c in second]
@@ -423,10 +446,8 @@ def _cosine(first: tuple[int, int, int], second: tuple[int, int, int]) -> float:
 
 
 def test_a_jpeg_is_embedded_from_its_whole_picture_shrunk_by_averaging() -> None:
-    picture = PILImage.new("RGB", (64, 48), (220, 30, 30))
-    ImageDraw.Draw(picture).rectangle((32, 0, 63, 47), fill=(30, 60, 200))
     encoded = io.BytesIO()
-    picture.save(encoded, "JPEG", quality=90)
+    _two_halves().save(encoded, "JPEG", quality=90)
     with PILImage.open(io.BytesIO(encoded.getvalue())) as decoded:
         small = decoded.convert("RGB").resize((8, 8), PILImage.Resampling.BOX).tobytes()
     values = [(channel - 127.5) / 127.5 for channel in small]
@@ -437,8 +458,7 @@ def test_a_jpeg_is_embedded_from_its_whole_picture_shrunk_by_averaging() -> None
 def test_a_photo_turned_by_its_exif_orientation_is_searched_upright(
     client: pictograph.Client, tmp_path: Path
 ) -> None:
-    upright = PILImage.new("RGB", (64, 48), (220, 30, 30))
-    ImageDraw.Draw(upright).rectangle((32, 0, 63, 47), fill=(30, 60, 200))
+    upright = _two_halves()
     upright.save(tmp_path / "upright.png")
     # Stored on its side, with the orientation tag that turns it back (a phone's photo).
     exif = PILImage.Exif()
@@ -456,15 +476,18 @@ def test_a_photo_turned_by_its_exif_orientation_is_searched_upright(
 def test_flat_colours_score_their_cosine_about_mid_grey_clamped_at_zero(
     client: pictograph.Client, tmp_path: Path
 ) -> None:
-    red, darker, white, black = (200, 60, 40), (190, 50, 30), (255, 255, 255), (0, 0, 0)
-    for name, colour in (("red", red), ("darker", darker), ("white", white), ("black", black)):
-        client.images.upload(DATASET, _flat(tmp_path / f"{name}.png", colour))
+    white, black = (255, 255, 255), (0, 0, 0)
+    _upload_flat(
+        client,
+        tmp_path,
+        {"red.png": RED, "darker.png": DARK_RED, "white.png": white, "black.png": black},
+    )
     scores = {
         i.filename: i.similarity
         for i in client.search.by_similarity(DATASET, "red.png", threshold=0.0)
     }
     # To four places (0.9933), not three.
-    assert scores["darker.png"] == round(_cosine(red, darker), 4) == 0.9933
+    assert scores["darker.png"] == round(_cosine(RED, DARK_RED), 4) == 0.9933
     # Opposites are not "similar": black and white score 0, never less.
     from_white = client.search.by_similarity(DATASET, "white.png", threshold=0.0)
     assert {i.filename: i.similarity for i in from_white}["black.png"] == 0.0
@@ -474,8 +497,8 @@ def test_a_mid_grey_picture_is_never_an_empty_vector(
     client: pictograph.Client, tmp_path: Path
 ) -> None:
     # 127 is as close to the centre (127.5) as an 8-bit value gets: still a direction.
-    for name, level in (("grey.png", 127), ("lighter.png", 128), ("same.png", 127)):
-        client.images.upload(DATASET, _flat(tmp_path / name, (level, level, level)))
+    grey, lighter = (127, 127, 127), (128, 128, 128)
+    _upload_flat(client, tmp_path, {"grey.png": grey, "lighter.png": lighter, "same.png": grey})
     found = client.search.by_similarity(DATASET, "grey.png", threshold=0.0)
     assert [(i.filename, i.similarity) for i in found] == [("same.png", 1.0), ("lighter.png", 0.0)]
 
@@ -483,18 +506,16 @@ def test_a_mid_grey_picture_is_never_an_empty_vector(
 def test_a_score_equal_to_the_threshold_is_in_even_just_under_it_before_rounding(
     client: pictograph.Client, tmp_path: Path
 ) -> None:
-    red, redder = (200, 60, 40), (177, 71, 40)
     # Its cosine, 0.98799..., rounds to 0.988: a threshold of 0.988 takes the pair.
-    assert _cosine(red, redder) < 0.988 == round(_cosine(red, redder), 4)
-    client.images.upload(DATASET, _flat(tmp_path / "a.png", red))
-    client.images.upload(DATASET, _flat(tmp_path / "b.png", redder))
+    assert _cosine(RED, NEAR_RED) < 0.988 == round(_cosine(RED, NEAR_RED), 4)
+    _upload_flat(client, tmp_path, {"a.png": RED, "b.png": NEAR_RED})
     [found] = client.search.by_similarity(DATASET, "a.png", threshold=0.988)
     assert (found.filename, found.similarity) == ("b.png", 0.988)
     for sample in (1, 2):  # from either picture
         result = client.datasets.near_duplicates(DATASET, threshold=0.988, sample=sample)
         assert [(g.size, g.max_similarity) for g in result.groups] == [(2, 0.988)]
     # And the identical copy at the top threshold of a similarity search.
-    client.images.upload(DATASET, _flat(tmp_path / "c.png", red))
+    _upload_flat(client, tmp_path, {"c.png": RED})
     assert [i.filename for i in client.search.by_similarity(DATASET, "a.png", threshold=1)] == [
         "c.png"
     ]
@@ -503,10 +524,7 @@ def test_a_score_equal_to_the_threshold_is_in_even_just_under_it_before_rounding
 def test_similar_images_come_most_similar_first_whatever_their_names(
     client: pictograph.Client, tmp_path: Path
 ) -> None:
-    red = (200, 60, 40)
-    client.images.upload(DATASET, _flat(tmp_path / "source.png", red))
-    client.images.upload(DATASET, _flat(tmp_path / "a-near.png", (177, 71, 40)))
-    client.images.upload(DATASET, _flat(tmp_path / "b-same.png", red))
+    _upload_flat(client, tmp_path, {"source.png": RED, "a-near.png": NEAR_RED, "b-same.png": RED})
     found = client.search.by_similarity(DATASET, "source.png", threshold=0.9)
     assert [(i.filename, i.similarity) for i in found] == [
         ("b-same.png", 1.0),
@@ -518,8 +536,7 @@ def test_a_darker_duplicate_of_the_only_source_is_found(
     client: pictograph.Client, tmp_path: Path
 ) -> None:
     # The scan reads pictures on both sides of the source's brightness.
-    client.images.upload(DATASET, _flat(tmp_path / "a-bright.png", (200, 60, 40)))
-    client.images.upload(DATASET, _flat(tmp_path / "b-dark.png", (190, 50, 30)))
+    _upload_flat(client, tmp_path, {"a-bright.png": RED, "b-dark.png": DARK_RED})
     result = client.datasets.near_duplicates(DATASET, threshold=0.9, sample=1)
     assert [sorted(m.filename for m in g.members) for g in result.groups] == [
         ["a-bright.png", "b-dark.png"]
@@ -529,10 +546,7 @@ def test_a_darker_duplicate_of_the_only_source_is_found(
 def test_a_source_keeps_its_nearest_neighbours_only(
     client: pictograph.Client, tmp_path: Path
 ) -> None:
-    red = (200, 60, 40)
-    client.images.upload(DATASET, _flat(tmp_path / "a.png", red))
-    client.images.upload(DATASET, _flat(tmp_path / "b-near.png", (177, 71, 40)))
-    client.images.upload(DATASET, _flat(tmp_path / "c-same.png", red))
+    _upload_flat(client, tmp_path, {"a.png": RED, "b-near.png": NEAR_RED, "c-same.png": RED})
     one = client.datasets.near_duplicates(DATASET, threshold=0.9, sample=1, neighbors=1)
     assert [[m.filename for m in g.members] for g in one.groups] == [["a.png", "c-same.png"]]
     assert one.groups[0].max_similarity == 1.0
@@ -545,11 +559,9 @@ def test_a_source_keeps_its_nearest_neighbours_only(
 def test_a_pair_found_from_both_sides_is_one_pair_and_the_strongest_pairs_are_kept(
     client: pictograph.Client, tmp_path: Path
 ) -> None:
-    red, green = (200, 60, 40), (40, 200, 60)
-    client.images.upload(DATASET, _flat(tmp_path / "a.png", red))
-    client.images.upload(DATASET, _flat(tmp_path / "b.png", (177, 71, 40)))
-    client.images.upload(DATASET, _flat(tmp_path / "c.png", green))
-    client.images.upload(DATASET, _flat(tmp_path / "d.png", green))
+    _upload_flat(
+        client, tmp_path, {"a.png": RED, "b.png": NEAR_RED, "c.png": GREEN, "d.png": GREEN}
+    )
     # Two pairs, each found from both of its pictures: exactly two, so none is dropped.
     both = client.datasets.near_duplicates(DATASET, threshold=0.9, max_pairs=2)
     assert not both.pairs_capped
@@ -562,13 +574,8 @@ def test_a_pair_found_from_both_sides_is_one_pair_and_the_strongest_pairs_are_ke
 def test_clusters_of_one_size_come_strongest_first_then_by_their_first_image(
     client: pictograph.Client, tmp_path: Path
 ) -> None:
-    red, green, blue = (200, 60, 40), (40, 200, 60), (40, 60, 200)
-    client.images.upload(DATASET, _flat(tmp_path / "a.png", red))
-    client.images.upload(DATASET, _flat(tmp_path / "b.png", (177, 71, 40)))
-    client.images.upload(DATASET, _flat(tmp_path / "c.png", blue))
-    client.images.upload(DATASET, _flat(tmp_path / "d.png", green))
-    client.images.upload(DATASET, _flat(tmp_path / "e.png", blue))
-    client.images.upload(DATASET, _flat(tmp_path / "f.png", green))
+    pictures = {"a.png": RED, "b.png": NEAR_RED, "c.png": BLUE, "d.png": GREEN}
+    _upload_flat(client, tmp_path, {**pictures, "e.png": BLUE, "f.png": GREEN})
     result = client.datasets.near_duplicates(DATASET, threshold=0.9)
     assert [([m.filename for m in g.members], g.max_similarity) for g in result.groups] == [
         (["c.png", "e.png"], 1.0),
@@ -580,11 +587,8 @@ def test_clusters_of_one_size_come_strongest_first_then_by_their_first_image(
 def test_a_clusters_images_are_in_the_datasets_order(
     client: pictograph.Client, tmp_path: Path
 ) -> None:
-    red = (200, 60, 40)
     # The strongest pair (b, c) is joined first; a joins them after: still a, b, c.
-    client.images.upload(DATASET, _flat(tmp_path / "a.png", (177, 71, 40)))
-    client.images.upload(DATASET, _flat(tmp_path / "b.png", red))
-    client.images.upload(DATASET, _flat(tmp_path / "c.png", red))
+    _upload_flat(client, tmp_path, {"a.png": NEAR_RED, "b.png": RED, "c.png": RED})
     result = client.datasets.near_duplicates(DATASET, threshold=0.9)
     assert [[m.filename for m in g.members] for g in result.groups] == [["a.png", "b.png", "c.png"]]
 
@@ -729,8 +733,7 @@ def test_a_similarity_search_reads_a_directory_as_the_api_writes_it(
 def test_a_scan_keeps_ten_neighbours_a_source_unless_told(
     client: pictograph.Client, tmp_path: Path
 ) -> None:
-    for n in range(12):
-        client.images.upload(DATASET, _flat(tmp_path / f"p{n:02d}.png", (200, 60, 40)))
+    _upload_flat(client, tmp_path, {f"p{n:02d}.png": RED for n in range(12)})
 
     def pairs(neighbors: int) -> int:
         # All tie at 1.0: each source keeps the first `neighbors` others in the scope's order.

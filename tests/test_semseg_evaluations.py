@@ -17,6 +17,7 @@ from pictograph_testing import FakePictograph
 from pictograph_testing.catalog import EVALUATION_TIER, OPERATIONS
 from pictograph_testing.world.scoring import RASTER_CELLS, SWEEP_THRESHOLDS
 from tests.conftest import DATASET, EXPORT
+from tests.test_evaluations import _sharp
 
 if TYPE_CHECKING:
     import pictograph
@@ -435,21 +436,30 @@ def _polygon(name: str, *paths: list[dict[str, float]]) -> Annotation:
     )
 
 
-def test_a_hand_drawn_scene_is_scored_cell_by_cell(
-    fake: FakePictograph, client: pictograph.Client
-) -> None:
+def _plot(fake: FakePictograph, client: pictograph.Client, *, reached: float | None) -> str:
+    """A model ``sharp`` trained on ``fields`` (its training reaching ``reached`` when
+    given: 0.99 is near-perfect) and a one-image dataset ``plot`` to draw a scene on;
+    that image's id."""
     _fields(fake)
     _semseg(client, "sharp")
-    # A near-perfect model paints each true polygon where it is (a hole filled in).
-    fake.world.registry.find(fake.world.default_key, "sharp").current.metrics["mIoU"] = 0.99
+    if reached is not None:
+        _sharp(fake, "sharp", "mIoU", reached)
     fake.add_dataset(
         "plot", images=1, completed_images=1, classes=CLASSES, annotation_types=("polygon",)
     )
     (image,) = client.images.list("plot")
+    return image.id
+
+
+def test_a_hand_drawn_scene_is_scored_cell_by_cell(
+    fake: FakePictograph, client: pictograph.Client
+) -> None:
+    # A near-perfect model paints each true polygon where it is (a hole filled in).
+    image_id = _plot(fake, client, reached=0.99)
     # 640 x 480 in 64 x 64 cells of 10 x 7.5 px; a cell is its centre's.
     client.annotations.save(
         "plot",
-        image.id,
+        image_id,
         [
             # Columns 50-55 x rows 40-45 (36 cells), drawn twice: the later is the truth.
             _polygon("car", _rect(500, 300, 560, 345)),
@@ -517,15 +527,9 @@ def test_a_hand_drawn_scene_is_scored_cell_by_cell(
 def test_an_image_with_no_cell_to_get_wrong_scores_an_miou_of_one(
     fake: FakePictograph, client: pictograph.Client
 ) -> None:
-    _fields(fake)
-    _semseg(client, "sharp")
-    fake.world.registry.find(fake.world.default_key, "sharp").current.metrics["mIoU"] = 0.99
-    fake.add_dataset(
-        "plot", images=1, completed_images=1, classes=CLASSES, annotation_types=("polygon",)
-    )
-    (image,) = client.images.list("plot")
+    image_id = _plot(fake, client, reached=0.99)
     # A strip 2 px high between the centres of rows 9 (71.25) and 10 (78.75): no cell.
-    client.annotations.save("plot", image.id, [_polygon("road", _rect(100, 74, 300, 76))])
+    client.annotations.save("plot", image_id, [_polygon("road", _rect(100, 74, 300, 76))])
     fake.add_export("plot", "all")
 
     ev = client.model_evaluations.evaluate("sharp", "plot", "all")
@@ -540,16 +544,11 @@ def test_an_image_with_no_cell_to_get_wrong_scores_an_miou_of_one(
 def test_a_cell_whose_centre_is_on_a_polygons_top_edge_is_the_polygons(
     fake: FakePictograph, client: pictograph.Client
 ) -> None:
-    _fields(fake)
-    _semseg(client, "sharp")
-    fake.add_dataset(
-        "plot", images=1, completed_images=1, classes=CLASSES, annotation_types=("polygon",)
-    )
-    (image,) = client.images.list("plot")
+    image_id = _plot(fake, client, reached=None)
     # Top and bottom edges on the centre lines of rows 56 (423.75) and 63 (476.25):
     # a row is in from its top edge and out at its bottom one, so rows 56-62, columns
     # 60-63.
-    client.annotations.save("plot", image.id, [_polygon("road", _rect(600, 423.75, 640, 476.25))])
+    client.annotations.save("plot", image_id, [_polygon("road", _rect(600, 423.75, 640, 476.25))])
     fake.add_export("plot", "all")
 
     ev = client.model_evaluations.evaluate("sharp", "plot", "all")

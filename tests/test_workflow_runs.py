@@ -19,7 +19,7 @@ from pictograph.models.workflow import WorkflowRun, WorkflowRunCreated
 from pictograph_testing.catalog import WORKFLOW_GPUS
 from tests.conftest import DATASET, EXPORT
 from tests.test_webhooks import Inbox
-from tests.test_workflows import _counting_graph, _train, detection_graph
+from tests.test_workflows import _counting_graph, _lot, _train, detection_graph
 
 if TYPE_CHECKING:
     from pathlib import Path
@@ -66,8 +66,7 @@ def _annotations(frame: RunLogRecord) -> list[dict[str, Any]]:
 def test_a_run_waits_two_seconds_loads_five_then_takes_each_frame_in_turn(
     fake: FakePictograph, client: pictograph.Client
 ) -> None:
-    _train(client)
-    client.workflows.create("Lot", detection_graph("signs"))
+    _lot(client)
     created = client.workflows.invoke("Lot", source=_video(7))  # 7 frames of 0.071 s
     assert isinstance(created, WorkflowRunCreated)
     run_id = created.run_id
@@ -153,8 +152,7 @@ def test_only_a_model_blocks_precision_halves_its_time(client: pictograph.Client
 def test_a_completed_run_is_charged_and_dated_when_it_ended_however_late_it_is_read(
     fake: FakePictograph, client: pictograph.Client
 ) -> None:
-    _train(client)
-    client.workflows.create("Lot", detection_graph("signs"))
+    _lot(client)
     created = client.workflows.run("Lot")
     fake.clock.advance(3600)
     done = client.workflows.get_run(created.run_id)
@@ -175,8 +173,7 @@ def test_a_completed_run_is_charged_and_dated_when_it_ended_however_late_it_is_r
 def test_a_run_needs_its_estimate_spendable_to_the_micro_dollar(
     fake: FakePictograph, client: pictograph.Client
 ) -> None:
-    _train(client)
-    client.workflows.create("Lot", detection_graph("signs"))
+    _lot(client)
     estimate = WORKFLOW_GPUS["t4"].micro_usd_per_minute  # 6.42 s: a minute
     with fake.world.lock:
         org = fake.world.organizations[fake.organization_id]
@@ -197,8 +194,7 @@ def test_a_run_needs_its_estimate_spendable_to_the_micro_dollar(
 
 
 def test_an_archived_workflow_is_not_run(client: pictograph.Client) -> None:
-    _train(client)
-    client.workflows.create("Lot", detection_graph("signs"))
+    _lot(client)
     client.workflows.update("Lot", status="archived")
     with pytest.raises(ConflictError, match="Workflow 'Lot' is archived"):
         client.workflows.run("Lot")
@@ -240,8 +236,7 @@ def test_a_graph_with_warnings_only_runs_and_one_without_an_output_writes_no_res
 
 
 def test_a_dataset_in_cold_storage_is_not_run_over(client: pictograph.Client) -> None:
-    _train(client)
-    client.workflows.create("Lot", detection_graph("signs"))
+    _lot(client)
     client.datasets.freeze(DATASET)
     with pytest.raises(ConflictError, match="a workflow run over its images"):
         client.workflows.run("Lot")
@@ -251,8 +246,7 @@ def test_a_dataset_in_cold_storage_is_not_run_over(client: pictograph.Client) ->
 def test_bulk_cancel_needs_a_run_and_takes_each_id_once_in_any_case(
     client: pictograph.Client,
 ) -> None:
-    _train(client)
-    client.workflows.create("Lot", detection_graph("signs"))
+    _lot(client)
     with pytest.raises(ValidationError, match="run_ids must name at least one run"):
         client.workflows.bulk_cancel_runs([])
     run_id = client.workflows.run("Lot").run_id
@@ -296,8 +290,7 @@ def test_a_dataset_source_reads_one_directory_and_its_subdirectories(
 def test_a_video_is_its_seconds_times_its_rate_in_frames_each_a_picture_of_its_own(
     client: pictograph.Client,
 ) -> None:
-    _train(client)
-    client.workflows.create("Lot", detection_graph("signs"))
+    _lot(client)
     plain = _ran(client, "Lot", kind="video", url=VIDEO)
     assert (plain.frames_total, plain.sample_fps) == (10, 1.0)  # 10 s at a frame a second
     assert _ran(client, "Lot", **_video(10, None)).sample_fps == 1.0
@@ -311,8 +304,7 @@ def test_a_video_is_its_seconds_times_its_rate_in_frames_each_a_picture_of_its_o
 
 
 def test_a_video_not_uploaded_is_refused(client: pictograph.Client) -> None:
-    _train(client)
-    client.workflows.create("Lot", detection_graph("signs"))
+    _lot(client)
     with pytest.raises(ValidationError, match=r"No uploaded source at 'gs://elsewhere/clip\.mp4'"):
         client.workflows.invoke(
             "Lot", source={"kind": "video", "gcs_uri": "gs://elsewhere/clip.mp4"}
@@ -323,8 +315,7 @@ def test_a_video_not_uploaded_is_refused(client: pictograph.Client) -> None:
 def test_an_uploaded_image_the_organization_has_is_predicted_as_models_predict_does(
     fake: FakePictograph, client: pictograph.Client, tmp_path: Path
 ) -> None:
-    _train(client)
-    client.workflows.create("Lot", detection_graph("signs"))
+    _lot(client)
     world = fake.world
     image = world.dataset_images(world.dataset(fake.organization_id, DATASET))[3]
     content, _ = world.image_service.content(image)
@@ -525,8 +516,7 @@ def test_results_json_holds_each_frame_as_the_last_block_left_it(
 def test_a_runs_webhook_events_carry_its_id_status_charge_and_why_it_failed(
     fake: FakePictograph, client: pictograph.Client
 ) -> None:
-    _train(client)
-    client.workflows.create("Lot", detection_graph("signs"))
+    _lot(client)
     client.webhooks.create(HOOK)
     inbox = Inbox()
     fake.webhooks.route(HOOK, inbox)
@@ -574,8 +564,7 @@ def test_the_jobs_feed_shows_an_organizations_own_live_runs_only(
 def test_runs_made_at_the_instant_of_a_training_run_are_in_the_feed_after_it(
     client: pictograph.Client,
 ) -> None:
-    _train(client)
-    client.workflows.create("Lot", detection_graph("signs"))
+    _lot(client)
     training = client.training.create(
         DATASET, EXPORT, pipeline_type="yolox", name="signs 2", wait=False
     ).id

@@ -41,6 +41,12 @@ def _train(client: pictograph.Client, name: str = "signs") -> str:
     return name
 
 
+def _lot(client: pictograph.Client) -> None:
+    """The model ``signs`` trained, and ``Lot``: a workflow that runs it over the dataset."""
+    _train(client)
+    client.workflows.create("Lot", detection_graph("signs"))
+
+
 def detection_graph(model: str = "", dataset: str = DATASET) -> dict[str, Any]:
     """Source (a dataset) -> Model -> Output."""
     return {
@@ -449,8 +455,7 @@ def _counting_graph() -> dict[str, Any]:
 def test_a_run_progresses_on_the_clock_and_is_charged_once_it_completes(
     fake: FakePictograph, client: pictograph.Client
 ) -> None:
-    _train(client)
-    client.workflows.create("Lot", detection_graph("signs"))
+    _lot(client)
     client.webhooks.create("https://hooks.example.com/runs")
     before = fake.balance_micro_usd
     created = client.workflows.run("Lot")
@@ -490,8 +495,7 @@ def test_a_run_progresses_on_the_clock_and_is_charged_once_it_completes(
 def test_the_model_block_predicts_as_models_predict_does(
     fake: FakePictograph, client: pictograph.Client
 ) -> None:
-    _train(client)
-    client.workflows.create("Lot", detection_graph("signs"))
+    _lot(client)
     done = client.workflows.invoke(
         "Lot", source={"kind": "dataset", "dataset": DATASET}, wait=True, poll_interval=1
     )
@@ -574,8 +578,7 @@ def test_a_measure_logs_events_and_the_log_pages_by_cursor(client: pictograph.Cl
 def test_a_cancelled_run_is_free_and_ends_the_wait(
     fake: FakePictograph, client: pictograph.Client
 ) -> None:
-    _train(client)
-    client.workflows.create("Lot", detection_graph("signs"))
+    _lot(client)
     before = fake.balance_micro_usd
     first = client.workflows.run("Lot")
     second = client.workflows.run("Lot", gpu="l4")
@@ -598,8 +601,7 @@ def test_a_cancelled_run_is_free_and_ends_the_wait(
 async def test_a_workflows_runs_are_paged_newest_first(
     client: pictograph.Client, aclient: pictograph.AsyncClient
 ) -> None:
-    _train(client)
-    client.workflows.create("Lot", detection_graph("signs"))
+    _lot(client)
     started = [client.workflows.run("Lot").run_id for _ in range(5)]
     newest_first = started[::-1]
     assert [r.id for r in client.workflows.list_runs("Lot", limit=2)] == newest_first[:2]
@@ -616,8 +618,7 @@ async def test_a_workflows_runs_are_paged_newest_first(
 def test_a_run_whose_model_is_deleted_fails_free_and_says_why(
     fake: FakePictograph, client: pictograph.Client
 ) -> None:
-    _train(client)
-    client.workflows.create("Lot", detection_graph("signs"))
+    _lot(client)
     client.webhooks.create("https://hooks.example.com/runs")
     before = fake.balance_micro_usd
     run = client.workflows.run("Lot")
@@ -653,8 +654,7 @@ def test_a_refused_run_starts_nothing(fake: FakePictograph, client: pictograph.C
 
 
 def test_a_run_past_the_balance_is_a_402(fake: FakePictograph, client: pictograph.Client) -> None:
-    _train(client)
-    client.workflows.create("Lot", detection_graph("signs"))
+    _lot(client)
     spend = fake.balance_micro_usd - 1_000
     with fake.world.lock:
         org = fake.world.organizations[fake.organization_id]
@@ -667,8 +667,7 @@ def test_a_run_past_the_balance_is_a_402(fake: FakePictograph, client: pictograp
 def test_invoke_runs_over_an_uploaded_image_and_a_linked_video(
     fake: FakePictograph, client: pictograph.Client, tmp_path: Path
 ) -> None:
-    _train(client)
-    client.workflows.create("Lot", detection_graph("signs"))
+    _lot(client)
     world = fake.world
     first = world.dataset_images(world.dataset(fake.organization_id, DATASET))[0]
     content, _ = world.image_service.content(first)
@@ -699,8 +698,7 @@ def test_invoke_runs_over_an_uploaded_image_and_a_linked_video(
 def test_an_image_link_runs_as_one_frame_the_organization_does_not_know(
     client: pictograph.Client,
 ) -> None:
-    _train(client)
-    client.workflows.create("Lot", detection_graph("signs"))
+    _lot(client)
     # The SDK sends a link's kind from its extension: {"kind": "image", "url": ...}.
     done = client.workflows.invoke(
         "Lot", source="https://cdn.example.com/gate/photo.jpg", wait=True, poll_interval=1
@@ -800,8 +798,7 @@ def test_a_model_block_with_a_null_confidence_runs_at_the_blocks_default(
 def test_runs_of_another_organization_or_a_deleted_workflow_are_404(
     fake: FakePictograph, client: pictograph.Client
 ) -> None:
-    _train(client)
-    client.workflows.create("Lot", detection_graph("signs"))
+    _lot(client)
     run = client.workflows.run("Lot")
     with fake.add_organization().client(max_retries=0) as other:
         with pytest.raises(NotFoundError, match=f"Workflow run '{run.run_id}' not found"):
@@ -932,8 +929,7 @@ def test_a_deleted_workflows_runs_leave_the_feed_and_the_others_stay(
 async def test_the_async_jobs_feed_shows_workflow_runs(
     client: pictograph.Client, aclient: pictograph.AsyncClient
 ) -> None:
-    _train(client)
-    client.workflows.create("Lot", detection_graph("signs"))
+    _lot(client)
     started = await aclient.workflows.run("Lot")
     job = await aclient.jobs.get(started.run_id)
     assert (job.type, job.status) == ("workflow_run", "queued")

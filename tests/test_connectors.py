@@ -4,7 +4,7 @@ against sources a test registers (the fake reaches no provider)."""
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
+from datetime import timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -21,6 +21,7 @@ from pictograph.exceptions import (
 from pictograph.models.connector import ImportJob, LimitCheckResult, RemoteDataset
 
 from pictograph_testing.catalog import PLANS
+from pictograph_testing.clock import parse_timestamp
 from pictograph_testing.world.connectors import QUEUE_SECONDS, SECONDS_PER_IMAGE
 from tests.conftest import DATASET, EXPORT
 from tests.image_files import raw, write_image
@@ -757,9 +758,9 @@ def test_a_started_import_answers_202_with_its_destinations(
         assert http.get(path).json()["completed_at"] is None
         assert client.connectors.wait_for_import(body["import_id"]).status == "completed"
         done = http.get(path).json()
-    assert datetime.fromisoformat(done["completed_at"]) == datetime.fromisoformat(
-        done["created_at"]
-    ) + timedelta(seconds=QUEUE_SECONDS + 2 * SECONDS_PER_IMAGE)
+    assert parse_timestamp(done["completed_at"]) == parse_timestamp(done["created_at"]) + timedelta(
+        seconds=QUEUE_SECONDS + 2 * SECONDS_PER_IMAGE
+    )
 
 
 @pytest.mark.usefixtures("sources")

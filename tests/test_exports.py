@@ -5,7 +5,7 @@ from __future__ import annotations
 import io
 import json
 import zipfile
-from datetime import datetime, timedelta
+from datetime import timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, cast
 
@@ -32,6 +32,7 @@ from PIL import Image as PILImage
 from pydantic import TypeAdapter
 
 from pictograph_testing import FakePictograph
+from pictograph_testing.clock import parse_timestamp
 from pictograph_testing.world.exports import (
     BASE_SECONDS,
     DOWNLOAD_TTL_SECONDS,
@@ -1158,7 +1159,7 @@ def test_an_export_read_late_ended_at_its_own_moment(
     assert done.expires_at == created.created_at + timedelta(seconds=ends + DOWNLOAD_TTL_SECONDS)
     with raw(fake) as http:
         wire = http.get(f"/api/v1/developer/exports/{done.id}").json()["data"]
-    completed_at = datetime.fromisoformat(wire["completed_at"])
+    completed_at = parse_timestamp(wire["completed_at"])
     assert completed_at == created.created_at + timedelta(seconds=ends)
 
 

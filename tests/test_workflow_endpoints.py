@@ -3,6 +3,7 @@ pause, resume, update_endpoint, its live log, and the billing of its warm contai
 
 from __future__ import annotations
 
+from datetime import timedelta
 from typing import TYPE_CHECKING, Any
 
 import httpx
@@ -47,6 +48,15 @@ def _billed(fake: FakePictograph) -> int:
     return -sum(e.amount for e in fake.ledger if e.operation == "workflow_endpoint_t4")
 
 
+def _balance_to(fake: FakePictograph, micro_usd: int) -> None:
+    """Spend (or top up) the organization's credit to ``micro_usd``, elsewhere."""
+    with fake.world.lock:
+        org = fake.world.organizations[fake.organization_id]
+        fake.world.billing.post(
+            org, "test_adjust", micro_usd - fake.balance_micro_usd, description="elsewhere"
+        )
+
+
 def test_deploy_then_wait_until_live_on_the_clock(
     fake: FakePictograph, client: pictograph.Client
 ) -> None:
@@ -63,11 +73,13 @@ def test_deploy_then_wait_until_live_on_the_clock(
     assert (deployed.endpoint.stream_limit, deployed.endpoint.scaledown_window) == (8, 120)
     assert deployed.endpoint.max_cost_per_hour_micro_usd == 2 * RATE * 60
     assert deployed.endpoint.transfer_per_gib_micro_usd == DEPLOYMENT_TRANSFER_MICRO_USD_PER_GIB
+    assert deployed.endpoint.runtime is None  # only an active endpoint runs
     start = fake.clock.monotonic()
     live = client.workflows.wait_until_live(deployed, poll_interval=5)
     assert fake.clock.monotonic() - start == pytest.approx(DEPLOYMENT_SERVER_START_SECONDS)
     assert live.endpoint is not None
     assert live.endpoint.status == "active"
+    assert live.endpoint.updated_at == live.endpoint.started_at is not None
     assert live.endpoint.runtime is not None
     assert (live.endpoint.runtime.state, live.endpoint.runtime.containers) == ("asleep", 0)
     # The token is shown once; a second deploy is refused.
@@ -137,7 +149,17 @@ def test_warm_containers_are_billed_and_a_paused_endpoint_is_not(
     # The last half minute of both containers, a started container-minute, on the pause.
     assert _billed(fake) == 11 * RATE == paused.endpoint.accrued_cost_micro_usd
     assert fake.balance_micro_usd == before - 11 * RATE
+    assert paused.endpoint.paused_at == paused.endpoint.updated_at is not None
+    # Each meter is posted at its own instant, naming the endpoint and its workflow.
+    metered, stopped = [e for e in fake.ledger if e.operation == "workflow_endpoint_t4"]
+    assert stopped.created_at - metered.created_at == 30
+    assert metered.description == (
+        f"Workflow endpoint {paused.endpoint.id} on a {WORKFLOW_GPUS['t4'].label}: warm containers"
+    )
+    assert metered.metadata == {"workflow_id": paused.id, "endpoint_id": paused.endpoint.id}
     fake.clock.advance(7200)
+    assert _billed(fake) == 11 * RATE
+    client.workflows.update_endpoint("Lot", min_containers=1)  # paused: nothing held
     assert _billed(fake) == 11 * RATE
     # Runs wait for its resume; a second pause is a conflict.
     with pytest.raises(ConflictError, match="'Lot' is paused") as refused:
@@ -158,27 +180,36 @@ def test_warm_containers_are_billed_and_a_paused_endpoint_is_not(
     assert client.workflows.run("Lot").run_id
 
 
+@pytest.mark.parametrize("left", [3 * RATE + 1, 1, -1])
 def test_the_credit_running_out_pauses_the_endpoint(
-    fake: FakePictograph, client: pictograph.Client
+    fake: FakePictograph, client: pictograph.Client, left: int
 ) -> None:
     _lot(client)
     client.workflows.deploy("Lot", min_containers=1)
     client.workflows.wait_until_live("Lot", poll_interval=5)
-    left = 3 * RATE + 1
-    with fake.world.lock:
-        org = fake.world.organizations[fake.organization_id]
-        fake.world.billing.post(
-            org, "test_spend", -(fake.balance_micro_usd - left), description="spent elsewhere"
-        )
+    _balance_to(fake, left)
     fake.clock.advance(DEPLOYMENT_METER_SECONDS)
     endpoint = client.workflows.get("Lot").endpoint
     assert endpoint is not None
     assert endpoint.status == "paused"
-    assert _billed(fake) == left == endpoint.accrued_cost_micro_usd
-    assert fake.balance_micro_usd == 0
-    with pytest.raises(PaymentRequiredError, match="needs compute credits"):
+    # What is left is paid, to the last µUSD; an overdrawn balance pays nothing.
+    assert _billed(fake) == max(left, 0) == endpoint.accrued_cost_micro_usd
+    assert fake.balance_micro_usd == min(left, 0)
+    fake.clock.advance(3600)  # paused: neither metered nor paused again
+    later = client.workflows.get("Lot").endpoint
+    assert later is not None
+    assert (later.paused_at, later.uptime_seconds) == (endpoint.paused_at, 300)
+    with pytest.raises(PaymentRequiredError, match="needs compute credits") as refused:
         client.workflows.resume("Lot")
+    assert (refused.value.credit_cost, refused.value.credits_remaining) == (RATE, min(left, 0))
     assert client.workflows.get("Lot").endpoint.status == "paused"  # type: ignore[union-attr]
+    # Topped up, it resumes; what the credit could not pay was written off, not billed again.
+    _balance_to(fake, 100 * RATE)
+    client.workflows.resume("Lot")
+    client.workflows.wait_until_live("Lot", poll_interval=5)
+    fake.clock.advance(60)
+    client.workflows.pause("Lot")
+    assert _billed(fake) == max(left, 0) + RATE
 
 
 def test_update_endpoint_changes_only_what_is_given_and_checks_it_whole(
@@ -189,20 +220,28 @@ def test_update_endpoint_changes_only_what_is_given_and_checks_it_whole(
         client.workflows.update_endpoint("Lot", min_containers=1)
     assert undeployed.value.code == "not_deployed"
     client.workflows.deploy("Lot")
-    client.workflows.wait_until_live("Lot", poll_interval=5)
+    cold = client.workflows.wait_until_live("Lot", poll_interval=5).endpoint
+    assert cold is not None
+    assert cold.updated_at is not None
     fake.clock.advance(90)
     warm = client.workflows.update_endpoint("Lot", min_containers=1, max_containers=3)
     assert warm.endpoint is not None
     assert (warm.endpoint.min_containers, warm.endpoint.max_containers) == (1, 3)
     assert warm.endpoint.scaledown_window == 60
+    assert warm.endpoint.updated_at == cold.updated_at + timedelta(seconds=90)
     assert warm.endpoint.runtime is not None
-    assert warm.endpoint.runtime.state == "live"
+    assert (warm.endpoint.runtime.state, warm.endpoint.runtime.containers) == ("live", 1)
     assert _billed(fake) == 0, "billed from the change on, not before"
     fake.clock.advance(30)
     client.workflows.update_endpoint("Lot", min_containers=0)
     assert _billed(fake) == RATE
-    with pytest.raises(ValidationError, match=r"min_containers \(3\) is more than max_containers"):
+    with pytest.raises(
+        ValidationError, match=r"min_containers \(3\) is more than max_containers"
+    ) as over:
         client.workflows.update_endpoint("Lot", min_containers=3, max_containers=2)
+    assert [(e["loc"], e["msg"]) for e in over.value.field_errors or []] == [
+        (["body", "min_containers"], "must not exceed max_containers")
+    ]
     with pytest.raises(ValidationError, match="max_containers"):
         client.workflows.update_endpoint("Lot", max_containers=11)
     endpoint = client.workflows.get("Lot").endpoint
@@ -213,6 +252,13 @@ def test_update_endpoint_changes_only_what_is_given_and_checks_it_whole(
         base_url=f"{fake.base_url}/api/v1/developer/", headers={"X-API-Key": fake.api_key}
     ) as raw:
         nothing = raw.patch(f"workflows/{client.workflows.get('Lot').id}/endpoint", json={})
+        # A null is a setting left as it is.
+        kept = raw.patch(
+            f"workflows/{client.workflows.get('Lot').id}/endpoint",
+            json={"min_containers": 1, "max_containers": None},
+        )
+    assert kept.status_code == 200
+    assert kept.json()["workflow"]["endpoint"]["max_containers"] == 3
     assert nothing.status_code == 422
     assert "min_containers" in nothing.json()["error"]["message"]
 
@@ -259,8 +305,10 @@ def test_bad_deploys_are_refused_and_make_nothing(
     poor = fake.add_organization(balance_usd=0)
     with poor.client(max_retries=0) as theirs:
         theirs.workflows.create("Empty")
-        with pytest.raises(PaymentRequiredError, match="needs compute credits"):
+        with pytest.raises(PaymentRequiredError, match="the organization has") as poorer:
             theirs.workflows.deploy("Empty")
+        # What it needs is a minute of its GPU, and what the organization has, nothing.
+        assert (poorer.value.credit_cost, poorer.value.credits_remaining) == (RATE, 0)
         assert theirs.workflows.get("Empty").endpoint is None
 
 
@@ -277,7 +325,9 @@ def test_a_graph_that_cannot_stream_deploys_as_draft_until_it_is_saved_streamabl
         client.workflows.wait_until_live("Lot", poll_interval=5)
     assert refused.value.code == "workflow_not_streamable"
     _train(client)
-    client.workflows.update("Lot", readme="now with its model")
+    saved = client.workflows.update("Lot", readme="now with its model").endpoint
+    assert saved is not None
+    assert (saved.status, saved.error_message) == ("provisioning", None)
     live = client.workflows.wait_until_live("Lot", poll_interval=5)
     assert live.endpoint is not None
     assert (live.endpoint.status, live.endpoint.region) == ("active", "us-west")
@@ -338,7 +388,8 @@ def test_the_live_log_is_the_current_deployments_a_record_a_minute(
     with pytest.raises(NotFoundError, match="no live log yet") as early:
         client.workflows.live_log_summary("Lot")
     assert early.value.code == "no_log"
-    client.workflows.wait_until_live("Lot", poll_interval=5)
+    started = client.workflows.wait_until_live("Lot", poll_interval=5).endpoint.started_at  # type: ignore[union-attr]
+    assert started is not None
     fake.clock.advance(5 * 60 + 10)
     assert client.workflows.live_log("Lot").records == []  # no streams: no frames
     page = client.workflows.live_log("Lot", stream="stats", limit=2, full=True)
@@ -348,6 +399,8 @@ def test_the_live_log_is_the_current_deployments_a_record_a_minute(
     assert page.next_cursor is not None
     oldest = list(client.workflows.iter_live_log("Lot", stream="stats", order="asc", page_size=2))
     assert [r.seq for r in oldest] == [0, 1, 2, 3, 4]
+    # Record n is written at the end of the endpoint's minute n.
+    assert [r.ts for r in oldest] == [started + timedelta(minutes=n) for n in range(1, 6)]
     summary = client.workflows.live_log_summary("Lot")
     assert (summary.streams["stats"].count, summary.streams["frames"].count) == (5, 0)
     # Paused, its log stops; resumed, it logs anew.
@@ -618,3 +671,153 @@ def test_a_drafts_live_view_leaves_out_what_its_blocks_do_not_take(
         assert [m.precision for m in live.models] == ["fp32"]
     if setting == "classes":
         assert live.classes == ["stop_sign", "yield"]
+
+
+def test_a_failed_endpoint_deployed_again_keeps_its_id_token_scaling_and_bill(
+    fake: FakePictograph, client: pictograph.Client
+) -> None:
+    _lot(client)
+    first = client.workflows.deploy(
+        "Lot", region="us-west", min_containers=1, max_containers=3, scaledown_window=120
+    )
+    assert first.endpoint is not None
+    assert first.endpoint_token is not None
+    client.workflows.wait_until_live("Lot", poll_interval=5)
+    fake.clock.advance(90)
+    client.workflows.pause("Lot")
+    assert _billed(fake) == 2 * RATE  # 90 s of one container: two started minutes
+    with pytest.raises(ConflictError, match=r"already deployed \(paused\)") as deployed:
+        client.workflows.deploy("Lot")
+    assert deployed.value.code == "already_deployed"
+    # Its model goes while it comes up again: it fails, and neither pauses nor resumes.
+    client.workflows.resume("Lot")
+    client.models.delete("signs")
+    with pytest.raises(ApiError, match="failed to deploy"):
+        client.workflows.wait_until_live("Lot", poll_interval=5)
+    with pytest.raises(ConflictError, match="cannot be paused: its endpoint is failed"):
+        client.workflows.pause("Lot")
+    with pytest.raises(ConflictError, match="cannot be resumed: its endpoint is failed"):
+        client.workflows.resume("Lot")
+    _train(client)
+    again = client.workflows.deploy("Lot")  # nothing given: its settings stay
+    assert again.endpoint_token is None
+    endpoint = again.endpoint
+    assert endpoint is not None
+    assert (endpoint.id, endpoint.region, endpoint.created_at, endpoint.auth_token_prefix) == (
+        first.endpoint.id,
+        "us-west",
+        first.endpoint.created_at,
+        first.endpoint.auth_token_prefix,
+    )
+    assert (endpoint.min_containers, endpoint.max_containers, endpoint.scaledown_window) == (
+        1,
+        3,
+        120,
+    )
+    assert (endpoint.accrued_cost_micro_usd, endpoint.uptime_seconds) == (2 * RATE, 90)
+    live = client.workflows.wait_until_live("Lot", poll_interval=5).endpoint
+    assert live is not None
+    assert live.endpoint_url is not None
+    # Its streams take the token its first deploy showed.
+    with httpx.Client() as gateway:
+        opened = gateway.post(
+            live.endpoint_url,
+            json={"source": {"kind": "whip"}},
+            headers={"Authorization": f"Bearer {first.endpoint_token}"},
+        )
+    assert opened.status_code == 201
+    fake.clock.advance(60)
+    paused = client.workflows.pause("Lot").endpoint
+    assert paused is not None
+    # 150 container-seconds in all: three started minutes, the first two billed before.
+    assert _billed(fake) == 3 * RATE == paused.accrued_cost_micro_usd
+    assert paused.uptime_seconds == 150
+
+
+def test_a_resume_deploys_the_workflow_on_the_gpu_it_has_now(
+    fake: FakePictograph, client: pictograph.Client
+) -> None:
+    _lot(client)
+    made = client.workflows.deploy("Lot", min_containers=1).endpoint
+    assert made is not None
+    # What is not given is the default: one container at most, a minute's scaledown.
+    assert (made.max_containers, made.scaledown_window, made.stream_limit) == (1, 60, 4)
+    client.workflows.wait_until_live("Lot", poll_interval=5)
+    paused = client.workflows.pause("Lot").endpoint
+    assert paused is not None
+    assert paused.paused_at is not None
+    client.workflows.update("Lot", compute={"gpu": "l4"})
+    resumed = client.workflows.resume("Lot").endpoint
+    assert resumed is not None
+    assert (resumed.gpu_type, resumed.paused_at) == ("l4", None)
+    client.workflows.wait_until_live("Lot", poll_interval=5)
+    fake.clock.advance(60)
+    client.workflows.pause("Lot")
+    l4 = [e.amount for e in fake.ledger if e.operation == "workflow_endpoint_l4"]
+    assert l4 == [-WORKFLOW_GPUS["l4"].micro_usd_per_minute]
+
+
+def test_a_draft_endpoint_holds_no_run_back_and_says_it_has_no_log(
+    client: pictograph.Client,
+) -> None:
+    client.workflows.create("Lot", detection_graph("signs"))
+    client.workflows.deploy("Lot")
+    with pytest.raises(NotFoundError, match="no live log yet: its endpoint is draft"):
+        client.workflows.live_log("Lot")
+    # The model trained since (no save): the graph runs, though the endpoint is a draft
+    # until a save deploys it.
+    _train(client)
+    assert client.workflows.get("Lot").endpoint.status == "draft"  # type: ignore[union-attr]
+    assert client.workflows.run("Lot").run_id
+
+
+def test_a_save_of_a_workflow_never_deployed_deploys_nothing(client: pictograph.Client) -> None:
+    _lot(client)
+    client.workflows.deploy("Lot")
+    client.workflows.create("Gate", detection_graph("signs"))
+    assert client.workflows.update("Gate", readme="# Gate").endpoint is None
+
+
+def test_sdk_1_69_142s_create_with_an_endpoint_needs_credit_first(fake: FakePictograph) -> None:
+    poor = fake.add_organization(balance_usd=0)
+    with httpx.Client(
+        transport=fake.transport(),
+        base_url=f"{fake.base_url}/api/v1/developer/",
+        headers={"X-API-Key": poor.api_key, "User-Agent": "pictograph-python/1.69.142"},
+    ) as old:
+        refused = old.post("workflows/", json={"name": "Lot", "min_containers": 1})
+        listed = old.get("workflows/")
+    assert refused.status_code == 402
+    assert "needs compute credits" in refused.json()["error"]["message"]
+    assert listed.json()["workflows"] == []
+
+
+def test_a_graph_with_warnings_only_deploys(client: pictograph.Client) -> None:
+    _train(client)
+    graph = detection_graph("signs")
+    del graph["nodes"][2]  # no Output: a warning, not an error
+    graph["edges"] = graph["edges"][:1]
+    client.workflows.create("Lot", graph)
+    deployed = client.workflows.deploy("Lot").endpoint
+    assert deployed is not None
+    assert (deployed.status, deployed.error_message) == ("provisioning", None)
+    assert client.workflows.wait_until_live("Lot", poll_interval=5).endpoint.status == "active"  # type: ignore[union-attr]
+
+
+def test_a_save_deploys_again_for_another_model_but_not_for_another_block(
+    client: pictograph.Client,
+) -> None:
+    _lot(client)
+    _train(client, "cones")
+    client.workflows.deploy("Lot")
+    started = client.workflows.wait_until_live("Lot", poll_interval=5).endpoint.started_at  # type: ignore[union-attr]
+    filtered = detection_graph("signs")
+    filtered["nodes"].insert(2, {"id": "flt", "type": "filter", "config": {}})
+    filtered["edges"][1:] = [{"source": "det", "target": "flt"}, {"source": "flt", "target": "out"}]
+    kept = client.workflows.update("Lot", graph=filtered).endpoint
+    assert kept is not None
+    assert (kept.status, kept.started_at) == ("active", started)
+    filtered["nodes"][1]["config"]["model"] = "cones"
+    again = client.workflows.update("Lot", graph=filtered).endpoint
+    assert again is not None
+    assert again.status == "provisioning"

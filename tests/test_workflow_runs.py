@@ -137,6 +137,21 @@ def test_a_frame_takes_its_blocks_seconds_halved_at_fp16_and_shortened_on_an_l4(
     assert entry.amount == -done.final_micro_usd
 
 
+def test_a_filter_a_track_and_a_measure_each_take_their_own_time(
+    client: pictograph.Client,
+) -> None:
+    _train(client)
+    client.workflows.create("Counter", _counting_graph())
+    graph = _counting_graph()
+    graph["nodes"].insert(2, {"id": "flt", "type": "filter", "config": {}})
+    graph["edges"][1:2] = [{"source": "det", "target": "flt"}, {"source": "flt", "target": "trk"}]
+    client.workflows.create("Filtered", graph)
+    # source 0.02 + model 0.05 + track 0.002 + measure 0.001 + output 0.001; a filter 0.001
+    for name, milliseconds in (("Counter", 74.0), ("Filtered", 75.0)):
+        [frame, *_] = _frames(client, _ran(client, name).id)
+        assert frame.latency_total_ms == pytest.approx(milliseconds), name
+
+
 def test_only_a_model_blocks_precision_halves_its_time(client: pictograph.Client) -> None:
     _train(client)
     graph = detection_graph("signs")

@@ -21,7 +21,7 @@ from pictograph.exceptions import (
 from pictograph.models.workflow import WorkflowRun, WorkflowRunCreated
 
 from pictograph_testing.catalog import WORKFLOW_GPUS
-from pictograph_testing.world.workflow_nodes import NODES, TEMPLATES
+from pictograph_testing.world.workflow_nodes import NODES, TEMPLATES, chain_graph
 from pictograph_testing.world.workflow_runs import ENGINE_START_SECONDS, QUEUE_SECONDS
 from tests.conftest import DATASET, EXPORT
 
@@ -95,8 +95,13 @@ def test_nodes_and_templates_are_the_declared_ones(client: pictograph.Client) ->
 
 
 def test_an_unknown_template_is_refused_and_makes_nothing(client: pictograph.Client) -> None:
-    with pytest.raises(ValidationError, match="Unknown template_key 'traffic': choose one of"):
+    keys = "dataset_detection, confident_classes, line_counter, custom"
+    with pytest.raises(
+        ValidationError, match=f"Unknown template_key 'traffic': choose one of {keys} "
+    ) as refused:
         client.workflows.create("Gate", template_key="traffic")
+    assert refused.value.status_code == 400
+    assert [e["loc"] for e in refused.value.field_errors or []] == [["body", "template_key"]]
     assert client.workflows.list() == []
 
 
@@ -249,6 +254,18 @@ async def test_async_a_video_source_beyond_its_frame_rate_is_invalid(
             {"nodes": [{"id": "a", "type": "source"}], "edges": [{"source": "a", "target": {}}]},
             "at graph.edges.0.target: target {} is not the id of a node of the graph",
         ),
+        (
+            {"nodes": [{"id": " ", "type": "source"}]},
+            "at graph.nodes.0.id: each node needs a non-empty id",
+        ),
+        (
+            {"nodes": [{"id": "a", "type": "source", "config": "kind=video"}]},
+            "at graph.nodes.0.config: a node's config is an object",
+        ),
+        (
+            {"nodes": [{"id": "a", "type": "source"}], "edges": ["a"]},
+            'at graph.edges.0: an edge is {"source": ..., "target": ...}',
+        ),
     ],
 )
 def test_a_malformed_graph_is_a_422_that_says_what_to_fix(
@@ -257,9 +274,222 @@ def test_a_malformed_graph_is_a_422_that_says_what_to_fix(
     with pytest.raises(ValidationError, match=re.escape(message)) as raised:
         client.workflows.validate(graph)
     assert raised.value.status_code == 422
+    [error] = raised.value.field_errors or []
+    assert error["loc"][:2] == ["body", "graph"]
     with pytest.raises(ValidationError, match=re.escape(message)):
         client.workflows.create("Broken", graph)
     assert client.workflows.list() == []
+
+
+def _source(**config: Any) -> dict[str, Any]:
+    """A graph of one Source block ``src`` (config as given)."""
+    return {"nodes": [{"id": "src", "type": "source", "config": config}]}
+
+
+def _issues(client: pictograph.Client, graph: dict[str, Any]) -> list[tuple[str, str | None]]:
+    """The graph's errors, each on its block."""
+    return [(i.code, i.node_id) for i in client.workflows.validate(graph).errors]
+
+
+def test_the_source_card_is_answered_whole(client: pictograph.Client) -> None:
+    # Each part of a card is what the editor shows: a setting's note, its default, a
+    # requirement that depends on another setting (a string, not a boolean).
+    source = client.workflows.nodes().card("source")
+    assert (source.label, source.inputs, source.output) == ("Source", [], "frames")
+    assert source.summary.startswith("Where the frames come from")
+    assert source.new_block == {"kind": "dataset", "dataset": ""}
+    assert source.rules == ["A workflow has exactly one Source."]
+    assert [(f.key, f.type, f.required, f.default, f.values) for f in source.fields] == [
+        ("kind", "string", True, None, ["image", "video", "dataset"]),
+        ("dataset", "string", "when kind is dataset", None, None),
+        ("directory_path", "string", False, None, None),
+        ("sample_fps", "number", False, 1, None),
+        ("duration_seconds", "number", False, 10, None),
+    ]
+    assert source.fields[3].note == "Frames a second read from a video, 0.1 to 60."
+
+
+def test_a_new_block_holds_the_defaults_its_card_declares(client: pictograph.Client) -> None:
+    # The editor adds a block as its new_block: what it sets is what the block does
+    # when the setting is left out.
+    for card in client.workflows.nodes().nodes:
+        defaults = {f.key: f.default for f in card.fields}
+        assert set(card.new_block) <= set(defaults), card.type
+        for key, value in card.new_block.items():
+            if defaults[key] is not None:
+                assert value == defaults[key], (card.type, key)
+
+
+def test_a_run_without_a_setting_does_what_the_cards_default_says(
+    client: pictograph.Client,
+) -> None:
+    _lot(client)
+    defaults = {
+        (card.type, f.key): f.default
+        for card in client.workflows.nodes().nodes
+        for f in card.fields
+    }
+    video = client.workflows.invoke("Lot", source={"kind": "video", "url": "https://x.example/v"})
+    assert isinstance(video, WorkflowRunCreated)
+    done = client.workflows.wait_for_run(video.run_id, poll_interval=1)
+    fps, seconds = defaults["source", "sample_fps"], defaults["source", "duration_seconds"]
+    assert (done.sample_fps, done.frames_total) == (fps, fps * seconds)
+    assert done.compute.precision == defaults["model", "precision"]
+
+
+def test_a_source_needs_its_kind_and_a_dataset_source_its_dataset(
+    client: pictograph.Client,
+) -> None:
+    report = client.workflows.validate(_source())
+    assert [(i.code, i.node_id) for i in report.errors] == [("config_missing", "src")]
+    assert report.errors[0].message == (
+        "Block 'src' (source) needs its kind: set config.kind (What the run reads.)."
+    )
+    assert _issues(client, _source(kind="dataset", dataset="")) == [("config_missing", "src")]
+    # A dataset is needed only when the source reads one.
+    assert _issues(client, _source(kind="video", url="https://x.example/v")) == []
+
+
+@pytest.mark.parametrize(
+    ("block", "setting", "value"),
+    [
+        ("det", "confidence", 0),
+        ("det", "confidence", 1),
+        ("src", "sample_fps", 0.1),
+        ("src", "sample_fps", 60),
+        ("src", "duration_seconds", 0.1),
+        ("src", "duration_seconds", 3600),
+    ],
+)
+def test_a_setting_at_either_bound_is_valid(
+    client: pictograph.Client, block: str, setting: str, value: float
+) -> None:
+    _train(client)
+    graph = detection_graph("signs")
+    graph["nodes"][0]["config"] = {"kind": "video", "url": "https://x.example/v"}
+    graph["nodes"][0 if block == "src" else 1]["config"][setting] = value
+    assert _issues(client, graph) == []
+
+
+@pytest.mark.parametrize(
+    ("block", "setting", "value", "says"),
+    [
+        ("det", "confidence", 1.5, "config.confidence 1.5 is outside 0 to 1."),
+        ("det", "confidence", True, "config.confidence must be a number, not True."),
+        ("flt", "min_confidence", -0.5, "config.min_confidence -0.5 is outside 0 to 1."),
+        ("flt", "classes", {"yield": 1}, "config.classes must be an array, not {'yield': 1}."),
+        ("trk", "max_age", 2.5, "config.max_age must be an integer, not 2.5."),
+    ],
+)
+def test_a_setting_of_the_wrong_type_or_out_of_its_range_is_invalid(
+    client: pictograph.Client, block: str, setting: str, value: Any, says: str
+) -> None:
+    _train(client)
+    graph = chain_graph(
+        ("src", "source", {"kind": "dataset", "dataset": DATASET}),
+        ("det", "model", {"model": "signs"}),
+        ("flt", "filter", {}),
+        ("trk", "track", {}),
+        ("out", "output", {}),
+    )
+    next(n for n in graph["nodes"] if n["id"] == block)["config"][setting] = value
+    report = client.workflows.validate(graph)
+    assert [(i.code, i.node_id) for i in report.issues] == [("invalid_config", block)]
+    assert report.issues[0].message.endswith(says)
+
+
+@pytest.mark.parametrize(
+    ("geometry", "says"),
+    [
+        ({"name": "Lot"}, "config.geometries[0] needs its kind."),
+        ({"kind": "zone"}, "config.geometries[0] needs its name."),
+        (5, "config.geometries[0] must be an object, not 5."),
+        (["zone", "Lot"], "config.geometries[0] must be an object, not ['zone', 'Lot']."),
+    ],
+)
+def test_each_line_or_zone_is_an_object_with_its_kind_and_name(
+    client: pictograph.Client, fake: FakePictograph, geometry: Any, says: str
+) -> None:
+    _train(client)
+    graph = _counting_graph()
+    graph["nodes"][3]["config"]["geometries"] = [geometry]
+    report = client.workflows.validate(graph)
+    code = "invalid_config" if "must be" in says else "config_missing"
+    assert [(i.code, i.node_id) for i in report.issues] == [(code, "lot")]
+    assert report.issues[0].message == f"Block 'lot' (measure): {says}"
+    assert fake.server_errors == []
+
+
+def test_a_second_source_is_named_and_the_first_is_read(client: pictograph.Client) -> None:
+    graph = _source(kind="video", url="https://x.example/v")
+    graph["nodes"].append({"id": "again", "type": "source", "config": {"kind": "image"}})
+    report = client.workflows.validate(graph)
+    assert [(i.code, i.node_id) for i in report.errors] == [("multiple_sources", "again")]
+    assert report.errors[0].message == (
+        "Block 'again' (source) is a second Source: a workflow reads from exactly one."
+    )
+
+
+def test_what_a_connection_carries_is_named_on_the_block_it_feeds(
+    client: pictograph.Client,
+) -> None:
+    _train(client)
+    graph = chain_graph(
+        ("src", "source", {"kind": "dataset", "dataset": DATASET}),
+        ("det", "model", {"model": "signs"}),
+        ("out", "output", {}),
+    )
+    graph["nodes"] += [
+        {"id": "zap", "type": "teleport", "config": {}},
+        {"id": "last", "type": "output", "config": {}},
+        {"id": "again", "type": "model", "config": {"model": "signs"}},
+    ]
+    graph["edges"] += [
+        {"source": "zap", "target": "out"},  # an unknown block: named once, as unknown
+        {"source": "out", "target": "again"},  # a sink feeds nothing
+        {"source": "det", "target": "src"},  # a source takes nothing
+    ]
+    report = client.workflows.validate(graph)
+    assert [(i.code, i.node_id) for i in report.issues] == [
+        ("port_mismatch", "src"),
+        ("unknown_node_type", "zap"),
+        ("missing_input", "last"),
+        ("sink_feeds", "again"),
+        ("cycle", "src"),
+    ]
+    messages = [i.message for i in report.issues]
+    assert messages[0].startswith(
+        "Block 'src' (source) takes nothing, but Block 'det' (model) emits detections"
+    )
+    assert messages[2].startswith("Block 'last' (output) takes detections or tracks or events")
+    assert messages[3].startswith(
+        "Block 'out' (output) emits nothing, so it cannot feed Block 'again' (model)"
+    )
+
+
+def test_a_cycle_is_named_from_the_block_it_returns_to(client: pictograph.Client) -> None:
+    # The walk reaches `a` from `src`, finishes `side` and goes round by `b`: the cycle
+    # is `a` and `b`, without the block before it or the branch done before it.
+    graph = {
+        "nodes": [{"id": i, "type": "filter", "config": {}} for i in ("src", "a", "side", "b")],
+        "edges": [
+            {"source": "src", "target": "a"},
+            {"source": "a", "target": "side"},
+            {"source": "a", "target": "b"},
+            {"source": "b", "target": "a"},
+        ],
+    }
+    [cycle] = [i for i in client.workflows.validate(graph).issues if i.code == "cycle"]
+    assert (cycle.node_id, cycle.message) == (
+        "a",
+        "Blocks a -> b -> a form a cycle: a graph flows one way; remove one of these connections.",
+    )
+
+
+def test_a_missing_model_is_named_on_its_block(client: pictograph.Client) -> None:
+    [missing] = client.workflows.validate(detection_graph("nowhere")).issues
+    assert missing.message.startswith("Block 'det' (model): ")
+    assert "no model 'nowhere' in your organization" in missing.message
 
 
 # ── saved workflows ──
@@ -1028,3 +1258,36 @@ async def test_async_a_free_plans_run_log_has_no_frames(fake: FakePictograph) ->
     assert summary.log_frames is False
     assert summary.streams["frames"].count == 0
     assert summary.streams["stats"].count == 2
+
+
+def test_sdk_1_69_113s_precision_beside_a_graph_without_its_nodes_list(
+    fake: FakePictograph,
+) -> None:
+    # The precision goes on each Model block; a graph with no list of blocks has none to
+    # take it, and is saved (or refused) as it would be without the precision.
+    compute = {"gpu": "t4", "precision": "fp16"}
+    with _release(fake, "1.69.113") as old:
+        blank = old.post("workflows/", json={"name": "Blank", "graph": {}, "compute": compute})
+        broken = old.post(
+            "workflows/", json={"name": "Broken", "graph": {"nodes": "src"}, "compute": compute}
+        )
+    assert blank.status_code == 200
+    assert blank.json()["workflow"]["graph"] == {"nodes": [], "edges": []}
+    assert broken.status_code == 422
+    assert "at graph.nodes: nodes must be a list" in broken.json()["error"]["message"]
+    assert fake.server_errors == []
+
+
+def test_the_templates_hold_what_each_use_case_starts_from(client: pictograph.Client) -> None:
+    found = {t.key: t.graph for t in client.workflows.templates()}
+    assert list(found) == ["dataset_detection", "confident_classes", "line_counter", "custom"]
+    assert found["custom"] == {"version": 1, "nodes": [], "edges": []}
+
+    def config(key: str, block: str) -> Any:
+        return next(n["config"] for n in found[key]["nodes"] if n["id"] == block)
+
+    assert config("confident_classes", "filter") == {"classes": [], "min_confidence": 0.5}
+    assert config("line_counter", "source") == {"kind": "video", "sample_fps": 5}
+    assert config("line_counter", "measure") == {
+        "geometries": [{"kind": "line", "name": "Gate"}, {"kind": "zone", "name": "Lot"}]
+    }

@@ -636,7 +636,7 @@ def _config_issues(
             issues.append(
                 Issue(
                     "invalid_config",
-                    f"{_name(node)}: config.{setting.key} must be a {setting.type}, not "
+                    f"{_name(node)}: config.{setting.key} must be {_a(setting.type)}, not "
                     f"{_quoted(value)}.",
                     node["id"],
                 )
@@ -681,7 +681,7 @@ def _item_issues(node: dict[str, Any], setting: NodeField, items: list[Any]) -> 
     for index, item in enumerate(items):
         where = f"config.{setting.key}[{index}]"
         if not isinstance(item, dict):
-            return [Issue("invalid_config", f"{_name(node)}: {where} is an object.", node["id"])]
+            return [Issue("invalid_config", _not_an_object(node, where, item), node["id"])]
         for inner in setting.fields:
             value = item.get(inner.key)
             if value is None and inner.required is True:
@@ -696,7 +696,7 @@ def _item_issues(node: dict[str, Any], setting: NodeField, items: list[Any]) -> 
                 return [
                     Issue(
                         "invalid_config",
-                        f"{_name(node)}: {where}.{inner.key} must be a {inner.type}, not "
+                        f"{_name(node)}: {where}.{inner.key} must be {_a(inner.type)}, not "
                         f"{_quoted(value)}.",
                         node["id"],
                     )
@@ -793,3 +793,12 @@ def run_precision(nodes: Iterable[dict[str, Any]]) -> str:
         for n in nodes
     )
     return "fp16" if fp16 else "fp32"
+
+
+def _a(kind: str) -> str:
+    """``kind`` with its article: a number, an integer."""
+    return f"an {kind}" if kind[0] in "aeiou" else f"a {kind}"
+
+
+def _not_an_object(node: dict[str, Any], where: str, item: Any) -> str:
+    return f"{_name(node)}: {where} must be an object, not {_quoted(item)}."

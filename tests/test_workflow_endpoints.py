@@ -757,6 +757,22 @@ def test_a_resume_deploys_the_workflow_on_the_gpu_it_has_now(
     assert l4 == [-WORKFLOW_GPUS["l4"].micro_usd_per_minute]
 
 
+def test_an_endpoint_live_once_stays_deployed_when_a_resume_leaves_it_draft(
+    client: pictograph.Client,
+) -> None:
+    # `deployed` is whether it has ever been deployed: a draft that never came up is not;
+    # one that was live, then resumed on a graph that cannot stream, is.
+    _lot(client)
+    client.workflows.deploy("Lot")
+    client.workflows.wait_until_live("Lot", poll_interval=5)
+    client.workflows.pause("Lot")
+    client.workflows.update("Lot", graph=detection_graph("no-such-model"))
+    resumed = client.workflows.resume("Lot").endpoint
+    assert resumed is not None
+    assert (resumed.status, resumed.deployed) == ("draft", True)
+    assert "no model 'no-such-model'" in (resumed.error_message or "")
+
+
 def test_a_draft_endpoint_holds_no_run_back_and_says_it_has_no_log(
     client: pictograph.Client,
 ) -> None:

@@ -489,7 +489,7 @@ def _endpoint_payload(call: Call, workflow: Workflow) -> dict[str, Any] | None:
         "error_message": found.error_message,
         "engine_build": None,
         "stream_limit": found.stream_limit() if found.status != "draft" else 0,
-        "deployed": found.status != "draft",
+        "deployed": found.deployed,
         "runtime": endpoints.runtime(found, call.now),
         "live": _live(call, workflow, served_graph(found, workflow)),
         "cost_per_hour_micro_usd": rate,

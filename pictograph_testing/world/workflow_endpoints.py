@@ -136,6 +136,9 @@ class Endpoint:
     updating: bool = False
     """Deployed again after a save: its opens are refused ``endpoint_updating`` until
     it is up."""
+    deployed: bool = False
+    """Whether it has ever been deployed (provisioned): a draft that never came up has
+    not; one resumed into a draft after it was live has."""
 
     def stream_limit(self) -> int:
         return self.max_containers * DEPLOYMENT_STREAMS_PER_CONTAINER
@@ -490,6 +493,7 @@ class WorkflowEndpoints:
             endpoint.up_at = None
         else:
             endpoint.status = "provisioning"
+            endpoint.deployed = True
             endpoint.error_message = None
             endpoint.up_at = now + DEPLOYMENT_SERVER_START_SECONDS
         self._watch(endpoint)

@@ -132,7 +132,9 @@ class Picture:
             area -= self.cells_in(other)
         if not area:
             return None
-        border = [cell for cell in area if not all(n in area for n in self._neighbours(cell))]
+        # The border is the cells beside one the box leaves out, the image's edge too: a
+        # box over the whole image reads the background off the image's own border.
+        border = [cell for cell in area if not all(n in area for n in _around(cell))]
         background = _median(self._shade(cell) for cell in border)
         unlike = self._unlike(background)
         objects = self._groups({cell for cell in area if unlike(cell)})
@@ -256,6 +258,12 @@ def _median(values: Iterable[Colour]) -> Colour:
 def _mean(values: Iterable[Colour]) -> tuple[float, ...]:
     channels = list(zip(*values, strict=True))
     return tuple(sum(channel) / len(channel) for channel in channels)
+
+
+def _around(cell: Cell) -> tuple[Cell, ...]:
+    """The four cells beside ``cell``, those off the image included."""
+    c, r = cell
+    return (c - 1, r), (c + 1, r), (c, r - 1), (c, r + 1)
 
 
 def _distance(a: Colour, b: Colour) -> int:

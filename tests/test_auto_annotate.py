@@ -3,6 +3,7 @@ SAM3's point, box and text prompts, sync and async."""
 
 from __future__ import annotations
 
+from datetime import timedelta
 from typing import TYPE_CHECKING, Any
 
 import pytest
@@ -14,7 +15,7 @@ from pictograph.exceptions import (
     PaymentRequiredError,
     ValidationError,
 )
-from pictograph.models import BBoxAnnotation
+from pictograph.models import BBoxAnnotation, BoundingBox
 from pictograph.models.annotation import PolygonAnnotation, PolygonGeometry
 from pictograph.models.auto_annotate import BatchClass, SimilarScope
 from pictograph.models.common import Point
@@ -25,8 +26,10 @@ from tests.conftest import DATASET, EXPORT
 
 if TYPE_CHECKING:
     from collections.abc import Iterator
+    from pathlib import Path
 
     import pictograph
+    from pictograph.models.annotation import Annotation
 
     from pictograph_testing.world.entities import Image
 
@@ -585,14 +588,18 @@ def shapes() -> Iterator[FakePictograph]:
         yield fake
 
 
-def _example(client: pictograph.Client, image: Image, scale: float = 1.0) -> str:
-    """Replace the image's labels with one polygon round its drawn rectangle; its id."""
+def _example_polygon(image: Image, scale: float = 1.0) -> PolygonAnnotation:
+    """A ``sign`` polygon round the image's drawn rectangle, scaled about its centre."""
     w, h = (image.width or 0) * scale, (image.height or 0) * scale
     x0, y0 = (image.width or 0) / 2 - w / 4, (image.height or 0) / 2 - h / 4
     ring = [(x0, y0), (x0 + w / 2, y0), (x0 + w / 2, y0 + h / 2), (x0, y0 + h / 2)]
     points = [Point(x=x, y=y) for x, y in ring]
-    polygon = PolygonAnnotation(name="sign", polygon=PolygonGeometry(paths=[points]))
-    client.annotations.save(DATASET, image.filename, annotations=[polygon])
+    return PolygonAnnotation(name="sign", polygon=PolygonGeometry(paths=[points]))
+
+
+def _example(client: pictograph.Client, image: Image, scale: float = 1.0) -> str:
+    """Replace the image's labels with one polygon round its drawn rectangle; its id."""
+    client.annotations.save(DATASET, image.filename, annotations=[_example_polygon(image, scale)])
     (saved,) = client.annotations.get(DATASET, image.filename)
     return str(saved.id)
 
@@ -803,3 +810,708 @@ async def test_the_async_jobs_feed_reads_and_cancels_a_batch_job(
     assert cancelled.status == "cancelled"
     again = await aclient.auto_annotate.batch(DATASET, [image.id], [STOP], wait=False)
     assert (await aclient.jobs.wait(again.job_id, poll_interval=1)).status == "completed"
+
+
+# ── naming images ──
+
+
+def test_an_image_is_named_by_its_id_in_any_case_or_by_a_rooted_filename(
+    fake: FakePictograph, client: pictograph.Client
+) -> None:
+    first, second = _unlabelled(client, fake, 2)
+
+    job = client.auto_annotate.batch(
+        DATASET, [first.id.upper(), "/" + second.filename], [STOP], confidence_threshold=0.0
+    )
+
+    assert (job.total_images, job.total_annotations_added) == (2, 2)
+
+
+def test_another_datasets_image_is_not_this_datasets(
+    fake: FakePictograph, client: pictograph.Client
+) -> None:
+    fake.add_dataset("other", images=1, classes=["stop_sign"])
+    world = fake.world
+    (theirs,) = world.dataset_images(world.dataset(fake.organization_id, "other"))
+
+    with pytest.raises(NotFoundError, match=theirs.id):
+        client.auto_annotate.batch(DATASET, [theirs.id], [STOP])
+
+
+# ── drafts beside annotations ──
+
+
+def _save_box(client: pictograph.Client, image: Image, shift: float, kind: str) -> None:
+    """Label the image with one ``stop_sign`` of the given kind over the drawn rectangle,
+    moved right by ``shift`` of its width."""
+    w, h = image.width or 0, image.height or 0
+    x0, y0 = w / 4 + shift * w / 2, h / 4
+    if kind == "bbox":
+        box = BoundingBox(x=x0, y=y0, w=w / 2, h=h / 2)
+        saved: BBoxAnnotation | PolygonAnnotation = BBoxAnnotation(
+            name="stop_sign", bounding_box=box
+        )
+    else:
+        ring = [(x0, y0), (x0 + w / 2, y0), (x0 + w / 2, y0 + h / 2), (x0, y0 + h / 2)]
+        paths = [[Point(x=x, y=y) for x, y in ring]]
+        saved = PolygonAnnotation(name="stop_sign", polygon=PolygonGeometry(paths=paths))
+    client.annotations.save(DATASET, image.filename, annotations=[saved])
+
+
+@pytest.mark.parametrize(
+    ("shift", "kind", "added"),
+    [
+        (0.0, "bbox", 0),  # the same box: a repeat
+        (0.05, "bbox", 0),  # IoU 0.905: still a repeat
+        (0.2, "bbox", 1),  # IoU 0.67: another object beside it
+        (0.0, "polygon", 1),  # a polygon is not the bbox draft's repeat
+    ],
+)
+def test_a_draft_repeats_an_annotation_of_its_class_and_type_over_nine_tenths(
+    fake: FakePictograph, client: pictograph.Client, shift: float, kind: str, added: int
+) -> None:
+    (image,) = _unlabelled(client, fake, 1)
+    _save_box(client, image, shift, kind)
+
+    job = client.auto_annotate.batch(DATASET, [image.id], [STOP], confidence_threshold=0.0)
+
+    assert job.total_annotations_added == added
+    assert len(client.annotations.get(DATASET, image.filename)) == 1 + added
+
+
+# ── the clock ──
+
+
+def test_a_job_queues_then_does_each_image_at_its_share_of_the_passes(
+    fake: FakePictograph, client: pictograph.Client
+) -> None:
+    # Three images, two classes: six passes of 0.4 s on one container, 2.4 s after the
+    # queue; each image is done at its share of that, its drafts written then.
+    images = _unlabelled(client, fake, 3)
+    classes = [STOP, BatchClass(name="yield", output_type="bbox")]
+    started = fake.clock.monotonic()
+    kickoff = client.auto_annotate.batch(
+        DATASET, [i.id for i in images], classes, confidence_threshold=0.0, wait=False
+    )
+
+    def at(seconds: float) -> tuple[str, int, int, list[int]]:
+        """The job and each image's drafts, ``seconds`` past the queue."""
+        fake.clock.reach(started + AUTO_ANNOTATE.queue_seconds + seconds)
+        job = client.auto_annotate.get_batch(kickoff.job_id)
+        drafts = [len(client.annotations.get(DATASET, i.filename)) for i in images]
+        return job.status, job.processed_images, job.progress, drafts
+
+    assert at(-0.01) == ("pending", 0, 0, [0, 0, 0])
+    assert at(0.0) == ("running", 0, 0, [0, 0, 0])
+    # The first image is done a hair after its third: its drafts are there by 0.81.
+    assert at(0.81) == ("running", 1, 33, [2, 0, 0])
+    assert at(2.39) == ("running", 2, 66, [2, 2, 0])
+    assert at(2.4) == ("completed", 3, 100, [2, 2, 2])
+
+
+def _upload_into_val(client: pictograph.Client, tmp_path: Path, filename: str) -> None:
+    """Upload a picture (a block in its top-left corner) as ``/val/<filename>``."""
+    from PIL import Image as PILImage
+    from PIL import ImageDraw
+
+    picture = PILImage.new("RGB", (200, 100), (0, 0, 0))
+    ImageDraw.Draw(picture).rectangle((0, 0, 49, 24), fill=(255, 255, 255))
+    local = tmp_path / filename
+    picture.save(local, format="JPEG")
+    client.images.upload(DATASET, local, directory_path="/val")
+
+
+def test_a_bare_filename_is_every_image_of_that_name_and_a_prompts_the_roots(
+    fake: FakePictograph, client: pictograph.Client, tmp_path: Path
+) -> None:
+    root = _images(fake)[0]
+    _upload_into_val(client, tmp_path, root.filename)
+
+    quote = client.auto_annotate.quote(
+        dataset_name=DATASET, image_filenames=[root.filename], classes=[STOP]
+    )
+    prompt = client.auto_annotate.text(
+        DATASET, root.filename, text_prompt="sign", output_type="bbox", confidence_threshold=0
+    )
+
+    assert quote.total_images == 2
+    # The root's image: its rectangle over the middle half, not the copy's corner block.
+    found = prompt.annotations[0]
+    assert isinstance(found, BBoxAnnotation)
+    assert found.bounding_box is not None
+    assert found.bounding_box.x == pytest.approx((root.width or 0) / 4, abs=8)
+
+
+# ── credits ──
+
+
+def _funded(micro_usd: int, images: int) -> FakePictograph:
+    """A fake whose organization can spend exactly ``micro_usd``, with a dataset of
+    ``images`` images of one class, ``sign`` (polygons and boxes)."""
+    fake = FakePictograph(seed=1, balance_usd=micro_usd / 1e6)
+    fake.add_dataset(DATASET, images=images, classes=["sign"], annotation_types=("polygon", "bbox"))
+    return fake
+
+
+SIGN = BatchClass(name="sign", output_type="bbox")
+
+
+def test_a_balance_of_exactly_a_jobs_price_starts_it() -> None:
+    with _funded(3 * PASS, images=3) as fake, fake.client(max_retries=0) as client:
+        names = [image.id for image in _images(fake)]
+        quote = client.auto_annotate.quote(
+            dataset_name=DATASET, image_filenames=names, classes=[SIGN]
+        )
+        job = client.auto_annotate.batch(DATASET, names, [SIGN])
+
+        assert (quote.estimated_credits, quote.sufficient) == (3 * PASS, True)
+        assert job.status == "completed"
+        assert fake.balance_micro_usd == 0
+
+
+def test_a_balance_of_exactly_the_session_fee_pays_for_a_prompt() -> None:
+    with _funded(AUTO_ANNOTATE.session_micro_usd, images=1) as fake:
+        with fake.client(max_retries=0) as client:
+            found = client.auto_annotate.text(DATASET, "img-00001.jpg", text_prompt="sign")
+
+        assert found.status == "success"
+        assert fake.balance_micro_usd == 0
+
+
+def test_a_balance_of_exactly_the_estimate_starts_annotate_similar() -> None:
+    with _funded(5 * PASS, images=6) as fake, fake.client(max_retries=0) as client:
+        first = _images(fake)[0]
+        _example(client, first)
+        quote = client.auto_annotate.quote_similar(DATASET, first.id, reference_class="sign")
+        done = client.auto_annotate.similar(
+            DATASET, first.id, reference_class="sign", poll_interval=1
+        )
+
+        assert (quote.estimated_credits, quote.sufficient) == (5 * PASS, True)
+        assert done.status == "completed"
+        assert fake.balance_micro_usd == 0
+
+
+# ── the jobs feed ──
+
+
+def test_the_feed_dates_a_job_by_its_last_change(
+    fake: FakePictograph, client: pictograph.Client
+) -> None:
+    kickoff = client.auto_annotate.batch(DATASET, [_images(fake)[0].id], [STOP], wait=False)
+
+    queued = client.jobs.get(kickoff.job_id)
+    fake.clock.advance(AUTO_ANNOTATE.queue_seconds + 0.1)
+    running = client.jobs.get(kickoff.job_id)
+    done = client.jobs.wait(kickoff.job_id, poll_interval=1)
+
+    assert queued.updated_at == queued.created_at
+    # Running since its queue time ended, not since it was read.
+    assert running.updated_at is not None
+    assert running.created_at is not None
+    assert running.updated_at - running.created_at == timedelta(seconds=AUTO_ANNOTATE.queue_seconds)
+    assert done.updated_at == done.completed_at is not None
+
+
+def test_another_organizations_live_job_is_not_in_the_feed(
+    fake: FakePictograph, client: pictograph.Client
+) -> None:
+    other = fake.add_organization(name="Other")
+    other.add_dataset("theirs", images=1, classes=["stop_sign"])
+    with other.client(max_retries=0) as theirs:
+        job = theirs.auto_annotate.batch("theirs", ["img-00001.jpg"], [STOP], wait=False)
+        assert [j.id for j in theirs.jobs.list(type="auto_annotate")] == [job.job_id]
+
+    assert list(client.jobs.list(type="auto_annotate")) == []
+    assert list(client.jobs.list(status="queued")) == []
+
+
+def test_an_image_deleted_before_its_turn_fails_and_gets_no_drafts(
+    fake: FakePictograph, client: pictograph.Client
+) -> None:
+    images = _unlabelled(client, fake, 3)
+    kickoff = client.auto_annotate.batch(
+        DATASET, [i.id for i in images], [STOP], confidence_threshold=0.0, wait=False
+    )
+    client.images.delete(DATASET, images[1].filename, permanent=True)
+
+    done = client.auto_annotate.wait_for_batch(kickoff.job_id, poll_interval=1)
+    feed = client.jobs.get(kickoff.job_id)
+
+    assert (done.processed_images, done.failed_images, done.total_annotations_added) == (2, 1, 2)
+    assert (feed.detail["processed_images"], feed.detail["failed_images"]) == (2, 1)
+
+
+# ── "Annotate similar", more ──
+
+
+def _add_label(client: pictograph.Client, image: Image, label: Annotation) -> None:
+    """Save ``label`` beside the image's annotations."""
+    kept = client.annotations.get(DATASET, image.filename)
+    client.annotations.save(DATASET, image.filename, annotations=[*kept, label])
+
+
+def test_a_similar_job_cancelled_while_pending_is_free_and_refunds_nothing(
+    shapes: FakePictograph,
+) -> None:
+    with shapes.client(max_retries=0) as client:
+        first = _images(shapes)[0]
+        _example(client, first)
+        kickoff = client.auto_annotate.similar(
+            DATASET, first.id, reference_class="sign", wait=False
+        )
+        listed = client.jobs.get(kickoff.job_id)
+
+        cancelled = client.auto_annotate.cancel_batch(kickoff.job_id)
+
+        assert listed.detail["similar"] is True
+        assert cancelled.status == "cancelled"
+        # It was never charged, so nothing comes back either.
+        assert shapes.ledger == ()
+
+
+def test_examples_of_several_classes_need_a_target_class() -> None:
+    with FakePictograph(seed=1) as fake:
+        fake.add_dataset(DATASET, images=3, classes=["sign", "mark"], annotation_types=("polygon",))
+        with fake.client(max_retries=0) as client:
+            first = _images(fake)[0]
+            _example(client, first)
+            ring = [Point(x=1, y=1), Point(x=9, y=1), Point(x=9, y=9)]
+            mark = PolygonAnnotation(name="mark", polygon=PolygonGeometry(paths=[ring]))
+            _add_label(client, first, mark)
+            ids = [str(a.id) for a in client.annotations.get(DATASET, first.filename)]
+
+            with pytest.raises(ValidationError, match=r"several classes \(mark, sign\)"):
+                client.auto_annotate.quote_similar(DATASET, first.id, annotation_ids=ids)
+            quote = client.auto_annotate.quote_similar(
+                DATASET, first.id, annotation_ids=ids, target_class="sign"
+            )
+            assert (quote.examples, quote.target_class) == (2, "sign")
+
+
+def test_reference_class_learns_from_the_classs_polygons_only(shapes: FakePictograph) -> None:
+    with shapes.client(max_retries=0) as client:
+        first = _images(shapes)[0]
+        _example(client, first)
+        _add_label(
+            client,
+            first,
+            BBoxAnnotation(name="sign", bounding_box=BoundingBox(x=1, y=1, w=20, h=20)),
+        )
+
+        quote = client.auto_annotate.quote_similar(DATASET, first.id, reference_class="sign")
+
+        assert quote.examples == 1
+
+
+def test_the_directory_scope_is_the_examples_folder(shapes: FakePictograph, tmp_path: Path) -> None:
+    with shapes.client(max_retries=0) as client:
+        first = _images(shapes)[0]
+        _example(client, first)
+        _upload_into_val(client, tmp_path, "elsewhere.jpg")
+
+        folder = client.auto_annotate.quote_similar(DATASET, first.id, reference_class="sign")
+        everywhere = client.auto_annotate.quote_similar(
+            DATASET, first.id, reference_class="sign", scope="dataset"
+        )
+
+        assert (folder.total_in_scope, folder.directory) == (5, "/")
+        assert everywhere.total_in_scope == 6
+
+
+def test_an_example_up_to_four_times_the_objects_size_matches_them(
+    shapes: FakePictograph,
+) -> None:
+    with shapes.client(max_retries=0) as client:
+        first, *others = _images(shapes)
+        _example(client, first, scale=1.7)  # 2.89 times the area of each object
+        for image in others:
+            client.annotations.delete(DATASET, image.filename)
+
+        done = client.auto_annotate.similar(
+            DATASET, first.id, reference_class="sign", poll_interval=1
+        )
+
+        assert done.total_annotations_added == 5
+
+
+# ── trained models, more ──
+
+
+def test_a_detector_with_no_classes_drafts_every_class_it_finds(
+    fake: FakePictograph, client: pictograph.Client
+) -> None:
+    client.training.create(DATASET, EXPORT, pipeline_type="yolox", name="m1")
+    images = _unlabelled(client, fake, 6)
+
+    job = client.auto_annotate.batch(
+        DATASET, [i.id for i in images], [], model="m1", confidence_threshold=0.0
+    )
+
+    drafts = [a for i in images for a in client.annotations.get(DATASET, i.filename)]
+    assert job.total_annotations_added == len(drafts)
+    assert {(a.name, a.type) for a in drafts} == {("stop_sign", "bbox"), ("yield", "bbox")}
+
+
+def test_a_tag_class_needs_a_classifier(fake: FakePictograph, client: pictograph.Client) -> None:
+    client.training.create(DATASET, EXPORT, pipeline_type="yolox", name="m1")
+    before = fake.balance_micro_usd
+
+    with pytest.raises(ValidationError, match="only a classification model writes"):
+        client.auto_annotate.batch(
+            DATASET,
+            [_images(fake)[0].id],
+            [BatchClass(name="stop_sign", output_type="tag")],
+            model="m1",
+        )
+    assert fake.balance_micro_usd == before
+
+
+@pytest.mark.parametrize(
+    ("classes", "top_k"),
+    [
+        (["stop_sign", "yield"], 2),
+        ([], 1),  # no class named: the classifier's own best guess
+    ],
+)
+def test_a_classifier_tags_its_top_k_guesses(
+    fake: FakePictograph, client: pictograph.Client, classes: list[str], top_k: int
+) -> None:
+    client.training.create(DATASET, EXPORT, pipeline_type="classification", name="clf")
+    images = _images(fake)[6:10]
+    ids = [image.id for image in images]
+    client.images.bulk_tag(DATASET, ids, ["stop_sign", "yield"], add=False)
+
+    client.auto_annotate.batch(
+        DATASET,
+        ids,
+        [BatchClass(name=name, output_type="tag") for name in classes],
+        model="clf",
+        confidence_threshold=0.0,
+        top_k=top_k,
+    )
+
+    for image in images:
+        tags = client.images.get(DATASET, image.filename).tags
+        assert len(tags) == top_k
+        assert set(tags) <= {"stop_sign", "yield"}
+
+
+def test_the_ledger_names_what_each_charge_paid_for(
+    fake: FakePictograph, client: pictograph.Client
+) -> None:
+    client.training.create(DATASET, EXPORT, pipeline_type="yolox", name="m1")
+    image = _images(fake)[0]
+    history_before = len(client.credits.history(limit=100))
+
+    client.auto_annotate.batch(DATASET, [image.id], [STOP])
+    client.auto_annotate.batch(DATASET, [image.id], [STOP], model="m1")
+    client.auto_annotate.text(DATASET, image.id, text_prompt="sign")
+
+    entries = client.credits.history(limit=100)[
+        : len(client.credits.history(limit=100)) - history_before
+    ]
+    assert [(e.operation, e.amount) for e in reversed(entries)] == [
+        ("sam3_auto_annotation", -PASS),
+        ("auto_annotate_model", -AUTO_ANNOTATE.model_micro_usd_per_image),
+        ("sam3_session", -AUTO_ANNOTATE.session_micro_usd),
+    ]
+
+
+def test_matches_are_sized_by_the_examples_mean_area(shapes: FakePictograph) -> None:
+    with shapes.client(max_retries=0) as client:
+        first, *others = _images(shapes)
+        # A quarter and 4.41 times an object's area: on average 2.33 times, within 4.
+        _example(client, first, scale=0.5)
+        _add_label(client, first, _example_polygon(first, scale=2.1))
+        for image in others:
+            client.annotations.delete(DATASET, image.filename)
+
+        done = client.auto_annotate.similar(
+            DATASET, first.id, reference_class="sign", poll_interval=1
+        )
+
+        assert done.total_annotations_added == 5
+
+
+def test_an_obb_match_is_a_box_with_its_oriented_box_unturned(shapes: FakePictograph) -> None:
+    with shapes.client(max_retries=0) as client:
+        first, second, *_ = _images(shapes)
+        _example(client, first)
+        client.annotations.delete(DATASET, second.filename)
+
+        client.auto_annotate.similar(
+            DATASET, first.id, reference_class="sign", output_type="obb", poll_interval=1
+        )
+
+        (match,) = client.annotations.get(DATASET, second.filename)
+        assert isinstance(match, BBoxAnnotation)
+        box, turned = match.bounding_box, match.oriented_box
+        assert box is not None
+        assert turned is not None
+        assert (turned.cx, turned.cy, turned.w, turned.h, turned.angle) == (
+            box.x + box.w / 2,
+            box.y + box.h / 2,
+            box.w,
+            box.h,
+            0.0,
+        )
+
+
+HEIC = b"\x00\x00\x00\x18ftypheic\x00\x00\x00\x00mif1heic" + b"\x00" * 64
+"""The header of a HEIC image: taken as one, its pixels never read."""
+
+
+def test_sam3_does_not_read_a_heic_image(
+    fake: FakePictograph, client: pictograph.Client, tmp_path: Path
+) -> None:
+    (image,) = _unlabelled(client, fake, 1)
+    (tmp_path / "phone.heic").write_bytes(HEIC)
+    client.images.upload(DATASET, tmp_path / "phone.heic")
+    before = fake.balance_micro_usd
+
+    with pytest.raises(ValidationError) as refused:
+        client.auto_annotate.text(DATASET, "phone.heic", text_prompt="sign")
+    job = client.auto_annotate.batch(
+        DATASET, [image.id, "phone.heic"], [STOP], confidence_threshold=0.0
+    )
+
+    assert refused.value.code == "image_unreadable"
+    assert before - fake.balance_micro_usd == 2 * PASS  # the job, not the refused prompt
+    assert (job.processed_images, job.failed_images, job.total_annotations_added) == (1, 1, 1)
+
+
+def test_a_trained_models_job_takes_one_pass_an_image(
+    fake: FakePictograph, client: pictograph.Client
+) -> None:
+    # Two images, one pass each: 0.8 s after the queue; halfway, one image is done, and
+    # a job short of its end reads 99 percent of its share done.
+    client.training.create(DATASET, EXPORT, pipeline_type="yolox", name="m1")
+    images = _unlabelled(client, fake, 2)
+    started = fake.clock.monotonic()
+    kickoff = client.auto_annotate.batch(
+        DATASET, [i.id for i in images], [STOP], model="m1", confidence_threshold=0.0, wait=False
+    )
+
+    fake.clock.reach(started + AUTO_ANNOTATE.queue_seconds + 0.41)
+    halfway = client.auto_annotate.get_batch(kickoff.job_id)
+    fake.clock.reach(started + AUTO_ANNOTATE.queue_seconds + 0.8)
+    done = client.auto_annotate.get_batch(kickoff.job_id)
+
+    assert (halfway.status, halfway.processed_images, halfway.progress) == ("running", 1, 49)
+    assert (done.status, done.progress) == ("completed", 100)
+
+
+# ── the routes' own rules ──
+
+
+@pytest.mark.parametrize(
+    ("group", "tiles"),
+    [
+        ({"count": 1}, 3 * 2),  # the assumed 1280 x 720
+        ({"count": 1, "width": 1920}, 4 * 2),  # 1920 x the assumed 720
+        ({"count": 1, "height": 1080}, 3 * 2),  # the assumed 1280 x 1080
+        ({"count": 1, "width": 640, "height": 640}, 1),
+    ],
+)
+def test_a_projected_group_takes_the_assumed_size_for_what_it_leaves_out(
+    client: pictograph.Client, group: dict[str, int], tiles: int
+) -> None:
+    quote = client.auto_annotate.quote(projected=[group], classes=[STOP], sahi=True)
+
+    assert quote.sahi_tiles == tiles
+    assert quote.estimated_credits == (1 + tiles) * PASS
+
+
+@pytest.mark.parametrize(
+    ("count", "exceeds"), [(AUTO_ANNOTATE.max_images, False), (AUTO_ANNOTATE.max_images + 1, True)]
+)
+def test_a_quote_says_when_a_job_is_past_the_most_images(
+    client: pictograph.Client, count: int, exceeds: bool
+) -> None:
+    quote = client.auto_annotate.quote(projected=[{"count": count}], classes=[STOP])
+
+    assert (quote.total_images, quote.max_images) == (count, AUTO_ANNOTATE.max_images)
+    assert quote.exceeds_max_images is exceeds
+
+
+def test_model_sam3_is_sam3(fake: FakePictograph, client: pictograph.Client) -> None:
+    quote = client.auto_annotate.quote(projected=[{"count": 2}], classes=[STOP], model="sam3")
+    job = client.auto_annotate.batch(
+        DATASET, [_images(fake)[0].id], [STOP], model="sam3", wait=False
+    )
+
+    assert quote.estimated_credits == 2 * PASS
+    assert job.estimated_credits == PASS
+    assert client.jobs.get(job.job_id).detail["model_name"] == "SAM3"
+
+
+def test_a_point_prompt_grows_every_positive_point_less_the_negatives(
+    fake: FakePictograph, client: pictograph.Client
+) -> None:
+    image = _images(fake)[0]
+    w, h = image.width or 0, image.height or 0
+    centre = (w // 2, h // 2)
+
+    both = client.auto_annotate.point(
+        DATASET, image.id, x=5, y=5, positive_points=[centre], score_threshold=0
+    )
+    carved = client.auto_annotate.point(
+        DATASET,
+        image.id,
+        x=5,
+        y=5,
+        positive_points=[centre],
+        negative_points=[centre],
+        score_threshold=0,
+    )
+
+    # The background and the rectangle on it fill the image: nothing around them to
+    # stand out from (0.5). Less the rectangle, the background stands out from it.
+    (whole,) = both.annotations
+    assert isinstance(whole, PolygonAnnotation)
+    assert whole.bounding_box is not None
+    assert (whole.bounding_box.w, whole.bounding_box.h) == (w, h)
+    assert (both.score, carved.score) == (0.5, 0.99)
+
+
+@pytest.mark.parametrize(
+    ("points", "loc"),
+    [
+        ({"x": 10_000}, ["body", "x"]),
+        ({"positive_points": [(5, 5), (5, 10_000)]}, ["body", "positive_points", 1]),
+        ({"negative_points": [(10_000, 5)]}, ["body", "negative_points", 0]),
+    ],
+)
+def test_every_point_of_a_prompt_must_be_inside_the_image(
+    fake: FakePictograph, client: pictograph.Client, points: dict[str, Any], loc: list[Any]
+) -> None:
+    where: dict[str, Any] = {"x": 5, "y": 5} | points
+    with pytest.raises(ValidationError, match="outside the image") as refused:
+        client.auto_annotate.point(DATASET, _images(fake)[0].id, **where)
+
+    assert [error["loc"] for error in refused.value.field_errors] == [loc]
+
+
+def test_a_prompt_below_its_threshold_reports_the_score_it_got(
+    fake: FakePictograph, client: pictograph.Client
+) -> None:
+    image = _images(fake)[0]
+    box: dict[str, float] = {"x": 0, "y": 0, "w": image.width or 0, "h": image.height or 0}
+
+    point = client.auto_annotate.point(
+        DATASET,
+        image.id,
+        x=(image.width or 0) // 2,
+        y=(image.height or 0) // 2,
+        score_threshold=1.0,
+    )
+    boxed = client.auto_annotate.box(
+        DATASET, image.id, box=box, name="sign", confidence_threshold=1.0
+    )
+    text = client.auto_annotate.text(
+        DATASET, image.id, text_prompt="sign", confidence_threshold=1.0
+    )
+
+    assert (point.status, point.annotations, point.score) == ("below_threshold", [], 0.99)
+    assert (boxed.status, boxed.annotations, boxed.score) == ("below_threshold", [], 0.99)
+    assert (text.status, text.annotations) == ("below_threshold", [])
+    # One region each found: the GPU time of a decode and one outline.
+    assert point.inference_time == boxed.inference_time == text.inference_time == 0.09
+
+
+def test_a_negative_box_must_cover_some_of_the_image(
+    fake: FakePictograph, client: pictograph.Client
+) -> None:
+    image = _images(fake)[0]
+    with pytest.raises(ValidationError, match="does not cover any of the image"):
+        client.auto_annotate.box(
+            DATASET,
+            image.id,
+            box={"x": 0, "y": 0, "w": 100, "h": 100},
+            name="sign",
+            negative_boxes=[{"x": -20, "y": 0, "w": 20, "h": 10}],
+        )
+
+
+def test_a_prompt_on_a_dataset_going_cold_is_409_and_free(
+    fake: FakePictograph, client: pictograph.Client
+) -> None:
+    image = _images(fake)[0]
+    client.datasets.freeze(DATASET)
+    before = fake.balance_micro_usd
+
+    with pytest.raises(ConflictError) as refused:
+        client.auto_annotate.text(DATASET, image.id, text_prompt="sign")
+
+    assert refused.value.code == "dataset_cold"
+    assert fake.balance_micro_usd == before
+
+
+def test_a_prompt_at_exactly_its_threshold_keeps_the_object(
+    fake: FakePictograph, client: pictograph.Client
+) -> None:
+    image = _images(fake)[0]
+    w, h = image.width or 0, image.height or 0
+    best = client.auto_annotate.text(DATASET, image.id, text_prompt="sign", confidence_threshold=0)
+    top = best.annotations[0].confidence
+    assert top is not None
+
+    point = client.auto_annotate.point(DATASET, image.id, x=w // 2, y=h // 2, score_threshold=0.99)
+    boxed = client.auto_annotate.box(
+        DATASET, image.id, box={"x": 0, "y": 0, "w": w, "h": h}, name="s", confidence_threshold=0.99
+    )
+    text = client.auto_annotate.text(
+        DATASET, image.id, text_prompt="sign", confidence_threshold=top
+    )
+
+    assert (point.status, point.score) == ("success", 0.99)
+    assert (boxed.status, boxed.score) == ("success", 0.99)
+    assert (text.status, len(text.annotations)) == ("success", 1)
+
+
+@pytest.mark.parametrize("prompt", ["point", "box"])
+def test_a_point_or_box_prompt_alone_pays_the_session_fee(
+    fake: FakePictograph, client: pictograph.Client, prompt: str
+) -> None:
+    image = _images(fake)[0]
+    before = fake.balance_micro_usd
+
+    if prompt == "point":
+        client.auto_annotate.point(DATASET, image.id, x=5, y=5)
+    else:
+        box: dict[str, float] = {"x": 0, "y": 0, "w": 50, "h": 50}
+        client.auto_annotate.box(DATASET, image.id, box=box, name="sign")
+
+    assert before - fake.balance_micro_usd == AUTO_ANNOTATE.session_micro_usd
+
+
+def test_a_text_prompts_matches_are_named_after_the_trimmed_phrase(
+    fake: FakePictograph, client: pictograph.Client
+) -> None:
+    found = client.auto_annotate.text(
+        DATASET, _images(fake)[0].id, text_prompt="  stop sign ", confidence_threshold=0
+    )
+
+    assert {a.name for a in found.annotations} == {"stop sign"}
+
+
+@pytest.mark.parametrize(
+    ("point", "box"),
+    [
+        ((1, 0), {"x": 0, "y": 0, "w": 10, "h": 0}),  # x = width; a box of no height
+        ((0, 1), {"x": 0, "y": -10, "w": 10, "h": 10}),  # y = height; a box ending at y = 0
+    ],
+)
+def test_a_prompt_on_the_images_far_edge_is_outside_it(
+    fake: FakePictograph,
+    client: pictograph.Client,
+    point: tuple[int, int],
+    box: dict[str, float],
+) -> None:
+    image = _images(fake)[0]
+    x, y = point[0] * (image.width or 0), point[1] * (image.height or 0)
+    with pytest.raises(ValidationError, match="outside the image"):
+        client.auto_annotate.point(DATASET, image.id, x=x or 5, y=y or 5)
+    with pytest.raises(ValidationError, match="does not cover any of the image"):
+        client.auto_annotate.box(DATASET, image.id, box=box, name="sign")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+import math
 from typing import TYPE_CHECKING
 
 import pytest
@@ -404,3 +405,83 @@ def test_a_truncated_image_is_refused_and_free(
         client.sam3.predict(PICTURE[: len(PICTURE) // 2], text="sign")
 
     assert fake.balance_micro_usd == before
+
+
+# ── what the route takes ──
+
+
+FAINT = _drawn((96, 96), GREY, ((24, 24, 71, 71), (140, 100, 100)))
+"""A square 40 shades from its background: a point on it scores 0.7042."""
+
+
+def test_each_prompt_has_its_own_default_threshold(client: pictograph.Client) -> None:
+    # The SDK's Sam3.predict docs: 0.3 for text, 0.5 for a box, 0.75 for points.
+    text = client.sam3.predict(PICTURE, text="sign")
+    box = client.sam3.predict(PICTURE, box=(60, 40, 340, 260))
+    point = client.sam3.predict(PICTURE, points=[(200, 150)])
+
+    assert [r.confidence_threshold for r in (text, box, point)] == [0.3, 0.5, 0.75]
+
+
+def test_a_threshold_equal_to_the_score_keeps_the_object(client: pictograph.Client) -> None:
+    kept = client.sam3.predict(FAINT, points=[(48, 48)], confidence=0.7042)
+    dropped = client.sam3.predict(FAINT, points=[(48, 48)], confidence=0.7043)
+
+    assert (kept.status, kept.score) == ("success", 0.7042)
+    assert (dropped.status, dropped.annotations) == ("below_threshold", [])
+
+
+@pytest.mark.parametrize(("count", "taken"), [(100, True), (101, False), (0, False)])
+def test_max_detections_is_from_1_to_100(
+    client: pictograph.Client, count: int, taken: bool
+) -> None:
+    if taken:
+        assert client.sam3.predict(PICTURE, text="sign", max_detections=count).status == "success"
+        return
+    with pytest.raises(ValidationError, match="max_detections is a whole number from 1 to 100"):
+        client.sam3.predict(PICTURE, text="sign", max_detections=count)
+
+
+@pytest.mark.parametrize("point", [(400, 150), (200, 300), (-1, 150)])
+def test_a_point_on_or_past_the_far_edges_is_outside_the_image(
+    fake: FakePictograph, client: pictograph.Client, point: tuple[int, int]
+) -> None:
+    # Pixels run from 0 to width - 1: x = 400 of a 400-pixel-wide image is past the last.
+    before = fake.balance_micro_usd
+    with pytest.raises(ValidationError, match="outside the image"):
+        client.sam3.predict(PICTURE, points=[point])
+
+    assert client.sam3.predict(PICTURE, points=[(399, 299)]).width == 400
+    assert before - fake.balance_micro_usd == AUTO_ANNOTATE.session_micro_usd
+
+
+@pytest.mark.parametrize("box", [(400, 0, 10, 10), (0, 300, 10, 10), (-10, -10, 10, 10)])
+def test_a_box_that_only_touches_the_image_covers_none_of_it(
+    client: pictograph.Client, box: tuple[int, int, int, int]
+) -> None:
+    with pytest.raises(ValidationError, match="does not cover any of the image"):
+        client.sam3.predict(PICTURE, box=box)
+
+
+def test_a_box_of_numbers_that_are_not_finite_is_refused(client: pictograph.Client) -> None:
+    with pytest.raises(ValidationError, match="box is 4 numbers"):
+        client.sam3.predict(PICTURE, box=(math.nan, 0, 10, 10))
+
+
+def test_a_prompt_names_its_objects_object_unless_told(client: pictograph.Client) -> None:
+    result = client.sam3.predict(PICTURE, points=[(200, 150)])
+
+    assert [a.name for a in result.annotations] == ["object"]
+
+
+def test_a_phrase_reports_no_single_score_and_times_every_object_it_found(
+    client: pictograph.Client,
+) -> None:
+    # Its objects carry their own confidences; the GPU time counts each object found,
+    # kept or not (one here, none kept).
+    found = client.sam3.predict(PICTURE, text="sign", confidence=0.0)
+    strict = client.sam3.predict(PICTURE, text="sign", confidence=1.0)
+
+    assert found.score is None
+    assert [a.confidence for a in found.annotations] != [None]
+    assert (strict.status, strict.inference_time) == ("below_threshold", 0.09)

@@ -51,10 +51,15 @@ def _raw(fake: FakePictograph) -> httpx.Client:
 
 def _oversized_image(tmp_path: Path) -> Path:
     """A real PNG, padded past the upload limit (decoders ignore bytes after IEND)."""
+    return _padded_image(tmp_path, MAX_IMAGE_BYTES + 1)
+
+
+def _padded_image(tmp_path: Path, size: int) -> Path:
+    """A real PNG, padded to ``size`` bytes in all."""
     path = tmp_path / "huge.png"
     PILImage.new("RGB", (8, 8)).save(path)
     with path.open("ab") as padded:
-        padded.write(b"\0" * (MAX_IMAGE_BYTES + 1))
+        padded.write(b"\0" * (size - path.stat().st_size))
     return path
 
 
@@ -111,6 +116,14 @@ def test_a_signed_upload_over_25_mib_is_refused_in_process(tmp_path: Path) -> No
     assert fake.world.storage.held() == 1  # the signed upload URL; no bytes were kept
 
 
+def test_a_signed_upload_of_exactly_25_mib_is_taken(tmp_path: Path) -> None:
+    with FakePictograph(seed=1) as fake, fake.client(max_retries=0) as client:
+        client.datasets.create("big", classes=[{"name": "x", "type": "bbox"}])
+        image = client.images.upload("big", _padded_image(tmp_path, MAX_IMAGE_BYTES))
+        assert image.file_size == MAX_IMAGE_BYTES
+        assert fake.calls.filter(method="PUT").last.status == 200
+
+
 def test_a_signed_upload_over_25_mib_is_refused_over_the_server(
     server: FakeServer, tmp_path: Path
 ) -> None:
@@ -119,6 +132,8 @@ def test_a_signed_upload_over_25_mib_is_refused_over_the_server(
         with pytest.raises(ApiError) as refused:
             client.images.upload("big", _oversized_image(tmp_path))
         assert refused.value.status_code == 413
+        # Storage's own refusal (XML, as object stores answer), not the API's envelope.
+        assert "EntityTooLarge" in str(refused.value.response)
         assert client.images.list("big") == []
     put = server.fake.calls.filter(method="PUT").last
     assert (put.status, put.body) == (413, b"")
@@ -205,6 +220,41 @@ def test_an_idempotency_key_is_the_organizations_and_the_routes_own() -> None:
     assert elsewhere.status_code == 409
     assert elsewhere.json()["error"]["code"] == "conflict"
     assert "idempotent-replayed" not in elsewhere.headers
+
+
+def test_a_read_under_an_idempotency_key_is_answered_afresh() -> None:
+    # Only writes are replayed: a GET that carries a key reads the world as it is now.
+    fake = FakePictograph(seed=1)
+    key = {"Idempotency-Key": "k0"}
+    with _raw(fake) as http:
+        before = http.get(f"{DEV}/datasets/", headers=key)
+        assert http.post(f"{DEV}/datasets/", json={"name": "d0"}).status_code == 201
+        after = http.get(f"{DEV}/datasets/", headers=key)
+
+    assert before.json()["data"] == []
+    assert [d["name"] for d in after.json()["data"]] == ["d0"]
+    assert "idempotent-replayed" not in after.headers
+    assert len(fake.api.idempotency) == 0
+
+
+def test_a_refusal_under_an_idempotency_key_is_kept_and_replayed() -> None:
+    # A 4xx is an answer the API gave: a retry under the same key gets it again, even
+    # once the request would now succeed; a new key acts afresh.
+    fake = FakePictograph(seed=1)
+    taken: dict[str, Any] = {"json": {"name": "d0"}, "headers": {"Idempotency-Key": "k1"}}
+    with _raw(fake) as http:
+        made = http.post(f"{DEV}/datasets/", json={"name": "d0"})
+        refused = http.post(f"{DEV}/datasets/", **taken)
+        assert http.delete(f"{DEV}/datasets/{made.json()['data']['id']}").status_code == 200
+        replayed = http.post(f"{DEV}/datasets/", **taken)
+        fresh = http.post(
+            f"{DEV}/datasets/", json={"name": "d0"}, headers={"Idempotency-Key": "k2"}
+        )
+
+    assert refused.status_code == 409
+    assert (replayed.status_code, replayed.headers["idempotent-replayed"]) == (409, "true")
+    assert replayed.json() == refused.json()
+    assert fresh.status_code == 201
 
 
 # ── signed URLs are forgotten a day after they expire ──
@@ -394,6 +444,8 @@ def _raw_http(server: FakeServer, request_line: str, *headers: str) -> tuple[int
 
 
 def test_a_megabyte_path_gets_the_apis_envelope(server: FakeServer) -> None:
+    with server.client(max_retries=0) as client:
+        client.credits.balance()
     status, answer = _raw_http(server, f"GET {DEV}/datasets/{'a' * MiB} HTTP/1.1")
     assert status == 414
     error = answer["error"]
@@ -402,6 +454,8 @@ def test_a_megabyte_path_gets_the_apis_envelope(server: FakeServer) -> None:
     call = server.fake.calls.last
     assert call.status == 414
     assert len(call.target) <= JOURNAL_BODY_LIMIT
+    # A refusal is a request of its own, with an id of its own.
+    assert server.fake.calls[0].request_id != call.request_id
 
 
 def test_a_megabyte_header_gets_the_apis_envelope(server: FakeServer) -> None:

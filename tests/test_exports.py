@@ -777,6 +777,12 @@ def test_a_download_url_needs_no_key_and_expires(
             assert fetched.status_code == 200
             assert fetched.headers["content-type"] == "application/zip"
             assert zipfile.ZipFile(io.BytesIO(fetched.content)).testzip() is None
+            # HEAD, as an object store answers it: GET's status and length, no body.
+            head = anonymous.head(url)
+            assert head.status_code == 200
+            assert head.headers["content-length"] == str(len(fetched.content))
+            assert head.content == b""
+            assert anonymous.post(url).status_code == 405
             fake.clock.advance(hours=1)
             assert anonymous.get(url).status_code == 403
 

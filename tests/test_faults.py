@@ -397,6 +397,22 @@ async def test_a_delay_past_the_client_timeout_is_a_timeout_with_the_work_done(
     assert len(run_ids(fake)) == 1
 
 
+@pytest.mark.parametrize("use_async", [False, True], ids=["sync", "async"])
+async def test_a_delay_as_long_as_the_client_timeout_is_a_timeout(
+    fake: FakePictograph, use_async: bool
+) -> None:
+    # The client's read timeout fires when the wait reaches it: an answer due at that
+    # very instant is not read.
+    fake.faults.delay_next(10, *CREATE)
+
+    with pytest.raises(RequestTimeoutError):
+        await create(fake, use_async, max_retries=0, timeout=10)
+
+    assert fake.clock.monotonic() == pytest.approx(10.0)
+    assert fake.calls.last.fault == "delayed 10s: timed out"
+    assert len(run_ids(fake)) == 1
+
+
 async def test_concurrent_delays_overlap_on_the_virtual_clock(fake: FakePictograph) -> None:
     # Two requests in flight at once, each answered 5 s late, are both answered 5 s on,
     # as against a slow API: their delays share the timeline, as coupled sleeps do.

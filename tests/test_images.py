@@ -819,6 +819,41 @@ def test_a_registered_size_is_the_bytes_own(fake: FakePictograph, tmp_path: Path
     assert (data["width"], data["height"], data["file_size"]) == (10, 10, picture.stat().st_size)
 
 
+def _signed_png(http: httpx.Client, filename: str) -> str:
+    """A signed upload URL for a PNG named ``filename`` in the dataset."""
+    signed = http.post(
+        f"{DEV}/images/upload-url",
+        json={"dataset": DATASET, "filename": filename, "content_type": "image/png"},
+    )
+    return str(signed.json()["data"]["upload_url"])
+
+
+def test_storage_takes_the_signed_content_type_with_parameters(
+    fake: FakePictograph, tmp_path: Path
+) -> None:
+    # The media type is what is signed: a parameter after it (and spaces) is no mismatch.
+    picture = write_image(tmp_path / "a.png").read_bytes()
+    with raw(fake) as http:
+        url = _signed_png(http, "a.png")
+        put = http.put(url, content=picture, headers={"Content-Type": "image/png ; q=1"})
+    assert put.status_code == 200
+
+
+def test_a_signed_upload_url_expires_at_its_fifteenth_minute(
+    fake: FakePictograph, tmp_path: Path
+) -> None:
+    picture = write_image(tmp_path / "a.png").read_bytes()
+    with raw(fake) as http:
+        early, late = _signed_png(http, "a.png"), _signed_png(http, "b.png")
+        fake.clock.advance(seconds=15 * 60 - 1)
+        taken = http.put(early, content=picture, headers={"Content-Type": "image/png"})
+        fake.clock.advance(seconds=1)
+        expired = http.put(late, content=picture, headers={"Content-Type": "image/png"})
+    assert taken.status_code == 200
+    assert expired.status_code == 403
+    assert b"<Code>AccessDenied</Code><Message>Request has expired.</Message>" in expired.content
+
+
 @pytest.mark.parametrize("sent", ["text/plain", "text/html&<b>"])
 def test_storage_refuses_another_content_type_in_well_formed_xml(
     fake: FakePictograph, sent: str

@@ -358,6 +358,18 @@ def test_a_spent_pool_answers_429_until_midnight(
     assert fake.calls.last.fault is None
 
 
+def test_a_spent_pool_under_an_armed_fault_is_journaled_with_both(
+    fake: FakePictograph, client: pictograph.Client
+) -> None:
+    _train(client)
+    fake.faults.exhaust_inference_pool()
+    fake.faults.delay_next(5, "POST", "models/*/predict")
+
+    with pytest.raises(RateLimitError):
+        client.models.predict("m1", image=synthetic_image(50, 50, "image/png", "a"))
+    assert fake.calls.last.fault == "delayed 5s; inference pool exhausted"
+
+
 def test_the_pool_holds_a_days_images(fake: FakePictograph, client: pictograph.Client) -> None:
     _train(client)
     pool = fake.world.inference_pool

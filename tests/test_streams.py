@@ -100,6 +100,9 @@ def test_a_camera_streams_each_frame_through_the_model_until_it_stops(
         ("GET", f"/{stream.id}/results", 101),
         ("DELETE", f"/{stream.id}", 410),
     ]
+    # The socket's handshake is a request of its own: every call has its own id.
+    ids = [c.request_id for c in fake.calls]
+    assert len(set(ids)) == len(ids)
 
 
 def test_frames_are_the_sdks_typed_results(fake: FakePictograph, client: pictograph.Client) -> None:

@@ -125,6 +125,20 @@ def test_an_id_sent_empty_is_the_apis_no_route_not_a_gap_of_the_fake(
     fake.assert_all_served = False  # the gap was called on purpose
 
 
+@pytest.mark.parametrize("path", ["/api/v1", "/api/v1/", "/api/v1/developer", "/api/v1/developer/"])
+def test_the_apis_roots_are_its_own_404s_not_gaps_of_the_fake(
+    fake: FakePictograph, path: str
+) -> None:
+    # No route lies at the roots themselves: the API answers them with its own 404.
+    with httpx.Client(
+        transport=fake.transport(), base_url=fake.base_url, headers={"X-API-Key": fake.api_key}
+    ) as http:
+        answer = http.get(path)
+    assert answer.status_code == 404
+    assert answer.json()["error"]["code"] == "not_found"
+    assert fake.unserved_calls == ()
+
+
 async def test_async_an_id_sent_empty_is_the_apis_no_route(
     fake: FakePictograph, aclient: pictograph.AsyncClient
 ) -> None:

@@ -523,6 +523,26 @@ async def test_a_fault_after_the_handler_of_test_loses_the_answer_not_the_event(
 
 
 @pytest.mark.parametrize("use_async", [False, True], ids=["sync", "async"])
+async def test_a_delayed_test_is_answered_late_with_its_event_sent(
+    fake: FakePictograph, client: pictograph.Client, use_async: bool
+) -> None:
+    # A delay loses nothing: the event goes out and its delivery is answered, 5 s on.
+    client.webhooks.create(URL)
+    inbox = Inbox(200)
+    fake.webhooks.route(URL, inbox)
+    fake.faults.delay_next(5, "POST", "webhooks/endpoints/*/test")
+    if use_async:
+        async with fake.async_client(max_retries=0) as aclient:
+            delivery = await aclient.webhooks.test(URL)
+    else:
+        delivery = client.webhooks.test(URL)
+    assert delivery["delivered"] is True
+    assert [r.event_type for r in inbox.requests] == ["webhook.test"]
+    assert (fake.calls.last.status, fake.calls.last.fault) == (200, "delayed 5s")
+    assert fake.clock.monotonic() == pytest.approx(5.0)
+
+
+@pytest.mark.parametrize("use_async", [False, True], ids=["sync", "async"])
 async def test_the_sdk_s_retry_of_a_lost_test_replays_its_answer_not_the_event(
     fake: FakePictograph, client: pictograph.Client, use_async: bool
 ) -> None:
@@ -905,6 +925,22 @@ def test_a_failing_receiver_is_retried_with_backoff_on_the_clock_then_dead_lette
     # Retries are signed afresh, at the time of each attempt.
     stamps = {r.headers["X-Pictograph-Signature"].split(",")[0] for r in inbox.requests}
     assert len(stamps) == 6
+
+
+async def test_async_a_retry_due_before_a_request_is_sent_before_it_is_answered(
+    fake: FakePictograph, aclient: pictograph.AsyncClient
+) -> None:
+    # The clock moved past a retry's time with no request: the next request sends it
+    # first, so what it reads already holds the retry's outcome.
+    await aclient.webhooks.create(URL)
+    inbox = Inbox(500, 200)
+    fake.webhooks.route(URL, inbox)
+    await aclient.exports.create(DATASET, "v2")
+    fake.clock.advance(seconds=RETRY_DELAYS[0])
+
+    [delivery] = await aclient.webhooks.deliveries()
+    assert len(inbox.requests) == 2
+    assert (delivery.attempts, delivery.last_status_code) == (2, 200)
 
 
 def test_retries_due_in_one_catch_up_are_all_sent_in_order(
@@ -1791,3 +1827,21 @@ def test_a_test_event_whose_receiver_raises_past_exception_is_journaled_as_dropp
     [call] = fake.calls.filter(method="POST", path="webhooks/endpoints/{endpoint_id}/test")
     assert call.status == 0
     assert call.fault == "interrupted while the webhook receiver ran: GaveUp"
+
+
+def test_a_test_event_interrupted_under_a_fault_is_journaled_with_both(
+    fake: FakePictograph, client: pictograph.Client
+) -> None:
+    def receiver(request: WebhookRequest) -> int:
+        raise GaveUp("no")
+
+    client.webhooks.create(URL)
+    fake.webhooks.route(URL, receiver)
+    fake.faults.delay_next(5, "POST", "webhooks/endpoints/*/test")
+    with pytest.raises(GaveUp):
+        client.webhooks.test(URL)
+
+    assert fake.calls.last.status == 0
+    assert fake.calls.last.fault == (
+        "delayed 5s; interrupted while the webhook receiver ran: GaveUp"
+    )

@@ -23,6 +23,7 @@ from pictograph.models.common import Point
 from pictograph_testing import FakePictograph
 from pictograph_testing.catalog import AUTO_ANNOTATE
 from tests.conftest import DATASET, EXPORT
+from tests.image_files import write_image
 
 if TYPE_CHECKING:
     from collections.abc import Iterator
@@ -825,6 +826,19 @@ def test_an_image_is_named_by_its_id_in_any_case_or_by_a_rooted_filename(
     )
 
     assert (job.total_images, job.total_annotations_added) == (2, 2)
+
+
+def test_a_rooted_filename_names_the_roots_image_and_a_bare_one_every_such_image(
+    client: pictograph.Client, tmp_path: Path
+) -> None:
+    picture = write_image(tmp_path / "twin.png", (64, 48))
+    client.images.upload(DATASET, picture)
+    client.images.upload(DATASET, picture, directory_path="/val")
+
+    rooted = client.auto_annotate.batch(DATASET, ["/twin.png"], [STOP])
+    bare = client.auto_annotate.batch(DATASET, ["twin.png"], [STOP])
+
+    assert (rooted.total_images, bare.total_images) == (1, 2)
 
 
 def test_another_datasets_image_is_not_this_datasets(

@@ -241,7 +241,9 @@ class AutoAnnotation:
         by_id = world.images.get(ref.strip().lower())
         if by_id is not None and by_id.dataset_id == dataset.id:
             return [by_id]
-        if "/" in ref.strip("/"):
+        # A path names one image: a rooted filename ('/x.jpg') the root's, as 'val/x.jpg'
+        # names val's; only a bare filename names every image called so.
+        if ref.startswith("/") or "/" in ref.strip("/"):
             directory, _, filename = ref.strip("/").rpartition("/")
             image = world.image_service.find(dataset, "/" + directory, filename)
             return [image] if image is not None else []

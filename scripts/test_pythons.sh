@@ -3,8 +3,8 @@
 # supports: the "Programming Language :: Python :: 3.X" classifiers of pyproject.toml,
 # less the one .venv runs. Each is looked for as python3.X on PATH, then under pyenv, and
 # gets a virtual environment of its own (.venv-py3.X, reused until pyproject.toml
-# changes). CI runs it on the oldest and the newest (3.10 and 3.13); run it on all before
-# a change that could differ between versions (the standard library, typing, asyncio).
+# changes). CI runs it on the oldest (3.10); run it on all before a change that could
+# differ between versions (the standard library, typing, asyncio, deprecations).
 # `bash scripts/test_pythons.sh 3.10` runs one version; a version this machine does not
 # have is named and left out, and none found at all fails.
 source "$(dirname "$0")/_env.sh"

@@ -304,15 +304,18 @@ def named_scenario(name: str, *, directories: Sequence[str | os.PathLike[str]] =
 
 
 def _where(raw: bytes, refusal: ValueError) -> str:
-    """What is wrong with a file's JSON, and where: the line and column of a syntax error
-    (the strict parser's own message speaks of a request body)."""
+    """What is wrong with a file's JSON, and where: the line and column of a syntax error,
+    the byte that is not UTF-8; else the strict parser's words (NaN, nesting too deep, a
+    lone surrogate), said of the file (they speak of a request body, which a file is not)."""
     try:
         json.loads(raw)
     except json.JSONDecodeError as exc:
         return f"{exc.msg} at line {exc.lineno}, column {exc.colno}"
+    except UnicodeDecodeError as exc:
+        return f"the file is not UTF-8 ({exc.reason} at byte {exc.start})"
     except ValueError:
-        pass  # not UTF-8 and the like: the strict parser's words say it
-    return str(refusal)
+        pass  # the strict parser's words say it
+    return str(refusal).replace("The request body", "The file", 1)
 
 
 def _search_path(directories: Sequence[str | os.PathLike[str]]) -> list[Path | Traversable]:

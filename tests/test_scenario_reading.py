@@ -24,6 +24,7 @@ from pictograph_testing.scenarios import (
     named_scenario,
     save_scenario,
 )
+from tests.image_files import write_image
 
 BARE: dict[str, Any] = {"schema_version": SCHEMA_VERSION}
 
@@ -302,3 +303,22 @@ def test_without_a_key_marked_default_the_first_owner_key_is_the_fake_s() -> Non
         assert fake.world.default_key.name == "first"
         [first] = [k for k in fake.world.api_keys.values() if k.name == "first"]
         assert fake.api_key == first.key
+
+
+def test_a_loaded_snapshot_gives_a_path_an_image_left_a_new_id_as_the_world_did(
+    tmp_path: Path,
+) -> None:
+    # An upload's id derives from how many uploads came to its path before: a snapshot
+    # keeps the counts, so the loaded world never hands out a deleted image's id again
+    # and goes on as the world it was taken from.
+    picture = write_image(tmp_path / "a.png")
+    with FakePictograph(seed=3) as fake, fake.client(max_retries=0) as client:
+        client.datasets.create("lot", classes=[{"name": "x", "type": "bbox"}])
+        gone = client.images.upload("lot", picture)
+        client.images.delete("lot", gone.id, permanent=True)
+        snapshot = fake.snapshot()
+        again = client.images.upload("lot", picture)
+    with FakePictograph(scenario=snapshot) as loaded, loaded.client(max_retries=0) as client:
+        reloaded = client.images.upload("lot", picture)
+    assert again.id != gone.id
+    assert reloaded.id == again.id

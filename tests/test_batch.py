@@ -414,3 +414,145 @@ async def test_async_copies_count_once_against_the_plan(
     await aclient.batch.copy_to_dataset(DATASET, every, "target")
     after = await aclient.connectors.check_limits(total_images=0, estimated_size_bytes=0)
     assert after.current_images == before.current_images
+
+
+# ── rules a mutation round of the image service found no test holding ──
+
+
+def ids_of(client: pictograph.Client, dataset: str) -> list[str]:
+    """Every live image of ``dataset``, newest first."""
+    return [i.id for i in client.images.iter(dataset)]
+
+
+def test_deleting_all_images_but_one_leaves_that_one_listed(
+    fake: FakePictograph, client: pictograph.Client
+) -> None:
+    fake.add_dataset("pair", images=2)
+    first, second = ids_of(client, "pair")
+    assert client.batch.delete("pair", [first], permanent=True).processed == 1
+    assert ids_of(client, "pair") == [second]
+    assert client.datasets.get("pair").image_count == 1
+
+
+def test_deleting_every_image_empties_each_listing_until_the_next_upload(
+    fake: FakePictograph, client: pictograph.Client, tmp_path: Path
+) -> None:
+    every = ids_of(client, DATASET)
+    client.batch.update(DATASET, every[:3], status="review")
+    assert client.batch.delete(DATASET, every, permanent=True).processed == 20
+    assert ids_of(client, DATASET) == []
+    assert client.images.list(DATASET, status="review") == []
+    image = client.images.upload(DATASET, write_image(tmp_path / "a.png"))
+    assert ids_of(client, DATASET) == [image.id]
+    assert [i.id for i in client.images.list(DATASET, status="new")] == [image.id]
+
+
+async def test_async_deleting_every_image_empties_the_listing(
+    aclient: pictograph.AsyncClient,
+) -> None:
+    every = [i.id async for i in aclient.images.iter(DATASET)]
+    await aclient.batch.delete(DATASET, every, permanent=True)
+    assert await aclient.images.list(DATASET) == []
+    assert (await aclient.datasets.get(DATASET)).image_count == 0
+
+
+def test_delete_reports_the_directories_it_emptied_from(
+    client: pictograph.Client, tmp_path: Path
+) -> None:
+    a = client.images.upload(DATASET, write_image(tmp_path / "a.png"), directory_path="/a")
+    b = client.images.upload(DATASET, write_image(tmp_path / "b.png"), directory_path="/b/c")
+    result = client.batch.delete(DATASET, [a.id, b.id, GHOST])
+    assert (result.processed, result.operation) == (2, "archived")
+    assert result.affected_directories == ["/a", "/b/c"]
+
+
+def test_a_move_into_the_images_own_directory_renames_nothing(
+    client: pictograph.Client, tmp_path: Path
+) -> None:
+    image = client.images.upload(DATASET, write_image(tmp_path / "x.png"), directory_path="/d")
+    result = client.batch.move(DATASET, [image.id], target_directory_path="/d")
+    assert (result.processed, result.renamed, result.affected_directories) == (1, 0, ["/d"])
+    assert client.images.get(DATASET, image.id).filename == "x.png"
+
+
+async def test_async_a_move_into_the_images_own_directory_renames_nothing(
+    aclient: pictograph.AsyncClient,
+) -> None:
+    image = (await aclient.images.list(DATASET, limit=1))[0]
+    result = await aclient.batch.move(DATASET, [image.id], target_directory_path="/")
+    assert (result.processed, result.renamed) == (1, 0)
+    assert (await aclient.images.get(DATASET, image.id)).filename == image.filename
+
+
+def test_overwrite_replaces_the_image_it_finds_and_never_one_being_copied(
+    client: pictograph.Client, tmp_path: Path
+) -> None:
+    path = write_image(tmp_path / "p.png")
+    kept = client.images.upload(DATASET, path, directory_path="/t")
+    source = client.images.upload(DATASET, path, directory_path="/s")
+    # `kept` is a source too: it is not overwritten by `source`'s copy.
+    both = client.batch.copy(
+        DATASET, [kept.id, source.id], target_directory_path="/t", duplicate_handling="overwrite"
+    )
+    assert both.processed == 0
+    assert sorted(f.id for f in both.failed) == sorted([kept.id, source.id])
+    assert "is itself being copied" in {f.id: f.reason for f in both.failed}[source.id]
+    replaced = client.batch.copy(
+        DATASET, [source.id], target_directory_path="/t", duplicate_handling="overwrite"
+    )
+    assert replaced.processed == 1
+    (only,) = client.images.list(DATASET, directory_path="/t", include_archived=True)
+    assert only.id not in (kept.id, source.id)
+    with pytest.raises(NotFoundError):
+        client.images.get(DATASET, kept.id)
+
+
+def test_a_copy_into_another_dataset_takes_the_first_free_suffix(
+    fake: FakePictograph, client: pictograph.Client
+) -> None:
+    fake.add_dataset("target")
+    image = client.images.list(DATASET, limit=1)[0]
+    client.batch.copy_to_dataset(DATASET, [image.id], "target")
+    again = client.batch.copy_to_dataset(DATASET, [image.id], "target")
+    assert (again.processed, again.renamed) == (1, 1)
+    stem = image.filename.removesuffix(".jpg")
+    names = sorted(i.filename for i in client.images.list("target"))
+    assert names == [f"{stem}-1.jpg", image.filename]
+
+
+def test_a_move_carries_the_directories_image_counts(
+    client: pictograph.Client, tmp_path: Path
+) -> None:
+    image = client.images.upload(DATASET, write_image(tmp_path / "m.png"), directory_path="/a")
+    client.directories.create(DATASET, "/b")
+    client.batch.move(DATASET, [image.id], target_directory_path="/b")
+    counts = {d.full_path: d.image_count for d in client.directories.list(DATASET)}
+    assert (counts["/a"], counts["/b"]) == (0, 1)
+
+
+def test_a_clash_on_a_name_that_is_nearly_all_extension_cuts_the_whole_name(
+    client: pictograph.Client, tmp_path: Path
+) -> None:
+    # No room is left for any stem before `-1.<extension>`: the name itself is cut.
+    path = write_image(tmp_path / "photo.png")
+    name = "a." + "e" * 252
+    client.images.upload(DATASET, path, filename=name, content_type="image/png")
+    other = client.images.upload(
+        DATASET, path, filename=name, directory_path="/o", content_type="image/png"
+    )
+    assert client.batch.move(DATASET, [other.id], target_directory_path="/").renamed == 1
+    assert client.images.get(DATASET, other.id).filename == name[:253] + "-1"
+
+
+def test_classes_a_copy_adds_mark_the_target_dataset_updated(
+    fake: FakePictograph, client: pictograph.Client
+) -> None:
+    fake.add_dataset("target")
+    before = client.datasets.get("target").updated_at
+    fake.clock.advance(minutes=1)
+    image = client.images.list(DATASET, status="complete", limit=1)[0]
+    assert client.batch.copy_to_dataset(DATASET, [image.id], "target").classes_added
+    after = client.datasets.get("target").updated_at
+    assert before is not None
+    assert after is not None
+    assert after > before

@@ -873,3 +873,391 @@ def test_storage_refuses_another_content_type_in_well_formed_xml(
     assert error.findtext("Message") == (
         f"Content-Type '{sent}' does not match the signed 'image/png'."
     )
+
+
+# ── rules a mutation round of the image service found no test holding ──
+
+
+@pytest.mark.parametrize(
+    ("field", "value"),
+    [
+        ("filename", ".."),
+        ("filename", "."),
+        ("filename", "..\\evil.png"),
+        ("filename", "a\x00b.png"),
+        ("filename", "tab\there.png"),
+        ("content_type", "image/"),
+        ("content_type", "imagery/png"),
+    ],
+)
+def test_upload_url_refuses_names_no_file_system_takes(
+    fake: FakePictograph, field: str, value: str
+) -> None:
+    # The SDK derives both from the path it uploads, so only a hand-made body sends these.
+    body = {"dataset": DATASET, "filename": "a.png", "content_type": "image/png", field: value}
+    before = world_state(fake)
+    with raw(fake) as http:
+        response = http.post(f"{DEV}/images/upload-url", json=body)
+    assert response.status_code == 422, response.text
+    error = response.json()["error"]
+    assert error["details"]["errors"][0]["loc"] == ["body", field]
+    assert repr(value) in error["message"] or f"'{value}'" in error["message"]
+    assert world_state(fake) == before
+
+
+def test_a_listing_with_archived_images_still_filters_by_stage(
+    client: pictograph.Client, tmp_path: Path
+) -> None:
+    done = client.images.list(DATASET, status="complete", limit=1)[0]
+    fresh = client.images.upload(DATASET, write_image(tmp_path / "a.png"))
+    client.batch.delete(DATASET, [done.id, fresh.id])
+    complete = client.images.list(DATASET, status="complete", include_archived=True, limit=50)
+    assert len(complete) == 12
+    assert {i.status for i in complete} == {"complete"}
+    assert done.id in {i.id for i in complete}
+    new = client.images.list(DATASET, status="new", include_archived=True, limit=50)
+    assert fresh.id in {i.id for i in new}
+    assert {i.status for i in new} == {"new"}
+
+
+def test_min_confidence_lt_leaves_out_images_without_annotations(
+    client: pictograph.Client, tmp_path: Path
+) -> None:
+    from pictograph import BBoxAnnotation, BoundingBox
+
+    bare = client.images.upload(DATASET, write_image(tmp_path / "bare.png"))
+    assert bare.min_confidence is None
+    unsure = client.images.upload(DATASET, write_image(tmp_path / "unsure.png"))
+    box = BoundingBox(x=1, y=1, w=5, h=5)
+    client.annotations.save(
+        DATASET, unsure.id, [BBoxAnnotation(name="yield", bounding_box=box, confidence=0.4)]
+    )
+    listed = client.images.list(DATASET, min_confidence_lt=0.99, limit=50)
+    assert [i.id for i in listed] == [unsure.id]
+
+
+def test_a_name_in_two_folders_lists_newest_first(
+    client: pictograph.Client, tmp_path: Path
+) -> None:
+    # The first folder to hold the name is the older image: the list is not in the
+    # order the folders took the name.
+    path = write_image(tmp_path / "twice.png")
+    older = client.images.upload(DATASET, path, directory_path="/a")
+    newer = client.images.upload(DATASET, path, directory_path="/b")
+    assert [i.id for i in client.images.list(DATASET, filename="twice.png")] == [
+        newer.id,
+        older.id,
+    ]
+
+
+def test_a_directory_listing_is_newest_first(
+    fake: FakePictograph, client: pictograph.Client, tmp_path: Path
+) -> None:
+    made = []
+    for name in ("c.png", "a.png", "b.png"):
+        made.append(
+            client.images.upload(DATASET, write_image(tmp_path / name), directory_path="/x")
+        )
+        fake.clock.advance(seconds=1)
+    listed = client.images.list(DATASET, directory_path="/x")
+    assert [i.id for i in listed] == [i.id for i in reversed(made)]
+
+
+def test_archiving_a_complete_image_takes_it_off_the_datasets_counts(
+    client: pictograph.Client,
+) -> None:
+    before = client.datasets.get(DATASET)
+    done = client.images.list(DATASET, status="complete", limit=1)[0]
+    client.images.delete(DATASET, done.id)
+    archived = client.datasets.get(DATASET)
+    assert (archived.image_count, archived.completed_image_count) == (19, 11)
+    assert archived.archived_image_count == 1
+    assert archived.total_size == before.total_size - done.file_size
+    client.batch.update(DATASET, [done.id], is_archived=False)
+    restored = client.datasets.get(DATASET)
+    assert (restored.image_count, restored.completed_image_count) == (20, 12)
+    assert (restored.archived_image_count, restored.total_size) == (0, before.total_size)
+
+
+async def test_async_archiving_a_complete_image_takes_it_off_the_counts(
+    aclient: pictograph.AsyncClient,
+) -> None:
+    before = await aclient.datasets.get(DATASET)
+    done = (await aclient.images.list(DATASET, status="complete", limit=1))[0]
+    await aclient.images.delete(DATASET, done.id)
+    after = await aclient.datasets.get(DATASET)
+    assert after.completed_image_count == before.completed_image_count - 1
+    assert after.total_size == before.total_size - done.file_size
+
+
+def test_a_shared_file_leaves_the_plans_storage_with_its_last_image(
+    fake: FakePictograph, client: pictograph.Client
+) -> None:
+    def stored() -> int:
+        return client.connectors.check_limits(
+            total_images=0, estimated_size_bytes=0
+        ).current_storage_bytes
+
+    fake.add_dataset("target")
+    image = client.images.list(DATASET, limit=1)[0]
+    before = stored()
+    result = client.batch.copy_to_dataset(DATASET, [image.id], "target")
+    assert result.processed == 1
+    (copy,) = client.images.list("target")
+    assert stored() == before  # one file, counted once
+    client.images.delete(DATASET, image.id, permanent=True)
+    assert stored() == before  # the copy still holds it
+    client.images.delete("target", copy.id, permanent=True)
+    assert stored() == before - image.file_size
+
+
+def test_bytes_by_id_take_an_upper_case_id_and_stay_in_their_organization(
+    fake: FakePictograph, client: pictograph.Client
+) -> None:
+    image = client.images.list(DATASET, limit=1)[0]
+    other = fake.add_organization()
+    with raw(fake) as http, raw(fake, other.api_key) as stranger:
+        own = http.get(f"{DEV}/images/{image.id}")
+        upper = http.get(f"{DEV}/images/{image.id.upper()}")
+        theirs = stranger.get(f"{DEV}/images/{image.id}")
+    assert own.status_code == upper.status_code == 200
+    assert upper.content == own.content
+    # Another organization's image is a 404 to it, never a 403.
+    assert theirs.status_code == 404
+    assert image.id in theirs.json()["error"]["message"]
+
+
+def test_a_generated_image_reports_the_length_it_downloads_as(fake: FakePictograph) -> None:
+    # The seeded images have no uploaded bytes: their file_size is the drawn file's.
+    with raw(fake) as http:
+        listed = http.get(f"{DEV}/images/", params={"dataset": DATASET, "limit": 3}).json()
+        for image in listed["data"]:
+            served = http.get(f"{DEV}/images/{image['id']}")
+            assert served.headers["content-type"] == "image/jpeg"
+            assert len(served.content) == image["file_size"]
+
+
+def test_register_after_a_signed_url_but_no_put_is_404(fake: FakePictograph) -> None:
+    body = {"dataset": DATASET, "filename": "late.png", "content_type": "image/png"}
+    with raw(fake) as http:
+        signed = http.post(f"{DEV}/images/upload-url", json=body)
+        assert signed.status_code == 200
+        before = world_state(fake)
+        response = http.post(f"{DEV}/images/register", json=body)
+    assert response.status_code == 404
+    assert "PUT the file to the upload_url" in response.json()["error"]["message"]
+    assert world_state(fake) == before
+
+
+def test_a_file_that_is_no_image_fails_alone_in_a_bulk_upload(
+    client: pictograph.Client, tmp_path: Path
+) -> None:
+    good = write_image(tmp_path / "good.png")
+    broken = tmp_path / "broken.jpg"
+    broken.write_bytes(b"not really a jpeg")
+    result = client.images.bulk_upload(DATASET, [good, broken])
+    assert result.count == 1
+    assert [i.filename for i in result.succeeded] == ["good.png"]
+    assert [f.filename for f in result.failed] == ["broken.jpg"]
+    assert client.images.list(DATASET, filename="broken.jpg") == []
+
+
+def test_review_moves_the_completed_count_and_nothing_else(client: pictograph.Client) -> None:
+    image = client.images.list(DATASET, status="new", limit=1)[0]
+    client.images.review(DATASET, image.id, "approve")
+    approved = client.datasets.get(DATASET)
+    assert (approved.image_count, approved.completed_image_count) == (20, 13)
+    assert image.id in {i.id for i in client.images.list(DATASET, status="complete", limit=50)}
+    client.images.review(DATASET, image.id, "request_changes")
+    sent_back = client.datasets.get(DATASET)
+    assert (sent_back.image_count, sent_back.completed_image_count) == (20, 12)
+    assert [i.id for i in client.images.list(DATASET, status="annotate")] == [image.id]
+    assert image.id not in {i.id for i in client.images.list(DATASET, status="complete", limit=50)}
+
+
+def test_assign_splits_floors_val_and_test_and_lists_what_it_reports(
+    client: pictograph.Client,
+) -> None:
+    # 20 images at 34/33/33: val and test take 6 each (6.6 floored), train the other 8.
+    counts = client.images.assign_splits(DATASET, train=34, val=33, test=33, seed=7)
+    assert [counts[k] for k in ("processed", "train", "val", "test")] == [20, 8, 6, 6]
+    sizes: list[tuple[Any, int]] = [("train", 8), ("val", 6), ("test", 6)]
+    for split, expected in sizes:
+        assert len(client.images.list(DATASET, split=split, limit=50)) == expected
+
+
+async def test_async_assign_splits_floors_val_and_test(aclient: pictograph.AsyncClient) -> None:
+    counts = await aclient.images.assign_splits(DATASET, train=34, val=33, test=33)
+    assert [counts[k] for k in ("train", "val", "test")] == [8, 6, 6]
+    assert len(await aclient.images.list(DATASET, split="train", limit=50)) == 8
+
+
+def test_an_archived_images_name_is_taken_and_the_conflict_says_how_to_restore_it(
+    client: pictograph.Client, tmp_path: Path
+) -> None:
+    path = write_image(tmp_path / "kept.png")
+    image = client.images.upload(DATASET, path)
+    client.images.delete(DATASET, image.id)
+    with pytest.raises(ConflictError) as refused:
+        client.images.upload(DATASET, path)
+    assert "(archived: restore it with batch.update(is_archived=False))" in refused.value.message
+
+
+@pytest.mark.parametrize("name", [".", "..", " ", "a/b", "a\\b"])
+def test_a_directory_is_not_renamed_to_a_name_no_path_takes(
+    fake: FakePictograph, client: pictograph.Client, name: str
+) -> None:
+    client.directories.create(DATASET, "/a")
+    before = world_state(fake)
+    with pytest.raises(ValidationError) as refused:
+        client.directories.rename(DATASET, "/a", name)
+    assert "Invalid directory name" in refused.value.message
+    assert world_state(fake) == before
+
+
+def test_metadata_by_id_takes_an_upper_case_id_and_stays_in_its_organization(
+    fake: FakePictograph, client: pictograph.Client
+) -> None:
+    image = client.images.list(DATASET, limit=1)[0]
+    assert client.images.get(DATASET, image.id.upper()) == image
+    other = fake.add_organization()
+    with raw(fake, other.api_key) as stranger:
+        theirs = stranger.get(f"{DEV}/images/{image.id}/metadata")
+    assert theirs.status_code == 404
+    assert theirs.json()["error"]["message"] == f"Image '{image.id}' not found"
+
+
+def test_register_refuses_more_pixels_than_an_image_file_holds(fake: FakePictograph) -> None:
+    body = {
+        "dataset": DATASET,
+        "filename": "huge.png",
+        "content_type": "image/png",
+        "width": 16_384,
+        "height": 16_384,
+    }
+    before = world_state(fake)
+    with raw(fake) as http:
+        response = http.post(f"{DEV}/images/register", json=body)
+    assert response.status_code == 422, response.text
+    error = response.json()["error"]
+    assert "16384x16384 holds more than 178,956,970 pixels" in error["message"]
+    assert error["details"]["errors"][0]["loc"] == ["body", "width"]
+    assert world_state(fake) == before
+    # Exactly the bound (12,470 x 14,351) is a size a file may have: what refuses it
+    # then is that no bytes were put.
+    with raw(fake) as http:
+        at_bound = http.post(
+            f"{DEV}/images/register", json={**body, "width": 12_470, "height": 14_351}
+        )
+    assert at_bound.status_code == 404, at_bound.text
+
+
+def test_a_bad_entry_of_a_bulk_upload_is_named_by_its_place(fake: FakePictograph) -> None:
+    entries = [
+        {"filename": "a.png", "content_type": "image/png"},
+        {"filename": "..", "content_type": "image/png"},
+    ]
+    with raw(fake) as http:
+        response = http.post(
+            f"{DEV}/images/bulk-upload-url", json={"dataset": DATASET, "images": entries}
+        )
+    assert response.status_code == 422
+    assert response.json()["error"]["details"]["errors"][0]["loc"] == [
+        "body",
+        "images",
+        1,
+        "filename",
+    ]
+
+
+def test_assign_splits_defaults_are_the_sdks(
+    fake: FakePictograph, client: pictograph.Client
+) -> None:
+    # A body with the dataset alone splits 70/20/10 under seed 42, as the SDK's defaults.
+    dataset_id = client.datasets.get(DATASET).id
+    with raw(fake) as http:
+        bare = http.post(f"{DEV}/images/assign-splits", json={"dataset": DATASET}).json()["data"]
+    by_split = {i.id: i.split for i in client.images.iter(DATASET)}
+    assert bare == {"dataset": dataset_id, "processed": 20, "train": 14, "val": 4, "test": 2}
+    assert client.images.assign_splits(DATASET)["train"] == 14
+    assert {i.id: i.split for i in client.images.iter(DATASET)} == by_split
+
+
+def test_bulk_tag_adds_unless_told_not_to(fake: FakePictograph, client: pictograph.Client) -> None:
+    image = client.images.list(DATASET, limit=1)[0]
+    body = {"dataset": DATASET, "image_ids": [image.id], "tags": ["sunny"]}
+    with raw(fake) as http:
+        added = http.post(f"{DEV}/images/bulk-tag", json=body).json()["data"]
+    assert added == {"processed": 1, "tags": ["sunny"], "added": True}
+    assert "sunny" in client.images.get(DATASET, image.id).tags
+
+
+def test_bulk_urls_expire_in_15_minutes_and_count_only_what_registered(
+    fake: FakePictograph, client: pictograph.Client
+) -> None:
+    taken = client.images.list(DATASET, limit=1)[0].filename
+    entries = [
+        {"filename": "new.png", "content_type": "image/png"},
+        {"filename": taken, "content_type": "image/jpeg"},
+    ]
+    with raw(fake) as http:
+        signed = http.post(
+            f"{DEV}/images/bulk-upload-url", json={"dataset": DATASET, "images": entries}
+        ).json()["data"]
+        assert signed["expires_in_minutes"] == 15
+        url = signed["upload_urls"][0]["upload_url"]
+        png = io.BytesIO()
+        PILImage.new("RGB", (8, 8)).save(png, format="PNG")
+        http.put(url, content=png.getvalue(), headers={"content-type": "image/png"})
+        result = http.post(
+            f"{DEV}/images/bulk-register", json={"dataset": DATASET, "images": entries}
+        ).json()["data"]
+    assert result["count"] == len(result["succeeded"]) == 1
+    assert [f["filename"] for f in result["failed"]] == [taken]
+
+
+def test_bulk_tag_reports_a_removal(fake: FakePictograph) -> None:
+    image_id = next(iter(fake.world.images))
+    body = {"dataset": DATASET, "image_ids": [image_id], "tags": ["x"], "add": False}
+    with raw(fake) as http:
+        removed = http.post(f"{DEV}/images/bulk-tag", json=body).json()["data"]
+    assert removed == {"processed": 1, "tags": ["x"], "added": False}
+
+
+def test_an_image_called_like_a_routes_suffix_is_served_as_itself(
+    client: pictograph.Client, tmp_path: Path
+) -> None:
+    # `images/{ds}/d/metadata` is the bytes of the image `/d/metadata`, not the
+    # metadata of an image `/d`.
+    path = write_image(tmp_path / "m.png")
+    client.images.upload(
+        DATASET, path, filename="metadata", directory_path="/d", content_type="image/png"
+    )
+    out = client.images.download(DATASET, "d/metadata", tmp_path / "out.png")
+    assert out.read_bytes() == path.read_bytes()
+
+
+def test_a_permanent_delete_says_so(fake: FakePictograph) -> None:
+    image = next(iter(fake.world.images.values()))
+    with raw(fake) as http:
+        response = http.delete(
+            f"{DEV}/images/{DATASET}/{image.filename}", params={"permanent": "true"}
+        )
+    assert response.json() == {"success": True, "message": "Image permanently deleted"}
+
+
+def test_review_and_split_answer_for_the_image_as_addressed(fake: FakePictograph) -> None:
+    image = next(iter(fake.world.images.values()))
+    at = f"{DEV}/images/{DATASET}/{image.filename}"
+    with raw(fake) as http:
+        approved = http.post(f"{at}/review", json={"action": "approve", "note": "ok"})
+        sent_back = http.post(f"{at}/review", json={"action": "request_changes", "note": "redo"})
+        split = http.post(f"{at}/split", json={"split": "val"})
+    assert approved.json()["data"] == {
+        "id": image.filename,
+        "status": "complete",
+        "review_note": None,
+        "processed": 1,
+    }
+    assert sent_back.json()["data"]["review_note"] == "redo"
+    assert split.json()["data"] == {"id": image.filename, "split": "val", "processed": 1}

@@ -54,6 +54,7 @@ from pictograph_testing.api.route_paths import (
     journal_path,
 )
 from pictograph_testing.journal import path_matcher
+from pictograph_testing.wording import article
 from pictograph_testing.world.failures import FailureQueue, JobFailure
 from pictograph_testing.world.training import (
     FAILURE_REASONS,
@@ -616,7 +617,7 @@ class Faults:
         unknown = sorted(set(options) - allowed)
         if unknown:
             raise ValueError(
-                f"{_article(kind)} {kind} fault takes {', '.join(sorted(allowed)) or 'nothing'}; "
+                f"{article(kind)} {kind} fault takes {', '.join(sorted(allowed)) or 'nothing'}; "
                 f"unknown: {', '.join(unknown)}"
             )
         try:
@@ -647,7 +648,7 @@ class Faults:
             limit = self.rate_limit(**options)
         except TypeError as wrong:
             raise ValueError(
-                f"{_article(kind)} {kind} fault's arguments do not fit: {wrong}"
+                f"{article(kind)} {kind} fault's arguments do not fit: {wrong}"
             ) from None
         return limit.describe() if limit is not None else "rate limit lifted"
 
@@ -940,11 +941,6 @@ def _status_refusal(fault: RequestFault, path: str) -> Refusal:
         details["retry_after"] = fault.retry_after
         headers = (("retry-after", _header_seconds(fault.retry_after)),)
     return Refusal(status, fault.code or code, fault.message or text, details, headers, gateway)
-
-
-def _article(word: str) -> str:
-    # Error messages name kinds generically: "an export_failure fault", "a delay fault".
-    return "an" if word[:1] in "aeiou" else "a"
 
 
 def _epoch(epoch: int) -> int:

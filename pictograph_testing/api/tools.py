@@ -40,6 +40,7 @@ from pictograph_testing.catalog import (
     WORKFLOW_GPUS,
     WORKFLOW_SOURCE_LIMITS,
 )
+from pictograph_testing.wording import article
 from pictograph_testing.world.auto_annotate import SIMILAR_MAX_IMAGES
 from pictograph_testing.world.errors import Conflict, NotFound
 from pictograph_testing.world.predictions import prediction_kind
@@ -363,13 +364,11 @@ def _model_row(call: Call, model: Model) -> dict[str, Any]:
         "name": model.name,
         "task": model.model_type,
         "status": model.status,
-        "summary": f"{_article(task)} model ({model.pipeline_type}) that predicts {classes}.",
+        "summary": (
+            f"{article(task).capitalize()} {task} model ({model.pipeline_type}) "
+            f"that predicts {classes}."
+        ),
     }
-
-
-def _article(words: str) -> str:
-    """``words`` after "A" or "An", as they are said ("An object detection")."""
-    return f"{'An' if words[:1].lower() in 'aeiou' else 'A'} {words}"
 
 
 def _model_card(call: Call, model: Model) -> dict[str, Any]:

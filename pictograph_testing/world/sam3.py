@@ -171,8 +171,8 @@ class Picture:
         return lambda cell: _distance(self._shade(cell), shade) > SHADE_TOLERANCE
 
     def _neighbours(self, cell: Cell) -> Iterable[Cell]:
-        c, r = cell
-        for nc, nr in ((c - 1, r), (c + 1, r), (c, r - 1), (c, r + 1)):
+        """The cells beside ``cell`` on the image."""
+        for nc, nr in _around(cell):
             if 0 <= nc < self.columns and 0 <= nr < self.rows:
                 yield nc, nr
 

@@ -21,6 +21,7 @@ from dataclasses import dataclass, field
 from itertools import pairwise
 from typing import TYPE_CHECKING, Any
 
+from pictograph_testing.wording import article
 from pictograph_testing.world.errors import InvalidRequest, field_error
 
 if TYPE_CHECKING:
@@ -636,8 +637,8 @@ def _config_issues(
             issues.append(
                 Issue(
                     "invalid_config",
-                    f"{_name(node)}: config.{setting.key} must be {_a(setting.type)}, not "
-                    f"{_quoted(value)}.",
+                    f"{_name(node)}: config.{setting.key} must be {article(setting.type)} "
+                    f"{setting.type}, not {_quoted(value)}.",
                     node["id"],
                 )
             )
@@ -696,8 +697,8 @@ def _item_issues(node: dict[str, Any], setting: NodeField, items: list[Any]) -> 
                 return [
                     Issue(
                         "invalid_config",
-                        f"{_name(node)}: {where}.{inner.key} must be {_a(inner.type)}, not "
-                        f"{_quoted(value)}.",
+                        f"{_name(node)}: {where}.{inner.key} must be {article(inner.type)} "
+                        f"{inner.type}, not {_quoted(value)}.",
                         node["id"],
                     )
                 ]
@@ -793,11 +794,6 @@ def run_precision(nodes: Iterable[dict[str, Any]]) -> str:
         for n in nodes
     )
     return "fp16" if fp16 else "fp32"
-
-
-def _a(kind: str) -> str:
-    """``kind`` with its article: a number, an integer."""
-    return f"an {kind}" if kind[0] in "aeiou" else f"a {kind}"
 
 
 def _not_an_object(node: dict[str, Any], where: str, item: Any) -> str:

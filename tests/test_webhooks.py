@@ -1813,14 +1813,20 @@ def test_a_receiver_raising_past_exception_fails_the_attempt_which_is_retried(
     assert calls == ["export.ready", "export.ready"]
 
 
-def test_a_test_event_whose_receiver_raises_past_exception_is_journaled_as_dropped(
-    fake: FakePictograph, client: pictograph.Client
-) -> None:
+def _route_to_a_receiver_that_gives_up(fake: FakePictograph, client: pictograph.Client) -> None:
+    """An endpoint at ``URL`` whose receiver raises past ``except Exception`` every time."""
+
     def receiver(request: WebhookRequest) -> int:
         raise GaveUp("no")
 
     client.webhooks.create(URL)
     fake.webhooks.route(URL, receiver)
+
+
+def test_a_test_event_whose_receiver_raises_past_exception_is_journaled_as_dropped(
+    fake: FakePictograph, client: pictograph.Client
+) -> None:
+    _route_to_a_receiver_that_gives_up(fake, client)
     with pytest.raises(GaveUp):
         client.webhooks.test(URL)
 
@@ -1832,11 +1838,7 @@ def test_a_test_event_whose_receiver_raises_past_exception_is_journaled_as_dropp
 def test_a_test_event_interrupted_under_a_fault_is_journaled_with_both(
     fake: FakePictograph, client: pictograph.Client
 ) -> None:
-    def receiver(request: WebhookRequest) -> int:
-        raise GaveUp("no")
-
-    client.webhooks.create(URL)
-    fake.webhooks.route(URL, receiver)
+    _route_to_a_receiver_that_gives_up(fake, client)
     fake.faults.delay_next(5, "POST", "webhooks/endpoints/*/test")
     with pytest.raises(GaveUp):
         client.webhooks.test(URL)

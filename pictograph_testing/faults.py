@@ -962,7 +962,7 @@ def _seconds(value: object, name: str, *, allow_zero: bool = False) -> float:
         or (number == 0 and not allow_zero)
     ):
         bound = ">= 0" if allow_zero else "> 0"
-        raise ValueError(f"{name} must be a number of seconds {bound}, got {value!r}")
+        raise ValueError(f"{name} must be a finite number of seconds {bound}, got {value!r}")
     return float(number)
 
 

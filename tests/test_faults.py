@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import math
 import re
 from datetime import datetime, timedelta, timezone
 from typing import TYPE_CHECKING, Any
@@ -528,7 +529,11 @@ def test_faults_touch_signed_url_transfers_too(
         ({"error": "read_error", "retry_after": 3}, "a transport error .* sends no answer"),
         ({"error": "connect", "message": "down"}, "a transport error .* sends no answer"),
         ({"times": 0}, "times must be a whole number >= 1"),
-        ({"retry_after": -1}, "retry_after must be a number of seconds >= 0"),
+        ({"retry_after": -1}, "retry_after must be a finite number of seconds >= 0"),
+        (
+            {"retry_after": math.inf},
+            r"retry_after must be a finite number of seconds >= 0, got inf",
+        ),
         ({"after": "yes"}, "after must be true or false"),
         ({"method": 7}, "method must be a string"),
     ],
@@ -538,6 +543,15 @@ def test_impossible_faults_are_refused(
 ) -> None:
     with pytest.raises(ValueError, match=message):
         fake.faults.fail_next(**kwargs)
+    assert not fake.faults.armed
+
+
+@pytest.mark.parametrize("seconds", [-5, 0, math.inf, math.nan, True])
+def test_a_delay_of_no_time_or_of_endless_time_is_refused(
+    fake: FakePictograph, seconds: float
+) -> None:
+    with pytest.raises(ValueError, match=r"seconds must be a finite number of seconds > 0, got "):
+        fake.faults.delay_next(seconds, "GET", "credits/balance")
     assert not fake.faults.armed
 
 

@@ -250,7 +250,7 @@ def test_non_finite_config_values_are_422(
     body = '{"dataset_name":"road-signs","export_name":"road-signs-v1","pipeline_type":"yolox",'
     body += f'"name":"n","config":{{"{key}":{value}}}}}'
     error = _refused(_send(fake, "POST", path, body.encode()))
-    assert "send finite numbers" in error["message"]
+    assert "use finite numbers" in error["message"]
     assert state_digest(fake.world) == before
     assert fake.world.runs == {}
 
@@ -260,7 +260,7 @@ def test_non_finite_numbers_are_422_over_http(server: FakeServer) -> None:
     with _http(server) as http:
         answer = http.post(DEV + "datasets/", content=body, headers={"x-api-key": server.api_key})
         assert answer.status_code == 422
-        assert "send finite numbers" in answer.json()["error"]["message"]
+        assert "use finite numbers" in answer.json()["error"]["message"]
 
 
 # ── the fake's own failures: an enveloped 500, journaled, kept in server_errors ──

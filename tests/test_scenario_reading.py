@@ -150,6 +150,7 @@ def test_a_file_that_is_json_but_no_scenario_says_why(
         FakePictograph(scenario=path)
     # The file's fault, in the words of a file: no request was sent.
     assert "request body" not in str(refused.value)
+    assert "send" not in str(refused.value)
 
 
 def test_a_file_that_is_not_utf_8_says_so(tmp_path: Path) -> None:

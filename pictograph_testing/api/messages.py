@@ -54,10 +54,10 @@ BODY_REQUIRED = "The request body is empty; send a JSON object."
 BAD_JSON = "The request body is not valid JSON."
 LONE_SURROGATE = (
     "The request body holds text that is not valid Unicode (a lone surrogate); "
-    "send text without unpaired surrogates (U+D800 to U+DFFF), in any encoding."
+    "use text without unpaired surrogates (U+D800 to U+DFFF), in any encoding."
 )
 NON_FINITE = (
-    "The request body holds the number {value}; send finite numbers "
+    "The request body holds the number {value}; use finite numbers "
     "(no NaN or Infinity, and none beyond what a 64-bit float holds)."
 )
 TOO_DEEP = "The request body nests arrays and objects deeper than {limit} levels."

@@ -227,6 +227,10 @@ def bench_fixtures(tests: int) -> FixtureCost:
                 "no:cacheprovider",
                 "-p",
                 "no:hypothesispytest",
+                # Its per-test hooks would add alike to every kind of test, flattering the
+                # ratio (the project's own suite runs with it).
+                "-p",
+                "no:timeout",
             ],
             plugins=[times],
         )

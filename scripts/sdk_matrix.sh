@@ -118,8 +118,10 @@ run_one() {
   # scan then fails the run at exit, its tests all passed).
   # Only the plugins tests/matrix uses: autoloading every installed one (hypothesis,
   # schemathesis, faker, pytest-httpx...) took half of each release's time, twice its tests'.
+  # pytest-timeout reads the project's `timeout` (pytest refuses an ini option nothing reads).
   PYTEST_DISABLE_PLUGIN_AUTOLOAD=1 PICTOGRAPH_SDK_MATRIX="$version" \
-    "$venvs/$version/bin/python" -m pytest -q -p asyncio -p pictograph_testing.pytest_plugin \
+    "$venvs/$version/bin/python" -m pytest -q -p asyncio -p pytest_timeout \
+    -p pictograph_testing.pytest_plugin \
     -p no:cacheprovider --basetemp "$logs/tmp/$version" tests/matrix >>"$log" 2>&1 || status=$?
   # pytest's last line counts the outcomes: "2 failed, 20 passed, 2 skipped in 3.1s".
   local counts passed=0 failed=0 n outcome

@@ -18,6 +18,7 @@ from pictograph.models.image import ImageSplit
 from PIL import Image
 
 from pictograph_testing import FakePictograph
+from pictograph_testing.catalog import GPU_TIERS
 
 if TYPE_CHECKING:
     from collections.abc import Iterator
@@ -131,6 +132,58 @@ def test_an_assigned_split_counts_per_split_and_needs_the_train_split(
     assert warning.classes == [
         {"name": "cone", "reason": "not_in_train_split", "val": 1, "test": 1}
     ]
+
+
+def test_an_assigned_split_counts_val_and_test_apart(
+    current: tuple[FakePictograph, pictograph.Client], tmp_path: Path
+) -> None:
+    _, client = current
+    client.datasets.create(
+        LOT,
+        annotation_types=["bbox"],
+        classes=[{"name": "car", "type": "bbox"}, {"name": "cone", "type": "bbox"}],
+    )
+    # One image in val and two in test, each with a cone: the two splits count differently.
+    splits: list[ImageSplit | None] = ["val", "test", "test", None, None]
+    for n, split in enumerate(splits):
+        path = tmp_path / f"lot-{n}.png"
+        Image.new("RGB", (32, 24), (30 * n, 90, 160)).save(path)
+        filename = client.images.upload(LOT, path).filename
+        client.annotations.save(LOT, filename, [_box("car"), *([_box("cone")] if split else [])])
+        if split is not None:
+            client.images.set_split(LOT, filename, split)
+    client.exports.create(LOT, "v1")
+
+    quote = client.training.quote(LOT, "v1", pipeline_type="rfdetr_detection")
+
+    assert quote.class_support is not None
+    assert _entries(quote.class_support) == {
+        "car": (5, 2, 1, 2, True, None),
+        "cone": (3, 0, 1, 2, False, "not_in_train_split"),
+    }
+
+
+def test_a_runs_warning_is_on_it_from_creation_through_training(
+    current: tuple[FakePictograph, pictograph.Client], tmp_path: Path
+) -> None:
+    # The prep decides what is left out before the run starts: every read of the run,
+    # queued, while it trains and in the listing, carries the same warning.
+    fake, client = current
+    _lot(client, tmp_path)
+    queued = client.training.create(LOT, "v1", pipeline_type="yolox", name="lot", wait=False)
+    assert queued.status == "queued"
+
+    fake.clock.advance(GPU_TIERS["a10g"].cold_start_seconds + 1)
+    running = client.training.get(run_id=queued.id)
+    [listed] = client.training.list()
+
+    assert running.status == listed.status == "running"
+    for run in (queued, running, listed):
+        assert [w.code for w in run.warnings or []] == ["classes_not_trained"]
+        [warning] = run.warnings or []
+        assert warning.classes == [
+            {"name": "cone", "reason": "no_training_data", "val": 0, "test": 0}
+        ]
 
 
 def test_a_run_with_no_class_to_learn_is_refused_and_changes_nothing(
@@ -307,6 +360,7 @@ def test_images_deleted_since_the_export_teach_nothing(
 
     assert before.deleted_images == 0
     assert after.deleted_images == 3
+    assert before.image_count == after.image_count == 4  # what the export names, still
     assert before.class_support is not None
     assert after.class_support is not None
     assert (after.class_support.images, after.class_support.export_images) == (1, 4)

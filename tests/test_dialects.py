@@ -195,6 +195,16 @@ def test_gpu_count_is_taken_from_the_releases_that_send_it(version: str, taken: 
         assert answer.json()["detail"][0]["type"] == "extra_forbidden"
 
 
+@pytest.mark.parametrize(("gpu_count", "taken"), [(0, False), (1, True), (4, True), (5, False)])
+def test_gpu_count_is_one_to_four_as_those_releases_documented(gpu_count: int, taken: bool) -> None:
+    fake = FakePictograph(scenario="ready-to-train")
+    with _http(fake, "pictograph-python/1.69.105") as http:
+        answer = http.post(f"{DEV}/training/", json={**RUN_BODY, "gpu_count": gpu_count})
+    assert answer.status_code == (200 if taken else 422), answer.text
+    if not taken:
+        assert answer.json()["detail"][0]["loc"] == ["body", "gpu_count"]
+
+
 # ── 1.0.x: whole credits ──
 
 

@@ -810,6 +810,26 @@ def test_a_preempted_run_shows_queued_again_while_it_waits(
     assert client.training.wait_for_completion(run_id=run.id).status == "completed"
 
 
+def test_a_requeued_run_training_again_reports_its_second_start(
+    fake: FakePictograph, client: pictograph.Client
+) -> None:
+    run = start(client, config={"epochs": 5})
+    fake.faults.preempt_run(run.id, epoch=2)
+    fake.clock.advance(A10G_COLD_START + 5)
+    first = client.training.get(run_id=run.id)
+    fake.clock.advance(10)  # into epoch 2: preempted, cold start again
+    assert client.training.get(run_id=run.id).status == "queued"
+    fake.clock.advance(A10G_COLD_START)
+    second = client.training.get(run_id=run.id)
+
+    assert first.status == second.status == "running"
+    assert first.started_at is not None
+    assert second.started_at is not None
+    assert second.started_at > first.started_at
+    # What the listing (encoded afresh) says of the same run at the same instant.
+    assert second == client.training.list()[0]
+
+
 def test_a_failure_for_a_name_takes_the_newest_live_run_of_that_name(
     fake: FakePictograph, client: pictograph.Client
 ) -> None:

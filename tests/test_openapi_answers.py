@@ -93,6 +93,28 @@ def test_refusals_handlers_raise_are_declared(tmp_path: Path) -> None:
         assert disagreements(list(fake.calls)) == []
 
 
+def test_training_and_credit_refusals_are_declared() -> None:
+    # A quote of an export still being made (400), a run the balance cannot start (402)
+    # and an estimate of an operation there is none of (400).
+    with FakePictograph(seed=1, profile="current", balance_usd=1.5) as fake:
+        fake.add_dataset(SIGNS, images=20, completed_images=12, classes=["stop_sign", "yield"])
+        fake.add_export(SIGNS, "v1")
+        fake.add_export(SIGNS, "pending", status="pending")
+        client = fake.client(max_retries=0)
+        with pytest.raises(pictograph.ValidationError):
+            client.training.quote(SIGNS, "pending", pipeline_type="yolox")
+        with pytest.raises(pictograph.PaymentRequiredError):
+            client.training.create(SIGNS, "v1", pipeline_type="yolox", name="signs")
+        with pytest.raises(pictograph.ValidationError):
+            client.credits.estimate("bogus")
+        assert [(c.path.rsplit("/", 2)[-2:], c.status) for c in fake.calls] == [
+            (["training", "quote"], 400),
+            (["training", ""], 402),
+            (["credits", "estimate"], 400),
+        ]
+        assert disagreements(list(fake.calls)) == []
+
+
 def test_a_body_over_the_limit_and_a_rate_limit_are_declared_on_every_route() -> None:
     with FakePictograph(seed=1) as fake:
         http = httpx.Client(

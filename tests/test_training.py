@@ -522,6 +522,32 @@ def test_get_by_name_returns_the_most_recent_run_of_that_name(
     assert client.training.get(run_id=newer.id).id == newer.id
 
 
+def test_a_name_is_matched_case_for_case(client: pictograph.Client) -> None:
+    # Ids are read in any case; names are labels, and two that differ in case are two.
+    lower = start(client, "nightly")
+    upper = start(client, "Nightly")
+
+    assert client.training.get("nightly").id == lower.id
+    assert client.training.get("Nightly").id == upper.id
+    assert client.training.cancel("Nightly").id == upper.id
+    assert client.training.get(run_id=lower.id).status == "queued"
+
+
+def test_a_run_names_its_organization_dataset_export_and_creator(
+    fake: FakePictograph, client: pictograph.Client
+) -> None:
+    run = start(client, "traced")
+    [founder] = client.organizations.list_members()
+
+    assert run.organization_id == fake.organization_id
+    assert run.created_by == founder.user_id
+    assert run.dataset_id == client.datasets.get(DATASET).id
+    assert run.export_id == client.exports.get(DATASET, EXPORT).id
+    # The wire also names the export; the SDK's model has no field for it.
+    client.training.get(run_id=run.id)
+    assert fake.calls.last.response_json()["data"]["export_name"] == EXPORT
+
+
 def test_get_accepts_a_uuid_passed_positionally(client: pictograph.Client) -> None:
     run = start(client, "by-uuid")
     fetched = client.training.get(run.id)
@@ -1624,11 +1650,18 @@ def test_quote_describes_the_run_create_would_start(
     assert [t.gpu_type for t in quote.tiers] == ["a10g", "a100", "h100"]
     assert all(t.fits is True for t in quote.tiers)
     assert [t.total_mib for t in quote.tiers] == [t.total_mib for t in GPU_TIERS.values()]
-    assert quote.tiers[0].micro_usd_per_minute == CLASSIC_A10G_RATE
+    # Each tier at its own price, not the price of the tier the run would use.
+    assert [t.micro_usd_per_minute for t in quote.tiers] == [
+        CLASSIC.rate(t.gpu_type) for t in quote.tiers
+    ]
+    assert quote.dataset_id == client.datasets.get(DATASET).id
+    assert quote.export_id == client.exports.get(DATASET, EXPORT).id
+    assert quote.annotation_count == client.exports.get(DATASET, EXPORT).annotation_count
     assert quote.epochs == 50
     assert quote.classes == ["stop_sign", "yield"]
     assert quote.class_support is not None
     assert [c.name for c in quote.class_support.classes] == ["stop_sign", "yield"]
+    assert quote.class_support.pipeline_type == "rfdetr_detection"
     assert quote.estimate.minutes > 0
     assert quote.estimate.micro_usd_per_minute == CLASSIC_A10G_RATE
     assert quote.estimate.total_micro_usd == CLASSIC.cost("a10g", quote.estimate.minutes)
@@ -1681,6 +1714,39 @@ def test_quote_blocks_when_the_balance_is_too_low(poor_current: FakePictograph) 
     assert quote.gpu_autoselect["resolved_gpu_type"] == quote.gpu_type
     assert quote.tiers[0].micro_usd_per_minute == CURRENT_A10G_RATE
     assert poor_current.ledger == ()
+
+
+@pytest.mark.parametrize(
+    ("profile", "billing"),
+    [
+        ("classic", "the run is pre-charged and refunded what it does not use."),
+        ("current", "a run is billed once, when it succeeds, for the GPU time it used."),
+    ],
+)
+def test_quote_notes_how_its_profile_bills_a_run(profile: ProfileName, billing: str) -> None:
+    with _exactly(100.0, profile) as fake, fake.client(max_retries=0) as client:
+        quote = client.training.quote(DATASET, EXPORT, pipeline_type="yolox")
+    assert quote.estimate.note == f"An estimate only: {billing}"
+
+
+def test_quote_says_when_the_balance_does_not_cover_the_estimate() -> None:
+    # A cent cannot pay for a minute of any tier: the estimate is not covered.
+    with _exactly(0.01) as fake, fake.client(max_retries=0) as client:
+        quote = client.training.quote(DATASET, EXPORT, pipeline_type="yolox")
+    assert quote.balance.budget_remaining_micro_usd == 10_000
+    assert quote.estimate.total_micro_usd > 10_000
+    assert quote.balance.covers_estimate is False
+    assert quote.can_start is False
+
+
+def test_quote_lists_every_reason_a_run_cannot_start(poor_current: FakePictograph) -> None:
+    # A viewer's key on a balance below the gate: two blocks, both reported.
+    viewer_key = poor_current.add_api_key("viewer")
+    with poor_current.client(api_key=viewer_key, max_retries=0) as viewer:
+        quote = viewer.training.quote(DATASET, EXPORT, pipeline_type="yolox")
+    assert quote.can_start is False
+    assert sorted(b.code for b in quote.blocking) == ["forbidden", "insufficient_credits"]
+    assert all(b.message for b in quote.blocking)
 
 
 def test_quote_raises_what_create_would_raise(
@@ -1925,6 +1991,22 @@ def test_version_of_an_unknown_model_is_not_found(client: pictograph.Client) -> 
     assert client.training.list() == []
 
 
+def test_version_of_something_that_is_no_model_id_is_refused(client: pictograph.Client) -> None:
+    # Refused as a malformed id, before any lookup: no model could have it.
+    with pytest.raises(ValidationError) as created:
+        start(client, version_of_model_id="nightly")
+    with pytest.raises(ValidationError) as quoted:
+        client.training.quote(DATASET, EXPORT, pipeline_type="yolox", version_of_model_id="nightly")
+
+    for caught in (created, quoted):
+        assert caught.value.status_code == 422
+        assert caught.value.message.startswith("'nightly' is not a valid ")
+        assert caught.value.field_errors is not None
+        [error] = caught.value.field_errors
+        assert (error["loc"], error["type"]) == (["body", "version_of_model_id"], "uuid_parsing")
+    assert client.training.list() == []
+
+
 def test_version_of_a_model_of_another_task_is_refused(client: pictograph.Client) -> None:
     detector = client.training.create(DATASET, EXPORT, pipeline_type="yolox", name="det")
     with pytest.raises(ValidationError) as caught:
@@ -1997,6 +2079,15 @@ def test_a_create_body_with_gpu_count_is_refused(fake: FakePictograph) -> None:
     assert response.json()["error"]["details"]["errors"][0]["loc"] == ["body", "gpu_count"]
 
 
+def test_a_quote_body_with_a_name_is_refused(fake: FakePictograph) -> None:
+    # The quote takes the create body without `name` (the SDK never sends one there).
+    with raw_http(fake) as http:
+        response = http.post("/api/v1/developer/training/quote", json=CREATE_BODY)
+    assert response.status_code == 422
+    [error] = response.json()["error"]["details"]["errors"]
+    assert (error["loc"], error["type"]) == (["body", "name"], "extra_forbidden")
+
+
 def test_the_collection_route_without_its_slash_is_answered_never_redirected(
     fake: FakePictograph,
 ) -> None:
@@ -2059,6 +2150,18 @@ def test_list_pagination_object_reports_has_more(
     assert last["pagination"]["has_more"] is False
     assert len(last["data"]) == 1
     assert first["pagination"]["total"] == 3
+
+
+@pytest.mark.parametrize(("asked", "served"), [(12, 12), (1000, 1000), (5000, 1000)])
+def test_list_cuts_a_page_at_a_thousand_runs(
+    fake: FakePictograph, client: pictograph.Client, asked: int, served: int
+) -> None:
+    runs = [start(client, f"p{i}") for i in range(12)]
+
+    assert len(client.training.list(limit=asked)) == len(runs)
+
+    # A larger limit is cut to the cap, not refused: the page says the limit it used.
+    assert fake.calls.last.response_json()["pagination"]["limit"] == served
 
 
 def test_the_fake_answered_no_request_with_a_server_error(

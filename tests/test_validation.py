@@ -406,6 +406,29 @@ def test_fields_are_checked_and_unknown_ones_forbidden(
     )
 
 
+QUOTE = {field: value for field, value in CREATE.items() if field != "name"}
+
+
+@pytest.mark.parametrize(
+    ("path", "body", "field"),
+    [
+        *(("/training/", CREATE, f) for f in ("dataset_name", "export_name", "pipeline_type")),
+        *(("/training/quote", QUOTE, f) for f in ("dataset_name", "export_name", "pipeline_type")),
+    ],
+)
+def test_a_run_plan_without_a_required_field_is_refused(
+    fake: FakePictograph, http: httpx.Client, path: str, body: dict[str, Any], field: str
+) -> None:
+    without = {name: value for name, value in body.items() if name != field}
+    refused(
+        fake,
+        lambda: http.post(DEV + path, json=without),
+        status=422,
+        message=f"The request failed validation: {field}: Field required",
+        loc=["body", field],
+    )
+
+
 @pytest.mark.parametrize(
     ("path", "body"),
     [

@@ -8,6 +8,7 @@ from datetime import datetime, timedelta
 from fractions import Fraction
 from typing import TYPE_CHECKING
 
+import httpx
 import pytest
 from pictograph.exceptions import ValidationError
 from pictograph.models.training import GpuType
@@ -17,7 +18,6 @@ from pictograph_testing import FakePictograph, ProfileName
 from tests.conftest import DATASET, EXPORT, create_past_the_cap
 
 if TYPE_CHECKING:
-    import httpx
     import pictograph
     from pictograph.models.credit import CreditEstimate, CreditLedgerEntry
 
@@ -38,6 +38,13 @@ def _top_ups(fake: FakePictograph, count: int) -> None:
     for dollars in range(1, count + 1):
         fake.clock.advance(minutes=1)
         fake.top_up(dollars)
+
+
+def _raw_http(fake: FakePictograph) -> httpx.Client:
+    """An httpx client on the fake, for requests the SDK would never send."""
+    return httpx.Client(
+        transport=fake.transport(), base_url=fake.base_url, headers={"X-API-Key": fake.api_key}
+    )
 
 
 def _ids(entries: list[CreditLedgerEntry]) -> list[str]:
@@ -68,6 +75,8 @@ def test_balance_of_a_fresh_organization(fake: FakePictograph, client: pictograp
     assert balance.period_start is not None
     assert balance.credits_reset_at is not None
     assert balance.period_start <= fake.clock.now() < balance.credits_reset_at
+    # The SDK's model has no field for it; the body names the organization it is for.
+    assert fake.calls.last.response_json()["organization_id"] == fake.organization_id
 
 
 def test_balance_after_a_run_shows_the_period_spend(
@@ -374,6 +383,9 @@ def test_the_reset_gives_back_the_overage_budget_spent_too() -> None:
             balance = client.credits.balance()
 
     assert spent.period_overage_micro_usd > 0  # the run spent into the budget
+    assert spent.budget_micro_usd == 9_990_000  # the cap, not what is left under it
+    # A cent of allowance is no whole dollar: the deprecated figure rounds down.
+    assert spent.credits_monthly_allowance == balance.credits_monthly_allowance == 0
     spend = 10 * MICRO_USD - spent.included_remaining_micro_usd - spent.budget_remaining_micro_usd
     reset = balance.recent_history[0]
     assert (reset.operation, reset.created_at) == ("monthly_reset", JUNE_FIRST)
@@ -775,6 +787,19 @@ def test_history_is_newest_first_and_pages_with_limit_and_offset(
     assert everything[-1].balance_after == ALLOWANCE + MICRO_USD
 
 
+def test_history_says_which_page_it_answers(
+    fake: FakePictograph, client: pictograph.Client
+) -> None:
+    # The SDK keeps only the entries; the body also says the window it was cut at.
+    _top_ups(fake, 12)
+
+    assert len(client.credits.history(limit=5, offset=10)) == 2
+
+    body = fake.calls.last.response_json()
+    assert (body["limit"], body["offset"]) == (5, 10)
+    assert body["pagination"] == {"limit": 5, "offset": 10, "total": 12, "has_more": False}
+
+
 def test_history_caps_a_page_at_100(fake: FakePictograph, client: pictograph.Client) -> None:
     _top_ups(fake, 120)
 
@@ -1144,10 +1169,46 @@ def test_estimate_refuses_an_unknown_operation(client: pictograph.Client) -> Non
     assert error.response["detail"] == "Unknown operation: bogus"
 
 
-def test_estimate_refuses_a_quantity_below_one(client: pictograph.Client) -> None:
-    with pytest.raises(ValidationError) as refused:
-        client.credits.estimate("training_a10g", quantity=0)
-    assert refused.value.status_code == 422
+@pytest.mark.parametrize(
+    ("quantity", "refused"), [(0, True), (1_000_000, False), (1_000_001, True)]
+)
+def test_estimate_takes_a_quantity_from_one_to_a_million(
+    client: pictograph.Client, quantity: int, refused: bool
+) -> None:
+    if not refused:
+        assert client.credits.estimate("training_a10g", quantity=quantity).quantity == quantity
+        return
+    with pytest.raises(ValidationError) as caught:
+        client.credits.estimate("training_a10g", quantity=quantity)
+    assert caught.value.status_code == 422
+    assert caught.value.field_errors is not None
+    assert caught.value.field_errors[0]["loc"] == ["query", "quantity"]
+
+
+@pytest.mark.parametrize(
+    ("route", "params", "field", "default"),
+    [
+        ("usage-by-operation", {}, "range", "month"),
+        ("estimate", {"operation": "training_a10g"}, "quantity", 1),
+    ],
+)
+def test_a_query_the_sdk_always_sends_has_its_default_when_left_out(
+    fake: FakePictograph, route: str, params: dict[str, str], field: str, default: object
+) -> None:
+    # Today's SDK always sends `range` and `quantity`; a request without them gets the
+    # defaults the SDK's own signatures have.
+    with _raw_http(fake) as http:
+        answer = http.get(f"/api/v1/developer/credits/{route}", params=params)
+    assert answer.status_code == 200
+    assert answer.json()[field] == default
+
+
+def test_estimate_without_an_operation_is_refused(fake: FakePictograph) -> None:
+    with _raw_http(fake) as http:
+        answer = http.get("/api/v1/developer/credits/estimate", params={"quantity": 3})
+    assert answer.status_code == 422
+    [error] = answer.json()["error"]["details"]["errors"]
+    assert (error["loc"], error["type"]) == (["query", "operation"], "missing")
 
 
 async def test_async_estimate(aclient: pictograph.AsyncClient) -> None:
@@ -1166,6 +1227,38 @@ async def test_async_estimate(aclient: pictograph.AsyncClient) -> None:
 
 
 # ── spend by period and window: what a mutation run found no test holding ──
+
+
+def test_a_balance_below_zero_leaves_nothing_and_counts_the_debt_as_overage() -> None:
+    # A debit larger than all there was: nothing is left of the allowance or the budget,
+    # and neither reads below zero.
+    debt = 3 * MICRO_USD
+    document = {
+        "schema_version": 1,
+        "ledger": [{"operation": "dataset_restore", "amount": -(ALLOWANCE + debt)}],
+    }
+    with FakePictograph(scenario=document) as fake, fake.client(max_retries=0) as client:
+        balance = client.credits.balance()
+
+    assert fake.balance_micro_usd == -debt
+    assert balance.included_remaining_micro_usd == 0
+    assert balance.budget_remaining_micro_usd == 0
+    assert balance.period_overage_micro_usd == debt
+    assert balance.credits_remaining == 0
+
+
+def test_usage_lists_operations_of_equal_spend_by_name() -> None:
+    # Neither the order they were spent in nor its reverse: ties go by the slug.
+    spent = ["sam3_per_minute", "image_generate", "training_a10g"]
+    document = {
+        "schema_version": 1,
+        "ledger": [{"operation": operation, "amount": -MICRO_USD} for operation in spent],
+    }
+    with FakePictograph(scenario=document) as fake, fake.client(max_retries=0) as client:
+        usage = client.credits.usage_by_operation(range="all")
+
+    assert [o.operation for o in usage.operations] == sorted(spent)
+    assert [o.total_micro_usd for o in usage.operations] == [MICRO_USD] * 3
 
 
 def test_a_pre_charge_held_across_one_month_start_is_not_the_next_months_spend(

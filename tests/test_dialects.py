@@ -9,6 +9,7 @@ releases is answered.
 from __future__ import annotations
 
 import re
+from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -233,6 +234,52 @@ def test_sdk_1_0_counts_money_in_whole_credits() -> None:
     assert balance["credits_remaining"] == int(fake.balance_usd * 100)
 
 
+def test_sdk_1_0_reads_a_budget_and_part_cents_in_whole_credits() -> None:
+    # $100.15 of allowance and a $50 budget, then debits of 1.5 and 1.2 cents:
+    # whole credits (a cent each) round every balance down, and each entry's amount is
+    # the whole credits it moved, so they add up from one balance to the next.
+    cent = 10_000
+    allowance, budget = 100_150_000, 50_000_000
+    document = {
+        "schema_version": 1,
+        "organization": {"allowance_micro_usd": allowance, "budget_micro_usd": budget},
+        "ledger": [
+            {"operation": "dataset_restore", "amount": -15_000},
+            {"operation": "dataset_restore", "amount": -12_000},
+        ],
+    }
+    fake = FakePictograph(scenario=document, sdk_version="1.0.0")
+    spendable = allowance + budget - 27_000
+    credits = spendable // cent
+    with fake, _http(fake) as http:
+        balance = http.get(f"{DEV}/credits/balance").json()
+        page = http.get(f"{DEV}/credits/history", params={"limit": 1, "offset": 1}).json()
+        # Classic a10g minutes cost half a cent: a whole credit each, rounded up.
+        enough, short = (
+            http.get(
+                f"{DEV}/credits/estimate", params={"operation": "training_a10g", "quantity": n}
+            ).json()
+            for n in (credits, credits + 1)
+        )
+
+    assert fake.balance_micro_usd == spendable
+    # The budget is spent from too; the monthly figure is the allowance alone.
+    assert balance["credits_remaining"] == credits
+    assert balance["credits_monthly_allowance"] == allowance // cent
+    # When the allowance next comes back, not when this period began.
+    assert datetime.fromisoformat(balance["credits_reset_at"]) > fake.clock.now()
+    # 15,015 → 15,013.5 → 15,012.3 credits: the debits moved it by 2 and then by 1.
+    assert [(e["amount"], e["balance_after"]) for e in balance["recent_history"]] == [
+        (-1, credits),
+        (-2, credits + 1),
+    ]
+    assert (page["limit"], page["offset"]) == (1, 1)
+    assert [(e["amount"], e["balance_after"]) for e in page["entries"]] == [(-2, credits + 1)]
+    assert (enough["total_credits"], enough["credits_remaining"]) == (credits, credits)
+    assert (short["total_credits"], short["credits_remaining"]) == (credits + 1, credits)
+    assert (enough["sufficient"], short["sufficient"]) == (True, False)
+
+
 @pytest.mark.parametrize("agent", ["pictograph-python/1.65.0", None])
 def test_a_retired_route_is_the_apis_own_404_for_every_release(agent: str | None) -> None:
     fake = FakePictograph()
@@ -250,11 +297,18 @@ def test_sdk_1_0_reads_a_402_in_credits_without_a_unit() -> None:
     fake = FakePictograph(scenario="ready-to-train", sdk_version="1.0.0", balance_usd=0.001)
     with _http(fake) as http:
         answer = http.post(f"{DEV}/training/", json=RUN_BODY)
+    # The same refusal on today's wire, in µUSD.
+    today = FakePictograph(scenario="ready-to-train", balance_usd=0.001)
+    with _http(today) as http:
+        micro = http.post(f"{DEV}/training/", json=RUN_BODY).json()["detail"]
     assert answer.status_code == 402
     detail = answer.json()["detail"]
     assert "unit" not in detail
-    assert detail["required"] >= 1
+    # A cent a credit: what is needed rounds up, what remains ($0.001) rounds down.
+    assert detail["required"] == -(-micro["required"] // 10_000) >= 1
+    assert micro["required"] % 10_000 != 0
     assert detail["remaining"] == 0
+    assert detail["message"] == micro["message"]
 
 
 # ── profile and dialect are independent ──

@@ -59,7 +59,9 @@ def _moved_by(name: str, amount: object) -> float:
             f"{type(amount).__name__} "
             f"{amount!r:.40}"
         )
-    if not seconds >= 0:  # also NaN
+    if math.isnan(seconds):
+        raise ValueError(f"advance: {name} is {amount!r:.40}, which is no number of seconds")
+    if seconds < 0:
         raise ValueError(
             f"the virtual clock never goes backwards (advance: {name} is {amount!r:.40})"
         )

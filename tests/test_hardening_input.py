@@ -126,7 +126,7 @@ def test_a_lone_surrogate_over_http(server: FakeServer) -> None:
 def test_the_clock_refuses_to_pass_its_horizon_in_process(fake: FakePictograph) -> None:
     now = fake.clock.now()
     for seconds in (1e14, math.inf, math.nan, 10**400):
-        with pytest.raises(ValueError, match=r"past|backwards"):
+        with pytest.raises(ValueError, match=r"past|backwards|no number of seconds"):
             fake.clock.advance(seconds=seconds)
         assert fake.clock.now() == now
     assert fake.clock.advance(days_to(LATEST_INSTANT, fake) - 1) < LATEST_INSTANT

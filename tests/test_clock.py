@@ -8,7 +8,7 @@ import random
 import sys
 import time
 import types
-from datetime import datetime, timedelta, timezone
+from datetime import date, datetime, timedelta, timezone
 from pathlib import Path
 
 import httpx
@@ -19,7 +19,8 @@ import pictograph.resources.training
 import pytest
 
 from pictograph_testing import FakePictograph, VirtualClock
-from pictograph_testing.bounds import LATEST_INSTANT, MAX_SPEED
+from pictograph_testing.bounds import EARLIEST_START, LATEST_INSTANT, MAX_SPEED
+from pictograph_testing.clock import DEFAULT_START, format_timestamp, parse_timestamp
 from tests.conftest import DATASET, EXPORT
 
 
@@ -32,7 +33,8 @@ def test_clock_starts_at_the_documented_instant() -> None:
 def test_advance_takes_a_timedelta_seconds_or_keywords() -> None:
     clock = VirtualClock()
     clock.advance(timedelta(minutes=1))
-    clock.advance(30)
+    # Each move answers the virtual time it reached.
+    assert clock.advance(30) == clock.start + timedelta(seconds=90)
     clock.advance(seconds=15, minutes=1, hours=1)
     assert clock.monotonic() == 60 + 30 + 15 + 60 + 3600
     assert clock.now() == clock.start + timedelta(seconds=3765)
@@ -51,6 +53,8 @@ def test_clock_never_goes_backwards() -> None:
         (("90",), {}, TypeError, "delta must be a number of seconds or a timedelta, got str"),
         ((b"90",), {}, TypeError, "got bytes"),
         ((True,), {}, TypeError, "got bool True"),
+        # A number, yet no amount of time: a complex one has no order to move forward in.
+        ((1j,), {}, TypeError, "delta must be a number of seconds or a timedelta, got complex"),
         ((), {"seconds": "90"}, TypeError, "seconds must be a number, got str"),
         ((), {"hours": None}, TypeError, "hours must be a number, got NoneType"),
         ((), {"hours": 1, "minutes": -30}, ValueError, "never goes backwards .* minutes is -30"),
@@ -90,9 +94,83 @@ def test_reach_refuses_nan_and_leaves_the_clock_working() -> None:
     assert clock.now() == clock.start + timedelta(seconds=7.5)
 
 
+def test_reach_moves_to_the_moment_exactly_and_never_back() -> None:
+    clock = VirtualClock()
+    clock.advance(0.2)
+    # Less than a second ahead, and where `0.2 + (0.9 - 0.2)` is not 0.9: a sleeper
+    # wakes at the very moment it asked for.
+    clock.reach(0.9)
+    assert clock.monotonic() == 0.9
+    clock.reach(0.5)  # behind the clock: nothing
+    assert clock.monotonic() == 0.9
+
+
+@pytest.mark.parametrize("moment", [True, "5", None])
+def test_reach_refuses_what_is_not_a_number_of_seconds(moment: object) -> None:
+    clock = VirtualClock()
+    with pytest.raises(TypeError, match="moment must be a number of virtual seconds"):
+        clock.reach(moment)  # type: ignore[arg-type]
+    assert clock.monotonic() == 0.0
+
+
+def test_the_last_instant_bounds_every_move_and_room_says_how_far_is_left() -> None:
+    clock = VirtualClock(LATEST_INSTANT - timedelta(seconds=10))
+    # Room runs to a second short of the last instant, where a running clock stops.
+    assert clock.room() == 9.0
+    clock.advance(5)
+    assert clock.room() == 4.0
+    # Counted from where the clock is, not from its start; the last instant itself is
+    # out of reach too.
+    with pytest.raises(
+        ValueError, match=r"^moving the virtual clock 5s would take it to or past 2200-01-01T"
+    ):
+        clock.advance(5)
+    with pytest.raises(ValueError, match="to or past"):
+        clock.check_reachable(5)
+    with pytest.raises(ValueError, match="to or past"):
+        clock.reach(10)
+    assert clock.monotonic() == 5.0
+    clock.check_reachable(4.5)  # moves nothing
+    assert clock.monotonic() == 5.0
+    clock.advance(4.5)  # past the room a running clock has, short of the last instant
+    assert clock.room() == 0.0
+
+
 def test_naive_start_is_refused() -> None:
     with pytest.raises(ValueError, match="timezone-aware"):
         VirtualClock(datetime(2026, 1, 1))
+
+
+@pytest.mark.parametrize("start", ["2026-05-12T12:00:00Z", date(2026, 5, 12), 1_778_587_200])
+def test_a_start_that_is_not_a_datetime_is_refused_in_words(start: object) -> None:
+    with pytest.raises(TypeError, match="start must be a timezone-aware datetime, got"):
+        VirtualClock(start)  # type: ignore[arg-type]
+
+
+def test_a_start_may_be_from_the_earliest_instant_up_to_just_before_the_latest() -> None:
+    assert VirtualClock(EARLIEST_START).now() == EARLIEST_START
+    last = LATEST_INSTANT - timedelta(microseconds=1)
+    assert VirtualClock(last).now() == last
+    bounds = "start must be from 1970-01-01T00:00:00Z and before 2200-01-01T00:00:00Z"
+    for start in (EARLIEST_START - timedelta(microseconds=1), LATEST_INSTANT):
+        with pytest.raises(ValueError, match=bounds):
+            VirtualClock(start)
+
+
+def test_a_start_in_another_zone_reads_as_the_same_instant_in_utc() -> None:
+    clock = VirtualClock(datetime(2026, 5, 12, 14, 0, tzinfo=timezone(timedelta(hours=2))))
+    clock.advance(minutes=1)
+    # Every timestamp a fake sends is UTC, whatever zone the test started it in.
+    assert clock.start == DEFAULT_START
+    assert clock.start.utcoffset() == clock.now().utcoffset() == timedelta(0)
+    assert clock.now().isoformat() == "2026-05-12T12:01:00+00:00"
+
+
+def test_time_and_timestamp_read_the_virtual_unix_time() -> None:
+    clock = VirtualClock()
+    clock.advance(90)
+    # `time()` is the drop-in for `time.time`: seconds since the epoch, not the start.
+    assert clock.time() == clock.timestamp() == DEFAULT_START.timestamp() + 90
 
 
 def test_sdk_modules_are_coupled_only_while_active() -> None:
@@ -295,7 +373,16 @@ async def test_the_clock_waits_for_the_sdks_file_threads_as_for_a_busy_loop(
 @pytest.mark.parametrize("seconds", [0.0, -1.0, float("nan")])
 async def test_an_async_sleep_of_nothing_only_yields(seconds: float) -> None:
     clock = VirtualClock()
+    ran: list[str] = []
+
+    async def ready() -> None:
+        ran.append("ready")
+
+    waiting = asyncio.ensure_future(ready())
     await clock.async_sleep(seconds)
+    # As `asyncio.sleep(0)` does: a task ready to run gets its turn during the sleep.
+    assert ran == ["ready"]
+    await waiting
     assert clock.monotonic() == 0.0
 
 
@@ -305,6 +392,18 @@ async def test_an_async_sleep_past_the_last_instant_is_refused_at_once() -> None
         await clock.async_sleep(60)
     assert clock.monotonic() == 0.0
     await clock.async_sleep(5)  # still sleeps within its bounds
+    assert clock.monotonic() == 5.0
+
+
+async def test_a_refused_async_sleep_does_not_wait_for_the_other_sleepers() -> None:
+    clock = VirtualClock(LATEST_INSTANT - timedelta(seconds=10))
+    short = asyncio.ensure_future(clock.async_sleep(5))
+    await asyncio.sleep(0)  # asleep now
+    with pytest.raises(ValueError, match="to or past"):
+        await clock.async_sleep(60)
+    # Refused before it slept: the clock has not moved on to wake the other sleeper.
+    assert clock.monotonic() == 0.0
+    await short
     assert clock.monotonic() == 5.0
 
 
@@ -381,6 +480,44 @@ def test_a_speed_past_the_bound_is_refused(speed: float) -> None:
     assert clock.speed == 5
     with pytest.raises(ValueError, match="speed must be 0"):
         FakePictograph(speed=speed)
+
+
+@pytest.mark.parametrize("speed", [True, "1000", None])
+def test_a_speed_that_is_not_a_number_is_refused_in_words(speed: object) -> None:
+    with pytest.raises(TypeError, match="speed must be a number, got"):
+        VirtualClock(speed=speed)  # type: ignore[arg-type]
+    clock = VirtualClock()
+    with pytest.raises(TypeError, match="speed must be a number, got"):
+        clock.set_speed(speed)  # type: ignore[arg-type]
+    assert clock.speed == 0
+
+
+def test_a_running_clock_has_run_no_further_than_real_time_times_its_speed() -> None:
+    # Bounded by real readings taken around it: whatever the machine's pace, a clock
+    # counts from its own making (or its last change of pace), not from some earlier
+    # origin of the real clock.
+    before = time.monotonic()
+    clock = VirtualClock(speed=1000.0)
+    ran = clock.monotonic()
+    after = time.monotonic()
+    assert 0.0 <= ran <= (after - before) * 1000.0
+
+    paused = VirtualClock()
+    made = time.monotonic()
+    while time.monotonic() - made < 0.01:
+        pass  # real time passing while the clock is paused, which it must not make up for
+    before = time.monotonic()
+    paused.set_speed(1000.0)
+    ran = paused.monotonic()
+    after = time.monotonic()
+    assert 0.0 <= ran <= (after - before) * 1000.0
+
+
+def test_a_running_clock_started_within_its_last_second_stays_at_its_start() -> None:
+    clock = VirtualClock(LATEST_INSTANT - timedelta(seconds=0.5), speed=MAX_SPEED)
+    # No room to run: it stays where it started, never before it.
+    assert [clock.monotonic() for _ in range(100)] == [0.0] * 100
+    assert clock.room() == 0.0
 
 
 def test_a_running_clock_stops_short_of_the_latest_instant() -> None:
@@ -480,3 +617,43 @@ def test_an_async_dataset_download_sends_its_requests_in_the_same_order_every_ru
     assert [target.rsplit("/", 1)[1] for target in fetched] == [
         f"img-{n:05d}.jpg" for n in range(1, 13)
     ]
+
+
+# ── the API's timestamps ──
+
+_UTC_NOON = datetime(2026, 5, 12, 12, 0, tzinfo=timezone.utc)
+
+
+@pytest.mark.parametrize(
+    ("text", "offset"),
+    [
+        ("2026-05-12T12:00:00Z", timedelta(0)),
+        ("2026-05-12T12:00:00z", timedelta(0)),
+        ("2026-05-12T14:00:00+02:00", timedelta(hours=2)),
+        ("2026-05-12T12:00:00", timedelta(0)),  # no zone: UTC
+    ],
+)
+def test_a_timestamp_reads_as_its_instant_in_its_own_zone(text: str, offset: timedelta) -> None:
+    moment = parse_timestamp(text)
+    assert moment == _UTC_NOON
+    assert moment.utcoffset() == offset
+
+
+@pytest.mark.parametrize(
+    ("moment", "text"),
+    [
+        (datetime(2026, 5, 12, 14, 0, tzinfo=timezone(timedelta(hours=2))), "2026-05-12T12:00:00Z"),
+        (_UTC_NOON + timedelta(microseconds=500_000), "2026-05-12T12:00:00.500000Z"),
+    ],
+)
+def test_a_timestamp_is_sent_in_utc_with_a_fraction_only_when_it_has_one(
+    moment: datetime, text: str
+) -> None:
+    assert format_timestamp(moment) == text
+    assert parse_timestamp(text) == moment
+
+
+def test_a_clock_shows_its_virtual_time_in_the_apis_words() -> None:
+    clock = VirtualClock()
+    clock.advance(minutes=1)
+    assert repr(clock) == "VirtualClock(now=2026-05-12T12:01:00Z)"

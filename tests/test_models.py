@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import struct
+import uuid
 from datetime import timedelta
 from typing import TYPE_CHECKING, Any, Literal
 
@@ -19,11 +20,11 @@ from tests.image_files import raw
 DownloadFormat = Literal["onnx", "pytorch", "safetensors", "pte", "engine"]
 
 if TYPE_CHECKING:
-    from collections.abc import Iterator
+    from collections.abc import Callable, Iterator
     from pathlib import Path
 
     import pictograph
-    from pictograph.models.model import Model
+    from pictograph.models.model import Model, ModelStatus
 
 WEIGHTS = {"onnx": "model.onnx", "pytorch": "model.pth", "safetensors": "model.safetensors"}
 CLASSES = ["stop_sign", "yield"]
@@ -152,6 +153,22 @@ def test_iter_pages_through_every_model(client: pictograph.Client) -> None:
     assert len(client.models.iter(dataset_name=DATASET, page_size=3).all()) == 5
     assert client.models.iter(model_type="classification").all() == []
     assert client.models.iter(status="failed").first() is None
+
+
+def test_a_page_says_where_it_lies_and_whether_more_follow(
+    fake: FakePictograph, client: pictograph.Client
+) -> None:
+    for n in range(4):
+        _train(client, f"m{n}")
+    with raw(fake) as http:
+        sent = http.get("/api/v1/developer/models/", params={"limit": 2, "offset": 1}).json()
+
+    assert [m["name"] for m in sent["data"]] == ["m2", "m1"]
+    assert sent["pagination"] == {"limit": 2, "offset": 1, "total": 4, "has_more": True}
+    before = len(fake.calls)
+    assert len(client.models.iter(page_size=2).all()) == 4
+    # The pager trusts `has_more`: no third request for a page that would be empty.
+    assert len(fake.calls) - before == 2
 
 
 def test_a_page_holds_at_most_100_models(client: pictograph.Client) -> None:
@@ -418,13 +435,20 @@ def test_the_wire_model_carries_its_dataset_card_and_current_version(
 
     with raw(fake) as http:
         sent = http.get(f"/api/v1/developer/models/{retrained.id}").json()["data"]
+        entries = http.get(f"/api/v1/developer/models/{retrained.id}/versions").json()["data"]
     (listed,) = client.explore.models()
 
     dataset = client.datasets.get(DATASET)
     assert (sent["dataset_id"], sent["dataset_name"]) == (dataset.id, DATASET)
     assert sent["current_version_id"] == v1.version_id
+    assert sent["pipeline_type"] == "yolox"
     assert (sent["readme"], sent["license_id"]) == ("# Road signs", "mit")
     assert (listed.id, listed.license_id) == (retrained.id, "mit")
+    # Each version entry carries its id under `id` as well, as the real payload does.
+    assert [(v["id"], v["version_label"]) for v in entries["versions"]] == [
+        (v["version_id"], v["version_label"]) for v in entries["versions"]
+    ]
+    assert [v["version_label"] for v in entries["versions"]] == ["2.0.0", "1.0.0"]
 
 
 def test_rename_to_a_taken_name_is_a_400(client: pictograph.Client, model: Model) -> None:
@@ -496,6 +520,39 @@ async def test_async_update(fake: FakePictograph, aclient: pictograph.AsyncClien
             await member.models.update("a1-renamed", visibility="private")
 
 
+@pytest.mark.parametrize(
+    ("method", "route", "params", "body"),
+    [
+        ("PATCH", "m1", {}, {}),  # nothing to change
+        ("PATCH", "m1/current-version", {}, {}),  # the pin, or null to unpin: never left out
+        ("POST", "bulk-delete", {}, {}),  # the ids to delete: never left out
+        ("GET", "m1/files/download", {"name": "config.json"}, None),
+        ("GET", "m1/files/download", {"version_id": "{version}"}, None),
+        ("GET", "m1/files/download", {"version_id": "{version}", "name": ""}, None),
+    ],
+    ids=["update-none", "pin-none", "delete-none", "no-version", "no-name", "empty-name"],
+)
+def test_a_request_without_what_its_route_needs_is_a_422(
+    fake: FakePictograph,
+    client: pictograph.Client,
+    model: Model,
+    method: str,
+    route: str,
+    params: dict[str, str],
+    body: dict[str, Any] | None,
+) -> None:
+    """Requests the SDK never sends (it sends each of these fields, and refuses an update
+    of nothing itself), as other clients may."""
+    version = client.models.versions("m1").versions[0].version_id
+    query = {key: value.format(version=version) for key, value in params.items()}
+    with raw(fake) as http:
+        answer = http.request(method, f"/api/v1/developer/models/{route}", params=query, json=body)
+
+    assert answer.status_code == 422
+    assert answer.json()["error"]["code"] == "validation_error"
+    assert client.models.get("m1").updated_at == model.updated_at
+
+
 # ── delete / bulk_delete ──
 
 
@@ -549,6 +606,21 @@ def test_bulk_delete_reports_what_it_deleted(client: pictograph.Client) -> None:
     assert [m.id for m in client.models.list()] == [c]
     with pytest.raises(NotFoundError):
         client.models.get(model_id=a)
+
+
+def test_a_bulk_delete_answers_the_legacy_key_too(fake: FakePictograph, model: Model) -> None:
+    # SDKs from before `succeeded` read `deleted` (the wire spec's bulk-delete result).
+    with raw(fake) as http:
+        answer = http.post(
+            "/api/v1/developer/models/bulk-delete", json={"model_ids": [model.id, UNKNOWN_ID]}
+        ).json()
+
+    assert answer["data"] == {
+        "succeeded": [model.id],
+        "deleted": [model.id],
+        "not_found": [UNKNOWN_ID],
+        "count": 1,
+    }
 
 
 def test_bulk_delete_takes_an_id_in_any_case(client: pictograph.Client) -> None:
@@ -633,7 +705,12 @@ def test_retraining_adds_a_version_that_becomes_current(
     assert {v.status for v in payload.versions} == {"ready"}
     assert newest.training_run_id != oldest.training_run_id
     assert newest.export_name == EXPORT
-    assert newest.pipeline_provenance is not None
+    assert newest.pipeline_provenance == {
+        "schema_version": 1,
+        "build_id": "pictograph-testing",
+        "prep_layout_version": 2,
+        "libraries": {"cv2": "4.10.0", "torch": "2.5.1"},
+    }
     assert retrained.version == "2.0.0"
     assert retrained.training_config is not None
     assert retrained.training_config["epochs"] == 10
@@ -684,6 +761,9 @@ def test_a_pin_survives_retraining_until_removed(
     assert client.models.files("m1").pinned_version_id == v1.version_id
     assert pinned.latest_version_id == v2.version_id
     assert [v.is_current for v in pinned.versions] == [False, True]
+    # `is_latest` is the version in effect too (the pin first): what `download_file`
+    # without a version reads.
+    assert [v.is_latest for v in pinned.versions] == [False, True]
     assert client.models.get("m1").version == "1.0.0"
 
     _train(client, "m1-v3", version_of_model_id=model.id)
@@ -731,10 +811,17 @@ def test_a_version_that_is_not_ready_cannot_be_pinned(
     assert [v.status for v in after.versions] == ["ready", "failed"]
 
 
-def test_a_pin_takes_a_version_id_in_any_case(client: pictograph.Client, retrained: Model) -> None:
+@pytest.mark.parametrize(
+    "spelled",
+    [str.upper, lambda v: uuid.UUID(v).hex, lambda v: "{" + v + "}", lambda v: uuid.UUID(v).urn],
+    ids=["upper", "hex", "braces", "urn"],
+)
+def test_a_pin_takes_a_version_id_in_any_form_of_uuid(
+    client: pictograph.Client, retrained: Model, spelled: Callable[[str], str]
+) -> None:
     v1 = client.models.versions("m1").versions[1]
 
-    pinned = client.models.set_current_version("m1", version_id=v1.version_id.upper())
+    pinned = client.models.set_current_version("m1", version_id=spelled(v1.version_id))
 
     assert pinned.pinned_version_id == pinned.current_version_id == v1.version_id
 
@@ -769,6 +856,11 @@ def test_a_pinned_model_reads_as_its_pinned_version(
     assert pinned.class_mapping == {"classes": CLASSES}
     listed = client.models.versions("m1").versions
     assert [v.architecture for v in listed] == [newest.architecture, model.architecture]
+    assert [v.metrics for v in listed] == [newest.metrics, model.metrics]
+    # The third class widens the newer graph: each manifest row sizes its own version's.
+    sizes = {(f.version_id, f.name): f.size_bytes for f in client.models.files("m1").files}
+    onnx = [sizes[(v.version_id, "model.onnx")] for v in listed]
+    assert onnx[0] != onnx[1]
 
 
 def test_downloads_serve_the_pinned_version(
@@ -851,6 +943,7 @@ def test_files_manifest_lists_every_artifact(client: pictograph.Client, model: M
     }
     assert rows["config.json"].content_type == "application/json"
     assert rows["config.json"].runtime is None
+    assert not any(f.stale for f in manifest.files)  # every file built from its version
     assert rows["model.onnx"].runtime == "onnxruntime"
 
 
@@ -965,7 +1058,10 @@ def test_unbuilt_formats_are_a_conflict(
         client.models.download("m1", output_path=tmp_path / "m1.bin", format=fmt)
 
     assert refused.value.status_code == 409
-    assert "onnx" in refused.value.message  # says what does exist
+    # Names the format asked for and says what does exist.
+    assert refused.value.message == (
+        f"No {fmt} build of model 'm1' exists yet; available formats: onnx, pytorch, safetensors"
+    )
     assert _only_file(tmp_path) == []
 
 
@@ -984,6 +1080,41 @@ def test_a_precision_the_model_was_not_built_at_is_a_conflict(
     assert full.read_bytes() == plain.read_bytes()
 
 
+@pytest.mark.parametrize("status", ["training", "failed", "archived"])
+def test_only_a_ready_model_can_be_downloaded(
+    fake: FakePictograph,
+    client: pictograph.Client,
+    model: Model,
+    tmp_path: Path,
+    status: ModelStatus,
+) -> None:
+    # No route takes a model out of `ready`; the real API's models can be in the others.
+    with fake.world.lock:
+        fake.world.registry.find(fake.world.default_key, "m1").status = status
+
+    with pytest.raises(ValidationError) as refused:
+        client.models.download("m1", output_path=tmp_path / "m1.onnx")
+
+    # The wire spec's status and words (models.download).
+    assert refused.value.status_code == 400
+    assert refused.value.message == (
+        f"Model status is '{status}'; only 'ready' models can be downloaded."
+    )
+    assert _only_file(tmp_path) == []
+    assert client.models.get("m1").status == status
+
+
+def test_a_download_refuses_a_precision_there_is_none_of(
+    client: pictograph.Client, model: Model, tmp_path: Path
+) -> None:
+    with pytest.raises(ValidationError) as refused:
+        # Deliberately a precision the SDK's Literal refuses: the fake must refuse it too.
+        client.models.download("m1", output_path=tmp_path / "m1.onnx", precision="fp8")  # type: ignore[arg-type]
+
+    assert refused.value.status_code == 422
+    assert _only_file(tmp_path) == []
+
+
 def test_the_download_answers_name_the_file_served(
     fake: FakePictograph, client: pictograph.Client, retrained: Model
 ) -> None:
@@ -999,10 +1130,21 @@ def test_the_download_answers_name_the_file_served(
             "/api/v1/developer/models/m1/files/download",
             params={"version_id": version_id.upper(), "name": "config.json"},
         ).json()["data"]
+    with httpx.Client(transport=fake.transport()) as storage:
+        # Each signed URL serves its file as the answer typed it.
+        served = [storage.get(answer["download_url"]) for answer in (weights, config)]
 
     assert (weights["filename"], weights["model_name"]) == ("model.onnx", "m1")
+    assert weights["content_type"] == "application/octet-stream"
+    # Each signed URL names the file it serves.
+    assert weights["download_url"].endswith("/model.onnx")
+    assert config["download_url"].endswith("/config.json")
     assert weights["version_id"] == version_id
     assert (config["filename"], config["content_type"]) == ("config.json", "application/json")
+    assert [r.headers["content-type"] for r in served] == [
+        "application/octet-stream",
+        "application/json",
+    ]
 
 
 def test_download_of_an_unknown_model_is_404(client: pictograph.Client, tmp_path: Path) -> None:
@@ -1128,7 +1270,7 @@ def test_a_retrained_versions_config_json_keeps_the_name_it_was_trained_under(
 def test_download_file_refusals(client: pictograph.Client, model: Model, tmp_path: Path) -> None:
     with pytest.raises(NotFoundError) as missing:
         client.models.download_file("m1", file_name="model.bin", output_path=tmp_path / "x")
-    with pytest.raises(NotFoundError):
+    with pytest.raises(NotFoundError) as unknown:
         client.models.download_file(
             "m1", file_name="config.json", version=UNKNOWN_ID, output_path=tmp_path / "x"
         )
@@ -1138,6 +1280,7 @@ def test_download_file_refusals(client: pictograph.Client, model: Model, tmp_pat
         )
 
     assert "config.json" in missing.value.message  # names the files that exist
+    assert unknown.value.message == f"Version '{UNKNOWN_ID}' not found for model 'm1'"
     assert _only_file(tmp_path) == []
 
 

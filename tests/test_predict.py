@@ -493,6 +493,7 @@ def test_fork_copies_a_public_model(
         assert copy.organization_id == other.id
         assert copy.id != source.id
         assert copy.forked_from_model_id == source.id
+        assert copy.parent_model_id is None  # a fork names its source as such, only
         assert (copy.visibility, copy.status) == ("private", "ready")
         assert copy.class_mapping == source.class_mapping
         assert copy.metrics == source.metrics

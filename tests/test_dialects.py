@@ -153,6 +153,26 @@ def test_seed_era_models_and_their_downloads() -> None:
         assert http.get(f"{DEV}/models/").json()["models"][0]["id"] == model_id
         download = http.get(f"{DEV}/models/{model_id}/download").json()
         assert download["download_url"].startswith(fake.base_url)
+        # A bulk delete's result at the root, with the `deleted` those releases read.
+        deleted = http.post(f"{DEV}/models/bulk-delete", json={"model_ids": [model_id, "x"]})
+        assert deleted.json() == {
+            "succeeded": [model_id],
+            "deleted": [model_id],
+            "not_found": ["x"],
+            "count": 1,
+        }
+        assert http.get(f"{DEV}/models/").json()["models"] == []
+
+
+def test_seed_era_export_bulk_deletes_answer_at_the_root(seed_era: httpx.Client) -> None:
+    [export] = seed_era.get(f"{DEV}/exports/", params={"dataset": "road-signs"}).json()["exports"]
+    deleted = seed_era.post(f"{DEV}/exports/bulk-delete", json={"export_ids": [export["id"], "x"]})
+    assert deleted.json() == {
+        "succeeded": [export["id"]],
+        "deleted": [export["id"]],
+        "not_found": ["x"],
+        "count": 1,
+    }
 
 
 # ── 1.61.0 to 1.69.43: by-name paths ──

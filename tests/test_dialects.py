@@ -164,6 +164,21 @@ def test_seed_era_models_and_their_downloads() -> None:
         assert http.get(f"{DEV}/models/").json()["models"] == []
 
 
+def test_before_1_61_insights_and_near_duplicates_answer_at_the_root() -> None:
+    fake = FakePictograph(scenario="ready-to-train")
+    with fake, _http(fake, "pictograph-python/1.40.0") as old, _http(fake) as today:
+        insights = old.get(f"{DEV}/datasets/by-name/{DATASET}/insights").json()
+        assert insights == today.get(f"{DEV}/datasets/{DATASET}/insights").json()["data"]
+        scan = old.get(f"{DEV}/datasets/by-name/{DATASET}/duplicates").json()
+        scanned = today.get(f"{DEV}/datasets/{DATASET}/duplicates").json()["data"]
+    # At the root, with the folder names those releases read beside today's.
+    assert scan["groups"]
+    assert len(scan["groups"]) == len(scanned["groups"])
+    for group in scan["groups"]:
+        for member in group["members"]:
+            assert member["virtual_folder_path"] == member["virtual_directory_path"]
+
+
 def test_seed_era_export_bulk_deletes_answer_at_the_root(seed_era: httpx.Client) -> None:
     [export] = seed_era.get(f"{DEV}/exports/", params={"dataset": "road-signs"}).json()["exports"]
     deleted = seed_era.post(f"{DEV}/exports/bulk-delete", json={"export_ids": [export["id"], "x"]})

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import httpx
 import pictograph
 import pytest
@@ -197,3 +199,79 @@ def test_a_path_that_only_begins_with_the_mounts_letters_is_not_under_it() -> No
         assert "/proxyx/api/v1/developer/credits/balance" in message
         assert "comes after '/proxyx': the client's base URL holds a path" in message
         assert fake.unserved_calls == ()
+
+
+async def _get(fake: FakePictograph, use_async: bool, path: str, **options: Any) -> httpx.Response:
+    """GET ``path`` with the fake's key through its transport in plain httpx, sync or async."""
+    headers = {"X-API-Key": fake.api_key}
+    if use_async:
+        async with httpx.AsyncClient(
+            base_url=fake.base_url, transport=fake.transport(), headers=headers
+        ) as ahttp:
+            return await ahttp.get(path, **options)
+    with httpx.Client(base_url=fake.base_url, transport=fake.transport(), headers=headers) as http:
+        return http.get(path, **options)
+
+
+_BALANCE = "/api/v1/developer/credits/balance"
+
+
+@pytest.mark.parametrize(
+    ("error", "raised"),
+    [
+        ("connect", httpx.ConnectError),
+        ("connect_timeout", httpx.ConnectTimeout),
+        ("read_timeout", httpx.ReadTimeout),
+        ("read_error", httpx.ReadError),
+    ],
+)
+@pytest.mark.parametrize("use_async", [False, True], ids=["sync", "async"])
+async def test_an_injected_transport_error_is_the_httpx_error_it_names(
+    fake: FakePictograph, error: Any, raised: type[httpx.TransportError], use_async: bool
+) -> None:
+    # The SDK reads every one as a NetworkError; a plain httpx caller (a retry policy
+    # of its own) tells a connection never opened from one lost mid-answer by the type.
+    fake.faults.fail_next("GET", "credits/balance", error=error)
+    with pytest.raises(httpx.TransportError) as caught:
+        await _get(fake, use_async, _BALANCE)
+    assert type(caught.value) is raised
+    assert "injected by pictograph-testing" in str(caught.value)
+    assert caught.value.request.url.path == _BALANCE
+    # Raised in place of the fake's own fault: a traceback shows the httpx error alone.
+    assert caught.value.__suppress_context__
+
+
+@pytest.mark.parametrize("use_async", [False, True], ids=["sync", "async"])
+async def test_a_url_with_no_path_is_asked_for_the_root(
+    fake: FakePictograph, use_async: bool
+) -> None:
+    # `https://host` and `https://host?q` carry no path on the wire but `/`, as HTTP
+    # sends them: the fake answers for `/`, never for an empty target.
+    fake.assert_all_served = False  # the root is not a route of the API
+    bare = await _get(fake, use_async, fake.base_url)
+    queried = await _get(fake, use_async, fake.base_url, params={"page": "2"})
+    for answer in (bare, queried):
+        assert answer.status_code == 404
+        assert answer.json()["error"]["code"] == "not_implemented_by_fake"
+        assert "does not implement GET / yet" in answer.json()["error"]["message"]
+    assert {c.path for c in fake.unserved_calls} == {"/"}
+
+
+@pytest.mark.parametrize("use_async", [False, True], ids=["sync", "async"])
+@pytest.mark.parametrize(("delay", "answered"), [(3, True), (6, False)])
+async def test_an_injected_delay_meets_the_clients_read_timeout_not_its_others(
+    fake: FakePictograph, use_async: bool, delay: int, answered: bool
+) -> None:
+    # httpx waits for an answer as long as its read timeout; its connect, write and pool
+    # timeouts are spent before the request is sent, so a shorter one never cuts it off.
+    timeout = httpx.Timeout(1.0, read=5.0)
+    fake.faults.delay_next(delay, "GET", "credits/balance")
+    if answered:
+        answer = await _get(fake, use_async, _BALANCE, timeout=timeout)
+        assert answer.status_code == 200
+        assert fake.calls.last.fault == f"delayed {delay}s"
+    else:
+        with pytest.raises(httpx.ReadTimeout):
+            await _get(fake, use_async, _BALANCE, timeout=timeout)
+        assert fake.calls.last.fault == f"delayed {delay}s: timed out"
+    assert fake.clock.monotonic() == pytest.approx(min(delay, 5.0))

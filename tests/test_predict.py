@@ -250,6 +250,11 @@ UNDECODABLE = {
     "too wide": (_png_declaring(20_000, 10), "each side may be at most"),
     "truncated": (synthetic_image(64, 48, "image/png", "t")[:80], "truncated"),
     "ico": (_encoded("ICO"), "ICO files are not taken"),
+    # A HEIC header: the service keeps such an upload, but does not read its pixels.
+    "heic": (
+        b"\x00\x00\x00\x18ftypheic\x00\x00\x00\x00mif1heic" + b"\x00" * 64,
+        "HEIC images are not decoded here",
+    ),
 }
 
 

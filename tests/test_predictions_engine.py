@@ -5,7 +5,9 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 import pytest
+from pictograph.models.annotation import Annotation, KeypointAnnotation
 from pictograph.models.training import PipelineType
+from pydantic import TypeAdapter
 
 from pictograph_testing import FakePictograph
 from pictograph_testing.world.images import synthetic_image
@@ -14,7 +16,10 @@ from pictograph_testing.world.predictions import (
     UnreadableImage,
     content_hash,
     image_size,
+    inference_seconds,
+    model_quality,
     predict,
+    prediction_kind,
     render_result,
 )
 from tests.conftest import DATASET, EXPORT
@@ -194,3 +199,112 @@ def test_uploaded_bytes_are_indexed(fake: FakePictograph, tmp_path: Path) -> Non
     known = fake.world.predictions.known(fake.organization_id, content_hash(content))
     assert known is not None
     assert known.filename == "up.png"
+
+
+@pytest.mark.parametrize(
+    ("pipeline", "metrics", "quality"),
+    [
+        # The pipeline's headline metric counts first, over a plain mAP beside it.
+        ("rfdetr_segmentation", {"mAP": 0.3, "mask_mAP": 0.8}, 0.8),
+        ("yolox", {"accuracy": 0.3, "mAP": 0.7}, 0.7),
+        # Kept inside [0.05, 0.99]: a model is never perfect nor hopeless.
+        ("yolox", {"mAP": 1.5}, 0.99),
+        ("yolox", {"mAP": 0.0}, 0.05),
+        # A flag is not a score: a version with no usable metric is of middling quality.
+        ("yolox", {"mAP": True}, 0.5),
+        ("yolox", {"mAP": "0.9"}, 0.5),
+    ],
+)
+def test_a_versions_quality_is_its_headline_metric_kept_in_bounds(
+    fake: FakePictograph, pipeline: PipelineType, metrics: dict[str, Any], quality: float
+) -> None:
+    model = _trained(fake, pipeline)
+    model.current.metrics.clear()
+    model.current.metrics.update(metrics)
+    assert model_quality(model, model.current) == quality
+
+
+def test_a_keypoint_prediction_is_the_sdks_keypoint_annotation() -> None:
+    # The SDK reads a keypoint model's answer as a KeypointAnnotation: the point under
+    # `keypoint`, with no box or outline beside it.
+    found = Prediction("joint", 0.87, "keypoint", point=(12.5, 7.25)).annotation()
+    parsed = TypeAdapter(Annotation).validate_python(found)
+    assert isinstance(parsed, KeypointAnnotation)
+    assert (parsed.keypoint.x, parsed.keypoint.y) == (12.5, 7.25)
+    assert found == {
+        "name": "joint",
+        "type": "keypoint",
+        "keypoint": {"x": 12.5, "y": 7.25},
+        "confidence": 0.87,
+    }
+
+
+@pytest.mark.parametrize(
+    ("model_type", "kind"),
+    [
+        ("object_detection", "bbox"),
+        ("classification", "tag"),
+        ("instance_segmentation", "polygon"),
+        ("semantic_segmentation", "polygon"),
+        ("keypoint_detection", "keypoint"),
+    ],
+)
+def test_each_model_type_predicts_the_annotation_type_it_is_trained_on(
+    model_type: str, kind: str
+) -> None:
+    # Workflows and tools read a model's output kind from here, not only its predictions.
+    assert prediction_kind(model_type) == kind
+
+
+def test_inference_takes_longer_on_a_larger_image(fake: FakePictograph) -> None:
+    # A hundredth of a second a megapixel, on top of the model's cost per image.
+    model = _trained(fake)
+    one = inference_seconds(model, 1000, 1000)
+    assert inference_seconds(model, 2000, 1000) == pytest.approx(one + 0.01)
+    assert inference_seconds(model, 1000, 3000) == pytest.approx(one + 0.02)
+
+
+def test_an_unknown_image_gets_one_to_three_objects(fake: FakePictograph) -> None:
+    model = _trained(fake)
+    counts = {
+        len(
+            predict(
+                fake.world,
+                model,
+                model.current,
+                synthetic_image(96, 64, "image/png", f"stranger-{n}"),
+                confidence=0.0,
+            )
+        )
+        for n in range(24)
+    }
+    assert counts == {1, 2, 3}
+
+
+def test_two_models_do_not_predict_alike_on_the_same_image(fake: FakePictograph) -> None:
+    # Each version draws from its own random stream: two models trained alike still
+    # see a stranger's picture differently.
+    first, second = _trained(fake), _trained(fake)
+    content = synthetic_image(333, 211, "image/png", "stranger")
+    assert predict(fake.world, first, first.current, content, confidence=0.0) != predict(
+        fake.world, second, second.current, content, confidence=0.0
+    )
+
+
+def test_predictions_come_best_first_and_a_score_at_the_threshold_is_kept(
+    fake: FakePictograph,
+) -> None:
+    model = _trained(fake)
+    world = fake.world
+    several = 0
+    for image in world.dataset_images(world.dataset(fake.organization_id, DATASET))[:6]:
+        content, _ = world.image_service.content(image)
+        found = predict(world, model, model.current, content, confidence=0.05)
+        scores = [p.score for p in found]
+        assert scores == sorted(scores, reverse=True)
+        several += len(found) > 1
+        if found:
+            # "At or above the threshold": the weakest one, as the threshold, stays.
+            at = predict(world, model, model.current, content, confidence=scores[-1])
+            assert at == found
+    assert several

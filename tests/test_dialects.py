@@ -9,7 +9,6 @@ releases is answered.
 from __future__ import annotations
 
 import re
-from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -20,6 +19,7 @@ from pictograph_testing import FakePictograph, ProfileName
 from pictograph_testing import strategies as pst
 from pictograph_testing.api.dialects import NEWEST, format_version, parse_version, sdk_version_of
 from pictograph_testing.api.table import RETIRED
+from pictograph_testing.clock import parse_timestamp
 from pictograph_testing.fidelity import sdk_versions_page
 from tests.conftest import DATASET, EXPORT
 
@@ -302,7 +302,7 @@ def test_sdk_1_0_reads_a_budget_and_part_cents_in_whole_credits() -> None:
     assert balance["credits_remaining"] == credits
     assert balance["credits_monthly_allowance"] == allowance // cent
     # When the allowance next comes back, not when this period began.
-    assert datetime.fromisoformat(balance["credits_reset_at"]) > fake.clock.now()
+    assert parse_timestamp(balance["credits_reset_at"]) > fake.clock.now()
     # 15,015 → 15,013.5 → 15,012.3 credits: the debits moved it by 2 and then by 1.
     assert [(e["amount"], e["balance_after"]) for e in balance["recent_history"]] == [
         (-1, credits),

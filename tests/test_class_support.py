@@ -58,6 +58,26 @@ def current() -> Iterator[tuple[FakePictograph, pictograph.Client]]:
         yield fake, client
 
 
+def _lot_with_splits(
+    client: pictograph.Client, tmp_path: Path, splits: list[ImageSplit | None]
+) -> None:
+    """A car on every image of ``LOT``, a cone only on those assigned a split (val or
+    test), one image per entry of ``splits``; exported as ``v1``."""
+    client.datasets.create(
+        LOT,
+        annotation_types=["bbox"],
+        classes=[{"name": "car", "type": "bbox"}, {"name": "cone", "type": "bbox"}],
+    )
+    for n, split in enumerate(splits):
+        path = tmp_path / f"lot-{n}.png"
+        Image.new("RGB", (32, 24), (30 * n, 90, 160)).save(path)
+        filename = client.images.upload(LOT, path).filename
+        client.annotations.save(LOT, filename, [_box("car"), *([_box("cone")] if split else [])])
+        if split is not None:
+            client.images.set_split(LOT, filename, split)
+    client.exports.create(LOT, "v1")
+
+
 def _entries(support: Any) -> dict[str, tuple[Any, ...]]:
     return {
         c.name: (c.support, c.train, c.val, c.test, c.trainable, c.reason) for c in support.classes
@@ -101,21 +121,7 @@ def test_an_assigned_split_counts_per_split_and_needs_the_train_split(
     current: tuple[FakePictograph, pictograph.Client], tmp_path: Path
 ) -> None:
     _, client = current
-    client.datasets.create(
-        LOT,
-        annotation_types=["bbox"],
-        classes=[{"name": "car", "type": "bbox"}, {"name": "cone", "type": "bbox"}],
-    )
-    splits: list[ImageSplit | None] = ["val", "test", None, None]
-    for n, split in enumerate(splits):
-        path = tmp_path / f"lot-{n}.png"
-        Image.new("RGB", (32, 24), (30 * n, 90, 160)).save(path)
-        filename = client.images.upload(LOT, path).filename
-        # The cone is labelled only where the split is val or test.
-        client.annotations.save(LOT, filename, [_box("car"), *([_box("cone")] if split else [])])
-        if split is not None:
-            client.images.set_split(LOT, filename, split)
-    client.exports.create(LOT, "v1")
+    _lot_with_splits(client, tmp_path, ["val", "test", None, None])
 
     quote = client.training.quote(LOT, "v1", pipeline_type="rfdetr_detection")
 
@@ -138,21 +144,8 @@ def test_an_assigned_split_counts_val_and_test_apart(
     current: tuple[FakePictograph, pictograph.Client], tmp_path: Path
 ) -> None:
     _, client = current
-    client.datasets.create(
-        LOT,
-        annotation_types=["bbox"],
-        classes=[{"name": "car", "type": "bbox"}, {"name": "cone", "type": "bbox"}],
-    )
     # One image in val and two in test, each with a cone: the two splits count differently.
-    splits: list[ImageSplit | None] = ["val", "test", "test", None, None]
-    for n, split in enumerate(splits):
-        path = tmp_path / f"lot-{n}.png"
-        Image.new("RGB", (32, 24), (30 * n, 90, 160)).save(path)
-        filename = client.images.upload(LOT, path).filename
-        client.annotations.save(LOT, filename, [_box("car"), *([_box("cone")] if split else [])])
-        if split is not None:
-            client.images.set_split(LOT, filename, split)
-    client.exports.create(LOT, "v1")
+    _lot_with_splits(client, tmp_path, ["val", "test", "test", None, None])
 
     quote = client.training.quote(LOT, "v1", pipeline_type="rfdetr_detection")
 

@@ -37,12 +37,17 @@ def _trained(fake: FakePictograph, pipeline: PipelineType = "yolox", **options: 
     return fake.world.models[run.model_id]
 
 
-def _known(fake: FakePictograph) -> tuple[Image, bytes]:
-    """The dataset's first image and its bytes (served once, so the world knows them)."""
+def _known_images(fake: FakePictograph, count: int) -> list[tuple[Image, bytes]]:
+    """The dataset's first ``count`` images and their bytes (served once, so the world
+    knows them)."""
     world = fake.world
-    image = world.dataset_images(world.dataset(fake.organization_id, DATASET))[0]
-    content, _ = world.image_service.content(image)
-    return image, content
+    images = world.dataset_images(world.dataset(fake.organization_id, DATASET))[:count]
+    return [(image, world.image_service.content(image)[0]) for image in images]
+
+
+def _known(fake: FakePictograph) -> tuple[Image, bytes]:
+    """The dataset's first image and its bytes."""
+    return _known_images(fake, 1)[0]
 
 
 def test_boxes_lie_inside_the_image_and_name_the_models_classes(fake: FakePictograph) -> None:
@@ -80,8 +85,7 @@ def test_a_known_image_is_predicted_from_its_ground_truth(fake: FakePictograph) 
     world = fake.world
     near = 0
     # Several images: a model of modest mAP may miss every object of any one of them.
-    for image in world.dataset_images(world.dataset(fake.organization_id, DATASET))[:6]:
-        content, _ = world.image_service.content(image)
+    for image, content in _known_images(fake, 6):
         found = predict(world, model, model.current, content, confidence=0.05)
         truth = {(a["name"], a["bounding_box"]["x"]) for a in image.annotations}
         # A found object lies near its truth (jitter shrinks as the model's mAP grows).
@@ -297,8 +301,7 @@ def test_predictions_come_best_first_and_a_score_at_the_threshold_is_kept(
     model = _trained(fake)
     world = fake.world
     several = 0
-    for image in world.dataset_images(world.dataset(fake.organization_id, DATASET))[:6]:
-        content, _ = world.image_service.content(image)
+    for _, content in _known_images(fake, 6):
         found = predict(world, model, model.current, content, confidence=0.05)
         scores = [p.score for p in found]
         assert scores == sorted(scores, reverse=True)

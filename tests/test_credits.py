@@ -16,6 +16,7 @@ from pictograph.resources.credits import UsageRange
 
 from pictograph_testing import FakePictograph, ProfileName
 from tests.conftest import DATASET, EXPORT, create_past_the_cap
+from tests.image_files import raw
 
 if TYPE_CHECKING:
     import pictograph
@@ -38,13 +39,6 @@ def _top_ups(fake: FakePictograph, count: int) -> None:
     for dollars in range(1, count + 1):
         fake.clock.advance(minutes=1)
         fake.top_up(dollars)
-
-
-def _raw_http(fake: FakePictograph) -> httpx.Client:
-    """An httpx client on the fake, for requests the SDK would never send."""
-    return httpx.Client(
-        transport=fake.transport(), base_url=fake.base_url, headers={"X-API-Key": fake.api_key}
-    )
 
 
 def _ids(entries: list[CreditLedgerEntry]) -> list[str]:
@@ -1197,14 +1191,14 @@ def test_a_query_the_sdk_always_sends_has_its_default_when_left_out(
 ) -> None:
     # Today's SDK always sends `range` and `quantity`; a request without them gets the
     # defaults the SDK's own signatures have.
-    with _raw_http(fake) as http:
+    with raw(fake) as http:
         answer = http.get(f"/api/v1/developer/credits/{route}", params=params)
     assert answer.status_code == 200
     assert answer.json()[field] == default
 
 
 def test_estimate_without_an_operation_is_refused(fake: FakePictograph) -> None:
-    with _raw_http(fake) as http:
+    with raw(fake) as http:
         answer = http.get("/api/v1/developer/credits/estimate", params={"quantity": 3})
     assert answer.status_code == 422
     [error] = answer.json()["error"]["details"]["errors"]

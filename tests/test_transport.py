@@ -12,6 +12,7 @@ from hypothesis import strategies as st
 
 from pictograph_testing import FakePictograph
 from tests.conftest import DATASET, EXPORT
+from tests.image_files import raw
 
 
 def test_fake_clients_are_the_real_sdk_classes(fake: FakePictograph) -> None:
@@ -203,13 +204,12 @@ def test_a_path_that_only_begins_with_the_mounts_letters_is_not_under_it() -> No
 
 async def _get(fake: FakePictograph, use_async: bool, path: str, **options: Any) -> httpx.Response:
     """GET ``path`` with the fake's key through its transport in plain httpx, sync or async."""
-    headers = {"X-API-Key": fake.api_key}
     if use_async:
         async with httpx.AsyncClient(
-            base_url=fake.base_url, transport=fake.transport(), headers=headers
+            base_url=fake.base_url, transport=fake.transport(), headers={"X-API-Key": fake.api_key}
         ) as ahttp:
             return await ahttp.get(path, **options)
-    with httpx.Client(base_url=fake.base_url, transport=fake.transport(), headers=headers) as http:
+    with raw(fake) as http:
         return http.get(path, **options)
 
 

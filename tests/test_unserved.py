@@ -16,6 +16,7 @@ from pictograph.exceptions import NotFoundError
 
 from pictograph_testing.server import FakeServer
 from tests.conftest import DATASET
+from tests.image_files import raw
 
 if TYPE_CHECKING:
     from pictograph_testing import FakePictograph
@@ -112,9 +113,7 @@ def test_an_id_sent_empty_is_the_apis_no_route_not_a_gap_of_the_fake(
             call()
         assert missing.value.code == "not_found"
         assert "No route" in str(missing.value)
-    with httpx.Client(
-        transport=fake.transport(), base_url=fake.base_url, headers={"X-API-Key": fake.api_key}
-    ) as http:
+    with raw(fake) as http:
         assert http.get("/api/v1/developer/tools/vision/model/").json()["error"]["code"] == (
             "not_found"
         )
@@ -130,9 +129,7 @@ def test_the_apis_roots_are_its_own_404s_not_gaps_of_the_fake(
     fake: FakePictograph, path: str
 ) -> None:
     # No route lies at the roots themselves: the API answers them with its own 404.
-    with httpx.Client(
-        transport=fake.transport(), base_url=fake.base_url, headers={"X-API-Key": fake.api_key}
-    ) as http:
+    with raw(fake) as http:
         answer = http.get(path)
     assert answer.status_code == 404
     assert answer.json()["error"]["code"] == "not_found"
@@ -188,9 +185,7 @@ def test_either_spelling_of_a_route_is_answered_directly_and_only_a_route_is(
 def test_one_final_slash_is_optional_not_two(fake: FakePictograph) -> None:
     # `datasets//` is a dataset sent empty, not the collection: nothing is created.
     fake.assert_all_served = False  # POST to a dataset is no route: the fake cannot tell
-    with httpx.Client(
-        transport=fake.transport(), base_url=fake.base_url, headers={"X-API-Key": fake.api_key}
-    ) as http:
+    with raw(fake) as http:
         listed = http.get("/api/v1/developer/datasets//")
         created = http.get("/api/v1/developer/jobs//")
         made = http.post("/api/v1/developer/datasets//", json={"name": "via-two-slashes"})
@@ -212,9 +207,7 @@ def test_faults_filters_allow_and_replays_take_either_spelling(fake: FakePictogr
     creates = [c.index for c in fake.calls.filter("POST", "training")]
     assert creates == [c.index for c in fake.calls.filter("POST", "training/")] == [0]
     assert len(fake.calls.filter("GET", "datasets/{dataset}/")) == 1
-    with httpx.Client(
-        transport=fake.transport(), base_url=fake.base_url, headers={"X-API-Key": fake.api_key}
-    ) as http:
+    with raw(fake) as http:
         allow = {
             http.request("OPTIONS", f"/api/v1/developer/credits/balance{end}").headers["allow"]
             for end in ("", "/")

@@ -307,7 +307,7 @@ class Call:
             )
         try:
             return json.loads(body)
-        except ValueError as exc:  # not UTF-8, or not JSON
+        except (ValueError, RecursionError) as exc:  # not UTF-8, not JSON, nested too deep
             raise ValueError(
                 f"the {which} body of call {self.index} ({self.method} {self.path}) is not "
                 f"JSON ({type(exc).__name__}: {exc}); read it as bytes (call.{_BYTES[which]})"
@@ -797,7 +797,7 @@ def _json_object(body: bytes) -> dict[str, Any] | None:
         return None
     try:
         parsed = json.loads(body)
-    except ValueError:
+    except (ValueError, RecursionError):  # a body the API refused, kept as it was sent
         return None
     return parsed if isinstance(parsed, dict) else None
 

@@ -124,7 +124,8 @@ def check_document(document: Mapping[str, Any], name: str) -> None:
     """Raise ``ValueError`` (``scenario 'name': where: what``) unless the whole document
     can be built into a world that answers every route."""
     try:
-        strict_json.check(dict(document))
+        # Said of the document: a scenario given as a dict was sent in no request body.
+        strict_json.check(dict(document), "The document")
         _Checker(start_of(document)).document(document)
     except (_Problem, strict_json.UnfitJson) as problem:
         raise ValueError(f"scenario {name!r}: {problem}") from None

@@ -303,19 +303,23 @@ def named_scenario(name: str, *, directories: Sequence[str | os.PathLike[str]] =
     raise UnknownScenario(name, available_scenarios(directories), searched)
 
 
+_FILE = "The file"
+"""What a scenario file's JSON refusals speak of (``strict_json``'s ``subject``)."""
+
+
 def _where(raw: bytes, refusal: ValueError) -> str:
     """What is wrong with a file's JSON, and where: the line and column of a syntax error,
     the byte that is not UTF-8; else the strict parser's words (NaN, nesting too deep, a
-    lone surrogate), said of the file (they speak of a request body, which a file is not)."""
+    lone surrogate), said of the file."""
     try:
         json.loads(raw)
     except json.JSONDecodeError as exc:
         return f"{exc.msg} at line {exc.lineno}, column {exc.colno}"
     except UnicodeDecodeError as exc:
         return f"the file is not UTF-8 ({exc.reason} at byte {exc.start})"
-    except ValueError:
-        pass  # the strict parser's words say it
-    return str(refusal).replace("The request body", "The file", 1)
+    except (ValueError, RecursionError):
+        pass  # the strict parser's words say it (nested past Python's own stack, too)
+    return str(refusal)
 
 
 def _search_path(directories: Sequence[str | os.PathLike[str]]) -> list[Path | Traversable]:
@@ -329,7 +333,7 @@ def _search_path(directories: Sequence[str | os.PathLike[str]]) -> list[Path | T
 def _read(path: Path | Traversable) -> dict[str, Any]:
     raw = path.read_bytes()
     try:
-        document = strict_json.parse(raw)
+        document = strict_json.parse(raw, _FILE)
     except ValueError as exc:  # UnfitJson included: too deep, NaN, lone surrogates
         raise ValueError(f"scenario file {path} is not valid JSON: {_where(raw, exc)}") from None
     if not isinstance(document, dict):

@@ -368,6 +368,22 @@ def test_a_body_that_is_not_json_says_so(tmp_path: Path) -> None:
         put.json()
 
 
+def test_a_body_nested_past_pythons_stack_is_read_back_as_no_json(fake: FakePictograph) -> None:
+    deep = b'{"name": ' + b"[" * 100_000 + b"]" * 100_000 + b"}"
+    with httpx.Client(transport=fake.transport(), base_url=fake.base_url) as http:
+        answer = http.post(
+            f"{DEV}/datasets/",
+            content=deep,
+            headers={"x-api-key": fake.api_key, "content-type": "application/json"},
+        )
+    assert answer.json()["error"]["details"]["errors"][0]["type"] == "too_deep"
+    # Kept as sent: the journal's readers say it is no JSON they can read, in words.
+    with pytest.raises(ValueError, match=r"request body of call 0 \(POST .*\) is not JSON"):
+        fake.calls.last.json()
+    assert not fake.calls.filter(json={"name": []})
+    assert fake.calls.filter(method="POST").last.status == 422
+
+
 def test_the_journal_over_http_pages_and_says_what_it_dropped() -> None:
     with FakeServer(journal_limit=4) as server, server.control() as control:
         headers = {"X-API-Key": server.api_key}

@@ -994,6 +994,33 @@ def test_the_endpoint_refusals(
         assert missing.value.code == "deployment_not_found"
 
 
+@pytest.mark.parametrize(
+    "body",
+    [
+        b"nope",
+        b'{"image": ' + b"[" * 100_000 + b"]" * 100_000 + b"}",  # past Python's own stack
+        b'{"image": {"type": "base64", "value": "x"}, "confidence": NaN}',
+        b'{"image": {"type": "url", "value": "https://example.com/\\ud800.jpg"}}',
+    ],
+    ids=["not-json", "nested-too-deep", "nan", "lone-surrogate"],
+)
+def test_the_endpoint_refuses_json_it_cannot_hold_in_words(
+    fake: FakePictograph, client: pictograph.Client, model_id: str, body: bytes
+) -> None:
+    created = client.deployments.create("m1")
+    deployment = client.deployments.wait_until_active(created.deployment)
+    assert deployment.endpoint_url is not None
+    with httpx.Client() as raw:  # the fake intercepts its gateway's host
+        answer = raw.post(
+            deployment.endpoint_url,
+            content=body,
+            headers={"Authorization": f"Bearer {created.auth_token}"},
+        )
+    assert (answer.status_code, answer.json()["error"]) == (400, "invalid_request_body")
+    assert answer.json()["detail"].startswith('Send JSON: {"image": {"type": "base64" | "url"')
+    assert fake.server_errors == []
+
+
 def test_the_endpoint_refuses_an_image_it_cannot_decode(
     client: pictograph.Client, model_id: str
 ) -> None:

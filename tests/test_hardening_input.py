@@ -91,7 +91,7 @@ def test_a_lone_surrogate_is_refused_in_every_encoding(
     calls = len(fake.calls)
     body = json.dumps({field: "x\ud800"}, ensure_ascii=False).encode(encoding, "surrogatepass")
     error = _refused(_send(fake, method, path, body))
-    assert error["message"] == messages.LONE_SURROGATE
+    assert error["message"] == messages.LONE_SURROGATE.format(subject=messages.REQUEST_BODY)
     assert len(fake.calls) == calls + 1
     assert state_digest(fake.world) == before
     assert fake.server_errors == []
@@ -114,7 +114,9 @@ def test_a_lone_surrogate_over_http(server: FakeServer) -> None:
     with _http(server) as http:
         answer = http.post(DEV + "datasets/", content=body, headers={"x-api-key": server.api_key})
         assert answer.status_code == 422
-        assert answer.json()["error"]["message"] == messages.LONE_SURROGATE
+        assert answer.json()["error"]["message"] == messages.LONE_SURROGATE.format(
+            subject=messages.REQUEST_BODY
+        )
         assert http.get(DEV + "datasets/", headers={"x-api-key": server.api_key}).is_success
     assert len(server.fake.calls) == calls + 2
     assert server.fake.server_errors == []

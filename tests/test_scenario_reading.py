@@ -7,6 +7,7 @@ accepts, and the messages a bad file gets.
 
 from __future__ import annotations
 
+import math
 import re
 import types
 from pathlib import Path
@@ -16,6 +17,7 @@ import pytest
 from pictograph.exceptions import ConflictError
 
 from pictograph_testing import FakePictograph
+from pictograph_testing.bounds import MAX_JSON_DEPTH
 from pictograph_testing.scenarios import (
     SCHEMA_VERSION,
     UnknownScenario,
@@ -139,6 +141,9 @@ def test_a_path_to_a_folder_is_no_scenario_file(tmp_path: Path) -> None:
         ('"ready-to-train"', "must hold a JSON object"),
         ('{"schema_version": NaN}', "holds the number NaN"),
         ('{"schema_version": 1, "seed": -Infinity}', "holds the number -Infinity"),
+        ('{"schema_version": 1, "name": "\\ud800"}', "The file holds text that is not valid"),
+        # Deeper than Python's own stack reads: refused in words, not a RecursionError.
+        ('{"x": ' + "[" * 100_000 + "]" * 100_000 + "}", "The file nests arrays and objects"),
     ],
 )
 def test_a_file_that_is_json_but_no_scenario_says_why(
@@ -151,6 +156,35 @@ def test_a_file_that_is_json_but_no_scenario_says_why(
     # The file's fault, in the words of a file: no request was sent.
     assert "request body" not in str(refused.value)
     assert "send" not in str(refused.value)
+
+
+def _nested(depth: int) -> list[object]:
+    """A list ``depth`` lists deep."""
+    nested: list[object] = []
+    for _ in range(depth - 1):
+        nested = [nested]
+    return nested
+
+
+@pytest.mark.parametrize(
+    ("document", "message"),
+    [
+        ({"schema_version": 1, "seed": math.nan}, "The document holds the number nan"),
+        ({"schema_version": 1, "name": "\ud800"}, "The document holds text that is not valid"),
+        (
+            {"schema_version": 1, "description": _nested(MAX_JSON_DEPTH)},
+            f"The document nests arrays and objects deeper than {MAX_JSON_DEPTH} levels",
+        ),
+    ],
+)
+def test_a_document_the_fake_cannot_hold_says_why_in_the_words_of_a_document(
+    document: dict[str, object], message: str
+) -> None:
+    with pytest.raises(ValueError, match=re.escape(message)) as refused:
+        FakePictograph(scenario=document)
+    assert str(refused.value).startswith("scenario '<document>': ")
+    # Given as a dict, the scenario came in no request body.
+    assert "request body" not in str(refused.value)
 
 
 def test_a_file_that_is_not_utf_8_says_so(tmp_path: Path) -> None:

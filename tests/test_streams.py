@@ -418,10 +418,21 @@ def test_opens_the_deployment_refuses(fake: FakePictograph, client: pictograph.C
     assert deployment.endpoint_url is not None
     sessions = deployment.endpoint_url.removesuffix("/predict") + "/sessions"
     bearer = {"Authorization": f"Bearer {token}"}
+    unfit = (  # JSON the fake cannot hold: nested past Python's stack, NaN, a lone surrogate
+        b'{"source": {"kind": "whip"}, "x": ' + b"[" * 100_000 + b"]" * 100_000 + b"}",
+        b'{"source": {"kind": "whip", "fps": NaN}}',
+        b'{"source": {"kind": "rtsp", "uri": "rtsp://cam.example.com/\\ud800"}}',
+    )
     with httpx.Client() as raw:  # the fake intercepts its gateway's host
         for body in (b"nope", b'{"source": {"kind": "rtmp"}}', b'{"source": {"kind": "rtsp"}}'):
             refused = raw.post(sessions, content=body, headers=bearer)
             assert (refused.status_code, refused.json()["error"]) == (400, "invalid_source")
+        for body in unfit:
+            refused = raw.post(sessions, content=body, headers=bearer)
+            assert (refused.status_code, refused.json()["detail"]) == (
+                400,
+                "The stream's source is not valid: send JSON.",
+            )
         overlay = raw.post(
             sessions, json={"source": {"kind": "whip"}, "overlay": "yes"}, headers=bearer
         )
@@ -435,6 +446,12 @@ def test_opens_the_deployment_refuses(fake: FakePictograph, client: pictograph.C
             "session_not_found"
         )
         assert raw.post(session + "/overlay", json={"on": 1}, headers=bearer).status_code == 400
+        deep = b'{"on": true, "x": ' + b"[" * 100_000 + b"]" * 100_000 + b"}"
+        assert raw.post(session + "/overlay", content=deep, headers=bearer).json() == {
+            "error": "invalid_request_body",
+            "detail": 'Send {"on": true | false}.',
+        }
+    assert fake.server_errors == []
 
 
 def test_add_camera_says_what_to_fix(fake: FakePictograph) -> None:

@@ -12,7 +12,7 @@ from pictograph.exceptions import ValidationError
 
 from pictograph_testing import FakePictograph
 from pictograph_testing.api.app import MAX_BODY_BYTES
-from pictograph_testing.api.messages import LONE_SURROGATE, TOO_DEEP
+from pictograph_testing.api.messages import LONE_SURROGATE, REQUEST_BODY, TOO_DEEP
 from pictograph_testing.bounds import MAX_JSON_DEPTH
 from tests.conftest import DATASET, EXPORT
 from tests.invariants import fingerprint
@@ -463,8 +463,12 @@ def error_text(body: dict[str, Any]) -> str:
         (b"\xff\xfe{}", "The request body is not valid JSON.", "json_invalid"),
         (b"[1, 2]", "The request body must be a JSON object.", "dict_type"),
         (b'"text"', "The request body must be a JSON object.", "dict_type"),
-        (b"[" * 100_000 + b"]" * 100_000, TOO_DEEP.format(limit=MAX_JSON_DEPTH), "too_deep"),
-        (b'{"name": "\\ud800"}', LONE_SURROGATE, "string_unicode"),
+        (
+            b"[" * 100_000 + b"]" * 100_000,
+            TOO_DEEP.format(subject=REQUEST_BODY, limit=MAX_JSON_DEPTH),
+            "too_deep",
+        ),
+        (b'{"name": "\\ud800"}', LONE_SURROGATE.format(subject=REQUEST_BODY), "string_unicode"),
     ],
 )
 def test_bodies_that_are_not_json_objects_are_422(

@@ -20,13 +20,12 @@ from __future__ import annotations
 
 import base64
 import binascii
-import json
 import math
 from typing import TYPE_CHECKING, Any
 
 import httpx
 
-from pictograph_testing.api import stream_calls
+from pictograph_testing.api import stream_calls, strict_json
 from pictograph_testing.api.errors import gateway_error_body
 from pictograph_testing.api.route_paths import GATEWAY_PREFIX
 from pictograph_testing.api.wire import Reply, encode, reply
@@ -286,13 +285,10 @@ def _predict(
 
 
 def _request(body: bytes) -> dict[str, Any]:
-    try:
-        parsed = json.loads(body) if body else None
-    except ValueError:
-        parsed = None
-    image = parsed.get("image") if isinstance(parsed, dict) else None
+    parsed = strict_json.object_or_none(body)
+    image = parsed.get("image") if parsed is not None else None
     if (
-        not isinstance(parsed, dict)
+        parsed is None
         or not isinstance(image, dict)
         or image.get("type") not in ("base64", "url")
         or not isinstance(image.get("value"), str)

@@ -39,6 +39,7 @@ __all__ = [
     "QUERY_RANGE",
     "QUERY_REQUIRED",
     "RELEASE_VALUE",
+    "REQUEST_BODY",
     "SHOWN_LIMIT",
     "SLASH_IN_NAME",
     "STRING_LENGTH",
@@ -51,16 +52,19 @@ __all__ = [
 
 # ── the body as a whole ──
 BODY_REQUIRED = "The request body is empty; send a JSON object."
-BAD_JSON = "The request body is not valid JSON."
+# What the JSON refusals below speak of: a request body, or (with ``strict_json``'s
+# ``subject``) a scenario file or document.
+REQUEST_BODY = "The request body"
+BAD_JSON = "{subject} is not valid JSON."
 LONE_SURROGATE = (
-    "The request body holds text that is not valid Unicode (a lone surrogate); "
+    "{subject} holds text that is not valid Unicode (a lone surrogate); "
     "use text without unpaired surrogates (U+D800 to U+DFFF), in any encoding."
 )
 NON_FINITE = (
-    "The request body holds the number {value}; use finite numbers "
+    "{subject} holds the number {value}; use finite numbers "
     "(no NaN or Infinity, and none beyond what a 64-bit float holds)."
 )
-TOO_DEEP = "The request body nests arrays and objects deeper than {limit} levels."
+TOO_DEEP = "{subject} nests arrays and objects deeper than {limit} levels."
 BODY_NOT_OBJECT = "The request body must be a JSON object."
 BODY_NOT_JSON = (
     "The request body is sent as Content-Type '{kind}'; the API reads it as JSON only: "

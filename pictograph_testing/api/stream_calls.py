@@ -13,10 +13,10 @@ not simulated. The streams themselves are :mod:`pictograph_testing.world.streams
 
 from __future__ import annotations
 
-import json
 from datetime import timedelta
 from typing import TYPE_CHECKING, Any
 
+from pictograph_testing.api import strict_json
 from pictograph_testing.api.errors import gateway_error_body
 from pictograph_testing.api.wire import Reply, encode
 from pictograph_testing.catalog import STREAM_ICE_SERVERS, STREAM_IDLE_SECONDS
@@ -50,7 +50,7 @@ def open_stream(
     below ``sessions``, the sessions' path on the gateway's host)."""
     if method != "POST":
         return _refused(405, "method_not_allowed", "POST to the sessions to open a stream.")
-    request = _json_object(body)
+    request = strict_json.object_or_none(body)
     if request is None:
         return _refused(400, "invalid_source", "The stream's source is not valid: send JSON.")
     source = request.get("source")
@@ -117,7 +117,7 @@ def answer(
         )
     streams = world.streams
     if what == "overlay":
-        request = _json_object(body)
+        request = strict_json.object_or_none(body)
         on = request.get("on") if request is not None else None
         if not isinstance(on, bool):
             return _refused(400, "invalid_request_body", 'Send {"on": true | false}.')
@@ -161,14 +161,6 @@ def _problem(problem: StreamProblem) -> Reply:
 
 def _refused(status: int, slug: str, detail: str) -> Reply:
     return Reply(status, gateway_error_body(slug, detail))
-
-
-def _json_object(body: bytes) -> dict[str, Any] | None:
-    try:
-        parsed = json.loads(body) if body else None
-    except ValueError:
-        return None
-    return parsed if isinstance(parsed, dict) else None
 
 
 def _iso(world: World, seconds: float) -> str:

@@ -128,6 +128,23 @@ def test_the_founder_is_the_only_member_and_owns_the_keys(
     assert fake.world.default_key.created_by == founder.user_id
 
 
+def test_a_founders_address_is_their_name_at_the_organizations_slug(
+    fake: FakePictograph,
+) -> None:
+    # The founding owner's made-up address: the words of their name joined by dots,
+    # at the organization's slug (hyphens kept) under example.com.
+    with fake.add_organization(name="Acme Vision").client(max_retries=0) as theirs:
+        [founder] = theirs.organizations.list_members()
+    assert founder.full_name is not None
+    local = ".".join("".join(c for c in w if c.isalnum()) for w in founder.full_name.split())
+    assert founder.email == f"{local.lower()}@acme-vision.example.com"
+    # A name without a letter or digit makes no slug: the domain is then `example`.
+    with fake.add_organization(name="!!!").client(max_retries=0) as theirs:
+        [founder] = theirs.organizations.list_members()
+    assert founder.email is not None
+    assert founder.email.endswith("@example.example.com")
+
+
 def test_members_are_listed_in_the_order_they_joined(
     fake: FakePictograph, client: pictograph.Client
 ) -> None:
@@ -160,6 +177,37 @@ def test_an_admin_changes_roles_up_to_its_own(fake: FakePictograph) -> None:
         pytest.raises(ForbiddenError, match="change members' roles"),
     ):
         member.organizations.update_member_role(ada.id, role="viewer")
+
+
+def test_a_role_refusal_names_the_keys_role_and_the_members_roles(
+    fake: FakePictograph, client: pictograph.Client
+) -> None:
+    ada = fake.add_member("ada@example.com", "viewer")
+    founder = client.organizations.list_members()[0]
+    with fake.organization.client(role="admin", max_retries=0) as admin:
+        with pytest.raises(ForbiddenError) as raised:
+            admin.organizations.update_member_role(ada.id, role="owner")
+        assert raised.value.message == (
+            "This API key's role 'admin' cannot change a member from 'viewer' to 'owner': "
+            "a key acts on roles up to its own."
+        )
+        with pytest.raises(ForbiddenError) as raised:
+            admin.organizations.remove_member(founder.id)
+        assert raised.value.message == (
+            "This API key's role 'admin' cannot remove a member whose role is 'owner': "
+            "a key acts on roles up to its own."
+        )
+    # The last owner's refusal says what to do instead.
+    with pytest.raises(ValidationError) as refused:
+        client.organizations.update_member_role(founder.id, role="viewer")
+    assert refused.value.message == (
+        "Cannot demote the last owner of the organization. Promote another member to owner first."
+    )
+    with pytest.raises(ValidationError) as refused:
+        client.organizations.remove_member(founder.id)
+    assert refused.value.message == (
+        "Cannot remove the last owner of the organization. Promote another member to owner first."
+    )
 
 
 def test_the_last_owner_cannot_be_demoted_until_there_is_another(
@@ -225,6 +273,9 @@ def test_member_and_invite_ids_are_read_in_any_case(
     ada = fake.add_member("ada@example.com", "member")
     changed = client.organizations.update_member_role(ada.id.upper(), role="viewer")
     assert changed == {"id": ada.id, "role": "viewer"}
+    # Trimmed too, as an invite's id is.
+    changed = client.organizations.update_member_role(f" {ada.id} ", role="annotator")
+    assert changed == {"id": ada.id, "role": "annotator"}
     invite = client.organizations.invite("bo@example.com")
     client.organizations.revoke_invite(f"  {invite.id.upper()} ")
     assert [i.status for i in client.organizations.list_invites()] == ["revoked"]
@@ -255,6 +306,7 @@ async def test_members_async(fake: FakePictograph, aclient: pictograph.AsyncClie
 def test_invite_lists_and_counts_as_pending(
     fake: FakePictograph, client: pictograph.Client
 ) -> None:
+    fake.clock.advance(minutes=3)  # sent now, not when the world began
     invite = client.organizations.invite("  Ada@Example.COM", role="admin")
     founder = client.organizations.list_members()[0]
     assert invite.email == "ada@example.com"
@@ -277,7 +329,8 @@ def test_an_accepted_invite_makes_a_member_with_its_role(
 ) -> None:
     invite = client.organizations.invite("ada@example.com", role="annotator")
     member = fake.accept_invite("ada@example.com", full_name="Ada")
-    assert (member.email, member.role) == ("ada@example.com", "annotator")
+    assert (member.email, member.role, member.full_name) == ("ada@example.com", "annotator", "Ada")
+    assert client.organizations.list_members()[1].full_name == "Ada"
     [accepted] = client.organizations.list_invites(status="accepted")
     assert accepted.id == invite.id
     org = client.organizations.me()
@@ -309,6 +362,23 @@ def test_a_pending_invite_expires_after_a_week(
     assert client.organizations.invite("ada@example.com").status == "pending"
 
 
+def test_invites_expire_each_at_the_end_of_its_own_week(
+    fake: FakePictograph, client: pictograph.Client
+) -> None:
+    # Three invites ten seconds apart: once the first has expired, the next to expire
+    # is the second, not the one sent last.
+    sent: list[str] = []
+    for name in ("ada", "bob", "cy"):
+        sent.append(client.organizations.invite(f"{name}@example.com").id)
+        fake.clock.advance(seconds=10)
+    fake.clock.advance(seconds=INVITE_TTL_SECONDS - 30)
+    assert [i.id for i in client.organizations.list_invites(status="expired")] == [sent[0]]
+    fake.clock.advance(seconds=10)
+    expired = client.organizations.list_invites(status="expired")
+    assert [i.id for i in expired] == [sent[1], sent[0]]
+    assert [i.id for i in client.organizations.list_invites(status="pending")] == [sent[2]]
+
+
 def test_invite_refusals(fake: FakePictograph, client: pictograph.Client) -> None:
     client.organizations.invite("ada@example.com")
     with pytest.raises(ConflictError, match="pending invite already exists"):
@@ -338,6 +408,49 @@ def test_invite_refusals(fake: FakePictograph, client: pictograph.Client) -> Non
     assert [i.email for i in client.organizations.list_invites()] == ["ada@example.com"]
 
 
+@pytest.mark.parametrize(
+    "address",
+    [
+        "@example.com",  # nobody before the '@'
+        "ada@localhost",  # a domain without a dot
+        "ada@.example.com",  # an empty label
+        "ada@example..com",
+        "ada@example.com bob@example.com",  # an address followed by more
+    ],
+)
+def test_an_address_the_sign_up_form_would_refuse_is_a_422(
+    client: pictograph.Client, address: str
+) -> None:
+    with pytest.raises(ValidationError) as malformed:
+        client.organizations.invite(address)
+    assert malformed.value.status_code == 422
+    # The words quote the address as it was sent, not as it would be stored.
+    assert malformed.value.message == f"'{address}' is not a valid email address."
+    assert client.organizations.list_invites() == []
+
+
+def test_a_malformed_address_is_quoted_as_sent(client: pictograph.Client) -> None:
+    with pytest.raises(ValidationError) as malformed:
+        client.organizations.invite(" Not-An-Address ")
+    assert malformed.value.message == "' Not-An-Address ' is not a valid email address."
+
+
+def test_an_invites_role_refusals_point_at_the_role(client: pictograph.Client) -> None:
+    allowed = "'admin', 'member', 'annotator', 'viewer'"
+    with pytest.raises(ValidationError) as unknown:
+        client.organizations.invite("boss@example.com", role="chief")  # type: ignore[arg-type]
+    assert unknown.value.message == f"Invalid role 'chief': choose one of {allowed}."
+    assert unknown.value.field_errors == [
+        {"loc": ["body", "role"], "msg": f"Input should be {allowed}", "type": "literal_error"}
+    ]
+    # An owner is a role, but one an invite never carries: a different error, same field.
+    with pytest.raises(ValidationError) as owner:
+        client.organizations.invite("boss@example.com", role="owner")  # type: ignore[arg-type]
+    assert owner.value.field_errors == [
+        {"loc": ["body", "role"], "msg": "Owners cannot be invited", "type": "value_error"}
+    ]
+
+
 def test_the_plans_member_cap_counts_pending_invites(
     fake: FakePictograph, client: pictograph.Client
 ) -> None:
@@ -356,6 +469,27 @@ def test_the_plans_member_cap_counts_pending_invites(
     client.organizations.revoke_invite(ada.id)
     assert client.organizations.list_invites(status="revoked")[0].id == ada.id
     assert client.organizations.invite("bob@example.com").status == "pending"
+
+
+def test_the_member_cap_refusal_counts_members_and_invites_apart(
+    fake: FakePictograph, client: pictograph.Client
+) -> None:
+    fake.organization.subscription_tier = "free"  # two users
+    fake.add_member("ada@example.com")
+    with pytest.raises(PaymentRequiredError) as capped:
+        client.organizations.invite("bob@example.com")
+    assert capped.value.message == (
+        "The 'free' plan allows 2 users (members plus pending invites): 2 members and "
+        "0 pending invites. Revoke an invite, remove a member or upgrade the plan."
+    )
+    assert capped.value.response["error"]["details"] == {
+        "error": "limit_exceeded",
+        "limit_type": "users",
+        "current": 2,
+        "pending": 0,
+        "limit": 2,
+        "upgrade_url": "/settings?tab=billing",
+    }
 
 
 def test_revoke_invite_refusals(fake: FakePictograph, client: pictograph.Client) -> None:
@@ -419,6 +553,29 @@ async def test_invites_async(fake: FakePictograph, aclient: pictograph.AsyncClie
     await aclient.organizations.invite("bob@example.com")
     with pytest.raises(PaymentRequiredError):
         await aclient.organizations.invite("carol@example.com")
+
+
+async def test_async_refusals_say_what_and_where(
+    fake: FakePictograph, aclient: pictograph.AsyncClient
+) -> None:
+    with pytest.raises(ValidationError) as malformed:
+        await aclient.organizations.invite("ada@localhost")
+    assert malformed.value.message == "'ada@localhost' is not a valid email address."
+    with pytest.raises(ValidationError) as owner:
+        await aclient.organizations.invite("boss@example.com", role="owner")  # type: ignore[arg-type]
+    assert owner.value.field_errors == [
+        {"loc": ["body", "role"], "msg": "Owners cannot be invited", "type": "value_error"}
+    ]
+    founder = (await aclient.organizations.list_members())[0]
+    with pytest.raises(ValidationError) as refused:
+        await aclient.organizations.update_member_role(f" {founder.id} ", role="admin")
+    assert refused.value.message.startswith("Cannot demote the last owner of the organization.")
+    fake.organization.subscription_tier = "free"  # two users
+    fake.add_member("ada@example.com")
+    with pytest.raises(PaymentRequiredError) as capped:
+        await aclient.organizations.invite("bob@example.com")
+    details = capped.value.response["error"]["details"]
+    assert (details["error"], details["current"], details["pending"]) == ("limit_exceeded", 2, 0)
 
 
 def test_the_same_seed_and_calls_give_the_same_people() -> None:

@@ -12,6 +12,7 @@ import re
 from typing import Any
 
 import pytest
+from pictograph.exceptions import ConflictError, NotFoundError
 
 from pictograph_testing import FakePictograph
 
@@ -101,3 +102,52 @@ def test_a_revoked_invite_beside_a_pending_one_of_the_same_address_loads() -> No
     with FakePictograph(scenario=_with(invites=[revoked, INVITE])) as fake:
         pending = fake.client().organizations.list_invites(status="pending")
     assert [i.id for i in pending] == ["i-1"]
+
+
+def test_an_answered_invite_loaded_beside_none_pending_leaves_its_address_free() -> None:
+    # Only a pending invite holds its address and a seat; one loaded as revoked or
+    # accepted neither blocks a new invite nor counts as pending.
+    revoked = {**INVITE, "status": "revoked"}
+    accepted = {**INVITE, "id": "i-2", "email": "dee@example.com", "status": "accepted"}
+    with FakePictograph(scenario=_with(invites=[revoked, accepted])) as fake:
+        client = fake.client(max_retries=0)
+        assert client.organizations.me().pending_invite_count == 0
+        assert client.organizations.invite("cy@example.com").status == "pending"
+        assert client.organizations.invite("dee@example.com").status == "pending"
+        assert client.organizations.me().pending_invite_count == 2
+
+
+# A training-ready dataset, to show a key's creator is still a member.
+_TRAINABLE: list[dict[str, Any]] = [
+    {"name": "d", "synthetic_images": {"count": 5, "complete": 5}, "exports": [{"name": "v1"}]}
+]
+
+
+def test_the_founder_follows_the_organization_to_the_scenarios_id() -> None:
+    org_id = "0a0a0a0a-0000-4000-8000-00000000000a"
+    document = {"schema_version": 1, "organization": {"id": org_id}, "datasets": _TRAINABLE}
+    with FakePictograph(scenario=document) as fake, fake.client(max_retries=0) as client:
+        [founder] = client.organizations.list_members()
+        assert founder.email is not None
+        # Still a member under the new id: their address taken, their membership found,
+        # and the keys they made still theirs to train with.
+        with pytest.raises(ConflictError, match="already a member"):
+            client.organizations.invite(founder.email)
+        ack = client.organizations.update_member_role(founder.id, role="owner")
+        assert ack == {"id": founder.id, "role": "owner"}
+        assert client.training.create("d", "v1", pipeline_type="yolox", name="r").status
+    assert fake.organization_id == org_id
+
+
+def test_members_by_hand_leave_nothing_of_the_founder_they_replace() -> None:
+    # The same seed founds the same owner; the scenario's members replace them whole.
+    with FakePictograph(seed=4) as plain, plain.client(max_retries=0) as client:
+        [replaced] = client.organizations.list_members()
+    assert replaced.email is not None
+    document = {"schema_version": 1, "members": [copy.deepcopy(OWNER)]}
+    with FakePictograph(seed=4, scenario=document) as fake, fake.client(max_retries=0) as client:
+        with pytest.raises(NotFoundError):
+            client.organizations.remove_member(replaced.id)
+        # Their address is no member's: it may be invited.
+        assert client.organizations.invite(replaced.email).status == "pending"
+        assert [m.email for m in client.organizations.list_members()] == ["ada@example.com"]

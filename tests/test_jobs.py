@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
 from typing import TYPE_CHECKING
 
 import httpx
@@ -16,6 +17,7 @@ from pictograph.exceptions import (
 
 from pictograph_testing import GPU_TIERS
 from tests.conftest import DATASET, EXPORT
+from tests.image_files import raw
 
 if TYPE_CHECKING:
     from collections.abc import Iterable
@@ -215,6 +217,107 @@ def test_the_feed_is_the_organizations_own(fake: FakePictograph, client: pictogr
         client.jobs.get("not a job")
 
 
+def test_a_runs_job_is_read_afresh_until_it_ends_and_dated_by_its_last_change(
+    fake: FakePictograph, client: pictograph.Client
+) -> None:
+    run_id = _start(client, "r", epochs=10)
+    [queued] = client.jobs.list(status="all", type="training")
+    assert queued.status == "queued"
+    assert queued.created_at is not None
+    assert queued.updated_at == queued.created_at
+
+    fake.clock.advance(seconds=COLD_START + 5)
+    # The same listing read again: a live run's job is its state now, never kept.
+    [running] = client.jobs.list(status="all", type="training")
+    assert running.status == "running"
+    assert running.updated_at == queued.created_at + timedelta(seconds=COLD_START)
+
+    done = client.jobs.wait(run_id)
+    [ended] = client.jobs.list(status="all", type="training")
+    assert ended.status == "completed"
+    assert ended.completed_at == done.completed_at
+    assert ended.updated_at == done.completed_at
+
+
+def test_an_export_job_reads_its_progress_and_times_off_the_clock(
+    fake: FakePictograph, client: pictograph.Client
+) -> None:
+    # 20 images without their files: 2 s queued, then 3 s + 0.05 s an image processing.
+    export = client.exports.create(DATASET, "v2", wait=False)
+    queued = client.jobs.get(export.id)
+    assert queued.created_at is not None
+    assert queued.updated_at == queued.created_at
+    assert queued.detail == {
+        "dataset_name": DATASET,
+        "format": "pictograph",
+        "image_count": 20,
+        "include_images": False,
+    }
+
+    fake.clock.advance(seconds=2 + 1.3)
+    running = client.jobs.get(export.id)
+    assert (running.status, running.progress) == ("running", 32.5)
+    # Its last change was its start.
+    assert running.updated_at == queued.created_at + timedelta(seconds=2)
+    fake.clock.advance(seconds=2.68)
+    # Never 100 while still processing, however close to the end.
+    assert client.jobs.get(export.id).progress == 99.0
+
+    done = client.jobs.wait(export.id)
+    assert done.completed_at == queued.created_at + timedelta(seconds=6)
+    assert done.updated_at == done.completed_at
+
+
+def test_a_failed_export_job_has_no_progress_and_ended_when_it_failed(
+    fake: FakePictograph, client: pictograph.Client
+) -> None:
+    fake.faults.fail_export("disk full")
+    export = client.exports.create(DATASET, "doomed", wait=False)
+    fake.clock.advance(minutes=1)
+
+    failed = client.jobs.get(export.id)
+    assert (failed.status, failed.progress, failed.error) == ("failed", None, "disk full")
+    assert failed.created_at is not None
+    assert failed.completed_at == failed.created_at + timedelta(seconds=6)
+    assert failed.updated_at == failed.completed_at
+
+
+def test_the_feed_reads_at_most_the_newest_thousand_jobs(
+    fake: FakePictograph, client: pictograph.Client
+) -> None:
+    # The fixture's export and a thousand after it: the oldest falls off every filter.
+    oldest = client.exports.get(DATASET, EXPORT).id
+    newest_first = [fake.add_export(DATASET, f"v{n}").id for n in range(1000)][::-1]
+
+    assert _ids(client.jobs.list(status="all", page_size=100)) == newest_first
+    assert _ids(client.jobs.list(status="completed", page_size=100)) == newest_first
+    assert oldest not in _ids(client.jobs.list(status="finished", page_size=100))
+    with raw(fake) as http:
+        body = http.get("/api/v1/developer/jobs?status=all&limit=100&offset=900").json()
+    assert body["pagination"] == {"limit": 100, "offset": 900, "total": 1000, "has_more": False}
+
+
+def test_a_job_id_is_found_in_any_case_and_an_unknown_one_is_named(
+    client: pictograph.Client,
+) -> None:
+    run_id = _start(client, "r")
+    assert client.jobs.get(run_id.upper()).id == run_id
+    with pytest.raises(NotFoundError) as missing:
+        client.jobs.get(UNKNOWN_ID)
+    assert missing.value.message == f"Job '{UNKNOWN_ID}' not found"
+
+
+def test_a_queued_runs_progress_is_a_float_on_the_wire(
+    fake: FakePictograph, client: pictograph.Client
+) -> None:
+    # The spec: progress is an int on a TrainingRun but a float on a Job.
+    run_id = _start(client, "r")
+    with raw(fake) as http:
+        job = http.get(f"/api/v1/developer/jobs/{run_id}").json()["data"]
+    assert job["progress"] == 0.0
+    assert isinstance(job["progress"], float)
+
+
 # ── wait and cancel ──
 
 
@@ -307,3 +410,16 @@ async def test_async_jobs(fake: FakePictograph, aclient: pictograph.AsyncClient)
     assert [job.id async for job in aclient.jobs.list(status="finished", type="training")] == [
         run.id
     ]
+
+
+async def test_async_an_export_job_reads_its_progress_and_an_unknown_job_is_named(
+    fake: FakePictograph, aclient: pictograph.AsyncClient
+) -> None:
+    export = await aclient.exports.create(DATASET, "v2", wait=False)
+    fake.clock.advance(seconds=2 + 1.3)  # 1.3 s of its 4 s processing
+
+    running = await aclient.jobs.get(export.id.upper())
+    assert (running.id, running.status, running.progress) == (export.id, "running", 32.5)
+    with pytest.raises(NotFoundError) as missing:
+        await aclient.jobs.get(UNKNOWN_ID)
+    assert missing.value.message == f"Job '{UNKNOWN_ID}' not found"

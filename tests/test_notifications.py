@@ -218,6 +218,55 @@ def test_the_feed_is_the_organizations_own(fake: FakePictograph, client: pictogr
     assert client.notifications.unread_count() == 0
 
 
+def test_each_notification_names_the_member_who_started_the_work(
+    fake: FakePictograph, client: pictograph.Client
+) -> None:
+    # The work of a member's key is news to the whole organization, credited to them.
+    colleague = fake.add_member("noah@example.com")
+    with fake.client(api_key=fake.add_api_key("member", member=colleague)) as noah:
+        noah.exports.create(DATASET, "v2")
+        fake.clock.advance(seconds=1)
+        _train(noah, "trained")
+        fake.clock.advance(seconds=1)
+        fake.faults.fail_export("disk full")
+        noah.exports.create(DATASET, "doomed", wait=False)
+        noah.training.create(
+            DATASET,
+            EXPORT,
+            pipeline_type="yolox",
+            name="oom",
+            config={"model_size": "x"},
+            wait=False,
+        )
+        fake.clock.advance(minutes=5)
+
+    listed = client.notifications.list()
+    assert sorted((n.type, n.title) for n in listed) == [
+        ("export_failed", "Export failed"),
+        ("export_ready", "Export ready"),
+        ("training_complete", "Training complete"),
+        ("training_failed", "Training failed"),
+    ]
+    assert {n.user_id for n in listed} == {colleague.user_id}
+
+
+def test_a_notification_id_is_found_in_any_case(client: pictograph.Client) -> None:
+    client.exports.create(DATASET, "v2")
+    [ready] = client.notifications.list()
+
+    client.notifications.mark_read(ready.id.upper())
+    assert [n.read for n in client.notifications.list()] == [True]
+    client.notifications.delete(ready.id.upper())
+    assert client.notifications.list() == []
+
+
+def test_an_unknown_notification_is_refused_with_its_id(client: pictograph.Client) -> None:
+    for refused_call in (client.notifications.mark_read, client.notifications.delete):
+        with pytest.raises(NotFoundError) as missing:
+            refused_call(UNKNOWN_ID)
+        assert missing.value.message == f"Notification '{UNKNOWN_ID}' not found"
+
+
 def test_a_bad_unread_only_is_422(fake: FakePictograph, client: pictograph.Client) -> None:
     with httpx.Client(
         base_url=fake.base_url, transport=fake.transport(), headers={"X-API-Key": fake.api_key}
@@ -245,3 +294,17 @@ async def test_async_feed(fake: FakePictograph, aclient: pictograph.AsyncClient)
     with pytest.raises(NotFoundError):
         await aclient.notifications.delete(newest.id)
     assert [n.id for n in await aclient.notifications.list()] == [oldest.id]
+
+
+async def test_async_a_notification_is_found_in_any_case_and_a_gone_one_is_named(
+    aclient: pictograph.AsyncClient,
+) -> None:
+    await aclient.exports.create(DATASET, "v2")
+    [ready] = await aclient.notifications.list()
+
+    await aclient.notifications.mark_read(ready.id.upper())
+    assert await aclient.notifications.unread_count() == 0
+    await aclient.notifications.delete(ready.id.upper())
+    with pytest.raises(NotFoundError) as missing:
+        await aclient.notifications.delete(ready.id)
+    assert missing.value.message == f"Notification '{ready.id}' not found"

@@ -824,6 +824,34 @@ def test_a_loaded_snapshot_numbers_new_exports_and_notifications_as_the_world_di
     assert document["ids"]["notification_seq"] == 2
 
 
+def test_a_document_without_ids_numbers_new_notifications_after_its_own() -> None:
+    # Written by hand, with no `ids` record and its notifications in any order: the feed
+    # is newest first by time, not by number, and the highest number it holds is never
+    # given again.
+    def note(uuid: str, seq: int, at: float) -> dict[str, Any]:
+        return {
+            "id": uuid,
+            "seq": seq,
+            "type": "export_ready",
+            "title": "Export ready",
+            "created_at": at,
+        }
+
+    later = "00000000-0000-4000-8000-000000000001"
+    earlier = "00000000-0000-4000-8000-000000000002"
+    document = {
+        "schema_version": SCHEMA_VERSION,
+        "datasets": [{"name": "d", "synthetic_images": {"count": 3, "complete": 3}}],
+        "notifications": [note(earlier, 5, 0.0), note(later, 2, 1.0)],
+    }
+    with FakePictograph(scenario=document) as fake, fake.client(max_retries=0) as client:
+        client.exports.create("d", "v1")
+        [ready, *loaded] = client.notifications.list()
+        assert ready.type == "export_ready"
+        assert [n.id for n in loaded] == [later, earlier]
+        assert fake.snapshot()["ids"]["notification_seq"] == 6
+
+
 async def test_an_async_client_after_loading_numbers_exports_as_the_world_did() -> None:
     with FakePictograph(seed=1) as original:
         _export_twice_and_delete_the_newest(original)

@@ -25,6 +25,7 @@ from pictograph_testing import FakePictograph
 from pictograph_testing.world.video_files import mp4_header
 from pictograph_testing.world.videos import EXTRACT_SECONDS, SECONDS_PER_FRAME
 from tests.conftest import DATASET, EXPORT
+from tests.image_files import raw
 
 if TYPE_CHECKING:
     from pathlib import Path
@@ -474,6 +475,47 @@ def test_a_job_read_long_after_it_ended_is_dated_when_it_ended(
     assert {f.created_at for f in frames} == {ended}
     assert client.datasets.get(DATASET).updated_at == ended
     assert client.jobs.get(failed.job_id).completed_at == fake.clock.start + timedelta(seconds=3.1)
+
+
+def test_an_extraction_job_reads_its_frames_so_far_and_its_last_change(
+    fake: FakePictograph, client: pictograph.Client, clip: Path
+) -> None:
+    info = client.video.upload(clip)
+    job = client.video.extract_frames(DATASET, info.gcs_path, directory_name="f", wait=False)
+    fake.clock.advance(1.6)  # half of its 3.2 s: 2 of its 4 frames
+
+    running = client.jobs.get(job.job_id)
+    assert running.progress == 50.0
+    assert running.detail == {
+        "dataset_name": DATASET,
+        "directory_path": "/f",
+        "sample_fps": 1.0,
+        "frames_extracted": 2,
+        "total_frames": 4,
+    }
+    # Nothing about it changes on the wire until it ends.
+    assert running.created_at is not None
+    assert running.updated_at == running.created_at
+    with raw(fake) as http:
+        wire = http.get(f"/api/v1/developer/jobs/{job.job_id}").json()["data"]
+    assert isinstance(wire["progress"], float)  # the jobs feed's progress is a float
+
+    fake.clock.advance(2)
+    done = client.jobs.get(job.job_id)
+    assert done.completed_at == running.created_at + timedelta(seconds=3.2)
+    assert done.updated_at == done.completed_at
+
+
+def test_a_failed_extraction_job_has_no_progress(
+    fake: FakePictograph, client: pictograph.Client, clip: Path
+) -> None:
+    info = client.video.upload(clip)
+    fake.faults.fail_video_extraction("bad codec")
+    job = client.video.extract_frames(DATASET, info.gcs_path, directory_name="f", wait=False)
+    fake.clock.advance(hours=1)
+
+    failed = client.jobs.get(job.job_id)
+    assert (failed.status, failed.progress, failed.error) == ("failed", None, "bad codec")
 
 
 def test_a_failed_job_extracted_nothing_and_says_why_only_once_it_failed(

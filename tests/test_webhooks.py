@@ -765,6 +765,33 @@ def test_training_runs_send_completed_failed_and_cancelled(
     ]
 
 
+def test_a_runs_events_carry_the_title_and_message_of_its_news(
+    fake: FakePictograph, client: pictograph.Client
+) -> None:
+    # A completed run's event says what its notification says; a cancel, not news in the
+    # feed, still says it in words of its own.
+    client.webhooks.create(URL)
+    inbox = Inbox()
+    fake.webhooks.route(URL, inbox)
+
+    _train(client, "ok")
+    stopped = client.training.create(
+        DATASET, EXPORT, pipeline_type="yolox", name="stopped", wait=False
+    )
+    client.training.cancel(stopped.id)
+    fake.webhooks.deliver()
+
+    completed, cancelled = (r.json() for r in inbox.requests)
+    assert (completed["title"], completed["message"]) == (
+        "Training complete",
+        "Your model 'ok' is ready.",
+    )
+    assert (cancelled["title"], cancelled["message"]) == (
+        "Training cancelled",
+        "Training run 'stopped' was cancelled.",
+    )
+
+
 def test_exports_send_ready_and_failed(fake: FakePictograph, client: pictograph.Client) -> None:
     client.webhooks.create(URL, event_types=["export.ready", "export.failed"])
     inbox = Inbox()

@@ -449,3 +449,23 @@ def test_a_dataset_name_that_is_not_unicode_is_refused_before_it_breaks_a_report
 
     with FakePictograph(seed=3) as fake, pytest.raises(ValueError, match="lone surrogate"):
         fake.add_dataset(os.fsdecode(b"photos-\xff"))
+
+
+def test_reports_go_where_the_run_started_when_a_test_changes_folder(
+    inner: pytest.Pytester,
+) -> None:
+    # `--pictograph-report=reports` is read from where pytest was run, as its other
+    # paths are: not from the folder a test moved to before it failed.
+    (inner.path / "elsewhere").mkdir()
+    inner.makepyfile(
+        test_moves="""
+        def test_fails_elsewhere(monkeypatch, pictograph_client):
+            monkeypatch.chdir("elsewhere")
+            assert pictograph_client.datasets.list() == ["a dataset"]
+        """
+    )
+    result = inner.runpytest_inprocess("--pictograph-report=reports")
+    result.assert_outcomes(failed=1)
+    name = report_name("test_moves.py::test_fails_elsewhere")
+    assert [path.name for path in (inner.path / "reports").iterdir()] == [name]
+    assert not (inner.path / "elsewhere" / "reports").exists()

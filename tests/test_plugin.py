@@ -1389,3 +1389,557 @@ def test_a_fake_first_used_in_a_nested_session_works_after_it(inner: pytest.Pyte
     )
     # A process of its own: in this one the fake's modules are imported already.
     inner.runpytest_subprocess("-p", "no:randomly").assert_outcomes(passed=2)
+
+
+# ── what a mutation round of the plugin found unheld ──
+
+
+def test_the_marker_takes_every_type_its_settings_are_documented_to_take(
+    inner: pytest.Pytester,
+) -> None:
+    """A scenario as a snapshot or a path object, folders and faults as tuples, a whole
+    number for a speed: each is a value the marker takes, not a mistake."""
+    (inner.path / "worlds").mkdir()
+    world = {
+        "schema_version": 1,
+        "datasets": [{"name": "cats", "synthetic_images": {"count": 2, "complete": 2}}],
+    }
+    (inner.path / "worlds" / "cats.json").write_text(json.dumps(world))
+    inner.makepyfile(
+        f"""
+        import pathlib
+        import pytest
+
+        @pytest.mark.pictograph(scenario={world!r})
+        def test_a_snapshot(pictograph_client):
+            assert [d.name for d in pictograph_client.datasets.list()] == ["cats"]
+
+        @pytest.mark.pictograph(scenario=pathlib.Path("worlds/cats.json"))
+        def test_a_path_object(pictograph_client):
+            assert [d.name for d in pictograph_client.datasets.list()] == ["cats"]
+
+        @pytest.mark.pictograph(scenario="cats", scenario_dirs=("worlds",))
+        def test_folders_in_a_tuple(pictograph_client):
+            assert [d.name for d in pictograph_client.datasets.list()] == ["cats"]
+
+        @pytest.mark.pictograph(
+            faults=({{"kind": "status", "status": 503, "path": "credits/balance"}},)
+        )
+        def test_faults_in_a_tuple(pictograph_fake, pictograph_client):
+            pictograph_client.credits.balance()
+            assert [c.status for c in pictograph_fake.calls] == [503, 200]
+
+        @pytest.mark.pictograph(speed=2)
+        def test_a_whole_number_speed(pictograph_fake):
+            pass
+        """
+    )
+    inner.runpytest_inprocess("-p", "no:randomly").assert_outcomes(passed=5)
+
+
+def test_a_bool_is_no_number_and_a_number_no_bool_and_unknown_settings_are_sorted(
+    inner: pytest.Pytester,
+) -> None:
+    # `True` is an int to Python and `1` is truthy: the marker still says what it wanted.
+    inner.makepyfile(
+        """
+        import pytest
+
+        @pytest.mark.pictograph(seed=True)
+        def test_a_bool_for_a_seed(pictograph_fake):
+            pass
+
+        @pytest.mark.pictograph(strict=1)
+        def test_a_number_for_strict(pictograph_fake):
+            pass
+
+        @pytest.mark.pictograph(sped=1, profle="current", seeds=2, balanse=3, strikt=True)
+        def test_misspelt(pictograph_fake):
+            pass
+        """
+    )
+    result = inner.runpytest_inprocess("-p", "no:randomly")
+    result.assert_outcomes(errors=3)
+    result.stdout.fnmatch_lines(
+        [
+            "*pictograph_fake could not be set up: *(seed=...) must be int, got True",
+            "*pictograph_fake could not be set up: *(strict=...) must be bool, got 1",
+            "*unknown setting(s) balanse, profle, seeds, sped, strikt; it takes*",
+        ]
+    )
+
+
+def test_a_test_marker_wins_over_its_class_marker_for_the_same_setting(
+    inner: pytest.Pytester,
+) -> None:
+    inner.makepyfile(
+        """
+        import pytest
+
+        @pytest.mark.pictograph(seed=1, balance_usd=4)
+        class TestNested:
+            @pytest.mark.pictograph(seed=2)
+            def test_nearest(self, pictograph_fake):
+                assert (pictograph_fake.seed, pictograph_fake.balance_usd) == (2, 4)
+        """
+    )
+    inner.runpytest_inprocess().assert_outcomes(passed=1)
+
+
+def test_a_class_or_module_marker_asks_nothing_of_a_test_that_uses_no_fixture(
+    inner: pytest.Pytester,
+) -> None:
+    """Only a test's own marker is an error unused: a module's or class's is shared by
+    tests that need no fake beside those that do."""
+    inner.makepyfile(
+        """
+        import pytest
+
+        pytestmark = pytest.mark.pictograph(seed=3)
+
+        def test_with_a_fake(pictograph_fake):
+            assert pictograph_fake.seed == 3
+
+        def test_without_one():
+            pass
+
+        @pytest.mark.pictograph(profile="current")
+        class TestPlain:
+            def test_without_one_either(self):
+                pass
+        """
+    )
+    inner.runpytest_inprocess("-p", "no:randomly").assert_outcomes(passed=3)
+
+
+def test_an_unused_marker_is_not_blamed_for_a_test_that_never_ran(
+    inner: pytest.Pytester,
+) -> None:
+    # Set-up failed before the test could ask for a fake: that failure is the whole story.
+    inner.makepyfile(
+        """
+        import pytest
+
+        @pytest.fixture
+        def database():
+            raise ConnectionError("no database in set-up")
+
+        @pytest.mark.pictograph(seed=1)
+        def test_set_up_fails(database, request):
+            request.getfixturevalue("pictograph_fake")
+        """
+    )
+    result = inner.runpytest_inprocess()
+    result.assert_outcomes(errors=1)
+    result.stdout.fnmatch_lines(["*ConnectionError: no database in set-up"])
+    assert "used no pictograph fixture" not in result.stdout.str()
+
+
+def test_live_fixtures_asked_for_at_run_time_are_skipped_as_parameters_are(
+    inner: pytest.Pytester, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Collection sees no fixture in these signatures: the fixtures skip the test themselves.
+    monkeypatch.delenv("MY_PICTOGRAPH_KEY", raising=False)
+    inner.makepyfile(
+        """
+        def test_fake_at_run_time(request):
+            request.getfixturevalue("pictograph_fake")
+
+        def test_client_at_run_time(request):
+            request.getfixturevalue("pictograph_client")
+
+        def test_async_client_at_run_time(request):
+            request.getfixturevalue("pictograph_async_client")
+        """
+    )
+    result = inner.runpytest_inprocess(
+        "-p",
+        "no:randomly",
+        "--pictograph-live",
+        "--pictograph-live-key-env=MY_PICTOGRAPH_KEY",
+        "-rs",
+    )
+    result.assert_outcomes(skipped=3)
+    result.stdout.fnmatch_lines(
+        [
+            "SKIPPED * uses pictograph_fake, which a --pictograph-live run does not have",
+            "SKIPPED * --pictograph-live needs an API key in $MY_PICTOGRAPH_KEY, and none is set",
+            "SKIPPED * --pictograph-live needs an API key in $MY_PICTOGRAPH_KEY, and none is set",
+        ]
+    )
+
+
+@pytest.mark.parametrize("key", [None, ""], ids=["unset", "empty"])
+def test_live_without_a_key_a_client_test_is_skipped_before_its_other_fixtures_run(
+    inner: pytest.Pytester, monkeypatch: pytest.MonkeyPatch, key: str | None
+) -> None:
+    """Skipped at collection, not by the client fixture: a fixture set up before it that
+    needs the live account (here, its dataset) never runs. An empty key is no key."""
+    if key is None:
+        monkeypatch.delenv("MY_PICTOGRAPH_KEY", raising=False)
+    else:
+        monkeypatch.setenv("MY_PICTOGRAPH_KEY", key)
+    inner.makepyfile(
+        """
+        import pytest
+
+        @pytest.fixture
+        def contract_dataset():
+            pytest.fail("PICTOGRAPH_CONTRACT_DATASET names no dataset")
+
+        def test_reads_the_dataset(contract_dataset, pictograph_client):
+            pass
+        """
+    )
+    result = inner.runpytest_inprocess(
+        "--pictograph-live", "--pictograph-live-key-env=MY_PICTOGRAPH_KEY", "-rs"
+    )
+    result.assert_outcomes(skipped=1)
+    result.stdout.fnmatch_lines(
+        [
+            "pictograph: live against * with NO key (client tests will be skipped) from "
+            "$MY_PICTOGRAPH_KEY",
+            "SKIPPED * --pictograph-live needs an API key in $MY_PICTOGRAPH_KEY, and none is set",
+        ]
+    )
+
+
+def test_an_empty_live_key_env_option_means_the_default_variable(
+    inner: pytest.Pytester, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("PICTOGRAPH_API_KEY", "pk_live_" + "2" * 32)
+    inner.makepyfile("def test_nothing():\n    pass\n")
+    result = inner.runpytest_inprocess("--pictograph-live", "--pictograph-live-key-env=")
+    result.assert_outcomes(passed=1)
+    result.stdout.fnmatch_lines(["pictograph: live against * with a key from $PICTOGRAPH_API_KEY"])
+
+
+def test_the_live_header_names_a_base_url_set_in_another_case(
+    inner: pytest.Pytester, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The SDK reads `pictograph_base_url` as it reads `PICTOGRAPH_BASE_URL`; an empty
+    value, in either case, is none."""
+    monkeypatch.setenv("PICTOGRAPH_BASE_URL", "")
+    monkeypatch.setenv("pictograph_base_url", "https://staging.example.test")
+    monkeypatch.delenv("MY_PICTOGRAPH_KEY", raising=False)
+    inner.makepyfile("def test_nothing():\n    pass\n")
+    result = inner.runpytest_inprocess(
+        "--pictograph-live", "--pictograph-live-key-env=MY_PICTOGRAPH_KEY"
+    )
+    result.stdout.fnmatch_lines(
+        [
+            "pictograph: live against https://staging.example.test (from $PICTOGRAPH_BASE_URL)"
+            " with NO key*"
+        ]
+    )
+
+
+def test_live_the_marker_settings_the_real_api_takes_do_not_skip_a_test(
+    inner: pytest.Pytester, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Where named scenarios are looked up and how long the journal is seed no world.
+    monkeypatch.delenv("MY_PICTOGRAPH_KEY", raising=False)
+    (inner.path / "worlds").mkdir()
+    inner.makepyfile(
+        """
+        import pytest
+
+        @pytest.mark.pictograph(scenario_dirs=["worlds"])
+        def test_scenario_folders(pictograph_live):
+            assert pictograph_live
+
+        @pytest.mark.pictograph(journal_limit=50)
+        def test_journal_limit(pictograph_live):
+            assert pictograph_live
+        """
+    )
+    result = inner.runpytest_inprocess(
+        "--pictograph-live", "--pictograph-live-key-env=MY_PICTOGRAPH_KEY"
+    )
+    result.assert_outcomes(passed=2)
+
+
+def test_live_a_conftest_that_starts_a_fake_at_configure_leaves_the_environment_as_found(
+    inner: pytest.Pytester, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A conftest's hooks run before an installed plugin's: the plugin's configure goes
+    first and its unconfigure last all the same, so the stand-in API starts on the live
+    environment and stops before it is undone."""
+    inner.makeconftest(STAND_IN_API)
+    inner.makepyfile(
+        """
+        def test_reads(pictograph_client):
+            pictograph_client.credits.balance()
+        """
+    )
+    from pictograph_testing import FakePictograph
+
+    monkeypatch.setenv("ACCOUNT_KEY", FakePictograph(seed=11).api_key)
+    monkeypatch.delenv("PICTOGRAPH_BASE_URL", raising=False)
+    monkeypatch.setenv("PICTOGRAPH_API_KEY", "pk_live_before_the_session")
+
+    result = inner.runpytest_inprocess(
+        "--pictograph-live",
+        "--pictograph-live-key-env=ACCOUNT_KEY",
+        "--pictograph-live-base-url=https://live.example.test",
+    )
+
+    result.assert_outcomes(passed=1)
+    result.stdout.fnmatch_lines(["stand-in API answered 1 calls"])
+    assert "PICTOGRAPH_BASE_URL" not in os.environ
+    assert os.environ["PICTOGRAPH_API_KEY"] == "pk_live_before_the_session"
+
+
+HTTPX_IS_ITSELF = 'httpx.HTTPTransport.handle_request.__module__ == "httpx._transports.default"'
+
+
+def test_the_sdk_is_uncoupled_once_the_last_test_is_over(inner: pytest.Pytester) -> None:
+    # What runs after the tests (a conftest's session hooks) finds httpx as it was.
+    inner.makeconftest(
+        f"""
+        import httpx
+
+        def pytest_sessionfinish(session):
+            assert {HTTPX_IS_ITSELF}, "httpx still coupled to a fake"
+        """
+    )
+    inner.makepyfile("def test_last(pictograph_fake):\n    pass\n")
+    result = inner.runpytest_inprocess()
+    result.assert_outcomes(passed=1)
+    assert result.ret == pytest.ExitCode.OK
+
+
+def test_a_nested_session_stopped_by_pytest_exit_leaves_the_sdk_uncoupled(
+    inner: pytest.Pytester,
+) -> None:
+    """The stopped test's teardown never ran: its session's end lets the coupling go."""
+    inner.makeconftest('pytest_plugins = ["pytester"]\n')
+    inner.makepyfile(
+        f"""
+        import httpx
+        import pytest
+
+        def test_my_plugin_aborts_its_run(pytester):
+            pytester.makepyfile(
+                '''
+                import pytest
+
+                def test_inner(pictograph_fake):
+                    pytest.exit("my plugin aborts")
+                '''
+            )
+            assert pytester.runpytest("-p", "no:randomly").ret == pytest.ExitCode.INTERRUPTED
+            assert {HTTPX_IS_ITSELF}
+        """
+    )
+    inner.runpytest_inprocess("-p", "no:randomly").assert_outcomes(passed=1)
+
+
+def test_every_scalar_and_list_ini_option_reaches_the_fake(inner: pytest.Pytester) -> None:
+    inner.makeini(
+        INI
+        + """
+pictograph_base_url = http://fake.local:8080
+pictograph_sdk_version = 1.69.146
+pictograph_clock_modules =
+    app_jobs
+"""
+    )
+    inner.makepyfile(
+        app_jobs="import time\n\ndef now():\n    return time.monotonic()\n",
+        test_defaults="""
+        import app_jobs
+
+        def test_defaults(pictograph_fake, pictograph_clock):
+            assert pictograph_fake.base_url == "http://fake.local:8080"
+            assert pictograph_fake.sdk_version == "1.69.146"
+            assert pictograph_fake.clock_modules == ("app_jobs",)
+            pictograph_clock.advance(minutes=5)
+            assert app_jobs.now() == pictograph_clock.monotonic() == 300
+        """,
+    )
+    inner.syspathinsert()
+    inner.runpytest_inprocess().assert_outcomes(passed=1)
+
+
+def test_ini_values_in_pyproject_strings_are_read_without_their_spaces(
+    inner: pytest.Pytester,
+) -> None:
+    # TOML strings and lists keep the spaces an ini file's lines lose; blank entries go.
+    (inner.path / "tox.ini").unlink()
+    inner.makepyprojecttoml(
+        """
+        [tool.pytest.ini_options]
+        asyncio_default_fixture_loop_scope = "function"
+        pictograph_profile = " current "
+        pictograph_scenario = ""
+        pictograph_clock_modules = [" app_jobs ", ""]
+        """
+    )
+    inner.makepyfile(
+        app_jobs="import time\n",
+        test_defaults="""
+        def test_defaults(pictograph_fake):
+            assert pictograph_fake.profile == "current"
+            assert pictograph_fake.clock_modules == ("app_jobs",)
+        """,
+    )
+    inner.syspathinsert()
+    inner.runpytest_inprocess().assert_outcomes(passed=1)
+
+
+def test_a_rerun_does_not_inherit_the_last_runs_use_of_the_fake_or_its_failed_checks(
+    inner: pytest.Pytester,
+) -> None:
+    """Run 1 of each test asks for the fake; run 2 does not. The first test's marker is
+    unused by its run 2; the second's run 2 fails with no calls section of run 1's fake."""
+    inner.makeconftest(RERUN_ONCE)
+    inner.makepyfile(
+        """
+        import pytest
+
+        marked_runs = []
+        checked_runs = []
+
+        @pytest.mark.pictograph(seed=1)
+        def test_marked(request):
+            marked_runs.append(1)
+            if len(marked_runs) == 1:
+                request.getfixturevalue("pictograph_fake")
+
+        def test_checked(request):
+            checked_runs.append(1)
+            if len(checked_runs) == 1:
+                fake = request.getfixturevalue("pictograph_fake")
+                fake.faults.fail_next("GET", "credits/history", status=503)
+                return
+            assert False, "run 2 fails on its own"
+        """
+    )
+    result = inner.runpytest_inprocess("-p", "no:randomly")
+    report = result.stdout.str()
+    result.stdout.fnmatch_lines(
+        ["*@pytest.mark.pictograph(...) on test_marked sets up the pictograph_fake fixture*"]
+    )
+    assert report.count("@pytest.mark.pictograph(...) on test_marked") == 1
+    assert "run 2 fails on its own" in report
+    # Run 1's teardown check failure alone shows the calls of its fake.
+    assert report.count("- pictograph calls -") == 1
+
+
+def test_a_fixture_failing_after_the_fake_stopped_shows_no_calls_of_it(
+    inner: pytest.Pytester,
+) -> None:
+    # `fake_of` names a test's fake while it is set up (or its checks failed): once it
+    # stopped, a later failure of the test's other fixtures is not about it.
+    inner.makepyfile(
+        """
+        import pytest
+
+        @pytest.fixture
+        def cleanup():
+            yield
+            raise RuntimeError("cleanup failed")
+
+        def test_reads(cleanup, pictograph_client):
+            pictograph_client.credits.balance()
+        """
+    )
+    result = inner.runpytest_inprocess()
+    result.assert_outcomes(passed=1, errors=1)
+    result.stdout.fnmatch_lines(["*RuntimeError: cleanup failed"])
+    assert "pictograph calls" not in result.stdout.str()
+
+
+def test_a_marker_path_or_folder_under_the_home_folder_is_read_from_there(
+    inner: pytest.Pytester, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # `~` is the user's home, as in a shell, not a folder named "~" under the rootdir.
+    home = inner.path / "home"
+    (home / "worlds").mkdir(parents=True)
+    world = {
+        "schema_version": 1,
+        "datasets": [{"name": "cats", "synthetic_images": {"count": 2, "complete": 2}}],
+    }
+    (home / "worlds" / "cats.json").write_text(json.dumps(world))
+    monkeypatch.setenv("HOME", str(home))
+    inner.makepyfile(
+        """
+        import pytest
+
+        @pytest.mark.pictograph(scenario="~/worlds/cats.json")
+        def test_a_path(pictograph_client):
+            assert [d.name for d in pictograph_client.datasets.list()] == ["cats"]
+
+        @pytest.mark.pictograph(scenario="cats", scenario_dirs=["~/worlds"])
+        def test_a_folder(pictograph_client):
+            assert [d.name for d in pictograph_client.datasets.list()] == ["cats"]
+        """
+    )
+    inner.runpytest_inprocess("-p", "no:randomly").assert_outcomes(passed=2)
+
+
+def test_live_clients_go_to_the_live_base_url_whatever_the_environment_says_meanwhile(
+    inner: pytest.Pytester, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # No network: the "real API" is a fake on its own host; a second fake, started
+    # after it, points PICTOGRAPH_BASE_URL at its own host while the tests run.
+    inner.makeconftest(
+        """
+        import pytest
+        from pictograph_testing import FakePictograph
+
+        LIVE = FakePictograph(seed=5, base_url="https://live.example.test")
+        OTHER = FakePictograph(seed=6, base_url="https://other.example.test")
+
+        @pytest.fixture(autouse=True, scope="session")
+        def apis():
+            with LIVE, OTHER:
+                yield
+
+        @pytest.fixture(autouse=True)
+        def only_the_live_api(pictograph_live):
+            yield
+            assert LIVE.calls and not OTHER.calls
+        """
+    )
+    inner.makepyfile(
+        """
+        def test_sync(pictograph_client):
+            pictograph_client.credits.balance()
+
+        async def test_async(pictograph_async_client):
+            await pictograph_async_client.credits.balance()
+        """
+    )
+    from pictograph_testing import FakePictograph
+
+    monkeypatch.setenv("LIVE_KEY", FakePictograph(seed=5).api_key)
+    result = inner.runpytest_inprocess(
+        "--pictograph-live",
+        "--pictograph-live-key-env=LIVE_KEY",
+        "--pictograph-live-base-url=https://live.example.test",
+    )
+    result.assert_outcomes(passed=2)
+
+
+def test_a_missing_absolute_scenario_path_is_named_without_the_rootdir_hint(
+    inner: pytest.Pytester,
+) -> None:
+    # The rootdir is where a relative path is read from: an absolute one never was.
+    missing = inner.path / "worlds" / "gone.json"
+    inner.makepyfile(
+        f"""
+        import pytest
+
+        @pytest.mark.pictograph(scenario={str(missing)!r})
+        def test_gone(pictograph_fake):
+            pass
+        """
+    )
+    result = inner.runpytest_inprocess()
+    result.assert_outcomes(errors=1)
+    result.stdout.fnmatch_lines(
+        [f"*pictograph_fake could not be set up: no scenario file at {missing}"]
+    )
+    assert "read from the rootdir" not in result.stdout.str()

@@ -479,3 +479,28 @@ def test_given_with_a_live_client_is_told_to_share_it_not_to_make_a_fake(
         ]
     )
     assert "with FakePictograph(profile='current')" not in result.stdout.str()
+
+
+def test_another_health_check_of_a_test_with_the_fixture_gets_no_hint(
+    pytester: pytest.Pytester, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # The hint is for the function-scoped fixture check alone; a test that suppressed it
+    # and fails another check is told nothing about making a fake per example.
+    pytester.makeini("[pytest]\nasyncio_default_fixture_loop_scope = function\n")
+    monkeypatch.setenv("PYTEST_ADDOPTS", "-p no:faker -p no:xdist -p no:cacheprovider")
+    pytester.makepyfile(
+        """
+        from hypothesis import HealthCheck, given, settings, strategies as st
+
+        @settings(suppress_health_check=[HealthCheck.function_scoped_fixture])
+        @given(n=st.integers().filter(lambda n: False))
+        def test_filters_everything(pictograph_fake, n):
+            pass
+        """
+    )
+
+    result = pytester.runpytest_inprocess()
+
+    result.assert_outcomes(failed=1)
+    result.stdout.fnmatch_lines(["*FailedHealthCheck*"])
+    assert "a fake per example" not in result.stdout.str()

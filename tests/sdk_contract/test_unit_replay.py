@@ -32,6 +32,9 @@ def _sdist() -> Path:
     return folder
 
 
+# It runs the SDK's whole unit suite under the recorder first: about 2.5 minutes on an
+# idle machine, past the suite's 5-minute timeout on a busy one.
+@pytest.mark.timeout(900)
 def test_every_reply_shape_matches_or_is_explained() -> None:
     # One test, so that pytest-xdist records and replays once. The SDK's unit suite
     # sends about 1,265 requests: a recorder that lost its hook would replay nothing

@@ -426,9 +426,9 @@ def _tags(
         (c, (1.0 - top) * w / total) for c, w in zip(rest, weights, strict=True)
     ]
     scored.sort(key=lambda item: -item[1])
-    found = [
-        Prediction(name, round(score, 6), "tag") for name, score in scored if score >= confidence
-    ]
+    # The threshold is held against the score as reported, as a detector's is.
+    reported = [Prediction(name, round(score, 6), "tag") for name, score in scored]
+    found = [p for p in reported if p.score >= confidence]
     return found[:top_k] if top_k is not None else found
 
 

@@ -678,11 +678,22 @@ def test_live_without_a_key_skips_instead_of_failing(
     )
 
 
+@pytest.mark.parametrize(
+    "environment",
+    [
+        {"PICTOGRAPH_BASE_URL": "https://staging.example.test"},
+        # The SDK reads `pictograph_base_url` as it reads `PICTOGRAPH_BASE_URL`; an
+        # empty value, in either case, is none.
+        {"PICTOGRAPH_BASE_URL": "", "pictograph_base_url": "https://staging.example.test"},
+    ],
+    ids=["upper-case", "another-case"],
+)
 def test_the_live_header_names_the_base_url_the_sdk_reads_from_the_environment(
-    inner: pytest.Pytester, monkeypatch: pytest.MonkeyPatch
+    inner: pytest.Pytester, monkeypatch: pytest.MonkeyPatch, environment: dict[str, str]
 ) -> None:
     monkeypatch.delenv("MY_PICTOGRAPH_KEY", raising=False)
-    monkeypatch.setenv("PICTOGRAPH_BASE_URL", "https://staging.example.test")
+    for name, value in environment.items():
+        monkeypatch.setenv(name, value)
     inner.makepyfile("def test_nothing():\n    pass\n")
 
     result = inner.runpytest_inprocess(
@@ -1612,26 +1623,6 @@ def test_an_empty_live_key_env_option_means_the_default_variable(
     result = inner.runpytest_inprocess("--pictograph-live", "--pictograph-live-key-env=")
     result.assert_outcomes(passed=1)
     result.stdout.fnmatch_lines(["pictograph: live against * with a key from $PICTOGRAPH_API_KEY"])
-
-
-def test_the_live_header_names_a_base_url_set_in_another_case(
-    inner: pytest.Pytester, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    """The SDK reads `pictograph_base_url` as it reads `PICTOGRAPH_BASE_URL`; an empty
-    value, in either case, is none."""
-    monkeypatch.setenv("PICTOGRAPH_BASE_URL", "")
-    monkeypatch.setenv("pictograph_base_url", "https://staging.example.test")
-    monkeypatch.delenv("MY_PICTOGRAPH_KEY", raising=False)
-    inner.makepyfile("def test_nothing():\n    pass\n")
-    result = inner.runpytest_inprocess(
-        "--pictograph-live", "--pictograph-live-key-env=MY_PICTOGRAPH_KEY"
-    )
-    result.stdout.fnmatch_lines(
-        [
-            "pictograph: live against https://staging.example.test (from $PICTOGRAPH_BASE_URL)"
-            " with NO key*"
-        ]
-    )
 
 
 def test_live_the_marker_settings_the_real_api_takes_do_not_skip_a_test(

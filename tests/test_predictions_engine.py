@@ -391,6 +391,17 @@ def _world_of(
         yield fake
 
 
+def _assert_a_pixel_inside(p: Prediction, width: int, height: int) -> None:
+    """``p``'s box is a pixel across at least, and inside a ``width`` x ``height`` picture
+    (give or take the hundredth each of x and w is rounded to)."""
+    assert p.box is not None
+    x, y, w, h = p.box
+    assert min(w, h) >= 1
+    assert min(x, y) >= 0
+    assert x + w <= width + 0.01
+    assert y + h <= height + 0.01
+
+
 def _near(
     found: Sequence[Prediction], name: str, box: tuple[float, float, float, float], tol: float
 ) -> bool:
@@ -431,13 +442,7 @@ def test_a_strangers_objects_are_drawn_evenly_within_their_bounds(fake: FakePict
     # On a picture a few pixels across, a box is still a pixel at least, and inside it.
     for run in _pictures(fake, model, None, 20, width=5, height=4):
         for p in run:
-            assert p.box is not None
-            x, y, w, h = p.box
-            assert min(w, h) >= 1
-            assert min(x, y) >= 0
-            # (Each of x and w rounded to the hundredth.)
-            assert x + w <= 5.01
-            assert y + h <= 4.01
+            _assert_a_pixel_inside(p, 5, 4)
 
 
 def test_a_segmenter_outlines_a_stranger_as_an_octagon_in_its_box(fake: FakePictograph) -> None:
@@ -555,12 +560,7 @@ def test_a_good_detector_finds_each_truth_clamped_into_the_image(fake: FakePicto
         for name, box in expected:
             assert _near(found, name, box, 2.5)
         for p in found:
-            assert p.box is not None
-            x, y, w, h = p.box
-            assert min(x, y) >= 0
-            assert min(w, h) >= 1
-            assert x + w <= 400.01
-            assert y + h <= 300.01
+            _assert_a_pixel_inside(p, 400, 300)
 
 
 def test_a_detector_learns_from_every_geometry_of_its_own_classes(fake: FakePictograph) -> None:

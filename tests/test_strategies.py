@@ -397,11 +397,17 @@ def test_an_unknown_status_is_refused() -> None:
 # ── a fake per example ──
 
 
+def _inner_session(pytester: pytest.Pytester, monkeypatch: pytest.MonkeyPatch) -> None:
+    """An inner pytest run of the plugin with hypothesis, without the plugins whose own
+    fixtures or workers would get in its way."""
+    pytester.makeini("[pytest]\nasyncio_default_fixture_loop_scope = function\n")
+    monkeypatch.setenv("PYTEST_ADDOPTS", "-p no:faker -p no:xdist -p no:cacheprovider")
+
+
 def test_the_recipe_the_hint_shows_passes_as_written(
     pytester: pytest.Pytester, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    pytester.makeini("[pytest]\nasyncio_default_fixture_loop_scope = function\n")
-    monkeypatch.setenv("PYTEST_ADDOPTS", "-p no:faker -p no:xdist -p no:cacheprovider")
+    _inner_session(pytester, monkeypatch)
     pytester.makepyfile(
         "from hypothesis import given, settings\n"
         "from pictograph_testing import FakePictograph, strategies as pst\n\n"
@@ -416,8 +422,7 @@ def test_the_recipe_the_hint_shows_passes_as_written(
 def test_given_with_the_fixture_fails_with_a_hint_to_make_a_fake_per_example(
     pytester: pytest.Pytester, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    pytester.makeini("[pytest]\nasyncio_default_fixture_loop_scope = function\n")
-    monkeypatch.setenv("PYTEST_ADDOPTS", "-p no:faker -p no:xdist -p no:cacheprovider")
+    _inner_session(pytester, monkeypatch)
     pytester.makepyfile(
         """
         from hypothesis import given, strategies as st
@@ -452,8 +457,7 @@ def test_given_with_the_fixture_fails_with_a_hint_to_make_a_fake_per_example(
 def test_given_with_a_live_client_is_told_to_share_it_not_to_make_a_fake(
     pytester: pytest.Pytester, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    pytester.makeini("[pytest]\nasyncio_default_fixture_loop_scope = function\n")
-    monkeypatch.setenv("PYTEST_ADDOPTS", "-p no:faker -p no:xdist -p no:cacheprovider")
+    _inner_session(pytester, monkeypatch)
     monkeypatch.setenv("LIVE_KEY", "pk_live_" + "1" * 32)
     pytester.makepyfile(
         """
@@ -486,8 +490,7 @@ def test_another_health_check_of_a_test_with_the_fixture_gets_no_hint(
 ) -> None:
     # The hint is for the function-scoped fixture check alone; a test that suppressed it
     # and fails another check is told nothing about making a fake per example.
-    pytester.makeini("[pytest]\nasyncio_default_fixture_loop_scope = function\n")
-    monkeypatch.setenv("PYTEST_ADDOPTS", "-p no:faker -p no:xdist -p no:cacheprovider")
+    _inner_session(pytester, monkeypatch)
     pytester.makepyfile(
         """
         from hypothesis import HealthCheck, given, settings, strategies as st

@@ -506,18 +506,6 @@ def test_an_extraction_job_reads_its_frames_so_far_and_its_last_change(
     assert done.updated_at == done.completed_at
 
 
-def test_a_failed_extraction_job_has_no_progress(
-    fake: FakePictograph, client: pictograph.Client, clip: Path
-) -> None:
-    info = client.video.upload(clip)
-    fake.faults.fail_video_extraction("bad codec")
-    job = client.video.extract_frames(DATASET, info.gcs_path, directory_name="f", wait=False)
-    fake.clock.advance(hours=1)
-
-    failed = client.jobs.get(job.job_id)
-    assert (failed.status, failed.progress, failed.error) == ("failed", None, "bad codec")
-
-
 def test_a_failed_job_extracted_nothing_and_says_why_only_once_it_failed(
     fake: FakePictograph, client: pictograph.Client, clip: Path
 ) -> None:
@@ -531,7 +519,14 @@ def test_a_failed_job_extracted_nothing_and_says_why_only_once_it_failed(
     failed = client.video.get_extraction(job.job_id)
     assert (failed.status, failed.error) == ("failed", "bad codec")
     assert (failed.frames_extracted, failed.progress, failed.total_frames) == (0, 0, 4)
-    assert client.jobs.get(job.job_id).detail["frames_extracted"] == 0
+    failed_job = client.jobs.get(job.job_id)
+    assert failed_job.detail["frames_extracted"] == 0
+    # As a job, a failed extraction has no progress.
+    assert (failed_job.status, failed_job.progress, failed_job.error) == (
+        "failed",
+        None,
+        "bad codec",
+    )
     # Nothing was made under its name: the same directory takes the next try.
     again = client.video.extract_frames(DATASET, info.gcs_path, directory_name="f")
     assert (again.status, again.directory_path) == ("complete", "/f")

@@ -333,16 +333,22 @@ def _found(
         h * math.exp(jitter[3] * spread),
     )
     ring = _truth_ring(annotation)
-    return [_shape(kind, name, score, frame.clamp(moved), (box, ring), frame)]
+    # A point is jittered from where it is and then kept inside the picture: the centre
+    # of its square clamped inside would lie inward of a point at the edge.
+    found = moved if kind == "keypoint" else frame.clamp(moved)
+    return [_shape(kind, name, score, found, (box, ring), frame)]
 
 
 def _truth_box(annotation: dict[str, Any], frame: _Frame) -> tuple[float, float, float, float]:
+    """The truth's box inside the picture; a point's square centred on the point (inside
+    the picture), which may reach past its edge."""
     box = annotation.get("bounding_box")
     if isinstance(box, dict):
         return frame.clamp((box["x"], box["y"], box["w"], box["h"]))
     point = annotation.get("keypoint") or {"x": frame.width / 2, "y": frame.height / 2}
+    x, y = frame.point(point["x"], point["y"])
     side = max(2.0, min(frame.width, frame.height) * 0.05)
-    return frame.clamp((point["x"] - side / 2, point["y"] - side / 2, side, side))
+    return x - side / 2, y - side / 2, side, side
 
 
 def _truth_ring(annotation: dict[str, Any]) -> list[tuple[float, float]] | None:
@@ -364,7 +370,8 @@ def _shape(
     score = round(min(0.999999, max(0.0, score)), 6)
     x, y, w, h = box
     if kind == "keypoint":
-        return Prediction(name, score, "keypoint", point=(_r(x + w / 2), _r(y + h / 2)))
+        px, py = frame.point(x + w / 2, y + h / 2)
+        return Prediction(name, score, "keypoint", point=(_r(px), _r(py)))
     if kind == "polygon":
         ring: list[tuple[float, float]]
         if truth is not None and truth[1] is not None:

@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import base64
 import io
+import json
 import math
+import re
 from datetime import timedelta
 from fractions import Fraction
 from typing import TYPE_CHECKING, Any
@@ -34,6 +36,7 @@ from pictograph_testing.catalog import (
     DEPLOYMENT_TRANSFER_MICRO_USD_PER_GIB,
 )
 from pictograph_testing.webhooks import WebhookRequest
+from pictograph_testing.world.storage import SIGNED_URL_TTL_SECONDS
 from tests.conftest import DATASET, EXPORT
 
 if TYPE_CHECKING:
@@ -406,6 +409,9 @@ def test_a_deployment_default_set_to_null_is_no_default(
     for created in (plain, nulled):
         with client.deployments.connect(created.deployment, created.auth_token) as ep:
             answers.append(ep.infer_raw(image))
+            # A request answered at the engine's default: 0.5, which leaves out a 0.3.
+            larger = _png(640, 480)
+            assert ep.infer_raw(larger) == ep.infer_raw(larger, confidence=0.5)
             with ep.open_stream(camera) as stream:
                 answers.append([frame.result for frame in stream.frames()])
     assert answers[0] == answers[2]
@@ -928,6 +934,12 @@ def test_the_endpoint_answers_typed_deterministic_predictions(
     assert result.predictions == again.predictions
     assert raw["model_type"] == "object_detection"
     assert len(raw["predictions"]) == len(result.predictions)
+    # Each prediction is numbered from p1 and marked as the engine's, as an annotation is.
+    assert raw["predictions"]
+    assert [p["id"] for p in raw["predictions"]] == [
+        f"p{n}" for n in range(1, len(raw["predictions"]) + 1)
+    ]
+    assert {tuple(p["attributes"]) for p in raw["predictions"]} == {("auto-annotate",)}
     for p in result.predictions:
         box = p.bounding_box
         assert box.x >= 0
@@ -961,6 +973,66 @@ def test_an_image_url_on_the_fakes_own_storage_is_read_and_another_hosts_is_not(
             assert refused.value.code == "no_image_provided"
 
 
+def test_a_signed_image_url_is_read_while_its_image_is_there_and_until_it_expires(
+    fake: FakePictograph, client: pictograph.Client, model_id: str
+) -> None:
+    created = _active(client)
+    with fake.world.lock:
+        cat = fake.world.storage.sign("test/cat", "cat.png", "image/png", _png)
+        gone = fake.world.storage.sign("test/gone", "gone.png", "image/png", lambda: None)
+    with client.deployments.connect(created.deployment, created.auth_token) as ep:
+        with pytest.raises(ValidationError) as missing:
+            ep.infer(f"{fake.base_url}{gone}")
+        assert missing.value.code == "no_image_provided"
+        fake.clock.advance(seconds=SIGNED_URL_TTL_SECONDS - 1)
+        assert ep.infer(f"{fake.base_url}{cat}").model_type == "object_detection"
+        fake.clock.advance(seconds=1)  # its hour is up, to the instant
+        with pytest.raises(ValidationError) as expired:
+            ep.infer(f"{fake.base_url}{cat}")
+        assert expired.value.code == "no_image_provided"
+
+
+def test_an_image_url_below_a_base_url_with_a_path_is_read() -> None:
+    with FakePictograph(seed=1, base_url="http://localhost:8123/pictograph") as fake:
+        fake.add_dataset(DATASET, images=20, completed_images=12, classes=["stop_sign", "yield"])
+        fake.add_export(DATASET, EXPORT)
+        with fake.client(max_retries=0) as client:
+            _train(client)
+            created = _active(client)
+        with fake.world.lock:
+            cat = fake.world.storage.sign("test/cat", "cat.png", "image/png", _png)
+        with client.deployments.connect(created.deployment, created.auth_token) as ep:
+            # The URL the fake hands out: below its base URL's path.
+            by_url = ep.infer_raw(f"{fake.base_url}{cat}")
+            assert by_url == ep.infer_raw(_png())
+
+
+def test_a_keypoint_endpoint_numbers_each_instance() -> None:
+    # The current profile trains keypoint models; each point found is an instance.
+    with FakePictograph(seed=1, profile="current") as fake:
+        fake.add_dataset(
+            "joints",
+            images=10,
+            completed_images=10,
+            classes=["knee"],
+            annotation_types=["keypoint"],
+        )
+        fake.add_export("joints", "joints-v1")
+        with fake.client(max_retries=0) as client:
+            client.training.create(
+                "joints", "joints-v1", pipeline_type="rfdetr_keypoint", name="kp"
+            )
+            created = client.deployments.create("kp")
+            client.deployments.wait_until_active(created.deployment)
+            with client.deployments.connect(created.deployment, created.auth_token) as ep:
+                raw = ep.infer_raw(_png(), confidence=0.0)
+    assert raw["model_type"] == "keypoint_detection"
+    assert raw["predictions"]
+    assert [p["instance_id"] for p in raw["predictions"]] == list(
+        range(1, len(raw["predictions"]) + 1)
+    )
+
+
 def test_the_endpoint_refusals(
     fake: FakePictograph, client: pictograph.Client, model_id: str
 ) -> None:
@@ -970,6 +1042,11 @@ def test_the_endpoint_refusals(
         with pytest.raises(ConflictError) as caught:
             ep.infer(_png())
         assert caught.value.code == "deployment_not_active"
+        assert caught.value.response == {
+            "error": "deployment_not_active",
+            "detail": "The deployment is not active (status: provisioning).",
+            "status": "provisioning",
+        }
         client.deployments.wait_until_active(deployment)
         with pytest.raises(ValidationError) as bad:
             ep.infer(b"not an image")
@@ -1001,10 +1078,24 @@ def test_the_endpoint_refusals(
         b'{"image": ' + b"[" * 100_000 + b"]" * 100_000 + b"}",  # past Python's own stack
         b'{"image": {"type": "base64", "value": "x"}, "confidence": NaN}',
         b'{"image": {"type": "url", "value": "https://example.com/\\ud800.jpg"}}',
+        # JSON, but not of the endpoint's shape.
+        b'{"image": "aGk="}',
+        b'{"image": {"value": "aGk="}}',
+        b'{"image": {"type": "path", "value": "/tmp/cat.png"}}',
+        b'{"image": {"type": "base64", "value": 7}}',
     ],
-    ids=["not-json", "nested-too-deep", "nan", "lone-surrogate"],
+    ids=[
+        "not-json",
+        "nested-too-deep",
+        "nan",
+        "lone-surrogate",
+        "image-not-an-object",
+        "no-type",
+        "another-type",
+        "value-not-text",
+    ],
 )
-def test_the_endpoint_refuses_json_it_cannot_hold_in_words(
+def test_the_endpoint_refuses_a_body_it_cannot_read_in_words(
     fake: FakePictograph, client: pictograph.Client, model_id: str, body: bytes
 ) -> None:
     created = client.deployments.create("m1")
@@ -1029,7 +1120,10 @@ def test_the_endpoint_refuses_an_image_it_cannot_decode(
     with client.deployments.connect(deployment, created.auth_token) as ep:
         with pytest.raises(ValidationError, match="truncated") as truncated:
             ep.infer(_png()[:80])
-        assert truncated.value.code == "could_not_decode_image"
+        assert (truncated.value.status_code, truncated.value.code) == (
+            400,
+            "could_not_decode_image",
+        )
         ico = io.BytesIO()
         Image.new("RGB", (16, 16)).save(ico, "ICO")
         with pytest.raises(ValidationError, match="ICO") as unsupported:
@@ -1047,6 +1141,219 @@ async def test_async_connect_answers_the_same(
         from_async = ep.infer_raw(_png())
     with client.deployments.connect(deployment, created.auth_token) as ep:
         assert ep.infer_raw(_png()) == from_async
+
+
+def _bearer(token: str) -> dict[str, str]:
+    return {"Authorization": f"Bearer {token}"}
+
+
+def _image_body(image: bytes) -> dict[str, Any]:
+    return {"image": {"type": "base64", "value": base64.b64encode(image).decode()}}
+
+
+NO_ROUTE = {"error": "not_found", "detail": "The gateway has no such route."}
+
+
+@pytest.mark.parametrize(
+    ("method", "below", "status", "answer"),
+    [
+        ("GET", "/us-east/ping", 200, {"region": "us-east", "ok": True}),
+        ("GET", "/us-west/ping", 200, {"region": "us-west", "ok": True}),
+        ("GET", "/mars/ping", 404, NO_ROUTE),
+        ("GET", "/us-east/ping/again", 404, NO_ROUTE),
+        ("POST", "/us-east/{id}", 404, NO_ROUTE),
+        ("POST", "/us-east/{id}/predict/again", 404, NO_ROUTE),
+        ("POST", "/us-east/{id}/sessions/0123456789abcdef/overlay/again", 404, NO_ROUTE),
+        (
+            "PUT",
+            "/us-east/{id}/predict",
+            405,
+            {"error": "method_not_allowed", "detail": "POST an image to the endpoint."},
+        ),
+        (
+            "POST",
+            "/us-west/{id}/predict",
+            421,
+            {"error": "wrong_region", "detail": "The deployment runs in us-east, not us-west."},
+        ),
+        # An endpoint's id is found in any case, as the API finds a deployment's.
+        ("POST", "/us-east/{ID}/predict", 200, {"model_type": "object_detection"}),
+    ],
+    ids=[
+        "ping",
+        "ping-us-west",
+        "ping-no-region",
+        "below-ping",
+        "endpoint-root",
+        "below-predict",
+        "below-overlay",
+        "predict-put",
+        "another-region",
+        "id-upper-case",
+    ],
+)
+def test_the_gateway_answers_its_ping_and_the_endpoints_routes_and_no_other(
+    fake: FakePictograph,
+    client: pictograph.Client,
+    model_id: str,
+    method: str,
+    below: str,
+    status: int,
+    answer: dict[str, Any],
+) -> None:
+    created = _active(client)
+    deployment_id = client.deployments.get("m1").id
+    path = below.format(id=deployment_id, ID=deployment_id.upper())
+    with httpx.Client() as raw:  # the fake intercepts its gateway's host
+        answered = raw.request(
+            method,
+            f"{fake.gateway_url}{path}",
+            json=_image_body(_png()),
+            headers=_bearer(created.auth_token),
+        )
+    assert answered.status_code == status
+    assert {key: answered.json()[key] for key in answer} == answer
+
+
+@pytest.mark.parametrize(
+    "authorization",
+    ["Bearer pk_deploy_wrong", "bearer {token}", "Digest {token}", "{token}", None],
+    ids=["another-token", "lower-case-scheme", "another-scheme", "no-scheme", "none"],
+)
+def test_the_endpoint_takes_its_own_token_as_a_bearer_only(
+    client: pictograph.Client, model_id: str, authorization: str | None
+) -> None:
+    created = _active(client)
+    url = client.deployments.get("m1").endpoint_url
+    assert url is not None
+    headers = {} if authorization is None else {"Authorization": authorization}
+    with httpx.Client() as raw:
+        answered = raw.post(
+            url,
+            json=_image_body(_png()),
+            headers={k: v.format(token=created.auth_token) for k, v in headers.items()},
+        )
+    assert (answered.status_code, answered.json()) == (
+        401,
+        {"error": "unauthorized", "detail": "The deployment refused the bearer token."},
+    )
+
+
+def test_the_endpoint_names_its_engine_and_timings_and_counts_what_it_was_sent(
+    fake: FakePictograph, client: pictograph.Client, model_id: str
+) -> None:
+    created = _active(client)
+    url = client.deployments.get("m1").endpoint_url
+    assert url is not None
+    sent = json.dumps(_image_body(_png())).encode()
+    with httpx.Client() as raw:
+        answered = raw.post(url, content=sent, headers=_bearer(created.auth_token))
+        refused = raw.post(url, content=b"nope", headers=_bearer(created.auth_token))
+    assert refused.status_code == 400
+    assert answered.headers["x-pictograph-engine"] == "prt"
+    assert answered.headers["x-pictograph-device"] == "cuda"
+    timing = re.fullmatch(
+        r"decode;dur=(\d+\.\d{3}), infer;dur=(\d+\.\d{3}), total;dur=(\d+\.\d{3})",
+        answered.headers["server-timing"],
+    )
+    assert timing is not None
+    decode, infer, total = (float(ms) for ms in timing.groups())
+    # A small picture decodes in well under the forward pass; the total holds both.
+    assert 0 < decode < infer < total
+    assert decode + infer < total
+    deployment = client.deployments.get("m1")
+    # Its bytes are both ways for an answer, and what was sent for a refusal.
+    assert deployment.transfer_bytes == len(sent) + len(answered.content) + len(b"nope")
+    assert deployment.metrics is not None
+    # The refusal took the engine no time: the mean is half the answer's total.
+    assert deployment.metrics.avg_latency_ms == round(total / 2, 3)
+
+
+@pytest.mark.parametrize(
+    ("size", "status", "error"),
+    [
+        (64 * 1024 * 1024, 400, "invalid_request_body"),
+        (64 * 1024 * 1024 + 1, 413, "request_too_large"),
+    ],
+    ids=["at-64-mib", "past-64-mib"],
+)
+def test_the_endpoint_reads_a_request_up_to_64_mib(
+    client: pictograph.Client, model_id: str, size: int, status: int, error: str
+) -> None:
+    created = _active(client)
+    url = client.deployments.get("m1").endpoint_url
+    assert url is not None
+    with httpx.Client() as raw:
+        answered = raw.post(url, content=b"x" * size, headers=_bearer(created.auth_token))
+    assert (answered.status_code, answered.json()["error"]) == (status, error)
+    if status == 413:
+        assert answered.json()["detail"] == "The request is larger than 64 MiB."
+
+
+def test_a_class_filter_keeps_the_classes_it_names_and_a_request_overrides_the_default(
+    client: pictograph.Client, model_id: str
+) -> None:
+    created = _active(client, inference_config={"confidence": 0.0, "class_filter": ["yield"]})
+    image = _png(320, 240, shade=90)  # a picture both classes are found on
+
+    def names(**options: Any) -> set[str]:
+        with client.deployments.connect(created.deployment, created.auth_token) as ep:
+            return {p["name"] for p in ep.infer_raw(image, **options)["predictions"]}
+
+    assert names() == {"yield"}  # the deployment's default
+    assert names(class_filter=["stop_sign"]) == {"stop_sign"}
+    # An empty filter filters nothing, as the SDK documents.
+    assert names(class_filter=[]) == {"stop_sign", "yield"}
+
+
+@pytest.mark.parametrize(
+    ("options", "detail"),
+    [
+        ({"confidence": 2.0}, "confidence must be a number between 0 and 1."),
+        ({"top_k": 0}, "top_k must be a whole number of at least 1."),
+        ({"class_filter": "yield"}, "class_filter must be a list of class names."),
+    ],
+    ids=["confidence", "top-k", "class-filter"],
+)
+def test_each_inference_option_out_of_its_bounds_is_refused_in_words(
+    client: pictograph.Client, model_id: str, options: dict[str, Any], detail: str
+) -> None:
+    created = _active(client)
+    url = client.deployments.get("m1").endpoint_url
+    assert url is not None
+    with httpx.Client() as raw:
+        answered = raw.post(
+            url, json={**_image_body(_png()), **options}, headers=_bearer(created.auth_token)
+        )
+    assert (answered.status_code, answered.json()) == (
+        400,
+        {"error": "invalid_option", "detail": detail},
+    )
+
+
+@pytest.mark.parametrize(
+    ("value", "error", "detail"),
+    [
+        # Past its padding, a character base64 does not have: not skipped.
+        ("aGk=!", "could_not_decode_image", "The image is not valid base64."),
+        ("c2ln\u00e9", "could_not_decode_image", "The image is not valid base64."),
+        ("", "no_image_provided", "The image is empty."),
+    ],
+    ids=["not-base64", "not-ascii", "empty"],
+)
+def test_the_endpoint_refuses_image_bytes_it_cannot_read(
+    client: pictograph.Client, model_id: str, value: str, error: str, detail: str
+) -> None:
+    created = _active(client)
+    url = client.deployments.get("m1").endpoint_url
+    assert url is not None
+    with httpx.Client() as raw:
+        answered = raw.post(
+            url,
+            json={"image": {"type": "base64", "value": value}},
+            headers=_bearer(created.auth_token),
+        )
+    assert (answered.status_code, answered.json()) == (400, {"error": error, "detail": detail})
 
 
 def test_scaling_to_zero_keeps_the_last_container_for_the_idle_window(
@@ -1202,6 +1509,7 @@ def test_classification_and_segmentation_endpoints(
     assert raw["model_type"] == "classification"
     assert len(raw["predictions"]) == 1
     assert set(raw["predictions"][0]) == {"class", "confidence"}
+    assert raw["tags"] == [p["class"] for p in raw["predictions"]]
     assert typed.model_type == "classification"
 
 
@@ -1476,13 +1784,19 @@ def test_more_warm_containers_spend_the_credit_sooner(
     assert fake.balance_micro_usd == price // 2
 
 
+@pytest.mark.parametrize("left_of_the_minute", [None, 0.5], ids=["seconds-left", "under-one"])
 def test_the_retry_after_of_a_ceiling_is_the_rest_of_the_minute(
-    fake: FakePictograph, client: pictograph.Client, model_id: str
+    fake: FakePictograph, client: pictograph.Client, model_id: str, left_of_the_minute: float | None
 ) -> None:
     created = _active(client, rate_limit_rpm=1)
     deployment = client.deployments.get("m1")
     assert deployment.endpoint_url is not None
     fake.clock.advance(seconds=20)
+    if left_of_the_minute is not None:  # a wait under a second is one whole second
+        now = fake.clock.now()
+        fake.clock.advance(
+            seconds=60 - now.second - now.microsecond / 1_000_000 - left_of_the_minute
+        )
     with DeploymentClient(deployment.endpoint_url, created.auth_token, max_retries=0) as ep:
         ep.infer(_png())
         with pytest.raises(RateLimitError) as caught:
@@ -1490,6 +1804,18 @@ def test_the_retry_after_of_a_ceiling_is_the_rest_of_the_minute(
         now = fake.clock.now()
         into = now.second + now.microsecond / 1_000_000
         assert caught.value.retry_after == max(1, math.ceil(60 - into))
+        with httpx.Client() as raw:
+            again = raw.post(
+                deployment.endpoint_url,
+                json=_image_body(_png()),
+                headers=_bearer(created.auth_token),
+            )
+        # The header is whole seconds; the words name the ceiling in the singular.
+        assert again.headers["retry-after"] == str(max(1, math.ceil(60 - into)))
+        assert again.json() == {
+            "error": "rate_limited",
+            "detail": "The deployment's ceiling of 1 request a minute was reached.",
+        }
         fake.clock.advance(seconds=caught.value.retry_after)
         assert ep.infer(_png()).model_type == "object_detection"
 

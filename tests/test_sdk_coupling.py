@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import gc
 import importlib
+import io
 import pathlib
 import random
 import sys
@@ -27,6 +28,7 @@ from PIL import Image
 from pictograph_testing import FakePictograph, activation
 from pictograph_testing._http_client import FakeAsyncHttpClient, FakeHttpClient
 from tests.conftest import Sent, is_uuid4_hex, keys_of
+from tests.test_workflows import detection_graph
 
 DATASET, EXPORT = "road-signs", "v1"
 
@@ -190,6 +192,41 @@ def test_an_outer_fakes_deployment_answers_while_an_inner_fake_is_active(
     assert not isinstance(nested, pictograph.ClassificationResult)
     assert not isinstance(alone, pictograph.ClassificationResult)
     assert nested.predictions == alone.predictions
+
+
+def test_an_outer_fakes_endpoints_answer_in_any_case_while_an_inner_fake_is_active() -> None:
+    """A deployment's id in another case and a workflow's endpoint are the outer fake's
+    too; a gateway path naming no endpoint is the innermost fake's to answer."""
+    with FakePictograph(seed=1, scenario="ready-to-train") as outer:
+        client = outer.client(max_retries=0)
+        client.training.create("road-signs", "road-signs-v1", pipeline_type="yolox", name="m")
+        created = client.deployments.create("m", min_containers=1)
+        deployment = client.deployments.wait_until_active(created.deployment)
+        client.workflows.create("Lot", detection_graph("m", "road-signs"))
+        token = client.workflows.deploy("Lot").endpoint_token
+        assert token is not None
+        live = client.workflows.wait_until_live("Lot", poll_interval=5)
+        assert deployment.id != deployment.id.upper()
+        upper = f"{outer.gateway_url}/us-east/{deployment.id.upper()}/predict"
+        picture = io.BytesIO()
+        Image.new("RGB", (32, 24), (200, 40, 40)).save(picture, "PNG")
+        with FakePictograph(seed=2, scenario="ready-to-train") as inner:
+            # The inner fake has a workflow endpoint of its own to look among: not this one.
+            with inner.client(max_retries=0) as own:
+                own.training.create("road-signs", "road-signs-v1", pipeline_type="yolox", name="m")
+                own.workflows.create("Gate", detection_graph("m", "road-signs"))
+                own.workflows.deploy("Gate")
+            with pictograph.DeploymentClient(upper, created.auth_token) as endpoint:
+                assert endpoint.infer(picture.getvalue()).model_type == "object_detection"
+            with (
+                client.workflows.connect(live, token) as lot,
+                lot.open_stream("whip") as stream,
+            ):
+                assert stream.kind == "whip"
+            with httpx.Client() as raw:
+                below = raw.get(f"{outer.gateway_url}/us-east")
+            assert below.json()["error"] == "not_found"
+            assert [c.path for c in inner.calls][-1].endswith("/us-east")
 
 
 def test_the_outermost_fake_may_stop_first(before: Names) -> None:

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import itertools
 import json
+import math
 from datetime import timedelta
 from typing import TYPE_CHECKING, Any
 
@@ -13,11 +14,12 @@ import httpx
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-from pictograph import ClassificationResult, DetectionResult, StreamFrame
+from pictograph import ClassificationResult, DeploymentClient, DetectionResult, StreamFrame
 from pictograph.exceptions import (
     ApiError,
     AuthError,
     ConflictError,
+    NotFoundError,
     RateLimitError,
     ServerError,
     ValidationError,
@@ -39,10 +41,10 @@ from tests.test_deployments import _leave, _png
 from tests.test_workflow_endpoints import _counter
 
 if TYPE_CHECKING:
+    from collections.abc import Callable
     from pathlib import Path
 
     import pictograph
-    from pictograph import DeploymentClient
 
 CAMERA = "rtsp://cam.example.com:554/lot"
 
@@ -173,6 +175,7 @@ def test_state_overlay_and_stop(fake: FakePictograph, client: pictograph.Client)
         fake.clock.advance(seconds=2)
         state = stream.state()
         assert (state.session, state.kind) == (stream.id, "rtsp")
+        assert (state.opened_at, state.expires_at) == (stream.opened_at, stream.expires_at)
         assert state.engine == {
             "status": "running",
             "uptime_s": 2.0,
@@ -249,6 +252,64 @@ def test_pausing_the_deployment_ends_its_streams(
         with pytest.raises(ConflictError) as paused:
             endpoint.open_stream(CAMERA)
         assert paused.value.code == "deployment_not_active"
+
+
+@pytest.mark.parametrize(
+    "call",
+    [lambda stream: stream.set_overlay(False), lambda stream: stream.state()],
+    ids=["overlay", "state"],
+)
+def test_a_call_on_a_stream_nobody_reads_keeps_it_from_going_idle(
+    fake: FakePictograph, client: pictograph.Client, call: Callable[[Any], object]
+) -> None:
+    with _endpoint(client) as endpoint, endpoint.open_stream("whip") as stream:
+        for _ in range(3):
+            fake.clock.advance(seconds=STREAM_IDLE_SECONDS - 1)
+            call(stream)
+        assert stream.state().engine["status"] == "running"
+
+
+def test_a_stream_whose_deployment_was_deleted_is_not_found_when_read(
+    client: pictograph.Client,
+) -> None:
+    deployment, token = _deployed(client, min_containers=1)
+    with client.deployments.connect(deployment, token) as endpoint:
+        stream = endpoint.open_stream("whip")
+        client.deployments.delete(deployment.id)
+        # The results socket is refused with the gateway's slug, which the SDK makes the code.
+        with pytest.raises(NotFoundError) as gone:
+            list(stream.messages())
+    assert gone.value.code == "deployment_not_found"
+
+
+def test_a_stream_opened_at_its_endpoints_id_in_another_case_is_where_its_id_says(
+    fake: FakePictograph, client: pictograph.Client
+) -> None:
+    deployment, token = _deployed(client, min_containers=1)
+    assert deployment.id != deployment.id.upper()
+    upper = f"{fake.gateway_url}/us-east/{deployment.id.upper()}/predict"
+    with DeploymentClient(upper, token) as endpoint, endpoint.open_stream("whip") as stream:
+        assert stream.url == f"{fake.gateway_url}/us-east/{deployment.id}/sessions/{stream.id}"
+
+
+def test_a_stream_carries_a_class_named_beyond_ascii_as_it_was_named(
+    fake: FakePictograph, client: pictograph.Client
+) -> None:
+    fake.add_dataset("panneaux", images=20, completed_images=12, classes=["cédez", "arrêt"])
+    fake.add_export("panneaux", "panneaux-v1")
+    fake.add_camera(CAMERA, fps=10, frames=20)
+    client.training.create("panneaux", "panneaux-v1", pipeline_type="yolox", name="panneaux")
+    created = client.deployments.create("panneaux", gpu_type="t4", min_containers=1)
+    deployment = client.deployments.wait_until_active(created.deployment)
+    with (
+        client.deployments.connect(
+            deployment, created.auth_token, task="object_detection"
+        ) as endpoint,
+        endpoint.open_stream(CAMERA) as stream,
+    ):
+        names = {p.name for frame in stream.frames() for p in frame.result.predictions}
+    assert names
+    assert names <= {"cédez", "arrêt"}
 
 
 def test_the_fake_lists_every_stream_and_how_each_ended(
@@ -364,6 +425,7 @@ def test_a_deployment_runs_four_streams_a_container(
             endpoint.open_stream(CAMERA)
         assert full.value.code == "stream_limit"
         assert "4 stream(s) at once" in str(full.value)
+        assert full.value.response["stream_limit"] == DEPLOYMENT_STREAMS_PER_CONTAINER
         streams[0].stop()
         streams.append(endpoint.open_stream(CAMERA))  # a place was freed
         for stream in streams[1:]:
@@ -427,6 +489,14 @@ def test_opens_the_deployment_refuses(fake: FakePictograph, client: pictograph.C
         for body in (b"nope", b'{"source": {"kind": "rtmp"}}', b'{"source": {"kind": "rtsp"}}'):
             refused = raw.post(sessions, content=body, headers=bearer)
             assert (refused.status_code, refused.json()["error"]) == (400, "invalid_source")
+        assert refused.json()["detail"] == (
+            "The stream's source is not valid: a rtsp source needs its camera's uri."
+        )
+        put = raw.put(sessions, json={"source": {"kind": "whip"}}, headers=bearer)
+        assert (put.status_code, put.json()) == (
+            405,
+            {"error": "method_not_allowed", "detail": "POST to the sessions to open a stream."},
+        )
         for body in unfit:
             refused = raw.post(sessions, content=body, headers=bearer)
             assert (refused.status_code, refused.json()["detail"]) == (
@@ -436,12 +506,38 @@ def test_opens_the_deployment_refuses(fake: FakePictograph, client: pictograph.C
         overlay = raw.post(
             sessions, json={"source": {"kind": "whip"}, "overlay": "yes"}, headers=bearer
         )
-        assert overlay.status_code == 400
+        assert (overlay.status_code, overlay.json()) == (
+            400,
+            {"error": "invalid_request_body", "detail": "overlay must be true or false."},
+        )
         opened = raw.post(sessions, json={"source": {"kind": "whip"}}, headers=bearer).json()
+        # An open that does not say is drawn on; it idles out as the catalog says.
+        assert (opened["overlay"], opened["idle_timeout_s"]) == (True, STREAM_IDLE_SECONDS)
         session = sessions + "/" + opened["session"]
-        assert raw.post(session + "/whip", headers=bearer).status_code == 404  # no WebRTC
-        assert raw.get(session + "/results", headers=bearer).status_code == 426
-        assert raw.put(session, headers=bearer).status_code == 405
+        assert raw.post(session + "/whip", headers=bearer).json() == {  # no WebRTC
+            "error": "not_found",
+            "detail": "pictograph-testing does not simulate WebRTC (a stream's video in and "
+            "out): read the stream's results (DeploymentStream.frames) instead.",
+        }
+        assert raw.get(session + "/stats", headers=bearer).json() == {
+            "error": "not_found",
+            "detail": "The gateway has no such route.",
+        }
+        upgrade = raw.get(session + "/results", headers=bearer)
+        assert (upgrade.status_code, upgrade.json()) == (
+            426,
+            {
+                "error": "upgrade_required",
+                "detail": "A stream's results come on a WebSocket (subprotocol "
+                "pictograph.results.v1).",
+            },
+        )
+        assert raw.put(session, headers=bearer).json() == {
+            "error": "method_not_allowed",
+            "detail": "GET or DELETE this path.",
+        }
+        assert raw.put(session + "/overlay", json={"on": True}, headers=bearer).status_code == 405
+        assert raw.post(session + "/results", headers=bearer).status_code == 405
         assert raw.get(sessions + "/0123456789abcdef", headers=bearer).json()["error"] == (
             "session_not_found"
         )
@@ -450,6 +546,14 @@ def test_opens_the_deployment_refuses(fake: FakePictograph, client: pictograph.C
         assert raw.post(session + "/overlay", content=deep, headers=bearer).json() == {
             "error": "invalid_request_body",
             "detail": 'Send {"on": true | false}.',
+        }
+        assert raw.post(session + "/overlay", json={"on": False}, headers=bearer).json() == {
+            "session": opened["session"],
+            "overlay": False,
+        }
+        assert raw.delete(session, headers=bearer).json() == {
+            "session": opened["session"],
+            "stopped": True,
         }
     assert fake.server_errors == []
 
@@ -730,11 +834,29 @@ def test_a_save_that_needs_another_model_deploys_the_endpoint_again(
         assert redeploying.status == "provisioning"
         assert list(reading) == []
         assert running.ended == "container_stopped"
+        # Between whole seconds, the wait it names is rounded up to the next one.
+        fake.clock.advance(seconds=0.5)
+        assert live.endpoint is not None
+        sessions = live.endpoint.endpoint_url
+        assert sessions is not None
+        with httpx.Client() as raw:
+            wait = raw.post(
+                sessions,
+                json={"source": {"kind": "whip"}},
+                headers={"Authorization": f"Bearer {token}"},
+            )
+        up_in = math.ceil(DEPLOYMENT_SERVER_START_SECONDS - 0.5)
+        assert (wait.status_code, wait.headers["retry-after"]) == (409, str(up_in))
+        assert wait.json() == {
+            "error": "endpoint_updating",
+            "detail": "The workflow's endpoint is being deployed again after a save; "
+            f"retry in {up_in} s.",
+        }
         with pytest.raises(ConflictError) as updating:
             endpoint.open_stream(CAMERA)
         assert updating.value.code == "endpoint_updating"
         refused = [c for c in fake.calls if c.path.endswith("/sessions")]
-        assert [c.status for c in refused] == [201, 409, 409, 409]  # the SDK tried twice more
+        assert [c.status for c in refused] == [201, 409, 409, 409, 409]  # the SDK tried twice more
         assert refused[-1].response_body.startswith(b'{"error":"endpoint_updating"')
         client.workflows.pause("Counter")  # a pause while it deploys again: not updating
         with pytest.raises(ConflictError) as paused:
@@ -823,7 +945,18 @@ def test_a_served_fake_streams_over_a_real_websocket() -> None:
 
         closes = []
         unknown = stream.results_url.replace(stream.id, "0123456789abcdef")
-        for url, bearer in [(stream.results_url, "pk_deploy_nope"), (unknown, token)]:
+        session = stream.results_url.removesuffix("/results")
+        endpoint = session.split("/sessions/")[0]
+        for url, bearer in [
+            (stream.results_url, "pk_deploy_nope"),
+            (unknown, token),
+            (stream.results_url, token),  # it ended
+            # What is no stream's results socket: no such route.
+            (f"{session}/overlay", token),
+            (f"{stream.results_url}/more", token),
+            (endpoint, token),
+            (f"{endpoint}/predict", "pk_deploy_nope"),
+        ]:
             with connect(
                 url,
                 additional_headers={"Authorization": f"Bearer {bearer}"},
@@ -834,9 +967,14 @@ def test_a_served_fake_streams_over_a_real_websocket() -> None:
                     socket.recv()
                 assert closed.value.rcvd is not None
                 closes.append((closed.value.rcvd.code, closed.value.rcvd.reason))
-        assert closes == [(4401, "unauthorized"), (4404, "session_not_found")]
+        assert closes == [
+            (4401, "unauthorized"),
+            (4404, "session_not_found"),
+            (4410, "session_ended"),
+            *[(4404, "not_found")] * 4,
+        ]
         handshakes = [c.status for c in server.fake.calls if c.path.endswith("/results")]
-        assert handshakes == [101, 401, 101]
+        assert handshakes == [101, 401, 101, 101]
         # The control plane has no sockets: refused, and never in the API's journal.
         answered = len(server.fake.calls)
         control_url = server.base_url.replace("http://", "ws://") + "/_fake/reset"

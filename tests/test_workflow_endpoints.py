@@ -101,6 +101,21 @@ def test_a_workflow_endpoint_takes_streams_and_refuses_a_single_image(
     _lot(client)
     token = client.workflows.deploy("Lot").endpoint_token
     assert token is not None
+    bearer = {"Authorization": f"Bearer {token}"}
+    first = client.workflows.get("Lot").endpoint
+    assert first is not None
+    assert first.endpoint_url is not None
+    # Deployed the first time, it is not up yet: no save is deploying it again.
+    with httpx.Client() as gateway:
+        early = gateway.post(first.endpoint_url, json={"source": {"kind": "whip"}}, headers=bearer)
+    assert (early.status_code, early.json()) == (
+        409,
+        {
+            "error": "deployment_not_active",
+            "detail": "The workflow endpoint is not active (status: provisioning).",
+            "status": "provisioning",
+        },
+    )
     live = client.workflows.wait_until_live("Lot", poll_interval=5)
     assert live.endpoint is not None
     url = live.endpoint.endpoint_url
@@ -120,13 +135,22 @@ def test_a_workflow_endpoint_takes_streams_and_refuses_a_single_image(
     with httpx.Client() as gateway:  # the fake's interception answers its gateway's host
         elsewhere = gateway.post(predict_url(url).replace("/us-east/", "/us-west/"))
         stranger = gateway.post(url, json={"source": {"kind": "whip"}})
-        opened = gateway.post(
-            url, json={"source": {"kind": "whip"}}, headers={"Authorization": f"Bearer {token}"}
-        )
+        opened = gateway.post(url, json={"source": {"kind": "whip"}}, headers=bearer)
+        # Its id is found in any case, as a deployment's is.
+        region, endpoint_id, sessions = url.rsplit("/", 2)
+        assert endpoint_id != endpoint_id.upper()
+        upper = f"{region}/{endpoint_id.upper()}/{sessions}"
+        upper_opened = gateway.post(upper, json={"source": {"kind": "whip"}}, headers=bearer)
+        unknown = gateway.get(f"{url}/0123456789abcdef", headers=bearer)
     assert (elsewhere.status_code, elsewhere.json()["error"]) == (421, "wrong_region")
     assert elsewhere.json()["detail"] == "The workflow endpoint runs in us-east, not us-west."
     assert (stranger.status_code, stranger.json()["error"]) == (401, "unauthorized")
     assert (opened.status_code, opened.json()["kind"]) == (201, "whip")
+    assert upper_opened.status_code == 201
+    assert unknown.json() == {
+        "error": "session_not_found",
+        "detail": "No stream of this workflow endpoint has this id.",
+    }
     # Once the workflow is deleted, its endpoint answers nothing.
     client.workflows.delete("Lot")
     with httpx.Client() as gateway:

@@ -143,7 +143,7 @@ def answer(
         refused = _error(
             429,
             "rate_limited",
-            f"The deployment's ceiling of {deployment.rate_limit_rpm} requests a minute was "
+            f"The deployment's ceiling of {_requests(deployment.rate_limit_rpm)} a minute was "
             "reached.",
         )
         refused.headers = (("retry-after", str(int(wait))),)
@@ -355,3 +355,8 @@ def _engine_payload(model: Model, found: list[Prediction]) -> dict[str, Any]:
             entry["instance_id"] = index
         predictions.append(entry)
     return {"model_type": model.model_type, "predictions": predictions}
+
+
+def _requests(count: int | None) -> str:
+    """``count`` requests, in words: "1 request", "60 requests"."""
+    return f"{count} request" if count == 1 else f"{count} requests"

@@ -31,6 +31,7 @@ from pictograph_testing.api.route_paths import GATEWAY_PREFIX
 from pictograph_testing.api.wire import Reply, encode, reply
 from pictograph_testing.catalog import DEPLOYMENT_REGIONS
 from pictograph_testing.hosts import host_key
+from pictograph_testing.wording import counted
 from pictograph_testing.world.deployments import (
     INFERENCE_OPTIONS,
     engine_timings,
@@ -140,11 +141,12 @@ def answer(
         return _error(405, "method_not_allowed", "POST an image to the endpoint.")
     wait = world.deployments.admit_request(deployment, now)
     if wait is not None:
+        ceiling = deployment.rate_limit_rpm
+        assert ceiling is not None  # only a ceiling holds a request back
         refused = _error(
             429,
             "rate_limited",
-            f"The deployment's ceiling of {_requests(deployment.rate_limit_rpm)} a minute was "
-            "reached.",
+            f"The deployment's ceiling of {counted(ceiling, 'request')} a minute was reached.",
         )
         refused.headers = (("retry-after", str(int(wait))),)
         return refused
@@ -355,8 +357,3 @@ def _engine_payload(model: Model, found: list[Prediction]) -> dict[str, Any]:
             entry["instance_id"] = index
         predictions.append(entry)
     return {"model_type": model.model_type, "predictions": predictions}
-
-
-def _requests(count: int | None) -> str:
-    """``count`` requests, in words: "1 request", "60 requests"."""
-    return f"{count} request" if count == 1 else f"{count} requests"

@@ -20,6 +20,7 @@ from typing import TYPE_CHECKING, Any, ClassVar, Literal
 from pictograph_testing.api import messages
 from pictograph_testing.bounds import MAX_NUMBER_DIGITS
 from pictograph_testing.catalog import NAME_LIMIT
+from pictograph_testing.wording import counted
 from pictograph_testing.world.errors import InvalidRequest, describe, field_error
 
 if TYPE_CHECKING:
@@ -174,7 +175,7 @@ class Str(Spec):
         if high is None:
             # Only a floor: an empty (or blank) value is what falls short of it.
             low = max(low or 0, 1)
-            bound = f"at least {low} character{'s' if low != 1 else ''}"
+            bound = f"at least {counted(low, 'character')}"
         elif low:
             bound = f"{low} to {high} characters"
         else:
@@ -389,7 +390,7 @@ class List(Spec):
             if low is not None and high is not None:
                 bound = f"{low} to {high} items"
             elif low is not None:
-                bound = f"at least {low} item{'s' if low != 1 else ''}"
+                bound = f"at least {counted(low, 'item')}"
             else:
                 bound = f"at most {high} items"
             kind = "too_short" if low is not None and count < low else "too_long"

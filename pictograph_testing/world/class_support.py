@@ -19,6 +19,8 @@ from __future__ import annotations
 from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING, Any, Literal
 
+from pictograph_testing.wording import counted
+
 if TYPE_CHECKING:
     from collections.abc import Container, Iterable, Mapping, Sequence
 
@@ -128,10 +130,9 @@ def left_out_warning(support: ClassSupport, unit: str) -> dict[str, Any] | None:
     if not left_out:
         return None
     names = ", ".join(c.name for c in left_out)
-    noun = "class" if len(left_out) == 1 else "classes"
     return {
         "code": "classes_not_trained",
-        "message": f"{len(left_out)} {noun} left out of this model: {names}.",
+        "message": f"{counted(len(left_out), 'class', 'classes')} left out of this model: {names}.",
         "classes": [
             {"name": c.name, "reason": c.reason, "val": c.val, "test": c.test} for c in left_out
         ],

@@ -1302,8 +1302,9 @@ def test_a_class_filter_keeps_the_classes_it_names_and_a_request_overrides_the_d
 
     assert names() == {"yield"}  # the deployment's default
     assert names(class_filter=["stop_sign"]) == {"stop_sign"}
-    # An empty filter filters nothing, as the SDK documents.
-    assert names(class_filter=[]) == {"stop_sign", "yield"}
+    # "None or [] returns every class the deployment is configured to return" (the SDK's
+    # infer): an empty filter leaves the deployment's own in force.
+    assert names(class_filter=[]) == {"yield"}
 
 
 @pytest.mark.parametrize(

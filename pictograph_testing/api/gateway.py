@@ -255,8 +255,14 @@ def _predict(
     if len(body) > MAX_REQUEST_BYTES:
         raise _Refused(413, "request_too_large", "The request is larger than 64 MiB.")
     request = _request(body)
-    # An option sent as null is not sent: the deployment's default stands.
-    given = {name: value for name, value in request.items() if value is not None}
+    # An option sent as null is not sent, nor is an empty class filter: the deployment's
+    # default stands (the SDK: "None or [] returns every class the deployment is
+    # configured to return").
+    given = {
+        name: value
+        for name, value in request.items()
+        if value is not None and not (name == "class_filter" and value == [])
+    }
     options = {**deployment.inference_config, **given}
     confidence, top_k = _options(options)
     class_filter = options.get("class_filter")

@@ -81,9 +81,11 @@ def test_an_oversized_body_is_refused_before_it_is_kept(server: FakeServer) -> N
     with httpx.Client(base_url=server.base_url, headers=headers, timeout=30) as http:
         streamed = http.post(f"{DEV}/datasets/", content=chunks())
         announced = http.post(f"{DEV}/datasets/", content=b"y" * (MAX_BODY_BYTES + 1))
-    for answer in (streamed, announced):
+    # The size said is all that was sent, the part read past the limit too.
+    for answer, size in ((streamed, 40 * MiB + 12), (announced, MAX_BODY_BYTES + 1)):
         assert answer.status_code == 413
         assert answer.json()["error"]["code"] == "payload_too_large"
+        assert f"is {size:,} bytes" in answer.json()["error"]["message"]
         assert "at most 32 MiB" in answer.json()["error"]["message"]
     assert sent == 40 * MiB  # the client sent it all and still read the answer
     # Journaled without the body; nothing was created.
@@ -93,10 +95,19 @@ def test_an_oversized_body_is_refused_before_it_is_kept(server: FakeServer) -> N
         assert [d.name for d in client.datasets.list()] == [DATASET]
 
 
-def test_an_oversized_control_body_is_refused(server: FakeServer) -> None:
+@pytest.mark.parametrize("announced", [True, False], ids=["content-length", "streamed"])
+def test_an_oversized_control_body_is_refused(server: FakeServer, announced: bool) -> None:
+    def chunks() -> Iterator[bytes]:  # no Content-Length: refused once the limit is passed
+        for _ in range(33):
+            yield b" " * MiB
+
+    body = b" " * (MAX_BODY_BYTES + 1) if announced else chunks()
     with server.control(timeout=30) as control:
-        answer = control.post("/faults", content=b" " * (MAX_BODY_BYTES + 1))
+        answer = control.post("/faults", content=body)
     assert answer.status_code == 413
+    # The control plane's own shape, not the API's envelope, and never journaled.
+    assert answer.json() == {"error": "the body is over 32 MiB"}
+    assert len(server.fake.calls) == 0
     assert not server.fake.faults.armed
 
 
@@ -419,6 +430,27 @@ def test_a_journal_page_stops_after_its_byte_budget() -> None:
         assert seen == 12
 
 
+@pytest.mark.parametrize("large", ["request", "response"])
+def test_a_journal_pages_budget_counts_what_was_sent_and_what_was_answered(large: str) -> None:
+    with FakeServer() as server, server.control() as control:
+        headers = {"X-API-Key": server.api_key}
+        with httpx.Client(base_url=server.base_url, headers=headers) as http:
+            if large == "request":  # over a MiB sent each time (kept cut), a short 404 answered
+                for _ in range(12):
+                    http.post(f"{DEV}/no-such-route", content=b"x" * (MiB + 1))
+            else:  # nothing sent, a MiB answered each time
+                http.post(f"{DEV}/datasets/", json={"name": "big", "description": "x" * MiB})
+                for _ in range(11):
+                    http.get(f"{DEV}/datasets/big")
+        page = control.get("/journal").json()
+    assert page["total"] == 12
+    assert 1 <= len(page["calls"]) <= 8  # it stops once 8 MiB of bodies are in it
+    assert page["next"] == len(page["calls"])
+    # Each large body is kept cut, and said to be, with the size it had.
+    record = page["calls"][1][large]
+    assert (record["truncated"], record["size"] > JOURNAL_BODY_LIMIT) == (True, True)
+
+
 # ── an injected delay over the server is real time ──
 
 
@@ -482,3 +514,23 @@ def test_a_megabyte_header_gets_the_apis_envelope(server: FakeServer) -> None:
     error = answer.json()["error"]
     assert error["code"] == "headers_too_large"
     assert f"at most {MAX_HEADER_BYTES:,}" in error["message"]
+
+
+@pytest.mark.parametrize("oversized", ["target", "headers"])
+def test_the_control_plane_refuses_a_huge_target_or_headers_in_its_own_shape(
+    server: FakeServer, oversized: str
+) -> None:
+    if oversized == "target":
+        status, answer = _raw_http(server, f"GET /_fake/?{'a' * MAX_TARGET_BYTES} HTTP/1.1")
+        expected, limit = 414, MAX_TARGET_BYTES
+    else:
+        padding = {"X-Padding": "p" * MiB, **server.control_headers}
+        with httpx.Client(base_url=server.base_url, headers=padding) as http:
+            refused = http.get("/_fake/clock")
+        status, answer = refused.status_code, refused.json()
+        expected, limit = 431, MAX_HEADER_BYTES
+    assert status == expected
+    # A control route's {"error": "..."}, not the API's envelope, and never journaled.
+    assert list(answer) == ["error"]
+    assert f"at most {limit:,}" in answer["error"]
+    assert len(server.fake.calls) == 0

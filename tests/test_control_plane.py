@@ -15,7 +15,13 @@ import pytest
 
 from pictograph_testing import FakePictograph
 from pictograph_testing.scenarios import available_scenarios
-from pictograph_testing.server import CONTROL_KEY_HEADER, REDACTED, FakeAsgiApp, FakeServer
+from pictograph_testing.server import (
+    CONTROL_KEY_HEADER,
+    REDACTED,
+    FakeAsgiApp,
+    FakeServer,
+    served_hosts,
+)
 
 if TYPE_CHECKING:
     from collections.abc import Iterator
@@ -68,10 +74,15 @@ def _world_is_untouched(server: FakeServer) -> None:
 def test_control_routes_need_the_key(
     server: FakeServer, stranger: httpx.Client, method: str, route: str, body: object
 ) -> None:
-    for headers in ({}, {CONTROL_KEY_HEADER: "fk_guess"}, {CONTROL_KEY_HEADER: ""}):
+    wrong = "is not the server's control key"
+    for headers, problem in [
+        ({}, "is missing"),
+        ({CONTROL_KEY_HEADER: "fk_guess"}, wrong),
+        ({CONTROL_KEY_HEADER: ""}, wrong),  # sent empty: given, and not the key
+    ]:
         answer = stranger.request(method, route, json=body, headers=headers)
         assert answer.status_code == 401, (headers, answer.text)
-        assert CONTROL_KEY_HEADER in answer.json()["error"]
+        assert answer.json()["error"].startswith(f"{CONTROL_KEY_HEADER} {problem}: ")
     _world_is_untouched(server)
     with server.control() as control:
         assert control.request(method, route.removeprefix("/_fake"), json=body).status_code == 200
@@ -139,6 +150,13 @@ def test_the_key_can_be_given_or_turned_off() -> None:
         FakeServer(control_key="fk_x", control_auth=False)
 
 
+def test_the_control_client_sends_headers_given_beside_the_key(server: FakeServer) -> None:
+    with server.control(headers={"X-Request-Id": "r-1"}) as control:
+        answer = control.get("/journal")
+    assert answer.status_code == 200
+    assert answer.request.headers["X-Request-Id"] == "r-1"
+
+
 def test_two_servers_get_different_keys() -> None:
     first, second = FakeServer(seed=1), FakeServer(seed=1)
     assert first.control_key != second.control_key
@@ -173,7 +191,10 @@ def test_control_posts_must_be_json(server: FakeServer, content_type: str | None
             answer = http.post(route, content=body)
             assert answer.status_code == 415, (route, answer.text)
             assert "application/json" in answer.json()["error"]
-    _world_is_untouched(server)
+        _world_is_untouched(server)
+        # A read or a DELETE carries no body to type: a page cannot post one through them.
+        assert http.get("/_fake/journal").status_code == 200
+        assert http.delete("/_fake/faults").status_code == 200
 
 
 # ── the Host header: no DNS rebinding ──
@@ -199,6 +220,28 @@ def test_a_foreign_host_is_refused_everywhere(server: FakeServer) -> None:
         (421, f"{DEV}/datasets/{DATASET}"),
         (200, f"{DEV}/datasets/{DATASET}"),
     ]
+
+
+def test_a_long_foreign_host_is_named_cut_short(server: FakeServer) -> None:
+    # A refusal quotes the Host it refused, but no more of it than a person reads.
+    name = "a" * 300 + ".example.com"
+    with httpx.Client(base_url=server.base_url, headers={"Host": name}) as http:
+        refused = http.get("/_fake/clock")
+    assert refused.status_code == 421
+    assert f"Host '{'a' * 200}'" in refused.json()["error"]
+
+
+def test_a_server_bound_to_every_interface_answers_any_ip_address_and_says_so() -> None:
+    # No page can rebind an IP address; a name is still checked.
+    every = served_hosts("http://0.0.0.0:8765")
+    loopback = served_hosts("http://127.0.0.1:8765")
+
+    assert every("10.1.2.3:8765")
+    assert every("[fe80::1]:8765")
+    assert not every("evil.example.com:8765")
+    assert not loopback("10.1.2.3:8765")
+    assert every.names == "0.0.0.0, localhost or any IP address"
+    assert loopback.names == "127.0.0.1, localhost"
 
 
 def test_more_host_names_can_be_allowed() -> None:
@@ -249,6 +292,8 @@ def test_scenarios_load_by_name_from_registered_folders(tmp_path: Path) -> None:
         FakePictograph(scenario="mine")
     # Over HTTP, by name, from the server's folders.
     with FakeServer(scenario_dirs=[folder]) as server, server.control() as control:
+        # The dashboard offers it beside the package's own.
+        assert '<option value="mine">mine</option>' in control.get("/ui").text
         assert control.post("/snapshot", json={"scenario": "mine"}).status_code == 200
         assert server.fake.seed == 8
         with server.client(max_retries=0) as client:

@@ -1386,6 +1386,9 @@ def test_the_control_route_arms_lists_and_clears_faults() -> None:
     assert status == 422
     assert refused["error"].startswith("the body must be a JSON object: a fault (")
     assert '{"faults": [' in refused["error"]
+    # A pattern armed in process is listed by its text (JSON has no pattern).
+    app.fake.faults.fail_next("GET", re.compile(r"credits/\w+"), status=503)
+    assert control("GET")[1]["pending"][-1]["path"] == r"credits/\w+"
     assert control("DELETE") == (200, {"pending": [], "run_failures": [], "faults": []})
     assert not app.fake.faults.armed
 

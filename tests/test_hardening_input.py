@@ -310,7 +310,8 @@ def test_a_failure_inside_the_fake_over_http(server: FakeServer) -> None:
         assert answer.status_code == 500
         assert answer.json()["error"]["code"] == "internal_error"
         assert http.get("/_fake/journal").json()["calls"][-1]["status"] == 500
-        assert http.get("/_fake/").json()["server_errors"]
+        [error] = http.get("/_fake/").json()["server_errors"]
+        assert error.startswith(f"{type(server.fake.server_errors[0]).__name__}: ")
         http.post("/_fake/reset")
 
 

@@ -26,6 +26,7 @@ from pictograph_testing.openapi import openapi_document
 from pictograph_testing.server import FakeServer, bind
 from tests.conftest import is_uuid4_hex
 from tests.image_files import raw, write_images
+from tests.test_webhooks import URL as HOOK
 
 if TYPE_CHECKING:
     from collections.abc import Iterator
@@ -310,6 +311,8 @@ def test_control_routes_are_unreachable_through_the_api(
     assert http.get("/_fake/nothing-here").json() == {
         "error": "no control route GET /_fake/nothing-here"
     }
+    # The dashboard is read only: a POST to its address is no route either.
+    assert http.post("/_fake/ui", json={}).json() == {"error": "no control route POST /_fake/ui"}
 
 
 # ── control routes ──
@@ -331,6 +334,19 @@ def test_info_and_the_clock(server: FakeServer, http: httpx.Client) -> None:
         assert refused.status_code == 422, bad
     assert http.post("/_fake/clock/advance", content=b"[").status_code == 422
     assert http.get("/_fake/clock").json()["monotonic"] == 125.0
+
+
+def test_a_loaded_world_keeps_the_servers_pace_and_journal_limit() -> None:
+    with FakeServer(speed=0.5, journal_limit=2) as served, served.control() as control:
+        info = control.post("/snapshot", json={"scenario": "one-image-short"}).json()
+        with served.client(max_retries=0) as client:
+            for _ in range(3):
+                client.credits.balance()
+        journal = control.get("/journal").json()
+        calls = control.get("/").json()["calls"]
+    assert info["speed"] == 0.5
+    assert calls == 3  # every call answered, kept or dropped
+    assert (journal["total"], journal["dropped"], len(journal["calls"])) == (3, 1, 2)
 
 
 def test_reset_gives_a_fresh_world_with_the_same_settings(
@@ -401,6 +417,7 @@ def test_the_journal_lists_the_apis_calls(http: httpx.Client) -> None:
 @pytest.mark.parametrize(
     "query",
     [
+        {"since": ""},  # sent without a value: not the default
         {"since": "\u00b2"},  # a digit to str.isdigit, not to int()
         {"limit": "\u0663"},  # an Arabic-Indic three
         {"since": "9" * 23},  # past any index a page can start at
@@ -417,6 +434,36 @@ def test_the_journal_refuses_what_is_not_a_small_whole_number(
     lowest = {"since": 0, "limit": 1}[name]
     assert f"{name} must be a whole number from {lowest} to 999,999,999,999,999" in message
     assert len(message) < 200  # a long value is quoted cut short
+
+
+def test_the_journal_pages_from_the_largest_index_it_takes(http: httpx.Client) -> None:
+    http.get(f"{DEV}/credits/balance")
+
+    page = http.get("/_fake/journal", params={"since": "9" * 15})
+
+    assert page.status_code == 200
+    assert page.json() == {
+        "total": 1,
+        "dropped": 0,
+        "since": 10**15 - 1,
+        "next": None,
+        "calls": [],
+    }
+
+
+def test_a_journal_page_holds_a_thousand_calls_at_most(
+    server: FakeServer, http: httpx.Client
+) -> None:
+    # In process: the same journal, and a thousand calls in a moment.
+    with server.fake.client(max_retries=0) as client:
+        for _ in range(1001):
+            client.credits.balance()
+
+    default = http.get("/_fake/journal").json()
+    asked = http.get("/_fake/journal", params={"limit": 5000}).json()
+
+    for page in (default, asked):
+        assert (len(page["calls"]), page["next"], page["total"]) == (1000, 1000, 1001)
 
 
 def test_the_journal_refuses_a_page_of_no_calls(http: httpx.Client) -> None:
@@ -458,7 +505,13 @@ def test_the_journal_keeps_binary_bodies_as_base64(server: FakeServer, http: htt
     image_id = http.get(f"{DEV}/images/", params={"dataset": DATASET}).json()["data"][0]["id"]
     picture = http.get(f"{DEV}/images/{image_id}")
     assert picture.status_code == 200
-    record = http.get("/_fake/journal", params={"since": 1}).json()["calls"][0]["response"]
+    listed, read = http.get("/_fake/journal").json()["calls"]
+    # The target as sent, query and all; the path without it.
+    assert (listed["target"], listed["path"]) == (
+        f"{DEV}/images/?dataset={DATASET}",
+        f"{DEV}/images/",
+    )
+    record = read["response"]
     assert record["size"] == len(picture.content)
     assert "base64" in record
 
@@ -478,6 +531,9 @@ def test_the_root_opens_the_dashboard_in_a_browser(server: FakeServer, http: htt
     assert (root.status_code, root.headers["location"]) == (307, "/_fake/ui")
     assert page.status_code == 200
     assert page.headers["content-type"].startswith("text/html")
+    # Never cached (it shows the world now), never read as another type.
+    assert page.headers["cache-control"] == "no-store"
+    assert page.headers["x-content-type-options"] == "nosniff"
     assert page.url.path == "/_fake/ui"
     assert icon.status_code == 404
     # Neither is a call to the API: not journaled, not a gap of the fake.
@@ -530,12 +586,16 @@ def test_settings_reach_the_fake() -> None:
         assert "serving" in repr(server)
 
 
-def test_an_injected_transport_fault_drops_the_connection(server: FakeServer) -> None:
+def test_an_injected_transport_fault_drops_the_connection(
+    server: FakeServer, caplog: pytest.LogCaptureFixture
+) -> None:
     server.fake.faults.fail_next("GET", "credits/balance", error="read_error")
     with server.client(max_retries=0) as client:
         with pytest.raises(NetworkError):
             client.credits.balance()
         assert client.credits.balance().included_allowance_micro_usd == 100_000_000
+    # An injected drop is no error of the server's: its log says nothing of it.
+    assert [r.getMessage() for r in caplog.records if r.name.startswith("uvicorn")] == []
     with server.control() as control:
         dropped, answered = control.get("/journal").json()["calls"]
     assert (dropped["status"], answered["status"]) == (0, 200)
@@ -616,6 +676,53 @@ def test_an_advance_whose_units_overflow_says_so_in_words(http: httpx.Client) ->
     assert http.get("/_fake/clock").json()["monotonic"] == 0.0
 
 
+@pytest.mark.parametrize(
+    ("route", "body", "words"),
+    [
+        ("/clock/advance", None, 'send {"seconds": N} (or "minutes", "hours")'),
+        ("/clock/advance", {"seconds": 1, "days": 1}, 'send {"seconds": N}'),
+        ("/clock/advance", {"minutes": -1}, "each a number >= 0"),
+        ("/clock/speed", {"speed": True}, 'send {"speed": N}'),
+        ("/clock/speed", {"speed": 1, "pace": 2}, 'send {"speed": N}'),
+        ("/faults", [], 'the body must be a JSON object: a fault ({"kind": ...}) or several'),
+        ("/faults", {"faults": []}, 'send a fault ({"kind": ...}) or several'),
+        ("/faults", {"faults": {"kind": "status"}}, 'send a fault ({"kind": ...}) or several'),
+        ("/faults", {"faults": [{"kind": "status"}], "kind": "status"}, "unknown: faults"),
+        ("/webhooks/routes", {"url": 5, "target": None}, 'send {"url": "<registered URL>"'),
+        ("/webhooks/routes", {"url": HOOK, "target": 5}, "must be callable or a URL, got 5"),
+        ("/webhooks/routes", {"url": HOOK, "target": ""}, "must be http or https, got ''"),
+        ("/cameras", {"source": 5}, 'send {"source": "<rtsp://, rtsps:// or https:// URL>"}'),
+        ("/snapshot", {"scenario": 5}, "send a scenario document"),
+        ("/snapshot", {"datasets": []}, 'send a scenario document (with "schema_version")'),
+        ("/snapshot", {"scenario": "ready-to-train", "seed": 1}, "send a scenario document"),
+    ],
+)
+def test_a_control_body_of_another_shape_is_refused_saying_what_to_send(
+    server: FakeServer, http: httpx.Client, route: str, body: object, words: str
+) -> None:
+    refused = http.post(f"/_fake{route}", json=body)
+
+    assert refused.status_code == 422
+    assert words in refused.json()["error"]
+    # Nothing was applied: the clock, the faults, the routes and the world as they were.
+    assert http.get("/_fake/clock").json() == {
+        "now": "2026-05-12T12:00:00Z",
+        "monotonic": 0.0,
+        "speed": 0.0,
+    }
+    assert not server.fake.faults.armed
+    assert http.get("/_fake/webhooks/routes").json() == {"routes": {}}
+    assert http.get("/_fake/cameras").json() == {"cameras": []}
+    assert http.get(f"{DEV}/datasets/{DATASET}").status_code == 200
+
+
+def test_an_advance_of_nothing_is_answered_and_leaves_the_clock(http: httpx.Client) -> None:
+    moved = http.post("/_fake/clock/advance", json={"seconds": 0})
+
+    assert moved.status_code == 200
+    assert moved.json()["monotonic"] == 0.0
+
+
 def _free_port() -> int:
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
@@ -660,6 +767,12 @@ def test_a_public_url_s_host_is_answered_as_the_container_names_it() -> None:
             assert f"http://fake.test:{port}/_storage/" in answer.text
             other = raw.get(f"{DEV}/credits/balance", headers={"Host": f"elsewhere:{port}"})
             assert other.status_code == 421
+
+
+def test_a_public_ipv6_address_is_written_in_brackets() -> None:
+    port = _free_port()
+    with FakeServer(port=port, public_url=f"http://[::1]:{port}/") as served:
+        assert served.base_url == served.fake.base_url == f"http://[::1]:{port}"
 
 
 @pytest.mark.parametrize(

@@ -983,6 +983,36 @@ def test_a_served_fake_streams_over_a_real_websocket() -> None:
         assert len(server.fake.calls) == answered
 
 
+def test_a_results_socket_checks_the_host_and_takes_no_subprotocol_unasked() -> None:
+    import socket
+
+    from websockets.exceptions import ConnectionClosed, InvalidStatus
+    from websockets.sync.client import connect
+
+    from pictograph_testing.server import FakeServer
+
+    with FakeServer(seed=3) as server:
+        path = "/_gateway/nowhere/results"
+        host, port = server.base_url.removeprefix("http://").rsplit(":", 1)
+        # A page that rebinds its own name to the server is refused at the handshake, as
+        # its HTTP requests are (and journaled as they are, a 421).
+        with (
+            socket.create_connection((host, int(port))) as rebound,
+            pytest.raises(InvalidStatus) as refused,
+        ):
+            connect(f"ws://evil.example.com:{port}{path}", sock=rebound)
+        assert refused.value.response.status_code == 403
+        assert [(c.status, c.path) for c in server.fake.calls] == [(421, path)]
+        # A client that asks for no subprotocol is given none (a websocket client fails
+        # a handshake that picks one it did not ask for): it reads the stream's close.
+        with connect(f"ws://{host}:{port}{path}") as results:
+            assert results.subprotocol is None
+            with pytest.raises(ConnectionClosed) as closed:
+                results.recv()
+        assert closed.value.rcvd is not None
+        assert closed.value.rcvd.code == 4404  # no such gateway host: the gateway's 404
+
+
 def test_a_served_fake_at_speed_sends_frames_as_its_clock_reaches_them() -> None:
     from pictograph import DeploymentClient
 

@@ -156,6 +156,11 @@ def test_the_server_lists_unserved_calls() -> None:
         journal = control.get("/journal").json()["calls"]
         info = control.get("/").json()
     assert [(c["method"], c["path"], c["sdk_methods"]) for c in listed] == [("GET", STUDIO, [])]
+    # When, on the world's clock, and which request: what the journal says of the call.
+    assert (listed[0]["at"], listed[0]["request_id"]) == (
+        journal[0]["at"],
+        journal[0]["request_id"],
+    )
     assert journal[0]["unserved"] is True
     assert info["unserved_calls"] == 1
 

@@ -94,8 +94,13 @@ def served() -> Iterator[tuple[FakeServer, LocalReceiver]]:
             receiver.stop()
 
 
+# The route as spelt, with a trailing slash, or with a query: each is sent on the
+# server's loop, so the receiver's call back to the fake is answered meanwhile.
+@pytest.mark.parametrize(
+    "deliver", ["/webhooks/deliver", "/webhooks/deliver/", "/webhooks/deliver?now"]
+)
 def test_the_server_posts_signed_deliveries_to_a_local_receiver(
-    served: tuple[FakeServer, LocalReceiver],
+    served: tuple[FakeServer, LocalReceiver], deliver: str
 ) -> None:
     server, receiver = served
     with server.control() as control, server.client(max_retries=0) as client:
@@ -109,7 +114,10 @@ def test_the_server_posts_signed_deliveries_to_a_local_receiver(
         result = client.webhooks.test(URL)
         client.exports.create(DATASET, "v2", wait=False)
         server.fake.clock.advance(minutes=1)
-        sent = control.post("/webhooks/deliver").json()
+        answer = control.post(deliver)
+
+        assert answer.status_code == 200
+        sent = answer.json()
 
         assert result["delivered"] is True
         assert result["status_code"] == 200
@@ -184,6 +192,15 @@ def test_routes_name_an_in_process_receiver_and_deliver_answers_in_process() -> 
         assert added.json()["routes"][OTHER] == "http://127.0.0.1:9/h"
         assert (status, json.loads(body)) == (200, {"sent": 0})
         assert control.get("/").json()["server_errors"] == []
+
+        # One come due since: the call in process sends it, and says so.
+        server.fake.add_dataset(DATASET, images=20, completed_images=12)
+        with server.client(max_retries=0) as client:
+            client.webhooks.create(URL)
+            client.exports.create(DATASET, "v2", wait=False)
+        server.fake.clock.advance(minutes=1)
+        _, _, body = server.app.control("POST", "/_fake/webhooks/deliver", b"")
+        assert json.loads(body) == {"sent": 1}
 
 
 @pytest.mark.parametrize("kind", ["function", "wsgi"])

@@ -268,6 +268,65 @@ def test_a_refusal_under_an_idempotency_key_is_kept_and_replayed() -> None:
     assert fresh.status_code == 201
 
 
+def _multipart(boundary: str, name: str) -> bytes:
+    return (
+        f'--{boundary}\r\nContent-Disposition: form-data; name="name"\r\n\r\n{name}\r\n'
+        f"--{boundary}--\r\n"
+    ).encode()
+
+
+@pytest.mark.parametrize(
+    "content_type",
+    [
+        "multipart/form-data; boundary=BBB",
+        'multipart/form-data; boundary="BBB"',
+        "Multipart/Form-Data; Boundary=BBB",
+        " multipart/form-data; boundary=BBB",
+        "multipart/form-data; boundary=BBB ",
+    ],
+    ids=["plain", "quoted", "capitalised", "leading-space", "trailing-space"],
+)
+def test_a_multipart_retry_is_the_same_request_whatever_its_boundary(content_type: str) -> None:
+    # An HTTP client draws a boundary per request: a retry of the same parts under the
+    # same key is a replay however the header spells its boundary; other parts conflict.
+    fake = FakePictograph(seed=1)
+    key = {"Idempotency-Key": "k0"}
+    with _raw(fake) as http:
+        first = http.post(
+            f"{DEV}/datasets/",
+            content=_multipart("AAA", "d0"),
+            headers={**key, "Content-Type": "multipart/form-data; boundary=AAA"},
+        )
+        retried = http.post(
+            f"{DEV}/datasets/",
+            content=_multipart("BBB", "d0"),
+            headers={**key, "Content-Type": content_type},
+        )
+        other = http.post(
+            f"{DEV}/datasets/",
+            content=_multipart("BBB", "d1"),
+            headers={**key, "Content-Type": content_type},
+        )
+
+    assert retried.headers.get("idempotent-replayed") == "true"
+    assert (retried.status_code, retried.content) == (first.status_code, first.content)
+    assert other.status_code == 409
+    assert "already used for a different request" in other.json()["error"]["message"]
+
+
+def test_a_multipart_body_without_a_boundary_is_compared_whole() -> None:
+    fake = FakePictograph(seed=1)
+    headers = {"Idempotency-Key": "k0", "Content-Type": "multipart/form-data"}
+    with _raw(fake) as http:
+        http.post(f"{DEV}/datasets/", content=_multipart("AAA", "d0"), headers=headers)
+        same = http.post(f"{DEV}/datasets/", content=_multipart("AAA", "d0"), headers=headers)
+        other = http.post(f"{DEV}/datasets/", content=_multipart("AAA", "d1"), headers=headers)
+
+    assert same.headers.get("idempotent-replayed") == "true"
+    assert other.status_code == 409
+    assert "idempotent-replayed" not in other.headers
+
+
 # ── signed URLs are forgotten a day after they expire ──
 
 

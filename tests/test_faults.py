@@ -846,6 +846,42 @@ def test_a_failure_for_a_name_takes_the_newest_live_run_of_that_name(
     assert (failed.status, failed.current_epoch) == ("failed", 2)
 
 
+def test_a_run_preempted_while_training_completes_within_one_long_catch_up(
+    fake: FakePictograph, client: pictograph.Client
+) -> None:
+    # One advance replays the preemption, the second cold start and the whole second
+    # attempt: the first attempt's planned end, passed on the way, ends nothing.
+    run = start(client, config={"epochs": 5})
+    fake.clock.advance(A10G_COLD_START + 1)
+    fake.faults.preempt_run(run.id, epoch=3)
+    fake.clock.advance(hours=1)
+
+    done = client.training.get(run_id=run.id)
+    assert done.status == "completed"
+    statuses = [status for status, _ in fake.world.runs[run.id].history]
+    assert statuses == ["pending", "queued", "running", "queued", "running", "completed"]
+    assert done.started_at is not None
+    assert (done.started_at - run.created_at).total_seconds() > 2 * A10G_COLD_START
+
+
+def test_a_failure_naming_an_ended_run_waits_for_the_next_run_of_that_name(
+    fake: FakePictograph, client: pictograph.Client
+) -> None:
+    # An ended run cannot fail again: the name means the next run created with it.
+    done = client.training.create(
+        DATASET, EXPORT, pipeline_type="yolox", name="nightly", config={"epochs": 3}
+    )
+    fake.faults.fail_run("nightly", epoch=2)
+    assert len(fake.faults.pending_run_failures) == 1
+
+    again = start(client, "nightly", config={"epochs": 3})
+    fake.clock.advance(hours=1)
+
+    assert client.training.get(run_id=done.id).status == "completed"
+    failed = client.training.get(run_id=again.id)
+    assert (failed.status, failed.current_epoch) == ("failed", 2)
+
+
 @pytest.mark.parametrize("armed", ["before create", "while running"])
 def test_a_run_out_of_memory_ends_so_though_a_cancel_was_armed_for_its_first_epoch(
     fake: FakePictograph, client: pictograph.Client, armed: str
@@ -1003,12 +1039,21 @@ def test_an_optional_job_failure_may_stay_unfired(method: str) -> None:
 
 
 def test_a_run_fault_left_unfired_says_no_run_was_created() -> None:
-    faults = [FaultSpec.fail_run(epoch=3), FaultSpec.preempt_run("nightly")]
+    faults = [
+        FaultSpec.fail_run(epoch=3),
+        FaultSpec.preempt_run("nightly"),
+        FaultSpec.cancel_run("weekly", epoch=2),
+    ]
     with pytest.raises(TeardownCheckFailed) as caught, FakePictograph(faults=faults):
         pass
     message = str(caught.value)
     assert "fail (oom) the next run at epoch 3: no run was created while it was armed" in message
-    assert "run 'nightly' at epoch 1: no run 'nightly' was created while it was armed" in message
+    # Each kind names what it would have done: a preemption is not a failure.
+    assert (
+        "preempt and requeue run 'nightly' at epoch 1: no run 'nightly' was created while it "
+        "was armed" in message
+    )
+    assert "cancel run 'weekly' at epoch 2: no run 'weekly' was created" in message
     assert "Check the method and path" not in message
 
 

@@ -388,6 +388,22 @@ def one_a10g() -> Iterator[FakePictograph]:
         yield world
 
 
+@pytest.mark.parametrize(
+    ("workers", "words"),
+    [
+        ({"t4": 1}, "unknown GPU tier(s) ['t4']; known: ['a10g', 'a100', 'h100']"),
+        # A tier without a worker would queue its runs for ever; `True` is no count.
+        ({"a10g": 0}, "at least one (got 0 for a10g)"),
+        ({"a10g": True}, "at least one (got True for a10g)"),
+    ],
+)
+def test_a_worker_count_no_tier_could_run_on_is_refused(
+    workers: dict[str, Any], words: str
+) -> None:
+    with pytest.raises(ValueError, match=re.escape(words)):
+        FakePictograph(gpu_workers=workers)
+
+
 def test_a_second_run_waits_for_the_only_worker(one_a10g: FakePictograph) -> None:
     fake = one_a10g
     with fake.client(max_retries=0) as client:
@@ -672,6 +688,11 @@ def test_list_filters_by_dataset_name_and_status(
 
     queued_birds = client.training.list(dataset_name="birds", status="queued")
     assert {r.name for r in queued_birds} == {"b1", "b2"}
+    # An ended status is read per dataset too.
+    assert [r.name for r in client.training.list(dataset_name=DATASET, status="completed")] == [
+        "done"
+    ]
+    assert client.training.list(dataset_name="birds", status="completed") == []
 
     # The status filter follows the virtual clock: queued runs turn running after cold start.
     fake.clock.advance(seconds=A10G_COLD_START + 1)
@@ -775,7 +796,9 @@ def test_cancel_a_queued_run(fake: FakePictograph, client: pictograph.Client) ->
     assert client.models.list() == []
 
 
-def test_a_run_cancelled_while_queued_shows_no_progress(client: pictograph.Client) -> None:
+def test_a_run_cancelled_while_queued_shows_no_progress(
+    fake: FakePictograph, client: pictograph.Client
+) -> None:
     # Progress, epoch and metrics move only while a worker trains (`running`).
     queued = start(client, "to-cancel")
 
@@ -784,6 +807,9 @@ def test_a_run_cancelled_while_queued_shows_no_progress(client: pictograph.Clien
     assert (queued.progress, queued.current_epoch, queued.metrics) == (0, 0, {})
     assert (cancelled.progress, cancelled.current_epoch, cancelled.metrics) == (0, 0, {})
     assert cancelled.training_time_seconds == 0
+    # Cancelled in its cold start, it never ran: its history has no `running`.
+    statuses = [status for status, _ in fake.world.runs[queued.id].history]
+    assert statuses == ["pending", "queued", "cancelled"]
 
 
 async def test_async_a_run_cancelled_while_queued_shows_no_progress(
@@ -1278,6 +1304,7 @@ def test_current_resolves_gpu_auto_to_the_cheapest_tier_that_fits(
         large = start(client, "large", gpu_type="auto", config={"model_size": "x"})
 
     assert small.gpu_type == "a10g"
+    assert small.config["gpu_autoselect"]["version"] == 2
     assert small.config["gpu_autoselect"]["requested"] == "auto"
     assert small.config["gpu_autoselect"]["resolved_gpu_type"] == "a10g"
     # YOLOX-x at batch 16 does not fit the A10G's memory: auto picks the A100.
@@ -1787,7 +1814,9 @@ def test_a_config_too_big_for_the_a10g_runs_out_of_memory(
 
     assert failed.status == "failed"
     assert failed.error_message is not None
-    assert "out of memory" in failed.error_message
+    # It names the epoch it died in and what the tier has.
+    assert failed.error_message.startswith("CUDA out of memory at epoch 1: the run needs about ")
+    assert f" MiB and the a10g has {GPU_TIERS['a10g'].total_mib} MiB." in failed.error_message
     assert failed.model_id is None
     assert failed.completed_at is not None
     assert failed.eta_seconds is None
@@ -1824,6 +1853,8 @@ def test_a_run_longer_than_two_hours_fails_at_the_service_cap(
     assert "2-hour limit" in failed.error_message
     assert failed.training_time_seconds == SERVICE_CAP_SECONDS
     assert failed.current_epoch < (failed.total_epochs or 0)
+    # The message names the epoch the cap stopped, as the run itself reports it.
+    assert f"at epoch {failed.current_epoch} of {failed.total_epochs}." in failed.error_message
     assert failed.model_id is None
     with pytest.raises(ApiError) as caught:
         client.training.wait_for_completion(run_id=run.id)

@@ -1151,6 +1151,17 @@ def _image_body(image: bytes) -> dict[str, Any]:
     return {"image": {"type": "base64", "value": base64.b64encode(image).decode()}}
 
 
+def _post_by_hand(
+    client: pictograph.Client, created: CreatedDeployment, **request: Any
+) -> httpx.Response:
+    """POST to the active deployment m1's endpoint with its bearer token, by hand: for the
+    bodies and options the SDK never sends."""
+    url = client.deployments.get("m1").endpoint_url
+    assert url is not None
+    with httpx.Client() as raw:  # the fake intercepts its gateway's host
+        return raw.post(url, headers=_bearer(created.auth_token), **request)
+
+
 NO_ROUTE = {"error": "not_found", "detail": "The gateway has no such route."}
 
 
@@ -1243,12 +1254,9 @@ def test_the_endpoint_names_its_engine_and_timings_and_counts_what_it_was_sent(
     fake: FakePictograph, client: pictograph.Client, model_id: str
 ) -> None:
     created = _active(client)
-    url = client.deployments.get("m1").endpoint_url
-    assert url is not None
     sent = json.dumps(_image_body(_png())).encode()
-    with httpx.Client() as raw:
-        answered = raw.post(url, content=sent, headers=_bearer(created.auth_token))
-        refused = raw.post(url, content=b"nope", headers=_bearer(created.auth_token))
+    answered = _post_by_hand(client, created, content=sent)
+    refused = _post_by_hand(client, created, content=b"nope")
     assert refused.status_code == 400
     assert answered.headers["x-pictograph-engine"] == "prt"
     assert answered.headers["x-pictograph-device"] == "cuda"
@@ -1280,11 +1288,7 @@ def test_the_endpoint_names_its_engine_and_timings_and_counts_what_it_was_sent(
 def test_the_endpoint_reads_a_request_up_to_64_mib(
     client: pictograph.Client, model_id: str, size: int, status: int, error: str
 ) -> None:
-    created = _active(client)
-    url = client.deployments.get("m1").endpoint_url
-    assert url is not None
-    with httpx.Client() as raw:
-        answered = raw.post(url, content=b"x" * size, headers=_bearer(created.auth_token))
+    answered = _post_by_hand(client, _active(client), content=b"x" * size)
     assert (answered.status_code, answered.json()["error"]) == (status, error)
     if status == 413:
         assert answered.json()["detail"] == "The request is larger than 64 MiB."
@@ -1319,13 +1323,7 @@ def test_a_class_filter_keeps_the_classes_it_names_and_a_request_overrides_the_d
 def test_each_inference_option_out_of_its_bounds_is_refused_in_words(
     client: pictograph.Client, model_id: str, options: dict[str, Any], detail: str
 ) -> None:
-    created = _active(client)
-    url = client.deployments.get("m1").endpoint_url
-    assert url is not None
-    with httpx.Client() as raw:
-        answered = raw.post(
-            url, json={**_image_body(_png()), **options}, headers=_bearer(created.auth_token)
-        )
+    answered = _post_by_hand(client, _active(client), json={**_image_body(_png()), **options})
     assert (answered.status_code, answered.json()) == (
         400,
         {"error": "invalid_option", "detail": detail},
@@ -1345,15 +1343,9 @@ def test_each_inference_option_out_of_its_bounds_is_refused_in_words(
 def test_the_endpoint_refuses_image_bytes_it_cannot_read(
     client: pictograph.Client, model_id: str, value: str, error: str, detail: str
 ) -> None:
-    created = _active(client)
-    url = client.deployments.get("m1").endpoint_url
-    assert url is not None
-    with httpx.Client() as raw:
-        answered = raw.post(
-            url,
-            json={"image": {"type": "base64", "value": value}},
-            headers=_bearer(created.auth_token),
-        )
+    answered = _post_by_hand(
+        client, _active(client), json={"image": {"type": "base64", "value": value}}
+    )
     assert (answered.status_code, answered.json()) == (400, {"error": error, "detail": detail})
 
 

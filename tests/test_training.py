@@ -869,6 +869,16 @@ def test_cancel_a_running_run_freezes_its_progress(
     assert client.training.get(run_id=run.id) == cancelled
 
 
+@pytest.mark.parametrize(("trained", "reported"), [(100.4, 100), (100.6, 101)])
+def test_training_time_is_the_seconds_trained_rounded_to_the_nearest(
+    fake: FakePictograph, client: pictograph.Client, trained: float, reported: int
+) -> None:
+    run = start(client)
+    fake.clock.advance(seconds=A10G_COLD_START + trained)
+    cancelled = client.training.cancel(run_id=run.id)
+    assert cancelled.training_time_seconds == reported
+
+
 def test_cancel_by_name_cancels_the_most_recent_run(client: pictograph.Client) -> None:
     older = start(client, "twin")
     newer = start(client, "twin")
@@ -1722,6 +1732,43 @@ def test_quote_reports_memory_fit_per_tier(client: pictograph.Client) -> None:
     assert quote.recommended_gpu_type == next(g for g, ok in fits.items() if ok)
 
 
+def test_auto_picks_the_largest_tier_when_no_tier_holds_the_run() -> None:
+    # RF-DETR large at batch 8 and 1280 px peaks near 88.6 GB: more than any tier has.
+    config = {"model_size": "large", "batch_size": 8, "image_size": 1280}
+    with FakePictograph(seed=1, profile="current") as fake, fake.client(max_retries=0) as client:
+        fake.add_dataset(DATASET, images=20, completed_images=20, classes=["stop_sign"])
+        fake.add_export(DATASET, EXPORT)
+        quote = client.training.quote(
+            DATASET, EXPORT, pipeline_type="rfdetr_detection", gpu_type="auto", config=config
+        )
+        assert [t.fits for t in quote.tiers] == [False, False, False]
+        assert quote.recommended_gpu_type == quote.gpu_type == "h100"
+        assert quote.fits is False
+        assert quote.gpu_autoselect is not None
+        peak = quote.gpu_autoselect["predicted_peak_mib"]
+        assert peak > GPU_TIERS["h100"].total_mib
+
+        # The run starts on that tier all the same, and runs out of its memory.
+        run = client.training.create(
+            DATASET,
+            EXPORT,
+            pipeline_type="rfdetr_detection",
+            gpu_type="auto",
+            config=config,
+            name="too-big",
+            wait=False,
+        )
+        assert run.gpu_type == "h100"
+        fake.clock.advance(hours=1)
+        ended = client.training.get(run_id=run.id)
+    assert ended.status == "failed"
+    assert ended.error_message == (
+        f"CUDA out of memory at epoch 1: the run needs about {peak} MiB and the h100 has "
+        f"{GPU_TIERS['h100'].total_mib} MiB. Lower batch_size or model_size, or train on a "
+        "larger GPU."
+    )
+
+
 def test_quote_for_yolox_has_no_memory_estimate(client: pictograph.Client) -> None:
     quote = client.training.quote(DATASET, EXPORT, pipeline_type="yolox")
     assert quote.fits is None
@@ -1844,7 +1891,8 @@ def test_a_run_longer_than_two_hours_fails_at_the_service_cap(
     run = create_past_the_cap(fake, client)
 
     fake.clock.advance(seconds=A10G_COLD_START + SERVICE_CAP_SECONDS - 1)
-    assert client.training.get(run_id=run.id).status == "running"
+    last_poll = client.training.get(run_id=run.id)
+    assert last_poll.status == "running"
     fake.clock.advance(seconds=2)
     failed = client.training.get(run_id=run.id)
 
@@ -1853,6 +1901,8 @@ def test_a_run_longer_than_two_hours_fails_at_the_service_cap(
     assert "2-hour limit" in failed.error_message
     assert failed.training_time_seconds == SERVICE_CAP_SECONDS
     assert failed.current_epoch < (failed.total_epochs or 0)
+    # Its progress stays where the cap stopped it (a second after the last poll).
+    assert 0 < failed.progress == last_poll.progress < 100
     # The message names the epoch the cap stopped, as the run itself reports it.
     assert f"at epoch {failed.current_epoch} of {failed.total_epochs}." in failed.error_message
     assert failed.model_id is None

@@ -1512,6 +1512,22 @@ def test_a_402_shows_a_balance_of_fractional_cents_in_cents() -> None:
     assert "(needs $2.00, has $1.23)" in caught.value.message
 
 
+@pytest.mark.parametrize(
+    ("dollars", "has"), [(1.999999, "$1.999999"), (1.996, "$1.996"), (1.99501, "$1.99501")]
+)
+def test_a_402_shows_a_balance_within_a_cent_of_the_gate_to_the_micro_dollar(
+    dollars: float, has: str
+) -> None:
+    # In cents the balance would read "$2.00", what the run needs: it is shown exactly.
+    with (
+        _exactly(dollars) as fake,
+        fake.client(max_retries=0) as client,
+        pytest.raises(PaymentRequiredError) as caught,
+    ):
+        start(client)
+    assert f"(needs $2.00, has {has})." in caught.value.message
+
+
 def _exactly(dollars: float, profile: ProfileName = "current") -> FakePictograph:
     world = FakePictograph(seed=1, profile=profile, balance_usd=dollars)
     world.add_dataset(DATASET, images=20, completed_images=12, classes=["stop_sign", "yield"])

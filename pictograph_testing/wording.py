@@ -4,11 +4,14 @@ from __future__ import annotations
 
 __all__ = ["article", "counted"]
 
+# A tuple, not the string "aeiou": the empty string is in every string.
+_VOWELS = ("a", "e", "i", "o", "u")
+
 
 def article(word: str) -> str:
     """``"an"`` before a word that starts with a vowel, else ``"a"``: messages name
     kinds and types generically ("an integer", "a delay fault", "An object detection")."""
-    return "an" if word[:1].lower() in "aeiou" else "a"
+    return "an" if word[:1].lower() in _VOWELS else "a"
 
 
 def counted(count: int, noun: str, plural: str | None = None) -> str:

@@ -25,7 +25,7 @@ def test_a_count_takes_its_noun_in_the_singular_only_for_one(
 
 @pytest.mark.parametrize(
     ("word", "before"),
-    [("integer", "an"), ("Object", "an"), ("delay", "a")],
+    [("integer", "an"), ("Object", "an"), ("delay", "a"), ("", "a")],
 )
 def test_an_article_follows_the_words_first_letter(word: str, before: str) -> None:
     assert article(word) == before

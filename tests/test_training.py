@@ -1343,6 +1343,35 @@ def test_current_accepts_rfdetr_keypoint(current_fake: FakePictograph) -> None:
     assert run.config["model_size"] == "preview"
 
 
+@pytest.mark.parametrize(
+    ("pipeline", "reported", "at_least"),
+    [
+        # `at_least`: a metric that is never below another, whatever the model (a box
+        # matched at IoU 0.5 is matched at 0.5:0.95 less often; the top 5 hold the top 1).
+        ("yolox", {"mAP", "mAP50", "precision", "recall"}, ("mAP50", "mAP")),
+        ("rfdetr_detection", {"mAP", "mAP50", "precision", "recall"}, ("mAP50", "mAP")),
+        ("rfdetr_segmentation", {"mask_mAP", "box_mAP"}, ("box_mAP", "mask_mAP")),
+        ("sm_pytorch", {"mIoU", "pixel_accuracy"}, ("pixel_accuracy", "mIoU")),
+        ("classification", {"accuracy", "top5_accuracy"}, ("top5_accuracy", "accuracy")),
+    ],
+)
+def test_a_run_reports_its_tasks_metrics_and_its_model_keeps_them(
+    client: pictograph.Client, pipeline: Any, reported: set[str], at_least: tuple[str, str]
+) -> None:
+    run = client.training.create(
+        DATASET, EXPORT, pipeline_type=pipeline, name="m", config={"epochs": 3}
+    )
+    assert set(run.metrics) == {"epoch", "loss", *reported}
+    assert run.metrics["epoch"] == 3
+    assert run.metrics["loss"] > 0
+    assert all(0.0 < run.metrics[name] < 1.0 for name in reported)
+    higher, lower = at_least
+    assert run.metrics[higher] >= run.metrics[lower]
+    assert run.model_id is not None
+    model = client.models.get(model_id=run.model_id)
+    assert model.metrics == {k: v for k, v in run.metrics.items() if k != "epoch"}
+
+
 def _add_tiny_dataset(fake: FakePictograph) -> None:
     fake.add_dataset("tiny", images=4, completed_images=4, classes=["cat"])
     fake.add_export("tiny", "tiny-v1")

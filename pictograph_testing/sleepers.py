@@ -17,8 +17,7 @@ real speed. (The SDK's own file work runs in place: see ``_sdk.clock``.)
 A task that sleeps while no other is asleep and nothing else is queued to run moves
 the clock at once. The loop's queue of ready callbacks is read where the loop has one
 (asyncio's own loops); elsewhere (uvloop) only tasks that have just gone to sleep hold
-the clock. A
-task that keeps the loop busy without sleeping holds it for at most
+the clock. A task that keeps the loop busy without sleeping holds it for at most
 :data:`PATIENCE` turns: after that the clock moves all the same, which is what every
 sleep did before they overlapped.
 """

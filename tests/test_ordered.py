@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from pictograph_testing.world.ordered import NewestFirst, SortedIndex, index_in
+from pictograph_testing.world.ordered import NewestFirst, NewestLookedUp, SortedIndex, index_in
 
 
 @pytest.mark.parametrize("size", [0, 1, 2, 7])
@@ -69,3 +69,55 @@ def test_index_in_makes_an_index_once_and_hands_back_the_same_one() -> None:
     assert again is first
     assert first.oldest == [1, 2]
     assert list(indexes) == ["org"]
+
+
+@pytest.mark.parametrize("size", [0, 1, 2, 7])
+def test_a_view_reads_backwards_slices_like_the_reversed_list(size: int) -> None:
+    items = list(range(size))
+    view = NewestFirst(items)
+    backwards = items[::-1]
+
+    assert view[::-1] == items
+    for start in range(-size - 2, size + 3):
+        for stop in range(-size - 2, size + 3):
+            assert view[start:stop:-1] == backwards[start:stop:-1]
+            assert view[start:stop:-2] == backwards[start:stop:-2]
+
+
+def test_a_looked_up_view_reads_the_keys_newest_first_from_its_table() -> None:
+    keys = ["a", "b", "c"]
+    table = {"a": 1, "b": 2, "c": 3, "elsewhere": 4}
+    view: NewestLookedUp[str, int] = NewestLookedUp(keys, table)
+
+    assert len(view) == 3  # the keys it names, not the whole table
+    assert list(view) == [3, 2, 1]
+    assert (view[0], view[-1]) == (3, 1)
+    assert view[1:] == [2, 1]
+    keys.append("elsewhere")
+    assert (len(view), view[:2]) == (4, [4, 3])
+
+
+def test_an_index_removes_the_very_item_named_not_an_equal_one() -> None:
+    index: SortedIndex[list[int]] = SortedIndex(lambda item: item[0])
+    first, twin = [1], [1]
+    index.add(first)
+    index.add(twin)
+
+    index.remove(twin)
+    assert len(index) == 1
+    assert index.oldest[0] is first
+
+
+def test_an_index_s_views_follow_it_through_adds_and_removes() -> None:
+    index: SortedIndex[int] = SortedIndex(lambda n: n)
+    for n in (1, 2, 3, 4):
+        index.add(n)
+    newest, oldest = index.newest, index.oldest
+
+    index.add(5)
+    assert newest[0] == 5
+    index.remove_where(lambda n: n % 2 == 0)
+    assert list(newest) == [5, 3, 1]
+    assert oldest == [1, 3, 5]
+    index.remove(3)
+    assert list(newest) == [5, 1]

@@ -233,6 +233,9 @@ def test_copy_refuses_an_unknown_duplicate_handling(fake: FakePictograph) -> Non
             json={"dataset_name": DATASET, "image_ids": [image_id], "duplicate_handling": "merge"},
         )
     assert response.status_code == 422
+    assert response.json()["error"]["message"] == (
+        "Invalid duplicate_handling 'merge': choose one of 'rename', 'skip', 'overwrite'."
+    )
 
 
 def test_an_id_sent_again_in_another_case_is_one_image(client: pictograph.Client) -> None:
@@ -283,6 +286,7 @@ def test_copy_to_dataset_carries_labels_and_adds_classes(client: pictograph.Clie
         ["stop_sign"],
     )
     assert [f.id for f in result.failed] == [GHOST]
+    assert result.operation is None  # only a delete names what it did
     target = client.datasets.get("target")
     assert [(c.name, c.type) for c in target.classes] == [("yield", "bbox"), ("stop_sign", "bbox")]
     assert (target.image_count, target.completed_image_count) == (2, 2)
@@ -311,7 +315,7 @@ async def test_async_copy_to_dataset(aclient: pictograph.AsyncClient) -> None:
     result = await aclient.batch.copy_to_dataset(DATASET, [image.id], "target")
     # In the order the copied labels first use them.
     assert result.classes_added == ["yield", "stop_sign"]
-    assert result.target_dataset == "target"
+    assert (result.target_dataset, result.operation) == ("target", None)
 
 
 # ── delete ──
@@ -556,3 +560,139 @@ def test_classes_a_copy_adds_mark_the_target_dataset_updated(
     assert before is not None
     assert after is not None
     assert after > before
+
+
+# ── what every batch body must hold ──
+
+_ROUTES: dict[str, tuple[str, dict[str, Any]]] = {
+    "update": ("PATCH", {"updates": {"status": "new"}}),
+    "move": ("POST", {}),
+    "copy": ("POST", {}),
+    "copy-to-dataset": ("POST", {"target_dataset_name": "target"}),
+    "delete": ("POST", {}),
+}
+
+
+@pytest.mark.parametrize("route", list(_ROUTES))
+@pytest.mark.parametrize(
+    ("missing", "changes"),
+    [
+        ("dataset_name", {}),
+        ("image_ids", {}),
+        (None, {"image_ids": ["  "]}),
+        (None, {"image_ids": [GHOST] * 10_001}),
+    ],
+    ids=["no-dataset", "no-ids", "a-blank-id", "past-the-cap"],
+)
+def test_every_route_refuses_a_body_without_its_dataset_or_with_bad_ids(
+    fake: FakePictograph, route: str, missing: str | None, changes: dict[str, Any]
+) -> None:
+    """422, before any lookup: a dataset and 1 to 10,000 non-blank ids are required."""
+    fake.add_dataset("target")
+    method, extra = _ROUTES[route]
+    body = {"dataset_name": DATASET, "image_ids": [GHOST], **extra, **changes}
+    if missing is not None:
+        del body[missing]
+    before = world_state(fake)
+    with raw(fake) as http:
+        response = http.request(method, f"{DEV}/batch/images/{route}", json=body)
+    assert response.status_code == 422, response.text
+    assert world_state(fake) == before
+
+
+@pytest.mark.parametrize(
+    ("route", "missing"), [("update", "updates"), ("copy-to-dataset", "target_dataset_name")]
+)
+def test_a_route_refuses_a_body_without_what_it_acts_with(
+    fake: FakePictograph, route: str, missing: str
+) -> None:
+    fake.add_dataset("target")
+    method, extra = _ROUTES[route]
+    body = {"dataset_name": DATASET, "image_ids": [next(iter(fake.world.images))], **extra}
+    del body[missing]
+    with raw(fake) as http:
+        response = http.request(method, f"{DEV}/batch/images/{route}", json=body)
+    assert response.status_code == 422, response.text
+    assert response.json()["error"]["details"]["errors"][0]["loc"] == ["body", missing]
+
+
+def test_a_batch_takes_as_many_as_ten_thousand_ids(client: pictograph.Client) -> None:
+    chosen = ids(client, 1)
+    ghosts = [f"00000000-0000-4000-8000-{n:012d}" for n in range(9_999)]
+    result = client.batch.update(DATASET, [*chosen, *ghosts], status="review")
+    assert (result.processed, len(result.failed)) == (1, 9_999)
+    assert client.images.get(DATASET, chosen[0]).status == "review"
+
+
+@pytest.mark.parametrize("route", ["move", "copy", "copy-to-dataset"])
+def test_a_bad_target_directory_is_refused_at_its_own_field(
+    fake: FakePictograph, route: str
+) -> None:
+    fake.add_dataset("target")
+    method, extra = _ROUTES[route]
+    body = {
+        "dataset_name": DATASET,
+        "image_ids": [next(iter(fake.world.images))],
+        "target_directory_path": "/a/../b",
+        **extra,
+    }
+    before = world_state(fake)
+    with raw(fake) as http:
+        response = http.request(method, f"{DEV}/batch/images/{route}", json=body)
+    assert response.status_code == 422, response.text
+    error = response.json()["error"]
+    assert error["details"]["errors"][0]["loc"] == ["body", "target_directory_path"]
+    assert world_state(fake) == before
+
+
+@pytest.mark.parametrize("status", ["", "done"])
+def test_a_bad_status_is_refused_before_the_dataset_is_looked_up(
+    client: pictograph.Client, status: Any
+) -> None:
+    with pytest.raises(ValidationError) as refused:
+        client.batch.update("nope", [GHOST], status=status)
+    assert (refused.value.status_code, refused.value.message) == (400, STATUS_MESSAGE)
+
+
+async def test_async_a_bad_status_is_refused_before_the_dataset_is_looked_up(
+    aclient: pictograph.AsyncClient,
+) -> None:
+    with pytest.raises(ValidationError) as refused:
+        await aclient.batch.update("nope", [GHOST], status="")
+    assert (refused.value.status_code, refused.value.message) == (400, STATUS_MESSAGE)
+
+
+def test_a_copy_that_names_no_duplicate_handling_renames_on_a_clash(
+    fake: FakePictograph, client: pictograph.Client
+) -> None:
+    # The SDK always sends one: only a hand-made body leaves it to the route.
+    image = client.images.list(DATASET, limit=1)[0]
+    with raw(fake) as http:
+        body = http.post(
+            f"{DEV}/batch/images/copy",
+            json={"dataset_name": DATASET, "image_ids": [image.id]},
+        ).json()
+    assert (body["processed"], body["failed"]) == (1, [])
+    stem = image.filename.removesuffix(".jpg")
+    assert client.images.list(DATASET, filename=f"{stem}-2.jpg")  # a copy's first suffix
+    assert client.datasets.get(DATASET).image_count == 21
+
+
+def test_a_copy_into_another_dataset_lands_in_the_directory_named(
+    fake: FakePictograph, client: pictograph.Client
+) -> None:
+    fake.add_dataset("target")
+    image = client.images.list(DATASET, limit=1)[0]
+    client.batch.copy_to_dataset(DATASET, [image.id], "target", target_directory_path="in/deep")
+    (copied,) = client.images.list("target")
+    assert copied.directory_path == "/in/deep"
+
+
+async def test_async_a_copy_into_another_dataset_lands_in_the_directory_named(
+    fake: FakePictograph, aclient: pictograph.AsyncClient
+) -> None:
+    fake.add_dataset("target")
+    image = (await aclient.images.list(DATASET, limit=1))[0]
+    await aclient.batch.copy_to_dataset(DATASET, [image.id], "target", target_directory_path="/in")
+    (copied,) = await aclient.images.list("target")
+    assert copied.directory_path == "/in"

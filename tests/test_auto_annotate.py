@@ -1529,3 +1529,20 @@ def test_a_prompt_on_the_images_far_edge_is_outside_it(
         client.auto_annotate.point(DATASET, image.id, x=x or 5, y=y or 5)
     with pytest.raises(ValidationError, match="does not cover any of the image"):
         client.auto_annotate.box(DATASET, image.id, box=box, name="sign")
+
+
+def test_a_similar_refusal_names_the_image_by_its_path(shapes: FakePictograph) -> None:
+    """``a.jpg`` at the root, ``cam/day/a.jpg`` below it: as the per-image routes say it."""
+    with shapes.client(max_retries=0) as client:
+        first, second = _images(shapes)[:2]
+        _example(client, first)
+        with pytest.raises(NotFoundError) as unknown:
+            client.auto_annotate.quote_similar(DATASET, first.id, annotation_ids=["nope"])
+        assert f"is not on image '{first.filename}':" in unknown.value.message
+        client.batch.move(DATASET, [second.id], target_directory_path="/cam/day")
+        with pytest.raises(NotFoundError) as unknown:
+            client.auto_annotate.quote_similar(DATASET, second.id, annotation_ids=["nope"])
+        assert f"is not on image 'cam/day/{second.filename}':" in unknown.value.message
+        with pytest.raises(ValidationError) as bare:
+            client.auto_annotate.quote_similar(DATASET, second.id, reference_class="ghost")
+        assert bare.value.message.startswith(f"Image 'cam/day/{second.filename}' has no polygon")

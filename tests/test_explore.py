@@ -832,3 +832,18 @@ def test_a_failed_imports_copy_that_someone_used_meanwhile_stays(
     with pytest.raises(ApiError, match="was deleted before its images were copied"):
         client.datasets.wait_for_public_import(job.import_id)
     assert client.datasets.get(copy).id == job.dataset_id
+
+
+def test_a_dataset_published_without_stars_has_none(
+    fake: FakePictograph, client: pictograph.Client, research: FakeOrganization
+) -> None:
+    assert client.explore.dataset(f"{research.slug}/coco-5k").star_count == 0
+    fake.publish_dataset(DATASET)
+    (ours,) = [d for d in client.explore.datasets() if d.name == DATASET]
+    assert ours.star_count == 0
+
+
+async def test_async_a_dataset_published_without_stars_has_none(
+    aclient: pictograph.AsyncClient, research: FakeOrganization
+) -> None:
+    assert (await aclient.explore.dataset(f"{research.slug}/coco-5k")).star_count == 0

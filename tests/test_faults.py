@@ -1186,6 +1186,26 @@ async def test_a_key_the_api_refuses_gets_its_401_under_a_rate_limit(
     assert fake.calls.last.status == 200
 
 
+@pytest.mark.parametrize("use_async", [False, True], ids=["sync", "async"])
+async def test_a_revoked_or_deleted_key_gets_its_401_under_a_rate_limit(
+    fake: FakePictograph, use_async: bool
+) -> None:
+    with fake.client() as owner:
+        deleted = owner.api_keys.create("gone")
+        owner.api_keys.delete(deleted.key_id)
+    revoked = fake.add_api_key("member")
+    fake.revoke_api_key(revoked)
+    fake.faults.rate_limit(1, per_seconds=60)
+    for key in (deleted.api_key, revoked):
+        for _ in range(3):
+            with pytest.raises(AuthError):
+                await balance(fake, use_async, api_key=key, max_retries=0)
+            assert fake.calls.last.status == 401
+            assert fake.calls.last.response_json()["error"]["details"]["reason"] == "revoked"
+    await balance(fake, use_async, max_retries=0)
+    assert fake.calls.last.status == 200
+
+
 def test_a_rate_limit_can_be_set_when_the_fake_is_made() -> None:
     with FakePictograph(rate_limit=1) as fake, fake.client(max_retries=0) as sdk:
         sdk.credits.balance()

@@ -503,6 +503,10 @@ def test_fork_copies_a_public_model(
         assert copy.class_mapping == source.class_mapping
         assert copy.metrics == source.metrics
         assert copy.version == "1.0.0"
+        # A copy was trained by no run of its organization's.
+        (version,) = theirs.models.versions("Road Signs").versions
+        assert version.training_run_id is None
+        assert client.models.versions("Road Signs").versions[0].training_run_id is not None
         assert [m.id for m in theirs.models.list()] == [copy.id]
         # The copy is usable at once: it predicts like its source.
         picture = synthetic_image(120, 90, "image/png", "p")

@@ -462,3 +462,21 @@ def test_organizations_are_built_through_the_fake(fake: FakePictograph) -> None:
     assert repr(other) == f"FakeOrganization(id={other.id!r}, name='Second Org')"
     with pytest.raises(ValueError, match="no organization 'nope'"):
         fake.add_dataset("x", organization="nope")
+
+
+def test_a_fakes_repr_says_whether_it_is_active() -> None:
+    fake = FakePictograph(seed=3)
+    now = fake.clock.now().isoformat()
+    assert repr(fake) == (
+        f"FakePictograph(seed=3, profile='classic', base_url='https://api.pictograph.io', "
+        f"inactive, now={now})"
+    )
+    with fake:
+        assert repr(fake).endswith(f"'https://api.pictograph.io', active, now={now})")
+
+
+def test_an_organization_takes_only_a_plan_of_the_catalog(fake: FakePictograph) -> None:
+    tier = fake.organization.subscription_tier
+    with pytest.raises(ValueError, match=r"^unknown plan 'gold'; choose one of: "):
+        fake.organization.subscription_tier = "gold"
+    assert fake.organization.subscription_tier == tier

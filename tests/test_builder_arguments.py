@@ -45,6 +45,12 @@ def listed(client: pictograph.Client) -> tuple[object, ...]:
             TypeError,
             "completed_images must be a whole number",
         ),
+        (
+            lambda f: f.add_dataset("d", images=2, completed_images=3),
+            ValueError,
+            "completed_images must be between 0 and images",
+        ),
+        (lambda f: f.add_dataset("d", visibility="shared"), ValueError, "visibility must be one"),
         # Names: the API's rule for them.
         (lambda f: f.add_dataset(""), ValueError, "'name' must be 1 to 100 characters"),
         (lambda f: f.add_dataset("   "), ValueError, "not blank"),
@@ -54,6 +60,21 @@ def listed(client: pictograph.Client) -> tuple[object, ...]:
         (lambda f: f.add_export("road-signs", ""), ValueError, "'name' must be 1 to 100"),
         (lambda f: f.add_export("road-signs", NOTHING), TypeError, "name must be a string"),
         (lambda f: f.add_export(NOTHING, "e"), TypeError, "dataset must be a string"),
+        (
+            lambda f: f.add_export("nowhere", "e", status="done"),
+            ValueError,
+            "^unknown export status 'done'$",
+        ),
+        (
+            lambda f: f.add_export("road-signs", "e", export_format=5),
+            TypeError,
+            "export_format must be a string",
+        ),
+        (
+            lambda f: f.add_export("road-signs", "e", status_filter=5),
+            TypeError,
+            "status_filter must be a string",
+        ),
         # A lone string where a list goes: never read as its letters.
         (lambda f: f.add_dataset("d", classes="stop"), TypeError, "classes must be a list"),
         (
@@ -87,8 +108,22 @@ def listed(client: pictograph.Client) -> tuple[object, ...]:
             TypeError,
             "star_count must be a whole number",
         ),
+        (lambda f: f.publish_dataset(NOTHING), TypeError, "dataset must be a string"),
+        (
+            lambda f: f.publish_dataset("road-signs", star_count=10**12),
+            ValueError,
+            "star_count must be a whole number from 0 to 100,000",
+        ),
+        (
+            lambda f: f.publish_dataset("road-signs", license_id=5),
+            TypeError,
+            "license_id must be a string",
+        ),
         (lambda f: f.add_member("a@example.com", full_name=5), TypeError, "full_name must be"),
         (lambda f: f.add_member(NOTHING), TypeError, "email must be a string"),
+        (lambda f: f.accept_invite(NOTHING), TypeError, "invite must be a string"),
+        (lambda f: f.add_task(NOTHING), TypeError, "dataset must be a string"),
+        (lambda f: f.add_task("road-signs", title=5), TypeError, "title must be a string"),
         # Money: a positive, finite amount a ledger holds.
         (lambda f: f.top_up(1e10), ValueError, "usd must be a number over 0, up to 1e+09"),
         (lambda f: f.top_up(math.nan), ValueError, "usd must be a number over 0"),
@@ -97,6 +132,7 @@ def listed(client: pictograph.Client) -> tuple[object, ...]:
         # A key a client could not send in a header.
         (lambda f: f.client(api_key="ключ"), ValueError, "printable ASCII"),
         (lambda f: f.client(timeout="abc"), TypeError, "timeout must be a number"),
+        (lambda f: f.client(timeout=10**9), ValueError, "timeout must be a number over 0, up to"),
         (lambda f: f.run(NOTHING), TypeError, "ref must be a string"),
         (lambda f: f.run("no-such-run"), ValueError, "no run with the id or name"),
         (lambda f: f.add_api_key(member="m@example.com"), TypeError, "member must be a member"),
@@ -130,6 +166,10 @@ def test_an_organization_client_refused_mints_no_key() -> None:
             other.client(role="viewer", timeout="abc")  # type: ignore[arg-type]
         with pytest.raises(ValueError, match="max_retries must be a whole number from 0"):
             other.client(role="viewer", max_retries=-1)
+        with pytest.raises(TypeError, match="timeout must be a number"):
+            other.async_client(role="viewer", timeout="abc")  # type: ignore[arg-type]
+        with pytest.raises(ValueError, match="max_retries must be a whole number from 0"):
+            other.async_client(role="viewer", max_retries=-1)
         assert [key.id for key in owner.api_keys.list()] == keys
         viewer = other.client(role="viewer", max_retries=0)
         assert viewer.credits.balance() is not None
@@ -153,6 +193,10 @@ def test_tasks_take_members_of_their_organization_and_whole_seconds() -> None:
                 fake.track_task_time(task, member, image, seconds)  # type: ignore[arg-type]
         with pytest.raises(ValueError, match="is not a member of that organization"):
             fake.track_task_time(task, stranger, image, 5)
+        with pytest.raises(TypeError, match="task must be a task from add_task"):
+            fake.track_task_time(task.id, member, image, 5)  # type: ignore[arg-type]
+        with pytest.raises(TypeError, match="image must be a string"):
+            fake.track_task_time(task, member, NOTHING, 5)
         fake.track_task_time(task, member, image, 5)
         report = fake.client().tasks.contributions(task.id)
         assert [(c.email, c.active_seconds) for c in report.contributors] == [("a@example.com", 5)]
@@ -201,6 +245,25 @@ def test_the_clock_and_the_fake_refuse_arguments_of_the_wrong_type() -> None:
         FakePictograph(clock_modules=[""])
     with pytest.raises(ValueError, match="api_key must be printable ASCII"):
         FakePictograph(api_key="pk_live_a\nb")
+
+
+@pytest.mark.parametrize(
+    "flag", ["strict", "assert_all_fired", "assert_all_served", "assert_streams_stopped"]
+)
+def test_a_fake_takes_only_true_or_false_for_a_teardown_check(flag: str) -> None:
+    wrong: dict[str, Any] = {flag: "no"}
+    with pytest.raises(TypeError, match=f"^{flag} must be True or False, got 'no'$"):
+        FakePictograph(**wrong)
+
+
+def test_a_fake_refuses_a_lone_string_where_a_list_of_names_goes() -> None:
+    """``allow_hosts="example.com"`` is a list forgotten: never read as its letters."""
+    with pytest.raises(TypeError, match=r"^allow_hosts must be a list of host names"):
+        FakePictograph(allow_hosts="example.com")
+    with pytest.raises(TypeError, match=r"^clock_modules must be a list of module names"):
+        FakePictograph(clock_modules="my_app")
+    fake = FakePictograph(allow_hosts=["Example.COM"], clock_modules=["my_app"])
+    assert (fake.allow_hosts, fake.clock_modules) == (("example.com",), ("my_app",))
 
 
 def test_an_organizations_builders_take_the_fakes_parameters_in_that_organization() -> None:

@@ -408,6 +408,30 @@ def test_add_connector_source_refuses_what_no_provider_holds(fake: FakePictograp
         fake.remove_connector_source("v7", "never")
 
 
+def test_a_source_is_refused_for_a_key_workspace_or_dataset_the_api_would_not_hold(
+    fake: FakePictograph, client: pictograph.Client
+) -> None:
+    """A blank key, a workspace that is no string, a dataset name blank or over the API's
+    100 characters, a count that is a bool: each refused, naming what is wrong."""
+    with pytest.raises(ValueError, match=r"^api_key must not be blank$"):
+        fake.add_connector_source("v7", "   ", datasets={"Birds": 1})
+    with pytest.raises(TypeError, match=r"^workspace must be a string"):
+        fake.add_connector_source("v7", V7_KEY, workspace=5, datasets={})  # type: ignore[arg-type]
+    for name in ("   ", "x" * 101):
+        with pytest.raises(ValueError, match="1 to 100 characters, not blank"):
+            fake.add_connector_source("v7", V7_KEY, datasets={name: 1})
+    with pytest.raises(ValueError, match="a count of 0 or more, got True"):
+        fake.add_connector_source("v7", V7_KEY, datasets={"Birds": True})
+    for files in (["a.jpg", " "], ["val/a.jpg"]):
+        with pytest.raises(ValueError, match="not blank and hold no '/'"):
+            fake.add_connector_source("v7", V7_KEY, datasets={"Birds": files})
+    refused = client.connectors.validate("v7", V7_KEY)  # nothing refused was registered
+    assert (refused.valid, refused.error) == (False, "Invalid API key")
+    longest = "x" * 100  # the API's limit itself is a name it takes
+    fake.add_connector_source("v7", V7_KEY, datasets={longest: 1})
+    assert [d.name for d in client.connectors.validate("v7", V7_KEY).datasets] == [longest]
+
+
 @pytest.mark.usefixtures("sources")
 def test_a_viewer_may_read_an_import_but_not_cancel_it(
     fake: FakePictograph, client: pictograph.Client

@@ -184,6 +184,19 @@ def test_a_top_up_of_one_micro_dollar_is_posted(
     assert top_up.balance_after == ALLOWANCE + 1
 
 
+def test_a_top_up_is_posted_after_what_the_clock_owed_until_then(
+    fake: FakePictograph, client: pictograph.Client
+) -> None:
+    """Dated now: the refund of a run that ended since the last request is posted first,
+    so the top-up's balance after holds it."""
+    client.training.create(DATASET, EXPORT, pipeline_type="yolox", name="m1", wait=False)
+    fake.clock.advance(timedelta(days=2))
+    entry = fake.top_up(5)
+    newest = client.credits.history()
+    assert [e.operation for e in newest[:2]] == ["top_up", "training_refund_a10g"]
+    assert entry.balance_after == newest[0].balance_after == fake.balance_micro_usd
+
+
 def test_a_top_up_that_rounds_to_nothing_is_refused(
     fake: FakePictograph, client: pictograph.Client
 ) -> None:
@@ -311,6 +324,21 @@ def test_a_refund_is_dated_when_the_run_ended(fake: FakePictograph) -> None:
     assert precharge.created_at == run.created_at
     assert precharge.balance_after is not None
     assert refund.balance_after == precharge.balance_after + refund.amount
+
+
+def test_the_fakes_balance_and_ledger_are_read_as_of_now(
+    fake: FakePictograph, client: pictograph.Client
+) -> None:
+    """Read with no request since the clock moved: the refund of a run that ended
+    meanwhile is posted, as a request would have found it."""
+    client.training.create(DATASET, EXPORT, pipeline_type="yolox", name="m1", wait=False)
+    charged = fake.balance_micro_usd
+    fake.clock.advance(timedelta(days=2))
+    assert fake.balance_micro_usd > charged
+    client.training.create(DATASET, EXPORT, pipeline_type="yolox", name="m2", wait=False)
+    posted = len(fake.ledger)
+    fake.clock.advance(timedelta(days=2))
+    assert [e.operation for e in fake.ledger[posted:]] == ["training_refund_a10g"]
 
 
 async def test_async_sees_the_charge_dated_when_the_run_ended(

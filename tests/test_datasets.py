@@ -443,6 +443,26 @@ def test_add_dataset_refuses_a_description_that_is_not_unicode(fake: FakePictogr
     assert world_state(fake) == before
 
 
+async def test_add_dataset_makes_one_object_box_class_unless_told_and_goes_past_the_plan(
+    fake: FakePictograph, client: pictograph.Client, aclient: pictograph.AsyncClient
+) -> None:
+    """Without ``classes`` the dataset has one class, ``object``, a box (with no
+    annotation types too); a test's own set-up goes past the plan's dataset cap, which
+    only the API's routes hold."""
+    fake.add_dataset("plain")
+    fake.add_dataset("no-types", annotation_types=[])
+    for name in ("plain", "no-types"):
+        shown = await aclient.datasets.get(name)
+        assert [(c.name, c.type) for c in shown.classes] == [("object", "bbox")]
+    fake.organization.subscription_tier = "free"
+    cap = PLANS["free"].max_datasets
+    for n in range(cap):
+        fake.add_dataset(f"extra-{n}")
+    assert len(client.datasets.list()) == cap + 3
+    with pytest.raises(PaymentRequiredError):
+        client.datasets.create("one-more")
+
+
 # ── get ──
 
 

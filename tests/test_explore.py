@@ -171,6 +171,22 @@ async def test_a_display_name_beats_a_slug_and_both_follow_a_rename(
         client.explore.dataset(f"{research.slug}/road-signs")
 
 
+async def test_publishing_again_sets_no_stars_and_no_tags_when_given(
+    fake: FakePictograph,
+    client: pictograph.Client,
+    aclient: pictograph.AsyncClient,
+    research: FakeOrganization,
+) -> None:
+    """``star_count=0`` and ``auto_tags=[]`` are values to set, not "leave them be"."""
+    research.add_dataset("Zebras", visibility="public")
+    research.publish_dataset("Zebras", star_count=5, auto_tags=["savanna"])
+    assert [d.name for d in client.explore.datasets(search="savanna")] == ["Zebras"]
+    fake.publish_dataset("Zebras", organization=research, star_count=0, auto_tags=[])
+    shown = await aclient.explore.dataset(f"{research.slug}/Zebras")
+    assert (shown.star_count, shown.top_auto_tags) == (0, [])
+    assert client.explore.datasets(search="savanna") == []
+
+
 def test_sorts_filters_and_pages(
     fake: FakePictograph, client: pictograph.Client, research: FakeOrganization
 ) -> None:
@@ -286,6 +302,12 @@ def test_explore_lists_public_ready_models_and_follows_their_changes(
     # Stars order `popular`; a rename reorders `alphabetical`; private again, gone.
     fake.star_model("Signs Detector", 5)
     assert client.explore.models(sort="popular")[0].name == "Signs Detector"
+    for refused in (True, -1):
+        with pytest.raises(ValueError, match=r"^star_count must be a count of 0 or more"):
+            fake.star_model("Signs Detector", refused)
+    assert fake.star_model("Signs Detector", 0).star_count == 0  # no star is a count too
+    assert client.explore.models(sort="popular")[0].star_count == 0
+    fake.star_model("Signs Detector", 5)
     client.models.update("Signs Detector", new_name="A Detector")
     assert [m.name for m in client.explore.models(sort="alphabetical")] == [
         "A Detector",

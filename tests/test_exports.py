@@ -179,6 +179,27 @@ def test_the_builder_refuses_a_status_filter_that_is_no_stage(fake: FakePictogra
     assert list(fake.world.export_service.of_dataset(dataset.id)) == [EXPORT]
 
 
+async def test_the_builder_freezes_what_the_api_would_for_its_filters_and_format(
+    fake: FakePictograph, client: pictograph.Client, aclient: pictograph.AsyncClient
+) -> None:
+    """``add_export`` builds the export ``exports.create`` would, for the same filters
+    and format: its images, its filters and its format read back through the SDK."""
+    options: dict[str, Any] = {"status_filter": "complete", "class_filter": ["yield"]}
+    fake.add_export(DATASET, "built", export_format="coco", **options)
+    made = client.exports.create(DATASET, "made", format="coco", **options)
+    built = await aclient.exports.get(DATASET, "built")
+    assert (built.format, built.status_filter, built.class_filter) == (
+        "coco",
+        "complete",
+        ["yield"],
+    )
+    assert (built.image_count, built.annotation_count) == (made.image_count, made.annotation_count)
+    everything = client.exports.get(DATASET, EXPORT).image_count
+    assert built.image_count is not None
+    assert everything is not None
+    assert 0 < built.image_count < everything
+
+
 def test_an_export_freezes_its_images_at_creation(
     fake: FakePictograph, client: pictograph.Client
 ) -> None:

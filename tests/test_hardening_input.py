@@ -145,9 +145,11 @@ def test_the_clock_refuses_to_pass_its_horizon_in_process(fake: FakePictograph) 
         ("seed", 2**53 + 1, ValueError),
         ("api_key", 5, TypeError),
         ("base_url", 5, TypeError),
+        ("base_url", None, TypeError),
         ("sdk_version", 1.4, TypeError),
         ("start", "2026-01-01", TypeError),
         ("speed", True, TypeError),
+        ("speed", None, TypeError),
     ],
 )
 def test_a_fake_refuses_an_argument_of_the_wrong_type_or_range_naming_it(

@@ -671,3 +671,57 @@ def test_an_invite_sent_without_a_role_is_a_members(
     assert answer.status_code == 200
     assert answer.json()["invite"]["role"] == "member"
     assert client.organizations.list_invites()[0].role == "member"
+
+
+def test_the_builders_defaults_are_a_members_key_a_member_and_100_usd(
+    fake: FakePictograph, client: pictograph.Client
+) -> None:
+    other = fake.add_organization()
+    assert other.balance_usd == 100.0
+    assert fake.add_organization(balance_usd=2.5).balance_usd == 2.5  # to the cent
+    for key in (fake.add_api_key(), other.add_api_key()):
+        assert fake.world.api_keys[key].role == "member"
+    fake.add_member("ada@example.com")
+    assert [(m.email, m.role) for m in client.organizations.list_members()][-1] == (
+        "ada@example.com",
+        "member",
+    )
+
+
+def test_an_invite_that_expired_by_now_is_not_answered_by_a_builder(
+    fake: FakePictograph, client: pictograph.Client
+) -> None:
+    """Each builder first brings the world up to the clock: an invite whose week ran out
+    since the last call is expired, whichever builder is the first to look."""
+    accepted = client.organizations.invite("ada@example.com", role="viewer")
+    fake.clock.advance(seconds=INVITE_TTL_SECONDS)
+    with pytest.raises(ValueError, match="expired, not pending"):
+        fake.accept_invite(accepted.id)
+    declined = client.organizations.invite("bob@example.com")
+    fake.clock.advance(seconds=INVITE_TTL_SECONDS)
+    with pytest.raises(ValueError, match="expired, not pending"):
+        fake.decline_invite(declined.id)
+    added = client.organizations.invite("cy@example.com", role="viewer")
+    fake.clock.advance(seconds=INVITE_TTL_SECONDS)
+    assert fake.add_member("cy@example.com", "admin").role == "admin"
+    assert [(i.id, i.status) for i in client.organizations.list_invites()] == [
+        (invite.id, "expired")
+        for invite in (added, declined, accepted)  # newest first
+    ]
+
+
+def test_an_organizations_handle_answers_its_invites_and_reads_its_runs(
+    fake: FakePictograph,
+) -> None:
+    other = fake.add_organization()
+    other.add_dataset("signs", images=10, completed_images=10)
+    other.add_export("signs", "signs-v1")
+    with other.client(max_retries=0) as theirs:
+        invite = theirs.organizations.invite("bob@example.com")
+        assert other.decline_invite(invite.id).status == "declined"
+        started = theirs.training.create(
+            "signs", "signs-v1", pipeline_type="yolox", name="r", wait=False
+        )
+        assert other.run("r").status == theirs.training.get(run_id=started.id).status
+    with pytest.raises(ValueError, match="no run with the id or name 'r'"):
+        fake.run("r")  # the default organization's runs only

@@ -359,6 +359,17 @@ def test_the_fake_lists_every_stream_and_how_each_ended(
     assert [(s.ended, s.ended_at) for s in fake.streams][2] == ("idle", opened + 32)
 
 
+def test_a_camera_sends_thirty_frames_a_second_unless_told(
+    fake: FakePictograph, client: pictograph.Client
+) -> None:
+    fake.add_camera(CAMERA, frames=60)
+    with _endpoint(client) as endpoint, endpoint.open_stream(CAMERA) as stream:
+        opened = fake.clock.monotonic()
+        frames = [m for m in stream.messages() if m["type"] == "frame"]
+        assert fake.clock.monotonic() - opened == pytest.approx(2.0)  # 60 frames at 30 fps
+    assert len(frames) == fake.streams[0].frames_sent == 60
+
+
 def test_a_stopped_streams_count_is_the_frames_its_reader_got(
     fake: FakePictograph, client: pictograph.Client
 ) -> None:

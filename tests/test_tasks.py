@@ -199,6 +199,22 @@ def test_add_task_refuses_what_the_app_would_not_make(fake: FakePictograph) -> N
         fake.add_task("no-such-dataset")
     with pytest.raises(ValueError, match="kind must be one of"):
         fake.add_task(DATASET, kind="grade")  # type: ignore[arg-type]
+    with pytest.raises(TypeError, match=r"images \(a count, or image paths\) must be a list"):
+        fake.add_task(DATASET, images=True)  # True is no count
+    with pytest.raises(ValueError, match="images must be a whole number of 0 or more"):
+        fake.add_task(DATASET, images=-1)
+    assert fake.world.tasks.tasks == {}
+
+
+async def test_a_task_is_titled_after_its_dataset_unless_given_a_title(
+    fake: FakePictograph, client: pictograph.Client, aclient: pictograph.AsyncClient
+) -> None:
+    fake.add_task(DATASET)
+    assert [(t.title, t.kind) for t in await aclient.tasks.list()] == [
+        (f"Label {DATASET}", "annotate")
+    ]
+    fake.add_task(DATASET, title="Signs, again")
+    assert [t.title for t in client.tasks.list()] == ["Signs, again", f"Label {DATASET}"]
 
 
 # ── rules a mutation run of the task service found untested ──

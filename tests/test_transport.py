@@ -125,12 +125,18 @@ def test_unknown_routes_are_404_never_a_redirect(fake: FakePictograph) -> None:
         ("api.example.com", "absolute http"),
         ("ftp://api.example.com", "absolute http"),
         ("https://api.example.com:99999", "port must be 1 to 65535"),
+        ("https://api.example.com:0", "port must be 1 to 65535"),
+        ("https:///v1", "absolute http"),
     ],
 )
 def test_a_base_url_no_client_can_reach_is_refused(base_url: str, message: str) -> None:
     # Not a fake that answers every call "not implemented" for a URL it never served.
     with pytest.raises(ValueError, match=message):
         FakePictograph(base_url=base_url)
+
+
+def test_a_base_url_may_name_the_highest_port() -> None:
+    assert FakePictograph(base_url="http://127.0.0.1:65535/").url.port == 65535
 
 
 def test_a_base_url_with_a_path_prefix_is_honoured() -> None:

@@ -349,6 +349,24 @@ def test_a_registered_video_needs_no_file(fake: FakePictograph, client: pictogra
         fake.add_video(duration_seconds=3, width=0)
 
 
+async def test_a_registered_video_is_an_hd_clip_at_30_fps_under_its_own_name(
+    fake: FakePictograph, client: pictograph.Client, aclient: pictograph.AsyncClient
+) -> None:
+    """What ``add_video`` gives unless told: 1280 x 720 at 30 frames a second, stored
+    under the file name given."""
+    video = fake.add_video(duration_seconds=2, filename="dashcam.webm")
+    assert video.filename == "dashcam.webm"
+    assert video.gcs_path.endswith("_dashcam.webm")
+    probed = await aclient.video.probe(video.gcs_path)
+    assert (probed.native_fps, probed.width, probed.height, probed.frame_count) == (
+        30.0,
+        1280,
+        720,
+        60,
+    )
+    assert client.video.probe(video.gcs_path) == probed
+
+
 def test_extractions_are_jobs_of_the_jobs_feed(
     fake: FakePictograph, client: pictograph.Client, clip: Path
 ) -> None:

@@ -315,6 +315,30 @@ def test_the_fake_exposes_its_parsed_base_url() -> None:
     assert fake.owns(fake.url.join("/storage/x"))
 
 
+def test_a_signed_url_and_an_endpoint_are_the_fakes_only_on_its_own_hosts() -> None:
+    # An API of its own host: the gateway answers below it, at `/_gateway`.
+    with (
+        FakePictograph(seed=1, base_url="http://fake.local:8080") as fake,
+        fake.client(max_retries=0) as client,
+    ):
+        fake.add_dataset("d", images=20, completed_images=20, classes=["a"])
+        fake.add_export("d", "v1")
+        signed = httpx.URL(client.exports.get("d", "v1").download_url or "")
+        client.training.create("d", "v1", pipeline_type="yolox", name="r")
+        created = client.deployments.create("r", gpu_type="t4")
+        active = client.deployments.wait_until_active(created.deployment)
+        endpoint = httpx.URL(active.endpoint_url or "")
+        assert endpoint.path.startswith("/_gateway/")
+        assert fake.signed(signed)
+        assert fake.holds_endpoint(endpoint)
+        # The same paths on another host are not the fake's.
+        assert not fake.signed(signed.copy_with(host="elsewhere.example"))
+        assert not fake.holds_endpoint(endpoint.copy_with(host="elsewhere.example"))
+        # On its host, only below the gateway's own path.
+        lookalike = endpoint.copy_with(path=endpoint.path.replace("/_gateway/", "/_gatewax/"))
+        assert not fake.holds_endpoint(lookalike)
+
+
 # ── idempotency keys: drawn from the fake's seed while coupled ──
 
 DATASETS = "/api/v1/developer/datasets/"

@@ -797,3 +797,27 @@ def test_an_empty_destination_with_an_export_stays_after_a_cancel(
     kept = client.datasets.get("Birds")
     assert kept.image_count == 0
     assert [e.name for e in client.exports.list(dataset_name="Birds")] == ["before-any-image"]
+
+
+@pytest.mark.usefixtures("sources")
+def test_a_source_registered_again_leaves_the_images_already_due_as_they_were(
+    fake: FakePictograph, client: pictograph.Client
+) -> None:
+    # Both birds are due by the time the key is registered again, with no request between:
+    # they were copied from the files the source held then.
+    job = client.connectors.import_("v7", V7_KEY, [_remote(client, "Birds")], wait=False)
+    fake.clock.advance(QUEUE_SECONDS + 2 * SECONDS_PER_IMAGE)
+    fake.add_connector_source("v7", V7_KEY, workspace="acme", datasets={"Birds": ["owl.png"]})
+    assert client.connectors.get_import(job.import_id).status == "completed"
+    assert sorted(i.filename for i in client.images.list("Birds")) == ["robin.jpg", "sparrow.png"]
+
+
+@pytest.mark.usefixtures("sources")
+def test_a_task_made_after_an_import_ended_holds_every_image_it_copied(
+    fake: FakePictograph, client: pictograph.Client
+) -> None:
+    # No request since the import's end: the task is made of the images it copied.
+    client.connectors.import_("v7", V7_KEY, [_remote(client, "Road Signs")], wait=False)
+    fake.clock.advance(QUEUE_SECONDS + SIGNS * SECONDS_PER_IMAGE)
+    task = fake.add_task("Road Signs")
+    assert [(t.id, t.image_count) for t in client.tasks.list()] == [(task.id, SIGNS)]

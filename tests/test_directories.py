@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import io
 import zipfile
+from datetime import datetime, timedelta, timezone
 from typing import TYPE_CHECKING
 
 import httpx
@@ -71,6 +72,7 @@ def test_create_is_idempotent_and_makes_the_parents(client: pictograph.Client) -
     assert (made.full_path, made.name, made.image_count) == ("/train/positive", "positive", 0)
     again = client.directories.create(DATASET, "train/positive/")
     assert again.id == made.id
+    assert client.directories.create(DATASET, "train//positive/").full_path == "/train/positive"
     assert _paths(client) == ["/train", "/train/positive"]
     [train] = client.directories.tree(DATASET)
     assert (train.full_path, [c.full_path for c in train.children]) == (
@@ -157,7 +159,11 @@ def test_rename_moves_the_subtree_and_its_images_in_one_step(
 def test_rename_refuses_a_taken_name_and_a_path(client: pictograph.Client) -> None:
     _move(client, 1, "/train")
     client.directories.create(DATASET, "/val")
-    with pytest.raises(ConflictError, match="Directory '/val' already exists"):
+    with pytest.raises(
+        ConflictError,
+        match="Directory '/val' already exists in dataset 'road-signs': choose another name, "
+        "or delete that directory first",
+    ):
         client.directories.rename(DATASET, "/train", "val")
     for bad in ("a/b", "..", " ", "a\\b"):
         with pytest.raises(ValidationError, match="one path segment"):
@@ -330,6 +336,157 @@ async def test_async_directories(fake: FakePictograph, aclient: pictograph.Async
     assert not fake.unserved_calls
 
 
+def test_stats_sum_each_stage_over_the_subtree_in_stage_order(
+    client: pictograph.Client,
+) -> None:
+    complete = [i.id for i in client.images.list(DATASET, status="complete", limit=4)]
+    new = [i.id for i in client.images.list(DATASET, status="new", limit=2)]
+    # Each directory holds images of both stages, the later stage filed first.
+    for target, chosen in (
+        ("/train", complete[:2] + new[:1]),
+        ("/train/hard", complete[2:] + new[1:]),
+    ):
+        client.batch.move(DATASET, chosen[:-1], target_directory_path=target)
+        client.batch.move(DATASET, chosen[-1:], target_directory_path=target)
+    nested = client.directories.stats(DATASET, "/train")
+    assert (nested.total_directories, nested.total_images) == (2, 6)
+    assert list(nested.directories_by_status.items()) == [("new", 2), ("complete", 4)]
+    flat = client.directories.stats(DATASET, "/train", include_subdirectories=False)
+    assert list(flat.directories_by_status.items()) == [("new", 1), ("complete", 2)]
+
+
+def test_a_sibling_whose_name_extends_the_directory_is_not_inside_it(
+    client: pictograph.Client,
+) -> None:
+    """``/a-b`` starts with ``/a`` but is no part of ``/a``: not counted, renamed or
+    refused with it."""
+    mine = _move(client, 1, "/a")
+    theirs = _move(client, 2, "/a-b")
+    stats = client.directories.stats(DATASET, "/a")
+    assert (stats.total_directories, stats.total_images) == (1, 1)
+    client.directories.rename(DATASET, "/a", "c")
+    assert _paths(client) == ["/a-b", "/c"]
+    client.directories.delete(DATASET, "/c", cascade=True)
+    assert _paths(client) == ["/a-b"]
+    kept = client.images.list(DATASET, directory_path="/a-b")
+    assert sorted(i.id for i in kept) == sorted(theirs)
+    root = {i.id for i in client.images.list(DATASET, directory_path="/", limit=100)}
+    assert set(mine) <= root
+
+
+def test_counts_leave_archived_images_out_and_roll_up_every_level(
+    client: pictograph.Client,
+) -> None:
+    deepest = _move(client, 2, "/a/b/c")
+    _move(client, 1, "/a/b")
+    _move(client, 1, "/a")
+    client.batch.update(DATASET, deepest[:1], is_archived=True)
+    expected = [("/a", 1, 3), ("/a/b", 1, 2), ("/a/b/c", 1, 1)]
+    listed = client.directories.list(DATASET)
+    assert [(d.full_path, d.image_count, d.nested_image_count) for d in listed] == expected
+    [a] = client.directories.tree(DATASET)
+    [b] = a.children
+    [c] = b.children
+    nodes = [(n.full_path, n.image_count, n.nested_image_count) for n in (a, b, c)]
+    assert nodes == expected
+
+
+def test_images_moved_out_leave_their_directory_empty(client: pictograph.Client) -> None:
+    chosen = _move(client, 2, "/a")
+    client.batch.move(DATASET, chosen, target_directory_path="/b")
+    client.directories.delete(DATASET, "/a")  # empty now: no cascade needed
+    assert _paths(client) == ["/b"]
+    with pytest.raises(ApiError, match="holds 2 image"):
+        client.directories.delete(DATASET, "/b")
+
+
+def test_a_directory_keeps_its_creator_and_times(
+    fake: FakePictograph, client: pictograph.Client
+) -> None:
+    fake.clock.advance(seconds=30)
+    made = client.directories.create(DATASET, "/train/cars")
+    assert made.created_by == fake.world.api_keys[fake.api_key].created_by
+    assert made.organization_id == fake.world.default_org.id
+    assert made.created_at is not None
+    assert made.created_at == datetime(2026, 5, 12, 12, 0, 30, tzinfo=timezone.utc)
+    assert made.updated_at == made.created_at
+    _move(client, 1, "/val")  # made by a move: no creator
+    [val] = [d for d in client.directories.list(DATASET) if d.full_path == "/val"]
+    assert val.created_by is None
+    fake.clock.advance(seconds=60)
+    renamed = client.directories.rename(DATASET, "/train", "test")
+    assert renamed.created_at == made.created_at
+    assert renamed.updated_at == made.created_at + timedelta(seconds=60)
+    # Its subdirectories moved with it, a change of theirs too.
+    [cars] = client.directories.list(DATASET, parent_path="/test")
+    assert (cars.id, cars.created_at) == (made.id, made.created_at)
+    assert cars.updated_at == renamed.updated_at
+
+
+def test_a_refused_delete_names_five_subdirectories_then_how_many_more(
+    client: pictograph.Client,
+) -> None:
+    for path in ("/a/b/c", "/a/d", "/a/e", "/a/f", "/a/g", "/a/h"):
+        client.directories.create(DATASET, path)
+    nested = "'/a/b', '/a/b/c', '/a/d', '/a/e', '/a/f' and 2 more"
+    with pytest.raises(ApiError, match=f"Directory '/a' has subdirectories \\({nested}\\): "):
+        client.directories.delete(DATASET, "/a")
+    for name in "12345":
+        client.directories.create(DATASET, f"/z/{name}")
+    five = "'/z/1', '/z/2', '/z/3', '/z/4', '/z/5'"
+    with pytest.raises(ApiError, match=f"Directory '/z' has subdirectories \\({five}\\): "):
+        client.directories.delete(DATASET, "/z")
+
+
+def test_a_refused_cascade_names_five_taken_names_in_order_then_how_many_more(
+    client: pictograph.Client,
+) -> None:
+    images = client.images.list(DATASET, directory_path="/", limit=7)
+    chosen = sorted(images, key=lambda i: i.filename, reverse=True)
+    client.batch.copy(DATASET, [i.id for i in chosen], target_directory_path="/dup")
+    names = ", ".join(f"'{n}'" for n in sorted(i.filename for i in images)[:5])
+    with pytest.raises(ConflictError, match=f"an image named {names} and 2 more already exists"):
+        client.directories.delete(DATASET, "/dup", cascade=True)
+    assert len(client.images.list(DATASET, directory_path="/dup")) == 7
+
+
+async def test_async_counts_roll_up_every_level_and_stages_keep_their_order(
+    aclient: pictograph.AsyncClient,
+) -> None:
+    complete = [i.id for i in await aclient.images.list(DATASET, status="complete", limit=2)]
+    new = [i.id for i in await aclient.images.list(DATASET, status="new", limit=1)]
+    await aclient.batch.move(DATASET, complete, target_directory_path="/a/b/c")
+    await aclient.batch.move(DATASET, new, target_directory_path="/a/b/c")
+    await aclient.batch.update(DATASET, complete[:1], is_archived=True)
+    listed = await aclient.directories.list(DATASET)
+    assert [(d.full_path, d.image_count, d.nested_image_count) for d in listed] == [
+        ("/a", 0, 2),
+        ("/a/b", 0, 2),
+        ("/a/b/c", 2, 2),
+    ]
+    stats = await aclient.directories.stats(DATASET, "/a")
+    assert list(stats.directories_by_status.items()) == [("new", 1), ("complete", 1)]
+
+
+def test_saved_generations_are_each_datasets_own() -> None:
+    from pictograph_testing import FakePictograph
+
+    with FakePictograph(seed=1) as fake:
+        client = fake.client()
+        for dataset, path in (("birds", "/night"), ("cats", "/day")):
+            client.datasets.create(dataset)
+            client.directories.create(dataset, path)
+        document = fake.snapshot()
+    kept = {d["name"]: d["directory_generations"] for d in document["datasets"]}
+    assert kept == {"birds": {"/night": 1}, "cats": {"/day": 1}}
+
+
+def test_create_refuses_a_blank_dataset_name(client: pictograph.Client) -> None:
+    with pytest.raises(ValidationError):
+        client.directories.create("", "/train")
+    assert client.directories.list(DATASET) == []
+
+
 # ── the releases that called paths the API never had ──
 
 
@@ -430,3 +587,77 @@ def test_saved_directory_generations_are_checked(generations: dict[str, int]) ->
     }
     with pytest.raises(ValueError, match="directory_generations"):
         FakePictograph(scenario=document)
+
+
+# ── what the SDK never sends: defaults, bodies and paths of other clients ──
+
+
+def test_stats_and_delete_take_their_defaults_when_the_query_says_nothing(
+    fake: FakePictograph, client: pictograph.Client
+) -> None:
+    moved = _move(client, 2, "/train/hard")
+    hard = client.directories.list(DATASET, parent_path="/train")[0].id
+    base = f"/api/v1/developer/directories/{DATASET}"
+    with _http(fake, "pictograph-python/1.69.146") as http:
+        stats = http.get(f"{base}/train/stats")  # include_subdirectories: true
+        assert (stats.status_code, stats.json()["total_directories"]) == (200, 2)
+        refused = http.delete(f"{base}/train/hard")  # cascade: false
+        assert refused.status_code == 400, refused.text
+        deleted = http.delete(f"{base}/train/hard", params={"cascade": "true"})
+    assert deleted.status_code == 200, deleted.text
+    assert deleted.json() == {"success": True, "directory_id": hard, "images_moved": 2}
+    kept = client.images.list(DATASET, directory_path="/train")
+    assert sorted(i.id for i in kept) == sorted(moved)
+
+
+def test_a_directory_is_sent_under_both_its_path_and_dataset_keys(fake: FakePictograph) -> None:
+    with _http(fake, "pictograph-python/1.69.146") as http:
+        made = http.post(
+            "/api/v1/developer/directories/",
+            json={"dataset": DATASET, "directory_path": "/train/cars"},
+        ).json()["data"]
+        listed = http.get(f"/api/v1/developer/directories/{DATASET}").json()
+    dataset = fake.world.dataset(fake.world.default_org.id, DATASET).id
+    assert (made["full_path"], made["directory_path"]) == ("/train/cars", "/train/cars")
+    assert (made["dataset_id"], made["project_id"]) == (dataset, dataset)
+    assert [(d["full_path"], d["directory_path"], d["project_id"]) for d in listed] == [
+        ("/train", "/train", dataset),
+        ("/train/cars", "/train/cars", dataset),
+    ]
+
+
+def test_a_rename_without_a_new_name_is_refused(fake: FakePictograph) -> None:
+    fake.client(max_retries=0).directories.create(DATASET, "/train")
+    with _http(fake, "pictograph-python/1.69.146") as http:
+        refused = http.patch(f"/api/v1/developer/directories/{DATASET}/train/rename", json={})
+    assert refused.status_code == 422, refused.text
+    assert refused.json()["error"]["code"] == "validation_error"
+
+
+@pytest.mark.parametrize("path", ["train/%20", "train/%2E%2E", "train/%5Ccars"])
+def test_a_path_no_directory_can_have_is_refused_in_the_url(
+    fake: FakePictograph, client: pictograph.Client, path: str
+) -> None:
+    """Blank, ``..`` or backslashed names are no directory's: a 422 naming the path, not a
+    404 for a directory that could exist."""
+    client.directories.create(DATASET, "/train/cars")
+    with _http(fake, "pictograph-python/1.69.146") as http:
+        refused = http.get(f"/api/v1/developer/directories/{DATASET}/{path}/stats")
+    assert refused.status_code == 422, refused.text
+    [error] = refused.json()["error"]["details"]["errors"]
+    assert error["loc"] == ["path", "directory_path"]
+
+
+@pytest.mark.parametrize(
+    ("method", "path"),
+    [("GET", "directories/{dataset}//stats"), ("DELETE", "directories/{dataset}/")],
+)
+def test_the_root_as_an_empty_segment_gets_the_apis_own_404(
+    fake: FakePictograph, method: str, path: str
+) -> None:
+    url = "/api/v1/developer/" + path.format(dataset=DATASET)
+    with _http(fake, "pictograph-python/1.69.146") as http:
+        answer = http.request(method, url)
+    assert answer.status_code == 404
+    assert answer.json()["error"]["message"] == f"No route {method} {url}."
+    assert not fake.unserved_calls

@@ -316,6 +316,131 @@ def test_held_the_routes_stay_until_released_and_the_environment_is_restored_at_
     assert os.environ["PICTOGRAPH_API_KEY"] == "pk_live_mine"
 
 
+def test_a_fake_that_fails_to_start_leaves_the_one_before_it_in_place(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # A clock module that cannot be imported: the start is undone, nothing of it stays.
+    monkeypatch.setenv("PICTOGRAPH_API_KEY", "pk_live_mine")
+    broken = FakePictograph(
+        seed=2, base_url="https://staging.example.test", clock_modules=["no_such_module_here"]
+    )
+    with FakePictograph(seed=1) as outer:
+        routes = [r.name for r in activation.coupling.router.routes]
+        with pytest.raises(ValueError, match="cannot import 'no_such_module_here'"):
+            broken.start()
+        assert activation.active_fake() is outer
+        assert [r.name for r in activation.coupling.router.routes] == routes
+        assert os.environ["PICTOGRAPH_API_KEY"] == outer.api_key
+        with pictograph.Client() as client:
+            client.credits.balance()
+        assert len(outer.calls) == 1
+    # Alone, it leaves the SDK uncoupled and the environment as it was.
+    with pytest.raises(ValueError, match="cannot import 'no_such_module_here'"):
+        broken.start()
+    assert activation.active_fake() is None
+    assert not activation.coupling.installed
+    assert not activation.coupling.router.routes
+    assert os.environ["PICTOGRAPH_API_KEY"] == "pk_live_mine"
+    with pytest.raises(RuntimeError, match="not active"):
+        broken.stop()
+
+
+def test_a_key_an_inner_fake_gave_is_undone_when_written_back_after_the_fakes(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # A monkeypatch whose undo runs after the fakes stopped, and that saw the inner one's
+    # key: the key it writes back is a fake's, put back to what was there before.
+    monkeypatch.setenv("PICTOGRAPH_API_KEY", "pk_live_mine")
+    late = pytest.MonkeyPatch()
+    try:
+        with FakePictograph(seed=1), FakePictograph(seed=2) as inner:
+            late.setenv("PICTOGRAPH_API_KEY", "pk_live_the_tests")
+        assert os.environ["PICTOGRAPH_API_KEY"] == "pk_live_mine"
+    finally:
+        late.undo()
+    assert os.environ["PICTOGRAPH_API_KEY"] == inner.api_key
+    assert activation.undo_stale_environment() == ["PICTOGRAPH_API_KEY"]
+    assert os.environ["PICTOGRAPH_API_KEY"] == "pk_live_mine"
+    # Once only: the same key written again later is the test's own.
+    monkeypatch.setenv("PICTOGRAPH_API_KEY", inner.api_key)
+    assert activation.undo_stale_environment() == []
+    assert os.environ["PICTOGRAPH_API_KEY"] == inner.api_key
+
+
+def test_a_value_of_the_tests_own_after_the_fakes_is_left_as_it_is(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setenv("PICTOGRAPH_API_KEY", "pk_live_mine")
+    # The fakes' own base URL, set by the test before them: nothing to undo either.
+    monkeypatch.setenv("PICTOGRAPH_BASE_URL", "https://api.pictograph.io")
+    with FakePictograph(seed=1) as first:
+        pass
+    activation.undo_stale_environment()
+    with FakePictograph(seed=2):
+        pass
+    # An earlier fake's key, set by the test itself after the last fake stopped: only
+    # the keys of the last fakes to run are theirs to undo.
+    monkeypatch.setenv("PICTOGRAPH_API_KEY", first.api_key)
+    assert activation.undo_stale_environment() == []
+    assert os.environ["PICTOGRAPH_API_KEY"] == first.api_key
+    assert os.environ["PICTOGRAPH_BASE_URL"] == "https://api.pictograph.io"
+
+
+def test_a_stale_key_is_not_undone_while_a_fake_is_active(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setenv("PICTOGRAPH_API_KEY", "pk_live_mine")
+    with FakePictograph(seed=1) as first:
+        pass
+    with FakePictograph(seed=2) as second:
+        monkeypatch.setenv("PICTOGRAPH_API_KEY", first.api_key)
+        assert activation.undo_stale_environment() == []
+        assert os.environ["PICTOGRAPH_API_KEY"] == first.api_key
+    assert second.api_key != first.api_key
+
+
+def test_a_live_session_names_the_live_api_and_puts_the_environment_back(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # The SDK reads its settings whatever their case: other spellings of the names.
+    other_url, other_key = "pictograph_base_url", "Pictograph_Api_Key"
+    monkeypatch.setenv("PICTOGRAPH_API_KEY", "pk_live_mine")
+    monkeypatch.setenv("PICTOGRAPH_BASE_URL", "https://staging.example.test")
+    monkeypatch.setenv(other_url, "http://127.0.0.1:9")
+    monkeypatch.setenv(other_key, "pk_live_elsewhere")
+    # No key given: the shell's stays, and so does its other spelling.
+    restore = activation.point_at_live("https://live.example.test", None)
+    assert os.environ["PICTOGRAPH_BASE_URL"] == "https://live.example.test"
+    assert other_url not in os.environ
+    assert os.environ["PICTOGRAPH_API_KEY"] == "pk_live_mine"
+    assert os.environ[other_key] == "pk_live_elsewhere"
+    restore()
+    assert os.environ["PICTOGRAPH_BASE_URL"] == "https://staging.example.test"
+    assert os.environ[other_url] == "http://127.0.0.1:9"
+    assert os.environ["PICTOGRAPH_API_KEY"] == "pk_live_mine"
+    assert os.environ[other_key] == "pk_live_elsewhere"
+    # A key given where the shell has none: back to none after.
+    monkeypatch.delenv("PICTOGRAPH_API_KEY")
+    restore = activation.point_at_live(None, "pk_live_session")
+    assert os.environ["PICTOGRAPH_API_KEY"] == "pk_live_session"
+    assert other_key not in os.environ
+    assert os.environ["PICTOGRAPH_BASE_URL"] == "https://staging.example.test"
+    restore()
+    assert "PICTOGRAPH_API_KEY" not in os.environ
+    assert os.environ[other_key] == "pk_live_elsewhere"
+
+
+def test_an_inner_fake_on_another_host_takes_its_route_with_it() -> None:
+    with FakePictograph(seed=1) as outer:
+        routes = [r.name for r in activation.coupling.router.routes]
+        with FakePictograph(seed=2, base_url="https://staging.example.test"):
+            assert len(activation.coupling.router.routes) == len(routes) + 1
+        assert [r.name for r in activation.coupling.router.routes] == routes
+        with pictograph.Client() as client:
+            client.credits.balance()
+    assert len(outer.calls) == 1
+
+
 def test_another_tools_patch_of_the_transport_neither_hides_the_fake_nor_outlives_itself() -> None:
     # As pytest-httpx's httpx_mock does, through monkeypatch: patch the network transport
     # (here before the fake started), put back what it found when it ends (while the

@@ -40,7 +40,7 @@ from pictograph_testing.world.storage import SIGNED_URL_TTL_SECONDS
 from tests.conftest import DATASET, EXPORT
 
 if TYPE_CHECKING:
-    from collections.abc import Iterator
+    from collections.abc import Callable, Iterator
 
     import pictograph
     from pictograph.models.deployment import CreatedDeployment
@@ -54,6 +54,16 @@ def _png(width: int = 64, height: int = 48, shade: int = 30) -> bytes:
     buffer = io.BytesIO()
     Image.new("RGB", (width, height), (shade, 120, 200)).save(buffer, format="PNG")
     return buffer.getvalue()
+
+
+def _signed_url(
+    fake: FakePictograph, name: str = "cat", read: Callable[[], bytes | None] = _png
+) -> str:
+    """A signed storage URL of the fake's for a PNG named ``name``, whose bytes ``read`` gives
+    (``None``: the image is gone)."""
+    with fake.world.lock:
+        path = fake.world.storage.sign(f"test/{name}", f"{name}.png", "image/png", read)
+    return f"{fake.base_url}{path}"
 
 
 def _train(client: pictograph.Client, name: str = "m1") -> str:
@@ -953,9 +963,7 @@ def test_an_image_url_on_the_fakes_own_storage_is_read_and_another_hosts_is_not(
     fake: FakePictograph, client: pictograph.Client, model_id: str
 ) -> None:
     created = _active(client)
-    with fake.world.lock:
-        path = fake.world.storage.sign("test/cat", "cat.png", "image/png", _png)
-    own = f"{fake.base_url}{path}"
+    own = _signed_url(fake)
     with client.deployments.connect(created.deployment, created.auth_token) as ep:
         by_url = ep.infer(own)
         assert not isinstance(by_url, ClassificationResult)
@@ -977,18 +985,17 @@ def test_a_signed_image_url_is_read_while_its_image_is_there_and_until_it_expire
     fake: FakePictograph, client: pictograph.Client, model_id: str
 ) -> None:
     created = _active(client)
-    with fake.world.lock:
-        cat = fake.world.storage.sign("test/cat", "cat.png", "image/png", _png)
-        gone = fake.world.storage.sign("test/gone", "gone.png", "image/png", lambda: None)
+    cat = _signed_url(fake)
+    gone = _signed_url(fake, "gone", lambda: None)
     with client.deployments.connect(created.deployment, created.auth_token) as ep:
         with pytest.raises(ValidationError) as missing:
-            ep.infer(f"{fake.base_url}{gone}")
+            ep.infer(gone)
         assert missing.value.code == "no_image_provided"
         fake.clock.advance(seconds=SIGNED_URL_TTL_SECONDS - 1)
-        assert ep.infer(f"{fake.base_url}{cat}").model_type == "object_detection"
+        assert ep.infer(cat).model_type == "object_detection"
         fake.clock.advance(seconds=1)  # its hour is up, to the instant
         with pytest.raises(ValidationError) as expired:
-            ep.infer(f"{fake.base_url}{cat}")
+            ep.infer(cat)
         assert expired.value.code == "no_image_provided"
 
 
@@ -999,11 +1006,10 @@ def test_an_image_url_below_a_base_url_with_a_path_is_read() -> None:
         with fake.client(max_retries=0) as client:
             _train(client)
             created = _active(client)
-        with fake.world.lock:
-            cat = fake.world.storage.sign("test/cat", "cat.png", "image/png", _png)
+        cat = _signed_url(fake)
         with client.deployments.connect(created.deployment, created.auth_token) as ep:
             # The URL the fake hands out: below its base URL's path.
-            by_url = ep.infer_raw(f"{fake.base_url}{cat}")
+            by_url = ep.infer_raw(cat)
             assert by_url == ep.infer_raw(_png())
 
 

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import lzma
 import os
 import re
 import subprocess
@@ -35,6 +36,9 @@ from pictograph_testing.world.entities import Image
 
 ROOT = Path(__file__).resolve().parents[2]
 RECORDER = Path(__file__).with_name("recorder.py")
+KEPT = Path(__file__).with_name("recordings")
+"""The recording CI replays, kept in the repository: recording the SDK's unit suite
+takes minutes of both cores, replaying it seconds."""
 ALLOWED = Path(__file__).with_name("allowed.toml")
 
 _PINNED = re.search(r'"pictograph==([0-9.]+)"', (ROOT / "pyproject.toml").read_text())
@@ -53,17 +57,50 @@ Pair = dict[str, Any]
 # ── recording ──
 
 
-def recording_path(sdist: Path, version: str) -> Path:
-    """Where the recordings of ``version`` live: keyed by release and by the recorder."""
+def _recorded_as(version: str) -> str:
+    """A recording's name: the release, and the recorder that wrote it (its digest)."""
     digest = hashlib.sha256(RECORDER.read_bytes()).hexdigest()[:12]
-    return ROOT / ".cache" / "sdk-replay" / f"{version}-{digest}.jsonl"
+    return f"{version}-{digest}.jsonl"
+
+
+def recording_path(version: str) -> Path:
+    """Where a recording of ``version`` made on this machine is cached."""
+    return ROOT / ".cache" / "sdk-replay" / _recorded_as(version)
+
+
+def kept_recording(version: str) -> Path:
+    """Where the repository keeps the recording of ``version`` by today's recorder."""
+    return KEPT / (_recorded_as(version) + ".xz")
 
 
 def record(sdist: Path, version: str) -> Path:
-    """Run the SDK's unit tests under the recorder (once per release and recorder)."""
-    target = recording_path(sdist, version)
-    if target.exists():
-        return target
+    """The recording of the SDK's unit tests: the one kept in the repository for this
+    release and recorder, else one made here (once per release and recorder)."""
+    kept = kept_recording(version)
+    if kept.exists():
+        return kept
+    target = recording_path(version)
+    if not target.exists():
+        _record(sdist, target)
+    return target
+
+
+def keep(sdist: Path, version: str) -> Path:
+    """Record the SDK's unit tests afresh and keep the recording in the repository, in
+    place of any other (run after changing the pinned release or the recorder)."""
+    target = recording_path(version)
+    target.unlink(missing_ok=True)
+    _record(sdist, target)
+    kept = kept_recording(version)
+    KEPT.mkdir(exist_ok=True)
+    for stale in KEPT.glob("*.jsonl.xz"):
+        stale.unlink()
+    kept.write_bytes(lzma.compress(target.read_bytes(), preset=9))
+    return kept
+
+
+def _record(sdist: Path, target: Path) -> None:
+    """Run the SDK's unit tests under the recorder, writing their pairs to ``target``."""
     target.parent.mkdir(parents=True, exist_ok=True)
     unit = sdist / "tests" / "unit"
     # Only the modules that answer requests with canned replies send anything.
@@ -99,11 +136,12 @@ def record(sdist: Path, version: str) -> Path:
         part.unlink()
     pairs = sorted((json.loads(line) for line in lines), key=lambda p: (p["test"], p["seq"]))
     target.write_text("".join(json.dumps(p, sort_keys=True) + "\n" for p in pairs))
-    return target
 
 
 def load(path: Path) -> list[Pair]:
-    return [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines()]
+    """The pairs of a recording, kept (``.xz``) or cached."""
+    raw = lzma.decompress(path.read_bytes()) if path.suffix == ".xz" else path.read_bytes()
+    return [json.loads(line) for line in raw.decode("utf-8").splitlines()]
 
 
 # ── routing ──
@@ -486,7 +524,11 @@ def report(outcome: Outcome, entries: list[Allowance]) -> str:
 
 
 def main() -> None:
-    """Print the per-route report of the pinned release's replay."""
+    """Print the per-route report of the pinned release's replay; with ``--keep``,
+    record the SDK's unit suite afresh and keep that recording in the repository."""
+    if sys.argv[1:] == ["--keep"]:
+        print(f"kept {keep(sdist_folder(), VERSION).relative_to(ROOT)}")
+        return
     outcome = replay(load(record(sdist_folder(), VERSION)))
     print(report(outcome, allowances()))
 

@@ -1,11 +1,12 @@
 """The SDK's own unit-test recordings, replayed against the fake: reply shapes by route.
 
 The pinned SDK's sdist (``scripts/sdk_sdist.sh``) ships ``tests/unit``, whose canned
-replies mirror the API. Its requests and canned replies are recorded once per release
-(``.cache/sdk-replay/``), then replayed here in process: every difference in envelope,
-keys (down to three levels: ``replay._DEPTH``), JSON types or status class fails, unless
-``allowed.toml`` says why the fake is right. Without the sdist this module skips, except in
-CI (``CI`` set), where it fails: ``scripts/sdk_replay.sh`` fetches the sdist first.
+replies mirror the API. Its requests and canned replies are recorded once per release and
+recorder, kept in the repository (``recordings/``; ``scripts/sdk_replay.sh keep`` records
+afresh), then replayed here in process: every difference in envelope, keys (down to three
+levels: ``replay._DEPTH``), JSON types or status class fails, unless ``allowed.toml`` says
+why the fake is right. Without the sdist this module skips, except in CI (``CI`` set),
+where it fails: ``scripts/sdk_replay.sh`` fetches the sdist first.
 """
 
 from __future__ import annotations
@@ -32,8 +33,8 @@ def _sdist() -> Path:
     return folder
 
 
-# It runs the SDK's whole unit suite under the recorder first: about 2.5 minutes on an
-# idle machine, past the suite's 5-minute timeout on a busy one.
+# Without a kept recording it runs the SDK's whole unit suite under the recorder first:
+# about 2.5 minutes on an idle machine, past the suite's 5-minute timeout on a busy one.
 @pytest.mark.timeout(900)
 def test_every_reply_shape_matches_or_is_explained() -> None:
     # One test, so that pytest-xdist records and replays once. The SDK's unit suite
@@ -45,6 +46,17 @@ def test_every_reply_shape_matches_or_is_explained() -> None:
     assert sum(outcome.compared.values()) > 300
     assert not replay.unexplained(outcome, entries), "\n" + replay.report(outcome, entries)
     assert not replay.unused(outcome, entries), "stale allow-list entries"
+
+
+def test_the_kept_recording_is_of_the_pinned_release_and_recorder() -> None:
+    # Else CI records the SDK's unit suite on every run: minutes of both cores.
+    kept = replay.kept_recording(VERSION)
+    assert kept.exists(), (
+        f"no recording of pictograph {VERSION} by today's recorder in the repository: "
+        "run scripts/sdk_replay.sh keep and commit it"
+    )
+    assert [path.name for path in replay.KEPT.iterdir()] == [kept.name], "stale recordings"
+    assert len(replay.load(kept)) > 1000
 
 
 def test_every_allowance_says_why() -> None:

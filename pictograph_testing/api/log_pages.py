@@ -25,6 +25,7 @@ from typing import TYPE_CHECKING, Any
 
 from pictograph_testing.api.wire import Reply, reply
 from pictograph_testing.catalog import PLANS
+from pictograph_testing.wording import article
 from pictograph_testing.world.errors import InvalidRequest, field_error
 
 if TYPE_CHECKING:
@@ -164,8 +165,8 @@ def _after(cursor: str | None, order: str) -> _Place | None:
     if found is not None and found["order"] == order and math.isfinite(float(found["at"])):
         return (float(found["at"]), int(found["rank"]), int(found["number"]))
     raise InvalidRequest(
-        f"cursor '{cursor:.80}' is not a cursor of an {order} page: send the next_cursor of "
-        "the previous page, in the same order.",
+        f"cursor '{cursor:.80}' is not a cursor of {article(order)} {order} page: send the "
+        "next_cursor of the previous page, in the same order.",
         status=400,
         errors=[field_error(("query", "cursor"), "unknown cursor", "value_error")],
     )

@@ -109,7 +109,10 @@ def test_any_page_size_order_and_filter_reads_the_log_as_one_read_does(
     whole = _records(read, workflow="Counter", stream=stream, order="asc", limit=200)
     assert whole, stream
     query, wanted = _FILTERS[kind](whole)
-    paged = _records(read, workflow="Counter", stream=stream, order=order, limit=limit, **query)
+    pages = _pages(read, workflow="Counter", stream=stream, order=order, limit=limit, **query)
+    # Each page says which stream and order it holds (the SDK defaults `order` to asc).
+    assert {(page.stream, page.order) for page in pages} == {(stream, order)}
+    paged = [record for page in pages for record in page.records]
     expected = [r for r in whole if wanted(r)]
     if order == "desc":
         expected.reverse()
@@ -333,6 +336,58 @@ def test_any_cursor_gets_a_page_or_a_400_that_says_what_to_send(
         assert math.isfinite(float(cursor.split(":")[1]))  # nan names no record's time
         assert len(page.records) <= 5
     assert not fake.server_errors
+
+
+async def test_an_event_type_keeps_only_the_events_of_that_type(
+    client: pictograph.Client, aclient: pictograph.AsyncClient
+) -> None:
+    _train(client)
+    client.workflows.create("Lot", _counting_graph())
+    run = client.workflows.wait_for_run(client.workflows.run("Lot").run_id, poll_interval=1)
+    events = _records(client.workflows.run_log, run_id=run.id, stream="events", limit=50)
+    # A graph that counts and captures nothing logs events of one type only.
+    assert events
+    assert {e.type for e in events} == {"event"}
+    same = _records(client.workflows.run_log, run_id=run.id, event_type="event", limit=50)
+    assert [_place(r) for r in same] == [_place(r) for r in events]
+    assert _records(client.workflows.run_log, run_id=run.id, event_type="capture", limit=50) == []
+    page = await aclient.workflows.run_log(run.id, event_type="capture_uploaded")
+    assert (page.records, page.next_cursor) == ([], None)
+
+
+async def test_a_run_not_started_yet_has_logged_nothing_and_no_time(
+    client: pictograph.Client, aclient: pictograph.AsyncClient
+) -> None:
+    _train(client)
+    client.workflows.create("Lot", _counting_graph())
+    run_id = client.workflows.run("Lot").run_id
+    for summary in (
+        client.workflows.run_log_summary(run_id),
+        await aclient.workflows.run_log_summary(run_id),
+    ):
+        read = {name: (s.count, s.first_ts, s.last_ts) for name, s in summary.streams.items()}
+        assert read == dict.fromkeys(("frames", "events", "stats"), (0, None, None))
+    for stream in ("frames", "events", "stats"):
+        page = client.workflows.run_log(run_id, stream=stream)
+        assert (page.records, page.next_cursor) == ([], None)
+
+
+def test_a_refused_cursor_is_a_400_at_its_field_quoting_80_characters_of_it(
+    client: pictograph.Client,
+) -> None:
+    _train(client)
+    client.workflows.create("Lot", _counting_graph())
+    run = client.workflows.wait_for_run(client.workflows.run("Lot").run_id, poll_interval=1)
+    with pytest.raises(ValidationError) as refused:
+        client.workflows.run_log(run.id, order="desc", cursor="c" * 81 + "-the-rest")
+    error = refused.value
+    assert error.status_code == 400
+    assert [tuple(e["loc"]) for e in error.field_errors] == [("query", "cursor")]
+    # A cursor is echoed cut short: whatever was sent, the message stays a line.
+    assert error.message.startswith(
+        f"cursor '{'c' * 80}' is not a cursor of a desc page: send the next_cursor"
+    )
+    assert "the-rest" not in error.message
 
 
 def test_a_runs_events_are_logged_oldest_first_across_its_zones(client: pictograph.Client) -> None:

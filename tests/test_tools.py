@@ -377,3 +377,261 @@ async def test_the_async_client_describes_a_workflow(
     assert await aclient.tools.list(kind="workflow") == []
     with pytest.raises(ConflictError):
         await aclient.tools.describe("workflow/Gate")
+
+
+# ── what each card states, field by field ──
+
+TOOLS_PATH = "/api/v1/developer/tools/vision/"
+
+
+def test_a_listing_page_holds_at_most_500_tools_and_500_by_default(fake: FakePictograph) -> None:
+    headers = {"X-API-Key": fake.api_key}
+    with httpx.Client(transport=fake.transport(), base_url=fake.base_url) as raw:
+        # The SDK asks for pages of 500: a page the API would cut shorter, or a default of
+        # fewer, makes a caller without the SDK's pager miss tools.
+        plain = raw.get(TOOLS_PATH, headers=headers).json()
+        assert plain["pagination"] == {"limit": 500, "offset": 0, "total": 1, "has_more": False}
+        asked_more = raw.get(TOOLS_PATH, params={"limit": 1000}, headers=headers)
+        assert asked_more.status_code == 200
+        assert asked_more.json()["pagination"]["limit"] == 500
+        # SAM3 has one card, at `sam3`: it takes no name after its kind.
+        named_sam3 = raw.get(TOOLS_PATH + "sam3/anything", headers=headers)
+        assert named_sam3.status_code == 404
+        assert "No tool kind 'sam3'" in named_sam3.text
+
+
+def test_sam3s_card_states_its_task_price_limits_and_prompt_threshold(
+    client: pictograph.Client,
+) -> None:
+    [row] = client.tools.list()
+    assert (row.task, row.status) == ("promptable_segmentation", "ready")
+    card = client.tools.describe("sam3")
+    assert card.task == "promptable_segmentation"
+    assert card.facts == {
+        "training_required": False,
+        "classes": "Any: you name them in the prompt.",
+    }
+    assert card.output is not None
+    assert card.output.type == "polygon"
+    [threshold] = card.parameters
+    assert (threshold.name, threshold.default, threshold.minimum, threshold.maximum) == (
+        "confidence_threshold",
+        None,
+        0.0,
+        1.0,
+    )
+    assert threshold.applies_to == ["image", "text", "box", "point"]
+    image = card.mode("image")
+    assert image is not None
+    assert image.limits["note"] == (
+        "One image up to 25 MB and 50 megapixels, and one prompt per call: `text`, `box` or "
+        "`point`."
+    )
+    # A prompt saves nothing; it is charged per image, in dollars as the price list says.
+    assert SAM3_IMAGE_MICRO_USD == 10_000
+    for name in ("image", "text", "box", "point"):
+        mode = card.mode(name)
+        assert mode is not None
+        assert mode.writes is False, name
+        assert mode.cost.summary.startswith("$0.01 per image, charged once"), name
+    # The drafting modes say where a file or a video goes first, and their price per image.
+    dataset, similar = card.mode("dataset"), card.mode("similar")
+    assert dataset is not None
+    assert similar is not None
+    assert AUTO_ANNOTATE.sam3_micro_usd_per_pass == 2_500
+    assert dataset.cost.summary.startswith("About $0.0025 per image for one class, estimated;")
+    assert similar.cost.summary.startswith("About $0.0025 per image, estimated;")
+    for mode in (dataset, similar):
+        notes = {i.kind: (i.supported, i.note) for i in mode.inputs}
+        assert notes["file"] == (False, "Upload to a dataset first.")
+        assert notes["video"] == (False, "Extract frames into a dataset first.")
+
+
+def test_a_models_card_states_its_facts_confidence_and_calls(
+    fake: FakePictograph, client: pictograph.Client
+) -> None:
+    _train(client, "Sign Finder")
+    _train(client, "Spare")
+    created = client.deployments.create("Sign Finder", name="signs-endpoint")
+    client.deployments.wait_until_active(created.deployment)
+    card = client.tools.describe("model/Sign Finder")
+    assert card.facts == {
+        "architecture": "yolox-m",
+        "precision": "fp32",
+        "version": 1,
+        "trained_on": DATASET,
+        "export": EXPORT,
+        "visibility": "private",
+    }
+    assert card.output is not None
+    assert card.output.type == "bbox"
+    # The API's own model card: 0.5 by default, for the hosted and the local runs.
+    [confidence] = card.parameters
+    assert (confidence.name, confidence.default) == ("confidence", 0.5)
+    assert confidence.applies_to == ["hosted", "local"]
+    hosted, local, drafted, deploy = (
+        card.mode(m) for m in ("hosted", "local", "dataset", "deploy")
+    )
+    assert hosted is not None
+    assert local is not None
+    assert drafted is not None
+    assert deploy is not None
+    for mode in (hosted, local):
+        assert [i.kind for i in mode.inputs if i.supported] == list(INPUT_KINDS)
+        assert mode.cost.free
+    assert hosted.run.python == 'result = client.models.predict("Sign Finder", image="photo.jpg")'
+    assert local.run.python == 'model = get_model("Sign Finder", task="object_detection")'
+    assert drafted.cost.summary.startswith("About $0.001 per image, estimated.")
+    # Deploying: takes no input, writes a deployment, quoted on the cheapest GPU per minute.
+    cheapest = min(DEPLOYMENT_GPUS.values(), key=lambda g: g.micro_usd_per_minute)
+    assert not any(i.supported for i in deploy.inputs)
+    assert deploy.writes == "Creates a deployment, billed while it is up."
+    assert (deploy.cost.micro_usd, deploy.cost.per) == (cheapest.micro_usd_per_minute, "minute")
+    assert deploy.run.cli == f'pictograph deployments create "Sign Finder" --gpu {cheapest.name}'
+    # Only the endpoint serving this model is related to it.
+    assert [r.tool for r in card.related] == ["deployment/signs-endpoint"]
+    assert client.tools.describe("model/Spare").related == []
+
+
+def test_a_deployments_card_states_its_settings_and_how_to_call_it(
+    fake: FakePictograph, client: pictograph.Client
+) -> None:
+    _train(client, "Sign Finder")
+    created = client.deployments.create(
+        "Sign Finder",
+        name="signs-endpoint",
+        gpu_type="l4",
+        min_containers=1,
+        max_containers=3,
+        scaledown_window=120,
+    )
+    # Until its server is up it is no tool: its card is refused with its status.
+    with pytest.raises(ConflictError, match="not active \\(status: provisioning\\)"):
+        client.tools.describe("deployment/signs-endpoint")
+    client.deployments.wait_until_active(created.deployment)
+    [row] = client.tools.list(kind="deployment")
+    assert row.summary == "An endpoint serving Sign Finder on L4 GPU. Status: active."
+    card = client.tools.describe("deployment/signs-endpoint")
+    assert card.facts == {
+        "model": "Sign Finder",
+        "compute": "l4",
+        "precision": "fp32",
+        "min_containers": 1,
+        "max_containers": 3,
+        "scaledown_seconds": 120,
+    }
+    endpoint = card.mode("endpoint")
+    assert endpoint is not None
+    # The endpoint takes one image, not a video or a dataset.
+    assert [i.kind for i in endpoint.inputs if i.supported] == ["file", "url", "bytes"]
+    assert "The deployment's auth token." in endpoint.requires
+    assert endpoint.run.python == (
+        f'client.deployments.connect("{created.deployment.id}").infer("photo.jpg")'
+    )
+
+
+def test_a_workflows_summary_and_facts_follow_its_graph(
+    fake: FakePictograph, client: pictograph.Client
+) -> None:
+    _train(client, "m1")
+    source = ("src", "source", {"kind": "dataset", "dataset": DATASET})
+    client.workflows.create(
+        "Bare",
+        chain_graph(source, ("out", "output", {})),
+        readme="What the readme says.",
+        description="What the description says.",
+    )
+    bare = client.tools.describe("workflow/Bare")
+    assert bare.summary == "A workflow that runs no model yet. Outputs: json."
+    assert bare.about == "What the readme says."  # a readme supersedes the description
+    assert (bare.facts["tracker"], bare.facts["outputs"]) == (None, ["json"])
+    # A frame's price reads in dollars to two significant figures.
+    file_mode = bare.mode("file")
+    assert file_mode is not None
+    assert file_mode.cost.micro_usd == 7
+    assert file_mode.cost.summary.startswith("About $0.0000070 per frame, estimated.")
+
+    client.workflows.create("No output", chain_graph(source, ("det", "model", {"model": "m1"})))
+    no_output = client.tools.describe("workflow/No output")
+    assert no_output.summary == "A workflow that runs m1."
+    # No Output block is a warning, not an error: the workflow is ready and its card lists
+    # no validation error.
+    assert (no_output.status, no_output.facts["validation_errors"]) == ("ready", [])
+    assert no_output.output is not None
+    assert "the outputs the graph names (none yet)" in no_output.output.description
+
+    # One model twice is one related tool; each output format is named once.
+    twice = chain_graph(
+        source,
+        ("a", "model", {"model": "m1"}),
+        ("b", "model", {"model": "m1"}),
+        ("o1", "output", {"format": "json"}),
+        ("o2", "output", {"format": "json"}),
+        ("o3", "output", {"format": "csv"}),
+    )
+    client.workflows.create("Twice", twice)
+    card = client.tools.describe("workflow/Twice")
+    assert card.summary == "A workflow that runs m1 + m1. Outputs: json, csv."
+    assert card.facts["outputs"] == ["json", "csv"]
+    assert [r.tool for r in card.related] == ["model/m1"]
+
+    # A model block naming no model, or one the organization lacks, is still listed.
+    client.workflows.create("Unnamed", chain_graph(source, ("det", "model", {})))
+    unnamed = client.tools.describe("workflow/Unnamed")
+    assert unnamed.summary == "A workflow that runs an unnamed model."
+    client.workflows.create("Pending", chain_graph(source, ("det", "model", {"model": "later"})))
+    pending = client.tools.describe("workflow/Pending")
+    assert pending.facts["models"] == [{"kind": "trained", "name": "later", "classes": []}]
+    assert pending.summary == "A workflow that runs later."
+
+
+def test_a_workflow_card_is_written_for_a_graph_a_run_would_refuse(
+    fake: FakePictograph, client: pictograph.Client
+) -> None:
+    _train(client, "m1")
+    source = ("src", "source", {"kind": "dataset", "dataset": DATASET})
+    client.workflows.create("Bare", chain_graph(source, ("out", "output", {})))
+    bare_price = client.tools.describe("workflow/Bare").mode("file").cost.micro_usd  # type: ignore[union-attr]
+
+    # No blocks at all: nothing to run, nothing to pay, no source to name.
+    client.workflows.create("Empty", {"nodes": [], "edges": []})
+    empty = client.tools.describe("workflow/Empty")
+    assert empty.status == "invalid"
+    assert empty.summary == "A workflow that runs no model yet."
+    assert empty.facts["source_kind"] is None
+    file_mode = empty.mode("file")
+    assert file_mode is not None
+    assert file_mode.cost.micro_usd == 0
+    assert file_mode.cost.summary.startswith("About $0 per frame, estimated.")
+
+    # A block of no known type is named in the errors and adds nothing to the price.
+    client.workflows.create("Odd", chain_graph(source, ("x", "blur", {}), ("out", "output", {})))
+    odd = client.tools.describe("workflow/Odd")
+    assert [e["code"] for e in odd.facts["validation_errors"]] == ["unknown_node_type"]
+    assert odd.mode("file").cost.micro_usd == bare_price  # type: ignore[union-attr]
+
+    # A geometry that is not an object is an error, and no measure.
+    client.workflows.create(
+        "Geo",
+        chain_graph(
+            source,
+            ("det", "model", {"model": "m1"}),
+            ("trk", "track", {}),
+            ("lot", "measure", {"geometries": ["zone", {"kind": "zone", "name": "A"}]}),
+        ),
+    )
+    geo = client.tools.describe("workflow/Geo")
+    assert geo.facts["measures"] == [{"name": "A", "kind": "zone", "measure": "occupancy"}]
+    assert "invalid_config" in [e["code"] for e in geo.facts["validation_errors"]]
+
+
+def test_a_segmentation_models_card_predicts_polygons(client: pictograph.Client) -> None:
+    client.training.create(DATASET, EXPORT, pipeline_type="sm_pytorch", name="Road Masks")
+    card = client.tools.describe("model/Road Masks")
+    assert card.task == "semantic_segmentation"
+    assert card.output is not None
+    assert card.output.type == "polygon"
+    assert [(c.name, c.type) for c in card.classes] == [
+        ("stop_sign", "polygon"),
+        ("yield", "polygon"),
+    ]

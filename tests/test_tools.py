@@ -407,6 +407,16 @@ def test_sam3s_card_states_its_task_price_limits_and_prompt_threshold(
     assert (row.task, row.status) == ("promptable_segmentation", "ready")
     card = client.tools.describe("sam3")
     assert card.task == "promptable_segmentation"
+    # Word for word the summary of the API's own SAM3 card (SDK 1.69.146's tool_cards.json).
+    assert (
+        card.summary
+        == row.summary
+        == (
+            "SAM3 is the built-in segmentation model: it needs no training. Prompt it with a "
+            "phrase, a box or a point and it returns the matching objects as polygons or boxes. "
+            "Use it to draft labels for any class, including ones no model of yours knows yet."
+        )
+    )
     assert card.facts == {
         "training_required": False,
         "classes": "Any: you name them in the prompt.",
@@ -465,10 +475,11 @@ def test_a_models_card_states_its_facts_confidence_and_calls(
     }
     assert card.output is not None
     assert card.output.type == "bbox"
-    # The API's own model card: 0.5 by default, for the hosted and the local runs.
+    # The API's own model card: 0.5 by default, for the hosted and the local runs and
+    # the dataset's drafts (auto_annotate.dataset's confidence_threshold).
     [confidence] = card.parameters
     assert (confidence.name, confidence.default) == ("confidence", 0.5)
-    assert confidence.applies_to == ["hosted", "local"]
+    assert confidence.applies_to == ["hosted", "local", "dataset"]
     hosted, local, drafted, deploy = (
         card.mode(m) for m in ("hosted", "local", "dataset", "deploy")
     )
@@ -510,7 +521,9 @@ def test_a_deployments_card_states_its_settings_and_how_to_call_it(
         client.tools.describe("deployment/signs-endpoint")
     client.deployments.wait_until_active(created.deployment)
     [row] = client.tools.list(kind="deployment")
-    assert row.summary == "An endpoint serving Sign Finder on L4 GPU. Status: active."
+    assert (
+        row.summary == "An endpoint serving Sign Finder (object detection) on L4. Status: active."
+    )
     card = client.tools.describe("deployment/signs-endpoint")
     assert card.facts == {
         "model": "Sign Finder",

@@ -172,7 +172,8 @@ def _sam3_row(call: Call, _: object = None) -> dict[str, Any]:
         "summary": (
             "SAM3 is the built-in segmentation model: it needs no training. Prompt it with "
             "a phrase, a box or a point and it returns the matching objects as polygons or "
-            "boxes."
+            "boxes. Use it to draft labels for any class, including ones no model of yours "
+            "knows yet."
         ),
     }
 
@@ -399,7 +400,8 @@ def _model_card(call: Call, model: Model) -> dict[str, Any]:
                 "default": _DEFAULT_CONFIDENCE,
                 "minimum": HOSTED_INFERENCE.min_confidence,
                 "maximum": HOSTED_INFERENCE.max_confidence,
-                "applies_to": ["hosted", "local"],
+                # As the API's own card: the dataset run takes a threshold too.
+                "applies_to": ["hosted", "local", "dataset"],
                 "description": "Minimum score a prediction needs to be returned.",
             }
         ],
@@ -496,7 +498,9 @@ def _deployment_row(call: Call, deployment: Deployment) -> dict[str, Any]:
         "name": deployment.name,
         "task": deployment.model_type,
         "status": deployment.status,
-        "summary": f"An endpoint serving {deployment.model_name} on {gpu.label}. "
+        # The API's words: the GPU by its short name ("on T4"), the model with its task.
+        "summary": f"An endpoint serving {deployment.model_name} "
+        f"({deployment.model_type.replace('_', ' ')}) on {gpu.label.removesuffix(' GPU')}. "
         f"Status: {deployment.status}.",
     }
 

@@ -279,7 +279,7 @@ def journal_path(path: str, base_url: str, gateway_url: str) -> str:
 def below_mount(path: str, mount: str) -> str:
     """``path`` below a fake's ``mount`` (the path of its base URL, ``""`` for none), or
     ``path`` as it is when it lies outside that folder (``/proxyx`` is not under
-    ``/proxy``)."""
+    ``/proxy``). The mount itself is ``/`` below it, as a host's root is."""
     if mount and (path == mount or path.startswith(mount + "/")):
-        return path[len(mount) :]
+        return path[len(mount) :] or "/"
     return path

@@ -444,3 +444,108 @@ def test_times_zero_and_the_status_bounds_are_criteria(
     assert not fake.calls.filter(status=599)
     assert not fake.calls.filter(status=100)
     fake.calls.assert_not_called(status=599)
+
+
+# ── how a filter or a fault names a route (api/route_paths.py) ──
+
+
+def test_a_method_in_any_case_names_its_routes(
+    fake: FakePictograph, client: pictograph.Client
+) -> None:
+    fake.faults.fail_next("get", "credits/balance", status=503)
+    with pytest.raises(pictograph.ServerError):
+        client.credits.balance()
+    assert len(fake.calls.filter("get", "credits/balance")) == 1
+
+
+def test_either_spelling_of_a_route_names_it(
+    fake: FakePictograph, client: pictograph.Client
+) -> None:
+    # The API answers a route with or without its final '/': a filter takes either.
+    client.training.list()
+    client.credits.balance()
+    assert [c.path for c in fake.calls.filter("GET", "training")] == ["/api/v1/developer/training/"]
+    assert len(fake.calls.filter("GET", "credits/balance/")) == 1
+
+
+def test_a_path_the_api_lacks_is_refused_naming_the_three_nearest_routes(
+    fake: FakePictograph,
+) -> None:
+    with pytest.raises(ValueError, match="no route GET") as refused:
+        fake.calls.filter("GET", "credit/balance")
+    assert (
+        "Did you mean 'GET /api/v1/developer/credits/balance' or "
+        "'GET /api/v1/developer/credits/estimate' or "
+        "'GET /api/v1/developer/credits/history'?"
+    ) in str(refused.value)
+
+
+def test_one_star_keeps_within_a_segment_two_cross_them(fake: FakePictograph) -> None:
+    assert len(fake.calls.filter("GET", "credits**history")) == 0
+    # `credits*history` would need its star to take the '/' of credits/history.
+    with pytest.raises(ValueError, match="no route GET"):
+        fake.calls.filter("GET", "credits*history")
+
+
+def test_a_pattern_may_name_a_route_by_its_other_path_or_a_typed_placeholder(
+    fake: FakePictograph,
+) -> None:
+    # training/by-name/{run} is another path of a run's route (SDKs 1.61-1.69.43).
+    assert len(fake.calls.filter("GET", "training/by-name/*")) == 0
+    # A template as the route table writes it (docs/routes.md), its placeholder typed:
+    # only an image's id reaches GET images/{image:uuid}.
+    assert len(fake.calls.filter("GET", "images/{image:uuid}")) == 0
+
+
+def test_an_encoded_slash_in_either_case_stays_inside_its_segment() -> None:
+    with FakePictograph(seed=1) as fake:
+        fake.add_dataset("a/b", images=2, completed_images=2)
+        with httpx.Client(transport=fake.transport(), base_url=fake.base_url) as http:
+            # Another client than the SDK may encode the slash in lower case.
+            found = http.get(
+                "/api/v1/developer/datasets/a%2fb", headers={"X-API-Key": fake.api_key}
+            )
+        assert found.status_code == 200
+        assert fake.calls.last.path == "/api/v1/developer/datasets/a%2Fb"
+        assert len(fake.calls.filter("GET", "datasets/{dataset}")) == 1
+
+
+def test_one_final_slash_is_optional_two_name_no_route(fake: FakePictograph) -> None:
+    with pytest.raises(ValueError, match="no route GET /api/v1/developer/training//"):
+        fake.calls.filter("GET", "training//")
+    with httpx.Client(transport=fake.transport(), base_url=fake.base_url) as http:
+        answer = http.get("/api/v1/developer/training//", headers={"X-API-Key": fake.api_key})
+    assert (answer.status_code, answer.json()["error"]["code"]) == (404, "not_found")
+
+
+def test_an_idempotency_key_replays_across_a_routes_two_spellings(fake: FakePictograph) -> None:
+    body = {"dataset_name": DATASET, "export_name": EXPORT, "pipeline_type": "yolox", "name": "r"}
+    headers = {"X-API-Key": fake.api_key, "Idempotency-Key": "create-r"}
+    with httpx.Client(transport=fake.transport(), base_url=fake.base_url) as http:
+        first = http.post("/api/v1/developer/training/", json=body, headers=headers)
+        again = http.post("/api/v1/developer/training", json=body, headers=headers)
+    assert (first.status_code, again.status_code) == (200, 200)
+    assert again.json()["data"]["id"] == first.json()["data"]["id"]
+    assert again.headers["idempotent-replayed"] == "true"
+
+
+def test_a_base_urls_own_path_is_answered_as_a_hosts_root_is() -> None:
+    answers = []
+    for base_url, target in (
+        ("http://localhost:8123/pictograph", "/pictograph"),
+        ("http://localhost:8123", "/"),
+    ):
+        with (
+            FakePictograph(seed=1, base_url=base_url, assert_all_served=False) as fake,
+            httpx.Client(transport=fake.transport(), base_url="http://localhost:8123") as http,
+        ):
+            answer = http.get(target, headers={"X-API-Key": fake.api_key})
+            answers.append((answer.status_code, answer.json()["error"]["code"]))
+            assert fake.calls.last.path == target  # the journal shows the path as sent
+            if target != "/":
+                # A path beside the mount is no part of it: not below, and not routed.
+                beside = f"{target}x/api/v1/developer/credits/balance"
+                assert http.get(beside).status_code == 404
+                assert fake.calls.last.path == beside
+    assert answers[0] == answers[1]
+    assert answers[0][0] == 404

@@ -355,9 +355,14 @@ def _model(call: Call, ref: str) -> Model:
     return model
 
 
+def _task_words(model_type: str) -> str:
+    """A model type as a summary words it: ``object detection``."""
+    return model_type.replace("_", " ")
+
+
 def _model_row(call: Call, model: Model) -> dict[str, Any]:
     classes = ", ".join(model.current.classes) or "no classes"
-    task = model.model_type.replace("_", " ")
+    task = _task_words(model.model_type)
     return {
         "tool": f"model/{model.name}",
         "kind": "model",
@@ -500,7 +505,7 @@ def _deployment_row(call: Call, deployment: Deployment) -> dict[str, Any]:
         "status": deployment.status,
         # The API's words: the GPU by its short name ("on T4"), the model with its task.
         "summary": f"An endpoint serving {deployment.model_name} "
-        f"({deployment.model_type.replace('_', ' ')}) on {gpu.label.removesuffix(' GPU')}. "
+        f"({_task_words(deployment.model_type)}) on {gpu.label.removesuffix(' GPU')}. "
         f"Status: {deployment.status}.",
     }
 

@@ -16,6 +16,7 @@ from pictograph_testing import FakePictograph
 from pictograph_testing.api.route_paths import other_spelling
 from pictograph_testing.journal import path_matcher
 from tests.conftest import DATASET, EXPORT
+from tests.image_files import raw
 
 TRAINING = "/api/v1/developer/training/"
 
@@ -500,11 +501,9 @@ def test_a_pattern_may_name_a_route_by_its_other_path_or_a_typed_placeholder(
 def test_an_encoded_slash_in_either_case_stays_inside_its_segment() -> None:
     with FakePictograph(seed=1) as fake:
         fake.add_dataset("a/b", images=2, completed_images=2)
-        with httpx.Client(transport=fake.transport(), base_url=fake.base_url) as http:
+        with raw(fake) as http:
             # Another client than the SDK may encode the slash in lower case.
-            found = http.get(
-                "/api/v1/developer/datasets/a%2fb", headers={"X-API-Key": fake.api_key}
-            )
+            found = http.get("/api/v1/developer/datasets/a%2fb")
         assert found.status_code == 200
         assert fake.calls.last.path == "/api/v1/developer/datasets/a%2Fb"
         assert len(fake.calls.filter("GET", "datasets/{dataset}")) == 1
@@ -513,15 +512,15 @@ def test_an_encoded_slash_in_either_case_stays_inside_its_segment() -> None:
 def test_one_final_slash_is_optional_two_name_no_route(fake: FakePictograph) -> None:
     with pytest.raises(ValueError, match="no route GET /api/v1/developer/training//"):
         fake.calls.filter("GET", "training//")
-    with httpx.Client(transport=fake.transport(), base_url=fake.base_url) as http:
-        answer = http.get("/api/v1/developer/training//", headers={"X-API-Key": fake.api_key})
+    with raw(fake) as http:
+        answer = http.get("/api/v1/developer/training//")
     assert (answer.status_code, answer.json()["error"]["code"]) == (404, "not_found")
 
 
 def test_an_idempotency_key_replays_across_a_routes_two_spellings(fake: FakePictograph) -> None:
     body = {"dataset_name": DATASET, "export_name": EXPORT, "pipeline_type": "yolox", "name": "r"}
-    headers = {"X-API-Key": fake.api_key, "Idempotency-Key": "create-r"}
-    with httpx.Client(transport=fake.transport(), base_url=fake.base_url) as http:
+    headers = {"Idempotency-Key": "create-r"}
+    with raw(fake) as http:
         first = http.post("/api/v1/developer/training/", json=body, headers=headers)
         again = http.post("/api/v1/developer/training", json=body, headers=headers)
     assert (first.status_code, again.status_code) == (200, 200)

@@ -66,6 +66,17 @@ def _first_of(records: list[RunLogRecord], values: Any) -> Any:
     return next((v for r in records for v in values(r)), "none-such")
 
 
+def _counting_run(client: pictograph.Client, *, wait: bool = True) -> str:
+    """The model ``signs`` trained, ``Lot`` counting with it, and the id of a run of
+    ``Lot``: finished, or (``wait=False``) not started yet."""
+    _train(client)
+    client.workflows.create("Lot", _counting_graph())
+    run_id = client.workflows.run("Lot").run_id
+    if wait:
+        client.workflows.wait_for_run(run_id, poll_interval=1)
+    return run_id
+
+
 # Each filter as the query sends it, and as the client would apply it to the whole log.
 _FILTERS: dict[str, Any] = {
     "none": lambda _: ({}, lambda r: True),
@@ -319,9 +330,7 @@ def test_any_cursor_gets_a_page_or_a_400_that_says_what_to_send(
     fake: FakePictograph, client: pictograph.Client, cursor: str
 ) -> None:
     if not client.workflows.list():
-        _train(client)
-        client.workflows.create("Lot", _counting_graph())
-        client.workflows.wait_for_run(client.workflows.run("Lot").run_id, poll_interval=1)
+        _counting_run(client)
     (run,) = client.workflows.list_runs("Lot")
     refused: ValidationError | None = None
     try:
@@ -341,26 +350,22 @@ def test_any_cursor_gets_a_page_or_a_400_that_says_what_to_send(
 async def test_an_event_type_keeps_only_the_events_of_that_type(
     client: pictograph.Client, aclient: pictograph.AsyncClient
 ) -> None:
-    _train(client)
-    client.workflows.create("Lot", _counting_graph())
-    run = client.workflows.wait_for_run(client.workflows.run("Lot").run_id, poll_interval=1)
-    events = _records(client.workflows.run_log, run_id=run.id, stream="events", limit=50)
+    run_id = _counting_run(client)
+    events = _records(client.workflows.run_log, run_id=run_id, stream="events", limit=50)
     # A graph that counts and captures nothing logs events of one type only.
     assert events
     assert {e.type for e in events} == {"event"}
-    same = _records(client.workflows.run_log, run_id=run.id, event_type="event", limit=50)
+    same = _records(client.workflows.run_log, run_id=run_id, event_type="event", limit=50)
     assert [_place(r) for r in same] == [_place(r) for r in events]
-    assert _records(client.workflows.run_log, run_id=run.id, event_type="capture", limit=50) == []
-    page = await aclient.workflows.run_log(run.id, event_type="capture_uploaded")
+    assert _records(client.workflows.run_log, run_id=run_id, event_type="capture", limit=50) == []
+    page = await aclient.workflows.run_log(run_id, event_type="capture_uploaded")
     assert (page.records, page.next_cursor) == ([], None)
 
 
 async def test_a_run_not_started_yet_has_logged_nothing_and_no_time(
     client: pictograph.Client, aclient: pictograph.AsyncClient
 ) -> None:
-    _train(client)
-    client.workflows.create("Lot", _counting_graph())
-    run_id = client.workflows.run("Lot").run_id
+    run_id = _counting_run(client, wait=False)
     for summary in (
         client.workflows.run_log_summary(run_id),
         await aclient.workflows.run_log_summary(run_id),
@@ -375,11 +380,9 @@ async def test_a_run_not_started_yet_has_logged_nothing_and_no_time(
 def test_a_refused_cursor_is_a_400_at_its_field_quoting_80_characters_of_it(
     client: pictograph.Client,
 ) -> None:
-    _train(client)
-    client.workflows.create("Lot", _counting_graph())
-    run = client.workflows.wait_for_run(client.workflows.run("Lot").run_id, poll_interval=1)
+    run_id = _counting_run(client)
     with pytest.raises(ValidationError) as refused:
-        client.workflows.run_log(run.id, order="desc", cursor="c" * 81 + "-the-rest")
+        client.workflows.run_log(run_id, order="desc", cursor="c" * 81 + "-the-rest")
     error = refused.value
     assert error.status_code == 400
     assert [tuple(e["loc"]) for e in error.field_errors] == [("query", "cursor")]

@@ -9,7 +9,6 @@ import math
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-import httpx
 import pytest
 from pictograph.exceptions import ConflictError, NotFoundError
 
@@ -26,6 +25,7 @@ from pictograph_testing.world.auto_annotate import SIMILAR_MAX_IMAGES
 from pictograph_testing.world.workflow_nodes import chain_graph
 from pictograph_testing.world.workflow_runs import ENGINE_START_SECONDS, QUEUE_SECONDS
 from tests.conftest import DATASET, EXPORT
+from tests.image_files import raw
 
 if TYPE_CHECKING:
     import pictograph
@@ -180,19 +180,18 @@ def test_another_organizations_model_is_not_a_tool(
 def test_the_listing_pages_across_kinds(fake: FakePictograph, client: pictograph.Client) -> None:
     for name in ("a", "b", "c"):
         _train(client, name)
-    headers = {"X-API-Key": fake.api_key}
-    with httpx.Client(transport=fake.transport(), base_url=fake.base_url) as raw:
+    with raw(fake) as http:
         path = "/api/v1/developer/tools/vision/"
-        first = raw.get(path, params={"limit": 2}, headers=headers).json()
+        first = http.get(path, params={"limit": 2}).json()
         assert [r["tool"] for r in first["data"]] == ["sam3", "model/c"]
         assert first["pagination"]["has_more"] is True
-        rest = raw.get(path, params={"limit": 2, "offset": 2}, headers=headers).json()
+        rest = http.get(path, params={"limit": 2, "offset": 2}).json()
         assert [r["tool"] for r in rest["data"]] == ["model/b", "model/a"]
         assert rest["pagination"] == {"limit": 2, "offset": 2, "total": 4, "has_more": False}
-        refused = raw.get(path, params={"kind": "dataset"}, headers=headers)
+        refused = http.get(path, params={"kind": "dataset"})
         assert refused.status_code == 422
         assert "kind" in refused.text
-        unknown = raw.get(path + "dataset/x", headers=headers)
+        unknown = http.get(path + "dataset/x")
         assert unknown.status_code == 404
         assert "No tool kind 'dataset'" in unknown.text
 
@@ -260,9 +259,8 @@ def test_a_workflows_card_has_the_apis_shape_field_by_field(fake: FakePictograph
         client.workflows.create(
             "Door counter", _counting_graph("Shelf Detector"), readme="Counts the lot."
         )
-    headers = {"X-API-Key": fake.api_key}
-    with httpx.Client(transport=fake.transport(), base_url=fake.base_url) as raw:
-        got = raw.get("/api/v1/developer/tools/vision/workflow/Door counter", headers=headers)
+    with raw(fake) as http:
+        got = http.get("/api/v1/developer/tools/vision/workflow/Door counter")
     assert got.status_code == 200
     card = got.json()["data"]
     _same_shape(card, API_WORKFLOW_CARD)
@@ -385,17 +383,16 @@ TOOLS_PATH = "/api/v1/developer/tools/vision/"
 
 
 def test_a_listing_page_holds_at_most_500_tools_and_500_by_default(fake: FakePictograph) -> None:
-    headers = {"X-API-Key": fake.api_key}
-    with httpx.Client(transport=fake.transport(), base_url=fake.base_url) as raw:
+    with raw(fake) as http:
         # The SDK asks for pages of 500: a page the API would cut shorter, or a default of
         # fewer, makes a caller without the SDK's pager miss tools.
-        plain = raw.get(TOOLS_PATH, headers=headers).json()
+        plain = http.get(TOOLS_PATH).json()
         assert plain["pagination"] == {"limit": 500, "offset": 0, "total": 1, "has_more": False}
-        asked_more = raw.get(TOOLS_PATH, params={"limit": 1000}, headers=headers)
+        asked_more = http.get(TOOLS_PATH, params={"limit": 1000})
         assert asked_more.status_code == 200
         assert asked_more.json()["pagination"]["limit"] == 500
         # SAM3 has one card, at `sam3`: it takes no name after its kind.
-        named_sam3 = raw.get(TOOLS_PATH + "sam3/anything", headers=headers)
+        named_sam3 = http.get(TOOLS_PATH + "sam3/anything")
         assert named_sam3.status_code == 404
         assert "No tool kind 'sam3'" in named_sam3.text
 
